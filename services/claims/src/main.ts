@@ -5,6 +5,8 @@
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
 //   POOL_DATA_DIR (local providers' data, default .data/claims),
 //   INSTANCE_HOST_URLS (comma-separated instance hosts; with them the warm pool runs), POOL_TARGET_IDLE (default 10),
+//   HOST_LOST_AFTER_SECONDS (a host silent this long is lost for good and its agents move: default 1800; 0: only
+//   when an operator marks it; docs/scaling.md),
 //   SYNC_CONCURRENCY (template updates delivered at once, default 64),
 //   CLAIM_LEASE_SECONDS (a claim whose process died is resolved this long after, default 20), XMTP_API_URL (requesters' and owners' signatures
 //   checked against it), POOL_LIMITS (claims per caller, caps per owner: docs/limits.md),
@@ -23,6 +25,7 @@ import path from "node:path";
 import { AttestationKeyRing } from "@convos-pool/kit";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { configured, runService } from "@convos-pool/kit/service";
+import { DEFAULT_HOST_LOST_AFTER_SECONDS } from "./pool/lost-hosts.js";
 import { budgetFromEnv } from "./budget/budget-plan.js";
 import { providerSettingsFromEnv } from "./providers/env.js";
 import { startClaimsService } from "./server.js";
@@ -51,7 +54,15 @@ await runService(
       ),
       dataDir: path.resolve(env.optional("POOL_DATA_DIR") ?? ".data/claims"),
       ...configured(() => providerSettingsFromEnv(env.vars)),
-      ...(hostUrls.length > 0 ? { pool: { hostUrls, target: env.int("POOL_TARGET_IDLE", 10) } } : {}),
+      ...(hostUrls.length > 0
+        ? {
+            pool: {
+              hostUrls,
+              target: env.int("POOL_TARGET_IDLE", 10),
+              lostAfterSeconds: env.int("HOST_LOST_AFTER_SECONDS", DEFAULT_HOST_LOST_AFTER_SECONDS),
+            },
+          }
+        : {}),
       ...(syncConcurrency !== undefined ? { sync: { concurrency: syncConcurrency } } : {}),
       ...(lease !== undefined ? { claimLeaseSeconds: lease } : {}),
       resolver: await inboxResolverFromEnv(log),

@@ -2,6 +2,7 @@ import path from "node:path";
 import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestation_service_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
+import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
@@ -32,6 +33,9 @@ import { entities } from "./db/entities.js";
 import { createAgentMemoryService } from "./memory-service.js";
 import { migrations } from "./db/migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool/pool-manager.js";
+import { HostMover } from "./pool/host-mover.js";
+import { countUnmovable } from "./pool/lost-hosts.js";
+import { hostsCommandOn } from "./hosts-cli.js";
 import { PoolTools } from "./pool/pool-tools.js";
 import { LocalWalletProvider, openProviders, type ProviderSettings } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
@@ -43,6 +47,8 @@ import { grpcTemplateStandings } from "./sync/template-standings.js";
 import { SyncWorker } from "./sync/sync.js";
 import { UsageBatcher, cachedTemplateSource } from "./claim/template-cache.js";
 import { DEFAULT_BUDGET, type PoolBudget } from "./budget/budget-plan.js";
+import { MAX_VAULT_REQUEST_BYTES } from "./vault/vault-plan.js";
+import { createAgentVaultService } from "./vault/vault-service.js";
 
 /** Its providers (`ProviderSettings`): local ones unless production ones are named. */
 export interface ClaimsServiceOptions extends ProviderSettings {
@@ -72,7 +78,17 @@ export interface ClaimsServiceOptions extends ProviderSettings {
    * (InstanceHostService). Absent: no pool manager (instances are registered
    * by someone else, e.g. tests).
    */
-  pool?: { hostUrls: string[]; target: number; intervalMs?: number | undefined } | undefined;
+  pool?:
+    | {
+        hostUrls: string[];
+        target: number;
+        intervalMs?: number | undefined;
+        /** HOST_LOST_AFTER_SECONDS (lost-hosts.ts); 0: only an operator marks a host lost. */
+        lostAfterSeconds?: number | undefined;
+        /** How often the host mover looks for agents to move off lost hosts; default 5 s. */
+        moveIntervalMs?: number | undefined;
+      }
+    | undefined;
   /** A claim's lease (ClaimFlowDeps.claimLeaseSeconds): a claim whose process died is resolved this long after; default 20 s. */
   claimLeaseSeconds?: number | undefined;
   /** How often the sweep runs (claims whose lease ran out, tools to release); default 5 s. */
@@ -116,6 +132,12 @@ export interface RunningClaimsService {
   pool?: PoolManager;
   lineage?: LineageRelay;
   attestations: Attestations;
+  /**
+   * An operator's hosts-cli.ts command run by this service on its own
+   * database (`npm start`'s terminal: its embedded database has one
+   * session); a host marked lost has its agents moved at once. The exit code.
+   */
+  hostsCommand(args: string[], out: (line: string) => void): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -131,6 +153,8 @@ export const CLAIMS_ACCESS: AccessPolicy = {
   [TemplateOwnershipService.typeName]: ["templates"],
   // Public keys only; the gateway serves them as the JWKS.
   [AttestationKeyService.typeName]: ["gateway"],
+  // Agents' sealed states, kept off their hosts: from the hosts alone.
+  [AgentVaultService.typeName]: ["instance-host"],
 };
 
 export async function startClaimsService(opts: ClaimsServiceOptions): Promise<RunningClaimsService> {
@@ -144,6 +168,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       log: opts.log,
       credentials: opts.credentials,
       access: CLAIMS_ACCESS,
+      // Room for a host's batch of sealed agent states (vault-plan.ts).
+      server: { maxRequestBytes: MAX_VAULT_REQUEST_BYTES },
       database: { url: opts.databaseUrl, embeddedDir: opts.embeddedDir, poolSize: opts.poolSize, entities, migrations },
     },
     async ({ db, log, lifetime }) => {
@@ -236,6 +262,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         router.service(TemplateSyncService, createTemplateSyncService({ em, sync, log }));
         // Internal: since when an inbox holds an agent of a template (ratings in the store).
         router.service(TemplateOwnershipService, createTemplateOwnershipService(em));
+        // Internal: instance hosts keep their agents' sealed states here (docs/scaling.md).
+        router.service(AgentVaultService, createAgentVaultService(em));
         // Internal: the public attestation keys, which the gateway publishes as the JWKS.
         router.service(AttestationKeyService, {
           listAttestationKeys: () => ({ keys: keys.publicKeys() }),
@@ -257,23 +285,41 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
   lifetime.every((flow.claimLeaseSeconds * 1000) / 4, "renewing claim leases", () => flow.renewLeases());
   void flow.sweep().catch((err: unknown) => log.warn("sweep failed", { err }));
   let pool: PoolManager | undefined;
+  let mover: HostMover | undefined;
   if (opts.pool && opts.pool.hostUrls.length > 0) {
     const hosts = opts.pool.hostUrls.map((url) => new GrpcInstanceHost(url, opts.credentials));
     lifetime.defer(() => {
       for (const h of hosts) h.close();
+    });
+    const moves = moveMetrics(server.metrics);
+    mover = new HostMover({
+      em: db.em,
+      hosts,
+      log,
+      intervalMs: opts.pool.moveIntervalMs,
+      onMoved: (seconds) => {
+        moves.moved.inc();
+        moves.seconds.observe(seconds);
+      },
+      onSyncDue: () => sync.kick(),
     });
     pool = new PoolManager({
       em: db.em,
       hosts,
       target: opts.pool.target,
       intervalMs: opts.pool.intervalMs,
+      lostAfterSeconds: opts.pool.lostAfterSeconds,
       log,
       // Instances back from a crash or an unreachable host: their pending updates go now.
       onSyncDue: () => sync.kick(),
+      onHostLost: () => mover?.kick(),
     });
     const manager = pool;
+    const moving = mover;
     lifetime.defer(() => manager.stop());
+    lifetime.defer(() => moving.stop());
     manager.start();
+    moving.start();
   }
   let lineage: LineageRelay | undefined;
   if (opts.lineageUrl) {
@@ -291,7 +337,25 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     ...(pool ? { pool } : {}),
     ...(lineage ? { lineage } : {}),
     attestations,
+    async hostsCommand(args, out) {
+      const code = await hostsCommandOn(db.em.fork(), args, opts.pool?.hostUrls ?? [], out);
+      if (code === 0 && args[0] === "lost") mover?.kick();
+      return code;
+    },
     close: () => lifetime.close(),
+  };
+}
+
+/** The moves off lost hosts (host-mover.ts), counted as they happen (docs/runbook.md). */
+function moveMetrics(metrics: Metrics) {
+  return {
+    moved: metrics.counter("pool_agents_moved_total", "Claimed agents moved off hosts lost for good.", []),
+    seconds: metrics.histogram(
+      "pool_agent_move_seconds",
+      "From a host marked lost to each of its agents restored on another host.",
+      [],
+      [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+    ),
   };
 }
 
@@ -341,6 +405,16 @@ function poolMetrics(metrics: Metrics, em: EntityManager): void {
       );
       set({ outbox: "lineage" }, r?.s ?? 0);
     },
+  );
+  metrics.gauge("pool_hosts_lost", "Instance hosts marked lost for good (lost-hosts.ts).", [], async (set) => {
+    const [r] = await query<{ n: number }>(`select count(*)::int as n from instance_hosts where lost_at is not null`);
+    set({}, r?.n ?? 0);
+  });
+  metrics.gauge(
+    "pool_agents_unmovable",
+    "Claimed agents on lost hosts with no sealed state kept: they cannot be moved.",
+    [],
+    async (set) => set({}, await countUnmovable(em.fork())),
   );
   metrics.gauge(
     "pool_claims_in_flight_oldest_seconds",

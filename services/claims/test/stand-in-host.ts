@@ -29,6 +29,12 @@
  * `calls` as a single call's is, and each batch in `claimBatches`. A host
  * that predates them (`takesClaimBatches` false) answers as a host built
  * before them does: it has no route for them.
+ *
+ * RestoreInstance (an agent of a lost host brought back here) records what
+ * it was handed (`restores`) and runs the agent claimed under the inbox its
+ * wallet index had when a stand-in in this process started it (the real
+ * host derives it from the master seed); "restore" fails it on demand. It
+ * opens nothing: the real host's side is tested with the real host.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
@@ -111,6 +117,7 @@ export interface StandInInstance {
 /** `update-answer`: the update is applied, then the answer is lost (UNAVAILABLE). */
 type Step =
   | "start"
+  | "restore"
   | "configure"
   | "join"
   | "release"
@@ -153,6 +160,10 @@ export class StandInHost {
   takesClaimBatches = true;
   /** Each ConfigureInstances and JoinConversations call, in order: the agents it named. */
   readonly claimBatches: { call: "configure" | "join"; instanceIds: string[] }[] = [];
+  /** Each RestoreInstance, in order: the agent, its wallet index and the sealed state it was handed. */
+  readonly restores: { instanceId: string; walletIndex: number; sequence: bigint; sealed: Uint8Array }[] = [];
+  /** The inbox of each wallet index a stand-in of this process started (one master seed, one inbox per index). */
+  private static readonly inboxOfWallet = new Map<number, string>();
   private server: RunningServer | undefined;
   private port: number | undefined;
   private readonly verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
@@ -217,7 +228,31 @@ export class StandInHost {
               state: InstanceState.IDLE,
               releases: 0,
             });
+            StandInHost.inboxOfWallet.set(req.walletIndex, inboxId);
             return { inboxId };
+          },
+          restoreInstance: (req) => {
+            host.calls.push({ step: "restore", instanceId: req.instanceId });
+            if (host.failing.has("restore")) throw new ConnectError("injected restore failure", Code.Internal);
+            if (!req.state || req.state.instanceId !== req.instanceId)
+              throw invalidArgument("state", "the sealed state of the agent named");
+            host.restores.push({
+              instanceId: req.instanceId,
+              walletIndex: req.walletIndex,
+              sequence: req.state.sequence,
+              sealed: req.state.sealed,
+            });
+            const inboxId =
+              StandInHost.inboxOfWallet.get(req.walletIndex) ??
+              createHash("sha256").update(`wallet/${req.walletIndex}`).digest("hex");
+            host.instances.set(req.instanceId, {
+              id: req.instanceId,
+              walletIndex: req.walletIndex,
+              inboxId,
+              state: InstanceState.CLAIMED,
+              releases: 0,
+            });
+            return { inboxId, installationId: randomBytes(32).toString("hex"), state: InstanceState.CLAIMED };
           },
           stopInstance: (req) => {
             host.calls.push({ step: req.destroy ? "destroy" : "stop", instanceId: req.instanceId });

@@ -16,7 +16,11 @@
 //   OTEL_EXPORTER_OTLP_ENDPOINT (and the other standard OTEL_ variables): traces to that collector (docs/runbook.md, "Traces"),
 //   INSTANCE_RUNTIME=openclaw: a second instance host on OpenClaw beside the pool's own, for templates with
 //     "runtime": "openclaw" (needs LLM_BASE_URL and scripts/openclaw-install.sh; OPENCLAW_MAX_GATEWAYS, OPENCLAW_WARM_GATEWAYS; docs/openclaw.md)
+//   POOL_HOSTS=2: a second pool host as its own process (its pid and data directory printed), to kill and lose;
+//   HOST_LOST_AFTER_SECONDS (60 here): a host silent this long is lost and its agents move (docs/running.md)
+// While it runs, the terminal takes an operator's host commands: `hosts list`, `hosts lost URL`, `hosts found URL`.
 import { resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { createLogger, installShutdownHandlers, limitsFromEnv, startTracing } from "@convos-pool/kit";
 import { ensureWebBuild } from "@convos-pool/web";
 import { parseOperators } from "@convos-pool/templates";
@@ -79,6 +83,8 @@ const pool = await startPool({
         },
       }
     : {}),
+  poolHosts: process.env.POOL_HOSTS ? Number(process.env.POOL_HOSTS) : undefined,
+  hostLostAfterSeconds: process.env.HOST_LOST_AFTER_SECONDS ? Number(process.env.HOST_LOST_AFTER_SECONDS) : undefined,
   log,
 });
 installShutdownHandlers(
@@ -86,6 +92,20 @@ installShutdownHandlers(
   () => pool.close(),
   () => tracing?.shutdown(),
 );
+// The operator's host commands, typed here: whoever holds this terminal runs the pool.
+createInterface({ input: process.stdin }).on("line", (line) => {
+  const [word, ...args] = line.trim().split(/\s+/);
+  if (word !== "hosts") {
+    if (word)
+      process.stdout.write(
+        "commands here: hosts list | hosts lost URL | hosts found URL | hosts drain URL | hosts undrain URL\n",
+      );
+    return;
+  }
+  void pool
+    .hostsCommand(args, (out) => process.stdout.write(`${out}\n`))
+    .catch((err: unknown) => log.error("hosts command failed", { err }));
+});
 process.stdout.write(
   [
     ``,
@@ -97,6 +117,14 @@ process.stdout.write(
     `  local chain (JSON-RPC, agents' wallets):  ${pool.chainRpcUrl}   (chain id 31337; new wallets are empty: deposit from ${pool.ownerAccount}, docs/walkthroughs/wallet-budget.md)`,
     `  local mail (SMTP, agents' mailboxes):     ${pool.smtpUrl}   (@agents.localhost; read with POP3 at ${pool.pop3Url}; see docs/tools.md)`,
     `  local SMS (Telnyx's API, agents' numbers): ${pool.sms.url}   (a phone texts an agent: see docs/tools.md)`,
+    ...pool.hosts.map(
+      (h, n) => `  pool host ${n + 1}: ${h.url}   ${h.pid ? `pid ${h.pid}, ` : "in this process, "}data ${h.dataDir}`,
+    ),
+    ...(pool.hosts.length > 1
+      ? [
+          `    lose one: kill -9 PID && rm -rf DATA; its agents move after HOST_LOST_AFTER_SECONDS, or at once by typing here: hosts lost URL (docs/running.md)`,
+        ]
+      : []),
     `  the store:  curl '${pool.gatewayUrl}/api/pool/templates?visibility=public'`,
     `  add an agent to a Convos conversation:  npm run -s pool -- claim TEMPLATE_ID INVITE  (docs/walkthroughs/add-an-agent.md)`,
     `  clone it, with what it learned:          npm run -s pool -- clone INSTANCE_ID INVITE --directive "…"`,

@@ -2,7 +2,14 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { XmtpInboxResolver } from "@convos-pool/convos";
-import { createLogger, freePort, generateServiceCredentials, type LimitConfig, type Logger } from "@convos-pool/kit";
+import {
+  createLogger,
+  freePort,
+  generateServiceCredentials,
+  LOCAL_POOL_ID,
+  type LimitConfig,
+  type Logger,
+} from "@convos-pool/kit";
 import type { LocalSms } from "@convos-pool/local-providers";
 import { startClaimsService, type PoolBudget } from "@convos-pool/claims";
 import { startGateway } from "@convos-pool/gateway";
@@ -11,6 +18,7 @@ import { startInstanceHost } from "@convos-pool/instance";
 import { startTemplateService } from "@convos-pool/templates";
 import { Maildirs, startLocalChain, startLocalMail, startLocalPop3, startLocalSms } from "@convos-pool/local-providers";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
+import { startSecondHost } from "./second-host.js";
 
 const DEFAULT_CHAIN_PORT = 8545;
 const DEFAULT_MAIL_PORT = 2525;
@@ -76,7 +84,23 @@ export interface PoolOptions {
    * OpenClaw gateways running at once.
    */
   openclaw?: { maxGateways?: number | undefined; warmGateways?: number | undefined } | undefined;
+  /**
+   * Pool hosts (the pool's own runtime): 1 (default) runs it in this process;
+   * 2 adds a second one as its own process from the instance host's main.ts,
+   * with its own data directory, which can be killed and its disk deleted
+   * (docs/running.md, "Two hosts, and one lost").
+   */
+  poolHosts?: number | undefined;
+  /** HOST_LOST_AFTER_SECONDS of the claims service (docs/scaling.md); default 60 here, not production's 30 minutes. */
+  hostLostAfterSeconds?: number | undefined;
   log?: Logger | undefined;
+}
+
+/** An instance host of the local pool: its address and, when it is a process of its own, its pid. */
+export interface LocalHost {
+  url: string;
+  dataDir: string;
+  pid?: number | undefined;
 }
 
 export interface RunningPool {
@@ -97,6 +121,10 @@ export interface RunningPool {
   pop3Url: string;
   /** The local stand-in of Telnyx's messaging API; `phone(number)` texts as a person would. */
   sms: LocalSms;
+  /** The pool hosts, the in-process one first. */
+  hosts: LocalHost[];
+  /** An operator's hosts command (`list`, `lost URL`, `found URL`, ...), run by the claims service (hosts-cli.ts). */
+  hostsCommand(args: string[], out: (line: string) => void): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -207,6 +235,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       masterSeed: await localSecret(opts.dataDir, "master-seed"),
       dataDir: join(opts.dataDir, "instances"),
       credentials: credentials["instance-host"],
+      // Each claimed agent's sealed state goes to the claims service as it changes (docs/scaling.md).
+      vaultUrl: `http://${host}:${claimsPort}`,
       // Agents whose owners opt in offer and adopt lessons there (docs/patterns.md).
       patternPoolUrl: lineage.url,
       // Each agent's signed day of counts goes there too (docs/signals.md).
@@ -223,6 +253,39 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       log: log.child({ service: "instance-host" }),
     });
     started.push(instances);
+    // A second pool host, in a process of its own, on the same seed (docs/running.md).
+    const second =
+      (opts.poolHosts ?? 1) >= 2
+        ? await startSecondHost({
+            host,
+            dataDir: join(opts.dataDir, "instances-2"),
+            env: {
+              XMTP_API_URL: xmtp.url,
+              POOL_MASTER_SEED: await localSecret(opts.dataDir, "master-seed"),
+              POOL_ID: LOCAL_POOL_ID,
+              POOL_SERVICE_TOKEN: credentials["instance-host"].token,
+              POOL_SERVICE_DIGESTS: credentials["instance-host"].directory.toString(),
+              POOL_METRICS_TOKEN: process.env.POOL_METRICS_TOKEN || (await localSecret(opts.dataDir, "metrics-token")),
+              // Where it keeps its agents' sealed states: the claims service (docs/scaling.md).
+              VAULT_URL: `http://${host}:${claimsPort}`,
+              MAIL_SMTP_URL: mail.url,
+              MAIL_POP3_URL: pop3.url,
+              CHAIN_RPC_URL: chain.rpcUrl,
+              PATTERN_POOL_URL: lineage.url,
+              SIGNALS_URL: lineage.url,
+              ...(opts.signalsIntervalMs !== undefined ? { SIGNALS_INTERVAL_MS: String(opts.signalsIntervalMs) } : {}),
+              ...(opts.llm
+                ? {
+                    LLM_BASE_URL: opts.llm.baseUrl,
+                    LLM_API_KEY: opts.llm.apiKey,
+                    ...(opts.llm.model ? { LLM_MODEL: opts.llm.model } : {}),
+                  }
+                : {}),
+            },
+            log: log.child({ service: "instance-host-2" }),
+          })
+        : undefined;
+    if (second) started.push(second);
     // OpenClaw agents: a host of their own, on the same seed (wallet indexes are the claims service's, never reused).
     const openclawHost =
       opts.openclaw &&
@@ -268,8 +331,9 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       templatesUrl: templates.url,
       secretsKey: await localSecret(opts.dataDir, "secrets-key"),
       pool: {
-        hostUrls: [instances.url, ...(openclawHost ? [openclawHost.url] : [])],
+        hostUrls: [instances.url, ...(second ? [second.url] : []), ...(openclawHost ? [openclawHost.url] : [])],
         target: opts.warmInstances ?? 3,
+        lostAfterSeconds: opts.hostLostAfterSeconds ?? 60,
       },
       lineageUrl: lineage.url,
       chain: { rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey },
@@ -308,6 +372,11 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       smtpUrl: mail.url,
       pop3Url: pop3.url,
       sms,
+      hosts: [
+        { url: instances.url, dataDir: join(opts.dataDir, "instances") },
+        ...(second ? [{ url: second.url, dataDir: second.dataDir, pid: second.pid }] : []),
+      ],
+      hostsCommand: (args, out) => claims.hostsCommand(args, out),
       close() {
         closing ??= closeAll();
         return closing;

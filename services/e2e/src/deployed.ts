@@ -193,8 +193,12 @@ export class DeployedPool {
       // Other services by their compose name: here, on loopback (replica n's own, for a stateless one that has it).
       value = value.replace(/\bhttp:\/\/([a-z0-9-]+):(\d+)/g, (m, host: string) => {
         const own = `${host}-${n}`;
+        // An instance host naming itself (its own address, as INSTANCE_HOST_URLS names it): replica n is its own host.
+        const self = n > 1 && service === "instance-host" && host === "instance-host";
         const target =
-          n > 1 && STATELESS.has(service) && STATELESS.has(host as DeployedService) && this.ports.has(own) ? own : host;
+          (self || (n > 1 && STATELESS.has(service) && STATELESS.has(host as DeployedService))) && this.ports.has(own)
+            ? own
+            : host;
         return this.ports.has(target) ? `http://127.0.0.1:${this.ports.get(target)}` : m;
       });
       // compose's postgres service: one test database per database name.

@@ -94,3 +94,17 @@ describe("metrics", () => {
     await expect(fetch(`${server.url}/metrics`)).rejects.toThrow();
   });
 });
+
+describe("a service's own histogram", () => {
+  it("counts each observation into the buckets it was given, labelled with the service", async () => {
+    const metrics = new Metrics("histogram-test");
+    const h = metrics.histogram("test_move_seconds", "How long a move took.", [], [1, 10]);
+    h.observe(0.5);
+    h.observe(5);
+    h.observe(50);
+    const { body } = await metrics.text();
+    expect(sample(body, "test_move_seconds_bucket", { le: "1", pool_service: "histogram-test" })).toBe(1);
+    expect(sample(body, "test_move_seconds_bucket", { le: "10" })).toBe(2);
+    expect(sample(body, "test_move_seconds_bucket", { le: "+Inf" })).toBe(3);
+  });
+});

@@ -61,9 +61,20 @@ export class Metrics {
     return new Counter<L>({ name, help, labelNames: [...labelNames], registers: [this.registry] });
   }
 
-  /** A histogram of the service's own (wakes), in seconds. */
-  histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]): Histogram<L> {
-    return new Histogram<L>({ name, help, labelNames: [...labelNames], buckets, registers: [this.registry] });
+  /** A histogram of the service's own (how long something took), with its buckets in its unit. */
+  histogram<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    buckets: readonly number[],
+  ): Histogram<L> {
+    return new Histogram<L>({
+      name,
+      help,
+      labelNames: [...labelNames],
+      buckets: [...buckets],
+      registers: [this.registry],
+    });
   }
 
   /** The text format Prometheus scrapes. */

@@ -498,6 +498,41 @@ export class OwnerSince extends Migration {
   }
 }
 
+/**
+ * A host lost for good loses no agent (docs/scaling.md, "A host lost for
+ * good"): each claimed agent's newest sealed state, kept off its host
+ * (AgentVaultService), which the claims service cannot read; when a host was
+ * last seen answering and since when it is lost; and each agent's move off a
+ * lost host, retried with backoff.
+ */
+export class AgentVault extends Migration {
+  override up(): void {
+    this.addSql(`create table agent_states (
+      instance_id text primary key references instances (id),
+      sequence bigint not null check (sequence > 0),
+      sealed bytea not null,
+      updated_at timestamptz(3) not null default now()
+    )`);
+    // A state is an agent's for as long as it is someone's: released to the pool, rolled back or ended, it goes.
+    this.addSql(`create function agent_states_forget() returns trigger language plpgsql as $fn$
+      begin
+        delete from agent_states where instance_id = new.id;
+        return null;
+      end $fn$`);
+    this.addSql(`create trigger instances_agent_state after update of state on instances for each row
+      when (new.state in ('idle', 'starting', 'dead') and old.state is distinct from new.state)
+      execute function agent_states_forget()`);
+    this.addSql(`alter table instance_hosts
+      add column last_seen_at timestamptz(3) not null default now(),
+      add column lost_at timestamptz(3),
+      add column lost_reason text`);
+    this.addSql(`alter table instances
+      add column move_attempts integer not null default 0,
+      add column move_next_at timestamptz(3),
+      add column move_error text`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -523,4 +558,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0019_lineage_inbox", class: LineageInbox },
   { name: "0020_lineage_versions", class: LineageVersions },
   { name: "0021_owner_since", class: OwnerSince },
+  { name: "0022_agent_vault", class: AgentVault },
 ];

@@ -26,10 +26,22 @@ export interface HostListing {
   runtime?: HostRuntime;
 }
 
+/** A claimed agent's newest sealed state, as its old host kept it with the pool (AgentVaultService). */
+export interface SealedState {
+  sequence: bigint;
+  sealed: Uint8Array;
+}
+
 /** What the pool asks of an instance host (InstanceHostService). */
 export interface InstanceHost {
   readonly url: string;
   start(instanceId: string, walletIndex: number): Promise<{ inboxId: string }>;
+  /** Brings a claimed agent of a lost host back here from its sealed state (host-mover.ts). */
+  restore(
+    instanceId: string,
+    walletIndex: number,
+    state: SealedState,
+  ): Promise<{ inboxId: string; installationId: string; state: InstanceState }>;
   stop(instanceId: string, destroy: boolean): Promise<void>;
   list(): Promise<HostListing>;
 }
@@ -48,6 +60,14 @@ export class GrpcInstanceHost implements InstanceHost {
   async start(instanceId: string, walletIndex: number) {
     const res = await this.c.client.startInstance({ instanceId, walletIndex }, { timeoutMs: this.timeoutMs });
     return { inboxId: res.inboxId };
+  }
+
+  async restore(instanceId: string, walletIndex: number, state: SealedState) {
+    const res = await this.c.client.restoreInstance(
+      { instanceId, walletIndex, state: { instanceId, sequence: state.sequence, sealed: state.sealed } },
+      { timeoutMs: this.timeoutMs },
+    );
+    return { inboxId: res.inboxId, installationId: res.installationId, state: res.state };
   }
 
   async stop(instanceId: string, destroy: boolean) {

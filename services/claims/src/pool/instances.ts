@@ -92,15 +92,6 @@ export async function orphanInstances(
   );
 }
 
-/**
- * Hosts an operator drains (hosts-cli.ts; docs/scaling.md, "Draining"): the
- * pool manager places nothing new there and takes their idle instances away.
- */
-export async function drainingHosts(em: EntityManager): Promise<Set<string>> {
-  const rows = await em.execute<{ url: string }[]>(`select url from instance_hosts where draining`);
-  return new Set(rows.map((r) => r.url));
-}
-
 /** Drains a host (true) or opens it again (false); every replica's next pass sees it. */
 export async function setDraining(em: EntityManager, url: string, draining: boolean): Promise<void> {
   await em.execute(
@@ -113,14 +104,19 @@ export async function setDraining(em: EntityManager, url: string, draining: bool
 export interface HostSummary {
   url: string;
   draining: boolean;
+  /** Lost for good (lost-hosts.ts). */
+  lost: boolean;
   /** Live instances recorded on it by state (dead ones left out). */
   states: Record<string, number>;
 }
 
 /** Every host that has live instances or a drain setting: what the operator's `list` shows. */
 export async function hostSummaries(em: EntityManager): Promise<HostSummary[]> {
-  const rows = await em.execute<{ url: string; draining: boolean | null; state: string | null; n: number }[]>(
-    `select coalesce(h.url, i.host_url) as url, coalesce(h.draining, false) as draining, i.state, coalesce(i.n, 0)::int as n
+  const rows = await em.execute<
+    { url: string; draining: boolean | null; lost: boolean | null; state: string | null; n: number }[]
+  >(
+    `select coalesce(h.url, i.host_url) as url, coalesce(h.draining, false) as draining, h.lost_at is not null as lost,
+       i.state, coalesce(i.n, 0)::int as n
      from instance_hosts h
      full join (select host_url, state, count(*)::int as n from instances where state <> 'dead' group by host_url, state) i on i.host_url = h.url
      order by 1, 3`,
@@ -129,7 +125,7 @@ export async function hostSummaries(em: EntityManager): Promise<HostSummary[]> {
   for (const r of rows) {
     let h = byUrl.get(r.url);
     if (!h) {
-      h = { url: r.url, draining: Boolean(r.draining), states: {} };
+      h = { url: r.url, draining: Boolean(r.draining), lost: Boolean(r.lost), states: {} };
       byUrl.set(r.url, h);
     }
     if (r.state) h.states[r.state] = Number(r.n);

@@ -21,6 +21,10 @@
  *     An idle instance on a host an operator drains (`instance_hosts`,
  *     hosts-cli.ts) is dead and stopped the same way, and replaced elsewhere;
  *     claimed agents on it stay where they are (docs/scaling.md, "Draining");
+ *     A host lost for good (lost-hosts.ts: marked by an operator, or here once
+ *     it has not answered for `lostAfterSeconds`) is treated as draining, and
+ *     what it runs that we placed elsewhere (its agents moved by the host
+ *     mover, host-mover.ts) is stopped and destroyed there, never adopted;
  *  3. fill: new instances until `target` are idle or starting, each a row
  *     (`starting`, wallet index from the sequence), StartInstance on the
  *     host with the most room (fewest instances for its size, as its
@@ -43,7 +47,6 @@ import { forEachLimited, randomId, type Logger } from "@convos-pool/kit";
 import type { HostedInstance, HostRuntime, InstanceHost } from "./host-client.js";
 import {
   adoptInstances,
-  drainingHosts,
   knownInstanceIds,
   markIdle,
   orphanInstances,
@@ -52,6 +55,7 @@ import {
   setState,
 } from "./instances.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
+import { DEFAULT_HOST_LOST_AFTER_SECONDS, hostMarks, hostSeen, markLostIfSilent } from "./lost-hosts.js";
 import {
   DEFAULT_HOST_CAPACITY,
   decideRow,
@@ -91,6 +95,14 @@ export interface PoolManagerOptions {
    * takes over from one killed mid-pass; default 15 s, renewed every third of it.
    */
   leaseSeconds?: number | undefined;
+  /**
+   * A host that has not answered for this long is lost for good
+   * (HOST_LOST_AFTER_SECONDS; lost-hosts.ts); 0: never by itself, only an
+   * operator marks it. Default DEFAULT_HOST_LOST_AFTER_SECONDS.
+   */
+  lostAfterSeconds?: number | undefined;
+  /** Called when a pass marked a host lost (the host mover starts at once). */
+  onHostLost?: (url: string) => void;
 }
 
 export interface PassReport {
@@ -105,6 +117,8 @@ export interface PassReport {
   syncDue: number;
   /** Idle instances stopped on draining hosts (replaced elsewhere by the fill). */
   drained: number;
+  /** Hosts this pass marked lost for good (silent for `lostAfterSeconds`). */
+  lostHosts: string[];
 }
 
 interface Row extends PoolRow {
@@ -172,6 +186,7 @@ export class PoolManager {
       unreachableHosts: [],
       syncDue: 0,
       drained: 0,
+      lostHosts: [],
     };
     const seconds = this.opts.leaseSeconds ?? 15;
     const held = await acquireLease(em.fork(), POOL_LEASE, this.holder, seconds);
@@ -198,7 +213,15 @@ export class PoolManager {
         (err: unknown) => log.warn("the pool manager's lease was not given up; it lapses", { err }),
       );
     }
-    if (report.started || report.crashed || report.replaced || report.failedStarts || report.syncDue || report.drained)
+    if (
+      report.started ||
+      report.crashed ||
+      report.replaced ||
+      report.failedStarts ||
+      report.syncDue ||
+      report.drained ||
+      report.lostHosts.length
+    )
       log.info("pool pass", { ...report });
     return report;
   }
@@ -206,16 +229,24 @@ export class PoolManager {
   private async work(report: PassReport, unreachable: Set<string>): Promise<void> {
     const { em, log } = this.opts;
     const pass: Pass = { report, back: [], counts: new Map(), capacity: new Map(), runtime: new Map() };
-    const draining = await drainingHosts(em.fork());
+    const marks = await hostMarks(em.fork());
+    // A lost host is drained: no new instances there, its idle ones replaced.
+    const closed = new Set([...marks.draining, ...marks.lost]);
 
     // 1 and 2: health and replacement, host by host.
     for (const host of this.opts.hosts) {
-      await this.checkHost(host, pass, { draining: draining.has(host.url), wasUnreachable: unreachable.has(host.url) });
+      await this.checkHost(
+        host,
+        pass,
+        { draining: closed.has(host.url), wasUnreachable: unreachable.has(host.url) },
+        marks.lost.has(host.url),
+      );
     }
 
     // Rows on an address no configured host has (a host that moved took its instances above):
-    // nobody runs them. Known only once every host answered, since the one missing may hold them.
-    if (report.unreachableHosts.length === 0) {
+    // nobody runs them. Known only once every host answered, since the one missing may hold them;
+    // a lost host that does not answer holds nothing to adopt (its agents move, host-mover.ts).
+    if (report.unreachableHosts.every((url) => marks.lost.has(url))) {
       const orphans = await orphanInstances(
         em.fork(),
         this.opts.hosts.map((h) => h.url),
@@ -230,11 +261,16 @@ export class PoolManager {
     if (report.syncDue > 0) this.opts.onSyncDue?.();
 
     // 3: fill up to the target.
-    await this.fill(pass, draining);
+    await this.fill(pass, closed);
   }
 
   /** One host's listing against our rows on it: each row's step (pool-plan.ts), then what the host runs that is not ours. */
-  private async checkHost(host: InstanceHost, pass: Pass, view: Omit<HostView, "onHost">): Promise<void> {
+  private async checkHost(
+    host: InstanceHost,
+    pass: Pass,
+    view: Omit<HostView, "onHost">,
+    lost: boolean,
+  ): Promise<void> {
     const { em, log } = this.opts;
     let listed: HostedInstance[];
     try {
@@ -249,8 +285,23 @@ export class PoolManager {
       pass.report.unreachableHosts.push(host.url);
       const parked = await parkIdle(em.fork(), host.url);
       log.warn("instance host unreachable", { host: host.url, idleSetAside: parked, err });
+      const marked = await markLostIfSilent(
+        em.fork(),
+        host.url,
+        this.opts.lostAfterSeconds ?? DEFAULT_HOST_LOST_AFTER_SECONDS,
+      );
+      if (marked) {
+        pass.report.lostHosts.push(host.url);
+        log.error("instance host lost for good: its claimed agents move to other hosts", {
+          host: host.url,
+          afterSeconds: this.opts.lostAfterSeconds ?? DEFAULT_HOST_LOST_AFTER_SECONDS,
+          unmovable: marked.unmovable,
+        });
+        this.opts.onHostLost?.(host.url);
+      }
       return;
     }
+    await hostSeen(em.fork(), host.url);
     const hosted = new Map(listed.map((i) => [i.instanceId, i]));
     pass.counts.set(host.url, hosted.size);
     const rows = await em.fork().execute<Row[]>(
@@ -274,6 +325,7 @@ export class PoolManager {
       host,
       pass,
       [...hosted.keys()].filter((id) => !known.has(id)),
+      lost,
     );
   }
 
@@ -340,10 +392,11 @@ export class PoolManager {
    * on disk, since it may be someone's agent this database does not know
    * (restored from an older backup, say).
    */
-  private async settleStrangers(host: InstanceHost, pass: Pass, strangers: string[]): Promise<void> {
+  private async settleStrangers(host: InstanceHost, pass: Pass, strangers: string[], lost: boolean): Promise<void> {
     const { em, log } = this.opts;
     const moved = new Set<string>();
-    for (const m of await adoptInstances(em.fork(), host.url, strangers)) {
+    // A lost host adopts nothing: what it runs that is ours elsewhere moved off it, and must not run twice.
+    for (const m of lost ? [] : await adoptInstances(em.fork(), host.url, strangers)) {
       moved.add(m.id);
       if (m.state === "claimed" || m.state === "crashed") pass.back.push(m.id);
       log.info("an instance moved to another host address", { instanceId: m.id, host: host.url, state: m.state });

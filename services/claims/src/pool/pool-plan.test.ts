@@ -6,6 +6,9 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   DEFAULT_HOST_CAPACITY,
   decideRow,
+  MOVE_BACKOFF_FIRST_SECONDS,
+  MOVE_BACKOFF_MAX_SECONDS,
+  moveBackoffSeconds,
   placeInstances,
   roomiest,
   type HostView,
@@ -111,6 +114,12 @@ describe("a row's step in a pass", () => {
       row("idle"),
       host(undefined, { draining: true }),
       { kind: "crash", next: { kind: "replace" } },
+    ],
+    [
+      "an instance set aside while its draining or lost host was away is replaced, not put back into the pool there",
+      row("crashed"),
+      host(IDLE, { draining: true }),
+      { kind: "replace" },
     ],
     ["a starting instance within its start time is kept", row("starting"), host(undefined), keep],
     [
@@ -226,5 +235,12 @@ describe("placement of new instances", () => {
     expect(placeInstances(0, [a], counts, new Map())).toEqual({ placements: [], unplaced: 0 });
     placeInstances(3, [a], counts, new Map());
     expect(counts.get("a")).toBe(1);
+  });
+});
+
+describe("moveBackoffSeconds", () => {
+  it(`waits ${MOVE_BACKOFF_FIRST_SECONDS} s after a first failed move, twice as long each time, at most ${MOVE_BACKOFF_MAX_SECONDS} s`, () => {
+    expect([1, 2, 3, 4].map(moveBackoffSeconds)).toEqual([5, 10, 20, 40]);
+    expect(moveBackoffSeconds(30)).toBe(MOVE_BACKOFF_MAX_SECONDS);
   });
 });

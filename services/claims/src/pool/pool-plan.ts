@@ -24,7 +24,7 @@ export interface PoolRow {
 export interface HostView {
   /** The instance's state as the host lists it; undefined when the host does not run it. */
   onHost: InstanceState | undefined;
-  /** An operator drains the host (hosts-cli.ts): its idle instances go. */
+  /** An operator drains the host (hosts-cli.ts), or it is lost for good (lost-hosts.ts): its idle instances go. */
   draining: boolean;
   /** The last pass, on any replica, could not reach the host. */
   wasUnreachable: boolean;
@@ -61,7 +61,8 @@ export function decideRow(row: PoolRow, host: HostView): RowAction {
   }
   if (row.state === "crashed") {
     if (row.owned) return healthy ? { kind: "recover" } : { kind: "keep", back: false };
-    return host.onHost === InstanceState.IDLE ? { kind: "reidle" } : { kind: "replace" };
+    // Not back into the pool on a host that is draining or lost: a claim could take it there.
+    return host.onHost === InstanceState.IDLE && !host.draining ? { kind: "reidle" } : { kind: "replace" };
   }
   if (row.state === "starting" && row.stuck) {
     return host.onHost === InstanceState.IDLE ? { kind: "idleFromLostStart" } : { kind: "abandonStart" };
@@ -113,4 +114,13 @@ export function placeInstances<H extends { url: string }>(
     running.set(host.url, (running.get(host.url) ?? 0) + 1);
   }
   return { placements, unplaced: count - placements.length };
+}
+
+/** The first retry of a failed move waits this long, each next one twice as long, up to MOVE_BACKOFF_MAX_SECONDS. */
+export const MOVE_BACKOFF_FIRST_SECONDS = 5;
+export const MOVE_BACKOFF_MAX_SECONDS = 10 * 60;
+
+/** How long an agent's move off a lost host waits after its `attempts`-th failure (host-mover.ts). */
+export function moveBackoffSeconds(attempts: number): number {
+  return Math.min(MOVE_BACKOFF_MAX_SECONDS, MOVE_BACKOFF_FIRST_SECONDS * 2 ** Math.max(0, attempts - 1));
 }

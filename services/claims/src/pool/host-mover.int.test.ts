@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
+import { openDatabase, type Database } from "@convos-pool/kit/db";
+import { createTestDatabase } from "@convos-pool/testing";
+import { entities } from "../db/entities.js";
+import { migrations } from "../db/migrations.js";
+import { runHostsCommand } from "../hosts-cli.js";
+import { putStates } from "../vault/vault-sql.js";
+import { StandInHost } from "../../test/stand-in-host.js";
+import { GrpcInstanceHost } from "./host-client.js";
+import { HostMover, MOVER_LEASE } from "./host-mover.js";
+import { markIdle, registerInstance } from "./instances.js";
+import { acquireLease } from "./leases.js";
+import { countUnmovable, hostMarks, unmovableAgents } from "./lost-hosts.js";
+import { PoolManager } from "./pool-manager.js";
+
+// A host lost for good, on the claims side: the pool manager's passes and the
+// host mover's runs one at a time, on real PostgreSQL, against two STAND-IN
+// instance hosts (claims/test/stand-in-host.ts) over the real
+// InstanceHostService gRPC client. Host A is killed (it stops serving); its
+// agents' sealed states were put as its host puts them (vault-sql.ts). The
+// move on the real instance hosts (a new installation, the conversation
+// rejoined) is the end-to-end test's (services/e2e).
+
+const CREDS = generateServiceCredentials();
+const LOST_AFTER_SECONDS = 2;
+let databaseUrl: string;
+let db: Database;
+let hostA: StandInHost;
+let hostB: StandInHost;
+let clients: GrpcInstanceHost[];
+let pool: PoolManager;
+let mover: HostMover;
+const movedAfter: number[] = [];
+
+beforeAll(async () => {
+  databaseUrl = await createTestDatabase("claims_mover");
+  db = await openDatabase({ name: "claims", url: databaseUrl, entities, migrations, poolSize: 6 });
+  hostA = await StandInHost.start(CREDS["instance-host"]);
+  hostB = await StandInHost.start(CREDS["instance-host"]);
+  clients = [hostA, hostB].map((h) => new GrpcInstanceHost(h.url, CREDS.claims, 10_000));
+  const log = createLogger("mover", { level: "silent" });
+  pool = new PoolManager({ em: db.em, hosts: clients, target: 2, log, lostAfterSeconds: LOST_AFTER_SECONDS });
+  mover = new HostMover({ em: db.em, hosts: clients, log, onMoved: (s) => movedAfter.push(s) });
+});
+
+afterAll(async () => {
+  await mover?.stop();
+  await pool?.stop();
+  for (const c of clients ?? []) c.close();
+  await hostA?.kill();
+  await hostB?.kill();
+  await db?.close();
+});
+
+const q = <T = Record<string, unknown>>(sql: string, p: unknown[] = []) => db.em.fork().execute<T[]>(sql, p);
+
+/** A claimed agent running on host A, as a claim leaves it. */
+async function claimedOnA(): Promise<{ id: string; walletIndex: number; inboxId: string }> {
+  const { id, walletIndex } = await registerInstance(db.em.fork(), hostA.url);
+  const { inboxId } = await clients[0]!.start(id, walletIndex);
+  await markIdle(db.em.fork(), id, inboxId);
+  await q(
+    `update instances set state = 'claimed', owner_id = ?, template_id = 'tmpl_AAAAAAAAAAAAAAAA', conversation_id = 'c', claimed_at = now() where id = ?`,
+    ["a".repeat(64), id],
+  );
+  hostA.instances.get(id)!.state = InstanceState.CLAIMED;
+  return { id, walletIndex, inboxId };
+}
+
+const hostOf = async (id: string) =>
+  (await q<{ host_url: string; state: string }>(`select host_url, state from instances where id = ?`, [id]))[0];
+
+describe("a host lost for good", () => {
+  let kept: Awaited<ReturnType<typeof claimedOnA>>[];
+  let stateless: Awaited<ReturnType<typeof claimedOnA>>;
+
+  it("is marked lost by a pass once it has not answered for HOST_LOST_AFTER_SECONDS, not before", async () => {
+    expect(await pool.reconcile()).toMatchObject({ unreachableHosts: [] });
+    kept = [await claimedOnA(), await claimedOnA()];
+    stateless = await claimedOnA();
+    const placed = await putStates(
+      db.em.fork(),
+      hostA.url,
+      kept.map((a, n) => ({ instanceId: a.id, sequence: BigInt(10 + n), sealed: new Uint8Array([n, 1, 2, 3]) })),
+    );
+    expect(placed.size).toBe(2);
+    // Nothing to move while no host is lost.
+    expect(await mover.run()).toEqual({ ran: false, moved: 0, failed: 0 });
+
+    await hostA.kill();
+    const first = await pool.reconcile();
+    expect(first.unreachableHosts).toEqual([hostA.url]);
+    expect(first.lostHosts).toEqual([]);
+    await new Promise((r) => setTimeout(r, LOST_AFTER_SECONDS * 1000 + 200));
+    expect((await pool.reconcile()).lostHosts).toEqual([hostA.url]);
+    expect((await hostMarks(db.em.fork())).lost).toEqual(new Set([hostA.url]));
+    // Its idle instances are set aside and replaced on B; nothing new goes to A.
+    const idle = await q<{ host_url: string }>(`select host_url from instances where state = 'idle'`);
+    expect(idle.length).toBeGreaterThan(0);
+    expect(idle.every((r) => r.host_url === hostB.url)).toBe(true);
+    // Its warm instances are dead at once, not left set aside there.
+    expect(
+      await q(`select id from instances where host_url = ? and owner_id is null and state <> 'dead'`, [hostA.url]),
+    ).toEqual([]);
+    // The agent whose host never put its state cannot be moved, and says so.
+    expect(await unmovableAgents(db.em.fork())).toEqual([stateless.id]);
+    expect(await countUnmovable(db.em.fork())).toBe(1);
+  });
+
+  it("moves each agent with a kept state to a host that answers, retrying a failed restore after its backoff", async () => {
+    hostB.failing.add("restore");
+    expect(await mover.run()).toMatchObject({ ran: true, moved: 0, failed: 2 });
+    const waiting = await q<{ move_attempts: number; due: boolean; move_error: string }>(
+      `select move_attempts, move_next_at <= now() as due, move_error from instances where id in (?)`,
+      [kept.map((a) => a.id)],
+    );
+    expect(waiting.map((w) => [w.move_attempts, w.due])).toEqual([
+      [1, false],
+      [1, false],
+    ]);
+    expect(waiting[0]!.move_error).toContain("injected restore failure");
+    hostB.failing.delete("restore");
+    // Still waiting out its backoff: not tried again yet.
+    expect(await mover.run()).toMatchObject({ moved: 0, failed: 0 });
+    await q(`update instances set move_next_at = now() where move_next_at is not null`);
+
+    expect(await mover.run()).toMatchObject({ ran: true, moved: 2, failed: 0 });
+    for (const [n, a] of kept.entries()) {
+      expect(await hostOf(a.id)).toEqual({ host_url: hostB.url, state: "claimed" });
+      const restore = hostB.restores.find((r) => r.instanceId === a.id);
+      expect(restore).toMatchObject({ walletIndex: a.walletIndex, sequence: BigInt(10 + n) });
+      expect(restore?.sealed).toEqual(new Uint8Array([n, 1, 2, 3]));
+      expect(hostB.instances.get(a.id)?.inboxId).toBe(a.inboxId);
+    }
+    expect(movedAfter).toHaveLength(2);
+    expect(movedAfter.every((s) => s >= 0 && s < 60)).toBe(true);
+    // The one without a state stays recorded on A, never dropped.
+    expect((await hostOf(stateless.id))?.host_url).toBe(hostA.url);
+    expect(await mover.run()).toMatchObject({ moved: 0 });
+  });
+
+  it("stops and destroys the moved agents on the lost host when it answers again, and it stays lost", async () => {
+    await hostA.restart();
+    const report = await pool.reconcile();
+    expect(report.unreachableHosts).toEqual([]);
+    for (const a of kept) {
+      expect(hostA.instances.has(a.id)).toBe(false);
+      expect(hostA.calls).toContainEqual({ step: "destroy", instanceId: a.id });
+      expect((await hostOf(a.id))?.host_url).toBe(hostB.url);
+    }
+    // The unmoved one keeps running there; nothing new is placed on A.
+    expect(hostA.instances.has(stateless.id)).toBe(true);
+    expect([...hostA.instances.values()].filter((i) => i.state === InstanceState.IDLE)).toEqual([]);
+    expect((await hostMarks(db.em.fork())).lost.has(hostA.url)).toBe(true);
+  });
+
+  it("moves nothing while another replica's mover holds the lease", async () => {
+    await q(`update instances set state = 'claimed', move_next_at = null where id = ?`, [stateless.id]);
+    await putStates(db.em.fork(), hostA.url, [{ instanceId: stateless.id, sequence: 1n, sealed: new Uint8Array([9]) }]);
+    expect(await acquireLease(db.em.fork(), MOVER_LEASE, "another-replica", 30)).toBeDefined();
+    expect(await mover.run()).toEqual({ ran: false, moved: 0, failed: 0 });
+    await q(`update pool_leases set expires_at = now() - interval '1 second' where name = ?`, [MOVER_LEASE]);
+    expect(await mover.run()).toMatchObject({ ran: true, moved: 1 });
+    expect((await hostOf(stateless.id))?.host_url).toBe(hostB.url);
+  });
+
+  it("is marked and unmarked by an operator with hosts-cli.ts lost and found", async () => {
+    const lines: string[] = [];
+    const out = (l: string) => lines.push(l);
+    expect(await runHostsCommand(["lost", hostB.url], databaseUrl, out)).toBe(0);
+    expect((await hostMarks(db.em.fork())).lost).toEqual(new Set([hostA.url, hostB.url]));
+    expect(lines.at(-1)).toContain("is lost");
+    expect(await runHostsCommand(["found", hostA.url], databaseUrl, out)).toBe(0);
+    expect(await runHostsCommand(["found", hostB.url], databaseUrl, out)).toBe(0);
+    expect((await hostMarks(db.em.fork())).lost).toEqual(new Set());
+    expect(await runHostsCommand(["list"], databaseUrl, out)).toBe(0);
+    expect(lines.some((l) => l.includes("(lost"))).toBe(false);
+  });
+});

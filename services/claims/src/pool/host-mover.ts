@@ -1,0 +1,270 @@
+/**
+ * Moves the claimed agents of hosts lost for good (docs/scaling.md, "A host
+ * lost for good"; lost-hosts.ts) to hosts that answer.
+ *
+ * One run, every `intervalMs` and whenever a host is marked lost:
+ *  1. the due agents: live (claimed or crashed) on a lost host, with a sealed
+ *     state kept (vault-sql.ts), not waiting out a backoff; an agent with no
+ *     state kept cannot be moved and stays recorded on its lost host
+ *     (`pool_agents_unmovable`, logged when the host is marked);
+ *  2. the hosts that may take them: configured, not draining, not lost, and
+ *     answering ListInstances now, with what each runs and holds;
+ *  3. each agent, `concurrency` at once, to the roomiest of them running its
+ *     runtime (pool-plan.ts `roomiest`): RestoreInstance with its wallet index
+ *     and newest sealed state (the new host makes a new installation of the
+ *     same inbox, revokes the old ones, rejoins and says it moved). On
+ *     success the agent's row names its new host (a guarded update: only if
+ *     it is still on the lost host), so updates, memory calls and removal go
+ *     there, and any update it missed and its attestation (for the new
+ *     installation's profile) are made due. On failure (or no room) it
+ *     waits `moveBackoffSeconds` and is tried again, never dropped.
+ * Replicas: a run holds the `host-mover` lease (leases.ts), so two replicas
+ * never move one agent at once; RestoreInstance is idempotent besides.
+ */
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { forEachLimited, randomId, type Logger } from "@convos-pool/kit";
+import type { HostRuntime, InstanceHost } from "./host-client.js";
+import { acquireLease, releaseLease, renewLease } from "./leases.js";
+import { hostMarks } from "./lost-hosts.js";
+import { DEFAULT_HOST_CAPACITY, moveBackoffSeconds, roomiest } from "./pool-plan.js";
+import { makeDue } from "../sync/sync-sql.js";
+
+/** The lease a run holds (leases.ts). */
+export const MOVER_LEASE = "host-mover";
+
+export interface HostMoverOptions {
+  em: EntityManager;
+  /** Every configured host (INSTANCE_HOST_URLS): the lost ones are left out of the targets. */
+  hosts: InstanceHost[];
+  log: Logger;
+  /** Time between runs; default 5 s. */
+  intervalMs?: number | undefined;
+  /** Restores in flight at once; default 8. */
+  concurrency?: number | undefined;
+  /** Agents taken per run at most; default 500 (the next run takes the rest at once). */
+  batch?: number | undefined;
+  /** The run's lease, renewed every third of it; default 30 s. */
+  leaseSeconds?: number | undefined;
+  /** An agent was moved, `seconds` after its host was marked lost (metrics). */
+  onMoved?: (seconds: number) => void;
+  /** Moved agents have template updates due (instruction sync). */
+  onSyncDue?: () => void;
+}
+
+export interface MoveReport {
+  /** False when another replica held the lease. */
+  ran: boolean;
+  moved: number;
+  /** Restores that failed, or found no host with room: retried after their backoff. */
+  failed: number;
+}
+
+interface DueRow {
+  id: string;
+  wallet_index: number;
+  host_url: string;
+  inbox_id: string;
+  runtime: HostRuntime;
+  move_attempts: number;
+  sequence: string | number;
+  sealed: Buffer;
+}
+
+interface Target {
+  host: InstanceHost;
+  runtime: HostRuntime;
+}
+
+export class HostMover {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<MoveReport> | undefined;
+  private again = false;
+  private stopped = false;
+  readonly holder = randomId("mover");
+
+  constructor(private readonly opts: HostMoverOptions) {}
+
+  start(): void {
+    const tick = () => {
+      void this.run()
+        .catch((err: unknown) => this.opts.log.warn("moving agents off lost hosts failed", { err }))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs ?? 5_000).unref();
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => {});
+  }
+
+  /** A run now (a host was just marked lost); one in progress is followed by another. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else void this.run().catch((err: unknown) => this.opts.log.warn("moving agents off lost hosts failed", { err }));
+  }
+
+  /** One run; concurrent callers share the run in progress. */
+  run(): Promise<MoveReport> {
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.kick();
+      }
+    });
+    return this.running;
+  }
+
+  private async pass(): Promise<MoveReport> {
+    const { em, log } = this.opts;
+    const report: MoveReport = { ran: false, moved: 0, failed: 0 };
+    // Most runs find nothing to do: they take no lease.
+    if ((await this.due(em.fork(), 1)).length === 0) return report;
+    const seconds = this.opts.leaseSeconds ?? 30;
+    if (!(await acquireLease(em.fork(), MOVER_LEASE, this.holder, seconds))) return report;
+    report.ran = true;
+    const renewer = setInterval(
+      () => {
+        renewLease(em.fork(), MOVER_LEASE, this.holder, seconds).then(
+          (still) => !still && log.warn("the host mover's lease lapsed during its run; another replica may move too"),
+          (err: unknown) => log.warn("the host mover's lease was not renewed", { err }),
+        );
+      },
+      (seconds * 1000) / 3,
+    );
+    renewer.unref();
+    try {
+      await this.move(report);
+    } finally {
+      clearInterval(renewer);
+      await releaseLease(em.fork(), MOVER_LEASE, this.holder, {}).catch((err: unknown) =>
+        log.warn("the host mover's lease was not given up; it lapses", { err }),
+      );
+    }
+    if (report.moved || report.failed) log.info("agents moved off lost hosts", { ...report });
+    return report;
+  }
+
+  private due(em: EntityManager, limit: number): Promise<DueRow[]> {
+    return em.execute<DueRow[]>(
+      `select i.id, i.wallet_index, i.host_url, i.inbox_id, i.runtime, i.move_attempts, s.sequence, s.sealed
+       from instances i
+       join instance_hosts h on h.url = i.host_url and h.lost_at is not null
+       join agent_states s on s.instance_id = i.id
+       where i.state in ('claimed', 'crashed') and i.owner_id is not null
+         and (i.move_next_at is null or i.move_next_at <= now())
+       order by h.lost_at, i.move_attempts, i.id
+       limit ?`,
+      [limit],
+    );
+  }
+
+  private async move(report: MoveReport): Promise<void> {
+    const { em, log } = this.opts;
+    const rows = await this.due(em.fork(), this.opts.batch ?? 500);
+    const { targets, counts, capacity } = await this.targets();
+    const moved: string[] = [];
+    await forEachLimited(rows, this.opts.concurrency ?? 8, async (r) => {
+      if (this.stopped) return;
+      const open = targets.filter((t) => t.runtime === r.runtime).map((t) => t.host);
+      const to = roomiest(open, counts, capacity);
+      if (!to) {
+        await this.failed(r, "no instance host that answers has room for it");
+        report.failed++;
+        return;
+      }
+      // Counted before the call, so that the restores in flight spread over the hosts.
+      counts.set(to.url, (counts.get(to.url) ?? 0) + 1);
+      try {
+        const res = await to.restore(r.id, Number(r.wallet_index), {
+          sequence: BigInt(r.sequence),
+          sealed: new Uint8Array(r.sealed),
+        });
+        if (r.inbox_id !== "" && res.inboxId !== r.inbox_id)
+          throw new Error(`the restored agent's inbox ${res.inboxId} is not its own ${r.inbox_id}`);
+        const seconds = await recordMoved(em.fork(), r.id, r.host_url, to.url);
+        if (seconds === undefined) return; // released or ended meanwhile: its next pass stops it there
+        moved.push(r.id);
+        report.moved++;
+        this.opts.onMoved?.(seconds);
+        log.info("an agent moved off a lost host", {
+          instanceId: r.id,
+          from: r.host_url,
+          to: to.url,
+          installationId: res.installationId,
+          seconds,
+        });
+      } catch (err) {
+        counts.set(to.url, (counts.get(to.url) ?? 1) - 1);
+        report.failed++;
+        await this.failed(r, err instanceof Error ? err.message : String(err), to.url);
+      }
+    });
+    if ((await makeDue(em.fork(), moved)) > 0) this.opts.onSyncDue?.();
+  }
+
+  /** The hosts that may take agents now, with what each holds and its size. */
+  private async targets(): Promise<{
+    targets: Target[];
+    counts: Map<string, number>;
+    capacity: Map<string, number>;
+  }> {
+    const marks = await hostMarks(this.opts.em.fork());
+    const counts = new Map<string, number>();
+    const capacity = new Map<string, number>();
+    const targets: Target[] = [];
+    for (const host of this.opts.hosts) {
+      if (marks.lost.has(host.url) || marks.draining.has(host.url)) continue;
+      try {
+        const listing = await host.list();
+        counts.set(host.url, listing.instances.length);
+        capacity.set(host.url, listing.maxInstances || DEFAULT_HOST_CAPACITY);
+        targets.push({ host, runtime: listing.runtime ?? "pool" });
+      } catch {
+        // Not answering now: not a place to move an agent to.
+      }
+    }
+    return { targets, counts, capacity };
+  }
+
+  private async failed(r: DueRow, error: string, to?: string): Promise<void> {
+    const attempts = Number(r.move_attempts) + 1;
+    const wait = moveBackoffSeconds(attempts);
+    this.opts.log.warn("an agent of a lost host was not moved yet; tried again later", {
+      instanceId: r.id,
+      from: r.host_url,
+      to,
+      attempts,
+      retryInSeconds: wait,
+      error,
+    });
+    await this.opts.em.fork().execute(
+      `update instances set move_attempts = ?, move_next_at = now() + make_interval(secs => ?), move_error = ?
+         where id = ? and host_url = ?`,
+      [attempts, wait, error.slice(0, 500), r.id, r.host_url],
+    );
+  }
+}
+
+/**
+ * The agent now lives on `to`: its row follows, if it is still live on the
+ * lost host `from`. Returns how long after `from` was marked lost; undefined
+ * when the row had changed.
+ */
+async function recordMoved(em: EntityManager, id: string, from: string, to: string): Promise<number | undefined> {
+  const rows = await em.execute<{ seconds: number }[]>(
+    `update instances i set host_url = ?, state = 'claimed', move_attempts = 0, move_next_at = null, move_error = null,
+       attest_next_at = null, updated_at = now()
+     from instance_hosts h
+     where i.id = ? and i.host_url = ? and i.state in ('claimed', 'crashed') and h.url = i.host_url
+     returning extract(epoch from now() - h.lost_at)::float8 as seconds`,
+    [to, id, from],
+  );
+  const r = rows[0];
+  return r ? Number(r.seconds) : undefined;
+}
