@@ -21,6 +21,8 @@ import { FILES, type InstanceRecord, Workspace } from "../platform/workspace.js"
 export const DEFAULT_VAULT_DEBOUNCE_MS = 2_000;
 /** Agents a PutAgentStates call carries at most (2 MB each at worst; most are a few KB). */
 export const VAULT_BATCH = 50;
+/** Bytes a call carries at most, under the claims service's 16 MiB limit on a call (one 2 MB state still goes alone). */
+export const VAULT_CALL_BYTES = 8 * 1024 * 1024;
 const MAX_BACKOFF_MS = 60_000;
 
 /** Sends sealed states; the real one is an AgentVaultService client, tests pass a sink. */
@@ -92,37 +94,54 @@ export class VaultSender {
   private async pass(): Promise<void> {
     const ids = [...this.dirty];
     this.dirty.clear();
-    for (let at = 0; at < ids.length; at += VAULT_BATCH) {
-      const batch = ids.slice(at, at + VAULT_BATCH);
-      const states: SealedAgentState[] = [];
-      for (const id of batch) {
-        try {
-          const state = await sealAgent(this.opts.seed, this.opts.dataDir, id);
-          if (state) states.push(state);
-        } catch (err) {
-          // Too large, or its workspace unreadable: said, not retried until it changes again.
-          this.opts.log.error("an agent's state could not be sealed: it is not kept off this host", {
-            instanceId: id,
-            err,
-          });
-        }
+    // A call carries at most VAULT_BATCH states and VAULT_CALL_BYTES: the claims service refuses a larger call whole.
+    let batch: SealedAgentState[] = [];
+    let bytes = 0;
+    let unsent = 0; // ids before this index were sent (or could not be sealed)
+    const flush = async (upTo: number): Promise<boolean> => {
+      if (batch.length === 0) {
+        unsent = upTo;
+        return true;
       }
-      if (states.length === 0) continue;
       try {
-        const outcomes = await this.opts.put(states);
+        const outcomes = await this.opts.put(batch);
         for (const o of outcomes) {
           if (!o.stored)
             this.opts.log.warn("an agent's state was not kept", { instanceId: o.instanceId, why: o.error });
         }
         this.failures = 0;
+        unsent = upTo;
+        batch = [];
+        bytes = 0;
+        return true;
       } catch (err) {
         // Sealed again at the next pass, at a newer sequence: nothing is lost.
-        for (const id of ids.slice(at)) this.dirty.add(id);
+        for (const id of ids.slice(unsent)) this.dirty.add(id);
         this.failures++;
-        this.opts.log.warn("agents' states not sent; trying again", { agents: ids.length - at, err });
-        return;
+        this.opts.log.warn("agents' states not sent; trying again", { agents: ids.length - unsent, err });
+        return false;
       }
+    };
+    for (const [i, id] of ids.entries()) {
+      let state: SealedAgentState | undefined;
+      try {
+        state = await sealAgent(this.opts.seed, this.opts.dataDir, id);
+      } catch (err) {
+        // Too large, or its workspace unreadable: said, not retried until it changes again.
+        this.opts.log.error("an agent's state could not be sealed: it is not kept off this host", {
+          instanceId: id,
+          err,
+        });
+      }
+      if (!state) continue;
+      const size = state.sealed.byteLength;
+      if (batch.length > 0 && (batch.length >= VAULT_BATCH || bytes + size > VAULT_CALL_BYTES)) {
+        if (!(await flush(i))) return;
+      }
+      batch.push(state);
+      bytes += size;
     }
+    await flush(ids.length);
   }
 }
 
