@@ -40,7 +40,7 @@ import {
   type IncomingHttpHeaders,
 } from "node:http2";
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { Logger } from "@convos-pool/kit";
+import { forEachLimited, type Logger } from "@convos-pool/kit";
 import type { DormancyOptions, DormancyWatch } from "../agent/types.js";
 
 const MLS_API = "/xmtp.mls.api.v1.MlsApi";
@@ -322,12 +322,21 @@ export class GroupWatch implements DormancyWatch {
 }
 
 /**
+ * Agents a sweep puts to sleep at once. A sleep waits on the XMTP node (the
+ * newest message, a last sync) and closes a client: one at a time, a sweep
+ * put about one agent a second to sleep on a loaded machine, fewer than fell
+ * quiet while thousands joined, so awake agents piled up (bench/live-agents.ts).
+ */
+export const SWEEP_CONCURRENCY = 8;
+
+/**
  * Puts the host's quiet agents to sleep: every `afterMs / 4` (at most 30 s),
- * one agent at a time, each that has been quiet `afterMs`.
+ * SWEEP_CONCURRENCY at a time, each that has been quiet `afterMs`.
  */
 export class DormancySweep {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly afterMs: number,
@@ -345,21 +354,23 @@ export class DormancySweep {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
   }
 
-  private async sweep(): Promise<void> {
+  /** One pass over the agents (the timer's; tests call it). */
+  async sweep(): Promise<void> {
     let slept = 0;
-    for (const agent of [...this.agents()]) {
-      if (!this.timer) return;
+    await forEachLimited([...this.agents()], SWEEP_CONCURRENCY, async (agent) => {
+      if (this.stopped) return;
       try {
         if (await agent.sleepIfQuiet(this.afterMs)) slept++;
       } catch (err) {
         this.log.warn("an agent could not go dormant", { err });
       }
-    }
+    });
     if (slept > 0) this.log.info("agents went dormant", { count: slept });
   }
 }
