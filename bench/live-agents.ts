@@ -8,6 +8,7 @@
 //   BENCH_LIVE_WAKES (40)         dormant agents woken one at a time
 //   BENCH_LIVE_BURSTS (5)         times WAKE_BURST (20) dormant agents are woken at once
 //   BENCH_LIVE_SETUP_QUIET_MS (15000) the quiet time after which an agent sleeps during setup
+//   BENCH_LIVE_SETUP_MINUTES (unset) setup stops starting agents after this long; the run goes on with those joined
 //   BENCH_LIVE_PROF (unset)       a directory: the host processes run with --cpu-prof into it
 //
 // What it does: the local XMTP node and one instance host run in their own
@@ -67,6 +68,12 @@ const BURSTS = size("BENCH_LIVE_BURSTS", 5, 1);
 const WAKE_BURST = Math.min(20, Math.max(1, Math.floor((N - WAKES) / BURSTS)));
 const SETUP_QUIET_MS = size("BENCH_LIVE_SETUP_QUIET_MS", 15_000, 2_000);
 const PROF = process.env.BENCH_LIVE_PROF;
+/** On a machine shared with other work, setup may be cut short: the figures are then for the agents that joined. */
+const SETUP_MS = process.env.BENCH_LIVE_SETUP_MINUTES
+  ? Number(process.env.BENCH_LIVE_SETUP_MINUTES) * 60_000
+  : Infinity;
+/** The agents on the host once setup is over: N, or fewer when setup was cut short. */
+let n = N;
 /**
  * A sender's stream of all its messages is reopened with every group it has
  * whenever it gets a new one: its cost per join grows with its groups, so
@@ -118,9 +125,9 @@ function breakdown(pid: number): { threads: Map<string, number>; fds: Map<string
 }
 
 /** Per agent: the counts of `b` over those of `a`, divided by `n`, largest first. */
-function perAgent(a: Map<string, number>, b: Map<string, number>, n = N): string {
+function perAgent(a: Map<string, number>, b: Map<string, number>, count = n): string {
   return [...new Set([...a.keys(), ...b.keys()])]
-    .map((k) => [k, ((b.get(k) ?? 0) - (a.get(k) ?? 0)) / n] as const)
+    .map((k) => [k, ((b.get(k) ?? 0) - (a.get(k) ?? 0)) / count] as const)
     .filter(([, v]) => Math.abs(v) >= 0.01)
     .sort((x, y) => y[1] - x[1])
     .map(([k, v]) => `${k} ${v.toFixed(2)}`)
@@ -208,6 +215,7 @@ try {
   const t0 = performance.now();
   let done = 0;
   await pool(N, SETUP_IN_FLIGHT, async (i) => {
+    if (performance.now() - t0 > SETUP_MS) return;
     const id = `live-${i}`;
     const sender = senders[i % SENDERS]!;
     let t = performance.now();
@@ -229,41 +237,44 @@ try {
     }
   });
   const setupS = (performance.now() - t0) / 1000;
+  // Agents are started in order and each started one finishes: those joined are 0 .. n-1.
+  n = agents.length;
+  if (n < N) log(`setup cut short after ${SETUP_MS / 60_000} minutes: ${n} of ${N} agents`);
   const claimed = (await hostRpc.client.listInstances({})).instances.filter(
     (i) => i.state === InstanceState.CLAIMED || i.state === InstanceState.DORMANT,
   ).length;
-  if (claimed !== N) throw new Error(`expected ${N} claimed agents, the host lists ${claimed}`);
+  if (claimed !== n) throw new Error(`expected ${n} claimed agents, the host lists ${claimed}`);
   const d0 = performance.now();
-  while ((await countIn(InstanceState.DORMANT)) < N) {
+  while ((await countIn(InstanceState.DORMANT)) < n) {
     if (performance.now() - d0 > SETUP_QUIET_MS + 600_000)
-      throw new Error(`only ${await countIn(InstanceState.DORMANT)} of ${N} agents went dormant`);
+      throw new Error(`only ${await countIn(InstanceState.DORMANT)} of ${n} agents went dormant`);
     await new Promise((r) => setTimeout(r, 5_000));
   }
-  log(`setup: ${N} in ${setupS.toFixed(0)} s; all dormant ${((performance.now() - d0) / 1000).toFixed(0)} s later`);
+  log(`setup: ${n} in ${setupS.toFixed(0)} s; all dormant ${((performance.now() - d0) / 1000).toFixed(0)} s later`);
   const afterSetup = await settledStatus(host.pid);
   const s = figures(startMs);
   const j = figures(joinMs);
-  const per = (st: ProcessStatus, base: ProcessStatus, n = N) => ({
-    mb: (st.rssMb - base.rssMb) / n,
-    threads: (st.threads - base.threads) / n,
-    fds: (st.fds - base.fds) / n,
+  const per = (st: ProcessStatus, base: ProcessStatus, count = n) => ({
+    mb: (st.rssMb - base.rssMb) / count,
+    threads: (st.threads - base.threads) / count,
+    fds: (st.fds - base.fds) / count,
   });
   const line = (label: string, st: ProcessStatus) =>
     `  ${label.padEnd(44)}${fmt(st.rssMb, 9)} MB ${String(st.threads).padStart(8)} ${String(st.fds).padStart(8)}`;
-  const perLine = (label: string, st: ProcessStatus, base = empty, n = N) => {
-    const p = per(st, base, n);
+  const perLine = (label: string, st: ProcessStatus, base = empty, count = n) => {
+    const p = per(st, base, count);
     return `  ${label.padEnd(44)}${fmt(p.mb, 9)} MB ${p.threads.toFixed(2).padStart(8)} ${p.fds.toFixed(2).padStart(8)}`;
   };
   console.log(
-    `instance host process (offline model), ${N} claimed agents, each in its own conversation with one of ${SENDERS} senders:`,
+    `instance host process (offline model), ${n} claimed agents, each in its own conversation with one of ${SENDERS} senders:`,
   );
   console.log(
-    `  setup: ${N} started, configured and joined in ${setupS.toFixed(0)} s (${(N / setupS).toFixed(1)} a second, ${SETUP_IN_FLIGHT} in flight); start and configure p50 ${fmt(s.p50, 0)} ms, p99 ${fmt(s.p99, 0)} ms; join p50 ${fmt(j.p50, 0)} ms, p99 ${fmt(j.p99, 0)} ms`,
+    `  setup: ${n} started, configured and joined in ${setupS.toFixed(0)} s (${(n / setupS).toFixed(1)} a second, ${SETUP_IN_FLIGHT} in flight); start and configure p50 ${fmt(s.p50, 0)} ms, p99 ${fmt(s.p99, 0)} ms; join p50 ${fmt(j.p50, 0)} ms, p99 ${fmt(j.p99, 0)} ms`,
   );
   console.log(`  ${"".padEnd(44)}${"RSS".padStart(12)} ${"threads".padStart(8)} ${"fds".padStart(8)}`);
   console.log(line("host, no agent", empty));
   console.log(line("largest seen during setup", peak));
-  console.log(line(`${N} dormant, after setup`, afterSetup));
+  console.log(line(`${n} dormant, after setup`, afterSetup));
 
   // Restart with a quiet time longer than the run: every agent comes back dormant, and stays so until woken.
   rpc.close();
@@ -277,11 +288,11 @@ try {
   const backDormant = await countIn(InstanceState.DORMANT);
   const dormant = await settledStatus(host.pid);
   const dormantKinds = breakdown(host.pid);
-  console.log(line(`${N} dormant, after a restart`, dormant));
+  console.log(line(`${n} dormant, after a restart`, dormant));
   console.log(perLine("per dormant agent, over the host with none", dormant));
   console.log(`  per dormant agent, threads by name: ${perAgent(emptyKinds.threads, dormantKinds.threads)}`);
   console.log(`  per dormant agent, descriptors by kind: ${perAgent(emptyKinds.fds, dormantKinds.fds)}`);
-  console.log(`  host restart: ${N} dormant agents back in ${restoreDormantS.toFixed(1)} s (${backDormant} dormant)`);
+  console.log(`  host restart: ${n} dormant agents back in ${restoreDormantS.toFixed(1)} s (${backDormant} dormant)`);
 
   /** From a sender's message to the agent's answer, `inFlight` at a time. */
   async function ask(picks: number[], inFlight: number, ms: number): Promise<number[]> {
@@ -295,8 +306,8 @@ try {
     return out;
   }
   // Agents in a random order: each woken at most once below.
-  const order = Array.from({ length: N }, (_, i) => i);
-  for (let i = N - 1; i > 0; i--) {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
     const k = Math.floor(Math.random() * (i + 1));
     [order[i], order[k]] = [order[k]!, order[i]!];
   }
@@ -306,10 +317,10 @@ try {
     const f = figures(ms);
     return `  ${label}: p50 ${fmt(f.p50, 0)} ms, p99 ${fmt(f.p99, 0)} ms, max ${fmt(Math.max(...ms), 0)} ms   (target <= 1000 ms)`;
   };
-  const wakeMs = await ask(take(Math.min(WAKES, N)), 1, 30_000);
+  const wakeMs = await ask(take(Math.min(WAKES, n)), 1, 30_000);
   console.log(stat(`wake to answer, ${wakeMs.length} dormant agents one at a time`, wakeMs));
   const burstMs: number[] = [];
-  for (let b = 0; b < BURSTS && taken + WAKE_BURST <= N; b++) {
+  for (let b = 0; b < BURSTS && taken + WAKE_BURST <= n; b++) {
     burstMs.push(...(await ask(take(WAKE_BURST), WAKE_BURST, 60_000)));
     await new Promise((r) => setTimeout(r, 2_000));
   }
@@ -329,7 +340,7 @@ try {
   const replyMs = await ask(random(MESSAGES), IN_FLIGHT, 60_000);
   const afterReplies = await settledStatus(host.pid);
   console.log("");
-  console.log(line(`${awakeNow} awake, ${N - awakeNow} dormant`, awake));
+  console.log(line(`${awakeNow} awake, ${n - awakeNow} dormant`, awake));
   console.log(line(`  after ${MESSAGES} messages answered`, afterReplies));
   console.log(perLine("per awake agent, over a dormant one", awake, dormant, awakeNow));
   console.log(
@@ -349,7 +360,7 @@ try {
   const restoreMixedS = (performance.now() - r1) / 1000;
   hostRpc = createServiceClient(InstanceHostService, host.url, creds.claims);
   console.log(
-    `  host restart: ${N} agents (${awakeNow} awake) back in ${restoreMixedS.toFixed(1)} s, ${await countIn(InstanceState.DORMANT)} dormant`,
+    `  host restart: ${n} agents (${awakeNow} awake) back in ${restoreMixedS.toFixed(1)} s, ${await countIn(InstanceState.DORMANT)} dormant`,
   );
 } finally {
   for (const c of closers) await Promise.resolve(c()).catch(() => undefined);
