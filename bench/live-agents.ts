@@ -75,9 +75,9 @@ const SETUP_MS = process.env.BENCH_LIVE_SETUP_MINUTES
 /** The agents on the host once setup is over: N, or fewer when setup was cut short. */
 let n = N;
 /**
- * A sender's stream of all its messages is reopened with every group it has
- * whenever it gets a new one: its cost per join grows with its groups, so
- * each sender gets at most this many.
+ * A sender streams all its groups and adds every joiner itself: a few
+ * senders with thousands of groups each would measure the senders, not the
+ * host, so each gets at most this many.
  */
 const GROUPS_PER_SENDER = 250;
 const SENDERS = Math.min(N, Math.max(4, Math.ceil(N / GROUPS_PER_SENDER)));
@@ -312,7 +312,11 @@ try {
     [order[i], order[k]] = [order[k]!, order[i]!];
   }
   let taken = 0;
-  const take = (n: number) => order.slice(taken, (taken += n));
+  const take = (count: number) => {
+    const picked = order.slice(taken, taken + count);
+    taken += picked.length;
+    return picked;
+  };
   const stat = (label: string, ms: number[]) => {
     const f = figures(ms);
     return `  ${label}: p50 ${fmt(f.p50, 0)} ms, p99 ${fmt(f.p99, 0)} ms, max ${fmt(Math.max(...ms), 0)} ms   (target <= 1000 ms)`;

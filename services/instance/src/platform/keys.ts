@@ -46,7 +46,8 @@ export class MasterSeed {
     if (!Number.isInteger(index) || index < 0 || index > MAX_WALLET_INDEX) {
       throw new Error(`wallet index ${index} is outside 0..${MAX_WALLET_INDEX}`);
     }
-    const account = hdKeyToAccount(this.accounts, { path: `m/${index}` });
+    // Relative to m/44'/60'/0'/0; viem's type only knows paths from the root.
+    const account = hdKeyToAccount(this.accounts, { path: `m/${index}` as `m/44'/60'/${string}` });
     return new InstanceWallet(index, account);
   }
 }
