@@ -136,7 +136,8 @@ export class AgentLife {
   }
 
   private derived(): InstanceWallet {
-    return (this.keys ??= this.deps.seed.wallet(this.deps.walletIndex));
+    if (!this.keys) this.keys = this.deps.seed.wallet(this.deps.walletIndex);
+    return this.keys;
   }
 
   /** Its inbox id as its record has it, before any client (a dormant start). */
