@@ -25,6 +25,7 @@ export class AgentLife {
   private halted = false;
   private lastHeard = Date.now();
   private keys: InstanceWallet | undefined;
+  private owned = false;
   private inbox = "";
   private xmtp: AgentClient | undefined;
 
@@ -50,13 +51,13 @@ export class AgentLife {
   }
 
   get wallet(): InstanceWallet | undefined {
-    return this.keys;
+    return this.owned ? this.derived() : undefined;
   }
 
   /** Its wallet, which everything after its start relies on: asked for before, it is the host's bug, and says so. */
   mustWallet(): InstanceWallet {
-    if (!this.keys) throw new Error(`instance ${this.deps.ws.instanceId} has no wallet: it has not started`);
-    return this.keys;
+    if (!this.owned) throw new Error(`instance ${this.deps.ws.instanceId} has no wallet: it has not started`);
+    return this.derived();
   }
 
   get inboxId(): string {
@@ -124,9 +125,18 @@ export class AgentLife {
 
   // ---- what it runs on ----
 
-  /** Its wallet, from the host's master seed at its index. */
-  useWallet(): InstanceWallet {
-    this.keys = this.deps.seed.wallet(this.deps.walletIndex);
+  /**
+   * Its wallet from now on, from the host's master seed at its index,
+   * derived when first used: a dormant agent brought back when the host
+   * starts needs none until it wakes (a derivation each made a restart with
+   * thousands of dormant agents spend most of its time on keys).
+   */
+  useWallet(): void {
+    this.owned = true;
+  }
+
+  private derived(): InstanceWallet {
+    if (!this.keys) this.keys = this.deps.seed.wallet(this.deps.walletIndex);
     return this.keys;
   }
 

@@ -74,7 +74,7 @@ export class Lifecycle {
     if (record && record.walletIndex !== agent.walletIndex) {
       throw failedPrecondition(`instance ${agent.id} has wallet index ${record.walletIndex}, not ${agent.walletIndex}`);
     }
-    const wallet = life.useWallet();
+    life.useWallet();
     const started = performance.now();
     life.active();
     if (record && (await this.dormancy.restore(record))) {
@@ -86,6 +86,7 @@ export class Lifecycle {
       });
       return;
     }
+    const wallet = life.mustWallet();
     const client = await life.connect();
     await agent.ws.writeJson(FILES.instance, {
       instanceId: agent.id,

@@ -29,6 +29,16 @@ export class Serial {
   }
 }
 
+/**
+ * Which job an async call belongs to, for park: one for every agent of the
+ * host. Node's AsyncLocalStorage (before async context frames) visits every
+ * storage ever run at each promise made, so one per agent made each promise
+ * of the host cost O(agents) and kept every agent's storage forever
+ * (docs/performance/live-agents.md, "What the profile showed"). A job's
+ * token is its own object, so one storage tells the jobs of all agents apart.
+ */
+const jobs = new AsyncLocalStorage<object>();
+
 /** The agent's own work between turns: with the owner's, ahead of everyone else's, and never turned away. */
 const OWN_WORK: Waiter = { standing: "owner", sender: "", counted: false };
 
@@ -45,8 +55,6 @@ export class Turns {
   private readonly resuming: (() => void)[] = [];
   /** The job that runs now (none while every job is parked or none waits). */
   private holder: object | undefined;
-  /** Which job an async call belongs to, for park. */
-  private readonly job = new AsyncLocalStorage<object>();
   private readonly unsettled = new Set<Promise<unknown>>();
 
   /** Jobs waiting, running or parked. */
@@ -68,7 +76,7 @@ export class Turns {
     const done = new Promise<T>((resolve, reject) => {
       const start = () => {
         this.holder = token;
-        this.job
+        jobs
           .run(token, () => Promise.resolve().then(job))
           .then(resolve, reject)
           .finally(() => {
@@ -90,7 +98,7 @@ export class Turns {
    * that does not hold the turn), only waits for `p`.
    */
   async park<T>(p: Promise<T>): Promise<T> {
-    const token = this.job.getStore();
+    const token = jobs.getStore();
     if (token === undefined || token !== this.holder) return p;
     this.holder = undefined;
     this.pump();

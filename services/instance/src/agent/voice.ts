@@ -35,11 +35,15 @@ export interface VoiceDeps {
   log: Logger;
 }
 
+/**
+ * The turn a call speaks for, and whose voice it is: one storage for every
+ * agent of the host, as serial.ts's (an AsyncLocalStorage per agent costs
+ * every promise of the host O(agents)).
+ */
+const speaking = new AsyncLocalStorage<{ voice: Voice; turn: SpokenTurn }>();
+
 export class Voice {
   private current: SpokenTurn | undefined;
-  /** The turn a call speaks for (`during`): a turn that waited aside for its owner speaks as itself when it goes on. */
-  private readonly speaking = new AsyncLocalStorage<SpokenTurn>();
-
   constructor(private readonly deps: VoiceDeps) {}
 
   /**
@@ -64,12 +68,14 @@ export class Voice {
    * parked for its owner's answer (serial.ts) goes on after others began and ended.
    */
   during<T>(turn: SpokenTurn | undefined, call: () => Promise<T>): Promise<T> {
-    return turn ? this.speaking.run(turn, call) : call();
+    // A turn that waited aside for its owner speaks as itself when it goes on.
+    return turn ? speaking.run({ voice: this, turn }, call) : call();
   }
 
   /** The toolbox speaks: in its turn's form (`during`, else the running turn's), else a message of its own; its id, or undefined when it is in no conversation. */
   async say(text: string): Promise<string | undefined> {
-    const turn = this.speaking.getStore() ?? this.current;
+    const spoken = speaking.getStore();
+    const turn = (spoken?.voice === this ? spoken.turn : undefined) ?? this.current;
     if (turn) return turn.say(text);
     const group = this.deps.group();
     return group ? send(group, text, answerForm(text, 0)) : undefined;

@@ -28,6 +28,12 @@
 // that wake are only forgotten; their shard's stream goes on carrying their
 // group until the shard next reopens, and its messages are ignored.
 //
+// A reopen waits until no agent has fallen asleep for FLUSH_MS, but no
+// longer than FLUSH_MAX_MS, and a shard that has just filled opens at once:
+// a host restoring thousands of dormant agents (one every few ms) opens
+// each shard about once, where a reopen every FLUSH_MS had the node replay
+// each shard's groups dozens of times (bench/live-agents.ts).
+//
 // The gRPC calls are made by hand (length-prefixed protobuf over node:http2)
 // with the few fields they need, so the host depends on neither a gRPC
 // library nor XMTP's generated code for two calls.
@@ -40,14 +46,16 @@ import {
   type IncomingHttpHeaders,
 } from "node:http2";
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { Logger } from "@convos-pool/kit";
+import { forEachLimited, type Logger } from "@convos-pool/kit";
 import type { DormancyOptions, DormancyWatch } from "../agent/types.js";
 
 const MLS_API = "/xmtp.mls.api.v1.MlsApi";
 /** Groups per subscription stream. */
 export const SHARD_SIZE = 256;
-/** Agents that fall asleep together reopen their shard once. */
+/** Agents that fall asleep together reopen their shard once: it waits this long after the last. */
 const FLUSH_MS = 100;
+/** ... but no longer than this after the first. */
+export const FLUSH_MAX_MS = 1_000;
 
 interface Watched {
   groupId: string;
@@ -120,6 +128,9 @@ export class GroupWatch implements DormancyWatch {
   private readonly watched = new Map<string, Watched>();
   private readonly shards: Shard[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  /** When the oldest change not yet flushed was made (Date.now()). */
+  private pendingSince: number | undefined;
+  private opened = 0;
   private closed = false;
 
   constructor(private readonly opts: { apiUrl: string; log: Logger; retryMs?: number }) {}
@@ -127,6 +138,11 @@ export class GroupWatch implements DormancyWatch {
   /** Groups watched now (metrics, tests). */
   get size(): number {
     return this.watched.size;
+  }
+
+  /** Subscription streams opened so far, reopens included (tests). */
+  get opens(): number {
+    return this.opened;
   }
 
   /** Open subscription streams (metrics, tests). */
@@ -180,9 +196,21 @@ export class GroupWatch implements DormancyWatch {
     }
     const watched = { groupId, cursor, onMessage, shard };
     shard.groups.set(groupId, watched);
-    shard.dirty = true;
     this.watched.set(groupId, watched);
-    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    if (shard.groups.size === SHARD_SIZE) {
+      // Full: nothing more will join it, so waiting would only delay it.
+      shard.dirty = false;
+      this.subscribe(shard);
+      return;
+    }
+    shard.dirty = true;
+    const now = Date.now();
+    this.pendingSince ??= now;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = setTimeout(
+      () => this.flush(),
+      Math.max(0, Math.min(FLUSH_MS, this.pendingSince + FLUSH_MAX_MS - now)),
+    );
   }
 
   unwatch(groupId: string): void {
@@ -212,6 +240,7 @@ export class GroupWatch implements DormancyWatch {
   /** Reopens every shard that changed, each with its groups' cursors. */
   private flush(): void {
     this.flushTimer = undefined;
+    this.pendingSince = undefined;
     if (this.closed) return;
     for (const shard of this.shards) {
       if (!shard.dirty) continue;
@@ -233,6 +262,7 @@ export class GroupWatch implements DormancyWatch {
       w.uint32(10).fork().uint32(10).bytes(Buffer.from(id, "hex")).uint32(16).uint64(cursor).join();
     }
     let stream: ClientHttp2Stream;
+    this.opened++;
     try {
       stream = this.connection().request({
         ":method": "POST",
@@ -322,12 +352,21 @@ export class GroupWatch implements DormancyWatch {
 }
 
 /**
+ * Agents a sweep puts to sleep at once. A sleep waits on the XMTP node (the
+ * newest message, a last sync) and closes a client: one at a time, a sweep
+ * put about one agent a second to sleep on a loaded machine, fewer than fell
+ * quiet while thousands joined, so awake agents piled up (bench/live-agents.ts).
+ */
+export const SWEEP_CONCURRENCY = 8;
+
+/**
  * Puts the host's quiet agents to sleep: every `afterMs / 4` (at most 30 s),
- * one agent at a time, each that has been quiet `afterMs`.
+ * SWEEP_CONCURRENCY at a time, each that has been quiet `afterMs`.
  */
 export class DormancySweep {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly afterMs: number,
@@ -345,21 +384,23 @@ export class DormancySweep {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
   }
 
-  private async sweep(): Promise<void> {
+  /** One pass over the agents (the timer's; tests call it). */
+  async sweep(): Promise<void> {
     let slept = 0;
-    for (const agent of [...this.agents()]) {
-      if (!this.timer) return;
+    await forEachLimited([...this.agents()], SWEEP_CONCURRENCY, async (agent) => {
+      if (this.stopped) return;
       try {
         if (await agent.sleepIfQuiet(this.afterMs)) slept++;
       } catch (err) {
         this.log.warn("an agent could not go dormant", { err });
       }
-    }
+    });
     if (slept > 0) this.log.info("agents went dormant", { count: slept });
   }
 }

@@ -15,7 +15,15 @@ const HKDF_SALT = "convos-pool/instance/v1";
 
 /** The pool's master key: derive each instance's wallet from it by index. */
 export class MasterSeed {
-  private constructor(private readonly root: HDKey) {}
+  /**
+   * m/44'/60'/0'/0, derived once: each wallet is then one derivation from it,
+   * not five from the root (a host restores thousands of agents at start).
+   */
+  private readonly accounts: HDKey;
+
+  private constructor(root: HDKey) {
+    this.accounts = root.derive("m/44'/60'/0'/0");
+  }
 
   /**
    * A BIP-39 mnemonic (English, checksum verified, no passphrase) or 32 bytes
@@ -38,7 +46,8 @@ export class MasterSeed {
     if (!Number.isInteger(index) || index < 0 || index > MAX_WALLET_INDEX) {
       throw new Error(`wallet index ${index} is outside 0..${MAX_WALLET_INDEX}`);
     }
-    const account = hdKeyToAccount(this.root, { addressIndex: index });
+    // Relative to m/44'/60'/0'/0; viem's type only knows paths from the root.
+    const account = hdKeyToAccount(this.accounts, { path: `m/${index}` as `m/44'/60'/${string}` });
     return new InstanceWallet(index, account);
   }
 }

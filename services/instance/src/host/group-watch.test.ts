@@ -1,0 +1,33 @@
+// How often the host's watch reopens its subscription streams while agents
+// keep falling asleep (a host restoring thousands of dormant agents): each
+// shard about once, not once every 100 ms. The streams go to a port where
+// nothing listens; what is counted is what the watch asks for.
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { createLogger, freePort } from "@convos-pool/kit";
+import { FLUSH_MAX_MS, GroupWatch, SHARD_SIZE } from "./group-watch.js";
+
+const log = createLogger("group-watch-test", { level: "silent" });
+
+describe("GroupWatch", () => {
+  it("opens each shard about once while agents fall asleep every few ms", async () => {
+    const watch = new GroupWatch({ apiUrl: `http://127.0.0.1:${await freePort()}`, log, retryMs: 600_000 });
+    try {
+      const shards = 4;
+      const started = performance.now();
+      for (let i = 0; i < shards * SHARD_SIZE; i++) {
+        watch.watch(randomBytes(32).toString("hex"), 0n, () => undefined);
+        if (i % 8 === 7) await new Promise((r) => setTimeout(r, 10));
+      }
+      await new Promise((r) => setTimeout(r, FLUSH_MAX_MS + 200));
+      const elapsed = performance.now() - started;
+      expect(watch.size).toBe(shards * SHARD_SIZE);
+      // Each shard when it filled, and the filling one at most once a FLUSH_MAX_MS;
+      // a reopen every 100 ms would be one for each tenth of `elapsed`.
+      expect(watch.opens).toBeGreaterThanOrEqual(shards);
+      expect(watch.opens).toBeLessThanOrEqual(shards + Math.ceil(elapsed / FLUSH_MAX_MS));
+    } finally {
+      await watch.close();
+    }
+  });
+});
