@@ -44,7 +44,7 @@ export function callerAddress(peer: string, forwardedFor?: string): string {
   if (first) return first;
   const address = peer.replace(/^ipv[46]:/, "");
   const bracketed = /^\[([^\]]+)\]:\d+$/.exec(address);
-  if (bracketed) return bracketed[1]!;
+  if (bracketed?.[1]) return bracketed[1];
   return address.replace(/:\d+$/, "");
 }
 
@@ -81,14 +81,14 @@ export class RateWindow {
     }
     const counts = c[kind];
     let used = 0;
-    for (let i = 0; i < SLICES; i++) if (counts.at[i]! > slice - SLICES) used += counts.n[i]!;
+    for (let i = 0; i < SLICES; i++) if ((counts.at[i] ?? -Infinity) > slice - SLICES) used += counts.n[i] ?? 0;
     if (used >= limit) return false;
     const i = slice % SLICES;
     if (counts.at[i] !== slice) {
       counts.at[i] = slice;
       counts.n[i] = 0;
     }
-    counts.n[i]!++;
+    counts.n[i] = (counts.n[i] ?? 0) + 1;
     return true;
   }
 
@@ -98,4 +98,4 @@ export class RateWindow {
   }
 }
 
-const empty = (): Counts => ({ at: Array(SLICES).fill(-Infinity), n: Array(SLICES).fill(0) });
+const empty = (): Counts => ({ at: new Array<number>(SLICES).fill(-Infinity), n: new Array<number>(SLICES).fill(0) });
