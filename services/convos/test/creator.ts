@@ -81,7 +81,6 @@ export async function startCreator(apiUrl: string, dir: string) {
   };
   const client: CreatorClient = await Client.create(walletSigner(privateKeyToAccount(key)), options);
   const byTag = new Map<string, CreatorGroup>();
-  const added = new Set<string>();
   let joinRequests = 0;
   /** While set, join requests wait here to be answered (a creator whose client answers late). */
   let held: (() => void)[] | undefined;
@@ -93,9 +92,8 @@ export async function startCreator(apiUrl: string, dir: string) {
     const invite = await parseInvite(slug);
     const group = byTag.get(invite.payload.tag);
     if (!group || invite.creatorInboxId !== client.inboxId) return;
-    const k = `${group.id}/${senderInboxId}`;
-    if (added.has(k)) return;
-    added.add(k);
+    // Added again when asked again, as the Convos CLI's `agent serve` does: a member whose inbox has a new
+    // installation (an agent moved off a lost host) is let back in by it (docs/scaling.md).
     await group.addMembers([senderInboxId]);
   }
 
