@@ -52,6 +52,14 @@ const one = new OneHost({
 let agentInbox: string;
 let second: RunningInstanceHost | undefined;
 let secondRpc: ServiceClient<typeof InstanceHostService> | undefined;
+/** What each later host kept off its disk, by its directory's name. */
+const keptOn = new Map<string, SealedAgentState[]>();
+const sinkOf =
+  (host: string): PutStates =>
+  async (states) => {
+    keptOn.set(host, [...(keptOn.get(host) ?? []), ...states]);
+    return states.map((s) => create(PutAgentStateOutcomeSchema, { instanceId: s.instanceId, stored: true }));
+  };
 
 beforeAll(async () => {
   await one.start();
@@ -97,7 +105,7 @@ describe("an agent of a host lost for good comes back on another host", () => {
     await one.host.close();
     await rm(firstDir, { recursive: true, force: true });
 
-    second = await startInstanceHost(one.hostOptions({ dataDir: join(one.dir, "host2"), vaultPut: undefined }));
+    second = await startInstanceHost(one.hostOptions({ dataDir: join(one.dir, "host2"), vaultPut: sinkOf("host2") }));
     secondRpc = createServiceClient(InstanceHostService, second.url, one.creds.claims);
 
     // A state altered in one byte is refused, and nothing is written.
@@ -138,5 +146,54 @@ describe("an agent of a host lost for good comes back on another host", () => {
       await createBackend({ env: "local", apiUrl: one.node.url }),
     );
     expect(inbox!.installations.map((i) => i.id)).toEqual([restored.installationId]);
+  });
+
+  it("moved four more times, each time to a fresh host, it keeps one installation and all it was taught", {
+    timeout: 300_000,
+  }, async () => {
+    let host = second!;
+    let rpc = secondRpc!;
+    let name = "host2";
+    const installations = async () =>
+      (
+        await Client.fetchInboxStates([agentInbox], await createBackend({ env: "local", apiUrl: one.node.url }))
+      )[0]!.installations.map((i) => i.id);
+    const things = ["boat", "mooring", "flag", "anchor"];
+    for (let move = 1; move <= 4; move++) {
+      const thing = things[move - 1] ?? "boat";
+      // Taught something on this host, which keeps it off its disk.
+      expect(await ask(`remember that my ${thing} is Wave${move}`)).toBe(
+        `[offline model] Noted: your ${thing} is Wave${move}.`,
+      );
+      await waitFor("memory.json holding the lesson", async () =>
+        (await readFile(join(one.dir, name, "instances", ID, "memory.json"), "utf8").catch(() => "")).includes(
+          `Wave${move}`,
+        ),
+      );
+      await host.vault!.flush();
+      const state = keptOn
+        .get(name)
+        ?.filter((s) => s.instanceId === ID)
+        .at(-1);
+      expect(state, `${name} kept the agent's state`).toBeDefined();
+
+      // This host is lost too; a fresh one takes the agent.
+      rpc.close();
+      await host.close();
+      await rm(join(one.dir, name), { recursive: true, force: true });
+      name = `host${move + 2}`;
+      host = await startInstanceHost(one.hostOptions({ dataDir: join(one.dir, name), vaultPut: sinkOf(name) }));
+      rpc = createServiceClient(InstanceHostService, host.url, one.creds.claims);
+      second = host;
+      secondRpc = rpc;
+      const from = one.cli!.events.length;
+      const restored = await rpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state: state! });
+      expect((await one.cli!.messageFrom(agentInbox, from, 90_000)).content).toBe(MOVED_NOTICE);
+      expect(await ask("what is my diet?")).toBe("[offline model] From what I remember: your diet is vegan.");
+      // Everything it was taught on every host before.
+      for (const [i, earlier] of things.slice(0, move).entries())
+        expect(await ask(`what is my ${earlier}?`)).toContain(`your ${earlier} is Wave${i + 1}`);
+      expect(await installations(), `after move ${move + 1}`).toEqual([restored.installationId]);
+    }
   });
 });

@@ -59,8 +59,14 @@ export class VaultSender {
     this.schedule();
   }
 
-  /** One pass now (tests, shutdown): every marked agent sealed and sent. */
-  flush(): Promise<void> {
+  /**
+   * A pass now (tests, shutdown): every agent marked so far sealed and sent. A
+   * pass already running may have sealed an agent before its latest change:
+   * that change is sent by a pass after it.
+   */
+  async flush(): Promise<void> {
+    if (this.running) await this.running;
+    if (this.dirty.size === 0) return;
     this.running ??= this.pass().finally(() => {
       this.running = undefined;
     });

@@ -38,6 +38,21 @@ describe("retried sends", () => {
     expect(g.id).toBe("g");
   });
 
+  it("reads the group's own getters and private fields through the wrapper, as the SDK's classes have them", async () => {
+    class Group {
+      readonly #id = "g-private";
+      get id() {
+        return this.#id;
+      }
+      async sendText(text: string) {
+        return `${this.#id}:${text}`;
+      }
+    }
+    const g = withRetriedSends(new Group() as unknown as AgentGroup, log);
+    expect(g.id).toBe("g-private");
+    await expect(g.sendText("hi")).resolves.toBe("g-private:hi");
+  });
+
   it("throws another failure at once, and the sends after it still go", async () => {
     const group = {
       async sendText(text: string) {

@@ -80,8 +80,9 @@ export function withRetriedSends(group: AgentGroup, log: Logger, policy: RetryPo
       return next;
     };
   return new Proxy(group, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
+    get(target, prop) {
+      // Read on the group itself: the SDK's getters read its private fields, which the proxy does not have.
+      const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== "function") return value;
       const bound = (value as (...a: unknown[]) => unknown).bind(target) as (...args: unknown[]) => Promise<unknown>;
       return typeof prop === "string" && SENDS.has(prop) ? retried(prop, bound) : bound;
