@@ -12,9 +12,9 @@
 // answers once. Once A has kept every agent's sealed state with the claims
 // service, A is killed (SIGKILL), its data directory deleted, and it is
 // marked lost with the operator's command (hosts-cli.ts). Then each agent is
-// asked something as soon as its row names host B, and the time from the mark
-// to its first word in the conversation after that (the "I moved" message or
-// the answer, whichever comes first) is its time back.
+// watched as soon as its row names host B, and the time from the mark
+// to its "I moved" message in the conversation is its time back; it is then
+// asked something and must answer.
 //
 // What it does not exercise: automatic marking (HOST_LOST_AFTER_SECONDS is
 // off; the operator marks at once), tools, a real model, and conversations
@@ -107,6 +107,7 @@ try {
   await pool.killService("instance-host");
   await rm(dataDir, { recursive: true, force: true });
   const marked = performance.now();
+  const markedNs = BigInt(Date.now()) * 1_000_000n;
   await hostsCli("lost", hostA);
   const back: number[] = [];
   await forEachLimited(agents, 16, async (a) => {
@@ -117,8 +118,19 @@ try {
       N * 5_000 + 120_000,
       250,
     );
-    await creator.ask(a.groupId, a.inboxId, "Are you there?", 180_000);
+    // Back once it speaks there again: its "I moved" notice, the first it can say once a member let its new
+    // installation in (a message sent before that is one it cannot read). Then it answers.
+    await waitFor(
+      `agent ${a.id} saying it moved`,
+      async () =>
+        (await creator.transcript(a.groupId)).some(
+          (l) => l.from === a.inboxId && l.sentAtNs > markedNs && /moved to another host/.test(l.text),
+        ),
+      180_000,
+      250,
+    );
     back.push(performance.now() - marked);
+    await creator.ask(a.groupId, a.inboxId, `Which number does agent ${a.id} keep?`, 60_000);
   });
   const f = figures(back);
   const total = Math.max(...back);
