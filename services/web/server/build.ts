@@ -2,7 +2,7 @@
 // from (make's rule), so that `npm start` serves a fresh app with no extra
 // step. The build goes to a temporary directory and is renamed into place:
 // a gateway never reads a half-written one.
-import { readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,16 +42,47 @@ export async function webBuildIsFresh(outDir = WEB_DIST): Promise<boolean> {
 export async function ensureWebBuild(opts: { outDir?: string; log?: (message: string) => void } = {}): Promise<string> {
   const outDir = opts.outDir ?? WEB_DIST;
   if (await webBuildIsFresh(outDir)) return outDir;
-  opts.log?.("building the web app (services/web)...");
+  // One build at a time across processes (test files build at once): a build that swapped the folder while
+  // another process served it would take its files away. Whoever waited finds it fresh.
+  const release = await buildLock(`${outDir}.lock`);
+  try {
+    if (await webBuildIsFresh(outDir)) return outDir;
+    return await build(outDir, opts.log);
+  } finally {
+    await release();
+  }
+}
+
+/** Holds `dir` as a lock (mkdir is atomic); a lock older than ten minutes was left by a process that died. */
+async function buildLock(dir: string): Promise<() => Promise<void>> {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(dir);
+      return () => rm(dir, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const since = await stat(dir).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (since > 10 * 60_000 || Date.now() > deadline) await rm(dir, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+async function build(outDir: string, log?: (message: string) => void): Promise<string> {
+  log?.("building the web app (services/web)...");
   const tmp = `${outDir}.${process.pid}.tmp`;
   // Vite only when a build is needed: it is a development dependency.
-  const { build } = await import("vite");
+  const vite = await import("vite");
   // A production build whatever the caller's NODE_ENV (vitest sets "test",
   // which would give React's development build).
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = "production";
   try {
-    await build({
+    await vite.build({
       configFile: join(WEB_ROOT, "vite.config.ts"),
       mode: "production",
       build: { outDir: tmp, emptyOutDir: true },
