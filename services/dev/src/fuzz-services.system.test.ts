@@ -36,6 +36,7 @@ import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_eve
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { TemplateOwnershipService, TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
+import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import {
   VersionSignalInsightsService,
   VersionSignalService,
@@ -84,6 +85,7 @@ const KNOWN: DescService[] = [
   AgentMemoryService,
   TemplateSyncService,
   TemplateOwnershipService,
+  AgentVaultService,
   LineageService,
   LineageEventService,
   PatternPoolService,
