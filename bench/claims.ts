@@ -70,7 +70,18 @@ import { SecretBox } from "@convos-pool/claims";
 import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { composeServices, nodeFlagsOf } from "@convos-pool/e2e/deployed";
 import { startCreator } from "@convos-pool/convos/testing";
-import { QUICK, figures, fmt, heapBySource, median, sampleHeap, size, startChild, type Child } from "./lib.js";
+import {
+  QUICK,
+  figures,
+  fmt,
+  heapBySource,
+  median,
+  sampleHeap,
+  size,
+  startChild,
+  type Child,
+  NODE_WITHOUT_RATE_LIMITS,
+} from "./lib.js";
 
 const CLAIMS = size("BENCH_CLAIMS", 3000, 100);
 const CONCURRENCY = 50;
@@ -562,7 +573,7 @@ async function main() {
       // ======================================== 3: with the XMTP join, real host, real conversations
       const node = await startChild(
         "services/xmtp-devnode/src/main.ts",
-        { DATABASE_URL: nodeDb },
+        { DATABASE_URL: nodeDb, ...NODE_WITHOUT_RATE_LIMITS },
         { readyPrefix: "XMTP devnode:" },
       );
       children.push(node);

@@ -17,7 +17,7 @@ import { startInstanceHost } from "@convos-pool/instance";
 import { NO_LIMITS, createServiceClient, type Logger, type Principal, type ServiceCredentials } from "@convos-pool/kit";
 import { startTemplateService, type TemplateServiceOptions } from "@convos-pool/templates";
 import { createTestDatabase } from "@convos-pool/testing";
-import { startChild, type Child } from "./lib.js";
+import { startChild, type Child, NODE_WITHOUT_RATE_LIMITS } from "./lib.js";
 
 export interface InProcessPoolOptions {
   /** Prefixes the test databases' names (`<name>_xmtp`, `<name>_templates`, `<name>_claims`). */
@@ -45,7 +45,7 @@ export async function startInProcessPool(opts: InProcessPoolOptions) {
   ]);
   const node = await startChild(
     "services/xmtp-devnode/src/main.ts",
-    { DATABASE_URL: nodeDb },
+    { DATABASE_URL: nodeDb, ...NODE_WITHOUT_RATE_LIMITS },
     { readyPrefix: "XMTP devnode:" },
   );
   children.push(node);

@@ -22,7 +22,7 @@ import { createServiceClient, generateServiceCredentials, serviceEnv } from "@co
 import { createTestDatabase } from "@convos-pool/testing";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { figures, fmt, size, settledStatus, startChild } from "./lib.js";
+import { figures, fmt, size, settledStatus, startChild, NODE_WITHOUT_RATE_LIMITS } from "./lib.js";
 
 const N = size("BENCH_INSTANCES", 100, 4);
 const CONCURRENCY = 8;
@@ -38,7 +38,7 @@ const hostEnv = async () => ({
 const seed = generateMnemonic(english);
 const node = await startChild(
   "services/xmtp-devnode/src/main.ts",
-  { DATABASE_URL: await createTestDatabase("bench_instances") },
+  { DATABASE_URL: await createTestDatabase("bench_instances"), ...NODE_WITHOUT_RATE_LIMITS },
   { readyPrefix: "XMTP devnode:" },
 );
 let host = await startChild("services/instance/src/main.ts", await hostEnv(), { readyPrefix: "instance host:" });

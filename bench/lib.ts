@@ -97,6 +97,15 @@ export function startChild(
   });
 }
 
+/**
+ * The local XMTP node's environment for a benchmark: the network's rate
+ * limits off. The node counts calls by caller address, as the network does
+ * (docs/xmtp-devnode.md, "Rate limits"), and a benchmark's senders, which
+ * stand for people on their own devices, call from the same 127.0.0.1 as
+ * the host: counted together they would measure the limit, not the pool.
+ */
+export const NODE_WITHOUT_RATE_LIMITS = { XMTP_WRITES_PER_5MIN: "0", XMTP_READS_PER_5MIN: "0" } as const;
+
 // ---------------------------------------------------------------- a process's footprint
 
 export interface ProcessStatus {

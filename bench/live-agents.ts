@@ -58,7 +58,17 @@ import { startCreator } from "@convos-pool/convos/testing";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { figures, fmt, procStatus, settledStatus, size, startChild, type Child, type ProcessStatus } from "./lib.js";
+import {
+  figures,
+  fmt,
+  procStatus,
+  settledStatus,
+  size,
+  startChild,
+  type Child,
+  type ProcessStatus,
+  NODE_WITHOUT_RATE_LIMITS,
+} from "./lib.js";
 
 const N = size("BENCH_LIVE_AGENTS", 1000, 6);
 const AWAKE = Math.min(N, size("BENCH_LIVE_AWAKE", 1000, 4));
@@ -150,7 +160,7 @@ const creds = generateServiceCredentials();
 const seed = generateMnemonic(english);
 const node = await startChild(
   "services/xmtp-devnode/src/main.ts",
-  { DATABASE_URL: await createTestDatabase("bench_live") },
+  { DATABASE_URL: await createTestDatabase("bench_live"), ...NODE_WITHOUT_RATE_LIMITS },
   { readyPrefix: "XMTP devnode:" },
 );
 

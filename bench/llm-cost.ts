@@ -49,7 +49,7 @@ import { startCreator } from "@convos-pool/convos/testing";
 import { BUSY_NOTICE, estimateTokens, EXTRACTION_PROMPT, LLM_LIMITS } from "@convos-pool/instance";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { fmt, size, startChild } from "./lib.js";
+import { fmt, size, startChild, NODE_WITHOUT_RATE_LIMITS } from "./lib.js";
 
 const MESSAGES = size("BENCH_LLM_COST_MESSAGES", 100, 10);
 const MEMORY = Math.min(size("BENCH_LLM_COST_MEMORY", 1000, 100), 1000);
@@ -110,7 +110,7 @@ const learning = (req: RecordedRequest) => req.body.messages[0]?.content.startsW
 const chat = await startChatServer((req) => (learning(req) ? '{"entries":[]}' : "Noted."));
 const node = await startChild(
   "services/xmtp-devnode/src/main.ts",
-  { DATABASE_URL: await createTestDatabase("bench_llm_cost") },
+  { DATABASE_URL: await createTestDatabase("bench_llm_cost"), ...NODE_WITHOUT_RATE_LIMITS },
   { readyPrefix: "XMTP devnode:" },
 );
 

@@ -40,7 +40,7 @@ import { startCreator } from "@convos-pool/convos/testing";
 import { EXTRACTION_PROMPT, MODEL_CALLS_PER_MINUTE } from "@convos-pool/instance";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { closeAll, figures, fmt, size, startChild } from "./lib.js";
+import { closeAll, figures, fmt, size, startChild, NODE_WITHOUT_RATE_LIMITS } from "./lib.js";
 
 const MESSAGES = size("BENCH_PARTICIPATION_MESSAGES", 200, 5);
 // Its per-minute budget (MODEL_CALLS_PER_MINUTE, 60: an answer and its learning each take one) counts the warm-up and the barrier too.
@@ -63,7 +63,7 @@ const chat = await startChatServer((req) =>
 );
 const node = await startChild(
   "services/xmtp-devnode/src/main.ts",
-  { DATABASE_URL: await createTestDatabase("bench_participation") },
+  { DATABASE_URL: await createTestDatabase("bench_participation"), ...NODE_WITHOUT_RATE_LIMITS },
   { readyPrefix: "XMTP devnode:" },
 );
 const host = await startServiceProcess("services/instance/src/main.ts", {

@@ -25,7 +25,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { Client } from "@xmtp/node-sdk";
 import { createXmtpClient } from "@convos-pool/convos";
 import { createTestDatabase, startServiceProcess } from "@convos-pool/testing";
-import { fmt, size } from "./lib.js";
+import { fmt, size, NODE_WITHOUT_RATE_LIMITS } from "./lib.js";
 
 const COUNT = size("BENCH_CLIENTS", 100, 5);
 const ROUNDS = size("BENCH_CLIENTS_ROUNDS", 3, 2);
@@ -101,7 +101,7 @@ if (CLOSE && !hasClose) throw new Error(`@xmtp/node-sdk ${sdk.version} has no Cl
 
 const dbUrl = await createTestDatabase("xmtp_clients");
 const node = await startServiceProcess("services/xmtp-devnode/src/main.ts", {
-  env: { DATABASE_URL: dbUrl },
+  env: { DATABASE_URL: dbUrl, ...NODE_WITHOUT_RATE_LIMITS },
   readyPrefix: "XMTP devnode:",
   timeoutMs: 30_000,
 });

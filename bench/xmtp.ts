@@ -30,7 +30,7 @@ import { createXmtpClient } from "@convos-pool/convos";
 import { createTestDatabase, startServiceProcess } from "@convos-pool/testing";
 import { mls } from "@convos-pool/xmtp-devnode/proto";
 import { mlsPrivateMessage } from "@convos-pool/xmtp-devnode/testing";
-import { QUICK, figures, fmt, median, size } from "./lib.js";
+import { QUICK, figures, fmt, median, size, NODE_WITHOUT_RATE_LIMITS } from "./lib.js";
 
 const MESSAGES = size("BENCH_XMTP_MESSAGES", 1000, 40);
 const CONCURRENCY = size("BENCH_XMTP_CONCURRENCY", 8, 4);
@@ -48,7 +48,7 @@ type Conversation = NonNullable<Awaited<ReturnType<SdkClient["conversations"]["g
 async function startNodeProcess(databaseUrl: string) {
   const rpcs = new Map<string, number>();
   const node = await startServiceProcess("services/xmtp-devnode/src/main.ts", {
-    env: { DATABASE_URL: databaseUrl, LOG_LEVEL: "debug" },
+    env: { DATABASE_URL: databaseUrl, LOG_LEVEL: "debug", ...NODE_WITHOUT_RATE_LIMITS },
     readyPrefix: "XMTP devnode:",
     timeoutMs: 30_000,
     onLine: (line) => {
