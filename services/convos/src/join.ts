@@ -191,7 +191,9 @@ export async function joinConversation<G extends JoinedGroup>(
         () =>
           failed(
             deadlineExceeded(
-              `conversation_invite: the creator ${invite.creatorInboxId} did not add us within ${timeoutMs} ms`,
+              `conversation_invite: the creator ${invite.creatorInboxId} did not add us within ${timeoutMs} ms ` +
+                "(its client offline, the invite no longer taken, or the conversation full: XMTP allows 250 members, " +
+                "and a Convos client that cannot add one more does not say so)",
             ),
           ),
         timeoutMs,

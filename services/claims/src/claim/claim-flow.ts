@@ -63,6 +63,7 @@ import { completeWithKeys, firstClaimOutcome, settleFailedClaim, type KeyedCompl
 import type { PoolTools, ProvisionedTool } from "../pool/pool-tools.js";
 import type { Withdrawn } from "../providers/types.js";
 import { proveRequester, type Proof } from "./proof.js";
+import { checkRoomFor, conversationKeyOf } from "./room.js";
 import type { TemplateSource } from "./release.js";
 import { removeAgent } from "./removal.js";
 import { askAgent, type InstanceRef, type InstanceRuntime } from "../pool/runtime.js";
@@ -218,6 +219,10 @@ export class ClaimFlow {
       this.tools.canFund(),
     );
 
+    // A conversation already at XMTP's limit is refused before anything is taken (room.ts).
+    const conversationKey = await conversationKeyOf(input.invite);
+    if (conversationKey) await checkRoomFor(this.deps, conversationKey);
+
     // Step 7: the atomic claim of one idle instance, its spend counted with it.
     const ids = { "pool.template_id": got.template.id, "pool.template_version": Number(got.release.version) };
     annotate(ids);
@@ -301,6 +306,7 @@ export class ClaimFlow {
             claimId,
             ownerId: input.requester,
             conversationId,
+            conversationKey,
             appliedKey: release.key,
             ...(clone ? { clone: { parentInstanceId: clone.parent.id, carry: clone.carry.join(",") } } : {}),
             // Where the agent started (it computes the same from the signed release).

@@ -100,6 +100,8 @@ export interface Completion {
   trustLevel?: number;
   /** The wallet that signed the claim: where the owner's share of the agent's wallet goes at release; none for a session. */
   payoutAddress?: string | undefined;
+  /** Its conversation as its invite names it (room.ts); none when the invite did not parse here. */
+  conversationKey?: string | undefined;
 }
 
 /**
@@ -109,7 +111,7 @@ export interface Completion {
  * the state. Keys travel as array literals: unnest would flatten an array of
  * arrays.
  */
-export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', owner_id = v.owner_id, conversation_id = v.conversation_id, claimed_at = now(), updated_at = now(),
+export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', owner_id = v.owner_id, conversation_id = v.conversation_id, conversation_key = nullif(v.conversation_key, ''), claimed_at = now(), updated_at = now(),
        claim_id = null, claim_started_at = null, claim_renewed_at = null,
        parent_instance_id = nullif(v.parent_instance_id, ''), inheritance_state = nullif(v.inheritance_state, ''), inheritance_carry = v.inheritance_carry,
        inheritance_error = null, trust_level = v.trust_level, applied_key = v.applied_key::int[], payout_address = nullif(v.payout_address, ''),
@@ -117,8 +119,8 @@ export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', ow
            select 1 from template_releases r where r.template_id = i.template_id and r.release_key > v.applied_key::int[])
          then now() end
      from unnest(array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[],
-         array[?]::text[], array[?]::int[], array[?]::text[], array[?]::text[])
-       as v(instance_id, claim_id, owner_id, conversation_id, parent_instance_id, inheritance_state, inheritance_carry, trust_level, applied_key, payout_address)
+         array[?]::text[], array[?]::int[], array[?]::text[], array[?]::text[], array[?]::text[])
+       as v(instance_id, claim_id, owner_id, conversation_id, parent_instance_id, inheritance_state, inheritance_carry, trust_level, applied_key, payout_address, conversation_key)
      where i.id in (?) and i.owner_id in (?) and i.id = v.instance_id and i.claim_id = v.claim_id and i.owner_id = v.owner_id and i.state = 'claiming'
      returning i.id`;
 
@@ -154,6 +156,7 @@ export async function completeClaims(em: EntityManager, batch: Completion[]): Pr
     batch.map((p) => p.trustLevel ?? 0),
     batch.map((p) => sqlKey(p.appliedKey)),
     batch.map((p) => p.payoutAddress ?? ""),
+    batch.map((p) => p.conversationKey ?? ""),
     batch.map((p) => p.instanceId),
     batch.map((p) => p.ownerId),
   ]);
@@ -322,7 +325,7 @@ export async function completeTransfer(
 
 /** Columns a claim wrote, back to their idle values. */
 const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = null, template_id = null, template_version = null, applied_key = null, agent_name = '',
-  owner_id = null, conversation_id = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
+  owner_id = null, conversation_id = null, conversation_key = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
   pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = '', permissions = null, participation = null,
   grant_subject = null, granted_tools = 0, payout_address = null`;
 

@@ -25,6 +25,8 @@ export const InstanceRow = defineEntity({
     ownerId: p.string().nullable(),
     parentInstanceId: p.string().nullable(),
     conversationId: p.string().nullable(),
+    /** Its conversation as the invite it joined with names it: creator inbox and tag (claim/room.ts). */
+    conversationKey: p.string().nullable(),
     model: p.string().nullable(),
     modelOverridden: p.boolean(),
     userConfig: p.json<Record<string, string>>(),

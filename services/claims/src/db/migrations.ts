@@ -533,6 +533,20 @@ export class AgentVault extends Migration {
   }
 }
 
+/**
+ * Each claimed agent's conversation as its invite names it (the creator's
+ * inbox and the conversation's tag): a later claim into the same
+ * conversation asks that agent how many members it has, and is refused at
+ * XMTP's group limit before it takes anything (docs/claims.md, "A full
+ * conversation").
+ */
+export class ConversationKey extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column conversation_key text`);
+    this.addSql(`create index instances_conversation_key on instances (conversation_key) where state = 'claimed'`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -559,4 +573,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0020_lineage_versions", class: LineageVersions },
   { name: "0021_owner_since", class: OwnerSince },
   { name: "0022_agent_vault", class: AgentVault },
+  { name: "0023_conversation_key", class: ConversationKey },
 ];

@@ -92,6 +92,8 @@ export interface InstanceRuntime {
   ): Promise<BatchUpdateAnswer[]>;
   /** The instance's state and the key of the release it has applied. */
   health(instance: InstanceRef): Promise<{ state: InstanceState; appliedKey: number[] }>;
+  /** Members of the agent's conversation, itself included (a full conversation: docs/claims.md). */
+  countMembers(instance: InstanceRef, timeoutMs: number): Promise<number>;
   /** Asks a clone's parent to send its summary; the parent checks the owner's signature and the child itself. */
   cloneSummary(parent: InstanceRef, req: CloneSummaryRequest): Promise<{ entries: number; via: string }>;
   /** Hands an agent to its new owner; it checks both signatures itself. */
@@ -435,6 +437,10 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   async health(instance: InstanceRef): Promise<{ state: InstanceState; appliedKey: number[] }> {
     const res = await this.client(instance.hostUrl).health({}, this.call(instance, 10_000));
     return { state: res.state, appliedKey: [res.appliedTemplateVersion, ...res.appliedBaseVersions].map(Number) };
+  }
+
+  async countMembers(instance: InstanceRef, timeoutMs: number): Promise<number> {
+    return (await this.client(instance.hostUrl).countMembers({}, this.call(instance, timeoutMs))).members;
   }
 
   async cloneSummary(parent: InstanceRef, req: CloneSummaryRequest): Promise<{ entries: number; via: string }> {

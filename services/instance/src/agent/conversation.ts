@@ -11,7 +11,7 @@
 // its pace (plan.ts); the other rooms read them, or ask (begin, reset,
 // forget).
 
-import type { Logger } from "@convos-pool/kit";
+import { failedPrecondition, type Logger } from "@convos-pool/kit";
 import { withRetriedSends } from "../platform/sends.js";
 import type { HistoryLine, InboundTextTurn, LlmProvider } from "../model/turn.js";
 import { withoutAddress } from "../memory/store.js";
@@ -127,6 +127,18 @@ export class Conversation {
   /** Its group while it listens there (none while it sleeps, stops or leaves). */
   get group(): AgentGroup | undefined {
     return this.listening;
+  }
+
+  /**
+   * Members of its conversation now, itself included, the group synced first
+   * so that a join or a leave just made counts (the claims service asks
+   * before it sends another agent there: docs/claims.md, "A full conversation").
+   */
+  async countMembers(): Promise<number> {
+    const group = this.listening;
+    if (!this.convo || !group) throw failedPrecondition("the instance is in no conversation");
+    await group.sync();
+    return (await group.members()).length;
   }
 
   /** Members' profile names by inbox id, as they may be shown (people.ts). */

@@ -311,6 +311,11 @@ export class AgentInstance implements PatternAgent {
     return this.call(() => this.owner.memoryCall(job));
   }
 
+  /** Members of its conversation, itself included (woken for it when dormant). */
+  countMembers(): Promise<number> {
+    return this.call(() => this.agent.conversation.countMembers());
+  }
+
   /** Its activity log, newest first. */
   async listActivity(req: ListActivityRequest): Promise<{ entries: ActivityEntry[]; nextPageToken: string }> {
     if (this.state === InstanceState.DORMANT) await this.agent.ops.run(() => this.lifecycle.ensureReady());

@@ -158,5 +158,8 @@ export function createInstanceService(
     async listActivity(req, ctx) {
       return pick(ctx).listActivity(req);
     },
+    async countMembers(_req, ctx) {
+      return { members: await pick(ctx).countMembers() };
+    },
   };
 }
