@@ -36,6 +36,8 @@ import type { ConversationState, InstanceConfig } from "./types.js";
 import type { AgentGroup } from "../platform/xmtp.js";
 
 /** What a moved agent says once it is back in its conversation (its owner learns its host changed). */
+/** How often a moved agent waiting to be let back in looks for its group between its join requests. */
+const REJOIN_LOOK_MS = 3_000;
 export const MOVED_NOTICE = "I moved to another host (my old one was lost). I still remember what you taught me.";
 
 export class Claim {
@@ -190,9 +192,23 @@ export class Claim {
       } catch (err) {
         agent.log.warn("not back in its conversation yet; asking again", { attempt, err });
       }
-      await sleep(wait, undefined, { ref: false });
+      // Until it asks again, it looks for the group now and then: a creator with many requests
+      // queued may answer an earlier one late, and each request asked again is one more commit to make.
+      const askAgainAt = Date.now() + wait;
+      while (Date.now() < askAgainAt && !agent.life.stopped) {
+        await sleep(Math.min(REJOIN_LOOK_MS, askAgainAt - Date.now()), undefined, { ref: false });
+        if (await this.letBackIn(convo.conversationId).catch(() => false)) break;
+      }
       wait = Math.min(wait * 2, 60_000);
     }
+  }
+
+  /** Whether its new installation is in its group: a member's commit added it. */
+  private async letBackIn(conversationId: string): Promise<boolean> {
+    const client = this.agent.life.mustClient();
+    await client.conversations.sync();
+    const group = (await client.conversations.getConversationById(conversationId)) as AgentGroup | undefined;
+    return group?.isActive === true;
   }
 
   /**
