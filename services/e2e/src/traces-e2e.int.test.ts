@@ -207,4 +207,24 @@ describe("traces", () => {
     );
     expectNothingSecret(all, [QUESTION, answer]);
   });
+
+  it("a REST call is a server span of its own in the caller's trace, named by its method alone, the gateway's call to templates inside it", {
+    timeout: 30_000,
+  }, async () => {
+    // The caller's trace and span, as a traced client of the REST paths sends them.
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const callerSpan = "00f067aa0ba902b7";
+    const res = await fetch(`${gateway.url}/api/pool/templates/${templateId}`, {
+      headers: { traceparent: `00-${traceId}-${callerSpan}-01` },
+    });
+    expect(res.status).toBe(200);
+
+    await waitFor("the REST call's span", async () => (await received()).some((s) => s.traceId === traceId), 10_000);
+    const trace = (await received()).filter((s) => s.traceId === traceId);
+    const rest = one(trace, "the gateway's span of the REST call", (s) => s.kind === SERVER && s.name === "HTTP GET");
+    expect(rest.parentSpanId).toBe(callerSpan);
+    expect(rest.attributes).toMatchObject({ "http.request.method": "GET", "pool.service": "gateway" });
+    one(trace, "the gateway's call to templates", (s) => s.kind === CLIENT && s.parentSpanId === rest.spanId);
+    expectNothingSecret([rest], [templateId]);
+  });
 });

@@ -5,6 +5,7 @@ export * from "./errors.js";
 export * from "./instance-call-error.js";
 export * from "./db-away.js";
 export * from "./batcher.js";
+export * from "./repeat.js";
 export * from "./health.js";
 export * from "./log.js";
 export * from "./server.js";

@@ -30,7 +30,7 @@ import { answerScrape, Metrics, metricsInterceptor } from "./metrics.js";
 import { parseErrorsAsInvalidArgument } from "./parse-errors.js";
 import { drainUnreadRequests } from "./unread-requests.js";
 import { registerReflection } from "./reflection.js";
-import { contextFromHeaders, inServerSpan, tracingServerInterceptor } from "./tracing.js";
+import { inServerSpan, tracingServerInterceptor } from "./tracing.js";
 import type { Logger } from "./log.js";
 import type { TlsConfig } from "./tls.js";
 
@@ -211,7 +211,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         fallback &&
         (await inServerSpan(
           `HTTP ${req.method}`,
-          contextFromHeaders(req.headers),
+          req.headers,
           { "http.request.method": req.method, "pool.service": opts.name },
           () => Promise.resolve(fallback(req, res)),
         ))

@@ -152,25 +152,39 @@ const headerGetter: TextMapGetter<Headers> = {
 };
 const headerSetter: TextMapSetter<Headers> = { set: (h, key, value) => h.set(key, value) };
 
-/** Trace context from an HTTP request's headers (the gateway's REST paths). */
-export function contextFromHeaders(headers: Record<string, string | string[] | undefined>): Context {
-  if (!tracing) return ROOT_CONTEXT;
-  return propagation.extract(ROOT_CONTEXT, headers, {
-    get: (h, key) => h[key],
-    keys: (h) => Object.keys(h),
-  });
+/** An HTTP request's headers as Node gives them (a REST path's). */
+type NodeHeaders = Record<string, string | string[] | undefined>;
+const nodeHeaderGetter: TextMapGetter<NodeHeaders> = {
+  get: (h, key) => h[key],
+  keys: (h) => Object.keys(h),
+};
+
+/**
+ * A server span, the child of the trace context that came with the request
+ * (`traceparent` in its headers), and the context to handle it in: one for
+ * an RPC (the server interceptor) and a REST path (`inServerSpan`) alike.
+ */
+function startServerSpan<C>(
+  name: string,
+  headers: C,
+  getter: TextMapGetter<C>,
+  attributes: Attributes,
+): { span: Span; ctx: Context } {
+  const parent = propagation.extract(ROOT_CONTEXT, headers, getter);
+  const span = trace.getTracer(TRACER).startSpan(name, { kind: SpanKind.SERVER, attributes: safe(attributes) }, parent);
+  return { span, ctx: trace.setSpan(parent, span) };
 }
 
-/** A server span for a request that is not an RPC (a REST path), `fn` run in it. */
+/** A server span for a request that is not an RPC (a REST path), a child of its headers' trace context, `fn` run in it. */
 export function inServerSpan<T>(
   name: string,
-  parent: Context,
+  headers: NodeHeaders,
   attributes: Attributes,
   fn: (span: Span | undefined) => Promise<T>,
 ): Promise<T> {
   if (!tracing) return fn(undefined);
-  const span = trace.getTracer(TRACER).startSpan(name, { kind: SpanKind.SERVER, attributes: safe(attributes) }, parent);
-  return context.with(trace.setSpan(parent, span), async () => {
+  const { span, ctx } = startServerSpan(name, headers, nodeHeaderGetter, attributes);
+  return context.with(ctx, async () => {
     try {
       return await fn(span);
     } catch (err) {
@@ -190,15 +204,13 @@ export function inServerSpan<T>(
 export function tracingServerInterceptor(service: string): Interceptor {
   return (next) => async (req) => {
     if (!tracing) return next(req);
-    const parent = propagation.extract(ROOT_CONTEXT, req.header, headerGetter);
-    const span = trace
-      .getTracer(TRACER)
-      .startSpan(
-        `${req.service.typeName}/${req.method.name}`,
-        { kind: SpanKind.SERVER, attributes: rpcAttributes(req.service.typeName, req.method.name, service) },
-        parent,
-      );
-    return traced(span, trace.setSpan(parent, span), () => next(req));
+    const { span, ctx } = startServerSpan(
+      `${req.service.typeName}/${req.method.name}`,
+      req.header,
+      headerGetter,
+      rpcAttributes(req.service.typeName, req.method.name, service),
+    );
+    return traced(span, ctx, () => next(req));
   };
 }
 

@@ -22,7 +22,7 @@
  * never move one agent at once; RestoreInstance is idempotent besides.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { forEachLimited, randomId, type Logger } from "@convos-pool/kit";
+import { forEachLimited, randomId, Repeater, type Logger } from "@convos-pool/kit";
 import type { HostRuntime, InstanceHost } from "./host-client.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { hostMarks } from "./lost-hosts.js";
@@ -76,48 +76,32 @@ interface Target {
 }
 
 export class HostMover {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<MoveReport> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly loop: Repeater<MoveReport>;
   readonly holder = randomId("mover");
 
-  constructor(private readonly opts: HostMoverOptions) {}
-
-  start(): void {
-    const tick = () => {
-      void this.run()
-        .catch((err: unknown) => this.opts.log.warn("moving agents off lost hosts failed", { err }))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs ?? 5_000).unref();
-        });
-    };
-    tick();
+  constructor(private readonly opts: HostMoverOptions) {
+    this.loop = new Repeater(() => this.pass(), {
+      intervalMs: opts.intervalMs ?? 5_000,
+      onError: (err) => opts.log.warn("moving agents off lost hosts failed", { err }),
+    });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running?.catch(() => {});
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** A run now (a host was just marked lost); one in progress is followed by another. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else void this.run().catch((err: unknown) => this.opts.log.warn("moving agents off lost hosts failed", { err }));
+    this.loop.kick();
   }
 
   /** One run; concurrent callers share the run in progress. */
   run(): Promise<MoveReport> {
-    this.running ??= this.pass().finally(() => {
-      this.running = undefined;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        this.kick();
-      }
-    });
-    return this.running;
+    return this.loop.run();
   }
 
   private async pass(): Promise<MoveReport> {
@@ -170,7 +154,7 @@ export class HostMover {
     const { targets, counts, capacity } = await this.targets();
     const moved: string[] = [];
     await forEachLimited(rows, this.opts.concurrency ?? 8, async (r) => {
-      if (this.stopped) return;
+      if (this.loop.stopped) return;
       const open = targets.filter((t) => t.runtime === r.runtime).map((t) => t.host);
       const to = roomiest(open, counts, capacity);
       if (!to) {

@@ -43,7 +43,7 @@
  * lapse after `leaseSeconds`, and the next replica to look takes over.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { forEachLimited, randomId, type Logger } from "@convos-pool/kit";
+import { forEachLimited, randomId, Repeater, type Logger } from "@convos-pool/kit";
 import type { HostedInstance, HostRuntime, InstanceHost } from "./host-client.js";
 import {
   adoptInstances,
@@ -139,40 +139,30 @@ interface Pass {
 }
 
 export class PoolManager {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<PassReport> | undefined;
-  private stopped = false;
+  private readonly loop: Repeater<PassReport>;
   /** This replica, as the lease names it. */
   readonly holder = randomId("mgr");
 
   constructor(private readonly opts: PoolManagerOptions) {
     if (opts.hosts.length === 0) throw new Error("PoolManager: at least one instance host");
+    this.loop = new Repeater(() => this.pass(), {
+      intervalMs: opts.intervalMs ?? 5_000,
+      onError: (err) => opts.log.warn("pool pass failed", { err }),
+    });
   }
 
   /** Runs a pass now and then every intervalMs. */
   start(): void {
-    const tick = () => {
-      void this.reconcile()
-        .catch((err: unknown) => this.opts.log.warn("pool pass failed", { err }))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs ?? 5_000).unref();
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running?.catch(() => {});
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass; concurrent callers share the pass in progress. */
   reconcile(): Promise<PassReport> {
-    this.running ??= this.pass().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.loop.run();
   }
 
   private async pass(): Promise<PassReport> {
@@ -451,7 +441,7 @@ export class PoolManager {
     }
     if (placements.length === 0) return;
     await forEachLimited(placements, this.opts.startConcurrency ?? 8, async ({ host, runtime }) => {
-      if (this.stopped) return;
+      if (this.loop.stopped) return;
       if (await this.startOne(host, runtime)) pass.report.started++;
       else pass.report.failedStarts++;
     });
