@@ -1,4 +1,4 @@
-import { deadlineExceeded, invalidArgument, type InboxResolver } from "@convos-pool/kit";
+import { deadlineExceeded, failedPreconditionOn, invalidArgument, type InboxResolver } from "@convos-pool/kit";
 import {
   encodeJoinRequest,
   encodeProfileUpdate,
@@ -49,7 +49,16 @@ export interface JoinedGroup {
   /** False once we are no longer a member (we left, or were removed). */
   isActive: boolean;
   send(content: EncodedContent): Promise<string>;
+  members(): Promise<unknown[]>;
 }
+
+/**
+ * Members (inboxes) XMTP allows in a group: libxmtp's MAX_GROUP_SIZE, the
+ * network's documented limit. libxmtp checks it only when members are added
+ * by address; a Convos client adds a joiner by inbox id, which it does not
+ * check, so a group can grow past it (docs/claims.md, "A full conversation").
+ */
+export const GROUP_MEMBER_LIMIT = 250;
 
 export interface JoinOptions {
   /** Checks the invite's signer against the creator's inbox on the XMTP network. */
@@ -66,6 +75,12 @@ export interface JoinOptions {
    * as the Convos apps do.
    */
   agent?: boolean;
+  /**
+   * Refuse a conversation that, with us in it, has more members than this
+   * (FAILED_PRECONDITION on conversation_invite), before we say anything
+   * there: the caller leaves it. None: any size.
+   */
+  memberLimit?: number;
   /** How long to wait for the creator to add us; default 60 s. */
   timeoutMs?: number;
   /** How often to sync while waiting, in case the welcome stream missed or dropped it; default 1 s. */
@@ -96,7 +111,9 @@ export interface Joined<G extends JoinedGroup = JoinedGroup> {
  *    whose app data carries the invite's tag and that the creator's inbox added
  *    us to (a look-alike group with the same tag from anyone else is ignored);
  *    DEADLINE_EXCEEDED after `timeoutMs`;
- * 5. announce ourselves in it (`convos.org/profile_update:1.0`: our name,
+ * 5. with `memberLimit`, count the group's members: past it, FAILED_PRECONDITION
+ *    (the creator's client let us into a group larger than XMTP allows);
+ * 6. announce ourselves in it (`convos.org/profile_update:1.0`: our name,
  *    member kind agent unless `agent` is false).
  *
  * The welcome arrives on the stream, which is open before the request goes
@@ -200,6 +217,16 @@ export async function joinConversation<G extends JoinedGroup>(
       ),
     );
     const group = await added;
+    if (opts.memberLimit !== undefined) {
+      const members = (await group.members()).length;
+      if (members > opts.memberLimit) {
+        throw failedPreconditionOn(
+          "conversation_invite",
+          `the conversation has ${members} members with the agent, more than XMTP allows in a group ` +
+            `(${opts.memberLimit}): it was let in, and leaves`,
+        );
+      }
+    }
     await group.send(encodeProfileUpdate(opts.profileName, opts.agent !== false, opts.profileMetadata));
     return { invite, group };
   } finally {

@@ -4,7 +4,7 @@
  * addresses (the log has the rest), with a code that says whether to retry.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { fieldViolations, invalidArgument } from "@convos-pool/kit";
+import { failedPreconditionOn, fieldViolations, invalidArgument } from "@convos-pool/kit";
 import { ProvisioningError } from "../providers/types.js";
 
 /** Where a claim was when it failed: decides what the rollback must undo and what the requester is told. */
@@ -44,6 +44,11 @@ export function claimFailure(stage: Stage, err: unknown): ConnectError {
       // The instance names the invite too: its description, not the field twice.
       const said = fieldViolations(err).find((v) => v.field === "conversation_invite")?.description;
       return invalidArgument("conversation_invite", `could not be joined: ${said ?? reason}`);
+    }
+    // A conversation the agent may not stay in (a full one: room.ts) is named as such too.
+    const refused = fieldViolations(err).find((v) => v.field === "conversation_invite")?.description;
+    if (code === Code.FailedPrecondition && refused) {
+      return failedPreconditionOn("conversation_invite", `could not be joined: ${refused}; nothing was claimed`);
     }
     const passOn = [Code.FailedPrecondition, Code.PermissionDenied, Code.NotFound, Code.DeadlineExceeded];
     return new ConnectError(

@@ -1,7 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { fieldViolations } from "@convos-pool/kit";
-import { checkRoom, conversationKeyOf, GROUP_MEMBER_LIMIT } from "./room.js";
+import { GROUP_MEMBER_LIMIT } from "@convos-pool/convos";
+import { checkRoom, conversationKeyOf } from "./room.js";
 
 describe("a full conversation", () => {
   it("takes an agent while there is room for one more member", () => {

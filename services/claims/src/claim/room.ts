@@ -1,11 +1,11 @@
 /**
- * A full conversation (docs/claims.md, "A full conversation"). XMTP holds a
- * group to 250 members: the creator's client refuses to add one more
- * ("Max user limit exceeded") and tells the one who asked nothing, so an
- * agent sent there would wait out its join. The pool cannot read a
+ * A full conversation (docs/claims.md, "A full conversation"). XMTP allows
+ * a group 250 members (GROUP_MEMBER_LIMIT). An agent let into a larger one
+ * says so and leaves (the join's `memberLimit`): the claim fails, but only
+ * once an agent was taken, configured and let in. The pool cannot read a
  * conversation from its invite, but an agent of its own already in that
  * conversation can count its members: before a claim takes an agent, the
- * pool asks one and refuses at the limit.
+ * pool asks one and refuses at the limit at once.
  *
  * A conversation is known by its invite's creator inbox and tag together: a
  * tag alone is anyone's to copy into an invite of their own, and a look-alike
@@ -13,13 +13,11 @@
  * The key is recorded only once the agent's host has checked the invite's
  * signature and joined the group that creator added it to with that tag.
  */
-import { parseInvite } from "@convos-pool/convos";
+import { GROUP_MEMBER_LIMIT, parseInvite } from "@convos-pool/convos";
 import { failedPreconditionOn, type Logger } from "@convos-pool/kit";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { InstanceRef, InstanceRuntime } from "../pool/runtime.js";
 
-/** Members (inboxes) XMTP allows in a group. */
-export const GROUP_MEMBER_LIMIT = 250;
 /** How long the agent asked may take: past it, the claim goes on, and its join says what happened. */
 const ASK_MS = 5_000;
 

@@ -19,7 +19,7 @@ import {
   runsOnOpenClaw,
 } from "@convos-pool/kit";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { joinConversation, parseInvite } from "@convos-pool/convos";
+import { GROUP_MEMBER_LIMIT, joinConversation, parseInvite } from "@convos-pool/convos";
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type {
@@ -103,6 +103,8 @@ export class Claim {
       // Its face from the start; the badge and certificate follow with the pool's attestation (profile.ts).
       ...profileAtJoin(config),
       timeoutMs: agent.deps.joinTimeoutMs ?? 60_000,
+      // A creator's client may let it into a group past XMTP's limit: it says so and leaves (Release).
+      memberLimit: GROUP_MEMBER_LIMIT,
       onInvite: (i) =>
         agent.invites.attempt({
           tag: i.payload.tag,

@@ -1,13 +1,15 @@
 // A full conversation, end to end (docs/claims.md, "A full conversation"):
-// XMTP holds a group to 250 members, and a Convos creator's client that
-// cannot add one more says nothing to whoever asked. Saul's Convos CLI
-// serves the conversation; his agent and Ana (a person, as the Convos apps
-// join) are in it, and Ana adds silent members until it has 249. Then one
-// more agent joins as the 250th; a claim past that is refused at once with
-// FAILED_PRECONDITION naming conversation_invite, taking no agent (so no
-// join request goes out); once someone leaves, a claim goes in again. Real:
-// PostgreSQL, the XMTP node, the instance host, the claims and template
-// services, the Convos CLI.
+// XMTP allows a group 250 members, yet a Convos creator's client adds a
+// joiner by inbox id, which libxmtp does not check against that limit.
+// Saul's Convos CLI serves the conversation; his agent, Ana and Bob (people,
+// as the Convos apps join) are in it, and Ana adds silent members until it
+// has 249. Then one more agent joins as the 250th; a claim past that is
+// refused at once with FAILED_PRECONDITION naming conversation_invite,
+// taking no agent (so no join request goes out). With no agent of the pool
+// left inside to count, an agent the creator lets in as the 251st says so
+// and leaves, the claim refused the same way and nothing claimed. Once Ana
+// leaves, a claim goes in again. Real: PostgreSQL, the XMTP node, the
+// instance host, the claims and template services, the Convos CLI.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -16,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createXmtpClient } from "@convos-pool/convos";
 import type { Person } from "@convos-pool/convos/person";
 import { as } from "@convos-pool/claims/testing";
-import { fieldViolations } from "@convos-pool/kit";
+import { fieldViolations, signOperation } from "@convos-pool/kit";
+import { waitFor } from "@convos-pool/testing";
 import { PeopleStack } from "./people-stack.js";
 
 const LIMIT = 250;
@@ -28,13 +31,13 @@ const people = new PeopleStack({
     host: { joinTimeoutMs: 60_000 },
     claims: { pool: { target: 2 } },
   },
-  template: { agent_name: "Clerk" },
-  people: ["Ana"],
+  template: { agent_name: "Clerk", tools: [] },
+  people: ["Ana", "Bob"],
 });
 const stack = people.stack;
 let ana: Person;
-/** The silent members Ana added, by inbox id. */
-let fillers: string[] = [];
+/** Who counts the members: Bob, who stays. */
+let bob: Person;
 
 /** Inboxes registered on the node, each with one installation, their clients closed: members enough for a group. */
 async function inboxes(n: number): Promise<string[]> {
@@ -58,8 +61,8 @@ async function inboxes(n: number): Promise<string[]> {
 }
 
 const members = async () => {
-  await ana.group.sync();
-  return (await ana.group.members()).length;
+  await bob.group.sync();
+  return (await bob.group.members()).length;
 };
 
 const claim = () =>
@@ -79,9 +82,9 @@ const states = async () =>
 beforeAll(async () => {
   await people.start();
   ana = people.person("Ana");
-  // Saul, his agent and Ana: fill to one short of the limit, in one commit of Ana's (Convos lets every member add).
-  fillers = await inboxes(LIMIT - 1 - (await members()));
-  await ana.group.addMembers(fillers);
+  bob = people.person("Bob");
+  // Saul, his agent, Ana and Bob: fill to one short of the limit, in one commit of Ana's (Convos lets every member add).
+  await ana.group.addMembers(await inboxes(LIMIT - 1 - (await members())));
 }, 600_000);
 
 afterAll(() => people.close(), 60_000);
@@ -120,9 +123,48 @@ describe("a conversation at XMTP's group limit", () => {
     expect(await members()).toBe(LIMIT);
   });
 
+  it("an agent let in past it by the creator says so and leaves, and nothing is claimed", {
+    timeout: 180_000,
+  }, async () => {
+    // Saul removes both his agents (no agent of the pool is left inside to count), and Ana fills it to 250 again.
+    const agents = await stack.rows<{ id: string }>(`select id from instances where state = 'claimed'`);
+    expect(agents).toHaveLength(2);
+    // One at a time: Saul's client takes out one leaver per pass.
+    for (const [k, { id }] of agents.entries()) {
+      const ownerSignature = await signOperation(people.owner.account, "RemoveAgent", {
+        inboxId: people.owner.inboxId,
+        instanceId: id,
+      });
+      await stack.claimsSc!.client.removeAgent({ instanceId: id, ownerSignature }, as(people.owner));
+      await waitFor("the removed agent out of the group", async () => (await members()) === LIMIT - 1 - k, 60_000, 500);
+    }
+    await ana.group.addMembers(await inboxes(2));
+    expect(await members()).toBe(LIMIT);
+
+    await stack.idleAgents(1);
+    const before = await states();
+    const err = await claim().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.FailedPrecondition);
+    expect(fieldViolations(err).map((v) => v.field)).toEqual(["conversation_invite"]);
+    expect((err as ConnectError).rawMessage).toContain(`${LIMIT + 1} members`);
+    // The agent was let in, said nothing there, and left; it is idle again, and no one owns it.
+    await waitFor("the agent out of the group again", async () => (await members()) === LIMIT, 60_000, 500);
+    const idleBefore = Object.keys(before).filter((id) => before[id] === "idle");
+    await waitFor("the agent idle again", async () => {
+      const now = await states();
+      return idleBefore.every((id) => now[id] === "idle");
+    });
+    expect(await stack.rows(`select id from instances where state = 'claimed'`)).toEqual([]);
+  });
+
   it("takes an agent again once someone has left", { timeout: 180_000 }, async () => {
-    await ana.group.removeMembers([fillers[0]!]);
-    expect(await members()).toBe(LIMIT - 1);
+    // Ana leaves; Saul's Convos CLI, the group's admin, takes her out.
+    await ana.group.requestRemoval();
+    await waitFor("Ana out of the group", async () => (await members()) === LIMIT - 1, 60_000, 500);
     await stack.idleAgents(1);
     const { instanceId } = await claim();
     const [row] = await stack.rows<{ state: string }>(`select state from instances where id = $1`, [instanceId]);
