@@ -171,6 +171,8 @@ export async function startCreator(apiUrl: string, dir: string) {
           reject(new Error(`no answer from ${from.slice(0, 8)} in ${ms} ms`));
         }, ms);
       });
+      // Its time runs from before the send: a send slower than `ms` ends it as a timeout, not a crash.
+      answered.catch(() => undefined);
       await group.sendText(text);
       await answered.finally(() => clearTimeout(timer));
     },
@@ -191,7 +193,9 @@ export async function startCreator(apiUrl: string, dir: string) {
     async transcript(groupId: string): Promise<{ id: string; from: string; text: string; sentAtNs: bigint }[]> {
       const group = [...byTag.values()].find((g) => g.id === groupId);
       if (!group) throw new Error(`no group ${groupId}`);
-      await group.sync();
+      // A sync that read everything may still report an error of a step after a commit (a welcome the
+      // creator's client could not send for another's installation): what it read is in the database.
+      await group.sync().catch(() => undefined);
       const all = await group.messages();
       return all
         .filter((m) => textOf(m.content) !== undefined)
