@@ -102,6 +102,8 @@ export interface DeployedPoolOptions {
   sizing?: Partial<Record<DeployedService, Record<string, string>>>;
   /** A PostgreSQL server of the test's own for the services' databases (one it may stop); default: the shared test server. */
   postgres?: PostgresServer;
+  /** The local XMTP node's environment beyond its database (its rate limits: docs/xmtp-devnode.md). */
+  xmtpEnv?: Record<string, string>;
   /** How many processes of each service to run (default 1): replicas 2.. are `<service>-<n>`. */
   replicas?: Partial<Record<DeployedService, number>>;
 }
@@ -242,7 +244,7 @@ export class DeployedPool {
   async startXmtp(): Promise<ServiceProcess> {
     const xmtp = await startServiceProcess("services/xmtp-devnode/src/main.ts", {
       port: this.xmtp!.port,
-      env: { DATABASE_URL: this.xmtpDatabase },
+      env: { DATABASE_URL: this.xmtpDatabase, ...this.opts.xmtpEnv },
       readyPrefix: "XMTP devnode:",
     });
     this.processes.set("xmtp", xmtp);
