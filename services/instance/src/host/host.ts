@@ -54,6 +54,7 @@ import { startSmsWebhook, type SmsWebhookOptions } from "./sms-webhook.js";
 import { FILES, listWorkspaces, Workspace, type InstanceRecord } from "../platform/workspace.js";
 import { findOpenClaw, openClawDir } from "../openclaw/install.js";
 import { Retiree, retireWorkspace } from "./retiree.js";
+import { Reviver } from "./reviver.js";
 import { OpenClawRuntime } from "../openclaw/runtime.js";
 
 /** What thinks for a host's agents: its own model calls ("pool"), or one OpenClaw gateway per agent (docs/openclaw.md). */
@@ -383,6 +384,16 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     return instance;
   }
 
+  // Crashed agents (a start or a wake the network refused) started again, each after its backoff.
+  const reviver = new Reviver({
+    agents: () => instances.values(),
+    restart: async (id) => {
+      const instance = instances.get(id);
+      if (instance) await startInstance(id, instance.walletIndex);
+    },
+    log,
+  });
+
   // Settled once the workspaces found at start are running again (below).
   let restoreDone!: () => void;
   const restored = new Promise<void>((resolve) => (restoreDone = resolve));
@@ -411,6 +422,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         ).then(() => instances.clear()),
       );
       lifetime.defer(() => Promise.all([...retirees.values()].map((r) => r.stop())).then(() => retirees.clear()));
+      // Before the agents stop: none is started again meanwhile.
+      lifetime.defer(() => reviver.stop());
       lifetime.defer(() => dormancy.close());
       if (runtime) lifetime.defer(() => runtime.close());
       if (patternPool) lifetime.defer(() => patternPool.close());
@@ -481,6 +494,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     restoreDone();
   }
   dormancy.start();
+  reviver.start();
   hostUrl ||= server.url;
   if (!vault) log.warn("no vault (VAULT_URL): agents' states are kept on this host's disk alone, lost with it");
   log.info("instance host running", { instances: instances.size, llm: llm.kind, runtime: runtime?.kind ?? "pool" });

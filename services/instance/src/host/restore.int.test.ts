@@ -52,6 +52,8 @@ const one = new OneHost({
 let agentInbox: string;
 let second: RunningInstanceHost | undefined;
 let secondRpc: ServiceClient<typeof InstanceHostService> | undefined;
+/** The data directory's name of the host the agent lives on now. */
+let secondName = "host2";
 /** What each later host kept off its disk, by its directory's name. */
 const keptOn = new Map<string, SealedAgentState[]>();
 const sinkOf =
@@ -186,6 +188,7 @@ describe("an agent of a host lost for good comes back on another host", () => {
       rpc = createServiceClient(InstanceHostService, host.url, one.creds.claims);
       second = host;
       secondRpc = rpc;
+      secondName = name;
       const from = one.cli!.events.length;
       const restored = await rpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state: state! });
       expect((await one.cli!.messageFrom(agentInbox, from, 90_000)).content).toBe(MOVED_NOTICE);
@@ -195,5 +198,60 @@ describe("an agent of a host lost for good comes back on another host", () => {
         expect(await ask(`what is my ${earlier}?`)).toContain(`your ${earlier} is Wave${i + 1}`);
       expect(await installations(), `after move ${move + 1}`).toEqual([restored.installationId]);
     }
+  });
+  it("a move the network's rate limit refuses is started again by its new host, and comes back with one installation", {
+    timeout: 240_000,
+  }, async () => {
+    expect(await ask("remember that my sail is Red")).toBe("[offline model] Noted: your sail is Red.");
+    await waitFor("memory.json holding the lesson", async () =>
+      (await readFile(join(one.dir, secondName, "instances", ID, "memory.json"), "utf8").catch(() => "")).includes(
+        "Red",
+      ),
+    );
+    await second!.vault!.flush();
+    const state = keptOn
+      .get(secondName)
+      ?.filter((s) => s.instanceId === ID)
+      .at(-1);
+    expect(state, `${secondName} kept the agent's state`).toBeDefined();
+    secondRpc!.close();
+    await second!.close();
+    await rm(join(one.dir, secondName), { recursive: true, force: true });
+    const name = "host-limited";
+    const host = await startInstanceHost(one.hostOptions({ dataDir: join(one.dir, name), vaultPut: sinkOf(name) }));
+    const rpc = createServiceClient(InstanceHostService, host.url, one.creds.claims);
+    second = host;
+    secondRpc = rpc;
+    secondName = name;
+
+    // One write in two minutes for this machine: the new installation's registration is refused.
+    one.node.setRateLimits({ writes: 1, reads: 0, windowMs: 120_000 });
+    const refused = await rpc.client
+      .restoreInstance({ instanceId: ID, walletIndex: 0, state: state! })
+      .then(() => undefined)
+      .catch((err: unknown) => ConnectError.from(err));
+    expect(refused, "the restore was refused").toBeInstanceOf(ConnectError);
+    expect(refused!.code).toBe(Code.ResourceExhausted);
+    expect(refused!.rawMessage).toMatch(/rate limit refused the writes of inst-moving's installation/);
+    // Kept, crashed, with what the refused start made: not dropped.
+    const listed = await rpc.client.listInstances({});
+    expect(listed.instances.find((i) => i.instanceId === ID)?.state).toBe(InstanceState.CRASHED);
+
+    // The limit lifts; nobody asks again: the host starts it again by itself, and it is back.
+    const from = one.cli!.events.length;
+    one.node.setRateLimits(undefined);
+    expect((await one.cli!.messageFrom(agentInbox, from, 90_000)).content).toBe(MOVED_NOTICE);
+    expect(await ask("what is my sail?")).toBe("[offline model] From what I remember: your sail is Red.");
+    expect(await ask("what is my diet?")).toBe("[offline model] From what I remember: your diet is vegan.");
+
+    // The mover's retry of the refused restore: the same installation, and every other one revoked.
+    const again = await rpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state: state! });
+    expect(again.installationId).toBe(host.instances.get(ID)!.client!.installationId);
+    expect(again.state).toBe(InstanceState.CLAIMED);
+    const [inbox] = await Client.fetchInboxStates(
+      [agentInbox],
+      await createBackend({ env: "local", apiUrl: one.node.url }),
+    );
+    expect(inbox!.installations.map((i) => i.id)).toEqual([again.installationId]);
   });
 });

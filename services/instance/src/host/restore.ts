@@ -9,9 +9,13 @@
 //
 // Nothing is written before the state opened and its instance.json names the
 // wallet at that index. Asked again for an agent it already runs (a retry),
-// it answers as the first did, and changes nothing.
+// it answers as the first did and writes no state: one whose start the
+// network refused (left CRASHED, with its XMTP database, for this retry or
+// the host's reviver) is started again, and the other installations are
+// revoked if the first try did not get to it.
 
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { failedPrecondition, invalidArgument, type Logger } from "@convos-pool/kit";
 import {
   type RestoreInstanceRequest,
@@ -59,11 +63,15 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
 
   const running = host.instances.get(instanceId);
   if (running) {
-    // A retry of a restore that went through, or an agent that already lives here.
+    // A retry: of a restore that went through, or of one the network refused part way (its start,
+    // or the revocation); the agent's XMTP database is kept, so its installation is the same.
     if (running.walletIndex !== walletIndex) {
       throw failedPrecondition(`instance ${instanceId} runs here with wallet index ${running.walletIndex}`);
     }
-    await running.ready;
+    // Started again if it crashed; otherwise once it is ready.
+    await host.start(instanceId, walletIndex).catch((err: unknown) => refusedStart(instanceId, err));
+    // Nothing to sign when no other installation is left (the first try revoked them).
+    await running.client?.revokeAllOtherInstallations();
     return answer(running);
   }
 
@@ -102,7 +110,7 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
     sequence: state.sequence.toString(),
   } satisfies MovedFile);
 
-  const instance = await host.start(instanceId, walletIndex);
+  const instance = await host.start(instanceId, walletIndex).catch((err: unknown) => refusedStart(instanceId, err));
   const client = instance.client;
   if (client) {
     // The lost host's installation (and any other) can no longer read or speak for the agent.
@@ -115,6 +123,22 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
     installationId: client?.installationId,
   });
   return answer(instance);
+}
+
+/**
+ * A start that failed here, as the mover reads it: the agent stays (CRASHED,
+ * with its XMTP database) and the host starts it again (reviver.ts); the
+ * network's words stay in the host's log.
+ */
+function refusedStart(instanceId: string, err: unknown): never {
+  if (err instanceof ConnectError) throw err;
+  const limited = err instanceof Error && /rate limit/i.test(err.message);
+  throw new ConnectError(
+    limited
+      ? `the XMTP network's rate limit refused the writes of ${instanceId}'s installation here; it is kept and started again: ask again later`
+      : `${instanceId} did not start here; it is kept and started again: ask again later`,
+    limited ? Code.ResourceExhausted : Code.Unavailable,
+  );
 }
 
 function answer(instance: AgentInstance): RestoreInstanceResponse {
