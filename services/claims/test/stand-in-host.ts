@@ -114,10 +114,16 @@ export interface StandInInstance {
   activity?: ActivityEntry[] | undefined;
 }
 
-/** `update-answer`: the update is applied, then the answer is lost (UNAVAILABLE). */
+/**
+ * `update-answer`: the update is applied, then the answer is lost (UNAVAILABLE).
+ * `restore-crashed`: a restore refused part way (RESOURCE_EXHAUSTED, as the
+ * network's rate limit leaves it), the agent kept here CRASHED, as the
+ * instance host keeps it to start it again.
+ */
 type Step =
   | "start"
   | "restore"
+  | "restore-crashed"
   | "configure"
   | "join"
   | "release"
@@ -236,15 +242,25 @@ export class StandInHost {
             if (host.failing.has("restore")) throw new ConnectError("injected restore failure", Code.Internal);
             if (!req.state || req.state.instanceId !== req.instanceId)
               throw invalidArgument("state", "the sealed state of the agent named");
+            const inboxId =
+              StandInHost.inboxOfWallet.get(req.walletIndex) ??
+              createHash("sha256").update(`wallet/${req.walletIndex}`).digest("hex");
+            if (host.failing.has("restore-crashed")) {
+              host.instances.set(req.instanceId, {
+                id: req.instanceId,
+                walletIndex: req.walletIndex,
+                inboxId,
+                state: InstanceState.CRASHED,
+                releases: 0,
+              });
+              throw new ConnectError("injected: the network's rate limit refused the restore", Code.ResourceExhausted);
+            }
             host.restores.push({
               instanceId: req.instanceId,
               walletIndex: req.walletIndex,
               sequence: req.state.sequence,
               sealed: req.state.sealed,
             });
-            const inboxId =
-              StandInHost.inboxOfWallet.get(req.walletIndex) ??
-              createHash("sha256").update(`wallet/${req.walletIndex}`).digest("hex");
             host.instances.set(req.instanceId, {
               id: req.instanceId,
               walletIndex: req.walletIndex,

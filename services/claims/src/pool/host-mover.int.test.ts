@@ -166,6 +166,51 @@ describe("a host lost for good", () => {
     expect((await hostOf(stateless.id))?.host_url).toBe(hostB.url);
   });
 
+  it("goes back to the host keeping a restore refused part way, which no pass adopts or stops meanwhile; a copy left elsewhere goes", async () => {
+    const hostC = await StandInHost.start(CREDS["instance-host"]);
+    const all = [...clients, new GrpcInstanceHost(hostC.url, CREDS.claims, 10_000)];
+    const log = createLogger("mover", { level: "silent" });
+    const pool3 = new PoolManager({ em: db.em, hosts: all, target: 2, log, lostAfterSeconds: 0 });
+    const mover3 = new HostMover({ em: db.em, hosts: all, log });
+    try {
+      const agent = await claimedOnA();
+      await putStates(db.em.fork(), hostA.url, [{ instanceId: agent.id, sequence: 1n, sealed: new Uint8Array([7]) }]);
+      // Refused on B (the only target this mover knows), which keeps it crashed to start it again.
+      hostB.failing.add("restore-crashed");
+      expect(await mover.run()).toMatchObject({ moved: 0, failed: 1 });
+      hostB.failing.delete("restore-crashed");
+      expect(hostB.instances.get(agent.id)?.state).toBe(InstanceState.CRASHED);
+      const error = await q<{ move_error: string }>(`select move_error from instances where id = ?`, [agent.id]);
+      expect(error[0]!.move_error).toContain("rate limit");
+
+      // A pass, with an empty host C besides: the move under way is the mover's, not the pass's.
+      hostB.calls.length = 0;
+      await pool3.reconcile();
+      expect(await hostOf(agent.id)).toEqual({ host_url: hostA.url, state: "claimed" });
+      expect(hostB.calls.filter((c) => c.instanceId === agent.id)).toEqual([]);
+      expect(hostB.instances.has(agent.id)).toBe(true);
+
+      // Tried again after its backoff: on B, which holds it, not on C, which has the most room.
+      await q(`update instances set move_next_at = now() where id = ?`, [agent.id]);
+      expect(await mover3.run()).toMatchObject({ moved: 1, failed: 0 });
+      expect(await hostOf(agent.id)).toEqual({ host_url: hostB.url, state: "claimed" });
+      expect(hostC.calls.filter((c) => c.step === "restore")).toEqual([]);
+      expect(hostB.instances.get(agent.id)?.state).toBe(InstanceState.CLAIMED);
+
+      // A copy of it on C (a move that ended elsewhere left it): destroyed there, and B keeps the row.
+      hostC.instances.set(agent.id, { ...hostB.instances.get(agent.id)!, state: InstanceState.CRASHED });
+      await pool3.reconcile();
+      expect(hostC.calls).toContainEqual({ step: "destroy", instanceId: agent.id });
+      expect(await hostOf(agent.id)).toEqual({ host_url: hostB.url, state: "claimed" });
+      expect(hostB.instances.has(agent.id)).toBe(true);
+    } finally {
+      await mover3.stop();
+      await pool3.stop();
+      all[2]!.close();
+      await hostC.kill();
+    }
+  });
+
   it("is marked and unmarked by an operator with hosts-cli.ts lost and found", async () => {
     const lines: string[] = [];
     const out = (l: string) => lines.push(l);

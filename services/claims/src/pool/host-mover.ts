@@ -9,8 +9,10 @@
  *     (`pool_agents_unmovable`, logged when the host is marked);
  *  2. the hosts that may take them: configured, not draining, not lost, and
  *     answering ListInstances now, with what each runs and holds;
- *  3. each agent, `concurrency` at once, to the roomiest of them running its
- *     runtime (pool-plan.ts `roomiest`): RestoreInstance with its wallet index
+ *  3. each agent, `concurrency` at once, to the one that already runs it (a
+ *     restore refused part way: that host keeps it and starts it again), or
+ *     else the roomiest of them running its runtime (pool-plan.ts
+ *     `roomiest`): RestoreInstance with its wallet index
  *     and newest sealed state (the new host makes a new installation of the
  *     same inbox, revokes the old ones, rejoins and says it moved). On
  *     success the agent's row names its new host (a guarded update: only if
@@ -151,19 +153,22 @@ export class HostMover {
   private async move(report: MoveReport): Promise<void> {
     const { em, log } = this.opts;
     const rows = await this.due(em.fork(), this.opts.batch ?? 500);
-    const { targets, counts, capacity } = await this.targets();
+    const { targets, counts, capacity, holders } = await this.targets();
     const moved: string[] = [];
     await forEachLimited(rows, this.opts.concurrency ?? 8, async (r) => {
       if (this.loop.stopped) return;
       const open = targets.filter((t) => t.runtime === r.runtime).map((t) => t.host);
-      const to = roomiest(open, counts, capacity);
+      // A host that holds it already (a restore refused part way, which that host starts again) takes
+      // it again: another copy elsewhere would revoke that one's installation, and leave it behind.
+      const holder = holders.get(r.id);
+      const to = holder && open.includes(holder) ? holder : roomiest(open, counts, capacity);
       if (!to) {
         await this.failed(r, "no instance host that answers has room for it");
         report.failed++;
         return;
       }
       // Counted before the call, so that the restores in flight spread over the hosts.
-      counts.set(to.url, (counts.get(to.url) ?? 0) + 1);
+      if (to !== holder) counts.set(to.url, (counts.get(to.url) ?? 0) + 1);
       try {
         const res = await to.restore(r.id, Number(r.wallet_index), {
           sequence: BigInt(r.sequence),
@@ -184,7 +189,7 @@ export class HostMover {
           seconds,
         });
       } catch (err) {
-        counts.set(to.url, (counts.get(to.url) ?? 1) - 1);
+        if (to !== holder) counts.set(to.url, (counts.get(to.url) ?? 1) - 1);
         report.failed++;
         await this.failed(r, err instanceof Error ? err.message : String(err), to.url);
       }
@@ -192,16 +197,18 @@ export class HostMover {
     if ((await makeDue(em.fork(), moved)) > 0) this.opts.onSyncDue?.();
   }
 
-  /** The hosts that may take agents now, with what each holds and its size. */
+  /** The hosts that may take agents now, with what each holds and its size, and which runs each agent. */
   private async targets(): Promise<{
     targets: Target[];
     counts: Map<string, number>;
     capacity: Map<string, number>;
+    holders: Map<string, InstanceHost>;
   }> {
     const marks = await hostMarks(this.opts.em.fork());
     const counts = new Map<string, number>();
     const capacity = new Map<string, number>();
     const targets: Target[] = [];
+    const holders = new Map<string, InstanceHost>();
     for (const host of this.opts.hosts) {
       if (marks.lost.has(host.url) || marks.draining.has(host.url)) continue;
       try {
@@ -209,11 +216,12 @@ export class HostMover {
         counts.set(host.url, listing.instances.length);
         capacity.set(host.url, listing.maxInstances || DEFAULT_HOST_CAPACITY);
         targets.push({ host, runtime: listing.runtime ?? "pool" });
+        for (const i of listing.instances) holders.set(i.instanceId, host);
       } catch {
         // Not answering now: not a place to move an agent to.
       }
     }
-    return { targets, counts, capacity };
+    return { targets, counts, capacity, holders };
   }
 
   private async failed(r: DueRow, error: string, to?: string): Promise<void> {

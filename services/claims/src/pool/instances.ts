@@ -68,11 +68,17 @@ export async function adoptInstances(
   );
 }
 
-/** Which of `ids` the pool ever had a row for (dead ones included). */
-export async function knownInstanceIds(em: EntityManager, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await em.execute<{ id: string }[]>(`select id from instances where id in (?)`, [ids]);
-  return new Set(rows.map((r) => r.id));
+/** Where each of `ids` the pool ever had a row for is recorded, and whether it is dead. */
+export async function recordedHosts(
+  em: EntityManager,
+  ids: string[],
+): Promise<Map<string, { hostUrl: string; dead: boolean }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await em.execute<{ id: string; host_url: string; state: InstanceStateName }[]>(
+    `select id, host_url, state from instances where id in (?)`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, { hostUrl: r.host_url, dead: r.state === "dead" }]));
 }
 
 /**

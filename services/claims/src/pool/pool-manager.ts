@@ -15,9 +15,12 @@
  *     crashed (claims skip them), and idle again if it comes back running them;
  *  2. replace: crashed instances that were idle, and dead ones (rolled-back
  *     claims) the host still runs, are stopped with their workspace destroyed
- *     and left dead; their wallet indexes are never reused. Instances of ours
- *     that a host runs under another address than recorded (it restarted on
- *     a new port) move with it; ones we have no row for are stopped, kept;
+ *     and left dead; their wallet indexes are never reused. Once every host
+ *     was listed, what a host runs that is not recorded there is settled
+ *     (pool-plan.ts `strangerStep`): ours recorded on an address no configured
+ *     host has (it restarted on a new port) move with it; ours recorded on a
+ *     lost host are the host mover's; a copy of an agent its recorded host
+ *     runs is destroyed; ones we have no row for are stopped, kept;
  *     An idle instance on a host an operator drains (`instance_hosts`,
  *     hosts-cli.ts) is dead and stopped the same way, and replaced elsewhere;
  *     claimed agents on it stay where they are (docs/scaling.md, "Draining");
@@ -47,10 +50,10 @@ import { forEachLimited, randomId, Repeater, type Logger } from "@convos-pool/ki
 import type { HostedInstance, HostRuntime, InstanceHost } from "./host-client.js";
 import {
   adoptInstances,
-  knownInstanceIds,
   markIdle,
   orphanInstances,
   parkIdle,
+  recordedHosts,
   registerInstance,
   setState,
 } from "./instances.js";
@@ -63,6 +66,7 @@ import {
   type HostView,
   type PoolRow,
   type RowAction,
+  strangerStep,
 } from "./pool-plan.js";
 import { makeDue, recordHostVersions } from "../sync/sync-sql.js";
 
@@ -136,6 +140,10 @@ interface Pass {
   capacity: Map<string, number>;
   /** What each answering host's agents run on. */
   runtime: Map<string, HostRuntime>;
+  /** What each answering host runs, by instance id. */
+  listed: Map<string, Set<string>>;
+  /** What each answering host runs that is none of its live rows: settled once every host was listed. */
+  strangers: { host: InstanceHost; ids: string[]; lost: boolean }[];
 }
 
 export class PoolManager {
@@ -218,7 +226,15 @@ export class PoolManager {
 
   private async work(report: PassReport, unreachable: Set<string>): Promise<void> {
     const { em, log } = this.opts;
-    const pass: Pass = { report, back: [], counts: new Map(), capacity: new Map(), runtime: new Map() };
+    const pass: Pass = {
+      report,
+      back: [],
+      counts: new Map(),
+      capacity: new Map(),
+      runtime: new Map(),
+      listed: new Map(),
+      strangers: [],
+    };
     const marks = await hostMarks(em.fork());
     // A lost host is drained: no new instances there, its idle ones replaced.
     const closed = new Set([...marks.draining, ...marks.lost]);
@@ -232,6 +248,7 @@ export class PoolManager {
         marks.lost.has(host.url),
       );
     }
+    for (const s of pass.strangers) await this.settleStrangers(s.host, pass, s.ids, s.lost, marks.lost);
 
     // Rows on an address no configured host has (a host that moved took its instances above):
     // nobody runs them. Known only once every host answered, since the one missing may hold them;
@@ -294,6 +311,7 @@ export class PoolManager {
     await hostSeen(em.fork(), host.url);
     const hosted = new Map(listed.map((i) => [i.instanceId, i]));
     pass.counts.set(host.url, hosted.size);
+    pass.listed.set(host.url, new Set(hosted.keys()));
     const rows = await em.fork().execute<Row[]>(
       `select id, state, owner_id is not null as owned,
          (state = 'starting' and updated_at < now() - make_interval(secs => ?)) as stuck
@@ -311,12 +329,8 @@ export class PoolManager {
       em.fork(),
       listed.filter((i) => known.has(i.instanceId)).map((i) => ({ instanceId: i.instanceId, applied: i.appliedKey })),
     );
-    await this.settleStrangers(
-      host,
-      pass,
-      [...hosted.keys()].filter((id) => !known.has(id)),
-      lost,
-    );
+    const strangers = [...hosted.keys()].filter((id) => !known.has(id));
+    if (strangers.length > 0) pass.strangers.push({ host, ids: strangers, lost });
   }
 
   /**
@@ -375,37 +389,66 @@ export class PoolManager {
   }
 
   /**
-   * What the host runs that is not a live instance of ours on it. Ours,
-   * recorded on another address: the host moved (a restart on a new port),
-   * and its rows follow it. Otherwise stopped: a dead one (rolled back,
-   * replaced) with its workspace destroyed; one we have no row for is kept
-   * on disk, since it may be someone's agent this database does not know
-   * (restored from an older backup, say).
+   * What the host runs that is not a live instance of ours on it, each as
+   * pool-plan.ts `strangerStep` says, from where its row is and whether that
+   * host (listed earlier in this pass) runs it. Ours, recorded on an address
+   * no configured host has: the host moved (a restart on a new port), and its
+   * rows follow it. Ours, recorded on a lost host: a move under way, left to
+   * the host mover. A copy of an agent its recorded host runs, a dead one (rolled
+   * back, replaced) and anything of ours on a lost host: stopped and destroyed.
+   * One we have no row for is stopped and kept on disk, since it may be
+   * someone's agent this database does not know (restored from an older
+   * backup, say).
    */
-  private async settleStrangers(host: InstanceHost, pass: Pass, strangers: string[], lost: boolean): Promise<void> {
+  private async settleStrangers(
+    host: InstanceHost,
+    pass: Pass,
+    strangers: string[],
+    lost: boolean,
+    lostHosts: ReadonlySet<string>,
+  ): Promise<void> {
     const { em, log } = this.opts;
-    const moved = new Set<string>();
-    // A lost host adopts nothing: what it runs that is ours elsewhere moved off it, and must not run twice.
-    for (const m of lost ? [] : await adoptInstances(em.fork(), host.url, strangers)) {
-      moved.add(m.id);
+    const rows = await recordedHosts(em.fork(), strangers);
+    const configured = new Set(this.opts.hosts.map((h) => h.url));
+    const adopt: string[] = [];
+    for (const id of strangers) {
+      const row = rows.get(id);
+      const step = strangerStep({
+        row,
+        hereLost: lost,
+        recordedConfigured: row !== undefined && configured.has(row.hostUrl),
+        recordedLost: row !== undefined && lostHosts.has(row.hostUrl),
+        recordedRuns: row && pass.listed.get(row.hostUrl)?.has(id),
+      });
+      if (step === "adopt") adopt.push(id);
+      else if (step === "leave") {
+        if (!lostHosts.has(row?.hostUrl ?? ""))
+          log.warn(
+            "an instance of ours runs on a host other than its own, which does not say it runs it; left as it is",
+            {
+              instanceId: id,
+              host: host.url,
+              recordedOn: row?.hostUrl,
+            },
+          );
+      } else {
+        const destroy = step === "destroy";
+        try {
+          await host.stop(id, destroy);
+          pass.counts.set(host.url, (pass.counts.get(host.url) ?? 1) - 1);
+          if (!destroy)
+            log.warn("stopped an instance this pool has no record of; its workspace is kept", {
+              instanceId: id,
+              host: host.url,
+            });
+        } catch (err) {
+          log.warn("could not stop an instance", { instanceId: id, host: host.url, err });
+        }
+      }
+    }
+    for (const m of await adoptInstances(em.fork(), host.url, adopt)) {
       if (m.state === "claimed" || m.state === "crashed") pass.back.push(m.id);
       log.info("an instance moved to another host address", { instanceId: m.id, host: host.url, state: m.state });
-    }
-    const ours = await knownInstanceIds(em.fork(), strangers);
-    for (const id of strangers) {
-      if (moved.has(id)) continue;
-      const destroy = ours.has(id);
-      try {
-        await host.stop(id, destroy);
-        pass.counts.set(host.url, (pass.counts.get(host.url) ?? 1) - 1);
-        if (!destroy)
-          log.warn("stopped an instance this pool has no record of; its workspace is kept", {
-            instanceId: id,
-            host: host.url,
-          });
-      } catch (err) {
-        log.warn("could not stop an instance", { instanceId: id, host: host.url, err });
-      }
     }
   }
 

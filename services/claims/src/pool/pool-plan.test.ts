@@ -11,9 +11,11 @@ import {
   moveBackoffSeconds,
   placeInstances,
   roomiest,
+  strangerStep,
   type HostView,
   type PoolRow,
   type RowAction,
+  type StrangerView,
 } from "./pool-plan.js";
 
 const row = (state: PoolRow["state"], more: Partial<PoolRow> = {}): PoolRow => ({
@@ -242,5 +244,41 @@ describe("moveBackoffSeconds", () => {
   it(`waits ${MOVE_BACKOFF_FIRST_SECONDS} s after a first failed move, twice as long each time, at most ${MOVE_BACKOFF_MAX_SECONDS} s`, () => {
     expect([1, 2, 3, 4].map(moveBackoffSeconds)).toEqual([5, 10, 20, 40]);
     expect(moveBackoffSeconds(30)).toBe(MOVE_BACKOFF_MAX_SECONDS);
+  });
+});
+
+describe("a stranger's step (an instance a host runs that is none of its live rows there)", () => {
+  const recorded = (more: Partial<StrangerView> = {}): StrangerView => ({
+    row: { hostUrl: "http://b", dead: false },
+    hereLost: false,
+    recordedConfigured: true,
+    recordedLost: false,
+    recordedRuns: true,
+    ...more,
+  });
+
+  it("stops one the pool has no row for and keeps its workspace", () => {
+    expect(strangerStep(recorded({ row: undefined }))).toBe("stopKeep");
+  });
+
+  it("destroys a dead one, and anything of ours on a lost host", () => {
+    expect(strangerStep(recorded({ row: { hostUrl: "http://b", dead: true }, recordedRuns: false }))).toBe("destroy");
+    expect(strangerStep(recorded({ hereLost: true, recordedRuns: undefined }))).toBe("destroy");
+    expect(strangerStep(recorded({ hereLost: true, recordedConfigured: false }))).toBe("destroy");
+  });
+
+  it("follows a host that came back on another address: its row moves here", () => {
+    expect(strangerStep(recorded({ recordedConfigured: false, recordedRuns: undefined }))).toBe("adopt");
+  });
+
+  it("leaves a move under way alone: its row is on a lost host, the mover's", () => {
+    expect(strangerStep(recorded({ recordedLost: true, recordedRuns: undefined }))).toBe("leave");
+    expect(strangerStep(recorded({ recordedLost: true, recordedRuns: true }))).toBe("leave");
+  });
+
+  it("destroys a copy left behind where the agent's recorded host runs it, and never takes that host's row", () => {
+    expect(strangerStep(recorded())).toBe("destroy");
+    expect(strangerStep(recorded({ recordedRuns: false }))).toBe("leave");
+    expect(strangerStep(recorded({ recordedRuns: undefined }))).toBe("leave");
   });
 });

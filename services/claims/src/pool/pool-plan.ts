@@ -70,6 +70,45 @@ export function decideRow(row: PoolRow, host: HostView): RowAction {
   return { kind: "keep", back: false };
 }
 
+/** What a pass does with an instance a host runs that is none of its live rows there. */
+export type StrangerStep =
+  /** Its row follows it here: the host came back on another address (the recorded one is no configured host's). */
+  | "adopt"
+  /** Stopped and its workspace destroyed: dead, running where its row is, or on a lost host. */
+  | "destroy"
+  /** Stopped, its workspace kept: the pool has no row for it (someone's agent this database does not know). */
+  | "stopKeep"
+  /** Left running: a move under way (its row is on a lost host: host-mover.ts), or its recorded host did not answer. */
+  | "leave";
+
+export interface StrangerView {
+  /** Its row: where it is recorded, and whether it is dead; undefined when the pool has none. */
+  row: { hostUrl: string; dead: boolean } | undefined;
+  /** The host that runs it is lost for good: it keeps nothing of ours. */
+  hereLost: boolean;
+  /** The recorded host is one of the configured ones (INSTANCE_HOST_URLS). */
+  recordedConfigured: boolean;
+  recordedLost: boolean;
+  /** Whether the recorded host lists it this pass; undefined when it did not answer. */
+  recordedRuns: boolean | undefined;
+}
+
+/**
+ * A stranger's step. Two copies of one agent may run while a move off a lost
+ * host is retried: the host mover goes back to the host holding the refused
+ * one (host-mover.ts), so that copy is left alone; a copy left where a move
+ * did not end (the agent lives where its row says) goes. Adopting it instead
+ * would take the row from the live agent: only a host that changed address
+ * (a restart on a new port) takes its rows with it.
+ */
+export function strangerStep(v: StrangerView): StrangerStep {
+  if (!v.row) return "stopKeep";
+  if (v.row.dead || v.hereLost) return "destroy";
+  if (!v.recordedConfigured) return "adopt";
+  if (v.recordedLost) return "leave";
+  return v.recordedRuns === true ? "destroy" : "leave";
+}
+
 /**
  * The host with the most room, as the share of its size it runs
  * (`count / capacity`: a host twice the size takes twice the instances);
