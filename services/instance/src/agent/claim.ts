@@ -179,14 +179,16 @@ export class Claim {
         }
         if (group?.isActive) {
           if (agent.life.stopped) return;
-          await agent.conversation.listen(group);
+          // Once: a try whose notice failed below is listening already.
+          if (!agent.conversation.group) await agent.conversation.listen(group);
           agent.log.info("instance back in its conversation after a move", {
             conversationId: group.id,
             attempts: attempt,
             ms: Math.round(performance.now() - started),
           });
           if (await agent.ws.readJson(FILES.moved)) {
-            await group.sendText(MOVED_NOTICE);
+            // Through its retried sends (platform/sends.ts): the network's limit delays the notice, never loses it.
+            await (agent.conversation.group ?? group).sendText(MOVED_NOTICE);
             await agent.ws.remove(FILES.moved);
           }
           return;
