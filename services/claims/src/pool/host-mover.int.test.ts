@@ -166,19 +166,31 @@ describe("a host lost for good", () => {
     expect((await hostOf(stateless.id))?.host_url).toBe(hostB.url);
   });
 
-  it("goes back to the host keeping a restore refused part way, which no pass adopts or stops meanwhile; a copy left elsewhere goes", async () => {
+  it("goes back to the host keeping a restore refused part way, which no pass adopts or stops meanwhile; a copy left elsewhere goes; a host that answers RESOURCE_EXHAUSTED gets no more restores that run", async () => {
     const hostC = await StandInHost.start(CREDS["instance-host"]);
     const all = [...clients, new GrpcInstanceHost(hostC.url, CREDS.claims, 10_000)];
     const log = createLogger("mover", { level: "silent" });
     const pool3 = new PoolManager({ em: db.em, hosts: all, target: 2, log, lostAfterSeconds: 0 });
     const mover3 = new HostMover({ em: db.em, hosts: all, log });
     try {
-      const agent = await claimedOnA();
-      await putStates(db.em.fork(), hostA.url, [{ instanceId: agent.id, sequence: 1n, sealed: new Uint8Array([7]) }]);
-      // Refused on B (the only target this mover knows), which keeps it crashed to start it again.
+      // In the order the mover takes them (by id, as PostgreSQL's C collation sorts).
+      const byId = [await claimedOnA(), await claimedOnA()].sort((x, y) => (x.id < y.id ? -1 : 1));
+      const [agent, other] = [byId[0]!, byId[1]!];
+      await putStates(db.em.fork(), hostA.url, [
+        { instanceId: agent.id, sequence: 1n, sealed: new Uint8Array([7]) },
+        { instanceId: other.id, sequence: 1n, sealed: new Uint8Array([8]) },
+      ]);
+      // Refused on B (the only target this mover knows), which keeps it crashed to start it again;
+      // the other agent is not sent there in that run, and its attempts are not counted.
+      const oneAtATime = new HostMover({ em: db.em, hosts: clients, log, concurrency: 1 });
       hostB.failing.add("restore-crashed");
-      expect(await mover.run()).toMatchObject({ moved: 0, failed: 1 });
+      expect(await oneAtATime.run()).toMatchObject({ moved: 0, failed: 1 });
       hostB.failing.delete("restore-crashed");
+      expect(hostB.calls.filter((c) => c.step === "restore" && c.instanceId === other.id)).toEqual([]);
+      expect(await q(`select move_attempts, move_next_at from instances where id = ?`, [other.id])).toEqual([
+        { move_attempts: 0, move_next_at: null },
+      ]);
+      await oneAtATime.stop();
       expect(hostB.instances.get(agent.id)?.state).toBe(InstanceState.CRASHED);
       const error = await q<{ move_error: string }>(`select move_error from instances where id = ?`, [agent.id]);
       expect(error[0]!.move_error).toContain("rate limit");
@@ -192,9 +204,10 @@ describe("a host lost for good", () => {
 
       // Tried again after its backoff: on B, which holds it, not on C, which has the most room.
       await q(`update instances set move_next_at = now() where id = ?`, [agent.id]);
-      expect(await mover3.run()).toMatchObject({ moved: 1, failed: 0 });
+      expect(await mover3.run()).toMatchObject({ moved: 2, failed: 0 });
+      expect((await hostOf(other.id))?.host_url).not.toBe(hostA.url);
       expect(await hostOf(agent.id)).toEqual({ host_url: hostB.url, state: "claimed" });
-      expect(hostC.calls.filter((c) => c.step === "restore")).toEqual([]);
+      expect(hostC.calls.filter((c) => c.step === "restore" && c.instanceId === agent.id)).toEqual([]);
       expect(hostB.instances.get(agent.id)?.state).toBe(InstanceState.CLAIMED);
 
       // A copy of it on C (a move that ended elsewhere left it): destroyed there, and B keeps the row.

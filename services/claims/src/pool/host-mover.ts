@@ -19,10 +19,13 @@
  *     it is still on the lost host), so updates, memory calls and removal go
  *     there, and any update it missed and its attestation (for the new
  *     installation's profile) are made due. On failure (or no room) it
- *     waits `moveBackoffSeconds` and is tried again, never dropped.
+ *     waits `moveBackoffSeconds` and is tried again, never dropped. A host
+ *     that answers RESOURCE_EXHAUSTED (the network's rate limit refused a
+ *     restore there) is sent no more restores in that run.
  * Replicas: a run holds the `host-mover` lease (leases.ts), so two replicas
  * never move one agent at once; RestoreInstance is idempotent besides.
  */
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { forEachLimited, randomId, Repeater, type Logger } from "@convos-pool/kit";
 import type { HostRuntime, InstanceHost } from "./host-client.js";
@@ -155,13 +158,25 @@ export class HostMover {
     const rows = await this.due(em.fork(), this.opts.batch ?? 500);
     const { targets, counts, capacity, holders } = await this.targets();
     const moved: string[] = [];
+    // Hosts whose network refused a restore (its rate limit counts by the host's address): no more
+    // restores go there this run. The agents not tried wait for the next run, their attempts uncounted.
+    const limited = new Set<string>();
     await forEachLimited(rows, this.opts.concurrency ?? 8, async (r) => {
       if (this.loop.stopped) return;
       const open = targets.filter((t) => t.runtime === r.runtime).map((t) => t.host);
       // A host that holds it already (a restore refused part way, which that host starts again) takes
       // it again: another copy elsewhere would revoke that one's installation, and leave it behind.
       const holder = holders.get(r.id);
-      const to = holder && open.includes(holder) ? holder : roomiest(open, counts, capacity);
+      const to =
+        holder && open.includes(holder)
+          ? holder
+          : roomiest(
+              open.filter((h) => !limited.has(h.url)),
+              counts,
+              capacity,
+            );
+      // Its holder refuses for now, or every host that could take it does: the next run.
+      if (to ? limited.has(to.url) : open.some((h) => limited.has(h.url))) return;
       if (!to) {
         await this.failed(r, "no instance host that answers has room for it");
         report.failed++;
@@ -190,6 +205,7 @@ export class HostMover {
         });
       } catch (err) {
         if (to !== holder) counts.set(to.url, (counts.get(to.url) ?? 1) - 1);
+        if (ConnectError.from(err).code === Code.ResourceExhausted) limited.add(to.url);
         report.failed++;
         await this.failed(r, err instanceof Error ? err.message : String(err), to.url);
       }

@@ -135,7 +135,7 @@ function refusedStart(instanceId: string, err: unknown): never {
   const limited = err instanceof Error && /rate limit/i.test(err.message);
   throw new ConnectError(
     limited
-      ? `the XMTP network's rate limit refused the writes of ${instanceId}'s installation here; it is kept and started again: ask again later`
+      ? `the XMTP network's rate limit refused ${instanceId}'s start here; it is kept and started again: ask again later`
       : `${instanceId} did not start here; it is kept and started again: ask again later`,
     limited ? Code.ResourceExhausted : Code.Unavailable,
   );
