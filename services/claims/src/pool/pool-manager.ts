@@ -416,13 +416,14 @@ export class PoolManager {
       const step = strangerStep({
         row,
         hereLost: lost,
+        recordedHere: row?.hostUrl === host.url,
         recordedConfigured: row !== undefined && configured.has(row.hostUrl),
         recordedLost: row !== undefined && lostHosts.has(row.hostUrl),
         recordedRuns: row && pass.listed.get(row.hostUrl)?.has(id),
       });
       if (step === "adopt") adopt.push(id);
       else if (step === "leave") {
-        if (!lostHosts.has(row?.hostUrl ?? ""))
+        if (row && row.hostUrl !== host.url && !lostHosts.has(row.hostUrl))
           log.warn(
             "an instance of ours runs on a host other than its own, which does not say it runs it; left as it is",
             {

@@ -251,6 +251,7 @@ describe("a stranger's step (an instance a host runs that is none of its live ro
   const recorded = (more: Partial<StrangerView> = {}): StrangerView => ({
     row: { hostUrl: "http://b", dead: false },
     hereLost: false,
+    recordedHere: false,
     recordedConfigured: true,
     recordedLost: false,
     recordedRuns: true,
@@ -269,6 +270,11 @@ describe("a stranger's step (an instance a host runs that is none of its live ro
 
   it("follows a host that came back on another address: its row moves here", () => {
     expect(strangerStep(recorded({ recordedConfigured: false, recordedRuns: undefined }))).toBe("adopt");
+  });
+
+  it("leaves one whose row came to this host since it was listed (a move that just ended here)", () => {
+    expect(strangerStep(recorded({ recordedHere: true }))).toBe("leave");
+    expect(strangerStep(recorded({ recordedHere: true, hereLost: true }))).toBe("leave");
   });
 
   it("leaves a move under way alone: its row is on a lost host, the mover's", () => {

@@ -78,7 +78,10 @@ export type StrangerStep =
   | "destroy"
   /** Stopped, its workspace kept: the pool has no row for it (someone's agent this database does not know). */
   | "stopKeep"
-  /** Left running: a move under way (its row is on a lost host: host-mover.ts), or its recorded host did not answer. */
+  /**
+   * Left running: a move under way (its row is on a lost host: host-mover.ts) or just ended here (its row
+   * came here after the listing), or its recorded host did not say it runs it.
+   */
   | "leave";
 
 export interface StrangerView {
@@ -86,6 +89,8 @@ export interface StrangerView {
   row: { hostUrl: string; dead: boolean } | undefined;
   /** The host that runs it is lost for good: it keeps nothing of ours. */
   hereLost: boolean;
+  /** Its row names this host now (it moved here since the host was listed): the next pass sees it as its own. */
+  recordedHere: boolean;
   /** The recorded host is one of the configured ones (INSTANCE_HOST_URLS). */
   recordedConfigured: boolean;
   recordedLost: boolean;
@@ -103,7 +108,9 @@ export interface StrangerView {
  */
 export function strangerStep(v: StrangerView): StrangerStep {
   if (!v.row) return "stopKeep";
-  if (v.row.dead || v.hereLost) return "destroy";
+  if (v.row.dead) return "destroy";
+  if (v.recordedHere) return "leave";
+  if (v.hereLost) return "destroy";
   if (!v.recordedConfigured) return "adopt";
   if (v.recordedLost) return "leave";
   return v.recordedRuns === true ? "destroy" : "leave";
