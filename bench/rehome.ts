@@ -3,6 +3,9 @@
 // again from another host.
 // Run: flock /tmp/bench.lock npm run bench:rehome   (a throwaway PostgreSQL)
 //   BENCH_REHOME_AGENTS (100)   claimed agents on the host that is lost
+//   BENCH_REHOME_LIMITS (off)   "network": the local XMTP node keeps the network's rate limits
+//                               (every host, agent and creator counted as one address)
+//   BENCH_REHOME_WITHIN_MINUTES (6)  how long after the mark an agent may take to be back
 //
 // What it does: the pool as deploy/compose.yaml runs it (e2e/src/deployed.ts:
 // the template and claims services, the gateway, two instance hosts, each from
@@ -39,8 +42,14 @@ import { closeAll, figures, fmt, NODE_WITHOUT_RATE_LIMITS, size } from "./lib.js
 const N = size("BENCH_REHOME_AGENTS", 100, 3);
 const CONVERSATIONS_PER_CREATOR = 10;
 /** How long after the mark an agent may take to say it moved before it counts as not back. */
-const BACK_WITHIN_MS = 6 * 60_000;
+const BACK_WITHIN_MS = size("BENCH_REHOME_WITHIN_MINUTES", 6, 6) * 60_000;
+const LIMITED = process.env.BENCH_REHOME_LIMITS === "network";
+// With the network's limits every read counts against the one address too: the watch looks less often, and
+// a moved agent's answer (its sends retried past the limit: platform/sends.ts) may take minutes.
+const LOOK_EVERY_MS = LIMITED ? 10_000 : 1_000;
+const ANSWER_WITHIN_MS = LIMITED ? 300_000 : 60_000;
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const pool = new DeployedPool({
   name: "bench_rehome",
@@ -52,11 +61,41 @@ const pool = new DeployedPool({
   },
   sizing: { claims: { POOL_TARGET_IDLE: String(N), HOST_LOST_AFTER_SECONDS: "0" } },
   // The creators stand for people on devices of their own, yet call from the hosts' 127.0.0.1 (bench/lib.ts).
-  xmtpEnv: NODE_WITHOUT_RATE_LIMITS,
+  ...(LIMITED ? {} : { xmtpEnv: NODE_WITHOUT_RATE_LIMITS }),
 });
 await pool.start();
 const [hostA, hostB] = [pool.url("instance-host"), pool.url("instance-host-2")];
 const db = new pg.Pool({ connectionString: pool.databases.get("claims")!, max: 4 });
+
+/**
+ * A moved agent, asked what it was taught, answers: the creator's question
+ * sent (again while the network refuses it), then its answer read from the
+ * network (the transcript), not only from the creator's stream.
+ */
+async function answers(a: {
+  id: string;
+  inboxId: string;
+  groupId: string;
+  creator: Awaited<ReturnType<typeof startCreator>>;
+}): Promise<boolean> {
+  const until = performance.now() + ANSWER_WITHIN_MS;
+  const askedNs = BigInt(Date.now()) * 1_000_000n;
+  for (;;) {
+    try {
+      await a.creator.send(a.groupId, `Which number does agent ${a.id} keep?`);
+      break;
+    } catch {
+      if (performance.now() > until) return false;
+      await sleep(2_000);
+    }
+  }
+  while (performance.now() < until) {
+    const lines = await a.creator.transcript(a.groupId).catch(() => []);
+    if (lines.some((l) => l.from === a.inboxId && l.sentAtNs > askedNs)) return true;
+    await sleep(LOOK_EVERY_MS / 2);
+  }
+  return false;
+}
 
 /**
  * The people who made the conversations, each the creator of ten: a
@@ -143,23 +182,30 @@ try {
         return;
       back.push(performance.now() - marked);
       waiting.delete(a);
-      // The answer as the network has it (the transcript), not only as the creator's stream saw it.
-      const askedNs = BigInt(Date.now()) * 1_000_000n;
-      asked.push(
-        a.creator.ask(a.groupId, a.inboxId, `Which number does agent ${a.id} keep?`, 60_000).catch(async () => {
-          const lines = await a.creator.transcript(a.groupId);
-          if (!lines.some((l) => l.from === a.inboxId && l.sentAtNs > askedNs)) unanswered.push(a.id);
-        }),
-      );
+      asked.push(answers(a).then((ok) => void (ok || unanswered.push(a.id))));
     });
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(LOOK_EVERY_MS);
   }
   await Promise.all(asked);
   if (waiting.size || unanswered.length) {
     say(
       `not back: ${waiting.size} did not say they moved within ${BACK_WITHIN_MS / 1000} s of the mark, ` +
-        `${unanswered.length} said so but did not answer within 60 s`,
+        `${unanswered.length} said so but did not answer within ${ANSWER_WITHIN_MS / 1000} s`,
     );
+    // What the pool's logs last said of each, to find why (each process's lines in time order).
+    const timeOf = (line: string) => /"time":"([^"]+)"/.exec(line)?.[1] ?? "";
+    const lines = pool.logLines();
+    for (const id of [...[...waiting].map((a) => a.id), ...unanswered].slice(0, 10)) {
+      say(`  ${id}:`);
+      // The host's lines first (the agent's own), then the claims service's.
+      const named = lines.filter((l) => l.includes(id)).sort((x, y) => (timeOf(x) < timeOf(y) ? -1 : 1));
+      const claims = named.filter((l) => l.includes('"name":"claims"'));
+      const own = named.filter((l) => !claims.includes(l));
+      for (const l of [...own.slice(-6), ...claims.slice(-2)]) say(`    ${l.slice(0, 400)}`);
+    }
+    const refusals = creators.flatMap((c) => c.errors);
+    if (refusals.length)
+      say(`  the creators' clients failed ${refusals.length} times, last: ${refusals.at(-1)?.slice(0, 200)}`);
   }
   const f = figures(back);
   const total = Math.max(...back);
@@ -168,6 +214,14 @@ try {
   if (waiting.size === 0)
     say(`  every agent: ${fmt(total / 1000)} s, ${fmt(((total / 1000) * 100) / N)} s per 100 agents`);
   else say(`  the last of the ${back.length} back: ${fmt(total / 1000)} s`);
+  // What the network's limit cost the move: restores refused and tried again, agents started again by host B.
+  const lines = pool.logLines();
+  const logged = (text: string) => lines.filter((l) => l.includes(text)).length;
+  say(
+    `XMTP node rate limits ${LIMITED ? "on (the network's)" : "off"}: ` +
+      `${logged("an agent of a lost host was not moved yet")} restores tried again, ` +
+      `${logged("a crashed agent started again")} agents started again by their new host`,
+  );
 } finally {
   await closeAll([
     ["creators", () => Promise.all(creators.map((c) => c.close()))],
