@@ -69,9 +69,11 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
       throw failedPrecondition(`instance ${instanceId} runs here with wallet index ${running.walletIndex}`);
     }
     // Started again if it crashed; otherwise once it is ready.
-    await host.start(instanceId, walletIndex).catch((err: unknown) => refusedStart(instanceId, err));
+    await host.start(instanceId, walletIndex).catch((err: unknown) => refused(host.log, instanceId, "start", err));
     // Nothing to sign when no other installation is left (the first try revoked them).
-    await running.client?.revokeAllOtherInstallations();
+    await running.client
+      ?.revokeAllOtherInstallations()
+      .catch((err: unknown) => refused(host.log, instanceId, "revocation of its other installations", err));
     return answer(running);
   }
 
@@ -110,11 +112,15 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
     sequence: state.sequence.toString(),
   } satisfies MovedFile);
 
-  const instance = await host.start(instanceId, walletIndex).catch((err: unknown) => refusedStart(instanceId, err));
+  const instance = await host
+    .start(instanceId, walletIndex)
+    .catch((err: unknown) => refused(host.log, instanceId, "start", err));
   const client = instance.client;
   if (client) {
     // The lost host's installation (and any other) can no longer read or speak for the agent.
-    await client.revokeAllOtherInstallations();
+    await client
+      .revokeAllOtherInstallations()
+      .catch((err: unknown) => refused(host.log, instanceId, "revocation of its other installations", err));
   }
   host.log.info("instance restored from its sealed state", {
     instanceId,
@@ -126,17 +132,19 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
 }
 
 /**
- * A start that failed here, as the mover reads it: the agent stays (CRASHED,
- * with its XMTP database) and the host starts it again (reviver.ts); the
+ * A step of the restore that failed here, as the mover reads it: the agent
+ * stays (a failed start leaves it CRASHED, with its XMTP database, and the
+ * host starts it again: reviver.ts), and a retry takes it from there; the
  * network's words stay in the host's log.
  */
-function refusedStart(instanceId: string, err: unknown): never {
+function refused(log: Logger, instanceId: string, step: string, err: unknown): never {
   if (err instanceof ConnectError) throw err;
+  log.warn(`a restore's ${step} failed; the agent is kept here for the retry`, { instanceId, err });
   const limited = err instanceof Error && /rate limit/i.test(err.message);
   throw new ConnectError(
     limited
-      ? `the XMTP network's rate limit refused ${instanceId}'s start here; it is kept and started again: ask again later`
-      : `${instanceId} did not start here; it is kept and started again: ask again later`,
+      ? `the XMTP network's rate limit refused ${instanceId}'s ${step} here; it is kept here: ask again later`
+      : `${instanceId}'s ${step} failed here; it is kept here: ask again later`,
     limited ? Code.ResourceExhausted : Code.Unavailable,
   );
 }
