@@ -32,6 +32,7 @@ import { Serial, Turns } from "./serial.js";
 import { Settings } from "./settings.js";
 import { AgentSignals } from "./signals.js";
 import { Voice } from "./voice.js";
+import { OpenRequest, type ContactBook } from "./planning.js";
 import type { ConversationState, InstanceConfig, InstanceCredentials, InstanceDeps, RuntimeAgent } from "./types.js";
 
 export class Agent implements RuntimeAgent {
@@ -58,6 +59,8 @@ export class Agent implements RuntimeAgent {
   readonly inheritance: Inheritance;
   /** Its daily counts for the version it runs, counts only (signals.ts). */
   readonly signals: AgentSignals;
+  /** An owner's request it did not carry out, open for the owner's yes (planning.ts). */
+  readonly openRequest = new OpenRequest();
   /** Nonces of signatures it accepted (clone, transfer, owner calls), read on first use. */
   private spentNonces: SpentNonces | undefined;
 
@@ -143,6 +146,11 @@ export class Agent implements RuntimeAgent {
   /** What thinks for it: its runtime's provider (OpenClaw's gateway), else the host's model. */
   get llm(): LlmProvider {
     return this.deps.runtime?.provider(this) ?? this.deps.llm;
+  }
+
+  /** The owner's address book. */
+  contacts(): ContactBook | undefined {
+    return undefined;
   }
 
   /** The tools' secrets, decrypted (what a tool adapter would use). */

@@ -7,7 +7,7 @@
 
 import { inSpan, type Logger } from "@convos-pool/kit";
 import { RefusedTurn, type HistoryLine, type InboundTextTurn, type LlmProvider } from "../model/turn.js";
-import { withCredentialsMasked, type Memory } from "../memory/store.js";
+import { withCredentialsMasked, withoutAddress, type Memory } from "../memory/store.js";
 import type { AnswerRef } from "../memory/feedback.js";
 import { answersOutsiders, type Requester } from "../tools/permissions.js";
 import type { AgentToolbox } from "../tools/toolbox.js";
@@ -18,7 +18,8 @@ import type { LlmLimits } from "./budget.js";
 import type { AgentLife } from "./life.js";
 import type { OutsideWords } from "./outside-words.js";
 import { senderName, turnInput } from "./policy.js";
-import { turnOrigins } from "./turn-origins.js";
+import { turnOrigins, type TurnRead } from "./turn-origins.js";
+import { describePlan, planningInput, planTurn, type ContactBook, type OpenRequest } from "./planning.js";
 import type { Settings } from "./settings.js";
 import type { AgentSignals } from "./signals.js";
 import type { InstanceConfig } from "./types.js";
@@ -35,6 +36,10 @@ export interface TurnAgent {
   readonly outsideWords: OutsideWords;
   readonly llm: LlmProvider;
   readonly signals: AgentSignals;
+  /** An owner's request it did not carry out, open for the owner's yes (planning.ts). */
+  readonly openRequest: OpenRequest;
+  /** The owner's address book: contacts an owner's request may name. */
+  contacts(): ContactBook | undefined;
 }
 
 /** What the conversation knows of the turn to take. */
@@ -89,15 +94,27 @@ async function turn(agent: TurnAgent, t: TurnOf): Promise<void> {
       };
   // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
   const history = withCredentialsMasked(t.history, who.role, t.memory);
-  // Where everything the model reads came from: an act's recipient or amount from anyone but the owner asks (gate.ts).
-  who.origins = turnOrigins({
+  const read: TurnRead = {
     history,
     memory: t.memory.visibleTo(who.role).entries,
     identity,
     userConfig: config.userConfig,
     names: t.names,
     inboundText,
-  });
+  };
+  // Where everything the model reads came from: what an act that asks tells the owner (gate.ts).
+  who.origins = turnOrigins(read);
+  // What the message asks for, planned from it alone: an act runs without asking only when it carries one out.
+  const contacts = who.role === "owner" ? agent.contacts() : undefined;
+  let plan = await planTurn(
+    agent.llm,
+    planningInput({ ...read, model: config.model, who, tools: config.tools.map((x) => x.toolId), contacts }),
+    agent.log,
+  );
+  if (who.role === "owner" && m)
+    plan = agent.openRequest.answer(plan, withoutAddress(m.content, config.agentName), Date.now());
+  who.plan = plan;
+  if (contacts) who.contacts = contacts;
   /** This turn's voice, once it began (below). */
   const speaking: { turn?: SpokenTurn } = {};
   const input = turnInput({
@@ -118,6 +135,8 @@ async function turn(agent: TurnAgent, t: TurnOf): Promise<void> {
     forgot: t.forgot,
     limits: t.limits,
   });
+  const asked = describePlan(plan, who.role);
+  if (asked) input.context = `${input.context}\n\n${asked}`;
   // Each round of function results is a model call too (budget.ts): the conversation charges it.
   if (t.nextCompletion) input.nextCompletion = t.nextCompletion;
   // Read, and thinking about `m` (typing, for a text from outside), until the turn is over however it ends.
@@ -143,6 +162,8 @@ async function turn(agent: TurnAgent, t: TurnOf): Promise<void> {
     if (who.role === "outsider" || who.readOutside) await agent.outsideWords.add(id);
   } finally {
     await spoken.end();
+    // What the owner asked for and it did not do stays open for the owner's yes (planning.ts).
+    if (who.role === "owner") agent.openRequest.keep(plan, Date.now());
   }
   agent.life.active();
   agent.log.info("answered", {

@@ -65,6 +65,7 @@ export class Claim {
     await agent.ws.writeSecrets(agent.life.mustWallet().credentialsKey(), credentials);
     await agent.memory.fresh();
     await agent.conversation.reset();
+    agent.openRequest.clear();
     await agent.ws.remove(FILES.join);
     await agent.inheritance.reset();
     await agent.toolbox.begin(content.maxTrustLevel);

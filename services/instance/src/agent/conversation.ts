@@ -48,6 +48,7 @@ import {
 } from "./plan.js";
 import type { AgentMemory } from "./agent-memory.js";
 import { takeTurn } from "./answer.js";
+import type { ContactBook, OpenRequest } from "./planning.js";
 import { applyProfiles, shownNames } from "./people.js";
 import { forgetSender, learn } from "./learning.js";
 import type { AgentLife } from "./life.js";
@@ -80,6 +81,8 @@ export interface ConversationAgent {
   readonly outsideWords: OutsideWords;
   readonly llm: LlmProvider;
   readonly signals: AgentSignals;
+  readonly openRequest: OpenRequest;
+  contacts(): ContactBook | undefined;
 }
 
 /** Message ids it remembers having handled (a stream and a catch-up may both deliver one). */

@@ -160,6 +160,7 @@ export class Lifecycle {
     inheritance.forget();
     agent.memory.drop();
     conversation.forget();
+    agent.openRequest.clear();
     // A join request the creator has not answered yet outlives the claim: leave its conversation when it does.
     await agent.invites.release();
     agent.life.idle();

@@ -14,6 +14,8 @@ import { offlineCommand } from "../tools/commands.js";
 import { correctionByRule, recallHeedingFeedback } from "../memory/feedback.js";
 import { selectByDirective } from "../clone/directive.js";
 import type { InboundTextTurn, LearnInput, LlmProvider, SummaryInput, TurnInput } from "./turn.js";
+import type { PlanInput } from "./planning.js";
+import { planByRule, readRequest, type PlannedAct } from "../tools/request.js";
 
 export const OFFLINE_LABEL = "[offline model]";
 
@@ -89,6 +91,11 @@ export class OfflineProvider implements LlmProvider {
         input.from,
       );
     return extractByRule(input.message, input.from);
+  }
+
+  /** The acts its fixed grammar reads in the request (tools/request.ts planByRule): the offline commands, and more. */
+  async plan(input: PlanInput): Promise<PlannedAct[]> {
+    return planByRule(readRequest(input.request));
   }
 
   /** Memory of the kinds that carry, less what the directive excludes by name (selectByDirective). */

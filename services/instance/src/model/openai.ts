@@ -15,6 +15,8 @@ import { OVER_ROUND, runsInRound } from "../tools/call-caps.js";
 import { aboutOf } from "../memory/feedback.js";
 import { capText, memorySection } from "./caps.js";
 import { MAX_SUMMARY_ENTRIES, summaryMessages, turnMessages } from "./prompt.js";
+import { parsePlan, planningMessages, type PlanInput } from "./planning.js";
+import type { PlannedAct } from "../tools/request.js";
 import {
   MAX_TOOL_ROUNDS,
   STOPPED_FOR_BUDGET,
@@ -228,6 +230,15 @@ export class OpenAiProvider implements LlmProvider {
       signal,
     );
     return parseExtraction(answer, input.from);
+  }
+
+  /** A plan, in a call of its own that holds the request and nothing of the room (model/planning.ts). */
+  async plan(input: PlanInput, signal?: AbortSignal): Promise<PlannedAct[]> {
+    const answer = await this.client.complete(
+      { model: this.model(input.model), temperature: 0, messages: planningMessages(input) },
+      signal,
+    );
+    return parsePlan(answer);
   }
 
   async summarize(input: SummaryInput, signal?: AbortSignal): Promise<NewEntry[]> {

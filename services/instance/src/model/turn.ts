@@ -8,6 +8,8 @@ import type { Memory, MemoryEntry, MemoryKind, NewEntry } from "../memory/store.
 import type { FunctionSpec } from "../tools/tool.js";
 import type { ToolOutcome } from "../tools/gate.js";
 import type { PromptLimits } from "./caps.js";
+import type { PlannedAct } from "../tools/request.js";
+import type { PlanInput } from "./planning.js";
 
 /** A function call the model asks for (OpenAI's `tool_calls[]`). */
 export interface ToolCall {
@@ -121,6 +123,8 @@ export interface LlmProvider {
   learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]>;
   /** The entries a clone takes with it, under the directive; only of the kinds that carry. */
   summarize(input: SummaryInput, signal?: AbortSignal): Promise<NewEntry[]>;
+  /** The acts a request asks for, read from the request alone (model/planning.ts); the pool holds them to it. */
+  plan(input: PlanInput, signal?: AbortSignal): Promise<PlannedAct[]>;
 }
 
 /**

@@ -10,6 +10,8 @@
 import { randomBytes } from "node:crypto";
 import { type ChatMessage, type LearnInput, type LlmProvider, RefusedTurn, type TurnInput } from "../model/turn.js";
 import { OpenAiProvider } from "../model/openai.js";
+import type { PlanInput } from "../model/planning.js";
+import type { PlannedAct } from "../tools/request.js";
 import { Memory, type NewEntry } from "../memory/store.js";
 import { memorySection } from "../model/caps.js";
 import type { RuntimeAgent } from "../agent/types.js";
@@ -130,6 +132,11 @@ export class OpenClawProvider extends OpenAiProvider {
 
   override learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]> {
     return this.host.learn(input, signal);
+  }
+
+  /** Plans are the host's too: a stateless call that reads the request alone, never OpenClaw's session. */
+  override plan(input: PlanInput, signal?: AbortSignal): Promise<PlannedAct[]> {
+    return this.host.plan(input, signal);
   }
 
   override async summarize(...args: Parameters<OpenAiProvider["summarize"]>): Promise<NewEntry[]> {

@@ -23,6 +23,8 @@ import { askedBy, grantFor, type Requester } from "./permissions.js";
 import type { AskLog } from "./asks.js";
 import { ToolInputError, plainFailure, toolWord, type PaymentMade, type PreparedCall } from "./tool.js";
 import { WalletError } from "./wallet.js";
+import { toolNamed } from "./registry.js";
+import { ACT_TOOLS, actOfTool, type Contacts } from "./request.js";
 import { decide, type Decision, type TrustFile } from "./trust.js";
 
 export type ToolOutcome = { ok: true; result: string } | { ok: false; error: string };
@@ -80,7 +82,7 @@ export class ToolGate {
     if (!tools) return { ok: false, error: "I hold no tools" };
     let call: PreparedCall;
     try {
-      call = tools.prepare(name, args);
+      call = tools.prepare(name, withContact(name, args, who.contacts));
     } catch (err) {
       return { ok: false, error: err instanceof ToolInputError ? err.message : "those arguments could not be read" };
     }
@@ -124,9 +126,13 @@ export class ToolGate {
     }
     // A member's request the level would run on its own still waits for the owner.
     if (role.grant === "ask" && decision.kind === "allow") decision = { kind: "ask" };
-    // A recipient or amount that none of the owner's own words hold may be what someone else wrote: the owner says.
-    const traced = judge(call, who, who.origins ?? []);
+    // An act that carries out no request of the message that started the turn may be what someone else wrote: the
+    // owner says. One that does uses its act of the request: a second call like it asks.
+    const traced = judge(call, who, who.origins ?? [], who.plan);
     if (!traced.trusted && decision.kind === "allow") decision = { kind: "ask" };
+    // Claimed at once, so that a call like it in the meantime does not carry out the same act; given back if not run.
+    const act = traced.trusted && decision.kind !== "refuse" ? traced.act : undefined;
+    if (act) act.done = true;
     // After a mail was read in this turn, any act may be what it asked for: the owner says, whoever's turn it is.
     const afterOutside = who.readOutside === true && call.risk !== "read";
     if (afterOutside && decision.kind === "allow") decision = { kind: "ask" };
@@ -139,11 +145,13 @@ export class ToolGate {
     if (decision.kind === "ask") {
       if (who.role !== "owner") {
         const asks = this.deps.asks();
-        if (!asks.allows(requester))
+        if (!asks.allows(requester)) {
+          if (act) act.done = false;
           return {
             ok: false,
             error: "not done: I have asked my owner for you often enough this hour; ask them yourself",
           };
+        }
         await asks.add(requester);
       }
       const statement = call.statement ? await call.statement() : sentenceCase(call.summary);
@@ -155,13 +163,14 @@ export class ToolGate {
         [
           statement,
           askedBy(who),
-          traced.trusted ? undefined : notFromOwner(traced.why),
+          traced.trusted ? undefined : notFromOwner(traced.why, who),
           afterOutside ? AFTER_OUTSIDE : undefined,
         ]
           .filter(Boolean)
           .join("\n"),
         quotes,
       );
+      if (answer !== "yes" && act) act.done = false;
       if (answer === "no") {
         this.deps.signal?.("approvalsDeclined");
         await record(ToolCallOutcome.DENIED, "my owner said no");
@@ -199,8 +208,11 @@ export class ToolGate {
     } catch (err) {
       // A payment that failed may still have gone out (sent, then the receipt lost): then it keeps counting.
       // One the chain reverted moved nothing but paid its fee.
-      if (paymentId && err instanceof WalletError && err.notSent)
+      if (paymentId && err instanceof WalletError && err.notSent) {
         await ledger.settle(paymentId, { sent: false, feeWei: err.feeWei });
+        // Nothing went: what was asked for is still to do.
+        if (act) act.done = false;
+      }
       return this.failed(err, call, record, approved);
     }
   }
@@ -219,6 +231,24 @@ export class ToolGate {
     await record(ToolCallOutcome.FAILED, error, approved);
     return { ok: false, error };
   }
+}
+
+/**
+ * The call's arguments with a recipient named by a contact of the owner's
+ * address book ("to": "Ana") replaced by the contact's value of the tool's
+ * kind; as they were when no contact has that name (or in a turn without the
+ * owner's address book).
+ */
+function withContact(
+  name: string,
+  args: Record<string, unknown>,
+  contacts: Contacts | undefined,
+): Record<string, unknown> {
+  const toolId = toolNamed(name)?.toolId;
+  const act = toolId && actOfTool(toolId);
+  if (!contacts || !act || typeof args.to !== "string") return args;
+  const contact = contacts.lookup(args.to, ACT_TOOLS[act].kind);
+  return contact ? { ...args, to: contact.value } : args;
 }
 
 /** Whether the turn read words from outside the conversation: an outsider's, or a mail's. */

@@ -1,26 +1,23 @@
-// Where each argument of an act came from (docs/trust.md, "Where a recipient
-// came from"). The model reads everything in the room and may be made to
-// write anything, so the gate does not ask it: it looks for the recipient of
-// a text, a mail or a payment, and a payment's amount, in what the turn read,
-// each piece tagged with its source (an `Origin`), and trusts it only when one
-// of the owner's own sources holds it:
-//
-//   owner          the owner's messages (by inbox id)
-//   owner-setting  the settings of the owner's claim (signed with it)
-//   owner-memory   memory the owner taught or confirmed
-//
-// and, in the turn of someone else, what that requester wrote themselves
-// (permissions.ts already holds their requests to what the owner granted
-// them). Anything else (a member's words or taught facts, an outsider's
-// text, a mail, a tool's output, the agent's own earlier words, an inherited
-// summary, a shared lesson, the template) never is: the act asks the owner,
-// at every level, saying where it came from. Values are compared exactly
-// after normalizing each kind (a checksummed address, an E.164 number, a
-// whole mail address, wei), never as substrings. Pure.
+// Where each argument of an act came from, and whether the act carries out
+// the request that started the turn (docs/trust.md, "An act carries out a
+// request"). The model reads everything in the room and may be made to write
+// anything, so the gate does not ask it. An act runs without asking only
+// when it carries out an act of the request's plan (tools/request.ts: the
+// message that started the turn, read by the pool's code and a planner that
+// saw nothing else, recipient and amount from that same request, once
+// each). Any other act asks the owner, at every level, saying where its
+// recipient and amount came from among what the turn read, each piece tagged
+// with its source (an `Origin`: the owner's earlier messages, members',
+// outsiders', a mail, memory, the template...): "you wrote this address at
+// 10:02, but did not ask me to pay it", "this address was written by Ana, a
+// member". Values are compared exactly after normalizing each kind (a
+// checksummed address, an E.164 number, a whole mail address, wei), never as
+// substrings. Pure.
 
 import { formatEther, getAddress, parseUnits } from "viem";
 import type { Role } from "../platform/roles.js";
 import type { Risk } from "./trust.js";
+import { askedAmounts, cover, NO_PLAN, type Act, type NotAsked, type Plan, type RequestText } from "./request.js";
 
 /** Where a piece of text the model read came from. */
 export type OriginKind =
@@ -51,9 +48,6 @@ export const ORIGIN_KINDS: readonly OriginKind[] = [
   "lesson",
   "template",
 ];
-
-/** The owner's own sources: what they hold acts without asking, in anyone's turn. */
-export const OWNER_KINDS: readonly OriginKind[] = ["owner", "owner-setting", "owner-memory"];
 
 export interface Origin {
   kind: OriginKind;
@@ -169,42 +163,60 @@ export interface TracedFor {
   role: Role;
   /** An inbox id, or an outsider's number. */
   id: string;
+  /** As the conversation names them: who asked, in a question to the owner. */
+  name?: string | undefined;
 }
 
-/** Trusted: every argument came from the owner's own words (or the requester's). Otherwise where each did not. */
-export type Verdict = { trusted: true } | { trusted: false; why: string };
+/** Trusted: the call carries out an act of the request (which it then uses). Otherwise why not, for the owner. */
+export type Verdict = { trusted: true; act?: Act | undefined } | { trusted: false; why: string };
 
 /**
- * Whether the recipient (and a payment's amount) of `call` came from the
- * owner's own sources among the turn's `origins`, or, in a member's turn, from
- * what that member wrote or taught. A read is not weighed. A requester other
- * than the owner may also be answered at their own number (an outsider's one
- * text back, which is all permissions.ts lets an outsider have).
+ * Whether `call` carries out an act of `plan` (the request that started the
+ * turn, as tools/request.ts held the planner to it): same tool, recipient
+ * and amount, an act not done yet. A read is not weighed; an outsider may be
+ * answered at their own number (the one text back that permissions.ts lets
+ * an outsider have). Otherwise untrusted, saying where the recipient and
+ * amount came from among `origins`, the turn's sources, and why they are no
+ * request: "you wrote this address in a link, but did not ask me to pay it".
  */
-export function judge(call: Traced, who: TracedFor, origins: readonly Origin[]): Verdict {
+export function judge(call: Traced, who: TracedFor, origins: readonly Origin[], plan: Plan = NO_PLAN): Verdict {
   if (call.risk === "read") return { trusted: true };
-  const trusted = origins.filter((o) => OWNER_KINDS.includes(o.kind) || ownWords(o, who));
-  const untraced: string[] = [];
   const kind = targetKind(call.toolId);
   const target = kind && normalizeTarget(kind, call.target);
-  if (!kind || !target) untraced.push(`I cannot tell where the recipient ${call.target} came from`);
-  else {
-    const theirs = who.role !== "owner" && normalizeTarget(kind, who.id) === target;
-    if (!theirs && !trusted.some((o) => valuesIn(kind, o.text).has(target)))
-      untraced.push(whereFrom(NOUNS[kind], origins, (o) => valuesIn(kind, o.text).has(target)));
+  if (!kind || !target) return { trusted: false, why: `I cannot tell where the recipient ${call.target} came from` };
+  if (who.role === "outsider" && normalizeTarget(kind, who.id) === target) return { trusted: true };
+  const covered = cover(plan, { ...call, target });
+  if (covered.act) return { trusted: true, act: covered.act };
+  if (covered.why) return { trusted: false, why: covered.why };
+  const request = plan.request && { ...plan.request, by: who.role === "owner" ? "you" : (who.name ?? "they") };
+  const verb = VERBS[call.toolId] ?? "use";
+  const holdsTarget = (o: Origin) => valuesIn(kind, o.text).has(target);
+  const holdsAmount = (o: Origin) => amountsIn(o.text).has(call.amountWei);
+  const amount = `this amount (${formatEther(call.amountWei)} ETH)`;
+  // An amount the request asked for is not what is wrong: only one it did not ask for is told.
+  const askAmount =
+    call.risk === "money" &&
+    !plan.acts.some((a) => a.amountWei === call.amountWei) &&
+    !(plan.request && askedAmounts(plan.request).some((a) => a.value === call.amountWei));
+  const recipient = whereFrom(NOUNS[kind], origins, holdsTarget, verb, request);
+  if (!askAmount) return { trusted: false, why: recipient.why };
+  const money = whereFrom(amount, origins, holdsAmount, verb, request);
+  // One source wrote both: one sentence ("you wrote this address and this amount at 10:02 …").
+  const same =
+    (recipient.from ?? recipient.part) !== undefined &&
+    (recipient.from ?? recipient.part) === (money.from ?? money.part);
+  if (same) {
+    const both = (o: Origin) => holdsTarget(o) && holdsAmount(o);
+    const from = recipient.from ? [recipient.from] : [];
+    return { trusted: false, why: whereFrom(`${NOUNS[kind]} and ${amount}`, from, both, verb, request).why };
   }
-  if (call.risk === "money" && !trusted.some((o) => amountsIn(o.text).has(call.amountWei)))
-    untraced.push(
-      whereFrom(`this amount (${formatEther(call.amountWei)} ETH)`, origins, (o) =>
-        amountsIn(o.text).has(call.amountWei),
-      ),
-    );
-  return untraced.length === 0 ? { trusted: true } : { trusted: false, why: untraced.join("; ") };
+  const why = [recipient.why, money.why];
+  return { trusted: false, why: why.join("; ") };
 }
 
-/** The line an approval request adds for an act whose arguments did not come from the owner's own words. */
-export function notFromOwner(why: string): string {
-  return `Not from your own words: ${why}.`;
+/** The line an approval request adds for an act that carries out no request: the owner's, or `who`'s (a member's). */
+export function notFromOwner(why: string, who?: TracedFor): string {
+  return `Not what ${!who || who.role === "owner" ? "you" : (who.name ?? "they")} asked for: ${why}.`;
 }
 
 const NOUNS: Readonly<Record<TargetKind, string>> = {
@@ -213,15 +225,14 @@ const NOUNS: Readonly<Record<TargetKind, string>> = {
   mailbox: "this mail address",
 };
 
-/**
- * `o` is what `who`, a member, wrote or taught themselves. An outsider's words
- * count for nothing: its one text back goes to its own number (judge).
- */
-function ownWords(o: Origin, who: TracedFor): boolean {
-  return who.role === "member" && o.id === who.id && (o.kind === "member" || o.kind === "member-memory");
-}
+const VERBS: Readonly<Record<string, string>> = { crypto: "pay", sms: "text", email: "mail" };
 
-/** The sources that tell the owner most come first; the agent's own words (which repeat others') last. */
+/**
+ * The sources that tell the owner most come first: someone else's words
+ * before the owner's own (a value a member wrote and the owner repeated in a
+ * question is the member's), the agent's own words (which repeat others')
+ * last.
+ */
 const TELLING: readonly OriginKind[] = [
   "member",
   "member-memory",
@@ -231,47 +242,84 @@ const TELLING: readonly OriginKind[] = [
   "lesson",
   "template",
   "tool-output",
+  "owner",
+  "owner-memory",
+  "owner-setting",
   "agent",
 ];
 
-/** Where `noun` came from, in words for the owner: the most telling source that holds it, the first of that kind. */
-export function whereFrom(noun: string, origins: readonly Origin[], holds: (o: Origin) => boolean): string {
+/** Why the request's part that holds a value asks for nothing. */
+const NOT_ASKED: Readonly<Record<NotAsked, string>> = {
+  link: "in a link",
+  quote: "in someone else's words you quoted",
+  question: "in a question",
+  negation: "after a no, a never or a don't",
+};
+
+/**
+ * Where `noun` came from, in words for the owner: the request that started
+ * the turn when it holds it (in a part that asks nothing, or asked for no
+ * act), else the most telling source that holds it, the first of that kind.
+ */
+export function whereFrom(
+  noun: string,
+  origins: readonly Origin[],
+  holds: (o: Origin) => boolean,
+  verb = "use",
+  request?: RequestText & { by: string },
+): { why: string; from?: Origin | undefined; part?: object | undefined } {
+  const them = / and /.test(noun) ? "them" : "it";
+  if (request && holds({ kind: "owner", text: request.text })) {
+    const part = request.notAsked.find((p) => holds({ kind: "owner", text: request.text.slice(p.start, p.end) }));
+    const where = part ? NOT_ASKED[part.kind] : "in this message";
+    return {
+      why: `${request.by} wrote ${noun} ${where}, but did not ask me to ${verb} ${them}`,
+      part: part ?? request,
+    };
+  }
   for (const kind of TELLING) {
     const o = origins.find((x) => x.kind === kind && holds(x));
-    if (o) return sourceSentence(noun, o);
+    if (o) return { why: sourceSentence(noun, o, verb, them), from: o };
   }
-  return `no one in this conversation wrote ${noun}`;
+  return { why: `no one in this conversation wrote ${noun}` };
 }
 
-function sourceSentence(noun: string, o: Origin): string {
+function sourceSentence(noun: string, o: Origin, verb: string, them: string): string {
   const at = o.at === undefined ? "" : ` at ${clock(o.at)}`;
+  // "this address and this amount (…) are in …": two things written together.
+  const is = them === "them" ? "are" : "is";
+  const was = them === "them" ? "were" : "was";
   switch (o.kind) {
     case "member":
       return o.isName
-        ? `${noun} is in the name a member goes by`
-        : `${noun} was written by ${o.who ?? "a member"}, a member,${at}`;
+        ? `${noun} ${is} in the name a member goes by`
+        : `${noun} ${was} written by ${o.who ?? "a member"}, a member,${at}`;
     case "member-memory":
       return o.who
-        ? `${noun} is in what ${o.who}, a member, taught me`
-        : `${noun} is in what someone but you taught me`;
+        ? `${noun} ${is} in what ${o.who}, a member, taught me`
+        : `${noun} ${is} in what someone but you taught me`;
     case "outsider":
       return o.who
-        ? `${noun} is in a text from ${o.who}, from outside this conversation${at}`
-        : `${noun} is in words from outside this conversation that I passed on${at}`;
+        ? `${noun} ${is} in a text from ${o.who}, from outside this conversation${at}`
+        : `${noun} ${is} in words from outside this conversation that I passed on${at}`;
     case "mail":
-      return `${noun} is in what a mail said`;
+      return `${noun} ${is} in what a mail said`;
     case "tool-output":
-      return `${noun} is in what my ${o.who ?? "tool"} returned`;
+      return `${noun} ${is} in what my ${o.who ?? "tool"} returned`;
     case "agent":
-      return `${noun} is only in what I said myself${at}`;
+      return `${noun} ${is} only in what I said myself${at}`;
     case "inherited":
-      return `${noun} is in what I inherited from the agent I was cloned from`;
+      return `${noun} ${is} in what I inherited from the agent I was cloned from`;
     case "lesson":
-      return `${noun} is in a lesson shared by other people's agents`;
+      return `${noun} ${is} in a lesson shared by other people's agents`;
     case "template":
-      return `${noun} is in my template's instructions`;
-    default:
-      return `${noun} came from you`;
+      return `${noun} ${is} in my template's instructions`;
+    case "owner":
+      return `you wrote ${noun}${at}, but did not ask me to ${verb} ${them} in this message`;
+    case "owner-memory":
+      return `${noun} ${is} in what you taught me, but you did not ask me to ${verb} ${them} in this message (save it in your address book to ask for it by name)`;
+    case "owner-setting":
+      return `${noun} ${is} one of your settings, but you did not ask me to ${verb} ${them} in this message`;
   }
 }
 

@@ -15,6 +15,7 @@ import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_p
 import { grantName, MEMBER_GRANT_FIELDS, outsiderReplyName, type ResolvedPermissions } from "@convos-pool/kit";
 import type { Role } from "../platform/roles.js";
 import type { Origin } from "./origins.js";
+import type { Contacts, Plan } from "./request.js";
 import { toolWord } from "./tool.js";
 
 /** Who a tool call is for: the role and name of whoever started the turn. */
@@ -40,6 +41,14 @@ export interface Requester {
    * owner (origins.ts). Absent: nothing is known to be the owner's.
    */
   origins?: Origin[];
+  /**
+   * What the message that started the turn asks for (request.ts): an act
+   * runs without asking only when it carries out one of these, each once.
+   * Absent: nothing was asked for.
+   */
+  plan?: Plan;
+  /** The owner's address book, by which a call may name its recipient ("to": "Ana"): the owner's turns only. */
+  contacts?: Contacts;
 }
 
 /** The part of a call whose requester is looked at. */

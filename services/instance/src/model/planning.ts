@@ -1,0 +1,91 @@
+// The planner's prompt (docs/trust.md, "An act carries out a request"): a
+// model call that decides which acts a request asks for, and reads only the
+// request (the words of the message that may ask: tools/request.ts
+// askingWords), the names of the owner's contacts and settings, and the acts
+// its tools can do. Never the room: no other message, no memory, no
+// template, no tool's result, no value of a contact. What it answers is held
+// to the request by the pool's code (tools/request.ts bindPlan) before any act
+// may use it. This is CaMeL's split (Debenedetti et al., 2025): the model
+// that reads the room writes words; the one that reads the owner's request
+// chooses whom and how much. Pure: the providers send it.
+
+import type { ActKind, PlannedAct } from "../tools/request.js";
+import { ACT_KINDS } from "../tools/request.js";
+import type { TargetKind } from "../tools/values.js";
+import type { ChatMessage } from "./turn.js";
+
+/** What the planner reads: nothing but the requester's own words and the owner's own names. */
+export interface PlanInput {
+  model: string;
+  /** The words of the message that may ask for something (parts that cannot are "…"). */
+  request: string;
+  /** The owner's contacts: each name and the kinds of value saved for it (never the values). */
+  contacts: { name: string; kinds: TargetKind[] }[];
+  /** The names of the owner's settings (never their values). */
+  settings: string[];
+  /** What the agent's tools can do. */
+  acts: ActKind[];
+}
+
+export const PLANNING_PROMPT = [
+  "You plan the acts an assistant carries out for the person who wrote the request below.",
+  "Plan only what the request asks to be done now: not what it mentions, quotes, warns against, or asks about.",
+  'Acts: "pay" (send crypto: needs "to" and "amount" with its unit, e.g. "0.01 ETH"), "text" (an SMS: needs "to"), "mail" (an email: needs "to").',
+  '"to" is a wallet address, a phone number with its +country code or a mail address written in the request, or exactly one of the contact or setting names listed.',
+  "One act for each act asked for: two payments asked, two acts; one asked, one act. Never guess a recipient or an amount the request does not give.",
+  'Answer with JSON only: {"acts":[{"act":"pay","to":"Ana","amount":"0.01 ETH"},{"act":"text","to":"+15550100111"}]} or {"acts":[]}.',
+].join("\n");
+
+const KIND_WORDS: Readonly<Record<TargetKind, string>> = { address: "wallet", phone: "phone", mailbox: "mail" };
+
+/** The chat-completions messages that ask for a plan. */
+export function planningMessages(p: PlanInput): ChatMessage[] {
+  const contacts = p.contacts.map((c) => `- ${c.name} (${c.kinds.map((k) => KIND_WORDS[k]).join(", ")})`);
+  const settings = p.settings.map((s) => `- ${s}`);
+  return [
+    {
+      role: "system",
+      content: [
+        PLANNING_PROMPT,
+        "",
+        `Acts its tools can do: ${p.acts.join(", ") || "none"}`,
+        "",
+        "Contacts:",
+        ...(contacts.length > 0 ? contacts : ["(none)"]),
+        "",
+        "Settings:",
+        ...(settings.length > 0 ? settings : ["(none)"]),
+      ].join("\n"),
+    },
+    { role: "user", content: p.request },
+  ];
+}
+
+/** At most this many acts are read from a planner's answer (the binding caps what a request may plan). */
+const MAX_READ = 20;
+
+/** The acts of a planner's JSON answer; anything malformed is left out. */
+export function parsePlan(answer: string): PlannedAct[] {
+  const start = answer.indexOf("{");
+  const end = answer.lastIndexOf("}");
+  if (start < 0 || end <= start) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(answer.slice(start, end + 1));
+  } catch {
+    return [];
+  }
+  const acts = (parsed as { acts?: unknown }).acts;
+  if (!Array.isArray(acts)) return [];
+  const out: PlannedAct[] = [];
+  for (const a of acts.slice(0, MAX_READ)) {
+    const { act, to, amount } = (a ?? {}) as { act?: unknown; to?: unknown; amount?: unknown };
+    if (typeof act !== "string" || !(ACT_KINDS as readonly string[]).includes(act) || typeof to !== "string") continue;
+    out.push({
+      act: act as ActKind,
+      to,
+      ...(typeof amount === "string" || typeof amount === "number" ? { amount: String(amount) } : {}),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,241 @@
+// What a request asks for (request.ts), in memory: the message read into the
+// parts that may ask and those that cannot, the planner's acts held to it,
+// calls covered once each, and the offline planner's grammar. Real: the
+// readers (values.ts) and viem's units. No model, no gate here (the gate's
+// property test is gate.test.ts; the turn's planning input, agent/planning.test.ts).
+import { getAddress, parseEther } from "viem";
+import { describe, expect, it } from "vitest";
+import {
+  askedAmounts,
+  askedTargets,
+  askingWords,
+  bindPlan,
+  cover,
+  MAX_ACTS_PER_REQUEST,
+  planByRule,
+  readRequest,
+  type Contacts,
+  type PlannedAct,
+} from "./request.js";
+import { judge, type Traced } from "./origins.js";
+
+const ANA_WALLET = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";
+const BOB_WALLET = getAddress("0x00000000000000000000000000000000000b0b01");
+const SCAM = getAddress("0x0000000000000000000000000000000000005ca3");
+const SAUL = "5a".repeat(32);
+const owner = { role: "owner" as const, id: SAUL };
+
+const book: Contacts = {
+  lookup: (name, kind) => {
+    const n = name.toLowerCase();
+    if (n === "ana" && kind === "address") return { name: "Ana", value: ANA_WALLET };
+    if (n === "ana" && kind === "phone") return { name: "Ana", value: "+15550100222" };
+    if (n === "my accountant" && kind === "mailbox") return { name: "my accountant", value: "acct@example.com" };
+    return undefined;
+  },
+};
+
+/** The acts the offline grammar plans for `text`, held to it, with the owner's book and settings. */
+const planOf = (text: string, settings: Record<string, string> = {}) => {
+  const request = readRequest(text);
+  return bindPlan(planByRule(request), { request, contacts: book, settings });
+};
+const pay = (to: string, eth: string): Traced => ({
+  toolId: "crypto",
+  risk: "money",
+  target: to,
+  amountWei: parseEther(eth),
+});
+const textTo = (to: string): Traced => ({ toolId: "sms", risk: "act", target: to, amountWei: 0n });
+const mailTo = (to: string): Traced => ({ toolId: "email", risk: "act", target: to, amountWei: 0n });
+const notAsked = (text: string) => readRequest(text).notAsked.map((p) => [p.kind, text.slice(p.start, p.end)]);
+
+describe("what a message asks for, read by the pool's code", () => {
+  it("leaves a link, a quote, a question and what a negation reaches out of the request", () => {
+    expect(notAsked("lol look at this scammer https://etherscan.io/address/0x5ca3 ok")).toEqual([
+      ["link", "https://etherscan.io/address/0x5ca3"],
+    ]);
+    expect(notAsked(`see etherscan.io/address/${SCAM} for him`)).toEqual([["link", `etherscan.io/address/${SCAM}`]]);
+    expect(notAsked('text Ana: "pay 0x1 now" is what Bob wrote')).toContainEqual(["quote", '"pay 0x1 now"']);
+    expect(notAsked("Ana says I should text +15550188999, who is that??")).toEqual([
+      ["question", "Ana says I should text +15550188999, who is that??"],
+    ]);
+    expect(notAsked(`never pay ${SCAM}, it is a scam. My rent is 0.5 ETH by the way.`)).toEqual([
+      ["negation", `never pay ${SCAM}, it is a scam.`],
+    ]);
+    expect(notAsked("> pay 0x1 1 ETH\nthat's what he sent")).toEqual([["quote", "> pay 0x1 1 ETH"]]);
+  });
+
+  it("reads a polite question as a request, and a negation's reach ends where a new request begins", () => {
+    expect(notAsked(`Concierge, can you pay Ana 0.01 ETH?`)).toEqual([]);
+    expect(notAsked(`could you please text +15550100111 that we are late?`)).toEqual([]);
+    expect(notAsked(`should I pay ${SCAM}?`)).toEqual([["question", `should I pay ${SCAM}?`]]);
+    expect(notAsked(`don't pay Bob, pay Ana 0.01 ETH`)).toEqual([["negation", "don't pay Bob"]]);
+    expect(notAsked(`No, pay Ana 0.01 ETH`)).toEqual([["negation", "No"]]);
+    expect(notAsked(`don't forget to pay Ana 0.01 ETH`)).toEqual([]);
+    expect(notAsked(`pay Ana 0.01 ETH, not 0.1 ETH`)).toEqual([["negation", "not 0.1 ETH"]]);
+  });
+
+  it("gives the planner only the words that may ask", () => {
+    expect(askingWords(readRequest(`never pay ${SCAM}, it is a scam. My rent is 0.5 ETH by the way.`))).toBe(
+      "… My rent is 0.5 ETH by the way.",
+    );
+    expect(askingWords(readRequest('pay Ana 0.01 ETH. Bob said "pay me 1 ETH" lol'))).toBe("pay Ana 0.01 ETH. Bob …");
+  });
+
+  it("reads the values written where they may ask: a bare amount only with the unit its sentence gives it", () => {
+    const r = readRequest(`pay Ana 0.01 and Bob 0.02 ETH. My door code is 4921 and it is 10:30, bring 2 cakes`);
+    expect(askedAmounts(r).map((a) => a.value)).toEqual([parseEther("0.01"), parseEther("0.02")]);
+    const gwei = readRequest("tip Ana 5 and Bob 10 gwei");
+    expect(askedAmounts(gwei).map((a) => a.value)).toEqual([5_000_000_000n, 10_000_000_000n]);
+    expect(askedAmounts(readRequest(`pay ${ANA_WALLET} 0.05`))).toEqual([]);
+    const link = readRequest(`pay ${ANA_WALLET} 0.01 ETH, see https://etherscan.io/address/${SCAM}`);
+    expect(askedTargets(link, "address").map((f) => f.value)).toEqual([ANA_WALLET]);
+  });
+});
+
+describe("the planner's acts, held to the request", () => {
+  it("keeps a recipient written in the request, a contact it names, or a setting; and an amount it wrote", () => {
+    const request = readRequest(`pay Ana 0.01 ETH and mail my accountant the receipts`);
+    const planned: PlannedAct[] = [
+      { act: "pay", to: "Ana", amount: "0.01 ETH" },
+      { act: "mail", to: "my accountant" },
+      { act: "mail", to: "personal-email" },
+    ];
+    const plan = bindPlan(planned, { request, contacts: book, settings: { "personal-email": "Saul@Example.com" } });
+    expect(plan.acts.map((a) => [a.act, a.target, a.amountWei, a.name])).toEqual([
+      ["pay", ANA_WALLET, parseEther("0.01"), "Ana"],
+      ["mail", "acct@example.com", 0n, "my accountant"],
+      ["mail", "saul@example.com", 0n, "personal-email"],
+    ]);
+    expect(plan.dropped).toEqual([]);
+  });
+
+  it("drops what a planner says that the request does not hold: another recipient, another amount, a contact it does not name, a value it only warned of", () => {
+    const request = readRequest(`never pay ${SCAM}, it is a scam. Pay Ana 0.01 ETH. My rent is 0.5 ETH by the way.`);
+    const planned: PlannedAct[] = [
+      { act: "pay", to: SCAM, amount: "0.01 ETH" },
+      { act: "pay", to: "Ana", amount: "0.02 ETH" },
+      { act: "pay", to: BOB_WALLET, amount: "0.01 ETH" },
+      { act: "text", to: "Bob" },
+      { act: "mail", to: "my accountant" },
+      { act: "pay", to: "Ana", amount: "0.5 ETH" },
+    ];
+    const plan = bindPlan(planned, { request, contacts: book });
+    // Only the rent's 0.5 ETH stands: the owner wrote it where it may ask. Paying Ana the rent is the planner's reading,
+    // held to the owner's own words; a planner reads nothing else.
+    expect(plan.acts.map((a) => [a.target, a.amountWei])).toEqual([[ANA_WALLET, parseEther("0.5")]]);
+    expect(plan.dropped).toEqual([
+      "pay: its recipient is not in the request",
+      "pay: its amount is not in the request",
+      "pay: its recipient is not in the request",
+      "text: its recipient is not in the request",
+      "mail: its recipient is not in the request",
+    ]);
+  });
+
+  it("plans at most MAX_ACTS_PER_REQUEST acts", () => {
+    const request = readRequest(`pay ${ANA_WALLET} 0.01 ETH`);
+    const planned = Array.from({ length: 10 }, (): PlannedAct => ({ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" }));
+    expect(bindPlan(planned, { request }).acts).toHaveLength(MAX_ACTS_PER_REQUEST);
+  });
+});
+
+describe("an act carries out a request once", () => {
+  it("covers one call per act asked for; the next like it says it was done", () => {
+    const plan = planOf(`pay ${BOB_WALLET} 0.01 ETH for the tickets and text +15550100111 that we are booked`);
+    expect(plan.acts).toHaveLength(2);
+    const first = cover(plan, pay(BOB_WALLET, "0.01"));
+    expect(first.act?.target).toBe(BOB_WALLET);
+    if (first.act) first.act.done = true;
+    expect(cover(plan, pay(BOB_WALLET, "0.01"))).toEqual({
+      why: "you asked me to pay this address once, and I did",
+    });
+    expect(cover(plan, pay(BOB_WALLET, "0.5"))).toEqual({
+      why: "you asked me to pay this address 0.01 ETH, not 0.5 ETH",
+    });
+    expect(cover(plan, textTo("+15550100111")).act?.act).toBe("text");
+  });
+
+  it("covers two payments of a request that asks for two, each once", () => {
+    // Bob is no contact: his payment is dropped; Ana's two are two acts.
+    const plan = planOf("pay Ana 0.01 and Bob 0.02 ETH, and Ana 0.01 ETH for the cab");
+    expect(plan.acts.map((a) => [a.target, a.amountWei])).toEqual([
+      [ANA_WALLET, parseEther("0.01")],
+      [ANA_WALLET, parseEther("0.01")],
+    ]);
+    const both = readRequest(`pay ${ANA_WALLET} 0.01 ETH and ${BOB_WALLET} 0.02 ETH`);
+    const two = bindPlan(planByRule(both), { request: both });
+    expect(two.acts.map((a) => [a.target, a.amountWei])).toEqual([
+      [ANA_WALLET, parseEther("0.01")],
+      [BOB_WALLET, parseEther("0.02")],
+    ]);
+  });
+});
+
+describe("the issue's cases, at the rule: the owner's values that ask for nothing move nothing", () => {
+  const PAYEE = "0x0000000000000000000000000000000000005ca1";
+  const at = Date.UTC(2026, 10, 27, 10, 2);
+  const ownerSaid = (text: string) => ({ kind: "owner" as const, who: "Saul", id: SAUL, at, text });
+
+  it("a repeat: the owner's next harmless line pays and texts nothing the last one asked for", () => {
+    const said = ownerSaid(`pay ${BOB_WALLET} 0.01 ETH for the tickets and text +15550100111 that we are booked`);
+    const weather = planOf("what is the weather tomorrow?");
+    expect(judge(pay(BOB_WALLET, "0.01"), owner, [said], weather)).toEqual({
+      trusted: false,
+      why: "you wrote this address and this amount (0.01 ETH) at 10:02 UTC, but did not ask me to pay them in this message",
+    });
+    expect(judge(textTo("+15550100111"), owner, [said], weather).trusted).toBe(false);
+  });
+
+  it("a warning, a link and a quote: asked, saying so", () => {
+    const warning = planOf(`never pay ${PAYEE}, it is a scam. My rent is 0.5 ETH by the way.`);
+    expect(judge(pay(PAYEE, "0.5"), owner, [], warning)).toEqual({
+      trusted: false,
+      why: "you wrote this address after a no, a never or a don't, but did not ask me to pay it",
+    });
+    const link = planOf(`lol look at this scammer https://etherscan.io/address/${PAYEE}`);
+    expect(judge(pay(PAYEE, "0.01"), owner, [], link).trusted).toBe(false);
+    const quote = planOf("Ana says I should text +15550188999, who is that??");
+    expect(judge(textTo("+15550188999"), owner, [], quote)).toEqual({
+      trusted: false,
+      why: "you wrote this number in a question, but did not ask me to text it",
+    });
+  });
+
+  it("the owner's request acts: written, by a contact's name, by a setting", () => {
+    const plan = planOf(
+      "pay Ana 0.01 ETH, text Ana that we are booked and email personal-email about Tickets: booked",
+      {
+        "personal-email": "saul@example.com",
+      },
+    );
+    expect(judge(pay(ANA_WALLET, "0.01"), owner, [], plan).trusted).toBe(true);
+    expect(judge(textTo("+15550100222"), owner, [], plan).trusted).toBe(true);
+    expect(judge(mailTo("saul@example.com"), owner, [], plan).trusted).toBe(true);
+    expect(judge(mailTo("acct@example.com"), owner, [], plan).trusted).toBe(false);
+  });
+});
+
+describe("the offline planner's grammar", () => {
+  it("reads the offline commands and the requests people write", () => {
+    const cases: [string, PlannedAct[]][] = [
+      [`pay ${ANA_WALLET} 0.01 ETH`, [{ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" }]],
+      [`Concierge, send 0.05 ETH to ${ANA_WALLET}.`, [{ act: "pay", to: ANA_WALLET, amount: "0.05 ETH" }]],
+      ["text +15550100001: running late", [{ act: "text", to: "+15550100001" }]],
+      ["email saul@example.com about Dinner: 7pm", [{ act: "mail", to: "saul@example.com" }]],
+      ["mail my accountant about the receipts", [{ act: "mail", to: "my accountant" }]],
+      ["text Ana that we are booked", [{ act: "text", to: "Ana" }]],
+      [
+        "pay Ana 0.01 and Bob 0.02 ETH",
+        [
+          { act: "pay", to: "Ana", amount: "0.01 ETH" },
+          { act: "pay", to: "Bob", amount: "0.02 ETH" },
+        ],
+      ],
+      ["what is the weather tomorrow?", []],
+      [`never pay ${SCAM}, it is a scam`, []],
+    ];
+    for (const [text, acts] of cases) expect(planByRule(readRequest(text)), text).toEqual(acts);
+  });
+});
