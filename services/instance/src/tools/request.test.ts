@@ -3,6 +3,7 @@
 // calls covered once each, and the offline planner's grammar. Real: the
 // readers (values.ts) and viem's units. No model, no gate here (the gate's
 // property test is gate.test.ts; the turn's planning input, agent/planning.test.ts).
+import { fc, test } from "@fast-check/vitest";
 import { getAddress, parseEther } from "viem";
 import { describe, expect, it } from "vitest";
 import {
@@ -238,4 +239,100 @@ describe("the offline planner's grammar", () => {
     ];
     for (const [text, acts] of cases) expect(planByRule(readRequest(text)), text).toEqual(acts);
   });
+});
+
+// ---- generated requests: fragments that ask, and fragments that hold values and ask for nothing ----
+
+const hex40 = fc.stringMatching(/^[0-9a-f]{40}$/).map((h) => getAddress(`0x${h}`));
+const phone = fc.integer({ min: 1_000_000, max: 9_999_999 }).map((n) => `+1555${n}`);
+const mailbox = fc.stringMatching(/^[a-z]{3,8}$/).map((l) => `${l}@example.com`);
+const eth = fc.integer({ min: 1, max: 999 }).map((n) => `0.${String(n).padStart(3, "0")}`);
+
+type Value = { act: "pay"; to: string; eth: string } | { act: "text" | "mail"; to: string };
+const value: fc.Arbitrary<Value> = fc.oneof(
+  fc.tuple(hex40, eth).map(([to, e]): Value => ({ act: "pay", to, eth: e })),
+  phone.map((to): Value => ({ act: "text", to })),
+  mailbox.map((to): Value => ({ act: "mail", to })),
+);
+const asking = (v: Value) => (v.act === "pay" ? `pay ${v.to} ${v.eth} ETH` : `${v.act} ${v.to}`);
+/** The same value, where it asks for nothing. */
+const notAsking = (v: Value) =>
+  fc.constantFrom(
+    `see https://etherscan.io/tx/${v.to}${v.act === "pay" ? `?v=${v.eth}` : ""} lol`,
+    `Bob said "${asking(v)} right now"`,
+    `should I ${asking(v)}?`,
+    `never ${asking(v)}, it is a scam`,
+    `Ana says I should ${asking(v)}`,
+    `> ${asking(v)}`,
+  );
+const fragment = value.chain((v) =>
+  fc.oneof(
+    fc.constant({ v, asks: true, text: asking(v) }),
+    notAsking(v).map((text) => ({ v, asks: false, text })),
+  ),
+);
+const generated = fc.record({
+  fragments: fc.array(fragment, { minLength: 1, maxLength: 5 }),
+  calls: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }),
+});
+/** The fragments as one message: sentences, a quoted line on a line of its own. */
+const written = (fragments: { text: string }[]) =>
+  fragments.map((f) => (f.text.startsWith(">") ? `\n${f.text}\n` : f.text)).join(". ");
+const callOf = (v: Value): Traced =>
+  v.act === "pay" ? pay(v.to, v.eth) : v.act === "text" ? textTo(v.to) : mailTo(v.to);
+const sameValue = (a: Value, b: Value) =>
+  a.act === b.act &&
+  a.to.toLowerCase() === b.to.toLowerCase() &&
+  (a.act !== "pay" || (b.act === "pay" && a.eth === b.eth));
+
+describe("no call outside the request acts without the owner's approval (generated requests and calls)", () => {
+  test.prop([generated], { numRuns: 400 })(
+    "a faithful planner: a call is trusted only as often as the request asks for exactly it, never for a value only a link, a quote, a question or a negation holds",
+    ({ fragments, calls }) => {
+      const text = written(fragments);
+      const request = readRequest(text);
+      const plan = bindPlan(planByRule(request), { request });
+      const left = new Map<Value, number>();
+      for (const n of calls) {
+        const v = fragments[n % fragments.length]!.v;
+        const asks = fragments.filter((f) => f.asks && sameValue(f.v, v)).length;
+        const key = [...left.keys()].find((k) => sameValue(k, v)) ?? v;
+        const verdict = judge(callOf(v), owner, [], plan);
+        if (verdict.trusted && verdict.act) verdict.act.done = true;
+        const used = left.get(key) ?? 0;
+        expect(verdict.trusted, text).toBe(used < asks);
+        if (verdict.trusted) left.set(key, used + 1);
+      }
+    },
+  );
+
+  test.prop([generated], { numRuns: 400 })(
+    "a planner that plans every value it was shown, paired any way: only values written where the request asks can act",
+    ({ fragments, calls }) => {
+      const text = written(fragments);
+      const request = readRequest(text);
+      const values = fragments.map((f) => f.v);
+      const amounts = values.flatMap((v) => (v.act === "pay" ? [v.eth] : []));
+      const planned: PlannedAct[] = values.flatMap((v) =>
+        v.act === "pay"
+          ? amounts.map((a): PlannedAct => ({ act: "pay", to: v.to, amount: `${a} ETH` }))
+          : [{ act: v.act, to: v.to }],
+      );
+      const plan = bindPlan(planned, { request });
+      for (const n of calls) {
+        const v = values[n % values.length]!;
+        if (!judge(callOf(v), owner, [], plan).trusted) continue;
+        const asked = fragments.filter((f) => f.asks);
+        expect(
+          asked.some((f) => f.v.act === v.act && f.v.to.toLowerCase() === v.to.toLowerCase()),
+          text,
+        ).toBe(true);
+        if (v.act === "pay")
+          expect(
+            asked.some((f) => f.v.act === "pay" && f.v.eth === v.eth),
+            text,
+          ).toBe(true);
+      }
+    },
+  );
 });

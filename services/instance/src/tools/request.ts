@@ -120,7 +120,7 @@ export function readRequest(text: string): RequestText {
   for (const m of text.matchAll(QUOTE_LINE)) add("quote", m.index, m.index + m[0].length);
   for (const [start, end] of sentences(text)) {
     const s = text.slice(start, end);
-    if (/\?\s*$/.test(s) && !(POLITE_ASK.test(s) && POLITE.test(s))) {
+    if (/\?[.!?]*\s*$/.test(s) && !(POLITE_ASK.test(s) && POLITE.test(s))) {
       add("question", start, end);
       continue;
     }
@@ -148,7 +148,7 @@ export function askingWords(r: RequestText): string {
   for (const p of r.notAsked) {
     if (p.end <= at) continue;
     if (p.start > at) out += r.text.slice(at, p.start);
-    out += "…";
+    out += " … ";
     at = Math.max(at, p.end);
   }
   return (out + r.text.slice(at)).replace(/\s+/g, " ").trim();
@@ -366,7 +366,7 @@ const AMOUNT_AHEAD = /^\s+((?:\d+(?:\.\d+)?|\.\d+)(?:\s?(?:eth|ether|gwei|wei)\b
 const AFTER_NAME =
   /^(?:\s*(?:[:,.;!?]|$)|\s+(?:that|to|about|saying|and|with|if|when|the|a|we|i|our|my|it|this|please|now)\b)/i;
 /** What may stand between a verb and a recipient's value: "to", brackets, quotes, emphasis, "mailto:". */
-const BEFORE_VALUE = /^\s*(?:to\s+)?[<("'*`_\[]*(?:mailto:)?$/i;
+const BEFORE_VALUE = /^\s*(?:to\s+)?[<("'*`_[]*(?:mailto:)?$/i;
 const VERBS_OF: readonly [ActKind, RegExp][] = [
   ["pay", /\b(?:pay|tip|reimburse|refund|send|transfer|give|wire)\b/giu],
   ["text", /\b(?:text|sms|message)\b/giu],
