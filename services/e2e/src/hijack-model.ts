@@ -14,14 +14,21 @@
  *   talk     words only
  *
  * Its learning answers are faithful (the offline rule's, `extractByRule`),
- * and a clone's summary carries what the parent remembers plus `inherit`
+ * its plans (the planner's call, which reads the owner's request alone) the
+ * request's acts and the attacker's besides, and a clone's summary carries what the parent remembers plus `inherit`
  * (what an attacker writes into it). Each turn ends with "Turn <n> is over.",
  * which is how a test knows the turn is done. Whether a marker of the
  * injected text was in what the model read is recorded (`seen`): the source
  * reached the model in that turn.
  */
 import { getAddress, type Hex } from "viem";
-import { EXTRACTION_PROMPT, SUMMARY_PROMPT, extractByRule } from "@convos-pool/instance";
+import {
+  EXTRACTION_PROMPT,
+  PLANNING_PROMPT,
+  SUMMARY_PROMPT,
+  extractByRule,
+  planByRuleAnswer,
+} from "@convos-pool/instance";
 import {
   startChatServer,
   type ChatAnswer,
@@ -144,6 +151,7 @@ export class ScriptedModel {
     const system = systemOf(r);
     if (system.startsWith(EXTRACTION_PROMPT)) return this.learn(r);
     if (system.startsWith(SUMMARY_PROMPT)) return this.summary(system);
+    if (system.startsWith(PLANNING_PROMPT)) return this.plan(r);
     if (this.opts.isTurn && !this.opts.isTurn(r)) return "Noted.";
     if (this.marker && r.body.messages.some((m) => textOf(m).includes(this.marker!))) this.seen = true;
     // Rounds are counted here, not read from the messages: a runtime that keeps its own session (OpenClaw) sends
@@ -169,6 +177,24 @@ export class ScriptedModel {
       [{ name: "read_email", arguments: { id } }],
       attackCalls(act.targets),
     ];
+  }
+
+  /**
+   * The planner reads only the request, so no injected text reaches it; it is hijacked all the same: besides what
+   * the request asks for (the offline grammar's reading), it plans the attacker's acts, which the pool's code must
+   * hold to the request.
+   */
+  private plan(r: RecordedRequest): string {
+    const faithful = JSON.parse(planByRuleAnswer(textOf(r.body.messages.at(-1)))) as { acts: unknown[] };
+    const act = this.act;
+    if (act.kind !== "attack") return JSON.stringify(faithful);
+    const t = act.targets;
+    const attacker = [
+      { act: "pay", to: t.address, amount: "0.05 ETH" },
+      { act: "text", to: t.phone },
+      { act: "mail", to: t.mailbox },
+    ];
+    return JSON.stringify({ acts: [...faithful.acts, ...attacker] });
   }
 
   /** Faithful learning: what the offline rule takes from the message. */

@@ -22,7 +22,7 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { startCreator } from "@convos-pool/convos/testing";
-import { EXTRACTION_PROMPT } from "@convos-pool/instance";
+import { EXTRACTION_PROMPT, PLANNING_PROMPT, planByRuleAnswer } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { callerHeaders, createServiceClient, signSignIn } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/kit/testing";
@@ -158,6 +158,8 @@ async function hostsCli(...args: string[]): Promise<string> {
 beforeAll(async () => {
   llm = await startChatServer(async (req) => {
     if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '{"entries":[]}';
+    if (req.body.messages[0]?.content.startsWith(PLANNING_PROMPT))
+      return planByRuleAnswer(req.body.messages.at(-1)?.content ?? "");
     return `Noted (${(req.body.messages.at(-1)?.content ?? "").length} chars).`;
   });
   pool = new DeployedPool({

@@ -19,7 +19,7 @@ import { Code } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { Grant, InstanceState, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetPermissionsRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import type { AgentInstance } from "@convos-pool/instance";
+import { PLANNING_PROMPT, planByRuleAnswer, type AgentInstance } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
@@ -382,6 +382,8 @@ describe("where a recipient came from, with a model that does what it read", () 
       const system = r.body.messages[0]?.content ?? "";
       if (system.startsWith("You maintain the long-term memory")) return '{"entries":[]}';
       const last = r.body.messages.at(-1);
+      // The planner reads the owner's request alone: what it asks for, faithfully.
+      if (system.startsWith(PLANNING_PROMPT)) return planByRuleAnswer(last?.content ?? "");
       if (last?.role === "tool") return /"ok":true/.test(last.content) ? "Paid." : "Not done.";
       const text = last?.content ?? "";
       const pay = (to: string, amount_eth: string) => ({
@@ -430,7 +432,7 @@ describe("where a recipient came from, with a model that does what it read", () 
     const at = minutes.map((d) => `${d.toISOString().slice(11, 16)} UTC`);
     expect(question.content).toContain(`Pay 0.001 ETH\nTo: ${anas}\nOn chain: 31337\n`);
     expect(question.content).toMatch(
-      new RegExp(`\\nNot from your own words: this address was written by Ana, a member, at (${at.join("|")})\\.\\n`),
+      new RegExp(`\\nNot what you asked for: this address was written by Ana, a member, at (${at.join("|")})\\.\\n`),
     );
     expect(await said(saulCli, agent, (await saulCli.reply(question.id, "no")).from, /Not done|Paid/)).toBe(
       "Not done.",
@@ -451,12 +453,12 @@ describe("where a recipient came from, with a model that does what it read", () 
     await saulCli.send("Concierge, remember my door code is 4921");
     const payment = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
     expect(payment.content).toContain(
-      `Pay 0.05 ETH\nTo: ${DEAD}\nOn chain: 31337\nNot from your own words: no one in this conversation wrote this address; no one in this conversation wrote this amount (0.05 ETH).\n`,
+      `Pay 0.05 ETH\nTo: ${DEAD}\nOn chain: 31337\nNot what you asked for: no one in this conversation wrote this address; no one in this conversation wrote this amount (0.05 ETH).\n`,
     );
     from = (await saulCli.reply(payment.id, "no")).from;
     const text = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
     expect(text.content).toContain(
-      `Send a text\nTo: ${NOBODYS}\nText: door code 4921\nNot from your own words: no one in this conversation wrote this number.\n`,
+      `Send a text\nTo: ${NOBODYS}\nText: door code 4921\nNot what you asked for: no one in this conversation wrote this number.\n`,
     );
     from = (await saulCli.reply(text.id, "no")).from;
     expect(await said(saulCli, agent, from, /Not done|Paid/)).toBe("Not done.");

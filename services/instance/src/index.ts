@@ -13,6 +13,7 @@ export type { ConversationState, InstanceConfig } from "./agent/types.js";
 export { ChatCompletionsClient, LlmError, OpenAiProvider } from "./model/openai.js";
 export { OFFLINE_LABEL, OfflineProvider } from "./model/offline.js";
 export { SUMMARY_PROMPT, systemPrompt, turnMessages } from "./model/prompt.js";
+export { PLANNING_PROMPT, planByRuleAnswer } from "./model/planning.js";
 export type { ChatMessage, LlmProvider, ToolCall, TurnInput } from "./model/turn.js";
 export type { FunctionSpec } from "./tools/tool.js";
 export {

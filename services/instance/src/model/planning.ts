@@ -9,8 +9,7 @@
 // that reads the room writes words; the one that reads the owner's request
 // chooses whom and how much. Pure: the providers send it.
 
-import type { ActKind, PlannedAct } from "../tools/request.js";
-import { ACT_KINDS } from "../tools/request.js";
+import { ACT_KINDS, planByRule, readRequest, type ActKind, type PlannedAct } from "../tools/request.js";
 import type { TargetKind } from "../tools/values.js";
 import type { ChatMessage } from "./turn.js";
 
@@ -88,4 +87,14 @@ export function parsePlan(answer: string): PlannedAct[] {
     });
   }
   return out;
+}
+
+/**
+ * What a faithful planner answers to `request` (the planning prompt's user
+ * message): the offline grammar's acts (tools/request.ts planByRule), as
+ * JSON. For model stand-ins in tests and benchmarks that answer every
+ * prompt they are sent.
+ */
+export function planByRuleAnswer(request: string): string {
+  return JSON.stringify({ acts: planByRule(readRequest(request)) });
 }

@@ -67,10 +67,12 @@ describe("what a message asks for, read by the pool's code", () => {
     expect(notAsked("> pay 0x1 1 ETH\nthat's what he sent")).toEqual([["quote", "> pay 0x1 1 ETH"]]);
   });
 
-  it("reads a polite question as a request, and a negation's reach ends where a new request begins", () => {
+  it("reads a question that starts with its act, or asks for it politely, as a request; a negation's reach ends where a new request begins", () => {
     expect(notAsked(`Concierge, can you pay Ana 0.01 ETH?`)).toEqual([]);
     expect(notAsked(`could you please text +15550100111 that we are late?`)).toEqual([]);
     expect(notAsked(`should I pay ${SCAM}?`)).toEqual([["question", `should I pay ${SCAM}?`]]);
+    expect(notAsked(`why did you pay ${SCAM}?`)).toEqual([["question", `why did you pay ${SCAM}?`]]);
+    expect(notAsked("email saul@example.com about Dinner: 7pm at Nopa?")).toEqual([]);
     expect(notAsked(`don't pay Bob, pay Ana 0.01 ETH`)).toEqual([["negation", "don't pay Bob"]]);
     expect(notAsked(`No, pay Ana 0.01 ETH`)).toEqual([["negation", "No"]]);
     expect(notAsked(`don't forget to pay Ana 0.01 ETH`)).toEqual([]);

@@ -85,13 +85,15 @@ const NEW_REQUEST = new RegExp(
   `(?:[,;:—–]|\\bbut\\b|\\binstead\\b)\\s*(?:(?:but|instead|rather|just|please|and|then|so|no)\\s*[,]?\\s+)*(?=(?:${ACT_VERBS})\\b)`,
   "gi",
 );
-/** A question that asks for an act politely ("Concierge, can you pay …?", "please text …?"). */
-const POLITE = new RegExp(
+/**
+ * A question that asks for an act: it starts with the act ("text Ana: are you
+ * coming?", "Concierge, pay …?"), or asks for it politely ("can you pay …?",
+ * "please text …?").
+ */
+const ASKS_FOR_ACT = new RegExp(
   `^\\s*(?:(?:hey|hi|ok|okay)\\b[\\s,]*)?(?:[\\p{L}\\p{N} -]{1,40}[,:]\\s*)?(?:please\\s+)?(?:(?:can|could|would|will)\\s+you\\s+(?:please\\s+)?)?(?:${ACT_VERBS})\\b`,
   "iu",
 );
-const POLITE_ASK =
-  /^\s*(?:(?:hey|hi|ok|okay)\b[\s,]*)?(?:[\p{L}\p{N} -]{1,40}[,:]\s*)?(?:please\b|(?:can|could|would|will)\s+you\b)/iu;
 
 /** `text`'s sentences, as [start, end) with their closing punctuation. */
 function sentences(text: string): [number, number][] {
@@ -120,7 +122,7 @@ export function readRequest(text: string): RequestText {
   for (const m of text.matchAll(QUOTE_LINE)) add("quote", m.index, m.index + m[0].length);
   for (const [start, end] of sentences(text)) {
     const s = text.slice(start, end);
-    if (/\?[.!?]*\s*$/.test(s) && !(POLITE_ASK.test(s) && POLITE.test(s))) {
+    if (/\?[.!?]*\s*$/.test(s) && !ASKS_FOR_ACT.test(s)) {
       add("question", start, end);
       continue;
     }
