@@ -1,15 +1,39 @@
 // The value readers (values.ts), in memory: addresses, phone numbers, mail
 // addresses and amounts as people write them, each found where it was
-// written and normalized. Real: libphonenumber-js and viem. Nothing is a
-// stand-in; the generated values and their writings are
-// test/written-values.ts, shared with origins.test.ts.
+// written and normalized; and fuzzed, on arbitrary text (unicode, lone
+// surrogates) and on generated values between arbitrary words. Real:
+// libphonenumber-js and viem. Nothing is a stand-in; the generated values and
+// their writings are test/written-values.ts, shared with origins.test.ts.
 import { fc, test } from "@fast-check/vitest";
 import { parseEther, parseGwei } from "viem";
 import { describe, expect, it } from "vitest";
-import { address, mailbox, phone, wei, written, type Held } from "../../test/written-values.js";
-import { amountsIn, findAmounts, findTargets, normalizeTarget, valuesIn, valuesWithin, type Found } from "./values.js";
+import {
+  address,
+  fictionalPhone,
+  filler,
+  mailbox,
+  phone,
+  wei,
+  writeAddress,
+  writeAmount,
+  writeMailbox,
+  writePhone,
+  written,
+  type Held,
+} from "../../test/written-values.js";
+import {
+  amountsIn,
+  findAmounts,
+  findTargets,
+  normalizeTarget,
+  valuesIn,
+  valuesWithin,
+  type Found,
+  type TargetKind,
+} from "./values.js";
 
 const PAYEE = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";
+const KINDS: readonly TargetKind[] = ["address", "phone", "mailbox"];
 
 /** A value of any kind. */
 const held: fc.Arbitrary<Held> = fc.oneof(
@@ -185,4 +209,110 @@ describe("what a fact learned from a message may carry", () => {
     // The number the owner wrote, not one joined to the digits of the next word.
     expect(valuesWithin("Saul's dentist is +14155550100", "my dentist is +1 415 555 0100 9am to 5pm")).toBe(true);
   });
+});
+
+// ---- fuzzed ----
+
+/** Characters that make values, and the ones around them, in any script. */
+const NEAR = [..."0123456789+-.() @xXaAeEtThHwWgGiI,;:<>'\"*_\n\t", "é", "ß", "١", "٣", "日", "\u0301", "🙂", "\u00a0"];
+/** Arbitrary text: any code point, lone surrogates, and text dense in the characters of values. */
+const anyText = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 200 }),
+  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 200 }),
+  fc.string({ unit: fc.constantFrom(...NEAR), maxLength: 200 }),
+  fc
+    .array(
+      fc.oneof(
+        fc.string({ unit: fc.constantFrom(...NEAR), maxLength: 8 }),
+        phone.chain(writePhone),
+        address.chain(writeAddress),
+        mailbox.chain(writeMailbox),
+        wei.chain(writeAmount),
+      ),
+      { maxLength: 10 },
+    )
+    .map((parts) => parts.join("")),
+);
+
+/** Words around a value: any script, digits glued to letters ("9am"), punctuation; never a bare number. */
+const word = fc.oneof(
+  fc.constantFrom("pay", "text", "please", "héllo", "straße", "日本語", "مرحبا", "🙂", "9am", "2nd", "x1", "—", "…"),
+  fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzé日"), minLength: 1, maxLength: 6 }),
+);
+const words = fc.array(word, { maxLength: 4 }).map((ws) => ws.join(" "));
+/** Punctuation written against a value, before and after it, that ends each kind. */
+const before = fc.constantFrom("", "", "(", '"', "«", "'", "*", "\n");
+const after = fc.constantFrom("", "", ")", ".", ",", "!", "?", ":", ";", '"', "»", "'", "*", "\n");
+
+describe("fuzzed", () => {
+  test.prop([anyText], { numRuns: 500 })(
+    "no reader throws on arbitrary text, and what each finds, in order, normalizes to its value",
+    (text) => {
+      for (const kind of KINDS) {
+        const found = findTargets(kind, text);
+        for (const [i, f] of found.entries()) {
+          const slice = text.slice(f.start, f.end);
+          expect(normalizeTarget(kind, slice)).toBe(f.value);
+          expect(findTargets(kind, slice)).toEqual([{ value: f.value, start: 0, end: slice.length }]);
+          if (i > 0) expect(f.start).toBeGreaterThanOrEqual(found[i - 1]!.end);
+        }
+        expect(valuesIn(kind, text)).toEqual(new Set(found.map((f) => f.value)));
+      }
+      const amounts = findAmounts(text);
+      for (const [i, f] of amounts.entries()) {
+        const slice = text.slice(f.start, f.end);
+        expect(findAmounts(slice)).toEqual([{ value: f.value, start: 0, end: slice.length }]);
+        if (i > 0) expect(f.start).toBeGreaterThanOrEqual(amounts[i - 1]!.end);
+      }
+      expect(amountsIn(text)).toEqual(new Set(amounts.map((f) => f.value)));
+      expect(typeof valuesWithin(text, text)).toBe("boolean");
+    },
+  );
+
+  test.prop([anyText], { numRuns: 500 })(
+    "a number found is a +, groups of digits and their separators, never glued to a word on either side",
+    (text) => {
+      for (const f of findTargets("phone", text)) {
+        expect(text.slice(f.start, f.end)).toMatch(/^\+\d+(?:\)?[ .-]?\(?\d+)*$/);
+        expect(text.slice(Math.max(0, f.start - 2), f.start)).not.toMatch(/[\p{L}\p{N}\p{M}+]$/u);
+        expect(text.slice(f.end, f.end + 2)).not.toMatch(/^[\p{L}\p{N}\p{M}]/u);
+      }
+    },
+  );
+
+  test.prop([held.chain((h) => fc.tuple(fc.constant(h), written(h))), words, before, after, words], { numRuns: 500 })(
+    "a value written between arbitrary words and punctuation is found exactly once, with its value, where it was written",
+    ([h, w], lead, open, close, trail) => {
+      const text = `${lead} ${open}${w}${close} ${trail}`;
+      const found: Found<string | bigint>[] = h.kind === "amount" ? findAmounts(text) : findTargets(h.kind, text);
+      expect(found.map((f) => f.value)).toEqual([h.value]);
+      const slice = text.slice(found[0]!.start, found[0]!.end);
+      // A mail address is found without the brackets, quotes or "mailto:" written around it.
+      if (h.kind === "mailbox") expect(slice.toLowerCase()).toBe(h.value);
+      else expect(slice).toBe(w);
+    },
+  );
+
+  /** A word of digits glued to letters, or digits after punctuation that ends a number. */
+  const digitWord = fc.oneof(
+    fc
+      .tuple(fc.stringMatching(/^\d{1,4}$/), fc.constantFrom("am", "pm", "nd", "x", "é", "日"))
+      .map(([d, l]) => ` ${d}${l}`),
+    fc
+      .tuple(fc.constantFrom(", ", "; ", ": ", ". ", " / ", " - ", "\n"), fc.stringMatching(/^\d{1,4}$/))
+      .map(([p, d]) => `${p}${d}`),
+  );
+  test.prop([phone.chain((p) => fc.tuple(fc.constant(p), writePhone(p))), digitWord, filler])(
+    "the digits of the next word are never joined to a number",
+    ([p, w], next, rest) => {
+      expect(findTargets("phone", `text ${w}${next} ${rest.join(" ")}`).map((f) => f.value)).toEqual([p]);
+    },
+  );
+
+  test.prop([fictionalPhone.chain((p) => fc.tuple(fc.constant(p), writePhone(p))), fc.stringMatching(/^\d{1,4}$/)])(
+    "a +1 number is never joined to a bare number after it: it never has more than ten digits",
+    ([p, w], digits) => {
+      expect(findTargets("phone", `text ${w} ${digits} times`).map((f) => f.value)).toEqual([p]);
+    },
+  );
 });
