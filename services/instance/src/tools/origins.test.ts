@@ -1,23 +1,34 @@
 // The origin rule (origins.ts), in memory: generated rooms whose every piece
 // of text is tagged with its source and holds known recipients and amounts in
-// every way people write them, generated plans and calls, and what the rule
-// makes of them: trusted exactly when a call carries out an act of the plan,
-// whatever the room holds. Real: the rule, the plan (request.ts), viem's
-// normalizing. No gate, no tools here (the gate's property test is
-// gate.test.ts, its real one tools.int.test.ts).
+// every way people write them (test/written-values.ts), generated plans and
+// calls, and what the rule makes of them: trusted exactly when a call
+// carries out an act of the plan, whatever the room holds. Real: the rule,
+// the plan (request.ts) and the readers (values.ts, whose own test is
+// values.test.ts). No gate, no tools here (the gate's own test is
+// tools.int.test.ts; generated requests, request.test.ts).
 import { fc, test } from "@fast-check/vitest";
-import { formatUnits, getAddress, parseEther } from "viem";
+import { parseEther } from "viem";
 import { describe, expect, it } from "vitest";
+import {
+  address,
+  filler,
+  mailbox,
+  phone,
+  wei,
+  writeAddress,
+  writeMailbox,
+  writePhone,
+  written,
+  type Held,
+} from "../../test/written-values.js";
 import type { Role } from "../platform/roles.js";
 import { ACT_TOOLS, actOfTool, bindPlan, NO_PLAN, planByRule, readRequest, type Act, type Plan } from "./request.js";
 import {
-  amountsIn,
   judge,
   normalizeTarget,
   notFromOwner,
   ORIGIN_KINDS,
   valuesIn,
-  valuesWithin,
   type Origin,
   type OriginKind,
   type TargetKind,
@@ -42,77 +53,6 @@ const pay = (to: string, eth: string): Traced => ({
 });
 const text = (to: string): Traced => ({ toolId: "sms", risk: "act", target: to, amountWei: 0n });
 const mail = (to: string): Traced => ({ toolId: "email", risk: "act", target: to, amountWei: 0n });
-
-// ---- generated values, and the ways people write them ----
-
-const address = fc.stringMatching(/^[0-9a-f]{40}$/).map((h) => getAddress(`0x${h}`));
-const phone = fc
-  .tuple(fc.integer({ min: 1, max: 9 }), fc.stringMatching(/^\d{6,14}$/))
-  .map(([first, rest]) => `+${first}${rest}`);
-const mailbox = fc
-  .tuple(fc.stringMatching(/^[a-z0-9]{1,8}(\.[a-z0-9]{1,8})?$/), fc.stringMatching(/^[a-z]{2,8}\.(com|org|net)$/))
-  .map(([local, domain]) => `${local}@${domain}`);
-/** Above 0, at most 6 decimals: what people pay. */
-const wei = fc
-  .tuple(fc.integer({ min: 0, max: 20 }), fc.stringMatching(/^\d{0,6}$/))
-  .map(([whole, frac]) => parseEther(`${whole}.${frac || "0"}`))
-  .filter((w) => w > 0n);
-
-/** Each character in upper or lower case, as the booleans say. */
-const cased = (s: string, upper: readonly boolean[]) =>
-  [...s].map((c, i) => (upper[i % Math.max(upper.length, 1)] ? c.toUpperCase() : c.toLowerCase())).join("");
-
-const writeAddress = (a: string) =>
-  fc.oneof(
-    fc.constant(a),
-    fc.constant(a.toLowerCase()),
-    fc.constant(`0x${a.slice(2).toUpperCase()}`),
-    fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }).map((u) => `0x${cased(a.slice(2), u)}`),
-  );
-/** Separators between digits: none, a space, a dash, a dot, parentheses ("+1 (555) 018-8010"). */
-const writePhone = (p: string) =>
-  fc
-    .array(fc.constantFrom("", "", "", " ", "-", ".", " (", ") ", "(", ")"), {
-      minLength: p.length - 2,
-      maxLength: p.length - 2,
-    })
-    .map((seps) => `+${[...p.slice(1)].map((d, i) => (i === 0 ? d : `${seps[i - 1]}${d}`)).join("")}`);
-const writeMailbox = (m: string) =>
-  fc
-    .tuple(
-      fc.array(fc.boolean(), { minLength: 1, maxLength: 20 }),
-      fc.constantFrom(["", ""], ["<", ">"], ["'", "'"], ["mailto:", ""], ["", "."], ["**", "**"], ["(", ")"]),
-    )
-    .map(([u, [before, after]]) => `${before}${cased(m, u)}${after}`);
-const writeAmount = (w: bigint) =>
-  fc.constantFrom("ETH", "eth", "Eth", "ether", "gwei", "wei").chain((unit) =>
-    fc.constantFrom(" ", "").map((space) => {
-      const decimals = unit === "gwei" ? 9 : unit === "wei" ? 0 : 18;
-      return `${formatUnits(w, decimals)}${space}${unit}`;
-    }),
-  );
-
-/** Words between the values: no digit, no @, no +, no unit, so that they make no value of their own. */
-const filler = fc.array(fc.constantFrom("pay", "please", "to", "the", "mail", "text", "my", "friend", "is", "at"), {
-  minLength: 1,
-  maxLength: 3,
-});
-
-type Held = { kind: TargetKind; value: string } | { kind: "amount"; value: bigint };
-
-/** A value of the pool, written in one of its ways. */
-function written(h: Held): fc.Arbitrary<string> {
-  switch (h.kind) {
-    case "address":
-      return writeAddress(h.value);
-    case "phone":
-      return writePhone(h.value);
-    case "mailbox":
-      return writeMailbox(h.value);
-    case "amount":
-      return writeAmount(h.value);
-  }
-}
 
 interface Pool {
   addresses: string[];
@@ -301,13 +241,6 @@ describe("values, normalized, matched whole", () => {
     expect(judge(mail(other), owner, [], asked(`mail ${m} about dinner`)).trusted).toBe(false);
   });
 
-  test.prop([wei.chain((w) => fc.tuple(fc.constant(w), writeAmount(w)))])(
-    "an amount in ETH, ether, gwei or wei is the same amount in wei",
-    ([w, written]) => {
-      expect(amountsIn(`pay ${written} please`)).toEqual(new Set([w]));
-    },
-  );
-
   it("reads the issue's near misses as other addresses: bob.smith@example.com is neither b.smith, smith, nor .co", () => {
     const request = () => asked("mail bob.smith@example.com the plan");
     for (const other of [
@@ -318,55 +251,6 @@ describe("values, normalized, matched whole", () => {
     ])
       expect(judge(mail(other), owner, [], request()).trusted).toBe(false);
     expect(judge(mail("Bob.Smith@Example.com"), owner, [], request()).trusted).toBe(true);
-  });
-
-  it("reads no amount without its unit, and no amount more precise than its unit", () => {
-    expect(amountsIn("pay 0x8ba1f109551bD432803012645Ac136ddd64DBA72 0.05")).toEqual(new Set());
-    expect(amountsIn("my door code is 4921, meet at 10")).toEqual(new Set());
-    expect(amountsIn("0.5 wei, 0.0000000001 gwei")).toEqual(new Set());
-    expect(amountsIn("0.05ETH, .05 eth, 0.050 Ether")).toEqual(new Set([parseEther("0.05")]));
-    // Digits inside a number, an address or a version are no amount.
-    expect(amountsIn("+15550188 ether, 0x12eth, v2.5 ETH")).toEqual(new Set());
-  });
-
-  it("reads an address, a number and a mail address whole, never inside a longer one", () => {
-    const longer = `${PAYEE}00 0x${"ab".repeat(32)} a${PAYEE}`;
-    expect(valuesIn("address", longer)).toEqual(new Set());
-    expect(valuesIn("phone", "call 15550188001 or +1555 or +15550188001234567")).toEqual(new Set());
-    expect(valuesIn("mailbox", "x@y, a@b@c.com, bob@example")).toEqual(new Set());
-    expect(normalizeTarget("phone", "+1 (555) 018-8001")).toBe("+15550188001");
-  });
-});
-
-describe("what a fact learned from a message may carry", () => {
-  const told = pool.chain((p) =>
-    fc
-      .subarray(heldOf(p), { minLength: 1 })
-      .chain((held) => fc.tuple(fc.constant(held), fc.tuple(...held.map(written)), fc.tuple(...held.map(written)))),
-  );
-  const fresh: fc.Arbitrary<Held> = fc.oneof(
-    address.map((value) => ({ kind: "address" as const, value })),
-    phone.map((value) => ({ kind: "phone" as const, value })),
-    mailbox.map((value) => ({ kind: "mailbox" as const, value })),
-    wei.map((value) => ({ kind: "amount" as const, value })),
-  );
-
-  test.prop([told, fresh.chain((h) => fc.tuple(fc.constant(h), written(h)))])(
-    "only the recipients and amounts its message wrote, in any writing; one its message did not write is refused",
-    ([held, message, fact], [extra, extraWritten]) => {
-      const said = `remember ${message.join(" and ")} please`;
-      expect(valuesWithin(`so ${fact.join(" then ")} it is`, said)).toBe(true);
-      fc.pre(!held.some((h) => h.kind === extra.kind && h.value === extra.value));
-      expect(valuesWithin(`so ${[...fact, extraWritten].join(" then ")} it is`, said)).toBe(false);
-    },
-  );
-
-  it("takes a fact with no value at all, and refuses an address, a number or an amount its message lacks", () => {
-    expect(valuesWithin("Saul is vegetarian", "I am vegetarian")).toBe(true);
-    expect(valuesWithin(`Saul's accountant is acct@example.com`, "my accountant is ACCT@example.com")).toBe(true);
-    expect(valuesWithin(`Saul's wallet is ${PAYEE}`, "remember my door code is 4921")).toBe(false);
-    expect(valuesWithin("Saul's number is +15550188001", "my number is 555 018 8001")).toBe(false);
-    expect(valuesWithin("Saul pays 1 ETH a month", "I pay 0.1 ETH a month")).toBe(false);
   });
 });
 

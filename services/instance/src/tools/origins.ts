@@ -14,10 +14,11 @@
 // checksummed address, an E.164 number, a whole mail address, wei), never as
 // substrings. Pure.
 
-import { formatEther, getAddress, parseUnits } from "viem";
+import { formatEther } from "viem";
 import type { Role } from "../platform/roles.js";
 import type { Risk } from "./trust.js";
 import { askedAmounts, cover, NO_PLAN, type Act, type NotAsked, type Plan, type RequestText } from "./request.js";
+import { amountsIn, normalizeTarget, valuesIn, type TargetKind } from "./values.js";
 
 /** Where a piece of text the model read came from. */
 export type OriginKind =
@@ -62,9 +63,6 @@ export interface Origin {
   isName?: boolean | undefined;
 }
 
-/** What a recipient is, by the tool that reaches it. */
-export type TargetKind = "address" | "phone" | "mailbox";
-
 const TARGET_KINDS: Readonly<Record<string, TargetKind>> = { crypto: "address", sms: "phone", email: "mailbox" };
 
 /** The kind of recipient a tool's calls name; undefined for a tool this rule does not know. */
@@ -74,79 +72,17 @@ export function targetKind(toolId: string): TargetKind | undefined {
 
 // ---- values, normalized ----
 
-const ADDRESS = /(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])/g;
-/** A `+`, then digits with at most two of space, dot, dash or parentheses between them: "+1 (555) 018-8010". */
-const PHONE = /(?<![\w+])\+\d(?:[ .\-()]{0,2}\d)*/g;
-const E164 = /^\+[1-9]\d{6,14}$/;
-/** What ends a mail address as written: space, brackets, quotes, and the punctuation that cannot be in one. */
-const MAIL_DELIMITERS = /[\s<>()[\]{}",;:“”‘’«»]+/u;
-/** Punctuation around an address that is not part of it ('x@y.com', **x@y.com**, "mail x@y.com."). */
-const MAIL_EDGES = /^['`*_~.!?]+|['`*_~.!?]+$/g;
-/** The mail tool's own check (mail-tools.ts): what it would send to. */
-const MAILBOX = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$|^[^\s@<>()",;:]+@[a-z0-9-]+\.localhost$/i;
-const AMOUNT = /(?<![\w.+-])(\d+(?:\.\d+)?|\.\d+)\s?(eth|ether|gwei|wei)(?![0-9A-Za-z_])/gi;
-const DECIMALS: Readonly<Record<string, number>> = { eth: 18, ether: 18, gwei: 9, wei: 0 };
-
-/** `value` as the rule compares it: a checksummed address, `+` and digits, a lower-case mail address; undefined when it is none. */
-export function normalizeTarget(kind: TargetKind, value: string): string | undefined {
-  const v = value.trim();
-  switch (kind) {
-    case "address":
-      return /^0x[0-9a-fA-F]{40}$/.test(v) ? getAddress(v.toLowerCase()) : undefined;
-    case "phone": {
-      if (!/^\+[\d .\-()]+$/.test(v)) return undefined;
-      const n = `+${v.replace(/\D/g, "")}`;
-      return E164.test(n) ? n : undefined;
-    }
-    case "mailbox":
-      return MAILBOX.test(v) && v.split("@").length === 2 ? v.toLowerCase() : undefined;
-  }
-}
-
-/** Every value of `kind` written in `text`, normalized; each read whole, never a part of a longer one. */
-export function valuesIn(kind: TargetKind, text: string): Set<string> {
-  const out = new Set<string>();
-  const add = (v: string | undefined) => v !== undefined && out.add(v);
-  switch (kind) {
-    case "address":
-      for (const m of text.matchAll(ADDRESS)) add(normalizeTarget("address", m[0]));
-      break;
-    case "phone":
-      for (const m of text.matchAll(PHONE)) add(normalizeTarget("phone", m[0]));
-      break;
-    case "mailbox":
-      for (const token of text.split(MAIL_DELIMITERS))
-        if (token.includes("@")) add(normalizeTarget("mailbox", token.replace(MAIL_EDGES, "")));
-      break;
-  }
-  return out;
-}
-
-/** Every amount written with its unit in `text` ("0.05 ETH", "1 ether", "50 gwei", "1000 wei"), in wei. */
-export function amountsIn(text: string): Set<bigint> {
-  const out = new Set<bigint>();
-  for (const [, number = "", unit = ""] of text.matchAll(AMOUNT)) {
-    const decimals = DECIMALS[unit.toLowerCase()] ?? 18;
-    // More decimals than the unit has is not an amount anyone can pay exactly: not read (parseUnits would round).
-    if ((number.split(".")[1]?.length ?? 0) > decimals) continue;
-    out.add(parseUnits(number.startsWith(".") ? `0${number}` : number, decimals));
-  }
-  return out;
-}
-
-/**
- * Whether every recipient and amount written in `text` is written in
- * `source` too: what a model learned from a message may carry no address,
- * number, mail address or amount the message did not (agent/learning.ts), or
- * a hijacked model could write its own into what the owner taught.
- */
-export function valuesWithin(text: string, source: string): boolean {
-  const kinds: TargetKind[] = ["address", "phone", "mailbox"];
-  const within = <T>(mine: Set<T>, theirs: Set<T>) => [...mine].every((v) => theirs.has(v));
-  return (
-    kinds.every((k) => within(valuesIn(k, text), valuesIn(k, source))) && within(amountsIn(text), amountsIn(source))
-  );
-}
+// Read in values.ts; named here too for the modules that import them from here.
+export {
+  amountsIn,
+  findAmounts,
+  findTargets,
+  normalizeTarget,
+  valuesIn,
+  valuesWithin,
+  type Found,
+  type TargetKind,
+} from "./values.js";
 
 // ---- the rule ----
 
