@@ -76,22 +76,22 @@ export function shareOf(holder: Shareholder): number {
  * `max`, the oldest of anyone's but the owner's, and only then the owner's.
  */
 export function overShare(entries: readonly Taught[], max = MAX_MEMORY_ENTRIES): Set<string> {
-  const holders = entries.map(shareholderOf);
+  const held = entries.map((e) => ({ id: e.id, holder: shareholderOf(e) }));
   const count = new Map<Shareholder, number>();
-  for (const h of holders) count.set(h, (count.get(h) ?? 0) + 1);
+  for (const { holder } of held) count.set(holder, (count.get(holder) ?? 0) + 1);
   const drop = new Set<string>();
-  entries.forEach((e, i) => {
-    const h = holders[i]!;
-    if (h === "owner" || count.get(h)! <= shareOf(h)) return;
-    drop.add(e.id);
-    count.set(h, count.get(h)! - 1);
-  });
+  for (const { id, holder } of held) {
+    const n = count.get(holder) ?? 0;
+    if (holder === "owner" || n <= shareOf(holder)) continue;
+    drop.add(id);
+    count.set(holder, n - 1);
+  }
   let over = entries.length - drop.size - max;
   for (const ownersToo of [false, true]) {
-    for (const [i, e] of entries.entries()) {
+    for (const { id, holder } of held) {
       if (over <= 0) return drop;
-      if (drop.has(e.id) || (holders[i] === "owner") !== ownersToo) continue;
-      drop.add(e.id);
+      if (drop.has(id) || (holder === "owner") !== ownersToo) continue;
+      drop.add(id);
       over--;
     }
   }
