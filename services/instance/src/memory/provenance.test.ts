@@ -10,11 +10,12 @@ import { systemPrompt } from "../model/prompt.js";
 import { Memory, type MemoryEntry } from "./store.js";
 import {
   confirm,
-  confirmRestated,
+  confirmSaid,
   correctableBy,
   isConfirmation,
   isForgetMe,
   planCorrection,
+  saidByOwner,
   taughtBy,
   teacherOf,
   withProvenance,
@@ -163,14 +164,14 @@ describe("a member's correction never overrides the owner", () => {
     );
   });
 
-  it("the owner saying a member's fact again, or correcting to it, confirms it", () => {
+  it("the owner saying a member's fact again, or correcting to it in so many words, confirms it", () => {
     const { m, diet } = ownersDiet();
     m.add([
       { kind: "personalization", text: "my diet is vegetarian", from: SAUL, role: "member", disputes: [diet.id] },
     ]);
-    expect(confirmRestated(m, [{ kind: "personalization", text: "My diet is vegetarian." }], OWNER)).toHaveLength(1);
+    expect(confirmSaid(m, "Remember: my diet is VEGETARIAN.", OWNER)).toHaveLength(1);
     expect(m.entries.map((e) => [e.text, e.role])).toEqual([["my diet is vegetarian", "owner"]]);
-    // By correction: "not vegan, vegetarian" names the owner's fact.
+    // By correction: "no, my diet is vegetarian" says the member's version.
     const second = ownersDiet();
     second.m.add([
       {
@@ -185,12 +186,48 @@ describe("a member's correction never overrides the owner", () => {
     const facts = [
       { kind: "personalization" as const, text: "my diet is vegetarian", from: OWNER, role: "owner" as const },
     ];
-    expect(recordCorrection(second.m, answer(wrong), "not vegan, vegetarian", OWNER, facts, "owner")).toMatchObject({
-      confirmed: 1,
-    });
+    expect(recordCorrection(second.m, answer(wrong), "no, my diet is vegetarian", OWNER, facts, "owner")).toMatchObject(
+      { confirmed: 1 },
+    );
     expect(second.m.entries.filter((e) => !e.feedback).map((e) => [e.text, e.role])).toEqual([
       ["my diet is vegetarian", "owner"],
     ]);
+  });
+
+  it("only the owner's own words confirm: not a model's restatement, not a part of a word, not a member's", () => {
+    const { m, diet } = ownersDiet();
+    m.add([
+      { kind: "personalization", text: "my diet is vegetarian", from: SAUL, role: "member", disputes: [diet.id] },
+    ]);
+    // "not vegan, vegetarian": the model may restate it as the member's fact, but the owner did not say that.
+    const wrong = `${OFFLINE_LABEL} From what I remember: your diet is vegan; member aaaaaaaa says your diet is vegetarian.`;
+    const facts = [
+      { kind: "personalization" as const, text: "my diet is vegetarian", from: OWNER, role: "owner" as const },
+    ];
+    expect(recordCorrection(m, answer(wrong), "not vegan, vegetarian", OWNER, facts, "owner")).not.toHaveProperty(
+      "confirmed",
+    );
+    // The owner's correction took out the owner's fact; the member's version is still the member's.
+    expect(m.entries.filter((e) => !e.feedback).map((e) => [e.text, e.role])).toEqual([
+      ["my diet is vegetarian", "member"],
+    ]);
+    expect(saidByOwner(m, "dinner at 8")).toEqual([]);
+    expect(saidByOwner(m, "my diet is vegetarians")).toEqual([]);
+    expect(saidByOwner(m, "remember my diet is vegetarian")).toHaveLength(1);
+    // Feedback, inherited and adopted entries are not confirmed by saying them.
+    const other = new Memory();
+    other.add([
+      { kind: "training", text: "book early", inheritedFrom: "inst_p" },
+      { kind: "training", text: "book late", adoptedFrom: "pat_1" },
+      {
+        kind: "training",
+        text: "book on time",
+        from: SAUL,
+        role: "member",
+        feedback: { messageId: "m1", signal: "up", about: "x" },
+      },
+    ]);
+    expect(saidByOwner(other, "book early, book late, book on time")).toEqual([]);
   });
 
   it("what reads as the owner saying it is right", () => {

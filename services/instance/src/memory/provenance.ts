@@ -6,8 +6,10 @@
 // - a member's correction takes out only what that member taught; beside
 //   anyone else's fact (the owner's above all) it leaves the member's
 //   version, kept as what that member says (`disputes`);
-// - the owner makes such a version theirs by saying it again, correcting to
-//   it, or saying it is right (`confirm`);
+// - the owner makes such a version theirs by saying it in their own message
+//   (`confirmSaid`: the message's words, never a learning model's), or by
+//   saying it is right as a reply to it, or a 👍 on it (`confirm`, bound to
+//   that message by memory/feedback.ts);
 // - anyone in the conversation can have the agent forget what it learned
 //   from them: the entries whose recorded teacher is their inbox, never
 //   entries matched by a name in their text (`isForgetMe`, `taughtBy`).
@@ -92,12 +94,29 @@ export function confirm(memory: Memory, ids: readonly string[], ownerId: string)
   return confirmed;
 }
 
-/** Facts the owner just said that others' entries already held (and so were not added again): the owner confirms those. */
-export function confirmRestated(memory: Memory, facts: readonly NewEntry[], ownerId: string): MemoryEntry[] {
-  const said = new Set(facts.map(key));
-  const ids = memory.entries
-    .filter((e) => !e.feedback && e.role !== "owner" && !e.inheritedFrom && !e.adoptedFrom && said.has(key(e)))
+/**
+ * The owner's own message says these facts: the entries others taught
+ * whose whole text (normalized: case, spacing and punctuation aside) the
+ * owner's message holds, word for word. The owner confirms those. Only the
+ * message counts, never what a learning model made of it: a model may
+ * restate anything, and a member's fact it restated after the owner's
+ * "dinner at 8" is not the owner's word. Feedback, inherited and adopted
+ * entries are not facts anyone confirms here.
+ */
+export function saidByOwner(memory: Memory, ownerText: string): string[] {
+  const said = ` ${normalize(ownerText)} `;
+  return memory.entries
+    .filter((e) => {
+      if (e.feedback || e.role === "owner" || e.inheritedFrom || e.adoptedFrom) return false;
+      const fact = normalize(e.text);
+      return fact !== "" && said.includes(` ${fact} `);
+    })
     .map((e) => e.id);
+}
+
+/** The owner's message said facts others taught (`saidByOwner`): they become the owner's. */
+export function confirmSaid(memory: Memory, ownerText: string, ownerId: string): MemoryEntry[] {
+  const ids = saidByOwner(memory, ownerText);
   return ids.length > 0 ? confirm(memory, ids, ownerId) : [];
 }
 
