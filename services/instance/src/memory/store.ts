@@ -304,22 +304,25 @@ const OWNER_CORRECTIONS =
   "Your owner corrected these answers of yours. What your owner said wins over anything you remembered before:";
 
 /**
- * An imported entry as nobody's word: what it was (kind, text, feedback,
- * inherited or adopted there), without who taught it. `from`, the
- * conversation and the message go with the role: they are the file's word
- * for who said it, which nothing proves, and `from` is what a member's
- * correction, "forget what you learned from me" and an older entry's role
- * go by (one `from` the owner would load as the owner's).
+ * An imported entry as nobody's word: what it says (kind, text, and the
+ * feedback it records), without who taught it or where it came from.
+ * `from`, the conversation, the message and where it was inherited or
+ * adopted go with the role: they are the file's word, which nothing proves,
+ * and `from` is what a member's correction, "forget what you learned from
+ * me" and an older entry's role go by (one `from` the owner would load as
+ * the owner's). The owner forgets such entries from the listing.
  */
 export function nobodys<T extends NewEntry>(e: T): T {
   const {
-    role: _r,
-    from: _f,
-    confirmedBy: _c,
-    disputes: _d,
-    conversationId: _cv,
-    messageId: _m,
-    sealedBy: _s,
+    role: _role,
+    from: _from,
+    confirmedBy: _confirmedBy,
+    disputes: _disputes,
+    conversationId: _conversationId,
+    messageId: _messageId,
+    inheritedFrom: _inheritedFrom,
+    adoptedFrom: _adoptedFrom,
+    sealedBy: _sealedBy,
     ...rest
   } = e;
   return { ...rest, imported: true } as T;
