@@ -35,7 +35,7 @@ function ownersDiet(): { m: Memory; diet: MemoryEntry } {
 }
 
 describe("who taught an entry", () => {
-  it("is its role, else inherited, adopted, a member (a sender without a role) or unknown", () => {
+  it("is its role, else inherited, adopted, imported (nobody's), a member (a sender without a role) or unknown", () => {
     const e = (over: Partial<MemoryEntry>): MemoryEntry => ({
       id: "mem_000000000000",
       kind: "training",
@@ -50,6 +50,9 @@ describe("who taught an entry", () => {
     expect(teacherOf(e({ adoptedFrom: "pat_1" }))).toBe("adopted");
     expect(teacherOf(e({ from: SAUL }))).toBe("member");
     expect(teacherOf(e({}))).toBe("unknown");
+    // Imported without its owner's seal: nobody's, whatever the file said; from the owner's own export, as taught.
+    expect(teacherOf(e({ imported: true, role: "owner", from: OWNER }))).toBe("imported");
+    expect(teacherOf(e({ imported: true, sealedBy: SAUL, role: "owner", from: OWNER }))).toBe("owner");
   });
 
   it("memory.json written before roles: the owner's entries are the owner's, others' a member's, once the owner is known", () => {

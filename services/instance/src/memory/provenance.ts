@@ -22,9 +22,11 @@ export function isRole(role: unknown): role is Role {
 }
 
 /** Who taught an entry, as the owner's listing shows it. */
-export type Teacher = Role | "inherited" | "adopted" | "unknown";
+export type Teacher = Role | "inherited" | "adopted" | "imported" | "unknown";
 
 export function teacherOf(e: MemoryEntry): Teacher {
+  // Imported from a file without this owner's seal: nobody's word (memory/seal.ts).
+  if (e.imported && !e.sealedBy) return "imported";
   if (e.inheritedFrom) return "inherited";
   if (e.adoptedFrom) return "adopted";
   return e.role ?? (e.from ? "member" : "unknown");
