@@ -233,6 +233,16 @@ describe("a member's correction never overrides the owner", () => {
     expect(saidByOwner(other, "book early, book late, book on time")).toEqual([]);
   });
 
+  it("an imported entry that is nobody's becomes the owner's when the owner says it, and stays theirs when loaded again", () => {
+    const m = new Memory();
+    m.add([{ kind: "personalization", text: "the hotel is near the station", imported: true }]);
+    expect(confirmSaid(m, "yes, the hotel is near the station", OWNER)).toHaveLength(1);
+    expect(m.entries[0]).toMatchObject({ role: "owner", confirmedBy: OWNER, from: OWNER });
+    expect(m.entries[0]).not.toHaveProperty("imported");
+    expect(teacherOf(m.entries[0]!)).toBe("owner");
+    expect(Memory.from(m.toFile(), OWNER).entries[0]).toMatchObject({ role: "owner" });
+  });
+
   it("what reads as the owner saying it is right", () => {
     for (const t of [
       "that's right",

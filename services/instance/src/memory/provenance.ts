@@ -81,7 +81,9 @@ export function markDisputes(
 /**
  * The owner makes entries theirs: each becomes the owner's (`role`
  * "owner", `confirmedBy`, its teacher kept in `from`), and the facts it
- * disputed go, since the owner now says otherwise. Returns the entries confirmed.
+ * disputed go, since the owner now says otherwise. An entry imported as
+ * nobody's (memory/seal.ts) is no longer marked imported: it is what the
+ * owner said. Returns the entries confirmed.
  */
 export function confirm(memory: Memory, ids: readonly string[], ownerId: string): MemoryEntry[] {
   const wanted = new Set(ids);
@@ -91,6 +93,11 @@ export function confirm(memory: Memory, ids: readonly string[], ownerId: string)
     e.role = "owner";
     e.confirmedBy = ownerId;
     delete e.disputes;
+    // Imported as nobody's word, now said by the owner here: the owner's, no longer the file's.
+    if (e.imported && !e.sealedBy) {
+      delete e.imported;
+      e.from = ownerId;
+    }
   }
   memory.remove([...replaced].filter((id) => !wanted.has(id)));
   return confirmed;
