@@ -30,6 +30,8 @@ interface ListedEntry {
   feedback?: { signal: string };
   adoptedFrom?: string;
   imported?: boolean;
+  /** Imported from the owner's own export: the inbox of the agent that sealed it (docs/memory.md, "The seal"). */
+  sealedBy?: string;
   from?: string;
   role?: string;
   conversationId?: string;
@@ -129,7 +131,8 @@ export async function importMemory(
 
 /**
  * What the agent knows (only what it learned from feedback with
- * `feedbackOnly`), one entry a line: id, kind, source, who taught it, text.
+ * `feedbackOnly`), one entry a line: id, kind, source, who taught it, text;
+ * imported entries after the others, under a line of their own (`listing`).
  */
 export async function listMemory(ctx: Context, id: string, feedbackOnly = false): Promise<string> {
   const key = await loadKey(ctx.keyFile);
@@ -148,8 +151,25 @@ export async function listMemory(ctx: Context, id: string, feedbackOnly = false)
   const { entries } = JSON.parse(
     new TextDecoder().decode(await openSealed(mine.privateKey, sealedFromJson(reply.sealed))),
   ) as { entries: ListedEntry[] };
+  return listing(entries);
+}
+
+/** What heads the imported entries in `memory-list`: whose word they are. */
+export const IMPORTED_HEADING =
+  "# Imported from memory files: nobody's word, unless from your own export (sealed:<agent> then says who taught each)";
+
+/**
+ * The listing: one entry a line, what it learned first, then what it
+ * imported, in a group of its own under IMPORTED_HEADING (a line that starts
+ * with `#`, after an empty line).
+ */
+export function listing(entries: readonly ListedEntry[]): string {
   if (entries.length === 0) return "(nothing)";
-  return entries.map((e) => [e.id, e.kind, sourceOf(e), taughtBy(e), e.text].join("\t")).join("\n");
+  const line = (e: ListedEntry) => [e.id, e.kind, sourceOf(e), taughtBy(e), e.text].join("\t");
+  const learned = entries.filter((e) => !e.imported).map(line);
+  const imported = entries.filter((e) => e.imported).map(line);
+  if (imported.length === 0) return learned.join("\n");
+  return [...learned, ...(learned.length > 0 ? [""] : []), IMPORTED_HEADING, ...imported].join("\n");
 }
 
 function sourceOf(e: ListedEntry): string {
@@ -164,11 +184,14 @@ function sourceOf(e: ListedEntry): string {
  * Who taught an entry (docs/memory.md, "Provenance"): `owner`, `member:<first
  * 8 of inbox>` (with `,disputes` for a member's version of someone else's
  * fact, `owner,confirmed:<inbox>` once the owner confirmed one),
- * `outsider:<…>`, `inherited`, `adopted`, or `unknown`; then `@<first 8 of
- * the conversation id>` when known.
+ * `outsider:<…>`, `inherited`, `adopted`, or `unknown`; `nobody` for an
+ * entry imported from a file that was not the owner's own export, and
+ * `,sealed:<agent>` after who taught one that was; then `@<first 8 of the
+ * conversation id>` when known.
  */
 export function taughtBy(e: ListedEntry): string {
   const short = (id: string) => id.slice(0, 8);
+  if (e.imported && !e.sealedBy) return "nobody";
   let who: string;
   if (e.inheritedFrom) who = e.role ? `inherited(${e.role})` : "inherited";
   else if (e.adoptedFrom) who = "adopted";
@@ -177,6 +200,7 @@ export function taughtBy(e: ListedEntry): string {
   else if (e.role === "member" || e.role === "outsider" || (!e.role && e.from))
     who = `${e.role ?? "member"}:${short(e.from ?? "")}${e.disputes?.length ? ",disputes" : ""}`;
   else who = "unknown";
+  if (e.sealedBy) who = `${who},sealed:${short(e.sealedBy)}`;
   return e.conversationId ? `${who}@${short(e.conversationId)}` : who;
 }
 

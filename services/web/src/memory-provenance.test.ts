@@ -1,7 +1,7 @@
 // Who taught an entry, as the owner's page says it (memory-provenance.ts), in
 // memory: the entries are what an agent's ListMemory opens to.
 import { describe, expect, it } from "vitest";
-import { learnedWhere, taughtBy } from "./memory-provenance";
+import { IMPORTED_NOTE, byOrigin, learnedWhere, taughtBy } from "./memory-provenance";
 
 const OWNER = "0a".repeat(32);
 const ANA = "a7".repeat(32);
@@ -33,7 +33,9 @@ describe("who taught an entry, as the owner's page says it", () => {
     );
     expect(taughtBy({ ...base, inheritedFrom: "inst_parent1" }, OWNER)).toBe("Inherited from its parent inst_parent1");
     expect(taughtBy({ ...base, adoptedFrom: "pat_1" }, OWNER)).toBe("Adopted from the pattern pool");
-    expect(taughtBy({ ...base, imported: true }, OWNER)).toBe("Imported from a memory file");
+    expect(taughtBy({ ...base, imported: true }, OWNER)).toBe(
+      "Nobody's word: imported from a file that was not your own export",
+    );
     expect(taughtBy(base, OWNER)).toBe("Taught by someone unknown");
     // Written before roles: a sender was a member.
     expect(taughtBy({ ...base, from: ANA }, OWNER)).toBe("Taught by a member a7a7a7…a7a7");
@@ -45,5 +47,22 @@ describe("who taught an entry, as the owner's page says it", () => {
       "in conversation conv12, from a 👎",
     );
     expect(learnedWhere(base)).toBe("");
+  });
+
+  it("shows imported entries apart: nobody's word whatever they say, unless from the owner's own export", () => {
+    const agent = "5e1f".padEnd(64, "0");
+    const learned = { ...base, id: "mem_1", role: "owner", from: OWNER };
+    const nobodys = { ...base, id: "mem_2", imported: true };
+    const own = { ...base, id: "mem_3", imported: true, sealedBy: agent, role: "member", from: ANA };
+    expect(byOrigin([nobodys, learned, own])).toEqual({ learned: [learned], imported: [nobodys, own] });
+    expect(IMPORTED_NOTE).toContain("nobody's word unless they came from your own export");
+    // A file that says the owner taught it does not make it so.
+    expect(taughtBy({ ...nobodys, role: "owner", from: OWNER }, OWNER)).toBe(
+      "Nobody's word: imported from a file that was not your own export",
+    );
+    expect(taughtBy(own, OWNER)).toBe("Taught by a member a7a7a7…a7a7");
+    expect(learnedWhere({ ...own, conversationId: "conv12" })).toBe(
+      "in conversation conv12, in your export of agent 5e1f00…0000",
+    );
   });
 });

@@ -13,7 +13,7 @@ import type { Logger } from "@convos-pool/kit";
 import type { LlmProvider } from "../model/turn.js";
 import { recordCorrection, type AnswerRef, type FeedbackReader } from "../memory/feedback.js";
 import type { PatternAgent } from "../memory/patterns.js";
-import { confirm, confirmRestated, taughtBy } from "../memory/provenance.js";
+import { confirm, confirmSaid, taughtBy } from "../memory/provenance.js";
 import type { Memory, NewEntry } from "../memory/store.js";
 import type { Role } from "../platform/roles.js";
 import { valuesWithin } from "../tools/origins.js";
@@ -97,7 +97,8 @@ export async function learn(agent: LearningAgent, memory: Memory, l: Lesson): Pr
   const added = memory.add(found);
   let confirmed = 0;
   if (role === "owner") {
-    confirmed += confirmRestated(memory, found, m.senderInboxId).length;
+    // The owner's own words confirm, never the model's restatement of them (memory/provenance.ts).
+    confirmed += confirmSaid(memory, m.content, m.senderInboxId).length;
     if (l.group)
       confirmed += confirm(memory, agent.feedback.confirmationTargets(l.group, memory, m), m.senderInboxId).length;
     if (confirmed > 0) agent.log.info("the owner confirmed a member's version", { confirmed });

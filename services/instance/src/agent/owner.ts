@@ -37,6 +37,7 @@ import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signatur
 import { checkLevelRequest, type TrustFile } from "../tools/trust.js";
 import type { Agent } from "./agent.js";
 import { describeParticipation } from "./policy.js";
+import { certificateOf } from "./profile.js";
 import type { InstanceConfig } from "./types.js";
 
 /** How old a transfer offer may be when the new owner accepts it: its deadline is its date plus this. */
@@ -280,6 +281,7 @@ export class OwnerOperations {
     const memory = agent.memory.current;
     if (!config || !memory) throw failedPrecondition(`instance ${agent.id} has no owner: it is not claimed`);
     const owner = await this.ownerCheck(config);
+    const resolver = await agent.deps.resolver();
     return agent.turns.run(() =>
       job({
         ...owner,
@@ -309,6 +311,8 @@ export class OwnerOperations {
           await agent.settings.setSharing(sharing);
           agent.deps.patterns?.wake(agent.self);
         },
+        certificate: () => certificateOf(config, agent.life.inboxId, agent.deps.poolId),
+        resolver,
         log: agent.log,
       }),
     );

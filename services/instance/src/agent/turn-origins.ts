@@ -63,9 +63,12 @@ function lineOrigin(h: HistoryLine): Origin {
  * An entry of memory, by who taught it: the owner's (taught or confirmed), or
  * a member's (an entry whose teacher is unknown counts as one); inherited from
  * a clone's parent, or a lesson adopted from the pattern pool, whoever taught
- * it there; feedback on an answer of its own is its own words.
+ * it there; feedback on an answer of its own is its own words. An entry
+ * imported without its owner's seal (memory/seal.ts) is nobody's: someone's
+ * but the owner's, whatever it says.
  */
 function memoryOrigin(e: MemoryEntry, names: Readonly<Record<string, string>>): Origin {
+  if (e.imported && !e.sealedBy) return { kind: "member-memory", text: e.text };
   if (e.inheritedFrom) return { kind: "inherited", text: e.text };
   // A reaction or a correction quotes its own answer ("Your answer "…" was marked good"): its words, not the reactor's.
   if (e.feedback) return { kind: "agent", text: e.text };

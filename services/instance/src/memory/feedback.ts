@@ -9,7 +9,7 @@
 
 import type { Logger } from "@convos-pool/kit";
 import { memberRole, type Role } from "../platform/roles.js";
-import { confirm, confirmRestated, isConfirmation, markDisputes, planCorrection } from "./provenance.js";
+import { confirm, confirmSaid, isConfirmation, markDisputes, planCorrection } from "./provenance.js";
 import {
   extractByRule,
   normalize,
@@ -402,8 +402,8 @@ export class FeedbackReader {
  * After a correction was learned: its training entry, tied to the corrected
  * message, and the facts it supersedes taken out, those its teller may take
  * out (memory/provenance.ts); the others stay, and the teller's version of them is
- * marked as disputing them. The owner's correction to a fact a member said
- * makes it the owner's. `facts` is what learning found in it (added or
+ * marked as disputing them. The owner's correction that says a fact a
+ * member taught, in its own words, makes it the owner's. `facts` is what learning found in it (added or
  * already known); `role` is the teller's.
  */
 export function recordCorrection(
@@ -415,7 +415,7 @@ export function recordCorrection(
   role: Role = "member",
   where: { conversationId?: string; messageId?: string } = {},
 ): { added: number; superseded: number; disputed?: number; confirmed?: number } {
-  const confirmed = role === "owner" ? confirmRestated(memory, facts, from).length : 0;
+  const confirmed = role === "owner" ? confirmSaid(memory, correction, from).length : 0;
   const plan = planCorrection(supersededBy(answer.text, memory, facts), from, role);
   const superseded = memory.remove(plan.remove.map((e) => e.id));
   const disputed = markDisputes(memory, facts, from, plan.dispute);

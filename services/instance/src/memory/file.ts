@@ -1,12 +1,23 @@
 // The agent-memory file (docs/memory.md): one agent's memory as its owner
 // takes it away and brings it to another agent of theirs. Versioned, like
 // Letta's agent file; secrets are stripped and named, so the owner can supply
-// them again on import. Pure functions: memory/memory-service.ts reads the workspace,
-// seals and opens.
+// them again on import. The agent seals what it exports (memory/seal.ts), and
+// an import keeps who taught each entry only from a file whose seal holds:
+// anything else is nobody's word. Pure functions: memory/memory-service.ts
+// reads the workspace, signs the seal, checks it, and seals and opens the box.
 
 import { invalidArgument } from "@convos-pool/kit";
 import { isRole } from "./provenance.js";
-import { isKind, maskSecrets, type Memory, type MemoryEntry, type MemoryFeedback, type NewEntry } from "./store.js";
+import type { MemorySeal } from "./seal.js";
+import {
+  isKind,
+  maskSecrets,
+  nobodys,
+  type Memory,
+  type MemoryEntry,
+  type MemoryFeedback,
+  type NewEntry,
+} from "./store.js";
 
 export { maskSecrets };
 
@@ -27,6 +38,12 @@ export interface AgentMemoryFile {
   conversationSummary: ConversationSummary;
   /** What was stripped, by name; never a value. */
   secrets: NamedSecret[];
+  /**
+   * The exporting agent's seal over the entries and the secrets' names
+   * (memory/seal.ts): only a file an agent of this same owner sealed keeps
+   * who taught its entries on import.
+   */
+  seal?: MemorySeal;
   /**
    * Import only: values for named secrets ("memory:<entry id>" → the
    * credential). Beside `secrets`, not in it, so the list the agent wrote
@@ -150,21 +167,33 @@ export interface ImportReport {
   secretsMissing: string[];
 }
 
+/** Whose word an import is: the agent's owner, and the inbox of the agent whose seal held (memory/seal.ts), if one did. */
+export interface ImportWord {
+  ownerId?: string | undefined;
+  /** Set only when the file's seal held: an agent of this same owner exported it. */
+  sealedBy?: string | undefined;
+}
+
 /**
  * Merges the file's entries (and the credentials supplied for its named
  * memory secrets) into `memory`: Memory.add leaves out what it already knows
- * (same kind and text). Added entries are marked imported and keep where they
- * came from (inherited, feedback, adopted) and who taught them (role,
- * `from`, conversation). A credential supplied again is the owner's word
- * (`ownerId`): they typed it. Tool and config secrets are the pool's
+ * (same kind and text), and what is past the imported entries' share
+ * (memory/shares.ts) is counted as skipped. Added entries are marked
+ * imported. From a file whose seal held (`sealedBy`: this owner's own
+ * export), they keep where they came from (inherited, feedback, adopted) and
+ * who taught them (role, `from`, conversation), and a credential supplied
+ * again is the owner's. From any other file, every entry and credential is
+ * nobody's word (store.ts `nobodys`): no role, no teacher, never the
+ * owner's, whatever the file says. Tool and config secrets are the pool's
  * provisioning and the claim's settings: never imported, always missing.
  */
-export function mergeMemoryFile(memory: Memory, file: AgentMemoryFile, ownerId?: string): ImportReport {
+export function mergeMemoryFile(memory: Memory, file: AgentMemoryFile, word: ImportWord = {}): ImportReport {
+  const sealedBy = word.sealedBy;
   const candidates: NewEntry[] = [];
   let skipped = 0;
   for (const raw of file.entries) {
     const entry = candidateOf(raw);
-    if (entry) candidates.push(entry);
+    if (entry) candidates.push(sealedBy !== undefined ? { ...entry, sealedBy } : nobodys(entry));
     else skipped++;
   }
   const supplied = file.suppliedSecrets ?? {};
@@ -173,18 +202,18 @@ export function mergeMemoryFile(memory: Memory, file: AgentMemoryFile, ownerId?:
     const name = typeof s?.name === "string" ? s.name : "";
     if (!name) continue;
     const value = supplied[name]?.trim();
-    if (name.startsWith("memory:") && value)
-      candidates.push({
-        kind: "credentials",
-        text: value,
-        via: "rule",
-        imported: true,
-        ...(ownerId ? { role: "owner" as const, from: ownerId } : {}),
-      });
-    else secretsMissing.push(name);
+    if (name.startsWith("memory:") && value) {
+      const credential: NewEntry = { kind: "credentials", text: value, via: "rule", imported: true };
+      // The owner typed it again for their own export: theirs. Beside a file that is not, it is nobody's like the rest.
+      candidates.push(
+        sealedBy !== undefined && word.ownerId
+          ? { ...credential, role: "owner", from: word.ownerId, sealedBy }
+          : nobodys(credential),
+      );
+    } else secretsMissing.push(name);
   }
-  const added = memory.add(candidates);
-  return { added: countEntries(added), duplicates: candidates.length - added.length, skipped, secretsMissing };
+  const { added, duplicates, unkept } = memory.addCounted(candidates);
+  return { added: countEntries(added), duplicates, skipped: skipped + unkept, secretsMissing };
 }
 
 function candidateOf(raw: unknown): NewEntry | undefined {

@@ -4,6 +4,8 @@
 // owner's inbox, this instance, in time, and a nonce never used before.
 // Memory leaves only sealed to the key the owner signed for, and comes in
 // only sealed to the agent's own memory key; logs carry counts and kinds.
+// What it exports carries its seal (memory/seal.ts), and what it imports
+// keeps who taught it only when the file's seal holds for its owner.
 
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
@@ -15,8 +17,10 @@ import {
   x25519PublicKey,
   SealedBoxError,
   X25519_KEY_BYTES,
+  type InboxResolver,
   type Logger,
 } from "@convos-pool/kit";
+import type { AgentCertificate } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import type { SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
 import type { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { bytesToHex, sha256 } from "viem";
@@ -29,6 +33,7 @@ import {
   type ConversationSummary,
   type EntryCounts,
 } from "./file.js";
+import { checkSeal, planSeal } from "./seal.js";
 import type { Memory } from "./store.js";
 import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signature.js";
 import type { PatternSharing } from "./sharing.js";
@@ -52,6 +57,10 @@ export interface MemoryAccess extends OwnerCheck {
   /** What the conversation was about, for an export (the agent's model makes it: model/conversation-summary.ts). */
   conversationSummary(): Promise<ConversationSummary>;
   setSharing(sharing: PatternSharing): Promise<void>;
+  /** Its birth certificate (agent/profile.ts certificateOf): what its seal on an export shows. */
+  certificate(): AgentCertificate;
+  /** Whose wallets are whose on the XMTP network: what a seal's signature is checked against. */
+  resolver: InboxResolver;
   log: Logger;
 }
 
@@ -75,7 +84,7 @@ export function createInstanceMemoryService(
           req.signature,
         );
         const conversationSummary = await a.conversationSummary();
-        const file = buildMemoryFile({
+        const unsealed = buildMemoryFile({
           agent: { instanceId: a.instanceId, inboxId: a.inboxId, name: a.agentName },
           template: a.template,
           entries: a.memory.entries,
@@ -83,6 +92,9 @@ export function createInstanceMemoryService(
           toolCredentials: await a.toolCredentials(),
           userConfig: a.userConfig,
         });
+        // Sealed by its own wallet: an agent of this owner keeps who taught each entry on import.
+        const { unsigned, message } = planSeal(unsealed, a.ownerId, a.inboxId, a.certificate());
+        const file = { ...unsealed, seal: { ...unsigned, signature: await a.wallet.account.signMessage({ message }) } };
         const plaintext = new TextEncoder().encode(JSON.stringify(file, null, 2));
         const sealed = await sealTo(recipient, plaintext);
         const counts = countEntries(a.memory.entries);
@@ -115,7 +127,11 @@ export function createInstanceMemoryService(
           req.signature,
         );
         const file = parseMemoryFile(await open(a.wallet.memorySealingKey(), sealed));
-        const report = mergeMemoryFile(a.memory, file, a.ownerId);
+        const seal = await checkSeal(file, a.ownerId, { resolver: a.resolver, verifier: a.verifier });
+        const report = mergeMemoryFile(a.memory, file, {
+          ownerId: a.ownerId,
+          ...(seal.held ? { sealedBy: seal.inboxId } : {}),
+        });
         const addedTotal = report.added.training + report.added.personalization + report.added.credentials;
         if (addedTotal > 0) await a.saveMemory();
         a.log.info("memory imported", {
@@ -123,6 +139,8 @@ export function createInstanceMemoryService(
           duplicates: report.duplicates,
           skipped: report.skipped,
           missing: report.secretsMissing.length,
+          // Whose word it is: the owner's own export, or nobody's, and why.
+          seal: seal.held ? "held" : seal.reason,
         });
         return report;
       });

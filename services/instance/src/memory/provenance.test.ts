@@ -10,11 +10,12 @@ import { systemPrompt } from "../model/prompt.js";
 import { Memory, type MemoryEntry } from "./store.js";
 import {
   confirm,
-  confirmRestated,
+  confirmSaid,
   correctableBy,
   isConfirmation,
   isForgetMe,
   planCorrection,
+  saidByOwner,
   taughtBy,
   teacherOf,
   withProvenance,
@@ -34,7 +35,7 @@ function ownersDiet(): { m: Memory; diet: MemoryEntry } {
 }
 
 describe("who taught an entry", () => {
-  it("is its role, else inherited, adopted, a member (a sender without a role) or unknown", () => {
+  it("is its role, else inherited, adopted, imported (nobody's), a member (a sender without a role) or unknown", () => {
     const e = (over: Partial<MemoryEntry>): MemoryEntry => ({
       id: "mem_000000000000",
       kind: "training",
@@ -49,6 +50,9 @@ describe("who taught an entry", () => {
     expect(teacherOf(e({ adoptedFrom: "pat_1" }))).toBe("adopted");
     expect(teacherOf(e({ from: SAUL }))).toBe("member");
     expect(teacherOf(e({}))).toBe("unknown");
+    // Imported without its owner's seal: nobody's, whatever the file said; from the owner's own export, as taught.
+    expect(teacherOf(e({ imported: true, role: "owner", from: OWNER }))).toBe("imported");
+    expect(teacherOf(e({ imported: true, sealedBy: SAUL, role: "owner", from: OWNER }))).toBe("owner");
   });
 
   it("memory.json written before roles: the owner's entries are the owner's, others' a member's, once the owner is known", () => {
@@ -163,14 +167,14 @@ describe("a member's correction never overrides the owner", () => {
     );
   });
 
-  it("the owner saying a member's fact again, or correcting to it, confirms it", () => {
+  it("the owner saying a member's fact again, or correcting to it in so many words, confirms it", () => {
     const { m, diet } = ownersDiet();
     m.add([
       { kind: "personalization", text: "my diet is vegetarian", from: SAUL, role: "member", disputes: [diet.id] },
     ]);
-    expect(confirmRestated(m, [{ kind: "personalization", text: "My diet is vegetarian." }], OWNER)).toHaveLength(1);
+    expect(confirmSaid(m, "Remember: my diet is VEGETARIAN.", OWNER)).toHaveLength(1);
     expect(m.entries.map((e) => [e.text, e.role])).toEqual([["my diet is vegetarian", "owner"]]);
-    // By correction: "not vegan, vegetarian" names the owner's fact.
+    // By correction: "no, my diet is vegetarian" says the member's version.
     const second = ownersDiet();
     second.m.add([
       {
@@ -185,12 +189,58 @@ describe("a member's correction never overrides the owner", () => {
     const facts = [
       { kind: "personalization" as const, text: "my diet is vegetarian", from: OWNER, role: "owner" as const },
     ];
-    expect(recordCorrection(second.m, answer(wrong), "not vegan, vegetarian", OWNER, facts, "owner")).toMatchObject({
-      confirmed: 1,
-    });
+    expect(recordCorrection(second.m, answer(wrong), "no, my diet is vegetarian", OWNER, facts, "owner")).toMatchObject(
+      { confirmed: 1 },
+    );
     expect(second.m.entries.filter((e) => !e.feedback).map((e) => [e.text, e.role])).toEqual([
       ["my diet is vegetarian", "owner"],
     ]);
+  });
+
+  it("only the owner's own words confirm: not a model's restatement, not a part of a word, not a member's", () => {
+    const { m, diet } = ownersDiet();
+    m.add([
+      { kind: "personalization", text: "my diet is vegetarian", from: SAUL, role: "member", disputes: [diet.id] },
+    ]);
+    // "not vegan, vegetarian": the model may restate it as the member's fact, but the owner did not say that.
+    const wrong = `${OFFLINE_LABEL} From what I remember: your diet is vegan; member aaaaaaaa says your diet is vegetarian.`;
+    const facts = [
+      { kind: "personalization" as const, text: "my diet is vegetarian", from: OWNER, role: "owner" as const },
+    ];
+    expect(recordCorrection(m, answer(wrong), "not vegan, vegetarian", OWNER, facts, "owner")).not.toHaveProperty(
+      "confirmed",
+    );
+    // The owner's correction took out the owner's fact; the member's version is still the member's.
+    expect(m.entries.filter((e) => !e.feedback).map((e) => [e.text, e.role])).toEqual([
+      ["my diet is vegetarian", "member"],
+    ]);
+    expect(saidByOwner(m, "dinner at 8")).toEqual([]);
+    expect(saidByOwner(m, "my diet is vegetarians")).toEqual([]);
+    expect(saidByOwner(m, "remember my diet is vegetarian")).toHaveLength(1);
+    // Feedback, inherited and adopted entries are not confirmed by saying them.
+    const other = new Memory();
+    other.add([
+      { kind: "training", text: "book early", inheritedFrom: "inst_p" },
+      { kind: "training", text: "book late", adoptedFrom: "pat_1" },
+      {
+        kind: "training",
+        text: "book on time",
+        from: SAUL,
+        role: "member",
+        feedback: { messageId: "m1", signal: "up", about: "x" },
+      },
+    ]);
+    expect(saidByOwner(other, "book early, book late, book on time")).toEqual([]);
+  });
+
+  it("an imported entry that is nobody's becomes the owner's when the owner says it, and stays theirs when loaded again", () => {
+    const m = new Memory();
+    m.add([{ kind: "personalization", text: "the hotel is near the station", imported: true }]);
+    expect(confirmSaid(m, "yes, the hotel is near the station", OWNER)).toHaveLength(1);
+    expect(m.entries[0]).toMatchObject({ role: "owner", confirmedBy: OWNER, from: OWNER });
+    expect(m.entries[0]).not.toHaveProperty("imported");
+    expect(teacherOf(m.entries[0]!)).toBe("owner");
+    expect(Memory.from(m.toFile(), OWNER).entries[0]).toMatchObject({ role: "owner" });
   });
 
   it("what reads as the owner saying it is right", () => {

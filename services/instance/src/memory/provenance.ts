@@ -6,8 +6,10 @@
 // - a member's correction takes out only what that member taught; beside
 //   anyone else's fact (the owner's above all) it leaves the member's
 //   version, kept as what that member says (`disputes`);
-// - the owner makes such a version theirs by saying it again, correcting to
-//   it, or saying it is right (`confirm`);
+// - the owner makes such a version theirs by saying it in their own message
+//   (`confirmSaid`: the message's words, never a learning model's), or by
+//   saying it is right as a reply to it, or a 👍 on it (`confirm`, bound to
+//   that message by memory/feedback.ts);
 // - anyone in the conversation can have the agent forget what it learned
 //   from them: the entries whose recorded teacher is their inbox, never
 //   entries matched by a name in their text (`isForgetMe`, `taughtBy`).
@@ -20,9 +22,11 @@ export function isRole(role: unknown): role is Role {
 }
 
 /** Who taught an entry, as the owner's listing shows it. */
-export type Teacher = Role | "inherited" | "adopted" | "unknown";
+export type Teacher = Role | "inherited" | "adopted" | "imported" | "unknown";
 
 export function teacherOf(e: MemoryEntry): Teacher {
+  // Imported from a file without this owner's seal: nobody's word (memory/seal.ts).
+  if (e.imported && !e.sealedBy) return "imported";
   if (e.inheritedFrom) return "inherited";
   if (e.adoptedFrom) return "adopted";
   return e.role ?? (e.from ? "member" : "unknown");
@@ -77,7 +81,9 @@ export function markDisputes(
 /**
  * The owner makes entries theirs: each becomes the owner's (`role`
  * "owner", `confirmedBy`, its teacher kept in `from`), and the facts it
- * disputed go, since the owner now says otherwise. Returns the entries confirmed.
+ * disputed go, since the owner now says otherwise. An entry imported as
+ * nobody's (memory/seal.ts) is no longer marked imported: it is what the
+ * owner said. Returns the entries confirmed.
  */
 export function confirm(memory: Memory, ids: readonly string[], ownerId: string): MemoryEntry[] {
   const wanted = new Set(ids);
@@ -87,17 +93,39 @@ export function confirm(memory: Memory, ids: readonly string[], ownerId: string)
     e.role = "owner";
     e.confirmedBy = ownerId;
     delete e.disputes;
+    // Imported as nobody's word, now said by the owner here: the owner's, no longer the file's.
+    if (e.imported && !e.sealedBy) {
+      delete e.imported;
+      e.from = ownerId;
+    }
   }
   memory.remove([...replaced].filter((id) => !wanted.has(id)));
   return confirmed;
 }
 
-/** Facts the owner just said that others' entries already held (and so were not added again): the owner confirms those. */
-export function confirmRestated(memory: Memory, facts: readonly NewEntry[], ownerId: string): MemoryEntry[] {
-  const said = new Set(facts.map(key));
-  const ids = memory.entries
-    .filter((e) => !e.feedback && e.role !== "owner" && !e.inheritedFrom && !e.adoptedFrom && said.has(key(e)))
+/**
+ * The owner's own message says these facts: the entries others taught
+ * whose whole text (normalized: case, spacing and punctuation aside) the
+ * owner's message holds, word for word. The owner confirms those. Only the
+ * message counts, never what a learning model made of it: a model may
+ * restate anything, and a member's fact it restated after the owner's
+ * "dinner at 8" is not the owner's word. Feedback, inherited and adopted
+ * entries are not facts anyone confirms here.
+ */
+export function saidByOwner(memory: Memory, ownerText: string): string[] {
+  const said = ` ${normalize(ownerText)} `;
+  return memory.entries
+    .filter((e) => {
+      if (e.feedback || e.role === "owner" || e.inheritedFrom || e.adoptedFrom) return false;
+      const fact = normalize(e.text);
+      return fact !== "" && said.includes(` ${fact} `);
+    })
     .map((e) => e.id);
+}
+
+/** The owner's message said facts others taught (`saidByOwner`): they become the owner's. */
+export function confirmSaid(memory: Memory, ownerText: string, ownerId: string): MemoryEntry[] {
+  const ids = saidByOwner(memory, ownerText);
   return ids.length > 0 ? confirm(memory, ids, ownerId) : [];
 }
 

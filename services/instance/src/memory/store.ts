@@ -13,9 +13,10 @@
 import { randomBytes } from "node:crypto";
 import { MEMORY_KINDS, type MemoryKind } from "@convos-pool/kit";
 import { renderAdoptedHints } from "./hints.js";
+import { MAX_MEMORY_ENTRIES, overShare } from "./shares.js";
 import type { Role } from "../platform/roles.js";
 
-export { MEMORY_KINDS, type MemoryKind };
+export { MEMORY_KINDS, MAX_MEMORY_ENTRIES, type MemoryKind };
 
 export interface MemoryEntry {
   id: string;
@@ -52,6 +53,12 @@ export interface MemoryEntry {
   adoptedFrom?: string;
   /** Merged in from an agent-memory file the owner imported. */
   imported?: boolean;
+  /**
+   * Imported from a file sealed by an agent of this same owner at its export
+   * (memory/seal.ts): that agent's inbox id. Only then does an imported entry
+   * keep who taught it; without it, an imported entry is nobody's word.
+   */
+  sealedBy?: string;
   createdAt: string;
 }
 
@@ -70,8 +77,6 @@ export interface MemoryFile {
   entries: MemoryEntry[];
 }
 
-/** Oldest entries are dropped beyond this. */
-export const MAX_MEMORY_ENTRIES = 1000;
 const MAX_ENTRY_CHARS = 500;
 
 /** What memory-credentials.json seals: the credentials entries, whole. */
@@ -90,6 +95,7 @@ export type NewEntry = Pick<MemoryEntry, "kind" | "text"> &
       | "feedback"
       | "adoptedFrom"
       | "imported"
+      | "sealedBy"
       | "role"
       | "conversationId"
       | "messageId"
@@ -110,8 +116,10 @@ export class Memory {
   static from(file: MemoryFile | undefined, ownerId?: string, sealed?: readonly MemoryEntry[]): Memory {
     const all = [...(file?.entries ?? []), ...(sealed ?? [])]
       .filter((e) => isKind(e.kind) && typeof e.text === "string")
+      // Imported before seals, or without one: nobody's, whatever the file said.
+      .map((e) => (e.imported && !e.sealedBy ? nobodys(e) : e))
       .map((e) =>
-        e.role || !e.from || e.inheritedFrom || e.adoptedFrom || ownerId === undefined
+        e.role || !e.from || e.inheritedFrom || e.adoptedFrom || e.imported || ownerId === undefined
           ? e
           : { ...e, role: legacyRole(e, ownerId) },
       );
@@ -142,15 +150,32 @@ export class Memory {
     return new Memory(role === "outsider" ? [] : this.entries.filter((e) => e.kind !== "credentials"));
   }
 
-  /** Adds what is new (same kind and text, ignoring case and spacing, is not); returns what was added. */
+  /**
+   * Adds what is new (same kind and text, ignoring case and spacing, is not),
+   * within each teacher's share (memory/shares.ts); returns what was added
+   * and kept.
+   */
   add(candidates: NewEntry[]): MemoryEntry[] {
+    return this.addCounted(candidates).added;
+  }
+
+  /**
+   * `add`, counted: what was added and kept, how many it knew already, and
+   * how many new ones it did not keep (their teacher has no share left, or
+   * none at all: an outsider).
+   */
+  addCounted(candidates: NewEntry[]): { added: MemoryEntry[]; duplicates: number; unkept: number } {
     const known = new Set(this.entries.map((e) => `${e.kind}:${normalize(e.text)}`));
     const added: MemoryEntry[] = [];
+    let duplicates = 0;
     for (const c of candidates) {
       const text = c.text.trim().replace(/\s+/g, " ").slice(0, MAX_ENTRY_CHARS);
       if (!text || !isKind(c.kind)) continue;
       const k = `${c.kind}:${normalize(text)}`;
-      if (known.has(k)) continue;
+      if (known.has(k)) {
+        duplicates++;
+        continue;
+      }
       known.add(k);
       const entry: MemoryEntry = {
         id: `mem_${randomBytes(6).toString("hex")}`,
@@ -162,6 +187,7 @@ export class Memory {
         ...(c.feedback ? { feedback: c.feedback } : {}),
         ...(c.adoptedFrom ? { adoptedFrom: c.adoptedFrom } : {}),
         ...(c.imported ? { imported: true } : {}),
+        ...(c.sealedBy ? { sealedBy: c.sealedBy } : {}),
         ...(c.role ? { role: c.role } : {}),
         ...(c.conversationId ? { conversationId: c.conversationId } : {}),
         ...(c.messageId ? { messageId: c.messageId } : {}),
@@ -172,8 +198,10 @@ export class Memory {
       this.entries.push(entry);
       added.push(entry);
     }
-    if (this.entries.length > MAX_MEMORY_ENTRIES) this.entries.splice(0, this.entries.length - MAX_MEMORY_ENTRIES);
-    return added;
+    const drop = overShare(this.entries);
+    if (drop.size > 0) this.remove([...drop]);
+    const kept = added.filter((e) => !drop.has(e.id));
+    return { added: kept, duplicates, unkept: added.length - kept.length };
   }
 
   /** Takes out the entries with these ids (a correction's superseded fact, an undone reaction); returns what went. */
@@ -274,6 +302,31 @@ function renderFeedback(entries: readonly MemoryEntry[]): string[] {
 
 const OWNER_CORRECTIONS =
   "Your owner corrected these answers of yours. What your owner said wins over anything you remembered before:";
+
+/**
+ * An imported entry as nobody's word: what it says (kind, text, and the
+ * feedback it records), without who taught it or where it came from.
+ * `from`, the conversation, the message and where it was inherited or
+ * adopted go with the role: they are the file's word, which nothing proves,
+ * and `from` is what a member's correction, "forget what you learned from
+ * me" and an older entry's role go by (one `from` the owner would load as
+ * the owner's). The owner forgets such entries from the listing.
+ */
+export function nobodys<T extends NewEntry>(e: T): T {
+  const {
+    role: _role,
+    from: _from,
+    confirmedBy: _confirmedBy,
+    disputes: _disputes,
+    conversationId: _conversationId,
+    messageId: _messageId,
+    inheritedFrom: _inheritedFrom,
+    adoptedFrom: _adoptedFrom,
+    sealedBy: _sealedBy,
+    ...rest
+  } = e;
+  return { ...rest, imported: true } as T;
+}
 
 /** An entry older than roles: the owner's if the owner said it, else a member's. */
 function legacyRole(e: MemoryEntry, ownerId: string): Role {

@@ -4,13 +4,14 @@
 // over a one-time X25519 key made here; the agent checks the signature and
 // seals the entries to that key, so the pool relays them without reading
 // them, and they are opened in this page only. Asked for, not loaded with the
-// page: each listing is a signature.
+// page: each listing is a signature. Imported entries are listed apart:
+// nobody's word unless they came from the owner's own export.
 import { useMutation } from "@connectrpc/connect-query";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { openSealed, x25519KeyPair } from "@convos-pool/kit/browser";
 import { useState } from "react";
 import { bytesToHex } from "viem";
-import { learnedWhere, taughtBy, type ListedEntry } from "../memory-provenance";
+import { IMPORTED_NOTE, byOrigin, learnedWhere, taughtBy, type ListedEntry } from "../memory-provenance";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Notice } from "../ui";
 import { useAction } from "./use-action";
@@ -20,6 +21,7 @@ export function MemoryList({ instanceId }: { instanceId: string }) {
   const act = useAction();
   const list = useMutation(AgentMemoryService.method.listMemory);
   const [entries, setEntries] = useState<ListedEntry[]>();
+  const groups = entries && byOrigin(entries);
 
   return (
     <section aria-labelledby="memory-heading">
@@ -57,19 +59,40 @@ export function MemoryList({ instanceId }: { instanceId: string }) {
           <Notice>
             {entries.length} entr{entries.length === 1 ? "y" : "ies"}, opened in this page only.
           </Notice>
-          <ol className="activity" aria-label="What it knows">
-            {entries.map((e) => (
-              <li key={e.id} data-testid="memory-entry">
-                <strong>{e.kind}</strong> · {e.text}
-                <p className="meta" data-testid="memory-taught-by" title={e.from}>
-                  {taughtBy(e, inboxId)}
-                  {learnedWhere(e) && ` · ${learnedWhere(e)}`}
-                </p>
-              </li>
-            ))}
-          </ol>
+          {groups && groups.learned.length > 0 && (
+            <ol className="activity" aria-label="What it knows">
+              {groups.learned.map((e) => (
+                <Entry key={e.id} e={e} viewer={inboxId} testId="memory-entry" />
+              ))}
+            </ol>
+          )}
+          {groups && groups.imported.length > 0 && (
+            <>
+              <h3 id="memory-imported-heading">Imported</h3>
+              <p data-testid="memory-imported-note">{IMPORTED_NOTE}</p>
+              <ol className="activity" aria-labelledby="memory-imported-heading">
+                {groups.imported.map((e) => (
+                  <Entry key={e.id} e={e} viewer={inboxId} testId="memory-imported" />
+                ))}
+              </ol>
+            </>
+          )}
         </>
       )}
     </section>
+  );
+}
+
+/** One entry: its kind and text, who taught it and where. */
+function Entry({ e, viewer, testId }: { e: ListedEntry; viewer: string | undefined; testId: string }) {
+  const where = learnedWhere(e);
+  return (
+    <li data-testid={testId}>
+      <strong>{e.kind}</strong> · {e.text}
+      <p className="meta" data-testid="memory-taught-by" title={e.from}>
+        {taughtBy(e, viewer)}
+        {where && ` · ${where}`}
+      </p>
+    </li>
   );
 }

@@ -1,0 +1,145 @@
+// Whose word the owner's messages confirm (agent/learning.ts with
+// memory/provenance.ts and memory/feedback.ts), in memory: a scripted
+// learning model stands in for the real one, and may say anything; the
+// memory, the feedback reader and the rules are real. No XMTP: the group is
+// a stand-in that only has an id, the agent's messages are looked up in a map.
+import { describe, expect, it } from "vitest";
+import { createLogger } from "@convos-pool/kit";
+import type { LlmProvider } from "../model/turn.js";
+import { FeedbackReader } from "../memory/feedback.js";
+import { Memory, type NewEntry } from "../memory/store.js";
+import type { AgentGroup, AgentMessage, TextMessage } from "../platform/xmtp.js";
+import type { Role } from "../platform/roles.js";
+import type { AgentMemory } from "./agent-memory.js";
+import { learn, type LearningAgent } from "./learning.js";
+import type { AgentSignals } from "./signals.js";
+import { LLM_LIMITS } from "./budget.js";
+import type { InstanceDeps } from "./types.js";
+import type { PatternAgent } from "../memory/patterns.js";
+
+const OWNER = "0".repeat(64);
+const SAUL = "a".repeat(64);
+const AGENT = "c".repeat(64);
+const CONVERSATION = "conv-1";
+const group = { id: CONVERSATION } as AgentGroup;
+
+/** An agent whose learning model answers what `says` returns, whatever it was asked. */
+function agentWith(says: (message: string) => NewEntry[]): LearningAgent {
+  const llm = {
+    kind: "offline",
+    reply: () => Promise.resolve(""),
+    summarize: () => Promise.resolve([]),
+    learn: (input: { message: string }) => Promise.resolve(says(input.message)),
+  } as unknown as LlmProvider;
+  const log = createLogger("learning-test", { level: "silent" });
+  return {
+    deps: {} as InstanceDeps,
+    log,
+    self: {} as PatternAgent,
+    memory: { save: () => Promise.resolve() } as unknown as AgentMemory,
+    feedback: new FeedbackReader({ inboxId: () => AGENT, ownerId: () => OWNER, lookup: () => undefined, log }),
+    llm,
+    signals: {} as AgentSignals,
+  };
+}
+
+let n = 0;
+function message(from: string, content: string, replyTo?: string): TextMessage {
+  n++;
+  return {
+    id: `msg-${n}`,
+    conversationId: CONVERSATION,
+    senderInboxId: from,
+    content,
+    sentAtNs: BigInt(n),
+    ...(replyTo ? { replyTo } : {}),
+  } as unknown as AgentMessage as TextMessage;
+}
+
+const lesson = (m: TextMessage, role: Role) => ({
+  m,
+  role,
+  model: "",
+  limits: LLM_LIMITS,
+  byModel: true,
+  group,
+});
+
+/** The owner taught the door code; Saul's correction left his version beside it, disputing it. */
+function disputedDoorCode(): { memory: Memory; correction: TextMessage } {
+  const memory = new Memory();
+  const [owners] = memory.add([
+    {
+      kind: "personalization",
+      text: "the door code is 1234",
+      from: OWNER,
+      role: "owner",
+      conversationId: CONVERSATION,
+    },
+  ]);
+  const correction = message(SAUL, "no, the door code is 4521");
+  memory.add([
+    {
+      kind: "personalization",
+      text: "the door code is 4521",
+      from: SAUL,
+      role: "member",
+      conversationId: CONVERSATION,
+      messageId: correction.id,
+      disputes: [owners!.id],
+    },
+  ]);
+  return { memory, correction };
+}
+
+const facts = (memory: Memory) => memory.entries.filter((e) => !e.feedback).map((e) => [e.text, e.role, e.from]);
+const restatesSaul = () => [{ kind: "personalization" as const, text: "the door code is 4521", via: "llm" as const }];
+
+describe("what the owner's message confirms", () => {
+  it("a learning model that restates a member's fact after the owner's unrelated 'dinner at 8' confirms nothing: the owner's version stays", async () => {
+    const { memory } = disputedDoorCode();
+    await learn(agentWith(restatesSaul), memory, lesson(message(OWNER, "dinner at 8"), "owner"));
+    expect(facts(memory)).toEqual([
+      ["the door code is 1234", "owner", OWNER],
+      ["the door code is 4521", "member", SAUL],
+    ]);
+    expect(memory.entries.find((e) => e.from === SAUL)).not.toHaveProperty("confirmedBy");
+  });
+
+  it("the owner saying the member's fact in their own words makes it the owner's, and the version it disputed goes", async () => {
+    const { memory } = disputedDoorCode();
+    await learn(
+      agentWith(restatesSaul),
+      memory,
+      lesson(message(OWNER, "Remember that the door code is 4521!"), "owner"),
+    );
+    expect(facts(memory)).toEqual([["the door code is 4521", "owner", SAUL]]);
+    expect(memory.entries[0]).toMatchObject({ confirmedBy: OWNER });
+  });
+
+  it("so does the owner's 'that's right' as a reply to the member's correction, whatever the model makes of it", async () => {
+    const { memory, correction } = disputedDoorCode();
+    await learn(
+      agentWith(() => []),
+      memory,
+      lesson(message(OWNER, "that's right", correction.id), "owner"),
+    );
+    expect(facts(memory)).toEqual([["the door code is 4521", "owner", SAUL]]);
+    // A bare one, replying to nothing, confirms nothing.
+    const again = disputedDoorCode();
+    await learn(agentWith(restatesSaul), again.memory, lesson(message(OWNER, "that's right"), "owner"));
+    expect(facts(again.memory)).toEqual([
+      ["the door code is 1234", "owner", OWNER],
+      ["the door code is 4521", "member", SAUL],
+    ]);
+  });
+
+  it("a member saying another member's fact confirms nothing", async () => {
+    const { memory } = disputedDoorCode();
+    await learn(agentWith(restatesSaul), memory, lesson(message("b".repeat(64), "the door code is 4521"), "member"));
+    expect(facts(memory)).toEqual([
+      ["the door code is 1234", "owner", OWNER],
+      ["the door code is 4521", "member", SAUL],
+    ]);
+  });
+});
