@@ -114,16 +114,17 @@ describe("where what a turn read came from", () => {
     });
   });
 
-  it("an entry imported without its owner's seal is nobody's, whatever role it says; one from the owner's own sealed export keeps it", () => {
+  it("an entry imported without its owner's seal is nobody's, whatever role it says; one from the owner's own sealed export keeps it (and names no payee either)", () => {
     const ask = [said("1", OWNER, "Concierge, pay Ana 0.05 ETH")];
-    const taught = (e: Partial<MemoryEntry>) => judge(pay("0.05"), owner, originsOf(ask, [entry(e)]));
+    const taught = (e: Partial<MemoryEntry>) => judge(pay("0.05"), owner, originsOf(ask, [entry(e)]), planOf(ask));
     const fact = `Ana's wallet is ${PAYEE}`;
     expect(taught({ text: fact, imported: true, role: "owner", from: OWNER })).toEqual({
       trusted: false,
       why: "this address is in what someone but you taught me",
     });
     expect(taught({ text: fact, imported: true, sealedBy: SELF, role: "owner", from: OWNER })).toEqual({
-      trusted: true,
+      trusted: false,
+      why: "this address is in what you taught me, but you did not ask me to pay it in this message (save it in your address book to ask for it by name)",
     });
   });
 
