@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The static gates, also run by `npm test`: contracts, formatting, types, lint
 # with type information, the packages' graph, and import cycles (type-only
-# imports included), and the Prometheus rules under deploy/ (promtool).
+# imports included), and the Prometheus rules under deploy/ (promtool,
+# installed as root when missing: scripts/ensure-promtool.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -21,11 +22,8 @@ eslint --cache --cache-location node_modules/.cache/eslint .
 step "the package graph: no cycle through devDependencies either, every import declared"
 tsx scripts/package-graph.ts
 step "promtool: the alert and recording rules, and their unit tests (deploy/prometheus)"
-if ! command -v promtool >/dev/null; then
-  echo "promtool is missing: it comes with Debian's prometheus package (apt-get install prometheus; .ci/run installs it)" >&2
-  exit 1
-fi
-promtool check rules deploy/prometheus/alerts.yaml
-(cd deploy/prometheus && promtool test rules alerts.test.yaml)
+PROMTOOL="$(bash scripts/ensure-promtool.sh)"
+"$PROMTOOL" check rules deploy/prometheus/alerts.yaml
+(cd deploy/prometheus && "$PROMTOOL" test rules alerts.test.yaml)
 step "import cycles, type-only imports included (dpdm)"
 dpdm --no-tree --no-warning --no-progress --exit-code circular:1 'services/*/src/**/*.ts' 'services/*/src/**/*.tsx' 'services/*/test/**/*.ts' 'services/e2e/browser/**/*.ts' 'bench/**/*.ts'
