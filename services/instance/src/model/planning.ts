@@ -11,20 +11,9 @@
 
 import { ACT_KINDS, planByRule, readRequest, type ActKind, type PlannedAct } from "../tools/request.js";
 import type { TargetKind } from "../tools/values.js";
-import type { ChatMessage } from "./turn.js";
+import type { ChatMessage, PlanInput } from "./turn.js";
 
-/** What the planner reads: nothing but the requester's own words and the owner's own names. */
-export interface PlanInput {
-  model: string;
-  /** The words of the message that may ask for something (parts that cannot are "…"). */
-  request: string;
-  /** The owner's contacts: each name and the kinds of value saved for it (never the values). */
-  contacts: { name: string; kinds: TargetKind[] }[];
-  /** The names of the owner's settings (never their values). */
-  settings: string[];
-  /** What the agent's tools can do. */
-  acts: ActKind[];
-}
+export type { PlanInput };
 
 export const PLANNING_PROMPT = [
   "You plan the acts an assistant carries out for the person who wrote the request below.",

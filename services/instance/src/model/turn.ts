@@ -8,8 +8,8 @@ import type { Memory, MemoryEntry, MemoryKind, NewEntry } from "../memory/store.
 import type { FunctionSpec } from "../tools/tool.js";
 import type { ToolOutcome } from "../tools/gate.js";
 import type { PromptLimits } from "./caps.js";
-import type { PlannedAct } from "../tools/request.js";
-import type { PlanInput } from "./planning.js";
+import type { ActKind, PlannedAct } from "../tools/request.js";
+import type { TargetKind } from "../tools/values.js";
 
 /** A function call the model asks for (OpenAI's `tool_calls[]`). */
 export interface ToolCall {
@@ -102,6 +102,19 @@ export interface LearnInput {
   correcting?: string;
   /** How much of the message and of memory the model is given (model/caps.ts); absent: all. */
   limits?: PromptLimits;
+}
+
+/** What the planner reads (model/planning.ts): nothing but the requester's own words and the owner's own names. */
+export interface PlanInput {
+  model: string;
+  /** The words of the message that may ask for something (parts that cannot are "…"). */
+  request: string;
+  /** The owner's contacts: each name and the kinds of value saved for it (never the values). */
+  contacts: { name: string; kinds: TargetKind[] }[];
+  /** The names of the owner's settings (never their values). */
+  settings: string[];
+  /** What the agent's tools can do. */
+  acts: ActKind[];
 }
 
 /** What a parent summarizes for its clone (clone/summary.ts). */
