@@ -105,8 +105,9 @@ export class Agent implements RuntimeAgent {
       ...(deps.tools ? { env: deps.tools } : {}),
       ...(deps.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: deps.approvalTimeoutMs } : {}),
       ...(deps.mailPollMs !== undefined ? { mailPollMs: deps.mailPollMs } : {}),
-      say: async (text, outside) => {
-        const id = await this.voice.say(text);
+      addressBookKey: () => this.life.wallet?.addressBookKey(),
+      say: async (text, outside, replyTo) => {
+        const id = await (replyTo ? this.voice.replyTo(text, replyTo) : this.voice.say(text));
         if (outside) await this.outsideWords.add(id);
         return id;
       },
