@@ -15,6 +15,7 @@ export { OFFLINE_LABEL, OfflineProvider } from "./model/offline.js";
 export { SUMMARY_PROMPT, systemPrompt, turnMessages } from "./model/prompt.js";
 export type { ChatMessage, LlmProvider, ToolCall, TurnInput } from "./model/turn.js";
 export type { FunctionSpec } from "./tools/tool.js";
+export { AddressBook, MAX_CONTACTS, saveRequestsIn, type Contact, type SaveRequest } from "./tools/address-book.js";
 export {
   EXTRACTION_PROMPT,
   MEMORY_KINDS,
