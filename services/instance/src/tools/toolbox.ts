@@ -183,6 +183,11 @@ export class AgentToolbox {
     return this.book;
   }
 
+  /** A question to its owner is waiting: it must stay awake to hear the answer (agent/dormancy.ts). */
+  get waitingForOwner(): boolean {
+    return this.approvals.size > 0;
+  }
+
   /** A new owner (a transfer): the address book was the old owner's, so it goes. */
   async forgetAddressBook(): Promise<void> {
     if (this.book) await this.book.clear();
