@@ -2,8 +2,9 @@
 // (trust.json), its activity log, money ledger and the questions it asked for
 // members (asks.jsonl), its owner's address book (address-book.ts), its tools
 // and the gate every call goes through, questions to its owner waiting for an
-// answer, and the watch that tells the conversation about new mail. The agent (agent/) owns the
-// conversation and calls in here; this owns the files of tools and trust.
+// answer, and the watch that tells the conversation about new mail. The agent
+// (agent/) owns the conversation and calls in here; this owns the files of
+// tools and trust.
 
 import { formatEther } from "viem";
 import { create } from "@bufbuild/protobuf";
