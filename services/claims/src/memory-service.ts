@@ -32,24 +32,55 @@ import { askAgent, type InstanceMemoryCall, type InstanceRuntime } from "./pool/
 /** At most this many entries forgotten in one call (agent_memory_service.proto). */
 const MAX_FORGET_IDS = 100;
 
-export interface AgentMemoryServiceDeps {
+/** What an owner's signed call to their agent needs here (this service's and AddressBookService's). */
+export interface OwnerCallDeps {
   em: EntityManager;
   verifier: SignatureVerifier;
+}
+
+export interface AgentMemoryServiceDeps extends OwnerCallDeps {
   runtime: Pick<InstanceRuntime, "memory">;
 }
 
-export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceImpl<typeof AgentMemoryService> {
-  /** The caller's live agent, or NOT_FOUND; nobody signed in: UNAUTHENTICATED. */
-  async function ownersAgent(instanceId: string, ctx: HandlerContext): Promise<{ ref: FlowAgent; ownerId: string }> {
+/** The caller's live agent, or NOT_FOUND; nobody signed in: UNAUTHENTICATED. */
+export function ownersAgent(deps: OwnerCallDeps) {
+  return async (instanceId: string, ctx: HandlerContext): Promise<{ ref: FlowAgent; ownerId: string }> => {
     const caller = callerInboxId(ctx);
     if (caller === undefined) throw unauthenticated("sign in as the agent's owner");
     const ref = await agentForFlow(deps.em.fork(), instanceId);
     if (!ref || ref.ownerId !== caller || !["claimed", "crashed"].includes(ref.state))
       throw notFound(`instance ${instanceId}`);
     return { ref, ownerId: caller };
-  }
+  };
+}
 
-  /** The owner's signature, checked (proveOwned) and its nonce spent; then the agent, asked. */
+/**
+ * The owner's signed call: the caller owns the live agent, the signature is
+ * theirs over these fields (proveOwned; anyone else's: NOT_FOUND), and its
+ * nonce is spent here, before the agent is asked. The agent, and its owner.
+ */
+export function ownerSignedCall(deps: OwnerCallDeps) {
+  const owned = ownersAgent(deps);
+  return async (
+    instanceId: string,
+    ctx: HandlerContext,
+    operation: SignedOperation,
+    fields: OperationFields,
+    signature: Signature | undefined,
+  ): Promise<{ ref: FlowAgent & { ownerId: string }; ownerId: string }> => {
+    const { ref, ownerId } = await owned(instanceId, ctx);
+    const signed = { operation, fields, signature: requireOwnerSignature(signature, operation) };
+    const { agent, spendNonce } = await proveOwned(deps.verifier, instanceId, ref, ownerId, signed);
+    await spendNonce(deps.em.fork());
+    return { ref: agent, ownerId: agent.ownerId };
+  };
+}
+
+export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceImpl<typeof AgentMemoryService> {
+  const ownersAgentOf = ownersAgent(deps);
+  const ownerSigned = ownerSignedCall(deps);
+
+  /** The owner's signature, checked and its nonce spent; then the agent, asked. */
   async function signedCall(
     instanceId: string,
     ctx: HandlerContext,
@@ -57,11 +88,8 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     fields: OperationFields,
     signature: Signature | undefined,
   ): Promise<{ agent: InstanceMemoryCall; ownerId: string }> {
-    const { ref, ownerId } = await ownersAgent(instanceId, ctx);
-    const signed = { operation, fields, signature: requireOwnerSignature(signature, operation) };
-    const { agent, spendNonce } = await proveOwned(deps.verifier, instanceId, ref, ownerId, signed);
-    await spendNonce(deps.em.fork());
-    return { agent: deps.runtime.memory(agent), ownerId: agent.ownerId };
+    const { ref, ownerId } = await ownerSigned(instanceId, ctx, operation, fields, signature);
+    return { agent: deps.runtime.memory(ref), ownerId };
   }
 
   return {
@@ -81,7 +109,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     },
 
     async getMemoryKey(req, ctx) {
-      const { ref } = await ownersAgent(req.instanceId, ctx);
+      const { ref } = await ownersAgentOf(req.instanceId, ctx);
       const agent = deps.runtime.memory(ref);
       const res = await askAgent("its memory key", () => agent.client.getMemoryKey({}, agent.options));
       return { key: res.key, inboxId: ref.inboxId };
@@ -146,7 +174,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
   };
 }
 
-function recipientKey(key: Uint8Array): Uint8Array {
+export function recipientKey(key: Uint8Array): Uint8Array {
   if (key.length !== X25519_KEY_BYTES)
     throw invalidArgument(
       "recipient_key",

@@ -2,6 +2,7 @@ import path from "node:path";
 import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestation_service_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
+import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -31,6 +32,7 @@ import { pruneKeys } from "./claim/claim-keys.js";
 import { createTemplateOwnershipService } from "./claim/ownership.js";
 import { entities } from "./db/entities.js";
 import { createAgentMemoryService } from "./memory-service.js";
+import { createAddressBookService } from "./address-book-service.js";
 import { migrations } from "./db/migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool/pool-manager.js";
 import { HostMover } from "./pool/host-mover.js";
@@ -149,6 +151,7 @@ export interface RunningClaimsService {
 export const CLAIMS_ACCESS: AccessPolicy = {
   [ClaimService.typeName]: ["gateway"],
   [AgentMemoryService.typeName]: ["gateway"],
+  [AddressBookService.typeName]: ["gateway"],
   [TemplateSyncService.typeName]: ["templates"],
   [TemplateOwnershipService.typeName]: ["templates"],
   // Public keys only; the gateway serves them as the JWKS.
@@ -258,6 +261,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         );
         // The owner's memory calls, relayed to the agent sealed (docs/memory.md).
         router.service(AgentMemoryService, createAgentMemoryService({ em, verifier, runtime: agents }));
+        // The owner's address book, relayed to the agent sealed; the agent checks every signature (docs/address-book.md).
+        router.service(AddressBookService, createAddressBookService({ em, verifier, runtime: agents }));
         // Internal: the template service pushes every new content version here.
         router.service(TemplateSyncService, createTemplateSyncService({ em, sync, log }));
         // Internal: since when an inbox holds an agent of a template (ratings in the store).

@@ -232,7 +232,10 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       first && isCommand(first) ? first : undefined,
     );
   }
-  const [name, ...rest] = parsed.positionals;
+  let [name, ...rest] = parsed.positionals;
+  // A command of several words ("address-book save"): its first word, then the rest.
+  const sub = name !== undefined && rest[0] !== undefined ? `${name} ${rest[0]}` : undefined;
+  if (sub !== undefined && isCommand(sub)) [name, rest] = [sub, rest.slice(1)];
   const { values } = parsed;
   if (name === undefined) {
     if (values.help)
@@ -278,19 +281,21 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   };
   if (out.help) return out;
   // `patterns --health` is about the whole pool: no template.
-  const wanted = name === "patterns" && out.health ? [] : syntax.args;
-  if (rest.length !== wanted.length) {
+  const wanted: readonly string[] = name === "patterns" && out.health ? [] : syntax.args;
+  // A last argument "NAME..." takes every positional from there on, space-joined.
+  const many = wanted.at(-1)?.endsWith("...") === true;
+  if (many ? rest.length < wanted.length : rest.length !== wanted.length) {
     const what =
       wanted.length === 0
         ? "no arguments"
-        : `${wanted.length} argument${wanted.length > 1 ? "s" : ""} (${wanted.join(" ")})`;
+        : `${many ? "at least " : ""}${wanted.length} argument${wanted.length > 1 ? "s" : ""} (${wanted.join(" ")})`;
     throw new CommandUsageError(`${name}${out.health ? " --health" : ""} takes ${what}, got ${rest.length}`, name);
   }
   if (out.health && (out.expired || values.limit !== undefined || values.cursor !== undefined)) {
     throw new CommandUsageError("patterns --health takes no --expired, --limit or --cursor", name);
   }
   wanted.forEach((a, i) => {
-    out.args[a] = rest[i] as string;
+    out.args[a] = many && i === wanted.length - 1 ? rest.slice(i).join(" ") : (rest[i] as string);
   });
   for (const a of ["ID", "FILE", "TEMPLATE_ID", "INVITE", "INBOX_ID", "DIR"] as const) {
     if (out.args[a] === "") throw new CommandUsageError(`${a} must not be empty`, name);

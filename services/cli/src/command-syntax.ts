@@ -61,7 +61,7 @@ export type OptionName = keyof typeof OPTIONS;
 export const GLOBAL: readonly OptionName[] = ["url", "key", "help"];
 
 export interface CommandSyntax {
-  /** Positional argument names, in order. */
+  /** Positional argument names, in order; a last one ending in "..." takes one or more. */
   args: readonly string[];
   options: readonly OptionName[];
   /** The arguments as shown in usage texts. */
@@ -483,6 +483,26 @@ export const COMMANDS = {
     options: ["offer", "adopt"],
     synopsis: "ID --offer on|off --adopt on|off",
     summary: "let my agent offer its lessons to, and adopt lessons from, the pattern pool (both off until turned on)",
+  },
+  "address-book": {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary:
+      "my agent's address book, opened here: id, name, kind (wallet, phone, mail), value, how it was saved, when",
+  },
+  "address-book save": {
+    args: ["ID", "NAME", "KIND", "VALUE"],
+    options: [],
+    synopsis: "ID NAME wallet|phone|mail VALUE",
+    summary:
+      "save a contact to my agent's address book, sealed to its checked key; a new value for a name and kind replaces the old",
+  },
+  "address-book remove": {
+    args: ["ID", "CONTACT_ID..."],
+    options: [],
+    synopsis: "ID CONTACT_ID...",
+    summary: "remove contacts from my agent's address book by id",
   },
   "content-hash": {
     args: ["FILE"],

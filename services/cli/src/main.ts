@@ -14,6 +14,7 @@ import {
 import { COMMANDS, commandUsage, usage } from "./command-syntax.js";
 import * as cmd from "./commands.js";
 import * as curation from "./curation-commands.js";
+import * as addressBook from "./address-book-commands.js";
 import * as memory from "./memory-commands.js";
 import * as patterns from "./pattern-commands.js";
 import * as ratings from "./rating-commands.js";
@@ -239,6 +240,16 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       );
     case "sharing":
       return memory.setSharing(ctx, id, parsed(p.offer, "--offer"), parsed(p.adopt, "--adopt"));
+    case "address-book":
+      return addressBook.listContacts(ctx, id);
+    case "address-book save":
+      return addressBook.saveContact(ctx, id, {
+        name: a.NAME as string,
+        kind: addressBook.kindArg(a.KIND as string),
+        value: a.VALUE as string,
+      });
+    case "address-book remove":
+      return addressBook.removeContacts(ctx, id, (a["CONTACT_ID..."] as string).split(/[\s,]+/).filter(Boolean));
     case "content-hash":
       return cmd.contentHashOf(ctx, a.FILE as string);
     case "patch-hash":

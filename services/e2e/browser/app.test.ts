@@ -8,7 +8,8 @@
 // an update to the live agent; the owner pins, unpins, lowers its trust
 // level (and sees the change in its activity), sets who may ask it for what
 // and when it speaks, sees what it learned and who taught it (a stranger's
-// imported memory pack apart, as nobody's word), and clones it
+// imported memory pack apart, as nobody's word), keeps its address book (adds a contact, sees it
+// listed as the agent keeps it, removes it), and clones it
 // (the clone's memory keeps who taught it), and takes back what they deposited in an agent's wallet (read
 // from the local chain); the agent page's sections are walked with the keyboard at desktop and phone width and
 // kept by the address; a browser wallet (EIP-1193) signs; and a keyboard alone gets around. Every page is checked for labels, contrast and phone width, and
@@ -653,6 +654,26 @@ describe("the web app in a browser", () => {
     });
     expect(forgot.forgotten).toBe(1);
 
+    // Its address book: a contact saved (sealed here to the agent's checked key), listed as the agent keeps it (the
+    // address checksummed), removed; each call signed here, the listing opened in this page only.
+    const wallet = privateKeyToAccount(generatePrivateKey()).address;
+    await openSection(user, "Address book");
+    await user.getByRole("button", { name: "Sign and show the address book", exact: true }).click();
+    await user.getByText("No one is in it yet.").waitFor();
+    const contactForm = user.getByRole("form", { name: "Save a contact" });
+    await contactForm.getByLabel("Name").fill("Ana");
+    await contactForm.getByLabel("Kind").selectOption("address");
+    await contactForm.getByLabel("Value").fill(wallet.toLowerCase());
+    await contactForm.getByRole("button", { name: "Sign and save", exact: true }).click();
+    const contacts = user.getByTestId("contact");
+    await poll(() => contacts.count()).toBe(1);
+    await expect(contacts.first().textContent()).resolves.toContain(`Ana · Wallet · ${wallet}`);
+    await shoot(user, "agent-address-book");
+    await contacts.first().getByRole("button", { name: "Remove Ana, Wallet" }).click();
+    await poll(() => contacts.count()).toBe(0);
+    await user.getByRole("button", { name: "Sign and show again", exact: true }).click();
+    await user.getByText("No one is in it yet.").waitFor();
+
     const second = await conversation("Osaka trip");
     await openSection(user, "Hand it on");
     await user.getByLabel("Conversation invite").fill(second.ready.inviteUrl);
@@ -755,6 +776,7 @@ describe("the web app in a browser", () => {
       ["Overview", "overview"],
       ["Trust and permissions", "trust"],
       ["Memory", "memory"],
+      ["Address book", "address-book"],
       ["Activity", "activity"],
       ["Hand it on", "hand-on"],
       ["Badge", "badge"],

@@ -10,6 +10,7 @@ import pg from "pg";
 import { generatePrivateKey, privateKeyToAccount, type LocalAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
+import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
@@ -172,6 +173,7 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       sync: createServiceClient(TemplateSyncService, pool.url("claims"), creds),
       host: createServiceClient(InstanceHostService, pool.url("instance-host"), creds),
       memory: createServiceClient(AgentMemoryService, pool.url("claims"), creds),
+      book: createServiceClient(AddressBookService, pool.url("claims"), creds),
       patterns: createServiceClient(PatternPoolService, pool.url("lineage"), creds),
       insights: createServiceClient(PatternInsightsService, pool.url("lineage"), creds),
     });
@@ -188,6 +190,9 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
           sync: await outcome(c.sync.client.pushTemplateVersion({})),
           host: await outcome(c.host.client.listInstances({})),
           memory: await outcome(c.memory.client.getMemoryKey({ instanceId: "inst_0000000000000000" })),
+          book: await outcome(
+            c.book.client.removeContacts({ instanceId: "inst_0000000000000000", contactIds: ["ab_000000000000"] }),
+          ),
           patterns: await outcome(c.patterns.client.queryPatterns({ instanceId: "inst_0000000000000000" })),
           insights: await outcome(c.insights.client.getPatternPoolHealth({})),
         };
@@ -208,6 +213,7 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       sync: denied,
       host: denied,
       memory: denied,
+      book: denied,
       patterns: "NotFound",
       insights: denied,
     });
@@ -220,6 +226,7 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       sync: denied,
       host: denied,
       memory: "Unauthenticated",
+      book: "Unauthenticated",
       patterns: denied,
       insights: "ok",
     });
@@ -232,6 +239,7 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       feed: denied,
       host: denied,
       memory: denied,
+      book: denied,
       patterns: denied,
       insights: denied,
     });
@@ -245,6 +253,7 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       sync: denied,
       host: "ok",
       memory: denied,
+      book: denied,
       patterns: denied,
       insights: denied,
     });
@@ -259,10 +268,11 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       sync: denied,
       host: denied,
       memory: denied,
+      book: denied,
       patterns: denied,
       insights: denied,
     });
-    expect(Object.values(await probe({ token: "not-a-credential" }))).toEqual(Array(11).fill("Unauthenticated"));
+    expect(Object.values(await probe({ token: "not-a-credential" }))).toEqual(Array(12).fill("Unauthenticated"));
   });
 
   it("runs the claims service with the Node flags of its compose entrypoint, and the others with none", () => {

@@ -13,6 +13,7 @@ import type { CallOptions, Client, HandlerContext, ServiceImpl } from "@connectr
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
+import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
@@ -54,6 +55,7 @@ export type Forwarder<S extends DescService> = {
 export type TemplatesForwarder = Forwarder<typeof TemplateService>;
 export type ClaimsForwarder = Forwarder<typeof ClaimService>;
 export type MemoryForwarder = Forwarder<typeof AgentMemoryService>;
+export type AddressBookForwarder = Forwarder<typeof AddressBookService>;
 export type LineageForwarder = Forwarder<typeof LineageService>;
 export type CurationForwarder = Forwarder<typeof StoreCurationService>;
 export type RatingsForwarder = Forwarder<typeof TemplateRatingService>;
@@ -125,6 +127,15 @@ export function createMemoryForwarder(
   log: Logger,
 ): MemoryForwarder {
   return createForwarder(AgentMemoryService, upstream, gate, log, "claims service");
+}
+
+/** The AddressBookService forwarder, to the claims service (the REST address-book routes use it). */
+export function createAddressBookForwarder(
+  upstream: Client<typeof AddressBookService>,
+  gate: Gate,
+  log: Logger,
+): AddressBookForwarder {
+  return createForwarder(AddressBookService, upstream, gate, log, "claims service");
 }
 
 /** The StoreCurationService forwarder, to the templates service (the REST curation routes use it). */

@@ -22,6 +22,7 @@ import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
+import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   type ClientCredentials,
@@ -48,6 +49,7 @@ import {
   callInfo,
   createClaimsForwarder,
   createMemoryForwarder,
+  createAddressBookForwarder,
   createCurationForwarder,
   createRatingsForwarder,
   createLineageForwarder,
@@ -212,6 +214,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const claims = claimsClient && createClaimsForwarder(claimsClient, gate, log);
       const memoryClient = upstream(AgentMemoryService, opts.claimsUrl);
       const memory = memoryClient && createMemoryForwarder(memoryClient, gate, log);
+      const addressBookClient = upstream(AddressBookService, opts.claimsUrl);
+      const addressBook = addressBookClient && createAddressBookForwarder(addressBookClient, gate, log);
       const lineageClient = upstream(LineageService, opts.lineageUrl);
       const lineage = lineageClient && createLineageForwarder(lineageClient, gate, log);
       const patternsClient = upstream(PatternInsightsService, opts.lineageUrl);
@@ -226,6 +230,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         ratings,
         claims,
         memory,
+        addressBook,
         lineage,
         patterns,
         signals,
@@ -266,6 +271,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           memory
             ? forwardedServiceImpl(AgentMemoryService, memory)
             : unavailableServiceImpl(AgentMemoryService, CLAIMS_NOT_CONFIGURED),
+        );
+        router.service(
+          AddressBookService,
+          addressBook
+            ? forwardedServiceImpl(AddressBookService, addressBook)
+            : unavailableServiceImpl(AddressBookService, CLAIMS_NOT_CONFIGURED),
         );
         router.service(
           LineageService,

@@ -16,6 +16,7 @@ export { SUMMARY_PROMPT, systemPrompt, turnMessages } from "./model/prompt.js";
 export { PLANNING_PROMPT, planByRuleAnswer } from "./model/planning.js";
 export type { ChatMessage, LlmProvider, ToolCall, TurnInput } from "./model/turn.js";
 export type { FunctionSpec } from "./tools/tool.js";
+export { AddressBook, MAX_CONTACTS, saveRequestsIn, type Contact, type SaveRequest } from "./tools/address-book.js";
 export {
   EXTRACTION_PROMPT,
   MEMORY_KINDS,

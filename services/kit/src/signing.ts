@@ -233,6 +233,29 @@ export const SIGNED_TYPES = {
     { name: "entryIds", type: "string" },
     ...envelope,
   ],
+  // The owner's address book kept by the agent (docs/address-book.md); the
+  // agent checks each itself, so the pool cannot add a payee. ListContacts
+  // names the X25519 key the listing is sealed to; SaveContact signs the
+  // SHA-256 of the contact sealed to the agent's memory key; RemoveContacts
+  // the contact ids joined by ",".
+  ListContacts: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "recipientKey", type: "bytes32" },
+    ...envelope,
+  ],
+  SaveContact: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "sealedDigest", type: "bytes32" },
+    ...envelope,
+  ],
+  RemoveContacts: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "contactIds", type: "string" },
+    ...envelope,
+  ],
   // The owner opts the agent in or out of the pattern pool (docs/patterns.md).
   SetPatternSharing: [
     { name: "inboxId", type: "string" },

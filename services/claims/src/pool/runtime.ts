@@ -14,6 +14,7 @@ import type {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
+import { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -115,11 +116,19 @@ export interface InstanceRuntime {
   attest(instance: InstanceRef, req: AttestRequest): Promise<void>;
   /** InstanceMemoryService on the agent's host: its owner's memory calls (claims memory-service.ts). */
   memory(instance: InstanceRef): InstanceMemoryCall;
+  /** InstanceAddressBookService on the agent's host: its owner's address-book calls (claims address-book-service.ts). */
+  addressBook(instance: InstanceRef): InstanceAddressBookCall;
 }
 
 /** A client of the agent's host's InstanceMemoryService and the options that name the agent in every call. */
 export interface InstanceMemoryCall {
   client: Client<typeof InstanceMemoryService>;
+  options: { headers: Record<string, string>; timeoutMs: number };
+}
+
+/** A client of the agent's host's InstanceAddressBookService and the options that name the agent in every call. */
+export interface InstanceAddressBookCall {
+  client: Client<typeof InstanceAddressBookService>;
   options: { headers: Record<string, string>; timeoutMs: number };
 }
 
@@ -172,6 +181,7 @@ interface HostBatchers {
 export class GrpcInstanceRuntime implements InstanceRuntime {
   private readonly clients = new Map<string, ServiceClient<typeof InstanceService>>();
   private readonly memoryClients = new Map<string, ServiceClient<typeof InstanceMemoryService>>();
+  private readonly addressBookClients = new Map<string, ServiceClient<typeof InstanceAddressBookService>>();
   private readonly hostClients = new Map<string, ServiceClient<typeof InstanceHostService>>();
   private readonly batchers = new Map<string, HostBatchers>();
   /** Hosts that predate the batch calls (predatesBatchCalls), until when they get the single calls. */
@@ -494,10 +504,27 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     return { client: c.client, options: this.call(instance, 120_000) };
   }
 
+  /** A save or a listing: the agent's own work between turns (a turn may run first), no model. */
+  addressBook(instance: InstanceRef): InstanceAddressBookCall {
+    let c = this.addressBookClients.get(instance.hostUrl);
+    if (!c) {
+      c = createServiceClient(InstanceAddressBookService, instance.hostUrl, this.opts.credentials);
+      this.addressBookClients.set(instance.hostUrl, c);
+    }
+    return { client: c.client, options: this.call(instance, 60_000) };
+  }
+
   close(): void {
-    for (const c of [...this.clients.values(), ...this.memoryClients.values(), ...this.hostClients.values()]) c.close();
+    for (const c of [
+      ...this.clients.values(),
+      ...this.memoryClients.values(),
+      ...this.addressBookClients.values(),
+      ...this.hostClients.values(),
+    ])
+      c.close();
     this.clients.clear();
     this.memoryClients.clear();
+    this.addressBookClients.clear();
     this.hostClients.clear();
     // Batches in flight fail with their connections, as single calls do; a later call starts afresh.
     this.batchers.clear();

@@ -5,36 +5,19 @@
 // sealed boxes pass through as they are.
 
 import { Code } from "@connectrpc/connect";
-import type { MemoryCounts, SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
+import type { MemoryCounts } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
 import type { MemoryForwarder } from "../forward.js";
 import { AGENT_ERRORS } from "./claims-json.js";
 import { badRequest, RestError } from "./errors.js";
 import type { JsonObject } from "./json.js";
 import { query, type Handler, type RestDeps, type RestRequest, type RestResponse, type Route } from "./request.js";
+import { b64, bytesOf, sealedOf, sealedToJson } from "./sealed-json.js";
 import { signatureOf } from "./signature-json.js";
-
-const SEALED_FIELDS = ["ephemeral_public_key", "nonce", "ciphertext"] as const;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function memoryOf(deps: RestDeps): MemoryForwarder {
   if (!deps.memory) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
   return deps.memory;
 }
-
-/** A base64 field (standard alphabet, padded or not), 400 naming it when it is not. */
-function bytesOf(body: JsonObject, key: string): Uint8Array {
-  const text = body.string(key);
-  if (text.length % 4 === 1 || !BASE64.test(text)) throw badRequest(body.field(key), "must be base64");
-  return new Uint8Array(Buffer.from(text, "base64"));
-}
-
-const b64 = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString("base64");
-
-const sealedToJson = (s: SealedBox | undefined) => ({
-  ephemeral_public_key: b64(s?.ephemeralPublicKey),
-  nonce: b64(s?.nonce),
-  ciphertext: b64(s?.ciphertext),
-});
 
 const countsToJson = (c: MemoryCounts | undefined) => ({
   training: c?.training ?? 0,
@@ -85,13 +68,7 @@ const memoryKey: Handler = async (r, deps) => {
 };
 
 const importMemory = memoryRoute(["sealed", "owner_signature"], async (memory, r, body) => {
-  const sealed = body.object("sealed", SEALED_FIELDS);
-  if (!sealed) throw badRequest("sealed", "is required: the agent-memory file sealed to the agent's memory key");
-  const box = {
-    ephemeralPublicKey: bytesOf(sealed, "ephemeral_public_key"),
-    nonce: bytesOf(sealed, "nonce"),
-    ciphertext: bytesOf(sealed, "ciphertext"),
-  };
+  const box = sealedOf(body, "sealed", "the agent-memory file sealed to the agent's memory key");
   const res = await memory.importMemory(
     { instanceId: r.id, sealed: box, ownerSignature: ownerSignature(body) },
     r.call,

@@ -7,6 +7,7 @@ import type {
   CallInfo,
   ClaimsForwarder,
   MemoryForwarder,
+  AddressBookForwarder,
   CurationForwarder,
   LineageForwarder,
   RatingsForwarder,
@@ -32,6 +33,8 @@ export interface RestDeps {
   claims?: ClaimsForwarder | undefined;
   /** AgentMemoryService, at the claims service; absent with it (503, `claimsNotConfigured`). */
   memory?: MemoryForwarder | undefined;
+  /** AddressBookService, at the claims service; absent with it (503, `claimsNotConfigured`). */
+  addressBook?: AddressBookForwarder | undefined;
   /** LineageService; absent: the lineage paths answer 503 with `lineageNotConfigured`. */
   lineage?: LineageForwarder | undefined;
   /** PatternInsightsService, at the lineage service; absent with it (503, `lineageNotConfigured`). */

@@ -5,6 +5,7 @@
 // and the dispatcher applies that mapping to whatever the handler throws.
 
 import { peerAddressOf, type ServerRequest, type ServerResponse } from "@convos-pool/kit";
+import { ADDRESS_BOOK_ROUTES } from "./address-book-routes.js";
 import { AGENT_ROUTES } from "./agent-routes.js";
 import { CURATION_ROUTES } from "./curation-routes.js";
 import { methodNotAllowed, noRoute, toRestError } from "./errors.js";
@@ -26,6 +27,7 @@ const ROUTES: readonly Route[] = [
   ...CURATION_ROUTES,
   ...RATING_ROUTES,
   ...MEMORY_ROUTES,
+  ...ADDRESS_BOOK_ROUTES,
   ...PATTERN_ROUTES,
   ...SIGNAL_ROUTES,
 ];

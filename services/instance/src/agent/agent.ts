@@ -32,7 +32,7 @@ import { Serial, Turns } from "./serial.js";
 import { Settings } from "./settings.js";
 import { AgentSignals } from "./signals.js";
 import { Voice } from "./voice.js";
-import { OpenRequest, type ContactBook } from "./planning.js";
+import { contactBook, OpenRequest, type ContactBook } from "./planning.js";
 import type { ConversationState, InstanceConfig, InstanceCredentials, InstanceDeps, RuntimeAgent } from "./types.js";
 
 export class Agent implements RuntimeAgent {
@@ -108,8 +108,9 @@ export class Agent implements RuntimeAgent {
       ...(deps.tools ? { env: deps.tools } : {}),
       ...(deps.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: deps.approvalTimeoutMs } : {}),
       ...(deps.mailPollMs !== undefined ? { mailPollMs: deps.mailPollMs } : {}),
-      say: async (text, outside) => {
-        const id = await this.voice.say(text);
+      addressBookKey: () => this.life.wallet?.addressBookKey(),
+      say: async (text, outside, replyTo) => {
+        const id = await (replyTo ? this.voice.replyTo(text, replyTo) : this.voice.say(text));
         if (outside) await this.outsideWords.add(id);
         return id;
       },
@@ -150,7 +151,8 @@ export class Agent implements RuntimeAgent {
 
   /** The owner's address book. */
   contacts(): ContactBook | undefined {
-    return undefined;
+    const book = this.toolbox.addressBook;
+    return book && contactBook(book);
   }
 
   /** The tools' secrets, decrypted (what a tool adapter would use). */

@@ -49,6 +49,7 @@ import {
 import type { AgentMemory } from "./agent-memory.js";
 import { takeTurn } from "./answer.js";
 import type { ContactBook, OpenRequest } from "./planning.js";
+import { askToSave } from "./address-book-requests.js";
 import { applyProfiles, shownNames } from "./people.js";
 import { forgetSender, learn } from "./learning.js";
 import type { AgentLife } from "./life.js";
@@ -439,6 +440,8 @@ export class Conversation {
     if (!config || !memory) return; // released while the message waited for its turn
     // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to.
     const said = { ...m, content: withoutAddress(m.content, config.agentName) };
+    // The owner's saves to the address book, each asked apart while the turn goes on (address-book-requests.ts).
+    if (plan.role === "owner" && plan.answer.kind !== "none") askToSave(agent, said);
     const forgot = plan.forget ? await forgetSender(agent, memory, m) : undefined;
     const correcting = plan.correction ? await agent.feedback.correctionTarget(group, said) : undefined;
     agent.signals.spoke(m.senderInboxId, correcting !== undefined);

@@ -42,6 +42,8 @@ export class AgentDormancy {
     if (Date.now() - life.lastActive < afterMs) return undefined;
     // A turn or a call in progress; a tool call waiting for the owner is a turn in progress.
     if (agent.turns.pending > 0 || agent.ops.pending > (insideOps ? 1 : 0)) return undefined;
+    // A question of its own waiting outside its turns (a save to its address book) hears its answer awake only.
+    if (agent.toolbox.waitingForOwner) return undefined;
     // A clone waiting for its summary, and the groups of abandoned invites, are streams of their own.
     if (agent.inheritance.waiting) return undefined;
     if (agent.invites.abandoned.some((a) => Date.parse(a.until) > Date.now())) return undefined;

@@ -43,6 +43,8 @@ import type { InviteGuard } from "./invites.js";
 import type { InboundTextTurn } from "../model/turn.js";
 import type { Memory } from "../memory/store.js";
 import type { MemoryAccess } from "../memory/memory-service.js";
+import type { AddressBookAccess } from "../tools/address-book-service.js";
+import type { Contact } from "../tools/address-book.js";
 import type { PatternAgent } from "../memory/patterns.js";
 import type { TrustFile } from "../tools/trust.js";
 import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit";
@@ -157,6 +159,11 @@ export class AgentInstance implements PatternAgent {
 
   get trustSnapshot(): TrustFile | undefined {
     return this.agent.toolbox.snapshot;
+  }
+
+  /** Its owner's contacts (tests); none while it holds no address book. */
+  get addressBookSnapshot(): readonly Contact[] | undefined {
+    return this.agent.toolbox.addressBook?.list();
   }
 
   get permissionsSnapshot(): ResolvedPermissions {
@@ -309,6 +316,11 @@ export class AgentInstance implements PatternAgent {
   /** An owner's memory call (memory/memory-service.ts checks their signature), between turns. */
   memoryCall<T>(job: (access: MemoryAccess) => Promise<T>): Promise<T> {
     return this.call(() => this.owner.memoryCall(job));
+  }
+
+  /** An owner's address-book call (tools/address-book-service.ts checks their signature), between turns. */
+  addressBookCall<T>(job: (access: AddressBookAccess) => Promise<T>): Promise<T> {
+    return this.call(() => this.owner.addressBookCall(job));
   }
 
   /** Members of its conversation, itself included (woken for it when dormant). */

@@ -1,12 +1,13 @@
 // What only its owner may do, each call signed by them and checked here
 // against the network, each signature's nonce spent once: hand the agent to
 // a new owner (TransferOwner), set its trust level (SetTrustLevel), whose
-// requests it acts on (SetPermissions) and when it speaks (SetParticipation), and the
-// memory calls (memory/memory-service.ts). A spent nonce is kept for as long as a
+// requests it acts on (SetPermissions) and when it speaks (SetParticipation), the
+// memory calls (memory/memory-service.ts) and the address-book calls
+// (tools/address-book-service.ts). A spent nonce is kept for as long as a
 // signature carrying it could still be accepted, and then some: each kind
 // of signature has its window below. What a call sets is written through
 // the room that holds it: settings.ts (config, participation, sharing), the
-// toolbox (trust level, permissions).
+// toolbox (trust level, permissions, the address book).
 
 import { create, toJson } from "@bufbuild/protobuf";
 import { TransferProofSchema } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
@@ -32,6 +33,7 @@ import type {
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { MemoryAccess } from "../memory/memory-service.js";
+import type { AddressBookAccess } from "../tools/address-book-service.js";
 import { summarizeConversation } from "../model/conversation-summary.js";
 import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signature.js";
 import { checkLevelRequest, type TrustFile } from "../tools/trust.js";
@@ -171,6 +173,8 @@ export class OwnerOperations {
     const { withdrawnOffers: _, voidedOffers: __, ...kept } = config;
     const next = { ...kept, ownerId: req.newOwnerId, transfers };
     await agent.settings.setConfig(next);
+    // The address book was the old owner's: their contacts are neither the new owner's to see nor theirs to pay.
+    await agent.toolbox.forgetAddressBook();
     agent.log.info("owner changed", { fromOwnerId: config.ownerId, ownerId: req.newOwnerId });
   }
 
@@ -268,6 +272,21 @@ export class OwnerOperations {
       verifier: await this.agent.deps.verifier(),
       spendNonce: (nonce) => nonces.spend(nonce, Date.now() / 1000 + OWNER_CALL_NONCE_KEEP_SECONDS),
     };
+  }
+
+  /**
+   * An owner's address-book call (tools/address-book-service.ts checks their
+   * signature): between turns, so a turn's tool calls see the book before the
+   * change or after it, never half.
+   */
+  async addressBookCall<T>(job: (access: AddressBookAccess) => Promise<T>): Promise<T> {
+    const agent = this.agent;
+    const config = agent.settings.config;
+    const book = agent.toolbox.addressBook;
+    if (!config || !book) throw failedPrecondition(`instance ${agent.id} has no owner: it is not claimed`);
+    const owner = await this.ownerCheck(config);
+    const sealingKey = agent.life.mustWallet().memorySealingKey();
+    return agent.turns.run(() => job({ ...owner, book, sealingKey, log: agent.log }));
   }
 
   /**

@@ -29,12 +29,30 @@ import {
   type RequestText,
 } from "../tools/request.js";
 import type { TargetKind } from "../tools/values.js";
+import type { AddressBook } from "../tools/address-book.js";
 import type { TurnRead } from "./turn-origins.js";
 
 /** The owner's address book as the planner may see it: names and kinds, and a lookup. */
 export interface ContactBook extends Contacts {
   /** Each contact's name and the kinds of value it has (never the values). */
   names(): { name: string; kinds: TargetKind[] }[];
+}
+
+/** The owner's address book (tools/address-book.ts) as a plan reads it: names and the kinds saved for each. */
+export function contactBook(book: Pick<AddressBook, "list" | "lookup">): ContactBook {
+  return {
+    lookup: (name, kind) => book.lookup(name, kind),
+    names: () => {
+      const kinds = new Map<string, { name: string; kinds: TargetKind[] }>();
+      for (const c of book.list()) {
+        const key = c.name.toLowerCase();
+        const entry = kinds.get(key) ?? { name: c.name, kinds: [] };
+        if (!entry.kinds.includes(c.kind)) entry.kinds.push(c.kind);
+        kinds.set(key, entry);
+      }
+      return [...kinds.values()];
+    },
+  };
 }
 
 /** A turn as its planner is given it: everything the turn read, and who started it. */

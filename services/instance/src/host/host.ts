@@ -33,6 +33,7 @@ import { XmtpInboxResolver } from "@convos-pool/convos";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
+import { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
@@ -43,6 +44,7 @@ import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { AgentInstance } from "../agent/instance.js";
 import { createInstanceHostService, createInstanceService, pickInstance } from "./routes.js";
 import { createInstanceMemoryService } from "../memory/memory-service.js";
+import { createInstanceAddressBookService } from "../tools/address-book-service.js";
 import { OfflineProvider } from "../model/offline.js";
 import { OpenAiProvider } from "../model/openai.js";
 import type { LlmProvider } from "../model/turn.js";
@@ -196,6 +198,7 @@ export const HOST_ACCESS: AccessPolicy = {
   [InstanceHostService.typeName]: ["claims"],
   [InstanceService.typeName]: ["claims"],
   [InstanceMemoryService.typeName]: ["claims"],
+  [InstanceAddressBookService.typeName]: ["claims"],
 };
 
 export interface RunningInstanceHost {
@@ -447,7 +450,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         router
           .service(InstanceHostService, createInstanceHostService(host))
           .service(InstanceService, createInstanceService(pick))
-          .service(InstanceMemoryService, createInstanceMemoryService(pick));
+          .service(InstanceMemoryService, createInstanceMemoryService(pick))
+          .service(InstanceAddressBookService, createInstanceAddressBookService(pick));
     },
   );
   // How long a dormant agent takes to wake, from the message (or call) that woke it to its client and

@@ -49,4 +49,11 @@ describe("instance wallets from the master seed", () => {
     );
     expect(Buffer.from(MasterSeed.parse(mnemonic).wallet(6).xmtpDbKey())).not.toEqual(Buffer.from(w.xmtpDbKey()));
   });
+
+  it("derives the address book's key at rest apart from every other key of the wallet", () => {
+    const w = MasterSeed.parse(generateMnemonic(english)).wallet(2);
+    const others = [w.xmtpDbKey(), w.credentialsKey(), w.memoryCredentialsKey(), w.memorySealingKey(), w.vaultKey()];
+    expect(w.addressBookKey()).toHaveLength(32);
+    for (const k of others) expect(Buffer.from(w.addressBookKey())).not.toEqual(Buffer.from(k));
+  });
 });

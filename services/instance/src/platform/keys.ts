@@ -77,6 +77,11 @@ export class InstanceWallet {
     return this.derive("memory-credentials-at-rest");
   }
 
+  /** 32 bytes that encrypt its owner's address book at rest (address-book.json, tools/address-book.ts). */
+  addressBookKey(): Uint8Array {
+    return this.derive("address-book-at-rest");
+  }
+
   /** The X25519 private key that imports are sealed to (docs/memory.md, "The agent's memory key"). */
   memorySealingKey(): Uint8Array {
     return this.derive("memory-sealing-key");

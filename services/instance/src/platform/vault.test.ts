@@ -104,6 +104,16 @@ describe("what is in an agent's state", () => {
     expect(DURABLE_FILES.some((f) => f.startsWith(FILES.xmtpDir))).toBe(false);
   });
 
+  it("carries its owner's address book, sealed as it is on disk, to the workspace it is written back to", async () => {
+    const from = await workspace("inst-a");
+    await from.writeSealed(FILES.addressBook, "address-book", key, { version: 1, contacts: [] });
+    const state = await collectState(from);
+    expect(Object.keys(state.files)).toEqual([FILES.addressBook]);
+    const to = await workspace("inst-a");
+    await writeState(to, openState(key, "inst-a", 2n, sealState(key, 2n, state)), 2n);
+    expect(await to.readSealed(FILES.addressBook, "address-book", key)).toEqual({ version: 1, contacts: [] });
+  });
+
   it("keeps only the recent part of the activity log", async () => {
     const ws = await workspace("inst-a");
     const lines = Array.from({ length: ACTIVITY_LINES_KEPT + 50 }, (_, i) => `{"n":${i}}\n`);

@@ -37,6 +37,7 @@ export const DURABLE_FILES: readonly string[] = [
   FILES.credentials,
   FILES.memory,
   FILES.memoryCredentials,
+  FILES.addressBook,
   FILES.state,
   FILES.join,
   FILES.invites,

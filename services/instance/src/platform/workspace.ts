@@ -8,6 +8,7 @@
 //     credentials.json  tool secrets, AES-256-GCM under a key derived from its wallet
 //     memory.json       what it learned: training, personalization; who taught each
 //     memory-credentials.json  credentials entries, AES-256-GCM under a key derived from its wallet
+//     address-book.json  its owner's contacts, AES-256-GCM under a key derived from its wallet (tools/address-book.ts)
 //     state.json        its conversation and where it stopped reading
 //     join.json         the invite it joined its conversation with (rejoined with after a move)
 //     invites.json      invites of released claims, whose groups it leaves (agent/invites.ts)
@@ -47,6 +48,8 @@ export const FILES = {
   memory: "memory.json",
   /** Credentials entries of its memory, sealed (memory/store.ts `diskFiles`). */
   memoryCredentials: "memory-credentials.json",
+  /** Its owner's address book, sealed (tools/address-book.ts). */
+  addressBook: "address-book.json",
   state: "state.json",
   /** The invite it joined its conversation with: what it rejoins with on another host (host/restore.ts). */
   join: "join.json",

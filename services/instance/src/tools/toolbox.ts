@@ -1,9 +1,10 @@
 // What a claimed agent holds besides its conversation: its trust level
 // (trust.json), its activity log, money ledger and the questions it asked for
-// members (asks.jsonl), its tools and the gate every call goes
-// through, a question to its owner waiting for an answer, and the watch that
-// tells the conversation about new mail. The agent (agent/) owns the
-// conversation and calls in here; this owns the files of tools and trust.
+// members (asks.jsonl), its owner's address book (address-book.ts), its tools
+// and the gate every call goes through, questions to its owner waiting for an
+// answer, and the watch that tells the conversation about new mail. The agent
+// (agent/) owns the conversation and calls in here; this owns the files of
+// tools and trust.
 
 import { formatEther } from "viem";
 import { create } from "@bufbuild/protobuf";
@@ -26,6 +27,7 @@ import {
 } from "@convos-pool/kit";
 import { FILES, type Workspace } from "../platform/workspace.js";
 import { ActivityLog } from "./activity.js";
+import { AddressBook } from "./address-book.js";
 import { AskLog } from "./asks.js";
 import { AgentTools, type ToolEnvironment } from "./agent-tools.js";
 import {
@@ -54,13 +56,16 @@ export interface ToolboxDeps {
   approvalTimeoutMs?: number;
   /** How often it looks for new mail; default 30 s. */
   mailPollMs?: number;
+  /** What its owner's address book is sealed with at rest (its wallet's InstanceWallet.addressBookKey); none: it keeps none. */
+  addressBookKey?(): Uint8Array | undefined;
   /** An approval asked or declined, a call that failed: for the agent's daily counts (agent/signals.ts). */
   signal?(s: ToolSignal): void;
   /**
    * Says something in its conversation: the message's id, or undefined when it is in none. `outside`: the text
    * carries words from outside the conversation (a mail's subject), which later turns must not read as its own.
+   * `replyTo`: said as a reply to that message, whatever turn runs.
    */
-  say(text: string, outside?: boolean): Promise<string | undefined>;
+  say(text: string, outside?: boolean, replyTo?: Said): Promise<string | undefined>;
   /** Shows an approval question's buttons (XMTP `actions`) in its conversation, right after the question. */
   buttons?(buttons: ApprovalButtons): Promise<unknown>;
   /** Posts a payment it made in its conversation (a transaction reference). */
@@ -74,6 +79,12 @@ export interface ToolboxDeps {
    * that asked goes on once it comes. None: the turn waits in its place.
    */
   park?<T>(answer: Promise<T>): Promise<T>;
+}
+
+/** A message of its conversation, as a reply names it. */
+export interface Said {
+  id: string;
+  senderInboxId: string;
 }
 
 /** A call waiting for the owner's yes or no: the message that asked (once its send returned), and answers and copies of its buttons' ids that came before it did. */
@@ -107,6 +118,7 @@ export class AgentToolbox {
   private activity: ActivityLog | undefined;
   private ledger: MoneyLedger | undefined;
   private asks: AskLog | undefined;
+  private book: AddressBook | undefined;
   private tools: AgentTools | undefined;
   private readonly gate: ToolGate;
   /**
@@ -167,14 +179,31 @@ export class AgentToolbox {
     return this.permissions;
   }
 
+  /** Its owner's address book (address-book.ts): none before load(), after a release, or without a key. */
+  get addressBook(): AddressBook | undefined {
+    return this.book;
+  }
+
+  /** A question to its owner is waiting: it must stay awake to hear the answer (agent/dormancy.ts). */
+  get waitingForOwner(): boolean {
+    return this.approvals.size > 0;
+  }
+
+  /** A new owner (a transfer): the address book was the old owner's, so it goes. */
+  async forgetAddressBook(): Promise<void> {
+    if (this.book) await this.book.clear();
+    else await this.deps.ws.remove(FILES.addressBook);
+  }
+
   /** A new claim: it starts at its template's starting level, with an empty log and no mail told. */
   async begin(templateMax: TrustLevel): Promise<void> {
     this.activity = undefined;
     this.ledger = undefined;
     this.asks = undefined;
+    this.book = undefined;
     this.mailSeen = undefined;
     this.permissions = resolvePermissions(undefined);
-    for (const f of [FILES.mail, FILES.activity, FILES.ledger, FILES.asks, FILES.permissions])
+    for (const f of [FILES.mail, FILES.activity, FILES.ledger, FILES.asks, FILES.permissions, FILES.addressBook])
       await this.deps.ws.remove(f);
     await this.deps.ws.writeJson(FILES.trust, initialTrust(templateMax));
   }
@@ -188,6 +217,8 @@ export class AgentToolbox {
     this.activity ??= await ActivityLog.open(this.deps.ws);
     this.ledger ??= await MoneyLedger.open(this.deps.ws);
     this.asks ??= await AskLog.open(this.deps.ws);
+    const bookKey = this.deps.addressBookKey?.();
+    if (bookKey) this.book ??= await AddressBook.open(this.deps.ws, bookKey);
     this.tools?.close();
     this.tools = undefined;
     const env = this.deps.env;
@@ -331,6 +362,24 @@ export class AgentToolbox {
    * and is said as such.
    */
   private async askOwner(statement: string, outside: boolean): Promise<Approval> {
+    const { answered } = await this.pose(statement, outside);
+    return this.deps.park ? this.deps.park(answered) : answered;
+  }
+
+  /**
+   * Asks its owner about something of its own, not a tool call (a save to
+   * the address book: agent/address-book-requests.ts), exactly as a call is
+   * asked: the statement in full, answered only by the owner's reply, reaction
+   * or tap (approval.ts); no answer in time is a no. Parks no turn: its caller
+   * waits outside the agent's turns, and the conversation goes on meanwhile.
+   * `about`: the message it asks about, which the question replies to.
+   */
+  async ask(statement: string, about?: Said): Promise<Approval> {
+    return (await this.pose(statement, false, about)).answered;
+  }
+
+  /** The question said (its buttons after it), and its answer to come. */
+  private async pose(statement: string, outside: boolean, about?: Said): Promise<{ answered: Promise<Approval> }> {
     const ms = this.deps.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS;
     const expiresAtMs = Date.now() + ms;
     // Waiting before asking: the owner's answer can come back through the stream before the send returns.
@@ -346,7 +395,7 @@ export class AgentToolbox {
       this.approvals.add(waiting);
     });
     const question = await this.deps
-      .say(approvalQuestion(this.deps.ownerName(), statement, ms), outside)
+      .say(approvalQuestion(this.deps.ownerName(), statement, ms), outside, about)
       .catch((err: unknown) => {
         waiting.resolve("timeout");
         throw err;
@@ -361,7 +410,7 @@ export class AgentToolbox {
       if (this.approvals.has(waiting))
         await this.showButtons(approvalButtons(question, this.deps.ownerName(), statement, expiresAtMs));
     }
-    return this.deps.park ? this.deps.park(answered) : answered;
+    return { answered };
   }
 
   /** The question as buttons too, for clients that show them; best effort: its message asks it already. */
@@ -418,8 +467,17 @@ export class AgentToolbox {
   /** The claim is over: nothing of it stays, in memory or on disk. */
   async release(): Promise<void> {
     this.close();
-    for (const f of [FILES.trust, FILES.activity, FILES.ledger, FILES.asks, FILES.mail, FILES.permissions])
+    for (const f of [
+      FILES.trust,
+      FILES.activity,
+      FILES.ledger,
+      FILES.asks,
+      FILES.mail,
+      FILES.permissions,
+      FILES.addressBook,
+    ])
       await this.deps.ws.remove(f);
+    this.book = undefined;
     this.permissions = resolvePermissions(undefined);
     this.tools = undefined;
     this.trust = undefined;

@@ -1,6 +1,7 @@
 // One agent of its owner, in sections (docs/web.md, "An agent's page"): what it is, pin or follow its
 // template's updates (a newer version than the one it is pinned to, badged on the Overview) and remove it; its wallet; its trust level, who may ask it for what and when it speaks;
-// what it knows and who taught it; what it did (its activity log); clone or transfer it; its verified badge.
+// what it knows and who taught it; its owner's address book; what it did (its activity log); clone or transfer it;
+// its verified badge.
 // Every change is signed here by the owner.
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -14,6 +15,7 @@ import { SECTION_PARAM, Sections, type Section } from "../sections";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, SignInFirst } from "../ui";
 import { Activity } from "./agent-activity";
+import { AddressBook } from "./agent-address-book";
 import { BadgeCheck } from "./agent-badge";
 import { WithdrawFunds } from "./agent-funds";
 import { CloneForm, TransferForm } from "./agent-hand-on";
@@ -81,6 +83,7 @@ export function agentSections(i: Instance): Section[] {
       ),
     },
     { id: "memory", name: "Memory", shown: live, content: <MemoryList instanceId={i.id} /> },
+    { id: "address-book", name: "Address book", shown: live, content: <AddressBook agent={i} /> },
     {
       id: "activity",
       name: "Activity",
