@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, formatEther, getAddress, http, parseEther, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { randomBytes } from "node:crypto";
 import { fc } from "@fast-check/vitest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -54,6 +55,8 @@ import { AFTER_OUTSIDE, MAX_ASKS_PER_HOUR, ToolGate, type Approval, type ToolSig
 import { MAX_CALLS_PER_ROUND, MAX_CALLS_PER_TURN, OVER_ROUND, OVER_TURN } from "./call-caps.js";
 import type { TrustFile } from "./trust.js";
 import { bindPlan, planByRule, readRequest } from "./request.js";
+import { AddressBook } from "./address-book.js";
+import { contactBook } from "../agent/planning.js";
 
 const log = createLogger("tools-test", { level: "error" });
 const PHONE = "+15550188001";
@@ -711,6 +714,46 @@ describe("an agent's tools", () => {
     ]);
     expect(await balance(anas)).toBe(parseEther("0.001"));
     expect(activity.list(1).entries.map((e) => [ToolCallOutcome[e.outcome], e.approved])).toEqual([["DONE", true]]);
+  });
+
+  it("the owner's 'pay Ana 0.001 ETH' pays the wallet the owner saved for Ana in the address book, once, by her name or her value; what the owner only taught asks; a member's 'pay Ana' names no contact", async () => {
+    level(TrustLevel.AUTONOMOUS, parseEther("1").toString());
+    const anas = privateKeyToAccount(generatePrivateKey()).address;
+    const books = new Workspace(dir, "inst_address_book");
+    await books.create();
+    const book = await AddressBook.open(books, randomBytes(32));
+    await book.save({ name: "Ana", kind: "address", value: anas, via: "chat" });
+    const contacts = contactBook(book);
+    const asking = (text: string): Requester => {
+      const request = readRequest(text);
+      return { ...wrote(SAUL, text), plan: bindPlan(planByRule(request), { request, contacts }), contacts };
+    };
+    const paid = await balance(anas);
+    const saul = asking("Concierge, pay Ana 0.001 ETH");
+    expect(await gate.call("send_payment", { to: "Ana", amount_eth: "0.001" }, saul)).toMatchObject({ ok: true });
+    // Once: the same payment again asks (the owner says no).
+    approvals = ["no"];
+    expect(await gate.call("send_payment", { to: anas, amount_eth: "0.001" }, saul)).toMatchObject({ ok: false });
+    expect(asked.at(-1)).toContain(notFromOwner("you asked me to pay this address once, and I did"));
+    // By her value, in a new request.
+    expect(
+      await gate.call("send_payment", { to: anas, amount_eth: "0.001" }, asking("pay Ana 0.001 ETH")),
+    ).toMatchObject({ ok: true });
+    expect((await balance(anas)) - paid).toBe(parseEther("0.002"));
+    // The accountant the owner taught (memory), not saved: asked, saying so.
+    const taught: Requester = asking("Concierge, mail my accountant the receipts");
+    taught.origins?.push({ kind: "owner-memory", text: "my accountant is acct@example.com" });
+    approvals = ["no"];
+    await gate.call("send_email", { to: "acct@example.com", subject: "Receipts", text: "Attached." }, taught);
+    expect(asked.at(-1)).toContain(
+      notFromOwner(
+        "this mail address is in what you taught me, but you did not ask me to mail it in this message (save it in your address book to ask for it by name)",
+      ),
+    );
+    // A member's request has no contacts: "Ana" is no address to them.
+    const bea: Requester = { ...wrote({ role: "member", id: ANA_INBOX, name: "Bea" }, "pay Ana 0.001 ETH") };
+    expect(await gate.call("send_payment", { to: "Ana", amount_eth: "0.001" }, bea)).toMatchObject({ ok: false });
+    expect((await balance(anas)) - paid).toBe(parseEther("0.002"));
   });
 
   it("no call outside the owner's request runs without the owner's approval, at any level, whoever else wrote it, the owner's earlier words included; each act asked for runs once (generated rooms and calls)", {
