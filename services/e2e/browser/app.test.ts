@@ -184,10 +184,14 @@ async function signInWithNewKey(page: Page): Promise<string> {
   return (await page.getByTestId("inbox-id").textContent())!;
 }
 
-/** The field's input and what it says is wrong, as a screen reader finds them (aria-invalid, aria-describedby). */
+/**
+ * The field's input and what it says is wrong, as a screen reader finds them (aria-invalid, aria-describedby).
+ * Some refusals come late: a clone into a bad invite is refused by the agent's join, after a pool instance was
+ * configured for it and before it is rolled back (seconds on a busy machine).
+ */
 async function fieldError(page: Page, label: string): Promise<string> {
   const input = page.getByLabel(label).first();
-  await poll(() => input.getAttribute("aria-invalid")).toBe("true");
+  await poll(() => input.getAttribute("aria-invalid"), 45_000).toBe("true");
   const ids = (await input.getAttribute("aria-describedby"))!.split(" ");
   return (await page.locator(`[id="${ids[ids.length - 1]}"]`).textContent())!;
 }
