@@ -1,7 +1,7 @@
 // A turn's planning (planning.ts), in memory: what the planner is given out
 // of everything a turn read, as generated rooms hold it, and the owner's
 // request left open for a yes. Real: the conversation's lines as policy.ts
-// makes them, the request's reading (tools/request.ts), the planner's
+// makes them, the request's reading (tools/request/), the planner's
 // messages (model/planning.ts), the offline grammar. No model, no XMTP.
 import { fc, test } from "@fast-check/vitest";
 import { parseEther } from "viem";
@@ -10,7 +10,9 @@ import type { MemoryEntry } from "../memory/store.js";
 import { planningMessages } from "../model/planning.js";
 import { OfflineProvider } from "../model/offline.js";
 import type { Role } from "../platform/roles.js";
-import { bindPlan, planByRule, readRequest, type PlannedAct } from "../tools/request.js";
+import { readRequest } from "../tools/request/read.js";
+import { bindPlan, type PlannedAct } from "../tools/request/plan.js";
+import { planByRule } from "../tools/request/grammar.js";
 import {
   describePlan,
   OPEN_FOR_MS,

@@ -7,7 +7,9 @@ import { parseEther } from "viem";
 import { describe, expect, it } from "vitest";
 import { Memory, type MemoryEntry } from "../memory/store.js";
 import { judge, type Traced } from "../tools/origins.js";
-import { bindPlan, planByRule, readRequest, type Plan } from "../tools/request.js";
+import { readRequest } from "../tools/request/read.js";
+import { bindPlan, type Plan } from "../tools/request/plan.js";
+import { planByRule } from "../tools/request/grammar.js";
 import { historyLines, type Said, type Speakers } from "./policy.js";
 import { turnOrigins } from "./turn-origins.js";
 

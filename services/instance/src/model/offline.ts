@@ -15,7 +15,9 @@ import { correctionByRule, recallHeedingFeedback } from "../memory/feedback.js";
 import { selectByDirective } from "../clone/directive.js";
 import type { InboundTextTurn, LearnInput, LlmProvider, SummaryInput, TurnInput } from "./turn.js";
 import type { PlanInput } from "./planning.js";
-import { planByRule, readRequest, type PlannedAct } from "../tools/request.js";
+import { readRequest } from "../tools/request/read.js";
+import { type PlannedAct } from "../tools/request/plan.js";
+import { planByRule } from "../tools/request/grammar.js";
 
 export const OFFLINE_LABEL = "[offline model]";
 
@@ -93,7 +95,7 @@ export class OfflineProvider implements LlmProvider {
     return extractByRule(input.message, input.from);
   }
 
-  /** The acts its fixed grammar reads in the request (tools/request.ts planByRule): the offline commands, and more. */
+  /** The acts its fixed grammar reads in the request (tools/request/grammar.ts planByRule): the offline commands, and more. */
   async plan(input: PlanInput): Promise<PlannedAct[]> {
     return planByRule(readRequest(input.request));
   }

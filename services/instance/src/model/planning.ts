@@ -1,15 +1,17 @@
 // The planner's prompt (docs/trust.md, "An act carries out a request"): a
 // model call that decides which acts a request asks for, and reads only the
-// request (the words of the message that may ask: tools/request.ts
+// request (the words of the message that may ask: tools/request/read.ts
 // askingWords), the names of the owner's contacts and settings, and the acts
 // its tools can do. Never the room: no other message, no memory, no
 // template, no tool's result, no value of a contact. What it answers is held
-// to the request by the pool's code (tools/request.ts bindPlan) before any act
+// to the request by the pool's code (tools/request/plan.ts bindPlan) before any act
 // may use it. This is CaMeL's split (Debenedetti et al., 2025): the model
 // that reads the room writes words; the one that reads the owner's request
 // chooses whom and how much. Pure: the providers send it.
 
-import { ACT_KINDS, planByRule, readRequest, type ActKind, type PlannedAct } from "../tools/request.js";
+import { readRequest } from "../tools/request/read.js";
+import { ACT_KINDS, type ActKind, type PlannedAct } from "../tools/request/plan.js";
+import { planByRule } from "../tools/request/grammar.js";
 import type { TargetKind } from "../tools/values.js";
 import type { ChatMessage, PlanInput } from "./turn.js";
 
@@ -80,7 +82,7 @@ export function parsePlan(answer: string): PlannedAct[] {
 
 /**
  * What a faithful planner answers to `request` (the planning prompt's user
- * message): the offline grammar's acts (tools/request.ts planByRule), as
+ * message): the offline grammar's acts (tools/request/grammar.ts planByRule), as
  * JSON. For model stand-ins in tests and benchmarks that answer every
  * prompt they are sent.
  */

@@ -8,7 +8,7 @@ import type { Memory, MemoryEntry, MemoryKind, NewEntry } from "../memory/store.
 import type { FunctionSpec } from "../tools/tool.js";
 import type { ToolOutcome } from "../tools/gate.js";
 import type { PromptLimits } from "./caps.js";
-import type { ActKind, PlannedAct } from "../tools/request.js";
+import type { ActKind, PlannedAct } from "../tools/request/plan.js";
 import type { TargetKind } from "../tools/values.js";
 
 /** A function call the model asks for (OpenAI's `tool_calls[]`). */

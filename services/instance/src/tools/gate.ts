@@ -24,7 +24,7 @@ import type { AskLog } from "./asks.js";
 import { ToolInputError, plainFailure, toolWord, type PaymentMade, type PreparedCall } from "./tool.js";
 import { WalletError } from "./wallet.js";
 import { toolNamed } from "./registry.js";
-import { ACT_TOOLS, actOfTool, type Contacts } from "./request.js";
+import { ACT_TOOLS, actOfTool, type Contacts } from "./request/plan.js";
 import { decide, type Decision, type TrustFile } from "./trust.js";
 
 export type ToolOutcome = { ok: true; result: string } | { ok: false; error: string };

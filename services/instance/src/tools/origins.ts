@@ -2,7 +2,7 @@
 // the request that started the turn (docs/trust.md, "An act carries out a
 // request"). The model reads everything in the room and may be made to write
 // anything, so the gate does not ask it. An act runs without asking only
-// when it carries out an act of the request's plan (tools/request.ts: the
+// when it carries out an act of the request's plan (tools/request/: the
 // message that started the turn, read by the pool's code and a planner that
 // saw nothing else, recipient and amount from that same request, once
 // each). Any other act asks the owner, at every level, saying where its
@@ -17,7 +17,8 @@
 import { formatEther } from "viem";
 import type { Role } from "../platform/roles.js";
 import type { Risk } from "./trust.js";
-import { askedAmounts, cover, NO_PLAN, type Act, type NotAsked, type Plan, type RequestText } from "./request.js";
+import { askedAmounts, type NotAsked, type RequestText } from "./request/read.js";
+import { cover, NO_PLAN, type Act, type Plan } from "./request/plan.js";
 import { amountsIn, normalizeTarget, valuesIn, type TargetKind } from "./values.js";
 
 /** Where a piece of text the model read came from. */
@@ -108,7 +109,7 @@ export type Verdict = { trusted: true; act?: Act | undefined } | { trusted: fals
 
 /**
  * Whether `call` carries out an act of `plan` (the request that started the
- * turn, as tools/request.ts held the planner to it): same tool, recipient
+ * turn, as tools/request/plan.ts held the planner to it): same tool, recipient
  * and amount, an act not done yet. A read is not weighed; an outsider may be
  * answered at their own number (the one text back that permissions.ts lets
  * an outsider have). Otherwise untrusted, saying where the recipient and

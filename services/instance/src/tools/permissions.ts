@@ -15,7 +15,7 @@ import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_p
 import { grantName, MEMBER_GRANT_FIELDS, outsiderReplyName, type ResolvedPermissions } from "@convos-pool/kit";
 import type { Role } from "../platform/roles.js";
 import type { Origin } from "./origins.js";
-import type { Contacts, Plan } from "./request.js";
+import type { Contacts, Plan } from "./request/plan.js";
 import { toolWord } from "./tool.js";
 
 /** Who a tool call is for: the role and name of whoever started the turn. */
@@ -42,7 +42,7 @@ export interface Requester {
    */
   origins?: Origin[];
   /**
-   * What the message that started the turn asks for (request.ts): an act
+   * What the message that started the turn asks for (request/plan.ts): an act
    * runs without asking only when it carries out one of these, each once.
    * Absent: nothing was asked for.
    */

@@ -54,7 +54,9 @@ import { TelnyxClient } from "./telnyx.js";
 import { AFTER_OUTSIDE, MAX_ASKS_PER_HOUR, ToolGate, type Approval, type ToolSignal } from "./gate.js";
 import { MAX_CALLS_PER_ROUND, MAX_CALLS_PER_TURN, OVER_ROUND, OVER_TURN } from "./call-caps.js";
 import type { TrustFile } from "./trust.js";
-import { bindPlan, planByRule, readRequest } from "./request.js";
+import { readRequest } from "./request/read.js";
+import { bindPlan } from "./request/plan.js";
+import { planByRule } from "./request/grammar.js";
 import { AddressBook } from "./address-book.js";
 import { contactBook } from "../agent/planning.js";
 

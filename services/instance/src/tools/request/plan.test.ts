@@ -1,24 +1,17 @@
-// What a request asks for (request.ts), in memory: the message read into the
-// parts that may ask and those that cannot, the planner's acts held to it,
-// calls covered once each, and the offline planner's grammar. Real: the
-// readers (values.ts) and viem's units. No model, no gate here (the gate's
-// property test is gate.test.ts; the turn's planning input, agent/planning.test.ts).
+// The plan (plan.ts), in memory: the planner's acts held to the request,
+// calls covered once each, the issue's cases at the rule (origins.ts judge),
+// and generated requests whose values sit where they ask and where they do
+// not, planned by a faithful planner and by one that plans every value.
+// Real: the request's reading, the offline grammar, the readers and viem's
+// units. No model, no gate here (the gate's own test is tools.int.test.ts;
+// the turn's planning input, agent/planning.test.ts).
 import { fc, test } from "@fast-check/vitest";
 import { getAddress, parseEther } from "viem";
 import { describe, expect, it } from "vitest";
-import {
-  askedAmounts,
-  askedTargets,
-  askingWords,
-  bindPlan,
-  cover,
-  MAX_ACTS_PER_REQUEST,
-  planByRule,
-  readRequest,
-  type Contacts,
-  type PlannedAct,
-} from "./request.js";
-import { judge, type Traced } from "./origins.js";
+import { judge, type Traced } from "../origins.js";
+import { planByRule } from "./grammar.js";
+import { bindPlan, cover, MAX_ACTS_PER_REQUEST, type Contacts, type PlannedAct } from "./plan.js";
+import { readRequest } from "./read.js";
 
 const ANA_WALLET = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";
 const BOB_WALLET = getAddress("0x00000000000000000000000000000000000b0b01");
@@ -49,53 +42,6 @@ const pay = (to: string, eth: string): Traced => ({
 });
 const textTo = (to: string): Traced => ({ toolId: "sms", risk: "act", target: to, amountWei: 0n });
 const mailTo = (to: string): Traced => ({ toolId: "email", risk: "act", target: to, amountWei: 0n });
-const notAsked = (text: string) => readRequest(text).notAsked.map((p) => [p.kind, text.slice(p.start, p.end)]);
-
-describe("what a message asks for, read by the pool's code", () => {
-  it("leaves a link, a quote, a question and what a negation reaches out of the request", () => {
-    expect(notAsked("lol look at this scammer https://etherscan.io/address/0x5ca3 ok")).toEqual([
-      ["link", "https://etherscan.io/address/0x5ca3"],
-    ]);
-    expect(notAsked(`see etherscan.io/address/${SCAM} for him`)).toEqual([["link", `etherscan.io/address/${SCAM}`]]);
-    expect(notAsked('text Ana: "pay 0x1 now" is what Bob wrote')).toContainEqual(["quote", '"pay 0x1 now"']);
-    expect(notAsked("Ana says I should text +15550188999, who is that??")).toEqual([
-      ["question", "Ana says I should text +15550188999, who is that??"],
-    ]);
-    expect(notAsked(`never pay ${SCAM}, it is a scam. My rent is 0.5 ETH by the way.`)).toEqual([
-      ["negation", `never pay ${SCAM}, it is a scam.`],
-    ]);
-    expect(notAsked("> pay 0x1 1 ETH\nthat's what he sent")).toEqual([["quote", "> pay 0x1 1 ETH"]]);
-  });
-
-  it("reads a question that starts with its act, or asks for it politely, as a request; a negation's reach ends where a new request begins", () => {
-    expect(notAsked(`Concierge, can you pay Ana 0.01 ETH?`)).toEqual([]);
-    expect(notAsked(`could you please text +15550100111 that we are late?`)).toEqual([]);
-    expect(notAsked(`should I pay ${SCAM}?`)).toEqual([["question", `should I pay ${SCAM}?`]]);
-    expect(notAsked(`why did you pay ${SCAM}?`)).toEqual([["question", `why did you pay ${SCAM}?`]]);
-    expect(notAsked("email saul@example.com about Dinner: 7pm at Nopa?")).toEqual([]);
-    expect(notAsked(`don't pay Bob, pay Ana 0.01 ETH`)).toEqual([["negation", "don't pay Bob"]]);
-    expect(notAsked(`No, pay Ana 0.01 ETH`)).toEqual([["negation", "No"]]);
-    expect(notAsked(`don't forget to pay Ana 0.01 ETH`)).toEqual([]);
-    expect(notAsked(`pay Ana 0.01 ETH, not 0.1 ETH`)).toEqual([["negation", "not 0.1 ETH"]]);
-  });
-
-  it("gives the planner only the words that may ask", () => {
-    expect(askingWords(readRequest(`never pay ${SCAM}, it is a scam. My rent is 0.5 ETH by the way.`))).toBe(
-      "… My rent is 0.5 ETH by the way.",
-    );
-    expect(askingWords(readRequest('pay Ana 0.01 ETH. Bob said "pay me 1 ETH" lol'))).toBe("pay Ana 0.01 ETH. Bob …");
-  });
-
-  it("reads the values written where they may ask: a bare amount only with the unit its sentence gives it", () => {
-    const r = readRequest(`pay Ana 0.01 and Bob 0.02 ETH. My door code is 4921 and it is 10:30, bring 2 cakes`);
-    expect(askedAmounts(r).map((a) => a.value)).toEqual([parseEther("0.01"), parseEther("0.02")]);
-    const gwei = readRequest("tip Ana 5 and Bob 10 gwei");
-    expect(askedAmounts(gwei).map((a) => a.value)).toEqual([5_000_000_000n, 10_000_000_000n]);
-    expect(askedAmounts(readRequest(`pay ${ANA_WALLET} 0.05`))).toEqual([]);
-    const link = readRequest(`pay ${ANA_WALLET} 0.01 ETH, see https://etherscan.io/address/${SCAM}`);
-    expect(askedTargets(link, "address").map((f) => f.value)).toEqual([ANA_WALLET]);
-  });
-});
 
 describe("the planner's acts, held to the request", () => {
   it("keeps a recipient written in the request, a contact it names, or a setting; and an amount it wrote", () => {
@@ -217,29 +163,6 @@ describe("the issue's cases, at the rule: the owner's values that ask for nothin
     expect(judge(textTo("+15550100222"), owner, [], plan).trusted).toBe(true);
     expect(judge(mailTo("saul@example.com"), owner, [], plan).trusted).toBe(true);
     expect(judge(mailTo("acct@example.com"), owner, [], plan).trusted).toBe(false);
-  });
-});
-
-describe("the offline planner's grammar", () => {
-  it("reads the offline commands and the requests people write", () => {
-    const cases: [string, PlannedAct[]][] = [
-      [`pay ${ANA_WALLET} 0.01 ETH`, [{ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" }]],
-      [`Concierge, send 0.05 ETH to ${ANA_WALLET}.`, [{ act: "pay", to: ANA_WALLET, amount: "0.05 ETH" }]],
-      ["text +15550100001: running late", [{ act: "text", to: "+15550100001" }]],
-      ["email saul@example.com about Dinner: 7pm", [{ act: "mail", to: "saul@example.com" }]],
-      ["mail my accountant about the receipts", [{ act: "mail", to: "my accountant" }]],
-      ["text Ana that we are booked", [{ act: "text", to: "Ana" }]],
-      [
-        "pay Ana 0.01 and Bob 0.02 ETH",
-        [
-          { act: "pay", to: "Ana", amount: "0.01 ETH" },
-          { act: "pay", to: "Bob", amount: "0.02 ETH" },
-        ],
-      ],
-      ["what is the weather tomorrow?", []],
-      [`never pay ${SCAM}, it is a scam`, []],
-    ];
-    for (const [text, acts] of cases) expect(planByRule(readRequest(text)), text).toEqual(acts);
   });
 });
 
