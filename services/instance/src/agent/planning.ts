@@ -14,7 +14,14 @@ import type { LlmProvider } from "../model/turn.js";
 import type { PlanInput } from "../model/planning.js";
 import { replyWord } from "../tools/approval.js";
 import type { Role } from "../platform/roles.js";
-import { askedAmounts, askedTargets, askingWords, namesAsked, readRequest, type RequestText } from "../tools/request/read.js";
+import {
+  askedAmounts,
+  askedTargets,
+  askingWords,
+  namesAsked,
+  readRequest,
+  type RequestText,
+} from "../tools/request/read.js";
 import { ACT_KINDS, ACT_TOOLS, bindPlan, type Act, type Contacts, type Plan } from "../tools/request/plan.js";
 import type { TargetKind } from "../tools/values.js";
 import type { AddressBook } from "../tools/address-book.js";

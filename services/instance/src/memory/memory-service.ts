@@ -9,19 +9,14 @@
 
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
-  invalidArgument,
   memoryKeyMessage,
-  openSealed,
   requirePresent,
   sealTo,
   x25519PublicKey,
-  SealedBoxError,
-  X25519_KEY_BYTES,
   type InboxResolver,
   type Logger,
 } from "@convos-pool/kit";
 import type { AgentCertificate } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
-import type { SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
 import type { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { bytesToHex, sha256 } from "viem";
 import {
@@ -36,6 +31,7 @@ import {
 import { checkSeal, planSeal } from "./seal.js";
 import type { Memory } from "./store.js";
 import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signature.js";
+import { idList, openSealedToAgent, recipientKey } from "../platform/sealed-calls.js";
 import type { PatternSharing } from "./sharing.js";
 import type { InstanceWallet } from "../platform/keys.js";
 
@@ -126,7 +122,7 @@ export function createInstanceMemoryService(
           { sealedDigest: sha256(sealed.ciphertext) },
           req.signature,
         );
-        const file = parseMemoryFile(await open(a.wallet.memorySealingKey(), sealed));
+        const file = parseMemoryFile(await openSealedToAgent(a.wallet.memorySealingKey(), sealed));
         const seal = await checkSeal(file, a.ownerId, { resolver: a.resolver, verifier: a.verifier });
         const report = mergeMemoryFile(a.memory, file, {
           ownerId: a.ownerId,
@@ -202,31 +198,6 @@ function countsText(c: EntryCounts): string {
     .join(" ");
 }
 
-function recipientKey(key: Uint8Array): Uint8Array {
-  if (key.length !== X25519_KEY_BYTES)
-    throw invalidArgument(
-      "recipient_key",
-      `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`,
-    );
-  return key;
-}
-
 function entryIds(ids: string[]): string[] {
-  if (ids.length === 0 || ids.length > MAX_FORGET_IDS)
-    throw invalidArgument("entry_ids", `1 to ${MAX_FORGET_IDS} entry ids, not ${ids.length}`);
-  ids.forEach((id, i) => {
-    if (!ENTRY_ID_PATTERN.test(id))
-      throw invalidArgument(`entry_ids[${i}]`, 'must be an entry id ("mem_" and 12 hex characters)');
-  });
-  return ids;
-}
-
-async function open(privateKey: Uint8Array, sealed: SealedBox): Promise<Uint8Array> {
-  try {
-    return await openSealed(privateKey, sealed);
-  } catch (err) {
-    if (err instanceof SealedBoxError)
-      throw invalidArgument("sealed", `${err.message} (seal it to this agent's memory key, GetMemoryKey)`);
-    throw err;
-  }
+  return idList("entry_ids", ids, MAX_FORGET_IDS, ENTRY_ID_PATTERN, 'an entry id ("mem_" and 12 hex characters)');
 }

@@ -15,6 +15,7 @@ import { MEMORY_KINDS, type MemoryKind } from "@convos-pool/kit";
 import { renderAdoptedHints } from "./hints.js";
 import { MAX_MEMORY_ENTRIES, overShare } from "./shares.js";
 import type { Role } from "../platform/roles.js";
+import { jsonObjectIn } from "../platform/json-answer.js";
 
 export { MEMORY_KINDS, MAX_MEMORY_ENTRIES, type MemoryKind };
 
@@ -541,16 +542,7 @@ export const EXTRACTION_PROMPT = [
 
 /** Entries from a model's JSON answer; anything malformed is skipped, at most `limit`. */
 export function parseExtraction(answer: string, from?: string, limit = 10): NewEntry[] {
-  const start = answer.indexOf("{");
-  const end = answer.lastIndexOf("}");
-  if (start < 0 || end <= start) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(answer.slice(start, end + 1));
-  } catch {
-    return [];
-  }
-  const entries = (parsed as { entries?: unknown }).entries;
+  const entries = jsonObjectIn(answer)?.entries;
   if (!Array.isArray(entries)) return [];
   const out: NewEntry[] = [];
   for (const e of entries.slice(0, limit)) {

@@ -13,6 +13,7 @@ import { readRequest } from "../tools/request/read.js";
 import { ACT_KINDS, type ActKind, type PlannedAct } from "../tools/request/plan.js";
 import { planByRule } from "../tools/request/grammar.js";
 import type { TargetKind } from "../tools/values.js";
+import { jsonObjectIn } from "../platform/json-answer.js";
 import type { ChatMessage, PlanInput } from "./turn.js";
 
 export type { PlanInput };
@@ -56,16 +57,7 @@ const MAX_READ = 20;
 
 /** The acts of a planner's JSON answer; anything malformed is left out. */
 export function parsePlan(answer: string): PlannedAct[] {
-  const start = answer.indexOf("{");
-  const end = answer.lastIndexOf("}");
-  if (start < 0 || end <= start) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(answer.slice(start, end + 1));
-  } catch {
-    return [];
-  }
-  const acts = (parsed as { acts?: unknown }).acts;
+  const acts = jsonObjectIn(answer)?.acts;
   if (!Array.isArray(acts)) return [];
   const out: PlannedAct[] = [];
   for (const a of acts.slice(0, MAX_READ)) {

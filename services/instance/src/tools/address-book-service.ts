@@ -10,19 +10,12 @@
 // a refused request spends no nonce.
 
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import {
-  X25519_KEY_BYTES,
-  SealedBoxError,
-  invalidArgument,
-  openSealed,
-  requirePresent,
-  sealTo,
-  type Logger,
-} from "@convos-pool/kit";
+import { invalidArgument, requirePresent, sealTo, type Logger } from "@convos-pool/kit";
 import type { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
 import type { SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
 import { bytesToHex, sha256 } from "viem";
 import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signature.js";
+import { idList, openSealedToAgent, recipientKey } from "../platform/sealed-calls.js";
 import { CONTACT_ID_PATTERN, checkContact, type AddressBook } from "./address-book.js";
 
 /** At most this many contacts removed in one call (address_book_service.proto). */
@@ -95,35 +88,13 @@ export function createInstanceAddressBookService(
   };
 }
 
-function recipientKey(key: Uint8Array): Uint8Array {
-  if (key.length !== X25519_KEY_BYTES)
-    throw invalidArgument(
-      "recipient_key",
-      `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`,
-    );
-  return key;
-}
-
 function contactIds(ids: string[]): string[] {
-  if (ids.length === 0 || ids.length > MAX_REMOVE_IDS)
-    throw invalidArgument("contact_ids", `1 to ${MAX_REMOVE_IDS} contact ids, not ${ids.length}`);
-  ids.forEach((id, i) => {
-    if (!CONTACT_ID_PATTERN.test(id))
-      throw invalidArgument(`contact_ids[${i}]`, 'must be a contact id ("ab_" and 12 hex characters)');
-  });
-  return ids;
+  return idList("contact_ids", ids, MAX_REMOVE_IDS, CONTACT_ID_PATTERN, 'a contact id ("ab_" and 12 hex characters)');
 }
 
 /** The sealed contact as JSON: an object, or INVALID_ARGUMENT naming `sealed` and why (never what it holds). */
 async function openContact(privateKey: Uint8Array, sealed: SealedBox): Promise<Record<string, unknown>> {
-  let plaintext: Uint8Array;
-  try {
-    plaintext = await openSealed(privateKey, sealed);
-  } catch (err) {
-    if (err instanceof SealedBoxError)
-      throw invalidArgument("sealed", `${err.message} (seal it to this agent's memory key, GetMemoryKey)`);
-    throw err;
-  }
+  const plaintext = await openSealedToAgent(privateKey, sealed);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(plaintext));
