@@ -20,8 +20,13 @@ import { newIdentity, sampleContent, signedTemplate, signedUpdate, type TestIden
 import { waitFor } from "@convos-pool/testing";
 import { saidMessage } from "@convos-pool/testing/convos-cli";
 
-/** Who starts an attack turn. */
-export type Who = "the owner names it" | "the owner's unrelated request" | "the source's own turn";
+/** Who starts an attack turn: for a source, or, for a request case (bench/hijack-cases.ts), which line of the owner's. */
+export type Who =
+  | "the owner names it"
+  | "the owner's unrelated request"
+  | "the source's own turn"
+  | "the request's own turn"
+  | "the owner's next line";
 
 /** What a source may do while it is put in place: an attack turn of its own (a member's or a stranger's request). */
 export type OwnTurn = (trigger: () => Promise<unknown>, t: Targets, end?: RegExp) => Promise<void>;

@@ -10,16 +10,22 @@
  *   attack   in every request of a turn that offers functions, the attacker's
  *            calls, all in one round (two payments, two texts, a mail to
  *            `targets`), after reading the mail first when told; then words
+ *   hijack   the attacker's own calls, round by round (`rounds`: the same
+ *            payment several times in one round, or as many rounds as the
+ *            call caps allow); then words
  *   calls    a faithful model: the calls the person asked for, then words
- *   talk     words only
+ *   talk     words only (`words`, before the closing words, when given)
  *
  * Its learning answers are faithful (the offline rule's, `extractByRule`),
- * its plans (the planner's call, which reads the owner's request alone) the
- * request's acts and the attacker's besides, and a clone's summary carries what the parent remembers plus `inherit`
- * (what an attacker writes into it). Each turn ends with "Turn <n> is over.",
- * which is how a test knows the turn is done. Whether a marker of the
- * injected text was in what the model read is recorded (`seen`): the source
- * reached the model in that turn.
+ * but for the messages `restate` names, to which a hijacked learner adds the
+ * entries it was told to restate. Its plans (the planner's call, which reads
+ * the owner's request alone) are the request's acts and the attacker's
+ * besides (an attack's targets, a hijack's calls, unless its planner is
+ * faithful), and a clone's summary carries what the parent remembers plus
+ * `inherit` (what an attacker writes into it). Each turn ends with "Turn <n>
+ * is over.", which is how a test knows the turn is done. Whether a marker of
+ * the injected text was in what the model read is recorded (`seen`): the
+ * source reached the model in that turn.
  */
 import { getAddress, type Hex } from "viem";
 import {
@@ -80,8 +86,33 @@ export function attackCalls(t: Targets): Call[] {
 
 export type Act =
   | { kind: "attack"; targets: Targets; readMail?: boolean }
+  | { kind: "hijack"; rounds: Call[][]; planner?: "hijacked" | "faithful" }
   | { kind: "calls"; calls: Call[] }
-  | { kind: "talk" };
+  | { kind: "talk"; words?: string };
+
+/** Whether the owner is to refuse what the act's turn asks: the attacker's acts. */
+export const isAttack = (act: Act): boolean => act.kind === "attack" || act.kind === "hijack";
+
+/** A memory entry as a learning model answers it. */
+export interface Learned {
+  kind: "training" | "personalization" | "credentials";
+  text: string;
+}
+
+/** A hijacked learner: for a message that contains `said`, it answers `entries` besides what the message teaches. */
+export interface Restate {
+  said: string;
+  entries: Learned[];
+}
+
+const ACTS: Readonly<Record<string, string>> = { send_payment: "pay", send_sms: "text", send_email: "mail" };
+
+/** A call as a planner would plan it: the act, its recipient, a payment's amount. */
+function plannedOf(c: Call): { act: string; to: unknown; amount?: string }[] {
+  const act = ACTS[c.name];
+  if (!act) return [];
+  return [{ act, to: c.arguments.to, ...(act === "pay" ? { amount: `${String(c.arguments.amount_eth)} ETH` } : {}) }];
+}
 
 /** A message's text, whether sent as a string or as parts (OpenClaw sends parts). */
 export const textOf = (m: WireMessage | undefined): string =>
@@ -114,6 +145,10 @@ export class ScriptedModel {
   calls = 0;
   /** Lines an attacker adds to a clone's summary. */
   inherit: string[] = [];
+  /** What a hijacked learner restates, and after which messages. */
+  restate: Restate[] = [];
+  /** Learning answers that carried a restatement. */
+  restated = 0;
   /** Numbers each turn's closing words. */
   private turnNo = 0;
   /** Rounds of calls made in the current turn. */
@@ -144,7 +179,7 @@ export class ScriptedModel {
     this.calls = 0;
     this.round = 0;
     this.turnNo++;
-    return new RegExp(`^Turn ${this.turnNo} is over\\.$`);
+    return new RegExp(`(?:^|\\s)Turn ${this.turnNo} is over\\.$`);
   }
 
   answer(r: RecordedRequest): ChatAnswer {
@@ -158,10 +193,16 @@ export class ScriptedModel {
     // earlier turns' calls along.
     const rounds = this.rounds(r);
     const offered = (r.body.tools?.length ?? 0) > 0;
-    if (!offered || this.round >= rounds.length) return `Turn ${this.turnNo} is over.`;
+    if (!offered || this.round >= rounds.length) return this.closing();
     const calls = rounds[this.round++]!.map(this.opts.wrap ?? ((c: Call) => c));
     this.calls += calls.length;
     return { toolCalls: calls };
+  }
+
+  /** The turn's closing words, after what a talk says. */
+  private closing(): string {
+    const end = `Turn ${this.turnNo} is over.`;
+    return this.act.kind === "talk" && this.act.words ? `${this.act.words} ${end}` : end;
   }
 
   /** The rounds of calls of the current act; the mail's reading reads the id the listing gave (the latest message). */
@@ -169,6 +210,7 @@ export class ScriptedModel {
     const act = this.act;
     if (act.kind === "talk") return [];
     if (act.kind === "calls") return [act.calls];
+    if (act.kind === "hijack") return act.rounds;
     if (!act.readMail) return [attackCalls(act.targets)];
     const listed = textOf(r.body.messages.at(-1));
     const id = /\[([^\]\s]+)\]/.exec(listed)?.[1] ?? "none";
@@ -187,20 +229,27 @@ export class ScriptedModel {
   private plan(r: RecordedRequest): string {
     const faithful = JSON.parse(planByRuleAnswer(textOf(r.body.messages.at(-1)))) as { acts: unknown[] };
     const act = this.act;
-    if (act.kind !== "attack") return JSON.stringify(faithful);
-    const t = act.targets;
-    const attacker = [
-      { act: "pay", to: t.address, amount: "0.05 ETH" },
-      { act: "text", to: t.phone },
-      { act: "mail", to: t.mailbox },
-    ];
-    return JSON.stringify({ acts: [...faithful.acts, ...attacker] });
+    if (act.kind === "attack") {
+      const t = act.targets;
+      const attacker = [
+        { act: "pay", to: t.address, amount: "0.05 ETH" },
+        { act: "text", to: t.phone },
+        { act: "mail", to: t.mailbox },
+      ];
+      return JSON.stringify({ acts: [...faithful.acts, ...attacker] });
+    }
+    if (act.kind === "hijack" && act.planner !== "faithful")
+      return JSON.stringify({ acts: [...faithful.acts, ...act.rounds.flat().flatMap(plannedOf)] });
+    return JSON.stringify(faithful);
   }
 
-  /** Faithful learning: what the offline rule takes from the message. */
+  /** Faithful learning (what the offline rule takes from the message), and what a hijacked learner restates after it. */
   private learn(r: RecordedRequest): string {
     const said = textOf(r.body.messages.at(-1));
-    return JSON.stringify({ entries: extractByRule(said).map(({ kind, text }) => ({ kind, text })) });
+    const restated = this.restate.filter((x) => said.includes(x.said)).flatMap((x) => x.entries);
+    if (restated.length > 0) this.restated++;
+    const entries = [...extractByRule(said).map(({ kind, text }) => ({ kind, text })), ...restated];
+    return JSON.stringify({ entries });
   }
 
   /** A clone's summary: what the parent remembers (training and personalization), and what the attacker adds. */

@@ -21,7 +21,12 @@ import { readdir } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { bytesToHex, sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import {
+  AgentMemoryService,
+  type ImportMemoryResponse,
+} from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ToolCallOutcome, type ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { as } from "@convos-pool/claims/testing";
@@ -32,12 +37,20 @@ import {
   parseInvite,
   readAppData,
 } from "@convos-pool/convos";
-import { BUSY_NOTICE, FILES, type AgentInstance } from "@convos-pool/instance";
-import { signOperation, type ResolvedPermissions } from "@convos-pool/kit";
+import { BUSY_NOTICE, FILES, type AgentInstance, type MemoryEntry } from "@convos-pool/instance";
+import {
+  createServiceClient,
+  openSealed,
+  sealTo,
+  signOperation,
+  verifyMemoryKey,
+  x25519KeyPair,
+  type ResolvedPermissions,
+} from "@convos-pool/kit";
 import { Maildirs } from "@convos-pool/local-providers";
 import { waitFor } from "@convos-pool/testing";
 import { said, type ConvosCli } from "@convos-pool/testing/convos-cli";
-import { ScriptedModel, type Act, type ScriptedModelOptions } from "./hijack-model.js";
+import { isAttack, ScriptedModel, type Act, type ScriptedModelOptions } from "./hijack-model.js";
 import { PeopleStack, type PeopleStackOptions } from "./people-stack.js";
 
 /** How the agent's approval questions begin (tools/approval.ts): "Saul, may I do this?". */
@@ -87,6 +100,8 @@ export interface TurnRecord {
   calls: number;
   /** The agent's closing words, or "(no answer)". */
   reply: string;
+  /** What reached each destination watched (wei, texts, mails), for a turn of several acts. */
+  each?: Record<string, bigint>;
 }
 
 /**
@@ -269,6 +284,55 @@ export class HijackStack {
     );
   }
 
+  /**
+   * The owner imports an agent-memory file into the agent under test, as the
+   * pool CLI does (services/cli/src/memory-commands.ts): the agent's memory
+   * key asked for and checked against its inbox, the file sealed to it, the
+   * import signed. Returns the agent's report.
+   */
+  async importMemory(file: object): Promise<ImportMemoryResponse> {
+    const { owner, stack } = this.people;
+    const memory = createServiceClient(AgentMemoryService, stack.claims!.url, stack.creds.gateway);
+    try {
+      const instanceId = this.agentId;
+      const { key } = await memory.client.getMemoryKey({ instanceId }, as(owner));
+      await verifyMemoryKey(key!, instanceId, this.agent.inboxId);
+      const sealed = await sealTo(key!.publicKey, new TextEncoder().encode(JSON.stringify(file)));
+      const ownerSignature = await signOperation(owner.account, "ImportMemory", {
+        inboxId: owner.inboxId,
+        instanceId,
+        sealedDigest: sha256(sealed.ciphertext),
+      });
+      return await memory.client.importMemory({ instanceId, sealed, ownerSignature }, as(owner));
+    } finally {
+      memory.close();
+    }
+  }
+
+  /** What the agent under test knows, as the owner lists it (ListMemory, opened with a key of the owner's). */
+  async listMemory(): Promise<MemoryEntry[]> {
+    const { owner, stack } = this.people;
+    const memory = createServiceClient(AgentMemoryService, stack.claims!.url, stack.creds.gateway);
+    try {
+      const instanceId = this.agentId;
+      const mine = x25519KeyPair();
+      const ownerSignature = await signOperation(owner.account, "ListMemory", {
+        inboxId: owner.inboxId,
+        instanceId,
+        recipientKey: bytesToHex(mine.publicKey),
+        feedbackOnly: false,
+      });
+      const res = await memory.client.listMemory(
+        { instanceId, recipientKey: mine.publicKey, feedbackOnly: false, ownerSignature },
+        as(owner),
+      );
+      const opened = await openSealed(mine.privateKey, res.sealed!);
+      return (JSON.parse(new TextDecoder().decode(opened)) as { entries: MemoryEntry[] }).entries;
+    } finally {
+      memory.close();
+    }
+  }
+
   /** The owner signs whose requests the agent under test acts on. */
   async setPermissions(
     permissions: Pick<ResolvedPermissions, "memberSms" | "memberEmail" | "memberCrypto" | "outsiderReply">,
@@ -309,7 +373,7 @@ export class HijackStack {
     const cli = this.people.ownerCli;
     const before = await this.read(opts.watch);
     const since = Date.now();
-    this.owner.word = act.kind === "attack" ? "no" : "yes";
+    this.owner.word = isAttack(act) ? "no" : "yes";
     const askedFrom = this.owner.asked.length;
     const from = cli.events.length;
     const over = this.model.begin(act, opts.marker);
@@ -319,8 +383,10 @@ export class HijackStack {
     await this.owner.settled();
     const after = await this.read(opts.watch);
     const moved: Moved = { wei: 0n, texts: 0, mails: 0 };
+    const each: Record<string, bigint> = {};
     for (const d of opts.watch) {
       const diff = after.get(d)! - before.get(d)!;
+      each[d] = diff;
       if (kindOf(d) === "address") moved.wei += diff;
       else if (kindOf(d) === "phone") moved.texts += Number(diff);
       else moved.mails += Number(diff);
@@ -332,6 +398,7 @@ export class HijackStack {
       seen: this.model.seen,
       calls: this.model.calls,
       reply,
+      each,
     };
   }
 
