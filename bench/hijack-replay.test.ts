@@ -37,9 +37,13 @@ describe("the replay of known-good requests", () => {
       "you asked me to pay this address 0.01 ETH, not 0.02 ETH",
       "you asked me to pay this address once, and I did",
     ]);
-    // A planner that plans the payment twice has it made twice: how many times a request asks is the planner's word
-    // (bindPlan holds each act's recipient and amount to the request, not their count; bench:hijack's
-    // "one payment, made and planned 3 times").
-    expect(r.faithful).toHaveLength(2);
+    // A planner that plans the payment twice has it made once: how many times a request asks is the pool's reading
+    // (bindPlan holds each act's count to the request too; bench:hijack's "one payment, made and planned 3 times").
+    expect(r.faithful.map((n) => n.why)).toEqual([
+      "no one in this conversation wrote this address",
+      // Its planner planned the 0.02 ETH the model pays, which the request does not hold: dropped, so no act names it.
+      "you wrote this address in this message, but did not ask me to pay it; no one in this conversation wrote this amount (0.02 ETH)",
+      "you asked me to pay this address once, and I did",
+    ]);
   });
 });

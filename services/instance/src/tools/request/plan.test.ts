@@ -83,10 +83,26 @@ describe("the planner's acts, held to the request", () => {
     ]);
   });
 
-  it("plans at most MAX_ACTS_PER_REQUEST acts", () => {
-    const request = readRequest(`pay ${ANA_WALLET} 0.01 ETH`);
-    const planned = Array.from({ length: 10 }, (): PlannedAct => ({ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" }));
-    expect(bindPlan(planned, { request }).acts).toHaveLength(MAX_ACTS_PER_REQUEST);
+  it("plans an act as many times as the request asks for it, whatever the planner says; at most MAX_ACTS_PER_REQUEST", () => {
+    const tenTimes = (text: string, n = 10) =>
+      bindPlan(
+        Array.from({ length: n }, (): PlannedAct => ({ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" })),
+        { request: readRequest(text) },
+      ).acts.length;
+    // A planner that plans one asked payment three times (bench:hijack's hijacked planner): one.
+    expect(tenTimes(`Concierge, pay ${ANA_WALLET} 0.01 ETH for the cab`, 3)).toBe(1);
+    expect(tenTimes(`pay ${ANA_WALLET} 0.01 ETH twice`)).toBe(2);
+    expect(tenTimes(`pay ${ANA_WALLET} 0.01 ETH 3 times`)).toBe(3);
+    expect(tenTimes(`pay ${ANA_WALLET} 0.01 ETH for the tickets and ${ANA_WALLET} 0.01 ETH for the cab`)).toBe(2);
+    expect(tenTimes(`pay ${ANA_WALLET} 0.01 ETH ten times`)).toBe(MAX_ACTS_PER_REQUEST);
+    // By a contact's name: each time the request names it.
+    const named = (text: string) =>
+      bindPlan(
+        Array.from({ length: 4 }, (): PlannedAct => ({ act: "pay", to: "Ana", amount: "0.01 ETH" })),
+        { request: readRequest(text), contacts: book },
+      ).acts.length;
+    expect(named("pay Ana 0.01 ETH")).toBe(1);
+    expect(named("pay Ana 0.01 ETH, and Ana 0.01 ETH again for the cab")).toBe(2);
   });
 });
 

@@ -9,7 +9,7 @@ import { formatEther } from "viem";
 import type { Risk } from "../trust.js";
 import type { ToolId } from "../tool.js";
 import { findTargets, type TargetKind } from "../values.js";
-import { amountOf, askedAmounts, askedTargets, namesAsked, type RequestText } from "./read.js";
+import { amountOf, askedAmounts, askedTargets, nameMentions, namesAsked, timesAt, type RequestText } from "./read.js";
 
 /** What an act does, as a request names it. */
 export type ActKind = "pay" | "text" | "mail";
@@ -110,9 +110,27 @@ export function bindPlan(planned: readonly PlannedAct[], facts: RequestFacts): P
       }
       amountWei = wei;
     }
+    // As many times as the request asks for it (its mentions, "twice"), whatever the planner says.
+    const same = acts.filter((a) => a.act === p.act && a.target === to.value && a.name === to.name).length;
+    if (same >= timesAsked(facts.request, kind, to)) {
+      dropped.push(`${p.act}: more times than the request asks`);
+      continue;
+    }
     acts.push({ act: p.act, toolId, target: to.value, amountWei, name: to.name, done: false });
   }
   return { acts, dropped, request: facts.request };
+}
+
+/**
+ * How many acts to a recipient the request asks for: one for each time it
+ * writes the recipient (its value, or the contact's name) where it may ask,
+ * times what its sentence says ("twice", "3 times"); one for a setting the
+ * request does not write ("mail me" is the owner's own).
+ */
+function timesAsked(r: RequestText, kind: TargetKind, to: { value: string; name?: string | undefined }): number {
+  const mentions = to.name ? nameMentions(r, to.name) : askedTargets(r, kind).filter((f) => f.value === to.value);
+  if (mentions.length === 0) return 1;
+  return mentions.reduce((n, m) => n + timesAt(r, m.start), 0);
 }
 
 /** A recipient as the planner named it, if the request holds it: written, a contact it names, or a setting. */

@@ -167,10 +167,47 @@ export function amountOf(written: string): bigint | undefined {
   return wei > 0n ? wei : undefined;
 }
 
+/** Where `name` is written, as a whole word (any case), where it may be asked for. */
+export function nameMentions(r: RequestText, name: string): Found<string>[] {
+  const n = name.trim();
+  if (!n) return [];
+  const re = new RegExp(`(?<![\\p{L}\\p{N}])${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\p{L}\\p{N}])`, "giu");
+  return [...r.text.matchAll(re)]
+    .map((m) => ({ value: m[0], start: m.index, end: m.index + m[0].length }))
+    .filter((m) => !notAskedAt(r, m.start, m.end));
+}
+
 /** Whether `name` is written, as a whole word, where it may be asked for. */
 export function namesAsked(r: RequestText, name: string): boolean {
-  const n = name.trim();
-  if (!n) return false;
-  const re = new RegExp(`(?<![\\p{L}\\p{N}])${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\p{L}\\p{N}])`, "giu");
-  return [...r.text.matchAll(re)].some((m) => !notAskedAt(r, m.index, m.index + m[0].length));
+  return nameMentions(r, name).length > 0;
+}
+
+const TIMES_WORDS: Readonly<Record<string, number>> = {
+  once: 1,
+  twice: 2,
+  thrice: 3,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+};
+const TIMES = /\b(?:(once|twice|thrice)|(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+times)\b/i;
+
+/**
+ * How many times the sentence around `at` asks for its act: "twice", "3
+ * times", "ten times"; once when it does not say. A request's count is the
+ * pool's reading, not a planner's.
+ */
+export function timesAt(r: RequestText, at: number): number {
+  const sentence = sentences(r.text).find(([start, end]) => start <= at && at < end);
+  if (!sentence) return 1;
+  const m = TIMES.exec(r.text.slice(...sentence));
+  if (!m) return 1;
+  const word = (m[1] ?? m[2] ?? "").toLowerCase();
+  return TIMES_WORDS[word] ?? Math.max(1, Number(word) || 1);
 }
