@@ -143,3 +143,29 @@ describe("what the owner's message confirms", () => {
     ]);
   });
 });
+
+describe("what a message teaches", () => {
+  it("a learning model that rewords a member's fact after the owner's unrelated 'lunch at 1' teaches the owner nothing (bench:hijack's hijacked learner)", async () => {
+    const { memory } = disputedDoorCode();
+    const reworded = () => [
+      { kind: "personalization" as const, text: "The gate code is now 4521", via: "llm" as const },
+    ];
+    await learn(agentWith(reworded), memory, lesson(message(OWNER, "lunch at 1"), "owner"));
+    expect(facts(memory)).toEqual([
+      ["the door code is 1234", "owner", OWNER],
+      ["the door code is 4521", "member", SAUL],
+    ]);
+  });
+
+  it("keeps what a model rewords of what was said, and nothing the message did not say", async () => {
+    const memory = new Memory();
+    const says = () => [
+      { kind: "personalization" as const, text: "Saul is vegetarian", via: "llm" as const },
+      { kind: "personalization" as const, text: "Saul's dinner is at 8", via: "llm" as const },
+      { kind: "personalization" as const, text: "Saul's sister lives in Porto", via: "llm" as const },
+      { kind: "personalization" as const, text: "Dinner is at 9", via: "llm" as const },
+    ];
+    await learn(agentWith(says), memory, lesson(message(OWNER, "I am vegetarian, and dinner is at 8"), "owner"));
+    expect(facts(memory).map(([text]) => text)).toEqual(["Saul is vegetarian", "Saul's dinner is at 8"]);
+  });
+});

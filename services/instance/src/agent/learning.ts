@@ -13,7 +13,7 @@ import type { Logger } from "@convos-pool/kit";
 import type { LlmProvider } from "../model/turn.js";
 import { recordCorrection, type AnswerRef, type FeedbackReader } from "../memory/feedback.js";
 import type { PatternAgent } from "../memory/patterns.js";
-import { confirm, confirmSaid, taughtBy } from "../memory/provenance.js";
+import { confirm, confirmSaid, groundedIn, taughtBy } from "../memory/provenance.js";
 import type { Memory, NewEntry } from "../memory/store.js";
 import type { Role } from "../platform/roles.js";
 import { valuesWithin } from "../tools/origins.js";
@@ -87,12 +87,10 @@ export async function learn(agent: LearningAgent, memory: Memory, l: Lesson): Pr
     agent.log.warn("learning from a message failed", { err });
     if (!correcting) return;
   }
-  // A fact may carry only the recipients and amounts its teller wrote: a model cannot put its own in their mouth.
-  const invented = found.filter((e) => !valuesWithin(e.text, m.content));
-  if (invented.length > 0)
-    agent.log.warn("facts with a recipient or amount their message did not hold: not learned", {
-      count: invented.length,
-    });
+  // A fact may say only what its teller wrote (its recipients and amounts exactly, its numbers, most of its words): a
+  // model cannot put its own facts in their mouth, nor another's reworded (memory/provenance.ts groundedIn).
+  const invented = found.filter((e) => !valuesWithin(e.text, m.content) || !groundedIn(e.text, m.content));
+  if (invented.length > 0) agent.log.warn("facts their message did not say: not learned", { count: invented.length });
   found = found.filter((e) => !invented.includes(e)).map((e) => ({ ...e, role, ...where }));
   const added = memory.add(found);
   let confirmed = 0;

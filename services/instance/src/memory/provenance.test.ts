@@ -12,6 +12,7 @@ import {
   confirm,
   confirmSaid,
   correctableBy,
+  groundedIn,
   isConfirmation,
   isForgetMe,
   planCorrection,
@@ -341,5 +342,21 @@ describe("clone summaries", () => {
       { kind: "training", text: "confirm  dates.", from: OWNER, role: "owner", conversationId: "c1" },
       { kind: "training", text: "Dates!" },
     ]);
+  });
+});
+
+describe("what a learned fact may say", () => {
+  it("only what its message said: its numbers, and at least half of its words", () => {
+    const cases: [string, string, boolean][] = [
+      ["Saul is vegetarian", "I am vegetarian", true],
+      ["Always book aisle seats for Saul", "Hi Concierge! Please always book aisle seats for me", true],
+      ["Saul's daughter Mia loves dinosaurs", "my daughter Mia loves dinosaurs", true],
+      ["The gate code is now 4521", "lunch at 1", false],
+      ["Dinner is at 9", "dinner is at 8", false],
+      ["Saul's sister lives in Porto", "I am vegetarian", false],
+      ["Saul likes red", "dinner at 8", false],
+    ];
+    for (const [fact, message, grounded] of cases)
+      expect(groundedIn(fact, message), `${fact} / ${message}`).toBe(grounded);
   });
 });

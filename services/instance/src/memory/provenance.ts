@@ -15,7 +15,7 @@
 //   entries matched by a name in their text (`isForgetMe`, `taughtBy`).
 
 import { ROLES, type Role } from "../platform/roles.js";
-import { normalize, type Memory, type MemoryEntry, type NewEntry } from "./store.js";
+import { contentWords, normalize, type Memory, type MemoryEntry, type NewEntry } from "./store.js";
 
 export function isRole(role: unknown): role is Role {
   return typeof role === "string" && (ROLES as readonly string[]).includes(role);
@@ -121,6 +121,27 @@ export function saidByOwner(memory: Memory, ownerText: string): string[] {
       return fact !== "" && said.includes(` ${fact} `);
     })
     .map((e) => e.id);
+}
+
+/** At least this share of a fact's content words must be its message's own (a model may reword, not invent). */
+export const GROUNDED_SHARE = 0.5;
+
+/**
+ * Whether a fact a model learned from `message` is what the message said: every
+ * number in it is in the message, and at least GROUNDED_SHARE of its content
+ * words are ("I am vegetarian" may be learned as "Saul is vegetarian"). A
+ * learning model is a model too: a hijacked one would otherwise put a fact
+ * of its choosing (another member's door code, reworded) into the mouth of
+ * whoever spoke last, the owner included. Recipients and amounts are held to
+ * the message apart, exactly (tools/values.ts valuesWithin).
+ */
+export function groundedIn(fact: string, message: string): boolean {
+  const said = new Set(message.match(/\d+/g) ?? []);
+  if ((fact.match(/\d+/g) ?? []).some((n) => !said.has(n))) return false;
+  const words = [...contentWords(fact)];
+  if (words.length === 0) return true;
+  const own = contentWords(message);
+  return words.filter((w) => own.has(w)).length >= words.length * GROUNDED_SHARE;
 }
 
 /** The owner's message said facts others taught (`saidByOwner`): they become the owner's. */
