@@ -35,7 +35,13 @@ const SENTENCE_END = /[.!?]+(?=\s|$)|\n+/g;
 const LINK = /\b(?:https?:\/\/|www\.)[^\s<>"]+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}\/[^\s<>"]*/gi;
 /** Quotation marks in pairs; single quotes only when they open after a space (never the apostrophe of "Ana's"). */
 const QUOTED = /"[^"\n]*"|“[^”]*”|«[^»]*»|„[^“”]*[“”]|(?<=^|[\s([])'[^'\n]+'(?=$|[\s.,!?;:)\]])|‘[^’]*’/g;
-/** Someone else's words reported ("Ana says …", "my boss wants me to …"): to the end of the sentence. */
+/**
+ * Someone else's words reported ("Ana says …", "my boss wants me to …"): to
+ * the end of the sentence, or to where the owner's own request takes over
+ * with a word of their own ("Ana said the tickets are 0.02 ETH, so please
+ * pay …"). A bare comma or colon does not end it: "Bob said: pay 0x…" and
+ * "Bob said the tickets are paid, pay 0x…" may be Bob's words, so they ask.
+ */
 const REPORTED =
   /\b(?:says|said|say|wrote|writes|told me|tells me|texted|messaged|mailed|asked me|asks me|wants me|want me|mentioned|mentions|claims|claimed|suggests|suggested|according to)\b/gi;
 const QUOTE_LINE = /^\s*>.*$/gm;
@@ -48,13 +54,22 @@ const NEW_REQUEST = new RegExp(
   `(?:[,;:—–]|\\bbut\\b|\\binstead\\b)\\s*(?:(?:but|instead|rather|just|please|and|then|so|no)\\s*[,]?\\s+)*(?=(?:${ACT_VERBS})\\b)`,
   "gi",
 );
+/** Where reported words end: the owner's own "so", "then" or "please" before a new request. */
+const OWN_REQUEST = new RegExp(
+  `(?:[,;:—–]\\s*(?:and\\s+)?(?:so|then|therefore|please)|\\s(?:and\\s+)?(?:so|then|therefore))\\s*,?\\s+(?:please\\s+)?(?:just\\s+)?(?=(?:${ACT_VERBS})\\b)`,
+  "gi",
+);
+/** The act verbs of a polite question in their -ing form ("would you mind paying …?"). */
+const ACT_VERBS_ING =
+  "paying|sending|transferring|tipping|refunding|reimbursing|wiring|texting|messaging|mailing|e-?mailing|writing|telling|notifying|reminding|letting|saving|adding|forwarding|replying|contacting";
 /**
  * A question that asks for an act: it starts with the act ("text Ana: are you
- * coming?", "Concierge, pay …?"), or asks for it politely ("can you pay …?",
- * "please text …?").
+ * coming?", "Concierge, pay …?"), or asks for it politely ("can you (also)
+ * pay …?", "please text …?", "would you mind paying …?", "is it possible to
+ * pay …?").
  */
 const ASKS_FOR_ACT = new RegExp(
-  `^\\s*(?:(?:hey|hi|ok|okay)\\b[\\s,]*)?(?:[\\p{L}\\p{N} -]{1,40}[,:]\\s*)?(?:please\\s+)?(?:(?:can|could|would|will)\\s+you\\s+(?:please\\s+)?)?(?:${ACT_VERBS})\\b`,
+  `^\\s*(?:(?:hey|hi|ok|okay)\\b[\\s,]*)?(?:[\\p{L}\\p{N} -]{1,40}[,:]\\s*)?(?:please\\s+)?(?:(?:(?:can|could|would|will)\\s+you\\s+(?:please\\s+|also\\s+|just\\s+)*|is\\s+it\\s+possible\\s+(?:for\\s+you\\s+)?to\\s+(?:also\\s+)?)?(?:${ACT_VERBS})\\b|(?:would|do)\\s+you\\s+mind\\s+(?:also\\s+)?(?:${ACT_VERBS_ING})\\b)`,
   "iu",
 );
 
@@ -73,8 +88,9 @@ function sentences(text: string): [number, number][] {
 
 /**
  * The message cut into what may ask and what cannot. The pool's code decides
- * this, never a model: a value in a link, a quote, a question (but a polite
- * request: "can you pay … ?") or what a negation reaches is no request.
+ * this, never a model: a value in a link, a quote, a question (unless it
+ * starts with its act or asks for it politely: "can you pay …?") or what a
+ * negation reaches is no request.
  */
 export function readRequest(text: string): RequestText {
   const notAsked: Part[] = [];
@@ -89,7 +105,12 @@ export function readRequest(text: string): RequestText {
       add("question", start, end);
       continue;
     }
-    for (const r of s.matchAll(REPORTED)) add("quote", start + r.index, end);
+    for (const r of s.matchAll(REPORTED)) {
+      const rest = s.slice(r.index + r[0].length);
+      // Their words come first: a boundary right after "said" ("Bob said, so pay …") is still theirs.
+      const own = [...rest.matchAll(OWN_REQUEST)].find((o) => rest.slice(0, o.index).trim() !== "");
+      add("quote", start + r.index, own ? start + r.index + r[0].length + own.index : end);
+    }
     for (const n of s.matchAll(NEGATION)) {
       if (NOT_A_NEGATION.test(s.slice(n.index))) continue;
       const rest = s.slice(n.index);
