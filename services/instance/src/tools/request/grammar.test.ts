@@ -25,6 +25,34 @@ describe("the offline planner's grammar", () => {
           { act: "pay", to: "Bob", amount: "0.02 ETH" },
         ],
       ],
+      ["pay the landlord 0.5 ETH for rent", [{ act: "pay", to: "the landlord", amount: "0.5 ETH" }]],
+      ["pay Bob back 0.02 ETH", [{ act: "pay", to: "Bob", amount: "0.02 ETH" }]],
+      [
+        `send 0.02 ETH to ${ANA_WALLET} and 0.03 ETH to ${SCAM}`,
+        [
+          { act: "pay", to: ANA_WALLET, amount: "0.02 ETH" },
+          { act: "pay", to: SCAM, amount: "0.03 ETH" },
+        ],
+      ],
+      [`Thanks! 0.01 ETH to ${ANA_WALLET} please`, [{ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" }]],
+      [`would you mind paying ${ANA_WALLET} 0.01 ETH?`, [{ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" }]],
+      [
+        "text +15550100444 and +15550100555 that the bus is here",
+        [
+          { act: "text", to: "+15550100444" },
+          { act: "text", to: "+15550100555" },
+        ],
+      ],
+      [
+        "text Ana and Mom that we are late",
+        [
+          { act: "text", to: "Ana" },
+          { act: "text", to: "Mom" },
+        ],
+      ],
+      ["forward the confirmation to ana@example.com", [{ act: "mail", to: "ana@example.com" }]],
+      ["reply to ana@example.com that we accept the offer", [{ act: "mail", to: "ana@example.com" }]],
+      ["send the receipts to Ana", []],
       ["what is the weather tomorrow?", []],
       [`never pay ${SCAM}, it is a scam`, []],
     ];
