@@ -2,12 +2,12 @@
 // message that is one of these calls the tool (through the trust gate like
 // any model's call). docs/trust.md lists them.
 //
-//   text +15550100001: running late          (also "sms ...")
+//   text +15550100001: running late          (also "sms ..."; a contact's name instead of the number)
 //   email saul@example.com about Dinner: 7pm  ("about ..." optional; the address may name an owner's setting)
 //   check mail                                (also "list mail", "inbox")
 //   read mail <id>
 //   balance                                   (also "wallet balance")
-//   pay 0x… 0.01 ETH                          (also "send 0.01 ETH to 0x…")
+//   pay 0x… 0.01 ETH                          (also "send 0.01 ETH to 0x…"; "pay Ana 0.01 ETH", a contact)
 
 export interface OfflineCommand {
   name: string;
@@ -16,7 +16,7 @@ export interface OfflineCommand {
 
 const RULES: [RegExp, (m: RegExpMatchArray) => OfflineCommand][] = [
   [
-    /^(?:text|sms)\s+(\+\d{7,15})\s*:\s*([\s\S]+)$/i,
+    /^(?:text|sms)\s+(\+\d{7,15}|[\p{L}][\p{L}\p{N}_-]*)\s*:\s*([\s\S]+)$/iu,
     ([, to, text = ""]) => ({ name: "send_sms", args: { to, text: text.trim() } }),
   ],
   [
@@ -37,7 +37,7 @@ const RULES: [RegExp, (m: RegExpMatchArray) => OfflineCommand][] = [
   [/^read\s+(?:e-?mail|mail)\s+(\S+)\s*$/i, (m) => ({ name: "read_email", args: { id: m[1] } })],
   [/^(?:wallet\s+)?balance\s*[.!?]?$/i, () => ({ name: "wallet_balance", args: {} })],
   [
-    /^pay\s+(0x[0-9a-fA-F]{40})\s+(\d+(?:\.\d+)?)\s*(?:eth)?\s*[.!]?$/i,
+    /^pay\s+(0x[0-9a-fA-F]{40}|[\p{L}][\p{L}\p{N}_-]*)\s+(\d+(?:\.\d+)?)\s*(?:eth)?\s*[.!]?$/iu,
     (m) => ({ name: "send_payment", args: { to: m[1], amount_eth: m[2] } }),
   ],
   [

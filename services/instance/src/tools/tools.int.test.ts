@@ -1251,6 +1251,15 @@ describe("the offline model's commands", () => {
       name: "send_payment",
       args: { to: payee, amount_eth: "0.01" },
     });
+    // A contact's name instead of the value: the gate looks it up in the owner's address book, in the owner's turns.
+    expect(offlineCommand("pay Ana 0.01 ETH")).toEqual({
+      name: "send_payment",
+      args: { to: "Ana", amount_eth: "0.01" },
+    });
+    expect(offlineCommand("text Ana: running late")).toEqual({
+      name: "send_sms",
+      args: { to: "Ana", text: "running late" },
+    });
     for (const plain of [
       "Can you text my mom?",
       "what is my balance like these days, in general",
