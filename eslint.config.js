@@ -5,17 +5,21 @@ import tseslint from "typescript-eslint";
 import importX from "eslint-plugin-import-x";
 import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
 
-// The instance service's floors, top to bottom (docs/instance.md, "Where the
-// code lives"): a folder imports only the folders below it, so that a change
-// to a lower room never has to read a higher one. Tests are not floors: they
-// may set up with any of them.
-const INSTANCE = "services/instance/src";
-const INSTANCE_FLOORS = ["host", "openclaw", "agent", "model", "clone", "memory", "tools", "platform"];
-const instanceFloors = INSTANCE_FLOORS.map((floor, i) => ({
-  target: `${INSTANCE}/${floor}`,
-  from: [`${INSTANCE}/main.ts`, `${INSTANCE}/index.ts`, ...INSTANCE_FLOORS.slice(0, i).map((f) => `${INSTANCE}/${f}`)],
-  message: `${floor}/ is below ${INSTANCE_FLOORS.slice(0, i).join(", ") || "the entry points"}: a lower floor never imports a higher one (docs/instance.md).`,
-}));
+// Each service's floors, top to bottom, one row per package (each drawn in
+// its doc, "Where the code lives"): a folder imports only the folders below
+// it, so that a change to a lower room never has to read a higher one. A
+// service's entry files (main.ts, index.ts, server.ts) stand above every
+// floor. Tests are not floors: they may set up with any of them.
+const FLOORS = {
+  "services/instance/src": ["host", "openclaw", "agent", "model", "clone", "memory", "tools", "platform"],
+};
+const ENTRIES = ["main.ts", "index.ts", "server.ts"];
+const floorZones = (root, floors) =>
+  floors.map((floor, i) => ({
+    target: `${root}/${floor}`,
+    from: [...ENTRIES.map((e) => `${root}/${e}`), ...floors.slice(0, i).map((f) => `${root}/${f}`)],
+    message: `${floor}/ is below ${floors.slice(0, i).join(", ") || "the entry points"}: a lower floor never imports a higher one (${root}).`,
+  }));
 
 // Code that only tests run: test files, the shared harnesses, browser tests,
 // the deploy tests and the benchmarks (programs that measure, not product).
@@ -81,9 +85,15 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-return": "off",
     },
   },
-  {
-    files: [`${INSTANCE}/**/*.ts`],
+  ...Object.entries(FLOORS).map(([root, floors]) => ({
+    files: [`${root}/**/*.ts`],
     ignores: ["**/*.test.ts"],
-    rules: { "import-x/no-restricted-paths": ["error", { zones: instanceFloors }] },
+    rules: { "import-x/no-restricted-paths": ["error", { zones: floorZones(root, floors) }] },
+  })),
+  {
+    // A product file says one thing: past 600 lines of code it is two (docs/testing.md).
+    files: ["services/*/src/**/*.ts", "services/*/src/**/*.tsx"],
+    ignores: TEST_CODE,
+    rules: { "max-lines": ["error", { max: 600, skipBlankLines: true, skipComments: true }] },
   },
 );
