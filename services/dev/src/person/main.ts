@@ -8,17 +8,12 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  joinAsPerson,
-  newPersonKey,
-  personClient,
-  personReaction,
-  personReply,
-  saidOf,
-  XmtpInboxResolver,
-  type PersonKey,
-} from "@convos-pool/convos";
+import type { PersonKey } from "@convos-pool/convos";
 import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
+
+// The XMTP SDK loads only once a command is sure to need it: a usage error or
+// a home without a person answers in a blink, on a busy machine too.
+const convos = () => import("@convos-pool/convos");
 
 /** A failure with its reason for the person (exit 1). */
 class Failure extends Error {}
@@ -30,7 +25,7 @@ async function keyOf(home: string, create: boolean): Promise<PersonKey> {
   if (existsSync(file)) return JSON.parse(await readFile(file, "utf8")) as PersonKey;
   if (!create) throw new Failure(`no person in ${home}: run join with this --home first`);
   await mkdir(home, { recursive: true, mode: 0o700 });
-  const key = newPersonKey();
+  const key = (await convos()).newPersonKey();
   // The key is the person's inbox: readable by its owner only.
   await writeFile(file, `${JSON.stringify(key)}\n`, { mode: 0o600, flag: "wx" });
   return key;
@@ -42,6 +37,7 @@ const print = (line: object): void => {
 
 async function run(cmd: Command): Promise<void> {
   const key = await keyOf(cmd.home, cmd.command === "join");
+  const { joinAsPerson, personClient, personReaction, personReply, saidOf, XmtpInboxResolver } = await convos();
   const client = await personClient(key, { apiUrl: cmd.apiUrl, dbPath: join(cmd.home, "xmtp.db3") });
   try {
     if (cmd.command === "join") {

@@ -202,12 +202,13 @@ describe("an agent of a host lost for good comes back on another host", () => {
   it("a move the network's rate limit refuses is started again by its new host, and comes back with one installation", {
     timeout: 240_000,
   }, async () => {
+    const file = (name: string) => readFile(join(one.dir, secondName, "instances", ID, name), "utf8").catch(() => "");
+    const readMark = await file("state.json");
     expect(await ask("remember that my sail is Red")).toBe("[offline model] Noted: your sail is Red.");
-    await waitFor("memory.json holding the lesson", async () =>
-      (await readFile(join(one.dir, secondName, "instances", ID, "memory.json"), "utf8").catch(() => "")).includes(
-        "Red",
-      ),
-    );
+    await waitFor("memory.json holding the lesson", async () => (await file("memory.json")).includes("Red"));
+    // And its read position past the lesson (written when the turn ends, after its answer): a state kept
+    // before that would have the new host answer the lesson again, in place of the next question.
+    await waitFor("state.json marking the lesson read", async () => (await file("state.json")) !== readMark);
     await second!.vault!.flush();
     const state = keptOn
       .get(secondName)

@@ -56,6 +56,8 @@ describe("the ledger's lines", () => {
 });
 
 describe("the money ledger in a workspace", () => {
+  // Each line is a durable write: the compaction is reached at 200 lines here, not the product's 2,000.
+  const SMALL = { compactAt: 200 };
   let dir: string;
   let ws: Workspace;
   beforeEach(async () => {
@@ -77,9 +79,9 @@ describe("the money ledger in a workspace", () => {
   });
 
   it("drops only what is older than a day when it grows, and keeps counting the rest", async () => {
-    const ledger = await MoneyLedger.open(ws);
-    // A thousand payments of the day before yesterday: their 2,000 lines reach the compaction.
-    for (let i = 0; i < 1_000; i++) {
+    const ledger = await MoneyLedger.open(ws, SMALL);
+    // A hundred payments of the day before yesterday: their 200 lines reach the compaction.
+    for (let i = 0; i < 100; i++) {
       await ledger.reserve(`old${i}`, { amountWei: 1n, to: "0xa" }, new Date(NOW - 30 * HOUR + i));
       await ledger.settle(`old${i}`, { sent: true }, new Date(NOW));
     }
@@ -91,7 +93,7 @@ describe("the money ledger in a workspace", () => {
     expect(ledger.spentWei(NOW)).toBe(50n);
     const lines = (await readFile(ws.path(FILES.ledger), "utf8")).split("\n").filter(Boolean);
     expect(lines.length).toBe(100);
-    expect((await MoneyLedger.open(ws)).spentWei(NOW)).toBe(50n);
+    expect((await MoneyLedger.open(ws, SMALL)).spentWei(NOW)).toBe(50n);
   });
 
   it("counts refusals per requester: one requester's flood holds up nobody else's payments", async () => {
@@ -116,10 +118,10 @@ describe("the money ledger in a workspace", () => {
   });
 
   it("keeps the refusals still in their window when it compacts, and drops older ones", async () => {
-    const ledger = await MoneyLedger.open(ws);
+    const ledger = await MoneyLedger.open(ws, SMALL);
     await ledger.refused("member:old", NOW - 2 * HOUR);
     for (let i = 0; i < MAX_REFUSALS; i++) await ledger.refused("member:mallory", NOW - HOUR / 2 + i);
-    for (let i = 0; i < 1_000; i++) {
+    for (let i = 0; i < 100; i++) {
       await ledger.reserve(`p${i}`, { amountWei: 1n, to: "0xa" }, new Date(NOW - 30 * HOUR));
       await ledger.settle(`p${i}`, { sent: true }, new Date(NOW));
     }
@@ -127,25 +129,25 @@ describe("the money ledger in a workspace", () => {
     expect(text.split("\n").filter(Boolean).length).toBeLessThan(100);
     expect(refusalsOf(text)).toHaveLength(MAX_REFUSALS);
     expect(new Set(refusalsOf(text).map((r) => r.requester))).toEqual(new Set(["member:mallory"]));
-    expect((await MoneyLedger.open(ws)).mayTry("member:mallory", NOW)).toBe(false);
+    expect((await MoneyLedger.open(ws, SMALL)).mayTry("member:mallory", NOW)).toBe(false);
   });
 
   it("reserves a payment's fee with its amount, settles at the fee paid, and keeps that through a restart and a compaction", async () => {
-    const ledger = await MoneyLedger.open(ws);
+    const ledger = await MoneyLedger.open(ws, SMALL);
     await ledger.reserve("paid", { amountWei: 100n, feeWei: 50n, to: "0xa" }, new Date(NOW - HOUR));
     await ledger.reserve("reverted", { amountWei: 100n, feeWei: 50n, to: "0xa" }, new Date(NOW - HOUR));
     expect(ledger.spentWei(NOW)).toBe(300n);
     await ledger.settle("paid", { sent: true, feeWei: 21n }, new Date(NOW - HOUR));
     await ledger.settle("reverted", { sent: false, feeWei: 30n }, new Date(NOW - HOUR));
     expect(ledger.spentWei(NOW)).toBe(151n);
-    expect((await MoneyLedger.open(ws)).spentWei(NOW)).toBe(151n);
+    expect((await MoneyLedger.open(ws, SMALL)).spentWei(NOW)).toBe(151n);
     // Past the compaction, rewritten: the same.
-    for (let i = 0; i < 1_000; i++) {
+    for (let i = 0; i < 100; i++) {
       await ledger.reserve(`old${i}`, { amountWei: 1n, feeWei: 1n, to: "0xa" }, new Date(NOW - 30 * HOUR));
       await ledger.settle(`old${i}`, { sent: true }, new Date(NOW));
     }
     expect((await readFile(ws.path(FILES.ledger), "utf8")).split("\n").filter(Boolean).length).toBeLessThan(10);
-    expect((await MoneyLedger.open(ws)).spentWei(NOW)).toBe(151n);
+    expect((await MoneyLedger.open(ws, SMALL)).spentWei(NOW)).toBe(151n);
   });
 
   it("starts empty after clear (a new claim)", async () => {

@@ -102,22 +102,26 @@ export class MoneyLedger {
   /** Refused payment attempts in their window, by requester. */
   private readonly refusals = new RequesterWindow(MAX_REFUSALS, REFUSALS_WINDOW_MS);
   /** Lines at which it is compacted next: twice what the last compaction kept, at least COMPACT_AT. */
-  private compactAt = COMPACT_AT;
+  private compactAt: number;
 
   private constructor(
     private readonly ws: Workspace,
     private readonly payments: Map<string, Payment>,
     private lines: number,
-  ) {}
+    /** The least number of lines that starts a compaction (COMPACT_AT; tests reach it sooner). */
+    private readonly compactFloor: number,
+  ) {
+    this.compactAt = compactFloor;
+  }
 
-  static async open(ws: Workspace): Promise<MoneyLedger> {
+  static async open(ws: Workspace, { compactAt = COMPACT_AT } = {}): Promise<MoneyLedger> {
     let text = "";
     try {
       text = await readFile(ws.path(LEDGER_FILE), "utf8");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
-    const ledger = new MoneyLedger(ws, paymentsOf(text), text.split("\n").filter(Boolean).length);
+    const ledger = new MoneyLedger(ws, paymentsOf(text), text.split("\n").filter(Boolean).length, compactAt);
     for (const r of refusalsOf(text)) ledger.refusals.add(r.requester, r.at);
     return ledger;
   }
@@ -202,7 +206,7 @@ export class MoneyLedger {
     }
     await this.ws.writeText(LEDGER_FILE, kept.map((l) => `${JSON.stringify(l)}\n`).join(""));
     this.lines = kept.length;
-    this.compactAt = Math.max(COMPACT_AT, 2 * kept.length);
+    this.compactAt = Math.max(this.compactFloor, 2 * kept.length);
   }
 
   /** A new claim starts a new ledger. */
@@ -210,7 +214,7 @@ export class MoneyLedger {
     this.payments.clear();
     this.refusals.clear();
     this.lines = 0;
-    this.compactAt = COMPACT_AT;
+    this.compactAt = this.compactFloor;
     await this.ws.remove(LEDGER_FILE);
   }
 }
