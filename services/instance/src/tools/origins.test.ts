@@ -167,7 +167,7 @@ const carriesOut = (plan: Plan, c: Traced) =>
   );
 
 describe("an act carries out a request, whatever the room holds", () => {
-  test.prop([room], { numRuns: 500 })(
+  test.prop([room], { numRuns: 200 })(
     "in anyone's turn, a call is trusted exactly when it carries out an open act of the plan (or texts back an outsider's own number)",
     ({ origins, call, who, plan }) => {
       const theirNumber = who.role === "outsider" && call.toolId === "sms" && call.target === who.id;
@@ -175,7 +175,7 @@ describe("an act carries out a request, whatever the room holds", () => {
     },
   );
 
-  test.prop([room], { numRuns: 300 })(
+  test.prop([room], { numRuns: 150 })(
     "without a plan nothing is trusted, whoever wrote its recipient and amount: the owner's messages, settings and memory included",
     ({ origins, call }) => {
       expect(judge(call, owner, origins).trusted).toBe(false);

@@ -227,7 +227,7 @@ const sameValue = (a: Value, b: Value) =>
   (a.act !== "pay" || (b.act === "pay" && a.eth === b.eth));
 
 describe("no call outside the request acts without the owner's approval (generated requests and calls)", () => {
-  test.prop([generated], { numRuns: 400 })(
+  test.prop([generated], { numRuns: 150 })(
     "a faithful planner: a call is trusted only as often as the request asks for exactly it, never for a value only a link, a quote, a question or a negation holds",
     ({ fragments, calls }) => {
       const text = written(fragments);
@@ -247,7 +247,7 @@ describe("no call outside the request acts without the owner's approval (generat
     },
   );
 
-  test.prop([generated], { numRuns: 400 })(
+  test.prop([generated], { numRuns: 150 })(
     "a planner that plans every value it was shown, paired any way: only values written where the request asks can act",
     ({ fragments, calls }) => {
       const text = written(fragments);
