@@ -4,7 +4,7 @@
 //   who rests to make room   the least recently used idle ones, when starting one more passes the cap
 //   whether a spare starts   a warm gateway with no agent, started ahead so that a wake does not pay the start
 //   who takes a spare        an agent whose gateway is not running, at its next start (a wake, a claim, a turn)
-// It is not the dormancy decision (who sleeps is the agent's: agent/dormancy.ts);
+// It is not the dormancy decision (who sleeps is the agent's: agent/life/dormancy.ts);
 // a dormant agent's gateway rests through the same path as one the cap stops.
 
 /** A gateway as the policy sees it. */

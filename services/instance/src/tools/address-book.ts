@@ -1,7 +1,7 @@
 // Its owner's address book (docs/address-book.md): the wallets, numbers and
 // mailboxes the owner saved by name, either by a request in the conversation
 // that the agent showed back and the owner confirmed (`via: "chat"`,
-// agent/address-book-requests.ts), or by a call the owner signed (`via:
+// agent/conversation/address-book-requests.ts), or by a call the owner signed (`via:
 // "signed"`, tools/address-book-service.ts). Besides the owner's own words,
 // the one place a recipient may come from without asking (tools/gate.ts);
 // never an amount, and never a fact learned from the conversation.
