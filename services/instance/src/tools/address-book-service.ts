@@ -59,7 +59,7 @@ export function createInstanceAddressBookService(
       const sealed = requirePresent("sealed", req.sealed);
       return pick(ctx).addressBookCall(async (a) => {
         const contact = checkContact(await openContact(a.sealingKey, sealed), "contact.");
-        a.book.checkRoom(contact.name, contact.kind);
+        a.book.checkSpace(contact.name, contact.kind);
         await checkOwnerSignature(
           a,
           req.ownerId,

@@ -145,7 +145,7 @@ export class AddressBook {
     return this.serially(async () => {
       const before = this.lookup(want.name, want.kind);
       if (before?.value === want.value) return before;
-      if (!before) this.checkRoom();
+      if (!before) this.checkSpace();
       const contact: Contact = Object.freeze({
         id: `ab_${randomBytes(6).toString("hex")}`,
         ...want,
@@ -158,7 +158,7 @@ export class AddressBook {
   }
 
   /** Whether a contact of `name` and `kind` could be saved now: FAILED_PRECONDITION when it is new and the book is full. */
-  checkRoom(name?: string, kind?: TargetKind): void {
+  checkSpace(name?: string, kind?: TargetKind): void {
     if (name !== undefined && kind !== undefined && this.lookup(name, kind)) return;
     if (this.contacts.length >= MAX_CONTACTS)
       throw failedPrecondition(`the address book is full (${MAX_CONTACTS} contacts): remove some first`);

@@ -477,7 +477,7 @@ describe("an agent's tools", () => {
   it("L4's daily limit is counted from the ledger: it holds across a restart, a flood of refused payments and an activity log cut short", {
     timeout: 60_000,
   }, async () => {
-    // Room for 0.002 and 0.001 ETH and their gas.
+    // Enough for 0.002 and 0.001 ETH and their gas.
     level(TrustLevel.AUTONOMOUS, parseEther("0.0031").toString());
     expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toMatchObject({ ok: true });
     const spent = ledger.spentWei();
@@ -521,7 +521,7 @@ describe("an agent's tools", () => {
     });
     expect([(await balance(payee)) - received, held - (await balance(wallet()))]).toEqual([0n, 0n]);
     expect(activity.list(1).entries[0]).toMatchObject({ action: "send_payment", outcome: ToolCallOutcome.REFUSED });
-    // With room for its gas it goes; the ledger counts what left the wallet, the gas it paid included.
+    // With enough for its gas it goes; the ledger counts what left the wallet, the gas it paid included.
     expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.009" })).toMatchObject({ ok: true });
     const left = held - (await balance(wallet()));
     expect((await balance(payee)) - received).toBe(parseEther("0.009"));
@@ -758,7 +758,7 @@ describe("an agent's tools", () => {
     expect((await balance(anas)) - paid).toBe(parseEther("0.002"));
   });
 
-  it("no call outside the owner's request runs without the owner's approval, at any level, whoever else wrote it, the owner's earlier words included; each act asked for runs once (generated rooms and calls)", {
+  it("no call outside the owner's request runs without the owner's approval, at any level, whoever else wrote it, the owner's earlier words included; each act asked for runs once (generated conversations and calls)", {
     timeout: 120_000,
   }, async () => {
     // The owner's own targets, and an attacker's: others, and near misses of the owner's.
@@ -813,7 +813,7 @@ describe("an agent's tools", () => {
         owners: to === own.mailbox,
       })),
     );
-    const room = fc.record({
+    const conversations = fc.record({
       level: fc.constantFrom(TrustLevel.ADVISOR, TrustLevel.OPERATOR, TrustLevel.AUTONOMOUS),
       // The owner's words ask for the three acts in the message that started the turn, or only in an earlier one.
       ownerAsks: fc.boolean(),
@@ -841,7 +841,7 @@ describe("an agent's tools", () => {
     const before = await outboxes();
     let ran = 0;
     await fc.assert(
-      fc.asyncProperty(room, async (r) => {
+      fc.asyncProperty(conversations, async (r) => {
         level(r.level, parseEther("1").toString());
         approvals = [];
         asked = [];

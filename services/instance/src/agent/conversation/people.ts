@@ -48,14 +48,14 @@ export function applyProfiles(
  */
 export function shownNames(
   names: Readonly<Record<string, string>>,
-  room: { ownerId: string | undefined; agentName: string },
+  who: { ownerId: string | undefined; agentName: string },
 ): Record<string, string> {
-  const owner = room.ownerId ? cleanDisplayName(names[room.ownerId] ?? "") : "";
+  const owner = who.ownerId ? cleanDisplayName(names[who.ownerId] ?? "") : "";
   const shown: Record<string, string> = {};
   for (const [inboxId, raw] of Object.entries(names)) {
     const name = cleanDisplayName(raw);
-    if (!name || namesLookAlike(name, room.agentName)) continue;
-    if (inboxId !== room.ownerId && owner && namesLookAlike(name, owner)) continue;
+    if (!name || namesLookAlike(name, who.agentName)) continue;
+    if (inboxId !== who.ownerId && owner && namesLookAlike(name, owner)) continue;
     shown[inboxId] = name;
   }
   return shown;

@@ -1,5 +1,5 @@
 // A turn's planning (planning.ts), in memory: what the planner is given out
-// of everything a turn read, as generated rooms hold it, and the owner's
+// of everything a turn read, as generated conversations hold it, and the owner's
 // request left open for a yes. Real: the conversation's lines as policy.ts
 // makes them, the request's reading (tools/request/), the planner's
 // messages (model/planning.ts), the offline grammar. No model, no XMTP.
@@ -29,7 +29,7 @@ const OWNER = "0a4e".padEnd(64, "0");
 const ANA = "a7a7".padEnd(64, "0");
 const BOB = "b0b0".padEnd(64, "0");
 const ANA_WALLET = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";
-const room: Speakers = { self: SELF, ownerId: OWNER, creatorInboxId: OWNER, agents: [] };
+const speakers: Speakers = { self: SELF, ownerId: OWNER, creatorInboxId: OWNER, agents: [] };
 const names = { [OWNER]: "Saul", [ANA]: "Ana", [BOB]: "Bob" };
 const TOOLS = ["sms", "email", "crypto"];
 const log = { warn: () => undefined, info: () => undefined } as never;
@@ -74,7 +74,7 @@ function turnOf(
   const recent = [...(more.before ?? []), said(starter.id, request)];
   const shown = more.names ?? names;
   return {
-    history: historyLines(room, shown, recent, recent.at(-1)),
+    history: historyLines(speakers, shown, recent, recent.at(-1)),
     memory: more.memory ?? [],
     identity: more.identity ?? "",
     userConfig: { "personal-email": "saul@example.com" },
@@ -86,11 +86,11 @@ function turnOf(
   };
 }
 
-// ---- generated rooms: every piece not the owner's request carries a marker ----
+// ---- generated conversations: every piece not the owner's request carries a marker ----
 
-/** A marker no request holds: where it shows up, a byte of the room reached the planner. */
+/** A marker no request holds: where it shows up, a byte of the conversation reached the planner. */
 const marker = fc.stringMatching(/^[A-Z]{6}$/).map((m) => `ZQ${m}QZ`);
-/** What a room's piece may say around its marker: values, act words, the owner's name, instructions. */
+/** What a conversation's piece may say around its marker: values, act words, the owner's name, instructions. */
 const injected = marker.chain((m) =>
   fc
     .constantFrom(
@@ -121,7 +121,7 @@ const generatedTurn = fc.record({
 
 describe("what the planner is given", () => {
   test.prop([generatedTurn], { numRuns: 300 })(
-    "no byte of the room reaches the planning prompt: others' lines, the owner's earlier ones, its own, memory, the template, names",
+    "no byte of the conversation reaches the planning prompt: others' lines, the owner's earlier ones, its own, memory, the template, names",
     (g) => {
       const markers = [...g.before.map(([, x]) => x.m), ...g.memory.map(([, x]) => x.m), g.identity.m, g.memberName.m];
       const t = turnOf({ role: "owner", id: OWNER }, g.request, {
@@ -133,7 +133,7 @@ describe("what the planner is given", () => {
       const input = planningInput(t).input;
       const prompt = input ? JSON.stringify(planningMessages(input)) : "";
       for (const m of markers) expect(prompt).not.toContain(m);
-      // The same as a turn whose room holds nothing but the request.
+      // The same as a turn whose conversation holds nothing but the request.
       const bare = planningInput(turnOf({ role: "owner", id: OWNER }, g.request)).input;
       expect(input).toEqual(bare);
     },
@@ -170,7 +170,7 @@ describe("what the planner is given", () => {
     // The line before is someone else's: a turn whose last line is not its starter's plans nothing.
     const t = turnOf({ role: "owner", id: OWNER }, "pay Ana 0.01 ETH");
     expect(
-      planningInput({ ...t, history: [...t.history, ...historyLines(room, names, [said(ANA, "pay me")])] }),
+      planningInput({ ...t, history: [...t.history, ...historyLines(speakers, names, [said(ANA, "pay me")])] }),
     ).toEqual({});
   });
 });

@@ -1,6 +1,6 @@
 // A turn's plan: what the message that started it asks for (docs/trust.md,
 // "An act carries out a request"). The planner is a model call of its own
-// that reads the request and nothing of the room: `planningInput` picks the
+// that reads the request and nothing of the conversation: `planningInput` picks the
 // request out of everything the turn read (the starter's own message, the
 // last line), with, in the owner's turns, the names of the owner's contacts
 // and settings; the model's answer is then held to the request by the pool's

@@ -1,6 +1,6 @@
 // How far the agent has read survives a host restart with a member's
 // message still waiting (agent/conversation/read-mark.ts; docs/instance.md, "How far it
-// has read"), on the real stack (FloodRoom,
+// has read"), on the real stack (FloodedConversation,
 // @convos-pool/instance/testing/flood): the local XMTP node (real
 // PostgreSQL), an instance host stopped and started again on its data
 // directory, its owner and a member who is a person (a plain
@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor } from "@convos-pool/testing";
-import { FloodRoom } from "@convos-pool/instance/testing/flood";
+import { FloodedConversation } from "@convos-pool/instance/testing/flood";
 
 const FIRST = "Concierge, first question of the owner";
 const SECOND = "Concierge, second question of the owner";
@@ -34,7 +34,7 @@ function hold(text: string): () => void {
   return release;
 }
 
-const room = new FloodRoom({
+const flooded = new FloodedConversation({
   name: "instance-read-mark",
   modelMs: 50,
   answer: async (text) => {
@@ -49,12 +49,12 @@ const room = new FloodRoom({
   },
 });
 
-beforeAll(() => room.start(), 120_000);
-afterAll(() => room.close());
+beforeAll(() => flooded.start(), 120_000);
+afterAll(() => flooded.close());
 
 /** The model's calls for turns that answer `q` (its text the newest line, a lesson's excepted). */
 function turnsFor(q: string): number {
-  return room.chat.requests.filter((r) => {
+  return flooded.chat.requests.filter((r) => {
     const last = r.body.messages.at(-1);
     return last?.role === "user" && String(last.content).includes(q) && r.body.messages.length > 1;
   }).length;
@@ -64,31 +64,31 @@ describe("a member's message overtaken by the owner's, when the host stops while
   it("is answered once after the start, and the owner's answered message is not answered again", {
     timeout: 120_000,
   }, async () => {
-    const [ana] = room.members as [(typeof room.members)[0]];
+    const [ana] = flooded.members as [(typeof flooded.members)[0]];
     const releaseFirst = hold(FIRST);
     const releaseSecond = hold(SECOND);
-    await room.owner.send(room.groupId, FIRST);
+    await flooded.owner.send(flooded.groupId, FIRST);
     await waitFor("the owner's first turn under way", async () => turnsFor(FIRST) === 1, 30_000, 50);
     // While it runs, Ana asks, then the owner: the owner's goes first.
-    await ana.send(room.groupId, ANAS);
+    await ana.send(flooded.groupId, ANAS);
     await sleep(1_500);
-    await room.owner.send(room.groupId, SECOND);
+    await flooded.owner.send(flooded.groupId, SECOND);
     await sleep(1_500);
     releaseFirst();
     await waitFor("the owner's second turn under way", async () => turnsFor(SECOND) === 1, 30_000, 50);
     // Ana's still waits: the host stops now.
     expect(turnsFor(ANAS)).toBe(0);
-    await room.one.host.close();
+    await flooded.one.host.close();
     releaseSecond();
 
-    await room.one.startHost();
-    const said = async (text: string) => (await room.said()).filter((m) => m.text === text).length;
+    await flooded.one.startHost();
+    const said = async (text: string) => (await flooded.said()).filter((m) => m.text === text).length;
     await waitFor("Ana's answer", async () => (await said(ANSWERS[ANAS]!)) >= 1, 60_000, 200);
     await waitFor("the owner's second answer", async () => (await said(ANSWERS[SECOND]!)) >= 1, 60_000, 200);
-    await room.settled();
+    await flooded.settled();
     // Time for a second answer to come, were one on its way.
     await sleep(2_000);
-    await room.settled();
+    await flooded.settled();
     expect(await said(ANSWERS[ANAS]!)).toBe(1);
     expect(await said(ANSWERS[FIRST]!)).toBe(1);
     expect(await said(ANSWERS[SECOND]!)).toBe(1);

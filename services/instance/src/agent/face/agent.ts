@@ -19,7 +19,7 @@
 // Agent is the face the host and its services call, and the one name of
 // the agent; the work is in the rooms of agent/, each of one job
 // (docs/instance.md, "Where the code lives"): what the agent is made of is
-// life/parts.ts, each piece of its state held by the one room that changes
+// life/parts.ts, each piece of its state held by the one file that changes
 // it (state/, conversation/listening.ts, life/inheritance.ts); the calls
 // beside this file (claim.ts, owner.ts, profile.ts), life/lifecycle.ts and
 // life/dormancy.ts act on it.

@@ -2,7 +2,7 @@
 // owner), JoinConversation (where it talks) and UpdateTemplate (a newer
 // release of what it is). agent/face/configure.ts and agent/face/update.ts check each and plan what
 // it writes; here the plan is applied, in the order that lets a retry finish.
-// What other rooms hold changes through them: config.json through
+// What other files hold changes through them: config.json through
 // settings.ts, a new claim's empty memory, conversation and inheritance
 // through theirs.
 // Each runs inside `ops`, once the agent is ready (its facade sees to it).

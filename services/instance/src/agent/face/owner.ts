@@ -6,7 +6,7 @@
 // (tools/address-book-service.ts). A spent nonce is kept for as long as a
 // signature carrying it could still be accepted, and then some: each kind
 // of signature has its window below. What a call sets is written through
-// the room that holds it: settings.ts (config, participation, sharing), the
+// the file that holds it: settings.ts (config, participation, sharing), the
 // toolbox (trust level, permissions, the address book).
 
 import { create, toJson } from "@bufbuild/protobuf";

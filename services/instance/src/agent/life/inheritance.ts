@@ -4,7 +4,7 @@
 // listens on every conversation for that summary until SUMMARY_WAIT_MS after
 // its Configure, takes in the one clone/summary.ts accepts, and records how it went
 // in inheritance.json (counts and reasons, never the summary): that file
-// and its copy are this room's alone.
+// and its copy are this file's alone.
 
 import { nonceUsed, failedPrecondition, type Logger } from "@convos-pool/kit";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";

@@ -1,6 +1,6 @@
 // What an agent is made of, as the rooms of agent/ share it (the agent
 // itself, its one name, is face/agent.ts): each piece of state with the one
-// room that changes it, read by the others through getters:
+// file that changes it, read by the others through getters:
 //   status        its InstanceState, client, wallet, when last active (state/status.ts)
 //   settings      config.json, participation.json, sharing.json (state/settings.ts)
 //   memory        its memory and the two files it is kept in (state/memory.ts)
@@ -11,7 +11,7 @@
 //                 (tools/toolbox.ts)
 //   invites, outsideWords, signals (state/), voice (voice/), lessons
 //   (memory/lessons.ts): each of its own files or job
-// and its two queues (turns/serial.ts). The rooms that act on it
+// and its two queues (turns/serial.ts). The files that act on it
 // (lifecycle.ts, dormancy.ts, face/claim.ts, face/owner.ts, face/profile.ts)
 // take it whole; the conversation and the inheritance, built here, take
 // what they name.

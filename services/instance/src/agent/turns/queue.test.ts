@@ -113,10 +113,10 @@ describe("whose turn comes next", () => {
   });
 
   it("stands the owner and the agent itself first, anyone else as a member", () => {
-    const room = { self: AGENT, ownerId: OWNER };
-    expect(standingOf(OWNER, room)).toBe("owner");
-    expect(standingOf(AGENT, room)).toBe("owner");
-    expect(standingOf("ana", room)).toBe("member");
+    const who = { self: AGENT, ownerId: OWNER };
+    expect(standingOf(OWNER, who)).toBe("owner");
+    expect(standingOf(AGENT, who)).toBe("owner");
+    expect(standingOf("ana", who)).toBe("member");
     expect(standingOf("ana", { self: AGENT, ownerId: undefined })).toBe("member");
   });
 });

@@ -61,8 +61,8 @@ export function nextUp(waiting: readonly Waiter[]): number {
 }
 
 /** The standing of a message from `sender`: its owner's, or its own, first; anyone else's as a member's. */
-export function standingOf(sender: string, room: { self: string; ownerId: string | undefined }): Standing {
-  return sender === room.self || (room.ownerId !== undefined && sender === room.ownerId) ? "owner" : "member";
+export function standingOf(sender: string, who: { self: string; ownerId: string | undefined }): Standing {
+  return sender === who.self || (who.ownerId !== undefined && sender === who.ownerId) ? "owner" : "member";
 }
 
 /** What it says, in reply to the message it drops, when a member's share is full (at most every BUSY_NOTICE_EVERY_MS a member). */

@@ -1,6 +1,6 @@
 /**
  * TEST FIXTURE (@convos-pool/instance/testing/flood). A conversation that
- * floods its agent, for the queue's test (src/agent/flood.int.test.ts) and
+ * floods its agent, for the queue's test (src/agent/conversation/flood.int.test.ts) and
  * its benchmark (bench/flood.ts): OneHost's local XMTP node and instance
  * host, with one agent that holds a phone number on the local SMS stand-in,
  * joined through a real invite to its owner's conversation. Two members are
@@ -31,7 +31,7 @@ export const OWNER_ANSWER = "Checkout is at noon.";
 export const TEXT_MY_FRIEND = "Concierge, please text my friend that I said hello";
 const INSTANCE = "flooded";
 
-export interface FloodRoomOptions {
+export interface FloodedConversationOptions {
   name: string;
   /** What every model call takes. */
   modelMs: number;
@@ -41,13 +41,13 @@ export interface FloodRoomOptions {
   callsPerMinute?: number;
   /**
    * The model's answer to a turn whose newest line is `text`, before the
-   * room's own: a string answers it, undefined leaves it to the room; it may
+   * fixture's own: a string answers it, undefined leaves it to the fixture; it may
    * take as long as the test needs (a turn held while others queue).
    */
   answer?: (text: string) => Promise<string | undefined>;
 }
 
-export class FloodRoom {
+export class FloodedConversation {
   one!: OneHost;
   chat!: ChatServer;
   sms!: LocalSms;
@@ -56,7 +56,7 @@ export class FloodRoom {
   agentInbox = "";
   groupId = "";
 
-  constructor(private readonly opts: FloodRoomOptions) {}
+  constructor(private readonly opts: FloodedConversationOptions) {}
 
   async start(): Promise<this> {
     const { modelMs } = this.opts;
