@@ -1,10 +1,11 @@
 // Each message in its turn, carried out: with the facts the conversation
 // gathered (listening.ts), plan.ts plans what to do, and here the plan is
-// carried out in its order, with the I/O: what the message teaches asked
-// of memory once (memory/lessons.ts: forget, find what a text corrects,
-// then learn), the turn (answer.ts) or the busy notice. A text to its
-// number is answered or passed on here too. What it holds is its own: its
-// pace (plan.ts), and when it last said it dropped texts to its number.
+// carried out in its order, with the I/O: what the message teaches,
+// memory's one entry (memory/lessons.ts: before the turn, forget and find
+// what a text corrects; after it, learn), the turn (answer.ts) or the busy
+// notice. A text to its number is answered or passed on here too. What it
+// holds is its own: its pace (plan.ts), and when it last said it dropped
+// texts to its number.
 
 import type { Logger } from "@convos-pool/kit";
 import type { HistoryLine, InboundTextTurn, LlmProvider } from "../../model/turn.js";
