@@ -9,9 +9,11 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 // its doc, "Where the code lives"): a folder imports only the folders below
 // it, so that a change to a lower room never has to read a higher one. A
 // service's entry files (main.ts, index.ts, server.ts) stand above every
-// floor. Tests are not floors: they may set up with any of them.
+// floor. Tests are not floors: they may set up with any of them. A floor
+// may have floors of its own: a row whose root is that folder.
 const FLOORS = {
   "services/instance/src": ["host", "openclaw", "agent", "model", "clone", "memory", "tools", "platform"],
+  "services/instance/src/agent": ["face", "life", "conversation", "voice", "turns", "state"],
 };
 const ENTRIES = ["main.ts", "index.ts", "server.ts"];
 const floorZones = (root, floors) =>
@@ -85,11 +87,17 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-return": "off",
     },
   },
-  ...Object.entries(FLOORS).map(([root, floors]) => ({
-    files: [`${root}/**/*.ts`],
+  {
+    // One rule for every row: a nested row's file keeps its package's floors too.
+    files: Object.keys(FLOORS).map((root) => `${root}/**/*.ts`),
     ignores: ["**/*.test.ts"],
-    rules: { "import-x/no-restricted-paths": ["error", { zones: floorZones(root, floors) }] },
-  })),
+    rules: {
+      "import-x/no-restricted-paths": [
+        "error",
+        { zones: Object.entries(FLOORS).flatMap(([root, floors]) => floorZones(root, floors)) },
+      ],
+    },
+  },
   {
     // A product file says one thing: past 600 lines of code it is two (docs/testing.md).
     files: ["services/*/src/**/*.ts", "services/*/src/**/*.tsx"],

@@ -7,7 +7,7 @@
 //   BENCH_FLOOD_QUESTIONS (10)   the owner's questions in each phase, one at a time
 //   BENCH_FLOOD_MODEL_MS (300)   what each model call takes
 //
-// What it does (FloodRoom, @convos-pool/instance/testing/flood): the local
+// What it does (FloodedConversation, @convos-pool/instance/testing/flood): the local
 // XMTP node and one instance host in this process, the model a local
 // OpenAI-compatible server here that takes BENCH_FLOOD_MODEL_MS a call (an
 // answer and learning from it: two a member's answered text). One agent with
@@ -23,10 +23,10 @@
 // budget end their flood sooner (docs/performance/budget.md).
 //
 // What it does not exercise: a real model, approvals (the test does:
-// src/agent/flood.int.test.ts), the processes apart (one event loop here
+// src/agent/conversation/flood.int.test.ts), the processes apart (one event loop here
 // runs the clients, the host and the model stand-in).
 import { setTimeout as sleep } from "node:timers/promises";
-import { FloodRoom } from "@convos-pool/instance/testing/flood";
+import { FloodedConversation } from "@convos-pool/instance/testing/flood";
 import { waitFor } from "@convos-pool/testing";
 import { closeAll, figures, fmt, size } from "./lib.js";
 
@@ -34,24 +34,29 @@ const QUESTIONS = size("BENCH_FLOOD_QUESTIONS", 10, 2);
 const MODEL_MS = size("BENCH_FLOOD_MODEL_MS", 300, 100);
 const log = (s: string) => process.stderr.write(`[bench:flood] ${s}\n`);
 
-const room = new FloodRoom({ name: "bench-flood", modelMs: MODEL_MS, callsPerMinute: 0 });
+const stack = new FloodedConversation({ name: "bench-flood", modelMs: MODEL_MS, callsPerMinute: 0 });
 try {
-  await room.start();
+  await stack.start();
   log(
     `an agent, its owner, two members and outsiders; the model ${MODEL_MS} ms a call; ${QUESTIONS} questions a phase`,
   );
-  await room.ownerAsks(); // warm: its first turn loads what later turns reuse
+  await stack.ownerAsks(); // warm: its first turn loads what later turns reuse
 
   const quiet: number[] = [];
-  for (let i = 0; i < QUESTIONS; i++) quiet.push(await room.ownerAsks());
+  for (let i = 0; i < QUESTIONS; i++) quiet.push(await stack.ownerAsks());
 
-  const flood = room.flood();
-  await waitFor("the members' turns under way", async () => room.chat.requests.length >= 2 * QUESTIONS + 8, 60_000, 50);
+  const flood = stack.flood();
+  await waitFor(
+    "the members' turns under way",
+    async () => stack.chat.requests.length >= 2 * QUESTIONS + 8,
+    60_000,
+    50,
+  );
   await sleep(2 * MODEL_MS);
   const flooded: number[] = [];
-  for (let i = 0; i < QUESTIONS; i++) flooded.push(await room.ownerAsks());
+  for (let i = 0; i < QUESTIONS; i++) flooded.push(await stack.ownerAsks());
   await flood.stop();
-  const said = (await room.said()).length;
+  const said = (await stack.said()).length;
 
   const q = figures(quiet);
   const f = figures(flooded);
@@ -62,10 +67,10 @@ try {
   console.log(`  no flood                       ${fmt(q.p50, 8)}    ${fmt(q.p99, 8)}`);
   console.log(`  two members and outsiders      ${fmt(f.p50, 8)}    ${fmt(f.p99, 8)}`);
   console.log(`  flood / no flood (p99)         ${fmt(f.p99 / q.p99, 8)}`);
-  console.log(`  the agent said ${said} messages in all; model calls: ${room.chat.requests.length}`);
+  console.log(`  the agent said ${said} messages in all; model calls: ${stack.chat.requests.length}`);
 } finally {
   // Its directory goes with it (OneHost.close).
-  await closeAll([["the flood room", () => room.close()]]);
+  await closeAll([["the flooded conversation", () => stack.close()]]);
 }
 // Whatever a client's native side still holds, the benchmark is over (the other benchmarks end so too).
 process.exit(0);

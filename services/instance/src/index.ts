@@ -6,10 +6,18 @@ export {
   type LlmOptions,
   type RunningInstanceHost,
 } from "./host/host.js";
-export { AgentInstance } from "./agent/instance.js";
-export { BUSY_NOTICE, LLM_LIMITS, MODEL_CALLS_PER_MINUTE, shares, type LlmLimits } from "./agent/budget.js";
+// `AgentInstance`: the name other packages have known it by.
+export { Agent, Agent as AgentInstance } from "./agent/face/agent.js";
+export {
+  BUSY_NOTICE,
+  LLM_LIMITS,
+  MODEL_CALLS_PER_MINUTE,
+  shares,
+  type LlmLimits,
+} from "./agent/conversation/budget.js";
 export { CHARS_PER_TOKEN, estimateTokens, PROMPT_LIMITS, type PromptLimits } from "./model/caps.js";
-export type { ConversationState, InstanceConfig } from "./agent/types.js";
+export type { ConversationState } from "./agent/conversation/listening.js";
+export type { InstanceConfig } from "./agent/state/settings.js";
 export { ChatCompletionsClient, LlmError, OpenAiProvider } from "./model/openai.js";
 export { OFFLINE_LABEL, OfflineProvider } from "./model/offline.js";
 export { SUMMARY_PROMPT, systemPrompt, turnMessages } from "./model/prompt.js";

@@ -24,7 +24,7 @@ import {
   type JoinConversationsRequest,
   type JoinConversationsResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import type { AgentInstance } from "../agent/instance.js";
+import type { Agent } from "../agent/face/agent.js";
 import { MAX_BATCH_INSTANCES } from "./batch-updates.js";
 import { INSTANCE_ID_PATTERN } from "../platform/workspace.js";
 
@@ -33,7 +33,7 @@ const HOST_FAULTS = new Set<Code>([Code.Unknown, Code.Internal, Code.DataLoss]);
 
 export interface HostClaimsOptions {
   /** The agent of that id on this host. */
-  find(instanceId: string): AgentInstance | undefined;
+  find(instanceId: string): Agent | undefined;
   log: Logger;
 }
 
@@ -44,7 +44,7 @@ export interface HostClaims {
 
 export function createHostClaims(opts: HostClaimsOptions): HostClaims {
   /** The agent, or NOT_FOUND as the single call's `x-pool-instance` of an agent not here. */
-  function agent(instanceId: string): AgentInstance {
+  function agent(instanceId: string): Agent {
     const found = opts.find(instanceId);
     if (!found) throw notFound(`instance ${instanceId}`);
     return found;

@@ -5,7 +5,7 @@
 // names the host's agents that are due, each with its own tool credentials.
 // The release arrives decoded once for all of them; its signatures are
 // checked once for the host (kit VerifiedReleases) and the rest of its chain
-// check once per template and creator expected (agent/update.ts,
+// check once per template and creator expected (agent/face/update.ts,
 // shareReleaseChecks). Then every agent applies it through its own
 // updateTemplate, exactly as InstanceService.UpdateTemplate does: it checks
 // the release against the template and creator it was configured with and
@@ -22,8 +22,8 @@ import {
   type UpdateTemplatesRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceServiceUpdateTemplateRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import type { AgentInstance } from "../agent/instance.js";
-import { shareReleaseChecks } from "../agent/update.js";
+import type { Agent } from "../agent/face/agent.js";
+import { shareReleaseChecks } from "../agent/face/update.js";
 import { INSTANCE_ID_PATTERN } from "../platform/workspace.js";
 
 /** Agents one call may name: a host runs 1,000 by default. */
@@ -37,7 +37,7 @@ export const DEFAULT_SYNC_CONCURRENCY = 32;
 
 export interface HostSyncOptions {
   /** The agent of that id on this host. */
-  find(instanceId: string): AgentInstance | undefined;
+  find(instanceId: string): Agent | undefined;
   log: Logger;
   concurrency?: number;
 }

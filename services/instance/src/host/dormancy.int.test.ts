@@ -1,4 +1,4 @@
-// Dormancy end to end (agent/dormancy.ts, host/group-watch.ts, docs/instance.md "Dormancy"): an instance
+// Dormancy end to end (agent/life/dormancy.ts, host/group-watch.ts, docs/instance.md "Dormancy"): an instance
 // host on the local XMTP node (real PostgreSQL), claimed agents that joined
 // their own Convos conversations through real invites from a creator
 // (@xmtp/node-sdk), and a quiet time of a second: an agent falls asleep (its

@@ -4,7 +4,7 @@
 // A claimed agent costs its host an XMTP client: about 1 MB, its database's
 // three open files and a connection to the node (bench/live-agents.ts),
 // held whether or not anyone talks to the agent.
-// An agent quiet for `afterMs` goes dormant (agent/dormancy.ts): its client
+// An agent quiet for `afterMs` goes dormant (agent/life/dormancy.ts): its client
 // is closed and its memory dropped; its workspace, XMTP database included,
 // stays on disk. What must still reach it is a message in its conversation,
 // and for that the host needs no keys: the XMTP node's
@@ -12,10 +12,10 @@
 // ciphertext. `GroupWatch` holds that subscription for every dormant agent
 // of the host and calls the agent back on the first application message
 // (not a commit) past its cursor; the agent then builds its client, syncs,
-// and answers what came (agent/dormancy.ts).
+// and answers what came (agent/life/dormancy.ts).
 //
 // Nothing is missed: an agent's cursor is the node's newest message id of
-// its group taken before its last sync (agent/dormancy.ts), so a message
+// its group taken before its last sync (agent/life/dormancy.ts), so a message
 // is either in what it read before sleeping, or past the cursor; and a
 // subscription replays from its cursors, so a message that came while the
 // subscription was being (re)opened, or while the host was down (the cursor
@@ -47,7 +47,7 @@ import {
 } from "node:http2";
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { forEachLimited, type Logger } from "@convos-pool/kit";
-import type { DormancyOptions, DormancyWatch } from "../agent/types.js";
+import type { DormancyOptions, DormancyWatch } from "../agent/life/dormancy.js";
 
 const MLS_API = "/xmtp.mls.api.v1.MlsApi";
 /** Groups per subscription stream. */

@@ -41,14 +41,14 @@ import { SignalSender } from "./signals-sender.js";
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import { type PutStates, VaultSender } from "./vault-sender.js";
 import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { AgentInstance } from "../agent/instance.js";
+import { Agent } from "../agent/face/agent.js";
 import { createInstanceHostService, createInstanceService, pickInstance } from "./routes.js";
 import { createInstanceMemoryService } from "../memory/memory-service.js";
 import { createInstanceAddressBookService } from "../tools/address-book-service.js";
 import { OfflineProvider } from "../model/offline.js";
 import { OpenAiProvider } from "../model/openai.js";
 import type { LlmProvider } from "../model/turn.js";
-import { LLM_LIMITS, type LlmLimits } from "../agent/budget.js";
+import { LLM_LIMITS, type LlmLimits } from "../agent/conversation/budget.js";
 import { PatternExchange } from "../memory/patterns.js";
 import { DEFAULT_DORMANT_AFTER_MS, hostDormancy } from "./group-watch.js";
 import { MasterSeed } from "../platform/keys.js";
@@ -119,7 +119,7 @@ export interface InstanceHostOptions {
   /**
    * What each agent's conversation may spend on the model: calls a minute,
    * tokens of a message, of the history and of memory in a prompt (0: no
-   * limit); each unset one is LLM_LIMITS's (agent/budget.ts).
+   * limit); each unset one is LLM_LIMITS's (agent/conversation/budget.ts).
    */
   llmLimits?: { [K in keyof LlmLimits]?: number | undefined } | undefined;
   log?: Logger | undefined;
@@ -207,7 +207,7 @@ export interface RunningInstanceHost {
   /** Where the SMS provider posts texts to this host's agents, if it has SMS. */
   smsWebhookUrl?: string;
   /** The instances this host runs (tests, benchmarks). */
-  instances: ReadonlyMap<string, AgentInstance>;
+  instances: ReadonlyMap<string, Agent>;
   /** Destroyed instances still watching invites that could add them somewhere (host/retiree.ts). */
   retirees: ReadonlyMap<string, Retiree>;
   /** Its OpenClaw runtime, when it runs on OpenClaw (tests, benchmarks: its gateways). */
@@ -233,7 +233,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   let verifier: Promise<SignatureVerifier> | undefined;
   let releases: Promise<VerifiedReleases> | undefined;
   const inboxResolver = () => (resolver ??= XmtpInboxResolver.connect({ apiUrl: opts.xmtpApiUrl }));
-  const instances = new Map<string, AgentInstance>();
+  const instances = new Map<string, Agent>();
   const patternPool = opts.patternPoolUrl
     ? createServiceClient(PatternPoolService, opts.patternPoolUrl, opts.credentials)
     : undefined;
@@ -356,7 +356,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   }
 
   /** Starts (or returns the running) instance; refuses a wallet index that another instance uses. */
-  async function startInstance(id: string, walletIndex: number): Promise<AgentInstance> {
+  async function startInstance(id: string, walletIndex: number): Promise<Agent> {
     if (retirees.has(id)) throw failedPrecondition(`instance ${id} was destroyed`);
     const running = instances.get(id);
     if (running) {
@@ -375,7 +375,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     }
     const other = byWalletIndex(walletIndex);
     if (other) throw alreadyExists(`wallet index ${walletIndex} is used by instance ${other.id}`);
-    const instance = new AgentInstance(deps, id, walletIndex);
+    const instance = new Agent(deps, id, walletIndex);
     instances.set(id, instance);
     try {
       await instance.start();

@@ -1,4 +1,4 @@
-// A flood of members' messages against the model's budget (agent/budget.ts,
+// A flood of members' messages against the model's budget (agent/conversation/budget.ts,
 // model/caps.ts; docs/instance.md "What a conversation may cost"): the
 // local XMTP node (real PostgreSQL), an instance host in the test process
 // with a budget of 6 calls a minute, an agent joined through a real invite
@@ -31,8 +31,8 @@ import { startCreator } from "@convos-pool/convos/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { BUSY_NOTICE, shares } from "../agent/budget.js";
-import { TOO_MANY_WAITING } from "../agent/turn-queue.js";
+import { BUSY_NOTICE, shares } from "../agent/conversation/budget.js";
+import { TOO_MANY_WAITING } from "../agent/turns/queue.js";
 import { EXTRACTION_PROMPT } from "../memory/store.js";
 import { PLANNING_PROMPT, planByRuleAnswer } from "../model/planning.js";
 import { STOPPED_FOR_BUDGET } from "../model/turn.js";
@@ -127,7 +127,7 @@ describe("a flood of members' messages", () => {
       await other.send(conv.groupId, "Concierge, still there?");
       const last = "Concierge, the owner asks: anything left?";
       await owner.send(conv.groupId, last);
-      // The owner's turn goes ahead of members' waiting ones (agent/turn-queue.ts): once it is learned from, the rest are
+      // The owner's turn goes ahead of members' waiting ones (agent/turns/queue.ts): once it is learned from, the rest are
       // waited for.
       await waitFor(
         "the owner's message learned from",

@@ -24,7 +24,7 @@ import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MOVED_NOTICE } from "../agent/claim.js";
+import { MOVED_NOTICE } from "../agent/face/claim.js";
 import type { MemoryFile } from "../memory/store.js";
 import { startInstanceHost, type RunningInstanceHost } from "./host.js";
 import type { PutStates } from "./vault-sender.js";

@@ -4,7 +4,7 @@
 // its old host kept off its disk) is opened with the key from that wallet and
 // written as its workspace, without any XMTP database; it starts with a new
 // installation of its inbox, revokes every other one (the lost host's among
-// them), and asks to be let back into its conversation (agent/claim.ts
+// them), and asks to be let back into its conversation (agent/face/claim.ts
 // `rejoin`), STARTING until it is in, then CLAIMED.
 //
 // Nothing is written before the state opened and its instance.json names the
@@ -22,7 +22,7 @@ import {
   type RestoreInstanceResponse,
   RestoreInstanceResponseSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import type { AgentInstance } from "../agent/instance.js";
+import type { Agent } from "../agent/face/agent.js";
 import { MAX_WALLET_INDEX, type MasterSeed } from "../platform/keys.js";
 import { type AgentState, openState, VaultError, writeState } from "../platform/vault.js";
 import { FILES, INSTANCE_ID_PATTERN, type InstanceRecord, type MovedFile, Workspace } from "../platform/workspace.js";
@@ -31,9 +31,9 @@ import { FILES, INSTANCE_ID_PATTERN, type InstanceRecord, type MovedFile, Worksp
 export interface RestoreHost {
   seed: MasterSeed;
   dataDir: string;
-  instances: Map<string, AgentInstance>;
+  instances: Map<string, Agent>;
   /** Starts (or returns the running) instance; refuses a wallet index that another instance uses. */
-  start(id: string, walletIndex: number): Promise<AgentInstance>;
+  start(id: string, walletIndex: number): Promise<Agent>;
   log: Logger;
 }
 
@@ -149,7 +149,7 @@ function refused(log: Logger, instanceId: string, step: string, err: unknown): n
   );
 }
 
-function answer(instance: AgentInstance): RestoreInstanceResponse {
+function answer(instance: Agent): RestoreInstanceResponse {
   return create(RestoreInstanceResponseSchema, {
     inboxId: instance.inboxId,
     installationId: instance.client?.installationId ?? "",

@@ -1,7 +1,7 @@
 // A destroyed instance that may still be added somewhere (docs/reliability.md,
 // "A claim that dies mid-join").
 //
-// Joining is asking (agent/invites.ts): a join request the creator has not yet
+// Joining is asking (agent/state/invites.ts): a join request the creator has not yet
 // answered stays in their DMs, and their client may add the agent long after
 // the pool gave up on the claim, marked the instance dead and destroyed it.
 // With nothing left running for that inbox, the agent would sit in the
@@ -13,7 +13,7 @@
 // pool sees, brings them back after a restart, and never starts one again.
 
 import type { Logger } from "@convos-pool/kit";
-import { InviteGuard, retirement, type InvitesFile } from "../agent/invites.js";
+import { InviteGuard, retirement, type InvitesFile } from "../agent/state/invites.js";
 import type { MasterSeed } from "../platform/keys.js";
 import { FILES, type InstanceRecord, type Workspace } from "../platform/workspace.js";
 import { createAgentClient, type AgentClient } from "../platform/xmtp.js";

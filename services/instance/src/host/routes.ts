@@ -12,7 +12,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import type { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import type { AgentInstance } from "../agent/instance.js";
+import type { Agent } from "../agent/face/agent.js";
 import { createHostClaims } from "./batch-claims.js";
 import { createHostSync } from "./batch-updates.js";
 import { restoreInstance, type RestoreHost } from "./restore.js";
@@ -21,9 +21,9 @@ import { FILES, INSTANCE_ID_PATTERN, Workspace, type InstanceRecord } from "../p
 
 /** What the host's services need of the host: its agents, and how it starts one. */
 export interface HostAgents extends RestoreHost {
-  instances: Map<string, AgentInstance>;
+  instances: Map<string, Agent>;
   /** Starts (or returns the running) instance; refuses a wallet index that another instance uses. */
-  start(id: string, walletIndex: number): Promise<AgentInstance>;
+  start(id: string, walletIndex: number): Promise<Agent>;
   /**
    * Deletes a stopped instance's workspace, or retires it while an invite
    * it asked to join could still add it somewhere (host/retiree.ts).
@@ -37,8 +37,8 @@ export interface HostAgents extends RestoreHost {
 }
 
 /** The instance an InstanceService call is for, by its header; NOT_FOUND when this host does not run it. */
-export function pickInstance(instances: ReadonlyMap<string, AgentInstance>) {
-  return (ctx: HandlerContext): AgentInstance => {
+export function pickInstance(instances: ReadonlyMap<string, Agent>) {
+  return (ctx: HandlerContext): Agent => {
     const id = ctx.requestHeader.get(INSTANCE_HEADER);
     if (!id) throw invalidArgument(INSTANCE_HEADER, "required: the id of the instance this call is for");
     const instance = instances.get(id);
@@ -107,9 +107,7 @@ export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof 
   };
 }
 
-export function createInstanceService(
-  pick: (ctx: HandlerContext) => AgentInstance,
-): ServiceImpl<typeof InstanceService> {
+export function createInstanceService(pick: (ctx: HandlerContext) => Agent): ServiceImpl<typeof InstanceService> {
   return {
     async configure(req, ctx) {
       await pick(ctx).configure(req);

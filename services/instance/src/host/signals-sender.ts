@@ -1,7 +1,7 @@
 // Carries each agent's signed days of counts to the lineage service
 // (VersionSignalService, docs/signals.md) on a timer: the day so far, and
 // each finished day until the service took it. The host signs nothing: each
-// day is the agent's own signature (agent/signals.ts signDays), and a host
+// day is the agent's own signature (agent/state/signals.ts signDays), and a host
 // that changed a count would have it refused. A day the service will never
 // take (its agent unknown or ended, a day too old, an inbox it does not
 // know) is dropped; one it could not take now (down, overloaded) is tried
@@ -9,7 +9,7 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import type { Logger } from "@convos-pool/kit";
-import type { DayReport, SignedDay } from "../agent/signals.js";
+import type { DayReport, SignedDay } from "../agent/state/signals.js";
 
 /** How often every agent's counts are sent; default 15 minutes. */
 export const DEFAULT_SIGNALS_INTERVAL_MS = 15 * 60_000;
@@ -17,7 +17,7 @@ export const DEFAULT_SIGNALS_INTERVAL_MS = 15 * 60_000;
 /** Refusals that the same report would meet again: the day is not kept for another try. */
 const FINAL = new Set([Code.InvalidArgument, Code.NotFound, Code.PermissionDenied, Code.Unauthenticated]);
 
-/** What the sender needs of an agent (agent/instance.ts). */
+/** What the sender needs of an agent (agent/face/agent.ts). */
 export interface SignalAgent {
   signedSignals(): Promise<SignedDay[]>;
   signalsSent(days: readonly DayReport[]): Promise<void>;

@@ -18,7 +18,7 @@ import { startLineageService, type RunningLineageService } from "@convos-pool/li
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { createTestDatabase } from "@convos-pool/testing";
 import { OneHost } from "@convos-pool/instance/testing";
-import type { SignalsFile } from "../agent/signals.js";
+import type { SignalsFile } from "../agent/state/signals.js";
 import { readFile } from "node:fs/promises";
 
 const ID = "inst_signalsE2e000001";

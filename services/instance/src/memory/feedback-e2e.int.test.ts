@@ -20,8 +20,8 @@ import { startInstanceHost, type RunningInstanceHost } from "../host/host.js";
 import { EXTRACTION_PROMPT, type MemoryEntry, type MemoryFile } from "./store.js";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import type { AgentClient } from "../platform/xmtp.js";
-import type { SignalsFile } from "../agent/signals.js";
-import type { InstanceConfig } from "../agent/types.js";
+import type { SignalsFile } from "../agent/state/signals.js";
+import type { InstanceConfig } from "../agent/state/settings.js";
 
 const ID = "inst-feedback";
 /** The agents' owner: nobody in the conversation. */

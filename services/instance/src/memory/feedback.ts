@@ -262,7 +262,7 @@ export interface FeedbackDeps {
   ownerId: () => string | undefined;
   /** A message by id from the instance's XMTP database. */
   lookup: (messageId: string) => AgentMessage | undefined;
-  /** A 👍 or 👎 on its own message added (1) or taken back (-1): for its daily counts (agent/signals.ts). */
+  /** A 👍 or 👎 on its own message added (1) or taken back (-1): for its daily counts (agent/state/signals.ts). */
   reacted?: (signal: "up" | "down", by: 1 | -1) => void;
   log: Logger;
 }

@@ -39,7 +39,7 @@ import type { InstanceWallet } from "../platform/keys.js";
 export const MAX_FORGET_IDS = 100;
 const ENTRY_ID_PATTERN = /^mem_[0-9a-f]{12}$/;
 
-/** What a claimed agent lends its owner's memory calls (AgentInstance.memoryCall). */
+/** What a claimed agent lends its owner's memory calls (Agent.memoryCall). */
 export interface MemoryAccess extends OwnerCheck {
   inboxId: string;
   agentName: string;
@@ -53,7 +53,7 @@ export interface MemoryAccess extends OwnerCheck {
   /** What the conversation was about, for an export (the agent's model makes it: model/conversation-summary.ts). */
   conversationSummary(): Promise<ConversationSummary>;
   setSharing(sharing: PatternSharing): Promise<void>;
-  /** Its birth certificate (agent/profile.ts certificateOf): what its seal on an export shows. */
+  /** Its birth certificate (agent/face/profile.ts certificateOf): what its seal on an export shows. */
   certificate(): AgentCertificate;
   /** Whose wallets are whose on the XMTP network: what a seal's signature is checked against. */
   resolver: InboxResolver;

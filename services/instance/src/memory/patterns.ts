@@ -184,7 +184,7 @@ export function poolRefusal(err: ConnectError): string | undefined {
   return reason && (PATTERN_REFUSAL_REASONS as readonly string[]).includes(reason) ? reason : "invalid";
 }
 
-/** What the exchange needs of an agent (AgentInstance). */
+/** What the exchange needs of an agent (Agent). */
 export interface PatternAgent {
   readonly id: string;
   readonly ws: Workspace;

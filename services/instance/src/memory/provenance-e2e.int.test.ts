@@ -8,7 +8,7 @@
 // chat-completions stand-in that records every prompt, in the same
 // conversation, and a text to its number (an outsider) handed to it as the
 // host's SMS webhook does, whose relay later turns read as the outsider's
-// words (agent/outside-words.ts). What must hold: a member correcting the owner's
+// words (agent/state/outside-words.ts). What must hold: a member correcting the owner's
 // fact leaves it and adds the member's version, which the owner's bare
 // "that's right" does not confirm and a reply to the correction does; a
 // member's "forget what you learned from me" removes what they taught; a credential the owner said is not in memory.json in

@@ -64,7 +64,7 @@ describe("each teacher's share of memory", () => {
     expect(shareholderOf(entry({}))).toBe("unknown");
   });
 
-  it("a member past their share loses their own oldest entry, not anyone else's, however much room is left", () => {
+  it("a member past their share loses their own oldest entry, not anyone else's, however many places are free", () => {
     const theirs = members(MEMBER_SHARE + 3);
     const all = [...owners(2), ...members(5, member(2)), ...theirs];
     expect([...overShare(all)]).toEqual(theirs.slice(0, 3).map((e) => e.id));
@@ -83,14 +83,14 @@ describe("each teacher's share of memory", () => {
     expect([...overShare([...first, ...mine, ...second, ...late])]).toEqual([first[0]!.id]);
   });
 
-  it("the owner's entries go only to make room for the owner's own", () => {
+  it("the owner's entries go only to free places for the owner's own", () => {
     const mine = owners(MAX_MEMORY_ENTRIES);
     // A member's entry in a memory full of the owner's: the member's goes.
     const theirs = members(1);
     expect([...overShare([...mine, ...theirs])]).toEqual([theirs[0]!.id]);
     // The owner's own: the owner's oldest goes.
     expect([...overShare([...mine, ...owners(1)])]).toEqual([mine[0]!.id]);
-    // Beside others' entries, the owner's own new one takes others' room first.
+    // Beside others' entries, the owner's own new one takes others' places first.
     const others = members(2);
     expect([...overShare([...mine.slice(2), ...others, ...owners(1)])]).toEqual([others[0]!.id]);
   });
@@ -131,7 +131,7 @@ describe("each teacher's share of memory", () => {
       }
     expect(m.entries.length).toBeLessThanOrEqual(MAX_MEMORY_ENTRIES);
     for (const o of taught) expect(m.entries.map((e) => e.text)).toContain(o.text);
-    // The hundred members keep their latest: each within their share, the oldest gone for room.
+    // The hundred members keep their latest: each within their share, the oldest gone for space.
     expect(m.entries.filter((e) => e.role === "member")).toHaveLength(MAX_MEMORY_ENTRIES - taught.length);
   });
 
@@ -155,7 +155,7 @@ describe("each teacher's share of memory", () => {
         told,
       ]),
     ).toMatchObject({ added: [expect.objectContaining({ text: "rule 50" })], duplicates: 1, unkept: 1 });
-    // The member's oldest made room for their newest.
+    // The member's oldest made space for their newest.
     expect(m.entries.map((e) => e.text)).not.toContain("rule 0");
     expect(m.entries).toHaveLength(MEMBER_SHARE);
   });

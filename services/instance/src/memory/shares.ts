@@ -4,7 +4,7 @@
 // So each teacher keeps a share, and past it their own oldest entry goes:
 //
 //   the owner        no share: the whole memory, and their entries go only to
-//                    make room for their own (when nothing but theirs is left)
+//                    free places for their own (when nothing but theirs is left)
 //   each member      MEMBER_SHARE, by inbox id
 //   an outsider      none: what an outsider teaches is never kept
 //   inherited        INHERITED_SHARE, all of them together

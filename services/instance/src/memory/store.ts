@@ -27,7 +27,7 @@ export interface MemoryEntry {
   /** Inbox of the member it was learned from, when known. */
   from?: string;
   /**
-   * The role `from` had when it taught this (agent/roles.ts). Absent: not
+   * The role `from` had when it taught this (platform/roles.ts). Absent: not
    * learned in a conversation (inherited, adopted, imported without one), or
    * an entry older than roles, whose role Memory.from fills in from `from`.
    */

@@ -232,7 +232,7 @@ export class OpenAiProvider implements LlmProvider {
     return parseExtraction(answer, input.from);
   }
 
-  /** A plan, in a call of its own that holds the request and nothing of the room (model/planning.ts). */
+  /** A plan, in a call of its own that holds the request and nothing of the conversation (model/planning.ts). */
   async plan(input: PlanInput, signal?: AbortSignal): Promise<PlannedAct[]> {
     const answer = await this.client.complete(
       { model: this.model(input.model), temperature: 0, messages: planningMessages(input) },

@@ -2,11 +2,11 @@
 // model call that decides which acts a request asks for, and reads only the
 // request (the words of the message that may ask: tools/request/read.ts
 // askingWords), the names of the owner's contacts and settings, and the acts
-// its tools can do. Never the room: no other message, no memory, no
+// its tools can do. Never the rest of the conversation: no other message, no memory, no
 // template, no tool's result, no value of a contact. What it answers is held
 // to the request by the pool's code (tools/request/plan.ts bindPlan) before any act
 // may use it. This is CaMeL's split (Debenedetti et al., 2025): the model
-// that reads the room writes words; the one that reads the owner's request
+// that reads the conversation writes words; the one that reads the owner's request
 // chooses whom and how much. Pure: the providers send it.
 
 import { readRequest } from "../tools/request/read.js";

@@ -37,7 +37,7 @@ export interface HistoryLine {
   text: string;
   /** Who said it (profile name or short inbox id), for user lines. */
   sender?: string;
-  /** Their role, from their inbox id (agent/policy.ts speakerRole), for user lines. */
+  /** Their role, from their inbox id (agent/conversation/policy.ts speakerRole), for user lines. */
   speaker?: string;
   /** Their inbox id, for user lines of a member or the owner: where an act's arguments came from (tools/origins.ts). */
   from?: string;
@@ -74,7 +74,7 @@ export interface TurnInput {
   limits?: PromptLimits;
   /**
    * Asked before each completion after the turn's first (each round of function results): whether it fits the
-   * model budget (agent/budget.ts), which it then takes a call of. False: the turn ends without it
+   * model budget (agent/conversation/budget.ts), which it then takes a call of. False: the turn ends without it
    * (STOPPED_FOR_BUDGET). The first completion was charged when the turn was planned; absent: no budget.
    */
   nextCompletion?: () => boolean;

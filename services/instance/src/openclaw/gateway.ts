@@ -31,7 +31,7 @@ export interface GatewayOptions {
   model: string;
   log: Logger;
   startTimeoutMs?: number;
-  /** Before each start (the runtime makes room: gateways beyond its limit are stopped, least recently used first). */
+  /** Before each start (the runtime frees a place: gateways beyond its limit are stopped, least recently used first). */
   beforeStart?: () => Promise<void>;
 }
 
@@ -75,9 +75,9 @@ export class OpenClawGateway {
   lastStartMs: number | undefined;
   /** When a turn last asked for it (Date.now()): the runtime stops the least recently used first. */
   lastUsed = 0;
-  /** Calls in progress: a gateway in a turn is not stopped to make room. */
+  /** Calls in progress: a gateway in a turn is not stopped to free a place. */
   inUse = 0;
-  /** Stopped on purpose (to make room, a stop): not started again until a turn asks for it. */
+  /** Stopped on purpose (to free a place, a stop): not started again until a turn asks for it. */
   stopped = false;
   /**
    * Its session store has not seen its agent's conversation (a first start,

@@ -1,11 +1,11 @@
-// Which OpenClaw gateways run (policy.ts), in memory: who rests to make room,
+// Which OpenClaw gateways run (policy.ts), in memory: who rests to free a place,
 // how many spares start, who takes one. Pure: no gateway is started here.
 import { describe, expect, it } from "vitest";
 import { sparesToStart, takesSpare, toRest, type GatewayView } from "./policy.js";
 
 const g = (id: string, lastUsed: number, active = true, inUse = 0): GatewayView => ({ id, active, inUse, lastUsed });
 
-describe("who rests to make room", () => {
+describe("who rests to free a place", () => {
   it("with no cap, no one", () => {
     expect(toRest([g("a", 1), g("b", 2)], 1, "c", undefined)).toEqual([]);
   });
@@ -29,7 +29,7 @@ describe("how many spares start", () => {
     expect(sparesToStart({ wanted: 2, spares: 2, agents: 0, max: undefined })).toBe(0);
   });
 
-  it("only into room no awake agent's gateway holds", () => {
+  it("only into places no awake agent's gateway holds", () => {
     expect(sparesToStart({ wanted: 2, spares: 0, agents: 2, max: 3 })).toBe(1);
     expect(sparesToStart({ wanted: 1, spares: 0, agents: 3, max: 3 })).toBe(0);
   });

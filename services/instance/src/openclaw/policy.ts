@@ -1,10 +1,10 @@
 // Which OpenClaw gateways run (pure; docs/openclaw.md, "Sleep and wake").
 // Gateways cost about a gigabyte each and a minute to start, so the runtime
 // decides three things from the gateways it has, and nothing else:
-//   who rests to make room   the least recently used idle ones, when starting one more passes the cap
+//   who rests to free a place the least recently used idle ones, when starting one more passes the cap
 //   whether a spare starts   a warm gateway with no agent, started ahead so that a wake does not pay the start
 //   who takes a spare        an agent whose gateway is not running, at its next start (a wake, a claim, a turn)
-// It is not the dormancy decision (who sleeps is the agent's: agent/dormancy.ts);
+// It is not the dormancy decision (who sleeps is the agent's: agent/life/dormancy.ts);
 // a dormant agent's gateway rests through the same path as one the cap stops.
 
 /** A gateway as the policy sees it. */
@@ -40,7 +40,7 @@ export function toRest(agents: GatewayView[], spares: number, starting: string, 
 }
 
 /**
- * How many spares to start now: up to `wanted`, and only into room that no
+ * How many spares to start now: up to `wanted`, and only into places that no
  * agent needs (a spare never makes an awake agent's gateway rest).
  */
 export function sparesToStart(input: {

@@ -18,7 +18,7 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "@convos-pool/kit";
 import type { LlmProvider } from "../model/turn.js";
-import type { AgentRuntime, RuntimeAgent } from "../agent/types.js";
+import type { AgentRuntime, RuntimeAgent } from "../agent/life/parts.js";
 import { signedFiles, SIGNED_FILES } from "./files.js";
 import { OpenClawGateway } from "./gateway.js";
 import type { OpenClawInstall } from "./install.js";
@@ -194,7 +194,7 @@ export class OpenClawRuntime implements AgentRuntime {
         model,
         log: agent.log.child({ runtime: "openclaw" }),
         ...(this.opts.startTimeoutMs !== undefined ? { startTimeoutMs: this.opts.startTimeoutMs } : {}),
-        beforeStart: () => this.makeRoom(agent.id),
+        beforeStart: () => this.freePlace(agent.id),
       });
       const signed = signedWorkspace();
       const brain: Brain = {
@@ -219,7 +219,7 @@ export class OpenClawRuntime implements AgentRuntime {
   }
 
   /** Before `id`'s gateway starts: others beyond the limit rest, least recently used first, none in a turn. */
-  private async makeRoom(id: string): Promise<void> {
+  private async freePlace(id: string): Promise<void> {
     const views = [...this.brains].map(([other, b]) => ({
       id: other,
       active: b.gateway.active,
@@ -238,11 +238,11 @@ export class OpenClawRuntime implements AgentRuntime {
   /**
    * Its gateway stopped, its state kept (its workspace, its session store),
    * until a wake or a turn starts one again: the one path for a dormant
-   * agent and for one the cap makes room for. A spare it had taken goes,
+   * agent and for one the cap frees a place for. A spare it had taken goes,
    * folder and all (its workspace is the agent's and stays).
    */
   async rest(agent: RuntimeAgent): Promise<void> {
-    // A spare being taken becomes its gateway first: that is the one to stop. (Not when making room:
+    // A spare being taken becomes its gateway first: that is the one to stop. (Not when freeing a place:
     // two starts waiting for each other's would never end.)
     await this.brains.get(agent.id)?.starting?.catch(() => undefined);
     await this.restBrain(agent.id);
@@ -270,7 +270,7 @@ export class OpenClawRuntime implements AgentRuntime {
       model: was.model,
       log: this.opts.log.child({ runtime: "openclaw", instanceId: id }),
       ...(this.opts.startTimeoutMs !== undefined ? { startTimeoutMs: this.opts.startTimeoutMs } : {}),
-      beforeStart: () => this.makeRoom(id),
+      beforeStart: () => this.freePlace(id),
     });
     own.stopped = true;
     return own;
@@ -304,17 +304,17 @@ export class OpenClawRuntime implements AgentRuntime {
     });
     agent.log.info("openclaw workspace written", { files: [...SIGNED_FILES] });
     // Not awaited: a gateway takes up to a minute to start (a spare, a moment); the first turn waits for it.
-    // With no room left it starts at that first turn instead, so a Configure stops no one.
+    // With no free place it starts at that first turn instead, so a Configure stops no one.
     const spareReady = [...this.spares].some((s) => s.ready);
-    const room =
+    const free =
       spareReady || !this.opts.maxGateways || this.active().length + this.spares.size < this.opts.maxGateways;
-    if (room) void this.started(agent, b).catch(() => undefined);
+    if (free) void this.started(agent, b).catch(() => undefined);
     this.warm();
   }
 
   check(agent: RuntimeAgent): void {
     const b = this.brains.get(agent.id);
-    // A gateway stopped to make room stays stopped until its next turn; one that died is started again.
+    // A gateway stopped to free a place stays stopped until its next turn; one that died is started again.
     if (b && b.gateway.starts > 0 && !b.gateway.active && !b.gateway.stopped)
       void b.gateway.ensure().catch(() => undefined);
   }

@@ -11,17 +11,17 @@
 //     address-book.json  its owner's contacts, AES-256-GCM under a key derived from its wallet (tools/address-book.ts)
 //     state.json        its conversation and where it stopped reading
 //     join.json         the invite it joined its conversation with (rejoined with after a move)
-//     invites.json      invites of released claims, whose groups it leaves (agent/invites.ts)
+//     invites.json      invites of released claims, whose groups it leaves (agent/state/invites.ts)
 //     inheritance.json  a clone: whether its parent's summary came (counts, never the summary)
 //     nonces.json       nonces of owner signatures it acted on (clone/summary.ts, trust levels)
 //     trust.json        its trust level and daily spending limit (tools/trust.ts)
 //     permissions.json  whose requests it acts on, as its owner signed them (tools/permissions.ts)
-//     participation.json  when it speaks: speak, mention, paused; a cooldown (agent/policy.ts)
-//     outside-words.json  ids of its messages that carry words from outside (agent/outside-words.ts)
+//     participation.json  when it speaks: speak, mention, paused; a cooldown (agent/conversation/policy.ts)
+//     outside-words.json  ids of its messages that carry words from outside (agent/state/outside-words.ts)
 //     activity.jsonl    its activity log: every tool call and how it ended (tools/activity.ts)
 //     mail.json         ids of the mail it has told the conversation about
 //     sharing.json      its owner's pattern-pool choice: offer, adopt (memory/sharing.ts)
-//     signals.json      its daily counts for the version it runs, counts only (agent/signals.ts)
+//     signals.json      its daily counts for the version it runs, counts only (agent/state/signals.ts)
 //     vault.json        the sequence of its newest state kept off the host (host/vault-sender.ts)
 //     moved.json        restored from a lost host, not yet back in its conversation (host/restore.ts)
 //     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
@@ -63,7 +63,7 @@ export const FILES = {
   permissions: "permissions.json",
   participation: "participation.json",
   activity: "activity.jsonl",
-  /** Its messages that carry words from outside the conversation (agent/outside-words.ts). */
+  /** Its messages that carry words from outside the conversation (agent/state/outside-words.ts). */
   outsideWords: "outside-words.json",
   /** Payments, which L4's daily limit is counted from (tools/ledger.ts). */
   ledger: "ledger.jsonl",
@@ -74,7 +74,7 @@ export const FILES = {
   sharing: "sharing.json",
   /** What it offered to and adopted from the pattern pool (memory/patterns.ts). */
   patterns: "patterns.json",
-  /** Its daily counts for the version it runs (agent/signals.ts). */
+  /** Its daily counts for the version it runs (agent/state/signals.ts). */
   signals: "signals.json",
   xmtpDir: "xmtp",
   xmtpDb: "xmtp.db3",

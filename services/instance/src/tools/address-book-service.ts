@@ -21,7 +21,7 @@ import { CONTACT_ID_PATTERN, checkContact, type AddressBook } from "./address-bo
 /** At most this many contacts removed in one call (address_book_service.proto). */
 export const MAX_REMOVE_IDS = 100;
 
-/** What a claimed agent lends its owner's address-book calls (AgentInstance.addressBookCall). */
+/** What a claimed agent lends its owner's address-book calls (Agent.addressBookCall). */
 export interface AddressBookAccess extends OwnerCheck {
   book: AddressBook;
   /** Its memory key's private half: what a contact to save is sealed to. */
@@ -59,7 +59,7 @@ export function createInstanceAddressBookService(
       const sealed = requirePresent("sealed", req.sealed);
       return pick(ctx).addressBookCall(async (a) => {
         const contact = checkContact(await openContact(a.sealingKey, sealed), "contact.");
-        a.book.checkRoom(contact.name, contact.kind);
+        a.book.checkSpace(contact.name, contact.kind);
         await checkOwnerSignature(
           a,
           req.ownerId,

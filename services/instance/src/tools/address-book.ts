@@ -1,7 +1,7 @@
 // Its owner's address book (docs/address-book.md): the wallets, numbers and
 // mailboxes the owner saved by name, either by a request in the conversation
 // that the agent showed back and the owner confirmed (`via: "chat"`,
-// agent/address-book-requests.ts), or by a call the owner signed (`via:
+// agent/conversation/address-book-requests.ts), or by a call the owner signed (`via:
 // "signed"`, tools/address-book-service.ts). Besides the owner's own words,
 // the one place a recipient may come from without asking (tools/gate.ts);
 // never an amount, and never a fact learned from the conversation.
@@ -145,7 +145,7 @@ export class AddressBook {
     return this.serially(async () => {
       const before = this.lookup(want.name, want.kind);
       if (before?.value === want.value) return before;
-      if (!before) this.checkRoom();
+      if (!before) this.checkSpace();
       const contact: Contact = Object.freeze({
         id: `ab_${randomBytes(6).toString("hex")}`,
         ...want,
@@ -158,7 +158,7 @@ export class AddressBook {
   }
 
   /** Whether a contact of `name` and `kind` could be saved now: FAILED_PRECONDITION when it is new and the book is full. */
-  checkRoom(name?: string, kind?: TargetKind): void {
+  checkSpace(name?: string, kind?: TargetKind): void {
     if (name !== undefined && kind !== undefined && this.lookup(name, kind)) return;
     if (this.contacts.length >= MAX_CONTACTS)
       throw failedPrecondition(`the address book is full (${MAX_CONTACTS} contacts): remove some first`);

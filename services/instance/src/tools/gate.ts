@@ -50,12 +50,12 @@ export interface GateDeps {
   /**
    * Asks the owner in the conversation, stating the action in full; resolves with the answer, or "timeout".
    * `outside`: the statement may quote words from outside the conversation (the model chose its arguments after
-   * reading them), so the question is marked as carrying them (agent/outside-words.ts).
+   * reading them), so the question is marked as carrying them (agent/state/outside-words.ts).
    */
   ask: (statement: string, outside: boolean) => Promise<Approval>;
   /** A payment went out: posted in the conversation (a transaction reference). */
   paid?: (payment: PaymentMade) => Promise<unknown>;
-  /** Counted for the agent's daily signals (agent/signals.ts): an approval asked or declined, a call that failed. */
+  /** Counted for the agent's daily signals (agent/state/signals.ts): an approval asked or declined, a call that failed. */
   signal?: (s: ToolSignal) => void;
   log: Logger;
 }

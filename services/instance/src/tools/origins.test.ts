@@ -1,8 +1,8 @@
-// The origin rule (origins.ts), in memory: generated rooms whose every piece
+// The origin rule (origins.ts), in memory: generated conversations whose every piece
 // of text is tagged with its source and holds known recipients and amounts in
 // every way people write them (test/written-values.ts), generated plans and
 // calls, and what the rule makes of them: trusted exactly when a call
-// carries out an act of the plan, whatever the room holds. Real: the rule,
+// carries out an act of the plan, whatever the conversation holds. Real: the rule,
 // the plan (request/plan.ts) and the readers (values.ts, whose own test is
 // values.test.ts). No gate, no tools here (the gate's own test is
 // tools.int.test.ts; generated requests, request/plan.test.ts).
@@ -152,7 +152,7 @@ function plan(p: Pool): fc.Arbitrary<Plan> {
   }));
 }
 
-const room = pool.chain((p) =>
+const conversations = pool.chain((p) =>
   fc.record({ origins: fc.array(tagged(p), { maxLength: 8 }), call: call(p), who: requester, plan: plan(p) }),
 );
 
@@ -166,8 +166,8 @@ const carriesOut = (plan: Plan, c: Traced) =>
       a.amountWei === c.amountWei,
   );
 
-describe("an act carries out a request, whatever the room holds", () => {
-  test.prop([room], { numRuns: 200 })(
+describe("an act carries out a request, whatever the conversation holds", () => {
+  test.prop([conversations], { numRuns: 200 })(
     "in anyone's turn, a call is trusted exactly when it carries out an open act of the plan (or texts back an outsider's own number)",
     ({ origins, call, who, plan }) => {
       const theirNumber = who.role === "outsider" && call.toolId === "sms" && call.target === who.id;
@@ -175,7 +175,7 @@ describe("an act carries out a request, whatever the room holds", () => {
     },
   );
 
-  test.prop([room], { numRuns: 150 })(
+  test.prop([conversations], { numRuns: 150 })(
     "without a plan nothing is trusted, whoever wrote its recipient and amount: the owner's messages, settings and memory included",
     ({ origins, call }) => {
       expect(judge(call, owner, origins).trusted).toBe(false);
@@ -183,7 +183,7 @@ describe("an act carries out a request, whatever the room holds", () => {
     },
   );
 
-  test.prop([room])(
+  test.prop([conversations])(
     "a call that asks says where its recipient came from, or that no one wrote it",
     ({ origins, call }) => {
       const verdict = judge(call, owner, origins);
@@ -193,7 +193,7 @@ describe("an act carries out a request, whatever the room holds", () => {
     },
   );
 
-  test.prop([room])("a read is never weighed", ({ origins, who }) => {
+  test.prop([conversations])("a read is never weighed", ({ origins, who }) => {
     expect(judge({ toolId: "crypto", risk: "read", target: "", amountWei: 0n }, who, origins)).toEqual({
       trusted: true,
     });

@@ -1,6 +1,6 @@
 // Where each argument of an act came from, and whether the act carries out
 // the request that started the turn (docs/trust.md, "An act carries out a
-// request"). The model reads everything in the room and may be made to write
+// request"). The model reads everything in the conversation and may be made to write
 // anything, so the gate does not ask it. An act runs without asking only
 // when it carries out an act of the request's plan (tools/request/: the
 // message that started the turn, read by the pool's code and a planner that

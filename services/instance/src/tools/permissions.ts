@@ -36,7 +36,7 @@ export interface Requester {
   readOutside?: boolean;
   /**
    * Everything the turn's model has read, tagged with where it came from
-   * (agent/turn-origins.ts; the gate adds each tool's result): an act whose
+   * (agent/conversation/turn-origins.ts; the gate adds each tool's result): an act whose
    * recipient or amount none of the owner's own sources holds waits for the
    * owner (origins.ts). Absent: nothing is known to be the owner's.
    */

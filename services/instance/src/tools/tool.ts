@@ -46,7 +46,7 @@ export interface FunctionSpec {
   parameters: { type: "object"; properties: Record<string, { type: string; description: string }>; required: string[] };
 }
 
-/** A payment that went out: what its transaction reference in the conversation says (agent/manners.ts). */
+/** A payment that went out: what its transaction reference in the conversation says (agent/voice/manners.ts). */
 export interface PaymentMade {
   chainId: number;
   /** The transaction's hash. */

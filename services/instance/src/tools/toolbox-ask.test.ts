@@ -1,5 +1,5 @@
 // The toolbox's question of its own (AgentToolbox.ask: a save to the address
-// book, agent/address-book-requests.ts): a real toolbox on a workspace on
+// book, agent/conversation/address-book-requests.ts): a real toolbox on a workspace on
 // disk; what it says is recorded instead of sent. Which answers count is
 // approval.test.ts's; here, that ask() poses the question about the message
 // it names, waits without a turn to park, and keeps the agent awake meanwhile.

@@ -58,7 +58,7 @@ export interface ToolboxDeps {
   mailPollMs?: number;
   /** What its owner's address book is sealed with at rest (its wallet's InstanceWallet.addressBookKey); none: it keeps none. */
   addressBookKey?(): Uint8Array | undefined;
-  /** An approval asked or declined, a call that failed: for the agent's daily counts (agent/signals.ts). */
+  /** An approval asked or declined, a call that failed: for the agent's daily counts (agent/state/signals.ts). */
   signal?(s: ToolSignal): void;
   /**
    * Says something in its conversation: the message's id, or undefined when it is in none. `outside`: the text
@@ -75,7 +75,7 @@ export interface ToolboxDeps {
   /** Runs a job between the agent's turns. */
   betweenTurns(job: () => Promise<void>): Promise<void>;
   /**
-   * Waits for the owner's answer without holding the agent's other turns up (agent/serial.ts Turns.park): the turn
+   * Waits for the owner's answer without holding the agent's other turns up (agent/turns/serial.ts Turns.park): the turn
    * that asked goes on once it comes. None: the turn waits in its place.
    */
   park?<T>(answer: Promise<T>): Promise<T>;
@@ -184,7 +184,7 @@ export class AgentToolbox {
     return this.book;
   }
 
-  /** A question to its owner is waiting: it must stay awake to hear the answer (agent/dormancy.ts). */
+  /** A question to its owner is waiting: it must stay awake to hear the answer (agent/life/dormancy.ts). */
   get waitingForOwner(): boolean {
     return this.approvals.size > 0;
   }
@@ -368,7 +368,7 @@ export class AgentToolbox {
 
   /**
    * Asks its owner about something of its own, not a tool call (a save to
-   * the address book: agent/address-book-requests.ts), exactly as a call is
+   * the address book: agent/conversation/address-book-requests.ts), exactly as a call is
    * asked: the statement in full, answered only by the owner's reply, reaction
    * or tap (approval.ts); no answer in time is a no. Parks no turn: its caller
    * waits outside the agent's turns, and the conversation goes on meanwhile.

@@ -119,7 +119,7 @@ export function amountsIn(text: string): Set<bigint> {
 /**
  * Whether every recipient and amount written in `text` is written in
  * `source` too: what a model learned from a message may carry no address,
- * number, mail address or amount the message did not (agent/learning.ts), or
+ * number, mail address or amount the message did not (memory/lessons.ts), or
  * a hijacked model could write its own into what the owner taught.
  */
 export function valuesWithin(text: string, source: string): boolean {

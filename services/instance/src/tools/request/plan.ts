@@ -1,6 +1,6 @@
 // The plan: what a request asks for (docs/trust.md, "An act carries out a
 // request"). The planner (a model that read only the request and the names
-// of the owner's contacts and settings: agent/planning.ts) says which acts;
+// of the owner's contacts and settings: agent/conversation/planning.ts) says which acts;
 // `bindPlan` holds them to the request (each recipient written where it may
 // ask, a contact it names there, or a setting; each amount written there);
 // `cover` matches a call to an act not done yet, once. Pure.

@@ -1,0 +1,175 @@
+// One turn: what the model is given (IDENTITY.md read now, the context, the
+// memory its starter may see, the recent conversation, the functions of its
+// tools), one reply, and how it goes out (voice/send.ts). Whose turn it is
+// decides whose request a tool call is (tools/gate.ts) and what of memory the
+// model sees. The conversation decides that a turn is taken (plan.ts) and
+// gathers the history; here it is taken.
+
+import { inSpan, type Logger } from "@convos-pool/kit";
+import { RefusedTurn, type HistoryLine, type InboundTextTurn, type LlmProvider } from "../../model/turn.js";
+import { withCredentialsMasked, withoutAddress, type Memory } from "../../memory/store.js";
+import type { AnswerRef } from "../../memory/feedback.js";
+import { answersOutsiders, type Requester } from "../../tools/permissions.js";
+import type { AgentToolbox } from "../../tools/toolbox.js";
+import { FILES, type Workspace } from "../../platform/workspace.js";
+import { memberRole } from "../../platform/roles.js";
+import type { AgentGroup, TextMessage } from "../../platform/xmtp.js";
+import type { LlmLimits } from "./budget.js";
+import type { Status } from "../state/status.js";
+import type { OutsideWords } from "../state/outside-words.js";
+import { senderName, turnInput } from "./policy.js";
+import { turnOrigins, type TurnRead } from "./turn-origins.js";
+import { describePlan, planningInput, planTurn, type ContactBook, type OpenRequest } from "./planning.js";
+import type { Settings } from "../state/settings.js";
+import type { Signals } from "../state/signals.js";
+import type { InstanceConfig } from "../state/settings.js";
+import type { SpokenTurn, Voice } from "../voice/send.js";
+
+/** What a turn uses of its agent (life/parts.ts). */
+export interface TurnParts {
+  readonly log: Logger;
+  readonly ws: Workspace;
+  readonly status: Status;
+  readonly settings: Settings;
+  readonly toolbox: AgentToolbox;
+  readonly voice: Voice;
+  readonly outsideWords: OutsideWords;
+  readonly llm: LlmProvider;
+  readonly signals: Signals;
+  /** An owner's request it did not carry out, open for the owner's yes (planning.ts). */
+  readonly openRequest: OpenRequest;
+  /** The owner's address book: contacts an owner's request may name. */
+  contacts(): ContactBook | undefined;
+}
+
+/** What the conversation knows of the turn to take. */
+export interface TurnOf {
+  group: AgentGroup;
+  config: InstanceConfig;
+  memory: Memory;
+  /** The recent conversation up to `m` (none for a text from outside: its one text back cannot carry what was said here). */
+  history: HistoryLine[];
+  /** Members' profile names by inbox id. */
+  names: Readonly<Record<string, string>>;
+  limits: LlmLimits;
+  /** The message it answers; none for a text to its number. */
+  m?: TextMessage | undefined;
+  /** The text to its number it answers. */
+  inboundText?: InboundTextTurn | undefined;
+  /** `m` corrects this answer of its own. */
+  correcting?: AnswerRef | undefined;
+  /** `m` had it forget this many entries. */
+  forgot?: number | undefined;
+  /** Before each completion after the turn's first: whether it fits the model budget, which it then takes a call of. */
+  nextCompletion?: (() => boolean) | undefined;
+}
+
+/** Said when the model cannot be reached: the turn still ends with an answer. */
+export const NO_MODEL_REPLY = "Sorry, I could not reach my language model just now. Please try again in a moment.";
+
+/**
+ * A turn is a trace of its own (docs/runbook.md, "Traces"): `agent.turn`,
+ * with `agent.model` and `agent.answer` in it; ids and the model's name only,
+ * never what was said.
+ */
+export function takeTurn(agent: TurnParts, t: TurnOf): Promise<void> {
+  return inSpan(
+    "agent.turn",
+    { "pool.instance_id": t.config.instanceId, "pool.template_id": t.config.templateId, "pool.model": t.config.model },
+    () => turn(agent, t),
+  );
+}
+
+async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
+  const { group, config, m, inboundText } = t;
+  const started = performance.now();
+  const identity = (await agent.ws.readText(FILES.identity)) ?? "";
+  // Whose turn it is decides whose request a tool call is, and what of memory the model sees (Memory.visibleTo).
+  const who: Requester = inboundText
+    ? { role: "outsider", id: inboundText.from, name: inboundText.from }
+    : {
+        role: memberRole(config.ownerId, m?.senderInboxId ?? ""),
+        id: m?.senderInboxId ?? "",
+        name: senderName(t.names, m?.senderInboxId ?? ""),
+      };
+  // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
+  const history = withCredentialsMasked(t.history, who.role, t.memory);
+  const read: TurnRead = {
+    history,
+    memory: t.memory.visibleTo(who.role).entries,
+    identity,
+    userConfig: config.userConfig,
+    names: t.names,
+    inboundText,
+  };
+  // Where everything the model reads came from: what an act that asks tells the owner (gate.ts).
+  who.origins = turnOrigins(read);
+  // What the message asks for, planned from it alone: an act runs without asking only when it carries one out.
+  const contacts = who.role === "owner" ? agent.contacts() : undefined;
+  let plan = await planTurn(
+    agent.llm,
+    planningInput({ ...read, model: config.model, who, tools: config.tools.map((x) => x.toolId), contacts }),
+    agent.log,
+  );
+  if (who.role === "owner" && m)
+    plan = agent.openRequest.answer(plan, withoutAddress(m.content, config.agentName), Date.now());
+  who.plan = plan;
+  if (contacts) who.contacts = contacts;
+  /** This turn's voice, once it began (below). */
+  const speaking: { turn?: SpokenTurn } = {};
+  const input = turnInput({
+    config,
+    identity,
+    level: agent.toolbox.level,
+    participation: agent.settings.participation,
+    memory: t.memory,
+    history,
+    functions: agent.toolbox.functions(),
+    // What a call says (an approval question) in this turn's form, also after it waited aside for the owner's answer.
+    callTool: (name, args) => agent.voice.during(speaking.turn, () => agent.toolbox.call(name, args, who)),
+    // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
+    inboundText: inboundText && { ...inboundText, answer: answersOutsiders(agent.toolbox.grants) },
+    correcting: t.correcting?.text,
+    // What of its memory the model may see: credentials in the owner's turns only.
+    role: who.role,
+    forgot: t.forgot,
+    limits: t.limits,
+  });
+  const asked = describePlan(plan, who.role);
+  if (asked) input.context = `${input.context}\n\n${asked}`;
+  // Each round of function results is a model call too (budget.ts): the conversation charges it.
+  if (t.nextCompletion) input.nextCompletion = t.nextCompletion;
+  // Read, and thinking about `m` (typing, for a text from outside), until the turn is over however it ends.
+  const spoken = await agent.voice.begin(group, m);
+  speaking.turn = spoken;
+  let reply: string;
+  try {
+    try {
+      reply = await inSpan("agent.model", { "pool.model": config.model }, () => agent.llm.reply(input));
+    } catch (err) {
+      if (err instanceof RefusedTurn) {
+        agent.log.error("turn refused", { reason: err.message });
+        reply = err.reply;
+      } else {
+        agent.log.warn("the model did not answer", { err, model: config.model });
+        reply = NO_MODEL_REPLY;
+      }
+    }
+    if (!reply) return;
+    const id = await inSpan("agent.answer", {}, () => spoken.reply(reply));
+    agent.signals.count("answers");
+    // What it said for an outsider, or after it read a mail, may carry their words.
+    if (who.role === "outsider" || who.readOutside) await agent.outsideWords.add(id);
+  } finally {
+    await spoken.end();
+    // What the owner asked for and it did not do stays open for the owner's yes (planning.ts).
+    if (who.role === "owner") agent.openRequest.keep(plan, Date.now());
+  }
+  agent.status.active();
+  agent.log.info("answered", {
+    conversationId: group.id,
+    model: config.model,
+    chars: reply.length,
+    ms: Math.round(performance.now() - started),
+  });
+}

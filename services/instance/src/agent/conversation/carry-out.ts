@@ -1,0 +1,240 @@
+// Each message in its turn, carried out: with the facts the conversation
+// gathered (listening.ts), plan.ts plans what to do, and here the plan is
+// carried out in its order, with the I/O: what the message teaches,
+// memory's one entry (memory/lessons.ts: before the turn, forget and find
+// what a text corrects; after it, learn), the turn (answer.ts) or the busy
+// notice. A text to its number is answered or passed on here too. What it
+// holds is its own: its pace (plan.ts), and when it last said it dropped
+// texts to its number.
+
+import type { Logger } from "@convos-pool/kit";
+import type { HistoryLine, InboundTextTurn, LlmProvider } from "../../model/turn.js";
+import { withoutAddress } from "../../memory/store.js";
+import type { AnswerRef } from "../../memory/feedback.js";
+import type { AskModel, Lessons } from "../../memory/lessons.js";
+import type { AgentGroup, AgentMessage, TextMessage } from "../../platform/xmtp.js";
+import { BUSY_NOTICE, LLM_LIMITS, noticeDue, spend, type LlmLimits, type Refusal } from "./budget.js";
+import {
+  NO_PACE,
+  planMessage,
+  planText,
+  type Message,
+  type MessageFacts,
+  type MessagePlan,
+  type Pace,
+  type TextPlan,
+} from "./plan.js";
+import { takeTurn, type TurnParts } from "./answer.js";
+import { askToSave } from "./address-book-requests.js";
+import type { Turns } from "../turns/serial.js";
+import type { HeldMemory } from "../state/memory.js";
+import type { InstanceConfig } from "../state/settings.js";
+import { TEXTS_DROPPED } from "../turns/queue.js";
+
+/** What carrying out uses of its agent (life/parts.ts). */
+export interface CarryOutParts extends TurnParts {
+  readonly deps: { readonly llmLimits?: LlmLimits | undefined };
+  readonly log: Logger;
+  readonly turns: Turns;
+  readonly memory: HeldMemory;
+  /** What a message teaches it (memory/lessons.ts). */
+  readonly lessons: Lessons;
+  readonly llm: LlmProvider;
+}
+
+/** What carrying out reads of its conversation (listening.ts). */
+export interface ConversationView {
+  /** Its group while it listens there. */
+  readonly group: AgentGroup | undefined;
+  /** Members' profile names by inbox id, as they may be shown. */
+  readonly names: Readonly<Record<string, string>>;
+  /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */
+  history(group: AgentGroup, m?: TextMessage): Promise<HistoryLine[]>;
+}
+
+export class CarryOut {
+  /** Its agent chain, the model calls of the last minute, when it last answered and last said it was busy (plan.ts). */
+  private pace: Pace = NO_PACE;
+  /** When it last said it dropped texts to its number (TEXTS_DROPPED), ms. */
+  private textsDroppedAt: number | undefined;
+
+  constructor(
+    private readonly agent: CarryOutParts,
+    private readonly heard: ConversationView,
+  ) {}
+
+  /** A Release: nothing said of dropped texts. */
+  forget(): void {
+    this.textsDroppedAt = undefined;
+  }
+
+  /** One message in its turn, with the facts the conversation gathered: the plan (plan.ts), carried out. */
+  async message(
+    m: AgentMessage,
+    message: Message,
+    facts: Omit<MessageFacts, "participation" | "learnsByRule" | "callsPerMinute" | "now" | "pace">,
+    group: AgentGroup,
+  ): Promise<void> {
+    const agent = this.agent;
+    const { plan, pace } = planMessage(message, {
+      ...facts,
+      participation: agent.settings.participation,
+      learnsByRule: agent.llm.kind === "offline",
+      callsPerMinute: this.limits.callsPerMinute,
+      now: Date.now(),
+      pace: this.pace,
+    });
+    this.pace = pace;
+    await this.carryOut(plan, m, group);
+  }
+
+  /** What plan.ts planned for `m`, done in its order. */
+  private async carryOut(plan: MessagePlan, m: AgentMessage, group: AgentGroup): Promise<void> {
+    const agent = this.agent;
+    switch (plan.kind) {
+      case "ignore":
+        return;
+      case "quiet":
+        // Its owner's participation says not this one: no turn, no learning, no model call.
+        agent.log.debug("not answered: its participation", { mode: agent.settings.participation.mode });
+        return;
+      case "skip":
+        agent.log.debug("message from another agent not answered", {
+          senderInboxId: m.senderInboxId,
+          agentChain: this.pace.agentChain,
+        });
+        return;
+      case "reaction": {
+        // Not a turn; a 👍 or 👎 on its own message is learned.
+        const memory = agent.memory.current;
+        if (memory) await agent.lessons.reaction(group, memory, m);
+        return;
+      }
+      case "text":
+        return this.carryOutText(plan, m as TextMessage, group);
+    }
+  }
+
+  /** A text's steps: what it tells memory now (forget, what it corrects), answer or refuse, learn. */
+  private async carryOutText(plan: TextPlan, m: TextMessage, group: AgentGroup): Promise<void> {
+    const agent = this.agent;
+    const config = agent.settings.config;
+    const memory = agent.memory.current;
+    if (!config || !memory) return; // released while the message waited for its turn
+    // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to.
+    const said = { ...m, content: withoutAddress(m.content, config.agentName) };
+    // The owner's saves to the address book, each asked apart while the turn goes on (address-book-requests.ts).
+    if (plan.role === "owner" && plan.answer.kind !== "none") askToSave(agent, said);
+    const lesson = await agent.lessons.text(group, memory, said, { forget: plan.forget, correction: plan.correction });
+    const { correcting, forgot } = lesson;
+    agent.signals.spoke(m.senderInboxId, correcting !== undefined);
+    const { answer } = plan;
+    if (answer.kind === "turn") await this.answer(group, { m, correcting, forgot });
+    else if (answer.kind === "refused") {
+      this.budgetSpent("answer", answer.refused);
+      if (answer.notice) await this.busy();
+    }
+    if (plan.learn === "none") return;
+    const byModel = plan.learn === "by-model" ? this.charge("learning", m.senderInboxId, plan.role === "owner") : true;
+    await lesson.learn({ role: plan.role, ask: byModel ? this.ask(config) : undefined, group: this.heard.group });
+  }
+
+  /** Its learning model, with the claim's model and its host's limits. */
+  private ask(config: InstanceConfig): AskModel {
+    return (asked) => this.agent.llm.learn({ ...asked, model: config.model, limits: this.limits });
+  }
+
+  /** A turn that answers `m` or a text to its number (answer.ts), with the conversation read up to `m`. */
+  private async answer(
+    group: AgentGroup,
+    about: {
+      m?: TextMessage;
+      inboundText?: InboundTextTurn;
+      correcting?: AnswerRef | undefined;
+      forgot?: number | undefined;
+    },
+  ): Promise<void> {
+    const config = this.agent.settings.config;
+    const memory = this.agent.memory.current;
+    if (!config || !memory) return;
+    // Whose message the turn's further rounds are charged to, as its first was (plan.ts).
+    const by = about.inboundText?.from ?? about.m?.senderInboxId ?? "";
+    const owner = !about.inboundText && by === config.ownerId;
+    await takeTurn(this.agent, {
+      group,
+      config,
+      memory,
+      // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
+      history: about.inboundText ? [] : await this.heard.history(group, about.m),
+      names: this.heard.names,
+      limits: this.limits,
+      nextCompletion: () => this.charge("another round of a turn", by, owner),
+      ...about,
+    });
+  }
+
+  /** What it may spend on the model: its host's limits. */
+  private get limits(): LlmLimits {
+    return this.agent.deps.llmLimits ?? LLM_LIMITS;
+  }
+
+  /**
+   * A model call charged when it is made, for a message of `by`: learning's (after the answer) or a turn's further
+   * round. Whether it fits the minute's budget, which it then takes a call of.
+   */
+  private charge(what: "learning" | "another round of a turn", by: string, owner: boolean): boolean {
+    const r = spend(this.pace.spent, { by, owner }, Date.now(), this.limits.callsPerMinute);
+    this.pace = { ...this.pace, spent: r.spent };
+    if (!r.allowed) this.budgetSpent(what, r.refused);
+    return r.allowed;
+  }
+
+  private budgetSpent(what: "answer" | "learning" | "text" | "another round of a turn", refused: Refusal): void {
+    this.agent.log.warn(`${what} skipped: the model budget is spent`, {
+      refused,
+      perMinute: this.limits.callsPerMinute,
+    });
+  }
+
+  /** An answer refused for the budget, when the plan says the notice is due (BUSY_NOTICE): said without a model call. */
+  private async busy(): Promise<void> {
+    await this.agent.voice
+      .say(BUSY_NOTICE)
+      .catch((err: unknown) => this.agent.log.warn("could not say it is busy", { err }));
+  }
+
+  /** A text to its number (the host's SMS webhook), in a turn of its own: answered, or passed on (plan.ts planText). */
+  text(t: InboundTextTurn): void {
+    const agent = this.agent;
+    const turn = agent.turns.offer(
+      async () => {
+        const group = this.heard.group;
+        if (!group || !agent.settings.config || agent.status.stopped) return;
+        agent.log.info("text received", { chars: t.text.length });
+        const { plan, pace } = planText(t, {
+          callsPerMinute: this.limits.callsPerMinute,
+          now: Date.now(),
+          pace: this.pace,
+        });
+        this.pace = pace;
+        if (plan.kind === "turn") return this.answer(group, { inboundText: t });
+        // Over the budget it is passed on as it came, without the model (and never answered).
+        this.budgetSpent("text", plan.refused);
+        await agent.outsideWords.add(await agent.voice.say(plan.say));
+      },
+      { standing: "outsider", sender: t.from, counted: true },
+    );
+    if (turn) {
+      turn.catch((err: unknown) => agent.log.error("handling a text failed", { err }));
+      return;
+    }
+    // Outsiders' share of the queue is full: dropped, and said once in a while (never to the outsider: a text costs).
+    agent.log.warn("text dropped: texts to its number have their share of the queue waiting");
+    const now = Date.now();
+    if (!noticeDue(this.textsDroppedAt, now)) return;
+    this.textsDroppedAt = now;
+    void agent.voice
+      .say(TEXTS_DROPPED)
+      .catch((err: unknown) => agent.log.warn("could not say texts were dropped", { err }));
+  }
+}

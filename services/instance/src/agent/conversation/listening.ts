@@ -1,0 +1,454 @@
+// The agent in its conversation: it listens to its group's stream, catches
+// up on what came while it was not listening, and queues each message for
+// its turn (the `turns` queue: the owner's first, each member a few waiting
+// at most, turns/queue.ts). In its turn a message's facts are gathered here
+// (who is who from its profiles, how many members) and carried out by
+// carry-out.ts; then its read position moves (read-mark.ts). Whom it
+// answers and what the model is given are policy.ts's; how an answer goes
+// out is voice/'s.
+// What it holds is its own: its conversation (state.json: who is who, how
+// far it has read), its group while it listens, the messages it handled;
+// the other rooms of the agent read them, or ask (begin, reset, forget).
+
+import { failedPrecondition, type Logger } from "@convos-pool/kit";
+import { withRetriedSends } from "../../platform/sends.js";
+import type { HistoryLine, InboundTextTurn } from "../../model/turn.js";
+import { FILES, type Workspace } from "../../platform/workspace.js";
+import { withReactionsSince } from "../../memory/feedback.js";
+import type { PatternAgent } from "../../memory/patterns.js";
+import {
+  asTextMessage,
+  isActions,
+  isIntent,
+  isReaction,
+  isText,
+  othersJoined,
+  profilesIn,
+  REACTION_ADDED,
+  SAID_TYPES,
+  type AgentGroup,
+  type AgentMessage,
+  type TextMessage,
+} from "../../platform/xmtp.js";
+import { historyLines, toAnswerAfterGap, type Heard, type WhoIsWho, type Said } from "./policy.js";
+import { noticeDue } from "./budget.js";
+import { planArrival, type Arriving, type Message } from "./plan.js";
+import { CarryOut, type CarryOutParts } from "./carry-out.js";
+import { applyProfiles, shownNames } from "./people.js";
+import type { OutsideWords } from "../state/outside-words.js";
+import type { AgentToolbox } from "../../tools/toolbox.js";
+import { DONE_AFTER_KEPT, isDone, markDone } from "./read-mark.js";
+import { standingOf, TOO_MANY_WAITING } from "../turns/queue.js";
+
+/** state.json: its conversation, and how far it has read. */
+export interface ConversationState {
+  conversationId: string;
+  inviteTag: string;
+  /** keccak256 of the invite it joined with: how an owner's clone signature names this conversation. */
+  inviteHash?: string;
+  joinedAt: string;
+  /** How far it has read (agent/conversation/read-mark.ts): every message sent at or before this (ns, decimal) is done. */
+  lastSeenNs: string;
+  /** Messages done that were sent after `lastSeenNs` while an older one waited (agent/conversation/read-mark.ts); absent when none. */
+  doneAfter?: { id: string; sentAtNs: string }[];
+  /** Members known to be agents (their profile says so): never answered. */
+  agents: string[];
+  /** The conversation's creator, from the invite: a principal even when its client is an agent. */
+  creatorInboxId: string;
+  /** Profile names by inbox id. */
+  names: Record<string, string>;
+}
+
+/** SortDirection.Descending (a const enum of the bindings). */
+const DESCENDING = 1 as never;
+
+/** What the conversation uses of its agent (life/parts.ts): the rooms of the agent it reads, and asks to change. */
+export interface ConversationParts extends CarryOutParts {
+  readonly deps: CarryOutParts["deps"] & {
+    /** Stream reconnect delay; default 2 s. */
+    readonly streamRetryMs?: number | undefined;
+    /** Lines of conversation given to the model; default 20. */
+    readonly historyLimit?: number | undefined;
+    /** The host's pattern exchange: told the agent listens again. */
+    readonly patterns?: { wake(agent: PatternAgent): void } | undefined;
+  };
+  readonly log: Logger;
+  readonly ws: Workspace;
+  /** The agent as the host's pattern exchange knows it. */
+  readonly self: PatternAgent;
+  readonly toolbox: AgentToolbox;
+  readonly outsideWords: OutsideWords;
+}
+
+/** Message ids it remembers having handled (a stream and a catch-up may both deliver one). */
+const HANDLED_KEPT = 1000;
+
+/** The newest messages past its read position a catch-up reads (and DONE_AFTER_KEPT more, which may be done already). */
+const CATCH_UP_READS = 100;
+
+/** What holds its read position while a catch-up reads (its messages are not queued yet): keys of `waiting`, one a catch-up. */
+const CATCHING_UP = "\0catching up ";
+
+export class Conversation {
+  /** Where it talks, who is who there and how far it has read: state.json and its copy. */
+  private convo: ConversationState | undefined;
+  /** Its group while it listens there. */
+  private listening: AgentGroup | undefined;
+  private stream: { end(): unknown } | undefined;
+  private readonly handled = new Set<string>();
+  /**
+   * The send times of messages queued and not done yet (waiting, running or
+   * parked), by id: its read position stays before them (read-mark.ts).
+   */
+  private readonly waiting = new Map<string, bigint>();
+  /** Catch-ups begun: each holds its read position under a key of its own (a reconnect's may overlap a start's). */
+  private catchUps = 0;
+  /** Members of its group, itself included; counted again when the group changes. */
+  private memberCount: number | undefined;
+  /** When it last told each member it dropped a message of theirs (TOO_MANY_WAITING), ms, by inbox id. */
+  private readonly dropNoticeAt = new Map<string, number>();
+
+  /** Says its own profile again (face/profile.ts): set by the agent (face/agent.ts); called when others join its group. */
+  onOthersJoined: (() => Promise<void>) | undefined;
+
+  /** Each message's plan, carried out in its turn. */
+  private readonly carryOut: CarryOut;
+
+  constructor(private readonly agent: ConversationParts) {
+    this.carryOut = new CarryOut(agent, this);
+  }
+
+  /** Its conversation (none before a join, and after a Release). */
+  get current(): Readonly<ConversationState> | undefined {
+    return this.convo;
+  }
+
+  /** Its group while it listens there (none while it sleeps, stops or leaves). */
+  get group(): AgentGroup | undefined {
+    return this.listening;
+  }
+
+  /**
+   * Members of its conversation now, itself included, the group synced first
+   * so that a join or a leave just made counts (the claims service asks
+   * before it sends another agent there: docs/claims.md, "A full conversation").
+   */
+  async countMembers(): Promise<number> {
+    const group = this.listening;
+    if (!this.convo || !group) throw failedPrecondition("the instance is in no conversation");
+    await group.sync();
+    return (await group.members()).length;
+  }
+
+  /** Members' profile names by inbox id, as they may be shown (people.ts). */
+  get names(): Readonly<Record<string, string>> {
+    const config = this.agent.settings.config;
+    return shownNames(this.convo?.names ?? {}, { ownerId: config?.ownerId, agentName: config?.agentName ?? "" });
+  }
+
+  /** state.json as its workspace has it (a start): kept, and returned. */
+  async load(): Promise<ConversationState | undefined> {
+    this.convo = await this.agent.ws.readJson<ConversationState>(FILES.state);
+    return this.convo;
+  }
+
+  /** A state.json read and checked by the caller (a dormant start). */
+  restore(convo: ConversationState): void {
+    this.convo = convo;
+  }
+
+  /** Joined (claim.ts): state.json written and kept, then it listens there. */
+  async begin(convo: ConversationState, group: AgentGroup): Promise<void> {
+    await this.agent.ws.writeJson(FILES.state, convo);
+    this.convo = convo;
+    await this.listen(group);
+  }
+
+  /** A new claim (Configure): no conversation of an earlier one. */
+  async reset(): Promise<void> {
+    await this.agent.ws.remove(FILES.state);
+    this.convo = undefined;
+  }
+
+  /** Lets go of its group (a Release, a stop, a sleep): what it says from now on goes nowhere. */
+  letGo(): void {
+    this.listening = undefined;
+  }
+
+  /** A Release: no conversation, no group, nothing handled (state.json goes with the claim's files). */
+  forget(): void {
+    this.convo = undefined;
+    this.listening = undefined;
+    this.handled.clear();
+    this.waiting.clear();
+    this.dropNoticeAt.clear();
+    this.carryOut.forget();
+  }
+
+  /** Who is who, as policy.ts needs it. */
+  private whoIsWho(): WhoIsWho {
+    const config = this.agent.settings.config;
+    const convo = this.convo;
+    return {
+      self: this.agent.status.inboxId,
+      agentName: config?.agentName ?? "",
+      ownerId: config?.ownerId,
+      creatorInboxId: convo?.creatorInboxId,
+      agents: convo?.agents ?? [],
+    };
+  }
+
+  /** After a restart or a wake: find its conversation again and answer what came in meanwhile. */
+  async resume(): Promise<void> {
+    const convo = this.convo;
+    if (!convo) throw new Error(`instance ${this.agent.status.inboxId} has no conversation to resume`);
+    const client = this.agent.status.mustClient();
+    let group = (await client.conversations.getConversationById(convo.conversationId)) as AgentGroup | undefined;
+    if (!group) {
+      await client.conversations.sync();
+      group = (await client.conversations.getConversationById(convo.conversationId)) as AgentGroup | undefined;
+    }
+    if (!group) throw new Error(`conversation ${convo.conversationId} is gone from the instance's XMTP database`);
+    await this.listen(group);
+  }
+
+  /** Streams its group and catches up: from now on it is CLAIMED, answering there. */
+  async listen(group: AgentGroup): Promise<void> {
+    this.memberCount = undefined;
+    const agent = this.agent;
+    if (agent.status.stopped) return;
+    // What it says there survives the network's rate limit, in order (platform/sends.ts).
+    group = withRetriedSends(group, agent.log);
+    this.listening = group;
+    const stream = await group.stream({
+      retryDelay: agent.deps.streamRetryMs ?? 2_000,
+      retryAttempts: Number.MAX_SAFE_INTEGER,
+      onError: (err) => agent.log.warn("conversation stream error", { err }),
+      // A restarted stream syncs, then subscribes from there: what came in
+      // meanwhile is in the local database, not in the stream. Read it.
+      onRestart: () => {
+        agent.log.info("conversation stream restarted");
+        void this.catchUp(group).catch((err: unknown) => agent.log.warn("catching up failed", { err }));
+      },
+    });
+    this.stream = stream;
+    agent.status.claimed();
+    agent.deps.patterns?.wake(agent.self);
+    agent.toolbox.watchMail();
+    void (async () => {
+      try {
+        for await (const m of stream) {
+          if (m) this.enqueue(asTextMessage(m), true);
+        }
+      } catch (err) {
+        if (!agent.status.stopped) agent.log.error("conversation stream ended", { err });
+      }
+    })();
+    await this.catchUp(group);
+  }
+
+  async endStream(): Promise<void> {
+    const s = this.stream;
+    this.stream = undefined;
+    if (s) await Promise.resolve(s.end()).catch(() => undefined);
+  }
+
+  /** Forgets which messages it handled (a Release, a sleep: its next conversation or wake reads from its cursor). */
+  forgetHandled(): void {
+    this.handled.clear();
+    this.waiting.clear();
+  }
+
+  /** Messages in its group past its read position it has not handled, its own excepted. */
+  async unhandled(group: AgentGroup): Promise<number> {
+    const convo = this.convo;
+    if (!convo) return 0;
+    const sent = await group.messages({
+      sentAfterNs: BigInt(convo.lastSeenNs),
+      limit: CATCH_UP_READS + DONE_AFTER_KEPT,
+      direction: DESCENDING,
+    });
+    return sent.filter(
+      (m) => m.senderInboxId !== this.agent.status.inboxId && !this.handled.has(m.id) && !isDone(convo, m),
+    ).length;
+  }
+
+  /**
+   * What is past its read position and not done (a host restart or a wake:
+   * what came meanwhile, and what was still waiting for its turn; the
+   * moment between the join and the stream; a stream reconnect): learn from
+   * all of it, answer only the newest text of each person or principal
+   * (policy.ts toAnswerAfterGap).
+   */
+  private async catchUp(group: AgentGroup): Promise<void> {
+    const convo = this.convo;
+    if (this.listening !== group || this.agent.status.stopped || !convo) return;
+    const since = BigInt(convo.lastSeenNs);
+    // Until what it reads is queued, its read position must not pass it (the stream may be handling newer ones).
+    const hold = `${CATCHING_UP}${++this.catchUps}`;
+    this.waiting.set(hold, since + 1n);
+    try {
+      const read = { sentAfterNs: since, limit: CATCH_UP_READS + DONE_AFTER_KEPT, direction: DESCENDING };
+      const sent = (await group.messages(read)).reverse();
+      const recent = await group.messages({ limit: 100, direction: DESCENDING });
+      const missed = withReactionsSince(sent, recent, since)
+        .map(asTextMessage)
+        .filter((m) => !this.handled.has(m.id) && !isDone(convo, m));
+      const heard = missed.map((m) => ({ m, ...heardOf(m) }));
+      const toAnswer = new Set([...toAnswerAfterGap(this.whoIsWho(), heard)].map((h) => h.m));
+      for (const m of missed) this.enqueue(m, toAnswer.has(m));
+    } finally {
+      this.waiting.delete(hold);
+    }
+  }
+
+  /** `m` done (handled, dropped, or taken by a waiting question): its read position moves if it may (read-mark.ts). True when it did. */
+  private done(m: AgentMessage): boolean {
+    this.waiting.delete(m.id);
+    const convo = this.convo;
+    if (!convo) return false;
+    const mark = markDone(convo, m, this.waiting.values());
+    if (mark === convo) return false;
+    convo.lastSeenNs = mark.lastSeenNs;
+    if (mark.doneAfter) convo.doneAfter = mark.doneAfter;
+    else delete convo.doneAfter;
+    return true;
+  }
+
+  /**
+   * A message arrives (the stream, a catch-up): the owner's answer to a
+   * waiting tool call goes to it now (plan.ts planArrival), and so do the
+   * ids of anyone else's buttons; anything else waits for its turn, the
+   * owner's ahead of members' (turns/queue.ts), or is dropped when its
+   * sender already has their share waiting. `mayAnswer`: false for what a
+   * catch-up only learns from.
+   */
+  private enqueue(m: AgentMessage, mayAnswer: boolean): void {
+    const agent = this.agent;
+    if (this.handled.has(m.id)) return;
+    agent.status.active();
+    const arrival = planArrival(arrivingOf(m), {
+      self: agent.status.inboxId,
+      ownerId: agent.settings.config?.ownerId,
+      mayAnswer,
+    });
+    if (arrival.kind === "offer" && agent.toolbox.answer(arrival.answer)) {
+      this.handled.add(m.id);
+      // Done now; state.json says so with the next message handled.
+      this.done(m);
+      return;
+    }
+    if (arrival.kind === "buttons") agent.toolbox.buttonsSeen(arrival.ids);
+    this.handled.add(m.id);
+    // The oldest goes first: a Set keeps the order ids were added in.
+    for (const oldest of this.handled) {
+      if (this.handled.size <= HANDLED_KEPT) break;
+      this.handled.delete(oldest);
+    }
+    const standing = standingOf(m.senderInboxId, this.whoIsWho());
+    // Only what may become a turn counts against a member's share: a reaction or a catch-up's older message is quick.
+    const counted = standing === "member" && mayAnswer && isText(m);
+    const turn = agent.turns.offer(() => this.turn(m, mayAnswer).finally(() => this.waiting.delete(m.id)), {
+      standing,
+      sender: m.senderInboxId,
+      counted,
+    });
+    if (turn) {
+      this.waiting.set(m.id, m.sentAtNs);
+      turn.catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
+      return;
+    }
+    // Dropped is done: it must not hold the read position back (state.json says so with the next message handled).
+    this.done(m);
+    agent.log.warn("message dropped: its sender has their share of the queue waiting", {
+      senderInboxId: m.senderInboxId,
+    });
+    const now = Date.now();
+    if (!noticeDue(this.dropNoticeAt.get(m.senderInboxId), now)) return;
+    this.dropNoticeAt.set(m.senderInboxId, now);
+    void agent.voice
+      .replyTo(TOO_MANY_WAITING, { id: m.id, senderInboxId: m.senderInboxId })
+      .catch((err: unknown) => agent.log.warn("could not say a message was dropped", { err }));
+  }
+
+  /** One message in its turn: who is who from its profiles, the facts, the plan carried out (carry-out.ts), read up to here. */
+  private async turn(m: AgentMessage, mayAnswer: boolean): Promise<void> {
+    const agent = this.agent;
+    const convo = this.convo;
+    const group = this.listening;
+    if (!convo || !group || agent.status.stopped) return;
+    // Who is who: only a sender's own profile counts (people.ts).
+    let changed = applyProfiles(convo, profilesIn(m), agent.status.inboxId);
+    if (m.contentType?.typeId === "group_updated") this.memberCount = undefined;
+    if (othersJoined(m, agent.status.inboxId) && this.onOthersJoined)
+      void this.onOthersJoined().catch((err: unknown) => agent.log.warn("profile not said again", { err }));
+    this.memberCount ??= (await group.members()).length;
+    await this.carryOut.message(m, messageOf(m), { ...this.whoIsWho(), members: this.memberCount, mayAnswer }, group);
+    if (this.convo === convo && this.done(m)) changed = true;
+    if (changed && this.convo === convo) await agent.ws.writeJson(FILES.state, convo);
+  }
+
+  /** A text to its number (the host's SMS webhook), in a turn of its own (carry-out.ts). */
+  inboundText(t: InboundTextTurn): void {
+    this.carryOut.text(t);
+  }
+
+  /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */
+  async history(group: AgentGroup, m?: TextMessage): Promise<HistoryLine[]> {
+    // What people said only: its own receipts and thinking statuses would take the places of texts.
+    const recent = (
+      await group.messages({
+        limit: this.agent.deps.historyLimit ?? 20,
+        direction: DESCENDING,
+        contentTypes: SAID_TYPES,
+      })
+    )
+      .reverse()
+      .map(asTextMessage);
+    return historyLines(
+      this.whoIsWho(),
+      this.names,
+      recent.map(saidOf),
+      m ? { ...saidOf(m), text: m.content } : undefined,
+      await this.agent.outsideWords.ids(),
+    );
+  }
+}
+
+/**
+ * A message as planArrival reads it: a text's reply, a reaction added, a tap
+ * on a button (what may answer the owner's question, tools/approval.ts), or
+ * buttons (whose ids may copy the question's).
+ */
+function arrivingOf(m: AgentMessage): Arriving {
+  if (isIntent(m))
+    return { senderInboxId: m.senderInboxId, tap: { buttons: m.content.id, action: m.content.actionId } };
+  if (isActions(m))
+    return { senderInboxId: m.senderInboxId, buttons: [m.content.id, ...m.content.actions.map((a) => a.id)] };
+  if (isReaction(m))
+    return m.content.action === REACTION_ADDED
+      ? { senderInboxId: m.senderInboxId, reaction: { to: m.content.reference, emoji: m.content.content } }
+      : { senderInboxId: m.senderInboxId };
+  const replyTo = (m as TextMessage).replyTo;
+  return isText(m) && replyTo
+    ? { senderInboxId: m.senderInboxId, reply: { to: replyTo, text: m.content } }
+    : { senderInboxId: m.senderInboxId };
+}
+
+/** A message as planMessage reads it. */
+function messageOf(m: AgentMessage): Message {
+  return { ...heardOf(m), reaction: isReaction(m) };
+}
+
+/** A message as policy.ts reads it. */
+function heardOf(m: AgentMessage): Heard {
+  return {
+    senderInboxId: m.senderInboxId,
+    text: isText(m) ? m.content : undefined,
+    replyToSender: (m as TextMessage).replyToSender,
+  };
+}
+
+function saidOf(m: AgentMessage): Said {
+  return { id: m.id, sentAtNs: m.sentAtNs, ...heardOf(m) };
+}

@@ -1,0 +1,415 @@
+// What the agent plans to do with a message (plan.ts), in memory: the owner's
+// answer to a waiting question, whom it answers and learns from, what a
+// message may cost, the busy notice, a text to its number.
+// Everything is real; messages and the facts of each are plain objects, no XMTP client,
+// no model, no clock (the plans take `now`).
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { resolveParticipation } from "@convos-pool/kit";
+import { BUSY_NOTICE_EVERY_MS, shares, type Spent } from "./budget.js";
+import {
+  NO_PACE,
+  PASSED_ON_CHARS,
+  planArrival,
+  planMessage,
+  planText,
+  type Message,
+  type MessagePlan,
+  type MessageFacts,
+  type Pace,
+} from "./plan.js";
+import { MAX_AGENT_CHAIN } from "./policy.js";
+
+const SELF = "5e1f".padEnd(64, "0");
+const OWNER = "0a4e".padEnd(64, "0");
+const CREATOR = "c4ea".padEnd(64, "0");
+const PERSON = "9e45".padEnd(64, "0");
+const BOT = "b075".padEnd(64, "0");
+const NOW = 10_000_000;
+
+function factsAt(over: Partial<MessageFacts> = {}): MessageFacts {
+  return {
+    self: SELF,
+    agentName: "Tabby",
+    ownerId: OWNER,
+    creatorInboxId: CREATOR,
+    agents: [BOT],
+    members: 2,
+    participation: resolveParticipation(undefined),
+    mayAnswer: true,
+    learnsByRule: false,
+    callsPerMinute: 60,
+    now: NOW,
+    pace: NO_PACE,
+    ...over,
+  };
+}
+
+const text = (senderInboxId: string, t: string, over: Partial<Message> = {}): Message => ({
+  senderInboxId,
+  text: t,
+  ...over,
+});
+const reaction = (senderInboxId: string): Message => ({ senderInboxId, reaction: true });
+const mode = (m: ParticipationMode, cooldownSeconds = 0) => resolveParticipation({ mode: m, cooldownSeconds });
+
+/** Plans each message in turn at `now`, carrying the pace, as the conversation does. */
+function run(messages: Message[], r: MessageFacts = factsAt()): { plans: MessagePlan[]; pace: Pace } {
+  let pace = r.pace;
+  const plans = messages.map((m) => {
+    const planned = planMessage(m, { ...r, pace });
+    pace = planned.pace;
+    return planned.plan;
+  });
+  return { plans, pace };
+}
+
+/** `n` calls of `by` made at `at`. */
+const calls = (n: number, by: string, at = NOW, owner = by === OWNER): Spent[] =>
+  Array.from({ length: n }, () => ({ at, by, owner }));
+
+const modelCalls = (p: MessagePlan): number =>
+  p.kind === "text" ? (p.answer.kind === "turn" ? 1 : 0) + (p.learn === "by-model" ? 1 : 0) : 0;
+
+describe("the owner's answer to a waiting question", () => {
+  const now = { self: SELF, ownerId: OWNER, mayAnswer: true };
+
+  it("offers the owner's reply to a message, reaction on one and tap on a button to the waiting question", () => {
+    expect(planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "yes" } }, now)).toEqual({
+      kind: "offer",
+      answer: { kind: "reply", to: "q1", text: "yes" },
+    });
+    expect(planArrival({ senderInboxId: OWNER, reaction: { to: "q1", emoji: "👍" } }, now)).toEqual({
+      kind: "offer",
+      answer: { kind: "reaction", to: "q1", emoji: "👍" },
+    });
+    expect(planArrival({ senderInboxId: OWNER, tap: { buttons: "q1", action: "approve:q1" } }, now)).toEqual({
+      kind: "offer",
+      answer: { kind: "tap", buttons: "q1", action: "approve:q1" },
+    });
+  });
+
+  it("queues an owner's text that replies to nothing: a bare yes in the conversation answers no question", () => {
+    expect(planArrival({ senderInboxId: OWNER }, now)).toEqual({ kind: "queue" });
+  });
+
+  it("never offers what a catch-up only learns from, even the owner's reply or tap", () => {
+    const later = { ...now, mayAnswer: false };
+    expect(planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "yes" } }, later)).toEqual({ kind: "queue" });
+    expect(planArrival({ senderInboxId: OWNER, tap: { buttons: "q1", action: "approve:q1" } }, later)).toEqual({
+      kind: "queue",
+    });
+  });
+
+  it("offers nothing while the agent has no owner", () => {
+    expect(
+      planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "yes" } }, { ...now, ownerId: undefined }),
+    ).toEqual({ kind: "queue" });
+  });
+
+  it("tells the question of buttons anyone but itself posts, a catch-up's too; its own are nothing to it", () => {
+    const buttons = ["q1", "approve:q1", "decline:q1"];
+    for (const sender of [PERSON, BOT, OWNER, CREATOR])
+      for (const mayAnswer of [true, false])
+        expect(planArrival({ senderInboxId: sender, buttons }, { ...now, mayAnswer })).toEqual({
+          kind: "buttons",
+          ids: buttons,
+        });
+    expect(planArrival({ senderInboxId: SELF, buttons }, now)).toEqual({ kind: "queue" });
+  });
+
+  test.prop([
+    fc.constantFrom(PERSON, BOT, CREATOR, SELF),
+    fc.option(fc.record({ to: fc.string(), text: fc.constantFrom("yes", "ok", "👍", "approve") }), { nil: undefined }),
+    fc.option(fc.record({ to: fc.string(), emoji: fc.constantFrom("👍", "👎") }), { nil: undefined }),
+    fc.option(fc.record({ buttons: fc.string(), action: fc.string().map((s) => `approve:${s}`) }), { nil: undefined }),
+  ])(
+    "a member's yes, by reply, reaction or tap, is never offered to a waiting question",
+    (sender, reply, react, tap) => {
+      expect(planArrival({ senderInboxId: sender, reply, reaction: react, tap }, now)).toEqual({ kind: "queue" });
+    },
+  );
+});
+
+describe("whom it answers and learns from", () => {
+  it("answers a person's text with a model call and learns from it with another", () => {
+    const { plans, pace } = run([text(PERSON, "my diet is vegan")]);
+    expect(plans).toEqual([
+      { kind: "text", role: "member", forget: false, correction: true, answer: { kind: "turn" }, learn: "by-model" },
+    ]);
+    // The answer's call is counted now; learning's when it is made, after the answer.
+    expect(pace.spent).toEqual([{ at: NOW, by: PERSON, owner: false }]);
+    expect(pace.lastAnswerAt).toBe(NOW);
+  });
+
+  it("answers its owner in the owner's role", () => {
+    const { plans, pace } = run([text(OWNER, "hello")]);
+    expect(plans[0]).toMatchObject({ kind: "text", role: "owner", answer: { kind: "turn" } });
+    expect(pace.spent).toEqual([{ at: NOW, by: OWNER, owner: true }]);
+  });
+
+  it("learns by rule with the offline provider: no model call to count", () => {
+    expect(run([text(PERSON, "hi")], factsAt({ learnsByRule: true })).plans[0]).toMatchObject({ learn: "by-rule" });
+  });
+
+  it("ignores its own texts and what is not a text", () => {
+    expect(run([text(SELF, "hello"), { senderInboxId: PERSON }]).plans).toEqual([
+      { kind: "ignore" },
+      { kind: "ignore" },
+    ]);
+  });
+
+  it("answers another agent that names it, and never learns from it or looks for a correction in it", () => {
+    const { plans, pace } = run([text(BOT, "Tabby, what is the time?")], factsAt({ members: 3 }));
+    expect(plans[0]).toEqual({
+      kind: "text",
+      role: "member",
+      forget: false,
+      correction: false,
+      answer: { kind: "turn" },
+      learn: "none",
+    });
+    expect(pace.agentChain).toBe(1);
+  });
+
+  it("skips another agent that does not name it", () => {
+    expect(run([text(BOT, "what is the time?")], factsAt({ members: 3 })).plans).toEqual([{ kind: "skip" }]);
+  });
+
+  it(`skips agents after ${MAX_AGENT_CHAIN} answers in a row, until a person or principal speaks, answered or not`, () => {
+    const bots = Array.from({ length: MAX_AGENT_CHAIN + 1 }, () => text(BOT, "Tabby?"));
+    const { plans, pace } = run([...bots, text(PERSON, "hi"), text(BOT, "Tabby?")], factsAt({ members: 3 }));
+    expect(plans.map((p) => p.kind)).toEqual([...Array(MAX_AGENT_CHAIN).fill("text"), "skip", "quiet", "text"]);
+    expect(pace.agentChain).toBe(1);
+  });
+
+  it("learns a person's reaction as feedback and answers none; ignores an agent's reaction and its own", () => {
+    expect(run([reaction(PERSON), reaction(OWNER), reaction(BOT), reaction(SELF)]).plans).toEqual([
+      { kind: "reaction" },
+      { kind: "reaction" },
+      { kind: "ignore" },
+      { kind: "ignore" },
+    ]);
+  });
+
+  it("still learns reactions when paused", () => {
+    expect(run([reaction(PERSON)], factsAt({ participation: mode(ParticipationMode.PAUSED) })).plans).toEqual([
+      { kind: "reaction" },
+    ]);
+  });
+
+  it("stays quiet on a person's text its participation does not answer: no turn, no learning, no call", () => {
+    const { plans, pace } = run([text(PERSON, "anyone around?")], factsAt({ members: 3 }));
+    expect(plans).toEqual([{ kind: "quiet" }]);
+    expect(pace.spent).toEqual([]);
+  });
+
+  it("answers a text that names it, or replies to it, in a group of mention", () => {
+    const r = factsAt({ members: 3 });
+    expect(
+      run([text(PERSON, "Tabby, hi"), text(PERSON, "hi", { replyToSender: SELF })], r).plans.map((p) => p.kind),
+    ).toEqual(["text", "text"]);
+  });
+
+  it("in speak, joins in unasked only once the cooldown after its last answer has run out", () => {
+    const r = factsAt({ members: 3, participation: mode(ParticipationMode.SPEAK, 60) });
+    const first = planMessage(text(PERSON, "hi all"), r);
+    expect(first.plan.kind).toBe("text");
+    const soon = planMessage(text(PERSON, "and another thing"), { ...r, pace: first.pace, now: NOW + 59_000 });
+    expect(soon.plan.kind).toBe("quiet");
+    const named = planMessage(text(PERSON, "Tabby?"), { ...r, pace: first.pace, now: NOW + 59_000 });
+    expect(named.plan.kind).toBe("text");
+    const later = planMessage(text(PERSON, "and another thing"), { ...r, pace: first.pace, now: NOW + 60_000 });
+    expect(later.plan.kind).toBe("text");
+  });
+});
+
+describe("forgetting and corrections", () => {
+  it("forgets first when a person asks it to forget what it learned from them, and learns nothing from the asking", () => {
+    expect(run([text(PERSON, "forget what you learned from me")]).plans[0]).toEqual({
+      kind: "text",
+      role: "member",
+      forget: true,
+      correction: false,
+      answer: { kind: "turn" },
+      learn: "none",
+    });
+  });
+
+  it("forgets nothing when another agent asks", () => {
+    expect(run([text(BOT, "Tabby, forget what you learned from me")]).plans[0]).toMatchObject({
+      forget: false,
+      learn: "none",
+    });
+  });
+
+  it("looks for what a person's text corrects, and for nothing in a forget", () => {
+    expect(run([text(OWNER, "no, I said vegetarian")]).plans[0]).toMatchObject({ correction: true });
+    expect(run([text(OWNER, "forget what you learned from me")]).plans[0]).toMatchObject({ correction: false });
+  });
+});
+
+describe("a catch-up", () => {
+  it("learns from a message it does not answer, at no answer's cost, and forgets when asked there", () => {
+    const r = factsAt({ mayAnswer: false });
+    const { plans, pace } = run([text(PERSON, "my diet is vegan"), text(PERSON, "forget what you learned from me")], r);
+    expect(plans).toEqual([
+      { kind: "text", role: "member", forget: false, correction: true, answer: { kind: "none" }, learn: "by-model" },
+      { kind: "text", role: "member", forget: true, correction: false, answer: { kind: "none" }, learn: "none" },
+    ]);
+    expect(pace).toEqual(NO_PACE);
+  });
+});
+
+describe("what a message may cost", () => {
+  it("refuses a member past their share, learns nothing from the refused message, and tells the busy notice once", () => {
+    const full = { ...NO_PACE, spent: calls(shares(60).perMember, PERSON) };
+    const { plans, pace } = run([text(PERSON, "hi"), text(PERSON, "again")], factsAt({ pace: full }));
+    expect(plans).toEqual([
+      {
+        kind: "text",
+        role: "member",
+        forget: false,
+        correction: true,
+        answer: { kind: "refused", refused: "member", notice: true },
+        learn: "none",
+      },
+      {
+        kind: "text",
+        role: "member",
+        forget: false,
+        correction: true,
+        answer: { kind: "refused", refused: "member", notice: false },
+        learn: "none",
+      },
+    ]);
+    expect(pace.lastNoticeAt).toBe(NOW);
+    expect(pace.lastAnswerAt).toBeUndefined();
+  });
+
+  it("tells the busy notice again only ten minutes after the last", () => {
+    const full = { ...NO_PACE, spent: calls(60, PERSON), lastNoticeAt: NOW - BUSY_NOTICE_EVERY_MS + 1 };
+    expect(run([text(PERSON, "hi")], factsAt({ pace: full })).plans[0]).toMatchObject({
+      answer: { kind: "refused", refused: "budget", notice: false },
+    });
+    const later = { ...full, lastNoticeAt: NOW - BUSY_NOTICE_EVERY_MS };
+    expect(run([text(PERSON, "hi")], factsAt({ pace: later })).plans[0]).toMatchObject({
+      answer: { kind: "refused", notice: true },
+    });
+  });
+
+  it("answers its owner out of the reserve when members have spent theirs", () => {
+    const members = { ...NO_PACE, spent: [...calls(20, PERSON), ...calls(20, BOT)] };
+    const { plans } = run([text(PERSON, "hi"), text(OWNER, "hi")], factsAt({ pace: members }));
+    expect(plans.map((p) => p.kind === "text" && p.answer.kind)).toEqual(["refused", "turn"]);
+  });
+
+  it("forgets calls older than a minute", () => {
+    const old = { ...NO_PACE, spent: calls(60, PERSON, NOW - 60_000) };
+    const { plans, pace } = run([text(PERSON, "hi")], factsAt({ pace: old }));
+    expect(plans[0]).toMatchObject({ answer: { kind: "turn" } });
+    expect(pace.spent).toHaveLength(1);
+  });
+
+  it("counts nothing when its host sets no budget", () => {
+    const { plans, pace } = run([text(PERSON, "hi")], factsAt({ callsPerMinute: 0 }));
+    expect(plans[0]).toMatchObject({ answer: { kind: "turn" } });
+    expect(pace.spent).toEqual([]);
+  });
+});
+
+describe("a text to its number", () => {
+  const t = { from: "+15550100001", to: "+15550100002", text: "running late" };
+
+  it("is a turn when its call fits, counted as an outsider's, never the owner's", () => {
+    expect(planText(t, { callsPerMinute: 60, now: NOW, pace: NO_PACE })).toEqual({
+      plan: { kind: "turn" },
+      pace: { ...NO_PACE, spent: [{ at: NOW, by: t.from, owner: false }] },
+    });
+  });
+
+  it("is passed on as it came, its first characters, without the model, when members' part is spent", () => {
+    const long = { ...t, text: "x".repeat(PASSED_ON_CHARS + 100) };
+    const spent = { ...NO_PACE, spent: calls(40, PERSON) };
+    const { plan } = planText(long, { callsPerMinute: 60, now: NOW, pace: spent });
+    expect(plan).toEqual({
+      kind: "pass-on",
+      refused: "members",
+      say: `A text came to ${t.to} from ${t.from}: "${"x".repeat(PASSED_ON_CHARS)}". I have had too many messages this minute to do more than pass it on.`,
+    });
+  });
+});
+
+describe("what holds for every plan", () => {
+  const sender = fc.constantFrom(SELF, OWNER, CREATOR, PERSON, BOT);
+  const message = fc.record({
+    senderInboxId: sender,
+    text: fc.option(fc.constantFrom("hi", "Tabby, hi", "forget what you learned from me", "no, I said vegetarian"), {
+      nil: undefined,
+    }),
+    replyToSender: fc.option(sender, { nil: undefined }),
+    reaction: fc.boolean(),
+  });
+  const facts = fc.record({
+    members: fc.integer({ min: 1, max: 250 }),
+    mode: fc.constantFrom(...Object.values(ParticipationMode).filter((v): v is number => typeof v === "number")),
+    cooldownSeconds: fc.integer({ min: 0, max: 600 }),
+    mayAnswer: fc.boolean(),
+    learnsByRule: fc.boolean(),
+    callsPerMinute: fc.integer({ min: 0, max: 90 }),
+  });
+  const factsOf = (f: typeof facts extends fc.Arbitrary<infer F> ? F : never): MessageFacts =>
+    factsAt({
+      members: f.members,
+      participation: resolveParticipation({ mode: f.mode, cooldownSeconds: f.cooldownSeconds }),
+      mayAnswer: f.mayAnswer,
+      learnsByRule: f.learnsByRule,
+      callsPerMinute: f.callsPerMinute,
+      agents: [BOT, OWNER],
+    });
+
+  test.prop([fc.array(message, { maxLength: 40 }), facts])(
+    "no plan answers, learns from or forgets by a message of its own",
+    (messages, f) => {
+      const own = messages.map((m) => ({ ...m, senderInboxId: SELF }));
+      expect(run(own, factsOf(f)).plans.every((p) => p.kind === "ignore")).toBe(true);
+    },
+  );
+
+  test.prop([fc.array(message, { maxLength: 40 }), facts])(
+    "a paused agent never plans a model call for anyone's message",
+    (messages, f) => {
+      const paused = factsOf({ ...f, mode: ParticipationMode.PAUSED });
+      expect(run(messages, paused).plans.map(modelCalls)).toEqual(messages.map(() => 0));
+    },
+  );
+
+  test.prop([fc.array(message, { maxLength: 120 }), facts])(
+    "no minute holds more answers than the budget, and a refused message is never learned from",
+    (messages, f) => {
+      const r = factsOf(f);
+      const { plans, pace } = run(messages, r);
+      if (r.callsPerMinute > 0) expect(pace.spent.length).toBeLessThanOrEqual(r.callsPerMinute);
+      for (const p of plans) if (p.kind === "text" && p.answer.kind === "refused") expect(p.learn).toBe("none");
+    },
+  );
+
+  test.prop([fc.array(message, { maxLength: 60 }), facts])(
+    `never answers more than ${MAX_AGENT_CHAIN} agents in a row, and never learns from one`,
+    (messages, f) => {
+      const { plans } = run(messages, factsOf(f));
+      let chain = 0;
+      messages.forEach((m, i) => {
+        const p = plans[i]!;
+        const agent = m.senderInboxId === BOT;
+        if (p.kind === "text" && agent) {
+          chain++;
+          expect(p.learn).toBe("none");
+          expect(p.forget).toBe(false);
+        } else if (m.text !== undefined && m.senderInboxId !== SELF && !agent) chain = 0;
+        expect(chain).toBeLessThanOrEqual(MAX_AGENT_CHAIN);
+      });
+    },
+  );
+});

@@ -1,0 +1,208 @@
+// What the agent does with a message, decided once from plain facts
+// (docs/instance.md, "A turn"): listening.ts gathers the facts (who is
+// who, how many members, its owner's participation, its budget, its pace),
+// asks here, and carries the plan out in order, with the I/O. Pure: no
+// XMTP, no workspace, no clock; plan.test.ts checks it in memory.
+//
+// Three moments, three plans:
+//   planArrival  as a message arrives, before it waits for its turn: the
+//                owner's reply, reaction or tap that may answer a waiting
+//                tool call goes to it at once (that call waits aside, parked),
+//                and so do the ids of buttons anyone else posts;
+//   planMessage  in its turn: ignore it, stay quiet, skip another agent,
+//                learn from a reaction, or a text's steps (forget, look for
+//                what it corrects, answer or refuse, learn);
+//   planText     a text to its number (a relay): a turn, or passed on
+//                without the model when the budget is spent.
+// Whom it answers is policy.ts's, what a call costs budget.ts's; here they
+// are put together.
+
+import type { ResolvedParticipation } from "@convos-pool/kit";
+import type { InboundTextTurn } from "../../model/turn.js";
+import { isForgetMe } from "../../memory/provenance.js";
+import type { OwnerAnswer } from "../../tools/approval.js";
+import { memberRole } from "../../platform/roles.js";
+import { noticeDue, spend, type Refusal, type Spent } from "./budget.js";
+import {
+  addressedTo,
+  decide,
+  fromPrincipalOrHuman,
+  participates,
+  speaksUnasked,
+  type Heard,
+  type WhoIsWho,
+} from "./policy.js";
+
+/** A message as it arrives, as far as the owner's answer to a question goes. */
+export interface Arriving {
+  senderInboxId: string;
+  /** A text that replies to a message: which one, and what it says. */
+  reply?: { to: string; text: string } | undefined;
+  /** A reaction added on a message (one taken back answers nothing). */
+  reaction?: { to: string; emoji: string } | undefined;
+  /** A tap on a button (XMTP's intent): the set's id and the button's. */
+  tap?: { buttons: string; action: string } | undefined;
+  /** Buttons (XMTP's actions): the set's id and each button's. */
+  buttons?: string[] | undefined;
+}
+
+/**
+ * offer: hand it to the waiting question (tools/approval.ts says whether it
+ * answers it); one the question takes is done with: never answered by the
+ * model, never learned from. buttons: tell the waiting question whose ids
+ * someone else's buttons carry (a look-alike voids its buttons), then queue.
+ * queue: its turn comes in order.
+ */
+export type ArrivalPlan =
+  | { kind: "offer"; answer: OwnerAnswer }
+  | { kind: "buttons"; ids: string[] }
+  | { kind: "queue" };
+
+/**
+ * Only the owner's reply, reaction or tap may answer a question, and only
+ * one it may answer now: a catch-up's older messages (`mayAnswer` false) are
+ * read, never taken as a yes. Buttons anyone but the agent posts, older ones
+ * too, are told to the question: a tap names only ids, so a copy of its
+ * buttons' ids (a look-alike whose "Approve" means something else) must
+ * leave its own buttons answering nothing.
+ */
+export function planArrival(
+  m: Arriving,
+  facts: { self: string; ownerId: string | undefined; mayAnswer: boolean },
+): ArrivalPlan {
+  if (m.buttons && m.senderInboxId !== facts.self) return { kind: "buttons", ids: m.buttons };
+  if (!facts.mayAnswer || facts.ownerId === undefined || m.senderInboxId !== facts.ownerId) return { kind: "queue" };
+  if (m.reaction) return { kind: "offer", answer: { kind: "reaction", to: m.reaction.to, emoji: m.reaction.emoji } };
+  if (m.reply) return { kind: "offer", answer: { kind: "reply", to: m.reply.to, text: m.reply.text } };
+  if (m.tap) return { kind: "offer", answer: { kind: "tap", buttons: m.tap.buttons, action: m.tap.action } };
+  return { kind: "queue" };
+}
+
+/**
+ * What the conversation keeps from one message to the next, changed only by
+ * the plans (and by learning's own call, charged when it is made).
+ */
+export interface Pace {
+  /** Text messages in a row from agents (itself included) since a person or principal spoke. */
+  agentChain: number;
+  /** The model calls of the last minute (budget.ts). */
+  spent: readonly Spent[];
+  /** When it last answered (its participation's cooldown), ms. */
+  lastAnswerAt: number | undefined;
+  /** When it last said it was too busy to answer (BUSY_NOTICE), ms. */
+  lastNoticeAt: number | undefined;
+}
+
+export const NO_PACE: Pace = { agentChain: 0, spent: [], lastAnswerAt: undefined, lastNoticeAt: undefined };
+
+/** A message of its conversation as a plan reads it. */
+export interface Message extends Heard {
+  /** A reaction, added or taken back: never a turn. */
+  reaction?: boolean | undefined;
+}
+
+/** Who is who, and the facts of this moment, as the conversation gathered them. */
+export interface MessageFacts extends WhoIsWho {
+  /** Members of its group, itself included. */
+  members: number;
+  /** When it speaks, as its owner set it. */
+  participation: ResolvedParticipation;
+  /** False for what a catch-up only learns from: it answers only the newest text of each person (policy.ts toAnswerAfterGap). */
+  mayAnswer: boolean;
+  /** Its provider learns by rule (the offline one): learning is no model call. */
+  learnsByRule: boolean;
+  /** Model calls a minute (budget.ts); 0: no budget. */
+  callsPerMinute: number;
+  /** Now, ms. */
+  now: number;
+  pace: Pace;
+}
+
+/**
+ * What a text's turn does, in this order: forget what the sender taught
+ * it ("forget what you learned from me": that teaches nothing); look for the answer of its own the text corrects (answered, and
+ * learned, as a correction); answer with a model call, or refuse for the
+ * budget (telling the busy notice when it is due); learn.
+ */
+export interface TextPlan {
+  kind: "text";
+  /** The sender's role: whose request a tool call is, who taught what is learned. */
+  role: "owner" | "member";
+  forget: boolean;
+  correction: boolean;
+  /** turn: a model call, counted; refused: none (`notice`: say BUSY_NOTICE); none: a catch-up's older message. */
+  answer: { kind: "turn" } | { kind: "refused"; refused: Refusal; notice: boolean } | { kind: "none" };
+  /**
+   * by-model: one call, charged to the budget when it is made, after the
+   * answer (which may wait minutes for an approval); when it does not fit,
+   * only a correction's own entry is recorded. by-rule: the offline
+   * provider's rule, no call. none: not a person or principal, forgotten,
+   * or refused its answer.
+   */
+  learn: "by-model" | "by-rule" | "none";
+}
+
+/**
+ * ignore: not for a turn (its own, not a text, another agent's reaction);
+ * quiet: a person's text its owner's participation does not answer (no turn,
+ * no learning); skip: another agent's text left unanswered; reaction: a
+ * person's or principal's 👍 or 👎 on its own message, learned, not answered.
+ */
+export type MessagePlan = { kind: "ignore" | "quiet" | "skip" | "reaction" } | TextPlan;
+
+/** The plan for `m` and the pace after it. */
+export function planMessage(m: Message, facts: MessageFacts): { plan: MessagePlan; pace: Pace } {
+  const { pace, now } = facts;
+  const hearing = {
+    unasked: speaksUnasked(facts.participation.mode, facts.members),
+    speaks: participates(facts.participation, {
+      members: facts.members,
+      addressed: addressedTo(facts, m),
+      lastAnswerAt: pace.lastAnswerAt,
+      now,
+    }),
+  };
+  const { decision, agentChain } = decide(facts, pace.agentChain, m, hearing);
+  const next: Pace = { ...pace, agentChain };
+  if (decision !== "answer") {
+    if (decision === "ignore" && m.reaction && fromPrincipalOrHuman(facts, m.senderInboxId))
+      return { plan: { kind: "reaction" }, pace: next };
+    return { plan: { kind: decision }, pace: next };
+  }
+  const role = memberRole(facts.ownerId, m.senderInboxId);
+  const learns = fromPrincipalOrHuman(facts, m.senderInboxId);
+  const forget = learns && isForgetMe(m.text ?? "", facts.agentName);
+  let answer: TextPlan["answer"] = { kind: "none" };
+  if (facts.mayAnswer) {
+    const charged = spend(next.spent, { by: m.senderInboxId, owner: role === "owner" }, now, facts.callsPerMinute);
+    next.spent = charged.spent;
+    if (charged.allowed) {
+      answer = { kind: "turn" };
+      next.lastAnswerAt = now;
+    } else {
+      const notice = noticeDue(next.lastNoticeAt, now);
+      answer = { kind: "refused", refused: charged.refused, notice };
+      if (notice) next.lastNoticeAt = now;
+    }
+  }
+  const learn = !learns || forget || answer.kind === "refused" ? "none" : facts.learnsByRule ? "by-rule" : "by-model";
+  return { plan: { kind: "text", role, forget, correction: learns && !forget, answer, learn }, pace: next };
+}
+
+/** turn: answered by the model, within what its owner lets it answer outsiders; pass-on: said as it came, without the model. */
+export type TextToNumberPlan = { kind: "turn" } | { kind: "pass-on"; refused: Refusal; say: string };
+
+/** How much of a text passed on without the model is quoted. */
+export const PASSED_ON_CHARS = 500;
+
+/** A text to its number: a turn when its call fits the budget (an outsider's, a member's share), else passed on. */
+export function planText(
+  t: InboundTextTurn,
+  facts: { callsPerMinute: number; now: number; pace: Pace },
+): { plan: TextToNumberPlan; pace: Pace } {
+  const charged = spend(facts.pace.spent, { by: t.from, owner: false }, facts.now, facts.callsPerMinute);
+  const pace = { ...facts.pace, spent: charged.spent };
+  if (charged.allowed) return { plan: { kind: "turn" }, pace };
+  const say = `A text came to ${t.to} from ${t.from}: "${t.text.slice(0, PASSED_ON_CHARS)}". I have had too many messages this minute to do more than pass it on.`;
+  return { plan: { kind: "pass-on", refused: charged.refused, say }, pace };
+}

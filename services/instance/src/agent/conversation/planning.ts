@@ -1,0 +1,189 @@
+// A turn's plan: what the message that started it asks for (docs/trust.md,
+// "An act carries out a request"). The planner is a model call of its own
+// that reads the request and nothing of the conversation: `planningInput` picks the
+// request out of everything the turn read (the starter's own message, the
+// last line), with, in the owner's turns, the names of the owner's contacts
+// and settings; the model's answer is then held to the request by the pool's
+// code (tools/request/plan.ts bindPlan). An owner's request the agent did not
+// carry out in its turn stays open for the owner's next message when that
+// message is a plain yes ("go ahead"): the question it answers was about it.
+
+import { formatEther } from "viem";
+import type { Logger } from "@convos-pool/kit";
+import type { LlmProvider } from "../../model/turn.js";
+import type { PlanInput } from "../../model/planning.js";
+import { replyWord } from "../../tools/approval.js";
+import type { Role } from "../../platform/roles.js";
+import {
+  askedAmounts,
+  askedTargets,
+  askingWords,
+  namesAsked,
+  readRequest,
+  type RequestText,
+} from "../../tools/request/read.js";
+import { ACT_KINDS, ACT_TOOLS, bindPlan, type Act, type Contacts, type Plan } from "../../tools/request/plan.js";
+import type { TargetKind } from "../../tools/values.js";
+import type { AddressBook } from "../../tools/address-book.js";
+import type { TurnRead } from "./turn-origins.js";
+
+/** The owner's address book as the planner may see it: names and kinds, and a lookup. */
+export interface ContactBook extends Contacts {
+  /** Each contact's name and the kinds of value it has (never the values). */
+  names(): { name: string; kinds: TargetKind[] }[];
+}
+
+/** The owner's address book (tools/address-book.ts) as a plan reads it: names and the kinds saved for each. */
+export function contactBook(book: Pick<AddressBook, "list" | "lookup">): ContactBook {
+  return {
+    lookup: (name, kind) => book.lookup(name, kind),
+    names: () => {
+      const kinds = new Map<string, { name: string; kinds: TargetKind[] }>();
+      for (const c of book.list()) {
+        const key = c.name.toLowerCase();
+        const entry = kinds.get(key) ?? { name: c.name, kinds: [] };
+        if (!entry.kinds.includes(c.kind)) entry.kinds.push(c.kind);
+        kinds.set(key, entry);
+      }
+      return [...kinds.values()];
+    },
+  };
+}
+
+/** A turn as its planner is given it: everything the turn read, and who started it. */
+export interface PlanningTurn extends TurnRead {
+  model: string;
+  /** Who started the turn: the owner's requests plan with the owner's contacts and settings; a member's with neither. */
+  who: { role: Role; id: string };
+  /** The tools it holds. */
+  tools: readonly string[];
+  /** The owner's address book. */
+  contacts?: ContactBook | undefined;
+}
+
+/** What the planner is asked, and what its answer is held to; none: nothing to plan (no request, no tool that acts). */
+export interface Planning {
+  input?: PlanInput | undefined;
+  request?: RequestText | undefined;
+  contacts?: Contacts | undefined;
+  settings?: Readonly<Record<string, string>> | undefined;
+}
+
+/** Verbs that may ask for an act: a request without one, and without a value or a contact's name, plans nothing. */
+const ACTING = /\b(?:pay|send|transfer|tip|refund|reimburse|wire|give|text|sms|message|msg|mail|e-?mail)\b/i;
+
+/**
+ * The planner's input from everything a turn read: only the request (the
+ * turn's starter's own message, the last line they said, in the parts that
+ * may ask) and, in the owner's turns, the names of the owner's contacts and
+ * settings. No other line, no memory, no template, no text from outside: a
+ * property test (planning.test.ts) holds it to that. No request when the
+ * turn is an outsider's, its tools do not act, or the request names no act,
+ * value or contact (no model call then).
+ */
+export function planningInput(t: PlanningTurn): Planning {
+  const last = t.history.at(-1);
+  if (t.who.role === "outsider" || t.inboundText || !last || last.role !== "user" || last.from !== t.who.id) return {};
+  const request = readRequest(last.text);
+  const acts = ACT_KINDS.filter((a) => t.tools.includes(ACT_TOOLS[a].toolId));
+  const owner = t.who.role === "owner";
+  const contacts = owner ? t.contacts : undefined;
+  const settings = owner ? t.userConfig : undefined;
+  const words = askingWords(request);
+  const named = contacts?.names().some((c) => namesAsked(request, c.name)) ?? false;
+  const valued =
+    askedAmounts(request).length > 0 ||
+    (["address", "phone", "mailbox"] as const).some((k) => askedTargets(request, k).length > 0);
+  if (acts.length === 0 || !(ACTING.test(words) || valued || named)) return { request };
+  return {
+    request,
+    contacts,
+    settings,
+    input: {
+      model: t.model,
+      request: words,
+      contacts: contacts?.names() ?? [],
+      settings: Object.keys(settings ?? {}),
+      acts,
+    },
+  };
+}
+
+/**
+ * The turn's plan: the planner asked (when there is something to plan), its
+ * answer held to the request. A planner that fails plans nothing: every act
+ * then asks.
+ */
+export async function planTurn(llm: LlmProvider, p: Planning, log: Logger): Promise<Plan> {
+  if (!p.request) return { acts: [], dropped: [] };
+  if (!p.input) return { acts: [], dropped: [], request: p.request };
+  let planned: Awaited<ReturnType<LlmProvider["plan"]>> = [];
+  try {
+    planned = await llm.plan(p.input);
+  } catch (err) {
+    log.warn("the planner did not answer: nothing the request asks for runs without a question", { err });
+  }
+  const plan = bindPlan(planned, { request: p.request, contacts: p.contacts, settings: p.settings });
+  if (plan.dropped.length > 0) log.info("planned acts not in the request: dropped", { dropped: plan.dropped });
+  return plan;
+}
+
+/** How long an owner's request the agent did not carry out stays open for a yes. */
+export const OPEN_FOR_MS = 10 * 60_000;
+
+/**
+ * The owner's last request with acts not done, kept for the owner's next
+ * message: when that is a plain yes ("yes", "ok", "go ahead", "do it", 👍)
+ * within OPEN_FOR_MS, the acts are still asked for; anything else closes it.
+ * Held in memory: a restart closes it.
+ */
+export class OpenRequest {
+  private open: { acts: Act[]; at: number } | undefined;
+
+  /** After an owner's turn: what it left undone stays open. */
+  keep(plan: Plan, now: number): void {
+    const acts = plan.acts.filter((a) => !a.done);
+    this.open = acts.length > 0 ? { acts, at: now } : undefined;
+  }
+
+  /** The owner's next message: its own plan, with the open acts when it says yes in time. Closes what was open. */
+  answer(plan: Plan, message: string, now: number): Plan {
+    const open = this.open;
+    this.open = undefined;
+    if (!open || now - open.at > OPEN_FOR_MS || replyWord(message) !== "yes") return plan;
+    return { ...plan, acts: [...plan.acts, ...open.acts] };
+  }
+
+  /** A new claim, a release: nothing open. */
+  clear(): void {
+    this.open = undefined;
+  }
+}
+
+const FUNCTIONS: Readonly<Record<Act["act"], string>> = { pay: "send_payment", text: "send_sms", mail: "send_email" };
+
+/**
+ * What the turn's model is told of the plan: the acts the message asks for,
+ * each with the function and recipient that carry it out (a contact by its
+ * name: the pool looks its value up), and that anything else asks the owner.
+ * Undefined when the message asks for no act.
+ */
+export function describePlan(plan: Plan, role: Role): string | undefined {
+  const open = plan.acts.filter((a) => !a.done);
+  if (open.length === 0) return undefined;
+  const whose = role === "owner" ? "your owner's message" : "this member's message";
+  const lines = open.map((a) => {
+    const to = JSON.stringify(a.name ?? a.target);
+    return a.act === "pay"
+      ? `- ${FUNCTIONS.pay} to ${to}, amount_eth "${formatEther(a.amountWei)}"`
+      : `- ${FUNCTIONS[a.act]} to ${to}`;
+  });
+  return [
+    "## What this message asks you to do",
+    "",
+    `The pool read these acts in ${whose}; each runs once, as your trust level allows:`,
+    ...lines,
+    "",
+    "Any other payment, text or mail waits for your owner's approval.",
+  ].join("\n");
+}

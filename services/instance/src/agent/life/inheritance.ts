@@ -1,0 +1,324 @@
+// Clone with context, both sides (clone/summary.ts checks what each side receives).
+// The parent summarizes what its owner lets carry and sends it to the child
+// in a group of just the two of them; the child, configured with a parent,
+// listens on every conversation for that summary until SUMMARY_WAIT_MS after
+// its Configure, takes in the one clone/summary.ts accepts, and records how it went
+// in inheritance.json (counts and reasons, never the summary): that file
+// and its copy are this file's alone.
+
+import { nonceUsed, failedPrecondition, type Logger } from "@convos-pool/kit";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { CloneSummaryRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { CloneSummary } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
+import {
+  CLONE_SIGNATURE_MAX_AGE_SECONDS,
+  buildSummary,
+  checkCloneRequest,
+  checkSummary,
+  type CloneChecks,
+} from "../../clone/summary.js";
+import { cloneSummaryCodec, isCloneSummary } from "../../platform/xmtp.js";
+import { OfflineProvider } from "../../model/offline.js";
+import { carriesOtherKind, type NewEntry } from "../../memory/store.js";
+import { withProvenance } from "../../memory/provenance.js";
+import type { LlmProvider } from "../../model/turn.js";
+import type { SpentNonces } from "../../platform/nonces.js";
+import { FILES, type Workspace } from "../../platform/workspace.js";
+import type { AgentGroup, AgentMessage } from "../../platform/xmtp.js";
+import type { HeldMemory } from "../state/memory.js";
+import type { Conversation } from "../conversation/listening.js";
+import type { Status } from "../state/status.js";
+import { withTimeout, type Turns } from "../turns/serial.js";
+import type { Settings } from "../state/settings.js";
+import type { InstanceDeps } from "./parts.js";
+
+/** inheritance.json: a clone's wait for its parent's summary (counts and reasons, never the summary). */
+export interface InheritanceFile {
+  state: "waiting" | "inherited" | "refused" | "timed_out";
+  /** Entries taken in. */
+  entries?: number;
+  /** Why a summary was refused, or none came. */
+  reason?: string;
+  at: string;
+}
+
+/** What the inheritance uses of its agent (parts.ts). */
+export interface InheritanceParts {
+  readonly id: string;
+  readonly deps: InstanceDeps;
+  readonly log: Logger;
+  readonly ws: Workspace;
+  readonly turns: Turns;
+  readonly status: Status;
+  readonly settings: Settings;
+  readonly memory: HeldMemory;
+  readonly conversation: Pick<Conversation, "current" | "group" | "history">;
+  readonly llm: LlmProvider;
+  nonces(): Promise<SpentNonces>;
+}
+
+/** How long a clone listens for its parent's summary after it was configured. */
+export const SUMMARY_WAIT_MS = 15 * 60 * 1000;
+
+export class Inheritance {
+  /** A clone: where its parent's summary stands (inheritance.json). */
+  private inheritance: InheritanceFile | undefined;
+  /** The child's stream of all its messages while it waits, and when the wait ends. */
+  private summaryStream: { end(): unknown } | undefined;
+  private summaryTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly agent: InheritanceParts) {}
+
+  /** A clone's inheritance (none for an agent that is not one). */
+  get file(): InheritanceFile | undefined {
+    return this.inheritance;
+  }
+
+  /** inheritance.json as its workspace has it (a start, a wake). */
+  async load(): Promise<void> {
+    this.inheritance = await this.agent.ws.readJson<InheritanceFile>(FILES.inheritance);
+  }
+
+  /** A new claim (Configure): nothing inherited yet. */
+  async reset(): Promise<void> {
+    await this.agent.ws.remove(FILES.inheritance);
+    this.inheritance = undefined;
+  }
+
+  /** A Release (inheritance.json goes with the claim's files). */
+  forget(): void {
+    this.inheritance = undefined;
+  }
+
+  /** A child waiting for its summary: its stream must run, so it stays awake. */
+  get waiting(): boolean {
+    return this.summaryStream !== undefined;
+  }
+
+  private cloneChecks(): Promise<CloneChecks> {
+    const deps = this.agent.deps;
+    return Promise.all([deps.verifier(), deps.resolver()]).then(([verifier, resolver]) => ({
+      verifier,
+      resolver,
+      seed: deps.seed,
+    }));
+  }
+
+  /**
+   * The parent's side (inside `ops`, ready): checks the owner's signature
+   * and the child (clone/summary.ts) before it reads its memory, spends the
+   * signature's nonce, summarizes the kinds that carry under the directive
+   * (the owner's, or the template's default), and sends the summary in a new
+   * group of just the two of them. Logs sizes, never content.
+   */
+  async cloneSummary(
+    req: CloneSummaryRequest,
+    signal?: AbortSignal,
+  ): Promise<{ entries: number; bytes: number; via: string }> {
+    const agent = this.agent;
+    const config = agent.settings.config;
+    const group = agent.conversation.group;
+    if (!config || !group || agent.status.state !== InstanceState.CLAIMED) {
+      throw failedPrecondition(`instance ${agent.id} is not in a conversation: it has nothing to pass on`);
+    }
+    const {
+      auth,
+      signature: sig,
+      carry,
+    } = await checkCloneRequest(
+      await this.cloneChecks(),
+      {
+        instanceId: agent.id,
+        inboxId: agent.status.inboxId,
+        ownerId: config.ownerId,
+        template: runningTemplate(agent),
+      },
+      req,
+    );
+    if (!(await (await agent.nonces()).spend(sig.nonce, Number(sig.issuedAt) + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS))) {
+      throw nonceUsed("authorization.signature.nonce");
+    }
+    // What was said just before the clone is learned before it is summarized.
+    await withTimeout(agent.turns.idle(), 10_000);
+    const memory = agent.memory.current;
+    if (!memory) throw failedPrecondition(`instance ${agent.id} has no memory loaded: it is not in a conversation`);
+    const directive = auth.contextPrompt || agent.settings.runningContent()?.cloneDirective || "";
+    const input = {
+      model: config.model,
+      directive,
+      carry,
+      // Feedback is tied to messages of this conversation: it stays here.
+      entries: memory.entries.filter((e) => carry.includes(e.kind) && !e.feedback),
+      // Lines that carry a kind the owner did not choose stay out of the model's sight.
+      recent: (await agent.conversation.history(group)).filter((h) => !carriesOtherKind(h.text, carry, memory)),
+    };
+    let via: "llm" | "offline" = agent.llm.kind === "offline" ? "offline" : "llm";
+    let entries: NewEntry[];
+    try {
+      entries = await agent.llm.summarize(input, signal);
+    } catch (err) {
+      agent.log.warn("the model could not summarize for a clone; the offline selection goes instead", { err });
+      via = "offline";
+      entries = await new OfflineProvider().summarize(input);
+    }
+    // What a clone carries from this agent when its owner asks for nothing else (clone/binding.ts);
+    // who taught each entry goes with it (docs/memory.md, "Provenance").
+    const carried = { model: config.modelOverridden ? config.model : "", userConfig: config.userConfig };
+    const summary = buildSummary(auth, directive, withProvenance(entries, memory), via, carried);
+    const encoded = cloneSummaryCodec.encode(summary) as { content: Uint8Array };
+    const pair = await agent.status.mustClient().conversations.createGroup([req.childInboxId]);
+    await pair.send(encoded as never);
+    agent.log.info("clone summary sent", {
+      childInstanceId: req.childInstanceId,
+      childInboxId: req.childInboxId,
+      entries: summary.entries.length,
+      bytes: encoded.content.byteLength,
+      carry,
+      via,
+    });
+    return { entries: summary.entries.length, bytes: encoded.content.byteLength, via };
+  }
+
+  /**
+   * The child's side: while it has a parent and no summary yet, it listens
+   * for one on every conversation (a stream of all messages, plus a sweep of
+   * what came before), until SUMMARY_WAIT_MS after it was configured.
+   */
+  async awaitSummary(): Promise<void> {
+    const agent = this.agent;
+    const config = agent.settings.config;
+    if (!config?.parent || !agent.conversation.current || agent.status.stopped || this.summaryStream) return;
+    if (this.inheritance && this.inheritance.state !== "waiting") return;
+    const left = Date.parse(config.configuredAt) + SUMMARY_WAIT_MS - Date.now();
+    if (left <= 0) {
+      await this.setInheritance(timedOut());
+      return;
+    }
+    if (!this.inheritance) await this.setInheritance({ state: "waiting", at: new Date().toISOString() });
+    const stream = await agent.status.mustClient().conversations.streamAllMessages({
+      retryDelay: agent.deps.streamRetryMs ?? 2_000,
+      retryAttempts: Number.MAX_SAFE_INTEGER,
+      onError: (err) => agent.log.warn("clone summary stream error", { err }),
+      onRestart: () => void this.sweepForSummary(),
+    });
+    this.summaryStream = stream;
+    this.summaryTimer = setTimeout(() => {
+      void agent.turns.run(async () => {
+        if (this.inheritance?.state !== "waiting") return;
+        await this.setInheritance(timedOut());
+        await this.endSummaryStream();
+      });
+    }, left);
+    this.summaryTimer.unref();
+    void (async () => {
+      try {
+        for await (const m of stream) if (m && isCloneSummary(m)) this.offerSummary(m);
+      } catch (err) {
+        if (this.summaryStream === stream) agent.log.warn("clone summary stream ended", { err });
+      }
+    })();
+    await this.sweepForSummary();
+  }
+
+  /** Summaries that came while it was not streaming (before the stream began, a restart). */
+  private async sweepForSummary(): Promise<void> {
+    const agent = this.agent;
+    const client = agent.status.client;
+    const parent = agent.settings.config?.parent;
+    if (!client || !parent || this.inheritance?.state !== "waiting") return;
+    try {
+      await client.conversations.sync();
+      for (const g of client.conversations.listGroups()) {
+        if (g.id === agent.conversation.current?.conversationId) continue;
+        await g.sync();
+        for (const m of await g.messages({ limit: 10 })) if (isCloneSummary(m)) this.offerSummary(m);
+      }
+    } catch (err) {
+      agent.log.warn("looking for a clone summary failed", { err });
+    }
+  }
+
+  /** Between turns, so that the next turn answers with what it inherited. */
+  private offerSummary(m: AgentMessage): void {
+    void this.agent.turns
+      .run(() => this.takeSummary(m))
+      .catch((err: unknown) => this.agent.log.error("taking in a clone summary failed", { err }));
+  }
+
+  /** One summary only, and only the one clone/summary.ts accepts; anything else is ignored and logged (never its content). */
+  private async takeSummary(m: AgentMessage): Promise<void> {
+    const agent = this.agent;
+    const config = agent.settings.config;
+    const convo = agent.conversation.current;
+    if (!config?.parent || !convo || this.inheritance?.state !== "waiting" || m.conversationId === convo.conversationId)
+      return;
+    const group = (await agent.status.mustClient().conversations.getConversationById(m.conversationId)) as
+      | AgentGroup
+      | undefined;
+    const members = group ? await group.members() : [];
+    let entries: NewEntry[];
+    try {
+      const content = agent.settings.runningContent();
+      if (!content) throw new Error("this agent has no template to check the summary against");
+      entries = await checkSummary(
+        await this.cloneChecks(),
+        {
+          ownerId: config.ownerId,
+          parent: config.parent,
+          inviteHash: convo.inviteHash ?? "",
+          template: runningTemplate(agent),
+          content,
+          config: { model: config.model, userConfig: config.userConfig },
+        },
+        { senderInboxId: m.senderInboxId, memberCount: members.length, summary: m.content as CloneSummary },
+      );
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      agent.log.warn("a clone summary was refused", {
+        senderInboxId: m.senderInboxId,
+        conversationId: m.conversationId,
+        reason,
+      });
+      // From the parent itself: it will not send another; the owner sees why.
+      if (m.senderInboxId === config.parent.inboxId) {
+        await this.setInheritance({ state: "refused", reason, at: new Date().toISOString() });
+        await this.endSummaryStream();
+      }
+      return;
+    }
+    const memory = agent.memory.current;
+    if (!memory) throw new Error("a clone summary came while the agent held no memory");
+    const added = memory.add(entries);
+    await agent.memory.save(memory);
+    await this.setInheritance({ state: "inherited", entries: added.length, at: new Date().toISOString() });
+    await this.endSummaryStream();
+    const kinds: Record<string, number> = {};
+    for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
+    agent.log.info("clone summary taken in", { parentInstanceId: config.parent.instanceId, inherited: kinds });
+  }
+
+  private async setInheritance(file: InheritanceFile): Promise<void> {
+    await this.agent.ws.writeJson(FILES.inheritance, file);
+    this.inheritance = file;
+  }
+
+  async endSummaryStream(): Promise<void> {
+    clearTimeout(this.summaryTimer);
+    this.summaryTimer = undefined;
+    const s = this.summaryStream;
+    this.summaryStream = undefined;
+    if (s) await Promise.resolve(s.end()).catch(() => undefined);
+  }
+}
+
+/** The template an agent runs: the id and creator of the release it verified (agent/face/configure.ts, agent/face/update.ts). */
+function runningTemplate(agent: InheritanceParts): { templateId: string; creatorId: string } {
+  return {
+    templateId: agent.settings.config?.templateId ?? "",
+    creatorId: agent.settings.signedTemplate()?.creatorId ?? "",
+  };
+}
+
+function timedOut(): InheritanceFile {
+  return { state: "timed_out", reason: "no summary came from the parent in time", at: new Date().toISOString() };
+}

@@ -1,0 +1,198 @@
+// An agent's life on its host: started (its workspace, wallet and XMTP
+// client; its conversation resumed if it had one), ready for calls, released
+// from a claim back to IDLE, stopped. The states are InstanceState's
+// (face/agent.ts lists them), kept by state/status.ts; here they are
+// driven, each piece of the agent asked to load, end or forget what it holds.
+
+import { failedPrecondition } from "@convos-pool/kit";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { FILES, type InstanceRecord } from "../../platform/workspace.js";
+import type { Parts } from "./parts.js";
+import { DORMANT_FILE, type Dormancy } from "./dormancy.js";
+import { withTimeout } from "../turns/serial.js";
+
+/** What a Release wipes: everything of the claim; the instance's record, XMTP database and invites stay. */
+const CLAIM_FILES = [
+  FILES.config,
+  FILES.credentials,
+  FILES.memory,
+  FILES.memoryCredentials,
+  FILES.state,
+  FILES.join,
+  FILES.identity,
+  FILES.inheritance,
+  FILES.sharing,
+  FILES.participation,
+  FILES.patterns,
+  FILES.outsideWords,
+];
+
+export class Lifecycle {
+  private lastStart: Promise<void> = Promise.resolve();
+  /** Its last start found it moved here and not yet back in its conversation (host/restore.ts). */
+  rejoining = false;
+
+  constructor(
+    private readonly agent: Parts,
+    private readonly dormancy: Dormancy,
+  ) {}
+
+  /** Creates (or reopens) its workspace and XMTP client; resumes its conversation if it had one. */
+  start(): Promise<void> {
+    const agent = this.agent;
+    agent.status.starting();
+    this.lastStart = agent.ops.run(async () => {
+      try {
+        await this.open();
+      } catch (err) {
+        agent.status.crashed(err);
+        agent.log.error("instance failed to start", { err });
+        throw err;
+      }
+    });
+    return this.lastStart;
+  }
+
+  /** Settles when the last start did (a failed one rejects it). */
+  get ready(): Promise<void> {
+    return this.lastStart;
+  }
+
+  private async open(): Promise<void> {
+    const agent = this.agent;
+    const { status, conversation, inheritance } = agent;
+    if (status.client) {
+      // Started again after a crash: what the failed start opened goes first.
+      await agent.invites.stop();
+      await conversation.endStream();
+      await inheritance.endSummaryStream();
+      await status.close(status.disconnect());
+    }
+    await agent.ws.create();
+    this.rejoining = false;
+    const record = await agent.ws.readJson<InstanceRecord>(FILES.instance);
+    if (record && record.walletIndex !== agent.walletIndex) {
+      throw failedPrecondition(`instance ${agent.id} has wallet index ${record.walletIndex}, not ${agent.walletIndex}`);
+    }
+    status.useWallet();
+    const started = performance.now();
+    status.active();
+    if (record && (await this.dormancy.restore(record))) {
+      agent.log.info("instance started", {
+        inboxId: status.inboxId,
+        walletIndex: agent.walletIndex,
+        state: "DORMANT",
+        ms: Math.round(performance.now() - started),
+      });
+      return;
+    }
+    const wallet = status.mustWallet();
+    const client = await status.connect();
+    await agent.ws.writeJson(FILES.instance, {
+      instanceId: agent.id,
+      walletIndex: agent.walletIndex,
+      address: wallet.address,
+      inboxId: status.inboxId,
+      createdAt: record?.createdAt ?? new Date().toISOString(),
+    } satisfies InstanceRecord);
+
+    const config = await agent.settings.loadConfig();
+    if (!config) {
+      status.idle();
+    } else {
+      const convo = await conversation.load();
+      await agent.loadClaim(config);
+      await agent.deps.runtime?.apply(agent);
+      if (convo && (await agent.ws.readJson(FILES.moved))) {
+        // Restored from a lost host: a new installation, not yet in its group. It stays STARTING
+        // while it asks to be let back in (Claim.rejoin, after this start).
+        this.rejoining = true;
+      } else if (convo) {
+        status.claiming();
+        await conversation.resume();
+        await inheritance.awaitSummary();
+      } else {
+        status.claiming();
+      }
+    }
+    // Dormant when a host without dormancy stopped: awake now, and stays so.
+    await agent.ws.remove(DORMANT_FILE);
+    await agent.invites.open(client);
+    agent.log.info("instance started", {
+      inboxId: status.inboxId,
+      walletIndex: agent.walletIndex,
+      state: InstanceState[status.state],
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  /** Before a call (inside `ops`): started, not crashed or stopped; a dormant one wakes for it. */
+  async ensureReady(): Promise<void> {
+    const { id, status } = this.agent;
+    await this.ready.catch(() => undefined);
+    if (status.state === InstanceState.DORMANT && !status.stopped) await this.dormancy.awaken("a call");
+    if (status.state === InstanceState.CRASHED)
+      throw failedPrecondition(`instance ${id} crashed: ${status.failure ?? "unknown"}`);
+    if (status.stopped || !status.client) throw failedPrecondition(`instance ${id} is stopped`);
+    status.active();
+  }
+
+  /** Forgets the claim (inside `ops`, ready): leaves the conversation, wipes config, credentials, memory; back to IDLE. */
+  async release(): Promise<void> {
+    const agent = this.agent;
+    const { conversation, inheritance } = agent;
+    const group = conversation.group;
+    await conversation.endStream();
+    await inheritance.endSummaryStream();
+    conversation.letGo();
+    await withTimeout(agent.turns.idle(), 10_000);
+    if (group) {
+      try {
+        await group.requestRemoval();
+      } catch (err) {
+        agent.log.warn("could not ask to leave the conversation", { conversationId: group.id, err });
+      }
+    }
+    await agent.toolbox.release();
+    await agent.deps.runtime?.release(agent);
+    for (const f of CLAIM_FILES) await agent.ws.remove(f);
+    agent.settings.forget();
+    inheritance.forget();
+    agent.memory.drop();
+    conversation.forget();
+    agent.openRequest.clear();
+    // A join request the creator has not answered yet outlives the claim: leave its conversation when it does.
+    await agent.invites.release();
+    agent.status.idle();
+    agent.log.info("instance released", {
+      leftConversation: group?.id,
+      abandonedInvites: agent.invites.abandoned.length,
+    });
+  }
+
+  /** Stops answering and closes its client; the workspace stays (the host destroys it: host/host.ts). */
+  async stop(opts: { markStopped?: boolean } = {}): Promise<void> {
+    const agent = this.agent;
+    const { status, conversation } = agent;
+    status.stop();
+    await this.ready.catch(() => undefined);
+    const convo = conversation.current;
+    if (convo) agent.deps.dormancy?.watch.unwatch(convo.conversationId);
+    agent.toolbox.close();
+    await agent.invites.stop();
+    await conversation.endStream();
+    await agent.inheritance.endSummaryStream();
+    await withTimeout(agent.turns.idle(), 5_000);
+    const client = status.disconnect();
+    conversation.letGo();
+    status.dead();
+    // A call in progress (a Release of a removed agent) finishes before its workspace goes.
+    await withTimeout(agent.ops.idle(), 15_000);
+    await status.close(client);
+    await agent.deps.runtime?.stop(agent);
+    if (opts.markStopped) {
+      const record = await agent.ws.readJson<InstanceRecord>(FILES.instance);
+      if (record) await agent.ws.writeJson(FILES.instance, { ...record, stopped: true });
+    }
+  }
+}

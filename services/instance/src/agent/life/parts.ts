@@ -1,0 +1,275 @@
+// What an agent is made of, as the rooms of agent/ share it (the agent
+// itself, its one name, is face/agent.ts): each piece of state with the one
+// file that changes it, read by the others through getters:
+//   status        its InstanceState, client, wallet, when last active (state/status.ts)
+//   settings      config.json, participation.json, sharing.json (state/settings.ts)
+//   memory        its memory and the two files it is kept in (state/memory.ts)
+//   conversation  its conversation, who is who there, how far it has read
+//                 (conversation/listening.ts), its pace (conversation/carry-out.ts)
+//   inheritance   a clone's wait for its parent's summary (inheritance.ts)
+//   toolbox       its trust level, permissions, tools and a waiting question
+//                 (tools/toolbox.ts)
+//   invites, outsideWords, signals (state/), voice (voice/), lessons
+//   (memory/lessons.ts): each of its own files or job
+// and its two queues (turns/serial.ts). The files that act on it
+// (lifecycle.ts, dormancy.ts, face/claim.ts, face/owner.ts, face/profile.ts)
+// take it whole; the conversation and the inheritance, built here, take
+// what they name.
+
+import type { InboxResolver, Logger, ReleaseVerifier, SignatureVerifier } from "@convos-pool/kit";
+import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { InviteGuard } from "../state/invites.js";
+import { SpentNonces } from "../../platform/nonces.js";
+import { FeedbackReader } from "../../memory/feedback.js";
+import { Lessons } from "../../memory/lessons.js";
+import type { LlmProvider } from "../../model/turn.js";
+import type { PatternAgent, PatternHooks } from "../../memory/patterns.js";
+import { AgentToolbox } from "../../tools/toolbox.js";
+import { Workspace } from "../../platform/workspace.js";
+import type { MasterSeed } from "../../platform/keys.js";
+import type { ToolEnvironment } from "../../tools/agent-tools.js";
+import type { LlmLimits } from "../conversation/budget.js";
+import type { DormancyOptions } from "./dormancy.js";
+import { HeldMemory } from "../state/memory.js";
+import { Conversation } from "../conversation/listening.js";
+import { Inheritance } from "./inheritance.js";
+import { Status } from "../state/status.js";
+import { OutsideWords } from "../state/outside-words.js";
+import { Serial, Turns } from "../turns/serial.js";
+import { Settings } from "../state/settings.js";
+import { Signals } from "../state/signals.js";
+import { Voice } from "../voice/send.js";
+import { contactBook, OpenRequest, type ContactBook } from "../conversation/planning.js";
+import type { ConversationState } from "../conversation/listening.js";
+import type { InstanceConfig, InstanceCredentials } from "../state/settings.js";
+
+/** An agent as a runtime sees it (openclaw/runtime.ts): what it is, where it keeps files, where it talks. */
+export interface RuntimeAgent {
+  readonly id: string;
+  readonly ws: Workspace;
+  readonly log: Logger;
+  readonly config: InstanceConfig | undefined;
+  readonly convo: ConversationState | undefined;
+  /** What it runs on: its signed template with its bases applied. */
+  runningContent(): TemplateContent | undefined;
+}
+
+/**
+ * What thinks for the agents of a host other than the host's own model calls
+ * (docs/openclaw.md). Absent: the pool's own runtime. The host keeps the rest
+ * (keys, XMTP, signatures, roles, trust levels, memory, the workspace).
+ */
+export interface AgentRuntime {
+  readonly kind: "openclaw";
+  /** Its provider of turns, bound to it. */
+  provider(agent: RuntimeAgent): LlmProvider;
+  /**
+   * Configure, UpdateTemplate or a restart set what it runs on: its files
+   * written (from `release`, checked, when given: an update's, before the
+   * agent's config says so; else from what the agent runs), its thinker (re)started.
+   */
+  apply(agent: RuntimeAgent, release?: { content: TemplateContent; model: string }): Promise<void>;
+  /** Health: its thinker running, started again when it is not. */
+  check(agent: RuntimeAgent): void;
+  /** Release: its thinker stopped and its state deleted. */
+  release(agent: RuntimeAgent): Promise<void>;
+  /** StopInstance or the host closing: its thinker stopped, its state kept. */
+  stop(agent: RuntimeAgent): Promise<void>;
+  /** Going dormant: its thinker stopped, its state kept; waking is `apply` (as after a restart). */
+  rest(agent: RuntimeAgent): Promise<void>;
+}
+
+export interface InstanceDeps {
+  dataDir: string;
+  xmtpApiUrl: string;
+  seed: MasterSeed;
+  llm: LlmProvider;
+  /** Another runtime thinks for its agents (openclaw/runtime.ts); absent: the host's `llm`. */
+  runtime?: AgentRuntime;
+  log: Logger;
+  /** The network-backed inbox resolver, shared by the host, created on first use. */
+  resolver: () => Promise<InboxResolver>;
+  /** The pool its signatures name (signing.ts signatureDomain), written into its certificate. */
+  poolId: string;
+  /** Checks signatures (owners', creators'), through that resolver, for that pool. */
+  verifier: () => Promise<SignatureVerifier>;
+  /** Checks template releases' signatures once per release for all the host's agents (kit verified-releases.ts). */
+  releases: () => Promise<ReleaseVerifier>;
+  /** How long a join waits for the creator to add the instance; default 60 s. */
+  joinTimeoutMs?: number;
+  /** Lines of conversation given to the model; default 20. */
+  historyLimit?: number;
+  /** What its conversation may spend on the model (budget.ts, model/caps.ts); default LLM_LIMITS. */
+  llmLimits?: LlmLimits;
+  /** Stream reconnect delay; default 2 s. */
+  streamRetryMs?: number;
+  /** Where its tools reach their providers; none: it holds tools it cannot use. */
+  tools?: ToolEnvironment;
+  /** How long a tool call waits for the owner's approval; default 10 minutes. */
+  approvalTimeoutMs?: number;
+  /** How often it looks for new mail; default 30 s. */
+  mailPollMs?: number;
+  /** The host's pattern exchange (memory/patterns.ts); none: sharing with the pattern pool is inert. */
+  patterns?: PatternHooks;
+  /** Quiet agents go dormant and the host's watch wakes them (host/group-watch.ts); none: they never do. */
+  dormancy?: DormancyOptions;
+  /** Told of every file its workspace writes: the host keeps its durable state off the host (host/vault-sender.ts). */
+  onWorkspaceWrite?: (instanceId: string) => (name: string) => void;
+}
+
+export class Parts implements RuntimeAgent {
+  /** Calls that change what it is, one at a time. */
+  readonly ops = new Serial();
+  /** What touches its conversation and memory, one at a time: the owner's first (turns/queue.ts). */
+  readonly turns = new Turns();
+  readonly ws: Workspace;
+  readonly log: Logger;
+  readonly status: Status;
+  readonly settings: Settings;
+  readonly memory: HeldMemory;
+  /** Its trust level, activity log and tools (tools/toolbox.ts). */
+  readonly toolbox: AgentToolbox;
+  /** How its words go out: replies, markdown, thinking and typing, payments (voice/send.ts). */
+  readonly voice: Voice;
+  /** What a message teaches it: reactions, corrections, what it learns and forgets (memory/lessons.ts). */
+  readonly lessons: Lessons;
+  /** Keeps it out of the conversations of invites it was released from. */
+  readonly invites: InviteGuard;
+  /** Its messages that carry words from outside the conversation (outside-words.ts). */
+  readonly outsideWords: OutsideWords;
+  readonly conversation: Conversation;
+  readonly inheritance: Inheritance;
+  /** Its daily counts for the version it runs, counts only (signals.ts). */
+  readonly signals: Signals;
+  /** An owner's request it did not carry out, open for the owner's yes (planning.ts). */
+  readonly openRequest = new OpenRequest();
+  /** Nonces of signatures it accepted (clone, transfer, owner calls), read on first use. */
+  private spentNonces: SpentNonces | undefined;
+
+  /** `self`: the agent as the host's pattern exchange knows it. */
+  constructor(
+    readonly deps: InstanceDeps,
+    readonly id: string,
+    readonly walletIndex: number,
+    readonly self: PatternAgent,
+  ) {
+    this.ws = new Workspace(deps.dataDir, id, deps.onWorkspaceWrite?.(id));
+    this.log = deps.log.child({ instanceId: id });
+    this.status = new Status({
+      seed: deps.seed,
+      walletIndex,
+      xmtpApiUrl: deps.xmtpApiUrl,
+      ws: this.ws,
+      log: this.log,
+    });
+    this.settings = new Settings(this.ws);
+    this.signals = new Signals(this.ws, () => {
+      const config = this.settings.config;
+      return config && { templateId: config.templateId, version: config.templateVersion };
+    });
+    this.memory = new HeldMemory(this.ws, () => this.status.wallet);
+    this.invites = new InviteGuard(this.ws, this.log, {
+      current: () => this.conversation.current?.conversationId,
+      retryMs: deps.streamRetryMs ?? 2_000,
+    });
+    this.lessons = new Lessons({
+      feedback: new FeedbackReader({
+        inboxId: () => this.status.inboxId,
+        ownerId: () => this.settings.config?.ownerId,
+        lookup: (id) => this.status.client?.conversations.getMessageById(id),
+        reacted: (signal, by) => this.signals.count(signal === "up" ? "thumbsUp" : "thumbsDown", by),
+        log: this.log,
+      }),
+      save: (memory) => this.memory.save(memory),
+      forgetAsked: () => this.signals.count("forgetRequests"),
+      learned: (added) => deps.patterns?.learned(self, added),
+      log: this.log,
+    });
+    this.voice = new Voice({
+      group: () => (this.status.stopped ? undefined : this.conversation.group),
+      log: this.log,
+    });
+    this.outsideWords = new OutsideWords(this.ws);
+    this.toolbox = new AgentToolbox({
+      ws: this.ws,
+      log: this.log,
+      ...(deps.tools ? { env: deps.tools } : {}),
+      ...(deps.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: deps.approvalTimeoutMs } : {}),
+      ...(deps.mailPollMs !== undefined ? { mailPollMs: deps.mailPollMs } : {}),
+      addressBookKey: () => this.status.wallet?.addressBookKey(),
+      say: async (text, outside, replyTo) => {
+        const id = await (replyTo ? this.voice.replyTo(text, replyTo) : this.voice.say(text));
+        if (outside) await this.outsideWords.add(id);
+        return id;
+      },
+      buttons: (b) => this.voice.buttons(b),
+      paid: (payment) => this.voice.payment(payment),
+      ownerName: () => {
+        const owner = this.settings.config?.ownerId;
+        return (owner && this.conversation.names[owner]) || "my owner";
+      },
+      betweenTurns: (job) => this.turns.run(job),
+      park: (answer) => this.turns.park(answer),
+      signal: (s) => this.signals.count(s),
+    });
+    this.conversation = new Conversation(this);
+    this.inheritance = new Inheritance(this);
+  }
+
+  // ---- what a runtime reads of it (RuntimeAgent, above) ----
+
+  get config(): InstanceConfig | undefined {
+    return this.settings.config;
+  }
+
+  get convo(): Readonly<ConversationState> | undefined {
+    return this.conversation.current;
+  }
+
+  runningContent(): TemplateContent | undefined {
+    return this.settings.runningContent();
+  }
+
+  // ----
+
+  /** What thinks for it: its runtime's provider (OpenClaw's gateway), else the host's model. */
+  get llm(): LlmProvider {
+    return this.deps.runtime?.provider(this) ?? this.deps.llm;
+  }
+
+  /** The owner's address book. */
+  contacts(): ContactBook | undefined {
+    const book = this.toolbox.addressBook;
+    return book && contactBook(book);
+  }
+
+  /** The tools' secrets, decrypted (what a tool adapter would use). */
+  async credentials(): Promise<InstanceCredentials | undefined> {
+    const wallet = this.status.wallet;
+    if (!wallet) return undefined;
+    return this.ws.readSecrets<InstanceCredentials>(wallet.credentialsKey());
+  }
+
+  async nonces(): Promise<SpentNonces> {
+    this.spentNonces ??= await SpentNonces.open(this.ws);
+    return this.spentNonces;
+  }
+
+  /** A sleep: read again on first use after the wake. */
+  forgetNonces(): void {
+    this.spentNonces = undefined;
+  }
+
+  /** Its level, log and tools, from the workspace and its credentials (configure, restart, update). */
+  async loadTools(config: InstanceConfig): Promise<void> {
+    await this.toolbox.load(config, (await this.credentials()) ?? {}, this.settings.templateMax());
+  }
+
+  /** What a configured agent keeps in its workspace beside config.json and its conversation: memory, inheritance, the owner's settings, tools. */
+  async loadClaim(config: InstanceConfig): Promise<void> {
+    await this.memory.load(config.ownerId);
+    await this.inheritance.load();
+    await this.settings.loadOwnerSettings();
+    await this.loadTools(config);
+  }
+}

@@ -1,0 +1,71 @@
+// An agent's memory as its workspace keeps it: memory.json without
+// credentials, the credentials entries sealed in memory-credentials.json
+// (docs/memory.md). This is the only holder of the memory a claim works on
+// and the only code that reads and writes those two files: a start or a
+// wake loads it, Configure starts an empty one, a Release or a sleep lets
+// go of it. What is in it changes through `Memory`'s own methods (learning,
+// a clone's summary, the owner's calls), each followed by `save`.
+
+import type { InstanceWallet } from "../../platform/keys.js";
+import { Memory, type MemoryFile, type SealedMemory } from "../../memory/store.js";
+import { FILES, type Workspace } from "../../platform/workspace.js";
+
+export class HeldMemory {
+  private held: Memory | undefined;
+
+  constructor(
+    private readonly ws: Workspace,
+    /** Its wallet, whose key seals the credentials entries. */
+    private readonly wallet: () => InstanceWallet | undefined,
+  ) {}
+
+  /** The memory of the claim as it is now (none: idle, or asleep). */
+  get current(): Memory | undefined {
+    return this.held;
+  }
+
+  /** Its memory from the workspace; credentials found in memory.json (written before they were sealed) are sealed now. */
+  async load(ownerId: string): Promise<Memory> {
+    const plain = await this.ws.readJson<MemoryFile>(FILES.memory);
+    const wallet = this.wallet();
+    const sealed = wallet
+      ? await this.ws.readSealed<SealedMemory>(
+          FILES.memoryCredentials,
+          "memory-credentials",
+          wallet.memoryCredentialsKey(),
+        )
+      : undefined;
+    const memory = Memory.from(plain, ownerId, sealed?.entries);
+    if (plain?.entries.some((e) => e.kind === "credentials")) await this.save(memory);
+    this.held = memory;
+    return memory;
+  }
+
+  /** A claim starts fresh: no memory of an earlier one, written so. */
+  async fresh(): Promise<void> {
+    this.held = new Memory();
+    await this.save();
+  }
+
+  /**
+   * Writes `memory` (the one a change was made on, which a Release may have
+   * replaced since): memory.json without credentials, the credentials
+   * entries sealed (their file removed when there are none).
+   */
+  async save(memory: Memory | undefined = this.held): Promise<void> {
+    if (!memory) return;
+    const { plain, sealed } = memory.diskFiles();
+    if (sealed.entries.length > 0) {
+      const wallet = this.wallet();
+      if (!wallet) throw new Error("credentials in memory cannot be sealed before the agent has its wallet");
+      await this.ws.writeSealed(FILES.memoryCredentials, "memory-credentials", wallet.memoryCredentialsKey(), sealed);
+    }
+    await this.ws.writeJson(FILES.memory, plain);
+    if (sealed.entries.length === 0) await this.ws.remove(FILES.memoryCredentials);
+  }
+
+  /** A Release or a sleep: it holds no memory until the next load or claim. */
+  drop(): void {
+    this.held = undefined;
+  }
+}

@@ -1,0 +1,36 @@
+// Its own messages that carry words from outside the conversation: a text
+// passed on, a mail's subject announced, what a turn said after it read a
+// mail. Anyone outside can write those words, so in later turns they are
+// shown to the model as the outsider's (policy.ts historyLines), never as its
+// own, and a turn that reads one asks its owner before it acts (tools/gate.ts).
+// Read from the workspace on each use: a Release wipes the file with the claim.
+
+import { FILES, type Workspace } from "../../platform/workspace.js";
+
+/** Ids kept: far more than a turn's history reads. */
+export const OUTSIDE_WORDS_KEPT = 200;
+
+/** `ids` with `id` added at the end, the oldest past `kept` dropped. Pure. */
+export function withOutside(ids: readonly string[], id: string, kept = OUTSIDE_WORDS_KEPT): string[] {
+  return [...ids.filter((x) => x !== id), id].slice(-kept);
+}
+
+export class OutsideWords {
+  constructor(private readonly ws: Workspace) {}
+
+  /** The ids of its messages that carry outside words. */
+  async ids(): Promise<ReadonlySet<string>> {
+    return new Set(await this.read());
+  }
+
+  /** `id` (a message it just sent; none when nothing was sent) carries outside words. */
+  async add(id: string | undefined): Promise<void> {
+    if (!id) return;
+    await this.ws.writeJson(FILES.outsideWords, withOutside(await this.read(), id));
+  }
+
+  private async read(): Promise<string[]> {
+    const ids = await this.ws.readJson<unknown>(FILES.outsideWords);
+    return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === "string") : [];
+  }
+}

@@ -1,0 +1,73 @@
+// What a claim and its owner set (settings.ts), on a real workspace in a
+// temporary directory: each setting written with its file, read back by a
+// later start, and forgotten with the claim.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { resolveParticipation } from "@convos-pool/kit";
+import { NO_SHARING } from "../../memory/sharing.js";
+import { FILES, Workspace } from "../../platform/workspace.js";
+import { Settings } from "./settings.js";
+import type { InstanceConfig } from "./settings.js";
+
+const CONFIG: InstanceConfig = {
+  instanceId: "inst_settings",
+  template: {},
+  templateId: "tpl-1",
+  templateVersion: "1",
+  agentName: "Tabby",
+  ownerId: "0a4e".padEnd(64, "0"),
+  model: "gpt-oss-20b",
+  modelOverridden: false,
+  tools: [],
+  userConfig: {},
+  configuredAt: "2026-01-01T00:00:00.000Z",
+};
+
+describe("an agent's settings", () => {
+  let dir: string;
+  let ws: Workspace;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "settings-"));
+    ws = new Workspace(dir, "inst_settings");
+    await ws.create();
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("writes each setting to its file before it keeps it, and a later start reads them back", async () => {
+    const settings = new Settings(ws);
+    const paused = resolveParticipation({ mode: ParticipationMode.PAUSED, cooldownSeconds: 0 });
+    await settings.setConfig(CONFIG);
+    await settings.setParticipation(paused);
+    await settings.setSharing({ offer: true, adopt: false });
+    expect(settings.config).toEqual(CONFIG);
+
+    const restarted = new Settings(ws);
+    expect(await restarted.loadConfig()).toEqual(CONFIG);
+    await restarted.loadOwnerSettings();
+    expect(restarted.participation).toEqual(paused);
+    expect(restarted.sharing).toMatchObject({ offer: true, adopt: false });
+  });
+
+  it("forgets the claim's config and the owner's settings at a Release, so the next claim starts from the defaults", async () => {
+    const settings = new Settings(ws);
+    await settings.setConfig(CONFIG);
+    await settings.setParticipation(resolveParticipation({ mode: ParticipationMode.PAUSED, cooldownSeconds: 60 }));
+    await settings.setSharing({ offer: true, adopt: true });
+    settings.forget();
+    expect(settings.config).toBeUndefined();
+    expect(settings.participation).toEqual(resolveParticipation(undefined));
+    expect(settings.sharing).toEqual(NO_SHARING);
+  });
+
+  it("reads no config as idle, and no owner's settings as the defaults", async () => {
+    const settings = new Settings(ws);
+    expect(await settings.loadConfig()).toBeUndefined();
+    await ws.writeJson(FILES.participation, {});
+    await settings.loadOwnerSettings();
+    expect(settings.participation).toEqual(resolveParticipation(undefined));
+    expect(settings.sharing).toEqual(NO_SHARING);
+  });
+});

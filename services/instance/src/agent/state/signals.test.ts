@@ -1,0 +1,112 @@
+// The agent's daily counts (signals.ts): the pure functions in memory, and
+// Signals on a real workspace in a temporary directory (a restart reads
+// the day back). No stand-ins.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Workspace } from "../../platform/workspace.js";
+import { Signals, count, FINISHED_KEPT, heard, reports, rollOver, sent, utcDay, type Release } from "./signals.js";
+
+const V6: Release = { templateId: "tpl_a", version: "6" };
+const V7: Release = { templateId: "tpl_a", version: "7" };
+const DAY = Date.parse("2026-11-26T13:00:00Z");
+const H = 3_600_000;
+
+describe("the pure counts", () => {
+  it("a day is the UTC day, whatever the local time", () => {
+    expect(utcDay(Date.parse("2026-11-26T23:59:59Z"))).toBe("2026-11-26");
+    expect(utcDay(Date.parse("2026-11-27T00:00:00Z"))).toBe("2026-11-27");
+  });
+
+  it("counts the same person once a day, and again the next day", () => {
+    let f = rollOver(undefined, "2026-11-26", V6, "salt1");
+    f = heard(heard(heard(f, "inbox-ana"), "inbox-ana"), "inbox-bo");
+    expect(f.current.counts.people).toBe(2);
+    f = heard(rollOver(f, "2026-11-27", V6, "salt2"), "inbox-ana");
+    expect(f.current.counts.people).toBe(1);
+    expect(f.finished.map((d) => d.counts.people)).toEqual([2]);
+  });
+
+  it("keeps no inbox id: who spoke is a salted hash, and the salt changes with the day", () => {
+    let f = heard(rollOver(undefined, "2026-11-26", V6, "salt1"), "inbox-ana");
+    expect(JSON.stringify(f)).not.toContain("inbox-ana");
+    const first = f.heard[0];
+    f = heard(rollOver(f, "2026-11-27", V6, "salt2"), "inbox-ana");
+    expect(f.heard).toHaveLength(1);
+    expect(f.heard[0]).not.toBe(first);
+  });
+
+  it("a new version starts new counts, and the last version's day waits to be sent", () => {
+    let f = count(rollOver(undefined, "2026-11-26", V6, "s"), "answers", 3);
+    f = count(rollOver(f, "2026-11-26", V7, "t"), "answers");
+    expect(f.current).toMatchObject({ version: "7", counts: { answers: 1 } });
+    expect(f.finished).toMatchObject([{ version: "6", day: "2026-11-26", counts: { answers: 3 } }]);
+  });
+
+  it("a reaction taken back takes its count back down, never below zero", () => {
+    let f = count(rollOver(undefined, "2026-11-26", V6, "s"), "thumbsUp");
+    f = count(count(f, "thumbsUp", -1), "thumbsUp", -1);
+    expect(f.current.counts.thumbsUp).toBe(0);
+  });
+
+  it("what is sent holds no hash and no salt; a sent day is no longer kept", () => {
+    let f = heard(count(rollOver(undefined, "2026-11-25", V6, "s"), "corrections"), "inbox-ana");
+    f = rollOver(f, "2026-11-26", V6, "t");
+    const out = reports(f);
+    expect(out.map((d) => d.day)).toEqual(["2026-11-25", "2026-11-26"]);
+    expect(JSON.stringify(out)).not.toMatch(/salt|heard|"s"|"t"/);
+    expect(sent(f, out.slice(0, 1)).finished).toEqual([]);
+  });
+
+  it("keeps at most a week of ended days, and none in which nothing happened", () => {
+    let f = rollOver(undefined, "2026-11-01", V6, "s");
+    for (let d = 2; d <= 20; d++) f = rollOver(count(f, "answers"), `2026-11-${String(d).padStart(2, "0")}`, V6, "s");
+    expect(f.finished).toHaveLength(FINISHED_KEPT);
+    expect(rollOver(rollOver(undefined, "2026-11-01", V6, "s"), "2026-11-02", V6, "s").finished).toEqual([]);
+  });
+});
+
+describe("Signals in a workspace", () => {
+  let dir: string;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("a restart keeps the day's counts and who was already counted", async () => {
+    dir = await mkdtemp(join(tmpdir(), "signals-"));
+    let now = DAY;
+    const ws = new Workspace(dir, "inst_1");
+    await ws.create();
+    const a = new Signals(
+      ws,
+      () => V6,
+      () => now,
+    );
+    a.count("answers");
+    a.heard("inbox-ana");
+    await a.settled();
+    const onDisk = await readFile(join(dir, "instances", "inst_1", "signals.json"), "utf8");
+    expect(onDisk).not.toContain("inbox-ana");
+
+    now = DAY + H;
+    const b = new Signals(
+      ws,
+      () => V6,
+      () => now,
+    );
+    b.heard("inbox-ana");
+    b.count("answers");
+    expect((await b.reports()).at(-1)?.counts).toMatchObject({ answers: 2, people: 1 });
+  });
+
+  it("counts nothing before a claim", async () => {
+    dir = await mkdtemp(join(tmpdir(), "signals-"));
+    const ws = new Workspace(dir, "inst_2");
+    await ws.create();
+    const a = new Signals(ws, () => undefined);
+    a.count("answers");
+    expect(await a.reports()).toEqual([]);
+    expect(await a.settled()).toBeUndefined();
+  });
+});

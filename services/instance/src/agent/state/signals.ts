@@ -1,0 +1,256 @@
+// The agent's daily counts for the version it runs (docs/signals.md): how
+// often it answered, how many people spoke to it, 👍 and 👎 on its
+// messages, corrections, "forget" requests, approvals asked and declined,
+// tool calls failed (its owner's pin is the pool's record, not counted
+// here: docs/signals.md, "The pin"). Counts only: who
+// spoke is kept as salted hashes for the day (to count each person once),
+// and neither the hashes nor their salt ever leave the agent; no text, no
+// member id, no conversation id is kept here at all.
+// The functions are pure (a file in, a file out); `Signals` keeps the
+// file (signals.json) so that a restart keeps the day. A new UTC day or a
+// new version starts new counts; the ended ones wait (at most FINISHED_KEPT)
+// until the host has sent them.
+
+import { createHash, randomBytes } from "node:crypto";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { signVersionSignals, type TypedDataSigner } from "@convos-pool/kit";
+import { FILES, type Workspace } from "../../platform/workspace.js";
+
+/** What is counted, each a number that only grows in a day (a 👍 or 👎 taken back takes its count back down). */
+export const COUNTED = [
+  "answers",
+  "thumbsUp",
+  "thumbsDown",
+  "corrections",
+  "forgetRequests",
+  "approvalsAsked",
+  "approvalsDeclined",
+  "toolCallsFailed",
+] as const;
+export type Counted = (typeof COUNTED)[number];
+
+/** One day's counts for one version: exactly what may leave the agent. */
+export interface DayCounts extends Record<Counted, number> {
+  /** Distinct people who spoke to it that day. */
+  people: number;
+}
+
+/** The version counted: a template and its release (the version's key). */
+export interface Release {
+  templateId: string;
+  version: string;
+}
+
+/** One ended or current day, as it is sent. */
+export interface DayReport extends Release {
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  counts: DayCounts;
+}
+
+/** signals.json. */
+export interface SignalsFile {
+  current: DayReport;
+  /** Random per day: the hashes of who spoke mean nothing the day after, and the salt goes with the day. */
+  salt: string;
+  /** Salted hashes of who spoke today: counted once each. */
+  heard: string[];
+  /** Ended days (or versions) not yet sent, oldest first. */
+  finished: DayReport[];
+}
+
+/** How many ended days it keeps for a host that could not send them (a week). */
+export const FINISHED_KEPT = 7;
+
+/** The UTC day of `ms`, YYYY-MM-DD. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export function zeroCounts(): DayCounts {
+  return {
+    answers: 0,
+    people: 0,
+    thumbsUp: 0,
+    thumbsDown: 0,
+    corrections: 0,
+    forgetRequests: 0,
+    approvalsAsked: 0,
+    approvalsDeclined: 0,
+    toolCallsFailed: 0,
+  };
+}
+
+/**
+ * The file for `day` and `release`: the same when both hold; else new counts
+ * (and a new salt, the day's hashes gone), the ended day kept to be sent when
+ * anything was counted in it.
+ */
+export function rollOver(file: SignalsFile | undefined, day: string, release: Release, salt: string): SignalsFile {
+  const cur = file?.current;
+  if (file && cur?.day === day && cur.templateId === release.templateId && cur.version === release.version) return file;
+  const fresh: DayReport = {
+    day,
+    templateId: release.templateId,
+    version: release.version,
+    counts: zeroCounts(),
+  };
+  const ended = cur && counted(cur.counts) ? [cur] : [];
+  return { current: fresh, salt, heard: [], finished: [...(file?.finished ?? []), ...ended].slice(-FINISHED_KEPT) };
+}
+
+/** Whether anything happened in a day: a day with nothing is not worth a report. */
+export function counted(c: DayCounts): boolean {
+  return c.people > 0 || COUNTED.some((k) => c[k] > 0);
+}
+
+/** `what` counted `by` (a 👍 taken back: -1; never below zero). */
+export function count(file: SignalsFile, what: Counted, by = 1): SignalsFile {
+  const counts = { ...file.current.counts, [what]: Math.max(0, file.current.counts[what] + by) };
+  return { ...file, current: { ...file.current, counts } };
+}
+
+/** Salted, so that the day's list says nothing of who spoke to anyone who reads the workspace after. */
+export function heardHash(salt: string, inboxId: string): string {
+  return createHash("sha256").update(`${salt}\n${inboxId}`).digest("hex");
+}
+
+/** Someone spoke to it: counted once a day. */
+export function heard(file: SignalsFile, inboxId: string): SignalsFile {
+  const h = heardHash(file.salt, inboxId);
+  if (file.heard.includes(h)) return file;
+  const heardNow = [...file.heard, h];
+  return {
+    ...file,
+    heard: heardNow,
+    current: { ...file.current, counts: { ...file.current.counts, people: heardNow.length } },
+  };
+}
+
+/** What may be sent: the ended days, then today so far; never the hashes or their salt. */
+export function reports(file: SignalsFile): DayReport[] {
+  return [...file.finished, file.current].map(({ day, templateId, version, counts }) => ({
+    day,
+    templateId,
+    version,
+    // Only what is counted: a file written before a field was dropped (the pin) keeps it until its day ends.
+    counts: { people: counts.people, ...Object.fromEntries(COUNTED.map((k) => [k, counts[k]])) } as DayCounts,
+  }));
+}
+
+/** Ended days sent (and acknowledged): no longer kept. */
+export function sent(file: SignalsFile, days: readonly DayReport[]): SignalsFile {
+  const done = new Set(days.map((d) => `${d.day}/${d.templateId}/${d.version}`));
+  return { ...file, finished: file.finished.filter((d) => !done.has(`${d.day}/${d.templateId}/${d.version}`)) };
+}
+
+/** Its counts in its workspace (signals.json), counted one event at a time, in order; read on first use. */
+export class Signals {
+  private file: SignalsFile | undefined;
+  private loaded = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly ws: Workspace,
+    /** The version it runs; none before a claim (nothing is counted then). */
+    private readonly release: () => Release | undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  count(what: Counted, by = 1): void {
+    this.change((f) => count(f, what, by));
+  }
+
+  heard(inboxId: string): void {
+    this.change((f) => heard(f, inboxId));
+  }
+
+  /** A person's text it took in (conversation/carry-out.ts): they spoke to it, and perhaps corrected it. */
+  spoke(inboxId: string, corrected: boolean): void {
+    this.change((f) => (corrected ? count(heard(f, inboxId), "corrections") : heard(f, inboxId)));
+  }
+
+  /** The days to send (reports()), rolled over to today first; none before a claim. */
+  async reports(): Promise<DayReport[]> {
+    const release = this.release();
+    const at = this.now();
+    return this.run(async () => {
+      await this.read();
+      return release ? reports(this.rolled(release, at)) : [];
+    });
+  }
+
+  /** Ended days the service acknowledged. */
+  async sent(days: readonly DayReport[]): Promise<void> {
+    this.change((f) => sent(f, days));
+    await this.queue;
+  }
+
+  /** signals.json as written once the events so far are (tests, a stop). */
+  async settled(): Promise<SignalsFile | undefined> {
+    return this.run(async () => {
+      await this.read();
+      return this.file;
+    });
+  }
+
+  private run<T>(job: () => T | Promise<T>): Promise<T> {
+    const next = this.queue.then(job);
+    // Counts are not worth failing a turn for: a step that fails leaves the queue going.
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async read(): Promise<void> {
+    if (this.loaded) return;
+    this.file = await this.ws.readJson<SignalsFile>(FILES.signals);
+    this.loaded = true;
+  }
+
+  /** A new day or version gets a new salt: yesterday's hashes cannot be matched against today's. */
+  private rolled(release: Release, at: number): SignalsFile {
+    return rollOver(this.file, utcDay(at), release, randomBytes(16).toString("hex"));
+  }
+
+  /** The event as it happens: its version and time taken now, counted in its turn. */
+  private change(step: (f: SignalsFile) => SignalsFile): void {
+    const release = this.release();
+    if (!release) return;
+    const at = this.now();
+    void this.run(async () => {
+      await this.read();
+      this.file = step(this.rolled(release, at));
+      await this.ws.writeJson(FILES.signals, this.file);
+    }).catch(() => undefined);
+  }
+}
+
+/** A day to send, signed by the agent (ReportVersionSignals): what its host carries to the lineage service. */
+export interface SignedDay {
+  report: DayReport;
+  instanceId: string;
+  inboxId: string;
+  signature: Signature;
+}
+
+/** The days with anything counted, each signed by the agent's own wallet for the pool `poolId`. */
+export function signDays(
+  days: readonly DayReport[],
+  agent: { instanceId: string; inboxId: string; wallet: TypedDataSigner; poolId: string },
+): Promise<SignedDay[]> {
+  return Promise.all(
+    days
+      .filter((d) => counted(d.counts))
+      .map(async (report) => ({
+        report,
+        instanceId: agent.instanceId,
+        inboxId: agent.inboxId,
+        signature: await signVersionSignals(
+          agent.wallet,
+          { ...report, instanceId: agent.instanceId, inboxId: agent.inboxId },
+          undefined,
+          agent.poolId,
+        ),
+      })),
+  );
+}

@@ -1,0 +1,150 @@
+// What a message teaches its agent (docs/memory.md, "Provenance";
+// docs/instance.md, "Learning from feedback"): the one entry a message's
+// path calls in memory. A reaction is learned in one call (`reaction`); a
+// text in one call before its turn (`text`: what the sender taught
+// forgotten when they ask, the answer of its own it corrects found), which
+// returns what the turn needs and the learning that follows it (`learn`).
+// Each entry recorded with who taught it, where; a correction leaves its own
+// entry and takes out what it supersedes if its teller may; the owner's word
+// makes a member's version the owner's; "forget what you learned from me"
+// takes out what the sender taught, never what others taught about them. A
+// fact carries no recipient or amount its message did not (tools/origins.ts):
+// what the owner taught may direct an act. Here memory changes and is
+// saved; what a reaction or a correction means is feedback.ts's, whose word
+// counts provenance.ts's, the entries store.ts's. The conversation decides
+// when (agent/conversation/plan.ts) and calls here.
+
+import type { Logger } from "@convos-pool/kit";
+import { recordCorrection, type AnswerRef, type FeedbackReader } from "./feedback.js";
+import { confirm, confirmSaid, groundedIn, taughtBy } from "./provenance.js";
+import type { Memory, MemoryEntry, NewEntry } from "./store.js";
+import type { Role } from "../platform/roles.js";
+import { valuesWithin } from "../tools/origins.js";
+import type { AgentGroup, AgentMessage, TextMessage } from "../platform/xmtp.js";
+
+/** What a text teaches as the learning model reads it (the agent's provider, with its claim's model and limits). */
+export type AskModel = (asked: {
+  memory: Memory;
+  message: string;
+  from: string;
+  role: Role;
+  correcting?: string;
+}) => Promise<NewEntry[]>;
+
+/** What the lessons use of their agent. */
+export interface LessonsDeps {
+  log: Logger;
+  /** Reactions and corrections on its own messages. */
+  feedback: FeedbackReader;
+  /** Writes `memory` (the one a change was made on) to its workspace. */
+  save(memory: Memory): Promise<void>;
+  /** "Forget what you learned from me" was asked: for its daily counts. */
+  forgetAsked(): void;
+  /** Entries it learned from a text: for the host's pattern exchange. */
+  learned(added: MemoryEntry[]): void;
+}
+
+/** A text's lesson: what its turn needs, and what the text teaches, learned after the turn. */
+export interface TextLesson {
+  /** How many entries the sender had it forget (when they asked). */
+  forgot?: number | undefined;
+  /** The answer of its own the text corrects. */
+  correcting?: AnswerRef | undefined;
+  /**
+   * What the text teaches, recorded with who taught it (`role`,
+   * conversation, message); a correction also leaves its entry and takes out
+   * the fact it supersedes, if its teller may. The owner's word makes a
+   * member's version the owner's. `ask`: the learning model, when its budget
+   * allows; without it only a correction's own entry is recorded. `group`:
+   * where an owner's "that's right" finds what it confirms.
+   */
+  learn(how: { role: Role; ask?: AskModel | undefined; group: AgentGroup | undefined }): Promise<void>;
+}
+
+export class Lessons {
+  constructor(private readonly deps: LessonsDeps) {}
+
+  /** A reaction (not a turn): a 👍 or 👎 on its own message, or the owner's 👍 on a member's version (feedback.ts). */
+  async reaction(group: AgentGroup, memory: Memory, m: AgentMessage): Promise<void> {
+    if (this.deps.feedback.onReaction(group, memory, m)) await this.deps.save(memory);
+  }
+
+  /**
+   * A text, before its turn: what the sender taught forgotten (`forget`:
+   * provenance.ts `taughtBy`), the answer it corrects found (`correction`:
+   * feedback.ts). `m` is the text without the name it is said to.
+   */
+  async text(
+    group: AgentGroup,
+    memory: Memory,
+    m: TextMessage,
+    asks: { forget: boolean; correction: boolean },
+  ): Promise<TextLesson> {
+    const forgot = asks.forget ? await this.forget(memory, m) : undefined;
+    const correcting = asks.correction ? await this.deps.feedback.correctionTarget(group, m) : undefined;
+    return { forgot, correcting, learn: (how) => this.learn(memory, m, correcting, how) };
+  }
+
+  /** Asked to forget what it learned from the sender: forgets what they taught; how much went. */
+  private async forget(memory: Memory, m: TextMessage): Promise<number> {
+    this.deps.forgetAsked();
+    const gone = memory.remove(taughtBy(memory, m.senderInboxId).map((e) => e.id));
+    if (gone.length > 0) await this.deps.save(memory);
+    this.deps.log.info("forgot what a member taught", { forgotten: gone.length });
+    return gone.length;
+  }
+
+  private async learn(
+    memory: Memory,
+    m: TextMessage,
+    correcting: AnswerRef | undefined,
+    how: { role: Role; ask?: AskModel | undefined; group: AgentGroup | undefined },
+  ): Promise<void> {
+    const { role, ask } = how;
+    const { log } = this.deps;
+    const where = { conversationId: m.conversationId, messageId: m.id };
+    let found: NewEntry[] = [];
+    if (!ask && !correcting) return;
+    try {
+      if (ask)
+        found = await ask({
+          memory,
+          message: m.content,
+          from: m.senderInboxId,
+          role,
+          ...(correcting ? { correcting: correcting.text } : {}),
+        });
+    } catch (err) {
+      log.warn("learning from a message failed", { err });
+      if (!correcting) return;
+    }
+    // A fact may say only what its teller wrote (its recipients and amounts exactly, its numbers, most of its words): a
+    // model cannot put its own facts in their mouth, nor another's reworded (provenance.ts groundedIn).
+    const invented = found.filter((e) => !valuesWithin(e.text, m.content) || !groundedIn(e.text, m.content));
+    if (invented.length > 0) log.warn("facts their message did not say: not learned", { count: invented.length });
+    found = found.filter((e) => !invented.includes(e)).map((e) => ({ ...e, role, ...where }));
+    const added = memory.add(found);
+    let confirmed = 0;
+    if (role === "owner") {
+      // The owner's own words confirm, never the model's restatement of them (provenance.ts).
+      confirmed += confirmSaid(memory, m.content, m.senderInboxId).length;
+      if (how.group)
+        confirmed += confirm(
+          memory,
+          this.deps.feedback.confirmationTargets(how.group, memory, m),
+          m.senderInboxId,
+        ).length;
+      if (confirmed > 0) log.info("the owner confirmed a member's version", { confirmed });
+    }
+    const corrected =
+      correcting && recordCorrection(memory, correcting, m.content, m.senderInboxId, found, role, where);
+    if (corrected) log.info("correction learned", { messageId: correcting.messageId, ...corrected });
+    if (added.length === 0 && !corrected && confirmed === 0) return;
+    await this.deps.save(memory);
+    if (added.length === 0) return;
+    const kinds: Record<string, number> = {};
+    for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
+    log.info("learned", { added: kinds, total: memory.entries.length });
+    this.deps.learned(added);
+  }
+}
