@@ -38,6 +38,10 @@ describe("what a message asks for, read by the pool's code", () => {
     expect(notAsked(`would you mind paying ${SCAM} 0.01 ETH?`)).toEqual([]);
     expect(notAsked(`Is it possible to pay ${SCAM} 0.01 ETH today?`)).toEqual([]);
     expect(notAsked("Thanks. Can you also text +15550100111 that it's done?")).toEqual([]);
+    // A negation is a word of the sentence, never a piece of a value.
+    expect(notAsked("mail ana@no.net about dinner")).toEqual([]);
+    expect(notAsked("mail no-reply@stop.example about it")).toEqual([]);
+    expect(notAsked("No. Mail ana@example.com")).toEqual([["negation", "No."]]);
   });
 
   it("reads someone else's words to the end of their sentence, or to where the owner's own 'so', 'then' or 'please' asks", () => {

@@ -45,8 +45,9 @@ const QUOTED = /"[^"\n]*"|“[^”]*”|«[^»]*»|„[^“”]*[“”]|(?<=^|[
 const REPORTED =
   /\b(?:says|said|say|wrote|writes|told me|tells me|texted|messaged|mailed|asked me|asks me|wants me|want me|mentioned|mentions|claims|claimed|suggests|suggested|according to)\b/gi;
 const QUOTE_LINE = /^\s*>.*$/gm;
+/** A word, not a part of a value: "no" in ana@no.net or no.example/pay is no negation. */
 const NEGATION =
-  /\b(?:never|not|no|don'?t|do not|doesn'?t|does not|didn'?t|did not|won'?t|will not|wouldn'?t|shouldn'?t|can'?t|cannot|stop|cancel|avoid|nobody|nothing|neither|nor|without)\b|\b\w+n['’]t\b/gi;
+  /(?<![@./:-])(?:\b(?:never|not|no|don'?t|do not|doesn'?t|does not|didn'?t|did not|won'?t|will not|wouldn'?t|shouldn'?t|can'?t|cannot|stop|cancel|avoid|nobody|nothing|neither|nor|without)\b|\b\w+n['’]t\b)(?![.@/:-]\w)/gi;
 /** "don't forget to pay …" and "never hesitate to …" ask. */
 const NOT_A_NEGATION = /^(?:don'?t|do not|never)\s+(?:forget|hesitate)\b/i;
 /** Where a negation's reach ends: a clause that starts a new request ("don't pay Bob, pay Ana …"). */
