@@ -30,8 +30,7 @@ import {
   type AgentMessage,
   type TextMessage,
 } from "../../platform/xmtp.js";
-import { historyLines, toAnswerAfterGap, type Heard, type WhoIsWho, type Said } from "./policy.js";
-import { noticeDue } from "./budget.js";
+import { historyLines, tellsDropped, toAnswerAfterGap, type Heard, type WhoIsWho, type Said } from "./policy.js";
 import { planArrival, type Arriving, type Message } from "./plan.js";
 import { CarryOut, type CarryOutParts } from "./carry-out.js";
 import { applyProfiles, shownNames } from "./people.js";
@@ -364,7 +363,7 @@ export class Conversation {
       senderInboxId: m.senderInboxId,
     });
     const now = Date.now();
-    if (!noticeDue(this.dropNoticeAt.get(m.senderInboxId), now)) return;
+    if (!tellsDropped(this.whoIsWho(), heardOf(m), this.dropNoticeAt.get(m.senderInboxId), now)) return;
     this.dropNoticeAt.set(m.senderInboxId, now);
     void agent.voice
       .replyTo(TOO_MANY_WAITING, { id: m.id, senderInboxId: m.senderInboxId })

@@ -22,12 +22,14 @@ import {
   senderName,
   speaksUnasked,
   speakerRole,
+  tellsDropped,
   turnInput,
   type Decision,
   type Heard,
   type WhoIsWho,
 } from "./policy.js";
 import type { InstanceConfig } from "../state/settings.js";
+import { BUSY_NOTICE_EVERY_MS } from "./budget.js";
 
 const SELF = "5e1f".padEnd(64, "0");
 const OWNER = "0a4e".padEnd(64, "0");
@@ -331,6 +333,15 @@ describe("participation", () => {
     expect(addressedTo(whoIsWho, text(PERSON, "Tabbyfoo is not a name of it"))).toBe(false);
     expect(addressedTo(whoIsWho, { ...text(PERSON, "and tomorrow?"), replyToSender: SELF })).toBe(true);
     expect(addressedTo(whoIsWho, { ...text(PERSON, "and tomorrow?"), replyToSender: OWNER })).toBe(false);
+  });
+
+  it("tells a sender their message was dropped only when it was said to it, once in a while", () => {
+    const asked = text(PERSON, "Tabby, one more?");
+    expect(tellsDropped(whoIsWho, asked, undefined, NOW)).toBe(true);
+    expect(tellsDropped(whoIsWho, asked, NOW - 1000, NOW)).toBe(false);
+    expect(tellsDropped(whoIsWho, asked, NOW - BUSY_NOTICE_EVERY_MS, NOW)).toBe(true);
+    // Another agent's answer it was not asked about: dropped unsaid, however long since the last notice.
+    expect(tellsDropped(whoIsWho, text(PERSON, "ECHO via model-c"), undefined, NOW)).toBe(false);
   });
 
   it("by default speaks alone with one person and waits to be named in a group", () => {

@@ -17,6 +17,7 @@ import { escapeRegExp } from "../../tools/commands.js";
 import { describeLevel } from "../../tools/trust.js";
 import { memberRole, type Role } from "../../platform/roles.js";
 import type { InstanceConfig } from "../state/settings.js";
+import { noticeDue } from "./budget.js";
 
 /** Agent messages in a row after which it stops answering agents until a person speaks. */
 export const MAX_AGENT_CHAIN = 4;
@@ -101,6 +102,16 @@ function names(agentName: string, text: string): boolean {
 /** Said to it: a text that names it, or a reply to one of its own messages. */
 export function addressedTo(who: WhoIsWho, m: Heard): boolean {
   return m.replyToSender === who.self || (m.text !== undefined && names(who.agentName, m.text));
+}
+
+/**
+ * Whether a message dropped for its sender's full share is told so
+ * (TOO_MANY_WAITING): only when it was said to the agent, and at most once
+ * in BUSY_NOTICE_EVERY_MS a sender. Chatter it was not asked about (another
+ * agent's answer in a busy group) is dropped unsaid.
+ */
+export function tellsDropped(who: WhoIsWho, m: Heard, lastToldAt: number | undefined, now: number): boolean {
+  return addressedTo(who, m) && noticeDue(lastToldAt, now);
 }
 
 /** The owner's mode as it applies: unset is SPEAK alone with one person, MENTION with more. */
