@@ -23,7 +23,7 @@ import {
   type TestIdentity,
 } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
-import { budgetDay, type PoolBudget } from "./budget/budget-plan.js";
+import { budgetDay, type PoolBudget } from "./budget/policy.js";
 import { startClaimsService, type RunningClaimsService } from "./server.js";
 import { as, expectCode } from "../test/helpers.js";
 import { StandInStack } from "../test/stand-in-stack.js";

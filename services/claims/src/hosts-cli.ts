@@ -18,9 +18,9 @@
 import { openDatabase } from "@convos-pool/kit/db";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { entities } from "./db/entities.js";
-import { hostSummaries, setDraining } from "./pool/instances.js";
+import { hostSummaries, setDraining } from "./pool/sql.js";
 import { markFound, markLost } from "./pool/lost-hosts.js";
-import { migrations } from "./db/migrations.js";
+import { migrations } from "./schema/migrations.js";
 
 const USAGE =
   "usage: hosts-cli.ts list | drain <host url> | undrain <host url> | lost <host url> | found <host url>   (DATABASE_URL: the claims service's database)";

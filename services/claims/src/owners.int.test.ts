@@ -14,7 +14,7 @@ import {
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { newIdentity, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { USAGE_FLUSH_MS } from "./claim/template-cache.js";
+import { USAGE_FLUSH_MS } from "./templates/cache.js";
 import { as, expectCode, type ClaimFields } from "../test/helpers.js";
 import type { StandInHost } from "../test/stand-in-host.js";
 import { StandInStack } from "../test/stand-in-stack.js";

@@ -27,30 +27,30 @@ import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/ser
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { Attestations } from "./badge/attestations.js";
 import { developmentKeys } from "./badge/keys.js";
-import { ClaimFlow } from "./claim/claim-flow.js";
-import { pruneKeys } from "./claim/claim-keys.js";
+import { ClaimFlow } from "./claim/flow.js";
+import { pruneKeys } from "./claim/idempotency-keys.js";
 import { createTemplateOwnershipService } from "./claim/ownership.js";
 import { entities } from "./db/entities.js";
-import { createAgentMemoryService } from "./memory-service.js";
-import { createAddressBookService } from "./address-book-service.js";
-import { migrations } from "./db/migrations.js";
-import { GrpcInstanceHost, PoolManager } from "./pool/pool-manager.js";
+import { createAgentMemoryService } from "./memory/service.js";
+import { createAddressBookService } from "./address-book/service.js";
+import { migrations } from "./schema/migrations.js";
+import { GrpcInstanceHost, PoolManager } from "./pool/manager.js";
 import { HostMover } from "./pool/host-mover.js";
 import { countUnmovable } from "./pool/lost-hosts.js";
 import { hostsCommandOn } from "./hosts-cli.js";
-import { PoolTools } from "./pool/pool-tools.js";
+import { PoolTools } from "./tools/provisioning.js";
 import { LocalWalletProvider, openProviders, type ProviderSettings } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
-import { GrpcInstanceRuntime, type InstanceRuntime } from "./pool/runtime.js";
-import { SecretBox } from "./secrets.js";
+import { GrpcInstanceRuntime, type InstanceRuntime } from "./hosts/runtime.js";
+import { SecretBox } from "./tools/secrets.js";
 import { startLineageRelay, type LineageRelay } from "./sync/lineage-relay.js";
-import { createClaimService, createTemplateSyncService, grpcTemplateSource } from "./service.js";
-import { grpcTemplateStandings } from "./sync/template-standings.js";
-import { SyncWorker } from "./sync/sync.js";
-import { UsageBatcher, cachedTemplateSource } from "./claim/template-cache.js";
-import { DEFAULT_BUDGET, type PoolBudget } from "./budget/budget-plan.js";
-import { MAX_VAULT_REQUEST_BYTES } from "./vault/vault-plan.js";
-import { createAgentVaultService } from "./vault/vault-service.js";
+import { createClaimService, createTemplateSyncService, grpcTemplateSource } from "./claim/service.js";
+import { grpcTemplateStandings } from "./templates/standings.js";
+import { SyncWorker } from "./sync/worker.js";
+import { UsageBatcher, cachedTemplateSource } from "./templates/cache.js";
+import { DEFAULT_BUDGET, type PoolBudget } from "./budget/policy.js";
+import { MAX_VAULT_REQUEST_BYTES } from "./vault/policy.js";
+import { createAgentVaultService } from "./vault/service.js";
 
 /** Its providers (`ProviderSettings`): local ones unless production ones are named. */
 export interface ClaimsServiceOptions extends ProviderSettings {

@@ -28,10 +28,10 @@ import {
   permissionDenied,
   type SignatureVerifier,
 } from "@convos-pool/kit";
-import type { ClaimInput } from "./claim-request.js";
-import { agentForFlow, settleInheritance, type ClaimedInstance, type FlowAgent } from "./claim-sql.js";
+import type { ClaimInput } from "./request.js";
+import { agentForFlow, settleInheritance, type ClaimedInstance, type FlowAgent } from "./sql.js";
 import type { Proof } from "./proof.js";
-import type { InstanceRuntime } from "../pool/runtime.js";
+import type { InstanceRuntime } from "../hosts/runtime.js";
 
 /** A clone's parent: an agent with an owner and a template, as prepareClone proved. */
 export type CloneParent = FlowAgent & { ownerId: string; templateId: string };

@@ -10,7 +10,7 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { limitExceeded, type LimitConfig } from "@convos-pool/kit";
-import { CLAIM_SQL, type ClaimParams, type ClaimedInstance } from "./claim-sql.js";
+import { CLAIM_SQL, type ClaimParams, type ClaimedInstance } from "./sql.js";
 
 export type Caps = Pick<LimitConfig, "liveAgentsPerOwner" | "poolToolsPerOwner">;
 

@@ -9,8 +9,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { type Logger, whileDatabaseAway } from "@convos-pool/kit";
-import { awaitKey, releaseKey, requestHash, settleKey, settleKeysDone, takeKey } from "./claim-keys.js";
-import { completeClaims, type Completion } from "./claim-sql.js";
+import { awaitKey, releaseKey, requestHash, settleKey, settleKeysDone, takeKey } from "./idempotency-keys.js";
+import { completeClaims, type Completion } from "./sql.js";
 
 /** Failures a client retries with the same request (docs/claims.md, "Retrying a claim"). */
 const RETRIED_AS_IS = [Code.Unavailable, Code.DeadlineExceeded];

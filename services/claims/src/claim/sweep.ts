@@ -7,10 +7,10 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Logger } from "@convos-pool/kit";
-import { failStaleKeys } from "./claim-keys.js";
-import { failStalePending, takeStaleClaims, toolsToRelease } from "./claim-sql.js";
-import type { PoolTools } from "../pool/pool-tools.js";
-import type { InstanceRuntime } from "../pool/runtime.js";
+import { failStaleKeys } from "./idempotency-keys.js";
+import { failStalePending, takeStaleClaims, toolsToRelease } from "./sql.js";
+import type { PoolTools } from "../tools/provisioning.js";
+import type { InstanceRuntime } from "../hosts/runtime.js";
 
 /** How long a parent asked for its summary may stay pending: its owner's signature has expired by then. */
 const PENDING_INHERITANCE_SECONDS = 600;

@@ -11,8 +11,8 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { WithdrawFundsRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { nonceUsed, notFound, permissionDenied, type SignatureVerifier } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
-import { getInstance } from "../db/queries.js";
-import type { ClaimFlow } from "./claim-flow.js";
+import { getInstance } from "../db/reads.js";
+import type { ClaimFlow } from "./flow.js";
 import { requireOwnerSignature } from "./proof.js";
 
 export interface WithdrawalDeps {

@@ -4,16 +4,16 @@ import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
 import { entities } from "../db/entities.js";
-import { migrations } from "../db/migrations.js";
+import { migrations } from "../schema/migrations.js";
 import { runHostsCommand } from "../hosts-cli.js";
-import { putStates } from "../vault/vault-sql.js";
+import { putStates } from "../vault/sql.js";
 import { StandInHost } from "../../test/stand-in-host.js";
-import { GrpcInstanceHost } from "./host-client.js";
+import { GrpcInstanceHost } from "../hosts/instance-host.js";
 import { HostMover, MOVER_LEASE } from "./host-mover.js";
-import { markIdle, registerInstance } from "./instances.js";
+import { markIdle, registerInstance } from "./sql.js";
 import { acquireLease } from "./leases.js";
 import { countUnmovable, hostMarks, unmovableAgents } from "./lost-hosts.js";
-import { PoolManager } from "./pool-manager.js";
+import { PoolManager } from "./manager.js";
 
 // A host lost for good, on the claims side: the pool manager's passes and the
 // host mover's runs one at a time, on real PostgreSQL, against two STAND-IN

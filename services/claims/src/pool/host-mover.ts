@@ -28,11 +28,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { forEachLimited, randomId, Repeater, type Logger } from "@convos-pool/kit";
-import type { HostRuntime, InstanceHost } from "./host-client.js";
+import type { HostRuntime, InstanceHost } from "../hosts/instance-host.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { hostMarks } from "./lost-hosts.js";
-import { DEFAULT_HOST_CAPACITY, moveBackoffSeconds, roomiest } from "./pool-plan.js";
-import { makeDue } from "../sync/sync-sql.js";
+import { DEFAULT_HOST_CAPACITY, moveBackoffSeconds, roomiest } from "./policy.js";
+import { makeDue } from "../sync/sql.js";
 
 /** The lease a run holds (leases.ts). */
 export const MOVER_LEASE = "host-mover";

@@ -21,8 +21,8 @@ import {
   TEMPLATE_ID_PATTERN,
   type ToolJson,
 } from "@convos-pool/kit";
-import type { FlowAgent } from "./claim-sql.js";
-import { describeRelease, type Release, type TemplateWithRelease } from "./release.js";
+import type { FlowAgent } from "./sql.js";
+import { describeRelease, type Release, type TemplateWithRelease } from "../templates/release.js";
 
 /** A model name a requester may choose: letters, digits and . _ : / @ + -, a letter or digit first. */
 export const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;

@@ -22,11 +22,16 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { compareReleaseKeys, forEachLimited, GRANTED_TOOLS, type Logger } from "@convos-pool/kit";
-import type { ToolRef, ToolState } from "../claim/claim-sql.js";
-import type { PoolTools, ProvisionedTool } from "../pool/pool-tools.js";
-import { reactivateWallet } from "../pool/wallet-sql.js";
-import { decodeRelease, type Release } from "../claim/release.js";
-import { predatesBatchCalls, type BatchUpdateAnswer, type InstanceRef, type InstanceRuntime } from "../pool/runtime.js";
+import type { ToolRef, ToolState } from "../claim/sql.js";
+import type { PoolTools, ProvisionedTool } from "../tools/provisioning.js";
+import { reactivateWallet } from "../tools/sql.js";
+import { decodeRelease, type Release } from "../templates/release.js";
+import {
+  predatesBatchCalls,
+  type BatchUpdateAnswer,
+  type InstanceRef,
+  type InstanceRuntime,
+} from "../hosts/runtime.js";
 import {
   dueInstances,
   loadRelease,
@@ -35,7 +40,7 @@ import {
   returnDue,
   type Applied,
   type DueInstance,
-} from "./sync-sql.js";
+} from "./sql.js";
 
 export interface SyncWorkerOptions {
   em: EntityManager;

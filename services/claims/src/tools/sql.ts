@@ -5,7 +5,7 @@
  * wallet marked held for its owner.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { ToolRef, ToolState } from "../claim/claim-sql.js";
+import type { ToolRef, ToolState } from "../claim/sql.js";
 
 /** A wallet's row with whose money it holds, locked until the transaction ends. */
 export interface LockedWallet extends ToolRef {

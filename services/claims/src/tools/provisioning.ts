@@ -6,10 +6,10 @@ import {
   markToolReleaseFailed,
   provisionedTool,
   type ToolRef,
-} from "../claim/claim-sql.js";
+} from "../claim/sql.js";
 import type { ProvisionOptions, ToolProvider, ToolProviders, Withdrawn } from "../providers/types.js";
-import { secretAad, type SecretBox } from "../secrets.js";
-import { lockWallet, markWalletHeld } from "./wallet-sql.js";
+import { secretAad, type SecretBox } from "./secrets.js";
+import { lockWallet, markWalletHeld } from "./sql.js";
 
 /** A pool tool of an instance as recorded, with its credentials opened: what the instance is given. */
 export interface ProvisionedTool extends ToolRef {

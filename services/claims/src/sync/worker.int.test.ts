@@ -40,7 +40,7 @@ import {
   creationNonceOf,
 } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
-import { GrpcInstanceHost, PoolManager } from "../pool/pool-manager.js";
+import { GrpcInstanceHost, PoolManager } from "../pool/manager.js";
 import type { RunningClaimsService } from "../server.js";
 import { as, expectCode } from "../../test/helpers.js";
 import { StandInHost } from "../../test/stand-in-host.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_SEALED_STATE_BYTES, planPutStates } from "./vault-plan.js";
+import { MAX_SEALED_STATE_BYTES, planPutStates } from "./policy.js";
 
 // The vault's per-state checks, pure: nothing here reads a state, only its size.
 

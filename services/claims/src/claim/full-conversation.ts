@@ -16,7 +16,7 @@
 import { GROUP_MEMBER_LIMIT, parseInvite } from "@convos-pool/convos";
 import { failedPreconditionOn, type Logger } from "@convos-pool/kit";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { InstanceRef, InstanceRuntime } from "../pool/runtime.js";
+import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
 
 /** How long the agent asked may take: past it, the claim goes on, and its join says what happened. */
 const ASK_MS = 5_000;

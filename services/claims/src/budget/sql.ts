@@ -8,7 +8,7 @@
  * nothing counted.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { budgetDay, dayBudgetExceeded, quotaExceeded, type PoolBudget, type Spend } from "./budget-plan.js";
+import { budgetDay, dayBudgetExceeded, quotaExceeded, type PoolBudget, type Spend } from "./policy.js";
 
 /** What a claim counted, to give back when it rolls back. */
 export interface Reserved {

@@ -3,7 +3,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { fieldViolations, invalidArgument } from "@convos-pool/kit";
-import { claimFailure, provisioningFailure } from "./claim-errors.js";
+import { claimFailure, provisioningFailure } from "./errors.js";
 import { ProvisioningError } from "../providers/types.js";
 
 const said = (e: ConnectError) => [Code[e.code], e.rawMessage];

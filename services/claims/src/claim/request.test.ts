@@ -29,8 +29,8 @@ import {
   planClaim,
   visibleTo,
   type ClaimInput,
-} from "./claim-request.js";
-import type { TemplateWithRelease } from "./release.js";
+} from "./request.js";
+import type { TemplateWithRelease } from "../templates/release.js";
 
 const ALICE = "a".repeat(64);
 const BOB = "b".repeat(64);

@@ -15,8 +15,8 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { invalidArgument, requirePresent } from "@convos-pool/kit";
 import { bytesToHex, sha256 } from "viem";
-import { ownerSignedCall, recipientKey, type OwnerCallDeps } from "./memory-service.js";
-import { askAgent, type InstanceRuntime } from "./pool/runtime.js";
+import { ownerSignedCall, recipientKey, type OwnerCallDeps } from "../memory/service.js";
+import { askAgent, type InstanceRuntime } from "../hosts/runtime.js";
 
 /** At most this many contacts removed in one call (address_book_service.proto). */
 const MAX_REMOVE_IDS = 100;

@@ -47,7 +47,7 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { forEachLimited, randomId, Repeater, type Logger } from "@convos-pool/kit";
-import type { HostedInstance, HostRuntime, InstanceHost } from "./host-client.js";
+import type { HostedInstance, HostRuntime, InstanceHost } from "../hosts/instance-host.js";
 import {
   adoptInstances,
   markIdle,
@@ -56,7 +56,7 @@ import {
   recordedHosts,
   registerInstance,
   setState,
-} from "./instances.js";
+} from "./sql.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { DEFAULT_HOST_LOST_AFTER_SECONDS, hostMarks, hostSeen, markLostIfSilent } from "./lost-hosts.js";
 import {
@@ -67,11 +67,11 @@ import {
   type PoolRow,
   type RowAction,
   strangerStep,
-} from "./pool-plan.js";
-import { makeDue, recordHostVersions } from "../sync/sync-sql.js";
+} from "./policy.js";
+import { makeDue, recordHostVersions } from "../sync/sql.js";
 
 // The host client, where the server and the tests import it from.
-export { GrpcInstanceHost } from "./host-client.js";
+export { GrpcInstanceHost } from "../hosts/instance-host.js";
 
 /** The lease a pass runs under (leases.ts). */
 export const POOL_LEASE = "pool-manager";

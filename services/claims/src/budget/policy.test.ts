@@ -10,7 +10,7 @@ import {
   planSpend,
   spendIsCapped,
   type PoolBudget,
-} from "./budget-plan.js";
+} from "./policy.js";
 
 const T = "tmpl_AAAAAAAAAAAAAAAA";
 const CREATOR = "c".repeat(64);

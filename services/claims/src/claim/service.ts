@@ -40,8 +40,8 @@ import {
   type VerifiedSignature,
 } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
-import type { ClaimFlow } from "./claim/claim-flow.js";
-import { visibleTo } from "./claim/claim-request.js";
+import type { ClaimFlow } from "./flow.js";
+import { visibleTo } from "./request.js";
 import {
   agentForFlow,
   completeTransfer,
@@ -49,7 +49,7 @@ import {
   setAgentSetting,
   setTrustLevel,
   withdrawTransfer as withdrawOffer,
-} from "./claim/claim-sql.js";
+} from "./sql.js";
 import {
   getInstance,
   instanceToProto,
@@ -58,20 +58,20 @@ import {
   templateRollout,
   type InstanceData,
   type PendingTransfer,
-} from "./db/queries.js";
+} from "../db/reads.js";
 import {
   proveOwned,
   requireFreshSignature,
   requireOwnerSignature,
   type OwnerOperation,
   type SignedRequest,
-} from "./claim/proof.js";
-import { withdrawFunds } from "./claim/withdrawal.js";
-import type { InstanceRef } from "./pool/runtime.js";
-import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync/sync-sql.js";
-import { describeRelease, type TemplateSource, type TemplateWithRelease } from "./claim/release.js";
-import type { SyncWorker } from "./sync/sync.js";
-import { withTemplateDelistings, type TemplateStandings } from "./sync/template-standings.js";
+} from "./proof.js";
+import { withdrawFunds } from "./withdrawal.js";
+import type { InstanceRef } from "../hosts/runtime.js";
+import { countBehind, markTemplateDue, setPinned, storeRelease } from "../sync/sql.js";
+import { describeRelease, type TemplateSource, type TemplateWithRelease } from "../templates/release.js";
+import type { SyncWorker } from "../sync/worker.js";
+import { withTemplateDelistings, type TemplateStandings } from "../templates/standings.js";
 
 export interface ClaimServiceDeps {
   em: EntityManager;

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
 import type { Database } from "@convos-pool/kit/db";
-import { claimIdleInstance, completeClaim } from "../claim/claim-sql.js";
-import { registerInstance, setDraining } from "./instances.js";
+import { claimIdleInstance, completeClaim } from "../claim/sql.js";
+import { registerInstance, setDraining } from "./sql.js";
 import { acquireLease } from "./leases.js";
-import { GrpcInstanceHost, POOL_LEASE, PoolManager } from "./pool-manager.js";
+import { GrpcInstanceHost, POOL_LEASE, PoolManager } from "./manager.js";
 import { StandInHost } from "../../test/stand-in-host.js";
 import { claimParams, openClaimsTestDatabase } from "../../test/database.js";
 

@@ -25,9 +25,9 @@ import {
   X25519_KEY_BYTES,
 } from "@convos-pool/kit";
 import { bytesToHex, sha256 } from "viem";
-import { agentForFlow, type FlowAgent } from "./claim/claim-sql.js";
-import { proveOwned, requireOwnerSignature } from "./claim/proof.js";
-import { askAgent, type InstanceMemoryCall, type InstanceRuntime } from "./pool/runtime.js";
+import { agentForFlow, type FlowAgent } from "../claim/sql.js";
+import { proveOwned, requireOwnerSignature } from "../claim/proof.js";
+import { askAgent, type InstanceMemoryCall, type InstanceRuntime } from "../hosts/runtime.js";
 
 /** At most this many entries forgotten in one call (agent_memory_service.proto). */
 const MAX_FORGET_IDS = 100;

@@ -6,7 +6,7 @@
  * is released, rolled back or ended (migration 0022).
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { StateIn } from "./vault-plan.js";
+import type { StateIn } from "./policy.js";
 
 /** Agents whose states the pool keeps: live and someone's (or about to be). */
 const LIVE = ["claiming", "claimed", "crashed"];

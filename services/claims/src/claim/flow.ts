@@ -46,30 +46,23 @@ import {
   whileDatabaseAway,
 } from "@convos-pool/kit";
 import { consumeNonce, postgresRates } from "@convos-pool/kit/db";
-import { checkIdempotencyKey, renewKeys } from "./claim-keys.js";
-import { claimFailure, provisioningFailure, type Stage } from "./claim-errors.js";
-import { checkClaimRequest, planClaim, type ClaimInput } from "./claim-request.js";
-import {
-  endClaim,
-  isClaimedBy,
-  renewClaims,
-  type ClaimParams,
-  type ClaimedInstance,
-  type ToolRef,
-} from "./claim-sql.js";
+import { checkIdempotencyKey, renewKeys } from "./idempotency-keys.js";
+import { claimFailure, provisioningFailure, type Stage } from "./errors.js";
+import { checkClaimRequest, planClaim, type ClaimInput } from "./request.js";
+import { endClaim, isClaimedBy, renewClaims, type ClaimParams, type ClaimedInstance, type ToolRef } from "./sql.js";
 import { askParent, checkCloneTemplate, prepareClone, type Clone } from "./clone.js";
 import { claimBatch, claimWithinCaps } from "./holdings.js";
 import { completeWithKeys, firstClaimOutcome, settleFailedClaim, type KeyedCompletion } from "./idempotency.js";
-import type { PoolTools, ProvisionedTool } from "../pool/pool-tools.js";
+import type { PoolTools, ProvisionedTool } from "../tools/provisioning.js";
 import type { Withdrawn } from "../providers/types.js";
 import { proveRequester, type Proof } from "./proof.js";
-import { checkRoomFor, conversationKeyOf } from "./room.js";
-import type { TemplateSource } from "./release.js";
+import { checkRoomFor, conversationKeyOf } from "./full-conversation.js";
+import type { TemplateSource } from "../templates/release.js";
 import { removeAgent } from "./removal.js";
-import { askAgent, type InstanceRef, type InstanceRuntime } from "../pool/runtime.js";
+import { askAgent, type InstanceRef, type InstanceRuntime } from "../hosts/runtime.js";
 import { sweepClaims } from "./sweep.js";
-import { planSpend, spendIsCapped, type PoolBudget, type Spend } from "../budget/budget-plan.js";
-import { refundSpend, reserveSpend, type Reserved } from "../budget/budget-sql.js";
+import { planSpend, spendIsCapped, type PoolBudget, type Spend } from "../budget/policy.js";
+import { refundSpend, reserveSpend, type Reserved } from "../budget/sql.js";
 
 export interface ClaimFlowDeps {
   em: EntityManager;

@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { fieldViolations } from "@convos-pool/kit";
 import { GROUP_MEMBER_LIMIT } from "@convos-pool/convos";
-import { checkRoom, conversationKeyOf } from "./room.js";
+import { checkRoom, conversationKeyOf } from "./full-conversation.js";
 
 describe("a full conversation", () => {
   it("takes an agent while there is room for one more member", () => {

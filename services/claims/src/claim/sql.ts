@@ -4,8 +4,8 @@
  * talks to providers and instances, which can take seconds.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { InstanceRef } from "../pool/runtime.js";
-import { sqlKey } from "../sync/sync-sql.js";
+import type { InstanceRef } from "../hosts/runtime.js";
+import { sqlKey } from "../sync/sql.js";
 
 export interface ClaimParams {
   /** Random id of this claim attempt; every later statement of the claim checks it. */

@@ -6,7 +6,7 @@ import {
   TemplateStatus,
   Visibility,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { UsageBatcher, cachedTemplateSource } from "./template-cache.js";
+import { UsageBatcher, cachedTemplateSource } from "./cache.js";
 
 describe("cachedTemplateSource", () => {
   it("reuses a template for its time, then asks again", async () => {

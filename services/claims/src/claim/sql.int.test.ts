@@ -10,8 +10,8 @@ import {
   endClaim,
   takeStaleClaims,
   type ClaimParams,
-} from "./claim-sql.js";
-import { markTemplateDue, storeRelease } from "../sync/sync-sql.js";
+} from "./sql.js";
+import { markTemplateDue, storeRelease } from "../sync/sql.js";
 import { openClaimsTestDatabase } from "../../test/database.js";
 
 // The atomic claim statement alone, under heavy concurrency on real PostgreSQL.

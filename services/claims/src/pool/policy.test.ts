@@ -16,7 +16,7 @@ import {
   type PoolRow,
   type RowAction,
   type StrangerView,
-} from "./pool-plan.js";
+} from "./policy.js";
 
 const row = (state: PoolRow["state"], more: Partial<PoolRow> = {}): PoolRow => ({
   state,
