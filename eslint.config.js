@@ -12,6 +12,22 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 // floor. Tests are not floors: they may set up with any of them.
 const FLOORS = {
   "services/instance/src": ["host", "openclaw", "agent", "model", "clone", "memory", "tools", "platform"],
+  "services/claims/src": [
+    "schema",
+    "address-book",
+    "memory",
+    "badge",
+    "vault",
+    "claim",
+    "pool",
+    "sync",
+    "budget",
+    "templates",
+    "hosts",
+    "tools",
+    "providers",
+    "db",
+  ],
 };
 const ENTRIES = ["main.ts", "index.ts", "server.ts"];
 const floorZones = (root, floors) =>

@@ -250,7 +250,7 @@ describe("an operator's grant", () => {
     expect(await today()).toEqual({ funds: FUND, tools: 3 });
   });
 
-  it("to a creator covers all their templates, within its quota of live tools; removing an agent makes room", async () => {
+  it("to a creator covers all their templates, within its quota of live tools; removing an agent frees a place", async () => {
     const maker = newIdentity();
     const [a, b] = [
       await template({ tools: [tool("sms", "pool")] }, maker),

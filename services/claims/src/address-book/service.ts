@@ -9,13 +9,13 @@
 // (anyone else, and a signature by anyone else: NOT_FOUND, as for a missing
 // agent), and signed (owner_signature), whose nonce is spent here before the
 // agent is asked, so a signature reaches it once. The same shape as
-// memory-service.ts, whose helpers it shares.
+// memory/service.ts; the helpers both use are claim/owner-call.ts.
 
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { invalidArgument, requirePresent } from "@convos-pool/kit";
 import { bytesToHex, sha256 } from "viem";
-import { ownerSignedCall, recipientKey, type OwnerCallDeps } from "../memory/service.js";
+import { ownerSignedCall, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
 import { askAgent, type InstanceRuntime } from "../hosts/runtime.js";
 
 /** At most this many contacts removed in one call (address_book_service.proto). */

@@ -4,7 +4,7 @@
  * the operator's blanket allowance for a private pool), a new wallet is
  * funded only when a grant says so, and a global budget per day caps both.
  * Pure: the claim flow applies what these decide, in the claim's transaction
- * (budget-sql.ts).
+ * (sql.ts).
  */
 import type { ToolGrant } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { GRANTED_TOOLS, limitExceeded, WEI_PATTERN } from "@convos-pool/kit";

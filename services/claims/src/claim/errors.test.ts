@@ -1,4 +1,4 @@
-// What the requester learns of a failed claim (claim-errors.ts), pure: the
+// What the requester learns of a failed claim (errors.ts), pure: the
 // errors are built here as an instance, a host or a provider would throw them.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";

@@ -45,7 +45,7 @@ export function claimFailure(stage: Stage, err: unknown): ConnectError {
       const said = fieldViolations(err).find((v) => v.field === "conversation_invite")?.description;
       return invalidArgument("conversation_invite", `could not be joined: ${said ?? reason}`);
     }
-    // A conversation the agent may not stay in (a full one: room.ts) is named as such too.
+    // A conversation the agent may not stay in (a full one: full-conversation.ts) is named as such too.
     const refused = fieldViolations(err).find((v) => v.field === "conversation_invite")?.description;
     if (code === Code.FailedPrecondition && refused) {
       return failedPreconditionOn("conversation_invite", `could not be joined: ${refused}; nothing was claimed`);

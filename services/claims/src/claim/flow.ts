@@ -1,35 +1,26 @@
 /**
  * The claim of an agent from the store (docs/claims.md): check the
- * request (claim-request.ts), prove the requester (proof.ts) and the
+ * request (request.ts), prove the requester (proof.ts) and the
  * template, claim an idle instance atomically (within the owner's caps,
  * holdings.ts), provision the pool tools, configure the instance, join it to
  * the conversation, make the requester its owner. Any failure on the way
- * rolls back (docs/claims.md). A clone is the same claim of its parent's
+ * rolls back (rollback.ts; docs/claims.md). A clone is the same claim of its parent's
  * template (clone.ts); a claim with an idempotency key gives a retry the
  * first claim's outcome (idempotency.ts).
  *
  * The flow is also the service's door to what surrounds a claim: removal
  * (removal.ts), the owner's withdrawal from the agent's wallet
- * (withdrawal.ts), the sweep after claims processes that died (sweep.ts),
- * and the owner's calls passed on to the agent.
+ * (withdrawal.ts) and the sweep after claims processes that died
+ * (sweep.ts).
  */
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Inheritance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import {
-  ConfigureRequestSchema,
-  TransferOwnerRequestSchema,
-  type InstanceServiceSetTrustLevelRequest,
-  type InstanceServiceSetPermissionsRequest,
-  type InstanceServiceSetParticipationRequest,
-  type InstanceServiceWithdrawTransferRequest,
-  type ListActivityRequest,
-  type ListActivityResponse,
-} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { ConfigureRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import {
   annotate,
   Batcher,
@@ -40,8 +31,6 @@ import {
   nonceUsed,
   parseTrustLevel,
   RateLimit,
-  type ResolvedParticipation,
-  type ResolvedPermissions,
   type SignatureVerifier,
   whileDatabaseAway,
 } from "@convos-pool/kit";
@@ -49,17 +38,18 @@ import { consumeNonce, postgresRates } from "@convos-pool/kit/db";
 import { checkIdempotencyKey, renewKeys } from "./idempotency-keys.js";
 import { claimFailure, provisioningFailure, type Stage } from "./errors.js";
 import { checkClaimRequest, planClaim, type ClaimInput } from "./request.js";
-import { endClaim, isClaimedBy, renewClaims, type ClaimParams, type ClaimedInstance, type ToolRef } from "./sql.js";
+import { isClaimedBy, renewClaims, type ClaimParams, type ClaimedInstance } from "./sql.js";
 import { askParent, checkCloneTemplate, prepareClone, type Clone } from "./clone.js";
 import { claimBatch, claimWithinCaps } from "./holdings.js";
 import { completeWithKeys, firstClaimOutcome, settleFailedClaim, type KeyedCompletion } from "./idempotency.js";
 import type { PoolTools, ProvisionedTool } from "../tools/provisioning.js";
 import type { Withdrawn } from "../providers/types.js";
 import { proveRequester, type Proof } from "./proof.js";
-import { checkRoomFor, conversationKeyOf } from "./full-conversation.js";
+import { checkConversationNotFull, conversationKeyOf } from "./full-conversation.js";
 import type { TemplateSource } from "../templates/release.js";
 import { removeAgent } from "./removal.js";
-import { askAgent, type InstanceRef, type InstanceRuntime } from "../hosts/runtime.js";
+import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
+import { rollbackClaim } from "./rollback.js";
 import { sweepClaims } from "./sweep.js";
 import { planSpend, spendIsCapped, type PoolBudget, type Spend } from "../budget/policy.js";
 import { refundSpend, reserveSpend, type Reserved } from "../budget/sql.js";
@@ -100,14 +90,6 @@ export const NO_IDLE_AGENT = "no idle agent, try again";
  */
 const BATCH_SIZE = 25;
 const BATCHES_IN_FLIGHT = 4;
-
-/** Join failures an instance reports itself (docs/instance.md): after them, a released instance is fit for reuse. */
-const REPORTED_JOIN_FAILURES = [
-  Code.InvalidArgument,
-  Code.PermissionDenied,
-  Code.FailedPrecondition,
-  Code.DeadlineExceeded,
-];
 
 export class ClaimFlow {
   private readonly tools: PoolTools;
@@ -212,9 +194,9 @@ export class ClaimFlow {
       this.tools.canFund(),
     );
 
-    // A conversation already at XMTP's limit is refused before anything is taken (room.ts).
+    // A conversation already at XMTP's limit is refused before anything is taken (full-conversation.ts).
     const conversationKey = await conversationKeyOf(input.invite);
-    if (conversationKey) await checkRoomFor(this.deps, conversationKey);
+    if (conversationKey) await checkConversationNotFull(this.deps, conversationKey);
 
     // Step 7: the atomic claim of one idle instance, its spend counted with it.
     const ids = { "pool.template_id": got.template.id, "pool.template_version": Number(got.release.version) };
@@ -311,7 +293,7 @@ export class ClaimFlow {
       );
       if (!done) throw new ConnectError("the claim took too long and was abandoned; try again", Code.Aborted);
     } catch (err) {
-      await this.rollback(instance, claimId, provisioned, stage, err);
+      await rollbackClaim(this.deps, instance, claimId, provisioned, stage, err);
       if (reserved) {
         // Its tools went back (a wallet's funds with it): the day's budget gets them back too.
         await refundSpend(this.deps.em.fork(), reserved).catch((e: unknown) =>
@@ -342,7 +324,7 @@ export class ClaimFlow {
   /**
    * The atomic claim statement, within the owner's caps when there are any
    * (one call: holdings.ts); with a signature to spend or a spend of the
-   * pool's to count (budget-sql.ts), in one transaction with them, so that a
+   * pool's to count (budget/sql.ts), in one transaction with them, so that a
    * claim refused there takes nothing and spends nothing.
    */
   private async takeIdle(
@@ -396,61 +378,6 @@ export class ClaimFlow {
   }
 
   /**
-   * Undoes a failed claim. Tools: each released by its provider and its row
-   * deleted; a release that fails twice keeps the row as `release_failed`
-   * for the sweep. Instance: not yet contacted (provisioning failed) -> idle;
-   * configure failed -> released -> idle, or dead if the release fails too;
-   * join failed as the instance reported it (the creator did not answer, the
-   * invite was refused) -> released -> idle: it leaves the conversation, now
-   * and whenever the creator adds it later (its join request outlives the
-   * claim); dead if the release fails or the join failed unexpectedly (a
-   * fault on its host). An instance with a tool not released is dead.
-   */
-  private async rollback(
-    instance: ClaimedInstance,
-    claimId: string,
-    tools: ToolRef[],
-    stage: Stage,
-    cause: unknown,
-  ): Promise<void> {
-    let toolsReleased = true;
-    for (const t of [...tools].reverse()) toolsReleased = (await this.tools.release(t)) && toolsReleased;
-    // One made whose record was not written (the database away at that moment).
-    if (stage === "provision" && !(await this.tools.releaseUnrecorded(instance.id)).complete) {
-      // Left `claiming`: once its lease lapses the stale-claim sweep asks the providers again.
-      this.deps.log.warn("claim rolled back; a provider's tools are left to the sweep", {
-        instanceId: instance.id,
-        cause,
-      });
-      return;
-    }
-    let to: "idle" | "dead" = "idle";
-    if (stage === "configure") {
-      to = await this.deps.runtime.release(instance).then(
-        () => "idle" as const,
-        () => "dead" as const,
-      );
-    } else if (stage === "join") {
-      const released = await this.deps.runtime.release(instance).then(
-        () => true,
-        () => false,
-      );
-      to = released && cause instanceof ConnectError && REPORTED_JOIN_FAILURES.includes(cause.code) ? "idle" : "dead";
-    } else if (stage !== "provision") {
-      await this.deps.runtime.release(instance).catch(() => {});
-      to = "dead";
-    }
-    if (!toolsReleased) to = "dead";
-    try {
-      await whileDatabaseAway(() => endClaim(this.deps.em.fork(), { instanceId: instance.id, claimId, to }));
-    } catch (err) {
-      // Left `claiming`: the stale-claim sweep marks it dead later.
-      this.deps.log.error("claim rollback could not update the instance", { instanceId: instance.id, err });
-    }
-    this.deps.log.warn("claim rolled back", { instanceId: instance.id, stage, instanceNow: to, toolsReleased, cause });
-  }
-
-  /**
    * Removes an owner's agent (removal.ts), spending the owner's proof
    * (proveOwned) in its transaction; false when it is not the owner's live
    * agent (any more).
@@ -482,43 +409,5 @@ export class ClaimFlow {
   async sweep(): Promise<{ staleClaims: number; toolsReleased: number }> {
     await this.renewLeases();
     return sweepClaims(this.deps, this.claimLeaseSeconds);
-  }
-
-  /** Asks the agent to take its new owner (it checks both signatures); the caller records it after. */
-  transferOwner(
-    instance: InstanceRef,
-    req: { ownerId: string; newOwnerId: string; offer: Signature; acceptance: Signature },
-  ): Promise<void> {
-    return askAgent("the transfer", () =>
-      this.deps.runtime.transferOwner(instance, create(TransferOwnerRequestSchema, req)),
-    );
-  }
-
-  /** Asks the agent to void the owner's offers to one inbox (it checks the signature); the caller forgets the offer after. */
-  withdrawTransfer(instance: InstanceRef, req: InstanceServiceWithdrawTransferRequest): Promise<void> {
-    return askAgent("the withdrawal", () => this.deps.runtime.withdrawTransfer(instance, req));
-  }
-
-  /** Asks the agent to take the owner's new trust level (it checks the signature and the template's highest); the caller records it after. */
-  setTrustLevel(
-    instance: InstanceRef,
-    req: InstanceServiceSetTrustLevelRequest,
-  ): Promise<{ trustLevel: number; dailySpendLimitWei: string }> {
-    return askAgent("the trust level", () => this.deps.runtime.setTrustLevel(instance, req));
-  }
-
-  /** Asks the agent to take the owner's new permissions (it checks the signature); the caller records what it took. */
-  setPermissions(instance: InstanceRef, req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions> {
-    return askAgent("the permissions", () => this.deps.runtime.setPermissions(instance, req));
-  }
-
-  /** Asks the agent to take the owner's new participation (it checks the signature); the caller records what it took. */
-  setParticipation(instance: InstanceRef, req: InstanceServiceSetParticipationRequest): Promise<ResolvedParticipation> {
-    return askAgent("the participation", () => this.deps.runtime.setParticipation(instance, req));
-  }
-
-  /** The agent's activity log, as it keeps it. */
-  listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse> {
-    return askAgent("the activity log", () => this.deps.runtime.listActivity(instance, req));
   }
 }

@@ -2,18 +2,18 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { fieldViolations } from "@convos-pool/kit";
 import { GROUP_MEMBER_LIMIT } from "@convos-pool/convos";
-import { checkRoom, conversationKeyOf } from "./full-conversation.js";
+import { checkNotFull, conversationKeyOf } from "./full-conversation.js";
 
 describe("a full conversation", () => {
-  it("takes an agent while there is room for one more member", () => {
-    for (const members of [1, 2, GROUP_MEMBER_LIMIT - 1]) expect(() => checkRoom(members)).not.toThrow();
+  it("takes an agent while there is a free place for one more member", () => {
+    for (const members of [1, 2, GROUP_MEMBER_LIMIT - 1]) expect(() => checkNotFull(members)).not.toThrow();
   });
 
   it("refuses at XMTP's limit with FAILED_PRECONDITION naming conversation_invite, and says how many", () => {
     for (const members of [GROUP_MEMBER_LIMIT, GROUP_MEMBER_LIMIT + 7]) {
       let err: unknown;
       try {
-        checkRoom(members);
+        checkNotFull(members);
       } catch (e) {
         err = e;
       }

@@ -21,8 +21,8 @@ import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
 /** How long the agent asked may take: past it, the claim goes on, and its join says what happened. */
 const ASK_MS = 5_000;
 
-/** Refuses a claim into a conversation that has `members` already when it has no room for one more. */
-export function checkRoom(members: number): void {
+/** Refuses a claim into a conversation that has `members` already when it has no free place for one more. */
+export function checkNotFull(members: number): void {
   if (members < GROUP_MEMBER_LIMIT) return;
   throw failedPreconditionOn(
     "conversation_invite",
@@ -56,7 +56,7 @@ export async function agentIn(em: EntityManager, key: string): Promise<InstanceR
  * full. An agent that cannot answer lets the claim go on: the limit is
  * XMTP's to enforce, this only answers sooner and clearly.
  */
-export async function checkRoomFor(
+export async function checkConversationNotFull(
   deps: { em: EntityManager; runtime: InstanceRuntime; log: Logger },
   key: string,
 ): Promise<void> {
@@ -69,5 +69,5 @@ export async function checkRoomFor(
     deps.log.warn("could not count a conversation's members before a claim", { instanceId: agent.id, err });
     return;
   }
-  checkRoom(members);
+  checkNotFull(members);
 }

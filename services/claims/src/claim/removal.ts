@@ -9,7 +9,8 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Logger } from "@convos-pool/kit";
-import { markRemoved, toolsToRelease } from "./sql.js";
+import { markRemoved } from "./sql.js";
+import { toolsToRelease } from "../tools/sql.js";
 import type { PoolTools } from "../tools/provisioning.js";
 import type { InstanceRuntime } from "../hosts/runtime.js";
 

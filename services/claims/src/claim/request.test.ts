@@ -1,4 +1,4 @@
-// What a claim asks for, checked before anything is taken (claim-request.ts),
+// What a claim asks for, checked before anything is taken (request.ts),
 // pure: no database, no services. Requests, templates and their signed
 // releases are built here as the template service would return them; the
 // signatures are not checked (instances check them, never the pool).

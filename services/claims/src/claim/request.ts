@@ -2,7 +2,7 @@
  * What a claim asks for, checked before anything is taken (docs/claims.md):
  * the request's fields, the template as the requester may see it, the user
  * config its tools ask for and the model it runs on. Pure: the claim flow
- * (claim-flow.ts) reads the template and applies what these decide.
+ * (flow.ts) reads the template and applies what these decide.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";

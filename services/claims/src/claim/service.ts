@@ -1,4 +1,8 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+// ClaimService: a claim (flow.ts), "My agents", and what an owner does with
+// an agent (pin, remove, transfer, settings, activity, withdrawal). Thin:
+// who may do what is policy.ts, who proves to be the owner proof.ts, the
+// statements sql.ts; the agent checks each owner's signature again itself.
+import { create } from "@bufbuild/protobuf";
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
@@ -7,41 +11,36 @@ import {
   InstanceServiceSetParticipationRequestSchema,
   InstanceServiceWithdrawTransferRequestSchema,
   ListActivityRequestSchema,
+  TransferOwnerRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import type {
-  GetTemplateReleaseResponse,
-  TemplateReleaseService,
-} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   callerInboxId,
-  failedPrecondition,
-  type FieldViolationInfo,
-  INBOX_ID_PATTERN,
-  invalidArgument,
-  invalidArguments,
-  type Logger,
-  MAX_TEMPLATE_LAYERS,
   nonceUsed,
   notFound,
   pageSize,
-  permissionDenied,
-  releaseOperation,
   resolveParticipation,
   resolvePermissions,
-  type ServiceClient,
   type SignatureVerifier,
-  TEMPLATE_ID_PATTERN,
   unauthenticated,
   type VerifiedSignature,
 } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
 import type { ClaimFlow } from "./flow.js";
-import { visibleTo } from "./request.js";
+import {
+  callersLiveAgent,
+  checkDailySpendLimit,
+  checkDashboardReader,
+  checkNewOwner,
+  checkOwnerListing,
+  checkTransferTo,
+  isLive,
+  noOpenOffer,
+  openOfferFor,
+  readableBy,
+} from "./policy.js";
 import {
   agentForFlow,
   completeTransfer,
@@ -67,15 +66,20 @@ import {
   type SignedRequest,
 } from "./proof.js";
 import { withdrawFunds } from "./withdrawal.js";
-import type { InstanceRef } from "../hosts/runtime.js";
-import { countBehind, markTemplateDue, setPinned, storeRelease } from "../sync/sql.js";
-import { describeRelease, type TemplateSource, type TemplateWithRelease } from "../templates/release.js";
+import { askAgent, type InstanceRef, type InstanceRuntime } from "../hosts/runtime.js";
+import { setPinned } from "../sync/sql.js";
+import type { TemplateSource } from "../templates/release.js";
 import type { SyncWorker } from "../sync/worker.js";
 import { withTemplateDelistings, type TemplateStandings } from "../templates/standings.js";
 
 export interface ClaimServiceDeps {
   em: EntityManager;
   flow: ClaimFlow;
+  /** The agents' hosts: the owner's calls passed on to the agent, which checks each signature itself. */
+  runtime: Pick<
+    InstanceRuntime,
+    "transferOwner" | "withdrawTransfer" | "setTrustLevel" | "setPermissions" | "setParticipation" | "listActivity"
+  >;
   /** Checks owners' signatures (SetInstancePin without a signed-in caller, RemoveAgent always). */
   verifier: SignatureVerifier;
   sync: Pick<SyncWorker, "kick">;
@@ -127,7 +131,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
   ): Promise<{ instance: Instance }> {
     const { agent, spendNonce } = await ownedInstance(instanceId, ctx, signed);
     const ref = await agentForFlow(deps.em.fork(), agent.id);
-    if (!ref || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${instanceId}`);
+    if (!ref || !isLive(ref.state)) throw notFound(`instance ${instanceId}`);
     const took = await take(ref, agent.ownerId);
     await deps.em.fork().transactional(async (tx) => {
       await spendNonce(tx);
@@ -142,12 +146,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     },
 
     async listOwnerAgents(req, ctx) {
-      if (!INBOX_ID_PATTERN.test(req.ownerId))
-        throw invalidArgument("owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
-      // "My agents" is private data: only its owner, signed in, lists it.
-      const caller = callerInboxId(ctx);
-      if (caller === undefined) throw unauthenticated("sign in to list your agents");
-      if (caller !== req.ownerId) throw permissionDenied("only the owner lists their agents");
+      checkOwnerListing(req.ownerId, callerInboxId(ctx));
       const page = await listOwnerAgents(deps.em.fork(), req.ownerId, {
         limit: pageSize(req.pageSize),
         pageToken: req.pageToken,
@@ -162,10 +161,8 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const caller = callerInboxId(ctx);
       if (caller === undefined) throw unauthenticated("sign in to read your agent");
       const instance = await getInstance(deps.em.fork(), req.instanceId);
-      // Its owner's only (and the inbox it is offered to, who must see whose it is to accept it):
-      // anyone else is told it does not exist (as for private templates).
-      const reader = instance && (instance.ownerId === caller || instance.pendingTransfer?.newOwnerId === caller);
-      if (!instance || instance.ownerId === null || !reader) throw notFound(`instance ${req.instanceId}`);
+      // Anyone but its readers is told it does not exist (as for private templates).
+      if (!instance || !readableBy(instance, caller)) throw notFound(`instance ${req.instanceId}`);
       const [shown] = await withTemplateDelistings(deps.standings, [instanceToProto(instance)]);
       return { instance: shown };
     },
@@ -211,15 +208,14 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
      * (`owner_signature.issued_at`), so none the pool holds outlives its deadline.
      */
     async transferAgent(req, ctx) {
-      if (!INBOX_ID_PATTERN.test(req.newOwnerId))
-        throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+      checkNewOwner(req.newOwnerId);
       const signature = requireOwnerSignature(req.ownerSignature, "TransferAgent");
       const { agent, spendNonce } = await ownedInstance(req.instanceId, ctx, {
         operation: "TransferAgent",
         fields: { newOwnerId: req.newOwnerId },
         signature,
       });
-      if (req.newOwnerId === agent.ownerId) throw invalidArgument("new_owner_id", "is already the agent's owner");
+      checkTransferTo(agent.ownerId, req.newOwnerId);
       const offer: PendingTransfer = {
         newOwnerId: req.newOwnerId,
         signature: {
@@ -245,12 +241,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const signature = requireOwnerSignature(req.ownerSignature, "WithdrawTransfer");
       const instance = await getInstance(deps.em.fork(), req.instanceId);
       const offer = instance?.pendingTransfer;
-      // Without an offer there is nothing the signature could name: only the owner's session learns why.
-      if (!offer) {
-        if (instance?.ownerId && callerInboxId(ctx) === instance.ownerId)
-          throw failedPrecondition(`instance ${req.instanceId} has no open transfer offer`);
-        throw notFound(`instance ${req.instanceId}`);
-      }
+      if (!offer) throw noOpenOffer(req.instanceId, instance, callerInboxId(ctx));
       const { agent, spendNonce } = await proveOwned(deps.verifier, req.instanceId, instance, callerInboxId(ctx), {
         operation: "WithdrawTransfer",
         fields: { newOwnerId: offer.newOwnerId },
@@ -258,15 +249,17 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       });
       const ref = await agentForFlow(deps.em.fork(), agent.id);
       if (!ref) throw notFound(`instance ${req.instanceId}`);
-      await deps.flow.withdrawTransfer(
-        ref,
-        create(InstanceServiceWithdrawTransferRequestSchema, {
-          ownerId: agent.ownerId,
-          newOwnerId: offer.newOwnerId,
-          signature,
-          // The offer itself, so the agent voids it by its nonce whatever its date.
-          offer: pendingOffer(offer),
-        }),
+      await askAgent("the withdrawal", () =>
+        deps.runtime.withdrawTransfer(
+          ref,
+          create(InstanceServiceWithdrawTransferRequestSchema, {
+            ownerId: agent.ownerId,
+            newOwnerId: offer.newOwnerId,
+            signature,
+            // The offer itself, so the agent voids it by its nonce whatever its date.
+            offer: pendingOffer(offer),
+          }),
+        ),
       );
       await deps.em.fork().transactional(async (tx) => {
         await spendNonce(tx);
@@ -284,12 +277,11 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
      * the pool record the new owner (and the lineage outbox its change).
      */
     async acceptAgent(req, ctx) {
-      const instance = await getInstance(deps.em.fork(), req.instanceId);
-      const offer = instance?.pendingTransfer;
-      const caller = callerInboxId(ctx);
-      if (!instance || !offer || !instance.ownerId || (caller !== undefined && caller !== offer.newOwnerId))
-        throw notFound(`instance ${req.instanceId}`);
-      const owner = instance.ownerId;
+      const {
+        agent: instance,
+        owner,
+        offer,
+      } = openOfferFor(req.instanceId, await getInstance(deps.em.fork(), req.instanceId), callerInboxId(ctx));
       const fields = { inboxId: offer.newOwnerId, instanceId: instance.id, fromOwnerId: owner };
       let verified: VerifiedSignature;
       try {
@@ -300,12 +292,15 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       }
       const ref = await agentForFlow(deps.em.fork(), instance.id);
       if (!ref) throw notFound(`instance ${req.instanceId}`);
-      await deps.flow.transferOwner(ref, {
+      const transfer = {
         ownerId: owner,
         newOwnerId: offer.newOwnerId,
         offer: pendingOffer(offer),
         acceptance: verified.signature,
-      });
+      };
+      await askAgent("the transfer", () =>
+        deps.runtime.transferOwner(ref, create(TransferOwnerRequestSchema, transfer)),
+      );
       await deps.em.fork().transactional(async (tx) => {
         if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: offer.newOwnerId, purpose: "AcceptAgent" }))) {
           throw nonceUsed("signature.nonce");
@@ -328,23 +323,23 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
      */
     async setTrustLevel(req, ctx) {
       const signature = requireOwnerSignature(req.ownerSignature, "SetTrustLevel");
-      const limit = req.dailySpendLimitWei.trim();
-      if (limit !== "" && !/^\d{1,78}$/.test(limit))
-        throw invalidArgument("daily_spend_limit_wei", "must be a whole number of wei (decimal digits)");
-      const fields = { trustLevel: req.trustLevel, dailySpendLimitWei: BigInt(limit || "0") };
+      const limit = checkDailySpendLimit(req.dailySpendLimitWei);
+      const fields = { trustLevel: req.trustLevel, dailySpendLimitWei: limit.wei };
       return ownerSetting(
         req.instanceId,
         ctx,
         { operation: "SetTrustLevel", fields, signature },
         (ref, ownerId) =>
-          deps.flow.setTrustLevel(
-            ref,
-            create(InstanceServiceSetTrustLevelRequestSchema, {
-              ownerId,
-              trustLevel: req.trustLevel,
-              dailySpendLimitWei: limit,
-              signature,
-            }),
+          askAgent("the trust level", () =>
+            deps.runtime.setTrustLevel(
+              ref,
+              create(InstanceServiceSetTrustLevelRequestSchema, {
+                ownerId,
+                trustLevel: req.trustLevel,
+                dailySpendLimitWei: limit.text,
+                signature,
+              }),
+            ),
           ),
         (tx, id, ownerId, took) => setTrustLevel(tx, id, ownerId, took.trustLevel, took.dailySpendLimitWei),
       );
@@ -359,9 +354,11 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         ctx,
         { operation: "SetPermissions", fields: want, signature },
         (ref, ownerId) =>
-          deps.flow.setPermissions(
-            ref,
-            create(InstanceServiceSetPermissionsRequestSchema, { ownerId, permissions: want, signature }),
+          askAgent("the permissions", () =>
+            deps.runtime.setPermissions(
+              ref,
+              create(InstanceServiceSetPermissionsRequestSchema, { ownerId, permissions: want, signature }),
+            ),
           ),
         (tx, id, ownerId, took) => setAgentSetting(tx, id, ownerId, "permissions", took),
       );
@@ -376,9 +373,11 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         ctx,
         { operation: "SetParticipation", fields: want, signature },
         (ref, ownerId) =>
-          deps.flow.setParticipation(
-            ref,
-            create(InstanceServiceSetParticipationRequestSchema, { ownerId, participation: want, signature }),
+          askAgent("the participation", () =>
+            deps.runtime.setParticipation(
+              ref,
+              create(InstanceServiceSetParticipationRequestSchema, { ownerId, participation: want, signature }),
+            ),
           ),
         (tx, id, ownerId, took) => setAgentSetting(tx, id, ownerId, "participation", took),
       );
@@ -388,13 +387,13 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     async listAgentActivity(req, ctx) {
       const caller = callerInboxId(ctx);
       if (caller === undefined) throw unauthenticated("sign in to read your agent's activity");
-      const ref = await agentForFlow(deps.em.fork(), req.instanceId);
-      if (!ref || ref.ownerId !== caller || !["claimed", "crashed"].includes(ref.state))
-        throw notFound(`instance ${req.instanceId}`);
+      const ref = callersLiveAgent(req.instanceId, await agentForFlow(deps.em.fork(), req.instanceId), caller);
       pageSize(req.pageSize);
-      const page = await deps.flow.listActivity(
-        ref,
-        create(ListActivityRequestSchema, { pageSize: req.pageSize, pageToken: req.pageToken }),
+      const page = await askAgent("the activity log", () =>
+        deps.runtime.listActivity(
+          ref,
+          create(ListActivityRequestSchema, { pageSize: req.pageSize, pageToken: req.pageToken }),
+        ),
       );
       return { entries: page.entries, nextPageToken: page.nextPageToken };
     },
@@ -415,8 +414,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       if (caller === undefined) throw unauthenticated("sign in to list the instances of your template");
       const limit = pageSize(req.pageSize);
       const { template } = await deps.templates.getTemplate(req.templateId);
-      if (!visibleTo(template, caller)) throw notFound(`template ${req.templateId}`);
-      if (template.creatorId !== caller) throw permissionDenied("only the template's creator lists its instances");
+      checkDashboardReader(req.templateId, template, caller);
       const [page, rollout] = await Promise.all([
         listTemplateInstances(deps.em.fork(), template.id, { liveOnly: req.liveOnly, limit, pageToken: req.pageToken }),
         templateRollout(deps.em.fork(), template.id),
@@ -434,94 +432,6 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
           pinnedCount: BigInt(rollout.pinned),
         },
       };
-    },
-  };
-}
-
-export interface TemplateSyncServiceDeps {
-  em: EntityManager;
-  sync: Pick<SyncWorker, "kick" | "offer">;
-  log: Logger;
-}
-
-/** The fields a release needs before it is stored; the signature is the instances' to check. */
-function checkRelease(t: SignedTemplate | undefined, field = "template"): SignedTemplate {
-  if (!t) throw invalidArgument(field, "is required: the creator-signed template version");
-  const v: FieldViolationInfo[] = [];
-  const bad = (name: string, description: string) => v.push({ field: `${field}.${name}`, description });
-  if (!t.templateId) bad("template_id", "is required");
-  else if (!TEMPLATE_ID_PATTERN.test(t.templateId))
-    bad("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
-  if (!INBOX_ID_PATTERN.test(t.creatorId))
-    bad("creator_id", "must be the creator's XMTP inbox ID (64 lower-case hex characters)");
-  if (t.version < 1n || t.version > 2_147_483_647n) bad("version", "must be a template version from 1");
-  if (!t.content) bad("content", "is required: the version's content");
-  if (!t.creatorSignature) bad("creator_signature", "is required: instances check it");
-  if (v.length > 0) throw invalidArguments(v);
-  // The signed operation must be rebuildable (change kind, patch hash, rollback target, valid content).
-  releaseOperation(t, field);
-  return t;
-}
-
-/**
- * TemplateSyncService (internal: the template service's outbox calls it).
- * Stores the release if it is newer than the one held and, in the same
- * transaction, makes the template's live unpinned instances below it due;
- * then wakes the fan-out. The pool is a courier: it passes the release on
- * unchanged and each instance checks the creator's signature itself.
- */
-export function createTemplateSyncService(deps: TemplateSyncServiceDeps): ServiceImpl<typeof TemplateSyncService> {
-  return {
-    async pushTemplateVersion(req) {
-      const t = checkRelease(req.template);
-      if (req.bases.length >= MAX_TEMPLATE_LAYERS)
-        throw invalidArgument("bases", `at most ${MAX_TEMPLATE_LAYERS - 1}: a template, its base and the base's base`);
-      const bases = req.bases.map((b, i) => checkRelease(b, `bases[${i}]`));
-      const release = describeRelease(t, bases);
-      const out = await deps.em.fork().transactional(async (tx) => {
-        const { held, stored } = await storeRelease(tx, {
-          templateId: t.templateId,
-          key: release.key,
-          release: toBinary(SignedTemplateSchema, t),
-          bases: bases.map((b) => toBinary(SignedTemplateSchema, b)),
-          defaultModel: release.defaultModel,
-        });
-        const instances = stored
-          ? await markTemplateDue(tx, t.templateId, held)
-          : await countBehind(tx, t.templateId, held);
-        return { held, stored, instances };
-      });
-      if (out.stored) deps.sync.offer(release);
-      deps.sync.kick();
-      deps.log.info("template release received", {
-        templateId: t.templateId,
-        version: release.key.join("."),
-        held: out.held.join("."),
-        instances: out.instances,
-      });
-      return { version: BigInt(out.held[0]), instances: out.instances };
-    },
-  };
-}
-
-/** TemplateSource over gRPC: TemplateReleaseService.GetTemplateRelease. */
-export function grpcTemplateSource(
-  client: ServiceClient<typeof TemplateReleaseService>["client"],
-  timeoutMs = 10_000,
-): TemplateSource {
-  return {
-    async getTemplate(templateId: string): Promise<TemplateWithRelease> {
-      let res: GetTemplateReleaseResponse;
-      try {
-        res = await client.getTemplateRelease({ templateId }, { timeoutMs });
-      } catch (err) {
-        const e = ConnectError.from(err);
-        // NOT_FOUND and bad ids are the requester's to know.
-        if (e.code === Code.NotFound || e.code === Code.InvalidArgument) throw e;
-        throw new ConnectError(`the template service did not answer (${e.rawMessage}); try again`, Code.Unavailable);
-      }
-      if (!res.template || !res.release) throw notFound(`template ${templateId}`);
-      return { template: res.template, release: res.release, bases: res.bases, grant: res.toolGrant };
     },
   };
 }

@@ -66,7 +66,7 @@ async function seed(prefix: string, state: string, n: number): Promise<void> {
 }
 
 describe("the atomic claim statement", () => {
-  // About 9 s alone; a minute and a half leaves room for a busy machine (it is about correctness, not speed).
+  // About 9 s alone; a minute and a half leaves time for a busy machine (it is about correctness, not speed).
   it("hands out each idle instance once: 10,000 concurrent claims for 7,500 idle instances", {
     timeout: 90_000,
   }, async () => {

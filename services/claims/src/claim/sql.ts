@@ -100,7 +100,7 @@ export interface Completion {
   trustLevel?: number;
   /** The wallet that signed the claim: where the owner's share of the agent's wallet goes at release; none for a session. */
   payoutAddress?: string | undefined;
-  /** Its conversation as its invite names it (room.ts); none when the invite did not parse here. */
+  /** Its conversation as its invite names it (full-conversation.ts); none when the invite did not parse here. */
   conversationKey?: string | undefined;
 }
 
@@ -139,7 +139,7 @@ const LOCK_RELEASES_SQL = `select 1 from template_releases r
  */
 export async function completeClaims(em: EntityManager, batch: Completion[]): Promise<boolean[]> {
   if (!em.isInTransaction()) return em.transactional((tx) => completeClaims(tx, batch));
-  // The templates' held releases first, shared: a push (sync-sql.ts storeRelease, then markTemplateDue) holds its
+  // The templates' held releases first, shared: a push (sync/sql.ts storeRelease, then markTemplateDue) holds its
   // row from its upsert to its commit. Either it commits first and the statement below sees its release, or it
   // waits for this one and marks these instances due as claimed. Without the lock, a push whose marking skipped
   // them (still claiming) and that committed after this statement began left them claimed behind, never due.
@@ -422,102 +422,4 @@ export async function markRemoved(
   );
   const r = rows[0];
   return r && { id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id };
-}
-
-// ---------------------------------------------------------------- provisioned tools
-
-/**
- * Records a provisioned tool; false when a row is there already (kept as it
- * is): the instance's for that tool id, or one with the same provider and
- * handle. Every unique index is an arbiter: two deliveries given the same
- * resource by an idempotent provider race on the handle as much as on the
- * tool id, and with only the tool id as arbiter the loser failed on the
- * handle's index.
- */
-export async function insertProvisionedTool(
-  em: EntityManager,
-  t: ToolRef & { grantedWei?: bigint | undefined },
-): Promise<boolean> {
-  const inserted = await em.execute<{ tool_id: string }[]>(
-    `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret, granted_wei) values (?, ?, ?, ?, ?, ?)
-     on conflict do nothing returning tool_id`,
-    [t.instanceId, t.toolId, t.provider, t.handle, t.secret, (t.grantedWei ?? 0n).toString()],
-  );
-  return inserted.length === 1;
-}
-
-/** An instance's recorded tool for a tool id, active or waiting for its release. */
-export async function provisionedTool(
-  em: EntityManager,
-  instanceId: string,
-  toolId: string,
-): Promise<(ToolRef & { state: ToolState }) | undefined> {
-  const [r] = await em.execute<{ provider: string; handle: string; secret: Uint8Array | null; state: ToolState }[]>(
-    `select provider, handle, secret, state from provisioned_tools where instance_id = ? and tool_id = ?`,
-    [instanceId, toolId],
-  );
-  return r && { instanceId, toolId, provider: r.provider, handle: r.handle, secret: r.secret, state: r.state };
-}
-
-export async function deleteProvisionedTool(em: EntityManager, instanceId: string, toolId: string): Promise<void> {
-  await em.execute(`delete from provisioned_tools where instance_id = ? and tool_id = ?`, [instanceId, toolId], "run");
-}
-
-export async function markToolReleaseFailed(em: EntityManager, instanceId: string, toolId: string): Promise<void> {
-  await em.execute(
-    `update provisioned_tools set state = 'release_failed' where instance_id = ? and tool_id = ?`,
-    [instanceId, toolId],
-    "run",
-  );
-}
-
-/** A recorded tool: in use, its release to be retried, or a wallet held for its owner (docs/tools.md). */
-export type ToolState = "active" | "release_failed" | "held";
-
-export interface ToolRef {
-  instanceId: string;
-  toolId: string;
-  provider: string;
-  handle: string;
-  /** The sealed secrets (secrets.ts); null when the tool has none. */
-  secret: Uint8Array | null;
-}
-
-/**
- * Tools to release: every tool of the given instances, every tool whose
- * release failed before, and every tool still held by an instance dead for
- * `deadForSeconds` (a release that failed while the database was away could
- * not even be marked failed; the wait keeps the sweep off a removal or
- * rollback still releasing them itself). Releases are idempotent. Never a
- * wallet held for its owner: only the owner's withdrawal ends that.
- */
-export async function toolsToRelease(
-  em: EntityManager,
-  instanceIds: string[],
-  deadForSeconds?: number,
-): Promise<ToolRef[]> {
-  const of = [
-    "t.state = 'release_failed'",
-    ...(instanceIds.length > 0 ? ["t.instance_id in (?)"] : []),
-    ...(deadForSeconds !== undefined
-      ? [
-          `exists (select 1 from instances i where i.id = t.instance_id and i.state = 'dead'
-             and i.updated_at < now() - make_interval(secs => ?))`,
-        ]
-      : []),
-  ];
-  const rows = await em.execute<
-    { instance_id: string; tool_id: string; provider: string; handle: string; secret: Uint8Array | null }[]
-  >(
-    `select t.instance_id, t.tool_id, t.provider, t.handle, t.secret from provisioned_tools t
-     where t.state <> 'held' and (${of.join(" or ")}) order by t.created_at limit 1000`,
-    [...(instanceIds.length > 0 ? [instanceIds] : []), ...(deadForSeconds !== undefined ? [deadForSeconds] : [])],
-  );
-  return rows.map((r) => ({
-    instanceId: r.instance_id,
-    toolId: r.tool_id,
-    provider: r.provider,
-    handle: r.handle,
-    secret: r.secret,
-  }));
 }

@@ -3,12 +3,13 @@
  * claim's process renews its lease while the claim is in flight
  * (ClaimFlow.renewLeases); one whose lease ran out belongs to a process that
  * died. Every replica sweeps; stale claims are taken with locked rows
- * skipped (claim-sql.ts takeStaleClaims), so two sweeps never take the same one.
+ * skipped (sql.ts takeStaleClaims), so two sweeps never take the same one.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Logger } from "@convos-pool/kit";
 import { failStaleKeys } from "./idempotency-keys.js";
-import { failStalePending, takeStaleClaims, toolsToRelease } from "./sql.js";
+import { failStalePending, takeStaleClaims } from "./sql.js";
+import { toolsToRelease } from "../tools/sql.js";
 import type { PoolTools } from "../tools/provisioning.js";
 import type { InstanceRuntime } from "../hosts/runtime.js";
 

@@ -10,70 +10,18 @@
 // spent here before the agent is asked, so a signature reaches it once.
 
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { EntityManager } from "@mikro-orm/postgresql";
 import type { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import {
-  callerInboxId,
-  invalidArgument,
-  notFound,
-  type OperationFields,
-  requirePresent,
-  type SignatureVerifier,
-  type SignedOperation,
-  unauthenticated,
-  X25519_KEY_BYTES,
-} from "@convos-pool/kit";
+import { invalidArgument, type OperationFields, requirePresent, type SignedOperation } from "@convos-pool/kit";
 import { bytesToHex, sha256 } from "viem";
-import { agentForFlow, type FlowAgent } from "../claim/sql.js";
-import { proveOwned, requireOwnerSignature } from "../claim/proof.js";
+import { ownersAgent, ownerSignedCall, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
 import { askAgent, type InstanceMemoryCall, type InstanceRuntime } from "../hosts/runtime.js";
 
 /** At most this many entries forgotten in one call (agent_memory_service.proto). */
 const MAX_FORGET_IDS = 100;
 
-/** What an owner's signed call to their agent needs here (this service's and AddressBookService's). */
-export interface OwnerCallDeps {
-  em: EntityManager;
-  verifier: SignatureVerifier;
-}
-
 export interface AgentMemoryServiceDeps extends OwnerCallDeps {
   runtime: Pick<InstanceRuntime, "memory">;
-}
-
-/** The caller's live agent, or NOT_FOUND; nobody signed in: UNAUTHENTICATED. */
-export function ownersAgent(deps: OwnerCallDeps) {
-  return async (instanceId: string, ctx: HandlerContext): Promise<{ ref: FlowAgent; ownerId: string }> => {
-    const caller = callerInboxId(ctx);
-    if (caller === undefined) throw unauthenticated("sign in as the agent's owner");
-    const ref = await agentForFlow(deps.em.fork(), instanceId);
-    if (!ref || ref.ownerId !== caller || !["claimed", "crashed"].includes(ref.state))
-      throw notFound(`instance ${instanceId}`);
-    return { ref, ownerId: caller };
-  };
-}
-
-/**
- * The owner's signed call: the caller owns the live agent, the signature is
- * theirs over these fields (proveOwned; anyone else's: NOT_FOUND), and its
- * nonce is spent here, before the agent is asked. The agent, and its owner.
- */
-export function ownerSignedCall(deps: OwnerCallDeps) {
-  const owned = ownersAgent(deps);
-  return async (
-    instanceId: string,
-    ctx: HandlerContext,
-    operation: SignedOperation,
-    fields: OperationFields,
-    signature: Signature | undefined,
-  ): Promise<{ ref: FlowAgent & { ownerId: string }; ownerId: string }> => {
-    const { ref, ownerId } = await owned(instanceId, ctx);
-    const signed = { operation, fields, signature: requireOwnerSignature(signature, operation) };
-    const { agent, spendNonce } = await proveOwned(deps.verifier, instanceId, ref, ownerId, signed);
-    await spendNonce(deps.em.fork());
-    return { ref: agent, ownerId: agent.ownerId };
-  };
 }
 
 export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceImpl<typeof AgentMemoryService> {
@@ -172,13 +120,4 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
       return { sharing: res.sharing };
     },
   };
-}
-
-export function recipientKey(key: Uint8Array): Uint8Array {
-  if (key.length !== X25519_KEY_BYTES)
-    throw invalidArgument(
-      "recipient_key",
-      `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`,
-    );
-  return key;
 }

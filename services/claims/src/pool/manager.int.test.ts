@@ -286,7 +286,7 @@ describe("warm pool with several managers and hosts", () => {
     const reports = await Promise.all([one.reconcile(), two.reconcile()]);
     expect(reports.map((r) => r.ran).sort()).toEqual([false, true]);
     expect(reports.reduce((n, r) => n + r.started, 0)).toBe(8);
-    // By room: a host of 4 and a host of 12 take 2 and 6.
+    // By free places: a host of 4 and a host of 12 take 2 and 6.
     expect(await idleOn()).toEqual({ 0: 2, 1: 6 });
     // Passes one after the other on either replica: each sees the last one's work.
     for (let i = 0; i < 3; i++)
@@ -367,7 +367,7 @@ describe("warm pool with several managers and hosts", () => {
   it("sets aside the idle instances of a host that does not answer (claims take others), and takes them back when it does", async () => {
     const m = manager(8);
     const down = hosts[1]!;
-    hosts[0]!.maxInstances = 20; // room for the replacements
+    hosts[0]!.maxInstances = 20; // free places for the replacements
     const before = (
       await rq<{ id: string }>(`select id from instances where state = 'idle' and host_url = ?`, [down.url])
     ).map((r) => r.id);

@@ -17,12 +17,12 @@
  *     claims) the host still runs, are stopped with their workspace destroyed
  *     and left dead; their wallet indexes are never reused. Once every host
  *     was listed, what a host runs that is not recorded there is settled
- *     (pool-plan.ts `strangerStep`): ours recorded on an address no configured
+ *     (policy.ts `strangerStep`): ours recorded on an address no configured
  *     host has (it restarted on a new port) move with it; ours recorded on a
  *     lost host are the host mover's; a copy of an agent its recorded host
  *     runs is destroyed; ones we have no row for are stopped, kept;
  *     An idle instance on a host an operator drains (`instance_hosts`,
- *     hosts-cli.ts) is dead and stopped the same way, and replaced elsewhere;
+ *     host-commands.ts) is dead and stopped the same way, and replaced elsewhere;
  *     claimed agents on it stay where they are (docs/scaling.md, "Draining");
  *     A host lost for good (lost-hosts.ts: marked by an operator, or here once
  *     it has not answered for `lostAfterSeconds`) is treated as draining, and
@@ -30,13 +30,13 @@
  *     mover, host-mover.ts) is stopped and destroyed there, never adopted;
  *  3. fill: new instances until `target` are idle or starting, each a row
  *     (`starting`, wallet index from the sequence), StartInstance on the
- *     host with the most room (fewest instances for its size, as its
+ *     host with the most free places (fewest instances for its size, as its
  *     ListInstances says; not a draining or unreachable one), then `idle`
- *     with its inbox.
+ *     with its inbox (fill.ts).
  * Every state change is a guarded update (`where state in (...)`): a claim
  * that takes an idle instance in the meantime wins, the pass skips it. What
  * each row becomes, and where new instances go, is decided pure
- * (pool-plan.ts); a pass applies it.
+ * (policy.ts); a pass applies it.
  *
  * Replicas (docs/scaling.md): every claims replica runs a manager, and a pass
  * runs under the `pool-manager` lease (leases.ts), so two never overlap: each
@@ -46,23 +46,15 @@
  * lapse after `leaseSeconds`, and the next replica to look takes over.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { forEachLimited, randomId, Repeater, type Logger } from "@convos-pool/kit";
+import { randomId, Repeater, type Logger } from "@convos-pool/kit";
 import type { HostedInstance, HostRuntime, InstanceHost } from "../hosts/instance-host.js";
-import {
-  adoptInstances,
-  markIdle,
-  orphanInstances,
-  parkIdle,
-  recordedHosts,
-  registerInstance,
-  setState,
-} from "./sql.js";
+import { adoptInstances, markIdle, orphanInstances, parkIdle, recordedHosts, setState } from "./sql.js";
+import { fillPool } from "./fill.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { DEFAULT_HOST_LOST_AFTER_SECONDS, hostMarks, hostSeen, markLostIfSilent } from "./lost-hosts.js";
 import {
   DEFAULT_HOST_CAPACITY,
   decideRow,
-  placeInstances,
   type HostView,
   type PoolRow,
   type RowAction,
@@ -268,10 +260,10 @@ export class PoolManager {
     if (report.syncDue > 0) this.opts.onSyncDue?.();
 
     // 3: fill up to the target.
-    await this.fill(pass, closed);
+    await fillPool(this.opts, pass, closed, () => this.loop.stopped);
   }
 
-  /** One host's listing against our rows on it: each row's step (pool-plan.ts), then what the host runs that is not ours. */
+  /** One host's listing against our rows on it: each row's step (policy.ts), then what the host runs that is not ours. */
   private async checkHost(
     host: InstanceHost,
     pass: Pass,
@@ -390,7 +382,7 @@ export class PoolManager {
 
   /**
    * What the host runs that is not a live instance of ours on it, each as
-   * pool-plan.ts `strangerStep` says, from where its row is and whether that
+   * policy.ts `strangerStep` says, from where its row is and whether that
    * host (listed earlier in this pass) runs it. Ours, recorded on an address
    * no configured host has: the host moved (a restart on a new port), and its
    * rows follow it. Ours, recorded on a lost host: a move under way, left to
@@ -451,57 +443,5 @@ export class PoolManager {
       if (m.state === "claimed" || m.state === "crashed") pass.back.push(m.id);
       log.info("an instance moved to another host address", { instanceId: m.id, host: host.url, state: m.state });
     }
-  }
-
-  /**
-   * New instances until `target` are idle or starting for each runtime its
-   * hosts run (a pool with OpenClaw hosts keeps OpenClaw agents warm too:
-   * docs/openclaw.md), placed by room (pool-plan.ts) on the hosts of that
-   * runtime that answered and are not draining, `startConcurrency` at once;
-   * none once the manager stops.
-   */
-  private async fill(pass: Pass, draining: Set<string>): Promise<void> {
-    const { em, log } = this.opts;
-    const warm = await em
-      .fork()
-      .execute<{ runtime: string; n: number }[]>(
-        `select runtime, count(*)::int as n from instances where state in ('idle', 'starting') group by runtime`,
-      );
-    const open = this.opts.hosts.filter((h) => pass.counts.has(h.url) && !draining.has(h.url));
-    const placements: { host: InstanceHost; runtime: HostRuntime }[] = [];
-    for (const runtime of new Set(open.map((h) => pass.runtime.get(h.url) ?? "pool"))) {
-      const n = Number(warm.find((w) => w.runtime === runtime)?.n ?? 0);
-      const remaining = Math.max(0, this.opts.target - n);
-      if (remaining === 0) continue;
-      const hosts = open.filter((h) => (pass.runtime.get(h.url) ?? "pool") === runtime);
-      const placed = placeInstances(remaining, hosts, pass.counts, pass.capacity);
-      if (placed.unplaced > 0)
-        log.warn("no instance host has room for another instance", {
-          hosts: hosts.length,
-          runtime,
-          missing: placed.unplaced,
-        });
-      placements.push(...placed.placements.map((host) => ({ host, runtime })));
-    }
-    if (placements.length === 0) return;
-    await forEachLimited(placements, this.opts.startConcurrency ?? 8, async ({ host, runtime }) => {
-      if (this.loop.stopped) return;
-      if (await this.startOne(host, runtime)) pass.report.started++;
-      else pass.report.failedStarts++;
-    });
-  }
-
-  private async startOne(host: InstanceHost, runtime: HostRuntime): Promise<boolean> {
-    const { em, log } = this.opts;
-    const { id, walletIndex } = await registerInstance(em.fork(), host.url, runtime);
-    try {
-      const { inboxId } = await host.start(id, walletIndex);
-      if (await markIdle(em.fork(), id, inboxId)) return true;
-    } catch (err) {
-      log.warn("instance did not start", { instanceId: id, host: host.url, err });
-    }
-    await setState(em.fork(), id, ["starting"], "dead");
-    await host.stop(id, true).catch(() => {});
-    return false;
   }
 }

@@ -1,6 +1,6 @@
-// The warm pool's decisions (pool-plan.ts), pure: no database, no host. Rows
+// The warm pool's decisions (policy.ts), pure: no database, no host. Rows
 // and listings are written out here; the manager applying them against real
-// PostgreSQL and a stand-in host is pool-manager.int.test.ts.
+// PostgreSQL and a stand-in host is manager.int.test.ts.
 import { describe, expect, it } from "vitest";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
@@ -10,7 +10,7 @@ import {
   MOVE_BACKOFF_MAX_SECONDS,
   moveBackoffSeconds,
   placeInstances,
-  roomiest,
+  mostFreeHost,
   strangerStep,
   type HostView,
   type PoolRow,
@@ -152,14 +152,14 @@ describe("a row's step in a pass", () => {
 describe("placement of new instances", () => {
   const [a, b, c] = [{ url: "a" }, { url: "b" }, { url: "c" }];
 
-  it("places by room: the host with the smallest share of its size, none on a full one", () => {
+  it("places by free places: the host with the smallest share of its size, none on a full one", () => {
     const size = new Map([
       ["a", 10],
       ["b", 40],
       ["c", 5],
     ]);
     expect(
-      roomiest(
+      mostFreeHost(
         [a, b, c],
         new Map([
           ["a", 2],
@@ -170,7 +170,7 @@ describe("placement of new instances", () => {
       ),
     ).toBe(b); // 0.2, 0.1, full
     expect(
-      roomiest(
+      mostFreeHost(
         [a, b, c],
         new Map([
           ["a", 2],
@@ -181,7 +181,7 @@ describe("placement of new instances", () => {
       ),
     ).toBe(a); // 0.2 ties 0.2: the first listed
     expect(
-      roomiest(
+      mostFreeHost(
         [a, c],
         new Map([
           ["a", 10],
@@ -193,11 +193,11 @@ describe("placement of new instances", () => {
   });
 
   it("a host that does not say its size holds the default", () => {
-    expect(roomiest([a], new Map([["a", DEFAULT_HOST_CAPACITY - 1]]), new Map())).toBe(a);
-    expect(roomiest([a], new Map([["a", DEFAULT_HOST_CAPACITY]]), new Map())).toBeUndefined();
+    expect(mostFreeHost([a], new Map([["a", DEFAULT_HOST_CAPACITY - 1]]), new Map())).toBe(a);
+    expect(mostFreeHost([a], new Map([["a", DEFAULT_HOST_CAPACITY]]), new Map())).toBeUndefined();
   });
 
-  it("spreads new instances roomiest first, counting each one placed before the next", () => {
+  it("spreads new instances to the most free places first, counting each one placed before the next", () => {
     const size = new Map([
       ["a", 4],
       ["b", 12],

@@ -1,5 +1,5 @@
 /**
- * The warm pool's decisions (pool-manager.ts), pure: what a pass does with
+ * The warm pool's decisions (manager.ts), pure: what a pass does with
  * each instance row given what the row's host lists, and which hosts get
  * the new instances of the fill. The manager applies them; every state
  * change it makes is a guarded update, so a claim that takes an idle
@@ -24,7 +24,7 @@ export interface PoolRow {
 export interface HostView {
   /** The instance's state as the host lists it; undefined when the host does not run it. */
   onHost: InstanceState | undefined;
-  /** An operator drains the host (hosts-cli.ts), or it is lost for good (lost-hosts.ts): its idle instances go. */
+  /** An operator drains the host (host-commands.ts), or it is lost for good (lost-hosts.ts): its idle instances go. */
   draining: boolean;
   /** The last pass, on any replica, could not reach the host. */
   wasUnreachable: boolean;
@@ -117,11 +117,11 @@ export function strangerStep(v: StrangerView): StrangerStep {
 }
 
 /**
- * The host with the most room, as the share of its size it runs
+ * The host with the most free places, as the share of its size it runs
  * (`count / capacity`: a host twice the size takes twice the instances);
  * none when every one is full. Ties go to the first listed.
  */
-export function roomiest<H extends { url: string }>(
+export function mostFreeHost<H extends { url: string }>(
   hosts: readonly H[],
   counts: ReadonlyMap<string, number>,
   capacity: ReadonlyMap<string, number>,
@@ -142,7 +142,7 @@ export function roomiest<H extends { url: string }>(
 }
 
 /**
- * Where `count` new instances go: one host per instance, each the roomiest
+ * Where `count` new instances go: one host per instance, each the one with the most free places
  * once the ones before it are counted; `unplaced` when every host is full.
  */
 export function placeInstances<H extends { url: string }>(
@@ -154,12 +154,39 @@ export function placeInstances<H extends { url: string }>(
   const running = new Map(counts);
   const placements: H[] = [];
   while (placements.length < count) {
-    const host = roomiest(hosts, running, capacity);
+    const host = mostFreeHost(hosts, running, capacity);
     if (!host) break;
     placements.push(host);
     running.set(host.url, (running.get(host.url) ?? 0) + 1);
   }
   return { placements, unplaced: count - placements.length };
+}
+
+/**
+ * The fill's placements: for each runtime the open hosts run (in the order
+ * they are listed), as many new instances as its warm ones (idle or
+ * starting) fall short of `target`, each on a host of that runtime by free
+ * places (placeInstances); what no host has a free place for, by runtime.
+ */
+export function planFill<H extends { url: string }, R extends string>(
+  target: number,
+  warm: ReadonlyMap<string, number>,
+  open: readonly H[],
+  runtimeOf: (host: H) => R,
+  counts: ReadonlyMap<string, number>,
+  capacity: ReadonlyMap<string, number>,
+): { placements: { host: H; runtime: R }[]; unplaced: { runtime: R; hosts: number; missing: number }[] } {
+  const placements: { host: H; runtime: R }[] = [];
+  const unplaced: { runtime: R; hosts: number; missing: number }[] = [];
+  for (const runtime of new Set(open.map(runtimeOf))) {
+    const remaining = Math.max(0, target - (warm.get(runtime) ?? 0));
+    if (remaining === 0) continue;
+    const hosts = open.filter((h) => runtimeOf(h) === runtime);
+    const placed = placeInstances(remaining, hosts, counts, capacity);
+    if (placed.unplaced > 0) unplaced.push({ runtime, hosts: hosts.length, missing: placed.unplaced });
+    placements.push(...placed.placements.map((host) => ({ host, runtime })));
+  }
+  return { placements, unplaced };
 }
 
 /** The first retry of a failed move waits this long, each next one twice as long, up to MOVE_BACKOFF_MAX_SECONDS. */

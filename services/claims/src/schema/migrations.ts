@@ -201,7 +201,7 @@ export class TrustLevels extends Migration {
 
 /**
  * A claim's outcome is never lost: claims with an idempotency key keep their
- * outcome by requester and key (claim-keys.ts), and a claim in flight holds
+ * outcome by requester and key (claim/idempotency-keys.ts), and a claim in flight holds
  * a lease its process renews (instances.claim_renewed_at, and its key's
  * renewed_at), so a claim whose process died is resolved by whichever
  * replica's sweep sees the lease run out.
@@ -330,7 +330,7 @@ export class Attestations extends Migration {
 }
 
 /**
- * What the pool pays for (docs/limits.md, budget/budget-sql.ts): the spend of
+ * What the pool pays for (docs/limits.md, budget/sql.ts): the spend of
  * each day (UTC) in all, and with each agent the grant it counts against and
  * how many tools it holds under it (its quota counts the live ones).
  */

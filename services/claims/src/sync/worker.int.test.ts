@@ -1,4 +1,4 @@
-// Instruction sync on the claims side (sync.ts, sync-sql.ts, TemplateSyncService,
+// Instruction sync on the claims side (worker.ts, sql.ts, TemplateSyncService,
 // SetInstancePin, the pool manager's part): over gRPC with the real template
 // service (who may list a template's instances), the real claims service on
 // real PostgreSQL, the real local providers and the real gRPC instance runtime,

@@ -8,7 +8,7 @@
  * call (UNIMPLEMENTED) gets one InstanceService.UpdateTemplate per agent, as
  * before, and so does every host with `batchSize` 1.
  *
- * All state is in the database (sync-sql.ts), so nothing is lost to a
+ * All state is in the database (sql.ts), so nothing is lost to a
  * restart: a scan every second (and on every kick: a push, an unpin, a
  * delivery slot freed) picks the due rows, which a process that died
  * mid-fan-out left due. Per instance, also within a batch: provision the pool tools the release
@@ -22,7 +22,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { compareReleaseKeys, forEachLimited, GRANTED_TOOLS, type Logger } from "@convos-pool/kit";
-import type { ToolRef, ToolState } from "../claim/sql.js";
+import type { ToolRef, ToolState } from "../tools/sql.js";
 import type { PoolTools, ProvisionedTool } from "../tools/provisioning.js";
 import { reactivateWallet } from "../tools/sql.js";
 import { decodeRelease, type Release } from "../templates/release.js";
@@ -151,7 +151,7 @@ export class SyncWorker {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const r of this.queue) this.busy.delete(r.id);
-    // Taken from the database (sync-sql.ts dueInstances) but not begun: due again now, not when their lease lapses.
+    // Taken from the database (sql.ts dueInstances) but not begun: due again now, not when their lease lapses.
     await returnDue(
       this.opts.em.fork(),
       this.queue.map((r) => r.id),
@@ -203,10 +203,10 @@ export class SyncWorker {
   }
 
   private async scan(): Promise<void> {
-    const room = this.maxQueued - this.queue.length;
-    if (room <= 0) return;
+    const free = this.maxQueued - this.queue.length;
+    if (free <= 0) return;
     this.finishedSinceScan.clear();
-    const due = await dueInstances(this.opts.em.fork(), room, [...this.busy]);
+    const due = await dueInstances(this.opts.em.fork(), free, [...this.busy]);
     if (this.stopped)
       return returnDue(
         this.opts.em.fork(),

@@ -2,10 +2,16 @@
  * A template's release as the pool holds it: the creator-signed version with
  * its bases', passed on unchanged (instances check the signatures), and what
  * the pool reads from it, resolved as its agents resolve it. Claims read a
- * template with its release from the template service (TemplateSource);
- * instruction sync decodes the release it holds (sync.ts).
+ * template with its release from the template service (TemplateSource,
+ * grpcTemplateSource);
+ * instruction sync decodes the release it holds (sync/worker.ts).
  */
 import { fromBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type {
+  GetTemplateReleaseResponse,
+  TemplateReleaseService,
+} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   SignedTemplateSchema,
   type SignedTemplate,
@@ -15,9 +21,11 @@ import {
 import {
   DEFAULT_MODEL,
   contentToJson,
+  notFound,
   releaseKey,
   resolveContent,
   type ModelJson,
+  type ServiceClient,
   type TemplateContentJson,
 } from "@convos-pool/kit";
 
@@ -30,9 +38,31 @@ export interface TemplateWithRelease {
   grant?: ToolGrant | undefined;
 }
 
-/** Reads templates (TemplateReleaseService); who may use one is decided by the claim (claim-request.ts visibleTo). */
+/** Reads templates (TemplateReleaseService); who may use one is decided by the claim (claim/request.ts visibleTo). */
 export interface TemplateSource {
   getTemplate(templateId: string): Promise<TemplateWithRelease>;
+}
+
+/** TemplateSource over gRPC: TemplateReleaseService.GetTemplateRelease. */
+export function grpcTemplateSource(
+  client: ServiceClient<typeof TemplateReleaseService>["client"],
+  timeoutMs = 10_000,
+): TemplateSource {
+  return {
+    async getTemplate(templateId: string): Promise<TemplateWithRelease> {
+      let res: GetTemplateReleaseResponse;
+      try {
+        res = await client.getTemplateRelease({ templateId }, { timeoutMs });
+      } catch (err) {
+        const e = ConnectError.from(err);
+        // NOT_FOUND and bad ids are the requester's to know.
+        if (e.code === Code.NotFound || e.code === Code.InvalidArgument) throw e;
+        throw new ConnectError(`the template service did not answer (${e.rawMessage}); try again`, Code.Unavailable);
+      }
+      if (!res.template || !res.release) throw notFound(`template ${templateId}`);
+      return { template: res.template, release: res.release, bases: res.bases, grant: res.toolGrant };
+    },
+  };
 }
 
 /** A held release, decoded once per key. */

@@ -1,15 +1,16 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { failedPrecondition, type Logger } from "@convos-pool/kit";
+import type { ProvisionOptions, ToolProvider, ToolProviders, Withdrawn } from "../providers/types.js";
+import { secretAad, type SecretBox } from "./secrets.js";
 import {
   deleteProvisionedTool,
   insertProvisionedTool,
+  lockWallet,
   markToolReleaseFailed,
+  markWalletHeld,
   provisionedTool,
   type ToolRef,
-} from "../claim/sql.js";
-import type { ProvisionOptions, ToolProvider, ToolProviders, Withdrawn } from "../providers/types.js";
-import { secretAad, type SecretBox } from "./secrets.js";
-import { lockWallet, markWalletHeld } from "./sql.js";
+} from "./sql.js";
 
 /** A pool tool of an instance as recorded, with its credentials opened: what the instance is given. */
 export interface ProvisionedTool extends ToolRef {

@@ -1,7 +1,7 @@
 /**
  * What PutAgentStates does with each state it is handed, pure: which are
  * refused at once (malformed, too big, named twice) and which go to the
- * database, where the agent's placement decides the rest (vault-sql.ts).
+ * database, where the agent's placement decides the rest (sql.ts).
  * It never looks inside a state: the pool cannot read it.
  */
 

@@ -1,4 +1,4 @@
-// GrpcInstanceRuntime's claim calls (runtime.ts) over the wire, against the
+// GrpcInstanceRuntime's claim calls (grpc-runtime.ts) over the wire, against the
 // TEST STAND-IN instance host (claims/test/stand-in-host.ts), which checks each
 // Configure's creator-signed release as an instance does and is where faults
 // are injected. Concurrent claims' Configure and JoinConversation calls to one
@@ -26,7 +26,8 @@ import {
   newTemplateIdentity,
 } from "@convos-pool/kit";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
-import { GrpcInstanceRuntime, type InstanceRef } from "./runtime.js";
+import { GrpcInstanceRuntime } from "./grpc-runtime.js";
+import type { InstanceRef } from "./runtime.js";
 import { StandInHost } from "../../test/stand-in-host.js";
 
 const CREDS = generateServiceCredentials();
