@@ -1,6 +1,8 @@
 // The warm pool's decisions (policy.ts), pure: no database, no host. Rows
-// and listings are written out here; the manager applying them against real
+// and listings are written out here, the fill's placements walked by
+// fast-check; the manager applying them against real
 // PostgreSQL and a stand-in host is manager.int.test.ts.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
@@ -9,8 +11,9 @@ import {
   MOVE_BACKOFF_FIRST_SECONDS,
   MOVE_BACKOFF_MAX_SECONDS,
   moveBackoffSeconds,
-  placeInstances,
   mostFreeHost,
+  placeInstances,
+  planFill,
   strangerStep,
   type HostView,
   type PoolRow,
@@ -286,5 +289,64 @@ describe("a stranger's step (an instance a host runs that is none of its live ro
     expect(strangerStep(recorded())).toBe("destroy");
     expect(strangerStep(recorded({ recordedRuns: false }))).toBe("leave");
     expect(strangerStep(recorded({ recordedRuns: undefined }))).toBe("leave");
+  });
+});
+
+describe("the fill's placements", () => {
+  type Host = { url: string; runtime: "pool" | "openclaw" };
+  const hosts = fc.uniqueArray(
+    fc.record({ url: fc.constantFrom("h1", "h2", "h3", "h4", "h5"), runtime: fc.constantFrom("pool", "openclaw") }),
+    { selector: (h) => h.url, maxLength: 5 },
+  );
+  const sizes = fc.dictionary(fc.constantFrom("h1", "h2", "h3", "h4", "h5"), fc.integer({ min: 0, max: 12 }));
+
+  it("start what each runtime lacks of the target, on hosts of that runtime, never past a host's size", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 20 }),
+        fc.record({ pool: fc.nat(25), openclaw: fc.nat(25) }),
+        hosts,
+        sizes,
+        sizes,
+        (target, warmBy, open: Host[], countOf, sizeOf) => {
+          const warm = new Map(Object.entries(warmBy));
+          const counts = new Map(Object.entries(countOf));
+          // A host runs at most its size.
+          const capacity = new Map(open.map((h) => [h.url, Math.max(sizeOf[h.url] ?? 1, counts.get(h.url) ?? 0)]));
+          const plan = planFill(target, warm, open, (h) => h.runtime, counts, capacity);
+          for (const runtime of ["pool", "openclaw"] as const) {
+            const ofRuntime = open.filter((h) => h.runtime === runtime);
+            const placed = plan.placements.filter((p) => p.runtime === runtime);
+            const lacking = ofRuntime.length === 0 ? 0 : Math.max(0, target - warmBy[runtime]);
+            const unplaced = plan.unplaced.find((u) => u.runtime === runtime)?.missing ?? 0;
+            // What the runtime lacks is placed, or said to have no free place: no more, no less.
+            expect(placed.length + unplaced).toBe(lacking);
+            for (const p of placed) expect(p.host.runtime).toBe(runtime);
+            // Something unplaced: every host of the runtime is full once the placed are counted.
+            const after = (url: string) =>
+              (counts.get(url) ?? 0) + plan.placements.filter((p) => p.host.url === url).length;
+            if (unplaced > 0) for (const h of ofRuntime) expect(after(h.url)).toBe(capacity.get(h.url));
+          }
+          for (const h of open)
+            expect((counts.get(h.url) ?? 0) + plan.placements.filter((p) => p.host === h).length).toBeLessThanOrEqual(
+              capacity.get(h.url)!,
+            );
+        },
+      ),
+    );
+  });
+
+  it("says which runtime came short, on how many hosts, by how many", () => {
+    const a = { url: "a", runtime: "openclaw" as const };
+    const plan = planFill(
+      3,
+      new Map([["openclaw", 1]]),
+      [a],
+      (h) => h.runtime,
+      new Map([["a", 1]]),
+      new Map([["a", 2]]),
+    );
+    expect(plan.placements).toEqual([{ host: a, runtime: "openclaw" }]);
+    expect(plan.unplaced).toEqual([{ runtime: "openclaw", hosts: 1, missing: 1 }]);
   });
 });
