@@ -14,6 +14,22 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 const FLOORS = {
   "services/instance/src": ["host", "openclaw", "agent", "model", "clone", "memory", "tools", "platform"],
   "services/instance/src/agent": ["face", "life", "conversation", "voice", "turns", "state"],
+  "services/claims/src": [
+    "schema",
+    "address-book",
+    "memory",
+    "badge",
+    "vault",
+    "claim",
+    "pool",
+    "sync",
+    "budget",
+    "templates",
+    "hosts",
+    "tools",
+    "providers",
+    "db",
+  ],
 };
 const ENTRIES = ["main.ts", "index.ts", "server.ts"];
 const floorZones = (root, floors) =>

@@ -23,7 +23,7 @@ import {
   type TestIdentity,
 } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
-import { budgetDay, type PoolBudget } from "./budget/budget-plan.js";
+import { budgetDay, type PoolBudget } from "./budget/policy.js";
 import { startClaimsService, type RunningClaimsService } from "./server.js";
 import { as, expectCode } from "../test/helpers.js";
 import { StandInStack } from "../test/stand-in-stack.js";
@@ -250,7 +250,7 @@ describe("an operator's grant", () => {
     expect(await today()).toEqual({ funds: FUND, tools: 3 });
   });
 
-  it("to a creator covers all their templates, within its quota of live tools; removing an agent makes room", async () => {
+  it("to a creator covers all their templates, within its quota of live tools; removing an agent frees a place", async () => {
     const maker = newIdentity();
     const [a, b] = [
       await template({ tools: [tool("sms", "pool")] }, maker),

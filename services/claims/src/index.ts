@@ -6,7 +6,7 @@ export {
   type ClaimsServiceOptions,
   type RunningClaimsService,
 } from "./server.js";
-export { SecretBox, secretAad } from "./secrets.js";
+export { SecretBox, secretAad } from "./tools/secrets.js";
 /** What the pool pays for (docs/limits.md): the defaults, and an open budget for tests and benchmarks of other things. */
 export {
   DEFAULT_BUDGET,
@@ -15,11 +15,11 @@ export {
   budgetFromEnv,
   parseBudget,
   type PoolBudget,
-} from "./budget/budget-plan.js";
+} from "./budget/policy.js";
 /** How often the service sends its usage counts: what a test waits out to see that none was sent. */
-export { USAGE_FLUSH_MS } from "./claim/template-cache.js";
+export { USAGE_FLUSH_MS } from "./templates/usage.js";
 /** The one statement that claims an idle instance: what bench/claims.ts measures the service against. */
-export { CLAIM_SQL, claimArgs } from "./claim/claim-sql.js";
+export { CLAIM_SQL, claimArgs } from "./claim/sql.js";
 /** What a claim answers when no agent is idle, and the attestation key file of a service without one given: what the whole pool's tests check. */
-export { NO_IDLE_AGENT } from "./claim/claim-flow.js";
+export { NO_IDLE_AGENT } from "./claim/flow.js";
 export { DEV_KEY_FILE } from "./badge/keys.js";

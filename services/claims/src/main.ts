@@ -26,7 +26,7 @@ import { AttestationKeyRing } from "@convos-pool/kit";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { configured, runService } from "@convos-pool/kit/service";
 import { DEFAULT_HOST_LOST_AFTER_SECONDS } from "./pool/lost-hosts.js";
-import { budgetFromEnv } from "./budget/budget-plan.js";
+import { budgetFromEnv } from "./budget/policy.js";
 import { providerSettingsFromEnv } from "./providers/env.js";
 import { startClaimsService } from "./server.js";
 

@@ -14,7 +14,7 @@ import {
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { newIdentity, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { USAGE_FLUSH_MS } from "./claim/template-cache.js";
+import { USAGE_FLUSH_MS } from "./templates/usage.js";
 import { as, expectCode, type ClaimFields } from "../test/helpers.js";
 import type { StandInHost } from "../test/stand-in-host.js";
 import { StandInStack } from "../test/stand-in-stack.js";
@@ -164,7 +164,7 @@ describe("a claim is made by its requester", () => {
 });
 
 describe("what one owner may hold", () => {
-  it("at the cap of live agents a claim is RESOURCE_EXHAUSTED with the LimitExceeded detail; concurrent claims cannot pass it together; removing one makes room", async () => {
+  it("at the cap of live agents a claim is RESOURCE_EXHAUSTED with the LimitExceeded detail; concurrent claims cannot pass it together; removing one frees a place", async () => {
     const owner = newIdentity();
     const t = await createTemplate(newIdentity());
     await seedIdle(9);

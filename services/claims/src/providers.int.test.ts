@@ -17,8 +17,8 @@ import {
 } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
 import { createLogger } from "@convos-pool/kit";
-import { PoolTools } from "./pool/pool-tools.js";
-import { SecretBox, secretAad } from "./secrets.js";
+import { PoolTools } from "./tools/provisioning.js";
+import { SecretBox, secretAad } from "./tools/secrets.js";
 import { openClaimsTestDatabase } from "../test/database.js";
 
 let db: Database;

@@ -27,30 +27,34 @@ import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/ser
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { Attestations } from "./badge/attestations.js";
 import { developmentKeys } from "./badge/keys.js";
-import { ClaimFlow } from "./claim/claim-flow.js";
-import { pruneKeys } from "./claim/claim-keys.js";
+import { ClaimFlow } from "./claim/flow.js";
+import { pruneKeys } from "./claim/idempotency-keys.js";
 import { createTemplateOwnershipService } from "./claim/ownership.js";
 import { entities } from "./db/entities.js";
-import { createAgentMemoryService } from "./memory-service.js";
-import { createAddressBookService } from "./address-book-service.js";
-import { migrations } from "./db/migrations.js";
-import { GrpcInstanceHost, PoolManager } from "./pool/pool-manager.js";
+import { createAgentMemoryService } from "./memory/service.js";
+import { createAddressBookService } from "./address-book/service.js";
+import { migrations } from "./schema/migrations.js";
+import { GrpcInstanceHost, PoolManager } from "./pool/manager.js";
 import { HostMover } from "./pool/host-mover.js";
 import { countUnmovable } from "./pool/lost-hosts.js";
-import { hostsCommandOn } from "./hosts-cli.js";
-import { PoolTools } from "./pool/pool-tools.js";
+import { hostsCommandOn } from "./pool/host-commands.js";
+import { PoolTools } from "./tools/provisioning.js";
 import { LocalWalletProvider, openProviders, type ProviderSettings } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
-import { GrpcInstanceRuntime, type InstanceRuntime } from "./pool/runtime.js";
-import { SecretBox } from "./secrets.js";
+import { GrpcInstanceRuntime } from "./hosts/grpc-runtime.js";
+import type { InstanceRuntime } from "./hosts/runtime.js";
+import { SecretBox } from "./tools/secrets.js";
 import { startLineageRelay, type LineageRelay } from "./sync/lineage-relay.js";
-import { createClaimService, createTemplateSyncService, grpcTemplateSource } from "./service.js";
-import { grpcTemplateStandings } from "./sync/template-standings.js";
-import { SyncWorker } from "./sync/sync.js";
-import { UsageBatcher, cachedTemplateSource } from "./claim/template-cache.js";
-import { DEFAULT_BUDGET, type PoolBudget } from "./budget/budget-plan.js";
-import { MAX_VAULT_REQUEST_BYTES } from "./vault/vault-plan.js";
-import { createAgentVaultService } from "./vault/vault-service.js";
+import { createClaimService } from "./claim/service.js";
+import { createTemplateSyncService } from "./sync/service.js";
+import { grpcTemplateStandings } from "./templates/standings.js";
+import { SyncWorker } from "./sync/worker.js";
+import { cachedTemplateSource } from "./templates/cache.js";
+import { UsageBatcher } from "./templates/usage.js";
+import { grpcTemplateSource } from "./templates/release.js";
+import { DEFAULT_BUDGET, type PoolBudget } from "./budget/policy.js";
+import { MAX_VAULT_REQUEST_BYTES } from "./vault/policy.js";
+import { createAgentVaultService } from "./vault/service.js";
 
 /** Its providers (`ProviderSettings`): local ones unless production ones are named. */
 export interface ClaimsServiceOptions extends ProviderSettings {
@@ -95,7 +99,7 @@ export interface ClaimsServiceOptions extends ProviderSettings {
   claimLeaseSeconds?: number | undefined;
   /** How often the sweep runs (claims whose lease ran out, tools to release); default 5 s. */
   sweepIntervalMs?: number | undefined;
-  /** How long a template read serves the next claims (template-cache.ts); default TEMPLATE_CACHE_MS. */
+  /** How long a template read serves the next claims (templates/cache.ts); default TEMPLATE_CACHE_MS. */
   templateCacheMs?: number | undefined;
   /** Instruction sync: calls in flight at most (default 64), agents of a host per call (default 250), due scan interval (default 1 s). */
   sync?:
@@ -135,7 +139,7 @@ export interface RunningClaimsService {
   lineage?: LineageRelay;
   attestations: Attestations;
   /**
-   * An operator's hosts-cli.ts command run by this service on its own
+   * An operator's host command (pool/host-commands.ts) run by this service on its own
    * database (`npm start`'s terminal: its embedded database has one
    * session); a host marked lost has its agents moved at once. The exit code.
    */
@@ -171,7 +175,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       log: opts.log,
       credentials: opts.credentials,
       access: CLAIMS_ACCESS,
-      // Room for a host's batch of sealed agent states (vault-plan.ts).
+      // Space for a host's batch of sealed agent states (vault/policy.ts).
       server: { maxRequestBytes: MAX_VAULT_REQUEST_BYTES },
       database: { url: opts.databaseUrl, embeddedDir: opts.embeddedDir, poolSize: opts.poolSize, entities, migrations },
     },
@@ -253,6 +257,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
           createClaimService({
             em,
             flow,
+            runtime: agents,
             verifier,
             sync,
             templates: templateSource,

@@ -7,9 +7,9 @@
 import { randomBytes } from "node:crypto";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
-import type { ClaimParams } from "../src/claim/claim-sql.js";
+import type { ClaimParams } from "../src/claim/sql.js";
 import { entities } from "../src/db/entities.js";
-import { migrations } from "../src/db/migrations.js";
+import { migrations } from "../src/schema/migrations.js";
 
 /** `name` prefixes the test database's name; `poolSize` is how many connections the test may hold at once. */
 export async function openClaimsTestDatabase(name: string, poolSize: number): Promise<Database> {

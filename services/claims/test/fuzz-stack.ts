@@ -18,8 +18,8 @@ import { createLogger, type Principal, type ServiceCredentials } from "@convos-p
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
-import { OPEN_BUDGET } from "../src/budget/budget-plan.js";
-import { SecretBox } from "../src/secrets.js";
+import { OPEN_BUDGET } from "../src/budget/policy.js";
+import { SecretBox } from "../src/tools/secrets.js";
 import { startClaimsService, type RunningClaimsService } from "../src/server.js";
 import { StandInHost } from "./stand-in-host.js";
 

@@ -32,11 +32,11 @@ import { sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/k
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase, freePort } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
-import { OPEN_BUDGET, type PoolBudget } from "../src/budget/budget-plan.js";
+import { OPEN_BUDGET, type PoolBudget } from "../src/budget/policy.js";
 import { entities } from "../src/db/entities.js";
-import { markIdle, registerInstance } from "../src/pool/instances.js";
-import { migrations } from "../src/db/migrations.js";
-import { SecretBox } from "../src/secrets.js";
+import { markIdle, registerInstance } from "../src/pool/sql.js";
+import { migrations } from "../src/schema/migrations.js";
+import { SecretBox } from "../src/tools/secrets.js";
 import { startClaimsService, type ClaimsServiceOptions, type RunningClaimsService } from "../src/server.js";
 import { instanceRowOf, leftoversOf, mailboxCount, rowsOf } from "./helpers.js";
 import { StandInHost } from "./stand-in-host.js";

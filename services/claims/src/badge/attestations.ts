@@ -23,7 +23,7 @@ import { create } from "@bufbuild/protobuf";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { ATTESTATION_REFRESH_MS, type AttestationKeyRing, forEachLimited, type Logger } from "@convos-pool/kit";
-import type { InstanceRef, InstanceRuntime } from "../pool/runtime.js";
+import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
 
 export interface AttestationsOptions {
   em: EntityManager;

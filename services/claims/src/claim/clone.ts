@@ -1,7 +1,7 @@
 /**
  * A clone with context (docs/claims.md, "Clone with context"): the claim of
  * the parent's template, with the parent's model and user config unless
- * overridden (claim-request.ts), fresh pool tools, and the parent named to
+ * overridden (request.ts), fresh pool tools, and the parent named to
  * the child; once the child has joined, the parent is asked for its summary,
  * which it sends the child directly (instance/src/clone/summary.ts). The pool's
  * requester == owner check is a fast rejection only: the parent and the
@@ -19,19 +19,12 @@ import {
   CloneSummaryRequestSchema,
   type CloneAuthorization,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import {
-  cloneFields,
-  failedPrecondition,
-  invalidArgument,
-  type Logger,
-  notFound,
-  permissionDenied,
-  type SignatureVerifier,
-} from "@convos-pool/kit";
-import type { ClaimInput } from "./claim-request.js";
-import { agentForFlow, settleInheritance, type ClaimedInstance, type FlowAgent } from "./claim-sql.js";
+import { cloneFields, invalidArgument, type Logger, permissionDenied, type SignatureVerifier } from "@convos-pool/kit";
+import { checkCloneParent } from "./policy.js";
+import type { ClaimInput } from "./request.js";
+import { agentForFlow, settleInheritance, type ClaimedInstance, type FlowAgent } from "./sql.js";
 import type { Proof } from "./proof.js";
-import type { InstanceRuntime } from "../pool/runtime.js";
+import type { InstanceRuntime } from "../hosts/runtime.js";
 
 /** A clone's parent: an agent with an owner and a template, as prepareClone proved. */
 export type CloneParent = FlowAgent & { ownerId: string; templateId: string };
@@ -72,22 +65,12 @@ export async function prepareClone(
   });
   const fields = cloneFields(auth);
   const verified = await deps.verifier.verify("CloneAgent", fields, req.ownerSignature, "owner_signature");
-  const parent = await agentForFlow(deps.em.fork(), req.cloneFrom);
-  if (
-    !parent ||
-    parent.ownerId !== input.requester ||
-    !["claimed", "crashed"].includes(parent.state) ||
-    !parent.templateId
-  ) {
-    throw notFound(`instance ${req.cloneFrom}`);
-  }
-  if (parent.state !== "claimed")
-    throw failedPrecondition(
-      `clone_from: instance ${parent.id} is not running right now (its host lost it); try again when it is back`,
-    );
-  if (input.templateId !== parent.templateId) {
-    throw invalidArgument("template_id", `a clone runs its parent's template (${parent.templateId})`);
-  }
+  const parent = checkCloneParent(
+    req.cloneFrom,
+    await agentForFlow(deps.em.fork(), req.cloneFrom),
+    input.requester,
+    input.templateId,
+  );
   // For the child's birth certificate: the owner's signature with what it signed, as hashes.
   const owner = create(OwnerProofSchema, {
     proof: {
@@ -102,7 +85,7 @@ export async function prepareClone(
     },
   });
   return {
-    clone: { parent: { ...parent, ownerId: parent.ownerId, templateId: parent.templateId }, auth, carry: input.carry },
+    clone: { parent, auth, carry: input.carry },
     proof: { nonce: verified.nonce, purpose: "CloneAgent", owner, signer: verified.address },
   };
 }

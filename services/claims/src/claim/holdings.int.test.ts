@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limitExceededOf } from "@convos-pool/kit";
 import type { Database } from "@convos-pool/kit/db";
 import { waitFor } from "@convos-pool/testing";
-import { claimIdleInstance, completeClaim, insertProvisionedTool } from "./claim-sql.js";
+import { claimIdleInstance, completeClaim } from "./sql.js";
+import { insertProvisionedTool } from "../tools/sql.js";
 import {
   HOLDINGS_SQL as holdingsSql,
   claimBatch,

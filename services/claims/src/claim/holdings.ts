@@ -2,7 +2,7 @@
  * The caps on what one owner holds (docs/limits.md): live agents, and the
  * pool tools of those agents. A claim under a cap takes a lock per owner,
  * counts what the owner holds and takes an idle instance, all in one call of
- * the database function `claim_within_caps` (migrations.ts), so that
+ * the database function `claim_within_caps` (schema/migrations.ts), so that
  * concurrent claims of one owner cannot pass a cap together and a claim
  * costs one round trip, not a transaction of five statements (measured: the
  * transaction halved the claims service's rate). A claim in progress counts
@@ -10,13 +10,13 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { limitExceeded, type LimitConfig } from "@convos-pool/kit";
-import { CLAIM_SQL, type ClaimParams, type ClaimedInstance } from "./claim-sql.js";
+import { CLAIM_SQL, type ClaimParams, type ClaimedInstance } from "./sql.js";
 
 export type Caps = Pick<LimitConfig, "liveAgentsPerOwner" | "poolToolsPerOwner">;
 
 /**
  * An owner's live agents (claiming, claimed, crashed) and their tools. One
- * arm per state, so that each walks its own partial index (migrations.ts,
+ * arm per state, so that each walks its own partial index (schema/migrations.ts,
  * OwnerHoldings); the owner is each arm's parameter.
  */
 export const HOLDINGS_SQL = `select count(*)::int as agents,

@@ -1,6 +1,6 @@
 /**
  * What a claim does with its idempotency key (docs/claims.md, "Retrying a
- * claim"; the keys themselves are claim-keys.ts): a retry of a claim that
+ * claim"; the keys themselves are idempotency-keys.ts): a retry of a claim that
  * took an agent gets that agent, or the failure it ended with; a retry of
  * one still running waits for it; a claim that failed before it took one,
  * or with a failure a client retries as it is, leaves its key free.
@@ -9,8 +9,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { type Logger, whileDatabaseAway } from "@convos-pool/kit";
-import { awaitKey, releaseKey, requestHash, settleKey, settleKeysDone, takeKey } from "./claim-keys.js";
-import { completeClaims, type Completion } from "./claim-sql.js";
+import { awaitKey, releaseKey, requestHash, settleKey, settleKeysDone, takeKey } from "./idempotency-keys.js";
+import { completeClaims, type Completion } from "./sql.js";
 
 /** Failures a client retries with the same request (docs/claims.md, "Retrying a claim"). */
 const RETRIED_AS_IS = [Code.Unavailable, Code.DeadlineExceeded];
@@ -73,7 +73,7 @@ export interface KeyedCompletion {
 }
 
 /**
- * Completes claims together (claim-sql.ts completeClaims): for each, whether
+ * Completes claims together (sql.ts completeClaims): for each, whether
  * its claim still held its instance. The key of a keyed claim that completed
  * names its agent in the same transaction, so a retry never finds one
  * without the other.

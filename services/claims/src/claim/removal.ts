@@ -9,9 +9,10 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Logger } from "@convos-pool/kit";
-import { markRemoved, toolsToRelease } from "./claim-sql.js";
-import type { PoolTools } from "../pool/pool-tools.js";
-import type { InstanceRuntime } from "../pool/runtime.js";
+import { markRemoved } from "./sql.js";
+import { toolsToRelease } from "../tools/sql.js";
+import type { PoolTools } from "../tools/provisioning.js";
+import type { InstanceRuntime } from "../hosts/runtime.js";
 
 /** Removes the owner's agent; false when it is not the owner's live agent (any more). */
 export async function removeAgent(

@@ -3,14 +3,15 @@
  * claim's process renews its lease while the claim is in flight
  * (ClaimFlow.renewLeases); one whose lease ran out belongs to a process that
  * died. Every replica sweeps; stale claims are taken with locked rows
- * skipped (claim-sql.ts takeStaleClaims), so two sweeps never take the same one.
+ * skipped (sql.ts takeStaleClaims), so two sweeps never take the same one.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Logger } from "@convos-pool/kit";
-import { failStaleKeys } from "./claim-keys.js";
-import { failStalePending, takeStaleClaims, toolsToRelease } from "./claim-sql.js";
-import type { PoolTools } from "../pool/pool-tools.js";
-import type { InstanceRuntime } from "../pool/runtime.js";
+import { failStaleKeys } from "./idempotency-keys.js";
+import { failStalePending, takeStaleClaims } from "./sql.js";
+import { toolsToRelease } from "../tools/sql.js";
+import type { PoolTools } from "../tools/provisioning.js";
+import type { InstanceRuntime } from "../hosts/runtime.js";
 
 /** How long a parent asked for its summary may stay pending: its owner's signature has expired by then. */
 const PENDING_INHERITANCE_SECONDS = 600;

@@ -9,10 +9,11 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { WithdrawFundsRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { nonceUsed, notFound, permissionDenied, type SignatureVerifier } from "@convos-pool/kit";
+import { nonceUsed, type SignatureVerifier } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
-import { getInstance } from "../db/queries.js";
-import type { ClaimFlow } from "./claim-flow.js";
+import { getInstance } from "../db/reads.js";
+import type { ClaimFlow } from "./flow.js";
+import { withdrawerOf } from "./policy.js";
 import { requireOwnerSignature } from "./proof.js";
 
 export interface WithdrawalDeps {
@@ -39,11 +40,8 @@ export async function withdrawFunds(
   caller: string | undefined,
 ): Promise<WithdrawalAnswer> {
   const signature = requireOwnerSignature(req.ownerSignature, "WithdrawFunds");
-  const instance = await getInstance(deps.em.fork(), req.instanceId);
-  const ownerId = instance?.ownerId;
-  if (!instance || !ownerId) throw notFound(`instance ${req.instanceId}`);
-  if (caller !== undefined && caller !== ownerId)
-    throw permissionDenied("only the agent's owner withdraws from its wallet");
+  const instance = withdrawerOf(req.instanceId, await getInstance(deps.em.fork(), req.instanceId), caller);
+  const ownerId = instance.ownerId;
   // Another inbox's wallet recovers an address that is not the owner's: PERMISSION_DENIED, named `owner_signature`.
   const verified = await deps.verifier.verify(
     "WithdrawFunds",

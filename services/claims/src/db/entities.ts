@@ -6,7 +6,7 @@ export type InstanceStateName = (typeof INSTANCE_STATES)[number];
 
 /**
  * An agent instance of the warm pool. Written by the claim statements in
- * claim-sql.ts (raw SQL: each is one statement); read through the ORM.
+ * claim/sql.ts (raw SQL: each is one statement); read through the ORM.
  */
 export const InstanceRow = defineEntity({
   name: "InstanceRow",
@@ -25,7 +25,7 @@ export const InstanceRow = defineEntity({
     ownerId: p.string().nullable(),
     parentInstanceId: p.string().nullable(),
     conversationId: p.string().nullable(),
-    /** Its conversation as the invite it joined with names it: creator inbox and tag (claim/room.ts). */
+    /** Its conversation as the invite it joined with names it: creator inbox and tag (claim/full-conversation.ts). */
     conversationKey: p.string().nullable(),
     model: p.string().nullable(),
     modelOverridden: p.boolean(),

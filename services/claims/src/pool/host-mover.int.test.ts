@@ -4,22 +4,22 @@ import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
 import { entities } from "../db/entities.js";
-import { migrations } from "../db/migrations.js";
+import { migrations } from "../schema/migrations.js";
 import { runHostsCommand } from "../hosts-cli.js";
-import { putStates } from "../vault/vault-sql.js";
+import { putStates } from "../vault/sql.js";
 import { StandInHost } from "../../test/stand-in-host.js";
-import { GrpcInstanceHost } from "./host-client.js";
+import { GrpcInstanceHost } from "../hosts/instance-host.js";
 import { HostMover, MOVER_LEASE } from "./host-mover.js";
-import { markIdle, registerInstance } from "./instances.js";
+import { markIdle, registerInstance } from "./sql.js";
 import { acquireLease } from "./leases.js";
 import { countUnmovable, hostMarks, unmovableAgents } from "./lost-hosts.js";
-import { PoolManager } from "./pool-manager.js";
+import { PoolManager } from "./manager.js";
 
 // A host lost for good, on the claims side: the pool manager's passes and the
 // host mover's runs one at a time, on real PostgreSQL, against two STAND-IN
 // instance hosts (claims/test/stand-in-host.ts) over the real
 // InstanceHostService gRPC client. Host A is killed (it stops serving); its
-// agents' sealed states were put as its host puts them (vault-sql.ts). The
+// agents' sealed states were put as its host puts them (vault/sql.ts). The
 // move on the real instance hosts (a new installation, the conversation
 // rejoined) is the end-to-end test's (services/e2e).
 
@@ -202,7 +202,7 @@ describe("a host lost for good", () => {
       expect(hostB.calls.filter((c) => c.instanceId === agent.id)).toEqual([]);
       expect(hostB.instances.has(agent.id)).toBe(true);
 
-      // Tried again after its backoff: on B, which holds it, not on C, which has the most room.
+      // Tried again after its backoff: on B, which holds it, not on C, which has the most free places.
       await q(`update instances set move_next_at = now() where id = ?`, [agent.id]);
       expect(await mover3.run()).toMatchObject({ moved: 2, failed: 0 });
       expect((await hostOf(other.id))?.host_url).not.toBe(hostA.url);

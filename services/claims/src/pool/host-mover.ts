@@ -4,21 +4,21 @@
  *
  * One run, every `intervalMs` and whenever a host is marked lost:
  *  1. the due agents: live (claimed or crashed) on a lost host, with a sealed
- *     state kept (vault-sql.ts), not waiting out a backoff; an agent with no
+ *     state kept (vault/sql.ts), not waiting out a backoff; an agent with no
  *     state kept cannot be moved and stays recorded on its lost host
  *     (`pool_agents_unmovable`, logged when the host is marked);
  *  2. the hosts that may take them: configured, not draining, not lost, and
  *     answering ListInstances now, with what each runs and holds;
  *  3. each agent, `concurrency` at once, to the one that already runs it (a
  *     restore refused part way: that host keeps it and starts it again), or
- *     else the roomiest of them running its runtime (pool-plan.ts
- *     `roomiest`): RestoreInstance with its wallet index
+ *     else the one of them with the most free places running its runtime (policy.ts
+ *     `mostFreeHost`): RestoreInstance with its wallet index
  *     and newest sealed state (the new host makes a new installation of the
  *     same inbox, revokes the old ones, rejoins and says it moved). On
  *     success the agent's row names its new host (a guarded update: only if
  *     it is still on the lost host), so updates, memory calls and removal go
  *     there, and any update it missed and its attestation (for the new
- *     installation's profile) are made due. On failure (or no room) it
+ *     installation's profile) are made due. On failure (or no free place) it
  *     waits `moveBackoffSeconds` and is tried again, never dropped. A host
  *     that answers RESOURCE_EXHAUSTED (the network's rate limit refused a
  *     restore there) is sent no more restores in that run.
@@ -28,11 +28,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { forEachLimited, randomId, Repeater, type Logger } from "@convos-pool/kit";
-import type { HostRuntime, InstanceHost } from "./host-client.js";
+import type { HostRuntime, InstanceHost } from "../hosts/instance-host.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { hostMarks } from "./lost-hosts.js";
-import { DEFAULT_HOST_CAPACITY, moveBackoffSeconds, roomiest } from "./pool-plan.js";
-import { makeDue } from "../sync/sync-sql.js";
+import { DEFAULT_HOST_CAPACITY, moveBackoffSeconds, mostFreeHost } from "./policy.js";
+import { makeDue } from "../sync/sql.js";
 
 /** The lease a run holds (leases.ts). */
 export const MOVER_LEASE = "host-mover";
@@ -60,7 +60,7 @@ export interface MoveReport {
   /** False when another replica held the lease. */
   ran: boolean;
   moved: number;
-  /** Restores that failed, or found no host with room: retried after their backoff. */
+  /** Restores that failed, or found no host with a free place: retried after their backoff. */
   failed: number;
 }
 
@@ -170,7 +170,7 @@ export class HostMover {
       const to =
         holder && open.includes(holder)
           ? holder
-          : roomiest(
+          : mostFreeHost(
               open.filter((h) => !limited.has(h.url)),
               counts,
               capacity,
@@ -178,7 +178,7 @@ export class HostMover {
       // Its holder refuses for now, or every host that could take it does: the next run.
       if (to ? limited.has(to.url) : open.some((h) => limited.has(h.url))) return;
       if (!to) {
-        await this.failed(r, "no instance host that answers has room for it");
+        await this.failed(r, "no instance host that answers has a free place for it");
         report.failed++;
         return;
       }

@@ -1,7 +1,7 @@
 /**
  * Hosts lost for good (docs/scaling.md, "A host lost for good"), in the
  * claims database (`instance_hosts`): when each host last answered a pool
- * pass, and since when it is lost, marked by an operator (hosts-cli.ts
+ * pass, and since when it is lost, marked by an operator (host-commands.ts
  * `lost`) or by the pool manager once it has not answered for
  * HOST_LOST_AFTER_SECONDS. A lost host gets no new instances and its idle
  * ones are replaced; its claimed agents are moved by the host mover
@@ -69,7 +69,7 @@ export async function markLostIfSilent(
   return afterMarking(em, url);
 }
 
-/** An operator marks the host lost (hosts-cli.ts); undefined when it already was. */
+/** An operator marks the host lost (host-commands.ts); undefined when it already was. */
 export async function markLost(em: EntityManager, url: string, reason: string): Promise<Marked | undefined> {
   const rows = await em.execute<{ url: string }[]>(
     `insert into instance_hosts (url, lost_at, lost_reason) values (?, now(), ?)

@@ -9,9 +9,9 @@ import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
 import type { Database } from "@convos-pool/kit/db";
 import { StandInHost } from "../../test/stand-in-host.js";
-import { claimIdleInstance, type ClaimParams } from "../claim/claim-sql.js";
+import { claimIdleInstance, type ClaimParams } from "../claim/sql.js";
 import { claimWithinCaps } from "../claim/holdings.js";
-import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
+import { GrpcInstanceHost, PoolManager } from "./manager.js";
 import { claimParams, openClaimsTestDatabase } from "../../test/database.js";
 
 const CREDS = generateServiceCredentials();

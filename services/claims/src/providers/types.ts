@@ -11,7 +11,7 @@ export interface ProvisionedResource {
   secrets: Record<string, string>;
 }
 
-/** What a claim decided for one tool (budget/budget-plan.ts). */
+/** What a claim decided for one tool (budget/policy.ts). */
 export interface ProvisionOptions {
   /** A wallet: wei from the faucet, under an operator's grant; none (0) by default. */
   fundWei?: bigint;

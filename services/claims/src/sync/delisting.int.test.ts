@@ -67,7 +67,7 @@ describe("a delisted template", () => {
       reason,
     });
     await curation.delistTemplate({ operatorId: operator.inboxId, templateId: t.id, reason, signature });
-    // The claims service reads templates through a cache (template-cache.ts): it must pass.
+    // The claims service reads templates through a cache (templates/cache.ts): it must pass.
     await cachePassed();
 
     const refused = await expectCode(claim(newIdentity(), t.id), Code.FailedPrecondition);

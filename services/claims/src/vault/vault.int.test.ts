@@ -10,12 +10,12 @@ import {
   startServer,
 } from "@convos-pool/kit";
 import type { Database } from "@convos-pool/kit/db";
-import { markIdle, registerInstance } from "../pool/instances.js";
+import { markIdle, registerInstance } from "../pool/sql.js";
 import { CLAIMS_ACCESS } from "../server.js";
 import { openClaimsTestDatabase } from "../../test/database.js";
-import { MAX_SEALED_STATE_BYTES, MAX_VAULT_REQUEST_BYTES } from "./vault-plan.js";
-import { createAgentVaultService } from "./vault-service.js";
-import { keptState } from "./vault-sql.js";
+import { MAX_SEALED_STATE_BYTES, MAX_VAULT_REQUEST_BYTES } from "./policy.js";
+import { createAgentVaultService } from "./service.js";
+import { keptState } from "./sql.js";
 
 // AgentVaultService on real PostgreSQL, served by the kit's real server with
 // the claims service's access policy (CLAIMS_ACCESS), called over the wire with

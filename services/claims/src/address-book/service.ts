@@ -1,0 +1,70 @@
+// AddressBookService: an owner's address book kept by their agent
+// (docs/address-book.md). The claims service checks who asks and relays; the
+// agent checks the owner's signature again itself and does the work, so the
+// pool can add no payee. Sealed boxes pass through here unread: a listing
+// leaves the agent sealed to the key the owner signed for, a contact comes to
+// it sealed to its own wallet-signed memory key.
+//
+// Every call is its owner's only: signed in as the owner of the live agent
+// (anyone else, and a signature by anyone else: NOT_FOUND, as for a missing
+// agent), and signed (owner_signature), whose nonce is spent here before the
+// agent is asked, so a signature reaches it once. The same shape as
+// memory/service.ts; the helpers both use are claim/owner-call.ts.
+
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
+import { invalidArgument, requirePresent } from "@convos-pool/kit";
+import { bytesToHex, sha256 } from "viem";
+import { ownerSignedCall, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
+import { askAgent, type InstanceRuntime } from "../hosts/runtime.js";
+
+/** At most this many contacts removed in one call (address_book_service.proto). */
+const MAX_REMOVE_IDS = 100;
+
+export interface AddressBookServiceDeps extends OwnerCallDeps {
+  runtime: Pick<InstanceRuntime, "addressBook">;
+}
+
+export function createAddressBookService(deps: AddressBookServiceDeps): ServiceImpl<typeof AddressBookService> {
+  const signedCall = ownerSignedCall(deps);
+  return {
+    async listContacts(req, ctx) {
+      const key = recipientKey(req.recipientKey);
+      const fields = { recipientKey: bytesToHex(key) };
+      const { ref, ownerId } = await signedCall(req.instanceId, ctx, "ListContacts", fields, req.ownerSignature);
+      const agent = deps.runtime.addressBook(ref);
+      const res = await askAgent("the listing", () =>
+        agent.client.listContacts({ ownerId, recipientKey: key, signature: req.ownerSignature }, agent.options),
+      );
+      return { sealed: res.sealed, count: res.count };
+    },
+
+    async saveContact(req, ctx) {
+      const sealed = requirePresent("sealed", req.sealed);
+      if (sealed.ciphertext.length === 0)
+        throw invalidArgument("sealed.ciphertext", "required: a contact sealed to the agent's memory key");
+      const fields = { sealedDigest: sha256(sealed.ciphertext) };
+      const { ref, ownerId } = await signedCall(req.instanceId, ctx, "SaveContact", fields, req.ownerSignature);
+      const agent = deps.runtime.addressBook(ref);
+      const res = await askAgent("the contact", () =>
+        agent.client.saveContact({ ownerId, sealed, signature: req.ownerSignature }, agent.options),
+      );
+      return { contactId: res.contactId, replacedId: res.replacedId };
+    },
+
+    async removeContacts(req, ctx) {
+      if (req.contactIds.length === 0 || req.contactIds.length > MAX_REMOVE_IDS)
+        throw invalidArgument("contact_ids", `1 to ${MAX_REMOVE_IDS} contact ids, not ${req.contactIds.length}`);
+      const fields = { contactIds: req.contactIds.join(",") };
+      const { ref, ownerId } = await signedCall(req.instanceId, ctx, "RemoveContacts", fields, req.ownerSignature);
+      const agent = deps.runtime.addressBook(ref);
+      const res = await askAgent("removing contacts", () =>
+        agent.client.removeContacts(
+          { ownerId, contactIds: req.contactIds, signature: req.ownerSignature },
+          agent.options,
+        ),
+      );
+      return { removed: res.removed, notFound: res.notFound };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * An owner's call to their agent, relayed by the pool (AgentMemoryService,
+ * AddressBookService): the caller, signed in, owns the live agent, and a
+ * signed call's nonce is spent here, before the agent is asked, so a
+ * signature reaches it once. The agent checks the owner's signature again
+ * itself and does the work; sealed boxes pass through unread.
+ */
+import type { HandlerContext } from "@connectrpc/connect";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import {
+  callerInboxId,
+  invalidArgument,
+  type OperationFields,
+  type SignatureVerifier,
+  type SignedOperation,
+  unauthenticated,
+  X25519_KEY_BYTES,
+} from "@convos-pool/kit";
+import { callersLiveAgent } from "./policy.js";
+import { proveOwned, requireOwnerSignature } from "./proof.js";
+import { agentForFlow, type FlowAgent } from "./sql.js";
+
+/** What an owner's signed call to their agent needs here. */
+export interface OwnerCallDeps {
+  em: EntityManager;
+  verifier: SignatureVerifier;
+}
+
+/** The caller's live agent, or NOT_FOUND (policy.ts callersLiveAgent); nobody signed in: UNAUTHENTICATED. */
+export function ownersAgent(deps: OwnerCallDeps) {
+  return async (instanceId: string, ctx: HandlerContext): Promise<{ ref: FlowAgent; ownerId: string }> => {
+    const caller = callerInboxId(ctx);
+    if (caller === undefined) throw unauthenticated("sign in as the agent's owner");
+    const ref = callersLiveAgent(instanceId, await agentForFlow(deps.em.fork(), instanceId), caller);
+    return { ref, ownerId: caller };
+  };
+}
+
+/**
+ * The owner's signed call: the caller owns the live agent, the signature is
+ * theirs over these fields (proveOwned; anyone else's: NOT_FOUND), and its
+ * nonce is spent here, before the agent is asked. The agent, and its owner.
+ */
+export function ownerSignedCall(deps: OwnerCallDeps) {
+  const owned = ownersAgent(deps);
+  return async (
+    instanceId: string,
+    ctx: HandlerContext,
+    operation: SignedOperation,
+    fields: OperationFields,
+    signature: Signature | undefined,
+  ): Promise<{ ref: FlowAgent & { ownerId: string }; ownerId: string }> => {
+    const { ref, ownerId } = await owned(instanceId, ctx);
+    const signed = { operation, fields, signature: requireOwnerSignature(signature, operation) };
+    const { agent, spendNonce } = await proveOwned(deps.verifier, instanceId, ref, ownerId, signed);
+    await spendNonce(deps.em.fork());
+    return { ref: agent, ownerId: agent.ownerId };
+  };
+}
+
+/** The key an answer is sealed to for the owner: an X25519 public key. */
+export function recipientKey(key: Uint8Array): Uint8Array {
+  if (key.length !== X25519_KEY_BYTES)
+    throw invalidArgument(
+      "recipient_key",
+      `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`,
+    );
+  return key;
+}

@@ -1,0 +1,437 @@
+// ClaimService: a claim (flow.ts), "My agents", and what an owner does with
+// an agent (pin, remove, transfer, settings, activity, withdrawal). Thin:
+// who may do what is policy.ts, who proves to be the owner proof.ts, the
+// statements sql.ts; the agent checks each owner's signature again itself.
+import { create } from "@bufbuild/protobuf";
+import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  InstanceServiceSetTrustLevelRequestSchema,
+  InstanceServiceSetPermissionsRequestSchema,
+  InstanceServiceSetParticipationRequestSchema,
+  InstanceServiceWithdrawTransferRequestSchema,
+  ListActivityRequestSchema,
+  TransferOwnerRequestSchema,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import {
+  callerInboxId,
+  nonceUsed,
+  notFound,
+  pageSize,
+  resolveParticipation,
+  resolvePermissions,
+  type SignatureVerifier,
+  unauthenticated,
+  type VerifiedSignature,
+} from "@convos-pool/kit";
+import { consumeNonce } from "@convos-pool/kit/db";
+import type { ClaimFlow } from "./flow.js";
+import {
+  callersLiveAgent,
+  checkDailySpendLimit,
+  checkDashboardReader,
+  checkNewOwner,
+  checkOwnerListing,
+  checkTransferTo,
+  isLive,
+  noOpenOffer,
+  openOfferFor,
+  readableBy,
+} from "./policy.js";
+import {
+  agentForFlow,
+  completeTransfer,
+  offerTransfer,
+  setAgentSetting,
+  setTrustLevel,
+  withdrawTransfer as withdrawOffer,
+} from "./sql.js";
+import {
+  getInstance,
+  instanceToProto,
+  listOwnerAgents,
+  listTemplateInstances,
+  templateRollout,
+  type InstanceData,
+  type PendingTransfer,
+} from "../db/reads.js";
+import {
+  proveOwned,
+  requireFreshSignature,
+  requireOwnerSignature,
+  type OwnerOperation,
+  type SignedRequest,
+} from "./proof.js";
+import { withdrawFunds } from "./withdrawal.js";
+import { askAgent, type InstanceRef, type InstanceRuntime } from "../hosts/runtime.js";
+import { setPinned } from "../sync/sql.js";
+import type { TemplateSource } from "../templates/release.js";
+import type { SyncWorker } from "../sync/worker.js";
+import { withTemplateDelistings, type TemplateStandings } from "../templates/standings.js";
+
+export interface ClaimServiceDeps {
+  em: EntityManager;
+  flow: ClaimFlow;
+  /** The agents' hosts: the owner's calls passed on to the agent, which checks each signature itself. */
+  runtime: Pick<
+    InstanceRuntime,
+    "transferOwner" | "withdrawTransfer" | "setTrustLevel" | "setPermissions" | "setParticipation" | "listActivity"
+  >;
+  /** Checks owners' signatures (SetInstancePin without a signed-in caller, RemoveAgent always). */
+  verifier: SignatureVerifier;
+  sync: Pick<SyncWorker, "kick">;
+  /** TemplateReleaseService (grpcTemplateSource): who created a template, for its instance list. */
+  templates: TemplateSource;
+  /** Which templates are delisted, shown to their agents' owners; absent: not shown. */
+  standings?: TemplateStandings;
+}
+
+/** The owner's offer as the pool stored it (instances.pending_transfer), as signed. */
+function pendingOffer(offer: PendingTransfer): Signature {
+  return create(SignatureSchema, {
+    signature: offer.signature.signature,
+    issuedAt: BigInt(offer.signature.issuedAt),
+    nonce: offer.signature.nonce,
+  });
+}
+
+export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof ClaimService> {
+  /** The instance, proven the caller's (proof.ts): the owner's, with the nonce to spend with the change. */
+  async function ownedInstance(
+    instanceId: string,
+    ctx: HandlerContext,
+    signed: SignedRequest,
+  ): Promise<OwnerOperation<InstanceData>> {
+    const instance = await getInstance(deps.em.fork(), instanceId);
+    return proveOwned(deps.verifier, instanceId, instance, callerInboxId(ctx), signed);
+  }
+
+  /** The instance as it is now, after a change. */
+  async function current(instanceId: string): Promise<{ instance: Instance }> {
+    const now = await getInstance(deps.em.fork(), instanceId);
+    if (!now) throw notFound(`instance ${instanceId}`);
+    return { instance: instanceToProto(now) };
+  }
+
+  /**
+   * An owner's signed setting of one live agent (SetTrustLevel,
+   * SetPermissions, SetParticipation): the signature is required even with a
+   * session, because the agent checks it itself; the agent takes it, then the
+   * pool records what it took and spends the nonce, once.
+   */
+  async function ownerSetting<T>(
+    instanceId: string,
+    ctx: HandlerContext,
+    signed: SignedRequest<"SetTrustLevel" | "SetPermissions" | "SetParticipation", Signature>,
+    take: (ref: InstanceRef, ownerId: string) => Promise<T>,
+    record: (tx: EntityManager, instanceId: string, ownerId: string, took: T) => Promise<boolean>,
+  ): Promise<{ instance: Instance }> {
+    const { agent, spendNonce } = await ownedInstance(instanceId, ctx, signed);
+    const ref = await agentForFlow(deps.em.fork(), agent.id);
+    if (!ref || !isLive(ref.state)) throw notFound(`instance ${instanceId}`);
+    const took = await take(ref, agent.ownerId);
+    await deps.em.fork().transactional(async (tx) => {
+      await spendNonce(tx);
+      if (!(await record(tx, agent.id, agent.ownerId, took))) throw notFound(`instance ${instanceId}`);
+    });
+    return current(instanceId);
+  }
+
+  return {
+    async claim(req, ctx) {
+      return deps.flow.claim(req, callerInboxId(ctx));
+    },
+
+    async listOwnerAgents(req, ctx) {
+      checkOwnerListing(req.ownerId, callerInboxId(ctx));
+      const page = await listOwnerAgents(deps.em.fork(), req.ownerId, {
+        limit: pageSize(req.pageSize),
+        pageToken: req.pageToken,
+      });
+      return {
+        instances: await withTemplateDelistings(deps.standings, page.instances.map(instanceToProto)),
+        nextPageToken: page.nextPageToken,
+      };
+    },
+
+    async getInstance(req, ctx) {
+      const caller = callerInboxId(ctx);
+      if (caller === undefined) throw unauthenticated("sign in to read your agent");
+      const instance = await getInstance(deps.em.fork(), req.instanceId);
+      // Anyone but its readers is told it does not exist (as for private templates).
+      if (!instance || !readableBy(instance, caller)) throw notFound(`instance ${req.instanceId}`);
+      const [shown] = await withTemplateDelistings(deps.standings, [instanceToProto(instance)]);
+      return { instance: shown };
+    },
+
+    /** The owner only (proof.ts): signed in, or `owner_signature` (SetInstancePin, single-use nonce). */
+    async setInstancePin(req, ctx) {
+      const { agent, spendNonce } = await ownedInstance(req.instanceId, ctx, {
+        operation: "SetInstancePin",
+        fields: { pinned: req.pinned },
+        signature: req.ownerSignature,
+      });
+      await deps.em.fork().transactional(async (tx) => {
+        await spendNonce(tx);
+        if (!(await setPinned(tx, agent.id, req.pinned))) throw notFound(`instance ${req.instanceId}`);
+      });
+      // Unpinned: brought to the newest version.
+      if (!req.pinned) deps.sync.kick();
+      return current(req.instanceId);
+    },
+
+    /**
+     * The owner only; the agent leaves its conversation and its tools are
+     * released (ClaimFlow.remove). It cannot be undone, so the owner signs it
+     * each time: a session alone, which a stolen token or a sign-in replayed
+     * from a look-alike site also gives, is not enough (docs/security.md).
+     */
+    async removeAgent(req, ctx) {
+      const { agent, spendNonce, signer } = await ownedInstance(req.instanceId, ctx, {
+        operation: "RemoveAgent",
+        fields: {},
+        signature: requireFreshSignature(req.ownerSignature, "RemoveAgent"),
+      });
+      if (!(await deps.flow.remove(agent.id, agent.ownerId, spendNonce, signer)))
+        throw notFound(`instance ${req.instanceId}`);
+      return {};
+    },
+
+    /**
+     * The owner offers the agent to another inbox. The owner's signature is
+     * required even with a session: the agent checks it itself at acceptance.
+     * It is in the kit's window, as every signed request: an offer dated
+     * ahead of now by more than the clock-skew allowance is refused here
+     * (`owner_signature.issued_at`), so none the pool holds outlives its deadline.
+     */
+    async transferAgent(req, ctx) {
+      checkNewOwner(req.newOwnerId);
+      const signature = requireOwnerSignature(req.ownerSignature, "TransferAgent");
+      const { agent, spendNonce } = await ownedInstance(req.instanceId, ctx, {
+        operation: "TransferAgent",
+        fields: { newOwnerId: req.newOwnerId },
+        signature,
+      });
+      checkTransferTo(agent.ownerId, req.newOwnerId);
+      const offer: PendingTransfer = {
+        newOwnerId: req.newOwnerId,
+        signature: {
+          signature: signature.signature,
+          issuedAt: signature.issuedAt.toString(),
+          nonce: signature.nonce,
+        },
+      };
+      await deps.em.fork().transactional(async (tx) => {
+        await spendNonce(tx);
+        if (!(await offerTransfer(tx, agent.id, agent.ownerId, offer))) throw notFound(`instance ${req.instanceId}`);
+      });
+      return current(req.instanceId);
+    },
+
+    /**
+     * The owner takes back the open offer: the agent voids it first (it
+     * checks the owner's signature naming the offer's inbox, and voids the
+     * offer itself whatever its date), then the pool forgets it. Without an open offer: FAILED_PRECONDITION to the owner's
+     * session, NOT_FOUND to anyone else.
+     */
+    async withdrawTransfer(req, ctx) {
+      const signature = requireOwnerSignature(req.ownerSignature, "WithdrawTransfer");
+      const instance = await getInstance(deps.em.fork(), req.instanceId);
+      const offer = instance?.pendingTransfer;
+      if (!offer) throw noOpenOffer(req.instanceId, instance, callerInboxId(ctx));
+      const { agent, spendNonce } = await proveOwned(deps.verifier, req.instanceId, instance, callerInboxId(ctx), {
+        operation: "WithdrawTransfer",
+        fields: { newOwnerId: offer.newOwnerId },
+        signature,
+      });
+      const ref = await agentForFlow(deps.em.fork(), agent.id);
+      if (!ref) throw notFound(`instance ${req.instanceId}`);
+      await askAgent("the withdrawal", () =>
+        deps.runtime.withdrawTransfer(
+          ref,
+          create(InstanceServiceWithdrawTransferRequestSchema, {
+            ownerId: agent.ownerId,
+            newOwnerId: offer.newOwnerId,
+            signature,
+            // The offer itself, so the agent voids it by its nonce whatever its date.
+            offer: pendingOffer(offer),
+          }),
+        ),
+      );
+      await deps.em.fork().transactional(async (tx) => {
+        await spendNonce(tx);
+        if (!(await withdrawOffer(tx, agent.id, agent.ownerId, offer.newOwnerId))) {
+          throw new ConnectError("the offer changed while it was being withdrawn; read the agent", Code.Aborted);
+        }
+      });
+      return current(req.instanceId);
+    },
+
+    /**
+     * The inbox the agent was offered to takes it: its AcceptAgent signature
+     * (required even with a session), checked here and by the agent, which
+     * checks the owner's offer too before it changes owner. Only then does
+     * the pool record the new owner (and the lineage outbox its change).
+     */
+    async acceptAgent(req, ctx) {
+      const {
+        agent: instance,
+        owner,
+        offer,
+      } = openOfferFor(req.instanceId, await getInstance(deps.em.fork(), req.instanceId), callerInboxId(ctx));
+      const fields = { inboxId: offer.newOwnerId, instanceId: instance.id, fromOwnerId: owner };
+      let verified: VerifiedSignature;
+      try {
+        verified = await deps.verifier.verify("AcceptAgent", fields, req.signature, "signature");
+      } catch (err) {
+        if (ConnectError.from(err).code === Code.PermissionDenied) throw notFound(`instance ${req.instanceId}`);
+        throw err;
+      }
+      const ref = await agentForFlow(deps.em.fork(), instance.id);
+      if (!ref) throw notFound(`instance ${req.instanceId}`);
+      const transfer = {
+        ownerId: owner,
+        newOwnerId: offer.newOwnerId,
+        offer: pendingOffer(offer),
+        acceptance: verified.signature,
+      };
+      await askAgent("the transfer", () =>
+        deps.runtime.transferOwner(ref, create(TransferOwnerRequestSchema, transfer)),
+      );
+      await deps.em.fork().transactional(async (tx) => {
+        if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: offer.newOwnerId, purpose: "AcceptAgent" }))) {
+          throw nonceUsed("signature.nonce");
+        }
+        // The wallet that signed the acceptance is where the agent's wallet pays its new owner (docs/tools.md).
+        if (!(await completeTransfer(tx, instance.id, owner, offer.newOwnerId, verified.address))) {
+          throw new ConnectError(
+            "the offer changed while it was being accepted; read the agent and try again",
+            Code.Aborted,
+          );
+        }
+      });
+      return current(req.instanceId);
+    },
+
+    /**
+     * The owner's new trust level for one agent: signed (required even with
+     * a session: the agent checks it itself, with the template's highest
+     * level), then recorded as the agent took it.
+     */
+    async setTrustLevel(req, ctx) {
+      const signature = requireOwnerSignature(req.ownerSignature, "SetTrustLevel");
+      const limit = checkDailySpendLimit(req.dailySpendLimitWei);
+      const fields = { trustLevel: req.trustLevel, dailySpendLimitWei: limit.wei };
+      return ownerSetting(
+        req.instanceId,
+        ctx,
+        { operation: "SetTrustLevel", fields, signature },
+        (ref, ownerId) =>
+          askAgent("the trust level", () =>
+            deps.runtime.setTrustLevel(
+              ref,
+              create(InstanceServiceSetTrustLevelRequestSchema, {
+                ownerId,
+                trustLevel: req.trustLevel,
+                dailySpendLimitWei: limit.text,
+                signature,
+              }),
+            ),
+          ),
+        (tx, id, ownerId, took) => setTrustLevel(tx, id, ownerId, took.trustLevel, took.dailySpendLimitWei),
+      );
+    },
+
+    /** Whose requests one of the owner's agents acts on (values signed with the defaults filled in). */
+    async setPermissions(req, ctx) {
+      const want = resolvePermissions(req.permissions);
+      const signature = requireOwnerSignature(req.ownerSignature, "SetPermissions");
+      return ownerSetting(
+        req.instanceId,
+        ctx,
+        { operation: "SetPermissions", fields: want, signature },
+        (ref, ownerId) =>
+          askAgent("the permissions", () =>
+            deps.runtime.setPermissions(
+              ref,
+              create(InstanceServiceSetPermissionsRequestSchema, { ownerId, permissions: want, signature }),
+            ),
+          ),
+        (tx, id, ownerId, took) => setAgentSetting(tx, id, ownerId, "permissions", took),
+      );
+    },
+
+    /** When one of the owner's agents speaks in its conversation. */
+    async setParticipation(req, ctx) {
+      const want = resolveParticipation(req.participation);
+      const signature = requireOwnerSignature(req.ownerSignature, "SetParticipation");
+      return ownerSetting(
+        req.instanceId,
+        ctx,
+        { operation: "SetParticipation", fields: want, signature },
+        (ref, ownerId) =>
+          askAgent("the participation", () =>
+            deps.runtime.setParticipation(
+              ref,
+              create(InstanceServiceSetParticipationRequestSchema, { ownerId, participation: want, signature }),
+            ),
+          ),
+        (tx, id, ownerId, took) => setAgentSetting(tx, id, ownerId, "participation", took),
+      );
+    },
+
+    /** The owner's only, signed in, as GetInstance; the agent keeps the log, the pool passes it on. */
+    async listAgentActivity(req, ctx) {
+      const caller = callerInboxId(ctx);
+      if (caller === undefined) throw unauthenticated("sign in to read your agent's activity");
+      const ref = callersLiveAgent(req.instanceId, await agentForFlow(deps.em.fork(), req.instanceId), caller);
+      pageSize(req.pageSize);
+      const page = await askAgent("the activity log", () =>
+        deps.runtime.listActivity(
+          ref,
+          create(ListActivityRequestSchema, { pageSize: req.pageSize, pageToken: req.pageToken }),
+        ),
+      );
+      return { entries: page.entries, nextPageToken: page.nextPageToken };
+    },
+
+    /** The owner's share of the agent's wallet, to the wallet that signs (claim/withdrawal.ts). */
+    async withdrawFunds(req, ctx) {
+      return withdrawFunds(deps, req, callerInboxId(ctx));
+    },
+
+    /**
+     * The creator's dashboard list (docs/lineage.md): the template's creator
+     * only. A private (or archived) template of someone else is NOT_FOUND,
+     * exactly as a missing one; a public template is visible to anyone, so a
+     * caller who is not its creator is told PERMISSION_DENIED.
+     */
+    async listTemplateInstances(req, ctx) {
+      const caller = callerInboxId(ctx);
+      if (caller === undefined) throw unauthenticated("sign in to list the instances of your template");
+      const limit = pageSize(req.pageSize);
+      const { template } = await deps.templates.getTemplate(req.templateId);
+      checkDashboardReader(req.templateId, template, caller);
+      const [page, rollout] = await Promise.all([
+        listTemplateInstances(deps.em.fork(), template.id, { liveOnly: req.liveOnly, limit, pageToken: req.pageToken }),
+        templateRollout(deps.em.fork(), template.id),
+      ]);
+      return {
+        instances: page.instances.map(instanceToProto),
+        totalCount: BigInt(page.totalCount),
+        nextPageToken: page.nextPageToken,
+        rollout: {
+          releaseVersion: BigInt(rollout.releaseVersion),
+          liveCount: BigInt(rollout.live),
+          currentCount: BigInt(rollout.current),
+          pendingCount: BigInt(rollout.pending),
+          failedCount: BigInt(rollout.failed),
+          pinnedCount: BigInt(rollout.pinned),
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,452 @@
+/**
+ * The InstanceRuntime over gRPC: calls InstanceService on the instance's
+ * host (HTTP/2), one connection per host, the instance selected by the
+ * `x-pool-instance` header; a claim's calls coalesced per host into the
+ * host's batch calls (InstanceHostService).
+ */
+import type {
+  AttestRequest,
+  CloneSummaryRequest,
+  ConfigureRequest,
+  InstanceServiceSetTrustLevelRequest,
+  InstanceServiceSetPermissionsRequest,
+  InstanceServiceSetParticipationRequest,
+  ListActivityRequest,
+  ListActivityResponse,
+  ToolCredential,
+  TransferOwnerRequest,
+  InstanceServiceWithdrawTransferRequest,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
+import { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  Batcher,
+  type ClientCredentials,
+  createServiceClient,
+  fromInstanceCallError,
+  INSTANCE_HEADER,
+  resolveParticipation,
+  resolvePermissions,
+  type ResolvedParticipation,
+  type ResolvedPermissions,
+  type ServiceClient,
+  type Settle,
+} from "@convos-pool/kit";
+import {
+  predatesBatchCalls,
+  type BatchUpdateAnswer,
+  type InstanceAddressBookCall,
+  type InstanceMemoryCall,
+  type InstanceRef,
+  type InstanceRuntime,
+  type UpdateResult,
+} from "./runtime.js";
+
+export interface GrpcInstanceRuntimeOptions {
+  /** The claims service's credential: the only one instance hosts accept. */
+  credentials: ClientCredentials;
+  /** A Configure, or a host's ConfigureInstances. */
+  configureTimeoutMs?: number;
+  /** Joining waits for the invite's creator to accept the join request (also a host's JoinConversations). */
+  joinTimeoutMs?: number;
+  releaseTimeoutMs?: number;
+  updateTimeoutMs?: number;
+  /** For a host's batch of updates (each agent writes its workspace); default 60 s. */
+  batchUpdateTimeoutMs?: number;
+  /** A parent may ask its model for the summary. */
+  cloneSummaryTimeoutMs?: number;
+}
+
+/** Agents named in one ConfigureInstances or JoinConversations call at most (a host takes 1,000). */
+const MAX_BATCH = 100;
+/**
+ * ConfigureInstances calls to one host at once: what arrives meanwhile goes
+ * together in the next (the kit's Batcher). An idle agent configures in
+ * milliseconds; joins have no such bound, each waits for its invite's creator.
+ */
+const CONFIGURE_CALLS_PER_HOST = 4;
+/** How long a host that predates the batch calls gets the single calls before it is asked again (as sync/worker.ts). */
+const SINGLE_CALLS_MS = 10 * 60_000;
+
+type ConfigureItem = { instance: InstanceRef; req: ConfigureRequest };
+type JoinItem = { instance: InstanceRef; invite: string };
+
+/** A host's batchers of a claim's two calls. */
+interface HostBatchers {
+  configure: Batcher<ConfigureItem, void>;
+  join: Batcher<JoinItem, { conversationId: string }>;
+}
+
+/**
+ * Calls InstanceService on the instance's host over gRPC (HTTP/2), one
+ * connection per host, the instance selected by the `x-pool-instance` header.
+ *
+ * A claim's Configure and JoinConversation are coalesced per host: those that
+ * arrive in one turn of the event loop go as one ConfigureInstances call, or
+ * one JoinConversations stream, answered per agent with the very error its
+ * single call would give (docs/claims.md, "The claim flow"). A claim alone
+ * waits for no timer. A host that predates the batch calls gets the single
+ * calls, as before.
+ */
+export class GrpcInstanceRuntime implements InstanceRuntime {
+  private readonly clients = new Map<string, ServiceClient<typeof InstanceService>>();
+  private readonly memoryClients = new Map<string, ServiceClient<typeof InstanceMemoryService>>();
+  private readonly addressBookClients = new Map<string, ServiceClient<typeof InstanceAddressBookService>>();
+  private readonly hostClients = new Map<string, ServiceClient<typeof InstanceHostService>>();
+  private readonly batchers = new Map<string, HostBatchers>();
+  /** Hosts that predate the batch calls (predatesBatchCalls), until when they get the single calls. */
+  private readonly singleCallHosts = new Map<string, number>();
+
+  constructor(private readonly opts: GrpcInstanceRuntimeOptions) {}
+
+  private client(hostUrl: string) {
+    let c = this.clients.get(hostUrl);
+    if (!c) {
+      c = createServiceClient(InstanceService, hostUrl, this.opts.credentials);
+      this.clients.set(hostUrl, c);
+    }
+    return c.client;
+  }
+
+  private hostClient(hostUrl: string) {
+    let c = this.hostClients.get(hostUrl);
+    if (!c) {
+      c = createServiceClient(InstanceHostService, hostUrl, this.opts.credentials);
+      this.hostClients.set(hostUrl, c);
+    }
+    return c.client;
+  }
+
+  private call(instance: InstanceRef, timeoutMs: number) {
+    return { headers: { [INSTANCE_HEADER]: instance.id }, timeoutMs };
+  }
+
+  async configure(instance: InstanceRef, req: ConfigureRequest): Promise<void> {
+    // A body naming another instance goes alone: its host refuses it as it refuses that single call.
+    if (!this.takesBatches(instance.hostUrl) || (req.instanceId !== "" && req.instanceId !== instance.id))
+      return this.configureOne({ instance, req });
+    return this.batchersOf(instance.hostUrl).configure.add({ instance, req });
+  }
+
+  async join(instance: InstanceRef, invite: string): Promise<{ conversationId: string }> {
+    if (!this.takesBatches(instance.hostUrl)) return this.joinOne({ instance, invite });
+    return this.batchersOf(instance.hostUrl).join.add({ instance, invite });
+  }
+
+  private async configureOne({ instance, req }: ConfigureItem): Promise<void> {
+    await this.client(instance.hostUrl).configure(req, this.call(instance, this.opts.configureTimeoutMs ?? 15_000));
+  }
+
+  private async joinOne({ instance, invite }: JoinItem): Promise<{ conversationId: string }> {
+    const res = await this.client(instance.hostUrl).joinConversation(
+      { conversationInvite: invite },
+      this.call(instance, this.opts.joinTimeoutMs ?? 90_000),
+    );
+    return { conversationId: res.conversationId };
+  }
+
+  /** One ConfigureInstances call; each agent's outcome settles its item, in the order asked. */
+  private async configureBatch(hostUrl: string, items: ConfigureItem[], settle: Settle<void>): Promise<void> {
+    const res = await this.hostClient(hostUrl).configureInstances(
+      { instances: items.map(({ instance, req }) => ({ ...req, instanceId: instance.id })) },
+      { timeoutMs: this.opts.configureTimeoutMs ?? 15_000 },
+    );
+    items.forEach(({ instance }, k) => {
+      const o = res.outcomes[k];
+      if (o?.instanceId !== instance.id) return;
+      settle(k, o.outcome.case === "configured" ? undefined : fromInstanceCallError(o.outcome.value));
+    });
+  }
+
+  /** One JoinConversations stream; each agent's outcome settles its item as it arrives. */
+  private async joinBatch(
+    hostUrl: string,
+    items: JoinItem[],
+    settle: Settle<{ conversationId: string }>,
+  ): Promise<void> {
+    const index = new Map(items.map((item, k) => [item.instance.id, k]));
+    const outcomes = this.hostClient(hostUrl).joinConversations(
+      { joins: items.map(({ instance, invite }) => ({ instanceId: instance.id, conversationInvite: invite })) },
+      { timeoutMs: this.opts.joinTimeoutMs ?? 90_000 },
+    );
+    for await (const o of outcomes) {
+      const k = index.get(o.instanceId);
+      if (k === undefined) continue;
+      settle(
+        k,
+        o.outcome.case === "joined"
+          ? { conversationId: o.outcome.value.conversationId }
+          : fromInstanceCallError(o.outcome.value),
+      );
+    }
+  }
+
+  private batchersOf(hostUrl: string): HostBatchers {
+    let b = this.batchers.get(hostUrl);
+    if (!b) {
+      b = {
+        configure: new Batcher<ConfigureItem, void>(
+          (items, settle) =>
+            this.runBatch(
+              hostUrl,
+              items,
+              settle,
+              (item) => this.configureOne(item),
+              (batch, s) => this.configureBatch(hostUrl, batch, s),
+            ),
+          { maxBatch: MAX_BATCH, maxInFlight: CONFIGURE_CALLS_PER_HOST },
+        ),
+        join: new Batcher<JoinItem, { conversationId: string }>(
+          (items, settle) =>
+            this.runBatch(
+              hostUrl,
+              items,
+              settle,
+              (item) => this.joinOne(item),
+              (batch, s) => this.joinBatch(hostUrl, batch, s),
+            ),
+          { maxBatch: MAX_BATCH },
+        ),
+      };
+      this.batchers.set(hostUrl, b);
+    }
+    return b;
+  }
+
+  /**
+   * Runs a batch of one host by its batch call, each agent named once (a
+   * second item for an agent already named goes by its single call, as two
+   * single calls would). The call failing as a whole (the host away, the
+   * deadline) fails every item it did not answer with that error, as each
+   * single call would have failed; a host that predates the batch call gets
+   * the single calls, now and for a while.
+   */
+  private async runBatch<T extends { instance: InstanceRef }, R>(
+    hostUrl: string,
+    items: T[],
+    settle: Settle<R>,
+    single: (item: T) => Promise<R>,
+    batch: (items: T[], settle: Settle<R>) => Promise<void>,
+  ): Promise<void> {
+    const settled = new Set<number>();
+    const settleOnce: Settle<R> = (i, result) => {
+      if (settled.has(i)) return;
+      settled.add(i);
+      settle(i, result);
+    };
+    type Placed = { item: T; i: number };
+    const alone = ({ item, i }: Placed) =>
+      single(item).then(
+        (r) => settleOnce(i, r),
+        (err: unknown) => settleOnce(i, asError(err)),
+      );
+    const named = new Set<string>();
+    const batched: Placed[] = [];
+    const singles: Promise<void>[] = [];
+    for (const [i, item] of items.entries()) {
+      if (named.has(item.instance.id)) singles.push(alone({ item, i }));
+      else {
+        named.add(item.instance.id);
+        batched.push({ item, i });
+      }
+    }
+    try {
+      // One alone goes as the single call: for one agent it is the cheaper call (and the stream's setup is not worth it).
+      if (batched.length === 1 || !this.takesBatches(hostUrl)) {
+        await Promise.all(batched.map(alone));
+      } else {
+        try {
+          await batch(
+            batched.map((b) => b.item),
+            (k, result) => {
+              // An answer to nothing asked is dropped; what stays unanswered fails below.
+              const b = batched[k];
+              if (b) settleOnce(b.i, result);
+            },
+          );
+        } catch (err) {
+          if (!predatesBatchCalls(err)) {
+            for (const b of batched) settleOnce(b.i, asError(err));
+            return;
+          }
+          this.singleCallHosts.set(hostUrl, Date.now() + SINGLE_CALLS_MS);
+          await Promise.all(batched.filter((b) => !settled.has(b.i)).map(alone));
+        }
+        for (const b of batched)
+          settleOnce(b.i, new ConnectError("the host's answer does not match what it was asked", Code.Internal));
+      }
+    } finally {
+      await Promise.all(singles);
+    }
+  }
+
+  /** Whether a claim's calls to this host go in batches (not while it is known to predate them). */
+  private takesBatches(hostUrl: string): boolean {
+    const until = this.singleCallHosts.get(hostUrl);
+    if (until === undefined) return true;
+    if (until > Date.now()) return false;
+    this.singleCallHosts.delete(hostUrl);
+    return true;
+  }
+
+  async release(instance: InstanceRef): Promise<void> {
+    await this.client(instance.hostUrl).release({}, this.call(instance, this.opts.releaseTimeoutMs ?? 10_000));
+  }
+
+  async updateTemplate(
+    instance: InstanceRef,
+    release: SignedTemplate,
+    tools: ToolCredential[],
+    bases: SignedTemplate[],
+  ): Promise<UpdateResult> {
+    const res = await this.client(instance.hostUrl).updateTemplate(
+      { template: release, tools, bases },
+      this.call(instance, this.opts.updateTimeoutMs ?? 10_000),
+    );
+    return {
+      appliedKey: [res.appliedVersion, ...res.appliedBaseVersions].map(Number),
+      model: res.model,
+      trustLevel: res.trustLevel,
+    };
+  }
+
+  async updateTemplates(
+    hostUrl: string,
+    release: SignedTemplate,
+    bases: SignedTemplate[],
+    targets: { instance: InstanceRef; tools: ToolCredential[] }[],
+  ): Promise<BatchUpdateAnswer[]> {
+    const res = await this.hostClient(hostUrl).updateTemplates(
+      { template: release, bases, instances: targets.map((t) => ({ instanceId: t.instance.id, tools: t.tools })) },
+      { timeoutMs: this.opts.batchUpdateTimeoutMs ?? 60_000 },
+    );
+    return targets.map(({ instance }, i) => {
+      const o = res.outcomes[i];
+      if (!o || o.instanceId !== instance.id)
+        return {
+          instanceId: instance.id,
+          error: new ConnectError("the host's answer does not match what it was asked", Code.Internal),
+        };
+      if (o.outcome.case === "applied") {
+        const a = o.outcome.value;
+        return {
+          instanceId: instance.id,
+          applied: {
+            appliedKey: [a.appliedVersion, ...a.appliedBaseVersions].map(Number),
+            model: a.model,
+            trustLevel: a.trustLevel,
+          },
+        };
+      }
+      const e = o.outcome.value;
+      return {
+        instanceId: instance.id,
+        error: new ConnectError(
+          e?.message ?? "no answer for this agent",
+          e && Code[e.code] !== undefined ? e.code : Code.Unknown,
+        ),
+      };
+    });
+  }
+
+  async attest(instance: InstanceRef, req: AttestRequest): Promise<void> {
+    // A dormant agent wakes for it: that is most of the time this may take.
+    await this.client(instance.hostUrl).attest(req, this.call(instance, this.opts.updateTimeoutMs ?? 30_000));
+  }
+
+  async health(instance: InstanceRef): Promise<{ state: InstanceState; appliedKey: number[] }> {
+    const res = await this.client(instance.hostUrl).health({}, this.call(instance, 10_000));
+    return { state: res.state, appliedKey: [res.appliedTemplateVersion, ...res.appliedBaseVersions].map(Number) };
+  }
+
+  async countMembers(instance: InstanceRef, timeoutMs: number): Promise<number> {
+    return (await this.client(instance.hostUrl).countMembers({}, this.call(instance, timeoutMs))).members;
+  }
+
+  async cloneSummary(parent: InstanceRef, req: CloneSummaryRequest): Promise<{ entries: number; via: string }> {
+    const res = await this.client(parent.hostUrl).cloneSummary(
+      req,
+      this.call(parent, this.opts.cloneSummaryTimeoutMs ?? 120_000),
+    );
+    return { entries: res.entries, via: res.via };
+  }
+
+  async transferOwner(instance: InstanceRef, req: TransferOwnerRequest): Promise<void> {
+    await this.client(instance.hostUrl).transferOwner(req, this.call(instance, 15_000));
+  }
+
+  async withdrawTransfer(instance: InstanceRef, req: InstanceServiceWithdrawTransferRequest): Promise<void> {
+    await this.client(instance.hostUrl).withdrawTransfer(req, this.call(instance, 15_000));
+  }
+
+  async setTrustLevel(
+    instance: InstanceRef,
+    req: InstanceServiceSetTrustLevelRequest,
+  ): Promise<{ trustLevel: number; dailySpendLimitWei: string }> {
+    const res = await this.client(instance.hostUrl).setTrustLevel(req, this.call(instance, 15_000));
+    return { trustLevel: res.trustLevel, dailySpendLimitWei: res.dailySpendLimitWei };
+  }
+
+  async setPermissions(instance: InstanceRef, req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions> {
+    const res = await this.client(instance.hostUrl).setPermissions(req, this.call(instance, 15_000));
+    return resolvePermissions(res.permissions);
+  }
+
+  async setParticipation(
+    instance: InstanceRef,
+    req: InstanceServiceSetParticipationRequest,
+  ): Promise<ResolvedParticipation> {
+    const res = await this.client(instance.hostUrl).setParticipation(req, this.call(instance, 15_000));
+    return resolveParticipation(res.participation);
+  }
+
+  listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse> {
+    return this.client(instance.hostUrl).listActivity(req, this.call(instance, 10_000));
+  }
+
+  /** An export may wait for the agent's model to summarize its conversation. */
+  memory(instance: InstanceRef): InstanceMemoryCall {
+    let c = this.memoryClients.get(instance.hostUrl);
+    if (!c) {
+      c = createServiceClient(InstanceMemoryService, instance.hostUrl, this.opts.credentials);
+      this.memoryClients.set(instance.hostUrl, c);
+    }
+    return { client: c.client, options: this.call(instance, 120_000) };
+  }
+
+  /** A save or a listing: the agent's own work between turns (a turn may run first), no model. */
+  addressBook(instance: InstanceRef): InstanceAddressBookCall {
+    let c = this.addressBookClients.get(instance.hostUrl);
+    if (!c) {
+      c = createServiceClient(InstanceAddressBookService, instance.hostUrl, this.opts.credentials);
+      this.addressBookClients.set(instance.hostUrl, c);
+    }
+    return { client: c.client, options: this.call(instance, 60_000) };
+  }
+
+  close(): void {
+    for (const c of [
+      ...this.clients.values(),
+      ...this.memoryClients.values(),
+      ...this.addressBookClients.values(),
+      ...this.hostClients.values(),
+    ])
+      c.close();
+    this.clients.clear();
+    this.memoryClients.clear();
+    this.addressBookClients.clear();
+    this.hostClients.clear();
+    // Batches in flight fail with their connections, as single calls do; a later call starts afresh.
+    this.batchers.clear();
+  }
+}
+
+/** What a batch's item is failed with: the error as thrown, an Error for anything else. */
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : ConnectError.from(err);
+}
