@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { execFile as execFileCb } from "node:child_process";
 import { promisify } from "node:util";
-import { freePort, generateServiceCredentials } from "@convos-pool/kit";
+import { freePort, generateServiceCredentials } from "@convos-pool/kit/server";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { containerName, down, kill, loadStack, up, waitHealthy, type Stack } from "../podman.js";
 

@@ -15,7 +15,7 @@
 // The setting is a row in the claims database, so every claims replica's
 // next pool pass sees it: nothing to restart. A host URL is written as in
 // INSTANCE_HOST_URLS; one the pool has never used (a typo) is refused.
-import { openDatabase } from "@convos-pool/kit/db";
+import { openDatabase } from "@convos-pool/kit/service";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { entities } from "./db/entities.js";
 import { hostSummaries, setDraining } from "./pool/instances.js";

@@ -13,17 +13,14 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { callerInboxId } from "@convos-pool/kit/server";
+import { invalidArgument, notFound, requirePresent, unauthenticated } from "@convos-pool/kit/content";
 import {
-  callerInboxId,
-  invalidArgument,
-  notFound,
   type OperationFields,
-  requirePresent,
   type SignatureVerifier,
   type SignedOperation,
-  unauthenticated,
   X25519_KEY_BYTES,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import { bytesToHex, sha256 } from "viem";
 import { agentForFlow, type FlowAgent } from "./claim/claim-sql.js";
 import { proveOwned, requireOwnerSignature } from "./claim/proof.js";

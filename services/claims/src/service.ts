@@ -17,29 +17,24 @@ import type {
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
+import { callerInboxId, type Logger, pageSize, type ServiceClient } from "@convos-pool/kit/server";
 import {
-  callerInboxId,
   failedPrecondition,
   type FieldViolationInfo,
   INBOX_ID_PATTERN,
   invalidArgument,
   invalidArguments,
-  type Logger,
   MAX_TEMPLATE_LAYERS,
   nonceUsed,
   notFound,
-  pageSize,
   permissionDenied,
-  releaseOperation,
   resolveParticipation,
   resolvePermissions,
-  type ServiceClient,
-  type SignatureVerifier,
   TEMPLATE_ID_PATTERN,
   unauthenticated,
-  type VerifiedSignature,
-} from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/content";
+import { releaseOperation, type SignatureVerifier, type VerifiedSignature } from "@convos-pool/kit/signing";
+import { consumeNonce } from "@convos-pool/kit/service";
 import type { ClaimFlow } from "./claim/claim-flow.js";
 import { visibleTo } from "./claim/claim-request.js";
 import {

@@ -10,7 +10,7 @@ import {
   jsonHash,
   type TemplateContentJson,
   type TemplatePatchJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import type { Hex } from "viem";
 import { CliError } from "./errors.js";
 

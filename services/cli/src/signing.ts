@@ -10,7 +10,7 @@ import {
   signatureDomain,
   type OperationFields,
   type SignedOperation,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import type { Hex, LocalAccount } from "viem";
 import { nowSeconds, type Context } from "./context.js";
 import { CliError, UsageError } from "./errors.js";

@@ -23,7 +23,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
-import { freePort, generateServiceCredentials, type Principal, LOCAL_POOL_ID } from "@convos-pool/kit";
+import { freePort, generateServiceCredentials, type Principal } from "@convos-pool/kit/server";
+import { LOCAL_POOL_ID } from "@convos-pool/kit/signing";
 import {
   createTestDatabase,
   startServiceProcess,

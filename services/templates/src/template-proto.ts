@@ -18,7 +18,7 @@ import {
   trustLevelName,
   type RuntimeName,
   type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import type { TemplateRowType, TemplateSnapshot, TemplateVersionRowType } from "./entities.js";
 import type { ListedRow } from "./store.js";
 

@@ -17,7 +17,7 @@ import {
   failedPreconditionOn,
   resolveContent,
   type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import { layersBelow, templatesAbove } from "./bases.js";
 import { TemplateRow } from "./entities.js";
 import { rowContent } from "./template-proto.js";

@@ -33,19 +33,21 @@ import {
 import {
   annotate,
   Batcher,
-  initialTrustLevel,
   inSpan,
   type LimitConfig,
   type Logger,
+  RateLimit,
+  whileDatabaseAway,
+} from "@convos-pool/kit/server";
+import {
+  initialTrustLevel,
   nonceUsed,
   parseTrustLevel,
-  RateLimit,
   type ResolvedParticipation,
   type ResolvedPermissions,
-  type SignatureVerifier,
-  whileDatabaseAway,
-} from "@convos-pool/kit";
-import { consumeNonce, postgresRates } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/content";
+import type { SignatureVerifier } from "@convos-pool/kit/signing";
+import { consumeNonce, postgresRates } from "@convos-pool/kit/service";
 import { checkIdempotencyKey, renewKeys } from "./claim-keys.js";
 import { claimFailure, provisioningFailure, type Stage } from "./claim-errors.js";
 import { checkClaimRequest, planClaim, type ClaimInput } from "./claim-request.js";

@@ -19,15 +19,9 @@ import {
   CloneSummaryRequestSchema,
   type CloneAuthorization,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import {
-  cloneFields,
-  failedPrecondition,
-  invalidArgument,
-  type Logger,
-  notFound,
-  permissionDenied,
-  type SignatureVerifier,
-} from "@convos-pool/kit";
+import { cloneFields, type SignatureVerifier } from "@convos-pool/kit/signing";
+import { failedPrecondition, invalidArgument, notFound, permissionDenied } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
 import type { ClaimInput } from "./claim-request.js";
 import { agentForFlow, settleInheritance, type ClaimedInstance, type FlowAgent } from "./claim-sql.js";
 import type { Proof } from "./proof.js";

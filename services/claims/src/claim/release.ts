@@ -19,7 +19,7 @@ import {
   resolveContent,
   type ModelJson,
   type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 
 /** A template, and its current content version as its creator signed it, with its bases' (its base first). */
 export interface TemplateWithRelease {

@@ -6,7 +6,7 @@
  * skipped (claim-sql.ts takeStaleClaims), so two sweeps never take the same one.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { failStaleKeys } from "./claim-keys.js";
 import { failStalePending, takeStaleClaims, toolsToRelease } from "./claim-sql.js";
 import type { PoolTools } from "../pool/pool-tools.js";

@@ -9,8 +9,9 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { WithdrawFundsRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { nonceUsed, notFound, permissionDenied, type SignatureVerifier } from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+import { nonceUsed, notFound, permissionDenied } from "@convos-pool/kit/content";
+import type { SignatureVerifier } from "@convos-pool/kit/signing";
+import { consumeNonce } from "@convos-pool/kit/service";
 import { getInstance } from "../db/queries.js";
 import type { ClaimFlow } from "./claim-flow.js";
 import { requireOwnerSignature } from "./proof.js";

@@ -46,7 +46,8 @@
  * lapse after `leaseSeconds`, and the next replica to look takes over.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { forEachLimited, randomId, Repeater, type Logger } from "@convos-pool/kit";
+import { forEachLimited, Repeater, type Logger } from "@convos-pool/kit/server";
+import { randomId } from "@convos-pool/kit/content";
 import type { HostedInstance, HostRuntime, InstanceHost } from "./host-client.js";
 import {
   adoptInstances,

@@ -23,14 +23,16 @@ import {
   type ClientCredentials,
   createServiceClient,
   fromInstanceCallError,
+  type ServiceClient,
+  type Settle,
+} from "@convos-pool/kit/server";
+import {
   INSTANCE_HEADER,
   resolveParticipation,
   resolvePermissions,
   type ResolvedParticipation,
   type ResolvedPermissions,
-  type ServiceClient,
-  type Settle,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 
 /** Selects the instance on its host (instance_host_service.proto). */
 

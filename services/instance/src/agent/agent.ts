@@ -14,7 +14,7 @@
 // dormancy.ts, claim.ts, owner.ts, profile.ts) take it whole; the
 // conversation and the inheritance, built here, take what they name.
 
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { InviteGuard } from "./invites.js";
 import { SpentNonces } from "../platform/nonces.js";

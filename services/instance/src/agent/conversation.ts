@@ -11,7 +11,8 @@
 // its pace (plan.ts); the other rooms read them, or ask (begin, reset,
 // forget).
 
-import { failedPrecondition, type Logger } from "@convos-pool/kit";
+import { failedPrecondition } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
 import { withRetriedSends } from "../platform/sends.js";
 import type { HistoryLine, InboundTextTurn, LlmProvider } from "../model/turn.js";
 import { withoutAddress } from "../memory/store.js";

@@ -9,7 +9,7 @@
 // reaction or a correction means memory/feedback.ts's; the conversation
 // decides when (plan.ts) and calls here.
 
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { LlmProvider } from "../model/turn.js";
 import { recordCorrection, type AnswerRef, type FeedbackReader } from "../memory/feedback.js";
 import type { PatternAgent } from "../memory/patterns.js";

@@ -4,7 +4,7 @@
 // (instance.ts lists them), kept by life.ts; here they are driven, each room
 // asked to load, end or forget what it holds.
 
-import { failedPrecondition } from "@convos-pool/kit";
+import { failedPrecondition } from "@convos-pool/kit/content";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { FILES, type InstanceRecord } from "../platform/workspace.js";
 import type { Agent } from "./agent.js";

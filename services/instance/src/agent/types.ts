@@ -3,13 +3,9 @@
 // Types only, so that whoever needs them imports no room.
 
 import type { JsonValue } from "@bufbuild/protobuf";
-import type {
-  InboxResolver,
-  Logger,
-  ReleaseVerifier,
-  ResolvedParticipation,
-  SignatureVerifier,
-} from "@convos-pool/kit";
+import type { InboxResolver, ReleaseVerifier, SignatureVerifier } from "@convos-pool/kit/signing";
+import type { Logger } from "@convos-pool/kit/server";
+import type { ResolvedParticipation } from "@convos-pool/kit/content";
 import type { LlmLimits } from "./budget.js";
 import type { LlmProvider } from "../model/turn.js";
 import type { PatternHooks } from "../memory/patterns.js";
