@@ -62,7 +62,7 @@ export class ContainerStack {
       LINEAGE_SERVICE_TOKEN: this.creds.lineage.token,
       INSTANCE_HOST_SERVICE_TOKEN: this.creds["instance-host"].token,
       POOL_SERVICE_DIGESTS: this.creds.gateway.directory.toString(),
-      // The pool the test helpers sign for (kit signing.ts LOCAL_POOL_ID); an operator names their own.
+      // The pool the test helpers sign for (kit signing/sign.ts LOCAL_POOL_ID); an operator names their own.
       POOL_ID: "local",
       // openssl rand -hex 32 (16 for the metrics token).
       POOL_SESSION_SECRET: randomBytes(32).toString("hex"),

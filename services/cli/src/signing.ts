@@ -1,6 +1,6 @@
 // Signatures in the REST form of docs/rest.md, `{signature, issued_at,
 // nonce}`, made with the local key over the kit's EIP-712 types
-// (services/kit/src/signing.ts).
+// (services/kit/src/signing/).
 import {
   OPTIONAL_SIGNED_FIELDS,
   SIGNED_TYPES,

@@ -71,7 +71,7 @@ function expectNothingSecret(spans: ReceivedSpan[], words: string[]): void {
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
-  // As a deployed service reads them (kit service.ts): the standard variable names the collector.
+  // As a deployed service reads them (kit service/run.ts): the standard variable names the collector.
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
   tracing = startTracing("pool");
   await stack.start();
