@@ -49,7 +49,7 @@ const readOrField = (raw: unknown): SoulJson | string => {
 
 describe("SOUL in template content", () => {
   it("content without a SOUL, or with an empty one, hashes exactly as before the field existed", () => {
-    // Written out before soul existed (template-content.test.ts checks the same).
+    // Written out before soul existed (template.test.ts checks the same).
     const before = "0x0495a9c754f7ebf8ed73a808c2537e1f1f164620bd731c0f93cd18db43d933bc";
     expect(jsonHash(contentToJson(contentFromJson(content)))).toBe(before);
     const emptySoul = create(TemplateContentSchema, {

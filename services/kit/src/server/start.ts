@@ -185,7 +185,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         serviceNames.add(h.service.typeName);
       }
     },
-    // Errors cut to a size every protocol can carry (errors.ts), after the service's own interceptors logged them whole.
+    // Errors cut to a size every protocol can carry (bounded-errors.ts), after the service's own interceptors logged them whole.
     // A database away is UNAVAILABLE to the caller (db-away.ts), as the service's logging interceptor sees it too.
     // The RPC's span outermost: its log line and everything the handler does are in it (tracing.ts).
     interceptors: [

@@ -19,7 +19,7 @@ import { startTracing } from "../server/tracing.js";
 /** The deployment's id (ServiceEnv.poolId). */
 export const POOL_ID_VAR = "POOL_ID";
 
-/** What a deployed service's GET /metrics asks for (server.ts), and its least length. */
+/** What a deployed service's GET /metrics asks for (server/start.ts), and its least length. */
 export const METRICS_TOKEN_VAR = "POOL_METRICS_TOKEN";
 export const MIN_METRICS_TOKEN_BYTES = 16;
 
@@ -86,7 +86,7 @@ export class ServiceEnv {
   }
 
   /**
-   * POOL_ID, required: the deployment every signature names (signing.ts
+   * POOL_ID, required: the deployment every signature names (signing/sign.ts
    * signatureDomain), so that one made for another pool is refused here.
    */
   poolId(): string {

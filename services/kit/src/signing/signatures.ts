@@ -1,4 +1,4 @@
-// Verification of the pool's EIP-712 signatures (the types and signing are signing.ts's).
+// Verification of the pool's EIP-712 signatures (the types are operations.ts's, signing is sign.ts's).
 import { recoverTypedDataAddress, type Hex, type RecoverTypedDataAddressParameters } from "viem";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { invalidArgument, permissionDenied, unauthenticated } from "../content/errors.js";
@@ -11,7 +11,7 @@ const NONCE_HEX = /^0x[0-9a-fA-F]{64}$/;
 
 export interface VerifierOptions {
   resolver: InboxResolver;
-  /** The pool whose signatures it accepts (signing.ts signatureDomain): one signed for another pool is refused. */
+  /** The pool whose signatures it accepts (sign.ts signatureDomain): one signed for another pool is refused. */
   poolId: string;
   /** How old a signature may be. */
   maxAgeSeconds?: number;

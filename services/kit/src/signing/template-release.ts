@@ -68,7 +68,7 @@ export function signedReleaseOperation(
     inboxId: t.creatorId,
     templateId: t.templateId,
     version: version - 1n,
-    // Signed only when given (signing.ts OPTIONAL_SIGNED_FIELDS).
+    // Signed only when given (operations.ts OPTIONAL_SIGNED_FIELDS).
     ...(t.acknowledgeWalletRemoval ? { acknowledgeWalletRemoval: true } : {}),
   };
   switch (t.change) {
