@@ -30,6 +30,7 @@ const FLOORS = {
     "providers",
     "db",
   ],
+  "services/kit/src": ["service", "server", "signing", "content"],
 };
 const ENTRIES = ["main.ts", "index.ts", "server.ts"];
 const floorZones = (root, floors) =>

@@ -30,8 +30,8 @@ import {
   createServiceClient,
   generateServiceCredentials,
   limitExceededOf,
-  signOperation,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { signOperation } from "@convos-pool/kit/signing";
 import { startLocalChain } from "@convos-pool/local-providers";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";

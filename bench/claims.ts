@@ -52,17 +52,15 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { startInstanceHost } from "@convos-pool/instance";
+import { contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
 import {
-  contentFromJson,
-  contentToJson,
   createLogger,
   callerHeaders,
   createServiceClient,
   generateServiceCredentials,
-  jsonHash,
   serviceEnv,
-  signOperation,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { signOperation } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { CLAIM_SQL, claimArgs } from "@convos-pool/claims";

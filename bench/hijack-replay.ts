@@ -17,7 +17,7 @@
 // misses. Run: npx tsx bench/hijack-replay.ts (bench/hijack.ts prints its
 // figure beside its own).
 import { formatEther, getAddress, parseEther } from "viem";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import type { LlmProvider } from "@convos-pool/instance";
 import {
   judge,

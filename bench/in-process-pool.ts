@@ -14,7 +14,13 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { OPEN_BUDGET, SecretBox, startClaimsService, type ClaimsServiceOptions } from "@convos-pool/claims";
 import { startInstanceHost } from "@convos-pool/instance";
-import { NO_LIMITS, createServiceClient, type Logger, type Principal, type ServiceCredentials } from "@convos-pool/kit";
+import {
+  NO_LIMITS,
+  createServiceClient,
+  type Logger,
+  type Principal,
+  type ServiceCredentials,
+} from "@convos-pool/kit/server";
 import { startTemplateService, type TemplateServiceOptions } from "@convos-pool/templates";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startChild, type Child, NODE_WITHOUT_RATE_LIMITS } from "./lib.js";

@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { english, generateMnemonic } from "viem/accounts";
-import { createServiceClient, generateServiceCredentials, serviceEnv } from "@convos-pool/kit";
+import { createServiceClient, generateServiceCredentials, serviceEnv } from "@convos-pool/kit/server";
 import { createTestDatabase } from "@convos-pool/testing";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";

@@ -1,6 +1,6 @@
 // What every benchmark here needs: percentiles, formatting, a free port, a service in its own process.
 import { readdirSync, readFileSync } from "node:fs";
-import { freePort } from "@convos-pool/kit";
+import { freePort } from "@convos-pool/kit/server";
 import { startServiceProcess, type ServiceProcess } from "@convos-pool/testing";
 
 export interface Figures {

@@ -35,13 +35,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { english, generateMnemonic } from "viem/accounts";
-import {
-  createServiceClient,
-  generateServiceCredentials,
-  newTemplateIdentity,
-  serviceEnv,
-  signUpdateRelease,
-} from "@convos-pool/kit";
+import { createServiceClient, generateServiceCredentials, serviceEnv } from "@convos-pool/kit/server";
+import { newTemplateIdentity, signUpdateRelease } from "@convos-pool/kit/signing";
 import { createTestDatabase, startServiceProcess } from "@convos-pool/testing";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { startChatServer, type RecordedRequest } from "@convos-pool/testing/chat-server";

@@ -30,7 +30,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { create } from "@bufbuild/protobuf";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { TemplateContentSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   estimateTokens,

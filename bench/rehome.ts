@@ -34,7 +34,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { startCreator } from "@convos-pool/convos/testing";
 import { DeployedPool } from "@convos-pool/e2e/deployed";
-import { callerHeaders, createServiceClient, forEachLimited } from "@convos-pool/kit";
+import { callerHeaders, createServiceClient, forEachLimited } from "@convos-pool/kit/server";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { closeAll, figures, fmt, NODE_WITHOUT_RATE_LIMITS, size } from "./lib.js";

@@ -21,14 +21,8 @@ import { performance } from "node:perf_hooks";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  NO_LIMITS,
-  callerHeaders,
-  createLogger,
-  freePort,
-  generateServiceCredentials,
-  signOperation,
-} from "@convos-pool/kit";
+import { NO_LIMITS, callerHeaders, createLogger, freePort, generateServiceCredentials } from "@convos-pool/kit/server";
+import { signOperation } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate, signedUpdate } from "@convos-pool/kit/testing";
 import { QUICK, figures, fmt, median, size, type Child } from "./lib.js";
 import { startInProcessPool } from "./in-process-pool.js";

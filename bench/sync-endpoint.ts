@@ -30,16 +30,18 @@ import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb
 import {
   DerivedInboxResolver,
   SignatureVerifier,
-  contentToJson,
+  VerifiedReleases,
+  verifyTemplateRelease,
+  LOCAL_POOL_ID,
+} from "@convos-pool/kit/signing";
+import { contentToJson } from "@convos-pool/kit/content";
+import {
   createLogger,
   installShutdownHandlers,
   serviceAuthInterceptor,
   serviceCredentialsFromEnv,
   startServer,
-  VerifiedReleases,
-  verifyTemplateRelease,
-  LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
 
 const env = (name: string) => process.env[name] ?? "";
 const creatorId = env("BENCH_CREATOR");

@@ -38,21 +38,17 @@ import pg from "pg";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
+import { createServiceClient, generateServiceCredentials, serviceEnv } from "@convos-pool/kit/server";
 import {
-  contentFromJson,
-  contentToJson,
-  createServiceClient,
   DerivedInboxResolver,
-  generateServiceCredentials,
-  jsonHash,
   releaseOperation,
-  serviceEnv,
   SignatureVerifier,
   signOperation,
   signUpdateRelease,
   newTemplateIdentity,
   LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { SecretBox } from "@convos-pool/claims";

@@ -8,16 +8,9 @@ import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { StoreSort, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  contentFromJson,
-  contentToJson,
-  deriveInboxId,
-  jsonHash,
-  createServiceClient,
-  generateServiceCredentials,
-  serviceEnv,
-  signOperation,
-} from "@convos-pool/kit";
+import { contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
+import { deriveInboxId, signOperation } from "@convos-pool/kit/signing";
+import { createServiceClient, generateServiceCredentials, serviceEnv } from "@convos-pool/kit/server";
 import { createTestDatabase } from "@convos-pool/testing";
 import { planStoreQuery, runStorePlan, type ListedRow } from "@convos-pool/templates";
 import { figures, fmt, size, startChild, type Figures } from "./lib.js";

@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { generateServiceCredentials } from "@convos-pool/kit";
+import { generateServiceCredentials } from "@convos-pool/kit/server";
 
 const execFile = promisify(execFileCb);
 const ROOT = resolve(import.meta.dirname, "../..");

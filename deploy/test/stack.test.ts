@@ -14,7 +14,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { callerHeaders, createServiceClient } from "@convos-pool/kit";
+import { callerHeaders, createServiceClient } from "@convos-pool/kit/server";
 import { waitFor } from "@convos-pool/testing";
 import type { ConvosCli } from "@convos-pool/testing/convos-cli";
 import { startCreator } from "@convos-pool/convos/testing";

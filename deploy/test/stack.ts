@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { execFile as execFileCb } from "node:child_process";
 import { promisify } from "node:util";
-import { freePort, generateServiceCredentials } from "@convos-pool/kit";
+import { freePort, generateServiceCredentials } from "@convos-pool/kit/server";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { containerName, down, kill, loadStack, up, waitHealthy, type Stack } from "../podman.js";
 
@@ -62,7 +62,7 @@ export class ContainerStack {
       LINEAGE_SERVICE_TOKEN: this.creds.lineage.token,
       INSTANCE_HOST_SERVICE_TOKEN: this.creds["instance-host"].token,
       POOL_SERVICE_DIGESTS: this.creds.gateway.directory.toString(),
-      // The pool the test helpers sign for (kit signing.ts LOCAL_POOL_ID); an operator names their own.
+      // The pool the test helpers sign for (kit signing/sign.ts LOCAL_POOL_ID); an operator names their own.
       POOL_ID: "local",
       // openssl rand -hex 32 (16 for the metrics token).
       POOL_SESSION_SECRET: randomBytes(32).toString("hex"),

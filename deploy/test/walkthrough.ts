@@ -17,14 +17,8 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { EXTRACTION_PROMPT, SUMMARY_PROMPT } from "@convos-pool/instance";
-import {
-  callerHeaders,
-  createServiceClient,
-  signClaim,
-  signClone,
-  type Principal,
-  type ServiceCredentials,
-} from "@convos-pool/kit";
+import { callerHeaders, createServiceClient, type Principal, type ServiceCredentials } from "@convos-pool/kit/server";
+import { signClaim, signClone } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";

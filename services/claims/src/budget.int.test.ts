@@ -5,14 +5,9 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
-import {
-  createLogger,
-  createServiceClient,
-  limitExceededOf,
-  signOperation,
-  signUpdateRelease,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
+import { createLogger, createServiceClient, limitExceededOf } from "@convos-pool/kit/server";
+import { signOperation, signUpdateRelease } from "@convos-pool/kit/signing";
+import type { TemplateContentJson } from "@convos-pool/kit/content";
 import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import {
   creationNonceOf,

@@ -7,7 +7,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { createServiceClient, serviceEnv } from "@convos-pool/kit";
+import { createServiceClient, serviceEnv } from "@convos-pool/kit/server";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { startServiceProcess, type ServiceProcess, waitFor } from "@convos-pool/testing";
 import { as } from "../test/helpers.js";

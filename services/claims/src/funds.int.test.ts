@@ -5,13 +5,9 @@ import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
-import {
-  createServiceClient,
-  signClaim,
-  signOperation,
-  signUpdateRelease,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
+import { createServiceClient } from "@convos-pool/kit/server";
+import { signClaim, signOperation, signUpdateRelease } from "@convos-pool/kit/signing";
+import type { TemplateContentJson } from "@convos-pool/kit/content";
 import { LOCAL_CHAIN_ID, startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import {
   creationNonceOf,

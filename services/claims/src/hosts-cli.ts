@@ -4,7 +4,7 @@
 // services/claims/src/hosts-cli.ts ...`, or `docker compose exec claims ...`):
 // list | drain <host url> | undrain <host url> | lost <host url> | found <host url>.
 // A program of its own, as main.ts is: an entry above every floor.
-import { openDatabase } from "@convos-pool/kit/db";
+import { openDatabase } from "@convos-pool/kit/service";
 import { entities } from "./db/entities.js";
 import { hostsCommandOn, parseCommand, USAGE } from "./pool/host-commands.js";
 import { migrations } from "./schema/migrations.js";

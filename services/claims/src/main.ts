@@ -22,7 +22,7 @@
 //   POOL_TOOLS_WITHOUT_GRANT (sms,email: numbers and mailboxes for every template; none by default)
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { AttestationKeyRing } from "@convos-pool/kit";
+import { AttestationKeyRing } from "@convos-pool/kit/signing";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { configured, runService } from "@convos-pool/kit/service";
 import { DEFAULT_HOST_LOST_AFTER_SECONDS } from "./pool/lost-hosts.js";

@@ -6,13 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  limitExceededOf,
-  signClaim,
-  signOperation,
-  type LimitConfig,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
+import { limitExceededOf, type LimitConfig } from "@convos-pool/kit/server";
+import { signClaim, signOperation } from "@convos-pool/kit/signing";
+import type { TemplateContentJson } from "@convos-pool/kit/content";
 import { newIdentity, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { USAGE_FLUSH_MS } from "./templates/usage.js";
 import { as, expectCode, type ClaimFields } from "../test/helpers.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "@convos-pool/kit/db";
+import type { Database } from "@convos-pool/kit/service";
 import { startLocalAgentMail, startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { createPublicClient, http, parseEther, type Hex } from "viem";
 import {
@@ -16,7 +16,7 @@ import {
   parseNumberRange,
 } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { PoolTools } from "./tools/provisioning.js";
 import { SecretBox, secretAad } from "./tools/secrets.js";
 import { openClaimsTestDatabase } from "../test/database.js";

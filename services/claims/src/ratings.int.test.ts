@@ -15,14 +15,9 @@ import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateOwnershipService, TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  createServiceClient,
-  DerivedInboxResolver,
-  fieldViolations,
-  LOCAL_POOL_ID,
-  SignatureVerifier,
-  signOperation,
-} from "@convos-pool/kit";
+import { createServiceClient } from "@convos-pool/kit/server";
+import { DerivedInboxResolver, LOCAL_POOL_ID, SignatureVerifier, signOperation } from "@convos-pool/kit/signing";
+import { fieldViolations } from "@convos-pool/kit/content";
 import { newIdentity, type TestIdentity } from "@convos-pool/kit/testing";
 import { as, expectCode } from "../test/helpers.js";
 import { StandInStack } from "../test/stand-in-stack.js";

@@ -9,13 +9,8 @@ import { randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import {
-  createLogger,
-  createServiceClient,
-  DEFAULT_LIMITS,
-  limitExceededOf,
-  signUpdateRelease,
-} from "@convos-pool/kit";
+import { createLogger, createServiceClient, DEFAULT_LIMITS, limitExceededOf } from "@convos-pool/kit/server";
+import { signUpdateRelease } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate, creationNonceOf } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { startClaimsService, type RunningClaimsService } from "./server.js";

@@ -10,19 +10,21 @@ import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sy
 import { TemplateOwnershipService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import {
   type AccessPolicy,
-  type AttestationKeyRing,
   createServiceClient,
   DEFAULT_LIMITS,
-  DerivedInboxResolver,
-  type InboxResolver,
   type LimitConfig,
   type Logger,
   type Metrics,
   type ServiceCredentials,
-  SIGNATURE_MAX_AGE_SECONDS,
+} from "@convos-pool/kit/server";
+import {
+  type AttestationKeyRing,
+  DerivedInboxResolver,
+  type InboxResolver,
   SignatureVerifier,
   LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
+import { SIGNATURE_MAX_AGE_SECONDS } from "@convos-pool/kit/content";
 import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { Attestations } from "./badge/attestations.js";

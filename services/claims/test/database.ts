@@ -5,7 +5,7 @@
  * migrated; and what a claim writes when it takes an idle agent.
  */
 import { randomBytes } from "node:crypto";
-import { openDatabase, type Database } from "@convos-pool/kit/db";
+import { openDatabase, type Database } from "@convos-pool/kit/service";
 import { createTestDatabase } from "@convos-pool/testing";
 import type { ClaimParams } from "../src/claim/sql.js";
 import { entities } from "../src/db/entities.js";

@@ -14,7 +14,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createLogger, type Principal, type ServiceCredentials } from "@convos-pool/kit";
+import { createLogger, type Principal, type ServiceCredentials } from "@convos-pool/kit/server";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";

@@ -9,7 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import pg from "pg";
 import { expect } from "vitest";
-import { CALLER_HEADER } from "@convos-pool/kit";
+import { CALLER_HEADER } from "@convos-pool/kit/content";
 import type { TestIdentity } from "@convos-pool/kit/testing";
 
 /** Call options of a signed-in caller: `who` (an identity or an inbox id) in the caller header. */

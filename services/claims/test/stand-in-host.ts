@@ -61,32 +61,31 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import {
   asTheySettle,
-  compareReleaseKeys,
   createLogger,
+  pageSize,
+  type RunningServer,
+  serviceAuthInterceptor,
+  type ServiceCredentials,
+  startServer,
+  toInstanceCallError,
+} from "@convos-pool/kit/server";
+import {
+  compareReleaseKeys,
   DEFAULT_MODEL,
-  DerivedInboxResolver,
   effectiveMaxTrustLevel,
   grantName,
   initialTrustLevel,
   INSTANCE_HEADER,
   invalidArgument,
   outsiderReplyName,
-  pageSize,
   permissionsMessage,
   resolveParticipation,
   resolvePermissions,
   type ResolvedParticipation,
   type ResolvedPermissions,
-  type RunningServer,
-  serviceAuthInterceptor,
-  type ServiceCredentials,
-  SignatureVerifier,
-  startServer,
-  toInstanceCallError,
   trustLevelName,
-  verifyReleaseChain,
-  LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import { DerivedInboxResolver, SignatureVerifier, verifyReleaseChain, LOCAL_POOL_ID } from "@convos-pool/kit/signing";
 
 export interface StandInInstance {
   id: string;

@@ -26,10 +26,10 @@ import {
   createServiceClient,
   generateServiceCredentials,
   type LimitConfig,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import type { TemplateContentJson } from "@convos-pool/kit/content";
 import { sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
-import { openDatabase, type Database } from "@convos-pool/kit/db";
+import { openDatabase, type Database } from "@convos-pool/kit/service";
 import { createTestDatabase, freePort } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { OPEN_BUDGET, type PoolBudget } from "../src/budget/policy.js";

@@ -5,7 +5,7 @@
 // checked against the agent's inbox before anything is sealed to it. Every
 // call is signed by the key as the agent's owner, and the agent checks it.
 import { bytesToHex, sha256 } from "viem";
-import { openSealed, sealTo, verifyMemoryKey, x25519KeyPair } from "@convos-pool/kit";
+import { openSealed, sealTo, verifyMemoryKey, x25519KeyPair } from "@convos-pool/kit/signing";
 import { CommandUsageError } from "./args.js";
 import { CliError } from "./errors.js";
 import { request, type Context } from "./http.js";

@@ -7,8 +7,6 @@
 import { randomUUID } from "node:crypto";
 import {
   DEFAULT_PERMISSION_VALUES,
-  claimFields,
-  cloneFields,
   parseGrant,
   parseOutsiderReply,
   parseParticipationMode,
@@ -16,7 +14,8 @@ import {
   NOT_A_TRUST_LEVEL,
   permissionNames,
   type TrustLevelName,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import { claimFields, cloneFields } from "@convos-pool/kit/signing";
 import { formatActivity, type ActivityPage } from "./activity.js";
 import type { ParticipationArgs, PermissionArgs } from "./args.js";
 import { CliError } from "./errors.js";

@@ -13,7 +13,7 @@ import {
   type OutsiderReplyName,
   type ParticipationModeName,
   type TrustLevelName,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import { parseEther } from "viem";
 import { COMMANDS, GLOBAL, OPTIONS, type CommandName, type CommandSyntax } from "./command-syntax.js";
 import { UsageError } from "./errors.js";

@@ -8,7 +8,7 @@ import {
   patchToJson,
   validateContent,
   type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import { describe, expect, it } from "vitest";
 import { contentHash, fillContent, fillPatch, patchHash } from "./content.js";
 import { CliError } from "./errors.js";

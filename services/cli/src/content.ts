@@ -1,5 +1,5 @@
 // Template content files: the REST JSON form of docs/rest.md, read by the
-// kit's content-json.ts (optional fields filled as the server fills them).
+// kit's content/template-json.ts (optional fields filled as the server fills them).
 // The CLI sends the filled form, every field explicit, so the server has
 // nothing left to guess.
 import { readFile } from "node:fs/promises";
@@ -10,7 +10,7 @@ import {
   jsonHash,
   type TemplateContentJson,
   type TemplatePatchJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import type { Hex } from "viem";
 import { CliError } from "./errors.js";
 

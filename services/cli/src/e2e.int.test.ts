@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Grant, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { NO_LIMITS, generateServiceCredentials, createLogger } from "@convos-pool/kit";
+import { NO_LIMITS, generateServiceCredentials, createLogger } from "@convos-pool/kit/server";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";

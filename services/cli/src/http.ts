@@ -4,7 +4,7 @@
 import { stat } from "node:fs/promises";
 import { CliError, HttpError } from "./errors.js";
 import { clearSession, loadKey, readSession, sessionUsable, writeSession, type LoadedKey } from "./key-store.js";
-import { signInPlace } from "@convos-pool/kit";
+import { signInPlace } from "@convos-pool/kit/signing";
 import { signRest } from "./signing.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";

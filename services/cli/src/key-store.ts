@@ -2,7 +2,7 @@
 // created with mode 0600 in a 0700 directory; neither secret is ever printed.
 import { chmod, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { deriveInboxId } from "@convos-pool/kit";
+import { deriveInboxId } from "@convos-pool/kit/signing";
 import type { Hex, PrivateKeyAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { CliError } from "./errors.js";

@@ -6,11 +6,11 @@ import {
   SignatureVerifier,
   claimFields,
   cloneFields,
-  jsonHash,
   LOCAL_POOL_ID,
   signatureDomain,
   type SignedOperation,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
+import { jsonHash } from "@convos-pool/kit/content";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fillContent } from "./content.js";
 import { run, type Io } from "./main.js";

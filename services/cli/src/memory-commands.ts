@@ -7,7 +7,7 @@
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { bytesToHex, sha256 } from "viem";
-import { openSealed, sealTo, verifyMemoryKey, x25519KeyPair, type SealedBoxBytes } from "@convos-pool/kit";
+import { openSealed, sealTo, verifyMemoryKey, x25519KeyPair, type SealedBoxBytes } from "@convos-pool/kit/signing";
 import { CliError } from "./errors.js";
 import { request, type Context } from "./http.js";
 import { loadKey } from "./key-store.js";

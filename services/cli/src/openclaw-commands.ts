@@ -2,7 +2,7 @@
 // (the mapping is openclaw.ts; docs/cli.md, "OpenClaw workspaces").
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { validateContent } from "@convos-pool/kit";
+import { validateContent } from "@convos-pool/kit/content";
 import { fillContent } from "./content.js";
 import { getTemplate, postTemplate } from "./template-commands.js";
 import { CliError } from "./errors.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { validateContent } from "@convos-pool/kit";
+import { validateContent } from "@convos-pool/kit/content";
 import { sampleContent, sampleSoul, tool } from "@convos-pool/kit/testing";
 import { exportWorkspace, importWorkspace, readWorkspace, type ImportReport } from "./openclaw.js";
 import { MARLOW_WORKSPACE } from "../test/workspaces.js";

@@ -23,7 +23,7 @@ import {
   type SoulJson,
   type TemplateContentJson,
   type ToolJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 
 /** The workspace files by name (IDENTITY.md …), as read. */
 export type WorkspaceFiles = Partial<Record<WorkspaceFile, string>>;

@@ -17,7 +17,7 @@ import {
   createServiceClient,
   generateServiceCredentials,
   type ServiceClient,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
 import { createTestDatabase } from "@convos-pool/testing";
 import { sampleContent } from "@convos-pool/kit/testing";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";

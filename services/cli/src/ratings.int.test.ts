@@ -15,7 +15,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
-import { NO_LIMITS, createLogger, generateServiceCredentials } from "@convos-pool/kit";
+import { NO_LIMITS, createLogger, generateServiceCredentials } from "@convos-pool/kit/server";
 import { createTestDatabase, freePort } from "@convos-pool/testing";
 import { OPEN_BUDGET, SecretBox, startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
 import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";

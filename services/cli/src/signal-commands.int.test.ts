@@ -17,9 +17,9 @@ import {
   createLogger,
   createServiceClient,
   generateServiceCredentials,
-  signVersionSignals,
   type ServiceClient,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { signVersionSignals } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";

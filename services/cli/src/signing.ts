@@ -1,6 +1,6 @@
 // Signatures in the REST form of docs/rest.md, `{signature, issued_at,
 // nonce}`, made with the local key over the kit's EIP-712 types
-// (services/kit/src/signing.ts).
+// (services/kit/src/signing/).
 import {
   OPTIONAL_SIGNED_FIELDS,
   SIGNED_TYPES,
@@ -10,7 +10,7 @@ import {
   signatureDomain,
   type OperationFields,
   type SignedOperation,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import type { Hex, LocalAccount } from "viem";
 import { nowSeconds, type Context } from "./context.js";
 import { CliError, UsageError } from "./errors.js";

@@ -4,7 +4,7 @@
 // its ETag, and for a patch or rollback the content the change results in.
 import { resolve } from "node:path";
 import type { Hex } from "viem";
-import { applyPatch, type TemplateContentJson } from "@convos-pool/kit";
+import { applyPatch, type TemplateContentJson } from "@convos-pool/kit/content";
 import { contentHash, fillContent, fillPatch, patchHash, readJsonFile } from "./content.js";
 import { CliError } from "./errors.js";
 import { request, sessionIfKey, versionFromEtag, type Context, type Page, type Reply } from "./http.js";

@@ -19,7 +19,7 @@ import {
   type AttestationJwks,
   type InboxResolver,
   type ProfileMetadata,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import { CliError } from "./errors.js";
 import type { Context } from "./http.js";
 import { poolIdOf } from "./signing.js";

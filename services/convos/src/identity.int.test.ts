@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { deriveInboxId } from "@convos-pool/kit";
+import { deriveInboxId } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { createXmtpClient, walletSigner } from "./client.js";

@@ -1,5 +1,5 @@
 import { Client, createBackend, type Backend, type Identifier, type IdentifierKind } from "@xmtp/node-sdk";
-import { deriveInboxId, type InboxResolver } from "@convos-pool/kit";
+import { deriveInboxId, type InboxResolver } from "@convos-pool/kit/signing";
 
 /** IdentifierKind.Ethereum: the SDK declares it as a const enum, which isolated modules cannot read. */
 export const ETHEREUM = 0 as IdentifierKind;

@@ -6,7 +6,7 @@ import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
 import { toHex } from "viem";
 import { describe, expect, it } from "vitest";
 import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
-import { DerivedInboxResolver, deriveInboxId } from "@convos-pool/kit";
+import { DerivedInboxResolver, deriveInboxId } from "@convos-pool/kit/signing";
 import { parseInvite, verifyInvite } from "./invite.js";
 
 /** Writes an invite the way Convos clients do (the creator's side, for tests). */

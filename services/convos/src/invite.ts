@@ -7,7 +7,8 @@ import {
   SignedInviteSchema,
   type InvitePayload,
 } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
-import { invalidArgument, permissionDenied, type InboxResolver } from "@convos-pool/kit";
+import { invalidArgument, permissionDenied } from "@convos-pool/kit/content";
+import type { InboxResolver } from "@convos-pool/kit/signing";
 
 /**
  * A Convos invite, read from the link or slug that Convos clients (the app,

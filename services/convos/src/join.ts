@@ -1,4 +1,5 @@
-import { deadlineExceeded, failedPreconditionOn, invalidArgument, type InboxResolver } from "@convos-pool/kit";
+import { deadlineExceeded, failedPreconditionOn, invalidArgument } from "@convos-pool/kit/content";
+import type { InboxResolver } from "@convos-pool/kit/signing";
 import {
   encodeJoinRequest,
   encodeProfileUpdate,

@@ -18,7 +18,7 @@ import {
 } from "@xmtp/node-sdk";
 import { createXmtpClient } from "./client.js";
 import { joinConversation, type JoinedGroup, type JoiningClient, type Joined } from "./join.js";
-import type { InboxResolver } from "@convos-pool/kit";
+import type { InboxResolver } from "@convos-pool/kit/signing";
 
 export interface PersonKey {
   /** The person's wallet key (0x and 64 hex digits): their inbox. */

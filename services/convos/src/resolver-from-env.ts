@@ -1,4 +1,5 @@
-import { DerivedInboxResolver, type InboxResolver, type Logger } from "@convos-pool/kit";
+import { DerivedInboxResolver, type InboxResolver } from "@convos-pool/kit/signing";
+import type { Logger } from "@convos-pool/kit/server";
 
 /**
  * The inbox check a service runs with: the XMTP network at XMTP_API_URL, or,

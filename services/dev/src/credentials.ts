@@ -2,7 +2,7 @@
 // deployment, as environment lines (deploy/compose.yaml reads these names;
 // deploy/k8s/pool.yaml wants each token in its service's Secret and the
 // digests in the "pool" ConfigMap). docs/security.md says who may call what.
-import { PRINCIPALS, generateServiceCredentials } from "@convos-pool/kit";
+import { PRINCIPALS, generateServiceCredentials } from "@convos-pool/kit/server";
 
 const creds = generateServiceCredentials();
 const envName = (p: string) => `${p.toUpperCase().replace(/-/g, "_")}_SERVICE_TOKEN`;

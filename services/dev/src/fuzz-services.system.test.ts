@@ -54,14 +54,8 @@ import {
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { Health } from "@convos-pool/gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "@convos-pool/gen/grpc/reflection/v1/reflection_pb.js";
-import {
-  CALLER_HEADER,
-  PRINCIPALS,
-  SERVICE_TOKEN_HEADER,
-  generateServiceCredentials,
-  type AccessPolicy,
-  type Principal,
-} from "@convos-pool/kit";
+import { CALLER_HEADER, SERVICE_TOKEN_HEADER } from "@convos-pool/kit/content";
+import { PRINCIPALS, generateServiceCredentials, type AccessPolicy, type Principal } from "@convos-pool/kit/server";
 import { waitFor } from "@convos-pool/testing";
 import { newIdentity } from "@convos-pool/kit/testing";
 import { FUZZ_RUNS, fieldNameProblem, oddString, rpcBodies, type RpcBody } from "@convos-pool/testing/fuzz";

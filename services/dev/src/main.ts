@@ -21,7 +21,7 @@
 // While it runs, the terminal takes an operator's host commands: `hosts list`, `hosts lost URL`, `hosts found URL`.
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { createLogger, installShutdownHandlers, limitsFromEnv, startTracing } from "@convos-pool/kit";
+import { createLogger, installShutdownHandlers, limitsFromEnv, startTracing } from "@convos-pool/kit/server";
 import { ensureWebBuild } from "@convos-pool/web";
 import { parseOperators } from "@convos-pool/templates";
 import { budgetFromEnv } from "@convos-pool/claims";

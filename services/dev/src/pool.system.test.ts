@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, expect, it } from "vitest";
-import { deriveInboxId, jsonHash, signOperation, signSignIn, type TemplateContentJson } from "@convos-pool/kit";
+import { deriveInboxId, signOperation, signSignIn } from "@convos-pool/kit/signing";
+import { jsonHash, type TemplateContentJson } from "@convos-pool/kit/content";
 import { startPool, type RunningPool } from "./pool.js";
 
 const dirs: string[] = [];

@@ -6,10 +6,10 @@ import {
   createLogger,
   freePort,
   generateServiceCredentials,
-  LOCAL_POOL_ID,
   type LimitConfig,
   type Logger,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { LOCAL_POOL_ID } from "@convos-pool/kit/signing";
 import type { LocalSms } from "@convos-pool/local-providers";
 import { startClaimsService, type PoolBudget } from "@convos-pool/claims";
 import { startGateway } from "@convos-pool/gateway";

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { freePort, type Logger } from "@convos-pool/kit";
+import { freePort, type Logger } from "@convos-pool/kit/server";
 
 export interface SecondHostOptions {
   host: string;

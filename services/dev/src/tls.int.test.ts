@@ -14,12 +14,11 @@ import {
   createLogger,
   createServiceClient,
   generateServiceCredentials,
-  jsonHash,
-  signClaim,
-  signOperation,
   tlsFromEnv,
   type TlsConfig,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { jsonHash } from "@convos-pool/kit/content";
+import { signClaim, signOperation } from "@convos-pool/kit/signing";
 import { codeOf, newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { createTestDatabase, makeTestPki, type TestPki } from "@convos-pool/testing";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";

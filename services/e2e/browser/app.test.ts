@@ -30,16 +30,9 @@ import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  PARTICIPATION_SUMMARIES,
-  TRUST_LEVEL_SUMMARIES,
-  createLogger,
-  deriveInboxId,
-  openSealed,
-  sealTo,
-  signOperation,
-  x25519KeyPair,
-} from "@convos-pool/kit";
+import { PARTICIPATION_SUMMARIES, TRUST_LEVEL_SUMMARIES } from "@convos-pool/kit/content";
+import { createLogger } from "@convos-pool/kit/server";
+import { deriveInboxId, openSealed, sealTo, signOperation, x25519KeyPair } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";

@@ -20,17 +20,13 @@ import { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_ser
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   NO_LIMITS,
-  contentFromJson,
-  contentToJson,
   createLogger,
   createServiceClient,
-  deriveInboxId,
   generateServiceCredentials,
-  jsonHash,
-  signOperation,
-  signVersionSignals,
   type ServiceClient,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
+import { deriveInboxId, signOperation, signVersionSignals } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";

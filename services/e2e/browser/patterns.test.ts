@@ -23,10 +23,10 @@ import {
   NO_LIMITS,
   createLogger,
   createServiceClient,
-  deriveInboxId,
   generateServiceCredentials,
   type ServiceClient,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { deriveInboxId } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";

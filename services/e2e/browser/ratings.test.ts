@@ -21,16 +21,15 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { CALLER_HEADER } from "@convos-pool/kit/content";
 import {
-  CALLER_HEADER,
   NO_LIMITS,
   createLogger,
   createServiceClient,
-  deriveInboxId,
   generateServiceCredentials,
-  signOperation,
   type ServiceClient,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { deriveInboxId, signOperation } from "@convos-pool/kit/signing";
 import { createTestDatabase, freePort } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { OPEN_BUDGET, SecretBox, startClaimsService, type RunningClaimsService } from "@convos-pool/claims";

@@ -15,17 +15,9 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  NO_LIMITS,
-  contentFromJson,
-  contentToJson,
-  createLogger,
-  deriveInboxId,
-  fieldViolations,
-  generateServiceCredentials,
-  jsonHash,
-  signOperation,
-} from "@convos-pool/kit";
+import { NO_LIMITS, createLogger, generateServiceCredentials } from "@convos-pool/kit/server";
+import { contentFromJson, contentToJson, fieldViolations, jsonHash } from "@convos-pool/kit/content";
+import { deriveInboxId, signOperation } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";

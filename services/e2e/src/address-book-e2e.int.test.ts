@@ -18,15 +18,8 @@ import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
 import { instanceCall, type AgentInstance, type Contact } from "@convos-pool/instance";
-import {
-  createLogger,
-  createServiceClient,
-  openSealed,
-  sealTo,
-  signOperation,
-  verifyMemoryKey,
-  x25519KeyPair,
-} from "@convos-pool/kit";
+import { createLogger, createServiceClient } from "@convos-pool/kit/server";
+import { openSealed, sealTo, signOperation, verifyMemoryKey, x25519KeyPair } from "@convos-pool/kit/signing";
 import { newIdentity, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase } from "@convos-pool/testing";
 import type { Person } from "@convos-pool/convos/person";

@@ -26,14 +26,14 @@ import type { AgentInstance } from "@convos-pool/instance";
 import { DEV_KEY_FILE } from "@convos-pool/claims";
 import {
   AttestationKeyRing,
-  createLogger,
   generateAttestationKeyPem,
   plainMetadata,
   signClaim,
   signOperation,
   type AttestationJwks,
   type ProfileMetadata,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
+import { createLogger } from "@convos-pool/kit/server";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { runConvos, type CliEvent } from "@convos-pool/testing/convos-cli";

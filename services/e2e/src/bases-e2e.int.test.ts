@@ -14,13 +14,9 @@ import { TemplateReleaseService, type TemplateService } from "@convos-pool/gen/c
 import type { ConvosCli, ReadyEvent } from "@convos-pool/testing/convos-cli";
 import type { RunningInstanceHost } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
-import {
-  createServiceClient,
-  signUpdateRelease,
-  type BaseJson,
-  type ServiceClient,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
+import { createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
+import { signUpdateRelease } from "@convos-pool/kit/signing";
+import type { BaseJson, TemplateContentJson } from "@convos-pool/kit/content";
 import { newIdentity, sampleContent, signedTemplate, signedUpdate, type TestIdentity } from "@convos-pool/kit/testing";
 import { as } from "@convos-pool/claims/testing";
 import { RealStack } from "./real-stack.js";

@@ -23,7 +23,7 @@ import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { RunningInstanceHost } from "@convos-pool/instance";
-import { renderIdentity, type TemplateContentJson } from "@convos-pool/kit";
+import { renderIdentity, type TemplateContentJson } from "@convos-pool/kit/content";
 import {
   ALL_TOOLS,
   newIdentity,

@@ -23,17 +23,9 @@ import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { instanceCall, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
-import {
-  contentFromJson,
-  contentToJson,
-  createServiceClient,
-  jsonHash,
-  signClone,
-  signOperation,
-  signUpdateRelease,
-  templateIdFor,
-  type CloneToSign,
-} from "@convos-pool/kit";
+import { contentFromJson, contentToJson, jsonHash, templateIdFor } from "@convos-pool/kit/content";
+import { createServiceClient } from "@convos-pool/kit/server";
+import { signClone, signOperation, signUpdateRelease, type CloneToSign } from "@convos-pool/kit/signing";
 import {
   creationNonceOf,
   newIdentity,

@@ -24,21 +24,16 @@ import {
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createXmtpClient, walletSigner } from "@convos-pool/convos";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos-cli";
+import { DerivedInboxResolver, claimFields, signClaim, signOperation, signSignIn } from "@convos-pool/kit/signing";
 import {
-  DerivedInboxResolver,
-  claimFields,
   createLogger,
   createServiceClient,
   type generateServiceCredentials,
-  jsonHash,
   serviceAuthInterceptor,
-  signClaim,
-  signOperation,
-  signSignIn,
   startServer,
   type ClientCredentials,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { jsonHash, type TemplateContentJson } from "@convos-pool/kit/content";
 import { newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { USAGE_FLUSH_MS } from "@convos-pool/claims";

@@ -23,7 +23,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
-import { freePort, generateServiceCredentials, type Principal, LOCAL_POOL_ID } from "@convos-pool/kit";
+import { freePort, generateServiceCredentials, type Principal } from "@convos-pool/kit/server";
+import { LOCAL_POOL_ID } from "@convos-pool/kit/signing";
 import {
   createTestDatabase,
   startServiceProcess,
@@ -152,7 +153,7 @@ export class DeployedPool {
       POOL_SERVICE_DIGESTS: this.creds.gateway.directory.toString(),
       POOL_SESSION_SECRET: randomBytes(32).toString("hex"),
       POOL_METRICS_TOKEN: randomBytes(16).toString("hex"),
-      // The pool the tests sign for (kit signing.ts).
+      // The pool the tests sign for (kit signing/sign.ts).
       POOL_ID: LOCAL_POOL_ID,
       POOL_SECRETS_KEY: randomBytes(32).toString("hex"),
       POOL_MASTER_SEED: randomBytes(32).toString("hex"),

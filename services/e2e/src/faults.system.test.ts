@@ -15,7 +15,8 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import { startCreator } from "@convos-pool/convos/testing";
 import { EXTRACTION_PROMPT, PLANNING_PROMPT, SUMMARY_PROMPT, planByRuleAnswer } from "@convos-pool/instance";
 import { startChatServer, type ChatAnswer, type ChatServer } from "@convos-pool/testing/chat-server";
-import { callerHeaders, createServiceClient, signClone } from "@convos-pool/kit";
+import { callerHeaders, createServiceClient } from "@convos-pool/kit/server";
+import { signClone } from "@convos-pool/kit/signing";
 import { PostgresServer, waitFor } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/kit/testing";
 import { DeployedPool, type DeployedService } from "./deployed.js";

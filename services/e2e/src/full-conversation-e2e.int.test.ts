@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createXmtpClient } from "@convos-pool/convos";
 import type { Person } from "@convos-pool/convos/person";
 import { as } from "@convos-pool/claims/testing";
-import { fieldViolations, signOperation } from "@convos-pool/kit";
+import { fieldViolations } from "@convos-pool/kit/content";
+import { signOperation } from "@convos-pool/kit/signing";
 import { waitFor } from "@convos-pool/testing";
 import { PeopleStack } from "./people-stack.js";
 

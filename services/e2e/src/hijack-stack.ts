@@ -38,15 +38,9 @@ import {
   readAppData,
 } from "@convos-pool/convos";
 import { BUSY_NOTICE, FILES, type AgentInstance, type MemoryEntry } from "@convos-pool/instance";
-import {
-  createServiceClient,
-  openSealed,
-  sealTo,
-  signOperation,
-  verifyMemoryKey,
-  x25519KeyPair,
-  type ResolvedPermissions,
-} from "@convos-pool/kit";
+import { createServiceClient } from "@convos-pool/kit/server";
+import { openSealed, sealTo, signOperation, verifyMemoryKey, x25519KeyPair } from "@convos-pool/kit/signing";
+import type { ResolvedPermissions } from "@convos-pool/kit/content";
 import { Maildirs } from "@convos-pool/local-providers";
 import { waitFor } from "@convos-pool/testing";
 import { said, type ConvosCli } from "@convos-pool/testing/convos-cli";

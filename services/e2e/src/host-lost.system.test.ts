@@ -20,7 +20,7 @@ import { Client, createBackend } from "@xmtp/node-sdk";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { callerHeaders, createServiceClient } from "@convos-pool/kit";
+import { callerHeaders, createServiceClient } from "@convos-pool/kit/server";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { ask, ConvosCli, said, type ReadyEvent } from "@convos-pool/testing/convos-cli";

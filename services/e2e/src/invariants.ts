@@ -19,7 +19,7 @@
  */
 import type pg from "pg";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { createServiceClient, type ClientCredentials } from "@convos-pool/kit";
+import { createServiceClient, type ClientCredentials } from "@convos-pool/kit/server";
 import type { startCreator } from "@convos-pool/convos/testing";
 import { EXTRACTION_PROMPT, PLANNING_PROMPT } from "@convos-pool/instance";
 import type { RecordedRequest } from "@convos-pool/testing/chat-server";

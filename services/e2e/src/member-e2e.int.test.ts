@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetParticipationRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { AgentInstance } from "@convos-pool/instance";
-import { plainMetadata, signOperation, type ProfileMetadata } from "@convos-pool/kit";
+import { plainMetadata, signOperation, type ProfileMetadata } from "@convos-pool/kit/signing";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import type { CliEvent, ConvosCli, MessageEvent } from "@convos-pool/testing/convos-cli";

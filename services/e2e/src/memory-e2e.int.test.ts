@@ -23,9 +23,8 @@ import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { instanceCall, type AgentInstance } from "@convos-pool/instance";
+import { createLogger, createServiceClient } from "@convos-pool/kit/server";
 import {
-  createLogger,
-  createServiceClient,
   deriveInboxId,
   openSealed,
   sealTo,
@@ -33,7 +32,7 @@ import {
   verifyMemoryKey,
   x25519KeyPair,
   type SealedBoxBytes,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import type { ConvosCli } from "@convos-pool/testing/convos-cli";

@@ -42,7 +42,8 @@ import {
   type RecordedRequest,
   type WireMessage,
 } from "@convos-pool/testing/chat-server";
-import { createServiceClient, signClone, type CloneToSign } from "@convos-pool/kit";
+import { createServiceClient } from "@convos-pool/kit/server";
+import { signClone, type CloneToSign } from "@convos-pool/kit/signing";
 import {
   newIdentity,
   sampleContent,

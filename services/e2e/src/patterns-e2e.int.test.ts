@@ -27,7 +27,8 @@ import {
   type AgentInstance,
   type RunningInstanceHost,
 } from "@convos-pool/instance";
-import { createServiceClient, signOperation, type ServiceClient } from "@convos-pool/kit";
+import { createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
+import { signOperation } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { as, expectCode } from "@convos-pool/claims/testing";

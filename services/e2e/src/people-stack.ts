@@ -27,7 +27,8 @@ import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js"
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { as } from "@convos-pool/claims/testing";
 import type { AgentInstance } from "@convos-pool/instance";
-import { signOperation, type TemplateContentJson } from "@convos-pool/kit";
+import { signOperation } from "@convos-pool/kit/signing";
+import type { TemplateContentJson } from "@convos-pool/kit/content";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import type { ConvosCli } from "@convos-pool/testing/convos-cli";
 import { Person } from "@convos-pool/convos/person";

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { AgentInstance } from "@convos-pool/instance";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { signOperation } from "@convos-pool/kit";
+import { signOperation } from "@convos-pool/kit/signing";
 import { waitFor } from "@convos-pool/testing";
 import { as } from "@convos-pool/claims/testing";
 import { ask, said } from "@convos-pool/testing/convos-cli";

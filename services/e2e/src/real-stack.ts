@@ -34,11 +34,11 @@ import { startInstanceHost, type InstanceHostOptions, type RunningInstanceHost }
 import {
   createLogger,
   createServiceClient,
-  deriveInboxId,
   freePort,
   generateServiceCredentials,
   type ServiceClient,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { deriveInboxId } from "@convos-pool/kit/signing";
 import type { TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { startLineageService, type LineageServiceOptions, type RunningLineageService } from "@convos-pool/lineage";

@@ -24,7 +24,8 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import { startCreator } from "@convos-pool/convos/testing";
 import { EXTRACTION_PROMPT, PLANNING_PROMPT, planByRuleAnswer } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
-import { callerHeaders, createServiceClient, signSignIn } from "@convos-pool/kit";
+import { callerHeaders, createServiceClient } from "@convos-pool/kit/server";
+import { signSignIn } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { DeployedPool, type ProcessName } from "./deployed.js";

@@ -20,7 +20,7 @@ import { create } from "@bufbuild/protobuf";
 import { Grant, InstanceState, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetPermissionsRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { PLANNING_PROMPT, planByRuleAnswer, type AgentInstance } from "@convos-pool/instance";
-import { signOperation } from "@convos-pool/kit";
+import { signOperation } from "@convos-pool/kit/signing";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import type { ConvosCli } from "@convos-pool/testing/convos-cli";

@@ -44,15 +44,9 @@ import { XmtpInboxResolver } from "@convos-pool/convos";
 import { Person, type Said } from "@convos-pool/convos/person";
 import { startCreator } from "@convos-pool/convos/testing";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
-import {
-  contentToJson,
-  createLogger,
-  createServiceClient,
-  signOperation,
-  signSignIn,
-  signVersionSignals,
-  type ServiceClient,
-} from "@convos-pool/kit";
+import { contentToJson } from "@convos-pool/kit/content";
+import { createLogger, createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
+import { signOperation, signSignIn, signVersionSignals } from "@convos-pool/kit/signing";
 import { sampleContent, signedContentUpdate, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { RealStack } from "./real-stack.js";

@@ -25,14 +25,12 @@ import {
   applyPatch,
   contentFromJson,
   contentToJson,
-  createServiceClient,
   jsonHash,
   patchToJson,
-  signOperation,
-  signUpdateRelease,
-  type ServiceClient,
   type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import { createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
+import { signOperation, signUpdateRelease } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
 import type { RunningClaimsService } from "@convos-pool/claims";
 import { as } from "@convos-pool/claims/testing";

@@ -14,7 +14,8 @@ import { FieldViolationSchema, TrustLevel } from "@convos-pool/gen/convos/pool/v
 import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { MailClient, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
-import { contentFromJson, contentToJson, jsonHash, signOperation } from "@convos-pool/kit";
+import { contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
+import { signOperation } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import type { ConvosCli } from "@convos-pool/testing/convos-cli";

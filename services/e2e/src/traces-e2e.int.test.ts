@@ -14,7 +14,8 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
-import { createLogger, signClaim, startTracing, type Tracing } from "@convos-pool/kit";
+import { createLogger, startTracing, type Tracing } from "@convos-pool/kit/server";
+import { signClaim } from "@convos-pool/kit/signing";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { RealStack } from "./real-stack.js";
@@ -70,7 +71,7 @@ function expectNothingSecret(spans: ReceivedSpan[], words: string[]): void {
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
-  // As a deployed service reads them (kit service.ts): the standard variable names the collector.
+  // As a deployed service reads them (kit service/run.ts): the standard variable names the collector.
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
   tracing = startTracing("pool");
   await stack.start();

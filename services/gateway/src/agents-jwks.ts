@@ -5,7 +5,8 @@
 // the gateway keeps them a minute, so a burst of clients costs one call.
 import type { Client } from "@connectrpc/connect";
 import type { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestation_service_pb.js";
-import { JWKS_PATH, toJwks, type Logger, type ServerRequest, type ServerResponse } from "@convos-pool/kit";
+import { JWKS_PATH, toJwks } from "@convos-pool/kit/signing";
+import type { Logger, ServerRequest, ServerResponse } from "@convos-pool/kit/server";
 
 const CACHE_MS = 60_000;
 

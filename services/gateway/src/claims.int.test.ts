@@ -22,22 +22,18 @@ import {
   SyncState,
   ToolCallOutcome,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { generateServiceCredentials, createLogger, NO_LIMITS } from "@convos-pool/kit/server";
 import {
-  generateServiceCredentials,
   CALLER_HEADER,
-  createLogger,
   jsonHash,
-  NO_LIMITS,
   resolveParticipation,
   resolvePermissions,
-  signClaim,
-  signClone,
-  signOperation,
   type ResolvedParticipation,
   type ResolvedPermissions,
   type TemplateContentJson,
   type ToolJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import { signClaim, signClone, signOperation } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";

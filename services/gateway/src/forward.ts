@@ -20,7 +20,7 @@ import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/si
 import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { callerHeaders, limitExceededOf, peerAddress, type Logger } from "@convos-pool/kit";
+import { callerHeaders, limitExceededOf, peerAddress, type Logger } from "@convos-pool/kit/server";
 import type { AddressLimits, ClientOf } from "./limits.js";
 import type { Sessions } from "./sessions.js";
 

@@ -19,7 +19,8 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { createLogger, generateServiceCredentials, snakeCase } from "@convos-pool/kit";
+import { createLogger, generateServiceCredentials } from "@convos-pool/kit/server";
+import { snakeCase } from "@convos-pool/kit/content";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity } from "@convos-pool/kit/testing";
 import {

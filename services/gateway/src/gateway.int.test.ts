@@ -20,27 +20,22 @@ import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { generateServiceCredentials, NO_LIMITS, createLogger } from "@convos-pool/kit/server";
 import {
-  generateServiceCredentials,
-  NO_LIMITS,
   CALLER_HEADER,
   SERVICE_TOKEN_HEADER,
   contentFromJson,
-  createLogger,
   applyPatch,
   jsonHash,
-  signOperation,
-  type OperationFields,
-  type SignedOperation,
   type SoulJson,
   type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import { signOperation, type OperationFields, type SignedOperation, signInPlace } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startGateway, type RunningGateway } from "./server.js";
 import { restCall, restSignature, type RestAnswer, type RestCall } from "../test/rest.js";
-import { signInPlace } from "@convos-pool/kit";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });

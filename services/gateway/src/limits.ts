@@ -4,7 +4,7 @@
 // sessions.ts; claims and template writes in their services).
 
 import { isIPv4, isIPv6 } from "node:net";
-import { addressKey, RateLimit, type LimitConfig, type RateStore } from "@convos-pool/kit";
+import { addressKey, RateLimit, type LimitConfig, type RateStore } from "@convos-pool/kit/server";
 
 // The kit's server counts connections per address with the same key.
 export { addressKey };

@@ -2,7 +2,8 @@
 // deployed service's metrics answer only its token. A real process
 // (startServiceProcess), a real PostgreSQL for its table.
 import { describe, expect, it } from "vitest";
-import { generateServiceCredentials, LOCAL_POOL_ID, serviceEnv, signSignIn } from "@convos-pool/kit";
+import { generateServiceCredentials, serviceEnv } from "@convos-pool/kit/server";
+import { LOCAL_POOL_ID, signSignIn } from "@convos-pool/kit/signing";
 import { createTestDatabase, startServiceProcess, TEST_METRICS_TOKEN } from "@convos-pool/testing";
 import { newIdentity } from "@convos-pool/kit/testing";
 import { keccak256, stringToBytes } from "viem";

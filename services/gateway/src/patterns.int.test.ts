@@ -17,9 +17,9 @@ import {
   createLogger,
   createServiceClient,
   generateServiceCredentials,
-  type OperationFields,
   type ServiceClient,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import type { OperationFields } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";

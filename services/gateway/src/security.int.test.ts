@@ -16,15 +16,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import {
-  createLogger,
-  generateServiceCredentials,
-  jsonHash,
-  limitExceededOf,
-  signClaim,
-  signInPlace,
-  signOperation,
-} from "@convos-pool/kit";
+import { createLogger, generateServiceCredentials, limitExceededOf } from "@convos-pool/kit/server";
+import { jsonHash } from "@convos-pool/kit/content";
+import { signClaim, signInPlace, signOperation } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";

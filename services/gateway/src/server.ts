@@ -31,20 +31,28 @@ import {
   createServiceClient,
   DEFAULT_LIMITS,
   DEFAULT_MAX_REQUEST_BYTES,
-  DerivedInboxResolver,
-  type InboxResolver,
   type LimitConfig,
   type Logger,
   type ServerRequest,
   type ServerResponse,
   RateLimit,
-  SIGNATURE_MAX_AGE_SECONDS,
+} from "@convos-pool/kit/server";
+import {
+  DerivedInboxResolver,
+  type InboxResolver,
   SignatureVerifier,
   LOCAL_POOL_ID,
   signatureDomain,
-} from "@convos-pool/kit";
-import { postgresRates, rateCountersMigration, signatureNoncesMigration } from "@convos-pool/kit/db";
-import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
+} from "@convos-pool/kit/signing";
+import { SIGNATURE_MAX_AGE_SECONDS } from "@convos-pool/kit/content";
+import {
+  postgresRates,
+  rateCountersMigration,
+  signatureNoncesMigration,
+  pruneRates,
+  pruneSpentNonces,
+  startService,
+} from "@convos-pool/kit/service";
 import {
   callInfo,
   createClaimsForwarder,

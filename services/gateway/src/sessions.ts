@@ -14,16 +14,10 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { Migration } from "@mikro-orm/migrations";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import {
-  INBOX_ID_PATTERN,
-  invalidArgument,
-  nonceUsed,
-  type RateLimit,
-  type SignatureVerifier,
-  type SignInPlace,
-  unauthenticated,
-} from "@convos-pool/kit";
-import { consumeNonce, type MigrationEntry } from "@convos-pool/kit/db";
+import { INBOX_ID_PATTERN, invalidArgument, nonceUsed, unauthenticated } from "@convos-pool/kit/content";
+import type { RateLimit } from "@convos-pool/kit/server";
+import type { SignatureVerifier, SignInPlace } from "@convos-pool/kit/signing";
+import { consumeNonce, type MigrationEntry } from "@convos-pool/kit/service";
 
 export const SESSION_TTL_SECONDS = 60 * 60;
 

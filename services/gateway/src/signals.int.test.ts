@@ -21,9 +21,9 @@ import {
   createLogger,
   createServiceClient,
   generateServiceCredentials,
-  signVersionSignals,
   type ServiceClient,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { signVersionSignals } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";

@@ -6,7 +6,7 @@
 // reach here: Connect routes its own, REST takes /api/ first.
 import { readFile, readdir } from "node:fs/promises";
 import { extname, join, relative, sep } from "node:path";
-import type { ServerRequest, ServerResponse } from "@convos-pool/kit";
+import type { ServerRequest, ServerResponse } from "@convos-pool/kit/server";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

@@ -5,7 +5,7 @@
  * body's form; a session bought with a signed sign-in.
  */
 import { expect } from "vitest";
-import { signOperation, signSignIn, type OperationFields, type SignedOperation } from "@convos-pool/kit";
+import { signOperation, signSignIn, type OperationFields, type SignedOperation } from "@convos-pool/kit/signing";
 import type { TestIdentity } from "@convos-pool/kit/testing";
 
 export interface RestAnswer {

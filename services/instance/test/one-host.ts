@@ -28,11 +28,10 @@ import {
   createLogger,
   createServiceClient,
   generateServiceCredentials,
-  newTemplateIdentity,
-  signUpdateRelease,
   type ServiceClient,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { newTemplateIdentity, signUpdateRelease } from "@convos-pool/kit/signing";
+import type { TemplateContentJson } from "@convos-pool/kit/content";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos-cli";

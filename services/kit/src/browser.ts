@@ -1,18 +1,217 @@
-// What a browser may import from the kit (the web app): signing, template
-// content rules, trust levels and errors' field violations, with nothing that needs Node.
-export * from "./errors.js";
-export * from "./contract.js";
-export { deriveInboxId } from "./inbox.js";
-export * from "./signing.js";
-export * from "./template-content.js";
-export * from "./trust.js";
-export * from "./permissions.js";
-export * from "./participation.js";
-export * from "./soul.js";
-export * from "./content-json.js";
-export * from "./text-diff.js";
-export * from "./sealed-box.js";
-export * from "./attestation.js";
-export * from "./certificate.js";
-export { SignatureVerifier } from "./signatures.js";
-export { DerivedInboxResolver } from "./inbox.js";
+// `@convos-pool/kit/browser`: what the web app may import from the kit, with
+// nothing that needs Node. The contract and its errors, template content and
+// its JSON, trust levels, permissions, participation, SOUL, the line diff,
+// and of signing the part a browser runs: signing and checking operations,
+// sealed boxes, the verified badge and the birth certificate.
+export {
+  CALLER_HEADER,
+  GRANTED_TOOLS,
+  INBOX_ID_PATTERN,
+  INSTANCE_HEADER,
+  INSTANCE_ID_PATTERN,
+  NONCE_KEEP_SECONDS,
+  nonceUsed,
+  SERVICE_TOKEN_HEADER,
+  SIGNATURE_MAX_AGE_SECONDS,
+  snakeCase,
+  TEMPLATE_ID_PATTERN,
+  WEI_PATTERN,
+} from "./content/contract.js";
+export {
+  alreadyExists,
+  conflict,
+  deadlineExceeded,
+  failedPrecondition,
+  failedPreconditionOn,
+  type FieldViolationInfo,
+  fieldViolations,
+  invalidArgument,
+  invalidArguments,
+  notFound,
+  permissionDenied,
+  requireEnum,
+  requireInt,
+  requirePresent,
+  requireString,
+  type StringRule,
+  unauthenticated,
+} from "./content/errors.js";
+export {
+  applyPatch,
+  type BaseJson,
+  baseToJson,
+  canonicalJson,
+  checkReleaseNotes,
+  contentFromJson,
+  contentToJson,
+  DEFAULT_MODEL,
+  jsonHash,
+  LIMITS,
+  type ModelJson,
+  modelToJson,
+  parseRuntime,
+  patchToJson,
+  POOL_TOOL_IDS,
+  runsOnOpenClaw,
+  RUNTIME_NAMES,
+  type RuntimeName,
+  runtimeName,
+  type TemplateContentJson,
+  type TemplatePatchJson,
+  type ToolJson,
+  toolToJson,
+  validateContent,
+  validatePatch,
+} from "./content/template.js";
+export {
+  CONTENT_FIELDS,
+  ContentJsonError,
+  fillContentJson,
+  fillPatchJson,
+  TEMPLATE_METADATA_FIELDS,
+} from "./content/template-json.js";
+export {
+  compactSoul,
+  ESCALATION_ACTIONS,
+  type EscalationActionName,
+  type EscalationRuleJson,
+  type FieldFailure,
+  isEmptySoul,
+  readSoulJson,
+  RESPONSE_STYLES,
+  type ResponseStyleName,
+  SOUL_FIELDS,
+  SOUL_LIMITS,
+  SOUL_SECTIONS,
+  type SoulBehaviorJson,
+  type SoulCapabilitiesJson,
+  type SoulConstraintsJson,
+  soulFromJson,
+  type SoulIdentityJson,
+  type SoulJson,
+  type SoulPhilosophyJson,
+  type SoulSection,
+  soulToJson,
+  validateSoul,
+} from "./content/soul.js";
+export {
+  DEFAULT_MAX_TRUST_LEVEL,
+  effectiveMaxTrustLevel,
+  initialTrustLevel,
+  isTrustLevelName,
+  NOT_A_TRUST_LEVEL,
+  parseTrustLevel,
+  TRUST_LEVEL_NAMES,
+  TRUST_LEVEL_SUMMARIES,
+  type TrustLevelName,
+  trustLevelName,
+} from "./content/trust.js";
+export {
+  DEFAULT_PERMISSION_VALUES,
+  GRANT_NAMES,
+  type GrantName,
+  grantName,
+  MEMBER_GRANT_FIELDS,
+  OUTSIDER_REPLY_NAMES,
+  type OutsiderReplyName,
+  outsiderReplyName,
+  parseGrant,
+  parseOutsiderReply,
+  permissionNames,
+  permissionsMessage,
+  type ResolvedPermissions,
+  resolvePermissions,
+} from "./content/permissions.js";
+export {
+  MAX_COOLDOWN_SECONDS,
+  parseParticipationMode,
+  PARTICIPATION_MODE_NAMES,
+  PARTICIPATION_SUMMARIES,
+  type ParticipationModeName,
+  participationModeName,
+  type ResolvedParticipation,
+  resolveParticipation,
+} from "./content/participation.js";
+export { type DiffLine, diffLines, unifiedDiff } from "./content/text-diff.js";
+export {
+  type OperationFields,
+  OPTIONAL_SIGNED_FIELDS,
+  SIGNED_TYPES,
+  signedMessage,
+  type SignedOperation,
+  signedTypeOf,
+} from "./signing/operations.js";
+export {
+  isPoolId,
+  LOCAL_POOL_ID,
+  signatureDomain,
+  type SignIn,
+  type SignInPlace,
+  signInPlace,
+  signOperation,
+  signSignIn,
+  type TypedDataSigner,
+} from "./signing/sign.js";
+export {
+  canonicalCarry,
+  claimFields,
+  cloneConfigHash,
+  cloneFields,
+  type CloneToSign,
+  DEFAULT_CARRY,
+  inviteHash,
+  MEMORY_KINDS,
+  type MemoryKind,
+  signClaim,
+  signClone,
+  signVersionSignals,
+  type VersionSignalCounts,
+  versionSignalsFields,
+  type VersionSignalsToSign,
+} from "./signing/fields.js";
+export { SignatureVerifier, type VerifiedSignature, type VerifierOptions } from "./signing/signatures.js";
+export {
+  type MemoryKeyFields,
+  memoryKeyMessage,
+  openSealed,
+  SEALED_BOX_INFO,
+  SEALED_NONCE_BYTES,
+  type SealedBoxBytes,
+  SealedBoxError,
+  sealTo,
+  verifyMemoryKey,
+  X25519_KEY_BYTES,
+  x25519KeyPair,
+  x25519PublicKey,
+} from "./signing/sealed-box.js";
+export {
+  ATTESTATION_MAX_AGE_MS,
+  ATTESTATION_REFRESH_MS,
+  ATTESTATION_SKEW_MS,
+  type AttestationCheck,
+  attestationDigest,
+  type AttestationJwk,
+  type AttestationJwks,
+  type AttestationParts,
+  base64url,
+  checkAttestation,
+  checkAttestationWithKey,
+  fromBase64url,
+  JWKS_PATH,
+  toJwks,
+} from "./signing/attestation.js";
+export {
+  agentProfileMetadata,
+  type AgentReport,
+  attestationIn,
+  decodeCertificate,
+  encodeCertificate,
+  type Finding,
+  plainMetadata,
+  PROFILE_KEYS,
+  type ProfileMetadata,
+  releaseProofOf,
+  verifyAgentProfile,
+  verifyCertificate,
+} from "./signing/certificate.js";
+export { DerivedInboxResolver, deriveInboxId } from "./signing/inbox.js";

@@ -6,16 +6,16 @@ import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 
 import { ConnectError, Code, type Client } from "@connectrpc/connect";
 import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { SoulJson } from "../src/content/soul.js";
 import {
   contentFromJson,
   contentToJson,
-  deriveInboxId,
   jsonHash,
-  signOperation,
-  type SoulJson,
   type TemplateContentJson,
   type ToolJson,
-} from "../src/index.js";
+} from "../src/content/template.js";
+import { deriveInboxId } from "../src/signing/inbox.js";
+import { signOperation } from "../src/signing/sign.js";
 
 /** Someone with a local wallet and the XMTP inbox that wallet creates. */
 export interface TestIdentity {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LineageEventSchema, type LineageEvent } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
-import { openDatabase, type Database } from "@convos-pool/kit/db";
+import { openDatabase, type Database } from "@convos-pool/kit/service";
 import { entities } from "./entities.js";
 import { applyEvents } from "./events.js";
 import { migrations } from "./migrations.js";

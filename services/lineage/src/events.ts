@@ -15,7 +15,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { LineageEvent } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
-import { invalidArgument, invalidArguments, type FieldViolationInfo } from "@convos-pool/kit";
+import { invalidArgument, invalidArguments, type FieldViolationInfo } from "@convos-pool/kit/content";
 
 /**
  * How long an applied sequence is remembered on its own. The relay deletes

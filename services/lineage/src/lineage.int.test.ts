@@ -15,14 +15,9 @@ import {
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import pg from "pg";
-import {
-  CALLER_HEADER,
-  createServiceClient,
-  fieldViolations,
-  generateServiceCredentials,
-  signOperation,
-  type ServiceClient,
-} from "@convos-pool/kit";
+import { CALLER_HEADER, fieldViolations } from "@convos-pool/kit/content";
+import { createServiceClient, generateServiceCredentials, type ServiceClient } from "@convos-pool/kit/server";
+import { signOperation } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";

@@ -1,5 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import { signatureNoncesMigration, type MigrationEntry } from "@convos-pool/kit/db";
+import { signatureNoncesMigration, type MigrationEntry } from "@convos-pool/kit/service";
 
 /**
  * The lineage service's tables (docs/lineage.md): every agent ever claimed,

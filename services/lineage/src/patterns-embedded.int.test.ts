@@ -10,7 +10,7 @@ import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { LineageEventSchema } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
-import { openDatabase, type Database } from "@convos-pool/kit/db";
+import { openDatabase, type Database } from "@convos-pool/kit/service";
 import { entities } from "./entities.js";
 import { applyEvents } from "./events.js";
 import { migrations } from "./migrations.js";

@@ -15,21 +15,10 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { create } from "@bufbuild/protobuf";
-import {
-  TEMPLATE_ID_PATTERN,
-  callerInboxId,
-  invalidArgument,
-  nonceUsed,
-  notFound,
-  pageSize,
-  unauthenticated,
-  type Logger,
-  type OperationFields,
-  type SignatureVerifier,
-  type SignedOperation,
-  type VerifiedSignature,
-} from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+import { TEMPLATE_ID_PATTERN, invalidArgument, nonceUsed, notFound, unauthenticated } from "@convos-pool/kit/content";
+import { callerInboxId, pageSize, type Logger } from "@convos-pool/kit/server";
+import type { OperationFields, SignatureVerifier, SignedOperation, VerifiedSignature } from "@convos-pool/kit/signing";
+import { consumeNonce } from "@convos-pool/kit/service";
 import {
   DEFAULT_MIN_SIMILARITY,
   checkPatternId,

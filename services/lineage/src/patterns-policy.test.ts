@@ -4,7 +4,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { TemplateContentSchema, TemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { fieldViolations } from "@convos-pool/kit";
+import { fieldViolations } from "@convos-pool/kit/content";
 import { fc } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import {

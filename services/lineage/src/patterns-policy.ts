@@ -3,7 +3,12 @@
 // lives, when two offers are the same lesson, and the request checks.
 import { createHash } from "node:crypto";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { INSTANCE_ID_PATTERN, invalidArgument, normalizePatternText, patternTextProblem } from "@convos-pool/kit";
+import {
+  INSTANCE_ID_PATTERN,
+  invalidArgument,
+  normalizePatternText,
+  patternTextProblem,
+} from "@convos-pool/kit/content";
 
 const DAY_SECONDS = 86_400;
 export const DEFAULT_PATTERN_TTL_SECONDS = 30 * DAY_SECONDS;

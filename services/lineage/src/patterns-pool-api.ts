@@ -8,7 +8,8 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { failedPrecondition, invalidArgument, normalizePatternText, scanPattern, type Logger } from "@convos-pool/kit";
+import { failedPrecondition, invalidArgument, normalizePatternText, scanPattern } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
 import {
   checkInstanceId,
   checkPatternIds,

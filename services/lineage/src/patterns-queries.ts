@@ -17,14 +17,8 @@ import {
   type Pattern,
   type RefusalCount,
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import {
-  PATTERN_REFUSAL_REASONS,
-  decodePageToken,
-  encodePageToken,
-  isDateAndId,
-  randomId,
-  type PatternRefusalReason,
-} from "@convos-pool/kit";
+import { PATTERN_REFUSAL_REASONS, randomId, type PatternRefusalReason } from "@convos-pool/kit/content";
+import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
 import { checkQuorum, EXPIRED_KEPT_DAYS, hasQuorum, type Quorum } from "./patterns-policy.js";
 
 interface PatternDbRow {

@@ -11,7 +11,8 @@
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PatternDecision } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { fieldViolations, signOperation } from "@convos-pool/kit";
+import { fieldViolations } from "@convos-pool/kit/content";
+import { signOperation } from "@convos-pool/kit/signing";
 import { newIdentity, type TestIdentity } from "@convos-pool/kit/testing";
 import { as, refused, startPatternPoolRig, word, type PatternPoolRig } from "../test/pattern-pool.js";
 

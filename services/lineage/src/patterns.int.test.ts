@@ -12,7 +12,8 @@ import {
   PatternPoolService,
   type Pattern,
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { createServiceClient, fieldViolations } from "@convos-pool/kit";
+import { createServiceClient } from "@convos-pool/kit/server";
+import { fieldViolations } from "@convos-pool/kit/content";
 import { newIdentity } from "@convos-pool/kit/testing";
 import { as, ended, inst, refused, startPatternPoolRig, word, type PatternPoolRig } from "../test/pattern-pool.js";
 

@@ -10,7 +10,7 @@ import {
   type LineageNode,
   type OwnerCount,
 } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit";
+import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
 
 interface NodeRow {
   instance_id: string;

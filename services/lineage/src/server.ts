@@ -11,16 +11,8 @@ import {
   VersionSignalService,
 } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  DerivedInboxResolver,
-  SignatureVerifier,
-  createServiceClient,
-  type AccessPolicy,
-  type InboxResolver,
-  type Logger,
-  type ServiceCredentials,
-  LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+import { DerivedInboxResolver, SignatureVerifier, type InboxResolver, LOCAL_POOL_ID } from "@convos-pool/kit/signing";
+import { createServiceClient, type AccessPolicy, type Logger, type ServiceCredentials } from "@convos-pool/kit/server";
 import { startService } from "@convos-pool/kit/service";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";

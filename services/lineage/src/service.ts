@@ -13,14 +13,12 @@ import {
   INBOX_ID_PATTERN,
   INSTANCE_ID_PATTERN,
   TEMPLATE_ID_PATTERN,
-  callerInboxId,
   invalidArgument,
   notFound,
-  pageSize,
   permissionDenied,
   unauthenticated,
-  type ServiceClient,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import { callerInboxId, pageSize, type ServiceClient } from "@convos-pool/kit/server";
 import { applyEvents } from "./events.js";
 import { ancestors, descendants, getNode, nodeToProto, ownerAgents, templateDashboard, type Node } from "./queries.js";
 

@@ -24,18 +24,15 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import {
   TEMPLATE_ID_PATTERN,
-  callerInboxId,
   invalidArgument,
   notFound,
   unauthenticated,
   nonceUsed,
   permissionDenied,
-  versionSignalsFields,
-  type Logger,
-  type SignatureVerifier,
-  type VersionSignalsToSign,
-} from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/content";
+import { callerInboxId, type Logger } from "@convos-pool/kit/server";
+import { versionSignalsFields, type SignatureVerifier, type VersionSignalsToSign } from "@convos-pool/kit/signing";
+import { consumeNonce } from "@convos-pool/kit/service";
 import { checkInstanceId } from "./patterns-policy.js";
 import { compareVersionDays, defaultVersions, type VersionRates } from "./signals-compare.js";
 import { type Lifecycle, versionLifecycles } from "./signals-lifecycle.js";

@@ -1,7 +1,8 @@
 // What the lineage service accepts of an agent's counts, and what a creator
 // reads of them (docs/signals.md). Pure.
 import type { ReportSignalsRequest } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
-import { TEMPLATE_ID_PATTERN, invalidArgument, type VersionSignalsToSign } from "@convos-pool/kit";
+import { TEMPLATE_ID_PATTERN, invalidArgument } from "@convos-pool/kit/content";
+import type { VersionSignalsToSign } from "@convos-pool/kit/signing";
 import { MAX_COMPARED } from "./signals-compare.js";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,7 +1,7 @@
 // The agents' daily counts per version (docs/signals.md): one row per agent,
 // day and version, replaced by a later report; counts only.
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { VersionSignalCounts } from "@convos-pool/kit";
+import type { VersionSignalCounts } from "@convos-pool/kit/signing";
 import type { AgentDay } from "./signals-figures.js";
 import type { VersionHistory } from "./signals-policy.js";
 

@@ -18,18 +18,13 @@ import {
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import pg from "pg";
-import {
-  CALLER_HEADER,
-  createServiceClient,
-  generateServiceCredentials,
-  signVersionSignals,
-  type ServiceClient,
-  type VersionSignalsToSign,
-} from "@convos-pool/kit";
+import { CALLER_HEADER } from "@convos-pool/kit/content";
+import { createServiceClient, generateServiceCredentials, type ServiceClient } from "@convos-pool/kit/server";
+import { signVersionSignals, type VersionSignalsToSign } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
-import { openDatabase } from "@convos-pool/kit/db";
+import { openDatabase } from "@convos-pool/kit/service";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { versionLifecycles } from "./signals-lifecycle.js";

@@ -16,7 +16,8 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { CALLER_HEADER, createServiceClient, generateServiceCredentials } from "@convos-pool/kit";
+import { CALLER_HEADER } from "@convos-pool/kit/content";
+import { createServiceClient, generateServiceCredentials } from "@convos-pool/kit/server";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService } from "@convos-pool/templates";

@@ -8,7 +8,7 @@ import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { freePort, type Logger } from "@convos-pool/kit";
+import { freePort, type Logger } from "@convos-pool/kit/server";
 import { createPublicClient, http, type Hex } from "viem";
 import { type HDAccount, mnemonicToAccount } from "viem/accounts";
 

@@ -5,7 +5,7 @@
 // telling loopback callers apart; reading the Bearer key.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { sameSecret, type Logger } from "@convos-pool/kit";
+import { sameSecret, type Logger } from "@convos-pool/kit/server";
 
 /** A status and a JSON body (none: an empty answer, as a 204). */
 export interface ApiAnswer {

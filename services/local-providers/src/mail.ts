@@ -7,7 +7,7 @@
 // as Mailpit and MailHog do. Without signing in, mail for other domains is
 // refused (no open relay).
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerSession } from "smtp-server";
-import { freePort, type Logger } from "@convos-pool/kit";
+import { freePort, type Logger } from "@convos-pool/kit/server";
 import type { Maildirs } from "./maildirs.js";
 
 export interface LocalMailOptions {

@@ -13,7 +13,7 @@
 // messages, never a password or a message's content.
 import { createServer, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort, type Logger } from "@convos-pool/kit";
+import { freePort, type Logger } from "@convos-pool/kit/server";
 import type { Maildirs, StoredMessage } from "./maildirs.js";
 
 export interface LocalPop3Options {

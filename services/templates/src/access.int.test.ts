@@ -10,22 +10,20 @@ import {
   TemplateService,
   TemplateUsageService,
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { CALLER_HEADER, contentFromJson, contentToJson, jsonHash, templateIdFor } from "@convos-pool/kit/content";
 import {
-  CALLER_HEADER,
   DerivedInboxResolver,
   SignatureVerifier,
-  contentFromJson,
-  contentToJson,
+  signOperation,
+  verifyTemplateRelease,
+  LOCAL_POOL_ID,
+} from "@convos-pool/kit/signing";
+import {
   createServiceClient,
   generateServiceCredentials,
-  jsonHash,
   limitExceededOf,
-  signOperation,
-  templateIdFor,
-  verifyTemplateRelease,
   type ClientCredentials,
-  LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
 import { codeOf, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";

@@ -10,16 +10,12 @@ import { TemplateReleaseService, TemplateService } from "@convos-pool/gen/convos
 import {
   DerivedInboxResolver,
   SignatureVerifier,
-  contentToJson,
-  createLogger,
-  createServiceClient,
-  generateServiceCredentials,
   signOperation,
   verifyReleaseChain,
-  type BaseJson,
-  type TemplateContentJson,
   LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
+import { contentToJson, type BaseJson, type TemplateContentJson } from "@convos-pool/kit/content";
+import { createLogger, createServiceClient, generateServiceCredentials } from "@convos-pool/kit/server";
 import {
   codeOf,
   newIdentity,

@@ -26,7 +26,7 @@ import {
   renderIdentity,
   resolveContent,
   type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import { isDelisted } from "./curation-sql.js";
 import { TemplateRow, TemplateVersionRow, type TemplateVersionRowType } from "./entities.js";
 import { creationNonceOf, signedTemplateOf } from "./release.js";

@@ -2,7 +2,7 @@
 // server. Each refusal names its field as the REST and gRPC errors do.
 import { describe, expect, it } from "vitest";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { fieldViolations } from "@convos-pool/kit";
+import { fieldViolations } from "@convos-pool/kit/content";
 import {
   checkCategory,
   checkExpectedVersion,

@@ -1,7 +1,7 @@
 // What TemplateService's requests must hold, refused with the field named
 // (invalidArgument). Pure.
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { INBOX_ID_PATTERN, invalidArgument, TEMPLATE_ID_PATTERN } from "@convos-pool/kit";
+import { INBOX_ID_PATTERN, invalidArgument, TEMPLATE_ID_PATTERN } from "@convos-pool/kit/content";
 
 export function checkTemplateId(id: string, field = "template_id"): void {
   if (!TEMPLATE_ID_PATTERN.test(id))
@@ -14,7 +14,7 @@ export function checkInboxId(id: string, field: string): void {
 }
 
 /** Release notes: display text beside a content change (docs/store.md); the kit's, which the web app checks too. */
-export { checkReleaseNotes } from "@convos-pool/kit";
+export { checkReleaseNotes } from "@convos-pool/kit/content";
 
 /** The version a change is based on (If-Match on REST), as a number. */
 export function checkExpectedVersion(v: bigint): number {

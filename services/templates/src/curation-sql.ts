@@ -18,7 +18,8 @@ import {
   type Template,
   type TemplateDelisting,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { decodePageToken, encodePageToken, isDateAndId, type OperationFields } from "@convos-pool/kit";
+import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
+import type { OperationFields } from "@convos-pool/kit/signing";
 import { withRatings } from "./ratings/sql.js";
 import { LIST_COLUMNS, type ListedRow, type Page } from "./store.js";
 

@@ -22,24 +22,28 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   DEFAULT_LIMITS,
+  createServiceClient,
+  generateServiceCredentials,
+  limitExceededOf,
+} from "@convos-pool/kit/server";
+import {
   DerivedInboxResolver,
   SignatureVerifier,
-  contentFromJson,
-  contentToJson,
-  createServiceClient,
-  fieldViolations,
-  generateServiceCredentials,
-  jsonHash,
-  limitExceededOf,
-  patchToJson,
-  applyPatch,
   signOperation,
   type OperationFields,
   type SignedOperation,
-  type TemplateContentJson,
   LOCAL_POOL_ID,
-} from "@convos-pool/kit";
-import { openDatabase } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/signing";
+import {
+  contentFromJson,
+  contentToJson,
+  fieldViolations,
+  jsonHash,
+  patchToJson,
+  applyPatch,
+  type TemplateContentJson,
+} from "@convos-pool/kit/content";
+import { openDatabase } from "@convos-pool/kit/service";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedPublish, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";

@@ -10,23 +10,20 @@ import type { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   alreadyExists,
-  callerInboxId,
   conflict,
   failedPrecondition,
   INBOX_ID_PATTERN,
   invalidArgument,
   nonceUsed,
   notFound,
-  type OperationFields,
-  pageSize,
   permissionDenied,
   requireString,
-  type SignatureVerifier,
-  type SignedOperation,
   TEMPLATE_ID_PATTERN,
   unauthenticated,
-} from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/content";
+import { callerInboxId, pageSize } from "@convos-pool/kit/server";
+import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
+import { consumeNonce } from "@convos-pool/kit/service";
 import {
   declineReview,
   delist,

@@ -1,5 +1,5 @@
 import { defineEntity, p } from "@mikro-orm/core";
-import type { BaseJson, ModelJson, SoulJson, TemplateContentJson, ToolJson } from "@convos-pool/kit";
+import type { BaseJson, ModelJson, SoulJson, TemplateContentJson, ToolJson } from "@convos-pool/kit/content";
 
 /** A template's current state. The search vector is a generated column the ORM never writes. */
 export const TemplateRow = defineEntity({

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, expect, it } from "vitest";
-import { openDatabase } from "@convos-pool/kit/db";
+import { openDatabase } from "@convos-pool/kit/service";
 import { createTestDatabase } from "@convos-pool/testing";
 import { migrations } from "./migrations.js";
 

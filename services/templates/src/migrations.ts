@@ -1,5 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import { CreateSignatureNonces, rateCountersMigration } from "@convos-pool/kit/db";
+import { CreateSignatureNonces, rateCountersMigration } from "@convos-pool/kit/service";
 import { MAX_STARS, MIN_STARS, PRIOR_MEAN } from "./ratings/policy.js";
 
 export class CreateTemplates extends Migration {

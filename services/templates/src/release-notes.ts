@@ -14,16 +14,8 @@ import {
   type ReleaseNote,
   type TemplateService,
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  callerInboxId,
-  canonicalJson,
-  decodePageToken,
-  encodePageToken,
-  invalidArgument,
-  notFound,
-  pageSize,
-  unifiedDiff,
-} from "@convos-pool/kit";
+import { callerInboxId, decodePageToken, encodePageToken, pageSize } from "@convos-pool/kit/server";
+import { canonicalJson, invalidArgument, notFound, unifiedDiff } from "@convos-pool/kit/content";
 import { TemplateVersionRow, type TemplateRowType } from "./entities.js";
 
 type VersionRow = InstanceType<typeof TemplateVersionRow.class>;

@@ -6,7 +6,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { TemplateDelistingSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { notFound } from "@convos-pool/kit";
+import { notFound } from "@convos-pool/kit/content";
 import { releaseWithBases } from "./bases.js";
 import { checkTemplateId } from "./checks.js";
 import { delistingsOf, withStandings } from "./curation-sql.js";

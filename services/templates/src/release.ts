@@ -6,7 +6,7 @@ import {
   TemplateChange,
   type SignedTemplate,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { contentFromJson } from "@convos-pool/kit";
+import { contentFromJson } from "@convos-pool/kit/content";
 import { TemplateVersionRow, type ContentChangeKind, type TemplateVersionRowType } from "./entities.js";
 
 const CHANGE: Record<ContentChangeKind, TemplateChange> = {

@@ -11,17 +11,18 @@ import {
 import {
   type AccessPolicy,
   DEFAULT_LIMITS,
-  DerivedInboxResolver,
-  INBOX_ID_PATTERN,
-  type InboxResolver,
   type LimitConfig,
   type Logger,
   type ServiceCredentials,
-  SIGNATURE_MAX_AGE_SECONDS,
+} from "@convos-pool/kit/server";
+import {
+  DerivedInboxResolver,
+  type InboxResolver,
   SignatureVerifier,
   SignerRecoveryPool,
   LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
+import { INBOX_ID_PATTERN, SIGNATURE_MAX_AGE_SECONDS } from "@convos-pool/kit/content";
 import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";

@@ -11,22 +11,23 @@ import {
   TemplateService,
   TemplateUsageService,
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { generateServiceCredentials, createServiceClient } from "@convos-pool/kit/server";
 import {
-  generateServiceCredentials,
   DerivedInboxResolver,
   SignatureVerifier,
+  signOperation,
+  verifyTemplateRelease,
+  LOCAL_POOL_ID,
+} from "@convos-pool/kit/signing";
+import {
   applyPatch,
   contentFromJson,
   contentToJson,
   fieldViolations,
   jsonHash,
   patchToJson,
-  createServiceClient,
-  signOperation,
-  verifyTemplateRelease,
   type TemplateContentJson,
-  LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedPublish, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";

@@ -12,7 +12,6 @@ import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   applyPatch,
-  callerInboxId,
   conflict,
   contentToJson,
   failedPrecondition,
@@ -20,18 +19,14 @@ import {
   jsonHash,
   nonceUsed,
   notFound,
-  type OperationFields,
-  pageSize,
   patchToJson,
-  type Rate,
-  RateLimit,
-  type SignatureVerifier,
-  type SignedOperation,
   templateIdFor,
   validateContent,
   validatePatch,
-} from "@convos-pool/kit";
-import { consumeNonce, postgresRates } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/content";
+import { callerInboxId, pageSize, type Rate, RateLimit } from "@convos-pool/kit/server";
+import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
+import { consumeNonce, postgresRates } from "@convos-pool/kit/service";
 import { checkBase, dependents, resolvedView, templatesAbove } from "./bases.js";
 import {
   checkCategory,

@@ -6,14 +6,9 @@
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import {
-  nonceUsed,
-  notFound,
-  type OperationFields,
-  type SignatureVerifier,
-  type SignedOperation,
-} from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+import { nonceUsed, notFound } from "@convos-pool/kit/content";
+import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
+import { consumeNonce } from "@convos-pool/kit/service";
 import { logAction } from "./curation-sql.js";
 import { TemplateRow, type TemplateRowType } from "./entities.js";
 

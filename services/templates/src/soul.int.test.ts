@@ -13,20 +13,21 @@ import {
 import {
   DerivedInboxResolver,
   SignatureVerifier,
+  signOperation,
+  verifyTemplateRelease,
+  LOCAL_POOL_ID,
+} from "@convos-pool/kit/signing";
+import {
   applyPatch,
   contentFromJson,
   contentToJson,
-  createServiceClient,
   fieldViolations,
-  generateServiceCredentials,
   jsonHash,
   patchToJson,
-  signOperation,
   soulFromJson,
-  verifyTemplateRelease,
   type TemplateContentJson,
-  LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import { createServiceClient, generateServiceCredentials } from "@convos-pool/kit/server";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, sampleSoul, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";

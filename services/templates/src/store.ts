@@ -1,6 +1,7 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { decodePageToken, encodePageToken, invalidArgument, isDateAndId } from "@convos-pool/kit";
+import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
+import { invalidArgument } from "@convos-pool/kit/content";
 
 /** Columns of a listing: everything but the instructions (up to 256 KiB each) and the search vector. */
 export const LIST_COLUMNS = `id, creator_id, agent_name, '' as instructions, model, tools, description, category, tags,

@@ -5,8 +5,8 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { createLogger, createServiceClient, generateServiceCredentials } from "@convos-pool/kit";
-import { openDatabase } from "@convos-pool/kit/db";
+import { createLogger, createServiceClient, generateServiceCredentials } from "@convos-pool/kit/server";
+import { openDatabase } from "@convos-pool/kit/service";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedContentUpdate, signedTemplate } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";

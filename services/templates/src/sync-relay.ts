@@ -1,7 +1,7 @@
 import { ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import { createServiceClient, type ClientCredentials, type Logger } from "@convos-pool/kit";
+import { createServiceClient, type ClientCredentials, type Logger } from "@convos-pool/kit/server";
 import { acknowledgeOutboxRow, deferOutboxRow, returnOutboxRow, takeDueOutboxRows, type OutboxRow } from "./outbox.js";
 import { releaseWithBases } from "./bases.js";
 

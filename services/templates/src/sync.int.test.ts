@@ -8,24 +8,24 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TemplateChange, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplatePatchSchema, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { generateServiceCredentials, createLogger, createServiceClient } from "@convos-pool/kit/server";
 import {
-  generateServiceCredentials,
   CALLER_HEADER,
-  DerivedInboxResolver,
-  SignatureVerifier,
   applyPatch,
   contentFromJson,
   contentToJson,
-  createLogger,
-  createServiceClient,
   jsonHash,
   patchToJson,
+  type TemplateContentJson,
+} from "@convos-pool/kit/content";
+import {
+  DerivedInboxResolver,
+  SignatureVerifier,
   signOperation,
   verifyTemplateRelease,
-  type TemplateContentJson,
   LOCAL_POOL_ID,
-} from "@convos-pool/kit";
-import { openDatabase } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/signing";
+import { openDatabase } from "@convos-pool/kit/service";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import {
   newIdentity,

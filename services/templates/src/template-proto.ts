@@ -18,7 +18,7 @@ import {
   trustLevelName,
   type RuntimeName,
   type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import type { TemplateRowType, TemplateSnapshot, TemplateVersionRowType } from "./entities.js";
 import type { ListedRow } from "./store.js";
 
@@ -66,7 +66,7 @@ export function rowContent(r: TemplateRowType): TemplateContentJson {
     description: r.description,
     category: r.category,
     tags: r.tags,
-    // Absent when empty or unspecified, as content is hashed (kit template-content.ts).
+    // Absent when empty or unspecified, as content is hashed (kit content/template.ts).
     ...(r.cloneDirective ? { clone_directive: r.cloneDirective } : {}),
     ...(level ? { max_trust_level: level } : {}),
     ...(r.soul ? { soul: r.soul } : {}),

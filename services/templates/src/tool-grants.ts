@@ -7,16 +7,14 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { SetToolGrantRequest } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { ToolGrantSchema, type ToolGrant } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
 import {
-  decodePageToken,
-  encodePageToken,
   GRANTED_TOOLS,
   INBOX_ID_PATTERN,
   invalidArgument,
-  isDateAndId,
   TEMPLATE_ID_PATTERN,
   WEI_PATTERN,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 
 /** The most tools one grant may let its agents hold at once. */
 export const MAX_LIVE_TOOLS = 1_000_000;

@@ -7,7 +7,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { INBOX_ID_PATTERN, TEMPLATE_ID_PATTERN, invalidArgument, notFound } from "@convos-pool/kit";
+import { INBOX_ID_PATTERN, TEMPLATE_ID_PATTERN, invalidArgument, notFound } from "@convos-pool/kit/content";
 
 /** Days an owner's use counts towards "most used": today and the 29 before. */
 export const RECENT_DAYS = 30;

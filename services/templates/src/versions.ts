@@ -5,14 +5,8 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { TemplateVersion } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import {
-  conflict,
-  decodePageToken,
-  encodePageToken,
-  notFound,
-  pageSize,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
+import { conflict, notFound, type TemplateContentJson } from "@convos-pool/kit/content";
+import { decodePageToken, encodePageToken, pageSize } from "@convos-pool/kit/server";
 import { TemplateRow, TemplateVersionRow, type ContentChangeKind, type TemplateRowType } from "./entities.js";
 import { snapshotOf, versionProto } from "./template-proto.js";
 

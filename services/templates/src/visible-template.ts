@@ -2,7 +2,7 @@
 // always; anyone a public, active one in the store; a delisted one only its
 // creator and the operators.
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { notFound } from "@convos-pool/kit";
+import { notFound } from "@convos-pool/kit/content";
 import { checkTemplateId } from "./checks.js";
 import { isDelisted } from "./curation-sql.js";
 import { TemplateRow, type TemplateRowType } from "./entities.js";

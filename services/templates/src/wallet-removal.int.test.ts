@@ -17,20 +17,20 @@ import {
 import {
   DerivedInboxResolver,
   SignatureVerifier,
-  contentFromJson,
-  createLogger,
-  createServiceClient,
-  fieldViolations,
-  generateServiceCredentials,
-  jsonHash,
   signOperation,
   verifyReleaseChain,
+  LOCAL_POOL_ID,
+} from "@convos-pool/kit/signing";
+import {
+  contentFromJson,
+  fieldViolations,
+  jsonHash,
   type BaseJson,
   type TemplateContentJson,
-  LOCAL_POOL_ID,
   applyPatch,
   patchToJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import { createLogger, createServiceClient, generateServiceCredentials } from "@convos-pool/kit/server";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";

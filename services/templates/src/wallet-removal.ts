@@ -17,14 +17,14 @@ import {
   failedPreconditionOn,
   resolveContent,
   type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import { layersBelow, templatesAbove } from "./bases.js";
 import { TemplateRow } from "./entities.js";
 import { rowContent } from "./template-proto.js";
 
 /** The pool's wallet tool (kit POOL_TOOL_IDS). */
 export const WALLET_TOOL = "crypto";
-/** The request's field, and the EIP-712 field (signing.ts OPTIONAL_SIGNED_FIELDS), that acknowledge it. */
+/** The request's field, and the EIP-712 field (kit signing/operations.ts OPTIONAL_SIGNED_FIELDS), that acknowledge it. */
 export const ACKNOWLEDGE_FIELD = "acknowledge_wallet_removal";
 /** Templates a refusal names at most. */
 const NAMED = 5;

@@ -7,14 +7,9 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it, onTestFinished } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { XmtpInboxResolver, createXmtpClient, ethereumIdentifier, walletSigner } from "@convos-pool/convos";
-import {
-  generateServiceCredentials,
-  contentFromJson,
-  contentToJson,
-  createServiceClient,
-  jsonHash,
-  signOperation,
-} from "@convos-pool/kit";
+import { generateServiceCredentials, createServiceClient } from "@convos-pool/kit/server";
+import { contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
+import { signOperation } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { sampleContent } from "@convos-pool/kit/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";

@@ -5,7 +5,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { expect } from "vitest";
-import { CALLER_HEADER } from "@convos-pool/kit";
+import { CALLER_HEADER } from "@convos-pool/kit/content";
 import type { TestIdentity } from "@convos-pool/kit/testing";
 
 /** Call options of `who`, signed in. */

@@ -9,7 +9,7 @@ import {
   startServer,
   type RunningServer,
   type ServiceCredentials,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
 
 /** A TemplateSyncService that records what it gets; told to, it fails the next calls, answers slowly, or holds calls. */
 export class Receiver {

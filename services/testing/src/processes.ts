@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import { freePort } from "./ports.js";
 import { requireIntegrationTier } from "./postgres.js";
 
-/** The pool the tests sign for unless they name another: kit's LOCAL_POOL_ID (signing.ts). */
+/** The pool the tests sign for unless they name another: kit's LOCAL_POOL_ID (signing/sign.ts). */
 export const TEST_POOL_ID = "local";
 
 export interface ServiceProcess {

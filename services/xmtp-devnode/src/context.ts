@@ -3,7 +3,7 @@
  * each write, the per-topic write queues, the topics subscribers listen on,
  * the open subscriptions, the log and the metrics.
  */
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { DevnodeMetrics } from "./metrics.js";
 import type { KeyedSerializer, Notifier } from "./notifier.js";
 import type { GroupMessageRow, MonotonicClock, Store, WelcomeMessageRow } from "./store.js";

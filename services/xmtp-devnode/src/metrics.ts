@@ -7,7 +7,7 @@
  * node stores and relays. Served by `startDevnode({ metricsPort })`;
  * docs/runbook.md lists them and the alerts.
  */
-import { codeLabel, Metrics } from "@convos-pool/kit";
+import { codeLabel, Metrics } from "@convos-pool/kit/server";
 import type { TopicKind } from "./notifier.js";
 import type { Status } from "./rpc-error.js";
 

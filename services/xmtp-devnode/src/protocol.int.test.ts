@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { associations, identityApi, mls, toBigInt } from "./proto.js";
 import { startDevnode, type RunningDevnode } from "./server.js";

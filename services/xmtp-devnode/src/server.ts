@@ -11,7 +11,7 @@ import {
   type Logger,
   type Metrics,
   type RunningMetricsServer,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
 import { DevnodeMetrics } from "./metrics.js";
 import { callerAddress, type RateLimits, RateWindow, WRITE_METHODS } from "./rate-limit.js";
 import { RpcError, Status } from "./rpc-error.js";

@@ -10,7 +10,7 @@
  * delegates to its MLS validation service (signature checks, MLS validation)
  * is not done: see docs/xmtp-devnode.md.
  */
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { NodeContext } from "./context.js";
 import { IdentityApi } from "./identity-api.js";
 import type { DevnodeMetrics } from "./metrics.js";

@@ -14,7 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
-import { openDatabase, type Database } from "@convos-pool/kit/db";
+import { openDatabase, type Database } from "@convos-pool/kit/service";
 import type { AddressChange } from "./identity.js";
 import { MAX_INBOX_LOG_ENTRIES } from "./identity.js";
 import { migrations } from "./migrations.js";

@@ -4,7 +4,7 @@
  * 0) in ascending pages, then deliver live until the client cancels or the
  * node stops, each message once and in order (SubscriptionFeed).
  */
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { DevnodeMetrics } from "./metrics.js";
 import type { StreamSink } from "./methods.js";
 import { SubscriptionFeed, type Notifier, type TopicItem, type TopicKind } from "./notifier.js";

@@ -13,7 +13,7 @@
 
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
-import { invalidArgument, requirePresent } from "@convos-pool/kit";
+import { invalidArgument, requirePresent } from "@convos-pool/kit/content";
 import { bytesToHex, sha256 } from "viem";
 import { ownerSignedCall, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
 import { askAgent, type InstanceRuntime } from "../hosts/runtime.js";

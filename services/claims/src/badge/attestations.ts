@@ -22,7 +22,8 @@
 import { create } from "@bufbuild/protobuf";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { ATTESTATION_REFRESH_MS, type AttestationKeyRing, forEachLimited, type Logger } from "@convos-pool/kit";
+import { ATTESTATION_REFRESH_MS, type AttestationKeyRing } from "@convos-pool/kit/signing";
+import { forEachLimited, type Logger } from "@convos-pool/kit/server";
 import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
 
 export interface AttestationsOptions {

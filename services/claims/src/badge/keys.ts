@@ -8,7 +8,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { AttestationKeyRing, generateAttestationKeyPem, type Logger } from "@convos-pool/kit";
+import { AttestationKeyRing, generateAttestationKeyPem } from "@convos-pool/kit/signing";
+import type { Logger } from "@convos-pool/kit/server";
 
 export const DEV_KEY_FILE = "attestation-key.pem";
 

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ToolGrantSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { limitExceededOf } from "@convos-pool/kit";
+import { limitExceededOf } from "@convos-pool/kit/server";
 import {
   budgetDay,
   DEFAULT_BUDGET,

@@ -7,7 +7,8 @@
  * (sql.ts).
  */
 import type { ToolGrant } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { GRANTED_TOOLS, limitExceeded, WEI_PATTERN } from "@convos-pool/kit";
+import { GRANTED_TOOLS, WEI_PATTERN } from "@convos-pool/kit/content";
+import { limitExceeded } from "@convos-pool/kit/server";
 
 /** The operator's budget: POOL_BUDGET and POOL_TOOLS_WITHOUT_GRANT. */
 export interface PoolBudget {

@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { CloneAuthorizationSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { fieldViolations } from "@convos-pool/kit";
+import { fieldViolations } from "@convos-pool/kit/content";
 import { checkCloneTemplate, type Clone } from "./clone.js";
 
 const CREATOR = "c".repeat(64);

@@ -19,7 +19,9 @@ import {
   CloneSummaryRequestSchema,
   type CloneAuthorization,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { cloneFields, invalidArgument, type Logger, permissionDenied, type SignatureVerifier } from "@convos-pool/kit";
+import { cloneFields, type SignatureVerifier } from "@convos-pool/kit/signing";
+import { invalidArgument, permissionDenied } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
 import { checkCloneParent } from "./policy.js";
 import type { ClaimInput } from "./request.js";
 import { agentForFlow, settleInheritance, type ClaimedInstance, type FlowAgent } from "./sql.js";

@@ -2,7 +2,7 @@
 // errors are built here as an instance, a host or a provider would throw them.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { fieldViolations, invalidArgument } from "@convos-pool/kit";
+import { fieldViolations, invalidArgument } from "@convos-pool/kit/content";
 import { claimFailure, provisioningFailure } from "./errors.js";
 import { ProvisioningError } from "../providers/types.js";
 

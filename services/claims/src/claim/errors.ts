@@ -4,7 +4,7 @@
  * addresses (the log has the rest), with a code that says whether to retry.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { failedPreconditionOn, fieldViolations, invalidArgument } from "@convos-pool/kit";
+import { failedPreconditionOn, fieldViolations, invalidArgument } from "@convos-pool/kit/content";
 import { ProvisioningError } from "../providers/types.js";
 
 /** Where a claim was when it failed: decides what the rollback must undo and what the requester is told. */

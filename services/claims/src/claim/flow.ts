@@ -24,17 +24,15 @@ import { ConfigureRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance
 import {
   annotate,
   Batcher,
-  initialTrustLevel,
   inSpan,
   type LimitConfig,
   type Logger,
-  nonceUsed,
-  parseTrustLevel,
   RateLimit,
-  type SignatureVerifier,
   whileDatabaseAway,
-} from "@convos-pool/kit";
-import { consumeNonce, postgresRates } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/server";
+import { initialTrustLevel, nonceUsed, parseTrustLevel } from "@convos-pool/kit/content";
+import type { SignatureVerifier } from "@convos-pool/kit/signing";
+import { consumeNonce, postgresRates } from "@convos-pool/kit/service";
 import { checkIdempotencyKey, renewKeys } from "./idempotency-keys.js";
 import { claimFailure, provisioningFailure, type Stage } from "./errors.js";
 import { checkClaimRequest, planClaim, type ClaimInput } from "./request.js";

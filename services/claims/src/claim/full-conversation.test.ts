@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { fieldViolations } from "@convos-pool/kit";
+import { fieldViolations } from "@convos-pool/kit/content";
 import { GROUP_MEMBER_LIMIT } from "@convos-pool/convos";
 import { checkNotFull, conversationKeyOf } from "./full-conversation.js";
 

@@ -14,7 +14,8 @@
  * signature and joined the group that creator added it to with that tag.
  */
 import { GROUP_MEMBER_LIMIT, parseInvite } from "@convos-pool/convos";
-import { failedPreconditionOn, type Logger } from "@convos-pool/kit";
+import { failedPreconditionOn } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { limitExceededOf } from "@convos-pool/kit";
-import type { Database } from "@convos-pool/kit/db";
+import { limitExceededOf } from "@convos-pool/kit/server";
+import type { Database } from "@convos-pool/kit/service";
 import { waitFor } from "@convos-pool/testing";
 import { claimIdleInstance, completeClaim } from "./sql.js";
 import { insertProvisionedTool } from "../tools/sql.js";

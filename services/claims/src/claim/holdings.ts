@@ -9,7 +9,7 @@
  * the tools it is about to provision.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { limitExceeded, type LimitConfig } from "@convos-pool/kit";
+import { limitExceeded, type LimitConfig } from "@convos-pool/kit/server";
 import { CLAIM_SQL, type ClaimParams, type ClaimedInstance } from "./sql.js";
 
 export type Caps = Pick<LimitConfig, "liveAgentsPerOwner" | "poolToolsPerOwner">;

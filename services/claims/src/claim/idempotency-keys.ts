@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { invalidArgument } from "@convos-pool/kit";
+import { invalidArgument } from "@convos-pool/kit/content";
 
 /** How long a key names its claim. */
 export const CLAIM_KEY_HOURS = 24;

@@ -8,7 +8,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { type Logger, whileDatabaseAway } from "@convos-pool/kit";
+import { type Logger, whileDatabaseAway } from "@convos-pool/kit/server";
 import { awaitKey, releaseKey, requestHash, settleKey, settleKeysDone, takeKey } from "./idempotency-keys.js";
 import { completeClaims, type Completion } from "./sql.js";
 

@@ -8,15 +8,14 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { callerInboxId } from "@convos-pool/kit/server";
+import { invalidArgument, unauthenticated } from "@convos-pool/kit/content";
 import {
-  callerInboxId,
-  invalidArgument,
   type OperationFields,
   type SignatureVerifier,
   type SignedOperation,
-  unauthenticated,
   X25519_KEY_BYTES,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import { callersLiveAgent } from "./policy.js";
 import { proveOwned, requireOwnerSignature } from "./proof.js";
 import { agentForFlow, type FlowAgent } from "./sql.js";

@@ -11,7 +11,7 @@ import {
   GetTemplateOwnershipResponseSchema,
   type TemplateOwnershipService,
 } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
-import { INBOX_ID_PATTERN, invalidArgument, TEMPLATE_ID_PATTERN } from "@convos-pool/kit";
+import { INBOX_ID_PATTERN, invalidArgument, TEMPLATE_ID_PATTERN } from "@convos-pool/kit/content";
 
 /**
  * The earliest start among the owner's live (claimed) agents of the template:

@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { TemplateSchema, TemplateStatus, Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { fieldViolations } from "@convos-pool/kit";
+import { fieldViolations } from "@convos-pool/kit/content";
 import {
   callersLiveAgent,
   checkCloneParent,

@@ -16,7 +16,7 @@ import {
   notFound,
   permissionDenied,
   unauthenticated,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import type { Stage } from "./errors.js";
 import type { Owned } from "./proof.js";
 import { visibleTo } from "./request.js";

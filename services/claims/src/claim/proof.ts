@@ -12,15 +12,12 @@ import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import {
   claimFields,
-  nonceUsed,
-  notFound,
-  permissionDenied,
-  unauthenticated,
   type OperationFields,
   type SignatureVerifier,
   type SignedOperation,
-} from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/signing";
+import { nonceUsed, notFound, permissionDenied, unauthenticated } from "@convos-pool/kit/content";
+import { consumeNonce } from "@convos-pool/kit/service";
 
 /** A signature's nonce to spend with the change, or none (a session). */
 export interface Proof {

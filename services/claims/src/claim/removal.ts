@@ -8,7 +8,7 @@
  * wallet goes when the claim named none (a claim made with a session).
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { markRemoved } from "./sql.js";
 import { toolsToRelease } from "../tools/sql.js";
 import type { PoolTools } from "../tools/provisioning.js";

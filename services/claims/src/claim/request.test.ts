@@ -14,7 +14,7 @@ import {
   TemplateStatus,
   Visibility,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { contentFromJson, fieldViolations, type TemplateContentJson, type ToolJson } from "@convos-pool/kit";
+import { contentFromJson, fieldViolations, type TemplateContentJson, type ToolJson } from "@convos-pool/kit/content";
 import {
   carriedModel,
   carriedUserConfig,

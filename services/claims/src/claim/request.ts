@@ -7,8 +7,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { canonicalCarry } from "@convos-pool/kit/signing";
 import {
-  canonicalCarry,
   failedPrecondition,
   type FieldViolationInfo,
   fieldViolations,
@@ -20,7 +20,7 @@ import {
   notFound,
   TEMPLATE_ID_PATTERN,
   type ToolJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import type { FlowAgent } from "./sql.js";
 import { describeRelease, type Release, type TemplateWithRelease } from "../templates/release.js";
 

@@ -13,7 +13,7 @@
  * An instance with a tool not released is dead.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { type Logger, whileDatabaseAway } from "@convos-pool/kit";
+import { type Logger, whileDatabaseAway } from "@convos-pool/kit/server";
 import type { InstanceRuntime } from "../hosts/runtime.js";
 import type { PoolTools } from "../tools/provisioning.js";
 import type { ToolRef } from "../tools/sql.js";

@@ -16,18 +16,16 @@ import {
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { callerInboxId, pageSize } from "@convos-pool/kit/server";
 import {
-  callerInboxId,
   nonceUsed,
   notFound,
-  pageSize,
   resolveParticipation,
   resolvePermissions,
-  type SignatureVerifier,
   unauthenticated,
-  type VerifiedSignature,
-} from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/content";
+import type { SignatureVerifier, VerifiedSignature } from "@convos-pool/kit/signing";
+import { consumeNonce } from "@convos-pool/kit/service";
 import type { ClaimFlow } from "./flow.js";
 import {
   callersLiveAgent,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "@convos-pool/kit/db";
+import type { Database } from "@convos-pool/kit/service";
 import {
   CLAIM_SQL,
   COMPLETE_CLAIMS_SQL,

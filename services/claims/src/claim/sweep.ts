@@ -6,7 +6,7 @@
  * skipped (sql.ts takeStaleClaims), so two sweeps never take the same one.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { failStaleKeys } from "./idempotency-keys.js";
 import { failStalePending, takeStaleClaims } from "./sql.js";
 import { toolsToRelease } from "../tools/sql.js";

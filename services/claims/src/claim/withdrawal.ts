@@ -9,8 +9,9 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { WithdrawFundsRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { nonceUsed, type SignatureVerifier } from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+import { nonceUsed } from "@convos-pool/kit/content";
+import type { SignatureVerifier } from "@convos-pool/kit/signing";
+import { consumeNonce } from "@convos-pool/kit/service";
 import { getInstance } from "../db/reads.js";
 import type { ClaimFlow } from "./flow.js";
 import { withdrawerOf } from "./policy.js";

@@ -22,15 +22,13 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   INSTANCE_ID_PATTERN,
-  decodePageToken,
-  encodePageToken,
   invalidArgument,
-  isDateAndId,
   permissionsMessage,
   resolveParticipation,
   type ResolvedParticipation,
   type ResolvedPermissions,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
 import { ProvisionedToolRow, type InstanceStateName } from "./entities.js";
 
 /** An instance as the lists return it (no secrets: tools are handles only). */

@@ -17,14 +17,9 @@ import {
   InstanceService,
   type ConfigureRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import {
-  createServiceClient,
-  fieldViolations,
-  generateServiceCredentials,
-  INSTANCE_HEADER,
-  signUpdateRelease,
-  newTemplateIdentity,
-} from "@convos-pool/kit";
+import { createServiceClient, generateServiceCredentials } from "@convos-pool/kit/server";
+import { fieldViolations, INSTANCE_HEADER } from "@convos-pool/kit/content";
+import { signUpdateRelease, newTemplateIdentity } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { GrpcInstanceRuntime } from "./grpc-runtime.js";
 import type { InstanceRef } from "./runtime.js";

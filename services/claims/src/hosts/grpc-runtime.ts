@@ -29,14 +29,16 @@ import {
   type ClientCredentials,
   createServiceClient,
   fromInstanceCallError,
+  type ServiceClient,
+  type Settle,
+} from "@convos-pool/kit/server";
+import {
   INSTANCE_HEADER,
   resolveParticipation,
   resolvePermissions,
   type ResolvedParticipation,
   type ResolvedPermissions,
-  type ServiceClient,
-  type Settle,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import {
   predatesBatchCalls,
   type BatchUpdateAnswer,

@@ -5,7 +5,7 @@
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit";
+import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit/server";
 
 export interface HostedInstance {
   instanceId: string;

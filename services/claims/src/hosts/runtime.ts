@@ -22,7 +22,7 @@ import type { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/inst
 import type { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit";
+import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit/content";
 
 /** An instance as the claims service addresses it. */
 export interface InstanceRef {

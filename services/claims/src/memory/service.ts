@@ -12,7 +12,8 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { invalidArgument, type OperationFields, requirePresent, type SignedOperation } from "@convos-pool/kit";
+import { invalidArgument, requirePresent } from "@convos-pool/kit/content";
+import type { OperationFields, SignedOperation } from "@convos-pool/kit/signing";
 import { bytesToHex, sha256 } from "viem";
 import { ownersAgent, ownerSignedCall, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
 import { askAgent, type InstanceMemoryCall, type InstanceRuntime } from "../hosts/runtime.js";

@@ -8,7 +8,7 @@
  * host, then `idle` with its inbox.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { forEachLimited, type Logger } from "@convos-pool/kit";
+import { forEachLimited, type Logger } from "@convos-pool/kit/server";
 import type { HostRuntime, InstanceHost } from "../hosts/instance-host.js";
 import { planFill } from "./policy.js";
 import { markIdle, registerInstance, setState } from "./sql.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
-import { openDatabase, type Database } from "@convos-pool/kit/db";
+import { createLogger, generateServiceCredentials } from "@convos-pool/kit/server";
+import { openDatabase, type Database } from "@convos-pool/kit/service";
 import { createTestDatabase } from "@convos-pool/testing";
 import { entities } from "../db/entities.js";
 import { migrations } from "../schema/migrations.js";

@@ -27,7 +27,8 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { forEachLimited, randomId, Repeater, type Logger } from "@convos-pool/kit";
+import { forEachLimited, Repeater, type Logger } from "@convos-pool/kit/server";
+import { randomId } from "@convos-pool/kit/content";
 import type { HostRuntime, InstanceHost } from "../hosts/instance-host.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { hostMarks } from "./lost-hosts.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
-import type { Database } from "@convos-pool/kit/db";
+import { createLogger, generateServiceCredentials } from "@convos-pool/kit/server";
+import type { Database } from "@convos-pool/kit/service";
 import { claimIdleInstance, completeClaim } from "../claim/sql.js";
 import { registerInstance, setDraining } from "./sql.js";
 import { acquireLease } from "./leases.js";

@@ -46,7 +46,8 @@
  * lapse after `leaseSeconds`, and the next replica to look takes over.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { randomId, Repeater, type Logger } from "@convos-pool/kit";
+import { randomId } from "@convos-pool/kit/content";
+import { Repeater, type Logger } from "@convos-pool/kit/server";
 import type { HostedInstance, HostRuntime, InstanceHost } from "../hosts/instance-host.js";
 import { adoptInstances, markIdle, orphanInstances, parkIdle, recordedHosts, setState } from "./sql.js";
 import { fillPool } from "./fill.js";

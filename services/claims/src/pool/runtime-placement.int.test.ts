@@ -6,8 +6,8 @@
 // openclaw-e2e.openclaw-test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
-import type { Database } from "@convos-pool/kit/db";
+import { createLogger, generateServiceCredentials } from "@convos-pool/kit/server";
+import type { Database } from "@convos-pool/kit/service";
 import { StandInHost } from "../../test/stand-in-host.js";
 import { claimIdleInstance, type ClaimParams } from "../claim/sql.js";
 import { claimWithinCaps } from "../claim/holdings.js";

@@ -4,7 +4,7 @@
  * knows its XMTP inbox. Used by the pool manager.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { randomId } from "@convos-pool/kit";
+import { randomId } from "@convos-pool/kit/content";
 import type { InstanceStateName } from "../db/entities.js";
 
 export async function registerInstance(

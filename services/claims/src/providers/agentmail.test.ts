@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { freePort } from "@convos-pool/kit";
+import { freePort } from "@convos-pool/kit/server";
 import { startLocalAgentMail, type LocalAgentMail } from "@convos-pool/local-providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentMailProvider, inboxClientId } from "./agentmail.js";

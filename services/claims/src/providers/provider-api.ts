@@ -1,4 +1,4 @@
-import { HttpClient, HttpError, type HttpRequest } from "@convos-pool/kit/http";
+import { HttpClient, HttpError, type HttpRequest } from "@convos-pool/kit/server";
 import { ProvisioningError } from "./types.js";
 
 /** How long one request to a provider's API may take, its retries included. */

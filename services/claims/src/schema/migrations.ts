@@ -1,5 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import { CreateSignatureNonces, rateCountersMigration, type MigrationEntry } from "@convos-pool/kit/db";
+import { CreateSignatureNonces, rateCountersMigration, type MigrationEntry } from "@convos-pool/kit/service";
 import { createClaimBatch, createClaimWithinCaps } from "../claim/holdings.js";
 
 /**

@@ -11,7 +11,8 @@ import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import { createServiceClient, signOperation, signUpdateRelease } from "@convos-pool/kit";
+import { createServiceClient } from "@convos-pool/kit/server";
+import { signOperation, signUpdateRelease } from "@convos-pool/kit/signing";
 import {
   newIdentity,
   sampleContent,

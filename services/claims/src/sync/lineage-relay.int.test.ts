@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import { createServiceClient, freePort, signOperation, signUpdateRelease, type ServiceClient } from "@convos-pool/kit";
+import { createServiceClient, freePort, type ServiceClient } from "@convos-pool/kit/server";
+import { signOperation, signUpdateRelease } from "@convos-pool/kit/signing";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import {
   creationNonceOf,

@@ -22,7 +22,7 @@ import {
   LineageEventService,
   type LineageEvent,
 } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
-import { createServiceClient, type ClientCredentials, type Logger } from "@convos-pool/kit";
+import { createServiceClient, type ClientCredentials, type Logger } from "@convos-pool/kit/server";
 
 /** Names the advisory lock of a relay pass (hashed as holdings.ts names its locks). */
 export const RELAY_LOCK = "convos-pool/lineage-relay";

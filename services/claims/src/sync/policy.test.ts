@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { SignedTemplateSchema, TemplateChange } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { contentFromJson, fieldViolations, MAX_TEMPLATE_LAYERS } from "@convos-pool/kit";
+import { contentFromJson, fieldViolations, MAX_TEMPLATE_LAYERS } from "@convos-pool/kit/content";
 import { checkPush, checkRelease, MAX_RELEASE_VERSION } from "./policy.js";
 
 const release = (version = 2n, templateId = "tmpl_AAAAAAAAAAAAAAAA") =>

@@ -11,9 +11,9 @@ import {
   invalidArgument,
   invalidArguments,
   MAX_TEMPLATE_LAYERS,
-  releaseOperation,
   TEMPLATE_ID_PATTERN,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import { releaseOperation } from "@convos-pool/kit/signing";
 
 /** The highest version a release may have: the `instances.template_version` column is a 32-bit integer. */
 export const MAX_RELEASE_VERSION = 2_147_483_647n;

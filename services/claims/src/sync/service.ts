@@ -10,7 +10,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { SignedTemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { describeRelease } from "../templates/release.js";
 import { checkPush } from "./policy.js";
 import { countBehind, markTemplateDue, storeRelease } from "./sql.js";

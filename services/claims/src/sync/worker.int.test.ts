@@ -22,15 +22,10 @@ import { SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instan
 import { TemplateChange, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import {
-  createLogger,
-  createServiceClient,
-  fieldViolations,
-  signOperation,
-  signUpdateRelease,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
-import type { Database } from "@convos-pool/kit/db";
+import { createLogger, createServiceClient } from "@convos-pool/kit/server";
+import { fieldViolations, type TemplateContentJson } from "@convos-pool/kit/content";
+import { signOperation, signUpdateRelease } from "@convos-pool/kit/signing";
+import type { Database } from "@convos-pool/kit/service";
 import {
   newIdentity,
   sampleContent,

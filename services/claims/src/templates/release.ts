@@ -25,9 +25,9 @@ import {
   releaseKey,
   resolveContent,
   type ModelJson,
-  type ServiceClient,
   type TemplateContentJson,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import type { ServiceClient } from "@convos-pool/kit/server";
 
 /** A template, and its current content version as its creator signed it, with its bases' (its base first). */
 export interface TemplateWithRelease {

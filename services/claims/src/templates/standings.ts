@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateDelistingSchema, type TemplateDelisting } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { Logger, ServiceClient } from "@convos-pool/kit";
+import type { Logger, ServiceClient } from "@convos-pool/kit/server";
 
 /** The delistings among these templates; empty when the templates service cannot say. */
 export type TemplateStandings = (templateIds: string[]) => Promise<Map<string, TemplateDelisting>>;

@@ -1,5 +1,6 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { failedPrecondition, type Logger } from "@convos-pool/kit";
+import { failedPrecondition } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
 import type { ProvisionOptions, ToolProvider, ToolProviders, Withdrawn } from "../providers/types.js";
 import { secretAad, type SecretBox } from "./secrets.js";
 import {

@@ -7,7 +7,7 @@
  */
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
-import { invalidArgument } from "@convos-pool/kit";
+import { invalidArgument } from "@convos-pool/kit/content";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { MAX_STATES_PER_CALL, planPutStates } from "./policy.js";
 import { putStates } from "./sql.js";

@@ -8,8 +8,8 @@ import {
   type RunningServer,
   serviceAuthInterceptor,
   startServer,
-} from "@convos-pool/kit";
-import type { Database } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/server";
+import type { Database } from "@convos-pool/kit/service";
 import { markIdle, registerInstance } from "../pool/sql.js";
 import { CLAIMS_ACCESS } from "../server.js";
 import { openClaimsTestDatabase } from "../../test/database.js";

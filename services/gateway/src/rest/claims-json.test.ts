@@ -10,7 +10,7 @@ import {
   ParticipationMode,
   ParticipationSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { permissionsMessage } from "@convos-pool/kit";
+import { permissionsMessage } from "@convos-pool/kit/content";
 import { describe, expect, it } from "vitest";
 import {
   PARTICIPATION_ERRORS,

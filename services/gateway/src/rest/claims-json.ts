@@ -39,7 +39,7 @@ import {
   type ResolvedParticipation,
   type ResolvedPermissions,
   type TrustLevelName,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import { badRequest, renaming, type RestErrorMapping } from "./errors.js";
 import type { JsonObject } from "./json.js";
 import { signatureOf } from "./signature-json.js";

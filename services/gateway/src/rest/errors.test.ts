@@ -3,7 +3,8 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { invalidArgument, invalidArguments, limitExceeded } from "@convos-pool/kit";
+import { invalidArgument, invalidArguments } from "@convos-pool/kit/content";
+import { limitExceeded } from "@convos-pool/kit/server";
 import { AGENT_ERRORS, AGENT_LIST_ERRORS, CLAIM_ERRORS, CLAIM_RETRY_AFTER_SECONDS } from "./claims-json.js";
 import { RestError, TEMPLATE_ERRORS, badRequest, renaming, toRestError } from "./errors.js";
 

@@ -6,7 +6,8 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { fieldViolations, limitExceededOf } from "@convos-pool/kit";
+import { fieldViolations } from "@convos-pool/kit/content";
+import { limitExceededOf } from "@convos-pool/kit/server";
 
 export interface RestErrorBody {
   error: { type: string; code: string; message: string; field?: string };

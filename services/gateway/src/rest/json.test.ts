@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { RestError } from "./errors.js";
 import { JsonObject, unknownName } from "./json.js";
-import { snakeCase } from "@convos-pool/kit";
+import { snakeCase } from "@convos-pool/kit/content";
 
 /** The RestError a parse throws, as `[field, message]`. */
 function refusal(parse: () => unknown): [string | undefined, string] {

@@ -3,9 +3,9 @@
 // field (else 400 naming the field, e.g. `tools[0].provisioning`). Field
 // names are snake_case (docs/rest.md); a camelCase one is told its spelling.
 
-import type { ServerRequest } from "@convos-pool/kit";
+import type { ServerRequest } from "@convos-pool/kit/server";
 import { badRequest, payloadTooLarge } from "./errors.js";
-import { snakeCase } from "@convos-pool/kit";
+import { snakeCase } from "@convos-pool/kit/content";
 
 /**
  * Reads the whole body and parses it. 413 as soon as it exceeds `limit` bytes

@@ -2,7 +2,7 @@
 // shapes, the route, the deps, and the parsing of query parameters and If-Match.
 
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { Logger, ServerRequest } from "@convos-pool/kit";
+import type { Logger, ServerRequest } from "@convos-pool/kit/server";
 import type {
   CallInfo,
   ClaimsForwarder,

@@ -4,7 +4,7 @@
 // route table names, beside each handler, how its RPC errors read on REST,
 // and the dispatcher applies that mapping to whatever the handler throws.
 
-import { peerAddressOf, type ServerRequest, type ServerResponse } from "@convos-pool/kit";
+import { peerAddressOf, type ServerRequest, type ServerResponse } from "@convos-pool/kit/server";
 import { ADDRESS_BOOK_ROUTES } from "./address-book-routes.js";
 import { AGENT_ROUTES } from "./agent-routes.js";
 import { CURATION_ROUTES } from "./curation-routes.js";

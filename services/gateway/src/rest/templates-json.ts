@@ -35,7 +35,7 @@ import {
   type ToolJson,
   type RuntimeName,
   type TrustLevelName,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import { badRequest } from "./errors.js";
 import type { JsonObject } from "./json.js";
 
@@ -147,7 +147,7 @@ export function versionToJson(v: TemplateVersion): TemplateVersionJson {
 // ---------------------------------------------------------------- request bodies
 
 /** The content fields of a body: the kit's list, shared with the CLI's and the web app's content files. */
-export { CONTENT_FIELDS } from "@convos-pool/kit";
+export { CONTENT_FIELDS } from "@convos-pool/kit/content";
 const MODEL_FIELDS = ["default", "allow_override"] as const;
 const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
 

@@ -5,7 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { CarriedConfigSchema } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
 import { CloneAuthorizationSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { contentFromJson } from "@convos-pool/kit";
+import { contentFromJson } from "@convos-pool/kit/content";
 import { sampleContent } from "@convos-pool/kit/testing";
 import { checkCloneConfig, checkSignedTemplate, expectedCloneConfig } from "./binding.js";
 

@@ -10,7 +10,8 @@
 //           for, the rest being what its parent carried (CarriedConfig,
 //           from the parent itself, end to end).
 
-import { cloneConfigHash, permissionDenied } from "@convos-pool/kit";
+import { cloneConfigHash } from "@convos-pool/kit/signing";
+import { permissionDenied } from "@convos-pool/kit/content";
 import type { CarriedConfig } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { CloneAuthorization } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";

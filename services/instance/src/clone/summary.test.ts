@@ -21,9 +21,9 @@ import {
   signClone,
   type CloneToSign,
   LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
-import { contentFromJson } from "@convos-pool/kit";
+import { contentFromJson } from "@convos-pool/kit/content";
 import { MAX_SUMMARY_BYTES } from "../platform/xmtp.js";
 import { SpentNonces } from "../platform/nonces.js";
 import { buildSummary, checkCloneRequest, checkSummary, type CloneChecks } from "./summary.js";

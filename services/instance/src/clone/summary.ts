@@ -27,14 +27,12 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import {
   canonicalCarry,
   cloneFields,
-  invalidArgument,
   inviteHash,
-  permissionDenied,
-  unauthenticated,
   type InboxResolver,
   type MemoryKind,
   type SignatureVerifier,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
+import { invalidArgument, permissionDenied, unauthenticated } from "@convos-pool/kit/content";
 import {
   CarriedConfigSchema,
   CloneSummarySchema,

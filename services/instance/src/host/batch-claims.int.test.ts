@@ -17,7 +17,8 @@ import {
   type ConfigureRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { fieldViolations, fromInstanceCallError, type ServiceClient } from "@convos-pool/kit";
+import { fieldViolations } from "@convos-pool/kit/content";
+import { fromInstanceCallError, type ServiceClient } from "@convos-pool/kit/server";
 import { OneHost, type Creator } from "@convos-pool/instance/testing";
 import { instanceCall, type RunningInstanceHost } from "./host.js";
 

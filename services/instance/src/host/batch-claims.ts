@@ -15,7 +15,8 @@
 
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { asTheySettle, invalidArgument, notFound, toInstanceCallError, type Logger } from "@convos-pool/kit";
+import { asTheySettle, toInstanceCallError, type Logger } from "@convos-pool/kit/server";
+import { invalidArgument, notFound } from "@convos-pool/kit/content";
 import {
   InstanceConfigureOutcomeSchema,
   JoinConversationsResponseSchema,

@@ -16,13 +16,9 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import type { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import {
-  createServiceClient,
-  fieldViolations,
-  signUpdateRelease,
-  type ServiceClient,
-  newTemplateIdentity,
-} from "@convos-pool/kit";
+import { createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
+import { fieldViolations } from "@convos-pool/kit/content";
+import { signUpdateRelease, newTemplateIdentity } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { OneHost } from "@convos-pool/instance/testing";
 import { instanceCall, type RunningInstanceHost } from "./host.js";

@@ -15,7 +15,8 @@
 
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { invalidArgument, MAX_ERROR_MESSAGE, type Logger } from "@convos-pool/kit";
+import { invalidArgument } from "@convos-pool/kit/content";
+import { MAX_ERROR_MESSAGE, type Logger } from "@convos-pool/kit/server";
 import {
   TemplateUpdateOutcomeSchema,
   type TemplateUpdateOutcome,

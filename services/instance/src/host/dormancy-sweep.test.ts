@@ -2,7 +2,7 @@
 // (a sleep waits on the XMTP node), never more than SWEEP_CONCURRENCY, and
 // asks no further agent once stopped.
 import { describe, expect, it } from "vitest";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { DormancySweep, SWEEP_CONCURRENCY } from "./group-watch.js";
 
 const log = createLogger("dormancy-sweep-test", { level: "silent" });

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, type ServiceClient } from "@convos-pool/kit";
+import { createLogger, type ServiceClient } from "@convos-pool/kit/server";
 import { waitFor } from "@convos-pool/testing";
 import { OneHost, type Creator } from "@convos-pool/instance/testing";
 import type { RunningDevnode } from "@convos-pool/xmtp-devnode";

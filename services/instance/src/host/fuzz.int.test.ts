@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { INSTANCE_HEADER } from "@convos-pool/kit";
+import { INSTANCE_HEADER } from "@convos-pool/kit/content";
 import { FUZZ_RUNS, fieldNameProblem, rpcBodies } from "@convos-pool/testing/fuzz";
 import { OneHost } from "@convos-pool/instance/testing";
 import type { RunningInstanceHost } from "./host.js";

@@ -4,7 +4,7 @@
 // nothing listens; what is counted is what the watch asks for.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createLogger, freePort } from "@convos-pool/kit";
+import { createLogger, freePort } from "@convos-pool/kit/server";
 import { FLUSH_MAX_MS, GroupWatch, SHARD_SIZE } from "./group-watch.js";
 
 const log = createLogger("group-watch-test", { level: "silent" });

@@ -46,7 +46,7 @@ import {
   type IncomingHttpHeaders,
 } from "node:http2";
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { forEachLimited, type Logger } from "@convos-pool/kit";
+import { forEachLimited, type Logger } from "@convos-pool/kit/server";
 import type { DormancyOptions, DormancyWatch } from "../agent/life/dormancy.js";
 
 const MLS_API = "/xmtp.mls.api.v1.MlsApi";

@@ -10,20 +10,9 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  contentFromJson,
-  contentToJson,
-  createLogger,
-  createServiceClient,
-  deriveInboxId,
-  freePort,
-  jsonHash,
-  renderIdentity,
-  signOperation,
-  signUpdateRelease,
-  templateIdFor,
-  type ServiceClient,
-} from "@convos-pool/kit";
+import { contentFromJson, contentToJson, jsonHash, renderIdentity, templateIdFor } from "@convos-pool/kit/content";
+import { createLogger, createServiceClient, freePort, type ServiceClient } from "@convos-pool/kit/server";
+import { deriveInboxId, signOperation, signUpdateRelease } from "@convos-pool/kit/signing";
 import { codeOf, newIdentity, sampleContent, tool } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { OneHost } from "@convos-pool/instance/testing";

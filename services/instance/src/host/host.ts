@@ -15,19 +15,14 @@ import { Code, ConnectError } from "@connectrpc/connect";
 
 import {
   type AccessPolicy,
-  alreadyExists,
   createLogger,
   createServiceClient,
-  failedPrecondition,
   forEachLimited,
-  type InboxResolver,
-  INSTANCE_HEADER,
   type Logger,
   type ServiceCredentials,
-  SignatureVerifier,
-  VerifiedReleases,
-  LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
+import { alreadyExists, failedPrecondition, INSTANCE_HEADER } from "@convos-pool/kit/content";
+import { type InboxResolver, SignatureVerifier, VerifiedReleases, LOCAL_POOL_ID } from "@convos-pool/kit/signing";
 import { startService } from "@convos-pool/kit/service";
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";

@@ -16,13 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { english, generateMnemonic, generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createLogger,
-  createServiceClient,
-  generateServiceCredentials,
-  newTemplateIdentity,
-  signUpdateRelease,
-} from "@convos-pool/kit";
+import { createLogger, createServiceClient, generateServiceCredentials } from "@convos-pool/kit/server";
+import { newTemplateIdentity, signUpdateRelease } from "@convos-pool/kit/signing";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { newIdentity, sampleContent, tool } from "@convos-pool/kit/testing";
 import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";

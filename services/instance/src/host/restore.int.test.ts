@@ -16,7 +16,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { createLogger, createServiceClient, type ServiceClient } from "@convos-pool/kit";
+import { createLogger, createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
 import { OneHost } from "@convos-pool/instance/testing";
 import { waitFor } from "@convos-pool/testing";
 import { Client, createBackend } from "@xmtp/node-sdk";

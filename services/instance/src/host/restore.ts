@@ -16,7 +16,8 @@
 
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { failedPrecondition, invalidArgument, type Logger } from "@convos-pool/kit";
+import { failedPrecondition, invalidArgument } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
 import {
   type RestoreInstanceRequest,
   type RestoreInstanceResponse,

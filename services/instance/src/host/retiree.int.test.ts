@@ -7,7 +7,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, type ServiceClient } from "@convos-pool/kit";
+import { createLogger, type ServiceClient } from "@convos-pool/kit/server";
 import { codeOf } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { OneHost, type Creator } from "@convos-pool/instance/testing";

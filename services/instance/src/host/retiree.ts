@@ -12,7 +12,7 @@
 // invite has expired, the workspace goes. The host lists retirees nowhere the
 // pool sees, brings them back after a restart, and never starts one again.
 
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { InviteGuard, retirement, type InvitesFile } from "../agent/state/invites.js";
 import type { MasterSeed } from "../platform/keys.js";
 import { FILES, type InstanceRecord, type Workspace } from "../platform/workspace.js";

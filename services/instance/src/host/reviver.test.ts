@@ -1,5 +1,5 @@
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { describe, expect, it } from "vitest";
 import { REVIVE_FIRST_MS, REVIVE_MAX_MS, reviveDelayMs, Reviver } from "./reviver.js";
 

@@ -7,7 +7,7 @@
 // is dormant again, and its next message wakes it.
 
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { forEachLimited, Repeater, type Logger } from "@convos-pool/kit";
+import { forEachLimited, Repeater, type Logger } from "@convos-pool/kit/server";
 
 /** The first start again this long after the crash was seen; each failure doubles it, up to REVIVE_MAX_MS. */
 export const REVIVE_FIRST_MS = 5_000;

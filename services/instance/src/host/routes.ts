@@ -5,7 +5,7 @@
 // picked by the `x-pool-instance` header.
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { INSTANCE_HEADER, invalidArgument, notFound } from "@convos-pool/kit";
+import { INSTANCE_HEADER, invalidArgument, notFound } from "@convos-pool/kit/content";
 import {
   HostedInstanceSchema,
   type InstanceHostService,

@@ -8,7 +8,7 @@
 // again at the next cycle.
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { DayReport, SignedDay } from "../agent/state/signals.js";
 
 /** How often every agent's counts are sent; default 15 minutes. */

@@ -7,7 +7,7 @@ import {
   PutAgentStateOutcomeSchema,
   type SealedAgentState,
 } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

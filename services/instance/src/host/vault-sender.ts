@@ -13,7 +13,7 @@ import {
   type SealedAgentState,
   SealedAgentStateSchema,
 } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { MasterSeed } from "../platform/keys.js";
 import { collectState, DURABLE_FILES, sealState, VAULT_FILE, type VaultFile } from "../platform/vault.js";
 import { FILES, type InstanceRecord, Workspace } from "../platform/workspace.js";

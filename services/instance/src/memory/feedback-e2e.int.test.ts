@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { english, generateMnemonic, generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";
 import { OneHost } from "@convos-pool/instance/testing";
 import type { ConvosCli, CliEvent, ReadyEvent } from "@convos-pool/testing/convos-cli";

@@ -7,7 +7,7 @@
 // beside anyone else's fact the member's version stays, disputed). The rules here are fixed and deterministic: the offline provider's
 // answers change visibly, and tests can see them change.
 
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { memberRole, type Role } from "../platform/roles.js";
 import { confirm, confirmSaid, isConfirmation, markDisputes, planCorrection } from "./provenance.js";
 import {

@@ -1,7 +1,7 @@
 import { fc, test as fcTest } from "@fast-check/vitest";
 import { ConnectError, Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { fieldViolations } from "@convos-pool/kit";
+import { fieldViolations } from "@convos-pool/kit/content";
 import { buildMemoryFile, maskSecrets, mergeMemoryFile, parseMemoryFile, type AgentMemoryFile } from "./file.js";
 import { teacherOf } from "./provenance.js";
 import { IMPORTED_SHARE } from "./shares.js";

@@ -6,7 +6,7 @@
 // anything else is nobody's word. Pure functions: memory/memory-service.ts
 // reads the workspace, signs the seal, checks it, and seals and opens the box.
 
-import { invalidArgument } from "@convos-pool/kit";
+import { invalidArgument } from "@convos-pool/kit/content";
 import { isRole } from "./provenance.js";
 import type { MemorySeal } from "./seal.js";
 import {

@@ -4,7 +4,7 @@
 // memory, the feedback reader and the rules are real. No XMTP: the group is
 // a stand-in that only has an id, the agent's messages are looked up in a map.
 import { describe, expect, it } from "vitest";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { FeedbackReader } from "./feedback.js";
 import { Lessons } from "./lessons.js";
 import { Memory, type NewEntry } from "./store.js";

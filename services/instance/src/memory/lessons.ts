@@ -14,7 +14,7 @@
 // counts provenance.ts's, the entries store.ts's. The conversation decides
 // when (agent/conversation/plan.ts) and calls here.
 
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { recordCorrection, type AnswerRef, type FeedbackReader } from "./feedback.js";
 import { confirm, confirmSaid, groundedIn, taughtBy } from "./provenance.js";
 import type { Memory, MemoryEntry, NewEntry } from "./store.js";

@@ -17,10 +17,8 @@ import {
   DerivedInboxResolver,
   SignatureVerifier,
   claimFields,
-  createLogger,
   decodeCertificate,
   deriveInboxId,
-  fieldViolations,
   newTemplateIdentity,
   openSealed,
   releaseProofOf,
@@ -31,7 +29,9 @@ import {
   verifyMemoryKey,
   x25519KeyPair,
   LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
+import { createLogger } from "@convos-pool/kit/server";
+import { fieldViolations } from "@convos-pool/kit/content";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { SpentNonces } from "../platform/nonces.js";
 import { OfflineProvider } from "../model/offline.js";

@@ -8,14 +8,9 @@
 // keeps who taught it only when the file's seal holds for its owner.
 
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import {
-  memoryKeyMessage,
-  requirePresent,
-  sealTo,
-  x25519PublicKey,
-  type InboxResolver,
-  type Logger,
-} from "@convos-pool/kit";
+import { memoryKeyMessage, sealTo, x25519PublicKey, type InboxResolver } from "@convos-pool/kit/signing";
+import { requirePresent } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
 import type { AgentCertificate } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import type { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { bytesToHex, sha256 } from "viem";

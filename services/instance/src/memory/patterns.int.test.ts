@@ -10,14 +10,13 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CALLER_HEADER, invalidArgument } from "@convos-pool/kit/content";
 import {
-  CALLER_HEADER,
   createLogger,
   createServiceClient,
   generateServiceCredentials,
-  invalidArgument,
   type ServiceClient,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/server";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";

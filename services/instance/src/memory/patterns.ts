@@ -18,7 +18,8 @@
 
 import { createHash } from "node:crypto";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { PATTERN_REFUSAL_REASONS, fieldViolations, scanPattern, type Logger } from "@convos-pool/kit";
+import { PATTERN_REFUSAL_REASONS, fieldViolations, scanPattern } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Pattern, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";

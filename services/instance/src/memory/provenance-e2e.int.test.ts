@@ -20,7 +20,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { english, generateMnemonic, generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { waitFor } from "@convos-pool/testing";
 import { encodeText } from "@xmtp/node-sdk";
 import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";

@@ -19,7 +19,7 @@ import {
   releaseProofOf,
   signClaim,
   signUpdateRelease,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { MasterSeed } from "../platform/keys.js";
 import { checkSeal, planSeal, planSealCheck, sealDigest, type MemorySeal } from "./seal.js";

@@ -16,14 +16,14 @@
 // A file whose seal does not hold is imported as nobody's word.
 
 import type { AgentCertificate } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
+import { canonicalJson } from "@convos-pool/kit/content";
 import {
-  canonicalJson,
   decodeCertificate,
   encodeCertificate,
   verifyCertificate,
   type InboxResolver,
   type SignatureVerifier,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import { recoverMessageAddress, sha256, stringToBytes, type Hex } from "viem";
 
 /** The seal an agent adds to the file it exports. */

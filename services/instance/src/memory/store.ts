@@ -11,7 +11,7 @@
 // role and conversation (docs/memory.md, "Provenance"; memory/provenance.ts).
 
 import { randomBytes } from "node:crypto";
-import { MEMORY_KINDS, type MemoryKind } from "@convos-pool/kit";
+import { MEMORY_KINDS, type MemoryKind } from "@convos-pool/kit/signing";
 import { renderAdoptedHints } from "./hints.js";
 import { MAX_MEMORY_ENTRIES, overShare } from "./shares.js";
 import type { Role } from "../platform/roles.js";

@@ -3,7 +3,7 @@
 // the call fails) the last lines, cut short and masked. What reaches the
 // file is masked either way: the prompt asks, the mask makes sure.
 
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { maskSecrets, SUMMARY_LINE_CHARS, SUMMARY_LINES, type ConversationSummary } from "../memory/file.js";
 import { OpenAiProvider } from "./openai.js";
 import type { ChatMessage, HistoryLine, LlmProvider } from "./turn.js";

@@ -7,7 +7,7 @@
 // nothing was billed or said. After no answer, a timeout or another
 // failure the model may have run: the turn fails instead of paying twice.
 
-import { type HttpAnswer, HttpClient, HttpError, type RetryPolicy } from "@convos-pool/kit/http";
+import { type HttpAnswer, HttpClient, HttpError, type RetryPolicy } from "@convos-pool/kit/server";
 import { EXTRACTION_PROMPT, parseExtraction, type NewEntry } from "../memory/store.js";
 import type { FunctionSpec } from "../tools/tool.js";
 import type { ToolOutcome } from "../tools/gate.js";

@@ -12,7 +12,7 @@
 // stays what memory export, import and clones read.
 
 import { createHash } from "node:crypto";
-import { renderIdentity, renderSoul } from "@convos-pool/kit";
+import { renderIdentity, renderSoul } from "@convos-pool/kit/content";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { MemoryKind, NewEntry } from "../memory/store.js";
 

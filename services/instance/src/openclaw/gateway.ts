@@ -12,7 +12,7 @@ import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { gatewayConfig, gatewayEnv, OPENCLAW_MODEL, type GatewayPaths } from "./config.js";
 import type { OpenClawInstall } from "./install.js";
 

@@ -16,7 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { LlmProvider } from "../model/turn.js";
 import type { AgentRuntime, RuntimeAgent } from "../agent/life/parts.js";
 import { signedFiles, SIGNED_FILES } from "./files.js";

@@ -3,13 +3,8 @@
 // inbox's over this instance and these fields, in time, and its nonce was
 // never spent here before.
 
-import {
-  nonceUsed,
-  type OperationFields,
-  permissionDenied,
-  type SignatureVerifier,
-  type SignedOperation,
-} from "@convos-pool/kit";
+import { nonceUsed, permissionDenied } from "@convos-pool/kit/content";
+import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 
 export interface OwnerCheck {

@@ -4,7 +4,8 @@
 // saying what a sealed box holds.
 
 import type { SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
-import { invalidArgument, openSealed, SealedBoxError, X25519_KEY_BYTES } from "@convos-pool/kit";
+import { invalidArgument } from "@convos-pool/kit/content";
+import { openSealed, SealedBoxError, X25519_KEY_BYTES } from "@convos-pool/kit/signing";
 
 /** `recipient_key`: an X25519 public key to seal the answer to. */
 export function recipientKey(key: Uint8Array): Uint8Array {

@@ -1,6 +1,6 @@
 // Retried sends (sends.ts): which failures are sent again, the waits, the order.
 import { describe, expect, it } from "vitest";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { retryDelays, SEND_RETRY, wasNotPublished, withRetriedSends } from "./sends.js";
 import type { AgentGroup } from "./xmtp.js";
 

@@ -10,7 +10,7 @@
 // reads them in order; other agents have clients of their own and are not
 // held back.
 
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { AgentGroup } from "./xmtp.js";
 
 /** The group's methods that publish a message. */

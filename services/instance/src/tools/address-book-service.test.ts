@@ -14,15 +14,15 @@ import {
   DerivedInboxResolver,
   LOCAL_POOL_ID,
   SignatureVerifier,
-  createLogger,
-  fieldViolations,
   openSealed,
   sealTo,
   signOperation,
   x25519KeyPair,
   x25519PublicKey,
   type SealedBoxBytes,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
+import { createLogger } from "@convos-pool/kit/server";
+import { fieldViolations } from "@convos-pool/kit/content";
 import { newIdentity, type TestIdentity } from "@convos-pool/kit/testing";
 import { MasterSeed } from "../platform/keys.js";
 import { SpentNonces } from "../platform/nonces.js";

@@ -10,7 +10,9 @@
 // a refused request spends no nonce.
 
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { invalidArgument, requirePresent, sealTo, type Logger } from "@convos-pool/kit";
+import { invalidArgument, requirePresent } from "@convos-pool/kit/content";
+import { sealTo } from "@convos-pool/kit/signing";
+import type { Logger } from "@convos-pool/kit/server";
 import type { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
 import type { SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
 import { bytesToHex, sha256 } from "viem";

@@ -28,7 +28,7 @@
 // only with the pool's seed, and a file changed by anyone without it does
 // not open at all rather than add a payee.
 
-import { cleanDisplayName, failedPrecondition, invalidArgument } from "@convos-pool/kit";
+import { cleanDisplayName, failedPrecondition, invalidArgument } from "@convos-pool/kit/content";
 import { randomBytes } from "node:crypto";
 import { FILES, type Workspace } from "../platform/workspace.js";
 import { normalizeTarget, type TargetKind } from "./origins.js";

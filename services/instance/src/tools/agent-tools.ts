@@ -4,7 +4,7 @@
 // functions and the dispatch come from the registry (registry.ts); each
 // function is defined once, in its tool's file (tool.ts says how).
 
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { AgentMailClient } from "./agentmail.js";
 import { MailClient, type Mailbox } from "./mail.js";
 import { toolNamed, TOOLS } from "./registry.js";

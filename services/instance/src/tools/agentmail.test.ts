@@ -1,6 +1,6 @@
 // The agent's AgentMail client, and an agent's email tool on it, against the
 // local stand-in of AgentMail's API (local-providers agentmail/).
-import { createLogger, freePort } from "@convos-pool/kit";
+import { createLogger, freePort } from "@convos-pool/kit/server";
 import { startLocalAgentMail, type LocalAgentMail } from "@convos-pool/local-providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentMailClient } from "./agentmail.js";

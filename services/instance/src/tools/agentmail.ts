@@ -9,7 +9,7 @@
 // sending never (a mail could go twice).
 
 import { Code } from "@connectrpc/connect";
-import { HttpClient, HttpError, type HttpRequest } from "@convos-pool/kit/http";
+import { HttpClient, HttpError, type HttpRequest } from "@convos-pool/kit/server";
 import { MailError, cutText, htmlAsText, type Mailbox, type MailMessage, type MailSummary } from "./mail.js";
 
 export interface AgentMailClientOptions {

@@ -10,7 +10,7 @@
 // shown name is (kit `cleanDisplayName`): a name of several lines could
 // otherwise put a line of its own above the action.
 
-import { cleanDisplayName } from "@convos-pool/kit";
+import { cleanDisplayName } from "@convos-pool/kit/content";
 
 /** How long a question waits for its answer; no answer in time is a no. */
 export const APPROVAL_TIMEOUT_MS = 10 * 60_000;

@@ -12,7 +12,8 @@
 // a failure in plain words, never a stack trace or a secret.
 
 import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { Logger, ResolvedPermissions } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
+import type { ResolvedPermissions } from "@convos-pool/kit/content";
 import { randomUUID } from "node:crypto";
 import type { ActivityLog } from "./activity.js";
 import type { AgentTools } from "./agent-tools.js";

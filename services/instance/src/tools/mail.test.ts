@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort } from "@convos-pool/kit";
+import { freePort } from "@convos-pool/kit/server";
 import {
   Maildirs,
   startLocalMail,

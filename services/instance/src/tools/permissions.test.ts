@@ -1,5 +1,5 @@
 import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { resolvePermissions } from "@convos-pool/kit";
+import { resolvePermissions } from "@convos-pool/kit/content";
 import { describe, expect, it } from "vitest";
 import { answersOutsiders, askedBy, describePermissions, grantFor, type Requester } from "./permissions.js";
 

@@ -12,7 +12,7 @@
 // Pure; the gate asks here first.
 
 import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { grantName, MEMBER_GRANT_FIELDS, outsiderReplyName, type ResolvedPermissions } from "@convos-pool/kit";
+import { grantName, MEMBER_GRANT_FIELDS, outsiderReplyName, type ResolvedPermissions } from "@convos-pool/kit/content";
 import type { Role } from "../platform/roles.js";
 import type { Origin } from "./origins.js";
 import type { Contacts, Plan } from "./request/plan.js";

@@ -2,7 +2,7 @@
 // what runs both come from it, for the tools an agent holds and its host
 // reaches. In memory: the clients are real and reach nothing, since
 // preparing a call never contacts a provider.
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { AgentTools, type ToolEnvironment } from "./agent-tools.js";

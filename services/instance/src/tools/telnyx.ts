@@ -10,7 +10,7 @@
 // go through the kit's HttpClient: a lookup or a PATCH that sets a value is
 // sent again after a failure that may pass, a text or a new profile never.
 import { createPublicKey, verify } from "node:crypto";
-import { HttpClient, HttpError, type HttpRequest } from "@convos-pool/kit/http";
+import { HttpClient, HttpError, type HttpRequest } from "@convos-pool/kit/server";
 
 export interface TelnyxOptions {
   /** https://api.telnyx.com, or the stand-in's url; `/v2/...` is appended. */

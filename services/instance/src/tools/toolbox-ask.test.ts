@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Workspace } from "../platform/workspace.js";
 import { AgentToolbox, type Said } from "./toolbox.js";

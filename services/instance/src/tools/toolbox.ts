@@ -15,16 +15,13 @@ import {
   ToolCallOutcome,
   type ActivityEntry,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { decodePageToken, encodePageToken, pageSize, type Logger } from "@convos-pool/kit/server";
 import {
-  decodePageToken,
   effectiveMaxTrustLevel,
-  encodePageToken,
-  pageSize,
   resolvePermissions,
   trustLevelName,
-  type Logger,
   type ResolvedPermissions,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import { FILES, type Workspace } from "../platform/workspace.js";
 import { ActivityLog } from "./activity.js";
 import { AddressBook } from "./address-book.js";

@@ -15,7 +15,8 @@ import { fc } from "@fast-check/vitest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Grant, OutsiderReply, ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { createLogger, resolvePermissions, type ResolvedPermissions } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
+import { resolvePermissions, type ResolvedPermissions } from "@convos-pool/kit/content";
 import { waitFor } from "@convos-pool/testing";
 import {
   Maildirs,

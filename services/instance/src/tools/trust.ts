@@ -9,7 +9,7 @@
 
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { formatEther } from "viem";
-import { effectiveMaxTrustLevel, initialTrustLevel, invalidArgument, trustLevelName } from "@convos-pool/kit";
+import { effectiveMaxTrustLevel, initialTrustLevel, invalidArgument, trustLevelName } from "@convos-pool/kit/content";
 
 /** What a tool call does, which is what a level allows or not. */
 export type Risk = "read" | "act" | "money";

@@ -1,4 +1,4 @@
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalAgentMail, type LocalAgentMail } from "./index.js";
 

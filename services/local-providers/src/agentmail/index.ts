@@ -18,7 +18,7 @@
 // its delivery), fields.ts (reading a request), messages.ts (AgentMail's
 // JSON), errors.ts.
 import { randomBytes } from "node:crypto";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { serveJsonApi } from "../json-api.js";
 import { API_ERRORS } from "./errors.js";
 import { bareAddress } from "./fields.js";

@@ -2,7 +2,7 @@
 // one inbox here to another, and the outboxes of addresses outside, which
 // tests and people read and wait on.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { Waiters } from "../waiters.js";
 import type { JsonObject } from "../json-api.js";
 import { invalid, notFound } from "./errors.js";

@@ -2,7 +2,7 @@
 // phones' inboxes, and delivering each accepted text, to the webhook of the
 // recipient's profile or else to the recipient's local phone.
 import { randomUUID, type KeyObject } from "node:crypto";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { smsParts } from "./encoding.js";
 import { Inbox } from "./phones.js";
 import { outboundRecord, receivedEvent, type AcceptedText, type Profile } from "./records.js";

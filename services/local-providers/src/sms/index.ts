@@ -30,7 +30,7 @@
 // numbers.ts (numbers for sale and owned), fields.ts (reading a request),
 // records.ts (Telnyx's JSON), encoding.ts (SMS parts), errors.ts.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { serveJsonApi } from "../json-api.js";
 import { Carrier } from "./carrier.js";
 import { API_ERRORS } from "./errors.js";

@@ -2,7 +2,7 @@
 // numbers for sale, searched and ordered (an order completes a moment later,
 // as Telnyx's do), the numbers the account then owns, and giving one back.
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { Carrier } from "./carrier.js";
 import { unavailable } from "./errors.js";
 import type { NumberSearch } from "./fields.js";

@@ -2,7 +2,7 @@
 // shop, once routing.ts has named the endpoint a request asks for.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { hasBearer, isLoopback, readJsonObject } from "../json-api.js";
 import type { Carrier } from "./carrier.js";
 import {

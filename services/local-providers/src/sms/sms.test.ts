@@ -1,7 +1,7 @@
 import { createPublicKey, verify } from "node:crypto";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSms, type LocalSms } from "./index.js";
 

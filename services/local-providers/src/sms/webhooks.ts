@@ -4,7 +4,7 @@
 // last retry as Telnyx drops it.
 import { sign, type KeyObject } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 
 /** The waits before each retry of a failed webhook: four attempts in all. */
 export const WEBHOOK_RETRY_DELAYS_MS = [500, 2_000, 8_000];

@@ -2,7 +2,7 @@
 // template: the claims service, which owns agents (TemplateOwnershipService).
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { TemplateOwnershipService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
-import { createServiceClient, type ServiceCredentials } from "@convos-pool/kit";
+import { createServiceClient, type ServiceCredentials } from "@convos-pool/kit/server";
 import type { Ownership } from "./policy.js";
 
 export interface OwnershipSource {

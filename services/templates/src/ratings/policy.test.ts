@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { fieldViolations } from "@convos-pool/kit";
+import { fieldViolations } from "@convos-pool/kit/content";
 import {
   checkReviewText,
   checkStars,

@@ -4,7 +4,7 @@
 // service, then decides with these.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { failedPreconditionOn, invalidArgument } from "@convos-pool/kit";
+import { failedPreconditionOn, invalidArgument } from "@convos-pool/kit/content";
 
 /** The store shows a template's average and count from this many ratings on: one friend's 5 is no badge. */
 export const RATINGS_SHOWN_FROM = 3;

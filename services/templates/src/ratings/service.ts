@@ -15,19 +15,16 @@ import type { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rati
 import type { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import {
   alreadyExists,
-  callerInboxId,
   failedPrecondition,
   nonceUsed,
   notFound,
-  type OperationFields,
-  pageSize,
   permissionDenied,
   requireString,
-  type SignatureVerifier,
-  type SignedOperation,
   unauthenticated,
-} from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+} from "@convos-pool/kit/content";
+import { callerInboxId, pageSize } from "@convos-pool/kit/server";
+import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
+import { consumeNonce } from "@convos-pool/kit/service";
 import { checkInboxId, checkTemplateId } from "../checks.js";
 import { signedTemplateAct } from "../signed-act.js";
 import { TemplateRow, type TemplateRowType } from "../entities.js";

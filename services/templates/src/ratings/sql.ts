@@ -14,7 +14,7 @@ import {
   type Template,
   type TemplateRatings,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit";
+import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
 import { ratingScore, shownRatings } from "./policy.js";
 
 export interface RatingRow {

@@ -10,7 +10,7 @@
 // while it does. What it logs is kinds and outcomes, never a name or a value.
 
 import { ConnectError } from "@connectrpc/connect";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { AddressBook, SaveRequest } from "../../tools/address-book.js";
 import { describeContact, saveRequestsIn, saveStatement } from "../../tools/address-book.js";
 import type { Approval } from "../../tools/gate.js";

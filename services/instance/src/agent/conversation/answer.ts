@@ -5,7 +5,7 @@
 // model sees. The conversation decides that a turn is taken (plan.ts) and
 // gathers the history; here it is taken.
 
-import { inSpan, type Logger } from "@convos-pool/kit";
+import { inSpan, type Logger } from "@convos-pool/kit/server";
 import { RefusedTurn, type HistoryLine, type InboundTextTurn, type LlmProvider } from "../../model/turn.js";
 import { withCredentialsMasked, withoutAddress, type Memory } from "../../memory/store.js";
 import type { AnswerRef } from "../../memory/feedback.js";

@@ -7,7 +7,7 @@
 // holds is its own: its pace (plan.ts), and when it last said it dropped
 // texts to its number.
 
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { HistoryLine, InboundTextTurn, LlmProvider } from "../../model/turn.js";
 import { withoutAddress } from "../../memory/store.js";
 import type { AnswerRef } from "../../memory/feedback.js";

@@ -10,7 +10,8 @@
 // far it has read), its group while it listens, the messages it handled;
 // the other rooms of the agent read them, or ask (begin, reset, forget).
 
-import { failedPrecondition, type Logger } from "@convos-pool/kit";
+import { failedPrecondition } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
 import { withRetriedSends } from "../../platform/sends.js";
 import type { HistoryLine, InboundTextTurn } from "../../model/turn.js";
 import { FILES, type Workspace } from "../../platform/workspace.js";

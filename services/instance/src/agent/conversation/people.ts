@@ -12,7 +12,7 @@
 //   (case and confusable letters aside) is not shown for anyone else, who is
 //   then "member <short inbox id>" (policy.ts `senderName`).
 
-import { cleanDisplayName, namesLookAlike } from "@convos-pool/kit";
+import { cleanDisplayName, namesLookAlike } from "@convos-pool/kit/content";
 import type { MemberProfileInfo } from "../../platform/xmtp.js";
 import type { ConversationState } from "./listening.js";
 

@@ -6,7 +6,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { resolveParticipation } from "@convos-pool/kit";
+import { resolveParticipation } from "@convos-pool/kit/content";
 import { BUSY_NOTICE_EVERY_MS, shares, type Spent } from "./budget.js";
 import {
   NO_PACE,

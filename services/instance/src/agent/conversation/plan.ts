@@ -17,7 +17,7 @@
 // Whom it answers is policy.ts's, what a call costs budget.ts's; here they
 // are put together.
 
-import type { ResolvedParticipation } from "@convos-pool/kit";
+import type { ResolvedParticipation } from "@convos-pool/kit/content";
 import type { InboundTextTurn } from "../../model/turn.js";
 import { isForgetMe } from "../../memory/provenance.js";
 import type { OwnerAnswer } from "../../tools/approval.js";

@@ -9,7 +9,7 @@
 // message is a plain yes ("go ahead"): the question it answers was about it.
 
 import { formatEther } from "viem";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import type { LlmProvider } from "../../model/turn.js";
 import type { PlanInput } from "../../model/planning.js";
 import { replyWord } from "../../tools/approval.js";

@@ -8,7 +8,7 @@
 
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { cleanDisplayName, type ResolvedParticipation } from "@convos-pool/kit";
+import { cleanDisplayName, type ResolvedParticipation } from "@convos-pool/kit/content";
 import type { HistoryLine, InboundTextTurn, TurnInput } from "../../model/turn.js";
 import { shortInbox, type Memory } from "../../memory/store.js";
 import type { PromptLimits } from "../../model/caps.js";

@@ -25,7 +25,7 @@
 // life/dormancy.ts act on it.
 
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { inSpan } from "@convos-pool/kit";
+import { inSpan } from "@convos-pool/kit/server";
 import { InstanceState, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type {
   AttestRequest,
@@ -48,7 +48,7 @@ import type { AddressBookAccess } from "../../tools/address-book-service.js";
 import type { Contact } from "../../tools/address-book.js";
 import type { PatternAgent } from "../../memory/patterns.js";
 import type { TrustFile } from "../../tools/trust.js";
-import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit";
+import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit/content";
 import type { Workspace } from "../../platform/workspace.js";
 import type { AgentClient } from "../../platform/xmtp.js";
 import { Parts } from "../life/parts.js";

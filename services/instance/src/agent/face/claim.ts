@@ -13,11 +13,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   failedPrecondition,
   invalidArgument,
-  inviteHash,
   renderIdentity,
   requireString,
   runsOnOpenClaw,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
+import { inviteHash } from "@convos-pool/kit/signing";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { GROUP_MEMBER_LIMIT, joinConversation, parseInvite } from "@convos-pool/convos";
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";

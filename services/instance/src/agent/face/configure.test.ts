@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ToolCredentialSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { contentFromJson } from "@convos-pool/kit";
+import { contentFromJson } from "@convos-pool/kit/content";
 import { codeOf, sampleContent, tool } from "@convos-pool/kit/testing";
 import { checkModel, checkToolsAllowed } from "./configure.js";
 

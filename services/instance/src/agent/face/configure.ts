@@ -6,13 +6,8 @@
 // instruction an agent runs on comes from the pool alone.
 
 import { toJson } from "@bufbuild/protobuf";
-import {
-  invalidArgument,
-  permissionDenied,
-  requireString,
-  verifyReleaseChain,
-  type ReleaseVerifier,
-} from "@convos-pool/kit";
+import { invalidArgument, permissionDenied, requireString } from "@convos-pool/kit/content";
+import { verifyReleaseChain, type ReleaseVerifier } from "@convos-pool/kit/signing";
 import type {
   ConfigureRequest,
   ParentInstance,

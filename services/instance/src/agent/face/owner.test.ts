@@ -6,7 +6,7 @@ import { fc } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TransferOwnerRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { NONCE_KEEP_SECONDS, SIGNATURE_MAX_AGE_SECONDS } from "@convos-pool/kit";
+import { NONCE_KEEP_SECONDS, SIGNATURE_MAX_AGE_SECONDS } from "@convos-pool/kit/content";
 import { codeOf } from "@convos-pool/kit/testing";
 import {
   ACCEPTANCE_NONCE_KEEP_SECONDS,

@@ -24,7 +24,7 @@ import {
   type ResolvedParticipation,
   type ResolvedPermissions,
   unauthenticated,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import type {
   InstanceServiceSetParticipationRequest,
   InstanceServiceSetPermissionsRequest,

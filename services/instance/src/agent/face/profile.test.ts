@@ -16,7 +16,7 @@ import {
   newTemplateIdentity,
   signUpdateRelease,
   LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { checkAttestRequest, joinProfile, planProfile } from "./profile.js";
 import type { InstanceConfig } from "../state/settings.js";

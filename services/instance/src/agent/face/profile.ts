@@ -25,14 +25,16 @@ import {
   agentProfileMetadata,
   ATTESTATION_MAX_AGE_MS,
   checkAttestationWithKey,
-  failedPrecondition,
-  invalidArgument,
   releaseProofOf,
-  resolveParticipation,
   type AttestationParts,
   type ProfileMetadata,
+} from "@convos-pool/kit/signing";
+import {
+  failedPrecondition,
+  invalidArgument,
+  resolveParticipation,
   type ResolvedParticipation,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/content";
 import { encodeProfileUpdate } from "@convos-pool/convos";
 import type { AgentGroup } from "../../platform/xmtp.js";
 import { runningContentOf } from "../state/settings.js";

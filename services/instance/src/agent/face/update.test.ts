@@ -14,7 +14,7 @@ import {
   signUpdateRelease,
   type ReleaseVerifier,
   LOCAL_POOL_ID,
-} from "@convos-pool/kit";
+} from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { checkReleaseChain, shareReleaseChecks } from "./update.js";
 

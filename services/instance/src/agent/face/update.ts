@@ -15,14 +15,8 @@
 // of their own, and the same refusal as alone.
 
 import { fromJson, toJson } from "@bufbuild/protobuf";
-import {
-  compareReleaseKeys,
-  failedPrecondition,
-  formatReleaseKey,
-  invalidArgument,
-  verifyReleaseChain,
-  type ReleaseVerifier,
-} from "@convos-pool/kit";
+import { compareReleaseKeys, failedPrecondition, formatReleaseKey, invalidArgument } from "@convos-pool/kit/content";
+import { verifyReleaseChain, type ReleaseVerifier } from "@convos-pool/kit/signing";
 import type { InstanceServiceUpdateTemplateRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import {
   SignedTemplateSchema,

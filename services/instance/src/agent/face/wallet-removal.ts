@@ -7,7 +7,7 @@
 // it can still read its wallet. Pure: claim.ts reads the balance, asks this
 // what to say and sends it.
 
-import { formatReleaseKey } from "@convos-pool/kit";
+import { formatReleaseKey } from "@convos-pool/kit/content";
 import { formatWei } from "../../tools/trust.js";
 
 /** The pool's wallet tool. */

@@ -6,7 +6,7 @@
 // after a restart.
 
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { inSpan } from "@convos-pool/kit";
+import { inSpan } from "@convos-pool/kit/server";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { FILES, type InstanceRecord } from "../../platform/workspace.js";
 import type { Parts } from "./parts.js";

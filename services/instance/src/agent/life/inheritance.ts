@@ -6,7 +6,8 @@
 // in inheritance.json (counts and reasons, never the summary): that file
 // and its copy are this file's alone.
 
-import { nonceUsed, failedPrecondition, type Logger } from "@convos-pool/kit";
+import { nonceUsed, failedPrecondition } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { CloneSummaryRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { CloneSummary } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";

@@ -4,7 +4,7 @@
 // (face/agent.ts lists them), kept by state/status.ts; here they are
 // driven, each piece of the agent asked to load, end or forget what it holds.
 
-import { failedPrecondition } from "@convos-pool/kit";
+import { failedPrecondition } from "@convos-pool/kit/content";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { FILES, type InstanceRecord } from "../../platform/workspace.js";
 import type { Parts } from "./parts.js";

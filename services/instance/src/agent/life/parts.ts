@@ -16,7 +16,8 @@
 // take it whole; the conversation and the inheritance, built here, take
 // what they name.
 
-import type { InboxResolver, Logger, ReleaseVerifier, SignatureVerifier } from "@convos-pool/kit";
+import type { InboxResolver, ReleaseVerifier, SignatureVerifier } from "@convos-pool/kit/signing";
+import type { Logger } from "@convos-pool/kit/server";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { InviteGuard } from "../state/invites.js";
 import { SpentNonces } from "../../platform/nonces.js";

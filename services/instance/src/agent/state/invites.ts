@@ -13,7 +13,7 @@
 // so the watch comes back with the instance after a host restart.
 
 import { readAppData } from "@convos-pool/convos";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { FILES, type Workspace } from "../../platform/workspace.js";
 import type { AgentClient, AgentGroup } from "../../platform/xmtp.js";
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { resolveParticipation } from "@convos-pool/kit";
+import { resolveParticipation } from "@convos-pool/kit/content";
 import { NO_SHARING } from "../../memory/sharing.js";
 import { FILES, Workspace } from "../../platform/workspace.js";
 import { Settings } from "./settings.js";

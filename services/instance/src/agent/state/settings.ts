@@ -7,7 +7,7 @@
 // Release forgets all three (their files go with the claim's, life/lifecycle.ts).
 
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { resolveContent, resolveParticipation, type ResolvedParticipation } from "@convos-pool/kit";
+import { resolveContent, resolveParticipation, type ResolvedParticipation } from "@convos-pool/kit/content";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   SignedTemplateSchema,

@@ -13,7 +13,7 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { signVersionSignals, type TypedDataSigner } from "@convos-pool/kit";
+import { signVersionSignals, type TypedDataSigner } from "@convos-pool/kit/signing";
 import { FILES, type Workspace } from "../../platform/workspace.js";
 
 /** What is counted, each a number that only grows in a day (a 👍 or 👎 taken back takes its count back down). */

@@ -2,7 +2,7 @@
 // path; the seed is only counted, each derivation still its own.
 import { english, generateMnemonic } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import { MasterSeed } from "../../platform/keys.js";
 import { Workspace } from "../../platform/workspace.js";
 import { Status } from "./status.js";

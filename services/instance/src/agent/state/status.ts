@@ -6,7 +6,7 @@
 // face/claim.ts, conversation/listening.ts) call the transitions below,
 // everyone else reads.
 
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { InstanceWallet, MasterSeed } from "../../platform/keys.js";
 import type { Workspace } from "../../platform/workspace.js";

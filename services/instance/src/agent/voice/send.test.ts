@@ -4,7 +4,7 @@
 // tools-e2e) show the same through the real Convos CLI.
 import { parseEther } from "viem";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "@convos-pool/kit";
+import { createLogger } from "@convos-pool/kit/server";
 import type { AgentGroup, Encoded } from "../../platform/xmtp.js";
 import { Voice } from "./send.js";
 

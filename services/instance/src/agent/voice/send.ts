@@ -11,7 +11,7 @@
 // goes on.
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger } from "@convos-pool/kit/server";
 import {
   encodeAnswer,
   encodeButtons,

@@ -1,0 +1,153 @@
+// Errors every service returns: a ConnectError with the right code and a
+// message that names what is wrong. Invalid arguments also carry a
+// convos.pool.v1.FieldViolation detail, so clients (and the gateway, which
+// turns it into its REST error format) can point at the field.
+
+import type { DescEnum } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+
+export interface FieldViolationInfo {
+  field: string;
+  description: string;
+}
+
+/** Code.InvalidArgument, message "field: description", with a FieldViolation detail. */
+export function invalidArgument(field: string, description: string): ConnectError {
+  return invalidArguments([{ field, description }]);
+}
+
+/** Several violations at once; the message lists them all. */
+export function invalidArguments(violations: FieldViolationInfo[]): ConnectError {
+  const message = violations.map((v) => `${v.field}: ${v.description}`).join("; ");
+  return new ConnectError(
+    message,
+    Code.InvalidArgument,
+    undefined,
+    violations.map((v) => ({ desc: FieldViolationSchema, value: { field: v.field, description: v.description } })),
+  );
+}
+
+/** Code.NotFound, message "<what> not found", e.g. notFound(`template ${id}`). */
+export function notFound(what: string): ConnectError {
+  return new ConnectError(`${what} not found`, Code.NotFound);
+}
+
+/** Optimistic-concurrency conflict (stale If-Match / expected version): Code.Aborted. */
+export function conflict(message: string): ConnectError {
+  return new ConnectError(message, Code.Aborted);
+}
+
+export function alreadyExists(message: string): ConnectError {
+  return new ConnectError(message, Code.AlreadyExists);
+}
+
+export function permissionDenied(message: string): ConnectError {
+  return new ConnectError(message, Code.PermissionDenied);
+}
+
+export function unauthenticated(message: string): ConnectError {
+  return new ConnectError(message, Code.Unauthenticated);
+}
+
+export function failedPrecondition(message: string): ConnectError {
+  return new ConnectError(message, Code.FailedPrecondition);
+}
+
+/**
+ * Code.FailedPrecondition about one field of the request, message "field:
+ * description", with a FieldViolation detail: a client can show what to set
+ * (a refusal that an acknowledgment lifts, say).
+ */
+export function failedPreconditionOn(field: string, description: string): ConnectError {
+  return new ConnectError(`${field}: ${description}`, Code.FailedPrecondition, undefined, [
+    { desc: FieldViolationSchema, value: { field, description } },
+  ]);
+}
+
+/** Code.DeadlineExceeded: something we waited for did not happen in time. */
+export function deadlineExceeded(message: string): ConnectError {
+  return new ConnectError(message, Code.DeadlineExceeded);
+}
+
+/** Reads the FieldViolation details back from an error (any protocol). [] if none. */
+export function fieldViolations(err: unknown): FieldViolationInfo[] {
+  if (!(err instanceof ConnectError)) return [];
+  return err.findDetails(FieldViolationSchema).map((v) => ({ field: v.field, description: v.description }));
+}
+
+// ---- Request field validation -------------------------------------------
+// Each helper returns the value when valid and throws invalidArgument(field)
+// otherwise. Lengths count Unicode code points, not UTF-16 units.
+
+const utf8 = new TextEncoder();
+
+export interface StringRule {
+  /** Minimum length; default 1 (required). Use 0 for optional strings. */
+  min?: number;
+  max?: number;
+  /** Maximum size in UTF-8 bytes (for large texts such as instructions). */
+  maxBytes?: number;
+  pattern?: RegExp;
+  /** Shown instead of the regular expression, e.g. "a lower-case hex string". */
+  patternHint?: string;
+}
+
+export function requireString(field: string, value: unknown, rule: StringRule = {}): string {
+  if (typeof value !== "string") throw invalidArgument(field, "must be a string");
+  const min = rule.min ?? 1;
+  const length = codePoints(value);
+  if (length < min) {
+    throw invalidArgument(field, min === 1 ? "is required" : `must be at least ${min} characters`);
+  }
+  if (rule.max !== undefined && length > rule.max) {
+    throw invalidArgument(field, `must be at most ${rule.max} characters`);
+  }
+  if (rule.maxBytes !== undefined && utf8.encode(value).length > rule.maxBytes) {
+    throw invalidArgument(field, `must be at most ${rule.maxBytes} bytes`);
+  }
+  // An empty optional string is not checked against the pattern.
+  if (rule.pattern && value.length > 0 && !rule.pattern.test(value)) {
+    throw invalidArgument(field, `must be ${rule.patternHint ?? `matching ${rule.pattern}`}`);
+  }
+  return value;
+}
+
+/** An enum value that the schema defines; the zero value (UNSPECIFIED) only if allowed. */
+export function requireEnum<T extends number>(
+  field: string,
+  value: T,
+  schema: DescEnum,
+  opts: { allowUnspecified?: boolean } = {},
+): T {
+  if (value === 0 && !opts.allowUnspecified) throw invalidArgument(field, "is required");
+  if (!schema.values.some((v) => v.number === value)) {
+    throw invalidArgument(field, `unknown value ${value}`);
+  }
+  return value;
+}
+
+export function requireInt<T extends number | bigint>(
+  field: string,
+  value: T,
+  rule: { min?: number | bigint; max?: number | bigint } = {},
+): T {
+  if (typeof value === "number" && !Number.isSafeInteger(value)) {
+    throw invalidArgument(field, "must be an integer");
+  }
+  if (rule.min !== undefined && value < rule.min) throw invalidArgument(field, `must be at least ${rule.min}`);
+  if (rule.max !== undefined && value > rule.max) throw invalidArgument(field, `must be at most ${rule.max}`);
+  return value;
+}
+
+/** A message field (or any value) that must be set. */
+export function requirePresent<T>(field: string, value: T | null | undefined): T {
+  if (value === undefined || value === null) throw invalidArgument(field, "is required");
+  return value;
+}
+
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}

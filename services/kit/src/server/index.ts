@@ -1,0 +1,118 @@
+// `@convos-pool/kit/server`: what every service runs on. The server (one
+// port for Connect, gRPC and gRPC-Web; health, reflection, metrics, bounded
+// errors, request parse errors, connection limits, TLS, graceful close),
+// service credentials and their interceptors, clients of other services and
+// of the providers (HttpClient), logs, traces, rate limits, page tokens, a
+// database that is away, and the jobs' helpers (batches, repeats, bounded
+// concurrency). Loads no ORM: what needs a database is `@convos-pool/kit/service`.
+export {
+  type AccessPolicy,
+  callerHeaders,
+  callerInboxId,
+  callerPrincipal,
+  type ClientCredentials,
+  generateServiceCredentials,
+  newServiceToken,
+  type Principal,
+  PRINCIPALS,
+  sameSecret,
+  serviceAuthInterceptor,
+  serviceCredentialClientInterceptor,
+  type ServiceCredentials,
+  serviceCredentialsFromEnv,
+  ServiceDirectory,
+  serviceEnv,
+  tokenDigest,
+} from "./auth.js";
+export { Batcher, type BatcherOptions, type Settle } from "./batcher.js";
+export { boundedError, boundedErrorsInterceptor, MAX_ERROR_MESSAGE } from "./bounded-errors.js";
+export { asTheySettle, forEachLimited } from "./concurrency.js";
+export {
+  addressKey,
+  admission,
+  ConnectionGate,
+  type ConnectionLimits,
+  connectionLimitsOf,
+  type CutReason,
+} from "./connection-limits.js";
+export { databaseAwayInterceptor, isDatabaseAway, whileDatabaseAway } from "./db-away.js";
+export { healthService, HealthState, registerHealth, ServingStatus } from "./health.js";
+export {
+  codeOfStatus,
+  type HttpAnswer,
+  HttpClient,
+  type HttpClientOptions,
+  HttpError,
+  type HttpRequest,
+  retryAfterMs,
+  type RetryPolicy,
+} from "./http-client.js";
+export { fromInstanceCallError, toInstanceCallError } from "./instance-call-error.js";
+export {
+  DEFAULT_LIMITS,
+  type LimitConfig,
+  limitExceeded,
+  limitExceededOf,
+  limitsFromEnv,
+  memoryRates,
+  NO_LIMITS,
+  parseLimits,
+  type Rate,
+  RateLimit,
+  type RateStore,
+} from "./limits.js";
+export {
+  createLogger,
+  type LogFields,
+  type Logger,
+  type LoggerOptions,
+  loggingInterceptor,
+  type LoggingOptions,
+  type LogLevel,
+  REDACTED,
+  SECRET_KEY_PATTERN,
+} from "./log.js";
+export {
+  answerScrape,
+  codeLabel,
+  Metrics,
+  metricsInterceptor,
+  type MetricsServerOptions,
+  type RunningMetricsServer,
+  startMetricsServer,
+} from "./metrics.js";
+export { decodePageToken, encodePageToken, isDateAndId, pageSize } from "./page-token.js";
+export { parseErrorsAsInvalidArgument } from "./parse-errors.js";
+export { freePort } from "./ports.js";
+export { REFLECTION_SERVICE, registerReflection } from "./reflection.js";
+export { Repeater, type RepeaterOptions } from "./repeat.js";
+export { createServiceClient, type ServiceClient } from "./service-client.js";
+export {
+  CORS_ALLOWED_HEADERS,
+  CORS_ALLOWED_METHODS,
+  CORS_EXPOSED_HEADERS,
+  DEFAULT_MAX_REQUEST_BYTES,
+  installShutdownHandlers,
+  peerAddress,
+  peerAddressOf,
+  type RunningServer,
+  type ServerOptions,
+  type ServerRequest,
+  type ServerResponse,
+  startServer,
+} from "./start.js";
+export { type TlsConfig, tlsFromEnv } from "./tls.js";
+export {
+  activeContext,
+  activeTraceIds,
+  annotate,
+  inServerSpan,
+  inSpan,
+  startTracing,
+  type Tracing,
+  tracingClientInterceptor,
+  tracingOn,
+  tracingServerInterceptor,
+  withContext,
+} from "./tracing.js";
+export { DRAIN_LIMIT, drainUnreadRequests } from "./unread-requests.js";

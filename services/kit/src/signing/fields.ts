@@ -1,0 +1,169 @@
+// The fields of the operations that sign hashes of what a request carries (a
+// claim, a clone, a day's counts), and their signing: one derivation for the
+// client that signs and the service or agent that checks.
+import { keccak256, stringToBytes, type Hex } from "viem";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { invalidArgument } from "../content/errors.js";
+import { canonicalJson } from "../content/template.js";
+import type { OperationFields } from "./operations.js";
+import { signOperation, type TypedDataSigner } from "./sign.js";
+
+/**
+ * The fields of a `ClaimAgent` signature, from the claim as sent: the invite
+ * as keccak256 of its text with surrounding white space trimmed, the user
+ * config as keccak256 of its canonical JSON (`{}` when empty), the model as
+ * given ("" for the template's default). docs/signatures.md, "Claims".
+ */
+export function claimFields(claim: {
+  requester: string;
+  templateId: string;
+  conversationInvite: string;
+  model: string;
+  userConfig: Record<string, string>;
+}): OperationFields & { inboxId: string } {
+  return {
+    inboxId: claim.requester,
+    templateId: claim.templateId,
+    inviteHash: inviteHash(claim.conversationInvite),
+    model: claim.model,
+    userConfigHash: keccak256(stringToBytes(canonicalJson(claim.userConfig))),
+  };
+}
+
+/** Signs a claim as a client without a session does (ClaimAgent over claimFields): for the CLI, tests and benchmarks. */
+export function signClaim(
+  account: TypedDataSigner,
+  claim: Parameters<typeof claimFields>[0],
+  issuedAt?: number,
+  poolId?: string,
+): Promise<Signature> {
+  return signOperation(account, "ClaimAgent", claimFields(claim), issuedAt, poolId);
+}
+
+/** Memory kinds in their one canonical order (training, personalization, credentials: docs/memory.md). */
+export const MEMORY_KINDS = ["training", "personalization", "credentials"] as const;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];
+/** What carries when the owner names nothing: credentials only when named. */
+export const DEFAULT_CARRY: readonly MemoryKind[] = ["training", "personalization"];
+
+/**
+ * The kinds that carry, deduplicated, in canonical order: what `CloneAgent`
+ * signs as `carry`, comma-joined. Empty means DEFAULT_CARRY; an unknown kind
+ * throws INVALID_ARGUMENT naming `field`.
+ */
+export function canonicalCarry(kinds: readonly string[], field = "carry"): MemoryKind[] {
+  kinds.forEach((k, i) => {
+    if (!(MEMORY_KINDS as readonly string[]).includes(k)) {
+      throw invalidArgument(`${field}[${i}]`, `"${k}" is not a kind of memory (${MEMORY_KINDS.join(", ")})`);
+    }
+  });
+  if (kinds.length === 0) return [...DEFAULT_CARRY];
+  return MEMORY_KINDS.filter((k) => kinds.includes(k));
+}
+
+/** A clone as the owner signs it (CloneAuthorization without its signature). */
+export interface CloneToSign {
+  ownerId: string;
+  parentInstanceId: string;
+  /** The parent's template, which the clone runs, and that template's creator. */
+  templateId: string;
+  templateCreatorId: string;
+  conversationInvite: string;
+  contextPrompt: string;
+  carry: string[];
+  model: string;
+  userConfig: Record<string, string>;
+}
+
+/**
+ * A clone's `configHash`: keccak256 of the canonical JSON of
+ * `{"model": …, "user_config": {…}}` (keys sorted, no white space, as
+ * contentHash's). One hash for both, so model and values are signed as one
+ * configuration. docs/signatures.md, "Clone with context".
+ */
+export function cloneConfigHash(model: string, userConfig: Record<string, string>): Hex {
+  return keccak256(stringToBytes(canonicalJson({ model, user_config: userConfig })));
+}
+
+/**
+ * The fields of a `CloneAgent` signature: the template and its creator as
+ * given, the invite as keccak256 of its trimmed text (as ClaimAgent's), the
+ * directive as keccak256 of its exact text ("" when the owner gives none),
+ * the kinds that carry comma-joined in canonical order, and the model as
+ * asked ("" for the parent's) with the user config as asked (none: the
+ * parent's) as `configHash`. docs/signatures.md, "Clone with context".
+ */
+export function cloneFields(clone: CloneToSign): OperationFields & { inboxId: string } {
+  return {
+    inboxId: clone.ownerId,
+    parentInstanceId: clone.parentInstanceId,
+    templateId: clone.templateId,
+    templateCreatorId: clone.templateCreatorId,
+    inviteHash: inviteHash(clone.conversationInvite),
+    directiveHash: keccak256(stringToBytes(clone.contextPrompt)),
+    carry: canonicalCarry(clone.carry).join(","),
+    configHash: cloneConfigHash(clone.model, clone.userConfig),
+  };
+}
+
+/** Signs a clone as its owner (CloneAgent over cloneFields): for the CLI, tests and benchmarks. */
+export function signClone(
+  account: TypedDataSigner,
+  clone: CloneToSign,
+  issuedAt?: number,
+  poolId?: string,
+): Promise<Signature> {
+  return signOperation(account, "CloneAgent", cloneFields(clone), issuedAt, poolId);
+}
+
+/** keccak256 of a trimmed invite: how ClaimAgent and CloneAgent name a conversation. */
+export function inviteHash(invite: string): Hex {
+  return keccak256(stringToBytes(invite.trim()));
+}
+
+/** An agent's counts for one day of one version (docs/signals.md): counts only (its pin is the pool's record, not its word). */
+export interface VersionSignalCounts {
+  answers: number;
+  people: number;
+  thumbsUp: number;
+  thumbsDown: number;
+  corrections: number;
+  forgetRequests: number;
+  approvalsAsked: number;
+  approvalsDeclined: number;
+  toolCallsFailed: number;
+}
+
+/** What an agent signs of a day's counts (ReportVersionSignals). */
+export interface VersionSignalsToSign {
+  /** The agent's own inbox. */
+  inboxId: string;
+  instanceId: string;
+  templateId: string;
+  version: string;
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  counts: VersionSignalCounts;
+}
+
+/** The fields of a `ReportVersionSignals` signature: every count, beside the agent, version and day. */
+export function versionSignalsFields(r: VersionSignalsToSign): OperationFields & { inboxId: string } {
+  return {
+    inboxId: r.inboxId,
+    instanceId: r.instanceId,
+    templateId: r.templateId,
+    version: r.version,
+    day: r.day,
+    ...r.counts,
+  };
+}
+
+/** Signs a day's counts as the agent (ReportVersionSignals over versionSignalsFields): for instance hosts and tests. */
+export function signVersionSignals(
+  account: TypedDataSigner,
+  report: VersionSignalsToSign,
+  issuedAt?: number,
+  poolId?: string,
+): Promise<Signature> {
+  return signOperation(account, "ReportVersionSignals", versionSignalsFields(report), issuedAt, poolId);
+}

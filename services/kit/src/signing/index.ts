@@ -1,0 +1,107 @@
+// `@convos-pool/kit/signing`: the pool's signatures and proofs. EIP-712
+// operations (what each signs, signing with any wallet, verification, signer
+// recovery on worker threads), the inbox a wallet belongs to, signed template
+// releases and their one check per host, sealed boxes, the verified badge
+// and the birth certificate. Above content; the web app takes the part of it
+// that runs in a browser through `@convos-pool/kit/browser`.
+export { type AttestationKeyConfig, AttestationKeyRing, generateAttestationKeyPem } from "./attestation-keys.js";
+export {
+  ATTESTATION_MAX_AGE_MS,
+  ATTESTATION_REFRESH_MS,
+  ATTESTATION_SKEW_MS,
+  type AttestationCheck,
+  attestationDigest,
+  type AttestationJwk,
+  type AttestationJwks,
+  type AttestationParts,
+  base64url,
+  checkAttestation,
+  checkAttestationWithKey,
+  fromBase64url,
+  JWKS_PATH,
+  toJwks,
+} from "./attestation.js";
+export {
+  agentProfileMetadata,
+  type AgentReport,
+  attestationIn,
+  decodeCertificate,
+  encodeCertificate,
+  type Finding,
+  plainMetadata,
+  PROFILE_KEYS,
+  type ProfileMetadata,
+  releaseProofOf,
+  verifyAgentProfile,
+  verifyCertificate,
+} from "./certificate.js";
+export {
+  canonicalCarry,
+  claimFields,
+  cloneConfigHash,
+  cloneFields,
+  type CloneToSign,
+  DEFAULT_CARRY,
+  inviteHash,
+  MEMORY_KINDS,
+  type MemoryKind,
+  signClaim,
+  signClone,
+  signVersionSignals,
+  type VersionSignalCounts,
+  versionSignalsFields,
+  type VersionSignalsToSign,
+} from "./fields.js";
+export { DerivedInboxResolver, deriveInboxId, type InboxResolver } from "./inbox.js";
+export {
+  type OperationFields,
+  OPTIONAL_SIGNED_FIELDS,
+  SIGNED_TYPES,
+  signedMessage,
+  type SignedOperation,
+  signedTypeOf,
+} from "./operations.js";
+export {
+  type MemoryKeyFields,
+  memoryKeyMessage,
+  openSealed,
+  SEALED_BOX_INFO,
+  SEALED_NONCE_BYTES,
+  type SealedBoxBytes,
+  SealedBoxError,
+  sealTo,
+  verifyMemoryKey,
+  X25519_KEY_BYTES,
+  x25519KeyPair,
+  x25519PublicKey,
+} from "./sealed-box.js";
+export {
+  isPoolId,
+  LOCAL_POOL_ID,
+  signatureDomain,
+  type SignIn,
+  type SignInPlace,
+  signInPlace,
+  signOperation,
+  signSignIn,
+  type TypedDataSigner,
+} from "./sign.js";
+export { SignerRecoveryPool } from "./signature-workers.js";
+export { SignatureVerifier, type VerifiedSignature, type VerifierOptions } from "./signatures.js";
+export {
+  checkCreator,
+  newTemplateIdentity,
+  releaseOperation,
+  type ReleaseSignedFields,
+  signedReleaseOperation,
+  signUpdateRelease,
+  verifyReleaseChain,
+  verifyTemplateRelease,
+} from "./template-release.js";
+export {
+  type ReleaseVerifier,
+  VERIFIED_RELEASES_MAX_ENTRIES,
+  VERIFIED_RELEASES_TTL_MS,
+  VerifiedReleases,
+  type VerifiedReleasesOptions,
+} from "./verified-releases.js";

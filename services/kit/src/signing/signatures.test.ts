@@ -1,0 +1,219 @@
+import { createHash } from "node:crypto";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { afterAll, describe, expect, it } from "vitest";
+import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
+import { SignatureVerifier } from "./signatures.js";
+import { recoverTypedDataAddress, type Hex } from "viem";
+import { LOCAL_POOL_ID, signOperation, signatureDomain } from "./sign.js";
+import { SIGNED_TYPES, signedTypeOf } from "./operations.js";
+import { signVersionSignals, versionSignalsFields } from "./fields.js";
+import { SignerRecoveryPool } from "./signature-workers.js";
+import { codeOf } from "../../test/fixtures.js";
+import { canonicalJson, jsonHash } from "../content/template.js";
+
+const account = privateKeyToAccount(generatePrivateKey());
+const inboxId = deriveInboxId(account.address);
+const fields = { inboxId, templateId: "tmpl_AAAAAAAAAAAAAAAA", version: 3n };
+const pool = new SignerRecoveryPool(1);
+afterAll(() => pool.close());
+
+describe("SignatureVerifier", () => {
+  const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
+
+  it("accepts the creator's signature over exactly these fields, in line and on a worker", async () => {
+    const sig = await signOperation(account, "ArchiveTemplate", fields);
+    const inline = await verifier.verify("ArchiveTemplate", fields, sig);
+    expect(inline.address).toBe(account.address);
+    expect(inline.nonce).toBe(sig.nonce.toLowerCase());
+    const pooled = new SignatureVerifier({
+      poolId: LOCAL_POOL_ID,
+      resolver: new DerivedInboxResolver(),
+      recover: (p) => pool.recover(p),
+    });
+    expect((await pooled.verify("ArchiveTemplate", fields, sig)).address).toBe(account.address);
+  });
+
+  it("refuses another operation, other fields, another signer, and bad envelopes", async () => {
+    const sig = await signOperation(account, "ArchiveTemplate", fields);
+    expect(await codeOf(verifier.verify("DeleteTemplate", fields, sig))).toBe("PermissionDenied");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", { ...fields, version: 4n }, sig))).toBe("PermissionDenied");
+    const other = privateKeyToAccount(generatePrivateKey());
+    const forged = await signOperation(other, "ArchiveTemplate", fields);
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, forged))).toBe("PermissionDenied");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, undefined))).toBe("Unauthenticated");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, { ...sig, signature: "0x1234" }))).toBe(
+      "InvalidArgument",
+    );
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, { ...sig, nonce: "nonce" }))).toBe(
+      "InvalidArgument",
+    );
+    // A well-formed signature that recovers to no key at all.
+    const garbage = { ...sig, signature: `0x${"00".repeat(64)}1b` };
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, garbage))).toBe("Unauthenticated");
+  });
+
+  it("an agent's day of counts (ReportVersionSignals) checks out only as signed: another count, day, version or agent is refused", async () => {
+    const report = {
+      inboxId,
+      instanceId: "inst_1",
+      templateId: "tmpl_AAAAAAAAAAAAAAAA",
+      version: "7",
+      day: "2026-11-26",
+      counts: {
+        answers: 12,
+        people: 5,
+        thumbsUp: 3,
+        thumbsDown: 1,
+        corrections: 2,
+        forgetRequests: 0,
+        approvalsAsked: 1,
+        approvalsDeclined: 1,
+        toolCallsFailed: 0,
+      },
+    };
+    const sig = await signVersionSignals(account, report);
+    expect((await verifier.verify("ReportVersionSignals", versionSignalsFields(report), sig)).address).toBe(
+      account.address,
+    );
+    for (const changed of [
+      { ...report, counts: { ...report.counts, thumbsUp: 30 } },
+      { ...report, counts: { ...report.counts, corrections: 0 } },
+      { ...report, day: "2026-11-25" },
+      { ...report, version: "6" },
+      { ...report, instanceId: "inst_2" },
+    ])
+      expect(await codeOf(verifier.verify("ReportVersionSignals", versionSignalsFields(changed), sig))).toBe(
+        "PermissionDenied",
+      );
+  });
+
+  it("accepts only what was signed for its own pool: a signature relayed from another pool is refused, naming this one", async () => {
+    const east = new SignatureVerifier({ poolId: "pool-east", resolver: new DerivedInboxResolver() });
+    const forEast = await signOperation(account, "ArchiveTemplate", fields, undefined, "pool-east");
+    expect((await east.verify("ArchiveTemplate", fields, forEast)).address).toBe(account.address);
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, forEast))).toBe("PermissionDenied");
+    const forLocal = await signOperation(account, "ArchiveTemplate", fields);
+    await expect(east.verify("ArchiveTemplate", fields, forLocal)).rejects.toThrow(/in pool "pool-east"/);
+  });
+
+  it("names the pool in the domain's salt, and takes only well-formed pool ids", () => {
+    expect(signatureDomain("pool-east").salt).not.toBe(signatureDomain("pool-west").salt);
+    expect(signatureDomain("local")).toMatchObject({ name: "Convos Agent Pool", version: "1" });
+    for (const bad of ["", "Pool", "pool_east", "-pool", "pool-", "p".repeat(64)]) {
+      expect(() => signatureDomain(bad), bad).toThrow(/not a pool id/);
+      expect(() => new SignatureVerifier({ poolId: bad, resolver: new DerivedInboxResolver() })).toThrow();
+    }
+  });
+
+  it("covers the content a patch or rollback results in, after its own fields (docs/signatures.md)", async () => {
+    const names = (op: keyof typeof SIGNED_TYPES) => SIGNED_TYPES[op].map((f) => f.name);
+    expect(names("PatchTemplate")).toEqual([
+      "inboxId",
+      "templateId",
+      "version",
+      "patchHash",
+      "contentHash",
+      "issuedAt",
+      "nonce",
+    ]);
+    expect(names("RollbackTemplate")).toEqual([
+      "inboxId",
+      "templateId",
+      "version",
+      "targetVersion",
+      "contentHash",
+      "issuedAt",
+      "nonce",
+    ]);
+    const patch = { ...fields, patchHash: jsonHash({ tags: [] }), contentHash: jsonHash({ instructions: "a" }) };
+    const sig = await signOperation(account, "PatchTemplate", patch);
+    expect(await codeOf(verifier.verify("PatchTemplate", patch, sig))).toBe("ok");
+    expect(
+      await codeOf(verifier.verify("PatchTemplate", { ...patch, contentHash: jsonHash({ instructions: "b" }) }, sig)),
+    ).toBe("PermissionDenied");
+    const rollback = { ...fields, targetVersion: 1n, contentHash: jsonHash({ instructions: "a" }) };
+    const rb = await signOperation(account, "RollbackTemplate", rollback);
+    expect(await codeOf(verifier.verify("RollbackTemplate", rollback, rb))).toBe("ok");
+    expect(
+      await codeOf(
+        verifier.verify("RollbackTemplate", { ...rollback, contentHash: jsonHash({ instructions: "b" }) }, rb),
+      ),
+    ).toBe("PermissionDenied");
+  });
+
+  it("signs the wallet's removal only when it is acknowledged: unset, the typed data is the type as before; set, neither can stand for the other", async () => {
+    const update = { ...fields, contentHash: jsonHash({ instructions: "a" }) };
+    expect(signedTypeOf("UpdateTemplate", { ...update, acknowledgeWalletRemoval: false })).toBe(
+      SIGNED_TYPES.UpdateTemplate,
+    );
+    expect(signedTypeOf("UpdateTemplate", { ...update, acknowledgeWalletRemoval: true }).map((f) => f.name)).toEqual([
+      "inboxId",
+      "templateId",
+      "version",
+      "contentHash",
+      "acknowledgeWalletRemoval",
+      "issuedAt",
+      "nonce",
+    ]);
+    // Made as a client that never heard of the field signs (the type as it was), it checks out with it false.
+    const plain = await signOperation(account, "UpdateTemplate", update);
+    const asBefore = await recoverTypedDataAddress({
+      domain: signatureDomain(LOCAL_POOL_ID),
+      types: {
+        UpdateTemplate: [
+          { name: "inboxId", type: "string" },
+          { name: "templateId", type: "string" },
+          { name: "version", type: "uint64" },
+          { name: "contentHash", type: "bytes32" },
+          { name: "issuedAt", type: "uint64" },
+          { name: "nonce", type: "bytes32" },
+        ],
+      },
+      primaryType: "UpdateTemplate",
+      message: { ...update, contentHash: update.contentHash, issuedAt: plain.issuedAt, nonce: plain.nonce as Hex },
+      signature: plain.signature as Hex,
+    });
+    expect(asBefore).toBe(account.address);
+    expect(await codeOf(verifier.verify("UpdateTemplate", { ...update, acknowledgeWalletRemoval: false }, plain))).toBe(
+      "ok",
+    );
+    expect(await codeOf(verifier.verify("UpdateTemplate", { ...update, acknowledgeWalletRemoval: true }, plain))).toBe(
+      "PermissionDenied",
+    );
+    const acked = await signOperation(account, "UpdateTemplate", { ...update, acknowledgeWalletRemoval: true });
+    expect(await codeOf(verifier.verify("UpdateTemplate", { ...update, acknowledgeWalletRemoval: true }, acked))).toBe(
+      "ok",
+    );
+    expect(await codeOf(verifier.verify("UpdateTemplate", update, acked))).toBe("PermissionDenied");
+  });
+
+  it("keeps signatures inside the issuedAt window", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const old = await signOperation(account, "ArchiveTemplate", fields, now - 301);
+    const future = await signOperation(account, "ArchiveTemplate", fields, now + 120);
+    const recent = await signOperation(account, "ArchiveTemplate", fields, now - 290);
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, old))).toBe("Unauthenticated");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, future))).toBe("Unauthenticated");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, recent))).toBe("ok");
+  });
+});
+
+describe("inbox derivation and canonical hashing", () => {
+  it("derives XMTP inbox IDs from the lower-case address and a nonce", async () => {
+    expect(deriveInboxId(account.address)).toBe(deriveInboxId(account.address.toLowerCase()));
+    expect(deriveInboxId(account.address, 0)).not.toBe(deriveInboxId(account.address, 1));
+    // The text "0x…1" is hashed as text, not read as hex bytes.
+    const text = `${account.address.toLowerCase()}1`;
+    expect(deriveInboxId(account.address)).toBe(createHash("sha256").update(text).digest("hex"));
+    const resolver = new DerivedInboxResolver();
+    expect(await resolver.addressBelongsToInbox(account.address, deriveInboxId(account.address, 0))).toBe(true);
+    expect(await resolver.addressBelongsToInbox(account.address, deriveInboxId(account.address, 7))).toBe(false);
+  });
+
+  it("hashes content independently of key order", () => {
+    expect(canonicalJson({ b: [2, { y: 1, x: "é" }], a: true })).toBe('{"a":true,"b":[2,{"x":"é","y":1}]}');
+    const a = jsonHash({ agent_name: "A", tags: ["x", "y"] });
+    expect(jsonHash({ tags: ["x", "y"], agent_name: "A" })).toBe(a);
+    expect(jsonHash({ tags: ["y", "x"], agent_name: "A" })).not.toBe(a);
+  });
+});
