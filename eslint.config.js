@@ -12,6 +12,7 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 // floor. Tests are not floors: they may set up with any of them.
 const FLOORS = {
   "services/instance/src": ["host", "openclaw", "agent", "model", "clone", "memory", "tools", "platform"],
+  "services/templates/src": ["template", "curation", "sync", "release", "ratings", "usage", "catalog", "db"],
 };
 const ENTRIES = ["main.ts", "index.ts", "server.ts"];
 const floorZones = (root, floors) =>

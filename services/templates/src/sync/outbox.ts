@@ -4,7 +4,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
  * The transactional outbox of instruction sync: one row per template whose
  * newest content version the claims service has not acknowledged yet.
  * Written in the transaction of the change itself, so a committed content
- * version is never lost; read and cleared by the relay (sync-relay.ts).
+ * version is never lost; read and cleared by the relay (relay.ts).
  */
 
 export interface OutboxRow {

@@ -1,10 +1,11 @@
 // The store curation tables (docs/store.md): reports, delistings with their
 // requests for review, the featured list and the curation log. The SQL of
-// the curation flow lives here; curation.ts decides who may do what.
+// the curation flow lives here; service.ts decides who may do what. What
+// every feature reads of them (is it delisted, featured) is
+// catalog/standing.ts; the log's write, with the signed act, catalog/act.ts.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   CurationLogEntrySchema,
   ReportState,
@@ -12,75 +13,11 @@ import {
   type CurationLogEntry,
   type TemplateReport,
 } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
-import {
-  ReviewState,
-  TemplateDelistingSchema,
-  type Template,
-  type TemplateDelisting,
-} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { decodePageToken, encodePageToken, isDateAndId, type OperationFields } from "@convos-pool/kit";
-import { withRatings } from "./ratings/sql.js";
-import { LIST_COLUMNS, type ListedRow, type Page } from "./store.js";
-
-interface DelistingRow {
-  template_id: string;
-  reason: string;
-  operator_id: string;
-  delisted_at: Date | string;
-  review_state: number;
-  review_message: string;
-  review_version: number;
-  review_requested_at: Date | string | null;
-  review_note: string;
-}
+import { ReviewState } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit";
+import { LIST_COLUMNS, type ListedRow, type Page } from "../catalog/listings.js";
 
 const ts = (d: Date | string) => timestampFromDate(new Date(d));
-
-function delistingToProto(r: DelistingRow): TemplateDelisting {
-  return create(TemplateDelistingSchema, {
-    reason: r.reason,
-    operatorId: r.operator_id,
-    delistedAt: ts(r.delisted_at),
-    reviewState: r.review_state as ReviewState,
-    reviewMessage: r.review_message,
-    reviewVersion: BigInt(r.review_version),
-    ...(r.review_requested_at ? { reviewRequestedAt: ts(r.review_requested_at) } : {}),
-    reviewNote: r.review_note,
-  });
-}
-
-/** The delistings of these templates (the others are listed). */
-export async function delistingsOf(em: EntityManager, ids: readonly string[]): Promise<Map<string, TemplateDelisting>> {
-  if (ids.length === 0) return new Map();
-  const rows = await em.execute<DelistingRow[]>(`select * from template_delistings where template_id in (?)`, [
-    [...ids],
-  ]);
-  return new Map(rows.map((r) => [r.template_id, delistingToProto(r)]));
-}
-
-/** Sets each template's `delisting` and `featured` from the curation tables, and its shown `ratings`. */
-export async function withStandings(em: EntityManager, templates: Template[]): Promise<Template[]> {
-  if (templates.length === 0) return templates;
-  const ids = templates.map((t) => t.id);
-  const delisted = await delistingsOf(em, ids);
-  const featured = new Set(
-    (
-      await em.execute<{ template_id: string }[]>(
-        `select template_id from template_featured where template_id in (?)`,
-        [ids],
-      )
-    ).map((r) => r.template_id),
-  );
-  for (const t of templates) {
-    t.delisting = delisted.get(t.id);
-    t.featured = featured.has(t.id);
-  }
-  return withRatings(em, templates);
-}
-
-export async function isDelisted(em: EntityManager, id: string): Promise<boolean> {
-  return (await em.execute(`select 1 from template_delistings where template_id = ?`, [id])).length > 0;
-}
 
 // ---------------------------------------------------------------- reports
 
@@ -280,35 +217,6 @@ export async function listFeatured(em: EntityManager, q: { limit: number; pageTo
 }
 
 // ---------------------------------------------------------------- the log
-
-export interface LoggedAction {
-  actorId: string;
-  action: string;
-  templateId: string;
-  /** The signed fields but inboxId (the actor), issuedAt and nonce. */
-  fields: OperationFields;
-  signature: Signature;
-  at: Date;
-}
-
-export async function logAction(em: EntityManager, a: LoggedAction): Promise<void> {
-  const fields = Object.fromEntries(
-    Object.entries(a.fields).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]),
-  );
-  await em.execute(
-    `insert into curation_log (at, actor_id, action, template_id, fields, signature, signature_issued_at, signature_nonce) values (?, ?, ?, ?, ?::jsonb, ?, ?, ?)`,
-    [
-      a.at,
-      a.actorId,
-      a.action,
-      a.templateId,
-      JSON.stringify(fields),
-      a.signature.signature,
-      String(a.signature.issuedAt),
-      a.signature.nonce.toLowerCase(),
-    ],
-  );
-}
 
 interface LogRow {
   id: string;

@@ -33,7 +33,7 @@ import {
 } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase } from "@convos-pool/testing";
-import { startTemplateService, type RunningTemplateService } from "./server.js";
+import { startTemplateService, type RunningTemplateService } from "../server.js";
 
 const CREDS = generateServiceCredentials();
 const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });

@@ -27,9 +27,9 @@ import {
   resolveContent,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { isDelisted } from "./curation-sql.js";
-import { TemplateRow, TemplateVersionRow, type TemplateVersionRowType } from "./entities.js";
-import { creationNonceOf, signedTemplateOf } from "./release.js";
+import { isDelisted } from "../catalog/standing.js";
+import { TemplateRow, TemplateVersionRow, type TemplateVersionRowType } from "../db/entities.js";
+import { creationNonceOf, signedTemplateOf } from "./signed.js";
 
 /** One template of a resolution, at the content version it resolves to. */
 export interface Layer {

@@ -35,11 +35,11 @@ import {
   signedTemplate,
   type TestIdentity,
 } from "@convos-pool/kit/testing";
-import { TemplateRow, TemplateVersionRow } from "./entities.js";
-import { migrations } from "./migrations.js";
-import { signedTemplateAt } from "./release.js";
-import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "./server.js";
-import { Receiver } from "../test/sync-receiver.js";
+import { TemplateRow, TemplateVersionRow } from "../db/entities.js";
+import { migrations } from "../db/migrations.js";
+import { signedTemplateAt } from "../release/signed.js";
+import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "../server.js";
+import { Receiver } from "../../test/sync-receiver.js";
 
 const CREDS = generateServiceCredentials();
 const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });

@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { sampleContent } from "@convos-pool/kit/testing";
-import type { TemplateRowType, TemplateVersionRowType } from "./entities.js";
-import type { ListedRow } from "./store.js";
+import type { TemplateRowType, TemplateVersionRowType } from "../db/entities.js";
+import type { ListedRow } from "./listings.js";
 import {
   assignContent,
   listedToProto,
@@ -15,7 +15,7 @@ import {
   snapshotOf,
   versionProto,
   visibilityName,
-} from "./template-proto.js";
+} from "./proto.js";
 
 const at = new Date("2026-01-01T00:00:00Z");
 const rowOf = (content = sampleContent()) =>

@@ -1,6 +1,6 @@
 // The operators' tool grants (docs/limits.md, "What the pool pays for"): what
 // the pool may pay for under a template or a creator's templates. The checks
-// of a SetToolGrant request and the SQL of the tool_grants table; curation.ts
+// of a SetToolGrant request and the SQL of the tool_grants table; curation/service.ts
 // verifies the operator's signature and logs it with the change.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";

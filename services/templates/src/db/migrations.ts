@@ -1,6 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
 import { CreateSignatureNonces, rateCountersMigration } from "@convos-pool/kit/db";
-import { MAX_STARS, MIN_STARS, PRIOR_MEAN } from "./ratings/policy.js";
 
 export class CreateTemplates extends Migration {
   override async up(): Promise<void> {
@@ -263,11 +262,13 @@ export class AddWalletRemovalAcknowledgment extends Migration {
  * an index.
  */
 export class AddRatings extends Migration {
+  // The stars (1 to 5) and the prior's mean (3) as ratings/policy.ts had them
+  // when this ran: a migration is history, and the schema imports no feature.
   override up(): void {
     this.addSql(`create table template_ratings (
       template_id text not null references templates (id) on delete cascade,
       reviewer_id text not null,
-      stars smallint not null check (stars between ${MIN_STARS} and ${MAX_STARS}),
+      stars smallint not null check (stars between 1 and 5),
       review text not null default '',
       created_at timestamptz(3) not null,
       updated_at timestamptz(3) not null,
@@ -293,7 +294,7 @@ export class AddRatings extends Migration {
     this.addSql(`alter table templates
       add column rating_count integer not null default 0,
       add column rating_sum integer not null default 0,
-      add column rating_score double precision not null default ${PRIOR_MEAN}`);
+      add column rating_score double precision not null default 3`);
     this.addSql(`create index templates_store_top_rated on templates (rating_score desc, id desc)
       where visibility = 'public' and status = 'active'`);
   }

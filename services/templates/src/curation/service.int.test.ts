@@ -42,11 +42,11 @@ import {
 import { openDatabase } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedPublish, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
-import { TemplateRow, TemplateVersionRow } from "./entities.js";
-import { migrations } from "./migrations.js";
-import { parseOperators, startTemplateService, type RunningTemplateService } from "./server.js";
-import { refreshRecentOwners } from "./usage.js";
-import { as, expectCode } from "../test/helpers.js";
+import { TemplateRow, TemplateVersionRow } from "../db/entities.js";
+import { migrations } from "../db/migrations.js";
+import { parseOperators, startTemplateService, type RunningTemplateService } from "../server.js";
+import { refreshRecentOwners } from "../usage/service.js";
+import { as, expectCode } from "../../test/helpers.js";
 
 const CREDS = generateServiceCredentials();
 const operator = newIdentity();

@@ -4,7 +4,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TEMPLATE_ID_PATTERN, invalidArgument } from "@convos-pool/kit";
-import { delistingsOf } from "./curation-sql.js";
+import { delistingsOf } from "../catalog/standing.js";
 
 /** Internal (the claims service): which of these templates are delisted, and why. */
 export function createTemplateStandingService(em: EntityManager): ServiceImpl<typeof TemplateStandingService> {

@@ -3,7 +3,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createServiceClient, type ClientCredentials, type Logger } from "@convos-pool/kit";
 import { acknowledgeOutboxRow, deferOutboxRow, returnOutboxRow, takeDueOutboxRows, type OutboxRow } from "./outbox.js";
-import { releaseWithBases } from "./bases.js";
+import { releaseWithBases } from "../release/bases.js";
 
 export interface SyncRelayOptions {
   em: EntityManager;

@@ -4,8 +4,8 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { notFound } from "@convos-pool/kit";
 import { checkTemplateId } from "./checks.js";
-import { isDelisted } from "./curation-sql.js";
-import { TemplateRow, type TemplateRowType } from "./entities.js";
+import { isDelisted } from "./standing.js";
+import { TemplateRow, type TemplateRowType } from "../db/entities.js";
 
 /**
  * The template `id` if `caller` may see it, else not found (as if it did

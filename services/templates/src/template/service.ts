@@ -1,10 +1,10 @@
 // TemplateService's handlers and mutate(), the one path of every change to
 // an existing template (validation, signature, version check, write,
-// outbox, nonce, in one transaction). What is not a handler lives beside
-// it: checks.ts (what a request must hold), template-proto.ts (a template's
-// shapes), versions.ts (the version history), visible-template.ts (who may
-// read a template), release-notes.ts (diffs and release notes), store.ts
-// (the store's listings), release-service.ts (TemplateReleaseService).
+// outbox, nonce, in one transaction). Beside it: versions.ts (the version
+// history), release-notes.ts (diffs and release notes), wallet-removal.ts (a
+// version without the wallet). Below it, in catalog/: checks.ts (what a
+// request must hold), proto.ts (a template's shapes), visible.ts (who may
+// read a template), listings.ts (the store's listings).
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -32,7 +32,7 @@ import {
   validatePatch,
 } from "@convos-pool/kit";
 import { consumeNonce, postgresRates } from "@convos-pool/kit/db";
-import { checkBase, dependents, resolvedView, templatesAbove } from "./bases.js";
+import { checkBase, dependents, resolvedView, templatesAbove } from "../release/bases.js";
 import {
   checkCategory,
   checkExpectedVersion,
@@ -42,12 +42,12 @@ import {
   checkTargetVersion,
   checkTemplateId,
   checkVisibility,
-} from "./checks.js";
-import { withStandings } from "./curation-sql.js";
-import { TemplateRow, TemplateVersionRow, type TemplateRowType } from "./entities.js";
-import { enqueueTemplateSync } from "./outbox.js";
+} from "../catalog/checks.js";
+import { withStandings } from "../ratings/sql.js";
+import { TemplateRow, TemplateVersionRow, type TemplateRowType } from "../db/entities.js";
+import { enqueueTemplateSync } from "../sync/outbox.js";
 import { createReleaseNotesHandlers } from "./release-notes.js";
-import { browseStore, listCreatorTemplates } from "./store.js";
+import { browseStore, listCreatorTemplates } from "../catalog/listings.js";
 import {
   assignContent,
   listedToProto,
@@ -55,14 +55,10 @@ import {
   rowContent,
   rowToProto,
   visibilityName,
-} from "./template-proto.js";
+} from "../catalog/proto.js";
 import { contentAt, recordVersion, versionsPage, type ContentChange } from "./versions.js";
-import { visibleTemplate } from "./visible-template.js";
+import { visibleTemplate } from "../catalog/visible.js";
 import { checkWalletRemoval, templatesLosingWallet } from "./wallet-removal.js";
-
-// Other modules of this service read these from here.
-export { createTemplateReleaseService } from "./release-service.js";
-export { listedToProto, rowToProto } from "./template-proto.js";
 
 export interface TemplateServiceDeps {
   em: EntityManager;
@@ -109,7 +105,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     }
   }
 
-  /** The template `id` if the caller may see it (visible-template.ts). */
+  /** The template `id` if the caller may see it (catalog/visible.ts). */
   const visible = (id: string, ctx: HandlerContext) =>
     visibleTemplate(deps.em.fork(), operators, id, callerInboxId(ctx));
 

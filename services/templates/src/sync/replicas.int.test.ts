@@ -1,6 +1,6 @@
 // Competing relays (docs/scaling.md): two templates services on one
 // PostgreSQL database, both relaying the same outbox to one TemplateSyncService
-// (testing/sync-receiver.ts). Each row is taken before it is pushed, so
+// (test/sync-receiver.ts). Each row is taken before it is pushed, so
 // every pending version goes out once, from one replica or the other.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,11 +9,11 @@ import { createLogger, createServiceClient, generateServiceCredentials } from "@
 import { openDatabase } from "@convos-pool/kit/db";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedContentUpdate, signedTemplate } from "@convos-pool/kit/testing";
-import { startTemplateService, type RunningTemplateService } from "./server.js";
+import { startTemplateService, type RunningTemplateService } from "../server.js";
 import { takeDueOutboxRows } from "./outbox.js";
-import { Receiver } from "../test/sync-receiver.js";
-import { TemplateRow, TemplateVersionRow } from "./entities.js";
-import { migrations } from "./migrations.js";
+import { Receiver } from "../../test/sync-receiver.js";
+import { TemplateRow, TemplateVersionRow } from "../db/entities.js";
+import { migrations } from "../db/migrations.js";
 
 const CREDS = generateServiceCredentials();
 let receiver: Receiver;

@@ -30,9 +30,9 @@ import {
   type TestIdentity,
 } from "@convos-pool/kit/testing";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
-import { startTemplateService, type RunningTemplateService } from "./server.js";
-import { Receiver } from "../test/sync-receiver.js";
-import { as } from "../test/helpers.js";
+import { startTemplateService, type RunningTemplateService } from "../server.js";
+import { Receiver } from "../../test/sync-receiver.js";
+import { as } from "../../test/helpers.js";
 
 const CREDS = generateServiceCredentials();
 const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });

@@ -1,6 +1,6 @@
 // A template's version history: each change writes a version with the
 // template's snapshot (a content change also keeps the creator's signed
-// change, release.ts reads it back), a change is based on a version's
+// change, release/signed.ts reads it back), a change is based on a version's
 // content, and the creator lists the versions newest first.
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -13,10 +13,10 @@ import {
   pageSize,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { TemplateRow, TemplateVersionRow, type ContentChangeKind, type TemplateRowType } from "./entities.js";
-import { snapshotOf, versionProto } from "./template-proto.js";
+import { TemplateRow, TemplateVersionRow, type ContentChangeKind, type TemplateRowType } from "../db/entities.js";
+import { snapshotOf, versionProto } from "../catalog/proto.js";
 
-/** A change to the content, kept with its version as the creator signed it (release.ts). */
+/** A change to the content, kept with its version as the creator signed it (release/signed.ts). */
 export interface ContentChange {
   kind: ContentChangeKind;
   patchHash?: string;

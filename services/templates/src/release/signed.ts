@@ -7,7 +7,7 @@ import {
   type SignedTemplate,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { contentFromJson } from "@convos-pool/kit";
-import { TemplateVersionRow, type ContentChangeKind, type TemplateVersionRowType } from "./entities.js";
+import { TemplateVersionRow, type ContentChangeKind, type TemplateVersionRowType } from "../db/entities.js";
 
 const CHANGE: Record<ContentChangeKind, TemplateChange> = {
   create: TemplateChange.CREATE,

@@ -30,23 +30,22 @@ import { consumeNonce } from "@convos-pool/kit/db";
 import {
   declineReview,
   delist,
-  delistingsOf,
   fileReport,
   listDelisted,
   listFeatured,
   listLog,
   listReports,
-  logAction,
   relist,
   requestReview,
   resolveReports,
   setFeatured,
-  withStandings,
-} from "./curation-sql.js";
-import { TemplateRow, type TemplateRowType } from "./entities.js";
-import { listedToProto, rowToProto } from "./service.js";
-import { signedTemplateAct } from "./signed-act.js";
-import { checkGrantRequest, grantFields, listGrants, putGrant } from "./tool-grants.js";
+} from "./sql.js";
+import { delistingsOf } from "../catalog/standing.js";
+import { withStandings } from "../ratings/sql.js";
+import { TemplateRow, type TemplateRowType } from "../db/entities.js";
+import { listedToProto, rowToProto } from "../catalog/proto.js";
+import { logAction, signedTemplateAct } from "../catalog/act.js";
+import { checkGrantRequest, grantFields, listGrants, putGrant } from "../catalog/grants.js";
 
 export interface CurationDeps {
   em: EntityManager;
@@ -94,7 +93,7 @@ export function createStoreCurationService(
     return view;
   }
 
-  /** One signed curation action on a template (signed-act.ts), kept in the curation log. */
+  /** One signed curation action on a template (catalog/act.ts), kept in the curation log. */
   const signedAction = <T>(
     actorId: string,
     templateId: string,

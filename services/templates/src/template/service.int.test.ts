@@ -29,8 +29,8 @@ import {
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedPublish, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
-import { startTemplateService, type RunningTemplateService } from "./server.js";
-import { as, expectCode } from "../test/helpers.js";
+import { startTemplateService, type RunningTemplateService } from "../server.js";
+import { as, expectCode } from "../../test/helpers.js";
 
 const CREDS = generateServiceCredentials();
 
@@ -450,7 +450,7 @@ describe("templates", () => {
     expect(seen).toHaveLength(5);
     expect(new Set(seen).size).toBe(5);
 
-    // Most used: distinct recent owners, which arrive with claims (curation.int.test.ts); set them here.
+    // Most used: distinct recent owners, which arrive with claims (curation/service.int.test.ts); set them here.
     await sql.query(`update templates set recent_owners = 100 where id = $1`, [ids[1]]);
     await sql.query(`update templates set recent_owners = 50 where id = $1`, [ids[3]]);
     const popular = await client.browseStore({ category: `cat-${word}`, sort: StoreSort.MOST_USED });

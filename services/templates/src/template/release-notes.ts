@@ -24,7 +24,7 @@ import {
   pageSize,
   unifiedDiff,
 } from "@convos-pool/kit";
-import { TemplateVersionRow, type TemplateRowType } from "./entities.js";
+import { TemplateVersionRow, type TemplateRowType } from "../db/entities.js";
 
 type VersionRow = InstanceType<typeof TemplateVersionRow.class>;
 
@@ -43,7 +43,7 @@ const FIELD_ORDER = [
 
 export interface ReleaseNotesDeps {
   em: EntityManager;
-  /** The template, if the caller may see it (visible-template.ts: private ones their creator's only). */
+  /** The template, if the caller may see it (catalog/visible.ts: private ones their creator's only). */
   visibleTemplate(id: string, ctx: HandlerContext): Promise<TemplateRowType>;
 }
 
@@ -121,7 +121,7 @@ export function createReleaseNotesHandlers(
       const limit = pageSize(req.pageSize);
       const { row, publicOnly } = await reader(req.templateId, ctx);
       const cursor = decodePageToken(req.pageToken, 1, "page_token", (v) => Number.isInteger(v[0]));
-      // Content versions are those with the creator's signed change (entities.ts).
+      // Content versions are those with the creator's signed change (db/entities.ts).
       const rows = await deps.em.fork().find(
         TemplateVersionRow,
         {

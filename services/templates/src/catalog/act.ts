@@ -2,7 +2,8 @@
 // (an operator's curation, an owner's rating, a creator's answer): the
 // signature is checked before anything is spent; then, under the template
 // row's lock, the nonce is spent, `apply` writes, and the act is kept in the
-// curation log when it is one, all in one transaction.
+// curation log when it is one, all in one transaction. The log's write is
+// here too (logAction), since every logged act passes through.
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -14,8 +15,7 @@ import {
   type SignedOperation,
 } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
-import { logAction } from "./curation-sql.js";
-import { TemplateRow, type TemplateRowType } from "./entities.js";
+import { TemplateRow, type TemplateRowType } from "../db/entities.js";
 
 export interface SignedActDeps {
   em: EntityManager;
@@ -50,4 +50,33 @@ export async function signedTemplateAct<T>(
     if (act.logged) await logAction(tx, { actorId, action, templateId, fields, signature: verified.signature, at });
     return out;
   });
+}
+
+export interface LoggedAction {
+  actorId: string;
+  action: string;
+  templateId: string;
+  /** The signed fields but inboxId (the actor), issuedAt and nonce. */
+  fields: OperationFields;
+  signature: Signature;
+  at: Date;
+}
+
+export async function logAction(em: EntityManager, a: LoggedAction): Promise<void> {
+  const fields = Object.fromEntries(
+    Object.entries(a.fields).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]),
+  );
+  await em.execute(
+    `insert into curation_log (at, actor_id, action, template_id, fields, signature, signature_issued_at, signature_nonce) values (?, ?, ?, ?, ?::jsonb, ?, ?, ?)`,
+    [
+      a.at,
+      a.actorId,
+      a.action,
+      a.templateId,
+      JSON.stringify(fields),
+      a.signature.signature,
+      String(a.signature.issuedAt),
+      a.signature.nonce.toLowerCase(),
+    ],
+  );
 }

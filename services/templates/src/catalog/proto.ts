@@ -19,8 +19,8 @@ import {
   type RuntimeName,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import type { TemplateRowType, TemplateSnapshot, TemplateVersionRowType } from "./entities.js";
-import type { ListedRow } from "./store.js";
+import type { TemplateRowType, TemplateSnapshot, TemplateVersionRowType } from "../db/entities.js";
+import type { ListedRow } from "./listings.js";
 
 export const visibilityName = (v: Visibility) => (v === Visibility.PUBLIC ? "public" : "private");
 
@@ -150,7 +150,7 @@ export const listedToProto = (r: ListedRow) =>
       description: r.description,
       category: r.category,
       tags: r.tags,
-      // Its identity only, which the store's cards show (store.ts).
+      // Its identity only, which the store's cards show (listings.ts).
       ...(r.soul ? { soul: r.soul } : {}),
     },
     visibility: r.visibility,

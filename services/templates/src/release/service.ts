@@ -8,11 +8,12 @@ import { TemplateDelistingSchema } from "@convos-pool/gen/convos/pool/v1/templat
 import type { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { notFound } from "@convos-pool/kit";
 import { releaseWithBases } from "./bases.js";
-import { checkTemplateId } from "./checks.js";
-import { delistingsOf, withStandings } from "./curation-sql.js";
-import { TemplateRow } from "./entities.js";
-import { rowToProto } from "./template-proto.js";
-import { grantFor } from "./tool-grants.js";
+import { checkTemplateId } from "../catalog/checks.js";
+import { delistingsOf } from "../catalog/standing.js";
+import { withStandings } from "../ratings/sql.js";
+import { TemplateRow } from "../db/entities.js";
+import { rowToProto } from "../catalog/proto.js";
+import { grantFor } from "../catalog/grants.js";
 
 /** Versions never change once written, so the release read after the row is that row's. */
 export function createTemplateReleaseService(em: EntityManager): ServiceImpl<typeof TemplateReleaseService> {

@@ -33,7 +33,7 @@ export const TemplateRow = defineEntity({
     /** The newest version whose content changed (create, update, patch, rollback). */
     contentVersion: p.integer(),
     usageCount: p.bigint("number"),
-    /** Distinct owners over the store's recent window ("most used"; usage.ts keeps it). */
+    /** Distinct owners over the store's recent window ("most used"; usage/service.ts keeps it). */
     recentOwners: p.integer(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),

@@ -18,9 +18,9 @@ import {
   resolveContent,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { layersBelow, templatesAbove } from "./bases.js";
-import { TemplateRow } from "./entities.js";
-import { rowContent } from "./template-proto.js";
+import { layersBelow, templatesAbove } from "../release/bases.js";
+import { TemplateRow } from "../db/entities.js";
+import { rowContent } from "../catalog/proto.js";
 
 /** The pool's wallet tool (kit POOL_TOOL_IDS). */
 export const WALLET_TOOL = "crypto";
