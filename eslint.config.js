@@ -13,6 +13,7 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 const FLOORS = {
   "services/instance/src": ["host", "openclaw", "agent", "model", "clone", "memory", "tools", "platform"],
   "services/templates/src": ["template", "curation", "sync", "release", "ratings", "usage", "catalog", "db"],
+  "services/lineage/src": ["signals", "patterns", "lineage", "db"],
 };
 const ENTRIES = ["main.ts", "index.ts", "server.ts"];
 const floorZones = (root, floors) =>

@@ -3,7 +3,7 @@
 // lives, when two offers are the same lesson, and the request checks.
 import { createHash } from "node:crypto";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { INSTANCE_ID_PATTERN, invalidArgument, normalizePatternText, patternTextProblem } from "@convos-pool/kit";
+import { invalidArgument, normalizePatternText, patternTextProblem } from "@convos-pool/kit";
 
 const DAY_SECONDS = 86_400;
 export const DEFAULT_PATTERN_TTL_SECONDS = 30 * DAY_SECONDS;
@@ -52,7 +52,7 @@ export interface QuorumOffer {
   activeDays: number;
 }
 
-/** What an agent must have lived and done for its offer to count (the same rule as the SQL of patterns-queries.ts). */
+/** What an agent must have lived and done for its offer to count (the same rule as the SQL of sql.ts). */
 export function offerCounts(o: QuorumOffer, quorum: Quorum, nowSeconds: number): boolean {
   return o.claimedAt <= nowSeconds - quorum.agentAgeDays * DAY_SECONDS && o.activeDays >= quorum.activeDays;
 }
@@ -140,11 +140,6 @@ export function lessonHash(text: string): string {
     .toLowerCase()
     .replace(/[\s.!;,]+$/u, "");
   return createHash("sha256").update(key).digest("hex");
-}
-
-export function checkInstanceId(instanceId: string): void {
-  if (!INSTANCE_ID_PATTERN.test(instanceId))
-    throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
 }
 
 /** The text's own problems (empty, too long): INVALID_ARGUMENT, not a refusal. */

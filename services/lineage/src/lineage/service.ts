@@ -11,7 +11,6 @@ import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/conv
 import type { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   INBOX_ID_PATTERN,
-  INSTANCE_ID_PATTERN,
   TEMPLATE_ID_PATTERN,
   callerInboxId,
   invalidArgument,
@@ -21,8 +20,9 @@ import {
   unauthenticated,
   type ServiceClient,
 } from "@convos-pool/kit";
+import { checkInstanceId } from "./checks.js";
 import { applyEvents } from "./events.js";
-import { ancestors, descendants, getNode, nodeToProto, ownerAgents, templateDashboard, type Node } from "./queries.js";
+import { ancestors, descendants, getNode, nodeToProto, ownerAgents, templateDashboard, type Node } from "./sql.js";
 
 /** Templates as the lineage service needs them: who created one, and whether it is public. */
 export interface TemplateLookup {
@@ -63,8 +63,7 @@ function signedIn(caller: string | undefined, what: string): string {
 export function createLineageService(deps: LineageServiceDeps): ServiceImpl<typeof LineageService> {
   return {
     async getLineage(req, ctx) {
-      if (!INSTANCE_ID_PATTERN.test(req.instanceId))
-        throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
+      checkInstanceId(req.instanceId);
       const caller = signedIn(callerInboxId(ctx), "an agent's lineage");
       const em = deps.em.fork();
       const node = await getNode(em, req.instanceId);

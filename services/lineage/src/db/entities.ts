@@ -1,6 +1,6 @@
 import { defineEntity, p } from "@mikro-orm/core";
 
-/** An agent in the lineage: written by the event feed (events.ts), read with SQL (queries.ts). */
+/** An agent in the lineage: written by the event feed (lineage/events.ts), read with SQL (lineage/sql.ts). */
 export const LineageAgentRow = defineEntity({
   name: "LineageAgentRow",
   tableName: "lineage_agents",
@@ -24,7 +24,7 @@ export const LineageAgentRow = defineEntity({
   },
 });
 
-/** A learned pattern (docs/patterns.md): written and read with SQL (patterns-queries.ts), as the agents are. */
+/** A learned pattern (docs/patterns.md): written and read with SQL (patterns/sql.ts), as the agents are. */
 export const PatternRow = defineEntity({
   name: "PatternRow",
   tableName: "patterns",

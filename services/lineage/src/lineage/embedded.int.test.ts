@@ -1,6 +1,6 @@
 // The lineage service's SQL on embedded PGlite, as `npm start` runs it with
 // no DATABASE_URL: migrations, the feed (arrays of sequences, one
-// transaction) and the recursive reads. lineage.int.test.ts covers the same on
+// transaction) and the recursive reads. service.int.test.ts covers the same on
 // real PostgreSQL over gRPC.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,10 +9,10 @@ import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LineageEventSchema, type LineageEvent } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
-import { entities } from "./entities.js";
+import { entities } from "../db/entities.js";
 import { applyEvents } from "./events.js";
-import { migrations } from "./migrations.js";
-import { ancestors, descendants, ownerAgents, templateDashboard } from "./queries.js";
+import { migrations } from "../db/migrations.js";
+import { ancestors, descendants, ownerAgents, templateDashboard } from "./sql.js";
 
 let dir: string;
 let db: Database;

@@ -14,7 +14,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { createServiceClient, fieldViolations } from "@convos-pool/kit";
 import { newIdentity } from "@convos-pool/kit/testing";
-import { as, ended, inst, refused, startPatternPoolRig, word, type PatternPoolRig } from "../test/pattern-pool.js";
+import { as, ended, inst, refused, startPatternPoolRig, word, type PatternPoolRig } from "../../test/pattern-pool.js";
 
 const DAY = 86_400;
 let rig: PatternPoolRig;
@@ -39,7 +39,7 @@ const refusalsOf = (list: { reason: string; count: bigint }[]) =>
 const ids = (patterns: Pattern[]) => patterns.map((p) => p.patternId);
 
 beforeAll(async () => {
-  // One offer, of an agent claimed just now, is enough here: the quorum and the creators' hold are patterns-quorum.int.test.ts's.
+  // One offer, of an agent claimed just now, is enough here: the quorum and the creators' hold are quorum.int.test.ts's.
   rig = await startPatternPoolRig("patterns", {
     patternQuorum: { owners: 1, templates: 1, creators: 1, agentAgeDays: 0, activeDays: 0 },
     patternSweepMs: 200,

@@ -1,6 +1,6 @@
 // Versions side by side (docs/signals.md, "Comparing versions"): each
 // version's figures per 100 answers, over the days its figures were shown.
-// Pure: the days of signals-figures.ts in, the comparison out, so the rules
+// Pure: the days of figures.ts in, the comparison out, so the rules
 // there hold here too (a day below MIN_CONVERSATIONS shows nothing, an owner
 // counts once, the creator's own agents apart).
 //
@@ -12,7 +12,7 @@
 //   average of the days' shares.
 // - Versions come in the order asked; asked for none, the two newest that
 //   reported, older first.
-import { FIGURES, compareVersions, type Figures, type VersionDay } from "./signals-figures.js";
+import { FIGURES, compareVersions, type Figures, type VersionDay } from "./figures.js";
 
 /** The versions compared when none are asked for. */
 export const DEFAULT_COMPARED = 2;

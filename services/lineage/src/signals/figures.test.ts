@@ -1,9 +1,9 @@
-// What a creator reads of their template's counts (signals-figures.ts), in
+// What a creator reads of their template's counts (figures.ts), in
 // memory: the threshold (conversations, not agents), an owner's weight, the
 // creator's own agents apart.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { FIGURES, MIN_CONVERSATIONS, creatorView, type AgentDay } from "./signals-figures.js";
+import { FIGURES, MIN_CONVERSATIONS, creatorView, type AgentDay } from "./figures.js";
 
 const CREATOR = "creator";
 const count = fc.nat({ max: 1000 });

@@ -30,10 +30,10 @@ import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { openDatabase } from "@convos-pool/kit/db";
-import { entities } from "./entities.js";
-import { migrations } from "./migrations.js";
-import { versionLifecycles } from "./signals-lifecycle.js";
-import { startLineageService, type RunningLineageService } from "./server.js";
+import { entities } from "../db/entities.js";
+import { migrations } from "../db/migrations.js";
+import { versionLifecycles } from "./lifecycle.js";
+import { startLineageService, type RunningLineageService } from "../server.js";
 
 const creds = generateServiceCredentials();
 let templates: RunningTemplateService;

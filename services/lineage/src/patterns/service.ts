@@ -10,7 +10,6 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { failedPrecondition, invalidArgument, normalizePatternText, scanPattern, type Logger } from "@convos-pool/kit";
 import {
-  checkInstanceId,
   checkPatternIds,
   checkPatternText,
   interestSimilarity,
@@ -20,7 +19,7 @@ import {
   patternTtlSeconds,
   queryPageSize,
   type Quorum,
-} from "./patterns-policy.js";
+} from "./policy.js";
 import {
   countRefusal,
   holdOf,
@@ -30,9 +29,10 @@ import {
   queryCandidates,
   recordAdoptions,
   withdrawnAdoptions,
-} from "./patterns-queries.js";
-import { getNode, type Node } from "./queries.js";
-import type { TemplateLookup } from "./service.js";
+} from "./sql.js";
+import { checkInstanceId } from "../lineage/checks.js";
+import { getNode, type Node } from "../lineage/sql.js";
+import type { TemplateLookup } from "../lineage/service.js";
 
 export interface PatternPoolDeps {
   em: EntityManager;

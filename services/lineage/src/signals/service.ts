@@ -36,13 +36,13 @@ import {
   type VersionSignalsToSign,
 } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
-import { checkInstanceId } from "./patterns-policy.js";
-import { compareVersionDays, defaultVersions, type VersionRates } from "./signals-compare.js";
-import { type Lifecycle, versionLifecycles } from "./signals-lifecycle.js";
-import { MIN_CONVERSATIONS, creatorView, type VersionDay } from "./signals-figures.js";
-import { checkComparedVersions, checkReport, isDay, ranVersion } from "./signals-policy.js";
-import { ownsLiveAgentOf, reportingAgent, templateDays, upsertSignals, versionHistory } from "./signals-queries.js";
-import type { TemplateLookup } from "./service.js";
+import { checkInstanceId } from "../lineage/checks.js";
+import { compareVersionDays, defaultVersions, type VersionRates } from "./compare.js";
+import { type Lifecycle, versionLifecycles } from "./lifecycle.js";
+import { MIN_CONVERSATIONS, creatorView, type VersionDay } from "./figures.js";
+import { checkComparedVersions, checkReport, isDay, ranVersion } from "./policy.js";
+import { ownsLiveAgentOf, reportingAgent, templateDays, upsertSignals, versionHistory } from "./sql.js";
+import type { TemplateLookup } from "../lineage/service.js";
 
 export interface VersionSignalDeps {
   em: EntityManager;
@@ -145,7 +145,7 @@ function dayRange(fromDay: string, toDay: string, now = Date.now()): { from: str
   return { from, to };
 }
 
-/** VersionSignalInsightsService: a creator reads their template's figures (signals-figures.ts), anyone else NOT_FOUND. */
+/** VersionSignalInsightsService: a creator reads their template's figures (figures.ts), anyone else NOT_FOUND. */
 export function createVersionSignalInsightsService(
   deps: VersionSignalInsightsDeps,
 ): ServiceImpl<typeof VersionSignalInsightsService> {

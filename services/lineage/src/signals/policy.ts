@@ -2,7 +2,7 @@
 // reads of them (docs/signals.md). Pure.
 import type { ReportSignalsRequest } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { TEMPLATE_ID_PATTERN, invalidArgument, type VersionSignalsToSign } from "@convos-pool/kit";
-import { MAX_COMPARED } from "./signals-compare.js";
+import { MAX_COMPARED } from "./compare.js";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** A version as the agent names it (its release key): short, printable. */
@@ -13,7 +13,7 @@ export const OLDEST_REPORT_DAYS = 8;
 export const MAX_COUNT = 1_000_000;
 
 /**
- * The versions a comparison asks for (signals-compare.ts): none (the
+ * The versions a comparison asks for (compare.ts): none (the
  * default), or 1 to MAX_COMPARED release keys as agents report them, each
  * once.
  */
@@ -84,7 +84,7 @@ export interface VersionStretch {
   to?: Date | undefined;
 }
 
-/** What lineage knows of the versions an agent ran (signals-queries.ts versionHistory). */
+/** What lineage knows of the versions an agent ran (sql.ts versionHistory). */
 export interface VersionHistory {
   /** For an agent claimed before the feed carried versions: when lineage began to know them. */
   knownFrom?: Date | undefined;

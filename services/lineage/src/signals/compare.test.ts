@@ -1,10 +1,10 @@
-// Versions side by side (signals-compare.ts), in memory: figures per 100
+// Versions side by side (compare.ts), in memory: figures per 100
 // answers over the days shown, the threshold, an owner once, no division by
-// zero, the order asked and the default. Days come from signals-figures.ts,
+// zero, the order asked and the default. Days come from figures.ts,
 // as the service makes them.
 import { describe, expect, it } from "vitest";
-import { compareVersionDays, defaultVersions } from "./signals-compare.js";
-import { MIN_CONVERSATIONS, creatorView, type AgentDay } from "./signals-figures.js";
+import { compareVersionDays, defaultVersions } from "./compare.js";
+import { MIN_CONVERSATIONS, creatorView, type AgentDay } from "./figures.js";
 
 const ZERO = {
   answers: 0,

@@ -19,7 +19,7 @@
 // given, as for the day's figures. The pure part is `lifecycles`; `versionLifecycles` reads
 // the rows and calls it.
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { MIN_CONVERSATIONS } from "./signals-figures.js";
+import { MIN_CONVERSATIONS } from "./figures.js";
 
 /** The end_reason the claims service records when an owner removes their agent (claims' removal statement). */
 export const REMOVED_BY_OWNER = "removed by its owner";

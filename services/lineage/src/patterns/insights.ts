@@ -37,7 +37,7 @@ import {
   interestsOf,
   reviewPageSize,
   type Quorum,
-} from "./patterns-policy.js";
+} from "./policy.js";
 import {
   holdOf,
   patternToProto,
@@ -47,8 +47,8 @@ import {
   reviewPattern,
   setHold,
   templatePatterns,
-} from "./patterns-queries.js";
-import type { TemplateLookup } from "./service.js";
+} from "./sql.js";
+import type { TemplateLookup } from "../lineage/service.js";
 
 export interface PatternInsightsDeps {
   em: EntityManager;

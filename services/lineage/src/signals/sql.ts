@@ -2,8 +2,8 @@
 // day and version, replaced by a later report; counts only.
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { VersionSignalCounts } from "@convos-pool/kit";
-import type { AgentDay } from "./signals-figures.js";
-import type { VersionHistory } from "./signals-policy.js";
+import type { AgentDay } from "./figures.js";
+import type { VersionHistory } from "./policy.js";
 
 /** One day of one agent's counts, as stored. */
 export interface StoredSignals {
@@ -59,7 +59,7 @@ export async function reportingAgent(
   return row && { templateId: row.template_id, inboxId: row.inbox_id, live: row.ended_at === null };
 }
 
-/** What lineage knows of the versions an agent ran (signals-policy.ts ranVersion judges a report by it). */
+/** What lineage knows of the versions an agent ran (policy.ts ranVersion judges a report by it). */
 export async function versionHistory(em: EntityManager, instanceId: string): Promise<VersionHistory> {
   const [agent] = await em.execute<{ versions_known_from: Date | string | null }[]>(
     `select versions_known_from from lineage_agents where instance_id = ?`,

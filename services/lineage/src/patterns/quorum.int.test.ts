@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PatternDecision } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { fieldViolations, signOperation } from "@convos-pool/kit";
 import { newIdentity, type TestIdentity } from "@convos-pool/kit/testing";
-import { as, refused, startPatternPoolRig, word, type PatternPoolRig } from "../test/pattern-pool.js";
+import { as, refused, startPatternPoolRig, word, type PatternPoolRig } from "../../test/pattern-pool.js";
 
 let rig: PatternPoolRig;
 

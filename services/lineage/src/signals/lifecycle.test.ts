@@ -1,10 +1,10 @@
-// What the pool records of each version's agents (signals-lifecycle.ts), in
+// What the pool records of each version's agents (lifecycle.ts), in
 // memory: claims by the version at claim, removals by the owner within a day
 // and a week, clones by the parent's version, the creator's own apart, and
 // nothing but `claimed` below the threshold.
 import { describe, expect, it } from "vitest";
-import { MIN_CONVERSATIONS } from "./signals-figures.js";
-import { lifecycles, type LifecycleAgent } from "./signals-lifecycle.js";
+import { MIN_CONVERSATIONS } from "./figures.js";
+import { lifecycles, type LifecycleAgent } from "./lifecycle.js";
 
 const CREATOR = "creator";
 const T0 = Date.parse("2026-11-01T12:00:00Z");

@@ -38,7 +38,7 @@ export class CreateLineage extends Migration {
 }
 
 /**
- * Each sequence remembered on its own (events.ts). The outbox's sequence is
+ * Each sequence remembered on its own (lineage/events.ts). The outbox's sequence is
  * taken when a claims transaction writes its row, not when it commits, so a
  * lower sequence can arrive after a higher one: a single high-water mark
  * would drop it. `lineage_feed.applied_sequence` stays as the floor: at or

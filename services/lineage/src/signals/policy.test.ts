@@ -1,7 +1,7 @@
-// Which version reports lineage takes (signals-policy.ts ranVersion), in
+// Which version reports lineage takes (policy.ts ranVersion), in
 // memory: the versions an agent ran by the claims feed, per UTC day.
 import { describe, expect, it } from "vitest";
-import { ranVersion, type VersionHistory } from "./signals-policy.js";
+import { ranVersion, type VersionHistory } from "./policy.js";
 
 const at = (iso: string) => new Date(iso);
 

@@ -26,7 +26,7 @@ import {
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
-import { startLineageService, type RunningLineageService } from "./server.js";
+import { startLineageService, type RunningLineageService } from "../server.js";
 
 const creds = generateServiceCredentials();
 let templates: RunningTemplateService;

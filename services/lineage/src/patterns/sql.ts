@@ -1,7 +1,7 @@
 // The pattern pool's SQL (docs/patterns.md): offering a lesson (a new row,
 // or another offer of the same live one, its time to live renewed), the
 // agents' days in use, the quorum's counts (of the offers whose agents
-// count, as patterns-policy.ts quorumCounts), the candidates of a query (those
+// count, as policy.ts quorumCounts), the candidates of a query (those
 // with the quorum, less what the asker's creator rejected or holds),
 // adoptions, a template's patterns in keyset pages, the creator's hold and
 // decisions, refusal counts, the pool's health, and the sweep of
@@ -25,7 +25,7 @@ import {
   randomId,
   type PatternRefusalReason,
 } from "@convos-pool/kit";
-import { checkQuorum, EXPIRED_KEPT_DAYS, hasQuorum, type Quorum } from "./patterns-policy.js";
+import { checkQuorum, EXPIRED_KEPT_DAYS, hasQuorum, type Quorum } from "./policy.js";
 
 interface PatternDbRow {
   pattern_id: string;
@@ -47,7 +47,7 @@ const DAY_SECONDS = 86_400;
  * The quorum's counts of pattern `p`, as a lateral join `q`: distinct owners,
  * templates and creators of the offers whose agent counts (claimed at least
  * `agentAgeDays` ago, in use on at least `activeDays` days): the rule of
- * patterns-policy.ts quorumCounts. Counted when asked, since agents age.
+ * policy.ts quorumCounts. Counted when asked, since agents age.
  */
 function quorumJoin(quorum: Quorum): string {
   const { agentAgeDays, activeDays } = checkQuorum(quorum);

@@ -2,7 +2,7 @@
 // DATABASE_URL: the migration (text[] with a GIN index), an offer and its
 // repeat, the quorum, the overlap query, a creator's hold and decisions,
 // adoptions and withdrawals, a template's pages, health and the sweep.
-// patterns.int.test.ts covers the same on real PostgreSQL over gRPC.
+// service.int.test.ts covers the same on real PostgreSQL over gRPC.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,10 +11,10 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { LineageEventSchema } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
-import { entities } from "./entities.js";
-import { applyEvents } from "./events.js";
-import { migrations } from "./migrations.js";
-import { lessonHash } from "./patterns-policy.js";
+import { entities } from "../db/entities.js";
+import { applyEvents } from "../lineage/events.js";
+import { migrations } from "../db/migrations.js";
+import { lessonHash } from "./policy.js";
 import {
   countRefusal,
   offerPattern,
@@ -26,9 +26,9 @@ import {
   sweepExpiredPatterns,
   templatePatterns,
   withdrawnAdoptions,
-} from "./patterns-queries.js";
+} from "./sql.js";
 
-/** Two owners under two templates of two creators, for this test, of agents claimed just now (age and use: patterns-quorum.int.test.ts). */
+/** Two owners under two templates of two creators, for this test, of agents claimed just now (age and use: quorum.int.test.ts). */
 const Q = { owners: 2, templates: 2, creators: 2, agentAgeDays: 0, activeDays: 0 };
 
 let dir: string;

@@ -25,7 +25,7 @@ import {
   patternTtlSeconds,
   queryPageSize,
   reviewPageSize,
-} from "./patterns-policy.js";
+} from "./policy.js";
 
 function refusedField(fn: () => unknown): string[] {
   try {
