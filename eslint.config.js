@@ -14,6 +14,7 @@ const FLOORS = {
   "services/instance/src": ["host", "openclaw", "agent", "model", "clone", "memory", "tools", "platform"],
   "services/templates/src": ["template", "curation", "sync", "release", "ratings", "usage", "catalog", "db"],
   "services/lineage/src": ["signals", "patterns", "lineage", "db"],
+  "services/gateway/src": ["rest", "connect", "sessions", "limits", "web"],
 };
 const ENTRIES = ["main.ts", "index.ts", "server.ts"];
 const floorZones = (root, floors) =>

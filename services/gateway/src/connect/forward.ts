@@ -1,7 +1,7 @@
 // The gateway's forwarded services (TemplateService, ClaimService,
 // LineageService): one generic forwarder built from a service descriptor and
 // a gRPC client of the internal service. Every unary RPC of the descriptor is
-// counted against its client address when it is limited (limits.ts), then
+// counted against its client address when it is limited (limits/addresses.ts), then
 // goes upstream with the gateway's credential and, when the caller presented
 // a valid session, the caller's inbox ID in x-pool-caller. Headers of the
 // incoming request are never copied: a caller-supplied x-pool-caller (or
@@ -21,14 +21,14 @@ import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_se
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { callerHeaders, limitExceededOf, peerAddress, type Logger } from "@convos-pool/kit";
-import type { AddressLimits, ClientOf } from "./limits.js";
-import type { Sessions } from "./sessions.js";
+import type { AddressLimits, ClientOf } from "../limits/addresses.js";
+import type { Sessions } from "../sessions/service.js";
 
 /** What a forwarded call needs from the incoming request. */
 export interface CallInfo extends ClientOf {
   /** The Authorization header as received, if any. */
   authorization: string | null | undefined;
-  /** The Origin header as received (browsers set it), if any: sign-ins check it (sessions.ts). */
+  /** The Origin header as received (browsers set it), if any: sign-ins check it (sessions/service.ts). */
   origin?: string | null | undefined;
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;

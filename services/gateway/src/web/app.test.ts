@@ -1,4 +1,4 @@
-// The web app's files as the gateway serves them (web.ts), over real HTTP.
+// The web app's files as the gateway serves them (app.ts), over real HTTP.
 // The whole app on a whole gateway is services/e2e/browser's.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WEB_SECURITY_HEADERS, webApp } from "./web.js";
+import { WEB_SECURITY_HEADERS, webApp } from "./app.js";
 
 let dir: string;
 let server: Server;

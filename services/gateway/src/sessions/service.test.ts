@@ -6,7 +6,7 @@ import {
   SessionTokens,
   checkSignInPlace,
   originsOf,
-} from "./sessions.js";
+} from "./service.js";
 
 const INBOX = "a".repeat(64);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addressKey, clientAddress, limitClassOf, parseTrustedProxies } from "./limits.js";
+import { addressKey, clientAddress, limitClassOf, parseTrustedProxies } from "./addresses.js";
 
 describe("limits per client address", () => {
   it("counts claims, sign-ins and template writes; reads and owner operations are not counted here", () => {

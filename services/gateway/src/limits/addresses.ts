@@ -1,7 +1,7 @@
 // Limits per client address (docs/limits.md): only the gateway sees clients,
 // so it limits claims, sign-ins and template writes by address, before any
 // other work. Per-caller limits sit where the caller is proven (sign-ins in
-// sessions.ts; claims and template writes in their services).
+// sessions/service.ts; claims and template writes in their services).
 
 import { isIPv4, isIPv6 } from "node:net";
 import { addressKey, RateLimit, type LimitConfig, type RateStore } from "@convos-pool/kit";
