@@ -31,6 +31,9 @@ const FLOORS = {
     "db",
   ],
   "services/kit/src": ["service", "server", "signing", "content"],
+  "services/templates/src": ["template", "curation", "sync", "release", "ratings", "usage", "catalog", "db"],
+  "services/lineage/src": ["signals", "patterns", "lineage", "db"],
+  "services/gateway/src": ["rest", "connect", "sessions", "limits", "web"],
 };
 const ENTRIES = ["main.ts", "index.ts", "server.ts"];
 const floorZones = (root, floors) =>

@@ -183,7 +183,7 @@ describe("paths in the docs", () => {
       "docs/claims.md:2: services/claims/src/moved.ts",
     ]);
     // A package is a base only for a doc about it, or one that names it; an exception holds for its own doc only.
-    expect(missing("docs/lineage.md", "`src/db/`")).toEqual(["docs/lineage.md:1: src/db/"]);
+    expect(missing("docs/lineage.md", "`src/vault/`")).toEqual(["docs/lineage.md:1: src/vault/"]);
     expect(missing("docs/rest.md", "`src/db/`\n`services/claims/src/db/`")).toEqual([]);
     expect(missing("docs/openclaw.md", "`openclaw/workspace/`")).toEqual([]);
   });

@@ -96,7 +96,7 @@ afterEach(async ({ task }) => {
 /**
  * Five other owners' agents of `templateId`, claimed on `version` today and reporting `counts`
  * for it: rows as lineage keeps them once it has checked each agent's signed report
- * (services/lineage/src/signals-api.ts), written straight to its database.
+ * (services/lineage/src/signals/service.ts), written straight to its database.
  */
 async function seedReports(
   templateId: string,

@@ -13,7 +13,7 @@
 // template's creator holds lessons for approval (signed): the lesson leaves
 // B's memory. A's owner opts out, and A's next lesson stays home. The
 // pool's quorum is one owner here, to follow one lesson through every part
-// (the quorum itself: lineage/src/patterns-quorum.int.test.ts).
+// (the quorum itself: lineage/src/patterns/quorum.int.test.ts).
 import { Code, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";

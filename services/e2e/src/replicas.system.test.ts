@@ -222,7 +222,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe("two of everything on one PostgreSQL", () => {
-  it("placed by room: the warm pool is spread over both hosts", async () => {
+  it("placed by free places: the warm pool is spread over both hosts", async () => {
     expect(await idleOn(hostUrls[0]!)).toBe(TARGET / 2);
     expect(await idleOn(hostUrls[1]!)).toBe(TARGET / 2);
   });

@@ -12,7 +12,7 @@
 // are not shown (two conversations); the creator's own agent is only in
 // `own_days`. CompareVersions says the same per 100 answers, with what the
 // pool recorded of the agents; an owner reads only others' figures, a
-// person of a room nothing. Ratings from the creator, from a person who
+// person of a conversation nothing. Ratings from the creator, from a person who
 // owns no agent of it and from owners of minutes are refused. Every byte
 // the host sent was recorded on its way (a
 // pass-through in front of lineage): no text, member, conversation or name
@@ -63,7 +63,7 @@ const recorder = new SignalsRecorder(() => stack.lineage!.url);
 type Owner = TestIdentity & { name: string };
 type Creator = Awaited<ReturnType<typeof startCreator>>;
 
-/** What a person does in a room, in order: questions to the agent, then 👍/👎 on the answers asked for and corrections of them, then a last question. */
+/** What a person does in a conversation, in order: questions to the agent, then 👍/👎 on the answers asked for and corrections of them, then a last question. */
 interface Script {
   name: string;
   questions: number;
@@ -72,7 +72,7 @@ interface Script {
   correct?: number[];
 }
 
-interface Room {
+interface AgentConversation {
   label: string;
   owner: Owner;
   version: "first" | "second";
@@ -95,19 +95,19 @@ let saul: Owner;
 let template: Template;
 let gateway: RunningGateway;
 let hostSc: ServiceClient<typeof VersionSignalService>;
-const rooms: Room[] = [];
+const conversations: AgentConversation[] = [];
 const versions = { first: "", second: "" };
 
 const ownerOf = (c: Creator, name: string): Owner => ({ account: c.account, inboxId: c.inboxId, name });
 
 /** A conversation its owner creates (a Convos client's SDK), or Saul's, which his Convos CLI serves; the owner's claim of an agent into it. */
-async function room(
+async function claimedConversation(
   label: string,
   owner: Owner,
-  version: Room["version"],
+  version: AgentConversation["version"],
   scripts: Script[],
   conversation?: Creator,
-): Promise<Room> {
+): Promise<AgentConversation> {
   const { groupId, invite } = conversation
     ? await conversation.conversation(label)
     : { groupId: stack.ready.conversationId, invite: stack.ready.inviteUrl };
@@ -116,7 +116,7 @@ async function room(
     { requester: owner.inboxId, templateId: template.id, conversationInvite: invite },
     as(owner),
   );
-  const r: Room = {
+  const r: AgentConversation = {
     label,
     owner,
     version,
@@ -129,12 +129,12 @@ async function room(
     texts: [],
     did: { answers: 0, people: 0, thumbsUp: 0, thumbsDown: 0, corrections: 0 },
   };
-  rooms.push(r);
+  conversations.push(r);
   return r;
 }
 
-/** The people of a room join by its invite, then do what their scripts say, one after another. */
-async function play(r: Room): Promise<void> {
+/** The people of a conversation join by its invite, then do what their scripts say, one after another. */
+async function play(r: AgentConversation): Promise<void> {
   for (const s of r.scripts)
     r.people.push(await Person.join(r.invite, { name: s.name, apiUrl: stack.node!.url, dir: stack.dir }));
   const answerIds = new Set<string>();
@@ -171,7 +171,7 @@ async function play(r: Room): Promise<void> {
     r.did.thumbsDown += s.down?.length ?? 0;
     r.did.corrections += s.correct?.length ?? 0;
   }
-  // Every text the agent said in the room once the people were in: its answers (a correction may have one too).
+  // Every text the agent said in the conversation once the people were in: its answers (a correction may have one too).
   const seen = new Set<string>();
   for (const p of r.people) for (const t of await p.texts()) if (t.senderInboxId === r.agentInbox) seen.add(t.id);
   for (const id of answerIds) expect(seen).toContain(id);
@@ -179,12 +179,12 @@ async function play(r: Room): Promise<void> {
 }
 
 /**
- * What the creator should read for a version's day: each owner's rooms
+ * What the creator should read for a version's day: each owner's conversations
  * averaged into one, summed over owners; `pinned` the share of owners whose
  * agents their owner pinned (the first version's all are).
  */
-function expectedFigures(rs: readonly Room[]) {
-  const byOwner = new Map<string, Room[]>();
+function expectedFigures(rs: readonly AgentConversation[]) {
+  const byOwner = new Map<string, AgentConversation[]>();
   for (const r of rs) byOwner.set(r.owner.inboxId, [...(byOwner.get(r.owner.inboxId) ?? []), r]);
   const figures = { answers: 0, people: 0, thumbsUp: 0, thumbsDown: 0, corrections: 0, pinned: 0 };
   for (const own of byOwner.values()) {
@@ -281,7 +281,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all(rooms.flatMap((r) => r.people.map((p) => p.close().catch(() => undefined))));
+  await Promise.all(conversations.flatMap((r) => r.people.map((p) => p.close().catch(() => undefined))));
   await Promise.all([creator, ...Object.values(owners)].map((c) => c?.close().catch(() => undefined)));
   hostSc?.close();
   await gateway?.close();
@@ -304,15 +304,21 @@ describe("signals end to end: people in Convos conversations, the creator's figu
     const quinn = ownerOf(owners.quinn, "Quinn");
     // The first version: five conversations of four owners (Oda holds two), and one of the creator's own.
     const first = [
-      await room("Oda's north", oda, "first", [{ name: "Ana Moreau", questions: 2, up: [0] }], owners.oda),
-      await room(
+      await claimedConversation(
+        "Oda's north",
+        oda,
+        "first",
+        [{ name: "Ana Moreau", questions: 2, up: [0] }],
+        owners.oda,
+      ),
+      await claimedConversation(
         "Oda's south",
         oda,
         "first",
         [{ name: "Bob Okafor", questions: 3, down: [0], correct: [1] }],
         owners.oda,
       ),
-      await room(
+      await claimedConversation(
         "Pia's deck",
         pia,
         "first",
@@ -322,10 +328,18 @@ describe("signals end to end: people in Convos conversations, the creator's figu
         ],
         owners.pia,
       ),
-      await room("Quinn's quay", quinn, "first", [{ name: "Eve Lindqvist", questions: 1, correct: [0] }], owners.quinn),
-      await room("Harbour walk", saul, "first", [{ name: "Finn Ahlberg", questions: 2, up: [1], down: [0] }]),
+      await claimedConversation(
+        "Quinn's quay",
+        quinn,
+        "first",
+        [{ name: "Eve Lindqvist", questions: 1, correct: [0] }],
+        owners.quinn,
+      ),
+      await claimedConversation("Harbour walk", saul, "first", [
+        { name: "Finn Ahlberg", questions: 2, up: [1], down: [0] },
+      ]),
     ];
-    const own = await room(
+    const own = await claimedConversation(
       "Creator's own",
       me,
       "first",
@@ -334,7 +348,7 @@ describe("signals end to end: people in Convos conversations, the creator's figu
     );
     versions.first = stack.host!.instances.get(own.agentId)!.configSnapshot!.templateVersion;
     // Their owners keep them on it; the second version, claimed in two conversations once the claims service has it.
-    for (const r of rooms)
+    for (const r of conversations)
       await stack.claimsSc!.client.setInstancePin({ instanceId: r.agentId, pinned: true }, as(r.owner));
     template = await signedContentUpdate(stack.templatesSc!.client, me, template, {
       ...contentToJson(template.content!),
@@ -345,24 +359,36 @@ describe("signals end to end: people in Convos conversations, the creator's figu
       return instance?.sync?.pendingVersion === template.contentVersion;
     });
     const second = [
-      await room("Pia's stern", pia, "second", [{ name: "Hana Novak", questions: 1, up: [0] }], owners.pia),
-      await room("Quinn's jetty", quinn, "second", [{ name: "Ivo Brandt", questions: 2, correct: [0] }], owners.quinn),
+      await claimedConversation(
+        "Pia's stern",
+        pia,
+        "second",
+        [{ name: "Hana Novak", questions: 1, up: [0] }],
+        owners.pia,
+      ),
+      await claimedConversation(
+        "Quinn's jetty",
+        quinn,
+        "second",
+        [{ name: "Ivo Brandt", questions: 2, correct: [0] }],
+        owners.quinn,
+      ),
     ];
     // A claim may still get the version before for a moment (the claims service's template cache); sync then brings it forward.
     versions.second = template.contentVersion.toString();
-    const runs = (r: Room) => stack.host!.instances.get(r.agentId)!.configSnapshot!.templateVersion;
+    const runs = (r: AgentConversation) => stack.host!.instances.get(r.agentId)!.configSnapshot!.templateVersion;
     await waitFor("the second version's agents to run it", async () =>
       second.every((r) => runs(r) === versions.second),
     );
     expect(versions.second).not.toBe(versions.first);
-    for (const r of rooms) expect(runs(r)).toBe(versions[r.version]);
+    for (const r of conversations) expect(runs(r)).toBe(versions[r.version]);
 
-    await Promise.all(rooms.map(play));
+    await Promise.all(conversations.map(play));
 
     const shown = expectedFigures(first);
     const hidden = expectedFigures(second);
     const mine = expectedFigures([own]);
-    // Oda's two rooms weigh as one: her average, not their sum.
+    // Oda's two conversations weigh as one: her average, not their sum.
     expect(shown.owners).toBe(4);
     const day = new Date().toISOString().slice(0, 10);
     await expect
@@ -385,11 +411,11 @@ describe("signals end to end: people in Convos conversations, the creator's figu
         ],
         ownDays: [{ version: versions.first, shown: false, agents: 1, owners: 1, figures: undefined }],
       });
-    // The creator's own room did something: had it been counted with the others', the first version's figures would differ.
+    // The creator's own conversation did something: had it been counted with the others', the first version's figures would differ.
     expect(mine.figures.answers).toBeGreaterThan(0);
   });
 
-  it("the creator's comparison through the gateway shows the same per 100 answers and what the pool recorded of the agents; an owner reads only others', a person of a room nothing", async () => {
+  it("the creator's comparison through the gateway shows the same per 100 answers and what the pool recorded of the agents; an owner reads only others', a person of a conversation nothing", async () => {
     const compare = async (who: Pick<TestIdentity, "account" | "inboxId">) =>
       createClient(
         VersionSignalInsightsService,
@@ -398,7 +424,9 @@ describe("signals end to end: people in Convos conversations, the creator's figu
         { templateId: template.id, versions: [versions.first, versions.second] },
         { headers: { authorization: `Bearer ${await signIn(who)}` } },
       );
-    const shown = expectedFigures(rooms.filter((r) => r.version === "first" && r.owner.inboxId !== creator.inboxId));
+    const shown = expectedFigures(
+      conversations.filter((r) => r.version === "first" && r.owner.inboxId !== creator.inboxId),
+    );
     const mine = await compare(creator);
     const [first, second] = mine.versions;
     expect(first).toMatchObject({ version: versions.first, daysRan: 1, daysShown: 1 });
@@ -421,8 +449,8 @@ describe("signals end to end: people in Convos conversations, the creator's figu
     const pia = await compare(owners.pia);
     expect(pia.versions).toEqual(mine.versions);
     expect(pia.ownVersions).toEqual([]);
-    // A person of a room owns nothing of it: as if the template did not exist.
-    const person = rooms[0]!.people[0]!;
+    // A person of a conversation owns nothing of it: as if the template did not exist.
+    const person = conversations[0]!.people[0]!;
     expect(
       await compare(person).then(
         () => undefined,
@@ -431,7 +459,7 @@ describe("signals end to end: people in Convos conversations, the creator's figu
     ).toBe(Code.NotFound);
   });
 
-  it("ratings: the creator, a person of a room who owns no agent of it, and an owner of less than a day are refused, and nothing is kept", async () => {
+  it("ratings: the creator, a person of a conversation who owns no agent of it, and an owner of less than a day are refused, and nothing is kept", async () => {
     const rpc = createClient(
       TemplateRatingService,
       createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1" }),
@@ -453,7 +481,7 @@ describe("signals end to end: people in Convos conversations, the creator's figu
           (e: unknown) => ConnectError.from(e),
         );
     };
-    const person = rooms[0]!.people[0]!;
+    const person = conversations[0]!.people[0]!;
     for (const [who, code] of [
       [creator, Code.PermissionDenied],
       [person, Code.PermissionDenied],
@@ -471,12 +499,12 @@ describe("signals end to end: people in Convos conversations, the creator's figu
   it("nothing the people said, nor who they are, nor which conversation, left the host, in any field or encoding; lineage kept one row of each agent's day", async () => {
     // The hosts send each agent's day so far at every pass: wait for a day sent twice.
     const sent = () => recorder.requests.filter((r) => r.path.endsWith("/ReportSignals"));
-    await expect.poll(() => sent().length, { timeout: 20_000, interval: 500 }).toBeGreaterThan(rooms.length);
+    await expect.poll(() => sent().length, { timeout: 20_000, interval: 500 }).toBeGreaterThan(conversations.length);
     const reports = sent();
     expect(recorder.requests.length).toBe(reports.length);
     const decoded = reports.map((r) => fromBinary(ReportSignalsRequestSchema, r.body));
     // Every agent's day went through here, in the agent's words: its id and inbox are in it (the search finds what is there).
-    for (const r of rooms) {
+    for (const r of conversations) {
       expect(decoded.some((d) => d.instanceId === r.agentId && d.inboxId === r.agentInbox)).toBe(true);
       expect(reports.some((x) => x.body.includes(Buffer.from(r.agentInbox)))).toBe(true);
     }
@@ -501,7 +529,7 @@ describe("signals end to end: people in Convos conversations, the creator's figu
         ],
       });
     };
-    for (const r of rooms) {
+    for (const r of conversations) {
       for (const t of r.texts) asText(`a text said in ${r.label}`, t);
       for (const p of r.people) {
         asText(`${p.name}'s name`, p.name);
@@ -521,8 +549,8 @@ describe("signals end to end: people in Convos conversations, the creator's figu
       await stored.end();
     }
     // Each agent sent its day more than once (the day so far), and lineage keeps one row of it: the latest.
-    expect(reports.length).toBeGreaterThan(rooms.length);
-    expect(table.map((row) => row.instance_id).sort()).toEqual(rooms.map((r) => r.agentId).sort());
+    expect(reports.length).toBeGreaterThan(conversations.length);
+    expect(table.map((row) => row.instance_id).sort()).toEqual(conversations.map((r) => r.agentId).sort());
     const rows = JSON.stringify(table);
     const found: string[] = [];
     for (const [i, r] of reports.entries()) {
@@ -552,7 +580,7 @@ describe("signals end to end: people in Convos conversations, the creator's figu
     };
     /** A day of `r`'s agent (or of `inboxId`), signed by `signer`, sent with the host's credential: its refusal's code. */
     const refused = async (
-      r: Room,
+      r: AgentConversation,
       signer: { account: Person["account"] | TestIdentity["account"] },
       inboxId = r.agentInbox,
     ) => {
@@ -572,9 +600,9 @@ describe("signals end to end: people in Convos conversations, the creator's figu
         );
       return err?.code;
     };
-    // In Oda's room and in Saul's (his wallet is the Convos CLI's own): a person of the room, naming the agent
+    // In Oda's conversation and in Saul's (his wallet is the Convos CLI's own): a person of the conversation, naming the agent
     // or themselves; the agent's owner the same.
-    for (const r of [rooms[0]!, rooms.find((x) => x.owner === saul)!]) {
+    for (const r of [conversations[0]!, conversations.find((x) => x.owner === saul)!]) {
       const person = r.people[0]!;
       expect(await refused(r, person)).toBe(Code.PermissionDenied);
       expect(await refused(r, person, person.inboxId)).toBe(Code.PermissionDenied);

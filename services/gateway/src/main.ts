@@ -20,8 +20,8 @@
 //   WEB_DIR              the built web app (services/web/dist) to serve at /; absent: the API only
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { configured, runService } from "@convos-pool/kit/service";
-import { parseTrustedProxies } from "./limits.js";
-import { MIN_SESSION_SECRET_BYTES, originsOf } from "./sessions.js";
+import { parseTrustedProxies } from "./limits/addresses.js";
+import { MIN_SESSION_SECRET_BYTES, originsOf } from "./sessions/service.js";
 import { startGateway } from "./server.js";
 
 /** POOL_PUBLIC_URL's URLs, refused at start when one is not an http(s) URL. */

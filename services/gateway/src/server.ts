@@ -3,12 +3,12 @@
 // LineageService, PatternInsightsService and VersionSignalInsightsService over Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the
 // REST paths of docs/rest.md. Template, claim and lineage calls are forwarded
 // to the templates, claims and lineage services over gRPC with the gateway's
-// own credential (forward.ts);
+// own credential (connect/forward.ts);
 // the caller's identity travels as x-pool-caller only when the gateway
 // verified it (a session token that was not ended). Sign-ins, claims and
-// template writes are limited per client address (limits.ts), counted in the
+// template writes are limited per client address (limits/addresses.ts), counted in the
 // gateway's database so that replicas share one allowance. With a built
-// web app (webDir), the same port serves it at / (web.ts).
+// web app (webDir), the same port serves it at / (web/app.ts).
 
 import type { DescService } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -68,11 +68,11 @@ import {
   unavailableServiceImpl,
   type CallInfo,
   type Gate,
-} from "./forward.js";
-import { agentsJwks } from "./agents-jwks.js";
-import { AddressLimits } from "./limits.js";
+} from "./connect/forward.js";
+import { agentsJwks } from "./web/jwks.js";
+import { AddressLimits } from "./limits/addresses.js";
 import { restApi } from "./rest/routes.js";
-import { webApp } from "./web.js";
+import { webApp } from "./web/app.js";
 import type { SignInFields } from "./rest/request.js";
 import {
   SessionTokens,
@@ -81,7 +81,7 @@ import {
   endedSessionsMigration,
   originsOf,
   type SessionServiceDeps,
-} from "./sessions.js";
+} from "./sessions/service.js";
 
 export interface GatewayOptions {
   /** The pool whose signatures it accepts (POOL_ID, docs/signatures.md); default LOCAL_POOL_ID. */

@@ -14,14 +14,14 @@ import { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template
 import { DerivedInboxResolver, SignatureVerifier, type InboxResolver, LOCAL_POOL_ID } from "@convos-pool/kit/signing";
 import { createServiceClient, type AccessPolicy, type Logger, type ServiceCredentials } from "@convos-pool/kit/server";
 import { startService } from "@convos-pool/kit/service";
-import { entities } from "./entities.js";
-import { migrations } from "./migrations.js";
-import { createPatternInsightsService } from "./patterns-insights-api.js";
-import { createPatternPoolService } from "./patterns-pool-api.js";
-import { checkQuorum, DEFAULT_QUORUM, type Quorum } from "./patterns-policy.js";
-import { sweepExpiredPatterns } from "./patterns-queries.js";
-import { createLineageEventService, createLineageService, grpcTemplateLookup } from "./service.js";
-import { createVersionSignalInsightsService, createVersionSignalService } from "./signals-api.js";
+import { entities } from "./db/entities.js";
+import { migrations } from "./db/migrations.js";
+import { createPatternInsightsService } from "./patterns/insights.js";
+import { createPatternPoolService } from "./patterns/service.js";
+import { checkQuorum, DEFAULT_QUORUM, type Quorum } from "./patterns/policy.js";
+import { sweepExpiredPatterns } from "./patterns/sql.js";
+import { createLineageEventService, createLineageService, grpcTemplateLookup } from "./lineage/service.js";
+import { createVersionSignalInsightsService, createVersionSignalService } from "./signals/service.js";
 
 export interface LineageServiceOptions {
   /** The pool whose signatures it accepts (POOL_ID, docs/signatures.md); default LOCAL_POOL_ID. */
@@ -37,7 +37,7 @@ export interface LineageServiceOptions {
   templatesUrl: string;
   /** How often patterns expired long ago are deleted (docs/patterns.md); default hourly. */
   patternSweepMs?: number | undefined;
-  /** What a lesson needs before it reaches anyone (patterns-policy.ts Quorum); what is left out is DEFAULT_QUORUM's. */
+  /** What a lesson needs before it reaches anyone (patterns/policy.ts Quorum); what is left out is DEFAULT_QUORUM's. */
   patternQuorum?: Partial<Quorum> | undefined;
   /** Who owns a wallet, for the creators' signed hold and decisions; default: derivation only (tests). */
   resolver?: InboxResolver | undefined;

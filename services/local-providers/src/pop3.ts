@@ -38,7 +38,7 @@ export interface RunningPop3 {
   close(): Promise<void>;
 }
 
-/** RFC 2449 allows 255 octets per command line; some room beyond it for long passwords. */
+/** RFC 2449 allows 255 octets per command line; some margin beyond it for long passwords. */
 const MAX_LINE = 512;
 /** Wrong passwords in one session before it is closed. */
 const MAX_FAILED_SIGN_INS = 3;

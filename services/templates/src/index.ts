@@ -7,4 +7,4 @@ export {
   type TemplateServiceOptions,
 } from "./server.js";
 /** A store query's plan and its SQL: what bench/templates.ts runs straight on PostgreSQL beside the service. */
-export { planStoreQuery, runStorePlan, type ListedRow } from "./store.js";
+export { planStoreQuery, runStorePlan, type ListedRow } from "./catalog/listings.js";

@@ -24,15 +24,16 @@ import {
 } from "@convos-pool/kit/signing";
 import { INBOX_ID_PATTERN, SIGNATURE_MAX_AGE_SECONDS } from "@convos-pool/kit/content";
 import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
-import { TemplateRow, TemplateVersionRow } from "./entities.js";
-import { migrations } from "./migrations.js";
-import { createStoreCurationService } from "./curation.js";
-import { createTemplateReleaseService, createTemplateService } from "./service.js";
+import { TemplateRow, TemplateVersionRow } from "./db/entities.js";
+import { migrations } from "./db/migrations.js";
+import { createStoreCurationService } from "./curation/service.js";
+import { createTemplateService } from "./template/service.js";
+import { createTemplateReleaseService } from "./release/service.js";
 import { grpcOwnership } from "./ratings/ownership.js";
 import { createRatingServices } from "./ratings/service.js";
-import { createTemplateStandingService } from "./standing.js";
-import { startSyncRelay, type SyncRelay, type SyncRelayOptions } from "./sync-relay.js";
-import { createTemplateUsageService, refreshRecentOwners } from "./usage.js";
+import { createTemplateStandingService } from "./curation/standing.js";
+import { startSyncRelay, type SyncRelay, type SyncRelayOptions } from "./sync/relay.js";
+import { createTemplateUsageService, refreshRecentOwners } from "./usage/service.js";
 
 export interface TemplateServiceOptions {
   /** The pool whose signatures it accepts (POOL_ID, docs/signatures.md); default LOCAL_POOL_ID. */

@@ -1,5 +1,5 @@
 // A small router over the History API: the gateway answers every page path
-// with the app (services/gateway/src/web.ts), and the app picks the page.
+// with the app (services/gateway/src/web/app.ts), and the app picks the page.
 import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
 
 const CHANGE = "convos-pool:navigate";

@@ -8,7 +8,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import type { AddressBookForwarder } from "../forward.js";
+import type { AddressBookForwarder } from "../connect/forward.js";
 import { AGENT_ERRORS } from "./claims-json.js";
 import { badRequest, renaming, RestError, type RestErrorMapping } from "./errors.js";
 import { query, type Handler, type RestDeps, type Route } from "./request.js";

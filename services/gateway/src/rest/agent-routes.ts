@@ -6,7 +6,7 @@
 
 import { Code } from "@connectrpc/connect";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { ClaimsForwarder } from "../forward.js";
+import type { ClaimsForwarder } from "../connect/forward.js";
 import {
   ACCEPT_FIELDS,
   AGENT_ERRORS,

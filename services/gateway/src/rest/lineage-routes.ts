@@ -6,7 +6,7 @@
 import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { LineageNodeSchema, type LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import type { LineageForwarder } from "../forward.js";
+import type { LineageForwarder } from "../connect/forward.js";
 import { AGENT_ERRORS, PROTO_JSON } from "./claims-json.js";
 import { RestError, badRequest } from "./errors.js";
 import { nextCursor, query, queryBool, queryPage, type Handler, type RestDeps, type Route } from "./request.js";

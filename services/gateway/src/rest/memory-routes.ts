@@ -6,7 +6,7 @@
 
 import { Code } from "@connectrpc/connect";
 import type { MemoryCounts } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
-import type { MemoryForwarder } from "../forward.js";
+import type { MemoryForwarder } from "../connect/forward.js";
 import { AGENT_ERRORS } from "./claims-json.js";
 import { badRequest, RestError } from "./errors.js";
 import type { JsonObject } from "./json.js";

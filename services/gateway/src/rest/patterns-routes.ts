@@ -10,7 +10,7 @@ import {
   type Pattern,
   type RefusalCount,
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import type { PatternInsightsForwarder } from "../forward.js";
+import type { PatternInsightsForwarder } from "../connect/forward.js";
 import { RestError, TEMPLATE_ERRORS, badRequest, renaming, type RestErrorMapping } from "./errors.js";
 import { signatureOf } from "./signature-json.js";
 import {

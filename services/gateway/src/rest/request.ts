@@ -14,8 +14,8 @@ import type {
   PatternInsightsForwarder,
   TemplatesForwarder,
   VersionSignalInsightsForwarder,
-} from "../forward.js";
-import type { Session, SignInRequest } from "../sessions.js";
+} from "../connect/forward.js";
+import type { Session, SignInRequest } from "../sessions/service.js";
 import { badRequest, type RestErrorMapping } from "./errors.js";
 import { unknownName, type JsonObject } from "./json.js";
 import { templateToJson } from "./templates-json.js";

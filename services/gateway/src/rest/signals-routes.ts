@@ -6,7 +6,7 @@
 import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { CompareVersionsResponseSchema } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
-import type { VersionSignalInsightsForwarder } from "../forward.js";
+import type { VersionSignalInsightsForwarder } from "../connect/forward.js";
 import { PROTO_JSON } from "./claims-json.js";
 import { RestError, TEMPLATE_ERRORS } from "./errors.js";
 import { query, type Handler, type RestDeps, type Route } from "./request.js";

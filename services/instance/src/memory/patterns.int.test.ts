@@ -261,7 +261,7 @@ class TestAgent implements PatternAgent {
 
 // The exchange against the real lineage service over gRPC, on real PostgreSQL,
 // with the real templates service giving each template its category and tags
-// (as lineage/src/patterns.int.test.ts starts them). "The pool is down" is the
+// (as lineage/src/patterns/service.int.test.ts starts them). "The pool is down" is the
 // lineage service closed; it comes back on the same port and database.
 describe("the exchange", () => {
   const creds = generateServiceCredentials();
@@ -285,7 +285,7 @@ describe("the exchange", () => {
       credentials: creds.lineage,
       templatesUrl: templates.url,
       port: lineagePort,
-      // One offer, of an agent claimed just now, is enough here: the quorum is lineage/src/patterns-quorum.int.test.ts's.
+      // One offer, of an agent claimed just now, is enough here: the quorum is lineage/src/patterns/quorum.int.test.ts's.
       patternQuorum: { owners: 1, templates: 1, creators: 1, agentAgeDays: 0, activeDays: 0 },
       log: quiet,
     });

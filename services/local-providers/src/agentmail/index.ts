@@ -13,7 +13,7 @@
 // writes to an agent (`POST /local/messages`) and reads its replies
 // (`GET /local/outbox/{address}`) with curl.
 //
-// Its rooms: routing.ts (which endpoint a request asks for, and who may take
+// Its files, one job each: routing.ts (which endpoint a request asks for, and who may take
 // it), routes.ts (the endpoints' handlers), post.ts (inboxes, keys, mail and
 // its delivery), fields.ts (reading a request), messages.ts (AgentMail's
 // JSON), errors.ts.

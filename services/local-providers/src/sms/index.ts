@@ -24,7 +24,7 @@
 //
 // The `/local/` routes take no API key: they answer loopback clients only.
 //
-// Its rooms: routing.ts (which endpoint a request asks for), routes.ts (the
+// Its files, one job each: routing.ts (which endpoint a request asks for), routes.ts (the
 // endpoints' handlers), carrier.ts (profiles and delivery), webhooks.ts
 // (signed webhooks and their retries), phones.ts (the local phones),
 // numbers.ts (numbers for sale and owned), fields.ts (reading a request),

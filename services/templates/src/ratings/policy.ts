@@ -1,6 +1,6 @@
 // Ratings in the store, the pure part (docs/store.md, "Ratings"): the
 // constants, the "top rated" score, what a review may say, and whether an
-// inbox may rate. No I/O here: ratings.ts asks the database and the claims
+// inbox may rate. No I/O here: service.ts asks the database and the claims
 // service, then decides with these.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";

@@ -25,10 +25,10 @@ import {
 import { callerInboxId, pageSize } from "@convos-pool/kit/server";
 import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
 import { consumeNonce } from "@convos-pool/kit/service";
-import { checkInboxId, checkTemplateId } from "../checks.js";
-import { signedTemplateAct } from "../signed-act.js";
-import { TemplateRow, type TemplateRowType } from "../entities.js";
-import { visibleTemplate } from "../visible-template.js";
+import { checkInboxId, checkTemplateId } from "../catalog/checks.js";
+import { signedTemplateAct } from "../catalog/act.js";
+import { TemplateRow, type TemplateRowType } from "../db/entities.js";
+import { visibleTemplate } from "../catalog/visible.js";
 import type { OwnershipSource } from "./ownership.js";
 import { checkReviewText, checkStars, eligibility, type Ownership } from "./policy.js";
 import {
@@ -67,7 +67,7 @@ export function createRatingServices(deps: RatingDeps): {
     return deps.ownership.ownership(templateId, inboxId);
   }
 
-  /** A signed act on a template's ratings (signed-act.ts); an operator's removal is kept in the curation log. */
+  /** A signed act on a template's ratings (catalog/act.ts); an operator's removal is kept in the curation log. */
   const signedWrite = <T>(
     actorId: string,
     templateId: string,

@@ -1,6 +1,6 @@
 // The SQL of ratings in the store (docs/store.md, "Ratings"): ratings with
 // their reviews and answers, the totals kept on each template, and reports
-// of reviews. ratings.ts decides who may do what.
+// of reviews. service.ts decides who may do what.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -15,6 +15,7 @@ import {
   type TemplateRatings,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
+import { withDelistingAndFeatured } from "../catalog/standing.js";
 import { ratingScore, shownRatings } from "./policy.js";
 
 export interface RatingRow {
@@ -113,6 +114,15 @@ export async function templateRatings(em: EntityManager, templateId: string): Pr
     [templateId],
   );
   return t && ratingsProto(t.rating_count, t.rating_sum);
+}
+
+/**
+ * A template as the store shows it: its standing (delisting and featured,
+ * catalog/standing.ts) and its shown ratings. Here rather than in the
+ * catalog because ratings stand above it.
+ */
+export async function withStandings(em: EntityManager, templates: Template[]): Promise<Template[]> {
+  return withRatings(em, await withDelistingAndFeatured(em, templates));
 }
 
 /** Sets each template's `ratings` (left unset below the threshold). */

@@ -1,0 +1,110 @@
+// What the lineage service accepts of an agent's counts, and what a creator
+// reads of them (docs/signals.md). Pure.
+import type { ReportSignalsRequest } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
+import { TEMPLATE_ID_PATTERN, invalidArgument } from "@convos-pool/kit/content";
+import type { VersionSignalsToSign } from "@convos-pool/kit/signing";
+import { MAX_COMPARED } from "./compare.js";
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** A version as the agent names it (its release key): short, printable. */
+const VERSION = /^[A-Za-z0-9._-]{1,64}$/;
+/** No day of counts is older than this: an agent keeps a week of unsent days (instance agent/signals.ts). */
+export const OLDEST_REPORT_DAYS = 8;
+/** More than this in a day is no agent's count: a report with one is refused. */
+export const MAX_COUNT = 1_000_000;
+
+/**
+ * The versions a comparison asks for (compare.ts): none (the
+ * default), or 1 to MAX_COMPARED release keys as agents report them, each
+ * once.
+ */
+export function checkComparedVersions(versions: readonly string[]): string[] {
+  if (versions.length > MAX_COMPARED) throw invalidArgument("versions", `at most ${MAX_COMPARED} versions at once`);
+  for (const v of versions)
+    if (!VERSION.test(v))
+      throw invalidArgument(
+        "versions",
+        `"${v.slice(0, 64)}" is not a version: 1 to 64 letters, digits, '.', '_' or '-'`,
+      );
+  if (new Set(versions).size !== versions.length) throw invalidArgument("versions", "names a version twice");
+  return [...versions];
+}
+
+/** Whether `day` is a real UTC date, YYYY-MM-DD. */
+export function isDay(day: string): boolean {
+  if (!DAY.test(day)) return false;
+  // A month past 12 is no date at all (toISOString would throw), a 30 February another day.
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day;
+}
+
+/**
+ * The report's fields as the agent signed them, checked: a template id, a
+ * version, a real day not in the future nor older than OLDEST_REPORT_DAYS
+ * (now's UTC day), counts present and each at most MAX_COUNT.
+ */
+export function checkReport(req: ReportSignalsRequest, now = Date.now()): VersionSignalsToSign {
+  if (!TEMPLATE_ID_PATTERN.test(req.templateId)) throw invalidArgument("template_id", "must be a template id");
+  if (!VERSION.test(req.version)) throw invalidArgument("version", "must be 1 to 64 letters, digits, '.', '_' or '-'");
+  if (!isDay(req.day)) throw invalidArgument("day", "must be a UTC day, YYYY-MM-DD");
+  const dayMs = Date.parse(`${req.day}T00:00:00Z`);
+  const today = Date.parse(`${new Date(now).toISOString().slice(0, 10)}T00:00:00Z`);
+  if (dayMs > today) throw invalidArgument("day", "is in the future");
+  if (today - dayMs > OLDEST_REPORT_DAYS * 86_400_000)
+    throw invalidArgument("day", `is more than ${OLDEST_REPORT_DAYS} days ago`);
+  const c = req.counts;
+  if (!c) throw invalidArgument("counts", "is required");
+  const counts = {
+    answers: c.answers,
+    people: c.people,
+    thumbsUp: c.thumbsUp,
+    thumbsDown: c.thumbsDown,
+    corrections: c.corrections,
+    forgetRequests: c.forgetRequests,
+    approvalsAsked: c.approvalsAsked,
+    approvalsDeclined: c.approvalsDeclined,
+    toolCallsFailed: c.toolCallsFailed,
+  };
+  for (const [k, v] of Object.entries(counts))
+    if (typeof v === "number" && v > MAX_COUNT) throw invalidArgument(`counts.${k}`, `must be at most ${MAX_COUNT}`);
+  if (!req.inboxId) throw invalidArgument("inbox_id", "is required: the agent's inbox");
+  return {
+    inboxId: req.inboxId,
+    instanceId: req.instanceId,
+    templateId: req.templateId,
+    version: req.version,
+    day: req.day,
+    counts,
+  };
+}
+
+/** One stretch of an agent's life on one version (and pin), from the claims feed; `to` absent while it runs it. */
+export interface VersionStretch {
+  version: string;
+  from: Date;
+  to?: Date | undefined;
+}
+
+/** What lineage knows of the versions an agent ran (sql.ts versionHistory). */
+export interface VersionHistory {
+  /** For an agent claimed before the feed carried versions: when lineage began to know them. */
+  knownFrom?: Date | undefined;
+  stretches: readonly VersionStretch[];
+}
+
+/**
+ * Whether an agent's report for `version` on `day` is taken: when it ran
+ * that version at some time of that UTC day (a day's last report of the
+ * version it ran before an update is taken), or when lineage cannot tell:
+ * it knows none of its versions (claimed before the feed carried them), or
+ * the day began before it knew them.
+ */
+export function ranVersion(history: VersionHistory, version: string, day: string): boolean {
+  if (history.stretches.length === 0) return true;
+  const start = Date.parse(`${day}T00:00:00Z`);
+  const end = start + 86_400_000;
+  if (history.knownFrom && start < history.knownFrom.getTime()) return true;
+  return history.stretches.some(
+    (s) => s.version === version && s.from.getTime() < end && (s.to === undefined || s.to.getTime() > start),
+  );
+}
