@@ -47,7 +47,7 @@ import {
 } from "node:http2";
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { forEachLimited, type Logger } from "@convos-pool/kit/server";
-import type { DormancyOptions, DormancyWatch } from "../agent/life/dormancy.js";
+import type { DormancyOptions, DormancyWatch } from "../agent/life/deps.js";
 
 const MLS_API = "/xmtp.mls.api.v1.MlsApi";
 /** Groups per subscription stream. */

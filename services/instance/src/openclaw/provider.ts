@@ -14,7 +14,7 @@ import type { PlanInput } from "../model/planning.js";
 import type { PlannedAct } from "../tools/request/plan.js";
 import { Memory, type NewEntry } from "../memory/store.js";
 import { memorySection } from "../model/caps.js";
-import type { RuntimeAgent } from "../agent/life/parts.js";
+import type { RuntimeAgent } from "../agent/life/deps.js";
 import { OPENCLAW_MODEL } from "./config.js";
 import type { OpenClawGateway } from "./gateway.js";
 import { alteredFiles, fileHash, MEMORY_MD, memoryMd, SIGNED_FILES, type SignedFile } from "./files.js";

@@ -18,7 +18,7 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "@convos-pool/kit/server";
 import type { LlmProvider } from "../model/turn.js";
-import type { AgentRuntime, RuntimeAgent } from "../agent/life/parts.js";
+import type { AgentRuntime, RuntimeAgent } from "../agent/life/deps.js";
 import { signedFiles, SIGNED_FILES } from "./files.js";
 import { OpenClawGateway } from "./gateway.js";
 import type { OpenClawInstall } from "./install.js";

@@ -14,11 +14,10 @@
 
 import { cleanDisplayName, namesLookAlike } from "@convos-pool/kit/content";
 import type { MemberProfileInfo } from "../../platform/xmtp.js";
-import type { ConversationState } from "./listening.js";
 
 /** Applies profiles to who is who; whether anything changed. Its own profile (`self`) is not taken: it knows what it is. */
 export function applyProfiles(
-  convo: Pick<ConversationState, "names" | "agents">,
+  convo: { names: Record<string, string>; agents: string[] },
   profiles: readonly MemberProfileInfo[],
   self: string,
 ): boolean {

@@ -60,7 +60,7 @@ import { OwnerOperations } from "./owner.js";
 import { Profile } from "./profile.js";
 import type { InheritanceFile } from "../life/inheritance.js";
 import type { InstanceConfig, InstanceCredentials } from "../state/settings.js";
-import type { InstanceDeps } from "../life/parts.js";
+import type { InstanceDeps } from "../life/deps.js";
 
 export class Agent implements PatternAgent {
   private readonly parts: Parts;

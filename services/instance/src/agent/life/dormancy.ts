@@ -10,6 +10,7 @@ import { inSpan } from "@convos-pool/kit/server";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { FILES, type InstanceRecord } from "../../platform/workspace.js";
 import type { Parts } from "./parts.js";
+import type { DormancyWatch } from "./deps.js";
 import { withTimeout } from "../turns/serial.js";
 import type { AgentGroup } from "../../platform/xmtp.js";
 import type { ConversationState } from "../conversation/listening.js";
@@ -21,23 +22,6 @@ export interface DormantFile {
   /** The node's newest message id of its group before it last synced (decimal). */
   cursor: string;
   since: string;
-}
-
-/** What its agents need of the host's watch of dormant groups (host/group-watch.ts; a fake of it needs no node). */
-export interface DormancyWatch {
-  /** The node's newest message id in the group (0 when it has none): an agent's cursor. */
-  newest(groupId: string): Promise<bigint>;
-  /** Calls `onMessage` once, on the first application message past `cursor` in the group. */
-  watch(groupId: string, cursor: bigint, onMessage: () => void): void;
-  unwatch(groupId: string): void;
-}
-
-export interface DormancyOptions {
-  /** Quiet this long, a claimed agent goes dormant; 0: never. */
-  afterMs: number;
-  watch: DormancyWatch;
-  /** Told how long each wake took, from its cause to its client and conversation ready (the host's histogram). */
-  woke?: (seconds: number) => void;
 }
 
 /** What going dormant needs, once it may. */

@@ -31,7 +31,7 @@ import type { Conversation } from "../conversation/listening.js";
 import type { Status } from "../state/status.js";
 import { withTimeout, type Turns } from "../turns/serial.js";
 import type { Settings } from "../state/settings.js";
-import type { InstanceDeps } from "./parts.js";
+import type { InstanceDeps } from "./deps.js";
 
 /** inheritance.json: a clone's wait for its parent's summary (counts and reasons, never the summary). */
 export interface InheritanceFile {

@@ -16,7 +16,6 @@
 // take it whole; the conversation and the inheritance, built here, take
 // what they name.
 
-import type { InboxResolver, ReleaseVerifier, SignatureVerifier } from "@convos-pool/kit/signing";
 import type { Logger } from "@convos-pool/kit/server";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { InviteGuard } from "../state/invites.js";
@@ -24,13 +23,10 @@ import { SpentNonces } from "../../platform/nonces.js";
 import { FeedbackReader } from "../../memory/feedback.js";
 import { Lessons } from "../../memory/lessons.js";
 import type { LlmProvider } from "../../model/turn.js";
-import type { PatternAgent, PatternHooks } from "../../memory/patterns.js";
+import type { PatternAgent } from "../../memory/patterns.js";
 import { AgentToolbox } from "../../tools/toolbox.js";
 import { Workspace } from "../../platform/workspace.js";
-import type { MasterSeed } from "../../platform/keys.js";
-import type { ToolEnvironment } from "../../tools/agent-tools.js";
-import type { LlmLimits } from "../conversation/budget.js";
-import type { DormancyOptions } from "./dormancy.js";
+import type { InstanceDeps, RuntimeAgent } from "./deps.js";
 import { HeldMemory } from "../state/memory.js";
 import { Conversation } from "../conversation/listening.js";
 import { Inheritance } from "./inheritance.js";
@@ -43,80 +39,6 @@ import { Voice } from "../voice/send.js";
 import { contactBook, OpenRequest, type ContactBook } from "../conversation/planning.js";
 import type { ConversationState } from "../conversation/listening.js";
 import type { InstanceConfig, InstanceCredentials } from "../state/settings.js";
-
-/** An agent as a runtime sees it (openclaw/runtime.ts): what it is, where it keeps files, where it talks. */
-export interface RuntimeAgent {
-  readonly id: string;
-  readonly ws: Workspace;
-  readonly log: Logger;
-  readonly config: InstanceConfig | undefined;
-  readonly convo: ConversationState | undefined;
-  /** What it runs on: its signed template with its bases applied. */
-  runningContent(): TemplateContent | undefined;
-}
-
-/**
- * What thinks for the agents of a host other than the host's own model calls
- * (docs/openclaw.md). Absent: the pool's own runtime. The host keeps the rest
- * (keys, XMTP, signatures, roles, trust levels, memory, the workspace).
- */
-export interface AgentRuntime {
-  readonly kind: "openclaw";
-  /** Its provider of turns, bound to it. */
-  provider(agent: RuntimeAgent): LlmProvider;
-  /**
-   * Configure, UpdateTemplate or a restart set what it runs on: its files
-   * written (from `release`, checked, when given: an update's, before the
-   * agent's config says so; else from what the agent runs), its thinker (re)started.
-   */
-  apply(agent: RuntimeAgent, release?: { content: TemplateContent; model: string }): Promise<void>;
-  /** Health: its thinker running, started again when it is not. */
-  check(agent: RuntimeAgent): void;
-  /** Release: its thinker stopped and its state deleted. */
-  release(agent: RuntimeAgent): Promise<void>;
-  /** StopInstance or the host closing: its thinker stopped, its state kept. */
-  stop(agent: RuntimeAgent): Promise<void>;
-  /** Going dormant: its thinker stopped, its state kept; waking is `apply` (as after a restart). */
-  rest(agent: RuntimeAgent): Promise<void>;
-}
-
-export interface InstanceDeps {
-  dataDir: string;
-  xmtpApiUrl: string;
-  seed: MasterSeed;
-  llm: LlmProvider;
-  /** Another runtime thinks for its agents (openclaw/runtime.ts); absent: the host's `llm`. */
-  runtime?: AgentRuntime;
-  log: Logger;
-  /** The network-backed inbox resolver, shared by the host, created on first use. */
-  resolver: () => Promise<InboxResolver>;
-  /** The pool its signatures name (signing.ts signatureDomain), written into its certificate. */
-  poolId: string;
-  /** Checks signatures (owners', creators'), through that resolver, for that pool. */
-  verifier: () => Promise<SignatureVerifier>;
-  /** Checks template releases' signatures once per release for all the host's agents (kit verified-releases.ts). */
-  releases: () => Promise<ReleaseVerifier>;
-  /** How long a join waits for the creator to add the instance; default 60 s. */
-  joinTimeoutMs?: number;
-  /** Lines of conversation given to the model; default 20. */
-  historyLimit?: number;
-  /** What its conversation may spend on the model (budget.ts, model/caps.ts); default LLM_LIMITS. */
-  llmLimits?: LlmLimits;
-  /** Stream reconnect delay; default 2 s. */
-  streamRetryMs?: number;
-  /** Where its tools reach their providers; none: it holds tools it cannot use. */
-  tools?: ToolEnvironment;
-  /** How long a tool call waits for the owner's approval; default 10 minutes. */
-  approvalTimeoutMs?: number;
-  /** How often it looks for new mail; default 30 s. */
-  mailPollMs?: number;
-  /** The host's pattern exchange (memory/patterns.ts); none: sharing with the pattern pool is inert. */
-  patterns?: PatternHooks;
-  /** Quiet agents go dormant and the host's watch wakes them (host/group-watch.ts); none: they never do. */
-  dormancy?: DormancyOptions;
-  /** Told of every file its workspace writes: the host keeps its durable state off the host (host/vault-sender.ts). */
-  onWorkspaceWrite?: (instanceId: string) => (name: string) => void;
-}
 
 export class Parts implements RuntimeAgent {
   /** Calls that change what it is, one at a time. */
