@@ -30,6 +30,9 @@
  * that predates them (`takesClaimBatches` false) answers as a host built
  * before them does: it has no route for them.
  *
+ * Attest (each claimed agent's badge) is taken when it names the agent's
+ * own inbox, as the claims service does it after every claim.
+ *
  * RestoreInstance (an agent of a lost host brought back here) records what
  * it was handed (`restores`) and runs the agent claimed under the inbox its
  * wallet index had when a stand-in in this process started it (the real
@@ -425,6 +428,14 @@ export class StandInHost {
             } finally {
               host.updateCallsInFlight--;
             }
+          },
+          // As an agent takes it: an attestation of its own inbox (its publication is tested with the real host,
+          // badge-e2e.int.test.ts). Not recorded in `calls`: every claim is followed by one.
+          attest: (req, ctx) => {
+            const i = host.find(ctx);
+            if (req.attestation?.inboxId !== i.inboxId)
+              throw invalidArgument("attestation.inbox_id", "must name this agent's own inbox");
+            return {};
           },
           cloneSummary: () => {
             throw new ConnectError("not in the stand-in", Code.Unimplemented);

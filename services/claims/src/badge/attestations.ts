@@ -23,7 +23,7 @@ import { create } from "@bufbuild/protobuf";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { ATTESTATION_REFRESH_MS, type AttestationKeyRing } from "@convos-pool/kit/signing";
-import { forEachLimited, type Logger } from "@convos-pool/kit/server";
+import { Batcher, forEachLimited, type Logger } from "@convos-pool/kit/server";
 import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
 
 export interface AttestationsOptions {
@@ -44,6 +44,13 @@ export interface AttestationsOptions {
 /** Agents picked by one scan at most. */
 const BATCH = 200;
 
+/** When an agent is due next, and the key that has just signed its attestation (none after a failure). */
+interface Next {
+  id: string;
+  ms: number;
+  kid?: string | undefined;
+}
+
 export class Attestations {
   private readonly refreshMs: number;
   private readonly retryMs: number;
@@ -55,10 +62,24 @@ export class Attestations {
   private readonly firsts = new Set<Promise<boolean>>();
   /** The key ids published when agents were last checked against them (comma-separated). */
   private checkedKids: string | undefined;
+  /**
+   * The agents' next dates, written together: one statement for the agents
+   * attested close together (every claim's first attestation, a scan's
+   * batch) instead of one each, which was most of the claims service's
+   * statements under load (docs/performance/claims.md).
+   */
+  private readonly nexts: Batcher<Next, void>;
 
   constructor(private readonly opts: AttestationsOptions) {
     this.refreshMs = opts.refreshMs ?? ATTESTATION_REFRESH_MS;
     this.retryMs = opts.retryMs ?? 10 * 60_000;
+    this.nexts = new Batcher(
+      async (batch, settle) => {
+        await this.writeNext(batch);
+        batch.forEach((_, i) => settle(i, undefined));
+      },
+      { maxBatch: BATCH, maxInFlight: 2 },
+    );
   }
 
   start(): void {
@@ -160,11 +181,28 @@ export class Attestations {
   }
 
   /** When the agent is due next; with `kid`, the key that has just signed its attestation. */
-  private async setNext(id: string, ms: number, kid?: string): Promise<void> {
+  private setNext(id: string, ms: number, kid?: string): Promise<void> {
+    return this.nexts.add({ id, ms, kid });
+  }
+
+  /**
+   * Several agents' next dates in one statement; an agent named twice gets
+   * its latest, as one after the other would. The ids listed (`in`) let the
+   * planner find the rows by primary key.
+   */
+  private async writeNext(batch: Next[]): Promise<void> {
+    const latest = [...new Map(batch.map((n) => [n.id, n])).values()];
+    // The platform writes a null in an array as nothing: '' stands for no key.
     await this.opts.em.fork().execute(
-      `update instances set attest_next_at = now() + make_interval(secs => ?), attest_kid = coalesce(?, attest_kid)
-       where id = ? and state = 'claimed'`,
-      [ms / 1000, kid ?? null, id],
+      `update instances i set attest_next_at = now() + make_interval(secs => v.secs), attest_kid = coalesce(nullif(v.kid, ''), i.attest_kid)
+       from unnest(array[?]::text[], array[?]::float8[], array[?]::text[]) as v(id, secs, kid)
+       where i.id in (?) and i.id = v.id and i.state = 'claimed'`,
+      [
+        latest.map((n) => n.id),
+        latest.map((n) => n.ms / 1000),
+        latest.map((n) => n.kid ?? ""),
+        latest.map((n) => n.id),
+      ],
     );
   }
 }
