@@ -35,6 +35,8 @@ export default defineConfig({
           include: unit,
           exclude: [...integration, ...system],
           isolate: false,
+          // Threads, not processes: nothing of a unit test leaves its process, and workers start and load faster (22 s, from 25 s).
+          pool: "threads",
           // What the harnesses' requireIntegrationTier reads: a unit test that reaches for a real component fails.
           env: { ...env, POOL_TEST_TIER: "unit" },
         },

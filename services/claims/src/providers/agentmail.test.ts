@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentMailProvider, inboxClientId } from "./agentmail.js";
 import { ProvisioningError } from "./types.js";
 
+/** Retries as the product makes them, a few ms apart: the policy is what is tested, not the wait. */
+const FAST = 5;
+
 let am: LocalAgentMail;
 const proxies: Server[] = [];
 
@@ -71,7 +74,7 @@ async function refusal(p: Promise<unknown>): Promise<ProvisioningError> {
 
 describe("the AgentMail mailbox provider (against the stand-in)", () => {
   it("makes an inbox and gives the instance only a key scoped to it, which reads its own mail and nothing else", async () => {
-    const agentmail = new AgentMailProvider({ apiUrl: am.url, apiKey: am.apiKey });
+    const agentmail = new AgentMailProvider({ apiUrl: am.url, apiKey: am.apiKey, retryBackoffMs: FAST });
     expect([agentmail.toolId, agentmail.name]).toEqual(["email", "agentmail"]);
 
     const made = await agentmail.provision("inst_mailbox");
@@ -87,13 +90,15 @@ describe("the AgentMail mailbox provider (against the stand-in)", () => {
     am.deliver(made.handle, { from: "saul@example.com", subject: "Dinner", text: "At 8?" });
     const own = await api("GET", `${inboxPath(made.handle)}/messages`, key);
     expect(own.body).toMatchObject({ messages: [{ subject: "Dinner" }] });
-    const other = await new AgentMailProvider({ apiUrl: am.url, apiKey: am.apiKey }).provision("inst_other");
+    const other = await new AgentMailProvider({ apiUrl: am.url, apiKey: am.apiKey, retryBackoffMs: FAST }).provision(
+      "inst_other",
+    );
     expect((await api("GET", `${inboxPath(other.handle)}/messages`, key)).status).toBe(403);
     expect((await api("POST", "/v0/inboxes", key)).status).toBe(403);
   });
 
   it("gives the same inbox when provisioning for the same instance is tried again, and another for another instance", async () => {
-    const agentmail = new AgentMailProvider({ apiUrl: `${am.url}/`, apiKey: am.apiKey });
+    const agentmail = new AgentMailProvider({ apiUrl: `${am.url}/`, apiKey: am.apiKey, retryBackoffMs: FAST });
     const [first, again, other] = [
       await agentmail.provision("inst_retried"),
       await agentmail.provision("inst_retried"),
@@ -107,7 +112,7 @@ describe("the AgentMail mailbox provider (against the stand-in)", () => {
   });
 
   it("deletes the inbox with its mail and key on release, and a second release succeeds too", async () => {
-    const agentmail = new AgentMailProvider({ apiUrl: am.url, apiKey: am.apiKey });
+    const agentmail = new AgentMailProvider({ apiUrl: am.url, apiKey: am.apiKey, retryBackoffMs: FAST });
     const made = await agentmail.provision("inst_released");
     am.deliver(made.handle, { from: "saul@example.com", subject: "hi", text: "x" });
 
@@ -126,7 +131,7 @@ describe("the AgentMail mailbox provider (against the stand-in)", () => {
         : undefined,
     );
     const err = await refusal(
-      new AgentMailProvider({ apiUrl: proxy.url, apiKey: am.apiKey }).provision("inst_keyless"),
+      new AgentMailProvider({ apiUrl: proxy.url, apiKey: am.apiKey, retryBackoffMs: FAST }).provision("inst_keyless"),
     );
     expect(err.reason).toBe("unavailable");
     expect(err.message).toMatch(/^AgentMail refused to make a key for .+: ServerError: try later$/);
@@ -137,17 +142,25 @@ describe("the AgentMail mailbox provider (against the stand-in)", () => {
   it("says AgentMail is unavailable when it is unreachable, refuses the key, is rate-limiting or failing, and never says the key", async () => {
     const port = await freePort();
     const unreachable = await refusal(
-      new AgentMailProvider({ apiUrl: `http://127.0.0.1:${port}`, apiKey: am.apiKey }).provision("inst_x"),
+      new AgentMailProvider({ apiUrl: `http://127.0.0.1:${port}`, apiKey: am.apiKey, retryBackoffMs: FAST }).provision(
+        "inst_x",
+      ),
     );
     expect(unreachable.message).toBe("AgentMail could not be reached");
 
     const wrongKey = "am_not_this_organizations";
-    const refused = await refusal(new AgentMailProvider({ apiUrl: am.url, apiKey: wrongKey }).provision("inst_x"));
+    const refused = await refusal(
+      new AgentMailProvider({ apiUrl: am.url, apiKey: wrongKey, retryBackoffMs: FAST }).provision("inst_x"),
+    );
     expect(refused.message).toBe("AgentMail refused the API key");
 
     const busy = await faulty(() => ({ status: 429, body: { name: "RateLimitError", message: "slow down" } }));
     expect(
-      (await refusal(new AgentMailProvider({ apiUrl: busy.url, apiKey: am.apiKey }).provision("inst_x"))).message,
+      (
+        await refusal(
+          new AgentMailProvider({ apiUrl: busy.url, apiKey: am.apiKey, retryBackoffMs: FAST }).provision("inst_x"),
+        )
+      ).message,
     ).toBe("AgentMail is rate-limiting us; it refused to make an inbox");
 
     // A failing AgentMail that echoes the key: masked.
@@ -155,10 +168,14 @@ describe("the AgentMail mailbox provider (against the stand-in)", () => {
       status: 500,
       body: { name: "ServerError", message: `key ${am.apiKey} broke us` },
     }));
-    const failed = await refusal(new AgentMailProvider({ apiUrl: echo.url, apiKey: am.apiKey }).provision("inst_x"));
+    const failed = await refusal(
+      new AgentMailProvider({ apiUrl: echo.url, apiKey: am.apiKey, retryBackoffMs: FAST }).provision("inst_x"),
+    );
     expect(failed.message).toBe("AgentMail refused to make an inbox: ServerError: key [the API key] broke us");
     const releaseFailed = await refusal(
-      new AgentMailProvider({ apiUrl: echo.url, apiKey: am.apiKey }).release("x@agentmail.localhost"),
+      new AgentMailProvider({ apiUrl: echo.url, apiKey: am.apiKey, retryBackoffMs: FAST }).release(
+        "x@agentmail.localhost",
+      ),
     );
 
     for (const err of [unreachable, refused, failed, releaseFailed]) {

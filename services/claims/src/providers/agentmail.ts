@@ -20,6 +20,8 @@ export interface AgentMailOptions {
   apiKey: string;
   /** A domain verified at AgentMail; default AgentMail's own (agentmail.to). */
   domain?: string | undefined;
+  /** The wait before a retry, doubled for each next one; default the kit's HttpClient's (tests shorten it). */
+  retryBackoffMs?: number | undefined;
 }
 
 type Answer = ProviderAnswer<{ name?: string; message?: string } & Record<string, unknown>>;
@@ -79,7 +81,14 @@ export class AgentMailProvider implements ToolProvider {
     body?: unknown,
     call: { idempotent?: boolean } = {},
   ): Promise<Answer> {
-    return callProviderApi("AgentMail", { apiUrl: this.apiUrl, apiKey: this.opts.apiKey }, method, path, body, call);
+    return callProviderApi(
+      "AgentMail",
+      { apiUrl: this.apiUrl, apiKey: this.opts.apiKey, backoffMs: this.opts.retryBackoffMs },
+      method,
+      path,
+      body,
+      call,
+    );
   }
 
   /** The answer's body, or why AgentMail refused; `what` completes "AgentMail refused ...". */

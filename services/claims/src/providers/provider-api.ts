@@ -21,7 +21,7 @@ export interface ProviderAnswer<B> {
  */
 export async function callProviderApi<B>(
   service: string,
-  opts: { apiUrl: string; apiKey: string },
+  opts: { apiUrl: string; apiKey: string; backoffMs?: number | undefined },
   method: HttpRequest["method"],
   path: string,
   body?: unknown,
@@ -32,6 +32,7 @@ export async function callProviderApi<B>(
     baseUrl: opts.apiUrl,
     token: opts.apiKey,
     timeoutMs: PROVIDER_REQUEST_TIMEOUT_MS,
+    backoffMs: opts.backoffMs,
   });
   try {
     const answer = await http.send<B | undefined>({

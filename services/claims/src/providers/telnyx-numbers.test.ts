@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { TelnyxNumberProvider } from "./telnyx-numbers.js";
 import { ProvisioningError } from "./types.js";
 
+/** Retries as the product makes them, a few ms apart: the policy is what is tested, not the wait. */
+const FAST = 5;
+
 const started: LocalSms[] = [];
 
 afterEach(async () => {
@@ -51,7 +54,7 @@ async function refusal(p: Promise<unknown>): Promise<ProvisioningError> {
 describe("the Telnyx phone-number provider (against the stand-in)", () => {
   it("buys a number from the inventory under the instance's id, and gives the instance no secret", async () => {
     const { sms, inventory } = await telnyxSelling(3);
-    const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey });
+    const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey, retryBackoffMs: FAST });
     expect([telnyx.toolId, telnyx.name]).toEqual(["sms", "telnyx"]);
 
     const made = await telnyx.provision("inst_bought");
@@ -96,7 +99,7 @@ describe("the Telnyx phone-number provider (against the stand-in)", () => {
 
   it("gives instances asking at once distinct numbers, each ordered under its own instance", async () => {
     const { sms, inventory } = await telnyxSelling(8);
-    const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey });
+    const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey, retryBackoffMs: FAST });
 
     const made = await Promise.all(Array.from({ length: 6 }, (_, i) => telnyx.provision(`inst_${i}`)));
     const numbers = made.map((m) => m.handle);
@@ -108,7 +111,7 @@ describe("the Telnyx phone-number provider (against the stand-in)", () => {
 
   it("says exhausted when no number is for sale", async () => {
     const { sms } = await telnyxSelling(2);
-    const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey });
+    const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey, retryBackoffMs: FAST });
     await telnyx.provision("inst_a");
     await telnyx.provision("inst_b");
 
@@ -120,7 +123,12 @@ describe("the Telnyx phone-number provider (against the stand-in)", () => {
     expect(
       (
         await refusal(
-          new TelnyxNumberProvider({ apiUrl: other.url, apiKey: other.apiKey, countryCode: "GB" }).provision("inst_d"),
+          new TelnyxNumberProvider({
+            apiUrl: other.url,
+            apiKey: other.apiKey,
+            retryBackoffMs: FAST,
+            countryCode: "GB",
+          }).provision("inst_d"),
         )
       ).reason,
     ).toBe("exhausted");
@@ -129,23 +137,32 @@ describe("the Telnyx phone-number provider (against the stand-in)", () => {
   it("says unavailable, without the key, when Telnyx refuses the API key, cannot be reached, or the order does not complete in time", async () => {
     const { sms } = await telnyxSelling(3);
     const wrongKey = "KEYwrong_0123456789abcdef";
-    const refused = await refusal(new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: wrongKey }).provision("inst_a"));
+    const refused = await refusal(
+      new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: wrongKey, retryBackoffMs: FAST }).provision("inst_a"),
+    );
     expect(refused.reason).toBe("unavailable");
     expect(refused.message).toBe("Telnyx refused the API key");
     expect(refused.message).not.toContain(wrongKey);
     await expect(
-      new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: wrongKey }).release("+15550110000"),
+      new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: wrongKey, retryBackoffMs: FAST }).release("+15550110000"),
     ).rejects.toThrow("Telnyx refused the API key");
 
     const unreachable = await refusal(
-      new TelnyxNumberProvider({ apiUrl: "http://127.0.0.1:9", apiKey: sms.apiKey }).provision("inst_b"),
+      new TelnyxNumberProvider({ apiUrl: "http://127.0.0.1:9", apiKey: sms.apiKey, retryBackoffMs: FAST }).provision(
+        "inst_b",
+      ),
     );
     expect(unreachable.reason).toBe("unavailable");
     expect(unreachable.message).toBe("Telnyx could not be reached");
 
     // The stand-in completes an order after a moment, longer than this.
     const late = await refusal(
-      new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey, orderTimeoutMs: 1 }).provision("inst_late"),
+      new TelnyxNumberProvider({
+        apiUrl: sms.url,
+        apiKey: sms.apiKey,
+        retryBackoffMs: FAST,
+        orderTimeoutMs: 1,
+      }).provision("inst_late"),
     );
     expect(late.reason).toBe("unavailable");
     expect(late.message).toContain("customer reference inst_late");
@@ -154,7 +171,7 @@ describe("the Telnyx phone-number provider (against the stand-in)", () => {
 
   it("releases a number: deleted from the account and for sale again; releasing it again, or a number never bought, is fine", async () => {
     const { sms } = await telnyxSelling(1);
-    const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey });
+    const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey, retryBackoffMs: FAST });
     const made = await telnyx.provision("inst_done");
     expect(await forSale(sms)).toEqual([]);
 
@@ -170,7 +187,7 @@ describe("the Telnyx phone-number provider (against the stand-in)", () => {
 
   it("gives back every number ordered under an instance, recorded or not, and no other instance's", async () => {
     const { sms } = await telnyxSelling(3);
-    const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey });
+    const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey, retryBackoffMs: FAST });
     const lost = await telnyx.provision("inst_lost");
     const lostToo = await telnyx.provision("inst_lost");
     const kept = await telnyx.provision("inst_kept");

@@ -23,6 +23,8 @@ export interface TelnyxNumberOptions {
   messagingProfileId?: string | undefined;
   /** How long an order may take to complete; default 30 s. */
   orderTimeoutMs?: number | undefined;
+  /** The wait before a retry, doubled for each next one; default the kit's HttpClient's (tests shorten it). */
+  retryBackoffMs?: number | undefined;
 }
 
 /** Numbers asked for per search: a few, so that one ordered by someone else meanwhile has a successor. */
@@ -161,7 +163,13 @@ export class TelnyxNumberProvider implements ToolProvider {
 
   /** A look or a delete is sent again after a failure that may pass (the kit's HttpClient); an order never. */
   private call(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<Answer> {
-    return callProviderApi("Telnyx", { apiUrl: this.apiUrl, apiKey: this.opts.apiKey }, method, path, body);
+    return callProviderApi(
+      "Telnyx",
+      { apiUrl: this.apiUrl, apiKey: this.opts.apiKey, backoffMs: this.opts.retryBackoffMs },
+      method,
+      path,
+      body,
+    );
   }
 
   /** The answer's data, or why Telnyx refused; `what` completes "Telnyx refused ...". */
