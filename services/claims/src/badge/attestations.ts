@@ -76,7 +76,7 @@ export class Attestations {
     this.nexts = new Batcher(
       async (batch, settle) => {
         await this.writeNext(batch);
-        batch.forEach((_, i) => settle(i, undefined));
+        for (let i = 0; i < batch.length; i++) settle(i, undefined);
       },
       { maxBatch: BATCH, maxInFlight: 2 },
     );
