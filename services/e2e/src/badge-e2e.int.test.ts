@@ -22,7 +22,7 @@ import {
 import { Code } from "@connectrpc/connect";
 import { run as pool } from "@convos-pool/cli";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
-import type { AgentInstance } from "@convos-pool/instance";
+import type { Agent } from "@convos-pool/instance";
 import { DEV_KEY_FILE } from "@convos-pool/claims";
 import {
   AttestationKeyRing,
@@ -54,7 +54,7 @@ let saul: TestIdentity;
 /** Saul, until he hands the agent to Ana. */
 let owner: TestIdentity;
 let creator: TestIdentity;
-let agent: AgentInstance;
+let agent: Agent;
 let templateId: string;
 let jwksUrl: string;
 

@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import type { AgentInstance } from "@convos-pool/instance";
+import type { Agent } from "@convos-pool/instance";
 import { createXmtpClient } from "@convos-pool/convos";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
@@ -59,7 +59,7 @@ interface Listed {
 
 let saulCli: ConvosCli;
 let ana: Person;
-let agent: AgentInstance;
+let agent: Agent;
 const phones: Phone[] = [];
 let saulPhone: PhoneGroup;
 let anaPhone: Person["group"];

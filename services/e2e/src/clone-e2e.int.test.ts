@@ -21,7 +21,7 @@ import { CloneAuthorizationSchema, InstanceService } from "@convos-pool/gen/conv
 import { SignedTemplateSchema, TemplateChange } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { instanceCall, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
+import { instanceCall, type Agent, type RunningInstanceHost } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { contentFromJson, contentToJson, jsonHash, templateIdFor } from "@convos-pool/kit/content";
 import { createServiceClient } from "@convos-pool/kit/server";
@@ -69,7 +69,7 @@ let parentId: string;
 let childId: string;
 let templateId: string;
 
-const onHost = (id: string): AgentInstance => host.instances.get(id)!;
+const onHost = (id: string): Agent => host.instances.get(id)!;
 const rows = <T = Record<string, unknown>>(text: string, params?: unknown[]) => stack.rows<T>(text, params);
 
 function cloneOf(over: Partial<CloneToSign> & { conversationInvite: string }): CloneToSign {
@@ -199,7 +199,7 @@ describe("clone with context", () => {
       userConfig: { "personal-email": "saul@example.com" },
       parent: { instanceId: parentId, inboxId: parent.inboxId },
     });
-    const sms = (a: AgentInstance) => a.configSnapshot!.tools.find((x) => x.toolId === "sms")!.handle;
+    const sms = (a: Agent) => a.configSnapshot!.tools.find((x) => x.toolId === "sms")!.handle;
     expect(sms(child)).toMatch(/^\+155507000\d\d$/);
     expect(sms(child)).not.toBe(sms(parent));
 

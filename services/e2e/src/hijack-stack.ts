@@ -37,7 +37,7 @@ import {
   parseInvite,
   readAppData,
 } from "@convos-pool/convos";
-import { BUSY_NOTICE, FILES, type AgentInstance, type MemoryEntry } from "@convos-pool/instance";
+import { BUSY_NOTICE, FILES, type Agent, type MemoryEntry } from "@convos-pool/instance";
 import { createServiceClient } from "@convos-pool/kit/server";
 import { openSealed, sealTo, signOperation, verifyMemoryKey, x25519KeyPair } from "@convos-pool/kit/signing";
 import type { ResolvedPermissions } from "@convos-pool/kit/content";
@@ -177,7 +177,7 @@ export class HijackStack {
     return this;
   }
 
-  get agent(): AgentInstance {
+  get agent(): Agent {
     const agent = this.people.stack.host?.instances.get(this.agentId);
     if (!agent) throw new Error(`agent ${this.agentId} is not on the instance host`);
     return agent;

@@ -13,7 +13,7 @@ import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetParticipationRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import type { AgentInstance } from "@convos-pool/instance";
+import type { Agent } from "@convos-pool/instance";
 import { plainMetadata, signOperation, type ProfileMetadata } from "@convos-pool/kit/signing";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
@@ -40,7 +40,7 @@ const COOLDOWN_SECONDS = 15;
 let saulCli: ConvosCli;
 let saul: TestIdentity;
 let ana: Person;
-let agent: AgentInstance;
+let agent: Agent;
 
 /** What the agent said after event `from` of a CLI, its texts only. */
 const agentSaid = (cli: ConvosCli, from: number) =>

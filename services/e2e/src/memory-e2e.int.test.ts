@@ -22,7 +22,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
-import { instanceCall, type AgentInstance } from "@convos-pool/instance";
+import { instanceCall, type Agent } from "@convos-pool/instance";
 import { createLogger, createServiceClient } from "@convos-pool/kit/server";
 import {
   deriveInboxId,
@@ -80,7 +80,7 @@ let importRequest: {
   ownerSignature: Awaited<ReturnType<typeof signOperation>>;
 };
 
-const onHost = (id: string): AgentInstance => stack.host!.instances.get(id)!;
+const onHost = (id: string): Agent => stack.host!.instances.get(id)!;
 const json = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as Record<string, any>;
 
 const sign = (
@@ -115,7 +115,7 @@ async function listEntries(
   return json(await openSealed(key.privateKey, res.sealed!)).entries;
 }
 
-async function ask(cli: ConvosCli, agent: AgentInstance, question: string): Promise<string> {
+async function ask(cli: ConvosCli, agent: Agent, question: string): Promise<string> {
   const from = await cli.send(question);
   return (await cli.messageFrom(agent.inboxId, from)).content;
 }

@@ -32,7 +32,7 @@ import {
   OPENCLAW_DIR,
   PLANNING_PROMPT,
   planByRuleAnswer,
-  type AgentInstance,
+  type Agent,
   type RunningInstanceHost,
 } from "@convos-pool/instance";
 import {
@@ -119,7 +119,7 @@ let template: Template;
 let parentId: string;
 let childId: string;
 
-const onHost = (id: string): AgentInstance => host.instances.get(id)!;
+const onHost = (id: string): Agent => host.instances.get(id)!;
 const workspaceOf = (id: string) => join(stack.dir, "host", "instances", id, OPENCLAW_DIR, "workspace");
 /** Gateways started or starting on the host. */
 const activeGateways = () => [...host.runtime!.gateways().values()].filter((g) => g.active).length;
@@ -127,7 +127,7 @@ const activeGateways = () => [...host.runtime!.gateways().values()].filter((g) =
 /** Sends `text` in a conversation and waits for the agent's next message (a gateway's first start takes a minute). */
 async function ask(
   c: { cli?: Conversation["cli"] | undefined },
-  agent: AgentInstance,
+  agent: Agent,
   text: string,
   ms = 200_000,
 ): Promise<string> {

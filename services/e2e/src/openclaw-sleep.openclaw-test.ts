@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Client } from "@connectrpc/connect";
-import type { AgentInstance, RunningInstanceHost } from "@convos-pool/instance";
+import type { Agent, RunningInstanceHost } from "@convos-pool/instance";
 import {
   startChatServer,
   type ChatAnswer,
@@ -67,10 +67,10 @@ let client: Client<typeof ClaimService>;
 let owner: TestIdentity;
 let agentId: string;
 
-const onHost = (id: string): AgentInstance => host.instances.get(id)!;
+const onHost = (id: string): Agent => host.instances.get(id)!;
 const readySpares = () => host.runtime!.spareGateways().filter((g) => g.ready).length;
 
-async function ask(agent: AgentInstance, text: string, ms = 200_000): Promise<{ text: string; ms: number }> {
+async function ask(agent: Agent, text: string, ms = 200_000): Promise<{ text: string; ms: number }> {
   const cli = stack.cli!;
   const started = performance.now();
   const from = await cli.send(text);

@@ -24,7 +24,7 @@ import {
   ADOPTED_HINTS_TITLE,
   FILES,
   readPatternRecord as readRecord,
-  type AgentInstance,
+  type Agent,
   type RunningInstanceHost,
 } from "@convos-pool/instance";
 import { createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
@@ -68,7 +68,7 @@ const agents: Record<"a" | "b" | "c" | "d", { owner: TestIdentity; id: string }>
   d: { owner: newIdentity(), id: "" },
 };
 
-const onHost = (id: string): AgentInstance => host.instances.get(id)!;
+const onHost = (id: string): Agent => host.instances.get(id)!;
 const adoptedBy = (id: string) => onHost(id).memorySnapshot!.entries.filter((e) => e.adoptedFrom);
 /** `n` whole cycles of the host's exchange, one after another: every claimed agent taken up `n` more times. */
 async function cycles(n: number): Promise<void> {

@@ -15,7 +15,7 @@ import { parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import type { AgentInstance } from "@convos-pool/instance";
+import type { Agent } from "@convos-pool/instance";
 import { tool } from "@convos-pool/kit/testing";
 import type { Person } from "@convos-pool/convos/person";
 import { waitFor } from "@convos-pool/testing";
@@ -41,7 +41,7 @@ let saulCli: ConvosCli;
 let cleoCli: ConvosCli;
 let ana: Person;
 let bob: Person;
-let agent: AgentInstance;
+let agent: Agent;
 let saulInbox: string;
 let cleoInbox: string;
 /** Who the agent knows as agents once everyone is in: Cleo, and Saul, whose Convos CLI says so too (the owner is a principal all the same). */

@@ -26,7 +26,7 @@ import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { as } from "@convos-pool/claims/testing";
-import type { AgentInstance } from "@convos-pool/instance";
+import type { Agent } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit/signing";
 import type { TemplateContentJson } from "@convos-pool/kit/content";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
@@ -69,7 +69,7 @@ export class PeopleStack {
   }
 
   /** The claimed agent, on the stack's instance host as it runs now (a restarted host runs a new one). */
-  get agent(): AgentInstance {
+  get agent(): Agent {
     const agent = this.stack.host?.instances.get(this.agentId);
     if (!agent) throw new Error(`agent ${this.agentId} is not on the instance host`);
     return agent;

@@ -13,7 +13,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { MailClient, type AgentInstance } from "@convos-pool/instance";
+import { MailClient, type Agent } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit/signing";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
@@ -52,7 +52,7 @@ const payee = privateKeyToAccount(generatePrivateKey()).address;
 let saulCli: ConvosCli;
 let ana: Person;
 let saul: TestIdentity;
-let agent: AgentInstance;
+let agent: Agent;
 let instanceId = "";
 /** Ana says `text`; the agent's answer matching `answer`, as the owner's CLI sees it (so no earlier answer is taken for it). */
 const anaAsks = async (text: string, answer: RegExp) => {

@@ -8,7 +8,7 @@
 // number and the inbox back.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import type { AgentInstance } from "@convos-pool/instance";
+import type { Agent } from "@convos-pool/instance";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { signOperation } from "@convos-pool/kit/signing";
 import { waitFor } from "@convos-pool/testing";
@@ -32,7 +32,7 @@ const { handle } = people;
 
 const PHONE = "+15550188010";
 let saul: TestIdentity;
-let agent: AgentInstance;
+let agent: Agent;
 
 /** What the Telnyx stand-in says the account owns under `number`. */
 async function owned(number: string): Promise<unknown[]> {

@@ -19,7 +19,7 @@ import { Code } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { Grant, InstanceState, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetPermissionsRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { PLANNING_PROMPT, planByRuleAnswer, type AgentInstance } from "@convos-pool/instance";
+import { PLANNING_PROMPT, planByRuleAnswer, type Agent } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit/signing";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
@@ -58,7 +58,7 @@ let saulCli: ConvosCli;
 let ana: Person;
 let posingCli: ConvosCli;
 let saul: TestIdentity;
-let agent: AgentInstance;
+let agent: Agent;
 
 beforeAll(async () => {
   ({ ownerCli: saulCli, owner: saul, agent } = await people.start());

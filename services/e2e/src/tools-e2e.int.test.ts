@@ -13,7 +13,7 @@ import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service
 import { FieldViolationSchema, TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { MailClient, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
+import { MailClient, type Agent, type RunningInstanceHost } from "@convos-pool/instance";
 import { contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
 import { signOperation } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
@@ -39,15 +39,15 @@ let saulCli: ConvosCli;
 let anaCli: ConvosCli;
 let saul: TestIdentity;
 let ana: TestIdentity;
-let agentA: AgentInstance;
-let agentB: AgentInstance;
+let agentA: Agent;
+let agentB: Agent;
 let template: Template;
 const chain = () => createPublicClient({ transport: http(stack.chain!.rpcUrl) });
-const balance = (a: AgentInstance) =>
+const balance = (a: Agent) =>
   chain().getBalance({ address: a.configSnapshot!.tools.find((t) => t.toolId === "crypto")!.handle as Hex });
-const handle = (a: AgentInstance, toolId: string) => a.configSnapshot!.tools.find((t) => t.toolId === toolId)!.handle;
+const handle = (a: Agent, toolId: string) => a.configSnapshot!.tools.find((t) => t.toolId === toolId)!.handle;
 
-async function setLevel(owner: TestIdentity, agent: AgentInstance, level: TrustLevel, dailyLimitWei = "") {
+async function setLevel(owner: TestIdentity, agent: Agent, level: TrustLevel, dailyLimitWei = "") {
   const ownerSignature = await signOperation(owner.account, "SetTrustLevel", {
     inboxId: owner.inboxId,
     instanceId: agent.id,
@@ -60,7 +60,7 @@ async function setLevel(owner: TestIdentity, agent: AgentInstance, level: TrustL
   );
 }
 
-const activity = async (owner: TestIdentity, agent: AgentInstance) =>
+const activity = async (owner: TestIdentity, agent: Agent) =>
   (await client.listAgentActivity({ instanceId: agent.id, pageSize: 100 }, as(owner))).entries.map(
     (e) => `${e.action} ${ToolCallOutcome[e.outcome]}${e.approved ? " approved" : ""}`,
   );

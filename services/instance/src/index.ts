@@ -6,8 +6,7 @@ export {
   type LlmOptions,
   type RunningInstanceHost,
 } from "./host/host.js";
-// `AgentInstance`: the name other packages have known it by.
-export { Agent, Agent as AgentInstance } from "./agent/face/agent.js";
+export { Agent } from "./agent/face/agent.js";
 export {
   BUSY_NOTICE,
   LLM_LIMITS,
