@@ -31,13 +31,16 @@ async function setup(opts: { debounceMs?: number } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), "vault-sender-"));
   dirs.push(dataDir);
   const calls: SealedAgentState[][] = [];
-  const sink = { failing: false };
+  /** `held`: a call waits on it, after saying it began (`began`). */
+  const sink: { failing: boolean; held?: Promise<void>; began?: () => void } = { failing: false };
   const sender = new VaultSender({
     seed,
     dataDir,
     log,
     debounceMs: opts.debounceMs ?? 60_000,
     put: async (states) => {
+      sink.began?.();
+      await sink.held;
       if (sink.failing) throw new Error("the claims service is down");
       calls.push(states);
       return states.map((s) => create(PutAgentStateOutcomeSchema, { instanceId: s.instanceId, stored: true }));
@@ -104,6 +107,31 @@ describe("keeping agents' states off the host", () => {
     expect(openState(seed.wallet(1).vaultKey(), "agent-a", 2n, sent!.sealed).files[FILES.memory]).toContain(
       "taught while the service was down",
     );
+  });
+
+  it("a flush returns once what was marked before it is sent, also when another caller started the pass that sends it", async () => {
+    const { calls, sink, sender, agent } = await setup();
+    const a = await agent("agent-a", 1);
+    let release = () => {};
+    sink.held = new Promise<void>((r) => {
+      release = r;
+    });
+    const began = new Promise<void>((r) => {
+      sink.began = r;
+    });
+    const first = sender.flush(); // a pass held inside its call, sealed before the write below
+    await began;
+    await a.writeJson(FILES.memory, { entries: [{ text: "written while a pass was out" }] });
+    const other = sender.flush();
+    const mine = sender.flush();
+    sink.held = undefined;
+    release();
+    await mine;
+    const last = calls.at(-1)!.find((s) => s.instanceId === "agent-a")!;
+    expect(openState(seed.wallet(1).vaultKey(), "agent-a", last.sequence, last.sealed).files[FILES.memory]).toContain(
+      "written while a pass was out",
+    );
+    await Promise.all([first, other]);
   });
 
   it("waits for the debounce, then sends on its own: many writes, one call", async () => {

@@ -61,13 +61,14 @@ export class VaultSender {
 
   /**
    * A pass now (tests, shutdown): every agent marked so far sealed and sent. A
-   * pass already running may have sealed an agent before its latest change:
-   * that change is sent by a pass after it.
+   * pass already running may have sealed an agent before its latest change,
+   * and another caller may start the pass after it that takes the mark: both
+   * are waited for.
    */
   async flush(): Promise<void> {
-    if (this.running) await this.running;
+    while (this.running) await this.running;
     if (this.dirty.size === 0) return;
-    this.running ??= this.pass().finally(() => {
+    this.running = this.pass().finally(() => {
       this.running = undefined;
     });
     return this.running;
