@@ -32,7 +32,7 @@ async function setup(opts: { debounceMs?: number } = {}) {
   dirs.push(dataDir);
   const calls: SealedAgentState[][] = [];
   /** `held`: a call waits on it, after saying it began (`began`). */
-  const sink: { failing: boolean; held?: Promise<void>; began?: () => void } = { failing: false };
+  const sink: { failing: boolean; held?: Promise<void> | undefined; began?: () => void } = { failing: false };
   const sender = new VaultSender({
     seed,
     dataDir,
