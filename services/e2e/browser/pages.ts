@@ -1,6 +1,8 @@
 // What every page of the web app's browser tests gets: the checks (inputs
-// labelled, WCAG AA contrast, nothing wider than a phone) and its photographs
-// at desktop and phone width in e2e/screenshots/.
+// labelled, WCAG AA contrast, nothing wider than a phone) and, when
+// POOL_SCREENSHOTS is set, its photographs at desktop and phone width in
+// e2e/screenshots/ (82 full-page PNGs a run: worth their CPU when someone will
+// look at them, not on every run of npm test).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
@@ -9,13 +11,15 @@ import { expect } from "vitest";
 export const SHOTS = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
 export const DESKTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 390, height: 844 };
+const PHOTOGRAPH = Boolean(process.env.POOL_SCREENSHOTS);
 
 /** expect.poll with a timeout made for a pool at work (the default is one second). */
 export const poll = <T>(read: () => Promise<T> | T, timeout = 15_000) => expect.poll(read, { timeout });
 
 /**
- * The checks every page gets, then its photographs: inputs all labelled,
- * text at WCAG AA contrast, and at phone width nothing wider than the screen.
+ * The checks every page gets, then its photographs (POOL_SCREENSHOTS): inputs
+ * all labelled, text at WCAG AA contrast, and at phone width nothing wider
+ * than the screen.
  */
 export async function shoot(page: Page, name: string): Promise<void> {
   await page.waitForLoadState("networkidle");
@@ -27,12 +31,12 @@ export async function shoot(page: Page, name: string): Promise<void> {
   );
   expect(unlabelled, `${name}: inputs without a label`).toEqual([]);
   expect(await lowContrast(page), `${name}: text below 4.5:1 (3:1 when large)`).toEqual([]);
-  await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: true });
+  if (PHOTOGRAPH) await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize(PHONE);
   try {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, `${name}: wider than a phone by ${overflow} px`).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
+    if (PHOTOGRAPH) await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
   } finally {
     await page.setViewportSize(DESKTOP);
   }
