@@ -7,7 +7,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { createLogger, createServiceClient, limitExceededOf } from "@convos-pool/kit/server";
 import { signOperation, signUpdateRelease } from "@convos-pool/kit/signing";
-import type { TemplateContentJson } from "@convos-pool/kit/content";
+import { preconditionFailureOf, type TemplateContentJson } from "@convos-pool/kit/content";
 import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import {
   creationNonceOf,
@@ -155,14 +155,16 @@ beforeEach(async () => {
 });
 
 describe("without an operator's grant", () => {
-  it("a template asking for a number or a mailbox is refused with RESOURCE_EXHAUSTED, LimitExceeded and the reason; nothing is taken, provisioned or counted", async () => {
+  it("a template asking for a number or a mailbox is refused with FAILED_PRECONDITION naming the grant and the operator's command; nothing is taken, provisioned or counted", async () => {
     const t = await template({ tools: [tool("sms", "pool"), tool("email", "pool"), tool("crypto", "pool")] });
     const [idle] = await stack.seedIdle(1);
-    const err = await expectCode(claim(newIdentity(), t.id), Code.ResourceExhausted);
-    expect(limitExceededOf(err)?.limit).toBe("pool tool grant");
+    const err = await expectCode(claim(newIdentity(), t.id), Code.FailedPrecondition);
+    expect(limitExceededOf(err)).toBeUndefined();
+    expect(preconditionFailureOf(err)).toMatchObject({ type: "pool tool grant", subject: `template:${t.id}` });
     expect(err.rawMessage).toMatch(
-      /asks for a phone number \(sms\), which the pool pays for only where its operators allowed it/,
+      /asks for a phone number \(sms\) and a mailbox \(email\), which the pool pays for only where its operators allowed it/,
     );
+    expect(err.rawMessage).toContain(`npm run -s pool -- grant-tools ${t.id} --tools email,sms`);
     expect(err.metadata.get("retry-after")).toBeNull();
     expect(await stack.instanceRow(idle!)).toMatchObject({ state: "idle", owner_id: null });
     expect(await stack.rows(`select 1 from provisioned_tools`)).toEqual([]);
@@ -261,7 +263,7 @@ describe("an operator's grant", () => {
     expect(err.rawMessage).toContain(`hold 2 of the 2`);
     // Someone else's template is not under it.
     const other = await template({ tools: [tool("sms", "pool")] }, newIdentity());
-    expect(limitExceededOf(await expectCode(claim(newIdentity(), other.id), Code.ResourceExhausted))?.limit).toBe(
+    expect(preconditionFailureOf(await expectCode(claim(newIdentity(), other.id), Code.FailedPrecondition))?.type).toBe(
       "pool tool grant",
     );
     const ownerSignature = await signOperation(owner.account, "RemoveAgent", {

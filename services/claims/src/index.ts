@@ -13,6 +13,7 @@ export {
   OPEN_BUDGET,
   budgetDay,
   budgetFromEnv,
+  grantCommand,
   parseBudget,
   type PoolBudget,
 } from "./budget/policy.js";

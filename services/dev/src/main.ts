@@ -9,7 +9,8 @@
 //   POOL_PUBLIC_URL (comma-separated URLs the gateway is reached at, when not only http://127.0.0.1:PORT or
 //     http://localhost:PORT: a sign-in must name one of their origins; docs/signatures.md),
 //   POOL_LIMITS (rates and caps: docs/limits.md),
-//   POOL_BUDGET, POOL_TOOLS_WITHOUT_GRANT (what the pool pays for, as in production: nothing unless an operator allows it; docs/limits.md),
+//   POOL_BUDGET, POOL_TOOLS_WITHOUT_GRANT (what the pool pays for: unset here, the local stand-ins' numbers and mailboxes
+//     for every template; empty, nothing without an operator's grant, as a deployed pool; docs/running.md),
 //   POOL_OPERATORS (comma-separated inbox ids who curate the store: docs/store.md; `npm run -s pool -- whoami` prints yours),
 //   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2), PATTERN_QUORUM_CREATORS (2),
 //   PATTERN_QUORUM_AGENT_AGE_DAYS (7), PATTERN_QUORUM_ACTIVE_DAYS (3): the pattern pool's quorum (docs/patterns.md)
@@ -24,7 +25,8 @@ import { createInterface } from "node:readline";
 import { createLogger, installShutdownHandlers, limitsFromEnv, startTracing } from "@convos-pool/kit/server";
 import { ensureWebBuild } from "@convos-pool/web";
 import { parseOperators } from "@convos-pool/templates";
-import { budgetFromEnv } from "@convos-pool/claims";
+import { bannerLines } from "./banner.js";
+import { localBudgetFromEnv } from "./budget.js";
 import { startPool } from "./pool.js";
 
 const log = createLogger("pool");
@@ -58,7 +60,7 @@ const pool = await startPool({
   warmInstances: process.env.WARM_INSTANCES ? Number(process.env.WARM_INSTANCES) : undefined,
   signalsIntervalMs: signalsInterval(),
   limits: limitsFromEnv(),
-  budget: budgetFromEnv(),
+  budget: localBudgetFromEnv(),
   operators,
   patternQuorum: {
     owners: Number(process.env.PATTERN_QUORUM_OWNERS || 3),
@@ -106,32 +108,4 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     .hostsCommand(args, (out) => process.stdout.write(`${out}\n`))
     .catch((err: unknown) => log.error("hosts command failed", { err }));
 });
-process.stdout.write(
-  [
-    ``,
-    `Convos agent pool is up.`,
-    `  the web app (store, studio, my agents):  ${pool.gatewayUrl}/`,
-    `  gateway (REST, Connect, gRPC, gRPC-Web): ${pool.gatewayUrl}`,
-    `  local XMTP node (gRPC, h2c):              ${pool.xmtpUrl}   (@xmtp/node-sdk: env "local"; see docs/xmtp-devnode.md)`,
-    `    its metrics (Prometheus):               ${pool.xmtpMetricsUrl}/metrics   (the other services': GET /metrics on their own ports; docs/runbook.md)`,
-    `  local chain (JSON-RPC, agents' wallets):  ${pool.chainRpcUrl}   (chain id 31337; new wallets are empty: deposit from ${pool.ownerAccount}, docs/walkthroughs/wallet-budget.md)`,
-    `  local mail (SMTP, agents' mailboxes):     ${pool.smtpUrl}   (@agents.localhost; read with POP3 at ${pool.pop3Url}; see docs/tools.md)`,
-    `  local SMS (Telnyx's API, agents' numbers): ${pool.sms.url}   (a phone texts an agent: see docs/tools.md)`,
-    ...pool.hosts.map(
-      (h, n) => `  pool host ${n + 1}: ${h.url}   ${h.pid ? `pid ${h.pid}, ` : "in this process, "}data ${h.dataDir}`,
-    ),
-    ...(pool.hosts.length > 1
-      ? [
-          `    lose one: kill -9 PID && rm -rf DATA; its agents move after HOST_LOST_AFTER_SECONDS, or at once by typing here: hosts lost URL (docs/running.md)`,
-        ]
-      : []),
-    `  the store:  curl '${pool.gatewayUrl}/api/pool/templates?visibility=public'`,
-    `  add an agent to a Convos conversation:  npm run -s pool -- claim TEMPLATE_ID INVITE  (docs/walkthroughs/add-an-agent.md)`,
-    `  clone it, with what it learned:          npm run -s pool -- clone INSTANCE_ID INVITE --directive "…"`,
-    `  a creator:  npm run -s pool -- keygen   (then see docs/walkthroughs/creator.md)`,
-    `  the store's operators (POOL_OPERATORS): ${operators.length ? operators.join(", ") : "none; POOL_OPERATORS=<inbox id> npm start names one (docs/store.md)"}`,
-    `  what the pool pays for: no number, mailbox or wallet funding without an operator's grant (npm run -s pool -- curation grant-tools; docs/limits.md)`,
-    `Ctrl-C stops it; data stays in .data/.`,
-    ``,
-  ].join("\n"),
-);
+process.stdout.write(bannerLines({ ...pool, smsUrl: pool.sms.url, operators }).join("\n"));

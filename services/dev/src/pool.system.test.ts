@@ -6,6 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, expect, it } from "vitest";
 import { deriveInboxId, signOperation, signSignIn } from "@convos-pool/kit/signing";
 import { jsonHash, type TemplateContentJson } from "@convos-pool/kit/content";
+import { DEFAULT_BUDGET } from "@convos-pool/claims";
 import { startPool, type RunningPool } from "./pool.js";
 
 const dirs: string[] = [];
@@ -83,8 +84,10 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     pop3Port: 0,
     smsPort: 0,
     warmInstances: 1,
-    // The creator is an operator too, for what the pool pays for (below).
+    // The creator is an operator too, for what the pool pays for (below), granting nothing
+    // without them, as a deployed pool does (npm start with POOL_TOOLS_WITHOUT_GRANT= empty).
     operators: [inboxId],
+    budget: DEFAULT_BUDGET,
   });
   try {
     expect(await smtpGreeting(pool.smtpUrl)).toMatch(/^220 agents\.localhost /);
@@ -118,7 +121,7 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     expect(await dashboard.json()).toMatchObject({ template_id: id, live_count: 0, total_count: 0 });
     expect((await stat(join(dataDir, "lineage"))).isDirectory()).toBe(true);
 
-    // What the pool pays for, as in production (docs/limits.md): no number without an operator's grant.
+    // What the pool pays for, as a deployed pool (docs/limits.md): no number without an operator's grant.
     const auth = { authorization: `Bearer ${token}` };
     const withSms = {
       ...content,
@@ -143,10 +146,13 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
         body: JSON.stringify({ requester: inboxId, template_id: texterId, conversation_invite: "not-an-invite" }),
       });
     const refused = await claim();
-    expect(refused.status).toBe(429);
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+    expect(refused.status).toBe(422);
+    const { error } = (await refused.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("failed_precondition");
+    expect(error.message).toMatch(
       /asks for a phone number \(sms\), which the pool pays for only where its operators allowed it/,
     );
+    expect(error.message).toContain(`npm run -s pool -- grant-tools ${texterId} --tools sms`);
     // The operator allows it, signed; a grant applies from the next template read (kept 2 s).
     const fields = { templateId: texterId, creatorId: "", tools: "sms", fundWei: 0n, maxLiveTools: 0 };
     const grantSig = await signOperation(account, "SetToolGrant", { inboxId, ...fields });

@@ -18,6 +18,7 @@ import { startInstanceHost } from "@convos-pool/instance";
 import { startTemplateService } from "@convos-pool/templates";
 import { Maildirs, startLocalChain, startLocalMail, startLocalPop3, startLocalSms } from "@convos-pool/local-providers";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
+import { LOCAL_BUDGET } from "./budget.js";
 import { startSecondHost } from "./second-host.js";
 
 const DEFAULT_CHAIN_PORT = 8545;
@@ -66,7 +67,11 @@ export interface PoolOptions {
   warmInstances?: number | undefined;
   /** The pool's limits (docs/limits.md); absent: the defaults. */
   limits?: LimitConfig | undefined;
-  /** What the pool pays for (docs/limits.md); absent: the defaults, as in production (an operator's grant for each). */
+  /**
+   * What the pool pays for (docs/limits.md); absent: LOCAL_BUDGET, the local
+   * stand-ins' numbers and mailboxes for every template (DEFAULT_BUDGET of
+   * @convos-pool/claims is a deployed pool's: an operator's grant for each).
+   */
   budget?: PoolBudget | undefined;
   /** The store's operators: inbox ids who curate it (docs/store.md); none by default. */
   operators?: string[] | undefined;
@@ -121,6 +126,8 @@ export interface RunningPool {
   pop3Url: string;
   /** The local stand-in of Telnyx's messaging API; `phone(number)` texts as a person would. */
   sms: LocalSms;
+  /** What the pool pays for (the banner says it). */
+  budget: PoolBudget;
   /** The pool hosts, the in-process one first. */
   hosts: LocalHost[];
   /** An operator's hosts command (`list`, `lost URL`, `found URL`, ...), run by the claims service (hosts-cli.ts). */
@@ -147,6 +154,7 @@ async function localSecret(dataDir: string, name: string): Promise<string> {
 /** The whole pool in one process, each service on its own port and its own database. */
 export async function startPool(opts: PoolOptions): Promise<RunningPool> {
   const log = opts.log ?? createLogger("pool");
+  const budget = opts.budget ?? LOCAL_BUDGET;
   const host = opts.host ?? "127.0.0.1";
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   // Each service has its own credential, as across machines (docs/security.md).
@@ -327,7 +335,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       dataDir: join(opts.dataDir, "claims"),
       credentials: credentials.claims,
       ...(opts.limits ? { limits: opts.limits } : {}),
-      ...(opts.budget ? { budget: opts.budget } : {}),
+      budget,
       templatesUrl: templates.url,
       secretsKey: await localSecret(opts.dataDir, "secrets-key"),
       pool: {
@@ -372,6 +380,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       smtpUrl: mail.url,
       pop3Url: pop3.url,
       sms,
+      budget,
       hosts: [
         { url: instances.url, dataDir: join(opts.dataDir, "instances") },
         ...(second ? [{ url: second.url, dataDir: second.dataDir, pid: second.pid }] : []),

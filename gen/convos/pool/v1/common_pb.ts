@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/common.proto.
  */
 export const file_convos_pool_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIpYBCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIIjYKC01vZGVsQ29uZmlnEg8KB2RlZmF1bHQYASABKAkSFgoOYWxsb3dfb3ZlcnJpZGUYAiABKAgiQAoJU2lnbmF0dXJlEhEKCXNpZ25hdHVyZRgBIAEoCRIRCglpc3N1ZWRfYXQYAiABKAMSDQoFbm9uY2UYAyABKAkiNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiOwoNTGltaXRFeGNlZWRlZBINCgVsaW1pdBgBIAEoCRIbChNyZXRyeV9hZnRlcl9zZWNvbmRzGAIgASgDKloKDFByb3Zpc2lvbmluZxIcChhQUk9WSVNJT05JTkdfVU5TUEVDSUZJRUQQABIVChFQUk9WSVNJT05JTkdfUE9PTBABEhUKEVBST1ZJU0lPTklOR19VU0VSEAIqkgEKClRydXN0TGV2ZWwSGwoXVFJVU1RfTEVWRUxfVU5TUEVDSUZJRUQQABIYChRUUlVTVF9MRVZFTF9PQlNFUlZFUhABEhcKE1RSVVNUX0xFVkVMX0FEVklTT1IQAhIYChRUUlVTVF9MRVZFTF9PUEVSQVRPUhADEhoKFlRSVVNUX0xFVkVMX0FVVE9OT01PVVMQBCphCgxBZ2VudFJ1bnRpbWUSHQoZQUdFTlRfUlVOVElNRV9VTlNQRUNJRklFRBAAEhYKEkFHRU5UX1JVTlRJTUVfUE9PTBABEhoKFkFHRU5UX1JVTlRJTUVfT1BFTkNMQVcQAmIGcHJvdG8z");
+  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIpYBCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIIjYKC01vZGVsQ29uZmlnEg8KB2RlZmF1bHQYASABKAkSFgoOYWxsb3dfb3ZlcnJpZGUYAiABKAgiQAoJU2lnbmF0dXJlEhEKCXNpZ25hdHVyZRgBIAEoCRIRCglpc3N1ZWRfYXQYAiABKAMSDQoFbm9uY2UYAyABKAkiNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiOwoNTGltaXRFeGNlZWRlZBINCgVsaW1pdBgBIAEoCRIbChNyZXRyeV9hZnRlcl9zZWNvbmRzGAIgASgDIkkKE1ByZWNvbmRpdGlvbkZhaWx1cmUSDAoEdHlwZRgBIAEoCRIPCgdzdWJqZWN0GAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJKloKDFByb3Zpc2lvbmluZxIcChhQUk9WSVNJT05JTkdfVU5TUEVDSUZJRUQQABIVChFQUk9WSVNJT05JTkdfUE9PTBABEhUKEVBST1ZJU0lPTklOR19VU0VSEAIqkgEKClRydXN0TGV2ZWwSGwoXVFJVU1RfTEVWRUxfVU5TUEVDSUZJRUQQABIYChRUUlVTVF9MRVZFTF9PQlNFUlZFUhABEhcKE1RSVVNUX0xFVkVMX0FEVklTT1IQAhIYChRUUlVTVF9MRVZFTF9PUEVSQVRPUhADEhoKFlRSVVNUX0xFVkVMX0FVVE9OT01PVVMQBCphCgxBZ2VudFJ1bnRpbWUSHQoZQUdFTlRfUlVOVElNRV9VTlNQRUNJRklFRBAAEhYKEkFHRU5UX1JVTlRJTUVfUE9PTBABEhoKFkFHRU5UX1JVTlRJTUVfT1BFTkNMQVcQAmIGcHJvdG8z");
 
 /**
  * A tool an agent needs, and how its configuration is provisioned.
@@ -184,6 +184,43 @@ export type LimitExceeded = Message<"convos.pool.v1.LimitExceeded"> & {
  */
 export const LimitExceededSchema: GenMessage<LimitExceeded> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_common, 4);
+
+/**
+ * Attached to a FAILED_PRECONDITION error that only someone else can lift (a
+ * permission of the pool's operators that is missing), so that a client can
+ * say what is missing and who lifts it. docs/limits.md lists them.
+ *
+ * @generated from message convos.pool.v1.PreconditionFailure
+ */
+export type PreconditionFailure = Message<"convos.pool.v1.PreconditionFailure"> & {
+  /**
+   * What is missing, for example "pool tool grant".
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * What it is missing for, for example "template:tmpl_…".
+   *
+   * @generated from field: string subject = 2;
+   */
+  subject: string;
+
+  /**
+   * How it is lifted: who does what, with the command they run.
+   *
+   * @generated from field: string description = 3;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.PreconditionFailure.
+ * Use `create(PreconditionFailureSchema)` to create a new message.
+ */
+export const PreconditionFailureSchema: GenMessage<PreconditionFailure> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_common, 5);
 
 /**
  * Who provides a tool's configuration.

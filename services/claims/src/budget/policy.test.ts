@@ -1,10 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ToolGrantSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { limitExceededOf } from "@convos-pool/kit/server";
+import { Code, type ConnectError } from "@connectrpc/connect";
+import { preconditionFailureOf } from "@convos-pool/kit/content";
 import {
   budgetDay,
   DEFAULT_BUDGET,
+  grantCommand,
   OPEN_BUDGET,
   parseBudget,
   planSpend,
@@ -21,19 +23,40 @@ const refusal = (f: () => unknown) => {
   try {
     f();
   } catch (err) {
-    return { limit: limitExceededOf(err)?.limit, message: (err as Error).message };
+    return {
+      code: (err as ConnectError).code,
+      failure: preconditionFailureOf(err),
+      message: (err as ConnectError).rawMessage,
+    };
   }
   throw new Error("not refused");
 };
 
 describe("planSpend", () => {
-  it("refuses a number or a mailbox without a grant, naming the tool, under the defaults", () => {
+  it("refuses a number or a mailbox without a grant as a precondition, naming the tool and the operator's command", () => {
     const sms = refusal(() => planSpend(T, ["sms", "crypto"], undefined, DEFAULT_BUDGET, true));
-    expect(sms.limit).toBe("pool tool grant");
+    expect(sms.code).toBe(Code.FailedPrecondition);
+    expect(sms.failure).toEqual({
+      type: "pool tool grant",
+      subject: `template:${T}`,
+      description: `one of the pool's operators allows sms with: npm run -s pool -- grant-tools ${T} --tools sms`,
+    });
     expect(sms.message).toContain("a phone number (sms)");
-    expect(
-      refusal(() => planSpend(T, ["email"], grant({ templateId: T, tools: ["sms"] }), DEFAULT_BUDGET, true)).message,
-    ).toContain("a mailbox (email)");
+    expect(sms.message).toContain(`\`npm run -s pool -- grant-tools ${T} --tools sms\``);
+    const both = refusal(() => planSpend(T, ["sms", "email"], undefined, DEFAULT_BUDGET, true));
+    expect(both.message).toContain("a phone number (sms) and a mailbox (email)");
+    expect(both.message).toContain(`--tools email,sms`);
+  });
+
+  it("names a command that keeps what the grant already allows, since a grant is set whole", () => {
+    const g = grant({ templateId: T, tools: ["sms"], fundWei: "1000", maxLiveTools: 4 });
+    const email = refusal(() => planSpend(T, ["email"], g, DEFAULT_BUDGET, true));
+    expect(email.message).toContain("a mailbox (email)");
+    expect(email.message).not.toContain("phone number");
+    expect(email.failure?.description).toBe(
+      `one of the pool's operators allows email with: npm run -s pool -- grant-tools ${T} --tools email,sms --fund-wei 1000 --max-live-tools 4`,
+    );
+    expect(grantCommand(T, ["sms"], undefined)).toBe(`npm run -s pool -- grant-tools ${T} --tools sms`);
   });
 
   it("lets a wallet through free and empty without a grant", () => {

@@ -7,8 +7,8 @@
  * (sql.ts).
  */
 import type { ToolGrant } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { GRANTED_TOOLS, WEI_PATTERN } from "@convos-pool/kit/content";
 import { limitExceeded } from "@convos-pool/kit/server";
+import { GRANTED_TOOLS, preconditionFailed, WEI_PATTERN } from "@convos-pool/kit/content";
 
 /** The operator's budget: POOL_BUDGET and POOL_TOOLS_WITHOUT_GRANT. */
 export interface PoolBudget {
@@ -96,11 +96,26 @@ export function grantSubject(grant: ToolGrant): string {
 }
 
 /**
+ * The command an operator runs to let the pool pay for `tools` under
+ * template `templateId`, keeping what `grant` already allows (a grant is set
+ * whole: one without a tool takes it back). Checked against the CLI's own
+ * parser by services/dev's banner test.
+ */
+export function grantCommand(templateId: string, tools: readonly string[], grant: ToolGrant | undefined): string {
+  const all = [...new Set([...(grant?.tools ?? []), ...tools])].sort();
+  const fund =
+    grant && WEI_PATTERN.test(grant.fundWei) && BigInt(grant.fundWei) > 0n ? ` --fund-wei ${grant.fundWei}` : "";
+  const quota = grant && grant.maxLiveTools > 0 ? ` --max-live-tools ${grant.maxLiveTools}` : "";
+  return `npm run -s pool -- grant-tools ${templateId} --tools ${all.join(",")}${fund}${quota}`;
+}
+
+/**
  * A claim's spend: every number and mailbox its template asks for allowed by
- * its grant (or the pool's blanket allowance), else RESOURCE_EXHAUSTED with
- * the LimitExceeded detail "pool tool grant" and the reason (no Retry-After:
- * waiting does not help, an operator does). Its wallet gets the grant's
- * funding when the pool can fund (a chain with a faucet), else none.
+ * its grant (or the pool's blanket allowance), else FAILED_PRECONDITION with
+ * the PreconditionFailure "pool tool grant" naming the tools and the command
+ * an operator runs (no limit of the caller's: waiting does not help, an
+ * operator does). Its wallet gets the grant's funding when the pool can fund
+ * (a chain with a faucet), else none.
  */
 export function planSpend(
   templateId: string,
@@ -110,17 +125,22 @@ export function planSpend(
   canFund: boolean,
 ): Spend {
   const paidTools = poolTools.filter((t) => (GRANTED_TOOLS as readonly string[]).includes(t));
-  let usesGrant = false;
-  for (const t of paidTools) {
-    if (grant?.tools.includes(t)) usesGrant = true;
-    else if (!budget.withoutGrant.includes(t)) {
-      throw limitExceeded(
-        "pool tool grant",
-        `template ${templateId} asks for ${TOOL_NAMES[t] ?? t}, which the pool pays for only where its operators allowed it, ` +
-          `and they have not for this template or its creator (docs/limits.md); ask them, or use a template without it`,
-      );
-    }
+  const missing = paidTools.filter((t) => !grant?.tools.includes(t) && !budget.withoutGrant.includes(t));
+  if (missing.length > 0) {
+    const what = missing.map((t) => TOOL_NAMES[t] ?? t).join(" and ");
+    const command = grantCommand(templateId, missing, grant);
+    throw preconditionFailed(
+      `template ${templateId} asks for ${what}, which the pool pays for only where its operators allowed it, ` +
+        `and they have not for this template or its creator: one of the pool's operators (POOL_OPERATORS) allows it with ` +
+        `\`${command}\` (docs/limits.md); or use a template without it`,
+      {
+        type: "pool tool grant",
+        subject: `template:${templateId}`,
+        description: `one of the pool's operators allows ${missing.join(", ")} with: ${command}`,
+      },
+    );
   }
+  let usesGrant = paidTools.some((t) => grant?.tools.includes(t));
   const fundWei =
     canFund && poolTools.includes("crypto") && grant && WEI_PATTERN.test(grant.fundWei) ? BigInt(grant.fundWei) : 0n;
   if (fundWei > 0n) usesGrant = true;

@@ -3,7 +3,7 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { invalidArgument, invalidArguments } from "@convos-pool/kit/content";
+import { invalidArgument, invalidArguments, preconditionFailed } from "@convos-pool/kit/content";
 import { limitExceeded } from "@convos-pool/kit/server";
 import { AGENT_ERRORS, AGENT_LIST_ERRORS, CLAIM_ERRORS, CLAIM_RETRY_AFTER_SECONDS } from "./claims-json.js";
 import { RestError, TEMPLATE_ERRORS, badRequest, renaming, toRestError } from "./errors.js";
@@ -74,6 +74,27 @@ describe("toRestError", () => {
   it("answers a limit of the pool 429 with its own Retry-After, whatever the route maps RESOURCE_EXHAUSTED to", () => {
     const e = toRestError(limitExceeded("claims per caller", "claims per caller is 3 per 60 s", 42), CLAIM_ERRORS);
     expect([e.status, e.type, e.headers]).toEqual([429, "rate_limited", { "retry-after": "42" }]);
+  });
+
+  it("answers a missing operator's grant 422 failed_precondition with its message, never a rate limit", () => {
+    const refused = preconditionFailed(
+      "template tmpl_x asks for a phone number (sms) … `npm run -s pool -- grant-tools`",
+      {
+        type: "pool tool grant",
+        subject: "template:tmpl_x",
+        description: "one of the pool's operators allows sms with: npm run -s pool -- grant-tools tmpl_x --tools sms",
+      },
+    );
+    for (const mapping of [CLAIM_ERRORS, AGENT_ERRORS]) {
+      const e = toRestError(refused, mapping);
+      expect([e.status, e.type, e.body.error.code, e.headers]).toEqual([
+        422,
+        "unprocessable_entity",
+        "failed_precondition",
+        {},
+      ]);
+      expect(e.message).toBe(refused.rawMessage);
+    }
   });
 
   it("hides an internal error's message, and passes a RestError through as it is", () => {

@@ -1,5 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Provisioning, ProvisioningSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import {
+  PreconditionFailureSchema,
+  Provisioning,
+  ProvisioningSchema,
+} from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { describe, expect, it } from "vitest";
 import {
   alreadyExists,
@@ -10,6 +15,8 @@ import {
   invalidArguments,
   notFound,
   permissionDenied,
+  preconditionFailed,
+  preconditionFailureOf,
   requireEnum,
   requireInt,
   requirePresent,
@@ -56,6 +63,26 @@ describe("error helpers", () => {
     expect(fieldViolations(invalidArgument("a", "b"))).toEqual([{ field: "a", description: "b" }]);
     expect(fieldViolations(new Error("plain"))).toEqual([]);
     expect(fieldViolations(notFound("x"))).toEqual([]);
+  });
+
+  it("attach a precondition failure that preconditionFailureOf reads back, across the wire's JSON", () => {
+    const failure = {
+      type: "pool tool grant",
+      subject: "template:tmpl_x",
+      description: "an operator runs: pool grant-tools",
+    };
+    const err = preconditionFailed("needs a grant", failure);
+    expect(err.code).toBe(Code.FailedPrecondition);
+    expect(preconditionFailureOf(err)).toEqual(failure);
+    // As a client receives it: the detail as bytes.
+    const wire = new ConnectError(err.rawMessage, err.code);
+    wire.details.push({
+      type: PreconditionFailureSchema.typeName,
+      value: toBinary(PreconditionFailureSchema, create(PreconditionFailureSchema, failure)),
+    });
+    expect(preconditionFailureOf(wire)).toEqual(failure);
+    expect(preconditionFailureOf(failedPrecondition("x"))).toBeUndefined();
+    expect(preconditionFailureOf(new Error("plain"))).toBeUndefined();
   });
 });
 

@@ -5,7 +5,7 @@
 
 import type { DescEnum } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { FieldViolationSchema, PreconditionFailureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 
 export interface FieldViolationInfo {
   field: string;
@@ -63,6 +63,33 @@ export function failedPreconditionOn(field: string, description: string): Connec
   return new ConnectError(`${field}: ${description}`, Code.FailedPrecondition, undefined, [
     { desc: FieldViolationSchema, value: { field, description } },
   ]);
+}
+
+export interface PreconditionFailureInfo {
+  /** What is missing, for example "pool tool grant". */
+  type: string;
+  /** What it is missing for, for example "template:tmpl_…". */
+  subject: string;
+  /** How it is lifted: who does what, with the command they run. */
+  description: string;
+}
+
+/**
+ * Code.FailedPrecondition that only someone else lifts (an operator's
+ * permission), with a PreconditionFailure detail saying what is missing and
+ * how it is lifted: waiting does not help, so it is no limit (docs/limits.md).
+ */
+export function preconditionFailed(message: string, failure: PreconditionFailureInfo): ConnectError {
+  return new ConnectError(message, Code.FailedPrecondition, undefined, [
+    { desc: PreconditionFailureSchema, value: { ...failure } },
+  ]);
+}
+
+/** The PreconditionFailure detail of an error (any protocol), if it has one. */
+export function preconditionFailureOf(err: unknown): PreconditionFailureInfo | undefined {
+  if (!(err instanceof ConnectError)) return undefined;
+  const d = err.findDetails(PreconditionFailureSchema)[0];
+  return d && { type: d.type, subject: d.subject, description: d.description };
 }
 
 /** Code.DeadlineExceeded: something we waited for did not happen in time. */
