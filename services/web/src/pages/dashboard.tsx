@@ -13,7 +13,6 @@ import { short, stateName, syncName, when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, usePages } from "../ui";
-import { plural } from "../words";
 import { HeldLessons } from "./held-lessons";
 import { LearnedPatterns } from "./learned-patterns";
 
