@@ -1,11 +1,6 @@
 // How the app writes the pool's values for people.
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import {
-  InstanceState,
-  SyncState,
-  ToolCallOutcome,
-  type Instance,
-} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { InstanceState, SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { Provisioning, type TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { trustLevelName } from "@convos-pool/kit/browser";
 import { formatEther } from "viem";
@@ -63,21 +58,6 @@ export function syncName(i: Instance): string {
 
 /** "L1" to "L4"; "—" for an agent claimed before trust levels. */
 export const trustName = (level: TrustLevel) => trustLevelName(level) || "—";
-
-/** How a tool call ended, in words. */
-export function outcomeName(o: ToolCallOutcome): string {
-  return (
-    (
-      {
-        [ToolCallOutcome.DONE]: "done",
-        [ToolCallOutcome.FAILED]: "failed",
-        [ToolCallOutcome.REFUSED]: "refused",
-        [ToolCallOutcome.DENIED]: "denied by you",
-        [ToolCallOutcome.TIMED_OUT]: "no answer in time",
-      } as Record<number, string>
-    )[o] ?? "unknown"
-  );
-}
 
 /** Wei (a decimal string) in ETH: "50000000000000000" is "0.05". */
 export function eth(wei: string): string {
