@@ -14,6 +14,7 @@ const SERVICES = resolve(WEB_ROOT, "..");
 const INPUTS = [
   join(WEB_ROOT, "src"),
   join(WEB_ROOT, "index.html"),
+  join(WEB_ROOT, "public"),
   join(WEB_ROOT, "vite.config.ts"),
   join(WEB_ROOT, "package.json"),
   join(SERVICES, "kit", "src"),

@@ -2,6 +2,7 @@
 // each change's lines beside each other, long unchanged stretches folded.
 // Changes are marked by more than colour: a sign, and words for screen readers.
 import { diffLines, sideBySide, type DiffLine } from "./diff";
+import { plural } from "./words";
 
 export function DiffView({
   before,
@@ -41,9 +42,7 @@ export function DiffView({
               // biome-ignore lint/suspicious/noArrayIndexKey: the rows are drawn whole from the two texts, hold no state, and have no identity but their place
               <tr key={i} className={r.kind === "skipped" ? "skipped" : undefined}>
                 {r.kind === "skipped" ? (
-                  <td colSpan={2}>
-                    … {r.count} unchanged {r.count === 1 ? "line" : "lines"}
-                  </td>
+                  <td colSpan={2}>… {plural(r.count, "unchanged line")}</td>
                 ) : (
                   <>
                     <Cell line={r.left} label={beforeLabel} />

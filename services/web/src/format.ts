@@ -1,24 +1,21 @@
 // How the app writes the pool's values for people.
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import {
-  InstanceState,
-  SyncState,
-  ToolCallOutcome,
-  type Instance,
-} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { InstanceState, SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { Provisioning, type TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { trustLevelName } from "@convos-pool/kit/browser";
 import { formatEther } from "viem";
 import { TemplateStatus, Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { dateTime, dateTimeAndFromNow } from "./words";
 
 /** An inbox or conversation id, shortened: the whole one is in the title attribute. */
 export function short(id: string): string {
   return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-4)}` : id || "—";
 }
 
+/** A timestamp as people write it ("today, 10:02", "28 Nov, 03:40"; src/words.ts). */
 export function when(t: Timestamp | undefined): string {
   if (!t) return "—";
-  return new Date(Number(t.seconds) * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return dateTime(new Date(Number(t.seconds) * 1000));
 }
 
 export const visibilityName = (v: Visibility) => (v === Visibility.PUBLIC ? "public" : "private");
@@ -62,22 +59,18 @@ export function syncName(i: Instance): string {
 /** "L1" to "L4"; "—" for an agent claimed before trust levels. */
 export const trustName = (level: TrustLevel) => trustLevelName(level) || "—";
 
-/** How a tool call ended, in words. */
-export function outcomeName(o: ToolCallOutcome): string {
-  return (
-    (
-      {
-        [ToolCallOutcome.DONE]: "done",
-        [ToolCallOutcome.FAILED]: "failed",
-        [ToolCallOutcome.REFUSED]: "refused",
-        [ToolCallOutcome.DENIED]: "denied by you",
-        [ToolCallOutcome.TIMED_OUT]: "no answer in time",
-      } as Record<number, string>
-    )[o] ?? "unknown"
-  );
-}
-
 /** Wei (a decimal string) in ETH: "50000000000000000" is "0.05". */
 export function eth(wei: string): string {
   return /^\d+$/.test(wei) ? formatEther(BigInt(wei)) : wei;
+}
+
+/**
+ * Why the caller may not rate yet, with the moment they may in their own
+ * terms: the service's reason ends on the machine's date when it has one.
+ */
+export function whyNotRate(reason: string, from: Timestamp | undefined): string {
+  if (!from) return reason;
+  const at = new Date(Number(from.seconds) * 1000);
+  const words = reason.replace(/:\s*you may rate from \S+$/, "");
+  return `${words.charAt(0).toUpperCase()}${words.slice(1)}: you may rate from ${dateTimeAndFromNow(at)}.`;
 }

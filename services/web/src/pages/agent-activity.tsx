@@ -2,10 +2,11 @@
 import { useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { shownError } from "../errors";
-import { eth, outcomeName, trustName, when } from "../format";
+import { activityWords } from "../activity-words";
+import { trustName } from "../format";
 import { Empty, ErrorBox, Loading, Pager, usePages } from "../ui";
 
-/** Its activity log, newest first: each tool call and how it ended, and each change of level or of who may ask. */
+/** Its activity log, newest first, in sentences (src/activity-words.ts): each tool call and how it ended, and each change of level or of who may ask. */
 export function Activity({ id }: { id: string }) {
   const pages = usePages();
   const log = useQuery(
@@ -24,25 +25,25 @@ export function Activity({ id }: { id: string }) {
       )}
       {log.data && log.data.entries.length > 0 && (
         <ol className="activity" aria-label="Activity, newest first">
-          {log.data.entries.map((e) => (
-            <li key={e.id} data-testid="activity-entry">
-              <strong>
-                {e.toolId} · {e.action} · {outcomeName(e.outcome)}
-              </strong>
-              <p className="meta">
-                {when(e.at)} · at {trustName(e.trustLevel)}
-                {e.target && (
-                  <>
-                    {" "}
-                    · for <code>{e.target}</code>
-                  </>
-                )}
-                {e.amountWei && ` · ${eth(e.amountWei)} ETH`}
-                {e.approved && " · approved by you"}
-              </p>
-              {e.detail && <p>{e.detail}</p>}
-            </li>
-          ))}
+          {log.data.entries.map((e) => {
+            const words = activityWords(e);
+            return (
+              <li key={e.id} data-testid="activity-entry">
+                <strong>{words.sentence}</strong>
+                <p className="meta">
+                  at {trustName(e.trustLevel)}
+                  {e.target && (
+                    <>
+                      {" "}
+                      · <code>{e.target}</code>
+                    </>
+                  )}
+                </p>
+                {words.why && <p>Why: {words.why}</p>}
+                {words.result && <p className="meta">{words.result}</p>}
+              </li>
+            );
+          })}
         </ol>
       )}
       <Pager pages={pages} nextToken={log.data?.nextPageToken} label="Activity pages" />

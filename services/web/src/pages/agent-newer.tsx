@@ -21,6 +21,7 @@ import {
 } from "../newer-version";
 import { transport, useSession } from "../session";
 import { Empty, ErrorBox, Loading } from "../ui";
+import { plural } from "../words";
 import type { useAction } from "./use-action";
 
 const templates = createClient(TemplateService, transport);
@@ -150,7 +151,7 @@ function Comparison({ templateId, newer: r }: { templateId: string; newer: Newer
       {mine && " (this agent)"}
       <span className="meta">
         {c.enough
-          ? ` ${c.answers} answers over ${c.daysShown} day${c.daysShown === 1 ? "" : "s"}`
+          ? ` ${plural(c.answers, "answer")} over ${plural(c.daysShown, "day")}`
           : " not enough conversations yet"}
       </span>
     </th>

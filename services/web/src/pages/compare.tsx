@@ -25,6 +25,7 @@ import { when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, Select, SignInFirst } from "../ui";
+import { plural } from "../words";
 import { VersionChart } from "../version-chart";
 import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
 
@@ -227,7 +228,7 @@ function Charts({ versions }: { versions: readonly VersionComparison[] }) {
           title="Answers per day"
           unit="answers"
           series={answers}
-          summary={`${said((v) => `ran ${v.daysRan} days, ${v.daysShown} shown`).join("; ")}.`}
+          summary={`${said((v) => `ran ${plural(v.daysRan, "day")}, ${v.daysShown} shown`).join("; ")}.`}
         />
         <div>
           <Select

@@ -11,6 +11,7 @@ import { when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Notice, TextArea } from "../ui";
+import { plural } from "../words";
 
 /** The operators' featured templates, above the store's first page. */
 export function Featured() {
@@ -35,8 +36,7 @@ export function Featured() {
 }
 
 /** Who added an agent of it lately: what "most used" counts. */
-export const recentOwners = (t: Template) =>
-  `${String(t.recentOwners)} ${t.recentOwners === 1n ? "person" : "people"} in 30 days`;
+export const recentOwners = (t: Template) => `${plural(t.recentOwners, "person", "people")} in 30 days`;
 
 /** Anyone signed in but its creator reports a template to the operators, once while the report is open. */
 export function ReportTemplate({ template }: { template: Template }) {

@@ -82,11 +82,11 @@ export function DashboardPage({ id }: { id: string }) {
           <strong>{String(c ? c.totalCount : instances.data.totalCount)}</strong> ever claimed
         </li>
         <li>
-          <strong data-testid="clone-count">{c ? String(c.cloneCount) : "—"}</strong> clones (
-          {c ? String(c.liveCloneCount) : "—"} live)
+          <strong data-testid="clone-count">{c ? String(c.cloneCount) : "—"}</strong>{" "}
+          {c?.cloneCount === 1n ? "clone" : "clones"} ({c ? String(c.liveCloneCount) : "—"} live)
         </li>
         <li>
-          <strong>{c ? String(c.owners.length) : "—"}</strong> owners
+          <strong>{c ? String(c.owners.length) : "—"}</strong> {c?.owners.length === 1 ? "owner" : "owners"}
         </li>
       </ul>
       {counts.error && <ErrorBox error={shownError(counts.error)} />}
@@ -96,7 +96,7 @@ export function DashboardPage({ id }: { id: string }) {
           {liveCount === 0
             ? "No live agents."
             : !held
-              ? `Version ${target} is on its way to the pool; ${liveCount} live agents run older versions`
+              ? `Version ${target} is on its way to the pool; ${liveCount === 1 ? "the live agent runs an older version" : `${liveCount} live agents run older versions`}`
               : [
                   `${current} of ${liveCount} live agents run version ${target}`,
                   r.pendingCount && `${r.pendingCount} updating`,

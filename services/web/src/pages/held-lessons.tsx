@@ -8,6 +8,7 @@ import { PatternDecision, PatternInsightsService } from "@convos-pool/gen/convos
 import { shownError } from "../errors";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Notice } from "../ui";
+import { plural } from "../words";
 import { useAction } from "./use-action";
 
 const REFRESH_MS = 10_000;
@@ -83,7 +84,7 @@ export function HeldLessons({ templateId }: { templateId: string }) {
                   <li key={p.patternId} data-testid="held-pattern">
                     <q id={`held-${p.patternId}`}>{p.text}</q>
                     <p className="meta">
-                      Offered by agents of {String(p.ownerCount)} owners under {String(p.templateCount)} templates
+                      Offered by agents of {plural(p.ownerCount, "owner")} under {plural(p.templateCount, "template")}
                     </p>
                     <button
                       type="button"

@@ -1,15 +1,18 @@
-// An owner's agents, across templates: where each is, its state, whether it
-// follows its template's updates and its trust level. An agent offered to
+// An owner's agents, across templates, by conversation (src/agent-groups.ts):
+// its state, whether it follows its template's updates and its trust level. An agent offered to
 // you is opened by id.
 import { useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { useState } from "react";
+import { byConversation } from "../agent-groups";
 import { shownError } from "../errors";
 import { short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, TextField, usePages } from "../ui";
+import { plural } from "../words";
 
 export function MyAgentsPage() {
   const { signedIn, inboxId } = useSession();
@@ -36,32 +39,46 @@ export function MyAgentsPage() {
           You have no agents yet. Find one in the <Link to="/">store</Link> and add it to a conversation.
         </Empty>
       )}
-      {list.data && list.data.instances.length > 0 && (
-        <ul className="cards" aria-label="Your agents">
-          {list.data.instances.map((i) => (
-            <li key={i.id} className="card">
-              <h2>
-                <Link to={`/agents/${i.id}`}>{i.agentName || i.id}</Link>
-              </h2>
-              <p className="meta">
-                {stateName(i.state)} · in <span title={i.conversationId}>{short(i.conversationId)}</span> · since{" "}
-                {when(i.claimedAt)}
-              </p>
-              <p className="meta">
-                Instructions: {syncName(i)} · Trust level{" "}
-                <span data-testid="trust-level">{trustName(i.trustLevel)}</span>
-                {i.sync?.state === SyncState.PINNED && <span className="tag">pinned</span>}
-                {i.parentInstanceId && <span className="tag subtle">clone</span>}
-              </p>
-              {i.templateDelisting && (
-                <p className="meta" data-testid="template-delisted">
-                  Its template was taken out of the store: {i.templateDelisting.reason}
-                </p>
+      {list.data &&
+        byConversation(list.data.instances).map((g, n) => (
+          <section key={g.conversationId || "none"} aria-labelledby={`conversation-${n}`} className="conversation">
+            <h2 id={`conversation-${n}`}>
+              {g.conversationId ? (
+                <>
+                  A conversation{" "}
+                  <span className="meta" title={g.conversationId}>
+                    ({short(g.conversationId)}), since {when(timestampFromMs(g.since * 1000))}
+                  </span>
+                </>
+              ) : (
+                "Not in a conversation"
               )}
-            </li>
-          ))}
-        </ul>
-      )}
+            </h2>
+            <ul className="cards" aria-label={`${plural(g.agents.length, "agent")} of yours here`}>
+              {g.agents.map((i) => (
+                <li key={i.id} className="card" data-testid="agent-card">
+                  <h3>
+                    <Link to={`/agents/${i.id}`}>{i.agentName || i.id}</Link>
+                  </h3>
+                  <p className="meta">
+                    {stateName(i.state)} · since {when(i.claimedAt)}
+                  </p>
+                  <p className="meta">
+                    Instructions: {syncName(i)} · Trust level{" "}
+                    <span data-testid="trust-level">{trustName(i.trustLevel)}</span>
+                    {i.sync?.state === SyncState.PINNED && <span className="tag">pinned</span>}
+                    {i.parentInstanceId && <span className="tag subtle">clone</span>}
+                  </p>
+                  {i.templateDelisting && (
+                    <p className="meta" data-testid="template-delisted">
+                      Its template was taken out of the store: {i.templateDelisting.reason}
+                    </p>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </section>
+        ))}
       <Pager pages={pages} nextToken={list.data?.nextPageToken} />
       <form
         className="card"

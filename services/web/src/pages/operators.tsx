@@ -14,6 +14,7 @@ import { short, when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Notice, Page, Pager, SignInFirst, TextArea, usePages } from "../ui";
+import { plural } from "../words";
 import { useAction } from "./use-action";
 
 export function OperatorsPage() {
@@ -57,8 +58,8 @@ function Reported({ reported: r, action }: { reported: ReportedReview; action: R
     <li className="card review" data-testid="reported-review">
       <p className="meta">
         <Link to={`/templates/${review.templateId}`}>Template {short(review.templateId)}</Link> · {review.stars} of 5 by{" "}
-        <span title={review.reviewerId}>{short(review.reviewerId)}</span> · reported by {String(r.reportCount)}{" "}
-        {r.reportCount === 1n ? "person" : "people"}, last {when(r.lastReportedAt)}
+        <span title={review.reviewerId}>{short(review.reviewerId)}</span> · reported by{" "}
+        {plural(r.reportCount, "person", "people")}, last {when(r.lastReportedAt)}
       </p>
       <p className="review-text">{review.text}</p>
       <p className="meta">Reasons given: {r.reasons.join(" · ")}</p>

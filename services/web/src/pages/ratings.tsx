@@ -8,7 +8,8 @@ import { TemplateRatingService, type Review } from "@convos-pool/gen/convos/pool
 import type { Template, TemplateRatings } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { useState } from "react";
 import { shownError } from "../errors";
-import { short, when } from "../format";
+import { short, when, whyNotRate } from "../format";
+import { plural } from "../words";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Notice, Pager, Select, SignInFirst, TextArea, usePages } from "../ui";
 import { useAction } from "./use-action";
@@ -22,13 +23,15 @@ const starsText = (value: number) => "★".repeat(Math.round(value)) + "☆".rep
 export function Stars({ ratings }: { ratings: TemplateRatings | undefined }) {
   if (!ratings) return null;
   const avg = ratings.average.toFixed(1);
-  const n = Number(ratings.count);
   return (
-    <span className="stars" role="img" aria-label={`Rated ${avg} out of 5 by ${n} owners`} data-testid="stars">
+    <span
+      className="stars"
+      role="img"
+      aria-label={`Rated ${avg} out of 5 by ${plural(ratings.count, "owner")}`}
+      data-testid="stars"
+    >
       <span aria-hidden="true">{starsText(ratings.average)}</span> {avg}{" "}
-      <span className="meta">
-        ({n} {n === 1 ? "rating" : "ratings"})
-      </span>
+      <span className="meta">({plural(ratings.count, "rating")})</span>
     </span>
   );
 }
@@ -123,7 +126,7 @@ function RateForm({ template }: { template: Template }) {
       )}
       {!d.canRate ? (
         <p className="notice" data-testid="why-not-rate">
-          {d.reason}
+          {whyNotRate(d.reason, d.canRateFrom)}
         </p>
       ) : (
         <form

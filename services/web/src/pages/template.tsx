@@ -14,6 +14,7 @@ import { provisioningName, short, statusName, visibilityName, when } from "../fo
 import { Link } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, SignInFirst, TextField } from "../ui";
+import { plural } from "../words";
 import { Delisted, ReportTemplate, recentOwners } from "./curation";
 import { Reviews, Stars } from "./ratings";
 
@@ -77,7 +78,7 @@ export function TemplatePage({ id }: { id: string }) {
         </dd>
         <dt>Used</dt>
         <dd>
-          {String(t.usageCount)} {t.usageCount === 1n ? "time" : "times"}, by {recentOwners(t)}
+          {plural(t.usageCount, "time")}, by {recentOwners(t)}
         </dd>
         <dt>Version</dt>
         <dd>
