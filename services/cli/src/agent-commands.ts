@@ -38,9 +38,15 @@ export async function claim(
   ctx: Context,
   templateId: string,
   invite: string,
-  opts: { model?: string | undefined; config?: Record<string, string> | undefined } = {},
+  opts: {
+    model?: string | undefined;
+    config?: Record<string, string> | undefined;
+    /** Confirms a second agent of the template in the conversation (signed as `secondAgent`). */
+    secondAgent?: boolean | undefined;
+  } = {},
 ): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
+  const confirmSecondAgent = opts.secondAgent === true;
   const model = opts.model ?? "";
   const userConfig = opts.config ?? {};
   const { inboxId: _requester, ...fields } = claimFields({
@@ -49,6 +55,7 @@ export async function claim(
     conversationInvite: invite,
     model,
     userConfig,
+    confirmSecondAgent,
   });
   const signature = await signRest(ctx, key, "ClaimAgent", fields);
   const body = {
@@ -57,6 +64,7 @@ export async function claim(
     conversation_invite: invite,
     model,
     user_config: userConfig,
+    ...(confirmSecondAgent ? { confirm_second_agent: true } : {}),
     signature,
   };
   // An answer lost on the way (a broken connection) is asked for again with the same key: the same agent, never a second.

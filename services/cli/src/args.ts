@@ -62,6 +62,8 @@ export interface ParsedCommand {
   notes?: string;
   /** `--acknowledge-wallet-removal` of update, patch and rollback: signed (docs/templates.md, "A version without the wallet"). */
   acknowledgeWalletRemoval?: boolean;
+  /** `--second-agent` of claim: confirms a second agent of the template in the conversation, signed. */
+  secondAgent?: boolean;
   /** `--review TEXT` of rate. */
   review?: string;
   /** `--note TEXT` of relist and dismiss. */
@@ -341,6 +343,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values["from-convos"] !== undefined) out.fromConvos = values["from-convos"];
   if (values.notes !== undefined) out.notes = values.notes;
   if (values["acknowledge-wallet-removal"] === true) out.acknowledgeWalletRemoval = true;
+  if (values["second-agent"] === true) out.secondAgent = true;
   if (values.note !== undefined) out.note = values.note;
   if (values.review !== undefined) out.review = values.review;
   if (values.template !== undefined) out.template = values.template;

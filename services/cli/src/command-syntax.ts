@@ -31,6 +31,7 @@ export const OPTIONS = {
   "dry-run": { type: "boolean" },
   notes: { type: "string" },
   "acknowledge-wallet-removal": { type: "boolean" },
+  "second-agent": { type: "boolean" },
   note: { type: "string" },
   review: { type: "string" },
   template: { type: "string" },
@@ -179,9 +180,10 @@ export const COMMANDS = {
   },
   claim: {
     args: ["TEMPLATE_ID", "INVITE"],
-    options: ["model", "config"],
-    synopsis: "TEMPLATE_ID INVITE [--model M] [--config TOOL_ID=VALUE ...]",
-    summary: "add an agent of a template to a Convos conversation (its invite); you own it",
+    options: ["model", "config", "second-agent"],
+    synopsis: "TEMPLATE_ID INVITE [--model M] [--config TOOL_ID=VALUE ...] [--second-agent]",
+    summary:
+      "add an agent of a template to a Convos conversation (its invite); you own it; --second-agent where one of the template is already there",
   },
   agents: { args: [], options: ["limit", "cursor"], synopsis: PAGE, summary: "my agents, across templates" },
   agent: {

@@ -451,6 +451,26 @@ describe("agents", () => {
     expect(await verify("ClaimAgent", fields, signature)).toBe(id.address);
   });
 
+  it("claim --second-agent sends confirm_second_agent and signs it (ClaimAgent's secondAgent)", async () => {
+    const id = await keygen();
+    replies.push(json(200, { instance_id: INSTANCE_ID }));
+    expect(await run(["claim", TEMPLATE_ID, INVITE, "--second-agent"], io())).toBe(0);
+    const { signature, ...body } = calls[0]!.body as { signature: unknown } & Record<string, unknown>;
+    expect(body).toMatchObject({ confirm_second_agent: true });
+    const fields = {
+      requester: id.inbox_id,
+      templateId: TEMPLATE_ID,
+      conversationInvite: INVITE,
+      model: "",
+      userConfig: {},
+    };
+    expect(await verify("ClaimAgent", claimFields({ ...fields, confirmSecondAgent: true }), signature)).toBe(
+      id.address,
+    );
+    // The same claim unconfirmed is another signature.
+    await expect(verify("ClaimAgent", claimFields(fields), signature)).rejects.toThrow();
+  });
+
   it("claim sends an Idempotency-Key, and the same request with the same key again when the connection broke", async () => {
     await keygen();
     replies.push(() => {

@@ -159,7 +159,11 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "mine":
       return cmd.mine(ctx, { archived: p.archived, limit: p.limit, cursor: p.cursor });
     case "claim":
-      return cmd.claim(ctx, a.TEMPLATE_ID as string, a.INVITE as string, { model: p.model, config: p.config });
+      return cmd.claim(ctx, a.TEMPLATE_ID as string, a.INVITE as string, {
+        model: p.model,
+        config: p.config,
+        secondAgent: p.secondAgent,
+      });
     case "agents":
       return cmd.agents(ctx, { limit: p.limit, cursor: p.cursor });
     case "agent":

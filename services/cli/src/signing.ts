@@ -172,10 +172,10 @@ export function parseSignFields(op: SignedOperation, text: string): OperationFie
  */
 export function parseClaimSignFields(requester: string, text: string): OperationFields {
   const hint =
-    'ClaimAgent takes the claim: {"template_id": "tmpl_…", "conversation_invite": "…", "model"?: "…", "user_config"?: {"tool-id": "value"}}';
+    'ClaimAgent takes the claim: {"template_id": "tmpl_…", "conversation_invite": "…", "model"?: "…", "user_config"?: {"tool-id": "value"}, "confirm_second_agent"?: true}';
   const obj = fieldsObject(text, hint);
   for (const k of Object.keys(obj)) {
-    if (!["template_id", "conversation_invite", "model", "user_config"].includes(k))
+    if (!["template_id", "conversation_invite", "model", "user_config", "confirm_second_agent"].includes(k))
       throw new UsageError(`FIELDS_JSON: unknown field ${k}; ${hint}`);
   }
   const str = (k: string, optional = false) => {
@@ -198,6 +198,7 @@ export function parseClaimSignFields(requester: string, text: string): Operation
     conversationInvite: str("conversation_invite"),
     model: str("model", true),
     userConfig: userConfig as Record<string, string>,
+    confirmSecondAgent: obj.confirm_second_agent === true,
   });
   return fields;
 }

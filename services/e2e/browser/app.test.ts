@@ -424,6 +424,15 @@ describe("the web app in a browser", () => {
         !!(e as { metadata?: { attestation?: unknown } }).metadata?.attestation,
       { from, ms: 30_000 },
     );
+
+    // The same template into the same conversation again: asked first, and nothing added when cancelled.
+    await user.goto(`/templates/${templateId}`);
+    await user.getByLabel("Your email address?").fill("saul@example.com");
+    await user.getByLabel("Conversation invite").fill(ready.inviteUrl);
+    await user.getByRole("button", { name: "Add the agent" }).click();
+    await user.getByText(`This conversation already has ${agentName}; add another?`).waitFor();
+    await user.getByRole("button", { name: "Cancel" }).click();
+    await user.getByRole("button", { name: "Add the agent" }).waitFor();
   });
 
   it("the creator's dashboard lists the agent and follows an update as it reaches it", {

@@ -44,6 +44,7 @@ import type { PoolTools, ProvisionedTool } from "../tools/provisioning.js";
 import type { Withdrawn } from "../providers/types.js";
 import { proveRequester, type Proof } from "./proof.js";
 import { checkConversationNotFull, conversationKeyOf } from "./full-conversation.js";
+import { agentOfTemplateIn, checkSecondAgent } from "./second-agent.js";
 import type { TemplateSource } from "../templates/release.js";
 import { removeAgent } from "./removal.js";
 import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
@@ -195,6 +196,11 @@ export class ClaimFlow {
     // A conversation already at XMTP's limit is refused before anything is taken (full-conversation.ts).
     const conversationKey = await conversationKeyOf(input.invite);
     if (conversationKey) await checkConversationNotFull(this.deps, conversationKey);
+    // A second agent of the template there only when the requester confirmed it (second-agent.ts); a clone names its parent.
+    if (conversationKey && !clone) {
+      const there = await agentOfTemplateIn(this.deps.em.fork(), conversationKey, got.template.id, input.requester);
+      checkSecondAgent(there, input.requester, input.confirmSecondAgent);
+    }
 
     // Step 7: the atomic claim of one idle instance, its spend counted with it.
     const ids = { "pool.template_id": got.template.id, "pool.template_version": Number(got.release.version) };

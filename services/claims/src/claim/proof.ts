@@ -37,6 +37,8 @@ export interface ClaimToProve {
   conversationInvite: string;
   model: string;
   userConfig: Record<string, string>;
+  /** Signed as `secondAgent`. */
+  confirmSecondAgent: boolean;
   signature: Signature | undefined;
 }
 
@@ -63,6 +65,7 @@ export async function proveRequester(
           inviteHash: String(fields.inviteHash),
           model: String(fields.model),
           userConfigHash: String(fields.userConfigHash),
+          secondAgent: fields.secondAgent === true,
           signature: claim.signature,
         },
       },

@@ -101,6 +101,7 @@ describe("the request's own fields", () => {
       model: "gpt-oss-20b",
       userConfig: { nickname: "T" },
       carry: [],
+      confirmSecondAgent: false,
     });
     expect(input.userConfig).not.toBe(req.userConfig);
   });
@@ -287,6 +288,7 @@ describe("the template, as the requester may claim it", () => {
     model: "",
     userConfig: { "personal-email": "a@b.c" },
     carry: [],
+    confirmSecondAgent: false,
     ...over,
   });
   const any = () => true;

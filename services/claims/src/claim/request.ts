@@ -41,6 +41,8 @@ export interface ClaimInput {
   userConfig: Record<string, string>;
   /** A clone: the kinds that carry, canonical. */
   carry: string[];
+  /** The requester confirmed a second agent of the template in the conversation (second-agent.ts). */
+  confirmSecondAgent: boolean;
 }
 
 /** Field checks that need no template: required fields, formats, sizes. */
@@ -76,6 +78,7 @@ export function checkClaimRequest(req: ClaimRequest): ClaimInput {
     if (req.carry.length > 0) bad("carry", "is only for a clone (with clone_from)");
     if (req.templateCreatorId) bad("template_creator_id", "is only for a clone (with clone_from)");
   } else {
+    if (req.confirmSecondAgent) bad("confirm_second_agent", "is only for a claim, not a clone (with clone_from)");
     if (!INSTANCE_ID_PATTERN.test(req.cloneFrom))
       bad("clone_from", 'must be an instance id such as "inst_" followed by 16 letters or digits');
     if (!req.templateCreatorId)
@@ -102,6 +105,7 @@ export function checkClaimRequest(req: ClaimRequest): ClaimInput {
     model: req.model,
     userConfig: { ...req.userConfig },
     carry,
+    confirmSecondAgent: req.confirmSecondAgent,
   };
 }
 

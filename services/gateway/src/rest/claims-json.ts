@@ -58,6 +58,7 @@ export const CLAIM_FIELDS = [
   "carry",
   "idempotency_key",
   "template_creator_id",
+  "confirm_second_agent",
 ] as const;
 
 /**
@@ -102,6 +103,8 @@ export function claimFromBody(body: JsonObject, idempotencyKeyHeader?: string): 
     // The requester's ClaimAgent signature, for a client without a session.
     signature: signatureOf(body),
     idempotencyKey: idempotencyKeyOf(body.string("idempotency_key", ""), idempotencyKeyHeader),
+    // A second agent of the template in the conversation, confirmed (and signed, with `signature`).
+    confirmSecondAgent: body.boolean("confirm_second_agent", false),
   });
 }
 

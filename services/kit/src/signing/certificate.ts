@@ -276,6 +276,7 @@ export async function verifyCertificate(
         inviteHash: p.inviteHash,
         model: p.model,
         userConfigHash: p.userConfigHash,
+        secondAgent: p.secondAgent,
       };
       const { address } = await deps.verifier.verify("ClaimAgent", fields, p.signature, "signature", { anyAge: true });
       return `ClaimAgent signed by ${address}, a wallet of the owner's inbox, ${inviteNote(p.inviteHash)}`;

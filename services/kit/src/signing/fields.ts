@@ -12,7 +12,9 @@ import { signOperation, type TypedDataSigner } from "./sign.js";
  * The fields of a `ClaimAgent` signature, from the claim as sent: the invite
  * as keccak256 of its text with surrounding white space trimmed, the user
  * config as keccak256 of its canonical JSON (`{}` when empty), the model as
- * given ("" for the template's default). docs/signatures.md, "Claims".
+ * given ("" for the template's default), and whether the requester confirmed
+ * a second agent of the template in the conversation (false when absent).
+ * docs/signatures.md, "Claims".
  */
 export function claimFields(claim: {
   requester: string;
@@ -20,6 +22,7 @@ export function claimFields(claim: {
   conversationInvite: string;
   model: string;
   userConfig: Record<string, string>;
+  confirmSecondAgent?: boolean | undefined;
 }): OperationFields & { inboxId: string } {
   return {
     inboxId: claim.requester,
@@ -27,6 +30,7 @@ export function claimFields(claim: {
     inviteHash: inviteHash(claim.conversationInvite),
     model: claim.model,
     userConfigHash: keccak256(stringToBytes(canonicalJson(claim.userConfig))),
+    secondAgent: claim.confirmSecondAgent === true,
   };
 }
 

@@ -83,6 +83,8 @@ export const SIGNED_TYPES = {
     { name: "inviteHash", type: "bytes32" },
     { name: "model", type: "string" },
     { name: "userConfigHash", type: "bytes32" },
+    // The requester confirmed a second agent of the template in the conversation (docs/claims.md).
+    { name: "secondAgent", type: "bool" },
     ...envelope,
   ],
   RemoveAgent: [{ name: "inboxId", type: "string" }, { name: "instanceId", type: "string" }, ...envelope],

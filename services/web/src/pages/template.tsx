@@ -162,6 +162,9 @@ function WhoItIs({ soul, agentName }: { soul: Soul | undefined; agentName: strin
   );
 }
 
+/** The claim's field that confirms a second agent of the template in one conversation. */
+const SECOND_AGENT_FIELD = "confirm_second_agent";
+
 /** `content`: what its agents run on (its bases applied), whose user tools the claim must answer. */
 function AddToConversation({ template, content: c }: { template: Template; content: TemplateContent }) {
   const { signedIn, inboxId, sign } = useSession();
@@ -170,6 +173,8 @@ function AddToConversation({ template, content: c }: { template: Template; conte
   const [config, setConfig] = useState<Record<string, string>>({});
   const [model, setModel] = useState("");
   const [error, setError] = useState<ShownError>();
+  // The conversation already has an agent of this template: the claimer confirms a second one (docs/claims.md).
+  const [secondAgent, setSecondAgent] = useState(false);
   const queryClient = useQueryClient();
   // A claim changes the template's usage and the owner's agents: shown fresh afterwards.
   const claim = useMutation(ClaimService.method.claim, { onSuccess: () => void queryClient.invalidateQueries() });
@@ -181,8 +186,9 @@ function AddToConversation({ template, content: c }: { template: Template; conte
     { enabled: Boolean(joined) },
   );
 
-  async function submit() {
+  async function submit(confirmSecondAgent = false) {
     setError(undefined);
+    setSecondAgent(false);
     const userConfig = Object.fromEntries(Object.entries(config).filter(([, v]) => v.trim() !== ""));
     try {
       if (!inboxId) throw new Error("sign in first");
@@ -192,11 +198,14 @@ function AddToConversation({ template, content: c }: { template: Template; conte
         conversationInvite: invite.trim(),
         model: model.trim(),
         userConfig,
+        confirmSecondAgent,
       };
       // Signed as well as signed in: the signature goes into the agent's birth certificate, so members can check its owner.
       await claim.mutateAsync({ ...request, signature: await sign("ClaimAgent", claimFields(request)) });
     } catch (err) {
-      setError(shownError(err));
+      const shown = shownError(err);
+      if (shown.fields[SECOND_AGENT_FIELD] !== undefined) setSecondAgent(true);
+      else setError(shown);
     }
   }
 
@@ -236,7 +245,10 @@ function AddToConversation({ template, content: c }: { template: Template; conte
             error={error}
             required
             value={invite}
-            onChange={(e) => setInvite(e.target.value)}
+            onChange={(e) => {
+              setInvite(e.target.value);
+              setSecondAgent(false);
+            }}
             hint="The Convos invite link (or its code) of the conversation the agent joins."
             autoComplete="off"
           />
@@ -270,9 +282,29 @@ function AddToConversation({ template, content: c }: { template: Template; conte
           {claim.isPending && (
             <Notice>Claiming an agent and joining the conversation… this takes a few seconds.</Notice>
           )}
-          <button type="submit" disabled={claim.isPending}>
-            {claim.isPending ? "Joining…" : "Add the agent"}
-          </button>
+          {secondAgent && !claim.isPending ? (
+            <div
+              role="alertdialog"
+              aria-labelledby="second-agent-question"
+              className="notice"
+              data-testid="second-agent"
+            >
+              <p id="second-agent-question">
+                <strong>This conversation already has {c.agentName}; add another?</strong>
+              </p>
+              <p>Two agents of one template answer the same messages.</p>
+              <button type="button" onClick={() => void submit(true)}>
+                Add another {c.agentName}
+              </button>{" "}
+              <button type="button" className="link" onClick={() => setSecondAgent(false)}>
+                Cancel
+              </button>
+            </div>
+          ) : (
+            <button type="submit" disabled={claim.isPending}>
+              {claim.isPending ? "Joining…" : "Add the agent"}
+            </button>
+          )}
         </form>
       )}
     </section>

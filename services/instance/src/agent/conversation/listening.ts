@@ -437,7 +437,8 @@ function arrivingOf(m: AgentMessage): Arriving {
 
 /** A message as planMessage reads it. */
 function messageOf(m: AgentMessage): Message {
-  return { ...heardOf(m), reaction: isReaction(m) };
+  const replyTo = (m as TextMessage).replyTo;
+  return { ...heardOf(m), reaction: isReaction(m), id: m.id, ...(replyTo ? { replyTo } : {}) };
 }
 
 /** A message as policy.ts reads it. */

@@ -178,10 +178,54 @@ describe("whom it answers and learns from", () => {
   });
 
   it(`skips agents after ${MAX_AGENT_CHAIN} answers in a row, until a person or principal speaks, answered or not`, () => {
-    const bots = Array.from({ length: MAX_AGENT_CHAIN + 1 }, () => text(BOT, "Tabby?"));
-    const { plans, pace } = run([...bots, text(PERSON, "hi"), text(BOT, "Tabby?")], factsAt({ members: 3 }));
-    expect(plans.map((p) => p.kind)).toEqual([...Array(MAX_AGENT_CHAIN).fill("text"), "skip", "quiet", "text"]);
+    // Each agent text replies to another person's text: a chain of its own, so only the breaker stops them.
+    const people = Array.from({ length: MAX_AGENT_CHAIN + 1 }, (_, i) => text(PERSON, "hi", { id: `p${i}` }));
+    const bots = people.map((_, i) => text(BOT, "Tabby?", { id: `b${i}`, replyTo: `p${i}`, replyToSender: PERSON }));
+    const { plans, pace } = run(
+      [...people, ...bots, text(PERSON, "hi", { id: "p9" }), text(BOT, "Tabby?", { id: "b9" })],
+      factsAt({ members: 3 }),
+    );
+    expect(plans.slice(people.length).map((p) => p.kind)).toEqual([
+      ...Array(MAX_AGENT_CHAIN).fill("text"),
+      "skip",
+      "quiet",
+      "text",
+    ]);
     expect(pace.agentChain).toBe(1);
+  });
+
+  it("answers another agent once for one person's text, and never an agent's answer to it", () => {
+    const facts = factsAt({ members: 3 });
+    const hello = text(PERSON, "Tabby, hello!", { id: "m1" });
+    const { plans } = run(
+      [
+        hello,
+        text(SELF, "Hello! I am Tabby.", { id: "s1", replyTo: "m1", replyToSender: PERSON }),
+        // The other agent's answer to the same person names it: answered once.
+        text(BOT, "Hi! Tabby here too.", { id: "b1", replyTo: "m1", replyToSender: PERSON }),
+        text(SELF, "Nice to meet you.", { id: "s2", replyTo: "b1", replyToSender: BOT }),
+        // Its answer to this agent: never answered.
+        text(BOT, "Tabby, likewise!", { id: "b2", replyTo: "s2", replyToSender: SELF }),
+        // Another text of that chain, not a reply to it: already answered once for m1.
+        text(BOT, "Tabby, what next?", { id: "b3" }),
+        text(BOT, "Tabby?", { id: "b4", replyTo: "b1", replyToSender: BOT }),
+        // A new person's text begins a new chain.
+        text(PERSON, "Tabby, where to?", { id: "m2" }),
+        text(BOT, "Tabby, you take this one", { id: "b5", replyTo: "m2", replyToSender: PERSON }),
+      ],
+      facts,
+    );
+    expect(plans.map((p) => p.kind)).toEqual([
+      "text",
+      "ignore",
+      "text",
+      "ignore",
+      "skip",
+      "skip",
+      "skip",
+      "text",
+      "text",
+    ]);
   });
 
   it("learns a person's reaction as feedback and answers none; ignores an agent's reaction and its own", () => {
@@ -395,6 +439,45 @@ describe("what holds for every plan", () => {
     },
   );
 
+  const threaded = fc.array(
+    fc.record({
+      senderInboxId: sender,
+      text: fc.constantFrom("hi", "Tabby, hi"),
+      replyTo: fc.option(fc.nat(40), { nil: undefined }),
+    }),
+    { maxLength: 40 },
+  );
+  test.prop([threaded, facts])(
+    "answers an agent at most once per person's text, and never an agent's reply to it",
+    (drawn, f) => {
+      // Ids by position; a reply names an earlier message and its sender.
+      const messages = drawn.map((m, i): Message => {
+        const to = m.replyTo !== undefined && m.replyTo < i ? m.replyTo : undefined;
+        return {
+          senderInboxId: m.senderInboxId,
+          text: m.text,
+          id: `m${i}`,
+          ...(to !== undefined ? { replyTo: `m${to}`, replyToSender: drawn[to]!.senderInboxId } : {}),
+        };
+      });
+      const r = factsOf(f);
+      const { plans } = run(messages, r);
+      const person = (s: string) => s !== SELF && s !== BOT;
+      const origin = new Map<string, string>();
+      let last = "";
+      const answeredFor = new Map<string, number>();
+      messages.forEach((m, i) => {
+        const o = person(m.senderInboxId) ? m.id! : ((m.replyTo && origin.get(m.replyTo)) ?? last);
+        origin.set(m.id!, o);
+        if (person(m.senderInboxId)) last = m.id!;
+        if (plans[i]!.kind !== "text" || m.senderInboxId !== BOT) return;
+        expect(m.replyToSender).not.toBe(SELF);
+        answeredFor.set(o, (answeredFor.get(o) ?? 0) + 1);
+        expect(answeredFor.get(o)).toBe(1);
+      });
+    },
+  );
+
   test.prop([fc.array(message, { maxLength: 60 }), facts])(
     `never answers more than ${MAX_AGENT_CHAIN} agents in a row, and never learns from one`,
     (messages, f) => {
@@ -410,6 +493,56 @@ describe("what holds for every plan", () => {
         } else if (m.text !== undefined && m.senderInboxId !== SELF && !agent) chain = 0;
         expect(chain).toBeLessThanOrEqual(MAX_AGENT_CHAIN);
       });
+    },
+  );
+});
+
+describe("two agents of one template in one conversation", () => {
+  const A = "aaaa".padEnd(64, "0");
+  const B = "bbbb".padEnd(64, "0");
+  // Both answer every text they plan a turn for, naming themselves, as a reply (a group of three).
+  test.prop([fc.array(fc.boolean(), { minLength: 1, maxLength: 30 })])(
+    `one person's "Trip Planner, hello!" draws one answer from each and at most one more each, in any order`,
+    (order) => {
+      const agents = [A, B].map((self) => ({
+        self,
+        pace: NO_PACE,
+        facts: factsAt({ self, agentName: "Trip Planner", agents: [A, B], members: 3, ownerId: PERSON }),
+        inbox: [] as Message[],
+      }));
+      const said: Message[] = [];
+      const post = (m: Message) => {
+        said.push(m);
+        for (const a of agents) a.inbox.push(m);
+      };
+      post(text(PERSON, "Trip Planner, hello!", { id: "m0" }));
+      let step = 0;
+      // Each step one agent (drawn) reads its next message; a turn posts its answer to every inbox.
+      while (agents.some((a) => a.inbox.length > 0) && step < 200) {
+        const drawn = agents[order[step % order.length] ? 0 : 1]!;
+        const a = drawn.inbox.length > 0 ? drawn : agents.find((x) => x.inbox.length > 0)!;
+        step++;
+        const m = a.inbox.shift()!;
+        const { plan, pace } = planMessage(m, { ...a.facts, pace: a.pace });
+        a.pace = pace;
+        if (plan.kind === "text" && plan.answer.kind === "turn")
+          post(
+            text(a.self, "Hello! I am Trip Planner.", {
+              id: `x${said.length}`,
+              replyTo: m.id,
+              replyToSender: m.senderInboxId,
+            }),
+          );
+      }
+      const fromAgents = said.filter((m) => m.senderInboxId !== PERSON);
+      expect(
+        fromAgents
+          .filter((m) => m.replyTo === "m0")
+          .map((m) => m.senderInboxId)
+          .sort(),
+      ).toEqual([A, B]);
+      expect(fromAgents.length).toBeLessThanOrEqual(4);
+      for (const who of [A, B]) expect(fromAgents.filter((m) => m.senderInboxId === who).length).toBeLessThanOrEqual(2);
     },
   );
 });

@@ -23,6 +23,7 @@ import { isForgetMe } from "../../memory/provenance.js";
 import type { OwnerAnswer } from "../../tools/approval.js";
 import { memberRole } from "../../platform/roles.js";
 import { noticeDue, spend, type Refusal, type Spent } from "./budget.js";
+import { answerAgent, heard, NO_TALK, type AgentTalk } from "./agent-talk.js";
 import {
   addressedTo,
   decide,
@@ -91,14 +92,25 @@ export interface Pace {
   lastAnswerAt: number | undefined;
   /** When it last said it was too busy to answer (BUSY_NOTICE), ms. */
   lastNoticeAt: number | undefined;
+  /** Which person's text began which chain, and for which it answered an agent (agent-talk.ts). */
+  talk: AgentTalk;
 }
 
-export const NO_PACE: Pace = { agentChain: 0, spent: [], lastAnswerAt: undefined, lastNoticeAt: undefined };
+export const NO_PACE: Pace = {
+  agentChain: 0,
+  spent: [],
+  lastAnswerAt: undefined,
+  lastNoticeAt: undefined,
+  talk: NO_TALK,
+};
 
 /** A message of its conversation as a plan reads it. */
 export interface Message extends Heard {
   /** A reaction, added or taken back: never a turn. */
   reaction?: boolean | undefined;
+  /** Its id, and the id of the message it replies to: the chain it belongs to (agent-talk.ts). */
+  id?: string | undefined;
+  replyTo?: string | undefined;
 }
 
 /** Who is who, and the facts of this moment, as the conversation gathered them. */
@@ -162,15 +174,28 @@ export function planMessage(m: Message, facts: MessageFacts): { plan: MessagePla
       now,
     }),
   };
-  const { decision, agentChain } = decide(facts, pace.agentChain, m, hearing);
-  const next: Pace = { ...pace, agentChain };
+  const decided = decide(facts, pace.agentChain, m, hearing);
+  let { decision } = decided;
+  const person = fromPrincipalOrHuman(facts, m.senderInboxId);
+  let talk = m.text !== undefined ? heard(pace.talk, m, person) : pace.talk;
+  let agentChain = decided.agentChain;
+  // Another agent's text: at most once per person's text, never its answer to this agent (agent-talk.ts).
+  if (decision === "answer" && !person) {
+    const asked = answerAgent(talk, facts.self, m);
+    talk = asked.talk;
+    if (asked.unanswered) {
+      decision = "skip";
+      agentChain = pace.agentChain;
+    }
+  }
+  const next: Pace = { ...pace, agentChain, talk };
   if (decision !== "answer") {
     if (decision === "ignore" && m.reaction && fromPrincipalOrHuman(facts, m.senderInboxId))
       return { plan: { kind: "reaction" }, pace: next };
     return { plan: { kind: decision }, pace: next };
   }
   const role = memberRole(facts.ownerId, m.senderInboxId);
-  const learns = fromPrincipalOrHuman(facts, m.senderInboxId);
+  const learns = person;
   const forget = learns && isForgetMe(m.text ?? "", facts.agentName);
   let answer: TextPlan["answer"] = { kind: "none" };
   if (facts.mayAnswer) {
