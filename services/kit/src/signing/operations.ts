@@ -83,8 +83,6 @@ export const SIGNED_TYPES = {
     { name: "inviteHash", type: "bytes32" },
     { name: "model", type: "string" },
     { name: "userConfigHash", type: "bytes32" },
-    // The requester confirmed a second agent of the template in the conversation (docs/claims.md).
-    { name: "secondAgent", type: "bool" },
     ...envelope,
   ],
   RemoveAgent: [{ name: "inboxId", type: "string" }, { name: "instanceId", type: "string" }, ...envelope],
@@ -351,6 +349,9 @@ export const OPTIONAL_SIGNED_FIELDS: Partial<Record<SignedOperation, readonly { 
   UpdateTemplate: [{ name: "acknowledgeWalletRemoval", type: "bool" }],
   PatchTemplate: [{ name: "acknowledgeWalletRemoval", type: "bool" }],
   RollbackTemplate: [{ name: "acknowledgeWalletRemoval", type: "bool" }],
+  // The requester confirmed a second agent of the template in the conversation (docs/claims.md); optional,
+  // so that the claims signed before it existed, kept in agents' certificates, still verify.
+  ClaimAgent: [{ name: "secondAgent", type: "bool" }],
 };
 
 /** The EIP-712 fields of `operation` as signed with `fields`: its type, with each optional field that is set. */

@@ -187,6 +187,31 @@ describe("SignatureVerifier", () => {
     expect(await codeOf(verifier.verify("UpdateTemplate", update, acked))).toBe("PermissionDenied");
   });
 
+  it("signs a second agent's confirmation only when given: a claim signed as before (in agents' certificates) still checks out, and neither stands for the other", async () => {
+    const base = {
+      inboxId,
+      templateId: fields.templateId,
+      inviteHash: jsonHash({ invite: "a" }),
+      model: "",
+      userConfigHash: jsonHash({}),
+    };
+    expect(signedTypeOf("ClaimAgent", { ...base, secondAgent: false }).map((f) => f.name)).toEqual([
+      "inboxId",
+      "templateId",
+      "inviteHash",
+      "model",
+      "userConfigHash",
+      "issuedAt",
+      "nonce",
+    ]);
+    const plain = await signOperation(account, "ClaimAgent", base);
+    expect(await codeOf(verifier.verify("ClaimAgent", { ...base, secondAgent: false }, plain))).toBe("ok");
+    expect(await codeOf(verifier.verify("ClaimAgent", { ...base, secondAgent: true }, plain))).toBe("PermissionDenied");
+    const confirmed = await signOperation(account, "ClaimAgent", { ...base, secondAgent: true });
+    expect(await codeOf(verifier.verify("ClaimAgent", { ...base, secondAgent: true }, confirmed))).toBe("ok");
+    expect(await codeOf(verifier.verify("ClaimAgent", base, confirmed))).toBe("PermissionDenied");
+  });
+
   it("keeps signatures inside the issuedAt window", async () => {
     const now = Math.floor(Date.now() / 1000);
     const old = await signOperation(account, "ArchiveTemplate", fields, now - 301);
