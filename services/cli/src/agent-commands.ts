@@ -13,12 +13,14 @@ import {
   parseTrustLevel,
   NOT_A_TRUST_LEVEL,
   permissionNames,
+  type ToolJson,
+  toolValueProblem,
   type TrustLevelName,
 } from "@convos-pool/kit/content";
 import { claimFields, cloneFields } from "@convos-pool/kit/signing";
 import { formatActivity, type ActivityPage } from "./activity.js";
-import type { ParticipationArgs, PermissionArgs } from "./args.js";
-import { CliError } from "./errors.js";
+import { CommandUsageError, type ParticipationArgs, type PermissionArgs } from "./args.js";
+import { CliError, HttpError } from "./errors.js";
 import { NetworkError, request, type Context, type Page } from "./http.js";
 import { loadKey } from "./key-store.js";
 import { signRest } from "./signing.js";
@@ -28,6 +30,37 @@ const templatePath = (id: string) => `/api/pool/templates/${encodeURIComponent(i
 
 /** Tries of one claim when the connection fails. */
 const CLAIM_ATTEMPTS = 3;
+
+/**
+ * Refuses a `--config` value not of its tool's kind before anything is
+ * signed, in the words the claims service would use (the kit's
+ * toolValueProblem). The tools are the template's own as the store shows
+ * them; a template this cannot read (a private one, signed out) or a base's
+ * tools are left to the claims service, which checks every value anyway.
+ */
+export function checkConfig(
+  command: "claim" | "clone",
+  tools: readonly ToolJson[] | undefined,
+  config: Record<string, string>,
+): void {
+  for (const tool of tools ?? []) {
+    const value = config[tool.id];
+    if (tool.provisioning !== "user" || value === undefined) continue;
+    const problem = toolValueProblem(tool, value);
+    if (problem) throw new CommandUsageError(`--config ${tool.id} ${problem}`, command);
+  }
+}
+
+/** The template's tools as anyone may read them; undefined when it is not readable so. */
+async function publicTools(ctx: Context, templateId: string): Promise<ToolJson[] | undefined> {
+  try {
+    const t = (await request(ctx, "GET", templatePath(templateId))).body as { content?: { tools?: ToolJson[] } };
+    return t.content?.tools;
+  } catch (err) {
+    if (err instanceof HttpError) return undefined;
+    throw err;
+  }
+}
 
 /**
  * Adds an agent of a template to a Convos conversation, by its invite, for
@@ -49,6 +82,7 @@ export async function claim(
   const confirmSecondAgent = opts.secondAgent === true;
   const model = opts.model ?? "";
   const userConfig = opts.config ?? {};
+  if (Object.keys(userConfig).length > 0) checkConfig("claim", await publicTools(ctx, templateId), userConfig);
   const { inboxId: _requester, ...fields } = claimFields({
     requester: key.inbox_id,
     templateId,
@@ -147,7 +181,9 @@ export async function clone(
   const templateId = parent.template_id ?? "";
   const template = (await request(ctx, "GET", templatePath(templateId), { auth: "session" })).body as {
     creator_id?: string;
+    content?: { tools?: ToolJson[] };
   };
+  checkConfig("clone", template.content?.tools, opts.config ?? {});
   const fields = {
     ownerId: key.inbox_id,
     parentInstanceId: parentId,

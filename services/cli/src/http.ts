@@ -2,7 +2,7 @@
 // If-Match for versions, and the session token for reads of private data,
 // signed in for automatically when it is missing, expired or refused.
 import { stat } from "node:fs/promises";
-import { CliError, HttpError } from "./errors.js";
+import { CliError, HttpError, NetworkError, unreachable } from "./errors.js";
 import { clearSession, loadKey, readSession, sessionUsable, writeSession, type LoadedKey } from "./key-store.js";
 import { signInPlace } from "@convos-pool/kit/signing";
 import { signRest } from "./signing.js";
@@ -38,8 +38,7 @@ export interface Page {
   cursor?: string | undefined;
 }
 
-/** The server could not be reached, or the connection broke before its answer came. */
-export class NetworkError extends CliError {}
+export { NetworkError };
 
 export function normalizeUrl(url: string): string {
   let u: URL;
@@ -74,8 +73,7 @@ async function send(ctx: Context, method: string, path: string, opts: RequestOpt
       ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new NetworkError(`cannot reach ${ctx.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    throw unreachable(ctx.url, err);
   }
   let text: string;
   try {

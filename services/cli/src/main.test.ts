@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -398,7 +399,37 @@ describe("requests (fake gateway)", () => {
       throw Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
     }) as typeof fetch;
     expect(await run(["browse"], io({ fetch: failing }))).toBe(1);
-    expect(stderr()).toBe("pool: cannot reach http://gw.test:9999: ECONNREFUSED\n");
+    expect(stderr()).toBe(
+      "pool: the pool is not running at http://gw.test:9999 (nothing answers there): start it with `npm start` in the pool's folder, or point at another with POOL_URL or --url\n",
+    );
+  });
+
+  it("with no pool running at the URL, claim says so and how to start one, not to set POOL_ID (a real refused connection)", async () => {
+    await keygen();
+    // A port that was free a moment ago: nothing listens there now.
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((r) => server.close(r));
+    const url = `http://127.0.0.1:${port}`;
+    const { fetch: _stub, ...real } = io({ env: { POOL_URL: url } });
+    for (const argv of [["claim", TEMPLATE_ID, "https://dev.convos.org/v2?i=abc"], ["browse"]]) {
+      err.length = 0;
+      expect(await run(argv, real)).toBe(1);
+      expect(stderr()).toBe(
+        `pool: the pool is not running at ${url} (nothing answers there): start it with \`npm start\` in the pool's folder, or point at another with POOL_URL or --url\n`,
+      );
+    }
+  });
+
+  it("a gateway that cannot be found names its cause and where the URL comes from", async () => {
+    const failing = (async () => {
+      throw Object.assign(new TypeError("fetch failed"), { cause: { code: "ENOTFOUND" } });
+    }) as typeof fetch;
+    expect(await run(["browse"], io({ fetch: failing }))).toBe(1);
+    expect(stderr()).toBe(
+      "pool: cannot reach http://gw.test:9999: ENOTFOUND (the gateway is set by POOL_URL or --url)\n",
+    );
   });
 });
 
@@ -407,8 +438,19 @@ describe("agents", () => {
   const INVITE = "https://dev.convos.org/v2?i=abc";
   const noContent = () => new Response(null, { status: 204 });
 
+  const template = (tools: unknown[]) => json(200, { id: TEMPLATE_ID, content: { tools } });
+  const EMAIL_TOOL = {
+    id: "personal-email",
+    name: "",
+    provisioning: "user",
+    description: "",
+    prompt: "Mail?",
+    required: true,
+  };
+
   it("claim signs the claim as its requester (ClaimAgent) and sends no session", async () => {
     const id = await keygen();
+    replies.push(template([EMAIL_TOOL]));
     replies.push(json(200, { instance_id: INSTANCE_ID }));
     expect(
       await run(
@@ -427,7 +469,9 @@ describe("agents", () => {
       ),
     ).toBe(0);
     expect(JSON.parse(stdout())).toEqual({ instance_id: INSTANCE_ID });
-    const [call] = calls;
+    const [read, call] = calls;
+    expect(read?.method).toBe("GET");
+    expect(read?.url).toBe(`http://gw.test:9999/api/pool/templates/${TEMPLATE_ID}`);
     expect(call?.method).toBe("POST");
     expect(call?.url).toBe("http://gw.test:9999/api/pool/claim");
     expect(call?.headers.authorization).toBeUndefined();
@@ -469,6 +513,29 @@ describe("agents", () => {
     );
     // The same claim unconfirmed is another signature.
     await expect(verify("ClaimAgent", claimFields(fields), signature)).rejects.toThrow();
+  });
+
+  it("claim refuses a --config value not of its tool's kind before signing, naming the tool and never repeating the value", async () => {
+    await keygen();
+    const tools = [EMAIL_TOOL, { ...EMAIL_TOOL, id: "budget", kind: "number", required: false }];
+    replies.push(template(tools));
+    expect(await run(["claim", TEMPLATE_ID, INVITE, "--config", "personal-email=not-an-email"], io())).toBe(2);
+    expect(stderr()).toMatch(/^pool: --config personal-email is not a mail address: write it as name@example.com\n/);
+    expect(stderr()).not.toContain("not-an-email");
+    expect(calls.map((c) => c.method)).toEqual(["GET"]);
+    replies.push(template(tools));
+    expect(
+      await run(["claim", TEMPLATE_ID, INVITE, "--config", "personal-email=a@b.co", "--config", "budget=lots"], io()),
+    ).toBe(2);
+    expect(stderr()).toContain("pool: --config budget is not a number");
+  });
+
+  it("claim leaves the values of a template it cannot read to the claims service", async () => {
+    await keygen();
+    replies.push(json(404, { error: { type: "not_found", code: "not_found", message: "template not found" } }));
+    replies.push(json(200, { instance_id: INSTANCE_ID }));
+    expect(await run(["claim", TEMPLATE_ID, INVITE, "--config", "personal-email=not-an-email"], io())).toBe(0);
+    expect(calls.map((c) => c.method)).toEqual(["GET", "POST"]);
   });
 
   it("claim sends an Idempotency-Key, and the same request with the same key again when the connection broke", async () => {

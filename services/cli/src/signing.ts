@@ -13,7 +13,7 @@ import {
 } from "@convos-pool/kit/signing";
 import type { Hex, LocalAccount } from "viem";
 import { nowSeconds, type Context } from "./context.js";
-import { CliError, UsageError } from "./errors.js";
+import { CliError, NetworkError, unreachable, UsageError } from "./errors.js";
 
 /** `"signature": {...}` of every signed REST request. */
 export interface SignatureJson {
@@ -54,10 +54,17 @@ async function askGateway(ctx: Context): Promise<string> {
   const url = `${ctx.url}/api/pool/signing-domain`;
   let body: { pool_id?: unknown; name?: unknown; version?: unknown; salt?: unknown };
   try {
-    const res = await (ctx.fetch ?? fetch)(url);
+    let res: Response;
+    try {
+      res = await (ctx.fetch ?? fetch)(url);
+    } catch (err) {
+      // Not reached at all: the pool is not running there, which POOL_ID would not mend.
+      throw unreachable(ctx.url, err);
+    }
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     body = (await res.json()) as typeof body;
   } catch (err) {
+    if (err instanceof NetworkError) throw err;
     throw new CliError(
       `could not ask ${url} which pool to sign for (${err instanceof Error ? err.message : String(err)}); set POOL_ID to sign without it`,
     );

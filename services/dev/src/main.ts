@@ -3,6 +3,7 @@
 //   PORT (8080), HOST (127.0.0.1), POOL_DATA_DIR (.data),
 //   XMTP_PORT (5556: the local XMTP node, where @xmtp/node-sdk's and the Convos CLI's `local` environment looks),
 //   XMTP_METRICS_PORT (the node's Prometheus metrics over HTTP/1.1; default a free one, printed),
+//   CHAIN_PORT (8545), MAIL_PORT (2525), POP3_PORT (1110), SMS_PORT (8125): the local providers (ports.ts),
 //   POOL_METRICS_TOKEN (every service's GET /metrics, the node's included, then needs Authorization: Bearer),
 //   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL, XMTP_DATABASE_URL, CLAIMS_DATABASE_URL, LINEAGE_DATABASE_URL (postgres:// instead of embedded PGlite),
 //   WARM_INSTANCES (3), LLM_BASE_URL + LLM_API_KEY [+ LLM_MODEL] (an OpenAI-compatible endpoint; without: the offline model),
@@ -28,8 +29,11 @@ import { parseOperators } from "@convos-pool/templates";
 import { bannerLines } from "./banner.js";
 import { localBudgetFromEnv } from "./budget.js";
 import { startPool } from "./pool.js";
+import { exitIfPortsTaken, localPortsFromEnv } from "./ports.js";
 
 const log = createLogger("pool");
+// A port in use (most often another pool running) is said in a sentence, before anything starts.
+await exitIfPortsTaken(process.env);
 // The web app is built on the first start and whenever its sources changed (a few seconds).
 const webDir = await ensureWebBuild({ log: (message) => log.info(message) });
 const operators = parseOperators(process.env.POOL_OPERATORS);
@@ -55,6 +59,7 @@ const pool = await startPool({
   xmtpDatabaseUrl: process.env.XMTP_DATABASE_URL || undefined,
   xmtpPort: process.env.XMTP_PORT ? Number(process.env.XMTP_PORT) : undefined,
   xmtpMetricsPort: process.env.XMTP_METRICS_PORT ? Number(process.env.XMTP_METRICS_PORT) : undefined,
+  ...localPortsFromEnv(process.env),
   claimsDatabaseUrl: process.env.CLAIMS_DATABASE_URL || undefined,
   lineageDatabaseUrl: process.env.LINEAGE_DATABASE_URL || undefined,
   warmInstances: process.env.WARM_INSTANCES ? Number(process.env.WARM_INSTANCES) : undefined,

@@ -21,10 +21,10 @@ import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_BUDGET } from "./budget.js";
 import { startSecondHost } from "./second-host.js";
 
-const DEFAULT_CHAIN_PORT = 8545;
-const DEFAULT_MAIL_PORT = 2525;
-const DEFAULT_POP3_PORT = 1110;
-const DEFAULT_SMS_PORT = 8125;
+export const DEFAULT_CHAIN_PORT = 8545;
+export const DEFAULT_MAIL_PORT = 2525;
+export const DEFAULT_POP3_PORT = 1110;
+export const DEFAULT_SMS_PORT = 8125;
 
 export interface PoolOptions {
   /** Where embedded databases and local secrets live. */

@@ -743,6 +743,12 @@ describe("the web app in a browser", () => {
     // Adding the agent: a model that is not a model name.
     await user.goto(`/templates/${templateId}`);
     await user.getByLabel("Conversation invite").fill("https://dev.convos.org/v2?i=unused");
+    // A value not of its tool's kind: refused in the form, before anything is signed or sent.
+    await user.getByLabel("Your email address?").fill("not-an-email");
+    await user.getByRole("button", { name: "Add the agent" }).click();
+    expect(await fieldError(user, "Your email address?")).toBe("is not a mail address: write it as name@example.com");
+    // Nothing reached the server: it would have refused the invite as well.
+    expect(await user.getByLabel("Conversation invite").getAttribute("aria-invalid")).toBeNull();
     await user.getByLabel("Your email address?").fill("saul@example.com");
     await user.getByLabel("Model").fill("no such model!");
     await user.getByRole("button", { name: "Add the agent" }).click();

@@ -1,6 +1,6 @@
 // `@convos-pool/kit/browser`: what the web app may import from the kit, with
 // nothing that needs Node. The contract and its errors, template content and
-// its JSON, trust levels, permissions, participation, SOUL, the line diff,
+// its JSON, the values typed for its tools, trust levels, permissions, participation, SOUL, the line diff,
 // and of signing the part a browser runs: signing and checking operations,
 // sealed boxes, the verified badge and the birth certificate.
 export {
@@ -136,6 +136,13 @@ export {
   resolveParticipation,
 } from "./content/participation.js";
 export { type DiffLine, diffLines, unifiedDiff } from "./content/text-diff.js";
+export {
+  TOOL_KIND_EXAMPLES,
+  type ToolKindName,
+  toolKind,
+  toolKindName,
+  toolValueProblem,
+} from "./content/tool-values.js";
 export {
   type OperationFields,
   OPTIONAL_SIGNED_FIELDS,

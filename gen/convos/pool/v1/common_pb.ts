@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/common.proto.
  */
 export const file_convos_pool_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIpYBCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIIjYKC01vZGVsQ29uZmlnEg8KB2RlZmF1bHQYASABKAkSFgoOYWxsb3dfb3ZlcnJpZGUYAiABKAgiQAoJU2lnbmF0dXJlEhEKCXNpZ25hdHVyZRgBIAEoCRIRCglpc3N1ZWRfYXQYAiABKAMSDQoFbm9uY2UYAyABKAkiNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiOwoNTGltaXRFeGNlZWRlZBINCgVsaW1pdBgBIAEoCRIbChNyZXRyeV9hZnRlcl9zZWNvbmRzGAIgASgDIkkKE1ByZWNvbmRpdGlvbkZhaWx1cmUSDAoEdHlwZRgBIAEoCRIPCgdzdWJqZWN0GAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJKloKDFByb3Zpc2lvbmluZxIcChhQUk9WSVNJT05JTkdfVU5TUEVDSUZJRUQQABIVChFQUk9WSVNJT05JTkdfUE9PTBABEhUKEVBST1ZJU0lPTklOR19VU0VSEAIqkgEKClRydXN0TGV2ZWwSGwoXVFJVU1RfTEVWRUxfVU5TUEVDSUZJRUQQABIYChRUUlVTVF9MRVZFTF9PQlNFUlZFUhABEhcKE1RSVVNUX0xFVkVMX0FEVklTT1IQAhIYChRUUlVTVF9MRVZFTF9PUEVSQVRPUhADEhoKFlRSVVNUX0xFVkVMX0FVVE9OT01PVVMQBCphCgxBZ2VudFJ1bnRpbWUSHQoZQUdFTlRfUlVOVElNRV9VTlNQRUNJRklFRBAAEhYKEkFHRU5UX1JVTlRJTUVfUE9PTBABEhoKFkFHRU5UX1JVTlRJTUVfT1BFTkNMQVcQAmIGcHJvdG8z");
+  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIr4BCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIEiYKBGtpbmQYByABKA4yGC5jb252b3MucG9vbC52MS5Ub29sS2luZCI2CgtNb2RlbENvbmZpZxIPCgdkZWZhdWx0GAEgASgJEhYKDmFsbG93X292ZXJyaWRlGAIgASgIIkAKCVNpZ25hdHVyZRIRCglzaWduYXR1cmUYASABKAkSEQoJaXNzdWVkX2F0GAIgASgDEg0KBW5vbmNlGAMgASgJIjQKDkZpZWxkVmlvbGF0aW9uEg0KBWZpZWxkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJIjsKDUxpbWl0RXhjZWVkZWQSDQoFbGltaXQYASABKAkSGwoTcmV0cnlfYWZ0ZXJfc2Vjb25kcxgCIAEoAyJJChNQcmVjb25kaXRpb25GYWlsdXJlEgwKBHR5cGUYASABKAkSDwoHc3ViamVjdBgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCSpaCgxQcm92aXNpb25pbmcSHAoYUFJPVklTSU9OSU5HX1VOU1BFQ0lGSUVEEAASFQoRUFJPVklTSU9OSU5HX1BPT0wQARIVChFQUk9WSVNJT05JTkdfVVNFUhACKpIBCgpUcnVzdExldmVsEhsKF1RSVVNUX0xFVkVMX1VOU1BFQ0lGSUVEEAASGAoUVFJVU1RfTEVWRUxfT0JTRVJWRVIQARIXChNUUlVTVF9MRVZFTF9BRFZJU09SEAISGAoUVFJVU1RfTEVWRUxfT1BFUkFUT1IQAxIaChZUUlVTVF9MRVZFTF9BVVRPTk9NT1VTEAQqYQoMQWdlbnRSdW50aW1lEh0KGUFHRU5UX1JVTlRJTUVfVU5TUEVDSUZJRUQQABIWChJBR0VOVF9SVU5USU1FX1BPT0wQARIaChZBR0VOVF9SVU5USU1FX09QRU5DTEFXEAIqjAEKCFRvb2xLaW5kEhkKFVRPT0xfS0lORF9VTlNQRUNJRklFRBAAEhIKDlRPT0xfS0lORF9URVhUEAESEwoPVE9PTF9LSU5EX0VNQUlMEAISEwoPVE9PTF9LSU5EX1BIT05FEAMSFAoQVE9PTF9LSU5EX05VTUJFUhAEEhEKDVRPT0xfS0lORF9VUkwQBWIGcHJvdG8z");
 
 /**
  * A tool an agent needs, and how its configuration is provisioned.
@@ -56,6 +56,15 @@ export type ToolDeclaration = Message<"convos.pool.v1.ToolDeclaration"> & {
    * @generated from field: bool required = 6;
    */
   required: boolean;
+
+  /**
+   * For user tools: what kind of value the user types, checked where it is
+   * typed and by the claims service. Unspecified: inferred from the id
+   * (docs/templates.md, "Tool kinds").
+   *
+   * @generated from field: convos.pool.v1.ToolKind kind = 7;
+   */
+  kind: ToolKind;
 };
 
 /**
@@ -340,4 +349,57 @@ export enum AgentRuntime {
  */
 export const AgentRuntimeSchema: GenEnum<AgentRuntime> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_common, 2);
+
+/**
+ * The kind of value a user-provided tool takes (docs/templates.md, "Tool kinds").
+ *
+ * @generated from enum convos.pool.v1.ToolKind
+ */
+export enum ToolKind {
+  /**
+   * @generated from enum value: TOOL_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Free text: any value of at most 2,000 characters.
+   *
+   * @generated from enum value: TOOL_KIND_TEXT = 1;
+   */
+  TEXT = 1,
+
+  /**
+   * A mail address, such as "ada@example.com".
+   *
+   * @generated from enum value: TOOL_KIND_EMAIL = 2;
+   */
+  EMAIL = 2,
+
+  /**
+   * A phone number in E.164, such as "+15551234567".
+   *
+   * @generated from enum value: TOOL_KIND_PHONE = 3;
+   */
+  PHONE = 3,
+
+  /**
+   * A decimal number, such as "42" or "-0.5".
+   *
+   * @generated from enum value: TOOL_KIND_NUMBER = 4;
+   */
+  NUMBER = 4,
+
+  /**
+   * An http or https URL.
+   *
+   * @generated from enum value: TOOL_KIND_URL = 5;
+   */
+  URL = 5,
+}
+
+/**
+ * Describes the enum convos.pool.v1.ToolKind.
+ */
+export const ToolKindSchema: GenEnum<ToolKind> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_common, 3);
 

@@ -218,6 +218,28 @@ describe("user config against the template's tools", () => {
     ]);
   });
 
+  it("refuses a value not of its tool's kind, naming the field in people's words and never repeating the value", () => {
+    const err = violations(() => checkUserConfig(TEMPLATE, TOOLS, { "personal-email": "not-an-email" }));
+    expect(err).toEqual([
+      { field: "user_config.personal-email", description: "is not a mail address: write it as name@example.com" },
+    ]);
+    expect(JSON.stringify(err)).not.toContain("not-an-email");
+    const typed = [tool("budget", "user", { kind: "number" }), tool("work-phone", "user")];
+    expect(refused(() => checkUserConfig(TEMPLATE, typed, { budget: "lots", "work-phone": "555 1234" }))).toEqual([
+      "user_config.budget",
+      "user_config.work-phone",
+    ]);
+    expect(checkUserConfig(TEMPLATE, typed, { budget: "12.5", "work-phone": "+15551234567" })).toEqual({
+      budget: "12.5",
+      "work-phone": "+15551234567",
+    });
+    // Free text (a nickname) takes anything, as before kinds.
+    expect(checkUserConfig(TEMPLATE, TOOLS, { "personal-email": "a@b.c", nickname: "not-an-email" })).toEqual({
+      "personal-email": "a@b.c",
+      nickname: "not-an-email",
+    });
+  });
+
   it("a clone carries the parent's values the newest release still asks for; the ones given win", () => {
     const parent = { "personal-email": "old@b.c", nickname: "Old", retired: "x" };
     expect(carriedUserConfig(TOOLS, parent, { nickname: "New" })).toEqual({

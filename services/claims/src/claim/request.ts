@@ -19,6 +19,7 @@ import {
   type ModelJson,
   notFound,
   TEMPLATE_ID_PATTERN,
+  toolValueProblem,
   type ToolJson,
 } from "@convos-pool/kit/content";
 import type { FlowAgent } from "./sql.js";
@@ -125,7 +126,8 @@ export function visibleTo(template: Template, who: string): boolean {
 /**
  * The template's user-provided tools against `user_config`: every required
  * one answered (the error carries the tool's prompt, so a client can ask it),
- * no key that is not one of them. Returns the non-empty values.
+ * every value of its tool's kind (a mail address, a phone number: the kit's
+ * toolValueProblem), no key that is not one of them. Returns the non-empty values.
  */
 export function checkUserConfig(
   templateId: string,
@@ -151,7 +153,10 @@ export function checkUserConfig(
   const out: Record<string, string> = {};
   for (const t of userTools) {
     const value = (given[t.id] ?? "").trim();
-    if (value) out[t.id] = value;
+    // Checked by its kind; the words never repeat the value (it may be personal, and errors reach logs).
+    const problem = toolValueProblem(t, value);
+    if (problem) v.push({ field: `user_config.${t.id}`, description: problem });
+    else if (value) out[t.id] = value;
     else if (t.required) v.push({ field: `user_config.${t.id}`, description: `is required: ${t.prompt}` });
   }
   if (v.length > 0) throw invalidArguments(v);

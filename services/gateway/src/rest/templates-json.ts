@@ -23,6 +23,7 @@ import {
 import {
   DEFAULT_MODEL,
   NOT_A_TRUST_LEVEL,
+  TOOL_KIND_NAMES,
   contentFromJson,
   parseTrustLevel,
   contentToJson,
@@ -149,7 +150,7 @@ export function versionToJson(v: TemplateVersion): TemplateVersionJson {
 /** The content fields of a body: the kit's list, shared with the CLI's and the web app's content files. */
 export { CONTENT_FIELDS } from "@convos-pool/kit/content";
 const MODEL_FIELDS = ["default", "allow_override"] as const;
-const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
+const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required", "kind"] as const;
 
 function modelFrom(o: JsonObject): ModelJson {
   return { default: o.string("default"), allow_override: o.boolean("allow_override", DEFAULT_MODEL.allow_override) };
@@ -163,6 +164,8 @@ function toolFrom(o: JsonObject): ToolJson {
     description: o.string("description", ""),
     prompt: o.string("prompt", ""),
     required: o.boolean("required", false),
+    // Absent or "": unspecified, left out of the JSON the creator's hash covers.
+    ...(o.has("kind") && o.string("kind") !== "" ? { kind: o.oneOf("kind", TOOL_KIND_NAMES) } : {}),
   };
 }
 

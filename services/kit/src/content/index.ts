@@ -3,7 +3,8 @@
 // contract (id formats, header names, signature windows, the errors every
 // service returns and the request checks that throw them), template content
 // (its JSON, limits, canonical hash, SOUL, bases, IDENTITY.md), trust levels,
-// permissions and participation by the names people use, display names,
+// permissions and participation by the names people use, the values typed
+// for tools checked by their kind, display names,
 // the pattern scan and the line diff. No Node module and nothing above it.
 export { confusableSkeleton } from "./confusables.js";
 export {
@@ -146,6 +147,18 @@ export {
   validateContent,
   validatePatch,
 } from "./template.js";
+export {
+  isToolKindName,
+  MAX_TOOL_VALUE,
+  parseToolKind,
+  TOOL_KIND_EXAMPLES,
+  TOOL_KIND_INPUT_TYPES,
+  TOOL_KIND_NAMES,
+  type ToolKindName,
+  toolKind,
+  toolKindName,
+  toolValueProblem,
+} from "./tool-values.js";
 export { type DiffLine, diffLines, unifiedDiff } from "./text-diff.js";
 export {
   DEFAULT_MAX_TRUST_LEVEL,

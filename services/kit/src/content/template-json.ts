@@ -12,6 +12,7 @@ import {
   type ToolJson,
 } from "./template.js";
 import { readSoulJson, type SoulJson } from "./soul.js";
+import { isToolKindName, TOOL_KIND_NAMES, type ToolKindName } from "./tool-values.js";
 import { NOT_A_TRUST_LEVEL, isTrustLevelName, type TrustLevelName } from "./trust.js";
 
 export const CONTENT_FIELDS = [
@@ -49,7 +50,7 @@ export const TEMPLATE_METADATA_FIELDS = [
   "updated_at",
 ] as const;
 
-const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
+const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required", "kind"] as const;
 const MODEL_FIELDS = ["default", "allow_override"] as const;
 const BASE_FIELDS = ["template_id", "creator_id", "version"] as const;
 
@@ -132,6 +133,13 @@ function provisioning(where: string, field: string, v: unknown): ToolJson["provi
   return v;
 }
 
+/** Left out when absent or empty, as the server hashes it. */
+function toolKindOf(where: string, field: string, v: unknown): { kind?: ToolKindName } {
+  if (v === undefined || v === "") return {};
+  if (!isToolKindName(v)) fail(where, field, `must be one of ${TOOL_KIND_NAMES.map((n) => `"${n}"`).join(", ")}`);
+  return { kind: v };
+}
+
 /** `id` and `provisioning` are required; name, description, prompt default to "", required to false. */
 function fillTools(where: string, field: string, v: unknown): ToolJson[] {
   if (!Array.isArray(v)) fail(where, field, "must be a list of tools");
@@ -146,6 +154,7 @@ function fillTools(where: string, field: string, v: unknown): ToolJson[] {
       description: str(where, `${f}.description`, t.description, ""),
       prompt: str(where, `${f}.prompt`, t.prompt, ""),
       required: bool(where, `${f}.required`, t.required, false),
+      ...toolKindOf(where, `${f}.kind`, t.kind),
     };
   });
 }

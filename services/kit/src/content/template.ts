@@ -19,6 +19,7 @@ import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_ser
 import { invalidArgument } from "./errors.js";
 import { INBOX_ID_PATTERN, TEMPLATE_ID_PATTERN } from "./contract.js";
 import { isEmptySoul, soulFromJson, soulToJson, validateSoul, type SoulJson } from "./soul.js";
+import { isToolKindName, parseToolKind, TOOL_KIND_NAMES, toolKindName, type ToolKindName } from "./tool-values.js";
 import { NOT_A_TRUST_LEVEL, isTrustLevelName, parseTrustLevel, trustLevelName, type TrustLevelName } from "./trust.js";
 
 /**
@@ -33,6 +34,8 @@ export interface ToolJson {
   description: string;
   prompt: string;
   required: boolean;
+  /** A user tool's kind (tool-values.ts); absent when unspecified, so content without one hashes as before. */
+  kind?: ToolKindName;
 }
 export interface ModelJson {
   default: string;
@@ -139,6 +142,7 @@ function maxTrustLevelName(level: TrustLevel): TrustLevelName {
 }
 
 export function toolToJson(t: ToolDeclaration): ToolJson {
+  const kind = toolKindName(t.kind);
   return {
     id: t.id,
     name: t.name,
@@ -146,6 +150,7 @@ export function toolToJson(t: ToolDeclaration): ToolJson {
     description: t.description,
     prompt: t.prompt,
     required: t.required,
+    ...(kind ? { kind } : {}),
   };
 }
 
@@ -196,6 +201,7 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
         description: t.description,
         prompt: t.prompt,
         required: t.required,
+        kind: parseToolKind(t.kind),
       }),
     ),
     description: j.description,
@@ -298,6 +304,12 @@ function checkTools(field: string, tools: ToolJson[]): void {
       }
     } else if (t.prompt.trim().length === 0) {
       throw invalidArgument(`${f}.prompt`, "is required for a user-provided tool: it is what the client asks");
+    }
+    if (t.kind !== undefined) {
+      if (!isToolKindName(t.kind))
+        throw invalidArgument(`${f}.kind`, `must be one of ${TOOL_KIND_NAMES.map((n) => `"${n}"`).join(", ")}`);
+      if (t.provisioning === "pool")
+        throw invalidArgument(`${f}.kind`, "is for user-provided tools: the pool provisions this one, leave it out");
     }
   });
 }

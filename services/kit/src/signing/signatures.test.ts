@@ -6,7 +6,7 @@ import { SignatureVerifier } from "./signatures.js";
 import { recoverTypedDataAddress, type Hex } from "viem";
 import { LOCAL_POOL_ID, signOperation, signatureDomain } from "./sign.js";
 import { SIGNED_TYPES, signedTypeOf } from "./operations.js";
-import { signVersionSignals, versionSignalsFields } from "./fields.js";
+import { inviteHash, signVersionSignals, versionSignalsFields } from "./fields.js";
 import { SignerRecoveryPool } from "./signature-workers.js";
 import { codeOf } from "../../test/fixtures.js";
 import { canonicalJson, jsonHash } from "../content/template.js";
@@ -191,9 +191,9 @@ describe("SignatureVerifier", () => {
     const base = {
       inboxId,
       templateId: fields.templateId,
-      inviteHash: jsonHash({ invite: "a" }),
+      inviteHash: inviteHash("https://dev.convos.org/v2?i=a"),
       model: "",
-      userConfigHash: jsonHash({}),
+      userConfigHash: jsonHash({ instructions: "" }),
     };
     expect(signedTypeOf("ClaimAgent", { ...base, secondAgent: false }).map((f) => f.name)).toEqual([
       "inboxId",

@@ -3,13 +3,22 @@
 // progress until the agent has joined (Claim answers once it has).
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { Provisioning, type ToolDeclaration } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { Soul, Template, TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { claimFields, DEFAULT_MAX_TRUST_LEVEL, TRUST_LEVEL_SUMMARIES, trustLevelName } from "@convos-pool/kit/browser";
+import {
+  claimFields,
+  DEFAULT_MAX_TRUST_LEVEL,
+  TOOL_KIND_EXAMPLES,
+  TRUST_LEVEL_SUMMARIES,
+  toolKind,
+  toolKindName,
+  toolValueProblem,
+  trustLevelName,
+} from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
-import { missingFromAnswer, shownError, type ShownError } from "../errors";
+import { FieldError, missingFromAnswer, shownError, type ShownError } from "../errors";
 import { provisioningName, short, statusName, visibilityName, when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
@@ -165,6 +174,14 @@ function WhoItIs({ soul, agentName }: { soul: Soul | undefined; agentName: strin
 /** The claim's field that confirms a second agent of the template in one conversation. */
 const SECOND_AGENT_FIELD = "confirm_second_agent";
 
+const kindOf = (t: ToolDeclaration) => ({ id: t.id, kind: toolKindName(t.kind) });
+const INPUT_MODES = { text: "text", email: "email", phone: "tel", number: "decimal", url: "url" } as const;
+/** A phone's keyboard and an example for a value of its kind; the check is toolValueProblem's, not the browser's. */
+function kindInput(tool: ReturnType<typeof kindOf>) {
+  const kind = toolKind(tool);
+  return { inputMode: INPUT_MODES[kind] ?? "text", placeholder: TOOL_KIND_EXAMPLES[kind] || undefined };
+}
+
 /** `content`: what its agents run on (its bases applied), whose user tools the claim must answer. */
 function AddToConversation({ template, content: c }: { template: Template; content: TemplateContent }) {
   const { signedIn, inboxId, sign } = useSession();
@@ -192,6 +209,11 @@ function AddToConversation({ template, content: c }: { template: Template; conte
     const userConfig = Object.fromEntries(Object.entries(config).filter(([, v]) => v.trim() !== ""));
     try {
       if (!inboxId) throw new Error("sign in first");
+      // Each value by its tool's kind before anything is signed, in the claims service's words.
+      for (const tool of userTools) {
+        const problem = toolValueProblem(kindOf(tool), userConfig[tool.id] ?? "");
+        if (problem) throw new FieldError(`user_config.${tool.id}`, problem);
+      }
       const request = {
         requester: inboxId,
         templateId: template.id,
@@ -262,6 +284,7 @@ function AddToConversation({ template, content: c }: { template: Template; conte
               value={config[tool.id] ?? ""}
               onChange={(e) => setConfig({ ...config, [tool.id]: e.target.value })}
               hint={tool.description}
+              {...kindInput(kindOf(tool))}
             />
           ))}
           {c.model?.allowOverride && (
