@@ -147,6 +147,27 @@ describe("the owner is their Convos self", () => {
   });
 });
 
+describe("the REST paths", () => {
+  it("name a bad field, and want the owner's session to list and a signature to answer", {
+    timeout: 30_000,
+  }, async () => {
+    const path = `${gateway.url}/api/pool/agents/inst_nobody/approvals`;
+    const post = (body: unknown) =>
+      fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect((await fetch(path)).status).toBe(401);
+    let res = await post({ approve: true });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { field: string } }).error.field).toBe("question_id");
+    res = await post({ question_id: "q1", approve: "yes" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { field: string } }).error.field).toBe("approve");
+    res = await post({ question_id: "q1", approve: true, extra: 1 });
+    expect(res.status).toBe(400);
+    res = await post({ question_id: "q1", approve: true });
+    expect(res.status).toBe(401);
+  });
+});
+
 describe("an owner who is not in the conversation answers from outside it", () => {
   it("a member's request asks the owner; a stranger's and a replayed answer change nothing; the owner's signed yes texts once", {
     timeout: 180_000,
