@@ -3,6 +3,7 @@ import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestati
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
+import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -35,6 +36,7 @@ import { createTemplateOwnershipService } from "./claim/ownership.js";
 import { entities } from "./db/entities.js";
 import { createAgentMemoryService } from "./memory/service.js";
 import { createAddressBookService } from "./address-book/service.js";
+import { createApprovalService } from "./approvals/service.js";
 import { migrations } from "./schema/migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool/manager.js";
 import { HostMover } from "./pool/host-mover.js";
@@ -158,6 +160,7 @@ export const CLAIMS_ACCESS: AccessPolicy = {
   [ClaimService.typeName]: ["gateway"],
   [AgentMemoryService.typeName]: ["gateway"],
   [AddressBookService.typeName]: ["gateway"],
+  [ApprovalService.typeName]: ["gateway"],
   [TemplateSyncService.typeName]: ["templates"],
   [TemplateOwnershipService.typeName]: ["templates"],
   // Public keys only; the gateway serves them as the JWKS.
@@ -270,6 +273,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         router.service(AgentMemoryService, createAgentMemoryService({ em, verifier, runtime: agents }));
         // The owner's address book, relayed to the agent sealed; the agent checks every signature (docs/address-book.md).
         router.service(AddressBookService, createAddressBookService({ em, verifier, runtime: agents }));
+        // The owner answers its questions from outside the conversation; the agent checks every answer (docs/trust.md).
+        router.service(ApprovalService, createApprovalService({ em, verifier, runtime: agents }));
         // Internal: the template service pushes every new content version here.
         router.service(TemplateSyncService, createTemplateSyncService({ em, sync, log }));
         // Internal: since when an inbox holds an agent of a template (ratings in the store).

@@ -58,6 +58,8 @@ export interface ParsedCommand {
   dailyLimitWei?: bigint;
   /** `--from-convos DIR`: a Convos CLI's home, whose identity becomes the key. */
   fromConvos?: string;
+  /** `--yes` or `--no` of approve: the answer. */
+  approve?: boolean;
   /** `--notes TEXT`: release notes of update, patch and rollback. */
   notes?: string;
   /** `--acknowledge-wallet-removal` of update, patch and rollback: signed (docs/templates.md, "A version without the wallet"). */
@@ -368,6 +370,12 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     out.offer = onOffArg("--offer", values.offer, name);
     out.adopt = onOffArg("--adopt", values.adopt, name);
   }
+  if (name === "approve") {
+    if (values.yes === values.no) throw new CommandUsageError("approve takes one answer: --yes or --no", name);
+    out.approve = values.yes === true;
+  }
+  if (name === "keygen" && values.conversation !== undefined && values["from-convos"] === undefined)
+    throw new CommandUsageError("--conversation picks an identity of --from-convos DIR: give DIR too", name);
   if (name === "permissions") out.permissions = permissionArgs(values, name);
   if (name === "participation") out.participation = participationArgs(values, name);
   if (name === "trust") {

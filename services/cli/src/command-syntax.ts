@@ -49,6 +49,8 @@ export const OPTIONS = {
   adopt: { type: "string" },
   profile: { type: "string" },
   conversation: { type: "string" },
+  yes: { type: "boolean" },
+  no: { type: "boolean" },
   "convos-home": { type: "string" },
   "convos-env": { type: "string" },
   invite: { type: "string" },
@@ -75,10 +77,10 @@ const PAGE = "[--limit N] [--cursor C]";
 export const COMMANDS = {
   keygen: {
     args: [],
-    options: ["force", "from-convos"],
-    synopsis: "[--force] [--from-convos DIR]",
+    options: ["force", "from-convos", "conversation"],
+    synopsis: "[--force] [--from-convos DIR [--conversation ID]]",
     summary:
-      "create a local key (mode 0600), or take a Convos CLI's own from its --home DIR; print {address, inbox_id}",
+      "create a local key (mode 0600), or take the Convos identity of its --home DIR (the one in conversation ID, where it keeps one per conversation); print {address, inbox_id}",
   },
   whoami: { args: [], options: [], synopsis: "", summary: "print {address, inbox_id} of the key" },
   login: {
@@ -257,6 +259,18 @@ export const COMMANDS = {
     options: ["limit", "cursor"],
     synopsis: `ID ${PAGE}`,
     summary: "my agent's activity log, newest first: its tool calls and how each ended",
+  },
+  approvals: {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary: "the questions my agent is waiting on me for: each one's id, until when it waits, and the act in full",
+  },
+  approve: {
+    args: ["ID", "QUESTION_ID"],
+    options: ["yes", "no"],
+    synopsis: "ID QUESTION_ID --yes|--no",
+    summary: "answer one of my agent's questions, signed: --yes does the act, --no declines it",
   },
   lineage: {
     args: ["ID"],

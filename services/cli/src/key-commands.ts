@@ -8,11 +8,13 @@ import { parseClaimSignFields, parseOperation, parseSignFields, signRest, type S
 
 export async function keygen(
   ctx: Context,
-  opts: { force?: boolean | undefined; fromConvos?: string | undefined } = {},
+  opts: { force?: boolean | undefined; fromConvos?: string | undefined; conversation?: string | undefined } = {},
 ): Promise<Identity> {
   return createKey(ctx.keyFile, {
     force: opts.force,
-    ...(opts.fromConvos ? { privateKey: await convosWalletKey(resolve(ctx.cwd, opts.fromConvos)) } : {}),
+    ...(opts.fromConvos
+      ? { privateKey: await convosWalletKey(resolve(ctx.cwd, opts.fromConvos), opts.conversation) }
+      : {}),
   });
 }
 

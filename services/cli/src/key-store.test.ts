@@ -58,7 +58,7 @@ describe("key store", () => {
     const home = join(dir, "convos-home");
     await mkdir(home, { recursive: true });
     const walletKey = generatePrivateKey();
-    await writeFile(join(home, "identity.json"), JSON.stringify({ id: "x", walletKey, inboxId: "y" }));
+    await writeFile(join(home, "identity.json"), JSON.stringify({ id: "x", walletKey }));
     const file = join(dir, "from-convos.json");
     const id = await createKey(file, { privateKey: await convosWalletKey(home) });
     expect(id.address).toBe(privateKeyToAccount(walletKey).address);
@@ -67,6 +67,34 @@ describe("key store", () => {
     await expect(convosWalletKey(join(dir, "nowhere"))).rejects.toThrow(/no Convos CLI identity there/);
     await writeFile(join(home, "identity.json"), JSON.stringify({ walletKey: "0x12" }));
     await expect(convosWalletKey(home)).rejects.toThrow(/no walletKey of 32 bytes hex/);
+  });
+
+  it("refuses an identity whose recorded inbox is not the one its key creates: the key would sign as someone else", async () => {
+    const home = join(dir, "convos-mismatch");
+    await mkdir(home, { recursive: true });
+    const walletKey = generatePrivateKey();
+    const inboxId = deriveInboxId(privateKeyToAccount(walletKey).address);
+    await writeFile(join(home, "identity.json"), JSON.stringify({ walletKey, inboxId }));
+    expect(await convosWalletKey(home)).toBe(walletKey);
+    await writeFile(join(home, "identity.json"), JSON.stringify({ walletKey, inboxId: "f".repeat(64) }));
+    await expect(convosWalletKey(home)).rejects.toThrow(/is not the one its key creates/);
+  });
+
+  it("picks the identity of one conversation where a home keeps one per conversation, and asks which when it cannot tell", async () => {
+    const home = join(dir, "convos-per-conversation");
+    await mkdir(join(home, "identities"), { recursive: true });
+    const [a, b] = [generatePrivateKey(), generatePrivateKey()];
+    await writeFile(join(home, "identities", "a.json"), JSON.stringify({ walletKey: a, conversationId: "conv-a" }));
+    await writeFile(join(home, "identities", "b.json"), JSON.stringify({ walletKey: b, conversationId: "conv-b" }));
+    expect(await convosWalletKey(home, "conv-b")).toBe(b);
+    expect(await convosWalletKey(home, "conv-a")).toBe(a);
+    await expect(convosWalletKey(home)).rejects.toThrow(/pick one with --conversation ID/);
+    await expect(convosWalletKey(home, "conv-c")).rejects.toThrow(/no identity of conversation conv-c there/);
+    // Today's single identity is the person in every conversation of its home.
+    const single = generatePrivateKey();
+    await writeFile(join(home, "identity.json"), JSON.stringify({ walletKey: single }));
+    expect(await convosWalletKey(home, "conv-c")).toBe(single);
+    expect(await convosWalletKey(home, "conv-a")).toBe(a);
   });
 
   it("says how to make a key when there is none, and refuses a file that is not one", async () => {

@@ -1,6 +1,6 @@
 // The creator's local key and the session token beside it. Both files are
 // created with mode 0600 in a 0700 directory; neither secret is ever printed.
-import { chmod, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { deriveInboxId } from "@convos-pool/kit/signing";
 import type { Hex, PrivateKeyAccount } from "viem";
@@ -74,22 +74,84 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/**
- * The wallet key of a Convos CLI identity (`identity.json` in its `--home`),
- * so that the person in a conversation signs as themself: the owner who
- * answers their agent there.
- */
-export async function convosWalletKey(home: string): Promise<Hex> {
-  const file = join(home, "identity.json");
-  let parsed: { walletKey?: unknown };
+interface ConvosIdentityJson {
+  walletKey?: unknown;
+  inboxId?: unknown;
+  conversationId?: unknown;
+}
+
+async function readIdentity(file: string): Promise<ConvosIdentityJson | undefined> {
+  let text: string;
   try {
-    parsed = JSON.parse(await readFile(file, "utf8")) as { walletKey?: unknown };
+    text = await readFile(file, "utf8");
   } catch {
-    throw new CliError(`${file}: no Convos CLI identity there (give the directory passed to convos as --home)`);
+    return undefined;
   }
-  if (typeof parsed.walletKey !== "string" || !PRIVATE_KEY.test(parsed.walletKey))
+  try {
+    return JSON.parse(text) as ConvosIdentityJson;
+  } catch {
+    throw new CliError(`${file}: not a Convos CLI identity (invalid JSON)`);
+  }
+}
+
+/** The per-conversation identities of a Convos home of older CLIs (`identities/*.json`), by file. */
+async function conversationIdentities(home: string): Promise<[string, ConvosIdentityJson][]> {
+  const dir = join(home, "identities");
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith(".json")).sort();
+  } catch {
+    return [];
+  }
+  const out: [string, ConvosIdentityJson][] = [];
+  for (const n of names) {
+    const id = await readIdentity(join(dir, n));
+    if (id) out.push([join(dir, n), id]);
+  }
+  return out;
+}
+
+/**
+ * The wallet key of the Convos identity that is the person in a
+ * conversation, from the Convos CLI's `--home`, so that they sign as
+ * themself: the owner who answers their agent there. Today's CLI keeps one
+ * identity for all its conversations (`identity.json`); older ones kept one
+ * per conversation (`identities/*.json`, each naming its `conversationId`),
+ * and `conversation` picks among those. An identity whose recorded inbox is
+ * not the one its key creates is refused: the key would sign as someone else.
+ */
+export async function convosWalletKey(home: string, conversation?: string): Promise<Hex> {
+  const single = join(home, "identity.json");
+  const perConversation = await conversationIdentities(home);
+  const matching =
+    conversation === undefined ? perConversation : perConversation.filter(([, i]) => i.conversationId === conversation);
+  let file: string;
+  let identity: ConvosIdentityJson | undefined;
+  if (matching.length === 1 && (conversation !== undefined || !(await readIdentity(single)))) {
+    [[file, identity]] = matching as [[string, ConvosIdentityJson]];
+  } else if (matching.length > 1) {
+    throw new CliError(
+      `${home}: holds an identity per conversation (${matching.length}); pick one with --conversation ID`,
+    );
+  } else {
+    file = single;
+    identity = await readIdentity(single);
+    if (!identity) {
+      throw new CliError(
+        conversation !== undefined && perConversation.length > 0
+          ? `${home}: no identity of conversation ${conversation} there`
+          : `${single}: no Convos CLI identity there (give the directory passed to convos as --home)`,
+      );
+    }
+  }
+  if (typeof identity.walletKey !== "string" || !PRIVATE_KEY.test(identity.walletKey))
     throw new CliError(`${file}: no walletKey of 32 bytes hex`);
-  return parsed.walletKey as Hex;
+  const key = identity.walletKey as Hex;
+  if (typeof identity.inboxId === "string" && identity.inboxId !== identityOf(privateKeyToAccount(key)).inbox_id)
+    throw new CliError(
+      `${file}: its inbox ${identity.inboxId} is not the one its key creates, so the pool could not tell it is you`,
+    );
+  return key;
 }
 
 /** Creates a key in `file` (a new one, or `privateKey`); an existing key file is kept unless `force`. */

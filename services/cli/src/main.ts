@@ -15,6 +15,7 @@ import { COMMANDS, commandUsage, usage } from "./command-syntax.js";
 import * as cmd from "./commands.js";
 import * as curation from "./curation-commands.js";
 import * as addressBook from "./address-book-commands.js";
+import * as approvals from "./approval-commands.js";
 import * as memory from "./memory-commands.js";
 import * as patterns from "./pattern-commands.js";
 import * as ratings from "./rating-commands.js";
@@ -59,7 +60,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "help":
       return undefined;
     case "keygen":
-      return cmd.keygen(ctx, { force: p.force, fromConvos: p.fromConvos });
+      return cmd.keygen(ctx, { force: p.force, fromConvos: p.fromConvos, conversation: p.conversation });
     case "whoami":
       return cmd.whoami(ctx);
     case "login":
@@ -197,6 +198,10 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return cmd.setParticipation(ctx, id, parsed(p.participation, "--mode and --cooldown"));
     case "activity":
       return cmd.activity(ctx, id, { limit: p.limit, cursor: p.cursor });
+    case "approvals":
+      return approvals.listApprovals(ctx, id);
+    case "approve":
+      return approvals.answerApproval(ctx, id, a.QUESTION_ID as string, parsed(p.approve, "--yes or --no"));
     case "lineage":
       return cmd.lineage(ctx, id);
     case "dashboard":

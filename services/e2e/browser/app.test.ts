@@ -6,7 +6,8 @@
 // version without the pool's wallet needs; a user adds the agent to a
 // conversation and sees it join and answer; the creator's dashboard follows
 // an update to the live agent; the owner pins, unpins, lowers its trust
-// level (and sees the change in its activity), sets who may ask it for what
+// level (and sees the change in its activity), approves a member's text it asked about while not in the
+// conversation, sets who may ask it for what
 // and when it speaks, sees what it learned and who taught it (a stranger's
 // imported memory pack apart, as nobody's word), keeps its address book (adds a contact, sees it
 // listed as the agent keeps it, removes it), and clones it
@@ -477,6 +478,28 @@ describe("the web app in a browser", () => {
     await user.getByRole("button", { name: "Unpin: follow updates" }).click();
     await poll(() => user.getByTestId("agent-sync").textContent()).toBe("applied v6");
 
+    // A member asks it for a text: at L2 it asks its owner, who is not in the conversation and answers here,
+    // signed; the text goes out once (the SMS stand-in's outbox), and the question is gone.
+    const phone = pool!.sms.phone("+15550188031");
+    const asking = tokyo.cli.events.length;
+    await tokyo.cli.send("text +15550188031: boarding now");
+    await tokyo.cli.waitFor(
+      "the agent's question to its owner",
+      (e) => e.event === "message" && typeof e.content === "string" && /may I do this\?/.test(e.content),
+      { from: asking, ms: 30_000 },
+    );
+    await openSection(user, "Approvals");
+    const waiting = user.getByTestId("approval");
+    await poll(() => waiting.count()).toBe(1);
+    await expect(waiting.first().textContent()).resolves.toContain("To: +15550188031");
+    await shoot(user, "agent-approvals");
+    await waiting.first().getByRole("button", { name: "Approve", exact: true }).click();
+    await user.getByText("Approved: it goes ahead.").waitFor();
+    await poll(() => waiting.count()).toBe(0);
+    await user.getByText("Nothing is waiting for you.").waitFor();
+    await phone.waitForMessage((m) => m.text === "boarding now");
+    expect(phone.messages()).toHaveLength(1);
+
     // Its trust level: L2, the highest its template allows (it names none); the owner lowers it to L1
     // and the agent logs the change in its activity.
     await openSection(user, "Trust and permissions");
@@ -492,7 +515,8 @@ describe("the web app in a browser", () => {
     await poll(() => user.getByTestId("agent-trust").textContent()).toBe(`L1: ${TRUST_LEVEL_SUMMARIES.L1}.`);
     await openSection(user, "Activity");
     const activity = user.getByTestId("activity-entry");
-    await poll(() => activity.count()).toBe(1);
+    // The text approved above, then the change of level.
+    await poll(() => activity.count()).toBe(2);
     await expect(activity.first().locator("strong").textContent()).resolves.toMatch(
       /^You moved its trust level from L2 to L1, /,
     );
@@ -787,6 +811,7 @@ describe("the web app in a browser", () => {
     // This agent has no wallet, so no "Money".
     const sections: [string, string][] = [
       ["Overview", "overview"],
+      ["Approvals", "approvals"],
       ["Trust and permissions", "trust"],
       ["Memory", "memory"],
       ["Address book", "address-book"],

@@ -23,6 +23,7 @@ import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_cura
 import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
+import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   type ClientCredentials,
@@ -58,6 +59,7 @@ import {
   createClaimsForwarder,
   createMemoryForwarder,
   createAddressBookForwarder,
+  createApprovalsForwarder,
   createCurationForwarder,
   createRatingsForwarder,
   createLineageForwarder,
@@ -224,6 +226,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const memory = memoryClient && createMemoryForwarder(memoryClient, gate, log);
       const addressBookClient = upstream(AddressBookService, opts.claimsUrl);
       const addressBook = addressBookClient && createAddressBookForwarder(addressBookClient, gate, log);
+      const approvalsClient = upstream(ApprovalService, opts.claimsUrl);
+      const approvals = approvalsClient && createApprovalsForwarder(approvalsClient, gate, log);
       const lineageClient = upstream(LineageService, opts.lineageUrl);
       const lineage = lineageClient && createLineageForwarder(lineageClient, gate, log);
       const patternsClient = upstream(PatternInsightsService, opts.lineageUrl);
@@ -239,6 +243,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         claims,
         memory,
         addressBook,
+        approvals,
         lineage,
         patterns,
         signals,
@@ -285,6 +290,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           addressBook
             ? forwardedServiceImpl(AddressBookService, addressBook)
             : unavailableServiceImpl(AddressBookService, CLAIMS_NOT_CONFIGURED),
+        );
+        router.service(
+          ApprovalService,
+          approvals
+            ? forwardedServiceImpl(ApprovalService, approvals)
+            : unavailableServiceImpl(ApprovalService, CLAIMS_NOT_CONFIGURED),
         );
         router.service(
           LineageService,

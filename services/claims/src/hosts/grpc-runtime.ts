@@ -21,6 +21,7 @@ import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_servic
 import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
+import { InstanceApprovalService } from "@convos-pool/gen/convos/pool/v1/instance_approval_service_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -43,6 +44,7 @@ import {
   predatesBatchCalls,
   type BatchUpdateAnswer,
   type InstanceAddressBookCall,
+  type InstanceApprovalCall,
   type InstanceMemoryCall,
   type InstanceRef,
   type InstanceRuntime,
@@ -99,6 +101,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   private readonly clients = new Map<string, ServiceClient<typeof InstanceService>>();
   private readonly memoryClients = new Map<string, ServiceClient<typeof InstanceMemoryService>>();
   private readonly addressBookClients = new Map<string, ServiceClient<typeof InstanceAddressBookService>>();
+  private readonly approvalClients = new Map<string, ServiceClient<typeof InstanceApprovalService>>();
   private readonly hostClients = new Map<string, ServiceClient<typeof InstanceHostService>>();
   private readonly batchers = new Map<string, HostBatchers>();
   /** Hosts that predate the batch calls (predatesBatchCalls), until when they get the single calls. */
@@ -433,17 +436,29 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     return { client: c.client, options: this.call(instance, 60_000) };
   }
 
+  /** A listing or an answer: the agent's own quick work, no model, no turn. */
+  approvals(instance: InstanceRef): InstanceApprovalCall {
+    let c = this.approvalClients.get(instance.hostUrl);
+    if (!c) {
+      c = createServiceClient(InstanceApprovalService, instance.hostUrl, this.opts.credentials);
+      this.approvalClients.set(instance.hostUrl, c);
+    }
+    return { client: c.client, options: this.call(instance, 30_000) };
+  }
+
   close(): void {
     for (const c of [
       ...this.clients.values(),
       ...this.memoryClients.values(),
       ...this.addressBookClients.values(),
+      ...this.approvalClients.values(),
       ...this.hostClients.values(),
     ])
       c.close();
     this.clients.clear();
     this.memoryClients.clear();
     this.addressBookClients.clear();
+    this.approvalClients.clear();
     this.hostClients.clear();
     // Batches in flight fail with their connections, as single calls do; a later call starts afresh.
     this.batchers.clear();

@@ -20,6 +20,7 @@ import type {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import type { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
+import type { InstanceApprovalService } from "@convos-pool/gen/convos/pool/v1/instance_approval_service_pb.js";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit/content";
@@ -108,6 +109,14 @@ export interface InstanceRuntime {
   memory(instance: InstanceRef): InstanceMemoryCall;
   /** InstanceAddressBookService on the agent's host: its owner's address-book calls (claims address-book/service.ts). */
   addressBook(instance: InstanceRef): InstanceAddressBookCall;
+  /** InstanceApprovalService on the agent's host: its owner's answers to its questions (claims approvals/service.ts). */
+  approvals(instance: InstanceRef): InstanceApprovalCall;
+}
+
+/** A client of the agent's host's InstanceApprovalService and the options that name the agent in every call. */
+export interface InstanceApprovalCall {
+  client: Client<typeof InstanceApprovalService>;
+  options: { headers: Record<string, string>; timeoutMs: number };
 }
 
 /** A client of the agent's host's InstanceMemoryService and the options that name the agent in every call. */

@@ -14,6 +14,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
+import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
@@ -56,6 +57,7 @@ export type TemplatesForwarder = Forwarder<typeof TemplateService>;
 export type ClaimsForwarder = Forwarder<typeof ClaimService>;
 export type MemoryForwarder = Forwarder<typeof AgentMemoryService>;
 export type AddressBookForwarder = Forwarder<typeof AddressBookService>;
+export type ApprovalsForwarder = Forwarder<typeof ApprovalService>;
 export type LineageForwarder = Forwarder<typeof LineageService>;
 export type CurationForwarder = Forwarder<typeof StoreCurationService>;
 export type RatingsForwarder = Forwarder<typeof TemplateRatingService>;
@@ -136,6 +138,15 @@ export function createAddressBookForwarder(
   log: Logger,
 ): AddressBookForwarder {
   return createForwarder(AddressBookService, upstream, gate, log, "claims service");
+}
+
+/** The ApprovalService forwarder, to the claims service (the REST approvals routes use it). */
+export function createApprovalsForwarder(
+  upstream: Client<typeof ApprovalService>,
+  gate: Gate,
+  log: Logger,
+): ApprovalsForwarder {
+  return createForwarder(ApprovalService, upstream, gate, log, "claims service");
 }
 
 /** The StoreCurationService forwarder, to the templates service (the REST curation routes use it). */

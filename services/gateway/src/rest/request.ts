@@ -8,6 +8,7 @@ import type {
   ClaimsForwarder,
   MemoryForwarder,
   AddressBookForwarder,
+  ApprovalsForwarder,
   CurationForwarder,
   LineageForwarder,
   RatingsForwarder,
@@ -35,6 +36,8 @@ export interface RestDeps {
   memory?: MemoryForwarder | undefined;
   /** AddressBookService, at the claims service; absent with it (503, `claimsNotConfigured`). */
   addressBook?: AddressBookForwarder | undefined;
+  /** ApprovalService, at the claims service; absent with it (503, `claimsNotConfigured`). */
+  approvals?: ApprovalsForwarder | undefined;
   /** LineageService; absent: the lineage paths answer 503 with `lineageNotConfigured`. */
   lineage?: LineageForwarder | undefined;
   /** PatternInsightsService, at the lineage service; absent with it (503, `lineageNotConfigured`). */

@@ -7,6 +7,7 @@
 import { peerAddressOf, type ServerRequest, type ServerResponse } from "@convos-pool/kit/server";
 import { ADDRESS_BOOK_ROUTES } from "./address-book-routes.js";
 import { AGENT_ROUTES } from "./agent-routes.js";
+import { APPROVAL_ROUTES } from "./approval-routes.js";
 import { CURATION_ROUTES } from "./curation-routes.js";
 import { methodNotAllowed, noRoute, toRestError } from "./errors.js";
 import { JsonObject, readJsonBody } from "./json.js";
@@ -28,6 +29,7 @@ const ROUTES: readonly Route[] = [
   ...RATING_ROUTES,
   ...MEMORY_ROUTES,
   ...ADDRESS_BOOK_ROUTES,
+  ...APPROVAL_ROUTES,
   ...PATTERN_ROUTES,
   ...SIGNAL_ROUTES,
 ];

@@ -29,6 +29,7 @@ import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_ho
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
+import { InstanceApprovalService } from "@convos-pool/gen/convos/pool/v1/instance_approval_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
@@ -40,6 +41,7 @@ import { Agent } from "../agent/face/agent.js";
 import { createInstanceHostService, createInstanceService, pickInstance } from "./routes.js";
 import { createInstanceMemoryService } from "../memory/memory-service.js";
 import { createInstanceAddressBookService } from "../tools/address-book-service.js";
+import { createInstanceApprovalService } from "../tools/approval-service.js";
 import { OfflineProvider } from "../model/offline.js";
 import { OpenAiProvider } from "../model/openai.js";
 import type { LlmProvider } from "../model/turn.js";
@@ -194,6 +196,7 @@ export const HOST_ACCESS: AccessPolicy = {
   [InstanceService.typeName]: ["claims"],
   [InstanceMemoryService.typeName]: ["claims"],
   [InstanceAddressBookService.typeName]: ["claims"],
+  [InstanceApprovalService.typeName]: ["claims"],
 };
 
 export interface RunningInstanceHost {
@@ -446,7 +449,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           .service(InstanceHostService, createInstanceHostService(host))
           .service(InstanceService, createInstanceService(pick))
           .service(InstanceMemoryService, createInstanceMemoryService(pick))
-          .service(InstanceAddressBookService, createInstanceAddressBookService(pick));
+          .service(InstanceAddressBookService, createInstanceAddressBookService(pick))
+          .service(InstanceApprovalService, createInstanceApprovalService(pick));
     },
   );
   // How long a dormant agent takes to wake, from the message (or call) that woke it to its client and

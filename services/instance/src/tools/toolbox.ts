@@ -87,9 +87,22 @@ export interface Said {
 /** A call waiting for the owner's yes or no: the message that asked (once its send returned), and answers and copies of its buttons' ids that came before it did. */
 interface Waiting {
   question?: AskedQuestion;
+  /** The act in full, as asked; and when it was asked and stops waiting (ms since the epoch). */
+  statement: string;
+  askedAtMs: number;
+  expiresAtMs: number;
   early: OwnerAnswer[];
   copies: string[][];
   resolve: (a: Approval) => void;
+}
+
+/** A question waiting for the owner's answer, as the owner's listing shows it. */
+export interface WaitingQuestion {
+  /** The id of the message that asked it. */
+  id: string;
+  statement: string;
+  askedAtMs: number;
+  expiresAtMs: number;
 }
 
 /** What an agent of a claim holds: its tools' handles, its owner's settings. */
@@ -261,6 +274,33 @@ export class AgentToolbox {
   }
 
   /**
+   * The questions waiting for the owner's answer, once asked (their message
+   * sent), oldest first: what an owner outside the conversation answers
+   * (ApprovalService; tools/approval-service.ts).
+   */
+  waitingQuestions(): WaitingQuestion[] {
+    return [...this.approvals]
+      .filter((w): w is Waiting & { question: AskedQuestion } => w.question !== undefined)
+      .map((w) => ({ id: w.question.id, statement: w.statement, askedAtMs: w.askedAtMs, expiresAtMs: w.expiresAtMs }))
+      .sort((a, b) => a.askedAtMs - b.askedAtMs);
+  }
+
+  /**
+   * The owner's signed answer, from outside the conversation, to the waiting
+   * question `id` (its signature checked by the caller): handed over, and
+   * true; false when no question of that id is waiting (answered, timed out,
+   * never asked), and then nothing happens.
+   */
+  answerSigned(id: string, said: "yes" | "no"): boolean {
+    for (const waiting of this.approvals) {
+      if (waiting.question?.id !== id) continue;
+      waiting.resolve(said);
+      return true;
+    }
+    return false;
+  }
+
+  /**
    * Buttons someone else posted, by their ids: if they copy the waiting
    * question's, a tap can no longer say which were meant, and the question's
    * buttons answer nothing from now on (its message still does).
@@ -388,7 +428,7 @@ export class AgentToolbox {
         this.approvals.delete(waiting);
         resolve(a);
       };
-      waiting = { early: [], copies: [], resolve: done };
+      waiting = { early: [], copies: [], resolve: done, statement, askedAtMs: Date.now(), expiresAtMs };
       this.approvals.add(waiting);
     });
     const question = await this.deps

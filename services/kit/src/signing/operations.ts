@@ -205,6 +205,16 @@ export const SIGNED_TYPES = {
     { name: "contactIds", type: "string" },
     ...envelope,
   ],
+  // The owner answers a question the agent asked before a gated act
+  // (docs/trust.md, "Approvals"): questionId is the id of the message that
+  // asked; approve true for yes. The agent checks it itself.
+  AnswerApproval: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "questionId", type: "string" },
+    { name: "approve", type: "bool" },
+    ...envelope,
+  ],
   // The owner opts the agent in or out of the pattern pool (docs/patterns.md).
   SetPatternSharing: [
     { name: "inboxId", type: "string" },

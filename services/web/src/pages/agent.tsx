@@ -16,6 +16,7 @@ import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, SignInFirst } from "../ui";
 import { Activity } from "./agent-activity";
 import { AddressBook } from "./agent-address-book";
+import { Approvals } from "./agent-approvals";
 import { BadgeCheck } from "./agent-badge";
 import { WithdrawFunds } from "./agent-funds";
 import { CloneForm, TransferForm } from "./agent-hand-on";
@@ -69,6 +70,7 @@ export function agentSections(i: Instance): Section[] {
       shown: true,
       content: <Overview agent={i} />,
     },
+    { id: "approvals", name: "Approvals", shown: live, content: <Approvals id={i.id} /> },
     { id: "money", name: "Money", shown: wallet, content: <Money agent={i} /> },
     {
       id: "trust",

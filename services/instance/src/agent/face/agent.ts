@@ -45,6 +45,7 @@ import type { InboundTextTurn } from "../../model/turn.js";
 import type { Memory } from "../../memory/store.js";
 import type { MemoryAccess } from "../../memory/memory-service.js";
 import type { AddressBookAccess } from "../../tools/address-book-service.js";
+import type { ApprovalAccess } from "../../tools/approval-service.js";
 import type { Contact } from "../../tools/address-book.js";
 import type { PatternAgent } from "../../memory/patterns.js";
 import type { TrustFile } from "../../tools/trust.js";
@@ -324,6 +325,15 @@ export class Agent implements PatternAgent {
   /** An owner's address-book call (tools/address-book-service.ts checks their signature), between turns. */
   addressBookCall<T>(job: (access: AddressBookAccess) => Promise<T>): Promise<T> {
     return this.call(() => this.owner.addressBookCall(job));
+  }
+
+  /**
+   * Its owner's answers to its questions, from outside the conversation: not
+   * queued behind its other calls, since a question waits inside one of them.
+   * A dormant agent waits on no question, and is not woken to say so.
+   */
+  approvalCall<T>(job: (access: ApprovalAccess) => Promise<T>): Promise<T> {
+    return this.owner.approvalCall(job);
   }
 
   /** Members of its conversation, itself included (woken for it when dormant). */

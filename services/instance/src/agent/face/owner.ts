@@ -2,8 +2,9 @@
 // against the network, each signature's nonce spent once: hand the agent to
 // a new owner (TransferOwner), set its trust level (SetTrustLevel), whose
 // requests it acts on (SetPermissions) and when it speaks (SetParticipation), the
-// memory calls (memory/memory-service.ts) and the address-book calls
-// (tools/address-book-service.ts). A spent nonce is kept for as long as a
+// memory calls (memory/memory-service.ts), the address-book calls
+// (tools/address-book-service.ts) and answers to its questions
+// (tools/approval-service.ts). A spent nonce is kept for as long as a
 // signature carrying it could still be accepted, and then some: each kind
 // of signature has its window below. What a call sets is written through
 // the file that holds it: settings.ts (config, participation, sharing), the
@@ -34,6 +35,7 @@ import type {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { MemoryAccess } from "../../memory/memory-service.js";
 import type { AddressBookAccess } from "../../tools/address-book-service.js";
+import type { ApprovalAccess } from "../../tools/approval-service.js";
 import { summarizeConversation } from "../../model/conversation-summary.js";
 import { checkOwnerSignature, type OwnerCheck } from "../../platform/owner-signature.js";
 import { checkLevelRequest, type TrustFile } from "../../tools/trust.js";
@@ -287,6 +289,22 @@ export class OwnerOperations {
     const owner = await this.ownerCheck(config);
     const sealingKey = agent.status.mustWallet().memorySealingKey();
     return agent.turns.run(() => job({ ...owner, book, sealingKey, log: agent.log }));
+  }
+
+  /**
+   * An owner's answer to its questions from outside the conversation
+   * (tools/approval-service.ts checks their signature): not between turns,
+   * since the turn that asked is the one waiting for it.
+   */
+  async approvalCall<T>(job: (access: ApprovalAccess) => Promise<T>): Promise<T> {
+    const agent = this.agent;
+    const owner = await this.ownerCheck(this.claimedConfig());
+    return job({
+      ...owner,
+      waiting: () => agent.toolbox.waitingQuestions(),
+      answer: (id, said) => agent.toolbox.answerSigned(id, said),
+      log: agent.log,
+    });
   }
 
   /**
