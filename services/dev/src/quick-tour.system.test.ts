@@ -79,6 +79,8 @@ function expectPairs(expected: string, printed: Record<string, unknown>, what: s
 }
 
 let dir: string;
+/** The Convos CLI's home in the page's commands (`/tmp/convos-host` there), the test's own here. */
+let convosHome: string;
 let xmtp: XmtpPort;
 let pool: RunningPool;
 const clis: ConvosCli[] = [];
@@ -126,6 +128,14 @@ process.exit(r.status ?? 1);
     `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(dir, "npm-shim.mjs"))} "$@"\n`,
   );
   await chmod(join(dir, "bin", "npm"), 0o755);
+  // `npx convos` as in the repository, where the Convos CLI is installed.
+  const realNpx = spawnSync("sh", ["-c", "command -v npx"], { encoding: "utf8" }).stdout.trim();
+  await writeFile(
+    join(dir, "bin", "npx"),
+    `#!/bin/sh\ncd ${JSON.stringify(ROOT)} && exec ${JSON.stringify(realNpx)} "$@"\n`,
+  );
+  await chmod(join(dir, "bin", "npx"), 0o755);
+  convosHome = join(dir, "convos-host", "home");
 }, 300_000);
 
 afterAll(async () => {
@@ -176,7 +186,10 @@ it("the quick tour's first two blocks, run as written against npm start, print w
   expect(conversation, "the page's second sh block").toBeDefined();
 
   // Block 1, whole, in one shell: a key, the template, create, publish; then what $ID became.
-  const id = (await bash(`${creator!.map((s) => s.command).join("\n")}\necho; echo "$ID"`)).trim().split("\n").at(-1)!;
+  // The page's Convos home is the test's (a home of its own: `identity create` refuses an existing identity),
+  // the one the Convos CLI of block 2 serves the conversation from, so the key made is the person's in it.
+  const script = creator!.map((s) => s.command.replaceAll("/tmp/convos-host", convosHome)).join("\n");
+  const id = (await bash(`${script}\necho; echo "$ID"`)).trim().split("\n").at(-1)!;
   expect(id).toMatch(/^tmpl_/);
   const all = await runs();
   const checked: string[] = [];
@@ -199,6 +212,8 @@ it("the quick tour's first two blocks, run as written against npm start, print w
   const cli = await ConvosCli.start(args, join(dir, "convos-host"), { xmtpPort: xmtp.port });
   clis.push(cli);
   const ready: ReadyEvent = await cli.ready(120_000);
+  // The page's `pool keygen --from-convos` made the person serving this conversation the claim's signer.
+  expect(printedBy(all, "keygen").inbox_id, "pool keygen's inbox is the person's in the chat").toBe(ready.inboxId);
   expectPairs(serve.expected!, ready, "convos agent serve");
 
   // The claim as written, its invite the one the CLI printed.

@@ -83,7 +83,7 @@ const NUMBER = /^-?[0-9]+(?:\.[0-9]+)?$/;
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
 function emailProblem(v: string): string | undefined {
-  if (!EMAIL.test(v) || v.length > 254 || v.split("@")[0]!.split(".").includes(""))
+  if (!EMAIL.test(v) || v.length > 254 || v.split("@")[0]?.split(".").includes(""))
     return "is not a mail address: write it as name@example.com";
   return undefined;
 }
