@@ -540,6 +540,8 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
           templateId,
           conversationInvite: ready.inviteUrl,
           userConfig: { "personal-email": "x@example.com" },
+          // The conversation already has this template's agent from the tests before.
+          confirmSecondAgent: true,
         },
         as(requester),
       );

@@ -58,6 +58,7 @@ const claimBody = (c: Parameters<typeof claimFields>[0]) => ({
   conversation_invite: c.conversationInvite,
   model: c.model,
   user_config: c.userConfig,
+  ...(c.confirmSecondAgent ? { confirm_second_agent: true } : {}),
 });
 
 /** The fields of the gateway's REST answers that these tests read (each path answers some of them). */
@@ -384,12 +385,14 @@ describe("the pool as deployed, against people acting in others' names", () => {
     }
     return id;
   };
+  // Several people's agents of one template in this one conversation, on purpose: confirmed (docs/claims.md).
   const claimOf = (requester: TestIdentity, templateId: string) => ({
     requester: requester.inboxId,
     templateId,
     conversationInvite: ready.inviteUrl,
     model: "",
     userConfig: {},
+    confirmSecondAgent: true,
   });
   const signed = async (requester: TestIdentity, templateId: string, signer = requester) => {
     const claim = claimOf(requester, templateId);

@@ -68,7 +68,13 @@ const members = async () => {
 
 const claim = () =>
   stack.claimsSc!.client.claim(
-    { requester: people.owner.inboxId, templateId: people.template.id, conversationInvite: stack.ready.inviteUrl },
+    // Agents of one template filling one conversation, on purpose: confirmed (docs/claims.md).
+    {
+      requester: people.owner.inboxId,
+      templateId: people.template.id,
+      conversationInvite: stack.ready.inviteUrl,
+      confirmSecondAgent: true,
+    },
     as(people.owner),
   );
 

@@ -100,6 +100,8 @@ async function claim(agent: { owner: TestIdentity; id: string }, templateId: str
         templateId,
         conversationInvite: invite,
         userConfig: { "personal-email": "o@example.com" },
+        // Several owners' agents of one template in one conversation, on purpose.
+        confirmSecondAgent: true,
       },
       as(agent.owner),
     )

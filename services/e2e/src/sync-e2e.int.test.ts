@@ -179,7 +179,14 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     // The pool is warm once three instances are idle.
     const claim = async (model = "") => {
       const { instanceId } = await claimsSc!.client.claim(
-        { requester: ready.inboxId, templateId: template.id, conversationInvite: ready.inviteUrl, model },
+        // Three of one template in one conversation, on purpose: confirmed (docs/claims.md, "A second agent of a template").
+        {
+          requester: ready.inboxId,
+          templateId: template.id,
+          conversationInvite: ready.inviteUrl,
+          model,
+          confirmSecondAgent: true,
+        },
         as(ready.inboxId),
       );
       return { id: instanceId, inboxId: host!.instances.get(instanceId)!.inboxId };
