@@ -40,9 +40,14 @@ import { PHONE, SHOTS, poll } from "./pages.js";
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
-const APP = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web", "src", "app.tsx");
-/** The agent page's sections, by their id in the address (src/pages/agent.tsx, `agentSections`). */
-const SECTIONS = ["overview", "money", "trust", "memory", "address-book", "activity", "hand-on", "badge"];
+const WEB = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web", "src");
+const APP = join(WEB, "app.tsx");
+/** The agent page's sections, by their id in the address, read from `agentSections` so that none is left out. */
+async function agentSectionIds(): Promise<string[]> {
+  const source = await readFile(join(WEB, "pages", "agent.tsx"), "utf8");
+  const body = source.slice(source.indexOf("export function agentSections("));
+  return [...body.slice(0, body.indexOf("\n}\n")).matchAll(/\bid: "([a-z-]+)"/g)].map((m) => m[1]!);
+}
 
 /** A person whose key the browser holds, as the sign-in page keeps one; the creator, owner and operator here. */
 const privateKey = generatePrivateKey();
@@ -192,7 +197,9 @@ it("every route of the app, and every section of an agent's page, fits a 390 px 
   // The router's whole list, and nothing it answers with its own "not found".
   expect(paths).toEqual(expect.arrayContaining(["/", "/studio", "/studio/new", `/studio/${t.id}/compare`]));
   expect(paths.length).toBeGreaterThanOrEqual(12);
-  const everyPath = [...paths, ...SECTIONS.map((s) => `/agents/${instanceId}?section=${s}`), "/no-such-page"];
+  const sections = await agentSectionIds();
+  expect(sections).toContain("approvals");
+  const everyPath = [...paths, ...sections.map((s) => `/agents/${instanceId}?section=${s}`), "/no-such-page"];
 
   const wide: { path: string; by: number; culprits: string[] }[] = [];
   for (const signIn of [false, true]) {
