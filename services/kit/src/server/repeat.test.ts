@@ -1,9 +1,13 @@
-// The Repeater on real timers of a few milliseconds; its jobs are stand-ins
-// that count their runs and, where a test says so, wait to be released.
-import { afterEach, describe, expect, it } from "vitest";
+// The Repeater on vitest's fake timers, so that a busy machine cannot move a
+// run across a window; its jobs are stand-ins that count their runs and,
+// where a test says so, wait to be released.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Repeater } from "./repeat.js";
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Moves the fake clock on by `ms`, running every timer and promise due on the way. */
+const sleep = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+/** A job's own pause: one turn of the event loop, which needs no clock. */
+const yieldOnce = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Releases of every held run, so that a failing test's stop() never waits for ever. */
 let releases: (() => void)[] = [];
@@ -31,12 +35,16 @@ const noError = (err: unknown) => {
 };
 
 let repeaters: Repeater<unknown>[] = [];
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+});
 afterEach(async () => {
   const stopping = Promise.all(repeaters.map((r) => r.stop()));
   for (const release of releases) release();
   await stopping;
   repeaters = [];
   releases = [];
+  vi.useRealTimers();
 });
 function repeater<T>(
   job: () => Promise<T>,
@@ -118,7 +126,7 @@ describe("Repeater", () => {
     const r = repeater(
       async () => {
         runs++;
-        await sleep(0);
+        await yieldOnce();
         if (runs === 1) throw new Error("the first run fails");
         return runs;
       },
@@ -133,7 +141,7 @@ describe("Repeater", () => {
     let direct = 0;
     const failing = repeater(async () => {
       direct++;
-      await sleep(0);
+      await yieldOnce();
       throw new Error("no luck");
     }, 10);
     await expect(failing.run()).rejects.toThrow("no luck");
