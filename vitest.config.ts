@@ -22,6 +22,8 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits for a condition; its 1 s default is a clock a busy machine misses (a page's list took longer).
+    expect: { poll: { timeout: 15_000 } },
     pool: "forks",
     // Most integration tests wait on other processes (PostgreSQL, the XMTP node, services),
     // so a few files at a time keep both cores busy; more than that and they starve each other.

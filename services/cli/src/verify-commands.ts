@@ -93,7 +93,9 @@ async function readProfile(ctx: Context, inboxId: string, o: VerifyAgentOptions)
   if (!o.conversation) throw new CliError("give the agent's profile: --profile FILE, or --conversation ID");
   const args = profilesCommand(ctx.cwd, { ...o, conversation: o.conversation });
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
+    // NODE_ENV as people run the Convos CLI: "test" or "development" makes its framework load a TypeScript loader.
+    const env = { ...process.env, NODE_ENV: "production" };
+    const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000, env });
     return profileMetadataOf(inboxId, JSON.parse(stdout.slice(Math.max(0, stdout.search(/^[{[]/m)))));
   } catch (err) {
     if (err instanceof CliError) throw err;
