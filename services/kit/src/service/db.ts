@@ -7,7 +7,7 @@
  * service that start together take turns (a PostgreSQL advisory lock around
  * the run): the first migrates, the others find nothing left to do.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { AnyEntity, Constructor, EntityClass, EntitySchema } from "@mikro-orm/core";
 import { MikroORM, type EntityManager } from "@mikro-orm/postgresql";
@@ -15,6 +15,7 @@ import { Migrator, type Migration } from "@mikro-orm/migrations";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import pg from "pg";
+import { hasCluster, seedFromBlank } from "./pglite-blank.js";
 
 /** One migration, named for the migrations table; `up()` runs once, in list order. */
 export interface MigrationEntry {
@@ -61,6 +62,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 async function openEmbedded(opts: DatabaseOptions): Promise<Database> {
   const dir = path.resolve(opts.embeddedDir ?? path.join(process.cwd(), ".data", opts.name));
   await mkdir(dir, { recursive: true });
+  if (!hasCluster(dir)) {
+    await seedFromBlank(dir).catch(async () => {
+      // No cache to use (a read-only home): PGlite makes the cluster itself, as it would have.
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+    });
+  }
   const pglite = await PGlite.create(dir);
   // PGlite is a single database session: expose it on a loopback port and give the
   // ORM exactly one connection (a second connection would wait on the first forever).
