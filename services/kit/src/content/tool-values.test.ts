@@ -208,9 +208,28 @@ describe("toolValueProblem", () => {
     );
   });
 
+  // fc.webUrl draws its paths with fc.webPath, whose first use costs seconds of CPU: these paths
+  // take the characters a path may hold as they are, and the rest is fast-check's own.
+  const segment = fc.string({ unit: fc.constantFrom(..."aZ09-._~!$&'()*+,;=:@%"), maxLength: 8 });
+  const webUrl = fc
+    .tuple(
+      fc.constantFrom("http", "https"),
+      fc.webAuthority(),
+      fc.array(segment, { maxLength: 4 }),
+      fc.option(fc.webQueryParameters()),
+      fc.option(fc.webFragments()),
+    )
+    .map(([scheme, authority, path, query, fragment]) =>
+      [
+        `${scheme}://${authority}`,
+        ...path.map((p) => `/${p}`),
+        query === null ? "" : `?${query}`,
+        fragment === null ? "" : `#${fragment}`,
+      ].join(""),
+    );
   it("takes every generated web address", () => {
     fc.assert(
-      fc.property(fc.webUrl({ validSchemes: ["http", "https"] }), (url) => {
+      fc.property(webUrl, (url) => {
         fc.pre(!/\s/.test(url));
         expect(toolValueProblem(of("url"), url)).toBeUndefined();
       }),
