@@ -32,6 +32,7 @@ let xmtp: XmtpPort | undefined;
 let node: RunningDevnode | undefined;
 let gateway: RunningGateway | undefined;
 let bare: RunningGateway | undefined;
+let strict: RunningGateway | undefined;
 let dbUrl: string;
 let dir: string;
 const people: Client<unknown>[] = [];
@@ -129,6 +130,14 @@ beforeAll(async () => {
     signInInbox: { apiUrl: node.url, privateKey: generatePrivateKey() },
     log: createLogger("gateway", { level: "silent" }),
   });
+  // Two codes a minute per sending inbox: guessing is slowed per sender.
+  strict = await startGateway({
+    ...common,
+    limits: { signInsPerInbox: { points: 2, seconds: 60 } },
+    databaseUrl: await createTestDatabase("gw_convos_signin_strict"),
+    signInInbox: { apiUrl: node.url, privateKey: generatePrivateKey() },
+    log: createLogger("strict", { level: "silent" }),
+  });
   bare = await startGateway({
     ...common,
     databaseUrl: await createTestDatabase("gw_convos_signin_bare"),
@@ -139,6 +148,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled(people.map((p) => p.close()));
   await bare?.close();
+  await strict?.close();
   await gateway?.close();
   await node?.close();
   await xmtp?.release();
@@ -257,6 +267,34 @@ describe("Sign in with Convos", () => {
     expect(fromPage.code).toBe(Code.Unauthenticated);
     const malformed = await failure(sessions().startConvosSignIn({ origin: `${origin()}/path` }));
     expect(malformed.code).toBe(Code.InvalidArgument);
+  });
+
+  it("an inbox that sends codes past its allowance is ignored, a right code included: guessing costs the guesser", {
+    timeout: 60_000,
+  }, async () => {
+    const strictSessions = client(strict!);
+    const started = await strictSessions.startConvosSignIn({ origin: new URL(strict!.url).origin });
+    const guesser = await newPerson();
+    const dm = await sendCode(guesser, started.signInInboxId, "AAAAA-AAAAA");
+    await dm.sendText("BBBBB-BBBBB");
+    await waitFor(
+      "two answers",
+      async () => {
+        await dm.sync();
+        return (await dm.messages()).filter((m) => m.senderInboxId === started.signInInboxId).length === 2;
+      },
+      20_000,
+    );
+    // The third code, the right one, comes over the allowance: nobody is signed in, and no answer comes.
+    await dm.sendText(started.code);
+    const honest = await newPerson();
+    const other = await sendCode(honest, started.signInInboxId, "CCCCC-CCCCC");
+    await answerIn(other, started.signInInboxId);
+    expect((await strictSessions.collectConvosSignIn({ code: started.code, secret: started.secret })).waiting).toBe(
+      true,
+    );
+    await dm.sync();
+    expect((await dm.messages()).filter((m) => m.senderInboxId === started.signInInboxId)).toHaveLength(2);
   });
 
   it("a gateway without a sign-in inbox says so: wallets still sign in", async () => {
