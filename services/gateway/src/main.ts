@@ -24,7 +24,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
-import { configured, runService } from "@convos-pool/kit/service";
+import { ConfigError, configured, runService } from "@convos-pool/kit/service";
 import { parseTrustedProxies } from "./limits/addresses.js";
 import { MIN_SESSION_SECRET_BYTES, originsOf } from "./sessions/service.js";
 import { startGateway } from "./server.js";
@@ -43,8 +43,8 @@ function publicUrls(urls: string[]): string[] {
 async function signInInbox(key: string | undefined, apiUrl: string | undefined, dbPath: string | undefined) {
   if (!key) return undefined;
   // Never echo the key: say only what is wrong with it.
-  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new Error("POOL_SIGN_IN_KEY: must be 0x and 64 hex digits");
-  if (!apiUrl) throw new Error("POOL_SIGN_IN_KEY needs XMTP_API_URL: the node the sign-in inbox listens on");
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new ConfigError("POOL_SIGN_IN_KEY: must be 0x and 64 hex digits");
+  if (!apiUrl) throw new ConfigError("POOL_SIGN_IN_KEY needs XMTP_API_URL: the node the sign-in inbox listens on");
   const path = dbPath ?? join(".data", "gateway-sign-in", "xmtp.db3");
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   return { apiUrl, privateKey: key as `0x${string}`, dbPath: path };
