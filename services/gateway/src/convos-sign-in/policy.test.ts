@@ -98,7 +98,9 @@ describe("a code that arrives", () => {
     expect(reply).toMatch(
       /^You are signing in to https:\/\/pool\.example with this Convos identity \(code ABCDE-12345\)/,
     );
-    expect(reply).toMatch(/If you did not start this sign-in on https:\/\/pool\.example yourself/);
+    expect(reply).toMatch(
+      /If you did not ask for this code on https:\/\/pool\.example yourself, whoever did is now signed in as you/,
+    );
     expect(replyTo({ kind: "again", origin: "https://pool.example" }, "ABCDE12345")).toBeUndefined();
     expect(replyTo({ kind: "taken" }, "ABCDE12345")).toMatch(/already sent from another Convos identity/);
     expect(replyTo({ kind: "expired" }, "ABCDE12345")).toMatch(/has expired/);

@@ -75,8 +75,8 @@ export function replyTo(arrival: Arrival, code: string): string | undefined {
     case "claim":
       return (
         `You are signing in to ${arrival.origin} with this Convos identity (code ${shown}). ` +
-        `If you did not start this sign-in on ${arrival.origin} yourself, someone else's page asked for it: ` +
-        `open ${arrival.origin}, sign in, and sign out everywhere there.`
+        `If you did not ask for this code on ${arrival.origin} yourself, whoever did is now signed in as you there ` +
+        `(for up to an hour): do not send codes that another site shows you.`
       );
     case "again":
       return undefined;
