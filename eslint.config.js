@@ -33,7 +33,7 @@ const FLOORS = {
   "services/kit/src": ["service", "server", "signing", "content"],
   "services/templates/src": ["template", "curation", "sync", "release", "ratings", "usage", "catalog", "db"],
   "services/lineage/src": ["signals", "patterns", "lineage", "db"],
-  "services/gateway/src": ["rest", "connect", "sessions", "limits", "web"],
+  "services/gateway/src": ["rest", "connect", "convos-sign-in", "sessions", "limits", "web"],
 };
 const ENTRIES = ["main.ts", "index.ts", "server.ts"];
 const floorZones = (root, floors) =>

@@ -350,6 +350,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       log: log.child({ service: "claims" }),
     });
     started.push(claims);
+    const signInDir = join(opts.dataDir, "sign-in-inbox");
+    await mkdir(signInDir, { recursive: true, mode: 0o700 });
     const gateway = await startGateway({
       port: opts.port ?? 8080,
       host,
@@ -364,6 +366,12 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       resolver,
       databaseUrl: opts.gatewayDatabaseUrl,
       embeddedDir: join(opts.dataDir, "gateway"),
+      // Sign in with Convos: the pool's sign-in inbox on the local node, one installation kept across restarts.
+      signInInbox: {
+        apiUrl: xmtp.url,
+        privateKey: `0x${await localSecret(opts.dataDir, "sign-in-key")}`,
+        dbPath: join(signInDir, "xmtp.db3"),
+      },
       log: log.child({ service: "gateway" }),
     });
     started.push(gateway);

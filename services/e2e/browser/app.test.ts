@@ -172,7 +172,8 @@ async function openSection(page: Page, name: string): Promise<void> {
 const description = (page: Page) => page.getByLabel("Description").first();
 
 async function signInWithNewKey(page: Page): Promise<string> {
-  await page.goto("/signin");
+  // A key made in the browser is for developers (docs/signatures.md, "Sign in with Convos").
+  await page.goto("/signin?developer=1");
   await page.getByRole("button", { name: "Create a key and sign in" }).click();
   await heading(page, "Signed in").waitFor();
   return (await page.getByTestId("inbox-id").textContent())!;
@@ -204,6 +205,9 @@ describe("the web app in a browser", () => {
     await creator.getByRole("link", { name: "Sign in", exact: true }).last().click();
     await heading(creator, "Sign in").waitFor();
     await shoot(creator, "sign-in");
+    await creator.getByRole("heading", { name: "Sign in with Convos" }).waitFor();
+    // A key made in the browser is for developers: the same page in developer mode, keeping where to go next.
+    await creator.goto(`${creator.url()}&developer=1`);
     await creator.getByRole("button", { name: "Create a key and sign in" }).click();
     await heading(creator, "Studio").waitFor();
     expect(creator.url()).toMatch(/\/studio$/);
@@ -744,7 +748,7 @@ describe("the web app in a browser", () => {
   }, async () => {
     // Sign-in: a key file that is not one.
     const someone = await newPage();
-    await someone.goto("/signin");
+    await someone.goto("/signin?developer=1");
     await someone.getByLabel("…or its contents").fill('{"private_key": "0x1234"}');
     await someone.getByRole("button", { name: "Import and sign in" }).click();
     expect(await fieldError(someone, "…or its contents")).toContain('it needs "private_key", 0x and 64 hex digits');
@@ -1083,6 +1087,10 @@ describe("the web app in a browser", () => {
     await page.keyboard.press("Enter");
     await heading(page, "Sign in").waitFor();
     expect(await focused(page)).toMatchObject({ tag: "H1", text: "Sign in" });
+    await tabTo(page, "Sign in with Convos");
+    await page.keyboard.press("Enter");
+    await page.getByTestId("convos-code").waitFor();
+    await page.goto("/signin?developer=1");
     await tabTo(page, "Create a key and sign in");
     await page.keyboard.press("Enter");
     await heading(page, "Signed in").waitFor();

@@ -172,7 +172,7 @@ it("an owner pinned to an older version sees the newer one, its notes and a badg
   context.setDefaultTimeout(20_000);
   contexts.push(context);
   const owner = await context.newPage();
-  await owner.goto("/signin");
+  await owner.goto("/signin?developer=1");
   await owner.getByRole("button", { name: "Create a key and sign in" }).click();
   await heading(owner, "Signed in").waitFor();
   await owner.goto(`/templates/${template.id}`);

@@ -48,6 +48,19 @@ describe("the gateway's main", () => {
     }
   }, 60_000);
 
+  it("does not start with a malformed sign-in key, and never prints it; nor with one and no XMTP node", async () => {
+    const key = `0x${"ab".repeat(31)}zz`;
+    const bad = startServiceProcess(MAIN, { env: await env({ POOL_SIGN_IN_KEY: key }) });
+    const err = await bad.then(
+      () => new Error("it started"),
+      (e: unknown) => e as Error,
+    );
+    expect(err.message).toMatch(/exited \(2\)[\s\S]*POOL_SIGN_IN_KEY: must be 0x and 64 hex digits/);
+    expect(err.message).not.toContain("abababab");
+    const noNode = startServiceProcess(MAIN, { env: await env({ POOL_SIGN_IN_KEY: `0x${"11".repeat(32)}` }) });
+    await expect(noNode).rejects.toThrow(/exited \(2\)[\s\S]*POOL_SIGN_IN_KEY needs XMTP_API_URL/);
+  }, 60_000);
+
   it("does not start without a pool id, nor with one that is not lower-case letters, digits and dashes", async () => {
     const none = startServiceProcess(MAIN, { env: await env({ POOL_ID: "" }) });
     await expect(none).rejects.toThrow(/exited \(2\)[\s\S]*POOL_ID is required/);

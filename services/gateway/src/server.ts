@@ -10,6 +10,7 @@
 // gateway's database so that replicas share one allowance. With a built
 // web app (webDir), the same port serves it at / (web/app.ts).
 
+import { createHash } from "node:crypto";
 import type { DescService } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
@@ -76,6 +77,9 @@ import { AddressLimits } from "./limits/addresses.js";
 import { restApi } from "./rest/routes.js";
 import { webApp } from "./web/app.js";
 import type { SignInFields } from "./rest/request.js";
+import { startSignInInbox, type SignInInbox } from "./convos-sign-in/inbox.js";
+import { collectConvosSignIn, startConvosSignIn, type ConvosSignInDeps } from "./convos-sign-in/service.js";
+import { convosSignInsMigration, pruneSignIns } from "./convos-sign-in/sql.js";
 import {
   SessionTokens,
   Sessions,
@@ -125,6 +129,20 @@ export interface GatewayOptions {
    * what `npm start` and the tests use.
    */
   publicUrls?: string[] | undefined;
+  /**
+   * The pool's sign-in inbox (Sign in with Convos, docs/signatures.md): its
+   * wallet key (POOL_SIGN_IN_KEY) and the XMTP node. Absent: Sign in with
+   * Convos answers UNAVAILABLE; wallets still sign in.
+   */
+  signInInbox?:
+    | {
+        apiUrl: string;
+        privateKey: `0x${string}`;
+        /** Its XMTP database; null (the default) keeps it in memory: a new installation at every start. */
+        dbPath?: string | null;
+        dbEncryptionKey?: Uint8Array;
+      }
+    | undefined;
   /** Browser origins allowed (CORS); default "*". */
   corsOrigins?: string[] | "*" | undefined;
   /** Limits per client address and sign-ins per inbox (docs/limits.md); default DEFAULT_LIMITS. */
@@ -173,7 +191,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         url: opts.databaseUrl,
         embeddedDir: opts.embeddedDir,
         entities: [],
-        migrations: [signatureNoncesMigration, endedSessionsMigration, rateCountersMigration],
+        migrations: [signatureNoncesMigration, endedSessionsMigration, rateCountersMigration, convosSignInsMigration],
       },
       server: {
         cors: { allowedOrigins: opts.corsOrigins ?? "*" },
@@ -203,6 +221,25 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       pruneSpentNonces(lifetime, db);
       pruneRates(lifetime, db);
       lifetime.every(60_000, "ended-session pruning", () => gate.sessions.prune());
+      let inbox: SignInInbox | undefined;
+      if (opts.signInInbox) {
+        inbox = await startSignInInbox({
+          apiUrl: opts.signInInbox.apiUrl,
+          privateKey: opts.signInInbox.privateKey,
+          dbPath: opts.signInInbox.dbPath ?? null,
+          // Derived from the key: whoever has the key is the inbox anyway.
+          dbEncryptionKey:
+            opts.signInInbox.dbEncryptionKey ??
+            createHash("sha256").update(`sign-in inbox database:${opts.signInInbox.privateKey}`).digest(),
+          em: db.em,
+          perSender: new RateLimit("sign-in codes per inbox", limits.signInsPerInbox, rates),
+          log,
+        });
+        const started = inbox;
+        lifetime.defer(() => started.close());
+      }
+      const convosSignIn: ConvosSignInDeps = { em: db.em, tokens, origins: () => origins, inbox };
+      lifetime.every(60_000, "sign-in code pruning", () => pruneSignIns(db.em));
       /** CreateSession on either face: counted against its client address first. */
       const signIn = async (req: SignInFields, call: CallInfo) => {
         await gate.addresses.take(SessionService.typeName, "CreateSession", call);
@@ -269,6 +306,24 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
             return {};
           },
           getSigningDomain: () => signingDomain,
+          async startConvosSignIn(req, ctx) {
+            const call = callInfo(ctx);
+            await gate.addresses.take(SessionService.typeName, "StartConvosSignIn", call);
+            const s = await startConvosSignIn(convosSignIn, { origin: req.origin, requestOrigin: call.origin });
+            return {
+              code: s.code,
+              secret: s.secret,
+              signInInboxId: s.signInInboxId,
+              inviteUrl: s.inviteUrl,
+              expiresAt: timestampFromDate(s.expiresAt),
+            };
+          },
+          async collectConvosSignIn(req) {
+            const c = await collectConvosSignIn(convosSignIn, { code: req.code, secret: req.secret });
+            if (c.waiting) return { waiting: true };
+            const { session } = c;
+            return { inboxId: session.inboxId, token: session.token, expiresAt: timestampFromDate(session.expiresAt) };
+          },
         });
         router.service(TemplateService, forwardedServiceImpl(TemplateService, templates));
         router.service(StoreCurationService, forwardedServiceImpl(StoreCurationService, curation));

@@ -82,7 +82,7 @@ function Routes() {
 
 function Layout({ children }: { children: ReactNode }) {
   const { pathname } = useLocation();
-  const { signedIn, wallet } = useSession();
+  const { signedIn, inboxId } = useSession();
   const current = (prefix: string) =>
     prefix === "/" ? pathname === "/" || pathname.startsWith("/templates/") : pathname.startsWith(prefix);
   const nav: [string, string][] = [
@@ -109,8 +109,8 @@ function Layout({ children }: { children: ReactNode }) {
               </li>
             ))}
             <li>
-              <Link to="/signin" aria-current={current("/signin") ? "page" : undefined} title={wallet?.inboxId}>
-                {signedIn && wallet ? `Signed in · ${short(wallet.inboxId)}` : "Sign in"}
+              <Link to="/signin" aria-current={current("/signin") ? "page" : undefined} title={inboxId}>
+                {signedIn && inboxId ? `Signed in · ${short(inboxId)}` : "Sign in"}
               </Link>
             </li>
           </ul>

@@ -1,7 +1,9 @@
-// The signed-in person: their wallet and a gateway session bought with a
-// signed login (CreateSession), sent as a Bearer token on every call. Reads
-// of private data use the session; every change is signed again, by the
-// wallet, over what it changes (signOperation: the CLI's EIP-712 types).
+// The signed-in person: a gateway session, sent as a Bearer token on every
+// call, bought with a signed login of their wallet (CreateSession) or with a
+// code sent from their Convos app (Sign in with Convos, docs/signatures.md).
+// Reads of private data use the session; a change the owner signs is signed
+// again, by the wallet, over what it changes (signOperation: the CLI's
+// EIP-712 types), so a Convos session without a wallet reads and cannot sign.
 import { create } from "@bufbuild/protobuf";
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
@@ -31,7 +33,16 @@ interface StoredSession {
   inboxId: string;
   token: string;
   expiresAt: number;
-  kind: Wallet["kind"];
+  kind: Wallet["kind"] | "convos";
+}
+
+/** A started Sign in with Convos: what the page shows, and the secret it keeps to collect the session. */
+export interface ConvosCode {
+  code: string;
+  secret: string;
+  signInInboxId: string;
+  inviteUrl: string;
+  expiresAt: number;
 }
 
 const SESSION_ITEM = "convos-pool/session";
@@ -80,9 +91,15 @@ function readStored(): StoredSession | undefined {
 
 export interface SessionValue {
   wallet: Wallet | undefined;
-  /** Signed in: a wallet and a live session of its inbox. */
+  /** Signed in: a live session, of a wallet's inbox or of the Convos inbox that sent a code. */
   signedIn: boolean;
   inboxId: string | undefined;
+  /** How: "convos" for a session bought with a code sent from Convos (no wallet signs for it here). */
+  kind: StoredSession["kind"] | undefined;
+  /** Sign in with Convos: a code for this page. */
+  startConvos: () => Promise<ConvosCode>;
+  /** Its session once the code was sent: the inbox that sent it; undefined while nobody has. */
+  collectConvos: (c: ConvosCode) => Promise<string | undefined>;
   // Functions, not methods: pages take them out of the value (`const { sign } = useSession()`).
   generate: () => Promise<void>;
   importKeyFile: (text: string) => Promise<void>;
@@ -106,6 +123,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<StoredSession | undefined>(() => {
     const s = readStored();
     const w = storedWallet();
+    if (s?.kind === "convos") return s;
     return s && w && s.kind === "local" && s.inboxId === w.inboxId ? s : undefined;
   });
   token = session?.token;
@@ -123,25 +141,32 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     });
   }, []);
 
-  const begin = useCallback(
-    async (w: Wallet) => {
-      // Signed for this page's origin, which the gateway that served it checks is its own.
-      const signIn = await signSignIn(w.signer, w.inboxId, window.location.origin, undefined, await poolId());
-      const res = await sessions.createSession(signIn);
-      const s: StoredSession = {
-        inboxId: w.inboxId,
-        token: res.token,
-        expiresAt: res.expiresAt ? Number(res.expiresAt.seconds) * 1000 : Date.now() + 3_600_000,
-        kind: w.kind,
-      };
+  /** Keeps a session the gateway issued, and forgets what was read before it. */
+  const keep = useCallback(
+    (s: StoredSession) => {
       localStorage.setItem(SESSION_ITEM, JSON.stringify(s));
       token = s.token;
-      setWallet(w);
       setSession(s);
       // Everything read so far was read as someone else (or nobody).
       queryClient.clear();
     },
     [queryClient],
+  );
+
+  const begin = useCallback(
+    async (w: Wallet) => {
+      // Signed for this page's origin, which the gateway that served it checks is its own.
+      const signIn = await signSignIn(w.signer, w.inboxId, window.location.origin, undefined, await poolId());
+      const res = await sessions.createSession(signIn);
+      setWallet(w);
+      keep({
+        inboxId: w.inboxId,
+        token: res.token,
+        expiresAt: res.expiresAt ? Number(res.expiresAt.seconds) * 1000 : Date.now() + 3_600_000,
+        kind: w.kind,
+      });
+    },
+    [keep],
   );
 
   // A key kept here renews its session before it ends, without asking.
@@ -155,8 +180,30 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const value = useMemo<SessionValue>(
     () => ({
       wallet,
-      signedIn: Boolean(wallet && session),
-      inboxId: session ? wallet?.inboxId : undefined,
+      signedIn: Boolean(session && (session.kind === "convos" || wallet)),
+      inboxId: session && (session.kind === "convos" || wallet) ? session.inboxId : undefined,
+      kind: session?.kind,
+      async startConvos() {
+        const r = await sessions.startConvosSignIn({ origin: window.location.origin });
+        return {
+          code: r.code,
+          secret: r.secret,
+          signInInboxId: r.signInInboxId,
+          inviteUrl: r.inviteUrl,
+          expiresAt: r.expiresAt ? Number(r.expiresAt.seconds) * 1000 : Date.now() + 300_000,
+        };
+      },
+      async collectConvos(c) {
+        const r = await sessions.collectConvosSignIn({ code: c.code, secret: c.secret });
+        if (r.waiting) return undefined;
+        keep({
+          inboxId: r.inboxId,
+          token: r.token,
+          expiresAt: r.expiresAt ? Number(r.expiresAt.seconds) * 1000 : Date.now() + 3_600_000,
+          kind: "convos",
+        });
+        return r.inboxId;
+      },
       generate: () => begin(generateKey()),
       async importKeyFile(text) {
         await begin(importKey(text));
@@ -174,7 +221,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         queryClient.clear();
       },
       async sign(operation, fields) {
-        if (!wallet) throw new Error("sign in first");
+        if (!session) throw new Error("sign in first");
+        // Only a wallet of the signed-in inbox signs: a key kept here for another inbox must not.
+        if (!wallet || wallet.inboxId !== session.inboxId) {
+          throw new Error(
+            "this change is signed by your wallet, and this browser has none for the inbox you signed in with: connect a browser wallet of that inbox",
+          );
+        }
         const s = await signOperation(
           wallet.signer,
           operation,
@@ -185,7 +238,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         return create(SignatureSchema, s);
       },
     }),
-    [wallet, session, begin, queryClient],
+    [wallet, session, begin, keep, queryClient],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/session_service.proto.
  */
 export const file_convos_pool_v1_session_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRjb252b3MvcG9vbC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxInMKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCGluYm94X2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIOCgZvcmlnaW4YAyABKAkSCwoDdXJpGAQgASgJIlYKFUNyZWF0ZVNlc3Npb25SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIWChREZWxldGVTZXNzaW9uUmVxdWVzdCIXChVEZWxldGVTZXNzaW9uUmVzcG9uc2UiGQoXR2V0U2lnbmluZ0RvbWFpblJlcXVlc3QiWAoYR2V0U2lnbmluZ0RvbWFpblJlc3BvbnNlEg8KB3Bvb2xfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEgwKBHNhbHQYBCABKAkyuAIKDlNlc3Npb25TZXJ2aWNlElwKDUNyZWF0ZVNlc3Npb24SJC5jb252b3MucG9vbC52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJcCg1EZWxldGVTZXNzaW9uEiQuY29udm9zLnBvb2wudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaJS5jb252b3MucG9vbC52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USagoQR2V0U2lnbmluZ0RvbWFpbhInLmNvbnZvcy5wb29sLnYxLkdldFNpZ25pbmdEb21haW5SZXF1ZXN0GiguY29udm9zLnBvb2wudjEuR2V0U2lnbmluZ0RvbWFpblJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("CiRjb252b3MvcG9vbC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxInMKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCGluYm94X2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIOCgZvcmlnaW4YAyABKAkSCwoDdXJpGAQgASgJIlYKFUNyZWF0ZVNlc3Npb25SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIWChREZWxldGVTZXNzaW9uUmVxdWVzdCIXChVEZWxldGVTZXNzaW9uUmVzcG9uc2UiGQoXR2V0U2lnbmluZ0RvbWFpblJlcXVlc3QiWAoYR2V0U2lnbmluZ0RvbWFpblJlc3BvbnNlEg8KB3Bvb2xfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEgwKBHNhbHQYBCABKAkiKgoYU3RhcnRDb252b3NTaWduSW5SZXF1ZXN0Eg4KBm9yaWdpbhgBIAEoCSKXAQoZU3RhcnRDb252b3NTaWduSW5SZXNwb25zZRIMCgRjb2RlGAEgASgJEg4KBnNlY3JldBgCIAEoCRIYChBzaWduX2luX2luYm94X2lkGAMgASgJEhIKCmludml0ZV91cmwYBCABKAkSLgoKZXhwaXJlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoaQ29sbGVjdENvbnZvc1NpZ25JblJlcXVlc3QSDAoEY29kZRgBIAEoCRIOCgZzZWNyZXQYAiABKAkifwobQ29sbGVjdENvbnZvc1NpZ25JblJlc3BvbnNlEg8KB3dhaXRpbmcYASABKAgSEAoIaW5ib3hfaWQYAiABKAkSDQoFdG9rZW4YAyABKAkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAykgQKDlNlc3Npb25TZXJ2aWNlElwKDUNyZWF0ZVNlc3Npb24SJC5jb252b3MucG9vbC52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJcCg1EZWxldGVTZXNzaW9uEiQuY29udm9zLnBvb2wudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaJS5jb252b3MucG9vbC52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USagoQR2V0U2lnbmluZ0RvbWFpbhInLmNvbnZvcy5wb29sLnYxLkdldFNpZ25pbmdEb21haW5SZXF1ZXN0GiguY29udm9zLnBvb2wudjEuR2V0U2lnbmluZ0RvbWFpblJlc3BvbnNlIgOQAgESaAoRU3RhcnRDb252b3NTaWduSW4SKC5jb252b3MucG9vbC52MS5TdGFydENvbnZvc1NpZ25JblJlcXVlc3QaKS5jb252b3MucG9vbC52MS5TdGFydENvbnZvc1NpZ25JblJlc3BvbnNlEm4KE0NvbGxlY3RDb252b3NTaWduSW4SKi5jb252b3MucG9vbC52MS5Db2xsZWN0Q29udm9zU2lnbkluUmVxdWVzdBorLmNvbnZvcy5wb29sLnYxLkNvbGxlY3RDb252b3NTaWduSW5SZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.CreateSessionRequest
@@ -160,6 +160,137 @@ export const GetSigningDomainResponseSchema: GenMessage<GetSigningDomainResponse
   messageDesc(file_convos_pool_v1_session_service, 5);
 
 /**
+ * @generated from message convos.pool.v1.StartConvosSignInRequest
+ */
+export type StartConvosSignInRequest = Message<"convos.pool.v1.StartConvosSignInRequest"> & {
+  /**
+   * The origin of the page signing in, as CreateSessionRequest.origin: one
+   * of the gateway's public origins, and the request's Origin header when
+   * there is one. The pool tells the person this origin when the code
+   * arrives.
+   *
+   * @generated from field: string origin = 1;
+   */
+  origin: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.StartConvosSignInRequest.
+ * Use `create(StartConvosSignInRequestSchema)` to create a new message.
+ */
+export const StartConvosSignInRequestSchema: GenMessage<StartConvosSignInRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_session_service, 6);
+
+/**
+ * @generated from message convos.pool.v1.StartConvosSignInResponse
+ */
+export type StartConvosSignInResponse = Message<"convos.pool.v1.StartConvosSignInResponse"> & {
+  /**
+   * What the person sends: ten characters of Crockford's base 32, shown as
+   * XXXXX-XXXXX (sent with or without the dash, in either case).
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * 32 random bytes, base64url: presented with the code to collect the
+   * session. Never shown, never sent over XMTP.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+
+  /**
+   * The pool's sign-in inbox, which the code is sent to.
+   *
+   * @generated from field: string sign_in_inbox_id = 3;
+   */
+  signInInboxId: string;
+
+  /**
+   * A Convos invite link of the sign-in inbox whose tag is the code: opened
+   * (or scanned) in the Convos app, it sends the code in a join request.
+   *
+   * @generated from field: string invite_url = 4;
+   */
+  inviteUrl: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 5;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.StartConvosSignInResponse.
+ * Use `create(StartConvosSignInResponseSchema)` to create a new message.
+ */
+export const StartConvosSignInResponseSchema: GenMessage<StartConvosSignInResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_session_service, 7);
+
+/**
+ * @generated from message convos.pool.v1.CollectConvosSignInRequest
+ */
+export type CollectConvosSignInRequest = Message<"convos.pool.v1.CollectConvosSignInRequest"> & {
+  /**
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.CollectConvosSignInRequest.
+ * Use `create(CollectConvosSignInRequestSchema)` to create a new message.
+ */
+export const CollectConvosSignInRequestSchema: GenMessage<CollectConvosSignInRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_session_service, 8);
+
+/**
+ * @generated from message convos.pool.v1.CollectConvosSignInResponse
+ */
+export type CollectConvosSignInResponse = Message<"convos.pool.v1.CollectConvosSignInResponse"> & {
+  /**
+   * True while nobody has sent the code yet; the other fields are then empty.
+   *
+   * @generated from field: bool waiting = 1;
+   */
+  waiting: boolean;
+
+  /**
+   * The inbox that sent the code: the session's. Show it, so that a person
+   * notices a sign-in that is not theirs.
+   *
+   * @generated from field: string inbox_id = 2;
+   */
+  inboxId: string;
+
+  /**
+   * Send as "Authorization: Bearer <token>".
+   *
+   * @generated from field: string token = 3;
+   */
+  token: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 4;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.CollectConvosSignInResponse.
+ * Use `create(CollectConvosSignInResponseSchema)` to create a new message.
+ */
+export const CollectConvosSignInResponseSchema: GenMessage<CollectConvosSignInResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_session_service, 9);
+
+/**
  * Proof of identity for reads of private data: a signed EIP-712 login
  * message buys a short-lived bearer token. Served by the gateway.
  *
@@ -196,6 +327,30 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof GetSigningDomainRequestSchema;
     output: typeof GetSigningDomainResponseSchema;
+  },
+  /**
+   * Sign in with Convos, first step (docs/signatures.md, "Sign in with
+   * Convos"): a one-time code for the page at `origin`, which the person
+   * sends from their Convos app to the pool's sign-in inbox over XMTP, and a
+   * secret that only the caller holds and that alone collects the session.
+   *
+   * @generated from rpc convos.pool.v1.SessionService.StartConvosSignIn
+   */
+  startConvosSignIn: {
+    methodKind: "unary";
+    input: typeof StartConvosSignInRequestSchema;
+    output: typeof StartConvosSignInResponseSchema;
+  },
+  /**
+   * Second step, asked again until it answers a session: whose inbox sent
+   * the code, and a session of that inbox. A code gives one session.
+   *
+   * @generated from rpc convos.pool.v1.SessionService.CollectConvosSignIn
+   */
+  collectConvosSignIn: {
+    methodKind: "unary";
+    input: typeof CollectConvosSignInRequestSchema;
+    output: typeof CollectConvosSignInResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_session_service, 0);

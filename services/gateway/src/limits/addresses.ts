@@ -15,6 +15,7 @@ export type LimitClass = "claims" | "sign-ins" | "template-writes";
 const CLASSES: Readonly<Record<string, LimitClass>> = {
   "convos.pool.v1.ClaimService.Claim": "claims",
   "convos.pool.v1.SessionService.CreateSession": "sign-ins",
+  "convos.pool.v1.SessionService.StartConvosSignIn": "sign-ins",
   ...Object.fromEntries(
     [
       "CreateTemplate",

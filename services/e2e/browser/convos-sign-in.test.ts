@@ -1,0 +1,105 @@
+// Sign in with Convos in a real browser (Debian's chromium, driven by
+// playwright-core): the web app served by a real gateway whose sign-in inbox
+// is a real XMTP client on the local XMTP node, on PostgreSQL, and a person
+// who is the real Convos CLI opening the link the page shows, as the Convos
+// app does. No templates or claims service: signing in needs none.
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext } from "playwright-core";
+import { generatePrivateKey } from "viem/accounts";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startGateway, type RunningGateway } from "@convos-pool/gateway";
+import { createLogger, generateServiceCredentials, NO_LIMITS } from "@convos-pool/kit/server";
+import { createTestDatabase } from "@convos-pool/testing";
+import { runConvos } from "@convos-pool/testing/convos-cli";
+import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
+import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
+import { ensureWebBuild } from "@convos-pool/web";
+import { DESKTOP, SHOTS, shoot } from "./pages.js";
+
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+let xmtp: XmtpPort;
+let dir: string;
+let node: RunningDevnode | undefined;
+let gateway: RunningGateway | undefined;
+let browser: Browser | undefined;
+let context: BrowserContext | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
+  xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
+  dir = await mkdtemp(join(tmpdir(), "pool-web-convos-sign-in-"));
+  await mkdir(SHOTS, { recursive: true });
+  const webDir = await ensureWebBuild();
+  node = await startDevnode({ port: xmtp.port, databaseUrl: await createTestDatabase("web_signin_xmtp") });
+  gateway = await startGateway({
+    port: 0,
+    templatesUrl: "http://127.0.0.1:9",
+    credentials: generateServiceCredentials().gateway,
+    limits: NO_LIMITS,
+    databaseUrl: await createTestDatabase("web_signin_gateway"),
+    signInInbox: { apiUrl: node.url, privateKey: generatePrivateKey() },
+    webDir,
+    log: createLogger("gateway", { level: "silent" }),
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"],
+  });
+  context = await browser.newContext({ baseURL: gateway.url, viewport: DESKTOP });
+  context.setDefaultTimeout(20_000);
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await gateway?.close();
+  await node?.close();
+  await xmtp?.release();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+it("a person signs in by opening the page's link in Convos, and the page names their inbox; keys are offered only in developer mode", {
+  timeout: 120_000,
+}, async () => {
+  const page = await context!.newPage();
+  await page.goto("/signin");
+  await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+  // No key made or pasted here, unless a developer asks for it.
+  expect(await page.getByRole("button", { name: "Create a key and sign in" }).count()).toBe(0);
+  expect(await page.getByRole("button", { name: "Import and sign in" }).count()).toBe(0);
+
+  await page.getByRole("button", { name: "Sign in with Convos" }).click();
+  const code = (await page.getByTestId("convos-code").textContent())!;
+  expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/);
+  await page.getByRole("img", { name: /QR code/ }).waitFor();
+  const link = (await page.getByTestId("convos-link").getAttribute("href"))!;
+  expect(link).toMatch(/^https:\/\/popup\.convos\.org\/v2\?i=/);
+  await shoot(page, "sign-in-convos-code");
+
+  const joined = await runConvos<{ inboxId: string; creatorInboxId: string }>(
+    ["conversations", "join", link, "--no-wait", "--profile-name", "Saul"],
+    join(dir, "saul"),
+    { xmtpPort: xmtp.port, timeoutMs: 60_000 },
+  );
+  expect(joined.creatorInboxId).toBe(await page.getByTestId("sign-in-inbox").textContent());
+
+  await page.getByRole("heading", { level: 1, name: "Signed in" }).waitFor({ timeout: 30_000 });
+  expect(await page.getByTestId("inbox-id").textContent()).toBe(joined.inboxId);
+  await page.getByText("Signed in with Convos.").waitFor();
+  expect(await page.getByRole("link", { name: /^Signed in · / }).getAttribute("title")).toBe(joined.inboxId);
+  await shoot(page, "signed-in-convos");
+
+  // Still signed in after a reload: the session is kept as a wallet's is.
+  await page.reload();
+  await page.getByRole("heading", { level: 1, name: "Signed in" }).waitFor();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+
+  await page.goto("/signin?developer=1");
+  await page.getByRole("button", { name: "Create a key and sign in" }).waitFor();
+  await page.getByRole("button", { name: "Import and sign in" }).waitFor();
+});
