@@ -20,6 +20,7 @@ const FLOORS = {
     "memory",
     "badge",
     "vault",
+    "draft",
     "claim",
     "pool",
     "sync",

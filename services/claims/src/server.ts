@@ -16,6 +16,8 @@ import {
   type LimitConfig,
   type Logger,
   type Metrics,
+  RateLimit,
+  type Rate,
   type ServiceCredentials,
 } from "@convos-pool/kit/server";
 import {
@@ -26,7 +28,7 @@ import {
   LOCAL_POOL_ID,
 } from "@convos-pool/kit/signing";
 import { SIGNATURE_MAX_AGE_SECONDS } from "@convos-pool/kit/content";
-import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
+import { postgresRates, pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { Attestations } from "./badge/attestations.js";
 import { developmentKeys } from "./badge/keys.js";
@@ -50,6 +52,9 @@ import type { InstanceRuntime } from "./hosts/runtime.js";
 import { SecretBox } from "./tools/secrets.js";
 import { startLineageRelay, type LineageRelay } from "./sync/lineage-relay.js";
 import { createClaimService } from "./claim/service.js";
+import { DRAFT_ANSWERS } from "./draft/policy.js";
+import { createTryDraft } from "./draft/service.js";
+import { draftHost } from "./draft/hosts.js";
 import { createTemplateSyncService } from "./sync/service.js";
 import { grpcTemplateStandings } from "./templates/standings.js";
 import { SyncWorker } from "./sync/worker.js";
@@ -83,6 +88,8 @@ export interface ClaimsServiceOptions extends ProviderSettings {
   providers?: Map<string, ToolProvider> | undefined;
   /** How instances are reached; default: gRPC to their instance host. */
   runtime?: InstanceRuntime | undefined;
+  /** The studio's test chat answers per creator; default DRAFT_ANSWERS (draft/policy.ts). */
+  draftAnswers?: Rate | undefined;
   /**
    * The warm pool: keep `target` instances idle on these instance hosts
    * (InstanceHostService). Absent: no pool manager (instances are registered
@@ -267,6 +274,15 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
             sync,
             templates: templateSource,
             standings: grpcTemplateStandings(standings.client, log),
+            tryDraft: createTryDraft({
+              templates: templateSource,
+              perCreator: new RateLimit(
+                "test chat answers per creator",
+                opts.draftAnswers ?? DRAFT_ANSWERS,
+                postgresRates(em),
+              ),
+              host: draftHost(opts.pool?.hostUrls ?? [], opts.credentials),
+            }),
           }),
         );
         // The owner's memory calls, relayed to the agent sealed (docs/memory.md).

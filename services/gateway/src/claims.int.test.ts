@@ -601,6 +601,17 @@ describe("REST", () => {
       owners: [{ owner_id: owner.inboxId, live: 1, total: 1 }],
     });
     expect((await rest("GET", `/api/pool/templates/${templateId}/dashboard`, { token: ownerToken })).status).toBe(403);
+    const lastTwo = await rest("GET", `/api/pool/templates/${templateId}/dashboard?days=2`, {
+      token: await session(creator),
+    });
+    expect(lastTwo.json.usage).toEqual([
+      { day: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), claims: 0, active_agents: 0 },
+      { day: new Date().toISOString().slice(0, 10), claims: 1, active_agents: 1 },
+    ]);
+    const tooLong = await rest("GET", `/api/pool/templates/${templateId}/dashboard?days=91`, {
+      token: await session(creator),
+    });
+    expect([tooLong.status, tooLong.json.error.field]).toEqual([400, "days"]);
     const mine = await rest("GET", `/api/pool/lineage?owner=${owner.inboxId}&ended=true`, { token: ownerToken });
     expect(mine.json.agents.map((a: { instance_id: string }) => a.instance_id)).toEqual([id]);
     expect((await rest("GET", `/api/pool/lineage`, { token: ownerToken })).json.error.field).toBe("owner");

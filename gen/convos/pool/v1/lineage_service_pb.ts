@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/lineage_service.proto.
  */
 export const file_convos_pool_v1_lineage_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRjb252b3MvcG9vbC92MS9saW5lYWdlX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIpICCgtMaW5lYWdlTm9kZRITCgtpbnN0YW5jZV9pZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIQCghvd25lcl9pZBgDIAEoCRIaChJwYXJlbnRfaW5zdGFuY2VfaWQYBCABKAkSFwoPY29udmVyc2F0aW9uX2lkGAUgASgJEi4KCmNsYWltZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVkZXB0aBgIIAEoBRINCgVjYXJyeRgJIAMoCRIWCg5jaGlsZHJlbl9jb3VudBgKIAEoBSIoChFHZXRMaW5lYWdlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSLUAQoSR2V0TGluZWFnZVJlc3BvbnNlEi0KCGluc3RhbmNlGAEgASgLMhsuY29udm9zLnBvb2wudjEuTGluZWFnZU5vZGUSLgoJYW5jZXN0b3JzGAIgAygLMhsuY29udm9zLnBvb2wudjEuTGluZWFnZU5vZGUSLQoIY2hpbGRyZW4YAyADKAsyGy5jb252b3MucG9vbC52MS5MaW5lYWdlTm9kZRIwCgtkZXNjZW5kYW50cxgEIAMoCzIbLmNvbnZvcy5wb29sLnYxLkxpbmVhZ2VOb2RlIjIKG0dldFRlbXBsYXRlRGFzaGJvYXJkUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCSI7CgpPd25lckNvdW50EhAKCG93bmVyX2lkGAEgASgJEgwKBGxpdmUYAiABKAMSDQoFdG90YWwYAyABKAMi3wEKHEdldFRlbXBsYXRlRGFzaGJvYXJkUmVzcG9uc2USEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKbGl2ZV9jb3VudBgCIAEoAxITCgt0b3RhbF9jb3VudBgDIAEoAxITCgtlbmRlZF9jb3VudBgEIAEoAxITCgtjbG9uZV9jb3VudBgFIAEoAxIYChBsaXZlX2Nsb25lX2NvdW50GAYgASgDEhEKCW1heF9kZXB0aBgHIAEoBRIqCgZvd25lcnMYCCADKAsyGi5jb252b3MucG9vbC52MS5Pd25lckNvdW50ImkKF0xpc3RPd25lckxpbmVhZ2VSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEhUKDWluY2x1ZGVfZW5kZWQYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiYAoYTGlzdE93bmVyTGluZWFnZVJlc3BvbnNlEisKBmFnZW50cxgBIAMoCzIbLmNvbnZvcy5wb29sLnYxLkxpbmVhZ2VOb2RlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTLOAgoOTGluZWFnZVNlcnZpY2USWAoKR2V0TGluZWFnZRIhLmNvbnZvcy5wb29sLnYxLkdldExpbmVhZ2VSZXF1ZXN0GiIuY29udm9zLnBvb2wudjEuR2V0TGluZWFnZVJlc3BvbnNlIgOQAgESdgoUR2V0VGVtcGxhdGVEYXNoYm9hcmQSKy5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZURhc2hib2FyZFJlcXVlc3QaLC5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZURhc2hib2FyZFJlc3BvbnNlIgOQAgESagoQTGlzdE93bmVyTGluZWFnZRInLmNvbnZvcy5wb29sLnYxLkxpc3RPd25lckxpbmVhZ2VSZXF1ZXN0GiguY29udm9zLnBvb2wudjEuTGlzdE93bmVyTGluZWFnZVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiRjb252b3MvcG9vbC92MS9saW5lYWdlX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIpICCgtMaW5lYWdlTm9kZRITCgtpbnN0YW5jZV9pZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIQCghvd25lcl9pZBgDIAEoCRIaChJwYXJlbnRfaW5zdGFuY2VfaWQYBCABKAkSFwoPY29udmVyc2F0aW9uX2lkGAUgASgJEi4KCmNsYWltZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVkZXB0aBgIIAEoBRINCgVjYXJyeRgJIAMoCRIWCg5jaGlsZHJlbl9jb3VudBgKIAEoBSIoChFHZXRMaW5lYWdlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSLUAQoSR2V0TGluZWFnZVJlc3BvbnNlEi0KCGluc3RhbmNlGAEgASgLMhsuY29udm9zLnBvb2wudjEuTGluZWFnZU5vZGUSLgoJYW5jZXN0b3JzGAIgAygLMhsuY29udm9zLnBvb2wudjEuTGluZWFnZU5vZGUSLQoIY2hpbGRyZW4YAyADKAsyGy5jb252b3MucG9vbC52MS5MaW5lYWdlTm9kZRIwCgtkZXNjZW5kYW50cxgEIAMoCzIbLmNvbnZvcy5wb29sLnYxLkxpbmVhZ2VOb2RlIkAKG0dldFRlbXBsYXRlRGFzaGJvYXJkUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIMCgRkYXlzGAIgASgFIj4KCERheVVzYWdlEgsKA2RheRgBIAEoCRIOCgZjbGFpbXMYAiABKAMSFQoNYWN0aXZlX2FnZW50cxgDIAEoAyI7CgpPd25lckNvdW50EhAKCG93bmVyX2lkGAEgASgJEgwKBGxpdmUYAiABKAMSDQoFdG90YWwYAyABKAMiiAIKHEdldFRlbXBsYXRlRGFzaGJvYXJkUmVzcG9uc2USEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKbGl2ZV9jb3VudBgCIAEoAxITCgt0b3RhbF9jb3VudBgDIAEoAxITCgtlbmRlZF9jb3VudBgEIAEoAxITCgtjbG9uZV9jb3VudBgFIAEoAxIYChBsaXZlX2Nsb25lX2NvdW50GAYgASgDEhEKCW1heF9kZXB0aBgHIAEoBRIqCgZvd25lcnMYCCADKAsyGi5jb252b3MucG9vbC52MS5Pd25lckNvdW50EicKBXVzYWdlGAkgAygLMhguY29udm9zLnBvb2wudjEuRGF5VXNhZ2UiaQoXTGlzdE93bmVyTGluZWFnZVJlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSFQoNaW5jbHVkZV9lbmRlZBgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJgChhMaXN0T3duZXJMaW5lYWdlUmVzcG9uc2USKwoGYWdlbnRzGAEgAygLMhsuY29udm9zLnBvb2wudjEuTGluZWFnZU5vZGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMs4CCg5MaW5lYWdlU2VydmljZRJYCgpHZXRMaW5lYWdlEiEuY29udm9zLnBvb2wudjEuR2V0TGluZWFnZVJlcXVlc3QaIi5jb252b3MucG9vbC52MS5HZXRMaW5lYWdlUmVzcG9uc2UiA5ACARJ2ChRHZXRUZW1wbGF0ZURhc2hib2FyZBIrLmNvbnZvcy5wb29sLnYxLkdldFRlbXBsYXRlRGFzaGJvYXJkUmVxdWVzdBosLmNvbnZvcy5wb29sLnYxLkdldFRlbXBsYXRlRGFzaGJvYXJkUmVzcG9uc2UiA5ACARJqChBMaXN0T3duZXJMaW5lYWdlEicuY29udm9zLnBvb2wudjEuTGlzdE93bmVyTGluZWFnZVJlcXVlc3QaKC5jb252b3MucG9vbC52MS5MaXN0T3duZXJMaW5lYWdlUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * One agent in a lineage. An ended agent stays, shown ended: its clones live on.
@@ -147,6 +147,13 @@ export type GetTemplateDashboardRequest = Message<"convos.pool.v1.GetTemplateDas
    * @generated from field: string template_id = 1;
    */
   templateId: string;
+
+  /**
+   * Days of usage to return, ending today (UTC): 0 means 30; at most 90.
+   *
+   * @generated from field: int32 days = 2;
+   */
+  days: number;
 };
 
 /**
@@ -155,6 +162,41 @@ export type GetTemplateDashboardRequest = Message<"convos.pool.v1.GetTemplateDas
  */
 export const GetTemplateDashboardRequestSchema: GenMessage<GetTemplateDashboardRequest> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_lineage_service, 3);
+
+/**
+ * One UTC day of a template's usage (docs/lineage.md, "Usage over time").
+ *
+ * @generated from message convos.pool.v1.DayUsage
+ */
+export type DayUsage = Message<"convos.pool.v1.DayUsage"> & {
+  /**
+   * YYYY-MM-DD, UTC.
+   *
+   * @generated from field: string day = 1;
+   */
+  day: string;
+
+  /**
+   * Agents claimed that day, clones included.
+   *
+   * @generated from field: int64 claims = 2;
+   */
+  claims: bigint;
+
+  /**
+   * Agents live at some moment of that day: claimed by its end, not ended before its start.
+   *
+   * @generated from field: int64 active_agents = 3;
+   */
+  activeAgents: bigint;
+};
+
+/**
+ * Describes the message convos.pool.v1.DayUsage.
+ * Use `create(DayUsageSchema)` to create a new message.
+ */
+export const DayUsageSchema: GenMessage<DayUsage> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_lineage_service, 4);
 
 /**
  * @generated from message convos.pool.v1.OwnerCount
@@ -181,7 +223,7 @@ export type OwnerCount = Message<"convos.pool.v1.OwnerCount"> & {
  * Use `create(OwnerCountSchema)` to create a new message.
  */
 export const OwnerCountSchema: GenMessage<OwnerCount> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_service, 4);
+  messageDesc(file_convos_pool_v1_lineage_service, 5);
 
 /**
  * @generated from message convos.pool.v1.GetTemplateDashboardResponse
@@ -232,6 +274,13 @@ export type GetTemplateDashboardResponse = Message<"convos.pool.v1.GetTemplateDa
    * @generated from field: repeated convos.pool.v1.OwnerCount owners = 8;
    */
   owners: OwnerCount[];
+
+  /**
+   * Usage per day, oldest first, every day of the window (zeros included).
+   *
+   * @generated from field: repeated convos.pool.v1.DayUsage usage = 9;
+   */
+  usage: DayUsage[];
 };
 
 /**
@@ -239,7 +288,7 @@ export type GetTemplateDashboardResponse = Message<"convos.pool.v1.GetTemplateDa
  * Use `create(GetTemplateDashboardResponseSchema)` to create a new message.
  */
 export const GetTemplateDashboardResponseSchema: GenMessage<GetTemplateDashboardResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_service, 5);
+  messageDesc(file_convos_pool_v1_lineage_service, 6);
 
 /**
  * @generated from message convos.pool.v1.ListOwnerLineageRequest
@@ -273,7 +322,7 @@ export type ListOwnerLineageRequest = Message<"convos.pool.v1.ListOwnerLineageRe
  * Use `create(ListOwnerLineageRequestSchema)` to create a new message.
  */
 export const ListOwnerLineageRequestSchema: GenMessage<ListOwnerLineageRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_service, 6);
+  messageDesc(file_convos_pool_v1_lineage_service, 7);
 
 /**
  * @generated from message convos.pool.v1.ListOwnerLineageResponse
@@ -295,7 +344,7 @@ export type ListOwnerLineageResponse = Message<"convos.pool.v1.ListOwnerLineageR
  * Use `create(ListOwnerLineageResponseSchema)` to create a new message.
  */
 export const ListOwnerLineageResponseSchema: GenMessage<ListOwnerLineageResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_service, 7);
+  messageDesc(file_convos_pool_v1_lineage_service, 8);
 
 /**
  * Where agents come from: clone edges, per-template dashboards (seed story

@@ -85,6 +85,8 @@ export interface ClaimServiceDeps {
   templates: TemplateSource;
   /** Which templates are delisted, shown to their agents' owners; absent: not shown. */
   standings?: TemplateStandings;
+  /** The studio's test chat (draft/service.ts), composed by the server: it lives on a floor above this one. */
+  tryDraft: ServiceImpl<typeof ClaimService>["tryDraft"];
 }
 
 /** The owner's offer as the pool stored it (instances.pending_transfer), as signed. */
@@ -139,6 +141,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
   }
 
   return {
+    tryDraft: deps.tryDraft,
     async claim(req, ctx) {
       return deps.flow.claim(req, callerInboxId(ctx));
     },

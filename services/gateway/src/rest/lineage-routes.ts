@@ -9,7 +9,7 @@ import { LineageNodeSchema, type LineageNode } from "@convos-pool/gen/convos/poo
 import type { LineageForwarder } from "../connect/forward.js";
 import { AGENT_ERRORS, PROTO_JSON } from "./claims-json.js";
 import { RestError, badRequest } from "./errors.js";
-import { nextCursor, query, queryBool, queryPage, type Handler, type RestDeps, type Route } from "./request.js";
+import { nextCursor, query, queryBool, queryInt, queryPage, type Handler, type RestDeps, type Route } from "./request.js";
 
 function lineageOf(deps: RestDeps): LineageForwarder {
   if (!deps.lineage) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);
@@ -36,11 +36,11 @@ const agentLineage: Handler = async (r, deps) => {
   };
 };
 
-/** The creator's dashboard of a template: counts, clones, depth, agents per owner. */
+/** The creator's dashboard of a template: counts, clones, depth, agents per owner, usage per day (`?days=`, 30 by default). */
 const templateDashboard: Handler = async (r, deps) => {
   const lineage = lineageOf(deps);
-  query(r, []);
-  const d = await lineage.getTemplateDashboard({ templateId: r.id }, r.call);
+  const q = query(r, ["days"]);
+  const d = await lineage.getTemplateDashboard({ templateId: r.id, days: queryInt(q, "days") }, r.call);
   return {
     status: 200,
     body: {
@@ -52,6 +52,7 @@ const templateDashboard: Handler = async (r, deps) => {
       live_clone_count: Number(d.liveCloneCount),
       max_depth: d.maxDepth,
       owners: d.owners.map((o) => ({ owner_id: o.ownerId, live: Number(o.live), total: Number(o.total) })),
+      usage: d.usage.map((u) => ({ day: u.day, claims: Number(u.claims), active_agents: Number(u.activeAgents) })),
     },
   };
 };

@@ -441,6 +441,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         dataDir: opts.dataDir,
         maxInstances,
         runtime: runtime ? AgentRuntime.OPENCLAW : AgentRuntime.POOL,
+        llm,
         log,
       };
       const pick = pickInstance(instances);

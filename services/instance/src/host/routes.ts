@@ -13,6 +13,8 @@ import {
 import type { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { Agent } from "../agent/face/agent.js";
+import type { LlmProvider } from "../model/turn.js";
+import { answerDraft } from "./draft.js";
 import { createHostClaims } from "./batch-claims.js";
 import { createHostSync } from "./batch-updates.js";
 import { restoreInstance, type RestoreHost } from "./restore.js";
@@ -34,6 +36,8 @@ export interface HostAgents extends RestoreHost {
   maxInstances: number;
   /** What thinks for its agents (ListInstances tells the pool, which places agents by it). */
   runtime: AgentRuntime;
+  /** The host's model provider, which also answers the studio's test chats (draft.ts). */
+  llm: LlmProvider;
 }
 
 /** The instance an InstanceService call is for, by its header; NOT_FOUND when this host does not run it. */
@@ -55,6 +59,11 @@ export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof 
   const hostClaims = createHostClaims({ find: (id) => instances.get(id), log });
   return {
     restoreInstance: (req) => restoreInstance(host, req),
+    async tryDraft(req, ctx) {
+      if (!req.content) throw invalidArgument("content", "required: the draft to answer as");
+      if (req.lines.at(-1)?.fromAgent !== false) throw invalidArgument("lines", "must end with the creator's line");
+      return { answer: await answerDraft(host.llm, req.content, req.lines, ctx.signal) };
+    },
     async startInstance(req) {
       if (!INSTANCE_ID_PATTERN.test(req.instanceId)) {
         throw invalidArgument("instance_id", "1 to 128 letters, digits, '_' or '-', starting with a letter or digit");

@@ -357,6 +357,51 @@ describe("LineageService", () => {
     ).toContain("template_id");
   });
 
+  it("gives the creator the template's usage per day: claims, and agents live at some moment of each day", async () => {
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const elsewhere = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const [a, b, c] = [inst(), inst(), inst()];
+    const [first, second] = [newIdentity(), newIdentity()];
+    const day = 24 * 60;
+    await feed.recordLineageEvents({
+      events: [
+        claimed(a, t.id, first, "", [], 3 * day),
+        claimed(b, t.id, second, "", [], day),
+        claimed(c, t.id, first, b, ["training"], 0),
+        // Another template's agent counts nowhere here.
+        claimed(inst(), elsewhere.id, first, "", [], 0),
+      ],
+    });
+    // a ended two days ago: live that day, not the day after.
+    await feed.recordLineageEvents({
+      events: [
+        create(LineageEventSchema, {
+          sequence: ++sequence,
+          at: at(2 * day),
+          event: { case: "ended", value: { instanceId: a, reason: "removed by its owner" } },
+        }),
+      ],
+    });
+    const d = await lineage.getTemplateDashboard({ templateId: t.id, days: 5 }, as(creator));
+    const today = new Date().toISOString().slice(0, 10);
+    expect(d.usage.at(-1)?.day).toBe(today);
+    expect(d.usage.map((u) => [u.claims, u.activeAgents])).toEqual([
+      [0n, 0n],
+      [1n, 1n],
+      [0n, 1n],
+      [1n, 1n],
+      [1n, 2n],
+    ]);
+    expect((await lineage.getTemplateDashboard({ templateId: t.id }, as(creator))).usage).toHaveLength(30);
+    expect(
+      (await refused(lineage.getTemplateDashboard({ templateId: t.id, days: 91 }, as(creator)), Code.InvalidArgument))
+        .rawMessage,
+    ).toContain("days");
+    // Nobody but the creator reads it: an owner of its agents neither.
+    await refused(lineage.getTemplateDashboard({ templateId: t.id, days: 5 }, as(first)), Code.PermissionDenied);
+    await refused(lineage.getTemplateDashboard({ templateId: t.id, days: 5 }), Code.Unauthenticated);
+  });
+
   it("answers an archived template's dashboard to its creator and NOT_FOUND to anyone else, as a missing template", async () => {
     const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
     await feed.recordLineageEvents({ events: [claimed(inst(), t.id, newIdentity())] });

@@ -20,7 +20,17 @@ import {
 import { callerInboxId, pageSize, type ServiceClient } from "@convos-pool/kit/server";
 import { checkInstanceId } from "./checks.js";
 import { applyEvents } from "./events.js";
-import { ancestors, descendants, getNode, nodeToProto, ownerAgents, templateDashboard, type Node } from "./sql.js";
+import { usageByDay, usageDays, usageWindow } from "./policy.js";
+import {
+  ancestors,
+  descendants,
+  getNode,
+  nodeToProto,
+  ownerAgents,
+  templateDashboard,
+  templateUsage,
+  type Node,
+} from "./sql.js";
 
 /** Templates as the lineage service needs them: who created one, and whether it is public. */
 export interface TemplateLookup {
@@ -97,12 +107,17 @@ export function createLineageService(deps: LineageServiceDeps): ServiceImpl<type
     async getTemplateDashboard(req, ctx) {
       if (!TEMPLATE_ID_PATTERN.test(req.templateId))
         throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+      const days = usageDays(req.days);
       const caller = signedIn(callerInboxId(ctx), "a template's dashboard");
       const template = await deps.templates.get(req.templateId);
       if (!template || (!isPublic(template) && template.creatorId !== caller))
         throw notFound(`template ${req.templateId}`);
       if (template.creatorId !== caller) throw permissionDenied("only the template's creator reads its dashboard");
-      const d = await templateDashboard(deps.em.fork(), template.id);
+      const window = usageWindow(days, new Date());
+      const [d, usage] = await Promise.all([
+        templateDashboard(deps.em.fork(), template.id),
+        templateUsage(deps.em.fork(), template.id, window[0]?.start ?? new Date(), days),
+      ]);
       return {
         templateId: template.id,
         liveCount: BigInt(d.live),
@@ -112,6 +127,11 @@ export function createLineageService(deps: LineageServiceDeps): ServiceImpl<type
         liveCloneCount: BigInt(d.liveClones),
         maxDepth: d.maxDepth,
         owners: d.owners,
+        usage: usageByDay(window, usage).map((u) => ({
+          day: u.day,
+          claims: BigInt(u.claims),
+          activeAgents: BigInt(u.active),
+        })),
       };
     },
 

@@ -1,6 +1,7 @@
 // Reading lineage: one agent with its ancestors and the tree below it
 // (recursive CTEs over the parent edge), a template's dashboard counts, and
-// an owner's agents in keyset pages over (claimed_at, instance_id).
+// an owner's agents in keyset pages over (claimed_at, instance_id), and a
+// template's usage per day.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -11,6 +12,7 @@ import {
   type OwnerCount,
 } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
+import type { DayCounts } from "./policy.js";
 
 interface NodeRow {
   instance_id: string;
@@ -167,4 +169,28 @@ export async function ownerAgents(
     nextPageToken:
       rows.length > opts.limit && last ? encodePageToken([last.claimedAt.toISOString(), last.instanceId]) : "",
   };
+}
+
+/**
+ * Per day of the window (index 0 the oldest, each day from its UTC midnight):
+ * agents claimed that day, and agents live at some moment of it (claimed
+ * before its end, not ended before its start). Clones count as claims.
+ */
+export async function templateUsage(
+  em: EntityManager,
+  templateId: string,
+  from: Date,
+  days: number,
+): Promise<DayCounts[]> {
+  const rows = await em.execute<{ index: number; claims: string | number; active: string | number }[]>(
+    `with d as (select i as index, ?::timestamptz + i * interval '1 day' as start from generate_series(0, ? - 1) i)
+     select d.index,
+       count(*) filter (where a.claimed_at >= d.start) as claims,
+       count(a.instance_id) as active
+     from d join lineage_agents a on a.template_id = ? and a.claimed_at < d.start + interval '1 day'
+       and (a.ended_at is null or a.ended_at >= d.start)
+     group by d.index order by d.index`,
+    [from.toISOString(), days, templateId],
+  );
+  return rows.map((r) => ({ index: Number(r.index), claims: Number(r.claims), active: Number(r.active) }));
 }

@@ -1,9 +1,11 @@
 // A creator's view of every agent of one template (docs/web.md): who
 // owns each, where it is, its state and sync state; live and clone counts
 // (the lineage service's); the lineage tree; an update rolling out,
-// refreshed every two seconds while the page is open; and what its agents
-// learned (learned-patterns.tsx).
+// refreshed every two seconds while the page is open; claims and active
+// agents per day (usage-chart.tsx); and what its agents learned
+// (learned-patterns.tsx).
 import { useQuery } from "@connectrpc/connect-query";
+import { lazy, Suspense } from "react";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
@@ -15,6 +17,9 @@ import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, usePages } from "../ui";
 import { HeldLessons } from "./held-lessons";
 import { LearnedPatterns } from "./learned-patterns";
+
+// With its chart library (uPlot), loaded only when a dashboard is opened, as the comparison is.
+const UsageChart = lazy(() => import("./usage-chart").then((m) => ({ default: m.UsageChart })));
 
 const LIVE_REFRESH_MS = 2_000;
 const PAGE_SIZE = 100;
@@ -90,6 +95,11 @@ export function DashboardPage({ id }: { id: string }) {
         </li>
       </ul>
       {counts.error && <ErrorBox error={shownError(counts.error)} />}
+      {c && (
+        <Suspense fallback={<Loading what="the usage chart" />}>
+          <UsageChart usage={c.usage} />
+        </Suspense>
+      )}
       <section aria-labelledby="rollout-heading" className="card">
         <h2 id="rollout-heading">Version {String(target)} rolling out</h2>
         <p role="status" data-testid="rollout">

@@ -30,6 +30,7 @@ import { Link, navigate } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, SignInFirst, TextArea } from "../ui";
 import { ContentForm, formFields } from "./content-form";
+import { TestChat } from "./test-chat";
 import { useFoldedLesson, withLesson } from "./learned-patterns";
 import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
 
@@ -317,6 +318,7 @@ function Editor({ latest }: { latest?: Template }) {
           </button>
         </div>
       </form>
+      <TestChat templateId={base?.id ?? ""} draft={currentDraft} />
       {base && (
         <section className="card" aria-labelledby="manage-heading">
           <h2 id="manage-heading">Manage</h2>

@@ -1,0 +1,48 @@
+// What a test chat may ask (docs/templates.md, "The test chat"): the draft
+// and the lines, checked before anything reaches a host, and how many
+// answers a creator gets. Pure.
+import type { DraftLine } from "@convos-pool/gen/convos/pool/v1/draft_chat_pb.js";
+import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TEMPLATE_ID_PATTERN, invalidArgument } from "@convos-pool/kit/content";
+import type { Rate } from "@convos-pool/kit/server";
+
+/** Lines of a test chat sent at once: the model reads no more. */
+export const MAX_LINES = 20;
+export const MAX_LINE_CHARS = 4_000;
+/** As a template's (docs/templates.md): the name, and the instructions in bytes. */
+const MAX_NAME_CHARS = 100;
+const MAX_INSTRUCTIONS_BYTES = 256 * 1024;
+/** Answers a creator gets: each is one of the pool's model calls. */
+export const DRAFT_ANSWERS: Rate = { points: 30, seconds: 600 };
+
+/** The draft and the lines, or INVALID_ARGUMENT naming the field. */
+export function checkTryDraft(req: {
+  templateId: string;
+  content?: TemplateContent | undefined;
+  lines: readonly DraftLine[];
+}): {
+  content: TemplateContent;
+  lines: readonly DraftLine[];
+} {
+  if (req.templateId !== "" && !TEMPLATE_ID_PATTERN.test(req.templateId))
+    throw invalidArgument(
+      "template_id",
+      'must be empty for a new template, or a template id such as "tmpl_" followed by 16 letters or digits',
+    );
+  const c = req.content;
+  if (!c) throw invalidArgument("content", "required: the draft as edited");
+  const name = c.agentName.trim();
+  if (name.length === 0 || [...name].length > MAX_NAME_CHARS)
+    throw invalidArgument("content.agent_name", `must be 1 to ${MAX_NAME_CHARS} characters`);
+  const bytes = new TextEncoder().encode(c.instructions).length;
+  if (c.instructions.trim() === "" || bytes > MAX_INSTRUCTIONS_BYTES)
+    throw invalidArgument("content.instructions", "must be 1 byte to 256 KiB");
+  if (req.lines.length === 0 || req.lines.length > MAX_LINES)
+    throw invalidArgument("lines", `must be 1 to ${MAX_LINES} lines`);
+  req.lines.forEach((l, i) => {
+    if (l.text.trim() === "" || l.text.length > MAX_LINE_CHARS)
+      throw invalidArgument(`lines[${i}].text`, `must be 1 to ${MAX_LINE_CHARS} characters`);
+  });
+  if (req.lines.at(-1)?.fromAgent) throw invalidArgument("lines", "must end with your line, for the draft to answer");
+  return { content: c, lines: req.lines };
+}
