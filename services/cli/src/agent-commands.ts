@@ -24,6 +24,7 @@ import { CliError, HttpError } from "./errors.js";
 import { NetworkError, request, type Context, type Page } from "./http.js";
 import { loadKey } from "./key-store.js";
 import { signRest } from "./signing.js";
+import { followClaim } from "./claim-progress.js";
 
 const agentPath = (id: string) => `/api/pool/agents/${encodeURIComponent(id)}`;
 const templatePath = (id: string) => `/api/pool/templates/${encodeURIComponent(id)}`;
@@ -103,14 +104,19 @@ export async function claim(
   };
   // An answer lost on the way (a broken connection) is asked for again with the same key: the same agent, never a second.
   const idempotencyKey = randomUUID();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return (await request(ctx, "POST", "/api/pool/claim", { body, idempotencyKey })).body;
-    } catch (err) {
-      if (!(err instanceof NetworkError) || attempt === CLAIM_ATTEMPTS) throw err;
-      await new Promise((r) => setTimeout(r, 1_000 * attempt));
+  const sent = (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await request(ctx, "POST", "/api/pool/claim", { body, idempotencyKey })).body;
+      } catch (err) {
+        if (!(err instanceof NetworkError) || attempt === CLAIM_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 1_000 * attempt));
+      }
     }
-  }
+  })();
+  // The same key names the claim to follow on stderr, and to cancel on Ctrl-C (claim-progress.ts).
+  if (ctx.progress) await followClaim(ctx, idempotencyKey, sent, ctx.progress);
+  return sent;
 }
 
 /** My agents across templates (signed in). */

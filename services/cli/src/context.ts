@@ -16,6 +16,13 @@ export interface Context {
   xmtpApiUrl?: string;
   /** POOL_ID: the pool to sign for without asking the gateway (signing.ts poolIdOf). */
   poolId?: string;
+  /** Where a long command says how it is getting on (stderr); absent: it says nothing. */
+  progress?: (line: string) => void;
+  /**
+   * Sets what the person's Ctrl-C does while a command waits (a claim: cancel
+   * it), or, with undefined, gives it back: Ctrl-C stops the CLI.
+   */
+  onInterrupt?: (cancel: (() => void) | undefined) => void;
 }
 
 /** The context's clock in seconds: what a signature's issuedAt says. */

@@ -20,7 +20,7 @@ let dir: string;
 let out: string[];
 let err: string[];
 let calls: Array<{ method: string; url: string; headers: Record<string, string>; body: unknown }>;
-let replies: Array<(call: (typeof calls)[number]) => Response>;
+let replies: Array<(call: (typeof calls)[number]) => Response | Promise<Response>>;
 /** What every gateway of these tests names as its signing domain (asked once per URL, not counted in calls). */
 let domain: Record<string, unknown>;
 
@@ -536,6 +536,40 @@ describe("agents", () => {
     replies.push(json(200, { instance_id: INSTANCE_ID }));
     expect(await run(["claim", TEMPLATE_ID, INVITE, "--config", "personal-email=not-an-email"], io())).toBe(0);
     expect(calls.map((c) => c.method)).toEqual(["GET", "POST"]);
+  });
+
+  it("claim says on stderr what a long claim waits on, and Ctrl-C cancels it by its key: the claim answers 409 cancelled, stdout stays empty", async () => {
+    await keygen();
+    let interrupt: (() => void) | undefined;
+    let answer: ((r: Response) => void) | undefined;
+    // The claim's POST waits, as for a creator who does not let the agent in, until it is cancelled.
+    replies.push(() => new Promise<Response>((r) => (answer = r)));
+    replies.push(json(200, { token: "v1.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(json(200, { stage: "joining", started_at: new Date().toISOString(), cancel_requested: false }));
+    const cancelledBody = {
+      error: { type: "cancelled", code: "canceled", message: "you cancelled the claim; nothing was claimed" },
+    };
+    replies.push(() => {
+      answer?.(json(409, cancelledBody)());
+      return json(200, { stage: "joining" })();
+    });
+    const running = run(["claim", TEMPLATE_ID, INVITE], io({ onInterrupt: (c) => (interrupt = c) }));
+    await expect
+      .poll(stderr, { timeout: 8_000 })
+      .toMatch(/^pool: Waiting for the conversation's creator to let the agent in .*… \(\d+ s\)\n$/);
+    interrupt?.();
+    expect(await running).toBe(1);
+    const key = calls[0]?.headers["idempotency-key"];
+    expect(calls.map((c) => `${c.method} ${new URL(c.url).pathname}`)).toEqual([
+      "POST /api/pool/claim",
+      "POST /api/pool/sessions",
+      `GET /api/pool/claims/${key}`,
+      `DELETE /api/pool/claims/${key}`,
+    ]);
+    expect(calls[3]?.headers.authorization).toBe("Bearer v1.tok");
+    expect(stdout()).toBe("");
+    expect(stderr()).toContain("pool: cancelling the claim…");
+    expect(stderr()).toContain("you cancelled the claim; nothing was claimed");
   });
 
   it("claim sends an Idempotency-Key, and the same request with the same key again when the connection broke", async () => {

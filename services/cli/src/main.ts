@@ -33,6 +33,8 @@ export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   fetch?: typeof fetch;
+  /** Sets what Ctrl-C (SIGINT) does while a command waits (Context.onInterrupt). */
+  onInterrupt?: (cancel: (() => void) | undefined) => void;
 }
 
 export function contextOf(p: Pick<ParsedCommand, "url" | "key">, io: Io): Context {
@@ -43,6 +45,8 @@ export function contextOf(p: Pick<ParsedCommand, "url" | "key">, io: Io): Contex
     ...(io.fetch ? { fetch: io.fetch } : {}),
     ...(io.env.XMTP_API_URL ? { xmtpApiUrl: io.env.XMTP_API_URL } : {}),
     ...(io.env.POOL_ID ? { poolId: io.env.POOL_ID } : {}),
+    progress: (line) => io.stderr(`${line}\n`),
+    ...(io.onInterrupt ? { onInterrupt: io.onInterrupt } : {}),
   };
 }
 
@@ -318,7 +322,16 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
 
 if (isEntryPoint) {
+  // Ctrl-C during a claim cancels it and waits for its answer; otherwise, or pressed again, it stops the CLI at once.
+  let cancel: (() => void) | undefined;
+  process.on("SIGINT", () => {
+    const now = cancel;
+    cancel = undefined;
+    if (now) now();
+    else process.exit(130);
+  });
   const code = await run(process.argv.slice(2), {
+    onInterrupt: (c) => (cancel = c),
     env: process.env,
     // `npm run` starts scripts in the package root; INIT_CWD is where the user ran it.
     cwd: process.env.INIT_CWD ?? process.cwd(),

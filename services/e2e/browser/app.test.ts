@@ -4,7 +4,8 @@
 // creator signs in with a key made in the browser, creates, publishes, edits
 // from two tabs, compares and rolls back, and ticks the acknowledgment a
 // version without the pool's wallet needs; a user adds the agent to a
-// conversation and sees it join and answer; the creator's dashboard follows
+// conversation and sees it join and answer (and, into a conversation whose creator is offline, sees what the
+// claim waits on and cancels it); the creator's dashboard follows
 // an update to the live agent; the owner pins, unpins, lowers its trust
 // level (and sees the change in its activity), approves a member's text it asked about while not in the
 // conversation, sets who may ask it for what
@@ -27,7 +28,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos-cli";
+import { ConvosCli, runConvos, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos-cli";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -437,6 +438,26 @@ describe("the web app in a browser", () => {
     await user.getByRole("button", { name: "Add the agent" }).click();
     await user.getByText(`This conversation already has ${agentName}; add another?`).waitFor();
     await user.getByRole("button", { name: "Cancel" }).click();
+    await user.getByRole("button", { name: "Add the agent" }).waitFor();
+
+    // A conversation whose creator went offline: the wait says what it waits on and for how long, and Cancel stops it.
+    const nobody = await runConvos<{ invite: { url: string } }>(
+      ["conversations", "create", "--name", "Nobody home"],
+      join(dir, "offline"),
+      { xmtpPort: xmtp.port },
+    );
+    await user.getByLabel("Conversation invite").fill(nobody.invite.url);
+    await user.getByRole("button", { name: "Add the agent" }).click();
+    const wait = user.getByTestId("claim-wait");
+    await wait.getByText(/Waiting for the conversation's creator to let the agent in/).waitFor({ timeout: 45_000 });
+    await poll(async () =>
+      Number.parseInt((await wait.getByTestId("claim-elapsed").textContent()) ?? "0", 10),
+    ).toBeGreaterThanOrEqual(2);
+    await wait.getByRole("button", { name: "Cancel" }).click();
+    await user.getByText("you cancelled the claim; nothing was claimed").waitFor({ timeout: 30_000 });
+    const details = user.getByTestId("error-details");
+    await details.getByText("Details").click();
+    await details.getByText("canceled", { exact: true }).waitFor();
     await user.getByRole("button", { name: "Add the agent" }).waitFor();
   });
 

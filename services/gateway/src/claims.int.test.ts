@@ -1286,3 +1286,52 @@ describe("Connect-Web (browser)", () => {
     await expect(bareRpc.listTemplateInstances({ templateId }, auth)).rejects.toMatchObject({ code: Code.Unavailable });
   });
 });
+
+describe("REST: a claim's wait and its cancel", () => {
+  it("GET /api/pool/claims/{key} shows the requester's claim waiting at the join; another person's session gets 404 and cannot cancel it; the requester's DELETE does, and the claim answers 409 cancelled", async () => {
+    const user = newIdentity();
+    const stranger = newIdentity();
+    const templateId = await template(newIdentity());
+    await refill();
+    // The stand-in's join takes its time, as a creator's app slow to let the agent in (last in the file: it
+    // still finishes that join after the release).
+    host.joinDelayMs = 4_000;
+    try {
+      const key = `wait-${randomBytes(4).toString("hex")}`;
+      const path = `/api/pool/claims/${key}`;
+      const body = await signedClaim(user, templateId);
+      const posting = rest("POST", "/api/pool/claim", { body, headers: { "idempotency-key": key } });
+      const token = await session(user);
+      await expect
+        .poll(async () => (await rest("GET", path, { token })).json?.stage, { timeout: 10_000, interval: 100 })
+        .toBe("joining");
+      const waiting = await rest("GET", path, { token });
+      expect(waiting.json).toMatchObject({ cancel_requested: false });
+      expect(Date.parse(waiting.json.started_at)).toBeLessThanOrEqual(Date.now());
+
+      const other = await session(stranger);
+      expect((await rest("GET", path, { token: other })).status).toBe(404);
+      expect((await rest("DELETE", path, { token: other })).status).toBe(404);
+      expect((await rest("DELETE", path)).status).toBe(401);
+      expect((await rest("GET", path, { token })).json.cancel_requested).toBe(false);
+
+      const cancel = await rest("DELETE", path, { token });
+      expect(cancel.status, JSON.stringify(cancel.json)).toBe(200);
+      expect(cancel.json).toEqual({ stage: "joining" });
+      const answered = await posting;
+      expect(answered.status, JSON.stringify(answered.json)).toBe(409);
+      expect(answered.json.error).toMatchObject({
+        type: "cancelled",
+        message: "you cancelled the claim; nothing was claimed",
+      });
+      expect((await rest("GET", path, { token })).json).toMatchObject({
+        stage: "cancelled",
+        cancel_requested: true,
+        error: { code: "canceled" },
+      });
+      expect((await rest("DELETE", path, { token })).status).toBe(404);
+    } finally {
+      host.joinDelayMs = 0;
+    }
+  });
+});

@@ -225,3 +225,4 @@ export {
   verifyCertificate,
 } from "./signing/certificate.js";
 export { DerivedInboxResolver, deriveInboxId } from "./signing/inbox.js";
+export { CLAIM_STAGE_WORDS, claimEnded, claimStageWords, elapsedWords } from "./content/claim-progress.js";

@@ -2,21 +2,23 @@
 // @generated from file convos/pool/v1/claim_service.proto (package convos.pool.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Signature, TrustLevel } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
 import type { TryDraftRequestSchema, TryDraftResponseSchema } from "./draft_chat_pb.js";
 import { file_convos_pool_v1_draft_chat } from "./draft_chat_pb.js";
 import type { ActivityEntry, Inheritance, Instance, Participation, Permissions } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file convos/pool/v1/claim_service.proto.
  */
 export const file_convos_pool_v1_claim_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSLJAwoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSDQoFY2FycnkYCiADKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJEhsKE3RlbXBsYXRlX2NyZWF0b3JfaWQYDCABKAkSHAoUY29uZmlybV9zZWNvbmRfYWdlbnQYDSABKAgaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgtpbmhlcml0YW5jZRgCIAEoCzIbLmNvbnZvcy5wb29sLnYxLkluaGVyaXRhbmNlIlEKFkxpc3RPd25lckFnZW50c1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXwoXTGlzdE93bmVyQWdlbnRzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKEkdldEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSJBChNHZXRJbnN0YW5jZVJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UicAoVU2V0SW5zdGFuY2VQaW5SZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEg4KBnBpbm5lZBgCIAEoCBIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWU2V0SW5zdGFuY2VQaW5SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIl0KElJlbW92ZUFnZW50UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFQoTUmVtb3ZlQWdlbnRSZXNwb25zZSJtChxMaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCWxpdmVfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSKkAQodTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USEwoLdG90YWxfY291bnQYAiABKAMSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEigKB3JvbGxvdXQYBCABKAsyFy5jb252b3MucG9vbC52MS5Sb2xsb3V0IpABCgdSb2xsb3V0EhcKD3JlbGVhc2VfdmVyc2lvbhgBIAEoAxISCgpsaXZlX2NvdW50GAIgASgDEhUKDWN1cnJlbnRfY291bnQYAyABKAMSFQoNcGVuZGluZ19jb3VudBgEIAEoAxIUCgxmYWlsZWRfY291bnQYBSABKAMSFAoMcGlubmVkX2NvdW50GAYgASgDInUKFFRyYW5zZmVyQWdlbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDG5ld19vd25lcl9pZBgCIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiQwoVVHJhbnNmZXJBZ2VudFJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UiVwoSQWNjZXB0QWdlbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJBChNBY2NlcHRBZ2VudFJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UiYgoXV2l0aGRyYXdUcmFuc2ZlclJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSMgoPb3duZXJfc2lnbmF0dXJlGAIgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkYKGFdpdGhkcmF3VHJhbnNmZXJSZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIq8BChRTZXRUcnVzdExldmVsUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIvCgt0cnVzdF9sZXZlbBgCIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAMgASgJEjIKD293bmVyX3NpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJDChVTZXRUcnVzdExldmVsUmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSKSAQoVU2V0UGVybWlzc2lvbnNSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEjAKC3Blcm1pc3Npb25zGAIgASgLMhsuY29udm9zLnBvb2wudjEuUGVybWlzc2lvbnMSMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkQKFlNldFBlcm1pc3Npb25zUmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSKYAQoXU2V0UGFydGljaXBhdGlvblJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSNAoNcGFydGljaXBhdGlvbhgCIAEoCzIdLmNvbnZvcy5wb29sLnYxLlBhcnRpY2lwYXRpb24SMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkYKGFNldFBhcnRpY2lwYXRpb25SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIlYKGExpc3RBZ2VudEFjdGl2aXR5UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJkChlMaXN0QWdlbnRBY3Rpdml0eVJlc3BvbnNlEi4KB2VudHJpZXMYASADKAsyHS5jb252b3MucG9vbC52MS5BY3Rpdml0eUVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJfChRXaXRoZHJhd0Z1bmRzUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiWQoVV2l0aGRyYXdGdW5kc1Jlc3BvbnNlEhIKCmFtb3VudF93ZWkYASABKAkSEgoKdG9fYWRkcmVzcxgCIAEoCRIYChB0cmFuc2FjdGlvbl9oYXNoGAMgASgJMq0LCgxDbGFpbVNlcnZpY2USRAoFQ2xhaW0SHC5jb252b3MucG9vbC52MS5DbGFpbVJlcXVlc3QaHS5jb252b3MucG9vbC52MS5DbGFpbVJlc3BvbnNlEmcKD0xpc3RPd25lckFnZW50cxImLmNvbnZvcy5wb29sLnYxLkxpc3RPd25lckFnZW50c1JlcXVlc3QaJy5jb252b3MucG9vbC52MS5MaXN0T3duZXJBZ2VudHNSZXNwb25zZSIDkAIBElsKC0dldEluc3RhbmNlEiIuY29udm9zLnBvb2wudjEuR2V0SW5zdGFuY2VSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuR2V0SW5zdGFuY2VSZXNwb25zZSIDkAIBEl8KDlNldEluc3RhbmNlUGluEiUuY29udm9zLnBvb2wudjEuU2V0SW5zdGFuY2VQaW5SZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuU2V0SW5zdGFuY2VQaW5SZXNwb25zZRJWCgtSZW1vdmVBZ2VudBIiLmNvbnZvcy5wb29sLnYxLlJlbW92ZUFnZW50UmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLlJlbW92ZUFnZW50UmVzcG9uc2USeQoVTGlzdFRlbXBsYXRlSW5zdGFuY2VzEiwuY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVxdWVzdBotLmNvbnZvcy5wb29sLnYxLkxpc3RUZW1wbGF0ZUluc3RhbmNlc1Jlc3BvbnNlIgOQAgESXAoNVHJhbnNmZXJBZ2VudBIkLmNvbnZvcy5wb29sLnYxLlRyYW5zZmVyQWdlbnRSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuVHJhbnNmZXJBZ2VudFJlc3BvbnNlElYKC0FjY2VwdEFnZW50EiIuY29udm9zLnBvb2wudjEuQWNjZXB0QWdlbnRSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuQWNjZXB0QWdlbnRSZXNwb25zZRJlChBXaXRoZHJhd1RyYW5zZmVyEicuY29udm9zLnBvb2wudjEuV2l0aGRyYXdUcmFuc2ZlclJlcXVlc3QaKC5jb252b3MucG9vbC52MS5XaXRoZHJhd1RyYW5zZmVyUmVzcG9uc2USXAoNU2V0VHJ1c3RMZXZlbBIkLmNvbnZvcy5wb29sLnYxLlNldFRydXN0TGV2ZWxSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuU2V0VHJ1c3RMZXZlbFJlc3BvbnNlEl8KDlNldFBlcm1pc3Npb25zEiUuY29udm9zLnBvb2wudjEuU2V0UGVybWlzc2lvbnNSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuU2V0UGVybWlzc2lvbnNSZXNwb25zZRJlChBTZXRQYXJ0aWNpcGF0aW9uEicuY29udm9zLnBvb2wudjEuU2V0UGFydGljaXBhdGlvblJlcXVlc3QaKC5jb252b3MucG9vbC52MS5TZXRQYXJ0aWNpcGF0aW9uUmVzcG9uc2USbQoRTGlzdEFnZW50QWN0aXZpdHkSKC5jb252b3MucG9vbC52MS5MaXN0QWdlbnRBY3Rpdml0eVJlcXVlc3QaKS5jb252b3MucG9vbC52MS5MaXN0QWdlbnRBY3Rpdml0eVJlc3BvbnNlIgOQAgESXAoNV2l0aGRyYXdGdW5kcxIkLmNvbnZvcy5wb29sLnYxLldpdGhkcmF3RnVuZHNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuV2l0aGRyYXdGdW5kc1Jlc3BvbnNlEk0KCFRyeURyYWZ0Eh8uY29udm9zLnBvb2wudjEuVHJ5RHJhZnRSZXF1ZXN0GiAuY29udm9zLnBvb2wudjEuVHJ5RHJhZnRSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_draft_chat, file_convos_pool_v1_instance]);
+  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSLJAwoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSDQoFY2FycnkYCiADKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJEhsKE3RlbXBsYXRlX2NyZWF0b3JfaWQYDCABKAkSHAoUY29uZmlybV9zZWNvbmRfYWdlbnQYDSABKAgaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgtpbmhlcml0YW5jZRgCIAEoCzIbLmNvbnZvcy5wb29sLnYxLkluaGVyaXRhbmNlIjIKF0dldENsYWltUHJvZ3Jlc3NSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCSLPAQoYR2V0Q2xhaW1Qcm9ncmVzc1Jlc3BvbnNlEikKBXN0YWdlGAEgASgOMhouY29udm9zLnBvb2wudjEuQ2xhaW1TdGFnZRIuCgpzdGFydGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBjYW5jZWxfcmVxdWVzdGVkGAMgASgIEhMKC2luc3RhbmNlX2lkGAQgASgJEhIKCmVycm9yX2NvZGUYBSABKAkSFQoNZXJyb3JfbWVzc2FnZRgGIAEoCSItChJDYW5jZWxDbGFpbVJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJIkAKE0NhbmNlbENsYWltUmVzcG9uc2USKQoFc3RhZ2UYASABKA4yGi5jb252b3MucG9vbC52MS5DbGFpbVN0YWdlIlEKFkxpc3RPd25lckFnZW50c1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXwoXTGlzdE93bmVyQWdlbnRzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKEkdldEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSJBChNHZXRJbnN0YW5jZVJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UicAoVU2V0SW5zdGFuY2VQaW5SZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEg4KBnBpbm5lZBgCIAEoCBIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWU2V0SW5zdGFuY2VQaW5SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIl0KElJlbW92ZUFnZW50UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFQoTUmVtb3ZlQWdlbnRSZXNwb25zZSJtChxMaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCWxpdmVfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSKkAQodTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USEwoLdG90YWxfY291bnQYAiABKAMSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEigKB3JvbGxvdXQYBCABKAsyFy5jb252b3MucG9vbC52MS5Sb2xsb3V0IpABCgdSb2xsb3V0EhcKD3JlbGVhc2VfdmVyc2lvbhgBIAEoAxISCgpsaXZlX2NvdW50GAIgASgDEhUKDWN1cnJlbnRfY291bnQYAyABKAMSFQoNcGVuZGluZ19jb3VudBgEIAEoAxIUCgxmYWlsZWRfY291bnQYBSABKAMSFAoMcGlubmVkX2NvdW50GAYgASgDInUKFFRyYW5zZmVyQWdlbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDG5ld19vd25lcl9pZBgCIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiQwoVVHJhbnNmZXJBZ2VudFJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UiVwoSQWNjZXB0QWdlbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJBChNBY2NlcHRBZ2VudFJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UiYgoXV2l0aGRyYXdUcmFuc2ZlclJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSMgoPb3duZXJfc2lnbmF0dXJlGAIgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkYKGFdpdGhkcmF3VHJhbnNmZXJSZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIq8BChRTZXRUcnVzdExldmVsUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIvCgt0cnVzdF9sZXZlbBgCIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAMgASgJEjIKD293bmVyX3NpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJDChVTZXRUcnVzdExldmVsUmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSKSAQoVU2V0UGVybWlzc2lvbnNSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEjAKC3Blcm1pc3Npb25zGAIgASgLMhsuY29udm9zLnBvb2wudjEuUGVybWlzc2lvbnMSMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkQKFlNldFBlcm1pc3Npb25zUmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSKYAQoXU2V0UGFydGljaXBhdGlvblJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSNAoNcGFydGljaXBhdGlvbhgCIAEoCzIdLmNvbnZvcy5wb29sLnYxLlBhcnRpY2lwYXRpb24SMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkYKGFNldFBhcnRpY2lwYXRpb25SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIlYKGExpc3RBZ2VudEFjdGl2aXR5UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJkChlMaXN0QWdlbnRBY3Rpdml0eVJlc3BvbnNlEi4KB2VudHJpZXMYASADKAsyHS5jb252b3MucG9vbC52MS5BY3Rpdml0eUVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJfChRXaXRoZHJhd0Z1bmRzUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiWQoVV2l0aGRyYXdGdW5kc1Jlc3BvbnNlEhIKCmFtb3VudF93ZWkYASABKAkSEgoKdG9fYWRkcmVzcxgCIAEoCRIYChB0cmFuc2FjdGlvbl9oYXNoGAMgASgJKsIBCgpDbGFpbVN0YWdlEhsKF0NMQUlNX1NUQUdFX1VOU1BFQ0lGSUVEEAASGQoVQ0xBSU1fU1RBR0VfUkVTRVJWSU5HEAESGAoUQ0xBSU1fU1RBR0VfU1RBUlRJTkcQAhIXChNDTEFJTV9TVEFHRV9KT0lOSU5HEAMSFgoSQ0xBSU1fU1RBR0VfSk9JTkVEEAQSFgoSQ0xBSU1fU1RBR0VfRkFJTEVEEAUSGQoVQ0xBSU1fU1RBR0VfQ0FOQ0VMTEVEEAYy8QwKDENsYWltU2VydmljZRJECgVDbGFpbRIcLmNvbnZvcy5wb29sLnYxLkNsYWltUmVxdWVzdBodLmNvbnZvcy5wb29sLnYxLkNsYWltUmVzcG9uc2USagoQR2V0Q2xhaW1Qcm9ncmVzcxInLmNvbnZvcy5wb29sLnYxLkdldENsYWltUHJvZ3Jlc3NSZXF1ZXN0GiguY29udm9zLnBvb2wudjEuR2V0Q2xhaW1Qcm9ncmVzc1Jlc3BvbnNlIgOQAgESVgoLQ2FuY2VsQ2xhaW0SIi5jb252b3MucG9vbC52MS5DYW5jZWxDbGFpbVJlcXVlc3QaIy5jb252b3MucG9vbC52MS5DYW5jZWxDbGFpbVJlc3BvbnNlEmcKD0xpc3RPd25lckFnZW50cxImLmNvbnZvcy5wb29sLnYxLkxpc3RPd25lckFnZW50c1JlcXVlc3QaJy5jb252b3MucG9vbC52MS5MaXN0T3duZXJBZ2VudHNSZXNwb25zZSIDkAIBElsKC0dldEluc3RhbmNlEiIuY29udm9zLnBvb2wudjEuR2V0SW5zdGFuY2VSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuR2V0SW5zdGFuY2VSZXNwb25zZSIDkAIBEl8KDlNldEluc3RhbmNlUGluEiUuY29udm9zLnBvb2wudjEuU2V0SW5zdGFuY2VQaW5SZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuU2V0SW5zdGFuY2VQaW5SZXNwb25zZRJWCgtSZW1vdmVBZ2VudBIiLmNvbnZvcy5wb29sLnYxLlJlbW92ZUFnZW50UmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLlJlbW92ZUFnZW50UmVzcG9uc2USeQoVTGlzdFRlbXBsYXRlSW5zdGFuY2VzEiwuY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVxdWVzdBotLmNvbnZvcy5wb29sLnYxLkxpc3RUZW1wbGF0ZUluc3RhbmNlc1Jlc3BvbnNlIgOQAgESXAoNVHJhbnNmZXJBZ2VudBIkLmNvbnZvcy5wb29sLnYxLlRyYW5zZmVyQWdlbnRSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuVHJhbnNmZXJBZ2VudFJlc3BvbnNlElYKC0FjY2VwdEFnZW50EiIuY29udm9zLnBvb2wudjEuQWNjZXB0QWdlbnRSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuQWNjZXB0QWdlbnRSZXNwb25zZRJlChBXaXRoZHJhd1RyYW5zZmVyEicuY29udm9zLnBvb2wudjEuV2l0aGRyYXdUcmFuc2ZlclJlcXVlc3QaKC5jb252b3MucG9vbC52MS5XaXRoZHJhd1RyYW5zZmVyUmVzcG9uc2USXAoNU2V0VHJ1c3RMZXZlbBIkLmNvbnZvcy5wb29sLnYxLlNldFRydXN0TGV2ZWxSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuU2V0VHJ1c3RMZXZlbFJlc3BvbnNlEl8KDlNldFBlcm1pc3Npb25zEiUuY29udm9zLnBvb2wudjEuU2V0UGVybWlzc2lvbnNSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuU2V0UGVybWlzc2lvbnNSZXNwb25zZRJlChBTZXRQYXJ0aWNpcGF0aW9uEicuY29udm9zLnBvb2wudjEuU2V0UGFydGljaXBhdGlvblJlcXVlc3QaKC5jb252b3MucG9vbC52MS5TZXRQYXJ0aWNpcGF0aW9uUmVzcG9uc2USbQoRTGlzdEFnZW50QWN0aXZpdHkSKC5jb252b3MucG9vbC52MS5MaXN0QWdlbnRBY3Rpdml0eVJlcXVlc3QaKS5jb252b3MucG9vbC52MS5MaXN0QWdlbnRBY3Rpdml0eVJlc3BvbnNlIgOQAgESXAoNV2l0aGRyYXdGdW5kcxIkLmNvbnZvcy5wb29sLnYxLldpdGhkcmF3RnVuZHNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuV2l0aGRyYXdGdW5kc1Jlc3BvbnNlEk0KCFRyeURyYWZ0Eh8uY29udm9zLnBvb2wudjEuVHJ5RHJhZnRSZXF1ZXN0GiAuY29udm9zLnBvb2wudjEuVHJ5RHJhZnRSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_draft_chat, file_convos_pool_v1_instance, file_google_protobuf_timestamp]);
 
 /**
  * The requester must be proven: the caller's session (the gateway passes the
@@ -177,6 +179,114 @@ export const ClaimResponseSchema: GenMessage<ClaimResponse> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_claim_service, 1);
 
 /**
+ * @generated from message convos.pool.v1.GetClaimProgressRequest
+ */
+export type GetClaimProgressRequest = Message<"convos.pool.v1.GetClaimProgressRequest"> & {
+  /**
+   * The claim's `idempotency_key`, as the caller sent it with Claim.
+   *
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.GetClaimProgressRequest.
+ * Use `create(GetClaimProgressRequestSchema)` to create a new message.
+ */
+export const GetClaimProgressRequestSchema: GenMessage<GetClaimProgressRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 2);
+
+/**
+ * @generated from message convos.pool.v1.GetClaimProgressResponse
+ */
+export type GetClaimProgressResponse = Message<"convos.pool.v1.GetClaimProgressResponse"> & {
+  /**
+   * @generated from field: convos.pool.v1.ClaimStage stage = 1;
+   */
+  stage: ClaimStage;
+
+  /**
+   * When the claim began (its elapsed time is measured from here).
+   *
+   * @generated from field: google.protobuf.Timestamp started_at = 2;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * The requester asked to cancel it; it stops at its next step.
+   *
+   * @generated from field: bool cancel_requested = 3;
+   */
+  cancelRequested: boolean;
+
+  /**
+   * JOINED: the agent.
+   *
+   * @generated from field: string instance_id = 4;
+   */
+  instanceId: string;
+
+  /**
+   * FAILED or CANCELLED: the Connect code (its lower-case name) and the
+   * message the Claim call answered with.
+   *
+   * @generated from field: string error_code = 5;
+   */
+  errorCode: string;
+
+  /**
+   * @generated from field: string error_message = 6;
+   */
+  errorMessage: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.GetClaimProgressResponse.
+ * Use `create(GetClaimProgressResponseSchema)` to create a new message.
+ */
+export const GetClaimProgressResponseSchema: GenMessage<GetClaimProgressResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 3);
+
+/**
+ * @generated from message convos.pool.v1.CancelClaimRequest
+ */
+export type CancelClaimRequest = Message<"convos.pool.v1.CancelClaimRequest"> & {
+  /**
+   * The claim's `idempotency_key`, as the caller sent it with Claim.
+   *
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.CancelClaimRequest.
+ * Use `create(CancelClaimRequestSchema)` to create a new message.
+ */
+export const CancelClaimRequestSchema: GenMessage<CancelClaimRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 4);
+
+/**
+ * @generated from message convos.pool.v1.CancelClaimResponse
+ */
+export type CancelClaimResponse = Message<"convos.pool.v1.CancelClaimResponse"> & {
+  /**
+   * Where the claim was when the cancel was asked for.
+   *
+   * @generated from field: convos.pool.v1.ClaimStage stage = 1;
+   */
+  stage: ClaimStage;
+};
+
+/**
+ * Describes the message convos.pool.v1.CancelClaimResponse.
+ * Use `create(CancelClaimResponseSchema)` to create a new message.
+ */
+export const CancelClaimResponseSchema: GenMessage<CancelClaimResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 5);
+
+/**
  * @generated from message convos.pool.v1.ListOwnerAgentsRequest
  */
 export type ListOwnerAgentsRequest = Message<"convos.pool.v1.ListOwnerAgentsRequest"> & {
@@ -201,7 +311,7 @@ export type ListOwnerAgentsRequest = Message<"convos.pool.v1.ListOwnerAgentsRequ
  * Use `create(ListOwnerAgentsRequestSchema)` to create a new message.
  */
 export const ListOwnerAgentsRequestSchema: GenMessage<ListOwnerAgentsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 2);
+  messageDesc(file_convos_pool_v1_claim_service, 6);
 
 /**
  * @generated from message convos.pool.v1.ListOwnerAgentsResponse
@@ -223,7 +333,7 @@ export type ListOwnerAgentsResponse = Message<"convos.pool.v1.ListOwnerAgentsRes
  * Use `create(ListOwnerAgentsResponseSchema)` to create a new message.
  */
 export const ListOwnerAgentsResponseSchema: GenMessage<ListOwnerAgentsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 3);
+  messageDesc(file_convos_pool_v1_claim_service, 7);
 
 /**
  * @generated from message convos.pool.v1.GetInstanceRequest
@@ -240,7 +350,7 @@ export type GetInstanceRequest = Message<"convos.pool.v1.GetInstanceRequest"> & 
  * Use `create(GetInstanceRequestSchema)` to create a new message.
  */
 export const GetInstanceRequestSchema: GenMessage<GetInstanceRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 4);
+  messageDesc(file_convos_pool_v1_claim_service, 8);
 
 /**
  * @generated from message convos.pool.v1.GetInstanceResponse
@@ -257,7 +367,7 @@ export type GetInstanceResponse = Message<"convos.pool.v1.GetInstanceResponse"> 
  * Use `create(GetInstanceResponseSchema)` to create a new message.
  */
 export const GetInstanceResponseSchema: GenMessage<GetInstanceResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 5);
+  messageDesc(file_convos_pool_v1_claim_service, 9);
 
 /**
  * @generated from message convos.pool.v1.SetInstancePinRequest
@@ -284,7 +394,7 @@ export type SetInstancePinRequest = Message<"convos.pool.v1.SetInstancePinReques
  * Use `create(SetInstancePinRequestSchema)` to create a new message.
  */
 export const SetInstancePinRequestSchema: GenMessage<SetInstancePinRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 6);
+  messageDesc(file_convos_pool_v1_claim_service, 10);
 
 /**
  * @generated from message convos.pool.v1.SetInstancePinResponse
@@ -301,7 +411,7 @@ export type SetInstancePinResponse = Message<"convos.pool.v1.SetInstancePinRespo
  * Use `create(SetInstancePinResponseSchema)` to create a new message.
  */
 export const SetInstancePinResponseSchema: GenMessage<SetInstancePinResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 7);
+  messageDesc(file_convos_pool_v1_claim_service, 11);
 
 /**
  * @generated from message convos.pool.v1.RemoveAgentRequest
@@ -326,7 +436,7 @@ export type RemoveAgentRequest = Message<"convos.pool.v1.RemoveAgentRequest"> & 
  * Use `create(RemoveAgentRequestSchema)` to create a new message.
  */
 export const RemoveAgentRequestSchema: GenMessage<RemoveAgentRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 8);
+  messageDesc(file_convos_pool_v1_claim_service, 12);
 
 /**
  * @generated from message convos.pool.v1.RemoveAgentResponse
@@ -339,7 +449,7 @@ export type RemoveAgentResponse = Message<"convos.pool.v1.RemoveAgentResponse"> 
  * Use `create(RemoveAgentResponseSchema)` to create a new message.
  */
 export const RemoveAgentResponseSchema: GenMessage<RemoveAgentResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 9);
+  messageDesc(file_convos_pool_v1_claim_service, 13);
 
 /**
  * @generated from message convos.pool.v1.ListTemplateInstancesRequest
@@ -373,7 +483,7 @@ export type ListTemplateInstancesRequest = Message<"convos.pool.v1.ListTemplateI
  * Use `create(ListTemplateInstancesRequestSchema)` to create a new message.
  */
 export const ListTemplateInstancesRequestSchema: GenMessage<ListTemplateInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 10);
+  messageDesc(file_convos_pool_v1_claim_service, 14);
 
 /**
  * @generated from message convos.pool.v1.ListTemplateInstancesResponse
@@ -409,7 +519,7 @@ export type ListTemplateInstancesResponse = Message<"convos.pool.v1.ListTemplate
  * Use `create(ListTemplateInstancesResponseSchema)` to create a new message.
  */
 export const ListTemplateInstancesResponseSchema: GenMessage<ListTemplateInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 11);
+  messageDesc(file_convos_pool_v1_claim_service, 15);
 
 /**
  * A template's live agents by sync state, counted over all of them: how far
@@ -464,7 +574,7 @@ export type Rollout = Message<"convos.pool.v1.Rollout"> & {
  * Use `create(RolloutSchema)` to create a new message.
  */
 export const RolloutSchema: GenMessage<Rollout> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 12);
+  messageDesc(file_convos_pool_v1_claim_service, 16);
 
 /**
  * @generated from message convos.pool.v1.TransferAgentRequest
@@ -496,7 +606,7 @@ export type TransferAgentRequest = Message<"convos.pool.v1.TransferAgentRequest"
  * Use `create(TransferAgentRequestSchema)` to create a new message.
  */
 export const TransferAgentRequestSchema: GenMessage<TransferAgentRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 13);
+  messageDesc(file_convos_pool_v1_claim_service, 17);
 
 /**
  * @generated from message convos.pool.v1.TransferAgentResponse
@@ -513,7 +623,7 @@ export type TransferAgentResponse = Message<"convos.pool.v1.TransferAgentRespons
  * Use `create(TransferAgentResponseSchema)` to create a new message.
  */
 export const TransferAgentResponseSchema: GenMessage<TransferAgentResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 14);
+  messageDesc(file_convos_pool_v1_claim_service, 18);
 
 /**
  * @generated from message convos.pool.v1.AcceptAgentRequest
@@ -538,7 +648,7 @@ export type AcceptAgentRequest = Message<"convos.pool.v1.AcceptAgentRequest"> & 
  * Use `create(AcceptAgentRequestSchema)` to create a new message.
  */
 export const AcceptAgentRequestSchema: GenMessage<AcceptAgentRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 15);
+  messageDesc(file_convos_pool_v1_claim_service, 19);
 
 /**
  * @generated from message convos.pool.v1.AcceptAgentResponse
@@ -555,7 +665,7 @@ export type AcceptAgentResponse = Message<"convos.pool.v1.AcceptAgentResponse"> 
  * Use `create(AcceptAgentResponseSchema)` to create a new message.
  */
 export const AcceptAgentResponseSchema: GenMessage<AcceptAgentResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 16);
+  messageDesc(file_convos_pool_v1_claim_service, 20);
 
 /**
  * @generated from message convos.pool.v1.WithdrawTransferRequest
@@ -581,7 +691,7 @@ export type WithdrawTransferRequest = Message<"convos.pool.v1.WithdrawTransferRe
  * Use `create(WithdrawTransferRequestSchema)` to create a new message.
  */
 export const WithdrawTransferRequestSchema: GenMessage<WithdrawTransferRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 17);
+  messageDesc(file_convos_pool_v1_claim_service, 21);
 
 /**
  * @generated from message convos.pool.v1.WithdrawTransferResponse
@@ -600,7 +710,7 @@ export type WithdrawTransferResponse = Message<"convos.pool.v1.WithdrawTransferR
  * Use `create(WithdrawTransferResponseSchema)` to create a new message.
  */
 export const WithdrawTransferResponseSchema: GenMessage<WithdrawTransferResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 18);
+  messageDesc(file_convos_pool_v1_claim_service, 22);
 
 /**
  * @generated from message convos.pool.v1.SetTrustLevelRequest
@@ -638,7 +748,7 @@ export type SetTrustLevelRequest = Message<"convos.pool.v1.SetTrustLevelRequest"
  * Use `create(SetTrustLevelRequestSchema)` to create a new message.
  */
 export const SetTrustLevelRequestSchema: GenMessage<SetTrustLevelRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 19);
+  messageDesc(file_convos_pool_v1_claim_service, 23);
 
 /**
  * @generated from message convos.pool.v1.SetTrustLevelResponse
@@ -655,7 +765,7 @@ export type SetTrustLevelResponse = Message<"convos.pool.v1.SetTrustLevelRespons
  * Use `create(SetTrustLevelResponseSchema)` to create a new message.
  */
 export const SetTrustLevelResponseSchema: GenMessage<SetTrustLevelResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 20);
+  messageDesc(file_convos_pool_v1_claim_service, 24);
 
 /**
  * @generated from message convos.pool.v1.SetPermissionsRequest
@@ -687,7 +797,7 @@ export type SetPermissionsRequest = Message<"convos.pool.v1.SetPermissionsReques
  * Use `create(SetPermissionsRequestSchema)` to create a new message.
  */
 export const SetPermissionsRequestSchema: GenMessage<SetPermissionsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 21);
+  messageDesc(file_convos_pool_v1_claim_service, 25);
 
 /**
  * @generated from message convos.pool.v1.SetPermissionsResponse
@@ -704,7 +814,7 @@ export type SetPermissionsResponse = Message<"convos.pool.v1.SetPermissionsRespo
  * Use `create(SetPermissionsResponseSchema)` to create a new message.
  */
 export const SetPermissionsResponseSchema: GenMessage<SetPermissionsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 22);
+  messageDesc(file_convos_pool_v1_claim_service, 26);
 
 /**
  * @generated from message convos.pool.v1.SetParticipationRequest
@@ -734,7 +844,7 @@ export type SetParticipationRequest = Message<"convos.pool.v1.SetParticipationRe
  * Use `create(SetParticipationRequestSchema)` to create a new message.
  */
 export const SetParticipationRequestSchema: GenMessage<SetParticipationRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 23);
+  messageDesc(file_convos_pool_v1_claim_service, 27);
 
 /**
  * @generated from message convos.pool.v1.SetParticipationResponse
@@ -751,7 +861,7 @@ export type SetParticipationResponse = Message<"convos.pool.v1.SetParticipationR
  * Use `create(SetParticipationResponseSchema)` to create a new message.
  */
 export const SetParticipationResponseSchema: GenMessage<SetParticipationResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 24);
+  messageDesc(file_convos_pool_v1_claim_service, 28);
 
 /**
  * @generated from message convos.pool.v1.ListAgentActivityRequest
@@ -780,7 +890,7 @@ export type ListAgentActivityRequest = Message<"convos.pool.v1.ListAgentActivity
  * Use `create(ListAgentActivityRequestSchema)` to create a new message.
  */
 export const ListAgentActivityRequestSchema: GenMessage<ListAgentActivityRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 25);
+  messageDesc(file_convos_pool_v1_claim_service, 29);
 
 /**
  * @generated from message convos.pool.v1.ListAgentActivityResponse
@@ -802,7 +912,7 @@ export type ListAgentActivityResponse = Message<"convos.pool.v1.ListAgentActivit
  * Use `create(ListAgentActivityResponseSchema)` to create a new message.
  */
 export const ListAgentActivityResponseSchema: GenMessage<ListAgentActivityResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 26);
+  messageDesc(file_convos_pool_v1_claim_service, 30);
 
 /**
  * @generated from message convos.pool.v1.WithdrawFundsRequest
@@ -827,7 +937,7 @@ export type WithdrawFundsRequest = Message<"convos.pool.v1.WithdrawFundsRequest"
  * Use `create(WithdrawFundsRequestSchema)` to create a new message.
  */
 export const WithdrawFundsRequestSchema: GenMessage<WithdrawFundsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 27);
+  messageDesc(file_convos_pool_v1_claim_service, 31);
 
 /**
  * @generated from message convos.pool.v1.WithdrawFundsResponse
@@ -860,7 +970,68 @@ export type WithdrawFundsResponse = Message<"convos.pool.v1.WithdrawFundsRespons
  * Use `create(WithdrawFundsResponseSchema)` to create a new message.
  */
 export const WithdrawFundsResponseSchema: GenMessage<WithdrawFundsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 28);
+  messageDesc(file_convos_pool_v1_claim_service, 32);
+
+/**
+ * Where a claim is. The client words each stage for people.
+ *
+ * @generated from enum convos.pool.v1.ClaimStage
+ */
+export enum ClaimStage {
+  /**
+   * @generated from enum value: CLAIM_STAGE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Taking an idle agent from the pool and setting up its pool tools.
+   *
+   * @generated from enum value: CLAIM_STAGE_RESERVING = 1;
+   */
+  RESERVING = 1,
+
+  /**
+   * The agent takes its template, owner, model and tools.
+   *
+   * @generated from enum value: CLAIM_STAGE_STARTING = 2;
+   */
+  STARTING = 2,
+
+  /**
+   * The agent asked the conversation's creator to let it in and waits for
+   * their Convos app to add it (only that app can; it must be online).
+   *
+   * @generated from enum value: CLAIM_STAGE_JOINING = 3;
+   */
+  JOINING = 3,
+
+  /**
+   * Ended: the agent is in the conversation and the requester owns it.
+   *
+   * @generated from enum value: CLAIM_STAGE_JOINED = 4;
+   */
+  JOINED = 4,
+
+  /**
+   * Ended: the claim failed and was rolled back.
+   *
+   * @generated from enum value: CLAIM_STAGE_FAILED = 5;
+   */
+  FAILED = 5,
+
+  /**
+   * Ended: the requester cancelled it and it was rolled back.
+   *
+   * @generated from enum value: CLAIM_STAGE_CANCELLED = 6;
+   */
+  CANCELLED = 6,
+}
+
+/**
+ * Describes the enum convos.pool.v1.ClaimStage.
+ */
+export const ClaimStageSchema: GenEnum<ClaimStage> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_claim_service, 0);
 
 /**
  * Adds agents to conversations from the warm pool and lists them.
@@ -879,6 +1050,31 @@ export const ClaimService: GenService<{
     methodKind: "unary";
     input: typeof ClaimRequestSchema;
     output: typeof ClaimResponseSchema;
+  },
+  /**
+   * Where the caller's claim with this idempotency key stands while it runs,
+   * and how it ended: the signed-in caller's own claims only (anyone else's
+   * key is NOT_FOUND). A client polls it while its Claim call waits.
+   *
+   * @generated from rpc convos.pool.v1.ClaimService.GetClaimProgress
+   */
+  getClaimProgress: {
+    methodKind: "unary";
+    input: typeof GetClaimProgressRequestSchema;
+    output: typeof GetClaimProgressResponseSchema;
+  },
+  /**
+   * Cancels the signed-in caller's claim with this idempotency key while it
+   * runs: the claim stops at its next step and rolls back (the agent it took
+   * and its tools go back to the pool), and its Claim call answers
+   * CANCELLED. Anyone else's key, or a claim already ended, is NOT_FOUND.
+   *
+   * @generated from rpc convos.pool.v1.ClaimService.CancelClaim
+   */
+  cancelClaim: {
+    methodKind: "unary";
+    input: typeof CancelClaimRequestSchema;
+    output: typeof CancelClaimResponseSchema;
   },
   /**
    * An owner's live instances across templates ("My agents").

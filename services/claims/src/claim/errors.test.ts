@@ -3,7 +3,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { fieldViolations, invalidArgument } from "@convos-pool/kit/content";
-import { claimFailure, provisioningFailure } from "./errors.js";
+import { CREATOR_SILENT, claimFailure, provisioningFailure } from "./errors.js";
 import { ProvisioningError } from "../providers/types.js";
 
 const said = (e: ConnectError) => [Code[e.code], e.rawMessage];
@@ -54,7 +54,7 @@ describe("a claim that failed after it began", () => {
   });
 
   it("join: the instance's refusals pass on with their code, a host away is UNAVAILABLE", () => {
-    for (const code of [Code.FailedPrecondition, Code.PermissionDenied, Code.NotFound, Code.DeadlineExceeded]) {
+    for (const code of [Code.FailedPrecondition, Code.PermissionDenied, Code.NotFound]) {
       const e = claimFailure("join", new ConnectError("the creator did not answer", code));
       expect(said(e)).toEqual([
         Code[code],
@@ -66,6 +66,21 @@ describe("a claim that failed after it began", () => {
       "joining the conversation failed (the agent's host did not answer); nothing was claimed",
     ]);
     expect(claimFailure("join", new ConnectError("odd", Code.ResourceExhausted)).code).toBe(Code.Unavailable);
+  });
+
+  it("join: a creator who never let the agent in is said in people's terms, with no inbox id and no milliseconds", () => {
+    const inbox = "a".repeat(64);
+    const e = claimFailure(
+      "join",
+      new ConnectError(
+        `conversation_invite: the creator ${inbox} did not add us within 60000 ms`,
+        Code.DeadlineExceeded,
+      ),
+    );
+    expect(e.code).toBe(Code.DeadlineExceeded);
+    expect(e.rawMessage).toBe(CREATOR_SILENT);
+    expect(e.rawMessage).toMatch(/the conversation's creator did not let the agent in/);
+    expect(e.rawMessage).not.toMatch(/[0-9a-f]{16}|\bms\b|60000/);
   });
 
   it("complete: a Connect error as it is, anything else UNAVAILABLE", () => {

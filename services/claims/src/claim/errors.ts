@@ -24,6 +24,15 @@ export function provisioningFailure(toolId: string, err: unknown): ConnectError 
   );
 }
 
+/**
+ * A join the conversation's creator never let through. Only their Convos app
+ * can add the agent, and from here an app that is closed, an invite it no
+ * longer takes and a conversation it cannot grow all look the same.
+ */
+export const CREATOR_SILENT =
+  "the conversation's creator did not let the agent in in time: their Convos app adds it, and it may be closed " +
+  "(or the invite no longer works, or the conversation is full). Ask them to open Convos, then try again; nothing was claimed";
+
 /** What the requester learns of a failure at `stage`. */
 export function claimFailure(stage: Stage, err: unknown): ConnectError {
   if (stage === "provision" && err instanceof ConnectError) return err;
@@ -50,7 +59,9 @@ export function claimFailure(stage: Stage, err: unknown): ConnectError {
     if (code === Code.FailedPrecondition && refused) {
       return failedPreconditionOn("conversation_invite", `could not be joined: ${refused}; nothing was claimed`);
     }
-    const passOn = [Code.FailedPrecondition, Code.PermissionDenied, Code.NotFound, Code.DeadlineExceeded];
+    // The creator's client never answered: said as the person sees it, without its inbox or the timeout in ms (the log has them).
+    if (code === Code.DeadlineExceeded) return new ConnectError(CREATOR_SILENT, Code.DeadlineExceeded);
+    const passOn = [Code.FailedPrecondition, Code.PermissionDenied, Code.NotFound];
     return new ConnectError(
       `joining the conversation failed (${reason}); nothing was claimed`,
       passOn.includes(code) ? code : Code.Unavailable,

@@ -49,6 +49,7 @@ import type { TemplateSource } from "../templates/release.js";
 import { removeAgent } from "./removal.js";
 import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
 import { rollbackClaim } from "./rollback.js";
+import { cancelled, cancelledAmong, setStage, type RunningStage } from "./progress.js";
 import { sweepClaims } from "./sweep.js";
 import { planSpend, spendIsCapped, type PoolBudget, type Spend } from "../budget/policy.js";
 import { refundSpend, reserveSpend, type Reserved } from "../budget/sql.js";
@@ -94,8 +95,12 @@ export class ClaimFlow {
   private readonly tools: PoolTools;
   readonly claimLeaseSeconds: number;
   private readonly perCaller: RateLimit;
-  /** The claims this process has in flight, by claim id: their leases are renewed (renewLeases). */
-  private readonly inFlight = new Set<string>();
+  /**
+   * The claims this process has in flight, by claim id: their leases are
+   * renewed (renewLeases), and each one's controller stops it when its
+   * requester cancels (progress.ts).
+   */
+  private readonly inFlight = new Map<string, AbortController>();
   /**
    * Claims in flight together take their instances in one statement and
    * complete in one (kit batcher.ts): a round trip each for many claims
@@ -146,10 +151,11 @@ export class ClaimFlow {
       const first = await firstClaimOutcome(this.deps.em, req, keyed, (this.claimLeaseSeconds + 15) * 1000);
       if (first) return first;
     }
-    this.inFlight.add(claimId);
+    const stop = new AbortController();
+    this.inFlight.set(claimId, stop);
     let took = false;
     try {
-      return await this.claimWith(claimId, keyed !== undefined, input, proof, clone, () => (took = true));
+      return await this.claimWith(claimId, keyed !== undefined, input, proof, clone, () => (took = true), stop.signal);
     } catch (err) {
       if (keyed) await settleFailedClaim(this.deps.em, this.deps.log, { ...keyed, took }, err);
       throw err;
@@ -158,12 +164,23 @@ export class ClaimFlow {
     }
   }
 
-  /** Renews the leases of the claims in flight here (the server calls it every quarter of the lease). */
+  /**
+   * Renews the leases of the claims in flight here (the server calls it
+   * every quarter of the lease), and stops those cancelled on another replica.
+   */
   async renewLeases(): Promise<void> {
-    const ids = [...this.inFlight];
+    const ids = [...this.inFlight.keys()];
     if (ids.length === 0) return;
     await renewClaims(this.deps.em.fork(), ids);
     await renewKeys(this.deps.em.fork(), ids);
+    for (const id of await cancelledAmong(this.deps.em.fork(), ids)) this.cancel(id);
+  }
+
+  /** Stops the claim `claimId` if it runs here (its requester cancelled it: progress.ts); false when it does not. */
+  cancel(claimId: string): boolean {
+    const stop = this.inFlight.get(claimId);
+    stop?.abort(cancelled());
+    return stop !== undefined;
   }
 
   /** The claim itself, under `claimId`; `took` is called once it holds an instance. */
@@ -174,7 +191,15 @@ export class ClaimFlow {
     proof: Proof,
     clone: Clone | undefined,
     took: () => void,
+    signal: AbortSignal,
   ): Promise<{ instanceId: string; inheritance?: Inheritance }> {
+    // A keyed claim's stage, for its requester to read (progress.ts); a write that fails only leaves the stage behind.
+    const enter = async (next: RunningStage) => {
+      if (keyed)
+        await setStage(this.deps.em.fork(), claimId, next).catch((err: unknown) =>
+          this.deps.log.warn("a claim's stage was not recorded", { claimId, stage: next, err }),
+        );
+    };
     // Step 2, its end: one claim counted against the requester's rate.
     await this.perCaller.take(input.requester);
     // Steps 3 to 6: the template as the requester may see it, its user tools and model, what the pool pays.
@@ -225,6 +250,10 @@ export class ClaimFlow {
     });
     took();
     const at = { ...ids, "pool.instance_id": instance.id };
+    // Cancelled from here on: stopped before its next step (or during the join), rolled back, CANCELLED.
+    const checkCancelled = () => {
+      if (signal.aborted) throw signal.reason;
+    };
     annotate(at);
 
     const provisioned: ProvisionedTool[] = [];
@@ -232,6 +261,7 @@ export class ClaimFlow {
     try {
       // Step 8: pool-provisioned tools, each recorded (secrets sealed) as soon as it exists.
       for (const tool of plan.poolTools) {
+        checkCancelled();
         try {
           const opts = tool.id === "crypto" && spend.fundWei > 0n ? { fundWei: spend.fundWei } : undefined;
           provisioned.push(await this.tools.provision(instance.id, tool.id, opts));
@@ -241,7 +271,9 @@ export class ClaimFlow {
       }
 
       // Step 9: configure, then join.
+      checkCancelled();
       stage = "configure";
+      await enter("starting");
       await inSpan("claim.configure", at, () =>
         this.deps.runtime.configure(
           instance,
@@ -271,9 +303,13 @@ export class ClaimFlow {
         ),
       );
 
-      // Join the conversation from its invite.
+      // Join the conversation from its invite: the instance asks the creator and waits for their client to add it.
+      checkCancelled();
       stage = "join";
-      const { conversationId } = await inSpan("claim.join", at, () => this.deps.runtime.join(instance, input.invite));
+      await enter("joining");
+      const { conversationId } = await inSpan("claim.join", at, () =>
+        untilAborted(this.deps.runtime.join(instance, input.invite), signal),
+      );
 
       // Step 10: the requester owns it, and only now is it claimed.
       stage = "complete";
@@ -304,7 +340,7 @@ export class ClaimFlow {
           this.deps.log.warn("the day's budget kept a rolled-back claim's spend", { instanceId: instance.id, err: e }),
         );
       }
-      throw claimFailure(stage, err);
+      throw err === signal.reason ? err : claimFailure(stage, err);
     }
     // Its badge: the pool's attestation, published in its profile (attestations.ts); a failure is retried there.
     this.deps.claimed?.(instance);
@@ -414,4 +450,24 @@ export class ClaimFlow {
     await this.renewLeases();
     return sweepClaims(this.deps, this.claimLeaseSeconds);
   }
+}
+
+/**
+ * `work`, or the signal's reason once it aborts: a cancelled claim stops
+ * waiting for its join at once. The join itself is stopped by the release of
+ * the rollback (an instance's release ends the join it waits on).
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => undefined);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

@@ -64,7 +64,8 @@ export async function takeKey(
   const taken = await em.execute<{ key: string }[]>(
     `insert into claim_keys (requester, key, request_hash, claim_id) values (?, ?, ?, ?)
      on conflict (requester, key) do update set request_hash = excluded.request_hash, claim_id = excluded.claim_id, state = 'pending',
-       instance_id = null, code = null, message = null, created_at = now(), renewed_at = null, settled_at = null
+       instance_id = null, code = null, message = null, created_at = now(), renewed_at = null, settled_at = null,
+       stage = 'reserving', cancel_requested_at = null
        where claim_keys.created_at < now() - make_interval(hours => ?)
      returning key`,
     [p.requester, p.key, p.hash, p.claimId, CLAIM_KEY_HOURS],

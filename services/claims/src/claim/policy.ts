@@ -171,12 +171,17 @@ export function checkCloneParent<P extends ParentAgent>(
   return { ...parent, ownerId: requester, templateId: parent.templateId };
 }
 
-/** Join failures an instance reports itself (docs/instance.md): after them, a released instance is fit for reuse. */
+/**
+ * Join failures an instance reports itself (docs/instance.md), and the
+ * requester's cancel (its release ends the join): after them, a released
+ * instance is fit for reuse.
+ */
 export const REPORTED_JOIN_FAILURES: readonly Code[] = [
   Code.InvalidArgument,
   Code.PermissionDenied,
   Code.FailedPrecondition,
   Code.DeadlineExceeded,
+  Code.Canceled,
 ];
 
 /**

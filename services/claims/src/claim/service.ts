@@ -64,6 +64,7 @@ import {
   type SignedRequest,
 } from "./proof.js";
 import { withdrawFunds } from "./withdrawal.js";
+import { progressTarget, progressToProto, readProgress, requestCancel, stageOf } from "./progress.js";
 import { askAgent, type InstanceRef, type InstanceRuntime } from "../hosts/runtime.js";
 import { setPinned } from "../sync/sql.js";
 import type { TemplateSource } from "../templates/release.js";
@@ -144,6 +145,23 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     tryDraft: deps.tryDraft,
     async claim(req, ctx) {
       return deps.flow.claim(req, callerInboxId(ctx));
+    },
+
+    /** The caller's own keyed claim, as it stands (progress.ts); anyone else's key does not exist for them. */
+    async getClaimProgress(req, ctx) {
+      const { caller, key } = progressTarget(callerInboxId(ctx), req.idempotencyKey);
+      const row = await readProgress(deps.em.fork(), caller, key);
+      if (!row) throw notFound(`claim with idempotency_key ${key}`);
+      return progressToProto(row);
+    },
+
+    /** Marks the caller's running claim cancelled, and stops it here if it runs here (else its process does, at its next renewal). */
+    async cancelClaim(req, ctx) {
+      const { caller, key } = progressTarget(callerInboxId(ctx), req.idempotencyKey);
+      const running = await requestCancel(deps.em.fork(), caller, key);
+      if (!running) throw notFound(`running claim with idempotency_key ${key}`);
+      deps.flow.cancel(running.claimId);
+      return { stage: stageOf({ state: "pending", stage: running.stage, code: null }) };
     },
 
     async listOwnerAgents(req, ctx) {

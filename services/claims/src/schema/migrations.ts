@@ -547,6 +547,14 @@ export class ConversationKey extends Migration {
   }
 }
 
+/** A keyed claim's stage while it runs, and its requester's cancel (docs/claims.md, "Waiting and cancelling"). */
+export class ClaimProgress extends Migration {
+  override up(): void {
+    this.addSql(`alter table claim_keys add column stage text not null default 'reserving'`);
+    this.addSql(`alter table claim_keys add column cancel_requested_at timestamptz(3)`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -574,4 +582,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0021_owner_since", class: OwnerSince },
   { name: "0022_agent_vault", class: AgentVault },
   { name: "0023_conversation_key", class: ConversationKey },
+  { name: "0024_claim_progress", class: ClaimProgress },
 ];

@@ -24,6 +24,8 @@ import {
   acceptFromBody,
   activityEntryToJson,
   claimFromBody,
+  claimProgressToJson,
+  claimStageName,
   inheritanceToJson,
   instanceToJson,
   participationFromBody,
@@ -60,6 +62,20 @@ const claim: Handler = async (r, deps) => {
       ...(res.inheritance ? { inheritance: inheritanceToJson(res.inheritance) } : {}),
     },
   };
+};
+
+/** The caller's claim sent with this `Idempotency-Key`, as it stands; their session only (anyone else: 404). */
+const claimProgress: Handler = async (r, deps) => {
+  query(r, []);
+  const res = await claimsOf(deps).getClaimProgress({ idempotencyKey: r.id }, r.call);
+  return { status: 200, body: claimProgressToJson(res) };
+};
+
+/** Cancels the caller's running claim with this key: it stops and rolls back, its POST answers 409 `cancelled`. */
+const cancelClaim: Handler = async (r, deps) => {
+  query(r, []);
+  const res = await claimsOf(deps).cancelClaim({ idempotencyKey: r.id }, r.call);
+  return { status: 200, body: { stage: claimStageName(res.stage) } };
 };
 
 /** "My agents": the owner's live instances across templates; the owner's session only. */
@@ -248,9 +264,14 @@ const TEMPLATE_INSTANCES_ERRORS: RestErrorMapping = {
   field: renaming({ live_only: "live", page_size: "limit", page_token: "cursor" }),
 };
 
+/** The claim paths' `{id}` is the claim's idempotency key. */
+const CLAIM_KEY_ERRORS: RestErrorMapping = { field: renaming({ idempotency_key: "id" }) };
+
 export const AGENT_ROUTES: Route[] = [
   ["GET", "/templates/:id/instances", listTemplateInstances, TEMPLATE_INSTANCES_ERRORS],
   ["POST", "/claim", claim, CLAIM_ERRORS],
+  ["GET", "/claims/:id", claimProgress, CLAIM_KEY_ERRORS],
+  ["DELETE", "/claims/:id", cancelClaim, CLAIM_KEY_ERRORS],
   ["GET", "/agents", listAgents, AGENT_LIST_ERRORS],
   ["GET", "/agents/:id", getAgent, AGENT_ERRORS],
   ["PUT", "/agents/:id/pin", pinAgent, AGENT_ERRORS],

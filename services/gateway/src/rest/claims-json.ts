@@ -10,7 +10,12 @@ import { create, toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { ClaimRequestSchema, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import {
+  ClaimRequestSchema,
+  ClaimStage,
+  type ClaimRequest,
+  type GetClaimProgressResponse,
+} from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import {
   InheritanceSchema,
   InstanceSchema,
@@ -370,3 +375,19 @@ export const CLAIM_ERRORS: RestErrorMapping = {
 
 /** "My agents": the agent paths' names, RESOURCE_EXHAUSTED as on the claim. */
 export const AGENT_LIST_ERRORS: RestErrorMapping = { ...AGENT_ERRORS, byCode: NO_IDLE_AGENT };
+
+/** A claim's stage on REST: the enum's name after `CLAIM_STAGE_`, lower case ("joining"). */
+export function claimStageName(stage: ClaimStage): string {
+  return (ClaimStage[stage] ?? "UNSPECIFIED").toLowerCase();
+}
+
+/** GetClaimProgress as JSON: `{stage, started_at, cancel_requested, instance_id?, error?}`. */
+export function claimProgressToJson(p: GetClaimProgressResponse): unknown {
+  return {
+    stage: claimStageName(p.stage),
+    started_at: p.startedAt ? timestampDate(p.startedAt).toISOString() : null,
+    cancel_requested: p.cancelRequested,
+    ...(p.instanceId ? { instance_id: p.instanceId } : {}),
+    ...(p.errorCode ? { error: { code: p.errorCode, message: p.errorMessage } } : {}),
+  };
+}

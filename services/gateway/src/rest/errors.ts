@@ -21,6 +21,8 @@ const BY_CODE: Partial<Record<Code, { status: number; type: string }>> = {
   [Code.PermissionDenied]: { status: 403, type: "permission_denied" },
   [Code.NotFound]: { status: 404, type: "not_found" },
   [Code.Aborted]: { status: 409, type: "conflict" },
+  // Its requester cancelled it (a claim: docs/claims.md, "Waiting and cancelling").
+  [Code.Canceled]: { status: 409, type: "cancelled" },
   [Code.AlreadyExists]: { status: 409, type: "conflict" },
   [Code.FailedPrecondition]: { status: 422, type: "unprocessable_entity" },
   [Code.ResourceExhausted]: { status: 429, type: "rate_limited" },

@@ -172,3 +172,4 @@ export {
   type TrustLevelName,
   trustLevelName,
 } from "./trust.js";
+export { CLAIM_STAGE_WORDS, claimEnded, claimStageWords, elapsedWords } from "./claim-progress.js";

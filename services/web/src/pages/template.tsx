@@ -22,7 +22,8 @@ import { FieldError, missingFromAnswer, shownError, type ShownError } from "../e
 import { provisioningName, short, statusName, visibilityName, when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
-import { ErrorBox, Loading, Notice, Page, SignInFirst, TextField } from "../ui";
+import { ErrorBox, Loading, Page, SignInFirst, TextField } from "../ui";
+import { ClaimWait, ErrorDetails, newClaimKey } from "./claim-wait";
 import { plural } from "../words";
 import { Delisted, ReportTemplate, recentOwners } from "./curation";
 import { Reviews, Stars } from "./ratings";
@@ -192,6 +193,8 @@ function AddToConversation({ template, content: c }: { template: Template; conte
   const [error, setError] = useState<ShownError>();
   // The conversation already has an agent of this template: the claimer confirms a second one (docs/claims.md).
   const [secondAgent, setSecondAgent] = useState(false);
+  // The claim under way: its key (to follow and to cancel it: claim-wait.tsx) and when it was sent.
+  const [sent, setSent] = useState<{ claimKey: string; sentAt: number }>();
   const queryClient = useQueryClient();
   // A claim changes the template's usage and the owner's agents: shown fresh afterwards.
   const claim = useMutation(ClaimService.method.claim, { onSuccess: () => void queryClient.invalidateQueries() });
@@ -223,7 +226,10 @@ function AddToConversation({ template, content: c }: { template: Template; conte
         confirmSecondAgent,
       };
       // Signed as well as signed in: the signature goes into the agent's birth certificate, so members can check its owner.
-      await claim.mutateAsync({ ...request, signature: await sign("ClaimAgent", claimFields(request)) });
+      const signature = await sign("ClaimAgent", claimFields(request));
+      const claimKey = newClaimKey();
+      setSent({ claimKey, sentAt: Date.now() });
+      await claim.mutateAsync({ ...request, signature, idempotencyKey: claimKey });
     } catch (err) {
       const shown = shownError(err);
       if (shown.fields[SECOND_AGENT_FIELD] !== undefined) setSecondAgent(true);
@@ -302,9 +308,8 @@ function AddToConversation({ template, content: c }: { template: Template; conte
             error={error}
             fieldsShown={["conversation_invite", "model", ...userTools.map((t) => `user_config.${t.id}`)]}
           />
-          {claim.isPending && (
-            <Notice>Claiming an agent and joining the conversation… this takes a few seconds.</Notice>
-          )}
+          <ErrorDetails error={error} />
+          {claim.isPending && sent && <ClaimWait claimKey={sent.claimKey} sentAt={sent.sentAt} />}
           {secondAgent && !claim.isPending ? (
             <div
               role="alertdialog"
@@ -325,7 +330,7 @@ function AddToConversation({ template, content: c }: { template: Template; conte
             </div>
           ) : (
             <button type="submit" disabled={claim.isPending}>
-              {claim.isPending ? "Joining…" : "Add the agent"}
+              {claim.isPending ? "Adding…" : "Add the agent"}
             </button>
           )}
         </form>

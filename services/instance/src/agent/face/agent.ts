@@ -237,6 +237,8 @@ export class Agent implements PatternAgent {
 
   /** Forgets the claim: leaves the conversation, wipes config, credentials, memory; back to IDLE. */
   release(): Promise<void> {
+    // A join it still waits on ends first: the release is queued behind it.
+    this.claim.stopJoin();
     return this.call(() => this.lifecycle.release());
   }
 

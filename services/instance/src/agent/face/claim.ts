@@ -42,7 +42,19 @@ const REJOIN_LOOK_MS = 3_000;
 export const MOVED_NOTICE = "I moved to another host (my old one was lost). I still remember what you taught me.";
 
 export class Claim {
+  /** The join under way, ended by a release (its claim was cancelled or rolled back: stopJoin). */
+  private joining: AbortController | undefined;
+
   constructor(private readonly agent: Parts) {}
+
+  /**
+   * Ends the join under way, if any: a release comes after it in the agent's
+   * queue of calls, and must not wait out the creator's silence (its claim was
+   * cancelled, or rolled back). Nothing of the join was written yet.
+   */
+  stopJoin(): void {
+    this.joining?.abort(failedPrecondition(`instance ${this.agent.id} was released while it waited to be let in`));
+  }
 
   /**
    * Takes a claim's configuration once agent/face/configure.ts checked it: the
@@ -99,6 +111,9 @@ export class Claim {
       throw failedPrecondition(`instance ${agent.id} is already in conversation ${current.conversationId}`);
     }
     const started = performance.now();
+    const joining = new AbortController();
+    this.joining = joining;
+    const stopped = signal ? AbortSignal.any([signal, joining.signal]) : joining.signal;
     const { invite: parsed, group } = await joinConversation(agent.status.mustClient(), invite, {
       resolver: await agent.deps.resolver(),
       profileName: config.agentName,
@@ -113,7 +128,9 @@ export class Claim {
           creatorInboxId: i.creatorInboxId,
           ...(i.expiresAt ? { expiresAt: i.expiresAt.toISOString() } : {}),
         }),
-      ...(signal ? { signal } : {}),
+      signal: stopped,
+    }).finally(() => {
+      if (this.joining === joining) this.joining = undefined;
     });
     const convo: ConversationState = {
       conversationId: group.id,
