@@ -1030,7 +1030,7 @@ describe("the web app in a browser", () => {
       sampleContent({
         agent_name: `Acme base ${tag}`,
         instructions: "Never share internal data.",
-        model: { default: "acme-large", allow_override: false },
+        model: { default: "gpt-oss-120b", allow_override: false },
         tools: [
           {
             id: "work-email",
@@ -1059,7 +1059,9 @@ describe("the web app in a browser", () => {
     expect(await page.getByTestId("built-on").textContent()).toBe(
       `Acme base ${tag}, staying on its version ${base.contentVersion}`,
     );
-    expect(await page.locator("dd", { hasText: "acme-large" }).textContent()).toBe("acme-large (fixed by its creator)");
+    expect(await page.locator("dd", { hasText: "gpt-oss-120b" }).textContent()).toBe(
+      "gpt-oss-120b (fixed by its creator)",
+    );
     await page.getByText("Instructions", { exact: true }).click();
     expect(await page.locator("pre.instructions").textContent()).toBe("Never share internal data.\n\nYou are Kim's.");
     await page.getByText("Work email", { exact: true }).waitFor();

@@ -39,6 +39,7 @@ export {
   type StringRule,
   unauthenticated,
 } from "./content/errors.js";
+export { checkAvatar, checkConversationStarters, FACE_LIMITS, isAvatarUrl } from "./content/face.js";
 export {
   applyPatch,
   type BaseJson,
