@@ -139,6 +139,7 @@ export {
 export { type DiffLine, diffLines, unifiedDiff } from "./content/text-diff.js";
 export {
   TOOL_KIND_EXAMPLES,
+  TOOL_KIND_NAMES,
   type ToolKindName,
   toolKind,
   toolKindName,

@@ -23,6 +23,7 @@ import { provisioningName, short, statusName, visibilityName, when } from "../fo
 import { Link } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, SignInFirst, TextField } from "../ui";
+import { Avatar, Starters } from "../face";
 import { plural } from "../words";
 import { Delisted, ReportTemplate, recentOwners } from "./curation";
 import { Reviews, Stars } from "./ratings";
@@ -64,7 +65,11 @@ export function TemplatePage({ id }: { id: string }) {
       }
     >
       {mine && <Delisted template={t} />}
-      <p className="lead">{c.description || "No description."}</p>
+      <p className="lead">
+        <Avatar avatar={c.avatar} name={c.agentName} />
+        {c.description || "No description."}
+      </p>
+      <Starters starters={c.conversationStarters} label="Things to say to it" />
       {t.ratings && (
         <p>
           <Stars ratings={t.ratings} />
