@@ -32,7 +32,7 @@ const FLOORS = {
     "db",
   ],
   "services/kit/src": ["service", "server", "signing", "content"],
-  "services/templates/src": ["template", "curation", "sync", "release", "ratings", "usage", "catalog", "db"],
+  "services/templates/src": ["template", "curation", "sync", "release", "ratings", "usage", "models", "catalog", "db"],
   "services/lineage/src": ["signals", "patterns", "lineage", "db"],
   "services/gateway/src": ["rest", "connect", "convos-sign-in", "sessions", "limits", "web"],
 };

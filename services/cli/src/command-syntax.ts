@@ -174,6 +174,12 @@ export const COMMANDS = {
     synopsis: `[--q TEXT] [--category C] [--sort relevance|newest|most_used|top_rated] ${PAGE}`,
     summary: "the public store",
   },
+  models: {
+    args: [],
+    options: [],
+    synopsis: "",
+    summary: "the models a template may name on this pool, its default first",
+  },
   mine: {
     args: [],
     options: ["archived", "limit", "cursor"],

@@ -279,7 +279,7 @@ describe("pool for an agent's owner", () => {
       JSON.stringify({
         agent_name: "Acme base",
         instructions: "Never share internal data.",
-        model: { default: "acme-large" },
+        model: { default: "gpt-oss-120b" },
       }),
     );
     const base = (await pool.createTemplate(acme, "acme-base.json")) as Template;
@@ -295,7 +295,7 @@ describe("pool for an agent's owner", () => {
     };
     expect(shown.resolved).toMatchObject({
       instructions: "Never share internal data.\n\nYou are Kim's.",
-      model: { default: "acme-large", allow_override: true },
+      model: { default: "gpt-oss-120b", allow_override: true },
     });
     expect(shown.resolved.layers.map((l) => l.template_id)).toEqual([derived.id, base.id]);
     expect(((await pool.getTemplate(kim, derived.id)) as { resolved?: unknown }).resolved).toBeUndefined();

@@ -164,6 +164,7 @@ describe("argument errors (exit 2, usage text)", () => {
       "patch",
       "rollback",
       "browse",
+      "models",
       "mine",
       "sign",
       "content-hash",
@@ -356,6 +357,14 @@ describe("requests (fake gateway)", () => {
     expect(stdout()).toBe("");
     expect(calls[0]?.url).toBe(`http://gw.test:9999/api/pool/templates/${TEMPLATE_ID}/visibility`);
     expect(calls[0]?.headers["if-match"]).toBe('"2"');
+  });
+
+  it("models is anonymous and prints the pool's list", async () => {
+    replies.push(json(200, { models: ["gpt-oss-20b", "gpt-oss-120b"] }));
+    expect(await run(["models"], io())).toBe(0);
+    expect(calls[0]?.url).toBe("http://gw.test:9999/api/pool/models");
+    expect(calls[0]?.headers.authorization).toBeUndefined();
+    expect(JSON.parse(stdout())).toEqual({ models: ["gpt-oss-20b", "gpt-oss-120b"] });
   });
 
   it("browse is anonymous and passes its filters", async () => {

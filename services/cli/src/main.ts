@@ -161,6 +161,8 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
         limit: p.limit,
         cursor: p.cursor,
       });
+    case "models":
+      return cmd.models(ctx);
     case "mine":
       return cmd.mine(ctx, { archived: p.archived, limit: p.limit, cursor: p.cursor });
     case "claim":

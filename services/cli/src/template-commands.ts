@@ -278,6 +278,11 @@ export async function browse(ctx: Context, opts: BrowseOptions = {}): Promise<un
   return (await request(ctx, "GET", "/api/pool/templates", { query })).body;
 }
 
+/** The models a template may name (docs/templates.md, "Models"); anonymous. */
+export async function models(ctx: Context): Promise<unknown> {
+  return (await request(ctx, "GET", "/api/pool/models")).body;
+}
+
 /** My templates, private ones included (signed in); archived ones with `archived`. */
 export async function mine(ctx: Context, opts: Page & { archived?: boolean | undefined } = {}): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);

@@ -75,6 +75,8 @@ export interface PoolOptions {
   budget?: PoolBudget | undefined;
   /** The store's operators: inbox ids who curate it (docs/store.md); none by default. */
   operators?: string[] | undefined;
+  /** The models templates may name (POOL_MODELS; docs/templates.md, "Models"); default the templates service's. */
+  models?: readonly string[] | undefined;
   /** How often the agents' signed days of counts go to lineage (docs/signals.md); default 15 minutes. */
   signalsIntervalMs?: number | undefined;
   /** The pattern pool's quorum (docs/patterns.md); what is left out is the lineage service's default. */
@@ -220,6 +222,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       credentials: credentials.templates,
       ...(opts.limits ? { limits: opts.limits } : {}),
       operators: opts.operators,
+      models: opts.models,
       log: log.child({ service: "templates" }),
     });
     started.push(templates);

@@ -222,11 +222,12 @@ describe("the web app in a browser", () => {
     await creator.getByLabel("Category").fill("Travel Plans");
     await creator.getByLabel("Tags").fill("travel, japan");
     await creator.getByLabel("Instructions").fill("You are a travel planning assistant.");
-    await creator.getByRole("button", { name: "Add a tool" }).click();
-    await creator.getByRole("button", { name: "Add a tool" }).click();
+    // Picked, not typed: the pool's number, and a mail address the user gives.
+    await creator.getByLabel("Add a tool").selectOption("pool:sms");
+    await creator.getByLabel("Add a tool").selectOption("user:email");
     const tool1 = creator.getByRole("group", { name: "Tool 1" });
-    await tool1.getByLabel("Tool id").fill("sms");
-    await tool1.getByLabel("Provided by").selectOption("pool");
+    expect(await tool1.getByLabel("Tool id").inputValue()).toBe("sms");
+    expect(await tool1.getByLabel("Provided by").inputValue()).toBe("pool");
     const tool2 = creator.getByRole("group", { name: "Tool 2" });
     await tool2.getByLabel("Tool id").fill("personal-email");
     await tool2.getByLabel("Prompt").fill("Your email address?");
@@ -277,7 +278,7 @@ describe("the web app in a browser", () => {
     await stranger.getByRole("link", { name: agentName }).click();
     await heading(stranger, agentName).waitFor();
     const tools = stranger.locator("ul.tools > li");
-    await expect(tools.nth(0).textContent()).resolves.toMatch(/sms.*pool.*The pool gives the agent its own/);
+    await expect(tools.nth(0).textContent()).resolves.toMatch(/SMS.*pool.*The pool gives the agent its own/);
     await expect(tools.nth(1).textContent()).resolves.toMatch(/personal-email.*user.*required.*You provide it/);
     await stranger.getByText("gpt-oss-20b (you may choose another)").waitFor();
     await stranger.getByText("Sign in to see how to add this agent").waitFor();
@@ -342,10 +343,9 @@ describe("the web app in a browser", () => {
     await heading(page, "New template").waitFor();
     await page.getByLabel("Agent name").fill(`Payer ${word}`);
     await page.getByLabel("Instructions").fill("You pay for the group.");
-    await page.getByRole("button", { name: "Add a tool" }).click();
+    await page.getByLabel("Add a tool").selectOption("pool:crypto");
     const wallet = page.getByRole("group", { name: "Tool 1" });
-    await wallet.getByLabel("Tool id").fill("crypto");
-    await wallet.getByLabel("Provided by").selectOption("pool");
+    expect(await wallet.getByLabel("Tool id").inputValue()).toBe("crypto");
     await page.getByRole("button", { name: "Sign and create" }).click();
     await heading(page, `Edit Payer ${word}`).waitFor();
 
@@ -1055,7 +1055,7 @@ describe("the web app in a browser", () => {
       sampleContent({
         agent_name: `Acme base ${tag}`,
         instructions: "Never share internal data.",
-        model: { default: "acme-large", allow_override: false },
+        model: { default: "gpt-oss-120b", allow_override: false },
         tools: [
           {
             id: "work-email",
@@ -1084,7 +1084,9 @@ describe("the web app in a browser", () => {
     expect(await page.getByTestId("built-on").textContent()).toBe(
       `Acme base ${tag}, staying on its version ${base.contentVersion}`,
     );
-    expect(await page.locator("dd", { hasText: "acme-large" }).textContent()).toBe("acme-large (fixed by its creator)");
+    expect(await page.locator("dd", { hasText: "gpt-oss-120b" }).textContent()).toBe(
+      "gpt-oss-120b (fixed by its creator)",
+    );
     await page.getByText("Instructions", { exact: true }).click();
     expect(await page.locator("pre.instructions").textContent()).toBe("Never share internal data.\n\nYou are Kim's.");
     await page.getByText("Work email", { exact: true }).waitFor();

@@ -78,6 +78,8 @@ export interface RealStackOptions {
   logs?: { templates?: Sink; host: Sink; claims: Sink };
   /** The template service's relay of new content versions to the claims service (its URL is filled in). */
   templatesSync?: Omit<NonNullable<TemplateServiceOptions["sync"]>, "claimsUrl">;
+  /** The models templates may name (POOL_MODELS); default the templates service's. */
+  models?: readonly string[];
   /** More of the instance host's options (join timeout, model server). */
   host?: Partial<InstanceHostOptions>;
   /** More of the lineage service's options (the pattern pool's quorum). */
@@ -188,6 +190,7 @@ export class RealStack {
       databaseUrl: templatesDb,
       credentials: this.creds.templates,
       resolver,
+      models: this.opts.models,
       sync: sync && { claimsUrl: `http://127.0.0.1:${this.claimsPort}`, ...sync },
       log: logger("templates", logs.templates),
     });

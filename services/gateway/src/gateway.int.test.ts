@@ -498,7 +498,7 @@ describe("REST", () => {
     const saul = newCreator();
     const base = await restCreate(acme, {
       instructions: "Never share internal data.",
-      model: { default: "acme-large", allow_override: false },
+      model: { default: "gpt-oss-120b", allow_override: false },
     });
     await publish(acme, base.id, base.version);
     const { model: _fromBase, ...own } = content({ instructions: "You are Saul's.", tools: [] });
@@ -520,7 +520,7 @@ describe("REST", () => {
     expect(got.status, JSON.stringify(got.json)).toBe(200);
     expect(got.json.resolved).toMatchObject({
       instructions: "Never share internal data.\n\nYou are Saul's.",
-      model: { default: "acme-large", allow_override: false },
+      model: { default: "gpt-oss-120b", allow_override: false },
       layers: [
         { template_id: derived.id, version: 1, pinned: false },
         { template_id: base.id, creator_id: acme.inboxId, version: 1, pinned: false },
@@ -668,6 +668,48 @@ describe("REST", () => {
       headers: { authorization: "Basic Zm9vOmJhcg==" },
     });
     expect(basic.status).toBe(401);
+  });
+
+  it("lists the served models at GET /models, and refuses another model at create and PUT naming model.default, storing nothing", async () => {
+    const models = await rest("GET", "/api/pool/models");
+    expect(models.status).toBe(200);
+    expect(models.json).toEqual({ models: ["gpt-oss-20b", "gpt-oss-120b"] });
+
+    const alice = newCreator();
+    const unknown = content({ model: { default: "no-such-model-xyz", allow_override: true } });
+    const refused = await rest("POST", "/api/pool/templates", {
+      body: {
+        creator_id: alice.inboxId,
+        ...unknown,
+        signature: await restSig(alice, "CreateTemplate", { contentHash: jsonHash(unknown) }),
+      },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toMatchObject({ code: "invalid_argument", field: "model.default" });
+    expect(refused.json.error.message).toMatch(/^model\.default: "no-such-model-xyz" is not a model this pool serves/);
+    const mine = await rest("GET", `/api/pool/templates?creator=${alice.inboxId}`, {
+      token: await session(alice),
+    });
+    expect(mine.json.templates).toEqual([]);
+
+    // Starters travel with the content and come back as they were signed.
+    const created = await restCreate(alice, { avatar: "🧭", conversation_starters: ["Plan a weekend in Kyoto"] });
+    expect(created).toMatchObject({ avatar: "🧭", conversation_starters: ["Plan a weekend in Kyoto"] });
+    const put = await rest("PUT", `/api/pool/templates/${created.id}`, {
+      ifMatch: 1,
+      body: {
+        ...unknown,
+        signature: await restSig(alice, "UpdateTemplate", {
+          templateId: created.id,
+          version: 1n,
+          contentHash: jsonHash(unknown),
+        }),
+      },
+    });
+    expect(put.status).toBe(400);
+    expect(put.json.error).toMatchObject({ field: "model.default" });
+    const after = await rest("GET", `/api/pool/templates/${created.id}`, { token: await session(alice) });
+    expect(after.json).toMatchObject({ version: 1, model: { default: "gpt-oss-20b" } });
   });
 
   it("answers 400 naming the field, 413 for a body too large", async () => {

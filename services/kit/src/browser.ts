@@ -39,6 +39,7 @@ export {
   type StringRule,
   unauthenticated,
 } from "./content/errors.js";
+export { checkAvatar, checkConversationStarters, FACE_LIMITS, isAvatarUrl } from "./content/face.js";
 export {
   applyPatch,
   type BaseJson,
@@ -138,6 +139,7 @@ export {
 export { type DiffLine, diffLines, unifiedDiff } from "./content/text-diff.js";
 export {
   TOOL_KIND_EXAMPLES,
+  TOOL_KIND_NAMES,
   type ToolKindName,
   toolKind,
   toolKindName,

@@ -6,9 +6,11 @@
 //   XMTP_API_URL (creators' signatures checked against the XMTP network),
 //   CLAIMS_URL (instruction sync: new content versions are pushed there; ratings ask it who owns agents), POOL_LIMITS (docs/limits.md),
 //   POOL_OPERATORS (comma-separated inbox ids of the store's operators: docs/store.md)
+//   POOL_MODELS (comma-separated models the pool's provider serves, the default first: docs/templates.md, "Models")
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { configured, runService } from "@convos-pool/kit/service";
 import { parseOperators, startTemplateService } from "./server.js";
+import { parseServedModels } from "./models/policy.js";
 
 await runService(
   "templates",
@@ -22,6 +24,7 @@ await runService(
       poolId: env.poolId(),
       limits: env.limits(),
       operators: configured(() => parseOperators(env.optional("POOL_OPERATORS"))),
+      models: configured(() => parseServedModels(env.optional("POOL_MODELS"))),
       resolver: await inboxResolverFromEnv(log),
       ...(claimsUrl ? { sync: { claimsUrl } } : {}),
       log,

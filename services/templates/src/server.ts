@@ -51,6 +51,8 @@ export interface TemplateServiceOptions {
   limits?: LimitConfig | undefined;
   /** The pool's operators: inbox ids who curate the store (POOL_OPERATORS; docs/store.md). None by default. */
   operators?: readonly string[] | undefined;
+  /** The models a template may name (POOL_MODELS; docs/templates.md, "Models"); default DEFAULT_SERVED_MODELS. */
+  models?: readonly string[] | undefined;
   /**
    * Instruction sync: where new content versions go (the claims service).
    * Absent: the outbox still records them, but nothing sends them.
@@ -151,6 +153,7 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
         writesPerCreator: limits.templateWritesPerCaller,
         publishesPerCreator: limits.templatePublishesPerCaller,
         operators,
+        models: opts.models,
         onContentChange: () => relay?.kick(),
       });
       return (router) =>

@@ -16,7 +16,40 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/template_service.proto.
  */
 export const file_convos_pool_v1_template_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb252b3MvcG9vbC92MS90ZW1wbGF0ZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKLAQoVQ3JlYXRlVGVtcGxhdGVSZXF1ZXN0EhIKCmNyZWF0b3JfaWQYASABKAkSMAoHY29udGVudBgCIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIsCglzaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWQ3JlYXRlVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlIjoKEkdldFRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIPCgdyZXNvbHZlGAIgASgIInUKE0dldFRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIyCghyZXNvbHZlZBgCIAEoCzIgLmNvbnZvcy5wb29sLnYxLlJlc29sdmVkVGVtcGxhdGUiiAEKEFJlc29sdmVkVGVtcGxhdGUSMAoHY29udGVudBgBIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBItCgZsYXllcnMYAiADKAsyHS5jb252b3MucG9vbC52MS5UZW1wbGF0ZUxheWVyEhMKC2lkZW50aXR5X21kGAMgASgJIm0KDVRlbXBsYXRlTGF5ZXISEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDEhIKCmFnZW50X25hbWUYBCABKAkSDgoGcGlubmVkGAUgASgIIuEBChVVcGRhdGVUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIwCgdjb250ZW50GAMgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDb250ZW50EiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIVCg1yZWxlYXNlX25vdGVzGAUgASgJEiIKGmFja25vd2xlZGdlX3dhbGxldF9yZW1vdmFsGAYgASgIIkQKFlVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSKXBAoNVGVtcGxhdGVQYXRjaBIXCgphZ2VudF9uYW1lGAEgASgJSACIAQESGQoMaW5zdHJ1Y3Rpb25zGAIgASgJSAGIAQESLwoFbW9kZWwYAyABKAsyGy5jb252b3MucG9vbC52MS5Nb2RlbENvbmZpZ0gCiAEBEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2NsZWFyX3Rvb2xzGAUgASgIEhgKC2Rlc2NyaXB0aW9uGAYgASgJSAOIAQESFQoIY2F0ZWdvcnkYByABKAlIBIgBARIMCgR0YWdzGAggAygJEhIKCmNsZWFyX3RhZ3MYCSABKAgSHAoPY2xvbmVfZGlyZWN0aXZlGAogASgJSAWIAQESOAoPbWF4X3RydXN0X2xldmVsGAsgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbEgGiAEBEiIKBHNvdWwYDCABKAsyFC5jb252b3MucG9vbC52MS5Tb3VsEhMKBmF2YXRhchgNIAEoCUgHiAEBQg0KC19hZ2VudF9uYW1lQg8KDV9pbnN0cnVjdGlvbnNCCAoGX21vZGVsQg4KDF9kZXNjcmlwdGlvbkILCglfY2F0ZWdvcnlCEgoQX2Nsb25lX2RpcmVjdGl2ZUISChBfbWF4X3RydXN0X2xldmVsQgkKB19hdmF0YXIi3AEKFFBhdGNoVGVtcGxhdGVSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSLAoFcGF0Y2gYAyABKAsyHS5jb252b3MucG9vbC52MS5UZW1wbGF0ZVBhdGNoEiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIVCg1yZWxlYXNlX25vdGVzGAUgASgJEiIKGmFja25vd2xlZGdlX3dhbGxldF9yZW1vdmFsGAYgASgIIkMKFVBhdGNoVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlIqsBChxTZXRUZW1wbGF0ZVZpc2liaWxpdHlSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSLgoKdmlzaWJpbGl0eRgDIAEoDjIaLmNvbnZvcy5wb29sLnYxLlZpc2liaWxpdHkSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIksKHVNldFRlbXBsYXRlVmlzaWJpbGl0eVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUidQoWQXJjaGl2ZVRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEiwKCXNpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJFChdBcmNoaXZlVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlInQKFURlbGV0ZVRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEiwKCXNpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSIYChZEZWxldGVUZW1wbGF0ZVJlc3BvbnNlIlkKG0xpc3RUZW1wbGF0ZVZlcnNpb25zUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJqChxMaXN0VGVtcGxhdGVWZXJzaW9uc1Jlc3BvbnNlEjEKCHZlcnNpb25zGAEgAygLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVWZXJzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLJAQoXUm9sbGJhY2tUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIWCg50YXJnZXRfdmVyc2lvbhgDIAEoAxIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSFQoNcmVsZWFzZV9ub3RlcxgFIAEoCRIiChphY2tub3dsZWRnZV93YWxsZXRfcmVtb3ZhbBgGIAEoCCJGChhSb2xsYmFja1RlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSKFAQoSQnJvd3NlU3RvcmVSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEhAKCGNhdGVnb3J5GAIgASgJEicKBHNvcnQYAyABKA4yGS5jb252b3MucG9vbC52MS5TdG9yZVNvcnQSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiWwoTQnJvd3NlU3RvcmVSZXNwb25zZRIrCgl0ZW1wbGF0ZXMYASADKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkicgobTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXF1ZXN0EhIKCmNyZWF0b3JfaWQYASABKAkSGAoQaW5jbHVkZV9hcmNoaXZlZBgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJkChxMaXN0Q3JlYXRvclRlbXBsYXRlc1Jlc3BvbnNlEisKCXRlbXBsYXRlcxgBIAMoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJcChtEaWZmVGVtcGxhdGVWZXJzaW9uc1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSFAoMZnJvbV92ZXJzaW9uGAIgASgDEhIKCnRvX3ZlcnNpb24YAyABKAMiNgoLRmllbGRDaGFuZ2USDQoFZmllbGQYASABKAkSDAoEZnJvbRgCIAEoCRIKCgJ0bxgDIAEoCSK9AQocRGlmZlRlbXBsYXRlVmVyc2lvbnNSZXNwb25zZRIUCgxmcm9tX3ZlcnNpb24YASABKAMSEgoKdG9fdmVyc2lvbhgCIAEoAxIsCgdjaGFuZ2VzGAMgAygLMhsuY29udm9zLnBvb2wudjEuRmllbGRDaGFuZ2USGQoRaW5zdHJ1Y3Rpb25zX2RpZmYYBCABKAkSKgoFbm90ZXMYBSADKAsyGy5jb252b3MucG9vbC52MS5SZWxlYXNlTm90ZSJ+CgtSZWxlYXNlTm90ZRIPCgd2ZXJzaW9uGAEgASgDEhYKDmNoYW5nZV9zdW1tYXJ5GAIgASgJEhUKDXJlbGVhc2Vfbm90ZXMYAyABKAkSLwoLcmVsZWFzZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlUKF0xpc3RSZWxlYXNlTm90ZXNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIl8KGExpc3RSZWxlYXNlTm90ZXNSZXNwb25zZRIqCgVub3RlcxgBIAMoCzIbLmNvbnZvcy5wb29sLnYxLlJlbGVhc2VOb3RlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJRChhSZWNvcmRUZW1wbGF0ZVVzZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSDQoFY291bnQYAiABKAMSEQoJb3duZXJfaWRzGAMgAygJIjAKGVJlY29yZFRlbXBsYXRlVXNlUmVzcG9uc2USEwoLdXNhZ2VfY291bnQYASABKAMiMAoZR2V0VGVtcGxhdGVSZWxlYXNlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCSLXAQoaR2V0VGVtcGxhdGVSZWxlYXNlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIvCgdyZWxlYXNlGAIgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLQoFYmFzZXMYAyADKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgp0b29sX2dyYW50GAQgASgLMhkuY29udm9zLnBvb2wudjEuVG9vbEdyYW50KowBCglTdG9yZVNvcnQSGgoWU1RPUkVfU09SVF9VTlNQRUNJRklFRBAAEhgKFFNUT1JFX1NPUlRfUkVMRVZBTkNFEAESFQoRU1RPUkVfU09SVF9ORVdFU1QQAhIYChRTVE9SRV9TT1JUX01PU1RfVVNFRBADEhgKFFNUT1JFX1NPUlRfVE9QX1JBVEVEEAQy4QoKD1RlbXBsYXRlU2VydmljZRJfCg5DcmVhdGVUZW1wbGF0ZRIlLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVRlbXBsYXRlUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVRlbXBsYXRlUmVzcG9uc2USWwoLR2V0VGVtcGxhdGUSIi5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZVJlcXVlc3QaIy5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZVJlc3BvbnNlIgOQAgESXwoOVXBkYXRlVGVtcGxhdGUSJS5jb252b3MucG9vbC52MS5VcGRhdGVUZW1wbGF0ZVJlcXVlc3QaJi5jb252b3MucG9vbC52MS5VcGRhdGVUZW1wbGF0ZVJlc3BvbnNlElwKDVBhdGNoVGVtcGxhdGUSJC5jb252b3MucG9vbC52MS5QYXRjaFRlbXBsYXRlUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlBhdGNoVGVtcGxhdGVSZXNwb25zZRJ0ChVTZXRUZW1wbGF0ZVZpc2liaWxpdHkSLC5jb252b3MucG9vbC52MS5TZXRUZW1wbGF0ZVZpc2liaWxpdHlSZXF1ZXN0Gi0uY29udm9zLnBvb2wudjEuU2V0VGVtcGxhdGVWaXNpYmlsaXR5UmVzcG9uc2USYgoPQXJjaGl2ZVRlbXBsYXRlEiYuY29udm9zLnBvb2wudjEuQXJjaGl2ZVRlbXBsYXRlUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkFyY2hpdmVUZW1wbGF0ZVJlc3BvbnNlEl8KDkRlbGV0ZVRlbXBsYXRlEiUuY29udm9zLnBvb2wudjEuRGVsZXRlVGVtcGxhdGVSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuRGVsZXRlVGVtcGxhdGVSZXNwb25zZRJ2ChRMaXN0VGVtcGxhdGVWZXJzaW9ucxIrLmNvbnZvcy5wb29sLnYxLkxpc3RUZW1wbGF0ZVZlcnNpb25zUmVxdWVzdBosLmNvbnZvcy5wb29sLnYxLkxpc3RUZW1wbGF0ZVZlcnNpb25zUmVzcG9uc2UiA5ACARJlChBSb2xsYmFja1RlbXBsYXRlEicuY29udm9zLnBvb2wudjEuUm9sbGJhY2tUZW1wbGF0ZVJlcXVlc3QaKC5jb252b3MucG9vbC52MS5Sb2xsYmFja1RlbXBsYXRlUmVzcG9uc2USWwoLQnJvd3NlU3RvcmUSIi5jb252b3MucG9vbC52MS5Ccm93c2VTdG9yZVJlcXVlc3QaIy5jb252b3MucG9vbC52MS5Ccm93c2VTdG9yZVJlc3BvbnNlIgOQAgESdgoUTGlzdENyZWF0b3JUZW1wbGF0ZXMSKy5jb252b3MucG9vbC52MS5MaXN0Q3JlYXRvclRlbXBsYXRlc1JlcXVlc3QaLC5jb252b3MucG9vbC52MS5MaXN0Q3JlYXRvclRlbXBsYXRlc1Jlc3BvbnNlIgOQAgESdgoURGlmZlRlbXBsYXRlVmVyc2lvbnMSKy5jb252b3MucG9vbC52MS5EaWZmVGVtcGxhdGVWZXJzaW9uc1JlcXVlc3QaLC5jb252b3MucG9vbC52MS5EaWZmVGVtcGxhdGVWZXJzaW9uc1Jlc3BvbnNlIgOQAgESagoQTGlzdFJlbGVhc2VOb3RlcxInLmNvbnZvcy5wb29sLnYxLkxpc3RSZWxlYXNlTm90ZXNSZXF1ZXN0GiguY29udm9zLnBvb2wudjEuTGlzdFJlbGVhc2VOb3Rlc1Jlc3BvbnNlIgOQAgEygAEKFFRlbXBsYXRlVXNhZ2VTZXJ2aWNlEmgKEVJlY29yZFRlbXBsYXRlVXNlEiguY29udm9zLnBvb2wudjEuUmVjb3JkVGVtcGxhdGVVc2VSZXF1ZXN0GikuY29udm9zLnBvb2wudjEuUmVjb3JkVGVtcGxhdGVVc2VSZXNwb25zZTKKAQoWVGVtcGxhdGVSZWxlYXNlU2VydmljZRJwChJHZXRUZW1wbGF0ZVJlbGVhc2USKS5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZVJlbGVhc2VSZXF1ZXN0GiouY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVSZWxlYXNlUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
+  fileDesc("CiVjb252b3MvcG9vbC92MS90ZW1wbGF0ZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSITChFMaXN0TW9kZWxzUmVxdWVzdCIkChJMaXN0TW9kZWxzUmVzcG9uc2USDgoGbW9kZWxzGAEgAygJIosBChVDcmVhdGVUZW1wbGF0ZVJlcXVlc3QSEgoKY3JlYXRvcl9pZBgBIAEoCRIwCgdjb250ZW50GAIgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDb250ZW50EiwKCXNpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJEChZDcmVhdGVUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUiOgoSR2V0VGVtcGxhdGVSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEg8KB3Jlc29sdmUYAiABKAgidQoTR2V0VGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlEjIKCHJlc29sdmVkGAIgASgLMiAuY29udm9zLnBvb2wudjEuUmVzb2x2ZWRUZW1wbGF0ZSKIAQoQUmVzb2x2ZWRUZW1wbGF0ZRIwCgdjb250ZW50GAEgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDb250ZW50Ei0KBmxheWVycxgCIAMoCzIdLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlTGF5ZXISEwoLaWRlbnRpdHlfbWQYAyABKAkibQoNVGVtcGxhdGVMYXllchITCgt0ZW1wbGF0ZV9pZBgBIAEoCRISCgpjcmVhdG9yX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAMSEgoKYWdlbnRfbmFtZRgEIAEoCRIOCgZwaW5uZWQYBSABKAgi4QEKFVVwZGF0ZVRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEjAKB2NvbnRlbnQYAyABKAsyHy5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNvbnRlbnQSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlEhUKDXJlbGVhc2Vfbm90ZXMYBSABKAkSIgoaYWNrbm93bGVkZ2Vfd2FsbGV0X3JlbW92YWwYBiABKAgiRAoWVXBkYXRlVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlItsECg1UZW1wbGF0ZVBhdGNoEhcKCmFnZW50X25hbWUYASABKAlIAIgBARIZCgxpbnN0cnVjdGlvbnMYAiABKAlIAYgBARIvCgVtb2RlbBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLk1vZGVsQ29uZmlnSAKIAQESLgoFdG9vbHMYBCADKAsyHy5jb252b3MucG9vbC52MS5Ub29sRGVjbGFyYXRpb24SEwoLY2xlYXJfdG9vbHMYBSABKAgSGAoLZGVzY3JpcHRpb24YBiABKAlIA4gBARIVCghjYXRlZ29yeRgHIAEoCUgEiAEBEgwKBHRhZ3MYCCADKAkSEgoKY2xlYXJfdGFncxgJIAEoCBIcCg9jbG9uZV9kaXJlY3RpdmUYCiABKAlIBYgBARI4Cg9tYXhfdHJ1c3RfbGV2ZWwYCyABKA4yGi5jb252b3MucG9vbC52MS5UcnVzdExldmVsSAaIAQESIgoEc291bBgMIAEoCzIULmNvbnZvcy5wb29sLnYxLlNvdWwSEwoGYXZhdGFyGA0gASgJSAeIAQESHQoVY29udmVyc2F0aW9uX3N0YXJ0ZXJzGA4gAygJEiMKG2NsZWFyX2NvbnZlcnNhdGlvbl9zdGFydGVycxgPIAEoCEINCgtfYWdlbnRfbmFtZUIPCg1faW5zdHJ1Y3Rpb25zQggKBl9tb2RlbEIOCgxfZGVzY3JpcHRpb25CCwoJX2NhdGVnb3J5QhIKEF9jbG9uZV9kaXJlY3RpdmVCEgoQX21heF90cnVzdF9sZXZlbEIJCgdfYXZhdGFyItwBChRQYXRjaFRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEiwKBXBhdGNoGAMgASgLMh0uY29udm9zLnBvb2wudjEuVGVtcGxhdGVQYXRjaBIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSFQoNcmVsZWFzZV9ub3RlcxgFIAEoCRIiChphY2tub3dsZWRnZV93YWxsZXRfcmVtb3ZhbBgGIAEoCCJDChVQYXRjaFRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSKrAQocU2V0VGVtcGxhdGVWaXNpYmlsaXR5UmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEi4KCnZpc2liaWxpdHkYAyABKA4yGi5jb252b3MucG9vbC52MS5WaXNpYmlsaXR5EiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJLCh1TZXRUZW1wbGF0ZVZpc2liaWxpdHlSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlInUKFkFyY2hpdmVUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIsCglzaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRQoXQXJjaGl2ZVRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSJ0ChVEZWxldGVUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIsCglzaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiGAoWRGVsZXRlVGVtcGxhdGVSZXNwb25zZSJZChtMaXN0VGVtcGxhdGVWZXJzaW9uc1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiagocTGlzdFRlbXBsYXRlVmVyc2lvbnNSZXNwb25zZRIxCgh2ZXJzaW9ucxgBIAMoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVmVyc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiyQEKF1JvbGxiYWNrVGVtcGxhdGVSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSFgoOdGFyZ2V0X3ZlcnNpb24YAyABKAMSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlEhUKDXJlbGVhc2Vfbm90ZXMYBSABKAkSIgoaYWNrbm93bGVkZ2Vfd2FsbGV0X3JlbW92YWwYBiABKAgiRgoYUm9sbGJhY2tUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUihQEKEkJyb3dzZVN0b3JlUmVxdWVzdBINCgVxdWVyeRgBIAEoCRIQCghjYXRlZ29yeRgCIAEoCRInCgRzb3J0GAMgASgOMhkuY29udm9zLnBvb2wudjEuU3RvcmVTb3J0EhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlsKE0Jyb3dzZVN0b3JlUmVzcG9uc2USKwoJdGVtcGxhdGVzGAEgAygLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInIKG0xpc3RDcmVhdG9yVGVtcGxhdGVzUmVxdWVzdBISCgpjcmVhdG9yX2lkGAEgASgJEhgKEGluY2x1ZGVfYXJjaGl2ZWQYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiZAocTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXNwb25zZRIrCgl0ZW1wbGF0ZXMYASADKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiXAobRGlmZlRlbXBsYXRlVmVyc2lvbnNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhQKDGZyb21fdmVyc2lvbhgCIAEoAxISCgp0b192ZXJzaW9uGAMgASgDIjYKC0ZpZWxkQ2hhbmdlEg0KBWZpZWxkGAEgASgJEgwKBGZyb20YAiABKAkSCgoCdG8YAyABKAkivQEKHERpZmZUZW1wbGF0ZVZlcnNpb25zUmVzcG9uc2USFAoMZnJvbV92ZXJzaW9uGAEgASgDEhIKCnRvX3ZlcnNpb24YAiABKAMSLAoHY2hhbmdlcxgDIAMoCzIbLmNvbnZvcy5wb29sLnYxLkZpZWxkQ2hhbmdlEhkKEWluc3RydWN0aW9uc19kaWZmGAQgASgJEioKBW5vdGVzGAUgAygLMhsuY29udm9zLnBvb2wudjEuUmVsZWFzZU5vdGUifgoLUmVsZWFzZU5vdGUSDwoHdmVyc2lvbhgBIAEoAxIWCg5jaGFuZ2Vfc3VtbWFyeRgCIAEoCRIVCg1yZWxlYXNlX25vdGVzGAMgASgJEi8KC3JlbGVhc2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVChdMaXN0UmVsZWFzZU5vdGVzUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJfChhMaXN0UmVsZWFzZU5vdGVzUmVzcG9uc2USKgoFbm90ZXMYASADKAsyGy5jb252b3MucG9vbC52MS5SZWxlYXNlTm90ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUQoYUmVjb3JkVGVtcGxhdGVVc2VSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEg0KBWNvdW50GAIgASgDEhEKCW93bmVyX2lkcxgDIAMoCSIwChlSZWNvcmRUZW1wbGF0ZVVzZVJlc3BvbnNlEhMKC3VzYWdlX2NvdW50GAEgASgDIjAKGUdldFRlbXBsYXRlUmVsZWFzZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAki1wEKGkdldFRlbXBsYXRlUmVsZWFzZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSLwoHcmVsZWFzZRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEi0KBWJhc2VzGAMgAygLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLQoKdG9vbF9ncmFudBgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlRvb2xHcmFudCqMAQoJU3RvcmVTb3J0EhoKFlNUT1JFX1NPUlRfVU5TUEVDSUZJRUQQABIYChRTVE9SRV9TT1JUX1JFTEVWQU5DRRABEhUKEVNUT1JFX1NPUlRfTkVXRVNUEAISGAoUU1RPUkVfU09SVF9NT1NUX1VTRUQQAxIYChRTVE9SRV9TT1JUX1RPUF9SQVRFRBAEMrsLCg9UZW1wbGF0ZVNlcnZpY2USXwoOQ3JlYXRlVGVtcGxhdGUSJS5jb252b3MucG9vbC52MS5DcmVhdGVUZW1wbGF0ZVJlcXVlc3QaJi5jb252b3MucG9vbC52MS5DcmVhdGVUZW1wbGF0ZVJlc3BvbnNlElsKC0dldFRlbXBsYXRlEiIuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVSZXNwb25zZSIDkAIBEl8KDlVwZGF0ZVRlbXBsYXRlEiUuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVSZXNwb25zZRJcCg1QYXRjaFRlbXBsYXRlEiQuY29udm9zLnBvb2wudjEuUGF0Y2hUZW1wbGF0ZVJlcXVlc3QaJS5jb252b3MucG9vbC52MS5QYXRjaFRlbXBsYXRlUmVzcG9uc2USdAoVU2V0VGVtcGxhdGVWaXNpYmlsaXR5EiwuY29udm9zLnBvb2wudjEuU2V0VGVtcGxhdGVWaXNpYmlsaXR5UmVxdWVzdBotLmNvbnZvcy5wb29sLnYxLlNldFRlbXBsYXRlVmlzaWJpbGl0eVJlc3BvbnNlEmIKD0FyY2hpdmVUZW1wbGF0ZRImLmNvbnZvcy5wb29sLnYxLkFyY2hpdmVUZW1wbGF0ZVJlcXVlc3QaJy5jb252b3MucG9vbC52MS5BcmNoaXZlVGVtcGxhdGVSZXNwb25zZRJfCg5EZWxldGVUZW1wbGF0ZRIlLmNvbnZvcy5wb29sLnYxLkRlbGV0ZVRlbXBsYXRlUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLkRlbGV0ZVRlbXBsYXRlUmVzcG9uc2USdgoUTGlzdFRlbXBsYXRlVmVyc2lvbnMSKy5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVWZXJzaW9uc1JlcXVlc3QaLC5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVWZXJzaW9uc1Jlc3BvbnNlIgOQAgESZQoQUm9sbGJhY2tUZW1wbGF0ZRInLmNvbnZvcy5wb29sLnYxLlJvbGxiYWNrVGVtcGxhdGVSZXF1ZXN0GiguY29udm9zLnBvb2wudjEuUm9sbGJhY2tUZW1wbGF0ZVJlc3BvbnNlElsKC0Jyb3dzZVN0b3JlEiIuY29udm9zLnBvb2wudjEuQnJvd3NlU3RvcmVSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuQnJvd3NlU3RvcmVSZXNwb25zZSIDkAIBEnYKFExpc3RDcmVhdG9yVGVtcGxhdGVzEisuY29udm9zLnBvb2wudjEuTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXF1ZXN0GiwuY29udm9zLnBvb2wudjEuTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXNwb25zZSIDkAIBEnYKFERpZmZUZW1wbGF0ZVZlcnNpb25zEisuY29udm9zLnBvb2wudjEuRGlmZlRlbXBsYXRlVmVyc2lvbnNSZXF1ZXN0GiwuY29udm9zLnBvb2wudjEuRGlmZlRlbXBsYXRlVmVyc2lvbnNSZXNwb25zZSIDkAIBEmoKEExpc3RSZWxlYXNlTm90ZXMSJy5jb252b3MucG9vbC52MS5MaXN0UmVsZWFzZU5vdGVzUmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLkxpc3RSZWxlYXNlTm90ZXNSZXNwb25zZSIDkAIBElgKCkxpc3RNb2RlbHMSIS5jb252b3MucG9vbC52MS5MaXN0TW9kZWxzUmVxdWVzdBoiLmNvbnZvcy5wb29sLnYxLkxpc3RNb2RlbHNSZXNwb25zZSIDkAIBMoABChRUZW1wbGF0ZVVzYWdlU2VydmljZRJoChFSZWNvcmRUZW1wbGF0ZVVzZRIoLmNvbnZvcy5wb29sLnYxLlJlY29yZFRlbXBsYXRlVXNlUmVxdWVzdBopLmNvbnZvcy5wb29sLnYxLlJlY29yZFRlbXBsYXRlVXNlUmVzcG9uc2UyigEKFlRlbXBsYXRlUmVsZWFzZVNlcnZpY2UScAoSR2V0VGVtcGxhdGVSZWxlYXNlEikuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVSZWxlYXNlUmVxdWVzdBoqLmNvbnZvcy5wb29sLnYxLkdldFRlbXBsYXRlUmVsZWFzZVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
+
+/**
+ * @generated from message convos.pool.v1.ListModelsRequest
+ */
+export type ListModelsRequest = Message<"convos.pool.v1.ListModelsRequest"> & {
+};
+
+/**
+ * Describes the message convos.pool.v1.ListModelsRequest.
+ * Use `create(ListModelsRequestSchema)` to create a new message.
+ */
+export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template_service, 0);
+
+/**
+ * @generated from message convos.pool.v1.ListModelsResponse
+ */
+export type ListModelsResponse = Message<"convos.pool.v1.ListModelsResponse"> & {
+  /**
+   * Model identifiers as a template's `model.default` names them, the
+   * pool's default first.
+   *
+   * @generated from field: repeated string models = 1;
+   */
+  models: string[];
+};
+
+/**
+ * Describes the message convos.pool.v1.ListModelsResponse.
+ * Use `create(ListModelsResponseSchema)` to create a new message.
+ */
+export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template_service, 1);
 
 /**
  * @generated from message convos.pool.v1.CreateTemplateRequest
@@ -45,7 +78,7 @@ export type CreateTemplateRequest = Message<"convos.pool.v1.CreateTemplateReques
  * Use `create(CreateTemplateRequestSchema)` to create a new message.
  */
 export const CreateTemplateRequestSchema: GenMessage<CreateTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 0);
+  messageDesc(file_convos_pool_v1_template_service, 2);
 
 /**
  * @generated from message convos.pool.v1.CreateTemplateResponse
@@ -62,7 +95,7 @@ export type CreateTemplateResponse = Message<"convos.pool.v1.CreateTemplateRespo
  * Use `create(CreateTemplateResponseSchema)` to create a new message.
  */
 export const CreateTemplateResponseSchema: GenMessage<CreateTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 1);
+  messageDesc(file_convos_pool_v1_template_service, 3);
 
 /**
  * @generated from message convos.pool.v1.GetTemplateRequest
@@ -86,7 +119,7 @@ export type GetTemplateRequest = Message<"convos.pool.v1.GetTemplateRequest"> & 
  * Use `create(GetTemplateRequestSchema)` to create a new message.
  */
 export const GetTemplateRequestSchema: GenMessage<GetTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 2);
+  messageDesc(file_convos_pool_v1_template_service, 4);
 
 /**
  * @generated from message convos.pool.v1.GetTemplateResponse
@@ -110,7 +143,7 @@ export type GetTemplateResponse = Message<"convos.pool.v1.GetTemplateResponse"> 
  * Use `create(GetTemplateResponseSchema)` to create a new message.
  */
 export const GetTemplateResponseSchema: GenMessage<GetTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 3);
+  messageDesc(file_convos_pool_v1_template_service, 5);
 
 /**
  * What an agent of the template runs on (docs/templates.md, "Base
@@ -147,7 +180,7 @@ export type ResolvedTemplate = Message<"convos.pool.v1.ResolvedTemplate"> & {
  * Use `create(ResolvedTemplateSchema)` to create a new message.
  */
 export const ResolvedTemplateSchema: GenMessage<ResolvedTemplate> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 4);
+  messageDesc(file_convos_pool_v1_template_service, 6);
 
 /**
  * @generated from message convos.pool.v1.TemplateLayer
@@ -188,7 +221,7 @@ export type TemplateLayer = Message<"convos.pool.v1.TemplateLayer"> & {
  * Use `create(TemplateLayerSchema)` to create a new message.
  */
 export const TemplateLayerSchema: GenMessage<TemplateLayer> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 5);
+  messageDesc(file_convos_pool_v1_template_service, 7);
 
 /**
  * @generated from message convos.pool.v1.UpdateTemplateRequest
@@ -239,7 +272,7 @@ export type UpdateTemplateRequest = Message<"convos.pool.v1.UpdateTemplateReques
  * Use `create(UpdateTemplateRequestSchema)` to create a new message.
  */
 export const UpdateTemplateRequestSchema: GenMessage<UpdateTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 6);
+  messageDesc(file_convos_pool_v1_template_service, 8);
 
 /**
  * @generated from message convos.pool.v1.UpdateTemplateResponse
@@ -256,7 +289,7 @@ export type UpdateTemplateResponse = Message<"convos.pool.v1.UpdateTemplateRespo
  * Use `create(UpdateTemplateResponseSchema)` to create a new message.
  */
 export const UpdateTemplateResponseSchema: GenMessage<UpdateTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 7);
+  messageDesc(file_convos_pool_v1_template_service, 9);
 
 /**
  * Fields left unset are kept. A set field replaces the stored one; tools and
@@ -338,6 +371,18 @@ export type TemplatePatch = Message<"convos.pool.v1.TemplatePatch"> & {
    * @generated from field: optional string avatar = 13;
    */
   avatar?: string | undefined;
+
+  /**
+   * @generated from field: repeated string conversation_starters = 14;
+   */
+  conversationStarters: string[];
+
+  /**
+   * With no conversation_starters: removes them (as clear_tags).
+   *
+   * @generated from field: bool clear_conversation_starters = 15;
+   */
+  clearConversationStarters: boolean;
 };
 
 /**
@@ -345,7 +390,7 @@ export type TemplatePatch = Message<"convos.pool.v1.TemplatePatch"> & {
  * Use `create(TemplatePatchSchema)` to create a new message.
  */
 export const TemplatePatchSchema: GenMessage<TemplatePatch> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 8);
+  messageDesc(file_convos_pool_v1_template_service, 10);
 
 /**
  * @generated from message convos.pool.v1.PatchTemplateRequest
@@ -394,7 +439,7 @@ export type PatchTemplateRequest = Message<"convos.pool.v1.PatchTemplateRequest"
  * Use `create(PatchTemplateRequestSchema)` to create a new message.
  */
 export const PatchTemplateRequestSchema: GenMessage<PatchTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 9);
+  messageDesc(file_convos_pool_v1_template_service, 11);
 
 /**
  * @generated from message convos.pool.v1.PatchTemplateResponse
@@ -411,7 +456,7 @@ export type PatchTemplateResponse = Message<"convos.pool.v1.PatchTemplateRespons
  * Use `create(PatchTemplateResponseSchema)` to create a new message.
  */
 export const PatchTemplateResponseSchema: GenMessage<PatchTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 10);
+  messageDesc(file_convos_pool_v1_template_service, 12);
 
 /**
  * @generated from message convos.pool.v1.SetTemplateVisibilityRequest
@@ -443,7 +488,7 @@ export type SetTemplateVisibilityRequest = Message<"convos.pool.v1.SetTemplateVi
  * Use `create(SetTemplateVisibilityRequestSchema)` to create a new message.
  */
 export const SetTemplateVisibilityRequestSchema: GenMessage<SetTemplateVisibilityRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 11);
+  messageDesc(file_convos_pool_v1_template_service, 13);
 
 /**
  * @generated from message convos.pool.v1.SetTemplateVisibilityResponse
@@ -460,7 +505,7 @@ export type SetTemplateVisibilityResponse = Message<"convos.pool.v1.SetTemplateV
  * Use `create(SetTemplateVisibilityResponseSchema)` to create a new message.
  */
 export const SetTemplateVisibilityResponseSchema: GenMessage<SetTemplateVisibilityResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 12);
+  messageDesc(file_convos_pool_v1_template_service, 14);
 
 /**
  * @generated from message convos.pool.v1.ArchiveTemplateRequest
@@ -487,7 +532,7 @@ export type ArchiveTemplateRequest = Message<"convos.pool.v1.ArchiveTemplateRequ
  * Use `create(ArchiveTemplateRequestSchema)` to create a new message.
  */
 export const ArchiveTemplateRequestSchema: GenMessage<ArchiveTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 13);
+  messageDesc(file_convos_pool_v1_template_service, 15);
 
 /**
  * @generated from message convos.pool.v1.ArchiveTemplateResponse
@@ -504,7 +549,7 @@ export type ArchiveTemplateResponse = Message<"convos.pool.v1.ArchiveTemplateRes
  * Use `create(ArchiveTemplateResponseSchema)` to create a new message.
  */
 export const ArchiveTemplateResponseSchema: GenMessage<ArchiveTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 14);
+  messageDesc(file_convos_pool_v1_template_service, 16);
 
 /**
  * @generated from message convos.pool.v1.DeleteTemplateRequest
@@ -531,7 +576,7 @@ export type DeleteTemplateRequest = Message<"convos.pool.v1.DeleteTemplateReques
  * Use `create(DeleteTemplateRequestSchema)` to create a new message.
  */
 export const DeleteTemplateRequestSchema: GenMessage<DeleteTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 15);
+  messageDesc(file_convos_pool_v1_template_service, 17);
 
 /**
  * @generated from message convos.pool.v1.DeleteTemplateResponse
@@ -544,7 +589,7 @@ export type DeleteTemplateResponse = Message<"convos.pool.v1.DeleteTemplateRespo
  * Use `create(DeleteTemplateResponseSchema)` to create a new message.
  */
 export const DeleteTemplateResponseSchema: GenMessage<DeleteTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 16);
+  messageDesc(file_convos_pool_v1_template_service, 18);
 
 /**
  * @generated from message convos.pool.v1.ListTemplateVersionsRequest
@@ -573,7 +618,7 @@ export type ListTemplateVersionsRequest = Message<"convos.pool.v1.ListTemplateVe
  * Use `create(ListTemplateVersionsRequestSchema)` to create a new message.
  */
 export const ListTemplateVersionsRequestSchema: GenMessage<ListTemplateVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 17);
+  messageDesc(file_convos_pool_v1_template_service, 19);
 
 /**
  * @generated from message convos.pool.v1.ListTemplateVersionsResponse
@@ -597,7 +642,7 @@ export type ListTemplateVersionsResponse = Message<"convos.pool.v1.ListTemplateV
  * Use `create(ListTemplateVersionsResponseSchema)` to create a new message.
  */
 export const ListTemplateVersionsResponseSchema: GenMessage<ListTemplateVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 18);
+  messageDesc(file_convos_pool_v1_template_service, 20);
 
 /**
  * @generated from message convos.pool.v1.RollbackTemplateRequest
@@ -646,7 +691,7 @@ export type RollbackTemplateRequest = Message<"convos.pool.v1.RollbackTemplateRe
  * Use `create(RollbackTemplateRequestSchema)` to create a new message.
  */
 export const RollbackTemplateRequestSchema: GenMessage<RollbackTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 19);
+  messageDesc(file_convos_pool_v1_template_service, 21);
 
 /**
  * @generated from message convos.pool.v1.RollbackTemplateResponse
@@ -663,7 +708,7 @@ export type RollbackTemplateResponse = Message<"convos.pool.v1.RollbackTemplateR
  * Use `create(RollbackTemplateResponseSchema)` to create a new message.
  */
 export const RollbackTemplateResponseSchema: GenMessage<RollbackTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 20);
+  messageDesc(file_convos_pool_v1_template_service, 22);
 
 /**
  * @generated from message convos.pool.v1.BrowseStoreRequest
@@ -706,7 +751,7 @@ export type BrowseStoreRequest = Message<"convos.pool.v1.BrowseStoreRequest"> & 
  * Use `create(BrowseStoreRequestSchema)` to create a new message.
  */
 export const BrowseStoreRequestSchema: GenMessage<BrowseStoreRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 21);
+  messageDesc(file_convos_pool_v1_template_service, 23);
 
 /**
  * @generated from message convos.pool.v1.BrowseStoreResponse
@@ -728,7 +773,7 @@ export type BrowseStoreResponse = Message<"convos.pool.v1.BrowseStoreResponse"> 
  * Use `create(BrowseStoreResponseSchema)` to create a new message.
  */
 export const BrowseStoreResponseSchema: GenMessage<BrowseStoreResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 22);
+  messageDesc(file_convos_pool_v1_template_service, 24);
 
 /**
  * @generated from message convos.pool.v1.ListCreatorTemplatesRequest
@@ -762,7 +807,7 @@ export type ListCreatorTemplatesRequest = Message<"convos.pool.v1.ListCreatorTem
  * Use `create(ListCreatorTemplatesRequestSchema)` to create a new message.
  */
 export const ListCreatorTemplatesRequestSchema: GenMessage<ListCreatorTemplatesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 23);
+  messageDesc(file_convos_pool_v1_template_service, 25);
 
 /**
  * @generated from message convos.pool.v1.ListCreatorTemplatesResponse
@@ -784,7 +829,7 @@ export type ListCreatorTemplatesResponse = Message<"convos.pool.v1.ListCreatorTe
  * Use `create(ListCreatorTemplatesResponseSchema)` to create a new message.
  */
 export const ListCreatorTemplatesResponseSchema: GenMessage<ListCreatorTemplatesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 24);
+  messageDesc(file_convos_pool_v1_template_service, 26);
 
 /**
  * The creator compares any two versions; anyone else two versions of a
@@ -814,7 +859,7 @@ export type DiffTemplateVersionsRequest = Message<"convos.pool.v1.DiffTemplateVe
  * Use `create(DiffTemplateVersionsRequestSchema)` to create a new message.
  */
 export const DiffTemplateVersionsRequestSchema: GenMessage<DiffTemplateVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 25);
+  messageDesc(file_convos_pool_v1_template_service, 27);
 
 /**
  * One content field that differs, each side as canonical JSON.
@@ -848,7 +893,7 @@ export type FieldChange = Message<"convos.pool.v1.FieldChange"> & {
  * Use `create(FieldChangeSchema)` to create a new message.
  */
 export const FieldChangeSchema: GenMessage<FieldChange> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 26);
+  messageDesc(file_convos_pool_v1_template_service, 28);
 
 /**
  * @generated from message convos.pool.v1.DiffTemplateVersionsResponse
@@ -892,7 +937,7 @@ export type DiffTemplateVersionsResponse = Message<"convos.pool.v1.DiffTemplateV
  * Use `create(DiffTemplateVersionsResponseSchema)` to create a new message.
  */
 export const DiffTemplateVersionsResponseSchema: GenMessage<DiffTemplateVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 27);
+  messageDesc(file_convos_pool_v1_template_service, 29);
 
 /**
  * @generated from message convos.pool.v1.ReleaseNote
@@ -928,7 +973,7 @@ export type ReleaseNote = Message<"convos.pool.v1.ReleaseNote"> & {
  * Use `create(ReleaseNoteSchema)` to create a new message.
  */
 export const ReleaseNoteSchema: GenMessage<ReleaseNote> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 28);
+  messageDesc(file_convos_pool_v1_template_service, 30);
 
 /**
  * @generated from message convos.pool.v1.ListReleaseNotesRequest
@@ -957,7 +1002,7 @@ export type ListReleaseNotesRequest = Message<"convos.pool.v1.ListReleaseNotesRe
  * Use `create(ListReleaseNotesRequestSchema)` to create a new message.
  */
 export const ListReleaseNotesRequestSchema: GenMessage<ListReleaseNotesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 29);
+  messageDesc(file_convos_pool_v1_template_service, 31);
 
 /**
  * @generated from message convos.pool.v1.ListReleaseNotesResponse
@@ -982,7 +1027,7 @@ export type ListReleaseNotesResponse = Message<"convos.pool.v1.ListReleaseNotesR
  * Use `create(ListReleaseNotesResponseSchema)` to create a new message.
  */
 export const ListReleaseNotesResponseSchema: GenMessage<ListReleaseNotesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 30);
+  messageDesc(file_convos_pool_v1_template_service, 32);
 
 /**
  * @generated from message convos.pool.v1.RecordTemplateUseRequest
@@ -1014,7 +1059,7 @@ export type RecordTemplateUseRequest = Message<"convos.pool.v1.RecordTemplateUse
  * Use `create(RecordTemplateUseRequestSchema)` to create a new message.
  */
 export const RecordTemplateUseRequestSchema: GenMessage<RecordTemplateUseRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 31);
+  messageDesc(file_convos_pool_v1_template_service, 33);
 
 /**
  * @generated from message convos.pool.v1.RecordTemplateUseResponse
@@ -1031,7 +1076,7 @@ export type RecordTemplateUseResponse = Message<"convos.pool.v1.RecordTemplateUs
  * Use `create(RecordTemplateUseResponseSchema)` to create a new message.
  */
 export const RecordTemplateUseResponseSchema: GenMessage<RecordTemplateUseResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 32);
+  messageDesc(file_convos_pool_v1_template_service, 34);
 
 /**
  * @generated from message convos.pool.v1.GetTemplateReleaseRequest
@@ -1048,7 +1093,7 @@ export type GetTemplateReleaseRequest = Message<"convos.pool.v1.GetTemplateRelea
  * Use `create(GetTemplateReleaseRequestSchema)` to create a new message.
  */
 export const GetTemplateReleaseRequestSchema: GenMessage<GetTemplateReleaseRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 33);
+  messageDesc(file_convos_pool_v1_template_service, 35);
 
 /**
  * @generated from message convos.pool.v1.GetTemplateReleaseResponse
@@ -1089,7 +1134,7 @@ export type GetTemplateReleaseResponse = Message<"convos.pool.v1.GetTemplateRele
  * Use `create(GetTemplateReleaseResponseSchema)` to create a new message.
  */
 export const GetTemplateReleaseResponseSchema: GenMessage<GetTemplateReleaseResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 34);
+  messageDesc(file_convos_pool_v1_template_service, 36);
 
 /**
  * @generated from enum convos.pool.v1.StoreSort
@@ -1272,6 +1317,17 @@ export const TemplateService: GenService<{
     methodKind: "unary";
     input: typeof ListReleaseNotesRequestSchema;
     output: typeof ListReleaseNotesResponseSchema;
+  },
+  /**
+   * The models this pool serves (POOL_MODELS; docs/templates.md, "Models"):
+   * a template's model must be one of them. Anyone may ask.
+   *
+   * @generated from rpc convos.pool.v1.TemplateService.ListModels
+   */
+  listModels: {
+    methodKind: "unary";
+    input: typeof ListModelsRequestSchema;
+    output: typeof ListModelsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_template_service, 0);

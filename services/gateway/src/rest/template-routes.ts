@@ -170,7 +170,15 @@ const rollback: Handler = async (r, { templates }) => {
   return withTemplate(200, res.template);
 };
 
+/** The models a template may name (POOL_MODELS; docs/templates.md, "Models"). */
+const listModels: Handler = async (r, { templates }) => {
+  query(r, []);
+  const res = await templates.listModels({}, r.call);
+  return { status: 200, body: { models: res.models } };
+};
+
 export const TEMPLATE_ROUTES: Route[] = [
+  ["GET", "/models", listModels, TEMPLATE_ERRORS],
   ["GET", "/templates", listTemplates, TEMPLATE_ERRORS],
   ["POST", "/templates", createTemplate, TEMPLATE_ERRORS],
   ["GET", "/templates/:id", getTemplate, TEMPLATE_ERRORS],

@@ -220,6 +220,8 @@ export function contentFromBody(body: JsonObject): TemplateContent {
   // "pool" or "openclaw" (docs/openclaw.md); checked by the templates service, which names the field.
   const runtime = body.string("runtime", "");
   if (runtime) json.runtime = runtime as RuntimeName;
+  const starters = body.strings("conversation_starters") ?? [];
+  if (starters.length > 0) json.conversation_starters = starters;
   return contentFromJson(json);
 }
 
@@ -235,6 +237,7 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
   const model = modelOf(body);
   const tools = toolsOf(body);
   const tags = body.strings("tags");
+  const starters = body.strings("conversation_starters");
   const soul = soulOf(body);
   return create(TemplatePatchSchema, {
     agentName: opt("agent_name"),
@@ -248,6 +251,9 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
     clearTags: tags !== undefined && tags.length === 0,
     cloneDirective: opt("clone_directive"),
     avatar: opt("avatar"),
+    // `[]` removes them, as for tags.
+    conversationStarters: starters ?? [],
+    clearConversationStarters: starters !== undefined && starters.length === 0,
     maxTrustLevel,
     // `{}` is an empty Soul, which removes it.
     soul: soul && soulFromJson(soul),

@@ -120,6 +120,7 @@ export {
   releaseKey,
   resolveContent,
 } from "./template-resolve.js";
+export { checkAvatar, checkConversationStarters, FACE_LIMITS, isAvatarUrl } from "./face.js";
 export {
   applyPatch,
   type BaseJson,

@@ -29,6 +29,7 @@ export const CONTENT_FIELDS = [
   "base",
   "avatar",
   "runtime",
+  "conversation_starters",
 ] as const;
 
 /**
@@ -187,6 +188,12 @@ function fillTags(where: string, field: string, v: unknown): string[] {
   return [...(v as string[])];
 }
 
+/** Left out when absent or empty, as the server hashes it. */
+function startersOf(where: string, v: unknown): { conversation_starters?: string[] } {
+  const starters = v === undefined ? [] : fillTags(where, "conversation_starters", v);
+  return starters.length > 0 ? { conversation_starters: starters } : {};
+}
+
 /**
  * A full content from the REST JSON form: agent_name and instructions are
  * required; model, tools, description, category and tags take their
@@ -218,6 +225,7 @@ export function fillContentJson(raw: unknown, where = "content"): TemplateConten
     ...(raw.base !== undefined ? { base: fillBase(where, "base", raw.base) } : {}),
     ...(str(where, "avatar", raw.avatar, "") ? { avatar: str(where, "avatar", raw.avatar) } : {}),
     ...(str(where, "runtime", raw.runtime, "") ? { runtime: str(where, "runtime", raw.runtime) as RuntimeName } : {}),
+    ...startersOf(where, raw.conversation_starters),
   };
 }
 
@@ -248,6 +256,9 @@ export function fillPatchJson(raw: unknown, where = "patch"): TemplatePatchJson 
   // `{}` removes it.
   if (raw.soul !== undefined) out.soul = fillSoul(where, raw.soul);
   if (raw.avatar !== undefined) out.avatar = str(where, "avatar", raw.avatar);
+  // `[]` removes them.
+  if (raw.conversation_starters !== undefined)
+    out.conversation_starters = fillTags(where, "conversation_starters", raw.conversation_starters);
   if (Object.keys(out).length === 0) {
     fail(where, "", `sets no content field (${CONTENT_FIELDS.join(", ")})`);
   }

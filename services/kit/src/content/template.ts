@@ -17,6 +17,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { invalidArgument } from "./errors.js";
+import { checkAvatar, checkConversationStarters, FACE_LIMITS } from "./face.js";
 import { INBOX_ID_PATTERN, TEMPLATE_ID_PATTERN } from "./contract.js";
 import { isEmptySoul, soulFromJson, soulToJson, validateSoul, type SoulJson } from "./soul.js";
 import { isToolKindName, parseToolKind, TOOL_KIND_NAMES, toolKindName, type ToolKindName } from "./tool-values.js";
@@ -75,6 +76,8 @@ export interface TemplateContentJson {
   avatar?: string;
   /** What its agents run on (docs/openclaw.md); absent when unspecified (the pool's own), as clone_directive. */
   runtime?: RuntimeName;
+  /** What a person might say first (face.ts); absent when empty, as clone_directive. */
+  conversation_starters?: string[];
 }
 
 /** AgentRuntime by name, as content JSON and the REST API spell it. */
@@ -111,7 +114,7 @@ export const LIMITS = {
   tags: 20,
   tag: 40,
   cloneDirective: 4000,
-  avatar: 2048,
+  avatar: FACE_LIMITS.avatarUrl,
   /** A content change's release notes (checkReleaseNotes). */
   releaseNotes: 2000,
 } as const;
@@ -185,6 +188,7 @@ export function contentToJson(c: TemplateContent): TemplateContentJson {
     ...(c.base ? { base: baseToJson(c.base) } : {}),
     ...(c.avatar ? { avatar: c.avatar } : {}),
     ...(runtime ? { runtime } : {}),
+    ...(c.conversationStarters.length > 0 ? { conversation_starters: [...c.conversationStarters] } : {}),
   };
 }
 
@@ -210,6 +214,7 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
     cloneDirective: j.clone_directive ?? "",
     avatar: j.avatar ?? "",
     runtime: parseRuntime(j.runtime),
+    conversationStarters: [...(j.conversation_starters ?? [])],
     // A name that is no level becomes a value that is no level, which validation refuses, rather than "unspecified".
     maxTrustLevel: !j.max_trust_level
       ? TrustLevel.UNSPECIFIED
@@ -237,6 +242,8 @@ export function patchToJson(p: TemplatePatch): TemplatePatchJson {
   if (p.tags.length > 0 || p.clearTags) out.tags = [...p.tags];
   if (p.cloneDirective !== undefined) out.clone_directive = p.cloneDirective;
   if (p.avatar !== undefined) out.avatar = p.avatar;
+  if (p.conversationStarters.length > 0 || p.clearConversationStarters)
+    out.conversation_starters = [...p.conversationStarters];
   if (p.maxTrustLevel !== undefined)
     out.max_trust_level = p.maxTrustLevel === TrustLevel.UNSPECIFIED ? "" : maxTrustLevelName(p.maxTrustLevel);
   // An empty SOUL stays `{}` in a patch: it removes the one before.
@@ -254,6 +261,7 @@ export function applyPatch(base: TemplateContentJson, patch: TemplatePatchJson):
   const out: TemplateContentJson = level ? { ...rest, max_trust_level: level } : rest;
   if (!out.clone_directive) delete out.clone_directive;
   if (!out.avatar) delete out.avatar;
+  if (out.conversation_starters?.length === 0) delete out.conversation_starters;
   if (isEmptySoul(out.soul)) delete out.soul;
   return out;
 }
@@ -376,6 +384,8 @@ export function validateContent(c: TemplateContentJson, prefix = "content"): voi
   if (c.soul !== undefined) validateSoul(c.soul, `${prefix}.soul`);
   if (c.base !== undefined) checkBase(`${prefix}.base`, c.base);
   if (c.avatar !== undefined) checkAvatar(`${prefix}.avatar`, c.avatar);
+  if (c.conversation_starters !== undefined)
+    checkConversationStarters(`${prefix}.conversation_starters`, c.conversation_starters);
   if (c.runtime !== undefined && !(RUNTIME_NAMES as readonly string[]).includes(c.runtime))
     throw invalidArgument(`${prefix}.runtime`, `must be one of ${RUNTIME_NAMES.join(", ")}`);
 }
@@ -404,28 +414,8 @@ export function validatePatch(p: TemplatePatchJson, prefix = "patch"): void {
     checkTrustLevel(`${prefix}.max_trust_level`, p.max_trust_level, { emptyForNone: true });
   if (p.soul !== undefined) validateSoul(p.soul, `${prefix}.soul`);
   if (p.avatar) checkAvatar(`${prefix}.avatar`, p.avatar);
-}
-
-/** One emoji (a single grapheme of at most 16 code points) or an https URL. */
-function checkAvatar(field: string, avatar: string): void {
-  if (avatar === "") return;
-  if (avatar.startsWith("https://")) {
-    if (avatar.length > LIMITS.avatar) throw invalidArgument(field, `must be at most ${LIMITS.avatar} characters`);
-    try {
-      new URL(avatar);
-    } catch {
-      throw invalidArgument(field, "must be one emoji or an https image URL");
-    }
-    return;
-  }
-  const graphemes = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(avatar)];
-  if (
-    graphemes.length !== 1 ||
-    [...avatar].length > 16 ||
-    !/\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(avatar)
-  ) {
-    throw invalidArgument(field, "must be one emoji or an https image URL");
-  }
+  if (p.conversation_starters !== undefined)
+    checkConversationStarters(`${prefix}.conversation_starters`, p.conversation_starters);
 }
 
 // ---------------------------------------------------------------- hashing

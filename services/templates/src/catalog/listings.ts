@@ -6,6 +6,7 @@ import { invalidArgument } from "@convos-pool/kit/content";
 /** Columns of a listing: everything but the instructions (up to 256 KiB each) and the search vector. */
 export const LIST_COLUMNS = `id, creator_id, agent_name, '' as instructions, model, tools, description, category, tags,
   case when soul -> 'identity' is not null then jsonb_build_object('identity', soul -> 'identity') end as soul,
+  avatar, conversation_starters,
   visibility, status, version, content_version, usage_count, recent_owners, rating_score, created_at, updated_at`;
 
 /** Delisted templates are out of the store (docs/store.md). */
@@ -23,6 +24,8 @@ export interface ListedRow {
   tags: string[];
   /** The SOUL's identity only, or null. */
   soul: unknown;
+  avatar: string;
+  conversation_starters: string[];
   visibility: string;
   status: string;
   version: number;

@@ -23,7 +23,12 @@ const rowOf = (content = sampleContent()) =>
 
 describe("a template row's content", () => {
   it("reads back as the content it was made from, so that its hash is the one the creator signed", () => {
-    const content = sampleContent({ clone_directive: "Ask first", max_trust_level: "L1" });
+    const content = sampleContent({
+      clone_directive: "Ask first",
+      max_trust_level: "L1",
+      avatar: "🧭",
+      conversation_starters: ["Plan a weekend in Kyoto", "What should I pack?"],
+    });
     expect(rowContent(rowOf(content))).toEqual(content);
     expect(rowContent(rowOf(sampleContent()))).toEqual(sampleContent());
   });
@@ -48,7 +53,7 @@ describe("a template row's content", () => {
 });
 
 describe("listedToProto", () => {
-  it("shows a store listing without its instructions", () => {
+  it("shows a store listing without its instructions, with its avatar and conversation starters", () => {
     const c = sampleContent();
     const listed: ListedRow = {
       id: "tmpl_0123456789abcdef",
@@ -61,6 +66,8 @@ describe("listedToProto", () => {
       category: c.category,
       tags: c.tags,
       soul: null,
+      avatar: "🧭",
+      conversation_starters: ["Plan a weekend in Kyoto"],
       visibility: "public",
       status: "active",
       version: 3,
@@ -72,6 +79,8 @@ describe("listedToProto", () => {
     };
     const t = listedToProto(listed);
     expect(t.content?.instructions).toBe("");
+    // The store's card shows its face.
+    expect(t.content).toMatchObject({ avatar: "🧭", conversationStarters: ["Plan a weekend in Kyoto"] });
     expect(t).toMatchObject({ visibility: Visibility.PUBLIC, version: 3n, contentVersion: 2n, usageCount: 5n });
   });
 });

@@ -73,6 +73,7 @@ export function rowContent(r: TemplateRowType): TemplateContentJson {
     ...(r.base ? { base: r.base } : {}),
     ...(r.avatar ? { avatar: r.avatar } : {}),
     ...(r.runtime ? { runtime: r.runtime as RuntimeName } : {}),
+    ...(r.conversationStarters.length > 0 ? { conversation_starters: r.conversationStarters } : {}),
   };
 }
 
@@ -93,6 +94,7 @@ export function assignContent(row: TemplateRowType, c: TemplateContentJson): voi
   row.cloneDirective = c.clone_directive ?? "";
   row.avatar = c.avatar ?? "";
   row.runtime = c.runtime ?? "";
+  row.conversationStarters = c.conversation_starters ?? [];
   row.maxTrustLevel = maxTrustLevelColumn(c);
   row.soul = c.soul ?? null;
 }
@@ -113,6 +115,7 @@ export function newTemplateRow(id: string, creatorId: string, content: TemplateC
     cloneDirective: content.clone_directive ?? "",
     avatar: content.avatar ?? "",
     runtime: content.runtime ?? "",
+    conversationStarters: content.conversation_starters ?? [],
     maxTrustLevel: maxTrustLevelColumn(content),
     soul: content.soul ?? null,
     visibility: "private",
@@ -152,6 +155,9 @@ export const listedToProto = (r: ListedRow) =>
       tags: r.tags,
       // Its identity only, which the store's cards show (listings.ts).
       ...(r.soul ? { soul: r.soul } : {}),
+      // How it presents itself in the store (docs/templates.md).
+      ...(r.avatar ? { avatar: r.avatar } : {}),
+      ...(r.conversation_starters.length > 0 ? { conversation_starters: r.conversation_starters } : {}),
     },
     visibility: r.visibility,
     status: r.status,

@@ -21,6 +21,8 @@ export const TemplateRow = defineEntity({
     avatar: p.text(),
     /** What its agents run on: "openclaw", "pool", or "" (not said: the pool's own). */
     runtime: p.text(),
+    /** What a person might say first (docs/templates.md); empty for none. */
+    conversationStarters: p.array<string>(),
     /** TrustLevel's number; 0 (unspecified) means L2. */
     maxTrustLevel: p.smallint(),
     /** The SOUL's canonical JSON (kit soul.ts); null for none. */

@@ -300,6 +300,13 @@ export class AddRatings extends Migration {
   }
 }
 
+/** A template's conversation starters (docs/templates.md, "Avatar and conversation starters"); none by default. */
+export class AddConversationStarters extends Migration {
+  override up(): void {
+    this.addSql(`alter table templates add column conversation_starters text[] not null default '{}'`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
@@ -316,4 +323,5 @@ export const migrations = [
   { name: "0011_runtime", class: AddRuntime },
   { name: "0012_wallet_removal_acknowledgment", class: AddWalletRemovalAcknowledgment },
   { name: "0013_ratings", class: AddRatings },
+  { name: "0014_conversation_starters", class: AddConversationStarters },
 ];

@@ -110,7 +110,7 @@ describe("base templates", () => {
         agent_name: "Acme base",
         instructions: "Never share internal data.",
         tools: [tool("email", "pool")],
-        model: { default: "acme-large", allow_override: false },
+        model: { default: "gpt-oss-120b", allow_override: false },
       }),
     );
     const mid = await signedTemplate(
@@ -139,7 +139,7 @@ describe("base templates", () => {
       ["email", "Saul's mail"],
       ["sms", tool("sms", "pool").name],
     ]);
-    expect(r.model).toEqual({ default: "acme-large", allow_override: false });
+    expect(r.model).toEqual({ default: "gpt-oss-120b", allow_override: false });
     expect(r.base).toBeUndefined();
     expect(res.resolved!.layers.map((l) => [l.templateId, l.version, l.pinned, l.agentName])).toEqual([
       [leaf.id, 1n, false, "Saul's desk"],

@@ -239,6 +239,8 @@ describe("templates", () => {
       tools: [],
       clearTools: false,
       clearTags: false,
+      conversationStarters: [],
+      clearConversationStarters: false,
     };
     const patchSig = (result: TemplateContentJson) =>
       signOperation(alice.account, "PatchTemplate", {

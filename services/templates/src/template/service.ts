@@ -54,6 +54,8 @@ import {
 import { contentAt, recordVersion, versionsPage, type ContentChange } from "./versions.js";
 import { visibleTemplate } from "../catalog/visible.js";
 import { checkWalletRemoval, templatesLosingWallet } from "./wallet-removal.js";
+import { checkServedModel, DEFAULT_SERVED_MODELS } from "../models/policy.js";
+import { createModelHandlers } from "../models/service.js";
 
 export interface TemplateServiceDeps {
   em: EntityManager;
@@ -64,6 +66,8 @@ export interface TemplateServiceDeps {
   publishesPerCreator?: Rate | undefined;
   /** The operators' inbox ids (POOL_OPERATORS): they read delisted templates (docs/store.md). */
   operators?: ReadonlySet<string> | undefined;
+  /** The models a template may name (POOL_MODELS; models/policy.ts); default DEFAULT_SERVED_MODELS. */
+  models?: readonly string[] | undefined;
   now?: (() => Date) | undefined;
   /** Called after a content change to an existing template committed (it is in the sync outbox). */
   onContentChange?: (() => void) | undefined;
@@ -93,6 +97,10 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
   const writes = new RateLimit("template writes per creator", deps.writesPerCreator, rates);
   const publishes = new RateLimit("template publishes per creator", deps.publishesPerCreator, rates);
   const operators = deps.operators ?? new Set<string>();
+  const served = deps.models ?? DEFAULT_SERVED_MODELS;
+  /** A changed model must be served; the one the row has may stay (models/policy.ts). */
+  const checkModelOf = (row: TemplateRowType, field: string, model: Parameters<typeof checkServedModel>[1]) =>
+    checkServedModel(field, model, served, row.model?.default);
 
   async function spendNonce(tx: EntityManager, nonce: string, inboxId: string, purpose: SignedOperation) {
     if (!(await consumeNonce(tx, { nonce, inboxId, purpose }))) {
@@ -174,6 +182,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       if (!req.content) throw invalidArgument("content", "is required");
       const content = contentToJson(req.content);
       validateContent(content);
+      checkServedModel("content.model", content.model, served);
       const verified = await deps.verifier.verify(
         "CreateTemplate",
         { inboxId: req.creatorId, contentHash: jsonHash(content) },
@@ -220,6 +229,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         { contentHash: jsonHash(content), acknowledgeWalletRemoval: req.acknowledgeWalletRemoval },
         req.signature,
         async (row, tx) => {
+          checkModelOf(row, "content.model", content.model);
           await checkBase(tx, row, content);
           await checkWallet(tx, row, content, req.acknowledgeWalletRemoval);
           assignContent(row, content);
@@ -249,6 +259,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         { patchHash, contentHash: jsonHash(result), acknowledgeWalletRemoval: req.acknowledgeWalletRemoval },
         req.signature,
         async (row, tx) => {
+          checkModelOf(row, "patch.model", patch.model);
           await checkBase(tx, row, result);
           await checkWallet(tx, row, result, req.acknowledgeWalletRemoval);
           // The row is at the expected version, so its content is what `result` was built from.
@@ -389,5 +400,6 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     },
 
     ...createReleaseNotesHandlers({ em: deps.em, visibleTemplate: visible }),
+    ...createModelHandlers(served),
   };
 }

@@ -6,13 +6,16 @@ import {
   DEFAULT_MAX_TRUST_LEVEL,
   DEFAULT_MODEL,
   POOL_TOOL_IDS,
+  TOOL_KIND_NAMES,
   TRUST_LEVEL_NAMES,
   TRUST_LEVEL_SUMMARIES,
   type TemplateContentJson,
   type ToolJson,
+  type ToolKindName,
   type TrustLevelName,
 } from "@convos-pool/kit/browser";
 import { Select, TextArea, TextField } from "../ui";
+import { FaceFields, ModelPicker, TOOL_KIND_LABELS, ToolPicker } from "./content-pickers";
 
 /** The names of the fields the form shows, so that their errors are not repeated above it. */
 export function formFields(c: TemplateContentJson): string[] {
@@ -25,11 +28,14 @@ export function formFields(c: TemplateContentJson): string[] {
     "model.default",
     "clone_directive",
     "max_trust_level",
+    "avatar",
+    "conversation_starters",
   ].map((f) => `content.${f}`);
   const toolFields = c.tools.flatMap((_, i) =>
-    ["id", "name", "provisioning", "description", "prompt"].map((f) => `content.tools[${i}].${f}`),
+    ["id", "name", "provisioning", "description", "prompt", "kind"].map((f) => `content.tools[${i}].${f}`),
   );
-  return [...fields, ...toolFields, ...c.tags.map((_, i) => `content.tags[${i}]`)];
+  const starters = (c.conversation_starters ?? []).map((_, i) => `content.conversation_starters[${i}]`);
+  return [...fields, ...toolFields, ...c.tags.map((_, i) => `content.tags[${i}]`), ...starters];
 }
 
 export function ContentForm({
@@ -110,15 +116,7 @@ export function ContentForm({
       />
       <fieldset>
         <legend>Model</legend>
-        <TextField
-          label="Default model"
-          name="content.model.default"
-          error={error}
-          required={!value.base}
-          value={value.model?.default ?? ""}
-          placeholder={value.base ? "its base's" : undefined}
-          onChange={(e) => set({ model: { ...model, default: e.target.value } })}
-        />
+        <ModelPicker value={value} onChange={onChange} error={error} />
         <div className="check">
           <input
             id="allow-override"
@@ -162,11 +160,36 @@ export function ContentForm({
                 name={`content.tools[${i}].provisioning`}
                 error={error}
                 value={tool.provisioning}
-                onChange={(e) => setTool(i, { provisioning: e.target.value as ToolJson["provisioning"] })}
+                onChange={(e) => {
+                  // Only a user tool has a kind.
+                  const { kind: _, ...rest } = tool;
+                  const provisioning = e.target.value as ToolJson["provisioning"];
+                  set({ tools: value.tools.map((t, j) => (j === i ? { ...rest, provisioning } : t)) });
+                }}
               >
                 <option value="pool">the pool</option>
                 <option value="user">the user</option>
               </Select>
+              {tool.provisioning === "user" && (
+                <Select
+                  label="Value"
+                  name={`content.tools[${i}].kind`}
+                  error={error}
+                  value={tool.kind ?? ""}
+                  onChange={(e) => {
+                    const { kind: _, ...rest } = tool;
+                    const kind = e.target.value as ToolKindName | "";
+                    set({ tools: value.tools.map((t, j) => (j === i ? (kind ? { ...rest, kind } : rest) : t)) });
+                  }}
+                >
+                  <option value="">as its id says</option>
+                  {TOOL_KIND_NAMES.map((k) => (
+                    <option key={k} value={k}>
+                      {TOOL_KIND_LABELS[k]}
+                    </option>
+                  ))}
+                </Select>
+              )}
             </div>
             <TextField
               label="Description"
@@ -206,20 +229,9 @@ export function ContentForm({
             <option key={t} value={t} />
           ))}
         </datalist>
-        <button
-          type="button"
-          onClick={() =>
-            set({
-              tools: [
-                ...value.tools,
-                { id: "", name: "", provisioning: "user", description: "", prompt: "", required: false },
-              ],
-            })
-          }
-        >
-          Add a tool
-        </button>
+        <ToolPicker tools={value.tools} onAdd={(t) => set({ tools: [...value.tools, t] })} />
       </fieldset>
+      <FaceFields value={value} onChange={onChange} error={error} />
       <TextArea
         label="Default clone directive"
         name="content.clone_directive"

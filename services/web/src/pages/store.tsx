@@ -11,6 +11,7 @@ import { Link, navigate, useLocation } from "../router";
 import { Empty, ErrorBox, Loading, Page, Pager, Select, TextField, usePages } from "../ui";
 import { Featured, recentOwners } from "./curation";
 import { Stars } from "./ratings";
+import { Avatar, Starters } from "../face";
 
 const SORTS: [string, StoreSort, string][] = [
   ["relevance", StoreSort.RELEVANCE, "Relevance"],
@@ -101,10 +102,12 @@ export function StorePage() {
           {result.data.templates.map((t) => (
             <li key={t.id} className="card">
               <h2>
+                <Avatar avatar={t.content?.avatar} name={t.content?.agentName ?? ""} />
                 <Link to={`/templates/${t.id}`}>{t.content?.agentName}</Link>
               </h2>
               {t.content?.soul?.identity?.role && <p className="meta">{t.content.soul.identity.role}</p>}
               <p>{t.content?.description || "No description."}</p>
+              <Starters starters={t.content?.conversationStarters ?? []} />
               {t.ratings && (
                 <p>
                   <Stars ratings={t.ratings} />

@@ -24,6 +24,7 @@ import { Link } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Page, SignInFirst, TextField } from "../ui";
 import { ClaimWait, ErrorDetails, newClaimKey } from "./claim-wait";
+import { Avatar, Starters } from "../face";
 import { plural } from "../words";
 import { Delisted, ReportTemplate, recentOwners } from "./curation";
 import { Reviews, Stars } from "./ratings";
@@ -65,7 +66,11 @@ export function TemplatePage({ id }: { id: string }) {
       }
     >
       {mine && <Delisted template={t} />}
-      <p className="lead">{c.description || "No description."}</p>
+      <p className="lead">
+        <Avatar avatar={c.avatar} name={c.agentName} />
+        {c.description || "No description."}
+      </p>
+      <Starters starters={c.conversationStarters} label="Things to say to it" />
       {t.ratings && (
         <p>
           <Stars ratings={t.ratings} />
