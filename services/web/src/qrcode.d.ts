@@ -1,6 +1,7 @@
 // The part of `qrcode` (which ships no types) the sign-in page uses.
 declare module "qrcode" {
-  export function toString(text: string, options: { type: "svg"; margin?: number; width?: number }): Promise<string>;
-  const qrcode: { toString: typeof toString };
+  const qrcode: {
+    toString(text: string, options: { type: "svg"; margin?: number; width?: number }): Promise<string>;
+  };
   export default qrcode;
 }

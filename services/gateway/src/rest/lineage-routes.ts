@@ -9,7 +9,16 @@ import { LineageNodeSchema, type LineageNode } from "@convos-pool/gen/convos/poo
 import type { LineageForwarder } from "../connect/forward.js";
 import { AGENT_ERRORS, PROTO_JSON } from "./claims-json.js";
 import { RestError, badRequest } from "./errors.js";
-import { nextCursor, query, queryBool, queryInt, queryPage, type Handler, type RestDeps, type Route } from "./request.js";
+import {
+  nextCursor,
+  query,
+  queryBool,
+  queryInt,
+  queryPage,
+  type Handler,
+  type RestDeps,
+  type Route,
+} from "./request.js";
 
 function lineageOf(deps: RestDeps): LineageForwarder {
   if (!deps.lineage) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);

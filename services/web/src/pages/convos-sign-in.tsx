@@ -81,7 +81,7 @@ export function ConvosSignIn({ onSignedIn }: { onSignedIn: () => void }) {
             Scan this with Convos, or open the link on the phone that has Convos. You can also send the code in a
             message to the pool's sign-in inbox.
           </p>
-          <p className="sign-in-code" data-testid="convos-code" aria-label="Sign-in code">
+          <p className="sign-in-code" data-testid="convos-code">
             {shown(code.code)}
           </p>
           {qr && <img className="sign-in-qr" src={qr} alt="QR code of the link below: scan it with Convos" />}
