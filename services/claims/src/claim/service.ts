@@ -64,6 +64,7 @@ import {
   type SignedRequest,
 } from "./proof.js";
 import { withdrawFunds } from "./withdrawal.js";
+import { getAgentFunds } from "./funds.js";
 import { askAgent, type InstanceRef, type InstanceRuntime } from "../hosts/runtime.js";
 import { setPinned } from "../sync/sql.js";
 import type { TemplateSource } from "../templates/release.js";
@@ -76,7 +77,13 @@ export interface ClaimServiceDeps {
   /** The agents' hosts: the owner's calls passed on to the agent, which checks each signature itself. */
   runtime: Pick<
     InstanceRuntime,
-    "transferOwner" | "withdrawTransfer" | "setTrustLevel" | "setPermissions" | "setParticipation" | "listActivity"
+    | "transferOwner"
+    | "withdrawTransfer"
+    | "setTrustLevel"
+    | "setPermissions"
+    | "setParticipation"
+    | "listActivity"
+    | "getFunds"
   >;
   /** Checks owners' signatures (SetInstancePin without a signed-in caller, RemoveAgent always). */
   verifier: SignatureVerifier;
@@ -394,6 +401,11 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         ),
       );
       return { entries: page.entries, nextPageToken: page.nextPageToken };
+    },
+
+    /** Its balance, the owner's share and what it spent today, for its owner signed in (claim/funds.ts). */
+    async getAgentFunds(req, ctx) {
+      return getAgentFunds(deps, req.instanceId, ctx);
     },
 
     /** The owner's share of the agent's wallet, to the wallet that signs (claim/withdrawal.ts). */

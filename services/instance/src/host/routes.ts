@@ -159,5 +159,8 @@ export function createInstanceService(pick: (ctx: HandlerContext) => Agent): Ser
     async countMembers(_req, ctx) {
       return { members: await pick(ctx).countMembers() };
     },
+    async getFunds(_req, ctx) {
+      return pick(ctx).getFunds();
+    },
   };
 }

@@ -49,6 +49,7 @@ import type { ApprovalAccess } from "../../tools/approval-service.js";
 import type { Contact } from "../../tools/address-book.js";
 import type { PatternAgent } from "../../memory/patterns.js";
 import type { TrustFile } from "../../tools/trust.js";
+import type { Funds } from "../../tools/toolbox.js";
 import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit/content";
 import type { Workspace } from "../../platform/workspace.js";
 import type { AgentClient } from "../../platform/xmtp.js";
@@ -346,6 +347,13 @@ export class Agent implements PatternAgent {
     if (this.state === InstanceState.DORMANT) await this.parts.ops.run(() => this.lifecycle.ensureReady());
     await this.lifecycle.ensureReady();
     return this.parts.toolbox.listActivity(req);
+  }
+
+  /** Its wallet's balance and what it spent today against its limit (GetFunds), read like its log. */
+  async getFunds(): Promise<Funds> {
+    if (this.state === InstanceState.DORMANT) await this.parts.ops.run(() => this.lifecycle.ensureReady());
+    await this.lifecycle.ensureReady();
+    return this.parts.toolbox.funds();
   }
 
   // ---- its conversation (conversation/) ----
