@@ -29,6 +29,7 @@ import { consumeNonce } from "@convos-pool/kit/service";
 import type { ClaimFlow } from "./flow.js";
 import {
   callersLiveAgent,
+  shownTo,
   checkDailySpendLimit,
   checkDashboardReader,
   checkNewOwner,
@@ -168,7 +169,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const instance = await getInstance(deps.em.fork(), req.instanceId);
       // Anyone but its readers is told it does not exist (as for private templates).
       if (!instance || !readableBy(instance, caller)) throw notFound(`instance ${req.instanceId}`);
-      const [shown] = await withTemplateDelistings(deps.standings, [instanceToProto(instance)]);
+      const [shown] = await withTemplateDelistings(deps.standings, [shownTo(instanceToProto(instance), caller)]);
       return { instance: shown };
     },
 
@@ -430,7 +431,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         templateRollout(deps.em.fork(), template.id),
       ]);
       return {
-        instances: page.instances.map(instanceToProto),
+        instances: page.instances.map((i) => shownTo(instanceToProto(i), caller)),
         totalCount: BigInt(page.totalCount),
         nextPageToken: page.nextPageToken,
         rollout: {

@@ -547,6 +547,17 @@ export class ConversationKey extends Migration {
   }
 }
 
+/**
+ * Each agent's conversation name, from its group's metadata as the agent
+ * reports it to the pool (ListInstances), so that an owner's agents are told
+ * apart by where they are (docs/claims.md, "Conversation names").
+ */
+export class ConversationName extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column conversation_name text`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -574,4 +585,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0021_owner_since", class: OwnerSince },
   { name: "0022_agent_vault", class: AgentVault },
   { name: "0023_conversation_key", class: ConversationKey },
+  { name: "0024_conversation_name", class: ConversationName },
 ];

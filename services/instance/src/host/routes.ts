@@ -97,6 +97,7 @@ export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof 
             walletIndex: i.walletIndex,
             appliedTemplateVersion: i.appliedTemplateVersion,
             appliedBaseVersions: i.appliedBaseVersions,
+            conversationName: i.conversationName,
           }),
         ),
         // How full it is, and what its agents run on: the pool places new instances by both.

@@ -337,6 +337,11 @@ export class Agent implements PatternAgent {
     return this.owner.approvalCall(job);
   }
 
+  /** Its conversation's name from the group's metadata, as it last read it; "" when none (not woken for it). */
+  get conversationName(): string {
+    return this.parts.conversation.groupName;
+  }
+
   /** Members of its conversation, itself included (woken for it when dormant). */
   countMembers(): Promise<number> {
     return this.call(() => this.parts.conversation.countMembers());
