@@ -363,3 +363,60 @@ describe("WithdrawFunds", () => {
     expect(await balanceOf(wallet.handle)).toBe(0n);
   });
 });
+
+describe("GetAgentFunds", () => {
+  it("shows its owner, signed in, the balance, whose share is whose and what it spent today against its limit", {
+    timeout: 60_000,
+  }, async () => {
+    const owner = await fundedPerson();
+    const id = await signedClaim(owner, (await walletTemplate()).id);
+    const wallet = (await walletOf(id))!;
+    await pay(owner.account, wallet.handle, DEPOSIT);
+    stack.host.chainRpcUrl = chain.rpcUrl;
+    stack.host.spentToday.set(id, parseEther("0.003"));
+
+    const funds = await client.getAgentFunds({ instanceId: id }, as(owner));
+    expect(funds).toMatchObject({
+      walletAddress: wallet.handle,
+      balanceWei: (GRANT + DEPOSIT).toString(),
+      ownerShareWei: DEPOSIT.toString(),
+      poolShareWei: GRANT.toString(),
+      spentTodayWei: parseEther("0.003").toString(),
+      // Below L4 the agent pays nothing on its own: no limit to show.
+      dailySpendLimitWei: "",
+    });
+    // What the page shows is what a withdrawal takes, before its fee.
+    const res = await client.withdrawFunds({ instanceId: id, ownerSignature: await withdrawal(owner, id) }, as(owner));
+    expect(BigInt(res.amountWei)).toBeGreaterThan(BigInt(funds.ownerShareWei) - FEE_BOUND);
+    expect(await client.getAgentFunds({ instanceId: id }, as(owner))).toMatchObject({
+      balanceWei: GRANT.toString(),
+      ownerShareWei: "0",
+      poolShareWei: GRANT.toString(),
+    });
+  });
+
+  it("tells anyone but its owner nothing: another person signed in, nobody signed in, an unknown agent; names a missing id; an agent without a wallet", {
+    timeout: 60_000,
+  }, async () => {
+    const owner = await fundedPerson();
+    const id = await signedClaim(owner, (await walletTemplate()).id);
+    await pay(owner.account, (await walletOf(id))!.handle, DEPOSIT);
+    stack.host.chainRpcUrl = chain.rpcUrl;
+    const before = stack.host.calls.length;
+
+    // A member of its conversation, or anyone else, signed in: as if it did not exist, and the agent is not asked.
+    const member = newIdentity();
+    const other = await expectCode(client.getAgentFunds({ instanceId: id }, as(member)), Code.NotFound);
+    expect(other.rawMessage).not.toMatch(/wei|balance|0x/i);
+    await expectCode(client.getAgentFunds({ instanceId: id }), Code.Unauthenticated);
+    await expectCode(client.getAgentFunds({ instanceId: "inst_nosuchagent" }, as(owner)), Code.NotFound);
+    const missing = await expectCode(client.getAgentFunds({ instanceId: "" }, as(owner)), Code.InvalidArgument);
+    expect(missing.rawMessage).toMatch(/instance_id/);
+    expect(stack.host.calls.slice(before).filter((c) => c.step === "funds")).toEqual([]);
+
+    await stack.seedIdle(1);
+    const plain = await signedClaim(owner, (await template({ tools: [] })).id);
+    const none = await expectCode(client.getAgentFunds({ instanceId: plain }, as(owner)), Code.FailedPrecondition);
+    expect(none.rawMessage).toMatch(/holds no wallet/);
+  });
+});

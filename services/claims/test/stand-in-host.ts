@@ -43,6 +43,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { createPublicClient, http } from "viem";
 import { AgentRuntime, TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   InstanceConfigureOutcomeSchema,
@@ -140,7 +141,7 @@ type Step =
 export class StandInHost {
   readonly instances = new Map<string, StandInInstance>();
   /** Every InstanceService call, in order. */
-  readonly calls: { step: Step | "health" | "stop" | "destroy"; instanceId: string }[] = [];
+  readonly calls: { step: Step | "health" | "stop" | "destroy" | "funds"; instanceId: string }[] = [];
   /** Steps that fail until cleared: with INTERNAL (a fault on the host), or the code given in `failingWith`. */
   readonly failing = new Set<Step>();
   readonly failingWith = new Map<Step, Code>();
@@ -150,6 +151,12 @@ export class StandInHost {
   joinDelayMs = 0;
   /** The size ListInstances reports (max_instances); 0: not said. */
   maxInstances = 0;
+  /** Each agent's conversation name as ListInstances reports it (a real agent reads it from its group); none: "". */
+  readonly conversationNames = new Map<string, string>();
+  /** Where GetFunds reads an agent's wallet balance (the local chain); unset: it says it holds no wallet. */
+  chainRpcUrl: string | undefined;
+  /** What GetFunds says an agent spent in the last 24 hours, in wei: the stand-in keeps no ledger. */
+  readonly spentToday = new Map<string, bigint>();
   /** What it says its agents run on (ListInstances); unspecified: the pool's own. */
   runtime: AgentRuntime = AgentRuntime.UNSPECIFIED;
   /** Agents' updates in progress now, and the most at once. */
@@ -285,6 +292,7 @@ export class StandInHost {
               walletIndex: i.walletIndex,
               appliedTemplateVersion: BigInt(i.appliedVersion ?? 0),
               appliedBaseVersions: (i.appliedBases ?? []).map(BigInt),
+              conversationName: host.conversationNames.get(i.id) ?? "",
             })),
             maxInstances: host.maxInstances,
             runtime: host.runtime,
@@ -522,6 +530,26 @@ export class StandInHost {
             const i = host.step("participation", host.headerId(ctx));
             i.participation = resolveParticipation(req.participation);
             return { participation: i.participation };
+          },
+          // As an agent answers: its wallet's balance read from the chain, its level's limit (empty below L4).
+          getFunds: async (_req, ctx) => {
+            const i = host.find(ctx);
+            host.calls.push({ step: "funds", instanceId: i.id });
+            const wallet = i.tools?.find((t) => t.toolId === "crypto");
+            if (!wallet || !host.chainRpcUrl)
+              throw new ConnectError("the agent holds no wallet", Code.FailedPrecondition);
+            const chain = createPublicClient({ transport: http(host.chainRpcUrl) });
+            const balance = await chain.getBalance({ address: wallet.handle as `0x${string}` });
+            const level =
+              i.trust?.level ??
+              initialTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
+            return {
+              walletAddress: wallet.handle,
+              balanceWei: balance.toString(),
+              spentTodayWei: (host.spentToday.get(i.id) ?? 0n).toString(),
+              dailySpendLimitWei: level === TrustLevel.AUTONOMOUS ? (i.trust?.dailySpendLimitWei ?? "") : "",
+              trustLevel: level,
+            };
           },
           // Newest first; the page token is how many entries came before.
           listActivity: (req, ctx) => {

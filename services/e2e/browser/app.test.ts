@@ -492,9 +492,12 @@ describe("the web app in a browser", () => {
     await heading(user, "My agents").waitFor();
     await user.getByRole("link", { name: agentName }).waitFor();
     await expect(user.getByTestId("trust-level").first().textContent()).resolves.toBe("L2");
+    // Its conversation by the name the Convos CLI gave the group, as the agent read it and the pool recorded it.
+    await poll(() => user.getByTestId("conversation-name").first().textContent(), 30_000).toBe("Tokyo trip");
     await shoot(user, "my-agents");
     await user.getByRole("link", { name: agentName }).click();
     await heading(user, agentName).waitFor();
+    await poll(() => user.getByTestId("agent-conversation").textContent()).toBe("Tokyo trip");
     await poll(() => user.getByTestId("agent-state").textContent()).toBe("live");
     await poll(() => user.getByTestId("agent-sync").textContent()).toBe("applied v6");
 
@@ -544,6 +547,10 @@ describe("the web app in a browser", () => {
     await poll(() => activity.count()).toBe(2);
     await expect(activity.first().locator("strong").textContent()).resolves.toMatch(
       /^You moved its trust level from L2 to L1, /,
+    );
+    // The member asked for the text, by name; the owner approved it from the web.
+    await expect(activity.nth(1).locator("strong").textContent()).resolves.toMatch(
+      /^Sent a text to \+15550188031, asked by (?!you)[^,]+, approved by you, /,
     );
     await openSection(user, "Overview");
     await shoot(user, "agent");
@@ -1256,6 +1263,13 @@ describe("the web app in a browser", () => {
       transport: http(pool!.chainRpcUrl),
     }).sendTransaction({ chain: null, to: address, value: parseEther("0.2") });
     await chain.waitForTransactionReceipt({ hash: deposit });
+    // The agent reads its balance from the chain; all of it is the owner's (no grant here), nothing spent today.
+    await poll(() => user.getByTestId("money-balance").textContent(), 30_000).toBe("0.2 ETH");
+    await expect(user.getByTestId("money-yours").textContent()).resolves.toBe(
+      "0.2 ETH, yours to withdraw (less the transfer's fee)",
+    );
+    await expect(user.getByTestId("money-spent").textContent()).resolves.toMatch(/^0 ETH/);
+    await shoot(user, "agent-money");
 
     await user.getByRole("button", { name: "Withdraw to your wallet" }).click();
     const sent = await user.getByTestId("withdrawn").textContent({ timeout: 30_000 });
@@ -1264,6 +1278,7 @@ describe("the web app in a browser", () => {
     // Read from the chain: the signer's key holds what was sent, the agent's wallet nothing (no grant here).
     expect(await chain.getBalance({ address: m![2] as Hex })).toBe(parseEther(m![1]!));
     expect(await chain.getBalance({ address })).toBe(0n);
+    await poll(() => user.getByTestId("money-balance").textContent()).toBe("0 ETH");
     await shoot(user, "agent-withdrawn");
   });
 });

@@ -3,7 +3,9 @@
 // serving the built app, with the templates, claims and lineage services on
 // PostgreSQL behind it. The claims service's instance host is its tests'
 // stand-in: the agent is claimed, never spoken to, so its page shows what the
-// pool holds of it. Every route the app's router knows (read from
+// pool holds of it; its wallet is on the real local chain (anvil), whose
+// balance the stand-in reads as an agent does, and its conversation's name is
+// what the stand-in reports for it. Every route the app's router knows (read from
 // src/app.tsx, so a new page cannot be left out) is opened signed out and
 // signed in, every section of an agent's page too, and none may be wider
 // than the phone. The page's icon is checked to load.
@@ -28,7 +30,8 @@ import {
 } from "@convos-pool/kit/server";
 import { deriveInboxId } from "@convos-pool/kit/signing";
 import { createTestDatabase, freePort } from "@convos-pool/testing";
-import { sampleContent, signedTemplate } from "@convos-pool/kit/testing";
+import { sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
+import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { OPEN_BUDGET, SecretBox, startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
 import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
@@ -61,6 +64,7 @@ let lineage: RunningLineageService;
 let claims: RunningClaimsService;
 let gateway: RunningGateway;
 let browser: Browser;
+let chain: RunningChain;
 let templatesSc: ServiceClient<typeof TemplateService>;
 let claimsSc: ServiceClient<typeof ClaimService>;
 
@@ -78,6 +82,8 @@ beforeAll(async () => {
     log: quiet("templates"),
   });
   host = await StandInHost.start(CREDS["instance-host"]);
+  chain = await startLocalChain();
+  host.chainRpcUrl = chain.rpcUrl;
   lineage = await startLineageService({
     databaseUrl: await createTestDatabase("webf_lineage"),
     credentials: CREDS.lineage,
@@ -95,6 +101,7 @@ beforeAll(async () => {
     dataDir: join(dir, "claims"),
     smsRange: "+15550740000..+15550740009",
     lineageUrl: lineage.url,
+    chain: { rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey },
     pool: { hostUrls: [host.url], target: 2, intervalMs: 3_600_000 },
     limits: NO_LIMITS,
     log: quiet("claims"),
@@ -125,6 +132,7 @@ afterAll(async () => {
   await lineage?.close();
   await host?.kill();
   await templates?.close();
+  await chain?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -180,7 +188,7 @@ it("every route of the app, and every section of an agent's page, fits a 390 px 
   timeout: 240_000,
 }, async () => {
   // What every page has something to show: a public template with two versions, and an agent of it.
-  const t = await signedTemplate(templatesSc.client, person, sampleContent({ tools: [] }));
+  const t = await signedTemplate(templatesSc.client, person, sampleContent({ tools: [tool("crypto", "pool")] }));
   await claims.pool!.reconcile();
   const { instanceId } = await claimsSc.client.claim(
     {
@@ -190,6 +198,9 @@ it("every route of the app, and every section of an agent's page, fits a 390 px 
     },
     { headers: { [CALLER_HEADER]: person.inboxId } },
   );
+  // The name its conversation's group has, as the agent reports it and the pool's next pass records it.
+  host.conversationNames.set(instanceId, "Tokyo trip with a name long enough to wrap on a phone 🗼");
+  await claims.pool!.reconcile();
   const ids: Record<string, string> = { id: t.id };
   const paths = (await routerPaths()).map((pattern) =>
     pattern === "/agents/:id" ? `/agents/${instanceId}` : pattern.replace(/:(\w+)/g, (_, name: string) => ids[name]!),
@@ -208,6 +219,17 @@ it("every route of the app, and every section of an agent's page, fits a 390 px 
       for (const path of everyPath) {
         const o = await overflowAt(page, path);
         if (o.by > 0) wide.push({ ...o, path: `${signIn ? "signed in" : "signed out"} ${path}` });
+      }
+      if (signIn) {
+        // What the owner's pages say in people's terms, at phone width: the conversation by its name, the money by its figures.
+        await page.goto(new URL("/agents", gateway.url).toString());
+        await poll(() => page.getByTestId("conversation-name").first().textContent()).toBe(
+          "Tokyo trip with a name long enough to wrap on a phone 🗼",
+        );
+        await page.goto(new URL(`/agents/${instanceId}?section=money`, gateway.url).toString());
+        await poll(() => page.getByTestId("money-balance").textContent()).toBe("0 ETH");
+        await poll(() => page.getByTestId("money-yours").textContent()).toBe("nothing of yours");
+        await poll(() => page.getByTestId("money-spent").textContent()).toMatch(/^0 ETH; below L4/);
       }
       // The icon the page names, served by the gateway as an SVG.
       const href = await page.locator('link[rel="icon"]').getAttribute("href");

@@ -850,6 +850,10 @@ describe("REST", () => {
       detail: "L1 → L4, set by the owner",
       trust_level: "L4",
       approved: false,
+      // A change of level is the owner's, signed: nobody asked for it in the conversation.
+      asked_by: "",
+      asked_by_role: "",
+      asked_by_name: "",
     });
     expect(all.json.entries[1]).toMatchObject({
       action: "set_trust_level",

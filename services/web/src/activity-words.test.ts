@@ -5,7 +5,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ActivityEntrySchema, ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { describe, expect, it } from "vitest";
-import { activityWords, shortTarget } from "./activity-words";
+import { activityWords, askerWords, shortTarget } from "./activity-words";
 
 const reader = { now: new Date("2026-11-28T12:00:00Z"), locale: "en-GB", timeZone: "UTC" };
 const at = timestampFromDate(new Date("2026-11-28T10:02:00Z"));
@@ -140,6 +140,60 @@ describe("changes the owner made", () => {
       sentence: "You changed who may ask it for what, today, 10:02",
       why: "members: texts ask, mail ask, money refuse; texts from outside: ask",
     });
+  });
+});
+
+describe("who asked", () => {
+  const SAUL = "5a".repeat(32);
+  const ANA = "a7".repeat(32);
+  const saulReads = { ...reader, inboxId: SAUL };
+  const asked = (outcome: ToolCallOutcome, askedBy: string, askedByRole: string, askedByName = "", approved = false) =>
+    entry({ ...payment(outcome, "", approved), askedBy, askedByRole, askedByName });
+
+  it("is you when the signed-in owner asked: 'Paid 0.01 ETH to 0x12ab…0b01, asked by you, 10:02'", () => {
+    expect(activityWords(asked(ToolCallOutcome.DONE, SAUL, "owner", "Saul"), saulReads).sentence).toBe(
+      "Paid 0.01 ETH to 0x12ab…0b01, asked by you, today, 10:02",
+    );
+    expect(activityWords(asked(ToolCallOutcome.DONE, SAUL, "owner", "Saul", true), saulReads).sentence).toBe(
+      "Paid 0.01 ETH to 0x12ab…0b01, asked and approved by you, today, 10:02",
+    );
+  });
+
+  it("names a member by the name the conversation knew, else by a short inbox id, in every outcome", () => {
+    const words = (outcome: ToolCallOutcome, name = "Ana", approved = false) =>
+      activityWords(asked(outcome, ANA, "member", name, approved), saulReads).sentence;
+    expect(words(ToolCallOutcome.DONE, "Ana", true)).toBe(
+      "Paid 0.01 ETH to 0x12ab…0b01, asked by Ana, approved by you, today, 10:02",
+    );
+    expect(words(ToolCallOutcome.REFUSED)).toBe("Refused to pay 0.01 ETH to 0x12ab…0b01, asked by Ana, today, 10:02");
+    expect(words(ToolCallOutcome.DENIED)).toBe(
+      "Did not pay 0.01 ETH to 0x12ab…0b01, asked by Ana: you said no, today, 10:02",
+    );
+    expect(words(ToolCallOutcome.TIMED_OUT)).toBe(
+      "Did not pay 0.01 ETH to 0x12ab…0b01, asked by Ana: you did not answer in time, today, 10:02",
+    );
+    expect(words(ToolCallOutcome.FAILED, "  ")).toBe(
+      "Tried to pay 0.01 ETH to 0x12ab…0b01, asked by a7a7a7…a7a7, and it failed, today, 10:02",
+    );
+    expect(words(ToolCallOutcome.UNSPECIFIED)).toBe(
+      "Asked to pay 0.01 ETH to 0x12ab…0b01 by Ana; how it ended was not recorded, today, 10:02",
+    );
+  });
+
+  it("says an outsider is one, and an earlier owner is not you", () => {
+    expect(askerWords(asked(ToolCallOutcome.REFUSED, "+15550188009", "outsider", "+15550188009"), SAUL)).toBe(
+      "+15550188009, from outside the conversation",
+    );
+    expect(askerWords(asked(ToolCallOutcome.DONE, ANA, "owner", "Ana"), SAUL)).toBe("Ana, its owner then");
+    // Signed out (no reader's inbox), the owner is named like anyone else.
+    expect(askerWords(asked(ToolCallOutcome.DONE, SAUL, "owner", "Saul"))).toBe("Saul, its owner then");
+  });
+
+  it("is left out when the entry does not say (entries recorded before it was kept)", () => {
+    expect(askerWords(payment(ToolCallOutcome.DONE), SAUL)).toBeUndefined();
+    expect(activityWords(payment(ToolCallOutcome.DONE), saulReads).sentence).toBe(
+      "Paid 0.01 ETH to 0x12ab…0b01, today, 10:02",
+    );
   });
 });
 

@@ -1,9 +1,10 @@
 // An agent's activity entry as a sentence for its owner ("Paid 0.01 ETH to
-// 0x12ab…b0b0, approved by you, today, 10:02"), from the entry alone
-// (ActivityEntry, proto/convos/pool/v1/instance.proto). Pure: the page draws it.
+// 0x12ab…b0b0, asked by Ana, approved by you, today, 10:02"), from the entry
+// and who reads it (ActivityEntry, proto/convos/pool/v1/instance.proto). Pure:
+// the page draws it.
 import type { ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { eth } from "./format";
+import { eth, short } from "./format";
 import { dateTime, type Reader } from "./words";
 
 export type ActivityWords = {
@@ -57,8 +58,31 @@ function levelChange(e: ActivityEntry): Omit<ActivityWords, "sentence"> & { what
   return { what: `Its trust level moved ${moved}`, why: rest };
 }
 
-/** The entry as a sentence, its time in the reader's words. */
-export function activityWords(e: ActivityEntry, r: Reader = {}): ActivityWords {
+/** Who reads the log: the signed-in owner's inbox, so that what they asked reads "asked by you". */
+export type LogReader = Reader & { inboxId?: string | undefined };
+
+/**
+ * Who asked, as the reader says it: "you"; a member by the name the
+ * conversation knew them by (else a short inbox id); an outsider as such; an
+ * earlier owner as "its owner then". Undefined when the entry does not say.
+ */
+export function askerWords(e: ActivityEntry, inboxId?: string): string | undefined {
+  if (!e.askedBy) return undefined;
+  if (inboxId && e.askedBy === inboxId) return "you";
+  const name = e.askedByName.trim() || short(e.askedBy);
+  if (e.askedByRole === "outsider") return `${name}, from outside the conversation`;
+  if (e.askedByRole === "owner") return `${name}, its owner then`;
+  return name;
+}
+
+/** ", asked by Ana, approved by you"; ", asked and approved by you" when both are the reader. */
+function whoWords(asker: string | undefined, approved: boolean): string {
+  if (asker === "you" && approved) return ", asked and approved by you";
+  return `${asker ? `, asked by ${asker}` : ""}${approved ? ", approved by you" : ""}`;
+}
+
+/** The entry as a sentence, its time in the reader's words, its asker as the reader says them. */
+export function activityWords(e: ActivityEntry, r: LogReader = {}): ActivityWords {
   const at = e.at ? dateTime(new Date(Number(e.at.seconds) * 1000), r) : undefined;
   const end = (what: string) => (at ? `${what}, ${at}` : what);
   if (e.toolId === "trust") {
@@ -70,20 +94,22 @@ export function activityWords(e: ActivityEntry, r: Reader = {}): ActivityWords {
     return { sentence: end("You changed who may ask it for what"), ...(why && { why }) };
   }
   const { todo, done } = act(e);
-  const approved = e.approved ? ", approved by you" : "";
+  const asker = askerWords(e, r.inboxId);
+  const asked = whoWords(asker, false);
+  const approved = whoWords(asker, e.approved);
   const why = e.detail ? { why: e.detail } : {};
   switch (e.outcome) {
     case ToolCallOutcome.DONE:
       return { sentence: end(`${done}${approved}`), ...(e.detail && { result: e.detail }) };
     case ToolCallOutcome.REFUSED:
-      return { sentence: end(`Refused to ${todo}`), ...why };
+      return { sentence: end(`Refused to ${todo}${asked}`), ...why };
     case ToolCallOutcome.DENIED:
-      return { sentence: end(`Did not ${todo}: you said no`) };
+      return { sentence: end(`Did not ${todo}${asked}: you said no`) };
     case ToolCallOutcome.TIMED_OUT:
-      return { sentence: end(`Did not ${todo}: you did not answer in time`) };
+      return { sentence: end(`Did not ${todo}${asked}: you did not answer in time`) };
     case ToolCallOutcome.FAILED:
       return { sentence: end(`Tried to ${todo}${approved}, and it failed`), ...why };
     default:
-      return { sentence: end(`Asked to ${todo}; how it ended was not recorded`), ...why };
+      return { sentence: end(`Asked to ${todo}${asker ? ` by ${asker}` : ""}; how it ended was not recorded`), ...why };
   }
 }

@@ -3,10 +3,10 @@ import { create } from "@bufbuild/protobuf";
 import { InstanceSchema } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { byConversation } from "./agent-groups";
+import { byConversation, conversationTitle } from "./agent-groups";
 
-const agent = (id: string, conversationId: string, seconds: number) =>
-  create(InstanceSchema, { id, conversationId, claimedAt: { seconds: BigInt(seconds), nanos: 0 } });
+const agent = (id: string, conversationId: string, seconds: number, conversationName = "") =>
+  create(InstanceSchema, { id, conversationId, conversationName, claimedAt: { seconds: BigInt(seconds), nanos: 0 } });
 
 describe("byConversation", () => {
   it("puts the agents of one conversation together, the newest conversation first, each in the order they joined", () => {
@@ -36,5 +36,19 @@ describe("byConversation", () => {
         },
       ),
     );
+  });
+
+  it("names each conversation by its group's name as its agents report it, the latest-joined agent's first", () => {
+    const groups = byConversation([
+      agent("inst_a", "c_trip", 100, "Tokyo trip"),
+      agent("inst_b", "c_trip", 200, "Tokyo trip 🗼"),
+      agent("inst_c", "c_trip", 300, " "),
+      agent("inst_d", "c_family", 50),
+    ]);
+    expect(groups.map((g) => [g.conversationId, g.name])).toEqual([
+      ["c_trip", "Tokyo trip 🗼"],
+      ["c_family", ""],
+    ]);
+    expect(groups.map((g) => conversationTitle(g.name))).toEqual(["Tokyo trip 🗼", "A conversation"]);
   });
 });

@@ -27,7 +27,7 @@ export interface OwnerCallDeps {
 }
 
 /** The caller's live agent, or NOT_FOUND (policy.ts callersLiveAgent); nobody signed in: UNAUTHENTICATED. */
-export function ownersAgent(deps: OwnerCallDeps) {
+export function ownersAgent(deps: Pick<OwnerCallDeps, "em">) {
   return async (instanceId: string, ctx: HandlerContext): Promise<{ ref: FlowAgent; ownerId: string }> => {
     const caller = callerInboxId(ctx);
     if (caller === undefined) throw unauthenticated("sign in as the agent's owner");

@@ -20,6 +20,7 @@ import {
   noOpenOffer,
   openOfferFor,
   readableBy,
+  shownTo,
   REPORTED_JOIN_FAILURES,
   rolledBackTo,
   withdrawerOf,
@@ -216,5 +217,19 @@ describe("what a rolled-back claim leaves", () => {
     for (const code of REPORTED_JOIN_FAILURES)
       expect(rolledBackTo("join", { ...ok, cause: new ConnectError("x", code) })).toBe("idle");
     expect(rolledBackTo("join", { ...ok, cause: new ConnectError("x", Code.Unavailable) })).toBe("dead");
+  });
+});
+
+describe("shownTo", () => {
+  it("tells the conversation's name to the agent's owner only", () => {
+    const owner = "0a".repeat(32);
+    fc.assert(
+      fc.property(fc.string(), fc.constantFrom(owner, "0b".repeat(32), ""), (name, caller) => {
+        const agent = { ownerId: owner, conversationName: name, id: "inst_x" };
+        const shown = shownTo(agent, caller);
+        expect(shown.conversationName).toBe(caller === owner ? name : "");
+        expect(shown.id).toBe("inst_x");
+      }),
+    );
   });
 });

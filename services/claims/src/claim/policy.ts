@@ -65,6 +65,15 @@ export function readableBy(agent: Holding | undefined, caller: string): boolean 
   return agent.ownerId === caller || agent.pendingTransfer?.newOwnerId === caller;
 }
 
+/**
+ * An agent as a reader who is not its owner sees it (a template's creator on
+ * their dashboard, the inbox it is offered to): without its conversation's
+ * name, which only its owner, a member there, is told.
+ */
+export function shownTo<T extends { ownerId: string; conversationName: string }>(agent: T, caller: string): T {
+  return agent.ownerId === caller ? agent : { ...agent, conversationName: "" };
+}
+
 /** Whom an agent may be offered to: an inbox. */
 export function checkNewOwner(newOwnerId: string): void {
   if (!INBOX_ID_PATTERN.test(newOwnerId))

@@ -29,6 +29,7 @@ import { consumeNonce } from "@convos-pool/kit/service";
 import type { ClaimFlow } from "./flow.js";
 import {
   callersLiveAgent,
+  shownTo,
   checkDailySpendLimit,
   checkDashboardReader,
   checkNewOwner,
@@ -64,6 +65,7 @@ import {
   type SignedRequest,
 } from "./proof.js";
 import { withdrawFunds } from "./withdrawal.js";
+import { getAgentFunds } from "./funds.js";
 import { progressTarget, progressToProto, readProgress, requestCancel, stageOf } from "./progress.js";
 import { askAgent, type InstanceRef, type InstanceRuntime } from "../hosts/runtime.js";
 import { setPinned } from "../sync/sql.js";
@@ -77,7 +79,13 @@ export interface ClaimServiceDeps {
   /** The agents' hosts: the owner's calls passed on to the agent, which checks each signature itself. */
   runtime: Pick<
     InstanceRuntime,
-    "transferOwner" | "withdrawTransfer" | "setTrustLevel" | "setPermissions" | "setParticipation" | "listActivity"
+    | "transferOwner"
+    | "withdrawTransfer"
+    | "setTrustLevel"
+    | "setPermissions"
+    | "setParticipation"
+    | "listActivity"
+    | "getFunds"
   >;
   /** Checks owners' signatures (SetInstancePin without a signed-in caller, RemoveAgent always). */
   verifier: SignatureVerifier;
@@ -182,7 +190,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const instance = await getInstance(deps.em.fork(), req.instanceId);
       // Anyone but its readers is told it does not exist (as for private templates).
       if (!instance || !readableBy(instance, caller)) throw notFound(`instance ${req.instanceId}`);
-      const [shown] = await withTemplateDelistings(deps.standings, [instanceToProto(instance)]);
+      const [shown] = await withTemplateDelistings(deps.standings, [shownTo(instanceToProto(instance), caller)]);
       return { instance: shown };
     },
 
@@ -417,6 +425,11 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       return { entries: page.entries, nextPageToken: page.nextPageToken };
     },
 
+    /** Its balance, the owner's share and what it spent today, for its owner signed in (claim/funds.ts). */
+    async getAgentFunds(req, ctx) {
+      return getAgentFunds(deps, req.instanceId, ctx);
+    },
+
     /** The owner's share of the agent's wallet, to the wallet that signs (claim/withdrawal.ts). */
     async withdrawFunds(req, ctx) {
       return withdrawFunds(deps, req, callerInboxId(ctx));
@@ -439,7 +452,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         templateRollout(deps.em.fork(), template.id),
       ]);
       return {
-        instances: page.instances.map(instanceToProto),
+        instances: page.instances.map((i) => shownTo(instanceToProto(i), caller)),
         totalCount: BigInt(page.totalCount),
         nextPageToken: page.nextPageToken,
         rollout: {

@@ -325,7 +325,7 @@ export async function completeTransfer(
 
 /** Columns a claim wrote, back to their idle values. */
 const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = null, template_id = null, template_version = null, applied_key = null, agent_name = '',
-  owner_id = null, conversation_id = null, conversation_key = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
+  owner_id = null, conversation_id = null, conversation_key = null, conversation_name = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
   pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = '', permissions = null, participation = null,
   grant_subject = null, granted_tools = 0, payout_address = null`;
 

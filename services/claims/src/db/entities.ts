@@ -25,6 +25,8 @@ export const InstanceRow = defineEntity({
     ownerId: p.string().nullable(),
     parentInstanceId: p.string().nullable(),
     conversationId: p.string().nullable(),
+    /** Its conversation's name from the group's metadata, as the agent last reported it (pool/sql.ts). */
+    conversationName: p.string().nullable(),
     /** Its conversation as the invite it joined with names it: creator inbox and tag (claim/full-conversation.ts). */
     conversationKey: p.string().nullable(),
     model: p.string().nullable(),

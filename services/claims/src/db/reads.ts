@@ -42,6 +42,8 @@ export interface InstanceData {
   ownerId: string | null;
   parentInstanceId: string | null;
   conversationId: string | null;
+  /** Its conversation's name as the agent last reported it (ListInstances); null before it did. */
+  conversationName: string | null;
   model: string | null;
   modelOverridden: boolean;
   createdAt: Date;
@@ -79,7 +81,7 @@ export interface InstancePage {
 
 /** An instance with its template's held release: one join (the release's key). */
 const SELECT = `select i.id, i.state, i.inbox_id, i.template_id, i.template_version, i.agent_name, i.owner_id, i.parent_instance_id,
-  i.conversation_id, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error, r.version as release_version,
+  i.conversation_id, i.conversation_name, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error, r.version as release_version,
   coalesce(r.release_key > i.applied_key, false) as behind,
   i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer, i.trust_level, i.daily_spend_limit_wei, i.permissions, i.participation
   from instances i left join template_releases r on r.template_id = i.template_id`;
@@ -94,6 +96,7 @@ interface SqlRow {
   owner_id: string | null;
   parent_instance_id: string | null;
   conversation_id: string | null;
+  conversation_name: string | null;
   model: string | null;
   model_overridden: boolean;
   created_at: Date | string;
@@ -122,6 +125,7 @@ const fromSql = (r: SqlRow): InstanceData => ({
   ownerId: r.owner_id,
   parentInstanceId: r.parent_instance_id,
   conversationId: r.conversation_id,
+  conversationName: r.conversation_name,
   model: r.model,
   modelOverridden: r.model_overridden,
   createdAt: new Date(r.created_at),
@@ -293,6 +297,7 @@ export function instanceToProto(d: InstanceData): Instance {
     parentInstanceId: d.parentInstanceId ?? "",
     inboxId: d.inboxId,
     conversationId: d.conversationId ?? "",
+    conversationName: d.conversationName ?? "",
     state: STATE[d.state] ?? InstanceState.UNSPECIFIED,
     model: d.model ?? "",
     modelOverridden: d.modelOverridden,

@@ -13,6 +13,7 @@ import type {
   InstanceServiceSetParticipationRequest,
   ListActivityRequest,
   ListActivityResponse,
+  GetFundsResponse,
   ToolCredential,
   TransferOwnerRequest,
   InstanceServiceWithdrawTransferRequest,
@@ -414,6 +415,11 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
 
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse> {
     return this.client(instance.hostUrl).listActivity(req, this.call(instance, 10_000));
+  }
+
+  /** The balance is read from the chain by the agent: a slow chain gets the time it needs, within reason. */
+  getFunds(instance: InstanceRef): Promise<GetFundsResponse> {
+    return this.client(instance.hostUrl).getFunds({}, this.call(instance, 15_000));
   }
 
   /** An export may wait for the agent's model to summarize its conversation. */

@@ -13,6 +13,8 @@ export interface HostedInstance {
   state: InstanceState;
   /** The key of the release it has applied (its template's version, then its bases'). */
   appliedKey: number[];
+  /** Its conversation's name as it last read it from the group; "" or absent when it has none or did not read it. */
+  conversationName?: string;
 }
 
 /** What a host's agents run on (docs/openclaw.md). */
@@ -82,6 +84,7 @@ export class GrpcInstanceHost implements InstanceHost {
         inboxId: i.inboxId,
         state: i.state,
         appliedKey: [i.appliedTemplateVersion, ...i.appliedBaseVersions].map(Number),
+        conversationName: i.conversationName,
       })),
       maxInstances: res.maxInstances,
       runtime: res.runtime === AgentRuntime.OPENCLAW ? "openclaw" : "pool",

@@ -14,6 +14,7 @@ import type {
   InstanceServiceSetParticipationRequest,
   ListActivityRequest,
   ListActivityResponse,
+  GetFundsResponse,
   ToolCredential,
   TransferOwnerRequest,
   InstanceServiceWithdrawTransferRequest,
@@ -103,6 +104,8 @@ export interface InstanceRuntime {
   setParticipation(instance: InstanceRef, req: InstanceServiceSetParticipationRequest): Promise<ResolvedParticipation>;
   /** The agent's activity log, newest first. */
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse>;
+  /** The agent's wallet balance and what it spent today against its limit, from its own wallet and ledger. */
+  getFunds(instance: InstanceRef): Promise<GetFundsResponse>;
   /** A fresh attestation of the pool, which the agent checks names it and publishes in its profile. */
   attest(instance: InstanceRef, req: AttestRequest): Promise<void>;
   /** InstanceMemoryService on the agent's host: its owner's memory calls (claims memory/service.ts). */

@@ -130,6 +130,33 @@ describe("warm pool", () => {
     expect(host.instances.has(owned)).toBe(true);
   });
 
+  it("records the conversation name each claimed agent reports, keeps it through a report without one, and never names an idle one", async () => {
+    await pool.reconcile();
+    const owned = await claim();
+    const [idle] = await idleIds();
+    host.conversationNames.set(owned, "  Tokyo\ntrip 🗼 ");
+    host.conversationNames.set(idle!, "not claimed");
+    await pool.reconcile();
+    const names = async () =>
+      Object.fromEntries(
+        (
+          await q<{ id: string; conversation_name: string | null }>(
+            `select id, conversation_name from instances where id in (?, ?)`,
+            [owned, idle],
+          )
+        ).map((r) => [r.id, r.conversation_name]),
+      );
+    expect(await names()).toEqual({ [owned]: "Tokyo trip 🗼", [idle!]: null });
+    // Asleep, or on a host that restarted: it reports none, and the last name stays.
+    host.conversationNames.set(owned, "");
+    await pool.reconcile();
+    expect((await names())[owned]).toBe("Tokyo trip 🗼");
+    host.conversationNames.set(owned, "x".repeat(300));
+    await pool.reconcile();
+    expect((await names())[owned]).toBe("x".repeat(100));
+    host.conversationNames.clear();
+  });
+
   it("stops instances a rolled-back claim left dead, and what the host runs that the pool does not know", async () => {
     const [victim] = await idleIds();
     await q(`update instances set state = 'dead' where id = ?`, [victim]);

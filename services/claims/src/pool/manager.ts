@@ -49,7 +49,15 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { randomId } from "@convos-pool/kit/content";
 import { Repeater, type Logger } from "@convos-pool/kit/server";
 import type { HostedInstance, HostRuntime, InstanceHost } from "../hosts/instance-host.js";
-import { adoptInstances, markIdle, orphanInstances, parkIdle, recordedHosts, setState } from "./sql.js";
+import {
+  adoptInstances,
+  markIdle,
+  orphanInstances,
+  parkIdle,
+  recordConversationNames,
+  recordedHosts,
+  setState,
+} from "./sql.js";
 import { fillPool } from "./fill.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { DEFAULT_HOST_LOST_AFTER_SECONDS, hostMarks, hostSeen, markLostIfSilent } from "./lost-hosts.js";
@@ -321,6 +329,13 @@ export class PoolManager {
     await recordHostVersions(
       em.fork(),
       listed.filter((i) => known.has(i.instanceId)).map((i) => ({ instanceId: i.instanceId, applied: i.appliedKey })),
+    );
+    // Names of conversations, as the agents read them from their groups: an owner tells their agents apart by them.
+    await recordConversationNames(
+      em.fork(),
+      listed
+        .filter((i) => known.has(i.instanceId))
+        .map((i) => ({ instanceId: i.instanceId, name: i.conversationName })),
     );
     const strangers = [...hosted.keys()].filter((id) => !known.has(id));
     if (strangers.length > 0) pass.strangers.push({ host, ids: strangers, lost });

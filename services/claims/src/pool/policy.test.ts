@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
+  CONVERSATION_NAME_MAX,
   DEFAULT_HOST_CAPACITY,
   decideRow,
   MOVE_BACKOFF_FIRST_SECONDS,
@@ -14,6 +15,7 @@ import {
   mostFreeHost,
   placeInstances,
   planFill,
+  shownConversationName,
   strangerStep,
   type HostView,
   type PoolRow,
@@ -348,5 +350,24 @@ describe("the fill's placements", () => {
     );
     expect(plan.placements).toEqual([{ host: a, runtime: "openclaw" }]);
     expect(plan.unplaced).toEqual([{ runtime: "openclaw", hosts: 1, missing: 1 }]);
+  });
+});
+
+describe("shownConversationName", () => {
+  it("keeps a name as members wrote it, on one line, trimmed", () => {
+    expect(shownConversationName("  Tokyo trip 🗼 ")).toBe("Tokyo trip 🗼");
+    expect(shownConversationName("Tokyo\n\ttrip\u2028now")).toBe("Tokyo trip now");
+    expect(shownConversationName(" \n ")).toBe("");
+  });
+
+  it("is never longer than CONVERSATION_NAME_MAX code points, and never holds a line break or a control character", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 300 }), (name) => {
+        const shown = shownConversationName(name);
+        expect([...shown].length).toBeLessThanOrEqual(CONVERSATION_NAME_MAX);
+        expect(shown).not.toMatch(/[\p{Cc}\p{Zl}\p{Zp}]/u);
+        expect(shown).toBe(shown.trim());
+      }),
+    );
   });
 });

@@ -197,3 +197,12 @@ export const MOVE_BACKOFF_MAX_SECONDS = 10 * 60;
 export function moveBackoffSeconds(attempts: number): number {
   return Math.min(MOVE_BACKOFF_MAX_SECONDS, MOVE_BACKOFF_FIRST_SECONDS * 2 ** Math.max(0, attempts - 1));
 }
+
+/** The most of a conversation's name kept: what XMTP allows a group's name, and enough for any page. */
+export const CONVERSATION_NAME_MAX = 100;
+
+/** A group's name as the pool keeps it: one line, trimmed, at most CONVERSATION_NAME_MAX code points. */
+export function shownConversationName(name: string): string {
+  const line = name.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, " ").trim();
+  return [...line].slice(0, CONVERSATION_NAME_MAX).join("").trim();
+}

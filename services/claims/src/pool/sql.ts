@@ -6,6 +6,7 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { randomId } from "@convos-pool/kit/content";
 import type { InstanceStateName } from "../db/entities.js";
+import { shownConversationName } from "./policy.js";
 
 export async function registerInstance(
   em: EntityManager,
@@ -144,6 +145,32 @@ export async function parkIdle(em: EntityManager, hostUrl: string): Promise<numb
   const res = await em.execute<RunResult>(
     `update instances set state = 'crashed', updated_at = now() where host_url = ? and state = 'idle'`,
     [hostUrl],
+    "run",
+  );
+  return res.affectedRows ?? 0;
+}
+
+/**
+ * Conversation names the agents reported (ListInstances), recorded where they
+ * changed, for claimed agents only. An empty name is not recorded: an agent
+ * asleep, or on a host that restarted, has not read its group yet, and the
+ * last name it told stays. Whitespace is collapsed and the name cut to
+ * CONVERSATION_NAME_MAX code points: any member may set it, and a page shows it.
+ */
+export async function recordConversationNames(
+  em: EntityManager,
+  reported: { instanceId: string; name?: string | undefined }[],
+): Promise<number> {
+  const named = reported.flatMap((r) => {
+    const name = shownConversationName(r.name ?? "");
+    return name ? [{ id: r.instanceId, name }] : [];
+  });
+  if (named.length === 0) return 0;
+  const res = await em.execute<RunResult>(
+    `update instances i set conversation_name = v.name
+     from unnest(array[?]::text[], array[?]::text[]) as v(id, name)
+     where i.id = v.id and i.state = 'claimed' and i.conversation_name is distinct from v.name`,
+    [named.map((n) => n.id), named.map((n) => n.name)],
     "run",
   );
   return res.affectedRows ?? 0;

@@ -555,6 +555,17 @@ export class ClaimProgress extends Migration {
   }
 }
 
+/**
+ * Each agent's conversation name, from its group's metadata as the agent
+ * reports it to the pool (ListInstances), so that an owner's agents are told
+ * apart by where they are (docs/claims.md, "Conversation names").
+ */
+export class ConversationName extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column conversation_name text`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -583,4 +594,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0022_agent_vault", class: AgentVault },
   { name: "0023_conversation_key", class: ConversationKey },
   { name: "0024_claim_progress", class: ClaimProgress },
+  { name: "0025_conversation_name", class: ConversationName },
 ];

@@ -42,6 +42,15 @@ export async function provisionedTool(
   return r && { instanceId, toolId, provider: r.provider, handle: r.handle, secret: r.secret, state: r.state };
 }
 
+/** What the faucet granted the instance's wallet when it made it (0 without a wallet, or one made before grants were recorded). */
+export async function grantedWei(em: EntityManager, instanceId: string): Promise<bigint> {
+  const [r] = await em.execute<{ granted_wei: string }[]>(
+    `select granted_wei::text as granted_wei from provisioned_tools where instance_id = ? and tool_id = 'crypto'`,
+    [instanceId],
+  );
+  return r ? BigInt(r.granted_wei) : 0n;
+}
+
 export async function deleteProvisionedTool(em: EntityManager, instanceId: string, toolId: string): Promise<void> {
   await em.execute(`delete from provisioned_tools where instance_id = ? and tool_id = ?`, [instanceId, toolId], "run");
 }

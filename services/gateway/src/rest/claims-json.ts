@@ -304,6 +304,9 @@ export interface ActivityEntryJson {
   detail: string;
   trust_level: TrustLevelName | "";
   approved: boolean;
+  asked_by: string;
+  asked_by_role: string;
+  asked_by_name: string;
 }
 
 /** One line of an agent's activity log: outcome and level by name, the time in ISO 8601. */
@@ -319,6 +322,9 @@ export function activityEntryToJson(e: ActivityEntry): ActivityEntryJson {
     detail: e.detail,
     trust_level: trustLevelName(e.trustLevel),
     approved: e.approved,
+    asked_by: e.askedBy,
+    asked_by_role: e.askedByRole,
+    asked_by_name: e.askedByName,
   };
 }
 

@@ -106,6 +106,7 @@ export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof 
             walletIndex: i.walletIndex,
             appliedTemplateVersion: i.appliedTemplateVersion,
             appliedBaseVersions: i.appliedBaseVersions,
+            conversationName: i.conversationName,
           }),
         ),
         // How full it is, and what its agents run on: the pool places new instances by both.
@@ -167,6 +168,9 @@ export function createInstanceService(pick: (ctx: HandlerContext) => Agent): Ser
     },
     async countMembers(_req, ctx) {
       return { members: await pick(ctx).countMembers() };
+    },
+    async getFunds(_req, ctx) {
+      return pick(ctx).getFunds();
     },
   };
 }

@@ -1,12 +1,14 @@
 // The agent's activity log: one line per tool call (and per change of its
 // trust level), kept in its workspace (activity.jsonl) and read by its owner
 // through the pool (ListAgentActivity). Who, what and how it ended; never a
-// secret, never the body of a text or a mail (docs/trust.md).
+// secret, never the body of a text or a mail (docs/trust.md). Who asked is
+// kept for its owner's eyes only: the pool passes the log to the owner alone.
 
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { Role } from "../platform/roles.js";
 import type { Workspace } from "../platform/workspace.js";
 
 export const ACTIVITY_FILE = "activity.jsonl";
@@ -24,6 +26,10 @@ export interface Activity {
   detail: string;
   trustLevel: TrustLevel;
   approved: boolean;
+  /** Who asked for a tool call: their inbox id (an outsider's number), role and name then; absent for a change of level. */
+  askedBy?: string;
+  askedByRole?: Role;
+  askedByName?: string;
 }
 
 export type NewActivity = Omit<Activity, "id" | "at" | "amountWei" | "approved" | "target" | "detail"> &

@@ -97,6 +97,11 @@ export class AgentTools {
     );
   }
 
+  /** Its wallet's address; undefined without a wallet this host reaches. */
+  get walletAddress(): string | undefined {
+    return this.reach.crypto?.handle;
+  }
+
   /** Its wallet's balance in wei; undefined without a wallet this host reaches. Throws WalletError when unreadable. */
   async walletBalance(): Promise<bigint | undefined> {
     const crypto = this.reach.crypto;

@@ -100,6 +100,9 @@ export class ToolGate {
         detail,
         trustLevel: trust.level,
         approved,
+        askedBy: who.id,
+        askedByRole: who.role,
+        askedByName: who.name,
       });
     const money = call.risk === "money";
     // Refusals are counted per requester, so that nobody's flood holds up the owner's own payments.

@@ -7,6 +7,7 @@
 // tools and trust.
 
 import { formatEther } from "viem";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -17,6 +18,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { decodePageToken, encodePageToken, pageSize, type Logger } from "@convos-pool/kit/server";
 import {
+  failedPrecondition,
   effectiveMaxTrustLevel,
   resolvePermissions,
   trustLevelName,
@@ -43,6 +45,16 @@ import { MoneyLedger } from "./ledger.js";
 import { describePermissions, type Requester } from "./permissions.js";
 import type { FunctionSpec, PaymentMade } from "./tool.js";
 import { initialTrust, type TrustFile } from "./trust.js";
+
+/** What GetFunds answers: amounts in wei, as decimal text. */
+export interface Funds {
+  walletAddress: string;
+  balanceWei: string;
+  spentTodayWei: string;
+  /** Empty below L4. */
+  dailySpendLimitWei: string;
+  trustLevel: TrustLevel;
+}
 
 export interface ToolboxDeps {
   ws: Workspace;
@@ -386,6 +398,34 @@ export class AgentToolbox {
     return {
       entries: page.entries.map((e) => create(ActivityEntrySchema, { ...e, at: timestampFromDate(new Date(e.at)) })),
       nextPageToken: page.next ? encodePageToken([page.next]) : "",
+    };
+  }
+
+  /**
+   * Its money for its owner's page (GetFunds): the wallet's balance, read
+   * from the chain, and what the ledger counts as spent in the last 24 hours
+   * against its daily limit. FAILED_PRECONDITION without a wallet this host
+   * reaches; UNAVAILABLE when the chain does not answer.
+   */
+  async funds(now = Date.now()): Promise<Funds> {
+    const address = this.tools?.walletAddress;
+    if (!address) throw failedPrecondition("the agent holds no wallet");
+    let balance: bigint | undefined;
+    try {
+      balance = await this.tools?.walletBalance();
+    } catch {
+      // The chain's own words may name its URL: the owner is told only that it did not answer.
+      throw new ConnectError("its wallet's chain did not answer; try again shortly", Code.Unavailable);
+    }
+    const ledger = (this.ledger ??= await MoneyLedger.open(this.deps.ws));
+    const trust = this.trust ?? initialTrust(TrustLevel.OBSERVER);
+    return {
+      walletAddress: address,
+      balanceWei: (balance ?? 0n).toString(),
+      spentTodayWei: ledger.spentWei(now).toString(),
+      dailySpendLimitWei:
+        trust.level === TrustLevel.AUTONOMOUS && trust.dailySpendLimitWei !== "0" ? trust.dailySpendLimitWei : "",
+      trustLevel: trust.level,
     };
   }
 

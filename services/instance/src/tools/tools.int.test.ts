@@ -380,7 +380,7 @@ describe("an agent's tools", () => {
       { role: "member", id: ANA_INBOX, name: "Ana" },
       `pay ${payee} 0.05 ETH, text ${PHONE}`,
     );
-    const stranger: Requester = { role: "outsider", id: "+15550188009", name: "+15550188009" };
+    const stranger: Requester = { role: "outsider", id: OUTSIDER, name: OUTSIDER };
     const texts = () => sms.phone(PHONE).messages().length;
     const sent = texts();
     const paid = await balance(payee);
@@ -409,6 +409,16 @@ describe("an agent's tools", () => {
     // The owner's own request at L4 runs without asking.
     expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: true });
     expect(asked).toHaveLength(2);
+    // Each line of the log names who asked, as the owner reads it (the web says "asked by you" or their name).
+    const askers = activity.list(6).entries.map((e) => [e.action, e.outcome, e.askedByRole, e.askedBy, e.askedByName]);
+    expect(askers).toEqual([
+      ["send_payment", ToolCallOutcome.DONE, "owner", SAUL.id, "Saul"],
+      ["wallet_balance", ToolCallOutcome.REFUSED, "outsider", OUTSIDER, OUTSIDER],
+      ["send_sms", ToolCallOutcome.REFUSED, "outsider", OUTSIDER, OUTSIDER],
+      ["send_payment", ToolCallOutcome.REFUSED, "outsider", OUTSIDER, OUTSIDER],
+      ["send_sms", ToolCallOutcome.DENIED, "member", ANA_INBOX, "Ana"],
+      ["send_payment", ToolCallOutcome.DENIED, "member", ANA_INBOX, "Ana"],
+    ]);
   });
 
   it("acts on the permissions its owner set: a member's text runs, a member's payment is refused, an outsider gets one text back and nothing else", async () => {

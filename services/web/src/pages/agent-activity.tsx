@@ -4,11 +4,13 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { shownError } from "../errors";
 import { activityWords } from "../activity-words";
 import { trustName } from "../format";
+import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Pager, usePages } from "../ui";
 
-/** Its activity log, newest first, in sentences (src/activity-words.ts): each tool call and how it ended, and each change of level or of who may ask. */
+/** Its activity log, newest first, in sentences (src/activity-words.ts): each tool call, who asked and how it ended, and each change of level or of who may ask. */
 export function Activity({ id }: { id: string }) {
   const pages = usePages();
+  const { inboxId } = useSession();
   const log = useQuery(
     ClaimService.method.listAgentActivity,
     { instanceId: id, pageSize: 20, pageToken: pages.token },
@@ -26,7 +28,7 @@ export function Activity({ id }: { id: string }) {
       {log.data && log.data.entries.length > 0 && (
         <ol className="activity" aria-label="Activity, newest first">
           {log.data.entries.map((e) => {
-            const words = activityWords(e);
+            const words = activityWords(e, { inboxId });
             return (
               <li key={e.id} data-testid="activity-entry">
                 <strong>{words.sentence}</strong>

@@ -11,7 +11,8 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { shownError } from "../errors";
-import { stateName, syncName, when } from "../format";
+import { conversationTitle } from "../agent-groups";
+import { short, stateName, syncName, when } from "../format";
 import { newerRelease } from "../newer-version";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
@@ -39,7 +40,16 @@ export function Overview({ agent: i }: { agent: Instance }) {
         <dd data-testid="agent-state">{stateName(i.state)}</dd>
         <dt>Conversation</dt>
         <dd>
-          <code>{i.conversationId || "—"}</code>
+          {i.conversationId ? (
+            <>
+              <span data-testid="agent-conversation">{conversationTitle(i.conversationName)}</span>{" "}
+              <code className="meta" title={i.conversationId}>
+                ({short(i.conversationId)})
+              </code>
+            </>
+          ) : (
+            "—"
+          )}
         </dd>
         <dt>Template</dt>
         <dd>

@@ -6,7 +6,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { useState } from "react";
-import { byConversation } from "../agent-groups";
+import { byConversation, conversationTitle } from "../agent-groups";
 import { shownError } from "../errors";
 import { short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
@@ -45,7 +45,7 @@ export function MyAgentsPage() {
             <h2 id={`conversation-${n}`}>
               {g.conversationId ? (
                 <>
-                  A conversation{" "}
+                  <span data-testid="conversation-name">{conversationTitle(g.name)}</span>{" "}
                   <span className="meta" title={g.conversationId}>
                     ({short(g.conversationId)}), since {when(timestampFromMs(g.since * 1000))}
                   </span>

@@ -103,6 +103,8 @@ export class Conversation {
   private readonly waiting = new Map<string, bigint>();
   /** Catch-ups begun: each holds its read position under a key of its own (a reconnect's may overlap a start's). */
   private catchUps = 0;
+  /** The group's name as last read (groupName). */
+  private lastGroupName = "";
   /** Members of its group, itself included; counted again when the group changes. */
   private memberCount: number | undefined;
   /** When it last told each member it dropped a message of theirs (TOO_MANY_WAITING), ms, by inbox id. */
@@ -121,6 +123,23 @@ export class Conversation {
   /** Its conversation (none before a join, and after a Release). */
   get current(): Readonly<ConversationState> | undefined {
     return this.convo;
+  }
+
+  /**
+   * Its group's name (the name Convos shows), read from the group while it
+   * listens there and the last one read while it sleeps; "" in none. The host
+   * reports it (ListInstances) so its owner's pages name the conversation.
+   */
+  get groupName(): string {
+    const group = this.listening;
+    if (group) {
+      try {
+        this.lastGroupName = group.name ?? "";
+      } catch {
+        // A client closing under it: what it read last stands.
+      }
+    }
+    return this.convo ? this.lastGroupName : "";
   }
 
   /** Its group while it listens there (none while it sleeps, stops or leaves). */

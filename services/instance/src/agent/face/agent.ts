@@ -49,6 +49,7 @@ import type { ApprovalAccess } from "../../tools/approval-service.js";
 import type { Contact } from "../../tools/address-book.js";
 import type { PatternAgent } from "../../memory/patterns.js";
 import type { TrustFile } from "../../tools/trust.js";
+import type { Funds } from "../../tools/toolbox.js";
 import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit/content";
 import type { Workspace } from "../../platform/workspace.js";
 import type { AgentClient } from "../../platform/xmtp.js";
@@ -338,6 +339,11 @@ export class Agent implements PatternAgent {
     return this.owner.approvalCall(job);
   }
 
+  /** Its conversation's name from the group's metadata, as it last read it; "" when none (not woken for it). */
+  get conversationName(): string {
+    return this.parts.conversation.groupName;
+  }
+
   /** Members of its conversation, itself included (woken for it when dormant). */
   countMembers(): Promise<number> {
     return this.call(() => this.parts.conversation.countMembers());
@@ -348,6 +354,13 @@ export class Agent implements PatternAgent {
     if (this.state === InstanceState.DORMANT) await this.parts.ops.run(() => this.lifecycle.ensureReady());
     await this.lifecycle.ensureReady();
     return this.parts.toolbox.listActivity(req);
+  }
+
+  /** Its wallet's balance and what it spent today against its limit (GetFunds), read like its log. */
+  async getFunds(): Promise<Funds> {
+    if (this.state === InstanceState.DORMANT) await this.parts.ops.run(() => this.lifecycle.ensureReady());
+    await this.lifecycle.ensureReady();
+    return this.parts.toolbox.funds();
   }
 
   // ---- its conversation (conversation/) ----
