@@ -417,7 +417,8 @@ export class AgentToolbox {
       // The chain's own words may name its URL: the owner is told only that it did not answer.
       throw new ConnectError("its wallet's chain did not answer; try again shortly", Code.Unavailable);
     }
-    const ledger = (this.ledger ??= await MoneyLedger.open(this.deps.ws));
+    this.ledger ??= await MoneyLedger.open(this.deps.ws);
+    const ledger = this.ledger;
     const trust = this.trust ?? initialTrust(TrustLevel.OBSERVER);
     return {
       walletAddress: address,
