@@ -1,6 +1,8 @@
 // Local mailboxes on disk, one maildir per address (`new/`, `cur/`, `tmp/`)
-// with `.mailbox.json` beside it: whose mailbox it is and a scrypt hash of its
-// password (never the password itself).
+// with `.mailbox.json` beside it: whose mailbox it is and a hash of its
+// password (never the password itself): scrypt for a password a person chose,
+// slow against guessing; SHA-256 for an agent's, 192 random bits that no
+// guessing reaches (scrypt's 16 MB block for each sign-in bought nothing there).
 //
 // - Agents' mailboxes, `<root>/<address>/`: the claims service's mailbox
 //   provider creates and removes them; the password is the agent's secret.
@@ -11,7 +13,7 @@
 //
 // The mail servers (mail.ts: SMTP, pop3.ts: POP3) check passwords, deliver
 // and read through this class. Only addresses of a strict form reach the disk.
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
 import { hostname } from "node:os";
 import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -32,8 +34,13 @@ interface MailboxMeta {
   /** Agents' mailboxes only: the instance it was made for. */
   instance_id?: string;
   created_at: string;
-  password_scrypt: { salt: string; hash: string };
+  /** People's mailboxes (and agents' made before SHA-256). */
+  password_scrypt?: { salt: string; hash: string };
+  /** Agents' mailboxes: their password is random. */
+  password_sha256?: { salt: string; hash: string };
 }
+
+const sha256 = (password: string, salt: Buffer) => createHash("sha256").update(salt).update(password, "utf8").digest();
 
 /** A message in a mailbox's `cur/`. */
 export interface StoredMessage {
@@ -49,12 +56,17 @@ function randomLocalPart(): string {
   return s;
 }
 
+/** An agent's mailbox (with `instanceId`: its password is random) or a person's (a password they chose). */
 async function newMeta(address: string, password: string, instanceId?: string): Promise<MailboxMeta> {
   const salt = randomBytes(16);
+  const created_at = new Date().toISOString();
+  if (instanceId) {
+    const password_sha256 = { salt: salt.toString("hex"), hash: sha256(password, salt).toString("hex") };
+    return { address, instance_id: instanceId, created_at, password_sha256 };
+  }
   return {
     address,
-    ...(instanceId ? { instance_id: instanceId } : {}),
-    created_at: new Date().toISOString(),
+    created_at,
     password_scrypt: { salt: salt.toString("hex"), hash: (await scrypt(password, salt, 32)).toString("hex") },
   };
 }
@@ -143,10 +155,12 @@ export class Maildirs {
   /** Whether the password is the mailbox's (compared in constant time); false for a person's mailbox nobody has claimed yet. */
   async checkPassword(address: string, password: string): Promise<boolean> {
     const meta = await this.meta(address);
-    if (!meta) return false;
-    const want = Buffer.from(meta.password_scrypt.hash, "hex");
-    const got = await scrypt(password, Buffer.from(meta.password_scrypt.salt, "hex"), want.length);
-    return timingSafeEqual(want, got);
+    const stored = meta?.password_sha256 ?? meta?.password_scrypt;
+    if (!meta || !stored) return false;
+    const want = Buffer.from(stored.hash, "hex");
+    const salt = Buffer.from(stored.salt, "hex");
+    const got = meta.password_sha256 ? sha256(password, salt) : await scrypt(password, salt, want.length);
+    return got.length === want.length && timingSafeEqual(want, got);
   }
 
   /**

@@ -7,7 +7,8 @@ export { DEFAULT_EMAIL_DOMAIN };
  * The local email provider: a maildir mailbox per instance, address
  * `<16 random letters>@agents.localhost`, on the disk the local mail server
  * delivers to (services/local-providers: maildirs.ts, mail.ts). The password
- * is the secret the instance gets; the mailbox keeps only its scrypt hash.
+ * is the secret the instance gets; the mailbox keeps only its hash (SHA-256:
+ * it is random, so no guessing reaches it; maildirs.ts).
  * Release deletes the mailbox and everything in it.
  */
 export class LocalMailboxProvider implements ToolProvider {
