@@ -25,7 +25,7 @@ import { instanceCall, type Agent } from "@convos-pool/instance";
 import { createLogger, createServiceClient } from "@convos-pool/kit/server";
 import { signOperation } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { createTestDatabase } from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { saidMessage } from "@convos-pool/testing/convos-cli";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { run as pool } from "@convos-pool/cli";
@@ -125,7 +125,15 @@ describe("the owner is their Convos self", () => {
     const agent = agentOf(instanceId);
     expect(agent.configSnapshot?.ownerId).toBe(stack.ready.inboxId);
 
-    // At L2 the owner's own request asks too, addressed to them by the name they have in the chat.
+    // At L2 the owner's own request asks too, addressed to them by the name they have in the chat. Their
+    // profile reaches the agent as a message of its own: asked before it arrives, the agent says "my owner".
+    await waitFor(
+      "the agent to know its owner's name",
+      async () =>
+        (await agent.ws.readJson<{ names: Record<string, string> }>("state.json"))?.names[stack.ready.inboxId] ===
+        "Saul",
+      30_000,
+    );
     const from = await saulCli.send(`text ${SAULS_FRIEND}: on my way`);
     const question = await saidMessage(saulCli, agent, from, /may I do this\?/, 60_000);
     expect(question.content).toMatch(/^Saul, may I do this\?\n\nSend a text\nTo: \+15550188021\nText: on my way\n/);
