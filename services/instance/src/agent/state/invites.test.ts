@@ -1,5 +1,12 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ABANDONED_INVITE_TTL_MS, abandonInvite, retirement } from "./invites.js";
+import { writeAppData } from "@convos-pool/convos";
+import { createLogger } from "@convos-pool/kit/server";
+import { FILES, Workspace } from "../../platform/workspace.js";
+import type { AgentClient } from "../../platform/xmtp.js";
+import { ABANDONED_INVITE_TTL_MS, abandonInvite, InviteGuard, type InvitesFile, retirement } from "./invites.js";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -54,5 +61,42 @@ describe("retirement: what a destroyed instance still watches", () => {
       NOW,
     );
     expect(r).toEqual({ file: { abandoned: [] } });
+  });
+});
+
+describe("InviteGuard: a group of an abandoned invite", () => {
+  it("is left by the backstop sync when its stream never brings it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "invite-guard-"));
+    const ws = new Workspace(dir, "inst");
+    await ws.create();
+    await ws.writeJson(FILES.invites, {
+      abandoned: [{ tag: "late", creatorInboxId: "c", until: iso(Date.now() + 60_000) }],
+    } satisfies InvitesFile);
+    const removed: string[] = [];
+    const group = (id: string, tag: string) => ({
+      id,
+      appData: writeAppData({ tag }),
+      isActive: true,
+      addedByInboxId: "c",
+      isPendingRemoval: () => false,
+      requestRemoval: async () => void removed.push(id),
+    });
+    let groups = [group("other", "mine")];
+    // A stream that is open and never yields: what a missed welcome looks like from here.
+    const silent = { end: () => undefined, [Symbol.asyncIterator]: () => ({ next: () => new Promise(() => {}) }) };
+    const client = {
+      conversations: { streamGroups: async () => silent, sync: async () => undefined, listGroups: () => groups },
+    } as unknown as AgentClient;
+    const log = createLogger("test", { level: "error", sink: () => undefined });
+    const guard = new InviteGuard(ws, log, { current: () => undefined, retryMs: 1_000, sweepMs: 50 });
+    try {
+      await guard.open(client);
+      expect(removed).toEqual([]);
+      groups = [...groups, group("added-late", "late")];
+      await expect.poll(() => removed, { timeout: 2_000, interval: 20 }).toEqual(["added-late"]);
+    } finally {
+      await guard.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -21,6 +21,13 @@ import type { AgentClient, AgentGroup } from "../../platform/xmtp.js";
 export const ABANDONED_INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** Expiry checks at least this often (timers cannot wait for weeks). */
 const MAX_TIMER_MS = 24 * 60 * 60 * 1000;
+/**
+ * While watching, a sync of its groups this often: a stream is quick but not
+ * a promise (a welcome processed by a concurrent sync, or one that came while
+ * the stream was opening, is never streamed), so a slow poll bounds how long
+ * the agent can sit in a group of an abandoned invite.
+ */
+export const INVITE_SWEEP_MS = 20_000;
 
 /** An invite the instance sent a join request for. */
 export interface InviteAttempt {
@@ -49,6 +56,8 @@ export interface InviteGuardOptions {
   current: () => string | undefined;
   /** Stream reconnect delay. */
   retryMs: number;
+  /** The backstop sync's period; default INVITE_SWEEP_MS. */
+  sweepMs?: number;
   now?: () => number;
 }
 
@@ -79,6 +88,8 @@ export class InviteGuard {
   private client: AgentClient | undefined;
   private stream: { end(): unknown } | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private sweeping = false;
   private readonly leaving = new Set<string>();
   private readonly now: () => number;
 
@@ -131,6 +142,7 @@ export class InviteGuard {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.client = undefined;
+    this.stopPolling();
     await this.endStream();
   }
 
@@ -151,6 +163,7 @@ export class InviteGuard {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (live.length === 0 || !this.client) {
+      this.stopPolling();
       await this.endStream();
       return false;
     }
@@ -161,7 +174,14 @@ export class InviteGuard {
     );
     this.timer.unref();
     if (!this.stream) await this.watch(this.client);
+    this.poll ??= setInterval(() => void this.sweep(), this.opts.sweepMs ?? INVITE_SWEEP_MS);
+    this.poll.unref();
     return true;
+  }
+
+  private stopPolling(): void {
+    clearInterval(this.poll);
+    this.poll = undefined;
   }
 
   private async watch(client: AgentClient): Promise<void> {
@@ -192,12 +212,15 @@ export class InviteGuard {
   /** Every group it is in: what came while it was not streaming (a restart, the moment of a Release). */
   private async sweep(): Promise<void> {
     const client = this.client;
-    if (!client) return;
+    if (!client || this.sweeping) return;
+    this.sweeping = true;
     try {
       await client.conversations.sync();
       for (const group of client.conversations.listGroups()) await this.check(group);
     } catch (err) {
       this.log.warn("abandoned invites: sweep failed", { err });
+    } finally {
+      this.sweeping = false;
     }
   }
 
