@@ -156,6 +156,11 @@ it("answers the creator in the test chat beside the editor as the draft stands, 
     // Edited, not saved: the draft answers under its new name.
     await page.getByLabel("Agent name").fill("Kyoto Guide");
     const chat = page.getByRole("region", { name: "Test chat" });
+    // Beside the editor on a desktop: to the right of the form, level with its top.
+    const form = (await page.locator(".editor-split > form").boundingBox())!;
+    const beside = (await chat.boundingBox())!;
+    expect(beside.x).toBeGreaterThanOrEqual(form.x + form.width);
+    expect(Math.abs(beside.y - form.y)).toBeLessThan(8);
     await chat.getByLabel("Your message to the draft").fill("Hello there");
     await chat.getByRole("button", { name: "Send" }).click();
     const answers = chat.getByTestId("draft-line");

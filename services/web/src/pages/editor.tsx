@@ -266,59 +266,62 @@ function Editor({ latest }: { latest?: Template }) {
           JSON
         </button>
       </fieldset>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void save();
-        }}
-        aria-busy={busy}
-      >
-        {view === "form" ? (
-          <ContentForm value={draft} onChange={setDraft} error={error} />
-        ) : (
-          <TextArea
-            label="Content (JSON)"
-            name="content"
-            rows={24}
-            value={jsonText}
-            onChange={(e) => setJsonText(e.target.value)}
-            spellCheck={false}
-            error={error}
-            className="code"
-          />
-        )}
-        {editing && (
-          <ReleaseNotesField value={releaseNotes} onChange={setReleaseNotes} error={error} when="with this version" />
-        )}
-        <ErrorBox
-          error={error}
-          fieldsShown={[
-            ...(view === "form" ? formFields(draft) : ["content"]),
-            ...(editing ? [RELEASE_NOTES_FIELD] : []),
-          ]}
-        />
-        {walletAsked && (
-          <div className="check" data-testid="acknowledge-wallet-removal">
-            <input
-              id="acknowledge-wallet-removal"
-              type="checkbox"
-              checked={walletAcknowledged}
-              onChange={(e) => setWalletAcknowledged(e.target.checked)}
+      {/* The draft and its test chat side by side where the screen allows (styles.css, .editor-split). */}
+      <div className="editor-split">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save();
+          }}
+          aria-busy={busy}
+        >
+          {view === "form" ? (
+            <ContentForm value={draft} onChange={setDraft} error={error} />
+          ) : (
+            <TextArea
+              label="Content (JSON)"
+              name="content"
+              rows={24}
+              value={jsonText}
+              onChange={(e) => setJsonText(e.target.value)}
+              spellCheck={false}
+              error={error}
+              className="code"
             />
-            <label htmlFor="acknowledge-wallet-removal">
-              I know this version takes the wallet away from the agents of this template: what each wallet holds goes
-              back to its owner, who is told in their conversation first. Sign this with the new version.
-            </label>
+          )}
+          {editing && (
+            <ReleaseNotesField value={releaseNotes} onChange={setReleaseNotes} error={error} when="with this version" />
+          )}
+          <ErrorBox
+            error={error}
+            fieldsShown={[
+              ...(view === "form" ? formFields(draft) : ["content"]),
+              ...(editing ? [RELEASE_NOTES_FIELD] : []),
+            ]}
+          />
+          {walletAsked && (
+            <div className="check" data-testid="acknowledge-wallet-removal">
+              <input
+                id="acknowledge-wallet-removal"
+                type="checkbox"
+                checked={walletAcknowledged}
+                onChange={(e) => setWalletAcknowledged(e.target.checked)}
+              />
+              <label htmlFor="acknowledge-wallet-removal">
+                I know this version takes the wallet away from the agents of this template: what each wallet holds goes
+                back to its owner, who is told in their conversation first. Sign this with the new version.
+              </label>
+            </div>
+          )}
+          {saved && <Notice>{saved}</Notice>}
+          <div className="actions">
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? "Signing and saving…" : editing ? "Sign and save a new version" : "Sign and create"}
+            </button>
           </div>
-        )}
-        {saved && <Notice>{saved}</Notice>}
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? "Signing and saving…" : editing ? "Sign and save a new version" : "Sign and create"}
-          </button>
-        </div>
-      </form>
-      <TestChat templateId={base?.id ?? ""} draft={currentDraft} />
+        </form>
+        <TestChat templateId={base?.id ?? ""} draft={currentDraft} />
+      </div>
       {base && (
         <section className="card" aria-labelledby="manage-heading">
           <h2 id="manage-heading">Manage</h2>
