@@ -58,6 +58,8 @@ export interface StandInStackOptions {
   lineageUrl?: string;
   /** The templates service's operators (POOL_OPERATORS). */
   operators?: string[];
+  /** The models the pool serves (POOL_MODELS); default the templates service's. */
+  models?: string[];
   /** How long the claims service's template reads serve the next claims; default the service's. */
   templateCacheMs?: number;
   /** What the pool pays for; default OPEN_BUDGET (numbers and mailboxes without a grant, no daily caps). */
@@ -111,6 +113,7 @@ export class StandInStack {
       databaseUrl: await createTestDatabase(`${name}_templates`),
       credentials: this.creds.templates,
       operators: this.opts.operators,
+      ...(this.opts.models ? { models: this.opts.models } : {}),
       log: createLogger("templates", { level: "silent" }),
     });
     const templatesSc = createServiceClient(TemplateService, this.templates.url, this.creds.gateway);

@@ -796,7 +796,7 @@ describe("the web app in a browser", () => {
     await creator.getByRole("alert").filter({ hasText: "content.agent_name" }).waitFor();
     expect(await creator.getByTestId("base-version").textContent()).toBe(before);
 
-    // Adding the agent: a model that is not a model name.
+    // Adding the agent: a value of the wrong kind, and the models offered.
     await user.goto(`/templates/${templateId}`);
     await user.getByLabel("Conversation invite").fill("https://dev.convos.org/v2?i=unused");
     // A value not of its tool's kind: refused in the form, before anything is signed or sent.
@@ -806,9 +806,11 @@ describe("the web app in a browser", () => {
     // Nothing reached the server: it would have refused the invite as well.
     expect(await user.getByLabel("Conversation invite").getAttribute("aria-invalid")).toBeNull();
     await user.getByLabel("Your email address?").fill("saul@example.com");
-    await user.getByLabel("Model").fill("no such model!");
-    await user.getByRole("button", { name: "Add the agent" }).click();
-    expect(await fieldError(user, "Model")).toMatch(/^must be a model name/);
+    // The model: the template's default or another the pool serves, nothing else to type.
+    expect(await user.getByLabel("Model").locator("option").allTextContents()).toEqual([
+      "gpt-oss-20b (the template's default)",
+      "gpt-oss-120b",
+    ]);
 
     // The owner's agent page: a clone into no conversation, a transfer to no inbox.
     await user.goto(`/agents/${instanceId}`);

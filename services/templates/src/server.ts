@@ -160,7 +160,7 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
         router
           .service(TemplateService, service)
           .service(TemplateUsageService, createTemplateUsageService(em))
-          .service(TemplateReleaseService, createTemplateReleaseService(em))
+          .service(TemplateReleaseService, createTemplateReleaseService(em, opts.models))
           .service(StoreCurationService, {
             ...createStoreCurationService({ em, verifier, operators }),
             ...rating.curation,

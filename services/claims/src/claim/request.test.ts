@@ -252,24 +252,46 @@ describe("user config against the template's tools", () => {
 describe("the model", () => {
   const open = { default: "gpt-oss-20b", allow_override: true };
   const fixed = { default: "gpt-oss-20b", allow_override: false };
+  const served = ["gpt-oss-20b", "acme/mine", "acme/asked", "acme/parent"];
 
   it("is the template's default, or the requester's choice where the template allows one", () => {
-    expect(chooseModel(TEMPLATE, fixed, "")).toEqual({ model: "gpt-oss-20b", overridden: false });
-    expect(chooseModel(TEMPLATE, fixed, "gpt-oss-20b")).toEqual({ model: "gpt-oss-20b", overridden: false });
-    expect(chooseModel(TEMPLATE, open, "acme/mine")).toEqual({ model: "acme/mine", overridden: true });
-    expect(refused(() => chooseModel(TEMPLATE, fixed, "acme/mine"))).toEqual(["model"]);
+    expect(chooseModel(TEMPLATE, fixed, "", served)).toEqual({ model: "gpt-oss-20b", overridden: false });
+    expect(chooseModel(TEMPLATE, fixed, "gpt-oss-20b", served)).toEqual({ model: "gpt-oss-20b", overridden: false });
+    expect(chooseModel(TEMPLATE, open, "acme/mine", served)).toEqual({ model: "acme/mine", overridden: true });
+    expect(refused(() => chooseModel(TEMPLATE, fixed, "acme/mine", served))).toEqual(["model"]);
+  });
+
+  it("a choice the pool does not serve is refused, naming the field and what it serves", () => {
+    let message = "";
+    try {
+      chooseModel(TEMPLATE, open, "no-such-model-xyz", ["gpt-oss-20b", "gpt-oss-120b"]);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain("gpt-oss-20b, gpt-oss-120b");
+    expect(refused(() => chooseModel(TEMPLATE, open, "no-such-model-xyz", ["gpt-oss-20b"]))).toEqual(["model"]);
+    // A templates service that did not say what it serves: the template's word alone.
+    expect(chooseModel(TEMPLATE, open, "acme/mine", [])).toEqual({ model: "acme/mine", overridden: true });
   });
 
   it("a clone's: the one asked for, else the parent's chosen one while the release allows a choice, else the default", () => {
     const chose = { model: "acme/parent", modelOverridden: true };
-    expect(carriedModel(TEMPLATE, open, chose, "acme/asked")).toEqual({ model: "acme/asked", overridden: true });
-    expect(carriedModel(TEMPLATE, open, chose, "")).toEqual({ model: "acme/parent", overridden: true });
-    expect(carriedModel(TEMPLATE, fixed, chose, "")).toEqual({ model: "gpt-oss-20b", overridden: false });
-    expect(carriedModel(TEMPLATE, open, { model: "gpt-oss-20b", modelOverridden: false }, "")).toEqual({
+    expect(carriedModel(TEMPLATE, open, chose, "acme/asked", served)).toEqual({
+      model: "acme/asked",
+      overridden: true,
+    });
+    expect(carriedModel(TEMPLATE, open, chose, "", served)).toEqual({ model: "acme/parent", overridden: true });
+    expect(carriedModel(TEMPLATE, fixed, chose, "", served)).toEqual({ model: "gpt-oss-20b", overridden: false });
+    expect(carriedModel(TEMPLATE, open, { model: "gpt-oss-20b", modelOverridden: false }, "", served)).toEqual({
       model: "gpt-oss-20b",
       overridden: false,
     });
-    expect(refused(() => carriedModel(TEMPLATE, fixed, chose, "acme/asked"))).toEqual(["model"]);
+    expect(refused(() => carriedModel(TEMPLATE, fixed, chose, "acme/asked", served))).toEqual(["model"]);
+    // The parent's choice the pool no longer serves: the release's default, not a model nobody answers to.
+    expect(carriedModel(TEMPLATE, open, chose, "", ["gpt-oss-20b"])).toEqual({
+      model: "gpt-oss-20b",
+      overridden: false,
+    });
   });
 });
 

@@ -163,11 +163,16 @@ export function checkUserConfig(
   return out;
 }
 
-/** The template's default model, or the requester's choice when the template allows one. */
+/**
+ * The template's default model, or the requester's choice where the template
+ * allows one and the pool serves it (`served`, POOL_MODELS as the templates
+ * service reads it; empty when it did not say, as an older one does not).
+ */
 export function chooseModel(
   templateId: string,
   model: ModelJson,
   requested: string,
+  served: readonly string[],
 ): { model: string; overridden: boolean } {
   if (!requested || requested === model.default) return { model: model.default, overridden: false };
   if (!model.allow_override) {
@@ -176,22 +181,28 @@ export function chooseModel(
       `template ${templateId} runs on ${model.default} and does not allow choosing another model`,
     );
   }
+  if (served.length > 0 && !served.includes(requested)) {
+    throw invalidArgument("model", `is not a model this pool serves; it serves ${served.join(", ")}`);
+  }
   return { model: requested, overridden: true };
 }
 
 /**
  * A clone's model: the one asked for (as for a fresh claim), else the
- * parent's when its owner chose it and the newest release still allows a
- * choice, else the release's default.
+ * parent's when its owner chose it, the newest release still allows a
+ * choice and the pool still serves it, else the release's default.
  */
 export function carriedModel(
   templateId: string,
   model: ModelJson,
   parent: Pick<FlowAgent, "model" | "modelOverridden">,
   requested: string,
+  served: readonly string[],
 ): { model: string; overridden: boolean } {
-  if (requested) return chooseModel(templateId, model, requested);
-  if (parent.modelOverridden && parent.model && model.allow_override) return { model: parent.model, overridden: true };
+  if (requested) return chooseModel(templateId, model, requested, served);
+  const stillServed = served.length === 0 || (parent.model !== null && served.includes(parent.model));
+  if (parent.modelOverridden && parent.model && model.allow_override && stillServed)
+    return { model: parent.model, overridden: true };
   return { model: model.default, overridden: false };
 }
 
@@ -253,9 +264,10 @@ export function planClaim(
     content.tools,
     parent ? carriedUserConfig(content.tools, parent.userConfig, input.userConfig) : input.userConfig,
   );
+  const served = got.servedModels ?? [];
   const { model, overridden } = parent
-    ? carriedModel(templateId, contentModel, parent, input.model)
-    : chooseModel(templateId, contentModel, input.model);
+    ? carriedModel(templateId, contentModel, parent, input.model, served)
+    : chooseModel(templateId, contentModel, input.model, served);
   const poolTools = content.tools.filter((t) => t.provisioning === "pool");
   for (const t of poolTools) {
     if (!canProvide(t.id))

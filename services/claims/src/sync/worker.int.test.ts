@@ -50,6 +50,8 @@ const stack = new StandInStack({
   name: "sync",
   smsRange: "+15550700000..+15550700199",
   sync: { concurrency: CONCURRENCY, batchSize: BATCH },
+  // An owner's choice of model at claim must be one the pool serves.
+  models: ["gpt-oss-20b", "gpt-oss-120b", "my-own-model"],
   logSink: (line) => logLines.push(line),
 });
 const { seedIdle, rows, mailboxRoot } = stack;
@@ -166,6 +168,15 @@ describe("fan-out", () => {
     const t = await template({ model: { default: "gpt-oss-20b", allow_override: true } });
     const plain = await claimN(t, 10);
     const overridden = await claimN(t, 2, { model: "my-own-model" });
+    // A model the pool does not serve is refused before anything is taken, the field named.
+    const held = () => rows(`select id from instances where state <> 'idle' and state <> 'dead' order by id`);
+    const before = await held();
+    const refused = await claimN(t, 1, { model: "no-such-model-xyz" }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(fieldViolations(refused).map((v) => v.field)).toEqual(["model"]);
+    expect(await held()).toEqual(before);
     const all = [...plain, ...overridden].map((a) => a.id);
     host.updateDelayMs = 40;
 

@@ -36,6 +36,8 @@ export interface TemplateWithRelease {
   bases: SignedTemplate[];
   /** What the operators let the pool pay for under it (docs/limits.md); none when unset. */
   grant?: ToolGrant | undefined;
+  /** The models the pool serves (POOL_MODELS): an owner's choice at claim must be one; empty when not told. */
+  servedModels?: readonly string[];
 }
 
 /** Reads templates (TemplateReleaseService); who may use one is decided by the claim (claim/request.ts visibleTo). */
@@ -60,7 +62,13 @@ export function grpcTemplateSource(
         throw new ConnectError(`the template service did not answer (${e.rawMessage}); try again`, Code.Unavailable);
       }
       if (!res.template || !res.release) throw notFound(`template ${templateId}`);
-      return { template: res.template, release: res.release, bases: res.bases, grant: res.toolGrant };
+      return {
+        template: res.template,
+        release: res.release,
+        bases: res.bases,
+        grant: res.toolGrant,
+        servedModels: res.servedModels,
+      };
     },
   };
 }

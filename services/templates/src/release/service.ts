@@ -14,9 +14,16 @@ import { withStandings } from "../ratings/sql.js";
 import { TemplateRow } from "../db/entities.js";
 import { rowToProto } from "../catalog/proto.js";
 import { grantFor } from "../catalog/grants.js";
+import { DEFAULT_SERVED_MODELS } from "../models/policy.js";
 
-/** Versions never change once written, so the release read after the row is that row's. */
-export function createTemplateReleaseService(em: EntityManager): ServiceImpl<typeof TemplateReleaseService> {
+/**
+ * Versions never change once written, so the release read after the row is that row's.
+ * `models`: what the pool serves (POOL_MODELS), for the claim to check an owner's choice against.
+ */
+export function createTemplateReleaseService(
+  em: EntityManager,
+  models: readonly string[] = DEFAULT_SERVED_MODELS,
+): ServiceImpl<typeof TemplateReleaseService> {
   return {
     async getTemplateRelease(req) {
       checkTemplateId(req.templateId);
@@ -41,7 +48,13 @@ export function createTemplateReleaseService(em: EntityManager): ServiceImpl<typ
       }
       // What the pool may pay for under it (docs/limits.md): its own grant, else its creator's.
       const toolGrant = await grantFor(em.fork(), row.id, row.creatorId);
-      return { template, release: release.template, bases: release.bases, ...(toolGrant ? { toolGrant } : {}) };
+      return {
+        template,
+        release: release.template,
+        bases: release.bases,
+        ...(toolGrant ? { toolGrant } : {}),
+        servedModels: [...models],
+      };
     },
   };
 }

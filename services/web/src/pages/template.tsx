@@ -22,7 +22,7 @@ import { FieldError, missingFromAnswer, shownError, type ShownError } from "../e
 import { provisioningName, short, statusName, visibilityName, when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
-import { ErrorBox, Loading, Page, SignInFirst, TextField } from "../ui";
+import { ErrorBox, Loading, Page, Select, SignInFirst, TextField } from "../ui";
 import { ClaimWait, ErrorDetails, newClaimKey } from "./claim-wait";
 import { Avatar, Starters } from "../face";
 import { plural } from "../words";
@@ -299,15 +299,7 @@ function AddToConversation({ template, content: c }: { template: Template; conte
             />
           ))}
           {c.model?.allowOverride && (
-            <TextField
-              label="Model"
-              name="model"
-              error={error}
-              value={model}
-              onChange={(e) => setModel(e.target.value)}
-              placeholder={c.model.default}
-              hint={`Empty: the template's default, ${c.model.default}.`}
-            />
+            <ClaimModel templateDefault={c.model.default} value={model} onChange={setModel} error={error} />
           )}
           <ErrorBox
             error={error}
@@ -341,5 +333,56 @@ function AddToConversation({ template, content: c }: { template: Template; conte
         </form>
       )}
     </section>
+  );
+}
+
+/**
+ * The owner's choice of model, where the template allows one: the template's
+ * default or another the pool serves (ListModels; the claim refuses any
+ * other). Without the list, a text field.
+ */
+function ClaimModel({
+  templateDefault,
+  value,
+  onChange,
+  error,
+}: {
+  templateDefault: string;
+  value: string;
+  onChange: (model: string) => void;
+  error: ShownError | undefined;
+}) {
+  const models = useQuery(TemplateService.method.listModels, {});
+  if (!models.data) {
+    return (
+      <TextField
+        label="Model"
+        name="model"
+        error={error}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder={templateDefault}
+        hint={`Empty: the template's default, ${templateDefault}.`}
+      />
+    );
+  }
+  return (
+    <Select
+      label="Model"
+      name="model"
+      error={error}
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      hint="The models this pool serves."
+    >
+      <option value="">{templateDefault} (the template's default)</option>
+      {models.data.models
+        .filter((m) => m !== templateDefault)
+        .map((m) => (
+          <option key={m} value={m}>
+            {m}
+          </option>
+        ))}
+    </Select>
   );
 }
