@@ -167,8 +167,9 @@ async function play(r: AgentConversation): Promise<void> {
     // Handled in order: once this is answered, every reaction and correction before it was taken in.
     await ask("last");
     r.did.people++;
-    r.did.thumbsUp += s.up?.length ?? 0;
-    r.did.thumbsDown += s.down?.length ?? 0;
+    // Once per person, message and signal, however often it was sent.
+    r.did.thumbsUp += new Set(s.up).size;
+    r.did.thumbsDown += new Set(s.down).size;
     r.did.corrections += s.correct?.length ?? 0;
   }
   // Every text the agent said in the conversation once the people were in: its answers (a correction may have one too).
@@ -315,7 +316,8 @@ describe("signals end to end: people in Convos conversations, the creator's figu
         "Oda's south",
         oda,
         "first",
-        [{ name: "Bob Okafor", questions: 3, down: [0], correct: [1] }],
+        // Bob sends 👎 on his first answer three times: one person, one message, one count.
+        [{ name: "Bob Okafor", questions: 3, down: [0, 0, 0], correct: [1] }],
         owners.oda,
       ),
       await claimedConversation(

@@ -262,8 +262,11 @@ export interface FeedbackDeps {
   ownerId: () => string | undefined;
   /** A message by id from the instance's XMTP database. */
   lookup: (messageId: string) => AgentMessage | undefined;
-  /** A 👍 or 👎 on its own message added (1) or taken back (-1): for its daily counts (agent/state/signals.ts). */
-  reacted?: (signal: "up" | "down", by: 1 | -1) => void;
+  /**
+   * `inboxId`'s 👍 or 👎 on its own message `messageId` added (1) or taken back (-1): for its daily counts,
+   * which count each person, message and signal once (agent/state/signals.ts).
+   */
+  reacted?: (r: { inboxId: string; messageId: string; signal: "up" | "down" }, by: 1 | -1) => void;
   log: Logger;
 }
 
@@ -310,7 +313,10 @@ export class FeedbackReader {
     const answer = signal ? this.ownAnswer(group, reaction.reference) : undefined;
     if (!signal || !answer) return false;
     if (reaction.action === REACTION_ADDED || reaction.action === REACTION_REMOVED)
-      this.deps.reacted?.(signal, reaction.action === REACTION_ADDED ? 1 : -1);
+      this.deps.reacted?.(
+        { inboxId: m.senderInboxId, messageId: answer.messageId, signal },
+        reaction.action === REACTION_ADDED ? 1 : -1,
+      );
     if (reaction.action === REACTION_REMOVED) {
       const undone = memory.entries.filter(
         (e) => e.feedback?.messageId === answer.messageId && e.feedback.signal === signal && e.from === m.senderInboxId,

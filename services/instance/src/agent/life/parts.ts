@@ -100,7 +100,7 @@ export class Parts implements RuntimeAgent {
         inboxId: () => this.status.inboxId,
         ownerId: () => this.settings.config?.ownerId,
         lookup: (id) => this.status.client?.conversations.getMessageById(id),
-        reacted: (signal, by) => this.signals.count(signal === "up" ? "thumbsUp" : "thumbsDown", by),
+        reacted: (r, by) => this.signals.reacted(r, by),
         log: this.log,
       }),
       save: (memory) => this.memory.save(memory),

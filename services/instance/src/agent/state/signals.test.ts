@@ -4,14 +4,64 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fc, test } from "@fast-check/vitest";
 import { afterEach, describe, expect, it } from "vitest";
 import { Workspace } from "../../platform/workspace.js";
-import { Signals, count, FINISHED_KEPT, heard, reports, rollOver, sent, utcDay, type Release } from "./signals.js";
+import {
+  Signals,
+  count,
+  FINISHED_KEPT,
+  heard,
+  reacted,
+  reports,
+  rollOver,
+  sent,
+  utcDay,
+  type Release,
+} from "./signals.js";
 
 const V6: Release = { templateId: "tpl_a", version: "6" };
 const V7: Release = { templateId: "tpl_a", version: "7" };
 const DAY = Date.parse("2026-11-26T13:00:00Z");
 const H = 3_600_000;
+
+describe("reactions: one person, one message, one signal counts once a day", () => {
+  const PEOPLE = ["inbox-ana", "inbox-bo"];
+  const MESSAGES = ["m1", "m2"];
+  const event = fc.record({
+    inboxId: fc.constantFrom(...PEOPLE),
+    messageId: fc.constantFrom(...MESSAGES),
+    signal: fc.constantFrom("up" as const, "down" as const),
+    by: fc.constantFrom(1 as const, -1 as const),
+  });
+
+  test.prop([fc.array(event, { maxLength: 300 })])(
+    "whatever is sent, each count is the number of (person, message, signal) whose last word was an add",
+    (events) => {
+      let f = rollOver(undefined, "2026-11-26", V6, "salt1");
+      const last = new Map<string, 1 | -1>();
+      for (const { by, ...r } of events) {
+        f = reacted(f, r, by);
+        last.set(`${r.inboxId}/${r.messageId}/${r.signal}`, by);
+      }
+      const standing = (signal: string) => [...last].filter(([k, by]) => k.endsWith(`/${signal}`) && by === 1).length;
+      expect(f.current.counts.thumbsUp).toBe(standing("up"));
+      expect(f.current.counts.thumbsDown).toBe(standing("down"));
+      expect(JSON.stringify(f)).not.toMatch(/inbox-|"m1"|"m2"/);
+    },
+  );
+
+  it("500 👎 from one member on one answer count one; a taking back from yesterday takes nothing from today", () => {
+    let f = rollOver(undefined, "2026-11-26", V6, "salt1");
+    const r = { inboxId: "inbox-ana", messageId: "m1", signal: "down" as const };
+    for (let i = 0; i < 500; i++) f = reacted(f, r, 1);
+    expect(f.current.counts.thumbsDown).toBe(1);
+    f = reacted(rollOver(f, "2026-11-27", V6, "salt2"), { ...r, inboxId: "inbox-bo" }, 1);
+    f = reacted(f, r, -1);
+    expect(f.current.counts.thumbsDown).toBe(1);
+    expect(f.finished.map((d) => d.counts.thumbsDown)).toEqual([1]);
+  });
+});
 
 describe("the pure counts", () => {
   it("a day is the UTC day, whatever the local time", () => {

@@ -55,6 +55,12 @@ export interface SignalsFile {
   salt: string;
   /** Salted hashes of who spoke today: counted once each. */
   heard: string[];
+  /**
+   * Salted hashes of the 👍 and 👎 counted today, one per person, message and
+   * signal: 500 👎 from one member on one answer count one (absent in a file
+   * written before).
+   */
+  reactions?: string[];
   /** Ended days (or versions) not yet sent, oldest first. */
   finished: DayReport[];
 }
@@ -96,7 +102,13 @@ export function rollOver(file: SignalsFile | undefined, day: string, release: Re
     counts: zeroCounts(),
   };
   const ended = cur && counted(cur.counts) ? [cur] : [];
-  return { current: fresh, salt, heard: [], finished: [...(file?.finished ?? []), ...ended].slice(-FINISHED_KEPT) };
+  return {
+    current: fresh,
+    salt,
+    heard: [],
+    reactions: [],
+    finished: [...(file?.finished ?? []), ...ended].slice(-FINISHED_KEPT),
+  };
 }
 
 /** Whether anything happened in a day: a day with nothing is not worth a report. */
@@ -125,6 +137,26 @@ export function heard(file: SignalsFile, inboxId: string): SignalsFile {
     heard: heardNow,
     current: { ...file.current, counts: { ...file.current.counts, people: heardNow.length } },
   };
+}
+
+/**
+ * `inboxId` added (1) or took back (-1) a 👍 (`up`) or 👎 (`down`) on the
+ * agent's message `messageId`: counted once per person, message and signal
+ * in a day, whatever the emoji (👍 and ❤️ are one up) and however often it
+ * is sent; taking back counts down only what was counted today (yesterday's
+ * count is sent as it was).
+ */
+export function reacted(
+  file: SignalsFile,
+  r: { inboxId: string; messageId: string; signal: "up" | "down" },
+  by: 1 | -1,
+): SignalsFile {
+  const h = heardHash(file.salt, `${r.inboxId}\n${r.messageId}\n${r.signal}`);
+  const had = file.reactions ?? [];
+  const counts = by === 1 ? !had.includes(h) : had.includes(h);
+  if (!counts) return file;
+  const reactions = by === 1 ? [...had, h] : had.filter((x) => x !== h);
+  return { ...count(file, r.signal === "up" ? "thumbsUp" : "thumbsDown", by), reactions };
 }
 
 /** What may be sent: the ended days, then today so far; never the hashes or their salt. */
@@ -163,6 +195,11 @@ export class Signals {
 
   heard(inboxId: string): void {
     this.change((f) => heard(f, inboxId));
+  }
+
+  /** A 👍 or 👎 on its message added or taken back: once per person, message and signal a day (reacted()). */
+  reacted(r: { inboxId: string; messageId: string; signal: "up" | "down" }, by: 1 | -1): void {
+    this.change((f) => reacted(f, r, by));
   }
 
   /** A person's text it took in (conversation/carry-out.ts): they spoke to it, and perhaps corrected it. */
