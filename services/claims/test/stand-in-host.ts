@@ -134,6 +134,7 @@ type Step =
   | "update-answer"
   | "transfer"
   | "withdraw"
+  | "offer"
   | "trust"
   | "permissions"
   | "participation";
@@ -456,6 +457,11 @@ export class StandInHost {
           // Takes any withdrawal: the real instance's check is tested with the real host (badge-e2e.int.test.ts).
           withdrawTransfer: (_req, ctx) => {
             host.step("withdraw", host.headerId(ctx));
+            return {};
+          },
+          // Takes any offer: the real instance's check is tested with the real host (badge-e2e.int.test.ts).
+          noteTransferOffer: (_req, ctx) => {
+            host.step("offer", host.headerId(ctx));
             return {};
           },
           // The level's bounds as an instance checks them; not the owner's signature (the claims service checks it

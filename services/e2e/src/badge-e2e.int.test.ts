@@ -284,6 +284,53 @@ describe("the verified badge and the birth certificate", () => {
     expect(agent.configSnapshot?.ownerId).toBe(saul.inboxId);
   });
 
+  it("a newer offer replaces the older one at the agent: whoever kept the offer to Ana cannot complete it once Saul offered Carol", {
+    timeout: 60_000,
+  }, async () => {
+    const [ana, carol] = [newIdentity(), newIdentity()];
+    const client = stack.claimsSc!.client;
+    const offerTo = (who: TestIdentity) =>
+      signOperation(saul.account, "TransferAgent", {
+        inboxId: saul.inboxId,
+        instanceId: agent.id,
+        newOwnerId: who.inboxId,
+      });
+    const toAna = await offerTo(ana);
+    await client.transferAgent({ instanceId: agent.id, newOwnerId: ana.inboxId, ownerSignature: toAna }, as(saul));
+    const toCarol = await offerTo(carol);
+    await client.transferAgent({ instanceId: agent.id, newOwnerId: carol.inboxId, ownerSignature: toCarol }, as(saul));
+    expect((await client.getInstance({ instanceId: agent.id }, as(saul))).instance?.pendingOwnerId).toBe(carol.inboxId);
+    // The offer to Ana, in its 7 days, never withdrawn, with Ana's acceptance, straight to the agent: refused.
+    const anaAccepts = await signOperation(ana.account, "AcceptAgent", {
+      inboxId: ana.inboxId,
+      instanceId: agent.id,
+      fromOwnerId: saul.inboxId,
+    });
+    await expect(
+      agent.transferOwner(
+        create(TransferOwnerRequestSchema, {
+          ownerId: saul.inboxId,
+          newOwnerId: ana.inboxId,
+          offer: toAna,
+          acceptance: anaAccepts,
+        }),
+      ),
+    ).rejects.toMatchObject({ code: Code.PermissionDenied });
+    expect(agent.configSnapshot?.ownerId).toBe(saul.inboxId);
+    // Saul takes the offer to Carol back too: the agent stays his for the next test.
+    await client.withdrawTransfer(
+      {
+        instanceId: agent.id,
+        ownerSignature: await signOperation(saul.account, "WithdrawTransfer", {
+          inboxId: saul.inboxId,
+          instanceId: agent.id,
+          newOwnerId: carol.inboxId,
+        }),
+      },
+      as(saul),
+    );
+  });
+
   it("after a transfer it names its new owner, and pool verify-agent checks the chain from Saul's claim to her", {
     timeout: 60_000,
   }, async () => {

@@ -10,6 +10,7 @@ import {
   InstanceServiceSetPermissionsRequestSchema,
   InstanceServiceSetParticipationRequestSchema,
   InstanceServiceWithdrawTransferRequestSchema,
+  NoteTransferOfferRequestSchema,
   ListActivityRequestSchema,
   TransferOwnerRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
@@ -81,6 +82,7 @@ export interface ClaimServiceDeps {
     InstanceRuntime,
     | "transferOwner"
     | "withdrawTransfer"
+    | "noteTransferOffer"
     | "setTrustLevel"
     | "setPermissions"
     | "setParticipation"
@@ -251,6 +253,20 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
           nonce: signature.nonce,
         },
       };
+      // The agent first: from now on this offer is the only one it accepts, so one it replaces (to anyone),
+      // kept by anyone, cannot be completed. An agent that cannot be told keeps nothing changed here either.
+      const ref = await agentForFlow(deps.em.fork(), agent.id);
+      if (!ref) throw notFound(`instance ${req.instanceId}`);
+      await askAgent("the offer", () =>
+        deps.runtime.noteTransferOffer(
+          ref,
+          create(NoteTransferOfferRequestSchema, {
+            ownerId: agent.ownerId,
+            newOwnerId: req.newOwnerId,
+            offer: pendingOffer(offer),
+          }),
+        ),
+      );
       await deps.em.fork().transactional(async (tx) => {
         await spendNonce(tx);
         if (!(await offerTransfer(tx, agent.id, agent.ownerId, offer))) throw notFound(`instance ${req.instanceId}`);

@@ -17,6 +17,7 @@ import type {
   ToolCredential,
   TransferOwnerRequest,
   InstanceServiceWithdrawTransferRequest,
+  NoteTransferOfferRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -390,6 +391,10 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
 
   async withdrawTransfer(instance: InstanceRef, req: InstanceServiceWithdrawTransferRequest): Promise<void> {
     await this.client(instance.hostUrl).withdrawTransfer(req, this.call(instance, 15_000));
+  }
+
+  async noteTransferOffer(instance: InstanceRef, req: NoteTransferOfferRequest): Promise<void> {
+    await this.client(instance.hostUrl).noteTransferOffer(req, this.call(instance, 15_000));
   }
 
   async setTrustLevel(

@@ -18,6 +18,7 @@ import type {
   ToolCredential,
   TransferOwnerRequest,
   InstanceServiceWithdrawTransferRequest,
+  NoteTransferOfferRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import type { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
@@ -93,6 +94,8 @@ export interface InstanceRuntime {
   transferOwner(instance: InstanceRef, req: TransferOwnerRequest): Promise<void>;
   /** Voids the owner's offers to one inbox; it checks the owner's signature itself. */
   withdrawTransfer(instance: InstanceRef, req: InstanceServiceWithdrawTransferRequest): Promise<void>;
+  /** Tells the agent of the owner's new offer, the only one it accepts from then on; it checks the signature itself. */
+  noteTransferOffer(instance: InstanceRef, req: NoteTransferOfferRequest): Promise<void>;
   /** The owner's new trust level, which the agent checks and enforces itself. */
   setTrustLevel(
     instance: InstanceRef,

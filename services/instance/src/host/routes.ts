@@ -142,6 +142,10 @@ export function createInstanceService(pick: (ctx: HandlerContext) => Agent): Ser
       await pick(ctx).withdrawTransfer(req);
       return {};
     },
+    async noteTransferOffer(req, ctx) {
+      await pick(ctx).noteTransferOffer(req);
+      return {};
+    },
     async transferOwner(req, ctx) {
       await pick(ctx).transferOwner(req);
       return {};

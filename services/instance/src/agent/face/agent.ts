@@ -38,6 +38,7 @@ import type {
   ListActivityRequest,
   TransferOwnerRequest,
   InstanceServiceWithdrawTransferRequest,
+  NoteTransferOfferRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate, TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { InviteGuard } from "../state/invites.js";
@@ -301,6 +302,10 @@ export class Agent implements PatternAgent {
 
   withdrawTransfer(req: InstanceServiceWithdrawTransferRequest): Promise<void> {
     return this.call(() => this.owner.withdrawTransfer(req));
+  }
+
+  noteTransferOffer(req: NoteTransferOfferRequest): Promise<void> {
+    return this.call(() => this.owner.noteTransferOffer(req));
   }
 
   setTrustLevel(req: InstanceServiceSetTrustLevelRequest): Promise<TrustFile> {

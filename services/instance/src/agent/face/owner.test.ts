@@ -10,6 +10,7 @@ import { NONCE_KEEP_SECONDS, SIGNATURE_MAX_AGE_SECONDS } from "@convos-pool/kit/
 import { codeOf } from "@convos-pool/kit/testing";
 import {
   ACCEPTANCE_NONCE_KEEP_SECONDS,
+  noteOffer,
   OWNER_CALL_NONCE_KEEP_SECONDS,
   planTransfer,
   planWithdrawal,
@@ -175,5 +176,50 @@ describe("a withdrawal", () => {
     });
     expect(second.withdrawnOffers[NEXT]).toBe(NOW);
     expect(Object.keys(second.voidedOffers)).toEqual(["0xb"]);
+  });
+});
+
+describe("a newer offer", () => {
+  const CAROL = "c4a01".padEnd(64, "0");
+
+  it("replaces every other: only the newest offer the agent was told of is accepted, to whomever", async () => {
+    const first = noteOffer({}, { nonce: "0xA", offeredAt: NOW - 600 }, NOW);
+    const told = noteOffer(first, { nonce: "0xB", offeredAt: NOW - 60 }, NOW);
+    expect(told.newestOffer).toEqual({ nonce: "0xb", offeredAt: NOW - 60 });
+    // The offer to Bob it replaced, within its 7 days and never withdrawn: refused.
+    const old = request({ offeredAt: NOW - 600, nonce: "0xA" });
+    expect(await code(() => planTransfer(OWNER, old, NOW, told))).toBe("PermissionDenied");
+    // An offer never told (signed, not given to the pool) neither.
+    const untold = request({ offeredAt: NOW - 30, nonce: "0xC" });
+    expect(() => planTransfer(OWNER, untold, NOW, told)).toThrow(/newer offer/);
+    // The newest, to Carol, goes through.
+    const newest = request({ newOwnerId: CAROL, offeredAt: NOW - 60, nonce: "0xB" });
+    expect(planTransfer(OWNER, newest, NOW, told)).toEqual({ done: false, offeredAt: NOW - 60 });
+  });
+
+  it("a replaced offer told again, by whoever kept it, stays void", async () => {
+    const told = noteOffer(
+      noteOffer({}, { nonce: "0xa", offeredAt: NOW - 600 }, NOW),
+      { nonce: "0xb", offeredAt: NOW },
+      NOW,
+    );
+    expect(await code(() => noteOffer(told, { nonce: "0xA", offeredAt: NOW - 600 }, NOW))).toBe("PermissionDenied");
+    // Told twice (a retry), the newest stays the newest.
+    expect(noteOffer(told, { nonce: "0xb", offeredAt: NOW }, NOW + 1).newestOffer).toEqual(told.newestOffer);
+  });
+
+  it("whatever the order told, the last is the only one accepted and every earlier one is void", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 1_000 }), { minLength: 1, maxLength: 20 }), (ids) => {
+        let w: ReturnType<typeof noteOffer> | Record<string, never> = {};
+        for (const id of ids) w = noteOffer(w, { nonce: `0x${id}`, offeredAt: NOW - id }, NOW);
+        const last = ids[ids.length - 1]!;
+        for (const id of ids) {
+          const offer = request({ nonce: `0x${id}`, offeredAt: NOW - id });
+          if (id === last) expect(planTransfer(OWNER, offer, NOW, w)).toMatchObject({ done: false });
+          else expect(() => planTransfer(OWNER, offer, NOW, w)).toThrow(/withdrew it|newer offer/);
+        }
+      }),
+    );
   });
 });

@@ -31,6 +31,7 @@ import type {
   InstanceServiceSetPermissionsRequest,
   InstanceServiceSetTrustLevelRequest,
   InstanceServiceWithdrawTransferRequest,
+  NoteTransferOfferRequest,
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { MemoryAccess } from "../../memory/memory-service.js";
@@ -65,6 +66,8 @@ export interface Withdrawals {
   withdrawnOffers?: Readonly<Record<string, number>> | undefined;
   /** Nonces of offers voided whatever their date (the pool's open offer at a withdrawal) → until when it is kept. */
   voidedOffers?: Readonly<Record<string, number>> | undefined;
+  /** The owner's newest offer it was told of: any other is superseded. */
+  newestOffer?: { readonly nonce: string; readonly offeredAt: number } | undefined;
 }
 
 /**
@@ -97,7 +100,31 @@ export function planTransfer(
     (withdrawnAt !== undefined && offeredAt <= withdrawnAt)
   )
     throw permissionDenied("offer: the owner withdrew it; offer again");
+  if (withdrawals.newestOffer && nonce !== withdrawals.newestOffer.nonce)
+    throw permissionDenied("offer: the owner made a newer offer, which replaced it");
   return { done: false, offeredAt };
+}
+
+/**
+ * What noting the owner's new offer leaves: it the only offer accepted, and
+ * the one it replaces void by its nonce (until it would have expired), so
+ * that an offer replaced, told again later by whoever kept it, stays void.
+ * An offer already void (withdrawn or replaced) is refused.
+ */
+export function noteOffer(
+  current: Withdrawals,
+  offer: { nonce: string; offeredAt: number },
+  nowSeconds: number,
+): { newestOffer: { nonce: string; offeredAt: number }; voidedOffers: Record<string, number> } {
+  const nonce = offer.nonce.toLowerCase();
+  if (current.voidedOffers?.[nonce] !== undefined)
+    throw permissionDenied("offer: the owner withdrew or replaced it; offer again");
+  const voidedOffers: Record<string, number> = {};
+  for (const [n, until] of Object.entries(current.voidedOffers ?? {})) if (until >= nowSeconds) voidedOffers[n] = until;
+  const replaced = current.newestOffer;
+  if (replaced && replaced.nonce !== nonce)
+    voidedOffers[replaced.nonce] = Math.max(replaced.offeredAt, nowSeconds) + TRANSFER_OFFER_MAX_AGE_SECONDS;
+  return { newestOffer: { nonce, offeredAt: offer.offeredAt }, voidedOffers };
 }
 
 /**
@@ -171,8 +198,8 @@ export class OwnerOperations {
       acceptance: req.acceptance,
     });
     const transfers = [...(config.transfers ?? []), toJson(TransferProofSchema, transfer)];
-    // The old owner's withdrawals go with them: only the owner's own offers count.
-    const { withdrawnOffers: _, voidedOffers: __, ...kept } = config;
+    // The old owner's withdrawals and offers go with them: only the owner's own offers count.
+    const { withdrawnOffers: _, voidedOffers: __, newestOffer: ___, ...kept } = config;
     const next = { ...kept, ownerId: req.newOwnerId, transfers };
     await agent.settings.setConfig(next);
     // The address book was the old owner's: their contacts are neither the new owner's to see nor theirs to pay.
@@ -216,6 +243,32 @@ export class OwnerOperations {
     };
     await agent.settings.setConfig(next);
     agent.log.info("transfer offer withdrawn", { newOwnerId: req.newOwnerId });
+  }
+
+  /**
+   * The owner's new TransferAgent offer, told by the pool when it takes it:
+   * checked here (the owner's, to `new_owner_id`, in its window), and from
+   * then on the only offer it accepts, so an offer it replaced, kept by
+   * anyone, cannot be completed.
+   */
+  async noteTransferOffer(req: NoteTransferOfferRequest): Promise<void> {
+    const agent = this.agent;
+    const config = this.claimedConfig();
+    // Checked as an acceptance would check it, but for the offer it replaces.
+    const plan = planTransfer(config.ownerId, req, Date.now() / 1000, { ...config, newestOffer: undefined });
+    // Already that inbox's (the transfer went through): the offer is not this owner's.
+    if (plan.done) throw permissionDenied("owner_id: not this agent's owner");
+    const verifier = await agent.deps.verifier();
+    const offer = await verifier.verify(
+      "TransferAgent",
+      { inboxId: config.ownerId, instanceId: agent.id, newOwnerId: req.newOwnerId },
+      req.offer,
+      "offer",
+      { anyAge: true },
+    );
+    const next = noteOffer(config, { nonce: offer.nonce, offeredAt: plan.offeredAt }, Date.now() / 1000);
+    await agent.settings.setConfig({ ...config, ...next });
+    agent.log.info("transfer offer noted", { newOwnerId: req.newOwnerId });
   }
 
   /** The owner's SetTrustLevel, checked here: their signature, once, in time, within the template's highest level. */

@@ -43,6 +43,8 @@ export interface InstanceConfig {
   withdrawnOffers?: Record<string, number>;
   /** Nonces of offers a withdrawal voided whatever their date (owner.ts planWithdrawal), each until it would have expired. */
   voidedOffers?: Record<string, number>;
+  /** The owner's newest offer it was told of (NoteTransferOffer): the only one it accepts (owner.ts planTransfer). */
+  newestOffer?: { nonce: string; offeredAt: number };
   configuredAt: string;
   /** When the last UpdateTemplate was applied. */
   updatedAt?: string;
