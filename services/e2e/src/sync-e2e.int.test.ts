@@ -67,8 +67,8 @@ beforeAll(async () => {
     conversationName: "Kyoto trip",
     logs: { templates: sink, host: sink, claims: sink },
     templatesSync: { intervalMs: 200, backoff: { initialMs: 200, maxMs: 1_000 } },
-    // The stand-in chat endpoint answers to any model: these are the ones the pool lists.
-    models: ["model-a", "model-c"],
+    // The stand-in chat endpoint answers to any model: these are the ones the pool lists (model-b is an owner's choice).
+    models: ["model-a", "model-b", "model-c"],
     host: { llm: { baseUrl: chat.baseUrl, apiKey: "sk-local-test" } },
     claims: { pool: { target: 3, intervalMs: 200 }, sync: { scanIntervalMs: 200 } },
   });
