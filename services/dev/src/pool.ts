@@ -250,8 +250,9 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       vaultUrl: `http://${host}:${claimsPort}`,
       // Agents whose owners opt in offer and adopt lessons there (docs/patterns.md).
       patternPoolUrl: lineage.url,
-      // Each agent's signed day of counts goes there too (docs/signals.md).
+      // Each agent's signed day of counts goes there too (docs/signals.md), and its state marks (docs/scaling.md).
       signalsUrl: lineage.url,
+      stateMarksUrl: lineage.url,
       ...(opts.signalsIntervalMs !== undefined ? { signalsIntervalMs: opts.signalsIntervalMs } : {}),
       ...(opts.llm ? { llm: opts.llm } : {}),
       tools: {
@@ -308,6 +309,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
         credentials: credentials["instance-host"],
         patternPoolUrl: lineage.url,
         signalsUrl: lineage.url,
+        stateMarksUrl: lineage.url,
         ...(opts.signalsIntervalMs !== undefined ? { signalsIntervalMs: opts.signalsIntervalMs } : {}),
         llm: opts.llm,
         runtime: "openclaw",

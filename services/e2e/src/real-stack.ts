@@ -222,6 +222,8 @@ export class RealStack {
       patternPoolUrl: this.lineage!.url,
       // As `npm start`: each agent's signed day of counts goes to lineage (every 15 minutes unless said).
       signalsUrl: this.lineage!.url,
+      // As `npm start`: each state the vault kept is marked there, and a restore opens nothing older.
+      stateMarksUrl: this.lineage!.url,
       ...this.opts.host,
       ...more,
       tools: {

@@ -34,6 +34,8 @@
 // Agents kept off the host (docs/scaling.md, "A host lost for good"):
 //   VAULT_URL            the claims service, where each claimed agent's sealed state goes as it changes;
 //                        unset: agents live on this host's disk alone (said at start)
+//   STATE_MARKS_URL      the lineage service, where each kept state's signed high-water mark goes and what a
+//                        restore checks (default SIGNALS_URL; docs/scaling.md, "Only the newest state")
 //   HOST_PUBLIC_URL      this host's address as the claims service names it in INSTANCE_HOST_URLS
 //                        (default: the URL it listens on)
 // The agents' runtime (docs/openclaw.md):
@@ -90,6 +92,8 @@ const host = await runService(
     const patternPoolUrl = env.optional("PATTERN_POOL_URL");
     const patternQueryIntervalMs = env.int("PATTERN_QUERY_INTERVAL_MS", undefined, 1);
     const signalsUrl = env.optional("SIGNALS_URL");
+    // The same lineage service keeps the agents' state marks unless said otherwise.
+    const stateMarksUrl = env.optional("STATE_MARKS_URL") ?? signalsUrl;
     const signalsIntervalMs = env.int("SIGNALS_INTERVAL_MS", undefined, 1);
     const vaultUrl = env.optional("VAULT_URL");
     const hostPublicUrl = env.optional("HOST_PUBLIC_URL");
@@ -121,6 +125,7 @@ const host = await runService(
       ...(patternPoolUrl ? { patternPoolUrl } : {}),
       ...(patternQueryIntervalMs !== undefined ? { patternQueryIntervalMs } : {}),
       ...(signalsUrl ? { signalsUrl } : {}),
+      ...(stateMarksUrl ? { stateMarksUrl } : {}),
       ...(signalsIntervalMs !== undefined ? { signalsIntervalMs } : {}),
       ...(vaultUrl ? { vaultUrl } : {}),
       ...(hostPublicUrl ? { hostPublicUrl } : {}),

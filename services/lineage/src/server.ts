@@ -22,6 +22,8 @@ import { checkQuorum, DEFAULT_QUORUM, type Quorum } from "./patterns/policy.js";
 import { sweepExpiredPatterns } from "./patterns/sql.js";
 import { createLineageEventService, createLineageService, grpcTemplateLookup } from "./lineage/service.js";
 import { createVersionSignalInsightsService, createVersionSignalService } from "./signals/service.js";
+import { createStateMarkService } from "./marks/service.js";
+import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
 
 export interface LineageServiceOptions {
   /** The pool whose signatures it accepts (POOL_ID, docs/signatures.md); default LOCAL_POOL_ID. */
@@ -60,6 +62,8 @@ export const LINEAGE_ACCESS: AccessPolicy = {
   // Hosts carry their agents' counts; the agent's own signature is what makes a report count.
   [VersionSignalService.typeName]: ["instance-host"],
   [VersionSignalInsightsService.typeName]: ["gateway"],
+  // Hosts carry their agents' marks and read one before a restore; the agent's signature makes a mark.
+  [AgentStateMarkService.typeName]: ["instance-host"],
 };
 
 export async function startLineageService(opts: LineageServiceOptions): Promise<RunningLineageService> {
@@ -97,6 +101,7 @@ export async function startLineageService(opts: LineageServiceOptions): Promise<
             createPatternInsightsService({ em, templates: templateLookup, verifier, quorum, log }),
           )
           .service(VersionSignalService, createVersionSignalService({ em, verifier, log }))
+          .service(AgentStateMarkService, createStateMarkService({ em, verifier, log }))
           .service(VersionSignalInsightsService, createVersionSignalInsightsService({ em, templates: templateLookup }));
     },
   );

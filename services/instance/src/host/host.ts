@@ -36,6 +36,7 @@ import { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_ser
 import { SignalSender } from "./signals-sender.js";
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import { type PutStates, VaultSender } from "./vault-sender.js";
+import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
 import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Agent } from "../agent/face/agent.js";
 import { createInstanceHostService, createInstanceService, pickInstance } from "./routes.js";
@@ -147,6 +148,13 @@ export interface InstanceHostOptions {
    * of them), not sent.
    */
   signalsUrl?: string | undefined;
+  /**
+   * The lineage service's AgentStateMarkService: each state the vault kept is
+   * marked there, signed by its agent, and a restore here opens no state
+   * older than its agent's mark (docs/scaling.md, "Only the newest state");
+   * absent: no marks are sent, and a restore checks none.
+   */
+  stateMarksUrl?: string | undefined;
   /** How often every agent's counts are sent; default 15 minutes. */
   signalsIntervalMs?: number | undefined;
   /**
@@ -274,10 +282,15 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   const vaultPut: PutStates | undefined =
     opts.vaultPut ??
     (vaultClient && (async (states) => (await vaultClient.client.putAgentStates({ hostUrl, states })).outcomes));
+  const marksClient = opts.stateMarksUrl
+    ? createServiceClient(AgentStateMarkService, opts.stateMarksUrl, opts.credentials)
+    : undefined;
   const vault =
     vaultPut &&
     new VaultSender({
       put: vaultPut,
+      ...(marksClient ? { mark: async (marks) => void (await marksClient.client.putStateMarks({ marks })) } : {}),
+      poolId,
       seed,
       dataDir: opts.dataDir,
       log,
@@ -430,6 +443,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       if (patternPool) lifetime.defer(() => patternPool.close());
       if (patterns) lifetime.defer(() => patterns.close());
       if (signalClient) lifetime.defer(() => signalClient.close());
+      if (marksClient) lifetime.defer(() => marksClient.close());
       if (signals) lifetime.defer(() => signals.close());
       if (sms) lifetime.defer(() => sms.close());
       const host = {
@@ -443,6 +457,10 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         runtime: runtime ? AgentRuntime.OPENCLAW : AgentRuntime.POOL,
         llm,
         log,
+        poolId,
+        ...(marksClient
+          ? { marks: async (instanceId: string) => (await marksClient.client.getStateMark({ instanceId })).mark }
+          : {}),
       };
       const pick = pickInstance(instances);
       return (router) =>

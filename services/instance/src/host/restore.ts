@@ -7,6 +7,13 @@
 // them), and asks to be let back into its conversation (agent/face/claim.ts
 // `rejoin`), STARTING until it is in, then CLAIMED.
 //
+// Only the newest state opens (docs/scaling.md, "Only the newest state"):
+// with the lineage service configured, the agent's high-water mark, the
+// sequence of the newest state its vault kept as the agent signed it, is
+// read first, its signature checked here against the agent's own wallet,
+// and a state below it is refused. Whoever kept an old state (a database
+// operator, a broken claims service) cannot roll the agent back alone.
+//
 // Nothing is written before the state opened and its instance.json names the
 // wallet at that index. Asked again for an agent it already runs (a retry),
 // it answers as the first did and writes no state: one whose start the
@@ -23,6 +30,8 @@ import {
   type RestoreInstanceResponse,
   RestoreInstanceResponseSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import type { StateMark } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
+import { SignatureVerifier } from "@convos-pool/kit/signing";
 import type { Agent } from "../agent/face/agent.js";
 import { MAX_WALLET_INDEX, type MasterSeed } from "../platform/keys.js";
 import { type AgentState, openState, VaultError, writeState } from "../platform/vault.js";
@@ -36,6 +45,10 @@ export interface RestoreHost {
   /** Starts (or returns the running) instance; refuses a wallet index that another instance uses. */
   start(id: string, walletIndex: number): Promise<Agent>;
   log: Logger;
+  /** The pool its agents sign for. */
+  poolId: string;
+  /** An agent's high-water mark (the lineage service's); absent: no marks are kept, none is checked. */
+  marks?: ((instanceId: string) => Promise<StateMark | undefined>) | undefined;
 }
 
 /** Restores in progress, by instance id: a retry waits for the first. */
@@ -79,6 +92,7 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
   }
 
   const wallet = host.seed.wallet(walletIndex);
+  await checkNewest(host, instanceId, wallet.address, state.sequence);
   let opened: AgentState;
   try {
     opened = openState(wallet.vaultKey(), instanceId, state.sequence, state.sealed);
@@ -130,6 +144,54 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
     installationId: client?.installationId,
   });
   return answer(instance);
+}
+
+/**
+ * Refuses a state older than the agent's mark. The mark counts only when the
+ * agent's own wallet signed it for this agent and sequence (anyone else's
+ * mark, or one altered, is not the agent's word and is refused as such); a
+ * lineage service that cannot be asked stops the restore, to be asked again.
+ */
+export async function checkNewest(
+  host: RestoreHost,
+  instanceId: string,
+  address: string,
+  sequence: bigint,
+): Promise<void> {
+  if (!host.marks) return;
+  let mark: StateMark | undefined;
+  try {
+    mark = await host.marks(instanceId);
+  } catch (err) {
+    host.log.warn("a restore could not read the agent's state mark", { instanceId, err });
+    throw new ConnectError(
+      `the newest state of ${instanceId} could not be checked (the lineage service did not answer); ask again later`,
+      Code.Unavailable,
+    );
+  }
+  if (!mark) return;
+  const own = new SignatureVerifier({
+    resolver: { addressBelongsToInbox: async (a) => a.toLowerCase() === address.toLowerCase() },
+    poolId: host.poolId,
+  });
+  try {
+    await own.verify(
+      "MarkAgentState",
+      { inboxId: mark.inboxId, instanceId, sequence: mark.sequence },
+      mark.agentSignature,
+      "mark",
+      { anyAge: true },
+    );
+  } catch (err) {
+    throw failedPrecondition(
+      `the state mark of ${instanceId} is not the agent's own (${ConnectError.from(err).rawMessage}): nothing restored`,
+    );
+  }
+  if (sequence < mark.sequence) {
+    throw failedPrecondition(
+      `state.sequence: ${sequence} is older than the newest state ${instanceId} recorded (${mark.sequence}); restore that one`,
+    );
+  }
 }
 
 /**

@@ -16,6 +16,8 @@ import { MasterSeed } from "../platform/keys.js";
 import { openState, VAULT_FILE } from "../platform/vault.js";
 import { FILES, Workspace } from "../platform/workspace.js";
 import { VaultSender } from "./vault-sender.js";
+import type { StateMark } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
+import { LOCAL_POOL_ID, SignatureVerifier } from "@convos-pool/kit/signing";
 
 const seed = MasterSeed.parse(`0x${"24".repeat(32)}`);
 const log = createLogger("vault-sender-test", { level: "error" });
@@ -27,13 +29,21 @@ afterEach(async () => {
 });
 
 /** A sender over a fresh data dir whose sink records each call, or fails while `failing` says so. */
-async function setup(opts: { debounceMs?: number } = {}) {
+async function setup(opts: { debounceMs?: number; refused?: string[] } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), "vault-sender-"));
   dirs.push(dataDir);
   const calls: SealedAgentState[][] = [];
   /** `held`: a call waits on it, after saying it began (`began`). */
   const sink: { failing: boolean; held?: Promise<void> | undefined; began?: () => void } = { failing: false };
+  /** The marks sent (or the mark sink failing, while `marksDown`). */
+  const marks: StateMark[] = [];
+  const marksSink = { down: false };
   const sender = new VaultSender({
+    poolId: LOCAL_POOL_ID,
+    mark: async (m) => {
+      if (marksSink.down) throw new Error("the lineage service is down");
+      marks.push(...m);
+    },
     seed,
     dataDir,
     log,
@@ -43,7 +53,12 @@ async function setup(opts: { debounceMs?: number } = {}) {
       await sink.held;
       if (sink.failing) throw new Error("the claims service is down");
       calls.push(states);
-      return states.map((s) => create(PutAgentStateOutcomeSchema, { instanceId: s.instanceId, stored: true }));
+      return states.map((s) =>
+        create(PutAgentStateOutcomeSchema, {
+          instanceId: s.instanceId,
+          stored: !opts.refused?.includes(s.instanceId),
+        }),
+      );
     },
   });
   senders.push(sender);
@@ -51,12 +66,61 @@ async function setup(opts: { debounceMs?: number } = {}) {
   const agent = async (id: string, walletIndex: number, configured = true) => {
     const ws = new Workspace(dataDir, id, sender.listener(id));
     await ws.create();
-    await ws.writeJson(FILES.instance, { instanceId: id, walletIndex, address: seed.wallet(walletIndex).address });
+    await ws.writeJson(FILES.instance, {
+      instanceId: id,
+      walletIndex,
+      address: seed.wallet(walletIndex).address,
+      inboxId: `inbox-of-${id}`,
+    });
     if (configured) await ws.writeJson(FILES.config, { templateId: "t" });
     return ws;
   };
-  return { dataDir, calls, sink, sender, agent };
+  return { dataDir, calls, sink, sender, agent, marks, marksSink };
 }
+
+describe("the high-water marks of kept states", () => {
+  /** Checks a mark as a restoring host does: signed by the wallet at `walletIndex`, for this agent and sequence. */
+  const signedBy = (m: StateMark, walletIndex: number) =>
+    new SignatureVerifier({
+      resolver: {
+        addressBelongsToInbox: async (a) => a.toLowerCase() === seed.wallet(walletIndex).address.toLowerCase(),
+      },
+      poolId: LOCAL_POOL_ID,
+    }).verify(
+      "MarkAgentState",
+      { inboxId: m.inboxId, instanceId: m.instanceId, sequence: m.sequence },
+      m.agentSignature,
+    );
+
+  it("marks each state the vault kept at its sequence, signed by the agent's own wallet; a state not kept, not", async () => {
+    const { calls, sender, agent, marks } = await setup({ refused: ["agent-b"] });
+    const a = await agent("agent-a", 1);
+    await agent("agent-b", 2);
+    await sender.flush();
+    await a.writeJson(FILES.memory, { entries: [{ text: "the boat is called Heron" }] });
+    await sender.flush();
+    expect(calls.flat().map((s) => s.instanceId)).toEqual(["agent-a", "agent-b", "agent-a"]);
+    expect(marks.map((m) => [m.instanceId, m.inboxId, m.sequence])).toEqual([
+      ["agent-a", "inbox-of-agent-a", 1n],
+      ["agent-a", "inbox-of-agent-a", 2n],
+    ]);
+    await signedBy(marks[1]!, 1);
+    // Not another agent's wallet: a mark is the agent's word alone.
+    await expect(signedBy(marks[1]!, 2)).rejects.toThrow(/not signed by a wallet/);
+  });
+
+  it("a mark that cannot be sent costs the vault nothing; the next kept state marks higher", async () => {
+    const { calls, sender, agent, marks, marksSink } = await setup();
+    const a = await agent("agent-a", 1);
+    marksSink.down = true;
+    await sender.flush();
+    expect(calls).toHaveLength(1);
+    marksSink.down = false;
+    await a.writeJson(FILES.memory, { entries: [{ text: "later" }] });
+    await sender.flush();
+    expect(marks.map((m) => m.sequence)).toEqual([2n]);
+  });
+});
 
 describe("keeping agents' states off the host", () => {
   it("sends every changed agent in one call, sealed at its next sequence, and remembers the sequence", async () => {

@@ -6,14 +6,20 @@
 // AgentVaultService.PutAgentStates. Marking is synchronous and cheap, so a
 // turn never waits on it; a call that fails marks its agents again and the
 // next pass waits longer (backoff), so a change is never lost, only late. A
-// dormant agent writes nothing, so it sends nothing.
+// dormant agent writes nothing, so it sends nothing. Each state the vault
+// kept is then marked with the lineage service (AgentStateMarkService): its
+// sequence, signed by the agent's wallet, the high-water mark below which a
+// restore opens nothing (host/restore.ts; docs/scaling.md, "Only the newest
+// state"). A mark not sent is raised by the next one.
 import { create } from "@bufbuild/protobuf";
 import {
   type PutAgentStateOutcome,
   type SealedAgentState,
   SealedAgentStateSchema,
 } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
+import { type StateMark, StateMarkSchema } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
 import type { Logger } from "@convos-pool/kit/server";
+import { signOperation } from "@convos-pool/kit/signing";
 import type { MasterSeed } from "../platform/keys.js";
 import { collectState, DURABLE_FILES, sealState, VAULT_FILE, type VaultFile } from "../platform/vault.js";
 import { FILES, type InstanceRecord, Workspace } from "../platform/workspace.js";
@@ -27,9 +33,15 @@ const MAX_BACKOFF_MS = 60_000;
 
 /** Sends sealed states; the real one is an AgentVaultService client, tests pass a sink. */
 export type PutStates = (states: SealedAgentState[]) => Promise<PutAgentStateOutcome[]>;
+/** Sends the marks of states kept; the real one is an AgentStateMarkService client. */
+export type PutMarks = (marks: StateMark[]) => Promise<void>;
 
 export interface VaultSenderOptions {
   put: PutStates;
+  /** Where the marks of kept states go; none: no marks (a restore then checks none). */
+  mark?: PutMarks | undefined;
+  /** The pool the agents sign their marks for. */
+  poolId: string;
   seed: MasterSeed;
   dataDir: string;
   log: Logger;
@@ -103,6 +115,8 @@ export class VaultSender {
     this.dirty.clear();
     // A call carries at most VAULT_BATCH states and VAULT_CALL_BYTES: the claims service refuses a larger call whole.
     let batch: SealedAgentState[] = [];
+    /** Whose wallet signs each sealed state's mark. */
+    const agents = new Map<string, Sealed["agent"]>();
     let bytes = 0;
     let unsent = 0; // ids before this index were sent (or could not be sealed)
     const flush = async (upTo: number): Promise<boolean> => {
@@ -116,6 +130,11 @@ export class VaultSender {
           if (!o.stored)
             this.opts.log.warn("an agent's state was not kept", { instanceId: o.instanceId, why: o.error });
         }
+        const kept = new Set(outcomes.filter((o) => o.stored).map((o) => o.instanceId));
+        await this.markKept(
+          batch.filter((st) => kept.has(st.instanceId)),
+          agents,
+        );
         this.failures = 0;
         unsent = upTo;
         batch = [];
@@ -130,9 +149,9 @@ export class VaultSender {
       }
     };
     for (const [i, id] of ids.entries()) {
-      let state: SealedAgentState | undefined;
+      let sealed: Sealed | undefined;
       try {
-        state = await sealAgent(this.opts.seed, this.opts.dataDir, id);
+        sealed = await sealAgent(this.opts.seed, this.opts.dataDir, id);
       } catch (err) {
         // Too large, or its workspace unreadable: said, not retried until it changes again.
         this.opts.log.error("an agent's state could not be sealed: it is not kept off this host", {
@@ -140,7 +159,9 @@ export class VaultSender {
           err,
         });
       }
-      if (!state) continue;
+      if (!sealed) continue;
+      const { state } = sealed;
+      agents.set(id, sealed.agent);
       const size = state.sealed.byteLength;
       if (batch.length > 0 && (batch.length >= VAULT_BATCH || bytes + size > VAULT_CALL_BYTES)) {
         if (!(await flush(i))) return;
@@ -150,6 +171,39 @@ export class VaultSender {
     }
     await flush(ids.length);
   }
+
+  /** The marks of states the vault kept, each signed by its agent; a mark not sent is raised by the next one. */
+  private async markKept(states: readonly SealedAgentState[], agents: ReadonlyMap<string, Sealed["agent"]>) {
+    const mark = this.opts.mark;
+    if (!mark || states.length === 0) return;
+    try {
+      const marks = await Promise.all(
+        states.flatMap((st) => {
+          const agent = agents.get(st.instanceId);
+          if (!agent) return [];
+          const fields = { inboxId: agent.inboxId, instanceId: st.instanceId, sequence: st.sequence };
+          return [
+            signOperation(
+              this.opts.seed.wallet(agent.walletIndex).account,
+              "MarkAgentState",
+              fields,
+              undefined,
+              this.opts.poolId,
+            ).then((agentSignature) => create(StateMarkSchema, { ...fields, agentSignature })),
+          ];
+        }),
+      );
+      await mark(marks);
+    } catch (err) {
+      this.opts.log.warn("agents' state marks not sent; the next kept state marks them", { err });
+    }
+  }
+}
+
+/** A sealed state, and whose wallet signs its mark. */
+interface Sealed {
+  state: SealedAgentState;
+  agent: { inboxId: string; walletIndex: number };
 }
 
 /**
@@ -157,11 +211,7 @@ export class VaultSender {
  * before it is sent: a sequence is never used twice); none for an agent that
  * is not configured, stopped, retired or gone.
  */
-export async function sealAgent(
-  seed: MasterSeed,
-  dataDir: string,
-  instanceId: string,
-): Promise<SealedAgentState | undefined> {
+export async function sealAgent(seed: MasterSeed, dataDir: string, instanceId: string): Promise<Sealed | undefined> {
   const ws = new Workspace(dataDir, instanceId);
   const record = await ws.readJson<InstanceRecord>(FILES.instance);
   if (!record || record.stopped || record.retiredUntil) return undefined;
@@ -170,5 +220,8 @@ export async function sealAgent(
   const sequence = BigInt(last?.sequence ?? "0") + 1n;
   const sealed = sealState(seed.wallet(record.walletIndex).vaultKey(), sequence, await collectState(ws));
   await ws.writeJson(VAULT_FILE, { sequence: sequence.toString() } satisfies VaultFile);
-  return create(SealedAgentStateSchema, { instanceId, sequence, sealed });
+  return {
+    state: create(SealedAgentStateSchema, { instanceId, sequence, sealed }),
+    agent: { inboxId: record.inboxId, walletIndex: record.walletIndex },
+  };
 }

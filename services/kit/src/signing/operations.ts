@@ -307,6 +307,16 @@ export const SIGNED_TYPES = {
     { name: "toolCallsFailed", type: "uint32" },
     ...envelope,
   ],
+  // An agent's high-water mark (docs/scaling.md, "Only the newest state"):
+  // the vault kept its state at this sequence. Signed by the agent's own
+  // wallet (inboxId is the agent's inbox); kept by the lineage service, read
+  // back by the host that restores the agent, which opens nothing older.
+  MarkAgentState: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "sequence", type: "uint64" },
+    ...envelope,
+  ],
   // Ratings in the store (docs/store.md, "Ratings"): an owner of an agent of
   // the template rates it (stars 1 to 5, review "" for none); the words are
   // signed as shown, so nobody between the owner and the store changes them.

@@ -222,6 +222,26 @@ export class AgentVersions extends Migration {
   }
 }
 
+/**
+ * Each agent's high-water mark (docs/scaling.md, "Only the newest state"):
+ * the sequence of the newest state its vault kept, as the agent signed it
+ * (the signature kept whole, for the restoring host to check itself). Only
+ * ever raised.
+ */
+export class AgentStateMarks extends Migration {
+  override up(): void {
+    this.addSql(`create table agent_state_marks (
+      instance_id text primary key references lineage_agents (instance_id),
+      inbox_id text not null,
+      sequence bigint not null check (sequence > 0),
+      signature text not null,
+      issued_at bigint not null,
+      nonce text not null,
+      marked_at timestamptz(3) not null default now()
+    )`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_lineage", class: CreateLineage },
   { name: "0002_applied_sequences", class: AppliedSequences },
@@ -231,4 +251,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0005_pattern_quorum_cost", class: PatternQuorumCost },
   { name: "0006_version_signals", class: VersionSignals },
   { name: "0007_agent_versions", class: AgentVersions },
+  { name: "0008_agent_state_marks", class: AgentStateMarks },
 ];

@@ -1,0 +1,79 @@
+// A restore opens only the newest state (restore.ts checkNewest): the
+// agent's high-water mark as the lineage service hands it back, with real
+// keys and signatures; the mark's reader is a function here, the lineage
+// service's own part is its int test (lineage/src/marks).
+import { create } from "@bufbuild/protobuf";
+import { type StateMark, StateMarkSchema } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
+import { createLogger } from "@convos-pool/kit/server";
+import { LOCAL_POOL_ID, signOperation } from "@convos-pool/kit/signing";
+import { codeOf } from "@convos-pool/kit/testing";
+import { describe, expect, it } from "vitest";
+import { MasterSeed } from "../platform/keys.js";
+import { checkNewest, type RestoreHost } from "./restore.js";
+
+const seed = MasterSeed.parse(`0x${"35".repeat(32)}`);
+const AGENT = seed.wallet(4);
+const ID = "inst_MovingAgent0001";
+
+async function markOf(sequence: bigint, by = AGENT, instanceId = ID): Promise<StateMark> {
+  const fields = { inboxId: "inbox-of-the-agent", instanceId, sequence };
+  const agentSignature = await signOperation(by.account, "MarkAgentState", fields, undefined, LOCAL_POOL_ID);
+  return create(StateMarkSchema, { ...fields, agentSignature });
+}
+
+const hostWith = (marks: RestoreHost["marks"]) =>
+  ({ poolId: LOCAL_POOL_ID, marks, log: createLogger("restore-test", { level: "silent" }) }) as RestoreHost;
+const check = (host: RestoreHost, sequence: bigint) => codeOf(checkNewest(host, ID, AGENT.address, sequence));
+
+describe("a restore opens only the newest state", () => {
+  it("refuses a state below the agent's mark, naming both sequences; the newest and newer pass", async () => {
+    const host = hostWith(async () => markOf(7n));
+    expect(await check(host, 6n)).toBe("FailedPrecondition");
+    await expect(checkNewest(host, ID, AGENT.address, 6n)).rejects.toThrow(
+      /state\.sequence: 6 is older than the newest state .* recorded \(7\)/,
+    );
+    await checkNewest(host, ID, AGENT.address, 7n);
+    await checkNewest(host, ID, AGENT.address, 8n);
+  });
+
+  it("a mark not signed by the agent's own wallet, or for another agent, is nobody's word: refused, nothing opened", async () => {
+    expect(
+      await check(
+        hostWith(async () => markOf(1n, seed.wallet(5))),
+        9n,
+      ),
+    ).toBe("FailedPrecondition");
+    const other = await markOf(1n, AGENT, "inst_SomeoneElse00001");
+    expect(
+      await check(
+        hostWith(async () => ({ ...other, instanceId: ID })),
+        9n,
+      ),
+    ).toBe("FailedPrecondition");
+    // Its sequence changed after signing: refused too.
+    const changed = await markOf(1n);
+    expect(
+      await check(
+        hostWith(async () => ({ ...changed, sequence: 0n })),
+        0n,
+      ),
+    ).toBe("FailedPrecondition");
+  });
+
+  it("no mark yet (never kept a state), or no lineage service configured: the state is taken as it is", async () => {
+    await checkNewest(
+      hostWith(async () => undefined),
+      ID,
+      AGENT.address,
+      1n,
+    );
+    await checkNewest(hostWith(undefined), ID, AGENT.address, 1n);
+  });
+
+  it("a lineage service that does not answer stops the restore, to be asked again", async () => {
+    const down = hostWith(async () => {
+      throw new Error("connect ECONNREFUSED");
+    });
+    expect(await check(down, 9n)).toBe("Unavailable");
+  });
+});
