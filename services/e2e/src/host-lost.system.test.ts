@@ -153,6 +153,33 @@ beforeAll(async () => {
     60_000,
     250,
   );
+  // And marks each one at the lineage service, signed by the agent: the restore below opens nothing older.
+  const lineageDb = new pg.Client({ connectionString: pool.databases.get("lineage")! });
+  await lineageDb.connect();
+  try {
+    await waitFor(
+      "every agent's kept state marked at the lineage service",
+      async () => {
+        const ids = people.map((p) => p.instanceId);
+        const kept = await rows<{ id: string; sequence: string }>(
+          `select instance_id as id, sequence::text from agent_states where instance_id = any($1)`,
+          [ids],
+        );
+        const marks = (
+          await lineageDb.query(
+            `select instance_id as id, sequence::text from agent_state_marks where instance_id = any($1)`,
+            [ids],
+          )
+        ).rows as { id: string; sequence: string }[];
+        const marked = new Map(marks.map((m) => [m.id, m.sequence]));
+        return kept.length === people.length && kept.every((k) => marked.get(k.id) === k.sequence);
+      },
+      60_000,
+      250,
+    );
+  } finally {
+    await lineageDb.end();
+  }
   note("agents claimed and taught on host A");
 }, 600_000);
 
