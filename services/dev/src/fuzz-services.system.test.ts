@@ -39,6 +39,7 @@ import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { TemplateOwnershipService, TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
+import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
 import {
   VersionSignalInsightsService,
   VersionSignalService,
@@ -90,6 +91,7 @@ const KNOWN: DescService[] = [
   PatternInsightsService,
   VersionSignalService,
   VersionSignalInsightsService,
+  AgentStateMarkService,
   AttestationKeyService,
   Health,
 ];
