@@ -11,6 +11,7 @@
 // toolbox (trust level, permissions, the address book).
 
 import { create, toJson } from "@bufbuild/protobuf";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TransferProofSchema } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import {
   failedPrecondition,
@@ -153,6 +154,18 @@ export function planWithdrawal(
 export class OwnerOperations {
   constructor(private readonly agent: Parts) {}
 
+  /** The owner's TransferAgent offer to `newOwnerId`, checked against the network (its window is planTransfer's). */
+  private async ownersOffer(config: InstanceConfig, newOwnerId: string, offer: Signature | undefined) {
+    const verifier = await this.agent.deps.verifier();
+    return verifier.verify(
+      "TransferAgent",
+      { inboxId: config.ownerId, instanceId: this.agent.id, newOwnerId },
+      offer,
+      "offer",
+      { anyAge: true },
+    );
+  }
+
   private claimedConfig(): InstanceConfig {
     const config = this.agent.settings.config;
     if (!config) throw failedPrecondition(`instance ${this.agent.id} has no owner: it is not claimed`);
@@ -171,14 +184,8 @@ export class OwnerOperations {
     const config = this.claimedConfig();
     const plan = planTransfer(config.ownerId, req, Date.now() / 1000, config);
     if (plan.done) return;
+    const offer = await this.ownersOffer(config, req.newOwnerId, req.offer);
     const verifier = await agent.deps.verifier();
-    const offer = await verifier.verify(
-      "TransferAgent",
-      { inboxId: config.ownerId, instanceId: agent.id, newOwnerId: req.newOwnerId },
-      req.offer,
-      "offer",
-      { anyAge: true },
-    );
     const acceptance = await verifier.verify(
       "AcceptAgent",
       { inboxId: req.newOwnerId, instanceId: agent.id, fromOwnerId: config.ownerId },
@@ -227,14 +234,7 @@ export class OwnerOperations {
     );
     let open: { nonce: string; offeredAt: number } | undefined;
     if (req.offer) {
-      const verifier = await agent.deps.verifier();
-      const offer = await verifier.verify(
-        "TransferAgent",
-        { inboxId: config.ownerId, instanceId: agent.id, newOwnerId: req.newOwnerId },
-        req.offer,
-        "offer",
-        { anyAge: true },
-      );
+      const offer = await this.ownersOffer(config, req.newOwnerId, req.offer);
       open = { nonce: offer.nonce, offeredAt: Number(req.offer.issuedAt) };
     }
     const next = {
@@ -258,14 +258,7 @@ export class OwnerOperations {
     const plan = planTransfer(config.ownerId, req, Date.now() / 1000, { ...config, newestOffer: undefined });
     // Already that inbox's (the transfer went through): the offer is not this owner's.
     if (plan.done) throw permissionDenied("owner_id: not this agent's owner");
-    const verifier = await agent.deps.verifier();
-    const offer = await verifier.verify(
-      "TransferAgent",
-      { inboxId: config.ownerId, instanceId: agent.id, newOwnerId: req.newOwnerId },
-      req.offer,
-      "offer",
-      { anyAge: true },
-    );
+    const offer = await this.ownersOffer(config, req.newOwnerId, req.offer);
     const next = noteOffer(config, { nonce: offer.nonce, offeredAt: plan.offeredAt }, Date.now() / 1000);
     await agent.settings.setConfig({ ...config, ...next });
     agent.log.info("transfer offer noted", { newOwnerId: req.newOwnerId });
