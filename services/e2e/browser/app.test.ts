@@ -521,6 +521,28 @@ describe("the web app in a browser", () => {
     await poll(() => waiting.count()).toBe(1);
     await expect(waiting.first().textContent()).resolves.toContain("To: +15550188031");
     await shoot(user, "agent-approvals");
+    // The same person signed in with Convos alone (no key in this browser): the question is shown, with how to
+    // answer it, and no button that could not sign.
+    const stored = await user.evaluate(() => [
+      localStorage.getItem("convos-pool/session"),
+      localStorage.getItem("convos-pool/key"),
+    ]);
+    await user.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem("convos-pool/session")!);
+      localStorage.setItem("convos-pool/session", JSON.stringify({ ...s, kind: "convos" }));
+      localStorage.removeItem("convos-pool/key");
+    });
+    await user.reload();
+    await openSection(user, "Approvals");
+    await poll(() => waiting.count()).toBe(1);
+    await user.getByText("You signed in with Convos, and an answer is signed by your key").waitFor();
+    expect(await waiting.first().getByRole("button").count()).toBe(0);
+    await user.evaluate(([session, key]) => {
+      localStorage.setItem("convos-pool/session", session!);
+      localStorage.setItem("convos-pool/key", key!);
+    }, stored);
+    await user.reload();
+    await openSection(user, "Approvals");
     await waiting.first().getByRole("button", { name: "Approve", exact: true }).click();
     await user.getByText("Approved: it goes ahead.").waitFor();
     await poll(() => waiting.count()).toBe(0);

@@ -96,6 +96,8 @@ export interface SessionValue {
   inboxId: string | undefined;
   /** How: "convos" for a session bought with a code sent from Convos (no wallet signs for it here). */
   kind: StoredSession["kind"] | undefined;
+  /** A wallet of the signed-in inbox is here to sign its acts (not so for a session from Convos alone). */
+  canSign: boolean;
   /** Sign in with Convos: a code for this page. */
   startConvos: () => Promise<ConvosCode>;
   /** Its session once the code was sent: the inbox that sent it; undefined while nobody has. */
@@ -183,6 +185,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       signedIn: Boolean(session && (session.kind === "convos" || wallet)),
       inboxId: session && (session.kind === "convos" || wallet) ? session.inboxId : undefined,
       kind: session?.kind,
+      canSign: Boolean(session && wallet && wallet.inboxId === session.inboxId),
       async startConvos() {
         const r = await sessions.startConvosSignIn({ origin: window.location.origin });
         return {

@@ -14,7 +14,7 @@ import { Empty, ErrorBox, Loading, Notice } from "../ui";
 import { useAction } from "./use-action";
 
 export function Approvals({ id }: { id: string }) {
-  const { sign } = useSession();
+  const { sign, canSign } = useSession();
   const act = useAction();
   const list = useQuery(ApprovalService.method.listApprovals, { instanceId: id }, { refetchInterval: 5_000 });
   const answer = useMutation(ApprovalService.method.answerApproval);
@@ -33,6 +33,14 @@ export function Approvals({ id }: { id: string }) {
       {list.error && <ErrorBox error={shownError(list.error)} />}
       {act.done && <Notice>{act.done}</Notice>}
       {list.data?.questions.length === 0 && <Empty>Nothing is waiting for you.</Empty>}
+      {!canSign && list.data && list.data.questions.length > 0 && (
+        <Notice>
+          You signed in with Convos, and an answer is signed by your key, which this browser does not hold. Answer in
+          the conversation (reply yes or no to the agent's question), with <code>pool approve</code> from the CLI that
+          holds your Convos identity (<code>pool keygen --from-convos</code>), or connect a browser wallet of this
+          inbox.
+        </Notice>
+      )}
       {list.data && list.data.questions.length > 0 && (
         <ol className="activity" aria-label="Questions waiting for your answer">
           {list.data.questions.map((q) => (
@@ -41,12 +49,16 @@ export function Approvals({ id }: { id: string }) {
               <p className="meta">
                 Asked {when(q.askedAt)} · waits until {when(q.expiresAt)}
               </p>
-              <button type="button" disabled={!!act.busy} onClick={() => reply(q.id, true)}>
-                {act.busy === q.id ? "Signing…" : "Approve"}
-              </button>{" "}
-              <button type="button" className="danger" disabled={!!act.busy} onClick={() => reply(q.id, false)}>
-                Decline
-              </button>
+              {canSign && (
+                <>
+                  <button type="button" disabled={!!act.busy} onClick={() => reply(q.id, true)}>
+                    {act.busy === q.id ? "Signing…" : "Approve"}
+                  </button>{" "}
+                  <button type="button" className="danger" disabled={!!act.busy} onClick={() => reply(q.id, false)}>
+                    Decline
+                  </button>
+                </>
+              )}
               <ErrorBox error={act.errorOf(q.id)} />
             </li>
           ))}
