@@ -179,13 +179,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     return () => clearTimeout(timer);
   }, [session, wallet, begin]);
 
+  const canSign = Boolean(session && wallet && wallet.inboxId === session.inboxId);
   const value = useMemo<SessionValue>(
     () => ({
       wallet,
       signedIn: Boolean(session && (session.kind === "convos" || wallet)),
       inboxId: session && (session.kind === "convos" || wallet) ? session.inboxId : undefined,
       kind: session?.kind,
-      canSign: Boolean(session && wallet && wallet.inboxId === session.inboxId),
+      canSign,
       async startConvos() {
         const r = await sessions.startConvosSignIn({ origin: window.location.origin });
         return {
@@ -226,7 +227,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       async sign(operation, fields) {
         if (!session) throw new Error("sign in first");
         // Only a wallet of the signed-in inbox signs: a key kept here for another inbox must not.
-        if (!wallet || wallet.inboxId !== session.inboxId) {
+        if (!canSign || !wallet) {
           throw new Error(
             "this change is signed by your wallet, and this browser has none for the inbox you signed in with: connect a browser wallet of that inbox",
           );
@@ -241,7 +242,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         return create(SignatureSchema, s);
       },
     }),
-    [wallet, session, begin, keep, queryClient],
+    [wallet, session, canSign, begin, keep, queryClient],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

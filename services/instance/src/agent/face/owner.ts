@@ -120,12 +120,25 @@ export function noteOffer(
   const nonce = offer.nonce.toLowerCase();
   if (current.voidedOffers?.[nonce] !== undefined)
     throw permissionDenied("offer: the owner withdrew or replaced it; offer again");
+  const replaced = current.newestOffer;
+  const voidedOffers = voidOffer(current, replaced && replaced.nonce !== nonce ? replaced : undefined, nowSeconds);
+  return { newestOffer: { nonce, offeredAt: offer.offeredAt }, voidedOffers };
+}
+
+/**
+ * The voided nonces after `offer` is voided at `nowSeconds`: it kept until it
+ * would have expired anyway, and those already past that dropped.
+ */
+function voidOffer(
+  current: Withdrawals,
+  offer: { nonce: string; offeredAt: number } | undefined,
+  nowSeconds: number,
+): Record<string, number> {
   const voidedOffers: Record<string, number> = {};
   for (const [n, until] of Object.entries(current.voidedOffers ?? {})) if (until >= nowSeconds) voidedOffers[n] = until;
-  const replaced = current.newestOffer;
-  if (replaced && replaced.nonce !== nonce)
-    voidedOffers[replaced.nonce] = Math.max(replaced.offeredAt, nowSeconds) + TRANSFER_OFFER_MAX_AGE_SECONDS;
-  return { newestOffer: { nonce, offeredAt: offer.offeredAt }, voidedOffers };
+  if (offer)
+    voidedOffers[offer.nonce.toLowerCase()] = Math.max(offer.offeredAt, nowSeconds) + TRANSFER_OFFER_MAX_AGE_SECONDS;
+  return voidedOffers;
 }
 
 /**
@@ -143,11 +156,7 @@ export function planWithdrawal(
 ): { withdrawnOffers: Record<string, number>; voidedOffers: Record<string, number> } {
   const before = current.withdrawnOffers?.[newOwnerId];
   const withdrawnOffers = { ...current.withdrawnOffers, [newOwnerId]: Math.max(before ?? withdrawnAt, withdrawnAt) };
-  const voidedOffers: Record<string, number> = {};
-  for (const [n, until] of Object.entries(current.voidedOffers ?? {})) if (until >= nowSeconds) voidedOffers[n] = until;
-  if (offer)
-    voidedOffers[offer.nonce.toLowerCase()] = Math.max(offer.offeredAt, nowSeconds) + TRANSFER_OFFER_MAX_AGE_SECONDS;
-  return { withdrawnOffers, voidedOffers };
+  return { withdrawnOffers, voidedOffers: voidOffer(current, offer, nowSeconds) };
 }
 
 /** The owner's calls; each runs inside `ops`, once the agent is ready (its facade sees to it). */
