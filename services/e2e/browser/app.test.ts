@@ -830,7 +830,7 @@ describe("the web app in a browser", () => {
     await user.getByLabel("Your email address?").fill("saul@example.com");
     // The model: the template's default or another the pool serves, nothing else to type.
     expect(await user.getByLabel("Model").locator("option").allTextContents()).toEqual([
-      "gpt-oss-20b (the template's default)",
+      "gpt-oss-20b (default)",
       "gpt-oss-120b",
     ]);
 

@@ -373,9 +373,9 @@ function ClaimModel({
       error={error}
       value={value}
       onChange={(e) => onChange(e.target.value)}
-      hint="The models this pool serves."
+      hint="The models this pool serves; the first is the template's default."
     >
-      <option value="">{templateDefault} (the template's default)</option>
+      <option value="">{templateDefault} (default)</option>
       {models.data.models
         .filter((m) => m !== templateDefault)
         .map((m) => (
