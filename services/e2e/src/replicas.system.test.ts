@@ -328,11 +328,20 @@ describe("two of everything on one PostgreSQL", () => {
     const results = await outcomes;
     note(`claims answered: ${results.map((r) => r.instanceId ?? Code[r.code!]).join(", ")}`);
 
-    const won = results.filter((r) => r.instanceId).map((r) => r.instanceId!);
     // Every claim has its outcome: an agent, or told it was taken back (its replica died holding it).
     for (const r of results) expect(r.instanceId ?? Code[r.code!]).toMatch(/^inst_|^Aborted$/);
-    // How many were in flight on the killed replica depends on the machine's load: at least a third won.
-    expect(won.length).toBeGreaterThanOrEqual(N / 3);
+    // How many were taken back depends on the machine's load. A client told so claims again with a new key,
+    // and the survivor must then give that conversation its agent: the taken-back claim left nothing behind.
+    const again = await Promise.all(
+      results.map((r, i) =>
+        r.instanceId
+          ? r
+          : claimUntilAnswered(i, `burst-${i}-again-${randomBytes(3).toString("hex")}`, convs[i]!.invite),
+      ),
+    );
+    note(`claimed again: ${again.filter((r, i) => r !== results[i]).length}`);
+    for (const r of again) expect(r.instanceId, Code[r.code ?? 0]).toMatch(/^inst_/);
+    const won = again.map((r) => r.instanceId!);
     expect(new Set(won).size).toBe(won.length);
     const claimed = await rows<{ id: string; conversation_id: string; host_url: string }>(
       `select id, conversation_id, host_url from instances where id = any($1) and state = 'claimed'`,
