@@ -1,4 +1,4 @@
-// The web app in a real browser (Debian's chromium, driven by playwright-core)
+// The web app in a real browser (Debian's Chromium headless shell, driven by playwright-core)
 // against the whole pool as `npm start` runs it, on PostgreSQL and the local
 // XMTP node, with Convos conversations served by the real Convos CLI. A
 // creator signs in with a key made in the browser, creates, publishes, edits
@@ -17,12 +17,11 @@
 // kept by the address; a browser wallet (EIP-1193) signs; and a keyboard alone gets around. Every page is checked for labels, contrast and phone width, and
 // photographed at desktop and phone width into e2e/screenshots/.
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { bytesToHex, createPublicClient, createWalletClient, http, parseEther, sha256, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -41,9 +40,7 @@ import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startPool, type RunningPool } from "@convos-pool/dev";
 import { OPEN_BUDGET } from "@convos-pool/claims";
 import { ensureWebBuild } from "@convos-pool/web";
-import { DESKTOP, PHONE, SHOTS, poll, shoot } from "./pages.js";
-
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+import { DESKTOP, PHONE, SHOTS, poll, shoot, launchBrowser } from "./pages.js";
 
 let xmtp: XmtpPort;
 let dir: string;
@@ -68,10 +65,6 @@ const operator = newIdentity();
 let templatesDb: pg.Client;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `no browser at ${CHROMIUM}: install Debian's chromium (scripts/test.sh does as root) or set CHROMIUM`,
-    );
   xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
   dir = await mkdtemp(join(tmpdir(), "pool-web-e2e-"));
   await mkdir(SHOTS, { recursive: true });
@@ -99,18 +92,7 @@ beforeAll(async () => {
     xmtpDatabaseUrl: await createTestDatabase("web_xmtp"),
     log: createLogger("pool", { level: "silent" }),
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchBrowser();
   creator = await newPage();
   user = await newPage();
 }, 180_000);

@@ -8,11 +8,10 @@
 // side by side, their own agents apart and below the threshold, the charts'
 // tables, the release notes and the diff, and rolls back in one signed step.
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
@@ -33,9 +32,8 @@ import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ensureWebBuild } from "@convos-pool/web";
-import { PHONE, SHOTS, shoot } from "./pages.js";
+import { PHONE, SHOTS, shoot, launchBrowser } from "./pages.js";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 
@@ -48,7 +46,6 @@ let feedSc: ServiceClient<typeof LineageEventService>;
 let hostSc: ServiceClient<typeof VersionSignalService>;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
   await mkdir(SHOTS, { recursive: true });
   const webDir = await ensureWebBuild();
   templates = await startTemplateService({
@@ -74,10 +71,7 @@ beforeAll(async () => {
   templatesSc = createServiceClient(TemplateService, templates.url, CREDS.gateway);
   feedSc = createServiceClient(LineageEventService, lineage.url, CREDS.claims);
   hostSc = createServiceClient(VersionSignalService, lineage.url, CREDS["instance-host"]);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-  });
+  browser = await launchBrowser();
 }, 240_000);
 
 afterAll(async () => {

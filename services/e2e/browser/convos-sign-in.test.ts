@@ -3,11 +3,10 @@
 // is a real XMTP client on the local XMTP node, on PostgreSQL, and a person
 // who is the real Convos CLI opening the link the page shows, as the Convos
 // app does. No templates or claims service: signing in needs none.
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext } from "playwright-core";
+import { type Browser, type BrowserContext } from "playwright-core";
 import { generatePrivateKey } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
@@ -17,9 +16,7 @@ import { runConvos } from "@convos-pool/testing/convos-cli";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { ensureWebBuild } from "@convos-pool/web";
-import { DESKTOP, SHOTS, shoot } from "./pages.js";
-
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+import { DESKTOP, SHOTS, shoot, launchBrowser } from "./pages.js";
 
 let xmtp: XmtpPort;
 let dir: string;
@@ -29,7 +26,6 @@ let browser: Browser | undefined;
 let context: BrowserContext | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
   xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
   dir = await mkdtemp(join(tmpdir(), "pool-web-convos-sign-in-"));
   await mkdir(SHOTS, { recursive: true });
@@ -45,10 +41,7 @@ beforeAll(async () => {
     webDir,
     log: createLogger("gateway", { level: "silent" }),
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"],
-  });
+  browser = await launchBrowser();
   context = await browser.newContext({ baseURL: gateway.url, viewport: DESKTOP });
   context.setDefaultTimeout(20_000);
 }, 180_000);

@@ -1,5 +1,5 @@
 // An owner whose agent is pinned to an older version, in a real browser
-// (Debian's chromium, driven by playwright-core) against the whole pool as
+// (Debian's Chromium headless shell, driven by playwright-core) against the whole pool as
 // `npm start` runs it, on PostgreSQL and the local XMTP node, with the
 // conversation served by the real Convos CLI. The creator (another person,
 // through the gateway as any client) releases two versions with notes; the
@@ -13,12 +13,11 @@
 // (their reports written to lineage's database as it stores them) it shows
 // the figures per 100 answers side by side.
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -34,9 +33,7 @@ import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startPool, type RunningPool } from "@convos-pool/dev";
 import { OPEN_BUDGET } from "@convos-pool/claims";
 import { ensureWebBuild } from "@convos-pool/web";
-import { DESKTOP, SHOTS, poll, shoot } from "./pages.js";
-
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+import { DESKTOP, SHOTS, poll, shoot, launchBrowser } from "./pages.js";
 
 let xmtp: XmtpPort;
 let dir: string;
@@ -47,7 +44,6 @@ let lineageDatabaseUrl: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
   xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
   dir = await mkdtemp(join(tmpdir(), "pool-web-newer-"));
   await mkdir(SHOTS, { recursive: true });
@@ -71,10 +67,7 @@ beforeAll(async () => {
     xmtpDatabaseUrl: await createTestDatabase("newer_xmtp"),
     log: createLogger("pool", { level: "silent" }),
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"],
-  });
+  browser = await launchBrowser();
 }, 180_000);
 
 afterAll(async () => {

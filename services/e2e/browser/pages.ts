@@ -3,15 +3,42 @@
 // POOL_SCREENSHOTS is set, its photographs at desktop and phone width in
 // e2e/screenshots/ (82 full-page PNGs a run: worth their CPU when someone will
 // look at them, not on every run of npm test).
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Page } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { expect } from "vitest";
 
 export const SHOTS = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
 export const DESKTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 const PHOTOGRAPH = Boolean(process.env.POOL_SCREENSHOTS);
+
+/**
+ * The browser a test file drives: $CHROMIUM (scripts/ensure-chromium.sh sets it), else Debian's headless shell, else
+ * its full Chromium. The shell is Chromium's engine without the browser's own windows and pages, about 40% less
+ * CPU a file (docs/testing.md).
+ */
+export function launchBrowser(): Promise<Browser> {
+  const path =
+    process.env.CHROMIUM ??
+    ["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"].find(existsSync) ??
+    "/usr/bin/chromium-headless-shell";
+  if (!existsSync(path))
+    throw new Error(`no browser at ${path}: run the tests with npm test (it installs one as root) or set CHROMIUM`);
+  return chromium.launch({
+    executablePath: path,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
 
 /** expect.poll with a timeout made for a pool at work (the default is one second). */
 export const poll = <T>(read: () => Promise<T> | T, timeout = 15_000) => expect.poll(read, { timeout });

@@ -7,13 +7,12 @@
 // refusals by reason, folds one into the editor, and only their signed save
 // makes a new version.
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
@@ -36,9 +35,8 @@ import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ensureWebBuild } from "@convos-pool/web";
-import { SHOTS, shoot } from "./pages.js";
+import { SHOTS, shoot, launchBrowser } from "./pages.js";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 
@@ -54,7 +52,6 @@ let feedSc: ServiceClient<typeof LineageEventService>;
 let poolSc: ServiceClient<typeof PatternPoolService>;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
   dir = await mkdtemp(join(tmpdir(), "pool-web-patterns-"));
   await mkdir(SHOTS, { recursive: true });
   const webDir = await ensureWebBuild();
@@ -99,10 +96,7 @@ beforeAll(async () => {
   templatesSc = createServiceClient(TemplateService, templates.url, CREDS.gateway);
   feedSc = createServiceClient(LineageEventService, lineage.url, CREDS.claims);
   poolSc = createServiceClient(PatternPoolService, lineage.url, CREDS["instance-host"]);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-  });
+  browser = await launchBrowser();
 }, 240_000);
 
 afterAll(async () => {

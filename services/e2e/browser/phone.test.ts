@@ -1,5 +1,5 @@
 // Every page of the web app at a phone's width (390 px), in a real browser
-// (Debian's chromium, driven by playwright-core) against the real gateway
+// (Debian's Chromium headless shell, driven by playwright-core) against the real gateway
 // serving the built app, with the templates, claims and lineage services on
 // PostgreSQL behind it. The claims service's instance host is its tests'
 // stand-in: the agent is claimed, never spoken to, so its page shows what the
@@ -10,12 +10,11 @@
 // signed in, every section of an agent's page too, and none may be wider
 // than the phone. The page's icon is checked to load.
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -38,9 +37,8 @@ import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ensureWebBuild } from "@convos-pool/web";
-import { PHONE, SHOTS, poll } from "./pages.js";
+import { PHONE, SHOTS, poll, launchBrowser } from "./pages.js";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 const WEB = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web", "src");
@@ -69,7 +67,6 @@ let templatesSc: ServiceClient<typeof TemplateService>;
 let claimsSc: ServiceClient<typeof ClaimService>;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
   dir = await mkdtemp(join(tmpdir(), "pool-web-phone-"));
   await mkdir(SHOTS, { recursive: true });
   const webDir = await ensureWebBuild();
@@ -118,10 +115,7 @@ beforeAll(async () => {
   });
   templatesSc = createServiceClient(TemplateService, templates.url, CREDS.gateway);
   claimsSc = createServiceClient(ClaimService, claims.url, CREDS.gateway);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-  });
+  browser = await launchBrowser();
 }, 240_000);
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 // Ratings in the web app (docs/store.md, "Ratings"; docs/web.md) in a real
-// browser (Debian's chromium, driven by playwright-core) against the real
+// browser (Debian's Chromium headless shell, driven by playwright-core) against the real
 // gateway serving the built app, with the templates and claims services
 // behind it on PostgreSQL; the templates service asks the claims service who
 // owns agents. The claims service's instance host is its tests' stand-in:
@@ -11,11 +11,10 @@
 // an operator removes the reported one from the curation page.
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -37,9 +36,8 @@ import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ensureWebBuild } from "@convos-pool/web";
-import { DESKTOP, SHOTS, poll, shoot } from "./pages.js";
+import { DESKTOP, SHOTS, poll, shoot, launchBrowser } from "./pages.js";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 
@@ -63,7 +61,6 @@ let claimsSc: ServiceClient<typeof ClaimService>;
 let ratingsSc: ServiceClient<typeof TemplateRatingService>;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
   dir = await mkdtemp(join(tmpdir(), "pool-web-ratings-"));
   await mkdir(SHOTS, { recursive: true });
   const webDir = await ensureWebBuild();
@@ -105,10 +102,7 @@ beforeAll(async () => {
   templatesSc = createServiceClient(TemplateService, templates.url, CREDS.gateway);
   claimsSc = createServiceClient(ClaimService, claims.url, CREDS.gateway);
   ratingsSc = createServiceClient(TemplateRatingService, templates.url, CREDS.gateway);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-  });
+  browser = await launchBrowser();
 }, 240_000);
 
 afterAll(async () => {

@@ -7,11 +7,10 @@
 // readers get them from ListReleaseNotes through the gateway. Notes over the
 // limit are refused naming the field, by the page before it signs and by
 // the templates service in the same words.
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -23,9 +22,8 @@ import { sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ensureWebBuild } from "@convos-pool/web";
-import { DESKTOP, SHOTS, poll, shoot } from "./pages.js";
+import { DESKTOP, SHOTS, poll, shoot, launchBrowser } from "./pages.js";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 const NOTES_FIELD = "What changed (release notes)";
@@ -36,7 +34,6 @@ let api: Client<typeof TemplateService>;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
   await mkdir(SHOTS, { recursive: true });
   const webDir = await ensureWebBuild();
   templates = await startTemplateService({
@@ -54,10 +51,7 @@ beforeAll(async () => {
   });
   // Any client of the pool: the gateway, as the page and `pool` reach it.
   api = createClient(TemplateService, createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1" }));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-  });
+  browser = await launchBrowser();
 }, 240_000);
 
 afterAll(async () => {

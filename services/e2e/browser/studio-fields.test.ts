@@ -1,16 +1,15 @@
 // The studio's pickers and a template's face in the store, in a real browser
-// (Debian's chromium, driven by playwright-core) against the real gateway
+// (Debian's Chromium headless shell, driven by playwright-core) against the real gateway
 // serving the built app, with the templates service behind it on PostgreSQL
 // (no other service: nothing here claims an agent). The model picker lists
 // the models the pool is configured with; the creator picks one, adds a tool
 // the pool provides and one the user provides by its kind, and gives an
 // avatar and conversation starters; the store's card and the template's page
 // show them.
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -21,9 +20,8 @@ import { sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ensureWebBuild } from "@convos-pool/web";
-import { DESKTOP, SHOTS, poll, shoot } from "./pages.js";
+import { DESKTOP, SHOTS, poll, shoot, launchBrowser } from "./pages.js";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 const MODELS = ["gpt-oss-20b", "acme-large"];
@@ -34,7 +32,6 @@ let api: Client<typeof TemplateService>;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
   await mkdir(SHOTS, { recursive: true });
   const webDir = await ensureWebBuild();
   templates = await startTemplateService({
@@ -53,10 +50,7 @@ beforeAll(async () => {
   });
   // Any client of the pool: the gateway, as the page and `pool` reach it.
   api = createClient(TemplateService, createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1" }));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-  });
+  browser = await launchBrowser();
 }, 240_000);
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 // The studio's test chat and the dashboard's usage over time, in a real
-// browser (Debian's chromium, driven by playwright-core) against the real
+// browser (Debian's Chromium headless shell, driven by playwright-core) against the real
 // gateway serving the built app, with the templates, claims and lineage
 // services behind it on PostgreSQL and a real instance host with the offline
 // model (as `npm start` without a model key; no agent is claimed here, so it
@@ -8,13 +8,12 @@
 // claims service's relay sends them; the chart's figures are read from the
 // table behind it.
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
@@ -35,9 +34,8 @@ import { startInstanceHost, type RunningInstanceHost } from "@convos-pool/instan
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ensureWebBuild } from "@convos-pool/web";
-import { DESKTOP, SHOTS, shoot } from "./pages.js";
+import { DESKTOP, SHOTS, shoot, launchBrowser } from "./pages.js";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 const DAY_MS = 86_400_000;
@@ -53,7 +51,6 @@ let templatesSc: ServiceClient<typeof TemplateService>;
 let feedSc: ServiceClient<typeof LineageEventService>;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
   dir = await mkdtemp(join(tmpdir(), "pool-web-studio-"));
   await mkdir(SHOTS, { recursive: true });
   const webDir = await ensureWebBuild();
@@ -99,10 +96,7 @@ beforeAll(async () => {
   });
   templatesSc = createServiceClient(TemplateService, templates.url, CREDS.gateway);
   feedSc = createServiceClient(LineageEventService, lineage.url, CREDS.claims);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-  });
+  browser = await launchBrowser();
 }, 240_000);
 
 afterAll(async () => {
