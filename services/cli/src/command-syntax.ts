@@ -87,7 +87,7 @@ export const COMMANDS = {
     args: [],
     options: [],
     synopsis: "",
-    summary: "sign in (CreateSession); the token is stored beside the key",
+    summary: "sign in (a Sign-In with Ethereum message); the token is stored beside the key",
   },
   create: {
     args: ["FILE"],

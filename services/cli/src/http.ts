@@ -4,8 +4,8 @@
 import { stat } from "node:fs/promises";
 import { CliError, HttpError, NetworkError, unreachable } from "./errors.js";
 import { clearSession, loadKey, readSession, sessionUsable, writeSession, type LoadedKey } from "./key-store.js";
-import { signInPlace } from "@convos-pool/kit/signing";
-import { signRest } from "./signing.js";
+import { signInJson, signSignIn } from "@convos-pool/kit/signing";
+import { poolIdOf } from "./signing.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
 
@@ -116,15 +116,14 @@ function expiresAtString(v: unknown): string | undefined {
 }
 
 /**
- * POST /api/pool/sessions with a CreateSession signature, made for the
- * gateway this talks to (its URL's origin and the URL); stores the token
- * beside the key (0600).
+ * POST /api/pool/sessions with a signed Sign-In with Ethereum message, made
+ * for the gateway this talks to (its URL's origin and the URL); stores the
+ * token beside the key (0600).
  */
 export async function login(ctx: Context, key?: LoadedKey): Promise<{ token: string; result: LoginResult }> {
   const k = key ?? (await loadKey(ctx.keyFile));
-  const place = signInPlace(ctx.url);
-  const signature = await signRest(ctx, k, "CreateSession", place);
-  const reply = await send(ctx, "POST", "/api/pool/sessions", { body: { inbox_id: k.inbox_id, ...place, signature } });
+  const signIn = await signSignIn(k.account, k.inbox_id, ctx.url, nowSeconds(ctx), await poolIdOf(ctx));
+  const reply = await send(ctx, "POST", "/api/pool/sessions", { body: signInJson(signIn) });
   const body = reply.body as { token?: unknown; expires_at?: unknown } | undefined;
   if (!body || typeof body.token !== "string" || body.token === "") {
     throw new CliError("login: the server's answer has no token");

@@ -283,14 +283,28 @@ describe("requests (fake gateway)", () => {
     expect(await run(["update", TEMPLATE_ID, "t.json"], io())).toBe(0);
     const [loginCall, getCall, putCall] = calls;
     expect(loginCall?.url).toBe("http://gw.test:9999/api/pool/sessions");
-    const loginBody = loginCall?.body as { inbox_id: string; origin: string; uri: string; signature: unknown };
+    const loginBody = loginCall?.body as {
+      inbox_id: string;
+      address: string;
+      origin: string;
+      uri: string;
+      signature: { signature: string; issued_at: number; nonce: string };
+    };
     expect(loginBody).toMatchObject({
       inbox_id: id.inbox_id,
+      address: id.address,
       origin: "http://gw.test:9999",
       uri: "http://gw.test:9999/",
     });
-    const place = { origin: "http://gw.test:9999", uri: "http://gw.test:9999/" };
-    await verify("CreateSession", { inboxId: id.inbox_id, ...place }, loginBody.signature);
+    // A Sign-In with Ethereum message for that gateway, by the key's wallet.
+    const { signature: s, inbox_id: inboxId, ...rest } = loginBody;
+    const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
+    const signedIn = await verifier.verifySignIn({
+      ...rest,
+      inboxId,
+      signature: { signature: s.signature, issuedAt: BigInt(s.issued_at), nonce: s.nonce } as never,
+    });
+    expect(signedIn.address).toBe(id.address);
     expect(getCall?.headers.authorization).toBe("Bearer v1.tok");
     expect(putCall?.method).toBe("PUT");
     expect(putCall?.headers["if-match"]).toBe('"4"');

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, expect, it } from "vitest";
-import { deriveInboxId, signOperation, signSignIn } from "@convos-pool/kit/signing";
+import { deriveInboxId, signInJson, signOperation, signSignIn } from "@convos-pool/kit/signing";
 import { jsonHash, type TemplateContentJson } from "@convos-pool/kit/content";
 import { DEFAULT_BUDGET } from "@convos-pool/claims";
 import { startPool, type RunningPool } from "./pool.js";
@@ -94,15 +94,9 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     // The same attestation key after a restart: agents' badges stay valid.
     expect(await jwksOf(pool)).toEqual(jwks);
     // The template is private: its creator, signed in, sees it; nobody else does.
-    const { origin, uri, signature: login } = await signSignIn(account, inboxId, pool.gatewayUrl);
     const session = await fetch(`${pool.gatewayUrl}/api/pool/sessions`, {
       method: "POST",
-      body: JSON.stringify({
-        inbox_id: inboxId,
-        origin,
-        uri,
-        signature: { signature: login.signature, issued_at: Number(login.issuedAt), nonce: login.nonce },
-      }),
+      body: JSON.stringify(signInJson(await signSignIn(account, inboxId, pool.gatewayUrl))),
     });
     expect(session.status).toBe(200);
     const { token } = (await session.json()) as { token: string };

@@ -22,7 +22,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { bytesToHex, createPublicClient, createWalletClient, http, parseEther, sha256, type Hex } from "viem";
+import {
+  bytesToHex,
+  createPublicClient,
+  createWalletClient,
+  hexToString,
+  http,
+  parseEther,
+  sha256,
+  type Hex,
+} from "viem";
+import { parseSiweMessage } from "viem/siwe";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
@@ -899,16 +909,31 @@ describe("the web app in a browser", () => {
     timeout: 60_000,
   }, async () => {
     const account = privateKeyToAccount(generatePrivateKey());
+    const signIns: string[] = [];
     const page = await newPage(async (context) => {
       // The wallet lives outside the page, as an extension's does: the page sees only requests and signatures.
       await context.exposeFunction("walletSignTypedData", (json: string) => signTypedDataJson(account, json));
+      // As wallets do with a Sign-In with Ethereum message: sign it only when it names the page asking.
+      await context.exposeFunction("walletPersonalSign", async (hex: Hex, pageOrigin: string) => {
+        const message = hexToString(hex);
+        const siwe = parseSiweMessage(message);
+        if (`${siwe.scheme}://${siwe.domain}` !== pageOrigin)
+          throw new Error(`a sign-in for ${siwe.domain} asked by ${pageOrigin}`);
+        signIns.push(message);
+        return account.signMessage({ message });
+      });
       await context.addInitScript((address: string) => {
-        const w = window as unknown as { ethereum: unknown; walletSignTypedData(json: string): Promise<string> };
+        const w = window as unknown as {
+          ethereum: unknown;
+          walletSignTypedData(json: string): Promise<string>;
+          walletPersonalSign(hex: string, origin: string): Promise<string>;
+        };
         w.ethereum = {
           async request({ method, params }: { method: string; params?: unknown[] }) {
             if (method === "eth_requestAccounts" || method === "eth_accounts") return [address];
             if (method === "eth_chainId") return "0x1";
             if (method === "eth_signTypedData_v4") return w.walletSignTypedData(params![1] as string);
+            if (method === "personal_sign") return w.walletPersonalSign(params![0] as string, window.location.origin);
             throw Object.assign(new Error(`unsupported ${method}`), { code: 4200 });
           },
           on() {},
@@ -921,6 +946,11 @@ describe("the web app in a browser", () => {
     await heading(page, "Signed in").waitFor();
     await expect(page.getByTestId("inbox-id").textContent()).resolves.toBe(deriveInboxId(account.address));
     await page.getByText("this browser's wallet").waitFor();
+    // The wallet was asked for one sign-in, naming this page and the inbox.
+    expect(signIns).toHaveLength(1);
+    expect(signIns[0]).toContain(
+      `Sign in to the Convos agent pool "local" as the inbox ${deriveInboxId(account.address)}.`,
+    );
     await shoot(page, "signed-in-wallet");
 
     await page.goto("/studio/new");

@@ -24,7 +24,14 @@ import {
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createXmtpClient, walletSigner } from "@convos-pool/convos";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos-cli";
-import { DerivedInboxResolver, claimFields, signClaim, signOperation, signSignIn } from "@convos-pool/kit/signing";
+import {
+  DerivedInboxResolver,
+  claimFields,
+  signClaim,
+  signInJson,
+  signOperation,
+  signSignIn,
+} from "@convos-pool/kit/signing";
 import {
   createLogger,
   createServiceClient,
@@ -86,8 +93,7 @@ async function rest(
 
 /** The body of POST /api/pool/sessions: `inboxId` signing in to the pool's gateway, signed by `wallet`. */
 async function signInBody(inboxId: string, wallet: LocalAccount) {
-  const s = await signSignIn(wallet, inboxId, pool.url("gateway"));
-  return { inbox_id: inboxId, origin: s.origin, uri: s.uri, signature: restSig(s.signature) };
+  return signInJson(await signSignIn(wallet, inboxId, pool.url("gateway")));
 }
 
 /** POST /api/pool/templates: `content`, created by `inboxId` and signed by `wallet`, one of its wallets. */

@@ -25,7 +25,7 @@ import { startCreator } from "@convos-pool/convos/testing";
 import { EXTRACTION_PROMPT, PLANNING_PROMPT, planByRuleAnswer } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { callerHeaders, createServiceClient } from "@convos-pool/kit/server";
-import { signSignIn } from "@convos-pool/kit/signing";
+import { signInJson, signSignIn } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { DeployedPool, type ProcessName } from "./deployed.js";
@@ -239,23 +239,13 @@ describe("two of everything on one PostgreSQL", () => {
       return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
     };
     // Made for the pool's public URL, which both replicas serve (deployed.ts: the first gateway's).
-    const { origin, uri, signature: s } = await signSignIn(person.account, person.inboxId, pool.url("gateway"));
-    const signedIn = await call("gateway", "POST", "/api/pool/sessions", undefined, {
-      inbox_id: person.inboxId,
-      origin,
-      uri,
-      signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
-    });
+    const signIn = signInJson(await signSignIn(person.account, person.inboxId, pool.url("gateway")));
+    const signedIn = await call("gateway", "POST", "/api/pool/sessions", undefined, signIn);
     expect(signedIn.status, JSON.stringify(signedIn.json)).toBe(200);
     const token = signedIn.json!.token as string;
     expect((await call("gateway-2", "GET", `/api/pool/agents?owner=${person.inboxId}`, token)).status).toBe(200);
     // The same signed sign-in again, at the other gateway: its nonce is spent (the gateways share their database).
-    const replayed = await call("gateway-2", "POST", "/api/pool/sessions", undefined, {
-      inbox_id: person.inboxId,
-      origin,
-      uri,
-      signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
-    });
+    const replayed = await call("gateway-2", "POST", "/api/pool/sessions", undefined, signIn);
     expect(replayed.status).toBe(401);
     expect(JSON.stringify(replayed.json)).toMatch(/nonce/);
     expect((await call("gateway-2", "DELETE", "/api/pool/sessions", token)).status).toBe(204);
@@ -300,7 +290,7 @@ describe("two of everything on one PostgreSQL", () => {
     timeout: 420_000,
   }, async () => {
     const N = 12;
-    const convs = [];
+    const convs: Awaited<ReturnType<typeof creator.conversation>>[] = [];
     for (let i = 0; i < N; i++) convs.push(await creator.conversation(`Burst ${i}`));
     note("conversations made");
     const fromHost = pool.processes.get("instance-host-2")!.lines.length;
@@ -335,7 +325,7 @@ describe("two of everything on one PostgreSQL", () => {
     const again = await Promise.all(
       results.map((r, i) =>
         r.instanceId
-          ? r
+          ? Promise.resolve(r)
           : claimUntilAnswered(i, `burst-${i}-again-${randomBytes(3).toString("hex")}`, convs[i]!.invite),
       ),
     );

@@ -46,7 +46,7 @@ import { startCreator } from "@convos-pool/convos/testing";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { contentToJson } from "@convos-pool/kit/content";
 import { createLogger, createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
-import { signOperation, signSignIn, signVersionSignals } from "@convos-pool/kit/signing";
+import { signInJson, signOperation, signSignIn, signVersionSignals } from "@convos-pool/kit/signing";
 import { sampleContent, signedContentUpdate, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { RealStack } from "./real-stack.js";
@@ -217,16 +217,7 @@ async function signIn(who: Pick<TestIdentity, "account" | "inboxId"> = creator):
   const res = await fetch(`${gateway.url}/api/pool/sessions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      inbox_id: who.inboxId,
-      origin: signIn.origin,
-      uri: signIn.uri,
-      signature: {
-        signature: signIn.signature.signature,
-        issued_at: Number(signIn.signature.issuedAt),
-        nonce: signIn.signature.nonce,
-      },
-    }),
+    body: JSON.stringify(signInJson(signIn)),
   });
   const body = (await res.json()) as { token?: string };
   expect(res.status, JSON.stringify(body)).toBe(200);

@@ -31,6 +31,8 @@ import {
 } from "@convos-pool/kit/content";
 import { createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
 import { signOperation, signUpdateRelease } from "@convos-pool/kit/signing";
+import { privateKeyToAccount } from "viem/accounts";
+import { convosWalletKey } from "@convos-pool/cli";
 import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
 import type { RunningClaimsService } from "@convos-pool/claims";
 import { as } from "@convos-pool/claims/testing";
@@ -323,8 +325,15 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
   it("unpinning brings the pinned agent to the newest version: instructions, default model and tools", {
     timeout: 60_000,
   }, async () => {
+    // Unpinning is signed by the owner: here the person in the conversation, whose key the Convos CLI keeps.
+    const owner = privateKeyToAccount(await convosWalletKey(join(dir, "cli", "home")));
+    const fields = { inboxId: ready.inboxId, instanceId: agents.pinned.id, pinned: false };
     const unpinned = await claimsSc!.client.setInstancePin(
-      { instanceId: agents.pinned.id, pinned: false },
+      {
+        instanceId: agents.pinned.id,
+        pinned: false,
+        ownerSignature: await signOperation(owner, "SetInstancePin", fields),
+      },
       as(ready.inboxId),
     );
     expect(unpinned.instance!.sync!.state).not.toBe(SyncState.PINNED);

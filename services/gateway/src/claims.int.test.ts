@@ -734,7 +734,8 @@ describe("REST", () => {
     const { user, claimed } = await claimedAgent();
     const id = claimed.json.instance_id as string;
     const token = await session(user);
-    const stranger = await session(newIdentity());
+    const strangerId = newIdentity();
+    const stranger = await session(strangerId);
 
     const got = await rest("GET", `/api/pool/agents/${id}`, { token });
     expect(got.status, JSON.stringify(got.json)).toBe(200);
@@ -755,9 +756,22 @@ describe("REST", () => {
     const pinned = await rest("PUT", `/api/pool/agents/${id}/pin`, { token, body: { pinned: true } });
     expect(pinned.status, JSON.stringify(pinned.json)).toBe(200);
     expect(pinned.json.sync.state).toBe("SYNC_STATE_PINNED");
-    expect((await rest("PUT", `/api/pool/agents/${id}/pin`, { token: stranger, body: { pinned: false } })).status).toBe(
-      404,
+    // Unpinning takes the owner's signature even signed in: a stolen session cannot hand the agent to new versions.
+    const sessionOnly = await rest("PUT", `/api/pool/agents/${id}/pin`, { token, body: { pinned: false } });
+    expect(sessionOnly.status).toBe(401);
+    expect(sessionOnly.json.error.message).toMatch(/^owner_signature: required: SetInstancePin to unpin /);
+    const strangers = restSignature(
+      await signOperation(strangerId.account, "SetInstancePin", {
+        inboxId: strangerId.inboxId,
+        instanceId: id,
+        pinned: false,
+      }),
     );
+    const byStranger = await rest("PUT", `/api/pool/agents/${id}/pin`, {
+      token: stranger,
+      body: { pinned: false, owner_signature: strangers },
+    });
+    expect(byStranger.status).toBe(404);
     expect((await rest("PUT", `/api/pool/agents/${id}/pin`, { body: { pinned: false } })).status).toBe(401);
 
     // Without a session: the owner's signature.

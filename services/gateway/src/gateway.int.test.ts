@@ -30,7 +30,13 @@ import {
   type SoulJson,
   type TemplateContentJson,
 } from "@convos-pool/kit/content";
-import { signOperation, type OperationFields, type SignedOperation, signInPlace } from "@convos-pool/kit/signing";
+import {
+  signOperation,
+  type OperationFields,
+  type SignedOperation,
+  signInJson,
+  signSignIn,
+} from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
@@ -63,9 +69,8 @@ async function restSig(c: Creator, op: SignedOperation, fields: OperationFields,
 }
 
 /** `c` signing in to this test's gateway: the REST body of POST /api/pool/sessions. */
-async function signInBody(c: Creator, issuedAt?: number) {
-  const place = signInPlace(gateway.url);
-  return { inbox_id: c.inboxId, ...place, signature: await restSig(c, "CreateSession", place, issuedAt) };
+async function signInBody(c: Creator, issuedAt?: number, signer: Pick<Creator, "account"> = c) {
+  return signInJson(await signSignIn(signer.account, c.inboxId, gateway.url, issuedAt));
 }
 
 // A unique word per run keeps store searches independent of other tests' data.
@@ -639,12 +644,11 @@ describe("REST", () => {
     const oldLogin = await rest("POST", "/api/pool/sessions", { body: await signInBody(alice, old) });
     expect(oldLogin.status).toBe(401);
     // A login signed by someone else.
-    const place = signInPlace(gateway.url);
-    const forged = await signOperation(newCreator().account, "CreateSession", { inboxId: alice.inboxId, ...place });
     const forgedLogin = await rest("POST", "/api/pool/sessions", {
-      body: { inbox_id: alice.inboxId, ...place, signature: restSignature(forged) },
+      body: await signInBody(alice, undefined, newCreator()),
     });
     expect(forgedLogin.status).toBe(403);
+    expect(forgedLogin.json.error.message).toMatch(/^address: 0x[0-9a-fA-F]{40} is not a wallet of inbox /);
   });
 
   it("refuses bad session tokens with 401", async () => {
@@ -829,12 +833,9 @@ describe("Connect-Web (browser) and gRPC clients", () => {
     const id = template!.id;
 
     await expect(client.getTemplate({ templateId: id })).rejects.toMatchObject({ code: Code.NotFound });
-    const place = signInPlace(gateway.url);
-    const { token, expiresAt } = await sessions.createSession({
-      inboxId: alice.inboxId,
-      ...place,
-      signature: await sign(alice, "CreateSession", place),
-    });
+    const { token, expiresAt } = await sessions.createSession(
+      await signSignIn(alice.account, alice.inboxId, gateway.url),
+    );
     secretsSeen.push(token);
     const expiresIn = Number(expiresAt!.seconds) - Date.now() / 1000;
     expect(expiresIn).toBeGreaterThan(3500);
@@ -945,12 +946,10 @@ describe("Connect-Web (browser) and gRPC clients", () => {
       ).catch((e: grpc.ServiceError) => e);
       expect((spoofed as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
 
-      const place = signInPlace(gateway.url);
-      const { token } = await call(SessionService.method.createSession, {
-        inboxId: alice.inboxId,
-        ...place,
-        signature: await sign(alice, "CreateSession", place),
-      });
+      const { token } = await call(
+        SessionService.method.createSession,
+        await signSignIn(alice.account, alice.inboxId, gateway.url),
+      );
       secretsSeen.push(token);
       const got = await call(
         TemplateService.method.getTemplate,

@@ -3,7 +3,7 @@
 // (startServiceProcess), a real PostgreSQL for its table.
 import { describe, expect, it } from "vitest";
 import { generateServiceCredentials, serviceEnv } from "@convos-pool/kit/server";
-import { LOCAL_POOL_ID, signSignIn } from "@convos-pool/kit/signing";
+import { LOCAL_POOL_ID, signInJson, signSignIn } from "@convos-pool/kit/signing";
 import { createTestDatabase, startServiceProcess, TEST_METRICS_TOKEN } from "@convos-pool/testing";
 import { newIdentity } from "@convos-pool/kit/testing";
 import { keccak256, stringToBytes } from "viem";
@@ -80,23 +80,18 @@ describe("the gateway's main", () => {
       });
       const who = newIdentity();
       const signIn = async (poolId: string) => {
-        const { origin, uri, signature: s } = await signSignIn(who.account, who.inboxId, proc.url, undefined, poolId);
+        const signed = await signSignIn(who.account, who.inboxId, proc.url, undefined, poolId);
         return fetch(`${proc.url}/api/pool/sessions`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            inbox_id: who.inboxId,
-            origin,
-            uri,
-            signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
-          }),
+          body: JSON.stringify(signInJson(signed)),
         });
       };
       // Relayed from another pool (here: the default one of npm start and the tests).
       const relayed = await signIn(LOCAL_POOL_ID);
-      expect(relayed.status).toBe(403);
+      expect(relayed.status).toBe(401);
       expect(((await relayed.json()) as { error: { message: string } }).error.message).toMatch(
-        /^signature: not signed by a wallet of inbox .* in pool "pool-east"/,
+        /^signature: not 0x[0-9a-fA-F]{40}'s sign-in to pool "pool-east"/,
       );
       expect((await signIn("pool-east")).status).toBe(200);
     } finally {
@@ -116,20 +111,11 @@ describe("the gateway's main", () => {
     try {
       const who = newIdentity();
       const signIn = async (madeFor: string) => {
-        const {
-          origin,
-          uri,
-          signature: s,
-        } = await signSignIn(who.account, who.inboxId, madeFor, undefined, "pool-east");
+        const signed = await signSignIn(who.account, who.inboxId, madeFor, undefined, "pool-east");
         const res = await fetch(`${proc.url}/api/pool/sessions`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            inbox_id: who.inboxId,
-            origin,
-            uri,
-            signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
-          }),
+          body: JSON.stringify(signInJson(signed)),
         });
         return { status: res.status, body: (await res.json()) as { error?: { message?: string } } };
       };

@@ -18,7 +18,7 @@ import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { createLogger, generateServiceCredentials, limitExceededOf } from "@convos-pool/kit/server";
 import { jsonHash } from "@convos-pool/kit/content";
-import { signClaim, signInPlace, signOperation } from "@convos-pool/kit/signing";
+import { signClaim, signOperation, signSignIn } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
@@ -216,13 +216,8 @@ describe("limits per client address and per inbox", () => {
     const connect = createClient(SessionService, createConnectTransport({ baseUrl: front.url }));
     const viaConnect = { headers: { "x-forwarded-for": from } };
     const who = newIdentity();
-    const place = signInPlace(front.url);
-    const sig = await signOperation(who.account, "CreateSession", { inboxId: who.inboxId, ...place });
-    const err = ConnectError.from(
-      await connect
-        .createSession({ inboxId: who.inboxId, ...place, signature: sig }, viaConnect)
-        .catch((e: unknown) => e),
-    );
+    const signed = await signSignIn(who.account, who.inboxId, front.url);
+    const err = ConnectError.from(await connect.createSession(signed, viaConnect).catch((e: unknown) => e));
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(limitExceededOf(err)?.limit).toBe("sign-ins per client address");
   });

@@ -297,8 +297,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const routes = (router: ConnectRouter) => {
         router.service(SessionService, {
           async createSession(req, ctx) {
-            const { inboxId, origin, uri, signature } = req;
-            const session = await signIn({ inboxId, origin, uri, signature }, callInfo(ctx));
+            const { inboxId, address, origin, uri, signature } = req;
+            const session = await signIn({ inboxId, address, origin, uri, signature }, callInfo(ctx));
             return { token: session.token, expiresAt: timestampFromDate(session.expiresAt) };
           },
           async deleteSession(_req, ctx) {

@@ -8,7 +8,8 @@ import { createConnectTransport } from "@connectrpc/connect-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { createLogger, generateServiceCredentials, NO_LIMITS } from "@convos-pool/kit/server";
-import { signOperation, signSignIn } from "@convos-pool/kit/signing";
+import { signInJson, signInMessage, signSignIn } from "@convos-pool/kit/signing";
+import { parseSiweMessage } from "viem/siwe";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity } from "@convos-pool/kit/testing";
 import { restCall, restSignature } from "../test/rest.js";
@@ -24,10 +25,23 @@ let configured: RunningGateway;
 const signIn = (on: RunningGateway, body: unknown, headers: Record<string, string> = {}) =>
   restCall(on.url, "POST", "/api/pool/sessions", { body, headers });
 
-/** A sign-in of `who` made for `madeFor`, for pool-east. */
-async function signInFor(madeFor: string, who = newIdentity()) {
-  const s = await signSignIn(who.account, who.inboxId, madeFor, undefined, POOL_ID);
-  return { inbox_id: who.inboxId, origin: s.origin, uri: s.uri, signature: restSignature(s.signature) };
+/** A sign-in of `who` made for `madeFor`, for `poolId`. */
+async function signInFor(madeFor: string, who = newIdentity(), poolId = POOL_ID) {
+  return signInJson(await signSignIn(who.account, who.inboxId, madeFor, undefined, poolId));
+}
+
+/** A sign-in whose message names `place` as it is, however odd: what a client of its own could sign. */
+async function signInNaming(place: { origin: string; uri: string }, who = newIdentity()) {
+  const issuedAt = Math.floor(Date.now() / 1000);
+  const nonce = `0x${"ab".repeat(32)}`;
+  const fields = { ...place, poolId: POOL_ID, inboxId: who.inboxId, address: who.account.address, nonce, issuedAt };
+  const signature = await who.account.signMessage({ message: signInMessage(fields) });
+  return {
+    inbox_id: who.inboxId,
+    address: who.account.address,
+    ...place,
+    signature: { signature, issued_at: issuedAt, nonce },
+  };
 }
 
 beforeAll(async () => {
@@ -91,8 +105,45 @@ describe("a sign-in names the gateway it was made for", () => {
     const body = await signInFor(lookalike.url, who);
     const relabelled = { ...body, origin: new URL(real.url).origin, uri: `${real.url}/` };
     const res = await signIn(real, relabelled);
-    expect(res.status).toBe(403);
-    expect(res.json.error.message).toMatch(/^signature: not signed by a wallet of inbox/);
+    expect(res.status).toBe(401);
+    expect(res.json.error.message).toMatch(/^signature: not 0x[0-9a-fA-F]{40}'s sign-in to pool "pool-east" at /);
+    // Nor does naming another inbox, or a wallet of another.
+    const other = newIdentity();
+    expect((await signIn(real, { ...(await signInFor(real.url, who)), inbox_id: other.inboxId })).status).toBe(401);
+    const theirs = await signIn(real, { ...(await signInFor(real.url, who)), address: other.account.address });
+    expect(theirs.status).toBe(401);
+    // Made for another pool at the same gateway.
+    const westward = await signIn(real, await signInFor(real.url, who, "pool-west"));
+    expect(westward.status).toBe(401);
+    expect(westward.json.error.message).toMatch(/^signature: /);
+  });
+
+  it("what the wallet signs is a Sign-In with Ethereum message naming the gateway's domain, the inbox and the pool", async () => {
+    const who = newIdentity();
+    let shown = "";
+    const watching = {
+      address: who.account.address,
+      signMessage: ({ message }: { message: string }) => {
+        shown = message;
+        return who.account.signMessage({ message });
+      },
+    };
+    const s = await signSignIn(watching, who.inboxId, real.url, undefined, POOL_ID);
+    const parsed = parseSiweMessage(shown);
+    const gateway = new URL(real.url);
+    expect(parsed).toMatchObject({
+      scheme: "http",
+      domain: gateway.host,
+      address: who.account.address,
+      uri: `${real.url}/`,
+      version: "1",
+      chainId: 1,
+      nonce: s.signature.nonce.slice(2),
+    });
+    expect(parsed.statement).toBe(`Sign in to the Convos agent pool "pool-east" as the inbox ${who.inboxId}.`);
+    expect(parsed.expirationTime!.getTime() - parsed.issuedAt!.getTime()).toBe(300_000);
+    const body = { inbox_id: who.inboxId, address: s.address, origin: s.origin, uri: s.uri };
+    expect((await signIn(real, { ...body, signature: restSignature(s.signature) })).status).toBe(200);
   });
 
   it("a browser's Origin header must be the signed origin; a uri must be under it; an origin is scheme, host and port only", async () => {
@@ -104,15 +155,15 @@ describe("a sign-in names the gateway it was made for", () => {
 
     const who = newIdentity();
     const place = { origin: realOrigin, uri: `${lookalike.url}/` };
-    const s = await signOperation(who.account, "CreateSession", { inboxId: who.inboxId, ...place }, undefined, POOL_ID);
-    const elsewhere = await signIn(real, { inbox_id: who.inboxId, ...place, signature: restSignature(s) });
+    const signed = await signInNaming(place, who);
+    const elsewhere = await signIn(real, signed);
     expect(elsewhere.status).toBe(401);
     expect(elsewhere.json.error.message).toMatch(/^uri: .* is not under the signed origin/);
 
     const withPath = await signIn(real, { ...(await signInFor(real.url)), origin: `${realOrigin}/` });
     expect(withPath.status).toBe(400);
     expect(withPath.json.error.field).toBe("origin");
-    const missing = await signIn(real, { inbox_id: who.inboxId, signature: restSignature(s) });
+    const missing = await signIn(real, { inbox_id: who.inboxId, signature: signed.signature });
     expect(missing.status).toBe(400);
     expect(missing.json.error.field).toBe("origin");
   });

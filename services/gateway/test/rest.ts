@@ -5,7 +5,13 @@
  * body's form; a session bought with a signed sign-in.
  */
 import { expect } from "vitest";
-import { signOperation, signSignIn, type OperationFields, type SignedOperation } from "@convos-pool/kit/signing";
+import {
+  signInJson,
+  signOperation,
+  signSignIn,
+  type OperationFields,
+  type SignedOperation,
+} from "@convos-pool/kit/signing";
 import type { TestIdentity } from "@convos-pool/kit/testing";
 
 export interface RestAnswer {
@@ -60,8 +66,7 @@ export async function restSig(c: TestIdentity, op: SignedOperation, fields: Oper
  * `madeFor` (its origin and URL), signed by `signer` (`c` unless said).
  */
 export async function restSignIn(madeFor: string, c: TestIdentity, signer = c, issuedAt?: number) {
-  const s = await signSignIn(signer.account, c.inboxId, madeFor, issuedAt);
-  return { inbox_id: c.inboxId, origin: s.origin, uri: s.uri, signature: restSignature(s.signature) };
+  return signInJson(await signSignIn(signer.account, c.inboxId, madeFor, issuedAt));
 }
 
 /** A session of `c` on the gateway at `baseUrl`, bought with a sign-in made for it: its token. */

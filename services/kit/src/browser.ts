@@ -157,13 +157,17 @@ export {
   isPoolId,
   LOCAL_POOL_ID,
   signatureDomain,
-  type SignIn,
-  type SignInPlace,
-  signInPlace,
   signOperation,
-  signSignIn,
   type TypedDataSigner,
 } from "./signing/sign.js";
+export {
+  type MessageSigner,
+  type SignIn,
+  type SignInPlace,
+  signInJson,
+  signInPlace,
+  signSignIn,
+} from "./signing/sign-in.js";
 export {
   canonicalCarry,
   claimFields,

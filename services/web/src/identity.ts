@@ -2,7 +2,7 @@
 // kept in this browser (generated here, or imported from the CLI's key file:
 // the same JSON) or an injected wallet (EIP-1193, window.ethereum). Every
 // signature is made here; the key never leaves the page.
-import { deriveInboxId, type TypedDataSigner } from "@convos-pool/kit/browser";
+import { deriveInboxId, type MessageSigner, type TypedDataSigner } from "@convos-pool/kit/browser";
 import { FieldError } from "./errors";
 import { createWalletClient, custom, type EIP1193Provider, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -12,7 +12,8 @@ export interface Wallet {
   address: Hex;
   /** The XMTP inbox the wallet creates (inbox nonce 1, as the CLI's): who this person is to the pool. */
   inboxId: string;
-  signer: TypedDataSigner;
+  /** Operations as EIP-712 typed data; a sign-in as an EIP-4361 message. */
+  signer: TypedDataSigner & MessageSigner;
 }
 
 /** The CLI's key file (`pool keygen`, .data/cli/key.json): import and export use it as is. */
@@ -104,7 +105,7 @@ export function injectedProvider(): EIP1193Provider | undefined {
   return (window as unknown as WindowWithWallet).ethereum;
 }
 
-/** Asks the browser's wallet for an account; it signs with eth_signTypedData_v4. */
+/** Asks the browser's wallet for an account; it signs with eth_signTypedData_v4, and signs in with personal_sign. */
 export async function connectInjected(): Promise<Wallet> {
   const provider = injectedProvider();
   if (!provider) throw new Error("this browser has no wallet (window.ethereum)");
@@ -128,7 +129,10 @@ function injectedWallet(provider: EIP1193Provider, address: Hex): Wallet {
     address,
     inboxId: deriveInboxId(address),
     signer: {
+      address,
       signTypedData: (typedData) => client.signTypedData({ ...typedData, account: address }),
+      // The wallet shows a sign-in message as EIP-4361 and checks its domain against this page.
+      signMessage: ({ message }) => client.signMessage({ message, account: address }),
     },
   };
 }

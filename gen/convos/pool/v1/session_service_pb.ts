@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/session_service.proto.
  */
 export const file_convos_pool_v1_session_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRjb252b3MvcG9vbC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxInMKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCGluYm94X2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIOCgZvcmlnaW4YAyABKAkSCwoDdXJpGAQgASgJIlYKFUNyZWF0ZVNlc3Npb25SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIWChREZWxldGVTZXNzaW9uUmVxdWVzdCIXChVEZWxldGVTZXNzaW9uUmVzcG9uc2UiGQoXR2V0U2lnbmluZ0RvbWFpblJlcXVlc3QiWAoYR2V0U2lnbmluZ0RvbWFpblJlc3BvbnNlEg8KB3Bvb2xfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEgwKBHNhbHQYBCABKAkiKgoYU3RhcnRDb252b3NTaWduSW5SZXF1ZXN0Eg4KBm9yaWdpbhgBIAEoCSKXAQoZU3RhcnRDb252b3NTaWduSW5SZXNwb25zZRIMCgRjb2RlGAEgASgJEg4KBnNlY3JldBgCIAEoCRIYChBzaWduX2luX2luYm94X2lkGAMgASgJEhIKCmludml0ZV91cmwYBCABKAkSLgoKZXhwaXJlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoaQ29sbGVjdENvbnZvc1NpZ25JblJlcXVlc3QSDAoEY29kZRgBIAEoCRIOCgZzZWNyZXQYAiABKAkifwobQ29sbGVjdENvbnZvc1NpZ25JblJlc3BvbnNlEg8KB3dhaXRpbmcYASABKAgSEAoIaW5ib3hfaWQYAiABKAkSDQoFdG9rZW4YAyABKAkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAykgQKDlNlc3Npb25TZXJ2aWNlElwKDUNyZWF0ZVNlc3Npb24SJC5jb252b3MucG9vbC52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJcCg1EZWxldGVTZXNzaW9uEiQuY29udm9zLnBvb2wudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaJS5jb252b3MucG9vbC52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USagoQR2V0U2lnbmluZ0RvbWFpbhInLmNvbnZvcy5wb29sLnYxLkdldFNpZ25pbmdEb21haW5SZXF1ZXN0GiguY29udm9zLnBvb2wudjEuR2V0U2lnbmluZ0RvbWFpblJlc3BvbnNlIgOQAgESaAoRU3RhcnRDb252b3NTaWduSW4SKC5jb252b3MucG9vbC52MS5TdGFydENvbnZvc1NpZ25JblJlcXVlc3QaKS5jb252b3MucG9vbC52MS5TdGFydENvbnZvc1NpZ25JblJlc3BvbnNlEm4KE0NvbGxlY3RDb252b3NTaWduSW4SKi5jb252b3MucG9vbC52MS5Db2xsZWN0Q29udm9zU2lnbkluUmVxdWVzdBorLmNvbnZvcy5wb29sLnYxLkNvbGxlY3RDb252b3NTaWduSW5SZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("CiRjb252b3MvcG9vbC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIoQBChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIQCghpbmJveF9pZBgBIAEoCRIsCglzaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSDgoGb3JpZ2luGAMgASgJEgsKA3VyaRgEIAEoCRIPCgdhZGRyZXNzGAUgASgJIlYKFUNyZWF0ZVNlc3Npb25SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIWChREZWxldGVTZXNzaW9uUmVxdWVzdCIXChVEZWxldGVTZXNzaW9uUmVzcG9uc2UiGQoXR2V0U2lnbmluZ0RvbWFpblJlcXVlc3QiWAoYR2V0U2lnbmluZ0RvbWFpblJlc3BvbnNlEg8KB3Bvb2xfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEgwKBHNhbHQYBCABKAkiKgoYU3RhcnRDb252b3NTaWduSW5SZXF1ZXN0Eg4KBm9yaWdpbhgBIAEoCSKXAQoZU3RhcnRDb252b3NTaWduSW5SZXNwb25zZRIMCgRjb2RlGAEgASgJEg4KBnNlY3JldBgCIAEoCRIYChBzaWduX2luX2luYm94X2lkGAMgASgJEhIKCmludml0ZV91cmwYBCABKAkSLgoKZXhwaXJlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoaQ29sbGVjdENvbnZvc1NpZ25JblJlcXVlc3QSDAoEY29kZRgBIAEoCRIOCgZzZWNyZXQYAiABKAkifwobQ29sbGVjdENvbnZvc1NpZ25JblJlc3BvbnNlEg8KB3dhaXRpbmcYASABKAgSEAoIaW5ib3hfaWQYAiABKAkSDQoFdG9rZW4YAyABKAkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAykgQKDlNlc3Npb25TZXJ2aWNlElwKDUNyZWF0ZVNlc3Npb24SJC5jb252b3MucG9vbC52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJcCg1EZWxldGVTZXNzaW9uEiQuY29udm9zLnBvb2wudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaJS5jb252b3MucG9vbC52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USagoQR2V0U2lnbmluZ0RvbWFpbhInLmNvbnZvcy5wb29sLnYxLkdldFNpZ25pbmdEb21haW5SZXF1ZXN0GiguY29udm9zLnBvb2wudjEuR2V0U2lnbmluZ0RvbWFpblJlc3BvbnNlIgOQAgESaAoRU3RhcnRDb252b3NTaWduSW4SKC5jb252b3MucG9vbC52MS5TdGFydENvbnZvc1NpZ25JblJlcXVlc3QaKS5jb252b3MucG9vbC52MS5TdGFydENvbnZvc1NpZ25JblJlc3BvbnNlEm4KE0NvbGxlY3RDb252b3NTaWduSW4SKi5jb252b3MucG9vbC52MS5Db2xsZWN0Q29udm9zU2lnbkluUmVxdWVzdBorLmNvbnZvcy5wb29sLnYxLkNvbGxlY3RDb252b3NTaWduSW5SZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.CreateSessionRequest
@@ -28,17 +28,20 @@ export type CreateSessionRequest = Message<"convos.pool.v1.CreateSessionRequest"
   inboxId: string;
 
   /**
-   * EIP-712 `CreateSession` over inbox_id, origin and uri.
+   * EIP-191 personal_sign, by `address`, of the Sign-In with Ethereum
+   * (EIP-4361) message that the other fields and the pool id make
+   * (docs/signatures.md, "Sign-in"); its issued_at and nonce are the
+   * message's.
    *
    * @generated from field: convos.pool.v1.Signature signature = 2;
    */
   signature?: Signature | undefined;
 
   /**
-   * Where the sign-in was made for, as Sign-In with Ethereum's: the origin
-   * (scheme://host[:port]) of the page or client signing in, which must be
-   * one of this gateway's public origins, and the URI of the gateway, under
-   * that origin (docs/signatures.md, "Sign-in").
+   * Where the sign-in was made for: the origin (scheme://host[:port]) of the
+   * page or client signing in, the message's scheme and domain, which must be
+   * one of this gateway's public origins; and the URI of the gateway, under
+   * that origin.
    *
    * @generated from field: string origin = 3;
    */
@@ -48,6 +51,13 @@ export type CreateSessionRequest = Message<"convos.pool.v1.CreateSessionRequest"
    * @generated from field: string uri = 4;
    */
   uri: string;
+
+  /**
+   * The wallet that signs in (0x, 20 bytes of hex): one of the inbox's.
+   *
+   * @generated from field: string address = 5;
+   */
+  address: string;
 };
 
 /**

@@ -111,14 +111,18 @@ export function requireOwnerSignature(signature: Signature | undefined, operatio
 
 /**
  * What an operation that takes something from the owner for good needs
- * (RemoveAgent; docs/security.md): the owner's signature of this very
- * request, even with a session, which a stolen token or a replayed sign-in
- * also gives.
+ * (RemoveAgent, an unpin; docs/security.md): the owner's signature of this
+ * very request, even with a session, which a stolen token also gives.
+ * `why` finishes "<operation> ...": what makes a session not enough.
  */
-export function requireFreshSignature(signature: Signature | undefined, operation: SignedOperation): Signature {
+export function requireFreshSignature(
+  signature: Signature | undefined,
+  operation: SignedOperation,
+  why = "cannot be undone",
+): Signature {
   if (!signature) {
     throw unauthenticated(
-      `owner_signature: required: ${operation} cannot be undone, so the owner signs it each time; a session is not enough`,
+      `owner_signature: required: ${operation} ${why}, so the owner signs it each time; a session is not enough`,
     );
   }
   return signature;

@@ -196,12 +196,22 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       return { instance: shown };
     },
 
-    /** The owner only (proof.ts): signed in, or `owner_signature` (SetInstancePin, single-use nonce). */
+    /**
+     * The owner only (proof.ts). Pinning, signed in or `owner_signature`
+     * (single-use nonce); unpinning hands the agent to whatever its creator
+     * publishes next, so the owner signs it each time (docs/security.md).
+     */
     async setInstancePin(req, ctx) {
       const { agent, spendNonce } = await ownedInstance(req.instanceId, ctx, {
         operation: "SetInstancePin",
         fields: { pinned: req.pinned },
-        signature: req.ownerSignature,
+        signature: req.pinned
+          ? req.ownerSignature
+          : requireFreshSignature(
+              req.ownerSignature,
+              "SetInstancePin",
+              "to unpin gives the agent its creator's next versions",
+            ),
       });
       await deps.em.fork().transactional(async (tx) => {
         await spendNonce(tx);

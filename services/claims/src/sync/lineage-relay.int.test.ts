@@ -246,7 +246,12 @@ describe("versions in the feed", () => {
       const a = await claim(owner, t.id);
       const b = await claim(owner, t.id);
       await stack.claimsClient.setInstancePin({ instanceId: a, pinned: true }, as(owner));
-      await stack.claimsClient.setInstancePin({ instanceId: a, pinned: false }, as(owner));
+      const unpin = await signOperation(owner.account, "SetInstancePin", {
+        inboxId: owner.inboxId,
+        instanceId: a,
+        pinned: false,
+      });
+      await stack.claimsClient.setInstancePin({ instanceId: a, pinned: false, ownerSignature: unpin }, as(owner));
       // Pinned, b stays on v; removed, it ends (its pin goes with it, and no version event).
       await stack.claimsClient.setInstancePin({ instanceId: b, pinned: true }, as(owner));
       const next = await signUpdateRelease(creator.account, {

@@ -1,16 +1,18 @@
 // The REST paths of sessions (docs/rest.md, "Sessions"): the pool's signing
-// domain, sign in with a signed CreateSession, sign out with the token.
+// domain, sign in with a signed Sign-In with Ethereum message, sign out with
+// the token.
 
 import { TEMPLATE_ERRORS } from "./errors.js";
 import { query, type Handler, type Route } from "./request.js";
 import { signatureOf } from "./signature-json.js";
 
 const createSession: Handler = async (r, deps) => {
-  const body = await r.body(["inbox_id", "origin", "uri", "signature"]);
+  const body = await r.body(["inbox_id", "address", "origin", "uri", "signature"]);
   const signIn = {
     inboxId: body.string("inbox_id"),
     origin: body.string("origin"),
     uri: body.string("uri"),
+    address: body.string("address"),
     signature: signatureOf(body),
   };
   const session = await deps.createSession(signIn, r.call);

@@ -1,6 +1,6 @@
 // Sessions: proof of identity for people (docs/security.md). A client signs
-// the EIP-712 `CreateSession` message once, naming the gateway's origin, and
-// gets a bearer token for an hour. The token is the inbox ID, the expiry and a session id, authenticated
+// a Sign-In with Ethereum message once (EIP-4361: the gateway's origin, the
+// inbox, the pool), and gets a bearer token for an hour. The token is the inbox ID, the expiry and a session id, authenticated
 // with HMAC-SHA256 under the gateway's session secret:
 //
 //   v2.<inbox id>.<expiry, unix seconds>.<session id>.<base64url HMAC of what precedes it>
@@ -211,9 +211,10 @@ export function checkSignInPlace(
   }
 }
 
-/** A sign-in as received: who, where for, the signature, and the request's Origin header (browsers). */
+/** A sign-in as received: who, with which wallet, where for, the signature, and the request's Origin header (browsers). */
 export interface SignInRequest extends SignInPlace {
   inboxId: string;
+  address: string;
   signature: Signature | undefined;
   requestOrigin?: string | null | undefined;
 }
@@ -228,14 +229,14 @@ export interface SessionServiceDeps {
   perInbox: RateLimit;
 }
 
-/** CreateSession: check where it was made for, verify the signed login, count it, spend its nonce, issue a token. */
+/** CreateSession: check where it was made for, verify the signed sign-in, count it, spend its nonce, issue a token. */
 export async function createSession(deps: SessionServiceDeps, req: SignInRequest): Promise<Session> {
-  const { inboxId, origin, uri, signature } = req;
+  const { inboxId, origin, uri, address, signature } = req;
   if (!INBOX_ID_PATTERN.test(inboxId)) {
     throw invalidArgument("inbox_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
   }
   checkSignInPlace(deps.origins(), { origin, uri }, req.requestOrigin);
-  const verified = await deps.verifier.verify("CreateSession", { inboxId, origin, uri }, signature);
+  const verified = await deps.verifier.verifySignIn({ inboxId, origin, uri, address, signature });
   // After the proof: a flood of bad signatures in someone's name does not lock them out.
   await deps.perInbox.take(inboxId, "this inbox");
   const fresh = await deps.em

@@ -79,13 +79,21 @@ export {
   isPoolId,
   LOCAL_POOL_ID,
   signatureDomain,
-  type SignIn,
-  type SignInPlace,
-  signInPlace,
   signOperation,
-  signSignIn,
   type TypedDataSigner,
 } from "./sign.js";
+export {
+  type MessageSigner,
+  SIGN_IN_TTL_SECONDS,
+  type SignIn,
+  type SignInFields,
+  signInMessage,
+  type SignInPlace,
+  signInJson,
+  signInPlace,
+  signInStatement,
+  signSignIn,
+} from "./sign-in.js";
 export { SignerRecoveryPool } from "./signature-workers.js";
 export { SignatureVerifier, type VerifiedSignature, type VerifierOptions } from "./signatures.js";
 export {

@@ -16,13 +16,6 @@ const envelope = [
  * reference for client authors.
  */
 export const SIGNED_TYPES = {
-  // A sign-in, bound to where it was made for (SignInPlace).
-  CreateSession: [
-    { name: "inboxId", type: "string" },
-    { name: "origin", type: "string" },
-    { name: "uri", type: "string" },
-    ...envelope,
-  ],
   CreateTemplate: [{ name: "inboxId", type: "string" }, { name: "contentHash", type: "bytes32" }, ...envelope],
   UpdateTemplate: [
     { name: "inboxId", type: "string" },

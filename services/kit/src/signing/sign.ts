@@ -1,5 +1,5 @@
 // Signing with any wallet for one pool: the EIP-712 domain that names the
-// pool, an operation signed, and a sign-in. Safe in a browser (the web app
+// pool, and an operation signed (a sign-in is sign-in.ts's). Safe in a browser (the web app
 // signs with it) as in Node; what each operation signs is operations.ts's,
 // verification is signatures.ts's.
 import { create } from "@bufbuild/protobuf";
@@ -32,30 +32,6 @@ export function signatureDomain(poolId: string): { name: string; version: string
 }
 
 /**
- * Where a sign-in is made for, as Sign-In with Ethereum (EIP-4361) names it:
- * the origin (scheme://host[:port]) of the page or client that signs in, and
- * the URI of the gateway it signs in to. CreateSession signs both and the
- * gateway refuses an origin that is not its own, so a sign-in that a
- * look-alike site (same pool id, its own origin) obtains is worthless here.
- */
-// A type, not an interface: it is also an operation's fields (OperationFields).
-export type SignInPlace = {
-  origin: string;
-  uri: string;
-};
-
-/**
- * The place of a sign-in to the gateway at `gatewayUrl` (the CLI's and the
- * web app's: the web app is served by its gateway): the URL's origin, and the
- * URL itself. Throws for a URL that is not http(s).
- */
-export function signInPlace(gatewayUrl: string): SignInPlace {
-  const u = new URL(gatewayUrl);
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`not an http(s) URL: ${gatewayUrl}`);
-  return { origin: u.origin, uri: u.href };
-}
-
-/**
  * What signs: a viem local account, or an adapter of a browser wallet
  * (EIP-1193) that signs typed data with eth_signTypedData_v4.
  */
@@ -83,23 +59,4 @@ export async function signOperation(
     message: { ...signedMessage(operation, fields), issuedAt: BigInt(issuedAt), nonce },
   } as unknown as TypedDataDefinition);
   return create(SignatureSchema, { signature, issuedAt: BigInt(issuedAt), nonce });
-}
-
-/** A signed sign-in (CreateSession) as a client sends it: who, where for, and the signature. */
-export type SignIn = SignInPlace & {
-  inboxId: string;
-  signature: Signature;
-};
-
-/** Signs in `inboxId` to the gateway at `gatewayUrl` (CreateSession over signInPlace): for the CLI, tests and benchmarks. */
-export async function signSignIn(
-  account: TypedDataSigner,
-  inboxId: string,
-  gatewayUrl: string,
-  issuedAt?: number,
-  poolId?: string,
-): Promise<SignIn> {
-  const place = signInPlace(gatewayUrl);
-  const signature = await signOperation(account, "CreateSession", { inboxId, ...place }, issuedAt, poolId);
-  return { inboxId, ...place, signature };
 }

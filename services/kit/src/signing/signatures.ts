@@ -1,9 +1,17 @@
-// Verification of the pool's EIP-712 signatures (the types are operations.ts's, signing is sign.ts's).
-import { recoverTypedDataAddress, type Hex, type RecoverTypedDataAddressParameters } from "viem";
+// Verification of the pool's signatures: EIP-712 operations (the types are operations.ts's, signing is sign.ts's)
+// and EIP-4361 sign-ins (sign-in.ts).
+import {
+  isAddress,
+  recoverMessageAddress,
+  recoverTypedDataAddress,
+  type Hex,
+  type RecoverTypedDataAddressParameters,
+} from "viem";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { invalidArgument, permissionDenied, unauthenticated } from "../content/errors.js";
 import type { InboxResolver } from "./inbox.js";
 import { signatureDomain } from "./sign.js";
+import { signInMessage, type SignIn } from "./sign-in.js";
 import { signedMessage, signedTypeOf, type OperationFields, type SignedOperation } from "./operations.js";
 
 const SIGNATURE_HEX = /^0x[0-9a-fA-F]{130}$/;
@@ -65,19 +73,7 @@ export class SignatureVerifier {
     opts: { anyAge?: boolean } = {},
   ): Promise<VerifiedSignature> {
     if (!signature) throw unauthenticated(`${field}: required for ${operation}`);
-    if (!SIGNATURE_HEX.test(signature.signature)) {
-      throw invalidArgument(`${field}.signature`, "must be a 0x-prefixed 65-byte hex signature");
-    }
-    if (!NONCE_HEX.test(signature.nonce)) {
-      throw invalidArgument(`${field}.nonce`, "must be 0x-prefixed 32 bytes of hex");
-    }
-    const nowSeconds = Math.floor(this.now() / 1000);
-    const issuedAt = Number(signature.issuedAt);
-    // A template release is re-checked by instances long after it was signed
-    // (durable delivery); its replay guard is the version, not the clock.
-    if (!opts.anyAge && (issuedAt < nowSeconds - this.maxAge || issuedAt > nowSeconds + this.maxSkew)) {
-      throw unauthenticated(`${field}.issued_at: outside the accepted window of ${this.maxAge} s; sign again`);
-    }
+    this.checkEnvelope(signature, field, opts.anyAge === true);
     let address: Hex;
     try {
       address = await this.recover({
@@ -102,5 +98,70 @@ export class SignatureVerifier {
       );
     }
     return { address, nonce: signature.nonce.toLowerCase(), signature };
+  }
+
+  /**
+   * Checks a sign-in (sign-in.ts): rebuilds its EIP-4361 text from the
+   * request, recovers the wallet that signed it (EIP-191), which must be the
+   * wallet the request names and a wallet of the inbox. Where it was made for
+   * is the caller's to check first; the nonce, as for verify, the caller's to
+   * spend.
+   */
+  async verifySignIn(
+    req: Omit<SignIn, "signature"> & { signature: Signature | undefined },
+  ): Promise<VerifiedSignature> {
+    const { signature } = req;
+    if (!signature) throw unauthenticated("signature: required to sign in");
+    this.checkEnvelope(signature, "signature", false);
+    if (!isAddress(req.address, { strict: false })) {
+      throw invalidArgument("address", "must be the 0x address of the wallet that signs in");
+    }
+    let message: string;
+    try {
+      message = signInMessage({
+        ...req,
+        poolId: this.options.poolId,
+        nonce: signature.nonce,
+        issuedAt: Number(signature.issuedAt),
+      });
+    } catch {
+      throw invalidArgument(
+        "origin",
+        "must be a host a sign-in message can name (a domain name, an IPv4 address or localhost)",
+      );
+    }
+    let address: Hex;
+    try {
+      address = await recoverMessageAddress({ message, signature: signature.signature as Hex });
+    } catch {
+      throw unauthenticated("signature: not a valid signature");
+    }
+    if (address.toLowerCase() !== req.address.toLowerCase()) {
+      // Another message was signed: for another place, pool, inbox or time, or by another wallet.
+      throw unauthenticated(
+        `signature: not ${req.address}'s sign-in to pool "${this.options.poolId}" at ${req.uri} as inbox ${req.inboxId}`,
+      );
+    }
+    if (!(await this.options.resolver.addressBelongsToInbox(address, req.inboxId))) {
+      throw permissionDenied(`address: ${address} is not a wallet of inbox ${req.inboxId}`);
+    }
+    return { address, nonce: signature.nonce.toLowerCase(), signature };
+  }
+
+  /** The envelope every signature carries: its shape, a nonce, and a time inside the window (unless anyAge). */
+  private checkEnvelope(signature: Signature, field: string, anyAge: boolean): void {
+    if (!SIGNATURE_HEX.test(signature.signature)) {
+      throw invalidArgument(`${field}.signature`, "must be a 0x-prefixed 65-byte hex signature");
+    }
+    if (!NONCE_HEX.test(signature.nonce)) {
+      throw invalidArgument(`${field}.nonce`, "must be 0x-prefixed 32 bytes of hex");
+    }
+    const nowSeconds = Math.floor(this.now() / 1000);
+    const issuedAt = Number(signature.issuedAt);
+    // A template release is re-checked by instances long after it was signed
+    // (durable delivery); its replay guard is the version, not the clock.
+    if (!anyAge && (issuedAt < nowSeconds - this.maxAge || issuedAt > nowSeconds + this.maxSkew)) {
+      throw unauthenticated(`${field}.issued_at: outside the accepted window of ${this.maxAge} s; sign again`);
+    }
   }
 }

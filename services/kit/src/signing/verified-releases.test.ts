@@ -174,12 +174,12 @@ describe("verified releases (one signature check per host)", () => {
 
   it("pass checks against the clock straight through, each time", async () => {
     const { releases, counts } = host();
-    const fields = { inboxId: creator.inboxId, origin: "https://pool.example", uri: "https://pool.example/" };
-    const signature = await signOperation(creator.account, "CreateSession", fields);
-    await releases.verify("CreateSession", fields, signature);
-    await releases.verify("CreateSession", fields, signature);
+    const fields = { inboxId: creator.inboxId, templateId: "tmpl_a", version: 1n };
+    const signature = await signOperation(creator.account, "ArchiveTemplate", fields);
+    await releases.verify("ArchiveTemplate", fields, signature);
+    await releases.verify("ArchiveTemplate", fields, signature);
     expect(counts.asked).toBe(2);
-    const old = await signOperation(creator.account, "CreateSession", fields, Math.floor(Date.now() / 1000) - 86_400);
-    expect(await codeOf(releases.verify("CreateSession", fields, old))).toBe("Unauthenticated");
+    const old = await signOperation(creator.account, "ArchiveTemplate", fields, Math.floor(Date.now() / 1000) - 86_400);
+    expect(await codeOf(releases.verify("ArchiveTemplate", fields, old))).toBe("Unauthenticated");
   });
 });
