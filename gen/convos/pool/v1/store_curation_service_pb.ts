@@ -891,7 +891,8 @@ export const ListCurationLogRequestSchema: GenMessage<ListCurationLogRequest> = 
   messageDesc(file_convos_pool_v1_store_curation_service, 30);
 
 /**
- * One signed curation action, kept as signed so anyone can check it again.
+ * One signed curation action, kept as signed so anyone can check it again;
+ * or the pool's own hold of a look-alike template, which nobody signs.
  *
  * @generated from message convos.pool.v1.CurationLogEntry
  */
@@ -907,7 +908,8 @@ export type CurationLogEntry = Message<"convos.pool.v1.CurationLogEntry"> & {
   at?: Timestamp | undefined;
 
   /**
-   * The signer: an operator, or the creator for RequestTemplateReview.
+   * The signer: an operator, or the creator for RequestTemplateReview;
+   * "pool" for the pool's own entry.
    *
    * @generated from field: string actor_id = 3;
    */
@@ -916,7 +918,8 @@ export type CurationLogEntry = Message<"convos.pool.v1.CurationLogEntry"> & {
   /**
    * The EIP-712 primary type signed: "DelistTemplate", "RelistTemplate",
    * "DeclineTemplateReview", "DismissTemplateReports", "SetFeatured",
-   * "RequestTemplateReview", "SetToolGrant", "RemoveTemplateReview".
+   * "RequestTemplateReview", "SetToolGrant", "RemoveTemplateReview"; or
+   * "HoldLookAlike", the pool's (docs/store.md, "Look-alike templates").
    *
    * @generated from field: string action = 4;
    */
@@ -938,6 +941,8 @@ export type CurationLogEntry = Message<"convos.pool.v1.CurationLogEntry"> & {
   fieldsJson: string;
 
   /**
+   * Unset for the pool's own entry.
+   *
    * @generated from field: convos.pool.v1.Signature signature = 7;
    */
   signature?: Signature | undefined;

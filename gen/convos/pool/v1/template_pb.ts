@@ -535,7 +535,9 @@ export type TemplateDelisting = Message<"convos.pool.v1.TemplateDelisting"> & {
   reason: string;
 
   /**
-   * The operator who delisted it.
+   * The operator who delisted it; "pool" when the pool held it for review as
+   * a look-alike of a popular template (docs/store.md, "Look-alike
+   * templates"), which an operator relists as any delisting.
    *
    * @generated from field: string operator_id = 2;
    */

@@ -1,6 +1,7 @@
 // The store curation tables (docs/store.md): reports, delistings with their
-// requests for review, the featured list and the curation log. The SQL of
-// the curation flow lives here; service.ts decides who may do what. What
+// requests for review, the featured list, the curation log, and what the
+// pool's hold of a look-alike template reads and writes. The SQL of the
+// curation flow lives here; service.ts and hold.ts decide. What
 // every feature reads of them (is it delisted, featured) is
 // catalog/standing.ts; the log's write, with the signed act, catalog/act.ts.
 import { create } from "@bufbuild/protobuf";
@@ -16,6 +17,16 @@ import {
 import { ReviewState } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
 import { LIST_COLUMNS, type ListedRow, type Page } from "../catalog/listings.js";
+import {
+  COMPARED_INSTRUCTION_CHARS,
+  HOLD_ACTION,
+  MIN_POPULAR_OWNERS,
+  POOL_ACTOR,
+  POPULAR_COMPARED,
+  type Cleared,
+  type LookAlike,
+  type Resemblance,
+} from "./look-alike.js";
 
 const ts = (d: Date | string) => timestampFromDate(new Date(d));
 
@@ -225,9 +236,10 @@ interface LogRow {
   action: string;
   template_id: string;
   fields: Record<string, unknown>;
-  signature: string;
-  signature_issued_at: string;
-  signature_nonce: string;
+  /** Null for the pool's own entries (a hold: look-alike.ts), which nobody signs. */
+  signature: string | null;
+  signature_issued_at: string | null;
+  signature_nonce: string | null;
 }
 
 /** Newest first; `templateIds` limits it to those templates (a creator's), `templateId` to one. */
@@ -268,11 +280,105 @@ export async function listLog(
         action: r.action,
         templateId: r.template_id,
         fieldsJson: JSON.stringify(r.fields),
-        signature: { signature: r.signature, issuedAt: BigInt(r.signature_issued_at), nonce: r.signature_nonce },
+        ...(r.signature !== null
+          ? {
+              signature: {
+                signature: r.signature,
+                issuedAt: BigInt(r.signature_issued_at ?? 0),
+                nonce: r.signature_nonce ?? "",
+              },
+            }
+          : {}),
       }),
     ),
     nextPageToken: rows.length > q.limit && last ? encodePageToken([String(last.id)]) : "",
   };
+}
+
+// ---------------------------------------------------------------- look-alikes (hold.ts)
+
+/**
+ * The templates a new one is compared with: the most used in the store
+ * ("most used": distinct recent owners, then id, an index walk), popular
+ * enough, of other creators. Names and content versions only; the
+ * instructions are read by instructionsOf when not known yet.
+ */
+export async function popularOfOthers(
+  em: EntityManager,
+  creatorId: string,
+): Promise<{ id: string; creatorId: string; name: string; contentVersion: number }[]> {
+  const rows = await em.execute<{ id: string; creator_id: string; agent_name: string; content_version: number }[]>(
+    `select id, creator_id, agent_name, content_version from templates t
+      where visibility = 'public' and status = 'active' and recent_owners >= ? and creator_id <> ?
+        and not exists (select 1 from template_delistings d where d.template_id = t.id)
+      order by recent_owners desc, id desc limit ${POPULAR_COMPARED}`,
+    [MIN_POPULAR_OWNERS, creatorId],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    creatorId: r.creator_id,
+    name: r.agent_name,
+    contentVersion: r.content_version,
+  }));
+}
+
+/** These templates' instructions as far as they are compared, with the content version they are of. */
+export async function instructionsOf(
+  em: EntityManager,
+  ids: readonly string[],
+): Promise<{ id: string; contentVersion: number; instructions: string }[]> {
+  if (ids.length === 0) return [];
+  const rows = await em.execute<{ id: string; content_version: number; instructions: string }[]>(
+    `select id, content_version, left(instructions, ${COMPARED_INSTRUCTION_CHARS}) as instructions from templates where id in (?)`,
+    [[...ids]],
+  );
+  return rows.map((r) => ({ id: r.id, contentVersion: r.content_version, instructions: r.instructions }));
+}
+
+/**
+ * What operators let through: for each template this one was held against
+ * and then relisted (an operator's RelistTemplate after the pool's hold, in
+ * the curation log), the ways it resembled it then.
+ */
+export async function clearedLookAlikes(em: EntityManager, templateId: string): Promise<Cleared> {
+  const rows = await em.execute<{ fields: { resemblesTemplateId?: unknown; matched?: unknown } }[]>(
+    `select h.fields from curation_log h where h.template_id = ? and h.action = ? and h.actor_id = ?
+      and exists (select 1 from curation_log r where r.template_id = h.template_id and r.action = 'RelistTemplate' and r.id > h.id)`,
+    [templateId, HOLD_ACTION, POOL_ACTOR],
+  );
+  const cleared = new Map<string, Set<Resemblance>>();
+  for (const { fields } of rows) {
+    if (typeof fields.resemblesTemplateId !== "string" || !Array.isArray(fields.matched)) continue;
+    const ways = cleared.get(fields.resemblesTemplateId) ?? new Set<Resemblance>();
+    for (const m of fields.matched as unknown[]) if (m === "name" || m === "instructions") ways.add(m);
+    cleared.set(fields.resemblesTemplateId, ways);
+  }
+  return cleared;
+}
+
+/**
+ * The pool holds a template for review: delisted by the pool (POOL_ACTOR)
+ * with `reason`, and the pool's own entry in the curation log, unsigned.
+ * False, and nothing written, when it already was delisted.
+ */
+export async function holdForReview(
+  em: EntityManager,
+  h: { templateId: string; version: number; match: LookAlike; reason: string; at: Date },
+): Promise<boolean> {
+  if (!(await delist(em, { templateId: h.templateId, reason: h.reason, operatorId: POOL_ACTOR, at: h.at })))
+    return false;
+  const fields = {
+    version: String(h.version),
+    resemblesTemplateId: h.match.template.id,
+    resemblesName: h.match.template.name,
+    matched: h.match.matched,
+    reason: h.reason,
+  };
+  await em.execute(
+    `insert into curation_log (at, actor_id, action, template_id, fields) values (?, ?, ?, ?, ?::jsonb)`,
+    [h.at, POOL_ACTOR, HOLD_ACTION, h.templateId, JSON.stringify(fields)],
+  );
+  return true;
 }
 
 function pageOf<R extends ListedRow>(rows: R[], limit: number, keyOf: (r: R) => (string | number)[]): Page {

@@ -307,6 +307,25 @@ export class AddConversationStarters extends Migration {
   }
 }
 
+/**
+ * The pool's own entries in the curation log (docs/store.md, "Look-alike
+ * templates"): a template held at publish is the pool's act, not a person's,
+ * and has no signature. Only the pool's ("pool", curation/look-alike.ts's
+ * POOL_ACTOR as it was when this ran) may lack one.
+ */
+export class AddPoolCurationEntries extends Migration {
+  override up(): void {
+    this.addSql(`alter table curation_log
+      alter column signature drop not null,
+      alter column signature_issued_at drop not null,
+      alter column signature_nonce drop not null,
+      add constraint curation_log_signed check (
+        (signature is null) = (actor_id = 'pool')
+        and (signature is null) = (signature_issued_at is null)
+        and (signature is null) = (signature_nonce is null))`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
@@ -324,4 +343,5 @@ export const migrations = [
   { name: "0012_wallet_removal_acknowledgment", class: AddWalletRemovalAcknowledgment },
   { name: "0013_ratings", class: AddRatings },
   { name: "0014_conversation_starters", class: AddConversationStarters },
+  { name: "0015_pool_curation_entries", class: AddPoolCurationEntries },
 ];

@@ -4,12 +4,15 @@
 // history), release-notes.ts (diffs and release notes), wallet-removal.ts (a
 // version without the wallet). Below it, in catalog/: checks.ts (what a
 // request must hold), proto.ts (a template's shapes), visible.ts (who may
-// read a template), listings.ts (the store's listings).
+// read a template), listings.ts (the store's listings). A template entering
+// the store, or changing its name or instructions there, is compared with
+// the popular ones of other creators and may be held (curation/hold.ts).
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   applyPatch,
   conflict,
@@ -39,6 +42,8 @@ import {
   checkVisibility,
 } from "../catalog/checks.js";
 import { withStandings } from "../ratings/sql.js";
+import { delistingsOf } from "../catalog/standing.js";
+import { createLookAlikeHold } from "../curation/hold.js";
 import { TemplateRow, TemplateVersionRow, type TemplateRowType } from "../db/entities.js";
 import { enqueueTemplateSync } from "../sync/outbox.js";
 import { createReleaseNotesHandlers } from "./release-notes.js";
@@ -101,6 +106,14 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
   /** A changed model must be served; the one the row has may stay (models/policy.ts). */
   const checkModelOf = (row: TemplateRowType, field: string, model: Parameters<typeof checkServedModel>[1]) =>
     checkServedModel(field, model, served, row.model?.default);
+  const holdLookAlike = createLookAlikeHold();
+
+  /** A write's answer, with the template's delisting: a creator whose change was held sees why at once. */
+  async function answer(row: TemplateRowType): Promise<Template> {
+    const template = rowToProto(row);
+    template.delisting = (await delistingsOf(deps.em.fork(), [row.id])).get(row.id);
+    return template;
+  }
 
   async function spendNonce(tx: EntityManager, nonce: string, inboxId: string, purpose: SignedOperation) {
     if (!(await consumeNonce(tx, { nonce, inboxId, purpose }))) {
@@ -118,7 +131,8 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
    * the row, check the expected version, spend the nonce, apply the change and
    * write the new version's snapshot, all in one transaction. A content
    * change also keeps the signed change with its version and enters the
-   * sync outbox in that transaction.
+   * sync outbox in that transaction; a publish, or a new name or
+   * instructions of a public template, may be held there as a look-alike.
    */
   async function mutate(
     templateId: string,
@@ -154,6 +168,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         throw failedPrecondition(`template ${templateId} is archived`);
       }
       await spendNonce(tx, verified.nonce, row.creatorId, operation);
+      const was = { visibility: row.visibility, name: row.agentName, instructions: row.instructions };
       const summary = await change(row, tx);
       if (summary === false) return row;
       const at = now();
@@ -170,6 +185,10 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       } else {
         recordVersion(tx, row, row.creatorId, summary, at);
       }
+      // What the store would show anew (docs/store.md, "Look-alike templates").
+      const shownAnew =
+        was.visibility !== "public" || was.name !== row.agentName || was.instructions !== row.instructions;
+      if (row.visibility === "public" && row.status === "active" && shownAnew) await holdLookAlike(tx, row, at);
       return row;
     });
     if (contentChanged) deps.onContentChange?.();
@@ -237,7 +256,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         },
         { content: { kind: "update", releaseNotes, acknowledgedWalletRemoval: req.acknowledgeWalletRemoval } },
       );
-      return { template: rowToProto(row) };
+      return { template: await answer(row) };
     },
 
     async patchTemplate(req) {
@@ -270,7 +289,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           content: { kind: "patch", patchHash, releaseNotes, acknowledgedWalletRemoval: req.acknowledgeWalletRemoval },
         },
       );
-      return { template: rowToProto(row) };
+      return { template: await answer(row) };
     },
 
     async setTemplateVisibility(req) {
@@ -289,7 +308,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         },
         { publish: target === "public" },
       );
-      return { template: rowToProto(row) };
+      return { template: await answer(row) };
     },
 
     async archiveTemplate(req) {
@@ -366,7 +385,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           },
         },
       );
-      return { template: rowToProto(row) };
+      return { template: await answer(row) };
     },
 
     async browseStore(req) {
