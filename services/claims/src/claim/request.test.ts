@@ -377,6 +377,10 @@ describe("the template, as the requester may claim it", () => {
       /delisted from the store by its operators \(spam\)/,
     );
     expect(planClaim(TEMPLATE, delisted, input({ requester: BOB }), undefined, any).model).toBe("gpt-oss-20b");
+    const held = got({ delisting: create(TemplateDelistingSchema, { reason: "a look-alike", operatorId: "pool" }) });
+    expect(refusedWith(() => planClaim(TEMPLATE, held, input(), undefined, any), Code.FailedPrecondition)).toMatch(
+      /was held by the pool \(a look-alike\)/,
+    );
   });
 
   it("a release without content is an internal error", () => {

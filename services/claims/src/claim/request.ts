@@ -250,8 +250,11 @@ export function planClaim(
     throw failedPrecondition(`template ${templateId} is archived: it cannot be added to conversations`);
   }
   if (template.delisting && template.creatorId !== input.requester) {
+    // "pool": held by the pool itself at publish, a look-alike of a popular template (docs/store.md).
+    const by =
+      template.delisting.operatorId === "pool" ? "held by the pool" : "delisted from the store by its operators";
     throw failedPrecondition(
-      `template ${templateId} was delisted from the store by its operators (${template.delisting.reason}): it cannot be added to conversations`,
+      `template ${templateId} was ${by} (${template.delisting.reason}): it cannot be added to conversations`,
     );
   }
   // What the agent will run on: the signed release with its bases, not the row around it.
