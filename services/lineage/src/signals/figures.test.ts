@@ -3,7 +3,7 @@
 // creator's own agents apart.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { FIGURES, MIN_CONVERSATIONS, creatorView, type AgentDay } from "./figures.js";
+import { FIGURES, MAX_SHARE, MIN_CONVERSATIONS, capShares, creatorView, type AgentDay } from "./figures.js";
 
 const CREATOR = "creator";
 const count = fc.nat({ max: 1000 });
@@ -159,5 +159,51 @@ describe("a creator's view of their template's days", () => {
     ]);
     expect(view.ownDays).toEqual([{ version: "7", day: "2026-11-26", agents: 1, conversations: 1, owners: 1 }]);
     expect(creatorView(rows.slice(1), CREATOR).days[0]?.figures).toBeUndefined();
+  });
+});
+
+describe("capShares", () => {
+  const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+  it("cuts one conversation's flood to the others' level, and leaves a spread day alone", () => {
+    expect(capShares([1, 1, 1, 1, 500])).toEqual([1, 1, 1, 1, 1]);
+    expect(capShares([0, 0, 0, 0, 500])).toEqual([0, 0, 0, 0, 0]);
+    expect(capShares([...Array(10).fill(1), 500])).toEqual([...Array(10).fill(1), 2.5]);
+    expect(capShares([5, 5, 5, 6, 6, 6])).toEqual([5, 5, 5, 6, 6, 6]);
+    // A fifth at most, so six honest parts that differ are cut too: [3..8] has 8 of 33.
+    expect(capShares([3, 4, 5, 6, 7, 8])).toEqual([3, 4, 5, 6, 6, 6]);
+    // Fewer parts than five: an equal share, none above the least.
+    expect(capShares([10, 12, 500])).toEqual([10, 10, 10]);
+  });
+
+  it("never lets a part pass its share, never raises one, and keeps a day where no part passes (property)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 40 }), (values) => {
+        const capped = capShares(values);
+        const share = Math.max(MAX_SHARE, 1 / values.length);
+        const sum = total(capped);
+        for (const [i, c] of capped.entries()) {
+          expect(c).toBeLessThanOrEqual(values[i]!);
+          expect(c).toBeLessThanOrEqual(share * sum + 1e-9);
+        }
+        if (Math.max(...values) <= share * total(values)) expect(capped).toEqual(values);
+      }),
+    );
+  });
+
+  it("one owner's flood moves a version's day by a fifth at most", () => {
+    const day = (flood: number): AgentDay[] =>
+      ["a", "b", "c", "d", "e", "f"].map((o, i) => ({
+        instanceId: `inst_${o}`,
+        ownerId: o,
+        conversationId: `conv-${o}`,
+        version: "7",
+        day: "2026-11-26",
+        counts: { ...ZERO, answers: 10, thumbsDown: i === 0 ? flood : 1 },
+      }));
+    const quiet = creatorView(day(1), "creator").days[0]!.figures!.thumbsDown;
+    const flooded = creatorView(day(500), "creator").days[0]!.figures!.thumbsDown;
+    expect(quiet).toBe(6);
+    expect(flooded).toBeLessThanOrEqual(quiet * 1.25 + 1e-9);
   });
 });

@@ -9,11 +9,18 @@
 //   day's figure is the sum of those averages over owners. An owner who adds
 //   agents with the same counts changes nothing; one whose agents count more
 //   weighs as one agent that counts their average.
+// - In what members give (reactions, corrections, forget requests), no
+//   owner weighs more than MAX_SHARE of the day (capShares): one
+//   conversation's members, however many, move a version's day by a fifth at
+//   most. What the agent did (answers, people, tool calls) is not cut.
 // - The creator's own agents are counted apart (`ownDays`), under the same
 //   threshold, and never in `days`.
 
 /** Fewer conversations than this in a version's day and its figures are not shown. */
 export const MIN_CONVERSATIONS = 5;
+
+/** The largest share of a figure's day one owner's agents may make (with fewer owners than 1 / it: an equal share). */
+export const MAX_SHARE = 1 / MIN_CONVERSATIONS;
 
 export const FIGURES = [
   "answers",
@@ -27,6 +34,9 @@ export const FIGURES = [
   "toolCallsFailed",
 ] as const;
 export type Figure = (typeof FIGURES)[number];
+
+/** The figures members give, and so one conversation could flood: each owner's part capped (capShares). */
+export const MEMBER_FIGURES: readonly Figure[] = ["thumbsUp", "thumbsDown", "corrections", "forgetRequests"];
 
 /** One agent's stored day. */
 export interface AgentDay {
@@ -100,11 +110,43 @@ function dayOf(rows: readonly AgentDay[], min: number): VersionDay {
   };
   if (conversations < min) return day;
   const figures = Object.fromEntries([...FIGURES, "pinned"].map((f) => [f, 0])) as Figures;
-  for (const own of byOwner.values()) {
-    for (const f of FIGURES) figures[f] += mean(own.map((r) => r.counts[f]));
-    figures.pinned += mean(own.map((r) => (r.counts.pinned ? 1 : 0))) / byOwner.size;
+  const owners = [...byOwner.values()];
+  for (const f of FIGURES) {
+    const parts = owners.map((own) => mean(own.map((r) => r.counts[f])));
+    figures[f] = sum(MEMBER_FIGURES.includes(f) ? capShares(parts) : parts);
   }
+  for (const own of owners) figures.pinned += mean(own.map((r) => (r.counts.pinned ? 1 : 0))) / owners.length;
   return { ...day, figures };
+}
+
+/**
+ * `values` (each owner's part of a figure), each cut to one level T, the
+ * highest at which no part exceeds `share` of the cut total: T = share ×
+ * Σ min(v, T). Parts under T stay as they are; with fewer parts than
+ * 1 / share, the share is 1 / their number (no part above another's least).
+ * So 500 👎 from one conversation beside four with one each count as one.
+ */
+export function capShares(values: readonly number[], share = MAX_SHARE): number[] {
+  const s = Math.max(share, 1 / values.length);
+  const sorted = [...values].sort((a, b) => a - b);
+  // With T between the (k-1)th and kth smallest: k parts under it, the rest at it. T = s × (Σ of those k + (n − k) × T),
+  // found on the first stretch where that holds; none: no part is above its share.
+  let under = 0;
+  for (let k = 0; k < sorted.length; k++) {
+    const slope = s * (sorted.length - k) - 1;
+    if (slope < 0) {
+      const found = (s * under) / -slope;
+      // Where the level is a part's own value (an equal share), floating point lands a hair under it.
+      const level = sorted.find((v) => Math.abs(v - found) <= 1e-9 * Math.max(1, v)) ?? found;
+      if (level <= sorted[k]!) return values.map((v) => Math.min(v, level));
+    }
+    under += sorted[k]!;
+  }
+  return [...values];
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
 }
 
 function mean(xs: readonly number[]): number {
