@@ -10,7 +10,7 @@
 import { mkdir } from "node:fs/promises";
 import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";

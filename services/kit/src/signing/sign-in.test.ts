@@ -17,7 +17,13 @@ describe("signInMessage", () => {
   it("is EIP-4361 text a wallet checks against the page: scheme, domain, address, the inbox and pool, five minutes", async () => {
     let shown = "";
     const s = await signSignIn(
-      { address: account.address, signMessage: (a) => ((shown = a.message), account.signMessage(a)) },
+      {
+        address: account.address,
+        signMessage: (a) => {
+          shown = a.message;
+          return account.signMessage(a);
+        },
+      },
       inboxId,
       GATEWAY,
       1_800_000_000,

@@ -132,15 +132,15 @@ export function capShares(values: readonly number[], share = MAX_SHARE): number[
   // With T between the (k-1)th and kth smallest: k parts under it, the rest at it. T = s × (Σ of those k + (n − k) × T),
   // found on the first stretch where that holds; none: no part is above its share.
   let under = 0;
-  for (let k = 0; k < sorted.length; k++) {
+  for (const [k, part] of sorted.entries()) {
     const slope = s * (sorted.length - k) - 1;
     if (slope < 0) {
       const found = (s * under) / -slope;
       // Where the level is a part's own value (an equal share), floating point lands a hair under it.
       const level = sorted.find((v) => Math.abs(v - found) <= 1e-9 * Math.max(1, v)) ?? found;
-      if (level <= sorted[k]!) return values.map((v) => Math.min(v, level));
+      if (level <= part) return values.map((v) => Math.min(v, level));
     }
-    under += sorted[k]!;
+    under += part;
   }
   return [...values];
 }
