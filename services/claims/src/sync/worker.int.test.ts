@@ -96,9 +96,7 @@ interface Fixture {
 
 async function template(over: Partial<TemplateContentJson> = {}): Promise<Fixture> {
   const creator = newIdentity();
-  // A name of its own: this file claims a template for ten owners and more, which makes it popular, and the store
-  // holds another creator's publish of a look-alike name for review (docs/store.md, "Look-alike templates").
-  const content = sampleContent({ agent_name: `Planner ${randomBytes(4).toString("hex")}`, tools: [], ...over });
+  const content = sampleContent({ tools: [], ...over });
   const t = await signedTemplate(templatesClient, creator, content);
   return { creator, id: t.id, version: t.contentVersion, content };
 }

@@ -30,7 +30,7 @@ import {
 } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "../server.js";
 import { as, expectCode } from "../../test/helpers.js";
-import { HOLD_ACTION, MIN_POPULAR_OWNERS, POOL_ACTOR } from "./look-alike.js";
+import { HOLD_ACTION, MIN_POPULAR_DAYS, MIN_POPULAR_OWNERS, POOL_ACTOR } from "./look-alike.js";
 
 const CREDS = generateServiceCredentials();
 const operator = newIdentity();
@@ -90,9 +90,15 @@ async function published(c: TestIdentity, over: Partial<TemplateContentJson>): P
 }
 
 /** Makes `t` popular: this many distinct owners used it today. */
-async function useBy(t: Template, owners: number): Promise<void> {
+/** `owners` distinct owners use `t`, which was made a week and a day ago (unless `fresh`). */
+async function useBy(t: Template, owners: number, fresh = false): Promise<void> {
   const ownerIds = Array.from({ length: owners }, () => newIdentity().inboxId);
   await usage.recordTemplateUse({ templateId: t.id, count: BigInt(owners), ownerIds });
+  if (!fresh)
+    await sql.query(`update templates set created_at = now() - interval '1 day' * $2 where id = $1`, [
+      t.id,
+      MIN_POPULAR_DAYS + 1,
+    ]);
 }
 
 const inStore = async (category: string) =>
@@ -266,5 +272,20 @@ describe("what is not held", () => {
     const copy = await published(newIdentity(), { agent_name: "Chess Coach", instructions: CHESS, category });
     expect(copy.delisting).toBeUndefined();
     expect(new Set(await inStore(category))).toEqual(new Set([quiet.id, copy.id]));
+  });
+
+  it("a copy of a much used template made less than MIN_POPULAR_DAYS ago: not popular yet, not compared", async () => {
+    const category = `cat-${randomBytes(4).toString("hex")}`;
+    const young = await published(newIdentity(), { agent_name: "Chess Coach", instructions: CHESS, category });
+    await useBy(young, MIN_POPULAR_OWNERS + 5, true);
+    const copy = await published(newIdentity(), { agent_name: "Chess Coach", instructions: CHESS, category });
+    expect(copy.delisting).toBeUndefined();
+    // A week on, the next copy is held.
+    await sql.query(`update templates set created_at = now() - interval '1 day' * $2 where id = $1`, [
+      young.id,
+      MIN_POPULAR_DAYS,
+    ]);
+    const later = await published(newIdentity(), { agent_name: "Chess Coach", instructions: CHESS, category });
+    expect(later.delisting?.reason).toMatch(/held for the operators' review/);
   });
 });

@@ -11,6 +11,8 @@ import { confusableSkeleton } from "@convos-pool/kit/content";
 export const POPULAR_COMPARED = 100;
 /** "Popular": at least this many distinct owners in the store's 30-day window; fewer is no reputation to borrow. */
 export const MIN_POPULAR_OWNERS = 10;
+/** …and in the store this many days at least: a name people know is one they have known a while. */
+export const MIN_POPULAR_DAYS = 7;
 /** Name keys may differ by one edit per this many characters of the longer key… */
 export const NAME_CHARS_PER_EDIT = 8;
 /** …and by at most this many. */

@@ -20,6 +20,7 @@ import { LIST_COLUMNS, type ListedRow, type Page } from "../catalog/listings.js"
 import {
   COMPARED_INSTRUCTION_CHARS,
   HOLD_ACTION,
+  MIN_POPULAR_DAYS,
   MIN_POPULAR_OWNERS,
   POOL_ACTOR,
   POPULAR_COMPARED,
@@ -310,9 +311,10 @@ export async function popularOfOthers(
   const rows = await em.execute<{ id: string; creator_id: string; agent_name: string; content_version: number }[]>(
     `select id, creator_id, agent_name, content_version from templates t
       where visibility = 'public' and status = 'active' and recent_owners >= ? and creator_id <> ?
+        and created_at <= now() - interval '1 day' * ?
         and not exists (select 1 from template_delistings d where d.template_id = t.id)
       order by recent_owners desc, id desc limit ${POPULAR_COMPARED}`,
-    [MIN_POPULAR_OWNERS, creatorId],
+    [MIN_POPULAR_OWNERS, creatorId, MIN_POPULAR_DAYS],
   );
   return rows.map((r) => ({
     id: r.id,
