@@ -63,10 +63,10 @@ describe("versions side by side", () => {
     const [before] = compareVersionDays(creatorView(base, "creator").days, ["6"]);
     const [after] = compareVersionDays(creatorView([...base, ...flood], "creator").days, ["6"]);
     expect(before?.per100?.thumbsUp).toBe(10);
-    // Six owners of 10 answers each; the flooder weighs as one agent, and at most a fifth of the day's
-    // thumbs-up (figures.ts capShares): 1.25 beside five of 1, per 60 answers.
+    // Six owners of 10 answers each; the flooder weighs as one agent, and at most twice the next owner and two
+    // (figures.ts capLargest): 4 beside five of 1, per 60 answers.
     expect(after?.answers).toBe(60);
-    expect(after?.per100?.thumbsUp).toBeCloseTo((6.25 / 60) * 100, 9);
+    expect(after?.per100?.thumbsUp).toBeCloseTo((9 / 60) * 100, 9);
   });
 
   it("divides by no zero: days shown without answers give no rate, a version that never showed none either", () => {

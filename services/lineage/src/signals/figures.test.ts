@@ -3,7 +3,15 @@
 // creator's own agents apart.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { FIGURES, MAX_SHARE, MIN_CONVERSATIONS, capShares, creatorView, type AgentDay } from "./figures.js";
+import {
+  FIGURES,
+  FREE_PART,
+  MAX_OVER_NEXT,
+  MIN_CONVERSATIONS,
+  capLargest,
+  creatorView,
+  type AgentDay,
+} from "./figures.js";
 
 const CREATOR = "creator";
 const count = fc.nat({ max: 1000 });
@@ -162,36 +170,33 @@ describe("a creator's view of their template's days", () => {
   });
 });
 
-describe("capShares", () => {
-  const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-
-  it("cuts one conversation's flood to the others' level, and leaves a spread day alone", () => {
-    expect(capShares([1, 1, 1, 1, 500])).toEqual([1, 1, 1, 1, 1]);
-    expect(capShares([0, 0, 0, 0, 500])).toEqual([0, 0, 0, 0, 0]);
-    expect(capShares([...Array(10).fill(1), 500])).toEqual([...Array(10).fill(1), 2.5]);
-    expect(capShares([5, 5, 5, 6, 6, 6])).toEqual([5, 5, 5, 6, 6, 6]);
-    // A fifth at most, so six honest parts that differ are cut too: [3..8] has 8 of 33.
-    expect(capShares([3, 4, 5, 6, 7, 8])).toEqual([3, 4, 5, 6, 6, 6]);
-    // Fewer parts than five: an equal share, none above the least.
-    expect(capShares([10, 12, 500])).toEqual([10, 10, 10]);
+describe("capLargest", () => {
+  it("cuts one conversation's flood to twice the next and two, and leaves a day where none stands out", () => {
+    expect(capLargest([1, 1, 1, 1, 500])).toEqual([1, 1, 1, 1, 4]);
+    expect(capLargest([0, 0, 0, 0, 500])).toEqual([0, 0, 0, 0, 2]);
+    expect(capLargest([0, 0, 0, 0, 2])).toEqual([0, 0, 0, 0, 2]);
+    expect(capLargest([3, 4, 5, 6, 7, 8])).toEqual([3, 4, 5, 6, 7, 8]);
+    // Two that agree are two.
+    expect(capLargest([0, 0, 500, 500])).toEqual([0, 0, 500, 500]);
   });
 
-  it("never lets a part pass its share, never raises one, and keeps a day where no part passes (property)", () => {
+  it("cuts only the largest part, never raises one, and keeps a day where it is within bounds (property)", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 40 }), (values) => {
-        const capped = capShares(values);
-        const share = Math.max(MAX_SHARE, 1 / values.length);
-        const sum = total(capped);
+        const capped = capLargest(values);
+        const [first = 0, second = 0] = [...values].sort((a, b) => b - a);
+        const bound = MAX_OVER_NEXT * second + FREE_PART;
         for (const [i, c] of capped.entries()) {
           expect(c).toBeLessThanOrEqual(values[i]!);
-          expect(c).toBeLessThanOrEqual(share * sum + 1e-9);
+          expect(c).toBeLessThanOrEqual(Math.max(bound, second));
+          if (values[i]! < first) expect(c).toBe(values[i]);
         }
-        if (Math.max(...values) <= share * total(values)) expect(capped).toEqual(values);
+        if (first <= bound) expect(capped).toEqual(values);
       }),
     );
   });
 
-  it("one owner's flood moves a version's day by a fifth at most", () => {
+  it("one owner's flood counts twice the next owner's and two, however big", () => {
     const day = (flood: number): AgentDay[] =>
       ["a", "b", "c", "d", "e", "f"].map((o, i) => ({
         instanceId: `inst_${o}`,
@@ -201,9 +206,8 @@ describe("capShares", () => {
         day: "2026-11-26",
         counts: { ...ZERO, answers: 10, thumbsDown: i === 0 ? flood : 1 },
       }));
-    const quiet = creatorView(day(1), "creator").days[0]!.figures!.thumbsDown;
-    const flooded = creatorView(day(500), "creator").days[0]!.figures!.thumbsDown;
-    expect(quiet).toBe(6);
-    expect(flooded).toBeLessThanOrEqual(quiet * 1.25 + 1e-9);
+    expect(creatorView(day(1), "creator").days[0]!.figures!.thumbsDown).toBe(6);
+    expect(creatorView(day(500), "creator").days[0]!.figures!.thumbsDown).toBe(5 + 4);
+    expect(creatorView(day(500), "creator").days[0]!.figures!.answers).toBe(60);
   });
 });

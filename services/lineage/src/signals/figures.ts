@@ -10,17 +10,19 @@
 //   agents with the same counts changes nothing; one whose agents count more
 //   weighs as one agent that counts their average.
 // - In what members give (reactions, corrections, forget requests), no
-//   owner weighs more than MAX_SHARE of the day (capShares): one
-//   conversation's members, however many, move a version's day by a fifth at
-//   most. What the agent did (answers, people, tool calls) is not cut.
+//   owner's part passes twice the next largest part and two (capLargest):
+//   one conversation's members, however many, cannot make a version's day
+//   alone. What the agent did (answers, people, tool calls) is not cut.
 // - The creator's own agents are counted apart (`ownDays`), under the same
 //   threshold, and never in `days`.
 
 /** Fewer conversations than this in a version's day and its figures are not shown. */
 export const MIN_CONVERSATIONS = 5;
 
-/** The largest share of a figure's day one owner's agents may make (with fewer owners than 1 / it: an equal share). */
-export const MAX_SHARE = 1 / MIN_CONVERSATIONS;
+/** A part of a member-given figure counts at most this many times the next largest part… */
+export const MAX_OVER_NEXT = 2;
+/** …and this many more: a few people's reactions in one conversation count whatever the others did. */
+export const FREE_PART = 2;
 
 export const FIGURES = [
   "answers",
@@ -35,7 +37,7 @@ export const FIGURES = [
 ] as const;
 export type Figure = (typeof FIGURES)[number];
 
-/** The figures members give, and so one conversation could flood: each owner's part capped (capShares). */
+/** The figures members give, and so one conversation could flood: the largest owner's part capped (capLargest). */
 export const MEMBER_FIGURES: readonly Figure[] = ["thumbsUp", "thumbsDown", "corrections", "forgetRequests"];
 
 /** One agent's stored day. */
@@ -74,26 +76,32 @@ export function creatorView(rows: readonly AgentDay[], creatorId: string, min = 
     days: versionDays(
       rows.filter((r) => r.ownerId !== creatorId),
       min,
+      capLargest,
     ),
+    // The creator's own conversations are theirs to read as they are: nobody else's part is in them.
     ownDays: versionDays(
       rows.filter((r) => r.ownerId === creatorId),
       min,
+      (parts) => parts,
     ),
   };
 }
 
-function versionDays(rows: readonly AgentDay[], min: number): VersionDay[] {
+/** How the owners' parts of a member-given figure are weighed before they are summed. */
+type Weigh = (parts: readonly number[]) => readonly number[];
+
+function versionDays(rows: readonly AgentDay[], min: number, weigh: Weigh): VersionDay[] {
   const groups = new Map<string, AgentDay[]>();
   for (const r of rows) {
     const key = `${r.day}\u0000${r.version}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.values()]
-    .map((g) => dayOf(g, min))
+    .map((g) => dayOf(g, min, weigh))
     .sort((a, b) => (a.day === b.day ? compareVersions(a.version, b.version) : a.day < b.day ? -1 : 1));
 }
 
-function dayOf(rows: readonly AgentDay[], min: number): VersionDay {
+function dayOf(rows: readonly AgentDay[], min: number, weigh: Weigh): VersionDay {
   const first = rows[0];
   if (!first) throw new Error("a day of no agents");
   // One agent, one row: a repeated instance (it cannot be, by the table's key) would count once.
@@ -113,36 +121,24 @@ function dayOf(rows: readonly AgentDay[], min: number): VersionDay {
   const owners = [...byOwner.values()];
   for (const f of FIGURES) {
     const parts = owners.map((own) => mean(own.map((r) => r.counts[f])));
-    figures[f] = sum(MEMBER_FIGURES.includes(f) ? capShares(parts) : parts);
+    figures[f] = sum(MEMBER_FIGURES.includes(f) ? weigh(parts) : parts);
   }
   for (const own of owners) figures.pinned += mean(own.map((r) => (r.counts.pinned ? 1 : 0))) / owners.length;
   return { ...day, figures };
 }
 
 /**
- * `values` (each owner's part of a figure), each cut to one level T, the
- * highest at which no part exceeds `share` of the cut total: T = share ×
- * Σ min(v, T). Parts under T stay as they are; with fewer parts than
- * 1 / share, the share is 1 / their number (no part above another's least).
- * So 500 👎 from one conversation beside four with one each count as one.
+ * `values` (each owner's part of a figure) with the largest cut to
+ * MAX_OVER_NEXT × the next largest + FREE_PART. Only one part can stand out
+ * by flooding, so only it is cut; two conversations that agree are two. So
+ * 500 👎 from one conversation beside others' one each count four; beside
+ * none, two.
  */
-export function capShares(values: readonly number[], share = MAX_SHARE): number[] {
-  const s = Math.max(share, 1 / values.length);
-  const sorted = [...values].sort((a, b) => a - b);
-  // With T between the (k-1)th and kth smallest: k parts under it, the rest at it. T = s × (Σ of those k + (n − k) × T),
-  // found on the first stretch where that holds; none: no part is above its share.
-  let under = 0;
-  for (const [k, part] of sorted.entries()) {
-    const slope = s * (sorted.length - k) - 1;
-    if (slope < 0) {
-      const found = (s * under) / -slope;
-      // Where the level is a part's own value (an equal share), floating point lands a hair under it.
-      const level = sorted.find((v) => Math.abs(v - found) <= 1e-9 * Math.max(1, v)) ?? found;
-      if (level <= part) return values.map((v) => Math.min(v, level));
-    }
-    under += part;
-  }
-  return [...values];
+export function capLargest(values: readonly number[]): number[] {
+  const [first = 0, second = 0] = [...values].sort((a, b) => b - a);
+  const cap = MAX_OVER_NEXT * second + FREE_PART;
+  if (first <= cap) return [...values];
+  return values.map((v) => Math.min(v, cap));
 }
 
 function sum(xs: readonly number[]): number {

@@ -419,10 +419,10 @@ describe("versions side by side", () => {
         [today(), false, 4],
       ]);
       expect(v6?.days[1]?.per100Answers).toBeUndefined();
-      // Ana's three agents of v7 weigh as one, and as a fifth of the day's 👍 at most: six owners, 120 answers,
-      // 5 × 2 + 2.5 👍 (figures.ts capShares). The creator's are not here.
+      // Ana's three agents of v7 weigh as one, and as twice the next owner and two at most: six owners,
+      // 120 answers, 5 × 2 + 6 👍 (figures.ts capLargest). The creator's are not here.
       expect(v7).toMatchObject({ daysRan: 1, daysShown: 1, answers: 120 });
-      expect(v7?.per100Answers?.thumbsUp).toBeCloseTo((12.5 / 120) * 100, 9);
+      expect(v7?.per100Answers?.thumbsUp).toBeCloseTo((16 / 120) * 100, 9);
       expect(v7?.per100Answers?.corrections).toBe(0);
       // What the pool recorded of their agents, by the version each was claimed on.
       const none = { removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 };
