@@ -48,7 +48,7 @@ import { contentToJson } from "@convos-pool/kit/content";
 import { createLogger, createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
 import { signInJson, signOperation, signSignIn, signVersionSignals } from "@convos-pool/kit/signing";
 import { sampleContent, signedContentUpdate, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
-import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { closeWithin, createTestDatabase, waitFor } from "@convos-pool/testing";
 import { RealStack } from "./real-stack.js";
 import { SignalsRecorder } from "./signals-recorder.js";
 
@@ -273,13 +273,18 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all(conversations.flatMap((r) => r.people.map((p) => p.close().catch(() => undefined))));
-  await Promise.all([creator, ...Object.values(owners)].map((c) => c?.close().catch(() => undefined)));
+  // The people's and owners' clients first, a minute at most: one slow to close must not keep the stack's
+  // processes running past this file (a busy CI run once saw the hook time out here, with no word of which).
+  const clients: Record<string, () => Promise<unknown>> = {};
+  for (const [i, r] of conversations.entries())
+    for (const [j, p] of r.people.entries()) clients[`person ${i}.${j}`] = () => p.close();
+  for (const [name, c] of Object.entries({ creator, ...owners })) if (c) clients[name] = () => c.close();
+  await closeWithin(clients, 60_000);
   hostSc?.close();
   await gateway?.close();
   await stack?.close();
   await recorder.close();
-}, 90_000);
+}, 150_000);
 
 describe("signals end to end: people in Convos conversations, the creator's figures", () => {
   it("the creator sees what people did with the version in five conversations, each owner once; nothing of the one in two; their own agent apart", {

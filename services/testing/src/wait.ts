@@ -16,3 +16,24 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Closes `parts` side by side, waiting `ms` at most: what is still closing
+ * then is named on stderr and left to finish, so that what comes after (the
+ * stack's processes, the node) is still closed and the leftovers check names
+ * nothing that is not this file's. For a test's afterAll, before the parts
+ * that hold processes.
+ */
+export async function closeWithin(parts: Record<string, () => Promise<unknown>>, ms: number): Promise<void> {
+  const open = new Set(Object.keys(parts));
+  const all = Promise.all(
+    Object.entries(parts).map(async ([name, close]) => {
+      await close().catch(() => undefined);
+      open.delete(name);
+    }),
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([all, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+  if (open.size > 0) console.error(`closeWithin: still closing after ${ms} ms: ${[...open].join(", ")}`);
+}
