@@ -18,6 +18,7 @@ import {
   invalidArguments,
   type ModelJson,
   notFound,
+  POOL_CURATOR,
   TEMPLATE_ID_PATTERN,
   toolValueProblem,
   type ToolJson,
@@ -250,9 +251,9 @@ export function planClaim(
     throw failedPrecondition(`template ${templateId} is archived: it cannot be added to conversations`);
   }
   if (template.delisting && template.creatorId !== input.requester) {
-    // "pool": held by the pool itself at publish, a look-alike of a popular template (docs/store.md).
+    // Held by the pool itself at publish, a look-alike of a popular template (docs/store.md).
     const by =
-      template.delisting.operatorId === "pool" ? "held by the pool" : "delisted from the store by its operators";
+      template.delisting.operatorId === POOL_CURATOR ? "held by the pool" : "delisted from the store by its operators";
     throw failedPrecondition(
       `template ${templateId} was ${by} (${template.delisting.reason}): it cannot be added to conversations`,
     );

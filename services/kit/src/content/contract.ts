@@ -16,6 +16,8 @@ export const SERVICE_TOKEN_HEADER = "x-pool-service-token";
 export const CALLER_HEADER = "x-pool-caller";
 /** Which of a host's agents an InstanceService call is for. */
 export const INSTANCE_HEADER = "x-pool-instance";
+/** A delisting's `operator_id` when the pool itself held the template (a look-alike at publish), not an operator. */
+export const POOL_CURATOR = "pool";
 
 /** How old a signed request may be when it arrives (and how far in the future its clock may be). */
 export const SIGNATURE_MAX_AGE_SECONDS = 300;

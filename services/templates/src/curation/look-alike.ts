@@ -5,7 +5,7 @@
 // operators already let through, decides with findLookAlike, and writes the
 // hold. Not a judge of intent: a match is held for an operator to look at,
 // never refused.
-import { confusableSkeleton } from "@convos-pool/kit/content";
+import { confusableSkeleton, POOL_CURATOR } from "@convos-pool/kit/content";
 
 /** Compared with the most used templates in the store of other creators: this many at most. */
 export const POPULAR_COMPARED = 100;
@@ -27,7 +27,7 @@ export const MIN_SHINGLES = 8;
 export const COMPARED_INSTRUCTION_CHARS = 32_768;
 
 /** Who holds a template and writes its entry in the curation log: the pool itself, not an inbox. */
-export const POOL_ACTOR = "pool";
+export const POOL_ACTOR = POOL_CURATOR;
 /** The curation log's action of a hold (not an EIP-712 type: the pool signs nothing). */
 export const HOLD_ACTION = "HoldLookAlike";
 
@@ -128,12 +128,14 @@ export function namesResemble(a: string, b: string): boolean {
   return editDistance(ka, kb, max) <= max;
 }
 
-/** A 32-bit FNV-1a hash of a word. */
-function wordHash(word: string): number {
+/** 32-bit FNV-1a over `units` (a word's UTF-16 code units, or a shingle's word hashes). */
+function fnv1a(units: Iterable<number>): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193);
+  for (const u of units) h = Math.imul(h ^ u, 0x01000193);
   return h >>> 0;
 }
+
+const wordHash = (word: string): number => fnv1a(Array.from(word, (_, i) => word.charCodeAt(i)));
 
 /**
  * The instructions' shingles: every run of SHINGLE_WORDS words (as they
@@ -147,11 +149,7 @@ export function shingles(instructions: string): Uint32Array {
     .filter((w) => w !== "")
     .map(wordHash);
   const all = new Uint32Array(Math.max(0, words.length - SHINGLE_WORDS + 1));
-  for (let i = 0; i < all.length; i++) {
-    let h = 0x811c9dc5;
-    for (let k = i; k < i + SHINGLE_WORDS; k++) h = Math.imul(h ^ (words[k] ?? 0), 0x01000193);
-    all[i] = h >>> 0;
-  }
+  for (let i = 0; i < all.length; i++) all[i] = fnv1a(words.slice(i, i + SHINGLE_WORDS));
   all.sort();
   let n = 0;
   for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[n++] = all[i] ?? 0;
