@@ -946,6 +946,8 @@ describe("the web app in a browser", () => {
     await heading(page, "Signed in").waitFor();
     await expect(page.getByTestId("inbox-id").textContent()).resolves.toBe(deriveInboxId(account.address));
     await page.getByText("this browser's wallet").waitFor();
+    // A wallet has no key file to take to the command line: the page does not offer one.
+    expect(await page.getByText("The key file works with the command line too").count()).toBe(0);
     // The wallet was asked for one sign-in, naming this page and the inbox.
     expect(signIns).toHaveLength(1);
     expect(signIns[0]).toContain(

@@ -112,10 +112,12 @@ export function SignInPage() {
             </button>
           )}
         </div>
-        <p className="hint">
-          The key file works with the command line too: save it as .data/cli/key.json and `pool whoami` shows this
-          inbox.
-        </p>
+        {w.kind === "local" && (
+          <p className="hint">
+            The key file works with the command line too: save it as .data/cli/key.json and `pool whoami` shows this
+            inbox.
+          </p>
+        )}
         <ErrorBox error={error} />
       </Page>
     );
