@@ -1,8 +1,12 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   PRINCIPALS,
   ServiceDirectory,
   generateServiceCredentials,
+  hostCredentials,
   serviceCredentialsFromEnv,
   serviceEnv,
   tokenDigest,
@@ -23,6 +27,22 @@ describe("service credentials", () => {
     expect([two.principalOf("a"), two.principalOf("b")]).toEqual(["instance-host", "instance-host"]);
   });
 
+  it("knows a host's own credential by its address, as the instance-host principal; the shared one names no host", () => {
+    const hosts = ["http://127.0.0.1:7100", "https://host-2.pool.example/?a=b"];
+    const creds = generateServiceCredentials(undefined, hosts);
+    for (const dir of [creds.claims.directory, ServiceDirectory.parse(creds.claims.directory.toString())]) {
+      for (const url of hosts) {
+        const token = hostCredentials(creds, url).token;
+        expect(dir.principalOf(token)).toBe("instance-host");
+        expect(dir.hostOf(token)).toBe(url);
+      }
+      expect(dir.principalOf(creds["instance-host"].token)).toBe("instance-host");
+      expect(dir.hostOf(creds["instance-host"].token)).toBeUndefined();
+      expect(dir.hostOf(creds.claims.token)).toBeUndefined();
+    }
+    expect(hostCredentials(creds, hosts[0]!).token).not.toBe(hostCredentials(creds, hosts[1]!).token);
+  });
+
   it("names the bad entry of a directory, and never prints a digest", () => {
     const d = tokenDigest("secret");
     const cases: [string, RegExp][] = [
@@ -30,6 +50,13 @@ describe("service credentials", () => {
       [`gateway`, /entry 1 must be <principal>=<sha256 hex>/],
       [`gateway=abc`, /the digest of gateway is not 64 lower-case hex characters/],
       [`gateway=${d},claims=${d}`, /claims and gateway have the same credential/],
+      [`instance-host@=${d}`, /entry 1 must be <principal>=<sha256 hex>/],
+      [`instance-host@http://a b=${d}`, /entry 1 must be <principal>=<sha256 hex>/],
+      [
+        `instance-host@http://a=${d},instance-host@http://b=${d}`,
+        /instance-host@http:\/\/b and instance-host@http:\/\/a have the same/,
+      ],
+      [`instance-host=${d},instance-host@http://a=${d}`, /have the same credential/],
     ];
     for (const [text, message] of cases) {
       let err: Error | undefined;
@@ -49,7 +76,9 @@ describe("service credentials", () => {
     expect(
       serviceCredentialsFromEnv("claims", serviceEnv(creds.claims)).directory.principalOf(creds.gateway.token),
     ).toBe("gateway");
-    expect(() => serviceCredentialsFromEnv("claims", {})).toThrow(/POOL_SERVICE_TOKEN is required/);
+    expect(() => serviceCredentialsFromEnv("claims", {})).toThrow(
+      /POOL_SERVICE_TOKEN \(or POOL_SERVICE_TOKEN_FILE\) is required/,
+    );
     expect(() => serviceCredentialsFromEnv("claims", { POOL_SERVICE_TOKEN: creds.claims.token })).toThrow(
       /POOL_SERVICE_DIGESTS is required/,
     );
@@ -63,6 +92,17 @@ describe("service credentials", () => {
     expect(() => serviceCredentialsFromEnv("claims", { ...serviceEnv(creds.claims), POOL_TLS_CERT: "/x.pem" })).toThrow(
       /TLS needs POOL_TLS_KEY and POOL_TLS_CA too/,
     );
+    // A token from a file (a mounted secret), named in the error when it cannot be read.
+    const dir = mkdtempSync(join(tmpdir(), "pool-token-"));
+    writeFileSync(join(dir, "token"), `${creds.claims.token}\n`);
+    const fromFile = {
+      POOL_SERVICE_TOKEN_FILE: join(dir, "token"),
+      POOL_SERVICE_DIGESTS: creds.claims.directory.toString(),
+    };
+    expect(serviceCredentialsFromEnv("claims", fromFile).token).toBe(creds.claims.token);
+    expect(() =>
+      serviceCredentialsFromEnv("claims", { ...fromFile, POOL_SERVICE_TOKEN_FILE: join(dir, "none") }),
+    ).toThrow(`POOL_SERVICE_TOKEN_FILE ${join(dir, "none")} cannot be read (ENOENT)`);
     // No message carries a token.
     for (const env of [
       serviceEnv(creds.gateway),

@@ -8,12 +8,19 @@
 // which of its services. A token it does not know is UNAUTHENTICATED; a known
 // principal calling outside its policy is PERMISSION_DENIED.
 //
+// An instance host may have a credential of its own, bound to its address
+// (`instance-host@<url>` in the directory): it is the instance-host principal
+// to every access policy, and callerHost() names the host, so that what only
+// the host itself may do (keep its own agents' states: the claims service's
+// vault) is decided by the credential, never by an address the caller names.
+//
 // Only the gateway authenticates people. It forwards the caller's XMTP inbox
 // ID in `x-pool-caller`, and callerInboxId() returns that header only when
 // the call was authenticated as the gateway: the same header from any other
 // principal (an instance host, a compromised claims service) is ignored.
 
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { CALLER_HEADER, SERVICE_TOKEN_HEADER } from "../content/contract.js";
 import { tlsFromEnv, type TlsConfig } from "./tls.js";
@@ -26,8 +33,35 @@ const HEALTH_SERVICE = "grpc.health.v1.Health";
 const REFLECTION_SERVICE = "grpc.reflection.v1.ServerReflection";
 const DIGEST_HEX = /^[0-9a-f]{64}$/;
 
+/** An instance host's own credential, by the address the pool names it by. */
+export type HostIdentity = `instance-host@${string}`;
+
+/** The directory's name of the host at `url`. */
+export function hostIdentity(url: string): HostIdentity {
+  return `instance-host@${url}`;
+}
+
 /** The principal whose credential the current call presented; set by serviceAuthInterceptor. */
 const principalKey = createContextKey<Principal | undefined>(undefined, { description: "pool service principal" });
+/** The host whose own credential the current call presented, if it was one. */
+const hostKey = createContextKey<string | undefined>(undefined, { description: "pool instance host" });
+
+/** Whom a credential is: a principal, and for a host's own credential its address. */
+interface Holder {
+  principal: Principal;
+  host?: string;
+}
+
+/** Splits a directory name: a principal, or `instance-host@<url>`. */
+function holderOf(name: string): Holder | undefined {
+  if (name.startsWith("instance-host@")) {
+    const host = name.slice("instance-host@".length);
+    return host !== "" && !/[\s,]/.test(host) ? { principal: "instance-host", host } : undefined;
+  }
+  return PRINCIPALS.includes(name as Principal) ? { principal: name as Principal } : undefined;
+}
+
+const nameOf = (h: Holder): string => (h.host === undefined ? h.principal : hostIdentity(h.host));
 
 /** SHA-256 of a service token, hex: how the directory knows a token without holding it. */
 export function tokenDigest(token: string): string {
@@ -37,40 +71,43 @@ export function tokenDigest(token: string): string {
 /**
  * Every principal's credential digest(s). Parsed from and printed as
  * `gateway=<hex>,templates=<hex>,claims=<hex>,lineage=<hex>,instance-host=<hex>`; a
- * principal may have several (one per instance host, or during a rotation).
+ * principal may have several (during a rotation), and each instance host one of
+ * its own, bound to its address: `instance-host@http://host-1:7100=<hex>`.
  */
 export class ServiceDirectory {
-  private readonly byDigest = new Map<string, Principal>();
+  private readonly byDigest = new Map<string, Holder>();
 
-  constructor(entries: Iterable<readonly [Principal, string]>) {
-    for (const [principal, digest] of entries) {
-      if (!PRINCIPALS.includes(principal)) throw new Error(`service directory: unknown principal "${principal}"`);
+  constructor(entries: Iterable<readonly [Principal | HostIdentity, string]>) {
+    for (const [name, digest] of entries) {
+      const holder = holderOf(name);
+      if (!holder) throw new Error(`service directory: unknown principal "${name}"`);
       if (!DIGEST_HEX.test(digest))
-        throw new Error(`service directory: the digest of ${principal} is not 64 lower-case hex characters`);
+        throw new Error(`service directory: the digest of ${name} is not 64 lower-case hex characters`);
       const other = this.byDigest.get(digest);
-      if (other && other !== principal)
-        throw new Error(`service directory: ${principal} and ${other} have the same credential`);
-      this.byDigest.set(digest, principal);
+      if (other && nameOf(other) !== name)
+        throw new Error(`service directory: ${name} and ${nameOf(other)} have the same credential`);
+      this.byDigest.set(digest, holder);
     }
   }
 
   /** Parses the POOL_SERVICE_DIGESTS form; the error names the bad entry, never a digest. */
   static parse(text: string): ServiceDirectory {
-    const entries: [Principal, string][] = [];
+    const entries: [Principal | HostIdentity, string][] = [];
     for (const [i, part] of text
       .split(",")
       .map((p) => p.trim())
       .filter(Boolean)
       .entries()) {
-      const eq = part.indexOf("=");
+      // The digest is hex: the last "=" ends the name, whatever a host's address holds.
+      const eq = part.lastIndexOf("=");
       const name = eq < 0 ? part : part.slice(0, eq).trim();
-      if (eq < 0 || !PRINCIPALS.includes(name as Principal)) {
+      if (eq < 0 || !holderOf(name)) {
         throw new Error(
-          `service directory: entry ${i + 1} must be <principal>=<sha256 hex>, principal one of ${PRINCIPALS.join(", ")}`,
+          `service directory: entry ${i + 1} must be <principal>=<sha256 hex>, principal one of ${PRINCIPALS.join(", ")} or instance-host@<a host's address>`,
         );
       }
       entries.push([
-        name as Principal,
+        name as Principal | HostIdentity,
         part
           .slice(eq + 1)
           .trim()
@@ -83,11 +120,16 @@ export class ServiceDirectory {
   /** The principal whose token this is, if any. */
   principalOf(token: string): Principal | undefined {
     // The lookup is by the digest of a high-entropy secret: its timing tells nothing usable about the token.
-    return this.byDigest.get(tokenDigest(token));
+    return this.byDigest.get(tokenDigest(token))?.principal;
+  }
+
+  /** The host whose own credential this is; undefined for any other (the hosts' shared one included). */
+  hostOf(token: string): string | undefined {
+    return this.byDigest.get(tokenDigest(token))?.host;
   }
 
   toString(): string {
-    return [...this.byDigest].map(([digest, principal]) => `${principal}=${digest}`).join(",");
+    return [...this.byDigest].map(([digest, holder]) => `${nameOf(holder)}=${digest}`).join(",");
   }
 }
 
@@ -123,6 +165,7 @@ export function serviceAuthInterceptor(directory: ServiceDirectory, policy: Acce
       throw new ConnectError(`the ${principal} credential may not call ${service}`, Code.PermissionDenied);
     }
     req.contextValues.set(principalKey, principal);
+    req.contextValues.set(hostKey, directory.hostOf(given ?? ""));
     return next(req);
   };
 }
@@ -149,6 +192,11 @@ export function callerPrincipal(ctx: HandlerContext): Principal | undefined {
   return ctx.values.get(principalKey);
 }
 
+/** The instance host whose own credential made this call (its address), as serviceAuthInterceptor authenticated it. */
+export function callerHost(ctx: HandlerContext): string | undefined {
+  return ctx.values.get(hostKey);
+}
+
 /**
  * The XMTP inbox ID of the person on whose behalf the gateway made this call;
  * undefined when there is none, or when the call was not authenticated as
@@ -165,16 +213,29 @@ export function newServiceToken(): string {
   return randomBytes(32).toString("base64url");
 }
 
+/** Every principal's credentials, and each named host's own, all sharing one directory. */
+export type ServiceCredentialSet = Record<Principal, ServiceCredentials> & Record<HostIdentity, ServiceCredentials>;
+
 /**
  * A credential for each principal and the directory that knows them all: what
- * `npm start` runs with, and what `npm run -s credentials` prints for a deployment.
+ * `npm start` runs with, and what `npm run -s credentials` prints for a
+ * deployment. Each address of `hosts` gets a credential of its own
+ * (`set[hostIdentity(url)]`); hosts not named share `set["instance-host"]`.
  */
-export function generateServiceCredentials(tls?: TlsConfig): Record<Principal, ServiceCredentials> {
-  const tokens = Object.fromEntries(PRINCIPALS.map((p) => [p, newServiceToken()])) as Record<Principal, string>;
-  const directory = new ServiceDirectory(PRINCIPALS.map((p) => [p, tokenDigest(tokens[p])] as const));
+export function generateServiceCredentials(tls?: TlsConfig, hosts: readonly string[] = []): ServiceCredentialSet {
+  const names: (Principal | HostIdentity)[] = [...PRINCIPALS, ...hosts.map(hostIdentity)];
+  const tokens = names.map((n) => [n, newServiceToken()] as const);
+  const directory = new ServiceDirectory(tokens.map(([n, t]) => [n, tokenDigest(t)] as const));
   return Object.fromEntries(
-    PRINCIPALS.map((p) => [p, { token: tokens[p], directory, ...(tls ? { tls } : {}) }]),
-  ) as Record<Principal, ServiceCredentials>;
+    tokens.map(([n, token]) => [n, { token, directory, ...(tls ? { tls } : {}) }]),
+  ) as ServiceCredentialSet;
+}
+
+/** The own credential of the host at `url` in a set generateServiceCredentials made with it. */
+export function hostCredentials(set: ServiceCredentialSet, url: string): ServiceCredentials {
+  const c = set[hostIdentity(url)];
+  if (!c) throw new Error(`no credential of the host ${url} in this set: name it when the set is made`);
+  return c;
 }
 
 /**
@@ -187,10 +248,10 @@ export function serviceCredentialsFromEnv(
   expected: Principal,
   env: NodeJS.ProcessEnv = process.env,
 ): ServiceCredentials {
-  const token = env.POOL_SERVICE_TOKEN;
+  const token = env.POOL_SERVICE_TOKEN || tokenFromFile(env.POOL_SERVICE_TOKEN_FILE);
   if (!token)
     throw new Error(
-      `POOL_SERVICE_TOKEN is required: the ${expected} service's own credential (npm run -s credentials prints a set)`,
+      `POOL_SERVICE_TOKEN (or POOL_SERVICE_TOKEN_FILE) is required: the ${expected} service's own credential (npm run -s credentials prints a set)`,
     );
   const digests = env.POOL_SERVICE_DIGESTS;
   if (!digests)
@@ -208,6 +269,18 @@ export function serviceCredentialsFromEnv(
   }
   const tls = tlsFromEnv(env);
   return { token, directory, ...(tls ? { tls } : {}) };
+}
+
+/** POOL_SERVICE_TOKEN_FILE's token (a mounted secret: one per pod of a StatefulSet); the error names the file, never its content. */
+function tokenFromFile(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch (err) {
+    throw new Error(
+      `POOL_SERVICE_TOKEN_FILE ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
 }
 
 /** The environment that gives a service process these credentials (what serviceCredentialsFromEnv reads; TLS not included). */
