@@ -37,7 +37,11 @@ import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestati
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { TemplateOwnershipService, TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
+import {
+  OwnerActivityService,
+  TemplateOwnershipService,
+  TemplateRatingService,
+} from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
 import {
@@ -57,7 +61,13 @@ import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sy
 import { Health } from "@convos-pool/gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "@convos-pool/gen/grpc/reflection/v1/reflection_pb.js";
 import { CALLER_HEADER, SERVICE_TOKEN_HEADER } from "@convos-pool/kit/content";
-import { PRINCIPALS, generateServiceCredentials, type AccessPolicy, type Principal } from "@convos-pool/kit/server";
+import {
+  PRINCIPALS,
+  generateServiceCredentials,
+  hostCredentials,
+  type AccessPolicy,
+  type Principal,
+} from "@convos-pool/kit/server";
 import { waitFor } from "@convos-pool/testing";
 import { newIdentity } from "@convos-pool/kit/testing";
 import { FUZZ_RUNS, fieldNameProblem, oddString, rpcBodies, type RpcBody } from "@convos-pool/testing/fuzz";
@@ -66,7 +76,10 @@ import { FuzzStack } from "@convos-pool/claims/testing/fuzz-stack";
 import { LINEAGE_ACCESS } from "@convos-pool/lineage";
 import { TEMPLATES_ACCESS } from "@convos-pool/templates";
 
-const CREDS = generateServiceCredentials();
+/** The instance host calls with a credential of its own, as hosts do (the vault takes nothing under the shared one). */
+const FUZZ_HOST = "http://fuzz-host.invalid:7100";
+const CREDS = generateServiceCredentials(undefined, [FUZZ_HOST]);
+const tokenOf = (p: Principal) => (p === "instance-host" ? hostCredentials(CREDS, FUZZ_HOST) : CREDS[p]).token;
 /** Longer than any answer should take: a call past it fails the run instead of hanging it. */
 const CALL_TIMEOUT_MS = 15_000;
 
@@ -92,6 +105,7 @@ const KNOWN: DescService[] = [
   VersionSignalService,
   VersionSignalInsightsService,
   AgentStateMarkService,
+  OwnerActivityService,
   AttestationKeyService,
   Health,
 ];
@@ -309,7 +323,7 @@ for (const server of servers) {
               fc.constantFrom("connect", "grpc"),
               async ([method, body], principal, inbox, protocol) => {
                 count++;
-                const headers: Record<string, string> = { [SERVICE_TOKEN_HEADER]: CREDS[principal].token };
+                const headers: Record<string, string> = { [SERVICE_TOKEN_HEADER]: tokenOf(principal) };
                 if (principal === "gateway" && inbox !== undefined) headers[CALLER_HEADER] = inbox;
                 const requestPath = `/${service.typeName}/${method.name}`;
                 const answer =

@@ -85,7 +85,7 @@ describe("a host lost for good", () => {
       hostA.url,
       kept.map((a, n) => ({ instanceId: a.id, sequence: BigInt(10 + n), sealed: new Uint8Array([n, 1, 2, 3]) })),
     );
-    expect(placed.size).toBe(2);
+    expect(placed.kept.size).toBe(2);
     // Nothing to move while no host is lost.
     expect(await mover.run()).toEqual({ ran: false, moved: 0, failed: 0 });
 
