@@ -12,6 +12,7 @@ import * as apps from "kubernetes-models/apps/v1";
 import * as autoscaling from "kubernetes-models/autoscaling/v2";
 import * as policy from "kubernetes-models/policy/v1";
 import * as core from "kubernetes-models/v1";
+import { kubePlan } from "./kube.js";
 import { isWorkload, loadManifests, type Manifest } from "./manifests.js";
 
 /** A kind's check: its model, made from the manifest as parsed (whatever it holds), validates it against the API's schema. */
@@ -118,14 +119,36 @@ describe("deploy/k8s against the Kubernetes API's schemas", () => {
       const c = w.spec!.template.spec!.containers[0]!;
       const env = new Map((c.env ?? []).map((e) => [e.name, e]));
       expect(env.get("POOL_ID")?.valueFrom?.configMapKeyRef?.key, `${w.metadata.name} POOL_ID`).toBe("pool-id");
-      for (const secret of ["POOL_SERVICE_TOKEN", "POOL_METRICS_TOKEN"])
-        expect(env.get(secret)?.valueFrom?.secretKeyRef, `${w.metadata.name} ${secret}`).toBeDefined();
+      expect(env.get("POOL_METRICS_TOKEN")?.valueFrom?.secretKeyRef, `${w.metadata.name} metrics`).toBeDefined();
+      if (w.metadata.name === "instance-host") {
+        // Each host pod its own credential: its Secret's key named after the pod, mounted alone.
+        const file = env.get("POOL_SERVICE_TOKEN_FILE")?.value;
+        const mount = c.volumeMounts?.find((m) => m.mountPath === file);
+        expect(mount?.subPathExpr, "the host's credential is its pod's own").toBe("$(POD_NAME)");
+        const volume = w.spec!.template.spec!.volumes?.find((v) => v.name === mount?.name);
+        expect(volume?.secret?.secretName).toBe("instance-host-credentials");
+        expect(env.has("POOL_SERVICE_TOKEN"), "no credential shared by every host").toBe(false);
+      } else
+        expect(env.get("POOL_SERVICE_TOKEN")?.valueFrom?.secretKeyRef, `${w.metadata.name} credential`).toBeDefined();
       for (const e of env.values())
-        if (/TOKEN|SECRET|KEY|SEED|DATABASE_URL/.test(e.name)) expect(e.value, `${e.name} inline`).toBeUndefined();
+        if (/TOKEN|SECRET|KEY|SEED|DATABASE_URL/.test(e.name) && !e.name.endsWith("_FILE"))
+          expect(e.value, `${e.name} inline`).toBeUndefined();
       expect(c.readinessProbe?.grpc?.port, `${w.metadata.name} readiness`).toBe(Number(env.get("PORT")?.value));
       expect(c.livenessProbe?.grpc?.port, `${w.metadata.name} liveness`).toBe(Number(env.get("PORT")?.value));
       expect(c.resources?.requests?.cpu && c.resources.requests.memory, `${w.metadata.name} requests`).toBeTruthy();
       expect(w.spec?.template.spec?.securityContext?.runAsNonRoot).toBe(true);
+    }
+  });
+
+  it("plays each host pod on podman with its own credential: the same Secret's key, named after the pod", () => {
+    const pods = kubePlan(manifests).filter((p) => p.doc.kind === "Pod");
+    expect(pods.map((p) => p.name)).toEqual(["instance-host-0", "instance-host-1"]);
+    for (const p of pods) {
+      const c = (p.doc as core.IPod).spec!.containers[0];
+      expect(c?.env?.find((e) => e.name === "POOL_SERVICE_TOKEN")?.valueFrom).toEqual({
+        secretKeyRef: { name: "instance-host-credentials", key: p.name },
+      });
+      expect(c?.env?.some((e) => e.name === "POOL_SERVICE_TOKEN_FILE")).toBe(false);
     }
   });
 

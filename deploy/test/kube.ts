@@ -9,6 +9,9 @@
  * - the ConfigMap "pool" given with `--configmap FILE`; the Secrets made as an
  *   operator makes them, then stored as podman secrets (`secretKeyRef` reads
  *   those: a flat JSON object of key to base64 value);
+ * - a host pod's own credential, a Secret's key named after the pod and
+ *   mounted alone (`subPathExpr: $(POD_NAME)`, which podman 4.3 cannot
+ *   play), as POOL_SERVICE_TOKEN from that same key (`secretKeyRef`);
  * - the Services (podman 4.3 has none) as network aliases on one podman
  *   network: `templates`, `claims`... for the Deployments, and
  *   `instance-host-N.instance-host` for the headless Service's pod names;
@@ -30,6 +33,7 @@ import { promisify } from "node:util";
 import type { IDeployment } from "kubernetes-models/apps/v1";
 import type { IPod, IPodSpec } from "kubernetes-models/v1";
 import { stringify } from "yaml";
+import { hostCredentials } from "@convos-pool/kit/server";
 import { up } from "../podman.js";
 import { type Manifest, type Named, parseManifests } from "./manifests.js";
 import { ContainerStack } from "./stack.js";
@@ -77,6 +81,7 @@ export function kubePlan(manifests: Manifest[], env: Record<string, Record<strin
         const name = `${set}-${i}`;
         const spec = overlay(set, structuredClone(setSpec.template.spec!));
         spec.hostname = name;
+        ownCredential(spec, name);
         // Each pod's volume as its volumeClaimTemplates name it: <template>-<set>-<ordinal>.
         spec.volumes = [
           ...(spec.volumes ?? []),
@@ -97,6 +102,24 @@ export function kubePlan(manifests: Manifest[], env: Record<string, Record<strin
     }
   }
   return out;
+}
+
+/**
+ * A pod's own credential, mounted as its Secret's key named after the pod
+ * (`subPathExpr: $(POD_NAME)`) and read from POOL_SERVICE_TOKEN_FILE, given
+ * instead as POOL_SERVICE_TOKEN from that key: the same secret, to the same pod alone.
+ */
+export function ownCredential(spec: IPodSpec, pod: string): void {
+  for (const c of spec.containers) {
+    const file = c.env?.find((e) => e.name === "POOL_SERVICE_TOKEN_FILE")?.value;
+    const mount = c.volumeMounts?.find((m) => m.mountPath === file && m.subPathExpr === "$(POD_NAME)");
+    const secretName = spec.volumes?.find((v) => v.name === mount?.name)?.secret?.secretName;
+    if (!mount || !secretName) continue;
+    c.volumeMounts = c.volumeMounts!.filter((m) => m !== mount);
+    c.env = c.env!.filter((e) => e.name !== "POOL_SERVICE_TOKEN_FILE");
+    c.env.push({ name: "POOL_SERVICE_TOKEN", valueFrom: { secretKeyRef: { name: secretName, key: pod } } });
+    spec.volumes = spec.volumes!.filter((v) => v.name !== mount.name);
+  }
 }
 
 /** A Secret's keys as podman 4.3's `secretKeyRef` reads a podman secret: a flat JSON object of key to base64 value. */
@@ -130,6 +153,7 @@ export class KubeStack {
   private containers = new Map<string, string>();
   private urls = new Map<string, string>();
   private readonly secrets: { metadata: { name: string }; stringData: Record<string, string> }[] = [];
+  private readonly hostPods: string[];
 
   constructor(
     private readonly project: string,
@@ -137,8 +161,11 @@ export class KubeStack {
     /** Variables added to each workload's containers, by workload (the test's, as compose.test.yaml adds them). */
     env: Record<string, Record<string, string>> = {},
   ) {
-    this.base = new ContainerStack(project);
     this.plan = kubePlan(manifests, env);
+    // Each host pod its own credential, by its address as the claims service names it.
+    this.hostPods = this.plan.filter((p) => p.doc.kind === "Pod").map((p) => p.name);
+    const hostUrls = this.plan.filter((p) => p.doc.kind === "Pod").map((p) => `http://${p.aliases[0]}:${p.port}`);
+    this.base = new ContainerStack(project, {}, hostUrls);
   }
 
   static async load(file: string): Promise<Manifest[]> {
@@ -208,8 +235,14 @@ export class KubeStack {
         "gateway-database-url": db("gateway"),
       },
     });
-    for (const p of ["gateway", "templates", "claims", "lineage", "instance-host"] as const)
+    for (const p of ["gateway", "templates", "claims", "lineage"] as const)
       this.secrets.push({ metadata: { name: `${p}-credential` }, stringData: { token: this.creds[p].token } });
+    this.secrets.push({
+      metadata: { name: "instance-host-credentials" },
+      stringData: Object.fromEntries(
+        this.hostPods.map((pod, i) => [pod, hostCredentials(this.creds, this.base.hostUrls[i]!).token]),
+      ),
+    });
     for (const s of this.secrets) {
       await quietly(podman(["secret", "rm", s.metadata.name]));
       await createSecret(s.metadata.name, podmanSecretData(s));

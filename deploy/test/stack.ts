@@ -9,7 +9,12 @@
 import { randomBytes } from "node:crypto";
 import { execFile as execFileCb } from "node:child_process";
 import { promisify } from "node:util";
-import { freePort, generateServiceCredentials } from "@convos-pool/kit/server";
+import {
+  freePort,
+  generateServiceCredentials,
+  hostCredentials,
+  type ServiceCredentialSet,
+} from "@convos-pool/kit/server";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { containerName, down, kill, loadStack, up, waitHealthy, type Stack } from "../podman.js";
 
@@ -35,8 +40,12 @@ const VOLUMES = [
   ["claims", "claimsdata"],
 ] as const;
 
+/** compose.yaml's instance hosts, as its INSTANCE_HOST_URLS names them. */
+export const COMPOSE_HOST_URLS = ["http://instance-host:7100", "http://instance-host-2:7100"];
+
 export class ContainerStack {
-  readonly creds = generateServiceCredentials();
+  /** Each service its own, and each instance host its own, bound to its address (docs/security.md). */
+  readonly creds: ServiceCredentialSet;
   vars: Record<string, string> = {};
   stack!: Stack;
   xmtp!: XmtpPort;
@@ -47,7 +56,11 @@ export class ContainerStack {
     private readonly project: string,
     /** Variables beyond the credentials and secrets (LLM_BASE_URL, POOL_TOOLS_WITHOUT_GRANT...). */
     private readonly extra: Record<string, string> = {},
-  ) {}
+    /** The instance hosts' addresses as the claims service names them: compose.yaml's two by default. */
+    readonly hostUrls: readonly string[] = COMPOSE_HOST_URLS,
+  ) {
+    this.creds = generateServiceCredentials(undefined, hostUrls);
+  }
 
   /** Brings up every service of the stack, or only those named (and what they depend on). */
   async start(log: (line: string) => void = () => {}, only?: string[]): Promise<void> {
@@ -60,7 +73,13 @@ export class ContainerStack {
       TEMPLATES_SERVICE_TOKEN: this.creds.templates.token,
       CLAIMS_SERVICE_TOKEN: this.creds.claims.token,
       LINEAGE_SERVICE_TOKEN: this.creds.lineage.token,
-      INSTANCE_HOST_SERVICE_TOKEN: this.creds["instance-host"].token,
+      // `npm run -s credentials` with the hosts' addresses: each host its own.
+      ...Object.fromEntries(
+        this.hostUrls.map((url, i) => [
+          i === 0 ? "INSTANCE_HOST_SERVICE_TOKEN" : `INSTANCE_HOST_${i + 1}_SERVICE_TOKEN`,
+          hostCredentials(this.creds, url).token,
+        ]),
+      ),
       POOL_SERVICE_DIGESTS: this.creds.gateway.directory.toString(),
       // The pool the test helpers sign for (kit signing/sign.ts LOCAL_POOL_ID); an operator names their own.
       POOL_ID: "local",

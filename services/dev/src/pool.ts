@@ -6,6 +6,8 @@ import {
   createLogger,
   freePort,
   generateServiceCredentials,
+  hostCredentials,
+  serviceEnv,
   type LimitConfig,
   type Logger,
 } from "@convos-pool/kit/server";
@@ -159,8 +161,11 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
   const budget = opts.budget ?? LOCAL_BUDGET;
   const host = opts.host ?? "127.0.0.1";
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
-  // Each service has its own credential, as across machines (docs/security.md).
-  const credentials = generateServiceCredentials();
+  // Each service has its own credential, as across machines (docs/security.md), and each
+  // host that keeps its agents' states in the vault one bound to its address: fixed first.
+  const hostUrl = `http://${host}:${await freePort(host)}`;
+  const secondUrl = (opts.poolHosts ?? 1) >= 2 ? `http://${host}:${await freePort(host)}` : undefined;
+  const credentials = generateServiceCredentials(undefined, [hostUrl, ...(secondUrl ? [secondUrl] : [])]);
   // The XMTP node first: instances and identity checks talk to it.
   const xmtp = await startDevnode({
     port: opts.xmtpPort ?? DEFAULT_DEVNODE_PORT,
@@ -245,7 +250,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       xmtpApiUrl: xmtp.url,
       masterSeed: await localSecret(opts.dataDir, "master-seed"),
       dataDir: join(opts.dataDir, "instances"),
-      credentials: credentials["instance-host"],
+      port: Number(new URL(hostUrl).port),
+      credentials: hostCredentials(credentials, hostUrl),
       // Each claimed agent's sealed state goes to the claims service as it changes (docs/scaling.md).
       vaultUrl: `http://${host}:${claimsPort}`,
       // Agents whose owners opt in offer and adopt lessons there (docs/patterns.md).
@@ -267,16 +273,16 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     started.push(instances);
     // A second pool host, in a process of its own, on the same seed (docs/running.md).
     const second =
-      (opts.poolHosts ?? 1) >= 2
+      secondUrl !== undefined
         ? await startSecondHost({
             host,
+            port: Number(new URL(secondUrl).port),
             dataDir: join(opts.dataDir, "instances-2"),
             env: {
               XMTP_API_URL: xmtp.url,
               POOL_MASTER_SEED: await localSecret(opts.dataDir, "master-seed"),
               POOL_ID: LOCAL_POOL_ID,
-              POOL_SERVICE_TOKEN: credentials["instance-host"].token,
-              POOL_SERVICE_DIGESTS: credentials["instance-host"].directory.toString(),
+              ...serviceEnv(hostCredentials(credentials, secondUrl)),
               POOL_METRICS_TOKEN: process.env.POOL_METRICS_TOKEN || (await localSecret(opts.dataDir, "metrics-token")),
               // Where it keeps its agents' sealed states: the claims service (docs/scaling.md).
               VAULT_URL: `http://${host}:${claimsPort}`,

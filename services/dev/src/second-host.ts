@@ -13,6 +13,8 @@ import { freePort, type Logger } from "@convos-pool/kit/server";
 
 export interface SecondHostOptions {
   host: string;
+  /** Its port; default a free one. */
+  port?: number | undefined;
   dataDir: string;
   /** The environment the host's main.ts reads (docs/instance.md), beyond PORT, HOST and INSTANCE_DATA_DIR. */
   env: Record<string, string>;
@@ -30,7 +32,7 @@ const READY = "instance host: ";
 
 export async function startSecondHost(opts: SecondHostOptions): Promise<SecondHost> {
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
-  const port = await freePort(opts.host);
+  const port = opts.port ?? (await freePort(opts.host));
   const main = fileURLToPath(import.meta.resolve("@convos-pool/instance/main"));
   const proc = spawn(process.execPath, ["--import", "tsx", main], {
     env: {

@@ -36,6 +36,7 @@ import {
   createLogger,
   createServiceClient,
   type generateServiceCredentials,
+  hostCredentials,
   serviceAuthInterceptor,
   startServer,
   type ClientCredentials,
@@ -163,7 +164,12 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
   it("gives each service its own credential, which opens only what that service must call", async () => {
     const tokens = DEPLOYED.map((s) => pool.envs.get(s)!.POOL_SERVICE_TOKEN);
     expect(new Set(tokens).size).toBe(DEPLOYED.length);
-    for (const s of DEPLOYED) expect(pool.envs.get(s)!.POOL_SERVICE_TOKEN).toBe(pool.creds[PRINCIPAL_OF[s]].token);
+    for (const s of DEPLOYED)
+      expect(pool.envs.get(s)!.POOL_SERVICE_TOKEN).toBe(
+        s === "instance-host"
+          ? hostCredentials(pool.creds, pool.hostUrl("instance-host")).token // the host's own, bound to its address
+          : pool.creds[PRINCIPAL_OF[s]].token,
+      );
 
     const as = (creds: ClientCredentials) => ({
       templates: createServiceClient(TemplateService, pool.url("templates"), creds),

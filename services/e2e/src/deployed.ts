@@ -23,7 +23,13 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
-import { freePort, generateServiceCredentials, type Principal } from "@convos-pool/kit/server";
+import {
+  freePort,
+  generateServiceCredentials,
+  hostCredentials,
+  type Principal,
+  type ServiceCredentialSet,
+} from "@convos-pool/kit/server";
 import { LOCAL_POOL_ID } from "@convos-pool/kit/signing";
 import {
   createTestDatabase,
@@ -110,8 +116,8 @@ export interface DeployedPoolOptions {
 }
 
 export class DeployedPool {
-  /** Each service's own credential, as `npm run -s credentials` makes them. */
-  readonly creds = generateServiceCredentials();
+  /** Each service's own credential, and each instance host's own by its address, as `npm run -s credentials` makes them (at start, once the addresses are known). */
+  creds: ServiceCredentialSet = generateServiceCredentials();
   /** What an operator puts in compose's environment. */
   vars: Record<string, string> = {};
   readonly processes = new Map<ProcessName | "xmtp", ServiceProcess>();
@@ -142,6 +148,15 @@ export class DeployedPool {
     this.xmtp = await xmtpPortForTest({ timeoutMs: this.opts.lockTimeoutMs ?? 120_000 });
     this.xmtpDatabase = await createTestDatabase(`${this.opts.name}_xmtp`);
     const xmtp = await this.startXmtp();
+    // Every service's address is known before any starts: templates and claims call each other, and each
+    // instance host's credential is bound to its address.
+    for (const s of this.names()) this.ports.set(s, await freePort());
+    this.creds = generateServiceCredentials(
+      undefined,
+      this.names()
+        .filter((n) => replicaOf(n).service === "instance-host")
+        .map((n) => this.hostUrl(n)),
+    );
     const tokens = Object.fromEntries(
       DEPLOYED.map((s) => [
         `${PRINCIPAL_OF[s].toUpperCase().replace(/-/g, "_")}_SERVICE_TOKEN`,
@@ -165,8 +180,6 @@ export class DeployedPool {
         .join(","),
       ...this.opts.vars,
     };
-    // Every service's address is known before any starts: templates and claims call each other.
-    for (const s of this.names()) this.ports.set(s, await freePort());
     // Where people reach the gateway (one URL for all its replicas, as behind a load balancer): the first one's.
     this.vars.POOL_PUBLIC_URL ??= `http://127.0.0.1:${this.ports.get("gateway")}`;
     // A service's replicas start together (its database migrated by whichever comes first).
@@ -176,6 +189,11 @@ export class DeployedPool {
           .filter((n) => replicaOf(n).service === s)
           .map((n) => this.startService(n)),
       );
+  }
+
+  /** An instance host's address, as the claims service names it here (compose's http://instance-host:7100, made local). */
+  hostUrl(name: ProcessName): string {
+    return `http://127.0.0.1:${this.ports.get(name)}`;
   }
 
   /** Every process name, in start order. */
@@ -212,6 +230,8 @@ export class DeployedPool {
         value = join(this.dir, n > 1 && service === "instance-host" ? `${value}-${n}` : value);
       env[key] = value;
     }
+    // Each instance host its own credential (compose: INSTANCE_HOST_SERVICE_TOKEN, INSTANCE_HOST_2_SERVICE_TOKEN).
+    if (service === "instance-host") env.POOL_SERVICE_TOKEN = hostCredentials(this.creds, this.hostUrl(name)).token;
     return {
       ...env,
       PORT: String(this.ports.get(name)),

@@ -2,8 +2,9 @@
 //   XMTP_API_URL         the XMTP node (required; the local node: http://localhost:5556)
 //   POOL_MASTER_SEED     BIP-39 mnemonic or 32-byte hex; instance n's wallet is m/44'/60'/0'/0/n (required)
 //   POOL_ID (required) the deployment every signature names (docs/signatures.md)
-//   POOL_SERVICE_TOKEN + POOL_SERVICE_DIGESTS   the host's credential and every service's digest (required;
-//                        docs/security.md); POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] for TLS
+//   POOL_SERVICE_TOKEN (or POOL_SERVICE_TOKEN_FILE) + POOL_SERVICE_DIGESTS   the host's own credential, bound to
+//                        HOST_PUBLIC_URL, and every service's digest (required; docs/security.md);
+//                        POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] for TLS
 //   INSTANCE_DATA_DIR    workspaces (default .data/instances)
 //   PORT (7100), HOST (127.0.0.1), MAX_INSTANCES (1000)
 //   DORMANT_AFTER_MS     a claimed agent quiet this long goes dormant (600000; 0: never; docs/instance.md)

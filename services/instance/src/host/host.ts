@@ -518,6 +518,15 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   dormancy.start();
   reviver.start();
   hostUrl ||= server.url;
+  // The vault keeps states only under a host's own credential, bound to its address (kit's auth.ts): said at start, not at every send.
+  const ownHost = opts.credentials.directory.hostOf(opts.credentials.token);
+  if (vaultClient && ownHost !== hostUrl)
+    log.error(
+      ownHost === undefined
+        ? "this host's credential is the hosts' shared one: the vault keeps none of its agents' states (give it its own, instance-host@<its address>: docs/security.md)"
+        : "this host's credential is another host's: the vault keeps none of its agents' states",
+      { hostUrl, credentialHost: ownHost },
+    );
   if (!vault) log.warn("no vault (VAULT_URL): agents' states are kept on this host's disk alone, lost with it");
   log.info("instance host running", { instances: instances.size, llm: llm.kind, runtime: runtime?.kind ?? "pool" });
 
