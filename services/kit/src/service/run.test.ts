@@ -36,7 +36,9 @@ describe("ServiceEnv", () => {
 
   it("turns a credential mistake into a ConfigError with the reader's message", () => {
     expect(() => new ServiceEnv({}).credentials("claims")).toThrow(ConfigError);
-    expect(() => new ServiceEnv({}).credentials("claims")).toThrow(/POOL_SERVICE_TOKEN \(or POOL_SERVICE_TOKEN_FILE\) is required/);
+    expect(() => new ServiceEnv({}).credentials("claims")).toThrow(
+      /POOL_SERVICE_TOKEN \(or POOL_SERVICE_TOKEN_FILE\) is required/,
+    );
     expect(() => configured(() => JSON.parse("{"))).toThrow(ConfigError);
   });
 });
