@@ -33,7 +33,7 @@ const FLOORS = {
   ],
   "services/kit/src": ["service", "server", "signing", "content"],
   "services/templates/src": ["template", "curation", "sync", "release", "ratings", "usage", "models", "catalog", "db"],
-  "services/lineage/src": ["marks", "signals", "patterns", "lineage", "db"],
+  "services/lineage/src": ["marks", "signals", "patterns", "activity", "lineage", "db"],
   "services/gateway/src": ["rest", "connect", "convos-sign-in", "sessions", "limits", "web"],
 };
 const ENTRIES = ["main.ts", "index.ts", "server.ts"];

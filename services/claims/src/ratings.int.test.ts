@@ -1,12 +1,16 @@
-// Ratings in the store (docs/store.md, "Ratings") across the two services
+// Ratings in the store (docs/store.md, "Ratings") across the three services
 // that decide them: the real templates service (which owns ratings) asking
 // the real claims service (which owns agents and owners) whether a rater has
-// held a live agent of the template for a day, both on real PostgreSQL, over
-// gRPC, with real EIP-712 signatures. The instance host is the TEST
-// STAND-IN (claims/test/stand-in-host.ts): agents here are claimed, never
-// spoken to. A day is made to pass by moving the claims database's own
-// record of when an owner took an agent (`owner_since`, `claimed_at`) back:
-// the only clock the services trust.
+// held a live agent of the template for a day, and the real lineage service
+// (fed by the claims service's relay) on how many days their agent answered
+// two other people, all on real PostgreSQL, over gRPC, with real EIP-712
+// signatures. The instance host is the TEST STAND-IN
+// (claims/test/stand-in-host.ts): agents here are claimed, never spoken to.
+// A day is made to pass by moving the claims database's own record of when
+// an owner took an agent (`owner_since`, `claimed_at`) back: the only clock
+// the services trust; an agent's days with others are written to the
+// lineage database as its signed counts would have left them
+// (`stack.answeredOthersOn`; the signed path is lineage's own test).
 
 import { randomBytes } from "node:crypto";
 import { Code, type Client } from "@connectrpc/connect";
@@ -57,11 +61,23 @@ async function heldFor(instanceId: string, hours: number): Promise<void> {
   );
 }
 
-/** An owner of an agent of `templateId` held for `hours` (25 by default: more than a day). */
-async function owner(templateId: string, hours = 25): Promise<{ who: TestIdentity; instanceId: string }> {
+/** Days with others, today and the two days before: what an owner needs besides a day held. */
+const USED = [0, 1, 2];
+
+/**
+ * An owner of an agent of `templateId` held for `hours` (73 by default: more
+ * than three days) that answered two other people on each of the days
+ * `daysAgo` (USED by default: three days, enough to rate).
+ */
+async function owner(
+  templateId: string,
+  hours = 73,
+  daysAgo: readonly number[] = USED,
+): Promise<{ who: TestIdentity; instanceId: string }> {
   const who = newIdentity();
   const instanceId = await claim(who, templateId);
   await heldFor(instanceId, hours);
+  if (daysAgo.length > 0) await stack.answeredOthersOn(instanceId, daysAgo);
   return { who, instanceId };
 }
 
@@ -95,7 +111,7 @@ afterAll(async () => {
 });
 
 describe("who may rate", () => {
-  it("refuses a non-owner, an owner of less than a day, and the creator, naming rater_id; an owner of a day rates", async () => {
+  it("refuses a non-owner, an owner of less than a day, and the creator, naming rater_id; an owner of days whose agent others used rates", async () => {
     const creator = newIdentity();
     const t = await template(creator);
 
@@ -103,7 +119,7 @@ describe("who may rate", () => {
     const e1 = await expectCode(rate(stranger, t.id, 5), Code.PermissionDenied);
     expect(violated(e1)).toEqual(["rater_id"]);
 
-    const fresh = await owner(t.id, 23);
+    const fresh = await owner(t.id, 23, []);
     const e2 = await expectCode(rate(fresh.who, t.id, 5), Code.FailedPrecondition);
     expect(violated(e2)).toEqual(["rater_id"]);
     const mine = await ratings.getMyRating({ templateId: t.id }, as(fresh.who));
@@ -127,18 +143,46 @@ describe("who may rate", () => {
     expect(res.ratings).toBeUndefined();
   });
 
-  it("counts a transfer's acceptance as the new owner's start, and a removed agent not at all", async () => {
+  it("counts a transfer's acceptance as the new owner's start, for the day held and the days with others, and a removed agent not at all", async () => {
     const t = await template(newIdentity());
-    const first = await owner(t.id, 48);
+    const first = await owner(t.id);
     const next = newIdentity();
     // The owner changes (as AcceptAgent's completion writes it): the database restarts the clock.
     await stack.sql.query(`update instances set owner_id = $2 where id = $1`, [first.instanceId, next.inboxId]);
     await expectCode(rate(next, t.id, 3), Code.FailedPrecondition);
     await expectCode(rate(first.who, t.id, 3), Code.PermissionDenied);
+    // A day later by the claims service's clock, the agent's days with others are still the giver's (lineage, fed the change).
+    await heldFor(first.instanceId, 30);
+    await stack.claims.lineage?.drained();
+    const borrowed = await expectCode(rate(next, t.id, 3), Code.FailedPrecondition);
+    expect(borrowed.rawMessage).toMatch(/two other people on three days; yours has not yet$/);
 
-    const gone = await owner(t.id, 48);
+    const gone = await owner(t.id);
     await stack.sql.query(`update instances set state = 'dead' where id = $1`, [gone.instanceId]);
     await expectCode(rate(gone.who, t.id, 3), Code.PermissionDenied);
+  });
+
+  it("refuses an owner of days whose agent answered two other people on fewer than three days, naming rater_id and how far they are; takes the third", async () => {
+    const t = await template(newIdentity());
+    const quiet = await owner(t.id, 100, []);
+    const none = await expectCode(rate(quiet.who, t.id, 4, "Nice."), Code.FailedPrecondition);
+    expect(violated(none)).toEqual(["rater_id"]);
+    expect(none.rawMessage).toBe(
+      "rater_id: owners rate once their agent has answered at least two other people on three days; yours has not yet",
+    );
+    // Two days with others: not yet, and nothing is kept.
+    await stack.answeredOthersOn(quiet.instanceId, [3, 4]);
+    const two = await ratings.getMyRating({ templateId: t.id }, as(quiet.who));
+    expect([two.canRate, two.reason, two.canRateFrom]).toEqual([
+      false,
+      "owners rate once their agent has answered at least two other people on three days; yours has on two",
+      undefined,
+    ]);
+    await expectCode(rate(quiet.who, t.id, 4, "Nice."), Code.FailedPrecondition);
+    expect((await ratings.listReviews({ templateId: t.id })).reviews).toEqual([]);
+    await stack.answeredOthersOn(quiet.instanceId, [1]);
+    expect((await ratings.getMyRating({ templateId: t.id }, as(quiet.who))).canRate).toBe(true);
+    expect((await rate(quiet.who, t.id, 4, "Nice.")).review?.stars).toBe(4);
   });
 
   it("lets only the templates service ask the claims service who owns what", async () => {

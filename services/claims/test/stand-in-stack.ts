@@ -5,7 +5,9 @@
  * claims service on a test database of real PostgreSQL (its real local
  * providers under a temporary data directory), gRPC clients of both, and the
  * claims database opened directly (MikroORM `db`, `pg` client `sql`) to seed
- * and check rows.
+ * and check rows; with `ratings`, also the real lineage service (which the
+ * claims service relays to and the templates service asks before an owner
+ * rates) on a test database of its own.
  *
  * A test file makes one at load, starts it in beforeAll and closes it in
  * afterAll; its helpers (`seedIdle`, `rows`, …) are bound, so they can be
@@ -31,6 +33,8 @@ import type { TemplateContentJson } from "@convos-pool/kit/content";
 import { sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { openDatabase, type Database } from "@convos-pool/kit/service";
 import { createTestDatabase, freePort } from "@convos-pool/testing";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
+import { answeredOthersOn } from "@convos-pool/lineage/testing/days-with-others";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { OPEN_BUDGET, type PoolBudget } from "../src/budget/policy.js";
 import { entities } from "../src/db/entities.js";
@@ -66,7 +70,10 @@ export interface StandInStackOptions {
   budget?: PoolBudget;
   /**
    * Ratings: the templates service asks this claims service who owns agents
-   * (TemplateOwnershipService), so the claims service gets a port named in advance.
+   * (TemplateOwnershipService), so the claims service gets a port named in
+   * advance; and a lineage service of the stack's own, on a port named in
+   * advance too, how much others used an owner's agent
+   * (OwnerActivityService), fed by this claims service's relay.
    */
   ratings?: boolean;
   /** Wallets on this chain (its faucet funds them under a grant); default generated keys, off any chain. */
@@ -92,8 +99,12 @@ export class StandInStack {
   /** The claims service's data directory (local providers). */
   dataDir!: string;
   claimsDatabaseUrl = "";
+  /** With `ratings`: the stack's lineage service and its database. */
+  lineage: RunningLineageService | undefined;
+  lineageDatabaseUrl = "";
   /** The claims service's port when named in advance (`ratings`); otherwise any. */
   private claimsPort: number | undefined;
+  private lineagePort: number | undefined;
   private claimsServiceClients: { close(): void }[] = [];
   private templatesServiceClient: { close(): void } | undefined;
 
@@ -107,9 +118,10 @@ export class StandInStack {
   async start(): Promise<void> {
     const { name } = this.opts;
     this.dataDir = await mkdtemp(path.join(tmpdir(), `claims-${name}-`));
-    if (this.opts.ratings) this.claimsPort = await freePort();
+    if (this.opts.ratings) [this.claimsPort, this.lineagePort] = [await freePort(), await freePort()];
     this.templates = await startTemplateService({
       ...(this.claimsPort ? { claimsUrl: `http://127.0.0.1:${this.claimsPort}` } : {}),
+      ...(this.lineagePort ? { lineageUrl: `http://127.0.0.1:${this.lineagePort}` } : {}),
       databaseUrl: await createTestDatabase(`${name}_templates`),
       credentials: this.creds.templates,
       operators: this.opts.operators,
@@ -119,6 +131,17 @@ export class StandInStack {
     const templatesSc = createServiceClient(TemplateService, this.templates.url, this.creds.gateway);
     this.templatesServiceClient = templatesSc;
     this.templatesClient = templatesSc.client;
+    if (this.lineagePort) {
+      this.lineageDatabaseUrl = await createTestDatabase(`${name}_lineage`);
+      this.lineage = await startLineageService({
+        databaseUrl: this.lineageDatabaseUrl,
+        port: this.lineagePort,
+        host: "127.0.0.1",
+        credentials: this.creds.lineage,
+        templatesUrl: this.templates.url,
+        log: createLogger("lineage", { level: "silent" }),
+      });
+    }
     this.host = await StandInHost.start(this.creds["instance-host"]);
     this.claimsDatabaseUrl = await createTestDatabase(`${name}_claims`);
     await this.startClaims();
@@ -139,6 +162,8 @@ export class StandInStack {
    */
   async startClaims(limits: LimitConfig | undefined = this.opts.limits): Promise<void> {
     const { smsRange, sync, logSink } = this.opts;
+    // The lineage service its outbox is relayed to: the test's, or the stack's own (`ratings`).
+    const lineageUrl = this.opts.lineageUrl ?? this.lineage?.url;
     this.claims = await startClaimsService({
       ...(limits ? { limits } : {}),
       databaseUrl: this.claimsDatabaseUrl,
@@ -153,7 +178,7 @@ export class StandInStack {
       ...(this.opts.chain ? { chain: this.opts.chain } : {}),
       // The tests run the sweep themselves, when their rows are ready for it.
       sweepIntervalMs: 3_600_000,
-      ...(this.opts.lineageUrl ? { lineageUrl: this.opts.lineageUrl } : {}),
+      ...(lineageUrl ? { lineageUrl } : {}),
       ...(this.opts.templateCacheMs !== undefined ? { templateCacheMs: this.opts.templateCacheMs } : {}),
       log: logSink
         ? createLogger("claims", { level: "debug", sink: logSink })
@@ -199,6 +224,19 @@ export class StandInStack {
   readonly mailboxCount = () => mailboxCount(this.mailboxRoot());
   readonly leftovers = (instanceId: string) => leftoversOf(this.sql, this.mailboxRoot(), instanceId);
 
+  /**
+   * With `ratings`: the agent `instanceId` answered two people besides its
+   * owner on each of the UTC days `daysAgo` before today, as its signed
+   * counts would have left it in lineage (lineage's
+   * test/days-with-others.ts), once the claims service's relay fed lineage
+   * the agent.
+   */
+  readonly answeredOthersOn = async (instanceId: string, daysAgo: readonly number[]): Promise<void> => {
+    if (!this.lineage) throw new Error("answeredOthersOn: a stack with `ratings` has a lineage service");
+    await this.claims.lineage?.drained();
+    await answeredOthersOn(this.lineageDatabaseUrl, instanceId, daysAgo);
+  };
+
   /** Stops what started, in reverse, and removes the data directory. */
   async close(): Promise<void> {
     await this.sql?.end();
@@ -207,6 +245,7 @@ export class StandInStack {
     this.templatesServiceClient?.close();
     await this.claims?.close();
     await this.host?.kill();
+    await this.lineage?.close();
     await this.templates?.close();
     if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
   }

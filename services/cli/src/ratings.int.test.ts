@@ -1,11 +1,15 @@
 // Ratings from the command line, over the gateway's REST paths and its
 // Connect face: the CLI's rating commands against a real gateway, templates
-// service and claims service on test databases (the templates service asks
-// the claims service who owns what); the claims service's instance host is
-// its tests' stand-in (services/claims/test/stand-in-host.ts). A day is made
-// to pass by moving the claims database's record of when each owner took
-// their agent back. Run with `scripts/with-postgres.sh npx vitest run
-// services/cli/src/ratings.int.test.ts`.
+// service, claims service and lineage service on test databases (the
+// templates service asks the claims service who owns what, and the lineage
+// service, fed by the claims service's relay, on how many days their agent
+// answered other people); the claims service's instance host is its tests'
+// stand-in (services/claims/test/stand-in-host.ts). A day is made to pass by
+// moving the claims database's record of when each owner took their agent
+// back; an agent's days with others are written to the lineage database as
+// its signed counts would have left them (lineage's
+// test/days-with-others.ts). Run with `scripts/with-postgres.sh npx vitest
+// run services/cli/src/ratings.int.test.ts`.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,6 +24,8 @@ import { createTestDatabase, freePort } from "@convos-pool/testing";
 import { OPEN_BUDGET, SecretBox, startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
 import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
+import { answeredOthersOn } from "@convos-pool/lineage/testing/days-with-others";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import * as pool from "./commands.js";
 import * as curation from "./curation-commands.js";
@@ -32,6 +38,8 @@ const silent = (name: string) => createLogger(name, { level: "silent" });
 let dir: string;
 let templates: RunningTemplateService;
 let claims: RunningClaimsService;
+let lineage: RunningLineageService;
+let lineageDb: string;
 let host: StandInHost;
 let gateway: RunningGateway;
 let sql: pg.Client;
@@ -45,8 +53,12 @@ async function person(name: string): Promise<Context & { inboxId: string }> {
   return { ...c, inboxId: k.inbox_id };
 }
 
-/** `who` adds an agent of `templateId` and has held it for `hours`. */
-async function ownFor(who: Context, templateId: string, hours: number): Promise<void> {
+/**
+ * `who` adds an agent of `templateId` and has held it for `hours`; it
+ * answered two people besides them on each of the days `usedDaysAgo` (today
+ * and the two before by default: enough to rate).
+ */
+async function ownFor(who: Context, templateId: string, hours: number, usedDaysAgo = [0, 1, 2]): Promise<void> {
   await claims.pool!.reconcile();
   const invite = `https://dev.convos.org/v2?i=rate-${randomBytes(4).toString("hex")}`;
   const { instance_id: id } = (await pool.claim(who, templateId, invite)) as { instance_id: string };
@@ -54,6 +66,8 @@ async function ownFor(who: Context, templateId: string, hours: number): Promise<
     `update instances set claimed_at = now() - make_interval(hours => $2), owner_since = now() - make_interval(hours => $2) where id = $1`,
     [id, hours],
   );
+  await claims.lineage!.drained();
+  await answeredOthersOn(lineageDb, id, usedDaysAgo);
 }
 
 async function httpError(p: Promise<unknown>): Promise<{ status: number; type: string; field?: string }> {
@@ -71,7 +85,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pool-cli-ratings-"));
   operator = { url: "", keyFile: join(dir, "operator/key.json"), cwd: dir };
   const op = await pool.keygen(operator);
-  const claimsPort = await freePort();
+  const [claimsPort, lineagePort] = [await freePort(), await freePort()];
   templates = await startTemplateService({
     databaseUrl: await createTestDatabase("cli_ratings_templates"),
     port: 0,
@@ -79,7 +93,17 @@ beforeAll(async () => {
     credentials: creds.templates,
     operators: [op.inbox_id],
     claimsUrl: `http://127.0.0.1:${claimsPort}`,
+    lineageUrl: `http://127.0.0.1:${lineagePort}`,
     log: silent("templates"),
+  });
+  lineageDb = await createTestDatabase("cli_ratings_lineage");
+  lineage = await startLineageService({
+    databaseUrl: lineageDb,
+    port: lineagePort,
+    host: "127.0.0.1",
+    credentials: creds.lineage,
+    templatesUrl: templates.url,
+    log: silent("lineage"),
   });
   host = await StandInHost.start(creds["instance-host"]);
   const claimsDb = await createTestDatabase("cli_ratings_claims");
@@ -95,6 +119,7 @@ beforeAll(async () => {
     smsRange: "+15550910000..+15550910009",
     pool: { hostUrls: [host.url], target: 2, intervalMs: 3_600_000 },
     limits: NO_LIMITS,
+    lineageUrl: lineage.url,
     log: silent("claims"),
   });
   sql = new pg.Client({ connectionString: claimsDb });
@@ -117,6 +142,7 @@ afterAll(async () => {
   await gateway?.close();
   await claims?.close();
   await host?.kill();
+  await lineage?.close();
   await templates?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -132,9 +158,17 @@ describe("pool rate, reviews, answer-review, report-review, review-reports, remo
     const stranger = await person("stranger");
     expect(await httpError(ratings.rate(stranger, t.id, 5))).toMatchObject({ status: 403, field: "rater_id" });
     const fresh = await person("fresh");
-    await ownFor(fresh, t.id, 1);
+    await ownFor(fresh, t.id, 1, []);
     expect(await httpError(ratings.rate(fresh, t.id, 5))).toMatchObject({ status: 422, field: "rater_id" });
     expect(await ratings.myRating(fresh, t.id)).toMatchObject({ can_rate: false, review: null });
+    // An owner of days whose agent no one but them has spoken to yet.
+    const alone = await person("alone");
+    await ownFor(alone, t.id, 80, []);
+    expect(await httpError(ratings.rate(alone, t.id, 5))).toMatchObject({ status: 422, field: "rater_id" });
+    expect(await ratings.myRating(alone, t.id)).toMatchObject({
+      can_rate: false,
+      reason: "owners rate once their agent has answered at least two other people on three days; yours has not yet",
+    });
     expect(await httpError(ratings.rate(creator, t.id, 5))).toMatchObject({ status: 403, field: "rater_id" });
 
     const owners = [await person("a"), await person("b"), await person("c")];

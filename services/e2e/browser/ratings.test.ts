@@ -1,12 +1,17 @@
 // Ratings in the web app (docs/store.md, "Ratings"; docs/web.md) in a real
 // browser (Debian's Chromium headless shell, driven by playwright-core) against the real
-// gateway serving the built app, with the templates and claims services
-// behind it on PostgreSQL; the templates service asks the claims service who
-// owns agents. The claims service's instance host is its tests' stand-in:
-// agents are claimed, never spoken to. A day is made to pass by moving the
-// claims database's record of when an owner took an agent back.
-// An owner of an hour is told why they cannot rate yet; a day later they rate
-// in the page (signed), the store shows stars once three owners rated and
+// gateway serving the built app, with the templates, claims and lineage
+// services behind it on PostgreSQL; the templates service asks the claims
+// service who owns agents, and the lineage service (fed by the claims
+// service's relay) on how many days their agent answered other people. The
+// claims service's instance host is its tests' stand-in: agents are
+// claimed, never spoken to. A day is made to pass by moving the claims
+// database's record of when an owner took an agent back; an agent's days
+// with others are written to the lineage database as its signed counts
+// would have left them (lineage's test/days-with-others.ts).
+// An owner of an hour is told why they cannot rate yet; a day later, why
+// still not (no one else used their agent); once others did on three days
+// they rate in the page (signed), the store shows stars once three owners rated and
 // sorts "Top rated"; someone reports a review, the creator answers one, and
 // an operator removes the reported one from the curation page.
 import { randomBytes } from "node:crypto";
@@ -34,6 +39,8 @@ import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@
 import { OPEN_BUDGET, SecretBox, startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
 import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
+import { answeredOthersOn } from "@convos-pool/lineage/testing/days-with-others";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ensureWebBuild } from "@convos-pool/web";
 import { DESKTOP, SHOTS, poll, shoot, launchBrowser } from "./pages.js";
@@ -53,6 +60,8 @@ let dir: string;
 let templates: RunningTemplateService;
 let host: StandInHost;
 let claims: RunningClaimsService;
+let lineage: RunningLineageService;
+let lineageDb: string;
 let gateway: RunningGateway;
 let browser: Browser;
 let sql: pg.Client;
@@ -64,13 +73,23 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pool-web-ratings-"));
   await mkdir(SHOTS, { recursive: true });
   const webDir = await ensureWebBuild();
-  const claimsPort = await freePort();
+  const [claimsPort, lineagePort] = [await freePort(), await freePort()];
   templates = await startTemplateService({
     databaseUrl: await createTestDatabase("webr_templates"),
     credentials: CREDS.templates,
     operators: [operator.inboxId],
     claimsUrl: `http://127.0.0.1:${claimsPort}`,
+    lineageUrl: `http://127.0.0.1:${lineagePort}`,
     log: quiet("templates"),
+  });
+  lineageDb = await createTestDatabase("webr_lineage");
+  lineage = await startLineageService({
+    databaseUrl: lineageDb,
+    port: lineagePort,
+    host: "127.0.0.1",
+    credentials: CREDS.lineage,
+    templatesUrl: templates.url,
+    log: quiet("lineage"),
   });
   host = await StandInHost.start(CREDS["instance-host"]);
   const claimsDb = await createTestDatabase("webr_claims");
@@ -86,6 +105,7 @@ beforeAll(async () => {
     smsRange: "+15550720000..+15550720009",
     pool: { hostUrls: [host.url], target: 4, intervalMs: 3_600_000 },
     limits: NO_LIMITS,
+    lineageUrl: lineage.url,
     log: quiet("claims"),
   });
   sql = new pg.Client({ connectionString: claimsDb });
@@ -112,6 +132,7 @@ afterAll(async () => {
   await gateway?.close();
   await claims?.close();
   await host?.kill();
+  await lineage?.close();
   await templates?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
@@ -138,6 +159,12 @@ const heldFor = (instanceId: string, hours: number) =>
     `update instances set claimed_at = now() - make_interval(hours => $2), owner_since = now() - make_interval(hours => $2) where id = $1`,
     [instanceId, hours],
   );
+
+/** The agent answered two people besides its owner today and on the two days before, as lineage has it from its signed counts. */
+async function usedByOthers(instanceId: string): Promise<void> {
+  await claims.lineage!.drained();
+  await answeredOthersOn(lineageDb, instanceId, [0, 1, 2]);
+}
 
 async function rateAs(who: TestIdentity, templateId: string, stars: number, review: string) {
   const signature = await signOperation(who.account, "RateTemplate", {
@@ -166,7 +193,7 @@ async function signedIn(who: { privateKey: string; account: { address: string } 
   return page;
 }
 
-it("tells an owner of an hour why not, takes their signed rating a day later, shows stars from three and sorts top rated; reports, answers and removes a review", {
+it("tells an owner of an hour why not, and a day later what use by others is missing; takes their signed rating once others used their agent on three days, shows stars from three and sorts top rated; reports, answers and removes a review", {
   timeout: 180_000,
 }, async () => {
   const creatorKey = browserIdentity();
@@ -177,7 +204,11 @@ it("tells an owner of an hour why not, takes their signed rating a day later, sh
     sampleContent({ tools: [], agent_name: "Kyoto Guide", description: "Plans a week in Kyoto.", category: "travel" }),
   );
   const [ana, ben] = [newIdentity(), newIdentity()];
-  for (const o of [ana, ben]) await heldFor(await claim(o.inboxId, t.id), 48);
+  for (const o of [ana, ben]) {
+    const agent = await claim(o.inboxId, t.id);
+    await heldFor(agent, 72);
+    await usedByOthers(agent);
+  }
   await rateAs(ana, t.id, 5, "Found us a quiet ryokan.\nBooked the tea ceremony too.");
   await rateAs(ben, t.id, 2, "BUY CHEAP FLIGHTS at example.com");
 
@@ -194,7 +225,13 @@ it("tells an owner of an hour why not, takes their signed rating a day later, sh
     await poll(() => reviews.getByTestId("why-not-rate").textContent()).toMatch(/after a day with their agent/);
     expect(await page.getByTestId("stars").count()).toBe(0);
 
+    // A day later: no one but its owner has spoken to the agent yet, and the page says what is needed.
     await heldFor(agent, 30);
+    await page.reload();
+    await poll(() => reviews.getByTestId("why-not-rate").textContent()).toMatch(
+      /answered at least two other people on three days; yours has not yet/,
+    );
+    await usedByOthers(agent);
     await page.reload();
     const form = reviews.getByRole("form", { name: "Rate this template" });
     await form.waitFor();

@@ -1,10 +1,13 @@
 // The lineage service (docs/lineage.md): where agents come from. It owns the
 // lineage tables, fed by the claims service's event feed, and answers
-// lineage, dashboards and owners' lists; and the pool of learned patterns
+// lineage, dashboards and owners' lists; the pool of learned patterns
 // (docs/patterns.md: what a template's agents learned, one more read model of
-// the same agents). It never sees memory or summaries.
+// the same agents); the agents' signed day counts (docs/signals.md), and
+// from them, for the templates service, on how many days an owner's agent
+// answered others (activity/). It never sees memory or summaries.
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { OwnerActivityService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import {
   VersionSignalInsightsService,
@@ -23,6 +26,7 @@ import { sweepExpiredPatterns } from "./patterns/sql.js";
 import { createLineageEventService, createLineageService, grpcTemplateLookup } from "./lineage/service.js";
 import { createVersionSignalInsightsService, createVersionSignalService } from "./signals/service.js";
 import { createStateMarkService } from "./marks/service.js";
+import { createOwnerActivityService } from "./activity/service.js";
 import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
 
 export interface LineageServiceOptions {
@@ -64,6 +68,8 @@ export const LINEAGE_ACCESS: AccessPolicy = {
   [VersionSignalInsightsService.typeName]: ["gateway"],
   // Hosts carry their agents' marks and read one before a restore; the agent's signature makes a mark.
   [AgentStateMarkService.typeName]: ["instance-host"],
+  // The templates service asks, before an owner rates, on how many days their agent answered others.
+  [OwnerActivityService.typeName]: ["templates"],
 };
 
 export async function startLineageService(opts: LineageServiceOptions): Promise<RunningLineageService> {
@@ -102,7 +108,8 @@ export async function startLineageService(opts: LineageServiceOptions): Promise<
           )
           .service(VersionSignalService, createVersionSignalService({ em, verifier, log }))
           .service(AgentStateMarkService, createStateMarkService({ em, verifier, log }))
-          .service(VersionSignalInsightsService, createVersionSignalInsightsService({ em, templates: templateLookup }));
+          .service(VersionSignalInsightsService, createVersionSignalInsightsService({ em, templates: templateLookup }))
+          .service(OwnerActivityService, createOwnerActivityService(em));
     },
   );
   return { url: server.url, port: server.port, close: () => lifetime.close() };

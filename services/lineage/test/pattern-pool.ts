@@ -21,9 +21,9 @@ import { createServiceClient, generateServiceCredentials } from "@convos-pool/ki
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService } from "@convos-pool/templates";
-import pg from "pg";
 import { expect } from "vitest";
 import { startLineageService, type LineageServiceOptions } from "../src/server.js";
+import { answeredOthersOn } from "./days-with-others.js";
 
 export interface PatternPoolRig {
   /** The lineage service's URL, its database's, and every service's credential (for calls as someone else). */
@@ -44,13 +44,16 @@ export interface PatternPoolRig {
   /**
    * A live agent of `templateId` owned by `owner` (a fresh inbox by default),
    * claimed through the feed: just now, or with `lived` claimed that many
-   * days ago (the feed's time of the claim) and in use on as many earlier
-   * days as `usedDays` (rows of agent_active_days, as the pool would have
-   * recorded its offers on those days; its next offer is one more).
+   * days ago (the feed's time of the claim) and with as many earlier days
+   * with others as `usedDays` (days on which it answered two people besides
+   * its owner, as its signed counts of those days would have left them:
+   * test/days-with-others.ts).
    */
   agent(templateId: string, owner?: TestIdentity, lived?: { days: number; usedDays: number }): Promise<string>;
-  /** Records that the agent was in use `daysAgo` (UTC days before today), as an offer on that day would have. */
+  /** Days with others of the agent `daysAgo` (UTC days before today; 0 is today), as its signed counts would have left them. */
   usedOn(instanceId: string, ...daysAgo: number[]): Promise<void>;
+  /** A day of the agent `daysAgo` with these counts (fewer people or answers than a day with others, say). */
+  countedOn(instanceId: string, daysAgo: number, counts: { people: number; answers: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,20 +80,7 @@ export async function startPatternPoolRig(
     insights: createServiceClient(PatternInsightsService, service.url, creds.gateway),
     templates: createServiceClient(TemplateService, templatesService.url, creds.gateway),
   };
-  const usedOn = async (instanceId: string, ...daysAgo: number[]) => {
-    const c = new pg.Client({ connectionString: lineageDb });
-    await c.connect();
-    try {
-      for (const d of daysAgo) {
-        await c.query(
-          `insert into agent_active_days (instance_id, day) values ($1, (now() at time zone 'UTC')::date - $2::int) on conflict do nothing`,
-          [instanceId, d],
-        );
-      }
-    } finally {
-      await c.end();
-    }
-  };
+  const usedOn = (instanceId: string, ...daysAgo: number[]) => answeredOthersOn(lineageDb, instanceId, daysAgo);
   const agent = async (
     templateId: string,
     owner: TestIdentity = newIdentity(),
@@ -118,6 +108,7 @@ export async function startPatternPoolRig(
     },
     agent,
     usedOn,
+    countedOn: (instanceId, daysAgo, counts) => answeredOthersOn(lineageDb, instanceId, [daysAgo], counts),
     async close() {
       for (const sc of Object.values(clients)) sc.close();
       await service.close();

@@ -5,6 +5,7 @@
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
 //   XMTP_API_URL (creators' signatures checked against the XMTP network),
 //   CLAIMS_URL (instruction sync: new content versions are pushed there; ratings ask it who owns agents), POOL_LIMITS (docs/limits.md),
+//   LINEAGE_URL (ratings ask it on how many days a rater's agent answered other people: docs/store.md, "Ratings"),
 //   POOL_OPERATORS (comma-separated inbox ids of the store's operators: docs/store.md)
 //   POOL_MODELS (comma-separated models the pool's provider serves, the default first: docs/templates.md, "Models")
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
@@ -27,6 +28,7 @@ await runService(
       models: configured(() => parseServedModels(env.optional("POOL_MODELS"))),
       resolver: await inboxResolverFromEnv(log),
       ...(claimsUrl ? { sync: { claimsUrl } } : {}),
+      lineageUrl: env.optional("LINEAGE_URL"),
       log,
     };
   },

@@ -29,6 +29,7 @@ import { migrations } from "./db/migrations.js";
 import { createStoreCurationService } from "./curation/service.js";
 import { createTemplateService } from "./template/service.js";
 import { createTemplateReleaseService } from "./release/service.js";
+import { grpcActivity } from "./ratings/activity.js";
 import { grpcOwnership } from "./ratings/ownership.js";
 import { createRatingServices } from "./ratings/service.js";
 import { createTemplateStandingService } from "./curation/standing.js";
@@ -43,7 +44,7 @@ export interface TemplateServiceOptions {
   embeddedDir?: string | undefined;
   port?: number | undefined;
   host?: string | undefined;
-  /** Its own credential (presented to the claims service) and whom it recognizes; TLS when configured. */
+  /** Its own credential (presented to the claims and lineage services) and whom it recognizes; TLS when configured. */
   credentials: ServiceCredentials;
   /** Who owns which wallet; offline XMTP inbox derivation by default. */
   resolver?: InboxResolver | undefined;
@@ -64,6 +65,12 @@ export interface TemplateServiceOptions {
    * ratings can be made (UNAVAILABLE); reading them works.
    */
   claimsUrl?: string | undefined;
+  /**
+   * The lineage service, asked on how many days a rater's agent answered
+   * other people (docs/store.md, "Ratings"). Absent: no owner can rate
+   * (UNAVAILABLE, once the claims service's rules are met); reading works.
+   */
+  lineageUrl?: string | undefined;
   log?: Logger | undefined;
 }
 
@@ -146,7 +153,10 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
       const claimsUrl = opts.claimsUrl ?? opts.sync?.claimsUrl;
       const ownership = claimsUrl ? grpcOwnership(claimsUrl, opts.credentials) : undefined;
       if (ownership) lifetime.defer(() => ownership.close());
-      const rating = createRatingServices({ em, verifier, operators, ownership });
+      const activity = opts.lineageUrl ? grpcActivity(opts.lineageUrl, opts.credentials) : undefined;
+      if (activity) lifetime.defer(() => activity.close());
+      else log.info("ratings are off: no lineage service configured (LINEAGE_URL); reading them works");
+      const rating = createRatingServices({ em, verifier, operators, ownership, activity });
       const service = createTemplateService({
         em,
         verifier,

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/rating_service.proto.
  */
 export const file_convos_pool_v1_rating_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNjb252b3MvcG9vbC92MS9yYXRpbmdfc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEigQIKBlJldmlldxITCgt0ZW1wbGF0ZV9pZBgBIAEoCRITCgtyZXZpZXdlcl9pZBgCIAEoCRINCgVzdGFycxgDIAEoBRIMCgR0ZXh0GAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmFuc3dlchgHIAEoCRIvCgthbnN3ZXJlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcmVtb3ZlZBgJIAEoCCKJAQoTUmF0ZVRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIQCghyYXRlcl9pZBgCIAEoCRINCgVzdGFycxgDIAEoBRIOCgZyZXZpZXcYBCABKAkSLAoJc2lnbmF0dXJlGAUgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlInAKFFJhdGVUZW1wbGF0ZVJlc3BvbnNlEiYKBnJldmlldxgBIAEoCzIWLmNvbnZvcy5wb29sLnYxLlJldmlldxIwCgdyYXRpbmdzGAIgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVSYXRpbmdzIlAKEkxpc3RSZXZpZXdzUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKJAQoTTGlzdFJldmlld3NSZXNwb25zZRInCgdyZXZpZXdzGAEgAygLMhYuY29udm9zLnBvb2wudjEuUmV2aWV3EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIwCgdyYXRpbmdzGAMgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVSYXRpbmdzIikKEkdldE15UmF0aW5nUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCSKSAQoTR2V0TXlSYXRpbmdSZXNwb25zZRImCgZyZXZpZXcYASABKAsyFi5jb252b3MucG9vbC52MS5SZXZpZXcSEAoIY2FuX3JhdGUYAiABKAgSDgoGcmVhc29uGAMgASgJEjEKDWNhbl9yYXRlX2Zyb20YBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpEBChNBbnN3ZXJSZXZpZXdSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhMKC3Jldmlld2VyX2lkGAIgASgJEhIKCmNyZWF0b3JfaWQYAyABKAkSDgoGYW5zd2VyGAQgASgJEiwKCXNpZ25hdHVyZRgFIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSI+ChRBbnN3ZXJSZXZpZXdSZXNwb25zZRImCgZyZXZpZXcYASABKAsyFi5jb252b3MucG9vbC52MS5SZXZpZXciTwoTUmVwb3J0UmV2aWV3UmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRITCgtyZXZpZXdlcl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiFgoUUmVwb3J0UmV2aWV3UmVzcG9uc2UiRAobR2V0VGVtcGxhdGVPd25lcnNoaXBSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJIngKHEdldFRlbXBsYXRlT3duZXJzaGlwUmVzcG9uc2USLwoLb3duZWRfc2luY2UYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKA25vdxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy4gMKFVRlbXBsYXRlUmF0aW5nU2VydmljZRJZCgxSYXRlVGVtcGxhdGUSIy5jb252b3MucG9vbC52MS5SYXRlVGVtcGxhdGVSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuUmF0ZVRlbXBsYXRlUmVzcG9uc2USWwoLTGlzdFJldmlld3MSIi5jb252b3MucG9vbC52MS5MaXN0UmV2aWV3c1JlcXVlc3QaIy5jb252b3MucG9vbC52MS5MaXN0UmV2aWV3c1Jlc3BvbnNlIgOQAgESWwoLR2V0TXlSYXRpbmcSIi5jb252b3MucG9vbC52MS5HZXRNeVJhdGluZ1JlcXVlc3QaIy5jb252b3MucG9vbC52MS5HZXRNeVJhdGluZ1Jlc3BvbnNlIgOQAgESWQoMQW5zd2VyUmV2aWV3EiMuY29udm9zLnBvb2wudjEuQW5zd2VyUmV2aWV3UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkFuc3dlclJldmlld1Jlc3BvbnNlElkKDFJlcG9ydFJldmlldxIjLmNvbnZvcy5wb29sLnYxLlJlcG9ydFJldmlld1JlcXVlc3QaJC5jb252b3MucG9vbC52MS5SZXBvcnRSZXZpZXdSZXNwb25zZTKSAQoYVGVtcGxhdGVPd25lcnNoaXBTZXJ2aWNlEnYKFEdldFRlbXBsYXRlT3duZXJzaGlwEisuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVPd25lcnNoaXBSZXF1ZXN0GiwuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVPd25lcnNoaXBSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
+  fileDesc("CiNjb252b3MvcG9vbC92MS9yYXRpbmdfc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEigQIKBlJldmlldxITCgt0ZW1wbGF0ZV9pZBgBIAEoCRITCgtyZXZpZXdlcl9pZBgCIAEoCRINCgVzdGFycxgDIAEoBRIMCgR0ZXh0GAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmFuc3dlchgHIAEoCRIvCgthbnN3ZXJlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcmVtb3ZlZBgJIAEoCCKJAQoTUmF0ZVRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIQCghyYXRlcl9pZBgCIAEoCRINCgVzdGFycxgDIAEoBRIOCgZyZXZpZXcYBCABKAkSLAoJc2lnbmF0dXJlGAUgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlInAKFFJhdGVUZW1wbGF0ZVJlc3BvbnNlEiYKBnJldmlldxgBIAEoCzIWLmNvbnZvcy5wb29sLnYxLlJldmlldxIwCgdyYXRpbmdzGAIgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVSYXRpbmdzIlAKEkxpc3RSZXZpZXdzUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKJAQoTTGlzdFJldmlld3NSZXNwb25zZRInCgdyZXZpZXdzGAEgAygLMhYuY29udm9zLnBvb2wudjEuUmV2aWV3EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIwCgdyYXRpbmdzGAMgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVSYXRpbmdzIikKEkdldE15UmF0aW5nUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCSKSAQoTR2V0TXlSYXRpbmdSZXNwb25zZRImCgZyZXZpZXcYASABKAsyFi5jb252b3MucG9vbC52MS5SZXZpZXcSEAoIY2FuX3JhdGUYAiABKAgSDgoGcmVhc29uGAMgASgJEjEKDWNhbl9yYXRlX2Zyb20YBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpEBChNBbnN3ZXJSZXZpZXdSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhMKC3Jldmlld2VyX2lkGAIgASgJEhIKCmNyZWF0b3JfaWQYAyABKAkSDgoGYW5zd2VyGAQgASgJEiwKCXNpZ25hdHVyZRgFIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSI+ChRBbnN3ZXJSZXZpZXdSZXNwb25zZRImCgZyZXZpZXcYASABKAsyFi5jb252b3MucG9vbC52MS5SZXZpZXciTwoTUmVwb3J0UmV2aWV3UmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRITCgtyZXZpZXdlcl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiFgoUUmVwb3J0UmV2aWV3UmVzcG9uc2UiRAobR2V0VGVtcGxhdGVPd25lcnNoaXBSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJIngKHEdldFRlbXBsYXRlT3duZXJzaGlwUmVzcG9uc2USLwoLb3duZWRfc2luY2UYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKA25vdxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQAoXR2V0T3duZXJBY3Rpdml0eVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSEAoIb3duZXJfaWQYAiABKAkiOQoYR2V0T3duZXJBY3Rpdml0eVJlc3BvbnNlEh0KFWRheXNfYW5zd2VyaW5nX290aGVycxgBIAEoDTLiAwoVVGVtcGxhdGVSYXRpbmdTZXJ2aWNlElkKDFJhdGVUZW1wbGF0ZRIjLmNvbnZvcy5wb29sLnYxLlJhdGVUZW1wbGF0ZVJlcXVlc3QaJC5jb252b3MucG9vbC52MS5SYXRlVGVtcGxhdGVSZXNwb25zZRJbCgtMaXN0UmV2aWV3cxIiLmNvbnZvcy5wb29sLnYxLkxpc3RSZXZpZXdzUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkxpc3RSZXZpZXdzUmVzcG9uc2UiA5ACARJbCgtHZXRNeVJhdGluZxIiLmNvbnZvcy5wb29sLnYxLkdldE15UmF0aW5nUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkdldE15UmF0aW5nUmVzcG9uc2UiA5ACARJZCgxBbnN3ZXJSZXZpZXcSIy5jb252b3MucG9vbC52MS5BbnN3ZXJSZXZpZXdSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuQW5zd2VyUmV2aWV3UmVzcG9uc2USWQoMUmVwb3J0UmV2aWV3EiMuY29udm9zLnBvb2wudjEuUmVwb3J0UmV2aWV3UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLlJlcG9ydFJldmlld1Jlc3BvbnNlMpIBChhUZW1wbGF0ZU93bmVyc2hpcFNlcnZpY2USdgoUR2V0VGVtcGxhdGVPd25lcnNoaXASKy5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZU93bmVyc2hpcFJlcXVlc3QaLC5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZU93bmVyc2hpcFJlc3BvbnNlIgOQAgEyggEKFE93bmVyQWN0aXZpdHlTZXJ2aWNlEmoKEEdldE93bmVyQWN0aXZpdHkSJy5jb252b3MucG9vbC52MS5HZXRPd25lckFjdGl2aXR5UmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLkdldE93bmVyQWN0aXZpdHlSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.Review
@@ -434,14 +434,63 @@ export const GetTemplateOwnershipResponseSchema: GenMessage<GetTemplateOwnership
   messageDesc(file_convos_pool_v1_rating_service, 12);
 
 /**
+ * @generated from message convos.pool.v1.GetOwnerActivityRequest
+ */
+export type GetOwnerActivityRequest = Message<"convos.pool.v1.GetOwnerActivityRequest"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * @generated from field: string owner_id = 2;
+   */
+  ownerId: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.GetOwnerActivityRequest.
+ * Use `create(GetOwnerActivityRequestSchema)` to create a new message.
+ */
+export const GetOwnerActivityRequestSchema: GenMessage<GetOwnerActivityRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_rating_service, 13);
+
+/**
+ * @generated from message convos.pool.v1.GetOwnerActivityResponse
+ */
+export type GetOwnerActivityResponse = Message<"convos.pool.v1.GetOwnerActivityResponse"> & {
+  /**
+   * The most UTC days on which any one agent of the template, while
+   * `owner_id` owned it, answered at least two people besides its owner, by
+   * the agent's own signed counts (docs/signals.md, "Days with others"): at
+   * least three people spoke to it that day (its owner may be one) and it
+   * answered at least twice. A transfer's day is the giver's. 0 when the
+   * inbox owns no agent of the template.
+   *
+   * @generated from field: uint32 days_answering_others = 1;
+   */
+  daysAnsweringOthers: number;
+};
+
+/**
+ * Describes the message convos.pool.v1.GetOwnerActivityResponse.
+ * Use `create(GetOwnerActivityResponseSchema)` to create a new message.
+ */
+export const GetOwnerActivityResponseSchema: GenMessage<GetOwnerActivityResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_rating_service, 14);
+
+/**
  * Ratings and reviews in the store (docs/store.md, "Ratings"). Served by the
  * templates service, which owns the store. An owner who has held a live
- * agent of a template for at least a day rates it 1 to 5 stars, with an
+ * agent of a template for at least a day, and whose agent of it answered at
+ * least two other people on at least three days, rates it 1 to 5 stars, with an
  * optional short review; one rating per owner and template, changed by
  * rating again. The template's creator cannot rate it, and answers a review
  * once. Anyone signed in reports a review; the pool's operators remove one
  * (StoreCurationService.RemoveReview). Whether and since when the rater owns
- * an agent of the template is the claims service's fact, never the caller's.
+ * an agent of the template is the claims service's fact, and on how many
+ * days their agent answered others the lineage service's (from the agent's
+ * own signed counts), never the caller's.
  *
  * @generated from service convos.pool.v1.TemplateRatingService
  */
@@ -450,7 +499,8 @@ export const TemplateRatingService: GenService<{
    * The signer rates a template (EIP-712 `RateTemplate`); a second rating by
    * the same owner replaces the first. Refused: not an owner of a live agent
    * of the template (PERMISSION_DENIED, field "rater_id"), an owner for less
-   * than a day (FAILED_PRECONDITION, "rater_id"), its creator
+   * than a day or whose agent answered two other people on fewer than three
+   * days (FAILED_PRECONDITION, "rater_id"), its creator
    * (PERMISSION_DENIED, "rater_id"), stars outside 1 to 5 or a review too
    * long or with control characters (INVALID_ARGUMENT, "stars" / "review"),
    * a replayed or altered signature (UNAUTHENTICATED, "signature").
@@ -530,4 +580,24 @@ export const TemplateOwnershipService: GenService<{
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_rating_service, 1);
+
+/**
+ * Internal, not served by the gateway: the templates service asks the
+ * lineage service, which keeps every agent's signed day counts
+ * (docs/signals.md), how much an owner's agent of a template was used by
+ * other people before the owner rates it (docs/store.md, "Ratings").
+ *
+ * @generated from service convos.pool.v1.OwnerActivityService
+ */
+export const OwnerActivityService: GenService<{
+  /**
+   * @generated from rpc convos.pool.v1.OwnerActivityService.GetOwnerActivity
+   */
+  getOwnerActivity: {
+    methodKind: "unary";
+    input: typeof GetOwnerActivityRequestSchema;
+    output: typeof GetOwnerActivityResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_convos_pool_v1_rating_service, 2);
 

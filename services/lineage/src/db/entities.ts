@@ -21,6 +21,8 @@ export const LineageAgentRow = defineEntity({
     claimedVersion: p.string().nullable(),
     /** When lineage began to know its versions, for an agent claimed before the feed carried them. */
     versionsKnownFrom: p.datetime().nullable(),
+    /** The first UTC day whose counts are its present owner's: its claim's day, or the day after its transfer. */
+    ownerDaysFrom: p.date(),
   },
 });
 

@@ -242,6 +242,24 @@ export class AgentStateMarks extends Migration {
   }
 }
 
+/**
+ * Days with others (docs/signals.md, "Days with others"): whose each agent's
+ * days are. `owner_days_from` is the first UTC day whose counts are its
+ * present owner's: its claim's day, or the day after its transfer to them
+ * (lineage/events.ts keeps it from the claims feed). Agents transferred
+ * before this count from their claim: lineage did not keep when. The
+ * pattern quorum counts an agent's days with others from its signed counts
+ * now, not the days it offered a lesson: `agent_active_days` goes.
+ */
+export class OwnerDays extends Migration {
+  override up(): void {
+    this.addSql(`alter table lineage_agents add column owner_days_from date`);
+    this.addSql(`update lineage_agents set owner_days_from = (claimed_at at time zone 'UTC')::date`);
+    this.addSql(`alter table lineage_agents alter column owner_days_from set not null`);
+    this.addSql(`drop table agent_active_days`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_lineage", class: CreateLineage },
   { name: "0002_applied_sequences", class: AppliedSequences },
@@ -252,4 +270,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0006_version_signals", class: VersionSignals },
   { name: "0007_agent_versions", class: AgentVersions },
   { name: "0008_agent_state_marks", class: AgentStateMarks },
+  { name: "0009_owner_days", class: OwnerDays },
 ];

@@ -89,8 +89,9 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
     // depth: the parent's plus one; 0 for a fresh agent, or a parent lineage never heard of.
     const inserted = await tx.execute<{ instance_id: string }[]>(
       `insert into lineage_agents (instance_id, template_id, owner_id, parent_instance_id, conversation_id, carry, depth, claimed_at,
-         inbox_id, claimed_version)
-       values (?, ?, ?, ?, ?, ?, coalesce((select depth + 1 from lineage_agents where instance_id = ?), 0), ?, ?, ?)
+         inbox_id, claimed_version, owner_days_from)
+       values (?, ?, ?, ?, ?, ?, coalesce((select depth + 1 from lineage_agents where instance_id = ?), 0), ?, ?, ?,
+         (?::timestamptz at time zone 'UTC')::date)
        on conflict (instance_id) do nothing returning instance_id`,
       [
         c.instanceId,
@@ -103,6 +104,7 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
         at,
         c.inboxId,
         c.version || null,
+        at,
       ],
     );
     // A claim is never pinned: its owner pins it afterwards (a version_changed event).
@@ -127,9 +129,12 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
   } else if (ev.case === "versionChanged") {
     await changeVersion(tx, ev.value.instanceId, ev.value.version, ev.value.pinned, at);
   } else if (ev.case === "ownerChanged") {
+    // The new owner's days with others begin the day after: the transfer's day is the giver's (activity/policy.ts).
     await tx.execute(
-      `update lineage_agents set owner_id = ? where instance_id = ?`,
-      [ev.value.ownerId, ev.value.instanceId],
+      `update lineage_agents set owner_id = ?,
+         owner_days_from = case when owner_id = ? then owner_days_from else (?::timestamptz at time zone 'UTC')::date + 1 end
+       where instance_id = ?`,
+      [ev.value.ownerId, ev.value.ownerId, at, ev.value.instanceId],
       "run",
     );
   }

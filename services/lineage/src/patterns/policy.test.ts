@@ -119,7 +119,7 @@ describe("the quorum", () => {
     creator_count,
   });
 
-  it("is 3 distinct owners under 2 templates of 2 creators by default, of agents claimed 7 days ago and used on 3 days, all needed", () => {
+  it("is 3 distinct owners under 2 templates of 2 creators by default, of agents claimed 7 days ago with 3 days with others, all needed", () => {
     expect(DEFAULT_QUORUM).toEqual({ owners: 3, templates: 2, creators: 2, agentAgeDays: 7, activeDays: 3 });
     expect(hasQuorum(counts(3, 2, 2), DEFAULT_QUORUM)).toBe(true);
     expect(hasQuorum(counts(9, 1, 1), DEFAULT_QUORUM)).toBe(false);
@@ -128,7 +128,7 @@ describe("the quorum", () => {
     expect(hasQuorum(counts(1, 1, 1), { ...DEFAULT_QUORUM, owners: 1, templates: 1, creators: 1 })).toBe(true);
   });
 
-  it("counts an agent's offer only once it was claimed 7 days ago and used on 3 days", () => {
+  it("counts an agent's offer only once it was claimed 7 days ago and answered others on 3 days", () => {
     const offer = { ownerId: "o", templateId: "t", creatorId: "c", claimedAt: NOW - 7 * DAY, activeDays: 3 };
     expect(offerCounts(offer, DEFAULT_QUORUM, NOW)).toBe(true);
     expect(offerCounts({ ...offer, claimedAt: NOW - 7 * DAY + 1 }, DEFAULT_QUORUM, NOW)).toBe(false);
@@ -142,7 +142,7 @@ describe("the quorum", () => {
   });
 
   const id = fc.constantFrom("a", "b", "c", "d", "e", "f");
-  /** An offer of an agent that has lived and been used enough (its owner, template and creator drawn from a few). */
+  /** An offer of an agent that has lived and answered others enough (its owner, template and creator drawn from a few). */
   const lived = fc.record({
     ownerId: id,
     templateId: id,
@@ -150,7 +150,7 @@ describe("the quorum", () => {
     claimedAt: fc.integer({ min: NOW - 400 * DAY, max: NOW - 7 * DAY }),
     activeDays: fc.integer({ min: 3, max: 400 }),
   });
-  /** An offer of a fresh agent: claimed less than 7 days ago, or used on fewer than 3 days; any owner, template, creator. */
+  /** An offer of a fresh agent: claimed less than 7 days ago, or with fewer than 3 days with others; any owner, template, creator. */
   const freshOffer = fc.oneof(
     fc.record({
       ownerId: fc.string(),

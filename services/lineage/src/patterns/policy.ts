@@ -19,9 +19,10 @@ export const MAX_ADOPTIONS_PER_CALL = 50;
  * What a lesson needs before it reaches any agent (docs/patterns.md, "The
  * quorum"): offers from agents of `owners` distinct owners, under
  * `templates` distinct templates of `creators` distinct creators, counting
- * only agents that have lived and been used a while: claimed at least
- * `agentAgeDays` ago and in use on at least `activeDays` distinct days (UTC
- * days on which it offered a lesson it learned). PATTERN_QUORUM_OWNERS,
+ * only agents that have lived and been used by others a while: claimed at
+ * least `agentAgeDays` ago, and with at least `activeDays` days with others
+ * (UTC days on which it answered at least two people besides its owner, by
+ * its own signed counts: activity/policy.ts). PATTERN_QUORUM_OWNERS,
  * _TEMPLATES, _CREATORS, _AGENT_AGE_DAYS, _ACTIVE_DAYS.
  */
 export interface Quorum {
@@ -48,7 +49,7 @@ export interface QuorumOffer {
   creatorId: string;
   /** When the claims service says the agent was claimed (unix seconds). */
   claimedAt: number;
-  /** Distinct days on which the agent was in use. */
+  /** Its days with others (activity/policy.ts daysAnsweringOthers). */
   activeDays: number;
 }
 

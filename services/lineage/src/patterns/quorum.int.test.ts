@@ -1,13 +1,14 @@
 // The pattern pool cannot steer anyone (docs/patterns.md, "The quorum" and
 // "The creator's hold"), on the real lineage and templates services over
 // gRPC and real PostgreSQL, with the pool's default quorum (3 owners, 2
-// templates, 2 creators, agents claimed 7 days ago and used on 3 days).
-// Agents arrive through the event feed as the claims service sends them (an
-// aged one with its claim's time in the past); the days an agent was in use
-// before today are written to the lineage database as its offers on those
-// days would have; hosts call with the instance-host credential, people
-// through the gateway's; creators sign with real keys (checked by
-// derivation, as in the other services' tests).
+// templates, 2 creators, agents claimed 7 days ago that answered two people
+// besides their owner on 3 days). Agents arrive through the event feed as
+// the claims service sends them (an aged one with its claim's time in the
+// past); an agent's days are written to the lineage database as its signed
+// counts of those days would have left them (test/days-with-others.ts; the
+// signed path is activity/service.int.test.ts's); hosts call with the
+// instance-host credential, people through the gateway's; creators sign
+// with real keys (checked by derivation, as in the other services' tests).
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PatternDecision } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
@@ -25,9 +26,9 @@ async function template(creator: TestIdentity, category: string, tags: string[])
   return (await rig.templateWithAgents(creator, category, tags, 0)).id;
 }
 
-/** What an agent has lived for its offers to count: claimed 8 days ago, used on the 3 days before today. */
+/** What an agent has lived for its offers to count: claimed 8 days ago, with days with others on the 3 days before today. */
 const LIVED = { days: 8, usedDays: 3 };
-/** An agent that has lived and been used (its offers count); `fresh`: one claimed just now. */
+/** An agent that has lived and answered others (its offers count); `fresh`: one claimed just now, never used. */
 const agent = (templateId: string, owner?: TestIdentity) => rig.agent(templateId, owner, LIVED);
 const fresh = (templateId: string, owner?: TestIdentity) => rig.agent(templateId, owner);
 
@@ -106,6 +107,33 @@ describe("the quorum", () => {
   });
 });
 
+describe("what counts as used", () => {
+  it("counts an aged agent's offer only once it answered two people besides its owner on three days, by its day counts; offering lessons is no use", async () => {
+    const category = `pets-${word()}`;
+    const [a, b] = [
+      await template(newIdentity(), category, ["cats"]),
+      await template(newIdentity(), category, ["cats"]),
+    ];
+    const reader = await fresh(a);
+    const lesson = `Ask the ${word()} cat's age before suggesting food.`;
+    await offer(await agent(a), lesson);
+    await offer(await agent(b), lesson);
+    // A week old, offering every day, but its days had two people at most (its owner and one other) or one answer.
+    const lonely = await rig.agent(b, undefined, { days: 8, usedDays: 0 });
+    for (const d of [1, 2, 3]) await rig.countedOn(lonely, d, { people: 2, answers: 9 });
+    await rig.countedOn(lonely, 4, { people: 9, answers: 1 });
+    for (let i = 0; i < 3; i++) await offer(lonely, lesson);
+    const short = (await offer(lonely, lesson)).pattern!;
+    expect([short.ownerCount, short.offeredCount, short.quorum]).toEqual([2n, 3n, false]);
+    expect(await found(reader)).toEqual([]);
+    // Two days with others: not yet. The third: it counts, and the lesson travels.
+    await rig.usedOn(lonely, 5, 6);
+    expect(await found(reader)).toEqual([]);
+    await rig.usedOn(lonely, 7);
+    expect(await found(reader)).toEqual([lesson]);
+  });
+});
+
 describe("what the quorum costs", () => {
   it("three fresh inboxes with two templates of one creator do not meet it, nor aged, used ones of one creator, nor fresh ones across two creators; aged, used owners across two creators do", async () => {
     const category = `travel-${word()}`;
@@ -136,10 +164,10 @@ describe("what the quorum costs", () => {
     const newcomer = await fresh(other);
     expect((await offer(newcomer, lesson)).pattern!.quorum).toBe(false);
     expect(await found(reader)).toEqual([]);
-    // In use on two more days (today's offer was the first), but claimed just now: still not.
-    await rig.usedOn(newcomer, 1, 2);
+    // It answered others today and on the two days before, but was claimed just now: still not.
+    await rig.usedOn(newcomer, 0, 1, 2);
     expect(await found(reader)).toEqual([]);
-    // An owner whose agent of the second creator's template has lived a week and been used on three days: now it travels.
+    // An owner whose agent of the second creator's template has lived a week and answered others on three days: now it travels.
     const aged = await agent(other);
     const met = (await offer(aged, lesson)).pattern!;
     expect([met.ownerCount, met.templateCount, met.quorum]).toEqual([4n, 3n, true]);

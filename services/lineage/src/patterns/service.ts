@@ -2,9 +2,10 @@
 // behalf of the agents they run (docs/patterns.md). Any host may speak for
 // any live agent; what it cannot choose is the interest, which comes from the
 // agent's template here, never from the request. A lesson reaches agents only
-// with the quorum (agents that lived and were used a while, of enough
-// distinct owners under enough templates of enough creators, offered it) and, for a template whose creator holds lessons, the creator's
-// approval. Logs carry ids, counts and reasons, never a lesson's text.
+// with the quorum (agents that lived a while and answered other people on
+// enough days, by their own signed counts, of enough distinct owners under
+// enough templates of enough creators, offered it) and, for a template whose
+// creator holds lessons, the creator's approval. Logs carry ids, counts and reasons, never a lesson's text.
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
@@ -24,7 +25,6 @@ import {
 import {
   countRefusal,
   holdOf,
-  markActiveDay,
   offerPattern,
   patternToProto,
   queryCandidates,
@@ -64,8 +64,6 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
       checkPatternText(req.text);
       const ttlSeconds = patternTtlSeconds(req.ttlSeconds);
       const node = await liveAgent(deps.em, req.instanceId);
-      // A lesson offered, kept or refused, is a day the agent was in use (the quorum counts such days).
-      await markActiveDay(deps.em.fork(), node.instanceId);
       const scan = scanPattern(req.text);
       if (!scan.ok) {
         await countRefusal(deps.em.fork(), node.templateId, scan.reason);

@@ -1,7 +1,7 @@
 // The pattern pool's SQL (docs/patterns.md): offering a lesson (a new row,
 // or another offer of the same live one, its time to live renewed), the
-// agents' days in use, the quorum's counts (of the offers whose agents
-// count, as policy.ts quorumCounts), the candidates of a query (those
+// quorum's counts (of the offers whose agents count, as policy.ts
+// quorumCounts, with their days with others from activity/sql.ts), the candidates of a query (those
 // with the quorum, less what the asker's creator rejected or holds),
 // adoptions, a template's patterns in keyset pages, the creator's hold and
 // decisions, refusal counts, the pool's health, and the sweep of
@@ -19,6 +19,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { PATTERN_REFUSAL_REASONS, randomId, type PatternRefusalReason } from "@convos-pool/kit/content";
 import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
+import { daysWithOthersSql } from "../activity/sql.js";
 import { checkQuorum, EXPIRED_KEPT_DAYS, hasQuorum, type Quorum } from "./policy.js";
 
 interface PatternDbRow {
@@ -40,8 +41,9 @@ const DAY_SECONDS = 86_400;
 /**
  * The quorum's counts of pattern `p`, as a lateral join `q`: distinct owners,
  * templates and creators of the offers whose agent counts (claimed at least
- * `agentAgeDays` ago, in use on at least `activeDays` days): the rule of
- * policy.ts quorumCounts. Counted when asked, since agents age.
+ * `agentAgeDays` ago, with at least `activeDays` days with others by its
+ * signed counts, activity/sql.ts): the rule of policy.ts quorumCounts.
+ * Counted when asked, since agents age and report.
  */
 function quorumJoin(quorum: Quorum): string {
   const { agentAgeDays, activeDays } = checkQuorum(quorum);
@@ -52,7 +54,7 @@ function quorumJoin(quorum: Quorum): string {
     from pattern_offers o join lineage_agents a on a.instance_id = o.instance_id
     where o.pattern_id = p.pattern_id
       and a.claimed_at <= now() - interval '1 second' * ${agentAgeDays * DAY_SECONDS}
-      and (select count(*) from agent_active_days d where d.instance_id = o.instance_id) >= ${activeDays}
+      and (select count(*) from (${daysWithOthersSql("o.instance_id")}) d) >= ${activeDays}
   ) q`;
 }
 
@@ -165,15 +167,6 @@ export async function offerPattern(
     );
     return { pattern: await patternById(tx, patternId, quorum), created };
   });
-}
-
-/** The agent was in use today (UTC): it offered a lesson it learned. Once a day counts once. */
-export async function markActiveDay(em: EntityManager, instanceId: string): Promise<void> {
-  await em.execute(
-    `insert into agent_active_days (instance_id, day) values (?, (now() at time zone 'UTC')::date) on conflict do nothing`,
-    [instanceId],
-    "run",
-  );
 }
 
 /** How many candidates a query weighs at most: the live patterns sharing an interest, latest to expire first. */

@@ -1,6 +1,7 @@
 // The pure part of ratings (policy.ts): the "top rated" score's properties
 // with fast-check, its worked example as docs/store.md gives it, what a
-// review may say, and who may rate when. No database, no network.
+// review may say, and who may rate when (a day held, then three days on
+// which their agent answered others). No database, no network.
 import fc from "fast-check";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
@@ -10,12 +11,14 @@ import {
   checkStars,
   eligibility,
   MAX_REVIEW_CHARS,
+  MIN_DAYS_ANSWERING_OTHERS,
   MIN_OWNERSHIP_SECONDS,
   PRIOR_MEAN,
   PRIOR_WEIGHT,
   RATINGS_SHOWN_FROM,
   ratingScore,
   shownRatings,
+  usedWithOthers,
 } from "./policy.js";
 
 const starsList = fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 200 });
@@ -106,5 +109,31 @@ describe("who may rate", () => {
     expect(fresh.ok === false && fresh.error.code).toBe(Code.FailedPrecondition);
     expect(fresh.ok === false && fresh.canRateFrom?.toISOString()).toBe("2026-11-26T12:00:01.000Z");
     expect(eligibility("o", "c", ago(MIN_OWNERSHIP_SECONDS)).ok).toBe(true);
+  });
+});
+
+describe("an owner whose agent others used", () => {
+  it("names its constant: three days on which their agent answered at least two other people", () => {
+    expect(MIN_DAYS_ANSWERING_OTHERS).toBe(3);
+  });
+
+  it("refuses fewer than three such days with FAILED_PRECONDITION on rater_id, saying what is needed and how far they are; takes three or more", () => {
+    for (const [days, has] of [
+      [0, "yours has not yet"],
+      [1, "yours has on one"],
+      [2, "yours has on two"],
+    ] as const) {
+      const no = usedWithOthers(days);
+      expect(no.ok).toBe(false);
+      if (no.ok) continue;
+      expect(no.error.code).toBe(Code.FailedPrecondition);
+      expect(fieldViolations(no.error).map((v) => v.field)).toEqual(["rater_id"]);
+      expect(no.reason).toBe(
+        `owners rate once their agent has answered at least two other people on three days; ${has}`,
+      );
+      expect(no.error.rawMessage).toBe(`rater_id: ${no.reason}`);
+      expect(no.canRateFrom).toBeUndefined();
+    }
+    for (const days of [3, 4, 400]) expect(usedWithOthers(days).ok).toBe(true);
   });
 });

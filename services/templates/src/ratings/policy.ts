@@ -1,7 +1,7 @@
 // Ratings in the store, the pure part (docs/store.md, "Ratings"): the
 // constants, the "top rated" score, what a review may say, and whether an
-// inbox may rate. No I/O here: service.ts asks the database and the claims
-// service, then decides with these.
+// inbox may rate. No I/O here: service.ts asks the database, the claims
+// service and the lineage service, then decides with these.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { failedPreconditionOn, invalidArgument } from "@convos-pool/kit/content";
@@ -14,6 +14,13 @@ export const PRIOR_MEAN = 3;
 export const PRIOR_WEIGHT = 5;
 /** An owner rates after holding a live agent of the template this long. */
 export const MIN_OWNERSHIP_SECONDS = 86_400;
+/**
+ * ... and once one of their agents of it answered at least two people
+ * besides them on this many UTC days (days with others: the lineage
+ * service's rule, services/lineage/src/activity/policy.ts, from the agent's
+ * own signed counts).
+ */
+export const MIN_DAYS_ANSWERING_OTHERS = 3;
 /** A review, and the creator's answer: at most this many characters. */
 export const MAX_REVIEW_CHARS = 500;
 export const MIN_STARS = 1;
@@ -99,4 +106,21 @@ export function eligibility(raterId: string, creatorId: string, ownership: Owner
     return { ok: false, reason, canRateFrom: from, error: failedPreconditionOn("rater_id", reason) };
   }
   return { ok: true };
+}
+
+const COUNT_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+const inWords = (n: number) => COUNT_WORDS[n] ?? String(n);
+
+/**
+ * Whether an owner whom `eligibility` lets through may rate, given what the
+ * lineage service says: on how many days their agent of the template
+ * answered at least two people besides them (OwnerActivityService).
+ * FAILED_PRECONDITION on `rater_id` below MIN_DAYS_ANSWERING_OTHERS, as for
+ * an owner of less than a day: use, not a permission, is what is missing.
+ */
+export function usedWithOthers(daysAnsweringOthers: number): Eligibility {
+  if (daysAnsweringOthers >= MIN_DAYS_ANSWERING_OTHERS) return { ok: true };
+  const has = daysAnsweringOthers === 0 ? "has not yet" : `has on ${inWords(daysAnsweringOthers)}`;
+  const reason = `owners rate once their agent has answered at least two other people on ${inWords(MIN_DAYS_ANSWERING_OTHERS)} days; yours ${has}`;
+  return { ok: false, reason, error: failedPreconditionOn("rater_id", reason) };
 }

@@ -4,7 +4,8 @@
 // lock its nonce is spent and its change written in one transaction; a
 // removal is also logged in the curation log there. Whether the rater owns
 // an agent of the template, and for how long, is the claims service's
-// answer (ownership.ts), never the request's.
+// answer (ownership.ts); on how many days their agent answered other people
+// the lineage service's (activity.ts); never the request's.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -29,8 +30,16 @@ import { checkInboxId, checkTemplateId } from "../catalog/checks.js";
 import { signedTemplateAct } from "../catalog/act.js";
 import { TemplateRow, type TemplateRowType } from "../db/entities.js";
 import { visibleTemplate } from "../catalog/visible.js";
+import type { ActivitySource } from "./activity.js";
 import type { OwnershipSource } from "./ownership.js";
-import { checkReviewText, checkStars, eligibility, type Ownership } from "./policy.js";
+import {
+  checkReviewText,
+  checkStars,
+  eligibility,
+  usedWithOthers,
+  type Eligibility,
+  type Ownership,
+} from "./policy.js";
 import {
   fileReviewReport,
   listReportedReviews,
@@ -50,6 +59,8 @@ export interface RatingDeps {
   operators: ReadonlySet<string>;
   /** The claims service; absent: nobody can rate (UNAVAILABLE), everything else works. */
   ownership: OwnershipSource | undefined;
+  /** The lineage service; absent: no owner can rate (UNAVAILABLE), everything else works. */
+  activity: ActivitySource | undefined;
   now?: () => Date;
 }
 
@@ -65,6 +76,21 @@ export function createRatingServices(deps: RatingDeps): {
     if (!deps.ownership)
       throw new ConnectError("ratings are off: no claims service configured (CLAIMS_URL)", Code.Unavailable);
     return deps.ownership.ownership(templateId, inboxId);
+  }
+
+  /**
+   * Whether `raterId` may rate a template of `creatorId` now (policy.ts): the
+   * claims service is asked first; the lineage service only for an owner
+   * whom the claims service's answer lets through, so that the first rule
+   * unmet is the one said.
+   */
+  async function mayRate(templateId: string, raterId: string, creatorId: string): Promise<Eligibility> {
+    if (raterId === creatorId) return eligibility(raterId, creatorId, undefined);
+    const held = eligibility(raterId, creatorId, await ownershipOf(templateId, raterId));
+    if (!held.ok) return held;
+    if (!deps.activity)
+      throw new ConnectError("ratings are off: no lineage service configured (LINEAGE_URL)", Code.Unavailable);
+    return usedWithOthers(await deps.activity.daysAnsweringOthers(templateId, raterId));
   }
 
   /** A signed act on a template's ratings (catalog/act.ts); an operator's removal is kept in the curation log. */
@@ -96,8 +122,8 @@ export function createRatingServices(deps: RatingDeps): {
         { inboxId: req.raterId, templateId: template.id, ...fields },
         req.signature,
       );
-      // Only once the signer is proven: what the claims service knows of them.
-      const ok = eligibility(req.raterId, template.creatorId, await ownershipOf(template.id, req.raterId));
+      // Only once the signer is proven: what the claims and lineage services know of them.
+      const ok = await mayRate(template.id, req.raterId, template.creatorId);
       if (!ok.ok) throw ok.error;
       const out = await deps.em.fork().transactional(async (tx) => {
         const row = await tx.findOne(TemplateRow, { id: template.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -126,10 +152,7 @@ export function createRatingServices(deps: RatingDeps): {
       const em = deps.em.fork();
       const template = await visibleTemplate(em, deps.operators, req.templateId, caller);
       const mine = await ratingOf(em, template.id, caller);
-      const ok =
-        caller === template.creatorId
-          ? eligibility(caller, template.creatorId, undefined)
-          : eligibility(caller, template.creatorId, await ownershipOf(template.id, caller));
+      const ok = await mayRate(template.id, caller, template.creatorId);
       return {
         ...(mine ? { review: reviewToProto(mine, true) } : {}),
         canRate: ok.ok,
