@@ -219,8 +219,12 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     // Templates push instruction updates to claims, and claims read templates:
     // the claims service's address is fixed before either starts.
     const claimsPort = await freePort(host);
+    // Templates ask lineage whether an owner's agent answered others (ratings), and lineage asks
+    // templates who created a template: the lineage service's address is fixed first too.
+    const lineagePort = await freePort(host);
     const templates = await startTemplateService({
       sync: { claimsUrl: `http://${host}:${claimsPort}` },
+      lineageUrl: `http://${host}:${lineagePort}`,
       resolver,
       databaseUrl: opts.templatesDatabaseUrl,
       embeddedDir: join(opts.dataDir, "templates"),
@@ -234,6 +238,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     // Lineage: fed by the claims service's outbox, read through the gateway.
     const lineage = await startLineageService({
       host,
+      port: lineagePort,
       databaseUrl: opts.lineageDatabaseUrl,
       embeddedDir: join(opts.dataDir, "lineage"),
       credentials: credentials.lineage,
