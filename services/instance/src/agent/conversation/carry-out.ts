@@ -127,7 +127,8 @@ export class CarryOut {
     if (plan.role === "owner" && plan.answer.kind !== "none") askToSave(agent, said);
     const lesson = await agent.lessons.text(group, memory, said, { forget: plan.forget, correction: plan.correction });
     const { correcting, forgot } = lesson;
-    agent.signals.spoke(m.senderInboxId, correcting !== undefined);
+    // Another agent is not one of the day's people: days with others must be people's (docs/signals.md).
+    if (plan.person) agent.signals.spoke(m.senderInboxId, correcting !== undefined);
     const { answer } = plan;
     if (answer.kind === "turn") await this.answer(group, { m, correcting, forgot });
     else if (answer.kind === "refused") {

@@ -136,7 +136,15 @@ describe("whom it answers and learns from", () => {
   it("answers a person's text with a model call and learns from it with another", () => {
     const { plans, pace } = run([text(PERSON, "my diet is vegan")]);
     expect(plans).toEqual([
-      { kind: "text", role: "member", forget: false, correction: true, answer: { kind: "turn" }, learn: "by-model" },
+      {
+        kind: "text",
+        role: "member",
+        person: true,
+        forget: false,
+        correction: true,
+        answer: { kind: "turn" },
+        learn: "by-model",
+      },
     ]);
     // The answer's call is counted now; learning's when it is made, after the answer.
     expect(pace.spent).toEqual([{ at: NOW, by: PERSON, owner: false }]);
@@ -162,9 +170,11 @@ describe("whom it answers and learns from", () => {
 
   it("answers another agent that names it, and never learns from it or looks for a correction in it", () => {
     const { plans, pace } = run([text(BOT, "Tabby, what is the time?")], factsAt({ members: 3 }));
+    // Nor is it one of the day's people (state/signals.ts): not a person.
     expect(plans[0]).toEqual({
       kind: "text",
       role: "member",
+      person: false,
       forget: false,
       correction: false,
       answer: { kind: "turn" },
@@ -274,6 +284,7 @@ describe("forgetting and corrections", () => {
     expect(run([text(PERSON, "forget what you learned from me")]).plans[0]).toEqual({
       kind: "text",
       role: "member",
+      person: true,
       forget: true,
       correction: false,
       answer: { kind: "turn" },
@@ -299,8 +310,24 @@ describe("a catch-up", () => {
     const r = factsAt({ mayAnswer: false });
     const { plans, pace } = run([text(PERSON, "my diet is vegan"), text(PERSON, "forget what you learned from me")], r);
     expect(plans).toEqual([
-      { kind: "text", role: "member", forget: false, correction: true, answer: { kind: "none" }, learn: "by-model" },
-      { kind: "text", role: "member", forget: true, correction: false, answer: { kind: "none" }, learn: "none" },
+      {
+        kind: "text",
+        role: "member",
+        person: true,
+        forget: false,
+        correction: true,
+        answer: { kind: "none" },
+        learn: "by-model",
+      },
+      {
+        kind: "text",
+        role: "member",
+        person: true,
+        forget: true,
+        correction: false,
+        answer: { kind: "none" },
+        learn: "none",
+      },
     ]);
     expect(pace).toEqual(NO_PACE);
   });
@@ -314,6 +341,7 @@ describe("what a message may cost", () => {
       {
         kind: "text",
         role: "member",
+        person: true,
         forget: false,
         correction: true,
         answer: { kind: "refused", refused: "member", notice: true },
@@ -322,6 +350,7 @@ describe("what a message may cost", () => {
       {
         kind: "text",
         role: "member",
+        person: true,
         forget: false,
         correction: true,
         answer: { kind: "refused", refused: "member", notice: false },

@@ -140,6 +140,8 @@ export interface TextPlan {
   kind: "text";
   /** The sender's role: whose request a tool call is, who taught what is learned. */
   role: "owner" | "member";
+  /** A person or its principal, not another agent: counted among the day's people (state/signals.ts). */
+  person: boolean;
   forget: boolean;
   correction: boolean;
   /** turn: a model call, counted; refused: none (`notice`: say BUSY_NOTICE); none: a catch-up's older message. */
@@ -211,7 +213,7 @@ export function planMessage(m: Message, facts: MessageFacts): { plan: MessagePla
     }
   }
   const learn = !learns || forget || answer.kind === "refused" ? "none" : facts.learnsByRule ? "by-rule" : "by-model";
-  return { plan: { kind: "text", role, forget, correction: learns && !forget, answer, learn }, pace: next };
+  return { plan: { kind: "text", role, person, forget, correction: learns && !forget, answer, learn }, pace: next };
 }
 
 /** turn: answered by the model, within what its owner lets it answer outsiders; pass-on: said as it came, without the model. */
