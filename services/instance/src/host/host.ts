@@ -40,6 +40,7 @@ import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mar
 import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Agent } from "../agent/face/agent.js";
 import { createInstanceHostService, createInstanceService, pickInstance } from "./routes.js";
+import { hostAnswers } from "./restore.js";
 import { createInstanceMemoryService } from "../memory/memory-service.js";
 import { createInstanceAddressBookService } from "../tools/address-book-service.js";
 import { createInstanceApprovalService } from "../tools/approval-service.js";
@@ -294,6 +295,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       seed,
       dataDir: opts.dataDir,
       log,
+      hostUrl: () => hostUrl,
       ...(opts.vaultDebounceMs !== undefined ? { debounceMs: opts.vaultDebounceMs } : {}),
     });
   const dormancy = hostDormancy({
@@ -461,6 +463,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         ...(marksClient
           ? { marks: async (instanceId: string) => (await marksClient.client.getStateMark({ instanceId })).mark }
           : {}),
+        ownUrl: () => hostUrl,
+        answers: (url: string) => hostAnswers(url, opts.credentials),
       };
       const pick = pickInstance(instances);
       return (router) =>

@@ -101,14 +101,25 @@ describe("an agent of a host lost for good comes back on another host", () => {
     const state = newest();
     const oldInstallation = one.host.instances.get(ID)!.client!.installationId;
 
+    second = await startInstanceHost(one.hostOptions({ dataDir: join(one.dir, "host2"), vaultPut: sinkOf("host2") }));
+    secondRpc = createServiceClient(InstanceHostService, second.url, one.creds.claims);
+
+    // While its host still answers, the agent is not moved, whoever asks: nothing is written, no installation made.
+    const early = await secondRpc.client
+      .restoreInstance({ instanceId: ID, walletIndex: 0, state })
+      .catch((err: unknown) => ConnectError.from(err));
+    expect(early).toBeInstanceOf(ConnectError);
+    expect((early as ConnectError).code).toBe(Code.FailedPrecondition);
+    expect((early as ConnectError).rawMessage).toBe(
+      `${ID}'s host ${one.host.url} still answers: an agent moves only when its host is gone (stop that host first, or mark it found)`,
+    );
+    expect(existsSync(join(one.dir, "host2", "instances", ID))).toBe(false);
+
     // The host is lost: its process gone, its disk with it.
     one.hostRpc.close();
     one.rpc.close();
     await one.host.close();
     await rm(firstDir, { recursive: true, force: true });
-
-    second = await startInstanceHost(one.hostOptions({ dataDir: join(one.dir, "host2"), vaultPut: sinkOf("host2") }));
-    secondRpc = createServiceClient(InstanceHostService, second.url, one.creds.claims);
 
     // A state altered in one byte is refused, and nothing is written.
     const altered = Uint8Array.from(state.sealed);

@@ -9,7 +9,7 @@ import { LOCAL_POOL_ID, signOperation } from "@convos-pool/kit/signing";
 import { codeOf } from "@convos-pool/kit/testing";
 import { describe, expect, it } from "vitest";
 import { MasterSeed } from "../platform/keys.js";
-import { checkNewest, type RestoreHost } from "./restore.js";
+import { checkHostGone, checkNewest, type RestoreHost } from "./restore.js";
 
 const seed = MasterSeed.parse(`0x${"35".repeat(32)}`);
 const AGENT = seed.wallet(4);
@@ -75,5 +75,37 @@ describe("a restore opens only the newest state", () => {
       throw new Error("connect ECONNREFUSED");
     });
     expect(await check(down, 9n)).toBe("Unavailable");
+  });
+});
+
+describe("only a lost host's agent moves", () => {
+  const OLD = "http://host-a.test:7100";
+  const HERE = "http://host-b.test:7100";
+  const hostAsking = (answering: boolean) => {
+    const asked: string[] = [];
+    const host = {
+      ownUrl: () => HERE,
+      answers: async (url: string) => {
+        asked.push(url);
+        return answering;
+      },
+    } as RestoreHost;
+    return { host, asked };
+  };
+
+  it("refuses while the host that sealed the state still answers, naming it; moves once it does not", async () => {
+    const live = hostAsking(true);
+    expect(await codeOf(checkHostGone(live.host, ID, OLD))).toBe("FailedPrecondition");
+    await expect(checkHostGone(live.host, ID, OLD)).rejects.toThrow(`${ID}'s host ${OLD} still answers`);
+    const gone = hostAsking(false);
+    await checkHostGone(gone.host, ID, OLD);
+    expect([live.asked, gone.asked]).toEqual([[OLD, OLD], [OLD]]);
+  });
+
+  it("asks nobody for a state that names no host (sealed before hosts named themselves) or names this one (a retry)", async () => {
+    const live = hostAsking(true);
+    await checkHostGone(live.host, ID, undefined);
+    await checkHostGone(live.host, ID, HERE);
+    expect(live.asked).toEqual([]);
   });
 });

@@ -14,6 +14,13 @@
 // and a state below it is refused. Whoever kept an old state (a database
 // operator, a broken claims service) cannot roll the agent back alone.
 //
+// Only an agent whose host is gone moves (docs/scaling.md, "Only a lost host's
+// agents"): the state names the host that sealed it, and a restore elsewhere
+// asks that host's health first. While it still answers, nothing is moved: an
+// agent running in two places (the old one still holding its keys and its
+// conversation) is worse than one that waits; the claims service's word
+// that the host is lost is not enough on its own.
+//
 // Nothing is written before the state opened and its instance.json names the
 // wallet at that index. Asked again for an agent it already runs (a retry),
 // it answers as the first did and writes no state: one whose start the
@@ -24,7 +31,8 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { failedPrecondition, invalidArgument } from "@convos-pool/kit/content";
-import type { Logger } from "@convos-pool/kit/server";
+import { type ClientCredentials, createServiceClient, type Logger } from "@convos-pool/kit/server";
+import { Health, HealthCheckResponse_ServingStatus } from "@convos-pool/gen/grpc/health/v1/health_pb.js";
 import {
   type RestoreInstanceRequest,
   type RestoreInstanceResponse,
@@ -49,6 +57,10 @@ export interface RestoreHost {
   poolId: string;
   /** An agent's high-water mark (the lineage service's); absent: no marks are kept, none is checked. */
   marks?: ((instanceId: string) => Promise<StateMark | undefined>) | undefined;
+  /** This host's own address, as the pool names it. */
+  ownUrl?: (() => string) | undefined;
+  /** Whether the host at this address answers its health check as serving; absent: nobody is asked. */
+  answers?: ((url: string) => Promise<boolean>) | undefined;
 }
 
 /** Restores in progress, by instance id: a retry waits for the first. */
@@ -100,6 +112,7 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
     if (err instanceof VaultError) throw invalidArgument("state.sealed", err.message);
     throw err;
   }
+  await checkHostGone(host, instanceId, opened.host);
   const recordText = opened.files[FILES.instance];
   const record = recordText ? (JSON.parse(recordText) as InstanceRecord) : undefined;
   if (!record || record.instanceId !== instanceId || record.address.toLowerCase() !== wallet.address.toLowerCase()) {
@@ -191,6 +204,41 @@ export async function checkNewest(
     throw failedPrecondition(
       `state.sequence: ${sequence} is older than the newest state ${instanceId} recorded (${mark.sequence}); restore that one`,
     );
+  }
+}
+
+/**
+ * Refuses to move an agent whose sealing host still answers: it is not lost
+ * (stopped, its disk gone, or unreachable), whatever the caller says. A
+ * state that names no host (sealed before hosts named themselves), or names
+ * this one (a retry after this host's restart), is not asked about.
+ */
+export async function checkHostGone(
+  host: RestoreHost,
+  instanceId: string,
+  sealedBy: string | undefined,
+): Promise<void> {
+  if (!sealedBy || !host.answers || sealedBy === host.ownUrl?.()) return;
+  if (await host.answers(sealedBy)) {
+    throw failedPrecondition(
+      `${instanceId}'s host ${sealedBy} still answers: an agent moves only when its host is gone (stop that host first, or mark it found)`,
+    );
+  }
+}
+
+/** How long a restore waits for the old host's health: a host that takes longer is taken as gone. */
+const HEALTH_TIMEOUT_MS = 3_000;
+
+/** Whether the host at `url` answers grpc.health.v1's Check as SERVING (TLS as this host's; health asks no credential). */
+export async function hostAnswers(url: string, credentials: ClientCredentials): Promise<boolean> {
+  const health = createServiceClient(Health, url, credentials);
+  try {
+    const res = await health.client.check({ service: "" }, { timeoutMs: HEALTH_TIMEOUT_MS });
+    return res.status === HealthCheckResponse_ServingStatus.SERVING;
+  } catch {
+    return false;
+  } finally {
+    health.close();
   }
 }
 

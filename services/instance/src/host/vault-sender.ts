@@ -46,6 +46,8 @@ export interface VaultSenderOptions {
   dataDir: string;
   log: Logger;
   debounceMs?: number;
+  /** This host's address as the pool names it, sealed into each state (a restore asks it first: restore.ts). */
+  hostUrl?: () => string;
 }
 
 export class VaultSender {
@@ -151,7 +153,7 @@ export class VaultSender {
     for (const [i, id] of ids.entries()) {
       let sealed: Sealed | undefined;
       try {
-        sealed = await sealAgent(this.opts.seed, this.opts.dataDir, id);
+        sealed = await sealAgent(this.opts.seed, this.opts.dataDir, id, this.opts.hostUrl?.());
       } catch (err) {
         // Too large, or its workspace unreadable: said, not retried until it changes again.
         this.opts.log.error("an agent's state could not be sealed: it is not kept off this host", {
@@ -211,14 +213,19 @@ interface Sealed {
  * before it is sent: a sequence is never used twice); none for an agent that
  * is not configured, stopped, retired or gone.
  */
-export async function sealAgent(seed: MasterSeed, dataDir: string, instanceId: string): Promise<Sealed | undefined> {
+export async function sealAgent(
+  seed: MasterSeed,
+  dataDir: string,
+  instanceId: string,
+  host?: string,
+): Promise<Sealed | undefined> {
   const ws = new Workspace(dataDir, instanceId);
   const record = await ws.readJson<InstanceRecord>(FILES.instance);
   if (!record || record.stopped || record.retiredUntil) return undefined;
   if ((await ws.readText(FILES.config)) === undefined) return undefined;
   const last = await ws.readJson<VaultFile>(VAULT_FILE);
   const sequence = BigInt(last?.sequence ?? "0") + 1n;
-  const sealed = sealState(seed.wallet(record.walletIndex).vaultKey(), sequence, await collectState(ws));
+  const sealed = sealState(seed.wallet(record.walletIndex).vaultKey(), sequence, await collectState(ws, host));
   await ws.writeJson(VAULT_FILE, { sequence: sequence.toString() } satisfies VaultFile);
   return {
     state: create(SealedAgentStateSchema, { instanceId, sequence, sealed }),

@@ -134,6 +134,15 @@ describe("what is in an agent's state", () => {
     expect(await to.readJson(VAULT_FILE)).toEqual({ sequence: "9" });
   });
 
+  it("carries the address of the host that sealed it; a host that is not text does not open", async () => {
+    const from = await workspace("inst-a");
+    const state = await collectState(from, "http://host-a.test:7100");
+    expect(openState(key, "inst-a", 3n, sealState(key, 3n, state)).host).toBe("http://host-a.test:7100");
+    expect(openState(key, "inst-a", 4n, sealState(key, 4n, await collectState(from))).host).toBeUndefined();
+    const odd = { ...state, host: 7 } as unknown as AgentState;
+    expect(() => openState(key, "inst-a", 5n, sealState(key, 5n, odd))).toThrow(/not a state of this version/);
+  });
+
   it("a state that names a file outside the durable list does not open (no path tricks)", () => {
     const sneaky = { v: 1, instanceId: "inst-a", files: { "../../etc/passwd": "x" } } as AgentState;
     expect(() => openState(key, "inst-a", 1n, sealState(key, 1n, sneaky))).toThrow(/not durable state/);

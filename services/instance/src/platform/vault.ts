@@ -64,6 +64,12 @@ export interface AgentState {
   v: 1;
   instanceId: string;
   files: Record<string, string>;
+  /**
+   * The address of the host that sealed it, as the pool names it: a restore
+   * elsewhere asks that host first, and moves nothing while it still answers
+   * (host/restore.ts). Absent in states sealed before it was kept.
+   */
+  host?: string;
 }
 
 /** Thrown when a state cannot be sealed or opened; the message says why, never what is inside. */
@@ -115,7 +121,13 @@ export function openState(key: Uint8Array, instanceId: string, sequence: bigint,
   } catch {
     throw new VaultError("the sealed state opened but does not unpack to a state");
   }
-  if (state?.v !== 1 || state.instanceId !== instanceId || typeof state.files !== "object" || state.files === null) {
+  if (
+    state?.v !== 1 ||
+    state.instanceId !== instanceId ||
+    typeof state.files !== "object" ||
+    state.files === null ||
+    (state.host !== undefined && typeof state.host !== "string")
+  ) {
     throw new VaultError("the sealed state opened but is not a state of this version for this agent");
   }
   for (const [name, text] of Object.entries(state.files)) {
@@ -126,8 +138,8 @@ export function openState(key: Uint8Array, instanceId: string, sequence: bigint,
   return state;
 }
 
-/** The durable files of a workspace, as they are now. */
-export async function collectState(ws: Workspace): Promise<AgentState> {
+/** The durable files of a workspace, as they are now, sealed by the host at `host`. */
+export async function collectState(ws: Workspace, host?: string): Promise<AgentState> {
   const files: Record<string, string> = {};
   for (const name of DURABLE_FILES) {
     let text = await ws.readText(name);
@@ -135,7 +147,7 @@ export async function collectState(ws: Workspace): Promise<AgentState> {
     if (name === FILES.activity) text = lastLines(text, ACTIVITY_LINES_KEPT);
     files[name] = text;
   }
-  return { v: 1, instanceId: ws.instanceId, files };
+  return { v: 1, instanceId: ws.instanceId, files, ...(host ? { host } : {}) };
 }
 
 /** Writes a state's files into a workspace (created if need be) and the sequence it came from. */
