@@ -9,7 +9,8 @@
 //   when an operator marks it; docs/scaling.md),
 //   SYNC_CONCURRENCY (template updates delivered at once, default 64),
 //   CLAIM_LEASE_SECONDS (a claim whose process died is resolved this long after, default 20), XMTP_API_URL (requesters' and owners' signatures
-//   checked against it), POOL_LIMITS (claims per caller, caps per owner: docs/limits.md),
+//   checked against it), POOL_LIMITS (claims per caller, caps per owner, the test chat's
+//   answers in all: docs/limits.md),
 //   LINEAGE_URL (the lineage service, fed from the lineage outbox),
 //   ATTESTATION_KEYS (the operator's Ed25519 attestation keys: a JSON list of {kid, pem, exp?}, the last one
 //   signing; or ATTESTATION_KEYS_FILE, a file of that JSON; absent: a development key under POOL_DATA_DIR),

@@ -52,7 +52,7 @@ import type { InstanceRuntime } from "./hosts/runtime.js";
 import { SecretBox } from "./tools/secrets.js";
 import { startLineageRelay, type LineageRelay } from "./sync/lineage-relay.js";
 import { createClaimService } from "./claim/service.js";
-import { DRAFT_ANSWERS } from "./draft/policy.js";
+import { DRAFT_ANSWERS, POOL_ANSWERS } from "./draft/policy.js";
 import { createTryDraft } from "./draft/service.js";
 import { draftHost } from "./draft/hosts.js";
 import { createTemplateSyncService } from "./sync/service.js";
@@ -118,7 +118,7 @@ export interface ClaimsServiceOptions extends ProviderSettings {
     | undefined;
   /** Who owns which wallet (requesters' and owners' signatures); offline XMTP inbox derivation by default. */
   resolver?: InboxResolver | undefined;
-  /** Claims per caller and the caps per owner (docs/limits.md); default DEFAULT_LIMITS. */
+  /** Claims per caller, the caps per owner and the test chat's answers in all (docs/limits.md); default DEFAULT_LIMITS. */
   limits?: LimitConfig | undefined;
   /**
    * What the pool pays for: which numbers and mailboxes need no grant, the
@@ -279,6 +279,11 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
               perCreator: new RateLimit(
                 "test chat answers per creator",
                 opts.draftAnswers ?? DRAFT_ANSWERS,
+                postgresRates(em),
+              ),
+              perPool: new RateLimit(
+                POOL_ANSWERS,
+                (opts.limits ?? DEFAULT_LIMITS).testChatAnswersPerPool,
                 postgresRates(em),
               ),
               host: draftHost(opts.pool?.hostUrls ?? [], opts.credentials),

@@ -6,11 +6,15 @@
 // inbox. What is checked: the draft as edited (unsaved) answers through an
 // agent's prompt; a tool call is shown, never run; nothing is kept; and who
 // else might use it (no session, someone else's template, a flood of
-// answers, a bad draft) is refused before any model call.
+// answers, a bad draft) is refused before any model call. Then the pool's
+// answers in all (POOL_LIMITS `test-chat.pool`): two more claims services on
+// one database of their own, as two replicas, and a crowd of fresh inboxes
+// through both, read back from the counters in that database.
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
+import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -22,6 +26,7 @@ import {
   createLogger,
   createServiceClient,
   generateServiceCredentials,
+  limitExceededOf,
   type ServiceClient,
 } from "@convos-pool/kit/server";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
@@ -211,4 +216,81 @@ it("answers the creator as the draft, unsaved, through an agent's prompt; shows 
   expect(chat.requests.length).toBe(spent);
   // Another creator's allowance is their own.
   await claimsSc.client.tryDraft({ content: draft, lines: [said("Hi")] }, as(stranger));
+}, 120_000);
+
+it("bounds the test chat as a whole, across two claims services on one database: a crowd of inboxes, each under its own allowance, is told the pool is busy once the pool's answers are spent; a creator past their own spends none of them", async () => {
+  const POOL_ANSWERS = 6;
+  const databaseUrl = await createTestDatabase("draft_pool_claims");
+  const secretsKey = SecretBox.generateKey();
+  // One after the other: the first migrates the database the second opens.
+  const replicas: RunningClaimsService[] = [];
+  const clients: ServiceClient<typeof ClaimService>[] = [];
+  const sql = new pg.Client({ connectionString: databaseUrl });
+  try {
+    for (const name of ["claims-a", "claims-b"]) {
+      const r = await startClaimsService({
+        budget: OPEN_BUDGET,
+        databaseUrl,
+        credentials: CREDS.claims,
+        templatesUrl: templates.url,
+        secretsKey,
+        dataDir: join(dir, name),
+        pool: { hostUrls: [host.url], target: 0, intervalMs: 3_600_000 },
+        limits: { testChatAnswersPerPool: { points: POOL_ANSWERS, seconds: 600 } },
+        draftAnswers: { points: 2, seconds: 600 },
+        log: quiet(name),
+      });
+      replicas.push(r);
+      clients.push(createServiceClient(ClaimService, r.url, CREDS.gateway));
+    }
+    await sql.connect();
+    const draft = contentFromJson(sampleContent({}));
+    const ask = (who: TestIdentity, i: number) =>
+      clients[i % 2]!.client.tryDraft({ content: draft, lines: [said("Hi")] }, as(who)).then(
+        () => "answered",
+        (err: unknown) => limitExceededOf(err)?.limit ?? Code[ConnectError.from(err).code],
+      );
+    const before = chat.requests.length;
+
+    // A creator past their own allowance (2) is refused as before, and spends none of the pool's.
+    const greedy = newIdentity();
+    const mine = [];
+    for (let i = 0; i < 5; i++) mine.push(await ask(greedy, i));
+    expect(mine).toEqual(["answered", "answered", ...Array<string>(3).fill("test chat answers per creator")]);
+
+    // A crowd of fresh inboxes through both services at once, each asking once: the pool's 4 left, no more.
+    const crowd = Array.from({ length: 10 }, () => newIdentity());
+    const got = await Promise.all(crowd.map((who, i) => ask(who, i)));
+    expect(got.filter((g) => g === "answered")).toHaveLength(POOL_ANSWERS - 2);
+    expect(got.filter((g) => g !== "answered")).toEqual(
+      Array<string>(10 - (POOL_ANSWERS - 2)).fill("test chat answers of the pool"),
+    );
+    expect(chat.requests.length - before).toBe(POOL_ANSWERS);
+
+    // What a refused creator is told: in people's terms, when to come back, and Retry-After.
+    const busy = await refused(
+      clients[0]!.client.tryDraft({ content: draft, lines: [said("Hi")] }, as(newIdentity())),
+      Code.ResourceExhausted,
+    );
+    expect(busy.rawMessage).toMatch(
+      /^the test chat is busy for everyone right now; try again in (a minute|\d+ minutes)$/,
+    );
+    const retry = limitExceededOf(busy)!.retryAfterSeconds;
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(600);
+    expect(busy.metadata.get("retry-after")).toBe(String(retry));
+    expect(chat.requests.length - before).toBe(POOL_ANSWERS);
+
+    // Read back from the one database both open: one counter for the pool; a refused inbox's own answer given back.
+    const points = async (key: string) =>
+      (await sql.query<{ points: number }>("select points from rate_counters where key = $1", [key])).rows[0]?.points ??
+      0;
+    expect(await points("test chat answers of the pool:all")).toBeGreaterThanOrEqual(POOL_ANSWERS);
+    for (const [i, who] of crowd.entries())
+      expect(await points(`test chat answers per creator:${who.inboxId}`), got[i]).toBe(got[i] === "answered" ? 1 : 0);
+  } finally {
+    await sql.end().catch(() => undefined);
+    for (const c of clients) c.close();
+    for (const r of replicas) await r.close();
+  }
 }, 120_000);

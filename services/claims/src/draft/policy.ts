@@ -1,10 +1,12 @@
 // What a test chat may ask (docs/templates.md, "The test chat"): the draft
 // and the lines, checked before anything reaches a host, and how many
-// answers a creator gets. Pure.
+// answers a creator, and the whole pool, get. Pure: `takeAnswer` only
+// orders the two allowances it is handed, which do the counting.
+import type { ConnectError } from "@connectrpc/connect";
 import type { DraftLine } from "@convos-pool/gen/convos/pool/v1/draft_chat_pb.js";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TEMPLATE_ID_PATTERN, invalidArgument } from "@convos-pool/kit/content";
-import type { Rate } from "@convos-pool/kit/server";
+import { limitExceeded, limitExceededOf, type Rate } from "@convos-pool/kit/server";
 
 /** Lines of a test chat sent at once: the model reads no more. */
 export const MAX_LINES = 20;
@@ -14,6 +16,51 @@ const MAX_NAME_CHARS = 100;
 const MAX_INSTRUCTIONS_BYTES = 256 * 1024;
 /** Answers a creator gets: each is one of the pool's model calls. */
 export const DRAFT_ANSWERS: Rate = { points: 30, seconds: 600 };
+/**
+ * Answers of the whole pool, every creator together, since an inbox costs
+ * nothing (POOL_LIMITS `test-chat.pool`, default 300 per 10 minutes:
+ * docs/limits.md). What LimitExceeded.limit says, and what the one counter,
+ * under POOL_KEY, is kept under.
+ */
+export const POOL_ANSWERS = "test chat answers of the pool";
+export const POOL_KEY = "all";
+
+/** RESOURCE_EXHAUSTED for the pool's answers spent, in people's terms: minutes, rounded up; Retry-After in seconds. */
+export function busyForEveryone(retryAfterSeconds: number): ConnectError {
+  const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
+  return limitExceeded(
+    POOL_ANSWERS,
+    `the test chat is busy for everyone right now; try again in ${minutes === 1 ? "a minute" : `${minutes} minutes`}`,
+    retryAfterSeconds,
+  );
+}
+
+/** One allowance as the service counts it (RateLimit of `@convos-pool/kit/server`). */
+export interface Allowance {
+  take(key: string, who?: string): Promise<void>;
+  giveBack(key: string): Promise<void>;
+}
+
+/**
+ * Takes one answer: the creator's allowance first, so a creator past theirs
+ * is told so and the pool's is not touched; then the pool's. When the
+ * pool's is spent (busyForEveryone) or cannot be counted (its error), the
+ * creator's answer is given back: a refused call is counted nowhere.
+ */
+export async function takeAnswer(
+  allowances: { perCreator: Allowance; perPool: Allowance },
+  caller: string,
+): Promise<void> {
+  await allowances.perCreator.take(caller, "you");
+  try {
+    await allowances.perPool.take(POOL_KEY, "the pool");
+  } catch (err) {
+    // A give-back that fails leaves the creator one answer short, never the pool one over: the refusal is what they hear.
+    await allowances.perCreator.giveBack(caller).catch(() => undefined);
+    const spent = limitExceededOf(err);
+    throw spent ? busyForEveryone(spent.retryAfterSeconds) : err;
+  }
+}
 
 /** The draft and the lines, or INVALID_ARGUMENT naming the field. */
 export function checkTryDraft(req: {

@@ -2,7 +2,8 @@
 // test chat"). Who may: a signed-in creator, for a new draft or a template
 // of their own (someone else's is NOT_FOUND when private, PERMISSION_DENIED
 // when public, as on the dashboard). Each answer is taken from the
-// creator's allowance first, then asked of a host of the pool's runtime,
+// creator's allowance, then from the pool's (policy.ts takeAnswer: nothing
+// half-counted), then asked of a host of the pool's runtime,
 // which runs the draft through an agent's prompt and its model, runs no
 // tool and keeps nothing. The pool stores nothing of it either.
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -18,7 +19,7 @@ import { TemplateStatus, Visibility } from "@convos-pool/gen/convos/pool/v1/temp
 import { notFound, permissionDenied, unauthenticated } from "@convos-pool/kit/content";
 import { callerInboxId, type RateLimit } from "@convos-pool/kit/server";
 import type { TemplateSource } from "../templates/release.js";
-import { checkTryDraft } from "./policy.js";
+import { checkTryDraft, takeAnswer } from "./policy.js";
 
 /** One answer of a draft from a host (InstanceHostService.TryDraft). */
 export type DraftHost = (
@@ -31,6 +32,8 @@ export interface TryDraftDeps {
   templates: TemplateSource;
   /** Answers per creator (policy.ts DRAFT_ANSWERS). */
   perCreator: RateLimit;
+  /** Answers of the whole pool, every creator together (POOL_LIMITS `test-chat.pool`; policy.ts POOL_ANSWERS). */
+  perPool: RateLimit;
   host: DraftHost;
 }
 
@@ -52,7 +55,7 @@ export function createTryDraft(deps: TryDraftDeps) {
       if (!template || (!isPublic && template.creatorId !== caller)) throw notFound(`template ${req.templateId}`);
       if (template.creatorId !== caller) throw permissionDenied("only the template's creator tries its drafts");
     }
-    await deps.perCreator.take(caller, "you");
+    await takeAnswer(deps, caller);
     return { answer: await deps.host(content, lines, ctx.signal) };
   };
 }

@@ -17,6 +17,7 @@ describe("POOL_LIMITS", () => {
       templateWritesPerCaller: { points: 60, seconds: 60 },
       templateWritesPerAddress: { points: 120, seconds: 60 },
       templatePublishesPerCaller: { points: 20, seconds: 3600 },
+      testChatAnswersPerPool: { points: 300, seconds: 600 },
       liveAgentsPerOwner: 20,
       poolToolsPerOwner: 20,
       connectionsPerAddress: 256,
@@ -69,6 +70,16 @@ describe("RateLimit", () => {
     expect(err.metadata.get("retry-after")).toBe("1");
     await sleep(1_050); // the scenario: the 1 s window passes, and the allowance comes back
     await limit.take("a");
+  });
+
+  it("takes back what it gave back: a request refused by a later limit leaves the allowance as it was", async () => {
+    const limit = new RateLimit("things per caller", { points: 2, seconds: 60 }, memoryRates);
+    await limit.take("a");
+    await limit.take("a");
+    await limit.giveBack("a");
+    await limit.take("a");
+    expect(limitExceededOf(await limit.take("a").catch((e: unknown) => e))?.limit).toBe("things per caller");
+    await new RateLimit("nothing", undefined, memoryRates).giveBack("a");
   });
 
   it("is off without a rate", async () => {

@@ -35,6 +35,8 @@ export interface LimitConfig {
   templateWritesPerAddress?: Rate;
   /** Creates and publishes by one creator (templates service): what reaches the store. */
   templatePublishesPerCaller?: Rate;
+  /** Answers of the studio's test chat, every creator together (claims service): each is a call of the pool's model. */
+  testChatAnswersPerPool?: Rate;
   /** Live agents (claimed, being claimed or crashed) one owner may hold (claims service). */
   liveAgentsPerOwner?: number;
   /** Pool-provisioned tools (numbers, mailboxes, wallets) one owner's agents may hold (claims service). */
@@ -58,6 +60,7 @@ const ENTRIES = {
   "template-writes.caller": ["templateWritesPerCaller", "60/60s"],
   "template-writes.address": ["templateWritesPerAddress", "120/60s"],
   "template-publishes.caller": ["templatePublishesPerCaller", "20/3600s"],
+  "test-chat.pool": ["testChatAnswersPerPool", "300/600s"],
   "agents.owner": ["liveAgentsPerOwner", "20"],
   "tools.owner": ["poolToolsPerOwner", "20"],
   "connections.address": ["connectionsPerAddress", "256"],
@@ -191,5 +194,15 @@ export class RateLimit {
         retry,
       );
     }
+  }
+
+  /**
+   * Gives back one request taken from `key`'s allowance: for a request that
+   * a limit checked after this one refused, so that it is not counted here
+   * for work that was never done.
+   */
+  async giveBack(key: string): Promise<void> {
+    if (!this.limiter) return;
+    await this.limiter.reward(key, 1);
   }
 }
