@@ -103,8 +103,8 @@ async function seedReports(
     for (let i = 0; i < 5; i++) {
       const instanceId = `inst_${randomBytes(8).toString("hex")}`;
       await db.query(
-        `insert into lineage_agents (instance_id, template_id, owner_id, claimed_at, claimed_version)
-         values ($1, $2, $3, $4::date, $5)`,
+        `insert into lineage_agents (instance_id, template_id, owner_id, claimed_at, claimed_version, owner_days_from)
+         values ($1, $2, $3, $4::date, $5, $4::date)`,
         [instanceId, templateId, randomBytes(32).toString("hex"), day, version],
       );
       await db.query(
