@@ -10,6 +10,7 @@ import {
   serviceCredentialsFromEnv,
   serviceEnv,
   tokenDigest,
+  withHostCredential,
 } from "./auth.js";
 
 describe("service credentials", () => {
@@ -41,6 +42,20 @@ describe("service credentials", () => {
       expect(dir.hostOf(creds.claims.token)).toBeUndefined();
     }
     expect(hostCredentials(creds, hosts[0]!).token).not.toBe(hostCredentials(creds, hosts[1]!).token);
+  });
+
+  it("adds a host's own credential to a set made before its address was known, keeping every other token", () => {
+    const creds = generateServiceCredentials(undefined, ["http://127.0.0.1:7100"]);
+    const url = "http://127.0.0.1:7200";
+    const more = withHostCredential(creds, url);
+    expect(withHostCredential(more, url), "a host already named is kept").toBe(more);
+    const token = hostCredentials(more, url).token;
+    for (const c of [more.claims, more.keys, hostCredentials(more, url)]) {
+      expect(c.directory.hostOf(token)).toBe(url);
+      expect(c.directory.hostOf(hostCredentials(more, "http://127.0.0.1:7100").token)).toBe("http://127.0.0.1:7100");
+    }
+    for (const p of PRINCIPALS) expect(more[p].token, p).toBe(creds[p].token);
+    expect(creds.claims.directory.hostOf(token), "the old set is left as it was").toBeUndefined();
   });
 
   it("names the bad entry of a directory, and never prints a digest", () => {

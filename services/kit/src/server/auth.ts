@@ -26,7 +26,7 @@ import { CALLER_HEADER, SERVICE_TOKEN_HEADER } from "../content/contract.js";
 import { tlsFromEnv, type TlsConfig } from "./tls.js";
 
 /** The services of the pool, as callers. */
-export const PRINCIPALS = ["gateway", "templates", "claims", "lineage", "instance-host"] as const;
+export const PRINCIPALS = ["gateway", "templates", "claims", "lineage", "keys", "instance-host"] as const;
 export type Principal = (typeof PRINCIPALS)[number];
 
 const HEALTH_SERVICE = "grpc.health.v1.Health";
@@ -229,6 +229,24 @@ export function generateServiceCredentials(tls?: TlsConfig, hosts: readonly stri
   return Object.fromEntries(
     tokens.map(([n, token]) => [n, { token, directory, ...(tls ? { tls } : {}) }]),
   ) as ServiceCredentialSet;
+}
+
+/**
+ * The same set with a credential of its own for the host at `url`, every
+ * other token kept: for a harness that learns a host's address (its port)
+ * after it made the set. Services started with the old set do not know it.
+ */
+export function withHostCredential(set: ServiceCredentialSet, url: string): ServiceCredentialSet {
+  const identity = hostIdentity(url);
+  if (set[identity]) return set;
+  const token = newServiceToken();
+  const some = set.gateway;
+  const directory = ServiceDirectory.parse(`${some.directory.toString()},${identity}=${tokenDigest(token)}`);
+  const tls = some.tls;
+  return Object.fromEntries([
+    ...Object.entries(set).map(([n, c]) => [n, { ...c, directory }]),
+    [identity, { token, directory, ...(tls ? { tls } : {}) }],
+  ]) as ServiceCredentialSet;
 }
 
 /** The own credential of the host at `url` in a set generateServiceCredentials made with it. */

@@ -14,6 +14,7 @@ export {
   type ClientCredentials,
   generateServiceCredentials,
   hostCredentials,
+  withHostCredential,
   type HostIdentity,
   hostIdentity,
   newServiceToken,

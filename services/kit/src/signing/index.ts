@@ -113,3 +113,4 @@ export {
   VerifiedReleases,
   type VerifiedReleasesOptions,
 } from "./verified-releases.js";
+export { MasterSeed, MAX_WALLET_INDEX, type WalletKey } from "./master-seed.js";
