@@ -5,6 +5,7 @@ import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory
 import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
+import { InstancePlacementService } from "@convos-pool/gen/convos/pool/v1/instance_placement_service_pb.js";
 import { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
@@ -64,6 +65,7 @@ import { grpcTemplateSource } from "./templates/release.js";
 import { DEFAULT_BUDGET, type PoolBudget } from "./budget/policy.js";
 import { MAX_VAULT_REQUEST_BYTES } from "./vault/policy.js";
 import { createAgentVaultService } from "./vault/service.js";
+import { createInstancePlacementService } from "./placement/service.js";
 
 /** Its providers (`ProviderSettings`): local ones unless production ones are named. */
 export interface ClaimsServiceOptions extends ProviderSettings {
@@ -174,6 +176,8 @@ export const CLAIMS_ACCESS: AccessPolicy = {
   [AttestationKeyService.typeName]: ["gateway"],
   // Agents' sealed states, kept off their hosts: from the hosts alone.
   [AgentVaultService.typeName]: ["instance-host"],
+  // Which host runs an agent: for the keys service, which releases its key to that host alone.
+  [InstancePlacementService.typeName]: ["keys"],
 };
 
 export async function startClaimsService(opts: ClaimsServiceOptions): Promise<RunningClaimsService> {
@@ -302,6 +306,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         router.service(TemplateOwnershipService, createTemplateOwnershipService(em));
         // Internal: instance hosts keep their agents' sealed states here (docs/scaling.md).
         router.service(AgentVaultService, createAgentVaultService(em));
+        // Internal: where each agent runs, for the keys service (docs/security.md, "Agents' keys").
+        router.service(InstancePlacementService, createInstancePlacementService(em));
         // Internal: the public attestation keys, which the gateway publishes as the JWKS.
         router.service(AttestationKeyService, {
           listAttestationKeys: () => ({ keys: keys.publicKeys() }),

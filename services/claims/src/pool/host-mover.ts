@@ -186,6 +186,12 @@ export class HostMover {
       // Counted before the call, so that the restores in flight spread over the hosts.
       if (to !== holder) counts.set(to.url, (counts.get(to.url) ?? 0) + 1);
       try {
+        // Named before the call: the keys service releases the agent's key to this host alone, while its own is lost.
+        if (!(await recordMoving(em.fork(), r.id, r.host_url, to.url))) {
+          // Released or ended meanwhile: nothing to move, and no place taken.
+          if (to !== holder) counts.set(to.url, (counts.get(to.url) ?? 1) - 1);
+          return;
+        }
         const res = await to.restore(r.id, Number(r.wallet_index), {
           sequence: BigInt(r.sequence),
           sealed: new Uint8Array(r.sealed),
@@ -253,11 +259,25 @@ export class HostMover {
       error,
     });
     await this.opts.em.fork().execute(
-      `update instances set move_attempts = ?, move_next_at = now() + make_interval(secs => ?), move_error = ?
+      // No host is named as taking it until the next try names one again: its key goes to none meanwhile.
+      `update instances set move_attempts = ?, move_next_at = now() + make_interval(secs => ?), move_error = ?, moving_to = null
          where id = ? and host_url = ?`,
       [attempts, wait, error.slice(0, 500), r.id, r.host_url],
     );
   }
+}
+
+/**
+ * The host a restore is about to run on, named while the agent is still on
+ * its lost host `from` (the keys service releases its key to that host alone,
+ * and only then); false when it is no longer there.
+ */
+async function recordMoving(em: EntityManager, id: string, from: string, to: string): Promise<boolean> {
+  const rows = await em.execute<{ id: string }[]>(
+    `update instances set moving_to = ? where id = ? and host_url = ? and state in ('claimed', 'crashed') returning id`,
+    [to, id, from],
+  );
+  return rows.length > 0;
 }
 
 /**
@@ -267,7 +287,7 @@ export class HostMover {
  */
 async function recordMoved(em: EntityManager, id: string, from: string, to: string): Promise<number | undefined> {
   const rows = await em.execute<{ seconds: number }[]>(
-    `update instances i set host_url = ?, state = 'claimed', move_attempts = 0, move_next_at = null, move_error = null,
+    `update instances i set host_url = ?, moving_to = null, state = 'claimed', move_attempts = 0, move_next_at = null, move_error = null,
        attest_next_at = null, updated_at = now()
      from instance_hosts h
      where i.id = ? and i.host_url = ? and i.state in ('claimed', 'crashed') and h.url = i.host_url

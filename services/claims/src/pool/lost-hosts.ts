@@ -94,7 +94,8 @@ export async function markFound(em: EntityManager, url: string): Promise<boolean
     [url],
   );
   await em.execute(
-    `update instances set move_attempts = 0, move_next_at = null, move_error = null where host_url = ? and move_attempts > 0`,
+    `update instances set move_attempts = 0, move_next_at = null, move_error = null, moving_to = null
+       where host_url = ? and (move_attempts > 0 or moving_to is not null)`,
     [url],
   );
   return rows.length === 1;

@@ -566,6 +566,17 @@ export class ConversationName extends Migration {
   }
 }
 
+/**
+ * The host a move restores an agent on, while the move is under way: the
+ * keys service releases the agent's key to it only then, and only from a
+ * lost host (placement/; docs/security.md, "Agents' keys").
+ */
+export class MovingTo extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column moving_to text`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -595,4 +606,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0023_conversation_key", class: ConversationKey },
   { name: "0024_claim_progress", class: ClaimProgress },
   { name: "0025_conversation_name", class: ConversationName },
+  { name: "0026_moving_to", class: MovingTo },
 ];
