@@ -2,7 +2,7 @@
 // Run: npm run bench:instances   (starts a throwaway PostgreSQL; prints figures)
 //
 // The local XMTP node runs in its own process on PostgreSQL; the instance host
-// runs in its own process exactly as services/instance/src/main.ts runs it
+// runs in its own process as services/instance/src/main.ts runs it (bench/lone-host.ts: its keys from a seed, there being no pool)
 // (offline model). Idle = started: wallet derived, XMTP client created and
 // registered on the node, encrypted database on disk, workspace written; not
 // configured, no conversation, no stream. Measured from outside, in the host's
@@ -30,7 +30,7 @@ const dir = await mkdtemp(join(tmpdir(), "bench-instances-"));
 const creds = generateServiceCredentials();
 const hostEnv = async () => ({
   XMTP_API_URL: node.url,
-  POOL_MASTER_SEED: seed,
+  BENCH_MASTER_SEED: seed,
   ...serviceEnv(creds["instance-host"]),
   INSTANCE_DATA_DIR: join(dir, "instances"),
   MAX_INSTANCES: String(N + 1),
@@ -41,7 +41,7 @@ const node = await startChild(
   { DATABASE_URL: await createTestDatabase("bench_instances"), ...NODE_WITHOUT_RATE_LIMITS },
   { readyPrefix: "XMTP devnode:" },
 );
-let host = await startChild("services/instance/src/main.ts", await hostEnv(), { readyPrefix: "instance host:" });
+let host = await startChild("bench/lone-host.ts", await hostEnv(), { readyPrefix: "instance host:" });
 
 try {
   let rpc = createServiceClient(InstanceHostService, host.url, creds.claims);
@@ -73,7 +73,7 @@ try {
   rpc.close();
   await host.stop();
   const r0 = performance.now();
-  host = await startChild("services/instance/src/main.ts", await hostEnv(), { readyPrefix: "instance host:" });
+  host = await startChild("bench/lone-host.ts", await hostEnv(), { readyPrefix: "instance host:" });
   const restoreMs = performance.now() - r0;
   rpc = createServiceClient(InstanceHostService, host.url, creds.claims);
   const back = (await rpc.client.listInstances({})).instances.filter((i) => i.state === InstanceState.IDLE).length;

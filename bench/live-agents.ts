@@ -161,10 +161,10 @@ const node = await startChild(
 
 /** The host in its own process; its agents go dormant after `dormantMs` of quiet. */
 function startHost(dormantMs: number): Promise<Child> {
-  return startServiceProcess("services/instance/src/main.ts", {
+  return startServiceProcess("bench/lone-host.ts", {
     env: {
       XMTP_API_URL: node.url,
-      POOL_MASTER_SEED: seed,
+      BENCH_MASTER_SEED: seed,
       ...serviceEnv(creds["instance-host"]),
       INSTANCE_DATA_DIR: join(dir, "instances"),
       MAX_INSTANCES: String(N),

@@ -125,7 +125,7 @@ async function phase(name: string, limits: Record<string, string>): Promise<Phas
   await mkdir(join(phaseDir, "owner"), { recursive: true });
   const env = {
     XMTP_API_URL: node.url,
-    POOL_MASTER_SEED: generateMnemonic(english),
+    BENCH_MASTER_SEED: generateMnemonic(english),
     ...serviceEnv(creds["instance-host"]),
     INSTANCE_DATA_DIR: join(phaseDir, "data"),
     DORMANT_AFTER_MS: "0",
@@ -134,7 +134,7 @@ async function phase(name: string, limits: Record<string, string>): Promise<Phas
     ...limits,
   };
   const start = () =>
-    startServiceProcess("services/instance/src/main.ts", { env, readyPrefix: "instance host:", timeoutMs: 120_000 });
+    startServiceProcess("bench/lone-host.ts", { env, readyPrefix: "instance host:", timeoutMs: 120_000 });
   let host = await start();
   const owner = await startCreator(node.url, join(phaseDir, "owner"));
   const members = [];

@@ -61,10 +61,10 @@ const node = await startChild(
   { DATABASE_URL: await createTestDatabase("bench_participation"), ...NODE_WITHOUT_RATE_LIMITS },
   { readyPrefix: "XMTP devnode:" },
 );
-const host = await startServiceProcess("services/instance/src/main.ts", {
+const host = await startServiceProcess("bench/lone-host.ts", {
   env: {
     XMTP_API_URL: node.url,
-    POOL_MASTER_SEED: generateMnemonic(english),
+    BENCH_MASTER_SEED: generateMnemonic(english),
     ...serviceEnv(creds["instance-host"]),
     INSTANCE_DATA_DIR: join(dir, "instances"),
     DORMANT_AFTER_MS: "0",

@@ -17,6 +17,7 @@ import { startClaimsService, type PoolBudget } from "@convos-pool/claims";
 import { startGateway } from "@convos-pool/gateway";
 import { startLineageService, type LineageServiceOptions } from "@convos-pool/lineage";
 import { startInstanceHost } from "@convos-pool/instance";
+import { startKeysService } from "@convos-pool/keys";
 import { startTemplateService } from "@convos-pool/templates";
 import { Maildirs, startLocalChain, startLocalMail, startLocalPop3, startLocalSms } from "@convos-pool/local-providers";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
@@ -165,7 +166,11 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
   // host that keeps its agents' states in the vault one bound to its address: fixed first.
   const hostUrl = `http://${host}:${await freePort(host)}`;
   const secondUrl = (opts.poolHosts ?? 1) >= 2 ? `http://${host}:${await freePort(host)}` : undefined;
-  const credentials = generateServiceCredentials(undefined, [hostUrl, ...(secondUrl ? [secondUrl] : [])]);
+  const openclawUrl = opts.openclaw ? `http://${host}:${await freePort(host)}` : undefined;
+  const credentials = generateServiceCredentials(
+    undefined,
+    [hostUrl, secondUrl, openclawUrl].filter((u) => u !== undefined),
+  );
   // The XMTP node first: instances and identity checks talk to it.
   const xmtp = await startDevnode({
     port: opts.xmtpPort ?? DEFAULT_DEVNODE_PORT,
@@ -248,12 +253,22 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       log: log.child({ service: "lineage" }),
     });
     started.push(lineage);
-    // Agents: one host process runs them all, each wallet derived from a
-    // master seed kept in the data directory (recoverable: docs/instance.md).
+    // The keys service: the only holder of the seed every agent's wallet derives from, kept in the
+    // data directory (recoverable: docs/security.md, "Agents' keys"); it releases each agent's key
+    // to the host the claims service places it on, and to no other.
+    const keys = await startKeysService({
+      host,
+      claimsUrl: `http://${host}:${claimsPort}`,
+      masterSeed: await localSecret(opts.dataDir, "master-seed"),
+      credentials: credentials.keys,
+      log: log.child({ service: "keys" }),
+    });
+    started.push(keys);
+    // Agents: one host process runs them all, each with its key from the keys service.
     const instances = await startInstanceHost({
       host,
       xmtpApiUrl: xmtp.url,
-      masterSeed: await localSecret(opts.dataDir, "master-seed"),
+      keysUrl: keys.url,
       dataDir: join(opts.dataDir, "instances"),
       port: Number(new URL(hostUrl).port),
       credentials: hostCredentials(credentials, hostUrl),
@@ -276,7 +291,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       log: log.child({ service: "instance-host" }),
     });
     started.push(instances);
-    // A second pool host, in a process of its own, on the same seed (docs/running.md).
+    // A second pool host, in a process of its own, its agents' keys from the same keys service (docs/running.md).
     const second =
       secondUrl !== undefined
         ? await startSecondHost({
@@ -285,7 +300,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
             dataDir: join(opts.dataDir, "instances-2"),
             env: {
               XMTP_API_URL: xmtp.url,
-              POOL_MASTER_SEED: await localSecret(opts.dataDir, "master-seed"),
+              POOL_KEYS_URL: keys.url,
               POOL_ID: LOCAL_POOL_ID,
               ...serviceEnv(hostCredentials(credentials, secondUrl)),
               POOL_METRICS_TOKEN: process.env.POOL_METRICS_TOKEN || (await localSecret(opts.dataDir, "metrics-token")),
@@ -309,15 +324,18 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
           })
         : undefined;
     if (second) started.push(second);
-    // OpenClaw agents: a host of their own, on the same seed (wallet indexes are the claims service's, never reused).
+    // OpenClaw agents: a host of their own, its agents' keys from the same keys service (wallet
+    // indexes are the claims service's, never reused).
     const openclawHost =
       opts.openclaw &&
+      openclawUrl &&
       (await startInstanceHost({
         host,
+        port: Number(new URL(openclawUrl).port),
         xmtpApiUrl: xmtp.url,
-        masterSeed: await localSecret(opts.dataDir, "master-seed"),
+        keysUrl: keys.url,
         dataDir: join(opts.dataDir, "instances-openclaw"),
-        credentials: credentials["instance-host"],
+        credentials: hostCredentials(credentials, openclawUrl),
         patternPoolUrl: lineage.url,
         signalsUrl: lineage.url,
         stateMarksUrl: lineage.url,

@@ -44,6 +44,7 @@ import {
   rowsOf,
   type ClaimFields,
 } from "@convos-pool/claims/testing";
+import { MasterSeed } from "@convos-pool/kit/signing";
 import { RealStack } from "./real-stack.js";
 
 const SMS_RANGE = "+15550500000..+15550500019";
@@ -64,7 +65,7 @@ const stack = new RealStack({
   host: { joinTimeoutMs: JOIN_TIMEOUT_MS },
   claims: { smsRange: SMS_RANGE, pool: { target: TARGET, intervalMs: 200 } },
 });
-const { creds: CREDS, secretsKey: SECRETS_KEY, masterSeed: MASTER_SEED } = stack;
+const { secretsKey: SECRETS_KEY, masterSeed: MASTER_SEED } = stack;
 
 let host: RunningInstanceHost | undefined;
 let cli: ConvosCli | undefined;
@@ -572,8 +573,10 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
     expect(secretsSeen.length).toBeGreaterThanOrEqual(3);
     for (const s of [
       ...secretsSeen,
-      ...Object.values(CREDS).map((c) => c.token),
+      ...Object.values(stack.creds).map((c) => c.token),
       MASTER_SEED,
+      // The agents' wallet keys, released by the keys service to the host: in no log of either.
+      ...Array.from({ length: 8 }, (_, i) => MasterSeed.parse(MASTER_SEED).key(i).privateKey.slice(2)),
       SECRETS_KEY,
       "saul@example.com",
       "Hello Trip Planner!",

@@ -546,6 +546,11 @@ describe("clone with context", () => {
     const hosts = createServiceClient(InstanceHostService, host.url, stack.creds.claims);
     const attackId = "inst_ATTACKattack0001";
     const walletIndex = 500;
+    // The compromised claims service places it on this host: the keys service, which asks it, releases its key.
+    await stack.sql.query(
+      `insert into instances (id, state, host_url, runtime, wallet_index) values ($1, 'starting', $2, 'pool', $3)`,
+      [attackId, host.url, walletIndex],
+    );
     try {
       await hosts.client.startInstance({ instanceId: attackId, walletIndex });
       await waitFor("the attacker's instance idle", () => onHost(attackId)?.state === InstanceState.IDLE, 30_000);

@@ -36,8 +36,11 @@ import {
   createServiceClient,
   freePort,
   generateServiceCredentials,
+  hostCredentials,
   type ServiceClient,
+  withHostCredential,
 } from "@convos-pool/kit/server";
+import { startKeysService, type RunningKeysService } from "@convos-pool/keys";
 import { deriveInboxId } from "@convos-pool/kit/signing";
 import type { TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
@@ -106,11 +109,14 @@ const logger = (name: string, sink: Sink | undefined) =>
   sink ? createLogger(name, { level: "debug", sink }) : createLogger(name, { level: "silent" });
 
 export class RealStack {
-  /** Each part's own credential; the test's clients act as the gateway (people's calls) or the claims service (the host). */
-  readonly creds = generateServiceCredentials();
+  /**
+   * Each part's own credential; the test's clients act as the gateway (people's calls) or the claims service (the
+   * host). The host's own, bound to its address, is added when it is known (start): read this after start.
+   */
+  creds = generateServiceCredentials();
   /** The claims service's POOL_SECRETS_KEY. */
   readonly secretsKey = SecretBox.generateKey();
-  /** The pool's master seed: 32 bytes of hex (a BIP-39 mnemonic works too). */
+  /** The keys service's seed, every agent's wallet's root: 32 bytes of hex (a BIP-39 mnemonic works too). */
   readonly masterSeed = randomBytes(32).toString("hex");
   /** Every part's log lines, when the options name no `logs` of their own. */
   readonly logs: string[] = [];
@@ -129,6 +135,8 @@ export class RealStack {
   agentmail: LocalAgentMail | undefined;
   templates: RunningTemplateService | undefined;
   host: RunningInstanceHost | undefined;
+  /** The keys service: it releases each agent's key to the host the claims service places it on. */
+  keys: RunningKeysService | undefined;
   claims: RunningClaimsService | undefined;
   /** The lineage service the claims service feeds. */
   lineage: RunningLineageService | undefined;
@@ -147,6 +155,7 @@ export class RealStack {
   /** The claims database, opened by the test to read its rows. */
   sql!: pg.Client;
   private claimsPort = 0;
+  private hostPort = 0;
   /** The CLIs of `conversation()`, stopped by close(). */
   private readonly others: ConvosCli[] = [];
 
@@ -203,6 +212,15 @@ export class RealStack {
       ...this.opts.lineage,
       log: logger("lineage", logs.templates),
     });
+    // The host's address is fixed first: its credential is its own, bound to it (docs/security.md).
+    this.hostPort = await freePort();
+    this.creds = withHostCredential(this.creds, this.hostUrl);
+    this.keys = await startKeysService({
+      claimsUrl: `http://127.0.0.1:${this.claimsPort}`,
+      masterSeed: this.masterSeed,
+      credentials: this.creds.keys,
+      log: logger("keys", logs.host),
+    });
     await this.startHost();
     await this.startClaims();
     this.claimsSc = createServiceClient(ClaimService, this.claims!.url, this.creds.gateway);
@@ -212,11 +230,11 @@ export class RealStack {
   /** The instance host on its data directory; after `host.close()`, again on the same port (with `more` options, for example a model). */
   async startHost(more: Partial<InstanceHostOptions> = {}): Promise<RunningInstanceHost> {
     this.host = await startInstanceHost({
-      port: this.host?.port,
+      port: this.hostPort,
       xmtpApiUrl: this.node!.url,
-      masterSeed: this.masterSeed,
+      keysUrl: this.keys!.url,
       dataDir: join(this.dir, "host"),
-      credentials: this.creds["instance-host"],
+      credentials: hostCredentials(this.creds, this.hostUrl),
       log: logger("instance-host", this.sinks.host),
       // As `npm start`: inert until an owner opts in (a test sets patternQueryIntervalMs low to see it soon).
       patternPoolUrl: this.lineage!.url,
@@ -237,6 +255,11 @@ export class RealStack {
       },
     });
     return this.host;
+  }
+
+  /** The host's address, as the claims service names it. */
+  get hostUrl(): string {
+    return `http://127.0.0.1:${this.hostPort}`;
   }
 
   /** The claims service with its warm pool on the host; after `claims.close()`, again on the same port and database. */
@@ -362,6 +385,7 @@ export class RealStack {
     for (const sc of [this.templatesSc, this.claimsSc]) sc?.close();
     await Promise.all([...this.others.map((cli) => cli.stop()), this.sql?.end(), this.claims?.close()]);
     await Promise.all([this.host?.close(), this.lineage?.close(), this.templates?.close(), this.cli?.stop()]);
+    await this.keys?.close();
     await Promise.all([
       this.node?.close(),
       this.chain?.close(),

@@ -33,7 +33,7 @@ export {
   type MemoryEntry,
   type MemoryKind,
 } from "./memory/store.js";
-export { InstanceWallet, MasterSeed } from "./platform/keys.js";
+export { type AgentKeys, InstanceWallet, seedKeys } from "./platform/keys.js";
 export { readRecord as readPatternRecord, type PatternRecord } from "./memory/patterns.js";
 export { ADOPTED_HINTS_TITLE } from "./memory/hints.js";
 export { FILES, Workspace, instancesDir, type InstanceRecord } from "./platform/workspace.js";
@@ -46,3 +46,4 @@ export { OpenClawRuntime, OPENCLAW_DIR } from "./openclaw/runtime.js";
 export { OpenClawGateway } from "./openclaw/gateway.js";
 export { ALTERED_REPLY } from "./openclaw/provider.js";
 export { AGENTS_MD, entriesFromMemoryMd, memoryMd, SIGNED_FILES, signedFiles } from "./openclaw/files.js";
+export { hostOptionsFromEnv } from "./host/config.js";

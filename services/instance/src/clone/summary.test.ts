@@ -27,13 +27,18 @@ import { contentFromJson } from "@convos-pool/kit/content";
 import { MAX_SUMMARY_BYTES } from "../platform/xmtp.js";
 import { SpentNonces } from "../platform/nonces.js";
 import { buildSummary, checkCloneRequest, checkSummary, type CloneChecks } from "./summary.js";
-import { MasterSeed } from "../platform/keys.js";
+import { MasterSeed } from "@convos-pool/kit/signing";
+import { seedKeys, walletAt } from "../platform/keys.js";
 import { Workspace } from "../platform/workspace.js";
 
 const seed = MasterSeed.parse("11".repeat(32));
 const resolver = new DerivedInboxResolver();
-const checks: CloneChecks = { verifier: new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver }), resolver, seed };
-const poolInbox = (index: number) => deriveInboxId(seed.wallet(index).address);
+const checks: CloneChecks = {
+  verifier: new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver }),
+  resolver,
+  keys: seedKeys(seed),
+};
+const poolInbox = (index: number) => deriveInboxId(walletAt(seed, index).address);
 
 const owner = newIdentity();
 const stranger = newIdentity();

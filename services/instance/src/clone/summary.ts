@@ -6,9 +6,9 @@
 //           owner's (checked on the XMTP network), name this instance and
 //           the template and creator it runs, be in time and never used
 //           before (its nonce is kept here), and the
-//           child's inbox must belong to the wallet the hosts' master seed
-//           derives at the index the request states: a genuine instance of
-//           this pool, which the control plane (without the seed) cannot
+//           child's inbox must belong to the wallet the keys service's root
+//           key derives at the index the request states: a genuine instance
+//           of this pool, which the control plane (without that key) cannot
 //           fake. Only then is memory read.
 //   child   takes in one summary: from the inbox of the parent the pool named,
 //           which must also be seed-derived at the parent's index; in a group
@@ -24,6 +24,7 @@
 // by an agent not claimed for that owner in that conversation.
 
 import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
   canonicalCarry,
   cloneFields,
@@ -45,13 +46,13 @@ import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_p
 import { checkCloneConfig, checkSignedTemplate, type CloneConfig, type RunningTemplate } from "./binding.js";
 import { isRole } from "../memory/provenance.js";
 import type { NewEntry } from "../memory/store.js";
-import type { MasterSeed } from "../platform/keys.js";
+import type { AgentKeys } from "../platform/keys.js";
 import { MAX_SUMMARY_BYTES } from "../platform/xmtp.js";
 
 export interface CloneChecks {
   verifier: SignatureVerifier;
   resolver: InboxResolver;
-  seed: MasterSeed;
+  keys: Pick<AgentKeys, "address">;
 }
 
 /** How long an owner's CloneAgent signature is accepted by the parent (the verifier's window). */
@@ -94,17 +95,19 @@ export async function checkCloneRequest(
   return { auth, signature, carry };
 }
 
-/** The inbox belongs to the wallet the master seed derives at `walletIndex`: an agent of this pool (its hosts hold the seed). */
+/** The inbox belongs to the wallet the keys service derives at `walletIndex`: an agent of this pool (the pool's word is not enough). */
 export async function isPoolInstance(
-  checks: Pick<CloneChecks, "resolver" | "seed">,
+  checks: Pick<CloneChecks, "resolver" | "keys">,
   inboxId: string,
   walletIndex: number,
 ): Promise<boolean> {
   let address: string;
   try {
-    address = checks.seed.wallet(walletIndex).address;
-  } catch {
-    return false;
+    address = await checks.keys.address(walletIndex);
+  } catch (err) {
+    // An index outside the wallets' range is not an agent; the keys service unreachable is not an answer.
+    if (err instanceof ConnectError && err.code === Code.InvalidArgument) return false;
+    throw err;
   }
   return checks.resolver.addressBelongsToInbox(address, inboxId);
 }

@@ -50,7 +50,8 @@ import type { LlmProvider } from "../model/turn.js";
 import { LLM_LIMITS, type LlmLimits } from "../agent/conversation/budget.js";
 import { PatternExchange } from "../memory/patterns.js";
 import { DEFAULT_DORMANT_AFTER_MS, hostDormancy } from "./group-watch.js";
-import { MasterSeed } from "../platform/keys.js";
+import { type AgentKeys, seedKeys } from "../platform/keys.js";
+import { remoteKeys } from "./keys-client.js";
 import { startSmsWebhook, type SmsWebhookOptions } from "./sms-webhook.js";
 import { FILES, listWorkspaces, Workspace, type InstanceRecord } from "../platform/workspace.js";
 import { findOpenClaw, openClawDir } from "../openclaw/install.js";
@@ -87,8 +88,18 @@ export interface InstanceHostOptions {
   host?: string | undefined;
   /** The XMTP node's API URL (the local node in development and tests). */
   xmtpApiUrl: string;
-  /** BIP-39 mnemonic or 32-byte hex: instance n's wallet is m/44'/60'/0'/0/n. */
-  masterSeed: string;
+  /**
+   * The keys service (POOL_KEYS_URL): each agent's wallet key, released to
+   * this host, under its own credential, for the agents it runs and no other
+   * (docs/security.md, "Agents' keys").
+   */
+  keysUrl?: string | undefined;
+  /**
+   * Tests of a host alone, instead of `keysUrl`: keys derived in this process
+   * from a seed (a BIP-39 mnemonic or 32 bytes of hex), as the keys service
+   * derives them. No deployed host holds a seed.
+   */
+  masterSeed?: string | undefined;
   /** The pool whose signatures its agents accept (POOL_ID); default LOCAL_POOL_ID. */
   poolId?: string | undefined;
   /** Workspaces live in <dataDir>/instances/<id>. */
@@ -232,7 +243,13 @@ export interface RunningInstanceHost {
 export async function startInstanceHost(opts: InstanceHostOptions): Promise<RunningInstanceHost> {
   const log = opts.log ?? createLogger("instance-host");
   const maxInstances = opts.maxInstances ?? DEFAULT_MAX_INSTANCES;
-  const seed = MasterSeed.parse(opts.masterSeed);
+  const keys: AgentKeys & { close?: () => void } = opts.keysUrl
+    ? remoteKeys(opts.keysUrl, opts.credentials, log)
+    : opts.masterSeed
+      ? seedKeys(opts.masterSeed)
+      : (() => {
+          throw new Error("an instance host needs the keys service's URL (keysUrl, POOL_KEYS_URL)");
+        })();
   const poolId = opts.poolId ?? LOCAL_POOL_ID;
   const llm: LlmProvider = opts.llmProvider ?? (opts.llm ? new OpenAiProvider(opts.llm) : new OfflineProvider());
   const runtime = opts.runtime === "openclaw" ? await openClawRuntime(opts, llm, log) : undefined;
@@ -292,7 +309,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       put: vaultPut,
       ...(marksClient ? { mark: async (marks) => void (await marksClient.client.putStateMarks({ marks })) } : {}),
       poolId,
-      seed,
+      keys,
       dataDir: opts.dataDir,
       log,
       hostUrl: () => hostUrl,
@@ -307,7 +324,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   const deps = {
     dataDir: opts.dataDir,
     xmtpApiUrl: opts.xmtpApiUrl,
-    seed,
+    keys,
     llm,
     ...(runtime ? { runtime } : {}),
     log,
@@ -340,7 +357,10 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
 
   /** Watches a retired instance's invites until they expire (host/retiree.ts); a failed start is tried at the next. */
   async function watchRetired(ws: Workspace, record: InstanceRecord): Promise<void> {
-    const retiree = new Retiree(deps, ws, record, () => retirees.delete(record.instanceId));
+    const retiree = new Retiree(deps, ws, record, () => {
+      retirees.delete(record.instanceId);
+      keys.forget(record.instanceId);
+    });
     retirees.set(record.instanceId, retiree);
     try {
       await retiree.start();
@@ -361,6 +381,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     const ws = new Workspace(opts.dataDir, id);
     const retired = await retireWorkspace(ws, Date.now());
     if (!retired) {
+      keys.forget(id);
       log.info("instance destroyed", { instanceId: id });
       return;
     }
@@ -427,6 +448,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     },
     ({ lifetime }) => {
       // Closed very last, once the agents stopped: what they changed last still goes out.
+      if (keys.close) lifetime.defer(() => keys.close?.());
       if (vaultClient) lifetime.defer(() => vaultClient.close());
       if (vault) lifetime.defer(() => vault.close());
       // Closed last: every agent, then the dormancy watch, then what the agents reached out with.
@@ -449,7 +471,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       if (signals) lifetime.defer(() => signals.close());
       if (sms) lifetime.defer(() => sms.close());
       const host = {
-        seed,
+        keys,
         instances,
         start: startInstance,
         destroy: destroyInstance,

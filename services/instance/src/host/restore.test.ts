@@ -8,11 +8,12 @@ import { createLogger } from "@convos-pool/kit/server";
 import { LOCAL_POOL_ID, signOperation } from "@convos-pool/kit/signing";
 import { codeOf } from "@convos-pool/kit/testing";
 import { describe, expect, it } from "vitest";
-import { MasterSeed } from "../platform/keys.js";
+import { MasterSeed } from "@convos-pool/kit/signing";
+import { walletAt } from "../platform/keys.js";
 import { checkHostGone, checkNewest, type RestoreHost } from "./restore.js";
 
 const seed = MasterSeed.parse(`0x${"35".repeat(32)}`);
-const AGENT = seed.wallet(4);
+const AGENT = walletAt(seed, 4);
 const ID = "inst_MovingAgent0001";
 
 async function markOf(sequence: bigint, by = AGENT, instanceId = ID): Promise<StateMark> {
@@ -39,7 +40,7 @@ describe("a restore opens only the newest state", () => {
   it("a mark not signed by the agent's own wallet, or for another agent, is nobody's word: refused, nothing opened", async () => {
     expect(
       await check(
-        hostWith(async () => markOf(1n, seed.wallet(5))),
+        hostWith(async () => markOf(1n, walletAt(seed, 5))),
         9n,
       ),
     ).toBe("FailedPrecondition");

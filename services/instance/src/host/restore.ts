@@ -1,6 +1,7 @@
 // RestoreInstance: an agent of a host lost for good comes back on this one
-// (docs/scaling.md, "A host lost for good"). Its wallet comes from the master
-// seed at its index, so its inbox is the same; its sealed state (the newest
+// (docs/scaling.md, "A host lost for good"). Its wallet's key comes from the
+// keys service, which releases it to this host only while the pool moves the
+// agent here from a host marked lost, so its inbox is the same; its sealed state (the newest
 // its old host kept off its disk) is opened with the key from that wallet and
 // written as its workspace, without any XMTP database; it starts with a new
 // installation of its inbox, revokes every other one (the lost host's among
@@ -41,13 +42,13 @@ import {
 import type { StateMark } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
 import { SignatureVerifier } from "@convos-pool/kit/signing";
 import type { Agent } from "../agent/face/agent.js";
-import { MAX_WALLET_INDEX, type MasterSeed } from "../platform/keys.js";
+import { type AgentKeys, MAX_WALLET_INDEX } from "../platform/keys.js";
 import { type AgentState, openState, VaultError, writeState } from "../platform/vault.js";
 import { FILES, INSTANCE_ID_PATTERN, type InstanceRecord, type MovedFile, Workspace } from "../platform/workspace.js";
 
 /** What a restore needs of the host (routes.ts's HostAgents is one). */
 export interface RestoreHost {
-  seed: MasterSeed;
+  keys: AgentKeys;
   dataDir: string;
   instances: Map<string, Agent>;
   /** Starts (or returns the running) instance; refuses a wallet index that another instance uses. */
@@ -103,7 +104,8 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
     return answer(running);
   }
 
-  const wallet = host.seed.wallet(walletIndex);
+  // Released by the keys service only while the pool moves this agent here from a host marked lost.
+  const wallet = await host.keys.wallet(instanceId, walletIndex);
   await checkNewest(host, instanceId, wallet.address, state.sequence);
   let opened: AgentState;
   try {

@@ -14,7 +14,7 @@
 
 import type { Logger } from "@convos-pool/kit/server";
 import { InviteGuard, retirement, type InvitesFile } from "../agent/state/invites.js";
-import type { MasterSeed } from "../platform/keys.js";
+import type { AgentKeys } from "../platform/keys.js";
 import { FILES, type InstanceRecord, type Workspace } from "../platform/workspace.js";
 import { createAgentClient, type AgentClient } from "../platform/xmtp.js";
 
@@ -23,7 +23,7 @@ const MAX_TIMER_MS = 24 * 60 * 60 * 1000;
 
 export interface RetireeDeps {
   xmtpApiUrl: string;
-  seed: MasterSeed;
+  keys: AgentKeys;
   log: Logger;
   /** Stream reconnect delay; default 2 s. */
   streamRetryMs?: number;
@@ -78,7 +78,7 @@ export class Retiree {
   /** Watches its invites until the last one expires; destroys the workspace at once when that time has passed. */
   async start(): Promise<void> {
     if (this.remaining() <= 0) return this.finish();
-    const wallet = this.deps.seed.wallet(this.record.walletIndex);
+    const wallet = await this.deps.keys.wallet(this.record.instanceId, this.record.walletIndex);
     this.client = await createAgentClient(wallet.account, {
       apiUrl: this.deps.xmtpApiUrl,
       dbPath: this.ws.xmtpDbPath,

@@ -12,7 +12,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MasterSeed } from "../platform/keys.js";
+import { MasterSeed } from "@convos-pool/kit/signing";
+import { seedKeys, walletAt } from "../platform/keys.js";
 import { openState, VAULT_FILE } from "../platform/vault.js";
 import { FILES, Workspace } from "../platform/workspace.js";
 import { VaultSender } from "./vault-sender.js";
@@ -44,7 +45,7 @@ async function setup(opts: { debounceMs?: number; refused?: string[] } = {}) {
       if (marksSink.down) throw new Error("the lineage service is down");
       marks.push(...m);
     },
-    seed,
+    keys: seedKeys(seed),
     dataDir,
     log,
     debounceMs: opts.debounceMs ?? 60_000,
@@ -69,7 +70,7 @@ async function setup(opts: { debounceMs?: number; refused?: string[] } = {}) {
     await ws.writeJson(FILES.instance, {
       instanceId: id,
       walletIndex,
-      address: seed.wallet(walletIndex).address,
+      address: walletAt(seed, walletIndex).address,
       inboxId: `inbox-of-${id}`,
     });
     if (configured) await ws.writeJson(FILES.config, { templateId: "t" });
@@ -83,7 +84,7 @@ describe("the high-water marks of kept states", () => {
   const signedBy = (m: StateMark, walletIndex: number) =>
     new SignatureVerifier({
       resolver: {
-        addressBelongsToInbox: async (a) => a.toLowerCase() === seed.wallet(walletIndex).address.toLowerCase(),
+        addressBelongsToInbox: async (a) => a.toLowerCase() === walletAt(seed, walletIndex).address.toLowerCase(),
       },
       poolId: LOCAL_POOL_ID,
     }).verify(
@@ -139,7 +140,7 @@ describe("keeping agents' states off the host", () => {
     expect(calls).toHaveLength(2);
     const [sent] = calls[1]!;
     expect(sent!.sequence).toBe(2n);
-    const opened = openState(seed.wallet(1).vaultKey(), "agent-a", 2n, sent!.sealed);
+    const opened = openState(walletAt(seed, 1).vaultKey(), "agent-a", 2n, sent!.sealed);
     expect(opened.files[FILES.memory]).toContain("Heron");
     expect(await a.readJson(VAULT_FILE)).toEqual({ sequence: "2" });
   });
@@ -168,7 +169,7 @@ describe("keeping agents' states off the host", () => {
     expect(calls).toHaveLength(1);
     const [sent] = calls[0]!;
     expect(sent!.sequence).toBe(2n);
-    expect(openState(seed.wallet(1).vaultKey(), "agent-a", 2n, sent!.sealed).files[FILES.memory]).toContain(
+    expect(openState(walletAt(seed, 1).vaultKey(), "agent-a", 2n, sent!.sealed).files[FILES.memory]).toContain(
       "taught while the service was down",
     );
   });
@@ -192,9 +193,9 @@ describe("keeping agents' states off the host", () => {
     release();
     await mine;
     const last = calls.at(-1)!.find((s) => s.instanceId === "agent-a")!;
-    expect(openState(seed.wallet(1).vaultKey(), "agent-a", last.sequence, last.sealed).files[FILES.memory]).toContain(
-      "written while a pass was out",
-    );
+    expect(
+      openState(walletAt(seed, 1).vaultKey(), "agent-a", last.sequence, last.sealed).files[FILES.memory],
+    ).toContain("written while a pass was out");
     await Promise.all([first, other]);
   });
 

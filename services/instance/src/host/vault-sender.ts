@@ -20,7 +20,7 @@ import {
 import { type StateMark, StateMarkSchema } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
 import type { Logger } from "@convos-pool/kit/server";
 import { signOperation } from "@convos-pool/kit/signing";
-import type { MasterSeed } from "../platform/keys.js";
+import type { AgentKeys } from "../platform/keys.js";
 import { collectState, DURABLE_FILES, sealState, VAULT_FILE, type VaultFile } from "../platform/vault.js";
 import { FILES, type InstanceRecord, Workspace } from "../platform/workspace.js";
 
@@ -42,7 +42,7 @@ export interface VaultSenderOptions {
   mark?: PutMarks | undefined;
   /** The pool the agents sign their marks for. */
   poolId: string;
-  seed: MasterSeed;
+  keys: AgentKeys;
   dataDir: string;
   log: Logger;
   debounceMs?: number;
@@ -153,7 +153,7 @@ export class VaultSender {
     for (const [i, id] of ids.entries()) {
       let sealed: Sealed | undefined;
       try {
-        sealed = await sealAgent(this.opts.seed, this.opts.dataDir, id, this.opts.hostUrl?.());
+        sealed = await sealAgent(this.opts.keys, this.opts.dataDir, id, this.opts.hostUrl?.());
       } catch (err) {
         // Too large, or its workspace unreadable: said, not retried until it changes again.
         this.opts.log.error("an agent's state could not be sealed: it is not kept off this host", {
@@ -185,13 +185,10 @@ export class VaultSender {
           if (!agent) return [];
           const fields = { inboxId: agent.inboxId, instanceId: st.instanceId, sequence: st.sequence };
           return [
-            signOperation(
-              this.opts.seed.wallet(agent.walletIndex).account,
-              "MarkAgentState",
-              fields,
-              undefined,
-              this.opts.poolId,
-            ).then((agentSignature) => create(StateMarkSchema, { ...fields, agentSignature })),
+            this.opts.keys
+              .wallet(st.instanceId, agent.walletIndex)
+              .then((wallet) => signOperation(wallet.account, "MarkAgentState", fields, undefined, this.opts.poolId))
+              .then((agentSignature) => create(StateMarkSchema, { ...fields, agentSignature })),
           ];
         }),
       );
@@ -214,7 +211,7 @@ interface Sealed {
  * is not configured, stopped, retired or gone.
  */
 export async function sealAgent(
-  seed: MasterSeed,
+  keys: AgentKeys,
   dataDir: string,
   instanceId: string,
   host?: string,
@@ -225,7 +222,8 @@ export async function sealAgent(
   if ((await ws.readText(FILES.config)) === undefined) return undefined;
   const last = await ws.readJson<VaultFile>(VAULT_FILE);
   const sequence = BigInt(last?.sequence ?? "0") + 1n;
-  const sealed = sealState(seed.wallet(record.walletIndex).vaultKey(), sequence, await collectState(ws, host));
+  const wallet = await keys.wallet(instanceId, record.walletIndex);
+  const sealed = sealState(wallet.vaultKey(), sequence, await collectState(ws, host));
   await ws.writeJson(VAULT_FILE, { sequence: sequence.toString() } satisfies VaultFile);
   return {
     state: create(SealedAgentStateSchema, { instanceId, sequence, sealed }),

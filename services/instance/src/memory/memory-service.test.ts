@@ -41,13 +41,14 @@ import { teacherOf } from "./provenance.js";
 import { planSeal } from "./seal.js";
 import { Memory, type MemoryEntry } from "./store.js";
 import { readSharing, writeSharing } from "./sharing.js";
-import { MasterSeed } from "../platform/keys.js";
+import { MasterSeed } from "@convos-pool/kit/signing";
+import { walletAt } from "../platform/keys.js";
 import { Workspace } from "../platform/workspace.js";
 
 const INSTANCE = "inst_memorytest0001";
 const dataDir = await mkdtemp(`${tmpdir()}/memory-service-`);
 const seed = MasterSeed.parse(randomBytes(32).toString("hex"));
-const wallet = seed.wallet(7);
+const wallet = walletAt(seed, 7);
 const owner = newIdentity();
 const creator = newIdentity();
 const release = await signUpdateRelease(creator.account, {
@@ -100,7 +101,7 @@ async function agentOf(
   mem: Memory,
   over: Partial<MemoryAccess> = {},
 ): Promise<{ client: Client<typeof InstanceMemoryService>; ws: Workspace; inboxId: string; access: MemoryAccess }> {
-  const w = seed.wallet(index);
+  const w = walletAt(seed, index);
   const agentWs = new Workspace(dataDir, `${INSTANCE}${randomBytes(2).toString("hex")}`);
   await agentWs.create();
   const nonces = await SpentNonces.open(agentWs);

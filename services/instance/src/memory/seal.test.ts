@@ -21,11 +21,12 @@ import {
   signUpdateRelease,
 } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
-import { MasterSeed } from "../platform/keys.js";
+import { MasterSeed } from "@convos-pool/kit/signing";
+import { walletAt } from "../platform/keys.js";
 import { checkSeal, planSeal, planSealCheck, sealDigest, type MemorySeal } from "./seal.js";
 
 const seed = MasterSeed.parse(randomBytes(32).toString("hex"));
-const agentWallet = seed.wallet(3);
+const agentWallet = walletAt(seed, 3);
 const AGENT = deriveInboxId(agentWallet.address);
 const owner = newIdentity();
 const stranger = newIdentity();

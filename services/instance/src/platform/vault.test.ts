@@ -6,7 +6,8 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MasterSeed } from "./keys.js";
+import { MasterSeed } from "@convos-pool/kit/signing";
+import { walletAt } from "./keys.js";
 import {
   ACTIVITY_LINES_KEPT,
   collectState,
@@ -22,7 +23,7 @@ import {
 import { FILES, Workspace } from "./workspace.js";
 
 const seed = MasterSeed.parse(`0x${"42".repeat(32)}`);
-const key = seed.wallet(5).vaultKey();
+const key = walletAt(seed, 5).vaultKey();
 const state: AgentState = {
   v: 1,
   instanceId: "inst-a",
@@ -49,7 +50,7 @@ describe("sealing an agent's state", () => {
 
   it("the vault key is the wallet's own: another wallet's key does not open it", () => {
     const sealed = sealState(key, 7n, state);
-    expect(() => openState(seed.wallet(6).vaultKey(), "inst-a", 7n, sealed)).toThrow(VaultError);
+    expect(() => openState(walletAt(seed, 6).vaultKey(), "inst-a", 7n, sealed)).toThrow(VaultError);
   });
 
   it("refuses a state sealed for another instance", () => {

@@ -24,7 +24,8 @@ import {
 import { createLogger } from "@convos-pool/kit/server";
 import { fieldViolations } from "@convos-pool/kit/content";
 import { newIdentity, type TestIdentity } from "@convos-pool/kit/testing";
-import { MasterSeed } from "../platform/keys.js";
+import { MasterSeed } from "@convos-pool/kit/signing";
+import { walletAt } from "../platform/keys.js";
 import { SpentNonces } from "../platform/nonces.js";
 import { FILES, Workspace } from "../platform/workspace.js";
 import { AddressBook, type Contact } from "./address-book.js";
@@ -32,7 +33,7 @@ import { createInstanceAddressBookService, type AddressBookAccess } from "./addr
 
 const ANA = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";
 const dataDir = await mkdtemp(`${tmpdir()}/address-book-service-`);
-const wallet = MasterSeed.parse(randomBytes(32).toString("hex")).wallet(3);
+const wallet = walletAt(MasterSeed.parse(randomBytes(32).toString("hex")), 3);
 const memoryKey = x25519PublicKey(wallet.memorySealingKey());
 const owner = newIdentity();
 /** Someone else in the owner's conversation. */

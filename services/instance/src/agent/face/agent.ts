@@ -405,8 +405,10 @@ export class Agent implements PatternAgent {
   /** Its days of counts to send (docs/signals.md), signed by its own wallet; none before it started and joined. */
   async signedSignals(): Promise<SignedDay[]> {
     const parts = this.parts;
-    const wallet = parts.status.wallet;
-    if (!wallet || !parts.status.inboxId) return [];
+    if (!parts.status.inboxId) return [];
+    // A dormant agent's days go out too: its key is asked for then.
+    const wallet = await parts.status.walletNow();
+    if (!wallet) return [];
     return signDays(await parts.signals.reports(), {
       instanceId: parts.id,
       inboxId: parts.status.inboxId,

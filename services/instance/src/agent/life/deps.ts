@@ -8,7 +8,7 @@ import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_p
 import type { LlmProvider } from "../../model/turn.js";
 import type { PatternHooks } from "../../memory/patterns.js";
 import type { Workspace } from "../../platform/workspace.js";
-import type { MasterSeed } from "../../platform/keys.js";
+import type { AgentKeys } from "../../platform/keys.js";
 import type { ToolEnvironment } from "../../tools/agent-tools.js";
 import type { LlmLimits } from "../conversation/budget.js";
 import type { ConversationState } from "../conversation/listening.js";
@@ -70,7 +70,7 @@ export interface AgentRuntime {
 export interface InstanceDeps {
   dataDir: string;
   xmtpApiUrl: string;
-  seed: MasterSeed;
+  keys: AgentKeys;
   llm: LlmProvider;
   /** Another runtime thinks for its agents (openclaw/runtime.ts); absent: the host's `llm`. */
   runtime?: AgentRuntime;

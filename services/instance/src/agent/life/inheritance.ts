@@ -101,7 +101,7 @@ export class Inheritance {
     return Promise.all([deps.verifier(), deps.resolver()]).then(([verifier, resolver]) => ({
       verifier,
       resolver,
-      seed: deps.seed,
+      keys: deps.keys,
     }));
   }
 

@@ -86,7 +86,8 @@ export class Lifecycle {
       });
       return;
     }
-    const wallet = status.mustWallet();
+    // Its key from the keys service: a refusal (it runs on another host now) fails the start.
+    const wallet = (await status.walletNow()) ?? status.mustWallet();
     const client = await status.connect();
     await agent.ws.writeJson(FILES.instance, {
       instanceId: agent.id,

@@ -79,7 +79,7 @@ export class Parts implements RuntimeAgent {
     this.ws = new Workspace(deps.dataDir, id, deps.onWorkspaceWrite?.(id));
     this.log = deps.log.child({ instanceId: id });
     this.status = new Status({
-      seed: deps.seed,
+      keys: deps.keys,
       walletIndex,
       xmtpApiUrl: deps.xmtpApiUrl,
       ws: this.ws,

@@ -8,12 +8,12 @@
 
 import type { Logger } from "@convos-pool/kit/server";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { InstanceWallet, MasterSeed } from "../../platform/keys.js";
+import type { AgentKeys, InstanceWallet } from "../../platform/keys.js";
 import type { Workspace } from "../../platform/workspace.js";
 import { createAgentClient, type AgentClient } from "../../platform/xmtp.js";
 
 export interface StatusDeps {
-  seed: MasterSeed;
+  keys: AgentKeys;
   walletIndex: number;
   xmtpApiUrl: string;
   ws: Workspace;
@@ -26,6 +26,7 @@ export class Status {
   private halted = false;
   private lastHeard = Date.now();
   private keys: InstanceWallet | undefined;
+  private asked: Promise<InstanceWallet> | undefined;
   private owned = false;
   private inbox = "";
   private xmtp: AgentClient | undefined;
@@ -51,14 +52,27 @@ export class Status {
     return this.lastHeard;
   }
 
+  /** Its wallet once its start has it; undefined before, and while it sleeps dormant since the host started. */
   get wallet(): InstanceWallet | undefined {
-    return this.owned ? this.derived() : undefined;
+    return this.owned ? this.keys : undefined;
   }
 
   /** Its wallet, which everything after its start relies on: asked for before, it is the host's bug, and says so. */
   mustWallet(): InstanceWallet {
-    if (!this.owned) throw new Error(`instance ${this.deps.ws.instanceId} has no wallet: it has not started`);
-    return this.derived();
+    if (!this.owned || !this.keys)
+      throw new Error(`instance ${this.deps.ws.instanceId} has no wallet: it has not started`);
+    return this.keys;
+  }
+
+  /** Its wallet, asked of the keys service the first time (a dormant agent has none until it needs it). */
+  async walletNow(): Promise<InstanceWallet | undefined> {
+    if (!this.owned) return undefined;
+    if (this.keys) return this.keys;
+    this.asked ??= this.deps.keys.wallet(this.deps.ws.instanceId, this.deps.walletIndex).finally(() => {
+      this.asked = undefined;
+    });
+    this.keys = await this.asked;
+    return this.keys;
   }
 
   get inboxId(): string {
@@ -127,18 +141,13 @@ export class Status {
   // ---- what it runs on ----
 
   /**
-   * Its wallet from now on, from the host's master seed at its index,
-   * derived when first used: a dormant agent brought back when the host
-   * starts needs none until it wakes (a derivation each made a restart with
-   * thousands of dormant agents spend most of its time on keys).
+   * Its wallet from now on, its key asked of the keys service when first
+   * needed (`walletNow`): a dormant agent brought back when the host starts
+   * needs none until it wakes, so a restart with thousands of dormant agents
+   * asks for none of their keys.
    */
   useWallet(): void {
     this.owned = true;
-  }
-
-  private derived(): InstanceWallet {
-    if (!this.keys) this.keys = this.deps.seed.wallet(this.deps.walletIndex);
-    return this.keys;
   }
 
   /** Its inbox id as its record has it, before any client (a dormant start). */
@@ -148,6 +157,7 @@ export class Status {
 
   /** Its XMTP client, opened on the database in its workspace; its inbox id is the client's. */
   async connect(): Promise<AgentClient> {
+    await this.walletNow();
     const wallet = this.mustWallet();
     const client = await createAgentClient(wallet.account, {
       apiUrl: this.deps.xmtpApiUrl,

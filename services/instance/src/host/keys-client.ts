@@ -1,0 +1,86 @@
+// The host's side of the keys service (services/keys; docs/security.md,
+// "Agents' keys"): each agent's wallet key asked for under the host's own
+// credential, when the agent first needs it, and held in memory only while
+// the host runs the agent (`forget` when it goes). Nothing of it is written
+// to disk; the derived keys are the agent's (platform/keys.ts).
+//
+// The keys service or the claims service behind it may be starting (a whole
+// pool started at once) or away for a moment: an unavailable answer is tried
+// again for up to `patienceMs`, then the agent's start fails as a crash, which
+// the host's reviver tries again later. A refusal (the agent runs on another
+// host) is final and said as the keys service said it.
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { AgentKeyService } from "@convos-pool/gen/convos/pool/v1/agent_key_service_pb.js";
+import { type ClientCredentials, createServiceClient, type Logger } from "@convos-pool/kit/server";
+import { bytesToHex, getAddress, type Hex } from "viem";
+import { type AgentKeys, InstanceWallet } from "../platform/keys.js";
+
+export interface RemoteKeys extends AgentKeys {
+  close(): void;
+}
+
+/** Codes worth asking again for: the service is starting, restarting or too busy for a moment. */
+const PASSING = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted]);
+
+export function remoteKeys(url: string, credentials: ClientCredentials, log: Logger, patienceMs = 60_000): RemoteKeys {
+  const service = createServiceClient(AgentKeyService, url, credentials);
+  const client = service.client;
+  const held = new Map<string, Promise<InstanceWallet>>();
+  const addresses = new Map<number, Hex>();
+
+  async function patiently<T>(what: string, call: () => Promise<T>): Promise<T> {
+    const until = Date.now() + patienceMs;
+    for (let wait = 250; ; wait = Math.min(wait * 2, 5_000)) {
+      try {
+        return await call();
+      } catch (err) {
+        const passing = err instanceof ConnectError && PASSING.has(err.code);
+        if (!passing) throw err;
+        if (Date.now() + wait > until) {
+          // Not a ConnectError: the agent's start crashed (and is tried again), not refused.
+          throw new Error(`the keys service did not answer for ${what}: ${err.rawMessage}`, { cause: err });
+        }
+        log.debug("the keys service is not answering; asking again", { what, code: Code[err.code] });
+        await sleep(wait);
+      }
+    }
+  }
+
+  return {
+    wallet(instanceId, walletIndex) {
+      const kept = held.get(instanceId);
+      if (kept) return kept;
+      const asked = patiently(`the key of ${instanceId}`, () =>
+        client.releaseAgentKey({ instanceId, walletIndex }, { timeoutMs: 10_000 }),
+      ).then(({ privateKey, address }) => {
+        if (privateKey.length !== 32) throw new Error(`the keys service answered a key of ${privateKey.length} bytes`);
+        const wallet = new InstanceWallet(walletIndex, bytesToHex(privateKey));
+        if (wallet.address !== getAddress(address))
+          throw new Error(`the keys service's key for ${instanceId} is not of the address it named`);
+        return wallet;
+      });
+      held.set(instanceId, asked);
+      // A refusal or a failure is not kept: the next start asks again.
+      asked.catch(() => {
+        if (held.get(instanceId) === asked) held.delete(instanceId);
+      });
+      return asked;
+    },
+    async address(walletIndex) {
+      const kept = addresses.get(walletIndex);
+      if (kept) return kept;
+      const { address } = await patiently(`the address at ${walletIndex}`, () =>
+        client.getAgentAddress({ walletIndex }, { timeoutMs: 10_000 }),
+      );
+      const checked = getAddress(address);
+      addresses.set(walletIndex, checked);
+      return checked;
+    },
+    forget(instanceId) {
+      held.delete(instanceId);
+    },
+    close: () => service.close(),
+  };
+}
