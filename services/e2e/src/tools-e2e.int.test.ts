@@ -314,6 +314,37 @@ describe("agents use their tools within their trust levels", () => {
     expect(agentA.trustSnapshot?.level).toBe(TrustLevel.OBSERVER);
   });
 
+  it("its log read with a session alone names no recipient, amount or asker; the owner's signature of the read brings it whole, once", {
+    timeout: 30_000,
+  }, async () => {
+    const calls = <E extends { toolId: string }>(entries: E[]) =>
+      entries.filter((e) => e.toolId !== "trust" && e.toolId !== "permissions");
+    const session = await client.listAgentActivity({ instanceId: agentA.id, pageSize: 100 }, as(saul));
+    expect(session.detailed).toBe(false);
+    const hidden = calls(session.entries);
+    expect(hidden.map((e) => e.action)).toContain("send_payment");
+    for (const e of hidden)
+      expect([e.target, e.amountWei, e.detail, e.askedBy, e.askedByName]).toEqual(["", "", "", "", ""]);
+    // Signed by the owner: whole, the payment's recipient and amount among it.
+    const read = (who: TestIdentity) =>
+      signOperation(who.account, "ReadAgentActivity", { inboxId: saul.inboxId, instanceId: agentA.id });
+    const ownerSignature = await read(saul);
+    const signed = await client.listAgentActivity({ instanceId: agentA.id, pageSize: 100, ownerSignature }, as(saul));
+    expect(signed.detailed).toBe(true);
+    const payment = calls(signed.entries).find((e) => e.action === "send_payment");
+    expect(payment?.target).toBe(handle(agentB, "crypto"));
+    expect(payment?.amountWei).toBe(parseEther("0.01").toString());
+    // Once: the same signature again is refused; another inbox's wallet cannot sign it for the owner.
+    await expectCode(
+      client.listAgentActivity({ instanceId: agentA.id, ownerSignature }, as(saul)),
+      Code.Unauthenticated,
+    );
+    await expectCode(
+      client.listAgentActivity({ instanceId: agentA.id, ownerSignature: await read(ana) }, as(saul)),
+      Code.PermissionDenied,
+    );
+  });
+
   it("keeps its keys: asked for them it does not give them, and no log, database or message holds them", {
     timeout: 60_000,
   }, async () => {

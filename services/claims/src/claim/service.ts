@@ -11,7 +11,6 @@ import {
   InstanceServiceSetParticipationRequestSchema,
   InstanceServiceWithdrawTransferRequestSchema,
   NoteTransferOfferRequestSchema,
-  ListActivityRequestSchema,
   TransferOwnerRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
@@ -27,9 +26,9 @@ import {
 } from "@convos-pool/kit/content";
 import type { SignatureVerifier, VerifiedSignature } from "@convos-pool/kit/signing";
 import { consumeNonce } from "@convos-pool/kit/service";
+import { listAgentActivity } from "./activity.js";
 import type { ClaimFlow } from "./flow.js";
 import {
-  callersLiveAgent,
   shownTo,
   checkDailySpendLimit,
   checkDashboardReader,
@@ -436,19 +435,9 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       );
     },
 
-    /** The owner's only, signed in, as GetInstance; the agent keeps the log, the pool passes it on. */
-    async listAgentActivity(req, ctx) {
-      const caller = callerInboxId(ctx);
-      if (caller === undefined) throw unauthenticated("sign in to read your agent's activity");
-      const ref = callersLiveAgent(req.instanceId, await agentForFlow(deps.em.fork(), req.instanceId), caller);
-      pageSize(req.pageSize);
-      const page = await askAgent("the activity log", () =>
-        deps.runtime.listActivity(
-          ref,
-          create(ListActivityRequestSchema, { pageSize: req.pageSize, pageToken: req.pageToken }),
-        ),
-      );
-      return { entries: page.entries, nextPageToken: page.nextPageToken };
+    /** The owner's only, signed in; whole with the owner's signature of the read (claim/activity.ts). */
+    listAgentActivity(req, ctx) {
+      return listAgentActivity(deps, req, ctx);
     },
 
     /** Its balance, the owner's share and what it spent today, for its owner signed in (claim/funds.ts). */

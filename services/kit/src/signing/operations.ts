@@ -280,6 +280,8 @@ export const SIGNED_TYPES = {
   // The owner takes their share of the agent's wallet (docs/tools.md, "Whose
   // money a wallet holds"): the funds go to the wallet that signs this.
   WithdrawFunds: [{ name: "inboxId", type: "string" }, { name: "instanceId", type: "string" }, ...envelope],
+  // A read of an agent's activity with its recipients and amounts: a session alone reads it without them.
+  ReadAgentActivity: [{ name: "inboxId", type: "string" }, { name: "instanceId", type: "string" }, ...envelope],
   // An agent's counts for one UTC day of the version it runs (docs/signals.md),
   // signed by the agent's own wallet (inboxId is the agent's inbox): its host
   // carries them to the lineage service and can change none of them.
