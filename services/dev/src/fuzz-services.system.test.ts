@@ -1,4 +1,4 @@
-// Bad input straight to the templates, claims and lineage services' own RPCs
+// Bad input straight to the templates, claims, lineage and keys services' own RPCs
 // (docs/reliability.md), not through the gateway: every unary method of every
 // service each of them serves, as listed by its own reflection, called with
 // the credential of a principal its access policy lets in (the gateway's,
@@ -43,6 +43,8 @@ import {
   TemplateRatingService,
 } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
+import { AgentKeyService } from "@convos-pool/gen/convos/pool/v1/agent_key_service_pb.js";
+import { InstancePlacementService } from "@convos-pool/gen/convos/pool/v1/instance_placement_service_pb.js";
 import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
 import {
   VersionSignalInsightsService,
@@ -63,6 +65,7 @@ import { ServerReflection } from "@convos-pool/gen/grpc/reflection/v1/reflection
 import { CALLER_HEADER, SERVICE_TOKEN_HEADER } from "@convos-pool/kit/content";
 import {
   PRINCIPALS,
+  createLogger,
   generateServiceCredentials,
   hostCredentials,
   type AccessPolicy,
@@ -73,6 +76,7 @@ import { newIdentity } from "@convos-pool/kit/testing";
 import { FUZZ_RUNS, fieldNameProblem, oddString, rpcBodies, type RpcBody } from "@convos-pool/testing/fuzz";
 import { CLAIMS_ACCESS } from "@convos-pool/claims";
 import { FuzzStack } from "@convos-pool/claims/testing/fuzz-stack";
+import { KEYS_ACCESS, startKeysService, type RunningKeysService } from "@convos-pool/keys";
 import { LINEAGE_ACCESS } from "@convos-pool/lineage";
 import { TEMPLATES_ACCESS } from "@convos-pool/templates";
 
@@ -98,6 +102,8 @@ const KNOWN: DescService[] = [
   TemplateSyncService,
   TemplateOwnershipService,
   AgentVaultService,
+  InstancePlacementService,
+  AgentKeyService,
   LineageService,
   LineageEventService,
   PatternPoolService,
@@ -117,7 +123,10 @@ const servers: { name: string; url: () => string; access: AccessPolicy; services
   { name: "templates", url: () => stack.templates.url, access: TEMPLATES_ACCESS, services: [] },
   { name: "claims", url: () => stack.claims.url, access: CLAIMS_ACCESS, services: [] },
   { name: "lineage", url: () => stack.lineage.url, access: LINEAGE_ACCESS, services: [] },
+  // No database: what it must not do is answer INTERNAL, or release a key to a host the claims service did not name.
+  { name: "keys", url: () => keys.url, access: KEYS_ACCESS, services: [] },
 ];
+let keys: RunningKeysService;
 const tried: string[] = [];
 
 async function query<T>(db: "templates" | "claims" | "lineage", sql: string): Promise<T[]> {
@@ -172,6 +181,12 @@ async function servedBy(url: string): Promise<string[]> {
 
 beforeAll(async () => {
   await stack.start();
+  keys = await startKeysService({
+    claimsUrl: stack.claims.url,
+    masterSeed: "22".repeat(32),
+    credentials: CREDS.keys,
+    log: createLogger("keys", { level: "silent" }),
+  });
   // The warm pool filled before anything is compared.
   await waitFor(
     "the warm pool",
@@ -195,6 +210,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const line of tried) console.log(line);
   for (const { client } of snapshots) await client.end();
+  await keys?.close();
   await stack.close();
 });
 
