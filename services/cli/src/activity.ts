@@ -1,5 +1,6 @@
-// An agent's activity log (GET /api/pool/agents/{id}/activity) as a table
-// for people: one line per entry, amounts in ETH, outcomes in words.
+// An agent's activity log (POST /api/pool/agents/{id}/activity/list, read
+// whole with the owner's signature) as a table for people: one line per
+// entry, amounts in ETH, outcomes in words.
 import { formatEther } from "viem";
 
 /** One entry as the gateway sends it (docs/rest.md). */

@@ -398,9 +398,19 @@ export async function setParticipation(ctx: Context, id: string, given: Particip
   return (await request(ctx, "PUT", `${agentPath(id)}/participation`, { body })).body;
 }
 
-/** My agent's activity log, newest first, as a table (signed in). */
+/**
+ * My agent's activity log, newest first, as a table: whole, each call with
+ * whom it was for, how much and its detail, since the key signs the read as
+ * its owner (ReadAgentActivity, POST …/activity/list), signed in as well.
+ */
 export async function activity(ctx: Context, id: string, page: Page = {}): Promise<string> {
-  const reply = await request(ctx, "GET", `${agentPath(id)}/activity`, { auth: "session", query: { ...page } });
+  const key = await loadKey(ctx.keyFile);
+  const ownerSignature = await signRest(ctx, key, "ReadAgentActivity", { instanceId: id });
+  const reply = await request(ctx, "POST", `${agentPath(id)}/activity/list`, {
+    auth: "session",
+    query: { ...page },
+    body: { owner_signature: ownerSignature },
+  });
   return formatActivity(reply.body as ActivityPage);
 }
 

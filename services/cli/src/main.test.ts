@@ -912,8 +912,8 @@ describe("agents", () => {
     expect(calls.map((c) => c.method)).toEqual(["POST", "GET"]);
   });
 
-  it("activity reads the log signed in and prints it as a table: time, tool, action, target, amount in ETH, outcome in words, detail, level, approved", async () => {
-    await keygen();
+  it("activity reads the log whole, signed in and signing ReadAgentActivity as the owner, and prints it as a table: time, tool, action, target, amount in ETH, outcome in words, detail, level, approved", async () => {
+    const id = await keygen();
     replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
     replies.push(
       json(200, {
@@ -956,14 +956,20 @@ describe("agents", () => {
           },
         ],
         next_cursor: "next-page",
+        detailed: true,
       }),
     );
     expect(await run(["activity", INSTANCE_ID, "--limit", "3"], io())).toBe(0);
     expect(calls[1]).toMatchObject({
-      method: "GET",
-      url: `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/activity?limit=3`,
+      method: "POST",
+      url: `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/activity/list?limit=3`,
       headers: { authorization: "Bearer v2.tok" },
     });
+    const body = calls[1]?.body as { owner_signature: never };
+    expect(Object.keys(body)).toEqual(["owner_signature"]);
+    expect(
+      await verify("ReadAgentActivity", { inboxId: id.inbox_id, instanceId: INSTANCE_ID }, body.owner_signature),
+    ).toBe(id.address);
     const lines = stdout().trimEnd().split("\n");
     expect(lines[0]).toMatch(/^TIME\s+TOOL\s+ACTION\s+TARGET\s+AMOUNT \(ETH\)\s+OUTCOME\s+DETAIL\s+LEVEL\s+APPROVED$/);
     expect(lines[1]).toMatch(
@@ -978,10 +984,13 @@ describe("agents", () => {
     for (const l of lines.slice(1, 4)) expect(l.slice(at, at + 2)).toMatch(/^L\d$/);
     expect(lines.at(-1)).toBe("More: --cursor next-page");
 
-    replies.push(json(200, { entries: [], next_cursor: null }));
+    replies.push(json(200, { entries: [], next_cursor: null, detailed: true }));
     out = [];
     expect(await run(["activity", INSTANCE_ID], io())).toBe(0);
     expect(stdout()).toBe("No activity yet.\n");
+    // Each read is signed afresh: a signature is spent once.
+    const again = calls[2]?.body as { owner_signature: { nonce: string } };
+    expect(again.owner_signature.nonce).not.toBe((body.owner_signature as { nonce: string }).nonce);
   });
 
   it("agents and agent read as the signed-in owner", async () => {

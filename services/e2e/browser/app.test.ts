@@ -562,10 +562,20 @@ describe("the web app in a browser", () => {
     await expect(activity.first().locator("strong").textContent()).resolves.toMatch(
       /^You moved its trust level from L2 to L1, /,
     );
-    // The member asked for the text, by name; the owner approved it from the web.
+    // Read with the session alone, the text names no number and no one: only that a member asked.
+    await expect(activity.nth(1).locator("strong").textContent()).resolves.toMatch(
+      /^Sent a text, asked by a member, approved by you, /,
+    );
+    await expect(activity.nth(1).textContent()).resolves.not.toContain("15550188031");
+    // Signed by the owner (this browser's key, silently), the page shows it whole: the member asked for the
+    // text, by name; the owner approved it from the web.
+    await user.getByRole("button", { name: "Show recipients and amounts" }).click();
+    await user.getByRole("button", { name: "Hide details" }).waitFor();
     await expect(activity.nth(1).locator("strong").textContent()).resolves.toMatch(
       /^Sent a text to \+15550188031, asked by (?!you)[^,]+, approved by you, /,
     );
+    await user.getByRole("button", { name: "Hide details" }).click();
+    await poll(() => activity.nth(1).locator("strong").textContent()).toMatch(/^Sent a text, asked by a member, /);
     await openSection(user, "Overview");
     await shoot(user, "agent");
 

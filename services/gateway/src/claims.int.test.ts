@@ -9,12 +9,15 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
+  ActivityEntrySchema,
   Grant,
   InstanceState,
   OutsiderReply,
@@ -809,7 +812,7 @@ describe("REST", () => {
     expect((await rest("GET", `/api/pool/agents/${id}`, { token, on: bare })).status).toBe(503);
   });
 
-  it("sets an agent's trust level, signed by its owner, and lists its activity (PUT /api/pool/agents/{id}/trust, GET …/activity), for its owner only", async () => {
+  it("sets an agent's trust level, signed by its owner, and lists its activity (PUT /api/pool/agents/{id}/trust, GET …/activity; whole with the owner's signature, POST …/activity/list), for its owner only", async () => {
     const owner = newIdentity();
     const templateId = await template(newIdentity(), "public", { max_trust_level: "L4" });
     await refill();
@@ -827,6 +830,7 @@ describe("REST", () => {
     expect((await rest("GET", `/api/pool/agents/${id}/activity`, { token })).json).toEqual({
       entries: [],
       next_cursor: null,
+      detailed: false,
     });
 
     const l1 = await rest("PUT", `/api/pool/agents/${id}/trust`, {
@@ -848,10 +852,11 @@ describe("REST", () => {
       daily_spend_limit_wei: wei,
     });
 
-    // The log, newest first, in pages.
+    // The log, newest first, in pages. A session alone reads it without details (the owner's own changes stay whole).
     const all = await rest("GET", `/api/pool/agents/${id}/activity`, { token });
     expect(all.status, JSON.stringify(all.json)).toBe(200);
     expect(all.json.next_cursor).toBeNull();
+    expect(all.json.detailed).toBe(false);
     expect(all.json.entries).toHaveLength(2);
     expect(all.json.entries[0]).toEqual({
       id: expect.any(String),
@@ -881,6 +886,76 @@ describe("REST", () => {
       token,
     });
     expect(page2.json).toMatchObject({ entries: [{ id: all.json.entries[1].id }], next_cursor: null });
+
+    // A payment as the agent logs it (the stand-in logs only its owner's changes): a session alone reads it
+    // without recipient, amount, detail or asker; the owner's ReadAgentActivity (POST …/activity/list) whole,
+    // its page from the query; the signature once; no one else's; a session still needed.
+    const paid = {
+      target: `0x${"ab".repeat(20)}`,
+      amount_wei: "10000000000000000",
+      detail: `transaction 0x${"cd".repeat(32)}`,
+      asked_by: stranger.inboxId,
+      asked_by_name: "Ana",
+    };
+    host.instances.get(id)?.activity?.push(
+      create(ActivityEntrySchema, {
+        id: "act_paid",
+        at: timestampNow(),
+        toolId: "crypto",
+        action: "send_payment",
+        target: paid.target,
+        amountWei: paid.amount_wei,
+        outcome: ToolCallOutcome.DONE,
+        detail: paid.detail,
+        trustLevel: TrustLevel.AUTONOMOUS,
+        approved: true,
+        askedBy: paid.asked_by,
+        askedByRole: "member",
+        askedByName: paid.asked_by_name,
+      }),
+    );
+    const payment = { id: "act_paid", tool_id: "crypto", action: "send_payment", outcome: "done", approved: true };
+    const hiddenPayment = await rest("GET", `/api/pool/agents/${id}/activity?limit=2`, { token });
+    expect(hiddenPayment.json).toMatchObject({ detailed: false, entries: [payment, all.json.entries[0]] });
+    expect(hiddenPayment.json.entries[0]).toMatchObject({
+      ...Object.fromEntries(Object.keys(paid).map((k) => [k, ""])),
+      trust_level: "L4",
+      asked_by_role: "member",
+    });
+    const whole = `/api/pool/agents/${id}/activity/list`;
+    const read = (signer = owner) => restSig(owner, "ReadAgentActivity", { instanceId: id }, signer);
+    const ownersRead = await read();
+    const signed = await rest("POST", `${whole}?limit=2`, { token, body: { owner_signature: ownersRead } });
+    expect(signed.status, JSON.stringify(signed.json)).toBe(200);
+    expect(signed.json).toEqual({
+      entries: [{ ...hiddenPayment.json.entries[0], ...paid }, all.json.entries[0]],
+      next_cursor: hiddenPayment.json.next_cursor,
+      detailed: true,
+    });
+    const again = await rest("POST", whole, { token, body: { owner_signature: ownersRead } });
+    expect(again.status).toBe(401);
+    expect(again.json.error.message).toMatch(/^owner_signature\.nonce: already used/);
+    const strangers = await rest("POST", whole, { token, body: { owner_signature: await read(stranger) } });
+    expect(strangers.status, JSON.stringify(strangers.json)).toBe(403);
+    expect(strangers.json.error.message).toMatch(/^owner_signature/);
+    const unsigned = await rest("POST", whole, { token, body: {} });
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.json.error.message).toBe("owner_signature: required for ReadAgentActivity");
+    expect((await rest("POST", whole, { body: { owner_signature: await read() } })).status).toBe(401);
+    const strangersSession = await rest("POST", whole, {
+      token: await session(stranger),
+      body: { owner_signature: await read() },
+    });
+    expect(strangersSession.status).toBe(404);
+    for (const [q, body, field] of [
+      ["?limit=500", { owner_signature: await read() }, "limit"],
+      ["", { owner_signature: await read(), colour: "red" }, "colour"],
+      ["", { owner_signature: { signature: "0x00", issued_at: 1 } }, "owner_signature.nonce"],
+    ] as const) {
+      const bad = await rest("POST", `${whole}${q}`, { token, body });
+      expect(bad.status, JSON.stringify(bad.json)).toBe(400);
+      expect(bad.json.error.field).toBe(field);
+    }
 
     // The owner's signature, always; once; nobody else's. The owner's session only for the log.
     expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trust_level: "L3" } })).status).toBe(
@@ -948,6 +1023,15 @@ describe("REST", () => {
     }
     expect((await rest("POST", `/api/pool/agents/${id}/trust`, { token, body: {} })).status).toBe(405);
     expect((await rest("GET", `/api/pool/agents/${id}/activity`, { token, on: bare })).status).toBe(503);
+    expect(
+      (
+        await rest("POST", `/api/pool/agents/${id}/activity/list`, {
+          token,
+          on: bare,
+          body: { owner_signature: await restSig(owner, "ReadAgentActivity", { instanceId: id }) },
+        })
+      ).status,
+    ).toBe(503);
   });
 
   it("sets whose requests an agent acts on, signed by its owner over all four with the defaults filled in (PUT /api/pool/agents/{id}/permissions), for its owner only, and shows them by name", async () => {

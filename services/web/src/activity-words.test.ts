@@ -197,6 +197,31 @@ describe("who asked", () => {
   });
 });
 
+describe("read without details (a session alone, no owner's signature)", () => {
+  // As ListAgentActivity gives a tool call then: no target, amount, detail or asker; the asker's role stays.
+  const redacted = (action: string, outcome: ToolCallOutcome, askedByRole = "member", approved = false) =>
+    entry({ toolId: "crypto", action, outcome, askedByRole, approved });
+
+  it("a payment still reads as a sentence, with no recipient or amount: 'Paid money, asked by a member, …'", () => {
+    expect(activityWords(redacted("send_payment", ToolCallOutcome.DONE, "member", true), reader)).toEqual({
+      sentence: "Paid money, asked by a member, approved by you, today, 10:02",
+    });
+    expect(activityWords(redacted("send_payment", ToolCallOutcome.REFUSED), reader)).toEqual({
+      sentence: "Refused to pay money, asked by a member, today, 10:02",
+    });
+    expect(activityWords(redacted("send_payment", ToolCallOutcome.DENIED, "outsider"), reader).sentence).toBe(
+      "Did not pay money, asked by someone from outside the conversation: you said no, today, 10:02",
+    );
+  });
+
+  it("a text names no number, and an owner's request is its owner's", () => {
+    const text = entry({ toolId: "sms", action: "send_sms", outcome: ToolCallOutcome.DONE, askedByRole: "owner" });
+    expect(activityWords(text, { ...reader, inboxId: "5a".repeat(32) })).toEqual({
+      sentence: "Sent a text, asked by its owner, today, 10:02",
+    });
+  });
+});
+
 describe("shortTarget", () => {
   it("shortens a wallet address only: a number or a mail address stays whole", () => {
     expect(shortTarget(payee)).toBe("0x12ab…0b01");

@@ -1,6 +1,8 @@
 // An agent's activity entry as a sentence for its owner ("Paid 0.01 ETH to
 // 0x12ab…b0b0, asked by Ana, approved by you, today, 10:02"), from the entry
-// and who reads it (ActivityEntry, proto/convos/pool/v1/instance.proto). Pure:
+// and who reads it (ActivityEntry, proto/convos/pool/v1/instance.proto). Read
+// without details (a session alone: no target, amount, detail or asker), an
+// entry still reads as a sentence ("Paid money, asked by a member"). Pure:
 // the page draws it.
 import type { ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -61,13 +63,21 @@ function levelChange(e: ActivityEntry): Omit<ActivityWords, "sentence"> & { what
 /** Who reads the log: the signed-in owner's inbox, so that what they asked reads "asked by you". */
 export type LogReader = Reader & { inboxId?: string | undefined };
 
+/** Who asked when the log was read without details (a session alone): only their role is there. */
+const ROLE_ONLY = new Map([
+  ["owner", "its owner"],
+  ["member", "a member"],
+  ["outsider", "someone from outside the conversation"],
+]);
+
 /**
  * Who asked, as the reader says it: "you"; a member by the name the
  * conversation knew them by (else a short inbox id); an outsider as such; an
- * earlier owner as "its owner then". Undefined when the entry does not say.
+ * earlier owner as "its owner then"; read without details, by their role
+ * alone ("a member"). Undefined when the entry does not say.
  */
 export function askerWords(e: ActivityEntry, inboxId?: string): string | undefined {
-  if (!e.askedBy) return undefined;
+  if (!e.askedBy) return ROLE_ONLY.get(e.askedByRole);
   if (inboxId && e.askedBy === inboxId) return "you";
   const name = e.askedByName.trim() || short(e.askedBy);
   if (e.askedByRole === "outsider") return `${name}, from outside the conversation`;

@@ -56,7 +56,7 @@ export interface ActivityDeps {
 /**
  * Its owner's only, signed in (anyone else: NOT_FOUND). A signature not the
  * owner's, or for another agent: PERMISSION_DENIED naming `owner_signature`;
- * one used before: ALREADY_EXISTS.
+ * one used before: UNAUTHENTICATED naming its nonce.
  */
 export async function listAgentActivity(
   deps: ActivityDeps,

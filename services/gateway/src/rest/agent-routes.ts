@@ -1,11 +1,15 @@
 // The REST paths of agents (docs/rest.md, "Claims and \"My agents\""): the
 // claim (and clone), "My agents", one agent, pinning, removal, transfer,
-// trust, permissions, participation, activity, the owner's withdrawal from its wallet, and a template's instances for its creator. Each is a
-// ClaimService RPC of the forwarder, as on the Connect face; 503 when the
-// gateway has no claims service.
+// trust, permissions, participation, activity (a session's, and the owner's
+// signed read of it whole), the owner's withdrawal from its wallet, and a
+// template's instances for its creator. Each is a ClaimService RPC of the
+// forwarder, as on the Connect face; 503 when the gateway has no claims
+// service.
 
 import { Code } from "@connectrpc/connect";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { unauthenticated } from "@convos-pool/kit/content";
 import type { ClaimsForwarder } from "../connect/forward.js";
 import {
   ACCEPT_FIELDS,
@@ -36,7 +40,17 @@ import {
   trustFromBody,
 } from "./claims-json.js";
 import { RestError, badRequest, renaming, type RestErrorMapping } from "./errors.js";
-import { nextCursor, query, queryBool, queryPage, type Handler, type RestDeps, type Route } from "./request.js";
+import {
+  nextCursor,
+  query,
+  queryBool,
+  queryPage,
+  type Handler,
+  type RestDeps,
+  type RestRequest,
+  type RestResponse,
+  type Route,
+} from "./request.js";
 
 function claimsOf(deps: RestDeps): ClaimsForwarder {
   if (!deps.claims) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
@@ -213,15 +227,45 @@ const withdrawFunds: Handler = async (r, deps) => {
   };
 };
 
-/** An agent's activity log, newest first: `{entries, next_cursor}`; its owner's session only (anyone else 404). */
-const agentActivity: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+/**
+ * A page of an agent's activity log, newest first: `{entries, next_cursor,
+ * detailed}`; its owner's session only (anyone else 404). With the owner's
+ * `ReadAgentActivity` signature the entries are whole (`detailed: true`);
+ * without, each tool call comes without its target, amount, detail and asker.
+ */
+async function activityPage(
+  claims: ClaimsForwarder,
+  r: RestRequest,
+  ownerSignature?: Signature,
+): Promise<RestResponse> {
   const q = query(r, ["limit", "cursor"]);
-  const res = await claims.listAgentActivity({ instanceId: r.id, ...queryPage(q) }, r.call);
+  const res = await claims.listAgentActivity(
+    { instanceId: r.id, ...queryPage(q), ...(ownerSignature ? { ownerSignature } : {}) },
+    r.call,
+  );
   return {
     status: 200,
-    body: { entries: res.entries.map(activityEntryToJson), next_cursor: nextCursor(res.nextPageToken) },
+    body: {
+      entries: res.entries.map(activityEntryToJson),
+      next_cursor: nextCursor(res.nextPageToken),
+      detailed: res.detailed,
+    },
   };
+}
+
+/** The log as a session alone reads it: no recipient, amount, detail or asker of a tool call (`detailed: false`). */
+const agentActivity: Handler = (r, deps) => activityPage(claimsOf(deps), r);
+
+/**
+ * The log whole: `{owner_signature}` (ReadAgentActivity, single use) with the
+ * owner's session; the page is the query's, as on the GET.
+ */
+const agentActivityWhole: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
+  // Absent, the claims service would answer the log without details: this path asks for it whole.
+  if (!ownerSignature) throw unauthenticated("owner_signature: required for ReadAgentActivity");
+  return activityPage(claims, r, ownerSignature);
 };
 
 /**
@@ -283,5 +327,6 @@ export const AGENT_ROUTES: Route[] = [
   ["PUT", "/agents/:id/permissions", setPermissions, PERMISSIONS_ERRORS],
   ["PUT", "/agents/:id/participation", setParticipation, PARTICIPATION_ERRORS],
   ["GET", "/agents/:id/activity", agentActivity, AGENT_ERRORS],
+  ["POST", "/agents/:id/activity/list", agentActivityWhole, AGENT_ERRORS],
   ["POST", "/agents/:id/withdraw", withdrawFunds, AGENT_ERRORS],
 ];

@@ -1,33 +1,75 @@
-// The agent page's activity log (docs/web.md, "Activity").
-import { useQuery } from "@connectrpc/connect-query";
-import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+// The agent page's activity log (docs/web.md, "Activity"). Polled with the
+// session alone, each tool call comes without whom it was for, how much, its
+// detail and who asked (docs/security.md, "What a session can do"); the owner
+// signs ReadAgentActivity to see the page they are on whole, once per read.
+import { useMutation, useQuery } from "@connectrpc/connect-query";
+import { ClaimService, type ListAgentActivityResponse } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { useState } from "react";
 import { shownError } from "../errors";
 import { activityWords } from "../activity-words";
 import { trustName } from "../format";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Pager, usePages } from "../ui";
+import { useAction } from "./use-action";
+
+const PAGE_SIZE = 20;
 
 /** Its activity log, newest first, in sentences (src/activity-words.ts): each tool call, who asked and how it ended, and each change of level or of who may ask. */
 export function Activity({ id }: { id: string }) {
   const pages = usePages();
-  const { inboxId } = useSession();
-  const log = useQuery(
+  const { inboxId, canSign, sign } = useSession();
+  const act = useAction();
+  const polled = useQuery(
     ClaimService.method.listAgentActivity,
-    { instanceId: id, pageSize: 20, pageToken: pages.token },
+    { instanceId: id, pageSize: PAGE_SIZE, pageToken: pages.token },
     { refetchInterval: 5_000 },
   );
+  const readWhole = useMutation(ClaimService.method.listAgentActivity);
+  // The page the owner signed for, as it stood then; another page reads as polled.
+  const [signed, setSigned] = useState<{ token: string; page: ListAgentActivityResponse }>();
+  const whole = signed?.token === pages.token ? signed.page : undefined;
+  const log = whole ?? polled.data;
+
+  const showWhole = async () => {
+    const token = pages.token;
+    const ownerSignature = await sign("ReadAgentActivity", { instanceId: id });
+    const page = await readWhole.mutateAsync({ instanceId: id, pageSize: PAGE_SIZE, pageToken: token, ownerSignature });
+    setSigned({ token, page });
+  };
+
   // Not a region of its own: the page's "Activity" section is that region.
   return (
     <div>
       <h2 id="activity-heading">Activity</h2>
-      {log.isPending && <Loading what="its activity" />}
-      {log.error && <ErrorBox error={shownError(log.error)} />}
-      {log.data?.entries.length === 0 && (
+      {polled.isPending && <Loading what="its activity" />}
+      {polled.error && <ErrorBox error={shownError(polled.error)} />}
+      {log?.entries.length === 0 && (
         <Empty>Nothing yet: its tool calls and your changes to it show here, newest first.</Empty>
       )}
-      {log.data && log.data.entries.length > 0 && (
+      {log && log.entries.length > 0 && canSign && (
+        <div className="actions">
+          {whole ? (
+            <button type="button" onClick={() => setSigned(undefined)}>
+              Hide details
+            </button>
+          ) : (
+            <button type="button" disabled={!!act.busy} onClick={() => void act.run("details", "", showWhole)}>
+              {act.busy === "details" ? "Signing…" : "Show recipients and amounts"}
+            </button>
+          )}
+        </div>
+      )}
+      <ErrorBox error={act.errorOf("details")} />
+      {log && log.entries.length > 0 && !canSign && (
+        <p className="meta">
+          Recipients, amounts and who asked show only to a request signed by a wallet of yours, which this browser does
+          not hold (you signed in with Convos).
+        </p>
+      )}
+      {whole && <p className="meta">Whole, as it stood when you signed; hide the details to follow it again.</p>}
+      {log && log.entries.length > 0 && (
         <ol className="activity" aria-label="Activity, newest first">
-          {log.data.entries.map((e) => {
+          {log.entries.map((e) => {
             const words = activityWords(e, { inboxId });
             return (
               <li key={e.id} data-testid="activity-entry">
@@ -48,7 +90,7 @@ export function Activity({ id }: { id: string }) {
           })}
         </ol>
       )}
-      <Pager pages={pages} nextToken={log.data?.nextPageToken} label="Activity pages" />
+      <Pager pages={pages} nextToken={log?.nextPageToken} label="Activity pages" />
     </div>
   );
 }
