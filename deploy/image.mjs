@@ -1,5 +1,5 @@
 // Steps of deploy/Dockerfile's build, run by Node in the build's stages:
-//   workspaces            package.json's workspaces: the eight services that run (before npm prune)
+//   workspaces            package.json's workspaces: the nine services that run (before npm prune)
 //   bindings              removes the XMTP SDK's native bindings for other platforms than this one
 //   js-exports            points every workspace's exports at its compiled JavaScript, in place: the
 //                         build stage run as the test's local XMTP node (deploy/test/compose.test.yaml)
@@ -9,7 +9,17 @@
 import { cpSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-export const SERVICES = ["kit", "convos", "templates", "claims", "lineage", "gateway", "instance", "local-providers"];
+export const SERVICES = [
+  "kit",
+  "convos",
+  "templates",
+  "claims",
+  "lineage",
+  "keys",
+  "gateway",
+  "instance",
+  "local-providers",
+];
 const [step, from, to] = process.argv.slice(2);
 const readJson = (p) => JSON.parse(readFileSync(p, "utf8"));
 const writeJson = (p, v) => writeFileSync(p, `${JSON.stringify(v, null, 2)}\n`);

@@ -6,14 +6,15 @@
 // against a list of the ones this deployment means (below). And what the
 // deployment must have: POOL_ID on every service, secrets from Secrets,
 // probes on gRPC health, resource requests, instance hosts as a StatefulSet
-// with a PodDisruptionBudget, autoscaling of the stateless services.
+// with a PodDisruptionBudget, autoscaling of the stateless services, and the
+// pool's root seed in the keys service's pods alone.
 import { describe, expect, it } from "vitest";
 import * as apps from "kubernetes-models/apps/v1";
 import * as autoscaling from "kubernetes-models/autoscaling/v2";
 import * as policy from "kubernetes-models/policy/v1";
 import * as core from "kubernetes-models/v1";
 import { kubePlan } from "./kube.js";
-import { isWorkload, loadManifests, type Manifest } from "./manifests.js";
+import { isWorkload, loadManifests, type Manifest, type Named } from "./manifests.js";
 
 /** A kind's check: its model, made from the manifest as parsed (whatever it holds), validates it against the API's schema. */
 const checkWith =
@@ -33,7 +34,10 @@ const MODELS: Record<string, (m: Manifest) => void> = {
 
 const manifests = [...loadManifests("deploy/k8s/pool.yaml"), ...loadManifests("deploy/k8s/secrets.example.yaml")];
 const workloads = manifests.filter(isWorkload);
-const SERVICES = ["templates", "claims", "lineage", "gateway", "instance-host"];
+const SERVICES = ["templates", "claims", "lineage", "keys", "gateway", "instance-host"];
+/** The Secret that holds the pool's root seed, and the variables that carry it (kit's MasterSeed, keys' seed.ts). */
+const SEED_SECRET = "master-seed";
+const SEED_VARS = ["POOL_MASTER_SEED", "POOL_MASTER_SEED_FILE"];
 
 /** The fields the API knows at the levels these manifests write (the validators let unknown ones pass). */
 const KNOWN: Record<string, string[]> = {
@@ -130,14 +134,88 @@ describe("deploy/k8s against the Kubernetes API's schemas", () => {
         expect(env.has("POOL_SERVICE_TOKEN"), "no credential shared by every host").toBe(false);
       } else
         expect(env.get("POOL_SERVICE_TOKEN")?.valueFrom?.secretKeyRef, `${w.metadata.name} credential`).toBeDefined();
+      // Secrets by name (POOL_KEYS_URL is an address, not a key).
       for (const e of env.values())
-        if (/TOKEN|SECRET|KEY|SEED|DATABASE_URL/.test(e.name) && !e.name.endsWith("_FILE"))
+        if (e.name === "DATABASE_URL" || (/TOKEN|SECRET|KEY|SEED/.test(e.name) && !/_(FILE|URL)$/.test(e.name)))
           expect(e.value, `${e.name} inline`).toBeUndefined();
       expect(c.readinessProbe?.grpc?.port, `${w.metadata.name} readiness`).toBe(Number(env.get("PORT")?.value));
       expect(c.livenessProbe?.grpc?.port, `${w.metadata.name} liveness`).toBe(Number(env.get("PORT")?.value));
       expect(c.resources?.requests?.cpu && c.resources.requests.memory, `${w.metadata.name} requests`).toBeTruthy();
       expect(w.spec?.template.spec?.securityContext?.runAsNonRoot).toBe(true);
     }
+  });
+
+  it("gives the pool's root seed to the keys service alone, as a file from its own Secret, and the hosts the keys service's address", () => {
+    // What reads the seed Secret in a workload: variables by name, variables and volumes by the Secret.
+    const seedReaders = (w: (typeof workloads)[number]) => {
+      const pod = w.spec!.template.spec!;
+      const containers = [...pod.containers, ...(pod.initContainers ?? [])];
+      return [
+        ...containers.flatMap((c) =>
+          (c.env ?? []).filter((e) => SEED_VARS.includes(e.name)).map((e) => `env ${e.name}`),
+        ),
+        ...containers.flatMap((c) =>
+          (c.env ?? [])
+            .filter((e) => e.valueFrom?.secretKeyRef?.name === SEED_SECRET)
+            .map((e) => `env ${e.name} from the Secret`),
+        ),
+        ...containers.flatMap((c) =>
+          (c.envFrom ?? []).filter((f) => f.secretRef?.name === SEED_SECRET).map(() => "envFrom the Secret"),
+        ),
+        ...(pod.volumes ?? [])
+          .filter(
+            (v) =>
+              v.secret?.secretName === SEED_SECRET ||
+              v.projected?.sources?.some((src) => src.secret?.name === SEED_SECRET),
+          )
+          .map((v) => `volume ${v.name}`),
+      ];
+    };
+    for (const w of workloads)
+      if (w.metadata.name !== "keys") expect(seedReaders(w), `${w.metadata.name} reads the seed`).toEqual([]);
+    // No other Secret holds it: the "pool" Secret, which every service reads from, has no seed.
+    const secrets = manifests.filter((m): m is Named<core.ISecret> => m.kind === "Secret");
+    for (const m of secrets.filter((m) => m.metadata.name !== SEED_SECRET))
+      expect(
+        Object.keys({ ...m.data, ...m.stringData }).filter((k) => /seed/i.test(k)),
+        m.metadata.name,
+      ).toEqual([]);
+    expect(secrets.find((m) => m.metadata.name === SEED_SECRET)?.stringData).toHaveProperty("seed");
+
+    const keys = workloads.find((w) => w.metadata.name === "keys")!;
+    expect(keys.kind).toBe("Deployment");
+    expect(seedReaders(keys)).toEqual(["env POOL_MASTER_SEED_FILE", "volume master-seed"]);
+    const pod = keys.spec!.template.spec!;
+    const c = pod.containers[0]!;
+    const file = c.env!.find((e) => e.name === "POOL_MASTER_SEED_FILE")!.value!;
+    const mount = c.volumeMounts!.find((m) => file.startsWith(`${m.mountPath}/`))!;
+    expect(mount.readOnly).toBe(true);
+    const volume = pod.volumes!.find((v) => v.name === mount.name)!;
+    expect(volume.secret).toEqual({ secretName: SEED_SECRET, defaultMode: 0o440 });
+    expect(file.slice(mount.mountPath.length + 1)).toBe("seed");
+    const env = new Map(c.env!.map((e) => [e.name, e]));
+    expect(env.get("CLAIMS_URL")?.value).toBe("http://claims:7002");
+    expect(env.get("POOL_SERVICE_TOKEN")?.valueFrom?.secretKeyRef).toEqual({ name: "keys-credential", key: "token" });
+    const service = manifests.find(
+      (m): m is Named<core.IService> => m.kind === "Service" && m.metadata.name === "keys",
+    );
+    expect(service?.spec?.ports?.[0]?.port).toBe(7005);
+
+    const host = workloads.find((w) => w.metadata.name === "instance-host")!;
+    const hostEnv = host.spec!.template.spec!.containers[0]!.env!;
+    expect(hostEnv.find((e) => e.name === "POOL_KEYS_URL")?.value).toBe("http://keys:7005");
+  });
+
+  it("plays the keys pod on podman with the seed from the same Secret's key, no file and no volume", () => {
+    const keys = kubePlan(manifests).find((p) => p.name === "keys")!;
+    const spec = keys.doc.kind === "Pod" ? keys.doc.spec! : keys.doc.spec!.template.spec!;
+    const c = spec.containers[0]!;
+    expect(c.env?.find((e) => e.name === "POOL_MASTER_SEED")?.valueFrom).toEqual({
+      secretKeyRef: { name: SEED_SECRET, key: "seed" },
+    });
+    expect(c.env?.some((e) => e.name === "POOL_MASTER_SEED_FILE")).toBe(false);
+    expect(c.volumeMounts ?? []).toEqual([]);
+    expect(spec.volumes ?? []).toEqual([]);
   });
 
   it("plays each host pod on podman with its own credential: the same Secret's key, named after the pod", () => {

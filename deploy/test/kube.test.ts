@@ -1,5 +1,5 @@
 // deploy/k8s/pool.yaml played by podman 4.3 (npm run test:deploy): the
-// Deployments of templates, claims, lineage and the gateway, and the
+// Deployments of templates, claims, lineage, keys and the gateway, and the
 // StatefulSet's pod template as a Pod per ordinal, from the manifest file
 // itself, with the ConfigMap and Secrets an operator makes, on one podman
 // network whose aliases stand in for the Services; PostgreSQL and the local
@@ -14,7 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCreator } from "@convos-pool/convos/testing";
 import type { World } from "@convos-pool/e2e/invariants";
 import { KubeStack } from "./kube.js";
-import { checkerWorld, type Creator, type Model, startModel, walkThrough, type WalkedThrough } from "./walkthrough.js";
+import {
+  checkerWorld,
+  type Creator,
+  keyReleases,
+  type Model,
+  startModel,
+  walkThrough,
+  type WalkedThrough,
+} from "./walkthrough.js";
 
 const say = (line: string) => console.log(`kube: ${line}`);
 
@@ -57,6 +65,7 @@ describe("deploy/k8s/pool.yaml played by podman", () => {
     expect(stack.plan.map((p) => `${p.doc.kind} ${p.name}: ${p.aliases.join(" ")}`).sort()).toEqual([
       "Deployment claims: claims",
       "Deployment gateway: gateway",
+      "Deployment keys: keys",
       "Deployment lineage: lineage",
       "Deployment templates: templates",
       "Pod instance-host-0: instance-host-0.instance-host",
@@ -69,5 +78,26 @@ describe("deploy/k8s/pool.yaml played by podman", () => {
     timeout: 300_000,
   }, async () => {
     walked = await walkThrough(stack, world!, dir, say);
+  });
+
+  it("plays the seed to the keys pod alone, and the walk-through's agent had its key from it, released to the host pod that runs it", async () => {
+    expect(walked, "the walk-through").toBeDefined();
+    for (const p of stack.plan) {
+      const spec = p.doc.kind === "Pod" ? p.doc.spec! : p.doc.spec!.template.spec!;
+      const seedRefs = spec.containers
+        .flatMap((c) => c.env ?? [])
+        .filter((e) => e.valueFrom?.secretKeyRef?.name === "master-seed")
+        .map((e) => e.name);
+      expect(seedRefs, p.name).toEqual(p.name === "keys" ? ["POOL_MASTER_SEED"] : []);
+    }
+    const { host_url: host } = (
+      await world!.claimsDb.query(`select host_url from instances where id = $1`, [walked!.agent.id])
+    ).rows[0] as { host_url: string };
+    const released = keyReleases(await stack.logs("keys"), walked!.agent.id);
+    say(
+      `the keys service released ${walked!.agent.id}'s key ${released.length} time(s), to ${[...new Set(released)].join(", ")}`,
+    );
+    expect(released.length).toBeGreaterThan(0);
+    expect(new Set(released)).toEqual(new Set([host]));
   });
 });

@@ -3,15 +3,18 @@
  * kube play`), with what it cannot play from compose (deploy/README.md,
  * "Kubernetes manifests on podman"):
  * - played from the manifest file itself: the Deployments of templates,
- *   claims, lineage and the gateway, and the StatefulSet's pod template as
+ *   claims, lineage, keys and the gateway, and the StatefulSet's pod template as
  *   one Pod per ordinal (instance-host-0, instance-host-1: podman 4.3 has no
  *   StatefulSet), each with the volume its volumeClaimTemplates would claim;
  * - the ConfigMap "pool" given with `--configmap FILE`; the Secrets made as an
  *   operator makes them, then stored as podman secrets (`secretKeyRef` reads
  *   those: a flat JSON object of key to base64 value);
- * - a host pod's own credential, a Secret's key named after the pod and
- *   mounted alone (`subPathExpr: $(POD_NAME)`, which podman 4.3 cannot
- *   play), as POOL_SERVICE_TOKEN from that same key (`secretKeyRef`);
+ * - a Secret's key the manifest mounts as a file and names in a `*_FILE`
+ *   variable, which podman 4.3 cannot play (no `subPathExpr`; a `secret`
+ *   volume makes `kube play` crash), as the variable without `_FILE` from
+ *   that same key (`secretKeyRef`): a host pod's own credential (the key
+ *   named after the pod, POOL_SERVICE_TOKEN) and the keys service's seed
+ *   (POOL_MASTER_SEED);
  * - the Services (podman 4.3 has none) as network aliases on one podman
  *   network: `templates`, `claims`... for the Deployments, and
  *   `instance-host-N.instance-host` for the headless Service's pod names;
@@ -69,7 +72,7 @@ export function kubePlan(manifests: Manifest[], env: Record<string, Record<strin
     if (m.kind === "Deployment") {
       const spec = m.spec!;
       spec.replicas = 1;
-      overlay(m.metadata.name, spec.template.spec!);
+      secretFilesAsEnv(overlay(m.metadata.name, spec.template.spec!), m.metadata.name);
       const aliases = serviceOf(spec.template.metadata?.labels?.app)
         .filter((s) => s.spec?.clusterIP !== "None")
         .map((s) => s.metadata.name);
@@ -81,7 +84,7 @@ export function kubePlan(manifests: Manifest[], env: Record<string, Record<strin
         const name = `${set}-${i}`;
         const spec = overlay(set, structuredClone(setSpec.template.spec!));
         spec.hostname = name;
-        ownCredential(spec, name);
+        secretFilesAsEnv(spec, name);
         // Each pod's volume as its volumeClaimTemplates name it: <template>-<set>-<ordinal>.
         spec.volumes = [
           ...(spec.volumes ?? []),
@@ -105,21 +108,39 @@ export function kubePlan(manifests: Manifest[], env: Record<string, Record<strin
 }
 
 /**
- * A pod's own credential, mounted as its Secret's key named after the pod
- * (`subPathExpr: $(POD_NAME)`) and read from POOL_SERVICE_TOKEN_FILE, given
- * instead as POOL_SERVICE_TOKEN from that key: the same secret, to the same pod alone.
+ * Each Secret's key a container reads as a file (`NAME_FILE`, a path in a
+ * mounted `secret` volume), given instead as `NAME` from that same key
+ * through `secretKeyRef`: the same secret, to the same pod alone. The key is
+ * the pod's name for a mount of `subPathExpr: $(POD_NAME)` (a host's own
+ * credential), else the file's name in the mounted Secret (the keys
+ * service's seed). The mount, and its volume once no mount uses it, go.
  */
-export function ownCredential(spec: IPodSpec, pod: string): void {
+export function secretFilesAsEnv(spec: IPodSpec, pod: string): void {
   for (const c of spec.containers) {
-    const file = c.env?.find((e) => e.name === "POOL_SERVICE_TOKEN_FILE")?.value;
-    const mount = c.volumeMounts?.find((m) => m.mountPath === file && m.subPathExpr === "$(POD_NAME)");
-    const secretName = spec.volumes?.find((v) => v.name === mount?.name)?.secret?.secretName;
-    if (!mount || !secretName) continue;
-    c.volumeMounts = c.volumeMounts!.filter((m) => m !== mount);
-    c.env = c.env!.filter((e) => e.name !== "POOL_SERVICE_TOKEN_FILE");
-    c.env.push({ name: "POOL_SERVICE_TOKEN", valueFrom: { secretKeyRef: { name: secretName, key: pod } } });
-    spec.volumes = spec.volumes!.filter((v) => v.name !== mount.name);
+    for (const e of [...(c.env ?? [])]) {
+      const file = e.name.endsWith("_FILE") ? e.value : undefined;
+      if (!file) continue;
+      const mount = c.volumeMounts?.find((m) => m.mountPath === file || file.startsWith(`${m.mountPath}/`));
+      const secret = spec.volumes?.find((v) => v.name === mount?.name)?.secret;
+      if (!mount || !secret?.secretName) continue;
+      const path =
+        mount.mountPath === file
+          ? mount.subPathExpr === "$(POD_NAME)"
+            ? pod
+            : mount.subPath
+          : file.slice(mount.mountPath.length + 1);
+      const key = secret.items?.find((i) => i.path === path)?.key ?? path;
+      if (!key) continue;
+      c.volumeMounts = c.volumeMounts!.filter((m) => m !== mount);
+      c.env = c.env!.filter((x) => x !== e);
+      c.env.push({
+        name: e.name.slice(0, -"_FILE".length),
+        valueFrom: { secretKeyRef: { name: secret.secretName, key } },
+      });
+    }
   }
+  const mounted = new Set(spec.containers.flatMap((c) => (c.volumeMounts ?? []).map((m) => m.name)));
+  if (spec.volumes) spec.volumes = spec.volumes.filter((v) => !v.secret || mounted.has(v.name));
 }
 
 /** A Secret's keys as podman 4.3's `secretKeyRef` reads a podman secret: a flat JSON object of key to base64 value. */
@@ -222,7 +243,6 @@ export class KubeStack {
         "session-secret": v.POOL_SESSION_SECRET!,
         "metrics-token": v.POOL_METRICS_TOKEN!,
         "secrets-key": v.POOL_SECRETS_KEY!,
-        "master-seed": v.POOL_MASTER_SEED!,
         "attestation-keys": JSON.stringify([
           {
             kid: "kube-test",
@@ -235,7 +255,9 @@ export class KubeStack {
         "gateway-database-url": db("gateway"),
       },
     });
-    for (const p of ["gateway", "templates", "claims", "lineage"] as const)
+    // The seed in a Secret of its own, which the keys service's pods alone mount.
+    this.secrets.push({ metadata: { name: "master-seed" }, stringData: { seed: v.POOL_MASTER_SEED! } });
+    for (const p of ["gateway", "templates", "claims", "lineage", "keys"] as const)
       this.secrets.push({ metadata: { name: `${p}-credential` }, stringData: { token: this.creds[p].token } });
     this.secrets.push({
       metadata: { name: "instance-host-credentials" },
@@ -285,6 +307,14 @@ export class KubeStack {
       }),
     );
     await xmtp;
+  }
+
+  /** A played pod's log lines (stdout and stderr). */
+  async logs(name: string): Promise<string[]> {
+    const container = this.containers.get(name);
+    if (!container) throw new Error(`${name} is not played`);
+    const { stdout, stderr } = await execFile("podman", ["logs", container], { maxBuffer: 256 * 1024 * 1024 });
+    return `${stdout}${stderr}`.split("\n").filter(Boolean);
   }
 
   /** The image's health check (gRPC health on PORT, as the manifests' probes ask) until it passes. */

@@ -21,7 +21,7 @@ import { startCreator } from "@convos-pool/convos/testing";
 import { invariantsHold, type World } from "@convos-pool/e2e/invariants";
 import { isWorkload, loadManifests } from "./manifests.js";
 import { ContainerStack, parseGoDuration, parsePodmanSize, type UsageSampler } from "./stack.js";
-import { checkerWorld, connectDb, startModel, waitIdle, walkThrough, type Model } from "./walkthrough.js";
+import { checkerWorld, connectDb, keyReleases, startModel, waitIdle, walkThrough, type Model } from "./walkthrough.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) => console.log(`deploy: ${line}`);
@@ -139,6 +139,32 @@ describe("the pool from deploy/, in containers", () => {
     timeout: 300_000,
   }, async () => {
     ({ cli, agent, template } = await walkThrough(stack, world, dir, say));
+  });
+
+  it("holds the master seed in the keys container alone, and the walk-through's agent had its key from it, released to the host that runs it", async () => {
+    expect(agent, "the walk-through's agent").toBeDefined();
+    const seed = stack.vars.POOL_MASTER_SEED!;
+    // Compared, never printed: a failure names the service, not the seed.
+    for (const service of Object.keys(stack.stack.services).filter((s) => s !== "xmtp" && s !== "postgres")) {
+      const env = await stack.env(service);
+      const holds = Object.values(env).some((v) => v.includes(seed));
+      expect(holds, `${service} holds the seed`).toBe(service === "keys");
+      if (service.startsWith("instance-host")) {
+        expect(
+          Object.keys(env).filter((k) => k.startsWith("POOL_MASTER_SEED")),
+          service,
+        ).toEqual([]);
+        expect(env.POOL_KEYS_URL, `${service}'s keys service`).toBe("http://keys:7005");
+      }
+    }
+    const { host_url: host } = (await world.claimsDb.query(`select host_url from instances where id = $1`, [agent!.id]))
+      .rows[0] as { host_url: string };
+    const released = keyReleases(await stack.logs("keys"), agent!.id);
+    say(
+      `the keys service released ${agent!.id}'s key ${released.length} time(s), to ${[...new Set(released)].join(", ")}`,
+    );
+    expect(released.length).toBeGreaterThan(0);
+    expect(new Set(released)).toEqual(new Set([host]));
   });
 
   const claimingRows = async () =>

@@ -73,6 +73,7 @@ export class ContainerStack {
       TEMPLATES_SERVICE_TOKEN: this.creds.templates.token,
       CLAIMS_SERVICE_TOKEN: this.creds.claims.token,
       LINEAGE_SERVICE_TOKEN: this.creds.lineage.token,
+      KEYS_SERVICE_TOKEN: this.creds.keys.token,
       // `npm run -s credentials` with the hosts' addresses: each host its own.
       ...Object.fromEntries(
         this.hostUrls.map((url, i) => [
@@ -124,6 +125,19 @@ export class ContainerStack {
   async restart(service: string): Promise<number> {
     await execFile("podman", ["start", containerName(this.stack, service)]);
     return waitHealthy(this.stack, service);
+  }
+
+  /** The environment a service's container runs with, as podman keeps it (what `podman.ts` gave it). */
+  async env(service: string): Promise<Record<string, string>> {
+    const { stdout } = await execFile("podman", [
+      "inspect",
+      "--format",
+      "{{json .Config.Env}}",
+      containerName(this.stack, service),
+    ]);
+    return Object.fromEntries(
+      (JSON.parse(stdout) as string[]).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+    );
   }
 
   async logs(service: string): Promise<string[]> {

@@ -107,6 +107,21 @@ export const inboxOf = async (world: World, instanceId: string) =>
   (await world.claimsDb.query(`select inbox_id from instances where id = $1`, [instanceId])).rows[0]!
     .inbox_id as string;
 
+/** The hosts the keys service released an agent's key to, from its log lines ("agent key released"). */
+export function keyReleases(lines: string[], instanceId: string): string[] {
+  const hosts: string[] = [];
+  for (const line of lines) {
+    let entry: { msg?: string; instanceId?: string; host?: string };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    if (entry.msg === "agent key released" && entry.instanceId === instanceId && entry.host) hosts.push(entry.host);
+  }
+  return hosts;
+}
+
 export async function waitIdle(world: World, n: number): Promise<void> {
   await waitFor(
     `${n} idle agents`,

@@ -39,8 +39,11 @@ import {
 } from "@convos-pool/testing";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 
-/** The services of deploy/compose.yaml, in the order they start. */
-export const DEPLOYED = ["templates", "lineage", "instance-host", "claims", "gateway"] as const;
+/**
+ * The services of deploy/compose.yaml, in the order they start: the keys service before the hosts, whose
+ * agents start with their keys (it asks the claims service on each call, not at start).
+ */
+export const DEPLOYED = ["templates", "lineage", "keys", "instance-host", "claims", "gateway"] as const;
 export type DeployedService = (typeof DEPLOYED)[number];
 /** A service's first process (its compose name) or a further replica (`claims-2`). */
 export type ProcessName = DeployedService | `${DeployedService}-${number}`;
@@ -54,12 +57,13 @@ export function replicaOf(name: ProcessName): { service: DeployedService; n: num
 }
 
 /** Services that keep nothing of their own: a replica of one calls the same-numbered replica of another. */
-const STATELESS = new Set<DeployedService>(["templates", "lineage", "claims", "gateway"]);
+const STATELESS = new Set<DeployedService>(["templates", "lineage", "keys", "claims", "gateway"]);
 
 /** Each service's principal (its credential). */
 export const PRINCIPAL_OF: Record<DeployedService, Principal> = {
   templates: "templates",
   lineage: "lineage",
+  keys: "keys",
   "instance-host": "instance-host",
   claims: "claims",
   gateway: "gateway",
@@ -171,6 +175,7 @@ export class DeployedPool {
       // The pool the tests sign for (kit signing/sign.ts).
       POOL_ID: LOCAL_POOL_ID,
       POOL_SECRETS_KEY: randomBytes(32).toString("hex"),
+      // The keys service's alone (compose.yaml gives it to no other service).
       POOL_MASTER_SEED: randomBytes(32).toString("hex"),
       XMTP_API_URL: xmtp.url,
       // compose.yaml's default names its two hosts; here, the hosts this pool runs.
