@@ -192,6 +192,10 @@ export class RealStack {
     const cliReady = this.readyOf(this.cli);
     // A fixed port: the claims service comes back where the template service sends new versions.
     this.claimsPort = await freePort();
+    // The host's address is fixed before any service starts: its credential is its own, bound to it, and every
+    // service it calls must know it (docs/security.md).
+    this.hostPort = await freePort();
+    this.creds = withHostCredential(this.creds, this.hostUrl);
     const sync = this.opts.templatesSync;
     // As `npm start` wires them: signatures checked against the XMTP network.
     const resolver = await XmtpInboxResolver.connect({ apiUrl: this.node.url });
@@ -212,9 +216,6 @@ export class RealStack {
       ...this.opts.lineage,
       log: logger("lineage", logs.templates),
     });
-    // The host's address is fixed first: its credential is its own, bound to it (docs/security.md).
-    this.hostPort = await freePort();
-    this.creds = withHostCredential(this.creds, this.hostUrl);
     this.keys = await startKeysService({
       claimsUrl: `http://127.0.0.1:${this.claimsPort}`,
       masterSeed: this.masterSeed,
