@@ -240,16 +240,17 @@ export interface RunningInstanceHost {
   close(): Promise<void>;
 }
 
+/** Where its agents' keys come from: the keys service, or (a test of a host alone) a seed in this process. */
+function agentKeys(opts: InstanceHostOptions, log: Logger): AgentKeys & { close?: () => void } {
+  if (opts.keysUrl) return remoteKeys(opts.keysUrl, opts.credentials, log);
+  if (opts.masterSeed) return seedKeys(opts.masterSeed);
+  throw new Error("an instance host needs the keys service's URL (keysUrl, POOL_KEYS_URL)");
+}
+
 export async function startInstanceHost(opts: InstanceHostOptions): Promise<RunningInstanceHost> {
   const log = opts.log ?? createLogger("instance-host");
   const maxInstances = opts.maxInstances ?? DEFAULT_MAX_INSTANCES;
-  const keys: AgentKeys & { close?: () => void } = opts.keysUrl
-    ? remoteKeys(opts.keysUrl, opts.credentials, log)
-    : opts.masterSeed
-      ? seedKeys(opts.masterSeed)
-      : (() => {
-          throw new Error("an instance host needs the keys service's URL (keysUrl, POOL_KEYS_URL)");
-        })();
+  const keys = agentKeys(opts, log);
   const poolId = opts.poolId ?? LOCAL_POOL_ID;
   const llm: LlmProvider = opts.llmProvider ?? (opts.llm ? new OpenAiProvider(opts.llm) : new OfflineProvider());
   const runtime = opts.runtime === "openclaw" ? await openClawRuntime(opts, llm, log) : undefined;
