@@ -14,9 +14,11 @@
  * port, with the same databases and volumes, but an instance host's replica
  * has its own volume (a StatefulSet's pod its own disk) and its own name, which
  * INSTANCE_HOST_URLS may list (`http://instance-host-2:7100`). A replica n of
- * a stateless service calls replica n of the stateless services it calls,
- * where there is one, as though each had its own load balancer endpoint; so
- * killing one replica leaves a whole path of the others.
+ * a stateless service calls replica n of another stateless service that has
+ * as many replicas, as though each had its own load balancer endpoint; so
+ * killing one replica leaves a whole path of the others. Every other call to
+ * a stateless service with replicas goes through its front (front.ts), as
+ * through its Kubernetes Service: to whichever replica answers.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -38,6 +40,7 @@ import {
   type ServiceProcess,
 } from "@convos-pool/testing";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
+import { type Front, startFront } from "./front.js";
 
 /**
  * The services of deploy/compose.yaml, in the order they start: the keys service before the hosts, whose
@@ -56,7 +59,7 @@ export function replicaOf(name: ProcessName): { service: DeployedService; n: num
   return { service: name as DeployedService, n: 1 };
 }
 
-/** Services that keep nothing of their own: a replica of one calls the same-numbered replica of another. */
+/** Services that keep nothing of their own: any replica of one answers as well as another. */
 const STATELESS = new Set<DeployedService>(["templates", "lineage", "keys", "claims", "gateway"]);
 
 /** Each service's principal (its credential). */
@@ -132,6 +135,8 @@ export class DeployedPool {
   dir = "";
   private compose: Record<string, ComposeService> = {};
   private ports = new Map<string, number>();
+  /** Each replicated stateless service's address in front of its replicas. */
+  private readonly fronts = new Map<DeployedService, Front>();
   /** The port of the local XMTP node (the test's Convos CLIs pass it to ConvosCli.start). */
   xmtp: XmtpPort | undefined;
   private xmtpDatabase = "";
@@ -155,6 +160,11 @@ export class DeployedPool {
     // Every service's address is known before any starts: templates and claims call each other, and each
     // instance host's credential is bound to its address.
     for (const s of this.names()) this.ports.set(s, await freePort());
+    for (const s of DEPLOYED) {
+      if (!STATELESS.has(s) || this.count(s) < 2) continue;
+      const replicas = this.names().filter((n) => replicaOf(n).service === s);
+      this.fronts.set(s, await startFront(await freePort(), () => replicas.map((n) => this.ports.get(n)!)));
+    }
     this.creds = generateServiceCredentials(
       undefined,
       this.names()
@@ -204,8 +214,25 @@ export class DeployedPool {
   /** Every process name, in start order. */
   names(): ProcessName[] {
     return DEPLOYED.flatMap((s) =>
-      Array.from({ length: this.opts.replicas?.[s] ?? 1 }, (_, i) => (i === 0 ? s : (`${s}-${i + 1}` as ProcessName))),
+      Array.from({ length: this.count(s) }, (_, i) => (i === 0 ? s : (`${s}-${i + 1}` as ProcessName))),
     );
+  }
+
+  /** How many processes of `service` run. */
+  private count(service: DeployedService): number {
+    return this.opts.replicas?.[service] ?? 1;
+  }
+
+  /** The port `name` (replica n of `service`) reaches compose's `host` at, or none for a name that is not a process. */
+  private portFor(service: DeployedService, n: number, host: string): number | undefined {
+    const own = `${host}-${n}`;
+    // An instance host naming itself (its own address, as INSTANCE_HOST_URLS names it): replica n is its own host.
+    if (n > 1 && service === "instance-host" && host === "instance-host") return this.ports.get(own);
+    const target = host as DeployedService;
+    const path = STATELESS.has(service) && STATELESS.has(target) && this.count(service) === this.count(target);
+    if (path && n > 1 && this.ports.has(own)) return this.ports.get(own);
+    if (path) return this.ports.get(host);
+    return this.fronts.get(target)?.port ?? this.ports.get(host);
   }
 
   /** The environment compose.yaml gives `name`'s service, made local (see the top of this file). */
@@ -218,14 +245,8 @@ export class DeployedPool {
       let value = substitute(String(raw), this.vars);
       // Other services by their compose name: here, on loopback (replica n's own, for a stateless one that has it).
       value = value.replace(/\bhttp:\/\/([a-z0-9-]+):(\d+)/g, (m, host: string) => {
-        const own = `${host}-${n}`;
-        // An instance host naming itself (its own address, as INSTANCE_HOST_URLS names it): replica n is its own host.
-        const self = n > 1 && service === "instance-host" && host === "instance-host";
-        const target =
-          (self || (n > 1 && STATELESS.has(service) && STATELESS.has(host as DeployedService))) && this.ports.has(own)
-            ? own
-            : host;
-        return this.ports.has(target) ? `http://127.0.0.1:${this.ports.get(target)}` : m;
+        const port = this.portFor(service, n, host);
+        return port === undefined ? m : `http://127.0.0.1:${port}`;
       });
       // compose's postgres service: one test database per database name.
       const db = /^postgres:\/\/[^@]+@postgres:\d+\/([a-z_]+)$/.exec(value);
@@ -311,6 +332,7 @@ export class DeployedPool {
 
   async close(): Promise<void> {
     for (const s of this.names().reverse()) await this.stopService(s).catch(() => {});
+    for (const front of this.fronts.values()) await front.close();
     await this.processes.get("xmtp")?.stop();
     await this.xmtp?.release();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
