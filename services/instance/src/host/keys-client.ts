@@ -6,8 +6,9 @@
 //
 // The keys service or the claims service behind it may be starting (a whole
 // pool started at once) or away for a moment: an unavailable answer is tried
-// again for up to `patienceMs`, then the agent's start fails as a crash, which
-// the host's reviver tries again later. A refusal (the agent runs on another
+// again until the outage is `patienceMs` old (one window for all the host's
+// agents), then the agent's start fails as a crash, which the host's reviver
+// tries again later. A refusal (the agent runs on another
 // host) is final and said as the keys service said it.
 
 import { setTimeout as sleep } from "node:timers/promises";
@@ -30,14 +31,24 @@ export function remoteKeys(url: string, credentials: ClientCredentials, log: Log
   const held = new Map<string, Promise<InstanceWallet>>();
   const addresses = new Map<number, Hex>();
 
+  // Since when the service has not answered: the patience is one minute of the outage, not one per agent,
+  // so that a host restoring a hundred agents while it is away is not waiting a minute for each.
+  let awaySince: number | undefined;
+
   async function patiently<T>(what: string, call: () => Promise<T>): Promise<T> {
-    const until = Date.now() + patienceMs;
+    const until = (awaySince ?? Date.now()) + patienceMs;
     for (let wait = 250; ; wait = Math.min(wait * 2, 5_000)) {
       try {
-        return await call();
+        const answer = await call();
+        awaySince = undefined;
+        return answer;
       } catch (err) {
         const passing = err instanceof ConnectError && PASSING.has(err.code);
-        if (!passing) throw err;
+        if (!passing) {
+          if (err instanceof ConnectError) awaySince = undefined;
+          throw err;
+        }
+        awaySince ??= Date.now();
         if (Date.now() + wait > until) {
           // Not a ConnectError: the agent's start crashed (and is tried again), not refused.
           throw new Error(`the keys service did not answer for ${what}: ${err.rawMessage}`, { cause: err });

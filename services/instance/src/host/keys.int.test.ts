@@ -7,9 +7,8 @@
 // and their moves are written straight into the claims database, as the pool
 // manager writes them.
 //
-// Not here: a host whose keys service is away fails the agent's start as a
-// crash, not a refusal, after its patience (host/keys-client.ts), which is
-// 60 s and no host option shortens.
+// A keys service that is away, and the host's patience with it, are
+// keys-client.test.ts's.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
