@@ -110,16 +110,21 @@ describe("the high-water marks of kept states", () => {
     await expect(signedBy(marks[1]!, 2)).rejects.toThrow(/not signed by a wallet/);
   });
 
-  it("a mark that cannot be sent costs the vault nothing; the next kept state marks higher", async () => {
+  it("a mark that cannot be sent is sent again with the agent's next pass, though the agent changed nothing", async () => {
     const { calls, sender, agent, marks, marksSink } = await setup();
-    const a = await agent("agent-a", 1);
+    await agent("agent-a", 1);
     marksSink.down = true;
     await sender.flush();
     expect(calls).toHaveLength(1);
+    expect(marks).toEqual([]);
     marksSink.down = false;
-    await a.writeJson(FILES.memory, { entries: [{ text: "later" }] });
+    // No write since: the failed mark alone put the agent back.
     await sender.flush();
-    expect(marks.map((m) => m.sequence)).toEqual([2n]);
+    expect(calls.map((c) => c.map((st) => st.sequence))).toEqual([[1n], [2n]]);
+    expect(marks.map((m) => [m.instanceId, m.sequence])).toEqual([["agent-a", 2n]]);
+    // Marked: nothing more to send.
+    await sender.flush();
+    expect(calls).toHaveLength(2);
   });
 });
 

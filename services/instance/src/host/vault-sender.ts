@@ -10,7 +10,7 @@
 // kept is then marked with the lineage service (AgentStateMarkService): its
 // sequence, signed by the agent's wallet, the high-water mark below which a
 // restore opens nothing (host/restore.ts; docs/scaling.md, "Only the newest
-// state"). A mark not sent is raised by the next one.
+// state"). A mark not sent is sent again with the agent's next pass.
 import { create } from "@bufbuild/protobuf";
 import {
   type PutAgentStateOutcome,
@@ -133,11 +133,11 @@ export class VaultSender {
             this.opts.log.warn("an agent's state was not kept", { instanceId: o.instanceId, why: o.error });
         }
         const kept = new Set(outcomes.filter((o) => o.stored).map((o) => o.instanceId));
-        await this.markKept(
+        const marked = await this.markKept(
           batch.filter((st) => kept.has(st.instanceId)),
           agents,
         );
-        this.failures = 0;
+        this.failures = marked ? 0 : this.failures + 1;
         unsent = upTo;
         batch = [];
         bytes = 0;
@@ -174,10 +174,17 @@ export class VaultSender {
     await flush(ids.length);
   }
 
-  /** The marks of states the vault kept, each signed by its agent; a mark not sent is raised by the next one. */
-  private async markKept(states: readonly SealedAgentState[], agents: ReadonlyMap<string, Sealed["agent"]>) {
+  /**
+   * The marks of states the vault kept, each signed by its agent. Marks not sent put their agents back for the
+   * next pass (after the backoff): an agent that changes nothing more would otherwise stay unmarked, and a
+   * restore would take a state older than the one kept.
+   */
+  private async markKept(
+    states: readonly SealedAgentState[],
+    agents: ReadonlyMap<string, Sealed["agent"]>,
+  ): Promise<boolean> {
     const mark = this.opts.mark;
-    if (!mark || states.length === 0) return;
+    if (!mark || states.length === 0) return true;
     try {
       const marks = await Promise.all(
         states.flatMap((st) => {
@@ -193,8 +200,11 @@ export class VaultSender {
         }),
       );
       await mark(marks);
+      return true;
     } catch (err) {
-      this.opts.log.warn("agents' state marks not sent; the next kept state marks them", { err });
+      for (const st of states) this.dirty.add(st.instanceId);
+      this.opts.log.warn("agents' state marks not sent; their states are sent and marked again", { err });
+      return false;
     }
   }
 }
