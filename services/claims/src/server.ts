@@ -6,6 +6,7 @@ import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book
 import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import { InstancePlacementService } from "@convos-pool/gen/convos/pool/v1/instance_placement_service_pb.js";
+import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
 import { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
@@ -66,6 +67,7 @@ import { DEFAULT_BUDGET, type PoolBudget } from "./budget/policy.js";
 import { MAX_VAULT_REQUEST_BYTES } from "./vault/policy.js";
 import { createAgentVaultService } from "./vault/service.js";
 import { createInstancePlacementService } from "./placement/service.js";
+import { chainIdOf, createPaymentSignerService } from "./signer/service.js";
 
 /** Its providers (`ProviderSettings`): local ones unless production ones are named. */
 export interface ClaimsServiceOptions extends ProviderSettings {
@@ -178,6 +180,8 @@ export const CLAIMS_ACCESS: AccessPolicy = {
   [AgentVaultService.typeName]: ["instance-host"],
   // Which host runs an agent: for the keys service, which releases its key to that host alone.
   [InstancePlacementService.typeName]: ["keys"],
+  // Agents' payments signed for the host that runs each, within its owner's signed limit: from the hosts alone.
+  [PaymentSignerService.typeName]: ["instance-host"],
 };
 
 export async function startClaimsService(opts: ClaimsServiceOptions): Promise<RunningClaimsService> {
@@ -308,6 +312,11 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         router.service(AgentVaultService, createAgentVaultService(em));
         // Internal: where each agent runs, for the keys service (docs/security.md, "Agents' keys").
         router.service(InstancePlacementService, createInstancePlacementService(em));
+        // Internal: agents' payments, signed here where their keys are kept (docs/security.md, "Agents' money").
+        router.service(
+          PaymentSignerService,
+          createPaymentSignerService({ em, secrets, chainId: chainIdOf(opts.chain?.rpcUrl), log }),
+        );
         // Internal: the public attestation keys, which the gateway publishes as the JWKS.
         router.service(AttestationKeyService, {
           listAttestationKeys: () => ({ keys: keys.publicKeys() }),

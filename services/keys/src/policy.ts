@@ -6,20 +6,10 @@
  * It does not look the placement up (service.ts) and never sees a key.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { INSTANCE_ID_PATTERN, invalidArgument } from "@convos-pool/kit/content";
-import { MAX_WALLET_INDEX } from "@convos-pool/kit/signing";
+import { INSTANCE_ID_PATTERN, invalidArgument, mayActFor, type Placement } from "@convos-pool/kit/content";
 
-/** Where the claims service places an agent (GetPlacementResponse). */
-export interface Placement {
-  instanceId: string;
-  /** The host its row names: where it runs, or ran last. */
-  hostUrl: string;
-  walletIndex: number;
-  /** Whether that host is marked lost for good. */
-  hostLost: boolean;
-  /** The host a move is restoring it on; "" when none is under way. */
-  movingTo: string;
-}
+export type { Placement };
+import { MAX_WALLET_INDEX } from "@convos-pool/kit/signing";
 
 /** A malformed request, before anyone is asked anything: INVALID_ARGUMENT naming the field. */
 export function argumentRefusal(req: { instanceId?: string; walletIndex: number }): ConnectError | undefined {
@@ -53,7 +43,7 @@ export function releaseRefusal(
   walletIndex: number,
 ): ConnectError | undefined {
   if (callerHost === undefined) return sharedCredentialRefusal();
-  if (!mayHold(placement, callerHost))
+  if (!mayActFor(placement, callerHost))
     return new ConnectError(
       `instance_id: ${placement.instanceId} runs on another host; its key goes to that host alone`,
       Code.PermissionDenied,
@@ -64,15 +54,4 @@ export function releaseRefusal(
       Code.FailedPrecondition,
     );
   return undefined;
-}
-
-/**
- * The host its row names (a host marked lost included: an agent that could
- * not be moved keeps running there), or the host a move is restoring it on,
- * only while its own is lost: `moving_to` alone, on a host that answers, gives
- * nothing.
- */
-function mayHold(placement: Placement, host: string): boolean {
-  if (host === placement.hostUrl) return true;
-  return placement.hostLost && placement.movingTo !== "" && host === placement.movingTo;
 }

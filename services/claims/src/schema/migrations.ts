@@ -577,6 +577,37 @@ export class MovingTo extends Migration {
   }
 }
 
+/**
+ * The payment signer's ledger (signer/; docs/security.md, "Agents' money"):
+ * every payment signature given for an agent's wallet, kept whatever becomes
+ * of the agent, and never changed or deleted (a trigger refuses both), so that
+ * neither a host nor a later bug can make a day's spending look smaller.
+ */
+export class PaymentLedger extends Migration {
+  override up(): void {
+    this.addSql(`create table signed_payments (
+      sequence bigserial primary key,
+      instance_id text not null,
+      wallet text not null,
+      chain_id bigint not null,
+      to_address text not null,
+      value_wei numeric(78, 0) not null check (value_wei > 0),
+      max_fee_wei numeric(78, 0) not null check (max_fee_wei >= 0),
+      nonce bigint not null,
+      transaction_hash text not null,
+      host_url text not null,
+      signed_at timestamptz(3) not null default now()
+    )`);
+    this.addSql(`create index signed_payments_by_agent on signed_payments (instance_id, signed_at desc)`);
+    this.addSql(`create function signed_payments_append_only() returns trigger language plpgsql as $fn$
+      begin
+        raise exception 'signed_payments is append-only';
+      end $fn$`);
+    this.addSql(`create trigger signed_payments_append_only before update or delete on signed_payments
+      for each row execute function signed_payments_append_only()`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -607,4 +638,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0024_claim_progress", class: ClaimProgress },
   { name: "0025_conversation_name", class: ConversationName },
   { name: "0026_moving_to", class: MovingTo },
+  { name: "0027_payment_ledger", class: PaymentLedger },
 ];

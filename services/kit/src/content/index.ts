@@ -23,6 +23,7 @@ export {
   WEI_PATTERN,
 } from "./contract.js";
 export { cleanDisplayName, MAX_DISPLAY_NAME, namesLookAlike } from "./display-name.js";
+export { mayActFor, type Placement } from "./placement.js";
 export {
   alreadyExists,
   conflict,
