@@ -8,7 +8,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SignPaymentRequest } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
 import { INSTANCE_ID_PATTERN, invalidArgument, mayActFor, type Placement, WEI_PATTERN } from "@convos-pool/kit/content";
-import { type Address, getAddress, isAddress } from "viem";
+import { type Address, getAddress, isAddress, maxUint256 as MAX_UINT256 } from "viem";
 
 /** What a plain transfer needs; less cannot be sent. */
 export const TRANSFER_GAS = 21_000n;
@@ -47,9 +47,11 @@ const wei = (req: SignPaymentRequest, field: "value_wei" | "max_fee_per_gas_wei"
     value_wei: req.valueWei,
     max_fee_per_gas_wei: req.maxFeePerGasWei,
     max_priority_fee_per_gas_wei: req.maxPriorityFeePerGasWei,
-  }[field].trim();
+  }[field];
   if (!WEI_PATTERN.test(text)) throw invalidArgument(field, "must be a whole number of wei (decimal digits)");
-  return BigInt(text);
+  const value = BigInt(text);
+  if (value > MAX_UINT256) throw invalidArgument(field, "must fit a transaction (at most 2^256 - 1)");
+  return value;
 };
 
 /** A request's fields read and checked; INVALID_ARGUMENT naming the first field that is not right. */
@@ -75,7 +77,7 @@ export function readPaymentRequest(req: SignPaymentRequest): PaymentAsk {
     gas: req.gas,
     maxFeePerGas,
   };
-  if (req.maxPriorityFeePerGasWei.trim() !== "") {
+  if (req.maxPriorityFeePerGasWei !== "") {
     const tip = wei(req, "max_priority_fee_per_gas_wei");
     if (tip > maxFeePerGas)
       throw invalidArgument("max_priority_fee_per_gas_wei", "must not be above max_fee_per_gas_wei");
@@ -95,7 +97,7 @@ const precondition = (message: string) => new ConnectError(message, Code.FailedP
  * Why the signer does not sign `ask` for `callerHost` (undefined: the hosts' shared credential), given the agent
  * (`view`; undefined: no such agent), the pool's chain (undefined: none) and what it signed for the agent in the
  * last 24 hours; undefined when it signs. The host is checked first, so that a host the agent is not placed on
- * learns nothing of it.
+ * learns nothing of it but that it is not its own (and, as any host may, whether such an id exists).
  */
 export function paymentRefusal(
   ask: PaymentAsk,
