@@ -27,6 +27,7 @@ const FLOORS = {
     "budget",
     "templates",
     "hosts",
+    "signer",
     "tools",
     "providers",
     "db",

@@ -283,7 +283,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       ...(opts.llm ? { llm: opts.llm } : {}),
       tools: {
         mail: { smtpUrl: mail.url, pop3Url: pop3.url },
-        chain: { rpcUrl: chain.rpcUrl },
+        // Its agents' payments signed by the claims service, where their keys are (docs/security.md).
+        chain: { rpcUrl: chain.rpcUrl, signerUrl: `http://${host}:${claimsPort}` },
         sms: { apiUrl: sms.url, apiKey: sms.apiKey, webhookPublicKey: sms.webhookPublicKey, webhookHost: host },
         ...(opts.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.approvalTimeoutMs } : {}),
         ...(opts.mailPollMs !== undefined ? { mailPollMs: opts.mailPollMs } : {}),
@@ -309,6 +310,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
               MAIL_SMTP_URL: mail.url,
               MAIL_POP3_URL: pop3.url,
               CHAIN_RPC_URL: chain.rpcUrl,
+              PAYMENT_SIGNER_URL: `http://${host}:${claimsPort}`,
               PATTERN_POOL_URL: lineage.url,
               SIGNALS_URL: lineage.url,
               ...(opts.signalsIntervalMs !== undefined ? { SIGNALS_INTERVAL_MS: String(opts.signalsIntervalMs) } : {}),
@@ -346,7 +348,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
         openclawWarmGateways: opts.openclaw.warmGateways,
         tools: {
           mail: { smtpUrl: mail.url, pop3Url: pop3.url },
-          chain: { rpcUrl: chain.rpcUrl },
+          chain: { rpcUrl: chain.rpcUrl, signerUrl: `http://${host}:${claimsPort}` },
           // A messaging profile of its own: texts to its agents' numbers come to its webhook.
           sms: {
             apiUrl: sms.url,

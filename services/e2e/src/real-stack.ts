@@ -61,7 +61,7 @@ import {
   type RunningMail,
   type RunningPop3,
 } from "@convos-pool/local-providers";
-import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
+import { OPEN_BUDGET, SecretBox, secretAad } from "@convos-pool/claims";
 import { startClaimsService, type ClaimsServiceOptions, type RunningClaimsService } from "@convos-pool/claims";
 
 type Sink = (line: string) => void;
@@ -247,7 +247,8 @@ export class RealStack {
       ...more,
       tools: {
         mail: { smtpUrl: this.mail!.url, pop3Url: this.pop3!.url },
-        chain: { rpcUrl: this.chain!.rpcUrl },
+        // Payments signed by the claims service, where the wallets' keys are (docs/security.md).
+        chain: { rpcUrl: this.chain!.rpcUrl, signerUrl: `http://127.0.0.1:${this.claimsPort}` },
         sms: { apiUrl: this.sms!.url, apiKey: this.sms!.apiKey, webhookPublicKey: this.sms!.webhookPublicKey },
         ...(this.agentmail ? { agentmail: { apiUrl: this.agentmail.url } } : {}),
         mailPollMs: 500,
@@ -345,6 +346,16 @@ export class RealStack {
     const owner = createWalletClient({ account: privateKeyToAccount(this.chain!.ownerKey), transport });
     const hash = await owner.sendTransaction({ to: to as Hex, value: wei, chain: null });
     await createPublicClient({ transport }).waitForTransactionReceipt({ hash });
+  }
+
+  /** An agent's wallet key, opened from its sealed tool row in the claims database, the only place it is kept. */
+  async walletKey(instanceId: string): Promise<Hex> {
+    const [row] = await this.rows<{ secret: Buffer }>(
+      `select secret from provisioned_tools where instance_id = $1 and tool_id = 'crypto'`,
+      [instanceId],
+    );
+    if (!row) throw new Error(`${instanceId} holds no wallet the pool made`);
+    return SecretBox.fromConfig(this.secretsKey).open(row.secret, secretAad(instanceId, "crypto")).private_key as Hex;
   }
 
   /** The rows of a query of the claims database. */

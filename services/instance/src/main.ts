@@ -22,6 +22,9 @@
 //                                   mailboxes are held but not usable, as a host reaches only the providers
 //                                   it is told of
 //   CHAIN_RPC_URL                   the chain agents' wallets are on
+//   PAYMENT_SIGNER_URL              the claims service, which signs agents' payments within their owners'
+//                                   signed limits (their keys never reach a host: docs/security.md,
+//                                   "Agents' money"); unset: wallets are held, and pay nothing
 //   SMS_API_KEY (a secret), SMS_WEBHOOK_PUBLIC_KEY [, SMS_API_URL (https://api.telnyx.com),
 //     SMS_WEBHOOK_PORT (7101), SMS_WEBHOOK_HOST (HOST), SMS_WEBHOOK_URL (its public URL)]   Telnyx
 //   TOOL_APPROVAL_TIMEOUT_MS (600000), MAIL_POLL_MS (30000)

@@ -285,7 +285,7 @@ export class ClaimFlow {
             ownerId: input.requester,
             model,
             modelOverridden: overridden,
-            tools: provisioned.map((t) => ({ toolId: t.toolId, handle: t.handle, secrets: t.secrets })),
+            tools: provisioned.map((t) => ({ toolId: t.toolId, handle: t.handle, secrets: secretsForHost(t) })),
             userConfig,
             // The owner's own signature of this claim, for the agent's birth certificate (none for a session).
             ...(proof.owner ? { ownerProof: proof.owner } : {}),
@@ -470,4 +470,14 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/**
+ * What a host is given of a tool's secrets: all but a wallet's key, which stays sealed here and signs the
+ * agent's payments here (signer/; docs/security.md, "Agents' money").
+ */
+export function secretsForHost(tool: { toolId: string; secrets: Record<string, string> }): Record<string, string> {
+  if (tool.toolId !== "crypto") return tool.secrets;
+  const { private_key: _kept, ...rest } = tool.secrets;
+  return rest;
 }

@@ -15,6 +15,8 @@ function toolsFromEnv(env: ServiceEnv): HostToolOptions {
     env.optional("AGENTMAIL_API_URL") ??
     (env.optional("EMAIL_PROVIDER")?.trim().toLowerCase() === "agentmail" ? "https://api.agentmail.to" : undefined);
   const chainRpcUrl = env.optional("CHAIN_RPC_URL");
+  // The claims service signs agents' payments; a deployed host holds no wallet key.
+  const signerUrl = env.optional("PAYMENT_SIGNER_URL");
   const smsKey = env.optional("SMS_API_KEY");
   const smsPublicKey = env.optional("SMS_WEBHOOK_PUBLIC_KEY");
   const smsWebhookUrl = env.optional("SMS_WEBHOOK_URL");
@@ -23,7 +25,7 @@ function toolsFromEnv(env: ServiceEnv): HostToolOptions {
   return {
     ...(smtpUrl && pop3Url ? { mail: { smtpUrl, pop3Url } } : {}),
     ...(agentmailUrl ? { agentmail: { apiUrl: agentmailUrl } } : {}),
-    ...(chainRpcUrl ? { chain: { rpcUrl: chainRpcUrl } } : {}),
+    ...(chainRpcUrl ? { chain: { rpcUrl: chainRpcUrl, ...(signerUrl ? { signerUrl } : {}) } } : {}),
     ...(smsKey && smsPublicKey
       ? {
           sms: {

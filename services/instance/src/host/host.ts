@@ -52,6 +52,7 @@ import { PatternExchange } from "../memory/patterns.js";
 import { DEFAULT_DORMANT_AFTER_MS, hostDormancy } from "./group-watch.js";
 import { type AgentKeys, seedKeys } from "../platform/keys.js";
 import { remoteKeys } from "./keys-client.js";
+import { remotePaymentSigner } from "./payment-signer.js";
 import { startSmsWebhook, type SmsWebhookOptions } from "./sms-webhook.js";
 import { FILES, listWorkspaces, Workspace, type InstanceRecord } from "../platform/workspace.js";
 import { findOpenClaw, openClawDir } from "../openclaw/install.js";
@@ -196,8 +197,12 @@ export interface HostToolOptions {
   mail?: { smtpUrl: string; pop3Url: string };
   /** AgentMail's API, for mailboxes made there (an inbox's own key). */
   agentmail?: { apiUrl: string };
-  /** The chain agents' wallets are on (JSON-RPC). */
-  chain?: { rpcUrl: string };
+  /**
+   * The chain agents' wallets are on (JSON-RPC), and the pool's payment signer (the claims service's
+   * PaymentSignerService), which signs their payments under this host's credential: their keys are never here.
+   * Without `signerUrl`, a wallet pays only with a key the host was given (tests of a host alone).
+   */
+  chain?: { rpcUrl: string; signerUrl?: string };
   /** Telnyx's messaging API (or the local stand-in): texts out, and a webhook for texts in. */
   sms?: SmsWebhookOptions;
   /** How long a tool call waits for the owner's approval; default 10 minutes. */
@@ -292,6 +297,9 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         log,
       )
     : undefined;
+  const paymentSigner = opts.tools?.chain?.signerUrl
+    ? remotePaymentSigner(opts.tools.chain.signerUrl, opts.credentials)
+    : undefined;
   // The vault's client needs the host's own URL, known once it listens: set below.
   let hostUrl = opts.hostPublicUrl ?? "";
   const vaultClient =
@@ -344,7 +352,9 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     tools: {
       ...(opts.tools?.mail ? { mail: opts.tools.mail } : {}),
       ...(opts.tools?.agentmail ? { agentmail: opts.tools.agentmail } : {}),
-      ...(opts.tools?.chain ? { chain: opts.tools.chain } : {}),
+      ...(opts.tools?.chain
+        ? { chain: { rpcUrl: opts.tools.chain.rpcUrl, ...(paymentSigner ? { signer: paymentSigner } : {}) } }
+        : {}),
       ...(sms ? { sms: { client: sms.client, ...(sms.profileId ? { profileId: sms.profileId } : {}) } } : {}),
     },
   };
@@ -469,6 +479,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       if (patterns) lifetime.defer(() => patterns.close());
       if (signalClient) lifetime.defer(() => signalClient.close());
       if (marksClient) lifetime.defer(() => marksClient.close());
+      if (paymentSigner) lifetime.defer(() => paymentSigner.close());
       if (signals) lifetime.defer(() => signals.close());
       if (sms) lifetime.defer(() => sms.close());
       const host = {

@@ -5,6 +5,8 @@
 // function is defined once, in its tool's file (tool.ts says how).
 
 import type { Logger } from "@convos-pool/kit/server";
+import { type Hex, isAddress, type LocalAccount } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { AgentMailClient } from "./agentmail.js";
 import { MailClient, type Mailbox } from "./mail.js";
 import { toolNamed, TOOLS } from "./registry.js";
@@ -19,7 +21,7 @@ import {
   type ToolId,
 } from "./tool.js";
 import { formatWei } from "./trust.js";
-import { WalletTool } from "./wallet.js";
+import { type PaymentSigner, signerAccount, WalletTool } from "./wallet.js";
 
 /** Where the host's tools reach their providers (host options, from the environment). */
 export interface ToolEnvironment {
@@ -27,8 +29,11 @@ export interface ToolEnvironment {
   mail?: { smtpUrl: string; pop3Url: string };
   /** AgentMail's API (or the local stand-in) for `email` tools with an inbox-scoped `api_key`. */
   agentmail?: { apiUrl: string };
-  /** The chain `crypto` wallets live on. */
-  chain?: { rpcUrl: string };
+  /**
+   * The chain `crypto` wallets live on, and the pool's payment signer, which signs their payments (their keys are
+   * not on this host); without a signer, only a wallet whose key this host was given (tests of a host alone) pays.
+   */
+  chain?: { rpcUrl: string; signer?: PaymentSigner };
   /** Texts for `sms` tools: Telnyx's API (or the local stand-in). */
   sms?: {
     client: TelnyxClient;
@@ -57,6 +62,8 @@ export class AgentTools {
     /** The owner's settings (user tools): a value may be named instead of written out ("personal-email"). */
     private readonly settings: Settings,
     private readonly log: Logger,
+    /** Whose tools: the payment signer signs for this agent. */
+    instanceId = "",
   ) {
     const handle = (toolId: ToolId) => held.find((t) => t.toolId === toolId)?.handle;
     const number = handle("sms");
@@ -65,10 +72,10 @@ export class AgentTools {
     const open = address ? mailboxOpener(env, address, secrets.email) : undefined;
     if (address && open) this.reach.email = { handle: address, mailbox: () => (this.mailbox ??= open()) };
     const wallet = handle("crypto");
-    const key = secrets.crypto?.private_key;
     const chain = env.chain;
-    if (wallet && key && chain)
-      this.reach.crypto = { handle: wallet, wallet: () => (this.walletTool ??= new WalletTool(chain.rpcUrl, key)) };
+    const account = wallet && chain ? walletAccount(chain, instanceId, wallet, secrets.crypto?.private_key) : undefined;
+    if (wallet && chain && account)
+      this.reach.crypto = { handle: wallet, wallet: () => (this.walletTool ??= new WalletTool(chain.rpcUrl, account)) };
   }
 
   /** The tools it holds that this host can reach. */
@@ -145,4 +152,18 @@ function mailboxOpener(
   const mail = env.mail;
   if (password && mail) return () => new MailClient({ ...mail, address, password });
   return undefined;
+}
+
+/**
+ * The account a wallet pays with: the pool's signer when the host has one (a key given anyway is not used), else
+ * the key the host was given; none without either.
+ */
+function walletAccount(
+  chain: NonNullable<ToolEnvironment["chain"]>,
+  instanceId: string,
+  wallet: string,
+  key: string | undefined,
+): LocalAccount | undefined {
+  if (chain.signer && isAddress(wallet)) return signerAccount(chain.signer, instanceId, wallet);
+  return key ? privateKeyToAccount(key as Hex) : undefined;
 }

@@ -245,7 +245,7 @@ export class AgentToolbox {
     this.tools = undefined;
     const env = this.deps.env;
     if (held.tools.length === 0 || !env) return;
-    this.tools = new AgentTools(env, held.tools, secrets, held.userConfig, this.deps.log);
+    this.tools = new AgentTools(env, held.tools, secrets, held.userConfig, this.deps.log, this.deps.ws.instanceId);
     // Texts to its number come to this host.
     const number = held.tools.find((t) => t.toolId === "sms")?.handle;
     if (number && env.sms?.profileId) {

@@ -64,7 +64,7 @@ describe("the wallet functions, as the gate is told of them", () => {
   const key = generatePrivateKey();
   const crypto: Reach["crypto"] = {
     handle: privateKeyToAccount(key).address,
-    wallet: () => new WalletTool("http://127.0.0.1:9", key),
+    wallet: () => new WalletTool("http://127.0.0.1:9", privateKeyToAccount(key)),
   };
 
   it("a payment moves its amount to its recipient, and its statement names the chain, or says it could not be reached", async () => {

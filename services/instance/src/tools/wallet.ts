@@ -1,12 +1,24 @@
 // The agent's wallet on an EVM chain, through viem: its address, its
-// balance, and payments. The key comes from its credentials and stays here:
-// the model sees the address, never the key. A payment's network fee (gas) is
-// quoted before it is sent, at most gas × max fee per gas, and the send is held
-// to that quote, so what the ledger reserves bounds what the wallet can pay
+// balance, and payments. Its key is not on this host: each payment's
+// transaction is signed by the pool's payment signer (host/payment-signer.ts;
+// docs/security.md, "Agents' money"), which holds it to the limit the owner
+// signed; a host alone (tests) may sign with a key it was given. The model
+// sees the address, never a key. A payment's network fee (gas) is quoted
+// before it is sent, at most gas × max fee per gas, and the send is held to
+// that quote, so what the ledger reserves bounds what the wallet can pay
 // (docs/trust.md, "The money ledger").
 
-import { createPublicClient, createWalletClient, defineChain, http, isAddress, parseEther, type Hex } from "viem";
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import {
+  type Address,
+  createPublicClient,
+  type Hex,
+  http,
+  isAddress,
+  type LocalAccount,
+  parseEther,
+  type TransactionSerializable,
+} from "viem";
+import { toAccount } from "viem/accounts";
 import { formatWei } from "./trust.js";
 
 /** A wallet call that failed, in words for the conversation. */
@@ -57,16 +69,33 @@ export function parseAmount(amount: string): bigint {
   return wei;
 }
 
-export class WalletTool {
-  private readonly account: PrivateKeyAccount;
-  private readonly chain;
-  private readonly wallet;
+/** Signs one agent's transaction elsewhere (the pool's payment signer). */
+export interface PaymentSigner {
+  sign(instanceId: string, tx: TransactionSerializable): Promise<Hex>;
+}
 
-  constructor(rpcUrl: string, privateKey: string) {
-    this.account = privateKeyToAccount(privateKey as Hex);
-    const transport = http(rpcUrl, { timeout: 15_000, retryCount: 1 });
-    this.chain = createPublicClient({ transport });
-    this.wallet = createWalletClient({ account: this.account, transport });
+/** The agent's wallet as viem signs with it: its address here, its transactions signed by `signer`, nothing else. */
+export function signerAccount(signer: PaymentSigner, instanceId: string, address: Address): LocalAccount {
+  const refuse = async (): Promise<Hex> => {
+    throw new WalletError("the agent's wallet signs payments only, no message", { notSent: true });
+  };
+  return toAccount({
+    address,
+    signTransaction: (tx) => signer.sign(instanceId, tx),
+    signMessage: refuse,
+    signTypedData: refuse,
+  });
+}
+
+export class WalletTool {
+  private readonly chain;
+
+  /** `account`: the wallet's signer (signerAccount), or a key's account on a host alone. */
+  constructor(
+    rpcUrl: string,
+    private readonly account: LocalAccount,
+  ) {
+    this.chain = createPublicClient({ transport: http(rpcUrl, { timeout: 15_000, retryCount: 1 }) });
   }
 
   get address(): string {
@@ -135,20 +164,34 @@ export class WalletTool {
       () => handedOver,
       async () => {
         const id = await this.chainId();
-        const chain = defineChain({
-          id,
-          name: `chain ${id}`,
-          nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-          rpcUrls: { default: { http: [] } },
-        });
+        const nonce = await this.chain.getTransactionCount({ address: this.account.address, blockTag: "pending" });
         // Held to the quote: the fee cannot pass what the ledger reserved.
-        const fees =
+        const tx: TransactionSerializable =
           quote.maxPriorityFeePerGas === undefined
-            ? { gasPrice: quote.maxFeePerGas }
-            : { maxFeePerGas: quote.maxFeePerGas, maxPriorityFeePerGas: quote.maxPriorityFeePerGas };
+            ? {
+                type: "legacy",
+                chainId: id,
+                to: to as Hex,
+                value: wei,
+                nonce,
+                gas: quote.gas,
+                gasPrice: quote.maxFeePerGas,
+              }
+            : {
+                type: "eip1559",
+                chainId: id,
+                to: to as Hex,
+                value: wei,
+                nonce,
+                gas: quote.gas,
+                maxFeePerGas: quote.maxFeePerGas,
+                maxPriorityFeePerGas: quote.maxPriorityFeePerGas,
+              };
+        // A signer's refusal (over the owner's limit, the agent moved away) sent nothing.
+        const signed = await this.account.signTransaction(tx);
         // From here it may be on its way, whatever happens next.
         handedOver = true;
-        const hash = await this.wallet.sendTransaction({ to: to as Hex, value: wei, chain, gas: quote.gas, ...fees });
+        const hash = await this.chain.sendRawTransaction({ serializedTransaction: signed });
         const receipt = await this.chain.waitForTransactionReceipt({ hash, timeout: 60_000 });
         const feeWei = receipt.gasUsed * receipt.effectiveGasPrice;
         if (receipt.status !== "success")
