@@ -1,6 +1,7 @@
 // An agent's activity log (POST /api/pool/agents/{id}/activity/list, read
 // whole with the owner's signature) as a table for people: one line per
-// entry, amounts in ETH, outcomes in words.
+// entry, amounts in ETH, outcomes in words; then what the pool's payment
+// signer signed for its wallet (its ledger, docs/security.md "Agents' money").
 import { formatEther } from "viem";
 
 /** One entry as the gateway sends it (docs/rest.md). */
@@ -17,9 +18,20 @@ export interface ActivityEntryJson {
   approved?: boolean;
 }
 
+/** One signature of the pool's payment signer, as the gateway sends it. */
+export interface SignedPaymentJson {
+  sequence?: string;
+  to?: string;
+  value_wei?: string;
+  max_fee_wei?: string;
+  transaction_hash?: string;
+  signed_at?: string;
+}
+
 export interface ActivityPage {
   entries?: ActivityEntryJson[];
   next_cursor?: string | null;
+  signed_payments?: SignedPaymentJson[];
 }
 
 const OUTCOMES: Record<string, string> = {
@@ -44,8 +56,34 @@ function eth(wei: string | undefined): string {
   return /^\d+$/.test(wei) ? formatEther(BigInt(wei)) : wei;
 }
 
-/** Columns padded to their widest cell; the last one (approved) is short, so nothing trails. */
+/** Rows under their headings, each column as wide as its widest cell; the last one is not padded. */
+function table(headings: string[], rows: string[][]): string[] {
+  const widths = headings.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join("  ");
+  return [line(headings), ...rows.map(line)];
+}
+
+const SIGNED_HEADINGS = ["SIGNED", "TO", "AMOUNT (ETH)", "GAS AT MOST (ETH)", "TRANSACTION"];
+
+/** The log's table, then the payment signer's ledger when the page brings it (the first, read whole). */
 export function formatActivity(page: ActivityPage): string {
+  const out = [activityTable(page)];
+  const signed = page.signed_payments ?? [];
+  if (signed.length > 0) {
+    const rows = signed.map((p) => [
+      time(p.signed_at),
+      p.to ?? "",
+      eth(p.value_wei),
+      eth(p.max_fee_wei),
+      p.transaction_hash ?? "",
+    ]);
+    out.push("", "Payments the pool signed for its wallet:", ...table(SIGNED_HEADINGS, rows));
+  }
+  return out.join("\n");
+}
+
+function activityTable(page: ActivityPage): string {
   const entries = page.entries ?? [];
   if (entries.length === 0) return "No activity yet.";
   const rows = entries.map((e) => [
@@ -60,11 +98,7 @@ export function formatActivity(page: ActivityPage): string {
     e.trust_level ?? "",
     e.approved ? "yes" : "no",
   ]);
-  // Each column as wide as its widest cell; the last one is not padded.
-  const widths = HEADINGS.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join("  ");
-  const out = [line(HEADINGS), ...rows.map(line)];
+  const out = table(HEADINGS, rows);
   if (page.next_cursor) out.push("", `More: --cursor ${page.next_cursor}`);
   return out.join("\n");
 }

@@ -993,6 +993,36 @@ describe("agents", () => {
     expect(again.owner_signature.nonce).not.toBe((body.owner_signature as { nonce: string }).nonce);
   });
 
+  it("activity prints, under the log, what the pool's payment signer signed for the agent's wallet", async () => {
+    await keygen();
+    replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(
+      json(200, {
+        entries: [],
+        next_cursor: null,
+        detailed: true,
+        signed_payments: [
+          {
+            sequence: "12",
+            chain_id: "31337",
+            to: "0x00000000000000000000000000000000000000bb",
+            value_wei: "15000000000000000",
+            max_fee_wei: "42000000000000",
+            nonce: "3",
+            transaction_hash: `0x${"ab".repeat(32)}`,
+            host_url: "http://host-a:7100",
+            signed_at: "2026-11-23T09:40:00.000Z",
+          },
+        ],
+      }),
+    );
+    expect(await run(["activity", INSTANCE_ID], io())).toBe(0);
+    const lines = stdout().trimEnd().split("\n");
+    expect(lines.slice(0, 3)).toEqual(["No activity yet.", "", "Payments the pool signed for its wallet:"]);
+    expect(lines[3]).toMatch(/^SIGNED\s+TO\s+AMOUNT \(ETH\)\s+GAS AT MOST \(ETH\)\s+TRANSACTION$/);
+    expect(lines[4]).toMatch(/^2026-11-23 09:40:00Z\s+0x0{38}bb\s+0\.015\s+0\.000042\s+0x(ab){32}$/);
+  });
+
   it("agents and agent read as the signed-in owner", async () => {
     const id = await keygen();
     replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));

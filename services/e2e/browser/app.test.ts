@@ -73,6 +73,7 @@ let tokyo: { cli: ConvosCli; ready: ReadyEvent };
 /** An operator of the store (POOL_OPERATORS), and the templates service's database, to check what curation wrote. */
 const operator = newIdentity();
 let templatesDb: pg.Client;
+let claimsUrl = "";
 
 beforeAll(async () => {
   xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
@@ -96,7 +97,7 @@ beforeAll(async () => {
     webDir,
     templatesDatabaseUrl: templatesUrl,
     operators: [operator.inboxId],
-    claimsDatabaseUrl: await createTestDatabase("web_claims"),
+    claimsDatabaseUrl: (claimsUrl = await createTestDatabase("web_claims")),
     gatewayDatabaseUrl: await createTestDatabase("web_gateway"),
     lineageDatabaseUrl: await createTestDatabase("web_lineage"),
     xmtpDatabaseUrl: await createTestDatabase("web_xmtp"),
@@ -569,13 +570,31 @@ describe("the web app in a browser", () => {
     await expect(activity.nth(1).textContent()).resolves.not.toContain("15550188031");
     // Signed by the owner (this browser's key, silently), the page shows it whole: the member asked for the
     // text, by name; the owner approved it from the web.
+    // And the pool's ledger of what its payment signer signed for the wallet (one row written as the signer
+    // writes it: this agent pays nobody here, the signer's own tests pay).
+    const claimsDb = new pg.Client({ connectionString: claimsUrl });
+    await claimsDb.connect();
+    await claimsDb.query(
+      `insert into signed_payments (instance_id, wallet, chain_id, to_address, value_wei, max_fee_wei, nonce, transaction_hash, host_url)
+       values ($1, '0x00000000000000000000000000000000000000aa', 31337, '0x00000000000000000000000000000000000000bb',
+               15000000000000000, 42000000000000, 0, $2, 'http://host.test:7100')`,
+      [instanceId, `0x${"ab".repeat(32)}`],
+    );
+    await claimsDb.end();
+    const signedPayments = user.getByTestId("signed-payment");
+    await expect(signedPayments.count()).resolves.toBe(0);
     await user.getByRole("button", { name: "Show recipients and amounts" }).click();
     await user.getByRole("button", { name: "Hide details" }).waitFor();
     await expect(activity.nth(1).locator("strong").textContent()).resolves.toMatch(
       /^Sent a text to \+15550188031, asked by (?!you)[^,]+, approved by you, /,
     );
+    await poll(() => signedPayments.count()).toBe(1);
+    await expect(signedPayments.first().textContent()).resolves.toMatch(
+      /^0\.015 ETH to 0x0{38}bb.*gas at most 0\.000042 ETH · 0x(ab){32}$/,
+    );
     await user.getByRole("button", { name: "Hide details" }).click();
     await poll(() => activity.nth(1).locator("strong").textContent()).toMatch(/^Sent a text, asked by a member, /);
+    await poll(() => signedPayments.count()).toBe(0);
     await openSection(user, "Overview");
     await shoot(user, "agent");
 

@@ -13,6 +13,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -58,6 +59,7 @@ let lineage: RunningLineageService;
 let gateway: RunningGateway;
 let bare: RunningGateway; // no claimsUrl
 let dataDir: string;
+let claimsDatabaseUrl = "";
 
 /** A REST call to the gateway, or to another (`on`). */
 const rest = (method: string, urlPath: string, opts: RestCall & { on?: RunningGateway } = {}) =>
@@ -149,7 +151,7 @@ beforeAll(async () => {
   claims = await startClaimsService({
     // Numbers and mailboxes without an operator's grant: this measures something else (docs/limits.md).
     budget: OPEN_BUDGET,
-    databaseUrl: await createTestDatabase("gwc_claims"),
+    databaseUrl: (claimsDatabaseUrl = await createTestDatabase("gwc_claims")),
     credentials: CREDS.claims,
     templatesUrl: templates.url,
     secretsKey: SecretBox.generateKey(),
@@ -831,6 +833,7 @@ describe("REST", () => {
       entries: [],
       next_cursor: null,
       detailed: false,
+      signed_payments: [],
     });
 
     const l1 = await rest("PUT", `/api/pool/agents/${id}/trust`, {
@@ -922,6 +925,15 @@ describe("REST", () => {
       trust_level: "L4",
       asked_by_role: "member",
     });
+    // The payment signer's ledger for its wallet, as the claims service keeps it (docs/security.md, "Agents' money").
+    const sql = new pg.Client({ connectionString: claimsDatabaseUrl });
+    await sql.connect();
+    await sql.query(
+      `insert into signed_payments (instance_id, wallet, chain_id, to_address, value_wei, max_fee_wei, nonce, transaction_hash, host_url)
+       values ($1, '0x00000000000000000000000000000000000000aa', 31337, $2, $3, 42000, 7, $4, $5)`,
+      [id, paid.target, paid.amount_wei, `0x${"ab".repeat(32)}`, host.url],
+    );
+    await sql.end();
     const whole = `/api/pool/agents/${id}/activity/list`;
     const read = (signer = owner) => restSig(owner, "ReadAgentActivity", { instanceId: id }, signer);
     const ownersRead = await read();
@@ -931,7 +943,22 @@ describe("REST", () => {
       entries: [{ ...hiddenPayment.json.entries[0], ...paid }, all.json.entries[0]],
       next_cursor: hiddenPayment.json.next_cursor,
       detailed: true,
+      signed_payments: [
+        {
+          sequence: expect.stringMatching(/^\d+$/),
+          chain_id: "31337",
+          to: paid.target,
+          value_wei: paid.amount_wei,
+          max_fee_wei: "42000",
+          nonce: "7",
+          transaction_hash: `0x${"ab".repeat(32)}`,
+          host_url: host.url,
+          signed_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        },
+      ],
     });
+    // A session alone reads none of it.
+    expect(hiddenPayment.json.signed_payments).toEqual([]);
     const again = await rest("POST", whole, { token, body: { owner_signature: ownersRead } });
     expect(again.status).toBe(401);
     expect(again.json.error.message).toMatch(/^owner_signature\.nonce: already used/);

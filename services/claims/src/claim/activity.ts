@@ -23,6 +23,10 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { askAgent, type InstanceRuntime } from "../hosts/runtime.js";
 import { callersLiveAgent } from "./policy.js";
 import { agentForFlow } from "./sql.js";
+import { ledgerOf } from "../signer/sql.js";
+
+/** The payment signer's ledger entries a detailed read brings, newest first. */
+const LEDGER_PAGE = 100;
 
 /** The owner's own changes (a level and its limit, who may ask): nobody else's data, and nothing they did not set. */
 const OWNERS_CHANGES = new Set(["trust", "permissions"]);
@@ -91,9 +95,12 @@ export async function listAgentActivity(
     ),
   );
   const detailed = signature !== undefined;
+  // What the payment signer signed for its wallet, whichever host asked: read from the pool's own ledger.
+  const signed = detailed && req.pageToken === "" ? await ledgerOf(deps.em.fork(), req.instanceId, LEDGER_PAGE) : [];
   return create(ListAgentActivityResponseSchema, {
     entries: detailed ? page.entries : page.entries.map(withoutDetails),
     nextPageToken: page.nextPageToken,
     detailed,
+    signedPayments: signed.map((p) => ({ ...p, signedAt: p.signedAt.toISOString() })),
   });
 }

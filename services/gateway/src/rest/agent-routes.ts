@@ -33,6 +33,7 @@ import {
   inheritanceToJson,
   instanceToJson,
   participationFromBody,
+  signedPaymentToJson,
   permissionsFromBody,
   pinFromBody,
   removeFromBody,
@@ -229,7 +230,7 @@ const withdrawFunds: Handler = async (r, deps) => {
 
 /**
  * A page of an agent's activity log, newest first: `{entries, next_cursor,
- * detailed}`; its owner's session only (anyone else 404). With the owner's
+ * detailed, signed_payments}`; its owner's session only (anyone else 404). With the owner's
  * `ReadAgentActivity` signature the entries are whole (`detailed: true`);
  * without, each tool call comes without its target, amount, detail and asker.
  */
@@ -249,6 +250,8 @@ async function activityPage(
       entries: res.entries.map(activityEntryToJson),
       next_cursor: nextCursor(res.nextPageToken),
       detailed: res.detailed,
+      // The pool's ledger of what its payment signer signed for the agent's wallet: only with the signature.
+      signed_payments: res.signedPayments.map(signedPaymentToJson),
     },
   };
 }

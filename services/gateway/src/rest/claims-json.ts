@@ -10,6 +10,7 @@ import { create, toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import type { SignedPayment } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
 import {
   ClaimRequestSchema,
   ClaimStage,
@@ -325,6 +326,33 @@ export function activityEntryToJson(e: ActivityEntry): ActivityEntryJson {
     asked_by: e.askedBy,
     asked_by_role: e.askedByRole,
     asked_by_name: e.askedByName,
+  };
+}
+
+export interface SignedPaymentJson {
+  sequence: string;
+  chain_id: string;
+  to: string;
+  value_wei: string;
+  max_fee_wei: string;
+  nonce: string;
+  transaction_hash: string;
+  host_url: string;
+  signed_at: string;
+}
+
+/** One signature of the pool's payment signer, as its ledger keeps it: numbers as decimal strings. */
+export function signedPaymentToJson(p: SignedPayment): SignedPaymentJson {
+  return {
+    sequence: p.sequence.toString(),
+    chain_id: p.chainId.toString(),
+    to: p.to,
+    value_wei: p.valueWei,
+    max_fee_wei: p.maxFeeWei,
+    nonce: p.nonce.toString(),
+    transaction_hash: p.transactionHash,
+    host_url: p.hostUrl,
+    signed_at: p.signedAt,
   };
 }
 

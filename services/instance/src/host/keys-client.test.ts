@@ -25,7 +25,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  keys = remoteKeys(url, generateServiceCredentials()["instance-host"], createLogger("test", { level: "error" }), 1_200);
+  keys = remoteKeys(
+    url,
+    generateServiceCredentials()["instance-host"],
+    createLogger("test", { level: "error" }),
+    1_200,
+  );
 });
 
 afterAll(async () => {

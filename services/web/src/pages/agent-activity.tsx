@@ -7,7 +7,7 @@ import { ClaimService, type ListAgentActivityResponse } from "@convos-pool/gen/c
 import { useState } from "react";
 import { shownError } from "../errors";
 import { activityWords } from "../activity-words";
-import { trustName } from "../format";
+import { eth, trustName } from "../format";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Pager, usePages } from "../ui";
 import { useAction } from "./use-action";
@@ -89,6 +89,28 @@ export function Activity({ id }: { id: string }) {
             );
           })}
         </ol>
+      )}
+      {whole && whole.signedPayments.length > 0 && (
+        <>
+          <h3>Payments the pool signed for its wallet</h3>
+          <p className="meta">
+            Every payment the pool's signer signed for it, whichever host asked, within the daily limit you signed
+            (newest first).
+          </p>
+          <ol className="activity" aria-label="Payments the pool signed, newest first">
+            {whole.signedPayments.map((p) => (
+              <li key={p.sequence.toString()} data-testid="signed-payment">
+                <strong>
+                  {eth(p.valueWei)} ETH to <code>{p.to}</code>
+                </strong>
+                <p className="meta">
+                  {new Date(p.signedAt).toUTCString()} · gas at most {eth(p.maxFeeWei)} ETH ·{" "}
+                  <code>{p.transactionHash}</code>
+                </p>
+              </li>
+            ))}
+          </ol>
+        </>
       )}
       <Pager pages={pages} nextToken={log?.nextPageToken} label="Activity pages" />
     </div>
