@@ -80,7 +80,8 @@ const log = (s: string) => process.stderr.write(`[bench:hijack] ${s}\n`);
 const attacks: AttackRow[] = [];
 const benign: BenignRow[] = [];
 const memory: MemoryRow[] = [];
-const limitOf = (level: TrustLevel) => (level === L.AUTONOMOUS ? LIMIT : 0n);
+/** The owner's signed daily limit: at every level that moves money (at L2 and L3 each payment still asks). */
+const limitOf = (level: TrustLevel) => (level >= L.ADVISOR ? LIMIT : 0n);
 let serial = 0;
 const fresh = (): Targets => attackerTargets(serial++);
 

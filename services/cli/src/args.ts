@@ -383,8 +383,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     if (level === "L4" && out.dailyLimitWei === undefined) {
       throw new CommandUsageError("L4 needs --daily-limit ETH: the most the agent may spend in a day", name);
     }
-    if (level !== "L4" && out.dailyLimitWei !== undefined) {
-      throw new CommandUsageError(`only L4 has a daily spending limit: leave --daily-limit out for ${level}`, name);
+    if (level === "L1" && out.dailyLimitWei !== undefined) {
+      throw new CommandUsageError("L1 uses no tool, so it has no daily spending limit: leave --daily-limit out", name);
     }
   }
   if (values.sort !== undefined) {

@@ -243,7 +243,8 @@ export const COMMANDS = {
     args: ["ID", "LEVEL"],
     options: ["daily-limit"],
     synopsis: "ID L1|L2|L3|L4 [--daily-limit ETH]",
-    summary: "set my agent's trust level (L4 needs --daily-limit: the most it may spend in a day, in ETH)",
+    summary:
+      "set my agent's trust level (--daily-limit: the most its wallet may pay in a day, in ETH; L4 needs it, at L2 and L3 each payment also waits for my yes, and without it the agent pays nothing)",
   },
   permissions: {
     args: ["ID"],

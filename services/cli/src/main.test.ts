@@ -111,10 +111,8 @@ describe("argument errors (exit 2, usage text)", () => {
     [["sign", "ArchiveTemplate", "not json"], /not valid JSON/],
     [["trust", "inst_x", "L5"], /LEVEL must be one of "L1", "L2", "L3", "L4" \(got "L5"\)/],
     [["trust", "inst_x", "L4"], /L4 needs --daily-limit ETH/],
-    [
-      ["trust", "inst_x", "L3", "--daily-limit", "0.05"],
-      /only L4 has a daily spending limit: leave --daily-limit out for L3/,
-    ],
+    [["trust", "inst_x", "L1", "--daily-limit", "0.05"], /L1 uses no tool, so it has no daily spending limit/],
+    [["trust", "inst_x", "L3", "--daily-limit", "0"], /--daily-limit takes an amount of ETH above 0/],
     [["trust", "inst_x", "L4", "--daily-limit", "0"], /--daily-limit takes an amount of ETH above 0/],
     [
       ["trust", "inst_x", "L4", "--daily-limit", "5 ETH"],
@@ -773,6 +771,21 @@ describe("agents", () => {
     ).toBe(id.address);
     // No session: the signature is the proof.
     expect(calls.every((c) => c.headers.authorization === undefined)).toBe(true);
+  });
+
+  it("trust signs a daily limit at L3 too, where each payment also waits for the owner's yes", async () => {
+    const id = await keygen();
+    replies.push(json(200, { id: INSTANCE_ID, trust_level: "L3", daily_spend_limit_wei: "20000000000000000" }));
+    expect(await run(["trust", INSTANCE_ID, "L3", "--daily-limit", "0.02"], io())).toBe(0);
+    const body = calls[0]?.body as { trust_level: string; daily_spend_limit_wei: string; owner_signature: never };
+    expect(body).toMatchObject({ trust_level: "L3", daily_spend_limit_wei: "20000000000000000" });
+    expect(
+      await verify(
+        "SetTrustLevel",
+        { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 3, dailySpendLimitWei: 20_000_000_000_000_000n },
+        body.owner_signature,
+      ),
+    ).toBe(id.address);
   });
 
   it("permissions reads the agent first (signed in) and signs SetPermissions as the owner over all four: those named, the rest as they were", async () => {

@@ -551,8 +551,12 @@ describe("the web app in a browser", () => {
       `L1: ${TRUST_LEVEL_SUMMARIES.L1}`,
       `L2: ${TRUST_LEVEL_SUMMARIES.L2}`,
     ]);
-    await expect(user.getByLabel("Daily spending limit (ETH)").count()).resolves.toBe(0);
+    // At L2 a limit may be signed (each payment still waits for the owner's yes); empty, it pays nothing.
+    const limitField = user.getByLabel("Daily spending limit (ETH)");
+    await expect(limitField.count()).resolves.toBe(1);
+    await expect(limitField.getAttribute("required")).resolves.toBeNull();
     await user.getByLabel("Level", { exact: true }).selectOption("L1");
+    await expect(limitField.count()).resolves.toBe(0);
     await user.getByRole("button", { name: "Sign and save", exact: true }).click();
     await user.getByText("Its trust level is now L1.").waitFor();
     await poll(() => user.getByTestId("agent-trust").textContent()).toBe(`L1: ${TRUST_LEVEL_SUMMARIES.L1}.`);

@@ -330,18 +330,12 @@ export class AgentToolbox {
   /** A level the owner set (the instance checked the signature), or one a new template version imposes; recorded. */
   async setLevel(level: TrustLevel, dailySpendLimitWei: string, why: string, byOwner: boolean): Promise<TrustFile> {
     const before = this.level;
-    const trust: TrustFile = {
-      level,
-      dailySpendLimitWei: level === TrustLevel.AUTONOMOUS ? dailySpendLimitWei : "0",
-      setAt: new Date().toISOString(),
-      byOwner,
-    };
+    // The owner's limit holds at every level that moves money (L2 to L4); L1 moves none.
+    const kept = level >= TrustLevel.ADVISOR && /^[1-9]\d*$/.test(dailySpendLimitWei) ? dailySpendLimitWei : "0";
+    const trust: TrustFile = { level, dailySpendLimitWei: kept, setAt: new Date().toISOString(), byOwner };
     await this.deps.ws.writeJson(FILES.trust, trust);
     this.trust = trust;
-    const limit =
-      level === TrustLevel.AUTONOMOUS
-        ? `, spending at most ${formatEther(BigInt(trust.dailySpendLimitWei))} ETH a day`
-        : "";
+    const limit = kept !== "0" ? `, spending at most ${formatEther(BigInt(kept))} ETH a day` : "";
     await this.activity?.record({
       toolId: "trust",
       action: "set_trust_level",

@@ -23,12 +23,12 @@ const refusal = (f: () => unknown) => {
 describe("trust levels", () => {
   it("decide: L1 refuses, L2 asks, L3 asks only for money, L4 pays within its limit over 24 hours", () => {
     expect(decide(at(TrustLevel.OBSERVER), "read").kind).toBe("refuse");
-    expect(["read", "act", "money"].map((r) => decide(at(TrustLevel.ADVISOR), r as "read").kind)).toEqual([
+    expect(["read", "act", "money"].map((r) => decide(at(TrustLevel.ADVISOR, "100"), r as "read").kind)).toEqual([
       "ask",
       "ask",
       "ask",
     ]);
-    expect(["read", "act", "money"].map((r) => decide(at(TrustLevel.OPERATOR), r as "read").kind)).toEqual([
+    expect(["read", "act", "money"].map((r) => decide(at(TrustLevel.OPERATOR, "100"), r as "read").kind)).toEqual([
       "allow",
       "allow",
       "ask",
@@ -44,6 +44,25 @@ describe("trust levels", () => {
     });
   });
 
+  it("decide: money at L2 and L3 is held to the owner's signed limit before the owner is asked, and without one it is refused", () => {
+    for (const level of [TrustLevel.ADVISOR, TrustLevel.OPERATOR]) {
+      // Within the limit: asked, as before.
+      expect(decide(at(level, "100"), "money", 50n, 40n, 10n).kind).toBe("ask");
+      // Past it: refused without asking, with the same words as at L4.
+      expect(decide(at(level, "100"), "money", 50n, 40n, 11n)).toMatchObject({
+        kind: "refuse",
+        reason: expect.stringMatching(/^that would go over my daily spending limit/),
+      });
+      // None signed: the pool's signer would sign nothing, so nobody is asked.
+      expect(decide(at(level), "money", 1n)).toEqual({
+        kind: "refuse",
+        reason: "my owner has signed no spending limit for my wallet, so I pay nothing; they can set one with my trust level",
+      });
+      // What moves no money is as the level says, limit or not.
+      expect(decide(at(level), "act").kind).toBe(level === TrustLevel.OPERATOR ? "allow" : "ask");
+    }
+  });
+
   it("starts at L2, or at the template's highest when that is lower; none means L2", () => {
     expect(
       [TrustLevel.UNSPECIFIED, TrustLevel.OBSERVER, TrustLevel.ADVISOR, TrustLevel.AUTONOMOUS].map(
@@ -52,7 +71,7 @@ describe("trust levels", () => {
     ).toEqual([TrustLevel.ADVISOR, TrustLevel.OBSERVER, TrustLevel.ADVISOR, TrustLevel.ADVISOR]);
   });
 
-  it("an owner asks for L1 to L4 within the template's highest, with a limit at L4 and none below, or is told which field is wrong", () => {
+  it("an owner asks for L1 to L4 within the template's highest, with a limit required at L4, optional at L2 and L3 and none at L1, or is told which field is wrong", () => {
     expect(checkLevelRequest(TrustLevel.AUTONOMOUS, " 5000 ", TrustLevel.AUTONOMOUS)).toEqual({
       level: TrustLevel.AUTONOMOUS,
       dailySpendLimitWei: "5000",
@@ -70,8 +89,20 @@ describe("trust levels", () => {
     expect(refusal(() => checkLevelRequest(TrustLevel.AUTONOMOUS, "0", TrustLevel.AUTONOMOUS))).toMatch(
       /^daily_spend_limit_wei: required at L4/,
     );
-    expect(refusal(() => checkLevelRequest(TrustLevel.ADVISOR, "10", TrustLevel.AUTONOMOUS))).toMatch(
-      /^daily_spend_limit_wei: only L4/,
+    // L2 and L3 may have one (each payment also waits for the owner's yes); L1, which uses no tool, none.
+    expect(checkLevelRequest(TrustLevel.ADVISOR, "10", TrustLevel.AUTONOMOUS)).toEqual({
+      level: TrustLevel.ADVISOR,
+      dailySpendLimitWei: "10",
+    });
+    expect(checkLevelRequest(TrustLevel.OPERATOR, "0", TrustLevel.AUTONOMOUS).dailySpendLimitWei).toBe("0");
+    expect(refusal(() => checkLevelRequest(TrustLevel.OPERATOR, "1.5", TrustLevel.AUTONOMOUS))).toBe(
+      "daily_spend_limit_wei: must be a whole number of wei (decimal digits)",
+    );
+    expect(refusal(() => checkLevelRequest(TrustLevel.OPERATOR, "007", TrustLevel.AUTONOMOUS))).toMatch(
+      /^daily_spend_limit_wei: must be a whole number/,
+    );
+    expect(refusal(() => checkLevelRequest(TrustLevel.OBSERVER, "10", TrustLevel.AUTONOMOUS))).toBe(
+      "daily_spend_limit_wei: L1 uses no tool: leave it empty",
     );
   });
 });

@@ -6,6 +6,11 @@
 //   L2 advisor     every tool call waits for the owner's yes in the conversation
 //   L3 operator    tools freely; moving money waits for the owner's yes
 //   L4 autonomous  tools freely; money within a daily limit (rolling 24 hours)
+//
+// Money moves only within a daily limit the owner signed, at L2 and L3 too
+// (where each payment also waits for the yes): the pool's payment signer
+// holds every payment to it (docs/security.md, "Agents' money"), and the
+// agent refuses what the signer would, before asking anyone.
 
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { formatEther } from "viem";
@@ -17,7 +22,7 @@ export type Risk = "read" | "act" | "money";
 /** trust.json: the level the owner set (or the default at the claim). */
 export interface TrustFile {
   level: TrustLevel;
-  /** L4's limit for money moved in any 24 hours, wei (decimal); "0" below L4. */
+  /** The owner's limit for money moved in any 24 hours, wei (decimal): required at L4, optional at L2 and L3; "0": none. */
   dailySpendLimitWei: string;
   setAt: string;
   /** The owner set it (false: the default a claim starts with). */
@@ -37,8 +42,9 @@ export function initialTrust(templateMax: TrustLevel, now = new Date()): TrustFi
 
 /**
  * The level and limit an owner's SetTrustLevel asks for, checked against the
- * template's highest level: L1 to L4, and a limit above 0 at L4 and none
- * below. INVALID_ARGUMENT naming the field otherwise.
+ * template's highest level: L1 to L4; a limit above 0 at L4, optional at L2
+ * and L3 (empty or "0": none, and the agent pays nothing), none at L1.
+ * INVALID_ARGUMENT naming the field otherwise.
  */
 export function checkLevelRequest(
   level: TrustLevel,
@@ -54,14 +60,17 @@ export function checkLevelRequest(
       `${trustLevelName(level)} is above the highest its template allows (${trustLevelName(max)})`,
     );
   const limit = dailySpendLimitWei.trim();
-  if (level === TrustLevel.AUTONOMOUS) {
-    if (!/^[1-9]\d{0,77}$/.test(limit))
-      throw invalidArgument("daily_spend_limit_wei", "required at L4: a whole number of wei above 0");
-    return { level, dailySpendLimitWei: limit };
+  const none = limit === "" || limit === "0";
+  if (level === TrustLevel.OBSERVER) {
+    if (!none) throw invalidArgument("daily_spend_limit_wei", "L1 uses no tool: leave it empty");
+    return { level, dailySpendLimitWei: "0" };
   }
-  if (limit !== "" && limit !== "0")
-    throw invalidArgument("daily_spend_limit_wei", "only L4 has a spending limit: leave it empty");
-  return { level, dailySpendLimitWei: "0" };
+  if (level === TrustLevel.AUTONOMOUS && none)
+    throw invalidArgument("daily_spend_limit_wei", "required at L4: a whole number of wei above 0");
+  if (none) return { level, dailySpendLimitWei: "0" };
+  if (!/^[1-9]\d{0,77}$/.test(limit))
+    throw invalidArgument("daily_spend_limit_wei", "must be a whole number of wei (decimal digits)");
+  return { level, dailySpendLimitWei: limit };
 }
 
 export type Decision = { kind: "allow" } | { kind: "ask" } | { kind: "refuse"; reason: string };
@@ -69,32 +78,33 @@ export type Decision = { kind: "allow" } | { kind: "ask" } | { kind: "refuse"; r
 /**
  * What the level says of one call. `spentWei` is what moved in the last 24
  * hours, network fees included; `amountWei` what this call would move, and
- * `feeWei` the most its network fee may cost: L4's limit counts both.
+ * `feeWei` the most its network fee may cost: the owner's limit counts both,
+ * at every level that moves money, before the owner is asked.
  */
 export function decide(trust: TrustFile, risk: Risk, amountWei = 0n, spentWei = 0n, feeWei = 0n): Decision {
-  switch (trust.level) {
-    case TrustLevel.OBSERVER:
-      return {
-        kind: "refuse",
-        reason: `my trust level is ${describeLevel(trust.level)}: I answer, but I use no tools. My owner can raise it.`,
-      };
-    case TrustLevel.OPERATOR:
-      return risk === "money" ? { kind: "ask" } : { kind: "allow" };
-    case TrustLevel.AUTONOMOUS: {
-      if (risk !== "money") return { kind: "allow" };
-      const limit = BigInt(trust.dailySpendLimitWei || "0");
-      if (spentWei + amountWei + feeWei > limit) {
-        const fee = feeWei > 0n ? `; its network fee up to ${formatWei(feeWei)}` : "";
-        return {
-          kind: "refuse",
-          reason: `that would go over my daily spending limit (${formatWei(limit)} in 24 hours; ${formatWei(spentWei)} spent${fee})`,
-        };
-      }
-      return { kind: "allow" };
-    }
-    default:
-      return { kind: "ask" };
+  if (trust.level === TrustLevel.OBSERVER)
+    return {
+      kind: "refuse",
+      reason: `my trust level is ${describeLevel(trust.level)}: I answer, but I use no tools. My owner can raise it.`,
+    };
+  if (risk === "money") {
+    const over = overLimit(trust, amountWei, spentWei, feeWei);
+    if (over) return { kind: "refuse", reason: over };
+    return trust.level === TrustLevel.AUTONOMOUS ? { kind: "allow" } : { kind: "ask" };
   }
+  return trust.level === TrustLevel.OPERATOR || trust.level === TrustLevel.AUTONOMOUS
+    ? { kind: "allow" }
+    : { kind: "ask" };
+}
+
+/** Why a payment does not fit the owner's signed limit; undefined when it does. */
+function overLimit(trust: TrustFile, amountWei: bigint, spentWei: bigint, feeWei: bigint): string | undefined {
+  const limit = BigInt(trust.dailySpendLimitWei || "0");
+  if (limit === 0n)
+    return "my owner has signed no spending limit for my wallet, so I pay nothing; they can set one with my trust level";
+  if (spentWei + amountWei + feeWei <= limit) return undefined;
+  const fee = feeWei > 0n ? `; its network fee up to ${formatWei(feeWei)}` : "";
+  return `that would go over my daily spending limit (${formatWei(limit)} in 24 hours; ${formatWei(spentWei)} spent${fee})`;
 }
 
 /** Wei as ETH for people: "0.015 ETH". */

@@ -1,5 +1,6 @@
 // The agent page's trust level: what it allows, and another up to the highest
-// its template allows, with L4's daily spending limit (docs/web.md, "Trust level").
+// its template allows, with the daily spending limit the pool's payment signer
+// holds it to: required at L4, optional at L2 and L3 (docs/web.md, "Trust level").
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -21,12 +22,16 @@ import { useSession } from "../session";
 import { ErrorBox, Notice, Select, TextField } from "../ui";
 import { useAction } from "./use-action";
 
-/** "0.05" ETH in wei: above 0, at most 18 decimals. */
-function dailyLimitWei(text: string): bigint {
+/** "0.05" ETH in wei: above 0, at most 18 decimals; empty is none (0) where a level may have none. */
+function dailyLimitWei(text: string, required: boolean): bigint {
+  if (!required && text.trim() === "") return 0n;
   const wei = /^\d+(\.\d{1,18})?$/.test(text.trim()) ? parseEther(text.trim()) : 0n;
   if (wei <= 0n) throw new FieldError("daily_spend_limit_wei", "an amount of ETH above 0, such as 0.05");
   return wei;
 }
+
+/** Levels that move money, and so may have a limit: L4 must, L2 and L3 may (without one they pay nothing). */
+const SPENDS: readonly TrustLevelName[] = ["L2", "L3", "L4"];
 
 /**
  * Its trust level and what that allows, and a choice of another up to the
@@ -51,9 +56,9 @@ export function TrustForm({ agent: i }: { agent: Instance }) {
   // The highest it may have; L1 is always among them.
   const fallback = current && levels.includes(current) ? current : (levels.at(-1) ?? "L1");
   const chosen = picked && levels.includes(picked) ? picked : fallback;
-  const [limit, setLimit] = useState(
-    i.trustLevel === TrustLevel.AUTONOMOUS && i.dailySpendLimitWei ? eth(i.dailySpendLimitWei) : "",
-  );
+  const limitWei = i.dailySpendLimitWei && i.dailySpendLimitWei !== "0" ? i.dailySpendLimitWei : "";
+  const [limit, setLimit] = useState(limitWei ? eth(limitWei) : "");
+  const spends = SPENDS.includes(chosen);
 
   return (
     <form
@@ -64,12 +69,12 @@ export function TrustForm({ agent: i }: { agent: Instance }) {
         void act.run("trust", `Its trust level is now ${chosen}.`, async () => {
           const trustLevel = parseTrustLevel(chosen);
           if (trustLevel === undefined) throw new Error(`no trust level is called "${chosen}"`);
-          const wei = chosen === "L4" ? dailyLimitWei(limit) : 0n;
+          const wei = spends ? dailyLimitWei(limit, chosen === "L4") : 0n;
           const ownerSignature = await sign("SetTrustLevel", { instanceId: i.id, trustLevel, dailySpendLimitWei: wei });
           await save.mutateAsync({
             instanceId: i.id,
             trustLevel,
-            dailySpendLimitWei: chosen === "L4" ? wei.toString() : "",
+            dailySpendLimitWei: wei > 0n ? wei.toString() : "",
             ownerSignature,
           });
         });
@@ -80,10 +85,7 @@ export function TrustForm({ agent: i }: { agent: Instance }) {
         {current ? (
           <>
             <strong>{current}</strong>: {TRUST_LEVEL_SUMMARIES[current]}
-            {i.trustLevel === TrustLevel.AUTONOMOUS &&
-              i.dailySpendLimitWei &&
-              `, up to ${eth(i.dailySpendLimitWei)} ETH a day`}
-            .
+            {i.trustLevel >= TrustLevel.ADVISOR && limitWei && `, up to ${eth(limitWei)} ETH a day`}.
           </>
         ) : (
           "Not set: it was added before trust levels."
@@ -109,17 +111,21 @@ export function TrustForm({ agent: i }: { agent: Instance }) {
           </option>
         ))}
       </Select>
-      {chosen === "L4" && (
+      {spends && (
         <TextField
           label="Daily spending limit (ETH)"
           name="daily_spend_limit_wei"
           error={act.errorOf("trust")}
-          required
+          required={chosen === "L4"}
           inputMode="decimal"
           value={limit}
           onChange={(e) => setLimit(e.target.value)}
           placeholder="0.05"
-          hint="The most it may spend in a day without asking you."
+          hint={
+            chosen === "L4"
+              ? "The most it may spend in a day without asking you."
+              : "The most its wallet may pay in a day, each payment with your yes. Empty: it pays nothing."
+          }
           autoComplete="off"
         />
       )}

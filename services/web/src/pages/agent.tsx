@@ -125,17 +125,20 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
   );
 }
 
-/** Its wallet and your share of it; what it may spend without asking is its trust level's (L4's daily limit). */
+/** Its wallet and your share of it; what it may spend is its trust level's and the daily limit you signed. */
 function Money({ agent: i }: { agent: Instance }) {
   const { pathname } = useLocation();
-  const limit = i.trustLevel === TrustLevel.AUTONOMOUS && i.dailySpendLimitWei;
+  const limit = i.dailySpendLimitWei && i.dailySpendLimitWei !== "0" ? i.dailySpendLimitWei : "";
+  const l4 = i.trustLevel === TrustLevel.AUTONOMOUS;
   return (
     <>
       <WithdrawFunds agent={i} />
       <p>
-        {limit
-          ? `At L4 it may move up to ${eth(limit)} ETH a day, its daily spending limit. `
-          : "Below L4 it moves no money without asking you. "}
+        {!limit || i.trustLevel < TrustLevel.ADVISOR
+          ? "It pays nothing: you have signed no daily spending limit for its wallet. "
+          : l4
+            ? `At L4 it may move up to ${eth(limit)} ETH a day, its daily spending limit. `
+            : `It may pay up to ${eth(limit)} ETH a day, each payment with your yes. `}
         <Link to={`${pathname}?${SECTION_PARAM}=trust`}>Change it in Trust and permissions</Link>.
       </p>
     </>
