@@ -83,6 +83,7 @@ beforeAll(async () => {
   const templatesUrl = await createTestDatabase("web_templates");
   templatesDb = new pg.Client({ connectionString: templatesUrl });
   await templatesDb.connect();
+  claimsUrl = await createTestDatabase("web_claims");
   pool = await startPool({
     dataDir: join(dir, "pool"),
     port: 0,
@@ -97,7 +98,7 @@ beforeAll(async () => {
     webDir,
     templatesDatabaseUrl: templatesUrl,
     operators: [operator.inboxId],
-    claimsDatabaseUrl: (claimsUrl = await createTestDatabase("web_claims")),
+    claimsDatabaseUrl: claimsUrl,
     gatewayDatabaseUrl: await createTestDatabase("web_gateway"),
     lineageDatabaseUrl: await createTestDatabase("web_lineage"),
     xmtpDatabaseUrl: await createTestDatabase("web_xmtp"),

@@ -148,10 +148,11 @@ beforeAll(async () => {
     log: quiet("lineage"),
   });
   const lineageUrl = lineage.url;
+  claimsDatabaseUrl = await createTestDatabase("gwc_claims");
   claims = await startClaimsService({
     // Numbers and mailboxes without an operator's grant: this measures something else (docs/limits.md).
     budget: OPEN_BUDGET,
-    databaseUrl: (claimsDatabaseUrl = await createTestDatabase("gwc_claims")),
+    databaseUrl: claimsDatabaseUrl,
     credentials: CREDS.claims,
     templatesUrl: templates.url,
     secretsKey: SecretBox.generateKey(),

@@ -57,15 +57,18 @@ export function createPaymentSignerService(deps: PaymentSignerDeps): ServiceImpl
           });
           throw refusal;
         }
-        const wallet = row!.view.wallet!;
-        const key = deps.secrets.open(row!.sealed!, secretAad(ask.instanceId, "crypto")).private_key as Hex;
+        // What the policy allowed has all of these; said again for the type checker.
+        const wallet = row?.view.wallet;
+        if (!row || !wallet || !row.sealed || host === undefined)
+          throw new Error(`the payment signer allowed ${ask.instanceId} without its wallet or host`);
+        const key = deps.secrets.open(row.sealed, secretAad(ask.instanceId, "crypto")).private_key as Hex;
         const account = privateKeyToAccount(key);
         if (getAddress(account.address) !== wallet)
           throw new Error(`the sealed key of ${ask.instanceId}'s wallet is not its address's`);
         const signed = await account.signTransaction(transactionOf(ask));
         const hash = keccak256(signed);
         const maxFeeWei = ask.gas * ask.maxFeePerGas;
-        const sequence = await recordSignature(tx, ask, wallet, maxFeeWei, hash, host!);
+        const sequence = await recordSignature(tx, ask, wallet, maxFeeWei, hash, host);
         deps.log.info("payment signed", {
           instanceId: ask.instanceId,
           host,
@@ -76,7 +79,7 @@ export function createPaymentSignerService(deps: PaymentSignerDeps): ServiceImpl
           signedTransaction: hexToBytes(signed),
           transactionHash: hash,
           signedTodayWei: (today + costOf(ask)).toString(),
-          dailyLimitWei: row!.view.dailyLimitWei.toString(),
+          dailyLimitWei: row.view.dailyLimitWei.toString(),
         };
       });
     },

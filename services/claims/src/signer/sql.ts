@@ -94,7 +94,8 @@ export async function recordSignature(
       hostUrl,
     ],
   );
-  return BigInt(r!.sequence);
+  if (!r) throw new Error("the ledger returned no sequence for a signature it took");
+  return BigInt(r.sequence);
 }
 
 /** A ledger entry as the owner reads it. */

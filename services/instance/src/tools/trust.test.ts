@@ -56,7 +56,8 @@ describe("trust levels", () => {
       // None signed: the pool's signer would sign nothing, so nobody is asked.
       expect(decide(at(level), "money", 1n)).toEqual({
         kind: "refuse",
-        reason: "my owner has signed no spending limit for my wallet, so I pay nothing; they can set one with my trust level",
+        reason:
+          "my owner has signed no spending limit for my wallet, so I pay nothing; they can set one with my trust level",
       });
       // What moves no money is as the level says, limit or not.
       expect(decide(at(level), "act").kind).toBe(level === TrustLevel.OPERATOR ? "allow" : "ask");
