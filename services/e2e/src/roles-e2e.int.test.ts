@@ -374,6 +374,8 @@ describe("where a recipient came from, with a model that does what it read", () 
   const anas = privateKeyToAccount(generatePrivateKey()).address;
   let chat: ChatServer;
   const everything = (r: RecordedRequest) => r.body.messages.map((m) => m.content).join("\n");
+  /** Lets the slow model answer (below): it thinks until the test says. */
+  let thought: () => void = () => {};
 
   beforeAll(async () => {
     // A model that pays and texts whatever the conversation names: Ana's wallet when Saul says "pay Ana", the
@@ -393,6 +395,9 @@ describe("where a recipient came from, with a model that does what it read", () 
         const wallet = /my wallet is (0x[0-9a-fA-F]{40})/.exec(everything(r))?.[1];
         return wallet ? pay(wallet, "0.001") : "I do not know Ana's wallet.";
       }
+      // A slow model: it thinks until the test lets it, then pays what the owner named.
+      const slow = /think it over, then pay (0x[0-9a-fA-F]{40}) 0\.001 ETH/.exec(text)?.[1];
+      if (slow) return new Promise((resolve) => (thought = () => resolve(pay(slow, "0.001"))));
       const own = /pay (0x[0-9a-fA-F]{40}) 0\.001 ETH/.exec(text)?.[1];
       if (own) return pay(own, "0.001");
       if (text.includes("remember my door code"))
@@ -443,6 +448,29 @@ describe("where a recipient came from, with a model that does what it read", () 
     await saulCli.send(`Concierge, pay ${anas} 0.001 ETH`);
     expect(await said(saulCli, agent, paid, /Not done|Paid|may I/)).toBe("Paid.");
     expect(await balance(anas)).toBe(parseEther("0.001"));
+  });
+
+  it("any person stops it thinking: Ana's reply 'stop' to the message it thinks about ends the turn, it says so, and the payment the model then asks for is not made", {
+    timeout: 120_000,
+  }, async () => {
+    const before = await balance(payee);
+    const from = saulCli.events.length;
+    const asked = await saulCli.sendMessage(`Concierge, think it over, then pay ${payee} 0.001 ETH`);
+    await saulCli.thinkingFrom(agent.inboxId, from, (e) => e.state === "start" && e.targetMessageId === asked.id);
+    const stop = await ana.reply(asked.id, "stop");
+    const stopped = await saidMessage(saulCli, agent, from, /Stopped/);
+    expect(stopped).toMatchObject({ content: "Stopped, as Ana asked.", replyTo: asked.id });
+    await saulCli.thinkingFrom(agent.inboxId, from, (e) => e.state === "stop" && e.targetMessageId === asked.id);
+    // The model answers after all, asking to pay: its call was cancelled with the turn, so nothing is paid.
+    const logged = await activity();
+    thought();
+    // Ana's "stop" was not a message to answer, and the next turn comes after the stopped one: nothing said to it.
+    const after = saulCli.events.length;
+    await said(saulCli, agent, await saulCli.send("Concierge, hello once more"), /Noted/);
+    const answers = saulCli.events.slice(after).filter((e) => (e as { replyTo?: string }).replyTo === stop.id);
+    expect(answers).toEqual([]);
+    expect(await balance(payee)).toBe(before);
+    expect(await activity()).toEqual(logged);
   });
 
   it("a model that pays and texts in the owner's harmless turn moves nothing without the owner's yes: both asked, saying no one wrote them", {

@@ -90,6 +90,7 @@ export class ToolGate {
     const trust = this.deps.trust();
     const activity = this.deps.activity();
     const ledger = this.deps.ledger();
+
     const record = (outcome: ToolCallOutcome, detail: string, approved = false) =>
       activity.record({
         toolId: call.toolId,
@@ -104,6 +105,13 @@ export class ToolGate {
         askedByRole: who.role,
         askedByName: who.name,
       });
+    // Someone stopped the turn (agent/conversation/answer.ts): whatever the model still asks for is not done.
+    const stopped = async (): Promise<ToolOutcome> => {
+      const by = String(who.stop?.reason);
+      await record(ToolCallOutcome.REFUSED, `stopped: ${by} asked it to stop`);
+      return { ok: false, error: `not done: ${by} asked me to stop` };
+    };
+    if (who.stop?.aborted) return stopped();
     const money = call.risk === "money";
     // Refusals are counted per requester, so that nobody's flood holds up the owner's own payments.
     const requester = `${who.role}:${who.id}`;
@@ -185,6 +193,11 @@ export class ToolGate {
         return { ok: false, error: `not done: my owner did not approve in time: ${call.summary}` };
       }
       approved = true;
+    }
+    // Stopped while the owner was asked: a yes that comes after runs nothing.
+    if (who.stop?.aborted) {
+      if (act) act.done = false;
+      return stopped();
     }
     const paymentId = money ? randomUUID() : undefined;
     if (paymentId) await ledger.reserve(paymentId, { amountWei: call.amountWei, feeWei, to: call.target });

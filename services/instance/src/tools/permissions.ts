@@ -49,6 +49,8 @@ export interface Requester {
   plan?: Plan;
   /** The owner's address book, by which a call may name its recipient ("to": "Ana"): the owner's turns only. */
   contacts?: Contacts;
+  /** Aborted when someone stopped the turn (its reason: their name): no call runs from then on (gate.ts). */
+  stop?: AbortSignal;
 }
 
 /** The part of a call whose requester is looked at. */

@@ -975,6 +975,52 @@ describe("the toolbox asking its owner", () => {
     toolbox.close();
   });
 
+  it("runs nothing once someone stopped the turn: a call after the stop, and one whose owner says yes after it", async () => {
+    const own = new Workspace(dir, "inst_stopped");
+    await own.create();
+    const stop = new AbortController();
+    const before = await balance(payee);
+    const toolbox: AgentToolbox = new AgentToolbox({
+      ws: own,
+      log,
+      env: { chain: { rpcUrl: chain.rpcUrl } },
+      approvalTimeoutMs: 5_000,
+      // Ana stops the turn while the owner is asked; the owner's yes comes after it.
+      say: async () => {
+        stop.abort("Ana");
+        setTimeout(() => toolbox.answer({ kind: "reply", to: "question-1", text: "yes" }), 10);
+        return "question-1";
+      },
+      paid: async () => undefined,
+      ownerName: () => "Saul",
+      betweenTurns: (job) => job(),
+    });
+    await begin(toolbox, TrustLevel.ADVISOR);
+    await toolbox.load(
+      { tools: [{ toolId: "crypto", handle: privateKeyToAccount(walletKey).address }], userConfig: {} },
+      { crypto: { private_key: walletKey } },
+      TrustLevel.ADVISOR,
+    );
+    const who = { ...wrote(SAUL, `pay ${payee} 0.001 ETH`), stop: stop.signal };
+    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, who)).toEqual({
+      ok: false,
+      error: "not done: Ana asked me to stop",
+    });
+    // And whatever the model asks for next in that turn, asked of no one.
+    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, who)).toEqual({
+      ok: false,
+      error: "not done: Ana asked me to stop",
+    });
+    expect(await balance(payee)).toBe(before);
+    const lines = (await readFile(own.path("activity.jsonl"), "utf8")).trim().split("\n");
+    const entries = lines.map((l) => JSON.parse(l) as { action: string; detail: string });
+    expect(entries.filter((e) => e.action === "send_payment").map((e) => e.detail)).toEqual([
+      "stopped: Ana asked it to stop",
+      "stopped: Ana asked it to stop",
+    ]);
+    toolbox.close();
+  });
+
   it("holds several questions waiting at once (a turn waits aside while it asks), each answered only through its own message", async () => {
     const own = new Workspace(dir, "inst_two_questions");
     await own.create();

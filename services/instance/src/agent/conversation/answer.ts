@@ -62,6 +62,35 @@ export interface TurnOf {
   forgot?: number | undefined;
   /** Before each completion after the turn's first: whether it fits the model budget, which it then takes a call of. */
   nextCompletion?: (() => boolean) | undefined;
+  /** Aborted when someone asks it to stop thinking (its reason: their name): the turn ends, and no call runs after. */
+  stop?: AbortSignal | undefined;
+}
+
+/** What it says when someone stopped its turn. */
+export const stoppedReply = (by: string) => `Stopped, as ${by} asked.`;
+
+/** `work`, or the turn's stop if it comes first; `work` goes on unheard (its calls refused: tools/gate.ts). */
+function untilStopped<T>(work: Promise<T>, stop: AbortSignal | undefined): Promise<T | { stoppedBy: string }> {
+  if (!stop) return work;
+  const stoppedBy = () => ({ stoppedBy: String(stop.reason) });
+  if (stop.aborted) {
+    work.catch(() => undefined);
+    return Promise.resolve(stoppedBy());
+  }
+  return new Promise((resolve, reject) => {
+    const onStop = () => resolve(stoppedBy());
+    stop.addEventListener("abort", onStop, { once: true });
+    work.then(
+      (v) => {
+        stop.removeEventListener("abort", onStop);
+        resolve(v);
+      },
+      (err: unknown) => {
+        stop.removeEventListener("abort", onStop);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Said when the model cannot be reached: the turn still ends with an answer. */
@@ -92,6 +121,7 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
         id: m?.senderInboxId ?? "",
         name: senderName(t.names, m?.senderInboxId ?? ""),
       };
+  if (t.stop) who.stop = t.stop;
   // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
   const history = withCredentialsMasked(t.history, who.role, t.memory);
   const read: TurnRead = {
@@ -145,9 +175,13 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
   let reply: string;
   try {
     try {
-      reply = await inSpan("agent.model", { "pool.model": config.model }, () => agent.llm.reply(input));
+      const answered = await inSpan("agent.model", { "pool.model": config.model }, () =>
+        untilStopped(agent.llm.reply(input, t.stop), t.stop),
+      );
+      reply = typeof answered === "string" ? answered : stoppedReply(answered.stoppedBy);
     } catch (err) {
-      if (err instanceof RefusedTurn) {
+      if (t.stop?.aborted) reply = stoppedReply(String(t.stop.reason));
+      else if (err instanceof RefusedTurn) {
         agent.log.error("turn refused", { reason: err.message });
         reply = err.reply;
       } else {

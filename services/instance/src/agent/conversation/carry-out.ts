@@ -57,11 +57,26 @@ export class CarryOut {
   private pace: Pace = NO_PACE;
   /** When it last said it dropped texts to its number (TEXTS_DROPPED), ms. */
   private textsDroppedAt: number | undefined;
+  /** The messages it is thinking about now, each with what stops its turn (plan.ts planArrival, "stop"). */
+  private readonly thinking = new Map<string, AbortController>();
 
   constructor(
     private readonly agent: CarryOutParts,
     private readonly heard: ConversationView,
   ) {}
+
+  /** The ids of the messages it is thinking about now. */
+  get thinkingAbout(): ReadonlySet<string> {
+    return new Set(this.thinking.keys());
+  }
+
+  /** Stops the turn that thinks about message `id`, as `by` (a name) asked; false when no turn does. */
+  stop(id: string, by: string): boolean {
+    const turn = this.thinking.get(id);
+    if (!turn || turn.signal.aborted) return false;
+    turn.abort(by);
+    return true;
+  }
 
   /** A Release: nothing said of dropped texts. */
   forget(): void {
@@ -161,17 +176,26 @@ export class CarryOut {
     // Whose message the turn's further rounds are charged to, as its first was (plan.ts).
     const by = about.inboundText?.from ?? about.m?.senderInboxId ?? "";
     const owner = !about.inboundText && by === config.ownerId;
-    await takeTurn(this.agent, {
-      group,
-      config,
-      memory,
-      // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
-      history: about.inboundText ? [] : await this.heard.history(group, about.m),
-      names: this.heard.names,
-      limits: this.limits,
-      nextCompletion: () => this.charge("another round of a turn", by, owner),
-      ...about,
-    });
+    // Anyone may stop a turn about a message of the conversation while it thinks (plan.ts planArrival).
+    const stop = new AbortController();
+    const id = about.m?.id;
+    if (id) this.thinking.set(id, stop);
+    try {
+      await takeTurn(this.agent, {
+        group,
+        config,
+        memory,
+        // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
+        history: about.inboundText ? [] : await this.heard.history(group, about.m),
+        names: this.heard.names,
+        limits: this.limits,
+        nextCompletion: () => this.charge("another round of a turn", by, owner),
+        stop: stop.signal,
+        ...about,
+      });
+    } finally {
+      if (id && this.thinking.get(id) === stop) this.thinking.delete(id);
+    }
   }
 
   /** What it may spend on the model: its host's limits. */

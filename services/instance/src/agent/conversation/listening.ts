@@ -350,8 +350,13 @@ export class Conversation {
       self: agent.status.inboxId,
       ownerId: agent.settings.config?.ownerId,
       mayAnswer,
+      thinkingAbout: this.carryOut.thinkingAbout,
+      agents: this.convo?.agents,
     });
-    if (arrival.kind === "offer" && agent.toolbox.answer(arrival.answer)) {
+    const taken =
+      (arrival.kind === "offer" && agent.toolbox.answer(arrival.answer)) ||
+      (arrival.kind === "stop" && this.stopTurn(arrival.turn, m.senderInboxId));
+    if (taken) {
       this.handled.add(m.id);
       // Done now; state.json says so with the next message handled.
       this.done(m);
@@ -388,6 +393,14 @@ export class Conversation {
     void agent.voice
       .replyTo(TOO_MANY_WAITING, { id: m.id, senderInboxId: m.senderInboxId })
       .catch((err: unknown) => agent.log.warn("could not say a message was dropped", { err }));
+  }
+
+  /** Someone asked it to stop thinking about message `id`: its turn ends (answer.ts), and says who stopped it. */
+  private stopTurn(id: string, sender: string): boolean {
+    const by = this.names[sender] ?? (sender === this.agent.settings.config?.ownerId ? "my owner" : "a member");
+    const stopped = this.carryOut.stop(id, by);
+    if (stopped) this.agent.log.info("turn stopped", { messageId: id, by: sender });
+    return stopped;
   }
 
   /** One message in its turn: who is who from its profiles, the facts, the plan carried out (carry-out.ts), read up to here. */

@@ -102,6 +102,41 @@ describe("the owner's answer to a waiting question", () => {
     });
   });
 
+  it("stops the turn that thinks about a message when any person replies stop to that message", () => {
+    const thinking = { ...now, thinkingAbout: new Set(["m1"]), agents: [BOT] };
+    for (const sender of [PERSON, OWNER, CREATOR])
+      for (const text of ["stop", "Stop!", " STOP it ", "never mind.", "cancel", "🛑"])
+        expect(planArrival({ senderInboxId: sender, reply: { to: "m1", text } }, thinking)).toEqual({
+          kind: "stop",
+          turn: "m1",
+        });
+    // Not another agent, nor itself; not a catch-up's old reply.
+    expect(planArrival({ senderInboxId: BOT, reply: { to: "m1", text: "stop" } }, thinking)).toEqual({ kind: "queue" });
+    expect(planArrival({ senderInboxId: SELF, reply: { to: "m1", text: "stop" } }, thinking)).toEqual({
+      kind: "queue",
+    });
+    expect(
+      planArrival({ senderInboxId: PERSON, reply: { to: "m1", text: "stop" } }, { ...thinking, mayAnswer: false }),
+    ).toEqual({ kind: "queue" });
+  });
+
+  it("reads a stop only as the whole of a reply to the message being thought about", () => {
+    const thinking = { ...now, thinkingAbout: new Set(["m1"]) };
+    // A sentence with "stop" in it, a reply to another message, a bare "stop": ordinary messages.
+    expect(planArrival({ senderInboxId: PERSON, reply: { to: "m1", text: "stop by the bakery" } }, thinking)).toEqual({
+      kind: "queue",
+    });
+    expect(planArrival({ senderInboxId: PERSON, reply: { to: "m2", text: "stop" } }, thinking)).toEqual({
+      kind: "queue",
+    });
+    expect(planArrival({ senderInboxId: PERSON }, thinking)).toEqual({ kind: "queue" });
+    // The owner's "stop" to a waiting question (not a message being thought about) is offered to it: its no.
+    expect(planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "stop" } }, thinking)).toEqual({
+      kind: "offer",
+      answer: { kind: "reply", to: "q1", text: "stop" },
+    });
+  });
+
   it("offers nothing while the agent has no owner", () => {
     expect(
       planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "yes" } }, { ...now, ownerId: undefined }),

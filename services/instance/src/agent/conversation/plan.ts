@@ -8,7 +8,9 @@
 //   planArrival  as a message arrives, before it waits for its turn: the
 //                owner's reply, reaction or tap that may answer a waiting
 //                tool call goes to it at once (that call waits aside, parked),
-//                and so do the ids of buttons anyone else posts;
+//                and so do the ids of buttons anyone else posts; a person's
+//                "stop" in reply to a message it is thinking about stops
+//                that turn;
 //   planMessage  in its turn: ignore it, stay quiet, skip another agent,
 //                learn from a reaction, or a text's steps (forget, look for
 //                what it corrects, answer or refuse, learn);
@@ -57,7 +59,22 @@ export interface Arriving {
 export type ArrivalPlan =
   | { kind: "offer"; answer: OwnerAnswer }
   | { kind: "buttons"; ids: string[] }
+  | { kind: "stop"; turn: string }
   | { kind: "queue" };
+
+/** What asks a thinking agent to stop, as the whole of a reply (case, spaces and end punctuation aside). */
+const STOP_WORDS = new Set(["stop", "stop it", "stop that", "cancel", "never mind", "nevermind", "halt", "🛑", "✋"]);
+
+/** Whether a reply's whole text asks to stop. */
+export function asksToStop(text: string): boolean {
+  return STOP_WORDS.has(
+    text
+      .trim()
+      .toLowerCase()
+      .replace(/[.!]+$/u, "")
+      .trim(),
+  );
+}
 
 /**
  * Only the owner's reply, reaction or tap may answer a question, and only
@@ -65,13 +82,32 @@ export type ArrivalPlan =
  * read, never taken as a yes. Buttons anyone but the agent posts, older ones
  * too, are told to the question: a tap names only ids, so a copy of its
  * buttons' ids (a look-alike whose "Approve" means something else) must
- * leave its own buttons answering nothing.
+ * leave its own buttons answering nothing. Any person in the conversation
+ * (not the agent, not another agent) stops a turn by replying "stop" to the
+ * message it is thinking about (`thinkingAbout`), as Convos lets anyone stop
+ * a thinking agent; a reply to anything else, and a bare "stop", are
+ * ordinary messages (the owner's "stop" to a question is its no).
  */
 export function planArrival(
   m: Arriving,
-  facts: { self: string; ownerId: string | undefined; mayAnswer: boolean },
+  facts: {
+    self: string;
+    ownerId: string | undefined;
+    mayAnswer: boolean;
+    thinkingAbout?: ReadonlySet<string> | undefined;
+    agents?: readonly string[] | undefined;
+  },
 ): ArrivalPlan {
   if (m.buttons && m.senderInboxId !== facts.self) return { kind: "buttons", ids: m.buttons };
+  if (
+    m.reply &&
+    facts.mayAnswer &&
+    m.senderInboxId !== facts.self &&
+    !facts.agents?.includes(m.senderInboxId) &&
+    facts.thinkingAbout?.has(m.reply.to) &&
+    asksToStop(m.reply.text)
+  )
+    return { kind: "stop", turn: m.reply.to };
   if (!facts.mayAnswer || facts.ownerId === undefined || m.senderInboxId !== facts.ownerId) return { kind: "queue" };
   if (m.reaction) return { kind: "offer", answer: { kind: "reaction", to: m.reaction.to, emoji: m.reaction.emoji } };
   if (m.reply) return { kind: "offer", answer: { kind: "reply", to: m.reply.to, text: m.reply.text } };
