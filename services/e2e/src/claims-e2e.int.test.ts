@@ -230,12 +230,15 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
     expect(handles.sms).toMatch(/^\+155505000\d\d$/);
     expect(handles.email).toMatch(/^[a-z2-7]{16}@agents\.localhost$/);
     const creds = (await inst.credentials())!;
-    expect(privateKeyToAccount(creds.crypto!.private_key as `0x${string}`).address).toBe(handles.crypto);
+    // The wallet's key is not the host's: the claims service keeps it sealed and signs each payment.
+    expect(creds.crypto).toEqual({});
+    const walletKey = await stack.walletKey(instanceId);
+    expect(privateKeyToAccount(walletKey).address).toBe(handles.crypto);
     // The wallet is on the local chain, and empty: the pool funds none without an operator's grant (docs/limits.md).
     expect(await chainRead().getBalance({ address: handles.crypto as `0x${string}` })).toBe(0n);
     expect(creds.email!.password).toBeTruthy();
     expect(creds.sms).toEqual({});
-    secretsSeen.push(creds.crypto!.private_key!.slice(2), creds.email!.password!);
+    secretsSeen.push(walletKey.slice(2), creds.email!.password!);
     const onDisk = await Promise.all(
       ["config.json", "credentials.json", "IDENTITY.md", "state.json"].map((f) =>
         readFile(join(workspace(instanceId), f), "utf8"),
@@ -258,8 +261,11 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       ["sms", handles.sms],
     ]);
     const box = SecretBox.fromConfig(SECRETS_KEY);
+    // Sealed here, each as the host was given it, but the wallet's key, which only the sealed row holds.
     for (const s of stored) {
       if (s.secret === null) expect(creds[s.tool_id]).toEqual({});
+      else if (s.tool_id === "crypto")
+        expect(box.open(s.secret, secretAad(instanceId, s.tool_id))).toEqual({ private_key: walletKey });
       else expect(box.open(s.secret, secretAad(instanceId, s.tool_id))).toEqual(creds[s.tool_id]);
     }
     const dump =
@@ -378,7 +384,7 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       model: "gpt-oss-20b",
       modelOverridden: false,
     });
-    secretsSeen.push((await inst.credentials())!.crypto!.private_key!.slice(2));
+    secretsSeen.push((await stack.walletKey(instanceId)).slice(2));
     expect(await instanceRow(instanceId)).toMatchObject({
       state: "claimed",
       owner_id: creator.inboxId,

@@ -41,6 +41,7 @@ import { askParent, checkCloneTemplate, prepareClone, type Clone } from "./clone
 import { claimBatch, claimWithinCaps } from "./holdings.js";
 import { completeWithKeys, firstClaimOutcome, settleFailedClaim, type KeyedCompletion } from "./idempotency.js";
 import type { PoolTools, ProvisionedTool } from "../tools/provisioning.js";
+import { secretsForHost } from "../tools/secrets.js";
 import type { Withdrawn } from "../providers/types.js";
 import { proveRequester, type Proof } from "./proof.js";
 import { checkConversationNotFull, conversationKeyOf } from "./full-conversation.js";
@@ -285,7 +286,11 @@ export class ClaimFlow {
             ownerId: input.requester,
             model,
             modelOverridden: overridden,
-            tools: provisioned.map((t) => ({ toolId: t.toolId, handle: t.handle, secrets: secretsForHost(t) })),
+            tools: provisioned.map((t) => ({
+              toolId: t.toolId,
+              handle: t.handle,
+              secrets: secretsForHost(t.toolId, t.secrets),
+            })),
             userConfig,
             // The owner's own signature of this claim, for the agent's birth certificate (none for a session).
             ...(proof.owner ? { ownerProof: proof.owner } : {}),
@@ -470,14 +475,4 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
-}
-
-/**
- * What a host is given of a tool's secrets: all but a wallet's key, which stays sealed here and signs the
- * agent's payments here (signer/; docs/security.md, "Agents' money").
- */
-export function secretsForHost(tool: { toolId: string; secrets: Record<string, string> }): Record<string, string> {
-  if (tool.toolId !== "crypto") return tool.secrets;
-  const { private_key: _kept, ...rest } = tool.secrets;
-  return rest;
 }

@@ -283,11 +283,12 @@ describe("fan-out", () => {
     expect((await rows(`select instance_id from sms_numbers where number = $1`, [before!.handle]))[0]).toEqual({
       instance_id: null,
     });
-    // The instance got both tools with their secrets (sealed at rest here).
+    // The instance got both tools, the mailbox with its secret (sealed at rest here); the wallet's key stays here,
+    // where the payment signer signs for it (docs/security.md, "Agents' money").
     const sent = host.instances.get(id)!.tools!;
     expect(sent.map((c) => c.toolId)).toEqual(["crypto", "email"]);
     expect(sent.map((c) => c.handle)).toEqual(after.map((r) => r.handle));
-    expect(Object.keys(sent[0]!.secrets)).toEqual(["private_key"]);
+    expect(Object.keys(sent[0]!.secrets)).toEqual([]);
     expect(Object.keys(sent[1]!.secrets)).toEqual(["password"]);
     const email = after.find((r) => r.tool_id === "email")!;
     expect(await readdir(mailboxRoot())).toContain(email.handle);

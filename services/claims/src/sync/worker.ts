@@ -25,6 +25,7 @@ import { compareReleaseKeys, GRANTED_TOOLS } from "@convos-pool/kit/content";
 import { forEachLimited, type Logger } from "@convos-pool/kit/server";
 import type { ToolRef, ToolState } from "../tools/sql.js";
 import type { PoolTools, ProvisionedTool } from "../tools/provisioning.js";
+import { secretsForHost } from "../tools/secrets.js";
 import { reactivateWallet } from "../tools/sql.js";
 import { decodeRelease, type Release } from "../templates/release.js";
 import {
@@ -470,7 +471,9 @@ export class SyncWorker {
         tool = this.tools.opened(toolRef(instanceId, row));
       }
       tool ??= await this.provision(instanceId, toolId);
-      out.push(create(ToolCredentialSchema, { toolId, handle: tool.handle, secrets: tool.secrets }));
+      out.push(
+        create(ToolCredentialSchema, { toolId, handle: tool.handle, secrets: secretsForHost(toolId, tool.secrets) }),
+      );
     }
     return out;
   }

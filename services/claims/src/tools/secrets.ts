@@ -77,3 +77,13 @@ export class SecretBox {
 
 /** The associated data of a tool's sealed secret. */
 export const secretAad = (instanceId: string, toolId: string) => `${instanceId}/${toolId}`;
+
+/**
+ * What a host is given of a tool's secrets: all but a wallet's key, which stays sealed here and signs the
+ * agent's payments here (signer/; docs/security.md, "Agents' money").
+ */
+export function secretsForHost(toolId: string, secrets: Readonly<Record<string, string>>): Record<string, string> {
+  if (toolId !== "crypto") return { ...secrets };
+  const { private_key: _kept, ...rest } = secrets;
+  return rest;
+}
