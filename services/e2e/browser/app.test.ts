@@ -575,31 +575,15 @@ describe("the web app in a browser", () => {
     await expect(activity.nth(1).textContent()).resolves.not.toContain("15550188031");
     // Signed by the owner (this browser's key, silently), the page shows it whole: the member asked for the
     // text, by name; the owner approved it from the web.
-    // And the pool's ledger of what its payment signer signed for the wallet (one row written as the signer
-    // writes it: this agent pays nobody here, the signer's own tests pay).
-    const claimsDb = new pg.Client({ connectionString: claimsUrl });
-    await claimsDb.connect();
-    await claimsDb.query(
-      `insert into signed_payments (instance_id, wallet, chain_id, to_address, value_wei, max_fee_wei, nonce, transaction_hash, host_url)
-       values ($1, '0x00000000000000000000000000000000000000aa', 31337, '0x00000000000000000000000000000000000000bb',
-               15000000000000000, 42000000000000, 0, $2, 'http://host.test:7100')`,
-      [instanceId, `0x${"ab".repeat(32)}`],
-    );
-    await claimsDb.end();
-    const signedPayments = user.getByTestId("signed-payment");
-    await expect(signedPayments.count()).resolves.toBe(0);
     await user.getByRole("button", { name: "Show recipients and amounts" }).click();
     await user.getByRole("button", { name: "Hide details" }).waitFor();
     await expect(activity.nth(1).locator("strong").textContent()).resolves.toMatch(
       /^Sent a text to \+15550188031, asked by (?!you)[^,]+, approved by you, /,
     );
-    await poll(() => signedPayments.count()).toBe(1);
-    await expect(signedPayments.first().textContent()).resolves.toMatch(
-      /^0\.015 ETH to 0x0{38}bb.*gas at most 0\.000042 ETH · 0x(ab){32}$/,
-    );
+    // It holds no wallet: nothing the pool's payment signer signed.
+    await expect(user.getByTestId("signed-payment").count()).resolves.toBe(0);
     await user.getByRole("button", { name: "Hide details" }).click();
     await poll(() => activity.nth(1).locator("strong").textContent()).toMatch(/^Sent a text, asked by a member, /);
-    await poll(() => signedPayments.count()).toBe(0);
     await openSection(user, "Overview");
     await shoot(user, "agent");
 
@@ -1352,6 +1336,36 @@ describe("the web app in a browser", () => {
     expect(await chain.getBalance({ address })).toBe(0n);
     await poll(() => user.getByTestId("money-balance").textContent()).toBe("0 ETH");
     await shoot(user, "agent-withdrawn");
+
+    // Its owner signs a daily limit at L2, where each payment still waits for their yes: the bound the pool's payment
+    // signer holds its wallet to (docs/security.md, "Agents' money").
+    await openSection(user, "Trust and permissions");
+    await user.getByLabel("Daily spending limit (ETH)").fill("0.05");
+    await user.getByRole("button", { name: "Sign and save", exact: true }).click();
+    await user.getByText("Its trust level is now L2.").waitFor();
+    await poll(() => user.getByTestId("agent-trust").textContent()).toBe(
+      `L2: ${TRUST_LEVEL_SUMMARIES.L2}, up to 0.05 ETH a day.`,
+    );
+    // What the signer signed for the wallet, one row written as the signer writes it (the signer's own tests pay).
+    const claimsDb = new pg.Client({ connectionString: claimsUrl });
+    await claimsDb.connect();
+    await claimsDb.query(
+      `insert into signed_payments (instance_id, wallet, chain_id, to_address, value_wei, max_fee_wei, nonce, transaction_hash, host_url)
+       select $1, handle, 31337, '0x00000000000000000000000000000000000000bb', 15000000000000000, 42000000000000, 0, $2,
+              'http://host.test:7100'
+         from provisioned_tools where instance_id = $1 and tool_id = 'crypto'`,
+      [id, `0x${"ab".repeat(32)}`],
+    );
+    await claimsDb.end();
+    await openSection(user, "Activity");
+    const signedPayments = user.getByTestId("signed-payment");
+    await expect(signedPayments.count()).resolves.toBe(0);
+    await user.getByRole("button", { name: "Show recipients and amounts" }).click();
+    await poll(() => signedPayments.count()).toBe(1);
+    await expect(signedPayments.first().textContent()).resolves.toMatch(
+      /^0\.015 ETH to 0x0{38}bb.*gas at most 0\.000042 ETH · 0x(ab){32}$/,
+    );
+    await shoot(user, "agent-signed-payments");
   });
 });
 

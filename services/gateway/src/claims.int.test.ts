@@ -817,7 +817,14 @@ describe("REST", () => {
 
   it("sets an agent's trust level, signed by its owner, and lists its activity (PUT /api/pool/agents/{id}/trust, GET …/activity; whole with the owner's signature, POST …/activity/list), for its owner only", async () => {
     const owner = newIdentity();
-    const templateId = await template(newIdentity(), "public", { max_trust_level: "L4" });
+    // With a wallet: what the pool's payment signer signed for it is part of the owner's signed read.
+    const templateId = await template(newIdentity(), "public", {
+      max_trust_level: "L4",
+      tools: [
+        ...TOOLS,
+        { id: "crypto", name: "Wallet", provisioning: "pool", description: "", prompt: "", required: false },
+      ],
+    });
     await refill();
     const claimed = await rest("POST", "/api/pool/claim", { body: await signedClaim(owner, templateId) });
     expect(claimed.status, JSON.stringify(claimed.json)).toBe(200);
@@ -931,7 +938,7 @@ describe("REST", () => {
     await sql.connect();
     await sql.query(
       `insert into signed_payments (instance_id, wallet, chain_id, to_address, value_wei, max_fee_wei, nonce, transaction_hash, host_url)
-       values ($1, '0x00000000000000000000000000000000000000aa', 31337, $2, $3, 42000, 7, $4, $5)`,
+       select $1, handle, 31337, $2, $3, 42000, 7, $4, $5 from provisioned_tools where instance_id = $1 and tool_id = 'crypto'`,
       [id, paid.target, paid.amount_wei, `0x${"ab".repeat(32)}`, host.url],
     );
     await sql.end();

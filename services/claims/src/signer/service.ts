@@ -47,7 +47,7 @@ export function createPaymentSignerService(deps: PaymentSignerDeps): ServiceImpl
       const poolChainId = await deps.chainId();
       return deps.em.fork().transactional(async (tx) => {
         const row = await lockAgent(tx, ask.instanceId);
-        const today = row ? await signedToday(tx, ask.instanceId) : 0n;
+        const today = row?.view.wallet ? await signedToday(tx, ask.instanceId, row.view.wallet) : 0n;
         const refusal = paymentRefusal(ask, host, row?.view, poolChainId, today);
         if (refusal) {
           deps.log.warn("payment signature refused", {

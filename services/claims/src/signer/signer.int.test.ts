@@ -25,7 +25,11 @@ import {
 } from "@convos-pool/kit/server";
 import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { createTestDatabase, freePort } from "@convos-pool/testing";
+import { type Database, openDatabase } from "@convos-pool/kit/service";
+import { entities } from "../db/entities.js";
+import { migrations } from "../schema/migrations.js";
 import { startClaimsService, type RunningClaimsService } from "../server.js";
+import { ledgerOf } from "./sql.js";
 import { secretAad, SecretBox } from "../tools/secrets.js";
 
 const A = "http://host-a.test:7100";
@@ -41,6 +45,9 @@ let dataDir: string;
 let chain: RunningChain;
 let claims: RunningClaimsService;
 let sql: pg.Client;
+/** The claims database as the service's own statements read it (ledgerOf). */
+let db: Database;
+const claimsEm = () => db.em.fork();
 let read: ReturnType<typeof createPublicClient>;
 /** Every line the claims service wrote, at level debug. */
 const lines: string[] = [];
@@ -66,11 +73,13 @@ beforeAll(async () => {
   });
   sql = new pg.Client({ connectionString: databaseUrl });
   await sql.connect();
+  db = await openDatabase({ name: "claims", url: databaseUrl, entities, migrations, poolSize: 2 });
 });
 
 afterAll(async () => {
   for (const c of closers) await c.close();
   await claims?.close();
+  await db?.close();
   await sql?.end();
   await chain?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -254,6 +263,27 @@ describe("PaymentSignerService.SignPayment", () => {
     expect(Code[(await refusal(asA().signPayment(await ask(id, wallet, "0.01")))).code]).toBe("FailedPrecondition");
     const unknown = await refusal(asA().signPayment(await ask("inst_0000000000000000", wallet, "0.01")));
     expect(Code[unknown.code]).toBe("NotFound");
+  });
+
+  it("gives an agent claimed again with a new wallet a day of its own, and its owner none of the last owner's ledger", async () => {
+    const { id, wallet } = await agent(A, 4, "1");
+    await asA().signPayment(await ask(id, wallet, "0.9"));
+    // Released, and claimed by someone else: a new wallet the pool made, the old one's row gone.
+    const key = generatePrivateKey();
+    keys.push(key);
+    const next = privateKeyToAccount(key).address;
+    await sql.query(`delete from provisioned_tools where instance_id = $1`, [id]);
+    await sql.query(
+      `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret) values ($1, 'crypto', 'chain-wallet', $2, $3)`,
+      [id, next, SecretBox.fromConfig(SECRETS_KEY).seal({ private_key: key }, secretAad(id, "crypto"))],
+    );
+    const owner = createWalletClient({ account: privateKeyToAccount(chain.ownerKey), transport: http(chain.rpcUrl) });
+    await read.waitForTransactionReceipt({
+      hash: await owner.sendTransaction({ to: next, value: parseEther("1"), chain: null }),
+    });
+    const res = await asA().signPayment(await ask(id, next, "0.5"));
+    expect(res.signedTodayWei).toBe((parseEther("0.5") + GAS * FEE).toString());
+    expect((await ledgerOf(claimsEm(), id, 100)).map((p) => p.valueWei)).toEqual([parseEther("0.5").toString()]);
   });
 
   it("keeps its ledger append-only: the database refuses a change or a deletion", async () => {

@@ -60,12 +60,15 @@ export async function lockAgent(tx: EntityManager, instanceId: string): Promise<
   };
 }
 
-/** What the signer signed for the agent in the last 24 hours: amounts and their gas at most, wei. */
-export async function signedToday(tx: EntityManager, instanceId: string): Promise<bigint> {
+/**
+ * What the signer signed for the agent's wallet in the last 24 hours: amounts and their gas at most, wei. By
+ * wallet too: an agent released and claimed again by someone else has a new wallet, and a day of its own.
+ */
+export async function signedToday(tx: EntityManager, instanceId: string, wallet: string): Promise<bigint> {
   const [r] = await tx.execute<{ total: string }[]>(
     `select coalesce(sum(value_wei + max_fee_wei), 0)::text as total from signed_payments
-      where instance_id = ? and signed_at > now() - interval '24 hours'`,
-    [instanceId],
+      where instance_id = ? and wallet = ? and signed_at > now() - interval '24 hours'`,
+    [instanceId, wallet],
   );
   return BigInt(r?.total ?? "0");
 }
@@ -111,7 +114,10 @@ export interface LedgerEntry {
   signedAt: Date;
 }
 
-/** The agent's ledger, newest first, at most `limit` entries. */
+/**
+ * The ledger of the agent's present wallet, newest first, at most `limit` entries: not what an earlier owner's
+ * wallet paid before the agent was released and claimed again.
+ */
 export async function ledgerOf(em: EntityManager, instanceId: string, limit: number): Promise<LedgerEntry[]> {
   const rows = await em.execute<
     {
@@ -128,8 +134,11 @@ export async function ledgerOf(em: EntityManager, instanceId: string, limit: num
   >(
     `select sequence::text, chain_id::text, to_address, value_wei::text, max_fee_wei::text, nonce::text,
             transaction_hash, host_url, signed_at
-       from signed_payments where instance_id = ? order by sequence desc limit ?`,
-    [instanceId, limit],
+       from signed_payments s
+      where s.instance_id = ?
+        and lower(s.wallet) = (select lower(handle) from provisioned_tools where instance_id = ? and tool_id = 'crypto')
+      order by sequence desc limit ?`,
+    [instanceId, instanceId, limit],
   );
   return rows.map((r) => ({
     sequence: BigInt(r.sequence),
