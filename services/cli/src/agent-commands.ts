@@ -255,7 +255,8 @@ export async function acceptAgent(ctx: Context, id: string): Promise<unknown> {
 
 /**
  * Sets my agent's trust level, signed by the key as its owner (SetTrustLevel;
- * the agent checks it itself). L4 takes the daily spending limit in wei.
+ * the agent checks it itself), with the daily spending limit in wei: required
+ * at L4 (args.ts), optional at L2 and L3 (none: 0, it pays nothing), none at L1.
  */
 export async function setTrust(
   ctx: Context,

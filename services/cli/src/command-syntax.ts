@@ -244,7 +244,7 @@ export const COMMANDS = {
     options: ["daily-limit"],
     synopsis: "ID L1|L2|L3|L4 [--daily-limit ETH]",
     summary:
-      "set my agent's trust level (--daily-limit: the most its wallet may pay in a day, in ETH; L4 needs it, at L2 and L3 each payment also waits for my yes, and without it the agent pays nothing)",
+      "set my agent's trust level (--daily-limit: the most its wallet may pay in a day, in ETH; L4 needs it; L2 and L3 may have it, each payment also waiting for my yes, and without it the agent pays nothing; L1 takes none)",
   },
   permissions: {
     args: ["ID"],

@@ -773,9 +773,10 @@ describe("agents", () => {
     expect(calls.every((c) => c.headers.authorization === undefined)).toBe(true);
   });
 
-  it("trust signs a daily limit at L3 too, where each payment also waits for the owner's yes", async () => {
+  it("trust signs a daily limit at L3 too, where each payment also waits for the owner's yes; at L2 it may be left out", async () => {
     const id = await keygen();
     replies.push(json(200, { id: INSTANCE_ID, trust_level: "L3", daily_spend_limit_wei: "20000000000000000" }));
+    replies.push(json(200, { id: INSTANCE_ID, trust_level: "L2" }));
     expect(await run(["trust", INSTANCE_ID, "L3", "--daily-limit", "0.02"], io())).toBe(0);
     const body = calls[0]?.body as { trust_level: string; daily_spend_limit_wei: string; owner_signature: never };
     expect(body).toMatchObject({ trust_level: "L3", daily_spend_limit_wei: "20000000000000000" });
@@ -784,6 +785,17 @@ describe("agents", () => {
         "SetTrustLevel",
         { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 3, dailySpendLimitWei: 20_000_000_000_000_000n },
         body.owner_signature,
+      ),
+    ).toBe(id.address);
+    // None: no field sent, 0 signed (the agent then pays nothing).
+    expect(await run(["trust", INSTANCE_ID, "L2"], io())).toBe(0);
+    const l2Body = calls[1]?.body as { trust_level: string; owner_signature: never };
+    expect(Object.keys(l2Body).sort()).toEqual(["owner_signature", "trust_level"]);
+    expect(
+      await verify(
+        "SetTrustLevel",
+        { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 2, dailySpendLimitWei: 0n },
+        l2Body.owner_signature,
       ),
     ).toBe(id.address);
   });

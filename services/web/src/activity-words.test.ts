@@ -116,6 +116,18 @@ describe("changes the owner made", () => {
     });
   });
 
+  it("a limit signed at the same level reads as the limit, not as a move", () => {
+    const e = entry({
+      toolId: "trust",
+      action: "set_trust_level",
+      outcome: ToolCallOutcome.DONE,
+      detail: "L2 → L2, set by the owner, spending at most 0.05 ETH a day",
+    });
+    expect(activityWords(e, reader)).toEqual({
+      sentence: "You set its daily limit at L2: spending at most 0.05 ETH a day, today, 10:02",
+    });
+  });
+
   it("a level a new version imposed says why", () => {
     const e = entry({
       toolId: "trust",

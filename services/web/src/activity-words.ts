@@ -56,6 +56,8 @@ function levelChange(e: ActivityEntry): Omit<ActivityWords, "sentence"> & { what
   const byOwner = rest.startsWith("set by the owner");
   const limit = /spending at most .*$/.exec(rest)?.[0];
   const moved = from && from !== "—" ? `from ${from} to ${to}` : `to ${to}`;
+  // The same level with a limit signed: the change is the limit.
+  if (byOwner && from === to && limit) return { what: `You set its daily limit at ${to}: ${limit}` };
   if (byOwner) return { what: `You moved its trust level ${moved}${limit ? `, ${limit}` : ""}` };
   return { what: `Its trust level moved ${moved}`, why: rest };
 }

@@ -1,6 +1,7 @@
 // The trust level's rules, in memory: what a level says of a call, and what
 // an owner may ask for.
 import { ConnectError } from "@connectrpc/connect";
+import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { checkLevelRequest, decide, initialTrust, type TrustFile } from "./trust.js";
@@ -63,6 +64,32 @@ describe("trust levels", () => {
       expect(decide(at(level), "act").kind).toBe(level === TrustLevel.OPERATOR ? "allow" : "ask");
     }
   });
+
+  test.prop([
+    fc.constantFrom(TrustLevel.ADVISOR, TrustLevel.OPERATOR, TrustLevel.AUTONOMOUS),
+    fc.bigInt({ min: 0n, max: 10n ** 20n }),
+    fc.bigInt({ min: 0n, max: 10n ** 20n }),
+    fc.bigInt({ min: 0n, max: 10n ** 20n }),
+    fc.bigInt({ min: 0n, max: 10n ** 20n }),
+  ])(
+    "decide: a payment at L2 to L4 goes ahead (asked below L4) only within a signed limit, fee and the day's spending counted",
+    (level, limit, amount, spent, fee) => {
+      const d = decide(at(level, limit.toString()), "money", amount, spent, fee);
+      if (limit > 0n && spent + amount + fee <= limit)
+        expect(d.kind).toBe(level === TrustLevel.AUTONOMOUS ? "allow" : "ask");
+      else expect(d).toMatchObject({ kind: "refuse" });
+    },
+  );
+
+  test.prop([fc.constantFrom(TrustLevel.ADVISOR, TrustLevel.OPERATOR), fc.bigInt({ min: 0n, max: 10n ** 78n - 1n })])(
+    "checkLevelRequest: any whole number of wei below 10^78 is kept at L2 and L3, 0 as none",
+    (level, wei) => {
+      expect(checkLevelRequest(level, ` ${wei} `, TrustLevel.AUTONOMOUS)).toEqual({
+        level,
+        dailySpendLimitWei: wei.toString(),
+      });
+    },
+  );
 
   it("starts at L2, or at the template's highest when that is lower; none means L2", () => {
     expect(

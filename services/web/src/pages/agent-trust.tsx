@@ -35,9 +35,9 @@ const SPENDS: readonly TrustLevelName[] = ["L2", "L3", "L4"];
 
 /**
  * Its trust level and what that allows, and a choice of another up to the
- * highest its template allows (L2 when the template names none), with L4's
- * daily spending limit in ETH. The owner signs SetTrustLevel; the agent
- * checks it and enforces the level itself.
+ * highest its template allows (L2 when the template names none), with the
+ * daily spending limit in ETH at L2 to L4 (required at L4). The owner signs
+ * SetTrustLevel; the agent checks it and enforces the level itself.
  */
 export function TrustForm({ agent: i }: { agent: Instance }) {
   const { sign } = useSession();
