@@ -72,25 +72,13 @@ export const stoppedReply = (by: string) => `Stopped, as ${by} asked.`;
 /** `work`, or the turn's stop if it comes first; `work` goes on unheard (its calls refused: tools/gate.ts). */
 function untilStopped<T>(work: Promise<T>, stop: AbortSignal | undefined): Promise<T | { stoppedBy: string }> {
   if (!stop) return work;
-  const stoppedBy = () => ({ stoppedBy: String(stop.reason) });
-  if (stop.aborted) {
-    work.catch(() => undefined);
-    return Promise.resolve(stoppedBy());
-  }
-  return new Promise((resolve, reject) => {
-    const onStop = () => resolve(stoppedBy());
-    stop.addEventListener("abort", onStop, { once: true });
-    work.then(
-      (v) => {
-        stop.removeEventListener("abort", onStop);
-        resolve(v);
-      },
-      (err: unknown) => {
-        stop.removeEventListener("abort", onStop);
-        reject(err);
-      },
-    );
+  // The signal is the turn's own: its listener goes with it.
+  const stopped = new Promise<{ stoppedBy: string }>((resolve) => {
+    const said = () => resolve({ stoppedBy: String(stop.reason) });
+    if (stop.aborted) said();
+    else stop.addEventListener("abort", said, { once: true });
   });
+  return Promise.race([work, stopped]);
 }
 
 /** Said when the model cannot be reached: the turn still ends with an answer. */
