@@ -45,6 +45,7 @@ import {
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import { AgentKeyService } from "@convos-pool/gen/convos/pool/v1/agent_key_service_pb.js";
 import { InstancePlacementService } from "@convos-pool/gen/convos/pool/v1/instance_placement_service_pb.js";
+import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
 import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
 import {
   VersionSignalInsightsService,
@@ -103,6 +104,7 @@ const KNOWN: DescService[] = [
   TemplateOwnershipService,
   AgentVaultService,
   InstancePlacementService,
+  PaymentSignerService,
   AgentKeyService,
   LineageService,
   LineageEventService,
