@@ -6,7 +6,7 @@
  * host's own credential. Each signature is decided (policy.ts) and written to
  * the ledger (sql.ts) in one transaction before it is returned.
  */
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
 import { callerHost, type Logger } from "@convos-pool/kit/server";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -44,7 +44,10 @@ export function createPaymentSignerService(deps: PaymentSignerDeps): ServiceImpl
     async signPayment(req, ctx) {
       const ask = readPaymentRequest(req);
       const host = callerHost(ctx);
-      const poolChainId = await deps.chainId();
+      const poolChainId = await deps.chainId().catch((err: unknown) => {
+        deps.log.warn("the pool's chain did not answer", { err });
+        throw new ConnectError("the pool's chain does not answer just now; nothing was signed", Code.Unavailable);
+      });
       return deps.em.fork().transactional(async (tx) => {
         const row = await lockAgent(tx, ask.instanceId);
         const today = row?.view.wallet ? await signedToday(tx, ask.instanceId, row.view.wallet) : 0n;

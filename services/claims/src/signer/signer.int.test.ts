@@ -42,6 +42,7 @@ const GAS = 21_000n;
 const FEE = parseGwei("2");
 
 let dataDir: string;
+let databaseUrl: string;
 let chain: RunningChain;
 let claims: RunningClaimsService;
 let sql: pg.Client;
@@ -59,7 +60,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "signer-int-"));
   chain = await startLocalChain();
   read = createPublicClient({ transport: http(chain.rpcUrl) });
-  const databaseUrl = await createTestDatabase("signer_claims");
+  databaseUrl = await createTestDatabase("signer_claims");
   claims = await startClaimsService({
     databaseUrl,
     credentials: CREDS.claims,
@@ -284,6 +285,32 @@ describe("PaymentSignerService.SignPayment", () => {
     const res = await asA().signPayment(await ask(id, next, "0.5"));
     expect(res.signedTodayWei).toBe((parseEther("0.5") + GAS * FEE).toString());
     expect((await ledgerOf(claimsEm(), id, 100)).map((p) => p.valueWei)).toEqual([parseEther("0.5").toString()]);
+  });
+
+  it("answers UNAVAILABLE, signing nothing, while the pool's chain does not answer", async () => {
+    const { id, wallet } = await agent(A, 4, "1");
+    const request = await ask(id, wallet, "0.01");
+    // A second claims service on the same database, its chain an address nothing answers at.
+    const away = await startClaimsService({
+      databaseUrl,
+      credentials: CREDS.claims,
+      templatesUrl: `http://127.0.0.1:${await freePort()}`,
+      secretsKey: SECRETS_KEY,
+      dataDir,
+      sweepIntervalMs: 3_600_000,
+      chain: { rpcUrl: `http://127.0.0.1:${await freePort()}`, faucetKey: chain.faucetKey },
+      log: createLogger("claims-away", { level: "silent" }),
+    });
+    try {
+      const c = createServiceClient(PaymentSignerService, away.url, hostCredentials(CREDS, A));
+      closers.push(c);
+      const err = await refusal(c.client.signPayment(request));
+      expect(Code[err.code]).toBe("Unavailable");
+      expect(err.rawMessage).toBe("the pool's chain does not answer just now; nothing was signed");
+      expect(await ledger(id)).toEqual([]);
+    } finally {
+      await away.close();
+    }
   });
 
   it("keeps its ledger append-only: the database refuses a change or a deletion", async () => {
