@@ -218,8 +218,9 @@ export const PaymentSignerService: GenService<{
    * credential and an agent placed on another host; NOT_FOUND for an agent
    * that is not in the pool or has no wallet; FAILED_PRECONDITION for an
    * agent that is not claimed, a chain that is not the pool's, or one over
-   * the owner's limit (the message says how much is left); INVALID_ARGUMENT
-   * naming the field for a malformed one.
+   * the owner's limit (the message says how much is left); UNAVAILABLE
+   * while the pool's chain does not answer; INVALID_ARGUMENT naming the
+   * field for a malformed one.
    *
    * @generated from rpc convos.pool.v1.PaymentSignerService.SignPayment
    */
