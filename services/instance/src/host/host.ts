@@ -316,7 +316,14 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     vaultPut &&
     new VaultSender({
       put: vaultPut,
-      ...(marksClient ? { mark: async (marks) => void (await marksClient.client.putStateMarks({ marks })) } : {}),
+      ...(marksClient
+        ? {
+            mark: async (marks) =>
+              (await marksClient.client.putStateMarks({ marks })).outcomes
+                .filter((o) => !o.kept)
+                .map((o) => o.instanceId),
+          }
+        : {}),
       poolId,
       keys,
       dataDir: opts.dataDir,

@@ -38,12 +38,15 @@ async function setup(opts: { debounceMs?: number; refused?: string[] } = {}) {
   const sink: { failing: boolean; held?: Promise<void> | undefined; began?: () => void } = { failing: false };
   /** The marks sent (or the mark sink failing, while `marksDown`). */
   const marks: StateMark[] = [];
-  const marksSink = { down: false };
+  const marksSink: { down: boolean; refuse: string[] } = { down: false, refuse: [] };
   const sender = new VaultSender({
     poolId: LOCAL_POOL_ID,
     mark: async (m) => {
       if (marksSink.down) throw new Error("the lineage service is down");
-      marks.push(...m);
+      // Refused, as the lineage service refuses an agent it does not know yet: not kept.
+      const refused = m.filter((x) => marksSink.refuse.includes(x.instanceId)).map((x) => x.instanceId);
+      marks.push(...m.filter((x) => !refused.includes(x.instanceId)));
+      return refused;
     },
     keys: seedKeys(seed),
     dataDir,
@@ -108,6 +111,19 @@ describe("the high-water marks of kept states", () => {
     await signedBy(marks[1]!, 1);
     // Not another agent's wallet: a mark is the agent's word alone.
     await expect(signedBy(marks[1]!, 2)).rejects.toThrow(/not signed by a wallet/);
+  });
+
+  it("a mark the lineage service refuses (an agent it does not know yet) is sent again with the next pass", async () => {
+    const { calls, sender, agent, marks, marksSink } = await setup();
+    await agent("agent-a", 1);
+    marksSink.refuse = ["agent-a"];
+    await sender.flush();
+    expect(marks).toEqual([]);
+    marksSink.refuse = [];
+    // No write since: the refusal alone put the agent back.
+    await sender.flush();
+    expect(calls.map((c) => c.map((st) => st.sequence))).toEqual([[1n], [2n]]);
+    expect(marks.map((m) => [m.instanceId, m.sequence])).toEqual([["agent-a", 2n]]);
   });
 
   it("a mark that cannot be sent is sent again with the agent's next pass, though the agent changed nothing", async () => {

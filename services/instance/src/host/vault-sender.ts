@@ -33,8 +33,11 @@ const MAX_BACKOFF_MS = 60_000;
 
 /** Sends sealed states; the real one is an AgentVaultService client, tests pass a sink. */
 export type PutStates = (states: SealedAgentState[]) => Promise<PutAgentStateOutcome[]>;
-/** Sends the marks of states kept; the real one is an AgentStateMarkService client. */
-export type PutMarks = (marks: StateMark[]) => Promise<void>;
+/**
+ * Sends the marks of states kept; the real one is an AgentStateMarkService client. Resolves to the agents whose
+ * marks were refused (the lineage service may not know a new agent yet): they are marked again.
+ */
+export type PutMarks = (marks: StateMark[]) => Promise<string[]>;
 
 export interface VaultSenderOptions {
   put: PutStates;
@@ -199,8 +202,11 @@ export class VaultSender {
           ];
         }),
       );
-      await mark(marks);
-      return true;
+      const refused = await mark(marks);
+      if (refused.length === 0) return true;
+      for (const id of refused) this.dirty.add(id);
+      this.opts.log.warn("agents' state marks refused; their states are sent and marked again", { refused });
+      return false;
     } catch (err) {
       for (const st of states) this.dirty.add(st.instanceId);
       this.opts.log.warn("agents' state marks not sent; their states are sent and marked again", { err });
