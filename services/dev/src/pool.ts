@@ -264,6 +264,32 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       log: log.child({ service: "keys" }),
     });
     started.push(keys);
+    // The claims service before the hosts: a host restoring its agents asks the keys service for
+    // their keys, which asks the claims service where each runs (and at a new address, the claims
+    // service's warm pool adopts them there first).
+    const claims = await startClaimsService({
+      host,
+      port: claimsPort,
+      databaseUrl: opts.claimsDatabaseUrl,
+      embeddedDir: join(opts.dataDir, "claims", "db"),
+      dataDir: join(opts.dataDir, "claims"),
+      credentials: credentials.claims,
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      budget,
+      templatesUrl: templates.url,
+      secretsKey: await localSecret(opts.dataDir, "secrets-key"),
+      pool: {
+        hostUrls: [hostUrl, ...(secondUrl ? [secondUrl] : []), ...(openclawUrl ? [openclawUrl] : [])],
+        target: opts.warmInstances ?? 3,
+        lostAfterSeconds: opts.hostLostAfterSeconds ?? 60,
+      },
+      lineageUrl: lineage.url,
+      chain: { rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey },
+      // Owners' signatures (pinning) are checked against the XMTP network too.
+      resolver,
+      log: log.child({ service: "claims" }),
+    });
+    started.push(claims);
     // Agents: one host process runs them all, each with its key from the keys service.
     const instances = await startInstanceHost({
       host,
@@ -363,29 +389,6 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
         log: log.child({ service: "instance-host-openclaw" }),
       }));
     if (openclawHost) started.push(openclawHost);
-    const claims = await startClaimsService({
-      host,
-      port: claimsPort,
-      databaseUrl: opts.claimsDatabaseUrl,
-      embeddedDir: join(opts.dataDir, "claims", "db"),
-      dataDir: join(opts.dataDir, "claims"),
-      credentials: credentials.claims,
-      ...(opts.limits ? { limits: opts.limits } : {}),
-      budget,
-      templatesUrl: templates.url,
-      secretsKey: await localSecret(opts.dataDir, "secrets-key"),
-      pool: {
-        hostUrls: [instances.url, ...(second ? [second.url] : []), ...(openclawHost ? [openclawHost.url] : [])],
-        target: opts.warmInstances ?? 3,
-        lostAfterSeconds: opts.hostLostAfterSeconds ?? 60,
-      },
-      lineageUrl: lineage.url,
-      chain: { rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey },
-      // Owners' signatures (pinning) are checked against the XMTP network too.
-      resolver,
-      log: log.child({ service: "claims" }),
-    });
-    started.push(claims);
     const signInDir = join(opts.dataDir, "sign-in-inbox");
     await mkdir(signInDir, { recursive: true, mode: 0o700 });
     const gateway = await startGateway({
