@@ -25,12 +25,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  keys = remoteKeys(
-    url,
-    generateServiceCredentials()["instance-host"],
-    createLogger("test", { level: "error" }),
-    1_200,
-  );
+  keys = remoteKeys(url, generateServiceCredentials()["instance-host"], createLogger("test", { level: "error" }), {
+    windowMs: 1_200,
+    gapMs: 2_000,
+  });
 });
 
 afterAll(async () => {
@@ -62,6 +60,13 @@ describe("a host's patience with the keys service", () => {
     const next = await ask("inst_b");
     expect(next.asked).toBe(1);
     expect(String(next.err)).toMatch(/did not answer/);
+  });
+
+  it("waits a whole window again for a failure after a quiet gap: an old outage nobody asked through is not this one", async () => {
+    await sleep(2_100);
+    const later = await ask("inst_e");
+    expect(later.asked).toBeGreaterThanOrEqual(3);
+    expect(String(later.err)).toMatch(/did not answer for the key of inst_e/);
   });
 
   it("waits a whole window again after the service has answered, even with a refusal", async () => {

@@ -6,7 +6,7 @@
 //
 // The keys service or the claims service behind it may be starting (a whole
 // pool started at once) or away for a moment: an unavailable answer is tried
-// again until the outage is `patienceMs` old (one window for all the host's
+// again until the outage is a window old (one window for all the host's
 // agents), then the agent's start fails as a crash, which the host's reviver
 // tries again later. A refusal (the agent runs on another
 // host) is final and said as the keys service said it.
@@ -25,31 +25,45 @@ export interface RemoteKeys extends AgentKeys {
 /** Codes worth asking again for: the service is starting, restarting or too busy for a moment. */
 const PASSING = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted]);
 
-export function remoteKeys(url: string, credentials: ClientCredentials, log: Logger, patienceMs = 60_000): RemoteKeys {
+/** How long the host keeps asking through one outage, and the quiet after which a failure starts a new one. */
+export interface Patience {
+  windowMs: number;
+  /** Longer than one ask and its wait (10 s + 5 s): failures this far apart are not known to be one outage. */
+  gapMs: number;
+}
+
+export function remoteKeys(
+  url: string,
+  credentials: ClientCredentials,
+  log: Logger,
+  patience: Patience = { windowMs: 60_000, gapMs: 20_000 },
+): RemoteKeys {
   const service = createServiceClient(AgentKeyService, url, credentials);
   const client = service.client;
   const held = new Map<string, Promise<InstanceWallet>>();
   const addresses = new Map<number, Hex>();
 
-  // Since when the service has not answered: the patience is one minute of the outage, not one per agent,
-  // so that a host restoring a hundred agents while it is away is not waiting a minute for each.
-  let awaySince: number | undefined;
+  // The outage the service is in: the patience is one window of it, not one per agent, so that a host
+  // restoring a hundred agents while it is away is not waiting a minute for each. A failure after a
+  // quiet gap starts a new outage: an outage nobody asked through since is not known to have lasted.
+  let away: { since: number; last: number } | undefined;
 
   async function patiently<T>(what: string, call: () => Promise<T>): Promise<T> {
-    const until = (awaySince ?? Date.now()) + patienceMs;
     for (let wait = 250; ; wait = Math.min(wait * 2, 5_000)) {
       try {
         const answer = await call();
-        awaySince = undefined;
+        away = undefined;
         return answer;
       } catch (err) {
         const passing = err instanceof ConnectError && PASSING.has(err.code);
         if (!passing) {
-          if (err instanceof ConnectError) awaySince = undefined;
+          if (err instanceof ConnectError) away = undefined;
           throw err;
         }
-        awaySince ??= Date.now();
-        if (Date.now() + wait > until) {
+        const now = Date.now();
+        if (!away || now - away.last > patience.gapMs) away = { since: now, last: now };
+        else away.last = now;
+        if (now + wait > away.since + patience.windowMs) {
           // Not a ConnectError: the agent's start crashed (and is tried again), not refused.
           throw new Error(`the keys service did not answer for ${what}: ${err.rawMessage}`, { cause: err });
         }
