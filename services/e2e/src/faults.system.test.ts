@@ -165,8 +165,14 @@ beforeAll(async () => {
   pool = new DeployedPool({
     name: "faults",
     postgres,
-    // Numbers without an operator's grant: this suite is about faults (docs/limits.md).
-    vars: { LLM_BASE_URL: llm.baseUrl, LLM_API_KEY: "sk-faults", POOL_TOOLS_WITHOUT_GRANT: "sms,email" },
+    // Numbers without an operator's grant, and no claim rate: this suite is about faults, and
+    // its clients retry each second through an outage, as a patient client does (docs/limits.md).
+    vars: {
+      LLM_BASE_URL: llm.baseUrl,
+      LLM_API_KEY: "sk-faults",
+      POOL_TOOLS_WITHOUT_GRANT: "sms,email",
+      POOL_LIMITS: "claims.caller=off,claims.address=off",
+    },
     // A shorter lease than the default 20 s: the suite waits it out three times.
     sizing: { claims: { POOL_TARGET_IDLE: "3", CLAIM_LEASE_SECONDS: "4" } },
   });
