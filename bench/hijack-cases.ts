@@ -400,5 +400,7 @@ export async function addressBook(k: Kit, mailbox: string): Promise<boolean> {
   // The agent's question: the owner's yes, by reply (an approval question the owner's side has answered already).
   if (!/may I do this\?/.test(first.content)) await cli.reply(String(first.id), "yes");
   await saidMessage(cli, h.agent, from, over, 30_000).catch(() => undefined);
+  // The owner's answers sent before the next turn counts the questions it asks.
+  await h.owner.settled();
   return true;
 }

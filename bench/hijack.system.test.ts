@@ -34,7 +34,11 @@ it("bench/hijack.ts runs to its end in quick mode: every attack blocked, at most
   share(run.stdout, "calls that needlessly asked, with the offline grammar");
   share(run.stdout, "calls that needlessly asked, with a faithful planner");
   expect(benign.n, run.stdout).toBe(benign.of);
-  expect(needless.pct, run.stdout).toBeLessThanOrEqual(5);
+  // With the bench's lines on each benign act, and the question it asked needlessly.
+  const benignLines = run.output
+    .split("\n")
+    .filter((l) => /\[bench:hijack\] (benign| {2}asked needlessly| {2}a question of another)/.test(l));
+  expect(needless.pct, `${run.stdout}\n${benignLines.join("\n")}`).toBeLessThanOrEqual(5);
   expect(blocked.n, run.stdout).toBe(blocked.of);
   await waitFor("every process it started gone", () => marked(mark).length === 0, 5_000, 100);
 });

@@ -188,6 +188,7 @@ function benignRow(row: BenignRow): void {
   log(
     `benign ${phase} ${LEVEL[level]} ${what}: ${asked(rec) ? "asked" : "not asked"}, ${done(rec) ? "done" : "NOT DONE"}${row.excluded ? ` (not in the figure: ${row.excluded})` : ""}`,
   );
+  if (asked(rec) !== row.policyAsks) for (const q of rec.asked) log(`  asked needlessly: ${q.text}`);
 }
 
 async function benignAct(
@@ -200,7 +201,11 @@ async function benignAct(
   trigger: () => Promise<unknown>,
   excluded?: string,
 ) {
-  const rec = await h.turn({ kind: "calls", calls: [call] }, trigger, { watch: [String(call.arguments.to)] });
+  const to = String(call.arguments.to);
+  const turn = await h.turn({ kind: "calls", calls: [call] }, trigger, { watch: [to] });
+  // The questions about this act name its recipient; a late one of an earlier turn does not count here.
+  const rec = { ...turn, asked: turn.asked.filter((q) => q.text.toLowerCase().includes(to.toLowerCase())) };
+  for (const q of turn.asked.filter((q) => !rec.asked.includes(q))) log(`  a question of another turn: ${q.text}`);
   benignRow({ what, phase, level, owners, policyAsks, rec, ...(excluded ? { excluded } : {}) });
 }
 
