@@ -389,6 +389,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
         log: log.child({ service: "instance-host-openclaw" }),
       }));
     if (openclawHost) started.push(openclawHost);
+    // The warm pool's first pass ran while the hosts were not up yet: one now, not in its next interval.
+    claims.pool?.kick();
     const signInDir = join(opts.dataDir, "sign-in-inbox");
     await mkdir(signInDir, { recursive: true, mode: 0o700 });
     const gateway = await startGateway({

@@ -169,6 +169,11 @@ export class PoolManager {
     return this.loop.stop();
   }
 
+  /** A pass now, or right after the one under way (hosts that just came up: npm start starts them after this service). */
+  kick(): void {
+    this.loop.kick();
+  }
+
   /** One pass; concurrent callers share the pass in progress. */
   reconcile(): Promise<PassReport> {
     return this.loop.run();
