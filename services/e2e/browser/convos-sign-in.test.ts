@@ -72,13 +72,15 @@ it("a person signs in by opening the page's link in Convos, and the page names t
   const link = (await page.getByTestId("convos-link").getAttribute("href"))!;
   expect(link).toMatch(/^https:\/\/popup\.convos\.org\/v2\?i=/);
   await shoot(page, "sign-in-convos-code");
+  // Read before the join: once it is accepted the page moves on to "Signed in", and the code's panel goes.
+  const signInInbox = await page.getByTestId("sign-in-inbox").textContent();
 
   const joined = await runConvos<{ inboxId: string; creatorInboxId: string }>(
     ["conversations", "join", link, "--no-wait", "--profile-name", "Saul"],
     join(dir, "saul"),
     { xmtpPort: xmtp.port, timeoutMs: 60_000 },
   );
-  expect(joined.creatorInboxId).toBe(await page.getByTestId("sign-in-inbox").textContent());
+  expect(joined.creatorInboxId).toBe(signInInbox);
 
   await page.getByRole("heading", { level: 1, name: "Signed in" }).waitFor({ timeout: 30_000 });
   expect(await page.getByTestId("inbox-id").textContent()).toBe(joined.inboxId);
