@@ -84,6 +84,19 @@ describe("content files", () => {
     expect(contentHash(filled)).toBe(serverContentHash(filled));
   });
 
+  it("reads a file's phone connections as the gateway does, and leaves an empty list out of the hash", () => {
+    const connections = [
+      { kind: "calendar", capabilities: ["read", "write_create"], reason: "to plan around your week" },
+    ];
+    const filled = fillContent({ ...FULL, connections });
+    expect(filled.connections).toEqual(connections);
+    expect(contentHash(filled)).toBe(serverContentHash(filled));
+    expect(contentHash(fillContent({ ...FULL, connections: [] }))).toBe(contentHash(fillContent(FULL)));
+    expect(() => fillContent({ ...FULL, connections: [{ kind: "calendar", why: "x" }] }, "t.json")).toThrow(
+      "connections[0].why: unknown field",
+    );
+  });
+
   it("takes a fetched template (pool get) as a content file: metadata skipped", () => {
     const fetched = {
       id: "tmpl_4Qb1x9ZkT2mW7cPa",
@@ -143,10 +156,15 @@ describe("patch files", () => {
     expect(patchHash(patch)).toBe(jsonHash(patchToJson(proto)));
   });
 
-  it("empties lists with [] (clear_tools / clear_tags) and keeps empty strings", () => {
-    const patch = fillPatch({ tags: [], tools: [], category: "" });
-    expect(patch).toEqual({ tags: [], tools: [], category: "" });
-    const proto = create(TemplatePatchSchema, { clearTags: true, clearTools: true, category: "" });
+  it("empties lists with [] (clear_tools / clear_tags / clear_connections) and keeps empty strings", () => {
+    const patch = fillPatch({ tags: [], tools: [], connections: [], category: "" });
+    expect(patch).toEqual({ tags: [], tools: [], connections: [], category: "" });
+    const proto = create(TemplatePatchSchema, {
+      clearTags: true,
+      clearTools: true,
+      clearConnections: true,
+      category: "",
+    });
     expect(patchHash(patch)).toBe(jsonHash(patchToJson(proto)));
   });
 

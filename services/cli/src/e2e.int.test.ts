@@ -216,6 +216,36 @@ describe("pool against a real gateway", () => {
     await expectHttpError(pool.getTemplate(ctx, id), 404, "not_found");
   });
 
+  it("a content file's phone connections: created, printed by get, replaced by a patch; a bad one refused naming the field", async () => {
+    const me: Context = { ...ctx, keyFile: join(dir, "connections/key.json") };
+    await pool.keygen(me);
+    const file = (name: string, body: unknown) => writeFile(join(dir, name), JSON.stringify(body));
+    const calendar = { kind: "calendar", capabilities: ["read", "write_create"], reason: "to plan around your week" };
+    await file("phone.json", { agent_name: "Planner", instructions: "You plan.", connections: [calendar] });
+    const { id } = (await pool.createTemplate(me, "phone.json")) as Template;
+    expect(((await pool.getTemplate(me, id)) as { connections?: unknown }).connections).toEqual([calendar]);
+
+    const location = { kind: "location", capabilities: ["read"], reason: "to suggest places nearby" };
+    await file("phone-patch.json", { connections: [location] });
+    const patched = (await pool.patchTemplate(me, id, "phone-patch.json")) as Template & { connections?: unknown };
+    expect(patched).toMatchObject({ version: 2, connections: [location] });
+
+    await file("phone-bad.json", {
+      agent_name: "Planner",
+      instructions: "You plan.",
+      connections: [{ kind: "calendar", capabilities: ["read", "write_everything"], reason: "to plan" }],
+    });
+    const err = await pool.updateTemplate(me, id, "phone-bad.json").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(HttpError);
+    expect((err as HttpError).body).toMatchObject({
+      error: { code: "invalid_argument", field: "connections[0].capabilities[1]" },
+    });
+    expect(((await pool.getTemplate(me, id)) as Template).version).toBe(2);
+  });
+
   it("update, patch and rollback that take the pool's wallet away: refused naming the field, published with --acknowledge-wallet-removal (signed)", async () => {
     // A creator of its own, so that this test stands alone.
     const me: Context = { ...ctx, keyFile: join(dir, "payer/key.json") };

@@ -121,7 +121,7 @@ describe("pool export: a template as an OpenClaw workspace", () => {
     expect(importWorkspace(exportWorkspace(first).files, "marlow").content).toEqual(first);
   });
 
-  it("says what a workspace has no place for: user tools, the model, store fields", () => {
+  it("says what a workspace has no place for: user tools, the model, store fields, phone connections", () => {
     const { files, notWritten } = exportWorkspace({
       ...full,
       model: { default: "other-model", allow_override: false },
@@ -137,13 +137,16 @@ describe("pool export: a template as an OpenClaw workspace", () => {
       ],
       category: "travel",
       tags: ["boats"],
+      connections: [{ kind: "location", capabilities: ["read"], reason: "to find the harbour" }],
     });
     expect(files["TOOLS.md"]).not.toContain("personal-email");
+    expect(Object.values(files).join("\n")).not.toContain("harbour");
     expect(notWritten).toEqual([
       "tools[personal-email] (a user tool: OpenClaw has no declaration for one)",
       'model "other-model"',
       "category",
       "tags",
+      "connections[location] (a phone connection: OpenClaw has no declaration for one)",
     ]);
   });
 });

@@ -500,6 +500,8 @@ export function exportWorkspace(content: TemplateContentJson): {
   for (const field of ["description", "category", "clone_directive", "max_trust_level"] as const)
     if (content[field]) notWritten.push(field);
   if (content.tags.length) notWritten.push("tags");
+  for (const c of content.connections ?? [])
+    notWritten.push(`connections[${c.kind}] (a phone connection: OpenClaw has no declaration for one)`);
 
   return {
     files: {

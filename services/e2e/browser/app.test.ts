@@ -1102,7 +1102,7 @@ describe("the web app in a browser", () => {
     expect(await page.getByTestId("soul").count()).toBe(0);
   });
 
-  it("a template built on another shows what its agents run on: the base named and linked, both instructions, the base's tools and model", {
+  it("a template built on another shows what its agents run on: the base named and linked, both instructions, the base's tools, model and phone connections", {
     timeout: 60_000,
   }, async () => {
     const tag = `base${randomBytes(3).toString("hex")}`;
@@ -1129,12 +1129,17 @@ describe("the web app in a browser", () => {
             required: true,
           },
         ],
+        connections: [{ kind: "calendar", capabilities: ["write_create"], reason: "to book meeting rooms" }],
       }),
     );
     const { model: _fromBase, ...own } = sampleContent({
       agent_name: `Kim's desk ${tag}`,
       instructions: "You are Kim's.",
       tools: [],
+      connections: [
+        { kind: "location", capabilities: ["read"], reason: "to suggest places nearby" },
+        { kind: "calendar", capabilities: ["read"], reason: "to plan around your week" },
+      ],
     });
     const derived = await signedTemplate(gateway, kim, {
       ...own,
@@ -1153,10 +1158,26 @@ describe("the web app in a browser", () => {
     await page.getByText("Instructions", { exact: true }).click();
     expect(await page.locator("pre.instructions").textContent()).toBe("Never share internal data.\n\nYou are Kim's.");
     await page.getByText("Work email", { exact: true }).waitFor();
+    // What of a person's phone its agents use, before the claim: the base's calendar with Kim's reading it.
+    const phone = page.getByTestId("connections").locator("li");
+    expect(await phone.allTextContents()).toEqual([
+      "Uses your phone's Calendar (read, create events): to plan around your week",
+      "Uses your phone's Location (read): to suggest places nearby",
+    ]);
+    expect(
+      await page.evaluate(() => {
+        const shown = document.querySelector('[data-testid="connections"]');
+        const claim = document.querySelector("#add-heading");
+        return Boolean(shown && claim && shown.compareDocumentPosition(claim) & Node.DOCUMENT_POSITION_FOLLOWING);
+      }),
+    ).toBe(true);
     await shoot(page, "template-on-a-base");
     await page.getByTestId("built-on").getByRole("link").click();
     await heading(page, `Acme base ${tag}`).waitFor();
     expect(await page.getByTestId("built-on").count()).toBe(0);
+    expect(await page.getByTestId("connections").locator("li").allTextContents()).toEqual([
+      "Uses your phone's Calendar (create events): to book meeting rooms",
+    ]);
   });
 
   it("a keyboard alone gets around: skip link, sign-in, search, a template's page; focus is visible and lands on each page's heading", {

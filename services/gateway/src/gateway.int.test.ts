@@ -27,6 +27,7 @@ import {
   contentFromJson,
   applyPatch,
   jsonHash,
+  type ConnectionJson,
   type SoulJson,
   type TemplateContentJson,
 } from "@convos-pool/kit/content";
@@ -496,6 +497,68 @@ describe("REST", () => {
     const removed = await patchAt(2, { soul: {} }, applyPatch(base, { soul: { identity: { role: "Harbour pilot" } } }));
     expect(removed.status, JSON.stringify(removed.json)).toBe(200);
     expect(removed.json).not.toHaveProperty("soul");
+  });
+
+  it("carries the phone connections a template's agents use; a bad one is 400 naming the field; a PATCH replaces them and [] removes them", async () => {
+    const fay = newCreator();
+    const token = await session(fay);
+    const connections: ConnectionJson[] = [
+      { kind: "calendar", capabilities: ["read", "write_create"], reason: "to plan around your week" },
+    ];
+    const created = await restCreate(fay, { connections });
+    expect(created.connections).toEqual(connections);
+    expect((await rest("GET", `/api/pool/templates/${created.id}`, { token })).json.connections).toEqual(connections);
+    // None, none shown: content without them hashes as before the field existed.
+    expect(await restCreate(fay)).not.toHaveProperty("connections");
+
+    const refusedWith = async (over: Partial<TemplateContentJson>) => {
+      const body = content(over);
+      const res = await rest("POST", "/api/pool/templates", {
+        body: {
+          creator_id: fay.inboxId,
+          ...body,
+          signature: await restSig(fay, "CreateTemplate", { contentHash: jsonHash(body) }),
+        },
+      });
+      expect(res.status, JSON.stringify(res.json)).toBe(400);
+      return res.json.error;
+    };
+    const health = { kind: "health", capabilities: ["read"], reason: "to pace the hikes" };
+    expect(await refusedWith({ connections: [health, { ...health, kind: "fitness" }] })).toMatchObject({
+      code: "invalid_argument",
+      field: "connections[1].kind",
+      message: expect.stringMatching(/^connections\[1\]\.kind: must be one of "health", "calendar"/),
+    });
+    expect(await refusedWith({ connections: [{ ...health, capabilities: ["read", "write"] }] })).toMatchObject({
+      field: "connections[0].capabilities[1]",
+    });
+    expect(await refusedWith({ connections: [{ ...health, reason: "" }] })).toMatchObject({
+      field: "connections[0].reason",
+    });
+    expect(await refusedWith({ connections: [{ ...health, why: "x" } as never] })).toMatchObject({
+      field: "connections[0].why",
+    });
+
+    const base = content({ connections });
+    const patchAt = async (version: number, patch: { connections: ConnectionJson[] }, before: TemplateContentJson) =>
+      rest("PATCH", `/api/pool/templates/${created.id}`, {
+        ifMatch: version,
+        body: {
+          ...patch,
+          signature: await restSig(fay, "PatchTemplate", {
+            templateId: created.id,
+            version: BigInt(version),
+            patchHash: jsonHash(patch),
+            contentHash: jsonHash(applyPatch(before, patch)),
+          }),
+        },
+      });
+    const replaced = await patchAt(1, { connections: [health] }, base);
+    expect(replaced.status, JSON.stringify(replaced.json)).toBe(200);
+    expect(replaced.json.connections).toEqual([health]);
+    const removed = await patchAt(2, { connections: [] }, applyPatch(base, { connections: [health] }));
+    expect(removed.status, JSON.stringify(removed.json)).toBe(200);
+    expect(removed.json).not.toHaveProperty("connections");
   });
 
   it("builds on a base: content without a model takes the base's, ?resolve=true shows what agents run on; a PATCH cannot change the base", async () => {

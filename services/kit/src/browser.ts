@@ -1,6 +1,6 @@
 // `@convos-pool/kit/browser`: what the web app may import from the kit, with
 // nothing that needs Node. The contract and its errors, template content and
-// its JSON, the values typed for its tools, trust levels, permissions, participation, SOUL, the line diff,
+// its JSON, the values typed for its tools, its phone connections, trust levels, permissions, participation, SOUL, the line diff,
 // and of signing the part a browser runs: signing and checking operations,
 // sealed boxes, the verified badge and the birth certificate.
 export {
@@ -39,6 +39,22 @@ export {
   type StringRule,
   unauthenticated,
 } from "./content/errors.js";
+export {
+  CONNECTION_CAPABILITIES,
+  CONNECTION_KIND_WORDS,
+  CONNECTION_KINDS,
+  CONNECTION_LIMITS,
+  type ConnectionCapabilityName,
+  type ConnectionJson,
+  type ConnectionKindName,
+  checkConnections,
+  connectionFromJson,
+  connectionSummary,
+  connectionToJson,
+  connectionUses,
+  isConnectionCapability,
+  isConnectionKind,
+} from "./content/connections.js";
 export { checkAvatar, checkConversationStarters, FACE_LIMITS, isAvatarUrl } from "./content/face.js";
 export {
   applyPatch,

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/template.proto.
  */
 export const file_convos_pool_v1_template: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb252b3MvcG9vbC92MS90ZW1wbGF0ZS5wcm90bxIOY29udm9zLnBvb2wudjEiyAMKD1RlbXBsYXRlQ29udGVudBISCgphZ2VudF9uYW1lGAEgASgJEhQKDGluc3RydWN0aW9ucxgCIAEoCRIqCgVtb2RlbBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLk1vZGVsQ29uZmlnEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEgwKBHRhZ3MYByADKAkSFwoPY2xvbmVfZGlyZWN0aXZlGAggASgJEjMKD21heF90cnVzdF9sZXZlbBgJIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSKgoEYmFzZRgKIAEoCzIcLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQmFzZRIiCgRzb3VsGAsgASgLMhQuY29udm9zLnBvb2wudjEuU291bBIOCgZhdmF0YXIYDCABKAkSLQoHcnVudGltZRgNIAEoDjIcLmNvbnZvcy5wb29sLnYxLkFnZW50UnVudGltZRIdChVjb252ZXJzYXRpb25fc3RhcnRlcnMYDiADKAkiSAoMVGVtcGxhdGVCYXNlEhMKC3RlbXBsYXRlX2lkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoAyKIAgoEU291bBIuCghpZGVudGl0eRgBIAEoCzIcLmNvbnZvcy5wb29sLnYxLlNvdWxJZGVudGl0eRIyCgpwaGlsb3NvcGh5GAIgASgLMh4uY29udm9zLnBvb2wudjEuU291bFBoaWxvc29waHkSNgoMY2FwYWJpbGl0aWVzGAMgASgLMiAuY29udm9zLnBvb2wudjEuU291bENhcGFiaWxpdGllcxIuCghiZWhhdmlvchgEIAEoCzIcLmNvbnZvcy5wb29sLnYxLlNvdWxCZWhhdmlvchI0Cgtjb25zdHJhaW50cxgFIAEoCzIfLmNvbnZvcy5wb29sLnYxLlNvdWxDb25zdHJhaW50cyI/CgxTb3VsSWRlbnRpdHkSDAoEbmFtZRgBIAEoCRIMCgRyb2xlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJIjQKDlNvdWxQaGlsb3NvcGh5EhIKCnByaW5jaXBsZXMYASADKAkSDgoGdmFsdWVzGAIgAygJIkgKEFNvdWxDYXBhYmlsaXRpZXMSDwoHZG9tYWlucxgBIAMoCRIOCgZza2lsbHMYAiADKAkSEwoLbGltaXRhdGlvbnMYAyADKAkigAEKDFNvdWxCZWhhdmlvchI1Cg5yZXNwb25zZV9zdHlsZRgBIAEoDjIdLmNvbnZvcy5wb29sLnYxLlJlc3BvbnNlU3R5bGUSHgoWcHJvZ3Jlc3NpdmVfZGlzY2xvc3VyZRgCIAEoCBIZChFtYXhfb3V0cHV0X3Rva2VucxgDIAEoBSJVCg5Fc2NhbGF0aW9uUnVsZRIRCgljb25kaXRpb24YASABKAkSMAoGYWN0aW9uGAIgASgOMiAuY29udm9zLnBvb2wudjEuRXNjYWxhdGlvbkFjdGlvbiJmCg9Tb3VsQ29uc3RyYWludHMSGQoRcmVzdHJpY3RlZF90b3BpY3MYASADKAkSOAoQZXNjYWxhdGlvbl9ydWxlcxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLkVzY2FsYXRpb25SdWxlIuwDCghUZW1wbGF0ZRIKCgJpZBgBIAEoCRISCgpjcmVhdG9yX2lkGAIgASgJEjAKB2NvbnRlbnQYAyABKAsyHy5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNvbnRlbnQSLgoKdmlzaWJpbGl0eRgEIAEoDjIaLmNvbnZvcy5wb29sLnYxLlZpc2liaWxpdHkSLgoGc3RhdHVzGAUgASgOMh4uY29udm9zLnBvb2wudjEuVGVtcGxhdGVTdGF0dXMSDwoHdmVyc2lvbhgGIAEoAxITCgt1c2FnZV9jb3VudBgHIAEoAxIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9jb250ZW50X3ZlcnNpb24YCiABKAMSFQoNcmVjZW50X293bmVycxgLIAEoAxI0CglkZWxpc3RpbmcYDCABKAsyIS5jb252b3MucG9vbC52MS5UZW1wbGF0ZURlbGlzdGluZxIQCghmZWF0dXJlZBgNIAEoCBIwCgdyYXRpbmdzGA4gASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVSYXRpbmdzIkAKD1RlbXBsYXRlUmF0aW5ncxIPCgdhdmVyYWdlGAEgASgBEg0KBWNvdW50GAIgASgDEg0KBXNjb3JlGAMgASgBIpoCChFUZW1wbGF0ZURlbGlzdGluZxIOCgZyZWFzb24YASABKAkSEwoLb3BlcmF0b3JfaWQYAiABKAkSLwoLZGVsaXN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDHJldmlld19zdGF0ZRgEIAEoDjIbLmNvbnZvcy5wb29sLnYxLlJldmlld1N0YXRlEhYKDnJldmlld19tZXNzYWdlGAUgASgJEhYKDnJldmlld192ZXJzaW9uGAYgASgDEjcKE3Jldmlld19yZXF1ZXN0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3Jldmlld19ub3RlGAggASgJIrIBCglUb29sR3JhbnQSEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRINCgV0b29scxgDIAMoCRIQCghmdW5kX3dlaRgEIAEoCRIWCg5tYXhfbGl2ZV90b29scxgFIAEoBRITCgtvcGVyYXRvcl9pZBgGIAEoCRIuCgpncmFudGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLWAQoPVGVtcGxhdGVWZXJzaW9uEhMKC3RlbXBsYXRlX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSKgoIc25hcHNob3QYAyABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRISCgpjaGFuZ2VkX2J5GAQgASgJEi4KCmNoYW5nZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNoYW5nZV9zdW1tYXJ5GAYgASgJEhUKDXJlbGVhc2Vfbm90ZXMYByABKAki0wIKDlNpZ25lZFRlbXBsYXRlEhMKC3RlbXBsYXRlX2lkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoAxIwCgdjb250ZW50GAQgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDb250ZW50EjQKEWNyZWF0b3Jfc2lnbmF0dXJlGAUgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlEi4KBmNoYW5nZRgGIAEoDjIeLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ2hhbmdlEhIKCnBhdGNoX2hhc2gYByABKAkSHwoXcm9sbGJhY2tfdGFyZ2V0X3ZlcnNpb24YCCABKAMSFgoOY3JlYXRpb25fbm9uY2UYCSABKAkSIgoaYWNrbm93bGVkZ2Vfd2FsbGV0X3JlbW92YWwYCiABKAgqVwoKVmlzaWJpbGl0eRIaChZWSVNJQklMSVRZX1VOU1BFQ0lGSUVEEAASFgoSVklTSUJJTElUWV9QUklWQVRFEAESFQoRVklTSUJJTElUWV9QVUJMSUMQAiprCg5UZW1wbGF0ZVN0YXR1cxIfChtURU1QTEFURV9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZURU1QTEFURV9TVEFUVVNfQUNUSVZFEAESHAoYVEVNUExBVEVfU1RBVFVTX0FSQ0hJVkVEEAIqjQEKDVJlc3BvbnNlU3R5bGUSHgoaUkVTUE9OU0VfU1RZTEVfVU5TUEVDSUZJRUQQABIdChlSRVNQT05TRV9TVFlMRV9TVFJVQ1RVUkVEEAESIQodUkVTUE9OU0VfU1RZTEVfQ09OVkVSU0FUSU9OQUwQAhIaChZSRVNQT05TRV9TVFlMRV9NSU5JTUFMEAMqowEKEEVzY2FsYXRpb25BY3Rpb24SIQodRVNDQUxBVElPTl9BQ1RJT05fVU5TUEVDSUZJRUQQABInCiNFU0NBTEFUSU9OX0FDVElPTl9FU0NBTEFURV9UT19IVU1BThABEiYKIkVTQ0FMQVRJT05fQUNUSU9OX1JFUVVFU1RfQVBQUk9WQUwQAhIbChdFU0NBTEFUSU9OX0FDVElPTl9CTE9DSxADKmIKC1Jldmlld1N0YXRlEhwKGFJFVklFV19TVEFURV9VTlNQRUNJRklFRBAAEhoKFlJFVklFV19TVEFURV9SRVFVRVNURUQQARIZChVSRVZJRVdfU1RBVEVfREVDTElORUQQAiqiAQoOVGVtcGxhdGVDaGFuZ2USHwobVEVNUExBVEVfQ0hBTkdFX1VOU1BFQ0lGSUVEEAASGgoWVEVNUExBVEVfQ0hBTkdFX0NSRUFURRABEhoKFlRFTVBMQVRFX0NIQU5HRV9VUERBVEUQAhIZChVURU1QTEFURV9DSEFOR0VfUEFUQ0gQAxIcChhURU1QTEFURV9DSEFOR0VfUk9MTEJBQ0sQBGIGcHJvdG8z", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb252b3MvcG9vbC92MS90ZW1wbGF0ZS5wcm90bxIOY29udm9zLnBvb2wudjEihAQKD1RlbXBsYXRlQ29udGVudBISCgphZ2VudF9uYW1lGAEgASgJEhQKDGluc3RydWN0aW9ucxgCIAEoCRIqCgVtb2RlbBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLk1vZGVsQ29uZmlnEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEgwKBHRhZ3MYByADKAkSFwoPY2xvbmVfZGlyZWN0aXZlGAggASgJEjMKD21heF90cnVzdF9sZXZlbBgJIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSKgoEYmFzZRgKIAEoCzIcLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQmFzZRIiCgRzb3VsGAsgASgLMhQuY29udm9zLnBvb2wudjEuU291bBIOCgZhdmF0YXIYDCABKAkSLQoHcnVudGltZRgNIAEoDjIcLmNvbnZvcy5wb29sLnYxLkFnZW50UnVudGltZRIdChVjb252ZXJzYXRpb25fc3RhcnRlcnMYDiADKAkSOgoLY29ubmVjdGlvbnMYDyADKAsyJS5jb252b3MucG9vbC52MS5Db25uZWN0aW9uRGVjbGFyYXRpb24iSwoVQ29ubmVjdGlvbkRlY2xhcmF0aW9uEgwKBGtpbmQYASABKAkSFAoMY2FwYWJpbGl0aWVzGAIgAygJEg4KBnJlYXNvbhgDIAEoCSJICgxUZW1wbGF0ZUJhc2USEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDIogCCgRTb3VsEi4KCGlkZW50aXR5GAEgASgLMhwuY29udm9zLnBvb2wudjEuU291bElkZW50aXR5EjIKCnBoaWxvc29waHkYAiABKAsyHi5jb252b3MucG9vbC52MS5Tb3VsUGhpbG9zb3BoeRI2CgxjYXBhYmlsaXRpZXMYAyABKAsyIC5jb252b3MucG9vbC52MS5Tb3VsQ2FwYWJpbGl0aWVzEi4KCGJlaGF2aW9yGAQgASgLMhwuY29udm9zLnBvb2wudjEuU291bEJlaGF2aW9yEjQKC2NvbnN0cmFpbnRzGAUgASgLMh8uY29udm9zLnBvb2wudjEuU291bENvbnN0cmFpbnRzIj8KDFNvdWxJZGVudGl0eRIMCgRuYW1lGAEgASgJEgwKBHJvbGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiNAoOU291bFBoaWxvc29waHkSEgoKcHJpbmNpcGxlcxgBIAMoCRIOCgZ2YWx1ZXMYAiADKAkiSAoQU291bENhcGFiaWxpdGllcxIPCgdkb21haW5zGAEgAygJEg4KBnNraWxscxgCIAMoCRITCgtsaW1pdGF0aW9ucxgDIAMoCSKAAQoMU291bEJlaGF2aW9yEjUKDnJlc3BvbnNlX3N0eWxlGAEgASgOMh0uY29udm9zLnBvb2wudjEuUmVzcG9uc2VTdHlsZRIeChZwcm9ncmVzc2l2ZV9kaXNjbG9zdXJlGAIgASgIEhkKEW1heF9vdXRwdXRfdG9rZW5zGAMgASgFIlUKDkVzY2FsYXRpb25SdWxlEhEKCWNvbmRpdGlvbhgBIAEoCRIwCgZhY3Rpb24YAiABKA4yIC5jb252b3MucG9vbC52MS5Fc2NhbGF0aW9uQWN0aW9uImYKD1NvdWxDb25zdHJhaW50cxIZChFyZXN0cmljdGVkX3RvcGljcxgBIAMoCRI4ChBlc2NhbGF0aW9uX3J1bGVzGAIgAygLMh4uY29udm9zLnBvb2wudjEuRXNjYWxhdGlvblJ1bGUi7AMKCFRlbXBsYXRlEgoKAmlkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSMAoHY29udGVudBgDIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIuCgp2aXNpYmlsaXR5GAQgASgOMhouY29udm9zLnBvb2wudjEuVmlzaWJpbGl0eRIuCgZzdGF0dXMYBSABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZVN0YXR1cxIPCgd2ZXJzaW9uGAYgASgDEhMKC3VzYWdlX2NvdW50GAcgASgDEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2NvbnRlbnRfdmVyc2lvbhgKIAEoAxIVCg1yZWNlbnRfb3duZXJzGAsgASgDEjQKCWRlbGlzdGluZxgMIAEoCzIhLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlRGVsaXN0aW5nEhAKCGZlYXR1cmVkGA0gASgIEjAKB3JhdGluZ3MYDiABKAsyHy5jb252b3MucG9vbC52MS5UZW1wbGF0ZVJhdGluZ3MiQAoPVGVtcGxhdGVSYXRpbmdzEg8KB2F2ZXJhZ2UYASABKAESDQoFY291bnQYAiABKAMSDQoFc2NvcmUYAyABKAEimgIKEVRlbXBsYXRlRGVsaXN0aW5nEg4KBnJlYXNvbhgBIAEoCRITCgtvcGVyYXRvcl9pZBgCIAEoCRIvCgtkZWxpc3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoMcmV2aWV3X3N0YXRlGAQgASgOMhsuY29udm9zLnBvb2wudjEuUmV2aWV3U3RhdGUSFgoOcmV2aWV3X21lc3NhZ2UYBSABKAkSFgoOcmV2aWV3X3ZlcnNpb24YBiABKAMSNwoTcmV2aWV3X3JlcXVlc3RlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcmV2aWV3X25vdGUYCCABKAkisgEKCVRvb2xHcmFudBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRISCgpjcmVhdG9yX2lkGAIgASgJEg0KBXRvb2xzGAMgAygJEhAKCGZ1bmRfd2VpGAQgASgJEhYKDm1heF9saXZlX3Rvb2xzGAUgASgFEhMKC29wZXJhdG9yX2lkGAYgASgJEi4KCmdyYW50ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItYBCg9UZW1wbGF0ZVZlcnNpb24SEwoLdGVtcGxhdGVfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAxIqCghzbmFwc2hvdBgDIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlEhIKCmNoYW5nZWRfYnkYBCABKAkSLgoKY2hhbmdlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY2hhbmdlX3N1bW1hcnkYBiABKAkSFQoNcmVsZWFzZV9ub3RlcxgHIAEoCSLTAgoOU2lnbmVkVGVtcGxhdGUSEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDEjAKB2NvbnRlbnQYBCABKAsyHy5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNvbnRlbnQSNAoRY3JlYXRvcl9zaWduYXR1cmUYBSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSLgoGY2hhbmdlGAYgASgOMh4uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDaGFuZ2USEgoKcGF0Y2hfaGFzaBgHIAEoCRIfChdyb2xsYmFja190YXJnZXRfdmVyc2lvbhgIIAEoAxIWCg5jcmVhdGlvbl9ub25jZRgJIAEoCRIiChphY2tub3dsZWRnZV93YWxsZXRfcmVtb3ZhbBgKIAEoCCpXCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIWChJWSVNJQklMSVRZX1BSSVZBVEUQARIVChFWSVNJQklMSVRZX1BVQkxJQxACKmsKDlRlbXBsYXRlU3RhdHVzEh8KG1RFTVBMQVRFX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlRFTVBMQVRFX1NUQVRVU19BQ1RJVkUQARIcChhURU1QTEFURV9TVEFUVVNfQVJDSElWRUQQAiqNAQoNUmVzcG9uc2VTdHlsZRIeChpSRVNQT05TRV9TVFlMRV9VTlNQRUNJRklFRBAAEh0KGVJFU1BPTlNFX1NUWUxFX1NUUlVDVFVSRUQQARIhCh1SRVNQT05TRV9TVFlMRV9DT05WRVJTQVRJT05BTBACEhoKFlJFU1BPTlNFX1NUWUxFX01JTklNQUwQAyqjAQoQRXNjYWxhdGlvbkFjdGlvbhIhCh1FU0NBTEFUSU9OX0FDVElPTl9VTlNQRUNJRklFRBAAEicKI0VTQ0FMQVRJT05fQUNUSU9OX0VTQ0FMQVRFX1RPX0hVTUFOEAESJgoiRVNDQUxBVElPTl9BQ1RJT05fUkVRVUVTVF9BUFBST1ZBTBACEhsKF0VTQ0FMQVRJT05fQUNUSU9OX0JMT0NLEAMqYgoLUmV2aWV3U3RhdGUSHAoYUkVWSUVXX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWUkVWSUVXX1NUQVRFX1JFUVVFU1RFRBABEhkKFVJFVklFV19TVEFURV9ERUNMSU5FRBACKqIBCg5UZW1wbGF0ZUNoYW5nZRIfChtURU1QTEFURV9DSEFOR0VfVU5TUEVDSUZJRUQQABIaChZURU1QTEFURV9DSEFOR0VfQ1JFQVRFEAESGgoWVEVNUExBVEVfQ0hBTkdFX1VQREFURRACEhkKFVRFTVBMQVRFX0NIQU5HRV9QQVRDSBADEhwKGFRFTVBMQVRFX0NIQU5HRV9ST0xMQkFDSxAEYgZwcm90bzM", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * What a creator writes. Every version of a template is a full snapshot of
@@ -130,6 +130,16 @@ export type TemplateContent = Message<"convos.pool.v1.TemplateContent"> & {
    * @generated from field: repeated string conversation_starters = 14;
    */
   conversationStarters: string[];
+
+  /**
+   * The phone connections its agents use, and why (docs/templates.md,
+   * "Phone connections"): shown in the store before anyone adds one. At most
+   * 9, one per kind. With a base, the base's are added (a kind declared
+   * again is one declaration with the capabilities of both).
+   *
+   * @generated from field: repeated convos.pool.v1.ConnectionDeclaration connections = 15;
+   */
+  connections: ConnectionDeclaration[];
 };
 
 /**
@@ -138,6 +148,44 @@ export type TemplateContent = Message<"convos.pool.v1.TemplateContent"> & {
  */
 export const TemplateContentSchema: GenMessage<TemplateContent> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_template, 0);
+
+/**
+ * A data source of a person's phone that a template's agents use, as Convos
+ * connects it to a conversation (ConvosConnections), and why.
+ *
+ * @generated from message convos.pool.v1.ConnectionDeclaration
+ */
+export type ConnectionDeclaration = Message<"convos.pool.v1.ConnectionDeclaration"> & {
+  /**
+   * A ConvosConnections kind raw value: "health", "calendar", "contacts",
+   * "location", "photos", "music", "home_kit", "screen_time" or "motion".
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * What its agents do with it: a non-empty set of "read", "write_create",
+   * "write_update" and "write_delete", each at most once.
+   *
+   * @generated from field: repeated string capabilities = 2;
+   */
+  capabilities: string[];
+
+  /**
+   * Why its agents use it, shown to people: one line of 1 to 200 characters.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ConnectionDeclaration.
+ * Use `create(ConnectionDeclarationSchema)` to create a new message.
+ */
+export const ConnectionDeclarationSchema: GenMessage<ConnectionDeclaration> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 1);
 
 /**
  * A base as the derived template's creator signed it: an agent checks the
@@ -173,7 +221,7 @@ export type TemplateBase = Message<"convos.pool.v1.TemplateBase"> & {
  * Use `create(TemplateBaseSchema)` to create a new message.
  */
 export const TemplateBaseSchema: GenMessage<TemplateBase> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 1);
+  messageDesc(file_convos_pool_v1_template, 2);
 
 /**
  * SOUL (docs/templates.md, "SOUL"): who an agent is, as structured fields rather than prose.
@@ -213,7 +261,7 @@ export type Soul = Message<"convos.pool.v1.Soul"> & {
  * Use `create(SoulSchema)` to create a new message.
  */
 export const SoulSchema: GenMessage<Soul> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 2);
+  messageDesc(file_convos_pool_v1_template, 3);
 
 /**
  * @generated from message convos.pool.v1.SoulIdentity
@@ -246,7 +294,7 @@ export type SoulIdentity = Message<"convos.pool.v1.SoulIdentity"> & {
  * Use `create(SoulIdentitySchema)` to create a new message.
  */
 export const SoulIdentitySchema: GenMessage<SoulIdentity> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 3);
+  messageDesc(file_convos_pool_v1_template, 4);
 
 /**
  * @generated from message convos.pool.v1.SoulPhilosophy
@@ -270,7 +318,7 @@ export type SoulPhilosophy = Message<"convos.pool.v1.SoulPhilosophy"> & {
  * Use `create(SoulPhilosophySchema)` to create a new message.
  */
 export const SoulPhilosophySchema: GenMessage<SoulPhilosophy> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 4);
+  messageDesc(file_convos_pool_v1_template, 5);
 
 /**
  * @generated from message convos.pool.v1.SoulCapabilities
@@ -301,7 +349,7 @@ export type SoulCapabilities = Message<"convos.pool.v1.SoulCapabilities"> & {
  * Use `create(SoulCapabilitiesSchema)` to create a new message.
  */
 export const SoulCapabilitiesSchema: GenMessage<SoulCapabilities> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 5);
+  messageDesc(file_convos_pool_v1_template, 6);
 
 /**
  * @generated from message convos.pool.v1.SoulBehavior
@@ -332,7 +380,7 @@ export type SoulBehavior = Message<"convos.pool.v1.SoulBehavior"> & {
  * Use `create(SoulBehaviorSchema)` to create a new message.
  */
 export const SoulBehaviorSchema: GenMessage<SoulBehavior> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 6);
+  messageDesc(file_convos_pool_v1_template, 7);
 
 /**
  * @generated from message convos.pool.v1.EscalationRule
@@ -356,7 +404,7 @@ export type EscalationRule = Message<"convos.pool.v1.EscalationRule"> & {
  * Use `create(EscalationRuleSchema)` to create a new message.
  */
 export const EscalationRuleSchema: GenMessage<EscalationRule> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 7);
+  messageDesc(file_convos_pool_v1_template, 8);
 
 /**
  * @generated from message convos.pool.v1.SoulConstraints
@@ -382,7 +430,7 @@ export type SoulConstraints = Message<"convos.pool.v1.SoulConstraints"> & {
  * Use `create(SoulConstraintsSchema)` to create a new message.
  */
 export const SoulConstraintsSchema: GenMessage<SoulConstraints> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 8);
+  messageDesc(file_convos_pool_v1_template, 9);
 
 /**
  * @generated from message convos.pool.v1.Template
@@ -487,7 +535,7 @@ export type Template = Message<"convos.pool.v1.Template"> & {
  * Use `create(TemplateSchema)` to create a new message.
  */
 export const TemplateSchema: GenMessage<Template> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 9);
+  messageDesc(file_convos_pool_v1_template, 10);
 
 /**
  * What the store shows of a template's ratings.
@@ -520,7 +568,7 @@ export type TemplateRatings = Message<"convos.pool.v1.TemplateRatings"> & {
  * Use `create(TemplateRatingsSchema)` to create a new message.
  */
 export const TemplateRatingsSchema: GenMessage<TemplateRatings> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 10);
+  messageDesc(file_convos_pool_v1_template, 11);
 
 /**
  * Why and since when a template is out of the store, and where its creator's
@@ -585,7 +633,7 @@ export type TemplateDelisting = Message<"convos.pool.v1.TemplateDelisting"> & {
  * Use `create(TemplateDelistingSchema)` to create a new message.
  */
 export const TemplateDelistingSchema: GenMessage<TemplateDelisting> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 11);
+  messageDesc(file_convos_pool_v1_template, 12);
 
 /**
  * An operator's decision to let the pool pay for something under a template,
@@ -652,7 +700,7 @@ export type ToolGrant = Message<"convos.pool.v1.ToolGrant"> & {
  * Use `create(ToolGrantSchema)` to create a new message.
  */
 export const ToolGrantSchema: GenMessage<ToolGrant> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 12);
+  messageDesc(file_convos_pool_v1_template, 13);
 
 /**
  * @generated from message convos.pool.v1.TemplateVersion
@@ -708,7 +756,7 @@ export type TemplateVersion = Message<"convos.pool.v1.TemplateVersion"> & {
  * Use `create(TemplateVersionSchema)` to create a new message.
  */
 export const TemplateVersionSchema: GenMessage<TemplateVersion> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 13);
+  messageDesc(file_convos_pool_v1_template, 14);
 
 /**
  * A template version exactly as its creator signed it: enough to rebuild the
@@ -790,7 +838,7 @@ export type SignedTemplate = Message<"convos.pool.v1.SignedTemplate"> & {
  * Use `create(SignedTemplateSchema)` to create a new message.
  */
 export const SignedTemplateSchema: GenMessage<SignedTemplate> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 14);
+  messageDesc(file_convos_pool_v1_template, 15);
 
 /**
  * @generated from enum convos.pool.v1.Visibility

@@ -31,6 +31,7 @@ import {
   soulFromJson,
   type ModelJson,
   type BaseJson,
+  type ConnectionJson,
   type SoulJson,
   type TemplateContentJson,
   type ToolJson,
@@ -151,6 +152,7 @@ export function versionToJson(v: TemplateVersion): TemplateVersionJson {
 export { CONTENT_FIELDS } from "@convos-pool/kit/content";
 const MODEL_FIELDS = ["default", "allow_override"] as const;
 const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required", "kind"] as const;
+const CONNECTION_FIELDS = ["kind", "capabilities", "reason"] as const;
 
 function modelFrom(o: JsonObject): ModelJson {
   return { default: o.string("default"), allow_override: o.boolean("allow_override", DEFAULT_MODEL.allow_override) };
@@ -174,6 +176,13 @@ const modelOf = (body: JsonObject) => {
   return m && modelFrom(m);
 };
 const toolsOf = (body: JsonObject) => body.objects("tools", TOOL_FIELDS)?.map(toolFrom);
+/** Its shape here; its kinds, capabilities and limits are the templates service's, which names the field. */
+const connectionsOf = (body: JsonObject): ConnectionJson[] | undefined =>
+  body.objects("connections", CONNECTION_FIELDS)?.map((o) => ({
+    kind: o.string("kind"),
+    capabilities: o.strings("capabilities") ?? [],
+    reason: o.string("reason", ""),
+  }));
 /** `version` left out (or 0): the template follows its base. */
 const baseOf = (body: JsonObject): BaseJson | undefined => {
   const b = body.object("base", ["template_id", "creator_id", "version"]);
@@ -222,10 +231,13 @@ export function contentFromBody(body: JsonObject): TemplateContent {
   if (runtime) json.runtime = runtime as RuntimeName;
   const starters = body.strings("conversation_starters") ?? [];
   if (starters.length > 0) json.conversation_starters = starters;
+  // Left out when empty, as content is hashed.
+  const connections = connectionsOf(body) ?? [];
+  if (connections.length > 0) json.connections = connections;
   return contentFromJson(json);
 }
 
-/** The content fields a PATCH body sets; `tools: []` / `tags: []` empty the lists. */
+/** The content fields a PATCH body sets; `tools: []`, `tags: []`, `connections: []` empty the lists. */
 export function patchFromBody(body: JsonObject): TemplatePatch {
   if (body.has("base")) throw badRequest("base", "is changed by a full update (PUT), not by a patch");
   if (body.has("runtime")) throw badRequest("runtime", "is changed by a full update (PUT), not by a patch");
@@ -238,6 +250,7 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
   const tools = toolsOf(body);
   const tags = body.strings("tags");
   const starters = body.strings("conversation_starters");
+  const connections = connectionsOf(body);
   const soul = soulOf(body);
   return create(TemplatePatchSchema, {
     agentName: opt("agent_name"),
@@ -254,6 +267,8 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
     // `[]` removes them, as for tags.
     conversationStarters: starters ?? [],
     clearConversationStarters: starters !== undefined && starters.length === 0,
+    connections: connections ? asProto({ connections }).connections : [],
+    clearConnections: connections !== undefined && connections.length === 0,
     maxTrustLevel,
     // `{}` is an empty Soul, which removes it.
     soul: soul && soulFromJson(soul),

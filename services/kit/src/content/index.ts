@@ -4,8 +4,8 @@
 // service returns and the request checks that throw them), template content
 // (its JSON, limits, canonical hash, SOUL, bases, IDENTITY.md), trust levels,
 // permissions and participation by the names people use, the values typed
-// for tools checked by their kind, display names,
-// the pattern scan and the line diff. No Node module and nothing above it.
+// for tools checked by their kind, the phone connections a template declares,
+// display names, the pattern scan and the line diff. No Node module and nothing above it.
 export { confusableSkeleton } from "./confusables.js";
 export {
   CALLER_HEADER,
@@ -22,6 +22,22 @@ export {
   TEMPLATE_ID_PATTERN,
   WEI_PATTERN,
 } from "./contract.js";
+export {
+  CONNECTION_CAPABILITIES,
+  CONNECTION_KIND_WORDS,
+  CONNECTION_KINDS,
+  CONNECTION_LIMITS,
+  type ConnectionCapabilityName,
+  type ConnectionJson,
+  type ConnectionKindName,
+  checkConnections,
+  connectionFromJson,
+  connectionSummary,
+  connectionToJson,
+  connectionUses,
+  isConnectionCapability,
+  isConnectionKind,
+} from "./connections.js";
 export { cleanDisplayName, MAX_DISPLAY_NAME, namesLookAlike } from "./display-name.js";
 export { mayActFor, type Placement } from "./placement.js";
 export {

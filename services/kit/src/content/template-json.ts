@@ -12,6 +12,7 @@ import {
   type ToolJson,
 } from "./template.js";
 import { readSoulJson, type SoulJson } from "./soul.js";
+import type { ConnectionJson } from "./connections.js";
 import { isToolKindName, TOOL_KIND_NAMES, type ToolKindName } from "./tool-values.js";
 import { NOT_A_TRUST_LEVEL, isTrustLevelName, type TrustLevelName } from "./trust.js";
 
@@ -30,6 +31,7 @@ export const CONTENT_FIELDS = [
   "avatar",
   "runtime",
   "conversation_starters",
+  "connections",
 ] as const;
 
 /**
@@ -54,6 +56,7 @@ export const TEMPLATE_METADATA_FIELDS = [
 const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required", "kind"] as const;
 const MODEL_FIELDS = ["default", "allow_override"] as const;
 const BASE_FIELDS = ["template_id", "creator_id", "version"] as const;
+const CONNECTION_FIELDS = ["kind", "capabilities", "reason"] as const;
 
 type Json = Record<string, unknown>;
 
@@ -194,6 +197,27 @@ function startersOf(where: string, v: unknown): { conversation_starters?: string
   return starters.length > 0 ? { conversation_starters: starters } : {};
 }
 
+/** `kind` is required; `capabilities` default to `[]` and `reason` to "", which the server refuses by name. */
+function fillConnections(where: string, field: string, v: unknown): ConnectionJson[] {
+  if (!Array.isArray(v)) fail(where, field, "must be a list of connections");
+  return v.map((c, i) => {
+    const f = `${field}[${i}]`;
+    if (!isObject(c)) fail(where, f, 'must be an object such as {"kind": "calendar", "capabilities": ["read"], …}');
+    checkKeys(where, f, c, CONNECTION_FIELDS);
+    return {
+      kind: str(where, `${f}.kind`, c.kind),
+      capabilities: c.capabilities === undefined ? [] : fillTags(where, `${f}.capabilities`, c.capabilities),
+      reason: str(where, `${f}.reason`, c.reason, ""),
+    };
+  });
+}
+
+/** Left out when absent or empty, as the server hashes it. */
+function connectionsOf(where: string, v: unknown): { connections?: ConnectionJson[] } {
+  const connections = v === undefined ? [] : fillConnections(where, "connections", v);
+  return connections.length > 0 ? { connections } : {};
+}
+
 /**
  * A full content from the REST JSON form: agent_name and instructions are
  * required; model, tools, description, category and tags take their
@@ -226,6 +250,7 @@ export function fillContentJson(raw: unknown, where = "content"): TemplateConten
     ...(str(where, "avatar", raw.avatar, "") ? { avatar: str(where, "avatar", raw.avatar) } : {}),
     ...(str(where, "runtime", raw.runtime, "") ? { runtime: str(where, "runtime", raw.runtime) as RuntimeName } : {}),
     ...startersOf(where, raw.conversation_starters),
+    ...connectionsOf(where, raw.connections),
   };
 }
 
@@ -259,6 +284,8 @@ export function fillPatchJson(raw: unknown, where = "patch"): TemplatePatchJson 
   // `[]` removes them.
   if (raw.conversation_starters !== undefined)
     out.conversation_starters = fillTags(where, "conversation_starters", raw.conversation_starters);
+  // `[]` removes them.
+  if (raw.connections !== undefined) out.connections = fillConnections(where, "connections", raw.connections);
   if (Object.keys(out).length === 0) {
     fail(where, "", `sets no content field (${CONTENT_FIELDS.join(", ")})`);
   }

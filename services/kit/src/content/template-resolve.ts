@@ -10,6 +10,7 @@ import {
   type Soul,
   type TemplateContent,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { resolveConnections } from "./connections.js";
 import { DEFAULT_MODEL } from "./template.js";
 
 /** A template, its base and the base's base: deeper hierarchies are refused. */
@@ -19,10 +20,11 @@ export const MAX_TEMPLATE_LAYERS = 3;
  * The content an agent runs on, from `layers`: the template first, then its
  * base, then the base's base. Instructions are concatenated base first,
  * separated by a blank line; tools appended, a tool id declared again taking
- * the nearer layer's declaration in the base's place; the model, the clone
- * directive and each SOUL section are the nearest layer's that sets one; the
- * highest trust level is the lowest any layer sets; name and store fields are
- * the template's own.
+ * the nearer layer's declaration in the base's place; connections likewise
+ * by kind, a kind declared again keeping the capabilities of both
+ * (connections.ts); the model, the clone directive and each SOUL section are
+ * the nearest layer's that sets one; the highest trust level is the lowest
+ * any layer sets; name and store fields are the template's own.
  */
 export function resolveContent(layers: TemplateContent[]): TemplateContent {
   const [own] = layers;
@@ -39,6 +41,7 @@ export function resolveContent(layers: TemplateContent[]): TemplateContent {
       layers.find((l) => l.model)?.model ??
       create(ModelConfigSchema, { default: DEFAULT_MODEL.default, allowOverride: DEFAULT_MODEL.allow_override }),
     tools: [...tools.values()],
+    connections: resolveConnections(layers.map((l) => l.connections)),
     description: own.description,
     category: own.category,
     tags: [...own.tags],

@@ -18,6 +18,7 @@ import {
 import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { invalidArgument } from "./errors.js";
 import { checkAvatar, checkConversationStarters, FACE_LIMITS } from "./face.js";
+import { checkConnections, connectionFromJson, connectionToJson, type ConnectionJson } from "./connections.js";
 import { INBOX_ID_PATTERN, TEMPLATE_ID_PATTERN } from "./contract.js";
 import { isEmptySoul, soulFromJson, soulToJson, validateSoul, type SoulJson } from "./soul.js";
 import { isToolKindName, parseToolKind, TOOL_KIND_NAMES, toolKindName, type ToolKindName } from "./tool-values.js";
@@ -78,6 +79,8 @@ export interface TemplateContentJson {
   runtime?: RuntimeName;
   /** What a person might say first (face.ts); absent when empty, as clone_directive. */
   conversation_starters?: string[];
+  /** The phone connections its agents use (connections.ts); absent when empty, as clone_directive. */
+  connections?: ConnectionJson[];
 }
 
 /** AgentRuntime by name, as content JSON and the REST API spell it. */
@@ -189,6 +192,7 @@ export function contentToJson(c: TemplateContent): TemplateContentJson {
     ...(c.avatar ? { avatar: c.avatar } : {}),
     ...(runtime ? { runtime } : {}),
     ...(c.conversationStarters.length > 0 ? { conversation_starters: [...c.conversationStarters] } : {}),
+    ...(c.connections.length > 0 ? { connections: c.connections.map(connectionToJson) } : {}),
   };
 }
 
@@ -215,6 +219,7 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
     avatar: j.avatar ?? "",
     runtime: parseRuntime(j.runtime),
     conversationStarters: [...(j.conversation_starters ?? [])],
+    connections: (j.connections ?? []).map(connectionFromJson),
     // A name that is no level becomes a value that is no level, which validation refuses, rather than "unspecified".
     maxTrustLevel: !j.max_trust_level
       ? TrustLevel.UNSPECIFIED
@@ -244,6 +249,7 @@ export function patchToJson(p: TemplatePatch): TemplatePatchJson {
   if (p.avatar !== undefined) out.avatar = p.avatar;
   if (p.conversationStarters.length > 0 || p.clearConversationStarters)
     out.conversation_starters = [...p.conversationStarters];
+  if (p.connections.length > 0 || p.clearConnections) out.connections = p.connections.map(connectionToJson);
   if (p.maxTrustLevel !== undefined)
     out.max_trust_level = p.maxTrustLevel === TrustLevel.UNSPECIFIED ? "" : maxTrustLevelName(p.maxTrustLevel);
   // An empty SOUL stays `{}` in a patch: it removes the one before.
@@ -252,7 +258,7 @@ export function patchToJson(p: TemplatePatch): TemplatePatchJson {
 }
 
 /**
- * Seed 003's PATCH rule: scalar fields and whole lists (tools, tags) replace.
+ * Seed 003's PATCH rule: scalar fields and whole lists (tools, tags, starters, connections) replace.
  * An empty directive is no directive; an empty max_trust_level is none (L2);
  * an empty SOUL is none. A SOUL replaces the one before as a whole.
  */
@@ -262,6 +268,7 @@ export function applyPatch(base: TemplateContentJson, patch: TemplatePatchJson):
   if (!out.clone_directive) delete out.clone_directive;
   if (!out.avatar) delete out.avatar;
   if (out.conversation_starters?.length === 0) delete out.conversation_starters;
+  if (out.connections?.length === 0) delete out.connections;
   if (isEmptySoul(out.soul)) delete out.soul;
   return out;
 }
@@ -386,6 +393,7 @@ export function validateContent(c: TemplateContentJson, prefix = "content"): voi
   if (c.avatar !== undefined) checkAvatar(`${prefix}.avatar`, c.avatar);
   if (c.conversation_starters !== undefined)
     checkConversationStarters(`${prefix}.conversation_starters`, c.conversation_starters);
+  if (c.connections !== undefined) checkConnections(`${prefix}.connections`, c.connections);
   if (c.runtime !== undefined && !(RUNTIME_NAMES as readonly string[]).includes(c.runtime))
     throw invalidArgument(`${prefix}.runtime`, `must be one of ${RUNTIME_NAMES.join(", ")}`);
 }
@@ -416,6 +424,7 @@ export function validatePatch(p: TemplatePatchJson, prefix = "patch"): void {
   if (p.avatar) checkAvatar(`${prefix}.avatar`, p.avatar);
   if (p.conversation_starters !== undefined)
     checkConversationStarters(`${prefix}.conversation_starters`, p.conversation_starters);
+  if (p.connections !== undefined) checkConnections(`${prefix}.connections`, p.connections);
 }
 
 // ---------------------------------------------------------------- hashing

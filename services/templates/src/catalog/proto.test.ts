@@ -28,6 +28,7 @@ describe("a template row's content", () => {
       max_trust_level: "L1",
       avatar: "🧭",
       conversation_starters: ["Plan a weekend in Kyoto", "What should I pack?"],
+      connections: [{ kind: "calendar", capabilities: ["read", "write_create"], reason: "to plan around your week" }],
     });
     expect(rowContent(rowOf(content))).toEqual(content);
     expect(rowContent(rowOf(sampleContent()))).toEqual(sampleContent());
@@ -53,7 +54,7 @@ describe("a template row's content", () => {
 });
 
 describe("listedToProto", () => {
-  it("shows a store listing without its instructions, with its avatar and conversation starters", () => {
+  it("shows a store listing without its instructions, with its avatar, conversation starters and connections", () => {
     const c = sampleContent();
     const listed: ListedRow = {
       id: "tmpl_0123456789abcdef",
@@ -68,6 +69,7 @@ describe("listedToProto", () => {
       soul: null,
       avatar: "🧭",
       conversation_starters: ["Plan a weekend in Kyoto"],
+      connections: [{ kind: "location", capabilities: ["read"], reason: "to suggest places nearby" }],
       visibility: "public",
       status: "active",
       version: 3,
@@ -81,6 +83,10 @@ describe("listedToProto", () => {
     expect(t.content?.instructions).toBe("");
     // The store's card shows its face.
     expect(t.content).toMatchObject({ avatar: "🧭", conversationStarters: ["Plan a weekend in Kyoto"] });
+    // And what of a person's phone its agents use, before anyone adds one.
+    expect(t.content?.connections.map((x) => [x.kind, x.capabilities, x.reason])).toEqual([
+      ["location", ["read"], "to suggest places nearby"],
+    ]);
     expect(t).toMatchObject({ visibility: Visibility.PUBLIC, version: 3n, contentVersion: 2n, usageCount: 5n });
   });
 });

@@ -74,6 +74,7 @@ export function rowContent(r: TemplateRowType): TemplateContentJson {
     ...(r.avatar ? { avatar: r.avatar } : {}),
     ...(r.runtime ? { runtime: r.runtime as RuntimeName } : {}),
     ...(r.conversationStarters.length > 0 ? { conversation_starters: r.conversationStarters } : {}),
+    ...(r.connections.length > 0 ? { connections: r.connections } : {}),
   };
 }
 
@@ -95,6 +96,7 @@ export function assignContent(row: TemplateRowType, c: TemplateContentJson): voi
   row.avatar = c.avatar ?? "";
   row.runtime = c.runtime ?? "";
   row.conversationStarters = c.conversation_starters ?? [];
+  row.connections = c.connections ?? [];
   row.maxTrustLevel = maxTrustLevelColumn(c);
   row.soul = c.soul ?? null;
 }
@@ -116,6 +118,7 @@ export function newTemplateRow(id: string, creatorId: string, content: TemplateC
     avatar: content.avatar ?? "",
     runtime: content.runtime ?? "",
     conversationStarters: content.conversation_starters ?? [],
+    connections: content.connections ?? [],
     maxTrustLevel: maxTrustLevelColumn(content),
     soul: content.soul ?? null,
     visibility: "private",
@@ -158,6 +161,8 @@ export const listedToProto = (r: ListedRow) =>
       // How it presents itself in the store (docs/templates.md).
       ...(r.avatar ? { avatar: r.avatar } : {}),
       ...(r.conversation_starters.length > 0 ? { conversation_starters: r.conversation_starters } : {}),
+      // What of a person's phone its agents use, shown before anyone adds one.
+      ...(r.connections.length > 0 ? { connections: r.connections } : {}),
     },
     visibility: r.visibility,
     status: r.status,

@@ -1,5 +1,12 @@
 import { defineEntity, p } from "@mikro-orm/core";
-import type { BaseJson, ModelJson, SoulJson, TemplateContentJson, ToolJson } from "@convos-pool/kit/content";
+import type {
+  BaseJson,
+  ConnectionJson,
+  ModelJson,
+  SoulJson,
+  TemplateContentJson,
+  ToolJson,
+} from "@convos-pool/kit/content";
 
 /** A template's current state. The search vector is a generated column the ORM never writes. */
 export const TemplateRow = defineEntity({
@@ -23,6 +30,8 @@ export const TemplateRow = defineEntity({
     runtime: p.text(),
     /** What a person might say first (docs/templates.md); empty for none. */
     conversationStarters: p.array<string>(),
+    /** The phone connections its agents use (docs/templates.md); empty for none. */
+    connections: p.json<ConnectionJson[]>(),
     /** TrustLevel's number; 0 (unspecified) means L2. */
     maxTrustLevel: p.smallint(),
     /** The SOUL's canonical JSON (kit soul.ts); null for none. */

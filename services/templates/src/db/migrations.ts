@@ -307,6 +307,13 @@ export class AddConversationStarters extends Migration {
   }
 }
 
+/** The phone connections a template's agents use (docs/templates.md, "Phone connections"); none by default. */
+export class AddConnections extends Migration {
+  override up(): void {
+    this.addSql(`alter table templates add column connections jsonb not null default '[]'`);
+  }
+}
+
 /**
  * The pool's own entries in the curation log (docs/store.md, "Look-alike
  * templates"): a template held at publish is the pool's act, not a person's,
@@ -344,4 +351,5 @@ export const migrations = [
   { name: "0013_ratings", class: AddRatings },
   { name: "0014_conversation_starters", class: AddConversationStarters },
   { name: "0015_pool_curation_entries", class: AddPoolCurationEntries },
+  { name: "0016_connections", class: AddConnections },
 ];

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
 import { Code, type ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
@@ -7,6 +8,7 @@ import { Provisioning, TrustLevel } from "@convos-pool/gen/convos/pool/v1/common
 import { TemplateStatus, Visibility, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   StoreSort,
+  TemplatePatchSchema,
   TemplateReleaseService,
   TemplateService,
   TemplateUsageService,
@@ -179,6 +181,24 @@ describe("templates", () => {
       [{ tags: ["Bad Tag!"] }, "content.tags[0]"],
       [{ model: { default: "", allow_override: true } }, "content.model.default"],
       [{ max_trust_level: "L5" as never }, "content.max_trust_level"],
+      [
+        {
+          connections: [
+            { kind: "calendar", capabilities: ["read"], reason: "to plan around your week" },
+            { kind: "fitness", capabilities: ["read"], reason: "to pace the hikes" },
+          ],
+        },
+        "content.connections[1].kind",
+      ],
+      [
+        { connections: [{ kind: "health", capabilities: [], reason: "to pace the hikes" }] },
+        "content.connections[0].capabilities",
+      ],
+      [
+        { connections: [{ kind: "health", capabilities: ["read", "read"], reason: "to pace the hikes" }] },
+        "content.connections[0].capabilities[1]",
+      ],
+      [{ connections: [{ kind: "health", capabilities: ["read"], reason: "" }] }, "content.connections[0].reason"],
     ];
     for (const [over, field] of cases) {
       const err = await expectCode(createTemplate(alice, over), Code.InvalidArgument);
@@ -241,6 +261,8 @@ describe("templates", () => {
       clearTags: false,
       conversationStarters: [],
       clearConversationStarters: false,
+      connections: [],
+      clearConnections: false,
     };
     const patchSig = (result: TemplateContentJson) =>
       signOperation(alice.account, "PatchTemplate", {
@@ -392,6 +414,74 @@ describe("templates", () => {
     expect(await verifyTemplateRelease(verifier, release!, { templateId: t.id, creatorId: alice.inboxId })).toBe(
       alice.account.address,
     );
+  });
+
+  it("carries the phone connections its agents use: stored, read back, listed, in the signed release, and none when none", async () => {
+    const alice = newCreator();
+    const connections = [
+      { kind: "calendar", capabilities: ["read", "write_create"], reason: "to plan around your week" },
+      { kind: "location", capabilities: ["read"], reason: "to suggest places nearby" },
+    ];
+    const t = await createTemplate(alice, { connections });
+    expect(contentToJson(t.content!)).toEqual(sampleContent({ connections }));
+    const stored = await sql.query(`select connections from templates where id = $1`, [t.id]);
+    expect(stored.rows[0].connections).toEqual(connections);
+    const read = (await client.getTemplate({ templateId: t.id }, as(alice))).template!;
+    expect(contentToJson(read.content!).connections).toEqual(connections);
+    // The listing shows them too, without the instructions.
+    const listed = await client.listCreatorTemplates({ creatorId: alice.inboxId }, as(alice));
+    expect(listed.templates[0]?.content?.connections.map((c) => c.kind)).toEqual(["calendar", "location"]);
+
+    // What an agent runs: the release carries them under the creator's signature.
+    const releases = createServiceClient(TemplateReleaseService, service.url, CREDS.claims).client;
+    const { release } = await releases.getTemplateRelease({ templateId: t.id });
+    expect(contentToJson(release!.content!).connections).toEqual(connections);
+    const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
+    expect(await verifyTemplateRelease(verifier, release!, { templateId: t.id, creatorId: alice.inboxId })).toBe(
+      alice.account.address,
+    );
+
+    // A patch with none removes them; the content then hashes as content that never had any.
+    const patch = { clearConnections: true };
+    const result = applyPatch(contentToJson(t.content!), patchToJson(create(TemplatePatchSchema, patch)));
+    expect(result).toEqual(sampleContent());
+    const v2 = (
+      await client.patchTemplate({
+        templateId: t.id,
+        expectedVersion: 1n,
+        patch,
+        signature: await signOperation(alice.account, "PatchTemplate", {
+          inboxId: alice.inboxId,
+          templateId: t.id,
+          version: 1n,
+          patchHash: jsonHash(patchToJson(create(TemplatePatchSchema, patch))),
+          contentHash: jsonHash(result),
+        }),
+      })
+    ).template!;
+    expect(v2.content?.connections).toEqual([]);
+    expect((await sql.query(`select connections from templates where id = $1`, [t.id])).rows[0].connections).toEqual(
+      [],
+    );
+  });
+
+  it("refuses a second declaration of one kind and more connections than kinds, naming the field, and stores nothing", async () => {
+    const alice = newCreator();
+    const before = await count("templates");
+    const twice = [
+      { kind: "photos", capabilities: ["read"], reason: "to pick the best shots" },
+      { kind: "photos", capabilities: ["write_create"], reason: "to save the album" },
+    ];
+    const err = await expectCode(createTemplate(alice, { connections: twice }), Code.InvalidArgument);
+    expect(fieldViolations(err).map((v) => v.field)).toEqual(["content.connections[1].kind"]);
+    expect(err.rawMessage).toMatch(/^content\.connections\[1\]\.kind: duplicate connection kind "photos"/);
+    const tooMany = Array.from({ length: 10 }, () => ({ kind: "music", capabilities: ["read"], reason: "to play" }));
+    const many = await expectCode(createTemplate(alice, { connections: tooMany }), Code.InvalidArgument);
+    expect(fieldViolations(many).map((v) => v.field)).toEqual(["content.connections"]);
+    const long = [{ kind: "music", capabilities: ["read"], reason: "x".repeat(201) }];
+    const tooLong = await expectCode(createTemplate(alice, { connections: long }), Code.InvalidArgument);
+    expect(fieldViolations(tooLong).map((v) => v.field)).toEqual(["content.connections[0].reason"]);
+    expect(await count("templates")).toBe(before);
   });
 
   it("lets exactly one of many concurrent updates on the same version win", async () => {

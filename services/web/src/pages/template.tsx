@@ -1,13 +1,20 @@
 // A template's page in the store, and "Add to a conversation": the invite,
 // what the template's user tools ask for, a model if it may be changed; then
-// progress until the agent has joined (Claim answers once it has).
+// progress until the agent has joined (Claim answers once it has). What of a
+// person's phone its agents use is shown before the claim.
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { Provisioning, type ToolDeclaration } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import type { Soul, Template, TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type {
+  ConnectionDeclaration,
+  Soul,
+  Template,
+  TemplateContent,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   claimFields,
+  connectionSummary,
   DEFAULT_MAX_TRUST_LEVEL,
   TOOL_KIND_EXAMPLES,
   TRUST_LEVEL_SUMMARIES,
@@ -131,6 +138,7 @@ export function TemplatePage({ id }: { id: string }) {
           ))}
         </ul>
       )}
+      <PhoneConnections connections={c.connections} />
       <details>
         <summary>Instructions</summary>
         <pre className="instructions">{c.instructions}</pre>
@@ -173,6 +181,26 @@ function WhoItIs({ soul, agentName }: { soul: Soul | undefined; agentName: strin
           ))}
         </dl>
       )}
+    </section>
+  );
+}
+
+/**
+ * What of a person's phone its agents use, and why (docs/templates.md, "Phone
+ * connections"), its bases' included. Only when it declares some: a template
+ * that declares none has not said it uses nothing.
+ */
+function PhoneConnections({ connections }: { connections: ConnectionDeclaration[] }) {
+  if (connections.length === 0) return null;
+  return (
+    <section aria-labelledby="connections-heading" data-testid="connections">
+      <h2 id="connections-heading">Your phone</h2>
+      <ul className="connections">
+        {connections.map((connection) => (
+          <li key={connection.kind}>{connectionSummary(connection)}</li>
+        ))}
+      </ul>
+      <p className="hint">Nothing is shared until you turn it on for the conversation in Convos.</p>
     </section>
   );
 }
