@@ -12,7 +12,17 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 // floor. Tests are not floors: they may set up with any of them. A floor
 // may have floors of its own: a row whose root is that folder.
 const FLOORS = {
-  "services/instance/src": ["host", "openclaw", "agent", "model", "clone", "memory", "tools", "platform"],
+  "services/instance/src": [
+    "host",
+    "openclaw",
+    "agent",
+    "model",
+    "clone",
+    "memory",
+    "connections",
+    "tools",
+    "platform",
+  ],
   "services/instance/src/agent": ["face", "life", "conversation", "voice", "turns", "state"],
   "services/claims/src": [
     "schema",

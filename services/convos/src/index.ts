@@ -4,3 +4,4 @@ export * from "./identity.js";
 export * from "./invite.js";
 export * from "./join.js";
 export * from "./person.js";
+export * from "./connections.js";

@@ -19,6 +19,11 @@ import { hexToBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { MemberKind, ProfileSnapshotSchema } from "@convos-pool/gen/convos/app/v1/profile_pb.js";
 import {
+  CapabilityRequestCodec,
+  CapabilityRequestResultCodec,
+  ConnectionInvocationCodec,
+  ConnectionInvocationResultCodec,
+  ConnectionPayloadCodec,
   createXmtpClient,
   encodeProfileUpdate,
   joinAsPerson,
@@ -31,6 +36,14 @@ import {
 } from "../src/index.js";
 
 type PersonClient = Client<unknown>;
+
+const PHONE_CODECS = [
+  new ConnectionPayloadCodec(),
+  new ConnectionInvocationCodec(),
+  new ConnectionInvocationResultCodec(),
+  new CapabilityRequestCodec(),
+  new CapabilityRequestResultCodec(),
+] as unknown as NonNullable<Parameters<typeof createXmtpClient>[1]["codecs"]>;
 type PersonGroup = ReturnType<PersonClient["conversations"]["listGroups"]>[number];
 
 export type { Said, Sent };
@@ -70,6 +83,8 @@ export class Person {
       apiUrl: opts.apiUrl,
       dbPath: join(opts.dir, `person-${randomBytes(6).toString("hex")}.db3`),
       dbEncryptionKey: randomBytes(32),
+      // As the apps do, it reads ConvosConnections (what its phone is asked: test/phone.ts).
+      codecs: PHONE_CODECS,
     });
     try {
       const resolver = await XmtpInboxResolver.connect({ apiUrl: opts.apiUrl, cacheMs: 0 });

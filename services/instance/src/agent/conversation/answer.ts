@@ -24,6 +24,10 @@ import type { Settings } from "../state/settings.js";
 import type { Signals } from "../state/signals.js";
 import type { InstanceConfig } from "../state/settings.js";
 import type { SpokenTurn, Voice } from "../voice/send.js";
+import type { Declared, PhoneActs, PhoneTurn } from "../../connections/acts.js";
+import { mayRelease, readableBy } from "../../connections/labels.js";
+import { phoneContext, reads } from "../../connections/prompt.js";
+import type { Piece, PhoneShares } from "../../connections/shares.js";
 
 /** What a turn uses of its agent (life/parts.ts). */
 export interface TurnParts {
@@ -40,6 +44,12 @@ export interface TurnParts {
   readonly openRequest: OpenRequest;
   /** The owner's address book: contacts an owner's request may name. */
   contacts(): ContactBook | undefined;
+  /** What people's phones share here, each piece its sender's. */
+  readonly phones: PhoneShares;
+  /** What it asks of people's phones. */
+  readonly phoneActs: PhoneActs;
+  /** The kinds of phone data its template declares it uses. */
+  declaredConnections(): Declared[];
 }
 
 /** What the conversation knows of the turn to take. */
@@ -80,6 +90,11 @@ function untilStopped<T>(work: Promise<T>, stop: AbortSignal | undefined): Promi
   });
   return Promise.race([work, stopped]);
 }
+
+/** What it says instead of a reply that repeated what someone's phone shared (connections/labels.ts). */
+export const withheldReply = (name: string, kinds: readonly string[]) =>
+  `${name}, my answer repeated details from your phone's ${kinds.join(" and ")}, which you share only with me, so I have not posted it here. ` +
+  `Ask me to share it with the group if you want everyone to see it.`;
 
 /** Said when the model cannot be reached: the turn still ends with an answer. */
 export const NO_MODEL_REPLY = "Sorry, I could not reach my language model just now. Please try again in a moment.";
@@ -135,6 +150,30 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
   if (contacts) who.contacts = contacts;
   /** This turn's voice, once it began (below). */
   const speaking: { turn?: SpokenTurn } = {};
+  // People's phones: a person's turn reads their own pieces alone, and what it makes of them is screened (labels.ts).
+  const person = !inboundText && (who.role === "owner" || who.role === "member");
+  const declared = person ? agent.declaredConnections() : [];
+  const pieces: Piece[] = declared.length
+    ? readableBy(who.id, agent.phones.of(who.id)).filter((p) => reads(declared, p.kind))
+    : [];
+  const phoneTurn: PhoneTurn = { requester: who.id, name: who.name, text: m?.content ?? "", person, stop: t.stop };
+  const own = { requester: who.id, text: phoneTurn.text };
+  const callTool = (name: string, args: Record<string, unknown>) => {
+    if (agent.phoneActs.handles(name)) return agent.phoneActs.call(name, args, phoneTurn);
+    // A call that would send on what the requester's phone shared goes only where they asked it to.
+    const release = pieces.length ? mayRelease(own, JSON.stringify(args), pieces, "tool") : ({ ok: true } as const);
+    if (!release.ok) {
+      agent.log.warn("a tool call carried what a person's phone shared, unasked: refused", {
+        tool: name,
+        kinds: release.kinds,
+      });
+      return Promise.resolve({
+        ok: false as const,
+        error: `not done: that would send on what ${who.name}'s phone shares with me, which they did not ask me to send`,
+      });
+    }
+    return agent.toolbox.call(name, args, who);
+  };
   const input = turnInput({
     config,
     identity,
@@ -142,9 +181,9 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
     participation: agent.settings.participation,
     memory: t.memory,
     history,
-    functions: agent.toolbox.functions(),
+    functions: [...agent.toolbox.functions(), ...(person ? agent.phoneActs.functions() : [])],
     // What a call says (an approval question) in this turn's form, also after it waited aside for the owner's answer.
-    callTool: (name, args) => agent.voice.during(speaking.turn, () => agent.toolbox.call(name, args, who)),
+    callTool: (name, args) => agent.voice.during(speaking.turn, () => callTool(name, args)),
     // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
     inboundText: inboundText && { ...inboundText, answer: answersOutsiders(agent.toolbox.grants) },
     correcting: t.correcting?.text,
@@ -155,6 +194,8 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
   });
   const asked = describePlan(plan, who.role);
   if (asked) input.context = `${input.context}\n\n${asked}`;
+  const phone = phoneContext(who.name, pieces);
+  if (phone) input.context = `${input.context}\n\n${phone}`;
   // Each round of function results is a model call too (budget.ts): the conversation charges it.
   if (t.nextCompletion) input.nextCompletion = t.nextCompletion;
   // Read, and thinking about `m` (typing, for a text from outside), until the turn is over however it ends.
@@ -178,6 +219,12 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
       }
     }
     if (!reply) return;
+    // A reply that repeats what the requester's phone shared goes to the group only when they asked to share it.
+    const release = pieces.length ? mayRelease(own, reply, pieces, "conversation") : ({ ok: true } as const);
+    if (!release.ok) {
+      agent.log.warn("reply withheld: it repeated what a person's phone shared", { kinds: release.kinds });
+      reply = withheldReply(who.name, release.kinds);
+    }
     const id = await inSpan("agent.answer", {}, () => spoken.reply(reply));
     agent.signals.count("answers");
     // What it said for an outsider, or after it read a mail, may carry their words.

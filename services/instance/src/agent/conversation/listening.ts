@@ -39,6 +39,17 @@ import type { OutsideWords } from "../state/outside-words.js";
 import type { AgentToolbox } from "../../tools/toolbox.js";
 import { DONE_AFTER_KEPT, isDone, markDone } from "./read-mark.js";
 import { standingOf, TOO_MANY_WAITING } from "../turns/queue.js";
+import { swiftReferenceToDate, type ConnectionPayload } from "@convos-pool/convos";
+
+/** What people's phones send, and what agents ask of them (ConvosConnections): read, never a turn. */
+const PHONE_TYPES = new Set([
+  "connection_payload",
+  "connection_invocation",
+  "connection_invocation_result",
+  "capability_request",
+  "capability_request_result",
+  "connection_event",
+]);
 
 /** state.json: its conversation, and how far it has read. */
 export interface ConversationState {
@@ -345,6 +356,11 @@ export class Conversation {
   private enqueue(m: AgentMessage, mayAnswer: boolean): void {
     const agent = this.agent;
     if (this.handled.has(m.id)) return;
+    if (this.fromPhone(m)) {
+      this.handled.add(m.id);
+      this.done(m);
+      return;
+    }
     agent.status.active();
     const arrival = planArrival(arrivingOf(m), {
       self: agent.status.inboxId,
@@ -393,6 +409,28 @@ export class Conversation {
     void agent.voice
       .replyTo(TOO_MANY_WAITING, { id: m.id, senderInboxId: m.senderInboxId })
       .catch((err: unknown) => agent.log.warn("could not say a message was dropped", { err }));
+  }
+
+  /**
+   * What a person's phone sent (ConvosConnections: connections/): a payload
+   * kept as its sender's, an answer to what it asked of a phone; never a
+   * turn. True for every message of those types, whatever it holds.
+   */
+  private fromPhone(m: AgentMessage): boolean {
+    const type = m.contentType?.authorityId === "convos.org" ? m.contentType.typeId : undefined;
+    if (!type || !PHONE_TYPES.has(type)) return false;
+    const from = m.senderInboxId;
+    const content = m.content as Record<string, unknown> | undefined;
+    if (!content || from === this.agent.status.inboxId || this.convo?.agents.includes(from)) return true;
+    if (type === "connection_payload") {
+      const payload = content as unknown as ConnectionPayload;
+      const captured = typeof payload.capturedAt === "number" ? swiftReferenceToDate(payload.capturedAt) : m.sentAt;
+      // A payload from the future is as new as its arrival: it must not outrank what comes later.
+      const at = new Date(Math.min(+captured, +m.sentAt));
+      if (this.agent.phones.receive(from, payload, at)) this.agent.phoneActs.heard(from, String(payload.source));
+    } else if (type === "connection_invocation_result" || type === "capability_request_result")
+      this.agent.phoneActs.answered(from, content as never);
+    return true;
   }
 
   /** Someone asked it to stop thinking about message `id`: its turn ends (answer.ts), and says who stopped it. */

@@ -107,6 +107,11 @@ export class Agent implements PatternAgent {
     return this.parts.status.inboxId;
   }
 
+  /** The kinds `person`'s phone shares with it in its conversation, newest first (connections/shares.ts). */
+  phoneKinds(person: string): string[] {
+    return this.parts.phones.of(person).map((p) => p.kind);
+  }
+
   /** Why it crashed, for logs and ListInstances callers. */
   get failure(): string | undefined {
     return this.parts.status.failure;

@@ -162,6 +162,8 @@ export class Lifecycle {
     agent.memory.drop();
     conversation.forget();
     agent.openRequest.clear();
+    // What people's phones shared there was theirs, for that conversation.
+    agent.phones.forget();
     // A join request the creator has not answered yet outlives the claim: leave its conversation when it does.
     await agent.invites.release();
     agent.status.idle();

@@ -37,6 +37,9 @@ import { Settings } from "../state/settings.js";
 import { Signals } from "../state/signals.js";
 import { Voice } from "../voice/send.js";
 import { contactBook, OpenRequest, type ContactBook } from "../conversation/planning.js";
+import { PhoneActs, type Declared } from "../../connections/acts.js";
+import { declaredConnections } from "../../connections/prompt.js";
+import { PhoneShares } from "../../connections/shares.js";
 import type { ConversationState } from "../conversation/listening.js";
 import type { InstanceConfig, InstanceCredentials } from "../state/settings.js";
 
@@ -66,6 +69,10 @@ export class Parts implements RuntimeAgent {
   readonly signals: Signals;
   /** An owner's request it did not carry out, open for the owner's yes (planning.ts). */
   readonly openRequest = new OpenRequest();
+  /** What people's phones share with it here, each piece its sender's (connections/shares.ts). */
+  readonly phones = new PhoneShares();
+  /** What it asks of people's phones, and the rules each ask is held to (connections/acts.ts). */
+  readonly phoneActs: PhoneActs;
   /** Nonces of signatures it accepted (clone, transfer, owner calls), read on first use. */
   private spentNonces: SpentNonces | undefined;
 
@@ -135,8 +142,26 @@ export class Parts implements RuntimeAgent {
       park: (answer) => this.turns.park(answer),
       signal: (s) => this.signals.count(s),
     });
+    this.phoneActs = new PhoneActs({
+      shares: this.phones,
+      declared: () => this.declaredConnections(),
+      send: async (content) => {
+        const group = this.status.stopped ? undefined : this.conversation.group;
+        if (!group) throw new Error("not in a conversation");
+        return group.send(content);
+      },
+      say: (text) => this.voice.say(text),
+      self: () => this.status.inboxId,
+      log: this.log,
+    });
     this.conversation = new Conversation(this);
     this.inheritance = new Inheritance(this);
+  }
+
+  /** The kinds of people's phone data its template (and its bases) declare it uses. */
+  declaredConnections(): Declared[] {
+    const config = this.settings.config;
+    return config ? declaredConnections([config.template, ...(config.bases ?? [])]) : [];
   }
 
   // ---- what a runtime reads of it (RuntimeAgent, above) ----

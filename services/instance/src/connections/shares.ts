@@ -1,0 +1,105 @@
+// What people's phones share with the agent in its conversation: each
+// ConvosConnections payload kept as whose it is (its sender's), the newest
+// of each kind per person, in memory only. Which kinds a person has on is
+// read from what their phone sent, never kept as a setting: they can turn a
+// kind off in Convos without a word, and the wire is the record (the Convos
+// CLI's SKILL.md, "Discovering Enabled Capabilities").
+
+import { type ConnectionPayload, summarizeConnectionPayload } from "@convos-pool/convos";
+
+/** One kind of one person's phone data, as its newest payload said it. */
+export interface Piece {
+  /** Whose phone sent it: the person it belongs to. */
+  from: string;
+  kind: string;
+  /** Its own one-line summary, as the apps show one. */
+  summary: string;
+  /** What the phone sent, cut to MAX_DATA_CHARS of JSON for the model. */
+  data: string;
+  /** Every text of 5 characters or more in it (titles, places, names, notes), lower-cased: what must not be repeated to others. */
+  values: string[];
+  capturedAt: Date;
+}
+
+/** How much of one payload the model is given. */
+export const MAX_DATA_CHARS = 4_000;
+/** Kinds a person may have on (ConvosConnections' nine), so that no phone grows the map without bound. */
+const MAX_KINDS = 12;
+/** People whose phones it keeps: a conversation's members, with room. */
+const MAX_PEOPLE = 256;
+
+export class PhoneShares {
+  private readonly byPerson = new Map<string, Map<string, Piece>>();
+
+  /** A payload from `from`'s phone: kept as the newest of its kind, unless an older one came late. */
+  receive(from: string, payload: ConnectionPayload, capturedAt: Date): Piece | undefined {
+    const kind = String(payload.body?.type ?? payload.source);
+    let mine = this.byPerson.get(from);
+    if (!mine) {
+      if (this.byPerson.size >= MAX_PEOPLE) return undefined;
+      mine = new Map();
+      this.byPerson.set(from, mine);
+    }
+    const kept = mine.get(kind);
+    if (kept && kept.capturedAt > capturedAt) return undefined;
+    if (!kept && mine.size >= MAX_KINDS) return undefined;
+    const json = JSON.stringify(payload.body?.data ?? null) ?? "null";
+    const piece: Piece = {
+      from,
+      kind,
+      summary: summarizeConnectionPayload(payload).slice(0, 200),
+      data: json.length > MAX_DATA_CHARS ? `${json.slice(0, MAX_DATA_CHARS)}…` : json,
+      values: privateValues(payload.body?.data),
+      capturedAt,
+    };
+    mine.set(kind, piece);
+    return piece;
+  }
+
+  /** What `person`'s phone shared, newest kinds first. */
+  of(person: string): Piece[] {
+    return [...(this.byPerson.get(person)?.values() ?? [])].sort((a, b) => +b.capturedAt - +a.capturedAt);
+  }
+
+  /** Everyone else whose phone shared `kind` here. */
+  othersWith(kind: string, person: string): string[] {
+    return [...this.byPerson].filter(([who, m]) => who !== person && m.has(kind)).map(([who]) => who);
+  }
+
+  /** A member left, or it leaves the conversation: what their phone shared goes. */
+  forget(person?: string): void {
+    if (person === undefined) this.byPerson.clear();
+    else this.byPerson.delete(person);
+  }
+}
+
+/** Texts that say no more than a time, a zone or an id: what every calendar has, not what is someone's. */
+const PLAIN = [
+  /^\d{4}-\d{2}-\d{2}([t ][\d:.]+(z|[+-]\d{2}:?\d{2})?)?$/i,
+  /^[a-z]+\/[a-z_]+(\/[a-z_]+)?$/i,
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  /^[\d\s.:,+-]+$/,
+];
+
+/**
+ * The texts of a payload's data a reply to others must not repeat: every
+ * string of 5 characters or more, and each part of 5 or more of a summary
+ * ("Dentist 3pm, Team sync 5pm"), lower-cased; not times, zones or ids.
+ */
+export function privateValues(data: unknown): string[] {
+  const out = new Set<string>();
+  const add = (s: string) => {
+    const v = s.trim().toLowerCase().replace(/\s+/g, " ");
+    if (v.length >= 5 && !PLAIN.some((p) => p.test(v))) out.add(v);
+  };
+  const walk = (v: unknown, depth: number, key?: string) => {
+    if (depth > 8 || out.size >= 500) return;
+    if (typeof v === "string") {
+      add(v);
+      if (key === "summary") for (const part of v.split(/[,;:\n•·|]/)) add(part);
+    } else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, depth + 1, k);
+  };
+  walk(data, 0);
+  return [...out];
+}
