@@ -11,7 +11,7 @@
 // protocol says.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PLANNING_PROMPT, planByRuleAnswer, type Agent } from "@convos-pool/instance";
+import { PLANNING_PROMPT, planByRuleAnswer, WITHHELD_OTHERS, type Agent } from "@convos-pool/instance";
 import { waitFor } from "@convos-pool/testing";
 import type { Person } from "@convos-pool/convos/person";
 import { Phone } from "@convos-pool/convos/phone";
@@ -55,11 +55,14 @@ let bea: Person;
 let phone: Phone;
 let agent: Agent;
 let chat: ChatServer;
+/** What the model saw of a calendar last: it keeps it, turn after turn. */
+let remembered: string[] = [];
 
 /** Every text the model was given in `r`. */
 const everything = (r: RecordedRequest) => r.body.messages.map((m) => m.content ?? "").join("\n");
 /** The calendar titles a prompt holds: what a model that repeats what it reads would say. */
-const titlesIn = (r: RecordedRequest) => [...everything(r).matchAll(/\\?"title\\?":\\?"([^"\\]+)/g)].map((m) => m[1]);
+const titlesIn = (r: RecordedRequest) =>
+  [...everything(r).matchAll(/\\?"title\\?":\\?"([^"\\]+)/g)].map((m) => m[1] ?? "");
 
 beforeAll(async () => {
   ({ agent } = await people.start());
@@ -82,9 +85,11 @@ beforeAll(async () => {
     if (text.includes("what is the weather")) return call("delete_calendar_event", { event_id: "evt-dentist" });
     if (text.includes("may I see your contacts"))
       return call("ask_phone_access", { kind: "contacts", capability: "write_create", reason: "To save Rita" });
-    // Whatever else: it repeats every calendar detail it can see.
+    // Whatever else: it repeats every calendar detail it can see, or saw in an earlier turn (a model that keeps its
+    // own session, as OpenClaw's does).
     const titles = titlesIn(r);
-    return titles.length ? `Here is the calendar: ${titles.join("; ")}.` : "I see no calendar.";
+    if (titles.length) remembered = titles;
+    return remembered.length ? `Here is the calendar: ${remembered.join("; ")}.` : "I see no calendar.";
   });
   await stack.host!.close();
   await stack.startHost({ llm: { baseUrl: chat.baseUrl, apiKey: "sk-local-test" } });
@@ -120,10 +125,12 @@ describe("what Ana's phone shares is Ana's", () => {
     // The model had it, labelled as hers: in her turn.
     const anas = chat.requests.slice(before).find((r) => everything(r).includes("Dentist appointment"));
     expect(everything(anas!)).toContain("It is Ana's alone");
-    // Bea asks; the model is never given Ana's calendar in Bea's turn, so even this model cannot tell it.
+    // Bea asks. The model is never given Ana's calendar in Bea's turn; this one kept it from Ana's turn and repeats
+    // it all the same: what it says is not posted.
     const beas = chat.requests.length;
-    expect(await turn(bea, "what is on Ana's calendar on Friday?", /calendar/)).toBe("I see no calendar.");
+    expect(await turn(bea, "what is on Ana's calendar on Friday?", /calendar|posted/)).toBe(WITHHELD_OTHERS);
     expect(chat.requests.slice(beas).some((r) => /Dentist|Kestrel/.test(everything(r)))).toBe(false);
+    expect((await bea.texts()).some((x) => /Dentist|Kestrel|Mission Dental/.test(x.text))).toBe(false);
     // Ana asks to share: now it goes to the group.
     expect(await turn(ana, "share my Friday with the group", /Here is|not posted/)).toBe(
       "Here is the calendar: Dentist appointment; Board review with Kestrel.",

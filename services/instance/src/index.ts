@@ -21,6 +21,7 @@ export { ChatCompletionsClient, LlmError, OpenAiProvider } from "./model/openai.
 export { OFFLINE_LABEL, OfflineProvider } from "./model/offline.js";
 export { SUMMARY_PROMPT, systemPrompt, turnMessages } from "./model/prompt.js";
 export { PLANNING_PROMPT, planByRuleAnswer } from "./model/planning.js";
+export { WITHHELD_OTHERS } from "./agent/conversation/answer.js";
 export type { ChatMessage, LlmProvider, ToolCall, TurnInput } from "./model/turn.js";
 export type { FunctionSpec } from "./tools/tool.js";
 export { AddressBook, MAX_CONTACTS, saveRequestsIn, type Contact, type SaveRequest } from "./tools/address-book.js";

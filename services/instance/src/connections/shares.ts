@@ -61,6 +61,11 @@ export class PhoneShares {
     return [...(this.byPerson.get(person)?.values() ?? [])].sort((a, b) => +b.capturedAt - +a.capturedAt);
   }
 
+  /** Every piece held here, everyone's: what every output is screened against (labels.ts). */
+  all(): Piece[] {
+    return [...this.byPerson.values()].flatMap((m) => [...m.values()]);
+  }
+
   /** Everyone else whose phone shared `kind` here. */
   othersWith(kind: string, person: string): string[] {
     return [...this.byPerson].filter(([who, m]) => who !== person && m.has(kind)).map(([who]) => who);

@@ -96,6 +96,10 @@ export const withheldReply = (name: string, kinds: readonly string[]) =>
   `${name}, my answer repeated details from your phone's ${kinds.join(" and ")}, which you share only with me, so I have not posted it here. ` +
   `Ask me to share it with the group if you want everyone to see it.`;
 
+/** What it says instead of a reply that repeated what someone else's phone shared. */
+export const WITHHELD_OTHERS =
+  "I have not posted my answer: it repeated what another person's phone shares only with me, and that is theirs to share.";
+
 /** Said when the model cannot be reached: the turn still ends with an answer. */
 export const NO_MODEL_REPLY = "Sorry, I could not reach my language model just now. Please try again in a moment.";
 
@@ -150,18 +154,25 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
   if (contacts) who.contacts = contacts;
   /** This turn's voice, once it began (below). */
   const speaking: { turn?: SpokenTurn } = {};
-  // People's phones: a person's turn reads their own pieces alone, and what it makes of them is screened (labels.ts).
+  // People's phones (labels.ts): a person's turn reads their own pieces alone. What any turn makes is screened
+  // against every piece held here, whatever the model was given: a runtime that keeps its own session (OpenClaw)
+  // may still hold what an earlier turn read.
   const person = !inboundText && (who.role === "owner" || who.role === "member");
   const declared = person ? agent.declaredConnections() : [];
   const pieces: Piece[] = declared.length
     ? readableBy(who.id, agent.phones.of(who.id)).filter((p) => reads(declared, p.kind))
     : [];
+  const held = agent.phones.all();
   const phoneTurn: PhoneTurn = { requester: who.id, name: who.name, text: m?.content ?? "", person, stop: t.stop };
-  const own = { requester: who.id, text: phoneTurn.text };
+  // What is said here already, by the requester or anyone in the recent conversation, is no secret from it.
+  const own = {
+    requester: who.id,
+    text: [phoneTurn.text, inboundText?.text ?? "", ...history.map((h) => h.text)].join("\n"),
+  };
   const callTool = (name: string, args: Record<string, unknown>) => {
     if (agent.phoneActs.handles(name)) return agent.phoneActs.call(name, args, phoneTurn);
-    // A call that would send on what the requester's phone shared goes only where they asked it to.
-    const release = pieces.length ? mayRelease(own, JSON.stringify(args), pieces, "tool") : ({ ok: true } as const);
+    // A call that would send on what someone's phone shared goes only where its owner asked it to.
+    const release = held.length ? mayRelease(own, JSON.stringify(args), held, "tool") : ({ ok: true } as const);
     if (!release.ok) {
       agent.log.warn("a tool call carried what a person's phone shared, unasked: refused", {
         tool: name,
@@ -169,7 +180,7 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
       });
       return Promise.resolve({
         ok: false as const,
-        error: `not done: that would send on what ${who.name}'s phone shares with me, which they did not ask me to send`,
+        error: `not done: that would send on what ${release.whose.length === 1 && release.whose[0] === who.id ? `${who.name}'s` : "another person's"} phone shares with me, which they did not ask me to send`,
       });
     }
     return agent.toolbox.call(name, args, who);
@@ -220,10 +231,13 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
     }
     if (!reply) return;
     // A reply that repeats what the requester's phone shared goes to the group only when they asked to share it.
-    const release = pieces.length ? mayRelease(own, reply, pieces, "conversation") : ({ ok: true } as const);
+    const release = held.length ? mayRelease(own, reply, held, "conversation") : ({ ok: true } as const);
     if (!release.ok) {
       agent.log.warn("reply withheld: it repeated what a person's phone shared", { kinds: release.kinds });
-      reply = withheldReply(who.name, release.kinds);
+      reply =
+        release.whose.length === 1 && release.whose[0] === who.id
+          ? withheldReply(who.name, release.kinds)
+          : WITHHELD_OTHERS;
     }
     const id = await inSpan("agent.answer", {}, () => spoken.reply(reply));
     agent.signals.count("answers");
