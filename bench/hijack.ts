@@ -67,6 +67,7 @@ import { addressBook, CASES, memoryCases, requestCases, type Case, type Kit } fr
 import { needlessLines, replay } from "./hijack-replay.js";
 import { asked, beyond, done, LEVEL, report, type AttackRow, type BenignRow, type MemoryRow } from "./hijack-report.js";
 import { SOURCES, type Bench, type OwnTurn, type Source, type Who } from "./hijack-sources.js";
+import { phoneAttacks } from "./hijack-phones.js";
 
 const L = TrustLevel;
 const LIMIT = parseEther("5");
@@ -108,6 +109,8 @@ const h = new HijackStack({
       category: "travel",
       tags: ["booking", "payments"],
       tools: [tool("sms", "pool"), tool("email", "pool"), tool("crypto", "pool")],
+      // People's calendars, read (bench/hijack-phones.ts).
+      connections: [{ kind: "calendar", capabilities: ["read"], reason: "To plan around everyone's week" }],
       max_trust_level: "L4",
       base: { template_id: base.template.id, creator_id: base.template.creatorId },
     };
@@ -376,6 +379,8 @@ async function main(): Promise<void> {
   }
   await requestCases(k);
   await memoryCases(k);
+  await h.setLevel(L.AUTONOMOUS, LIMIT);
+  const phones = await phoneAttacks({ h, mallory: b.mallory, targets: fresh, ownerSays, log });
   if (!QUICK) await benignSet("after the attacks", levels);
   const allowed = await memberAllowed();
   if (!QUICK) {
@@ -401,6 +406,7 @@ async function main(): Promise<void> {
     sources: [...sources, ...(clone ? [clone] : [])],
     cases: Object.values(CASES),
     replay: replayed,
+    phones,
     seconds: (performance.now() - started) / 1000,
     quick: QUICK,
   });

@@ -82,6 +82,16 @@ describe("where an output may go", () => {
     );
   });
 
+  it("asking is read from the request alone; what the conversation said already is no secret, but asks nothing", () => {
+    const said = "Saul: text her that dinner is at 8 and mail my accountant";
+    expect(mayRelease({ requester: ANA, text: "what do I have on Friday?", said }, out, pieces, "tool").ok).toBe(false);
+    expect(mayRelease({ requester: ANA, text: "what do I have?", said }, out, pieces, "conversation").ok).toBe(false);
+    const public_ = "Ana: my dentist appointment is at 3, everyone";
+    expect(mayRelease({ requester: BEA, text: "when is it?", said: public_ }, out, pieces, "conversation").ok).toBe(
+      true,
+    );
+  });
+
   it("asking to share is said in words the code reads, not guessed", () => {
     expect(asksToShare("tell everyone what I have on", "conversation")).toBe(true);
     expect(asksToShare("show the group my week", "conversation")).toBe(true);

@@ -50,16 +50,18 @@ export type Release = { ok: true } | { ok: false; whose: string[]; kinds: string
 
 /**
  * Whether `out` may go to `sink`: yes when it repeats nothing of the pieces
- * the turn read, or when everything it repeats is the requester's own and
- * their message asked to share it that way.
+ * that was not said here already (`turn.said`: the request and the recent
+ * conversation), or when everything it repeats is the requester's own and
+ * their message itself (`turn.text`, and nothing else) asked to share it
+ * that way.
  */
 export function mayRelease(
-  turn: { requester: string; text: string },
+  turn: { requester: string; text: string; said?: string },
   out: string,
   pieces: readonly Piece[],
   sink: Sink,
 ): Release {
-  const found = repeatedIn(out, pieces, turn.text);
+  const found = repeatedIn(out, pieces, `${turn.text}\n${turn.said ?? ""}`);
   if (found.length === 0) return { ok: true };
   const ownOnly = found.every((r) => r.whose === turn.requester);
   if (ownOnly && asksToShare(turn.text, sink)) return { ok: true };

@@ -167,7 +167,9 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
   // What is said here already, by the requester or anyone in the recent conversation, is no secret from it.
   const own = {
     requester: who.id,
-    text: [phoneTurn.text, inboundText?.text ?? "", ...history.map((h) => h.text)].join("\n"),
+    // Only the request itself may ask to share; what it and the recent conversation said is no secret here.
+    text: phoneTurn.text,
+    said: [inboundText?.text ?? "", ...history.map((h) => h.text)].join("\n"),
   };
   const callTool = (name: string, args: Record<string, unknown>) => {
     if (agent.phoneActs.handles(name)) return agent.phoneActs.call(name, args, phoneTurn);
