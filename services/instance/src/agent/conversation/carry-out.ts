@@ -30,6 +30,7 @@ import type { Turns } from "../turns/serial.js";
 import type { HeldMemory } from "../state/memory.js";
 import type { InstanceConfig } from "../state/settings.js";
 import { TEXTS_DROPPED } from "../turns/queue.js";
+import { statementAnswer } from "../state/statement.js";
 
 /** What carrying out uses of its agent (life/parts.ts). */
 export interface CarryOutParts extends TurnParts {
@@ -65,10 +66,8 @@ export class CarryOut {
     private readonly heard: ConversationView,
   ) {}
 
-  /** The ids of the messages it is thinking about now. */
-  get thinkingAbout(): ReadonlySet<string> {
-    return new Set(this.thinking.keys());
-  }
+  /** Whether it is thinking about a message now, by its id: read as each message arrives, so not copied. */
+  readonly thinkingAbout: Pick<ReadonlySet<string>, "has"> = { has: (id) => this.thinking.has(id) };
 
   /** Stops the turn that thinks about message `id`, as `by` (a name) asked; false when no turn does. */
   stop(id: string, by: string): boolean {
@@ -125,6 +124,10 @@ export class CarryOut {
         if (memory) await agent.lessons.reaction(group, memory, m);
         return;
       }
+      case "statement":
+        // The pool's signed statement, as it was posted: no model call, nothing learned.
+        await agent.voice.say(await statementAnswer(agent.ws));
+        return;
       case "text":
         return this.carryOutText(plan, m as TextMessage, group);
     }

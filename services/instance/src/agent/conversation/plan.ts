@@ -12,14 +12,15 @@
 //                "stop" in reply to a message it is thinking about stops
 //                that turn;
 //   planMessage  in its turn: ignore it, stay quiet, skip another agent,
-//                learn from a reaction, or a text's steps (forget, look for
-//                what it corrects, answer or refuse, learn);
+//                learn from a reaction, give the pool's statement to a
+//                person asking what it may do here, or a text's steps
+//                (forget, look for what it corrects, answer or refuse, learn);
 //   planText     a text to its number (a relay): a turn, or passed on
 //                without the model when the budget is spent.
 // Whom it answers is policy.ts's, what a call costs budget.ts's; here they
 // are put together.
 
-import type { ResolvedParticipation } from "@convos-pool/kit/content";
+import { asksWhatItMayDo, type ResolvedParticipation } from "@convos-pool/kit/content";
 import type { InboundTextTurn } from "../../model/turn.js";
 import { isForgetMe } from "../../memory/provenance.js";
 import type { OwnerAnswer } from "../../tools/approval.js";
@@ -94,7 +95,7 @@ export function planArrival(
     self: string;
     ownerId: string | undefined;
     mayAnswer: boolean;
-    thinkingAbout?: ReadonlySet<string> | undefined;
+    thinkingAbout?: Pick<ReadonlySet<string>, "has"> | undefined;
     agents?: readonly string[] | undefined;
   },
 ): ArrivalPlan {
@@ -198,7 +199,8 @@ export interface TextPlan {
  * no learning); skip: another agent's text left unanswered; reaction: a
  * person's or principal's 👍 or 👎 on its own message, learned, not answered.
  */
-export type MessagePlan = { kind: "ignore" | "quiet" | "skip" | "reaction" } | TextPlan;
+/** statement: a person asks what it may do here; answered with the pool's signed statement, no model call (state/statement.ts). */
+export type MessagePlan = { kind: "ignore" | "quiet" | "skip" | "reaction" | "statement" } | TextPlan;
 
 /** The plan for `m` and the pace after it. */
 export function planMessage(m: Message, facts: MessageFacts): { plan: MessagePlan; pace: Pace } {
@@ -231,6 +233,10 @@ export function planMessage(m: Message, facts: MessageFacts): { plan: MessagePla
     if (decision === "ignore" && m.reaction && fromPrincipalOrHuman(facts, m.senderInboxId))
       return { plan: { kind: "reaction" }, pace: next };
     return { plan: { kind: decision }, pace: next };
+  }
+  // "What can you do here?" is answered from the pool's code, never the model's words.
+  if (person && m.text !== undefined && asksWhatItMayDo(m.text)) {
+    return { plan: { kind: "statement" }, pace: { ...next, lastAnswerAt: now } };
   }
   const role = memberRole(facts.ownerId, m.senderInboxId);
   const learns = person;
