@@ -17,6 +17,13 @@ import {
   type Reply,
 } from "@xmtp/node-sdk";
 import { createXmtpClient } from "./client.js";
+import {
+  CapabilityRequestCodec,
+  CapabilityRequestResultCodec,
+  ConnectionInvocationCodec,
+  ConnectionInvocationResultCodec,
+  ConnectionPayloadCodec,
+} from "./connections.js";
 import { joinConversation, type JoinedGroup, type JoiningClient, type Joined } from "./join.js";
 import type { InboxResolver } from "@convos-pool/kit/signing";
 
@@ -35,7 +42,23 @@ export function newPersonKey(): PersonKey {
   };
 }
 
-/** The person's XMTP client on the node at `apiUrl`; `dbPath` null keeps its database in memory. */
+/** ConvosConnections' five content types, which the Convos apps read (docs/connections.md). */
+function connectionCodecs(): NonNullable<Parameters<typeof createXmtpClient>[1]["codecs"]> {
+  // The Convos CLI's codecs are typed against its own copy of the content-type primitives.
+  return [
+    new ConnectionPayloadCodec(),
+    new ConnectionInvocationCodec(),
+    new ConnectionInvocationResultCodec(),
+    new CapabilityRequestCodec(),
+    new CapabilityRequestResultCodec(),
+  ] as unknown as ReturnType<typeof connectionCodecs>;
+}
+
+/**
+ * The person's XMTP client on the node at `apiUrl`; `dbPath` null keeps its
+ * database in memory. It reads ConvosConnections as the apps do: what is
+ * asked of the person's phone, and what phones answer.
+ */
 export function personClient(
   key: PersonKey,
   opts: { apiUrl: string; dbPath: string | null },
@@ -44,6 +67,7 @@ export function personClient(
     apiUrl: opts.apiUrl,
     dbPath: opts.dbPath,
     dbEncryptionKey: Buffer.from(key.dbEncryptionKey, "hex"),
+    codecs: connectionCodecs(),
   });
 }
 

@@ -1,6 +1,6 @@
 // The person tool's command line (args.ts), pure: what each command takes, and the usage errors.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_API_URL, parseCommand, UsageError } from "./args.js";
+import { DEFAULT_API_URL, parseCommand, phoneData, UsageError } from "./args.js";
 
 const home = ["--home", "/tmp/ada"];
 
@@ -26,6 +26,55 @@ describe("the person tool's command line", () => {
     expect(parseCommand(["messages", "c1", "--after", "m1", ...home])).toMatchObject({ after: "m1" });
   });
 
+  it("reads the phone's commands: a kind's data inline or in a file, and how the phone answers", () => {
+    expect(parseCommand(["phone-share", "c1", "calendar", "--data", '{"summary":"1 event"}', ...home])).toEqual({
+      command: "phone-share",
+      conversationId: "c1",
+      kind: "calendar",
+      data: { json: { summary: "1 event" } },
+      home: "/tmp/ada",
+      apiUrl: DEFAULT_API_URL,
+    });
+    expect(parseCommand(["phone-share", "c1", "home_kit", "--data-file", "home.json", ...home])).toMatchObject({
+      kind: "home_kit",
+      data: { file: "home.json" },
+    });
+    // By default the phone does what it is asked, and the person approves.
+    expect(parseCommand(["phone-answer", "c1", ...home])).toEqual({
+      command: "phone-answer",
+      conversationId: "c1",
+      status: "success",
+      pick: "approved",
+      waitSeconds: 0,
+      home: "/tmp/ada",
+      apiUrl: DEFAULT_API_URL,
+    });
+    expect(
+      parseCommand([
+        "phone-answer",
+        "c1",
+        "--status",
+        "execution_failed",
+        "--error-message",
+        "read-only",
+        "--pick",
+        "denied",
+        "--wait",
+        "30",
+        ...home,
+      ]),
+    ).toMatchObject({ status: "execution_failed", errorMessage: "read-only", pick: "denied", waitSeconds: 30 });
+    expect(parseCommand(["phone-answer", "c1", "--status", "capability_not_enabled", ...home])).toMatchObject({
+      status: "capability_not_enabled",
+    });
+  });
+
+  it("takes a kind's data as a JSON object only", () => {
+    expect(phoneData('{"events":[]}', "--data")).toEqual({ events: [] });
+    expect(() => phoneData("[1]", "--data-file")).toThrow(/--data-file: not a JSON object/);
+    expect(() => phoneData("{", "--data")).toThrow(/--data: not JSON/);
+  });
+
   it.each([
     [[], /no command/],
     [["shout", "c1", ...home], /unknown command: shout/],
@@ -36,6 +85,18 @@ describe("the person tool's command line", () => {
     [["messages", "c1", "--remove", ...home], /messages takes no --remove/],
     [["messages", "c1", "--since", "m1", ...home], /since/],
     [["say", "c1", "hi", ...home, "--api-url", "localhost"], /not a URL/],
+    [["phone-share", "c1", "weather", "--data", "{}", ...home], /phone-share KIND: weather is not one of health, /],
+    [["phone-share", "c1", "calendar", ...home], /needs --data JSON or --data-file FILE/],
+    [["phone-share", "c1", "calendar", "--data", "{}", "--data-file", "f", ...home], /one of them/],
+    [["phone-share", "c1", "calendar", "--data", "null", ...home], /--data: not a JSON object/],
+    [["phone-share", "calendar", "--data", "{}", ...home], /phone-share takes 2 argument\(s\), got 1/],
+    [["phone-answer", "c1", "--status", "ok", ...home], /--status: ok is not one of success, /],
+    [["phone-answer", "c1", "--pick", "yes", ...home], /--pick: yes is not one of approved, denied, cancelled/],
+    [["phone-answer", "c1", "--wait", "soon", ...home], /--wait: soon is not a number of seconds/],
+    [["phone-answer", "c1", "--wait", "601", ...home], /--wait: 601/],
+    [["phone-answer", "c1", "--error-message", "no", ...home], /--error-message goes with a --status/],
+    [["phone-answer", "c1", "--data", "{}", ...home], /phone-answer takes no --data/],
+    [["say", "c1", "hi", "--status", "success", ...home], /say takes no --status/],
   ])("refuses %j", (argv, reason) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(reason);

@@ -5,15 +5,18 @@
 // CLI's guest is an agent and is not counted so. Each command is one short
 // XMTP client session on the person's home (--home): its key in person.json,
 // its database beside it, so successive commands are the same installation.
+// It plays the person's phone too (ConvosConnections, docs/connections.md):
+// what it shares, and its answers to what an agent asks of it (phone.ts).
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PersonKey } from "@convos-pool/convos";
-import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
+import { parseCommand, phoneData, UsageError, USAGE, type Command } from "./args.js";
 
 // The XMTP SDK loads only once a command is sure to need it: a usage error or
 // a home without a person answers in a blink, on a busy machine too.
 const convos = () => import("@convos-pool/convos");
+const phone = () => import("./phone.js");
 
 /** A failure with its reason for the person (exit 1). */
 class Failure extends Error {}
@@ -29,6 +32,17 @@ async function keyOf(home: string, create: boolean): Promise<PersonKey> {
   // The key is the person's inbox: readable by its owner only.
   await writeFile(file, `${JSON.stringify(key)}\n`, { mode: 0o600, flag: "wx" });
   return key;
+}
+
+/** Where phone-answer keeps, per conversation, the newest message it answered. */
+const PHONE_FILE = "phone.json";
+
+async function readData(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    throw new Failure(`--data-file: cannot read ${file}: ${(err as Error).message}`);
+  }
 }
 
 const print = (line: object): void => {
@@ -75,6 +89,18 @@ async function run(cmd: Command): Promise<void> {
           print({ id: s.id, sender: s.senderInboxId, text: s.text, ...(s.replyTo ? { replyTo: s.replyTo } : {}) });
         return;
       }
+      case "phone-share": {
+        const data = "json" in cmd.data ? cmd.data.json : phoneData(await readData(cmd.data.file), "--data-file");
+        const id = await group.send((await phone()).sharePayload(cmd.kind, data, new Date()));
+        return print({ id });
+      }
+      case "phone-answer": {
+        const { answerPhone } = await phone();
+        const answered = await answerPhone(client.inboxId, group, cmd, join(cmd.home, PHONE_FILE), print);
+        if (answered === 0 && cmd.waitSeconds > 0)
+          throw new Failure(`nothing was asked of the phone in ${cmd.waitSeconds} s`);
+        return;
+      }
     }
   } finally {
     await client.close();
@@ -90,7 +116,10 @@ try {
   process.exit(2);
 }
 try {
-  await run(cmd);
+  await run(cmd).catch((err: unknown) => {
+    // A --data-file that is not a JSON object: the command line was fine, the file was not.
+    throw err instanceof UsageError ? new Failure(err.message) : err;
+  });
   // The SDK's native side may keep the loop alive after close.
   process.exit(0);
 } catch (err) {

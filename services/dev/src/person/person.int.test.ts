@@ -2,13 +2,24 @@
 // process per command, on a home directory of its own, against a real local
 // XMTP node (on real PostgreSQL) in a conversation served by the real Convos
 // CLI (`convos agent serve`), whose events say what arrived and from whom.
-// Nothing is a stand-in.
+// The phone's commands are read and asked by a second person, a node-sdk
+// client with the Convos CLI's codecs (@convos-pool/convos/person), as an
+// agent would. Nothing is a stand-in.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "@convos-pool/testing";
+import {
+  CapabilityRequestCodec,
+  ConnectionInvocationCodec,
+  dateToSwiftReference,
+  type CapabilityRequestResult,
+  type ConnectionInvocationResult,
+  type ConnectionPayload,
+} from "@convos-pool/convos";
+import { Person } from "@convos-pool/convos/person";
 import { ConvosCli, type CliEvent, type MessageEvent, type ReadyEvent } from "@convos-pool/testing/convos-cli";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
@@ -41,6 +52,17 @@ async function line<T>(args: string[]): Promise<T> {
   return JSON.parse(ran.stdout) as T;
 }
 
+/** What `get` finds, once it finds something; fails after `ms`. */
+async function until<T>(what: string, get: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = await get();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${ms} ms)`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 let xmtp: XmtpPort | undefined;
 let node: RunningDevnode | undefined;
 let dir: string;
@@ -48,6 +70,7 @@ let cli: ConvosCli | undefined;
 let ready: ReadyEvent;
 let home: string;
 let on: string[];
+let bea: Person | undefined;
 
 beforeAll(async () => {
   xmtp = await xmtpPortForTest({ timeoutMs: 30_000 });
@@ -62,6 +85,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await bea?.close();
   await cli?.stop();
   await node?.close();
   await xmtp?.release();
@@ -174,5 +198,115 @@ describe("the person tool in a conversation of the real Convos CLI", () => {
     const elsewhere = await person(["messages", "0".repeat(32), ...on]);
     expect(elsewhere.code).toBe(1);
     expect(elsewhere.stderr).toMatch(/not in conversation 0{32}/);
+  });
+
+  it("plays Ada's phone: what it shares is read decoded, and what is asked of it is answered as told", {
+    timeout: 180_000,
+  }, async () => {
+    // Bea, who reads and asks as an agent would: in the conversation before the phone speaks, to read it.
+    bea = await Person.join(ready.inviteUrl, { name: "Bea", apiUrl: node!.url, dir, timeoutMs: 60_000 });
+    const calendar = {
+      summary: "1 event on Friday",
+      events: [{ title: "Dentist", startDate: "2026-12-04T10:00:00Z" }],
+    };
+    const shared = await line<{ id: string }>([
+      "phone-share",
+      ready.conversationId,
+      "calendar",
+      "--data",
+      JSON.stringify(calendar),
+      ...on,
+    ]);
+    const payload = await until("Ada's calendar with Bea", async () => {
+      await bea!.group.sync();
+      return (await bea!.group.messages()).find((m) => m.id === shared.id);
+    });
+    expect(payload.senderInboxId).toBe(inboxId);
+    expect(payload.contentType?.typeId).toBe("connection_payload");
+    expect(payload.content as ConnectionPayload).toMatchObject({
+      source: "calendar",
+      body: { type: "calendar", data: calendar },
+    });
+
+    // Bea asks Ada's phone to add an event, and for a capability; Ada's phone has Calendar → Create off.
+    await bea.group.send(
+      new ConnectionInvocationCodec().encode({
+        id: "INV-1",
+        schemaVersion: 1,
+        invocationId: "inv-1",
+        kind: "calendar",
+        action: { name: "create_event", arguments: { title: { type: "string", value: "Lunch with Bea" } } },
+        issuedAt: dateToSwiftReference(new Date()),
+      }),
+    );
+    await bea.group.send(
+      new CapabilityRequestCodec().encode({
+        version: 1,
+        requestId: "req-1",
+        askerInboxId: bea.inboxId,
+        subject: "calendar",
+        capability: "write_create",
+        rationale: "To add our lunch",
+      }),
+    );
+    const ran = await person([
+      "phone-answer",
+      ready.conversationId,
+      "--status",
+      "capability_not_enabled",
+      "--pick",
+      "denied",
+      "--wait",
+      "30",
+      ...on,
+    ]);
+    expect(ran.code, ran.stderr).toBe(0);
+    const lines = ran.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      {
+        id: expect.any(String),
+        from: bea.inboxId,
+        kind: "calendar",
+        action: "create_event",
+        arguments: { title: "Lunch with Bea" },
+        answered: { status: "capability_not_enabled" },
+      },
+      {
+        id: expect.any(String),
+        from: bea.inboxId,
+        subject: "calendar",
+        capability: "write_create",
+        rationale: "To add our lunch",
+        answered: { pick: "denied" },
+      },
+    ]);
+    const answers = await until("Ada's phone's answers with Bea", async () => {
+      await bea!.group.sync();
+      const from = (await bea!.group.messages()).filter((m) => m.senderInboxId === inboxId);
+      const result = from.find((m) => m.contentType?.typeId === "connection_invocation_result");
+      const picked = from.find((m) => m.contentType?.typeId === "capability_request_result");
+      return result && picked ? { result, picked } : undefined;
+    });
+    expect(answers.result.content as ConnectionInvocationResult).toMatchObject({
+      invocationId: "inv-1",
+      kind: "calendar",
+      actionName: "create_event",
+      status: "capability_not_enabled",
+      result: {},
+    });
+    expect(answers.picked.content as CapabilityRequestResult).toMatchObject({
+      requestId: "req-1",
+      status: "denied",
+      providers: [],
+    });
+
+    // Answered once: the next phone-answer finds nothing new, and says so when told to wait for something.
+    expect(await person(["phone-answer", ready.conversationId, ...on])).toMatchObject({ code: 0, stdout: "" });
+    const none = await person(["phone-answer", ready.conversationId, "--wait", "1", ...on]);
+    expect(none).toMatchObject({ code: 1, stdout: "" });
+    expect(none.stderr).toMatch(/nothing was asked of the phone in 1 s/);
   });
 });

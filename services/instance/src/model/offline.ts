@@ -26,8 +26,9 @@ export const OFFLINE_LABEL = "[offline model]";
  * to remember is acknowledged ("Noted: ..."), a question is answered from
  * memory when memory has something on it (less the facts of answers marked
  * 👎), a correction is acknowledged with the fact it corrects, anything else
- * is echoed. Learning uses the deterministic rules of memory/store.ts and
- * memory/feedback.ts.
+ * is echoed. A question about the requester's calendar lists the events
+ * their phone shares in the turn's context. Learning uses the deterministic
+ * rules of memory/store.ts and memory/feedback.ts.
  */
 export class OfflineProvider implements LlmProvider {
   readonly kind = "offline";
@@ -55,6 +56,12 @@ export class OfflineProvider implements LlmProvider {
         ? `${OFFLINE_LABEL} Thanks for the correction. Noted: ${corrected.map((f) => toSecondPerson(f.text)).join("; ")}.`
         : `${OFFLINE_LABEL} Thanks for the correction; I will not answer that way again.`;
     }
+    // A question about the requester's calendar: what their phone shares in this turn, said back (the pool then
+    // decides whether it may go to the group: connections/labels.ts).
+    const calendar = calendarQuestion(said);
+    if (calendar === "mine") return calendarAnswer(input.context);
+    if (calendar)
+      return `${OFFLINE_LABEL} I cannot tell you what is on ${calendar.name}'s calendar: in your turns I read only what your own phone shares with me.`;
     const facts = extractByRule(said);
     if (facts.length > 0) {
       return `${OFFLINE_LABEL} Noted: ${facts.map((f) => toSecondPerson(f.text)).join("; ")}.`;
@@ -104,6 +111,64 @@ export class OfflineProvider implements LlmProvider {
   async summarize(input: SummaryInput): Promise<NewEntry[]> {
     return selectByDirective(input.entries, input.directive).map((e) => ({ kind: e.kind, text: e.text, via: e.via }));
   }
+}
+
+/** "what is on my calendar?", "am I free on Friday?", "share my calendar with the group", "… Ana's calendar?". */
+const CALENDAR_QUESTION =
+  /\b(am i free)\b|\b(?:what|when|which|anything|show|share|list|tell|post|read out)\b[^.!?]*?\b(my|[\p{L}][\p{L}\p{N}_-]*'s)\s+(?:calendar|agenda|schedule)\b/iu;
+
+/** Whose calendar `said` asks about: the requester's own ("mine") or someone's by name; undefined: not a question of one. */
+export function calendarQuestion(said: string): "mine" | { name: string } | undefined {
+  const m = said.match(CALENDAR_QUESTION);
+  if (!m) return undefined;
+  const whose = m[2];
+  return m[1] || !whose || whose.toLowerCase() === "my" ? "mine" : { name: whose.slice(0, -2) };
+}
+
+/** The first line of the section connections/prompt.ts phoneContext adds to a turn's context. */
+const PHONE_SECTION = /^What .+'s phone shares with you in this conversation\./;
+
+/**
+ * The events of the calendar the requester's phone shares, as the turn's
+ * context has them (connections/prompt.ts phoneContext: a line per kind,
+ * then its data as JSON), said back; or that it sees none. The context holds
+ * the requester's own pieces alone, so another person's calendar is never
+ * there to say.
+ */
+export function calendarAnswer(context: string): string {
+  const lines = context.split("\n");
+  const from = lines.findIndex((l) => PHONE_SECTION.test(l));
+  const at = from < 0 ? -1 : lines.findIndex((l, i) => i > from && /^- calendar \(/.test(l));
+  const data = at < 0 ? undefined : lines[at + 1]?.match(/^\s+data: (.*)$/)?.[1];
+  if (data === undefined)
+    return `${OFFLINE_LABEL} I see no calendar here: in your turns I read only what your own phone shares with me, and it shares no calendar.`;
+  const events = eventsIn(data);
+  if (events.length === 0)
+    return `${OFFLINE_LABEL} Your phone shares your calendar with me, and I see no events in it.`;
+  return `${OFFLINE_LABEL} On your calendar, as your phone shares it: ${events.join("; ")}.`;
+}
+
+/** Each event's title, with its start when given, from a calendar payload's data (JSON, perhaps cut short). */
+function eventsIn(data: string): string[] {
+  const found: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (v && typeof v === "object") {
+      const o = v as Record<string, unknown>;
+      if (typeof o.title === "string") {
+        const start = typeof o.startDate === "string" ? o.startDate : typeof o.start === "string" ? o.start : "";
+        found.push(start ? `${o.title} (${start})` : o.title);
+      }
+      for (const [k, x] of Object.entries(o)) if (k !== "title") walk(x);
+    }
+  };
+  try {
+    walk(JSON.parse(data));
+  } catch {
+    // Cut at MAX_DATA_CHARS: the titles that made it whole.
+    for (const m of data.matchAll(/"title":"((?:[^"\\]|\\.)*)"/g)) found.push(JSON.parse(`"${m[1] ?? ""}"`) as string);
+  }
+  return found.slice(0, 20);
 }
 
 /** A fact said back: a member's version of someone else's fact as what that member says. */
