@@ -140,8 +140,14 @@ export interface ClaimsServiceOptions extends ProviderSettings {
    * badge of every claimed agent. Absent: a development key kept in `dataDir`.
    */
   attestationKeys?: AttestationKeyRing | undefined;
-  /** How often agents are attested again (default 12 h) and due ones looked for (default 30 s). */
-  attestation?: { refreshMs?: number | undefined; scanIntervalMs?: number | undefined } | undefined;
+  /**
+   * How often agents are attested again (default 12 h) and due ones looked
+   * for (default 30 s); whether each attestation carries the agent's
+   * statement of what it may do, which it posts (default true; docs/statement.md).
+   */
+  attestation?:
+    | { refreshMs?: number | undefined; scanIntervalMs?: number | undefined; statements?: boolean | undefined }
+    | undefined;
   log?: Logger | undefined;
 }
 
@@ -227,6 +233,10 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         log,
         refreshMs: opts.attestation?.refreshMs,
         scanIntervalMs: opts.attestation?.scanIntervalMs,
+        poolId: opts.poolId ?? LOCAL_POOL_ID,
+        // Not the claims' cache: a statement names the version the agent has just applied.
+        templates: templateSource,
+        statements: opts.attestation?.statements,
       });
       lifetime.defer(() => attestations.stop());
       const usageCounts = new UsageBatcher(

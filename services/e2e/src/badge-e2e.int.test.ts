@@ -434,6 +434,10 @@ describe("the verified badge and the birth certificate", () => {
       await stack.startClaims({ attestationKeys: keys });
     };
     expect(await kidOf()).toMatchObject({ attest_kid: devKid });
+    // The transfer made it due at once (its statement names the new owner, docs/statement.md): that
+    // attestation done and its profile seen before the rotation's window opens.
+    await waitFor("the attestation after the transfer", async () => ((await kidOf()).due_in ?? 0) > 11 * 3600, 10_000);
+    await new Promise((r) => setTimeout(r, 1_500));
 
     // A planned rotation: the new key appended, the old one still published for two days.
     let from = stack.cli!.events.length;

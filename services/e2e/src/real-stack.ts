@@ -287,6 +287,8 @@ export class RealStack {
           }
         : {}),
       ...more,
+      // Agents post their statement of what they may do only where a test asks: most read the agent's next text.
+      attestation: { statements: false, ...more.attestation },
       pool: { hostUrls: [this.host!.url], intervalMs: 200, ...pool },
     });
     return this.claims;

@@ -18,13 +18,24 @@
  * once it is not (the operator dropped it, or it expired), the agent is due
  * at once. The published keys are compared at every scan, and the agents
  * are marked due only when they changed (at a start, or an expiry).
+ *
+ * The statement of what the agent may do (statement.ts) goes with each
+ * attestation: the last one again while its facts hold and it is under a
+ * day old, else a new one. A change of its facts (trust level, participation,
+ * version, owner) makes the agent due at once (claim/sql.ts, sync/sql.ts),
+ * so the new statement follows within a scan. The agent posts only a
+ * statement it has not posted. A new statement is kept (`statement`) before
+ * it is handed over, in place of the one it names only, so that two
+ * attestations at once never start two chains.
  */
 import { create } from "@bufbuild/protobuf";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { ATTESTATION_REFRESH_MS, type AttestationKeyRing } from "@convos-pool/kit/signing";
+import { ATTESTATION_REFRESH_MS, LOCAL_POOL_ID, type AttestationKeyRing } from "@convos-pool/kit/signing";
 import { Batcher, forEachLimited, type Logger } from "@convos-pool/kit/server";
 import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
+import type { TemplateSource } from "../templates/release.js";
+import { keepStatement, planStatement, readStatementFacts } from "./statement.js";
 
 export interface AttestationsOptions {
   em: EntityManager;
@@ -39,6 +50,12 @@ export interface AttestationsOptions {
   scanIntervalMs?: number | undefined;
   /** Agents called at once; default 16. */
   concurrency?: number | undefined;
+  /** The pool's id, named in each statement; default LOCAL_POOL_ID. */
+  poolId?: string | undefined;
+  /** Where the connections of an agent's template are read; absent: none stated. */
+  templates?: TemplateSource | undefined;
+  /** Whether attestations carry the agent's statement (statement.ts); default true. */
+  statements?: boolean | undefined;
 }
 
 /** Agents picked by one scan at most. */
@@ -161,13 +178,22 @@ export class Attestations {
   /** Signs the agent's inbox, hands it the attestation, and records when the next one is due. */
   private async attest(instance: InstanceRef): Promise<boolean> {
     let a: ReturnType<AttestationKeyRing["attest"]>;
+    let statementFailed = false;
     try {
       a = this.opts.keys.attest(instance.inboxId);
+      // The badge does not wait on the statement: one not made now (the templates service away) is tried
+      // again after the retry delay, with another attestation.
+      const statement = await this.statementFor(instance.id, a.kid).catch((err: unknown) => {
+        this.opts.log.warn("statement not made; the attestation goes without it", { instanceId: instance.id, err });
+        statementFailed = true;
+        return undefined;
+      });
       await this.opts.runtime.attest(
         instance,
         create(AttestRequestSchema, {
           attestation: { inboxId: a.inboxId, signature: a.signature, timestamp: a.timestamp, kid: a.kid },
           key: { kid: a.kid, x: a.x, expiresAt: a.expiresAt ?? "" },
+          statement: statement ?? "",
         }),
       );
     } catch (err) {
@@ -175,9 +201,36 @@ export class Attestations {
       await this.setNext(instance.id, this.retryMs).catch(() => undefined);
       return false;
     }
-    await this.setNext(instance.id, this.refreshMs, a.kid);
+    await this.setNext(instance.id, statementFailed ? this.retryMs : this.refreshMs, a.kid);
     this.opts.log.debug("attested", { instanceId: instance.id, kid: a.kid });
     return true;
+  }
+
+  /**
+   * The statement to hand the agent with an attestation by key `kid`
+   * (statement.ts): its last again, or a new one signed now; none when it
+   * is not claimed. The last again only when that key signed it, since the
+   * agent checks it with the key handed beside it.
+   */
+  private async statementFor(instanceId: string, kid: string): Promise<string | undefined> {
+    if (this.opts.statements === false) return undefined;
+    const read = await readStatementFacts(
+      this.opts.em.fork(),
+      this.opts.templates,
+      this.opts.poolId ?? LOCAL_POOL_ID,
+      instanceId,
+    );
+    if (!read) return undefined;
+    const now = Date.now();
+    const plan = planStatement(read.facts, read.last, now);
+    if ("again" in plan && plan.again.kid === kid) return plan.again.jws;
+    // After a rotation the same facts are signed again with the new key.
+    const fresh = "sign" in plan ? plan : planStatement(read.facts, read.last, now, 0);
+    if (!("sign" in fresh)) return undefined;
+    const { jws } = this.opts.keys.signStatement(fresh.sign);
+    if (await keepStatement(this.opts.em.fork(), instanceId, read.last?.jws, jws)) return jws;
+    // Another attestation kept one meanwhile: it hands that one; this one hands none.
+    return undefined;
   }
 
   /** When the agent is due next; with `kid`, the key that has just signed its attestation. */

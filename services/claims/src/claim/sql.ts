@@ -259,7 +259,7 @@ export async function setTrustLevel(
   dailySpendLimitWei: string,
 ): Promise<boolean> {
   const res = await em.execute<RunResult>(
-    `update instances set trust_level = ?, daily_spend_limit_wei = ?, updated_at = now() where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
+    `update instances set trust_level = ?, daily_spend_limit_wei = ?, attest_next_at = null, updated_at = now() where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
     [level, dailySpendLimitWei, instanceId, ownerId],
     "run",
   );
@@ -278,7 +278,7 @@ export async function setAgentSetting(
   value: object,
 ): Promise<boolean> {
   const res = await em.execute<RunResult>(
-    `update instances set ${column === "permissions" ? "permissions" : "participation"} = ?::jsonb, updated_at = now()
+    `update instances set ${column === "permissions" ? "permissions = ?::jsonb" : "participation = ?::jsonb, attest_next_at = null"}, updated_at = now()
      where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
     [JSON.stringify(value), instanceId, ownerId],
     "run",
@@ -315,7 +315,7 @@ export async function completeTransfer(
   payoutAddress: string,
 ): Promise<boolean> {
   const res = await em.execute<RunResult>(
-    `update instances set owner_id = ?, payout_address = ?, pending_transfer = null, updated_at = now()
+    `update instances set owner_id = ?, payout_address = ?, pending_transfer = null, attest_next_at = null, updated_at = now()
      where id = ? and owner_id = ? and pending_transfer->>'newOwnerId' = ? and state in ('claimed', 'crashed')`,
     [newOwnerId, payoutAddress, instanceId, fromOwnerId, newOwnerId],
     "run",
@@ -326,7 +326,7 @@ export async function completeTransfer(
 /** Columns a claim wrote, back to their idle values. */
 const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = null, template_id = null, template_version = null, applied_key = null, agent_name = '',
   owner_id = null, conversation_id = null, conversation_key = null, conversation_name = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
-  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = '', permissions = null, participation = null,
+  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = '', permissions = null, participation = null, statement = null,
   grant_subject = null, granted_tools = 0, payout_address = null`;
 
 /** Whether the instance is claimed by `ownerId` in `conversationId` (a completion whose answer was lost went through). */

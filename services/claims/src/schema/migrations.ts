@@ -608,6 +608,17 @@ export class PaymentLedger extends Migration {
   }
 }
 
+/**
+ * The last statement of what an agent may do that its agent took
+ * (badge/statement.ts, docs/statement.md): the compact JWS, the next one
+ * names its hash. Emptied with the claim.
+ */
+export class AgentStatements extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column statement text`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -639,4 +650,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0025_conversation_name", class: ConversationName },
   { name: "0026_moving_to", class: MovingTo },
   { name: "0027_payment_ledger", class: PaymentLedger },
+  { name: "0028_agent_statements", class: AgentStatements },
 ];

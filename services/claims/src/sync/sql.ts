@@ -206,6 +206,8 @@ export async function recordApplied(em: EntityManager, done: Applied[]): Promise
        sync_error = case when ${current} then null else i.sync_error end,
        sync_attempts = case when ${current} then 0 else i.sync_attempts end,
        sync_next_at = case when ${current} then null else i.sync_next_at end,
+       -- a new version is said in a new statement (badge/statement.ts): its attestation is due now
+       attest_next_at = case when i.template_version is distinct from (${applied})[1] then null else i.attest_next_at end,
        template_version = (${applied})[1],
        applied_key = ${applied},
        trust_level = case when v.trust_level > 0 then v.trust_level else i.trust_level end,
@@ -272,7 +274,7 @@ export async function recordHostVersions(
   const newer = reported.filter((r) => (r.applied[0] ?? 0) > 0);
   if (newer.length === 0) return 0;
   const res = await em.execute<RunResult>(
-    `update instances i set template_version = v.applied[1], applied_key = v.applied, updated_at = now(),
+    `update instances i set template_version = v.applied[1], applied_key = v.applied, attest_next_at = null, updated_at = now(),
        model = case when not i.model_overridden and r.release_key = v.applied then r.default_model else i.model end
      from (select id, key::int[] as applied from unnest(array[?]::text[], array[?]::text[]) as u(id, key)) v, template_releases r
      where i.id = v.id and r.template_id = i.template_id and i.state in ('claimed', 'crashed') and i.applied_key < v.applied`,

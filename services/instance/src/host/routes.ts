@@ -133,7 +133,7 @@ export function createInstanceService(pick: (ctx: HandlerContext) => Agent): Ser
       return pick(ctx).updateTemplate(req);
     },
     async attest(req, ctx) {
-      return { metadataKeys: await pick(ctx).attest(req) };
+      return pick(ctx).attest(req);
     },
     async cloneSummary(req, ctx) {
       return pick(ctx).cloneSummary(req, ctx.signal);

@@ -37,6 +37,7 @@ export {
   connectionUses,
   isConnectionCapability,
   isConnectionKind,
+  resolveConnections,
 } from "./connections.js";
 export { cleanDisplayName, MAX_DISPLAY_NAME, namesLookAlike } from "./display-name.js";
 export { mayActFor, type Placement } from "./placement.js";
@@ -192,3 +193,13 @@ export {
   trustLevelName,
 } from "./trust.js";
 export { CLAIM_STAGE_WORDS, claimEnded, claimStageWords, elapsedWords } from "./claim-progress.js";
+export {
+  ASKS_WHAT_IT_MAY_DO,
+  asksWhatItMayDo,
+  STATEMENT_SIGNED_PREFIX,
+  STATEMENT_TOOL_WORDS,
+  statementChanges,
+  type StatementFacts,
+  statementJwsIn,
+  statementText,
+} from "./statement.js";

@@ -5,7 +5,9 @@
 // its 24 hours. Node's crypto signs; nothing here ever prints a private key.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { invalidArgument } from "../content/errors.js";
+import type { AgentStatement } from "@convos-pool/gen/convos/pool/v1/statement_pb.js";
 import { attestationDigest, base64url, type AttestationParts } from "./attestation.js";
+import { statementJws, statementSigningInput } from "./statement.js";
 
 /** A key as the operator configures it (ATTESTATION_KEYS: a JSON list of these). */
 export interface AttestationKeyConfig {
@@ -102,6 +104,14 @@ export class AttestationKeyRing {
       x: key.x,
       ...(key.expText ? { expiresAt: key.expText } : {}),
     };
+  }
+
+  /** Signs an agent's statement (statement.ts) with the newest key: its compact JWS and the key's id. */
+  signStatement(statement: AgentStatement): { jws: string; kid: string } {
+    const key = this.live().at(-1);
+    if (!key) throw new Error("every attestation key has expired: configure a new one (ATTESTATION_KEYS)");
+    const input = statementSigningInput(statement, key.kid);
+    return { jws: statementJws(input, sign(null, Buffer.from(input), key.privateKey)), kid: key.kid };
   }
 
   /** What the JWKS publishes: every key not expired, public halves only. */

@@ -114,3 +114,14 @@ export {
   type VerifiedReleasesOptions,
 } from "./verified-releases.js";
 export { MasterSeed, MAX_WALLET_INDEX, type WalletKey } from "./master-seed.js";
+export {
+  checkStatement,
+  checkStatementWithKey,
+  followsStatement,
+  STATEMENT_JWS_TYPE,
+  type StatementCheck,
+  type StatementExpect,
+  statementHash,
+  statementJws,
+  statementSigningInput,
+} from "./statement.js";

@@ -610,3 +610,20 @@ describe("two agents of one template in one conversation", () => {
     },
   );
 });
+
+describe("what can you do here?", () => {
+  it("is answered with the pool's statement, not a turn, for the owner and a member alike", () => {
+    for (const who of [OWNER, PERSON]) {
+      expect(planMessage(text(who, "What can you do here?"), factsAt()).plan).toEqual({ kind: "statement" });
+    }
+  });
+
+  it("is not answered when its participation says not this one (a quiet mention-only group)", () => {
+    const r = factsAt({ members: 5, participation: mode(ParticipationMode.MENTION) });
+    expect(planMessage(text(PERSON, "what are you allowed to do"), r).plan.kind).toBe("quiet");
+  });
+
+  it("is another agent's question answered as any of its texts, not with the statement", () => {
+    expect(planMessage(text(BOT, "what can you do here?"), factsAt()).plan.kind).not.toBe("statement");
+  });
+});

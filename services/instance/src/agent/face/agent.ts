@@ -280,8 +280,8 @@ export class Agent implements PatternAgent {
 
   // ---- its profile (profile.ts) ----
 
-  /** The pool's attestation: checked to name this agent, then published with its certificate. */
-  attest(req: AttestRequest): Promise<string[]> {
+  /** The pool's attestation: checked to name this agent, then published with its certificate; its statement posted when new. */
+  attest(req: AttestRequest): Promise<{ metadataKeys: string[]; statementPosted: boolean }> {
     return this.call(() => this.profile.attest(req));
   }
 

@@ -10,7 +10,8 @@
 // and every 12 hours; it publishes one only when it names its own inbox and
 // the key handed with it checks the signature, so the pool cannot make it
 // show another agent's badge. It keeps the last one (attestation.json) to
-// publish again when its template version changes.
+// publish again when its template version changes. The statement of what it
+// may do comes with it and is posted when new (statement.ts).
 
 import { create, fromJson } from "@bufbuild/protobuf";
 import {
@@ -40,6 +41,7 @@ import type { AgentGroup } from "../../platform/xmtp.js";
 import { runningContentOf } from "../state/settings.js";
 import type { Parts } from "../life/parts.js";
 import type { InstanceConfig } from "../state/settings.js";
+import { checkStatementRequest, postStatement } from "../state/statement.js";
 
 /** The last attestation it published, to publish again with a new certificate. */
 const ATTESTATION_FILE = "attestation.json";
@@ -122,8 +124,12 @@ export function checkAttestRequest(req: AttestRequest, inboxId: string, now = Da
 export class Profile {
   constructor(private readonly agent: Parts) {}
 
-  /** Checks the pool's attestation, keeps it, and publishes its profile with it. The metadata keys sent. */
-  async attest(req: AttestRequest): Promise<string[]> {
+  /**
+   * Checks the pool's attestation, keeps it, and publishes its profile with
+   * it; then posts the statement handed with it when it is new
+   * (statement.ts). The metadata keys sent, and whether it posted.
+   */
+  async attest(req: AttestRequest): Promise<{ metadataKeys: string[]; statementPosted: boolean }> {
     const agent = this.agent;
     const attestation = checkAttestRequest(req, agent.status.inboxId);
     const { config } = agent.settings;
@@ -131,8 +137,15 @@ export class Profile {
     if (!config || !group) {
       throw failedPrecondition(`instance ${agent.id} is not in a conversation: nothing to attest there`);
     }
+    // Both checked before either is used: a bad statement publishes nothing.
+    const statement = checkStatementRequest(req, { inboxId: agent.status.inboxId, instanceId: config.instanceId });
     await agent.ws.writeJson(ATTESTATION_FILE, attestation);
-    return this.publish(attestation, config, group);
+    const metadataKeys = await this.publish(attestation, config, group);
+    const statementPosted = statement
+      ? await postStatement(agent.ws, statement, (text) => agent.voice.say(text))
+      : false;
+    if (statementPosted) agent.log.info("statement posted", { instanceId: config.instanceId });
+    return { metadataKeys, statementPosted };
   }
 
   /**

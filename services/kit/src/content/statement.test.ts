@@ -1,0 +1,148 @@
+// What changed between two statements of what an agent may do, in words,
+// and the text the agent posts: pure, in memory. Nothing stands in.
+import { create } from "@bufbuild/protobuf";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ConnectionDeclarationSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  AgentStatementSchema,
+  StatementToolSchema,
+  type AgentStatement,
+} from "@convos-pool/gen/convos/pool/v1/statement_pb.js";
+import { asksWhatItMayDo, statementChanges, statementJwsIn, statementText } from "./statement.js";
+
+const tool = (kind: string, handle: string) => create(StatementToolSchema, { kind, handle });
+
+function facts(over: Partial<Omit<AgentStatement, "$typeName" | "$unknown">> = {}): AgentStatement {
+  return create(AgentStatementSchema, {
+    poolId: "pool",
+    inboxId: "a".repeat(64),
+    instanceId: "inst-1",
+    conversationId: "conv-1",
+    ownerId: "o".repeat(64),
+    templateId: "tpl-trip",
+    templateVersion: 7,
+    agentName: "Trip Planner",
+    trustLevel: 2,
+    dailySpendLimitWei: "",
+    tools: [tool("phone", "+15550001111")],
+    connections: [],
+    participation: "auto",
+    ...over,
+  });
+}
+
+describe("statementChanges", () => {
+  it("says nothing changed between a statement and itself", () => {
+    expect(statementChanges(facts(), facts())).toEqual([]);
+  });
+
+  it("says the owner raised trust from L2 to L4, with the limit set", () => {
+    expect(statementChanges(facts(), facts({ trustLevel: 4, dailySpendLimitWei: "50000000000000000" }))).toEqual([
+      "the owner raised trust from L2 to L4",
+      "the owner set a daily spending limit of 0.05 ETH",
+    ]);
+  });
+
+  it("says the owner lowered trust", () => {
+    expect(statementChanges(facts({ trustLevel: 3 }), facts({ trustLevel: 1 }))).toEqual([
+      "the owner lowered trust from L3 to L1",
+    ]);
+  });
+
+  it("says a trust level a new version lowered as the version's, not the owner's", () => {
+    expect(statementChanges(facts({ trustLevel: 4 }), facts({ templateVersion: 8, trustLevel: 2 }))).toEqual([
+      "it was updated from version 7 to version 8",
+      "with version 8, trust went from L4 to L2",
+    ]);
+  });
+
+  it("says a version that adds a wallet as the version's", () => {
+    const next = facts({ templateVersion: 8, tools: [tool("phone", "+15550001111"), tool("wallet", "0xabc")] });
+    expect(statementChanges(facts(), next)).toEqual(["version 8 adds a wallet (0xabc)"]);
+  });
+
+  it("says a plain version update when no tool came or went", () => {
+    expect(statementChanges(facts(), facts({ templateVersion: 8 }))).toEqual([
+      "it was updated from version 7 to version 8",
+    ]);
+  });
+
+  it("says a phone number was removed, without a new version", () => {
+    expect(statementChanges(facts(), facts({ tools: [] }))).toEqual(["a phone number was removed (+15550001111)"]);
+  });
+
+  it("says a new owner, a new participation and a connection a version adds", () => {
+    const calendar = create(ConnectionDeclarationSchema, {
+      kind: "calendar",
+      capabilities: ["read"],
+      reason: "to plan around your week",
+    });
+    const next = facts({
+      ownerId: "n".repeat(64),
+      templateVersion: 9,
+      connections: [calendar],
+      participation: "mention",
+    });
+    expect(statementChanges(facts(), next)).toEqual([
+      `the agent passed from owner ${"o".repeat(64)} to ${"n".repeat(64)}`,
+      "version 9 adds the Calendar connection (read)",
+      "the owner changed when it speaks from auto to mention",
+    ]);
+  });
+
+  it("is empty exactly when the stated facts are equal (any trust, limit, version, tools, mode)", () => {
+    const arb = fc.record({
+      trustLevel: fc.integer({ min: 0, max: 4 }),
+      dailySpendLimitWei: fc.constantFrom("", "1000", "50000000000000000"),
+      templateVersion: fc.integer({ min: 1, max: 20 }),
+      participation: fc.constantFrom("auto", "speak", "mention", "paused"),
+      tools: fc.uniqueArray(fc.constantFrom("wallet", "phone", "mailbox"), { maxLength: 3 }),
+    });
+    fc.assert(
+      fc.property(arb, arb, (a, b) => {
+        const x = facts({ ...a, tools: a.tools.map((k) => tool(k, `h-${k}`)) });
+        const y = facts({ ...b, tools: b.tools.map((k) => tool(k, `h-${k}`)) });
+        // Tools are a set: their order says nothing.
+        const key = (r: typeof a) => JSON.stringify({ ...r, tools: [...r.tools].sort() });
+        const same = key(a) === key(b);
+        expect(statementChanges(x, y).length === 0).toBe(same);
+        expect(statementChanges(x, x)).toEqual([]);
+      }),
+    );
+  });
+});
+
+describe("statementText", () => {
+  it("lists what it may do, what changed, and carries the signed statement on its last line", () => {
+    const s = facts({
+      trustLevel: 4,
+      dailySpendLimitWei: "50000000000000000",
+      sequence: 2,
+      issuedAt: "2026-11-28T12:00:00.000Z",
+    });
+    s.changes = ["the owner raised trust from L2 to L4"];
+    const text = statementText(s, "aGVhZA.cGF5bG9hZA.c2ln");
+    expect(text).toContain("What I may do here (statement 2, 2026-11-28):");
+    expect(text).toContain(
+      "- Trust: L4 (uses every tool freely; moves money within its daily spending limit), up to 0.05 ETH a day",
+    );
+    expect(text).toContain("- Tools: phone number +15550001111");
+    expect(text).toContain("Changed: the owner raised trust from L2 to L4.");
+    expect(statementJwsIn(text)).toBe("aGVhZA.cGF5bG9hZA.c2ln");
+  });
+
+  it("finds no signed statement in a text without one", () => {
+    expect(statementJwsIn("What I may do here: everything")).toBeUndefined();
+  });
+});
+
+describe("asksWhatItMayDo", () => {
+  it.each(["What can you do here?", "@Trip Planner what are you allowed to do", "so what may you do in this group?"])(
+    "hears %j",
+    (t) => expect(asksWhatItMayDo(t)).toBe(true),
+  );
+  it.each(["what can you do for me tomorrow", "book a flight", "what did you do here yesterday"])("not %j", (t) =>
+    expect(asksWhatItMayDo(t)).toBe(false),
+  );
+});

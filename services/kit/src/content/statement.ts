@@ -1,0 +1,165 @@
+// What an agent may do in its conversation, in words (docs/statement.md):
+// what changed between two statements (statementChanges) and the text the
+// agent posts and gives to "what can you do here?" (statementText). Pure:
+// the claims service computes the changes it signs with these, and a reader
+// can compute them again from the two statements. Signing and checking are
+// in signing/statement.ts.
+import type { AgentStatement, StatementTool } from "@convos-pool/gen/convos/pool/v1/statement_pb.js";
+import { formatEther } from "viem";
+import { CONNECTION_KIND_WORDS, connectionUses, isConnectionKind } from "./connections.js";
+import { PARTICIPATION_SUMMARIES, type ParticipationModeName } from "./participation.js";
+import { TRUST_LEVEL_SUMMARIES, type TrustLevelName } from "./trust.js";
+
+/** The facts a statement states; everything but its date, its chain and its changes. */
+export type StatementFacts = Omit<
+  AgentStatement,
+  "$typeName" | "$unknown" | "issuedAt" | "previous" | "sequence" | "changes"
+>;
+
+/** The kinds of pool tools a statement lists, with how people call them. */
+export const STATEMENT_TOOL_WORDS: Record<string, string> = {
+  wallet: "a wallet",
+  phone: "a phone number",
+  mailbox: "a mailbox",
+};
+
+/** How a member asks for the statement: any of these in a text, case aside (plan.ts answers it without the model). */
+export const ASKS_WHAT_IT_MAY_DO: readonly RegExp[] = [
+  /\bwhat (?:can|may|could) you do here\b/i,
+  /\bwhat are you allowed to do\b/i,
+  /\bwhat (?:can|may) you do in this (?:conversation|group|chat)\b/i,
+  /\bwhat are your (?:permissions|powers)\b/i,
+];
+
+/** Whether a text asks what the agent may do here. */
+export function asksWhatItMayDo(text: string): boolean {
+  return ASKS_WHAT_IT_MAY_DO.some((r) => r.test(text));
+}
+
+function trustName(level: number): string {
+  return level >= 1 && level <= 4 ? `L${level}` : "unset";
+}
+
+function toolWords(kind: string): string {
+  return STATEMENT_TOOL_WORDS[kind] ?? `a ${kind}`;
+}
+
+function eth(wei: string): string {
+  try {
+    return `${formatEther(BigInt(wei))} ETH`;
+  } catch {
+    return `${wei} wei`;
+  }
+}
+
+const toolKey = (t: Pick<StatementTool, "kind" | "handle">) => `${t.kind}\u0000${t.handle}`;
+
+function connectionName(kind: string): string {
+  return isConnectionKind(kind) ? CONNECTION_KIND_WORDS[kind].name : kind;
+}
+
+/**
+ * What changed from `prev` to `next`, in words, in a fixed order (owner,
+ * template, version and what it brought, tools, connections, trust, limit,
+ * participation). Empty when nothing did. A tool or connection that comes
+ * or goes with a new version is said as the version's ("version 8 adds a
+ * wallet"); otherwise on its own ("a phone number was removed").
+ */
+export function statementChanges(prev: StatementFacts, next: StatementFacts): string[] {
+  const out: string[] = [];
+  if (prev.ownerId !== next.ownerId) out.push(`the agent passed from owner ${prev.ownerId} to ${next.ownerId}`);
+  if (prev.templateId !== next.templateId) out.push(`it now runs template ${next.templateId}`);
+  const newVersion = prev.templateId === next.templateId && prev.templateVersion !== next.templateVersion;
+  const by = newVersion ? `version ${next.templateVersion}` : "";
+  const before = new Set(prev.tools.map(toolKey));
+  const after = new Set(next.tools.map(toolKey));
+  const added = next.tools.filter((t) => !before.has(toolKey(t)));
+  const removed = prev.tools.filter((t) => !after.has(toolKey(t)));
+  const prevConn = new Map(prev.connections.map((c) => [c.kind, connectionUses(c)]));
+  const nextConn = new Map(next.connections.map((c) => [c.kind, connectionUses(c)]));
+  const connAdded = next.connections.filter((c) => !prevConn.has(c.kind));
+  const connRemoved = prev.connections.filter((c) => !nextConn.has(c.kind));
+  const connChanged = next.connections.filter(
+    (c) => prevConn.has(c.kind) && prevConn.get(c.kind) !== nextConn.get(c.kind),
+  );
+  const brought = added.length + removed.length + connAdded.length + connRemoved.length + connChanged.length > 0;
+  if (newVersion && !brought) {
+    out.push(`it was updated from version ${prev.templateVersion} to version ${next.templateVersion}`);
+  }
+  for (const t of added)
+    out.push(by ? `${by} adds ${toolWords(t.kind)} (${t.handle})` : `${toolWords(t.kind)} was added (${t.handle})`);
+  for (const t of removed) {
+    out.push(
+      by ? `${by} removes ${toolWords(t.kind)} (${t.handle})` : `${toolWords(t.kind)} was removed (${t.handle})`,
+    );
+  }
+  for (const c of connAdded) {
+    const w = `the ${connectionName(c.kind)} connection (${connectionUses(c)})`;
+    out.push(by ? `${by} adds ${w}` : `${w} was added`);
+  }
+  for (const c of connRemoved) {
+    const w = `the ${connectionName(c.kind)} connection`;
+    out.push(by ? `${by} removes ${w}` : `${w} was removed`);
+  }
+  for (const c of connChanged) {
+    const w = `the ${connectionName(c.kind)} connection now may ${connectionUses(c)}`;
+    out.push(by ? `with ${by}, ${w}` : w);
+  }
+  if (prev.trustLevel !== next.trustLevel) {
+    const from = `from ${trustName(prev.trustLevel)} to ${trustName(next.trustLevel)}`;
+    // A new version may lower the highest level its template allows; the owner sets it otherwise.
+    if (newVersion) out.push(`with ${by}, trust went ${from}`);
+    else out.push(`the owner ${next.trustLevel > prev.trustLevel ? "raised" : "lowered"} trust ${from}`);
+  }
+  if (prev.dailySpendLimitWei !== next.dailySpendLimitWei) {
+    if (!next.dailySpendLimitWei) out.push("the daily spending limit was removed");
+    else if (!prev.dailySpendLimitWei)
+      out.push(`the owner set a daily spending limit of ${eth(next.dailySpendLimitWei)}`);
+    else
+      out.push(
+        `the owner changed the daily spending limit from ${eth(prev.dailySpendLimitWei)} to ${eth(next.dailySpendLimitWei)}`,
+      );
+  }
+  if (prev.participation !== next.participation) {
+    out.push(
+      `the owner changed when it speaks from ${prev.participation || "unset"} to ${next.participation || "unset"}`,
+    );
+  }
+  return out;
+}
+
+/** The line that carries the signed statement in a posted message; a reader finds the JWS after it. */
+export const STATEMENT_SIGNED_PREFIX = "Signed by the pool: ";
+
+/**
+ * The text the agent posts and answers "what can you do here?" with: what
+ * it may do, what changed, and the signed statement on its last line.
+ */
+export function statementText(s: AgentStatement, jws: string): string {
+  const trust = trustName(s.trustLevel);
+  const summary = TRUST_LEVEL_SUMMARIES[trust as TrustLevelName];
+  const limit = s.dailySpendLimitWei ? `, up to ${eth(s.dailySpendLimitWei)} a day` : "";
+  const tools = s.tools.map((t) => `${toolWords(t.kind).replace(/^an? /, "")} ${t.handle}`);
+  const connections = s.connections.map((c) => `${connectionName(c.kind)} (${connectionUses(c)}): ${c.reason}`);
+  const speaks = PARTICIPATION_SUMMARIES[s.participation as ParticipationModeName];
+  const lines = [
+    `What I may do here (statement ${s.sequence}, ${s.issuedAt.slice(0, 10)}):`,
+    `- Owner: ${s.ownerId}`,
+    `- Template: ${s.agentName} (${s.templateId}), version ${s.templateVersion}`,
+    `- Trust: ${trust}${summary ? ` (${summary})` : ""}${limit}`,
+    `- Tools: ${tools.length > 0 ? tools.join("; ") : "none"}`,
+    `- Phone connections: ${connections.length > 0 ? connections.join("; ") : "none"}`,
+    `- Speaks: ${s.participation}${speaks ? ` (${speaks})` : ""}`,
+  ];
+  if (s.sequence > 1)
+    lines.push(`Changed: ${s.changes.length > 0 ? s.changes.join("; ") : "nothing; the same facts, dated again"}.`);
+  lines.push(`${STATEMENT_SIGNED_PREFIX}${jws}`);
+  return lines.join("\n");
+}
+
+/** The signed statement (compact JWS) a posted text carries, if any. */
+export function statementJwsIn(text: string): string | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(STATEMENT_SIGNED_PREFIX));
+  const jws = line?.slice(STATEMENT_SIGNED_PREFIX.length).trim();
+  return jws && /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(jws) ? jws : undefined;
+}
