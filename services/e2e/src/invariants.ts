@@ -15,13 +15,15 @@
  * - Every message sent to an agent is answered, also one sent while it was
  *   down: by its own answer, or by the one answer a back-from-down agent
  *   gives to what it missed (a turn whose prompt held it; docs/instance.md,
- *   "Restart"). No message is answered twice.
+ *   "Restart"). No message is answered twice. The agent's signed statement
+ *   of what it may do (docs/statement.md) is no answer.
  */
 import type pg from "pg";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { createServiceClient, type ClientCredentials } from "@convos-pool/kit/server";
 import type { startCreator } from "@convos-pool/convos/testing";
 import { EXTRACTION_PROMPT, PLANNING_PROMPT } from "@convos-pool/instance";
+import { statementJwsIn } from "@convos-pool/kit/content";
 import type { RecordedRequest } from "@convos-pool/testing/chat-server";
 
 type Creator = Awaited<ReturnType<typeof startCreator>>;
@@ -146,7 +148,10 @@ export async function violations(w: World): Promise<string[]> {
   for (const [groupId, texts] of w.asked) {
     const agent = claimed.find((i) => i.conversation_id === groupId);
     if (!agent) continue;
-    const said = await w.creator.transcript(groupId);
+    // The pool's signed statement of what the agent may do (docs/statement.md) answers nobody: not counted.
+    const said = (await w.creator.transcript(groupId)).filter(
+      (m) => m.from !== agent.inbox_id || statementJwsIn(m.text) === undefined,
+    );
     for (const text of texts) {
       const at = said.findIndex((m) => m.text === text && m.from === w.creator.inboxId);
       if (at < 0) {
