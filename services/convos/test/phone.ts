@@ -7,10 +7,9 @@
 // codecs are the Convos CLI's, as the apps' are wire-compatible with them.
 import { randomUUID } from "node:crypto";
 import {
-  CapabilityRequestResultCodec,
-  ConnectionInvocationResultCodec,
-  ConnectionPayloadCodec,
-  dateToSwiftReference,
+  capabilityResult,
+  invocationResult,
+  phonePayload,
   type ArgumentValue,
   type CapabilityRequest,
   type CapabilityRequestResultStatus,
@@ -49,13 +48,7 @@ export class Phone {
 
   /** The kind's data as the phone publishes it (ConnectionPayload), into the conversation, as the person. */
   async publish(kind: ConnectionKind, data: Record<string, unknown>): Promise<void> {
-    const content = new ConnectionPayloadCodec().encode({
-      id: randomUUID().toUpperCase(),
-      schemaVersion: 1,
-      source: kind,
-      capturedAt: dateToSwiftReference(new Date()),
-      body: { type: kind, data },
-    });
+    const content = phonePayload(kind, data, new Date());
     await this.person.group.sync();
     await this.person.group.send(content);
   }
@@ -91,32 +84,13 @@ export class Phone {
   private async invoked(inv: ConnectionInvocation, from: string): Promise<void> {
     this.invocations.push({ ...inv, from });
     const a = this.answer(inv);
-    const result = new ConnectionInvocationResultCodec().encode({
-      id: randomUUID().toUpperCase(),
-      schemaVersion: 1,
-      invocationId: inv.invocationId,
-      kind: inv.kind,
-      actionName: inv.action.name,
-      status: a.status,
-      result: a.status === "success" ? (a.result ?? {}) : {},
-      ...(a.errorMessage ? { errorMessage: a.errorMessage } : {}),
-      completedAt: dateToSwiftReference(new Date()),
-    });
+    const result = invocationResult(inv, a, new Date());
     await this.person.group.send(result);
   }
 
   private async asked(req: CapabilityRequest, from: string): Promise<void> {
     this.requests.push({ ...req, from });
-    const status = this.pick(req);
-    const result = new CapabilityRequestResultCodec().encode({
-      version: 1,
-      requestId: req.requestId,
-      status,
-      subject: req.subject,
-      capability: req.capability,
-      providers: status === "approved" ? [`device.${req.subject}`] : [],
-      availableActions: [],
-    });
+    const result = capabilityResult(req, this.pick(req));
     await this.person.group.send(result);
   }
 }

@@ -6,35 +6,25 @@
 // (@convos-pool/convos/phone). Which asks to answer and what to answer them
 // is decided by pure functions (asksIn, answerTo); answerPhone only reads,
 // sends and keeps its place.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  CapabilityRequestResultCodec,
-  ConnectionInvocationResultCodec,
-  ConnectionPayloadCodec,
-  dateToSwiftReference,
+  capabilityResult,
+  invocationResult,
+  phonePayload,
   type ArgumentValue,
   type CapabilityRequest,
   type CapabilityRequestResultStatus,
   type ConnectionInvocation,
-  type ConnectionKind,
   type EncodedContent,
   type InvocationStatus,
   type ReadMessage,
 } from "@convos-pool/convos";
 
 /** What the phone publishes of `kind`: its data, captured `at`. */
-export function sharePayload(kind: ConnectionKind, data: Record<string, unknown>, at: Date): EncodedContent {
-  return new ConnectionPayloadCodec().encode({
-    id: randomUUID().toUpperCase(),
-    schemaVersion: 1,
-    source: kind,
-    capturedAt: dateToSwiftReference(at),
-    body: { type: kind, data },
-  }) as EncodedContent;
-}
+export const sharePayload = phonePayload;
 
 /** Something asked of the phone: an invocation or a capability request, with its message. */
 export type Ask = { id: string; from: string; sentAtNs: bigint } & (
@@ -84,15 +74,7 @@ export function answerTo(ask: Ask, how: Answering, at: Date): { content: Encoded
   const said = { id: ask.id, from: ask.from };
   if ("request" in ask) {
     const r = ask.request;
-    const content = new CapabilityRequestResultCodec().encode({
-      version: 1,
-      requestId: r.requestId,
-      status: how.pick,
-      subject: r.subject,
-      capability: r.capability,
-      providers: how.pick === "approved" ? [`device.${r.subject}`] : [],
-      availableActions: [],
-    }) as EncodedContent;
+    const content = capabilityResult(r, how.pick);
     return {
       content,
       line: {
@@ -107,17 +89,7 @@ export function answerTo(ask: Ask, how: Answering, at: Date): { content: Encoded
   const inv = ask.invocation;
   const result = how.status === "success" ? successResult(inv) : {};
   const errorMessage = how.status === "success" ? undefined : how.errorMessage;
-  const content = new ConnectionInvocationResultCodec().encode({
-    id: randomUUID().toUpperCase(),
-    schemaVersion: 1,
-    invocationId: inv.invocationId,
-    kind: inv.kind,
-    actionName: inv.action.name,
-    status: how.status,
-    result,
-    ...(errorMessage ? { errorMessage } : {}),
-    completedAt: dateToSwiftReference(at),
-  }) as EncodedContent;
+  const content = invocationResult(inv, { status: how.status, result, errorMessage }, at);
   return {
     content,
     line: {
