@@ -57,7 +57,7 @@ import { performance } from "node:perf_hooks";
 import { formatEther, parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { ApprovalPlace, Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { HijackStack, type Moved, type TurnRecord } from "@convos-pool/e2e/hijack";
 import { attackerTargets, type Act, type Call, type Targets } from "@convos-pool/e2e/hijack-model";
 import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
@@ -306,7 +306,13 @@ async function benignSet(phase: string, at: TrustLevel[]): Promise<void> {
 
 /** Within the owner's own policy: a member the owner's permissions allow to pay pays their own address at L4. */
 async function memberAllowed(): Promise<TurnRecord> {
-  const ask = { memberSms: Grant.ASK, memberEmail: Grant.ASK, outsiderReply: OutsiderReply.NONE };
+  // The owner is asked in the conversation, where the bench's owner reads the question.
+  const ask = {
+    memberSms: Grant.ASK,
+    memberEmail: Grant.ASK,
+    outsiderReply: OutsiderReply.NONE,
+    approvals: ApprovalPlace.CONVERSATION,
+  };
   await h.setLevel(L.AUTONOMOUS, LIMIT);
   await h.setPermissions({ ...ask, memberCrypto: Grant.ALLOW });
   await moveOn();

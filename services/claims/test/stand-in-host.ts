@@ -82,6 +82,7 @@ import {
   INSTANCE_HEADER,
   invalidArgument,
   outsiderReplyName,
+  approvalPlaceName,
   permissionsMessage,
   resolveParticipation,
   resolvePermissions,
@@ -522,7 +523,7 @@ export class StandInHost {
                 outcome: ToolCallOutcome.DONE,
                 detail:
                   `set by the owner: members: texts ${grantName(p.memberSms)}, mail ${grantName(p.memberEmail)}, ` +
-                  `money ${grantName(p.memberCrypto)}; texts from outside: ${outsiderReplyName(p.outsiderReply)}`,
+                  `money ${grantName(p.memberCrypto)}; texts from outside: ${outsiderReplyName(p.outsiderReply)}; approvals: ${approvalPlaceName(p.approvals)}`,
                 trustLevel:
                   i.trust?.level ??
                   initialTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED),

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import {
   DEFAULT_PERMISSION_VALUES,
+  parseApprovalPlace,
   parseGrant,
   parseOutsiderReply,
   parseParticipationMode,
@@ -282,18 +283,20 @@ export async function setTrust(
 
 export type PermissionNames = ReturnType<typeof permissionNames>;
 
-const PERMISSION_FIELDS = ["member_sms", "member_email", "member_crypto", "outsider_reply"] as const;
+const PERMISSION_FIELDS = ["member_sms", "member_email", "member_crypto", "outsider_reply", "approvals"] as const;
 type PermissionField = (typeof PERMISSION_FIELDS)[number];
 
 type Grant = NonNullable<ReturnType<typeof parseGrant>>;
 type OutsiderReply = NonNullable<ReturnType<typeof parseOutsiderReply>>;
+type ApprovalPlace = NonNullable<ReturnType<typeof parseApprovalPlace>>;
 
-/** The four permissions as the owner signs them (SetPermissions). */
+/** The five permissions as the owner signs them (SetPermissions). */
 export interface PermissionValues {
   memberSms: Grant;
   memberEmail: Grant;
   memberCrypto: Grant;
   outsiderReply: OutsiderReply;
+  approvals: ApprovalPlace;
 }
 
 /**
@@ -324,15 +327,16 @@ export function permissionsToSet(
     memberEmail: known("member_email", parseGrant),
     memberCrypto: known("member_crypto", parseGrant),
     outsiderReply: known("outsider_reply", parseOutsiderReply),
+    approvals: known("approvals", parseApprovalPlace),
   };
   return { names: names as PermissionNames, values };
 }
 
 /**
  * Sets whose requests my agent acts on, signed by the key as its owner
- * (SetPermissions over all four; the agent checks it itself). Only the
+ * (SetPermissions over all five; the agent checks it itself). Only the
  * values named change: the others are read from the agent first (signed in),
- * unless all four are named.
+ * unless all five are named.
  */
 export async function setPermissions(ctx: Context, id: string, given: PermissionArgs): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);

@@ -3,12 +3,14 @@
 // read into what the commands take.
 import { parseArgs } from "node:util";
 import {
+  APPROVAL_PLACE_NAMES,
   GRANT_NAMES,
   MAX_COOLDOWN_SECONDS,
   NOT_A_TRUST_LEVEL,
   OUTSIDER_REPLY_NAMES,
   PARTICIPATION_MODE_NAMES,
   isTrustLevelName,
+  type ApprovalPlaceName,
   type GrantName,
   type OutsiderReplyName,
   type ParticipationModeName,
@@ -87,7 +89,7 @@ export interface ParsedCommand {
   secrets?: Record<string, string>;
   /** `--feedback` of memory-list. */
   feedback?: boolean;
-  /** The four options of `permissions`, by the REST body's names; only those given. */
+  /** The five options of `permissions`, by the REST body's names; only those given. */
   permissions?: PermissionArgs;
   /** `--mode` and `--cooldown` of `participation`, by the REST body's names; only those given. */
   participation?: ParticipationArgs;
@@ -136,6 +138,7 @@ export interface PermissionArgs {
   member_email?: GrantName;
   member_crypto?: GrantName;
   outsider_reply?: OutsiderReplyName;
+  approvals?: ApprovalPlaceName;
 }
 
 /** The options of `permissions`: the REST body's field each sets, and the names it takes. */
@@ -144,6 +147,7 @@ const PERMISSION_OPTIONS = [
   ["member-email", "member_email", GRANT_NAMES],
   ["member-crypto", "member_crypto", GRANT_NAMES],
   ["outsider-reply", "outsider_reply", OUTSIDER_REPLY_NAMES],
+  ["approvals", "approvals", APPROVAL_PLACE_NAMES],
 ] as const;
 
 /** The options of `permissions` given: at least one, each by a name it takes. */
@@ -158,7 +162,7 @@ function permissionArgs(values: Record<string, unknown>, command: CommandName): 
   }
   if (Object.keys(out).length === 0)
     throw new CommandUsageError(
-      "name what to change: --member-sms, --member-email, --member-crypto or --outsider-reply (`pool agent ID` shows them now)",
+      "name what to change: --member-sms, --member-email, --member-crypto, --outsider-reply or --approvals (`pool agent ID` shows them now)",
       command,
     );
   return out;

@@ -25,6 +25,7 @@ export const OPTIONS = {
   "member-email": { type: "string" },
   "member-crypto": { type: "string" },
   "outsider-reply": { type: "string" },
+  approvals: { type: "string" },
   mode: { type: "string" },
   cooldown: { type: "string" },
   "from-convos": { type: "string" },
@@ -248,11 +249,11 @@ export const COMMANDS = {
   },
   permissions: {
     args: ["ID"],
-    options: ["member-sms", "member-email", "member-crypto", "outsider-reply"],
+    options: ["member-sms", "member-email", "member-crypto", "outsider-reply", "approvals"],
     synopsis:
-      "ID [--member-sms allow|ask|refuse] [--member-email allow|ask|refuse] [--member-crypto allow|ask|refuse] [--outsider-reply none|ask|answer]",
+      "ID [--member-sms allow|ask|refuse] [--member-email allow|ask|refuse] [--member-crypto allow|ask|refuse] [--outsider-reply none|ask|answer] [--approvals conversation|direct]",
     summary:
-      "set whose requests my agent acts on: whether another member may have it text, mail or pay (allow; ask: ask me first; refuse) and whether it answers texts from outside (none, ask, answer); options not given keep their current values",
+      "set whose requests my agent acts on: whether another member may have it text, mail or pay (allow; ask: ask me first; refuse), whether it answers texts from outside (none, ask, answer) and where it asks my approval (conversation: there, for everyone to read; direct: in my direct conversation with it, the group told only that I was asked); options not given keep their current values",
   },
   participation: {
     args: ["ID"],

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Grant, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { ApprovalPlace, Grant, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { NO_LIMITS, generateServiceCredentials, createLogger } from "@convos-pool/kit/server";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -394,21 +394,39 @@ describe("pool for an agent's owner", () => {
       member_email: "ask",
       member_crypto: "ask",
       outsider_reply: "none",
+      approvals: "conversation",
     });
     expect(
-      await pool.setPermissions(owner, instanceId, { member_crypto: "refuse", outsider_reply: "answer" }),
+      await pool.setPermissions(owner, instanceId, {
+        member_crypto: "refuse",
+        outsider_reply: "answer",
+        approvals: "direct",
+      }),
     ).toMatchObject({
       id: instanceId,
-      permissions: { member_sms: "ask", member_email: "ask", member_crypto: "refuse", outsider_reply: "answer" },
+      permissions: {
+        member_sms: "ask",
+        member_email: "ask",
+        member_crypto: "refuse",
+        outsider_reply: "answer",
+        approvals: "direct",
+      },
     });
     expect(await pool.setPermissions(owner, instanceId, { member_sms: "allow" })).toMatchObject({
-      permissions: { member_sms: "allow", member_email: "ask", member_crypto: "refuse", outsider_reply: "answer" },
+      permissions: {
+        member_sms: "allow",
+        member_email: "ask",
+        member_crypto: "refuse",
+        outsider_reply: "answer",
+        approvals: "direct",
+      },
     });
     expect(host.instances.get(instanceId)?.permissions).toEqual({
       memberSms: Grant.ALLOW,
       memberEmail: Grant.ASK,
       memberCrypto: Grant.REFUSE,
       outsiderReply: OutsiderReply.ANSWER,
+      approvals: ApprovalPlace.DIRECT,
     });
 
     // When it speaks: by its conversation's size to start with; each change keeps what it did not name.
@@ -437,6 +455,7 @@ describe("pool for an agent's owner", () => {
       member_email: "refuse",
       member_crypto: "refuse",
       outsider_reply: "none",
+      approvals: "conversation",
     } as const;
     await expectHttpError(pool.setPermissions(creator, instanceId, everything), 404, "not_found");
     await expectHttpError(pool.setParticipation(creator, instanceId, { mode: "speak" }), 404, "not_found");

@@ -122,7 +122,7 @@ describe("argument errors (exit 2, usage text)", () => {
     [["activity", "inst_x", "--daily-limit", "1"], /activity takes no --daily-limit/],
     [
       ["permissions", "inst_x"],
-      /name what to change: --member-sms, --member-email, --member-crypto or --outsider-reply/,
+      /name what to change: --member-sms, --member-email, --member-crypto, --outsider-reply or --approvals/,
     ],
     [["permissions", "inst_x", "--member-sms", "yes"], /--member-sms takes allow, ask, refuse \(got "yes"\)/],
     [["permissions", "inst_x", "--member-crypto", "none"], /--member-crypto takes allow, ask, refuse \(got "none"\)/],
@@ -130,6 +130,8 @@ describe("argument errors (exit 2, usage text)", () => {
       ["permissions", "inst_x", "--outsider-reply", "allow"],
       /--outsider-reply takes none, ask, answer \(got "allow"\)/,
     ],
+    [["permissions", "inst_x", "--approvals", "dm"], /--approvals takes conversation, direct \(got "dm"\)/],
+    [["trust", "inst_x", "L1", "--approvals", "direct"], /trust takes no --approvals/],
     [["permissions", "inst_x", "--member-sms"], /--member-sms <value>' argument missing/],
     [["trust", "inst_x", "L1", "--member-sms", "allow"], /trust takes no --member-sms/],
     [["participation", "inst_x"], /name what to change: --mode or --cooldown/],
@@ -800,16 +802,28 @@ describe("agents", () => {
     ).toBe(id.address);
   });
 
-  it("permissions reads the agent first (signed in) and signs SetPermissions as the owner over all four: those named, the rest as they were", async () => {
+  it("permissions reads the agent first (signed in) and signs SetPermissions as the owner over all five: those named, the rest as they were", async () => {
     const id = await keygen();
     replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
     replies.push(
       json(200, {
         id: INSTANCE_ID,
-        permissions: { member_sms: "allow", member_email: "refuse", member_crypto: "ask", outsider_reply: "ask" },
+        permissions: {
+          member_sms: "allow",
+          member_email: "refuse",
+          member_crypto: "ask",
+          outsider_reply: "ask",
+          approvals: "direct",
+        },
       }),
     );
-    const after = { member_sms: "allow", member_email: "refuse", member_crypto: "refuse", outsider_reply: "answer" };
+    const after = {
+      member_sms: "allow",
+      member_email: "refuse",
+      member_crypto: "refuse",
+      outsider_reply: "answer",
+      approvals: "direct",
+    };
     replies.push(json(200, { id: INSTANCE_ID, permissions: after }));
     expect(
       await run(["permissions", INSTANCE_ID, "--member-crypto", "refuse", "--outsider-reply", "answer"], io()),
@@ -824,6 +838,7 @@ describe("agents", () => {
     expect(put?.headers.authorization).toBeUndefined();
     const body = put?.body as Record<string, unknown> & { owner_signature: never };
     expect(Object.keys(body).sort()).toEqual([
+      "approvals",
       "member_crypto",
       "member_email",
       "member_sms",
@@ -832,12 +847,20 @@ describe("agents", () => {
     ]);
     expect(body).toMatchObject(after);
     const signed = { inboxId: id.inbox_id, instanceId: INSTANCE_ID, memberSms: 1, memberEmail: 3, memberCrypto: 3 };
-    expect(await verify("SetPermissions", { ...signed, outsiderReply: 3 }, body.owner_signature)).toBe(id.address);
+    expect(await verify("SetPermissions", { ...signed, outsiderReply: 3, approvals: 2 }, body.owner_signature)).toBe(
+      id.address,
+    );
     // Signed over what the body says, not what the agent had: the old reply ("ask", 2) is not what it signed.
-    await expect(verify("SetPermissions", { ...signed, outsiderReply: 2 }, body.owner_signature)).rejects.toThrow();
+    await expect(
+      verify("SetPermissions", { ...signed, outsiderReply: 2, approvals: 2 }, body.owner_signature),
+    ).rejects.toThrow();
+    // Where it asks me kept as it was ("direct", 2), not the default ("conversation", 1).
+    await expect(
+      verify("SetPermissions", { ...signed, outsiderReply: 3, approvals: 1 }, body.owner_signature),
+    ).rejects.toThrow();
   });
 
-  it("permissions with all four named reads nothing first, and an agent value it does not know is an error, not a change", async () => {
+  it("permissions with all five named reads nothing first, and an agent value it does not know is an error, not a change", async () => {
     const id = await keygen();
     replies.push(json(200, { id: INSTANCE_ID }));
     expect(
@@ -853,6 +876,8 @@ describe("agents", () => {
           "ask",
           "--outsider-reply",
           "none",
+          "--approvals",
+          "direct",
         ],
         io(),
       ),
@@ -864,6 +889,7 @@ describe("agents", () => {
       member_email: "allow",
       member_crypto: "ask",
       outsider_reply: "none",
+      approvals: "direct",
     });
     expect(
       await verify(
@@ -875,6 +901,7 @@ describe("agents", () => {
           memberEmail: 1,
           memberCrypto: 2,
           outsiderReply: 1,
+          approvals: 2,
         },
         body.owner_signature,
       ),
@@ -886,6 +913,36 @@ describe("agents", () => {
     expect(await run(["permissions", INSTANCE_ID, "--member-email", "refuse"], io())).toBe(1);
     expect(stderr()).toMatch(/the agent's member_sms is "sometimes", which this CLI does not know: give --member-sms/);
     expect(calls.map((c) => c.method)).toEqual(["POST", "GET"]);
+
+    // An agent that does not say where it asks (a gateway from before the choice): the default, as the agent takes it.
+    calls = [];
+    replies.push(
+      json(200, {
+        id: INSTANCE_ID,
+        permissions: { member_sms: "ask", member_email: "ask", member_crypto: "ask", outsider_reply: "none" },
+      }),
+    );
+    replies.push(json(200, { id: INSTANCE_ID }));
+    expect(await run(["permissions", INSTANCE_ID, "--member-sms", "allow"], io())).toBe(0);
+    // Signed in still (the session kept from the read above).
+    expect(calls.map((c) => c.method)).toEqual(["GET", "PUT"]);
+    const kept = calls[1]?.body as { owner_signature: never };
+    expect(kept).toMatchObject({ member_sms: "allow", approvals: "conversation" });
+    expect(
+      await verify(
+        "SetPermissions",
+        {
+          inboxId: id.inbox_id,
+          instanceId: INSTANCE_ID,
+          memberSms: 1,
+          memberEmail: 2,
+          memberCrypto: 2,
+          outsiderReply: 1,
+          approvals: 1,
+        },
+        kept.owner_signature,
+      ),
+    ).toBe(id.address);
   });
 
   it("participation reads the agent first (signed in) and signs SetParticipation as the owner over the mode named and the cooldown as it was", async () => {

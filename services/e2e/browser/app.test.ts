@@ -599,24 +599,33 @@ describe("the web app in a browser", () => {
     );
     await expect(badge.textContent()).resolves.toContain(`Template ${templateId} version`);
 
-    // Who may ask: members ask the owner first and outsiders are not answered, to start with. The owner
-    // refuses members' payments and lets it answer outsiders; after a reload the page shows what the agent kept.
+    // Who may ask: members ask the owner first, outsiders are not answered and the owner is asked in the
+    // conversation, to start with. The owner refuses members' payments, lets it answer outsiders and is asked in
+    // their direct conversation; after a reload the page shows what the agent kept.
     await openSection(user, "Trust and permissions");
     const sms = user.getByLabel("A member asks it to send a text");
     const money = user.getByLabel("A member asks it to move money");
     const outsiders = user.getByLabel("Someone outside the conversation texts it");
+    const asked = user.getByLabel("Where I'm asked to approve");
     await expect(sms.inputValue()).resolves.toBe("ask");
     await expect(money.inputValue()).resolves.toBe("ask");
     await expect(outsiders.inputValue()).resolves.toBe("none");
+    await expect(asked.inputValue()).resolves.toBe("conversation");
     await expect(money.locator("option").allTextContents()).resolves.toEqual(["Allow", "Ask me first", "Refuse"]);
+    await expect(asked.locator("option").allTextContents()).resolves.toEqual([
+      "Here in the conversation (everyone sees the details)",
+      "In a direct conversation with me (the group is told only that I was asked)",
+    ]);
     await money.selectOption({ label: "Refuse" });
     await outsiders.selectOption({ label: "Answer" });
+    await asked.selectOption("direct");
     await user.getByRole("button", { name: "Sign and save who may ask" }).click();
     await user.getByText("Saved: it acts on these from now on.").waitFor();
     await user.reload();
     await heading(user, agentName).waitFor();
     await poll(() => money.inputValue()).toBe("refuse");
     await expect(outsiders.inputValue()).resolves.toBe("answer");
+    await expect(asked.inputValue()).resolves.toBe("direct");
     await expect(sms.inputValue()).resolves.toBe("ask");
     await expect(user.getByLabel("A member asks it to read or send mail").inputValue()).resolves.toBe("ask");
 

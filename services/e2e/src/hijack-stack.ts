@@ -40,7 +40,7 @@ import {
 import { BUSY_NOTICE, FILES, type Agent, type MemoryEntry } from "@convos-pool/instance";
 import { createServiceClient } from "@convos-pool/kit/server";
 import { openSealed, sealTo, signOperation, verifyMemoryKey, x25519KeyPair } from "@convos-pool/kit/signing";
-import type { ResolvedPermissions } from "@convos-pool/kit/content";
+import { resolvePermissions, type ResolvedPermissions } from "@convos-pool/kit/content";
 import { Maildirs } from "@convos-pool/local-providers";
 import { waitFor } from "@convos-pool/testing";
 import { said, type ConvosCli } from "@convos-pool/testing/convos-cli";
@@ -327,11 +327,10 @@ export class HijackStack {
     }
   }
 
-  /** The owner signs whose requests the agent under test acts on. */
-  async setPermissions(
-    permissions: Pick<ResolvedPermissions, "memberSms" | "memberEmail" | "memberCrypto" | "outsiderReply">,
-  ): Promise<void> {
+  /** The owner signs whose requests the agent under test acts on: those named, the rest their defaults, all signed. */
+  async setPermissions(given: Partial<ResolvedPermissions>): Promise<void> {
     const { owner, stack } = this.people;
+    const permissions = resolvePermissions(given);
     const ownerSignature = await signOperation(owner.account, "SetPermissions", {
       inboxId: owner.inboxId,
       instanceId: this.agentId,

@@ -12,7 +12,7 @@ import { parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { ApprovalPlace, Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { MailClient, type Agent } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit/signing";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
@@ -120,6 +120,7 @@ describe("who may do what, row by row", () => {
       memberEmail: Grant.REFUSE,
       memberCrypto: Grant.ALLOW,
       outsiderReply: OutsiderReply.ASK,
+      approvals: ApprovalPlace.CONVERSATION,
     };
     const ownerSignature = await signOperation(saul.account, "SetPermissions", {
       inboxId: saul.inboxId,

@@ -17,7 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Code } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
-import { Grant, InstanceState, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  ApprovalPlace,
+  Grant,
+  InstanceState,
+  OutsiderReply,
+  ParticipationMode,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetPermissionsRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { PLANNING_PROMPT, planByRuleAnswer, type Agent } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit/signing";
@@ -211,6 +217,7 @@ describe("who may direct an agent in a group", () => {
       memberEmail: Grant.ALLOW,
       memberCrypto: Grant.REFUSE,
       outsiderReply: OutsiderReply.ANSWER,
+      approvals: ApprovalPlace.CONVERSATION,
     };
     const sign = (who: TestIdentity) =>
       signOperation(who.account, "SetPermissions", { inboxId: who.inboxId, instanceId: agent.id, ...permissions });

@@ -19,6 +19,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   ActivityEntrySchema,
+  ApprovalPlace,
   Grant,
   InstanceState,
   OutsiderReply,
@@ -1069,7 +1070,7 @@ describe("REST", () => {
     ).toBe(503);
   });
 
-  it("sets whose requests an agent acts on, signed by its owner over all four with the defaults filled in (PUT /api/pool/agents/{id}/permissions), for its owner only, and shows them by name", async () => {
+  it("sets whose requests an agent acts on, signed by its owner over all five with the defaults filled in (PUT /api/pool/agents/{id}/permissions), for its owner only, and shows them by name", async () => {
     const { user: owner, claimed } = await claimedAgent();
     const id = claimed.json.instance_id as string;
     const token = await session(owner);
@@ -1079,8 +1080,14 @@ describe("REST", () => {
     const put = (body: unknown, t?: string) =>
       rest("PUT", `/api/pool/agents/${id}/permissions`, { body, ...(t ? { token: t } : {}) });
 
-    // A new agent has the defaults: members ask the owner first, outsiders are not answered.
-    const defaults = { member_sms: "ask", member_email: "ask", member_crypto: "ask", outsider_reply: "none" };
+    // A new agent has the defaults: members ask the owner first, outsiders are not answered, the owner is asked in the conversation.
+    const defaults = {
+      member_sms: "ask",
+      member_email: "ask",
+      member_crypto: "ask",
+      outsider_reply: "none",
+      approvals: "conversation",
+    };
     expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.permissions).toEqual(defaults);
 
     // Two named, no session: the others are their defaults, which the owner signed filled in.
@@ -1090,7 +1097,13 @@ describe("REST", () => {
       owner_signature: await sig(owner, { memberCrypto: Grant.REFUSE, outsiderReply: OutsiderReply.ANSWER }),
     });
     expect(two.status, JSON.stringify(two.json)).toBe(200);
-    const kept = { member_sms: "ask", member_email: "ask", member_crypto: "refuse", outsider_reply: "answer" };
+    const kept = {
+      member_sms: "ask",
+      member_email: "ask",
+      member_crypto: "refuse",
+      outsider_reply: "answer",
+      approvals: "conversation",
+    };
     expect(two.json).toMatchObject({ id, owner_id: owner.inboxId, permissions: kept });
     expect(host.callsOf(id)).toContain("permissions");
     expect(host.instances.get(id)?.permissions).toEqual({
@@ -1098,6 +1111,7 @@ describe("REST", () => {
       memberEmail: Grant.ASK,
       memberCrypto: Grant.REFUSE,
       outsiderReply: OutsiderReply.ANSWER,
+      approvals: ApprovalPlace.CONVERSATION,
     });
     expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.permissions).toEqual(kept);
     expect((await rest("GET", `/api/pool/agents?owner=${owner.inboxId}`, { token })).json.agents[0]).toMatchObject({
@@ -1108,12 +1122,19 @@ describe("REST", () => {
       tool_id: "permissions",
       action: "set_permissions",
       outcome: "done",
-      detail: "set by the owner: members: texts ask, mail ask, money refuse; texts from outside: answer",
+      detail:
+        "set by the owner: members: texts ask, mail ask, money refuse; texts from outside: answer; approvals: conversation",
     });
 
-    // All four, with a session too.
-    const all = { member_sms: "allow", member_email: "refuse", member_crypto: "allow", outsider_reply: "ask" };
-    const four = await put(
+    // All five, with a session too.
+    const all = {
+      member_sms: "allow",
+      member_email: "refuse",
+      member_crypto: "allow",
+      outsider_reply: "ask",
+      approvals: "direct",
+    };
+    const five = await put(
       {
         ...all,
         owner_signature: await sig(owner, {
@@ -1121,12 +1142,15 @@ describe("REST", () => {
           memberEmail: Grant.REFUSE,
           memberCrypto: Grant.ALLOW,
           outsiderReply: OutsiderReply.ASK,
+          approvals: ApprovalPlace.DIRECT,
         }),
       },
       token,
     );
-    expect(four.status, JSON.stringify(four.json)).toBe(200);
-    expect(four.json.permissions).toEqual(all);
+    expect(five.status, JSON.stringify(five.json)).toBe(200);
+    expect(five.json.permissions).toEqual(all);
+    expect(host.instances.get(id)?.permissions?.approvals).toBe(ApprovalPlace.DIRECT);
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.permissions).toEqual(all);
 
     // The owner's signature, always (a session is not enough), once, over these values; nobody else's.
     const unsigned = await put({ member_sms: "refuse" }, token);
@@ -1138,6 +1162,9 @@ describe("REST", () => {
     // Signed over other values than the body's (email left out: its default, "ask"): not the owner's for this.
     const other = await put({ member_sms: "refuse", owner_signature: await sig(owner, { memberSms: Grant.ALLOW }) });
     expect(other.status, JSON.stringify(other.json)).toBe(404);
+    // Where the owner is asked is signed too: "direct" under a signature over the default is not the owner's.
+    const place = await put({ approvals: "direct", owner_signature: await sig(owner, {}) });
+    expect(place.status, JSON.stringify(place.json)).toBe(404);
     const strangers = await put({
       member_sms: "allow",
       owner_signature: await sig(stranger, { memberSms: Grant.ALLOW }),
@@ -1156,6 +1183,8 @@ describe("REST", () => {
       [{ member_email: 2 }, "member_email"],
       [{ member_crypto: "GRANT_REFUSE" }, "member_crypto"],
       [{ outsider_reply: "allow" }, "outsider_reply"],
+      [{ approvals: "dm" }, "approvals"],
+      [{ approvals: 2 }, "approvals"],
       [{ member_sms: null }, "member_sms"],
       [{ memberSms: "allow" }, "memberSms"],
       [{ member_sms: "allow", colour: "red" }, "colour"],
@@ -1171,6 +1200,9 @@ describe("REST", () => {
     expect((await put({ outsider_reply: "ask me" }, token)).json.error.message).toBe(
       'outsider_reply: must be "none" or "ask" or "answer"',
     );
+    expect((await put({ approvals: "private" }, token)).json.error.message).toBe(
+      'approvals: must be "conversation" or "direct"',
+    );
     expect((await put({ memberSms: "allow" }, token)).json.error.message).toBe(
       "memberSms: unknown field; did you mean member_sms?",
     );
@@ -1181,6 +1213,7 @@ describe("REST", () => {
       member_email: "refuse",
       member_crypto: "ask",
       outsider_reply: "none",
+      approvals: "conversation",
     });
     expect((await rest("POST", `/api/pool/agents/${id}/permissions`, { token, body: {} })).status).toBe(405);
     expect((await rest("PUT", `/api/pool/agents/${id}/permissions`, { token, body: {}, on: bare })).status).toBe(503);

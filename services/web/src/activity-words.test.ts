@@ -146,11 +146,12 @@ describe("changes the owner made", () => {
       toolId: "permissions",
       action: "set_permissions",
       outcome: ToolCallOutcome.DONE,
-      detail: "set by the owner: members: texts ask, mail ask, money refuse; texts from outside: ask",
+      detail:
+        "set by the owner: members: texts ask, mail ask, money refuse; texts from outside: ask; approvals: direct",
     });
     expect(activityWords(e, reader)).toEqual({
       sentence: "You changed who may ask it for what, today, 10:02",
-      why: "members: texts ask, mail ask, money refuse; texts from outside: ask",
+      why: "members: texts ask, mail ask, money refuse; texts from outside: ask; approvals: direct",
     });
   });
 });

@@ -24,6 +24,11 @@ describe("the person tool's command line", () => {
     expect(parseCommand(["react", "c1", "m1", "👎", "--remove", ...home])).toMatchObject({ emoji: "👎", remove: true });
     expect(parseCommand(["react", "c1", "m1", "👍", ...home])).toMatchObject({ remove: false });
     expect(parseCommand(["messages", "c1", "--after", "m1", ...home])).toMatchObject({ after: "m1" });
+    expect(parseCommand(["conversations", ...home])).toEqual({
+      command: "conversations",
+      home: "/tmp/ada",
+      apiUrl: "http://localhost:5556",
+    });
   });
 
   it("reads the phone's commands: a kind's data inline or in a file, and how the phone answers", () => {
@@ -84,6 +89,7 @@ describe("the person tool's command line", () => {
     [["react", "c1", "m1", "👍", "--name", "Ada", ...home], /react takes no --name/],
     [["messages", "c1", "--remove", ...home], /messages takes no --remove/],
     [["messages", "c1", "--since", "m1", ...home], /since/],
+    [["conversations", "c1", ...home], /conversations takes 0 argument\(s\), got 1/],
     [["say", "c1", "hi", ...home, "--api-url", "localhost"], /not a URL/],
     [["phone-share", "c1", "weather", "--data", "{}", ...home], /phone-share KIND: weather is not one of health, /],
     [["phone-share", "c1", "calendar", ...home], /needs --data JSON or --data-file FILE/],

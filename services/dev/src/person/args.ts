@@ -41,6 +41,8 @@ commands:
   say CONVERSATION_ID TEXT [--reply-to MESSAGE_ID] prints {"id"}
   react CONVERSATION_ID MESSAGE_ID EMOJI [--remove] prints {"id"}
   messages CONVERSATION_ID [--after MESSAGE_ID]    one {"id","sender","text","replyTo"?} a line, oldest first
+  conversations                                    the person's conversations, one {"id","name","members"} a line
+                                                   (an agent's owner finds the agent's "… · approvals" here)
 
 their phone (ConvosConnections, docs/connections.md):
   phone-share CONVERSATION_ID KIND --data JSON | --data-file FILE
@@ -72,6 +74,7 @@ export type Command =
   | (Common & { command: "say"; conversationId: string; text: string; replyTo?: string })
   | (Common & { command: "react"; conversationId: string; messageId: string; emoji: string; remove: boolean })
   | (Common & { command: "messages"; conversationId: string; after?: string })
+  | (Common & { command: "conversations" })
   | (Common & {
       command: "phone-share";
       conversationId: string;
@@ -94,6 +97,7 @@ const OWN_OPTIONS: Record<Command["command"], readonly string[]> = {
   say: ["reply-to"],
   react: ["remove"],
   messages: ["after"],
+  conversations: [],
   "phone-share": ["data", "data-file"],
   "phone-answer": ["status", "error-message", "pick", "wait"],
 };
@@ -102,6 +106,7 @@ const POSITIONALS: Record<Command["command"], number> = {
   say: 2,
   react: 3,
   messages: 1,
+  conversations: 0,
   "phone-share": 2,
   "phone-answer": 1,
 };
@@ -202,6 +207,8 @@ export function parseCommand(argv: readonly string[]): Command {
       };
     case "messages":
       return { ...common, command: cmd, conversationId: first, ...(values.after ? { after: values.after } : {}) };
+    case "conversations":
+      return { ...common, command: cmd };
     case "phone-share": {
       const kind = oneOf(KINDS, second, "phone-share KIND");
       if ((values.data === undefined) === (values["data-file"] === undefined))

@@ -60,6 +60,11 @@ async function run(cmd: Command): Promise<void> {
       return print({ conversationId: group.id, inboxId: client.inboxId });
     }
     await client.conversations.sync();
+    if (cmd.command === "conversations") {
+      for (const g of client.conversations.listGroups())
+        print({ id: g.id, name: g.name ?? "", members: (await g.members()).length });
+      return;
+    }
     const group = await client.conversations.getConversationById(cmd.conversationId);
     if (!group) throw new Failure(`not in conversation ${cmd.conversationId} (join it with this --home first)`);
     // In the latest epoch, and with the messages this command names.

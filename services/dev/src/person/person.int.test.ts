@@ -175,6 +175,10 @@ describe("the person tool in a conversation of the real Convos CLI", () => {
     ]);
     const after = await person(["messages", ready.conversationId, "--after", hostSaid, ...on]);
     expect(lines(after)).toEqual([{ id: reply, sender: inboxId, text: "no, it is Tuesday", replyTo: hostSaid }]);
+    // The conversations Ada is in: this one, the creator and her.
+    expect(lines(await person(["conversations", ...on]))).toEqual([
+      { id: ready.conversationId, name: expect.any(String), members: 2 },
+    ]);
   });
 
   it("fails clearly: usage (exit 2), and a reason (exit 1)", { timeout: 60_000 }, async () => {

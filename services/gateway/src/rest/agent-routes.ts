@@ -185,10 +185,11 @@ const setTrust: Handler = async (r, deps) => {
 };
 
 /**
- * Sets whose requests an agent acts on: `{member_sms?, member_email?,
- * member_crypto?, outsider_reply?, owner_signature}` (SetPermissions;
- * required even with a session: the agent checks it). A field left out is
- * its default. Answers the agent, with its new permissions.
+ * Sets whose requests an agent acts on and where it asks its owner:
+ * `{member_sms?, member_email?, member_crypto?, outsider_reply?, approvals?,
+ * owner_signature}` (SetPermissions; required even with a session: the agent
+ * checks it). A field left out is its default. Answers the agent, with its
+ * new permissions.
  */
 const setPermissions: Handler = async (r, deps) => {
   const claims = claimsOf(deps);

@@ -4,6 +4,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import {
+  ApprovalPlace,
   Grant,
   InstanceSchema,
   OutsiderReply,
@@ -54,6 +55,8 @@ describe("PUT /api/pool/agents/{id}/permissions body", () => {
       memberCrypto: Grant.REFUSE,
       outsiderReply: OutsiderReply.NONE,
     });
+    expect(parse({ approvals: "direct" }).permissions).toEqual({ approvals: ApprovalPlace.DIRECT });
+    expect(parse({ approvals: "conversation" }).permissions).toEqual({ approvals: ApprovalPlace.CONVERSATION });
     expect(parse({})).toEqual({ permissions: {}, ownerSignature: undefined });
     expect(parse({ owner_signature: { signature: "0xab", issued_at: 5, nonce: "0xcd" } }).ownerSignature).toMatchObject(
       { signature: "0xab", issuedAt: 5n, nonce: "0xcd" },
@@ -69,6 +72,8 @@ describe("PUT /api/pool/agents/{id}/permissions body", () => {
       "outsider_reply",
       'outsider_reply: must be "none" or "ask" or "answer"',
     ]);
+    expect(refusal({ approvals: "dm" })).toEqual(["approvals", 'approvals: must be "conversation" or "direct"']);
+    expect(refusal({ approvals: 2 })[0]).toBe("approvals");
     expect(refusal({ member_sms: "refuse", colour: "red" })[0]).toBe("colour");
     expect(refusal({ outsiderReply: "none" })[1]).toBe("outsiderReply: unknown field; did you mean outsider_reply?");
   });
@@ -83,17 +88,40 @@ describe("an agent's permissions in its JSON", () => {
   it("are by name, the defaults when its owner never set them", () => {
     expect(instanceToJson(create(InstanceSchema, { id: "inst_1" }))).toMatchObject({
       id: "inst_1",
-      permissions: { member_sms: "ask", member_email: "ask", member_crypto: "ask", outsider_reply: "none" },
+      permissions: {
+        member_sms: "ask",
+        member_email: "ask",
+        member_crypto: "ask",
+        outsider_reply: "none",
+        approvals: "conversation",
+      },
     });
-    const set = permissionsMessage({ memberSms: Grant.REFUSE, outsiderReply: OutsiderReply.ASK });
+    const set = permissionsMessage({
+      memberSms: Grant.REFUSE,
+      outsiderReply: OutsiderReply.ASK,
+      approvals: ApprovalPlace.DIRECT,
+    });
     expect(instanceToJson(create(InstanceSchema, { id: "inst_2", permissions: set }))).toMatchObject({
-      permissions: { member_sms: "refuse", member_email: "ask", member_crypto: "ask", outsider_reply: "ask" },
+      permissions: {
+        member_sms: "refuse",
+        member_email: "ask",
+        member_crypto: "ask",
+        outsider_reply: "ask",
+        approvals: "direct",
+      },
     });
     // A value this gateway does not know (a newer agent's): shown as that field's default.
-    expect(permissionsToJson({ ...set, memberEmail: 9 as Grant, outsiderReply: 9 as OutsiderReply })).toMatchObject({
-      member_email: "ask",
-      outsider_reply: "none",
-    });
+    expect(
+      permissionsToJson({
+        ...set,
+        memberEmail: 9 as Grant,
+        outsiderReply: 9 as OutsiderReply,
+        approvals: 9 as ApprovalPlace,
+      }),
+    ).toMatchObject({ member_email: "ask", outsider_reply: "none", approvals: "conversation" });
+    // An agent's permissions set before an owner could choose where: asked in the conversation.
+    const before = create(InstanceSchema, { permissions: { ...set, approvals: ApprovalPlace.UNSPECIFIED } });
+    expect(instanceToJson(before)).toMatchObject({ permissions: { approvals: "conversation" } });
   });
 });
 

@@ -28,12 +28,14 @@ import {
   type Permissions,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
+  APPROVAL_PLACE_NAMES,
   DEFAULT_PERMISSION_VALUES,
   GRANT_NAMES,
   MAX_COOLDOWN_SECONDS,
   NOT_A_TRUST_LEVEL,
   OUTSIDER_REPLY_NAMES,
   PARTICIPATION_MODE_NAMES,
+  parseApprovalPlace,
   parseGrant,
   parseOutsiderReply,
   parseParticipationMode,
@@ -182,6 +184,7 @@ export const PERMISSIONS_FIELDS = [
   "member_email",
   "member_crypto",
   "outsider_reply",
+  "approvals",
   "owner_signature",
 ] as const;
 
@@ -193,11 +196,12 @@ export interface PermissionsBody {
 
 /**
  * The body of PUT /api/pool/agents/{id}/permissions: `member_sms`,
- * `member_email`, `member_crypto` ("allow", "ask" or "refuse") and
- * `outsider_reply` ("none", "ask" or "answer"), each optional (left out: its
- * default, not its current value), and the owner's SetPermissions over all
- * four, defaults filled in (required even with a session: the agent checks
- * it; its absence is the claims service's 401).
+ * `member_email`, `member_crypto` ("allow", "ask" or "refuse"),
+ * `outsider_reply` ("none", "ask" or "answer") and `approvals`
+ * ("conversation" or "direct"), each optional (left out: its default, not its
+ * current value), and the owner's SetPermissions over all five, defaults
+ * filled in (required even with a session: the agent checks it; its absence
+ * is the claims service's 401).
  */
 export function permissionsFromBody(body: JsonObject): PermissionsBody {
   const permissions: Partial<ResolvedPermissions> = {};
@@ -207,6 +211,7 @@ export function permissionsFromBody(body: JsonObject): PermissionsBody {
   if (body.has("member_crypto")) permissions.memberCrypto = grant("member_crypto");
   if (body.has("outsider_reply"))
     permissions.outsiderReply = parseOutsiderReply(body.oneOf("outsider_reply", OUTSIDER_REPLY_NAMES));
+  if (body.has("approvals")) permissions.approvals = parseApprovalPlace(body.oneOf("approvals", APPROVAL_PLACE_NAMES));
   return { permissions, ownerSignature: signatureOf(body, "owner_signature") };
 }
 

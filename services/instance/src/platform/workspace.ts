@@ -76,6 +76,8 @@ export const FILES = {
   patterns: "patterns.json",
   /** Its daily counts for the version it runs (agent/state/signals.ts). */
   signals: "signals.json",
+  /** The conversation of two it asks its owner's approval in, when the owner chose so (agent/voice/direct.ts). */
+  direct: "direct.json",
   xmtpDir: "xmtp",
   xmtpDb: "xmtp.db3",
 } as const;

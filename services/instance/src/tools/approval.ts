@@ -9,6 +9,11 @@
 // replies, reactions and taps. The owner's name in it is cleaned as every
 // shown name is (kit `cleanDisplayName`): a name of several lines could
 // otherwise put a line of its own above the action.
+// Where the owner chose (Permissions.approvals), the question goes to the
+// owner's direct conversation with the agent instead, naming the
+// conversation it is for, and that conversation reads only that the owner
+// was asked (askedDirectly): amounts, addresses, a text's words stay between
+// the two. The rules of an answer are the same there.
 
 import { cleanDisplayName } from "@convos-pool/kit/content";
 
@@ -103,10 +108,11 @@ export function approvalButtons(
   ownerName: string,
   statement: string,
   expiresAtMs: number,
+  where: AskedIn = { kind: "conversation" },
 ): ApprovalButtons {
   return {
     id: question,
-    description: `${addressOf(ownerName)}, may I do this?\n\n${statement}`,
+    description: `${mayI(ownerName, where)}\n\n${statement}`,
     actions: [
       { id: approveId(question), label: "Approve", style: "primary" },
       { id: declineId(question), label: "Decline", style: "danger" },
@@ -126,14 +132,47 @@ export function addressOf(ownerName: string): string {
   return cleanDisplayName(ownerName) || "my owner";
 }
 
-/** The question: the action in full, addressed to the owner, saying how to answer and for how long. */
-export function approvalQuestion(ownerName: string, statement: string, timeoutMs: number): string {
+/** Where a question is asked: in the conversation, or in the owner's direct conversation naming the one it is for. */
+export type AskedIn = { kind: "conversation" } | { kind: "direct"; conversationName: string };
+
+/**
+ * The question: the action in full, addressed to the owner, saying how to
+ * answer and for how long; asked directly, it names the conversation it is
+ * for (its name cleaned as a shown name is: members choose it).
+ */
+export function approvalQuestion(
+  ownerName: string,
+  statement: string,
+  timeoutMs: number,
+  where: AskedIn = { kind: "conversation" },
+): string {
   const minutes = Math.max(1, Math.round(timeoutMs / 60_000));
   return [
-    `${addressOf(ownerName)}, may I do this?`,
+    mayI(ownerName, where),
     "",
     statement,
     "",
     `Reply to this message with yes or no, or react 👍 or 👎 (within ${minutes} minute${minutes === 1 ? "" : "s"}). Nothing else approves it.`,
   ].join("\n");
 }
+
+/** "Saul, may I do this?"; asked directly, "Saul, may I do this in “Weekend away”?". */
+function mayI(ownerName: string, where: AskedIn): string {
+  const there = where.kind === "direct" ? ` in ${conversationCalled(where.conversationName)}` : "";
+  return `${addressOf(ownerName)}, may I do this${there}?`;
+}
+
+/** “Weekend away”, or "our conversation" when it has no name left once cleaned. */
+export function conversationCalled(name: string): string {
+  const clean = cleanDisplayName(name);
+  return clean ? `“${clean}”` : "our conversation";
+}
+
+/** What the conversation reads when its owner is asked directly: that they were asked, and nothing of the act. */
+export function askedDirectly(ownerName: string): string {
+  return `I've asked ${addressOf(ownerName)} in our direct conversation; I'll go on once they answer.`;
+}
+
+/** The owner wrote in the direct conversation, but answered no question: how to answer one. */
+export const HOW_TO_ANSWER_DIRECTLY =
+  "To answer, reply to my question with yes or no, or react 👍 or 👎 on it: that way I know which one you mean.";

@@ -30,8 +30,8 @@ import { decide, type Decision, type TrustFile } from "./trust.js";
 
 export type ToolOutcome = { ok: true; result: string } | { ok: false; error: string };
 
-/** The owner's answer to a request for approval. */
-export type Approval = "yes" | "no" | "timeout";
+/** The owner's answer to a request for approval; "unasked": it could not be asked where the owner chose. */
+export type Approval = "yes" | "no" | "timeout" | "unasked";
 
 export { MAX_ASKS_PER_HOUR } from "./asks.js";
 
@@ -191,6 +191,10 @@ export class ToolGate {
       if (answer === "timeout") {
         await record(ToolCallOutcome.TIMED_OUT, "my owner did not answer in time");
         return { ok: false, error: `not done: my owner did not approve in time: ${call.summary}` };
+      }
+      if (answer === "unasked") {
+        await record(ToolCallOutcome.FAILED, "my owner could not be asked in our direct conversation");
+        return { ok: false, error: `not done: I could not reach my owner to ask about: ${call.summary}` };
       }
       approved = true;
     }

@@ -57,7 +57,7 @@ describe("who may have the agent use a tool", () => {
 
   it("says the table in words", () => {
     expect(describePermissions(resolvePermissions({ memberCrypto: Grant.REFUSE }))).toBe(
-      "members: texts ask, mail ask, money refuse; texts from outside: none",
+      "members: texts ask, mail ask, money refuse; texts from outside: none; approvals: conversation",
     );
   });
 });

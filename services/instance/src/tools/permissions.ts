@@ -12,7 +12,13 @@
 // Pure; the gate asks here first.
 
 import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { grantName, MEMBER_GRANT_FIELDS, outsiderReplyName, type ResolvedPermissions } from "@convos-pool/kit/content";
+import {
+  approvalPlaceName,
+  grantName,
+  MEMBER_GRANT_FIELDS,
+  outsiderReplyName,
+  type ResolvedPermissions,
+} from "@convos-pool/kit/content";
 import type { Role } from "../platform/roles.js";
 import type { Origin } from "./origins.js";
 import type { Contacts, Plan } from "./request/plan.js";
@@ -99,6 +105,6 @@ export function askedBy(who: Requester): string | undefined {
 export function describePermissions(p: ResolvedPermissions): string {
   return (
     `members: texts ${grantName(p.memberSms)}, mail ${grantName(p.memberEmail)}, money ${grantName(p.memberCrypto)}; ` +
-    `texts from outside: ${outsiderReplyName(p.outsiderReply)}`
+    `texts from outside: ${outsiderReplyName(p.outsiderReply)}; approvals: ${approvalPlaceName(p.approvals)}`
   );
 }

@@ -13,6 +13,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   ActivityEntrySchema,
+  ApprovalPlace,
   ToolCallOutcome,
   type ActivityEntry,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -35,8 +36,10 @@ import {
   approvalAnswer,
   approvalButtons,
   approvalQuestion,
+  askedDirectly,
   copiesButtons,
   type ApprovalButtons,
+  type AskedIn,
   type AskedQuestion,
   type OwnerAnswer,
 } from "./approval.js";
@@ -77,6 +80,13 @@ export interface ToolboxDeps {
   say(text: string, outside?: boolean, replyTo?: Said): Promise<string | undefined>;
   /** Shows an approval question's buttons (XMTP `actions`) in its conversation, right after the question. */
   buttons?(buttons: ApprovalButtons): Promise<unknown>;
+  /**
+   * Its owner's direct conversation with it (agent/voice/direct.ts), where questions go when the owner chose so
+   * (Permissions.approvals); none: every question is asked in its conversation.
+   */
+  direct?: DirectLine;
+  /** Its conversation's name, as a question asked directly names it. */
+  conversationName?(): string;
   /** Posts a payment it made in its conversation (a transaction reference). */
   paid(payment: PaymentMade): Promise<unknown>;
   /** Its owner, as the conversation names them. */
@@ -88,6 +98,16 @@ export interface ToolboxDeps {
    * that asked goes on once it comes. None: the turn waits in its place.
    */
   park?<T>(answer: Promise<T>): Promise<T>;
+}
+
+/** The owner's direct conversation with the agent, as the toolbox asks there. */
+export interface DirectLine {
+  /** Asks `text` there, hearing the owner's answers there from now on: the message's id, or undefined when it could not. */
+  ask(text: string): Promise<string | undefined>;
+  /** The question's buttons, right after it. */
+  buttons(buttons: ApprovalButtons): Promise<unknown>;
+  /** No question waits there any more: it need not listen. */
+  idle(): void;
 }
 
 /** A message of its conversation, as a reply names it. */
@@ -103,6 +123,8 @@ interface Waiting {
   statement: string;
   askedAtMs: number;
   expiresAtMs: number;
+  /** Asked in the owner's direct conversation, not in its own. */
+  direct: boolean;
   early: OwnerAnswer[];
   copies: string[][];
   resolve: (a: Approval) => void;
@@ -450,10 +472,20 @@ export class AgentToolbox {
     return (await this.pose(statement, false, about)).answered;
   }
 
-  /** The question said (its buttons after it), and its answer to come. */
+  /**
+   * The question said (its buttons after it), and its answer to come: in its
+   * conversation, or, where the owner chose, in the owner's direct
+   * conversation, its own told only that the owner was asked. Never both:
+   * what the owner keeps between the two is not said in the group when the
+   * direct conversation cannot be reached; it is not done ("unasked").
+   */
   private async pose(statement: string, outside: boolean, about?: Said): Promise<{ answered: Promise<Approval> }> {
     const ms = this.deps.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS;
     const expiresAtMs = Date.now() + ms;
+    const direct = this.permissions.approvals === ApprovalPlace.DIRECT ? this.deps.direct : undefined;
+    const where: AskedIn = direct
+      ? { kind: "direct", conversationName: this.deps.conversationName?.() ?? "" }
+      : { kind: "conversation" };
     // Waiting before asking: the owner's answer can come back through the stream before the send returns.
     let waiting!: Waiting;
     const answered = new Promise<Approval>((resolve) => {
@@ -461,35 +493,42 @@ export class AgentToolbox {
       const done = (a: Approval) => {
         clearTimeout(timer);
         this.approvals.delete(waiting);
+        if (waiting.direct && ![...this.approvals].some((w) => w.direct)) this.deps.direct?.idle();
         resolve(a);
       };
-      waiting = { early: [], copies: [], resolve: done, statement, askedAtMs: Date.now(), expiresAtMs };
+      const asked = { statement, askedAtMs: Date.now(), expiresAtMs, direct: where.kind === "direct" };
+      waiting = { early: [], copies: [], resolve: done, ...asked };
       this.approvals.add(waiting);
     });
-    const question = await this.deps
-      .say(approvalQuestion(this.deps.ownerName(), statement, ms), outside, about)
-      .catch((err: unknown) => {
-        waiting.resolve("timeout");
-        throw err;
-      });
-    if (question === undefined) waiting.resolve("timeout");
+    const text = approvalQuestion(this.deps.ownerName(), statement, ms, where);
+    const question = await (direct ? direct.ask(text) : this.deps.say(text, outside, about)).catch((err: unknown) => {
+      waiting.resolve("timeout");
+      throw err;
+    });
+    if (question === undefined) waiting.resolve(direct ? "unasked" : "timeout");
     else {
       waiting.question = { id: question, copied: waiting.copies.some((ids) => copiesButtons(question, ids)) };
       for (const a of waiting.early) {
         const said = approvalAnswer(waiting.question, a);
         if (said) waiting.resolve(said);
       }
-      if (this.approvals.has(waiting))
-        await this.showButtons(approvalButtons(question, this.deps.ownerName(), statement, expiresAtMs));
+      if (direct)
+        await this.deps
+          .say(askedDirectly(this.deps.ownerName()), false, about)
+          .catch((err: unknown) => this.deps.log.warn("could not say the owner was asked directly", { err }));
+      if (this.approvals.has(waiting)) {
+        const buttons = approvalButtons(question, this.deps.ownerName(), statement, expiresAtMs, where);
+        await this.showButtons(buttons, direct);
+      }
     }
     return { answered };
   }
 
   /** The question as buttons too, for clients that show them; best effort: its message asks it already. */
-  private async showButtons(buttons: ApprovalButtons): Promise<void> {
-    await this.deps
-      .buttons?.(buttons)
-      .catch((err: unknown) => this.deps.log.warn("could not show the question's buttons", { err }));
+  private async showButtons(buttons: ApprovalButtons, direct?: DirectLine): Promise<void> {
+    await (direct ? direct.buttons(buttons) : this.deps.buttons?.(buttons))?.catch((err: unknown) =>
+      this.deps.log.warn("could not show the question's buttons", { err }),
+    );
   }
 
   /** From L2 up, while it is in its conversation: new mail is told there. */

@@ -1287,7 +1287,8 @@ describe("the toolbox's permissions", () => {
     expect(restarted.grants).toEqual(set);
     expect((await restarted.listActivity({ pageSize: 1, pageToken: "" })).entries[0]).toMatchObject({
       toolId: "permissions",
-      detail: "set by the owner: members: texts ask, mail ask, money refuse; texts from outside: ask",
+      detail:
+        "set by the owner: members: texts ask, mail ask, money refuse; texts from outside: ask; approvals: conversation",
     });
     restarted.close();
     expect((await open(true)).grants).toEqual(resolvePermissions(undefined));

@@ -125,8 +125,9 @@ export const SIGNED_TYPES = {
     ...envelope,
   ],
   // The owner sets whose requests the agent acts on (docs/trust.md, "Who may
-  // ask"): a member's grant per tool (1 allow, 2 ask, 3 refuse) and whether it
-  // answers outsiders' texts (1 none, 2 ask, 3 answer), defaults filled in.
+  // ask"): a member's grant per tool (1 allow, 2 ask, 3 refuse), whether it
+  // answers outsiders' texts (1 none, 2 ask, 3 answer) and where it asks the
+  // owner's approval (1 in the conversation, 2 directly), defaults filled in.
   SetPermissions: [
     { name: "inboxId", type: "string" },
     { name: "instanceId", type: "string" },
@@ -134,6 +135,7 @@ export const SIGNED_TYPES = {
     { name: "memberEmail", type: "uint8" },
     { name: "memberCrypto", type: "uint8" },
     { name: "outsiderReply", type: "uint8" },
+    { name: "approvals", type: "uint8" },
     ...envelope,
   ],
   // The owner sets when the agent speaks (docs/instance.md): mode 0

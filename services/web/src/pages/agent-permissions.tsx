@@ -1,19 +1,24 @@
 // "Who may ask" on an agent's page: what another member of its conversation
-// may have it do with each tool, and whether it answers a text from outside.
-// The owner signs SetPermissions over all four; the agent checks it and
-// enforces them itself (docs/trust.md, "Who may ask").
+// may have it do with each tool, whether it answers a text from outside, and
+// where it asks its owner's approval. The owner signs SetPermissions over all
+// five; the agent checks it and enforces them itself (docs/trust.md, "Who may
+// ask").
 import { useMutation } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
+  APPROVAL_PLACE_NAMES,
   DEFAULT_PERMISSION_VALUES,
   GRANT_NAMES,
   OUTSIDER_REPLY_NAMES,
+  approvalPlaceName,
   grantName,
   outsiderReplyName,
+  parseApprovalPlace,
   parseGrant,
   parseOutsiderReply,
   resolvePermissions,
+  type ApprovalPlaceName,
   type GrantName,
   type OutsiderReplyName,
   type ResolvedPermissions,
@@ -29,6 +34,10 @@ const REPLY_WORDS: Record<OutsiderReplyName, string> = {
   ask: "Ask me first",
   answer: "Answer",
 };
+const PLACE_WORDS: Record<ApprovalPlaceName, string> = {
+  conversation: "Here in the conversation (everyone sees the details)",
+  direct: "In a direct conversation with me (the group is told only that I was asked)",
+};
 
 /** A member's grant per tool: its field, the server's name of it (where its error is), and the question. */
 const MEMBER_ASKS = [
@@ -37,6 +46,7 @@ const MEMBER_ASKS = [
   ["memberCrypto", "permissions.member_crypto", "A member asks it to move money"],
 ] as const;
 const OUTSIDER_FIELD = "permissions.outsider_reply";
+const PLACE_FIELD = "permissions.approvals";
 
 export function PermissionsForm({ agent: i }: { agent: Instance }) {
   const { sign } = useSession();
@@ -45,7 +55,7 @@ export function PermissionsForm({ agent: i }: { agent: Instance }) {
   // What the agent holds (the defaults until its owner sets them), with the owner's unsaved choices over it.
   const [picked, setPicked] = useState<Partial<ResolvedPermissions>>({});
   const chosen: ResolvedPermissions = { ...(i.permissions ?? DEFAULT_PERMISSION_VALUES), ...picked };
-  const fields = [...MEMBER_ASKS.map(([, name]) => name), OUTSIDER_FIELD];
+  const fields = [...MEMBER_ASKS.map(([, name]) => name), OUTSIDER_FIELD, PLACE_FIELD];
 
   return (
     <form
@@ -98,6 +108,23 @@ export function PermissionsForm({ agent: i }: { agent: Instance }) {
         {OUTSIDER_REPLY_NAMES.map((n) => (
           <option key={n} value={n}>
             {REPLY_WORDS[n]}
+          </option>
+        ))}
+      </Select>
+      <Select
+        label="Where I'm asked to approve"
+        name={PLACE_FIELD}
+        error={act.errorOf("permissions")}
+        value={approvalPlaceName(chosen.approvals) || "conversation"}
+        onChange={(e) => {
+          const approvals = parseApprovalPlace(e.target.value);
+          if (approvals !== undefined) setPicked({ ...picked, approvals });
+        }}
+        hint="Either way, only your answer approves."
+      >
+        {APPROVAL_PLACE_NAMES.map((n) => (
+          <option key={n} value={n}>
+            {PLACE_WORDS[n]}
           </option>
         ))}
       </Select>

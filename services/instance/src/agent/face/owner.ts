@@ -220,6 +220,8 @@ export class OwnerOperations {
     await agent.settings.setConfig(next);
     // The address book was the old owner's: their contacts are neither the new owner's to see nor theirs to pay.
     await agent.toolbox.forgetAddressBook();
+    // The conversation of two was with the old owner.
+    await agent.ownerLine.forget();
     agent.log.info("owner changed", { fromOwnerId: config.ownerId, ownerId: req.newOwnerId });
   }
 

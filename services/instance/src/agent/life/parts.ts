@@ -36,6 +36,7 @@ import { Serial, Turns } from "../turns/serial.js";
 import { Settings } from "../state/settings.js";
 import { Signals } from "../state/signals.js";
 import { Voice } from "../voice/send.js";
+import { OwnerLine } from "../voice/direct.js";
 import { contactBook, OpenRequest, type ContactBook } from "../conversation/planning.js";
 import { PhoneActs, type Declared } from "../../connections/acts.js";
 import { declaredConnections } from "../../connections/prompt.js";
@@ -57,6 +58,8 @@ export class Parts implements RuntimeAgent {
   readonly toolbox: AgentToolbox;
   /** How its words go out: replies, markdown, thinking and typing, payments (voice/send.ts). */
   readonly voice: Voice;
+  /** Its owner's direct conversation with it, where it asks approvals when the owner chose so (voice/direct.ts). */
+  readonly ownerLine: OwnerLine;
   /** What a message teaches it: reactions, corrections, what it learns and forgets (memory/lessons.ts). */
   readonly lessons: Lessons;
   /** Keeps it out of the conversations of invites it was released from. */
@@ -120,6 +123,15 @@ export class Parts implements RuntimeAgent {
       log: this.log,
     });
     this.outsideWords = new OutsideWords(this.ws);
+    this.ownerLine = new OwnerLine({
+      ws: this.ws,
+      agentName: () => this.settings.config?.agentName ?? "",
+      client: () => (this.status.stopped ? undefined : this.status.client),
+      ownerId: () => this.settings.config?.ownerId,
+      answer: (a) => this.toolbox.answer(a),
+      retryMs: deps.streamRetryMs,
+      log: this.log,
+    });
     this.toolbox = new AgentToolbox({
       ws: this.ws,
       log: this.log,
@@ -133,6 +145,8 @@ export class Parts implements RuntimeAgent {
         return id;
       },
       buttons: (b) => this.voice.buttons(b),
+      direct: this.ownerLine,
+      conversationName: () => this.conversation.groupName,
       paid: (payment) => this.voice.payment(payment),
       ownerName: () => {
         const owner = this.settings.config?.ownerId;
