@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Permissions } from "./instance_pb.js";
+import { file_convos_pool_v1_instance } from "./instance_pb.js";
 import type { ConnectionDeclaration } from "./template_pb.js";
 import { file_convos_pool_v1_template } from "./template_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/statement.proto.
  */
 export const file_convos_pool_v1_statement: GenFile = /*@__PURE__*/
-  fileDesc("Ch5jb252b3MvcG9vbC92MS9zdGF0ZW1lbnQucHJvdG8SDmNvbnZvcy5wb29sLnYxIrMDCg5BZ2VudFN0YXRlbWVudBIPCgdwb29sX2lkGAEgASgJEhAKCGluYm94X2lkGAIgASgJEhMKC2luc3RhbmNlX2lkGAMgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgEIAEoCRIQCghvd25lcl9pZBgFIAEoCRITCgt0ZW1wbGF0ZV9pZBgGIAEoCRIYChB0ZW1wbGF0ZV92ZXJzaW9uGAcgASgFEhIKCmFnZW50X25hbWUYCCABKAkSEwoLdHJ1c3RfbGV2ZWwYCSABKAUSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAogASgJEiwKBXRvb2xzGAsgAygLMh0uY29udm9zLnBvb2wudjEuU3RhdGVtZW50VG9vbBI6Cgtjb25uZWN0aW9ucxgMIAMoCzIlLmNvbnZvcy5wb29sLnYxLkNvbm5lY3Rpb25EZWNsYXJhdGlvbhIVCg1wYXJ0aWNpcGF0aW9uGA0gASgJEhEKCWlzc3VlZF9hdBgOIAEoCRIQCghwcmV2aW91cxgPIAEoCRIQCghzZXF1ZW5jZRgQIAEoBRIPCgdjaGFuZ2VzGBEgAygJIi0KDVN0YXRlbWVudFRvb2wSDAoEa2luZBgBIAEoCRIOCgZoYW5kbGUYAiABKAliBnByb3RvMw", [file_convos_pool_v1_template]);
+  fileDesc("Ch5jb252b3MvcG9vbC92MS9zdGF0ZW1lbnQucHJvdG8SDmNvbnZvcy5wb29sLnYxIuUDCg5BZ2VudFN0YXRlbWVudBIPCgdwb29sX2lkGAEgASgJEhAKCGluYm94X2lkGAIgASgJEhMKC2luc3RhbmNlX2lkGAMgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgEIAEoCRIQCghvd25lcl9pZBgFIAEoCRITCgt0ZW1wbGF0ZV9pZBgGIAEoCRIYChB0ZW1wbGF0ZV92ZXJzaW9uGAcgASgFEhIKCmFnZW50X25hbWUYCCABKAkSEwoLdHJ1c3RfbGV2ZWwYCSABKAUSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAogASgJEiwKBXRvb2xzGAsgAygLMh0uY29udm9zLnBvb2wudjEuU3RhdGVtZW50VG9vbBI6Cgtjb25uZWN0aW9ucxgMIAMoCzIlLmNvbnZvcy5wb29sLnYxLkNvbm5lY3Rpb25EZWNsYXJhdGlvbhIVCg1wYXJ0aWNpcGF0aW9uGA0gASgJEhEKCWlzc3VlZF9hdBgOIAEoCRIQCghwcmV2aW91cxgPIAEoCRIQCghzZXF1ZW5jZRgQIAEoBRIPCgdjaGFuZ2VzGBEgAygJEjAKC3Blcm1pc3Npb25zGBIgASgLMhsuY29udm9zLnBvb2wudjEuUGVybWlzc2lvbnMiLQoNU3RhdGVtZW50VG9vbBIMCgRraW5kGAEgASgJEg4KBmhhbmRsZRgCIAEoCWIGcHJvdG8z", [file_convos_pool_v1_instance, file_convos_pool_v1_template]);
 
 /**
  * What an agent may do in its conversation, as the pool states it
@@ -136,6 +138,15 @@ export type AgentStatement = Message<"convos.pool.v1.AgentStatement"> & {
    * @generated from field: repeated string changes = 17;
    */
   changes: string[];
+
+  /**
+   * Whose word it acts on and where it asks its owner, every field set (unset
+   * fields resolved to their defaults). Absent in statements made before the
+   * pool stated them: those said nothing of it.
+   *
+   * @generated from field: convos.pool.v1.Permissions permissions = 18;
+   */
+  permissions?: Permissions | undefined;
 };
 
 /**

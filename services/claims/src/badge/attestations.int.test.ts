@@ -1,12 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ApprovalPlace, Grant } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { DEFAULT_PERMISSION_VALUES } from "@convos-pool/kit/content";
 import type { AttestRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { AttestationKeyRing, generateAttestationKeyPem, statementHash } from "@convos-pool/kit/signing";
 import { createLogger } from "@convos-pool/kit/server";
 import type { Database } from "@convos-pool/kit/service";
 import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
 import { Attestations } from "./attestations.js";
-import { claimIdleInstance, completeClaim, setTrustLevel } from "../claim/sql.js";
+import { claimIdleInstance, completeClaim, setAgentSetting, setTrustLevel } from "../claim/sql.js";
+import type { ToolProvider } from "../providers/types.js";
+import { PoolTools } from "../tools/provisioning.js";
+import { SecretBox } from "../tools/secrets.js";
+import { insertProvisionedTool, markToolReleaseFailed } from "../tools/sql.js";
 import { lastStatementOf } from "./statement.js";
 import { claimParams, openClaimsTestDatabase } from "../../test/database.js";
 
@@ -15,8 +21,10 @@ import { claimParams, openClaimsTestDatabase } from "../../test/database.js";
 // publishing it is badge-e2e.int.test.ts). Their next dates go in one
 // statement: each agent must still get its own. The statement of what an
 // agent may do that goes with each (statement.ts): the same one while its
-// facts hold, one chain even when attestations run at once (the agent
-// posting it is statement-e2e.int.test.ts).
+// facts hold, one chain even when attestations run at once, a new one at
+// once after the owner's permissions or a tool removed without a new version
+// (the agent posting it is statement-e2e.int.test.ts). The tools' providers
+// are stand-ins too; their records are real.
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -155,5 +163,119 @@ describe("the statement that goes with each attestation", () => {
       previous: statementHash(kept.jws),
       changes: ["the owner raised trust from unset to L3"],
     });
+  });
+
+  it("follows the owner's permissions, and a tool removed without a new version, each at once", async () => {
+    const id = "inst_statement000002";
+    await db.em.fork().execute(`update instances set state = 'dead' where state = 'idle'`);
+    await db.em
+      .fork()
+      .execute(`insert into instances (id, state, host_url, inbox_id) values (?, 'idle', 'http://127.0.0.1:1', ?)`, [
+        id,
+        inbox(8),
+      ]);
+    const p = claimParams();
+    await claimIdleInstance(db.em.fork(), p);
+    await completeClaim(db.em.fork(), {
+      instanceId: id,
+      claimId: p.claimId,
+      ownerId: p.ownerId,
+      conversationId: "conv-statement-2",
+      appliedKey: [1],
+    });
+    for (const [toolId, provider, handle] of [
+      ["sms", "test-sms", "+15550002222"],
+      ["crypto", "test-wallet", "0x00000000000000000000000000000000000000aa"],
+    ] as const)
+      await insertProvisionedTool(db.em.fork(), { instanceId: id, toolId, provider, handle, secret: null });
+    const asked: AttestRequest[] = [];
+    const runtime = {
+      attest: async (_: InstanceRef, req: AttestRequest) => void asked.push(req),
+    } as unknown as InstanceRuntime;
+    const keys = new AttestationKeyRing([{ kid: "k1", pem: generateAttestationKeyPem() }]);
+    const log = createLogger("attestations", { level: "silent" });
+    const ref = { id, hostUrl: "http://127.0.0.1:1", inboxId: inbox(8) };
+    /** One attestation now, as the scan makes it: the statement it handed over. */
+    const attest = async () => {
+      asked.length = 0;
+      const a = new Attestations({ em: db.em, runtime, keys, log });
+      a.claimed(ref);
+      await a.stop();
+      return lastStatementOf(asked[0]!.statement)!.statement;
+    };
+    const due = async () =>
+      (
+        await db.em
+          .fork()
+          .execute<{ due: boolean }[]>(`select attest_next_at is null as due from instances where id = ?`, [id])
+      )[0]!.due;
+
+    // Before the owner set any: the defaults, stated in full.
+    const first = await attest();
+    expect(first.sequence).toBe(1);
+    expect(first.permissions).toMatchObject({ ...DEFAULT_PERMISSION_VALUES });
+    expect(await due()).toBe(false);
+
+    // The owner's permissions, as the agent took them: due at once, and the next statement says what changed.
+    const took = { ...DEFAULT_PERMISSION_VALUES, memberSms: Grant.ALLOW, approvals: ApprovalPlace.DIRECT };
+    expect(await setAgentSetting(db.em.fork(), id, p.ownerId, "permissions", took)).toBe(true);
+    expect(await due()).toBe(true);
+    const second = await attest();
+    expect(second).toMatchObject({
+      sequence: 2,
+      changes: [
+        "the owner now lets members have it send texts without asking",
+        "approvals are now asked of the owner privately",
+      ],
+    });
+    expect(second.permissions).toMatchObject(took);
+
+    // Its number given back and its wallet held for its owner, with no new version: each makes it due.
+    const released: string[] = [];
+    const stand = (toolId: string, name: string, held: boolean): ToolProvider => ({
+      toolId,
+      name,
+      provision: () => Promise.reject(new Error("not here")),
+      release: async (handle) => void released.push(handle),
+      ...(held ? { releaseFunds: async () => "held" as const } : {}),
+    });
+    const tools = new PoolTools(
+      new Map([
+        ["sms", stand("sms", "test-sms", false)],
+        ["crypto", stand("crypto", "test-wallet", true)],
+      ]),
+      db.em,
+      SecretBox.fromConfig(SecretBox.generateKey()),
+      log,
+    );
+    const ofTool = (toolId: string, provider: string, handle: string) => ({
+      instanceId: id,
+      toolId,
+      provider,
+      handle,
+      secret: null,
+    });
+    expect(await due()).toBe(false);
+    expect(await tools.release(ofTool("sms", "test-sms", "+15550002222"))).toBe(true);
+    expect(released).toEqual(["+15550002222"]);
+    expect(await due()).toBe(true);
+    await db.em.fork().execute(`update instances set attest_next_at = now() + interval '12 hours' where id = ?`, [id]);
+    const wallet = ofTool("crypto", "test-wallet", "0x00000000000000000000000000000000000000aa");
+    expect(await tools.release(wallet)).toBe(false);
+    expect(await due()).toBe(true);
+    const third = await attest();
+    expect(third).toMatchObject({
+      sequence: 3,
+      tools: [],
+      changes: [
+        "a phone number was removed (+15550002222)",
+        "a wallet was removed (0x00000000000000000000000000000000000000aa)",
+      ],
+    });
+
+    // A tool that was not stated (the held wallet) changing again: nothing to state, nothing due.
+    expect(await due()).toBe(false);
+    await markToolReleaseFailed(db.em.fork(), id, "crypto");
+    expect(await due()).toBe(false);
   });
 });

@@ -21,9 +21,10 @@
  *
  * The statement of what the agent may do (statement.ts) goes with each
  * attestation: the last one again while its facts hold and it is under a
- * day old, else a new one. A change of its facts (trust level, participation,
- * version, owner) makes the agent due at once (claim/sql.ts, sync/sql.ts),
- * so the new statement follows within a scan. The agent posts only a
+ * day old, else a new one. A change of its facts (trust level, permissions,
+ * participation, version, owner, a tool that leaves it) makes the agent due
+ * at once (claim/sql.ts, sync/sql.ts, tools/sql.ts), so the new statement
+ * follows within a scan. The agent posts only a
  * statement it has not posted. A new statement is kept (`statement`) before
  * it is handed over, in place of the one it names only, so that two
  * attestations at once never start two chains.

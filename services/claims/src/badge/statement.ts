@@ -2,9 +2,10 @@
  * What an agent may do in its conversation, as the pool states it
  * (docs/statement.md): the claims service, which knows the owner, the
  * template and version, the trust level and limit, the pool's tools and
- * their handles and the participation, states them; it signs with the
- * attestation key and hands the statement to the agent with its attestation
- * (badge/attestations.ts), which posts it into its conversation.
+ * their handles, the owner's permissions and the participation, states
+ * them; it signs with the attestation key and hands the statement to the
+ * agent with its attestation (badge/attestations.ts), which posts it into
+ * its conversation.
  *
  * planStatement decides, pure: the same facts, stated less than
  * STATEMENT_REPOST_MS ago, are the last statement again (the agent does not
@@ -25,11 +26,16 @@ import {
   participationModeName,
   resolveConnections,
   resolveParticipation,
+  resolvePermissions,
   statementChanges,
   type StatementFacts,
 } from "@convos-pool/kit/content";
 import { statementHash } from "@convos-pool/kit/signing";
-import type { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  PermissionsSchema,
+  type ParticipationMode,
+  type Permissions,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateSource } from "../templates/release.js";
 
 /**
@@ -66,6 +72,15 @@ function factsKey(f: StatementFacts): string {
     f.tools.map((t) => [t.kind, t.handle]),
     f.connections.map((c) => [c.kind, c.capabilities, c.reason]),
     f.participation,
+    f.permissions
+      ? [
+          f.permissions.memberSms,
+          f.permissions.memberEmail,
+          f.permissions.memberCrypto,
+          f.permissions.outsiderReply,
+          f.permissions.approvals,
+        ]
+      : null,
   ]);
 }
 
@@ -86,6 +101,7 @@ export function planStatement(
     sign: create(AgentStatementSchema, {
       ...facts,
       tools: facts.tools.map((t) => create(StatementToolSchema, { kind: t.kind, handle: t.handle })),
+      permissions: facts.permissions && create(PermissionsSchema, facts.permissions),
       issuedAt: new Date(now).toISOString(),
       previous: last ? statementHash(last.jws) : "",
       sequence: last ? last.statement.sequence + 1 : 1,
@@ -118,6 +134,7 @@ interface FactsRow {
   trust_level: number;
   daily_spend_limit_wei: string;
   participation: { mode?: number; cooldownSeconds?: number } | null;
+  permissions: Partial<Omit<Permissions, "$typeName" | "$unknown">> | null;
   statement: string | null;
   tools: { tool: string; handle: string }[];
 }
@@ -131,7 +148,7 @@ export async function readStatementFacts(
 ): Promise<{ facts: StatementFacts; last: LastStatement | undefined } | undefined> {
   const [row] = await em.execute<FactsRow[]>(
     `select i.inbox_id, i.conversation_id, i.owner_id, i.template_id, i.template_version, i.agent_name,
-       i.trust_level, i.daily_spend_limit_wei, i.participation, i.statement,
+       i.trust_level, i.daily_spend_limit_wei, i.participation, i.permissions, i.statement,
        coalesce((select json_agg(json_build_object('tool', t.tool_id, 'handle', t.handle) order by t.tool_id, t.handle)
                  from provisioned_tools t where t.instance_id = i.id and t.state = 'active'), '[]'::json) as tools
      from instances i where i.id = ? and i.state = 'claimed'`,
@@ -170,6 +187,8 @@ export async function readStatementFacts(
         .sort((a, b) => a.kind.localeCompare(b.kind) || a.handle.localeCompare(b.handle)),
       connections,
       participation: participationModeName(mode),
+      // Every field, an unset one (or none set: the owner never chose) as its default.
+      permissions: create(PermissionsSchema, resolvePermissions(row.permissions ?? undefined)),
     },
     last,
   };

@@ -269,7 +269,11 @@ export async function setTrustLevel(
 /** The owner's settings the pool records as the agent took them (jsonb columns of instances). */
 export type SettingColumn = "permissions" | "participation";
 
-/** A setting the agent took (it checked the owner's signature); false when it is not the owner's live agent. */
+/**
+ * A setting the agent took (it checked the owner's signature); false when it
+ * is not the owner's live agent. Both are stated (docs/statement.md): the
+ * attestation is due, so the new statement follows within a scan.
+ */
 export async function setAgentSetting(
   em: EntityManager,
   instanceId: string,
@@ -278,7 +282,7 @@ export async function setAgentSetting(
   value: object,
 ): Promise<boolean> {
   const res = await em.execute<RunResult>(
-    `update instances set ${column === "permissions" ? "permissions = ?::jsonb" : "participation = ?::jsonb, attest_next_at = null"}, updated_at = now()
+    `update instances set ${column === "permissions" ? "permissions" : "participation"} = ?::jsonb, attest_next_at = null, updated_at = now()
      where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
     [JSON.stringify(value), instanceId, ownerId],
     "run",

@@ -5,7 +5,8 @@
  * (`release_failed`) or for its owner (`held`). An agent's wallet's money
  * ("Whose money a wallet holds"): its row locked while funds move, so that a
  * withdrawal and a release (on any replica) never split the same balance
- * twice, and a wallet marked held for its owner.
+ * twice, and a wallet marked held for its owner. A tool that leaves an agent
+ * makes its attestation due, with the statement of what it may do.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 
@@ -51,16 +52,50 @@ export async function grantedWei(em: EntityManager, instanceId: string): Promise
   return r ? BigInt(r.granted_wei) : 0n;
 }
 
-export async function deleteProvisionedTool(em: EntityManager, instanceId: string, toolId: string): Promise<void> {
-  await em.execute(`delete from provisioned_tools where instance_id = ? and tool_id = ?`, [instanceId, toolId], "run");
+/**
+ * The tail of a write to tool rows, given `left_tool (instance_id, was)`, the
+ * rows as they were. A tool that was active and is not any more (given back,
+ * held, its release failed) leaves the agent's signed statement of what it
+ * may do, which lists the active ones (docs/statement.md). So the agent's
+ * attestation is due at once, as after any change of what it states, and
+ * the new statement follows within a scan, whatever took the tool: a
+ * version's release, or a removal without one. Only a claimed agent: a dead
+ * one states nothing.
+ */
+const DUE_WHEN_LEFT = `update instances set attest_next_at = null
+  where state = 'claimed' and id in (select instance_id from left_tool where was = 'active')`;
+
+/** A tool row's new state, with its agent due when it was active (DUE_WHEN_LEFT). */
+async function setToolState(
+  em: EntityManager,
+  instanceId: string,
+  toolId: string,
+  state: "release_failed" | "held",
+): Promise<void> {
+  await em.execute(
+    `with left_tool as (
+       update provisioned_tools t set state = ? from provisioned_tools w
+       where t.instance_id = ? and t.tool_id = ? and w.instance_id = t.instance_id and w.tool_id = t.tool_id
+       returning t.instance_id, w.state as was)
+     ${DUE_WHEN_LEFT}`,
+    [state, instanceId, toolId],
+    "run",
+  );
 }
 
-export async function markToolReleaseFailed(em: EntityManager, instanceId: string, toolId: string): Promise<void> {
+/** A tool given back; its agent due when it was active (DUE_WHEN_LEFT). */
+export async function deleteProvisionedTool(em: EntityManager, instanceId: string, toolId: string): Promise<void> {
   await em.execute(
-    `update provisioned_tools set state = 'release_failed' where instance_id = ? and tool_id = ?`,
+    `with left_tool as (
+       delete from provisioned_tools where instance_id = ? and tool_id = ? returning instance_id, state as was)
+     ${DUE_WHEN_LEFT}`,
     [instanceId, toolId],
     "run",
   );
+}
+
+export async function markToolReleaseFailed(em: EntityManager, instanceId: string, toolId: string): Promise<void> {
+  await setToolState(em, instanceId, toolId, "release_failed");
 }
 
 /** A recorded tool: in use, its release to be retried, or a wallet held for its owner (docs/tools.md). */
@@ -162,11 +197,7 @@ export async function lockWallet(
 
 /** The wallet stays with its key, for its owner to withdraw; the sweep leaves it alone. */
 export async function markWalletHeld(tx: EntityManager, instanceId: string, toolId: string): Promise<void> {
-  await tx.execute(
-    `update provisioned_tools set state = 'held' where instance_id = ? and tool_id = ?`,
-    [instanceId, toolId],
-    "run",
-  );
+  await setToolState(tx, instanceId, toolId, "held");
 }
 
 /** A held wallet declared again (a later version): the agent has it back, in use. */

@@ -1,6 +1,13 @@
 // What changed between two statements of what an agent may do, in words,
 // and the text the agent posts: pure, in memory. Nothing stands in.
 import { create } from "@bufbuild/protobuf";
+import {
+  ApprovalPlace,
+  Grant,
+  OutsiderReply,
+  PermissionsSchema,
+  type Permissions,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConnectionDeclarationSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -9,9 +16,12 @@ import {
   StatementToolSchema,
   type AgentStatement,
 } from "@convos-pool/gen/convos/pool/v1/statement_pb.js";
+import { DEFAULT_PERMISSION_VALUES, type ResolvedPermissions } from "./permissions.js";
 import { asksWhatItMayDo, statementChanges, statementJwsIn, statementText } from "./statement.js";
 
 const tool = (kind: string, handle: string) => create(StatementToolSchema, { kind, handle });
+const perms = (p: Partial<ResolvedPermissions> = {}): Permissions =>
+  create(PermissionsSchema, { ...DEFAULT_PERMISSION_VALUES, ...p });
 
 function facts(over: Partial<Omit<AgentStatement, "$typeName" | "$unknown">> = {}): AgentStatement {
   return create(AgentStatementSchema, {
@@ -28,6 +38,7 @@ function facts(over: Partial<Omit<AgentStatement, "$typeName" | "$unknown">> = {
     tools: [tool("phone", "+15550001111")],
     connections: [],
     participation: "auto",
+    permissions: perms(),
     ...over,
   });
 }
@@ -91,6 +102,95 @@ describe("statementChanges", () => {
     ]);
   });
 
+  it("says the owner's new permissions, each field on its own", () => {
+    expect(
+      statementChanges(
+        facts(),
+        facts({
+          permissions: perms({
+            memberSms: Grant.ALLOW,
+            memberCrypto: Grant.REFUSE,
+            outsiderReply: OutsiderReply.ASK,
+            approvals: ApprovalPlace.DIRECT,
+          }),
+        }),
+      ),
+    ).toEqual([
+      "the owner now lets members have it send texts without asking",
+      "the owner no longer lets members have it move money",
+      "texts from outside are now passed on; one text back to the sender if the owner approves",
+      "approvals are now asked of the owner privately",
+    ]);
+    expect(
+      statementChanges(facts({ permissions: perms({ memberEmail: Grant.REFUSE }) }), facts({ permissions: perms() })),
+    ).toEqual(["members' requests to send mail now ask the owner first"]);
+  });
+
+  it("says only that permissions are stated now, after a statement made before the pool stated them", () => {
+    const old = facts({ permissions: undefined });
+    expect(statementChanges(old, facts({ permissions: perms({ memberSms: Grant.ALLOW }) }))).toEqual([
+      "who may ask it for what is now stated",
+    ]);
+    expect(statementChanges(old, old)).toEqual([]);
+  });
+
+  it("takes an unset field as its default: the same permissions say nothing, however they are written", () => {
+    const grant = fc.constantFrom(Grant.UNSPECIFIED, Grant.ALLOW, Grant.ASK, Grant.REFUSE);
+    const arb = fc.record({
+      memberSms: grant,
+      memberEmail: grant,
+      memberCrypto: grant,
+      outsiderReply: fc.constantFrom(
+        OutsiderReply.UNSPECIFIED,
+        OutsiderReply.NONE,
+        OutsiderReply.ASK,
+        OutsiderReply.ANSWER,
+      ),
+      approvals: fc.constantFrom(ApprovalPlace.UNSPECIFIED, ApprovalPlace.CONVERSATION, ApprovalPlace.DIRECT),
+    });
+    const resolved = (p: ResolvedPermissions) =>
+      JSON.stringify(Object.entries(p).map(([k, v]) => v || DEFAULT_PERMISSION_VALUES[k as keyof ResolvedPermissions]));
+    fc.assert(
+      fc.property(arb, arb, (a, b) => {
+        const x = facts({ permissions: create(PermissionsSchema, a) });
+        const y = facts({ permissions: create(PermissionsSchema, b) });
+        expect(statementChanges(x, x)).toEqual([]);
+        expect(statementChanges(x, y).length === 0).toBe(resolved(a) === resolved(b));
+      }),
+    );
+  });
+
+  it("says any single change of a permission in one line, whatever the tools it holds", () => {
+    const field = fc.constantFrom(...(Object.keys(DEFAULT_PERMISSION_VALUES) as (keyof ResolvedPermissions)[]));
+    const values: Record<keyof ResolvedPermissions, number[]> = {
+      memberSms: [Grant.ALLOW, Grant.ASK, Grant.REFUSE],
+      memberEmail: [Grant.ALLOW, Grant.ASK, Grant.REFUSE],
+      memberCrypto: [Grant.ALLOW, Grant.ASK, Grant.REFUSE],
+      outsiderReply: [OutsiderReply.NONE, OutsiderReply.ASK, OutsiderReply.ANSWER],
+      approvals: [ApprovalPlace.CONVERSATION, ApprovalPlace.DIRECT],
+    };
+    const arb = field.chain((f) =>
+      fc.record({
+        f: fc.constant(f),
+        from: fc.constantFrom(...values[f]),
+        to: fc.constantFrom(...values[f]),
+        tools: fc.uniqueArray(fc.constantFrom("wallet", "phone", "mailbox"), { maxLength: 3 }),
+      }),
+    );
+    fc.assert(
+      fc.property(arb, ({ f, from, to, tools }) => {
+        fc.pre(from !== to);
+        const held = tools.map((k) => tool(k, `h-${k}`));
+        const said = statementChanges(
+          facts({ tools: held, permissions: perms({ [f]: from }) }),
+          facts({ tools: held, permissions: perms({ [f]: to }) }),
+        );
+        expect(said).toHaveLength(1);
+        expect(said[0]).toMatch(/members|outside|approvals/);
+      }),
+    );
+  });
+
   it("is empty exactly when the stated facts are equal (any trust, limit, version, tools, mode)", () => {
     const arb = fc.record({
       trustLevel: fc.integer({ min: 0, max: 4 }),
@@ -130,6 +230,41 @@ describe("statementText", () => {
     expect(text).toContain("- Tools: phone number +15550001111");
     expect(text).toContain("Changed: the owner raised trust from L2 to L4.");
     expect(statementJwsIn(text)).toBe("aGVhZA.cGF5bG9hZA.c2ln");
+  });
+
+  it("says who may ask for what, in plain words, for the tools it holds only", () => {
+    const s = facts({
+      tools: [tool("phone", "+15550001111"), tool("wallet", "0xabc")],
+      permissions: perms({ memberCrypto: Grant.REFUSE, approvals: ApprovalPlace.DIRECT }),
+      sequence: 1,
+      issuedAt: "2026-11-28T12:00:00.000Z",
+    });
+    const lines = statementText(s, "aGVhZA.cGF5bG9hZA.c2ln").split("\n");
+    expect(lines.slice(4, 8)).toEqual([
+      "- Tools: phone number +15550001111; wallet 0xabc",
+      "- Members' requests: texts ask the owner first; payments refused",
+      "- Texts from outside: passed on, not answered",
+      "- Approvals: asked of the owner privately",
+    ]);
+    expect(lines.join("\n")).not.toContain("mail");
+    // A mailbox alone: its mail, and no texts from outside (outsiders text a number).
+    const mailbox = statementText(
+      facts({ tools: [tool("mailbox", "a@b.c")], permissions: perms({ memberEmail: Grant.ALLOW }) }),
+      "x.y.z",
+    );
+    expect(mailbox).toContain(
+      "- Members' requests: mail allowed\n- Approvals: asked of the owner in this conversation",
+    );
+    expect(mailbox).not.toContain("Texts from outside");
+  });
+
+  it("states no permissions for an agent without tools, nor for a statement made before the pool stated them", () => {
+    const none = statementText(facts({ tools: [] }), "x.y.z");
+    const old = statementText(facts({ permissions: undefined }), "x.y.z");
+    for (const text of [none, old]) {
+      expect(text).not.toMatch(/Members' requests|Texts from outside|Approvals/);
+      expect(text).toContain("- Speaks: auto");
+    }
   });
 
   it("finds no signed statement in a text without one", () => {

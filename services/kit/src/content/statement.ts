@@ -4,9 +4,11 @@
 // the claims service computes the changes it signs with these, and a reader
 // can compute them again from the two statements. Signing and checking are
 // in signing/statement.ts.
+import { ApprovalPlace, Grant, OutsiderReply, type Permissions } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { AgentStatement, StatementTool } from "@convos-pool/gen/convos/pool/v1/statement_pb.js";
 import { formatEther } from "viem";
 import { CONNECTION_KIND_WORDS, connectionUses, isConnectionKind } from "./connections.js";
+import { DEFAULT_PERMISSION_VALUES, type ResolvedPermissions } from "./permissions.js";
 import { PARTICIPATION_SUMMARIES, type ParticipationModeName } from "./participation.js";
 import { TRUST_LEVEL_SUMMARIES, type TrustLevelName } from "./trust.js";
 
@@ -59,9 +61,113 @@ function connectionName(kind: string): string {
 }
 
 /**
+ * A member's grant by the tool it is for: the kind of pool tool a statement
+ * lists, what members' requests are called, and what they have it do.
+ */
+export const STATEMENT_GRANTS = [
+  { field: "memberSms", kind: "phone", requests: "texts", plural: true, act: "send texts" },
+  { field: "memberEmail", kind: "mailbox", requests: "mail", plural: false, act: "send mail" },
+  { field: "memberCrypto", kind: "wallet", requests: "payments", plural: true, act: "move money" },
+] as const satisfies readonly {
+  field: keyof ResolvedPermissions;
+  kind: string;
+  requests: string;
+  plural: boolean;
+  act: string;
+}[];
+
+/** The kind of pool tool whose number outsiders text (`outsider_reply`). */
+const OUTSIDER_KIND = "phone";
+
+/** What happens to a text from outside, by the owner's choice. */
+const OUTSIDER_WORDS: Record<number, string> = {
+  [OutsiderReply.NONE]: "passed on, not answered",
+  [OutsiderReply.ASK]: "passed on; one text back to the sender if the owner approves",
+  [OutsiderReply.ANSWER]: "passed on; one text back to the sender, as its trust level allows",
+};
+
+/** Where the owner is asked to approve. */
+const APPROVAL_WORDS: Record<number, string> = {
+  [ApprovalPlace.CONVERSATION]: "asked of the owner in this conversation",
+  [ApprovalPlace.DIRECT]: "asked of the owner privately",
+};
+
+/**
+ * Every field of the stated permissions, an unset one as its default;
+ * undefined when the statement states none (made before the pool stated
+ * them). Unlike resolvePermissions it never throws: a value this reader
+ * does not know is kept, and said as unknown.
+ */
+function statedPermissions(p: Permissions | undefined): ResolvedPermissions | undefined {
+  if (!p) return undefined;
+  return {
+    memberSms: p.memberSms || DEFAULT_PERMISSION_VALUES.memberSms,
+    memberEmail: p.memberEmail || DEFAULT_PERMISSION_VALUES.memberEmail,
+    memberCrypto: p.memberCrypto || DEFAULT_PERMISSION_VALUES.memberCrypto,
+    outsiderReply: p.outsiderReply || DEFAULT_PERMISSION_VALUES.outsiderReply,
+    approvals: p.approvals || DEFAULT_PERMISSION_VALUES.approvals,
+  };
+}
+
+function grantWords(g: Grant, plural: boolean): string {
+  if (g === Grant.ALLOW) return "allowed";
+  if (g === Grant.ASK) return plural ? "ask the owner first" : "asks the owner first";
+  if (g === Grant.REFUSE) return "refused";
+  return `unknown (${g})`;
+}
+
+/**
+ * The lines of who may ask for what, for the tools it holds only: members'
+ * requests for each tool, texts from outside when it has a number, where
+ * approvals are asked when it has any tool. None when the statement states
+ * no permissions, or the agent holds no tool.
+ */
+function permissionLines(s: AgentStatement): string[] {
+  const p = statedPermissions(s.permissions);
+  const kinds = new Set(s.tools.map((t) => t.kind));
+  if (!p || kinds.size === 0) return [];
+  const lines: string[] = [];
+  const members = STATEMENT_GRANTS.filter((g) => kinds.has(g.kind)).map(
+    (g) => `${g.requests} ${grantWords(p[g.field], g.plural)}`,
+  );
+  if (members.length > 0) lines.push(`- Members' requests: ${members.join("; ")}`);
+  if (kinds.has(OUTSIDER_KIND))
+    lines.push(`- Texts from outside: ${OUTSIDER_WORDS[p.outsiderReply] ?? `unknown (${p.outsiderReply})`}`);
+  lines.push(`- Approvals: ${APPROVAL_WORDS[p.approvals] ?? `unknown (${p.approvals})`}`);
+  return lines;
+}
+
+/**
+ * What changed in who may ask for what, in words, each field on its own
+ * (whether or not it holds the tool: the statement carries every field).
+ * From a statement that stated none, only that they are stated now.
+ */
+function permissionChanges(prev: Permissions | undefined, next: Permissions | undefined): string[] {
+  const a = statedPermissions(prev);
+  const b = statedPermissions(next);
+  if (!a && !b) return [];
+  if (!a) return ["who may ask it for what is now stated"];
+  if (!b) return ["who may ask it for what is no longer stated"];
+  const out: string[] = [];
+  for (const g of STATEMENT_GRANTS) {
+    const to = b[g.field];
+    if (a[g.field] === to) continue;
+    if (to === Grant.ALLOW) out.push(`the owner now lets members have it ${g.act} without asking`);
+    else if (to === Grant.ASK) out.push(`members' requests to ${g.act} now ask the owner first`);
+    else if (to === Grant.REFUSE) out.push(`the owner no longer lets members have it ${g.act}`);
+    else out.push(`members' requests to ${g.act} are now unknown (${to})`);
+  }
+  if (a.outsiderReply !== b.outsiderReply)
+    out.push(`texts from outside are now ${OUTSIDER_WORDS[b.outsiderReply] ?? `unknown (${b.outsiderReply})`}`);
+  if (a.approvals !== b.approvals)
+    out.push(`approvals are now ${APPROVAL_WORDS[b.approvals] ?? `unknown (${b.approvals})`}`);
+  return out;
+}
+
+/**
  * What changed from `prev` to `next`, in words, in a fixed order (owner,
  * template, version and what it brought, tools, connections, trust, limit,
- * participation). Empty when nothing did. A tool or connection that comes
+ * participation, who may ask for what). Empty when nothing did. A tool or connection that comes
  * or goes with a new version is said as the version's ("version 8 adds a
  * wallet"); otherwise on its own ("a phone number was removed").
  */
@@ -125,6 +231,7 @@ export function statementChanges(prev: StatementFacts, next: StatementFacts): st
       `the owner changed when it speaks from ${prev.participation || "unset"} to ${next.participation || "unset"}`,
     );
   }
+  out.push(...permissionChanges(prev.permissions, next.permissions));
   return out;
 }
 
@@ -133,7 +240,9 @@ export const STATEMENT_SIGNED_PREFIX = "Signed by the pool: ";
 
 /**
  * The text the agent posts and answers "what can you do here?" with: what
- * it may do, what changed, and the signed statement on its last line.
+ * it may do, what changed, and the signed statement on its last line. A
+ * statement that states no permissions (made before the pool stated them)
+ * reads as it did then: without their lines.
  */
 export function statementText(s: AgentStatement, jws: string): string {
   const trust = trustName(s.trustLevel);
@@ -148,6 +257,7 @@ export function statementText(s: AgentStatement, jws: string): string {
     `- Template: ${s.agentName} (${s.templateId}), version ${s.templateVersion}`,
     `- Trust: ${trust}${summary ? ` (${summary})` : ""}${limit}`,
     `- Tools: ${tools.length > 0 ? tools.join("; ") : "none"}`,
+    ...permissionLines(s),
     `- Phone connections: ${connections.length > 0 ? connections.join("; ") : "none"}`,
     `- Speaks: ${s.participation}${speaks ? ` (${speaks})` : ""}`,
   ];
