@@ -157,7 +157,7 @@ describe("ClaimService.ListTemplateInstances", () => {
 
     const page = await claimsClient.listTemplateInstances({ templateId: t.id, pageSize: 1 }, as(creator));
     expect(page.instances).toHaveLength(1);
-    expect(page.rollout).toMatchObject({
+    expect(page.reach).toMatchObject({
       releaseVersion: 3n,
       liveCount: 5n,
       currentCount: 2n,
@@ -170,7 +170,7 @@ describe("ClaimService.ListTemplateInstances", () => {
       { templateId: (await createTemplate(creator)).id },
       as(creator),
     );
-    expect(fresh.rollout).toMatchObject({
+    expect(fresh.reach).toMatchObject({
       releaseVersion: 0n,
       liveCount: 0n,
       currentCount: 0n,

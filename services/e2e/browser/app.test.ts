@@ -464,7 +464,7 @@ describe("the web app in a browser", () => {
     await poll(() => rows.count()).toBe(1);
     await expect(rows.first().textContent()).resolves.toContain(instanceId);
     await expect(rows.first().textContent()).resolves.toContain(userInbox.slice(0, 6));
-    await poll(() => creator.getByTestId("rollout").textContent()).toBe("1 of 1 live agents run version 5");
+    await poll(() => creator.getByTestId("reach").textContent()).toBe("1 of 1 live agents run version 5");
     await poll(() => creator.getByTestId("live-count").textContent()).toBe("1");
     await shoot(creator, "dashboard");
 
@@ -475,7 +475,7 @@ describe("the web app in a browser", () => {
     await editor.getByRole("button", { name: "Sign and save a new version" }).click();
     await editor.getByText("Saved.").waitFor();
     await editor.close();
-    await poll(() => creator.getByTestId("rollout").textContent(), 30_000).toBe("1 of 1 live agents run version 6");
+    await poll(() => creator.getByTestId("reach").textContent(), 30_000).toBe("1 of 1 live agents run version 6");
     await poll(() => rows.first().getByTestId("sync").textContent(), 30_000).toBe("applied v6");
   });
 

@@ -664,10 +664,10 @@ describe("REST", () => {
 
     const all = await rest("GET", path, { token });
     expect(all.status, JSON.stringify(all.json)).toBe(200);
-    expect(Object.keys(all.json)).toEqual(["instances", "total_count", "next_cursor", "rollout"]);
+    expect(Object.keys(all.json)).toEqual(["instances", "total_count", "next_cursor", "reach"]);
     expect(all.json.total_count).toBe(3);
     // Where the live agents stand with the newest release, counted over all of them.
-    const r = all.json.rollout;
+    const r = all.json.reach;
     expect(r.live_count).toBe(3);
     expect(r.current_count + r.pending_count + r.failed_count + r.pinned_count).toBe(3);
     expect(all.json.next_cursor).toBeNull();
@@ -709,7 +709,7 @@ describe("REST", () => {
       instances: [],
       total_count: 0,
       next_cursor: null,
-      rollout: { live_count: 0 },
+      reach: { live_count: 0 },
     });
 
     // Bad queries name the parameter.

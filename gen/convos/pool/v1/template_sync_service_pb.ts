@@ -4,6 +4,10 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Signature } from "./common_pb.js";
+import { file_convos_pool_v1_common } from "./common_pb.js";
+import type { RolloutAction } from "./rollout_service_pb.js";
+import { file_convos_pool_v1_rollout_service } from "./rollout_service_pb.js";
 import type { SignedTemplate } from "./template_pb.js";
 import { file_convos_pool_v1_template } from "./template_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/template_sync_service.proto.
  */
 export const file_convos_pool_v1_template_sync_service: GenFile = /*@__PURE__*/
-  fileDesc("Cipjb252b3MvcG9vbC92MS90ZW1wbGF0ZV9zeW5jX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIn0KGlB1c2hUZW1wbGF0ZVZlcnNpb25SZXF1ZXN0EjAKCHRlbXBsYXRlGAEgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLQoFYmFzZXMYAiADKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZSJBChtQdXNoVGVtcGxhdGVWZXJzaW9uUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoAxIRCglpbnN0YW5jZXMYAiABKAUyhQEKE1RlbXBsYXRlU3luY1NlcnZpY2USbgoTUHVzaFRlbXBsYXRlVmVyc2lvbhIqLmNvbnZvcy5wb29sLnYxLlB1c2hUZW1wbGF0ZVZlcnNpb25SZXF1ZXN0GisuY29udm9zLnBvb2wudjEuUHVzaFRlbXBsYXRlVmVyc2lvblJlc3BvbnNlYgZwcm90bzM", [file_convos_pool_v1_template]);
+  fileDesc("Cipjb252b3MvcG9vbC92MS90ZW1wbGF0ZV9zeW5jX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIqsBChpQdXNoVGVtcGxhdGVWZXJzaW9uUmVxdWVzdBIwCgh0ZW1wbGF0ZRgBIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEi0KBWJhc2VzGAIgAygLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLAoHcm9sbG91dBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLlJvbGxvdXRQdXNoIuwBCgtSb2xsb3V0UHVzaBISCgpyb2xsb3V0X2lkGAEgASgJEhgKEGJhc2VsaW5lX3ZlcnNpb24YAiABKAMSGgoSc2hhcmVfYmFzaXNfcG9pbnRzGAMgASgNEg4KBnBhdXNlZBgEIAEoCBIMCgRzdGVwGAUgASgNEjEKDnN0ZXBfc2lnbmF0dXJlGAYgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlEi0KBmFjdGlvbhgHIAEoDjIdLmNvbnZvcy5wb29sLnYxLlJvbGxvdXRBY3Rpb24SEwoLYm91bmRzX2hhc2gYCCABKAkiQQobUHVzaFRlbXBsYXRlVmVyc2lvblJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMSEQoJaW5zdGFuY2VzGAIgASgFMoUBChNUZW1wbGF0ZVN5bmNTZXJ2aWNlEm4KE1B1c2hUZW1wbGF0ZVZlcnNpb24SKi5jb252b3MucG9vbC52MS5QdXNoVGVtcGxhdGVWZXJzaW9uUmVxdWVzdBorLmNvbnZvcy5wb29sLnYxLlB1c2hUZW1wbGF0ZVZlcnNpb25SZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_rollout_service, file_convos_pool_v1_template]);
 
 /**
  * @generated from message convos.pool.v1.PushTemplateVersionRequest
@@ -32,6 +36,16 @@ export type PushTemplateVersionRequest = Message<"convos.pool.v1.PushTemplateVer
    * @generated from field: repeated convos.pool.v1.SignedTemplate bases = 2;
    */
   bases: SignedTemplate[];
+
+  /**
+   * Set while `template` is a running or paused rollout's new version: only
+   * the conversations in its share follow it, the others keep the version
+   * held (docs/rollouts.md). Absent: `template` is for every instance, as a
+   * promotion or a roll back ends a rollout.
+   *
+   * @generated from field: convos.pool.v1.RolloutPush rollout = 3;
+   */
+  rollout?: RolloutPush | undefined;
 };
 
 /**
@@ -40,6 +54,76 @@ export type PushTemplateVersionRequest = Message<"convos.pool.v1.PushTemplateVer
  */
 export const PushTemplateVersionRequestSchema: GenMessage<PushTemplateVersionRequest> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_template_sync_service, 0);
+
+/**
+ * A rollout as the claims service applies it.
+ *
+ * @generated from message convos.pool.v1.RolloutPush
+ */
+export type RolloutPush = Message<"convos.pool.v1.RolloutPush"> & {
+  /**
+   * @generated from field: string rollout_id = 1;
+   */
+  rolloutId: string;
+
+  /**
+   * The version the others stay on.
+   *
+   * @generated from field: int64 baseline_version = 2;
+   */
+  baselineVersion: bigint;
+
+  /**
+   * In hundredths of a percent: a conversation is in while its place in
+   * the rollout (docs/rollouts.md, "Which conversations") is below it.
+   *
+   * @generated from field: uint32 share_basis_points = 3;
+   */
+  shareBasisPoints: number;
+
+  /**
+   * No agent moves to the new version; those on it stay.
+   *
+   * @generated from field: bool paused = 4;
+   */
+  paused: boolean;
+
+  /**
+   * Steps so far: a push of an earlier step, arriving late, changes nothing.
+   *
+   * @generated from field: uint32 step = 5;
+   */
+  step: number;
+
+  /**
+   * The creator's signature of that step (EIP-712 `RolloutStep`), so that the
+   * claims service applies only a share the creator set.
+   *
+   * @generated from field: convos.pool.v1.Signature step_signature = 6;
+   */
+  stepSignature?: Signature | undefined;
+
+  /**
+   * That step's action, and the hash of the rollout's bounds it signed
+   * (0x-prefixed hex): with the release's creator and version and the share,
+   * the typed data the signature is over.
+   *
+   * @generated from field: convos.pool.v1.RolloutAction action = 7;
+   */
+  action: RolloutAction;
+
+  /**
+   * @generated from field: string bounds_hash = 8;
+   */
+  boundsHash: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.RolloutPush.
+ * Use `create(RolloutPushSchema)` to create a new message.
+ */
+export const RolloutPushSchema: GenMessage<RolloutPush> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template_sync_service, 1);
 
 /**
  * @generated from message convos.pool.v1.PushTemplateVersionResponse
@@ -65,7 +149,7 @@ export type PushTemplateVersionResponse = Message<"convos.pool.v1.PushTemplateVe
  * Use `create(PushTemplateVersionResponseSchema)` to create a new message.
  */
 export const PushTemplateVersionResponseSchema: GenMessage<PushTemplateVersionResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_sync_service, 1);
+  messageDesc(file_convos_pool_v1_template_sync_service, 2);
 
 /**
  * Internal: the template service hands every new content version of a

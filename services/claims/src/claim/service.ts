@@ -53,7 +53,7 @@ import {
   instanceToProto,
   listOwnerAgents,
   listTemplateInstances,
-  templateRollout,
+  templateReach,
   type InstanceData,
   type PendingTransfer,
 } from "../db/reads.js";
@@ -462,21 +462,21 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const limit = pageSize(req.pageSize);
       const { template } = await deps.templates.getTemplate(req.templateId);
       checkDashboardReader(req.templateId, template, caller);
-      const [page, rollout] = await Promise.all([
+      const [page, reach] = await Promise.all([
         listTemplateInstances(deps.em.fork(), template.id, { liveOnly: req.liveOnly, limit, pageToken: req.pageToken }),
-        templateRollout(deps.em.fork(), template.id),
+        templateReach(deps.em.fork(), template.id),
       ]);
       return {
         instances: page.instances.map((i) => shownTo(instanceToProto(i), caller)),
         totalCount: BigInt(page.totalCount),
         nextPageToken: page.nextPageToken,
-        rollout: {
-          releaseVersion: BigInt(rollout.releaseVersion),
-          liveCount: BigInt(rollout.live),
-          currentCount: BigInt(rollout.current),
-          pendingCount: BigInt(rollout.pending),
-          failedCount: BigInt(rollout.failed),
-          pinnedCount: BigInt(rollout.pinned),
+        reach: {
+          releaseVersion: BigInt(reach.releaseVersion),
+          liveCount: BigInt(reach.live),
+          currentCount: BigInt(reach.current),
+          pendingCount: BigInt(reach.pending),
+          failedCount: BigInt(reach.failed),
+          pinnedCount: BigInt(reach.pinned),
         },
       };
     },

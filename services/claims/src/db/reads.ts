@@ -223,7 +223,7 @@ export async function listTemplateInstances(
   return { ...list, totalCount: Number(count[0]?.n ?? 0) };
 }
 
-export interface RolloutCounts {
+export interface ReachCounts {
   releaseVersion: number;
   live: number;
   current: number;
@@ -236,8 +236,8 @@ export interface RolloutCounts {
  * A template's live instances counted by where they stand with its held
  * release, by the same rules as each instance's sync state (syncOf).
  */
-export async function templateRollout(em: EntityManager, templateId: string): Promise<RolloutCounts> {
-  const [r] = await em.execute<Record<keyof RolloutCounts, string | number | null>[]>(
+export async function templateReach(em: EntityManager, templateId: string): Promise<ReachCounts> {
+  const [r] = await em.execute<Record<keyof ReachCounts, string | number | null>[]>(
     `with release as (select coalesce(max(version), 0) as v, coalesce(max(release_key), '{}') as k from template_releases where template_id = ?)
      select (select v from release) as "releaseVersion",
        count(i.id) as live,
@@ -248,7 +248,7 @@ export async function templateRollout(em: EntityManager, templateId: string): Pr
      from instances i where i.template_id = ? and i.state = 'claimed'`,
     [templateId, templateId],
   );
-  const n = (k: keyof RolloutCounts) => Number(r?.[k] ?? 0);
+  const n = (k: keyof ReachCounts) => Number(r?.[k] ?? 0);
   return {
     releaseVersion: n("releaseVersion"),
     live: n("live"),

@@ -275,7 +275,7 @@ const agentActivityWhole: Handler = async (r, deps) => {
 /**
  * A template's instances with their count, for its creator's session (the
  * data of the creator's dashboard): `{instances, total_count, next_cursor,
- * rollout}`.
+ * reach}`.
  */
 const listTemplateInstances: Handler = async (r, deps) => {
   const claims = claimsOf(deps);
@@ -288,20 +288,20 @@ const listTemplateInstances: Handler = async (r, deps) => {
     },
     r.call,
   );
-  const rollout = res.rollout;
+  const reach = res.reach;
   return {
     status: 200,
     body: {
       instances: res.instances.map(instanceToJson),
       total_count: Number(res.totalCount),
       next_cursor: nextCursor(res.nextPageToken),
-      rollout: {
-        release_version: Number(rollout?.releaseVersion ?? 0n),
-        live_count: Number(rollout?.liveCount ?? 0n),
-        current_count: Number(rollout?.currentCount ?? 0n),
-        pending_count: Number(rollout?.pendingCount ?? 0n),
-        failed_count: Number(rollout?.failedCount ?? 0n),
-        pinned_count: Number(rollout?.pinnedCount ?? 0n),
+      reach: {
+        release_version: Number(reach?.releaseVersion ?? 0n),
+        live_count: Number(reach?.liveCount ?? 0n),
+        current_count: Number(reach?.currentCount ?? 0n),
+        pending_count: Number(reach?.pendingCount ?? 0n),
+        failed_count: Number(reach?.failedCount ?? 0n),
+        pinned_count: Number(reach?.pinnedCount ?? 0n),
       },
     },
   };

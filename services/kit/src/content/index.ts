@@ -207,3 +207,22 @@ export {
   statementJwsIn,
   statementText,
 } from "./statement.js";
+export {
+  DEFAULT_BOUND,
+  DEFAULT_BOUNDS,
+  DEFAULT_FALSE_ALARM,
+  ROLLOUT_SIGNALS,
+  SHARE_BUCKETS,
+  dayEvidence,
+  evidence,
+  haltAt,
+  inRollout,
+  rolloutBucket,
+  rolloutBucketSql,
+  rolloutVerdict,
+  type Exposed,
+  type PairedDay,
+  type RolloutBounds,
+  type RolloutSignal,
+  type RolloutVerdict,
+} from "./rollout.js";

@@ -62,6 +62,20 @@ export const SIGNED_TYPES = {
     { name: "contentHash", type: "bytes32" },
     ...envelope,
   ],
+  // A step of a staged rollout (docs/rollouts.md): the candidate version it
+  // is of, the action (RolloutAction: 1 start, 2 widen, 3 pause, 4 resume,
+  // 5 promote, 6 roll back), the share after it in hundredths of a percent,
+  // and the rollout's bounds (jsonHash of RolloutBounds, defaults filled),
+  // so no share or bound the creator did not sign is applied.
+  RolloutStep: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    { name: "action", type: "uint8" },
+    { name: "shareBasisPoints", type: "uint32" },
+    { name: "boundsHash", type: "bytes32" },
+    ...envelope,
+  ],
   SetInstancePin: [
     { name: "inboxId", type: "string" },
     { name: "instanceId", type: "string" },

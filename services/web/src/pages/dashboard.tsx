@@ -27,7 +27,7 @@ const PAGE_SIZE = 100;
 export function DashboardPage({ id }: { id: string }) {
   const { signedIn } = useSession();
   const live = { enabled: signedIn, refetchInterval: LIVE_REFRESH_MS };
-  // The counts and the rollout are over all agents, whatever the page.
+  // The counts and the release's reach are over all agents, whatever the page.
   const pages = usePages();
   const template = useQuery(TemplateService.method.getTemplate, { templateId: id }, live);
   const instances = useQuery(
@@ -62,7 +62,7 @@ export function DashboardPage({ id }: { id: string }) {
     );
   }
   const all = instances.data.instances;
-  const r = instances.data.rollout;
+  const r = instances.data.reach;
   const liveCount = Number(r?.liveCount ?? 0n);
   const current = Number(r?.currentCount ?? 0n);
   // The template's newest version, and whether the pool holds it yet (its outbox delivers it within moments).
@@ -100,9 +100,9 @@ export function DashboardPage({ id }: { id: string }) {
           <UsageChart usage={c.usage} />
         </Suspense>
       )}
-      <section aria-labelledby="rollout-heading" className="card">
-        <h2 id="rollout-heading">Version {String(target)} rolling out</h2>
-        <p role="status" data-testid="rollout">
+      <section aria-labelledby="reach-heading" className="card">
+        <h2 id="reach-heading">Version {String(target)} rolling out</h2>
+        <p role="status" data-testid="reach">
           {liveCount === 0
             ? "No live agents."
             : !held

@@ -1,0 +1,137 @@
+// A rollout's two decisions (rollout.ts): which conversations it takes
+// (sticky, monotone in the share, about the share asked), and when what
+// happened halts it (never for two equal versions more often than the
+// false-alarm rate allows; soon for a version much worse).
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_BOUNDS,
+  DEFAULT_FALSE_ALARM,
+  ROLLOUT_SIGNALS,
+  dayEvidence,
+  haltAt,
+  inRollout,
+  rolloutBucket,
+  rolloutVerdict,
+  type PairedDay,
+  type RolloutSignal,
+} from "./rollout.js";
+
+describe("which conversations a rollout takes", () => {
+  test.prop([fc.string(), fc.string(), fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 10_000 })])(
+    "a conversation in at a share stays in at any larger share, and is in or out the same each time",
+    (rollout, conversation, a, b) => {
+      const [small, large] = a <= b ? [a, b] : [b, a];
+      if (inRollout(rollout, conversation, small)) expect(inRollout(rollout, conversation, large)).toBe(true);
+      expect(inRollout(rollout, conversation, small)).toBe(inRollout(rollout, conversation, small));
+    },
+  );
+
+  it("takes about the share asked, none at 0 and all at 100%", () => {
+    const conversations = Array.from({ length: 4000 }, (_, i) => `conversation-${i}`);
+    const taken = (share: number) => conversations.filter((c) => inRollout("rollout-1", c, share)).length;
+    expect(taken(0)).toBe(0);
+    expect(taken(10_000)).toBe(4000);
+    expect(Math.abs(taken(1_000) / 4000 - 0.1)).toBeLessThan(0.02);
+    expect(Math.abs(taken(5_000) / 4000 - 0.5)).toBeLessThan(0.03);
+  });
+
+  it("draws anew for each rollout: the same conversations are not always the first", () => {
+    const conversations = Array.from({ length: 400 }, (_, i) => `conversation-${i}`);
+    const first = conversations.filter((c) => inRollout("rollout-1", c, 1_000));
+    const second = conversations.filter((c) => inRollout("rollout-2", c, 1_000));
+    expect(first.filter((c) => second.includes(c)).length).toBeLessThan(first.length / 2);
+    expect(rolloutBucket("rollout-1", "conversation-1")).toBeGreaterThanOrEqual(0);
+  });
+});
+
+/** A seeded generator (mulberry32): the same figures each run. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A Poisson count of mean `mean` (Knuth's, for the small means here). */
+function poisson(mean: number, next: () => number): number {
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = next();
+  while (p > limit) {
+    k++;
+    p *= next();
+  }
+  return k;
+}
+
+/** `days` of one signal: the candidate with `ratio` times the baseline's rate, exposures as given. */
+function simulate(days: number, ratio: number, next: () => number, rate = 0.02): PairedDay[] {
+  return Array.from({ length: days }, () => {
+    const c = 200;
+    const b = 1800;
+    return {
+      candidate: { events: poisson(c * rate * ratio, next), exposure: c },
+      baseline: { events: poisson(b * rate, next), exposure: b },
+    };
+  });
+}
+
+const only = (signal: RolloutSignal, days: PairedDay[]) =>
+  Object.fromEntries(ROLLOUT_SIGNALS.map((s) => [s, s === signal ? days : []])) as Record<
+    RolloutSignal,
+    PairedDay[]
+  >;
+
+describe("when a rollout halts", () => {
+  it("a day says nothing without events or exposure, leans to worse when the candidate does worse by the bound, and to same when it does as well", () => {
+    expect(dayEvidence({ candidate: { events: 0, exposure: 10 }, baseline: { events: 0, exposure: 90 } }, 0.5)).toBe(0);
+    expect(dayEvidence({ candidate: { events: 3, exposure: 0 }, baseline: { events: 2, exposure: 90 } }, 0.5)).toBe(0);
+    expect(
+      dayEvidence({ candidate: { events: 15, exposure: 100 }, baseline: { events: 90, exposure: 900 } }, 0.5),
+    ).toBeGreaterThan(0);
+    expect(
+      dayEvidence({ candidate: { events: 10, exposure: 100 }, baseline: { events: 90, exposure: 900 } }, 0.5),
+    ).toBeLessThan(0);
+  });
+
+  it("halts two equal versions no more often than the false-alarm rate, over 60 days of every signal", () => {
+    const next = random(7);
+    const runs = 300;
+    let halted = 0;
+    for (let r = 0; r < runs; r++) {
+      const days = Object.fromEntries(ROLLOUT_SIGNALS.map((s) => [s, simulate(60, 1, next)])) as Record<
+        RolloutSignal,
+        PairedDay[]
+      >;
+      // Looked at after every day: a halt on any day counts.
+      for (let d = 1; d <= 60; d++) {
+        const sofar = Object.fromEntries(ROLLOUT_SIGNALS.map((s) => [s, days[s].slice(0, d)])) as typeof days;
+        if (rolloutVerdict(sofar).kind === "halt") {
+          halted++;
+          break;
+        }
+      }
+    }
+    expect(halted / runs).toBeLessThanOrEqual(DEFAULT_FALSE_ALARM);
+  });
+
+  it("halts a version with three times the 👎 within two weeks, naming the signal and its figures", () => {
+    const next = random(11);
+    const days = simulate(14, 3, next);
+    const verdict = rolloutVerdict(only("thumbsDown", days));
+    expect(verdict).toMatchObject({ kind: "halt", signal: "thumbsDown", threshold: haltAt(DEFAULT_FALSE_ALARM) });
+    expect(verdict.evidence.thumbsDown).toBeGreaterThanOrEqual(haltAt(DEFAULT_FALSE_ALARM));
+    expect(verdict.evidence.removals).toBe(0);
+  });
+
+  it("holds each signal to its own bound: a small regression under a wide bound goes on", () => {
+    const next = random(13);
+    const days = simulate(30, 1.2, next);
+    const wide = { ...DEFAULT_BOUNDS, corrections: 3 };
+    expect(rolloutVerdict(only("corrections", days), wide).kind).toBe("continue");
+  });
+});
