@@ -189,8 +189,15 @@ describe("an owner who is not in the conversation answers from outside it", () =
     const asked = await saidMessage(anas.cli, agent, from, /may I do this\?/, 60_000);
     expect(asked.content).toContain("Asked by: Ana (member)");
 
-    // Only the owner lists it; to anyone else the agent does not exist.
-    const { questions } = await approvals.listApprovals({ instanceId }, as(olive));
+    // Only the owner lists it; to anyone else the agent does not exist. (Listed once the agent's send of it
+    // returned: Ana's CLI may show it a moment before.)
+    let questions: Awaited<ReturnType<typeof approvals.listApprovals>>["questions"] = [];
+    await waitFor(
+      "the question listed",
+      async () => (questions = (await approvals.listApprovals({ instanceId }, as(olive))).questions).length > 0,
+      10_000,
+      100,
+    );
     expect(questions.map((q) => q.id)).toEqual([asked.id]);
     expect(questions[0]?.statement).toContain(`To: ${ANAS_FRIEND}`);
     await expectCode(approvals.listApprovals({ instanceId }, as(stranger)), Code.NotFound);

@@ -11,8 +11,11 @@ import {
   dayEvidence,
   haltAt,
   inRollout,
+  pairedDays,
   rolloutBucket,
+  rolloutBucketSql,
   rolloutVerdict,
+  type ConversationCounts,
   type PairedDay,
   type RolloutSignal,
 } from "./rollout.js";
@@ -81,10 +84,7 @@ function simulate(days: number, ratio: number, next: () => number, rate = 0.02):
 }
 
 const only = (signal: RolloutSignal, days: PairedDay[]) =>
-  Object.fromEntries(ROLLOUT_SIGNALS.map((s) => [s, s === signal ? days : []])) as Record<
-    RolloutSignal,
-    PairedDay[]
-  >;
+  Object.fromEntries(ROLLOUT_SIGNALS.map((s) => [s, s === signal ? days : []])) as Record<RolloutSignal, PairedDay[]>;
 
 describe("when a rollout halts", () => {
   it("a day says nothing without events or exposure, leans to worse when the candidate does worse by the bound, and to same when it does as well", () => {
@@ -133,5 +133,47 @@ describe("when a rollout halts", () => {
     const days = simulate(30, 1.2, next);
     const wide = { ...DEFAULT_BOUNDS, corrections: 3 };
     expect(rolloutVerdict(only("corrections", days), wide).kind).toBe("continue");
+  });
+});
+
+describe("what one conversation cannot do", () => {
+  /** `n` conversations on one side, each `events` a day over `days` days of 20 answers. */
+  const side = (candidate: boolean, n: number, events: number, days = 10): ConversationCounts[] =>
+    Array.from({ length: n }, (_, i) => ({
+      conversation: `${candidate ? "c" : "b"}${i}`,
+      candidate,
+      days: Object.fromEntries(
+        Array.from({ length: days }, (_, d) => [`2026-11-${String(d + 1).padStart(2, "0")}`, { events, exposure: 20 }]),
+      ),
+    }));
+
+  it("one member who 👎 every answer in one conversation does not halt it; the same in three conversations does", () => {
+    const quiet = [...side(true, 2, 0), ...side(false, 18, 0)];
+    const flooder = { ...side(true, 1, 20)[0]!, conversation: "flooded" };
+    expect(rolloutVerdict(only("thumbsDown", pairedDays([...quiet, flooder]))).kind).toBe("continue");
+    const three = [...side(true, 3, 20), ...side(true, 2, 0), ...side(false, 18, 0)];
+    expect(rolloutVerdict(only("thumbsDown", pairedDays(three))).kind).toBe("halt");
+  });
+
+  it("nor hides a worse version by flooding one conversation of the current one", () => {
+    const worse = [...side(true, 4, 2), ...side(false, 16, 0)];
+    const flooded = { ...side(false, 1, 20)[0]!, conversation: "flooded" };
+    expect(rolloutVerdict(only("thumbsDown", pairedDays([...worse, flooded]))).kind).toBe("halt");
+  });
+
+  it("pairs the days in order, summing each side", () => {
+    const days = pairedDays([...side(true, 2, 1, 2), ...side(false, 3, 1, 2)]);
+    expect(days).toEqual([
+      { candidate: { events: 1, exposure: 20 }, baseline: { events: 2, exposure: 40 } },
+      { candidate: { events: 1, exposure: 20 }, baseline: { events: 2, exposure: 40 } },
+    ]);
+  });
+});
+
+describe("the SQL of a conversation's place", () => {
+  it("is one expression over the two it is given", () => {
+    expect(rolloutBucketSql("r.id", "i.conversation_id")).toMatch(
+      /sha256\(convert_to\(r\.id \|\| E'\\n' \|\| i\.conversation_id, 'UTF8'\)\)/,
+    );
   });
 });

@@ -123,11 +123,50 @@ export function rolloutVerdict(
   falseAlarm = DEFAULT_FALSE_ALARM,
 ): RolloutVerdict {
   const threshold = haltAt(falseAlarm);
-  const scores = Object.fromEntries(
-    ROLLOUT_SIGNALS.map((s) => [s, evidence(days[s] ?? [], bounds[s])]),
-  ) as Record<RolloutSignal, number>;
+  const scores = Object.fromEntries(ROLLOUT_SIGNALS.map((s) => [s, evidence(days[s] ?? [], bounds[s])])) as Record<
+    RolloutSignal,
+    number
+  >;
   const worst = ROLLOUT_SIGNALS.reduce((a, b) => (scores[b] > scores[a] ? b : a));
   return scores[worst] >= threshold
     ? { kind: "halt", signal: worst, evidence: scores, threshold }
     : { kind: "continue", evidence: scores };
+}
+
+/** One conversation's counts of one signal over the rollout, by UTC day (YYYY-MM-DD). */
+export interface ConversationCounts {
+  conversation: string;
+  /** On the new version (in the share), or the current one. */
+  candidate: boolean;
+  days: Readonly<Record<string, Exposed>>;
+}
+
+/**
+ * The days paired for the test, with the one conversation on each side that
+ * brought the most events left out: no single conversation (one member who
+ * 👎 every answer, a rival creator's agent removed at once) can halt a
+ * rollout alone, nor hide a regression by flooding the current version.
+ * Leaving out the largest only makes the test more careful: its false
+ * alarms stay under the promise. Days sorted; a day either side lacks
+ * counts as no exposure there (and says nothing).
+ */
+export function pairedDays(conversations: readonly ConversationCounts[]): PairedDay[] {
+  const total = (c: ConversationCounts) => Object.values(c.days).reduce((n, d) => n + d.events, 0);
+  const without = (side: ConversationCounts[]) => {
+    if (side.length < 2) return side;
+    const most = side.reduce((a, b) => (total(b) > total(a) ? b : a));
+    return side.filter((c) => c !== most);
+  };
+  const candidate = without(conversations.filter((c) => c.candidate));
+  const baseline = without(conversations.filter((c) => !c.candidate));
+  const sum = (side: ConversationCounts[], day: string): Exposed =>
+    side.reduce(
+      (acc, c) => {
+        const d = c.days[day];
+        return d ? { events: acc.events + d.events, exposure: acc.exposure + d.exposure } : acc;
+      },
+      { events: 0, exposure: 0 },
+    );
+  const days = [...new Set(conversations.flatMap((c) => Object.keys(c.days)))].sort();
+  return days.map((day) => ({ candidate: sum(candidate, day), baseline: sum(baseline, day) }));
 }
