@@ -185,6 +185,13 @@ describe("an owner who is not in the conversation answers from outside it", () =
       as(olive),
     );
     const agent = agentOf(instanceId);
+    // Ana's profile reaches the agent as a message of its own: asked before it arrives, the question names a member.
+    await waitFor(
+      "the agent to know Ana's name",
+      async () =>
+        (await agent.ws.readJson<{ names: Record<string, string> }>("state.json"))?.names[anas.ready.inboxId] === "Ana",
+      30_000,
+    );
     const from = await anas.cli.send(`text ${ANAS_FRIEND}: the keys are with the neighbour`);
     const asked = await saidMessage(anas.cli, agent, from, /may I do this\?/, 60_000);
     expect(asked.content).toContain("Asked by: Ana (member)");
@@ -194,7 +201,10 @@ describe("an owner who is not in the conversation answers from outside it", () =
     let questions: Awaited<ReturnType<typeof approvals.listApprovals>>["questions"] = [];
     await waitFor(
       "the question listed",
-      async () => (questions = (await approvals.listApprovals({ instanceId }, as(olive))).questions).length > 0,
+      async () => {
+        questions = (await approvals.listApprovals({ instanceId }, as(olive))).questions;
+        return questions.length > 0;
+      },
       10_000,
       100,
     );
