@@ -1,7 +1,9 @@
 // The pool's values as the app writes them, from the generated messages' shapes (no call is made).
+import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { InstanceSchema, SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { describe, expect, it } from "vitest";
-import { whyNotRate } from "./format";
+import { rolloutNote, whyNotRate } from "./format";
 
 describe("whyNotRate", () => {
   const from = new Date("2026-11-28T03:40:19.464Z");
@@ -16,5 +18,25 @@ describe("whyNotRate", () => {
   it("leaves a reason without a date as the service wrote it", () => {
     const other = "you made this template: its creator cannot rate it";
     expect(whyNotRate(other, undefined)).toBe(other);
+  });
+});
+
+describe("rolloutNote", () => {
+  const agent = (sync: { appliedVersion: bigint; inRollout: boolean; rolloutVersion: bigint }) =>
+    create(InstanceSchema, { id: "inst_1", sync: { state: SyncState.CURRENT, ...sync } });
+
+  it("says nothing outside a rollout", () => {
+    expect(rolloutNote(agent({ appliedVersion: 4n, inRollout: false, rolloutVersion: 0n }))).toBeUndefined();
+    expect(rolloutNote(create(InstanceSchema, { id: "inst_1" }))).toBeUndefined();
+  });
+
+  it("names the version tried, and what a pin keeps, before and after the agent moved", () => {
+    expect(rolloutNote(agent({ appliedVersion: 4n, inRollout: true, rolloutVersion: 5n }))).toBe(
+      "Its creator is trying version 5 in a share of conversations first, this one among them; " +
+        "the pool stops the trial if people do worse with it. It still runs version 4: pin it to stay there.",
+    );
+    expect(rolloutNote(agent({ appliedVersion: 5n, inRollout: true, rolloutVersion: 5n }))).toMatch(
+      /It runs version 5 now: pinning keeps it there\.$/,
+    );
   });
 });

@@ -56,6 +56,25 @@ export function syncName(i: Instance): string {
   }
 }
 
+/**
+ * What an owner is told when their agent's conversation is in a staged
+ * rollout of its template (docs/rollouts.md): which version the creator is
+ * trying, that the pool stops it if people do worse with it, and what a pin
+ * does now. Undefined outside one.
+ */
+export function rolloutNote(i: Instance): string | undefined {
+  const s = i.sync;
+  if (!s?.inRollout || s.rolloutVersion === 0n) return undefined;
+  const on = s.appliedVersion === s.rolloutVersion;
+  return (
+    `Its creator is trying version ${s.rolloutVersion} in a share of conversations first, this one among them; ` +
+    "the pool stops the trial if people do worse with it. " +
+    (on
+      ? `It runs version ${s.rolloutVersion} now: pinning keeps it there.`
+      : `It still runs version ${s.appliedVersion}: pin it to stay there.`)
+  );
+}
+
 /** "L1" to "L4"; "—" for an agent claimed before trust levels. */
 export const trustName = (level: TrustLevel) => trustLevelName(level) || "—";
 

@@ -12,7 +12,7 @@ import {
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { shownError } from "../errors";
 import { conversationTitle } from "../agent-groups";
-import { short, stateName, syncName, when } from "../format";
+import { rolloutNote, short, stateName, syncName, when } from "../format";
 import { newerRelease } from "../newer-version";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
@@ -28,9 +28,15 @@ export function Overview({ agent: i }: { agent: Instance }) {
   const pinned = i.sync?.state === SyncState.PINNED;
   const live = i.state === InstanceState.CLAIMED;
   const newer = live ? newerRelease(i) : undefined;
+  const trial = live ? rolloutNote(i) : undefined;
   return (
     <>
       {newer && <NewerVersion agent={i} newer={newer} act={act} />}
+      {trial && (
+        <p className="notice" role="status" data-testid="agent-rollout">
+          {trial}
+        </p>
+      )}
       <dl className="facts">
         <dt>Agent</dt>
         <dd>
