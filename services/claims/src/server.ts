@@ -315,7 +315,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         // The owner answers its questions from outside the conversation; the agent checks every answer (docs/trust.md).
         router.service(ApprovalService, createApprovalService({ em, verifier, runtime: agents }));
         // Internal: the template service pushes every new content version here.
-        router.service(TemplateSyncService, createTemplateSyncService({ em, sync, log }));
+        router.service(TemplateSyncService, createTemplateSyncService({ em, sync, verifier, log }));
         // Internal: since when an inbox holds an agent of a template (ratings in the store).
         router.service(TemplateOwnershipService, createTemplateOwnershipService(em));
         // Internal: instance hosts keep their agents' sealed states here (docs/scaling.md).

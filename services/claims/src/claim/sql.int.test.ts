@@ -254,7 +254,7 @@ describe("the atomic claim statement", () => {
     const pushMarked = new Promise<void>((r) => (marked = r));
     const push = db.em.fork().transactional(async (tx) => {
       await storeRelease(tx, release(3));
-      expect(await markTemplateDue(tx, templateId, [3])).toBe(0);
+      expect(await markTemplateDue(tx, templateId)).toBe(0);
       marked();
       await new Promise<void>((r) => (commit = r));
     });

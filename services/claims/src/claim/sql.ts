@@ -5,6 +5,7 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { InstanceRef } from "../hosts/runtime.js";
+import { targetKeySql } from "../db/targets.js";
 import { sqlKey } from "../sync/sql.js";
 
 export interface ClaimParams {
@@ -105,8 +106,9 @@ export interface Completion {
 }
 
 /**
- * completeClaims' statement. Due for instruction sync at once when a newer
- * release arrived while it was being claimed. The lineage outbox's trigger
+ * completeClaims' statement. Due for instruction sync at once when it is
+ * behind its own target (db/targets.ts): a newer release arrived while it
+ * was being claimed, or its conversation is in a rollout's share. The lineage outbox's trigger
  * records the claim (migration 0005): the clone's parent is set here, with
  * the state. Keys travel as array literals: unnest would flatten an array of
  * arrays.
@@ -115,19 +117,29 @@ export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', ow
        claim_id = null, claim_started_at = null, claim_renewed_at = null,
        parent_instance_id = nullif(v.parent_instance_id, ''), inheritance_state = nullif(v.inheritance_state, ''), inheritance_carry = v.inheritance_carry,
        inheritance_error = null, trust_level = v.trust_level, applied_key = v.applied_key::int[], payout_address = nullif(v.payout_address, ''),
-       sync_next_at = case when exists (
-           select 1 from template_releases r where r.template_id = i.template_id and r.release_key > v.applied_key::int[])
-         then now() end
+       sync_next_at = case when ${targetKeySql({
+         templateId: "i.template_id",
+         conversationId: "v.conversation_id",
+         appliedKey: "v.applied_key::int[]",
+       })} > v.applied_key::int[] then now() end
      from unnest(array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[],
          array[?]::text[], array[?]::int[], array[?]::text[], array[?]::text[], array[?]::text[])
        as v(instance_id, claim_id, owner_id, conversation_id, parent_instance_id, inheritance_state, inheritance_carry, trust_level, applied_key, payout_address, conversation_key)
      where i.id in (?) and i.owner_id in (?) and i.id = v.instance_id and i.claim_id = v.claim_id and i.owner_id = v.owner_id and i.state = 'claiming'
      returning i.id`;
 
-/** The held releases of the templates of the instances listed, locked against a push until the transaction ends. */
+/**
+ * The held releases of the templates of the instances listed, locked
+ * against a push until the transaction ends; and their rollouts, which a
+ * push of a rollout writes only after locking the held release too
+ * (sync/sql.ts lockHeld).
+ */
 const LOCK_RELEASES_SQL = `select 1 from template_releases r
      where r.template_id in (select template_id from instances where id in (?))
      order by r.template_id for share of r`;
+const LOCK_ROLLOUTS_SQL = `select 1 from template_rollouts ro
+     where ro.template_id in (select template_id from instances where id in (?))
+     order by ro.template_id for share of ro`;
 
 /**
  * The last step of a batch of claims, in one statement: each claiming
@@ -143,7 +155,9 @@ export async function completeClaims(em: EntityManager, batch: Completion[]): Pr
   // row from its upsert to its commit. Either it commits first and the statement below sees its release, or it
   // waits for this one and marks these instances due as claimed. Without the lock, a push whose marking skipped
   // them (still claiming) and that committed after this statement began left them claimed behind, never due.
+  // The same for a rollout's push, which locks the held release before it writes its rollout (sync/service.ts).
   await em.execute(LOCK_RELEASES_SQL, [batch.map((p) => p.instanceId)]);
+  await em.execute(LOCK_ROLLOUTS_SQL, [batch.map((p) => p.instanceId)]);
   const rows = await em.execute<{ id: string }[]>(COMPLETE_CLAIMS_SQL, [
     batch.map((p) => p.instanceId),
     batch.map((p) => p.claimId),

@@ -30,6 +30,7 @@ import {
 } from "@convos-pool/kit/content";
 import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
 import { ProvisionedToolRow, type InstanceStateName } from "./entities.js";
+import { followedKeySql, inShareSql, targetOf } from "./targets.js";
 
 /** An instance as the lists return it (no secrets: tools are handles only). */
 export interface InstanceData {
@@ -50,10 +51,12 @@ export interface InstanceData {
   claimedAt: Date | null;
   pinned: boolean;
   syncError: string | null;
-  /** The newest release the pool holds for the template, if any. */
+  /** The version of the release it follows (its target, targets.ts): the held one, or its rollout's candidate. */
   releaseVersion: number | null;
-  /** Below its template's held release (by key: the template's version, then its bases'). */
+  /** Below that release (by key: the template's version, then its bases'). */
   behind: boolean;
+  /** Its conversation is in the share of its template's rollout (running or paused): the rollout's new version. */
+  rolloutVersion: number | null;
   tools: { toolId: string; handle: string }[];
   inheritanceState: "pending" | "sent" | "failed" | null;
   inheritanceCarry: string;
@@ -79,12 +82,15 @@ export interface InstancePage {
   nextPageToken: string;
 }
 
-/** An instance with its template's held release: one join (the release's key). */
+/** An instance with its template's held release and rollout: two joins (their keys), and the release it follows. */
 const SELECT = `select i.id, i.state, i.inbox_id, i.template_id, i.template_version, i.agent_name, i.owner_id, i.parent_instance_id,
-  i.conversation_id, i.conversation_name, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error, r.version as release_version,
-  coalesce(r.release_key > i.applied_key, false) as behind,
+  i.conversation_id, i.conversation_name, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error,
+  (t.key)[1] as release_version, coalesce(t.key > i.applied_key, false) as behind,
+  case when ${inShareSql("ro", "i.conversation_id")} then ro.version end as rollout_version,
   i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer, i.trust_level, i.daily_spend_limit_wei, i.permissions, i.participation
-  from instances i left join template_releases r on r.template_id = i.template_id`;
+  from instances i left join template_releases r on r.template_id = i.template_id
+    left join template_rollouts ro on ro.template_id = i.template_id,
+    lateral (select ${followedKeySql("r", "ro", "i.conversation_id", "i.applied_key")} as key) t`;
 
 interface SqlRow {
   id: string;
@@ -105,6 +111,7 @@ interface SqlRow {
   sync_error: string | null;
   release_version: number | null;
   behind: boolean;
+  rollout_version: number | null;
   inheritance_state: InstanceData["inheritanceState"];
   inheritance_carry: string;
   inheritance_error: string | null;
@@ -134,6 +141,7 @@ const fromSql = (r: SqlRow): InstanceData => ({
   syncError: r.sync_error,
   releaseVersion: r.release_version === null ? null : Number(r.release_version),
   behind: r.behind,
+  rolloutVersion: r.rollout_version === null ? null : Number(r.rollout_version),
   tools: [],
   inheritanceState: r.inheritance_state,
   inheritanceCarry: r.inheritance_carry,
@@ -233,19 +241,27 @@ export interface ReachCounts {
 }
 
 /**
- * A template's live instances counted by where they stand with its held
- * release, by the same rules as each instance's sync state (syncOf).
+ * A template's live instances counted by where they stand with the release
+ * each follows (its target, targets.ts), by the same rules as each
+ * instance's sync state (syncOf). Without a rollout that is the held
+ * release for all. During one, an agent in the share counts current once
+ * on the rollout's new version (pending, failed while on its way; a paused
+ * rollout's agents not yet moved follow the held release), the others
+ * against the held release: the counts say how far what each should run has
+ * reached, not how many run the newest version. `releaseVersion` stays the
+ * held release's.
  */
 export async function templateReach(em: EntityManager, templateId: string): Promise<ReachCounts> {
   const [r] = await em.execute<Record<keyof ReachCounts, string | number | null>[]>(
-    `with release as (select coalesce(max(version), 0) as v, coalesce(max(release_key), '{}') as k from template_releases where template_id = ?)
-     select (select v from release) as "releaseVersion",
-       count(i.id) as live,
-       count(i.id) filter (where not i.pinned and i.applied_key >= (select k from release)) as current,
-       count(i.id) filter (where not i.pinned and i.applied_key < (select k from release) and i.sync_error is null) as pending,
-       count(i.id) filter (where not i.pinned and i.applied_key < (select k from release) and i.sync_error is not null) as failed,
-       count(i.id) filter (where i.pinned) as pinned
-     from instances i where i.template_id = ? and i.state = 'claimed'`,
+    `with live as (select i.pinned, i.sync_error, i.applied_key, ${targetOf("i")} as target
+         from instances i where i.template_id = ? and i.state = 'claimed')
+     select coalesce((select version from template_releases where template_id = ?), 0) as "releaseVersion",
+       count(*) as live,
+       count(*) filter (where not pinned and applied_key >= coalesce(target, '{}')) as current,
+       count(*) filter (where not pinned and applied_key < target and sync_error is null) as pending,
+       count(*) filter (where not pinned and applied_key < target and sync_error is not null) as failed,
+       count(*) filter (where pinned) as pinned
+     from live`,
     [templateId, templateId],
   );
   const n = (k: keyof ReachCounts) => Number(r?.[k] ?? 0);
@@ -269,9 +285,11 @@ const STATE: Record<InstanceStateName, InstanceState> = {
 };
 
 /**
- * Where the instance stands with its template's releases: pinned by its
- * owner; behind the held release, with the last delivery's error (failed)
- * or without (pending); else current.
+ * Where the instance stands with the release it follows (the held one, or
+ * inside a rollout's share the new version): pinned by its owner; behind
+ * it, with the last delivery's error (failed) or without (pending); else
+ * current. In a rollout's share (running or paused, pinned or not), it says
+ * so with the rollout's version.
  */
 function syncOf(d: InstanceData): InstanceSync | undefined {
   if (d.templateVersion === null) return undefined;
@@ -286,6 +304,8 @@ function syncOf(d: InstanceData): InstanceSync | undefined {
     appliedVersion: applied,
     pendingVersion: pending,
     error: state === SyncState.FAILED ? (d.syncError ?? "") : "",
+    inRollout: d.rolloutVersion !== null,
+    rolloutVersion: BigInt(d.rolloutVersion ?? 0),
   });
 }
 

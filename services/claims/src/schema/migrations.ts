@@ -619,6 +619,37 @@ export class AgentStatements extends Migration {
   }
 }
 
+/**
+ * A template's staged rollout as its push carries it (sync/service.ts,
+ * docs/claims.md, "Staged rollouts"): the candidate release as received
+ * (kept beside the held one, which the others stay on), the share and the
+ * creator's signature of the step that set it, with what that signature is
+ * over (`action`, `bounds_hash`). One row per template; a push that ends
+ * the rollout deletes it.
+ */
+export class TemplateRollouts extends Migration {
+  override up(): void {
+    this.addSql(`create table template_rollouts (
+      template_id text primary key,
+      rollout_id text not null,
+      version integer not null check (version >= 1),
+      release bytea not null,
+      bases bytea[] not null default '{}',
+      release_key integer[] not null,
+      default_model text not null,
+      baseline_version integer not null,
+      share_basis_points integer not null check (share_basis_points between 0 and 10000),
+      paused boolean not null,
+      step bigint not null,
+      action smallint not null,
+      bounds_hash text not null,
+      -- the creator's RolloutStep: {signature, issuedAt, nonce}
+      step_signature jsonb not null,
+      updated_at timestamptz(3) not null default now()
+    )`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -651,4 +682,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0026_moving_to", class: MovingTo },
   { name: "0027_payment_ledger", class: PaymentLedger },
   { name: "0028_agent_statements", class: AgentStatements },
+  { name: "0029_template_rollouts", class: TemplateRollouts },
 ];

@@ -2,18 +2,24 @@
  * What a pushed release must carry before the pool stores it
  * (TemplateSyncService, service.ts), pure. The pool checks the fields it
  * reads and that the signed operation can be rebuilt; the creator's
- * signature is the instances' to check, never the pool's.
+ * signature of a release is the instances' to check, never the pool's. A
+ * rollout's step is the pool's to check (the share it applies): its fields
+ * here, its signature in service.ts.
  */
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { RolloutAction } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { RolloutPush } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   type FieldViolationInfo,
   INBOX_ID_PATTERN,
   invalidArgument,
   invalidArguments,
   MAX_TEMPLATE_LAYERS,
+  SHARE_BUCKETS,
   TEMPLATE_ID_PATTERN,
 } from "@convos-pool/kit/content";
-import { releaseOperation } from "@convos-pool/kit/signing";
+import { releaseOperation, type OperationFields } from "@convos-pool/kit/signing";
 
 /** The highest version a release may have: the `instances.template_version` column is a 32-bit integer. */
 export const MAX_RELEASE_VERSION = 2_147_483_647n;
@@ -50,4 +56,46 @@ export function checkPush(req: { template?: SignedTemplate | undefined; bases: S
   if (req.bases.length >= MAX_TEMPLATE_LAYERS)
     throw invalidArgument("bases", `at most ${MAX_TEMPLATE_LAYERS - 1}: a template, its base and the base's base`);
   return { release, bases: req.bases.map((b, i) => checkRelease(b, `bases[${i}]`)) };
+}
+
+/** The steps a push carries a rollout for: the others end it (a push without one). */
+const RUNNING_STEPS: ReadonlySet<RolloutAction> = new Set([
+  RolloutAction.START,
+  RolloutAction.WIDEN,
+  RolloutAction.PAUSE,
+  RolloutAction.RESUME,
+]);
+const HASH_HEX = /^0x[0-9a-fA-F]{64}$/;
+
+/**
+ * A push's rollout, before its step signature is checked: the fields the
+ * typed data is rebuilt from and the share applied. `paused` is not signed,
+ * so it must agree with the signed action where that says it (a PAUSE
+ * pauses, a START or RESUME runs).
+ */
+export function checkRollout(r: RolloutPush): RolloutPush & { stepSignature: Signature } {
+  const v: FieldViolationInfo[] = [];
+  const bad = (name: string, description: string) => v.push({ field: `rollout.${name}`, description });
+  if (!r.rolloutId) bad("rollout_id", "is required");
+  if (r.shareBasisPoints > SHARE_BUCKETS) bad("share_basis_points", `must be from 0 to ${SHARE_BUCKETS}`);
+  if (!RUNNING_STEPS.has(r.action))
+    bad("action", "must be the step of a running or paused rollout (START, WIDEN, PAUSE, RESUME): others end it");
+  else if ((r.action === RolloutAction.PAUSE) !== r.paused && r.action !== RolloutAction.WIDEN)
+    bad("paused", "must agree with the signed action");
+  if (!HASH_HEX.test(r.boundsHash)) bad("bounds_hash", "must be 0x-prefixed 32 bytes of hex");
+  if (!r.stepSignature) bad("step_signature", "is required: the creator's RolloutStep");
+  if (v.length > 0 || !r.stepSignature) throw invalidArguments(v);
+  return { ...r, stepSignature: r.stepSignature };
+}
+
+/** The typed data a rollout's step signature is over (kit SIGNED_TYPES.RolloutStep): its creator's, of its candidate. */
+export function rolloutStepFields(candidate: SignedTemplate, r: RolloutPush): OperationFields & { inboxId: string } {
+  return {
+    inboxId: candidate.creatorId,
+    templateId: candidate.templateId,
+    version: candidate.version,
+    action: r.action,
+    shareBasisPoints: r.shareBasisPoints,
+    boundsHash: r.boundsHash,
+  };
 }

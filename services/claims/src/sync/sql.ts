@@ -3,12 +3,15 @@
  * An instance's delivery state lives on its row: `applied_key` (where the
  * release it has applied stands: its template's version, then its bases'),
  * `template_version` (the first of those), `pinned`, `sync_error`,
- * `sync_attempts` and `sync_next_at` (set while it may be behind the held
- * release: due when in the past). Keys are integer arrays, which PostgreSQL
- * compares in order, as the agents do (kit compareReleaseKeys). The fan-out
- * scans the partial index `instances_sync_due`.
+ * `sync_attempts` and `sync_next_at` (set while it may be behind its target:
+ * due when in the past). Its target is the template's held release, or its
+ * rollout's candidate inside the share (db/targets.ts; docs/claims.md,
+ * "Staged rollouts"). Keys are integer arrays, which PostgreSQL compares in
+ * order, as the agents do (kit compareReleaseKeys). The fan-out scans the
+ * partial index `instances_sync_due`.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
+import { behindSql, inShareSql, targetOf } from "../db/targets.js";
 
 /** A release key as a PostgreSQL array literal, for a `?::int[]` parameter. */
 export const sqlKey = (key: readonly number[]): string => `{${key.map((v) => Math.floor(v)).join(",")}}`;
@@ -19,9 +22,8 @@ interface RunResult {
   affectedRows?: number;
 }
 
-/** A newer release than the instance's version exists: the condition every "make it due" shares. */
-const BEHIND = `exists (select 1 from template_releases r
-  where r.template_id = instances.template_id and r.release_key > instances.applied_key)`;
+/** The instance is below its target: the condition every "make it due" shares. */
+const BEHIND = behindSql("instances");
 
 /**
  * Stores a template's release with its bases unless the one held is as new
@@ -63,26 +65,136 @@ export async function storeRelease(
 
 /**
  * Makes the template's live (claimed, or crashed and delivered once back),
- * unpinned instances below `key` due now, with a fresh backoff. Returns how many.
+ * unpinned instances below their target due now, with a fresh backoff; with
+ * `inShare`, only those whose conversation is in its rollout's share.
+ * Returns how many.
  */
-export async function markTemplateDue(tx: EntityManager, templateId: string, key: number[]): Promise<number> {
+export async function markTemplateDue(
+  tx: EntityManager,
+  templateId: string,
+  opts: { inShare?: boolean } = {},
+): Promise<number> {
   const res = await tx.execute<RunResult>(
     `update instances set sync_next_at = now(), sync_attempts = 0, sync_error = null
-     where template_id = ? and state in ('claimed', 'crashed') and not pinned and applied_key < ?::int[]`,
-    [templateId, sqlKey(key)],
+     where ${LIVE_OF_TEMPLATE} and ${BEHIND} ${opts.inShare ? `and ${IN_SHARE}` : ""}`,
+    [templateId],
     "run",
   );
   return res.affectedRows ?? 0;
 }
 
-/** How many live, unpinned instances of the template are below `key` (a push that changed nothing). */
-export async function countBehind(em: EntityManager, templateId: string, key: number[]): Promise<number> {
+/** How many live, unpinned instances of the template are below their target (a push that changed nothing); `inShare` as markTemplateDue. */
+export async function countBehind(
+  em: EntityManager,
+  templateId: string,
+  opts: { inShare?: boolean } = {},
+): Promise<number> {
   const [row] = await em.execute<{ n: number }[]>(
     `select count(*)::int as n from instances
-     where template_id = ? and state in ('claimed', 'crashed') and not pinned and applied_key < ?::int[]`,
-    [templateId, sqlKey(key)],
+     where ${LIVE_OF_TEMPLATE} and ${BEHIND} ${opts.inShare ? `and ${IN_SHARE}` : ""}`,
+    [templateId],
   );
   return Number(row?.n ?? 0);
+}
+
+const LIVE_OF_TEMPLATE = `template_id = ? and state in ('claimed', 'crashed') and not pinned`;
+const IN_SHARE = `exists (select 1 from template_rollouts ro
+  where ro.template_id = instances.template_id and ${inShareSql("ro", "instances.conversation_id")})`;
+
+/** The held release's key, its row locked against claims completing (claim/sql.ts completeClaims) until the transaction ends. */
+export async function lockHeld(tx: EntityManager, templateId: string): Promise<number[] | undefined> {
+  const [row] = await tx.execute<{ release_key: number[] | string }[]>(
+    `select release_key from template_releases where template_id = ? for no key update`,
+    [templateId],
+  );
+  return row && parseKey(row.release_key);
+}
+
+/** A rollout as a push carries it (docs/claims.md, "Staged rollouts"), with its candidate release. */
+export interface RolloutRow {
+  templateId: string;
+  rolloutId: string;
+  key: number[];
+  release: Uint8Array;
+  bases: Uint8Array[];
+  defaultModel: string;
+  baselineVersion: number;
+  shareBasisPoints: number;
+  paused: boolean;
+  step: number;
+  action: number;
+  boundsHash: string;
+  stepSignature: { signature: string; issuedAt: string; nonce: string };
+}
+
+/**
+ * Keeps a template's rollout: a new one (no row, or another rollout with an
+ * older candidate), or a later step of the one kept (its share, pause and
+ * signature; its candidate only if newer: a base's new version). A step
+ * lower than the one kept (late), the same step again (repeated) and an
+ * older rollout's change nothing. The caller refuses a candidate not newer
+ * than the held release first. Whether it changed the row.
+ */
+export async function storeRollout(tx: EntityManager, r: RolloutRow): Promise<boolean> {
+  const [version] = r.key;
+  if (version === undefined) throw new Error(`template ${r.templateId}: a release key starts with its version`);
+  const newer = `excluded.release_key > template_rollouts.release_key`;
+  const keep = (column: string) =>
+    `${column} = case when ${newer} then excluded.${column} else template_rollouts.${column} end`;
+  const res = await tx.execute<RunResult>(
+    `insert into template_rollouts (template_id, rollout_id, version, release, bases, release_key, default_model,
+         baseline_version, share_basis_points, paused, step, action, bounds_hash, step_signature)
+       values (?, ?, ?, ?, array[${r.bases.map(() => "?::bytea").join(", ")}]::bytea[], ?::int[], ?, ?, ?, ?, ?, ?, ?, ?::jsonb)
+     on conflict (template_id) do update set
+         rollout_id = excluded.rollout_id, ${keep("version")}, ${keep("release")}, ${keep("bases")},
+         ${keep("default_model")}, ${keep("release_key")},
+         baseline_version = excluded.baseline_version, share_basis_points = excluded.share_basis_points,
+         paused = excluded.paused, step = excluded.step, action = excluded.action, bounds_hash = excluded.bounds_hash,
+         step_signature = excluded.step_signature, updated_at = now()
+       where (template_rollouts.rollout_id = excluded.rollout_id
+           and (excluded.step > template_rollouts.step or (excluded.step = template_rollouts.step and ${newer})))
+         or (template_rollouts.rollout_id <> excluded.rollout_id and ${newer})`,
+    [
+      r.templateId,
+      r.rolloutId,
+      version,
+      Buffer.from(r.release),
+      ...r.bases.map((b) => Buffer.from(b)),
+      sqlKey(r.key),
+      r.defaultModel,
+      r.baselineVersion,
+      r.shareBasisPoints,
+      r.paused,
+      r.step,
+      r.action,
+      r.boundsHash,
+      JSON.stringify(r.stepSignature),
+    ],
+    "run",
+  );
+  return res.affectedRows === 1;
+}
+
+/** Ends the template's rollout if its candidate is at most `version` (a promotion, a roll back, a later update). Whether one ended. */
+export async function endRollout(tx: EntityManager, templateId: string, version: number): Promise<boolean> {
+  const res = await tx.execute<RunResult>(
+    `delete from template_rollouts where template_id = ? and version <= ?`,
+    [templateId, version],
+    "run",
+  );
+  return (res.affectedRows ?? 0) > 0;
+}
+
+/** The rollout kept for a template: its candidate's version and key. */
+export async function rolloutOf(
+  em: EntityManager,
+  templateId: string,
+): Promise<{ version: number; key: number[] } | undefined> {
+  const [row] = await em.execute<{ version: number; release_key: number[] | string }[]>(
+    `select version, release_key from template_rollouts where template_id = ?`,
+    [templateId],
+  );
+  return row && { version: Number(row.version), key: parseKey(row.release_key) };
 }
 
 /** The held release of a template: the SignedTemplate and its bases' as received. */
@@ -97,6 +209,18 @@ export async function loadRelease(
   return row && { release: row.release, bases: row.bases ?? [] };
 }
 
+/** The candidate of a template's rollout, as received, with its bases'. */
+export async function loadRolloutRelease(
+  em: EntityManager,
+  templateId: string,
+): Promise<{ release: Uint8Array; bases: Uint8Array[] } | undefined> {
+  const [row] = await em.execute<{ release: Uint8Array; bases: Uint8Array[] }[]>(
+    `select release, bases from template_rollouts where template_id = ?`,
+    [templateId],
+  );
+  return row && { release: row.release, bases: row.bases ?? [] };
+}
+
 export interface DueInstance {
   id: string;
   hostUrl: string;
@@ -104,7 +228,10 @@ export interface DueInstance {
   templateId: string;
   appliedKey: number[];
   modelOverridden: boolean;
+  /** The key of its target: the release it is due for. */
   releaseKey: number[];
+  /** Its target is its template's rollout's candidate, not the held release. */
+  rollout: boolean;
   /** How many provisioned tools it has (none: no tool rows to read or release). */
   tools: number;
 }
@@ -114,8 +241,8 @@ export const DUE_LEASE_SECONDS = 15;
 
 /**
  * Due work, oldest first: claimed, unpinned instances whose `sync_next_at`
- * has passed and that are below their template's held release, leaving out
- * `busy` (deliveries in progress), taken for DUE_LEASE_SECONDS so that two
+ * has passed and that are below their target, leaving out `busy`
+ * (deliveries in progress), taken for DUE_LEASE_SECONDS so that two
  * replicas never deliver the same one. Due rows that are not behind (any
  * more) are cleared on the way.
  */
@@ -138,18 +265,20 @@ export async function dueInstances(em: EntityManager, limit: number, busy: strin
       applied_key: number[] | string;
       model_overridden: boolean;
       release_key: number[] | string;
+      rollout: boolean;
       tools: number;
     }[]
   >(
     // Taken, not only read: `sync_next_at` moves DUE_LEASE_SECONDS ahead, so another replica's scan
     // (skipping rows locked meanwhile) takes other rows, and one killed mid-delivery leaves its rows due again then.
     `update instances i set sync_next_at = now() + make_interval(secs => ${DUE_LEASE_SECONDS})
-     from (select i.id from instances i join template_releases r on r.template_id = i.template_id
+     from (select i.id, t.key from instances i, lateral (select ${targetOf("i")} as key) t
        where i.sync_next_at is not null and i.sync_next_at <= now() and i.state = 'claimed' and not i.pinned
-         and r.release_key > i.applied_key ${busy.length > 0 ? "and i.id not in (?)" : ""}
-       order by i.sync_next_at limit ? for update of i skip locked) due, template_releases r
-     where i.id = due.id and r.template_id = i.template_id
-     returning i.id, i.host_url, i.inbox_id, i.template_id, i.applied_key, i.model_overridden, r.release_key,
+         and t.key > i.applied_key ${busy.length > 0 ? "and i.id not in (?)" : ""}
+       order by i.sync_next_at limit ? for update of i skip locked) due
+     where i.id = due.id
+     returning i.id, i.host_url, i.inbox_id, i.template_id, i.applied_key, i.model_overridden, due.key as release_key,
+       due.key is distinct from (select r.release_key from template_releases r where r.template_id = i.template_id) as rollout,
        (select count(*)::int from provisioned_tools t where t.instance_id = i.id) as tools`,
     busy.length > 0 ? [busy, limit] : [limit],
   );
@@ -161,6 +290,7 @@ export async function dueInstances(em: EntityManager, limit: number, busy: strin
     appliedKey: parseKey(r.applied_key),
     modelOverridden: r.model_overridden,
     releaseKey: parseKey(r.release_key),
+    rollout: r.rollout,
     tools: Number(r.tools),
   }));
 }
@@ -189,16 +319,17 @@ export interface Applied {
 
 /**
  * Records the releases instances have applied (never lower than the one
- * recorded), in one statement for many. At the held release's key the
+ * recorded), in one statement for many. At the delivered release's key the
  * model is the instance's answer, else the release's default unless the
- * owner overrode it. Done when not behind any more; a release that arrived
- * meanwhile keeps it due.
+ * owner overrode it. Done when not behind its target any more; a release
+ * (or a rollout's step) that arrived meanwhile keeps it due.
  */
 export async function recordApplied(em: EntityManager, done: Applied[]): Promise<void> {
   if (done.length === 0) return;
   // Keys travel as array literals: unnest would flatten an array of arrays.
   const applied = `greatest(i.applied_key, v.applied::int[])`;
-  const current = `coalesce((select r.release_key from template_releases r where r.template_id = i.template_id), '{}') <= ${applied}`;
+  // Its target as the row stood before this statement.
+  const current = `coalesce(${targetOf("i")}, '{}') <= ${applied}`;
   await em.execute(
     `update instances i set
        model = case when v.applied::int[] = v.release_key::int[]
@@ -265,7 +396,8 @@ export async function makeDue(em: EntityManager, instanceIds: string[]): Promise
 /**
  * Releases instance hosts report (ListInstances) recorded where newer than
  * ours: an update applied whose answer was lost. At the held release's
- * key, an instance the owner did not override runs its default model.
+ * key (or its rollout's candidate's), an instance the owner did not
+ * override runs its default model.
  */
 export async function recordHostVersions(
   em: EntityManager,
@@ -275,7 +407,9 @@ export async function recordHostVersions(
   if (newer.length === 0) return 0;
   const res = await em.execute<RunResult>(
     `update instances i set template_version = v.applied[1], applied_key = v.applied, attest_next_at = null, updated_at = now(),
-       model = case when not i.model_overridden and r.release_key = v.applied then r.default_model else i.model end
+       model = case when i.model_overridden then i.model when r.release_key = v.applied then r.default_model
+         else coalesce((select ro.default_model from template_rollouts ro
+           where ro.template_id = i.template_id and ro.release_key = v.applied), i.model) end
      from (select id, key::int[] as applied from unnest(array[?]::text[], array[?]::text[]) as u(id, key)) v, template_releases r
      where i.id = v.id and r.template_id = i.template_id and i.state in ('claimed', 'crashed') and i.applied_key < v.applied`,
     [newer.map((r) => r.instanceId), newer.map((r) => sqlKey(r.applied))],

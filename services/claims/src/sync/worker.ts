@@ -1,6 +1,8 @@
 /**
  * Instruction sync's fan-out (docs/claims.md, "Instruction sync"): delivers
- * each template's held release to every claimed, unpinned instance below it,
+ * each template's held release to every claimed, unpinned instance below it
+ * (or, inside a rollout's share, the rollout's candidate: its target,
+ * db/targets.ts),
  * per host rather than per agent: the due agents of one host and template go
  * in one InstanceHostService.UpdateTemplates call (`batchSize` at most), which
  * the host decodes and checks once and each agent applies itself, answering
@@ -37,6 +39,7 @@ import {
 import {
   dueInstances,
   loadRelease,
+  loadRolloutRelease,
   recordApplied,
   recordFailures,
   returnDue,
@@ -117,6 +120,8 @@ export class SyncWorker {
   private readonly perAgentHosts = new Map<string, number>();
   private readonly tools: PoolTools;
   private readonly releases = new Map<string, Release>();
+  /** Rollouts' candidates by template: the newest seen (keys only move forward, across rollouts too). */
+  private readonly candidates = new Map<string, Release>();
   /** Instances with a delivery queued or in flight: never two at once for one instance. */
   private readonly busy = new Set<string>();
   /**
@@ -165,10 +170,11 @@ export class SyncWorker {
     while (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** A newer release is held (a push): deliveries from now on send it. */
-  offer(release: Release): void {
-    const held = this.releases.get(release.templateId);
-    if (!held || compareReleaseKeys(held.key, release.key) < 0) this.releases.set(release.templateId, release);
+  /** A newer release is held, or a rollout's candidate kept (a push): deliveries from now on send it. */
+  offer(release: Release, opts: { rollout?: boolean } = {}): void {
+    const cache = opts.rollout ? this.candidates : this.releases;
+    const held = cache.get(release.templateId);
+    if (!held || compareReleaseKeys(held.key, release.key) < 0) cache.set(release.templateId, release);
   }
 
   /** Resolves once a scan begun after this call is over and no delivery is in flight (tests). */
@@ -260,8 +266,8 @@ export class SyncWorker {
 
   /**
    * The first queued delivery and, when its host takes batches, the others
-   * queued for its host and template, in order; else the first alone, one
-   * by one (one UpdateTemplate per agent).
+   * queued for its host, template and target (held or rollout), in order;
+   * else the first alone, one by one (one UpdateTemplate per agent).
    */
   private takeBatch(): { batch: [DueInstance, ...DueInstance[]]; oneByOne: boolean } | undefined {
     const first = this.queue.shift();
@@ -270,7 +276,12 @@ export class SyncWorker {
     const batch: [DueInstance, ...DueInstance[]] = [first];
     const rest: DueInstance[] = [];
     for (const r of this.queue) {
-      if (batch.length < this.batchSize && r.hostUrl === first.hostUrl && r.templateId === first.templateId)
+      if (
+        batch.length < this.batchSize &&
+        r.hostUrl === first.hostUrl &&
+        r.templateId === first.templateId &&
+        r.rollout === first.rollout
+      )
         batch.push(r);
       else rest.push(r);
     }
@@ -303,16 +314,19 @@ export class SyncWorker {
     });
   }
 
-  /** The newest held release of a template, at least at `key`. */
-  private async release(templateId: string, key: number[]): Promise<Release> {
-    const held = this.releases.get(templateId);
-    if (held && compareReleaseKeys(held.key, key) >= 0) return held;
-    const row = await loadRelease(this.opts.em.fork(), templateId);
+  /** The newest held release of a template (or its rollout's candidate), at least at `key`. */
+  private async release(templateId: string, key: number[], rollout: boolean): Promise<Release> {
+    const cached = (rollout ? this.candidates : this.releases).get(templateId);
+    if (cached && compareReleaseKeys(cached.key, key) >= 0) return cached;
+    const em = this.opts.em.fork();
+    const candidate = rollout ? await loadRolloutRelease(em, templateId) : undefined;
+    // A rollout that ended since the scan: the held release, which its agents follow now.
+    const row = candidate ?? (await loadRelease(em, templateId));
     if (!row) throw new Error(`no release held for template ${templateId}`);
     const loaded = decodeRelease(row.release, row.bases);
-    this.offer(loaded);
+    this.offer(loaded, { rollout: candidate !== undefined });
     // The one held now: this, or a newer one a push brought meanwhile.
-    return this.releases.get(templateId) ?? loaded;
+    return (candidate ? this.candidates : this.releases).get(templateId) ?? loaded;
   }
 
   /**
@@ -331,7 +345,7 @@ export class SyncWorker {
       (key, r) => (compareReleaseKeys(r.releaseKey, key) > 0 ? r.releaseKey : key),
       first.releaseKey,
     );
-    const release = await this.release(first.templateId, newest);
+    const release = await this.release(first.templateId, newest, first.rollout);
     const failures: { instanceId: string; reason: string }[] = [];
     const fail = (due: DueInstance, err: unknown) => {
       const reason = reasonOf(err);
