@@ -43,7 +43,7 @@ const FLOORS = {
     "db",
   ],
   "services/kit/src": ["service", "server", "signing", "content"],
-  "services/templates/src": ["template", "curation", "sync", "release", "ratings", "usage", "models", "catalog", "db"],
+  "services/templates/src": ["rollout", "template", "curation", "sync", "release", "ratings", "usage", "models", "catalog", "db"],
   "services/lineage/src": ["marks", "signals", "patterns", "activity", "lineage", "db"],
   "services/gateway/src": ["rest", "connect", "convos-sign-in", "sessions", "limits", "web"],
 };

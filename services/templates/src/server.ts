@@ -1,4 +1,5 @@
 import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
+import { RolloutService } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import {
   StoreCurationService,
   TemplateStandingService,
@@ -28,6 +29,7 @@ import { TemplateRow, TemplateVersionRow } from "./db/entities.js";
 import { migrations } from "./db/migrations.js";
 import { createStoreCurationService } from "./curation/service.js";
 import { createTemplateService } from "./template/service.js";
+import { createRolloutService } from "./rollout/service.js";
 import { createTemplateReleaseService } from "./release/service.js";
 import { grpcActivity } from "./ratings/activity.js";
 import { grpcOwnership } from "./ratings/ownership.js";
@@ -81,12 +83,14 @@ export interface RunningTemplateService {
 }
 
 /**
- * Who may call what (docs/security.md): people's requests come through the
- * gateway only; the claims service counts uses and reads what it configures
+ * Who may call what (docs/security.md): people's requests (templates,
+ * rollouts, the store) come through the gateway only; the claims service counts uses and reads what it configures
  * agents with; the lineage service reads who created a template.
  */
 export const TEMPLATES_ACCESS: AccessPolicy = {
   [TemplateService.typeName]: ["gateway"],
+  // People's: the creator's signed changes, and reads by the creator signed in (rollout/service.ts).
+  [RolloutService.typeName]: ["gateway"],
   [TemplateUsageService.typeName]: ["claims"],
   [TemplateReleaseService.typeName]: ["claims", "lineage"],
   [StoreCurationService.typeName]: ["gateway"],
@@ -157,7 +161,7 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
       if (activity) lifetime.defer(() => activity.close());
       else log.info("ratings are off: no lineage service configured (LINEAGE_URL); reading them works");
       const rating = createRatingServices({ em, verifier, operators, ownership, activity });
-      const service = createTemplateService({
+      const templateDeps = {
         em,
         verifier,
         writesPerCreator: limits.templateWritesPerCaller,
@@ -165,10 +169,12 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
         operators,
         models: opts.models,
         onContentChange: () => relay?.kick(),
-      });
+      };
+      const service = createTemplateService(templateDeps);
       return (router) =>
         router
           .service(TemplateService, service)
+          .service(RolloutService, createRolloutService(templateDeps))
           .service(TemplateUsageService, createTemplateUsageService(em))
           .service(TemplateReleaseService, createTemplateReleaseService(em, opts.models))
           .service(StoreCurationService, {

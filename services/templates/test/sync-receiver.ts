@@ -2,7 +2,7 @@
 // the contract the claims service serves, recording what the relay pushes.
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
+import { TemplateSyncService, type RolloutPush } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   createLogger,
   serviceAuthInterceptor,
@@ -16,6 +16,8 @@ export class Receiver {
   received: SignedTemplate[] = [];
   /** Each push's bases, beside `received`. */
   bases: SignedTemplate[][] = [];
+  /** Each push's rollout (absent: for every instance), beside `received`. */
+  rollouts: (RolloutPush | undefined)[] = [];
   failNext = 0;
   delayMs = 0;
   /** When set, each call waits until this many were in flight at once (10 s at most): several pushers at work together. */
@@ -48,6 +50,7 @@ export class Receiver {
               }
               this.received.push(req.template!);
               this.bases.push(req.bases);
+              this.rollouts.push(req.rollout);
               // The newest version held (bigints: Math.max does not take them).
               let held = 0n;
               for (const t of this.of(req.template!.templateId)) if (t.version > held) held = t.version;
@@ -69,6 +72,7 @@ export class Receiver {
     Object.assign(this, {
       received: [],
       bases: [],
+      rollouts: [],
       failNext: 0,
       delayMs: 0,
       gate: 0,

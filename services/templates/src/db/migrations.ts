@@ -333,6 +333,34 @@ export class AddPoolCurationEntries extends Migration {
   }
 }
 
+/**
+ * Staged rollouts (docs/rollouts.md): a template's new version that reaches a
+ * share of its conversations first. Each keeps the creator's pre-signed
+ * fallback (a RollbackTemplate to the baseline, with the content it restores),
+ * the bounds the pool watches with (defaults filled in), and every step with
+ * its signature. At most one running or paused per template.
+ */
+export class AddRollouts extends Migration {
+  override up(): void {
+    this.addSql(`create table rollouts (
+      id text primary key,
+      template_id text not null references templates (id) on delete cascade,
+      baseline_version integer not null check (baseline_version > 0),
+      candidate_version integer not null check (candidate_version = baseline_version + 1),
+      fallback jsonb not null,
+      state text not null check (state in ('running', 'paused', 'promoted', 'rolled_back', 'halted')),
+      share_basis_points integer not null check (share_basis_points between 1 and 9999),
+      bounds jsonb not null,
+      steps jsonb not null default '[]',
+      watch jsonb,
+      started_at timestamptz(3) not null,
+      updated_at timestamptz(3) not null
+    )`);
+    this.addSql(`create unique index rollouts_live on rollouts (template_id) where state in ('running', 'paused')`);
+    this.addSql(`create index rollouts_newest on rollouts (template_id, started_at desc, id desc)`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
@@ -352,4 +380,5 @@ export const migrations = [
   { name: "0014_conversation_starters", class: AddConversationStarters },
   { name: "0015_pool_curation_entries", class: AddPoolCurationEntries },
   { name: "0016_connections", class: AddConnections },
+  { name: "0017_rollouts", class: AddRollouts },
 ];

@@ -27,6 +27,7 @@ import {
   resolveContent,
   type TemplateContentJson,
 } from "@convos-pool/kit/content";
+import { servedVersion } from "../catalog/rollout.js";
 import { isDelisted } from "../catalog/standing.js";
 import { TemplateRow, TemplateVersionRow, type TemplateVersionRowType } from "../db/entities.js";
 import { creationNonceOf, signedTemplateOf } from "./signed.js";
@@ -49,7 +50,7 @@ interface BaseLayer extends Layer {
 /**
  * The layers below `content`, its base first, each at the version it
  * resolves to now: the one the layer above stays on, or the base's newest
- * content version. Stops at a template seen before and past the deepest level
+ * content version (its current one while a rollout of it runs). Stops at a template seen before and past the deepest level
  * (checkBase refuses both; this only keeps a walk finite).
  */
 export async function layersBelow(
@@ -63,7 +64,8 @@ export async function layersBelow(
   while (ref && !seen.has(ref.template_id) && layers.length < MAX_TEMPLATE_LAYERS) {
     seen.add(ref.template_id);
     const row = await em.findOne(TemplateRow, { id: ref.template_id });
-    const version = ref.version ?? row?.contentVersion;
+    // A base that follows its newest follows its current one while a rollout of it runs (docs/rollouts.md).
+    const version = ref.version ?? (row ? await servedVersion(em, row) : undefined);
     const at = row && version !== undefined && (await em.findOne(TemplateVersionRow, { template: row.id, version }));
     if (!row || !at)
       throw failedPrecondition(

@@ -9,6 +9,7 @@ import type { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/tem
 import { notFound } from "@convos-pool/kit/content";
 import { releaseWithBases } from "./bases.js";
 import { checkTemplateId } from "../catalog/checks.js";
+import { servedVersion } from "../catalog/rollout.js";
 import { delistingsOf } from "../catalog/standing.js";
 import { withStandings } from "../ratings/sql.js";
 import { TemplateRow } from "../db/entities.js";
@@ -28,7 +29,9 @@ export function createTemplateReleaseService(
     async getTemplateRelease(req) {
       checkTemplateId(req.templateId);
       const row = await em.fork().findOne(TemplateRow, { id: req.templateId });
-      const release = row && (await releaseWithBases(em.fork(), row.id, row.contentVersion));
+      // A new agent starts on the current version while a rollout runs: the claims service moves it if its
+      // conversation is in the share (docs/rollouts.md).
+      const release = row && (await releaseWithBases(em.fork(), row.id, await servedVersion(em.fork(), row)));
       if (!row || !release) throw notFound(`template ${req.templateId}`);
       // With its delisting: the claims service refuses new agents of a delisted template,
       // and of one built on a delisted base (its agents would run the base's instructions).

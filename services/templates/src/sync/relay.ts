@@ -4,6 +4,7 @@ import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sy
 import { createServiceClient, type ClientCredentials, type Logger } from "@convos-pool/kit/server";
 import { acknowledgeOutboxRow, deferOutboxRow, returnOutboxRow, takeDueOutboxRows, type OutboxRow } from "./outbox.js";
 import { releaseWithBases } from "../release/bases.js";
+import { liveRollout, rolloutPushOf } from "../catalog/rollout.js";
 
 export interface SyncRelayOptions {
   em: EntityManager;
@@ -60,7 +61,14 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
       const release = await releaseWithBases(em, row.templateId, row.version);
       // Template deleted meanwhile (its outbox row went with it): nothing left to deliver.
       if (!release) return true;
-      const res = await claims.client.pushTemplateVersion(release, { timeoutMs, signal: aborter.signal });
+      // The candidate of a live rollout goes with its share; once it ended, to every instance (docs/rollouts.md).
+      // A step enqueues the same version again, with a new revision: the step is read here, as it now stands.
+      const live = await liveRollout(em, row.templateId);
+      const rollout = live?.candidateVersion === row.version ? rolloutPushOf(live) : undefined;
+      const res = await claims.client.pushTemplateVersion(
+        { ...release, ...(rollout ? { rollout } : {}) },
+        { timeoutMs, signal: aborter.signal },
+      );
       await acknowledgeOutboxRow(em, row);
       log.debug("template version handed to claims", {
         templateId: row.templateId,

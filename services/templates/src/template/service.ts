@@ -1,5 +1,5 @@
-// TemplateService's handlers and mutate(), the one path of every change to
-// an existing template (validation, signature, version check, write,
+// TemplateService's handlers. Every change to an existing template goes
+// through mutate() (mutate.ts: validation, signature, version check, write,
 // outbox, nonce, in one transaction). Beside it: versions.ts (the version
 // history), release-notes.ts (diffs and release notes), wallet-removal.ts (a
 // version without the wallet). Below it, in catalog/: checks.ts (what a
@@ -8,29 +8,21 @@
 // the store, or changing its name or instructions there, is compared with
 // the popular ones of other creators and may be held (curation/hold.ts).
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { LockMode } from "@mikro-orm/core";
-import type { EntityManager } from "@mikro-orm/postgresql";
-import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   applyPatch,
-  conflict,
   contentToJson,
   failedPrecondition,
   invalidArgument,
   jsonHash,
-  nonceUsed,
   notFound,
   patchToJson,
   templateIdFor,
   validateContent,
   validatePatch,
 } from "@convos-pool/kit/content";
-import { callerInboxId, pageSize, type Rate, RateLimit } from "@convos-pool/kit/server";
-import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
-import { consumeNonce, postgresRates } from "@convos-pool/kit/service";
-import { checkBase, dependents, resolvedView, templatesAbove } from "../release/bases.js";
+import { callerInboxId, pageSize } from "@convos-pool/kit/server";
+import { checkBase, dependents, resolvedView } from "../release/bases.js";
 import {
   checkCategory,
   checkExpectedVersion,
@@ -42,10 +34,7 @@ import {
   checkVisibility,
 } from "../catalog/checks.js";
 import { withStandings } from "../ratings/sql.js";
-import { delistingsOf } from "../catalog/standing.js";
-import { createLookAlikeHold } from "../curation/hold.js";
-import { TemplateRow, TemplateVersionRow, type TemplateRowType } from "../db/entities.js";
-import { enqueueTemplateSync } from "../sync/outbox.js";
+import { TemplateRow, TemplateVersionRow } from "../db/entities.js";
 import { createReleaseNotesHandlers } from "./release-notes.js";
 import { browseStore, listCreatorTemplates } from "../catalog/listings.js";
 import {
@@ -56,144 +45,22 @@ import {
   rowToProto,
   visibilityName,
 } from "../catalog/proto.js";
-import { contentAt, recordVersion, versionsPage, type ContentChange } from "./versions.js";
+import { contentAt, recordVersion, versionsPage } from "./versions.js";
 import { visibleTemplate } from "../catalog/visible.js";
-import { checkWalletRemoval, templatesLosingWallet } from "./wallet-removal.js";
+import { checkWallet, createTemplateWrites, spendNonce, type TemplateServiceDeps } from "./mutate.js";
 import { checkServedModel, DEFAULT_SERVED_MODELS } from "../models/policy.js";
 import { createModelHandlers } from "../models/service.js";
 
-export interface TemplateServiceDeps {
-  em: EntityManager;
-  verifier: SignatureVerifier;
-  /** Template writes per creator (docs/limits.md); absent: none. */
-  writesPerCreator?: Rate | undefined;
-  /** Publishes per creator (docs/limits.md); absent: none. */
-  publishesPerCreator?: Rate | undefined;
-  /** The operators' inbox ids (POOL_OPERATORS): they read delisted templates (docs/store.md). */
-  operators?: ReadonlySet<string> | undefined;
-  /** The models a template may name (POOL_MODELS; models/policy.ts); default DEFAULT_SERVED_MODELS. */
-  models?: readonly string[] | undefined;
-  now?: (() => Date) | undefined;
-  /** Called after a content change to an existing template committed (it is in the sync outbox). */
-  onContentChange?: (() => void) | undefined;
-}
-
-/**
- * A content change that takes the pool's wallet away from agents needs its
- * creator's signed acknowledgment (wallet-removal.ts); run on the locked row
- * before its content changes.
- */
-async function checkWallet(
-  tx: EntityManager,
-  row: TemplateRowType,
-  next: Parameters<typeof templatesLosingWallet>[2],
-  acknowledged: boolean,
-): Promise<void> {
-  checkWalletRemoval(await templatesLosingWallet(tx, { id: row.id, content: rowContent(row) }, next), acknowledged);
-}
-
-/** What a mutation does to a locked row; returning false means "no change, no new version". */
-type Change = (row: TemplateRowType, tx: EntityManager) => Promise<string | false> | string | false;
+export type { TemplateServiceDeps } from "./mutate.js";
 
 export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<typeof TemplateService> {
-  const now = deps.now ?? (() => new Date());
-  // Counted in the service's database, which every replica opens (docs/limits.md).
-  const rates = postgresRates(deps.em);
-  const writes = new RateLimit("template writes per creator", deps.writesPerCreator, rates);
-  const publishes = new RateLimit("template publishes per creator", deps.publishesPerCreator, rates);
+  const { mutate, writes, now, checkModelOf, answer } = createTemplateWrites(deps);
   const operators = deps.operators ?? new Set<string>();
   const served = deps.models ?? DEFAULT_SERVED_MODELS;
-  /** A changed model must be served; the one the row has may stay (models/policy.ts). */
-  const checkModelOf = (row: TemplateRowType, field: string, model: Parameters<typeof checkServedModel>[1]) =>
-    checkServedModel(field, model, served, row.model?.default);
-  const holdLookAlike = createLookAlikeHold();
-
-  /** A write's answer, with the template's delisting: a creator whose change was held sees why at once. */
-  async function answer(row: TemplateRowType): Promise<Template> {
-    const template = rowToProto(row);
-    template.delisting = (await delistingsOf(deps.em.fork(), [row.id])).get(row.id);
-    return template;
-  }
-
-  async function spendNonce(tx: EntityManager, nonce: string, inboxId: string, purpose: SignedOperation) {
-    if (!(await consumeNonce(tx, { nonce, inboxId, purpose }))) {
-      throw nonceUsed("signature.nonce");
-    }
-  }
 
   /** The template `id` if the caller may see it (catalog/visible.ts). */
   const visible = (id: string, ctx: HandlerContext) =>
     visibleTemplate(deps.em.fork(), operators, id, callerInboxId(ctx));
-
-  /**
-   * The one path of every change to an existing template: verify the
-   * creator's signature (outside the transaction: it is CPU work), then lock
-   * the row, check the expected version, spend the nonce, apply the change and
-   * write the new version's snapshot, all in one transaction. A content
-   * change also keeps the signed change with its version and enters the
-   * sync outbox in that transaction; a publish, or a new name or
-   * instructions of a public template, may be held there as a look-alike.
-   */
-  async function mutate(
-    templateId: string,
-    expected: bigint,
-    operation: SignedOperation,
-    fields: OperationFields,
-    signature: Signature | undefined,
-    change: Change,
-    opts: { allowArchived?: boolean; content?: ContentChange; publish?: boolean } = {},
-  ): Promise<TemplateRowType> {
-    checkTemplateId(templateId);
-    const version = checkExpectedVersion(expected);
-    const current = await deps.em.fork().findOne(TemplateRow, { id: templateId });
-    if (!current) throw notFound(`template ${templateId}`);
-    const verified = await deps.verifier.verify(
-      operation,
-      { inboxId: current.creatorId, templateId, version: BigInt(version), ...fields },
-      signature,
-    );
-    // Counted once the creator is proven, before anything is spent or written.
-    await writes.take(current.creatorId);
-    if (opts.publish) await publishes.take(current.creatorId);
-    let contentChanged = false;
-    const updated = await deps.em.fork().transactional(async (tx) => {
-      const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!row) throw notFound(`template ${templateId}`);
-      if (row.version !== version) {
-        throw conflict(
-          `template ${templateId} is at version ${row.version}, not ${version}: fetch it, reapply your change and sign again`,
-        );
-      }
-      if (row.status === "archived" && !opts.allowArchived) {
-        throw failedPrecondition(`template ${templateId} is archived`);
-      }
-      await spendNonce(tx, verified.nonce, row.creatorId, operation);
-      const was = { visibility: row.visibility, name: row.agentName, instructions: row.instructions };
-      const summary = await change(row, tx);
-      if (summary === false) return row;
-      const at = now();
-      row.version += 1;
-      row.updatedAt = at;
-      if (opts.content) {
-        row.contentVersion = row.version;
-        recordVersion(tx, row, row.creatorId, summary, at, { ...opts.content, signature: verified.signature });
-        await enqueueTemplateSync(tx, row.id, row.version);
-        // Templates built on this one run on its content too: their agents get it.
-        for (const above of await templatesAbove(tx, row.id))
-          await enqueueTemplateSync(tx, above.id, above.contentVersion);
-        contentChanged = true;
-      } else {
-        recordVersion(tx, row, row.creatorId, summary, at);
-      }
-      // What the store would show anew (docs/store.md, "Look-alike templates").
-      const shownAnew =
-        was.visibility !== "public" || was.name !== row.agentName || was.instructions !== row.instructions;
-      if (row.visibility === "public" && row.status === "active" && shownAnew) await holdLookAlike(tx, row, at);
-      return row;
-    });
-    if (contentChanged) deps.onContentChange?.();
-    return updated;
-  }
 
   return {
     async createTemplate(req) {
@@ -336,7 +203,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           tx.remove(row); // its versions go with it (on delete cascade)
           return false as const;
         },
-        { allowArchived: true },
+        { allowArchived: true, duringRollout: true },
       );
       return {};
     },

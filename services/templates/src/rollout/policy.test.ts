@@ -1,0 +1,93 @@
+// A rollout's rules, pure (policy.ts): the share a start takes, the bounds a
+// creator sets, and the state machine of its steps. Nothing stands in.
+import { Code, ConnectError } from "@connectrpc/connect";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { RolloutAction } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import { fieldViolations } from "@convos-pool/kit/content";
+import type { RolloutStateName } from "../catalog/rollout.js";
+import { checkBounds, checkStartShare, creatorStep, MAX_SHARE, planStep, type CreatorStep } from "./policy.js";
+
+/** The Connect code `f` throws with, and the field it names; "ok" when it does not throw. */
+function refusal(f: () => unknown): string {
+  try {
+    f();
+    return "ok";
+  } catch (e) {
+    if (!(e instanceof ConnectError)) throw e;
+    return [Code[e.code], fieldViolations(e)[0]?.field].filter(Boolean).join(" ");
+  }
+}
+
+describe("a start's share", () => {
+  it("is 1 to 9,999 hundredths of a percent: all of them is an update", () => {
+    expect(MAX_SHARE).toBe(9_999);
+    expect(checkStartShare(1)).toBe(1);
+    expect(checkStartShare(9_999)).toBe(9_999);
+    for (const bad of [0, 10_000, 1.5, -1])
+      expect(refusal(() => checkStartShare(bad))).toBe("InvalidArgument share_basis_points");
+  });
+});
+
+describe("bounds", () => {
+  it("fills what is unset and keeps what is set, each signal from 0.05 to 10", () => {
+    expect(checkBounds(undefined)).toMatchObject({ thumbs_down: 0.5, false_alarm: 0.05 });
+    fc.assert(
+      fc.property(fc.double({ min: 0.05, max: 10, noNaN: true }), (b) => {
+        expect(checkBounds({ corrections: b } as never).corrections).toBe(b);
+      }),
+    );
+    expect(refusal(() => checkBounds({ thumbsDown: 10.5 } as never))).toBe("InvalidArgument bounds.thumbs_down");
+    expect(refusal(() => checkBounds({ approvalsDeclined: 0.01 } as never))).toBe(
+      "InvalidArgument bounds.approvals_declined",
+    );
+    expect(refusal(() => checkBounds({ stopRequests: Number.NaN } as never))).toBe(
+      "InvalidArgument bounds.stop_requests",
+    );
+  });
+
+  it("takes a false alarm from 0.001 to 0.2", () => {
+    expect(checkBounds({ falseAlarm: 0.001 } as never).false_alarm).toBe(0.001);
+    expect(checkBounds({ falseAlarm: 0.2 } as never).false_alarm).toBe(0.2);
+    expect(refusal(() => checkBounds({ falseAlarm: 0.3 } as never))).toBe("InvalidArgument bounds.false_alarm");
+  });
+});
+
+describe("steps", () => {
+  it("are the creator's five; START and HALT are not asked for", () => {
+    expect(creatorStep(RolloutAction.ROLL_BACK)).toBe("roll_back");
+    for (const a of [RolloutAction.UNSPECIFIED, RolloutAction.START, RolloutAction.HALT])
+      expect(refusal(() => creatorStep(a))).toBe("InvalidArgument action");
+  });
+
+  it("follow the state table", () => {
+    const states: RolloutStateName[] = ["running", "paused", "promoted", "rolled_back", "halted"];
+    const table: Record<CreatorStep | "halt", Partial<Record<RolloutStateName, RolloutStateName>>> = {
+      widen: { running: "running" },
+      pause: { running: "paused" },
+      resume: { paused: "running" },
+      promote: { running: "promoted", paused: "promoted" },
+      roll_back: { running: "rolled_back", paused: "rolled_back" },
+      halt: { running: "halted", paused: "halted" },
+    };
+    for (const [step, to] of Object.entries(table) as [CreatorStep | "halt", Record<string, RolloutStateName>][])
+      for (const state of states) {
+        const asked = step === "widen" ? 2_000 : 0;
+        const want = to[state];
+        if (want) expect(planStep({ state, share: 1_000 }, step, asked).state).toBe(want);
+        else expect(refusal(() => planStep({ state, share: 1_000 }, step, asked))).toBe("FailedPrecondition");
+      }
+  });
+
+  it("widen only upward and below 10,000; every other step keeps the share, asked or not", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: MAX_SHARE }), fc.integer({ min: 0, max: 20_000 }), (share, asked) => {
+        const widen = refusal(() => planStep({ state: "running", share }, "widen", asked));
+        expect(widen).toBe(asked > share && asked <= MAX_SHARE ? "ok" : "InvalidArgument share_basis_points");
+        const pause = refusal(() => planStep({ state: "running", share }, "pause", asked));
+        expect(pause).toBe(asked === 0 || asked === share ? "ok" : "InvalidArgument share_basis_points");
+        if (pause === "ok") expect(planStep({ state: "running", share }, "pause", asked).share).toBe(share);
+      }),
+    );
+  });
+});

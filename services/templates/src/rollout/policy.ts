@@ -1,0 +1,144 @@
+// A staged rollout's rules, pure (docs/rollouts.md): the share a start may
+// take, the bounds a creator may set, and what each step does to a rollout
+// (the state machine below). Not here: which conversations a share takes and
+// when the pool halts (kit content/rollout.ts), nor any I/O (service.ts).
+//
+//   step       from               to            share after
+//   START      (none)             running       the share asked (1..9,999)
+//   WIDEN      running            running       the share asked, above the current one, below 10,000
+//   PAUSE      running            paused        the current one
+//   RESUME     paused             running       the current one
+//   PROMOTE    running, paused    promoted      the current one
+//   ROLL_BACK  running, paused    rolled_back   the current one
+//   HALT       running, paused    halted        the current one (the pool's, unsigned)
+//
+// A rollout at 10,000 would be an update: promote it instead.
+import {
+  type RolloutAction,
+  RolloutState,
+  type RolloutBounds,
+} from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import { failedPrecondition, invalidArgument, ROLLOUT_SIGNALS, snakeCase } from "@convos-pool/kit/content";
+import { rolloutBoundsJson, type RolloutBoundsJson } from "@convos-pool/kit/signing";
+import { ACTION_NUMBERS, type RolloutActionName, type RolloutStateName } from "../catalog/rollout.js";
+
+/** Hundredths of a percent: the share is 1 to MAX_SHARE. */
+export const MAX_SHARE = 9_999;
+/** A signal's bound: at least 5% worse, at most 11 times the current rate. */
+export const BOUND_RANGE = [0.05, 10] as const;
+/** The false-alarm rate over the whole rollout. */
+export const FALSE_ALARM_RANGE = [0.001, 0.2] as const;
+
+/** A start's share, 1 to 9,999 hundredths of a percent. */
+export function checkStartShare(share: number): number {
+  if (!Number.isInteger(share) || share < 1 || share > MAX_SHARE)
+    throw invalidArgument(
+      "share_basis_points",
+      `must be 1 to ${MAX_SHARE} hundredths of a percent (1,000 is 10%); all of them is an update`,
+    );
+  return share;
+}
+
+const inRange = (v: number, [lo, hi]: readonly [number, number]) => Number.isFinite(v) && v >= lo && v <= hi;
+
+/** The bounds a request sets, each in its range (0: the default), as kept and signed: defaults filled in. */
+export function checkBounds(bounds: RolloutBounds | undefined): RolloutBoundsJson {
+  for (const s of ROLLOUT_SIGNALS) {
+    const v = bounds?.[s] ?? 0;
+    if (v !== 0 && !inRange(v, BOUND_RANGE))
+      throw invalidArgument(
+        `bounds.${snakeCase(s)}`,
+        `must be ${BOUND_RANGE[0]} to ${BOUND_RANGE[1]} (how much worse than the current version halts it: 0.5 is half again), or unset for 0.5`,
+      );
+  }
+  const fa = bounds?.falseAlarm ?? 0;
+  if (fa !== 0 && !inRange(fa, FALSE_ALARM_RANGE))
+    throw invalidArgument(
+      "bounds.false_alarm",
+      `must be ${FALSE_ALARM_RANGE[0]} to ${FALSE_ALARM_RANGE[1]}, or unset for 0.05`,
+    );
+  return rolloutBoundsJson(bounds);
+}
+
+const STATES: Record<RolloutStateName, RolloutState> = {
+  running: RolloutState.RUNNING,
+  paused: RolloutState.PAUSED,
+  promoted: RolloutState.PROMOTED,
+  rolled_back: RolloutState.ROLLED_BACK,
+  halted: RolloutState.HALTED,
+};
+export const actionNumber = (a: RolloutActionName): RolloutAction => ACTION_NUMBERS[a];
+export const stateNumber = (s: RolloutStateName): RolloutState => STATES[s];
+
+/** The creator's steps of StepRollout (START is StartRollout's, HALT the pool's). */
+const CREATOR_STEPS = ["widen", "pause", "resume", "promote", "roll_back"] as const;
+export type CreatorStep = (typeof CREATOR_STEPS)[number];
+
+/** The step a StepRollout asks for, or INVALID_ARGUMENT naming `action`. */
+export function creatorStep(action: RolloutAction): CreatorStep {
+  const name = CREATOR_STEPS.find((a) => ACTION_NUMBERS[a] === action);
+  if (!name) throw invalidArgument("action", "must be WIDEN, PAUSE, RESUME, PROMOTE or ROLL_BACK");
+  return name;
+}
+
+/** Where a step leaves a rollout. */
+export interface Planned {
+  state: RolloutStateName;
+  share: number;
+}
+
+const FROM: Record<CreatorStep | "halt", { from: readonly RolloutStateName[]; to: RolloutStateName }> = {
+  widen: { from: ["running"], to: "running" },
+  pause: { from: ["running"], to: "paused" },
+  resume: { from: ["paused"], to: "running" },
+  promote: { from: ["running", "paused"], to: "promoted" },
+  roll_back: { from: ["running", "paused"], to: "rolled_back" },
+  halt: { from: ["running", "paused"], to: "halted" },
+};
+
+const WORDS: Record<RolloutStateName, string> = {
+  running: "running",
+  paused: "paused",
+  promoted: "promoted",
+  rolled_back: "rolled back",
+  halted: "halted",
+};
+
+/**
+ * What `step` does to a rollout `now` (the table above): its state and share
+ * after. `asked` is the request's share: WIDEN's new one; for the others 0
+ * or the current one. Refused: a step the state does not take
+ * (FAILED_PRECONDITION), a share it cannot have (INVALID_ARGUMENT).
+ */
+export function planStep(now: Planned, step: CreatorStep | "halt", asked = 0): Planned {
+  const rule = FROM[step];
+  if (!rule.from.includes(now.state)) {
+    const can = rule.from.map((s) => WORDS[s]).join(" or ");
+    throw failedPrecondition(`the rollout is ${WORDS[now.state]}: only a ${can} rollout can be ${pastOf(step)}`);
+  }
+  if (step === "widen") {
+    if (!Number.isInteger(asked) || asked <= now.share || asked > MAX_SHARE)
+      throw invalidArgument(
+        "share_basis_points",
+        `must be above the current share (${now.share}) and at most ${MAX_SHARE}; to reach every conversation, promote`,
+      );
+    return { state: rule.to, share: asked };
+  }
+  if (asked !== 0 && asked !== now.share)
+    throw invalidArgument(
+      "share_basis_points",
+      `must be unset or the current share (${now.share}): only WIDEN changes it`,
+    );
+  return { state: rule.to, share: now.share };
+}
+
+function pastOf(step: CreatorStep | "halt"): string {
+  return {
+    widen: "widened",
+    pause: "paused",
+    resume: "resumed",
+    promote: "promoted",
+    roll_back: "rolled back",
+    halt: "halted",
+  }[step];
+}

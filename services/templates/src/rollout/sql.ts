@@ -1,0 +1,164 @@
+// The rollouts table (migration 0017_rollouts): a rollout written at its
+// start, read locked for a step, its state and steps written after each,
+// read back as the contract's Rollout. The one live rollout of a template is
+// read where every feature reads it (catalog/rollout.ts).
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import {
+  RolloutBoundsSchema,
+  RolloutSchema,
+  RolloutStepSchema,
+  RolloutWatchSchema,
+  type Rollout,
+} from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import { randomId } from "@convos-pool/kit/content";
+import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
+import type { RolloutBoundsJson } from "@convos-pool/kit/signing";
+import { signatureOf, type FallbackJson, type RolloutStateName, type StepJson } from "../catalog/rollout.js";
+import { actionNumber, stateNumber } from "./policy.js";
+
+/** What the pool makes of a rollout so far (RolloutWatch's fields); only `halted_on` is written yet. */
+export interface WatchJson {
+  halted_on?: string;
+}
+
+export interface RolloutRow {
+  id: string;
+  template_id: string;
+  baseline_version: number;
+  candidate_version: number;
+  fallback: FallbackJson;
+  state: RolloutStateName;
+  share_basis_points: number;
+  bounds: RolloutBoundsJson;
+  steps: StepJson[];
+  watch: WatchJson | null;
+  started_at: Date | string;
+  updated_at: Date | string;
+}
+
+/** A new rollout's id: `ro_` and 16 letters or digits. */
+export const newRolloutId = () => randomId("ro");
+
+export async function insertRollout(
+  tx: EntityManager,
+  r: Omit<RolloutRow, "watch" | "updated_at" | "started_at"> & { started_at: Date },
+): Promise<void> {
+  await tx.execute(
+    `insert into rollouts (id, template_id, baseline_version, candidate_version, fallback, state, share_basis_points,
+       bounds, steps, started_at, updated_at)
+     values (?, ?, ?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, ?, ?)`,
+    [
+      r.id,
+      r.template_id,
+      r.baseline_version,
+      r.candidate_version,
+      JSON.stringify(r.fallback),
+      r.state,
+      r.share_basis_points,
+      JSON.stringify(r.bounds),
+      JSON.stringify(r.steps),
+      r.started_at,
+      r.started_at,
+    ],
+  );
+}
+
+/** A template's rollout; `lock` takes it for a step (under the template row's lock). */
+export async function rolloutOf(
+  em: EntityManager,
+  templateId: string,
+  rolloutId: string,
+  lock = false,
+): Promise<RolloutRow | undefined> {
+  const [r] = await em.execute<RolloutRow[]>(
+    `select * from rollouts where id = ? and template_id = ?${lock ? " for update" : ""}`,
+    [rolloutId, templateId],
+  );
+  return r;
+}
+
+/** A step done: the state and share after it, the step appended, and the pool's watch when it halted. */
+export async function recordStep(
+  tx: EntityManager,
+  id: string,
+  after: { state: RolloutStateName; share: number; step: StepJson; watch?: WatchJson },
+): Promise<void> {
+  await tx.execute(
+    `update rollouts set state = ?, share_basis_points = ?, steps = steps || ?::jsonb,
+       watch = coalesce(?::jsonb, watch), updated_at = ? where id = ?`,
+    [
+      after.state,
+      after.share,
+      JSON.stringify([after.step]),
+      after.watch ? JSON.stringify(after.watch) : null,
+      after.step.at,
+      id,
+    ],
+  );
+}
+
+/** A template's rollouts, newest first; the page token names the (started_at, id) the next page starts below. */
+export async function rolloutsPage(
+  em: EntityManager,
+  templateId: string,
+  limit: number,
+  pageToken: string,
+): Promise<{ rows: RolloutRow[]; nextPageToken: string }> {
+  const cursor = decodePageToken(pageToken, 2, "page_token", isDateAndId);
+  const rows = await em.execute<RolloutRow[]>(
+    `select * from rollouts where template_id = ?
+     ${cursor ? "and (started_at, id) < (?::timestamptz, ?)" : ""}
+     order by started_at desc, id desc limit ?`,
+    [templateId, ...(cursor ?? []), limit + 1],
+  );
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    rows: page,
+    nextPageToken:
+      rows.length > limit && last ? encodePageToken([new Date(last.started_at).toISOString(), last.id]) : "",
+  };
+}
+
+const ts = (d: Date | string) => timestampFromDate(new Date(d));
+
+/**
+ * A rollout as the contract has it. `conversations` and `conversations_in`
+ * stay 0 here: the conversations are the claims service's, which will count
+ * them (docs/rollouts.md, "Where it stands").
+ */
+export function rolloutToProto(r: RolloutRow): Rollout {
+  const b = r.bounds;
+  return create(RolloutSchema, {
+    rolloutId: r.id,
+    templateId: r.template_id,
+    baselineVersion: BigInt(r.baseline_version),
+    candidateVersion: BigInt(r.candidate_version),
+    fallbackVersion: BigInt(r.candidate_version + 1),
+    state: stateNumber(r.state),
+    shareBasisPoints: r.share_basis_points,
+    bounds: create(RolloutBoundsSchema, {
+      removals: b.removals,
+      pauses: b.pauses,
+      stopRequests: b.stop_requests,
+      thumbsDown: b.thumbs_down,
+      corrections: b.corrections,
+      toolCallsFailed: b.tool_calls_failed,
+      approvalsDeclined: b.approvals_declined,
+      falseAlarm: b.false_alarm,
+    }),
+    steps: r.steps.map((s) =>
+      create(RolloutStepSchema, {
+        action: actionNumber(s.action),
+        shareBasisPoints: s.share_basis_points,
+        at: ts(s.at),
+        ...(s.signature ? { signature: signatureOf(s.signature) } : {}),
+      }),
+    ),
+    ...(r.watch ? { watch: create(RolloutWatchSchema, { haltedOn: r.watch.halted_on ?? "" }) } : {}),
+    startedAt: ts(r.started_at),
+    updatedAt: ts(r.updated_at),
+  });
+}
