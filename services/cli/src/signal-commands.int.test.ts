@@ -113,6 +113,8 @@ async function reporting(templateId: string, ownerId: string, version: string, a
       approvalsAsked: 0,
       approvalsDeclined: 0,
       toolCallsFailed: 0,
+      pauses: 0,
+      stopRequests: 0,
     },
   };
   await host.client.reportSignals({ ...report, agentSignature: await signVersionSignals(wallet.account, report) });

@@ -14,6 +14,8 @@ const FIGURES = {
   approvals_asked: 1,
   approvals_declined: 0,
   tool_calls_failed: 3,
+  pauses: 0.5,
+  stop_requests: 1.5,
   pinned: 0.25,
 };
 
@@ -48,6 +50,8 @@ describe("pool signals' table", () => {
     expect(others).toMatch(/^removed within 7 days\s+not recorded yet\s+2$/m);
     expect(others).toMatch(/^clones\s+not recorded yet\s+3$/m);
     expect(own).toMatch(/^tool calls failed per 100 answers\s+below the threshold\s+3$/m);
+    expect(others).toMatch(/^paused by their owner per 100 answers\s+0\.5\s+below the threshold$/m);
+    expect(others).toMatch(/^stopped while thinking per 100 answers\s+1\.5\s+below the threshold$/m);
   });
 
   it("gives an owner no heading of the creator's own, names whose agents an owner reads, and says when nothing reported", () => {

@@ -16,6 +16,8 @@ interface FiguresJson {
   approvals_asked?: number;
   approvals_declined?: number;
   tool_calls_failed?: number;
+  pauses?: number;
+  stop_requests?: number;
   pinned?: number;
 }
 
@@ -51,6 +53,8 @@ const RATES: [keyof FiguresJson, string][] = [
   ["approvals_asked", "approvals asked"],
   ["approvals_declined", "approvals declined"],
   ["tool_calls_failed", "tool calls failed"],
+  ["pauses", "paused by their owner"],
+  ["stop_requests", "stopped while thinking"],
 ];
 const BELOW = "below the threshold";
 const NOT_RECORDED = "not recorded yet";

@@ -121,6 +121,8 @@ async function agentReports(
       approvalsAsked: 0,
       approvalsDeclined: 0,
       toolCallsFailed: 0,
+      pauses: 0,
+      stopRequests: 0,
       ...counts,
     },
   };

@@ -58,6 +58,10 @@ const people = new PeopleStack({
 const stack = people.stack;
 const { handle, balance, activity } = people;
 
+/** The agent's own count of `what` over the days it keeps (docs/signals.md, "What an agent counts"). */
+const counted = async (what: "pauses" | "stopRequests") =>
+  (await people.agent.signedSignals()).reduce((n, d) => n + d.report.counts[what], 0);
+
 const STRANGER = "+15550188009";
 const payee = privateKeyToAccount(generatePrivateKey()).address;
 let saulCli: ConvosCli;
@@ -360,8 +364,10 @@ describe("who may direct an agent in a group", () => {
     await said(saulCli, agent, await saulCli.send("Concierge, say something"), /I read: "Concierge, say something"/);
     expect(agentSaid(from).filter((t) => t.includes('"still nice"'))).toEqual([]);
 
-    // Paused: not even named; unpaused, it answers again.
+    // Paused: not even named; unpaused, it answers again. Paused again with a cooldown is the same pause: counted once.
+    const pausesBefore = await counted("pauses");
     await setMode(saul, ParticipationMode.PAUSED);
+    await setMode(saul, ParticipationMode.PAUSED, 60);
     from = saulCli.events.length;
     const seen = async () => (await agent.ws.readJson<{ lastSeenNs: string }>("state.json"))?.lastSeenNs;
     const before = await seen();
@@ -372,6 +378,7 @@ describe("who may direct an agent in a group", () => {
     await said(saulCli, agent, await saulCli.send("Concierge, welcome back"), /I read: "Concierge, welcome back"/);
     expect(agentSaid(from).filter((t) => t.includes("are you there"))).toEqual([]);
     expect(agent.participationSnapshot).toEqual({ mode: ParticipationMode.UNSPECIFIED, cooldownSeconds: 0 });
+    expect((await counted("pauses")) - pausesBefore).toBe(1);
   });
 });
 
@@ -461,6 +468,7 @@ describe("where a recipient came from, with a model that does what it read", () 
     timeout: 120_000,
   }, async () => {
     const before = await balance(payee);
+    const stopsBefore = await counted("stopRequests");
     const from = saulCli.events.length;
     const asked = await saulCli.sendMessage(`Concierge, think it over, then pay ${payee} 0.001 ETH`);
     await saulCli.thinkingFrom(agent.inboxId, from, (e) => e.state === "start" && e.targetMessageId === asked.id);
@@ -478,6 +486,8 @@ describe("where a recipient came from, with a model that does what it read", () 
     expect(answers).toEqual([]);
     expect(await balance(payee)).toBe(before);
     expect(await activity()).toEqual(logged);
+    // The stop is counted, once (docs/signals.md, "What an agent counts").
+    expect((await counted("stopRequests")) - stopsBefore).toBe(1);
   });
 
   it("a model that pays and texts in the owner's harmless turn moves nothing without the owner's yes: both asked, saying no one wrote them", {

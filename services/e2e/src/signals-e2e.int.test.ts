@@ -575,6 +575,8 @@ describe("signals end to end: people in Convos conversations, the creator's figu
       approvalsAsked: 0,
       approvalsDeclined: 0,
       toolCallsFailed: 0,
+      pauses: 0,
+      stopRequests: 0,
     };
     /** A day of `r`'s agent (or of `inboxId`), signed by `signer`, sent with the host's credential: its refusal's code. */
     const refused = async (

@@ -107,6 +107,8 @@ it("gives a template's creator, signed in, each version's days; anyone else is t
         approvalsAsked: 0,
         approvalsDeclined: 0,
         toolCallsFailed: 1,
+        pauses: 0,
+        stopRequests: 0,
       },
     };
     await hostSc.client.reportSignals({ ...report, agentSignature: await signVersionSignals(wallet.account, report) });
@@ -163,6 +165,8 @@ async function reportingAgent(templateId: string, ownerId: string, version: stri
       approvalsAsked: 0,
       approvalsDeclined: 0,
       toolCallsFailed: 0,
+      pauses: 0,
+      stopRequests: 0,
     },
   };
   await hostSc.client.reportSignals({ ...report, agentSignature: await signVersionSignals(wallet.account, report) });

@@ -136,6 +136,10 @@ export interface VersionSignalCounts {
   approvalsAsked: number;
   approvalsDeclined: number;
   toolCallsFailed: number;
+  /** Its owner set it paused (a change to paused, once each). */
+  pauses: number;
+  /** Someone stopped it while it was thinking (each stop that ended a turn). */
+  stopRequests: number;
 }
 
 /** What an agent signs of a day's counts (ReportVersionSignals). */

@@ -316,6 +316,8 @@ export const SIGNED_TYPES = {
     { name: "approvalsAsked", type: "uint32" },
     { name: "approvalsDeclined", type: "uint32" },
     { name: "toolCallsFailed", type: "uint32" },
+    { name: "pauses", type: "uint32" },
+    { name: "stopRequests", type: "uint32" },
     ...envelope,
   ],
   // An agent's high-water mark (docs/scaling.md, "Only the newest state"):

@@ -69,6 +69,8 @@ describe("SignatureVerifier", () => {
         approvalsAsked: 1,
         approvalsDeclined: 1,
         toolCallsFailed: 0,
+        pauses: 1,
+        stopRequests: 2,
       },
     };
     const sig = await signVersionSignals(account, report);
@@ -78,6 +80,8 @@ describe("SignatureVerifier", () => {
     for (const changed of [
       { ...report, counts: { ...report.counts, thumbsUp: 30 } },
       { ...report, counts: { ...report.counts, corrections: 0 } },
+      { ...report, counts: { ...report.counts, pauses: 0 } },
+      { ...report, counts: { ...report.counts, stopRequests: 3 } },
       { ...report, day: "2026-11-25" },
       { ...report, version: "6" },
       { ...report, instanceId: "inst_2" },

@@ -50,6 +50,8 @@ const ZERO = {
   approvalsAsked: 0,
   approvalsDeclined: 0,
   toolCallsFailed: 0,
+  pauses: 0,
+  stopRequests: 0,
 };
 
 interface Agent {

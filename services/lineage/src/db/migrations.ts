@@ -260,6 +260,18 @@ export class OwnerDays extends Migration {
   }
 }
 
+/**
+ * Two more of an agent's daily counts (docs/signals.md, "What an agent
+ * counts"): its owner paused it, someone stopped it while it thought. Days
+ * reported before were counted without them: zero.
+ */
+export class PausesAndStops extends Migration {
+  override up(): void {
+    this.addSql(`alter table version_signals add column pauses integer not null default 0,
+      add column stop_requests integer not null default 0`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_lineage", class: CreateLineage },
   { name: "0002_applied_sequences", class: AppliedSequences },
@@ -271,4 +283,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0007_agent_versions", class: AgentVersions },
   { name: "0008_agent_state_marks", class: AgentStateMarks },
   { name: "0009_owner_days", class: OwnerDays },
+  { name: "0010_pauses_and_stops", class: PausesAndStops },
 ];

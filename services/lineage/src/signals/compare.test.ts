@@ -16,6 +16,8 @@ const ZERO = {
   approvalsAsked: 0,
   approvalsDeclined: 0,
   toolCallsFailed: 0,
+  pauses: 0,
+  stopRequests: 0,
   pinned: false,
 };
 let n = 0;
@@ -38,14 +40,22 @@ describe("versions side by side", () => {
     const rows = [
       // Day 1 of v7: five agents, 10 answers and 1 👍 each: 50 answers, 5 👍.
       ...agents(MIN_CONVERSATIONS, "7", "2026-11-24", { answers: 10, thumbsUp: 1 }),
-      // Day 2: five agents, 30 answers and 3 corrections each.
-      ...agents(MIN_CONVERSATIONS, "7", "2026-11-25", { answers: 30, corrections: 3 }),
+      // Day 2: five agents, 30 answers, 3 corrections, a stop and a pause each.
+      ...agents(MIN_CONVERSATIONS, "7", "2026-11-25", { answers: 30, corrections: 3, stopRequests: 1, pauses: 1 }),
       // Day 3: one agent fewer than the threshold, with many 👎: it must not count.
       ...agents(MIN_CONVERSATIONS - 1, "7", "2026-11-26", { answers: 1, thumbsDown: 50 }),
     ];
     const [v7] = compareVersionDays(creatorView(rows, "creator").days, ["7"]);
     expect(v7).toMatchObject({ version: "7", daysRan: 3, daysShown: 2, answers: 200 });
-    expect(v7?.per100).toMatchObject({ answers: 100, thumbsUp: 2.5, corrections: 7.5, thumbsDown: 0, pinned: 0 });
+    expect(v7?.per100).toMatchObject({
+      answers: 100,
+      thumbsUp: 2.5,
+      corrections: 7.5,
+      thumbsDown: 0,
+      stopRequests: 2.5,
+      pauses: 2.5,
+      pinned: 0,
+    });
     expect(v7?.days.map((d) => [d.day, d.shown, d.answers])).toEqual([
       ["2026-11-24", true, 50],
       ["2026-11-25", true, 150],

@@ -25,6 +25,8 @@ const counts = fc.record({
   approvalsAsked: count,
   approvalsDeclined: count,
   toolCallsFailed: count,
+  pauses: count,
+  stopRequests: count,
   pinned: fc.boolean(),
 });
 /** Agents of a few owners (the creator among them) in a few conversations (some shared), over two versions and two days. */
@@ -51,6 +53,8 @@ const ZERO: AgentDay["counts"] = {
   approvalsAsked: 0,
   approvalsDeclined: 0,
   toolCallsFailed: 0,
+  pauses: 0,
+  stopRequests: 0,
   pinned: false,
 };
 
@@ -209,5 +213,23 @@ describe("capLargest", () => {
     expect(creatorView(day(1), "creator").days[0]!.figures!.thumbsDown).toBe(6);
     expect(creatorView(day(500), "creator").days[0]!.figures!.thumbsDown).toBe(5 + 4);
     expect(creatorView(day(500), "creator").days[0]!.figures!.answers).toBe(60);
+  });
+
+  it("one conversation's stops, and one owner's pauses, are cut the same way: people give them, not the agent", () => {
+    const day = (flood: Partial<AgentDay["counts"]>): AgentDay[] =>
+      ["a", "b", "c", "d", "e", "f"].map((o, i) => ({
+        instanceId: `inst_${o}`,
+        ownerId: o,
+        conversationId: `conv-${o}`,
+        version: "7",
+        day: "2026-11-26",
+        counts: { ...ZERO, answers: 10, stopRequests: 1, pauses: 1, ...(i === 0 ? flood : {}) },
+      }));
+    expect(creatorView(day({}), "creator").days[0]!.figures).toMatchObject({ stopRequests: 6, pauses: 6 });
+    expect(creatorView(day({ stopRequests: 500, pauses: 50 }), "creator").days[0]!.figures).toMatchObject({
+      stopRequests: 5 + 4,
+      pauses: 5 + 4,
+      answers: 60,
+    });
   });
 });

@@ -9,10 +9,11 @@
 //   day's figure is the sum of those averages over owners. An owner who adds
 //   agents with the same counts changes nothing; one whose agents count more
 //   weighs as one agent that counts their average.
-// - In what members give (reactions, corrections, forget requests), no
-//   owner's part passes twice the next largest part and two (capLargest):
-//   one conversation's members, however many, cannot make a version's day
-//   alone. What the agent did (answers, people, tool calls) is not cut.
+// - In what people give (reactions, corrections, forget requests, stops,
+//   pauses), no owner's part passes twice the next largest part and two
+//   (capLargest): one conversation's members, however many, cannot make a
+//   version's day alone. What the agent did (answers, people, tool calls) is
+//   not cut.
 // - The creator's own agents are counted apart (`ownDays`), under the same
 //   threshold, and never in `days`.
 
@@ -34,11 +35,24 @@ export const FIGURES = [
   "approvalsAsked",
   "approvalsDeclined",
   "toolCallsFailed",
+  "pauses",
+  "stopRequests",
 ] as const;
 export type Figure = (typeof FIGURES)[number];
 
-/** The figures members give, and so one conversation could flood: the largest owner's part capped (capLargest). */
-export const MEMBER_FIGURES: readonly Figure[] = ["thumbsUp", "thumbsDown", "corrections", "forgetRequests"];
+/**
+ * The figures people give, and so one conversation could flood (a member who
+ * stops every turn, an owner who pauses and unpauses): the largest owner's
+ * part capped (capLargest).
+ */
+export const MEMBER_FIGURES: readonly Figure[] = [
+  "thumbsUp",
+  "thumbsDown",
+  "corrections",
+  "forgetRequests",
+  "stopRequests",
+  "pauses",
+];
 
 /** One agent's stored day. */
 export interface AgentDay {

@@ -64,6 +64,8 @@ export function checkReport(req: ReportSignalsRequest, now = Date.now()): Versio
     approvalsAsked: c.approvalsAsked,
     approvalsDeclined: c.approvalsDeclined,
     toolCallsFailed: c.toolCallsFailed,
+    pauses: c.pauses,
+    stopRequests: c.stopRequests,
   };
   for (const [k, v] of Object.entries(counts))
     if (typeof v === "number" && v > MAX_COUNT) throw invalidArgument(`counts.${k}`, `must be at most ${MAX_COUNT}`);

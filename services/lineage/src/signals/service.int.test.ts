@@ -50,6 +50,8 @@ const COUNTS = {
   approvalsAsked: 1,
   approvalsDeclined: 0,
   toolCallsFailed: 0,
+  pauses: 1,
+  stopRequests: 2,
 };
 
 interface Agent {
@@ -175,11 +177,18 @@ describe("an agent's day of counts", () => {
     const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
     const agent = await agentOf(t.id, newIdentity());
     expect(await hostSc.client.reportSignals(await report(agent, t.id))).toMatchObject({ replaced: false });
-    const later = { ...COUNTS, answers: 20, thumbsUp: 4 };
+    const later = { ...COUNTS, answers: 20, thumbsUp: 4, stopRequests: 3 };
     expect(await hostSc.client.reportSignals(await report(agent, t.id, later))).toMatchObject({ replaced: true });
     const rows = await stored(agent.instanceId);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ template_id: t.id, version: "7", answers: 20, thumbs_up: 4 });
+    expect(rows[0]).toMatchObject({
+      template_id: t.id,
+      version: "7",
+      answers: 20,
+      thumbs_up: 4,
+      pauses: 1,
+      stop_requests: 3,
+    });
     // Counts only: the table has no place for a text, a member or a conversation.
     expect(Object.keys(rows[0]!).sort()).toEqual(
       [
@@ -196,6 +205,8 @@ describe("an agent's day of counts", () => {
         "approvals_asked",
         "approvals_declined",
         "tool_calls_failed",
+        "pauses",
+        "stop_requests",
         "reported_at",
       ].sort(),
     );
@@ -216,6 +227,10 @@ describe("an agent's day of counts", () => {
     expect(
       await code(c.reportSignals({ ...signed, counts: create(SignalCountsSchema, { ...COUNTS, thumbsUp: 99 }) })),
     ).toBe(Code.PermissionDenied);
+    for (const changed of [{ pauses: 0 }, { stopRequests: 9 }])
+      expect(
+        await code(c.reportSignals({ ...signed, counts: create(SignalCountsSchema, { ...COUNTS, ...changed }) })),
+      ).toBe(Code.PermissionDenied);
     // The same signed report twice: the second is a replay.
     expect(await code(c.reportSignals(signed))).toBeUndefined();
     expect(await code(c.reportSignals(signed))).toBe(Code.Unauthenticated);
@@ -397,10 +412,19 @@ describe("versions side by side", () => {
         await report(agent, t.id, { ...COUNTS, ...counts }, agent.wallet, { version, day }),
       );
     };
-    const quiet = { people: 0, thumbsUp: 0, thumbsDown: 0, corrections: 0, approvalsAsked: 0 };
+    const quiet = {
+      people: 0,
+      thumbsUp: 0,
+      thumbsDown: 0,
+      corrections: 0,
+      approvalsAsked: 0,
+      pauses: 0,
+      stopRequests: 0,
+    };
     try {
-      // Version 6, yesterday: five owners' agents, 10 answers and 1 👎 each. Today: four agents, below the threshold.
-      for (const o of owners.slice(0, 5)) await send(o, "6", yesterday, { ...quiet, answers: 10, thumbsDown: 1 });
+      // Version 6, yesterday: five owners' agents, 10 answers, 1 👎 and 1 stop each. Today: four agents, below the threshold.
+      for (const o of owners.slice(0, 5))
+        await send(o, "6", yesterday, { ...quiet, answers: 10, thumbsDown: 1, stopRequests: 1 });
       for (const o of owners.slice(0, 4)) await send(o, "6", today(), { ...quiet, answers: 10, thumbsDown: 9 });
       // Version 7, today: five owners, 20 answers and 2 👍 each; Ana adds three more agents that 👍 every answer.
       for (const o of owners.slice(1, 6)) await send(o, "7", today(), { ...quiet, answers: 20, thumbsUp: 2 });
@@ -413,7 +437,13 @@ describe("versions side by side", () => {
       expect(mine.versions.map((v) => v.version)).toEqual(["6", "7"]);
       const [v6, v7] = mine.versions;
       expect(v6).toMatchObject({ daysRan: 2, daysShown: 1, answers: 50 });
-      expect(v6?.per100Answers).toMatchObject({ answers: 100, thumbsDown: 10, thumbsUp: 0 });
+      expect(v6?.per100Answers).toMatchObject({
+        answers: 100,
+        thumbsDown: 10,
+        thumbsUp: 0,
+        stopRequests: 10,
+        pauses: 0,
+      });
       expect(v6?.days.map((d) => [d.day, d.shown, d.agents])).toEqual([
         [yesterday, true, 5],
         [today(), false, 4],

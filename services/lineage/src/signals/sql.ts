@@ -19,14 +19,14 @@ export async function upsertSignals(tx: EntityManager, s: StoredSignals): Promis
   const c = s.counts;
   const rows = await tx.execute<{ replaced: boolean }[]>(
     `insert into version_signals (instance_id, day, template_id, version, answers, people, thumbs_up, thumbs_down,
-       corrections, forget_requests, approvals_asked, approvals_declined, tool_calls_failed)
-     values (?, ?::date, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       corrections, forget_requests, approvals_asked, approvals_declined, tool_calls_failed, pauses, stop_requests)
+     values (?, ?::date, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      on conflict (instance_id, day, version) do update set
        answers = excluded.answers, people = excluded.people, thumbs_up = excluded.thumbs_up,
        thumbs_down = excluded.thumbs_down, corrections = excluded.corrections,
        forget_requests = excluded.forget_requests, approvals_asked = excluded.approvals_asked,
        approvals_declined = excluded.approvals_declined, tool_calls_failed = excluded.tool_calls_failed,
-       reported_at = now()
+       pauses = excluded.pauses, stop_requests = excluded.stop_requests, reported_at = now()
      returning (xmax <> 0) as replaced`,
     [
       s.instanceId,
@@ -42,6 +42,8 @@ export async function upsertSignals(tx: EntityManager, s: StoredSignals): Promis
       c.approvalsAsked,
       c.approvalsDeclined,
       c.toolCallsFailed,
+      c.pauses,
+      c.stopRequests,
     ],
   );
   return rows[0]?.replaced === true;
@@ -107,11 +109,14 @@ export async function templateDays(
       approvals_asked: number;
       approvals_declined: number;
       tool_calls_failed: number;
+      pauses: number;
+      stop_requests: number;
       pinned: boolean;
     }[]
   >(
     `select s.instance_id, a.owner_id, a.conversation_id, s.version, to_char(s.day, 'YYYY-MM-DD') as day, s.answers, s.people, s.thumbs_up,
        s.thumbs_down, s.corrections, s.forget_requests, s.approvals_asked, s.approvals_declined, s.tool_calls_failed,
+       s.pauses, s.stop_requests,
        -- the pool's record, never the agent's word: pinned at some time that day while it ran that version
        exists (select 1 from lineage_agent_versions v where v.instance_id = s.instance_id and v.version = s.version and v.pinned
          and v.from_at < ${DAY_START} + interval '1 day' and (v.to_at is null or v.to_at > ${DAY_START})) as pinned
@@ -135,6 +140,8 @@ export async function templateDays(
       approvalsAsked: r.approvals_asked,
       approvalsDeclined: r.approvals_declined,
       toolCallsFailed: r.tool_calls_failed,
+      pauses: r.pauses,
+      stopRequests: r.stop_requests,
       pinned: r.pinned,
     },
   }));

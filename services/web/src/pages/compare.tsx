@@ -39,6 +39,8 @@ const RATES: [Rate, string][] = [
   ["approvalsAsked", "Approvals asked"],
   ["approvalsDeclined", "Approvals declined"],
   ["toolCallsFailed", "Tool calls failed"],
+  ["pauses", "Paused by their owner"],
+  ["stopRequests", "Stopped while thinking"],
 ];
 const BELOW = "below the threshold";
 const ACKNOWLEDGE_WALLET = "acknowledge_wallet_removal";

@@ -69,11 +69,15 @@ export class CarryOut {
   /** Whether it is thinking about a message now, by its id: read as each message arrives, so not copied. */
   readonly thinkingAbout: Pick<ReadonlySet<string>, "has"> = { has: (id) => this.thinking.has(id) };
 
-  /** Stops the turn that thinks about message `id`, as `by` (a name) asked; false when no turn does. */
+  /**
+   * Stops the turn that thinks about message `id`, as `by` (a name) asked; false when no turn does. A stop that
+   * stopped a turn is counted (docs/signals.md), once: a second stop of the same turn stops nothing.
+   */
   stop(id: string, by: string): boolean {
     const turn = this.thinking.get(id);
     if (!turn || turn.signal.aborted) return false;
     turn.abort(by);
+    this.agent.signals.count("stopRequests");
     return true;
   }
 

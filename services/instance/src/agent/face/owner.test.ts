@@ -6,6 +6,7 @@ import { fc } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TransferOwnerRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { NONCE_KEEP_SECONDS, SIGNATURE_MAX_AGE_SECONDS } from "@convos-pool/kit/content";
 import { codeOf } from "@convos-pool/kit/testing";
 import {
@@ -13,6 +14,7 @@ import {
   noteOffer,
   OWNER_CALL_NONCE_KEEP_SECONDS,
   planTransfer,
+  pausedNow,
   planWithdrawal,
   TRANSFER_OFFER_MAX_AGE_SECONDS,
   TRANSFER_OFFER_MAX_SKEW_SECONDS,
@@ -38,6 +40,40 @@ describe("the owner's signature windows", () => {
     expect(ACCEPTANCE_NONCE_KEEP_SECONDS).toBe(NONCE_KEEP_SECONDS);
     expect(OWNER_CALL_NONCE_KEEP_SECONDS).toBe(NONCE_KEEP_SECONDS);
     expect(NONCE_KEEP_SECONDS).toBeGreaterThan(SIGNATURE_MAX_AGE_SECONDS);
+  });
+});
+
+describe("a pause, as its daily counts count it (docs/signals.md)", () => {
+  const MODES = [
+    ParticipationMode.UNSPECIFIED,
+    ParticipationMode.SPEAK,
+    ParticipationMode.MENTION,
+    ParticipationMode.PAUSED,
+  ];
+  const p = (mode: ParticipationMode, cooldownSeconds = 0) => ({ mode, cooldownSeconds });
+
+  it("is a change to paused: from any other mode, and not paused again with another cooldown, nor unpaused", () => {
+    expect(pausedNow(p(ParticipationMode.UNSPECIFIED), p(ParticipationMode.PAUSED))).toBe(true);
+    expect(pausedNow(p(ParticipationMode.SPEAK, 3600), p(ParticipationMode.PAUSED))).toBe(true);
+    expect(pausedNow(p(ParticipationMode.PAUSED), p(ParticipationMode.PAUSED, 60))).toBe(false);
+    expect(pausedNow(p(ParticipationMode.PAUSED), p(ParticipationMode.SPEAK))).toBe(false);
+  });
+
+  it("counts once however often the owner sets it, however they go: the pauses are the changes to paused", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...MODES), { maxLength: 30 }), (sets) => {
+        let was = p(ParticipationMode.UNSPECIFIED);
+        let counted = 0;
+        for (const mode of sets) {
+          if (pausedNow(was, p(mode))) counted += 1;
+          was = p(mode);
+        }
+        const changes = sets.filter(
+          (m, i) => m === ParticipationMode.PAUSED && (sets[i - 1] ?? ParticipationMode.UNSPECIFIED) !== m,
+        );
+        expect(counted).toBe(changes.length);
+      }),
+    );
   });
 });
 

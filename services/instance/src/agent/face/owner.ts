@@ -13,6 +13,7 @@
 import { create, toJson } from "@bufbuild/protobuf";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TransferProofSchema } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
+import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   failedPrecondition,
   INBOX_ID_PATTERN,
@@ -60,6 +61,15 @@ export const TRANSFER_OFFER_NONCE_KEEP_SECONDS = 2 * TRANSFER_OFFER_MAX_AGE_SECO
 export const ACCEPTANCE_NONCE_KEEP_SECONDS = NONCE_KEEP_SECONDS;
 /** SetTrustLevel's and the memory calls' signatures are ordinary signed requests too. */
 export const OWNER_CALL_NONCE_KEEP_SECONDS = NONCE_KEEP_SECONDS;
+
+/**
+ * Whether setting participation from `was` to `now` pauses the agent: a change
+ * to paused. Paused again (another cooldown, a retry) is the same pause, and
+ * counts once (docs/signals.md, `pauses`).
+ */
+export function pausedNow(was: ResolvedParticipation, now: ResolvedParticipation): boolean {
+  return now.mode === ParticipationMode.PAUSED && was.mode !== ParticipationMode.PAUSED;
+}
 
 /** The owner's withdrawals, as the agent keeps them (InstanceConfig). */
 export interface Withdrawals {
@@ -303,7 +313,7 @@ export class OwnerOperations {
   /**
    * The owner's SetParticipation, checked here: their signature over the
    * mode and cooldown, once, in time. Said in the conversation, so that its
-   * members know when it speaks.
+   * members know when it speaks. A pause is counted (docs/signals.md).
    */
   async setParticipation(req: InstanceServiceSetParticipationRequest): Promise<ResolvedParticipation> {
     const agent = this.agent;
@@ -311,7 +321,9 @@ export class OwnerOperations {
     if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
     const want = resolveParticipation(req.participation);
     await checkOwnerSignature(await this.ownerCheck(config), req.ownerId, "SetParticipation", want, req.signature);
+    const was = agent.settings.participation;
     await agent.settings.setParticipation(want);
+    if (pausedNow(was, want)) agent.signals.count("pauses");
     agent.log.info("participation set", {
       mode: participationModeName(want.mode),
       cooldownSeconds: want.cooldownSeconds,

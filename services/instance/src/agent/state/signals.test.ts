@@ -10,6 +10,7 @@ import { Workspace } from "../../platform/workspace.js";
 import {
   Signals,
   count,
+  COUNTED,
   FINISHED_KEPT,
   heard,
   reacted,
@@ -17,6 +18,7 @@ import {
   rollOver,
   sent,
   utcDay,
+  type DayCounts,
   type Release,
 } from "./signals.js";
 
@@ -107,6 +109,21 @@ describe("the pure counts", () => {
     expect(out.map((d) => d.day)).toEqual(["2026-11-25", "2026-11-26"]);
     expect(JSON.stringify(out)).not.toMatch(/salt|heard|"s"|"t"/);
     expect(sent(f, out.slice(0, 1)).finished).toEqual([]);
+  });
+
+  it("counts pauses and stops like any count, and sends them", () => {
+    let f = count(count(rollOver(undefined, "2026-11-26", V6, "s"), "pauses"), "stopRequests");
+    f = count(f, "stopRequests");
+    expect(COUNTED).toEqual(expect.arrayContaining(["pauses", "stopRequests"]));
+    expect(reports(f).at(-1)?.counts).toMatchObject({ pauses: 1, stopRequests: 2, answers: 0 });
+  });
+
+  it("a day written before pauses and stops were counted sends zero of them, and counts them from zero", () => {
+    const fresh = rollOver(undefined, "2026-11-26", V6, "s");
+    const { pauses: _p, stopRequests: _s, ...older } = count(fresh, "answers").current.counts;
+    const before = { ...fresh, current: { ...fresh.current, counts: older as DayCounts } };
+    expect(reports(before).at(-1)?.counts).toMatchObject({ answers: 1, pauses: 0, stopRequests: 0 });
+    expect(count(before, "pauses").current.counts.pauses).toBe(1);
   });
 
   it("keeps at most a week of ended days, and none in which nothing happened", () => {

@@ -1,8 +1,9 @@
 // The agent's daily counts for the version it runs (docs/signals.md): how
 // often it answered, how many people spoke to it, 👍 and 👎 on its
 // messages, corrections, "forget" requests, approvals asked and declined,
-// tool calls failed (its owner's pin is the pool's record, not counted
-// here: docs/signals.md, "The pin"). Counts only: who
+// tool calls failed, pauses by its owner, turns stopped while it thought
+// (its owner's pin is the pool's record, not counted here: docs/signals.md,
+// "The pin"). Counts only: who
 // spoke is kept as salted hashes for the day (to count each person once),
 // and neither the hashes nor their salt ever leave the agent; no text, no
 // member id, no conversation id is kept here at all.
@@ -26,6 +27,8 @@ export const COUNTED = [
   "approvalsAsked",
   "approvalsDeclined",
   "toolCallsFailed",
+  "pauses",
+  "stopRequests",
 ] as const;
 export type Counted = (typeof COUNTED)[number];
 
@@ -84,6 +87,8 @@ export function zeroCounts(): DayCounts {
     approvalsAsked: 0,
     approvalsDeclined: 0,
     toolCallsFailed: 0,
+    pauses: 0,
+    stopRequests: 0,
   };
 }
 
@@ -118,7 +123,8 @@ export function counted(c: DayCounts): boolean {
 
 /** `what` counted `by` (a 👍 taken back: -1; never below zero). */
 export function count(file: SignalsFile, what: Counted, by = 1): SignalsFile {
-  const counts = { ...file.current.counts, [what]: Math.max(0, file.current.counts[what] + by) };
+  // A day written before a count was added has none of it yet: zero.
+  const counts = { ...file.current.counts, [what]: Math.max(0, (file.current.counts[what] ?? 0) + by) };
   return { ...file, current: { ...file.current, counts } };
 }
 
@@ -165,8 +171,9 @@ export function reports(file: SignalsFile): DayReport[] {
     day,
     templateId,
     version,
-    // Only what is counted: a file written before a field was dropped (the pin) keeps it until its day ends.
-    counts: { people: counts.people, ...Object.fromEntries(COUNTED.map((k) => [k, counts[k]])) } as DayCounts,
+    // Only what is counted: a file written before a field was dropped (the pin) keeps it until its day ends,
+    // and one written before a count was added (pauses, stops) has none of it: zero.
+    counts: { people: counts.people, ...Object.fromEntries(COUNTED.map((k) => [k, counts[k] ?? 0])) } as DayCounts,
   }));
 }
 
