@@ -165,6 +165,56 @@ describe("the statement that goes with each attestation", () => {
     });
   });
 
+  it("follows a change made while an attestation was on its way: due again at once, not in 12 hours", async () => {
+    const id = "inst_statement000003";
+    await db.em.fork().execute(`update instances set state = 'dead' where state = 'idle'`);
+    await db.em
+      .fork()
+      .execute(`insert into instances (id, state, host_url, inbox_id) values (?, 'idle', 'http://127.0.0.1:1', ?)`, [
+        id,
+        inbox(9),
+      ]);
+    const p = claimParams();
+    await claimIdleInstance(db.em.fork(), p);
+    await completeClaim(db.em.fork(), {
+      instanceId: id,
+      claimId: p.claimId,
+      ownerId: p.ownerId,
+      conversationId: "conv-in-flight",
+      appliedKey: [1],
+    });
+    const dueIn = async () =>
+      (
+        await db.em
+          .fork()
+          .execute<{ s: number | null }[]>(
+            `select extract(epoch from attest_next_at - now())::float8 as s from instances where id = ?`,
+            [id],
+          )
+      )[0]!.s;
+    // The owner changes the trust level while the agent is being attested (its host has not answered yet).
+    const runtime = {
+      attest: async () => {
+        expect(await setTrustLevel(db.em.fork(), id, p.ownerId, 3, "")).toBe(true);
+      },
+    } as unknown as InstanceRuntime;
+    const keys = new AttestationKeyRing([{ kid: "k1", pem: generateAttestationKeyPem() }]);
+    const a = new Attestations({ em: db.em, runtime, keys, log: createLogger("attestations", { level: "silent" }) });
+    a.claimed({ id, hostUrl: "http://127.0.0.1:1", inboxId: inbox(9) });
+    await a.stop();
+    expect(await dueIn()).toBeNull();
+    // Without a change meanwhile, the next is 12 hours on.
+    const calm = new Attestations({
+      em: db.em,
+      runtime: { attest: async () => undefined } as unknown as InstanceRuntime,
+      keys,
+      log: createLogger("attestations", { level: "silent" }),
+    });
+    calm.claimed({ id, hostUrl: "http://127.0.0.1:1", inboxId: inbox(9) });
+    await calm.stop();
+    expect(Math.abs((await dueIn())! - (12 * HOUR) / 1000)).toBeLessThan(60);
+  });
+
   it("follows the owner's permissions, and a tool removed without a new version, each at once", async () => {
     const id = "inst_statement000002";
     await db.em.fork().execute(`update instances set state = 'dead' where state = 'idle'`);

@@ -131,11 +131,28 @@ export class Attestations {
       });
   }
 
-  /** A newly claimed agent's first attestation, now; a failure is left to the scan's retry. */
+  /**
+   * A newly claimed agent's first attestation, now; a failure is left to the
+   * scan's retry. Leased first, as a scan leases what it takes: a change of
+   * its facts meanwhile makes it due again (writeNext keeps that).
+   */
   claimed(instance: InstanceRef): void {
     if (this.stopped) return;
-    const first = this.attest(instance).finally(() => this.firsts.delete(first));
+    const first = this.lease(instance.id)
+      .then(() => this.attest(instance))
+      .finally(() => this.firsts.delete(first));
     this.firsts.add(first);
+  }
+
+  /** Moves a claimed agent past the retry delay before it is attested, as a scan does with what it takes. */
+  private async lease(id: string): Promise<void> {
+    await this.opts.em
+      .fork()
+      .execute(
+        `update instances set attest_next_at = now() + make_interval(secs => ?) where id = ? and state = 'claimed'`,
+        [this.retryMs / 1000, id],
+      )
+      .catch((err: unknown) => this.opts.log.warn("could not lease an attestation", { instanceId: id, err }));
   }
 
   private async scan(): Promise<void> {
@@ -242,13 +259,16 @@ export class Attestations {
   /**
    * Several agents' next dates in one statement; an agent named twice gets
    * its latest, as one after the other would. The ids listed (`in`) let the
-   * planner find the rows by primary key.
+   * planner find the rows by primary key. An agent due now (null) stays due:
+   * it was leased before its attestation, so a null is a change of its facts
+   * made while it was attested, and its statement must follow it.
    */
   private async writeNext(batch: Next[]): Promise<void> {
     const latest = [...new Map(batch.map((n) => [n.id, n])).values()];
     // The platform writes a null in an array as nothing: '' stands for no key.
     await this.opts.em.fork().execute(
-      `update instances i set attest_next_at = now() + make_interval(secs => v.secs), attest_kid = coalesce(nullif(v.kid, ''), i.attest_kid)
+      `update instances i set attest_next_at = case when i.attest_next_at is null then null else now() + make_interval(secs => v.secs) end,
+         attest_kid = coalesce(nullif(v.kid, ''), i.attest_kid)
        from unnest(array[?]::text[], array[?]::float8[], array[?]::text[]) as v(id, secs, kid)
        where i.id in (?) and i.id = v.id and i.state = 'claimed'`,
       [
