@@ -36,6 +36,8 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestation_service_pb.js";
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { RolloutService } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import { RolloutWatchService } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import {
   OwnerActivityService,
@@ -114,6 +116,8 @@ const KNOWN: DescService[] = [
   VersionSignalInsightsService,
   AgentStateMarkService,
   OwnerActivityService,
+  RolloutService,
+  RolloutWatchService,
   AttestationKeyService,
   Health,
 ];

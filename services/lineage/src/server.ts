@@ -4,7 +4,8 @@
 // (docs/patterns.md: what a template's agents learned, one more read model of
 // the same agents); the agents' signed day counts (docs/signals.md), and
 // from them, for the templates service, on how many days an owner's agent
-// answered others (activity/). It never sees memory or summaries.
+// answered others (activity/), and how a live rollout's versions do
+// (signals/watch.ts). It never sees memory or summaries.
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { OwnerActivityService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
@@ -14,6 +15,7 @@ import {
   VersionSignalService,
 } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { RolloutWatchService } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
 import { DerivedInboxResolver, SignatureVerifier, type InboxResolver, LOCAL_POOL_ID } from "@convos-pool/kit/signing";
 import { createServiceClient, type AccessPolicy, type Logger, type ServiceCredentials } from "@convos-pool/kit/server";
 import { startService } from "@convos-pool/kit/service";
@@ -25,6 +27,7 @@ import { checkQuorum, DEFAULT_QUORUM, type Quorum } from "./patterns/policy.js";
 import { sweepExpiredPatterns } from "./patterns/sql.js";
 import { createLineageEventService, createLineageService, grpcTemplateLookup } from "./lineage/service.js";
 import { createVersionSignalInsightsService, createVersionSignalService } from "./signals/service.js";
+import { createRolloutWatchService } from "./signals/watch.js";
 import { createStateMarkService } from "./marks/service.js";
 import { createOwnerActivityService } from "./activity/service.js";
 import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
@@ -70,6 +73,8 @@ export const LINEAGE_ACCESS: AccessPolicy = {
   [AgentStateMarkService.typeName]: ["instance-host"],
   // The templates service asks, before an owner rates, on how many days their agent answered others.
   [OwnerActivityService.typeName]: ["templates"],
+  // The templates service asks how a live rollout's versions do, and halts it on the answer.
+  [RolloutWatchService.typeName]: ["templates"],
 };
 
 export async function startLineageService(opts: LineageServiceOptions): Promise<RunningLineageService> {
@@ -109,7 +114,8 @@ export async function startLineageService(opts: LineageServiceOptions): Promise<
           .service(VersionSignalService, createVersionSignalService({ em, verifier, log }))
           .service(AgentStateMarkService, createStateMarkService({ em, verifier, log }))
           .service(VersionSignalInsightsService, createVersionSignalInsightsService({ em, templates: templateLookup }))
-          .service(OwnerActivityService, createOwnerActivityService(em));
+          .service(OwnerActivityService, createOwnerActivityService(em))
+          .service(RolloutWatchService, createRolloutWatchService({ em }));
     },
   );
   return { url: server.url, port: server.port, close: () => lifetime.close() };

@@ -5,7 +5,9 @@
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
 //   XMTP_API_URL (creators' signatures checked against the XMTP network),
 //   CLAIMS_URL (instruction sync: new content versions are pushed there; ratings ask it who owns agents), POOL_LIMITS (docs/limits.md),
-//   LINEAGE_URL (ratings ask it on how many days a rater's agent answered other people: docs/store.md, "Ratings"),
+//   LINEAGE_URL (ratings ask it on how many days a rater's agent answered other people: docs/store.md, "Ratings";
+//     the watch asks it how each live rollout's versions do: docs/rollouts.md, "It watches and stops itself"),
+//   ROLLOUT_WATCH_INTERVAL_MS (600000: how often the watch looks at each live rollout),
 //   POOL_OPERATORS (comma-separated inbox ids of the store's operators: docs/store.md)
 //   POOL_MODELS (comma-separated models the pool's provider serves, the default first: docs/templates.md, "Models")
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
@@ -29,6 +31,7 @@ await runService(
       resolver: await inboxResolverFromEnv(log),
       ...(claimsUrl ? { sync: { claimsUrl } } : {}),
       lineageUrl: env.optional("LINEAGE_URL"),
+      watch: { intervalMs: env.int("ROLLOUT_WATCH_INTERVAL_MS", 600_000, 1_000) },
       log,
     };
   },

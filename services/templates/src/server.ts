@@ -30,6 +30,7 @@ import { migrations } from "./db/migrations.js";
 import { createStoreCurationService } from "./curation/service.js";
 import { createTemplateService } from "./template/service.js";
 import { createRolloutService } from "./rollout/service.js";
+import { grpcRolloutWatch, startRolloutWatch, type RolloutWatchDeps } from "./rollout/watch.js";
 import { createTemplateReleaseService } from "./release/service.js";
 import { grpcActivity } from "./ratings/activity.js";
 import { grpcOwnership } from "./ratings/ownership.js";
@@ -73,6 +74,13 @@ export interface TemplateServiceOptions {
    * (UNAVAILABLE, once the claims service's rules are met); reading works.
    */
   lineageUrl?: string | undefined;
+  /**
+   * The pool's watch over live rollouts (docs/rollouts.md, "It watches and
+   * stops itself"), which asks the lineage service: how often it looks
+   * (default 10 minutes), and whom it asks (default the lineage service at
+   * `lineageUrl`; a test's stand-in). Without either, nothing is watched.
+   */
+  watch?: Partial<Pick<RolloutWatchDeps, "intervalMs" | "source" | "timeoutMs">> | undefined;
   log?: Logger | undefined;
 }
 
@@ -171,6 +179,21 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
         onContentChange: () => relay?.kick(),
       };
       const service = createTemplateService(templateDeps);
+      const watchSource =
+        opts.watch?.source ?? (opts.lineageUrl ? grpcRolloutWatch(opts.lineageUrl, opts.credentials) : undefined);
+      if (watchSource) {
+        if (!opts.watch?.source) lifetime.defer(() => watchSource.close());
+        const watch = startRolloutWatch({
+          ...opts.watch,
+          em,
+          log,
+          source: watchSource,
+          onContentChange: () => relay?.kick(),
+        });
+        lifetime.defer(() => watch.close());
+      } else {
+        log.info("rollouts are not watched: no lineage service configured (LINEAGE_URL); none halts by itself");
+      }
       return (router) =>
         router
           .service(TemplateService, service)

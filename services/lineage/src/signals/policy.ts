@@ -1,8 +1,16 @@
-// What the lineage service accepts of an agent's counts, and what a creator
-// reads of them (docs/signals.md). Pure.
+// What the lineage service accepts of an agent's counts, what a creator
+// reads of them (docs/signals.md), and what the templates service may ask
+// of a rollout (docs/rollouts.md). Pure.
 import type { ReportSignalsRequest } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
-import { TEMPLATE_ID_PATTERN, invalidArgument } from "@convos-pool/kit/content";
-import type { VersionSignalsToSign } from "@convos-pool/kit/signing";
+import type { WatchRolloutRequest } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
+import {
+  ROLLOUT_SIGNALS,
+  TEMPLATE_ID_PATTERN,
+  invalidArgument,
+  snakeCase,
+  type RolloutBounds,
+} from "@convos-pool/kit/content";
+import { rolloutBoundsJson, type VersionSignalsToSign } from "@convos-pool/kit/signing";
 import { MAX_COMPARED } from "./compare.js";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -109,4 +117,59 @@ export function ranVersion(history: VersionHistory, version: string, day: string
   return history.stretches.some(
     (s) => s.version === version && s.from.getTime() < end && (s.to === undefined || s.to.getTime() > start),
   );
+}
+
+/** A rollout's bound per signal, and its false alarm, as the contract allows them (RolloutBounds). */
+const BOUND_RANGE = [0.05, 10] as const;
+const FALSE_ALARM_RANGE = [0.001, 0.2] as const;
+
+export interface WatchAsked {
+  templateId: string;
+  candidate: string;
+  baseline: string;
+  fromDay: string;
+  bounds: RolloutBounds;
+  falseAlarm: number;
+}
+
+/**
+ * A WatchRollout request, checked: a template id, two different release
+ * keys, a real UTC day not after today, and the bounds in their ranges,
+ * each unset one its default (kit rolloutBoundsJson).
+ */
+export function checkWatchRequest(req: WatchRolloutRequest, now = Date.now()): WatchAsked {
+  if (!TEMPLATE_ID_PATTERN.test(req.templateId)) throw invalidArgument("template_id", "must be a template id");
+  for (const [field, v] of [
+    ["candidate_version", req.candidateVersion],
+    ["baseline_version", req.baselineVersion],
+  ] as const)
+    if (!VERSION.test(v))
+      throw invalidArgument(field, "must be a release key: 1 to 64 letters, digits, '.', '_' or '-'");
+  if (req.candidateVersion === req.baselineVersion)
+    throw invalidArgument("candidate_version", "must differ from baseline_version");
+  if (!isDay(req.fromDay)) throw invalidArgument("from_day", "must be a UTC day, YYYY-MM-DD");
+  if (req.fromDay > new Date(now).toISOString().slice(0, 10)) throw invalidArgument("from_day", "is in the future");
+  const b = rolloutBoundsJson(req.bounds);
+  const bounds: RolloutBounds = {
+    removals: b.removals,
+    pauses: b.pauses,
+    stopRequests: b.stop_requests,
+    thumbsDown: b.thumbs_down,
+    corrections: b.corrections,
+    toolCallsFailed: b.tool_calls_failed,
+    approvalsDeclined: b.approvals_declined,
+  };
+  for (const s of ROLLOUT_SIGNALS)
+    if (bounds[s] < BOUND_RANGE[0] || bounds[s] > BOUND_RANGE[1])
+      throw invalidArgument(`bounds.${snakeCase(s)}`, `must be ${BOUND_RANGE[0]} to ${BOUND_RANGE[1]}, or unset`);
+  if (b.false_alarm < FALSE_ALARM_RANGE[0] || b.false_alarm > FALSE_ALARM_RANGE[1])
+    throw invalidArgument("bounds.false_alarm", `must be ${FALSE_ALARM_RANGE[0]} to ${FALSE_ALARM_RANGE[1]}, or unset`);
+  return {
+    templateId: req.templateId,
+    candidate: req.candidateVersion,
+    baseline: req.baselineVersion,
+    fromDay: req.fromDay,
+    bounds,
+    falseAlarm: b.false_alarm,
+  };
 }

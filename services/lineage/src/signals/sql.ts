@@ -1,9 +1,12 @@
 // The agents' daily counts per version (docs/signals.md): one row per agent,
-// day and version, replaced by a later report; counts only.
+// day and version, replaced by a later report; counts only. And what a
+// rollout's watch reads of the claims feed beside them (rollout.ts).
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { VersionSignalCounts } from "@convos-pool/kit/signing";
 import type { AgentDay } from "./figures.js";
+import { REMOVED_BY_OWNER } from "./lifecycle.js";
 import type { VersionHistory } from "./policy.js";
+import type { AgentOnDay } from "./rollout.js";
 
 /** One day of one agent's counts, as stored. */
 export interface StoredSignals {
@@ -154,4 +157,67 @@ export async function ownsLiveAgentOf(em: EntityManager, templateId: string, own
     [templateId, ownerId],
   );
   return rows.length > 0;
+}
+
+/**
+ * The agents of `templateId` on each UTC day from `fromDay` to `toDay`, with
+ * the version each ran last that day by the claims feed's stretches (the
+ * last one begun by the day's end and not ended before it began), when one
+ * of `versions`: a rollout's removals are counted against them, each agent
+ * once a day (rollout.ts). A removal is the version it ran last too.
+ */
+export async function agentsThatRan(
+  em: EntityManager,
+  templateId: string,
+  versions: readonly string[],
+  fromDay: string,
+  toDay: string,
+): Promise<AgentOnDay[]> {
+  const rows = await em.execute<{ instance_id: string; conversation_id: string; version: string; day: string }[]>(
+    `select * from (
+       select distinct on (a.instance_id, d) a.instance_id, a.conversation_id, v.version, to_char(d, 'YYYY-MM-DD') as day
+       from generate_series(?::timestamp, ?::timestamp, interval '1 day') d
+         join lineage_agent_versions v on v.from_at < (d + interval '1 day') at time zone 'UTC'
+           and (v.to_at is null or v.to_at > d at time zone 'UTC')
+         join lineage_agents a on a.instance_id = v.instance_id
+       where a.template_id = ?
+       order by a.instance_id, d, v.from_at desc
+     ) last where version in (?)`,
+    [fromDay, toDay, templateId, versions],
+  );
+  return rows.map((r) => ({
+    instanceId: r.instance_id,
+    conversationId: r.conversation_id,
+    version: r.version,
+    day: r.day,
+  }));
+}
+
+/**
+ * The agents of `templateId` their owner removed within 24 hours of their
+ * claim, from `fromDay` on: the UTC day of the removal and the version they
+ * ran then (the feed's last stretch begun by it), one of `versions`. An agent
+ * the pool lost is not counted, as in lifecycle.ts.
+ */
+export async function removedSoon(
+  em: EntityManager,
+  templateId: string,
+  versions: readonly string[],
+  fromDay: string,
+): Promise<AgentOnDay[]> {
+  const rows = await em.execute<{ instance_id: string; conversation_id: string; version: string; day: string }[]>(
+    `select a.instance_id, a.conversation_id, v.version, to_char(a.ended_at at time zone 'UTC', 'YYYY-MM-DD') as day
+     from lineage_agents a
+       join lateral (select version from lineage_agent_versions v where v.instance_id = a.instance_id
+         and v.from_at <= a.ended_at order by v.from_at desc limit 1) v on true
+     where a.template_id = ? and a.end_reason = ? and a.ended_at <= a.claimed_at + interval '1 day'
+       and a.ended_at >= ?::timestamp at time zone 'UTC' and v.version in (?)`,
+    [templateId, REMOVED_BY_OWNER, fromDay, versions],
+  );
+  return rows.map((r) => ({
+    instanceId: r.instance_id,
+    conversationId: r.conversation_id,
+    version: r.version,
+    day: r.day,
+  }));
 }

@@ -54,8 +54,9 @@ export interface HaltDeps {
 /**
  * The pool's own HALT (docs/rollouts.md, "It watches and stops itself"): a
  * roll back without the creator, `reason` the signal in the words the
- * creator reads (Rollout.watch.halted_on). FAILED_PRECONDITION when the
- * rollout already ended. Nothing calls it yet: the watch will.
+ * creator reads (Rollout.watch.halted_on), the rest of the watch as the
+ * pool last recorded it. FAILED_PRECONDITION when the rollout already
+ * ended. The watch calls it (watch.ts).
  */
 export async function haltRollout(
   deps: HaltDeps,

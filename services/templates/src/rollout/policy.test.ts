@@ -1,12 +1,26 @@
 // A rollout's rules, pure (policy.ts): the share a start takes, the bounds a
-// creator sets, and the state machine of its steps. Nothing stands in.
+// creator sets, the state machine of its steps, and a halt's words. Nothing
+// stands in.
 import { Code, ConnectError } from "@connectrpc/connect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { RolloutAction } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import { create } from "@bufbuild/protobuf";
+import {
+  RolloutAction,
+  RolloutSignalFiguresSchema,
+  RolloutWatchSchema,
+} from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { fieldViolations } from "@convos-pool/kit/content";
 import type { RolloutStateName } from "../catalog/rollout.js";
-import { checkBounds, checkStartShare, creatorStep, MAX_SHARE, planStep, type CreatorStep } from "./policy.js";
+import {
+  checkBounds,
+  checkStartShare,
+  creatorStep,
+  haltReason,
+  MAX_SHARE,
+  planStep,
+  type CreatorStep,
+} from "./policy.js";
 
 /** The Connect code `f` throws with, and the field it names; "ok" when it does not throw. */
 function refusal(f: () => unknown): string {
@@ -88,6 +102,35 @@ describe("steps", () => {
         expect(pause).toBe(asked === 0 || asked === share ? "ok" : "InvalidArgument share_basis_points");
         if (pause === "ok") expect(planStep({ state: "running", share }, "pause", asked).share).toBe(share);
       }),
+    );
+  });
+});
+
+describe("a halt's reason", () => {
+  const watch = (signal: string, haltedOn: string) =>
+    create(RolloutWatchSchema, {
+      daysCounted: 1,
+      threshold: 4.9416,
+      haltedOn,
+      signals: [
+        create(RolloutSignalFiguresSchema, { signal: "thumbs_down", evidence: -0.4 }),
+        create(RolloutSignalFiguresSchema, {
+          signal,
+          candidateEvents: 9,
+          candidateExposure: 1200,
+          baselineEvents: 1,
+          baselineExposure: 1180,
+          evidence: 5.2,
+        }),
+      ],
+    });
+
+  it("names the signal the test halted on, both versions' figures, and the evidence against the threshold", () => {
+    expect(haltReason(watch("removals", "removals within a day of a claim"), { candidate: 8, baseline: 7 })).toBe(
+      "removals within a day of a claim: 9 in 1,200 agents that ran on version 8, against 1 in 1,180 on version 7 (evidence 5.20, past the threshold 4.94, over 1 day)",
+    );
+    expect(haltReason(watch("corrections", "corrections of its answers"), { candidate: 8, baseline: 7 })).toContain(
+      "9 in 1,200 answers on version 8",
     );
   });
 });

@@ -1,7 +1,9 @@
 // A staged rollout's rules, pure (docs/rollouts.md): the share a start may
-// take, the bounds a creator may set, and what each step does to a rollout
-// (the state machine below). Not here: which conversations a share takes and
-// when the pool halts (kit content/rollout.ts), nor any I/O (service.ts).
+// take, the bounds a creator may set, what each step does to a rollout
+// (the state machine below), and the words of a halt's reason. Not here:
+// which conversations a share takes and when the pool halts (kit
+// content/rollout.ts, run by the lineage service), nor any I/O (service.ts,
+// watch.ts).
 //
 //   step       from               to            share after
 //   START      (none)             running       the share asked (1..9,999)
@@ -17,6 +19,7 @@ import {
   type RolloutAction,
   RolloutState,
   type RolloutBounds,
+  type RolloutWatch,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { failedPrecondition, invalidArgument, ROLLOUT_SIGNALS, snakeCase } from "@convos-pool/kit/content";
 import { rolloutBoundsJson, type RolloutBoundsJson } from "@convos-pool/kit/signing";
@@ -141,4 +144,33 @@ function pastOf(step: CreatorStep | "halt"): string {
     roll_back: "rolled back",
     halt: "halted",
   }[step];
+}
+
+/** What each signal is counted against, in the creator's words (RolloutSignalFigures' exposure). */
+const EXPOSURE_WORDS: Record<string, string> = {
+  removals: "agents that ran",
+  pauses: "agents' days",
+};
+
+const figure = (x: number) => (Number.isInteger(x) ? x.toLocaleString("en-US") : x.toFixed(1));
+
+/**
+ * Why the pool halted a rollout, as the creator reads it (kept as
+ * Rollout.watch.halted_on): lineage's words for the signal, then both
+ * versions' events and exposures and the evidence against the threshold.
+ * The signal is the one with the most evidence, the one the test halted on.
+ */
+export function haltReason(watch: RolloutWatch, versions: { candidate: number; baseline: number }): string {
+  const words = watch.haltedOn || "the pool's watch";
+  const s = watch.signals.reduce<RolloutWatch["signals"][number] | undefined>(
+    (a, b) => (a === undefined || b.evidence > a.evidence ? b : a),
+    undefined,
+  );
+  if (!s) return words;
+  const unit = EXPOSURE_WORDS[s.signal] ?? "answers";
+  return (
+    `${words}: ${figure(s.candidateEvents)} in ${figure(s.candidateExposure)} ${unit} on version ${versions.candidate}, ` +
+    `against ${figure(s.baselineEvents)} in ${figure(s.baselineExposure)} on version ${versions.baseline} ` +
+    `(evidence ${s.evidence.toFixed(2)}, past the threshold ${watch.threshold.toFixed(2)}, over ${watch.daysCounted} ${watch.daysCounted === 1 ? "day" : "days"})`
+  );
 }

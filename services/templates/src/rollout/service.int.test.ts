@@ -227,7 +227,7 @@ describe("starting a rollout", () => {
           shareBasisPoints: rollout.shareBasisPoints,
           boundsHash: rollout.boundsHash,
         },
-        rollout.stepSignature!,
+        rollout.stepSignature,
         "rollout.step_signature",
         { anyAge: true },
       ),

@@ -2,7 +2,7 @@
 // start, read locked for a step, its state and steps written after each,
 // read back as the contract's Rollout. The one live rollout of a template is
 // read where every feature reads it (catalog/rollout.ts).
-import { create } from "@bufbuild/protobuf";
+import { create, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import {
@@ -11,6 +11,8 @@ import {
   RolloutStepSchema,
   RolloutWatchSchema,
   type Rollout,
+  type RolloutBounds,
+  type RolloutWatch,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { randomId } from "@convos-pool/kit/content";
 import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
@@ -18,10 +20,32 @@ import type { RolloutBoundsJson } from "@convos-pool/kit/signing";
 import { signatureOf, type FallbackJson, type RolloutStateName, type StepJson } from "../catalog/rollout.js";
 import { actionNumber, stateNumber } from "./policy.js";
 
-/** What the pool makes of a rollout so far (RolloutWatch's fields); only `halted_on` is written yet. */
+/**
+ * What the pool makes of a rollout so far: RolloutWatch as lineage answered
+ * it, in the contract's JSON with its field names (`halted_on`,
+ * `days_counted`, …; a field at its default left out); on a halt,
+ * `halted_on` is the reason the creator reads.
+ */
 export interface WatchJson {
+  days_counted?: number;
+  threshold?: number;
+  signals?: {
+    signal?: string;
+    candidate_events?: number;
+    candidate_exposure?: number;
+    baseline_events?: number;
+    baseline_exposure?: number;
+    evidence?: number;
+  }[];
+  checked_at?: string;
   halted_on?: string;
 }
+
+export const watchJson = (w: RolloutWatch): WatchJson =>
+  toJson(RolloutWatchSchema, w, { useProtoFieldName: true }) as WatchJson;
+
+const watchOf = (w: WatchJson): RolloutWatch =>
+  fromJson(RolloutWatchSchema, w as JsonValue, { ignoreUnknownFields: true });
 
 export interface RolloutRow {
   id: string;
@@ -99,6 +123,24 @@ export async function recordStep(
   );
 }
 
+/**
+ * The next live rollout after `afterId` (by id) that no other transaction
+ * holds, locked until `tx` ends: one replica's watch takes it, another's
+ * skips it (watch.ts).
+ */
+export async function nextLiveRolloutLocked(tx: EntityManager, afterId: string): Promise<RolloutRow | undefined> {
+  const [r] = await tx.execute<RolloutRow[]>(
+    `select * from rollouts where state in ('running', 'paused') and id > ? order by id limit 1 for update skip locked`,
+    [afterId],
+  );
+  return r;
+}
+
+/** What the pool makes of the rollout now, replacing what it made before; its state and steps stay. */
+export async function recordWatch(tx: EntityManager, id: string, watch: WatchJson): Promise<void> {
+  await tx.execute(`update rollouts set watch = ?::jsonb where id = ?`, [JSON.stringify(watch), id]);
+}
+
 /** A template's rollouts, newest first; the page token names the (started_at, id) the next page starts below. */
 export async function rolloutsPage(
   em: EntityManager,
@@ -124,13 +166,26 @@ export async function rolloutsPage(
 
 const ts = (d: Date | string) => timestampFromDate(new Date(d));
 
+/** The bounds as kept (defaults filled in), as the contract has them. */
+export function boundsToProto(b: RolloutBoundsJson): RolloutBounds {
+  return create(RolloutBoundsSchema, {
+    removals: b.removals,
+    pauses: b.pauses,
+    stopRequests: b.stop_requests,
+    thumbsDown: b.thumbs_down,
+    corrections: b.corrections,
+    toolCallsFailed: b.tool_calls_failed,
+    approvalsDeclined: b.approvals_declined,
+    falseAlarm: b.false_alarm,
+  });
+}
+
 /**
  * A rollout as the contract has it. `conversations` and `conversations_in`
  * stay 0 here: the conversations are the claims service's, which will count
  * them (docs/rollouts.md, "Where it stands").
  */
 export function rolloutToProto(r: RolloutRow): Rollout {
-  const b = r.bounds;
   return create(RolloutSchema, {
     rolloutId: r.id,
     templateId: r.template_id,
@@ -139,16 +194,7 @@ export function rolloutToProto(r: RolloutRow): Rollout {
     fallbackVersion: BigInt(r.candidate_version + 1),
     state: stateNumber(r.state),
     shareBasisPoints: r.share_basis_points,
-    bounds: create(RolloutBoundsSchema, {
-      removals: b.removals,
-      pauses: b.pauses,
-      stopRequests: b.stop_requests,
-      thumbsDown: b.thumbs_down,
-      corrections: b.corrections,
-      toolCallsFailed: b.tool_calls_failed,
-      approvalsDeclined: b.approvals_declined,
-      falseAlarm: b.false_alarm,
-    }),
+    bounds: boundsToProto(r.bounds),
     steps: r.steps.map((s) =>
       create(RolloutStepSchema, {
         action: actionNumber(s.action),
@@ -157,7 +203,7 @@ export function rolloutToProto(r: RolloutRow): Rollout {
         ...(s.signature ? { signature: signatureOf(s.signature) } : {}),
       }),
     ),
-    ...(r.watch ? { watch: create(RolloutWatchSchema, { haltedOn: r.watch.halted_on ?? "" }) } : {}),
+    ...(r.watch ? { watch: watchOf(r.watch) } : {}),
     startedAt: ts(r.started_at),
     updatedAt: ts(r.updated_at),
   });

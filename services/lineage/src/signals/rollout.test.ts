@@ -1,0 +1,119 @@
+// What a rollout's watch counts (rollout.ts), in memory: which days count,
+// what each signal is counted against, each agent once a day for the
+// removals, and the same data halting or not through kit's test. Nothing
+// stands in: it is pure.
+import { describe, expect, it } from "vitest";
+import { FIGURES, MIN_CONVERSATIONS, type AgentDay } from "./figures.js";
+import { type AgentOnDay, SIGNAL_WORDS, conversationCounts, countedDays, watchRollout } from "./rollout.js";
+import { DEFAULT_BOUNDS, ROLLOUT_SIGNALS } from "@convos-pool/kit/content";
+
+const ZERO = Object.fromEntries(FIGURES.map((f) => [f, 0])) as Record<(typeof FIGURES)[number], number>;
+
+function report(instanceId: string, version: string, day: string, counts: Partial<AgentDay["counts"]> = {}): AgentDay {
+  return {
+    instanceId,
+    ownerId: `owner-${instanceId}`,
+    conversationId: `conv-${instanceId}`,
+    version,
+    day,
+    counts: { ...ZERO, pinned: false, ...counts },
+  };
+}
+
+/** `n` agents of each version, each reporting `counts(version, i)` on each of `days`. */
+function reports(n: number, days: string[], counts: (version: string, i: number) => Partial<AgentDay["counts"]>) {
+  return days.flatMap((day) =>
+    ["2", "1"].flatMap((v) => Array.from({ length: n }, (_, i) => report(`${v}-${i}`, v, day, counts(v, i)))),
+  );
+}
+
+describe("the days a rollout counts", () => {
+  it("are those on which each version's agents are in at least MIN_CONVERSATIONS conversations", () => {
+    expect(MIN_CONVERSATIONS).toBe(5);
+    const rows = [
+      ...reports(5, ["2026-11-01"], () => ({ answers: 1 })),
+      ...reports(4, ["2026-11-02"], () => ({ answers: 1 })),
+      // Five agents, but in one conversation.
+      ...["a", "b", "c", "d", "e"].map((x) => ({ ...report(x, "2", "2026-11-03"), conversationId: "one" })),
+      ...reports(5, ["2026-11-03"], () => ({})).filter((r) => r.version === "1"),
+    ];
+    expect([...countedDays(rows, "2", "1")]).toEqual(["2026-11-01"]);
+  });
+});
+
+describe("what each signal is counted against", () => {
+  it("answers for 👎 and the others given per answer, one per agent-day for pauses", () => {
+    const rows = [report("x", "2", "2026-11-01", { answers: 30, thumbsDown: 2, pauses: 1, stopRequests: 1 })];
+    const c = conversationCounts({ reports: rows, ran: [], removals: [] }, "2", "1", new Set(["2026-11-01"]));
+    expect(c.thumbsDown[0]?.days["2026-11-01"]).toEqual({ events: 2, exposure: 30 });
+    expect(c.stopRequests[0]?.days["2026-11-01"]).toEqual({ events: 1, exposure: 30 });
+    expect(c.pauses[0]?.days["2026-11-01"]).toEqual({ events: 1, exposure: 1 });
+    // Not a day counted: nothing.
+    const none = conversationCounts({ reports: rows, ran: [], removals: [] }, "2", "1", new Set());
+    for (const s of ROLLOUT_SIGNALS) expect(none[s]).toEqual([]);
+  });
+
+  it("one per agent a day for removals: the version it ran last that day, or by its reports when the feed knows none", () => {
+    const day = "2026-11-01";
+    const on = (instanceId: string, version: string): AgentOnDay => ({
+      instanceId,
+      conversationId: `conv-${instanceId}`,
+      version,
+      day,
+    });
+    // x moved to the candidate that day and reported both; y was removed; z is known only by its report.
+    const c = conversationCounts(
+      {
+        reports: [report("x", "1", day), report("x", "2", day), report("z", "1", day)],
+        ran: [on("x", "2"), on("y", "2")],
+        removals: [on("y", "2")],
+      },
+      "2",
+      "1",
+      new Set([day]),
+    );
+    const sum = (candidate: boolean) =>
+      c.removals
+        .filter((k) => k.candidate === candidate)
+        .reduce((n, k) => ({ events: n.events + k.days[day]!.events, exposure: n.exposure + k.days[day]!.exposure }), {
+          events: 0,
+          exposure: 0,
+        });
+    expect(sum(true)).toEqual({ events: 1, exposure: 2 });
+    expect(sum(false)).toEqual({ events: 0, exposure: 1 });
+  });
+});
+
+describe("the watch's verdict", () => {
+  const days = ["2026-11-01", "2026-11-02", "2026-11-03"];
+
+  it("halts on far more 👎 over many conversations, in the creator's words", () => {
+    const w = watchRollout(
+      { reports: reports(6, days, (v) => ({ answers: 20, thumbsDown: v === "2" ? 4 : 1 })), ran: [], removals: [] },
+      { candidate: "2", baseline: "1" },
+      DEFAULT_BOUNDS,
+      0.05,
+    );
+    expect(w.haltedOn).toBe("thumbsDown");
+    expect(SIGNAL_WORDS.thumbsDown).toBe("👎 on its answers");
+    expect(w.daysCounted).toBe(3);
+    expect(w.signals.find((s) => s.signal === "thumbsDown")).toMatchObject({
+      candidate: { events: 60, exposure: 300 },
+      baseline: { events: 15, exposure: 300 },
+    });
+  });
+
+  it("does not halt on one conversation's flood", () => {
+    const w = watchRollout(
+      {
+        reports: reports(6, days, (v, i) => ({ answers: 20, thumbsDown: v === "2" && i === 0 ? 500 : 1 })),
+        ran: [],
+        removals: [],
+      },
+      { candidate: "2", baseline: "1" },
+      DEFAULT_BOUNDS,
+      0.05,
+    );
+    expect(w.haltedOn).toBeUndefined();
+  });
+});
