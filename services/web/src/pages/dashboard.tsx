@@ -1,6 +1,6 @@
 // A creator's view of every agent of one template (docs/web.md): who
 // owns each, where it is, its state and sync state; live and clone counts
-// (the lineage service's); the lineage tree; an update rolling out,
+// (the lineage service's); the lineage tree; an update reaching the agents,
 // refreshed every two seconds while the page is open; claims and active
 // agents per day (usage-chart.tsx); and what its agents learned
 // (learned-patterns.tsx).
@@ -101,7 +101,7 @@ export function DashboardPage({ id }: { id: string }) {
         </Suspense>
       )}
       <section aria-labelledby="reach-heading" className="card">
-        <h2 id="reach-heading">Version {String(target)} rolling out</h2>
+        <h2 id="reach-heading">Version {String(target)} reaching your agents</h2>
         <p role="status" data-testid="reach">
           {liveCount === 0
             ? "No live agents."
