@@ -18,6 +18,7 @@ import {
 } from "@convos-pool/kit/content";
 import { parseEther } from "viem";
 import { COMMANDS, GLOBAL, OPTIONS, type CommandName, type CommandSyntax } from "./command-syntax.js";
+import type { BoundsArgs } from "./rollout-commands.js";
 import { UsageError } from "./errors.js";
 
 /** A UsageError that knows which command it is about (for its usage line). */
@@ -103,6 +104,10 @@ export interface ParsedCommand {
   convosEnv?: string;
   invite?: string;
   jwksUrl?: string;
+  /** `--share PERCENT` of rollout start and widen, in hundredths of a percent. */
+  share?: number;
+  /** `--bound SIGNAL=BOUND ...` and `--false-alarm RATE` of rollout start, by the kit's names (rolloutBoundsJson). */
+  rolloutBounds?: BoundsArgs;
 }
 
 export function positiveInt(name: string, value: string, command?: CommandName): number {
@@ -222,6 +227,70 @@ export function onOffArg(option: string, value: string | undefined, command: Com
   throw new CommandUsageError(`${option} takes on or off${value === undefined ? "" : ` (got "${value}")`}`, command);
 }
 
+/** `--share PERCENT`: 0.01 to 99.99, at most two decimals, as hundredths of a percent (10 → 1,000). */
+export function shareArg(value: string, command?: CommandName): number {
+  const bp = /^\d{1,2}(\.\d{1,2})?$/.test(value.replace(/%$/, ""))
+    ? Math.round(Number(value.replace(/%$/, "")) * 100)
+    : 0;
+  if (bp < 1 || bp > 9_999)
+    throw new CommandUsageError(
+      `--share takes a percent from 0.01 to 99.99, such as 10 (got "${value}"); all of them is an update: promote instead`,
+      command,
+    );
+  return bp;
+}
+
+/** The signals a rollout bounds, by the names `--bound` takes (the REST body's) and the kit's. */
+const BOUND_NAMES: Record<string, keyof BoundsArgs> = {
+  removals: "removals",
+  pauses: "pauses",
+  stop_requests: "stopRequests",
+  thumbs_down: "thumbsDown",
+  corrections: "corrections",
+  tool_calls_failed: "toolCallsFailed",
+  approvals_declined: "approvalsDeclined",
+};
+
+const positiveNumber = (v: string) => (/^\d*\.?\d+$/.test(v) && Number(v) > 0 ? Number(v) : undefined);
+
+/** `--bound SIGNAL=BOUND ...` (each signal once) and `--false-alarm RATE`; the service checks their ranges. */
+function boundsArgs(pairs: string[], falseAlarm: string | undefined, command: CommandName): BoundsArgs {
+  const out: BoundsArgs = {};
+  const names = Object.keys(BOUND_NAMES).join(", ");
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    const name = pair.slice(0, Math.max(eq, 0)).replaceAll("-", "_");
+    const key = BOUND_NAMES[name];
+    if (eq < 1 || !key)
+      throw new CommandUsageError(`--bound takes SIGNAL=BOUND, SIGNAL one of ${names} (got "${pair}")`, command);
+    if (out[key] !== undefined) throw new CommandUsageError(`--bound ${name} is given twice`, command);
+    const v = positiveNumber(pair.slice(eq + 1));
+    if (v === undefined)
+      throw new CommandUsageError(
+        `--bound ${name} takes a number above 0: how much worse than the current version halts it, 0.5 for half again (got "${pair.slice(eq + 1)}")`,
+        command,
+      );
+    out[key] = v;
+  }
+  if (falseAlarm !== undefined) {
+    const v = positiveNumber(falseAlarm);
+    if (v === undefined || v >= 1)
+      throw new CommandUsageError(
+        `--false-alarm takes a chance between 0 and 1, such as 0.05 (got "${falseAlarm}")`,
+        command,
+      );
+    out.falseAlarm = v;
+  }
+  return out;
+}
+
+/** The first words of commands of several words ("rollout"), each with its second words. */
+function subcommandsOf(first: string): string[] {
+  return Object.keys(COMMANDS)
+    .filter((n) => n.startsWith(`${first} `))
+    .map((n) => n.slice(first.length + 1));
+}
+
 function isCommand(name: string): name is CommandName {
   return Object.hasOwn(COMMANDS, name);
 }
@@ -264,7 +333,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       };
     throw new CommandUsageError("no command given");
   }
-  if (!isCommand(name)) throw new CommandUsageError(`unknown command "${name}"`);
+  if (!isCommand(name)) {
+    const subs = subcommandsOf(name);
+    if (subs.length > 0)
+      throw new CommandUsageError(
+        `${name} takes one of ${subs.join(", ")}${rest[0] === undefined ? "" : ` (got "${rest[0]}")`}`,
+      );
+    throw new CommandUsageError(`unknown command "${name}"`);
+  }
   const syntax: CommandSyntax = COMMANDS[name];
   const given = new Set((parsed.tokens ?? []).filter((t) => t.kind === "option").map((t) => t.name));
   for (const opt of given) {
@@ -305,7 +381,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   wanted.forEach((a, i) => {
     out.args[a] = many && i === wanted.length - 1 ? rest.slice(i).join(" ") : (rest[i] as string);
   });
-  for (const a of ["ID", "FILE", "TEMPLATE_ID", "INVITE", "INBOX_ID", "DIR"] as const) {
+  for (const a of ["ID", "FILE", "TEMPLATE_ID", "ROLLOUT_ID", "INVITE", "INBOX_ID", "DIR"] as const) {
     if (out.args[a] === "") throw new CommandUsageError(`${a} must not be empty`, name);
   }
   if (values.url !== undefined) out.url = values.url;
@@ -391,6 +467,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       throw new CommandUsageError("L1 uses no tool, so it has no daily spending limit: leave --daily-limit out", name);
     }
   }
+  if (values.share !== undefined) out.share = shareArg(values.share, name);
+  if ((name === "rollout start" || name === "rollout widen") && out.share === undefined)
+    throw new CommandUsageError(`${name} needs --share PERCENT: the share of conversations, such as 10`, name);
+  if (values.bound !== undefined || values["false-alarm"] !== undefined)
+    out.rolloutBounds = boundsArgs(values.bound ?? [], values["false-alarm"], name);
   if (values.sort !== undefined) {
     if (!["relevance", "newest", "most_used", "top_rated"].includes(values.sort)) {
       throw new CommandUsageError(

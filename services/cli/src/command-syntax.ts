@@ -1,5 +1,8 @@
 // Every command's syntax: its arguments and options, and the usage texts
 // built from them (`pool help`, and the usage line of an argument error).
+// The rollout commands' are in rollout-syntax.ts.
+
+import { ROLLOUT_COMMANDS } from "./rollout-syntax.js";
 
 /** The options of parseArgs (node:util); a command takes those its syntax names, and the global ones. */
 export const OPTIONS = {
@@ -56,6 +59,9 @@ export const OPTIONS = {
   "convos-env": { type: "string" },
   invite: { type: "string" },
   "jwks-url": { type: "string" },
+  share: { type: "string" },
+  bound: { type: "string", multiple: true },
+  "false-alarm": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -528,6 +534,7 @@ export const COMMANDS = {
     synopsis: "ID CONTACT_ID...",
     summary: "remove contacts from my agent's address book by id",
   },
+  ...ROLLOUT_COMMANDS,
   "content-hash": {
     args: ["FILE"],
     options: [],

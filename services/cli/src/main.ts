@@ -19,6 +19,7 @@ import * as approvals from "./approval-commands.js";
 import * as memory from "./memory-commands.js";
 import * as patterns from "./pattern-commands.js";
 import * as ratings from "./rating-commands.js";
+import * as rollouts from "./rollout-commands.js";
 import * as signals from "./signal-commands.js";
 import { CliError, HttpError, UsageError } from "./errors.js";
 import { DEFAULT_URL, normalizeUrl, type Context } from "./http.js";
@@ -265,6 +266,33 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       });
     case "address-book remove":
       return addressBook.removeContacts(ctx, id, (a["CONTACT_ID..."] as string).split(/[\s,]+/).filter(Boolean));
+    case "rollout start":
+      return rollouts.startRollout(ctx, a.TEMPLATE_ID as string, a.FILE as string, {
+        share: parsed(p.share, "--share"),
+        bounds: p.rolloutBounds,
+        notes: p.notes,
+        acknowledgeWalletRemoval: p.acknowledgeWalletRemoval,
+      });
+    case "rollout widen":
+      return rollouts.stepRollout(
+        ctx,
+        a.TEMPLATE_ID as string,
+        a.ROLLOUT_ID as string,
+        "widen",
+        parsed(p.share, "--share"),
+      );
+    case "rollout pause":
+      return rollouts.stepRollout(ctx, a.TEMPLATE_ID as string, a.ROLLOUT_ID as string, "pause");
+    case "rollout resume":
+      return rollouts.stepRollout(ctx, a.TEMPLATE_ID as string, a.ROLLOUT_ID as string, "resume");
+    case "rollout promote":
+      return rollouts.stepRollout(ctx, a.TEMPLATE_ID as string, a.ROLLOUT_ID as string, "promote");
+    case "rollout roll-back":
+      return rollouts.stepRollout(ctx, a.TEMPLATE_ID as string, a.ROLLOUT_ID as string, "roll_back");
+    case "rollout list":
+      return rollouts.listRollouts(ctx, a.TEMPLATE_ID as string, { limit: p.limit, cursor: p.cursor });
+    case "rollout show":
+      return rollouts.showRollout(ctx, a.TEMPLATE_ID as string, a.ROLLOUT_ID as string);
     case "content-hash":
       return cmd.contentHashOf(ctx, a.FILE as string);
     case "patch-hash":

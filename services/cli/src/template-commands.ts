@@ -84,6 +84,9 @@ async function base(
   return { version: now.version, content: fillContent(now.template, `template ${id}`) };
 }
 
+/** The template's current version and its content, as its creator reads it (a rollout's baseline). */
+export const currentContent = (ctx: Context, id: string) => base(ctx, id, undefined);
+
 export async function createTemplate(ctx: Context, file: string): Promise<unknown> {
   return postTemplate(
     ctx,
@@ -96,7 +99,7 @@ export async function createTemplate(ctx: Context, file: string): Promise<unknow
  * which the creator signs with it (docs/templates.md, "Base templates"), is
  * filled in from the base as the gateway shows it.
  */
-async function withBaseCreator(ctx: Context, raw: unknown): Promise<unknown> {
+export async function withBaseCreator(ctx: Context, raw: unknown): Promise<unknown> {
   const base = (raw as { base?: unknown } | null)?.base;
   if (typeof base !== "object" || base === null || Array.isArray(base)) return raw;
   const ref = base as { template_id?: unknown; creator_id?: unknown };

@@ -1,5 +1,5 @@
 // The gateway: the pool's only public entry point (docs/architecture.md).
-// One port serves SessionService, TemplateService, ClaimService,
+// One port serves SessionService, TemplateService, RolloutService, ClaimService,
 // LineageService, PatternInsightsService and VersionSignalInsightsService over Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the
 // REST paths of docs/rest.md. Template, claim and lineage calls are forwarded
 // to the templates, claims and lineage services over gRPC with the gateway's
@@ -22,6 +22,7 @@ import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/si
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
+import { RolloutService } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
@@ -63,6 +64,7 @@ import {
   createApprovalsForwarder,
   createCurationForwarder,
   createRatingsForwarder,
+  createRolloutsForwarder,
   createLineageForwarder,
   createPatternInsightsForwarder,
   createVersionSignalInsightsForwarder,
@@ -257,6 +259,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const templates = createTemplatesForwarder(connect(TemplateService, opts.templatesUrl), gate, log);
       const curation = createCurationForwarder(connect(StoreCurationService, opts.templatesUrl), gate, log);
       const ratings = createRatingsForwarder(connect(TemplateRatingService, opts.templatesUrl), gate, log);
+      const rollouts = createRolloutsForwarder(connect(RolloutService, opts.templatesUrl), gate, log);
       const claimsClient = upstream(ClaimService, opts.claimsUrl);
       const claims = claimsClient && createClaimsForwarder(claimsClient, gate, log);
       const memoryClient = upstream(AgentMemoryService, opts.claimsUrl);
@@ -277,6 +280,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         templates,
         curation,
         ratings,
+        rollouts,
         claims,
         memory,
         addressBook,
@@ -328,6 +332,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         router.service(TemplateService, forwardedServiceImpl(TemplateService, templates));
         router.service(StoreCurationService, forwardedServiceImpl(StoreCurationService, curation));
         router.service(TemplateRatingService, forwardedServiceImpl(TemplateRatingService, ratings));
+        router.service(RolloutService, forwardedServiceImpl(RolloutService, rollouts));
         router.service(
           ClaimService,
           claims

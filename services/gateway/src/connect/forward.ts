@@ -1,5 +1,5 @@
-// The gateway's forwarded services (TemplateService, ClaimService,
-// LineageService): one generic forwarder built from a service descriptor and
+// The gateway's forwarded services (TemplateService, RolloutService,
+// ClaimService, LineageService, ...): one generic forwarder built from a service descriptor and
 // a gRPC client of the internal service. Every unary RPC of the descriptor is
 // counted against its client address when it is limited (limits/addresses.ts), then
 // goes upstream with the gateway's credential and, when the caller presented
@@ -18,6 +18,7 @@ import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_servic
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
+import { RolloutService } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -54,6 +55,7 @@ export type Forwarder<S extends DescService> = {
 };
 
 export type TemplatesForwarder = Forwarder<typeof TemplateService>;
+export type RolloutsForwarder = Forwarder<typeof RolloutService>;
 export type ClaimsForwarder = Forwarder<typeof ClaimService>;
 export type MemoryForwarder = Forwarder<typeof AgentMemoryService>;
 export type AddressBookForwarder = Forwarder<typeof AddressBookService>;
@@ -115,6 +117,15 @@ export function createTemplatesForwarder(
   log: Logger,
 ): TemplatesForwarder {
   return createForwarder(TemplateService, upstream, gate, log, "templates service");
+}
+
+/** The RolloutService forwarder, to the templates service (the REST rollout routes use it; docs/rollouts.md). */
+export function createRolloutsForwarder(
+  upstream: Client<typeof RolloutService>,
+  gate: Gate,
+  log: Logger,
+): RolloutsForwarder {
+  return createForwarder(RolloutService, upstream, gate, log, "templates service");
 }
 
 /** The ClaimService forwarder (the REST claim and "My agents" routes use it). */

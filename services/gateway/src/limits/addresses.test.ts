@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { addressKey, clientAddress, limitClassOf, parseTrustedProxies } from "./addresses.js";
 
 describe("limits per client address", () => {
-  it("counts claims, sign-ins and template writes; reads and owner operations are not counted here", () => {
+  it("counts claims, sign-ins and template writes (a rollout's start and steps among them); reads and owner operations are not counted here", () => {
     expect(limitClassOf("convos.pool.v1.ClaimService", "Claim")).toBe("claims");
     expect(limitClassOf("convos.pool.v1.SessionService", "CreateSession")).toBe("sign-ins");
     for (const m of [
@@ -16,9 +16,14 @@ describe("limits per client address", () => {
     ]) {
       expect(limitClassOf("convos.pool.v1.TemplateService", m), m).toBe("template-writes");
     }
+    for (const m of ["StartRollout", "StepRollout"]) {
+      expect(limitClassOf("convos.pool.v1.RolloutService", m), m).toBe("template-writes");
+    }
     for (const [s, m] of [
       ["convos.pool.v1.TemplateService", "GetTemplate"],
       ["convos.pool.v1.TemplateService", "BrowseStore"],
+      ["convos.pool.v1.RolloutService", "GetRollout"],
+      ["convos.pool.v1.RolloutService", "ListRollouts"],
       ["convos.pool.v1.ClaimService", "ListOwnerAgents"],
       ["convos.pool.v1.ClaimService", "SetInstancePin"],
       ["convos.pool.v1.ClaimService", "SetTrustLevel"],

@@ -27,6 +27,10 @@ const CLASSES: Readonly<Record<string, LimitClass>> = {
       "RollbackTemplate",
     ].map((m) => [`convos.pool.v1.TemplateService.${m}`, "template-writes" as const]),
   ),
+  // A rollout's start is a content change, and each step a signed write (docs/rollouts.md).
+  ...Object.fromEntries(
+    ["StartRollout", "StepRollout"].map((m) => [`convos.pool.v1.RolloutService.${m}`, "template-writes" as const]),
+  ),
   // Reports and curation write to the store too (docs/store.md).
   ...Object.fromEntries(
     [

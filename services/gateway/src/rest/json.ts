@@ -138,6 +138,13 @@ export class JsonObject {
     return v;
   }
 
+  /** A finite JSON number. */
+  number(key: string, fallback?: number): number {
+    const v = this.get(key, fallback);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw badRequest(this.field(key), "must be a number");
+    return v;
+  }
+
   /** One of `values`; the message lists them, e.g. `must be "pool" or "user"`. */
   oneOf<T extends string>(key: string, values: readonly T[], fallback?: T): T {
     const v = this.get(key, fallback);

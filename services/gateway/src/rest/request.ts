@@ -12,6 +12,7 @@ import type {
   CurationForwarder,
   LineageForwarder,
   RatingsForwarder,
+  RolloutsForwarder,
   PatternInsightsForwarder,
   TemplatesForwarder,
   VersionSignalInsightsForwarder,
@@ -30,6 +31,8 @@ export interface RestDeps {
   curation: CurationForwarder;
   /** TemplateRatingService, at the templates service. */
   ratings: RatingsForwarder;
+  /** RolloutService, at the templates service. */
+  rollouts: RolloutsForwarder;
   /** Absent: the claim and "My agents" paths answer 503 with `claimsNotConfigured`. */
   claims?: ClaimsForwarder | undefined;
   /** AgentMemoryService, at the claims service; absent with it (503, `claimsNotConfigured`). */
@@ -60,6 +63,8 @@ export interface RestDeps {
 export interface RestRequest {
   /** The template or agent id of the path, "" on paths without one. */
   id: string;
+  /** Every parameter of the path by its name (`:rollout_id` → `rollout_id`), `id` among them. */
+  params: Readonly<Record<string, string>>;
   url: URL;
   headers: ServerRequest["headers"];
   /** Reads the JSON body: an object with only `allowed` fields. */
@@ -77,8 +82,8 @@ export interface RestResponse {
 export type Handler = (r: RestRequest, deps: RestDeps) => Promise<RestResponse>;
 
 /**
- * One REST route: its method, its path under BASE (`:id` is the path
- * parameter), its handler, and how the RPC errors of its handler read on
+ * One REST route: its method, its path under BASE (`:id`, and a second
+ * `:name` after it, are the path parameters), its handler, and how the RPC errors of its handler read on
  * REST (which field paths become which body or query names, which codes
  * answer otherwise). The dispatcher applies the mapping.
  */

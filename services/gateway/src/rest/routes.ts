@@ -15,6 +15,7 @@ import { LINEAGE_ROUTES } from "./lineage-routes.js";
 import { MEMORY_ROUTES } from "./memory-routes.js";
 import { PATTERN_ROUTES } from "./patterns-routes.js";
 import { RATING_ROUTES } from "./rating-routes.js";
+import { ROLLOUT_ROUTES } from "./rollout-routes.js";
 import { BASE, type RestDeps, type RestRequest, type RestResponse, type Route } from "./request.js";
 import { SESSION_ROUTES } from "./session-routes.js";
 import { SIGNAL_ROUTES } from "./signals-routes.js";
@@ -23,6 +24,7 @@ import { TEMPLATE_ROUTES } from "./template-routes.js";
 const ROUTES: readonly Route[] = [
   ...SESSION_ROUTES,
   ...TEMPLATE_ROUTES,
+  ...ROLLOUT_ROUTES,
   ...AGENT_ROUTES,
   ...LINEAGE_ROUTES,
   ...CURATION_ROUTES,
@@ -34,7 +36,7 @@ const ROUTES: readonly Route[] = [
   ...SIGNAL_ROUTES,
 ];
 
-/** Every REST route, method and full path pattern (`:id` for the path parameter): what the fuzz tests drive. */
+/** Every REST route, method and full path pattern (`:id`, `:rollout_id` for the path parameters): what the fuzz tests drive. */
 export const REST_ROUTES: ReadonlyArray<readonly [method: string, pattern: string]> = ROUTES.map(
   ([method, pattern]) => [method, `${BASE}${pattern}`] as const,
 );
@@ -122,6 +124,7 @@ async function dispatch(
     let read: JsonObject | undefined;
     const r: RestRequest = {
       id: params.id ?? "",
+      params,
       url,
       headers: req.headers,
       body: async (fields) => (read = JsonObject.body(await readJsonBody(req, deps.maxBodyBytes), fields)),

@@ -8,12 +8,13 @@ import type { JsonObject } from "./json.js";
 const SIGNATURE_FIELDS = ["signature", "issued_at", "nonce"] as const;
 
 /**
- * The body's `signature` (or `owner_signature`), undefined when absent: the
+ * The body's `signature` (or `owner_signature`, or a rollout's
+ * `fallback_signature` and `step_signature`), undefined when absent: the
  * service then answers 401. Given, all three fields are required.
  */
 export function signatureOf(
   body: JsonObject,
-  key: "signature" | "owner_signature" = "signature",
+  key: "signature" | "owner_signature" | "fallback_signature" | "step_signature" = "signature",
 ): Signature | undefined {
   const s = body.object(key, SIGNATURE_FIELDS);
   if (!s) return undefined;

@@ -1,0 +1,306 @@
+// Staged rollouts in their REST JSON form (docs/rest.md, "Rollouts"), and
+// the REST bodies of a start and a step as RolloutService's request
+// messages. Names for the proto's numbers (`running`, `widen`), a share both
+// in hundredths of a percent and as a percent, and a body's share taken in
+// either form: `share_percent` (0.01 to 99.99) or `share_basis_points`.
+
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import {
+  RolloutAction,
+  RolloutBoundsSchema,
+  RolloutState,
+  type Rollout,
+  type RolloutBounds,
+  type RolloutStep,
+  type RolloutWatch,
+  type StartRolloutRequestSchema,
+  type StepRolloutRequestSchema,
+} from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import { CONTENT_FIELDS } from "@convos-pool/kit/content";
+import { badRequest, type RestErrorMapping } from "./errors.js";
+import type { JsonObject } from "./json.js";
+import { signatureOf } from "./signature-json.js";
+import { contentFromBody } from "./templates-json.js";
+
+/** A share is 1 to 9,999 hundredths of a percent: all of them is an update, not a rollout. */
+export const MAX_SHARE_BASIS_POINTS = 9_999;
+
+export type RolloutStateName = "running" | "paused" | "promoted" | "rolled_back" | "halted";
+export type RolloutActionName = "start" | "widen" | "pause" | "resume" | "promote" | "roll_back" | "halt";
+
+const STATE_NAMES: Record<RolloutState, RolloutStateName | "unspecified"> = {
+  [RolloutState.UNSPECIFIED]: "unspecified",
+  [RolloutState.RUNNING]: "running",
+  [RolloutState.PAUSED]: "paused",
+  [RolloutState.PROMOTED]: "promoted",
+  [RolloutState.ROLLED_BACK]: "rolled_back",
+  [RolloutState.HALTED]: "halted",
+};
+
+const ACTION_NAMES: Record<RolloutAction, RolloutActionName | "unspecified"> = {
+  [RolloutAction.UNSPECIFIED]: "unspecified",
+  [RolloutAction.START]: "start",
+  [RolloutAction.WIDEN]: "widen",
+  [RolloutAction.PAUSE]: "pause",
+  [RolloutAction.RESUME]: "resume",
+  [RolloutAction.PROMOTE]: "promote",
+  [RolloutAction.ROLL_BACK]: "roll_back",
+  [RolloutAction.HALT]: "halt",
+};
+
+/** The creator's steps of `POST …/steps`, by name (START is the rollout's own path, HALT the pool's). */
+export const STEP_ACTIONS = ["widen", "pause", "resume", "promote", "roll_back"] as const;
+export type StepActionName = (typeof STEP_ACTIONS)[number];
+
+const STEP_NUMBERS: Record<StepActionName, RolloutAction> = {
+  widen: RolloutAction.WIDEN,
+  pause: RolloutAction.PAUSE,
+  resume: RolloutAction.RESUME,
+  promote: RolloutAction.PROMOTE,
+  roll_back: RolloutAction.ROLL_BACK,
+};
+
+// ---------------------------------------------------------------- answers
+
+export interface RolloutBoundsJson {
+  removals: number;
+  pauses: number;
+  stop_requests: number;
+  thumbs_down: number;
+  corrections: number;
+  tool_calls_failed: number;
+  approvals_declined: number;
+  false_alarm: number;
+}
+
+export interface RolloutStepJson {
+  action: RolloutActionName | "unspecified";
+  share_basis_points: number;
+  share_percent: number;
+  at: string | null;
+  /** The creator's; null for the pool's halt. */
+  signature: { signature: string; issued_at: number; nonce: string } | null;
+}
+
+export interface RolloutWatchJson {
+  days_counted: number;
+  threshold: number;
+  signals: {
+    signal: string;
+    candidate_events: number;
+    candidate_exposure: number;
+    baseline_events: number;
+    baseline_exposure: number;
+    evidence: number;
+  }[];
+  checked_at: string | null;
+  halted_on: string;
+}
+
+export interface RolloutJson {
+  rollout_id: string;
+  template_id: string;
+  baseline_version: number;
+  candidate_version: number;
+  fallback_version: number;
+  state: RolloutStateName | "unspecified";
+  share_basis_points: number;
+  share_percent: number;
+  bounds: RolloutBoundsJson;
+  steps: RolloutStepJson[];
+  /** What the pool makes of it so far; null before its first look. */
+  watch: RolloutWatchJson | null;
+  conversations: number;
+  conversations_in: number;
+  started_at: string | null;
+  updated_at: string | null;
+}
+
+const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
+
+/** Hundredths of a percent as a percent: 1,050 is 10.5. */
+export const sharePercent = (basisPoints: number) => basisPoints / 100;
+
+export function boundsToJson(b: RolloutBounds | undefined): RolloutBoundsJson {
+  const v = b ?? create(RolloutBoundsSchema);
+  return {
+    removals: v.removals,
+    pauses: v.pauses,
+    stop_requests: v.stopRequests,
+    thumbs_down: v.thumbsDown,
+    corrections: v.corrections,
+    tool_calls_failed: v.toolCallsFailed,
+    approvals_declined: v.approvalsDeclined,
+    false_alarm: v.falseAlarm,
+  };
+}
+
+function stepToJson(s: RolloutStep): RolloutStepJson {
+  return {
+    action: ACTION_NAMES[s.action] ?? "unspecified",
+    share_basis_points: s.shareBasisPoints,
+    share_percent: sharePercent(s.shareBasisPoints),
+    at: iso(s.at),
+    signature: s.signature
+      ? { signature: s.signature.signature, issued_at: Number(s.signature.issuedAt), nonce: s.signature.nonce }
+      : null,
+  };
+}
+
+function watchToJson(w: RolloutWatch): RolloutWatchJson {
+  return {
+    days_counted: w.daysCounted,
+    threshold: w.threshold,
+    signals: w.signals.map((s) => ({
+      signal: s.signal,
+      candidate_events: s.candidateEvents,
+      candidate_exposure: s.candidateExposure,
+      baseline_events: s.baselineEvents,
+      baseline_exposure: s.baselineExposure,
+      evidence: s.evidence,
+    })),
+    checked_at: iso(w.checkedAt),
+    halted_on: w.haltedOn,
+  };
+}
+
+export function rolloutToJson(r: Rollout): RolloutJson {
+  return {
+    rollout_id: r.rolloutId,
+    template_id: r.templateId,
+    baseline_version: Number(r.baselineVersion),
+    candidate_version: Number(r.candidateVersion),
+    fallback_version: Number(r.fallbackVersion),
+    state: STATE_NAMES[r.state] ?? "unspecified",
+    share_basis_points: r.shareBasisPoints,
+    share_percent: sharePercent(r.shareBasisPoints),
+    bounds: boundsToJson(r.bounds),
+    steps: r.steps.map(stepToJson),
+    watch: r.watch ? watchToJson(r.watch) : null,
+    conversations: r.conversations,
+    conversations_in: r.conversationsIn,
+    started_at: iso(r.startedAt),
+    updated_at: iso(r.updatedAt),
+  };
+}
+
+// ---------------------------------------------------------------- request bodies
+
+export const BOUNDS_FIELDS = [
+  "removals",
+  "pauses",
+  "stop_requests",
+  "thumbs_down",
+  "corrections",
+  "tool_calls_failed",
+  "approvals_declined",
+  "false_alarm",
+] as const;
+
+export const START_FIELDS = [
+  "expected_version",
+  "content",
+  "signature",
+  "release_notes",
+  "acknowledge_wallet_removal",
+  "share_percent",
+  "share_basis_points",
+  "bounds",
+  "fallback_signature",
+  "step_signature",
+] as const;
+
+export const STEP_FIELDS = ["action", "share_percent", "share_basis_points", "signature"] as const;
+
+/**
+ * The share a body asks for, in hundredths of a percent: `share_percent`
+ * (0.01 to 99.99, at most two decimals) or `share_basis_points` (1 to
+ * 9,999), not both; 0 when neither and `required` is false.
+ */
+export function shareFromBody(body: JsonObject, required: boolean): number {
+  const percent = body.has("share_percent");
+  const points = body.has("share_basis_points");
+  if (percent && points) throw badRequest("share_percent", "give share_percent or share_basis_points, not both");
+  if (percent) {
+    const p = body.number("share_percent");
+    const bp = Math.round(p * 100);
+    if (Math.abs(p * 100 - bp) > 1e-6 || bp < 1 || bp > MAX_SHARE_BASIS_POINTS)
+      throw badRequest(
+        "share_percent",
+        "must be a percent from 0.01 to 99.99, with at most two decimals (100 is an update: promote instead)",
+      );
+    return bp;
+  }
+  if (points) {
+    const bp = body.integer("share_basis_points", 0);
+    if (bp < 1 || bp > MAX_SHARE_BASIS_POINTS)
+      throw badRequest(
+        "share_basis_points",
+        `must be 1 to ${MAX_SHARE_BASIS_POINTS} hundredths of a percent (1,000 is 10%)`,
+      );
+    return bp;
+  }
+  if (required) throw badRequest("share_percent", "is required (or share_basis_points)");
+  return 0;
+}
+
+/** The bounds of a start: each a number, the service checks their ranges; absent ones 0 (the default). */
+export function boundsFromBody(body: JsonObject): RolloutBounds {
+  const b = body.object("bounds", BOUNDS_FIELDS);
+  if (!b) return create(RolloutBoundsSchema);
+  const n = (k: (typeof BOUNDS_FIELDS)[number]) => b.number(k, 0);
+  return create(RolloutBoundsSchema, {
+    removals: n("removals"),
+    pauses: n("pauses"),
+    stopRequests: n("stop_requests"),
+    thumbsDown: n("thumbs_down"),
+    corrections: n("corrections"),
+    toolCallsFailed: n("tool_calls_failed"),
+    approvalsDeclined: n("approvals_declined"),
+    falseAlarm: n("false_alarm"),
+  });
+}
+
+type StartInit = MessageInitShape<typeof StartRolloutRequestSchema>;
+type StepInit = MessageInitShape<typeof StepRolloutRequestSchema>;
+
+/** `POST /api/pool/templates/{id}/rollouts`: the request for template `templateId` (the body read with START_FIELDS). */
+export function startFromBody(templateId: string, body: JsonObject): StartInit {
+  const content = body.object("content", CONTENT_FIELDS);
+  if (!content) throw badRequest("content", "is required: the new version's content, as PUT takes it");
+  return {
+    templateId,
+    expectedVersion: BigInt(body.integer("expected_version", 1)),
+    content: contentFromBody(content),
+    signature: signatureOf(body),
+    releaseNotes: body.string("release_notes", ""),
+    acknowledgeWalletRemoval: body.boolean("acknowledge_wallet_removal", false),
+    shareBasisPoints: shareFromBody(body, true),
+    bounds: boundsFromBody(body),
+    fallbackSignature: signatureOf(body, "fallback_signature"),
+    stepSignature: signatureOf(body, "step_signature"),
+  };
+}
+
+/** `POST …/rollouts/{rollout_id}/steps`: a widen needs its share; the others may repeat the current one. */
+export function stepFromBody(templateId: string, rolloutId: string, body: JsonObject): StepInit {
+  const action = body.oneOf("action", STEP_ACTIONS);
+  return {
+    templateId,
+    rolloutId,
+    action: STEP_NUMBERS[action],
+    shareBasisPoints: shareFromBody(body, action === "widen"),
+    signature: signatureOf(body),
+  };
+}
+
+/** What the service names is the body's name, but a share sent as `share_percent` and the listing's page. */
+export const ROLLOUT_ERRORS: RestErrorMapping = {
+  field: (rpcField, sent) => {
+    if (rpcField === "share_basis_points" && sent("share_percent")) return "share_percent";
+    if (rpcField === "page_size") return "limit";
+    if (rpcField === "page_token") return "cursor";
+    return rpcField;
+  },
+};
