@@ -4,7 +4,14 @@
 // stands in: it is pure.
 import { describe, expect, it } from "vitest";
 import { FIGURES, MIN_CONVERSATIONS, type AgentDay } from "./figures.js";
-import { type AgentOnDay, SIGNAL_WORDS, conversationCounts, countedDays, watchRollout } from "./rollout.js";
+import {
+  type AgentOnDay,
+  SIGNAL_WORDS,
+  conversationCounts,
+  conversationsOn,
+  countedDays,
+  watchRollout,
+} from "./rollout.js";
 import { DEFAULT_BOUNDS, ROLLOUT_SIGNALS } from "@convos-pool/kit/content";
 
 const ZERO = Object.fromEntries(FIGURES.map((f) => [f, 0])) as Record<(typeof FIGURES)[number], number>;
@@ -81,6 +88,34 @@ describe("what each signal is counted against", () => {
         });
     expect(sum(true)).toEqual({ events: 1, exposure: 2 });
     expect(sum(false)).toEqual({ events: 0, exposure: 1 });
+  });
+});
+
+describe("the conversations the watch counts on each side", () => {
+  it("are those whose agents ran each version last on the day, once each, other days and versions left out", () => {
+    const on = (instanceId: string, conversationId: string, version: string, day = "2026-11-02"): AgentOnDay => ({
+      instanceId,
+      conversationId,
+      version,
+      day,
+    });
+    const ran = [
+      on("a", "c1", "2"),
+      on("b", "c1", "2"), // a second agent in c1: still one conversation
+      on("c", "c2", "2"),
+      on("d", "c3", "1"),
+      on("e", "", "1"), // no conversation known: its own
+      on("f", "c4", "1", "2026-11-01"), // another day
+      on("g", "c5", "7"), // another version
+    ];
+    expect(conversationsOn(ran, { candidate: "2", baseline: "1" }, "2026-11-02")).toEqual({
+      candidate: 2,
+      baseline: 2,
+    });
+    expect(conversationsOn(ran, { candidate: "2", baseline: "1" }, "2026-11-03")).toEqual({
+      candidate: 0,
+      baseline: 0,
+    });
   });
 });
 

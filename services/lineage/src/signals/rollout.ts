@@ -152,6 +152,21 @@ export function conversationCounts(
   >;
 }
 
+/** How many conversations' agents ran each version last on `day` (an agent the feed gave no conversation is one of its own). */
+export function conversationsOn(
+  ran: readonly AgentOnDay[],
+  versions: { candidate: string; baseline: string },
+  day: string,
+): { candidate: number; baseline: number } {
+  const sides = { candidate: new Set<string>(), baseline: new Set<string>() };
+  for (const a of ran) {
+    if (a.day !== day) continue;
+    if (a.version === versions.candidate) sides.candidate.add(conversationOf(a));
+    else if (a.version === versions.baseline) sides.baseline.add(conversationOf(a));
+  }
+  return { candidate: sides.candidate.size, baseline: sides.baseline.size };
+}
+
 const sum = (days: readonly PairedDay[], side: "candidate" | "baseline"): Exposed =>
   days.reduce((acc, d) => ({ events: acc.events + d[side].events, exposure: acc.exposure + d[side].exposure }), {
     events: 0,

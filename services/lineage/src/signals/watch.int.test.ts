@@ -159,6 +159,8 @@ describe("watching a rollout", () => {
       ].sort(),
     );
     expect(w.checkedAt).toBeDefined();
+    // Today's conversations on each side: all six, none left out.
+    expect({ c: w.candidateConversations, b: w.baselineConversations }).toEqual({ c: 6, b: 6 });
     const text = toJsonString(RolloutWatchSchema, w);
     for (const id of [...candidate, ...baseline]) {
       expect(text).not.toContain(id);

@@ -12,7 +12,7 @@ import { RolloutSignalFiguresSchema, RolloutWatchSchema } from "@convos-pool/gen
 import type { RolloutWatchService } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
 import { MIN_CONVERSATIONS } from "./figures.js";
 import { checkWatchRequest } from "./policy.js";
-import { SIGNAL_NAMES, SIGNAL_WORDS, watchRollout } from "./rollout.js";
+import { SIGNAL_NAMES, SIGNAL_WORDS, conversationsOn, watchRollout } from "./rollout.js";
 import { agentsThatRan, removedSoon, templateDays } from "./sql.js";
 
 export interface RolloutWatchDeps {
@@ -32,10 +32,12 @@ export function createRolloutWatchService(deps: RolloutWatchDeps): ServiceImpl<t
       const reports = (await templateDays(em, asked.templateId, asked.fromDay, today)).filter((r) =>
         versions.includes(r.version),
       );
+      const ran = await agentsThatRan(em, asked.templateId, versions, asked.fromDay, today);
+      const sides = conversationsOn(ran, { candidate: asked.candidate, baseline: asked.baseline }, today);
       const figures = watchRollout(
         {
           reports,
-          ran: await agentsThatRan(em, asked.templateId, versions, asked.fromDay, today),
+          ran,
           removals: await removedSoon(em, asked.templateId, versions, asked.fromDay),
         },
         { candidate: asked.candidate, baseline: asked.baseline },
@@ -59,6 +61,8 @@ export function createRolloutWatchService(deps: RolloutWatchDeps): ServiceImpl<t
           ),
           checkedAt: timestampFromDate(at),
           haltedOn: figures.haltedOn ? SIGNAL_WORDS[figures.haltedOn] : "",
+          candidateConversations: sides.candidate,
+          baselineConversations: sides.baseline,
         }),
         halt: figures.haltedOn !== undefined,
       };

@@ -39,6 +39,8 @@ export interface WatchJson {
   }[];
   checked_at?: string;
   halted_on?: string;
+  candidate_conversations?: number;
+  baseline_conversations?: number;
 }
 
 export const watchJson = (w: RolloutWatch): WatchJson =>
@@ -182,8 +184,8 @@ export function boundsToProto(b: RolloutBoundsJson): RolloutBounds {
 
 /**
  * A rollout as the contract has it. `conversations` and `conversations_in`
- * stay 0 here: the conversations are the claims service's, which will count
- * them (docs/rollouts.md, "Where it stands").
+ * are the latest watch's count (lineage's record of the agents that ran
+ * each version that day): 0 until the watch first looks.
  */
 export function rolloutToProto(r: RolloutRow): Rollout {
   return create(RolloutSchema, {
@@ -204,6 +206,8 @@ export function rolloutToProto(r: RolloutRow): Rollout {
       }),
     ),
     ...(r.watch ? { watch: watchOf(r.watch) } : {}),
+    conversations: (r.watch?.candidate_conversations ?? 0) + (r.watch?.baseline_conversations ?? 0),
+    conversationsIn: r.watch?.candidate_conversations ?? 0,
     startedAt: ts(r.started_at),
     updatedAt: ts(r.updated_at),
   });

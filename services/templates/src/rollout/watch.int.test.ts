@@ -123,6 +123,8 @@ function figures(candidate: number, baseline: number, evidence: number, haltedOn
     ),
     checkedAt: timestampFromDate(new Date()),
     haltedOn,
+    candidateConversations: 7,
+    baselineConversations: 13,
   });
 }
 
@@ -243,6 +245,8 @@ describe("the pool's watch", () => {
     expect(got.state).toBe(RolloutState.RUNNING);
     expect(got.watch?.haltedOn).toBe("");
     expect(got.watch?.signals.map((s) => s.signal)).toEqual(SIGNALS);
+    // The conversations it reaches, as the watch counted them.
+    expect({ all: got.conversations, in: got.conversationsIn }).toEqual({ all: 20, in: 7 });
     // Listed with it too; and watched again the next round.
     const listed = await rollouts.listRollouts({ templateId: t.id }, as(c));
     expect(listed.rollouts[0]?.watch?.daysCounted).toBe(3);
