@@ -156,33 +156,37 @@ afterAll(async () => {
   await receiver?.server.close();
 });
 
-/** A new creator's private template at version 1 (BASELINE), and their signed start of CANDIDATE at 10%. */
-async function started(bounds: { thumbsDown?: number } = {}, on = { templates, rollouts }) {
+/**
+ * A new creator's private template at version 1 (BASELINE), or public at
+ * version 2 (its publish), and their signed start of CANDIDATE at 10%.
+ */
+async function started(bounds: { thumbsDown?: number } = {}, on = { templates, rollouts }, visibility = "private") {
   const { templates, rollouts } = on;
   const c: TestIdentity = newIdentity();
-  const t = await signedTemplate(templates, c, BASELINE, "private");
+  const t = await signedTemplate(templates, c, BASELINE, visibility as "private" | "public");
+  const v = t.version;
   const base = { inboxId: c.inboxId, templateId: t.id };
   const res = await rollouts.startRollout(
     {
       templateId: t.id,
-      expectedVersion: 1n,
+      expectedVersion: v,
       content: contentFromJson(CANDIDATE),
       signature: await signOperation(c.account, "UpdateTemplate", {
         ...base,
-        version: 1n,
+        version: v,
         contentHash: jsonHash(CANDIDATE),
       }),
       shareBasisPoints: 1_000,
       bounds: create(RolloutBoundsSchema, bounds),
       fallbackSignature: await signOperation(c.account, "RollbackTemplate", {
         ...base,
-        version: 2n,
-        targetVersion: 1n,
+        version: v + 1n,
+        targetVersion: v,
         contentHash: jsonHash(BASELINE),
       }),
       stepSignature: await signOperation(c.account, "RolloutStep", {
         ...base,
-        version: 2n,
+        version: v + 1n,
         action: RolloutAction.START,
         shareBasisPoints: 1_000,
         boundsHash: rolloutBoundsHash(rolloutBoundsJson(bounds)),
@@ -235,6 +239,13 @@ describe("the pool's watch", () => {
     const before = lineage.askedFor(t.id).length;
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(lineage.askedFor(t.id).length).toBe(before);
+  });
+
+  it("asks for the content a published template's agents run: its publish, version 2, changed none", async () => {
+    const { t, r } = await started({}, undefined, "public");
+    expect({ baseline: r.baselineVersion, candidate: r.candidateVersion }).toEqual({ baseline: 2n, candidate: 3n });
+    await waitFor("the watch to ask", () => lineage.askedFor(t.id).length > 0);
+    expect(lineage.askedFor(t.id)[0]).toMatchObject({ candidateVersion: "3", baselineVersion: "1" });
   });
 
   it("keeps a rollout that does as well running, its watch recorded and renewed", async () => {

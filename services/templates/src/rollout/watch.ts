@@ -27,6 +27,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
 import { releaseKey } from "@convos-pool/kit/content";
 import { createServiceClient, type Logger, type ServiceCredentials } from "@convos-pool/kit/server";
+import { TemplateVersionRow } from "../db/entities.js";
 import { releaseWithBases } from "../release/bases.js";
 import { haltRollout } from "./fallback.js";
 import { haltReason } from "./policy.js";
@@ -71,9 +72,15 @@ export interface RunningRolloutWatch {
   close(): Promise<void>;
 }
 
-/** The release key a version's agents report (kit releaseKey, joined by "."), its bases as they resolve now. */
+/**
+ * The release key a version's agents report (kit releaseKey, joined by "."),
+ * its bases as they resolve now: that of the content in effect at `version`,
+ * since a publish or an unpublish makes a version that changes no content
+ * (a rollout's baseline is often one: a template is published, then updated).
+ */
 async function reportedKey(em: EntityManager, templateId: string, version: number): Promise<string> {
-  const release = await releaseWithBases(em, templateId, version);
+  const at = await em.findOne(TemplateVersionRow, { template: templateId, version });
+  const release = at && (await releaseWithBases(em, templateId, at.contentVersion));
   if (!release) throw new Error(`template ${templateId} has no version ${version}`);
   return releaseKey(release.template, release.bases).join(".");
 }
