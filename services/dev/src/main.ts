@@ -46,6 +46,13 @@ function signalsInterval(): number {
   if (!Number.isInteger(ms) || ms < 1) throw new Error("SIGNALS_INTERVAL_MS must be a whole number of milliseconds");
   return ms;
 }
+/** A minute too, not the templates service's 10: a rollout's figures and a halt show soon after the agents' counts (docs/rollouts.md). */
+function rolloutWatchInterval(): number {
+  const ms = Number(process.env.ROLLOUT_WATCH_INTERVAL_MS || 60_000);
+  if (!Number.isInteger(ms) || ms < 1_000)
+    throw new Error("ROLLOUT_WATCH_INTERVAL_MS must be a whole number of milliseconds, at least 1000");
+  return ms;
+}
 // Every part runs in this process: one trace exporter for all, when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/runbook.md, "Traces").
 const tracing = startTracing("convos-pool");
 const pool = await startPool({
@@ -66,6 +73,7 @@ const pool = await startPool({
   lineageDatabaseUrl: process.env.LINEAGE_DATABASE_URL || undefined,
   warmInstances: process.env.WARM_INSTANCES ? Number(process.env.WARM_INSTANCES) : undefined,
   signalsIntervalMs: signalsInterval(),
+  rolloutWatchIntervalMs: rolloutWatchInterval(),
   limits: limitsFromEnv(),
   budget: localBudgetFromEnv(),
   operators,

@@ -82,6 +82,8 @@ export interface PoolOptions {
   models?: readonly string[] | undefined;
   /** How often the agents' signed days of counts go to lineage (docs/signals.md); default 15 minutes. */
   signalsIntervalMs?: number | undefined;
+  /** How often the templates service's watch looks at each live rollout (docs/rollouts.md); default its 10 minutes. */
+  rolloutWatchIntervalMs?: number | undefined;
   /** The pattern pool's quorum (docs/patterns.md); what is left out is the lineage service's default. */
   patternQuorum?: LineageServiceOptions["patternQuorum"];
   /** The built web app for the gateway to serve at / (ensureWebBuild); absent: the API only. */
@@ -230,6 +232,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     const templates = await startTemplateService({
       sync: { claimsUrl: `http://${host}:${claimsPort}` },
       lineageUrl: `http://${host}:${lineagePort}`,
+      ...(opts.rolloutWatchIntervalMs !== undefined ? { watch: { intervalMs: opts.rolloutWatchIntervalMs } } : {}),
       resolver,
       databaseUrl: opts.templatesDatabaseUrl,
       embeddedDir: join(opts.dataDir, "templates"),
