@@ -18,8 +18,10 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { RolloutAction, RolloutService } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { CALLER_HEADER } from "@convos-pool/kit/content";
+import { CALLER_HEADER, contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
 import {
   NO_LIMITS,
   createLogger,
@@ -27,7 +29,7 @@ import {
   generateServiceCredentials,
   type ServiceClient,
 } from "@convos-pool/kit/server";
-import { deriveInboxId } from "@convos-pool/kit/signing";
+import { deriveInboxId, rolloutBoundsHash, rolloutBoundsJson, signOperation } from "@convos-pool/kit/signing";
 import { createTestDatabase, freePort } from "@convos-pool/testing";
 import { sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
 import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
@@ -65,6 +67,7 @@ let browser: Browser;
 let chain: RunningChain;
 let templatesSc: ServiceClient<typeof TemplateService>;
 let claimsSc: ServiceClient<typeof ClaimService>;
+let rolloutsSc: ServiceClient<typeof RolloutService>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pool-web-phone-"));
@@ -115,12 +118,13 @@ beforeAll(async () => {
   });
   templatesSc = createServiceClient(TemplateService, templates.url, CREDS.gateway);
   claimsSc = createServiceClient(ClaimService, claims.url, CREDS.gateway);
+  rolloutsSc = createServiceClient(RolloutService, templates.url, CREDS.gateway);
   browser = await launchBrowser();
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
-  for (const sc of [templatesSc, claimsSc]) sc?.close();
+  for (const sc of [templatesSc, claimsSc, rolloutsSc]) sc?.close();
   await gateway?.close();
   await claims?.close();
   await lineage?.close();
@@ -129,6 +133,41 @@ afterAll(async () => {
   await chain?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
+
+/** A rollout of `t` to 10% with new instructions, signed as the studio signs one (docs/rollouts.md); its id. */
+async function startRollout(t: Template): Promise<string> {
+  const before = contentToJson(t.content!);
+  const content = { ...before, instructions: `${before.instructions} Ask for the budget first.` };
+  const [common, next] = [{ inboxId: person.inboxId, templateId: t.id }, t.version + 1n];
+  const res = await rolloutsSc.client.startRollout(
+    {
+      templateId: t.id,
+      expectedVersion: t.version,
+      content: contentFromJson(content),
+      signature: await signOperation(account, "UpdateTemplate", {
+        ...common,
+        version: t.version,
+        contentHash: jsonHash(content),
+      }),
+      shareBasisPoints: 1_000,
+      fallbackSignature: await signOperation(account, "RollbackTemplate", {
+        ...common,
+        version: next,
+        targetVersion: t.version,
+        contentHash: jsonHash(before),
+      }),
+      stepSignature: await signOperation(account, "RolloutStep", {
+        ...common,
+        version: next,
+        action: RolloutAction.START,
+        shareBasisPoints: 1_000,
+        boundsHash: rolloutBoundsHash(rolloutBoundsJson({})),
+      }),
+    },
+    { headers: { [CALLER_HEADER]: person.inboxId } },
+  );
+  return res.rollout!.rolloutId;
+}
 
 /** The paths the router knows, as written in src/app.tsx (`route("/studio/:id", …)`). */
 async function routerPaths(): Promise<string[]> {
@@ -181,7 +220,7 @@ async function overflowAt(page: Page, path: string): Promise<{ path: string; by:
 it("every route of the app, and every section of an agent's page, fits a 390 px phone signed out and signed in; the icon loads", {
   timeout: 240_000,
 }, async () => {
-  // What every page has something to show: a public template with two versions, and an agent of it.
+  // What every page has something to show: a public template with two versions, an agent of it, and a rollout.
   const t = await signedTemplate(templatesSc.client, person, sampleContent({ tools: [tool("crypto", "pool")] }));
   await claims.pool!.reconcile();
   const { instanceId } = await claimsSc.client.claim(
@@ -195,12 +234,20 @@ it("every route of the app, and every section of an agent's page, fits a 390 px 
   // The name its conversation's group has, as the agent reports it and the pool's next pass records it.
   host.conversationNames.set(instanceId, "Tokyo trip with a name long enough to wrap on a phone 🗼");
   await claims.pool!.reconcile();
-  const ids: Record<string, string> = { id: t.id };
+  const ids: Record<string, string> = { id: t.id, rolloutId: await startRollout(t) };
   const paths = (await routerPaths()).map((pattern) =>
     pattern === "/agents/:id" ? `/agents/${instanceId}` : pattern.replace(/:(\w+)/g, (_, name: string) => ids[name]!),
   );
   // The router's whole list, and nothing it answers with its own "not found".
-  expect(paths).toEqual(expect.arrayContaining(["/", "/studio", "/studio/new", `/studio/${t.id}/compare`]));
+  expect(paths).toEqual(
+    expect.arrayContaining([
+      "/",
+      "/studio",
+      "/studio/new",
+      `/studio/${t.id}/compare`,
+      `/studio/${t.id}/rollouts/${ids.rolloutId}`,
+    ]),
+  );
   expect(paths.length).toBeGreaterThanOrEqual(12);
   const sections = await agentSectionIds();
   expect(sections).toContain("approvals");

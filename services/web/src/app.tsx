@@ -9,6 +9,7 @@ import { EditorPage } from "./pages/editor";
 import { HistoryPage } from "./pages/history";
 import { MyAgentsPage } from "./pages/my-agents";
 import { OperatorsPage } from "./pages/operators";
+import { RolloutsPage } from "./pages/rollouts";
 import { SignInPage } from "./pages/sign-in";
 import { StorePage } from "./pages/store";
 import { StudioPage } from "./pages/studio";
@@ -17,8 +18,9 @@ import { Link, match, type Params, useLocation } from "./router";
 import { SessionProvider, transport, useSession } from "./session";
 import { Loading, Page } from "./ui";
 
-// The comparison draws charts: its library loads with the page, not with the store.
+// The comparison and a rollout's page draw charts: their library loads with them, not with the store.
 const ComparePage = lazy(() => import("./pages/compare").then((m) => ({ default: m.ComparePage })));
+const RolloutPage = lazy(() => import("./pages/rollout").then((m) => ({ default: m.RolloutPage })));
 
 const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 5_000 } },
@@ -60,6 +62,12 @@ function Routes() {
     route("/studio/:id/compare", (p) => (
       <Suspense fallback={<Loading what="the comparison" />}>
         <ComparePage id={p.id} />
+      </Suspense>
+    )),
+    route("/studio/:id/rollouts", (p) => <RolloutsPage id={p.id} />),
+    route("/studio/:id/rollouts/:rolloutId", (p) => (
+      <Suspense fallback={<Loading what="the rollout" />}>
+        <RolloutPage id={p.id} rolloutId={p.rolloutId} key={p.rolloutId} />
       </Suspense>
     )),
     route("/agents", () => <MyAgentsPage />),

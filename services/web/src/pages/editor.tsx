@@ -8,7 +8,8 @@
 // acknowledges it: the refusal brings a checkbox, signed with the next save
 // (docs/templates.md, "A version without the wallet"). A new version of a
 // template carries the creator's release notes (not signed); a new template
-// has none (CreateTemplate takes none).
+// has none (CreateTemplate takes none). A new version may go out as a staged
+// rollout to a share of conversations first (rollout-start.tsx).
 import { Code } from "@connectrpc/connect";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -33,6 +34,8 @@ import { ContentForm, formFields } from "./content-form";
 import { TestChat } from "./test-chat";
 import { useFoldedLesson, withLesson } from "./learned-patterns";
 import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
+import { EVERYONE, ReleaseChoiceField, ROLLOUT_FIELDS, useStartRollout, type ReleaseChoice } from "./rollout-start";
+import { LiveRolloutNotice, rolloutPath } from "./rollouts";
 
 /** The field of a refusal that an acknowledgment lifts (templates service, wallet-removal.ts). */
 const ACKNOWLEDGE_WALLET = "acknowledge_wallet_removal";
@@ -76,6 +79,8 @@ function Editor({ latest }: { latest?: Template }) {
   const [view, setView] = useState<"form" | "json">("form");
   const [jsonText, setJsonText] = useState("");
   const [releaseNotes, setReleaseNotes] = useState("");
+  const [release, setRelease] = useState<ReleaseChoice>(EVERYONE);
+  const startRollout = useStartRollout();
   const [error, setError] = useState<ShownError>();
   const [saved, setSaved] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -151,6 +156,11 @@ function Editor({ latest }: { latest?: Template }) {
       }
       checkReleaseNotes(releaseNotes);
       const acknowledgeWalletRemoval = walletAsked && walletAcknowledged;
+      if (release.staged) {
+        const r = await startRollout(base, content, release, { releaseNotes, acknowledgeWalletRemoval });
+        navigate(rolloutPath(base.id, r.rolloutId));
+        return;
+      }
       const signature = await sign("UpdateTemplate", {
         templateId: base.id,
         version: base.version,
@@ -225,6 +235,9 @@ function Editor({ latest }: { latest?: Template }) {
             <Link className="button" to={`/studio/${base.id}/dashboard`}>
               Dashboard
             </Link>
+            <Link className="button" to={`/studio/${base.id}/rollouts`}>
+              Rollouts
+            </Link>
           </>
         )
       }
@@ -235,6 +248,7 @@ function Editor({ latest }: { latest?: Template }) {
           {when(base.updatedAt)}
         </p>
       )}
+      {base && <LiveRolloutNotice templateId={base.id} />}
       {folded && (
         <Notice>
           A lesson your agents learned is now the last line of the instructions. Review it, then sign and save a new
@@ -290,13 +304,22 @@ function Editor({ latest }: { latest?: Template }) {
             />
           )}
           {editing && (
-            <ReleaseNotesField value={releaseNotes} onChange={setReleaseNotes} error={error} when="with this version" />
+            <>
+              <ReleaseNotesField
+                value={releaseNotes}
+                onChange={setReleaseNotes}
+                error={error}
+                when="with this version"
+              />
+              <ReleaseChoiceField value={release} onChange={setRelease} error={error} />
+            </>
           )}
           <ErrorBox
             error={error}
             fieldsShown={[
               ...(view === "form" ? formFields(draft) : ["content"]),
               ...(editing ? [RELEASE_NOTES_FIELD] : []),
+              ...(editing && release.staged ? ROLLOUT_FIELDS : []),
             ]}
           />
           {walletAsked && (
@@ -316,7 +339,13 @@ function Editor({ latest }: { latest?: Template }) {
           {saved && <Notice>{saved}</Notice>}
           <div className="actions">
             <button type="submit" className="primary" disabled={busy}>
-              {busy ? "Signing and saving…" : editing ? "Sign and save a new version" : "Sign and create"}
+              {busy
+                ? "Signing and saving…"
+                : !editing
+                  ? "Sign and create"
+                  : release.staged
+                    ? "Sign and start the rollout"
+                    : "Sign and save a new version"}
             </button>
           </div>
         </form>

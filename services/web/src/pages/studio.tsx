@@ -89,6 +89,9 @@ export function StudioPage() {
                         </Link>{" "}
                         <Link to={`/studio/${t.id}/compare`} aria-label={`Compare versions of ${t.content?.agentName}`}>
                           Compare
+                        </Link>{" "}
+                        <Link to={`/studio/${t.id}/rollouts`} aria-label={`Rollouts of ${t.content?.agentName}`}>
+                          Rollouts
                         </Link>
                       </td>
                     </tr>
