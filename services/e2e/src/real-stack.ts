@@ -85,6 +85,12 @@ export interface RealStackOptions {
   models?: readonly string[];
   /** More of the instance host's options (join timeout, model server). */
   host?: Partial<InstanceHostOptions>;
+  /**
+   * The templates service's watch over live rollouts, asking lineage this
+   * often (docs/rollouts.md); without it, no rollout halts by itself. It
+   * gives the templates service lineage's address, so ratings ask lineage too.
+   */
+  rolloutWatchMs?: number;
   /** More of the lineage service's options (the pattern pool's quorum). */
   lineage?: Partial<Pick<LineageServiceOptions, "patternQuorum">>;
   /** The claims service's warm pool on the instance host (a pass every 200 ms unless said), and more of its options (SMS range, sync). */
@@ -199,16 +205,21 @@ export class RealStack {
     const sync = this.opts.templatesSync;
     // As `npm start` wires them: signatures checked against the XMTP network.
     const resolver = await XmtpInboxResolver.connect({ apiUrl: this.node.url });
+    // Templates and lineage ask each other (the watch): lineage's address is fixed first.
+    const lineagePort = await freePort();
+    const watchMs = this.opts.rolloutWatchMs;
     this.templates = await startTemplateService({
       databaseUrl: templatesDb,
       credentials: this.creds.templates,
       resolver,
       models: this.opts.models,
       sync: sync && { claimsUrl: `http://127.0.0.1:${this.claimsPort}`, ...sync },
+      ...(watchMs ? { lineageUrl: `http://127.0.0.1:${lineagePort}`, watch: { intervalMs: watchMs } } : {}),
       log: logger("templates", logs.templates),
     });
     this.templatesSc = createServiceClient(TemplateService, this.templates.url, this.creds.gateway);
     this.lineage = await startLineageService({
+      port: lineagePort,
       databaseUrl: lineageDb,
       credentials: this.creds.lineage,
       templatesUrl: this.templates.url,
