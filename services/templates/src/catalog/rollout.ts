@@ -10,6 +10,7 @@ import { RolloutAction } from "@convos-pool/gen/convos/pool/v1/rollout_service_p
 import { RolloutPushSchema, type RolloutPush } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { failedPrecondition, type TemplateContentJson } from "@convos-pool/kit/content";
 import { rolloutBoundsHash, type RolloutBoundsJson } from "@convos-pool/kit/signing";
+import { TemplateVersionRow } from "../db/entities.js";
 
 export type RolloutStateName = "running" | "paused" | "promoted" | "rolled_back" | "halted";
 export type RolloutActionName = "start" | "widen" | "pause" | "resume" | "promote" | "roll_back" | "halt";
@@ -132,11 +133,23 @@ export function rolloutPushOf(live: LiveRollout): RolloutPush {
 /**
  * The content version a new agent of the template starts on, and that a
  * template built on it follows: while a rollout is live, the current one
- * (its baseline). The claims service moves a new agent whose conversation is
- * in the share to the new version (its fan-out's target); every other agent,
- * and every template built on this one, stays on the current version until
- * the rollout is promoted.
+ * (the content in effect at its baseline). The claims service moves a new
+ * agent whose conversation is in the share to the new version (its fan-out's
+ * target); every other agent, and every template built on this one, stays on
+ * the current version until the rollout is promoted.
  */
 export async function servedVersion(em: EntityManager, row: { id: string; contentVersion: number }): Promise<number> {
-  return (await liveRollout(em, row.id))?.baselineVersion ?? row.contentVersion;
+  const live = await liveRollout(em, row.id);
+  return live ? contentVersionAt(em, row.id, live.baselineVersion) : row.contentVersion;
+}
+
+/**
+ * The content version in effect at the template's `version`: a publish, an
+ * unpublish or an archive makes a version that changes no content (and has
+ * no signed release of its own), and a rollout's baseline is often one.
+ */
+export async function contentVersionAt(em: EntityManager, templateId: string, version: number): Promise<number> {
+  const at = await em.findOne(TemplateVersionRow, { template: templateId, version });
+  if (!at) throw new Error(`template ${templateId} has no version ${version}`);
+  return at.contentVersion;
 }

@@ -335,6 +335,19 @@ describe("while a rollout is live", () => {
 });
 
 describe("steps", () => {
+  it("a new agent of a published template starts on the content its publish kept, while a rollout is live", async () => {
+    const c = newIdentity();
+    const t = await signedTemplate(templates, c, BASELINE);
+    // Version 2 is the publish: no content of its own, and the rollout's baseline.
+    expect({ version: t.version, content: t.contentVersion }).toEqual({ version: 2n, content: 1n });
+    const r = (await start(c, t.id, 2n)).rollout!;
+    expect(r.baselineVersion).toBe(2n);
+    const releases = createServiceClient(TemplateReleaseService, service.url, CREDS.claims).client;
+    const { release } = await releases.getTemplateRelease({ templateId: t.id });
+    expect(release?.version).toBe(1n);
+    expect(release?.content?.instructions).toBe(BASELINE.instructions);
+  });
+
   it("widen, pause, resume and promote, each as the state allows, each pushed; the promote without the rollout", async () => {
     const { c, t } = await template();
     const r = (await start(c, t.id, 1n, { share: 1_000 })).rollout!;

@@ -27,7 +27,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
 import { releaseKey } from "@convos-pool/kit/content";
 import { createServiceClient, type Logger, type ServiceCredentials } from "@convos-pool/kit/server";
-import { TemplateVersionRow } from "../db/entities.js";
+import { contentVersionAt } from "../catalog/rollout.js";
 import { releaseWithBases } from "../release/bases.js";
 import { haltRollout } from "./fallback.js";
 import { haltReason } from "./policy.js";
@@ -79,8 +79,7 @@ export interface RunningRolloutWatch {
  * (a rollout's baseline is often one: a template is published, then updated).
  */
 async function reportedKey(em: EntityManager, templateId: string, version: number): Promise<string> {
-  const at = await em.findOne(TemplateVersionRow, { template: templateId, version });
-  const release = at && (await releaseWithBases(em, templateId, at.contentVersion));
+  const release = await releaseWithBases(em, templateId, await contentVersionAt(em, templateId, version));
   if (!release) throw new Error(`template ${templateId} has no version ${version}`);
   return releaseKey(release.template, release.bases).join(".");
 }
