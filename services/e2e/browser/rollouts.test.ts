@@ -275,7 +275,8 @@ it("publishes a new version as a rollout to 10% from the editor, shows both vers
       `Day\tv${t.version} (current)\tv${candidate} (new)`,
       `${today()}\t120\t120`,
     ]);
-    expect(await page.locator(".chart-plot canvas").count()).toBe(2);
+    // The charts draw once uPlot has loaded and measured its box: after the tables behind them.
+    await poll(() => page.locator(".chart-plot canvas").count()).toBe(2);
     // Nothing names an agent, owner or conversation.
     expect(await page.locator("main").textContent()).not.toMatch(/inst_|owner-|conv-/);
     await shoot(page, "rollout");

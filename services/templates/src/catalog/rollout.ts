@@ -144,6 +144,23 @@ export async function servedVersion(em: EntityManager, row: { id: string; conten
 }
 
 /**
+ * What anyone but the creator reads of the template's content while a
+ * rollout is live: the content a new agent starts on (the store must show
+ * what adding it gives), at its content version; undefined when no rollout
+ * is live. The creator reads the new version, which they are shipping.
+ */
+export async function servedContent(
+  em: EntityManager,
+  row: { id: string },
+): Promise<{ content: TemplateContentJson; contentVersion: number } | undefined> {
+  const live = await liveRollout(em, row.id);
+  if (!live) return undefined;
+  const contentVersion = await contentVersionAt(em, row.id, live.baselineVersion);
+  const at = await em.findOne(TemplateVersionRow, { template: row.id, version: contentVersion });
+  return at ? { content: at.snapshot.content, contentVersion } : undefined;
+}
+
+/**
  * The content version in effect at the template's `version`: a publish, an
  * unpublish or an archive makes a version that changes no content (and has
  * no signed release of its own), and a rollout's baseline is often one.

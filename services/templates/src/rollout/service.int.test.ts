@@ -335,7 +335,7 @@ describe("while a rollout is live", () => {
 });
 
 describe("steps", () => {
-  it("a new agent of a published template starts on the content its publish kept, while a rollout is live", async () => {
+  it("a new agent of a published template starts on the content its publish kept, and the store shows that, while a rollout is live", async () => {
     const c = newIdentity();
     const t = await signedTemplate(templates, c, BASELINE);
     // Version 2 is the publish: no content of its own, and the rollout's baseline.
@@ -346,6 +346,18 @@ describe("steps", () => {
     const { release } = await releases.getTemplateRelease({ templateId: t.id });
     expect(release?.version).toBe(1n);
     expect(release?.content?.instructions).toBe(BASELINE.instructions);
+
+    // The store shows others what adding it gives them; its creator reads the version they ship.
+    const other = (await templates.getTemplate({ templateId: t.id, resolve: true }, as(newIdentity()))).template!;
+    expect({ instructions: other.content?.instructions, contentVersion: other.contentVersion }).toEqual({
+      instructions: BASELINE.instructions,
+      contentVersion: 1n,
+    });
+    const own = (await templates.getTemplate({ templateId: t.id }, as(c))).template!;
+    expect({ instructions: own.content?.instructions, contentVersion: own.contentVersion }).toEqual({
+      instructions: CANDIDATE.instructions,
+      contentVersion: 3n,
+    });
   });
 
   it("widen, pause, resume and promote, each as the state allows, each pushed; the promote without the rollout", async () => {

@@ -43,8 +43,10 @@ import {
   newTemplateRow,
   rowContent,
   rowToProto,
+  templateProto,
   visibilityName,
 } from "../catalog/proto.js";
+import { servedContent } from "../catalog/rollout.js";
 import { contentAt, recordVersion, versionsPage } from "./versions.js";
 import { visibleTemplate } from "../catalog/visible.js";
 import { checkWallet, createTemplateWrites, spendNonce, type TemplateServiceDeps } from "./mutate.js";
@@ -91,15 +93,18 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
 
     async getTemplate(req, ctx) {
       const row = await visible(req.templateId, ctx);
+      // During a rollout, others read what adding it gives them; the creator, what they ship.
+      const served = callerInboxId(ctx) === row.creatorId ? undefined : await servedContent(deps.em.fork(), row);
+      const shown = served ?? { content: rowContent(row), contentVersion: row.contentVersion };
       const resolved = req.resolve
         ? await resolvedView(deps.em.fork(), {
             templateId: row.id,
             creatorId: row.creatorId,
-            version: row.contentVersion,
-            content: rowContent(row),
+            version: shown.contentVersion,
+            content: shown.content,
           })
         : undefined;
-      const [template] = await withStandings(deps.em.fork(), [rowToProto(row)]);
+      const [template] = await withStandings(deps.em.fork(), [templateProto({ ...row, ...shown })]);
       return { template, resolved };
     },
 
