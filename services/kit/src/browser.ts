@@ -2,7 +2,8 @@
 // nothing that needs Node. The contract and its errors, template content and
 // its JSON, the values typed for its tools, its phone connections, trust levels, permissions, participation, SOUL, the line diff,
 // and of signing the part a browser runs: signing and checking operations,
-// sealed boxes, the verified badge and the birth certificate.
+// sealed boxes, the verified badge and the birth certificate; a rollout's
+// default bounds and the hash its signed steps cover.
 export {
   CALLER_HEADER,
   GRANTED_TOOLS,
@@ -206,6 +207,8 @@ export {
   type VersionSignalsToSign,
 } from "./signing/fields.js";
 export { SignatureVerifier, type VerifiedSignature, type VerifierOptions } from "./signing/signatures.js";
+export { DEFAULT_BOUND, DEFAULT_FALSE_ALARM } from "./content/rollout.js";
+export { type RolloutBoundsJson, rolloutBoundsHash, rolloutBoundsJson } from "./signing/rollout-step.js";
 export {
   type MemoryKeyFields,
   memoryKeyMessage,

@@ -65,8 +65,8 @@ describe("nextShare", () => {
 });
 
 describe("the bounds a step signs", () => {
-  // The kit's rolloutBoundsJson and rolloutBoundsHash give these (the kit's browser entry does not export them);
-  // the templates service refuses a step signed over any other hash, which rollouts.test.ts meets in the browser.
+  // What the kit's rolloutBoundsHash gives, pinned: the templates service refuses a step signed over any other
+  // hash, which rollouts.test.ts meets in the browser.
   const KIT_DEFAULT_HASH = "0xc704ac5b452ba6b8bcfa2097a350bf2884203475089f4c50d571070d79729895";
   const KIT_SET_HASH = "0x37ff13d6352e4b487558c9343b0fc54b9dc5dfb9ae1a20a6cd18a4d3e2de3277";
 

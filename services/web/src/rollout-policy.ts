@@ -5,8 +5,14 @@
 // of a signed RolloutStep. Not here: the words the page shows
 // (rollout-words.ts), nor any call.
 import { RolloutAction, RolloutState, type RolloutBounds } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
-import { canonicalJson } from "@convos-pool/kit/browser";
-import { keccak256, stringToBytes, type Hex } from "viem";
+import {
+  DEFAULT_BOUND,
+  DEFAULT_FALSE_ALARM,
+  type RolloutBoundsJson,
+  rolloutBoundsHash,
+  rolloutBoundsJson,
+} from "@convos-pool/kit/browser";
+import type { Hex } from "viem";
 import { FieldError } from "./errors";
 
 /** Hundredths of a percent: 10,000 is every conversation, which is a promotion, not a share. */
@@ -73,23 +79,15 @@ export const BOUND_FIELDS = [
 ] as const;
 export type BoundField = (typeof BOUND_FIELDS)[number][0] | "falseAlarm";
 
-// The defaults the service fills in for an unset (0) bound (kit content/rollout.ts; the kit's browser entry
-// has neither them nor the hash): rollout-policy.test.ts pins both to the kit's values.
-export const DEFAULT_BOUND = 0.5;
-export const DEFAULT_FALSE_ALARM = 0.05;
+export { DEFAULT_BOUND, DEFAULT_FALSE_ALARM };
 
 type Bounds = Partial<Pick<RolloutBounds, BoundField>>;
 
 /** The bounds as the service keeps and hashes them: snake_case names, each unset (0) one its default. */
-export function boundsJson(b: Bounds = {}): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [field, name] of BOUND_FIELDS) out[name] = b[field] || DEFAULT_BOUND;
-  out.false_alarm = b.falseAlarm || DEFAULT_FALSE_ALARM;
-  return out;
-}
+export const boundsJson = (b: Bounds = {}): RolloutBoundsJson => rolloutBoundsJson(b);
 
-/** RolloutStep's `boundsHash`: keccak256 of the bounds' canonical JSON, defaults filled in. */
-export const boundsHash = (b: Bounds = {}): Hex => keccak256(stringToBytes(canonicalJson(boundsJson(b))));
+/** RolloutStep's `boundsHash`: the kit's, over the bounds with defaults filled in. */
+export const boundsHash = (b: Bounds = {}): Hex => rolloutBoundsHash(rolloutBoundsJson(b));
 
 /**
  * The bounds a start form holds (text per field, empty for the default) as
