@@ -4,7 +4,7 @@
 // credential, and only within the limit the agent's owner signed. A refusal
 // comes back as a WalletError that says why and that nothing was sent.
 
-import { ConnectError } from "@connectrpc/connect";
+import { type Client, ConnectError } from "@connectrpc/connect";
 import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
 import { type ClientCredentials, createServiceClient } from "@convos-pool/kit/server";
 import { bytesToHex } from "viem";
@@ -12,18 +12,30 @@ import { type PaymentSigner, WalletError } from "../tools/wallet.js";
 
 export function remotePaymentSigner(url: string, credentials: ClientCredentials): PaymentSigner & { close(): void } {
   const service = createServiceClient(PaymentSignerService, url, credentials);
+  return { ...paymentSignerOver(service.client), close: () => service.close() };
+}
+
+/**
+ * The same over any client of the signer (the host's over the wire, a test's in memory). What is not a plain
+ * transfer is refused here, before any call: the signer's request has no field for calldata, a contract to create or
+ * an authorization, so asking would sign something other than what viem asked for.
+ */
+export function paymentSignerOver(client: Client<typeof PaymentSignerService>): PaymentSigner {
   return {
     async sign(instanceId, tx) {
-      if (tx.data !== undefined && tx.data !== "0x")
-        throw new WalletError("the agent's wallet makes plain transfers only", { notSent: true });
-      if (tx.chainId === undefined || tx.nonce === undefined || tx.gas === undefined || !tx.to)
-        throw new WalletError("a payment needs its chain, nonce, gas and recipient", { notSent: true });
+      const plainOnly = (what: string) =>
+        new WalletError(`the agent's wallet makes plain transfers only: ${what}`, { notSent: true });
+      if (!tx.to) throw plainOnly("it creates no contract");
+      if (tx.data !== undefined && tx.data !== "0x") throw plainOnly("it calls no contract");
+      if ("authorizationList" in tx && tx.authorizationList?.length) throw plainOnly("it delegates to no contract");
+      if (tx.chainId === undefined || tx.nonce === undefined || tx.gas === undefined)
+        throw new WalletError("a payment needs its chain, nonce and gas", { notSent: true });
       const tip = "maxPriorityFeePerGas" in tx ? tx.maxPriorityFeePerGas : undefined;
       const maxFee =
         tip !== undefined && "maxFeePerGas" in tx ? tx.maxFeePerGas : "gasPrice" in tx ? tx.gasPrice : undefined;
       if (maxFee === undefined) throw new WalletError("a payment needs its fee per gas", { notSent: true });
       try {
-        const res = await service.client.signPayment(
+        const res = await client.signPayment(
           {
             instanceId,
             chainId: BigInt(tx.chainId),
@@ -42,6 +54,5 @@ export function remotePaymentSigner(url: string, credentials: ClientCredentials)
         throw new WalletError(`the pool's payment signer did not sign it: ${said}`, { notSent: true, cause: err });
       }
     },
-    close: () => service.close(),
   };
 }
