@@ -9,6 +9,8 @@ import {
   NOT_A_TRUST_LEVEL,
   OUTSIDER_REPLY_NAMES,
   PARTICIPATION_MODE_NAMES,
+  ROLLOUT_SIGNAL_NAMES,
+  ROLLOUT_SIGNALS,
   isTrustLevelName,
   type ApprovalPlaceName,
   type GrantName,
@@ -241,15 +243,9 @@ export function shareArg(value: string, command?: CommandName): number {
 }
 
 /** The signals a rollout bounds, by the names `--bound` takes (the REST body's) and the kit's. */
-const BOUND_NAMES: Record<string, keyof BoundsArgs> = {
-  removals: "removals",
-  pauses: "pauses",
-  stop_requests: "stopRequests",
-  thumbs_down: "thumbsDown",
-  corrections: "corrections",
-  tool_calls_failed: "toolCallsFailed",
-  approvals_declined: "approvalsDeclined",
-};
+const BOUND_NAMES: Record<string, keyof BoundsArgs> = Object.fromEntries(
+  ROLLOUT_SIGNALS.map((s) => [ROLLOUT_SIGNAL_NAMES[s], s]),
+);
 
 const positiveNumber = (v: string) => (/^\d*\.?\d+$/.test(v) && Number(v) > 0 ? Number(v) : undefined);
 

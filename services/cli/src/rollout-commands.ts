@@ -9,6 +9,7 @@
 // service keeps them.
 import { resolve } from "node:path";
 import { RolloutAction } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import { ROLLOUT_SIGNAL_NAMES, ROLLOUT_SIGNALS } from "@convos-pool/kit/content";
 import { rolloutBoundsHash, rolloutBoundsJson, type RolloutBoundsJson } from "@convos-pool/kit/signing";
 import { contentHash, fillContent, readJsonFile } from "./content.js";
 import { CliError } from "./errors.js";
@@ -77,13 +78,7 @@ const rolloutPath = (id: string, rolloutId: string) => `${rolloutsPath(id)}/${en
 /** The bounds in the REST body's names, only those given. */
 function boundsBody(b: BoundsArgs): Record<string, number> {
   const names: [keyof BoundsArgs, string][] = [
-    ["removals", "removals"],
-    ["pauses", "pauses"],
-    ["stopRequests", "stop_requests"],
-    ["thumbsDown", "thumbs_down"],
-    ["corrections", "corrections"],
-    ["toolCallsFailed", "tool_calls_failed"],
-    ["approvalsDeclined", "approvals_declined"],
+    ...ROLLOUT_SIGNALS.map((s): [keyof BoundsArgs, string] => [s, ROLLOUT_SIGNAL_NAMES[s]]),
     ["falseAlarm", "false_alarm"],
   ];
   const out: Record<string, number> = {};

@@ -207,7 +207,13 @@ export {
   type VersionSignalsToSign,
 } from "./signing/fields.js";
 export { SignatureVerifier, type VerifiedSignature, type VerifierOptions } from "./signing/signatures.js";
-export { DEFAULT_BOUND, DEFAULT_FALSE_ALARM } from "./content/rollout.js";
+export {
+  DEFAULT_BOUND,
+  DEFAULT_FALSE_ALARM,
+  ROLLOUT_SIGNAL_NAMES,
+  ROLLOUT_SIGNALS,
+  type RolloutSignal,
+} from "./content/rollout.js";
 export { type RolloutBoundsJson, rolloutBoundsHash, rolloutBoundsJson } from "./signing/rollout-step.js";
 export {
   type MemoryKeyFields,

@@ -8,7 +8,10 @@ import { RolloutAction, RolloutState, type RolloutBounds } from "@convos-pool/ge
 import {
   DEFAULT_BOUND,
   DEFAULT_FALSE_ALARM,
+  ROLLOUT_SIGNAL_NAMES,
+  ROLLOUT_SIGNALS,
   type RolloutBoundsJson,
+  type RolloutSignal,
   rolloutBoundsHash,
   rolloutBoundsJson,
 } from "@convos-pool/kit/browser";
@@ -67,17 +70,9 @@ export function shareFromPercent(text: string, above = 0, field = "share_basis_p
 /** The share a widen offers first: the next of 25, 50, 75 and 90% above the current one, if any. */
 export const nextShare = (current: number): number | undefined => [2_500, 5_000, 7_500, 9_000].find((s) => s > current);
 
-/** Each signal's bound by its field in RolloutBounds, and the service's name for it. */
-export const BOUND_FIELDS = [
-  ["removals", "removals"],
-  ["pauses", "pauses"],
-  ["stopRequests", "stop_requests"],
-  ["thumbsDown", "thumbs_down"],
-  ["corrections", "corrections"],
-  ["toolCallsFailed", "tool_calls_failed"],
-  ["approvalsDeclined", "approvals_declined"],
-] as const;
-export type BoundField = (typeof BOUND_FIELDS)[number][0] | "falseAlarm";
+/** Each signal's bound by its field in RolloutBounds, and the service's name for it (the kit's). */
+export const BOUND_FIELDS = ROLLOUT_SIGNALS.map((s) => [s, ROLLOUT_SIGNAL_NAMES[s]] as const);
+export type BoundField = RolloutSignal | "falseAlarm";
 
 export { DEFAULT_BOUND, DEFAULT_FALSE_ALARM };
 

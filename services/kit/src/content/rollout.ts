@@ -59,6 +59,17 @@ export const ROLLOUT_SIGNALS = [
 ] as const;
 export type RolloutSignal = (typeof ROLLOUT_SIGNALS)[number];
 
+/** Each signal by the name the contract's JSON, the REST API and `pool rollout --bound` give it. */
+export const ROLLOUT_SIGNAL_NAMES: Record<RolloutSignal, string> = {
+  removals: "removals",
+  pauses: "pauses",
+  stopRequests: "stop_requests",
+  thumbsDown: "thumbs_down",
+  corrections: "corrections",
+  toolCallsFailed: "tool_calls_failed",
+  approvalsDeclined: "approvals_declined",
+};
+
 /** One signal of one version over one day: how many times it happened, and out of how much (answers, agents). */
 export interface Exposed {
   events: number;

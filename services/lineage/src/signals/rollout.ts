@@ -49,17 +49,6 @@ export const SIGNAL_WORDS: Record<RolloutSignal, string> = {
   approvalsDeclined: "approvals its owner declined",
 };
 
-/** Each signal's name in the contract (RolloutSignalFigures.signal). */
-export const SIGNAL_NAMES: Record<RolloutSignal, string> = {
-  removals: "removals",
-  pauses: "pauses",
-  stopRequests: "stop_requests",
-  thumbsDown: "thumbs_down",
-  corrections: "corrections",
-  toolCallsFailed: "tool_calls_failed",
-  approvalsDeclined: "approvals_declined",
-};
-
 /** An agent on a version on a UTC day, as the claims feed records it: it ran it, or was removed then. */
 export interface AgentOnDay {
   instanceId: string;

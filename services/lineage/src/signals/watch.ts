@@ -10,9 +10,10 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { RolloutSignalFiguresSchema, RolloutWatchSchema } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import type { RolloutWatchService } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
+import { ROLLOUT_SIGNAL_NAMES } from "@convos-pool/kit/content";
 import { MIN_CONVERSATIONS } from "./figures.js";
 import { checkWatchRequest } from "./policy.js";
-import { SIGNAL_NAMES, SIGNAL_WORDS, conversationsOn, watchRollout } from "./rollout.js";
+import { SIGNAL_WORDS, conversationsOn, watchRollout } from "./rollout.js";
 import { agentsThatRan, removedSoon, templateDays } from "./sql.js";
 
 export interface RolloutWatchDeps {
@@ -51,7 +52,7 @@ export function createRolloutWatchService(deps: RolloutWatchDeps): ServiceImpl<t
           threshold: figures.threshold,
           signals: figures.signals.map((s) =>
             create(RolloutSignalFiguresSchema, {
-              signal: SIGNAL_NAMES[s.signal],
+              signal: ROLLOUT_SIGNAL_NAMES[s.signal],
               candidateEvents: s.candidate.events,
               candidateExposure: s.candidate.exposure,
               baselineEvents: s.baseline.events,
