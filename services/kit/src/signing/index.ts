@@ -94,7 +94,7 @@ export {
   signInStatement,
   signSignIn,
 } from "./sign-in.js";
-export { rolloutBoundsHash, rolloutBoundsJson, type RolloutBoundsJson } from "./rollout-step.js";
+export { rolloutBoundsFields, rolloutBoundsHash, rolloutBoundsJson, type RolloutBoundsJson } from "./rollout-step.js";
 export { SignerRecoveryPool } from "./signature-workers.js";
 export { SignatureVerifier, type VerifiedSignature, type VerifierOptions } from "./signatures.js";
 export {

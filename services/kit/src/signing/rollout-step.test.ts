@@ -7,7 +7,7 @@ import { RolloutBoundsSchema } from "@convos-pool/gen/convos/pool/v1/rollout_ser
 import { snakeCase } from "../content/contract.js";
 import { ROLLOUT_SIGNALS } from "../content/rollout.js";
 import { canonicalJson } from "../content/template.js";
-import { rolloutBoundsHash, rolloutBoundsJson } from "./rollout-step.js";
+import { rolloutBoundsFields, rolloutBoundsHash, rolloutBoundsJson } from "./rollout-step.js";
 
 describe("a rollout's bounds as signed", () => {
   it("fills every unset bound with 0.5 and the false alarm with 0.05, by the proto's field names", () => {
@@ -42,6 +42,18 @@ describe("a rollout's bounds as signed", () => {
         const ha = rolloutBoundsHash(rolloutBoundsJson({ corrections: a }));
         expect(ha).toBe(rolloutBoundsHash(rolloutBoundsJson({ corrections: a })));
         expect(ha === rolloutBoundsHash(rolloutBoundsJson({ corrections: b }))).toBe(a === b);
+      }),
+    );
+  });
+
+  it("reads the kept JSON back as the contract's fields, each bound where it was set", () => {
+    const bound = fc.double({ min: 0.05, max: 10, noNaN: true });
+    const signal = fc.constantFrom(...ROLLOUT_SIGNALS);
+    fc.assert(
+      fc.property(signal, bound, bound, (s, v, alarm) => {
+        const fields = rolloutBoundsFields(rolloutBoundsJson({ [s]: v, falseAlarm: alarm }));
+        for (const other of ROLLOUT_SIGNALS) expect(fields[other]).toBe(other === s ? v : 0.5);
+        expect(fields.falseAlarm).toBe(alarm);
       }),
     );
   });

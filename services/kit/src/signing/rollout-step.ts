@@ -4,7 +4,13 @@
 // the claims service and the CLI hash the same bounds to the same value.
 import { keccak256, stringToBytes, type Hex } from "viem";
 import type { RolloutBounds } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
-import { DEFAULT_BOUND, DEFAULT_FALSE_ALARM, type RolloutSignal } from "../content/rollout.js";
+import {
+  DEFAULT_BOUND,
+  DEFAULT_FALSE_ALARM,
+  ROLLOUT_SIGNAL_NAMES,
+  ROLLOUT_SIGNALS,
+  type RolloutSignal,
+} from "../content/rollout.js";
 import { canonicalJson } from "../content/template.js";
 
 /**
@@ -38,6 +44,14 @@ export function rolloutBoundsJson(b: BoundsFields = {}): RolloutBoundsJson {
     approvals_declined: bound("approvalsDeclined"),
     false_alarm: b.falseAlarm || DEFAULT_FALSE_ALARM,
   };
+}
+
+/** The bounds as kept back as the contract's fields (`thumbsDown`, `falseAlarm`): rolloutBoundsJson's inverse. */
+export function rolloutBoundsFields(json: RolloutBoundsJson): Required<BoundsFields> {
+  const fields = Object.fromEntries(
+    ROLLOUT_SIGNALS.map((s) => [s, json[ROLLOUT_SIGNAL_NAMES[s] as keyof RolloutBoundsJson]]),
+  ) as Record<RolloutSignal, number>;
+  return { ...fields, falseAlarm: json.false_alarm };
 }
 
 /** `boundsHash` of RolloutStep: keccak256 of the bounds' canonical JSON, as `jsonHash` hashes content. */

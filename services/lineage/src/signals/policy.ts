@@ -10,7 +10,7 @@ import {
   snakeCase,
   type RolloutBounds,
 } from "@convos-pool/kit/content";
-import { rolloutBoundsJson, type VersionSignalsToSign } from "@convos-pool/kit/signing";
+import { rolloutBoundsFields, rolloutBoundsJson, type VersionSignalsToSign } from "@convos-pool/kit/signing";
 import { MAX_COMPARED } from "./compare.js";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -149,20 +149,11 @@ export function checkWatchRequest(req: WatchRolloutRequest, now = Date.now()): W
     throw invalidArgument("candidate_version", "must differ from baseline_version");
   if (!isDay(req.fromDay)) throw invalidArgument("from_day", "must be a UTC day, YYYY-MM-DD");
   if (req.fromDay > new Date(now).toISOString().slice(0, 10)) throw invalidArgument("from_day", "is in the future");
-  const b = rolloutBoundsJson(req.bounds);
-  const bounds: RolloutBounds = {
-    removals: b.removals,
-    pauses: b.pauses,
-    stopRequests: b.stop_requests,
-    thumbsDown: b.thumbs_down,
-    corrections: b.corrections,
-    toolCallsFailed: b.tool_calls_failed,
-    approvalsDeclined: b.approvals_declined,
-  };
+  const { falseAlarm, ...bounds } = rolloutBoundsFields(rolloutBoundsJson(req.bounds));
   for (const s of ROLLOUT_SIGNALS)
     if (bounds[s] < BOUND_RANGE[0] || bounds[s] > BOUND_RANGE[1])
       throw invalidArgument(`bounds.${snakeCase(s)}`, `must be ${BOUND_RANGE[0]} to ${BOUND_RANGE[1]}, or unset`);
-  if (b.false_alarm < FALSE_ALARM_RANGE[0] || b.false_alarm > FALSE_ALARM_RANGE[1])
+  if (falseAlarm < FALSE_ALARM_RANGE[0] || falseAlarm > FALSE_ALARM_RANGE[1])
     throw invalidArgument("bounds.false_alarm", `must be ${FALSE_ALARM_RANGE[0]} to ${FALSE_ALARM_RANGE[1]}, or unset`);
   return {
     templateId: req.templateId,
@@ -170,6 +161,6 @@ export function checkWatchRequest(req: WatchRolloutRequest, now = Date.now()): W
     baseline: req.baselineVersion,
     fromDay: req.fromDay,
     bounds,
-    falseAlarm: b.false_alarm,
+    falseAlarm,
   };
 }

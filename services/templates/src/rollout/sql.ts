@@ -16,7 +16,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { randomId } from "@convos-pool/kit/content";
 import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
-import type { RolloutBoundsJson } from "@convos-pool/kit/signing";
+import { type RolloutBoundsJson, rolloutBoundsFields } from "@convos-pool/kit/signing";
 import { signatureOf, type FallbackJson, type RolloutStateName, type StepJson } from "../catalog/rollout.js";
 import { actionNumber, stateNumber } from "./policy.js";
 
@@ -169,18 +169,8 @@ export async function rolloutsPage(
 const ts = (d: Date | string) => timestampFromDate(new Date(d));
 
 /** The bounds as kept (defaults filled in), as the contract has them. */
-export function boundsToProto(b: RolloutBoundsJson): RolloutBounds {
-  return create(RolloutBoundsSchema, {
-    removals: b.removals,
-    pauses: b.pauses,
-    stopRequests: b.stop_requests,
-    thumbsDown: b.thumbs_down,
-    corrections: b.corrections,
-    toolCallsFailed: b.tool_calls_failed,
-    approvalsDeclined: b.approvals_declined,
-    falseAlarm: b.false_alarm,
-  });
-}
+export const boundsToProto = (b: RolloutBoundsJson): RolloutBounds =>
+  create(RolloutBoundsSchema, rolloutBoundsFields(b));
 
 /**
  * A rollout as the contract has it. `conversations` and `conversations_in`
