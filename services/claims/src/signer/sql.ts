@@ -3,7 +3,7 @@
  * 0027: append-only, a trigger refuses any change or deletion). A signature is
  * decided and written in one transaction that holds the agent's row (`for
  * update`), so two payments asked at once are counted one after the other and
- * never both against the same room under the limit.
+ * never both against the same headroom under the limit.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { type Address, getAddress } from "viem";

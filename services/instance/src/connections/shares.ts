@@ -25,7 +25,7 @@ export interface Piece {
 export const MAX_DATA_CHARS = 4_000;
 /** Kinds a person may have on (ConvosConnections' nine), so that no phone grows the map without bound. */
 const MAX_KINDS = 12;
-/** People whose phones it keeps: a conversation's members, with room. */
+/** People whose phones it keeps: a conversation's members, with some to spare. */
 const MAX_PEOPLE = 256;
 
 export class PhoneShares {

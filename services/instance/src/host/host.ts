@@ -41,7 +41,7 @@ import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Agent } from "../agent/face/agent.js";
 import { createInstanceHostService, createInstanceService, pickInstance } from "./routes.js";
 import { hostAnswers } from "./restore.js";
-import { createInstanceMemoryService } from "../memory/memory-service.js";
+import { createInstanceMemoryService } from "../memory/service.js";
 import { createInstanceAddressBookService } from "../tools/address-book-service.js";
 import { createInstanceApprovalService } from "../tools/approval-service.js";
 import { OfflineProvider } from "../model/offline.js";

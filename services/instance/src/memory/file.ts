@@ -3,7 +3,7 @@
 // Letta's agent file; secrets are stripped and named, so the owner can supply
 // them again on import. The agent seals what it exports (memory/seal.ts), and
 // an import keeps who taught each entry only from a file whose seal holds:
-// anything else is nobody's word. Pure functions: memory/memory-service.ts
+// anything else is nobody's word. Pure functions: memory/service.ts
 // reads the workspace, signs the seal, checks it, and seals and opens the box.
 
 import { invalidArgument } from "@convos-pool/kit/content";

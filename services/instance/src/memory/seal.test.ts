@@ -3,7 +3,7 @@
 // wallet from a master seed) and real birth certificates (a creator's
 // release, an owner's signed claim). Inboxes are derived offline
 // (DerivedInboxResolver), as the XMTP network answers for an inbox made by
-// its first wallet; memory-service.test.ts runs the same through the calls.
+// its first wallet; service.test.ts runs the same through the calls.
 import { create } from "@bufbuild/protobuf";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";

@@ -108,7 +108,7 @@ const PROVENANCE =
  * section's ("(training)" in our headings, or a heading about people or
  * accounts), else training. Feedback sections and hints are not facts and
  * are left out; so are the labels of who taught a fact (an import is its
- * owner's: memory/memory-service.ts marks it).
+ * owner's: memory/service.ts marks it).
  */
 export function entriesFromMemoryMd(text: string): NewEntry[] {
   const out: NewEntry[] = [];

@@ -227,7 +227,7 @@ export class OpenClawRuntime implements AgentRuntime {
       lastUsed: b.gateway.lastUsed,
     }));
     for (const other of toRest(views, this.spares.size, id, this.opts.maxGateways)) {
-      this.opts.log.info("openclaw gateway stopped to make room", {
+      this.opts.log.info("openclaw gateway stopped: too many running", {
         instanceId: other,
         maxGateways: this.opts.maxGateways,
       });

@@ -104,7 +104,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** 1 MiB + 64 KiB: room for 256 KiB instructions as JSON plus the rest of a request. */
+/** 1 MiB + 64 KiB: space for 256 KiB instructions as JSON plus the rest of a request. */
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024 + 64 * 1024;
 const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 /** After the grace period, streaming handlers get this long to react to the abort. */

@@ -44,7 +44,7 @@ import type { SignedTemplate, TemplateContent } from "@convos-pool/gen/convos/po
 import type { InviteGuard } from "../state/invites.js";
 import type { InboundTextTurn } from "../../model/turn.js";
 import type { Memory } from "../../memory/store.js";
-import type { MemoryAccess } from "../../memory/memory-service.js";
+import type { MemoryAccess } from "../../memory/service.js";
 import type { AddressBookAccess } from "../../tools/address-book-service.js";
 import type { ApprovalAccess } from "../../tools/approval-service.js";
 import type { Contact } from "../../tools/address-book.js";
@@ -330,7 +330,7 @@ export class Agent implements PatternAgent {
     });
   }
 
-  /** An owner's memory call (memory/memory-service.ts checks their signature), between turns. */
+  /** An owner's memory call (memory/service.ts checks their signature), between turns. */
   memoryCall<T>(job: (access: MemoryAccess) => Promise<T>): Promise<T> {
     return this.call(() => this.owner.memoryCall(job));
   }

@@ -2,7 +2,7 @@
 // against the network, each signature's nonce spent once: hand the agent to
 // a new owner (TransferOwner), set its trust level (SetTrustLevel), whose
 // requests it acts on (SetPermissions) and when it speaks (SetParticipation), the
-// memory calls (memory/memory-service.ts), the address-book calls
+// memory calls (memory/service.ts), the address-book calls
 // (tools/address-book-service.ts) and answers to its questions
 // (tools/approval-service.ts). A spent nonce is kept for as long as a
 // signature carrying it could still be accepted, and then some: each kind
@@ -36,7 +36,7 @@ import type {
   NoteTransferOfferRequest,
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import type { MemoryAccess } from "../../memory/memory-service.js";
+import type { MemoryAccess } from "../../memory/service.js";
 import type { AddressBookAccess } from "../../tools/address-book-service.js";
 import type { ApprovalAccess } from "../../tools/approval-service.js";
 import { summarizeConversation } from "../../model/conversation-summary.js";
@@ -377,7 +377,7 @@ export class OwnerOperations {
   }
 
   /**
-   * An owner's memory call (memory/memory-service.ts checks their signature):
+   * An owner's memory call (memory/service.ts checks their signature):
    * between turns, so no turn learns while an import merges or a forget
    * deletes.
    */

@@ -36,7 +36,7 @@ import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/
 import { SpentNonces } from "../platform/nonces.js";
 import { OfflineProvider } from "../model/offline.js";
 import { summarizeConversation } from "../model/conversation-summary.js";
-import { createInstanceMemoryService, type MemoryAccess } from "./memory-service.js";
+import { createInstanceMemoryService, type MemoryAccess } from "./service.js";
 import { teacherOf } from "./provenance.js";
 import { planSeal } from "./seal.js";
 import { Memory, type MemoryEntry } from "./store.js";
