@@ -223,7 +223,9 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         lifetime.defer(() => grpc.close());
         runtime = grpc;
       }
-      const templateSource = grpcTemplateSource(templates.client);
+      const freshTemplates = grpcTemplateSource(templates.client);
+      // One cache for claims and statements: a statement asks for a read no older than the version it names.
+      const templateSource = cachedTemplateSource(freshTemplates, opts.templateCacheMs);
       const keys =
         opts.attestationKeys ?? (await developmentKeys(opts.dataDir ?? path.resolve(".data", "claims"), log));
       const attestations = new Attestations({
@@ -234,7 +236,6 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         refreshMs: opts.attestation?.refreshMs,
         scanIntervalMs: opts.attestation?.scanIntervalMs,
         poolId: opts.poolId ?? LOCAL_POOL_ID,
-        // Not the claims' cache: a statement names the version the agent has just applied.
         templates: templateSource,
         statements: opts.attestation?.statements,
       });
@@ -258,7 +259,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         verifier,
         limits: opts.limits ?? DEFAULT_LIMITS,
         budget: opts.budget ?? DEFAULT_BUDGET,
-        templates: cachedTemplateSource(templateSource, opts.templateCacheMs),
+        templates: templateSource,
         tools,
         runtime,
         log,
@@ -290,10 +291,10 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
             runtime: agents,
             verifier,
             sync,
-            templates: templateSource,
+            templates: freshTemplates,
             standings: grpcTemplateStandings(standings.client, log),
             tryDraft: createTryDraft({
-              templates: templateSource,
+              templates: freshTemplates,
               perCreator: new RateLimit(
                 "test chat answers per creator",
                 opts.draftAnswers ?? DRAFT_ANSWERS,

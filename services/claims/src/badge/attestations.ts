@@ -36,7 +36,13 @@ import { ATTESTATION_REFRESH_MS, LOCAL_POOL_ID, type AttestationKeyRing } from "
 import { Batcher, forEachLimited, type Logger } from "@convos-pool/kit/server";
 import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
 import type { TemplateSource } from "../templates/release.js";
-import { keepStatement, planStatement, readStatementFacts } from "./statement.js";
+import {
+  keepStatements,
+  planStatement,
+  readStatementFacts,
+  type StatementRead,
+  type StatementToKeep,
+} from "./statement.js";
 
 export interface AttestationsOptions {
   em: EntityManager;
@@ -87,6 +93,10 @@ export class Attestations {
    * statements under load (docs/performance/claims.md).
    */
   private readonly nexts: Batcher<Next, void>;
+  /** The leases, facts and kept statements of agents attested close together, one statement each. */
+  private readonly leases: Batcher<string, void>;
+  private readonly facts: Batcher<string, StatementRead | undefined>;
+  private readonly keeps: Batcher<StatementToKeep, boolean>;
 
   constructor(private readonly opts: AttestationsOptions) {
     this.refreshMs = opts.refreshMs ?? ATTESTATION_REFRESH_MS;
@@ -95,6 +105,35 @@ export class Attestations {
       async (batch, settle) => {
         await this.writeNext(batch);
         for (let i = 0; i < batch.length; i++) settle(i, undefined);
+      },
+      { maxBatch: BATCH, maxInFlight: 2 },
+    );
+    this.leases = new Batcher(
+      async (ids, settle) => {
+        await this.lease(ids);
+        for (let i = 0; i < ids.length; i++) settle(i, undefined);
+      },
+      { maxBatch: BATCH, maxInFlight: 2 },
+    );
+    this.facts = new Batcher(
+      async (ids, settle) => {
+        const read = await readStatementFacts(
+          this.opts.em.fork(),
+          this.opts.templates,
+          this.opts.poolId ?? LOCAL_POOL_ID,
+          [...new Set(ids)],
+        );
+        for (const [i, id] of ids.entries()) settle(i, read.get(id));
+      },
+      { maxBatch: BATCH, maxInFlight: 2 },
+    );
+    this.keeps = new Batcher(
+      async (batch, settle) => {
+        // One new statement an agent per batch: two kept in place of the same last would start two chains.
+        const first = new Map<string, StatementToKeep>();
+        for (const k of batch) if (!first.has(k.instanceId)) first.set(k.instanceId, k);
+        const kept = await keepStatements(this.opts.em.fork(), [...first.values()]);
+        for (const [i, k] of batch.entries()) settle(i, first.get(k.instanceId) === k && kept.has(k.instanceId));
       },
       { maxBatch: BATCH, maxInFlight: 2 },
     );
@@ -138,21 +177,22 @@ export class Attestations {
    */
   claimed(instance: InstanceRef): void {
     if (this.stopped) return;
-    const first = this.lease(instance.id)
+    const first = this.leases
+      .add(instance.id)
+      .catch((err: unknown) => this.opts.log.warn("could not lease an attestation", { instanceId: instance.id, err }))
       .then(() => this.attest(instance))
       .finally(() => this.firsts.delete(first));
     this.firsts.add(first);
   }
 
-  /** Moves a claimed agent past the retry delay before it is attested, as a scan does with what it takes. */
-  private async lease(id: string): Promise<void> {
+  /** Moves claimed agents past the retry delay before they are attested, as a scan does with what it takes. */
+  private async lease(ids: readonly string[]): Promise<void> {
     await this.opts.em
       .fork()
       .execute(
-        `update instances set attest_next_at = now() + make_interval(secs => ?) where id = ? and state = 'claimed'`,
-        [this.retryMs / 1000, id],
-      )
-      .catch((err: unknown) => this.opts.log.warn("could not lease an attestation", { instanceId: id, err }));
+        `update instances set attest_next_at = now() + make_interval(secs => ?) where id in (?) and state = 'claimed'`,
+        [this.retryMs / 1000, [...new Set(ids)]],
+      );
   }
 
   private async scan(): Promise<void> {
@@ -232,12 +272,7 @@ export class Attestations {
    */
   private async statementFor(instanceId: string, kid: string): Promise<string | undefined> {
     if (this.opts.statements === false) return undefined;
-    const read = await readStatementFacts(
-      this.opts.em.fork(),
-      this.opts.templates,
-      this.opts.poolId ?? LOCAL_POOL_ID,
-      instanceId,
-    );
+    const read = await this.facts.add(instanceId);
     if (!read) return undefined;
     const now = Date.now();
     const plan = planStatement(read.facts, read.last, now);
@@ -246,7 +281,7 @@ export class Attestations {
     const fresh = "sign" in plan ? plan : planStatement(read.facts, read.last, now, 0);
     if (!("sign" in fresh)) return undefined;
     const { jws } = this.opts.keys.signStatement(fresh.sign);
-    if (await keepStatement(this.opts.em.fork(), instanceId, read.last?.jws, jws)) return jws;
+    if (await this.keeps.add({ instanceId, last: read.last?.jws, jws })) return jws;
     // Another attestation kept one meanwhile: it hands that one; this one hands none.
     return undefined;
   }

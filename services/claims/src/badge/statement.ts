@@ -11,9 +11,9 @@
  * STATEMENT_REPOST_MS ago, are the last statement again (the agent does not
  * post it twice); new facts, or a day gone by, are a new statement naming
  * the last one's hash, with what changed (kit/content statementChanges).
- * readStatementFacts reads the facts from the instance's row, its tools and
- * its template's release; keepStatement keeps a new one, unless another
- * was kept meanwhile.
+ * readStatementFacts reads the facts from the instances' rows, their tools and
+ * their templates' releases; keepStatements keeps new ones, each unless
+ * another was kept meanwhile.
  */
 import { create, fromJson } from "@bufbuild/protobuf";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -125,6 +125,7 @@ export function lastStatementOf(jws: string | null): LastStatement | undefined {
 }
 
 interface FactsRow {
+  id: string;
   inbox_id: string;
   conversation_id: string | null;
   owner_id: string | null;
@@ -139,31 +140,57 @@ interface FactsRow {
   tools: { tool: string; handle: string }[];
 }
 
-/** A claimed agent's facts and its last statement; undefined when it is not claimed. */
+/** A claimed agent's facts and its last statement. */
+export interface StatementRead {
+  facts: StatementFacts;
+  last: LastStatement | undefined;
+}
+
+/**
+ * Claimed agents' facts and last statements, in one statement for all of
+ * them (a claim's first attestations come together under load); an agent
+ * not claimed is not in the answer.
+ */
 export async function readStatementFacts(
   em: EntityManager,
   templates: TemplateSource | undefined,
   poolId: string,
-  instanceId: string,
-): Promise<{ facts: StatementFacts; last: LastStatement | undefined } | undefined> {
-  const [row] = await em.execute<FactsRow[]>(
-    `select i.inbox_id, i.conversation_id, i.owner_id, i.template_id, i.template_version, i.agent_name,
+  instanceIds: readonly string[],
+): Promise<Map<string, StatementRead>> {
+  const read = new Map<string, StatementRead>();
+  if (instanceIds.length === 0) return read;
+  const rows = await em.execute<FactsRow[]>(
+    `select i.id, i.inbox_id, i.conversation_id, i.owner_id, i.template_id, i.template_version, i.agent_name,
        i.trust_level, i.daily_spend_limit_wei, i.participation, i.permissions, i.statement,
        coalesce((select json_agg(json_build_object('tool', t.tool_id, 'handle', t.handle) order by t.tool_id, t.handle)
                  from provisioned_tools t where t.instance_id = i.id and t.state = 'active'), '[]'::json) as tools
-     from instances i where i.id = ? and i.state = 'claimed'`,
-    [instanceId],
+     from instances i where i.id in (?) and i.state = 'claimed'`,
+    [instanceIds],
   );
-  if (!row?.owner_id || !row.template_id) return undefined;
+  for (const row of rows) {
+    if (!row.owner_id || !row.template_id) continue;
+    read.set(row.id, await factsOf(row, row.owner_id, row.template_id, templates, poolId));
+  }
+  return read;
+}
+
+async function factsOf(
+  row: FactsRow,
+  ownerId: string,
+  templateId: string,
+  templates: TemplateSource | undefined,
+  poolId: string,
+): Promise<StatementRead> {
   const last = lastStatementOf(row.statement);
   // The connections of the release it runs: the template's current one when it runs that version, else
   // what the last statement said of this version (an agent pinned behind keeps what it was stated with).
   let connections: StatementFacts["connections"] =
-    last?.statement.templateId === row.template_id && last.statement.templateVersion === row.template_version
+    last?.statement.templateId === templateId && last.statement.templateVersion === row.template_version
       ? last.statement.connections
       : [];
   if (templates) {
-    const t = await templates.getTemplate(row.template_id);
+    // No older than the version the agent runs: a read from before its update would state the old connections.
+    const t = await templates.getTemplate(templateId, row.template_version ?? undefined);
     if (Number(t.release.version) === row.template_version) {
       connections = resolveConnections([t.release, ...t.bases].map((r) => r.content?.connections ?? []));
     }
@@ -174,10 +201,10 @@ export async function readStatementFacts(
     facts: {
       poolId,
       inboxId: row.inbox_id,
-      instanceId,
+      instanceId: row.id,
       conversationId: row.conversation_id ?? "",
-      ownerId: row.owner_id,
-      templateId: row.template_id,
+      ownerId,
+      templateId,
       templateVersion: row.template_version ?? 0,
       agentName: row.agent_name,
       trustLevel: row.trust_level,
@@ -194,23 +221,35 @@ export async function readStatementFacts(
   };
 }
 
+/** A new statement to keep for an agent, in place of `last` (none: its first). */
+export interface StatementToKeep {
+  instanceId: string;
+  last: string | undefined;
+  jws: string;
+}
+
 /**
- * Keeps a new statement, in place of `last` only: false when another
- * attestation of the agent (a claim's first beside a scan, another replica)
- * kept one meanwhile, so that two statements never name the same one
- * before. Kept before it is handed over: one the agent did not take is
- * handed again by the next attestation while its facts hold.
+ * Keeps new statements, each in place of its `last` only, in one statement
+ * for all: the agents whose statement was kept. One left out had another
+ * attestation (a claim's first beside a scan, another replica) keep one
+ * meanwhile, so that two statements never name the same one before. Kept
+ * before it is handed over: one the agent did not take is handed again by
+ * the next attestation while its facts hold.
  */
-export async function keepStatement(
-  em: EntityManager,
-  instanceId: string,
-  last: string | undefined,
-  jws: string,
-): Promise<boolean> {
-  const res = await em.execute<{ affectedRows?: number }>(
-    `update instances set statement = ? where id = ? and state = 'claimed' and statement is not distinct from ?`,
-    [jws, instanceId, last ?? null],
-    "run",
+export async function keepStatements(em: EntityManager, keep: readonly StatementToKeep[]): Promise<Set<string>> {
+  if (keep.length === 0) return new Set();
+  // The platform writes a null in an array as nothing: '' stands for no last statement.
+  const rows = await em.execute<{ id: string }[]>(
+    `update instances i set statement = v.jws
+     from unnest(array[?]::text[], array[?]::text[], array[?]::text[]) as v(id, last, jws)
+     where i.id in (?) and i.id = v.id and i.state = 'claimed' and i.statement is not distinct from nullif(v.last, '')
+     returning i.id`,
+    [
+      keep.map((k) => k.instanceId),
+      keep.map((k) => k.last ?? ""),
+      keep.map((k) => k.jws),
+      keep.map((k) => k.instanceId),
+    ],
   );
-  return res.affectedRows === 1;
+  return new Set(rows.map((r) => r.id));
 }

@@ -77,3 +77,51 @@ describe("cachedTemplateSource, concurrent misses", () => {
     expect(reads).toBe(2);
   });
 });
+
+describe("cachedTemplateSource, a version the caller knows was written", () => {
+  const at = (version: bigint) => ({
+    template: create(TemplateSchema, { id: "a", visibility: Visibility.PUBLIC, status: TemplateStatus.ACTIVE }),
+    release: create(SignedTemplateSchema, { templateId: "a", version }),
+    bases: [],
+  });
+
+  it("answers from a read that new or newer, and reads again for a newer one", async () => {
+    let current = 3n;
+    let reads = 0;
+    const source = cachedTemplateSource({
+      async getTemplate() {
+        reads++;
+        return at(current);
+      },
+    });
+    await source.getTemplate("a");
+    expect(Number((await source.getTemplate("a", 3)).release.version)).toBe(3);
+    expect(Number((await source.getTemplate("a", 2)).release.version), "an agent pinned behind").toBe(3);
+    expect(reads).toBe(1);
+    current = 4n;
+    expect(Number((await source.getTemplate("a")).release.version), "within its time, the claims' read").toBe(3);
+    expect(Number((await source.getTemplate("a", 4)).release.version), "an agent that has applied 4").toBe(4);
+    expect(reads).toBe(2);
+    expect(Number((await source.getTemplate("a")).release.version), "kept for the next").toBe(4);
+  });
+
+  it("does not take a read under way for a version written after it was asked", async () => {
+    let current = 3n;
+    let answer!: () => void;
+    let reads = 0;
+    const source = cachedTemplateSource({
+      getTemplate() {
+        reads++;
+        const v = current;
+        return reads === 1 ? new Promise((resolve) => (answer = () => resolve(at(v)))) : Promise.resolve(at(v));
+      },
+    });
+    const claims = source.getTemplate("a");
+    current = 4n;
+    const statement = source.getTemplate("a", 4);
+    answer();
+    expect(Number((await claims).release.version)).toBe(3);
+    expect(Number((await statement).release.version)).toBe(4);
+    expect(reads).toBe(2);
+  });
+});

@@ -16,6 +16,10 @@ export const TEMPLATE_CACHE_MS = 2_000;
  * read after they asked, so nothing older than the cache already allows. A
  * failed read is not kept: each waiter gets its error, and the next claim
  * reads again.
+ *
+ * A caller that knows a version was written (`atLeast`: an agent's statement
+ * names the version it has just applied) is not answered from a read older
+ * than it, so it shares the claims' reads without a stale one.
  */
 export function cachedTemplateSource(
   source: TemplateSource,
@@ -25,10 +29,15 @@ export function cachedTemplateSource(
   const cache = new Map<string, { value: TemplateWithRelease; until: number }>();
   const reading = new Map<string, Promise<TemplateWithRelease>>();
   return {
-    getTemplate(templateId) {
+    getTemplate(templateId, atLeast) {
       const hit = cache.get(templateId);
-      if (hit && hit.until > now()) return Promise.resolve(hit.value);
+      if (hit && hit.until > now() && !olderThan(hit.value, atLeast)) return Promise.resolve(hit.value);
       let read = reading.get(templateId);
+      // A read under way was asked before this caller's version may have been written: one more after it.
+      if (read && atLeast !== undefined) {
+        const after = read.then((value) => (olderThan(value, atLeast) ? source.getTemplate(templateId) : value));
+        return after;
+      }
       if (!read) {
         read = source.getTemplate(templateId).then(
           (value) => {
@@ -48,4 +57,8 @@ export function cachedTemplateSource(
       return read;
     },
   };
+}
+
+function olderThan(value: TemplateWithRelease, version: number | undefined): boolean {
+  return version !== undefined && Number(value.release.version) < version;
 }

@@ -42,7 +42,11 @@ export interface TemplateWithRelease {
 
 /** Reads templates (TemplateReleaseService); who may use one is decided by the claim (claim/request.ts visibleTo). */
 export interface TemplateSource {
-  getTemplate(templateId: string): Promise<TemplateWithRelease>;
+  /**
+   * `atLeast`: a version the caller knows was written (an agent has applied it); a cache answers from a
+   * read that old or newer, else reads again. Without it, what the cache holds will do.
+   */
+  getTemplate(templateId: string, atLeast?: number): Promise<TemplateWithRelease>;
 }
 
 /** TemplateSource over gRPC: TemplateReleaseService.GetTemplateRelease. */
