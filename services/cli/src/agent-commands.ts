@@ -23,6 +23,7 @@ import { formatActivity, type ActivityPage } from "./activity.js";
 import { CommandUsageError, type ParticipationArgs, type PermissionArgs } from "./args.js";
 import { CliError, HttpError } from "./errors.js";
 import { NetworkError, request, type Context, type Page } from "./http.js";
+import { pause } from "./context.js";
 import { loadKey } from "./key-store.js";
 import { signRest } from "./signing.js";
 import { followClaim } from "./claim-progress.js";
@@ -111,7 +112,7 @@ export async function claim(
         return (await request(ctx, "POST", "/api/pool/claim", { body, idempotencyKey })).body;
       } catch (err) {
         if (!(err instanceof NetworkError) || attempt === CLAIM_ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, 1_000 * attempt));
+        await pause(ctx, 1_000 * attempt);
       }
     }
   })();

@@ -8,6 +8,7 @@
 import { ClaimStage } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { claimEnded, claimStageWords, elapsedWords } from "@convos-pool/kit/content";
 import { request, type Context } from "./http.js";
+import { pause } from "./context.js";
 
 /** How often the stage is read while the claim waits. */
 export const POLL_MS = 1_000;
@@ -74,9 +75,9 @@ export async function followClaim(
   };
   ctx.onInterrupt?.(cancel);
   try {
-    await Promise.race([done.catch(() => undefined), pause(QUIET_MS - POLL_MS)]);
+    await Promise.race([done.catch(() => undefined), pause(ctx, QUIET_MS - POLL_MS)]);
     while (!finished) {
-      await Promise.race([done.catch(() => undefined), pause(POLL_MS)]);
+      await Promise.race([done.catch(() => undefined), pause(ctx, POLL_MS)]);
       if (finished || cancelling) continue;
       try {
         const { body } = await request(ctx, "GET", path, { auth: "session" });
@@ -93,6 +94,3 @@ export async function followClaim(
     ctx.onInterrupt?.(undefined);
   }
 }
-
-/** A wait that does not keep the CLI running once the claim answered. */
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());

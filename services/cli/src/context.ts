@@ -12,6 +12,8 @@ export interface Context {
   fetch?: typeof fetch;
   /** Milliseconds since the epoch (tests). */
   now?: () => number;
+  /** How a command waits `ms` (tests); absent: a timer that does not keep the CLI running. */
+  pause?: (ms: number) => Promise<unknown>;
   /** XMTP_API_URL: where signers' inboxes are checked (verify-agent); absent: by derivation only. */
   xmtpApiUrl?: string;
   /** POOL_ID: the pool to sign for without asking the gateway (signing.ts poolIdOf). */
@@ -23,6 +25,11 @@ export interface Context {
    * it), or, with undefined, gives it back: Ctrl-C stops the CLI.
    */
   onInterrupt?: (cancel: (() => void) | undefined) => void;
+}
+
+/** Waits `ms` by the context's pause: a timer that does not keep the CLI running once its work is done. */
+export function pause(ctx: Context, ms: number): Promise<unknown> {
+  return ctx.pause ? ctx.pause(ms) : new Promise((r) => setTimeout(r, ms).unref());
 }
 
 /** The context's clock in seconds: what a signature's issuedAt says. */

@@ -14,6 +14,7 @@ import {
 import { jsonHash } from "@convos-pool/kit/content";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fillContent } from "./content.js";
+import { POLL_MS, QUIET_MS } from "./claim-progress.js";
 import { run, type Io } from "./main.js";
 
 let dir: string;
@@ -576,7 +577,10 @@ describe("agents", () => {
       answer?.(json(409, cancelledBody)());
       return json(200, { stage: "joining" })();
     });
-    const running = run(["claim", TEMPLATE_ID, INVITE], io({ onInterrupt: (c) => (interrupt = c) }));
+    // The quiet wait and the first poll pass at once; the next waits on the claim's answer, as a person waits.
+    let pauses = 0;
+    const pause = () => (++pauses <= 2 ? Promise.resolve() : new Promise(() => undefined));
+    const running = run(["claim", TEMPLATE_ID, INVITE], io({ onInterrupt: (c) => (interrupt = c), pause }));
     await expect
       .poll(stderr, { timeout: 8_000 })
       .toMatch(/^pool: Waiting for the conversation's creator to let the agent in .*… \(\d+ s\)\n$/);
@@ -601,7 +605,14 @@ describe("agents", () => {
       throw Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNRESET" } });
     });
     replies.push(json(200, { instance_id: INSTANCE_ID }));
-    expect(await run(["claim", TEMPLATE_ID, INVITE], io())).toBe(0);
+    const waited: number[] = [];
+    // The retry's wait passes at once; the progress's quiet wait lasts until the claim answers.
+    const pause = (ms: number) => {
+      waited.push(ms);
+      return ms === QUIET_MS - POLL_MS ? new Promise(() => undefined) : Promise.resolve();
+    };
+    expect(await run(["claim", TEMPLATE_ID, INVITE], io({ pause }))).toBe(0);
+    expect(waited, "one wait before the second attempt").toContain(1_000);
     expect(JSON.parse(stdout())).toEqual({ instance_id: INSTANCE_ID });
     expect(calls).toHaveLength(2);
     const key = calls[0]?.headers["idempotency-key"];

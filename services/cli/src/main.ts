@@ -36,6 +36,8 @@ export interface Io {
   fetch?: typeof fetch;
   /** Sets what Ctrl-C (SIGINT) does while a command waits (Context.onInterrupt). */
   onInterrupt?: (cancel: (() => void) | undefined) => void;
+  /** How a command waits (Context.pause); absent: real time. */
+  pause?: (ms: number) => Promise<unknown>;
 }
 
 export function contextOf(p: Pick<ParsedCommand, "url" | "key">, io: Io): Context {
@@ -48,6 +50,7 @@ export function contextOf(p: Pick<ParsedCommand, "url" | "key">, io: Io): Contex
     ...(io.env.POOL_ID ? { poolId: io.env.POOL_ID } : {}),
     progress: (line) => io.stderr(`${line}\n`),
     ...(io.onInterrupt ? { onInterrupt: io.onInterrupt } : {}),
+    ...(io.pause ? { pause: io.pause } : {}),
   };
 }
 

@@ -2,10 +2,10 @@
 // window for the outage, not one per agent, so that a host restoring many
 // agents while the service is away does not wait the window for each. The
 // "service" here is an HTTP/2 server that counts the asks and answers each as
-// Connect says unavailable (503), or refuses (403).
+// Connect says unavailable (503), or refuses (403). The host waits by a test
+// clock that moves as it sleeps, so the windows pass without the wall clock.
 import { createServer, type Http2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, generateServiceCredentials } from "@convos-pool/kit/server";
@@ -15,6 +15,11 @@ let server: Http2Server;
 let asks = 0;
 let answer: { status: number; code: string } = { status: 503, code: "unavailable" };
 let keys: RemoteKeys;
+/** The test's clock: the host's waits move it at once. */
+let clockMs = 0;
+const sleep = async (ms: number) => {
+  clockMs += ms;
+};
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -28,6 +33,7 @@ beforeAll(async () => {
   keys = remoteKeys(url, generateServiceCredentials()["instance-host"], createLogger("test", { level: "error" }), {
     windowMs: 1_200,
     gapMs: 2_000,
+    clock: { now: () => clockMs, sleep },
   });
 });
 

@@ -30,7 +30,11 @@ export interface Patience {
   windowMs: number;
   /** Longer than one ask and its wait (10 s + 5 s): failures this far apart are not known to be one outage. */
   gapMs: number;
+  /** The clock it waits by: the real one, or a test's. */
+  clock?: { now(): number; sleep(ms: number): Promise<unknown> };
 }
+
+const REAL_CLOCK = { now: () => Date.now(), sleep: (ms: number) => sleep(ms) };
 
 export function remoteKeys(
   url: string,
@@ -47,6 +51,7 @@ export function remoteKeys(
   // restoring a hundred agents while it is away is not waiting a minute for each. A failure after a
   // quiet gap starts a new outage: an outage nobody asked through since is not known to have lasted.
   let away: { since: number; last: number } | undefined;
+  const clock = patience.clock ?? REAL_CLOCK;
 
   async function patiently<T>(what: string, call: () => Promise<T>): Promise<T> {
     for (let wait = 250; ; wait = Math.min(wait * 2, 5_000)) {
@@ -60,7 +65,7 @@ export function remoteKeys(
           if (err instanceof ConnectError) away = undefined;
           throw err;
         }
-        const now = Date.now();
+        const now = clock.now();
         if (!away || now - away.last > patience.gapMs) away = { since: now, last: now };
         else away.last = now;
         if (now + wait > away.since + patience.windowMs) {
@@ -68,7 +73,7 @@ export function remoteKeys(
           throw new Error(`the keys service did not answer for ${what}: ${err.rawMessage}`, { cause: err });
         }
         log.debug("the keys service is not answering; asking again", { what, code: Code[err.code] });
-        await sleep(wait);
+        await clock.sleep(wait);
       }
     }
   }
