@@ -124,6 +124,8 @@ const HEAP_PROFILE = process.env.BENCH_HEAP_PROFILE;
 const TARGET = JOIN_CLAIMS + 1;
 /** The claims service's connection pool (its main.ts takes the kit's default). */
 const CLAIMS_DB_CONNECTIONS = 10;
+/** The service's claims a second against the bare statement's, in the same run (docs/performance/claims.md). */
+const RATIO_TARGET = 0.5;
 
 /** Each service its own credential; the benchmark calls the claims service as the gateway does. */
 const CREDS = generateServiceCredentials();
@@ -713,8 +715,8 @@ async function main() {
           ? `; ${offeredFailed} of ${OFFERED} failed (${[...openLoop.failed].map(([c, n]) => `${c} ${n}: "${openLoop.said.get(c)}"`).join(", ")})`
           : ""),
       `${"claim without join, one at a time".padEnd(43)}${fmt(single.p50)} ${fmt(single.p99)} ${fmt(single.mean)}   ${(1000 / single.mean).toFixed(0).padStart(8)}`,
-      `${"claims/s service / bare statement".padEnd(43 + 29)}${ratio.toFixed(2).padStart(8)}   >= 0.25`,
-      `targets: ratio ${ratio.toFixed(2)} at ${CONCURRENCY} concurrent (>= 0.25: ${ratio >= 0.25 ? "met" : "NOT met"}); ` +
+      `${"claims/s service / bare statement".padEnd(43 + 29)}${ratio.toFixed(2).padStart(8)}   >= ${RATIO_TARGET}`,
+      `targets: ratio ${ratio.toFixed(2)} at ${CONCURRENCY} concurrent (>= ${RATIO_TARGET}: ${ratio >= RATIO_TARGET ? "met" : "NOT met"}); ` +
         `p99 ${offered.p99.toFixed(1)} ms at ${OFFERED_RATE}/s offered (<= 50 ms: ${offered.p99 <= 50 && offeredFailed === 0 ? "met" : "NOT met"})`,
       `CPU per claim without join (${CONCURRENCY} concurrent): claims process ${perClaim(cpu.claims)} ms, templates process ${perClaim(cpu.templates)} ms,`,
       `this process (claimers, stand-in host) ${perClaim(cpu.bench)} ms, PostgreSQL ${perClaim(cpu.postgres)} ms: ` +
