@@ -7,7 +7,7 @@
 // mark are written straight into the claims database, as the pool manager
 // and the host mover write them. No instance host runs: the test's clients
 // are the hosts.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -25,11 +25,14 @@ import {
   createServiceClient,
   generateServiceCredentials,
   hostCredentials,
+  serviceEnv,
   type ServiceCredentials,
 } from "@convos-pool/kit/server";
 import { MasterSeed } from "@convos-pool/kit/signing";
-import { createTestDatabase, freePort } from "@convos-pool/testing";
+import { createTestDatabase, freePort, startServiceProcess, TEST_POOL_ID } from "@convos-pool/testing";
 import { startKeysService, type RunningKeysService } from "./server.js";
+import { localKek, sealSeed } from "./sealed-seed.js";
+import { KEK_FILE_VAR, SEALED_SEED_FILE_VAR } from "./seed.js";
 
 const A = "http://host-a.test:7100";
 const B = "http://host-b.test:7100";
@@ -297,5 +300,52 @@ describe("InstancePlacementService on the claims service", () => {
       );
       expect(Code[err.code]).toBe("PermissionDenied");
     }
+  });
+});
+
+describe("a lost pool back from its sealed seed", () => {
+  it("a keys service started from the sealed seed and its key-encryption key releases the same keys; with another key it does not start, and says neither", {
+    timeout: 120_000,
+  }, async () => {
+    const { id, index } = await agent(A);
+    const kek = randomBytes(32);
+    const sealedFile = path.join(dataDir, "seed.sealed");
+    await writeFile(sealedFile, await sealSeed(SEED, TEST_POOL_ID, localKek(kek)), { mode: 0o600 });
+    const kekFile = path.join(dataDir, "kek");
+    await writeFile(kekFile, kek.toString("hex"), { mode: 0o600 });
+    const env = (kekPath: string) => ({
+      CLAIMS_URL: claims.url,
+      [SEALED_SEED_FILE_VAR]: sealedFile,
+      [KEK_FILE_VAR]: kekPath,
+      ...serviceEnv(CREDS.keys),
+    });
+    // The keys service as deployed (its main.ts, its own process), from the backup's file and the key kept apart.
+    const recovered = await startServiceProcess("services/keys/src/main.ts", { env: env(kekFile) });
+    try {
+      const key = await keysAs(hostCredentials(CREDS, A), recovered.url).releaseAgentKey({
+        instanceId: id,
+        walletIndex: index,
+      });
+      expect(key.address).toBe(ROOT.key(index).address);
+      expect(bytesToHex(key.privateKey)).toBe(ROOT.key(index).privateKey);
+    } finally {
+      await recovered.kill();
+    }
+    const otherKek = path.join(dataDir, "kek-other");
+    await writeFile(otherKek, randomBytes(32).toString("hex"), { mode: 0o600 });
+    const refused = await startServiceProcess("services/keys/src/main.ts", {
+      env: env(otherKek),
+      timeoutMs: 30_000,
+    }).then(
+      async (p) => {
+        await p.kill();
+        return undefined;
+      },
+      (err: unknown) => String(err),
+    );
+    expect(refused, "it did not start").toBeDefined();
+    expect(refused).toContain("the data key does not unwrap under this key-encryption key");
+    expect(refused).not.toContain(SEED);
+    expect(refused).not.toContain(kek.toString("hex"));
   });
 });

@@ -1,7 +1,9 @@
 // Runs the keys service on its own (production): configuration from the environment.
 //   PORT (7005), HOST (0.0.0.0), CLAIMS_URL (required: where each agent runs),
-//   POOL_MASTER_SEED (a BIP-39 mnemonic or 32 bytes of hex: every agent's wallet derives from it) or
-//   POOL_MASTER_SEED_FILE (a file holding it, a mounted secret), exactly one (seed.ts),
+//   the pool's seed (a BIP-39 mnemonic or 32 bytes of hex: every agent's wallet derives from it), one way
+//   of three (seed.ts): POOL_MASTER_SEED, POOL_MASTER_SEED_FILE (a mounted secret holding it), or
+//   POOL_MASTER_SEED_SEALED_FILE (sealed under a key-encryption key: npm run seal-seed) with
+//   POOL_KEK_FILE (that key, mounted apart) and POOL_ID,
 //   POOL_SERVICE_TOKEN (or POOL_SERVICE_TOKEN_FILE) + POOL_SERVICE_DIGESTS (its credential and every
 //   service's digest, each host's own among them; docs/security.md),
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
@@ -12,7 +14,7 @@ import { startKeysService } from "./server.js";
 
 await runService(
   "keys",
-  (env, log) => ({
+  async (env, log) => ({
     port: env.port(7005),
     host: env.host(),
     credentials: env.credentials("keys"),
@@ -20,7 +22,7 @@ await runService(
       "CLAIMS_URL",
       "the claims service says which host runs each agent, e.g. http://claims:7002",
     ),
-    masterSeed: masterSeedFromEnv(env),
+    masterSeed: await masterSeedFromEnv(env),
     log,
   }),
   startKeysService,

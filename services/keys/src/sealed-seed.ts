@@ -1,0 +1,147 @@
+// The pool's seed at rest, sealed (envelope encryption, as KMS-backed systems
+// keep keys): the seed is encrypted under a fresh data key, and the data key
+// is wrapped under a key-encryption key (KEK) kept apart from it. The sealed
+// file can sit beside the backups; without the KEK it opens nothing. Here the
+// KEK is 32 bytes from a mounted secret (`localKek`); a cloud KMS's unwrap
+// call is the other implementation of `KeyEncryptionKey`, and nothing else
+// changes. Both layers are AES-256-GCM, bound to the file's format, version
+// and pool id (the associated data), so a file of another pool, an edited
+// header or a changed byte opens nothing.
+//
+// The file, JSON:
+//   format      "convos-pool.sealed-seed"
+//   version     1
+//   pool_id     the pool whose seed it is (POOL_ID)
+//   kek         how the data key is wrapped: "local" (a 32-byte key file)
+//   wrapped_key the data key under the KEK: base64 of nonce (12) | ciphertext (32) | tag (16)
+//   sealed_seed the seed's text under the data key: base64 of nonce (12) | ciphertext | tag (16)
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+
+export const SEALED_SEED_FORMAT = "convos-pool.sealed-seed";
+export const SEALED_SEED_VERSION = 1;
+
+/** Wraps and unwraps data keys: a local key here, a KMS key in a cloud. */
+export interface KeyEncryptionKey {
+  /** What the file's `kek` field says. */
+  readonly kind: string;
+  wrap(dataKey: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /** Throws when `wrapped` was not wrapped by this key with this associated data. */
+  unwrap(wrapped: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Why a sealed seed does not open; never what the seed or a key is. */
+export class SealedSeedError extends Error {
+  override name = "SealedSeedError";
+}
+
+/** A KEK of 32 bytes held by this process (a mounted secret). */
+export function localKek(key: Uint8Array): KeyEncryptionKey {
+  if (key.length !== 32) throw new SealedSeedError(`a key-encryption key is 32 bytes, not ${key.length}`);
+  const k = Buffer.from(key);
+  return {
+    kind: "local",
+    wrap: async (dataKey, aad) => seal(k, dataKey, aad),
+    unwrap: async (wrapped, aad) => open(k, wrapped, aad, "the data key does not unwrap under this key-encryption key"),
+  };
+}
+
+/** The sealed file for `seed` (its text, as POOL_MASTER_SEED gives it) of pool `poolId`. */
+export async function sealSeed(seed: string, poolId: string, kek: KeyEncryptionKey): Promise<string> {
+  const aad = associatedData(poolId, kek.kind);
+  const dataKey = randomBytes(32);
+  try {
+    const file = {
+      format: SEALED_SEED_FORMAT,
+      version: SEALED_SEED_VERSION,
+      pool_id: poolId,
+      kek: kek.kind,
+      wrapped_key: Buffer.from(await kek.wrap(dataKey, aad)).toString("base64"),
+      sealed_seed: seal(dataKey, Buffer.from(seed.trim(), "utf8"), aad).toString("base64"),
+    };
+    return `${JSON.stringify(file, null, 2)}\n`;
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/** The seed's text from a sealed file of pool `poolId`; a SealedSeedError saying why not. */
+export async function openSealedSeed(text: string, poolId: string, kek: KeyEncryptionKey): Promise<string> {
+  const file = parse(text);
+  if (file.pool_id !== poolId)
+    throw new SealedSeedError(`it is the seed of the pool "${file.pool_id}", not of "${poolId}"`);
+  if (file.kek !== kek.kind)
+    throw new SealedSeedError(`its data key is wrapped by a "${file.kek}" key, not a "${kek.kind}" one`);
+  const aad = associatedData(poolId, kek.kind);
+  const dataKey = Buffer.from(await kek.unwrap(Buffer.from(file.wrapped_key, "base64"), aad));
+  try {
+    return open(
+      dataKey,
+      Buffer.from(file.sealed_seed, "base64"),
+      aad,
+      "the seed does not open: the file was changed",
+    ).toString("utf8");
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/** The same seed under a new KEK (a rotation), with a fresh data key; the old file is left as it was. */
+export async function rewrapSealedSeed(
+  text: string,
+  poolId: string,
+  from: KeyEncryptionKey,
+  to: KeyEncryptionKey,
+): Promise<string> {
+  return sealSeed(await openSealedSeed(text, poolId, from), poolId, to);
+}
+
+interface SealedSeedFile {
+  format: string;
+  version: number;
+  pool_id: string;
+  kek: string;
+  wrapped_key: string;
+  sealed_seed: string;
+}
+
+function parse(text: string): SealedSeedFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new SealedSeedError("it is not JSON");
+  }
+  const f = json as Partial<SealedSeedFile> | null;
+  if (!f || f.format !== SEALED_SEED_FORMAT) throw new SealedSeedError(`it is not a ${SEALED_SEED_FORMAT} file`);
+  if (f.version !== SEALED_SEED_VERSION)
+    throw new SealedSeedError(`its version ${String(f.version)} is not one this pool reads (${SEALED_SEED_VERSION})`);
+  for (const field of ["pool_id", "kek", "wrapped_key", "sealed_seed"] as const)
+    if (typeof f[field] !== "string" || f[field] === "") throw new SealedSeedError(`its ${field} is missing`);
+  return f as SealedSeedFile;
+}
+
+/** What both layers are bound to: a file's header, changed, opens nothing. */
+function associatedData(poolId: string, kekKind: string): Buffer {
+  return Buffer.from(`${SEALED_SEED_FORMAT}\0${SEALED_SEED_VERSION}\0${poolId}\0${kekKind}`, "utf8");
+}
+
+function seal(key: Buffer, plain: Uint8Array, aad: Uint8Array): Buffer {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce);
+  cipher.setAAD(aad);
+  const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+  return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+}
+
+function open(key: Buffer, sealed: Uint8Array, aad: Uint8Array, why: string): Buffer {
+  if (sealed.length < 12 + 16) throw new SealedSeedError(why);
+  const b = Buffer.from(sealed);
+  const decipher = createDecipheriv("aes-256-gcm", key, b.subarray(0, 12));
+  decipher.setAAD(aad);
+  decipher.setAuthTag(b.subarray(b.length - 16));
+  try {
+    return Buffer.concat([decipher.update(b.subarray(12, b.length - 16)), decipher.final()]);
+  } catch {
+    throw new SealedSeedError(why);
+  }
+}
