@@ -1,0 +1,59 @@
+// Where each memory entry may be read, for an agent that is in more than one
+// conversation (docs/design/one-agent-many-conversations.md, "Walls"): what
+// members said, and what the agent learned from them, stays in the
+// conversation it was said in; what travels is the owner's own. Decided here
+// from who taught the entry, never by the model; the same provenance the
+// trust rules read (memory/provenance.ts). An agent in one conversation reads
+// all of its memory, as before: every entry's scope is that conversation or
+// everywhere.
+
+import { Memory, type MemoryEntry } from "./store.js";
+
+/** Where an entry may be read: in every conversation of the agent, or in one. */
+export type Scope = { everywhere: true } | { conversationId: string };
+
+export interface Walls {
+  /** The agent's current owner: their own entries travel, a former owner's do not. */
+  ownerId: string;
+  /** The conversation it was claimed into: where what came without a conversation of its own belongs. */
+  home: string;
+}
+
+const EVERYWHERE: Scope = { everywhere: true };
+
+/**
+ * An entry's scope, in this order:
+ *  - feedback on its answer: where the answer was (it may repeat what members said there);
+ *  - adopted from the pattern pool: everywhere (other agents' lessons, scanned, given as hints);
+ *  - taught or confirmed by the current owner: everywhere;
+ *  - inherited from a clone's parent: the home (the summary was made for it);
+ *  - imported as nobody's word: the home;
+ *  - anything else (members', outsiders', a former owner's): the conversation it was learned in.
+ */
+export function scopeOf(e: MemoryEntry, walls: Walls): Scope {
+  if (e.feedback) return { conversationId: e.conversationId ?? walls.home };
+  if (e.adoptedFrom) return EVERYWHERE;
+  if (ownersOwn(e, walls.ownerId)) return EVERYWHERE;
+  if (e.inheritedFrom || e.imported) return { conversationId: walls.home };
+  return { conversationId: e.conversationId ?? walls.home };
+}
+
+/** The owner's own: taught by their inbox in the owner's role, or a member's version they confirmed. */
+function ownersOwn(e: MemoryEntry, ownerId: string): boolean {
+  if (e.confirmedBy !== undefined) return e.confirmedBy === ownerId;
+  return e.role === "owner" && e.from === ownerId;
+}
+
+/** Whether `e` may be read in `conversationId`. */
+export function readableIn(e: MemoryEntry, conversationId: string, walls: Walls): boolean {
+  const scope = scopeOf(e, walls);
+  return "everywhere" in scope || scope.conversationId === conversationId;
+}
+
+/**
+ * The memory a turn in `conversationId` reads: a view, as Memory.visibleTo
+ * gives one (the entries are shared, the list is not), taken before it.
+ */
+export function memoryIn(memory: Memory, conversationId: string, walls: Walls): Memory {
+  return new Memory(memory.entries.filter((e) => readableIn(e, conversationId, walls)));
+}
