@@ -73,14 +73,26 @@ describe("the walls between an agent's conversations", () => {
   );
 
   test.prop([
-    entry.map((e) => ({
+    entry.map(({ adoptedFrom: _a, inheritedFrom: _i, imported: _m, ...e }) => ({
       ...e,
       conversationId: A,
       feedback: e.feedback ?? { messageId: "m", signal: "up" as const, about: "" },
     })),
-  ])("feedback on an answer in one conversation stays there, even the owner's", (e) => {
+  ])("feedback on its answer in one conversation stays there, even the owner's", (e) => {
     expect(scopeOf(e, walls)).toEqual({ conversationId: A });
   });
+
+  test.prop([entry.map((e) => ({ ...e, conversationId: A, adoptedFrom: undefined, imported: true }))])(
+    "what was imported is the home's unless it is the owner's own, whatever conversation it names",
+    (e) => {
+      const { adoptedFrom: _a, ...imported } = e;
+      const expected =
+        !e.feedback && (e.confirmedBy !== undefined ? e.confirmedBy === OWNER : e.role === "owner" && e.from === OWNER)
+          ? { everywhere: true }
+          : { conversationId: HOME };
+      expect(scopeOf(imported, walls)).toEqual(expected);
+    },
+  );
 
   it("the owner's own travel: taught or confirmed by them, and adopted lessons", () => {
     const taught: MemoryEntry = {

@@ -23,17 +23,15 @@ const EVERYWHERE: Scope = { everywhere: true };
 
 /**
  * An entry's scope, in this order:
- *  - feedback on its answer: where the answer was (it may repeat what members said there);
  *  - adopted from the pattern pool: everywhere (other agents' lessons, scanned, given as hints);
- *  - taught or confirmed by the current owner: everywhere;
- *  - inherited from a clone's parent: the home (the summary was made for it);
- *  - imported as nobody's word: the home;
- *  - anything else (members', outsiders', a former owner's): the conversation it was learned in.
+ *  - taught or confirmed by the current owner: everywhere, but feedback on an answer (it may repeat
+ *    what members said where the answer was);
+ *  - inherited from a clone's parent, or imported: the home (the summary or the file was taken in there);
+ *  - anything else (members', outsiders', a former owner's, feedback): the conversation it was learned in.
  */
 export function scopeOf(e: MemoryEntry, walls: Walls): Scope {
-  if (e.feedback) return { conversationId: e.conversationId ?? walls.home };
   if (e.adoptedFrom) return EVERYWHERE;
-  if (ownersOwn(e, walls.ownerId)) return EVERYWHERE;
+  if (!e.feedback && ownersOwn(e, walls.ownerId)) return EVERYWHERE;
   if (e.inheritedFrom || e.imported) return { conversationId: walls.home };
   return { conversationId: e.conversationId ?? walls.home };
 }
