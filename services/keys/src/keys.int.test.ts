@@ -6,11 +6,14 @@
 // gateway's and the claims service's. The agents' rows and a host's lost
 // mark are written straight into the claims database, as the pool manager
 // and the host mover write them. No instance host runs: the test's clients
-// are the hosts.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+// are the hosts. The recovery from a sealed seed runs seal-seed.ts and the
+// keys service's main.ts each in a process of its own, as an operator does.
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
 import { bytesToHex } from "viem";
@@ -31,14 +34,16 @@ import {
 import { MasterSeed } from "@convos-pool/kit/signing";
 import { createTestDatabase, freePort, startServiceProcess, TEST_POOL_ID } from "@convos-pool/testing";
 import { startKeysService, type RunningKeysService } from "./server.js";
-import { localKek, sealSeed } from "./sealed-seed.js";
-import { KEK_FILE_VAR, SEALED_SEED_FILE_VAR } from "./seed.js";
+import { openSealedSeed } from "./sealed-seed.js";
+import { KEK_FILE_VAR, kekFromFile, SEALED_SEED_FILE_VAR } from "./seed.js";
 
 const A = "http://host-a.test:7100";
 const B = "http://host-b.test:7100";
 const CREDS = generateServiceCredentials(undefined, [A, B]);
 const SEED = randomBytes(32).toString("hex");
 const ROOT = MasterSeed.parse(SEED);
+
+const run = promisify(execFile);
 
 let dataDir: string;
 let claims: RunningClaimsService;
@@ -304,37 +309,78 @@ describe("InstancePlacementService on the claims service", () => {
 });
 
 describe("a lost pool back from its sealed seed", () => {
-  it("a keys service started from the sealed seed and its key-encryption key releases the same keys; with another key it does not start, and says neither", {
+  /** seal-seed.ts as an operator runs it; what it prints. */
+  const sealSeedCli = async (...args: string[]) =>
+    (await run(process.execPath, ["--import", "tsx", "services/keys/src/seal-seed.ts", ...args])).stdout;
+
+  it("a keys service started from the sealed seed and its key-encryption key releases the same keys as from the plain seed; with another key it does not start; neither says the seed or a key", {
     timeout: 120_000,
   }, async () => {
     const { id, index } = await agent(A);
-    const kek = randomBytes(32);
-    const sealedFile = path.join(dataDir, "seed.sealed");
-    await writeFile(sealedFile, await sealSeed(SEED, TEST_POOL_ID, localKek(kek)), { mode: 0o600 });
-    const kekFile = path.join(dataDir, "kek");
-    await writeFile(kekFile, kek.toString("hex"), { mode: 0o600 });
-    const env = (kekPath: string) => ({
+    const plain = await asA().releaseAgentKey({ instanceId: id, walletIndex: index });
+    const file = (name: string) => path.join(dataDir, name);
+    await writeFile(file("seed"), `${SEED}\n`, { mode: 0o600 });
+    // deploy/README.md, "Backup and restore": a KEK, the seed sealed under it; the seed's file then goes.
+    const said = [
+      await sealSeedCli("make-kek", file("kek")),
+      await sealSeedCli(
+        "seal",
+        "--pool-id",
+        TEST_POOL_ID,
+        "--kek",
+        file("kek"),
+        "--seed-file",
+        file("seed"),
+        "--out",
+        file("seed.sealed"),
+      ),
+    ];
+    await rm(file("seed"));
+    const kekHex = (await readFile(file("kek"), "utf8")).trim();
+    const env = (sealed: string, kek: string) => ({
       CLAIMS_URL: claims.url,
-      [SEALED_SEED_FILE_VAR]: sealedFile,
-      [KEK_FILE_VAR]: kekPath,
+      [SEALED_SEED_FILE_VAR]: sealed,
+      [KEK_FILE_VAR]: kek,
+      LOG_LEVEL: "debug",
       ...serviceEnv(CREDS.keys),
     });
     // The keys service as deployed (its main.ts, its own process), from the backup's file and the key kept apart.
-    const recovered = await startServiceProcess("services/keys/src/main.ts", { env: env(kekFile) });
+    const recovered = await startServiceProcess("services/keys/src/main.ts", {
+      env: env(file("seed.sealed"), file("kek")),
+    });
+    let output: string[];
     try {
       const key = await keysAs(hostCredentials(CREDS, A), recovered.url).releaseAgentKey({
         instanceId: id,
         walletIndex: index,
       });
-      expect(key.address).toBe(ROOT.key(index).address);
-      expect(bytesToHex(key.privateKey)).toBe(ROOT.key(index).privateKey);
+      expect(bytesToHex(key.privateKey)).toBe(bytesToHex(plain.privateKey));
+      expect(key.address).toBe(plain.address);
     } finally {
       await recovered.kill();
+      output = [...recovered.lines];
     }
-    const otherKek = path.join(dataDir, "kek-other");
-    await writeFile(otherKek, randomBytes(32).toString("hex"), { mode: 0o600 });
+    // A rotation: the data key wrapped under a new KEK. The old KEK is now the wrong one: nothing starts.
+    said.push(
+      await sealSeedCli("make-kek", file("kek2")),
+      await sealSeedCli(
+        "rewrap",
+        "--pool-id",
+        TEST_POOL_ID,
+        "--kek",
+        file("kek"),
+        "--new-kek",
+        file("kek2"),
+        "--in",
+        file("seed.sealed"),
+        "--out",
+        file("seed2.sealed"),
+      ),
+    );
+    const rotated = await readFile(file("seed2.sealed"), "utf8");
+    expect(await openSealedSeed(rotated, TEST_POOL_ID, kekFromFile(file("kek2")))).toBe(SEED);
     const refused = await startServiceProcess("services/keys/src/main.ts", {
-      env: env(otherKek),
+      env: env(file("seed2.sealed"), file("kek")),
       timeoutMs: 30_000,
     }).then(
       async (p) => {
@@ -344,8 +390,12 @@ describe("a lost pool back from its sealed seed", () => {
       (err: unknown) => String(err),
     );
     expect(refused, "it did not start").toBeDefined();
-    expect(refused).toContain("the data key does not unwrap under this key-encryption key");
-    expect(refused).not.toContain(SEED);
-    expect(refused).not.toContain(kek.toString("hex"));
+    expect(refused).toContain(
+      `${SEALED_SEED_FILE_VAR} ${file("seed2.sealed")}: the data key does not unwrap under this key-encryption key`,
+    );
+    const kek2Hex = (await readFile(file("kek2"), "utf8")).trim();
+    const secrets = [SEED, kekHex, kek2Hex, bytesToHex(plain.privateKey).slice(2)];
+    for (const text of [...output, refused!, ...said])
+      for (const secret of secrets) expect(text.toLowerCase()).not.toContain(secret);
   });
 });

@@ -42,13 +42,38 @@ describe("a sealed seed", () => {
     expect(await sealSeed("seed", "p", k)).not.toBe(await sealSeed("seed", "p", k));
   });
 
-  it("moves to a new key-encryption key with the same seed, and the old key opens the new file no more", async () => {
+  it("opens under its own key-encryption key alone", async () => {
+    const sealed = await sealSeed("the seed", "pool-a", kek());
+    await expect(openSealedSeed(sealed, "pool-a", kek())).rejects.toThrow(
+      "the data key does not unwrap under this key-encryption key",
+    );
+  });
+
+  it("is refused by another pool, and relabelled for it opens nothing", async () => {
+    const k = kek();
+    const sealed = await sealSeed("the seed", "pool-a", k);
+    await expect(openSealedSeed(sealed, "pool-b", k)).rejects.toThrow(
+      'it is the seed of the pool "pool-a", not of "pool-b"',
+    );
+    const relabelled = JSON.stringify({ ...JSON.parse(sealed), pool_id: "pool-b" });
+    await expect(openSealedSeed(relabelled, "pool-b", k)).rejects.toThrow(/does not unwrap/);
+  });
+
+  it("moves to a new key-encryption key with the same seed and the same ciphertext, and the old key opens the new file no more", async () => {
     const [old, next] = [kek(), kek()];
     const sealed = await sealSeed("the seed", "pool-a", old);
     const rotated = await rewrapSealedSeed(sealed, "pool-a", old, next);
     expect(await openSealedSeed(rotated, "pool-a", next)).toBe("the seed");
+    const [before, after] = [sealed, rotated].map((t) => JSON.parse(t) as Record<string, string>);
+    expect(after!.sealed_seed).toBe(before!.sealed_seed);
+    expect(after!.wrapped_key).not.toBe(before!.wrapped_key);
     await expect(openSealedSeed(rotated, "pool-a", old)).rejects.toThrow(/does not unwrap/);
     await expect(rewrapSealedSeed(sealed, "pool-a", next, old)).rejects.toThrow(/does not unwrap/);
+    // A changed seed is not carried over to the new key unseen.
+    const changed = Buffer.from(before!.sealed_seed!, "base64");
+    changed[20]! ^= 1;
+    const tampered = JSON.stringify({ ...before, sealed_seed: changed.toString("base64") });
+    await expect(rewrapSealedSeed(tampered, "pool-a", old, next)).rejects.toThrow("the seed does not open");
   });
 
   it("refuses what it cannot read: another format or version, a field missing, a key not 32 bytes", async () => {

@@ -42,13 +42,18 @@ describe("masterSeedFromEnv", () => {
     expect((await masterSeedFromEnv(new ServiceEnv(vars))).key(0).address).toBe(FIRST_ADDRESS);
   });
 
-  it("refuses two ways, and none, naming the variables", async () => {
+  it("refuses two ways, none, and a key-encryption key without a sealed seed, naming the variables", async () => {
     const both = await refusal({ [SEED_VAR]: MNEMONIC, [SEED_FILE_VAR]: file("both", MNEMONIC) });
     expect(both.message).toBe(`${SEED_VAR} and ${SEED_FILE_VAR} are set: give the seed one way`);
     const sealedToo = await refusal({ [SEED_VAR]: MNEMONIC, [SEALED_SEED_FILE_VAR]: file("both-sealed", "{}") });
     expect(sealedToo.message).toBe(`${SEED_VAR} and ${SEALED_SEED_FILE_VAR} are set: give the seed one way`);
     expect((await refusal({})).message).toMatch(
       new RegExp(`^${SEED_VAR} \\(or ${SEED_FILE_VAR}, or ${SEALED_SEED_FILE_VAR}`),
+    );
+    // A key-encryption key beside a plain seed: the deployment believes its seed sealed.
+    const kekAlone = await refusal({ [SEED_VAR]: MNEMONIC, [KEK_FILE_VAR]: file("kek-alone", "11".repeat(32)) });
+    expect(kekAlone.message).toBe(
+      `${KEK_FILE_VAR} is set without ${SEALED_SEED_FILE_VAR}: it opens only a sealed seed`,
     );
   });
 

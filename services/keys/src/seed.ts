@@ -5,6 +5,7 @@
 //   POOL_MASTER_SEED_SEALED_FILE    the seed sealed under a key-encryption key (sealed-seed.ts),
 //     with POOL_KEK_FILE            that key, 32 bytes (raw, or 64 hex digits), mounted apart,
 //     and POOL_ID                   the pool the sealed seed must be of.
+// A key given beside a plain seed is refused too: that deployment believes its seed sealed.
 // Every error names the variable or the file, never the seed or a key.
 import { readFileSync } from "node:fs";
 import { ConfigError, type ServiceEnv } from "@convos-pool/kit/service";
@@ -28,8 +29,11 @@ export async function masterSeedFromEnv(env: ServiceEnv): Promise<MasterSeed> {
   ];
   const ways = given.filter((w): w is string => typeof w === "string");
   if (ways.length > 1) throw new ConfigError(`${ways.join(" and ")} are set: give the seed one way`);
-  if (text !== undefined) return parsed(text, SEED_VAR);
-  if (file !== undefined) return parsed(readSecret(file, SEED_FILE_VAR), `${SEED_FILE_VAR} ${file}`);
+  // A key with a plain seed is a deployment that believes its seed sealed: said rather than ignored.
+  if (sealed === undefined && env.optional(KEK_FILE_VAR) !== undefined)
+    throw new ConfigError(`${KEK_FILE_VAR} is set without ${SEALED_SEED_FILE_VAR}: it opens only a sealed seed`);
+  if (text !== undefined) return parseSeed(text, SEED_VAR);
+  if (file !== undefined) return parseSeed(readSecret(file, SEED_FILE_VAR), `${SEED_FILE_VAR} ${file}`);
   if (sealed === undefined)
     throw new ConfigError(
       `${SEED_VAR} (or ${SEED_FILE_VAR}, or ${SEALED_SEED_FILE_VAR} with ${KEK_FILE_VAR}) is required: the pool's root key, a BIP-39 mnemonic or 32 bytes of hex, from which every agent's wallet derives`,
@@ -47,33 +51,37 @@ export async function masterSeedFromEnv(env: ServiceEnv): Promise<MasterSeed> {
     if (err instanceof SealedSeedError) throw new ConfigError(`${SEALED_SEED_FILE_VAR} ${sealed}: ${err.message}`);
     throw err;
   }
-  return parsed(seed, `${SEALED_SEED_FILE_VAR} ${sealed}`);
+  return parseSeed(seed, `${SEALED_SEED_FILE_VAR} ${sealed}`);
 }
 
-/** A KEK file's 32 bytes: raw, or 64 hex digits (a newline aside). */
-export function kekFromFile(file: string): KeyEncryptionKey {
-  let raw: Buffer;
-  try {
-    raw = readFileSync(file);
-  } catch (err) {
-    throw new ConfigError(`${KEK_FILE_VAR} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
-  }
+/**
+ * A KEK file's 32 bytes: raw, or 64 hex digits (a newline aside). `label`
+ * names where the file was given (the variable, or seal-seed's option).
+ */
+export function kekFromFile(file: string, label = KEK_FILE_VAR): KeyEncryptionKey {
+  const raw = readBytes(file, label);
   const hex = raw.toString("utf8").trim();
   const bytes = /^[0-9a-fA-F]{64}$/.test(hex) ? Buffer.from(hex, "hex") : raw;
   if (bytes.length !== 32)
-    throw new ConfigError(`${KEK_FILE_VAR} ${file}: a key-encryption key is 32 bytes (or 64 hex digits)`);
+    throw new ConfigError(`${label} ${file}: a key-encryption key is 32 bytes (or 64 hex digits)`);
   return localKek(bytes);
 }
 
-function readSecret(file: string, variable: string): string {
+/** A secret file's text: a ConfigError naming `label` and the file, never its content, when it cannot be read. */
+export function readSecret(file: string, label: string): string {
+  return readBytes(file, label).toString("utf8");
+}
+
+function readBytes(file: string, label: string): Buffer {
   try {
-    return readFileSync(file, "utf8");
+    return readFileSync(file);
   } catch (err) {
-    throw new ConfigError(`${variable} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new ConfigError(`${label} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
   }
 }
 
-function parsed(text: string, from: string): MasterSeed {
+/** `text` as a seed: a ConfigError saying where it came from (`from`) and what is wrong, never what it is. */
+export function parseSeed(text: string, from: string): MasterSeed {
   try {
     return MasterSeed.parse(text);
   } catch (err) {
