@@ -10,6 +10,7 @@
 import type { Logger } from "@convos-pool/kit/server";
 import type { HistoryLine, InboundTextTurn, LlmProvider } from "../../model/turn.js";
 import { withoutAddress } from "../../memory/store.js";
+import { memoryIn } from "../../memory/walls.js";
 import type { AnswerRef } from "../../memory/feedback.js";
 import type { AskModel, Lessons } from "../../memory/lessons.js";
 import type { AgentGroup, AgentMessage, TextMessage } from "../../platform/xmtp.js";
@@ -191,7 +192,9 @@ export class CarryOut {
       await takeTurn(this.agent, {
         group,
         config,
-        memory,
+        // What this conversation may read of its memory (memory/walls.ts): its one conversation is its home, so
+        // all of it, until an agent is in more than one.
+        memory: memoryIn(memory, group.id, { ownerId: config.ownerId, home: group.id }),
         // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
         history: about.inboundText ? [] : await this.heard.history(group, about.m),
         names: this.heard.names,
