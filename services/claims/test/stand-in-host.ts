@@ -31,7 +31,11 @@
  * before them does: it has no route for them.
  *
  * Attest (each claimed agent's badge) is taken when it names the agent's
- * own inbox, as the claims service does it after every claim.
+ * own inbox, as the claims service does it after every claim; so is each of
+ * AttestInstances (many agents' at once), each outcome an agent's own, each
+ * single call in `singleAttests` and each batch in `attestBatches`. A host
+ * that predates AttestInstances alone (`takesAttestBatches` false) has no
+ * route for it.
  *
  * RestoreInstance (an agent of a lost host brought back here) records what
  * it was handed (`restores`) and runs the agent claimed under the inbox its
@@ -46,6 +50,7 @@ import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { createPublicClient, http } from "viem";
 import { AgentRuntime, TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
+  InstanceAttestOutcomeSchema,
   InstanceConfigureOutcomeSchema,
   InstanceHostService,
   JoinConversationsResponseSchema,
@@ -59,6 +64,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   InstanceService,
+  type AttestRequest,
   type ConfigureRequest,
   type InstanceServiceUpdateTemplateRequest,
   type ToolCredential,
@@ -177,6 +183,12 @@ export class StandInHost {
   takesClaimBatches = true;
   /** Each ConfigureInstances and JoinConversations call, in order: the agents it named. */
   readonly claimBatches: { call: "configure" | "join"; instanceIds: string[] }[] = [];
+  /** False: a host that predates AttestInstances only (no route for it: `noRoute`). */
+  takesAttestBatches = true;
+  /** Each AttestInstances call, in order: the agents it named. */
+  readonly attestBatches: string[][] = [];
+  /** Each single Attest call, in order: its agent (not in `calls`: every claim is followed by one). */
+  readonly singleAttests: string[] = [];
   /** Each RestoreInstance, in order: the agent, its wallet index and the sealed state it was handed. */
   readonly restores: { instanceId: string; walletIndex: number; sequence: bigint; sealed: Uint8Array }[] = [];
   /** The inbox of each wallet index a stand-in of this process started (one master seed, one inbox per index). */
@@ -367,6 +379,28 @@ export class StandInHost {
             );
             return { outcomes };
           },
+          attestInstances: (req) => {
+            if (!host.takesAttestBatches) throw noRoute("AttestInstances", "unary");
+            const ids = req.instances.map((r) => r.instanceId);
+            namedOnce("instances", ids);
+            host.attestBatches.push(ids);
+            return {
+              outcomes: req.instances.map((r) => {
+                try {
+                  host.attest(host.byId(r.instanceId), r.attest);
+                  return create(InstanceAttestOutcomeSchema, {
+                    instanceId: r.instanceId,
+                    outcome: { case: "attested", value: {} },
+                  });
+                } catch (err) {
+                  return create(InstanceAttestOutcomeSchema, {
+                    instanceId: r.instanceId,
+                    outcome: { case: "error", value: toInstanceCallError(err) },
+                  });
+                }
+              }),
+            };
+          },
           // Each outcome as its join ends, as the real host streams them.
           joinConversations: async function* (req) {
             if (!host.takesClaimBatches) throw noRoute("JoinConversations", "stream");
@@ -439,12 +473,10 @@ export class StandInHost {
               host.updateCallsInFlight--;
             }
           },
-          // As an agent takes it: an attestation of its own inbox (its publication is tested with the real host,
-          // badge-e2e.int.test.ts). Not recorded in `calls`: every claim is followed by one.
           attest: (req, ctx) => {
             const i = host.find(ctx);
-            if (req.attestation?.inboxId !== i.inboxId)
-              throw invalidArgument("attestation.inbox_id", "must name this agent's own inbox");
+            host.singleAttests.push(i.id);
+            host.attest(i, req);
             return {};
           },
           cloneSummary: () => {
@@ -634,11 +666,19 @@ export class StandInHost {
     return i.conversationId;
   }
 
+  /**
+   * An Attest, alone or within AttestInstances, as an agent takes it: an
+   * attestation of its own inbox (its publication is tested with the real
+   * host, badge-e2e.int.test.ts).
+   */
+  private attest(i: StandInInstance, req: AttestRequest | undefined): void {
+    if (req?.attestation?.inboxId !== i.inboxId)
+      throw invalidArgument("attestation.inbox_id", "must name this agent's own inbox");
+  }
+
   /** Records a batch call; each agent named once, as the real host requires. */
   private claimBatch(call: "configure" | "join", field: string, ids: string[]): void {
-    if (ids.length === 0) throw invalidArgument(field, "at least one instance");
-    const twice = ids.findIndex((id, n) => ids.indexOf(id) !== n);
-    if (twice >= 0) throw invalidArgument(`${field}[${twice}].instance_id`, `instance ${ids[twice]} is named twice`);
+    namedOnce(field, ids);
     this.claimBatches.push({ call, instanceIds: ids });
   }
 
@@ -677,6 +717,13 @@ export class StandInHost {
     await this.server?.close();
     this.server = undefined;
   }
+}
+
+/** A batch call's agents: at least one, each named once, as the real host requires. */
+function namedOnce(field: string, ids: string[]): void {
+  if (ids.length === 0) throw invalidArgument(field, "at least one instance");
+  const twice = ids.findIndex((id, n) => ids.indexOf(id) !== n);
+  if (twice >= 0) throw invalidArgument(`${field}[${twice}].instance_id`, `instance ${ids[twice]} is named twice`);
 }
 
 /**

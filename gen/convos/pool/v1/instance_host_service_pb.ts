@@ -12,7 +12,7 @@ import type { InstanceHostServiceTryDraftRequestSchema, InstanceHostServiceTryDr
 import { file_convos_pool_v1_draft_chat } from "./draft_chat_pb.js";
 import type { InstanceState } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
-import type { ConfigureRequest, ConfigureResponse, InstanceServiceUpdateTemplateResponse, JoinConversationResponse, ToolCredential } from "./instance_service_pb.js";
+import type { AttestRequest, AttestResponse, ConfigureRequest, ConfigureResponse, InstanceServiceUpdateTemplateResponse, JoinConversationResponse, ToolCredential } from "./instance_service_pb.js";
 import { file_convos_pool_v1_instance_service } from "./instance_service_pb.js";
 import type { SignedTemplate } from "./template_pb.js";
 import { file_convos_pool_v1_template } from "./template_pb.js";
@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance_host_service.proto.
  */
 export const file_convos_pool_v1_instance_host_service: GenFile = /*@__PURE__*/
-  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxInQKFlJlc3RvcmVJbnN0YW5jZVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSFAoMd2FsbGV0X2luZGV4GAIgASgNEi8KBXN0YXRlGAMgASgLMiAuY29udm9zLnBvb2wudjEuU2VhbGVkQWdlbnRTdGF0ZSJyChdSZXN0b3JlSW5zdGFuY2VSZXNwb25zZRIQCghpbmJveF9pZBgBIAEoCRIXCg9pbnN0YWxsYXRpb25faWQYAiABKAkSLAoFc3RhdGUYAyABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlIkEKFFN0YXJ0SW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDSIpChVTdGFydEluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkiOwoTU3RvcEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgdkZXN0cm95GAIgASgIIhYKFFN0b3BJbnN0YW5jZVJlc3BvbnNlIhYKFExpc3RJbnN0YW5jZXNSZXF1ZXN0ItcBCg5Ib3N0ZWRJbnN0YW5jZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSFAoMd2FsbGV0X2luZGV4GAQgASgNEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgFIAEoAxIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBiADKAMSGQoRY29udmVyc2F0aW9uX25hbWUYByABKAkikAEKFUxpc3RJbnN0YW5jZXNSZXNwb25zZRIxCglpbnN0YW5jZXMYASADKAsyHi5jb252b3MucG9vbC52MS5Ib3N0ZWRJbnN0YW5jZRIVCg1tYXhfaW5zdGFuY2VzGAIgASgNEi0KB3J1bnRpbWUYAyABKA4yHC5jb252b3MucG9vbC52MS5BZ2VudFJ1bnRpbWUisgEKFlVwZGF0ZVRlbXBsYXRlc1JlcXVlc3QSMAoIdGVtcGxhdGUYASABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgViYXNlcxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEjcKCWluc3RhbmNlcxgDIAMoCzIkLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVXBkYXRlVGFyZ2V0IloKFFRlbXBsYXRlVXBkYXRlVGFyZ2V0EhMKC2luc3RhbmNlX2lkGAEgASgJEi0KBXRvb2xzGAIgAygLMh4uY29udm9zLnBvb2wudjEuVG9vbENyZWRlbnRpYWwiUgoXVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2USNwoIb3V0Y29tZXMYASADKAsyJS5jb252b3MucG9vbC52MS5UZW1wbGF0ZVVwZGF0ZU91dGNvbWUitwEKFVRlbXBsYXRlVXBkYXRlT3V0Y29tZRITCgtpbnN0YW5jZV9pZBgBIAEoCRJICgdhcHBsaWVkGAIgASgLMjUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXNwb25zZUgAEjQKBWVycm9yGAMgASgLMiMuY29udm9zLnBvb2wudjEuVGVtcGxhdGVVcGRhdGVFcnJvckgAQgkKB291dGNvbWUiNAoTVGVtcGxhdGVVcGRhdGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkiUAoZQ29uZmlndXJlSW5zdGFuY2VzUmVxdWVzdBIzCglpbnN0YW5jZXMYASADKAsyIC5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXF1ZXN0IlgKGkNvbmZpZ3VyZUluc3RhbmNlc1Jlc3BvbnNlEjoKCG91dGNvbWVzGAEgAygLMiguY29udm9zLnBvb2wudjEuSW5zdGFuY2VDb25maWd1cmVPdXRjb21lIqcBChhJbnN0YW5jZUNvbmZpZ3VyZU91dGNvbWUSEwoLaW5zdGFuY2VfaWQYASABKAkSNwoKY29uZmlndXJlZBgCIAEoCzIhLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiSwoYSm9pbkNvbnZlcnNhdGlvbnNSZXF1ZXN0Ei8KBWpvaW5zGAEgAygLMiAuY29udm9zLnBvb2wudjEuQ29udmVyc2F0aW9uSm9pbiJEChBDb252ZXJzYXRpb25Kb2luEhMKC2luc3RhbmNlX2lkGAEgASgJEhsKE2NvbnZlcnNhdGlvbl9pbnZpdGUYAiABKAkiqwEKGUpvaW5Db252ZXJzYXRpb25zUmVzcG9uc2USEwoLaW5zdGFuY2VfaWQYASABKAkSOgoGam9pbmVkGAIgASgLMiguY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvblJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiWQoRSW5zdGFuY2VDYWxsRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJEiUKB2RldGFpbHMYAyADKAsyFC5nb29nbGUucHJvdG9idWYuQW55MscGChNJbnN0YW5jZUhvc3RTZXJ2aWNlElwKDVN0YXJ0SW5zdGFuY2USJC5jb252b3MucG9vbC52MS5TdGFydEluc3RhbmNlUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlN0YXJ0SW5zdGFuY2VSZXNwb25zZRJZCgxTdG9wSW5zdGFuY2USIy5jb252b3MucG9vbC52MS5TdG9wSW5zdGFuY2VSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuU3RvcEluc3RhbmNlUmVzcG9uc2USYQoNTGlzdEluc3RhbmNlcxIkLmNvbnZvcy5wb29sLnYxLkxpc3RJbnN0YW5jZXNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuTGlzdEluc3RhbmNlc1Jlc3BvbnNlIgOQAgESYgoPVXBkYXRlVGVtcGxhdGVzEiYuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLlVwZGF0ZVRlbXBsYXRlc1Jlc3BvbnNlEmsKEkNvbmZpZ3VyZUluc3RhbmNlcxIpLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZUluc3RhbmNlc1JlcXVlc3QaKi5jb252b3MucG9vbC52MS5Db25maWd1cmVJbnN0YW5jZXNSZXNwb25zZRJqChFKb2luQ29udmVyc2F0aW9ucxIoLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25zUmVxdWVzdBopLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25zUmVzcG9uc2UwARJiCg9SZXN0b3JlSW5zdGFuY2USJi5jb252b3MucG9vbC52MS5SZXN0b3JlSW5zdGFuY2VSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuUmVzdG9yZUluc3RhbmNlUmVzcG9uc2UScwoIVHJ5RHJhZnQSMi5jb252b3MucG9vbC52MS5JbnN0YW5jZUhvc3RTZXJ2aWNlVHJ5RHJhZnRSZXF1ZXN0GjMuY29udm9zLnBvb2wudjEuSW5zdGFuY2VIb3N0U2VydmljZVRyeURyYWZ0UmVzcG9uc2ViBnByb3RvMw", [file_convos_pool_v1_agent_vault_service, file_convos_pool_v1_common, file_convos_pool_v1_draft_chat, file_convos_pool_v1_instance, file_convos_pool_v1_instance_service, file_convos_pool_v1_template, file_google_protobuf_any]);
+  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxInQKFlJlc3RvcmVJbnN0YW5jZVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSFAoMd2FsbGV0X2luZGV4GAIgASgNEi8KBXN0YXRlGAMgASgLMiAuY29udm9zLnBvb2wudjEuU2VhbGVkQWdlbnRTdGF0ZSJyChdSZXN0b3JlSW5zdGFuY2VSZXNwb25zZRIQCghpbmJveF9pZBgBIAEoCRIXCg9pbnN0YWxsYXRpb25faWQYAiABKAkSLAoFc3RhdGUYAyABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlIkEKFFN0YXJ0SW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDSIpChVTdGFydEluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkiOwoTU3RvcEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgdkZXN0cm95GAIgASgIIhYKFFN0b3BJbnN0YW5jZVJlc3BvbnNlIhYKFExpc3RJbnN0YW5jZXNSZXF1ZXN0ItcBCg5Ib3N0ZWRJbnN0YW5jZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSFAoMd2FsbGV0X2luZGV4GAQgASgNEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgFIAEoAxIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBiADKAMSGQoRY29udmVyc2F0aW9uX25hbWUYByABKAkikAEKFUxpc3RJbnN0YW5jZXNSZXNwb25zZRIxCglpbnN0YW5jZXMYASADKAsyHi5jb252b3MucG9vbC52MS5Ib3N0ZWRJbnN0YW5jZRIVCg1tYXhfaW5zdGFuY2VzGAIgASgNEi0KB3J1bnRpbWUYAyABKA4yHC5jb252b3MucG9vbC52MS5BZ2VudFJ1bnRpbWUisgEKFlVwZGF0ZVRlbXBsYXRlc1JlcXVlc3QSMAoIdGVtcGxhdGUYASABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgViYXNlcxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEjcKCWluc3RhbmNlcxgDIAMoCzIkLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVXBkYXRlVGFyZ2V0IloKFFRlbXBsYXRlVXBkYXRlVGFyZ2V0EhMKC2luc3RhbmNlX2lkGAEgASgJEi0KBXRvb2xzGAIgAygLMh4uY29udm9zLnBvb2wudjEuVG9vbENyZWRlbnRpYWwiUgoXVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2USNwoIb3V0Y29tZXMYASADKAsyJS5jb252b3MucG9vbC52MS5UZW1wbGF0ZVVwZGF0ZU91dGNvbWUitwEKFVRlbXBsYXRlVXBkYXRlT3V0Y29tZRITCgtpbnN0YW5jZV9pZBgBIAEoCRJICgdhcHBsaWVkGAIgASgLMjUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXNwb25zZUgAEjQKBWVycm9yGAMgASgLMiMuY29udm9zLnBvb2wudjEuVGVtcGxhdGVVcGRhdGVFcnJvckgAQgkKB291dGNvbWUiNAoTVGVtcGxhdGVVcGRhdGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkiUAoZQ29uZmlndXJlSW5zdGFuY2VzUmVxdWVzdBIzCglpbnN0YW5jZXMYASADKAsyIC5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXF1ZXN0IlgKGkNvbmZpZ3VyZUluc3RhbmNlc1Jlc3BvbnNlEjoKCG91dGNvbWVzGAEgAygLMiguY29udm9zLnBvb2wudjEuSW5zdGFuY2VDb25maWd1cmVPdXRjb21lIqcBChhJbnN0YW5jZUNvbmZpZ3VyZU91dGNvbWUSEwoLaW5zdGFuY2VfaWQYASABKAkSNwoKY29uZmlndXJlZBgCIAEoCzIhLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiSwoYSm9pbkNvbnZlcnNhdGlvbnNSZXF1ZXN0Ei8KBWpvaW5zGAEgAygLMiAuY29udm9zLnBvb2wudjEuQ29udmVyc2F0aW9uSm9pbiJEChBDb252ZXJzYXRpb25Kb2luEhMKC2luc3RhbmNlX2lkGAEgASgJEhsKE2NvbnZlcnNhdGlvbl9pbnZpdGUYAiABKAkiqwEKGUpvaW5Db252ZXJzYXRpb25zUmVzcG9uc2USEwoLaW5zdGFuY2VfaWQYASABKAkSOgoGam9pbmVkGAIgASgLMiguY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvblJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiSwoWQXR0ZXN0SW5zdGFuY2VzUmVxdWVzdBIxCglpbnN0YW5jZXMYASADKAsyHi5jb252b3MucG9vbC52MS5JbnN0YW5jZUF0dGVzdCJUCg5JbnN0YW5jZUF0dGVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRItCgZhdHRlc3QYAiABKAsyHS5jb252b3MucG9vbC52MS5BdHRlc3RSZXF1ZXN0IlIKF0F0dGVzdEluc3RhbmNlc1Jlc3BvbnNlEjcKCG91dGNvbWVzGAEgAygLMiUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VBdHRlc3RPdXRjb21lIp8BChVJbnN0YW5jZUF0dGVzdE91dGNvbWUSEwoLaW5zdGFuY2VfaWQYASABKAkSMgoIYXR0ZXN0ZWQYAiABKAsyHi5jb252b3MucG9vbC52MS5BdHRlc3RSZXNwb25zZUgAEjIKBWVycm9yGAMgASgLMiEuY29udm9zLnBvb2wudjEuSW5zdGFuY2VDYWxsRXJyb3JIAEIJCgdvdXRjb21lIlkKEUluc3RhbmNlQ2FsbEVycm9yEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCRIlCgdkZXRhaWxzGAMgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueTKrBwoTSW5zdGFuY2VIb3N0U2VydmljZRJcCg1TdGFydEluc3RhbmNlEiQuY29udm9zLnBvb2wudjEuU3RhcnRJbnN0YW5jZVJlcXVlc3QaJS5jb252b3MucG9vbC52MS5TdGFydEluc3RhbmNlUmVzcG9uc2USWQoMU3RvcEluc3RhbmNlEiMuY29udm9zLnBvb2wudjEuU3RvcEluc3RhbmNlUmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLlN0b3BJbnN0YW5jZVJlc3BvbnNlEmEKDUxpc3RJbnN0YW5jZXMSJC5jb252b3MucG9vbC52MS5MaXN0SW5zdGFuY2VzUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLkxpc3RJbnN0YW5jZXNSZXNwb25zZSIDkAIBEmIKD1VwZGF0ZVRlbXBsYXRlcxImLmNvbnZvcy5wb29sLnYxLlVwZGF0ZVRlbXBsYXRlc1JlcXVlc3QaJy5jb252b3MucG9vbC52MS5VcGRhdGVUZW1wbGF0ZXNSZXNwb25zZRJrChJDb25maWd1cmVJbnN0YW5jZXMSKS5jb252b3MucG9vbC52MS5Db25maWd1cmVJbnN0YW5jZXNSZXF1ZXN0GiouY29udm9zLnBvb2wudjEuQ29uZmlndXJlSW5zdGFuY2VzUmVzcG9uc2USagoRSm9pbkNvbnZlcnNhdGlvbnMSKC5jb252b3MucG9vbC52MS5Kb2luQ29udmVyc2F0aW9uc1JlcXVlc3QaKS5jb252b3MucG9vbC52MS5Kb2luQ29udmVyc2F0aW9uc1Jlc3BvbnNlMAESYgoPQXR0ZXN0SW5zdGFuY2VzEiYuY29udm9zLnBvb2wudjEuQXR0ZXN0SW5zdGFuY2VzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkF0dGVzdEluc3RhbmNlc1Jlc3BvbnNlEmIKD1Jlc3RvcmVJbnN0YW5jZRImLmNvbnZvcy5wb29sLnYxLlJlc3RvcmVJbnN0YW5jZVJlcXVlc3QaJy5jb252b3MucG9vbC52MS5SZXN0b3JlSW5zdGFuY2VSZXNwb25zZRJzCghUcnlEcmFmdBIyLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlSG9zdFNlcnZpY2VUcnlEcmFmdFJlcXVlc3QaMy5jb252b3MucG9vbC52MS5JbnN0YW5jZUhvc3RTZXJ2aWNlVHJ5RHJhZnRSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_agent_vault_service, file_convos_pool_v1_common, file_convos_pool_v1_draft_chat, file_convos_pool_v1_instance, file_convos_pool_v1_instance_service, file_convos_pool_v1_template, file_google_protobuf_any]);
 
 /**
  * @generated from message convos.pool.v1.RestoreInstanceRequest
@@ -570,6 +570,107 @@ export const JoinConversationsResponseSchema: GenMessage<JoinConversationsRespon
   messageDesc(file_convos_pool_v1_instance_host_service, 19);
 
 /**
+ * @generated from message convos.pool.v1.AttestInstancesRequest
+ */
+export type AttestInstancesRequest = Message<"convos.pool.v1.AttestInstancesRequest"> & {
+  /**
+   * The instances to attest: 1 to 1,000, each named once.
+   *
+   * @generated from field: repeated convos.pool.v1.InstanceAttest instances = 1;
+   */
+  instances: InstanceAttest[];
+};
+
+/**
+ * Describes the message convos.pool.v1.AttestInstancesRequest.
+ * Use `create(AttestInstancesRequestSchema)` to create a new message.
+ */
+export const AttestInstancesRequestSchema: GenMessage<AttestInstancesRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 20);
+
+/**
+ * @generated from message convos.pool.v1.InstanceAttest
+ */
+export type InstanceAttest = Message<"convos.pool.v1.InstanceAttest"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * What InstanceService.Attest takes for it (as the single call's header
+   * names the instance, its body does not).
+   *
+   * @generated from field: convos.pool.v1.AttestRequest attest = 2;
+   */
+  attest?: AttestRequest | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.InstanceAttest.
+ * Use `create(InstanceAttestSchema)` to create a new message.
+ */
+export const InstanceAttestSchema: GenMessage<InstanceAttest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 21);
+
+/**
+ * @generated from message convos.pool.v1.AttestInstancesResponse
+ */
+export type AttestInstancesResponse = Message<"convos.pool.v1.AttestInstancesResponse"> & {
+  /**
+   * One per instance asked, in the same order.
+   *
+   * @generated from field: repeated convos.pool.v1.InstanceAttestOutcome outcomes = 1;
+   */
+  outcomes: InstanceAttestOutcome[];
+};
+
+/**
+ * Describes the message convos.pool.v1.AttestInstancesResponse.
+ * Use `create(AttestInstancesResponseSchema)` to create a new message.
+ */
+export const AttestInstancesResponseSchema: GenMessage<AttestInstancesResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 22);
+
+/**
+ * @generated from message convos.pool.v1.InstanceAttestOutcome
+ */
+export type InstanceAttestOutcome = Message<"convos.pool.v1.InstanceAttestOutcome"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from oneof convos.pool.v1.InstanceAttestOutcome.outcome
+   */
+  outcome: {
+    /**
+     * Attested: what InstanceService.Attest answers.
+     *
+     * @generated from field: convos.pool.v1.AttestResponse attested = 2;
+     */
+    value: AttestResponse;
+    case: "attested";
+  } | {
+    /**
+     * Not attested: what InstanceService.Attest would have failed with.
+     *
+     * @generated from field: convos.pool.v1.InstanceCallError error = 3;
+     */
+    value: InstanceCallError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message convos.pool.v1.InstanceAttestOutcome.
+ * Use `create(InstanceAttestOutcomeSchema)` to create a new message.
+ */
+export const InstanceAttestOutcomeSchema: GenMessage<InstanceAttestOutcome> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 23);
+
+/**
  * One instance's refusal within a host's batch call, as its own call would
  * have failed: the same status code, message and details, so the caller reads
  * it as that call's error.
@@ -604,7 +705,7 @@ export type InstanceCallError = Message<"convos.pool.v1.InstanceCallError"> & {
  * Use `create(InstanceCallErrorSchema)` to create a new message.
  */
 export const InstanceCallErrorSchema: GenMessage<InstanceCallError> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 20);
+  messageDesc(file_convos_pool_v1_instance_host_service, 24);
 
 /**
  * Served by an instance host: one process that runs many agent instances,
@@ -690,6 +791,21 @@ export const InstanceHostService: GenService<{
     methodKind: "server_streaming";
     input: typeof JoinConversationsRequestSchema;
     output: typeof JoinConversationsResponseSchema;
+  },
+  /**
+   * Hands many instances of this host their attestations at once (each
+   * claim's first, and those due again; docs/claims.md, "The verified
+   * badge"), each exactly as InstanceService.Attest does: each instance checks
+   * that its attestation names its own inbox, and a dormant one wakes for it.
+   * Answered per instance, in the order asked: one instance's refusal leaves
+   * the others attested.
+   *
+   * @generated from rpc convos.pool.v1.InstanceHostService.AttestInstances
+   */
+  attestInstances: {
+    methodKind: "unary";
+    input: typeof AttestInstancesRequestSchema;
+    output: typeof AttestInstancesResponseSchema;
   },
   /**
    * Brings back on this host a claimed agent whose host was lost for good

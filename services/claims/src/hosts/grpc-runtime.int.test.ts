@@ -2,19 +2,22 @@
 // TEST STAND-IN instance host (claims/test/stand-in-host.ts), which checks each
 // Configure's creator-signed release as an instance does and is where faults
 // are injected. Concurrent claims' Configure and JoinConversation calls to one
-// host go as one ConfigureInstances call and one JoinConversations stream;
-// each claim still gets exactly what its single call would give: its answer,
-// or its agent's refusal with the code, message and field. The real host's
-// side is tested in services/instance (host-claims.int.test.ts), and every claim
-// of claims-e2e.int.test.ts goes through both.
+// host go as one ConfigureInstances call and one JoinConversations stream, and
+// the attestations that follow them as one AttestInstances call; each still
+// gets exactly what its single call would give: its answer, or its agent's
+// refusal with the code, message and field. The real host's side is tested in
+// services/instance (host/batch-claims.int.test.ts), and every claim of
+// claims-e2e.int.test.ts goes through both.
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import {
+  AttestRequestSchema,
   ConfigureRequestSchema,
   InstanceService,
+  type AttestRequest,
   type ConfigureRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { createServiceClient, generateServiceCredentials } from "@convos-pool/kit/server";
@@ -63,6 +66,12 @@ async function configureRequest(instance: InstanceRef): Promise<ConfigureRequest
 }
 
 const inviteOf = (instance: InstanceRef) => `https://dev.convos.org/v2?i=runtime-${instance.id}`;
+
+/** An attestation of `inboxId` (the stand-in checks only that it names the agent's own inbox). */
+const attestRequest = (inboxId: string): AttestRequest =>
+  create(AttestRequestSchema, {
+    attestation: { inboxId, signature: "sig", timestamp: new Date().toISOString(), kid: "k1" },
+  });
 
 /** Each settled call as the claim flow sees it: its value, or its error's code, message and fields. */
 function outcomes<T>(settled: PromiseSettledResult<T>[]) {
@@ -218,23 +227,93 @@ describe("a claim's calls to its host", () => {
     }
   });
 
-  it("a lone claim waits for no timer: with every timer stopped, it is still configured and joined, by the single calls", async () => {
+  it("a lone claim waits for no timer: with every timer stopped, it is still configured, joined and attested, by the single calls", async () => {
     const [a] = await agents(1);
     const batchesBefore = host.claimBatches.length;
+    const attestBatchesBefore = host.attestBatches.length;
     const req = await configureRequest(a!);
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval"] });
     try {
-      const both = (async () => {
+      const all = (async () => {
         await runtime.configure(a!, req);
-        return runtime.join(a!, inviteOf(a!));
+        const joined = await runtime.join(a!, inviteOf(a!));
+        await runtime.attest(a!, attestRequest(a!.inboxId));
+        return joined;
       })();
-      const answer = await Promise.race([both, sleep(5_000).then(() => "stuck")]);
+      const answer = await Promise.race([all, sleep(5_000).then(() => "stuck")]);
       expect(answer).toEqual({ conversationId: host.instances.get(a!.id)!.conversationId });
     } finally {
       vi.useRealTimers();
     }
     // One alone is not worth a batch call.
     expect(host.claimBatches.length).toBe(batchesBefore);
+    expect(host.attestBatches.length).toBe(attestBatchesBefore);
     expect(host.callsOf(a!.id).slice(-2)).toEqual(["configure", "join"]);
+    expect(host.singleAttests.at(-1)).toBe(a!.id);
+  });
+});
+
+describe("the attestations' calls to their hosts", () => {
+  it("attestations of one host's agents made together go as one AttestInstances call, each settled with its own outcome: a refusal with its single call's code, message and field while the others are attested", async () => {
+    const [a, b, c] = await agents(3);
+    const unknown: InstanceRef = { id: "inst-nobody", hostUrl: host.url, inboxId: "" };
+    // b handed an attestation of a's inbox: it refuses it, naming the field.
+    const ofAnother = attestRequest(a!.inboxId);
+    const before = { batches: host.attestBatches.length, singles: host.singleAttests.length };
+    const attested = outcomes(
+      await Promise.allSettled([
+        runtime.attest(a!, attestRequest(a!.inboxId)),
+        runtime.attest(b!, ofAnother),
+        runtime.attest(unknown, attestRequest("")),
+        runtime.attest(c!, attestRequest(c!.inboxId)),
+      ]),
+    );
+    expect(host.attestBatches.slice(before.batches)).toEqual([[a!.id, b!.id, unknown.id, c!.id]]);
+    expect(host.singleAttests.length).toBe(before.singles);
+    expect(attested).toEqual([
+      { ok: undefined },
+      {
+        code: "InvalidArgument",
+        message: "attestation.inbox_id: must name this agent's own inbox",
+        fields: [{ field: "attestation.inbox_id", description: "must name this agent's own inbox" }],
+      },
+      { code: "NotFound", message: "no instance inst-nobody on this host", fields: [] },
+      { ok: undefined },
+    ]);
+    expect(attested[1]).toEqual(
+      await singleCall((c) => c.attest(ofAnother, { headers: { [INSTANCE_HEADER]: b!.id } })),
+    );
+  });
+
+  it("the host gone fails each attestation of the batch alike, as its single call would have", async () => {
+    const [a, b] = await agents(2);
+    await host.kill();
+    try {
+      const away = outcomes(await Promise.allSettled([a!, b!].map((x) => runtime.attest(x, attestRequest(x.inboxId)))));
+      expect(away[1]).toEqual(away[0]);
+      expect(["Unavailable", "Internal"]).toContain(away[0]!.code);
+    } finally {
+      await host.restart();
+    }
+  });
+
+  it("a host that predates AttestInstances alone gets the single Attest calls, and is remembered, while a claim's calls to it still go in batches", async () => {
+    const older = await StandInHost.start(CREDS["instance-host"]);
+    older.takesAttestBatches = false;
+    try {
+      const claimed = await agents(4, older);
+      const [first, second] = [claimed.slice(0, 2), claimed.slice(2)];
+      await Promise.all(first.map((a) => runtime.attest(a, attestRequest(a.inboxId))));
+      // Upgraded meanwhile: the runtime does not ask again for a while.
+      older.takesAttestBatches = true;
+      await Promise.all(second.map((a) => runtime.attest(a, attestRequest(a.inboxId))));
+      expect(older.singleAttests).toEqual(claimed.map((a) => a.id));
+      expect(older.attestBatches).toEqual([]);
+      // Its ConfigureInstances is not held against it.
+      await Promise.all(claimed.map(async (a) => runtime.configure(a, await configureRequest(a))));
+      expect(older.claimBatches).toEqual([{ call: "configure", instanceIds: claimed.map((a) => a.id) }]);
+    } finally {
+      await older.kill();
+    }
   });
 });

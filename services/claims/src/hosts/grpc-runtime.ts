@@ -1,8 +1,8 @@
 /**
  * The InstanceRuntime over gRPC: calls InstanceService on the instance's
  * host (HTTP/2), one connection per host, the instance selected by the
- * `x-pool-instance` header; a claim's calls coalesced per host into the
- * host's batch calls (InstanceHostService).
+ * `x-pool-instance` header; a claim's calls and the attestations coalesced
+ * per host into the host's batch calls (InstanceHostService).
  */
 import type {
   AttestRequest,
@@ -61,6 +61,7 @@ export interface GrpcInstanceRuntimeOptions {
   /** Joining waits for the invite's creator to accept the join request (also a host's JoinConversations). */
   joinTimeoutMs?: number;
   releaseTimeoutMs?: number;
+  /** An UpdateTemplate (default 10 s); also an Attest, or a host's AttestInstances (default 30 s: a dormant agent wakes for it). */
   updateTimeoutMs?: number;
   /** For a host's batch of updates (each agent writes its workspace); default 60 s. */
   batchUpdateTimeoutMs?: number;
@@ -68,7 +69,7 @@ export interface GrpcInstanceRuntimeOptions {
   cloneSummaryTimeoutMs?: number;
 }
 
-/** Agents named in one ConfigureInstances or JoinConversations call at most (a host takes 1,000). */
+/** Agents named in one ConfigureInstances, JoinConversations or AttestInstances call at most (a host takes 1,000). */
 const MAX_BATCH = 100;
 /**
  * ConfigureInstances calls to one host at once: what arrives meanwhile goes
@@ -76,28 +77,46 @@ const MAX_BATCH = 100;
  * milliseconds; joins have no such bound, each waits for its invite's creator.
  */
 const CONFIGURE_CALLS_PER_HOST = 4;
+/**
+ * AttestInstances calls to one host at once, as for ConfigureInstances: a
+ * just-claimed agent takes its attestation in milliseconds. A dormant one
+ * (a renewal) wakes for it, in seconds, holding up its own batch's answer;
+ * the batches behind it wait only while all four do.
+ */
+const ATTEST_CALLS_PER_HOST = 4;
 /** How long a host that predates the batch calls gets the single calls before it is asked again (as sync/worker.ts). */
 const SINGLE_CALLS_MS = 10 * 60_000;
 
 type ConfigureItem = { instance: InstanceRef; req: ConfigureRequest };
 type JoinItem = { instance: InstanceRef; invite: string };
+type AttestItem = { instance: InstanceRef; req: AttestRequest };
 
-/** A host's batchers of a claim's two calls. */
+/** A host's batchers of a claim's two calls and of the attestations. */
 interface HostBatchers {
   configure: Batcher<ConfigureItem, void>;
   join: Batcher<JoinItem, { conversationId: string }>;
+  attest: Batcher<AttestItem, void>;
 }
+
+/**
+ * The batch calls hosts gained together, a family: a host's answer that it
+ * predates one of them holds for the family, not the other. A claim's two
+ * (ConfigureInstances and JoinConversations), and AttestInstances, which
+ * came later.
+ */
+type BatchCalls = "claim" | "attest";
 
 /**
  * Calls InstanceService on the instance's host over gRPC (HTTP/2), one
  * connection per host, the instance selected by the `x-pool-instance` header.
  *
- * A claim's Configure and JoinConversation are coalesced per host: those that
- * arrive in one turn of the event loop go as one ConfigureInstances call, or
- * one JoinConversations stream, answered per agent with the very error its
- * single call would give (docs/claims.md, "The claim flow"). A claim alone
- * waits for no timer. A host that predates the batch calls gets the single
- * calls, as before.
+ * A claim's Configure and JoinConversation, and the agents' Attest, are
+ * coalesced per host: those that arrive in one turn of the event loop go as
+ * one ConfigureInstances call, one JoinConversations stream or one
+ * AttestInstances call, answered per agent with the very error its single
+ * call would give (docs/claims.md, "The claim flow"). A claim alone waits for
+ * no timer. A host that predates the batch calls gets the single calls, as
+ * before.
  */
 export class GrpcInstanceRuntime implements InstanceRuntime {
   private readonly clients = new Map<string, ServiceClient<typeof InstanceService>>();
@@ -106,7 +125,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   private readonly approvalClients = new Map<string, ServiceClient<typeof InstanceApprovalService>>();
   private readonly hostClients = new Map<string, ServiceClient<typeof InstanceHostService>>();
   private readonly batchers = new Map<string, HostBatchers>();
-  /** Hosts that predate the batch calls (predatesBatchCalls), until when they get the single calls. */
+  /** Hosts that predate batch calls (predatesBatchCalls), by `batchCallsKey`: until when they get the single calls. */
   private readonly singleCallHosts = new Map<string, number>();
 
   constructor(private readonly opts: GrpcInstanceRuntimeOptions) {}
@@ -135,13 +154,13 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
 
   async configure(instance: InstanceRef, req: ConfigureRequest): Promise<void> {
     // A body naming another instance goes alone: its host refuses it as it refuses that single call.
-    if (!this.takesBatches(instance.hostUrl) || (req.instanceId !== "" && req.instanceId !== instance.id))
+    if (!this.takesBatches(instance.hostUrl, "claim") || (req.instanceId !== "" && req.instanceId !== instance.id))
       return this.configureOne({ instance, req });
     return this.batchersOf(instance.hostUrl).configure.add({ instance, req });
   }
 
   async join(instance: InstanceRef, invite: string): Promise<{ conversationId: string }> {
-    if (!this.takesBatches(instance.hostUrl)) return this.joinOne({ instance, invite });
+    if (!this.takesBatches(instance.hostUrl, "claim")) return this.joinOne({ instance, invite });
     return this.batchersOf(instance.hostUrl).join.add({ instance, invite });
   }
 
@@ -157,6 +176,15 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     return { conversationId: res.conversationId };
   }
 
+  private async attestOne({ instance, req }: AttestItem): Promise<void> {
+    // A dormant agent wakes for it: that is most of the time this may take.
+    await this.client(instance.hostUrl).attest(req, this.call(instance, this.attestTimeoutMs()));
+  }
+
+  private attestTimeoutMs(): number {
+    return this.opts.updateTimeoutMs ?? 30_000;
+  }
+
   /** One ConfigureInstances call; each agent's outcome settles its item, in the order asked. */
   private async configureBatch(hostUrl: string, items: ConfigureItem[], settle: Settle<void>): Promise<void> {
     const res = await this.hostClient(hostUrl).configureInstances(
@@ -167,6 +195,19 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
       const o = res.outcomes[k];
       if (o?.instanceId !== instance.id) return;
       settle(k, o.outcome.case === "configured" ? undefined : fromInstanceCallError(o.outcome.value));
+    });
+  }
+
+  /** One AttestInstances call; each agent's outcome settles its item, in the order asked. */
+  private async attestBatch(hostUrl: string, items: AttestItem[], settle: Settle<void>): Promise<void> {
+    const res = await this.hostClient(hostUrl).attestInstances(
+      { instances: items.map(({ instance, req }) => ({ instanceId: instance.id, attest: req })) },
+      { timeoutMs: this.attestTimeoutMs() },
+    );
+    items.forEach(({ instance }, k) => {
+      const o = res.outcomes[k];
+      if (o?.instanceId !== instance.id) return;
+      settle(k, o.outcome.case === "attested" ? undefined : fromInstanceCallError(o.outcome.value));
     });
   }
 
@@ -201,6 +242,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
           (items, settle) =>
             this.runBatch(
               hostUrl,
+              "claim",
               items,
               settle,
               (item) => this.configureOne(item),
@@ -212,12 +254,25 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
           (items, settle) =>
             this.runBatch(
               hostUrl,
+              "claim",
               items,
               settle,
               (item) => this.joinOne(item),
               (batch, s) => this.joinBatch(hostUrl, batch, s),
             ),
           { maxBatch: MAX_BATCH },
+        ),
+        attest: new Batcher<AttestItem, void>(
+          (items, settle) =>
+            this.runBatch(
+              hostUrl,
+              "attest",
+              items,
+              settle,
+              (item) => this.attestOne(item),
+              (batch, s) => this.attestBatch(hostUrl, batch, s),
+            ),
+          { maxBatch: MAX_BATCH, maxInFlight: ATTEST_CALLS_PER_HOST },
         ),
       };
       this.batchers.set(hostUrl, b);
@@ -231,10 +286,11 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
    * single calls would). The call failing as a whole (the host away, the
    * deadline) fails every item it did not answer with that error, as each
    * single call would have failed; a host that predates the batch call gets
-   * the single calls, now and for a while.
+   * the single calls of `calls`, now and for a while.
    */
   private async runBatch<T extends { instance: InstanceRef }, R>(
     hostUrl: string,
+    calls: BatchCalls,
     items: T[],
     settle: Settle<R>,
     single: (item: T) => Promise<R>,
@@ -264,7 +320,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     }
     try {
       // One alone goes as the single call: for one agent it is the cheaper call (and the stream's setup is not worth it).
-      if (batched.length === 1 || !this.takesBatches(hostUrl)) {
+      if (batched.length === 1 || !this.takesBatches(hostUrl, calls)) {
         await Promise.all(batched.map(alone));
       } else {
         try {
@@ -281,7 +337,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
             for (const b of batched) settleOnce(b.i, asError(err));
             return;
           }
-          this.singleCallHosts.set(hostUrl, Date.now() + SINGLE_CALLS_MS);
+          this.singleCallHosts.set(batchCallsKey(hostUrl, calls), Date.now() + SINGLE_CALLS_MS);
           await Promise.all(batched.filter((b) => !settled.has(b.i)).map(alone));
         }
         // Only the unanswered get an error: made for every item, it cost a stack trace per claim.
@@ -294,12 +350,13 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     }
   }
 
-  /** Whether a claim's calls to this host go in batches (not while it is known to predate them). */
-  private takesBatches(hostUrl: string): boolean {
-    const until = this.singleCallHosts.get(hostUrl);
+  /** Whether these calls to this host go in batches (not while it is known to predate them). */
+  private takesBatches(hostUrl: string, calls: BatchCalls): boolean {
+    const key = batchCallsKey(hostUrl, calls);
+    const until = this.singleCallHosts.get(key);
     if (until === undefined) return true;
     if (until > Date.now()) return false;
-    this.singleCallHosts.delete(hostUrl);
+    this.singleCallHosts.delete(key);
     return true;
   }
 
@@ -364,8 +421,8 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   }
 
   async attest(instance: InstanceRef, req: AttestRequest): Promise<void> {
-    // A dormant agent wakes for it: that is most of the time this may take.
-    await this.client(instance.hostUrl).attest(req, this.call(instance, this.opts.updateTimeoutMs ?? 30_000));
+    if (!this.takesBatches(instance.hostUrl, "attest")) return this.attestOne({ instance, req });
+    return this.batchersOf(instance.hostUrl).attest.add({ instance, req });
   }
 
   async health(instance: InstanceRef): Promise<{ state: InstanceState; appliedKey: number[] }> {
@@ -474,6 +531,11 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     // Batches in flight fail with their connections, as single calls do; a later call starts afresh.
     this.batchers.clear();
   }
+}
+
+/** Where singleCallHosts keeps a host's answer for one family of batch calls. */
+function batchCallsKey(hostUrl: string, calls: BatchCalls): string {
+  return `${calls} ${hostUrl}`;
 }
 
 /** What a batch's item is failed with: the error as thrown, an Error for anything else. */

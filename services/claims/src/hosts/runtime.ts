@@ -109,7 +109,10 @@ export interface InstanceRuntime {
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse>;
   /** The agent's wallet balance and what it spent today against its limit, from its own wallet and ledger. */
   getFunds(instance: InstanceRef): Promise<GetFundsResponse>;
-  /** A fresh attestation of the pool, which the agent checks names it and publishes in its profile. */
+  /**
+   * A fresh attestation of the pool, which the agent checks names it and publishes in its profile.
+   * Those of one host made close together go as one InstanceHostService.AttestInstances call.
+   */
   attest(instance: InstanceRef, req: AttestRequest): Promise<void>;
   /** InstanceMemoryService on the agent's host: its owner's memory calls (claims memory/service.ts). */
   memory(instance: InstanceRef): InstanceMemoryCall;
@@ -139,7 +142,7 @@ export interface InstanceAddressBookCall {
 
 /**
  * The answer of a host built before a batch call (ConfigureInstances,
- * JoinConversations, UpdateTemplates): UNIMPLEMENTED, or, to a
+ * JoinConversations, AttestInstances, UpdateTemplates): UNIMPLEMENTED, or, to a
  * unary call over the Connect protocol, the kit server's NOT_FOUND for a path
  * it has no route for. An agent's own NOT_FOUND is its outcome, never the
  * whole call's.

@@ -1,14 +1,15 @@
-// InstanceHostService.ConfigureInstances and JoinConversations: a claim's
-// two calls to its agent, for many agents of this host at once (docs/claims.md,
-// "The claim flow"; docs/instance.md).
+// InstanceHostService.ConfigureInstances, JoinConversations and
+// AttestInstances: a claim's three calls to its agent, for many agents of this
+// host at once (docs/claims.md, "The claim flow"; docs/instance.md).
 //
 // Under load the claims service has many claims in flight on each host; one
 // call for all of them costs one round trip and one call's machinery instead
-// of one per claim. Each named agent still runs its own configure or
-// joinConversation, the very code InstanceService.Configure and
-// JoinConversation run, so a batch can do no more than the single calls: each
-// agent checks its release itself, and its refusal is its answer alone, with
-// the code, message and details the single call would have failed with.
+// of one per claim. Each named agent still runs its own configure,
+// joinConversation or attest, the very code InstanceService.Configure,
+// JoinConversation and Attest run, so a batch can do no more than the single
+// calls: each agent checks its release or its attestation itself (a dormant
+// one wakes for it), and its refusal is its answer alone, with the code,
+// message and details the single call would have failed with.
 //
 // Joins wait for their invites' creators (seconds, up to the join timeout):
 // they all run at once and each outcome is streamed as soon as it ends.
@@ -18,13 +19,17 @@ import { Code } from "@connectrpc/connect";
 import { asTheySettle, toInstanceCallError, type Logger } from "@convos-pool/kit/server";
 import { invalidArgument, notFound } from "@convos-pool/kit/content";
 import {
+  InstanceAttestOutcomeSchema,
   InstanceConfigureOutcomeSchema,
   JoinConversationsResponseSchema,
+  type AttestInstancesRequest,
   type ConfigureInstancesRequest,
+  type InstanceAttestOutcome,
   type InstanceConfigureOutcome,
   type JoinConversationsRequest,
   type JoinConversationsResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { Agent } from "../agent/face/agent.js";
 import { MAX_BATCH_INSTANCES } from "./batch-updates.js";
 import { INSTANCE_ID_PATTERN } from "../platform/workspace.js";
@@ -41,6 +46,7 @@ export interface HostClaimsOptions {
 export interface HostClaims {
   configureInstances(req: ConfigureInstancesRequest): Promise<{ outcomes: InstanceConfigureOutcome[] }>;
   joinConversations(req: JoinConversationsRequest, signal: AbortSignal): AsyncIterable<JoinConversationsResponse>;
+  attestInstances(req: AttestInstancesRequest): Promise<{ outcomes: InstanceAttestOutcome[] }>;
 }
 
 export function createHostClaims(opts: HostClaimsOptions): HostClaims {
@@ -109,6 +115,33 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
           ),
         ),
       );
+    },
+
+    async attestInstances(req) {
+      checkTargets(
+        "instances",
+        req.instances.map((r) => r.instanceId),
+      );
+      const outcomes = await Promise.all(
+        req.instances.map(async (r) => {
+          try {
+            // An item without its request is what the single call gets with an empty body.
+            const attested = await agent(r.instanceId).attest(r.attest ?? create(AttestRequestSchema));
+            return create(InstanceAttestOutcomeSchema, {
+              instanceId: r.instanceId,
+              outcome: { case: "attested", value: attested },
+            });
+          } catch (err) {
+            return create(InstanceAttestOutcomeSchema, {
+              instanceId: r.instanceId,
+              outcome: { case: "error", value: refusal("AttestInstances", r.instanceId, err) },
+            });
+          }
+        }),
+      );
+      const attested = outcomes.filter((o) => o.outcome.case === "attested").length;
+      opts.log.info("instances attested", { asked: outcomes.length, attested });
+      return { outcomes };
     },
   };
 }

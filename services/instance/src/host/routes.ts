@@ -55,7 +55,7 @@ export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof 
   const { instances, log } = host;
   // One release for many of its agents at once (host/batch-updates.ts).
   const hostSync = createHostSync({ find: (id) => instances.get(id), log });
-  // A claim's Configure and JoinConversation for many of its agents at once (host/batch-claims.ts).
+  // A claim's Configure, JoinConversation and Attest for many of its agents at once (host/batch-claims.ts).
   const hostClaims = createHostClaims({ find: (id) => instances.get(id), log });
   return {
     restoreInstance: (req) => restoreInstance(host, req),
@@ -94,6 +94,7 @@ export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof 
     updateTemplates: (req, ctx) => hostSync.updateTemplates(req, ctx.signal),
     configureInstances: (req) => hostClaims.configureInstances(req),
     joinConversations: (req, ctx) => hostClaims.joinConversations(req, ctx.signal),
+    attestInstances: (req) => hostClaims.attestInstances(req),
     async listInstances() {
       // A partial list while restoring would read as instances gone: the pool would replace them.
       await host.restored;

@@ -1,7 +1,7 @@
 // Calls made close together, sent as one: the claims service's claim and
-// completion statements, and its Configure and JoinConversation calls to a
-// host, cost a round trip and a call's machinery each; many claims in flight
-// share one of each instead (docs/scaling.md, "Claims in batches").
+// completion statements, and its Configure, JoinConversation and Attest calls
+// to a host, cost a round trip and a call's machinery each; many claims in
+// flight share one of each instead (docs/scaling.md, "Claims in batches").
 //
 // No timer: what is added in one turn of the event loop goes at the end of
 // that turn (setImmediate), so a claim alone waits for nothing. Under load,

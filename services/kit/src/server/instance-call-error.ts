@@ -1,5 +1,5 @@
 // One instance's error within a host's batch call (ConfigureInstances,
-// JoinConversations; instance_host_service.proto): the code, message and
+// JoinConversations, AttestInstances; instance_host_service.proto): the code, message and
 // details its own call would have failed with, carried as an
 // InstanceCallError, so the claims service reads back the very error the
 // single call gives. The instance host and the claims service's stand-in host
