@@ -124,7 +124,9 @@ describe("a host lost for good", () => {
     hostB.failing.delete("restore");
     // Still waiting out its backoff: not tried again yet.
     expect(await mover.run()).toMatchObject({ moved: 0, failed: 0 });
-    await q(`update instances set move_next_at = now() where move_next_at is not null`);
+    // A moment past, not now(): the column keeps milliseconds and rounds now() up half the time, which a query
+    // in the next half millisecond would read as not due yet.
+    await q(`update instances set move_next_at = now() - interval '1 second' where move_next_at is not null`);
 
     expect(await mover.run()).toMatchObject({ ran: true, moved: 2, failed: 0 });
     for (const [n, a] of kept.entries()) {
@@ -203,7 +205,7 @@ describe("a host lost for good", () => {
       expect(hostB.instances.has(agent.id)).toBe(true);
 
       // Tried again after its backoff: on B, which holds it, not on C, which has the most free places.
-      await q(`update instances set move_next_at = now() where id = ?`, [agent.id]);
+      await q(`update instances set move_next_at = now() - interval '1 second' where id = ?`, [agent.id]);
       expect(await mover3.run()).toMatchObject({ moved: 2, failed: 0 });
       expect((await hostOf(other.id))?.host_url).not.toBe(hostA.url);
       expect(await hostOf(agent.id)).toEqual({ host_url: hostB.url, state: "claimed" });
