@@ -222,6 +222,48 @@ describe("the atomic claim statement", () => {
         claim_id: null,
       },
     ]);
+    // Each agent claimed, the clone too, has its home row, keyed by its claim; the claim still in flight has none.
+    const homes = await q<Record<string, unknown>>(
+      `select instance_id, add_id, conversation_id, home, state, joined_at is not null as joined
+       from agent_conversations where instance_id in (?, ?, ?) order by instance_id`,
+      [a!.id, b!.id, c!.id],
+    );
+    expect(homes).toEqual([
+      { instance_id: a!.id, add_id: "ba", conversation_id: "conv-a", home: true, state: "joined", joined: true },
+      { instance_id: c!.id, add_id: "bc", conversation_id: "conv-c", home: true, state: "joined", joined: true },
+    ]);
+  });
+
+  it("writes the home row with the claim: one joined row, keyed by the claim, naming its conversation and invite", async () => {
+    await noneLeft();
+    await seed("inst_home", "idle", 1);
+    const got = await claimIdleInstance(db.em.fork(), params("home"));
+    expect(
+      await completeClaim(db.em.fork(), {
+        instanceId: got!.id,
+        claimId: "home",
+        ownerId: "b".repeat(64),
+        conversationId: "conv-home",
+        appliedKey: [1],
+        conversationKey: "creator/tag",
+      }),
+    ).toBe(true);
+    const rows = await q<Record<string, unknown>>(
+      `select a.add_id, a.conversation_id = i.conversation_id as same_conversation, a.conversation_key, a.home, a.state,
+         a.joined_at = i.claimed_at as joined_at_claim
+       from agent_conversations a join instances i on i.id = a.instance_id where a.instance_id = ?`,
+      [got!.id],
+    );
+    expect(rows).toEqual([
+      {
+        add_id: "home",
+        same_conversation: true,
+        conversation_key: "creator/tag",
+        home: true,
+        state: "joined",
+        joined_at_claim: true,
+      },
+    ]);
   });
 
   it("finds a batch's rows by key (their ids or their owners), not by walking every claim in flight", async () => {

@@ -110,10 +110,13 @@ export interface Completion {
  * behind its own target (db/targets.ts): a newer release arrived while it
  * was being claimed, or its conversation is in a rollout's share. The lineage outbox's trigger
  * records the claim (migration 0005): the clone's parent is set here, with
- * the state. Keys travel as array literals: unnest would flatten an array of
- * arrays.
+ * the state. Each agent claimed gets its home row in `agent_conversations`
+ * (migration 0030) in the same statement, keyed by its claim's id: no agent
+ * is claimed without one. Keys travel as array literals: unnest would
+ * flatten an array of arrays.
  */
-export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', owner_id = v.owner_id, conversation_id = v.conversation_id, conversation_key = nullif(v.conversation_key, ''), claimed_at = now(), updated_at = now(),
+export const COMPLETE_CLAIMS_SQL = `with claimed as (
+   update instances i set state = 'claimed', owner_id = v.owner_id, conversation_id = v.conversation_id, conversation_key = nullif(v.conversation_key, ''), claimed_at = now(), updated_at = now(),
        claim_id = null, claim_started_at = null, claim_renewed_at = null,
        parent_instance_id = nullif(v.parent_instance_id, ''), inheritance_state = nullif(v.inheritance_state, ''), inheritance_carry = v.inheritance_carry,
        inheritance_error = null, trust_level = v.trust_level, applied_key = v.applied_key::int[], payout_address = nullif(v.payout_address, ''),
@@ -126,7 +129,12 @@ export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', ow
          array[?]::text[], array[?]::int[], array[?]::text[], array[?]::text[], array[?]::text[])
        as v(instance_id, claim_id, owner_id, conversation_id, parent_instance_id, inheritance_state, inheritance_carry, trust_level, applied_key, payout_address, conversation_key)
      where i.id in (?) and i.owner_id in (?) and i.id = v.instance_id and i.claim_id = v.claim_id and i.owner_id = v.owner_id and i.state = 'claiming'
-     returning i.id`;
+     returning i.id, v.claim_id as add_id, i.conversation_id, i.conversation_key, i.conversation_name, i.participation, i.claimed_at
+   ), home as (
+     insert into agent_conversations (instance_id, conversation_id, add_id, conversation_key, conversation_name, home, state, participation, joined_at)
+     select id, conversation_id, add_id, conversation_key, conversation_name, true, 'joined', participation, claimed_at from claimed
+   )
+   select id from claimed`;
 
 /**
  * The held releases of the templates of the instances listed, locked
