@@ -272,6 +272,35 @@ export class PausesAndStops extends Migration {
   }
 }
 
+/**
+ * An agent's conversations (docs/signals.md, "An agent in several
+ * conversations"): one row per stretch of an agent in one conversation, the
+ * open one with no end. Kept from the claims feed in the transaction of the
+ * event (lineage/conversations.ts); figures count the union of a day's
+ * agents' conversations, each once. Backfilled from `lineage_agents`: each
+ * agent in its conversation from its claim until it ended. An agent whose
+ * conversation the feed never said ('') has no row: it counts as one of its
+ * own, as before.
+ */
+export class AgentConversations extends Migration {
+  override up(): void {
+    this.addSql(`create table lineage_agent_conversations (
+      instance_id text not null references lineage_agents (instance_id),
+      conversation_id text not null check (conversation_id <> ''),
+      from_at timestamptz(3) not null,
+      -- null while it is in it
+      to_at timestamptz(3),
+      primary key (instance_id, conversation_id, from_at)
+    )`);
+    // One open stretch per agent and conversation: a join told twice opens none; what an agent is in now, by instance.
+    this.addSql(`create unique index lineage_agent_conversations_open on lineage_agent_conversations (instance_id, conversation_id)
+      where to_at is null`);
+    this.addSql(`insert into lineage_agent_conversations (instance_id, conversation_id, from_at, to_at)
+      select instance_id, conversation_id, claimed_at, case when ended_at is null then null else greatest(claimed_at, ended_at) end
+      from lineage_agents where conversation_id <> ''`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_lineage", class: CreateLineage },
   { name: "0002_applied_sequences", class: AppliedSequences },
@@ -284,4 +313,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0008_agent_state_marks", class: AgentStateMarks },
   { name: "0009_owner_days", class: OwnerDays },
   { name: "0010_pauses_and_stops", class: PausesAndStops },
+  { name: "0011_agent_conversations", class: AgentConversations },
 ];

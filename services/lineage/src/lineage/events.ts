@@ -16,6 +16,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { LineageEvent } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { invalidArgument, invalidArguments, type FieldViolationInfo } from "@convos-pool/kit/content";
+import { joinConversation, leaveConversation } from "./conversations.js";
 
 /**
  * How long an applied sequence is remembered on its own. The relay deletes
@@ -114,6 +115,8 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
         [c.instanceId, c.version, at],
         "run",
       );
+    // Its home: the conversation it was claimed into.
+    if (inserted.length > 0) await joinConversation(tx, c.instanceId, c.conversationId, at);
   } else if (ev.case === "ended") {
     // The row stays: its clones live on, and the edge to them with it.
     await tx.execute(
@@ -126,6 +129,7 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
       [at, ev.value.instanceId],
       "run",
     );
+    await leaveConversation(tx, ev.value.instanceId, undefined, at);
   } else if (ev.case === "versionChanged") {
     await changeVersion(tx, ev.value.instanceId, ev.value.version, ev.value.pinned, at);
   } else if (ev.case === "ownerChanged") {
@@ -138,6 +142,12 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
       "run",
     );
   }
+  // The feed's conversation_joined and conversation_left (an agent added to a
+  // conversation, or leaving one; docs/signals.md, "An agent in several
+  // conversations") go here once the generated LineageEvent carries them:
+  // joined: joinConversation(tx, instance_id, conversation_id, at, home);
+  // left: leaveConversation(tx, instance_id, conversation_id, at). Both are
+  // idempotent; checkEvents is to require instance_id and conversation_id.
 }
 
 /**

@@ -25,10 +25,12 @@ interface NodeRow {
   claimed_at: Date | string;
   ended_at: Date | string | null;
   children_count: string | number;
+  conversation_count: string | number;
 }
 
 const NODE_COLUMNS = `a.instance_id, a.template_id, a.owner_id, a.parent_instance_id, a.conversation_id, a.carry, a.depth, a.claimed_at, a.ended_at,
-  (select count(*) from lineage_agents c where c.parent_instance_id = a.instance_id) as children_count`;
+  (select count(*) from lineage_agents c where c.parent_instance_id = a.instance_id) as children_count,
+  (select count(*) from lineage_agent_conversations k where k.instance_id = a.instance_id and k.to_at is null) as conversation_count`;
 
 export interface Node {
   instanceId: string;
@@ -41,6 +43,8 @@ export interface Node {
   claimedAt: Date;
   endedAt: Date | null;
   childrenCount: number;
+  /** The conversations it is in now (lineage_agent_conversations); 0 once it ended. */
+  conversationCount: number;
 }
 
 const fromRow = (r: NodeRow): Node => ({
@@ -54,6 +58,7 @@ const fromRow = (r: NodeRow): Node => ({
   claimedAt: new Date(r.claimed_at),
   endedAt: r.ended_at === null ? null : new Date(r.ended_at),
   childrenCount: Number(r.children_count),
+  conversationCount: Number(r.conversation_count),
 });
 
 /** The proto form; `showConversation` false blanks the conversation (someone else's). */
@@ -69,6 +74,7 @@ export function nodeToProto(n: Node, showConversation: boolean): LineageNode {
     depth: n.depth,
     carry: n.carry,
     childrenCount: n.childrenCount,
+    // conversationCount goes into LineageNode.conversation_count once the generated message has the field.
   });
 }
 

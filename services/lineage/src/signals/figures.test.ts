@@ -1,6 +1,6 @@
 // What a creator reads of their template's counts (figures.ts), in
-// memory: the threshold (conversations, not agents), an owner's weight, the
-// creator's own agents apart.
+// memory: the threshold (conversations, not agents, each once), an owner's
+// weight, the creator's own agents apart.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import {
@@ -9,6 +9,7 @@ import {
   MAX_OVER_NEXT,
   MIN_CONVERSATIONS,
   capLargest,
+  conversationsOf,
   creatorView,
   type AgentDay,
 } from "./figures.js";
@@ -29,12 +30,18 @@ const counts = fc.record({
   stopRequests: count,
   pinned: fc.boolean(),
 });
-/** Agents of a few owners (the creator among them) in a few conversations (some shared), over two versions and two days. */
+const CONVERSATIONS = ["c1", "c2", "c3", "c4", "c5", "c6", "c7"];
+/**
+ * Agents of a few owners (the creator among them) in a few conversations
+ * (some shared, some agents in several, some in none the feed said), over
+ * two versions and two days.
+ */
 const agentDays = fc
   .array(
     fc.record({
       ownerId: fc.constantFrom(CREATOR, "ana", "bo", "cy", "di", "ed", "fay"),
-      conversationId: fc.constantFrom("c1", "c2", "c3", "c4", "c5", "c6", "c7", ""),
+      conversationId: fc.constantFrom(...CONVERSATIONS, ""),
+      conversationIds: fc.option(fc.subarray(CONVERSATIONS), { nil: undefined }),
       version: fc.constantFrom("6", "7"),
       day: fc.constantFrom("2026-11-25", "2026-11-26"),
       counts,
@@ -71,13 +78,66 @@ describe("a creator's view of their template's days", () => {
         ...view.ownDays.map((d) => [d, true] as const),
       ]) {
         const here = rows.filter((r) => (r.ownerId === CREATOR) === mine && key(r) === key(d));
-        const conversations = new Set(here.map((r) => r.conversationId || r.instanceId)).size;
+        const conversations = new Set(
+          here.flatMap((r) =>
+            r.conversationIds?.length ? r.conversationIds : [r.conversationId || `agent:${r.instanceId}`],
+          ),
+        ).size;
         expect(d.conversations).toBe(conversations);
         if (conversations < MIN_CONVERSATIONS) expect(d.figures).toBeUndefined();
         else expect(d.figures).toBeDefined();
       }
     },
   );
+
+  it("one agent in two conversations counts two; two agents in one count one", () => {
+    const agent = (instanceId: string, conversationIds: string[]): AgentDay => ({
+      instanceId,
+      ownerId: `owner_${instanceId}`,
+      conversationId: conversationIds[0] ?? "",
+      conversationIds,
+      version: "7",
+      day: "2026-11-26",
+      counts: { ...ZERO, answers: 1 },
+    });
+    const conversations = (rows: AgentDay[]) => creatorView(rows, CREATOR, 1).days[0]?.conversations;
+    expect(conversations([agent("a", ["c1", "c2"])])).toBe(2);
+    expect(conversations([agent("a", ["c1"]), agent("b", ["c1"])])).toBe(1);
+    expect(conversations([agent("a", ["c1", "c2"]), agent("b", ["c2", "c3"])])).toBe(3);
+    // Five conversations of two agents reach the threshold; the figures stay per agent.
+    const five = creatorView([agent("a", ["c1", "c2", "c3"]), agent("b", ["c3", "c4", "c5"])], CREATOR).days[0];
+    expect(five).toMatchObject({ agents: 2, conversations: 5, owners: 2, figures: { answers: 2 } });
+    expect(creatorView([agent("a", ["c1", "c2", "c3"]), agent("b", ["c3", "c4"])], CREATOR).days[0]?.figures).toBe(
+      undefined,
+    );
+  });
+
+  test.prop([agentDays])(
+    "a day's conversations are the size of their union: one agent in several or one agent in each counts the same",
+    (rows) => {
+      // Each agent in several conversations split into one agent per conversation (of the same owner).
+      const split = rows.flatMap((r) =>
+        (r.conversationIds?.length ?? 0) > 1
+          ? r.conversationIds!.map((c, i) => ({ ...r, instanceId: `${r.instanceId}_${i}`, conversationIds: [c] }))
+          : [r],
+      );
+      const conversations = (view: ReturnType<typeof creatorView>) =>
+        new Map(
+          [...view.days, ...view.ownDays.map((d) => ({ ...d, day: `own ${d.day}` }))].map((d) => [
+            key(d),
+            d.conversations,
+          ]),
+        );
+      expect(conversations(creatorView(split, CREATOR))).toEqual(conversations(creatorView(rows, CREATOR)));
+    },
+  );
+
+  it("an agent counts in the conversations the feed says it was in that day, else its home, else one of its own", () => {
+    expect(conversationsOf({ conversationId: "home", conversationIds: ["home", "b"] }, "own")).toEqual(["home", "b"]);
+    expect(conversationsOf({ conversationId: "home", conversationIds: [] }, "own")).toEqual(["home"]);
+    expect(conversationsOf({ conversationId: "home" }, "own")).toEqual(["home"]);
+    expect(conversationsOf({ conversationId: "" }, "own")).toEqual(["own"]);
+  });
 
   it("five agents in one conversation show nothing; in five conversations they show", () => {
     const rows = Array.from(

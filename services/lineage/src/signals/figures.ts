@@ -5,6 +5,8 @@
 //   are in at least MIN_CONVERSATIONS conversations: fewer would let a
 //   creator read one conversation's day. Conversations, not agents: an
 //   owner may claim several agents of a template into one conversation.
+//   Each conversation once: the union of the agents' conversations that day
+//   (two agents in one conversation are one; one agent in two are two).
 // - An owner counts once: each owner's agents are averaged into one, and a
 //   day's figure is the sum of those averages over owners. An owner who adds
 //   agents with the same counts changes nothing; one whose agents count more
@@ -58,8 +60,10 @@ export const MEMBER_FIGURES: readonly Figure[] = [
 export interface AgentDay {
   instanceId: string;
   ownerId: string;
-  /** Its conversation, from the claims feed; absent or empty (not from the feed): counted as one of its own. */
+  /** Its home conversation, from the claims feed; absent or empty (not from the feed): counted as one of its own. */
   conversationId?: string;
+  /** Every conversation it was in that day, from the claims feed; absent or empty: its home alone. */
+  conversationIds?: readonly string[] | undefined;
   version: string;
   day: string;
   counts: Record<Figure, number> & { pinned: boolean };
@@ -122,7 +126,7 @@ function dayOf(rows: readonly AgentDay[], min: number, weigh: Weigh): VersionDay
   const agents = new Map(rows.map((r) => [r.instanceId, r]));
   const byOwner = new Map<string, AgentDay[]>();
   for (const r of agents.values()) byOwner.set(r.ownerId, [...(byOwner.get(r.ownerId) ?? []), r]);
-  const conversations = new Set([...agents.values()].map((r) => r.conversationId || `agent:${r.instanceId}`)).size;
+  const conversations = new Set([...agents.values()].flatMap((r) => conversationsOf(r, `agent:${r.instanceId}`))).size;
   const day: VersionDay = {
     version: first.version,
     day: first.day,
@@ -139,6 +143,18 @@ function dayOf(rows: readonly AgentDay[], min: number, weigh: Weigh): VersionDay
   }
   for (const own of owners) figures.pinned += mean(own.map((r) => (r.counts.pinned ? 1 : 0))) / owners.length;
   return { ...day, figures };
+}
+
+/**
+ * The conversations an agent counts in: those the feed says it was in, else
+ * its home, else `own` (a key of its own: a conversation nobody shares).
+ */
+export function conversationsOf(
+  a: { conversationId?: string | undefined; conversationIds?: readonly string[] | undefined },
+  own: string,
+): readonly string[] {
+  if (a.conversationIds && a.conversationIds.length > 0) return a.conversationIds;
+  return [a.conversationId || own];
 }
 
 /**

@@ -65,6 +65,20 @@ describe("a version's lifecycle", () => {
     });
   });
 
+  it("counts each conversation of its agents once: one agent in two counts two, two agents in one count one", () => {
+    const inAll = (ownerId: string, conversationIds: string[]): LifecycleAgent => ({
+      ...agent(ownerId, "7"),
+      conversationId: conversationIds[0]!,
+      conversationIds,
+    });
+    // Three agents, five conversations (c3 shared): shown.
+    const five = [inAll("ana", ["c1", "c2"]), inAll("bo", ["c3"]), inAll("cy", ["c3", "c4", "c5"])];
+    expect(lifecycles(five, [], ["7"], CREATOR).versions[0]).toMatchObject({ claimed: 3, shown: true });
+    // The same three in four conversations: not.
+    const four = [inAll("ana", ["c1", "c2"]), inAll("bo", ["c3"]), inAll("cy", ["c3", "c4"])];
+    expect(lifecycles(four, [], ["7"], CREATOR).versions[0]).toMatchObject({ claimed: 3, shown: false });
+  });
+
   it("counts the creator's own agents and their clones apart, never with the others', in the order of the versions asked", () => {
     const agents = [agent(CREATOR, "7", 1), agent(CREATOR, "6"), agent("ana", "7")];
     const clones = [{ parentOwnerId: CREATOR, parentVersion: "7" }];

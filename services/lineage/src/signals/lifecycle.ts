@@ -15,11 +15,12 @@
 //
 // The creator's own agents (owned by the creator now; a clone by its
 // parent's owner) are counted apart and never with the others'. Below
-// MIN_CONVERSATIONS conversations of claimed agents only `claimed` is
-// given, as for the day's figures. The pure part is `lifecycles`; `versionLifecycles` reads
+// MIN_CONVERSATIONS conversations of claimed agents (the union of the
+// conversations they were ever in, each once) only `claimed` is given, as
+// for the day's figures. The pure part is `lifecycles`; `versionLifecycles` reads
 // the rows and calls it.
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { MIN_CONVERSATIONS } from "./figures.js";
+import { MIN_CONVERSATIONS, conversationsOf } from "./figures.js";
 
 /** The end_reason the claims service records when an owner removes their agent (claims' removal statement). */
 export const REMOVED_BY_OWNER = "removed by its owner";
@@ -29,8 +30,10 @@ const DAY_MS = 86_400_000;
 /** An agent claimed on a known version. */
 export interface LifecycleAgent {
   ownerId: string;
-  /** Its conversation, from the claims feed; empty: counted as one of its own. */
+  /** Its home conversation, from the claims feed; empty: counted as one of its own. */
   conversationId: string;
+  /** Every conversation it was in, from the claims feed; absent or empty: its home alone. */
+  conversationIds?: readonly string[] | undefined;
   /** The version it was claimed on. */
   version: string;
   claimedAt: Date;
@@ -83,8 +86,9 @@ export function lifecycles(
 
 function lifecycleOf(version: string, agents: readonly LifecycleAgent[], clones: number, min: number): Lifecycle {
   const claimed = agents.length;
-  // The threshold counts conversations, as the day's figures do: several agents in one conversation are one.
-  const conversations = new Set(agents.map((a, i) => a.conversationId || `agent:${i}`)).size;
+  // The threshold counts conversations, as the day's figures do: several agents in one conversation are one,
+  // one agent in several is several.
+  const conversations = new Set(agents.flatMap((a, i) => conversationsOf(a, `agent:${i}`))).size;
   if (conversations < min)
     return { version, claimed, shown: false, removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 };
   const removedWithin = (ms: number) =>
@@ -114,14 +118,17 @@ export async function versionLifecycles(
     {
       owner_id: string;
       conversation_id: string;
+      conversation_ids: string[];
       claimed_version: string;
       claimed_at: Date;
       ended_at: Date | null;
       end_reason: string | null;
     }[]
   >(
-    `select owner_id, conversation_id, claimed_version, claimed_at, ended_at, end_reason from lineage_agents
-     where template_id = ? and claimed_version in (?)`,
+    `select a.owner_id, a.conversation_id, a.claimed_version, a.claimed_at, a.ended_at, a.end_reason,
+       array(select distinct k.conversation_id from lineage_agent_conversations k where k.instance_id = a.instance_id)
+         as conversation_ids
+     from lineage_agents a where a.template_id = ? and a.claimed_version in (?)`,
     [templateId, versions],
   );
   const clones = await em.execute<{ parent_owner_id: string; parent_version: string }[]>(
@@ -137,6 +144,7 @@ export async function versionLifecycles(
     agents.map((a) => ({
       ownerId: a.owner_id,
       conversationId: a.conversation_id,
+      conversationIds: a.conversation_ids,
       version: a.claimed_version,
       claimedAt: new Date(a.claimed_at),
       removedAt: a.ended_at && a.end_reason === REMOVED_BY_OWNER ? new Date(a.ended_at) : undefined,

@@ -48,6 +48,50 @@ describe("the days a rollout counts", () => {
   });
 });
 
+describe("an agent in several conversations", () => {
+  const day = "2026-11-01";
+  const inAll = (instanceId: string, version: string, conversationIds: string[], counts = {}): AgentDay => ({
+    ...report(instanceId, version, day, counts),
+    conversationId: conversationIds[0]!,
+    conversationIds,
+  });
+
+  it("makes a day count with each of its conversations, once each", () => {
+    const rows = [
+      inAll("a", "2", ["c1", "c2", "c3"]),
+      inAll("b", "2", ["c3", "c4", "c5"]),
+      ...reports(5, [day], () => ({})).filter((r) => r.version === "1"),
+    ];
+    expect([...countedDays(rows, "2", "1")]).toEqual([day]);
+    const four = [inAll("a", "2", ["c1", "c2", "c3"]), inAll("b", "2", ["c3", "c4"]), ...rows.slice(2)];
+    expect([...countedDays(four, "2", "1")]).toEqual([]);
+  });
+
+  it("counts under its home in the pairing: one report is one conversation's counts", () => {
+    const c = conversationCounts(
+      { reports: [inAll("a", "2", ["home", "other"], { answers: 10, thumbsDown: 1 })], ran: [], removals: [] },
+      "2",
+      "1",
+      new Set([day]),
+    );
+    expect(c.thumbsDown).toEqual([
+      { conversation: "home", candidate: true, days: { [day]: { events: 1, exposure: 10 } } },
+    ]);
+  });
+
+  it("is on its side in each of its conversations, each conversation once per side", () => {
+    const on = (instanceId: string, version: string, conversationIds: string[]): AgentOnDay => ({
+      instanceId,
+      conversationId: conversationIds[0] ?? "",
+      conversationIds,
+      version,
+      day,
+    });
+    const ran = [on("a", "2", ["c1", "c2"]), on("b", "2", ["c2", "c3"]), on("c", "1", ["c1"]), on("d", "1", [])];
+    expect(conversationsOn(ran, { candidate: "2", baseline: "1" }, day)).toEqual({ candidate: 3, baseline: 2 });
+  });
+});
+
 describe("what each signal is counted against", () => {
   it("answers for 👎 and the others given per answer, one per agent-day for pauses", () => {
     const rows = [report("x", "2", "2026-11-01", { answers: 30, thumbsDown: 2, pauses: 1, stopRequests: 1 })];

@@ -5,8 +5,8 @@
 // is counted:
 //
 // - a day counts only when each version's agents that reported it are in at
-//   least MIN_CONVERSATIONS conversations (figures.ts); a day that does not
-//   counts nothing, on either side;
+//   least MIN_CONVERSATIONS conversations, each once, as figures.ts counts
+//   them; a day that does not counts nothing, on either side;
 // - 👎, corrections, stop requests, failed tool calls and declined approvals
 //   against the day's answers; pauses against 1 per agent-day reported;
 // - removals (an agent removed by its owner within 24 hours of its claim,
@@ -17,8 +17,9 @@
 //   claims service moves it into the share; counting each agent once a
 //   day, for its last version, keeps that moment off the current side;
 // - each conversation's counts apart, its side its agent's version that day
-//   (an agent updated during a day is on both): an agent the feed gave no
-//   conversation is one of its own.
+//   (an agent updated during a day is on both): an agent counts under its
+//   home (its counts are one report for all its conversations); one the feed
+//   gave no conversation is one of its own.
 //
 // The answer holds counts only: no agent, member or conversation.
 import {
@@ -33,7 +34,7 @@ import {
   rolloutVerdict,
 } from "@convos-pool/kit/content";
 import type { AgentDay } from "./figures.js";
-import { MIN_CONVERSATIONS } from "./figures.js";
+import { MIN_CONVERSATIONS, conversationsOf } from "./figures.js";
 
 /** The signals counted per answer, each the AgentDay count of the same name. */
 const PER_ANSWER = ["thumbsDown", "corrections", "stopRequests", "toolCallsFailed", "approvalsDeclined"] as const;
@@ -52,7 +53,10 @@ export const SIGNAL_WORDS: Record<RolloutSignal, string> = {
 /** An agent on a version on a UTC day, as the claims feed records it: it ran it, or was removed then. */
 export interface AgentOnDay {
   instanceId: string;
+  /** Its home conversation. */
   conversationId: string;
+  /** Every conversation it was in that day; absent or empty: its home alone. */
+  conversationIds?: readonly string[] | undefined;
   version: string;
   day: string;
 }
@@ -81,8 +85,16 @@ export interface RolloutWatchFigures {
   haltedOn?: RolloutSignal;
 }
 
+/** Where an agent's counts go in the pairing: its home. */
 const conversationOf = (a: { instanceId: string; conversationId?: string | undefined }) =>
   a.conversationId || `agent:${a.instanceId}`;
+
+/** The conversations an agent is counted in for a threshold: every one, each once (figures.ts). */
+const conversationsOfAgent = (a: {
+  instanceId: string;
+  conversationId?: string | undefined;
+  conversationIds?: readonly string[] | undefined;
+}) => conversationsOf(a, `agent:${a.instanceId}`);
 
 /** The days on which each version's reporting agents are in at least `min` conversations. */
 export function countedDays(
@@ -94,7 +106,9 @@ export function countedDays(
   const conversations = new Map<string, Set<string>>();
   for (const r of reports) {
     const key = `${r.day}\u0000${r.version}`;
-    conversations.set(key, (conversations.get(key) ?? new Set()).add(conversationOf(r)));
+    const seen = conversations.get(key) ?? new Set();
+    for (const c of conversationsOfAgent(r)) seen.add(c);
+    conversations.set(key, seen);
   }
   const enough = (day: string, version: string) => (conversations.get(`${day}\u0000${version}`)?.size ?? 0) >= min;
   return new Set(reports.map((r) => r.day).filter((day) => enough(day, candidate) && enough(day, baseline)));
@@ -141,7 +155,11 @@ export function conversationCounts(
   >;
 }
 
-/** How many conversations' agents ran each version last on `day` (an agent the feed gave no conversation is one of its own). */
+/**
+ * How many conversations' agents ran each version last on `day`: the union
+ * of the agents' conversations per side, each once (an agent the feed gave
+ * no conversation is one of its own).
+ */
 export function conversationsOn(
   ran: readonly AgentOnDay[],
   versions: { candidate: string; baseline: string },
@@ -150,8 +168,9 @@ export function conversationsOn(
   const sides = { candidate: new Set<string>(), baseline: new Set<string>() };
   for (const a of ran) {
     if (a.day !== day) continue;
-    if (a.version === versions.candidate) sides.candidate.add(conversationOf(a));
-    else if (a.version === versions.baseline) sides.baseline.add(conversationOf(a));
+    const side =
+      a.version === versions.candidate ? sides.candidate : a.version === versions.baseline ? sides.baseline : undefined;
+    if (side) for (const c of conversationsOfAgent(a)) side.add(c);
   }
   return { candidate: sides.candidate.size, baseline: sides.baseline.size };
 }

@@ -85,10 +85,16 @@ export async function versionHistory(em: EntityManager, instanceId: string): Pro
 /** Where a stored day (`s.day`) begins, in UTC whatever the session's time zone. */
 const DAY_START = `(s.day::timestamp at time zone 'UTC')`;
 
+/** The conversations an agent (`instance`, a column) was in at some moment of the day beginning at `start`. */
+const conversationsOnDay = (instance: string, start: string) =>
+  `array(select distinct k.conversation_id from lineage_agent_conversations k where k.instance_id = ${instance}
+     and k.from_at < ${start} + interval '1 day' and (k.to_at is null or k.to_at > ${start}) order by 1)`;
+
 /**
  * The stored days of a template's agents from `fromDay` to `toDay` (both
- * included), each with its agent's owner now, its conversation and whether
- * it was pinned (docs/signals.md, "The pin").
+ * included), each with its agent's owner now, its home conversation and
+ * every conversation it was in that day (figures.ts counts each once), and
+ * whether it was pinned (docs/signals.md, "The pin").
  */
 export async function templateDays(
   em: EntityManager,
@@ -101,6 +107,7 @@ export async function templateDays(
       instance_id: string;
       owner_id: string;
       conversation_id: string;
+      conversation_ids: string[];
       version: string;
       day: string;
       answers: number;
@@ -117,7 +124,8 @@ export async function templateDays(
       pinned: boolean;
     }[]
   >(
-    `select s.instance_id, a.owner_id, a.conversation_id, s.version, to_char(s.day, 'YYYY-MM-DD') as day, s.answers, s.people, s.thumbs_up,
+    `select s.instance_id, a.owner_id, a.conversation_id, ${conversationsOnDay("s.instance_id", DAY_START)} as conversation_ids,
+       s.version, to_char(s.day, 'YYYY-MM-DD') as day, s.answers, s.people, s.thumbs_up,
        s.thumbs_down, s.corrections, s.forget_requests, s.approvals_asked, s.approvals_declined, s.tool_calls_failed,
        s.pauses, s.stop_requests,
        -- the pool's record, never the agent's word: pinned at some time that day while it ran that version
@@ -131,6 +139,7 @@ export async function templateDays(
     instanceId: r.instance_id,
     ownerId: r.owner_id,
     conversationId: r.conversation_id,
+    conversationIds: r.conversation_ids,
     version: r.version,
     day: r.day,
     counts: {
@@ -164,7 +173,8 @@ export async function ownsLiveAgentOf(em: EntityManager, templateId: string, own
  * the version each ran last that day by the claims feed's stretches (the
  * last one begun by the day's end and not ended before it began), when one
  * of `versions`: a rollout's removals are counted against them, each agent
- * once a day (rollout.ts). A removal is the version it ran last too.
+ * once a day (rollout.ts), and its conversations that day counted on each
+ * side. A removal is the version it ran last too.
  */
 export async function agentsThatRan(
   em: EntityManager,
@@ -173,9 +183,13 @@ export async function agentsThatRan(
   fromDay: string,
   toDay: string,
 ): Promise<AgentOnDay[]> {
-  const rows = await em.execute<{ instance_id: string; conversation_id: string; version: string; day: string }[]>(
+  const rows = await em.execute<
+    { instance_id: string; conversation_id: string; conversation_ids: string[]; version: string; day: string }[]
+  >(
     `select * from (
-       select distinct on (a.instance_id, d) a.instance_id, a.conversation_id, v.version, to_char(d, 'YYYY-MM-DD') as day
+       select distinct on (a.instance_id, d) a.instance_id, a.conversation_id,
+         ${conversationsOnDay("a.instance_id", "(d at time zone 'UTC')")} as conversation_ids,
+         v.version, to_char(d, 'YYYY-MM-DD') as day
        from generate_series(?::timestamp, ?::timestamp, interval '1 day') d
          join lineage_agent_versions v on v.from_at < (d + interval '1 day') at time zone 'UTC'
            and (v.to_at is null or v.to_at > d at time zone 'UTC')
@@ -188,6 +202,7 @@ export async function agentsThatRan(
   return rows.map((r) => ({
     instanceId: r.instance_id,
     conversationId: r.conversation_id,
+    conversationIds: r.conversation_ids,
     version: r.version,
     day: r.day,
   }));
