@@ -3,7 +3,9 @@
 // their own Convos conversations through real invites from a creator
 // (@xmtp/node-sdk), and a quiet time of a second: an agent falls asleep (its
 // client closed, its descriptors given back), a message or a call wakes it and it answers, a host
-// restart keeps it dormant and the host's subscription still wakes it.
+// restart keeps it dormant and the host's subscription still wakes it, a
+// workspace of before conversations.json moved into the new layout at that
+// dormant start.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +19,8 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { OFFLINE_LABEL } from "../model/offline.js";
 import { GroupWatch, readGroupMessage } from "./group-watch.js";
 import { instanceCall, type RunningInstanceHost } from "./host.js";
+import { readHome, removeConversations } from "../agent/conversation/files.js";
+import { conversationFile, FILES, Workspace } from "../platform/workspace.js";
 
 const DORMANT_AFTER_MS = 1_000;
 const one = new OneHost({
@@ -73,6 +77,26 @@ const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync("/proc/self/st
 /** The agent's texts in its group, as the creator reads them. */
 async function answersIn(agent: { inboxId: string; groupId: string }): Promise<string[]> {
   return (await creator!.transcript(agent.groupId)).filter((l) => l.from === agent.inboxId).map((l) => l.text);
+}
+
+/** The agent's workspace on the host. */
+const workspaceOf = (id: string) => new Workspace(join(dir, "host"), id);
+
+/** Rewrites an agent's workspace as it was before conversations.json: its conversation in state.json, its files beside it. */
+async function asBefore(id: string): Promise<void> {
+  const ws = workspaceOf(id);
+  const convo = (await readHome(ws))!;
+  await ws.writeJson(FILES.state, convo);
+  const moved = [
+    ["join", FILES.join],
+    ["participation", FILES.participation],
+    ["outside-words", FILES.outsideWords],
+  ] as const;
+  for (const [kind, old] of moved) {
+    const text = await ws.readText(conversationFile(convo.conversationId, kind));
+    if (text !== undefined) await ws.writeText(old, text);
+  }
+  await removeConversations(ws);
 }
 
 /** Wakes the host counted in pool_agent_wake_seconds, as a scrape of its /metrics reads them. */
@@ -161,10 +185,16 @@ describe("dormancy", () => {
     // While the host is down: two messages for inst-a.
     await creator!.send(a.groupId, "First, while you were away: where is the market?");
     await creator!.send(a.groupId, "And second: when does it open?");
+    // inst-b's workspace as a host of before this layout left it.
+    await asBefore("inst-b");
+    expect(await workspaceOf("inst-b").readText(FILES.conversations)).toBeUndefined();
     await startHost();
-    // inst-b comes back dormant, without a client.
+    // inst-b comes back dormant, without a client, its workspace moved: its conversation the home, nothing at the top.
     expect(await stateOf("inst-b")).toBe(InstanceState.DORMANT);
     expect(openFilesOf("inst-b")).toEqual([]);
+    expect((await readHome(workspaceOf("inst-b")))?.conversationId).toBe(b.groupId);
+    for (const old of [FILES.state, FILES.join]) expect(await workspaceOf("inst-b").readText(old), old).toBeUndefined();
+    expect(await workspaceOf("inst-b").readText(conversationFile(b.groupId, "join"))).toContain("invite");
     // inst-a: the subscription replays from its cursor; it wakes and answers.
     await until(
       "inst-a answered what came while the host was down",

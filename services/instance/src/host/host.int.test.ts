@@ -4,8 +4,10 @@
 // port through its bridge (@convos-pool/testing/xmtp-port).
 import { randomBytes } from "node:crypto";
 import { readdirSync, readlinkSync } from "node:fs";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { readHome } from "../agent/conversation/files.js";
+import { conversationFile, Workspace } from "../platform/workspace.js";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { mnemonicToAccount } from "viem/accounts";
@@ -65,13 +67,14 @@ async function startHost(): Promise<void> {
   ({ host, hostRpc: hostClient, rpc: instClient } = await one.startHost());
 }
 
+/** The home conversation of the agent `id` under `hostDir`, as its workspace has it (conversations.json and its state.json). */
+const homeOf = (hostDir: string, id: string) => readHome(new Workspace(join(dir, hostDir), id)).catch(() => undefined);
+
 /** Whether the agent `id` under `hostDir` has handled the conversation up to a message sent at `sentAt` (its state.json). */
 async function seenPast(hostDir: string, id: string, sentAt: unknown): Promise<boolean> {
-  const state = await readFile(join(dir, hostDir, "instances", id, "state.json"), "utf8").catch(() => undefined);
-  if (!state) return false;
-  return (
-    BigInt((JSON.parse(state) as { lastSeenNs: string }).lastSeenNs) >= BigInt(Date.parse(String(sentAt))) * 1_000_000n
-  );
+  const convo = await homeOf(hostDir, id);
+  if (!convo) return false;
+  return BigInt(convo.lastSeenNs) >= BigInt(Date.parse(String(sentAt))) * 1_000_000n;
 }
 
 /** How many answers the agent `id` has logged (the host's "answered" lines). */
@@ -522,12 +525,9 @@ describe("instance host", () => {
       const offline = host!.instances.get("inst-a")!;
 
       // Saul's profile reaches a new member in a message of its own: the agent names him once it has it.
-      const llmState = join(dir, "llm-host", "instances", "inst-llm", "state.json");
       await waitFor(
         "the new agent to know Saul's name",
-        async () =>
-          (JSON.parse(await readFile(llmState, "utf8").catch(() => "{}")) as { names?: Record<string, string> })
-            .names?.[ready.inboxId] === "Saul",
+        async () => (await homeOf("llm-host", "inst-llm"))?.names[ready.inboxId] === "Saul",
         30_000,
       );
       const answeredBefore = answersLogged("inst-a");
@@ -707,7 +707,8 @@ describe("instance host", () => {
         "IDENTITY.md",
         "memory.json",
         "instance.json",
-        "state.json",
+        "conversations.json",
+        conversationFile((await homeOf("llm-host", "inst-llm"))!.conversationId, "state"),
       ]) {
         const text = await readFile(join(ws("inst-llm"), f), "utf8");
         for (const secret of [MAILBOX_SECRET, WALLET_SECRET, TOOL_SECRET]) expect(text, f).not.toContain(secret);
@@ -799,9 +800,11 @@ describe("instance host", () => {
   }, async () => {
     await instClient.client.release({}, instanceCall("inst-a"));
     const ws = join(dir, "host", "instances", "inst-a");
-    for (const f of ["config.json", "credentials.json", "memory.json", "state.json", "IDENTITY.md"]) {
+    for (const f of ["config.json", "credentials.json", "memory.json", "conversations.json", "IDENTITY.md"]) {
       await expect(stat(join(ws, f)), f).rejects.toThrow();
     }
+    // Its conversation's folder went with it.
+    expect(await readdir(join(ws, "conversations")).catch(() => [])).toEqual([]);
     expect(await instClient.client.health({}, instanceCall("inst-a"))).toMatchObject({
       state: InstanceState.IDLE,
       appliedTemplateVersion: 0n,

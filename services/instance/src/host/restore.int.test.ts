@@ -6,7 +6,9 @@
 // directories. The one stand-in is the claims service's AgentVaultService: the
 // first host's sender puts its sealed states into a list (its sink), and the
 // test hands the newest to the second host's RestoreInstance, as the claims
-// service does.
+// service does. The first move hands over a state as a host of before
+// conversations.json sealed it (its conversation in state.json): the move
+// across that release.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
@@ -24,7 +26,17 @@ import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MasterSeed } from "@convos-pool/kit/signing";
+import {
+  type ConversationsFile,
+  conversationOf,
+  readConversations,
+  type SavedConversationState,
+} from "../agent/conversation/files.js";
 import { MOVED_NOTICE } from "../agent/face/claim.js";
+import { walletAt } from "../platform/keys.js";
+import { openState, sealState } from "../platform/vault.js";
+import { conversationFile, FILES, Workspace } from "../platform/workspace.js";
 import type { MemoryFile } from "../memory/store.js";
 import { startInstanceHost, type RunningInstanceHost } from "./host.js";
 import type { PutStates } from "./vault-sender.js";
@@ -87,6 +99,33 @@ function newest(): SealedAgentState {
   return last;
 }
 
+/**
+ * `state` as a host of before conversations.json would have sealed it: its
+ * conversation in state.json, its invite in join.json, at the top; sealed
+ * again with the agent's vault key at the same sequence.
+ */
+function sealedBefore(state: SealedAgentState): SealedAgentState {
+  const key = walletAt(MasterSeed.parse(one.masterSeed), 0).vaultKey();
+  const opened = openState(key, ID, state.sequence, state.sealed);
+  const files = { ...opened.files };
+  const list = JSON.parse(files[FILES.conversations]!) as ConversationsFile;
+  const home = list.conversations.find((c) => c.conversationId === list.home)!;
+  const own = (kind: "state" | "join" | "participation" | "outside-words") =>
+    conversationFile(home.conversationId, kind);
+  const saved = JSON.parse(files[own("state")]!) as SavedConversationState;
+  files[FILES.state] = JSON.stringify(conversationOf(home, saved));
+  const moved = [
+    ["join", FILES.join],
+    ["participation", FILES.participation],
+    ["outside-words", FILES.outsideWords],
+  ] as const;
+  for (const [kind, old] of moved) if (files[own(kind)] !== undefined) files[old] = files[own(kind)]!;
+  for (const name of Object.keys(files))
+    if (name === FILES.conversations || name.startsWith("conversations/")) delete files[name];
+  expect(files[FILES.join], "the state holds the invite it rejoins with").toBeDefined();
+  return create(SealedAgentStateSchema, { ...state, sealed: sealState(key, state.sequence, { ...opened, files }) });
+}
+
 describe("an agent of a host lost for good comes back on another host", () => {
   it("answers again from the second host, remembers what it was taught, says it moved, and has one installation", {
     timeout: 240_000,
@@ -136,8 +175,10 @@ describe("an agent of a host lost for good comes back on another host", () => {
     expect((refused as ConnectError).rawMessage).toMatch(/does not open as agent inst-moving's at sequence/);
     expect(existsSync(join(one.dir, "host2", "instances", ID))).toBe(false);
 
+    // Sealed by a host of before conversations.json: it opens, and the agent's start moves it into the new layout.
     const from = one.cli!.events.length;
-    const restored = await secondRpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state });
+    const before = sealedBefore(state);
+    const restored = await secondRpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state: before });
     expect(restored.inboxId).toBe(agentInbox);
     expect(restored.installationId).not.toBe(oldInstallation);
     expect([InstanceState.STARTING, InstanceState.CLAIMED]).toContain(restored.state);
@@ -145,11 +186,15 @@ describe("an agent of a host lost for good comes back on another host", () => {
     // Back in: it says so once, then answers with what it was taught on the first host.
     expect((await one.cli!.messageFrom(agentInbox, from, 90_000)).content).toBe(MOVED_NOTICE);
     expect(await ask("what is my diet?")).toBe("[offline model] From what I remember: your diet is vegan.");
+    const moved = new Workspace(join(one.dir, "host2"), ID);
+    expect(await moved.readText(FILES.state)).toBeUndefined();
+    expect(await moved.readText(FILES.join)).toBeUndefined();
+    expect((await readConversations(moved))?.home).toBeDefined();
     const listed = await secondRpc.client.listInstances({});
     expect(listed.instances.find((i) => i.instanceId === ID)?.state).toBe(InstanceState.CLAIMED);
 
     // Asked again (a retry), it answers as the first did, and makes no new installation.
-    const again = await secondRpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state });
+    const again = await secondRpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state: before });
     expect(again.installationId).toBe(restored.installationId);
     expect(again.state).toBe(InstanceState.CLAIMED);
 
@@ -214,12 +259,17 @@ describe("an agent of a host lost for good comes back on another host", () => {
     timeout: 240_000,
   }, async () => {
     const file = (name: string) => readFile(join(one.dir, secondName, "instances", ID, name), "utf8").catch(() => "");
-    const readMark = await file("state.json");
+    // Its home conversation's state.json (agent/conversation/files.ts).
+    const homeState = async () => {
+      const list = await readConversations(new Workspace(join(one.dir, secondName), ID)).catch(() => undefined);
+      return list ? file(conversationFile(list.home, "state")) : "";
+    };
+    const readMark = await homeState();
     expect(await ask("remember that my sail is Red")).toBe("[offline model] Noted: your sail is Red.");
     await waitFor("memory.json holding the lesson", async () => (await file("memory.json")).includes("Red"));
     // And its read position past the lesson (written when the turn ends, after its answer): a state kept
     // before that would have the new host answer the lesson again, in place of the next question.
-    await waitFor("state.json marking the lesson read", async () => (await file("state.json")) !== readMark);
+    await waitFor("state.json marking the lesson read", async () => (await homeState()) !== readMark);
     await second!.vault!.flush();
     const state = keptOn
       .get(secondName)

@@ -6,7 +6,9 @@
 // written as its workspace, without any XMTP database; it starts with a new
 // installation of its inbox, revokes every other one (the lost host's among
 // them), and asks to be let back into its conversation (agent/face/claim.ts
-// `rejoin`), STARTING until it is in, then CLAIMED.
+// `rejoin`), STARTING until it is in, then CLAIMED. A state sealed before
+// conversations.json (its conversation in state.json) opens too: the agent's
+// start moves it into a folder per conversation (agent/conversation/migration.ts).
 //
 // Only the newest state opens (docs/scaling.md, "Only the newest state"):
 // with the lineage service configured, the agent's high-water mark, the
@@ -123,7 +125,7 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
       `the sealed state's agent is ${record?.address ?? "unnamed"}, not the wallet at index ${walletIndex} (${wallet.address})`,
     );
   }
-  if (opened.files[FILES.config] === undefined || opened.files[FILES.state] === undefined) {
+  if (!ofAnAgentInAConversation(opened.files)) {
     throw failedPrecondition(`the sealed state of ${instanceId} is not of an agent in a conversation`);
   }
 
@@ -159,6 +161,16 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
     installationId: client?.installationId,
   });
   return answer(instance);
+}
+
+/**
+ * Whether a state's files are those of a configured agent in a
+ * conversation: config.json, and conversations.json or, sealed before it,
+ * state.json (its start moves such a workspace into the new layout:
+ * agent/conversation/migration.ts). Pure.
+ */
+export function ofAnAgentInAConversation(files: Readonly<Record<string, string>>): boolean {
+  return files[FILES.config] !== undefined && (files[FILES.conversations] ?? files[FILES.state]) !== undefined;
 }
 
 /**

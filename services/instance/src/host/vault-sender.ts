@@ -21,7 +21,7 @@ import { type StateMark, StateMarkSchema } from "@convos-pool/gen/convos/pool/v1
 import type { Logger } from "@convos-pool/kit/server";
 import { signOperation } from "@convos-pool/kit/signing";
 import type { AgentKeys } from "../platform/keys.js";
-import { collectState, DURABLE_FILES, sealState, VAULT_FILE, type VaultFile } from "../platform/vault.js";
+import { collectState, isDurableFile, sealState, VAULT_FILE, type VaultFile } from "../platform/vault.js";
 import { FILES, type InstanceRecord, Workspace } from "../platform/workspace.js";
 
 export const DEFAULT_VAULT_DEBOUNCE_MS = 2_000;
@@ -65,7 +65,7 @@ export class VaultSender {
   /** A workspace's write listener: `new Workspace(dataDir, id, sender.listener(id))`. */
   listener(instanceId: string): (name: string) => void {
     return (name) => {
-      if (DURABLE_FILES.includes(name)) this.mark(instanceId);
+      if (isDurableFile(name)) this.mark(instanceId);
     };
   }
 

@@ -12,6 +12,8 @@ import {
   ACTIVITY_LINES_KEPT,
   collectState,
   DURABLE_FILES,
+  DURABLE_PATTERN,
+  isDurableFile,
   MAX_SEALED_BYTES,
   openState,
   sealState,
@@ -20,7 +22,10 @@ import {
   writeState,
   type AgentState,
 } from "./vault.js";
-import { FILES, Workspace } from "./workspace.js";
+import { conversationFile, FILES, Workspace } from "./workspace.js";
+
+/** An XMTP group id: lowercase hex. */
+const GROUP = "9f1c2b3a4d5e6f708192a3b4c5d6e7f8";
 
 const seed = MasterSeed.parse(`0x${"42".repeat(32)}`);
 const key = walletAt(seed, 5).vaultKey();
@@ -159,5 +164,108 @@ describe("what is in an agent's state", () => {
     await ws.append(FILES.ledger, "{}\n");
     expect(heard).toEqual([FILES.memory, FILES.ledger]);
     expect((await readdir(ws.dir)).sort()).toEqual([FILES.ledger, FILES.memory, FILES.xmtpDir].sort());
+  });
+});
+
+describe("each conversation's own files in an agent's state", () => {
+  it("the pattern takes a conversation's four files, in a folder named by a group id of 16 to 128 hex digits", () => {
+    const accepted = [
+      `conversations/${GROUP}/state.json`,
+      `conversations/${GROUP}/join.json`,
+      `conversations/${GROUP}/participation.json`,
+      `conversations/${GROUP}/outside-words.json`,
+      `conversations/${"0".repeat(16)}/state.json`,
+      `conversations/${"f".repeat(128)}/state.json`,
+    ];
+    for (const name of accepted) expect(isDurableFile(name), name).toBe(true);
+    for (const kind of ["state", "join", "participation", "outside-words"] as const)
+      expect(DURABLE_PATTERN.test(conversationFile(GROUP, kind))).toBe(true);
+  });
+
+  it("refuses a climb out of the folder, upper case, an id too short or too long, and any other file", () => {
+    const refused = [
+      "conversations/../x.json",
+      `conversations/../${GROUP}/state.json`,
+      `conversations/${GROUP}/../../state.json`,
+      `conversations/${GROUP}/../state.json`,
+      `conversations/${GROUP.toUpperCase()}/state.json`,
+      `conversations/${GROUP}/State.json`,
+      `conversations/${"a".repeat(15)}/state.json`,
+      `conversations/${"a".repeat(129)}/state.json`,
+      `conversations/${GROUP}/memory.json`,
+      `conversations/${GROUP}/state.json.tmp`,
+      `conversations/${GROUP}/sub/state.json`,
+      `/conversations/${GROUP}/state.json`,
+      `conversations/${GROUP}/state.json/`,
+      `conversations/${GROUP}\\state.json`,
+      `conversations/${GROUP}/state.json\n`,
+      `conversations/${GROUP}`,
+      "conversations",
+    ];
+    for (const name of refused) expect(isDurableFile(name), name).toBe(false);
+    expect(() => conversationFile("../etc", "state")).toThrow(/invalid conversation id/);
+    expect(() => conversationFile(GROUP.toUpperCase(), "state")).toThrow(/invalid conversation id/);
+  });
+
+  it("openState refuses a state naming a file outside the pattern, as it refuses one outside the list", () => {
+    for (const name of [
+      "conversations/../x.json",
+      `conversations/${"A".repeat(32)}/state.json`,
+      `conversations/abc/state.json`,
+    ]) {
+      const sneaky: AgentState = { v: 1, instanceId: "inst-a", files: { [name]: "{}" } };
+      expect(() => openState(key, "inst-a", 1n, sealState(key, 1n, sneaky)), name).toThrow(/not durable state/);
+    }
+  });
+
+  it("conversations.json, tool-routes.json and every conversation's files are collected, and written back into their folders", async () => {
+    const from = await workspace("inst-a");
+    await from.writeJson(FILES.conversations, { v: 1, home: GROUP, conversations: [] });
+    await from.writeJson(FILES.toolRoutes, {});
+    await from.writeJson(conversationFile(GROUP, "state"), { lastSeenNs: "5" });
+    await from.writeJson(conversationFile(GROUP, "join"), { invite: "https://convos.org/v2?i=abc" });
+    await from.writeJson(conversationFile(GROUP, "outside-words"), ["m1"]);
+    // Not a conversation's folder: left out.
+    await from.writeJson("conversations/not-a-group/state.json", {});
+    const state = await collectState(from);
+    expect(Object.keys(state.files).sort()).toEqual(
+      [
+        FILES.conversations,
+        FILES.toolRoutes,
+        conversationFile(GROUP, "state"),
+        conversationFile(GROUP, "join"),
+        conversationFile(GROUP, "outside-words"),
+      ].sort(),
+    );
+    const to = await workspace("inst-a");
+    await writeState(to, openState(key, "inst-a", 2n, sealState(key, 2n, state)), 2n);
+    expect(await collectState(to)).toEqual(state);
+    expect(await to.readJson(conversationFile(GROUP, "state"))).toEqual({ lastSeenNs: "5" });
+  });
+
+  it("a state sealed before conversations.json (its conversation in state.json at the top) still opens and is written back", async () => {
+    expect(DURABLE_FILES).toEqual(
+      expect.arrayContaining([FILES.state, FILES.join, FILES.participation, FILES.outsideWords]),
+    );
+    const from = await workspace("inst-a");
+    await from.writeJson(FILES.state, { conversationId: GROUP, lastSeenNs: "5" });
+    await from.writeJson(FILES.join, { invite: "https://convos.org/v2?i=abc" });
+    const state = await collectState(from);
+    const to = await workspace("inst-a");
+    await writeState(to, openState(key, "inst-a", 3n, sealState(key, 3n, state)), 3n);
+    expect(await to.readJson(FILES.state)).toEqual({ conversationId: GROUP, lastSeenNs: "5" });
+  });
+
+  it("a write in a conversation's folder is heard under its name, so that the state kept off the host follows", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vault-test-"));
+    dirs.push(dir);
+    const heard: string[] = [];
+    const ws = new Workspace(dir, "inst-a", (name) => heard.push(name));
+    await ws.create();
+    await ws.writeJson(conversationFile(GROUP, "state"), {});
+    expect(heard).toEqual([conversationFile(GROUP, "state")]);
+    expect(heard.every(isDurableFile)).toBe(true);
+    // The whole-file write leaves no temporary file beside it.
+    expect(await readdir(join(ws.dir, "conversations", GROUP))).toEqual(["state.json"]);
   });
 });

@@ -11,7 +11,15 @@
 
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { FILES, type Workspace } from "./workspace.js";
+import {
+  CONVERSATION_FILE_PATTERN,
+  CONVERSATION_FILES,
+  CONVERSATION_ID_PATTERN,
+  CONVERSATIONS_DIR,
+  conversationFile,
+  FILES,
+  type Workspace,
+} from "./workspace.js";
 
 /** The largest sealed state a host sends or opens. */
 export const MAX_SEALED_BYTES = 2 * 1024 * 1024;
@@ -28,10 +36,17 @@ const TAG_BYTES = 16;
  * The workspace files that make up an agent's durable state. Everything in
  * the workspace but its XMTP database (a new installation is made where it
  * comes back), dormant.json (it comes back awake) and vault.json (the
- * sequence, which the state itself carries).
+ * sequence, which the state itself carries). Each conversation's own files
+ * are durable too (`DURABLE_PATTERN`). state.json, join.json,
+ * participation.json and outside-words.json at the top are a workspace's
+ * from before conversations.json: a state sealed then still opens, and the
+ * agent moves them into its conversation's folder when it starts
+ * (agent/conversation/migration.ts).
  */
 export const DURABLE_FILES: readonly string[] = [
   FILES.instance,
+  FILES.conversations,
+  FILES.toolRoutes,
   FILES.identity,
   FILES.config,
   FILES.credentials,
@@ -55,6 +70,14 @@ export const DURABLE_FILES: readonly string[] = [
   FILES.signals,
   FILES.activity,
 ];
+
+/** Each conversation's own files (platform/workspace.ts `conversationFile`): a hex id, so no name climbs out of its folder. */
+export const DURABLE_PATTERN: RegExp = CONVERSATION_FILE_PATTERN;
+
+/** Whether `name` is one of the workspace's durable files: listed, or a conversation's own. */
+export function isDurableFile(name: string): boolean {
+  return DURABLE_FILES.includes(name) || DURABLE_PATTERN.test(name);
+}
 
 /** vault.json: the sequence of the newest state sealed (or restored) for this agent. */
 export const VAULT_FILE = "vault.json";
@@ -131,7 +154,7 @@ export function openState(key: Uint8Array, instanceId: string, sequence: bigint,
     throw new VaultError("the sealed state opened but is not a state of this version for this agent");
   }
   for (const [name, text] of Object.entries(state.files)) {
-    if (!DURABLE_FILES.includes(name) || typeof text !== "string") {
+    if (!isDurableFile(name) || typeof text !== "string") {
       throw new VaultError(`the sealed state names a file that is not durable state: ${JSON.stringify(name)}`);
     }
   }
@@ -146,6 +169,14 @@ export async function collectState(ws: Workspace, host?: string): Promise<AgentS
     if (text === undefined) continue;
     if (name === FILES.activity) text = lastLines(text, ACTIVITY_LINES_KEPT);
     files[name] = text;
+  }
+  for (const id of await ws.list(CONVERSATIONS_DIR)) {
+    if (!CONVERSATION_ID_PATTERN.test(id)) continue;
+    for (const kind of CONVERSATION_FILES) {
+      const name = conversationFile(id, kind);
+      const text = await ws.readText(name);
+      if (text !== undefined) files[name] = text;
+    }
   }
   return { v: 1, instanceId: ws.instanceId, files, ...(host ? { host } : {}) };
 }

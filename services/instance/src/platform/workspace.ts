@@ -9,15 +9,20 @@
 //     memory.json       what it learned: training, personalization; who taught each
 //     memory-credentials.json  credentials entries, AES-256-GCM under a key derived from its wallet
 //     address-book.json  its owner's contacts, AES-256-GCM under a key derived from its wallet (tools/address-book.ts)
-//     state.json        its conversation and where it stopped reading
-//     join.json         the invite it joined its conversation with (rejoined with after a move)
+//     conversations.json  its conversations: the home's id; each one's id, invite tag and hash, creator,
+//                       joinedAt, tools, state (agent/conversation/files.ts)
+//     conversations/<conversation id>/   one folder per conversation (agent/conversation/files.ts)
+//       state.json      who is who there and how far it has read
+//       join.json       the invite it joined with (rejoined with after a move)
+//       participation.json  when it speaks there: speak, mention, paused; a cooldown (agent/conversation/policy.ts)
+//       outside-words.json  ids of its messages there that carry words from outside (agent/state/outside-words.ts)
+//     tool-routes.json  which conversation each number it texted and each mail thread belongs to
+//                       (kept off the host with the rest; nothing writes it before tools are routed by conversation)
 //     invites.json      invites of released claims, whose groups it leaves (agent/state/invites.ts)
 //     inheritance.json  a clone: whether its parent's summary came (counts, never the summary)
 //     nonces.json       nonces of owner signatures it acted on (clone/summary.ts, trust levels)
 //     trust.json        its trust level and daily spending limit (tools/trust.ts)
 //     permissions.json  whose requests it acts on, as its owner signed them (tools/permissions.ts)
-//     participation.json  when it speaks: speak, mention, paused; a cooldown (agent/conversation/policy.ts)
-//     outside-words.json  ids of its messages that carry words from outside (agent/state/outside-words.ts)
 //     activity.jsonl    its activity log: every tool call and how it ended (tools/activity.ts)
 //     mail.json         ids of the mail it has told the conversation about
 //     sharing.json      its owner's pattern-pool choice: offer, adopt (memory/sharing.ts)
@@ -25,6 +30,10 @@
 //     vault.json        the sequence of its newest state kept off the host (host/vault-sender.ts)
 //     moved.json        restored from a lost host, not yet back in its conversation (host/restore.ts)
 //     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
+//
+// Before conversations.json, state.json, join.json, participation.json and
+// outside-words.json were at the top; a workspace of then is moved into the
+// layout above when the agent starts (agent/conversation/migration.ts).
 //
 // A destroyed instance whose invites could still be answered keeps only
 // instance.json, invites.json and xmtp/ until they expire (host/retiree.ts).
@@ -34,8 +43,8 @@
 // hears of it, which is how a changed agent is sent off its host.
 
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { appendFile, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 
 /** Instance ids name directories: letters, digits, `_` and `-` only (no path tricks). */
 export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -50,8 +59,13 @@ export const FILES = {
   memoryCredentials: "memory-credentials.json",
   /** Its owner's address book, sealed (tools/address-book.ts). */
   addressBook: "address-book.json",
+  /** Its conversations (agent/conversation/files.ts); each one's own files are in its folder (`conversationFile`). */
+  conversations: "conversations.json",
+  /** Which conversation each number it texted and each mail thread belongs to. */
+  toolRoutes: "tool-routes.json",
+  /** Before conversations.json: its one conversation (now each conversation's `state`), moved at start (agent/conversation/migration.ts). */
   state: "state.json",
-  /** The invite it joined its conversation with: what it rejoins with on another host (host/restore.ts). */
+  /** Before conversations.json: the invite it joined with (now each conversation's `join`). */
   join: "join.json",
   invites: "invites.json",
   inheritance: "inheritance.json",
@@ -61,9 +75,10 @@ export const FILES = {
   nonces: "nonces.json",
   trust: "trust.json",
   permissions: "permissions.json",
+  /** Before conversations.json: when it speaks (now each conversation's `participation`). */
   participation: "participation.json",
   activity: "activity.jsonl",
-  /** Its messages that carry words from outside the conversation (agent/state/outside-words.ts). */
+  /** Before conversations.json: its messages that carry outside words (now each conversation's `outside-words`). */
   outsideWords: "outside-words.json",
   /** Payments, which L4's daily limit is counted from (tools/ledger.ts). */
   ledger: "ledger.jsonl",
@@ -81,6 +96,28 @@ export const FILES = {
   xmtpDir: "xmtp",
   xmtpDb: "xmtp.db3",
 } as const;
+
+/** The folder of each conversation's own files. */
+export const CONVERSATIONS_DIR = "conversations";
+
+/** A conversation's own files, in its folder. */
+export const CONVERSATION_FILES = ["state", "join", "participation", "outside-words"] as const;
+export type ConversationFileKind = (typeof CONVERSATION_FILES)[number];
+
+/** Conversation ids name folders: XMTP group ids are lowercase hex (no path tricks). */
+export const CONVERSATION_ID_PATTERN = /^[0-9a-f]{16,128}$/;
+
+/** The names of every conversation's own files: what the vault carries and opens (platform/vault.ts). */
+export const CONVERSATION_FILE_PATTERN =
+  /^conversations\/[0-9a-f]{16,128}\/(state|join|participation|outside-words)\.json$/;
+
+/** The name of conversation `conversationId`'s file `kind` in the workspace; a conversation id that is not hex is refused. */
+export function conversationFile(conversationId: string, kind: ConversationFileKind): string {
+  if (!CONVERSATION_ID_PATTERN.test(conversationId)) {
+    throw new Error(`invalid conversation id ${JSON.stringify(conversationId)}`);
+  }
+  return `${CONVERSATIONS_DIR}/${conversationId}/${kind}.json`;
+}
 
 /** join.json: the invite its conversation was joined with. */
 export interface JoinFile {
@@ -160,12 +197,35 @@ export class Workspace {
     }
   }
 
-  /** Whole-file write: a reader sees the old content or the new, never half. */
+  /** Whole-file write: a reader sees the old content or the new, never half. A file in a folder (a conversation's) makes the folder. */
   async writeText(name: string, text: string): Promise<void> {
-    const tmp = this.path(`.${name}.${randomBytes(4).toString("hex")}.tmp`);
+    const path = this.path(name);
+    const dir = dirname(path);
+    if (dir !== this.dir) await mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = join(dir, `.${basename(path)}.${randomBytes(4).toString("hex")}.tmp`);
     await writeFile(tmp, text, { mode: 0o600 });
-    await rename(tmp, this.path(name));
+    await rename(tmp, path);
     this.onWrite?.(name);
+  }
+
+  /** The names in folder `name` of the workspace ([] when it is absent). */
+  async list(name: string): Promise<string[]> {
+    try {
+      return (await readdir(this.path(name))).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+  }
+
+  /** Deletes folder `name` of the workspace if it is empty (a conversation's, once its files went). */
+  async removeEmptyDir(name: string): Promise<void> {
+    try {
+      await rmdir(this.path(name));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTEMPTY") throw err;
+    }
   }
 
   /** Appends to a log file (.jsonl). */

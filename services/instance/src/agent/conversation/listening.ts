@@ -6,15 +6,16 @@
 // carry-out.ts; then its read position moves (read-mark.ts). Whom it
 // answers and what the model is given are policy.ts's; how an answer goes
 // out is voice/'s.
-// What it holds is its own: its conversation (state.json: who is who, how
-// far it has read), its group while it listens, the messages it handled;
+// What it holds is its own: its conversation (who is who, how far it has
+// read; its files are files.ts's), its group while it listens, the messages it handled;
 // the other rooms of the agent read them, or ask (begin, reset, forget).
 
 import { failedPrecondition } from "@convos-pool/kit/content";
 import type { Logger } from "@convos-pool/kit/server";
 import { withRetriedSends } from "../../platform/sends.js";
 import type { HistoryLine, InboundTextTurn } from "../../model/turn.js";
-import { FILES, type Workspace } from "../../platform/workspace.js";
+import type { Workspace } from "../../platform/workspace.js";
+import { readHome, removeConversations, saveState, writeJoinedHome } from "./files.js";
 import { withReactionsSince } from "../../memory/feedback.js";
 import type { PatternAgent } from "../../memory/patterns.js";
 import {
@@ -51,7 +52,7 @@ const PHONE_TYPES = new Set([
   "connection_event",
 ]);
 
-/** state.json: its conversation, and how far it has read. */
+/** Its conversation, and how far it has read: its entry in conversations.json and its state.json (files.ts). */
 export interface ConversationState {
   conversationId: string;
   inviteTag: string;
@@ -176,27 +177,27 @@ export class Conversation {
     return shownNames(this.convo?.names ?? {}, { ownerId: config?.ownerId, agentName: config?.agentName ?? "" });
   }
 
-  /** state.json as its workspace has it (a start): kept, and returned. */
+  /** Its home conversation as its workspace has it (a start): kept, and returned. */
   async load(): Promise<ConversationState | undefined> {
-    this.convo = await this.agent.ws.readJson<ConversationState>(FILES.state);
+    this.convo = await readHome(this.agent.ws);
     return this.convo;
   }
 
-  /** A state.json read and checked by the caller (a dormant start). */
+  /** A conversation read and checked by the caller (a dormant start). */
   restore(convo: ConversationState): void {
     this.convo = convo;
   }
 
-  /** Joined (claim.ts): state.json written and kept, then it listens there. */
-  async begin(convo: ConversationState, group: AgentGroup): Promise<void> {
-    await this.agent.ws.writeJson(FILES.state, convo);
+  /** Joined (claim.ts) with `invite`: its files written (files.ts) and kept, then it listens there. */
+  async begin(convo: ConversationState, group: AgentGroup, invite: string): Promise<void> {
+    await writeJoinedHome(this.agent.ws, convo, invite);
     this.convo = convo;
     await this.listen(group);
   }
 
   /** A new claim (Configure): no conversation of an earlier one. */
   async reset(): Promise<void> {
-    await this.agent.ws.remove(FILES.state);
+    await removeConversations(this.agent.ws);
     this.convo = undefined;
   }
 
@@ -205,7 +206,7 @@ export class Conversation {
     this.listening = undefined;
   }
 
-  /** A Release: no conversation, no group, nothing handled (state.json goes with the claim's files). */
+  /** A Release: no conversation, no group, nothing handled (its files go with the claim's). */
   forget(): void {
     this.convo = undefined;
     this.listening = undefined;
@@ -455,7 +456,7 @@ export class Conversation {
     this.memberCount ??= (await group.members()).length;
     await this.carryOut.message(m, messageOf(m), { ...this.whoIsWho(), members: this.memberCount, mayAnswer }, group);
     if (this.convo === convo && this.done(m)) changed = true;
-    if (changed && this.convo === convo) await agent.ws.writeJson(FILES.state, convo);
+    if (changed && this.convo === convo) await saveState(agent.ws, convo);
   }
 
   /** A text to its number (the host's SMS webhook), in a turn of its own (carry-out.ts). */

@@ -29,7 +29,8 @@ import type {
 import { planConfigure } from "./configure.js";
 import { planTemplateUpdate, type TemplateUpdate } from "./update.js";
 import { dropsWallet, walletRemovalNotice, type WalletBalance } from "./wallet-removal.js";
-import { FILES, type JoinFile } from "../../platform/workspace.js";
+import { FILES } from "../../platform/workspace.js";
+import { readJoin } from "../conversation/files.js";
 import type { Parts } from "../life/parts.js";
 import { joinProfile } from "./profile.js";
 import type { ConversationState } from "../conversation/listening.js";
@@ -77,9 +78,9 @@ export class Claim {
     await agent.ws.writeText(FILES.identity, renderIdentity(content));
     await agent.ws.writeSecrets(agent.status.mustWallet().credentialsKey(), credentials);
     await agent.memory.fresh();
+    // Its conversations' files, the invites it joined with among them.
     await agent.conversation.reset();
     agent.openRequest.clear();
-    await agent.ws.remove(FILES.join);
     await agent.inheritance.reset();
     await agent.toolbox.begin(content.maxTrustLevel);
     await agent.settings.setConfig(config);
@@ -142,9 +143,8 @@ export class Claim {
       creatorInboxId: parsed.creatorInboxId,
       names: {},
     };
-    await agent.conversation.begin(convo, group);
-    // What it rejoins with if its host is lost (host/restore.ts): kept off the host with the rest of its state.
-    await agent.ws.writeJson(FILES.join, { invite } satisfies JoinFile);
+    // With the invite: what it rejoins with if its host is lost (host/restore.ts), kept off the host with the rest of its state.
+    await agent.conversation.begin(convo, group, invite);
     // Its wallet starts empty: its owner learns where to fund it, and what it holds (docs/limits.md).
     void agent.toolbox
       .walletNotice()
@@ -173,8 +173,8 @@ export class Claim {
     const agent = this.agent;
     const convo = agent.conversation.current;
     const config = agent.settings.config;
-    const join = await agent.ws.readJson<JoinFile>(FILES.join);
     if (!convo || !config) throw new Error(`instance ${agent.id} has no conversation to rejoin`);
+    const join = await readJoin(agent.ws, convo.conversationId);
     const started = performance.now();
     let wait = 2_000;
     for (let attempt = 1; ; attempt++) {

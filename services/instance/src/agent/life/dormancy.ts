@@ -14,6 +14,7 @@ import type { DormancyWatch } from "./deps.js";
 import { withTimeout } from "../turns/serial.js";
 import type { AgentGroup } from "../../platform/xmtp.js";
 import type { ConversationState } from "../conversation/listening.js";
+import { readHome } from "../conversation/files.js";
 import type { InstanceConfig } from "../state/settings.js";
 
 /** dormant.json: it is dormant; where the host's watch of its group starts. */
@@ -139,7 +140,7 @@ export class Dormancy {
     const { dormancy } = agent.deps;
     if (!dormant || !dormancy) return false;
     const config = await agent.ws.readJson<InstanceConfig>(FILES.config);
-    const convo = await agent.ws.readJson<ConversationState>(FILES.state);
+    const convo = await readHome(agent.ws);
     if (!config || convo?.conversationId !== dormant.conversationId) {
       await agent.ws.remove(DORMANT_FILE);
       return false;

@@ -10,20 +10,27 @@ import { FILES, type InstanceRecord } from "../../platform/workspace.js";
 import type { Parts } from "./parts.js";
 import { DORMANT_FILE, type Dormancy } from "./dormancy.js";
 import { withTimeout } from "../turns/serial.js";
+import { removeConversations } from "../conversation/files.js";
+import { migrateWorkspace } from "../conversation/migration.js";
 
-/** What a Release wipes: everything of the claim; the instance's record, XMTP database and invites stay. */
+/**
+ * What a Release wipes: everything of the claim, its conversations' files
+ * too (conversation/files.ts); the instance's record, XMTP database and
+ * invites stay.
+ */
 const CLAIM_FILES = [
   FILES.config,
   FILES.credentials,
   FILES.memory,
   FILES.memoryCredentials,
-  FILES.state,
-  FILES.join,
   FILES.identity,
   FILES.inheritance,
   FILES.sharing,
-  FILES.participation,
   FILES.patterns,
+  // A workspace of before's, if its start left any (conversation/migration.ts moves them only with a state.json).
+  FILES.state,
+  FILES.join,
+  FILES.participation,
   FILES.outsideWords,
 ];
 
@@ -77,6 +84,10 @@ export class Lifecycle {
     status.useWallet();
     const started = performance.now();
     status.active();
+    // A workspace of before conversations.json (or a state sealed then and restored here): its one conversation
+    // becomes its home, before anything reads it, a dormant start included.
+    const moved = await migrateWorkspace(agent.ws, (id) => agent.memory.stampConversation(id));
+    if (moved.length > 0) agent.log.info("workspace moved to one folder per conversation", { steps: moved.length });
     if (record && (await this.dormancy.restore(record))) {
       agent.log.info("instance started", {
         inboxId: status.inboxId,
@@ -158,6 +169,7 @@ export class Lifecycle {
     await agent.ownerLine.forget();
     await agent.deps.runtime?.release(agent);
     for (const f of CLAIM_FILES) await agent.ws.remove(f);
+    await removeConversations(agent.ws);
     agent.settings.forget();
     inheritance.forget();
     agent.memory.drop();

@@ -95,7 +95,7 @@ export class Parts implements RuntimeAgent {
       ws: this.ws,
       log: this.log,
     });
-    this.settings = new Settings(this.ws);
+    this.settings = new Settings(this.ws, () => this.conversation?.current?.conversationId);
     this.signals = new Signals(this.ws, () => {
       const config = this.settings.config;
       return config && { templateId: config.templateId, version: config.templateVersion };
@@ -122,7 +122,7 @@ export class Parts implements RuntimeAgent {
       group: () => (this.status.stopped ? undefined : this.conversation.group),
       log: this.log,
     });
-    this.outsideWords = new OutsideWords(this.ws);
+    this.outsideWords = new OutsideWords(this.ws, () => this.conversation?.current?.conversationId);
     this.ownerLine = new OwnerLine({
       ws: this.ws,
       agentName: () => this.settings.config?.agentName ?? "",

@@ -64,8 +64,37 @@ export class HeldMemory {
     if (sealed.entries.length === 0) await this.ws.remove(FILES.memoryCredentials);
   }
 
+  /**
+   * Entries learned without a conversation get `conversationId` (a workspace
+   * of before conversations.json, its one conversation the home:
+   * conversation/migration.ts), written in place. The sealed credentials
+   * entries too when its wallet is at hand (a dormant start has none yet).
+   */
+  async stampConversation(conversationId: string): Promise<void> {
+    const plain = await this.ws.readJson<MemoryFile>(FILES.memory);
+    if (plain?.entries?.some((e) => !e.conversationId)) {
+      await this.ws.writeJson(FILES.memory, { ...plain, entries: stampEntries(plain.entries, conversationId) });
+    }
+    const wallet = this.wallet();
+    if (!wallet) return;
+    const key = wallet.memoryCredentialsKey();
+    const sealed = await this.ws.readSealed<SealedMemory>(FILES.memoryCredentials, "memory-credentials", key);
+    if (sealed?.entries?.some((e) => !e.conversationId)) {
+      const stamped = { ...sealed, entries: stampEntries(sealed.entries, conversationId) };
+      await this.ws.writeSealed(FILES.memoryCredentials, "memory-credentials", key, stamped);
+    }
+  }
+
   /** A Release or a sleep: it holds no memory until the next load or claim. */
   drop(): void {
     this.held = undefined;
   }
+}
+
+/** Entries without a conversation given `conversationId`; the others as they are. Pure. */
+export function stampEntries<E extends { conversationId?: string | undefined }>(
+  entries: readonly E[],
+  conversationId: string,
+): E[] {
+  return entries.map((e) => (e.conversationId ? e : { ...e, conversationId }));
 }

@@ -3,9 +3,11 @@
 // mail. Anyone outside can write those words, so in later turns they are
 // shown to the model as the outsider's (policy.ts historyLines), never as its
 // own, and a turn that reads one asks its owner before it acts (tools/gate.ts).
-// Read from the workspace on each use: a Release wipes the file with the claim.
+// Kept in its conversation's folder (conversation/files.ts) and read from the
+// workspace on each use: a Release wipes the file with the claim.
 
-import { FILES, type Workspace } from "../../platform/workspace.js";
+import type { Workspace } from "../../platform/workspace.js";
+import { readConversationJson, writeConversationJson } from "../conversation/files.js";
 
 /** Ids kept: far more than a turn's history reads. */
 export const OUTSIDE_WORDS_KEPT = 200;
@@ -16,7 +18,11 @@ export function withOutside(ids: readonly string[], id: string, kept = OUTSIDE_W
 }
 
 export class OutsideWords {
-  constructor(private readonly ws: Workspace) {}
+  constructor(
+    private readonly ws: Workspace,
+    /** The conversation its messages are in: its home (none: in no conversation, where it says nothing). */
+    private readonly conversationId: () => string | undefined,
+  ) {}
 
   /** The ids of its messages that carry outside words. */
   async ids(): Promise<ReadonlySet<string>> {
@@ -25,12 +31,15 @@ export class OutsideWords {
 
   /** `id` (a message it just sent; none when nothing was sent) carries outside words. */
   async add(id: string | undefined): Promise<void> {
-    if (!id) return;
-    await this.ws.writeJson(FILES.outsideWords, withOutside(await this.read(), id));
+    const conversationId = this.conversationId();
+    if (!id || !conversationId) return;
+    await writeConversationJson(this.ws, conversationId, "outside-words", withOutside(await this.read(), id));
   }
 
   private async read(): Promise<string[]> {
-    const ids = await this.ws.readJson<unknown>(FILES.outsideWords);
+    const conversationId = this.conversationId();
+    if (!conversationId) return [];
+    const ids = await readConversationJson<unknown>(this.ws, conversationId, "outside-words");
     return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === "string") : [];
   }
 }

@@ -8,9 +8,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { resolveParticipation } from "@convos-pool/kit/content";
 import { NO_SHARING } from "../../memory/sharing.js";
-import { FILES, Workspace } from "../../platform/workspace.js";
+import { conversationFile, Workspace } from "../../platform/workspace.js";
 import { Settings } from "./settings.js";
 import type { InstanceConfig } from "./settings.js";
+
+/** Its home conversation, whose folder holds its participation. */
+const HOME = "0123456789abcdef0123456789abcdef";
 
 const CONFIG: InstanceConfig = {
   instanceId: "inst_settings",
@@ -37,22 +40,32 @@ describe("an agent's settings", () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it("writes each setting to its file before it keeps it, and a later start reads them back", async () => {
-    const settings = new Settings(ws);
+    const settings = new Settings(ws, () => HOME);
     const paused = resolveParticipation({ mode: ParticipationMode.PAUSED, cooldownSeconds: 0 });
     await settings.setConfig(CONFIG);
     await settings.setParticipation(paused);
     await settings.setSharing({ offer: true, adopt: false });
     expect(settings.config).toEqual(CONFIG);
 
-    const restarted = new Settings(ws);
+    const restarted = new Settings(ws, () => HOME);
     expect(await restarted.loadConfig()).toEqual(CONFIG);
     await restarted.loadOwnerSettings();
     expect(restarted.participation).toEqual(paused);
     expect(restarted.sharing).toMatchObject({ offer: true, adopt: false });
   });
 
+  it("keeps participation in its conversation's folder, and in none sets nothing", async () => {
+    const paused = resolveParticipation({ mode: ParticipationMode.PAUSED, cooldownSeconds: 0 });
+    await new Settings(ws, () => HOME).setParticipation(paused);
+    expect(await ws.readJson(conversationFile(HOME, "participation"))).toMatchObject({ participation: paused });
+    const nowhere = new Settings(ws, () => undefined);
+    await expect(nowhere.setParticipation(paused)).rejects.toThrow(/in none/);
+    await nowhere.loadOwnerSettings();
+    expect(nowhere.participation).toEqual(resolveParticipation(undefined));
+  });
+
   it("forgets the claim's config and the owner's settings at a Release, so the next claim starts from the defaults", async () => {
-    const settings = new Settings(ws);
+    const settings = new Settings(ws, () => HOME);
     await settings.setConfig(CONFIG);
     await settings.setParticipation(resolveParticipation({ mode: ParticipationMode.PAUSED, cooldownSeconds: 60 }));
     await settings.setSharing({ offer: true, adopt: true });
@@ -63,9 +76,9 @@ describe("an agent's settings", () => {
   });
 
   it("reads no config as idle, and no owner's settings as the defaults", async () => {
-    const settings = new Settings(ws);
+    const settings = new Settings(ws, () => HOME);
     expect(await settings.loadConfig()).toBeUndefined();
-    await ws.writeJson(FILES.participation, {});
+    await ws.writeJson(conversationFile(HOME, "participation"), {});
     await settings.loadOwnerSettings();
     expect(settings.participation).toEqual(resolveParticipation(undefined));
     expect(settings.sharing).toEqual(NO_SHARING);

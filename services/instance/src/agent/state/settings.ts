@@ -1,7 +1,7 @@
 // What an agent's claim set and its owner set since, each kept in its
 // workspace file and in memory, written together: config.json (Configure,
-// UpdateTemplate, a transfer of owner), participation.json (SetParticipation)
-// and sharing.json (the owner's pattern-pool choice). This is their only
+// UpdateTemplate, a transfer of owner), participation.json in its
+// conversation's folder (SetParticipation; conversation/files.ts) and sharing.json (the owner's pattern-pool choice). This is their only
 // owner: claim.ts and owner.ts change them through the setters below, which
 // write the file and then keep what they wrote; everyone else reads. A
 // Release forgets all three (their files go with the claim's, life/lifecycle.ts).
@@ -16,6 +16,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { NO_SHARING, readSharing, writeSharing, type PatternSharing } from "../../memory/sharing.js";
 import { FILES, type Workspace } from "../../platform/workspace.js";
+import { readConversationJson, writeConversationJson } from "../conversation/files.js";
 
 /** config.json: what Configure gave it, without secrets. */
 export interface InstanceConfig {
@@ -72,7 +73,11 @@ export class Settings {
   /** The owner's pattern-pool choice (memory/sharing.ts); both off until they set it. */
   private shares: PatternSharing = { ...NO_SHARING };
 
-  constructor(private readonly ws: Workspace) {}
+  constructor(
+    private readonly ws: Workspace,
+    /** The conversation whose participation it holds: its home (none: in no conversation). */
+    private readonly conversationId: () => string | undefined,
+  ) {}
 
   /** What Configure gave it (none: idle). */
   get config(): InstanceConfig | undefined {
@@ -128,15 +133,19 @@ export class Settings {
 
   // ---- the owner's settings ----
 
-  /** participation.json and sharing.json as its workspace has them (a start, a wake). */
+  /** Its conversation's participation.json and sharing.json as its workspace has them (a start, a wake). */
   async loadOwnerSettings(): Promise<void> {
     this.shares = await readSharing(this.ws);
-    this.speaks = resolveParticipation((await this.ws.readJson<ParticipationFile>(FILES.participation))?.participation);
+    const id = this.conversationId();
+    const file = id ? await readConversationJson<ParticipationFile>(this.ws, id, "participation") : undefined;
+    this.speaks = resolveParticipation(file?.participation);
   }
 
-  /** When it speaks, as the owner just set it (owner.ts checked their signature). */
+  /** When it speaks, as the owner just set it (owner.ts checked their signature); kept in its conversation's folder. */
   async setParticipation(participation: ResolvedParticipation): Promise<void> {
-    await this.ws.writeJson(FILES.participation, {
+    const id = this.conversationId();
+    if (!id) throw new Error("participation is set in a conversation, and it is in none");
+    await writeConversationJson(this.ws, id, "participation", {
       participation,
       setAt: new Date().toISOString(),
     } satisfies ParticipationFile);

@@ -1,0 +1,167 @@
+// Where the agent's conversations are kept in its workspace
+// (`docs/design/one-agent-many-conversations.md`, 3.2): conversations.json
+// lists them and names the home; each has a folder of its own (platform/workspace.ts
+// `conversationFile`) with its state.json (who is who, how far it has read),
+// join.json (the invite it joined with), participation.json and
+// outside-words.json. This is the only code that knows those paths and
+// shapes; its callers hold what they read (listening.ts, claim.ts,
+// state/settings.ts, state/outside-words.ts). Today an agent has one
+// conversation, its home, the only entry.
+
+import type { JsonValue } from "@bufbuild/protobuf";
+import {
+  CONVERSATION_FILES,
+  CONVERSATION_ID_PATTERN,
+  CONVERSATIONS_DIR,
+  conversationFile,
+  FILES,
+  type JoinFile,
+  type Workspace,
+} from "../../platform/workspace.js";
+import type { ConversationState } from "./listening.js";
+
+/** Whether the agent's tools act for a conversation's members: the same tools as the home (shared), or none there. */
+export type ConversationTools = "shared" | "none";
+
+/** Where a conversation stands for the agent (AgentConversationState, lower case). */
+export type ConversationStanding = "joining" | "joined" | "rejoining" | "leaving";
+
+/** One conversation in conversations.json: what does not change while it is there. */
+export interface ConversationEntry {
+  conversationId: string;
+  inviteTag: string;
+  /** keccak256 of the invite it joined with: how an owner's signature names this conversation. */
+  inviteHash?: string;
+  /** The conversation's creator, from the invite. */
+  creatorInboxId: string;
+  joinedAt: string;
+  tools: ConversationTools;
+  state: ConversationStanding;
+  /** The owner's signed AddToConversation that sent it there (convos.pool.v1.ConversationAddition as JSON); none for the conversation it was claimed into. */
+  addition?: JsonValue;
+}
+
+/** conversations.json. */
+export interface ConversationsFile {
+  v: 1;
+  /** The home conversation's id: the one it was claimed into, while it is there. */
+  home: string;
+  conversations: ConversationEntry[];
+}
+
+/** A conversation's state.json: ConversationState less what conversations.json holds (its id, its invite, its creator). */
+export type SavedConversationState = Pick<ConversationState, "lastSeenNs" | "doneAfter" | "agents" | "names">;
+
+/** A conversation's entry, from its state as the agent holds it. Pure. */
+export function entryOf(
+  convo: ConversationState,
+  opts: { tools?: ConversationTools; state?: ConversationStanding } = {},
+): ConversationEntry {
+  return {
+    conversationId: convo.conversationId,
+    inviteTag: convo.inviteTag,
+    ...(convo.inviteHash ? { inviteHash: convo.inviteHash } : {}),
+    creatorInboxId: convo.creatorInboxId,
+    joinedAt: convo.joinedAt,
+    tools: opts.tools ?? "shared",
+    state: opts.state ?? "joined",
+  };
+}
+
+/** What a conversation's state.json holds of its state. Pure. */
+export function savedStateOf(convo: ConversationState): SavedConversationState {
+  return {
+    lastSeenNs: convo.lastSeenNs,
+    ...(convo.doneAfter ? { doneAfter: convo.doneAfter } : {}),
+    agents: convo.agents,
+    names: convo.names,
+  };
+}
+
+/** A conversation's state from its entry and its state.json (none yet: nothing read). Pure. */
+export function conversationOf(entry: ConversationEntry, saved: SavedConversationState | undefined): ConversationState {
+  return {
+    conversationId: entry.conversationId,
+    inviteTag: entry.inviteTag,
+    ...(entry.inviteHash ? { inviteHash: entry.inviteHash } : {}),
+    joinedAt: entry.joinedAt,
+    lastSeenNs: saved?.lastSeenNs ?? "0",
+    ...(saved?.doneAfter ? { doneAfter: saved.doneAfter } : {}),
+    agents: saved?.agents ?? [],
+    creatorInboxId: entry.creatorInboxId,
+    names: saved?.names ?? {},
+  };
+}
+
+/** conversations.json as the workspace has it (none: in no conversation). */
+export function readConversations(ws: Workspace): Promise<ConversationsFile | undefined> {
+  return ws.readJson<ConversationsFile>(FILES.conversations);
+}
+
+/** The home conversation's state, as the workspace has it (none: in no conversation). */
+export async function readHome(ws: Workspace): Promise<ConversationState | undefined> {
+  const list = await readConversations(ws);
+  const entry = list?.conversations.find((c) => c.conversationId === list.home);
+  if (!entry) return undefined;
+  return conversationOf(
+    entry,
+    await ws.readJson<SavedConversationState>(conversationFile(entry.conversationId, "state")),
+  );
+}
+
+/**
+ * Joined its home: the conversation's files first (the invite it rejoins
+ * with, its state), conversations.json last, whose entry is what makes it
+ * in the conversation after a restart.
+ */
+export async function writeJoinedHome(ws: Workspace, convo: ConversationState, invite: string): Promise<void> {
+  await ws.writeJson(conversationFile(convo.conversationId, "join"), { invite } satisfies JoinFile);
+  await saveState(ws, convo);
+  await ws.writeJson(FILES.conversations, {
+    v: 1,
+    home: convo.conversationId,
+    conversations: [entryOf(convo)],
+  } satisfies ConversationsFile);
+}
+
+/** A conversation's state.json: who is who there and how far it has read. */
+export function saveState(ws: Workspace, convo: ConversationState): Promise<void> {
+  return ws.writeJson(conversationFile(convo.conversationId, "state"), savedStateOf(convo));
+}
+
+/** The invite a conversation was joined with (none: joined before it was kept). */
+export function readJoin(ws: Workspace, conversationId: string): Promise<JoinFile | undefined> {
+  return ws.readJson<JoinFile>(conversationFile(conversationId, "join"));
+}
+
+/** A conversation's participation.json, outside-words.json, as JSON. */
+export function readConversationJson<T>(
+  ws: Workspace,
+  conversationId: string,
+  kind: "participation" | "outside-words",
+): Promise<T | undefined> {
+  return ws.readJson<T>(conversationFile(conversationId, kind));
+}
+
+export function writeConversationJson(
+  ws: Workspace,
+  conversationId: string,
+  kind: "participation" | "outside-words",
+  value: unknown,
+): Promise<void> {
+  return ws.writeJson(conversationFile(conversationId, kind), value);
+}
+
+/**
+ * No conversation (a new claim, a Release): conversations.json first, so
+ * that a crash leaves none named, then every conversation's folder, listed
+ * or not (a join that crashed before it was listed).
+ */
+export async function removeConversations(ws: Workspace): Promise<void> {
+  await ws.remove(FILES.conversations);
+  for (const id of await ws.list(CONVERSATIONS_DIR)) {
+    if (!CONVERSATION_ID_PATTERN.test(id)) continue;
+    for (const kind of CONVERSATION_FILES) await ws.remove(conversationFile(id, kind));
+    await ws.removeEmptyDir(`${CONVERSATIONS_DIR}/${id}`);
+  }
+}
