@@ -560,7 +560,9 @@ async function main() {
       check[0]!.claimed <= serviceClaims && check[0]!.claimed >= serviceClaims - offeredFailed - firstFailed;
     if (!claimedOk || check[0]!.claiming !== bareClaimed) {
       throw new Error(
-        `expected ${serviceClaims} claimed and ${bareClaimed} claiming rows, found ${JSON.stringify(check[0])}`,
+        `expected ${serviceClaims} claimed and ${bareClaimed} claiming rows, found ${JSON.stringify(check[0])}; ` +
+          `failed: the open loop ${JSON.stringify([...openLoop.failed])} ${JSON.stringify([...openLoop.said])}, ` +
+          `the first seconds ${JSON.stringify([...firstSeconds.failed])} ${JSON.stringify([...firstSeconds.said])}`,
       );
     }
     const idleLeft = check[0]!.idle;
