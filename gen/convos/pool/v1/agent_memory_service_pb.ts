@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/agent_memory_service.proto.
  */
 export const file_convos_pool_v1_agent_memory_service: GenFile = /*@__PURE__*/
-  fileDesc("Ciljb252b3MvcG9vbC92MS9hZ2VudF9tZW1vcnlfc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEidQoTRXhwb3J0TWVtb3J5UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIVCg1yZWNpcGllbnRfa2V5GAIgASgMEjIKD293bmVyX3NpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSKJAQoURXhwb3J0TWVtb3J5UmVzcG9uc2USKQoGc2VhbGVkGAEgASgLMhkuY29udm9zLnBvb2wudjEuU2VhbGVkQm94EiwKBmNvdW50cxgCIAEoCzIcLmNvbnZvcy5wb29sLnYxLk1lbW9yeUNvdW50cxIYChBzZWNyZXRzX3N0cmlwcGVkGAMgASgFIioKE0dldE1lbW9yeUtleVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkiUAoUR2V0TWVtb3J5S2V5UmVzcG9uc2USJgoDa2V5GAEgASgLMhkuY29udm9zLnBvb2wudjEuTWVtb3J5S2V5EhAKCGluYm94X2lkGAIgASgJIokBChNJbXBvcnRNZW1vcnlSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEikKBnNlYWxlZBgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNlYWxlZEJveBIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUigQEKFEltcG9ydE1lbW9yeVJlc3BvbnNlEisKBWFkZGVkGAEgASgLMhwuY29udm9zLnBvb2wudjEuTWVtb3J5Q291bnRzEhIKCmR1cGxpY2F0ZXMYAiABKAUSDwoHc2tpcHBlZBgDIAEoBRIXCg9zZWNyZXRzX21pc3NpbmcYBCADKAkiigEKEUxpc3RNZW1vcnlSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhUKDXJlY2lwaWVudF9rZXkYAiABKAwSFQoNZmVlZGJhY2tfb25seRgDIAEoCBIyCg9vd25lcl9zaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUibQoSTGlzdE1lbW9yeVJlc3BvbnNlEikKBnNlYWxlZBgBIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNlYWxlZEJveBIsCgZjb3VudHMYAiABKAsyHC5jb252b3MucG9vbC52MS5NZW1vcnlDb3VudHMicQoTRm9yZ2V0TWVtb3J5UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIRCgllbnRyeV9pZHMYAiADKAkSMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIjwKFEZvcmdldE1lbW9yeVJlc3BvbnNlEhEKCWZvcmdvdHRlbhgBIAEoBRIRCglub3RfZm91bmQYAiADKAkilAEKGFNldFBhdHRlcm5TaGFyaW5nUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIvCgdzaGFyaW5nGAIgASgLMh4uY29udm9zLnBvb2wudjEuUGF0dGVyblNoYXJpbmcSMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkwKGVNldFBhdHRlcm5TaGFyaW5nUmVzcG9uc2USLwoHc2hhcmluZxgBIAEoCzIeLmNvbnZvcy5wb29sLnYxLlBhdHRlcm5TaGFyaW5nMsQEChJBZ2VudE1lbW9yeVNlcnZpY2USWQoMRXhwb3J0TWVtb3J5EiMuY29udm9zLnBvb2wudjEuRXhwb3J0TWVtb3J5UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkV4cG9ydE1lbW9yeVJlc3BvbnNlEl4KDEdldE1lbW9yeUtleRIjLmNvbnZvcy5wb29sLnYxLkdldE1lbW9yeUtleVJlcXVlc3QaJC5jb252b3MucG9vbC52MS5HZXRNZW1vcnlLZXlSZXNwb25zZSIDkAIBElkKDEltcG9ydE1lbW9yeRIjLmNvbnZvcy5wb29sLnYxLkltcG9ydE1lbW9yeVJlcXVlc3QaJC5jb252b3MucG9vbC52MS5JbXBvcnRNZW1vcnlSZXNwb25zZRJTCgpMaXN0TWVtb3J5EiEuY29udm9zLnBvb2wudjEuTGlzdE1lbW9yeVJlcXVlc3QaIi5jb252b3MucG9vbC52MS5MaXN0TWVtb3J5UmVzcG9uc2USWQoMRm9yZ2V0TWVtb3J5EiMuY29udm9zLnBvb2wudjEuRm9yZ2V0TWVtb3J5UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkZvcmdldE1lbW9yeVJlc3BvbnNlEmgKEVNldFBhdHRlcm5TaGFyaW5nEiguY29udm9zLnBvb2wudjEuU2V0UGF0dGVyblNoYXJpbmdSZXF1ZXN0GikuY29udm9zLnBvb2wudjEuU2V0UGF0dGVyblNoYXJpbmdSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_memory]);
+  fileDesc("Ciljb252b3MvcG9vbC92MS9hZ2VudF9tZW1vcnlfc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEidQoTRXhwb3J0TWVtb3J5UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIVCg1yZWNpcGllbnRfa2V5GAIgASgMEjIKD293bmVyX3NpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSKJAQoURXhwb3J0TWVtb3J5UmVzcG9uc2USKQoGc2VhbGVkGAEgASgLMhkuY29udm9zLnBvb2wudjEuU2VhbGVkQm94EiwKBmNvdW50cxgCIAEoCzIcLmNvbnZvcy5wb29sLnYxLk1lbW9yeUNvdW50cxIYChBzZWNyZXRzX3N0cmlwcGVkGAMgASgFIioKE0dldE1lbW9yeUtleVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkiUAoUR2V0TWVtb3J5S2V5UmVzcG9uc2USJgoDa2V5GAEgASgLMhkuY29udm9zLnBvb2wudjEuTWVtb3J5S2V5EhAKCGluYm94X2lkGAIgASgJIokBChNJbXBvcnRNZW1vcnlSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEikKBnNlYWxlZBgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNlYWxlZEJveBIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUigQEKFEltcG9ydE1lbW9yeVJlc3BvbnNlEisKBWFkZGVkGAEgASgLMhwuY29udm9zLnBvb2wudjEuTWVtb3J5Q291bnRzEhIKCmR1cGxpY2F0ZXMYAiABKAUSDwoHc2tpcHBlZBgDIAEoBRIXCg9zZWNyZXRzX21pc3NpbmcYBCADKAkiigEKEUxpc3RNZW1vcnlSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhUKDXJlY2lwaWVudF9rZXkYAiABKAwSFQoNZmVlZGJhY2tfb25seRgDIAEoCBIyCg9vd25lcl9zaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUibQoSTGlzdE1lbW9yeVJlc3BvbnNlEikKBnNlYWxlZBgBIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNlYWxlZEJveBIsCgZjb3VudHMYAiABKAsyHC5jb252b3MucG9vbC52MS5NZW1vcnlDb3VudHMicQoTRm9yZ2V0TWVtb3J5UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIRCgllbnRyeV9pZHMYAiADKAkSMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIjwKFEZvcmdldE1lbW9yeVJlc3BvbnNlEhEKCWZvcmdvdHRlbhgBIAEoBRIRCglub3RfZm91bmQYAiADKAkilAEKGFNldFBhdHRlcm5TaGFyaW5nUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIvCgdzaGFyaW5nGAIgASgLMh4uY29udm9zLnBvb2wudjEuUGF0dGVyblNoYXJpbmcSMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkwKGVNldFBhdHRlcm5TaGFyaW5nUmVzcG9uc2USLwoHc2hhcmluZxgBIAEoCzIeLmNvbnZvcy5wb29sLnYxLlBhdHRlcm5TaGFyaW5nIn8KElNoYXJlTWVtb3J5UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIRCgllbnRyeV9pZHMYAiADKAkSDQoFc2hhcmUYAyABKAgSMgoPb3duZXJfc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIjkKE1NoYXJlTWVtb3J5UmVzcG9uc2USDwoHY2hhbmdlZBgBIAEoBRIRCglub3RfZm91bmQYAiADKAkynAUKEkFnZW50TWVtb3J5U2VydmljZRJZCgxFeHBvcnRNZW1vcnkSIy5jb252b3MucG9vbC52MS5FeHBvcnRNZW1vcnlSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuRXhwb3J0TWVtb3J5UmVzcG9uc2USXgoMR2V0TWVtb3J5S2V5EiMuY29udm9zLnBvb2wudjEuR2V0TWVtb3J5S2V5UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkdldE1lbW9yeUtleVJlc3BvbnNlIgOQAgESWQoMSW1wb3J0TWVtb3J5EiMuY29udm9zLnBvb2wudjEuSW1wb3J0TWVtb3J5UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkltcG9ydE1lbW9yeVJlc3BvbnNlElMKCkxpc3RNZW1vcnkSIS5jb252b3MucG9vbC52MS5MaXN0TWVtb3J5UmVxdWVzdBoiLmNvbnZvcy5wb29sLnYxLkxpc3RNZW1vcnlSZXNwb25zZRJZCgxGb3JnZXRNZW1vcnkSIy5jb252b3MucG9vbC52MS5Gb3JnZXRNZW1vcnlSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuRm9yZ2V0TWVtb3J5UmVzcG9uc2USaAoRU2V0UGF0dGVyblNoYXJpbmcSKC5jb252b3MucG9vbC52MS5TZXRQYXR0ZXJuU2hhcmluZ1JlcXVlc3QaKS5jb252b3MucG9vbC52MS5TZXRQYXR0ZXJuU2hhcmluZ1Jlc3BvbnNlElYKC1NoYXJlTWVtb3J5EiIuY29udm9zLnBvb2wudjEuU2hhcmVNZW1vcnlSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuU2hhcmVNZW1vcnlSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_memory]);
 
 /**
  * @generated from message convos.pool.v1.ExportMemoryRequest
@@ -354,6 +354,71 @@ export const SetPatternSharingResponseSchema: GenMessage<SetPatternSharingRespon
   messageDesc(file_convos_pool_v1_agent_memory_service, 11);
 
 /**
+ * @generated from message convos.pool.v1.ShareMemoryRequest
+ */
+export type ShareMemoryRequest = Message<"convos.pool.v1.ShareMemoryRequest"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * Entry ids ("mem_…"), 1 to 100.
+   *
+   * @generated from field: repeated string entry_ids = 2;
+   */
+  entryIds: string[];
+
+  /**
+   * True: known in all its conversations; false: back to the conversation
+   * each came from.
+   *
+   * @generated from field: bool share = 3;
+   */
+  share: boolean;
+
+  /**
+   * The owner's EIP-712 `ShareMemory` over the instance, the ids and `share`.
+   *
+   * @generated from field: convos.pool.v1.Signature owner_signature = 4;
+   */
+  ownerSignature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.ShareMemoryRequest.
+ * Use `create(ShareMemoryRequestSchema)` to create a new message.
+ */
+export const ShareMemoryRequestSchema: GenMessage<ShareMemoryRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_agent_memory_service, 12);
+
+/**
+ * @generated from message convos.pool.v1.ShareMemoryResponse
+ */
+export type ShareMemoryResponse = Message<"convos.pool.v1.ShareMemoryResponse"> & {
+  /**
+   * Entries whose mark changed (one already as asked is not counted).
+   *
+   * @generated from field: int32 changed = 1;
+   */
+  changed: number;
+
+  /**
+   * Ids the agent did not have.
+   *
+   * @generated from field: repeated string not_found = 2;
+   */
+  notFound: string[];
+};
+
+/**
+ * Describes the message convos.pool.v1.ShareMemoryResponse.
+ * Use `create(ShareMemoryResponseSchema)` to create a new message.
+ */
+export const ShareMemoryResponseSchema: GenMessage<ShareMemoryResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_agent_memory_service, 13);
+
+/**
  * An owner's control over what their agent knows (docs/memory.md): export and
  * import its memory, list and forget what it learned, and its sharing with
  * the pattern pool. Served by the claims service through the gateway; every
@@ -425,6 +490,18 @@ export const AgentMemoryService: GenService<{
     methodKind: "unary";
     input: typeof SetPatternSharingRequestSchema;
     output: typeof SetPatternSharingResponseSchema;
+  },
+  /**
+   * Marks entries "use this in all my conversations" (or takes the mark
+   * off): a shared entry is read in every conversation the agent is in; one
+   * not shared only in the conversation it came from.
+   *
+   * @generated from rpc convos.pool.v1.AgentMemoryService.ShareMemory
+   */
+  shareMemory: {
+    methodKind: "unary";
+    input: typeof ShareMemoryRequestSchema;
+    output: typeof ShareMemoryResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_agent_memory_service, 0);

@@ -8,7 +8,7 @@ import type { Signature, TrustLevel } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
 import type { TryDraftRequestSchema, TryDraftResponseSchema } from "./draft_chat_pb.js";
 import { file_convos_pool_v1_draft_chat } from "./draft_chat_pb.js";
-import type { ActivityEntry, Inheritance, Instance, Participation, Permissions } from "./instance_pb.js";
+import type { ActivityEntry, AgentConversation, ConversationTools, Inheritance, Instance, Participation, Permissions } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
 import type { SignedPayment } from "./payment_signer_service_pb.js";
 import { file_convos_pool_v1_payment_signer_service } from "./payment_signer_service_pb.js";
@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/claim_service.proto.
  */
 export const file_convos_pool_v1_claim_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSLJAwoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSDQoFY2FycnkYCiADKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJEhsKE3RlbXBsYXRlX2NyZWF0b3JfaWQYDCABKAkSHAoUY29uZmlybV9zZWNvbmRfYWdlbnQYDSABKAgaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgtpbmhlcml0YW5jZRgCIAEoCzIbLmNvbnZvcy5wb29sLnYxLkluaGVyaXRhbmNlIjIKF0dldENsYWltUHJvZ3Jlc3NSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCSLPAQoYR2V0Q2xhaW1Qcm9ncmVzc1Jlc3BvbnNlEikKBXN0YWdlGAEgASgOMhouY29udm9zLnBvb2wudjEuQ2xhaW1TdGFnZRIuCgpzdGFydGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBjYW5jZWxfcmVxdWVzdGVkGAMgASgIEhMKC2luc3RhbmNlX2lkGAQgASgJEhIKCmVycm9yX2NvZGUYBSABKAkSFQoNZXJyb3JfbWVzc2FnZRgGIAEoCSItChJDYW5jZWxDbGFpbVJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJIkAKE0NhbmNlbENsYWltUmVzcG9uc2USKQoFc3RhZ2UYASABKA4yGi5jb252b3MucG9vbC52MS5DbGFpbVN0YWdlIlEKFkxpc3RPd25lckFnZW50c1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXwoXTGlzdE93bmVyQWdlbnRzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKEkdldEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSJBChNHZXRJbnN0YW5jZVJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UicAoVU2V0SW5zdGFuY2VQaW5SZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEg4KBnBpbm5lZBgCIAEoCBIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWU2V0SW5zdGFuY2VQaW5SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIl0KElJlbW92ZUFnZW50UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFQoTUmVtb3ZlQWdlbnRSZXNwb25zZSJtChxMaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCWxpdmVfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSKnAQodTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USEwoLdG90YWxfY291bnQYAiABKAMSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEisKBXJlYWNoGAQgASgLMhwuY29udm9zLnBvb2wudjEuUmVsZWFzZVJlYWNoIpUBCgxSZWxlYXNlUmVhY2gSFwoPcmVsZWFzZV92ZXJzaW9uGAEgASgDEhIKCmxpdmVfY291bnQYAiABKAMSFQoNY3VycmVudF9jb3VudBgDIAEoAxIVCg1wZW5kaW5nX2NvdW50GAQgASgDEhQKDGZhaWxlZF9jb3VudBgFIAEoAxIUCgxwaW5uZWRfY291bnQYBiABKAMidQoUVHJhbnNmZXJBZ2VudFJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSFAoMbmV3X293bmVyX2lkGAIgASgJEjIKD293bmVyX3NpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJDChVUcmFuc2ZlckFnZW50UmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSJXChJBY2NlcHRBZ2VudFJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSLAoJc2lnbmF0dXJlGAIgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkEKE0FjY2VwdEFnZW50UmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSJiChdXaXRoZHJhd1RyYW5zZmVyUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRgoYV2l0aGRyYXdUcmFuc2ZlclJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UirwEKFFNldFRydXN0TGV2ZWxSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEi8KC3RydXN0X2xldmVsGAIgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIdChVkYWlseV9zcGVuZF9saW1pdF93ZWkYAyABKAkSMgoPb3duZXJfc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkMKFVNldFRydXN0TGV2ZWxSZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIpIBChVTZXRQZXJtaXNzaW9uc1JlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSMAoLcGVybWlzc2lvbnMYAiABKAsyGy5jb252b3MucG9vbC52MS5QZXJtaXNzaW9ucxIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWU2V0UGVybWlzc2lvbnNSZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIpgBChdTZXRQYXJ0aWNpcGF0aW9uUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRI0Cg1wYXJ0aWNpcGF0aW9uGAIgASgLMh0uY29udm9zLnBvb2wudjEuUGFydGljaXBhdGlvbhIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRgoYU2V0UGFydGljaXBhdGlvblJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UiigEKGExpc3RBZ2VudEFjdGl2aXR5UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUirgEKGUxpc3RBZ2VudEFjdGl2aXR5UmVzcG9uc2USLgoHZW50cmllcxgBIAMoCzIdLmNvbnZvcy5wb29sLnYxLkFjdGl2aXR5RW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhAKCGRldGFpbGVkGAMgASgIEjYKD3NpZ25lZF9wYXltZW50cxgEIAMoCzIdLmNvbnZvcy5wb29sLnYxLlNpZ25lZFBheW1lbnQiXwoUV2l0aGRyYXdGdW5kc1JlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSMgoPb3duZXJfc2lnbmF0dXJlGAIgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIlkKFVdpdGhkcmF3RnVuZHNSZXNwb25zZRISCgphbW91bnRfd2VpGAEgASgJEhIKCnRvX2FkZHJlc3MYAiABKAkSGAoQdHJhbnNhY3Rpb25faGFzaBgDIAEoCSIrChRHZXRBZ2VudEZ1bmRzUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSLeAQoVR2V0QWdlbnRGdW5kc1Jlc3BvbnNlEhYKDndhbGxldF9hZGRyZXNzGAEgASgJEhMKC2JhbGFuY2Vfd2VpGAIgASgJEhcKD293bmVyX3NoYXJlX3dlaRgDIAEoCRIWCg5wb29sX3NoYXJlX3dlaRgEIAEoCRIXCg9zcGVudF90b2RheV93ZWkYBSABKAkSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAYgASgJEi8KC3RydXN0X2xldmVsGAcgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbCrCAQoKQ2xhaW1TdGFnZRIbChdDTEFJTV9TVEFHRV9VTlNQRUNJRklFRBAAEhkKFUNMQUlNX1NUQUdFX1JFU0VSVklORxABEhgKFENMQUlNX1NUQUdFX1NUQVJUSU5HEAISFwoTQ0xBSU1fU1RBR0VfSk9JTklORxADEhYKEkNMQUlNX1NUQUdFX0pPSU5FRBAEEhYKEkNMQUlNX1NUQUdFX0ZBSUxFRBAFEhkKFUNMQUlNX1NUQUdFX0NBTkNFTExFRBAGMs8NCgxDbGFpbVNlcnZpY2USRAoFQ2xhaW0SHC5jb252b3MucG9vbC52MS5DbGFpbVJlcXVlc3QaHS5jb252b3MucG9vbC52MS5DbGFpbVJlc3BvbnNlEmoKEEdldENsYWltUHJvZ3Jlc3MSJy5jb252b3MucG9vbC52MS5HZXRDbGFpbVByb2dyZXNzUmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLkdldENsYWltUHJvZ3Jlc3NSZXNwb25zZSIDkAIBElYKC0NhbmNlbENsYWltEiIuY29udm9zLnBvb2wudjEuQ2FuY2VsQ2xhaW1SZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuQ2FuY2VsQ2xhaW1SZXNwb25zZRJnCg9MaXN0T3duZXJBZ2VudHMSJi5jb252b3MucG9vbC52MS5MaXN0T3duZXJBZ2VudHNSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuTGlzdE93bmVyQWdlbnRzUmVzcG9uc2UiA5ACARJbCgtHZXRJbnN0YW5jZRIiLmNvbnZvcy5wb29sLnYxLkdldEluc3RhbmNlUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkdldEluc3RhbmNlUmVzcG9uc2UiA5ACARJfCg5TZXRJbnN0YW5jZVBpbhIlLmNvbnZvcy5wb29sLnYxLlNldEluc3RhbmNlUGluUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlNldEluc3RhbmNlUGluUmVzcG9uc2USVgoLUmVtb3ZlQWdlbnQSIi5jb252b3MucG9vbC52MS5SZW1vdmVBZ2VudFJlcXVlc3QaIy5jb252b3MucG9vbC52MS5SZW1vdmVBZ2VudFJlc3BvbnNlEnkKFUxpc3RUZW1wbGF0ZUluc3RhbmNlcxIsLmNvbnZvcy5wb29sLnYxLkxpc3RUZW1wbGF0ZUluc3RhbmNlc1JlcXVlc3QaLS5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXNwb25zZSIDkAIBElwKDVRyYW5zZmVyQWdlbnQSJC5jb252b3MucG9vbC52MS5UcmFuc2ZlckFnZW50UmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlRyYW5zZmVyQWdlbnRSZXNwb25zZRJWCgtBY2NlcHRBZ2VudBIiLmNvbnZvcy5wb29sLnYxLkFjY2VwdEFnZW50UmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkFjY2VwdEFnZW50UmVzcG9uc2USZQoQV2l0aGRyYXdUcmFuc2ZlchInLmNvbnZvcy5wb29sLnYxLldpdGhkcmF3VHJhbnNmZXJSZXF1ZXN0GiguY29udm9zLnBvb2wudjEuV2l0aGRyYXdUcmFuc2ZlclJlc3BvbnNlElwKDVNldFRydXN0TGV2ZWwSJC5jb252b3MucG9vbC52MS5TZXRUcnVzdExldmVsUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlNldFRydXN0TGV2ZWxSZXNwb25zZRJfCg5TZXRQZXJtaXNzaW9ucxIlLmNvbnZvcy5wb29sLnYxLlNldFBlcm1pc3Npb25zUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlNldFBlcm1pc3Npb25zUmVzcG9uc2USZQoQU2V0UGFydGljaXBhdGlvbhInLmNvbnZvcy5wb29sLnYxLlNldFBhcnRpY2lwYXRpb25SZXF1ZXN0GiguY29udm9zLnBvb2wudjEuU2V0UGFydGljaXBhdGlvblJlc3BvbnNlEmgKEUxpc3RBZ2VudEFjdGl2aXR5EiguY29udm9zLnBvb2wudjEuTGlzdEFnZW50QWN0aXZpdHlSZXF1ZXN0GikuY29udm9zLnBvb2wudjEuTGlzdEFnZW50QWN0aXZpdHlSZXNwb25zZRJcCg1XaXRoZHJhd0Z1bmRzEiQuY29udm9zLnBvb2wudjEuV2l0aGRyYXdGdW5kc1JlcXVlc3QaJS5jb252b3MucG9vbC52MS5XaXRoZHJhd0Z1bmRzUmVzcG9uc2USTQoIVHJ5RHJhZnQSHy5jb252b3MucG9vbC52MS5UcnlEcmFmdFJlcXVlc3QaIC5jb252b3MucG9vbC52MS5UcnlEcmFmdFJlc3BvbnNlEmEKDUdldEFnZW50RnVuZHMSJC5jb252b3MucG9vbC52MS5HZXRBZ2VudEZ1bmRzUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLkdldEFnZW50RnVuZHNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_convos_pool_v1_common, file_convos_pool_v1_draft_chat, file_convos_pool_v1_instance, file_convos_pool_v1_payment_signer_service, file_google_protobuf_timestamp]);
+  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSLJAwoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSDQoFY2FycnkYCiADKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJEhsKE3RlbXBsYXRlX2NyZWF0b3JfaWQYDCABKAkSHAoUY29uZmlybV9zZWNvbmRfYWdlbnQYDSABKAgaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgtpbmhlcml0YW5jZRgCIAEoCzIbLmNvbnZvcy5wb29sLnYxLkluaGVyaXRhbmNlIjIKF0dldENsYWltUHJvZ3Jlc3NSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCSLPAQoYR2V0Q2xhaW1Qcm9ncmVzc1Jlc3BvbnNlEikKBXN0YWdlGAEgASgOMhouY29udm9zLnBvb2wudjEuQ2xhaW1TdGFnZRIuCgpzdGFydGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBjYW5jZWxfcmVxdWVzdGVkGAMgASgIEhMKC2luc3RhbmNlX2lkGAQgASgJEhIKCmVycm9yX2NvZGUYBSABKAkSFQoNZXJyb3JfbWVzc2FnZRgGIAEoCSItChJDYW5jZWxDbGFpbVJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJIkAKE0NhbmNlbENsYWltUmVzcG9uc2USKQoFc3RhZ2UYASABKA4yGi5jb252b3MucG9vbC52MS5DbGFpbVN0YWdlIlEKFkxpc3RPd25lckFnZW50c1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXwoXTGlzdE93bmVyQWdlbnRzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKEkdldEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSJBChNHZXRJbnN0YW5jZVJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UicAoVU2V0SW5zdGFuY2VQaW5SZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEg4KBnBpbm5lZBgCIAEoCBIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWU2V0SW5zdGFuY2VQaW5SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIl0KElJlbW92ZUFnZW50UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFQoTUmVtb3ZlQWdlbnRSZXNwb25zZSJtChxMaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCWxpdmVfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSKnAQodTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USEwoLdG90YWxfY291bnQYAiABKAMSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEisKBXJlYWNoGAQgASgLMhwuY29udm9zLnBvb2wudjEuUmVsZWFzZVJlYWNoIpUBCgxSZWxlYXNlUmVhY2gSFwoPcmVsZWFzZV92ZXJzaW9uGAEgASgDEhIKCmxpdmVfY291bnQYAiABKAMSFQoNY3VycmVudF9jb3VudBgDIAEoAxIVCg1wZW5kaW5nX2NvdW50GAQgASgDEhQKDGZhaWxlZF9jb3VudBgFIAEoAxIUCgxwaW5uZWRfY291bnQYBiABKAMidQoUVHJhbnNmZXJBZ2VudFJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSFAoMbmV3X293bmVyX2lkGAIgASgJEjIKD293bmVyX3NpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJDChVUcmFuc2ZlckFnZW50UmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSJXChJBY2NlcHRBZ2VudFJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSLAoJc2lnbmF0dXJlGAIgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkEKE0FjY2VwdEFnZW50UmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSJiChdXaXRoZHJhd1RyYW5zZmVyUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRgoYV2l0aGRyYXdUcmFuc2ZlclJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UirwEKFFNldFRydXN0TGV2ZWxSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEi8KC3RydXN0X2xldmVsGAIgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIdChVkYWlseV9zcGVuZF9saW1pdF93ZWkYAyABKAkSMgoPb3duZXJfc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkMKFVNldFRydXN0TGV2ZWxSZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIpIBChVTZXRQZXJtaXNzaW9uc1JlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSMAoLcGVybWlzc2lvbnMYAiABKAsyGy5jb252b3MucG9vbC52MS5QZXJtaXNzaW9ucxIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWU2V0UGVybWlzc2lvbnNSZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIrEBChdTZXRQYXJ0aWNpcGF0aW9uUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRI0Cg1wYXJ0aWNpcGF0aW9uGAIgASgLMh0uY29udm9zLnBvb2wudjEuUGFydGljaXBhdGlvbhIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSFwoPY29udmVyc2F0aW9uX2lkGAQgASgJIkYKGFNldFBhcnRpY2lwYXRpb25SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIoYCChhBZGRUb0NvbnZlcnNhdGlvblJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSGwoTY29udmVyc2F0aW9uX2ludml0ZRgCIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSNAoNcGFydGljaXBhdGlvbhgEIAEoCzIdLmNvbnZvcy5wb29sLnYxLlBhcnRpY2lwYXRpb24SMAoFdG9vbHMYBSABKA4yIS5jb252b3MucG9vbC52MS5Db252ZXJzYXRpb25Ub29scxIcChRjb25maXJtX3NlY29uZF9hZ2VudBgGIAEoCCKAAQoZQWRkVG9Db252ZXJzYXRpb25SZXNwb25zZRI3Cgxjb252ZXJzYXRpb24YASABKAsyIS5jb252b3MucG9vbC52MS5BZ2VudENvbnZlcnNhdGlvbhIqCghpbnN0YW5jZRgCIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIoEBCh1SZW1vdmVGcm9tQ29udmVyc2F0aW9uUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAkSMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkwKHlJlbW92ZUZyb21Db252ZXJzYXRpb25SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIooBChhMaXN0QWdlbnRBY3Rpdml0eVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSMgoPb3duZXJfc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIq4BChlMaXN0QWdlbnRBY3Rpdml0eVJlc3BvbnNlEi4KB2VudHJpZXMYASADKAsyHS5jb252b3MucG9vbC52MS5BY3Rpdml0eUVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIQCghkZXRhaWxlZBgDIAEoCBI2Cg9zaWduZWRfcGF5bWVudHMYBCADKAsyHS5jb252b3MucG9vbC52MS5TaWduZWRQYXltZW50Il8KFFdpdGhkcmF3RnVuZHNSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEjIKD293bmVyX3NpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJZChVXaXRoZHJhd0Z1bmRzUmVzcG9uc2USEgoKYW1vdW50X3dlaRgBIAEoCRISCgp0b19hZGRyZXNzGAIgASgJEhgKEHRyYW5zYWN0aW9uX2hhc2gYAyABKAkiKwoUR2V0QWdlbnRGdW5kc1JlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAki3gEKFUdldEFnZW50RnVuZHNSZXNwb25zZRIWCg53YWxsZXRfYWRkcmVzcxgBIAEoCRITCgtiYWxhbmNlX3dlaRgCIAEoCRIXCg9vd25lcl9zaGFyZV93ZWkYAyABKAkSFgoOcG9vbF9zaGFyZV93ZWkYBCABKAkSFwoPc3BlbnRfdG9kYXlfd2VpGAUgASgJEh0KFWRhaWx5X3NwZW5kX2xpbWl0X3dlaRgGIAEoCRIvCgt0cnVzdF9sZXZlbBgHIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwqwgEKCkNsYWltU3RhZ2USGwoXQ0xBSU1fU1RBR0VfVU5TUEVDSUZJRUQQABIZChVDTEFJTV9TVEFHRV9SRVNFUlZJTkcQARIYChRDTEFJTV9TVEFHRV9TVEFSVElORxACEhcKE0NMQUlNX1NUQUdFX0pPSU5JTkcQAxIWChJDTEFJTV9TVEFHRV9KT0lORUQQBBIWChJDTEFJTV9TVEFHRV9GQUlMRUQQBRIZChVDTEFJTV9TVEFHRV9DQU5DRUxMRUQQBjKyDwoMQ2xhaW1TZXJ2aWNlEkQKBUNsYWltEhwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0Gh0uY29udm9zLnBvb2wudjEuQ2xhaW1SZXNwb25zZRJqChBHZXRDbGFpbVByb2dyZXNzEicuY29udm9zLnBvb2wudjEuR2V0Q2xhaW1Qcm9ncmVzc1JlcXVlc3QaKC5jb252b3MucG9vbC52MS5HZXRDbGFpbVByb2dyZXNzUmVzcG9uc2UiA5ACARJWCgtDYW5jZWxDbGFpbRIiLmNvbnZvcy5wb29sLnYxLkNhbmNlbENsYWltUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkNhbmNlbENsYWltUmVzcG9uc2USZwoPTGlzdE93bmVyQWdlbnRzEiYuY29udm9zLnBvb2wudjEuTGlzdE93bmVyQWdlbnRzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkxpc3RPd25lckFnZW50c1Jlc3BvbnNlIgOQAgESWwoLR2V0SW5zdGFuY2USIi5jb252b3MucG9vbC52MS5HZXRJbnN0YW5jZVJlcXVlc3QaIy5jb252b3MucG9vbC52MS5HZXRJbnN0YW5jZVJlc3BvbnNlIgOQAgESXwoOU2V0SW5zdGFuY2VQaW4SJS5jb252b3MucG9vbC52MS5TZXRJbnN0YW5jZVBpblJlcXVlc3QaJi5jb252b3MucG9vbC52MS5TZXRJbnN0YW5jZVBpblJlc3BvbnNlElYKC1JlbW92ZUFnZW50EiIuY29udm9zLnBvb2wudjEuUmVtb3ZlQWdlbnRSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuUmVtb3ZlQWdlbnRSZXNwb25zZRJ5ChVMaXN0VGVtcGxhdGVJbnN0YW5jZXMSLC5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0Gi0uY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVzcG9uc2UiA5ACARJcCg1UcmFuc2ZlckFnZW50EiQuY29udm9zLnBvb2wudjEuVHJhbnNmZXJBZ2VudFJlcXVlc3QaJS5jb252b3MucG9vbC52MS5UcmFuc2ZlckFnZW50UmVzcG9uc2USVgoLQWNjZXB0QWdlbnQSIi5jb252b3MucG9vbC52MS5BY2NlcHRBZ2VudFJlcXVlc3QaIy5jb252b3MucG9vbC52MS5BY2NlcHRBZ2VudFJlc3BvbnNlEmUKEFdpdGhkcmF3VHJhbnNmZXISJy5jb252b3MucG9vbC52MS5XaXRoZHJhd1RyYW5zZmVyUmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLldpdGhkcmF3VHJhbnNmZXJSZXNwb25zZRJcCg1TZXRUcnVzdExldmVsEiQuY29udm9zLnBvb2wudjEuU2V0VHJ1c3RMZXZlbFJlcXVlc3QaJS5jb252b3MucG9vbC52MS5TZXRUcnVzdExldmVsUmVzcG9uc2USXwoOU2V0UGVybWlzc2lvbnMSJS5jb252b3MucG9vbC52MS5TZXRQZXJtaXNzaW9uc1JlcXVlc3QaJi5jb252b3MucG9vbC52MS5TZXRQZXJtaXNzaW9uc1Jlc3BvbnNlEmUKEFNldFBhcnRpY2lwYXRpb24SJy5jb252b3MucG9vbC52MS5TZXRQYXJ0aWNpcGF0aW9uUmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLlNldFBhcnRpY2lwYXRpb25SZXNwb25zZRJoChFBZGRUb0NvbnZlcnNhdGlvbhIoLmNvbnZvcy5wb29sLnYxLkFkZFRvQ29udmVyc2F0aW9uUmVxdWVzdBopLmNvbnZvcy5wb29sLnYxLkFkZFRvQ29udmVyc2F0aW9uUmVzcG9uc2USdwoWUmVtb3ZlRnJvbUNvbnZlcnNhdGlvbhItLmNvbnZvcy5wb29sLnYxLlJlbW92ZUZyb21Db252ZXJzYXRpb25SZXF1ZXN0Gi4uY29udm9zLnBvb2wudjEuUmVtb3ZlRnJvbUNvbnZlcnNhdGlvblJlc3BvbnNlEmgKEUxpc3RBZ2VudEFjdGl2aXR5EiguY29udm9zLnBvb2wudjEuTGlzdEFnZW50QWN0aXZpdHlSZXF1ZXN0GikuY29udm9zLnBvb2wudjEuTGlzdEFnZW50QWN0aXZpdHlSZXNwb25zZRJcCg1XaXRoZHJhd0Z1bmRzEiQuY29udm9zLnBvb2wudjEuV2l0aGRyYXdGdW5kc1JlcXVlc3QaJS5jb252b3MucG9vbC52MS5XaXRoZHJhd0Z1bmRzUmVzcG9uc2USTQoIVHJ5RHJhZnQSHy5jb252b3MucG9vbC52MS5UcnlEcmFmdFJlcXVlc3QaIC5jb252b3MucG9vbC52MS5UcnlEcmFmdFJlc3BvbnNlEmEKDUdldEFnZW50RnVuZHMSJC5jb252b3MucG9vbC52MS5HZXRBZ2VudEZ1bmRzUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLkdldEFnZW50RnVuZHNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_convos_pool_v1_common, file_convos_pool_v1_draft_chat, file_convos_pool_v1_instance, file_convos_pool_v1_payment_signer_service, file_google_protobuf_timestamp]);
 
 /**
  * The requester must be proven: the caller's session (the gateway passes the
@@ -837,12 +837,22 @@ export type SetParticipationRequest = Message<"convos.pool.v1.SetParticipationRe
   participation?: Participation | undefined;
 
   /**
-   * The owner's signature (EIP-712 `SetParticipation`); required even with
-   * a session, because the agent checks it itself.
+   * The owner's signature (EIP-712 `SetParticipation`, or
+   * `SetConversationParticipation` when `conversation_id` is set); required
+   * even with a session, because the agent checks it itself.
    *
    * @generated from field: convos.pool.v1.Signature owner_signature = 3;
    */
   ownerSignature?: Signature | undefined;
+
+  /**
+   * The conversation it applies to; empty: the home (signed
+   * `SetParticipation`, as before). A signature made for the home never
+   * applies to another conversation.
+   *
+   * @generated from field: string conversation_id = 4;
+   */
+  conversationId: string;
 };
 
 /**
@@ -868,6 +878,140 @@ export type SetParticipationResponse = Message<"convos.pool.v1.SetParticipationR
  */
 export const SetParticipationResponseSchema: GenMessage<SetParticipationResponse> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_claim_service, 28);
+
+/**
+ * @generated from message convos.pool.v1.AddToConversationRequest
+ */
+export type AddToConversationRequest = Message<"convos.pool.v1.AddToConversationRequest"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * The Convos invite (a URL or its slug) of the conversation to join.
+   *
+   * @generated from field: string conversation_invite = 2;
+   */
+  conversationInvite: string;
+
+  /**
+   * The owner's signature (EIP-712 `AddToConversation`, over the invite's
+   * hash); required even with a session, because the agent checks it itself.
+   *
+   * @generated from field: convos.pool.v1.Signature owner_signature = 3;
+   */
+  ownerSignature?: Signature | undefined;
+
+  /**
+   * When it speaks there; unset: by the conversation's size, no cooldown
+   * (as signed: `resolveParticipation`'s defaults).
+   *
+   * @generated from field: convos.pool.v1.Participation participation = 4;
+   */
+  participation?: Participation | undefined;
+
+  /**
+   * Whether its tools (number, mailbox, wallet) act there; unset: shared.
+   *
+   * @generated from field: convos.pool.v1.ConversationTools tools = 5;
+   */
+  tools: ConversationTools;
+
+  /**
+   * The owner saw that another agent is already in that conversation and
+   * adds this one anyway (signed as `secondAgent`), as a claim's
+   * `confirm_second_agent`.
+   *
+   * @generated from field: bool confirm_second_agent = 6;
+   */
+  confirmSecondAgent: boolean;
+};
+
+/**
+ * Describes the message convos.pool.v1.AddToConversationRequest.
+ * Use `create(AddToConversationRequestSchema)` to create a new message.
+ */
+export const AddToConversationRequestSchema: GenMessage<AddToConversationRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 29);
+
+/**
+ * @generated from message convos.pool.v1.AddToConversationResponse
+ */
+export type AddToConversationResponse = Message<"convos.pool.v1.AddToConversationResponse"> & {
+  /**
+   * The conversation it joined.
+   *
+   * @generated from field: convos.pool.v1.AgentConversation conversation = 1;
+   */
+  conversation?: AgentConversation | undefined;
+
+  /**
+   * The agent after the join, with every conversation it is in.
+   *
+   * @generated from field: convos.pool.v1.Instance instance = 2;
+   */
+  instance?: Instance | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.AddToConversationResponse.
+ * Use `create(AddToConversationResponseSchema)` to create a new message.
+ */
+export const AddToConversationResponseSchema: GenMessage<AddToConversationResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 30);
+
+/**
+ * @generated from message convos.pool.v1.RemoveFromConversationRequest
+ */
+export type RemoveFromConversationRequest = Message<"convos.pool.v1.RemoveFromConversationRequest"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * The XMTP group id of the conversation to leave (one of
+   * `Instance.conversations`).
+   *
+   * @generated from field: string conversation_id = 2;
+   */
+  conversationId: string;
+
+  /**
+   * The owner's signature (EIP-712 `RemoveFromConversation`); required even
+   * with a session, because the agent checks it itself.
+   *
+   * @generated from field: convos.pool.v1.Signature owner_signature = 3;
+   */
+  ownerSignature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.RemoveFromConversationRequest.
+ * Use `create(RemoveFromConversationRequestSchema)` to create a new message.
+ */
+export const RemoveFromConversationRequestSchema: GenMessage<RemoveFromConversationRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 31);
+
+/**
+ * @generated from message convos.pool.v1.RemoveFromConversationResponse
+ */
+export type RemoveFromConversationResponse = Message<"convos.pool.v1.RemoveFromConversationResponse"> & {
+  /**
+   * The agent after it left, in its other conversations.
+   *
+   * @generated from field: convos.pool.v1.Instance instance = 1;
+   */
+  instance?: Instance | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.RemoveFromConversationResponse.
+ * Use `create(RemoveFromConversationResponseSchema)` to create a new message.
+ */
+export const RemoveFromConversationResponseSchema: GenMessage<RemoveFromConversationResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 32);
 
 /**
  * @generated from message convos.pool.v1.ListAgentActivityRequest
@@ -904,7 +1048,7 @@ export type ListAgentActivityRequest = Message<"convos.pool.v1.ListAgentActivity
  * Use `create(ListAgentActivityRequestSchema)` to create a new message.
  */
 export const ListAgentActivityRequestSchema: GenMessage<ListAgentActivityRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 29);
+  messageDesc(file_convos_pool_v1_claim_service, 33);
 
 /**
  * @generated from message convos.pool.v1.ListAgentActivityResponse
@@ -943,7 +1087,7 @@ export type ListAgentActivityResponse = Message<"convos.pool.v1.ListAgentActivit
  * Use `create(ListAgentActivityResponseSchema)` to create a new message.
  */
 export const ListAgentActivityResponseSchema: GenMessage<ListAgentActivityResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 30);
+  messageDesc(file_convos_pool_v1_claim_service, 34);
 
 /**
  * @generated from message convos.pool.v1.WithdrawFundsRequest
@@ -968,7 +1112,7 @@ export type WithdrawFundsRequest = Message<"convos.pool.v1.WithdrawFundsRequest"
  * Use `create(WithdrawFundsRequestSchema)` to create a new message.
  */
 export const WithdrawFundsRequestSchema: GenMessage<WithdrawFundsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 31);
+  messageDesc(file_convos_pool_v1_claim_service, 35);
 
 /**
  * @generated from message convos.pool.v1.WithdrawFundsResponse
@@ -1001,7 +1145,7 @@ export type WithdrawFundsResponse = Message<"convos.pool.v1.WithdrawFundsRespons
  * Use `create(WithdrawFundsResponseSchema)` to create a new message.
  */
 export const WithdrawFundsResponseSchema: GenMessage<WithdrawFundsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 32);
+  messageDesc(file_convos_pool_v1_claim_service, 36);
 
 /**
  * @generated from message convos.pool.v1.GetAgentFundsRequest
@@ -1018,7 +1162,7 @@ export type GetAgentFundsRequest = Message<"convos.pool.v1.GetAgentFundsRequest"
  * Use `create(GetAgentFundsRequestSchema)` to create a new message.
  */
 export const GetAgentFundsRequestSchema: GenMessage<GetAgentFundsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 33);
+  messageDesc(file_convos_pool_v1_claim_service, 37);
 
 /**
  * Amounts in wei (decimal). owner_share_wei + pool_share_wei = balance_wei
@@ -1076,7 +1220,7 @@ export type GetAgentFundsResponse = Message<"convos.pool.v1.GetAgentFundsRespons
  * Use `create(GetAgentFundsResponseSchema)` to create a new message.
  */
 export const GetAgentFundsResponseSchema: GenMessage<GetAgentFundsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 34);
+  messageDesc(file_convos_pool_v1_claim_service, 38);
 
 /**
  * Where a claim is. The client words each stage for people.
@@ -1302,6 +1446,32 @@ export const ClaimService: GenService<{
     methodKind: "unary";
     input: typeof SetParticipationRequestSchema;
     output: typeof SetParticipationResponseSchema;
+  },
+  /**
+   * Adds one of the owner's running agents to another Convos conversation by
+   * its invite (EIP-712 `AddToConversation`, required even with a session):
+   * it joins with its own inbox, keeps what its owner taught it, and keeps
+   * what members say there inside that conversation. The agent checks the
+   * owner's signature over the invite itself before it joins.
+   *
+   * @generated from rpc convos.pool.v1.ClaimService.AddToConversation
+   */
+  addToConversation: {
+    methodKind: "unary";
+    input: typeof AddToConversationRequestSchema;
+    output: typeof AddToConversationResponseSchema;
+  },
+  /**
+   * Takes one of the owner's agents out of one of its conversations (EIP-712
+   * `RemoveFromConversation`, required even with a session); it stays in the
+   * others. Leaving the home makes the oldest added conversation the home.
+   *
+   * @generated from rpc convos.pool.v1.ClaimService.RemoveFromConversation
+   */
+  removeFromConversation: {
+    methodKind: "unary";
+    input: typeof RemoveFromConversationRequestSchema;
+    output: typeof RemoveFromConversationResponseSchema;
   },
   /**
    * An agent's activity log, newest first: every tool call and how it ended.

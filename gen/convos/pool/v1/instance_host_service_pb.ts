@@ -10,7 +10,7 @@ import type { AgentRuntime } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
 import type { InstanceHostServiceTryDraftRequestSchema, InstanceHostServiceTryDraftResponseSchema } from "./draft_chat_pb.js";
 import { file_convos_pool_v1_draft_chat } from "./draft_chat_pb.js";
-import type { InstanceState } from "./instance_pb.js";
+import type { AgentConversationState, InstanceState } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
 import type { AttestRequest, AttestResponse, ConfigureRequest, ConfigureResponse, InstanceServiceUpdateTemplateResponse, JoinConversationResponse, ToolCredential } from "./instance_service_pb.js";
 import { file_convos_pool_v1_instance_service } from "./instance_service_pb.js";
@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance_host_service.proto.
  */
 export const file_convos_pool_v1_instance_host_service: GenFile = /*@__PURE__*/
-  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxInQKFlJlc3RvcmVJbnN0YW5jZVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSFAoMd2FsbGV0X2luZGV4GAIgASgNEi8KBXN0YXRlGAMgASgLMiAuY29udm9zLnBvb2wudjEuU2VhbGVkQWdlbnRTdGF0ZSJyChdSZXN0b3JlSW5zdGFuY2VSZXNwb25zZRIQCghpbmJveF9pZBgBIAEoCRIXCg9pbnN0YWxsYXRpb25faWQYAiABKAkSLAoFc3RhdGUYAyABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlIkEKFFN0YXJ0SW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDSIpChVTdGFydEluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkiOwoTU3RvcEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgdkZXN0cm95GAIgASgIIhYKFFN0b3BJbnN0YW5jZVJlc3BvbnNlIhYKFExpc3RJbnN0YW5jZXNSZXF1ZXN0ItcBCg5Ib3N0ZWRJbnN0YW5jZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSFAoMd2FsbGV0X2luZGV4GAQgASgNEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgFIAEoAxIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBiADKAMSGQoRY29udmVyc2F0aW9uX25hbWUYByABKAkikAEKFUxpc3RJbnN0YW5jZXNSZXNwb25zZRIxCglpbnN0YW5jZXMYASADKAsyHi5jb252b3MucG9vbC52MS5Ib3N0ZWRJbnN0YW5jZRIVCg1tYXhfaW5zdGFuY2VzGAIgASgNEi0KB3J1bnRpbWUYAyABKA4yHC5jb252b3MucG9vbC52MS5BZ2VudFJ1bnRpbWUisgEKFlVwZGF0ZVRlbXBsYXRlc1JlcXVlc3QSMAoIdGVtcGxhdGUYASABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgViYXNlcxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEjcKCWluc3RhbmNlcxgDIAMoCzIkLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVXBkYXRlVGFyZ2V0IloKFFRlbXBsYXRlVXBkYXRlVGFyZ2V0EhMKC2luc3RhbmNlX2lkGAEgASgJEi0KBXRvb2xzGAIgAygLMh4uY29udm9zLnBvb2wudjEuVG9vbENyZWRlbnRpYWwiUgoXVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2USNwoIb3V0Y29tZXMYASADKAsyJS5jb252b3MucG9vbC52MS5UZW1wbGF0ZVVwZGF0ZU91dGNvbWUitwEKFVRlbXBsYXRlVXBkYXRlT3V0Y29tZRITCgtpbnN0YW5jZV9pZBgBIAEoCRJICgdhcHBsaWVkGAIgASgLMjUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXNwb25zZUgAEjQKBWVycm9yGAMgASgLMiMuY29udm9zLnBvb2wudjEuVGVtcGxhdGVVcGRhdGVFcnJvckgAQgkKB291dGNvbWUiNAoTVGVtcGxhdGVVcGRhdGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkiUAoZQ29uZmlndXJlSW5zdGFuY2VzUmVxdWVzdBIzCglpbnN0YW5jZXMYASADKAsyIC5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXF1ZXN0IlgKGkNvbmZpZ3VyZUluc3RhbmNlc1Jlc3BvbnNlEjoKCG91dGNvbWVzGAEgAygLMiguY29udm9zLnBvb2wudjEuSW5zdGFuY2VDb25maWd1cmVPdXRjb21lIqcBChhJbnN0YW5jZUNvbmZpZ3VyZU91dGNvbWUSEwoLaW5zdGFuY2VfaWQYASABKAkSNwoKY29uZmlndXJlZBgCIAEoCzIhLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiSwoYSm9pbkNvbnZlcnNhdGlvbnNSZXF1ZXN0Ei8KBWpvaW5zGAEgAygLMiAuY29udm9zLnBvb2wudjEuQ29udmVyc2F0aW9uSm9pbiJEChBDb252ZXJzYXRpb25Kb2luEhMKC2luc3RhbmNlX2lkGAEgASgJEhsKE2NvbnZlcnNhdGlvbl9pbnZpdGUYAiABKAkiqwEKGUpvaW5Db252ZXJzYXRpb25zUmVzcG9uc2USEwoLaW5zdGFuY2VfaWQYASABKAkSOgoGam9pbmVkGAIgASgLMiguY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvblJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiSwoWQXR0ZXN0SW5zdGFuY2VzUmVxdWVzdBIxCglpbnN0YW5jZXMYASADKAsyHi5jb252b3MucG9vbC52MS5JbnN0YW5jZUF0dGVzdCJUCg5JbnN0YW5jZUF0dGVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRItCgZhdHRlc3QYAiABKAsyHS5jb252b3MucG9vbC52MS5BdHRlc3RSZXF1ZXN0IlIKF0F0dGVzdEluc3RhbmNlc1Jlc3BvbnNlEjcKCG91dGNvbWVzGAEgAygLMiUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VBdHRlc3RPdXRjb21lIp8BChVJbnN0YW5jZUF0dGVzdE91dGNvbWUSEwoLaW5zdGFuY2VfaWQYASABKAkSMgoIYXR0ZXN0ZWQYAiABKAsyHi5jb252b3MucG9vbC52MS5BdHRlc3RSZXNwb25zZUgAEjIKBWVycm9yGAMgASgLMiEuY29udm9zLnBvb2wudjEuSW5zdGFuY2VDYWxsRXJyb3JIAEIJCgdvdXRjb21lIlkKEUluc3RhbmNlQ2FsbEVycm9yEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCRIlCgdkZXRhaWxzGAMgAygLMhQuZ29vZ2xlLnByb3RvYnVmLkFueTKrBwoTSW5zdGFuY2VIb3N0U2VydmljZRJcCg1TdGFydEluc3RhbmNlEiQuY29udm9zLnBvb2wudjEuU3RhcnRJbnN0YW5jZVJlcXVlc3QaJS5jb252b3MucG9vbC52MS5TdGFydEluc3RhbmNlUmVzcG9uc2USWQoMU3RvcEluc3RhbmNlEiMuY29udm9zLnBvb2wudjEuU3RvcEluc3RhbmNlUmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLlN0b3BJbnN0YW5jZVJlc3BvbnNlEmEKDUxpc3RJbnN0YW5jZXMSJC5jb252b3MucG9vbC52MS5MaXN0SW5zdGFuY2VzUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLkxpc3RJbnN0YW5jZXNSZXNwb25zZSIDkAIBEmIKD1VwZGF0ZVRlbXBsYXRlcxImLmNvbnZvcy5wb29sLnYxLlVwZGF0ZVRlbXBsYXRlc1JlcXVlc3QaJy5jb252b3MucG9vbC52MS5VcGRhdGVUZW1wbGF0ZXNSZXNwb25zZRJrChJDb25maWd1cmVJbnN0YW5jZXMSKS5jb252b3MucG9vbC52MS5Db25maWd1cmVJbnN0YW5jZXNSZXF1ZXN0GiouY29udm9zLnBvb2wudjEuQ29uZmlndXJlSW5zdGFuY2VzUmVzcG9uc2USagoRSm9pbkNvbnZlcnNhdGlvbnMSKC5jb252b3MucG9vbC52MS5Kb2luQ29udmVyc2F0aW9uc1JlcXVlc3QaKS5jb252b3MucG9vbC52MS5Kb2luQ29udmVyc2F0aW9uc1Jlc3BvbnNlMAESYgoPQXR0ZXN0SW5zdGFuY2VzEiYuY29udm9zLnBvb2wudjEuQXR0ZXN0SW5zdGFuY2VzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkF0dGVzdEluc3RhbmNlc1Jlc3BvbnNlEmIKD1Jlc3RvcmVJbnN0YW5jZRImLmNvbnZvcy5wb29sLnYxLlJlc3RvcmVJbnN0YW5jZVJlcXVlc3QaJy5jb252b3MucG9vbC52MS5SZXN0b3JlSW5zdGFuY2VSZXNwb25zZRJzCghUcnlEcmFmdBIyLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlSG9zdFNlcnZpY2VUcnlEcmFmdFJlcXVlc3QaMy5jb252b3MucG9vbC52MS5JbnN0YW5jZUhvc3RTZXJ2aWNlVHJ5RHJhZnRSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_agent_vault_service, file_convos_pool_v1_common, file_convos_pool_v1_draft_chat, file_convos_pool_v1_instance, file_convos_pool_v1_instance_service, file_convos_pool_v1_template, file_google_protobuf_any]);
+  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxInQKFlJlc3RvcmVJbnN0YW5jZVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSFAoMd2FsbGV0X2luZGV4GAIgASgNEi8KBXN0YXRlGAMgASgLMiAuY29udm9zLnBvb2wudjEuU2VhbGVkQWdlbnRTdGF0ZSKtAQoXUmVzdG9yZUluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkSFwoPaW5zdGFsbGF0aW9uX2lkGAIgASgJEiwKBXN0YXRlGAMgASgOMh0uY29udm9zLnBvb2wudjEuSW5zdGFuY2VTdGF0ZRI5Cg1jb252ZXJzYXRpb25zGAQgAygLMiIuY29udm9zLnBvb2wudjEuSG9zdGVkQ29udmVyc2F0aW9uIkEKFFN0YXJ0SW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDSIpChVTdGFydEluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkiOwoTU3RvcEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgdkZXN0cm95GAIgASgIIhYKFFN0b3BJbnN0YW5jZVJlc3BvbnNlIhYKFExpc3RJbnN0YW5jZXNSZXF1ZXN0IpICCg5Ib3N0ZWRJbnN0YW5jZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSFAoMd2FsbGV0X2luZGV4GAQgASgNEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgFIAEoAxIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBiADKAMSGQoRY29udmVyc2F0aW9uX25hbWUYByABKAkSOQoNY29udmVyc2F0aW9ucxgIIAMoCzIiLmNvbnZvcy5wb29sLnYxLkhvc3RlZENvbnZlcnNhdGlvbiJyChJIb3N0ZWRDb252ZXJzYXRpb24SFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSNQoFc3RhdGUYAyABKA4yJi5jb252b3MucG9vbC52MS5BZ2VudENvbnZlcnNhdGlvblN0YXRlIpABChVMaXN0SW5zdGFuY2VzUmVzcG9uc2USMQoJaW5zdGFuY2VzGAEgAygLMh4uY29udm9zLnBvb2wudjEuSG9zdGVkSW5zdGFuY2USFQoNbWF4X2luc3RhbmNlcxgCIAEoDRItCgdydW50aW1lGAMgASgOMhwuY29udm9zLnBvb2wudjEuQWdlbnRSdW50aW1lIrIBChZVcGRhdGVUZW1wbGF0ZXNSZXF1ZXN0EjAKCHRlbXBsYXRlGAEgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLQoFYmFzZXMYAiADKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRI3CglpbnN0YW5jZXMYAyADKAsyJC5jb252b3MucG9vbC52MS5UZW1wbGF0ZVVwZGF0ZVRhcmdldCJaChRUZW1wbGF0ZVVwZGF0ZVRhcmdldBITCgtpbnN0YW5jZV9pZBgBIAEoCRItCgV0b29scxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsIlIKF1VwZGF0ZVRlbXBsYXRlc1Jlc3BvbnNlEjcKCG91dGNvbWVzGAEgAygLMiUuY29udm9zLnBvb2wudjEuVGVtcGxhdGVVcGRhdGVPdXRjb21lIrcBChVUZW1wbGF0ZVVwZGF0ZU91dGNvbWUSEwoLaW5zdGFuY2VfaWQYASABKAkSSAoHYXBwbGllZBgCIAEoCzI1LmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVzcG9uc2VIABI0CgVlcnJvchgDIAEoCzIjLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVXBkYXRlRXJyb3JIAEIJCgdvdXRjb21lIjQKE1RlbXBsYXRlVXBkYXRlRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIlAKGUNvbmZpZ3VyZUluc3RhbmNlc1JlcXVlc3QSMwoJaW5zdGFuY2VzGAEgAygLMiAuY29udm9zLnBvb2wudjEuQ29uZmlndXJlUmVxdWVzdCJYChpDb25maWd1cmVJbnN0YW5jZXNSZXNwb25zZRI6CghvdXRjb21lcxgBIAMoCzIoLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlQ29uZmlndXJlT3V0Y29tZSKnAQoYSW5zdGFuY2VDb25maWd1cmVPdXRjb21lEhMKC2luc3RhbmNlX2lkGAEgASgJEjcKCmNvbmZpZ3VyZWQYAiABKAsyIS5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXNwb25zZUgAEjIKBWVycm9yGAMgASgLMiEuY29udm9zLnBvb2wudjEuSW5zdGFuY2VDYWxsRXJyb3JIAEIJCgdvdXRjb21lIksKGEpvaW5Db252ZXJzYXRpb25zUmVxdWVzdBIvCgVqb2lucxgBIAMoCzIgLmNvbnZvcy5wb29sLnYxLkNvbnZlcnNhdGlvbkpvaW4iRAoQQ29udmVyc2F0aW9uSm9pbhITCgtpbnN0YW5jZV9pZBgBIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAIgASgJIqsBChlKb2luQ29udmVyc2F0aW9uc1Jlc3BvbnNlEhMKC2luc3RhbmNlX2lkGAEgASgJEjoKBmpvaW5lZBgCIAEoCzIoLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25SZXNwb25zZUgAEjIKBWVycm9yGAMgASgLMiEuY29udm9zLnBvb2wudjEuSW5zdGFuY2VDYWxsRXJyb3JIAEIJCgdvdXRjb21lIksKFkF0dGVzdEluc3RhbmNlc1JlcXVlc3QSMQoJaW5zdGFuY2VzGAEgAygLMh4uY29udm9zLnBvb2wudjEuSW5zdGFuY2VBdHRlc3QiVAoOSW5zdGFuY2VBdHRlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSLQoGYXR0ZXN0GAIgASgLMh0uY29udm9zLnBvb2wudjEuQXR0ZXN0UmVxdWVzdCJSChdBdHRlc3RJbnN0YW5jZXNSZXNwb25zZRI3CghvdXRjb21lcxgBIAMoCzIlLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlQXR0ZXN0T3V0Y29tZSKfAQoVSW5zdGFuY2VBdHRlc3RPdXRjb21lEhMKC2luc3RhbmNlX2lkGAEgASgJEjIKCGF0dGVzdGVkGAIgASgLMh4uY29udm9zLnBvb2wudjEuQXR0ZXN0UmVzcG9uc2VIABIyCgVlcnJvchgDIAEoCzIhLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlQ2FsbEVycm9ySABCCQoHb3V0Y29tZSJZChFJbnN0YW5jZUNhbGxFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkSJQoHZGV0YWlscxgDIAMoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkyqwcKE0luc3RhbmNlSG9zdFNlcnZpY2USXAoNU3RhcnRJbnN0YW5jZRIkLmNvbnZvcy5wb29sLnYxLlN0YXJ0SW5zdGFuY2VSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuU3RhcnRJbnN0YW5jZVJlc3BvbnNlElkKDFN0b3BJbnN0YW5jZRIjLmNvbnZvcy5wb29sLnYxLlN0b3BJbnN0YW5jZVJlcXVlc3QaJC5jb252b3MucG9vbC52MS5TdG9wSW5zdGFuY2VSZXNwb25zZRJhCg1MaXN0SW5zdGFuY2VzEiQuY29udm9zLnBvb2wudjEuTGlzdEluc3RhbmNlc1JlcXVlc3QaJS5jb252b3MucG9vbC52MS5MaXN0SW5zdGFuY2VzUmVzcG9uc2UiA5ACARJiCg9VcGRhdGVUZW1wbGF0ZXMSJi5jb252b3MucG9vbC52MS5VcGRhdGVUZW1wbGF0ZXNSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2USawoSQ29uZmlndXJlSW5zdGFuY2VzEikuY29udm9zLnBvb2wudjEuQ29uZmlndXJlSW5zdGFuY2VzUmVxdWVzdBoqLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZUluc3RhbmNlc1Jlc3BvbnNlEmoKEUpvaW5Db252ZXJzYXRpb25zEiguY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvbnNSZXF1ZXN0GikuY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvbnNSZXNwb25zZTABEmIKD0F0dGVzdEluc3RhbmNlcxImLmNvbnZvcy5wb29sLnYxLkF0dGVzdEluc3RhbmNlc1JlcXVlc3QaJy5jb252b3MucG9vbC52MS5BdHRlc3RJbnN0YW5jZXNSZXNwb25zZRJiCg9SZXN0b3JlSW5zdGFuY2USJi5jb252b3MucG9vbC52MS5SZXN0b3JlSW5zdGFuY2VSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuUmVzdG9yZUluc3RhbmNlUmVzcG9uc2UScwoIVHJ5RHJhZnQSMi5jb252b3MucG9vbC52MS5JbnN0YW5jZUhvc3RTZXJ2aWNlVHJ5RHJhZnRSZXF1ZXN0GjMuY29udm9zLnBvb2wudjEuSW5zdGFuY2VIb3N0U2VydmljZVRyeURyYWZ0UmVzcG9uc2ViBnByb3RvMw", [file_convos_pool_v1_agent_vault_service, file_convos_pool_v1_common, file_convos_pool_v1_draft_chat, file_convos_pool_v1_instance, file_convos_pool_v1_instance_service, file_convos_pool_v1_template, file_google_protobuf_any]);
 
 /**
  * @generated from message convos.pool.v1.RestoreInstanceRequest
@@ -78,6 +78,14 @@ export type RestoreInstanceResponse = Message<"convos.pool.v1.RestoreInstanceRes
    * @generated from field: convos.pool.v1.InstanceState state = 3;
    */
   state: InstanceState;
+
+  /**
+   * Every conversation it is in, as the restore left them: JOINED once back
+   * in it, REJOINING while it still waits to be let back in.
+   *
+   * @generated from field: repeated convos.pool.v1.HostedConversation conversations = 4;
+   */
+  conversations: HostedConversation[];
 };
 
 /**
@@ -220,10 +228,18 @@ export type HostedInstance = Message<"convos.pool.v1.HostedInstance"> & {
    * Its conversation's name from the group's metadata, as it last read it;
    * empty when it has none, is in none, or has not read it since its host
    * started (a dormant agent). The pool keeps the last one it was told.
+   * The home's; every conversation's is in `conversations`.
    *
    * @generated from field: string conversation_name = 7;
    */
   conversationName: string;
+
+  /**
+   * Every conversation it is in, the home first, as it last read them.
+   *
+   * @generated from field: repeated convos.pool.v1.HostedConversation conversations = 8;
+   */
+  conversations: HostedConversation[];
 };
 
 /**
@@ -232,6 +248,42 @@ export type HostedInstance = Message<"convos.pool.v1.HostedInstance"> & {
  */
 export const HostedInstanceSchema: GenMessage<HostedInstance> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_instance_host_service, 7);
+
+/**
+ * One conversation of a hosted instance, as the instance reports it.
+ *
+ * @generated from message convos.pool.v1.HostedConversation
+ */
+export type HostedConversation = Message<"convos.pool.v1.HostedConversation"> & {
+  /**
+   * The XMTP group id.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * Its name from the group's metadata; empty when it has none or was not
+   * read since the host started.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * JOINED, or REJOINING while a restored agent waits to be let back in.
+   *
+   * @generated from field: convos.pool.v1.AgentConversationState state = 3;
+   */
+  state: AgentConversationState;
+};
+
+/**
+ * Describes the message convos.pool.v1.HostedConversation.
+ * Use `create(HostedConversationSchema)` to create a new message.
+ */
+export const HostedConversationSchema: GenMessage<HostedConversation> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 8);
 
 /**
  * @generated from message convos.pool.v1.ListInstancesResponse
@@ -266,7 +318,7 @@ export type ListInstancesResponse = Message<"convos.pool.v1.ListInstancesRespons
  * Use `create(ListInstancesResponseSchema)` to create a new message.
  */
 export const ListInstancesResponseSchema: GenMessage<ListInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 8);
+  messageDesc(file_convos_pool_v1_instance_host_service, 9);
 
 /**
  * @generated from message convos.pool.v1.UpdateTemplatesRequest
@@ -299,7 +351,7 @@ export type UpdateTemplatesRequest = Message<"convos.pool.v1.UpdateTemplatesRequ
  * Use `create(UpdateTemplatesRequestSchema)` to create a new message.
  */
 export const UpdateTemplatesRequestSchema: GenMessage<UpdateTemplatesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 9);
+  messageDesc(file_convos_pool_v1_instance_host_service, 10);
 
 /**
  * @generated from message convos.pool.v1.TemplateUpdateTarget
@@ -324,7 +376,7 @@ export type TemplateUpdateTarget = Message<"convos.pool.v1.TemplateUpdateTarget"
  * Use `create(TemplateUpdateTargetSchema)` to create a new message.
  */
 export const TemplateUpdateTargetSchema: GenMessage<TemplateUpdateTarget> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 10);
+  messageDesc(file_convos_pool_v1_instance_host_service, 11);
 
 /**
  * @generated from message convos.pool.v1.UpdateTemplatesResponse
@@ -343,7 +395,7 @@ export type UpdateTemplatesResponse = Message<"convos.pool.v1.UpdateTemplatesRes
  * Use `create(UpdateTemplatesResponseSchema)` to create a new message.
  */
 export const UpdateTemplatesResponseSchema: GenMessage<UpdateTemplatesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 11);
+  messageDesc(file_convos_pool_v1_instance_host_service, 12);
 
 /**
  * @generated from message convos.pool.v1.TemplateUpdateOutcome
@@ -381,7 +433,7 @@ export type TemplateUpdateOutcome = Message<"convos.pool.v1.TemplateUpdateOutcom
  * Use `create(TemplateUpdateOutcomeSchema)` to create a new message.
  */
 export const TemplateUpdateOutcomeSchema: GenMessage<TemplateUpdateOutcome> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 12);
+  messageDesc(file_convos_pool_v1_instance_host_service, 13);
 
 /**
  * @generated from message convos.pool.v1.TemplateUpdateError
@@ -406,7 +458,7 @@ export type TemplateUpdateError = Message<"convos.pool.v1.TemplateUpdateError"> 
  * Use `create(TemplateUpdateErrorSchema)` to create a new message.
  */
 export const TemplateUpdateErrorSchema: GenMessage<TemplateUpdateError> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 13);
+  messageDesc(file_convos_pool_v1_instance_host_service, 14);
 
 /**
  * @generated from message convos.pool.v1.ConfigureInstancesRequest
@@ -426,7 +478,7 @@ export type ConfigureInstancesRequest = Message<"convos.pool.v1.ConfigureInstanc
  * Use `create(ConfigureInstancesRequestSchema)` to create a new message.
  */
 export const ConfigureInstancesRequestSchema: GenMessage<ConfigureInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 14);
+  messageDesc(file_convos_pool_v1_instance_host_service, 15);
 
 /**
  * @generated from message convos.pool.v1.ConfigureInstancesResponse
@@ -445,7 +497,7 @@ export type ConfigureInstancesResponse = Message<"convos.pool.v1.ConfigureInstan
  * Use `create(ConfigureInstancesResponseSchema)` to create a new message.
  */
 export const ConfigureInstancesResponseSchema: GenMessage<ConfigureInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 15);
+  messageDesc(file_convos_pool_v1_instance_host_service, 16);
 
 /**
  * @generated from message convos.pool.v1.InstanceConfigureOutcome
@@ -483,7 +535,7 @@ export type InstanceConfigureOutcome = Message<"convos.pool.v1.InstanceConfigure
  * Use `create(InstanceConfigureOutcomeSchema)` to create a new message.
  */
 export const InstanceConfigureOutcomeSchema: GenMessage<InstanceConfigureOutcome> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 16);
+  messageDesc(file_convos_pool_v1_instance_host_service, 17);
 
 /**
  * @generated from message convos.pool.v1.JoinConversationsRequest
@@ -502,7 +554,7 @@ export type JoinConversationsRequest = Message<"convos.pool.v1.JoinConversations
  * Use `create(JoinConversationsRequestSchema)` to create a new message.
  */
 export const JoinConversationsRequestSchema: GenMessage<JoinConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 17);
+  messageDesc(file_convos_pool_v1_instance_host_service, 18);
 
 /**
  * @generated from message convos.pool.v1.ConversationJoin
@@ -526,7 +578,7 @@ export type ConversationJoin = Message<"convos.pool.v1.ConversationJoin"> & {
  * Use `create(ConversationJoinSchema)` to create a new message.
  */
 export const ConversationJoinSchema: GenMessage<ConversationJoin> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 18);
+  messageDesc(file_convos_pool_v1_instance_host_service, 19);
 
 /**
  * One instance's outcome, sent as soon as its join ends: one per instance
@@ -567,7 +619,7 @@ export type JoinConversationsResponse = Message<"convos.pool.v1.JoinConversation
  * Use `create(JoinConversationsResponseSchema)` to create a new message.
  */
 export const JoinConversationsResponseSchema: GenMessage<JoinConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 19);
+  messageDesc(file_convos_pool_v1_instance_host_service, 20);
 
 /**
  * @generated from message convos.pool.v1.AttestInstancesRequest
@@ -586,7 +638,7 @@ export type AttestInstancesRequest = Message<"convos.pool.v1.AttestInstancesRequ
  * Use `create(AttestInstancesRequestSchema)` to create a new message.
  */
 export const AttestInstancesRequestSchema: GenMessage<AttestInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 20);
+  messageDesc(file_convos_pool_v1_instance_host_service, 21);
 
 /**
  * @generated from message convos.pool.v1.InstanceAttest
@@ -611,7 +663,7 @@ export type InstanceAttest = Message<"convos.pool.v1.InstanceAttest"> & {
  * Use `create(InstanceAttestSchema)` to create a new message.
  */
 export const InstanceAttestSchema: GenMessage<InstanceAttest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 21);
+  messageDesc(file_convos_pool_v1_instance_host_service, 22);
 
 /**
  * @generated from message convos.pool.v1.AttestInstancesResponse
@@ -630,7 +682,7 @@ export type AttestInstancesResponse = Message<"convos.pool.v1.AttestInstancesRes
  * Use `create(AttestInstancesResponseSchema)` to create a new message.
  */
 export const AttestInstancesResponseSchema: GenMessage<AttestInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 22);
+  messageDesc(file_convos_pool_v1_instance_host_service, 23);
 
 /**
  * @generated from message convos.pool.v1.InstanceAttestOutcome
@@ -668,7 +720,7 @@ export type InstanceAttestOutcome = Message<"convos.pool.v1.InstanceAttestOutcom
  * Use `create(InstanceAttestOutcomeSchema)` to create a new message.
  */
 export const InstanceAttestOutcomeSchema: GenMessage<InstanceAttestOutcome> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 23);
+  messageDesc(file_convos_pool_v1_instance_host_service, 24);
 
 /**
  * One instance's refusal within a host's batch call, as its own call would
@@ -705,7 +757,7 @@ export type InstanceCallError = Message<"convos.pool.v1.InstanceCallError"> & {
  * Use `create(InstanceCallErrorSchema)` to create a new message.
  */
 export const InstanceCallErrorSchema: GenMessage<InstanceCallError> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 24);
+  messageDesc(file_convos_pool_v1_instance_host_service, 25);
 
 /**
  * Served by an instance host: one process that runs many agent instances,

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance.proto.
  */
 export const file_convos_pool_v1_instance: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb252b3MvcG9vbC92MS9pbnN0YW5jZS5wcm90bxIOY29udm9zLnBvb2wudjEiXAoLSW5oZXJpdGFuY2USLwoFc3RhdGUYASABKA4yIC5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZVN0YXRlEg0KBWNhcnJ5GAIgAygJEg0KBWVycm9yGAMgASgJIqYBCgxJbnN0YW5jZVN5bmMSKAoFc3RhdGUYASABKA4yGS5jb252b3MucG9vbC52MS5TeW5jU3RhdGUSFwoPYXBwbGllZF92ZXJzaW9uGAIgASgDEhcKD3BlbmRpbmdfdmVyc2lvbhgDIAEoAxINCgVlcnJvchgEIAEoCRISCgppbl9yb2xsb3V0GAUgASgIEhcKD3JvbGxvdXRfdmVyc2lvbhgGIAEoAyIyCg9Qcm92aXNpb25lZFRvb2wSDwoHdG9vbF9pZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkiiQYKCEluc3RhbmNlEgoKAmlkGAEgASgJEhMKC3RlbXBsYXRlX2lkGAIgASgJEhAKCG93bmVyX2lkGAMgASgJEhoKEnBhcmVudF9pbnN0YW5jZV9pZBgEIAEoCRIQCghpbmJveF9pZBgFIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBiABKAkSLAoFc3RhdGUYByABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlEg0KBW1vZGVsGAggASgJEhgKEG1vZGVsX292ZXJyaWRkZW4YCSABKAgSKgoEc3luYxgKIAEoCzIcLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3luYxIuCgV0b29scxgLIAMoCzIfLmNvbnZvcy5wb29sLnYxLlByb3Zpc2lvbmVkVG9vbBIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjbGFpbWVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgphZ2VudF9uYW1lGA4gASgJEjAKC2luaGVyaXRhbmNlGA8gASgLMhsuY29udm9zLnBvb2wudjEuSW5oZXJpdGFuY2USGAoQcGVuZGluZ19vd25lcl9pZBgQIAEoCRIvCgt0cnVzdF9sZXZlbBgRIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGBIgASgJEj0KEnRlbXBsYXRlX2RlbGlzdGluZxgTIAEoCzIhLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlRGVsaXN0aW5nEjAKC3Blcm1pc3Npb25zGBQgASgLMhsuY29udm9zLnBvb2wudjEuUGVybWlzc2lvbnMSNAoNcGFydGljaXBhdGlvbhgVIAEoCzIdLmNvbnZvcy5wb29sLnYxLlBhcnRpY2lwYXRpb24SGQoRY29udmVyc2F0aW9uX25hbWUYFiABKAkiWgoNUGFydGljaXBhdGlvbhIvCgRtb2RlGAEgASgOMiEuY29udm9zLnBvb2wudjEuUGFydGljaXBhdGlvbk1vZGUSGAoQY29vbGRvd25fc2Vjb25kcxgCIAEoDSL8AQoLUGVybWlzc2lvbnMSKQoKbWVtYmVyX3NtcxgBIAEoDjIVLmNvbnZvcy5wb29sLnYxLkdyYW50EisKDG1lbWJlcl9lbWFpbBgCIAEoDjIVLmNvbnZvcy5wb29sLnYxLkdyYW50EiwKDW1lbWJlcl9jcnlwdG8YAyABKA4yFS5jb252b3MucG9vbC52MS5HcmFudBI1Cg5vdXRzaWRlcl9yZXBseRgEIAEoDjIdLmNvbnZvcy5wb29sLnYxLk91dHNpZGVyUmVwbHkSMAoJYXBwcm92YWxzGAUgASgOMh0uY29udm9zLnBvb2wudjEuQXBwcm92YWxQbGFjZSLNAgoNQWN0aXZpdHlFbnRyeRIKCgJpZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdG9vbF9pZBgDIAEoCRIOCgZhY3Rpb24YBCABKAkSDgoGdGFyZ2V0GAUgASgJEhIKCmFtb3VudF93ZWkYBiABKAkSMAoHb3V0Y29tZRgHIAEoDjIfLmNvbnZvcy5wb29sLnYxLlRvb2xDYWxsT3V0Y29tZRIOCgZkZXRhaWwYCCABKAkSLwoLdHJ1c3RfbGV2ZWwYCSABKA4yGi5jb252b3MucG9vbC52MS5UcnVzdExldmVsEhAKCGFwcHJvdmVkGAogASgIEhAKCGFza2VkX2J5GAsgASgJEhUKDWFza2VkX2J5X3JvbGUYDCABKAkSFQoNYXNrZWRfYnlfbmFtZRgNIAEoCSrvAQoNSW5zdGFuY2VTdGF0ZRIeChpJTlNUQU5DRV9TVEFURV9VTlNQRUNJRklFRBAAEhsKF0lOU1RBTkNFX1NUQVRFX1NUQVJUSU5HEAESFwoTSU5TVEFOQ0VfU1RBVEVfSURMRRACEhsKF0lOU1RBTkNFX1NUQVRFX0NMQUlNSU5HEAMSGgoWSU5TVEFOQ0VfU1RBVEVfQ0xBSU1FRBAEEhoKFklOU1RBTkNFX1NUQVRFX0NSQVNIRUQQBRIXChNJTlNUQU5DRV9TVEFURV9ERUFEEAYSGgoWSU5TVEFOQ0VfU1RBVEVfRE9STUFOVBAHKoUBCglTeW5jU3RhdGUSGgoWU1lOQ19TVEFURV9VTlNQRUNJRklFRBAAEhYKElNZTkNfU1RBVEVfQ1VSUkVOVBABEhYKElNZTkNfU1RBVEVfUEVORElORxACEhUKEVNZTkNfU1RBVEVfRkFJTEVEEAMSFQoRU1lOQ19TVEFURV9QSU5ORUQQBCqOAQoQSW5oZXJpdGFuY2VTdGF0ZRIhCh1JTkhFUklUQU5DRV9TVEFURV9VTlNQRUNJRklFRBAAEh0KGUlOSEVSSVRBTkNFX1NUQVRFX1BFTkRJTkcQARIaChZJTkhFUklUQU5DRV9TVEFURV9TRU5UEAISHAoYSU5IRVJJVEFOQ0VfU1RBVEVfRkFJTEVEEAMqlAEKEVBhcnRpY2lwYXRpb25Nb2RlEiIKHlBBUlRJQ0lQQVRJT05fTU9ERV9VTlNQRUNJRklFRBAAEhwKGFBBUlRJQ0lQQVRJT05fTU9ERV9TUEVBSxABEh4KGlBBUlRJQ0lQQVRJT05fTU9ERV9NRU5USU9OEAISHQoZUEFSVElDSVBBVElPTl9NT0RFX1BBVVNFRBADKlAKBUdyYW50EhUKEUdSQU5UX1VOU1BFQ0lGSUVEEAASDwoLR1JBTlRfQUxMT1cQARINCglHUkFOVF9BU0sQAhIQCgxHUkFOVF9SRUZVU0UQAyp7Cg1PdXRzaWRlclJlcGx5Eh4KGk9VVFNJREVSX1JFUExZX1VOU1BFQ0lGSUVEEAASFwoTT1VUU0lERVJfUkVQTFlfTk9ORRABEhYKEk9VVFNJREVSX1JFUExZX0FTSxACEhkKFU9VVFNJREVSX1JFUExZX0FOU1dFUhADKmsKDUFwcHJvdmFsUGxhY2USHgoaQVBQUk9WQUxfUExBQ0VfVU5TUEVDSUZJRUQQABIfChtBUFBST1ZBTF9QTEFDRV9DT05WRVJTQVRJT04QARIZChVBUFBST1ZBTF9QTEFDRV9ESVJFQ1QQAirMAQoPVG9vbENhbGxPdXRjb21lEiEKHVRPT0xfQ0FMTF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGgoWVE9PTF9DQUxMX09VVENPTUVfRE9ORRABEhwKGFRPT0xfQ0FMTF9PVVRDT01FX0ZBSUxFRBACEh0KGVRPT0xfQ0FMTF9PVVRDT01FX1JFRlVTRUQQAxIcChhUT09MX0NBTExfT1VUQ09NRV9ERU5JRUQQBBIfChtUT09MX0NBTExfT1VUQ09NRV9USU1FRF9PVVQQBWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb252b3MvcG9vbC92MS9pbnN0YW5jZS5wcm90bxIOY29udm9zLnBvb2wudjEiXAoLSW5oZXJpdGFuY2USLwoFc3RhdGUYASABKA4yIC5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZVN0YXRlEg0KBWNhcnJ5GAIgAygJEg0KBWVycm9yGAMgASgJIqYBCgxJbnN0YW5jZVN5bmMSKAoFc3RhdGUYASABKA4yGS5jb252b3MucG9vbC52MS5TeW5jU3RhdGUSFwoPYXBwbGllZF92ZXJzaW9uGAIgASgDEhcKD3BlbmRpbmdfdmVyc2lvbhgDIAEoAxINCgVlcnJvchgEIAEoCRISCgppbl9yb2xsb3V0GAUgASgIEhcKD3JvbGxvdXRfdmVyc2lvbhgGIAEoAyIyCg9Qcm92aXNpb25lZFRvb2wSDwoHdG9vbF9pZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkiwwYKCEluc3RhbmNlEgoKAmlkGAEgASgJEhMKC3RlbXBsYXRlX2lkGAIgASgJEhAKCG93bmVyX2lkGAMgASgJEhoKEnBhcmVudF9pbnN0YW5jZV9pZBgEIAEoCRIQCghpbmJveF9pZBgFIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBiABKAkSLAoFc3RhdGUYByABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlEg0KBW1vZGVsGAggASgJEhgKEG1vZGVsX292ZXJyaWRkZW4YCSABKAgSKgoEc3luYxgKIAEoCzIcLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3luYxIuCgV0b29scxgLIAMoCzIfLmNvbnZvcy5wb29sLnYxLlByb3Zpc2lvbmVkVG9vbBIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjbGFpbWVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgphZ2VudF9uYW1lGA4gASgJEjAKC2luaGVyaXRhbmNlGA8gASgLMhsuY29udm9zLnBvb2wudjEuSW5oZXJpdGFuY2USGAoQcGVuZGluZ19vd25lcl9pZBgQIAEoCRIvCgt0cnVzdF9sZXZlbBgRIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGBIgASgJEj0KEnRlbXBsYXRlX2RlbGlzdGluZxgTIAEoCzIhLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlRGVsaXN0aW5nEjAKC3Blcm1pc3Npb25zGBQgASgLMhsuY29udm9zLnBvb2wudjEuUGVybWlzc2lvbnMSNAoNcGFydGljaXBhdGlvbhgVIAEoCzIdLmNvbnZvcy5wb29sLnYxLlBhcnRpY2lwYXRpb24SGQoRY29udmVyc2F0aW9uX25hbWUYFiABKAkSOAoNY29udmVyc2F0aW9ucxgXIAMoCzIhLmNvbnZvcy5wb29sLnYxLkFnZW50Q29udmVyc2F0aW9uIpYCChFBZ2VudENvbnZlcnNhdGlvbhIXCg9jb252ZXJzYXRpb25faWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob21lGAMgASgIEjUKBXN0YXRlGAQgASgOMiYuY29udm9zLnBvb2wudjEuQWdlbnRDb252ZXJzYXRpb25TdGF0ZRI0Cg1wYXJ0aWNpcGF0aW9uGAUgASgLMh0uY29udm9zLnBvb2wudjEuUGFydGljaXBhdGlvbhIwCgV0b29scxgGIAEoDjIhLmNvbnZvcy5wb29sLnYxLkNvbnZlcnNhdGlvblRvb2xzEi0KCWpvaW5lZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWgoNUGFydGljaXBhdGlvbhIvCgRtb2RlGAEgASgOMiEuY29udm9zLnBvb2wudjEuUGFydGljaXBhdGlvbk1vZGUSGAoQY29vbGRvd25fc2Vjb25kcxgCIAEoDSL8AQoLUGVybWlzc2lvbnMSKQoKbWVtYmVyX3NtcxgBIAEoDjIVLmNvbnZvcy5wb29sLnYxLkdyYW50EisKDG1lbWJlcl9lbWFpbBgCIAEoDjIVLmNvbnZvcy5wb29sLnYxLkdyYW50EiwKDW1lbWJlcl9jcnlwdG8YAyABKA4yFS5jb252b3MucG9vbC52MS5HcmFudBI1Cg5vdXRzaWRlcl9yZXBseRgEIAEoDjIdLmNvbnZvcy5wb29sLnYxLk91dHNpZGVyUmVwbHkSMAoJYXBwcm92YWxzGAUgASgOMh0uY29udm9zLnBvb2wudjEuQXBwcm92YWxQbGFjZSLmAgoNQWN0aXZpdHlFbnRyeRIKCgJpZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdG9vbF9pZBgDIAEoCRIOCgZhY3Rpb24YBCABKAkSDgoGdGFyZ2V0GAUgASgJEhIKCmFtb3VudF93ZWkYBiABKAkSMAoHb3V0Y29tZRgHIAEoDjIfLmNvbnZvcy5wb29sLnYxLlRvb2xDYWxsT3V0Y29tZRIOCgZkZXRhaWwYCCABKAkSLwoLdHJ1c3RfbGV2ZWwYCSABKA4yGi5jb252b3MucG9vbC52MS5UcnVzdExldmVsEhAKCGFwcHJvdmVkGAogASgIEhAKCGFza2VkX2J5GAsgASgJEhUKDWFza2VkX2J5X3JvbGUYDCABKAkSFQoNYXNrZWRfYnlfbmFtZRgNIAEoCRIXCg9jb252ZXJzYXRpb25faWQYDiABKAkq7wEKDUluc3RhbmNlU3RhdGUSHgoaSU5TVEFOQ0VfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdJTlNUQU5DRV9TVEFURV9TVEFSVElORxABEhcKE0lOU1RBTkNFX1NUQVRFX0lETEUQAhIbChdJTlNUQU5DRV9TVEFURV9DTEFJTUlORxADEhoKFklOU1RBTkNFX1NUQVRFX0NMQUlNRUQQBBIaChZJTlNUQU5DRV9TVEFURV9DUkFTSEVEEAUSFwoTSU5TVEFOQ0VfU1RBVEVfREVBRBAGEhoKFklOU1RBTkNFX1NUQVRFX0RPUk1BTlQQByqFAQoJU3luY1N0YXRlEhoKFlNZTkNfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJTWU5DX1NUQVRFX0NVUlJFTlQQARIWChJTWU5DX1NUQVRFX1BFTkRJTkcQAhIVChFTWU5DX1NUQVRFX0ZBSUxFRBADEhUKEVNZTkNfU1RBVEVfUElOTkVEEAQqjgEKEEluaGVyaXRhbmNlU3RhdGUSIQodSU5IRVJJVEFOQ0VfU1RBVEVfVU5TUEVDSUZJRUQQABIdChlJTkhFUklUQU5DRV9TVEFURV9QRU5ESU5HEAESGgoWSU5IRVJJVEFOQ0VfU1RBVEVfU0VOVBACEhwKGElOSEVSSVRBTkNFX1NUQVRFX0ZBSUxFRBADKtsBChZBZ2VudENvbnZlcnNhdGlvblN0YXRlEigKJEFHRU5UX0NPTlZFUlNBVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEiQKIEFHRU5UX0NPTlZFUlNBVElPTl9TVEFURV9KT0lOSU5HEAESIwofQUdFTlRfQ09OVkVSU0FUSU9OX1NUQVRFX0pPSU5FRBACEiYKIkFHRU5UX0NPTlZFUlNBVElPTl9TVEFURV9SRUpPSU5JTkcQAxIkCiBBR0VOVF9DT05WRVJTQVRJT05fU1RBVEVfTEVBVklORxAEKnMKEUNvbnZlcnNhdGlvblRvb2xzEiIKHkNPTlZFUlNBVElPTl9UT09MU19VTlNQRUNJRklFRBAAEh0KGUNPTlZFUlNBVElPTl9UT09MU19TSEFSRUQQARIbChdDT05WRVJTQVRJT05fVE9PTFNfTk9ORRACKpQBChFQYXJ0aWNpcGF0aW9uTW9kZRIiCh5QQVJUSUNJUEFUSU9OX01PREVfVU5TUEVDSUZJRUQQABIcChhQQVJUSUNJUEFUSU9OX01PREVfU1BFQUsQARIeChpQQVJUSUNJUEFUSU9OX01PREVfTUVOVElPThACEh0KGVBBUlRJQ0lQQVRJT05fTU9ERV9QQVVTRUQQAypQCgVHcmFudBIVChFHUkFOVF9VTlNQRUNJRklFRBAAEg8KC0dSQU5UX0FMTE9XEAESDQoJR1JBTlRfQVNLEAISEAoMR1JBTlRfUkVGVVNFEAMqewoNT3V0c2lkZXJSZXBseRIeChpPVVRTSURFUl9SRVBMWV9VTlNQRUNJRklFRBAAEhcKE09VVFNJREVSX1JFUExZX05PTkUQARIWChJPVVRTSURFUl9SRVBMWV9BU0sQAhIZChVPVVRTSURFUl9SRVBMWV9BTlNXRVIQAyprCg1BcHByb3ZhbFBsYWNlEh4KGkFQUFJPVkFMX1BMQUNFX1VOU1BFQ0lGSUVEEAASHwobQVBQUk9WQUxfUExBQ0VfQ09OVkVSU0FUSU9OEAESGQoVQVBQUk9WQUxfUExBQ0VfRElSRUNUEAIqzAEKD1Rvb2xDYWxsT3V0Y29tZRIhCh1UT09MX0NBTExfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlRPT0xfQ0FMTF9PVVRDT01FX0RPTkUQARIcChhUT09MX0NBTExfT1VUQ09NRV9GQUlMRUQQAhIdChlUT09MX0NBTExfT1VUQ09NRV9SRUZVU0VEEAMSHAoYVE9PTF9DQUxMX09VVENPTUVfREVOSUVEEAQSHwobVE9PTF9DQUxMX09VVENPTUVfVElNRURfT1VUEAViBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.Inheritance
@@ -269,6 +269,14 @@ export type Instance = Message<"convos.pool.v1.Instance"> & {
    * @generated from field: string conversation_name = 22;
    */
   conversationName: string;
+
+  /**
+   * Every conversation it is in or joining, the home first (the one
+   * `conversation_id` names); docs/design/one-agent-many-conversations.md.
+   *
+   * @generated from field: repeated convos.pool.v1.AgentConversation conversations = 23;
+   */
+  conversations: AgentConversation[];
 };
 
 /**
@@ -277,6 +285,70 @@ export type Instance = Message<"convos.pool.v1.Instance"> & {
  */
 export const InstanceSchema: GenMessage<Instance> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_instance, 3);
+
+/**
+ * One conversation an agent is in: its home, or one its owner added it to
+ * (`AddToConversation`). What members say there stays there.
+ *
+ * @generated from message convos.pool.v1.AgentConversation
+ */
+export type AgentConversation = Message<"convos.pool.v1.AgentConversation"> & {
+  /**
+   * The XMTP group id; empty while it is joining.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The conversation's name as the group's metadata says it, as the agent
+   * last reported it; may be empty.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The home: the conversation it was claimed into, or the oldest added one
+   * after the home was left.
+   *
+   * @generated from field: bool home = 3;
+   */
+  home: boolean;
+
+  /**
+   * @generated from field: convos.pool.v1.AgentConversationState state = 4;
+   */
+  state: AgentConversationState;
+
+  /**
+   * When it speaks there, as its owner last set it.
+   *
+   * @generated from field: convos.pool.v1.Participation participation = 5;
+   */
+  participation?: Participation | undefined;
+
+  /**
+   * Whether its tools act there.
+   *
+   * @generated from field: convos.pool.v1.ConversationTools tools = 6;
+   */
+  tools: ConversationTools;
+
+  /**
+   * When it joined; unset while it is joining.
+   *
+   * @generated from field: google.protobuf.Timestamp joined_at = 7;
+   */
+  joinedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.AgentConversation.
+ * Use `create(AgentConversationSchema)` to create a new message.
+ */
+export const AgentConversationSchema: GenMessage<AgentConversation> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance, 4);
 
 /**
  * When an agent speaks, set by its owner (EIP-712 `SetParticipation`) and
@@ -306,7 +378,7 @@ export type Participation = Message<"convos.pool.v1.Participation"> & {
  * Use `create(ParticipationSchema)` to create a new message.
  */
 export const ParticipationSchema: GenMessage<Participation> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance, 4);
+  messageDesc(file_convos_pool_v1_instance, 5);
 
 /**
  * Whose word an agent acts on, set by its owner (EIP-712 `SetPermissions`)
@@ -356,7 +428,7 @@ export type Permissions = Message<"convos.pool.v1.Permissions"> & {
  * Use `create(PermissionsSchema)` to create a new message.
  */
 export const PermissionsSchema: GenMessage<Permissions> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance, 5);
+  messageDesc(file_convos_pool_v1_instance, 6);
 
 /**
  * One line of an agent's activity log: a tool call, or a change of its
@@ -453,6 +525,15 @@ export type ActivityEntry = Message<"convos.pool.v1.ActivityEntry"> & {
    * @generated from field: string asked_by_name = 13;
    */
   askedByName: string;
+
+  /**
+   * The conversation the call was asked in (its XMTP group id); empty for
+   * the direct conversation with the owner, for a change of level or
+   * permissions, and for entries recorded before it was kept.
+   *
+   * @generated from field: string conversation_id = 14;
+   */
+  conversationId: string;
 };
 
 /**
@@ -460,7 +541,7 @@ export type ActivityEntry = Message<"convos.pool.v1.ActivityEntry"> & {
  * Use `create(ActivityEntrySchema)` to create a new message.
  */
 export const ActivityEntrySchema: GenMessage<ActivityEntry> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance, 6);
+  messageDesc(file_convos_pool_v1_instance, 7);
 
 /**
  * Lifecycle of an agent instance in the warm pool.
@@ -602,6 +683,87 @@ export const InheritanceStateSchema: GenEnum<InheritanceState> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_instance, 2);
 
 /**
+ * Where an agent stands in one of its conversations.
+ *
+ * @generated from enum convos.pool.v1.AgentConversationState
+ */
+export enum AgentConversationState {
+  /**
+   * @generated from enum value: AGENT_CONVERSATION_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Its join request was sent; not in yet.
+   *
+   * @generated from enum value: AGENT_CONVERSATION_STATE_JOINING = 1;
+   */
+  JOINING = 1,
+
+  /**
+   * In it and answering there.
+   *
+   * @generated from enum value: AGENT_CONVERSATION_STATE_JOINED = 2;
+   */
+  JOINED = 2,
+
+  /**
+   * Back on a new host, asking to be let in again.
+   *
+   * @generated from enum value: AGENT_CONVERSATION_STATE_REJOINING = 3;
+   */
+  REJOINING = 3,
+
+  /**
+   * Its owner removed it from there; on its way out.
+   *
+   * @generated from enum value: AGENT_CONVERSATION_STATE_LEAVING = 4;
+   */
+  LEAVING = 4,
+}
+
+/**
+ * Describes the enum convos.pool.v1.AgentConversationState.
+ */
+export const AgentConversationStateSchema: GenEnum<AgentConversationState> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_instance, 3);
+
+/**
+ * Whether an agent's tools (its number, mailbox and wallet) act in one of
+ * its conversations. The wallet's daily limit is one for all of them.
+ *
+ * @generated from enum convos.pool.v1.ConversationTools
+ */
+export enum ConversationTools {
+  /**
+   * The same as SHARED.
+   *
+   * @generated from enum value: CONVERSATION_TOOLS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Its tools act there, as in its other conversations.
+   *
+   * @generated from enum value: CONVERSATION_TOOLS_SHARED = 1;
+   */
+  SHARED = 1,
+
+  /**
+   * No tool acts there: it only talks.
+   *
+   * @generated from enum value: CONVERSATION_TOOLS_NONE = 2;
+   */
+  NONE = 2,
+}
+
+/**
+ * Describes the enum convos.pool.v1.ConversationTools.
+ */
+export const ConversationToolsSchema: GenEnum<ConversationTools> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_instance, 4);
+
+/**
  * When an agent speaks in its conversation (docs/instance.md,
  * "Participation"). Whatever the mode, it says nothing to another agent
  * that does not name it, and its owner's answers to its questions count.
@@ -644,7 +806,7 @@ export enum ParticipationMode {
  * Describes the enum convos.pool.v1.ParticipationMode.
  */
 export const ParticipationModeSchema: GenEnum<ParticipationMode> = /*@__PURE__*/
-  enumDesc(file_convos_pool_v1_instance, 3);
+  enumDesc(file_convos_pool_v1_instance, 5);
 
 /**
  * What an agent does when someone other than its owner asks it to use one of
@@ -686,7 +848,7 @@ export enum Grant {
  * Describes the enum convos.pool.v1.Grant.
  */
 export const GrantSchema: GenEnum<Grant> = /*@__PURE__*/
-  enumDesc(file_convos_pool_v1_instance, 4);
+  enumDesc(file_convos_pool_v1_instance, 6);
 
 /**
  * Whether an agent answers a text from outside its conversation. Either way
@@ -729,7 +891,7 @@ export enum OutsiderReply {
  * Describes the enum convos.pool.v1.OutsiderReply.
  */
 export const OutsiderReplySchema: GenEnum<OutsiderReply> = /*@__PURE__*/
-  enumDesc(file_convos_pool_v1_instance, 5);
+  enumDesc(file_convos_pool_v1_instance, 7);
 
 /**
  * Where an agent asks its owner to approve an act (docs/trust.md,
@@ -767,7 +929,7 @@ export enum ApprovalPlace {
  * Describes the enum convos.pool.v1.ApprovalPlace.
  */
 export const ApprovalPlaceSchema: GenEnum<ApprovalPlace> = /*@__PURE__*/
-  enumDesc(file_convos_pool_v1_instance, 6);
+  enumDesc(file_convos_pool_v1_instance, 8);
 
 /**
  * How one tool call ended.
@@ -821,5 +983,5 @@ export enum ToolCallOutcome {
  * Describes the enum convos.pool.v1.ToolCallOutcome.
  */
 export const ToolCallOutcomeSchema: GenEnum<ToolCallOutcome> = /*@__PURE__*/
-  enumDesc(file_convos_pool_v1_instance, 7);
+  enumDesc(file_convos_pool_v1_instance, 9);
 

@@ -8,7 +8,7 @@ import type { Attestation, AttestationKey, OwnerProof } from "./certificate_pb.j
 import { file_convos_pool_v1_certificate } from "./certificate_pb.js";
 import type { Signature, TrustLevel } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
-import type { ActivityEntry, InstanceState, Participation, Permissions } from "./instance_pb.js";
+import type { ActivityEntry, ConversationTools, InstanceState, Participation, Permissions } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
 import type { SignedTemplate } from "./template_pb.js";
 import { file_convos_pool_v1_template } from "./template_pb.js";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance_service.proto.
  */
 export const file_convos_pool_v1_instance_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb252b3MvcG9vbC92MS9pbnN0YW5jZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKfAQoOVG9vbENyZWRlbnRpYWwSDwoHdG9vbF9pZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSPAoHc2VjcmV0cxgDIAMoCzIrLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsLlNlY3JldHNFbnRyeRouCgxTZWNyZXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLNAwoQQ29uZmlndXJlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgh0ZW1wbGF0ZRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEhAKCG93bmVyX2lkGAMgASgJEg0KBW1vZGVsGAQgASgJEhgKEG1vZGVsX292ZXJyaWRkZW4YBSABKAgSLQoFdG9vbHMYBiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbBJFCgt1c2VyX2NvbmZpZxgHIAMoCzIwLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlcXVlc3QuVXNlckNvbmZpZ0VudHJ5Ei4KBnBhcmVudBgIIAEoCzIeLmNvbnZvcy5wb29sLnYxLlBhcmVudEluc3RhbmNlEi0KBWJhc2VzGAkgAygLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLwoLb3duZXJfcHJvb2YYCiABKAsyGi5jb252b3MucG9vbC52MS5Pd25lclByb29mGjEKD1VzZXJDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIk0KDlBhcmVudEluc3RhbmNlEhMKC2luc3RhbmNlX2lkGAEgASgJEhAKCGluYm94X2lkGAIgASgJEhQKDHdhbGxldF9pbmRleBgDIAEoDSITChFDb25maWd1cmVSZXNwb25zZSI2ChdKb2luQ29udmVyc2F0aW9uUmVxdWVzdBIbChNjb252ZXJzYXRpb25faW52aXRlGAEgASgJIjMKGEpvaW5Db252ZXJzYXRpb25SZXNwb25zZRIXCg9jb252ZXJzYXRpb25faWQYASABKAkiDwoNSGVhbHRoUmVxdWVzdCKsAQoOSGVhbHRoUmVzcG9uc2USLAoFc3RhdGUYASABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlEhAKCGluYm94X2lkGAIgASgJEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgDIAEoAxIZChFpbmhlcml0ZWRfZW50cmllcxgEIAEoBRIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBSADKAMitgEKJEluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVxdWVzdBIwCgh0ZW1wbGF0ZRgBIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEi0KBXRvb2xzGAIgAygLMh4uY29udm9zLnBvb2wudjEuVG9vbENyZWRlbnRpYWwSLQoFYmFzZXMYAyADKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZSKfAQolSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXNwb25zZRIXCg9hcHBsaWVkX3ZlcnNpb24YASABKAMSHQoVYXBwbGllZF9iYXNlX3ZlcnNpb25zGAQgAygDEg0KBW1vZGVsGAIgASgJEi8KC3RydXN0X2xldmVsGAMgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbCKfAQoTQ2xvbmVTdW1tYXJ5UmVxdWVzdBIZChFjaGlsZF9pbnN0YW5jZV9pZBgBIAEoCRIWCg5jaGlsZF9pbmJveF9pZBgCIAEoCRIaChJjaGlsZF93YWxsZXRfaW5kZXgYAyABKA0SOQoNYXV0aG9yaXphdGlvbhgEIAEoCzIiLmNvbnZvcy5wb29sLnYxLkNsb25lQXV0aG9yaXphdGlvbiJDChRDbG9uZVN1bW1hcnlSZXNwb25zZRIPCgdlbnRyaWVzGAEgASgFEg0KBWJ5dGVzGAIgASgFEgsKA3ZpYRgDIAEoCSLxAgoSQ2xvbmVBdXRob3JpemF0aW9uEhAKCG93bmVyX2lkGAEgASgJEhoKEnBhcmVudF9pbnN0YW5jZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEhYKDmNvbnRleHRfcHJvbXB0GAQgASgJEg0KBWNhcnJ5GAUgAygJEg0KBW1vZGVsGAYgASgJEkcKC3VzZXJfY29uZmlnGAcgAygLMjIuY29udm9zLnBvb2wudjEuQ2xvbmVBdXRob3JpemF0aW9uLlVzZXJDb25maWdFbnRyeRIsCglzaWduYXR1cmUYCCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSEwoLdGVtcGxhdGVfaWQYCSABKAkSGwoTdGVtcGxhdGVfY3JlYXRvcl9pZBgKIAEoCRoxCg9Vc2VyQ29uZmlnRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKXAQoUVHJhbnNmZXJPd25lclJlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSFAoMbmV3X293bmVyX2lkGAIgASgJEigKBW9mZmVyGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlEi0KCmFjY2VwdGFuY2UYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFwoVVHJhbnNmZXJPd25lclJlc3BvbnNlIqgBCiZJbnN0YW5jZVNlcnZpY2VXaXRoZHJhd1RyYW5zZmVyUmVxdWVzdBIQCghvd25lcl9pZBgBIAEoCRIUCgxuZXdfb3duZXJfaWQYAiABKAkSLAoJc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlEigKBW9mZmVyGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIikKJ0luc3RhbmNlU2VydmljZVdpdGhkcmF3VHJhbnNmZXJSZXNwb25zZSJsChhOb3RlVHJhbnNmZXJPZmZlclJlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSFAoMbmV3X293bmVyX2lkGAIgASgJEigKBW9mZmVyGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIhsKGU5vdGVUcmFuc2Zlck9mZmVyUmVzcG9uc2UiEAoOUmVsZWFzZVJlcXVlc3QiEQoPUmVsZWFzZVJlc3BvbnNlIrUBCiNJbnN0YW5jZVNlcnZpY2VTZXRUcnVzdExldmVsUmVxdWVzdBIQCghvd25lcl9pZBgBIAEoCRIvCgt0cnVzdF9sZXZlbBgCIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAMgASgJEiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJ2CiRJbnN0YW5jZVNlcnZpY2VTZXRUcnVzdExldmVsUmVzcG9uc2USLwoLdHJ1c3RfbGV2ZWwYASABKA4yGi5jb252b3MucG9vbC52MS5UcnVzdExldmVsEh0KFWRhaWx5X3NwZW5kX2xpbWl0X3dlaRgCIAEoCSKYAQokSW5zdGFuY2VTZXJ2aWNlU2V0UGVybWlzc2lvbnNSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEjAKC3Blcm1pc3Npb25zGAIgASgLMhsuY29udm9zLnBvb2wudjEuUGVybWlzc2lvbnMSLAoJc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIlkKJUluc3RhbmNlU2VydmljZVNldFBlcm1pc3Npb25zUmVzcG9uc2USMAoLcGVybWlzc2lvbnMYASABKAsyGy5jb252b3MucG9vbC52MS5QZXJtaXNzaW9ucyKeAQomSW5zdGFuY2VTZXJ2aWNlU2V0UGFydGljaXBhdGlvblJlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSNAoNcGFydGljaXBhdGlvbhgCIAEoCzIdLmNvbnZvcy5wb29sLnYxLlBhcnRpY2lwYXRpb24SLAoJc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIl8KJ0luc3RhbmNlU2VydmljZVNldFBhcnRpY2lwYXRpb25SZXNwb25zZRI0Cg1wYXJ0aWNpcGF0aW9uGAEgASgLMh0uY29udm9zLnBvb2wudjEuUGFydGljaXBhdGlvbiI8ChNMaXN0QWN0aXZpdHlSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIl8KFExpc3RBY3Rpdml0eVJlc3BvbnNlEi4KB2VudHJpZXMYASADKAsyHS5jb252b3MucG9vbC52MS5BY3Rpdml0eUVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKBAQoNQXR0ZXN0UmVxdWVzdBIwCgthdHRlc3RhdGlvbhgBIAEoCzIbLmNvbnZvcy5wb29sLnYxLkF0dGVzdGF0aW9uEisKA2tleRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLkF0dGVzdGF0aW9uS2V5EhEKCXN0YXRlbWVudBgDIAEoCSJBCg5BdHRlc3RSZXNwb25zZRIVCg1tZXRhZGF0YV9rZXlzGAEgAygJEhgKEHN0YXRlbWVudF9wb3N0ZWQYAiABKAgiFQoTQ291bnRNZW1iZXJzUmVxdWVzdCInChRDb3VudE1lbWJlcnNSZXNwb25zZRIPCgdtZW1iZXJzGAEgASgFIhEKD0dldEZ1bmRzUmVxdWVzdCKoAQoQR2V0RnVuZHNSZXNwb25zZRIWCg53YWxsZXRfYWRkcmVzcxgBIAEoCRITCgtiYWxhbmNlX3dlaRgCIAEoCRIXCg9zcGVudF90b2RheV93ZWkYAyABKAkSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAQgASgJEi8KC3RydXN0X2xldmVsGAUgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbDLqDAoPSW5zdGFuY2VTZXJ2aWNlElAKCUNvbmZpZ3VyZRIgLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlcXVlc3QaIS5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXNwb25zZRJlChBKb2luQ29udmVyc2F0aW9uEicuY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvblJlcXVlc3QaKC5jb252b3MucG9vbC52MS5Kb2luQ29udmVyc2F0aW9uUmVzcG9uc2USTAoGSGVhbHRoEh0uY29udm9zLnBvb2wudjEuSGVhbHRoUmVxdWVzdBoeLmNvbnZvcy5wb29sLnYxLkhlYWx0aFJlc3BvbnNlIgOQAgESfQoOVXBkYXRlVGVtcGxhdGUSNC5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VVcGRhdGVUZW1wbGF0ZVJlcXVlc3QaNS5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VVcGRhdGVUZW1wbGF0ZVJlc3BvbnNlEkcKBkF0dGVzdBIdLmNvbnZvcy5wb29sLnYxLkF0dGVzdFJlcXVlc3QaHi5jb252b3MucG9vbC52MS5BdHRlc3RSZXNwb25zZRJZCgxDbG9uZVN1bW1hcnkSIy5jb252b3MucG9vbC52MS5DbG9uZVN1bW1hcnlSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuQ2xvbmVTdW1tYXJ5UmVzcG9uc2USXAoNVHJhbnNmZXJPd25lchIkLmNvbnZvcy5wb29sLnYxLlRyYW5zZmVyT3duZXJSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuVHJhbnNmZXJPd25lclJlc3BvbnNlEoMBChBXaXRoZHJhd1RyYW5zZmVyEjYuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlV2l0aGRyYXdUcmFuc2ZlclJlcXVlc3QaNy5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VXaXRoZHJhd1RyYW5zZmVyUmVzcG9uc2USaAoRTm90ZVRyYW5zZmVyT2ZmZXISKC5jb252b3MucG9vbC52MS5Ob3RlVHJhbnNmZXJPZmZlclJlcXVlc3QaKS5jb252b3MucG9vbC52MS5Ob3RlVHJhbnNmZXJPZmZlclJlc3BvbnNlEkoKB1JlbGVhc2USHi5jb252b3MucG9vbC52MS5SZWxlYXNlUmVxdWVzdBofLmNvbnZvcy5wb29sLnYxLlJlbGVhc2VSZXNwb25zZRJ6Cg1TZXRUcnVzdExldmVsEjMuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlU2V0VHJ1c3RMZXZlbFJlcXVlc3QaNC5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VTZXRUcnVzdExldmVsUmVzcG9uc2USfQoOU2V0UGVybWlzc2lvbnMSNC5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VTZXRQZXJtaXNzaW9uc1JlcXVlc3QaNS5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VTZXRQZXJtaXNzaW9uc1Jlc3BvbnNlEoMBChBTZXRQYXJ0aWNpcGF0aW9uEjYuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlU2V0UGFydGljaXBhdGlvblJlcXVlc3QaNy5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VTZXRQYXJ0aWNpcGF0aW9uUmVzcG9uc2USXgoMTGlzdEFjdGl2aXR5EiMuY29udm9zLnBvb2wudjEuTGlzdEFjdGl2aXR5UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkxpc3RBY3Rpdml0eVJlc3BvbnNlIgOQAgESXgoMQ291bnRNZW1iZXJzEiMuY29udm9zLnBvb2wudjEuQ291bnRNZW1iZXJzUmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkNvdW50TWVtYmVyc1Jlc3BvbnNlIgOQAgESUgoIR2V0RnVuZHMSHy5jb252b3MucG9vbC52MS5HZXRGdW5kc1JlcXVlc3QaIC5jb252b3MucG9vbC52MS5HZXRGdW5kc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_certificate, file_convos_pool_v1_common, file_convos_pool_v1_instance, file_convos_pool_v1_template]);
+  fileDesc("CiVjb252b3MvcG9vbC92MS9pbnN0YW5jZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKfAQoOVG9vbENyZWRlbnRpYWwSDwoHdG9vbF9pZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSPAoHc2VjcmV0cxgDIAMoCzIrLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsLlNlY3JldHNFbnRyeRouCgxTZWNyZXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLNAwoQQ29uZmlndXJlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgh0ZW1wbGF0ZRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEhAKCG93bmVyX2lkGAMgASgJEg0KBW1vZGVsGAQgASgJEhgKEG1vZGVsX292ZXJyaWRkZW4YBSABKAgSLQoFdG9vbHMYBiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbBJFCgt1c2VyX2NvbmZpZxgHIAMoCzIwLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlcXVlc3QuVXNlckNvbmZpZ0VudHJ5Ei4KBnBhcmVudBgIIAEoCzIeLmNvbnZvcy5wb29sLnYxLlBhcmVudEluc3RhbmNlEi0KBWJhc2VzGAkgAygLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLwoLb3duZXJfcHJvb2YYCiABKAsyGi5jb252b3MucG9vbC52MS5Pd25lclByb29mGjEKD1VzZXJDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIk0KDlBhcmVudEluc3RhbmNlEhMKC2luc3RhbmNlX2lkGAEgASgJEhAKCGluYm94X2lkGAIgASgJEhQKDHdhbGxldF9pbmRleBgDIAEoDSITChFDb25maWd1cmVSZXNwb25zZSI2ChdKb2luQ29udmVyc2F0aW9uUmVxdWVzdBIbChNjb252ZXJzYXRpb25faW52aXRlGAEgASgJIjMKGEpvaW5Db252ZXJzYXRpb25SZXNwb25zZRIXCg9jb252ZXJzYXRpb25faWQYASABKAkicgoWQWRkQ29udmVyc2F0aW9uUmVxdWVzdBIbChNjb252ZXJzYXRpb25faW52aXRlGAEgASgJEjsKDWF1dGhvcml6YXRpb24YAiABKAsyJC5jb252b3MucG9vbC52MS5Db252ZXJzYXRpb25BZGRpdGlvbiLUAQoUQ29udmVyc2F0aW9uQWRkaXRpb24SEAoIb3duZXJfaWQYASABKAkSNAoNcGFydGljaXBhdGlvbhgCIAEoCzIdLmNvbnZvcy5wb29sLnYxLlBhcnRpY2lwYXRpb24SMAoFdG9vbHMYAyABKA4yIS5jb252b3MucG9vbC52MS5Db252ZXJzYXRpb25Ub29scxIUCgxzZWNvbmRfYWdlbnQYBCABKAgSLAoJc2lnbmF0dXJlGAUgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIjIKF0FkZENvbnZlcnNhdGlvblJlc3BvbnNlEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCSJzChhMZWF2ZUNvbnZlcnNhdGlvblJlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEiwKCXNpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSI5ChlMZWF2ZUNvbnZlcnNhdGlvblJlc3BvbnNlEhwKFGhvbWVfY29udmVyc2F0aW9uX2lkGAEgASgJIg8KDUhlYWx0aFJlcXVlc3QirAEKDkhlYWx0aFJlc3BvbnNlEiwKBXN0YXRlGAEgASgOMh0uY29udm9zLnBvb2wudjEuSW5zdGFuY2VTdGF0ZRIQCghpbmJveF9pZBgCIAEoCRIgChhhcHBsaWVkX3RlbXBsYXRlX3ZlcnNpb24YAyABKAMSGQoRaW5oZXJpdGVkX2VudHJpZXMYBCABKAUSHQoVYXBwbGllZF9iYXNlX3ZlcnNpb25zGAUgAygDIrYBCiRJbnN0YW5jZVNlcnZpY2VVcGRhdGVUZW1wbGF0ZVJlcXVlc3QSMAoIdGVtcGxhdGUYASABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgV0b29scxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsEi0KBWJhc2VzGAMgAygLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUinwEKJUluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USFwoPYXBwbGllZF92ZXJzaW9uGAEgASgDEh0KFWFwcGxpZWRfYmFzZV92ZXJzaW9ucxgEIAMoAxINCgVtb2RlbBgCIAEoCRIvCgt0cnVzdF9sZXZlbBgDIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwinwEKE0Nsb25lU3VtbWFyeVJlcXVlc3QSGQoRY2hpbGRfaW5zdGFuY2VfaWQYASABKAkSFgoOY2hpbGRfaW5ib3hfaWQYAiABKAkSGgoSY2hpbGRfd2FsbGV0X2luZGV4GAMgASgNEjkKDWF1dGhvcml6YXRpb24YBCABKAsyIi5jb252b3MucG9vbC52MS5DbG9uZUF1dGhvcml6YXRpb24iQwoUQ2xvbmVTdW1tYXJ5UmVzcG9uc2USDwoHZW50cmllcxgBIAEoBRINCgVieXRlcxgCIAEoBRILCgN2aWEYAyABKAki8QIKEkNsb25lQXV0aG9yaXphdGlvbhIQCghvd25lcl9pZBgBIAEoCRIaChJwYXJlbnRfaW5zdGFuY2VfaWQYAiABKAkSGwoTY29udmVyc2F0aW9uX2ludml0ZRgDIAEoCRIWCg5jb250ZXh0X3Byb21wdBgEIAEoCRINCgVjYXJyeRgFIAMoCRINCgVtb2RlbBgGIAEoCRJHCgt1c2VyX2NvbmZpZxgHIAMoCzIyLmNvbnZvcy5wb29sLnYxLkNsb25lQXV0aG9yaXphdGlvbi5Vc2VyQ29uZmlnRW50cnkSLAoJc2lnbmF0dXJlGAggASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlEhMKC3RlbXBsYXRlX2lkGAkgASgJEhsKE3RlbXBsYXRlX2NyZWF0b3JfaWQYCiABKAkaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEilwEKFFRyYW5zZmVyT3duZXJSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEhQKDG5ld19vd25lcl9pZBgCIAEoCRIoCgVvZmZlchgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRItCgphY2NlcHRhbmNlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIhcKFVRyYW5zZmVyT3duZXJSZXNwb25zZSKoAQomSW5zdGFuY2VTZXJ2aWNlV2l0aGRyYXdUcmFuc2ZlclJlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSFAoMbmV3X293bmVyX2lkGAIgASgJEiwKCXNpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIoCgVvZmZlchgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSIpCidJbnN0YW5jZVNlcnZpY2VXaXRoZHJhd1RyYW5zZmVyUmVzcG9uc2UibAoYTm90ZVRyYW5zZmVyT2ZmZXJSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEhQKDG5ld19vd25lcl9pZBgCIAEoCRIoCgVvZmZlchgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSIbChlOb3RlVHJhbnNmZXJPZmZlclJlc3BvbnNlIhAKDlJlbGVhc2VSZXF1ZXN0IhEKD1JlbGVhc2VSZXNwb25zZSK1AQojSW5zdGFuY2VTZXJ2aWNlU2V0VHJ1c3RMZXZlbFJlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSLwoLdHJ1c3RfbGV2ZWwYAiABKA4yGi5jb252b3MucG9vbC52MS5UcnVzdExldmVsEh0KFWRhaWx5X3NwZW5kX2xpbWl0X3dlaRgDIAEoCRIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUidgokSW5zdGFuY2VTZXJ2aWNlU2V0VHJ1c3RMZXZlbFJlc3BvbnNlEi8KC3RydXN0X2xldmVsGAEgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIdChVkYWlseV9zcGVuZF9saW1pdF93ZWkYAiABKAkimAEKJEluc3RhbmNlU2VydmljZVNldFBlcm1pc3Npb25zUmVxdWVzdBIQCghvd25lcl9pZBgBIAEoCRIwCgtwZXJtaXNzaW9ucxgCIAEoCzIbLmNvbnZvcy5wb29sLnYxLlBlcm1pc3Npb25zEiwKCXNpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJZCiVJbnN0YW5jZVNlcnZpY2VTZXRQZXJtaXNzaW9uc1Jlc3BvbnNlEjAKC3Blcm1pc3Npb25zGAEgASgLMhsuY29udm9zLnBvb2wudjEuUGVybWlzc2lvbnMitwEKJkluc3RhbmNlU2VydmljZVNldFBhcnRpY2lwYXRpb25SZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEjQKDXBhcnRpY2lwYXRpb24YAiABKAsyHS5jb252b3MucG9vbC52MS5QYXJ0aWNpcGF0aW9uEiwKCXNpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIXCg9jb252ZXJzYXRpb25faWQYBCABKAkiXwonSW5zdGFuY2VTZXJ2aWNlU2V0UGFydGljaXBhdGlvblJlc3BvbnNlEjQKDXBhcnRpY2lwYXRpb24YASABKAsyHS5jb252b3MucG9vbC52MS5QYXJ0aWNpcGF0aW9uIjwKE0xpc3RBY3Rpdml0eVJlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiXwoUTGlzdEFjdGl2aXR5UmVzcG9uc2USLgoHZW50cmllcxgBIAMoCzIdLmNvbnZvcy5wb29sLnYxLkFjdGl2aXR5RW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIskBCg1BdHRlc3RSZXF1ZXN0EjAKC2F0dGVzdGF0aW9uGAEgASgLMhsuY29udm9zLnBvb2wudjEuQXR0ZXN0YXRpb24SKwoDa2V5GAIgASgLMh4uY29udm9zLnBvb2wudjEuQXR0ZXN0YXRpb25LZXkSEQoJc3RhdGVtZW50GAMgASgJEkYKF2NvbnZlcnNhdGlvbl9zdGF0ZW1lbnRzGAQgAygLMiUuY29udm9zLnBvb2wudjEuQ29udmVyc2F0aW9uU3RhdGVtZW50IkMKFUNvbnZlcnNhdGlvblN0YXRlbWVudBIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEQoJc3RhdGVtZW50GAIgASgJIkEKDkF0dGVzdFJlc3BvbnNlEhUKDW1ldGFkYXRhX2tleXMYASADKAkSGAoQc3RhdGVtZW50X3Bvc3RlZBgCIAEoCCIuChNDb3VudE1lbWJlcnNSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCSInChRDb3VudE1lbWJlcnNSZXNwb25zZRIPCgdtZW1iZXJzGAEgASgFIhEKD0dldEZ1bmRzUmVxdWVzdCKoAQoQR2V0RnVuZHNSZXNwb25zZRIWCg53YWxsZXRfYWRkcmVzcxgBIAEoCRITCgtiYWxhbmNlX3dlaRgCIAEoCRIXCg9zcGVudF90b2RheV93ZWkYAyABKAkSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAQgASgJEi8KC3RydXN0X2xldmVsGAUgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbDK4DgoPSW5zdGFuY2VTZXJ2aWNlElAKCUNvbmZpZ3VyZRIgLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlcXVlc3QaIS5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXNwb25zZRJlChBKb2luQ29udmVyc2F0aW9uEicuY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvblJlcXVlc3QaKC5jb252b3MucG9vbC52MS5Kb2luQ29udmVyc2F0aW9uUmVzcG9uc2USTAoGSGVhbHRoEh0uY29udm9zLnBvb2wudjEuSGVhbHRoUmVxdWVzdBoeLmNvbnZvcy5wb29sLnYxLkhlYWx0aFJlc3BvbnNlIgOQAgESfQoOVXBkYXRlVGVtcGxhdGUSNC5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VVcGRhdGVUZW1wbGF0ZVJlcXVlc3QaNS5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VVcGRhdGVUZW1wbGF0ZVJlc3BvbnNlEkcKBkF0dGVzdBIdLmNvbnZvcy5wb29sLnYxLkF0dGVzdFJlcXVlc3QaHi5jb252b3MucG9vbC52MS5BdHRlc3RSZXNwb25zZRJZCgxDbG9uZVN1bW1hcnkSIy5jb252b3MucG9vbC52MS5DbG9uZVN1bW1hcnlSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuQ2xvbmVTdW1tYXJ5UmVzcG9uc2USXAoNVHJhbnNmZXJPd25lchIkLmNvbnZvcy5wb29sLnYxLlRyYW5zZmVyT3duZXJSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuVHJhbnNmZXJPd25lclJlc3BvbnNlEoMBChBXaXRoZHJhd1RyYW5zZmVyEjYuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlV2l0aGRyYXdUcmFuc2ZlclJlcXVlc3QaNy5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VXaXRoZHJhd1RyYW5zZmVyUmVzcG9uc2USaAoRTm90ZVRyYW5zZmVyT2ZmZXISKC5jb252b3MucG9vbC52MS5Ob3RlVHJhbnNmZXJPZmZlclJlcXVlc3QaKS5jb252b3MucG9vbC52MS5Ob3RlVHJhbnNmZXJPZmZlclJlc3BvbnNlEkoKB1JlbGVhc2USHi5jb252b3MucG9vbC52MS5SZWxlYXNlUmVxdWVzdBofLmNvbnZvcy5wb29sLnYxLlJlbGVhc2VSZXNwb25zZRJ6Cg1TZXRUcnVzdExldmVsEjMuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlU2V0VHJ1c3RMZXZlbFJlcXVlc3QaNC5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VTZXRUcnVzdExldmVsUmVzcG9uc2USfQoOU2V0UGVybWlzc2lvbnMSNC5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VTZXRQZXJtaXNzaW9uc1JlcXVlc3QaNS5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VTZXRQZXJtaXNzaW9uc1Jlc3BvbnNlEoMBChBTZXRQYXJ0aWNpcGF0aW9uEjYuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlU2V0UGFydGljaXBhdGlvblJlcXVlc3QaNy5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VTZXRQYXJ0aWNpcGF0aW9uUmVzcG9uc2USXgoMTGlzdEFjdGl2aXR5EiMuY29udm9zLnBvb2wudjEuTGlzdEFjdGl2aXR5UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkxpc3RBY3Rpdml0eVJlc3BvbnNlIgOQAgESXgoMQ291bnRNZW1iZXJzEiMuY29udm9zLnBvb2wudjEuQ291bnRNZW1iZXJzUmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkNvdW50TWVtYmVyc1Jlc3BvbnNlIgOQAgESUgoIR2V0RnVuZHMSHy5jb252b3MucG9vbC52MS5HZXRGdW5kc1JlcXVlc3QaIC5jb252b3MucG9vbC52MS5HZXRGdW5kc1Jlc3BvbnNlIgOQAgESYgoPQWRkQ29udmVyc2F0aW9uEiYuY29udm9zLnBvb2wudjEuQWRkQ29udmVyc2F0aW9uUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkFkZENvbnZlcnNhdGlvblJlc3BvbnNlEmgKEUxlYXZlQ29udmVyc2F0aW9uEiguY29udm9zLnBvb2wudjEuTGVhdmVDb252ZXJzYXRpb25SZXF1ZXN0GikuY29udm9zLnBvb2wudjEuTGVhdmVDb252ZXJzYXRpb25SZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_certificate, file_convos_pool_v1_common, file_convos_pool_v1_instance, file_convos_pool_v1_template]);
 
 /**
  * A pool-provisioned tool with its credentials, as only the instance sees it.
@@ -209,6 +209,150 @@ export const JoinConversationResponseSchema: GenMessage<JoinConversationResponse
   messageDesc(file_convos_pool_v1_instance_service, 5);
 
 /**
+ * Refused with PERMISSION_DENIED unless `authorization.signature` is the
+ * instance's owner's `AddToConversation` over this invite's hash, this
+ * participation and tools, in time and never used before.
+ *
+ * @generated from message convos.pool.v1.AddConversationRequest
+ */
+export type AddConversationRequest = Message<"convos.pool.v1.AddConversationRequest"> & {
+  /**
+   * @generated from field: string conversation_invite = 1;
+   */
+  conversationInvite: string;
+
+  /**
+   * @generated from field: convos.pool.v1.ConversationAddition authorization = 2;
+   */
+  authorization?: ConversationAddition | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.AddConversationRequest.
+ * Use `create(AddConversationRequestSchema)` to create a new message.
+ */
+export const AddConversationRequestSchema: GenMessage<AddConversationRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 6);
+
+/**
+ * What the owner signed to add their agent to a conversation (EIP-712
+ * `AddToConversation`).
+ *
+ * @generated from message convos.pool.v1.ConversationAddition
+ */
+export type ConversationAddition = Message<"convos.pool.v1.ConversationAddition"> & {
+  /**
+   * @generated from field: string owner_id = 1;
+   */
+  ownerId: string;
+
+  /**
+   * When it speaks there; unset: by the conversation's size, no cooldown.
+   *
+   * @generated from field: convos.pool.v1.Participation participation = 2;
+   */
+  participation?: Participation | undefined;
+
+  /**
+   * Whether its tools act there.
+   *
+   * @generated from field: convos.pool.v1.ConversationTools tools = 3;
+   */
+  tools: ConversationTools;
+
+  /**
+   * The owner confirmed adding it beside another agent already there.
+   *
+   * @generated from field: bool second_agent = 4;
+   */
+  secondAgent: boolean;
+
+  /**
+   * @generated from field: convos.pool.v1.Signature signature = 5;
+   */
+  signature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.ConversationAddition.
+ * Use `create(ConversationAdditionSchema)` to create a new message.
+ */
+export const ConversationAdditionSchema: GenMessage<ConversationAddition> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 7);
+
+/**
+ * @generated from message convos.pool.v1.AddConversationResponse
+ */
+export type AddConversationResponse = Message<"convos.pool.v1.AddConversationResponse"> & {
+  /**
+   * The XMTP group id of the conversation it joined.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.AddConversationResponse.
+ * Use `create(AddConversationResponseSchema)` to create a new message.
+ */
+export const AddConversationResponseSchema: GenMessage<AddConversationResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 8);
+
+/**
+ * Refused with PERMISSION_DENIED unless `signature` is the instance's
+ * owner's `RemoveFromConversation` over this conversation, in time and never
+ * used before; NOT_FOUND when it is not in that conversation.
+ *
+ * @generated from message convos.pool.v1.LeaveConversationRequest
+ */
+export type LeaveConversationRequest = Message<"convos.pool.v1.LeaveConversationRequest"> & {
+  /**
+   * @generated from field: string owner_id = 1;
+   */
+  ownerId: string;
+
+  /**
+   * The XMTP group id of the conversation to leave.
+   *
+   * @generated from field: string conversation_id = 2;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: convos.pool.v1.Signature signature = 3;
+   */
+  signature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.LeaveConversationRequest.
+ * Use `create(LeaveConversationRequestSchema)` to create a new message.
+ */
+export const LeaveConversationRequestSchema: GenMessage<LeaveConversationRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 9);
+
+/**
+ * @generated from message convos.pool.v1.LeaveConversationResponse
+ */
+export type LeaveConversationResponse = Message<"convos.pool.v1.LeaveConversationResponse"> & {
+  /**
+   * Its home after it left (a new one when it left its home); empty when it
+   * is in no conversation any more.
+   *
+   * @generated from field: string home_conversation_id = 1;
+   */
+  homeConversationId: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.LeaveConversationResponse.
+ * Use `create(LeaveConversationResponseSchema)` to create a new message.
+ */
+export const LeaveConversationResponseSchema: GenMessage<LeaveConversationResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 10);
+
+/**
  * @generated from message convos.pool.v1.HealthRequest
  */
 export type HealthRequest = Message<"convos.pool.v1.HealthRequest"> & {
@@ -219,7 +363,7 @@ export type HealthRequest = Message<"convos.pool.v1.HealthRequest"> & {
  * Use `create(HealthRequestSchema)` to create a new message.
  */
 export const HealthRequestSchema: GenMessage<HealthRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 6);
+  messageDesc(file_convos_pool_v1_instance_service, 11);
 
 /**
  * @generated from message convos.pool.v1.HealthResponse
@@ -260,7 +404,7 @@ export type HealthResponse = Message<"convos.pool.v1.HealthResponse"> & {
  * Use `create(HealthResponseSchema)` to create a new message.
  */
 export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 7);
+  messageDesc(file_convos_pool_v1_instance_service, 12);
 
 /**
  * Refused with PERMISSION_DENIED when the creator's signature does not check
@@ -299,7 +443,7 @@ export type InstanceServiceUpdateTemplateRequest = Message<"convos.pool.v1.Insta
  * Use `create(InstanceServiceUpdateTemplateRequestSchema)` to create a new message.
  */
 export const InstanceServiceUpdateTemplateRequestSchema: GenMessage<InstanceServiceUpdateTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 8);
+  messageDesc(file_convos_pool_v1_instance_service, 13);
 
 /**
  * @generated from message convos.pool.v1.InstanceServiceUpdateTemplateResponse
@@ -338,7 +482,7 @@ export type InstanceServiceUpdateTemplateResponse = Message<"convos.pool.v1.Inst
  * Use `create(InstanceServiceUpdateTemplateResponseSchema)` to create a new message.
  */
 export const InstanceServiceUpdateTemplateResponseSchema: GenMessage<InstanceServiceUpdateTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 9);
+  messageDesc(file_convos_pool_v1_instance_service, 14);
 
 /**
  * Refused with PERMISSION_DENIED unless the authorization is the instance's
@@ -375,7 +519,7 @@ export type CloneSummaryRequest = Message<"convos.pool.v1.CloneSummaryRequest"> 
  * Use `create(CloneSummaryRequestSchema)` to create a new message.
  */
 export const CloneSummaryRequestSchema: GenMessage<CloneSummaryRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 10);
+  messageDesc(file_convos_pool_v1_instance_service, 15);
 
 /**
  * Sizes only: the summary itself never leaves the two agents.
@@ -406,7 +550,7 @@ export type CloneSummaryResponse = Message<"convos.pool.v1.CloneSummaryResponse"
  * Use `create(CloneSummaryResponseSchema)` to create a new message.
  */
 export const CloneSummaryResponseSchema: GenMessage<CloneSummaryResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 11);
+  messageDesc(file_convos_pool_v1_instance_service, 16);
 
 /**
  * What an owner signs to clone one of their agents (EIP-712 `CloneAgent`,
@@ -488,7 +632,7 @@ export type CloneAuthorization = Message<"convos.pool.v1.CloneAuthorization"> & 
  * Use `create(CloneAuthorizationSchema)` to create a new message.
  */
 export const CloneAuthorizationSchema: GenMessage<CloneAuthorization> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 12);
+  messageDesc(file_convos_pool_v1_instance_service, 17);
 
 /**
  * Refused with PERMISSION_DENIED unless `offer` is the instance's owner's
@@ -524,7 +668,7 @@ export type TransferOwnerRequest = Message<"convos.pool.v1.TransferOwnerRequest"
  * Use `create(TransferOwnerRequestSchema)` to create a new message.
  */
 export const TransferOwnerRequestSchema: GenMessage<TransferOwnerRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 13);
+  messageDesc(file_convos_pool_v1_instance_service, 18);
 
 /**
  * @generated from message convos.pool.v1.TransferOwnerResponse
@@ -537,7 +681,7 @@ export type TransferOwnerResponse = Message<"convos.pool.v1.TransferOwnerRespons
  * Use `create(TransferOwnerResponseSchema)` to create a new message.
  */
 export const TransferOwnerResponseSchema: GenMessage<TransferOwnerResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 14);
+  messageDesc(file_convos_pool_v1_instance_service, 19);
 
 /**
  * Refused with PERMISSION_DENIED unless `signature` is the instance's
@@ -575,7 +719,7 @@ export type InstanceServiceWithdrawTransferRequest = Message<"convos.pool.v1.Ins
  * Use `create(InstanceServiceWithdrawTransferRequestSchema)` to create a new message.
  */
 export const InstanceServiceWithdrawTransferRequestSchema: GenMessage<InstanceServiceWithdrawTransferRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 15);
+  messageDesc(file_convos_pool_v1_instance_service, 20);
 
 /**
  * @generated from message convos.pool.v1.InstanceServiceWithdrawTransferResponse
@@ -588,7 +732,7 @@ export type InstanceServiceWithdrawTransferResponse = Message<"convos.pool.v1.In
  * Use `create(InstanceServiceWithdrawTransferResponseSchema)` to create a new message.
  */
 export const InstanceServiceWithdrawTransferResponseSchema: GenMessage<InstanceServiceWithdrawTransferResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 16);
+  messageDesc(file_convos_pool_v1_instance_service, 21);
 
 /**
  * Refused with PERMISSION_DENIED unless `offer` is the instance's owner's
@@ -619,7 +763,7 @@ export type NoteTransferOfferRequest = Message<"convos.pool.v1.NoteTransferOffer
  * Use `create(NoteTransferOfferRequestSchema)` to create a new message.
  */
 export const NoteTransferOfferRequestSchema: GenMessage<NoteTransferOfferRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 17);
+  messageDesc(file_convos_pool_v1_instance_service, 22);
 
 /**
  * @generated from message convos.pool.v1.NoteTransferOfferResponse
@@ -632,7 +776,7 @@ export type NoteTransferOfferResponse = Message<"convos.pool.v1.NoteTransferOffe
  * Use `create(NoteTransferOfferResponseSchema)` to create a new message.
  */
 export const NoteTransferOfferResponseSchema: GenMessage<NoteTransferOfferResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 18);
+  messageDesc(file_convos_pool_v1_instance_service, 23);
 
 /**
  * @generated from message convos.pool.v1.ReleaseRequest
@@ -645,7 +789,7 @@ export type ReleaseRequest = Message<"convos.pool.v1.ReleaseRequest"> & {
  * Use `create(ReleaseRequestSchema)` to create a new message.
  */
 export const ReleaseRequestSchema: GenMessage<ReleaseRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 19);
+  messageDesc(file_convos_pool_v1_instance_service, 24);
 
 /**
  * @generated from message convos.pool.v1.ReleaseResponse
@@ -658,7 +802,7 @@ export type ReleaseResponse = Message<"convos.pool.v1.ReleaseResponse"> & {
  * Use `create(ReleaseResponseSchema)` to create a new message.
  */
 export const ReleaseResponseSchema: GenMessage<ReleaseResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 20);
+  messageDesc(file_convos_pool_v1_instance_service, 25);
 
 /**
  * Refused with PERMISSION_DENIED unless `signature` is the instance's owner's
@@ -694,7 +838,7 @@ export type InstanceServiceSetTrustLevelRequest = Message<"convos.pool.v1.Instan
  * Use `create(InstanceServiceSetTrustLevelRequestSchema)` to create a new message.
  */
 export const InstanceServiceSetTrustLevelRequestSchema: GenMessage<InstanceServiceSetTrustLevelRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 21);
+  messageDesc(file_convos_pool_v1_instance_service, 26);
 
 /**
  * @generated from message convos.pool.v1.InstanceServiceSetTrustLevelResponse
@@ -716,7 +860,7 @@ export type InstanceServiceSetTrustLevelResponse = Message<"convos.pool.v1.Insta
  * Use `create(InstanceServiceSetTrustLevelResponseSchema)` to create a new message.
  */
 export const InstanceServiceSetTrustLevelResponseSchema: GenMessage<InstanceServiceSetTrustLevelResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 22);
+  messageDesc(file_convos_pool_v1_instance_service, 27);
 
 /**
  * Refused with PERMISSION_DENIED unless `signature` is the instance's owner's
@@ -747,7 +891,7 @@ export type InstanceServiceSetPermissionsRequest = Message<"convos.pool.v1.Insta
  * Use `create(InstanceServiceSetPermissionsRequestSchema)` to create a new message.
  */
 export const InstanceServiceSetPermissionsRequestSchema: GenMessage<InstanceServiceSetPermissionsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 23);
+  messageDesc(file_convos_pool_v1_instance_service, 28);
 
 /**
  * @generated from message convos.pool.v1.InstanceServiceSetPermissionsResponse
@@ -766,7 +910,7 @@ export type InstanceServiceSetPermissionsResponse = Message<"convos.pool.v1.Inst
  * Use `create(InstanceServiceSetPermissionsResponseSchema)` to create a new message.
  */
 export const InstanceServiceSetPermissionsResponseSchema: GenMessage<InstanceServiceSetPermissionsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 24);
+  messageDesc(file_convos_pool_v1_instance_service, 29);
 
 /**
  * Refused with PERMISSION_DENIED unless `signature` is the instance's owner's
@@ -790,6 +934,14 @@ export type InstanceServiceSetParticipationRequest = Message<"convos.pool.v1.Ins
    * @generated from field: convos.pool.v1.Signature signature = 3;
    */
   signature?: Signature | undefined;
+
+  /**
+   * The conversation it applies to; empty: the home (`SetParticipation`).
+   * Set: the signature must be `SetConversationParticipation` naming it.
+   *
+   * @generated from field: string conversation_id = 4;
+   */
+  conversationId: string;
 };
 
 /**
@@ -797,7 +949,7 @@ export type InstanceServiceSetParticipationRequest = Message<"convos.pool.v1.Ins
  * Use `create(InstanceServiceSetParticipationRequestSchema)` to create a new message.
  */
 export const InstanceServiceSetParticipationRequestSchema: GenMessage<InstanceServiceSetParticipationRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 25);
+  messageDesc(file_convos_pool_v1_instance_service, 30);
 
 /**
  * @generated from message convos.pool.v1.InstanceServiceSetParticipationResponse
@@ -814,7 +966,7 @@ export type InstanceServiceSetParticipationResponse = Message<"convos.pool.v1.In
  * Use `create(InstanceServiceSetParticipationResponseSchema)` to create a new message.
  */
 export const InstanceServiceSetParticipationResponseSchema: GenMessage<InstanceServiceSetParticipationResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 26);
+  messageDesc(file_convos_pool_v1_instance_service, 31);
 
 /**
  * @generated from message convos.pool.v1.ListActivityRequest
@@ -836,7 +988,7 @@ export type ListActivityRequest = Message<"convos.pool.v1.ListActivityRequest"> 
  * Use `create(ListActivityRequestSchema)` to create a new message.
  */
 export const ListActivityRequestSchema: GenMessage<ListActivityRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 27);
+  messageDesc(file_convos_pool_v1_instance_service, 32);
 
 /**
  * @generated from message convos.pool.v1.ListActivityResponse
@@ -858,7 +1010,7 @@ export type ListActivityResponse = Message<"convos.pool.v1.ListActivityResponse"
  * Use `create(ListActivityResponseSchema)` to create a new message.
  */
 export const ListActivityResponseSchema: GenMessage<ListActivityResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 28);
+  messageDesc(file_convos_pool_v1_instance_service, 33);
 
 /**
  * Refused with INVALID_ARGUMENT unless the attestation names this instance's
@@ -883,11 +1035,19 @@ export type AttestRequest = Message<"convos.pool.v1.AttestRequest"> & {
   /**
    * What the agent may do in its conversation (statement.proto), a compact
    * JWS signed by the same key: posted when it is new (docs/statement.md).
-   * Empty: none this time.
+   * Empty: none this time. The home's.
    *
    * @generated from field: string statement = 3;
    */
   statement: string;
+
+  /**
+   * The statements of its other conversations, one each (the home's stays
+   * in `statement`).
+   *
+   * @generated from field: repeated convos.pool.v1.ConversationStatement conversation_statements = 4;
+   */
+  conversationStatements: ConversationStatement[];
 };
 
 /**
@@ -895,7 +1055,34 @@ export type AttestRequest = Message<"convos.pool.v1.AttestRequest"> & {
  * Use `create(AttestRequestSchema)` to create a new message.
  */
 export const AttestRequestSchema: GenMessage<AttestRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 29);
+  messageDesc(file_convos_pool_v1_instance_service, 34);
+
+/**
+ * What the agent may do in one of its conversations (statement.proto), a
+ * compact JWS signed by the attestation's key.
+ *
+ * @generated from message convos.pool.v1.ConversationStatement
+ */
+export type ConversationStatement = Message<"convos.pool.v1.ConversationStatement"> & {
+  /**
+   * The XMTP group id of the conversation it is for.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: string statement = 2;
+   */
+  statement: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ConversationStatement.
+ * Use `create(ConversationStatementSchema)` to create a new message.
+ */
+export const ConversationStatementSchema: GenMessage<ConversationStatement> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 35);
 
 /**
  * @generated from message convos.pool.v1.AttestResponse
@@ -921,12 +1108,18 @@ export type AttestResponse = Message<"convos.pool.v1.AttestResponse"> & {
  * Use `create(AttestResponseSchema)` to create a new message.
  */
 export const AttestResponseSchema: GenMessage<AttestResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 30);
+  messageDesc(file_convos_pool_v1_instance_service, 36);
 
 /**
  * @generated from message convos.pool.v1.CountMembersRequest
  */
 export type CountMembersRequest = Message<"convos.pool.v1.CountMembersRequest"> & {
+  /**
+   * The conversation to count; empty: the home.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
 };
 
 /**
@@ -934,14 +1127,14 @@ export type CountMembersRequest = Message<"convos.pool.v1.CountMembersRequest"> 
  * Use `create(CountMembersRequestSchema)` to create a new message.
  */
 export const CountMembersRequestSchema: GenMessage<CountMembersRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 31);
+  messageDesc(file_convos_pool_v1_instance_service, 37);
 
 /**
  * @generated from message convos.pool.v1.CountMembersResponse
  */
 export type CountMembersResponse = Message<"convos.pool.v1.CountMembersResponse"> & {
   /**
-   * Members (inboxes) of the instance's conversation, the instance included.
+   * Members (inboxes) of that conversation, the instance included.
    *
    * @generated from field: int32 members = 1;
    */
@@ -953,7 +1146,7 @@ export type CountMembersResponse = Message<"convos.pool.v1.CountMembersResponse"
  * Use `create(CountMembersResponseSchema)` to create a new message.
  */
 export const CountMembersResponseSchema: GenMessage<CountMembersResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 32);
+  messageDesc(file_convos_pool_v1_instance_service, 38);
 
 /**
  * @generated from message convos.pool.v1.GetFundsRequest
@@ -966,7 +1159,7 @@ export type GetFundsRequest = Message<"convos.pool.v1.GetFundsRequest"> & {
  * Use `create(GetFundsRequestSchema)` to create a new message.
  */
 export const GetFundsRequestSchema: GenMessage<GetFundsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 33);
+  messageDesc(file_convos_pool_v1_instance_service, 39);
 
 /**
  * @generated from message convos.pool.v1.GetFundsResponse
@@ -1013,7 +1206,7 @@ export type GetFundsResponse = Message<"convos.pool.v1.GetFundsResponse"> & {
  * Use `create(GetFundsResponseSchema)` to create a new message.
  */
 export const GetFundsResponseSchema: GenMessage<GetFundsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 34);
+  messageDesc(file_convos_pool_v1_instance_service, 40);
 
 /**
  * Served by every agent instance; called by the claims service only.
@@ -1195,6 +1388,29 @@ export const InstanceService: GenService<{
     methodKind: "unary";
     input: typeof GetFundsRequestSchema;
     output: typeof GetFundsResponseSchema;
+  },
+  /**
+   * Joins one more conversation from its Convos invite, as its owner signed
+   * it (`AddToConversation`, checked here, never the pool's word): it keeps
+   * its other conversations, and what members say there stays there.
+   *
+   * @generated from rpc convos.pool.v1.InstanceService.AddConversation
+   */
+  addConversation: {
+    methodKind: "unary";
+    input: typeof AddConversationRequestSchema;
+    output: typeof AddConversationResponseSchema;
+  },
+  /**
+   * Leaves one of its conversations, as its owner signed it
+   * (`RemoveFromConversation`, checked here); it stays in the others.
+   *
+   * @generated from rpc convos.pool.v1.InstanceService.LeaveConversation
+   */
+  leaveConversation: {
+    methodKind: "unary";
+    input: typeof LeaveConversationRequestSchema;
+    output: typeof LeaveConversationResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_instance_service, 0);

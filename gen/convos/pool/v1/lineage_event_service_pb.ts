@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/lineage_event_service.proto.
  */
 export const file_convos_pool_v1_lineage_event_service: GenFile = /*@__PURE__*/
-  fileDesc("Cipjb252b3MvcG9vbC92MS9saW5lYWdlX2V2ZW50X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIqsCCgxMaW5lYWdlRXZlbnQSEAoIc2VxdWVuY2UYASABKAMSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KB2NsYWltZWQYAyABKAsyHC5jb252b3MucG9vbC52MS5BZ2VudENsYWltZWRIABIrCgVlbmRlZBgEIAEoCzIaLmNvbnZvcy5wb29sLnYxLkFnZW50RW5kZWRIABI6Cg1vd25lcl9jaGFuZ2VkGAUgASgLMiEuY29udm9zLnBvb2wudjEuQWdlbnRPd25lckNoYW5nZWRIABI+Cg92ZXJzaW9uX2NoYW5nZWQYBiABKAsyIy5jb252b3MucG9vbC52MS5BZ2VudFZlcnNpb25DaGFuZ2VkSABCBwoFZXZlbnQisQEKDEFnZW50Q2xhaW1lZBITCgtpbnN0YW5jZV9pZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIQCghvd25lcl9pZBgDIAEoCRIaChJwYXJlbnRfaW5zdGFuY2VfaWQYBCABKAkSFwoPY29udmVyc2F0aW9uX2lkGAUgASgJEg0KBWNhcnJ5GAYgAygJEhAKCGluYm94X2lkGAcgASgJEg8KB3ZlcnNpb24YCCABKAkiMQoKQWdlbnRFbmRlZBITCgtpbnN0YW5jZV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiSwoTQWdlbnRWZXJzaW9uQ2hhbmdlZBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg4KBnBpbm5lZBgDIAEoCCI6ChFBZ2VudE93bmVyQ2hhbmdlZBITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghvd25lcl9pZBgCIAEoCSJKChpSZWNvcmRMaW5lYWdlRXZlbnRzUmVxdWVzdBIsCgZldmVudHMYASADKAsyHC5jb252b3MucG9vbC52MS5MaW5lYWdlRXZlbnQiLgobUmVjb3JkTGluZWFnZUV2ZW50c1Jlc3BvbnNlEg8KB2FwcGxpZWQYASABKAUyhQEKE0xpbmVhZ2VFdmVudFNlcnZpY2USbgoTUmVjb3JkTGluZWFnZUV2ZW50cxIqLmNvbnZvcy5wb29sLnYxLlJlY29yZExpbmVhZ2VFdmVudHNSZXF1ZXN0GisuY29udm9zLnBvb2wudjEuUmVjb3JkTGluZWFnZUV2ZW50c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Cipjb252b3MvcG9vbC92MS9saW5lYWdlX2V2ZW50X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIrcDCgxMaW5lYWdlRXZlbnQSEAoIc2VxdWVuY2UYASABKAMSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KB2NsYWltZWQYAyABKAsyHC5jb252b3MucG9vbC52MS5BZ2VudENsYWltZWRIABIrCgVlbmRlZBgEIAEoCzIaLmNvbnZvcy5wb29sLnYxLkFnZW50RW5kZWRIABI6Cg1vd25lcl9jaGFuZ2VkGAUgASgLMiEuY29udm9zLnBvb2wudjEuQWdlbnRPd25lckNoYW5nZWRIABI+Cg92ZXJzaW9uX2NoYW5nZWQYBiABKAsyIy5jb252b3MucG9vbC52MS5BZ2VudFZlcnNpb25DaGFuZ2VkSAASRgoTY29udmVyc2F0aW9uX2pvaW5lZBgHIAEoCzInLmNvbnZvcy5wb29sLnYxLkFnZW50Q29udmVyc2F0aW9uSm9pbmVkSAASQgoRY29udmVyc2F0aW9uX2xlZnQYCCABKAsyJS5jb252b3MucG9vbC52MS5BZ2VudENvbnZlcnNhdGlvbkxlZnRIAEIHCgVldmVudCKxAQoMQWdlbnRDbGFpbWVkEhMKC2luc3RhbmNlX2lkGAEgASgJEhMKC3RlbXBsYXRlX2lkGAIgASgJEhAKCG93bmVyX2lkGAMgASgJEhoKEnBhcmVudF9pbnN0YW5jZV9pZBgEIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBSABKAkSDQoFY2FycnkYBiADKAkSEAoIaW5ib3hfaWQYByABKAkSDwoHdmVyc2lvbhgIIAEoCSIxCgpBZ2VudEVuZGVkEhMKC2luc3RhbmNlX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSJLChNBZ2VudFZlcnNpb25DaGFuZ2VkEhMKC2luc3RhbmNlX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDgoGcGlubmVkGAMgASgIIjoKEUFnZW50T3duZXJDaGFuZ2VkEhMKC2luc3RhbmNlX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJIlUKF0FnZW50Q29udmVyc2F0aW9uSm9pbmVkEhMKC2luc3RhbmNlX2lkGAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoCRIMCgRob21lGAMgASgIIlMKFUFnZW50Q29udmVyc2F0aW9uTGVmdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAkSDAoEaG9tZRgDIAEoCCJKChpSZWNvcmRMaW5lYWdlRXZlbnRzUmVxdWVzdBIsCgZldmVudHMYASADKAsyHC5jb252b3MucG9vbC52MS5MaW5lYWdlRXZlbnQiLgobUmVjb3JkTGluZWFnZUV2ZW50c1Jlc3BvbnNlEg8KB2FwcGxpZWQYASABKAUyhQEKE0xpbmVhZ2VFdmVudFNlcnZpY2USbgoTUmVjb3JkTGluZWFnZUV2ZW50cxIqLmNvbnZvcy5wb29sLnYxLlJlY29yZExpbmVhZ2VFdmVudHNSZXF1ZXN0GisuY29udm9zLnBvb2wudjEuUmVjb3JkTGluZWFnZUV2ZW50c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.LineageEvent
@@ -57,6 +57,18 @@ export type LineageEvent = Message<"convos.pool.v1.LineageEvent"> & {
      */
     value: AgentVersionChanged;
     case: "versionChanged";
+  } | {
+    /**
+     * @generated from field: convos.pool.v1.AgentConversationJoined conversation_joined = 7;
+     */
+    value: AgentConversationJoined;
+    case: "conversationJoined";
+  } | {
+    /**
+     * @generated from field: convos.pool.v1.AgentConversationLeft conversation_left = 8;
+     */
+    value: AgentConversationLeft;
+    case: "conversationLeft";
   } | { case: undefined; value?: undefined };
 };
 
@@ -214,6 +226,71 @@ export const AgentOwnerChangedSchema: GenMessage<AgentOwnerChanged> = /*@__PURE_
   messageDesc(file_convos_pool_v1_lineage_event_service, 4);
 
 /**
+ * An agent is now in one more conversation: its home at claim, one its owner
+ * added it to, or a conversation it was in that became its home after the
+ * home was left.
+ *
+ * @generated from message convos.pool.v1.AgentConversationJoined
+ */
+export type AgentConversationJoined = Message<"convos.pool.v1.AgentConversationJoined"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from field: string conversation_id = 2;
+   */
+  conversationId: string;
+
+  /**
+   * Whether it is the agent's home now.
+   *
+   * @generated from field: bool home = 3;
+   */
+  home: boolean;
+};
+
+/**
+ * Describes the message convos.pool.v1.AgentConversationJoined.
+ * Use `create(AgentConversationJoinedSchema)` to create a new message.
+ */
+export const AgentConversationJoinedSchema: GenMessage<AgentConversationJoined> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_lineage_event_service, 5);
+
+/**
+ * An agent left one of its conversations (its owner removed it from there,
+ * or the agent ended).
+ *
+ * @generated from message convos.pool.v1.AgentConversationLeft
+ */
+export type AgentConversationLeft = Message<"convos.pool.v1.AgentConversationLeft"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from field: string conversation_id = 2;
+   */
+  conversationId: string;
+
+  /**
+   * Whether it was the agent's home.
+   *
+   * @generated from field: bool home = 3;
+   */
+  home: boolean;
+};
+
+/**
+ * Describes the message convos.pool.v1.AgentConversationLeft.
+ * Use `create(AgentConversationLeftSchema)` to create a new message.
+ */
+export const AgentConversationLeftSchema: GenMessage<AgentConversationLeft> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_lineage_event_service, 6);
+
+/**
  * @generated from message convos.pool.v1.RecordLineageEventsRequest
  */
 export type RecordLineageEventsRequest = Message<"convos.pool.v1.RecordLineageEventsRequest"> & {
@@ -228,7 +305,7 @@ export type RecordLineageEventsRequest = Message<"convos.pool.v1.RecordLineageEv
  * Use `create(RecordLineageEventsRequestSchema)` to create a new message.
  */
 export const RecordLineageEventsRequestSchema: GenMessage<RecordLineageEventsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_event_service, 5);
+  messageDesc(file_convos_pool_v1_lineage_event_service, 7);
 
 /**
  * @generated from message convos.pool.v1.RecordLineageEventsResponse
@@ -247,7 +324,7 @@ export type RecordLineageEventsResponse = Message<"convos.pool.v1.RecordLineageE
  * Use `create(RecordLineageEventsResponseSchema)` to create a new message.
  */
 export const RecordLineageEventsResponseSchema: GenMessage<RecordLineageEventsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_event_service, 6);
+  messageDesc(file_convos_pool_v1_lineage_event_service, 8);
 
 /**
  * Internal: the claims service hands what happens to agents to the lineage

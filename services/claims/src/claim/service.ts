@@ -418,6 +418,13 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
 
     /** When one of the owner's agents speaks in its conversation. */
     async setParticipation(req, ctx) {
+      // A conversation other than the home has no participation of its own yet.
+      if (req.conversationId !== "") {
+        throw new ConnectError(
+          "conversation_id: participation per conversation is not available yet",
+          Code.Unimplemented,
+        );
+      }
       const want = resolveParticipation(req.participation);
       const signature = requireOwnerSignature(req.ownerSignature, "SetParticipation");
       return ownerSetting(
@@ -448,6 +455,19 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     /** The owner's share of the agent's wallet, to the wallet that signs (claim/withdrawal.ts). */
     async withdrawFunds(req, ctx) {
       return withdrawFunds(deps, req, callerInboxId(ctx));
+    },
+
+    // One agent in several conversations (docs/design/one-agent-many-conversations.md): the contract is
+    // published ahead of the flows.
+    async addToConversation() {
+      throw new ConnectError("adding an agent to another conversation is not available yet", Code.Unimplemented);
+    },
+
+    async removeFromConversation() {
+      throw new ConnectError(
+        "removing an agent from one of its conversations is not available yet",
+        Code.Unimplemented,
+      );
     },
 
     /**

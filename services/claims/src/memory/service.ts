@@ -9,7 +9,7 @@
 // agent), and, but for GetMemoryKey, signed (owner_signature), whose nonce is
 // spent here before the agent is asked, so a signature reaches it once.
 
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { invalidArgument, requirePresent } from "@convos-pool/kit/content";
@@ -119,6 +119,12 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
         agent.client.setPatternSharing({ ownerId, sharing, signature: req.ownerSignature }, agent.options),
       );
       return { sharing: res.sharing };
+    },
+
+    // Sharing an entry across the agent's conversations comes with them
+    // (docs/design/one-agent-many-conversations.md).
+    async shareMemory() {
+      throw new ConnectError("sharing memory across conversations is not available yet", Code.Unimplemented);
     },
   };
 }

@@ -4,7 +4,7 @@
 // and host/batch-claims.ts), and InstanceService, one agent's calls, the agent
 // picked by the `x-pool-instance` header.
 import { create } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { INSTANCE_HEADER, invalidArgument, notFound } from "@convos-pool/kit/content";
 import {
   HostedInstanceSchema,
@@ -166,16 +166,31 @@ export function createInstanceService(pick: (ctx: HandlerContext) => Agent): Ser
       return { permissions: await pick(ctx).setPermissions(req) };
     },
     async setParticipation(req, ctx) {
+      // Until an agent holds several conversations, it holds no participation but its home's.
+      if (req.conversationId !== "") throw notYet("conversation_id: participation per conversation");
       return { participation: await pick(ctx).setParticipation(req) };
     },
     async listActivity(req, ctx) {
       return pick(ctx).listActivity(req);
     },
-    async countMembers(_req, ctx) {
+    async countMembers(req, ctx) {
+      if (req.conversationId !== "") throw notYet("conversation_id: counting a conversation other than the home");
       return { members: await pick(ctx).countMembers() };
     },
     async getFunds(_req, ctx) {
       return pick(ctx).getFunds();
     },
+    // One agent in several conversations (docs/design/one-agent-many-conversations.md): the
+    // contract is published ahead of the agent's side.
+    async addConversation() {
+      throw notYet("joining another conversation");
+    },
+    async leaveConversation() {
+      throw notYet("leaving one of several conversations");
+    },
   };
+}
+
+function notYet(what: string): ConnectError {
+  return new ConnectError(`${what} is not available yet`, Code.Unimplemented);
 }

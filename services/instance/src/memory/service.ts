@@ -7,7 +7,7 @@
 // What it exports carries its seal (memory/seal.ts), and what it imports
 // keeps who taught it only when the file's seal holds for its owner.
 
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { memoryKeyMessage, sealTo, x25519PublicKey, type InboxResolver } from "@convos-pool/kit/signing";
 import { requirePresent } from "@convos-pool/kit/content";
 import type { Logger } from "@convos-pool/kit/server";
@@ -182,6 +182,12 @@ export function createInstanceMemoryService(
         a.log.info("pattern sharing set", { offer: sharing.offer, adopt: sharing.adopt });
         return { sharing: { offer: sharing.offer, adopt: sharing.adopt } };
       });
+    },
+
+    // Sharing an entry across the agent's conversations comes with them
+    // (docs/design/one-agent-many-conversations.md).
+    async shareMemory() {
+      throw new ConnectError("sharing memory across conversations is not available yet", Code.Unimplemented);
     },
   };
 }

@@ -1,9 +1,12 @@
 // The fields of the operations that sign hashes of what a request carries (a
-// claim, a clone, a day's counts), and their signing: one derivation for the
-// client that signs and the service or agent that checks.
+// claim, a clone, an addition to a conversation, a day's counts), and their
+// signing: one derivation for the client that signs and the service or agent
+// that checks.
 import { keccak256, stringToBytes, type Hex } from "viem";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { ConversationTools } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { invalidArgument } from "../content/errors.js";
+import { resolveParticipation, type ResolvedParticipation } from "../content/participation.js";
 import { canonicalJson } from "../content/template.js";
 import type { OperationFields } from "./operations.js";
 import { signOperation, type TypedDataSigner } from "./sign.js";
@@ -120,7 +123,73 @@ export function signClone(
   return signOperation(account, "CloneAgent", cloneFields(clone), issuedAt, poolId);
 }
 
-/** keccak256 of a trimmed invite: how ClaimAgent and CloneAgent name a conversation. */
+/** An addition of a running agent to another conversation, as its owner signs it (AddToConversation). */
+export interface ConversationAdditionToSign {
+  ownerId: string;
+  instanceId: string;
+  conversationInvite: string;
+  /** Unset: resolveParticipation's defaults (by the conversation's size, no cooldown). */
+  participation?: Partial<ResolvedParticipation> | undefined;
+  /** Unset: shared. */
+  tools?: ConversationTools | undefined;
+  /** The owner confirmed adding it beside another agent of its template already there. */
+  secondAgent?: boolean | undefined;
+}
+
+/** Whether an agent's tools act in a conversation, as signed: unspecified is shared (1); INVALID_ARGUMENT naming `field` otherwise. */
+export function signedConversationTools(tools: ConversationTools | undefined, field = "tools"): ConversationTools {
+  if (tools === undefined || tools === ConversationTools.UNSPECIFIED) return ConversationTools.SHARED;
+  if (tools === ConversationTools.SHARED || tools === ConversationTools.NONE) return tools;
+  throw invalidArgument(field, "must be shared (1) or none (2)");
+}
+
+/**
+ * The fields of an `AddToConversation` signature: the invite as keccak256 of
+ * its trimmed text (as ClaimAgent's), the participation there with its
+ * defaults filled in (as SetParticipation's), the tools there (1 shared, 2
+ * none; unspecified is shared) and whether a second agent was confirmed
+ * (false when absent: then not in the typed data). docs/signatures.md,
+ * "One agent in several conversations".
+ */
+export function addToConversationFields(add: ConversationAdditionToSign): OperationFields & { inboxId: string } {
+  const participation = resolveParticipation(add.participation);
+  return {
+    inboxId: add.ownerId,
+    instanceId: add.instanceId,
+    inviteHash: inviteHash(add.conversationInvite),
+    mode: participation.mode,
+    cooldownSeconds: participation.cooldownSeconds,
+    tools: signedConversationTools(add.tools),
+    secondAgent: add.secondAgent === true,
+  };
+}
+
+/** Signs an addition to a conversation as its owner (AddToConversation over addToConversationFields): for the CLI, tests and benchmarks. */
+export function signAddToConversation(
+  account: TypedDataSigner,
+  add: ConversationAdditionToSign,
+  issuedAt?: number,
+  poolId?: string,
+): Promise<Signature> {
+  return signOperation(account, "AddToConversation", addToConversationFields(add), issuedAt, poolId);
+}
+
+/** The fields of a `ShareMemory` signature: the entry ids joined by "," in the order sent (as ForgetMemory's). */
+export function shareMemoryFields(share: {
+  ownerId: string;
+  instanceId: string;
+  entryIds: readonly string[];
+  share: boolean;
+}): OperationFields & { inboxId: string } {
+  return {
+    inboxId: share.ownerId,
+    instanceId: share.instanceId,
+    entryIds: share.entryIds.join(","),
+    share: share.share,
+  };
+}
+
+/** keccak256 of a trimmed invite: how ClaimAgent, CloneAgent and AddToConversation name a conversation. */
 export function inviteHash(invite: string): Hex {
   return keccak256(stringToBytes(invite.trim()));
 }

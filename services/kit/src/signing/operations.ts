@@ -162,6 +162,38 @@ export const SIGNED_TYPES = {
     { name: "cooldownSeconds", type: "uint32" },
     ...envelope,
   ],
+  // One agent in several conversations (docs/design/one-agent-many-conversations.md).
+  // The owner adds a running agent to the conversation of one invite
+  // (inviteHash as ClaimAgent's), with its participation there (as
+  // SetParticipation's) and its tools there (1 shared, 2 none). The agent
+  // checks it itself before it joins: the pool's word never sends it
+  // anywhere its owner's knowledge would be read.
+  AddToConversation: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "inviteHash", type: "bytes32" },
+    { name: "mode", type: "uint8" },
+    { name: "cooldownSeconds", type: "uint32" },
+    { name: "tools", type: "uint8" },
+    ...envelope,
+  ],
+  // The owner takes the agent out of one of its conversations (its XMTP group id).
+  RemoveFromConversation: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "conversationId", type: "string" },
+    ...envelope,
+  ],
+  // SetParticipation in one named conversation: a type of its own, so a
+  // signature for the home can never be applied to another conversation.
+  SetConversationParticipation: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "conversationId", type: "string" },
+    { name: "mode", type: "uint8" },
+    { name: "cooldownSeconds", type: "uint32" },
+    ...envelope,
+  ],
   // The owner's control over the agent's memory (docs/memory.md); the agent
   // checks each itself. recipientKey is the X25519 key the answer is sealed to;
   // ImportMemory signs the SHA-256 of the sealed file; ForgetMemory the
@@ -189,6 +221,15 @@ export const SIGNED_TYPES = {
     { name: "inboxId", type: "string" },
     { name: "instanceId", type: "string" },
     { name: "entryIds", type: "string" },
+    ...envelope,
+  ],
+  // Entries known in all the agent's conversations (share true), or back in
+  // the one each came from (false); the ids joined by ",", as ForgetMemory's.
+  ShareMemory: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "entryIds", type: "string" },
+    { name: "share", type: "bool" },
     ...envelope,
   ],
   // The owner's address book kept by the agent (docs/address-book.md); the
@@ -385,6 +426,8 @@ export const OPTIONAL_SIGNED_FIELDS: Partial<Record<SignedOperation, readonly { 
   // The requester confirmed a second agent of the template in the conversation (docs/claims.md); optional,
   // so that the claims signed before it existed, kept in agents' certificates, still verify.
   ClaimAgent: [{ name: "secondAgent", type: "bool" }],
+  // The owner confirmed adding it beside another agent of its template already in that conversation.
+  AddToConversation: [{ name: "secondAgent", type: "bool" }],
 };
 
 /** The EIP-712 fields of `operation` as signed with `fields`: its type, with each optional field that is set. */

@@ -6,7 +6,15 @@ import { SignatureVerifier } from "./signatures.js";
 import { recoverTypedDataAddress, type Hex } from "viem";
 import { LOCAL_POOL_ID, signOperation, signatureDomain } from "./sign.js";
 import { SIGNED_TYPES, signedTypeOf } from "./operations.js";
-import { inviteHash, signVersionSignals, versionSignalsFields } from "./fields.js";
+import {
+  addToConversationFields,
+  inviteHash,
+  shareMemoryFields,
+  signAddToConversation,
+  signVersionSignals,
+  versionSignalsFields,
+} from "./fields.js";
+import { ConversationTools, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { SignerRecoveryPool } from "./signature-workers.js";
 import { codeOf } from "../../test/fixtures.js";
 import { canonicalJson, jsonHash } from "../content/template.js";
@@ -224,6 +232,147 @@ describe("SignatureVerifier", () => {
     expect(await codeOf(verifier.verify("ArchiveTemplate", fields, old))).toBe("Unauthenticated");
     expect(await codeOf(verifier.verify("ArchiveTemplate", fields, future))).toBe("Unauthenticated");
     expect(await codeOf(verifier.verify("ArchiveTemplate", fields, recent))).toBe("ok");
+  });
+});
+
+describe("the owner's operations of one agent in several conversations", () => {
+  const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
+  const instanceId = "inst_0123456789abcdef";
+  const conversationId = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+  const invite = "https://dev.convos.org/v2?i=dinner-club";
+  const typeOf = (op: keyof typeof SIGNED_TYPES) => SIGNED_TYPES[op].map((f) => `${f.name} ${f.type}`);
+
+  it("gives each its own type, with the fields docs/signatures.md lists", () => {
+    const envelope = ["issuedAt uint64", "nonce bytes32"];
+    expect(typeOf("AddToConversation")).toEqual([
+      "inboxId string",
+      "instanceId string",
+      "inviteHash bytes32",
+      "mode uint8",
+      "cooldownSeconds uint32",
+      "tools uint8",
+      ...envelope,
+    ]);
+    expect(typeOf("RemoveFromConversation")).toEqual([
+      "inboxId string",
+      "instanceId string",
+      "conversationId string",
+      ...envelope,
+    ]);
+    expect(typeOf("SetConversationParticipation")).toEqual([
+      "inboxId string",
+      "instanceId string",
+      "conversationId string",
+      "mode uint8",
+      "cooldownSeconds uint32",
+      ...envelope,
+    ]);
+    expect(typeOf("ShareMemory")).toEqual([
+      "inboxId string",
+      "instanceId string",
+      "entryIds string",
+      "share bool",
+      ...envelope,
+    ]);
+  });
+
+  it("builds an addition's fields from the request: the invite's hash as a claim's, participation's defaults filled in, tools shared unless none", () => {
+    const add = { ownerId: inboxId, instanceId, conversationInvite: `  ${invite}\n` };
+    expect(addToConversationFields(add)).toEqual({
+      inboxId,
+      instanceId,
+      inviteHash: inviteHash(invite),
+      mode: ParticipationMode.UNSPECIFIED,
+      cooldownSeconds: 0,
+      tools: ConversationTools.SHARED,
+      secondAgent: false,
+    });
+    expect(addToConversationFields({ ...add, tools: ConversationTools.UNSPECIFIED }).tools).toBe(
+      ConversationTools.SHARED,
+    );
+    const quiet = addToConversationFields({
+      ...add,
+      participation: { mode: ParticipationMode.MENTION, cooldownSeconds: 600 },
+      tools: ConversationTools.NONE,
+    });
+    expect(quiet).toMatchObject({
+      mode: ParticipationMode.MENTION,
+      cooldownSeconds: 600,
+      tools: ConversationTools.NONE,
+    });
+    expect(() => addToConversationFields({ ...add, tools: 3 as ConversationTools })).toThrow(/tools: must be shared/);
+    expect(() => addToConversationFields({ ...add, participation: { cooldownSeconds: 86_401 } })).toThrow(
+      /participation\.cooldown_seconds/,
+    );
+    expect(shareMemoryFields({ ownerId: inboxId, instanceId, entryIds: ["mem_a", "mem_b"], share: true })).toEqual({
+      inboxId,
+      instanceId,
+      entryIds: "mem_a,mem_b",
+      share: true,
+    });
+  });
+
+  it("signs a second agent's confirmation of an addition only when given, and neither stands for the other", async () => {
+    const add = { ownerId: inboxId, instanceId, conversationInvite: invite };
+    const base = addToConversationFields(add);
+    const confirmedFields = addToConversationFields({ ...add, secondAgent: true });
+    expect(signedTypeOf("AddToConversation", base)).toBe(SIGNED_TYPES.AddToConversation);
+    expect(signedTypeOf("AddToConversation", confirmedFields).map((f) => f.name)).toEqual([
+      "inboxId",
+      "instanceId",
+      "inviteHash",
+      "mode",
+      "cooldownSeconds",
+      "tools",
+      "secondAgent",
+      "issuedAt",
+      "nonce",
+    ]);
+    const plain = await signAddToConversation(account, add);
+    expect(await codeOf(verifier.verify("AddToConversation", base, plain))).toBe("ok");
+    expect(await codeOf(verifier.verify("AddToConversation", confirmedFields, plain))).toBe("PermissionDenied");
+    const confirmed = await signAddToConversation(account, { ...add, secondAgent: true });
+    expect(await codeOf(verifier.verify("AddToConversation", confirmedFields, confirmed))).toBe("ok");
+    expect(await codeOf(verifier.verify("AddToConversation", base, confirmed))).toBe("PermissionDenied");
+    // Another invite, participation or tools than the owner signed.
+    for (const changed of [
+      { ...base, inviteHash: inviteHash("https://dev.convos.org/v2?i=other") },
+      { ...base, mode: ParticipationMode.SPEAK },
+      { ...base, tools: ConversationTools.NONE },
+    ])
+      expect(await codeOf(verifier.verify("AddToConversation", changed, plain))).toBe("PermissionDenied");
+  });
+
+  it("accepts a signature of one operation as no other: the home's participation never applies to another conversation", async () => {
+    const participation = { mode: ParticipationMode.PAUSED, cooldownSeconds: 0 };
+    const ids = { inboxId, instanceId };
+    const cases = {
+      AddToConversation: addToConversationFields({ ownerId: inboxId, instanceId, conversationInvite: invite }),
+      RemoveFromConversation: { ...ids, conversationId },
+      SetConversationParticipation: { ...ids, conversationId, ...participation },
+      ShareMemory: shareMemoryFields({ ownerId: inboxId, instanceId, entryIds: ["mem_0123456789ab"], share: true }),
+      // The operations they are modelled on, with the fields they have in common.
+      SetParticipation: { ...ids, ...participation },
+      RemoveAgent: ids,
+      ForgetMemory: { ...ids, entryIds: "mem_0123456789ab" },
+    } as const;
+    const ops = Object.keys(cases) as (keyof typeof cases)[];
+    for (const signed of ops) {
+      const sig = await signOperation(account, signed, cases[signed]);
+      expect(await codeOf(verifier.verify(signed, cases[signed], sig)), signed).toBe("ok");
+      for (const other of ops.filter((o) => o !== signed))
+        expect(await codeOf(verifier.verify(other, cases[other], sig)), `${signed} as ${other}`).toBe(
+          "PermissionDenied",
+        );
+    }
+    // Within its own type, another conversation or share is refused.
+    const sig = await signOperation(account, "SetConversationParticipation", cases.SetConversationParticipation);
+    const elsewhere = { ...cases.SetConversationParticipation, conversationId: `${conversationId.slice(0, -1)}1` };
+    expect(await codeOf(verifier.verify("SetConversationParticipation", elsewhere, sig))).toBe("PermissionDenied");
+    const shared = await signOperation(account, "ShareMemory", cases.ShareMemory);
+    expect(await codeOf(verifier.verify("ShareMemory", { ...cases.ShareMemory, share: false }, shared))).toBe(
+      "PermissionDenied",
+    );
   });
 });
 

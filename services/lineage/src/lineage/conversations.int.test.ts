@@ -3,7 +3,7 @@
 // database migrated to 0010 with agents live, ended and with no
 // conversation; the rows kept in step by the feed's claims and ends
 // (applyEvents, the intake the claims relay calls) and by the joins and
-// leaves the feed's conversation events will make (conversations.ts); and
+// leaves the feed's conversation events make (conversations.ts); and
 // what the figures read of them (signals/sql.ts). Nothing stands in; agents'
 // day reports are inserted directly, as upsertSignals stores them.
 import { randomBytes } from "node:crypto";
@@ -21,7 +21,7 @@ import { versionLifecycles } from "../signals/lifecycle.js";
 import { agentsThatRan, templateDays } from "../signals/sql.js";
 import { joinConversation, leaveConversation } from "./conversations.js";
 import { applyEvents } from "./events.js";
-import { getNode } from "./sql.js";
+import { getNode, nodeToProto } from "./sql.js";
 
 const BEFORE = migrations.findIndex((m) => m.name === "0011_agent_conversations");
 const T0 = Date.parse("2026-11-20T10:00:00Z");
@@ -189,6 +189,40 @@ describe("an agent's conversations kept in step with the feed", () => {
       { conversation_id: "conv-b", from_at: new Date(T0 + HOUR), to_at: null },
     ]);
     expect(await count(a)).toBe(1);
+  });
+
+  it("applies the feed's conversation_joined and conversation_left, once however often they are told, the home moving with them", async () => {
+    const a = inst();
+    const event = (at: number, e: { case: "conversationJoined" | "conversationLeft"; id: string; home: boolean }) =>
+      create(LineageEventSchema, {
+        sequence: ++sequence,
+        at: timestampFromDate(new Date(at)),
+        event: { case: e.case, value: { instanceId: a, conversationId: e.id, home: e.home } },
+      });
+    const claim = claimed(a, "conv-home", T0);
+    const joinB = event(T0 + HOUR, { case: "conversationJoined", id: "conv-b", home: false });
+    const leaveHome = event(T0 + 2 * HOUR, { case: "conversationLeft", id: "conv-home", home: true });
+    const bHome = event(T0 + 2 * HOUR, { case: "conversationJoined", id: "conv-b", home: true });
+    await applyEvents(em(), [claim, joinB]);
+    expect(await count(a)).toBe(2);
+    expect(await applyEvents(em(), [joinB, leaveHome, bHome])).toBe(2);
+    expect(await applyEvents(em(), [leaveHome, bHome])).toBe(0);
+    const node = await getNode(em(), a);
+    expect(node?.conversationId).toBe("conv-b");
+    expect(node && nodeToProto(node, false).conversationCount).toBe(1);
+    expect(await rowsOf(sql, a)).toEqual([
+      { conversation_id: "conv-home", from_at: new Date(T0), to_at: new Date(T0 + 2 * HOUR) },
+      { conversation_id: "conv-b", from_at: new Date(T0 + HOUR), to_at: null },
+    ]);
+    expect(await count(a)).toBe(1);
+  });
+
+  it("refuses a conversation event that names no conversation, naming the field", async () => {
+    const bad = create(LineageEventSchema, {
+      sequence: ++sequence,
+      event: { case: "conversationLeft", value: { instanceId: inst(), conversationId: "" } },
+    });
+    await expect(applyEvents(em(), [bad])).rejects.toThrow("events[0].conversation_left.conversation_id");
   });
 
   it("gives the figures each agent's conversations of the day, each counted once: one agent in two counts two", async () => {

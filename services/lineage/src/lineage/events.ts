@@ -30,6 +30,8 @@ const FIELD_OF = {
   ended: "ended",
   ownerChanged: "owner_changed",
   versionChanged: "version_changed",
+  conversationJoined: "conversation_joined",
+  conversationLeft: "conversation_left",
 } as const;
 
 /** Checks what can be checked before the transaction: sequences positive and increasing, each event whole. */
@@ -40,7 +42,10 @@ export function checkEvents(events: readonly LineageEvent[]): void {
     last = e.sequence;
     const ev = e.event;
     if (!ev.case)
-      throw invalidArgument(`events[${i}].event`, "is required: claimed, ended, owner_changed or version_changed");
+      throw invalidArgument(
+        `events[${i}].event`,
+        "is required: claimed, ended, owner_changed, version_changed, conversation_joined or conversation_left",
+      );
     const at = `events[${i}].${FIELD_OF[ev.case]}`;
     const v: FieldViolationInfo[] = [];
     if (!ev.value.instanceId) v.push({ field: `${at}.instance_id`, description: "is required" });
@@ -52,6 +57,8 @@ export function checkEvents(events: readonly LineageEvent[]): void {
       v.push({ field: `${at}.owner_id`, description: "is required" });
     if (ev.case === "versionChanged" && !ev.value.version)
       v.push({ field: `${at}.version`, description: "is required" });
+    if ((ev.case === "conversationJoined" || ev.case === "conversationLeft") && !ev.value.conversationId)
+      v.push({ field: `${at}.conversation_id`, description: "is required" });
     if (v.length > 0) throw invalidArguments(v);
   });
 }
@@ -141,13 +148,13 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
       [ev.value.ownerId, ev.value.ownerId, at, ev.value.instanceId],
       "run",
     );
+  } else if (ev.case === "conversationJoined") {
+    // An agent added to a conversation, or one it was in that became its home
+    // (docs/signals.md, "An agent in several conversations"). Idempotent.
+    await joinConversation(tx, ev.value.instanceId, ev.value.conversationId, at, ev.value.home);
+  } else if (ev.case === "conversationLeft") {
+    await leaveConversation(tx, ev.value.instanceId, ev.value.conversationId, at);
   }
-  // The feed's conversation_joined and conversation_left (an agent added to a
-  // conversation, or leaving one; docs/signals.md, "An agent in several
-  // conversations") go here once the generated LineageEvent carries them:
-  // joined: joinConversation(tx, instance_id, conversation_id, at, home);
-  // left: leaveConversation(tx, instance_id, conversation_id, at). Both are
-  // idempotent; checkEvents is to require instance_id and conversation_id.
 }
 
 /**

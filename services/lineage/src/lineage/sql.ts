@@ -74,7 +74,7 @@ export function nodeToProto(n: Node, showConversation: boolean): LineageNode {
     depth: n.depth,
     carry: n.carry,
     childrenCount: n.childrenCount,
-    // conversationCount goes into LineageNode.conversation_count once the generated message has the field.
+    conversationCount: n.conversationCount,
   });
 }
 
