@@ -18,13 +18,31 @@ import {
   type JoinFile,
   type Workspace,
 } from "../../platform/workspace.js";
-import type { ConversationState } from "./listening.js";
 
 /** Whether the agent's tools act for a conversation's members: the same tools as the home (shared), or none there. */
 export type ConversationTools = "shared" | "none";
 
 /** Where a conversation stands for the agent (AgentConversationState, lower case). */
 export type ConversationStanding = "joining" | "joined" | "rejoining" | "leaving";
+
+/** Its conversation, and how far it has read: its entry in conversations.json and its state.json (this file). */
+export interface ConversationState {
+  conversationId: string;
+  inviteTag: string;
+  /** keccak256 of the invite it joined with: how an owner's clone signature names this conversation. */
+  inviteHash?: string;
+  joinedAt: string;
+  /** How far it has read (agent/conversation/read-mark.ts): every message sent at or before this (ns, decimal) is done. */
+  lastSeenNs: string;
+  /** Messages done that were sent after `lastSeenNs` while an older one waited (agent/conversation/read-mark.ts); absent when none. */
+  doneAfter?: { id: string; sentAtNs: string }[];
+  /** Members known to be agents (their profile says so): never answered. */
+  agents: string[];
+  /** The conversation's creator, from the invite: a principal even when its client is an agent. */
+  creatorInboxId: string;
+  /** Profile names by inbox id. */
+  names: Record<string, string>;
+}
 
 /** One conversation in conversations.json: what does not change while it is there. */
 export interface ConversationEntry {
@@ -132,24 +150,6 @@ export function saveState(ws: Workspace, convo: ConversationState): Promise<void
 /** The invite a conversation was joined with (none: joined before it was kept). */
 export function readJoin(ws: Workspace, conversationId: string): Promise<JoinFile | undefined> {
   return ws.readJson<JoinFile>(conversationFile(conversationId, "join"));
-}
-
-/** A conversation's participation.json, outside-words.json, as JSON. */
-export function readConversationJson<T>(
-  ws: Workspace,
-  conversationId: string,
-  kind: "participation" | "outside-words",
-): Promise<T | undefined> {
-  return ws.readJson<T>(conversationFile(conversationId, kind));
-}
-
-export function writeConversationJson(
-  ws: Workspace,
-  conversationId: string,
-  kind: "participation" | "outside-words",
-  value: unknown,
-): Promise<void> {
-  return ws.writeJson(conversationFile(conversationId, kind), value);
 }
 
 /**

@@ -15,7 +15,9 @@ import type { Logger } from "@convos-pool/kit/server";
 import { withRetriedSends } from "../../platform/sends.js";
 import type { HistoryLine, InboundTextTurn } from "../../model/turn.js";
 import type { Workspace } from "../../platform/workspace.js";
-import { readHome, removeConversations, saveState, writeJoinedHome } from "./files.js";
+import { readHome, removeConversations, saveState, writeJoinedHome, type ConversationState } from "./files.js";
+
+export type { ConversationState };
 import { withReactionsSince } from "../../memory/feedback.js";
 import type { PatternAgent } from "../../memory/patterns.js";
 import {
@@ -51,25 +53,6 @@ const PHONE_TYPES = new Set([
   "capability_request_result",
   "connection_event",
 ]);
-
-/** Its conversation, and how far it has read: its entry in conversations.json and its state.json (files.ts). */
-export interface ConversationState {
-  conversationId: string;
-  inviteTag: string;
-  /** keccak256 of the invite it joined with: how an owner's clone signature names this conversation. */
-  inviteHash?: string;
-  joinedAt: string;
-  /** How far it has read (agent/conversation/read-mark.ts): every message sent at or before this (ns, decimal) is done. */
-  lastSeenNs: string;
-  /** Messages done that were sent after `lastSeenNs` while an older one waited (agent/conversation/read-mark.ts); absent when none. */
-  doneAfter?: { id: string; sentAtNs: string }[];
-  /** Members known to be agents (their profile says so): never answered. */
-  agents: string[];
-  /** The conversation's creator, from the invite: a principal even when its client is an agent. */
-  creatorInboxId: string;
-  /** Profile names by inbox id. */
-  names: Record<string, string>;
-}
 
 /** SortDirection.Descending (a const enum of the bindings). */
 const DESCENDING = 1 as never;

@@ -6,8 +6,7 @@
 // Kept in its conversation's folder (conversation/files.ts) and read from the
 // workspace on each use: a Release wipes the file with the claim.
 
-import type { Workspace } from "../../platform/workspace.js";
-import { readConversationJson, writeConversationJson } from "../conversation/files.js";
+import { conversationFile, type Workspace } from "../../platform/workspace.js";
 
 /** Ids kept: far more than a turn's history reads. */
 export const OUTSIDE_WORDS_KEPT = 200;
@@ -33,13 +32,13 @@ export class OutsideWords {
   async add(id: string | undefined): Promise<void> {
     const conversationId = this.conversationId();
     if (!id || !conversationId) return;
-    await writeConversationJson(this.ws, conversationId, "outside-words", withOutside(await this.read(), id));
+    await this.ws.writeJson(conversationFile(conversationId, "outside-words"), withOutside(await this.read(), id));
   }
 
   private async read(): Promise<string[]> {
     const conversationId = this.conversationId();
     if (!conversationId) return [];
-    const ids = await readConversationJson<unknown>(this.ws, conversationId, "outside-words");
+    const ids = await this.ws.readJson<unknown>(conversationFile(conversationId, "outside-words"));
     return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === "string") : [];
   }
 }

@@ -15,8 +15,7 @@ import {
   type TemplateContent,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { NO_SHARING, readSharing, writeSharing, type PatternSharing } from "../../memory/sharing.js";
-import { FILES, type Workspace } from "../../platform/workspace.js";
-import { readConversationJson, writeConversationJson } from "../conversation/files.js";
+import { conversationFile, FILES, type Workspace } from "../../platform/workspace.js";
 
 /** config.json: what Configure gave it, without secrets. */
 export interface InstanceConfig {
@@ -137,7 +136,7 @@ export class Settings {
   async loadOwnerSettings(): Promise<void> {
     this.shares = await readSharing(this.ws);
     const id = this.conversationId();
-    const file = id ? await readConversationJson<ParticipationFile>(this.ws, id, "participation") : undefined;
+    const file = id ? await this.ws.readJson<ParticipationFile>(conversationFile(id, "participation")) : undefined;
     this.speaks = resolveParticipation(file?.participation);
   }
 
@@ -145,7 +144,7 @@ export class Settings {
   async setParticipation(participation: ResolvedParticipation): Promise<void> {
     const id = this.conversationId();
     if (!id) throw new Error("participation is set in a conversation, and it is in none");
-    await writeConversationJson(this.ws, id, "participation", {
+    await this.ws.writeJson(conversationFile(id, "participation"), {
       participation,
       setAt: new Date().toISOString(),
     } satisfies ParticipationFile);
