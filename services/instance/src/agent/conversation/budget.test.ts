@@ -6,6 +6,7 @@ import {
   BUSY_NOTICE_EVERY_MS,
   LLM_LIMITS,
   MODEL_CALLS_PER_MINUTE,
+  ModelBudget,
   noticeDue,
   shares,
   spend,
@@ -31,9 +32,9 @@ describe("the model's budget", () => {
   it("is 60 calls a minute, a third kept for the owner, a member at most half of the rest", () => {
     expect(MODEL_CALLS_PER_MINUTE).toBe(60);
     expect(LLM_LIMITS.callsPerMinute).toBe(60);
-    expect(shares(60)).toEqual({ total: 60, ownerReserve: 20, members: 40, perMember: 20 });
+    expect(shares(60)).toEqual({ total: 60, ownerReserve: 20, members: 40, perConversation: 40, perMember: 20 });
     // Tiny budgets still let a member be answered at all.
-    expect(shares(1)).toEqual({ total: 1, ownerReserve: 0, members: 1, perMember: 1 });
+    expect(shares(1)).toEqual({ total: 1, ownerReserve: 0, members: 1, perConversation: 1, perMember: 1 });
   });
 
   it("refuses one member past their share, and other members still get theirs", () => {
@@ -109,6 +110,81 @@ describe("the model's budget", () => {
       expect(window.filter((x) => !x.owner).length).toBeLessThanOrEqual(s.members);
       for (const who of ["a", "b", "c"])
         expect(window.filter((x) => x.by === who).length).toBeLessThanOrEqual(s.perMember);
+    }
+  });
+});
+
+describe("the model's budget across conversations", () => {
+  const inA = (n: number) => ({ by: `a-${n}`, owner: false, conversation: "A" });
+  const inB = (n: number) => ({ by: `b-${n}`, owner: false, conversation: "B" });
+
+  it("gives one conversation's members 30 of members' 40 once the agent is in two or more, all 40 while in one", () => {
+    expect(shares(60, 1).perConversation).toBe(40);
+    expect(shares(60, 2).perConversation).toBe(30);
+    expect(shares(60, 10).perConversation).toBe(30);
+  });
+
+  it("stops the members of a busy conversation at 30, and another conversation's first call goes through", () => {
+    const budget = new ModelBudget(
+      () => 60,
+      () => 2,
+    );
+    const flood = Array.from({ length: 50 }, (_, i) => budget.spend(inB(i % 5), 1_000_000));
+    expect(flood.filter((r) => r.allowed)).toHaveLength(30);
+    expect(flood.at(-1)).toEqual({ allowed: false, refused: "conversation" });
+    expect(budget.spend(inA(1), 1_000_000)).toEqual({ allowed: true });
+    expect(budget.spend({ by: "owner", owner: true, conversation: "B" }, 1_000_000)).toEqual({ allowed: true });
+  });
+
+  it("counts a call in one conversation in the agent's one budget", () => {
+    const budget = new ModelBudget(
+      () => 60,
+      () => 2,
+    );
+    for (let i = 0; i < 60; i++) budget.spend({ by: "owner", owner: true, conversation: "B" }, 1_000_000);
+    expect(budget.spend({ by: "owner", owner: true, conversation: "A" }, 1_000_000)).toEqual({
+      allowed: false,
+      refused: "budget",
+    });
+  });
+
+  it("keeps today's rule with one conversation: members may use all 40", () => {
+    const budget = new ModelBudget(() => 60);
+    const r = Array.from({ length: 45 }, (_, i) => budget.spend(member(i % 4), 1_000_000));
+    expect(r.filter((x) => x.allowed)).toHaveLength(40);
+  });
+
+  test.prop([
+    fc.array(
+      fc.record({
+        by: fc.constantFrom("owner", "a", "b", "c"),
+        conversation: fc.constantFrom("A", "B", "C"),
+        dt: fc.integer({ min: 0, max: 5_000 }),
+      }),
+      { maxLength: 400 },
+    ),
+    fc.integer({ min: 1, max: 100 }),
+    fc.integer({ min: 2, max: 10 }),
+  ])("in no minute do one conversation's members take more than their share", (calls, perMinute, conversations) => {
+    const budget = new ModelBudget(
+      () => perMinute,
+      () => conversations,
+    );
+    let now = 0;
+    const allowed: Spent[] = [];
+    for (const c of calls) {
+      now += c.dt;
+      const call = { by: c.by, owner: c.by === "owner", conversation: c.conversation };
+      if (budget.spend(call, now).allowed) allowed.push({ at: now, ...call });
+    }
+    const s = shares(perMinute, conversations);
+    for (const a of allowed) {
+      const window = allowed.filter((x) => x.at > a.at - 60_000 && x.at <= a.at);
+      expect(window.length).toBeLessThanOrEqual(s.total);
+      for (const conversation of ["A", "B", "C"])
+        expect(window.filter((x) => !x.owner && x.conversation === conversation).length).toBeLessThanOrEqual(
+          s.perConversation,
+        );
     }
   });
 });

@@ -15,7 +15,12 @@ import { PROMPT_LIMITS, type PromptLimits } from "../../model/caps.js";
 export const MODEL_CALLS_PER_MINUTE = 60;
 const MINUTE_MS = 60_000;
 
-/** How the minute's budget is shared: a third kept for the owner, members together the rest, one member half of that. */
+/**
+ * How the minute's budget is shared: a third kept for the owner, members
+ * together the rest, one conversation's members three quarters of that once
+ * the agent is in two or more (so a busy one leaves the others some), one
+ * member half of members' part.
+ */
 export interface Shares {
   /** All calls, the owner's included. */
   total: number;
@@ -23,49 +28,81 @@ export interface Shares {
   ownerReserve: number;
   /** Calls members' messages (and outsiders' texts) may use together. */
   members: number;
+  /** Calls the members of one conversation may use together (`members` while it is in one). */
+  perConversation: number;
   /** Calls one member's messages may use. */
   perMember: number;
 }
 
-/** The shares of a budget of `perMinute` calls (at least one call each for members and a member). */
-export function shares(perMinute: number): Shares {
+/** The shares of a budget of `perMinute` calls for an agent in `conversations` (at least one call each for members and a member). */
+export function shares(perMinute: number, conversations = 1): Shares {
   const ownerReserve = Math.floor(perMinute / 3);
   const members = Math.max(1, perMinute - ownerReserve);
-  return { total: perMinute, ownerReserve, members, perMember: Math.max(1, Math.ceil(members / 2)) };
+  const perConversation = conversations >= 2 ? Math.ceil((members * 3) / 4) : members;
+  return { total: perMinute, ownerReserve, members, perConversation, perMember: Math.max(1, Math.ceil(members / 2)) };
 }
 
-/** A model call it made: when, and for whose message (an inbox id, or an outsider's number). */
+/** A model call it made: when, for whose message (an inbox id, or an outsider's number), and in which conversation (none: the only one). */
 export interface Spent {
   at: number;
   by: string;
   owner: boolean;
+  conversation?: string;
 }
 
-/** Why a call was refused: the whole budget, members' part of it, or this member's share. */
-export type Refusal = "budget" | "members" | "member";
+/** Why a call was refused: the whole budget, members' part of it, their conversation's part, or this member's share. */
+export type Refusal = "budget" | "members" | "conversation" | "member";
 
 /**
  * Whether a model call for a message of `by` may be made at `now` (ms), given
  * the calls of the last minute; the calls to keep, this one among them when
  * it may. `perMinute` 0: no budget (nothing is kept, everything allowed).
+ * `conversations`: how many the agent is in (its members' share, `shares`).
  */
 export function spend(
   spent: readonly Spent[],
-  call: { by: string; owner: boolean },
+  call: { by: string; owner: boolean; conversation?: string },
   now: number,
   perMinute: number,
+  conversations = 1,
 ): { allowed: true; spent: Spent[] } | { allowed: false; spent: Spent[]; refused: Refusal } {
   if (perMinute <= 0) return { allowed: true, spent: [] };
   const recent = spent.filter((s) => s.at > now - MINUTE_MS);
-  const s = shares(perMinute);
+  const s = shares(perMinute, conversations);
   if (recent.length >= s.total) return { allowed: false, spent: recent, refused: "budget" };
   if (!call.owner) {
     if (recent.filter((r) => !r.owner).length >= s.members)
       return { allowed: false, spent: recent, refused: "members" };
+    if (recent.filter((r) => !r.owner && r.conversation === call.conversation).length >= s.perConversation)
+      return { allowed: false, spent: recent, refused: "conversation" };
     if (recent.filter((r) => r.by === call.by).length >= s.perMember)
       return { allowed: false, spent: recent, refused: "member" };
   }
   return { allowed: true, spent: [...recent, { at: now, ...call }] };
+}
+
+/**
+ * The agent's one budget across its conversations: one list of the last
+ * minute's calls, so that a call in one conversation counts in all of them.
+ */
+export class ModelBudget {
+  private spent: Spent[] = [];
+
+  /** `conversations()`: how many the agent is in now (asked at each call, as it joins and leaves). */
+  constructor(
+    private readonly perMinute: () => number,
+    private readonly conversations: () => number = () => 1,
+  ) {}
+
+  /** Takes a call for `call` at `now` when the budget allows it; why not otherwise. */
+  spend(
+    call: { by: string; owner: boolean; conversation?: string },
+    now: number,
+  ): { allowed: true } | { allowed: false; refused: Refusal } {
+    const r = spend(this.spent, call, now, this.perMinute(), this.conversations());
+    this.spent = r.spent;
+    return r.allowed ? { allowed: true } : { allowed: false, refused: r.refused };
+  }
 }
 
 /** At most one busy notice in this long: a flood is told once, not answered with a flood. */

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Turns } from "./serial.js";
 import {
   admits,
+  CONVERSATION_TURNS_WAITING,
   MEMBER_TURNS_WAITING,
   nextUp,
   OUTSIDER_TURNS_WAITING,
@@ -119,6 +120,110 @@ describe("whose turn comes next", () => {
     expect(standingOf("ana", who)).toBe("member");
     expect(standingOf("ana", { self: AGENT, ownerId: undefined })).toBe("member");
   });
+});
+
+describe("whose turn comes next across conversations", () => {
+  const m = (conversation: string, sender: string, counted = true): Waiter => ({
+    standing: "member",
+    sender,
+    counted,
+    conversation,
+  });
+  const own = (conversation: string): Waiter => ({ standing: "owner", sender: OWNER, counted: true, conversation });
+
+  /** Starts jobs as Turns does, recording when each conversation's last member turn started. */
+  function drain(waiting: Waiter[]): Waiter[] {
+    const started = new Map<string | undefined, number>();
+    const order: Waiter[] = [];
+    for (let t = 1; waiting.length > 0; t++) {
+      const [w] = waiting.splice(nextUp(waiting, started), 1);
+      if (w!.standing === "member") started.set(w!.conversation, t);
+      order.push(w!);
+    }
+    return order;
+  }
+
+  it("lets a member of A go second while a flood of B's members waits before them", () => {
+    const flood = Array.from({ length: CONVERSATION_TURNS_WAITING }, (_, i) => m("B", `b-${i % 4}`));
+    const order = drain([...flood, m("A", "ana")]);
+    expect(order.findIndex((w) => w.conversation === "A")).toBeLessThanOrEqual(1);
+  });
+
+  it("starts the owner's turn in B before members of A who came first", () => {
+    expect(nextUp([m("A", "ana"), m("A", "bob"), own("B")])).toBe(2);
+  });
+
+  it("takes members by conversation in turn, the one whose member turn started longest ago first", () => {
+    const started = new Map([
+      ["A", 5],
+      ["B", 2],
+    ]);
+    expect(nextUp([m("A", "ana"), m("B", "bea")], started)).toBe(1);
+    expect(nextUp([m("A", "ana"), m("C", "cid"), m("B", "bea")], started)).toBe(1);
+  });
+
+  it(`refuses the ${CONVERSATION_TURNS_WAITING + 1}th waiting member turn of one conversation while another still admits`, () => {
+    expect(CONVERSATION_TURNS_WAITING).toBe(12);
+    const waiting = Array.from({ length: CONVERSATION_TURNS_WAITING }, (_, i) => m("B", `b-${i % 6}`));
+    expect(admits(waiting, m("B", "newcomer"))).toBe(false);
+    expect(admits(waiting, m("B", "newcomer", false))).toBe(true);
+    expect(admits(waiting, m("A", "ana"))).toBe(true);
+    expect(admits(waiting, own("B"))).toBe(true);
+  });
+
+  it(`counts a member's ${MEMBER_TURNS_WAITING} waiting per conversation`, () => {
+    const waiting = Array.from({ length: MEMBER_TURNS_WAITING }, () => m("A", "ana"));
+    expect(admits(waiting, m("A", "ana"))).toBe(false);
+    expect(admits(waiting, m("B", "ana"))).toBe(true);
+  });
+
+  const anywhere = fc.record({
+    standing: fc.constantFrom<Standing>("owner", "member", "outsider"),
+    who: fc.integer({ min: 0, max: 5 }),
+    conversation: fc.constantFrom("A", "B", "C"),
+    counted: fc.boolean(),
+  });
+
+  test.prop([fc.array(fc.oneof(anywhere, fc.constant("start" as const)), { maxLength: 120 })])(
+    "for any arrivals in any conversations, the owner's waiting turn is next, and no conversation's members pass their share",
+    (steps) => {
+      const waiting: Waiter[] = [];
+      const started = new Map<string | undefined, number>();
+      for (const [t, s] of steps.entries()) {
+        if (s === "start") {
+          const i = nextUp(waiting, started);
+          if (i < 0) continue;
+          const ownerWaits = waiting.findIndex((w) => w.standing === "owner");
+          if (ownerWaits >= 0) expect(i).toBe(ownerWaits);
+          const [w] = waiting.splice(i, 1);
+          if (w!.standing === "member") started.set(w!.conversation, t);
+        } else {
+          const sender = s.standing === "owner" ? OWNER : `${s.standing}-${s.who}`;
+          const w: Waiter = { standing: s.standing, sender, counted: s.counted, conversation: s.conversation };
+          if (admits(waiting, w)) waiting.push(w);
+        }
+        for (const c of ["A", "B", "C"]) {
+          const members = waiting.filter((w) => w.counted && w.standing === "member" && w.conversation === c);
+          expect(members.length).toBeLessThanOrEqual(CONVERSATION_TURNS_WAITING);
+        }
+      }
+    },
+  );
+
+  test.prop([fc.array(fc.constantFrom("A", "B", "C"), { minLength: 1, maxLength: 40 })])(
+    "members of waiting conversations take turns: none gets a second turn before every other waiting one had one",
+    (arrivals) => {
+      const order = drain(arrivals.map((c, i) => m(c, `${c}-${i % 2}`)));
+      for (const [i, w] of order.entries()) {
+        const j = order.findIndex((x, k) => k > i && x.conversation === w.conversation);
+        if (j < 0) continue;
+        // Every other conversation with a member still waiting after j had a turn between i and j.
+        const between = new Set(order.slice(i + 1, j).map((x) => x.conversation));
+        for (const x of order.slice(j + 1))
+          if (x.conversation !== w.conversation) expect(between).toContain(x.conversation);
+      }
+    },
+  );
 });
 
 describe("the agent's turns", () => {

@@ -1,7 +1,8 @@
 // Whose turn comes next (docs/instance.md, "Whose turn comes next"): the
-// owner's before any member's, a member's before any outsider's, in the
-// order they came within each; and how many may wait, so that nobody can
-// fill the queue ahead of the owner or of the other members. Pure: the
+// owner's before any member's (in any conversation), a member's before any
+// outsider's, in the order they came within each, members' conversations
+// taking turns; and how many may wait, so that nobody (and no conversation)
+// can fill the queue ahead of the owner or of the others. Pure: the
 // agent's turns (serial.ts Turns) keep what waits and ask here; a test
 // checks it in memory (queue.test.ts).
 //
@@ -30,10 +31,15 @@ export interface Waiter {
    * does not.
    */
   counted: boolean;
+  /** The conversation it came in (none: the agent's only one, or work of no conversation). */
+  conversation?: string;
 }
 
 /** A member's messages that may wait at once; past it, one more is dropped (with a notice). */
 export const MEMBER_TURNS_WAITING = 3;
+
+/** Members' messages of one conversation that may wait at once, all its members together: a flood in one leaves room for the others. */
+export const CONVERSATION_TURNS_WAITING = 12;
 
 /** Texts to its number that may wait at once, all outsiders together: numbers cost little, so none has a share of its own. */
 export const OUTSIDER_TURNS_WAITING = 3;
@@ -43,19 +49,34 @@ export function admits(waiting: readonly Waiter[], w: Waiter): boolean {
   if (!w.counted || w.standing === "owner") return true;
   if (w.standing === "outsider")
     return waiting.filter((x) => x.counted && x.standing === "outsider").length < OUTSIDER_TURNS_WAITING;
+  const members = waiting.filter((x) => x.counted && x.standing === "member" && x.conversation === w.conversation);
   return (
-    waiting.filter((x) => x.counted && x.standing === "member" && x.sender === w.sender).length < MEMBER_TURNS_WAITING
+    members.length < CONVERSATION_TURNS_WAITING &&
+    members.filter((x) => x.sender === w.sender).length < MEMBER_TURNS_WAITING
   );
 }
 
-/** The index in `waiting` (oldest first) of the job that goes next: the oldest of the best standing; -1 when none waits. */
-export function nextUp(waiting: readonly Waiter[]): number {
+/**
+ * The index in `waiting` (oldest first) of the job that goes next; -1 when
+ * none waits. The owner's oldest, in any conversation; then a member's, of
+ * the conversation whose last member turn started longest ago
+ * (`memberStarted`: when, by conversation; never started goes first), the
+ * oldest there; then the oldest outsider's.
+ */
+export function nextUp(
+  waiting: readonly Waiter[],
+  memberStarted: ReadonlyMap<string | undefined, number> = new Map(),
+): number {
   let best = -1;
   let bestOrder = Number.POSITIVE_INFINITY;
+  let bestStarted = Number.POSITIVE_INFINITY;
   for (const [i, w] of waiting.entries()) {
-    if (ORDER[w.standing] >= bestOrder) continue;
+    const order = ORDER[w.standing];
+    const started = w.standing === "member" ? (memberStarted.get(w.conversation) ?? Number.NEGATIVE_INFINITY) : 0;
+    if (order > bestOrder || (order === bestOrder && started >= bestStarted)) continue;
     best = i;
-    bestOrder = ORDER[w.standing];
+    bestOrder = order;
+    bestStarted = started;
   }
   return best;
 }

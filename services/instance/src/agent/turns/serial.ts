@@ -44,7 +44,7 @@ const OWN_WORK: Waiter = { standing: "owner", sender: "", counted: false };
 
 /**
  * Runs one job at a time, the next chosen by queue.ts (the owner's
- * first, in order within each standing). A job that waits for something slow
+ * first, in order within each standing, members' conversations in turn). A job that waits for something slow
  * that is not its to hurry (its owner's answer to an approval question) parks:
  * the others run meanwhile, and it goes on before anyone waiting once that
  * comes.
@@ -56,6 +56,9 @@ export class Turns {
   /** The job that runs now (none while every job is parked or none waits). */
   private holder: object | undefined;
   private readonly unsettled = new Set<Promise<unknown>>();
+  /** When each conversation's last member turn started: whose members go next (queue.ts nextUp). */
+  private readonly memberStarted = new Map<string | undefined, number>();
+  private starts = 0;
 
   /** Jobs waiting, running or parked. */
   get pending(): number {
@@ -127,8 +130,10 @@ export class Turns {
       resume();
       return;
     }
-    const i = nextUp(this.waiting);
-    if (i >= 0) this.waiting.splice(i, 1)[0]?.start();
+    const i = nextUp(this.waiting, this.memberStarted);
+    const next = i >= 0 ? this.waiting.splice(i, 1)[0] : undefined;
+    if (next?.standing === "member") this.memberStarted.set(next.conversation, ++this.starts);
+    next?.start();
   }
 }
 
