@@ -2,9 +2,11 @@
 // question (a reply, a reaction, a tap on its buttons), what its buttons
 // carry, and when a copy of them leaves them answering nothing.
 import { fc, test } from "@fast-check/vitest";
+import { ApprovalPlace } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { describe, expect, it } from "vitest";
 import {
   answersSome,
+  approvalPlace,
   approvalAnswer,
   approvalButtons,
   approvalQuestion,
@@ -157,5 +159,31 @@ describe("a question asked in the owner's direct conversation", () => {
     expect(askedDirectly("Saul\n\nPay 5 ETH: yes")).toBe(
       "I've asked Saul Pay 5 ETH yes in our direct conversation; I'll go on once they answer.",
     );
+  });
+});
+
+describe("where a question for an act asked in a conversation goes (approvalPlace)", () => {
+  const HERE = { kind: "conversation" };
+  const DIRECT = { kind: "direct", conversationName: "Weekend away" };
+  it("the owner's conversations (the default), the owner a member: there", () => {
+    expect(approvalPlace(ApprovalPlace.CONVERSATION, true, "Weekend away")).toEqual(HERE);
+    expect(approvalPlace(ApprovalPlace.UNSPECIFIED, true, "Weekend away")).toEqual(HERE);
+  });
+  it("the owner's conversations, the owner not a member: the direct conversation, naming it", () => {
+    expect(approvalPlace(ApprovalPlace.CONVERSATION, false, "Weekend away")).toEqual(DIRECT);
+    expect(approvalPlace(ApprovalPlace.UNSPECIFIED, false, "Weekend away")).toEqual(DIRECT);
+  });
+  it("the direct conversation, the owner a member or not: there, naming it", () => {
+    expect(approvalPlace(ApprovalPlace.DIRECT, true, "Weekend away")).toEqual(DIRECT);
+    expect(approvalPlace(ApprovalPlace.DIRECT, false, "Weekend away")).toEqual(DIRECT);
+  });
+  test.prop([
+    fc.constantFrom(...Object.values(ApprovalPlace).filter((v) => typeof v === "number")),
+    fc.boolean(),
+    fc.string(),
+  ])("is never another conversation: the one asked in, or the direct one naming it", (choice, member, name) => {
+    const place = approvalPlace(choice as ApprovalPlace, member, name);
+    if (place.kind === "direct") expect(place.conversationName).toBe(name);
+    else expect(member && choice !== ApprovalPlace.DIRECT).toBe(true);
   });
 });

@@ -9,12 +9,14 @@
 // replies, reactions and taps. The owner's name in it is cleaned as every
 // shown name is (kit `cleanDisplayName`): a name of several lines could
 // otherwise put a line of its own above the action.
-// Where the owner chose (Permissions.approvals), the question goes to the
-// owner's direct conversation with the agent instead, naming the
+// Where the owner chose (Permissions.approvals), or is not a member of the
+// conversation (approvalPlace), the question goes to the owner's direct
+// conversation with the agent instead, naming the
 // conversation it is for, and that conversation reads only that the owner
 // was asked (askedDirectly): amounts, addresses, a text's words stay between
 // the two. The rules of an answer are the same there.
 
+import { ApprovalPlace } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { cleanDisplayName } from "@convos-pool/kit/content";
 
 /** How long a question waits for its answer; no answer in time is a no. */
@@ -134,6 +136,23 @@ export function addressOf(ownerName: string): string {
 
 /** Where a question is asked: in the conversation, or in the owner's direct conversation naming the one it is for. */
 export type AskedIn = { kind: "conversation" } | { kind: "direct"; conversationName: string };
+
+/**
+ * Where a question for an act asked in a conversation goes
+ * (docs/design/one-agent-many-conversations.md 7.3): there, when the owner
+ * chose their conversations (the default) and is a member of it; else the
+ * owner's direct conversation, naming it. Never another conversation: a
+ * group's name is said to the owner alone.
+ *
+ * | owner's choice           | owner a member | asked in                  |
+ * | CONVERSATION (default)   | yes            | the conversation          |
+ * | CONVERSATION             | no             | direct, naming it         |
+ * | DIRECT                   | either         | direct, naming it         |
+ */
+export function approvalPlace(choice: ApprovalPlace, ownerIsMember: boolean, conversationName: string): AskedIn {
+  const direct = choice === ApprovalPlace.DIRECT || !ownerIsMember;
+  return direct ? { kind: "direct", conversationName } : { kind: "conversation" };
+}
 
 /**
  * The question: the action in full, addressed to the owner, saying how to

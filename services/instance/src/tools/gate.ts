@@ -22,6 +22,7 @@ import type { MoneyLedger } from "./ledger.js";
 import { judge, notFromOwner, type Origin } from "./origins.js";
 import { askedBy, grantFor, type Requester } from "./permissions.js";
 import type { AskLog } from "./asks.js";
+import type { Sent } from "./routing.js";
 import { ToolInputError, plainFailure, toolWord, type PaymentMade, type PreparedCall } from "./tool.js";
 import { WalletError } from "./wallet.js";
 import { toolNamed } from "./registry.js";
@@ -56,6 +57,8 @@ export interface GateDeps {
   ask: (statement: string, outside: boolean) => Promise<Approval>;
   /** A payment went out: posted in the conversation (a transaction reference). */
   paid?: (payment: PaymentMade) => Promise<unknown>;
+  /** A text or mail went out: where its answer comes back to is recorded (routing.ts); best effort. */
+  sent?: (sent: Sent) => Promise<unknown>;
   /** Counted for the agent's daily signals (agent/state/signals.ts): an approval asked or declined, a call that failed. */
   signal?: (s: ToolSignal) => void;
   log: Logger;
@@ -206,7 +209,7 @@ export class ToolGate {
     const paymentId = money ? randomUUID() : undefined;
     if (paymentId) await ledger.reserve(paymentId, { amountWei: call.amountWei, feeWei, to: call.target });
     try {
-      const { result, payment, feeWei: paid } = await call.run();
+      const { result, payment, feeWei: paid, sent } = await call.run();
       if (paymentId) await ledger.settle(paymentId, { sent: true, ...(paid !== undefined && { feeWei: paid }) });
       if (who.role === "outsider") who.answered = true;
       if (call.outsideWords) who.readOutside = true;
@@ -218,6 +221,7 @@ export class ToolGate {
         at: Date.now(),
         text: result,
       });
+      if (sent && this.deps.sent) await this.deps.sent(sent);
       await record(ToolCallOutcome.DONE, result, approved);
       this.deps.log.info("tool call done", { toolId: call.toolId, action: call.action, approved });
       // Made is made: a reference that could not be posted is logged, and the payment stays done.

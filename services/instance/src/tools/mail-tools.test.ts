@@ -3,7 +3,7 @@
 // the calls as the gate is told of them. The mail client is real and
 // reaches nothing: preparing a call never opens the mailbox.
 import { describe, expect, it } from "vitest";
-import { MailClient } from "./mail.js";
+import { MailClient, type Mailbox } from "./mail.js";
 import { listEmail, readEmail, sendEmail } from "./mail-tools.js";
 import { ToolInputError, type DefinedTool, type RawArguments, type Reach } from "./tool.js";
 
@@ -107,5 +107,17 @@ describe("the mail functions, as the gate is told of them", () => {
   it("are refused before their arguments are read when the agent has no mailbox this host reaches", () => {
     for (const tool of [sendEmail, listEmail, readEmail])
       expect(() => tool.prepare({}, {}, SETTINGS)).toThrow(new ToolInputError("I have no mailbox to do that with"));
+  });
+});
+
+describe("a mail sent", () => {
+  it("names its Message-ID, which a reply names, for routing", async () => {
+    const mailbox = { send: async () => ({ messageId: "<m1@mail.test>" }) } as unknown as Mailbox;
+    const call = sendEmail.prepare(
+      { to: "ana@mail.test", subject: "hi", text: "hello" },
+      { email: { handle: "agent@mail.test", mailbox: () => mailbox } },
+      {},
+    );
+    expect((await call.run()).sent).toEqual({ kind: "mail", messageId: "<m1@mail.test>" });
   });
 });

@@ -79,3 +79,14 @@ describe("a text, as the gate is told of it", () => {
     );
   });
 });
+
+describe("a text sent", () => {
+  it("names the number an answer may come back from, for routing", async () => {
+    const client = { sendMessage: async () => ({ id: "msg-1" }) } as unknown as TelnyxClient;
+    const call = sendSms.prepare({ to: "+15550100002", text: "hi" }, { sms: { handle: "+15550100009", client } }, {});
+    expect(await call.run()).toEqual({
+      result: "texted +15550100002 (message msg-1)",
+      sent: { kind: "text", number: "+15550100002" },
+    });
+  });
+});

@@ -25,6 +25,6 @@ export const sendSms = defineTool({
   statement: async ({ to, text }) => `Send a text\nTo: ${to}\nText: ${text}`,
   run: async ({ to, text }, sms) => {
     const sent = await sms.client.sendMessage(sms.handle, to, text);
-    return { result: `texted ${to} (message ${sent.id})` };
+    return { result: `texted ${to} (message ${sent.id})`, sent: { kind: "text", number: to } };
   },
 });

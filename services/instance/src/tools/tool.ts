@@ -7,6 +7,7 @@
 // from it (agent-tools.ts). A call is `prepare`d before the gate (gate.ts)
 // decides; nothing runs until it does.
 
+import type { Sent } from "./routing.js";
 import type { Mailbox } from "./mail.js";
 import { MailError } from "./mail.js";
 import { SmsError, type TelnyxClient } from "./telnyx.js";
@@ -62,6 +63,8 @@ export interface Ran {
   payment?: PaymentMade;
   /** What the payment paid for gas (gas used × its price), wei: the ledger settles at it. */
   feeWei?: bigint;
+  /** A text or mail it sent, which an answer may come back to: recorded with the turn's conversation (routing.ts). */
+  sent?: Sent;
 }
 
 /** One call, checked and described, ready to run: what the gate decides on. */

@@ -13,7 +13,6 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   ActivityEntrySchema,
-  ApprovalPlace,
   ToolCallOutcome,
   type ActivityEntry,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -33,6 +32,7 @@ import { AgentTools, type ToolEnvironment } from "./agent-tools.js";
 import {
   APPROVAL_TIMEOUT_MS,
   answersSome,
+  approvalPlace,
   approvalAnswer,
   approvalButtons,
   approvalQuestion,
@@ -43,6 +43,7 @@ import {
   type AskedQuestion,
   type OwnerAnswer,
 } from "./approval.js";
+import { RouteStore } from "./route-store.js";
 import { ToolGate, type Approval, type ToolOutcome, type ToolSignal } from "./gate.js";
 import { MoneyLedger } from "./ledger.js";
 import { describePermissions, type Requester } from "./permissions.js";
@@ -82,11 +83,20 @@ export interface ToolboxDeps {
   buttons?(buttons: ApprovalButtons): Promise<unknown>;
   /**
    * Its owner's direct conversation with it (agent/voice/direct.ts), where questions go when the owner chose so
-   * (Permissions.approvals); none: every question is asked in its conversation.
+   * (Permissions.approvals) or is not a member (approvalPlace); none: every question is asked in its conversation,
+   * or not at all when the owner is not in it.
    */
   direct?: DirectLine;
   /** Its conversation's name, as a question asked directly names it. */
   conversationName?(): string;
+  /**
+   * Whether its owner is a member of its conversation, read from the group's members when a question is posed: not a
+   * member, questions go to the direct conversation (approval.ts approvalPlace). None: a member, as of the one
+   * conversation the owner claimed it into.
+   */
+  ownerIsMember?(): boolean;
+  /** The id of the conversation its turns run in, which what it texts and mails is recorded with (routing.ts). */
+  conversationId?(): string | undefined;
   /** Posts a payment it made in its conversation (a transaction reference). */
   paid(payment: PaymentMade): Promise<unknown>;
   /** Its owner, as the conversation names them. */
@@ -165,6 +175,8 @@ export class AgentToolbox {
   private book: AddressBook | undefined;
   private tools: AgentTools | undefined;
   private readonly gate: ToolGate;
+  /** Which conversation each number it texted and each mail it sent belongs to (routing.ts). */
+  private readonly routes: RouteStore;
   /**
    * Calls waiting for the owner's yes or no: several, since a turn that asks
    * steps aside for the next (park), which may ask too. Each answer is bound
@@ -194,9 +206,15 @@ export class AgentToolbox {
       },
       ask: (statement, outside) => this.askOwner(statement, outside),
       paid: (payment) => deps.paid(payment),
+      // Unknown conversation: nothing recorded, and its answer goes to the home, where it went before routes.
+      sent: async (sent) => {
+        const conversation = deps.conversationId?.();
+        if (conversation) await this.routes.record(sent, conversation);
+      },
       signal: (s) => deps.signal?.(s),
       log: deps.log,
     });
+    this.routes = new RouteStore(deps.ws, deps.log);
   }
 
   /** Its wallet's address and balance, for its owner (AgentTools.walletNotice); undefined without a wallet. */
@@ -247,8 +265,9 @@ export class AgentToolbox {
     this.book = undefined;
     this.mailSeen = undefined;
     this.permissions = resolvePermissions(undefined);
-    for (const f of [FILES.mail, FILES.activity, FILES.ledger, FILES.asks, FILES.permissions, FILES.addressBook])
-      await this.deps.ws.remove(f);
+    const files = [FILES.mail, FILES.activity, FILES.ledger, FILES.asks, FILES.permissions, FILES.addressBook];
+    // Routes name the conversations of the claim before.
+    for (const f of [...files, FILES.toolRoutes]) await this.deps.ws.remove(f);
     await this.deps.ws.writeJson(FILES.trust, initialTrust(templateMax));
   }
 
@@ -482,10 +501,12 @@ export class AgentToolbox {
   private async pose(statement: string, outside: boolean, about?: Said): Promise<{ answered: Promise<Approval> }> {
     const ms = this.deps.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS;
     const expiresAtMs = Date.now() + ms;
-    const direct = this.permissions.approvals === ApprovalPlace.DIRECT ? this.deps.direct : undefined;
-    const where: AskedIn = direct
-      ? { kind: "direct", conversationName: this.deps.conversationName?.() ?? "" }
-      : { kind: "conversation" };
+    const ownerIsMember = this.deps.ownerIsMember?.() ?? true;
+    const place = approvalPlace(this.permissions.approvals, ownerIsMember, this.deps.conversationName?.() ?? "");
+    // No direct conversation to ask in: its own, where the owner reads it; without the owner there, nowhere.
+    const direct = place.kind === "direct" ? this.deps.direct : undefined;
+    const where: AskedIn = direct ? place : { kind: "conversation" };
+    const nowhere = !direct && !ownerIsMember;
     // Waiting before asking: the owner's answer can come back through the stream before the send returns.
     let waiting!: Waiting;
     const answered = new Promise<Approval>((resolve) => {
@@ -501,11 +522,13 @@ export class AgentToolbox {
       this.approvals.add(waiting);
     });
     const text = approvalQuestion(this.deps.ownerName(), statement, ms, where);
-    const question = await (direct ? direct.ask(text) : this.deps.say(text, outside, about)).catch((err: unknown) => {
-      waiting.resolve("timeout");
-      throw err;
-    });
-    if (question === undefined) waiting.resolve(direct ? "unasked" : "timeout");
+    const question = nowhere
+      ? undefined
+      : await (direct ? direct.ask(text) : this.deps.say(text, outside, about)).catch((err: unknown) => {
+          waiting.resolve("timeout");
+          throw err;
+        });
+    if (question === undefined) waiting.resolve(direct || nowhere ? "unasked" : "timeout");
     else {
       waiting.question = { id: question, copied: waiting.copies.some((ids) => copiesButtons(question, ids)) };
       for (const a of waiting.early) {

@@ -5,6 +5,7 @@
 // host.int.test.ts's and the pool's e2e tests'. What a turn read is given to
 // the gate as its origins (origins.ts), as agent/conversation/answer.ts gathers them: the
 // owner's words, the owner's settings, and what others wrote.
+import type { Sent } from "./routing.js";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,6 +88,8 @@ let approvals: Approval[] = [];
 let asked: string[] = [];
 /** What the gate told the agent's daily counts (agent/state/signals.ts). */
 let signals: ToolSignal[] = [];
+/** What the calls sent that an answer may come back to (routing.ts). */
+let routed: Sent[] = [];
 let gate: ToolGate;
 const payee = privateKeyToAccount(generatePrivateKey()).address;
 const read = () => createPublicClient({ transport: http(chain.rpcUrl) });
@@ -192,6 +195,7 @@ beforeEach(async () => {
   approvals = [];
   asked = [];
   signals = [];
+  routed = [];
   answers = [];
   chat.requests.length = 0;
   level(TrustLevel.ADVISOR);
@@ -208,6 +212,7 @@ beforeEach(async () => {
       return approvals.shift() ?? "timeout";
     },
     signal: (s) => signals.push(s),
+    sent: async (s) => routed.push(s),
     log,
   });
 });
@@ -347,6 +352,11 @@ describe("an agent's tools", () => {
     asked = [];
     approvals = ["no"];
     expect(await ownerCall("send_sms", { to: PHONE, text: "free at L3" })).toMatchObject({ ok: true });
+    // Only what went out is told, for its answer's route: the text done, none of those refused or unanswered.
+    expect(routed).toEqual([
+      { kind: "text", number: PHONE },
+      { kind: "text", number: PHONE },
+    ]);
     expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({
       ok: false,
       error: expect.stringMatching(/owner said no/),

@@ -147,6 +147,8 @@ export class Parts implements RuntimeAgent {
       buttons: (b) => this.voice.buttons(b),
       direct: this.ownerLine,
       conversationName: () => this.conversation.groupName,
+      // Where a number it texts and a mail it sends answer back to (tools/routing.ts).
+      conversationId: () => this.conversation?.current?.conversationId,
       paid: (payment) => this.voice.payment(payment),
       ownerName: () => {
         const owner = this.settings.config?.ownerId;

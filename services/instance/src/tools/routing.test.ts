@@ -1,0 +1,141 @@
+// The rules of routing (routing.ts), in memory: a text from a number goes to
+// the conversation that last texted it within 30 days, a mail to its
+// thread's, anything else to the home; the lists stay capped. The store
+// (route-store.ts) on a real workspace in a temporary folder.
+import { fc, test } from "@fast-check/vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Workspace } from "../platform/workspace.js";
+import { RouteStore } from "./route-store.js";
+import {
+  MAX_MAIL_ROUTES,
+  MAX_TEXT_ROUTES,
+  NO_ROUTES,
+  TEXT_ROUTE_DAYS,
+  parseRoutes,
+  recordMail,
+  recordText,
+  routeMail,
+  routeText,
+  type ToolRoutes,
+} from "./routing.js";
+
+const HOME = "home";
+const DAY = 24 * 60 * 60_000;
+const number = fc.constantFrom("+15550100001", "+15550100002", "+15550100003", "+447700900001");
+const conversation = fc.constantFrom("a1", "b2", "c3");
+const sends = fc.array(fc.record({ number, conversation, gap: fc.integer({ min: 0, max: 10 * DAY }) }), {
+  maxLength: 30,
+});
+
+describe("a text from outside", () => {
+  test.prop([sends, number, fc.integer({ min: 0, max: 60 * DAY })])(
+    "goes to the conversation that last texted its number within 30 days, otherwise the home",
+    (list, from, after) => {
+      let routes: ToolRoutes = NO_ROUTES;
+      let at = 0;
+      let last: { conversation: string; at: number } | undefined;
+      for (const s of list) {
+        at += s.gap;
+        routes = recordText(routes, s.number, s.conversation, at);
+        if (s.number === from) last = { conversation: s.conversation, at };
+      }
+      const now = at + after;
+      const expected = last && now - last.at <= TEXT_ROUTE_DAYS * DAY ? last.conversation : HOME;
+      expect(routeText(routes, HOME, from, now)).toBe(expected);
+    },
+  );
+
+  it("expires after 30 days: then it goes to the home", () => {
+    const routes = recordText(NO_ROUTES, "+15550100001", "b2", 0);
+    expect(routeText(routes, HOME, "+15550100001", 30 * DAY)).toBe("b2");
+    expect(routeText(routes, HOME, "+15550100001", 30 * DAY + 1)).toBe(HOME);
+    expect(routeText(routes, HOME, "+15550100002", 0)).toBe(HOME);
+  });
+
+  test.prop([fc.integer({ min: 0, max: 3 * MAX_TEXT_ROUTES })], { numRuns: 5 })(
+    "keeps at most MAX_TEXT_ROUTES numbers, dropping the oldest",
+    (n) => {
+      let routes: ToolRoutes = NO_ROUTES;
+      for (let i = 0; i < n; i++) routes = recordText(routes, `+1555${String(i).padStart(7, "0")}`, "b2", i);
+      expect(routes.texts.length).toBe(Math.min(n, MAX_TEXT_ROUTES));
+      if (n > 0) expect(routeText(routes, HOME, `+1555${String(n - 1).padStart(7, "0")}`, n)).toBe("b2");
+      if (n > MAX_TEXT_ROUTES) expect(routeText(routes, HOME, "+15550000000", n)).toBe(HOME);
+    },
+  );
+
+  it("counts a number once: texting it again moves it, not adds it", () => {
+    let routes = recordText(NO_ROUTES, "+15550100001", "a1", 0);
+    routes = recordText(routes, "+15550100001", "b2", 1);
+    expect(routes.texts).toEqual([{ number: "+15550100001", conversationId: "b2", atMs: 1 }]);
+  });
+});
+
+describe("a mail from outside", () => {
+  const id = fc.constantFrom("m1@mail.test", "m2@mail.test", "m3@mail.test", "m4@mail.test");
+  test.prop([fc.array(fc.record({ id, conversation }), { maxLength: 20 }), id])(
+    "goes to the conversation of the mail it replies to, otherwise the home",
+    (sent, repliedTo) => {
+      let routes: ToolRoutes = NO_ROUTES;
+      sent.forEach((s, i) => {
+        routes = recordMail(routes, { messageId: `<${s.id}>` }, s.conversation, i);
+      });
+      const expected = sent.findLast((s) => s.id === repliedTo)?.conversation ?? HOME;
+      expect(routeMail(routes, HOME, { inReplyTo: `<${repliedTo}>` })).toBe(expected);
+      expect(routeMail(routes, HOME, { references: `<other@mail.test> <${repliedTo}>` })).toBe(expected);
+    },
+  );
+
+  it("reads In-Reply-To first, then References from the newest, then the thread", () => {
+    let routes = recordMail(NO_ROUTES, { messageId: "<x@mail.test>", threadId: "t1" }, "a1", 0);
+    routes = recordMail(routes, { messageId: "y@mail.test" }, "b2", 1);
+    expect(routeMail(routes, HOME, { inReplyTo: "<x@mail.test>", references: "<y@mail.test>" })).toBe("a1");
+    expect(routeMail(routes, HOME, { references: ["<y@mail.test>", "<x@mail.test>"] })).toBe("a1");
+    expect(routeMail(routes, HOME, { references: ["<x@mail.test>", "<y@mail.test>"] })).toBe("b2");
+    expect(routeMail(routes, HOME, { threadId: "t1" })).toBe("a1");
+    expect(routeMail(routes, HOME, { threadId: "t2", inReplyTo: "<z@mail.test>" })).toBe(HOME);
+    expect(routeMail(routes, HOME, {})).toBe(HOME);
+  });
+
+  it("keeps at most MAX_MAIL_ROUTES mails, dropping the oldest", () => {
+    let routes: ToolRoutes = NO_ROUTES;
+    for (let i = 0; i <= MAX_MAIL_ROUTES; i++) routes = recordMail(routes, { messageId: `m${i}@mail.test` }, "b2", i);
+    expect(routes.mails.length).toBe(MAX_MAIL_ROUTES);
+    expect(routeMail(routes, HOME, { inReplyTo: "m0@mail.test" })).toBe(HOME);
+    expect(routeMail(routes, HOME, { inReplyTo: `m${MAX_MAIL_ROUTES}@mail.test` })).toBe("b2");
+  });
+});
+
+describe("routes on disk", () => {
+  it("leave out what is malformed", () => {
+    expect(parseRoutes(undefined)).toEqual(NO_ROUTES);
+    expect(
+      parseRoutes({
+        texts: [null, { number: "+15550100001", conversationId: "b2", atMs: 1 }, { number: 3 }],
+        mails: 7,
+      }),
+    ).toEqual({ version: 1, texts: [{ number: "+15550100001", conversationId: "b2", atMs: 1 }], mails: [] });
+  });
+
+  it("are recorded in tool-routes.json, two sends in a row both kept", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "routes-"));
+    try {
+      const ws = new Workspace(dir, "agent-1");
+      await ws.create();
+      const log = { info() {}, warn() {}, error() {}, debug() {} } as never;
+      const store = new RouteStore(ws, log);
+      await Promise.all([
+        store.record({ kind: "text", number: "+15550100001" }, "b2", 1),
+        store.record({ kind: "mail", messageId: "<m@mail.test>", threadId: "t1" }, "a1", 2),
+      ]);
+      const routes = await store.read();
+      expect(routeText(routes, HOME, "+15550100001", 2)).toBe("b2");
+      expect(routeMail(routes, HOME, { inReplyTo: "<m@mail.test>" })).toBe("a1");
+      expect(await ws.readJson("tool-routes.json")).toEqual(routes);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

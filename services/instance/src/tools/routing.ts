@@ -1,0 +1,121 @@
+// Which conversation a text or a mail from outside belongs to (one agent in
+// several conversations: docs/design/one-agent-many-conversations.md 7.4).
+// The agent has one number and one mailbox for all its conversations; what
+// it sent from a conversation's turn is recorded with that conversation, and
+// the answer comes back there: a text from a number into the conversation
+// that last texted it (within TEXT_ROUTE_DAYS), a mail replying to a thread
+// into that thread's; anything else into the home, where unknown senders
+// are told. Pure: the store (route-store.ts) reads and writes
+// `tool-routes.json`, whoever receives a text or a mail asks here.
+// Not here: whether the conversation routed to still holds the agent (a
+// left one is the caller's to replace with the home).
+
+/** How long a number the agent texted stays with the conversation that texted it. */
+export const TEXT_ROUTE_DAYS = 30;
+const TEXT_ROUTE_MS = TEXT_ROUTE_DAYS * 24 * 60 * 60_000;
+
+/**
+ * At most this many numbers and this many mails are kept, the oldest dropped
+ * first. The file is read for every text and mail that comes in and sealed
+ * with the workspace: 1000 entries of about 100 bytes is 100 KB at most, and
+ * still more than 30 distinct numbers a day for the 30 days a text route
+ * lasts (a turn makes at most 6 tool calls). A dropped route is safe: its
+ * answer goes to the home, as an unknown sender's does.
+ */
+export const MAX_TEXT_ROUTES = 1000;
+export const MAX_MAIL_ROUTES = 1000;
+
+/** A number the agent texted: from which conversation, when (ms since the epoch). */
+export interface TextRoute {
+  number: string;
+  conversationId: string;
+  atMs: number;
+}
+
+/** A mail the agent sent: its Message-ID (without angle brackets), its thread if the mailbox names one. */
+export interface MailRoute {
+  messageId: string;
+  threadId?: string;
+  conversationId: string;
+  atMs: number;
+}
+
+/** What `tool-routes.json` holds (version 1), oldest first in each list. */
+export interface ToolRoutes {
+  version: 1;
+  texts: TextRoute[];
+  mails: MailRoute[];
+}
+
+export const NO_ROUTES: ToolRoutes = { version: 1, texts: [], mails: [] };
+
+/** What a call sent that an answer may come back to: a text to a number, a mail (its Message-ID, its thread). */
+export type Sent = { kind: "text"; number: string } | { kind: "mail"; messageId: string; threadId?: string };
+
+/** A mail that came in, as far as routing reads it: what it replies to, and its thread. */
+export interface IncomingMail {
+  inReplyTo?: string;
+  /** The References header (oldest first, space-separated) or its ids. */
+  references?: string | readonly string[];
+  threadId?: string;
+}
+
+/** A Message-ID as compared: without its angle brackets and spaces. */
+export function bareMessageId(id: string): string {
+  return id.trim().replace(/^<|>$/g, "");
+}
+
+/** The routes with a text to `number` sent from `conversationId` at `atMs`: the number's one entry, newest last, capped. */
+export function recordText(routes: ToolRoutes, number: string, conversationId: string, atMs: number): ToolRoutes {
+  const texts = [...routes.texts.filter((r) => r.number !== number), { number, conversationId, atMs }];
+  return { ...routes, texts: texts.slice(-MAX_TEXT_ROUTES) };
+}
+
+/** The routes with a mail sent from `conversationId`: its Message-ID (and thread), newest last, capped. */
+export function recordMail(
+  routes: ToolRoutes,
+  sent: { messageId: string; threadId?: string },
+  conversationId: string,
+  atMs: number,
+): ToolRoutes {
+  const messageId = bareMessageId(sent.messageId);
+  const route: MailRoute = { messageId, conversationId, atMs, ...(sent.threadId ? { threadId: sent.threadId } : {}) };
+  const mails = [...routes.mails.filter((r) => r.messageId !== messageId), route];
+  return { ...routes, mails: mails.slice(-MAX_MAIL_ROUTES) };
+}
+
+/** The conversation a text from `fromNumber` goes to: the one that last texted it within TEXT_ROUTE_DAYS, else the home. */
+export function routeText(routes: ToolRoutes, home: string, fromNumber: string, nowMs: number): string {
+  const last = routes.texts.findLast((r) => r.number === fromNumber);
+  return last && nowMs - last.atMs <= TEXT_ROUTE_MS ? last.conversationId : home;
+}
+
+/**
+ * The conversation a mail goes to: that of the mail it replies to
+ * (In-Reply-To, then References from the newest), or of its thread; else the home.
+ */
+export function routeMail(routes: ToolRoutes, home: string, message: IncomingMail): string {
+  const refs = typeof message.references === "string" ? message.references.split(/\s+/) : (message.references ?? []);
+  const ids = [message.inReplyTo ?? "", ...[...refs].reverse()].map(bareMessageId).filter((id) => id !== "");
+  for (const id of ids) {
+    const sent = routes.mails.findLast((r) => r.messageId === id);
+    if (sent) return sent.conversationId;
+  }
+  const thread = message.threadId && routes.mails.findLast((r) => r.threadId === message.threadId);
+  return thread ? thread.conversationId : home;
+}
+
+/** Routes read from disk, anything malformed left out (a hand-edited or older file routes to the home). */
+export function parseRoutes(raw: unknown): ToolRoutes {
+  if (typeof raw !== "object" || raw === null) return NO_ROUTES;
+  const { texts, mails } = raw as { texts?: unknown; mails?: unknown };
+  const str = (v: unknown) => typeof v === "string" && v !== "";
+  const obj = (r: unknown): r is Record<string, unknown> => typeof r === "object" && r !== null;
+  const okText = (r: unknown) => obj(r) && str(r.number) && str(r.conversationId) && Number.isFinite(r.atMs);
+  const okMail = (r: unknown) => obj(r) && str(r.messageId) && str(r.conversationId) && Number.isFinite(r.atMs);
+  return {
+    version: 1,
+    texts: (Array.isArray(texts) ? (texts as TextRoute[]).filter(okText) : []).slice(-MAX_TEXT_ROUTES),
+    mails: (Array.isArray(mails) ? (mails as MailRoute[]).filter(okMail) : []).slice(-MAX_MAIL_ROUTES),
+  };
+}
