@@ -182,7 +182,7 @@ describe("where a question for an act asked in a conversation goes (approvalPlac
     fc.boolean(),
     fc.string(),
   ])("is never another conversation: the one asked in, or the direct one naming it", (choice, member, name) => {
-    const place = approvalPlace(choice as ApprovalPlace, member, name);
+    const place = approvalPlace(choice, member, name);
     if (place.kind === "direct") expect(place.conversationName).toBe(name);
     else expect(member && choice !== ApprovalPlace.DIRECT).toBe(true);
   });
