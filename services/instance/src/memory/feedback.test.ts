@@ -3,8 +3,10 @@
 // a correction supersedes, and how the offline provider's answers change.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
+import { createLogger } from "@convos-pool/kit/server";
 import {
   ABOUT_CHARS,
+  FeedbackReader,
   answerSources,
   correctedPart,
   correctionByRule,
@@ -21,10 +23,13 @@ import {
 import { OFFLINE_LABEL, OfflineProvider } from "../model/offline.js";
 import { systemPrompt } from "../model/prompt.js";
 import { Memory, extractByRule } from "./store.js";
-import type { AgentMessage } from "../platform/xmtp.js";
+import type { Here, Walls } from "./walls.js";
+import { REACTION_ADDED, REACTION_REMOVED, type AgentGroup, type AgentMessage } from "../platform/xmtp.js";
 
 const PERSON = "a".repeat(64);
 const answer = (text: string, messageId = "msg-1") => ({ messageId, text });
+/** An agent in one conversation: all it remembers is read there. */
+const HERE: Here = { ownerId: "0".repeat(64), home: "c1", conversationId: "c1" };
 
 function dietMemory(): Memory {
   const m = new Memory();
@@ -170,7 +175,7 @@ describe("corrections", () => {
     expect(supersededBy(wrong, m, facts).map((e) => e.text)).toEqual(["my diet is vegan"]);
     expect(supersededBy(wrong, m, [])).toEqual([]);
     m.add(facts);
-    expect(recordCorrection(m, answer(wrong, "m2"), "not vegan, vegetarian", PERSON, facts)).toEqual({
+    expect(recordCorrection(m, HERE, answer(wrong, "m2"), "not vegan, vegetarian", PERSON, facts)).toEqual({
       added: 1,
       superseded: 1,
     });
@@ -237,7 +242,7 @@ describe("changing later answers", () => {
       correcting: wrong,
     });
     m.add(facts);
-    recordCorrection(m, answer(wrong), "no, I said vegetarian", PERSON, facts);
+    recordCorrection(m, HERE, answer(wrong), "no, I said vegetarian", PERSON, facts);
     expect(await turn(m, "what is my diet?")).toBe(`${OFFLINE_LABEL} From what I remember: your diet is vegetarian.`);
     expect(await turn(m, "hmm, nope", wrong)).toBe(
       `${OFFLINE_LABEL} Thanks for the correction; I will not answer that way again.`,
@@ -263,5 +268,96 @@ describe("changing later answers", () => {
     expect(section.indexOf("marked wrong")).toBeLessThan(section.indexOf("corrected"));
     // Feedback is not listed again among the training facts.
     expect(prompt.slice(0, prompt.indexOf("## Feedback")).match(/Your answer/g)).toBeNull();
+  });
+});
+
+describe("feedback in an agent of two conversations", () => {
+  const OWNER = "0".repeat(64);
+  const AGENT = "c".repeat(64);
+  const A = "conv-a";
+  const B = "conv-b";
+  const walls: Walls = { ownerId: OWNER, home: A };
+  const said = `${OFFLINE_LABEL} From what I remember: dinner is at 8.`;
+  /** The agent's own messages, by id: the same words said in A and in B. */
+  const own = new Map<string, AgentMessage>(
+    [
+      ["a-answer", A],
+      ["b-answer", B],
+    ].map(([id, conversationId]) => [
+      id!,
+      {
+        id,
+        conversationId,
+        senderInboxId: AGENT,
+        content: said,
+        contentType: { authorityId: "xmtp.org", typeId: "text" },
+      } as unknown as AgentMessage,
+    ]),
+  );
+  const log = createLogger("feedback-test", { level: "silent" });
+  const reader = new FeedbackReader({ inboxId: () => AGENT, ownerId: () => OWNER, lookup: (id) => own.get(id), log });
+  const reaction = (
+    from: string,
+    reference: string,
+    content: string,
+    action: typeof REACTION_ADDED | typeof REACTION_REMOVED = REACTION_ADDED,
+  ) =>
+    ({
+      id: `reaction-${from.slice(0, 1)}-${reference}-${action}`,
+      conversationId: B,
+      senderInboxId: from,
+      contentType: { authorityId: "xmtp.org", typeId: "reaction" },
+      content: { reference, action, content, schema: 1 },
+    }) as unknown as AgentMessage;
+
+  it("a 👍 in B on words it also said in A is learned in B; the owner's 👍 in B on a member's message of A confirms nothing", () => {
+    const m = new Memory();
+    const [dinner] = m.add([
+      { kind: "personalization", text: "dinner is at 8", from: OWNER, role: "owner", conversationId: A },
+    ]);
+    m.add([
+      {
+        kind: "personalization",
+        text: "dinner is at 9",
+        from: PERSON,
+        role: "member",
+        conversationId: A,
+        messageId: "person-in-a",
+        disputes: [dinner!.id],
+      },
+      { ...feedbackEntry("up", answer(said, "a-answer"), PERSON), role: "member", conversationId: A },
+    ]);
+    const inA = structuredClone(m.entries.filter((e) => e.conversationId === A && e.from === PERSON));
+    expect(reader.onReaction({ id: B } as AgentGroup, m, reaction(OWNER, "person-in-a", "👍"), walls)).toBe(false);
+    expect(reader.onReaction({ id: B } as AgentGroup, m, reaction(PERSON, "b-answer", "👍"), walls)).toBe(true);
+    const inB = m.entries.filter((e) => e.conversationId === B);
+    expect(inB).toEqual([
+      expect.objectContaining({
+        from: PERSON,
+        feedback: expect.objectContaining({ messageId: "b-answer", signal: "up" }),
+      }),
+    ]);
+    // Taken back in B, it goes from B alone.
+    expect(
+      reader.onReaction({ id: B } as AgentGroup, m, reaction(PERSON, "b-answer", "👍", REACTION_REMOVED), walls),
+    ).toBe(true);
+    expect(m.entries.filter((e) => e.conversationId === B)).toEqual([]);
+    expect(m.entries.filter((e) => e.conversationId === A && e.from === PERSON)).toEqual(inA);
+    expect(m.entries).toContainEqual(dinner);
+  });
+
+  it("a correction in B supersedes nothing of A, even its teller's own fact there", () => {
+    const m = new Memory();
+    const [ofA] = m.add([
+      { kind: "personalization", text: "dinner is at 8", from: PERSON, role: "member", conversationId: A },
+    ]);
+    const facts = [{ kind: "personalization" as const, text: "dinner is at 9", from: PERSON, role: "member" as const }];
+    const inB: Here = { ...walls, conversationId: B };
+    expect(supersededBy(said, m, facts)).toEqual([ofA]);
+    expect(recordCorrection(m, inB, answer(said, "b-answer"), "no, 9", PERSON, facts, "member", "b-2")).toEqual({
+      added: 1,
+      superseded: 0,
+    });
+    expect(m.entries).toContainEqual(ofA);
   });
 });

@@ -5,11 +5,15 @@
 // also teaches the corrected fact and takes out the fact the wrong answer came
 // from when its teller may (memory/provenance.ts: a member only what they taught;
 // beside anyone else's fact the member's version stays, disputed). The rules here are fixed and deterministic: the offline provider's
-// answers change visibly, and tests can see them change.
+// answers change visibly, and tests can see them change. Each reads memory
+// as the conversation of the feedback reads it (memory/walls.ts): a fact of
+// another conversation is never what an answer came from, taken out,
+// disputed, confirmed or known here.
 
 import type { Logger } from "@convos-pool/kit/server";
 import { memberRole, type Role } from "../platform/roles.js";
 import { confirm, confirmSaid, isConfirmation, markDisputes, planCorrection } from "./provenance.js";
+import { memoryHere, type Here, type Walls } from "./walls.js";
 import {
   extractByRule,
   normalize,
@@ -221,14 +225,15 @@ export function correctionByRule(text: string, answer: string, memory: Memory, f
 }
 
 /**
- * The facts a correction takes out: of those the wrong answer came from, the
- * ones about the same thing as a corrected fact ("my diet is …"), else the
- * only one, when the correction brought a fact of its kind.
+ * The facts a correction takes out: of those of `view` (the conversation's)
+ * the wrong answer came from, the ones about the same thing as a corrected
+ * fact ("my diet is …"), else the only one, when the correction brought a
+ * fact of its kind.
  */
-export function supersededBy(answer: string, memory: Memory, facts: readonly NewEntry[]): MemoryEntry[] {
+export function supersededBy(answer: string, view: Memory, facts: readonly NewEntry[]): MemoryEntry[] {
   if (facts.length === 0) return [];
   const kept = new Set(facts.map((f) => normalize(f.text)));
-  const sources = answerSources(answer, memory).filter((s) => !kept.has(normalize(s.text)));
+  const sources = answerSources(answer, view).filter((s) => !kept.has(normalize(s.text)));
   const subjects = new Set(facts.map((f) => subjectOf(f.text)));
   subjects.delete(undefined);
   const same = sources.filter((s) => subjects.has(subjectOf(s.text)));
@@ -291,17 +296,23 @@ export class FeedbackReader {
    * member's message confirms the member's versions learned from it
    * (memory/provenance.ts `confirm`; taking it back does not undo that).
    * Other reactions, and reactions to others' messages, change nothing.
-   * True when memory changed.
+   * Memory is read as `group`'s conversation reads it, within `walls`
+   * (memory/walls.ts): a 👍 naming a message of another conversation
+   * confirms nothing there. True when memory changed.
    */
-  onReaction(group: AgentGroup, memory: Memory, m: AgentMessage): boolean {
+  onReaction(group: AgentGroup, memory: Memory, m: AgentMessage, walls: Walls): boolean {
     if (!isReaction(m)) return false;
     const reaction = m.content;
     const signal = reactionSignal(reaction.content);
+    const here: Here = { ...walls, conversationId: group.id };
     if (signal === "up" && reaction.action === REACTION_ADDED && m.senderInboxId === this.deps.ownerId()) {
       // The owner's 👍 on a member's correction confirms the version learned from that message, and nothing else.
-      const versions = memory.entries.filter((e) => e.disputes?.length && e.messageId === reaction.reference);
+      const versions = memoryHere(memory, here).entries.filter(
+        (e) => e.disputes?.length && e.messageId === reaction.reference,
+      );
       const confirmed = confirm(
         memory,
+        here,
         versions.map((e) => e.id),
         m.senderInboxId,
       );
@@ -318,7 +329,7 @@ export class FeedbackReader {
         reaction.action === REACTION_ADDED ? 1 : -1,
       );
     if (reaction.action === REACTION_REMOVED) {
-      const undone = memory.entries.filter(
+      const undone = memoryHere(memory, here).entries.filter(
         (e) => e.feedback?.messageId === answer.messageId && e.feedback.signal === signal && e.from === m.senderInboxId,
       );
       memory.remove(undone.map((e) => e.id));
@@ -326,14 +337,17 @@ export class FeedbackReader {
       return undone.length > 0;
     }
     if (reaction.action !== REACTION_ADDED) return false;
-    const added = memory.add([
-      {
-        ...feedbackEntry(signal, answer, m.senderInboxId),
-        role: memberRole(this.deps.ownerId(), m.senderInboxId),
-        conversationId: group.id,
-        messageId: m.id,
-      },
-    ]);
+    const added = memory.add(
+      [
+        {
+          ...feedbackEntry(signal, answer, m.senderInboxId),
+          role: memberRole(this.deps.ownerId(), m.senderInboxId),
+          conversationId: group.id,
+          messageId: m.id,
+        },
+      ],
+      memoryHere(memory, here).entries,
+    );
     this.deps.log.info("reaction learned", { messageId: answer.messageId, signal, added: added.length });
     return added.length > 0;
   }
@@ -365,13 +379,14 @@ export class FeedbackReader {
    * back by it when it is the agent's answer. A confirmation that replies to
    * nothing confirms nothing: a bare "yes" may be about anything said
    * lately, and a member can arrange what was said lately. None for
-   * anything but a confirmation.
+   * anything but a confirmation. `view`: the memory of `group`'s
+   * conversation (memory/walls.ts).
    */
-  confirmationTargets(group: AgentGroup, memory: Memory, m: TextMessage): string[] {
-    const pending = memory.entries.filter((e) => e.disputes?.length);
+  confirmationTargets(group: AgentGroup, view: Memory, m: TextMessage): string[] {
+    const pending = view.entries.filter((e) => e.disputes?.length);
     if (!m.replyTo || pending.length === 0 || !isConfirmation(m.content)) return [];
     const answer = this.ownAnswer(group, m.replyTo);
-    const said = answer ? answerSources(answer.text, memory).filter((e) => e.disputes?.length) : [];
+    const said = answer ? answerSources(answer.text, view).filter((e) => e.disputes?.length) : [];
     if (said.length > 0) return said.map((e) => e.id);
     return pending.filter((e) => e.messageId === m.replyTo).map((e) => e.id);
   }
@@ -410,22 +425,31 @@ export class FeedbackReader {
  * out (memory/provenance.ts); the others stay, and the teller's version of them is
  * marked as disputing them. The owner's correction that says a fact a
  * member taught, in its own words, makes it the owner's. `facts` is what learning found in it (added or
- * already known); `role` is the teller's.
+ * already known); `role` is the teller's; `messageId` the correction's. All
+ * of it `here`, the correction's conversation: what is read there alone is
+ * superseded, disputed or confirmed, and the entry is recorded there.
  */
 export function recordCorrection(
   memory: Memory,
+  here: Here,
   answer: AnswerRef,
   correction: string,
   from: string,
   facts: readonly NewEntry[],
   role: Role = "member",
-  where: { conversationId?: string; messageId?: string } = {},
+  messageId?: string,
 ): { added: number; superseded: number; disputed?: number; confirmed?: number } {
-  const confirmed = role === "owner" ? confirmSaid(memory, correction, from).length : 0;
-  const plan = planCorrection(supersededBy(answer.text, memory, facts), from, role);
+  const confirmed = role === "owner" ? confirmSaid(memory, here, correction, from).length : 0;
+  const plan = planCorrection(supersededBy(answer.text, memoryHere(memory, here), facts), from, role);
   const superseded = memory.remove(plan.remove.map((e) => e.id));
-  const disputed = markDisputes(memory, facts, from, plan.dispute);
-  const added = memory.add([{ ...feedbackEntry("correction", answer, from, correction), role, ...where }]);
+  const disputed = markDisputes(memoryHere(memory, here), facts, from, plan.dispute);
+  const entry: NewEntry = {
+    ...feedbackEntry("correction", answer, from, correction),
+    role,
+    conversationId: here.conversationId,
+    ...(messageId ? { messageId } : {}),
+  };
+  const added = memory.add([entry], memoryHere(memory, here).entries);
   return {
     added: added.length,
     superseded: superseded.length,

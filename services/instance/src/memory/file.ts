@@ -212,7 +212,8 @@ export function mergeMemoryFile(memory: Memory, file: AgentMemoryFile, word: Imp
       );
     } else secretsMissing.push(name);
   }
-  const { added, duplicates, unkept } = memory.addCounted(candidates);
+  // The owner's own import, counted to the owner, who reads every entry (the listing): known is known anywhere.
+  const { added, duplicates, unkept } = memory.addCounted(candidates, memory.entries);
   return { added: countEntries(added), duplicates, skipped: skipped + unkept, secretsMissing };
 }
 

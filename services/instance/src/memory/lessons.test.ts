@@ -7,8 +7,9 @@ import { describe, expect, it } from "vitest";
 import { createLogger } from "@convos-pool/kit/server";
 import { FeedbackReader } from "./feedback.js";
 import { Lessons } from "./lessons.js";
-import { Memory, type NewEntry } from "./store.js";
-import type { AgentGroup, AgentMessage, TextMessage } from "../platform/xmtp.js";
+import { Memory, type MemoryEntry, type NewEntry } from "./store.js";
+import { readableIn } from "./walls.js";
+import { REACTION_ADDED, type AgentGroup, type AgentMessage, type TextMessage } from "../platform/xmtp.js";
 import type { Role } from "../platform/roles.js";
 
 const OWNER = "0".repeat(64);
@@ -33,7 +34,12 @@ async function learn(
   { m, role }: { m: TextMessage; role: Role },
 ): Promise<void> {
   const lesson = await lessons.text(group, memory, m, { forget: false, correction: false });
-  await lesson.learn({ role, ask: (asked) => Promise.resolve(says(asked.message)), group });
+  await lesson.learn({
+    role,
+    ask: (asked) => Promise.resolve(says(asked.message)),
+    group,
+    walls: { ownerId: OWNER, home: CONVERSATION },
+  });
 }
 
 const lesson = (m: TextMessage, role: Role) => ({ m, role });
@@ -145,5 +151,131 @@ describe("what a message teaches", () => {
     ];
     await learn(says, memory, lesson(message(OWNER, "I am vegetarian, and dinner is at 8"), "owner"));
     expect(facts(memory).map(([text]) => text)).toEqual(["Saul is vegetarian", "Saul's dinner is at 8"]);
+  });
+});
+
+describe("in an agent of two conversations, what a message in B teaches reads B's memory", () => {
+  const A = CONVERSATION;
+  const B = "conv-2";
+  const ANA = "b".repeat(64);
+  const groupB = { id: B } as AgentGroup;
+  const walls = { ownerId: OWNER, home: A };
+  /** The agent's own messages, by id, as its XMTP database has them. */
+  const agentSaid = new Map<string, AgentMessage>();
+  let saved = 0;
+  const twoLessons = new Lessons({
+    log,
+    feedback: new FeedbackReader({
+      inboxId: () => AGENT,
+      ownerId: () => OWNER,
+      lookup: (id) => agentSaid.get(id),
+      log,
+    }),
+    save: () => {
+      saved++;
+      return Promise.resolve();
+    },
+    forgetAsked: () => undefined,
+    learned: () => undefined,
+  });
+
+  function inB(from: string, content: string, replyTo?: string): TextMessage {
+    return {
+      ...message(from, content, replyTo),
+      conversationId: B,
+      contentType: { authorityId: "xmtp.org", typeId: "text", versionMajor: 1, versionMinor: 0 },
+    };
+  }
+
+  /** What the learning model was given, each time it was asked. */
+  const asked: Memory[] = [];
+  async function learnInB(m: TextMessage, role: Role, memory: Memory, says: NewEntry[] = [], correction = false) {
+    const lesson = await twoLessons.text(groupB, memory, m, { forget: false, correction });
+    await lesson.learn({
+      role,
+      // As the agent's provider answers: each fact from the sender.
+      ask: (a) => {
+        asked.push(a.memory);
+        return Promise.resolve(says.map((e) => ({ ...e, from: a.from })));
+      },
+      group: groupB,
+      walls,
+    });
+  }
+
+  /** The owner's door code (everywhere); in A, Saul's version of it from his correction there, and his diet. */
+  function twoConversations(): { memory: Memory; taughtInA: MemoryEntry[]; ownersCode: MemoryEntry } {
+    const memory = new Memory();
+    const [ownersCode] = memory.add([
+      { kind: "personalization", text: "the door code is 1234", from: OWNER, role: "owner", conversationId: A },
+    ]);
+    const taughtInA = memory.add([
+      {
+        kind: "personalization",
+        text: "the door code is 4521",
+        from: SAUL,
+        role: "member",
+        conversationId: A,
+        messageId: "saul-in-a",
+        disputes: [ownersCode!.id],
+      },
+      {
+        kind: "personalization",
+        text: "my diet is vegan",
+        from: SAUL,
+        role: "member",
+        conversationId: A,
+        messageId: "a-2",
+      },
+    ]);
+    return { memory, taughtInA: structuredClone(taughtInA), ownersCode: ownersCode! };
+  }
+
+  it("a member's fact of another conversation is neither known, confirmed, disputed nor corrected here", async () => {
+    const { memory, taughtInA, ownersCode } = twoConversations();
+    const fourFive = { kind: "personalization" as const, text: "the door code is 4521", via: "llm" as const };
+    // Ana says in B what Saul said in A: learned in B as hers, not known; the learning model read nothing of A.
+    await learnInB(inB(ANA, "the door code is 4521"), "member", memory, [fourFive]);
+    const anas = memory.entries.find((e) => e.from === ANA)!;
+    expect(anas).toMatchObject({ text: "the door code is 4521", conversationId: B, role: "member" });
+    expect(asked.at(-1)!.entries.every((e) => readableIn(e, B, walls))).toBe(true);
+    expect(asked.at(-1)!.entries.map((e) => e.text)).toEqual(["the door code is 1234"]);
+    // The owner's "that's right" in B, replying to Saul's message of A, and a 👍 on it, confirm nothing.
+    await learnInB(inB(OWNER, "that's right", "saul-in-a"), "owner", memory);
+    saved = 0;
+    const thumbsUp = {
+      id: "owner-thumbs-up",
+      conversationId: B,
+      senderInboxId: OWNER,
+      sentAtNs: 99n,
+      contentType: { authorityId: "xmtp.org", typeId: "reaction" },
+      content: { reference: "saul-in-a", action: REACTION_ADDED, content: "👍", schema: 1 },
+    } as unknown as AgentMessage;
+    await twoLessons.reaction(groupB, memory, thumbsUp, walls);
+    expect(saved).toBe(0);
+    // Saul corrects in B an answer that said his diet of A: a correction here takes out nothing of A.
+    const answer = inB(AGENT, "From what I remember: your diet is vegan.");
+    agentSaid.set(answer.id, answer);
+    const vegetarian = { kind: "personalization" as const, text: "my diet is vegetarian", via: "llm" as const };
+    await learnInB(inB(SAUL, "no, vegetarian", answer.id), "member", memory, [vegetarian], true);
+    expect(memory.entries.filter((e) => e.feedback?.signal === "correction")).toEqual([
+      expect.objectContaining({ from: SAUL, conversationId: B }),
+    ]);
+    // The owner's own words in B confirm Ana's fact of B, never Saul's of A.
+    await learnInB(inB(OWNER, "Remember that the door code is 4521"), "owner", memory, [fourFive]);
+    expect(anas).toMatchObject({ role: "owner", confirmedBy: OWNER });
+    // A's entries as they were: still Saul's, still disputing the owner's code, which stays.
+    expect(memory.entries.filter((e) => e.conversationId === A && e.from === SAUL)).toEqual(taughtInA);
+    expect(memory.entries).toContainEqual(ownersCode);
+  });
+
+  it("'forget what you learned from me' in B forgets what the sender taught in every conversation", async () => {
+    const { memory } = twoConversations();
+    const lesson = await twoLessons.text(groupB, memory, inB(SAUL, "forget what you learned from me"), {
+      forget: true,
+      correction: false,
+    });
+    expect(lesson.forgot).toBe(2);
+    expect(memory.entries.map((e) => e.text)).toEqual(["the door code is 1234"]);
   });
 });

@@ -12,17 +12,25 @@
 // what the owner taught may direct an act. Here memory changes and is
 // saved; what a reaction or a correction means is feedback.ts's, whose word
 // counts provenance.ts's, the entries store.ts's. The conversation decides
-// when (agent/conversation/plan.ts) and calls here.
+// when (agent/conversation/plan.ts) and calls here. Everything learning reads
+// of memory is what the message's conversation reads (memory/walls.ts): the
+// learning model's prompt, what it knew already, what a correction
+// supersedes or disputes, what the owner confirms. Only "forget what you
+// learned from me" reaches every entry: the sender's own.
 
 import type { Logger } from "@convos-pool/kit/server";
 import { recordCorrection, type AnswerRef, type FeedbackReader } from "./feedback.js";
 import { confirm, confirmSaid, groundedIn, taughtBy } from "./provenance.js";
 import type { Memory, MemoryEntry, NewEntry } from "./store.js";
+import { memoryHere, type Here, type Walls } from "./walls.js";
 import type { Role } from "../platform/roles.js";
 import { valuesWithin } from "../tools/origins.js";
 import type { AgentGroup, AgentMessage, TextMessage } from "../platform/xmtp.js";
 
-/** What a text teaches as the learning model reads it (the agent's provider, with its claim's model and limits). */
+/**
+ * What a text teaches as the learning model reads it (the agent's provider, with its claim's model and limits),
+ * given the memory of the text's conversation.
+ */
 export type AskModel = (asked: {
   memory: Memory;
   message: string;
@@ -56,17 +64,30 @@ export interface TextLesson {
    * the fact it supersedes, if its teller may. The owner's word makes a
    * member's version the owner's. `ask`: the learning model, when its budget
    * allows; without it only a correction's own entry is recorded. `group`:
-   * where an owner's "that's right" finds what it confirms.
+   * where an owner's "that's right" finds what it confirms. `walls`: whose
+   * memory travels and where the home is (memory/walls.ts); the text's
+   * conversation reads memory within them.
    */
-  learn(how: { role: Role; ask?: AskModel | undefined; group: AgentGroup | undefined }): Promise<void>;
+  learn(how: LearnHow): Promise<void>;
+}
+
+/** How a text is learned from, once its turn is over (`TextLesson.learn`). */
+export interface LearnHow {
+  role: Role;
+  ask?: AskModel | undefined;
+  group: AgentGroup | undefined;
+  walls: Walls;
 }
 
 export class Lessons {
   constructor(private readonly deps: LessonsDeps) {}
 
-  /** A reaction (not a turn): a 👍 or 👎 on its own message, or the owner's 👍 on a member's version (feedback.ts). */
-  async reaction(group: AgentGroup, memory: Memory, m: AgentMessage): Promise<void> {
-    if (this.deps.feedback.onReaction(group, memory, m)) await this.deps.save(memory);
+  /**
+   * A reaction (not a turn): a 👍 or 👎 on its own message, or the owner's 👍 on a member's version (feedback.ts),
+   * read in `group`'s conversation within `walls`.
+   */
+  async reaction(group: AgentGroup, memory: Memory, m: AgentMessage, walls: Walls): Promise<void> {
+    if (this.deps.feedback.onReaction(group, memory, m, walls)) await this.deps.save(memory);
   }
 
   /**
@@ -85,7 +106,7 @@ export class Lessons {
     return { forgot, correcting, learn: (how) => this.learn(memory, m, correcting, how) };
   }
 
-  /** Asked to forget what it learned from the sender: forgets what they taught; how much went. */
+  /** Asked to forget what it learned from the sender: forgets what they taught, in every conversation; how much went. */
   private async forget(memory: Memory, m: TextMessage): Promise<number> {
     this.deps.forgetAsked();
     const gone = memory.remove(taughtBy(memory, m.senderInboxId).map((e) => e.id));
@@ -94,21 +115,18 @@ export class Lessons {
     return gone.length;
   }
 
-  private async learn(
-    memory: Memory,
-    m: TextMessage,
-    correcting: AnswerRef | undefined,
-    how: { role: Role; ask?: AskModel | undefined; group: AgentGroup | undefined },
-  ): Promise<void> {
+  private async learn(memory: Memory, m: TextMessage, correcting: AnswerRef | undefined, how: LearnHow): Promise<void> {
     const { role, ask } = how;
     const { log } = this.deps;
-    const where = { conversationId: m.conversationId, messageId: m.id };
+    // Where it learns, and all it reads of memory to learn: the text's conversation, read again after each change.
+    const here: Here = { ...how.walls, conversationId: m.conversationId };
+    const where = { conversationId: here.conversationId, messageId: m.id };
     let found: NewEntry[] = [];
     if (!ask && !correcting) return;
     try {
       if (ask)
         found = await ask({
-          memory,
+          memory: memoryHere(memory, here),
           message: m.content,
           from: m.senderInboxId,
           role,
@@ -123,21 +141,22 @@ export class Lessons {
     const invented = found.filter((e) => !valuesWithin(e.text, m.content) || !groundedIn(e.text, m.content));
     if (invented.length > 0) log.warn("facts their message did not say: not learned", { count: invented.length });
     found = found.filter((e) => !invented.includes(e)).map((e) => ({ ...e, role, ...where }));
-    const added = memory.add(found);
+    const added = memory.add(found, memoryHere(memory, here).entries);
     let confirmed = 0;
     if (role === "owner") {
       // The owner's own words confirm, never the model's restatement of them (provenance.ts).
-      confirmed += confirmSaid(memory, m.content, m.senderInboxId).length;
+      confirmed += confirmSaid(memory, here, m.content, m.senderInboxId).length;
       if (how.group)
         confirmed += confirm(
           memory,
-          this.deps.feedback.confirmationTargets(how.group, memory, m),
+          here,
+          this.deps.feedback.confirmationTargets(how.group, memoryHere(memory, here), m),
           m.senderInboxId,
         ).length;
       if (confirmed > 0) log.info("the owner confirmed a member's version", { confirmed });
     }
     const corrected =
-      correcting && recordCorrection(memory, correcting, m.content, m.senderInboxId, found, role, where);
+      correcting && recordCorrection(memory, here, correcting, m.content, m.senderInboxId, found, role, m.id);
     if (corrected) log.info("correction learned", { messageId: correcting.messageId, ...corrected });
     if (added.length === 0 && !corrected && confirmed === 0) return;
     await this.deps.save(memory);

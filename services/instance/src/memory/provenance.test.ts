@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { recordCorrection } from "./feedback.js";
 import { OFFLINE_LABEL, OfflineProvider } from "../model/offline.js";
 import { systemPrompt } from "../model/prompt.js";
-import { Memory, type MemoryEntry } from "./store.js";
+import { Memory, type MemoryEntry, type NewEntry } from "./store.js";
+import { memoryHere, readableIn, type Here } from "./walls.js";
 import {
   confirm,
   confirmSaid,
@@ -15,6 +16,7 @@ import {
   groundedIn,
   isConfirmation,
   isForgetMe,
+  markDisputes,
   planCorrection,
   saidByOwner,
   taughtBy,
@@ -26,6 +28,8 @@ const OWNER = "0".repeat(64);
 const SAUL = "a".repeat(64);
 const ANA = "b".repeat(64);
 const answer = (text: string, messageId = "msg-1") => ({ messageId, text });
+/** An agent in one conversation: all it remembers is read there. */
+const HERE: Here = { ownerId: OWNER, home: "c1", conversationId: "c1" };
 
 function ownersDiet(): { m: Memory; diet: MemoryEntry } {
   const m = new Memory();
@@ -111,7 +115,7 @@ describe("a member's correction never overrides the owner", () => {
     });
     const found = facts.map((f) => ({ ...f, role: "member" as const, messageId: "saul-1" }));
     m.add(found);
-    expect(recordCorrection(m, answer(wrong), "no, I said vegetarian", SAUL, found, "member")).toEqual({
+    expect(recordCorrection(m, HERE, answer(wrong), "no, I said vegetarian", SAUL, found, "member")).toEqual({
       added: 1,
       superseded: 0,
       disputed: 1,
@@ -146,7 +150,7 @@ describe("a member's correction never overrides the owner", () => {
     ];
     m.add(facts);
     const wrong = `${OFFLINE_LABEL} From what I remember: your diet is vegan.`;
-    expect(recordCorrection(m, answer(wrong), "no, vegetarian", SAUL, facts, "member")).toEqual({
+    expect(recordCorrection(m, HERE, answer(wrong), "no, vegetarian", SAUL, facts, "member")).toEqual({
       added: 1,
       superseded: 1,
     });
@@ -158,7 +162,7 @@ describe("a member's correction never overrides the owner", () => {
     const [saulSays] = m.add([
       { kind: "personalization", text: "my diet is vegetarian", from: SAUL, role: "member", disputes: [diet.id] },
     ]);
-    expect(confirm(m, [saulSays!.id], OWNER)).toEqual([saulSays]);
+    expect(confirm(m, HERE, [saulSays!.id], OWNER)).toEqual([saulSays]);
     expect(m.entries).toEqual([
       expect.objectContaining({ text: "my diet is vegetarian", role: "owner", from: SAUL, confirmedBy: OWNER }),
     ]);
@@ -173,7 +177,7 @@ describe("a member's correction never overrides the owner", () => {
     m.add([
       { kind: "personalization", text: "my diet is vegetarian", from: SAUL, role: "member", disputes: [diet.id] },
     ]);
-    expect(confirmSaid(m, "Remember: my diet is VEGETARIAN.", OWNER)).toHaveLength(1);
+    expect(confirmSaid(m, HERE, "Remember: my diet is VEGETARIAN.", OWNER)).toHaveLength(1);
     expect(m.entries.map((e) => [e.text, e.role])).toEqual([["my diet is vegetarian", "owner"]]);
     // By correction: "no, my diet is vegetarian" says the member's version.
     const second = ownersDiet();
@@ -190,9 +194,9 @@ describe("a member's correction never overrides the owner", () => {
     const facts = [
       { kind: "personalization" as const, text: "my diet is vegetarian", from: OWNER, role: "owner" as const },
     ];
-    expect(recordCorrection(second.m, answer(wrong), "no, my diet is vegetarian", OWNER, facts, "owner")).toMatchObject(
-      { confirmed: 1 },
-    );
+    expect(
+      recordCorrection(second.m, HERE, answer(wrong), "no, my diet is vegetarian", OWNER, facts, "owner"),
+    ).toMatchObject({ confirmed: 1 });
     expect(second.m.entries.filter((e) => !e.feedback).map((e) => [e.text, e.role])).toEqual([
       ["my diet is vegetarian", "owner"],
     ]);
@@ -208,7 +212,7 @@ describe("a member's correction never overrides the owner", () => {
     const facts = [
       { kind: "personalization" as const, text: "my diet is vegetarian", from: OWNER, role: "owner" as const },
     ];
-    expect(recordCorrection(m, answer(wrong), "not vegan, vegetarian", OWNER, facts, "owner")).not.toHaveProperty(
+    expect(recordCorrection(m, HERE, answer(wrong), "not vegan, vegetarian", OWNER, facts, "owner")).not.toHaveProperty(
       "confirmed",
     );
     // The owner's correction took out the owner's fact; the member's version is still the member's.
@@ -237,7 +241,7 @@ describe("a member's correction never overrides the owner", () => {
   it("an imported entry that is nobody's becomes the owner's when the owner says it, and stays theirs when loaded again", () => {
     const m = new Memory();
     m.add([{ kind: "personalization", text: "the hotel is near the station", imported: true }]);
-    expect(confirmSaid(m, "yes, the hotel is near the station", OWNER)).toHaveLength(1);
+    expect(confirmSaid(m, HERE, "yes, the hotel is near the station", OWNER)).toHaveLength(1);
     expect(m.entries[0]).toMatchObject({ role: "owner", confirmedBy: OWNER, from: OWNER });
     expect(m.entries[0]).not.toHaveProperty("imported");
     expect(teacherOf(m.entries[0]!)).toBe("owner");
@@ -358,5 +362,158 @@ describe("what a learned fact may say", () => {
     ];
     for (const [fact, message, grounded] of cases)
       expect(groundedIn(fact, message), `${fact} / ${message}`).toBe(grounded);
+  });
+});
+
+describe("in an agent of two conversations, what happens in B reads B's memory", () => {
+  const A = "conv-a";
+  const B = "conv-b";
+  const inB: Here = { ownerId: OWNER, home: A, conversationId: B };
+
+  /** The owner's dinner at 8 (everywhere); in A, Saul's vegan diet and his dinner at 9, each his own. */
+  function twoConversations() {
+    const m = new Memory();
+    const [dinner] = m.add([
+      { kind: "personalization", text: "dinner is at 8", from: OWNER, role: "owner", conversationId: A },
+    ]);
+    const inA = m.add([
+      {
+        kind: "personalization",
+        text: "my diet is vegan",
+        from: SAUL,
+        role: "member",
+        conversationId: A,
+        messageId: "a-1",
+      },
+      {
+        kind: "personalization",
+        text: "dinner is at 9",
+        from: SAUL,
+        role: "member",
+        conversationId: A,
+        messageId: "a-2",
+      },
+    ]);
+    return { m, dinner: dinner!, inA, before: structuredClone(inA) };
+  }
+  const saulInB = (text: string): NewEntry => ({
+    kind: "personalization",
+    text,
+    from: SAUL,
+    role: "member",
+    conversationId: B,
+    messageId: "b-1",
+  });
+
+  it("a member's fact of another conversation is neither known, confirmed, disputed nor corrected here", () => {
+    const { m, dinner, inA, before } = twoConversations();
+    // Saul corrects in B an answer that says his diet of A: his own fact, but not read here, so not taken out.
+    const diet = [saulInB("my diet is vegetarian")];
+    m.add(diet, memoryHere(m, inB).entries);
+    const dietWrong = `${OFFLINE_LABEL} From what I remember: your diet is vegan.`;
+    expect(recordCorrection(m, inB, answer(dietWrong), "no, vegetarian", SAUL, diet, "member", "b-1")).toEqual({
+      added: 1,
+      superseded: 0,
+    });
+    // He corrects the owner's dinner to what he said in A: new here (not known), his version of B disputes it.
+    const nine = [saulInB("dinner is at 9")];
+    expect(m.addCounted(nine, memoryHere(m, inB).entries)).toMatchObject({ duplicates: 0 });
+    const dinnerWrong = `${OFFLINE_LABEL} From what I remember: dinner is at 8.`;
+    expect(recordCorrection(m, inB, answer(dinnerWrong, "msg-2"), "no, 9", SAUL, nine, "member", "b-2")).toEqual({
+      added: 1,
+      superseded: 0,
+      disputed: 1,
+    });
+    const versionInB = m.entries.find((e) => e.text === "dinner is at 9" && e.conversationId === B)!;
+    expect(versionInB.disputes).toEqual([dinner.id]);
+    // The owner's words in B confirm B's version alone; nothing of A, by words or by id.
+    expect(
+      confirm(
+        m,
+        inB,
+        inA.map((e) => e.id),
+        OWNER,
+      ),
+    ).toEqual([]);
+    expect(confirmSaid(m, inB, "yes, dinner is at 9", OWNER)).toEqual([versionInB]);
+    expect(versionInB).toMatchObject({ role: "owner", confirmedBy: OWNER });
+    expect(m.entries).not.toContainEqual(dinner);
+    // A's entries as they were, still A's alone.
+    expect(m.entries.filter((e) => e.conversationId === A)).toEqual(before);
+    for (const e of inA) expect(readableIn(e, B, { ownerId: OWNER, home: A })).toBe(false);
+    // "Forget what you learned from me" is the one read of every conversation: his own words, wherever said.
+    expect(taughtBy(m, SAUL).map((e) => e.id)).toEqual(expect.arrayContaining(inA.map((e) => e.id)));
+  });
+
+  it("a member's version in B disputes nothing by the same words of theirs in A", () => {
+    const { m, dinner, before } = twoConversations();
+    const [version] = m.add([saulInB("dinner is at 9")], memoryHere(m, inB).entries);
+    expect(markDisputes(memoryHere(m, inB), [saulInB("dinner is at 9")], SAUL, [dinner])).toBe(1);
+    expect(version!.disputes).toEqual([dinner.id]);
+    expect(m.entries.filter((e) => e.from === SAUL && e.conversationId === A)).toEqual(before);
+  });
+
+  const fact = fc.constantFrom("my diet is vegan", "my diet is vegetarian", "dinner is at 8", "dinner is at 9");
+  const teller = fc.constantFrom(
+    { from: OWNER, role: "owner" as const },
+    { from: SAUL, role: "member" as const },
+    { from: ANA, role: "member" as const },
+  );
+  const taught = (conversationId: string) =>
+    fc
+      .record({ text: fact, who: teller, disputes: fc.boolean() })
+      .map(({ text, who, disputes }) => ({ text, ...who, conversationId, disputes }));
+  const act = fc.oneof(
+    fc.record({
+      kind: fc.constant("correct" as const),
+      who: teller,
+      said: fc.array(fact, { minLength: 1, maxLength: 3 }),
+      facts: fc.array(fact, { maxLength: 2 }),
+    }),
+    fc.record({ kind: fc.constant("say" as const), text: fact }),
+    fc.record({ kind: fc.constant("confirm" as const), pick: fc.nat() }),
+  );
+
+  test.prop([
+    fc.array(taught(A), { maxLength: 6 }),
+    fc.array(taught(B), { maxLength: 4 }),
+    fc.array(act, { maxLength: 5 }),
+  ])("whatever is learned, corrected or confirmed in B, A's members' entries stay as they were", (inA, inB0, acts) => {
+    const m = new Memory();
+    for (const t of [...inA, ...inB0]) {
+      const [e] = m.add(
+        [{ kind: "personalization", text: t.text, from: t.from, role: t.role, conversationId: t.conversationId }],
+        memoryHere(m, { ...inB, conversationId: t.conversationId }).entries,
+      );
+      // Some members' versions dispute what the owner taught before them.
+      const owners = m.entries.filter((o) => o.role === "owner" && o !== e);
+      if (e && t.disputes && e.role === "member" && owners.length > 0) e.disputes = [owners[0]!.id];
+    }
+    const membersOfA = m.entries.filter((e) => e.role === "member" && e.conversationId === A);
+    const before = structuredClone(membersOfA);
+    for (const [i, a] of acts.entries()) {
+      if (a.kind === "correct") {
+        const facts = a.facts.map((text) => ({
+          kind: "personalization" as const,
+          text,
+          ...a.who,
+          conversationId: B,
+        }));
+        m.add(facts, memoryHere(m, inB).entries);
+        const wrong = `${OFFLINE_LABEL} From what I remember: ${a.said.join("; ")}.`;
+        recordCorrection(
+          m,
+          inB,
+          answer(wrong, `b-${i}`),
+          `no, ${a.facts.join(", ")}`,
+          a.who.from,
+          facts,
+          a.who.role,
+          `b-m${i}`,
+        );
+      } else if (a.kind === "say") confirmSaid(m, inB, a.text, OWNER);
+      else confirm(m, inB, [m.entries[a.pick % Math.max(1, m.entries.length)]?.id ?? ""], OWNER);
+    }
+    expect(m.entries.filter((e) => e.role === "member" && e.conversationId === A)).toEqual(before);
   });
 });

@@ -13,9 +13,16 @@
 // - anyone in the conversation can have the agent forget what it learned
 //   from them: the entries whose recorded teacher is their inbox, never
 //   entries matched by a name in their text (`isForgetMe`, `taughtBy`).
+//
+// What a correction disputes and what the owner confirms are read in the
+// conversation of the message at hand (`Here`, memory/walls.ts): a member's
+// fact of another conversation is never confirmed, disputed or taken out
+// here. What someone taught is forgotten everywhere (`taughtBy`): it is
+// their own, and nothing is told of it but a count.
 
 import { ROLES, type Role } from "../platform/roles.js";
 import { contentWords, normalize, type Memory, type MemoryEntry, type NewEntry } from "./store.js";
+import { memoryHere, type Here } from "./walls.js";
 
 export function isRole(role: unknown): role is Role {
   return typeof role === "string" && (ROLES as readonly string[]).includes(role);
@@ -57,12 +64,12 @@ export function planCorrection(
 const key = (e: Pick<MemoryEntry, "kind" | "text">) => `${e.kind}:${normalize(e.text)}`;
 
 /**
- * Marks the member's version of disputed facts: the entries `inboxId` taught
- * with the text of one of `facts` now say which facts they dispute. Returns
- * how many were marked.
+ * Marks the member's version of disputed facts: the entries of `view` (the
+ * conversation's: memory/walls.ts) `inboxId` taught with the text of one of
+ * `facts` now say which facts they dispute. Returns how many were marked.
  */
 export function markDisputes(
-  memory: Memory,
+  view: Memory,
   facts: readonly NewEntry[],
   inboxId: string,
   disputed: readonly MemoryEntry[],
@@ -70,7 +77,7 @@ export function markDisputes(
   if (disputed.length === 0) return 0;
   const wanted = new Set(facts.map(key));
   let marked = 0;
-  for (const e of memory.entries) {
+  for (const e of view.entries) {
     if (e.feedback || e.from !== inboxId || e.role === "owner" || !wanted.has(key(e))) continue;
     e.disputes = [...new Set([...(e.disputes ?? []), ...disputed.map((d) => d.id)])];
     marked++;
@@ -83,12 +90,16 @@ export function markDisputes(
  * "owner", `confirmedBy`, its teacher kept in `from`), and the facts it
  * disputed go, since the owner now says otherwise. An entry imported as
  * nobody's (memory/seal.ts) is no longer marked imported: it is what the
- * owner said. Returns the entries confirmed.
+ * owner said. Only entries read `here` are confirmed or go: an id of
+ * another conversation's entry (a reaction naming a message there) changes
+ * nothing. Returns the entries confirmed.
  */
-export function confirm(memory: Memory, ids: readonly string[], ownerId: string): MemoryEntry[] {
+export function confirm(memory: Memory, here: Here, ids: readonly string[], ownerId: string): MemoryEntry[] {
   const wanted = new Set(ids);
-  const confirmed = memory.entries.filter((e) => wanted.has(e.id) && !e.feedback && e.role !== "owner");
-  const replaced = new Set(confirmed.flatMap((e) => e.disputes ?? []));
+  const view = memoryHere(memory, here).entries;
+  const confirmed = view.filter((e) => wanted.has(e.id) && !e.feedback && e.role !== "owner");
+  const disputed = new Set(confirmed.flatMap((e) => e.disputes ?? []));
+  const replaced = view.filter((e) => disputed.has(e.id)).map((e) => e.id);
   for (const e of confirmed) {
     e.role = "owner";
     e.confirmedBy = ownerId;
@@ -99,22 +110,22 @@ export function confirm(memory: Memory, ids: readonly string[], ownerId: string)
       e.from = ownerId;
     }
   }
-  memory.remove([...replaced].filter((id) => !wanted.has(id)));
+  memory.remove(replaced.filter((id) => !wanted.has(id)));
   return confirmed;
 }
 
 /**
- * The owner's own message says these facts: the entries others taught
- * whose whole text (normalized: case, spacing and punctuation aside) the
- * owner's message holds, word for word. The owner confirms those. Only the
+ * The owner's own message says these facts: the entries of `view` (the
+ * conversation's) others taught whose whole text (normalized: case,
+ * spacing and punctuation aside) the owner's message holds, word for word. The owner confirms those. Only the
  * message counts, never what a learning model made of it: a model may
  * restate anything, and a member's fact it restated after the owner's
  * "dinner at 8" is not the owner's word. Feedback, inherited and adopted
  * entries are not facts anyone confirms here.
  */
-export function saidByOwner(memory: Memory, ownerText: string): string[] {
+export function saidByOwner(view: Memory, ownerText: string): string[] {
   const said = ` ${normalize(ownerText)} `;
-  return memory.entries
+  return view.entries
     .filter((e) => {
       if (e.feedback || e.role === "owner" || e.inheritedFrom || e.adoptedFrom) return false;
       const fact = normalize(e.text);
@@ -144,10 +155,10 @@ export function groundedIn(fact: string, message: string): boolean {
   return words.filter((w) => own.has(w)).length >= words.length * GROUNDED_SHARE;
 }
 
-/** The owner's message said facts others taught (`saidByOwner`): they become the owner's. */
-export function confirmSaid(memory: Memory, ownerText: string, ownerId: string): MemoryEntry[] {
-  const ids = saidByOwner(memory, ownerText);
-  return ids.length > 0 ? confirm(memory, ids, ownerId) : [];
+/** The owner's message said facts others taught here (`saidByOwner`): they become the owner's. */
+export function confirmSaid(memory: Memory, here: Here, ownerText: string, ownerId: string): MemoryEntry[] {
+  const ids = saidByOwner(memoryHere(memory, here), ownerText);
+  return ids.length > 0 ? confirm(memory, here, ids, ownerId) : [];
 }
 
 const CONFIRMATION = [
@@ -219,8 +230,8 @@ export function isForgetMe(text: string, agentName: string): boolean {
 /**
  * What `inboxId` taught: the entries whose recorded teacher (`from`) is
  * that inbox (facts, reactions, corrections, an inherited or imported one
- * they taught), less a version of theirs the owner confirmed, which is the
- * owner's now. Nothing is matched by what an entry says: a display name is
+ * they taught), in every conversation (their own words, wherever said),
+ * less a version of theirs the owner confirmed, which is the owner's now. Nothing is matched by what an entry says: a display name is
  * its member's own choice ("the" is in everyone's facts), so only the
  * recorded teacher says whose an entry is.
  */

@@ -1,3 +1,4 @@
+import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { OFFLINE_LABEL, OfflineProvider } from "../model/offline.js";
 import { systemPrompt, turnMessages } from "../model/prompt.js";
@@ -10,7 +11,10 @@ import {
   toSecondPerson,
   withCredentialsMasked,
   withoutAddress,
+  type MemoryEntry,
+  type NewEntry,
 } from "./store.js";
+import { memoryIn, type Walls } from "./walls.js";
 
 describe("memory", () => {
   it("the offline rule finds the three kinds of knowledge, and no facts in questions", () => {
@@ -216,4 +220,72 @@ describe("memory", () => {
     }
     expect(withCredentialsMasked(history, "owner", m)).toEqual(history);
   });
+});
+
+describe("what it knew already, in an agent of two conversations", () => {
+  const OWNER = "0".repeat(64);
+  const walls: Walls = { ownerId: OWNER, home: "conv-a" };
+  const bea = (text: string, conversationId: string): NewEntry => ({
+    kind: "personalization",
+    text,
+    role: "member",
+    from: "b".repeat(64),
+    conversationId,
+  });
+
+  it("a member's fact of another conversation is not known here: a member in B teaching what a member of A said is learned in B", () => {
+    const m = new Memory();
+    const [inA] = m.add([bea("the door code is 4521", "conv-a")]);
+    const said = bea("The door code is 4521.", "conv-b");
+    // In A it is known; in B the same words are new, and learned there, never "I knew that".
+    expect(m.addCounted([said], memoryIn(m, "conv-a", walls).entries)).toMatchObject({ added: [], duplicates: 1 });
+    const inB = m.addCounted([said], memoryIn(m, "conv-b", walls).entries);
+    expect(inB).toMatchObject({
+      duplicates: 0,
+      unkept: 0,
+      added: [expect.objectContaining({ conversationId: "conv-b" })],
+    });
+    expect(m.entries).toEqual([inA, ...inB.added]);
+    // What the owner taught travels: known in B too.
+    m.add([
+      { kind: "training", text: "always confirm the date", role: "owner", from: OWNER, conversationId: "conv-a" },
+    ]);
+    expect(
+      m.addCounted(
+        [{ ...bea("Always confirm the date", "conv-b"), kind: "training" }],
+        memoryIn(m, "conv-b", walls).entries,
+      ),
+    ).toMatchObject({ added: [], duplicates: 1 });
+  });
+
+  const fact = fc.constantFrom("the door code is 4521", "my diet is vegan", "dinner is at 8", "Saul likes tapas");
+  const inConversation = (conversationId: string) =>
+    fc.record({ text: fact, member: fc.boolean() }).map(
+      ({ text, member }): NewEntry => ({
+        kind: "personalization",
+        text,
+        conversationId,
+        ...(member ? { role: "member", from: "b".repeat(64) } : { role: "owner", from: OWNER }),
+      }),
+    );
+
+  test.prop([
+    fc.array(inConversation("conv-a"), { maxLength: 8 }),
+    fc.array(inConversation("conv-b"), { maxLength: 8 }),
+  ])(
+    "what is known is what the view holds: the store's other entries neither count nor change",
+    (taughtInA, taughtInB) => {
+      const m = new Memory();
+      for (const e of taughtInA) m.add([e], memoryIn(m, "conv-a", walls).entries);
+      const before = structuredClone(m.entries);
+      const view = memoryIn(m, "conv-b", walls);
+      const known = new Set(view.entries.map((e) => e.text));
+      const expectedNew = new Set(taughtInB.map((e) => e.text).filter((t) => !known.has(t)));
+      const { added, duplicates } = m.addCounted(taughtInB, view.entries);
+      expect(added.map((e) => e.text)).toEqual([...expectedNew]);
+      expect(duplicates).toBe(taughtInB.length - expectedNew.size);
+      expect(m.entries.slice(0, before.length)).toEqual(before);
+      expect(added.every((e: MemoryEntry) => e.conversationId === "conv-b")).toBe(true);
+    },
+  );
 });

@@ -152,21 +152,30 @@ export class Memory {
   }
 
   /**
-   * Adds what is new (same kind and text, ignoring case and spacing, is not),
-   * within each teacher's share (memory/shares.ts); returns what was added
-   * and kept.
+   * Adds what is new (same kind and text, ignoring case and spacing, as an
+   * entry of `within`, is not), within each teacher's share
+   * (memory/shares.ts); returns what was added and kept. `within`: what a
+   * conversation's learning reads (memory/walls.ts memoryHere); every entry
+   * for what is taken in apart from any conversation (a clone's summary,
+   * adopted lessons).
    */
-  add(candidates: NewEntry[]): MemoryEntry[] {
-    return this.addCounted(candidates).added;
+  add(candidates: NewEntry[], within: readonly MemoryEntry[] = this.entries): MemoryEntry[] {
+    return this.addCounted(candidates, within).added;
   }
 
   /**
    * `add`, counted: what was added and kept, how many it knew already, and
    * how many new ones it did not keep (their teacher has no share left, or
-   * none at all: an outsider).
+   * none at all: an outsider). What it knew already is what `within` holds,
+   * never the rest of the store: a member teaching in one conversation what
+   * was said in another is learned there, not told "I knew that" (an
+   * oracle of the other conversation).
    */
-  addCounted(candidates: NewEntry[]): { added: MemoryEntry[]; duplicates: number; unkept: number } {
-    const known = new Set(this.entries.map((e) => `${e.kind}:${normalize(e.text)}`));
+  addCounted(
+    candidates: NewEntry[],
+    within: readonly MemoryEntry[],
+  ): { added: MemoryEntry[]; duplicates: number; unkept: number } {
+    const known = new Set(within.map((e) => `${e.kind}:${normalize(e.text)}`));
     const added: MemoryEntry[] = [];
     let duplicates = 0;
     for (const c of candidates) {

@@ -19,6 +19,15 @@ export interface Walls {
   home: string;
 }
 
+/**
+ * The conversation of the message at hand, within its agent's walls: where
+ * what the message teaches is learned, and all that learning reads of
+ * memory (memory/lessons.ts, feedback.ts, provenance.ts).
+ */
+export interface Here extends Walls {
+  conversationId: string;
+}
+
 const EVERYWHERE: Scope = { everywhere: true };
 
 /**
@@ -54,4 +63,13 @@ export function readableIn(e: MemoryEntry, conversationId: string, walls: Walls)
  */
 export function memoryIn(memory: Memory, conversationId: string, walls: Walls): Memory {
   return new Memory(memory.entries.filter((e) => readableIn(e, conversationId, walls)));
+}
+
+/**
+ * The memory read `here`, taken now: what learning reads again after each
+ * change it makes, so that what it just added is in it and what it took out
+ * is not.
+ */
+export function memoryHere(memory: Memory, here: Here): Memory {
+  return memoryIn(memory, here.conversationId, here);
 }

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { systemPrompt, turnMessages } from "./prompt.js";
 import type { TurnInput } from "./turn.js";
 import { MAX_MEMORY_ENTRIES, Memory, type MemoryEntry } from "../memory/store.js";
+import { memoryIn, readableIn, type Walls } from "../memory/walls.js";
 import {
   capText,
   estimateTokens,
@@ -157,6 +158,46 @@ describe("memory in the prompt", () => {
     expect(estimateTokens(memorySection(memory, "which hotel?", 0))).toBeGreaterThan(125_000);
     const small = new Memory([entry({ text: "Saul is vegetarian" })]);
     expect(memorySection(small, "x", 3_000)).toBe(small.render());
+  });
+
+  it("in a conversation, the cut ranks and counts its view alone: another conversation's members' entries, however related to the message, take no place and are not counted as left out", () => {
+    const walls: Walls = { ownerId: OWNER, home: "conv-a" };
+    const rule = entry({
+      kind: "training",
+      text: "Always answer briefly",
+      role: "owner",
+      from: OWNER,
+      conversationId: "conv-a",
+    });
+    const ofA = Array.from({ length: 40 }, (_, i) =>
+      entry({
+        text: `the door code of flat ${i} is ${4500 + i}`,
+        role: "member",
+        from: MEMBER,
+        conversationId: "conv-a",
+      }),
+    );
+    const ofB = fullMemory(40).entries.map((e) => ({ ...e, conversationId: "conv-b" }));
+    const memory = new Memory([rule, ...ofA, ...ofB]);
+    const query = "what is the door code of my flat?";
+    // With the whole of memory, A's entries would be the best ranked after the owner's rule.
+    expect(rankForPrompt(memory.entries, query).slice(1, 41)).toEqual([...ofA].reverse());
+    const view = memoryIn(memory, "conv-b", walls);
+    const { memory: shown, left } = memoryWithin(view, query, 1_000);
+    expect(shown.entries.every((e) => readableIn(e, "conv-b", walls))).toBe(true);
+    expect(shown.entries).toContain(rule);
+    expect(left).toBe(ofB.length + 1 - shown.entries.length);
+    // The turn's system prompt (model/prompt.ts) of a member in B, from B's view.
+    const prompt = systemPrompt({
+      identity: "",
+      context: "",
+      memory: view,
+      role: "member",
+      limits: { ...PROMPT_LIMITS, memoryTokens: 1_000 },
+      history: [{ role: "user", text: query }],
+    });
+    expect(prompt).not.toContain("door code of flat");
+    expect(prompt).toContain(`(${left} more entries of what you learned are not shown here`);
   });
 
   it("a budget too small for any entry says so rather than 'nothing yet'", () => {

@@ -5,6 +5,9 @@
 // the owner's before others', newest first) and cut to a budget. Tokens are
 // estimated, not counted: a quarter of the characters (OpenAI's rule of
 // thumb for English text; no tokenizer is shipped). Pure, tested beside it.
+// The memory it ranks and cuts is what the turn's conversation reads
+// (memory/walls.ts memoryIn): what it leaves out, and says it left out, is
+// of that view, never a count of what another conversation holds.
 
 import { contentWords, Memory, type MemoryEntry } from "../memory/store.js";
 

@@ -2,10 +2,14 @@
 // about the requester's calendar answered from the section of the turn's
 // context that connections/prompt.ts phoneContext writes (the real one
 // here), so that `npm start` shows the pool withholding it without a model.
+// And what it recalls in one conversation of an agent in two: the view it is
+// given (memory/walls.ts), real.
 import { describe, expect, it } from "vitest";
 import { phoneContext } from "../connections/prompt.js";
 import type { Piece } from "../connections/shares.js";
+import { feedbackEntry } from "../memory/feedback.js";
 import { Memory } from "../memory/store.js";
+import { memoryIn } from "../memory/walls.js";
 import { calendarAnswer, calendarQuestion, OFFLINE_LABEL, OfflineProvider } from "./offline.js";
 import type { TurnInput } from "./turn.js";
 
@@ -72,5 +76,36 @@ describe("the offline model on a question about a calendar", () => {
     ["what a lovely day", undefined],
   ])("reads %j as a question about %j's calendar", (text, whose) => {
     expect(calendarQuestion(text)).toEqual(whose);
+  });
+});
+
+describe("the offline model in one conversation of an agent in two", () => {
+  const offline = new OfflineProvider();
+  const OWNER = "0".repeat(64);
+  const BEA = "b".repeat(64);
+  const walls = { ownerId: OWNER, home: "conv-a" };
+  const flight = `${OFFLINE_LABEL} From what I remember: your flight is AF123.`;
+  const memory = new Memory();
+  memory.add([
+    { kind: "personalization", text: "my flight is AF123", role: "owner", from: OWNER, conversationId: "conv-a" },
+    { kind: "personalization", text: "the door code is 4521", role: "member", from: BEA, conversationId: "conv-a" },
+    // Bea marked its answer about the flight wrong, in A.
+    { ...feedbackEntry("down", { messageId: "a-1", text: flight }, BEA), role: "member", conversationId: "conv-a" },
+  ]);
+  const askIn = (conversationId: string, text: string) =>
+    offline.reply({ ...turn(text), memory: memoryIn(memory, conversationId, walls), role: "member" });
+
+  it("recalls what its view holds: the owner's fact in B, and nothing a member said in A", async () => {
+    expect(await askIn("conv-a", "what is the door code?")).toBe(
+      `${OFFLINE_LABEL} From what I remember: the door code is 4521.`,
+    );
+    expect(await askIn("conv-b", "what is the door code?")).toMatch(/^\[offline model\] I don't know that yet\./);
+  });
+
+  it("a 👎 given in A holds back the answer in A alone", async () => {
+    expect(await askIn("conv-a", "what is my flight?")).toMatch(
+      /^\[offline model\] I was told that what I answered to this before was wrong/,
+    );
+    expect(await askIn("conv-b", "what is my flight?")).toBe(flight);
   });
 });

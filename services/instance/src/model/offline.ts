@@ -1,6 +1,8 @@
 // With no model configured: an offline provider that needs no key, says so
 // in every answer, and is deterministic (it answers from memory), so tests
-// can see learning work.
+// can see learning work. The memory it answers and learns from is its
+// input's alone: a conversation's view (memory/walls.ts), so it recalls
+// nothing, and heeds no 👎, of another conversation.
 
 import {
   extractByRule,

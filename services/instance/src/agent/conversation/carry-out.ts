@@ -10,7 +10,7 @@
 import type { Logger } from "@convos-pool/kit/server";
 import type { HistoryLine, InboundTextTurn, LlmProvider } from "../../model/turn.js";
 import { withoutAddress } from "../../memory/store.js";
-import { memoryIn } from "../../memory/walls.js";
+import { memoryIn, type Walls } from "../../memory/walls.js";
 import type { AnswerRef } from "../../memory/feedback.js";
 import type { AskModel, Lessons } from "../../memory/lessons.js";
 import type { AgentGroup, AgentMessage, TextMessage } from "../../platform/xmtp.js";
@@ -126,7 +126,8 @@ export class CarryOut {
       case "reaction": {
         // Not a turn; a 👍 or 👎 on its own message is learned.
         const memory = agent.memory.current;
-        if (memory) await agent.lessons.reaction(group, memory, m);
+        const config = agent.settings.config;
+        if (memory && config) await agent.lessons.reaction(group, memory, m, walls(config, group));
         return;
       }
       case "statement":
@@ -160,7 +161,12 @@ export class CarryOut {
     }
     if (plan.learn === "none") return;
     const byModel = plan.learn === "by-model" ? this.charge("learning", m.senderInboxId, plan.role === "owner") : true;
-    await lesson.learn({ role: plan.role, ask: byModel ? this.ask(config) : undefined, group: this.heard.group });
+    await lesson.learn({
+      role: plan.role,
+      ask: byModel ? this.ask(config) : undefined,
+      group: this.heard.group,
+      walls: walls(config, group),
+    });
   }
 
   /** Its learning model, with the claim's model and its host's limits. */
@@ -192,9 +198,8 @@ export class CarryOut {
       await takeTurn(this.agent, {
         group,
         config,
-        // What this conversation may read of its memory (memory/walls.ts): its one conversation is its home, so
-        // all of it, until an agent is in more than one.
-        memory: memoryIn(memory, group.id, { ownerId: config.ownerId, home: group.id }),
+        // What this conversation may read of its memory (memory/walls.ts).
+        memory: memoryIn(memory, group.id, walls(config, group)),
         // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
         history: about.inboundText ? [] : await this.heard.history(group, about.m),
         names: this.heard.names,
@@ -272,4 +277,12 @@ export class CarryOut {
       .say(TEXTS_DROPPED)
       .catch((err: unknown) => agent.log.warn("could not say texts were dropped", { err }));
   }
+}
+
+/**
+ * The walls its memory is read within (memory/walls.ts), for a message of `group`: its one conversation is its
+ * home, so it reads all of its memory there, until an agent is in more than one.
+ */
+function walls(config: InstanceConfig, group: AgentGroup): Walls {
+  return { ownerId: config.ownerId, home: group.id };
 }
