@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
 import { InstanceApprovalService } from "@convos-pool/gen/convos/pool/v1/instance_approval_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { instanceCall, type Agent } from "@convos-pool/instance";
+import { instanceCall, readHome, type Agent } from "@convos-pool/instance";
 import { createLogger, createServiceClient } from "@convos-pool/kit/server";
 import { signOperation } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
@@ -129,9 +129,7 @@ describe("the owner is their Convos self", () => {
     // profile reaches the agent as a message of its own: asked before it arrives, the agent says "my owner".
     await waitFor(
       "the agent to know its owner's name",
-      async () =>
-        (await agent.ws.readJson<{ names: Record<string, string> }>("state.json"))?.names[stack.ready.inboxId] ===
-        "Saul",
+      async () => (await readHome(agent.ws))?.names[stack.ready.inboxId] === "Saul",
       30_000,
     );
     const from = await saulCli.send(`text ${SAULS_FRIEND}: on my way`);
@@ -188,8 +186,7 @@ describe("an owner who is not in the conversation answers from outside it", () =
     // Ana's profile reaches the agent as a message of its own: asked before it arrives, the question names a member.
     await waitFor(
       "the agent to know Ana's name",
-      async () =>
-        (await agent.ws.readJson<{ names: Record<string, string> }>("state.json"))?.names[anas.ready.inboxId] === "Ana",
+      async () => (await readHome(agent.ws))?.names[anas.ready.inboxId] === "Ana",
       30_000,
     );
     const from = await anas.cli.send(`text ${ANAS_FRIEND}: the keys are with the neighbour`);

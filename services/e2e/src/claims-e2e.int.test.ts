@@ -240,7 +240,7 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
     expect(creds.sms).toEqual({});
     secretsSeen.push(walletKey.slice(2), creds.email!.password!);
     const onDisk = await Promise.all(
-      ["config.json", "credentials.json", "IDENTITY.md", "state.json"].map((f) =>
+      ["config.json", "credentials.json", "IDENTITY.md", "conversations.json"].map((f) =>
         readFile(join(workspace(instanceId), f), "utf8"),
       ),
     );

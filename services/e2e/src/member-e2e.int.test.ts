@@ -13,7 +13,7 @@ import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetParticipationRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import type { Agent } from "@convos-pool/instance";
+import { readHome, type Agent } from "@convos-pool/instance";
 import { plainMetadata, signOperation, type ProfileMetadata } from "@convos-pool/kit/signing";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
@@ -59,11 +59,11 @@ const profileFrom = async (cli: ConvosCli, from: number, match: (m: ProfileMetad
     ),
   );
 
-/** Waits until the agent has read past `at` (XMTP's nanoseconds): its state.json says so. */
+/** Waits until the agent has read past `at` (XMTP's nanoseconds): its conversation's state.json says so. */
 const readPast = (at: bigint) =>
   waitFor(
     "the agent to have handled it",
-    async () => BigInt((await agent.ws.readJson<{ lastSeenNs: string }>("state.json"))?.lastSeenNs ?? "0") >= at,
+    async () => BigInt((await readHome(agent.ws))?.lastSeenNs ?? "0") >= at,
     30_000,
   );
 

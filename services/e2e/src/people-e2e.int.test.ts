@@ -15,7 +15,7 @@ import { parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import type { Agent } from "@convos-pool/instance";
+import { readHome, type Agent } from "@convos-pool/instance";
 import { tool } from "@convos-pool/kit/testing";
 import type { Person } from "@convos-pool/convos/person";
 import { waitFor } from "@convos-pool/testing";
@@ -61,7 +61,7 @@ interface State {
   lastSeenNs: string;
 }
 
-const state = async () => (await agent.ws.readJson<State>("state.json"))!;
+const state = async () => (await readHome(agent.ws)) as State;
 const facts = async () =>
   ((await agent.ws.readJson<{ entries: Entry[] }>("memory.json"))?.entries ?? []).filter((e) => !e.feedback);
 

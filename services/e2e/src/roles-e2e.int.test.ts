@@ -25,7 +25,7 @@ import {
   ParticipationMode,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetPermissionsRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { PLANNING_PROMPT, planByRuleAnswer, type Agent } from "@convos-pool/instance";
+import { PLANNING_PROMPT, planByRuleAnswer, readHome, type Agent } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit/signing";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
@@ -369,7 +369,7 @@ describe("who may direct an agent in a group", () => {
     await setMode(saul, ParticipationMode.PAUSED);
     await setMode(saul, ParticipationMode.PAUSED, 60);
     from = saulCli.events.length;
-    const seen = async () => (await agent.ws.readJson<{ lastSeenNs: string }>("state.json"))?.lastSeenNs;
+    const seen = async () => (await readHome(agent.ws))?.lastSeenNs;
     const before = await seen();
     await saulCli.send("Concierge, are you there?");
     // Unpaused only once it had the message: it was not answered because it was paused.

@@ -16,6 +16,7 @@ export {
 } from "./agent/conversation/budget.js";
 export { CHARS_PER_TOKEN, estimateTokens, PROMPT_LIMITS, type PromptLimits } from "./model/caps.js";
 export type { ConversationState } from "./agent/conversation/listening.js";
+export { readHome } from "./agent/conversation/files.js";
 export type { InstanceConfig } from "./agent/state/settings.js";
 export { ChatCompletionsClient, LlmError, OpenAiProvider } from "./model/openai.js";
 export { OFFLINE_LABEL, OfflineProvider } from "./model/offline.js";

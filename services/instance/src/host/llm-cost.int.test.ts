@@ -94,7 +94,7 @@ describe("a flood of members' messages", () => {
     timeout: 120_000,
   }, async () => {
     const s = shares(CALLS_PER_MINUTE);
-    expect(s).toEqual({ total: 6, ownerReserve: 2, members: 4, perMember: 2 });
+    expect(s).toEqual({ total: 6, ownerReserve: 2, members: 4, perMember: 2, perConversation: 4 });
     const [owner, flooder, other] = [await person("owner"), await person("flooder"), await person("other")];
     const hostRpc = createServiceClient(InstanceHostService, host!.url, CREDS.claims);
     const rpc = createServiceClient(InstanceService, host!.url, CREDS.claims);
