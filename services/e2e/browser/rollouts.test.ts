@@ -107,6 +107,11 @@ async function agentReports(
   version: bigint,
   counts: { answers: number; thumbsDown?: number; corrections?: number },
 ): Promise<void> {
+  await agentReportsAs(await agentClaimed(templateId, version), counts);
+}
+
+/** An agent of `templateId` claimed today on `version`, as the claims feed tells lineage; it reports nothing yet. */
+async function agentClaimed(templateId: string, version: bigint) {
   const wallet = newIdentity();
   const instanceId = `inst_${randomBytes(8).toString("hex")}`;
   const day = today();
@@ -128,6 +133,14 @@ async function agentReports(
       }),
     ],
   });
+  return { wallet, instanceId, templateId, version, day };
+}
+
+/** Its day's signed counts, as its host reports them. */
+async function agentReportsAs(
+  { wallet, instanceId, templateId, version, day }: Awaited<ReturnType<typeof agentClaimed>>,
+  counts: { answers: number; thumbsDown?: number; corrections?: number },
+): Promise<void> {
   const report = {
     inboxId: wallet.inboxId,
     instanceId,
@@ -365,10 +378,18 @@ it("shows a rollout the pool halted by itself on the agents' counts, with the re
     await page.getByRole("heading", { level: 1, name: `Rollout of version ${candidate} of Recipe Helper` }).waitFor();
     expect(await fact(page, "Share")).toBe("25% of conversations");
 
-    // Ten 👎 in 20 answers on the new version, one on the current one, in six conversations each.
+    // Ten 👎 in 20 answers on the new version, one on the current one, in six conversations each. Every agent is
+    // claimed before any reports: a watch between a claim and its report would count the conversation and not its
+    // answers, and halt on other figures than these.
+    const current = [];
+    const next = [];
     for (let i = 0; i < 6; i++) {
-      await agentReports(t.id, t.version, { answers: 20, thumbsDown: 1 });
-      await agentReports(t.id, candidate, { answers: 20, thumbsDown: 10 });
+      current.push(await agentClaimed(t.id, t.version));
+      next.push(await agentClaimed(t.id, candidate));
+    }
+    for (let i = 0; i < 6; i++) {
+      await agentReportsAs(current[i]!, { answers: 20, thumbsDown: 1 });
+      await agentReportsAs(next[i]!, { answers: 20, thumbsDown: 10 });
     }
     await poll(() => fact(page, "State"), 30_000).toBe("halted by the pool");
     const halted = page.getByTestId("halted");
