@@ -186,3 +186,13 @@ export async function codeOf(p: Promise<unknown>): Promise<string> {
     return Code[ConnectError.from(err).code];
   }
 }
+
+/** The error a call was refused with; a call that succeeds fails the test. */
+export async function refusal(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  throw new Error("the call should have been refused");
+}

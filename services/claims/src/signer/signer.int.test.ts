@@ -31,6 +31,7 @@ import { migrations } from "../schema/migrations.js";
 import { startClaimsService, type RunningClaimsService } from "../server.js";
 import { ledgerOf } from "./sql.js";
 import { secretAad, SecretBox } from "../tools/secrets.js";
+import { refusal } from "@convos-pool/kit/testing";
 
 const A = "http://host-a.test:7100";
 const B = "http://host-b.test:7100";
@@ -138,15 +139,6 @@ async function ask(
     maxPriorityFeePerGasWei: "1",
     ...over,
   };
-}
-
-async function refusal(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  expect(err, "the call should have been refused").toBeDefined();
-  return err!;
 }
 
 const ledger = async (id: string) =>

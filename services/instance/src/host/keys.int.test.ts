@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
@@ -33,6 +33,7 @@ import { createTestDatabase, freePort } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { startInstanceHost, type RunningInstanceHost } from "./host.js";
 import { instancesDir } from "../platform/workspace.js";
+import { refusal } from "@convos-pool/kit/testing";
 
 const SEED = randomBytes(32).toString("hex");
 const ROOT = MasterSeed.parse(SEED);
@@ -129,15 +130,6 @@ async function agent(host: Host): Promise<{ id: string; index: number }> {
 
 const placeOn = (id: string, host: Host) =>
   sql.query(`update instances set host_url = $2 where id = $1`, [id, host.url]);
-
-async function refusal(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  expect(err, "the start should have been refused").toBeDefined();
-  return err!;
-}
 
 /** The keys service's lines about `id`. */
 const keysSaid = (id: string) =>

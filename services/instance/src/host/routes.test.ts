@@ -9,6 +9,7 @@ import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { createInstanceMemoryService } from "../memory/service.js";
 import { createInstanceService } from "./routes.js";
+import { refusal } from "@convos-pool/kit/testing";
 
 // As the host answers a call for an instance it does not run.
 const noAgent = (): never => {
@@ -21,41 +22,32 @@ const transport = createRouterTransport((router) => {
 const agent = createClient(InstanceService, transport);
 const memory = createClient(InstanceMemoryService, transport);
 
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error("the call succeeded");
-}
-
 describe("the agent's calls of several conversations, before it holds them", () => {
   it("answers UNIMPLEMENTED to joining another conversation and to leaving one", async () => {
-    const add = await failure(agent.addConversation({ conversationInvite: "https://x" }));
+    const add = await refusal(agent.addConversation({ conversationInvite: "https://x" }));
     expect(add.code).toBe(Code.Unimplemented);
     expect(add.rawMessage).toMatch(/not available yet/);
-    const leave = await failure(agent.leaveConversation({ ownerId: "owner", conversationId: "ab12" }));
+    const leave = await refusal(agent.leaveConversation({ ownerId: "owner", conversationId: "ab12" }));
     expect(leave.code).toBe(Code.Unimplemented);
   });
 
   it("answers UNIMPLEMENTED, naming the field, to participation or a count in a conversation other than the home", async () => {
-    const set = await failure(agent.setParticipation({ ownerId: "owner", conversationId: "ab12" }));
+    const set = await refusal(agent.setParticipation({ ownerId: "owner", conversationId: "ab12" }));
     expect(set.code).toBe(Code.Unimplemented);
     expect(set.rawMessage).toMatch(/^conversation_id:/);
-    const count = await failure(agent.countMembers({ conversationId: "ab12" }));
+    const count = await refusal(agent.countMembers({ conversationId: "ab12" }));
     expect(count.code).toBe(Code.Unimplemented);
     expect(count.rawMessage).toMatch(/^conversation_id:/);
   });
 
   it("still asks the agent for its home's count (an empty conversation_id)", async () => {
-    const count = await failure(agent.countMembers({}));
+    const count = await refusal(agent.countMembers({}));
     expect(count.code).toBe(Code.NotFound);
     expect(count.rawMessage).toBe("no agent behind these routes");
   });
 
   it("answers UNIMPLEMENTED to sharing memory across conversations", async () => {
-    const err = await failure(memory.shareMemory({ ownerId: "owner", entryIds: ["mem_0123456789ab"], share: true }));
+    const err = await refusal(memory.shareMemory({ ownerId: "owner", entryIds: ["mem_0123456789ab"], share: true }));
     expect(err.code).toBe(Code.Unimplemented);
   });
 });
