@@ -86,7 +86,7 @@ export class Retiree {
     });
     this.guard = new InviteGuard(this.ws, this.log, {
       // In no conversation: any group of its invites is one to leave.
-      current: () => undefined,
+      mine: () => false,
       retryMs: this.deps.streamRetryMs ?? 2_000,
       now: this.now,
     });

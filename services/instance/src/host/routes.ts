@@ -4,12 +4,14 @@
 // and host/batch-claims.ts), and InstanceService, one agent's calls, the agent
 // picked by the `x-pool-instance` header.
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { INSTANCE_HEADER, invalidArgument, notFound } from "@convos-pool/kit/content";
 import {
+  HostedConversationSchema,
   HostedInstanceSchema,
   type InstanceHostService,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { AgentConversationState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { Agent } from "../agent/face/agent.js";
@@ -108,6 +110,9 @@ export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof 
             appliedTemplateVersion: i.appliedTemplateVersion,
             appliedBaseVersions: i.appliedBaseVersions,
             conversationName: i.conversationName,
+            conversations: i.conversations.map((c) =>
+              create(HostedConversationSchema, { ...c, state: AgentConversationState.JOINED }),
+            ),
           }),
         ),
         // How full it is, and what its agents run on: the pool places new instances by both.
@@ -166,31 +171,22 @@ export function createInstanceService(pick: (ctx: HandlerContext) => Agent): Ser
       return { permissions: await pick(ctx).setPermissions(req) };
     },
     async setParticipation(req, ctx) {
-      // Until an agent holds several conversations, it holds no participation but its home's.
-      if (req.conversationId !== "") throw notYet("conversation_id: participation per conversation");
       return { participation: await pick(ctx).setParticipation(req) };
     },
     async listActivity(req, ctx) {
       return pick(ctx).listActivity(req);
     },
     async countMembers(req, ctx) {
-      if (req.conversationId !== "") throw notYet("conversation_id: counting a conversation other than the home");
-      return { members: await pick(ctx).countMembers() };
+      return { members: await pick(ctx).countMembers(req.conversationId || undefined) };
     },
     async getFunds(_req, ctx) {
       return pick(ctx).getFunds();
     },
-    // One agent in several conversations (docs/design/one-agent-many-conversations.md): the
-    // contract is published ahead of the agent's side.
-    async addConversation() {
-      throw notYet("joining another conversation");
+    async addConversation(req, ctx) {
+      return { conversationId: await pick(ctx).addConversation(req) };
     },
-    async leaveConversation() {
-      throw notYet("leaving one of several conversations");
+    async leaveConversation(req, ctx) {
+      return { homeConversationId: await pick(ctx).leaveConversation(req) };
     },
   };
-}
-
-function notYet(what: string): ConnectError {
-  return new ConnectError(`${what} is not available yet`, Code.Unimplemented);
 }

@@ -47,7 +47,7 @@ export interface Spent {
   at: number;
   by: string;
   owner: boolean;
-  conversation?: string;
+  conversation?: string | undefined;
 }
 
 /** Why a call was refused: the whole budget, members' part of it, their conversation's part, or this member's share. */
@@ -61,7 +61,7 @@ export type Refusal = "budget" | "members" | "conversation" | "member";
  */
 export function spend(
   spent: readonly Spent[],
-  call: { by: string; owner: boolean; conversation?: string },
+  call: { by: string; owner: boolean; conversation?: string | undefined },
   now: number,
   perMinute: number,
   conversations = 1,
@@ -86,17 +86,18 @@ export function spend(
  * minute's calls, so that a call in one conversation counts in all of them.
  */
 export class ModelBudget {
-  private spent: Spent[] = [];
+  /** The calls of the last minute, every conversation's: what plan.ts charges a message's answer to. */
+  spent: readonly Spent[] = [];
 
   /** `conversations()`: how many the agent is in now (asked at each call, as it joins and leaves). */
   constructor(
     private readonly perMinute: () => number,
-    private readonly conversations: () => number = () => 1,
+    readonly conversations: () => number = () => 1,
   ) {}
 
   /** Takes a call for `call` at `now` when the budget allows it; why not otherwise. */
   spend(
-    call: { by: string; owner: boolean; conversation?: string },
+    call: { by: string; owner: boolean; conversation?: string | undefined },
     now: number,
   ): { allowed: true } | { allowed: false; refused: Refusal } {
     const r = spend(this.spent, call, now, this.perMinute(), this.conversations());

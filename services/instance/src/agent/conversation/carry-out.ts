@@ -4,8 +4,9 @@
 // memory's one entry (memory/lessons.ts: before the turn, forget and find
 // what a text corrects; after it, learn), the turn (answer.ts) or the busy
 // notice. A text to its number is answered or passed on here too. What it
-// holds is its own: its pace (plan.ts), and when it last said it dropped
-// texts to its number.
+// holds is its own conversation's: its pace (plan.ts) but the model calls,
+// which are the agent's across its conversations (budget.ts ModelBudget),
+// and when it last said it dropped texts to its number.
 
 import type { Logger } from "@convos-pool/kit/server";
 import type { HistoryLine, InboundTextTurn, LlmProvider } from "../../model/turn.js";
@@ -14,7 +15,7 @@ import { memoryIn, type Walls } from "../../memory/walls.js";
 import type { AnswerRef } from "../../memory/feedback.js";
 import type { AskModel, Lessons } from "../../memory/lessons.js";
 import type { AgentGroup, AgentMessage, TextMessage } from "../../platform/xmtp.js";
-import { BUSY_NOTICE, LLM_LIMITS, noticeDue, spend, type LlmLimits, type Refusal } from "./budget.js";
+import { BUSY_NOTICE, LLM_LIMITS, noticeDue, type LlmLimits, type ModelBudget, type Refusal } from "./budget.js";
 import {
   NO_PACE,
   planMessage,
@@ -42,6 +43,10 @@ export interface CarryOutParts extends TurnParts {
   /** What a message teaches it (memory/lessons.ts). */
   readonly lessons: Lessons;
   readonly llm: LlmProvider;
+  /** The model calls of the last minute, all its conversations' (one budget per agent). */
+  readonly budget: ModelBudget;
+  /** Its home conversation: where what came without a conversation of its own is read (memory/walls.ts). */
+  homeId(): string | undefined;
 }
 
 /** What carrying out reads of its conversation (listening.ts). */
@@ -55,7 +60,7 @@ export interface ConversationView {
 }
 
 export class CarryOut {
-  /** Its agent chain, the model calls of the last minute, when it last answered and last said it was busy (plan.ts). */
+  /** Its agent chain, when it last answered and last said it was busy (plan.ts); `spent` is read from and kept in the agent's budget. */
   private pace: Pace = NO_PACE;
   /** When it last said it dropped texts to its number (TEXTS_DROPPED), ms. */
   private textsDroppedAt: number | undefined;
@@ -100,10 +105,12 @@ export class CarryOut {
       participation: agent.settings.participation,
       learnsByRule: agent.llm.kind === "offline",
       callsPerMinute: this.limits.callsPerMinute,
+      conversation: group.id,
+      conversations: agent.budget.conversations(),
       now: Date.now(),
-      pace: this.pace,
+      pace: { ...this.pace, spent: agent.budget.spent },
     });
-    this.pace = pace;
+    this.keep(pace);
     await this.carryOut(plan, m, group);
   }
 
@@ -127,7 +134,7 @@ export class CarryOut {
         // Not a turn; a 👍 or 👎 on its own message is learned.
         const memory = agent.memory.current;
         const config = agent.settings.config;
-        if (memory && config) await agent.lessons.reaction(group, memory, m, walls(config, group));
+        if (memory && config) await agent.lessons.reaction(group, memory, m, this.walls(config, group));
         return;
       }
       case "statement":
@@ -165,7 +172,7 @@ export class CarryOut {
       role: plan.role,
       ask: byModel ? this.ask(config) : undefined,
       group: this.heard.group,
-      walls: walls(config, group),
+      walls: this.walls(config, group),
     });
   }
 
@@ -199,7 +206,7 @@ export class CarryOut {
         group,
         config,
         // What this conversation may read of its memory (memory/walls.ts).
-        memory: memoryIn(memory, group.id, walls(config, group)),
+        memory: memoryIn(memory, group.id, this.walls(config, group)),
         // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
         history: about.inboundText ? [] : await this.heard.history(group, about.m),
         names: this.heard.names,
@@ -223,10 +230,23 @@ export class CarryOut {
    * round. Whether it fits the minute's budget, which it then takes a call of.
    */
   private charge(what: "learning" | "another round of a turn", by: string, owner: boolean): boolean {
-    const r = spend(this.pace.spent, { by, owner }, Date.now(), this.limits.callsPerMinute);
-    this.pace = { ...this.pace, spent: r.spent };
+    const r = this.agent.budget.spend({ by, owner, conversation: this.heard.group?.id }, Date.now());
     if (!r.allowed) this.budgetSpent(what, r.refused);
     return r.allowed;
+  }
+
+  /** A plan's pace kept: its calls in the agent's budget, the rest here. */
+  private keep(pace: Pace): void {
+    this.agent.budget.spent = pace.spent;
+    this.pace = pace;
+  }
+
+  /**
+   * The walls its memory is read within (memory/walls.ts), for a message of `group`: its home is where what came
+   * without a conversation of its own belongs; in one conversation it reads all of its memory there.
+   */
+  private walls(config: InstanceConfig, group: AgentGroup): Walls {
+    return { ownerId: config.ownerId, home: this.agent.homeId() ?? group.id };
   }
 
   private budgetSpent(what: "answer" | "learning" | "text" | "another round of a turn", refused: Refusal): void {
@@ -243,26 +263,35 @@ export class CarryOut {
       .catch((err: unknown) => this.agent.log.warn("could not say it is busy", { err }));
   }
 
-  /** A text to its number (the host's SMS webhook), in a turn of its own: answered, or passed on (plan.ts planText). */
-  text(t: InboundTextTurn): void {
+  /**
+   * A text to its number (the host's SMS webhook), in a turn of its own in this conversation (`within`): answered,
+   * or passed on (plan.ts planText).
+   */
+  text(t: InboundTextTurn, within: (job: () => Promise<void>) => Promise<void>): void {
     const agent = this.agent;
     const turn = agent.turns.offer(
-      async () => {
-        const group = this.heard.group;
-        if (!group || !agent.settings.config || agent.status.stopped) return;
-        agent.log.info("text received", { chars: t.text.length });
-        const { plan, pace } = planText(t, {
-          callsPerMinute: this.limits.callsPerMinute,
-          now: Date.now(),
-          pace: this.pace,
-        });
-        this.pace = pace;
-        if (plan.kind === "turn") return this.answer(group, { inboundText: t });
-        // Over the budget it is passed on as it came, without the model (and never answered).
-        this.budgetSpent("text", plan.refused);
-        await agent.outsideWords.add(await agent.voice.say(plan.say));
+      () =>
+        within(async () => {
+          const group = this.heard.group;
+          if (!group || !agent.settings.config || agent.status.stopped) return;
+          agent.log.info("text received", { chars: t.text.length });
+          const { plan, pace } = planText(t, {
+            callsPerMinute: this.limits.callsPerMinute,
+            now: Date.now(),
+            pace: { ...this.pace, spent: agent.budget.spent },
+          });
+          this.keep(pace);
+          if (plan.kind === "turn") return this.answer(group, { inboundText: t });
+          // Over the budget it is passed on as it came, without the model (and never answered).
+          this.budgetSpent("text", plan.refused);
+          await agent.outsideWords.add(await agent.voice.say(plan.say));
+        }),
+      {
+        standing: "outsider",
+        sender: t.from,
+        counted: true,
+        ...(this.heard.group ? { conversation: this.heard.group.id } : {}),
       },
-      { standing: "outsider", sender: t.from, counted: true },
     );
     if (turn) {
       turn.catch((err: unknown) => agent.log.error("handling a text failed", { err }));
@@ -277,12 +306,4 @@ export class CarryOut {
       .say(TEXTS_DROPPED)
       .catch((err: unknown) => agent.log.warn("could not say texts were dropped", { err }));
   }
-}
-
-/**
- * The walls its memory is read within (memory/walls.ts), for a message of `group`: its one conversation is its
- * home, so it reads all of its memory there, until an agent is in more than one.
- */
-function walls(config: InstanceConfig, group: AgentGroup): Walls {
-  return { ownerId: config.ownerId, home: group.id };
 }

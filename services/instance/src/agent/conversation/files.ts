@@ -5,8 +5,7 @@
 // join.json (the invite it joined with), participation.json and
 // outside-words.json. This is the only code that knows those paths and
 // shapes; its callers hold what they read (listening.ts, claim.ts,
-// state/settings.ts, state/outside-words.ts). Today an agent has one
-// conversation, its home, the only entry.
+// state/settings.ts, state/outside-words.ts, conversations.ts).
 
 import type { JsonValue } from "@bufbuild/protobuf";
 import {
@@ -142,6 +141,45 @@ export async function writeJoinedHome(ws: Workspace, convo: ConversationState, i
   } satisfies ConversationsFile);
 }
 
+/**
+ * Joined another conversation (an owner's AddConversation): its files first,
+ * then its entry added to conversations.json, which is what makes it one of
+ * the agent's conversations after a restart.
+ */
+export async function writeJoined(
+  ws: Workspace,
+  convo: ConversationState,
+  invite: string,
+  entry: { tools: ConversationTools; addition: JsonValue },
+): Promise<void> {
+  const list = await readConversations(ws);
+  if (!list) throw new Error("joined another conversation while in none");
+  await ws.writeJson(conversationFile(convo.conversationId, "join"), { invite } satisfies JoinFile);
+  await saveState(ws, convo);
+  const others = list.conversations.filter((c) => c.conversationId !== convo.conversationId);
+  await ws.writeJson(FILES.conversations, {
+    ...list,
+    conversations: [...others, { ...entryOf(convo, { tools: entry.tools }), addition: entry.addition }],
+  } satisfies ConversationsFile);
+}
+
+/**
+ * Left one of its conversations: its entry out of conversations.json first
+ * (with `home` the home from now on), so that a crash leaves it not listed,
+ * then its folder.
+ */
+export async function writeLeft(ws: Workspace, conversationId: string, home: string): Promise<void> {
+  const list = await readConversations(ws);
+  if (list) {
+    await ws.writeJson(FILES.conversations, {
+      ...list,
+      home,
+      conversations: list.conversations.filter((c) => c.conversationId !== conversationId),
+    } satisfies ConversationsFile);
+  }
+  await removeFolder(ws, conversationId);
+}
+
 /** A conversation's state.json: who is who there and how far it has read. */
 export function saveState(ws: Workspace, convo: ConversationState): Promise<void> {
   return ws.writeJson(conversationFile(convo.conversationId, "state"), savedStateOf(convo));
@@ -160,8 +198,11 @@ export function readJoin(ws: Workspace, conversationId: string): Promise<JoinFil
 export async function removeConversations(ws: Workspace): Promise<void> {
   await ws.remove(FILES.conversations);
   for (const id of await ws.list(CONVERSATIONS_DIR)) {
-    if (!CONVERSATION_ID_PATTERN.test(id)) continue;
-    for (const kind of CONVERSATION_FILES) await ws.remove(conversationFile(id, kind));
-    await ws.removeEmptyDir(`${CONVERSATIONS_DIR}/${id}`);
+    if (CONVERSATION_ID_PATTERN.test(id)) await removeFolder(ws, id);
   }
+}
+
+async function removeFolder(ws: Workspace, conversationId: string): Promise<void> {
+  for (const kind of CONVERSATION_FILES) await ws.remove(conversationFile(conversationId, kind));
+  await ws.removeEmptyDir(`${CONVERSATIONS_DIR}/${conversationId}`);
 }

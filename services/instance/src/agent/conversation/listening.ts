@@ -1,4 +1,4 @@
-// The agent in its conversation: it listens to its group's stream, catches
+// The agent in one of its conversations: it listens to its group's stream, catches
 // up on what came while it was not listening, and queues each message for
 // its turn (the `turns` queue: the owner's first, each member a few waiting
 // at most, turns/queue.ts). In its turn a message's facts are gathered here
@@ -7,15 +7,18 @@
 // answers and what the model is given are policy.ts's; how an answer goes
 // out is voice/'s.
 // What it holds is its own: its conversation (who is who, how far it has
-// read; its files are files.ts's), its group while it listens, the messages it handled;
-// the other rooms of the agent read them, or ask (begin, reset, forget).
+// read; its files are files.ts's), its group while it listens, the messages it handled,
+// and what a turn there uses of this conversation only: its voice, an owner's
+// open request, what phones shared here, words from outside (5.1 of the
+// design). The agent's conversations are conversations.ts's; a turn here runs
+// within this conversation (`scope`), so the agent's rooms reach these pieces.
 
 import { failedPrecondition } from "@convos-pool/kit/content";
 import type { Logger } from "@convos-pool/kit/server";
 import { withRetriedSends } from "../../platform/sends.js";
 import type { HistoryLine, InboundTextTurn } from "../../model/turn.js";
 import type { Workspace } from "../../platform/workspace.js";
-import { readHome, removeConversations, saveState, writeJoinedHome, type ConversationState } from "./files.js";
+import { saveState, type ConversationState } from "./files.js";
 
 export type { ConversationState };
 import { withReactionsSince } from "../../memory/feedback.js";
@@ -38,7 +41,11 @@ import { historyLines, tellsDropped, toAnswerAfterGap, type Heard, type WhoIsWho
 import { planArrival, type Arriving, type Message } from "./plan.js";
 import { CarryOut, type CarryOutParts } from "./carry-out.js";
 import { applyProfiles, shownNames } from "./people.js";
-import type { OutsideWords } from "../state/outside-words.js";
+import { OutsideWords } from "../state/outside-words.js";
+import { Voice } from "../voice/send.js";
+import { OpenRequest } from "./planning.js";
+import { PhoneActs } from "../../connections/acts.js";
+import { PhoneShares } from "../../connections/shares.js";
 import type { AgentToolbox } from "../../tools/toolbox.js";
 import { DONE_AFTER_KEPT, isDone, markDone } from "./read-mark.js";
 import { standingOf, TOO_MANY_WAITING } from "../turns/queue.js";
@@ -72,7 +79,12 @@ export interface ConversationParts extends CarryOutParts {
   /** The agent as the host's pattern exchange knows it. */
   readonly self: PatternAgent;
   readonly toolbox: AgentToolbox;
-  readonly outsideWords: OutsideWords;
+}
+
+/** How a conversation runs its turns within itself, and what it asks of the agent's other conversations (conversations.ts). */
+export interface ConversationScope {
+  /** `job` as a turn of `c`: what the agent's rooms reach in it is `c`'s. */
+  within<T>(c: Conversation, job: () => Promise<T>): Promise<T>;
 }
 
 /** Message ids it remembers having handled (a stream and a catch-up may both deliver one). */
@@ -85,8 +97,18 @@ const CATCH_UP_READS = 100;
 const CATCHING_UP = "\0catching up ";
 
 export class Conversation {
-  /** Where it talks, who is who there and how far it has read: state.json and its copy. */
+  /** Where it talks, who is who there and how far it has read: its state.json and its copy (none once it left). */
   private convo: ConversationState | undefined;
+  /** How its words go out here: replies, markdown, thinking and typing, payments (voice/send.ts). */
+  readonly voice: Voice;
+  /** An owner's request here it did not carry out, open for the owner's yes here (planning.ts). */
+  readonly openRequest = new OpenRequest();
+  /** What people's phones share with it here, each piece its sender's (connections/shares.ts). */
+  readonly phones = new PhoneShares();
+  /** What it asks of people's phones here (connections/acts.ts). */
+  readonly phoneActs: PhoneActs;
+  /** Its messages here that carry words from outside the conversation (outside-words.ts). */
+  readonly outsideWords: OutsideWords;
   /** Its group while it listens there. */
   private listening: AgentGroup | undefined;
   private stream: { end(): unknown } | undefined;
@@ -111,8 +133,35 @@ export class Conversation {
   /** Each message's plan, carried out in its turn. */
   private readonly carryOut: CarryOut;
 
-  constructor(private readonly agent: ConversationParts) {
+  constructor(
+    private readonly agent: ConversationParts,
+    private readonly scope: ConversationScope,
+    convo?: ConversationState,
+  ) {
+    this.convo = convo;
     this.carryOut = new CarryOut(agent, this);
+    this.voice = new Voice({
+      group: () => (agent.status.stopped ? undefined : this.listening),
+      log: agent.log,
+    });
+    this.outsideWords = new OutsideWords(agent.ws, () => this.convo?.conversationId);
+    this.phoneActs = new PhoneActs({
+      shares: this.phones,
+      declared: () => agent.declaredConnections(),
+      send: async (content) => {
+        const group = agent.status.stopped ? undefined : this.listening;
+        if (!group) throw new Error("not in a conversation");
+        return group.send(content);
+      },
+      say: (text) => this.voice.say(text),
+      self: () => agent.status.inboxId,
+      log: agent.log,
+    });
+  }
+
+  /** Its conversation's id (none once it left). */
+  get id(): string | undefined {
+    return this.convo?.conversationId;
   }
 
   /** Its conversation (none before a join, and after a Release). */
@@ -160,36 +209,12 @@ export class Conversation {
     return shownNames(this.convo?.names ?? {}, { ownerId: config?.ownerId, agentName: config?.agentName ?? "" });
   }
 
-  /** Its home conversation as its workspace has it (a start): kept, and returned. */
-  async load(): Promise<ConversationState | undefined> {
-    this.convo = await readHome(this.agent.ws);
-    return this.convo;
-  }
-
-  /** A conversation read and checked by the caller (a dormant start). */
-  restore(convo: ConversationState): void {
-    this.convo = convo;
-  }
-
-  /** Joined (claim.ts) with `invite`: its files written (files.ts) and kept, then it listens there. */
-  async begin(convo: ConversationState, group: AgentGroup, invite: string): Promise<void> {
-    await writeJoinedHome(this.agent.ws, convo, invite);
-    this.convo = convo;
-    await this.listen(group);
-  }
-
-  /** A new claim (Configure): no conversation of an earlier one. */
-  async reset(): Promise<void> {
-    await removeConversations(this.agent.ws);
-    this.convo = undefined;
-  }
-
   /** Lets go of its group (a Release, a stop, a sleep): what it says from now on goes nowhere. */
   letGo(): void {
     this.listening = undefined;
   }
 
-  /** A Release: no conversation, no group, nothing handled (its files go with the claim's). */
+  /** A Release, or it left: no conversation, no group, nothing handled, nothing of this conversation's people kept (its files go with it). */
   forget(): void {
     this.convo = undefined;
     this.listening = undefined;
@@ -197,6 +222,9 @@ export class Conversation {
     this.waiting.clear();
     this.dropNoticeAt.clear();
     this.carryOut.forget();
+    this.openRequest.clear();
+    // What people's phones shared here was theirs, for this conversation.
+    this.phones.forget();
   }
 
   /** Who is who, as policy.ts needs it. */
@@ -372,11 +400,15 @@ export class Conversation {
     const standing = standingOf(m.senderInboxId, this.whoIsWho());
     // Only what may become a turn counts against a member's share: a reaction or a catch-up's older message is quick.
     const counted = standing === "member" && mayAnswer && isText(m);
-    const turn = agent.turns.offer(() => this.turn(m, mayAnswer).finally(() => this.waiting.delete(m.id)), {
-      standing,
-      sender: m.senderInboxId,
-      counted,
-    });
+    const turn = agent.turns.offer(
+      () => this.scope.within(this, () => this.turn(m, mayAnswer)).finally(() => this.waiting.delete(m.id)),
+      {
+        standing,
+        sender: m.senderInboxId,
+        counted,
+        ...(this.convo ? { conversation: this.convo.conversationId } : {}),
+      },
+    );
     if (turn) {
       this.waiting.set(m.id, m.sentAtNs);
       turn.catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
@@ -390,7 +422,7 @@ export class Conversation {
     const now = Date.now();
     if (!tellsDropped(this.whoIsWho(), heardOf(m), this.dropNoticeAt.get(m.senderInboxId), now)) return;
     this.dropNoticeAt.set(m.senderInboxId, now);
-    void agent.voice
+    void this.voice
       .replyTo(TOO_MANY_WAITING, { id: m.id, senderInboxId: m.senderInboxId })
       .catch((err: unknown) => agent.log.warn("could not say a message was dropped", { err }));
   }
@@ -411,9 +443,9 @@ export class Conversation {
       const captured = typeof payload.capturedAt === "number" ? swiftReferenceToDate(payload.capturedAt) : m.sentAt;
       // A payload from the future is as new as its arrival: it must not outrank what comes later.
       const at = new Date(Math.min(+captured, +m.sentAt));
-      if (this.agent.phones.receive(from, payload, at)) this.agent.phoneActs.heard(from, String(payload.source));
+      if (this.phones.receive(from, payload, at)) this.phoneActs.heard(from, String(payload.source));
     } else if (type === "connection_invocation_result" || type === "capability_request_result")
-      this.agent.phoneActs.answered(from, content as never);
+      this.phoneActs.answered(from, content as never);
     return true;
   }
 
@@ -442,9 +474,9 @@ export class Conversation {
     if (changed && this.convo === convo) await saveState(agent.ws, convo);
   }
 
-  /** A text to its number (the host's SMS webhook), in a turn of its own (carry-out.ts). */
+  /** A text to its number (the host's SMS webhook), in a turn of its own here (carry-out.ts). */
   inboundText(t: InboundTextTurn): void {
-    this.carryOut.text(t);
+    this.carryOut.text(t, (job) => this.scope.within(this, job));
   }
 
   /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */
@@ -464,7 +496,7 @@ export class Conversation {
       this.names,
       recent.map(saidOf),
       m ? { ...saidOf(m), text: m.content } : undefined,
-      await this.agent.outsideWords.ids(),
+      await this.outsideWords.ids(),
     );
   }
 }

@@ -162,6 +162,9 @@ export interface MessageFacts extends WhoIsWho {
   learnsByRule: boolean;
   /** Model calls a minute (budget.ts); 0: no budget. */
   callsPerMinute: number;
+  /** The conversation it came in, and how many the agent is in: its members' share of the budget (budget.ts `shares`). */
+  conversation?: string | undefined;
+  conversations?: number | undefined;
   /** Now, ms. */
   now: number;
   pace: Pace;
@@ -243,7 +246,8 @@ export function planMessage(m: Message, facts: MessageFacts): { plan: MessagePla
   const forget = learns && isForgetMe(m.text ?? "", facts.agentName);
   let answer: TextPlan["answer"] = { kind: "none" };
   if (facts.mayAnswer) {
-    const charged = spend(next.spent, { by: m.senderInboxId, owner: role === "owner" }, now, facts.callsPerMinute);
+    const call = { by: m.senderInboxId, owner: role === "owner", conversation: facts.conversation };
+    const charged = spend(next.spent, call, now, facts.callsPerMinute, facts.conversations);
     next.spent = charged.spent;
     if (charged.allowed) {
       answer = { kind: "turn" };

@@ -26,9 +26,12 @@
 
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { inSpan } from "@convos-pool/kit/server";
+import { notFound } from "@convos-pool/kit/content";
 import { InstanceState, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type {
+  AddConversationRequest,
   AttestRequest,
+  LeaveConversationRequest,
   CloneSummaryRequest,
   ConfigureRequest,
   InstanceServiceSetTrustLevelRequest,
@@ -86,7 +89,7 @@ export class Agent implements PatternAgent {
     this.owner = new OwnerOperations(this.parts);
     this.profile = new Profile(this.parts);
     // Someone who joins later learns what it is only from its own profile.
-    this.parts.conversation.onOthersJoined = () => this.profile.republish();
+    this.parts.conversations.onOthersJoined = (c) => this.profile.republish(c);
   }
 
   /** A call that changes it: one at a time with its others, once it is ready (a dormant one wakes for it). */
@@ -141,7 +144,7 @@ export class Agent implements PatternAgent {
   }
 
   get conversationId(): string | undefined {
-    return this.parts.conversation.current?.conversationId;
+    return this.parts.conversations.home?.id;
   }
 
   get appliedTemplateVersion(): bigint {
@@ -267,6 +270,27 @@ export class Agent implements PatternAgent {
     );
   }
 
+  /** Joins another conversation as its owner signed it (claim.ts), and says its profile there. */
+  addConversation(req: AddConversationRequest): Promise<string> {
+    return inSpan("agent.add_conversation", { "pool.instance_id": this.id }, () =>
+      this.call(async () => {
+        const id = await this.claim.addConversation(req);
+        const added = this.parts.conversations.get(id);
+        if (added) {
+          await this.profile
+            .republish(added)
+            .catch((err: unknown) => this.parts.log.warn("profile not said in the conversation joined", { err }));
+        }
+        return id;
+      }),
+    );
+  }
+
+  /** Leaves one of its conversations as its owner signed it (claim.ts); its home from now on. */
+  leaveConversation(req: LeaveConversationRequest): Promise<string> {
+    return this.call(() => this.claim.leaveConversation(req));
+  }
+
   updateTemplate(
     req: InstanceServiceUpdateTemplateRequest,
   ): Promise<{ appliedVersion: bigint; appliedBaseVersions: bigint[]; model: string; trustLevel: TrustLevel }> {
@@ -351,12 +375,22 @@ export class Agent implements PatternAgent {
 
   /** Its conversation's name from the group's metadata, as it last read it; "" when none (not woken for it). */
   get conversationName(): string {
-    return this.parts.conversation.groupName;
+    return this.parts.conversations.home?.groupName ?? "";
   }
 
-  /** Members of its conversation, itself included (woken for it when dormant). */
-  countMembers(): Promise<number> {
-    return this.call(() => this.parts.conversation.countMembers());
+  /** Members of its home, or of the conversation named, itself included (woken for it when dormant). */
+  countMembers(conversationId?: string): Promise<number> {
+    return this.call(() => {
+      const { conversations } = this.parts;
+      const c = conversationId ? conversations.get(conversationId) : conversations.home;
+      if (!c) throw notFound(`conversation_id: the agent is not in conversation ${conversationId}`);
+      return c.countMembers();
+    });
+  }
+
+  /** Every conversation it is in, the home first, with each name as it last read it (ListInstances). */
+  get conversations(): { conversationId: string; name: string }[] {
+    return this.parts.conversations.all().flatMap((c) => (c.id ? [{ conversationId: c.id, name: c.groupName }] : []));
   }
 
   /** Its activity log, newest first. */
@@ -384,7 +418,7 @@ export class Agent implements PatternAgent {
         .catch((err: unknown) => this.parts.log.error("waking for a text failed", { err }));
       return;
     }
-    this.parts.conversation.inboundText(t);
+    this.parts.conversations.inboundText(t);
   }
 
   /**

@@ -13,19 +13,27 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   failedPrecondition,
   invalidArgument,
+  resolveParticipation,
   renderIdentity,
   requireString,
   runsOnOpenClaw,
 } from "@convos-pool/kit/content";
 import { inviteHash } from "@convos-pool/kit/signing";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { GROUP_MEMBER_LIMIT, joinConversation, parseInvite } from "@convos-pool/convos";
+import { GROUP_MEMBER_LIMIT, joinConversation, parseInvite, type Invite as ParsedInvite } from "@convos-pool/convos";
+import { toJson } from "@bufbuild/protobuf";
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type {
-  ConfigureRequest,
-  InstanceServiceUpdateTemplateRequest,
+import { ConversationTools, InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  ConversationAdditionSchema,
+  type AddConversationRequest,
+  type ConfigureRequest,
+  type InstanceServiceUpdateTemplateRequest,
+  type LeaveConversationRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { checkOwnerSignature } from "../../platform/owner-signature.js";
+import { planAdd, planLeave, type HeldConversation } from "./conversations.js";
+import { ownerCheckOf } from "./owner.js";
 import { planConfigure } from "./configure.js";
 import { planTemplateUpdate, type TemplateUpdate } from "./update.js";
 import { dropsWallet, walletRemovalNotice, type WalletBalance } from "./wallet-removal.js";
@@ -33,7 +41,7 @@ import { FILES } from "../../platform/workspace.js";
 import { readJoin } from "../conversation/files.js";
 import type { Parts } from "../life/parts.js";
 import { joinProfile } from "./profile.js";
-import type { ConversationState } from "../conversation/listening.js";
+import type { Conversation, ConversationState } from "../conversation/listening.js";
 import { appliedReleaseKey, type InstanceConfig } from "../state/settings.js";
 import type { AgentGroup } from "../../platform/xmtp.js";
 
@@ -79,8 +87,7 @@ export class Claim {
     await agent.ws.writeSecrets(agent.status.mustWallet().credentialsKey(), credentials);
     await agent.memory.fresh();
     // Its conversations' files, the invites it joined with among them.
-    await agent.conversation.reset();
-    agent.openRequest.clear();
+    await agent.conversations.reset();
     await agent.inheritance.reset();
     await agent.toolbox.begin(content.maxTrustLevel);
     await agent.settings.setConfig(config);
@@ -105,13 +112,118 @@ export class Claim {
     const config = agent.settings.config;
     if (!config) throw failedPrecondition(`instance ${agent.id} is not configured: call Configure first`);
     requireString("conversation_invite", invite, { max: 64 * 1024 });
-    const current = agent.conversation.current;
+    const current = agent.conversations.home?.current;
     if (current) {
       const parsed = await parseInvite(invite);
       if (parsed.payload.tag === current.inviteTag) return current.conversationId;
       throw failedPrecondition(`instance ${agent.id} is already in conversation ${current.conversationId}`);
     }
     const started = performance.now();
+    const { parsed, group } = await this.join(invite, config, signal);
+    const convo = joinedState(group, parsed, invite);
+    // With the invite: what it rejoins with if its host is lost (host/restore.ts), kept off the host with the rest of its state.
+    await agent.conversations.begin(convo, group, invite);
+    // Its wallet starts empty: its owner learns where to fund it, and what it holds (docs/limits.md).
+    void agent.toolbox
+      .walletNotice()
+      .then((text) => text && group.sendText(text))
+      .catch((err: unknown) => agent.log.warn("could not tell its owner about its wallet", { err }));
+    await agent.inheritance.awaitSummary();
+    agent.log.info("instance joined its conversation", {
+      conversationId: group.id,
+      creatorInboxId: parsed.creatorInboxId,
+      ms: Math.round(performance.now() - started),
+    });
+    return group.id;
+  }
+
+  /**
+   * Joins another conversation as its owner signed it (AddConversation,
+   * planned by conversations.ts): the owner's signature over this invite, its
+   * participation and tools there, checked here, whatever the pool says. It
+   * answers there under that participation, with its own inbox, wallet and
+   * memory read through that conversation's walls (memory/walls.ts).
+   */
+  async addConversation(req: AddConversationRequest): Promise<string> {
+    const agent = this.agent;
+    const config = agent.settings.config;
+    if (!config) throw failedPrecondition(`instance ${agent.id} is not configured: claim it first`);
+    const plan = planAdd(req, {
+      claimed: agent.conversations.home !== undefined,
+      runtime: agent.deps.runtime?.kind ?? "pool",
+      home: agent.conversations.home?.id,
+      conversations: agent.conversations.all().flatMap((c) => (c.current ? [heldOf(c.current)] : [])),
+    });
+    if (plan.kind === "in") return plan.conversationId;
+    const { addition } = plan;
+    await checkOwnerSignature(
+      await ownerCheckOf(agent, config),
+      plan.ownerId,
+      "AddToConversation",
+      plan.fields,
+      addition.signature,
+    );
+    const started = performance.now();
+    const { parsed, group } = await this.join(plan.invite, config);
+    // Another invite of a conversation it is in: that conversation.
+    if (agent.conversations.has(group.id)) return group.id;
+    // Its participation there before it listens: its first answer there is under it.
+    await agent.settings.setParticipation(resolveParticipation(addition.participation), group.id);
+    await agent.conversations.add(joinedState(group, parsed, plan.invite), group, plan.invite, {
+      tools: addition.tools === ConversationTools.NONE ? "none" : "shared",
+      addition: toJson(ConversationAdditionSchema, addition),
+    });
+    agent.log.info("instance joined another conversation", {
+      conversationId: group.id,
+      conversations: agent.conversations.count,
+      ms: Math.round(performance.now() - started),
+    });
+    return group.id;
+  }
+
+  /**
+   * Leaves one of its conversations as its owner signed it
+   * (LeaveConversation): never its last (RemoveAgent ends it); its home
+   * moves to the oldest other when it leaves its home. What that
+   * conversation's people taught it goes with it (memory/walls.ts: what
+   * is read only there). The home from now on.
+   */
+  async leaveConversation(req: LeaveConversationRequest): Promise<string> {
+    const agent = this.agent;
+    const config = agent.settings.config;
+    if (!config) throw failedPrecondition(`instance ${agent.id} is not configured: it is in no conversation`);
+    const home = agent.conversations.home?.id;
+    const plan = planLeave(req.conversationId, {
+      claimed: home !== undefined,
+      runtime: agent.deps.runtime?.kind ?? "pool",
+      home,
+      conversations: agent.conversations.all().flatMap((c) => (c.current ? [heldOf(c.current)] : [])),
+    });
+    await checkOwnerSignature(
+      await ownerCheckOf(agent, config),
+      req.ownerId,
+      "RemoveFromConversation",
+      { conversationId: plan.conversationId },
+      req.signature,
+    );
+    const walls = { ownerId: config.ownerId, home: home ?? plan.home };
+    await agent.conversations.leave(plan.conversationId, plan.home);
+    const forgot = await agent.memory.forgetConversation(plan.conversationId, walls);
+    agent.log.info("instance left a conversation", {
+      conversationId: plan.conversationId,
+      homeMoved: plan.home !== home,
+      entriesForgotten: forgot,
+    });
+    return plan.home;
+  }
+
+  /** Joins the conversation of `invite` with its profile, within XMTP's member limit; a release aborts it. */
+  private async join(
+    invite: string,
+    config: InstanceConfig,
+    signal?: AbortSignal,
+  ): Promise<{ parsed: ParsedInvite; group: AgentGroup }> {
+    const agent = this.agent;
     const joining = new AbortController();
     this.joining = joining;
     const stopped = signal ? AbortSignal.any([signal, joining.signal]) : joining.signal;
@@ -133,30 +245,7 @@ export class Claim {
     }).finally(() => {
       if (this.joining === joining) this.joining = undefined;
     });
-    const convo: ConversationState = {
-      conversationId: group.id,
-      inviteTag: parsed.payload.tag,
-      inviteHash: inviteHash(invite),
-      joinedAt: new Date().toISOString(),
-      lastSeenNs: "0",
-      agents: [],
-      creatorInboxId: parsed.creatorInboxId,
-      names: {},
-    };
-    // With the invite: what it rejoins with if its host is lost (host/restore.ts), kept off the host with the rest of its state.
-    await agent.conversation.begin(convo, group, invite);
-    // Its wallet starts empty: its owner learns where to fund it, and what it holds (docs/limits.md).
-    void agent.toolbox
-      .walletNotice()
-      .then((text) => text && group.sendText(text))
-      .catch((err: unknown) => agent.log.warn("could not tell its owner about its wallet", { err }));
-    await agent.inheritance.awaitSummary();
-    agent.log.info("instance joined its conversation", {
-      conversationId: group.id,
-      creatorInboxId: parsed.creatorInboxId,
-      ms: Math.round(performance.now() - started),
-    });
-    return group.id;
+    return { parsed, group };
   }
 
   /**
@@ -168,17 +257,28 @@ export class Claim {
    * inbox again, which adds the new installation), and meanwhile looks for the
    * group by id (another member's commit lets it in too). Tried until it is in
    * or stopped; once in, it answers there and says once that it moved.
+   * Each of its conversations side by side; moved.json goes once every one
+   * was told.
    */
   async rejoin(): Promise<void> {
     const agent = this.agent;
-    const convo = agent.conversation.current;
+    const all = agent.conversations.all();
+    if (all.length === 0) throw new Error(`instance ${agent.id} has no conversation to rejoin`);
+    const told = await Promise.all(all.map((c) => this.rejoinOne(c)));
+    if (told.every(Boolean)) await agent.ws.remove(FILES.moved);
+  }
+
+  /** Back into one conversation; true once it is in and told that it moved (or was not moved). */
+  private async rejoinOne(conversation: Conversation): Promise<boolean> {
+    const agent = this.agent;
+    const convo = conversation.current;
     const config = agent.settings.config;
-    if (!convo || !config) throw new Error(`instance ${agent.id} has no conversation to rejoin`);
+    if (!convo || !config) return false;
     const join = await readJoin(agent.ws, convo.conversationId);
     const started = performance.now();
     let wait = 2_000;
     for (let attempt = 1; ; attempt++) {
-      if (agent.status.stopped) return;
+      if (agent.status.stopped) return false;
       const client = agent.status.mustClient();
       try {
         await client.conversations.sync();
@@ -197,9 +297,9 @@ export class Claim {
           }
         }
         if (group?.isActive) {
-          if (agent.status.stopped) return;
+          if (agent.status.stopped) return false;
           // Once: a try whose notice failed below is listening already.
-          if (!agent.conversation.group) await agent.conversation.listen(group);
+          if (!conversation.group) await conversation.listen(group);
           agent.log.info("instance back in its conversation after a move", {
             conversationId: group.id,
             attempts: attempt,
@@ -207,10 +307,9 @@ export class Claim {
           });
           if (await agent.ws.readJson(FILES.moved)) {
             // Through its retried sends (platform/sends.ts): the network's limit delays the notice, never loses it.
-            await (agent.conversation.group ?? group).sendText(MOVED_NOTICE);
-            await agent.ws.remove(FILES.moved);
+            await (conversation.group ?? group).sendText(MOVED_NOTICE);
           }
-          return;
+          return true;
         }
       } catch (err) {
         agent.log.warn("not back in its conversation yet; asking again", { attempt, err });
@@ -306,7 +405,7 @@ export class Claim {
   /** Says `text` in its conversation, as a message of its own; a failure is logged, never the update's. */
   private async tellOwner(text: string): Promise<void> {
     const agent = this.agent;
-    const group = agent.conversation.group;
+    const group = agent.conversations.home?.group;
     if (!group) {
       agent.log.warn("its owner could not be told the wallet goes: it is in no conversation");
       return;
@@ -358,4 +457,23 @@ function checkRuntime(content: TemplateContent, host: "openclaw" | undefined, fi
 function profileAtJoin(config: InstanceConfig) {
   const { metadata, imageUrl } = joinProfile(config);
   return { profileMetadata: metadata, ...(imageUrl ? { profileImageUrl: imageUrl } : {}) };
+}
+
+/** Its state in a conversation it just joined with `invite`: nothing read there yet. */
+function joinedState(group: AgentGroup, parsed: ParsedInvite, invite: string): ConversationState {
+  return {
+    conversationId: group.id,
+    inviteTag: parsed.payload.tag,
+    inviteHash: inviteHash(invite),
+    joinedAt: new Date().toISOString(),
+    lastSeenNs: "0",
+    agents: [],
+    creatorInboxId: parsed.creatorInboxId,
+    names: {},
+  };
+}
+
+/** A conversation as the add and leave plans read it. */
+function heldOf(convo: ConversationState): HeldConversation {
+  return { conversationId: convo.conversationId, inviteHash: convo.inviteHash, joinedAt: convo.joinedAt };
 }

@@ -6,7 +6,10 @@
 // agent joins only where its owner signed, whatever the pool says, because
 // what the owner taught it is read in every conversation it is in.
 
-import type { AddConversationRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type {
+  AddConversationRequest,
+  ConversationAddition,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { failedPrecondition, failedPreconditionOn, invalidArgument, notFound } from "@convos-pool/kit/content";
 import { addToConversationFields, inviteHash, type OperationFields } from "@convos-pool/kit/signing";
 
@@ -32,8 +35,8 @@ export interface AgentNow {
 export type AddPlan =
   /** Already in the conversation of that invite: answered with its id, nothing joined or spent. */
   | { kind: "in"; conversationId: string }
-  /** Join with this invite once the owner's signature over `fields` checks out. */
-  | { kind: "join"; invite: string; ownerId: string; fields: OperationFields };
+  /** Join with this invite once the owner's signature over `fields` (in `addition`) checks out. */
+  | { kind: "join"; invite: string; ownerId: string; fields: OperationFields; addition: ConversationAddition };
 
 export function planAdd(req: AddConversationRequest, agent: AgentNow): AddPlan {
   const invite = req.conversationInvite.trim();
@@ -64,7 +67,7 @@ export function planAdd(req: AddConversationRequest, agent: AgentNow): AddPlan {
     tools: auth.tools,
     secondAgent: auth.secondAgent,
   });
-  return { kind: "join", invite, ownerId: auth.ownerId, fields };
+  return { kind: "join", invite, ownerId: auth.ownerId, fields, addition: auth };
 }
 
 export interface LeavePlan {

@@ -20,6 +20,7 @@ import {
   invalidArgument,
   NONCE_KEEP_SECONDS,
   nonceUsed,
+  notFound,
   permissionDenied,
   participationModeName,
   resolveParticipation,
@@ -320,29 +321,31 @@ export class OwnerOperations {
     const config = this.claimedConfig();
     if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
     const want = resolveParticipation(req.participation);
-    await checkOwnerSignature(await this.ownerCheck(config), req.ownerId, "SetParticipation", want, req.signature);
-    const was = agent.settings.participation;
-    await agent.settings.setParticipation(want);
+    // In a conversation it names, under a signed type of its own: a signature for the home never sets another.
+    const where = req.conversationId ? agent.conversations.get(req.conversationId) : agent.conversations.home;
+    if (!where?.id) throw notFound(`conversation_id: the agent is not in conversation ${req.conversationId}`);
+    const check = await this.ownerCheck(config);
+    if (req.conversationId) {
+      const fields = { conversationId: where.id, ...want };
+      await checkOwnerSignature(check, req.ownerId, "SetConversationParticipation", fields, req.signature);
+    } else await checkOwnerSignature(check, req.ownerId, "SetParticipation", want, req.signature);
+    const was = agent.settings.participationIn(where.id);
+    await agent.settings.setParticipation(want, where.id);
     if (pausedNow(was, want)) agent.signals.count("pauses");
     agent.log.info("participation set", {
       mode: participationModeName(want.mode),
       cooldownSeconds: want.cooldownSeconds,
+      home: !req.conversationId,
     });
-    await agent.conversation.group
+    await where.group
       ?.sendText(`My owner changed when I speak here. ${describeParticipation(want)}`)
       .catch((err: unknown) => agent.log.warn("could not tell the conversation when it speaks", { err }));
     return want;
   }
 
   /** What checkOwnerSignature needs of it: its owner, the host's verifier, its spent nonces. */
-  private async ownerCheck(config: InstanceConfig): Promise<OwnerCheck> {
-    const nonces = await this.agent.nonces();
-    return {
-      instanceId: this.agent.id,
-      ownerId: config.ownerId,
-      verifier: await this.agent.deps.verifier(),
-      spendNonce: (nonce) => nonces.spend(nonce, Date.now() / 1000 + OWNER_CALL_NONCE_KEEP_SECONDS),
-    };
+  private ownerCheck(config: InstanceConfig): Promise<OwnerCheck> {
+    return ownerCheckOf(this.agent, config);
   }
 
   /**
@@ -423,4 +426,15 @@ export class OwnerOperations {
       }),
     );
   }
+}
+
+/** What checkOwnerSignature needs of `agent`: its owner, the host's verifier, its spent nonces. */
+export async function ownerCheckOf(agent: Parts, config: InstanceConfig): Promise<OwnerCheck> {
+  const nonces = await agent.nonces();
+  return {
+    instanceId: agent.id,
+    ownerId: config.ownerId,
+    verifier: await agent.deps.verifier(),
+    spendNonce: (nonce) => nonces.spend(nonce, Date.now() / 1000 + OWNER_CALL_NONCE_KEEP_SECONDS),
+  };
 }

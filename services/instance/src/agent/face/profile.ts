@@ -40,6 +40,7 @@ import { encodeProfileUpdate } from "@convos-pool/convos";
 import type { AgentGroup } from "../../platform/xmtp.js";
 import { runningContentOf } from "../state/settings.js";
 import type { Parts } from "../life/parts.js";
+import type { Conversation } from "../conversation/listening.js";
 import type { InstanceConfig } from "../state/settings.js";
 import { checkStatementRequest, postStatement } from "../state/statement.js";
 
@@ -153,12 +154,17 @@ export class Profile {
    * participation): with its last attestation while Convos clients still
    * accept it.
    */
-  async republish(): Promise<void> {
-    const saved = await this.agent.ws.readJson<AttestationParts>(ATTESTATION_FILE);
+  async republish(only?: Conversation): Promise<void> {
+    const agent = this.agent;
+    const saved = await agent.ws.readJson<AttestationParts>(ATTESTATION_FILE);
     const fresh = saved && Date.now() - Date.parse(saved.timestamp) < ATTESTATION_MAX_AGE_MS ? saved : undefined;
-    const { config } = this.agent.settings;
-    const { group } = this.agent.conversation;
-    if (config && group) await this.publish(fresh, config, group);
+    const { config } = agent.settings;
+    if (!config) return;
+    // In each conversation, with that conversation's participation.
+    for (const c of only ? [only] : agent.conversations.all()) {
+      const { group } = c;
+      if (group) await agent.conversations.within(c, () => this.publish(fresh, config, group));
+    }
   }
 
   /** Its profile, with `attestation` when it has one, in `group`, its conversation. */

@@ -13,7 +13,7 @@ import type { Parts } from "./parts.js";
 import type { DormancyWatch } from "./deps.js";
 import { withTimeout } from "../turns/serial.js";
 import type { AgentGroup } from "../../platform/xmtp.js";
-import type { ConversationState } from "../conversation/listening.js";
+import type { Conversation, ConversationState } from "../conversation/listening.js";
 import { readHome } from "../conversation/files.js";
 import type { InstanceConfig } from "../state/settings.js";
 
@@ -30,6 +30,7 @@ interface Sleeper {
   watch: DormancyWatch;
   group: AgentGroup;
   convo: ConversationState;
+  conversation: Conversation;
 }
 
 /** Its presence in the workspace: it is dormant (a DormantFile). */
@@ -44,12 +45,15 @@ export class Dormancy {
    */
   private sleepable(afterMs: number, insideOps: boolean): Sleeper | undefined {
     const agent = this.agent;
-    const { status, conversation } = agent;
+    const { status, conversations } = agent;
     const { dormancy } = agent.deps;
     const { config } = agent.settings;
-    const { group, current: convo } = conversation;
+    // It sleeps with one cursor: an agent in several conversations stays awake.
+    const conversation = conversations.count === 1 ? conversations.home : undefined;
+    const group = conversation?.group;
+    const convo = conversation?.current;
     if (!dormancy || status.stopped || status.state !== InstanceState.CLAIMED || !status.client) return undefined;
-    if (!config || !group || !convo) return undefined;
+    if (!config || !group || !convo || !conversation) return undefined;
     if (Date.now() - status.lastActive < afterMs) return undefined;
     // A turn or a call in progress; a tool call waiting for the owner is a turn in progress.
     if (agent.turns.pending > 0 || agent.ops.pending > (insideOps ? 1 : 0)) return undefined;
@@ -60,7 +64,7 @@ export class Dormancy {
     if (agent.invites.abandoned.some((a) => Date.parse(a.until) > Date.now())) return undefined;
     // Its mailbox is polled while it is awake; asleep, mail would go unnoticed.
     if (config.tools.some((t) => t.toolId === "email") && agent.toolbox.level >= TrustLevel.ADVISOR) return undefined;
-    return { watch: dormancy.watch, group, convo };
+    return { watch: dormancy.watch, group, convo, conversation };
   }
 
   /** The host's sweep: goes dormant if it may and has been quiet `afterMs`. True when it did. */
@@ -79,9 +83,9 @@ export class Dormancy {
    * any of it is new, it stays awake to handle it), whatever comes after
    * wakes it.
    */
-  private async sleep({ watch, group, convo }: Sleeper): Promise<boolean> {
+  private async sleep({ watch, group, convo, conversation }: Sleeper): Promise<boolean> {
     const agent = this.agent;
-    const { status, conversation } = agent;
+    const { status } = agent;
     await conversation.endStream();
     await withTimeout(agent.turns.idle(), 10_000);
     let cursor: bigint;
@@ -147,7 +151,7 @@ export class Dormancy {
     }
     agent.status.knownAs(record.inboxId);
     agent.settings.restore(config);
-    agent.conversation.restore(convo);
+    agent.conversations.restore(convo);
     agent.status.dormant();
     this.watchGroup(dormancy.watch, dormant.conversationId, BigInt(dormant.cursor));
     return true;
@@ -164,10 +168,10 @@ export class Dormancy {
 
   private async wake(why: string): Promise<void> {
     const agent = this.agent;
-    const { status, conversation } = agent;
+    const { status, conversations } = agent;
     if (status.state !== InstanceState.DORMANT || status.stopped) return;
     const started = performance.now();
-    const convo = conversation.current;
+    const convo = conversations.home?.current;
     if (!convo) throw new Error(`dormant instance ${agent.id} has no conversation to wake in`);
     agent.deps.dormancy?.watch.unwatch(convo.conversationId);
     try {
@@ -179,12 +183,12 @@ export class Dormancy {
       // Its thinker's files written again and its gateway starting (or a warm one taking it), as after a restart.
       await agent.deps.runtime?.apply(agent);
       status.active();
-      await conversation.resume();
+      await conversations.resume();
       if (status.stopped) {
         // Stopped while it woke: the client stop() did not see is closed here, and it stays dormant on disk.
-        await conversation.endStream();
+        await conversations.endStreams();
         status.disconnect();
-        conversation.letGo();
+        conversations.letGo();
         await status.close(client);
         return;
       }

@@ -67,11 +67,11 @@ export class Lifecycle {
 
   private async open(): Promise<void> {
     const agent = this.agent;
-    const { status, conversation, inheritance } = agent;
+    const { status, conversations, inheritance } = agent;
     if (status.client) {
       // Started again after a crash: what the failed start opened goes first.
       await agent.invites.stop();
-      await conversation.endStream();
+      await conversations.endStreams();
       await inheritance.endSummaryStream();
       await status.close(status.disconnect());
     }
@@ -112,7 +112,7 @@ export class Lifecycle {
     if (!config) {
       status.idle();
     } else {
-      const convo = await conversation.load();
+      const convo = await conversations.load();
       await agent.loadClaim(config);
       await agent.deps.runtime?.apply(agent);
       if (convo && (await agent.ws.readJson(FILES.moved))) {
@@ -121,7 +121,7 @@ export class Lifecycle {
         this.rejoining = true;
       } else if (convo) {
         status.claiming();
-        await conversation.resume();
+        await conversations.resume();
         await inheritance.awaitSummary();
       } else {
         status.claiming();
@@ -149,16 +149,16 @@ export class Lifecycle {
     status.active();
   }
 
-  /** Forgets the claim (inside `ops`, ready): leaves the conversation, wipes config, credentials, memory; back to IDLE. */
+  /** Forgets the claim (inside `ops`, ready): leaves every conversation, wipes config, credentials, memory; back to IDLE. */
   async release(): Promise<void> {
     const agent = this.agent;
-    const { conversation, inheritance } = agent;
-    const group = conversation.group;
-    await conversation.endStream();
+    const { conversations, inheritance } = agent;
+    const groups = conversations.all().flatMap((c) => (c.group ? [c.group] : []));
+    await conversations.endStreams();
     await inheritance.endSummaryStream();
-    conversation.letGo();
+    conversations.letGo();
     await withTimeout(agent.turns.idle(), 10_000);
-    if (group) {
+    for (const group of groups) {
       try {
         await group.requestRemoval();
       } catch (err) {
@@ -173,15 +173,13 @@ export class Lifecycle {
     agent.settings.forget();
     inheritance.forget();
     agent.memory.drop();
-    conversation.forget();
-    agent.openRequest.clear();
-    // What people's phones shared there was theirs, for that conversation.
-    agent.phones.forget();
+    // What people's phones shared and owners left open there was for that conversation: it goes with it.
+    conversations.forget();
     // A join request the creator has not answered yet outlives the claim: leave its conversation when it does.
     await agent.invites.release();
     agent.status.idle();
     agent.log.info("instance released", {
-      leftConversation: group?.id,
+      leftConversations: groups.map((g) => g.id),
       abandonedInvites: agent.invites.abandoned.length,
     });
   }
@@ -189,18 +187,17 @@ export class Lifecycle {
   /** Stops answering and closes its client; the workspace stays (the host destroys it: host/host.ts). */
   async stop(opts: { markStopped?: boolean } = {}): Promise<void> {
     const agent = this.agent;
-    const { status, conversation } = agent;
+    const { status, conversations } = agent;
     status.stop();
     await this.ready.catch(() => undefined);
-    const convo = conversation.current;
-    if (convo) agent.deps.dormancy?.watch.unwatch(convo.conversationId);
+    for (const c of conversations.all()) if (c.id) agent.deps.dormancy?.watch.unwatch(c.id);
     agent.toolbox.close();
     await agent.invites.stop();
-    await conversation.endStream();
+    await conversations.endStreams();
     await agent.inheritance.endSummaryStream();
     await withTimeout(agent.turns.idle(), 5_000);
     const client = status.disconnect();
-    conversation.letGo();
+    conversations.letGo();
     status.dead();
     // A call in progress (a Release of a removed agent) finishes before its workspace goes.
     await withTimeout(agent.ops.idle(), 15_000);

@@ -4,12 +4,16 @@
 //   status        its InstanceState, client, wallet, when last active (state/status.ts)
 //   settings      config.json, participation.json, sharing.json (state/settings.ts)
 //   memory        its memory and the two files it is kept in (state/memory.ts)
-//   conversation  its conversation, who is who there, how far it has read
-//                 (conversation/listening.ts), its pace (conversation/carry-out.ts)
+//   conversations its conversations (conversation/conversations.ts), each with
+//                 who is who there, how far it has read, its voice, phones and
+//                 open request (conversation/listening.ts), its pace (carry-out.ts);
+//                 `voice`, `phones`, `openRequest`, `phoneActs`, `outsideWords`
+//                 below are those of the conversation a turn runs in
+//   budget        the model calls of the last minute, across its conversations
 //   inheritance   a clone's wait for its parent's summary (inheritance.ts)
 //   toolbox       its trust level, permissions, tools and a waiting question
 //                 (tools/toolbox.ts)
-//   invites, outsideWords, signals (state/), voice (voice/), lessons
+//   invites, signals (state/), lessons
 //   (memory/lessons.ts): each of its own files or job
 // and its two queues (turns/serial.ts). The files that act on it
 // (lifecycle.ts, dormancy.ts, face/claim.ts, face/owner.ts, face/profile.ts)
@@ -28,19 +32,21 @@ import { AgentToolbox } from "../../tools/toolbox.js";
 import { Workspace } from "../../platform/workspace.js";
 import type { InstanceDeps, RuntimeAgent } from "./deps.js";
 import { HeldMemory } from "../state/memory.js";
-import { Conversation } from "../conversation/listening.js";
+import { Conversations } from "../conversation/conversations.js";
+import type { Conversation } from "../conversation/listening.js";
+import { ModelBudget, LLM_LIMITS } from "../conversation/budget.js";
 import { Inheritance } from "./inheritance.js";
 import { Status } from "../state/status.js";
-import { OutsideWords } from "../state/outside-words.js";
+import type { OutsideWords } from "../state/outside-words.js";
 import { Serial, Turns } from "../turns/serial.js";
 import { Settings } from "../state/settings.js";
 import { Signals } from "../state/signals.js";
-import { Voice } from "../voice/send.js";
+import type { Voice } from "../voice/send.js";
 import { OwnerLine } from "../voice/direct.js";
-import { contactBook, OpenRequest, type ContactBook } from "../conversation/planning.js";
-import { PhoneActs, type Declared } from "../../connections/acts.js";
+import { contactBook, type ContactBook, type OpenRequest } from "../conversation/planning.js";
+import type { Declared, PhoneActs } from "../../connections/acts.js";
 import { declaredConnections } from "../../connections/prompt.js";
-import { PhoneShares } from "../../connections/shares.js";
+import type { PhoneShares } from "../../connections/shares.js";
 import type { ConversationState } from "../conversation/listening.js";
 import type { InstanceConfig, InstanceCredentials } from "../state/settings.js";
 
@@ -56,26 +62,19 @@ export class Parts implements RuntimeAgent {
   readonly memory: HeldMemory;
   /** Its trust level, activity log and tools (tools/toolbox.ts). */
   readonly toolbox: AgentToolbox;
-  /** How its words go out: replies, markdown, thinking and typing, payments (voice/send.ts). */
-  readonly voice: Voice;
   /** Its owner's direct conversation with it, where it asks approvals when the owner chose so (voice/direct.ts). */
   readonly ownerLine: OwnerLine;
   /** What a message teaches it: reactions, corrections, what it learns and forgets (memory/lessons.ts). */
   readonly lessons: Lessons;
   /** Keeps it out of the conversations of invites it was released from. */
   readonly invites: InviteGuard;
-  /** Its messages that carry words from outside the conversation (outside-words.ts). */
-  readonly outsideWords: OutsideWords;
-  readonly conversation: Conversation;
+  /** Its conversations: the home and those its owner added it to. */
+  readonly conversations: Conversations;
+  /** The model calls of the last minute, every conversation's: one budget per agent. */
+  readonly budget: ModelBudget;
   readonly inheritance: Inheritance;
   /** Its daily counts for the version it runs, counts only (signals.ts). */
   readonly signals: Signals;
-  /** An owner's request it did not carry out, open for the owner's yes (planning.ts). */
-  readonly openRequest = new OpenRequest();
-  /** What people's phones share with it here, each piece its sender's (connections/shares.ts). */
-  readonly phones = new PhoneShares();
-  /** What it asks of people's phones, and the rules each ask is held to (connections/acts.ts). */
-  readonly phoneActs: PhoneActs;
   /** Nonces of signatures it accepted (clone, transfer, owner calls), read on first use. */
   private spentNonces: SpentNonces | undefined;
 
@@ -95,14 +94,14 @@ export class Parts implements RuntimeAgent {
       ws: this.ws,
       log: this.log,
     });
-    this.settings = new Settings(this.ws, () => this.conversation?.current?.conversationId);
+    this.settings = new Settings(this.ws, () => this.conversations?.here.id);
     this.signals = new Signals(this.ws, () => {
       const config = this.settings.config;
       return config && { templateId: config.templateId, version: config.templateVersion };
     });
     this.memory = new HeldMemory(this.ws, () => this.status.wallet);
     this.invites = new InviteGuard(this.ws, this.log, {
-      current: () => this.conversation.current?.conversationId,
+      mine: (id) => this.conversations.has(id),
       retryMs: deps.streamRetryMs ?? 2_000,
     });
     this.lessons = new Lessons({
@@ -118,11 +117,10 @@ export class Parts implements RuntimeAgent {
       learned: (added) => deps.patterns?.learned(self, added),
       log: this.log,
     });
-    this.voice = new Voice({
-      group: () => (this.status.stopped ? undefined : this.conversation.group),
-      log: this.log,
-    });
-    this.outsideWords = new OutsideWords(this.ws, () => this.conversation?.current?.conversationId);
+    this.budget = new ModelBudget(
+      () => (deps.llmLimits ?? LLM_LIMITS).callsPerMinute,
+      () => Math.max(1, this.conversations.count),
+    );
     this.ownerLine = new OwnerLine({
       ws: this.ws,
       agentName: () => this.settings.config?.agentName ?? "",
@@ -146,32 +144,57 @@ export class Parts implements RuntimeAgent {
       },
       buttons: (b) => this.voice.buttons(b),
       direct: this.ownerLine,
-      conversationName: () => this.conversation.groupName,
+      conversationName: () => this.conversations.here.groupName,
       // Where a number it texts and a mail it sends answer back to (tools/routing.ts).
-      conversationId: () => this.conversation?.current?.conversationId,
+      conversationId: () => this.conversations.here.id,
       paid: (payment) => this.voice.payment(payment),
       ownerName: () => {
         const owner = this.settings.config?.ownerId;
-        return (owner && this.conversation.names[owner]) || "my owner";
+        return (owner && this.conversations.here.names[owner]) || "my owner";
       },
       betweenTurns: (job) => this.turns.run(job),
       park: (answer) => this.turns.park(answer),
       signal: (s) => this.signals.count(s),
     });
-    this.phoneActs = new PhoneActs({
-      shares: this.phones,
-      declared: () => this.declaredConnections(),
-      send: async (content) => {
-        const group = this.status.stopped ? undefined : this.conversation.group;
-        if (!group) throw new Error("not in a conversation");
-        return group.send(content);
-      },
-      say: (text) => this.voice.say(text),
-      self: () => this.status.inboxId,
-      log: this.log,
-    });
-    this.conversation = new Conversation(this);
+    this.conversations = new Conversations(this);
     this.inheritance = new Inheritance(this);
+  }
+
+  // ---- the conversation a turn runs in (outside a turn, the home): conversation/conversations.ts ----
+
+  /** The conversation at hand: the one a turn runs in; outside any turn (a call of the pool), the home. */
+  get conversation(): Conversation {
+    return this.conversations.here;
+  }
+
+  /** How its words go out there: replies, markdown, thinking and typing, payments (voice/send.ts). */
+  get voice(): Voice {
+    return this.conversation.voice;
+  }
+
+  /** An owner's request there it did not carry out, open for the owner's yes (planning.ts). */
+  get openRequest(): OpenRequest {
+    return this.conversation.openRequest;
+  }
+
+  /** What people's phones share with it there, each piece its sender's (connections/shares.ts). */
+  get phones(): PhoneShares {
+    return this.conversation.phones;
+  }
+
+  /** What it asks of people's phones there, and the rules each ask is held to (connections/acts.ts). */
+  get phoneActs(): PhoneActs {
+    return this.conversation.phoneActs;
+  }
+
+  /** Its messages there that carry words from outside the conversation (outside-words.ts). */
+  get outsideWords(): OutsideWords {
+    return this.conversation.outsideWords;
+  }
+
+  /** Its home conversation's id (none: in no conversation). */
+  homeId(): string | undefined {
+    return this.conversations.home?.id;
   }
 
   /** The kinds of people's phone data its template (and its bases) declare it uses. */
@@ -187,7 +210,7 @@ export class Parts implements RuntimeAgent {
   }
 
   get convo(): Readonly<ConversationState> | undefined {
-    return this.conversation.current;
+    return this.conversations.home?.current;
   }
 
   runningContent(): TemplateContent | undefined {
@@ -233,7 +256,7 @@ export class Parts implements RuntimeAgent {
   async loadClaim(config: InstanceConfig): Promise<void> {
     await this.memory.load(config.ownerId);
     await this.inheritance.load();
-    await this.settings.loadOwnerSettings();
+    await this.settings.loadOwnerSettings(this.conversations.all().flatMap((c) => (c.id ? [c.id] : [])));
     await this.loadTools(config);
   }
 }

@@ -88,7 +88,7 @@ describe("InviteGuard: a group of an abandoned invite", () => {
       conversations: { streamGroups: async () => silent, sync: async () => undefined, listGroups: () => groups },
     } as unknown as AgentClient;
     const log = createLogger("test", { level: "error", sink: () => undefined });
-    const guard = new InviteGuard(ws, log, { current: () => undefined, retryMs: 1_000, sweepMs: 50 });
+    const guard = new InviteGuard(ws, log, { mine: () => false, retryMs: 1_000, sweepMs: 50 });
     try {
       await guard.open(client);
       expect(removed).toEqual([]);

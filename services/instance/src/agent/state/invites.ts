@@ -52,8 +52,8 @@ export interface InvitesFile {
 }
 
 export interface InviteGuardOptions {
-  /** The conversation the instance is claimed into: never left. */
-  current: () => string | undefined;
+  /** Whether a conversation is one the instance is in (its home, or one its owner added it to): never left. */
+  mine: (conversationId: string) => boolean;
   /** Stream reconnect delay. */
   retryMs: number;
   /** The backstop sync's period; default INVITE_SWEEP_MS. */
@@ -240,7 +240,7 @@ export class InviteGuard {
   }
 
   private async check(group: AgentGroup): Promise<void> {
-    if (!this.stream || group.id === this.opts.current() || !group.isActive || this.leaving.has(group.id)) return;
+    if (!this.stream || this.opts.mine(group.id) || !group.isActive || this.leaving.has(group.id)) return;
     const tag = readAppData(group.appData)?.tag;
     const now = this.now();
     if (!tag || !this.file.abandoned.some((a) => a.tag === tag && Date.parse(a.until) > now)) return;

@@ -9,6 +9,7 @@
 import type { InstanceWallet } from "../../platform/keys.js";
 import { Memory, type MemoryFile, type SealedMemory } from "../../memory/store.js";
 import { FILES, type Workspace } from "../../platform/workspace.js";
+import { scopeOf, type Walls } from "../../memory/walls.js";
 
 export class HeldMemory {
   private held: Memory | undefined;
@@ -83,6 +84,25 @@ export class HeldMemory {
       const stamped = { ...sealed, entries: stampEntries(sealed.entries, conversationId) };
       await this.ws.writeSealed(FILES.memoryCredentials, "memory-credentials", key, stamped);
     }
+  }
+
+  /**
+   * It left `conversationId` (face/claim.ts leaveConversation): every entry
+   * read only there (memory/walls.ts, within `walls` as they were before it
+   * left) is forgotten and memory written; the owner's own and what the
+   * owner shared stay. How many went.
+   */
+  async forgetConversation(conversationId: string, walls: Walls): Promise<number> {
+    const memory = this.held;
+    if (!memory) return 0;
+    const only = memory.entries.filter((e) => {
+      const scope = scopeOf(e, walls);
+      return !("everywhere" in scope) && scope.conversationId === conversationId;
+    });
+    if (only.length === 0) return 0;
+    memory.remove(only.map((e) => e.id));
+    await this.save(memory);
+    return only.length;
   }
 
   /** A Release or a sleep: it holds no memory until the next load or claim. */

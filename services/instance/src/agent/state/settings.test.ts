@@ -49,7 +49,7 @@ describe("an agent's settings", () => {
 
     const restarted = new Settings(ws, () => HOME);
     expect(await restarted.loadConfig()).toEqual(CONFIG);
-    await restarted.loadOwnerSettings();
+    await restarted.loadOwnerSettings([HOME]);
     expect(restarted.participation).toEqual(paused);
     expect(restarted.sharing).toMatchObject({ offer: true, adopt: false });
   });
@@ -60,7 +60,7 @@ describe("an agent's settings", () => {
     expect(await ws.readJson(conversationFile(HOME, "participation"))).toMatchObject({ participation: paused });
     const nowhere = new Settings(ws, () => undefined);
     await expect(nowhere.setParticipation(paused)).rejects.toThrow(/in none/);
-    await nowhere.loadOwnerSettings();
+    await nowhere.loadOwnerSettings([]);
     expect(nowhere.participation).toEqual(resolveParticipation(undefined));
   });
 
@@ -79,8 +79,26 @@ describe("an agent's settings", () => {
     const settings = new Settings(ws, () => HOME);
     expect(await settings.loadConfig()).toBeUndefined();
     await ws.writeJson(conversationFile(HOME, "participation"), {});
-    await settings.loadOwnerSettings();
+    await settings.loadOwnerSettings([HOME]);
     expect(settings.participation).toEqual(resolveParticipation(undefined));
     expect(settings.sharing).toEqual(NO_SHARING);
+  });
+
+  it("keeps each conversation's participation apart, and reads the one at hand", async () => {
+    const OTHER = "b".repeat(32);
+    let at = HOME;
+    const settings = new Settings(ws, () => at);
+    const paused = resolveParticipation({ mode: ParticipationMode.PAUSED, cooldownSeconds: 0 });
+    const mention = resolveParticipation({ mode: ParticipationMode.MENTION, cooldownSeconds: 30 });
+    await settings.setParticipation(paused);
+    await settings.setParticipation(mention, OTHER);
+    expect(settings.participation).toEqual(paused);
+    at = OTHER;
+    expect(settings.participation).toEqual(mention);
+
+    const restarted = new Settings(ws, () => at);
+    await restarted.loadOwnerSettings([HOME, OTHER]);
+    expect(restarted.participation).toEqual(mention);
+    expect(restarted.participationIn(HOME)).toEqual(paused);
   });
 });

@@ -67,14 +67,14 @@ export interface ParticipationFile {
 
 export class Settings {
   private configured: InstanceConfig | undefined;
-  /** When it speaks (policy.ts `participates`); by the conversation's size until the owner sets it. */
-  private speaks: ResolvedParticipation = resolveParticipation(undefined);
+  /** When it speaks in each conversation (policy.ts `participates`), by id; by the conversation's size until the owner sets it. */
+  private readonly speaks = new Map<string, ResolvedParticipation>();
   /** The owner's pattern-pool choice (memory/sharing.ts); both off until they set it. */
   private shares: PatternSharing = { ...NO_SHARING };
 
   constructor(
     private readonly ws: Workspace,
-    /** The conversation whose participation it holds: its home (none: in no conversation). */
+    /** The conversation at hand: a turn's, else its home (none: in no conversation). */
     private readonly conversationId: () => string | undefined,
   ) {}
 
@@ -83,8 +83,14 @@ export class Settings {
     return this.configured;
   }
 
+  /** When it speaks in the conversation at hand. */
   get participation(): ResolvedParticipation {
-    return this.speaks;
+    return this.participationIn(this.conversationId());
+  }
+
+  /** When it speaks in `conversationId`. */
+  participationIn(conversationId: string | undefined): ResolvedParticipation {
+    return (conversationId && this.speaks.get(conversationId)) || resolveParticipation(undefined);
   }
 
   get sharing(): PatternSharing {
@@ -132,23 +138,30 @@ export class Settings {
 
   // ---- the owner's settings ----
 
-  /** Its conversation's participation.json and sharing.json as its workspace has them (a start, a wake). */
-  async loadOwnerSettings(): Promise<void> {
+  /** Its conversations' participation.json and its sharing.json as its workspace has them (a start, a wake). */
+  async loadOwnerSettings(conversationIds: readonly string[]): Promise<void> {
     this.shares = await readSharing(this.ws);
-    const id = this.conversationId();
-    const file = id ? await this.ws.readJson<ParticipationFile>(conversationFile(id, "participation")) : undefined;
-    this.speaks = resolveParticipation(file?.participation);
+    this.speaks.clear();
+    for (const id of conversationIds) await this.loadParticipation(id);
   }
 
-  /** When it speaks, as the owner just set it (owner.ts checked their signature); kept in its conversation's folder. */
-  async setParticipation(participation: ResolvedParticipation): Promise<void> {
-    const id = this.conversationId();
-    if (!id) throw new Error("participation is set in a conversation, and it is in none");
-    await this.ws.writeJson(conversationFile(id, "participation"), {
+  /** A conversation's participation.json, read (a start; a conversation joined). */
+  async loadParticipation(conversationId: string): Promise<void> {
+    const file = await this.ws.readJson<ParticipationFile>(conversationFile(conversationId, "participation"));
+    this.speaks.set(conversationId, resolveParticipation(file?.participation));
+  }
+
+  /**
+   * When it speaks in `conversationId` (by default the one at hand), as the owner just set it (owner.ts checked
+   * their signature); kept in that conversation's folder.
+   */
+  async setParticipation(participation: ResolvedParticipation, conversationId = this.conversationId()): Promise<void> {
+    if (!conversationId) throw new Error("participation is set in a conversation, and it is in none");
+    await this.ws.writeJson(conversationFile(conversationId, "participation"), {
       participation,
       setAt: new Date().toISOString(),
     } satisfies ParticipationFile);
-    this.speaks = participation;
+    this.speaks.set(conversationId, participation);
   }
 
   /** The pattern-pool choice, as the owner just set it (memory/service.ts checked their signature). */
@@ -160,7 +173,7 @@ export class Settings {
   /** A Release: nothing of the claim stays, and the next claim starts from the defaults. */
   forget(): void {
     this.configured = undefined;
-    this.speaks = resolveParticipation(undefined);
+    this.speaks.clear();
     this.shares = { ...NO_SHARING };
   }
 }
