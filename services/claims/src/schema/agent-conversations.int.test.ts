@@ -9,9 +9,12 @@ import { migrations } from "./migrations.js";
 
 // Migration 0030 (agent_conversations) on real PostgreSQL: its backfill on a
 // database migrated to 0029 with instances in every state, and its indexes
-// and triggers on a fresh one. The statements that mark agents dead or
-// record names and participation are the product's own (claim/sql.ts,
-// pool/sql.ts); the rows they act on are inserted directly.
+// and triggers on a fresh one; and 0031's trigger, which tells lineage of
+// each conversation joined and left (the relay is not running: the outbox
+// is read as written). The statements that mark agents dead or record names
+// and participation are the product's own (claim/sql.ts, pool/sql.ts); the
+// rows they act on are inserted and moved between states directly, as the
+// add and remove flows would.
 
 const OWNER = "a".repeat(64);
 const BEFORE = migrations.findIndex((m) => m.name === "0030_agent_conversations");
@@ -243,5 +246,68 @@ describe("agent_conversations on a fresh database", () => {
       ["add-n", null, null],
       ["home-n", "Dinner club", { mode: 3, cooldownSeconds: 0 }],
     ]);
+  });
+
+  it("tells lineage of each conversation joined, made home and left, and of neither a claim's home row nor an end's", async () => {
+    await insertInstance(sql, "inst_feed", "claimed", { conversationId: "conv-h" });
+    const feed = async () =>
+      (
+        await sql.query(`select kind, payload from lineage_outbox where instance_id = 'inst_feed' order by sequence`)
+      ).rows.map((r) => [r.kind, r.payload.conversationId, r.payload.home]);
+    const state = (addId: string, set: string) =>
+      sql.query(
+        `update agent_conversations set ${set}, updated_at = now() where instance_id = 'inst_feed' and add_id = $1`,
+        [addId],
+      );
+
+    // The home row the claim's completion writes: its `claimed` event names the home.
+    await addRow("inst_feed", "home-f", { conversationId: "conv-h", state: "joined", home: true });
+    // Joining has no conversation yet; joined, it has.
+    await addRow("inst_feed", "add-b", { conversationId: "", key: "c/b", state: "joining" });
+    expect(await feed()).toEqual([]);
+    await state("add-b", `state = 'joined', conversation_id = 'conv-b', joined_at = now()`);
+    // A name recorded or a lease renewed is no news.
+    await state("add-b", `conversation_name = 'Greece', add_renewed_at = now()`);
+    await addRow("inst_feed", "add-c", { conversationId: "conv-c", state: "joined" });
+    expect(await feed()).toEqual([
+      ["conversation_joined", "conv-b", false],
+      ["conversation_joined", "conv-c", false],
+    ]);
+
+    // Left through leaving; then the home left and the oldest added one made home.
+    await state("add-b", `state = 'leaving'`);
+    await state("add-b", `state = 'left', left_at = now()`);
+    await state("home-f", `state = 'left', left_at = now()`);
+    await state("add-c", `home = true`);
+    expect((await feed()).slice(2)).toEqual([
+      ["conversation_left", "conv-b", false],
+      ["conversation_left", "conv-h", true],
+      ["conversation_joined", "conv-c", true],
+    ]);
+
+    // Its end: the `ended` event closes every conversation in lineage.
+    expect(await markRemoved(db.em.fork(), "inst_feed", OWNER)).toBeDefined();
+    expect((await rowsOf(sql, "inst_feed")).map((r) => [r.add_id, r.state])).toContainEqual(["add-c", "left"]);
+    expect((await feed()).slice(5)).toEqual([["ended", undefined, undefined]]);
+  });
+
+  it("makes a live agent due for instruction sync when it leaves a conversation (a rollout's share may take it now)", async () => {
+    await insertInstance(sql, "inst_due", "claimed", { conversationId: "conv-d" });
+    await insertInstance(sql, "inst_due_pinned", "claimed", { conversationId: "conv-d" });
+    await sql.query(`update instances set pinned = true where id = 'inst_due_pinned'`);
+    for (const id of ["inst_due", "inst_due_pinned"]) {
+      await addRow(id, `home-${id}`, { conversationId: "conv-d", state: "joined", home: true });
+      await addRow(id, `add-${id}`, { conversationId: "conv-e", state: "joined" });
+    }
+    const due = async () =>
+      (
+        await sql.query(
+          `select id from instances where id in ('inst_due', 'inst_due_pinned') and sync_next_at is not null order by id`,
+        )
+      ).rows.map((r) => r.id);
+    expect(await due()).toEqual([]);
+    await sql.query(`update agent_conversations set state = 'left', left_at = now() where add_id like 'add-inst_due%'`);
+    // A pinned agent stays where it is.
+    expect(await due()).toEqual(["inst_due"]);
   });
 });

@@ -2,6 +2,7 @@ import { Migration } from "@mikro-orm/migrations";
 import { CreateSignatureNonces, rateCountersMigration, type MigrationEntry } from "@convos-pool/kit/service";
 import { createClaimBatch, createClaimWithinCaps } from "../claim/holdings.js";
 import { AgentConversations } from "./agent-conversations.js";
+import { LineageConversations } from "./lineage-conversations.js";
 
 /**
  * The claims service's tables (docs/claims.md). Instances, the tools the pool
@@ -685,4 +686,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0028_agent_statements", class: AgentStatements },
   { name: "0029_template_rollouts", class: TemplateRollouts },
   { name: "0030_agent_conversations", class: AgentConversations },
+  { name: "0031_lineage_conversations", class: LineageConversations },
 ];

@@ -2,7 +2,9 @@
 // claims service (the STAND-IN host: the instance is not the subject here),
 // real PostgreSQL, and the real lineage service in-process, stopped and
 // started again on the same port and database to show that nothing is lost
-// while it is down and nothing is applied twice.
+// while it is down and nothing is applied twice. An agent's added
+// conversations are moved straight in the database, as the add and remove
+// flows move them.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -323,6 +325,95 @@ describe("versions in the feed", () => {
   });
 });
 
+describe("an agent's conversations in the feed", () => {
+  it("tells the lineage service of a second conversation joined and left, of a new home, and closes the rest at its end", async () => {
+    const creator = newIdentity();
+    const owner = newIdentity();
+    const t = await signedTemplate(stack.templatesClient, creator, sampleContent({ tools: [] }));
+    await stack.seedIdle(1);
+    const a = await claim(owner, t.id);
+    const [home] = await stack.rows<{ conversation_id: string }>(
+      `select conversation_id from instances where id = $1`,
+      [a],
+    );
+    const [b, c] = [`conv-b-${randomBytes(6).toString("hex")}`, `conv-c-${randomBytes(6).toString("hex")}`];
+    // As the add and remove flows move a row of agent_conversations (conversations/), straight in the database.
+    const add = async (addId: string, conversationId: string) => {
+      await stack.sql.query(
+        `insert into agent_conversations (instance_id, add_id, conversation_key, state, add_renewed_at)
+         values ($1, $2, $3, 'joining', now())`,
+        [a, addId, `creator/${addId}`],
+      );
+      await stack.sql.query(
+        `update agent_conversations set state = 'joined', conversation_id = $3, joined_at = now() where instance_id = $1 and add_id = $2`,
+        [a, addId, conversationId],
+      );
+    };
+    const leave = (conversationId: string) =>
+      stack.sql.query(
+        `update agent_conversations set state = 'left', left_at = now() where instance_id = $1 and conversation_id = $2 and state = 'joined'`,
+        [a, conversationId],
+      );
+    const node = async () => {
+      await stack.claims.lineage!.drained();
+      const n = (await lineageSc.client.getLineage({ instanceId: a }, as(owner))).instance!;
+      return { conversationId: n.conversationId, conversationCount: n.conversationCount };
+    };
+    expect(await node()).toEqual({ conversationId: home!.conversation_id, conversationCount: 1 });
+
+    await holdingTheRelayLock(async () => {
+      await add("add-b", b);
+      expect(await outbox()).toEqual([["conversation_joined", a]]);
+    });
+    expect(await node()).toEqual({ conversationId: home!.conversation_id, conversationCount: 2 });
+    await leave(b);
+    expect(await node()).toEqual({ conversationId: home!.conversation_id, conversationCount: 1 });
+
+    // Its home left: the added one becomes the home, in lineage too.
+    await add("add-c", c);
+    await stack.sql.query(`begin`);
+    await leave(home!.conversation_id);
+    await stack.sql.query(`update agent_conversations set home = true where instance_id = $1 and add_id = 'add-c'`, [
+      a,
+    ]);
+    await stack.sql.query(`commit`);
+    expect(await node()).toEqual({ conversationId: c, conversationCount: 1 });
+
+    const onLineage = new pg.Client({ connectionString: lineageDb });
+    await onLineage.connect();
+    try {
+      const stretches = async () =>
+        (
+          await onLineage.query<{ conversation_id: string; open: boolean }>(
+            `select conversation_id, to_at is null as open from lineage_agent_conversations where instance_id = $1 order by from_at, conversation_id`,
+            [a],
+          )
+        ).rows.map((r) => [r.conversation_id, r.open]);
+      expect(await stretches()).toEqual([
+        [home!.conversation_id, false],
+        [b, false],
+        [c, true],
+      ]);
+      // Removed: its end closes what it was still in.
+      await stack.claimsClient.removeAgent(
+        {
+          instanceId: a,
+          ownerSignature: await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: a }),
+        },
+        as(owner),
+      );
+      await stack.claims.lineage!.drained();
+      expect(await stretches()).toEqual([
+        [home!.conversation_id, false],
+        [b, false],
+        [c, false],
+      ]);
+    } finally {
+      await onLineage.end();
+    }
+  });
+});
+
 describe("an outbox row as a lineage event", () => {
   const at = new Date("2026-01-02T03:04:05.678Z");
 
@@ -388,6 +479,33 @@ describe("an outbox row as a lineage event", () => {
       at,
     });
     expect(old.event).toMatchObject({ case: "claimed", value: { version: "" } });
+  });
+
+  it("gives a conversation joined or left its conversation and whether it is the home", () => {
+    expect(
+      toEvent({
+        sequence: "11",
+        kind: "conversation_joined",
+        instance_id: "inst_a",
+        payload: { conversationId: "conv-b", home: false },
+        at,
+      }).event,
+    ).toMatchObject({
+      case: "conversationJoined",
+      value: { instanceId: "inst_a", conversationId: "conv-b", home: false },
+    });
+    expect(
+      toEvent({
+        sequence: "12",
+        kind: "conversation_left",
+        instance_id: "inst_a",
+        payload: JSON.stringify({ conversationId: "conv-h", home: true }),
+        at,
+      }).event,
+    ).toMatchObject({
+      case: "conversationLeft",
+      value: { instanceId: "inst_a", conversationId: "conv-h", home: true },
+    });
   });
 
   it("gives an ended agent its reason and a transferred one its new owner", () => {

@@ -1,6 +1,7 @@
-// Hands the lineage outbox (migrations 0005 and 0020: every claimed agent,
-// every agent that ended, every change of owner, version or pin, written by
-// a trigger in the transaction of the change) to the lineage service, in sequence order, until
+// Hands the lineage outbox (migrations 0005, 0020 and 0031: every claimed
+// agent, every agent that ended, every change of owner, version or pin,
+// every conversation an agent joined or left, written by a trigger in the
+// transaction of the change) to the lineage service, in sequence order, until
 // acknowledged. A pass is one transaction: it takes a PostgreSQL advisory
 // lock, so one replica of the claims service relays at a time and order is
 // kept; it reads a batch, calls RecordLineageEvents, and deletes what was
@@ -15,6 +16,8 @@ import { ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import {
   AgentClaimedSchema,
+  AgentConversationJoinedSchema,
+  AgentConversationLeftSchema,
   AgentEndedSchema,
   AgentOwnerChangedSchema,
   AgentVersionChangedSchema,
@@ -53,7 +56,7 @@ export interface LineageRelay {
 
 export interface OutboxRow {
   sequence: string;
-  kind: "claimed" | "ended" | "owner_changed" | "version_changed";
+  kind: "claimed" | "ended" | "owner_changed" | "version_changed" | "conversation_joined" | "conversation_left";
   instance_id: string;
   payload: Record<string, string | boolean> | string;
   at: Date | string;
@@ -103,6 +106,16 @@ export function toEvent(r: OutboxRow): LineageEvent {
           pinned: payload.pinned === true,
         }),
       },
+    });
+  }
+  if (r.kind === "conversation_joined" || r.kind === "conversation_left") {
+    const value = { instanceId: r.instance_id, conversationId: text("conversationId"), home: payload.home === true };
+    return create(LineageEventSchema, {
+      ...base,
+      event:
+        r.kind === "conversation_joined"
+          ? { case: "conversationJoined", value: create(AgentConversationJoinedSchema, value) }
+          : { case: "conversationLeft", value: create(AgentConversationLeftSchema, value) },
     });
   }
   return create(LineageEventSchema, {

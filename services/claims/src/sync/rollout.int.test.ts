@@ -7,6 +7,9 @@
 // instance must. Releases and rollout steps are signed here with the kit, as
 // a creator's client signs them; the templates service's RolloutService is
 // not involved: the pushes are made by hand, as its outbox would make them.
+// An agent's added conversations are written straight into
+// agent_conversations, as the add and remove flows (conversations/) move
+// them.
 
 import { createHash, randomBytes } from "node:crypto";
 import { Code, type Client } from "@connectrpc/connect";
@@ -29,6 +32,7 @@ import {
   type TestIdentity,
 } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
+import { targetOf } from "../db/targets.js";
 import type { RunningClaimsService } from "../server.js";
 import { as, expectCode } from "../../test/helpers.js";
 import type { StandInHost } from "../../test/stand-in-host.js";
@@ -337,5 +341,88 @@ describe("a staged rollout", () => {
     expect(rows).toEqual([]);
     await settled();
     for (const a of agents) expect(onHost(a)).toBe(Number(t.version));
+  });
+});
+
+describe("an agent in several conversations", () => {
+  /** The agent is in `conversationId` too, or leaves it. */
+  const join = (a: Agent, conversationId: string) =>
+    sql.query(
+      `insert into agent_conversations (instance_id, add_id, conversation_id, conversation_key, state, joined_at)
+       values ($1, $2, $2, $2, 'joined', now())`,
+      [a.id, conversationId],
+    );
+  const leave = (a: Agent, conversationId: string) =>
+    sql.query(
+      `update agent_conversations set state = 'left', left_at = now() where instance_id = $1 and conversation_id = $2`,
+      [a.id, conversationId],
+    );
+
+  /** A rollout id whose half takes the homes of at least three of `agents`, and those agents. */
+  function rolloutTaking(agents: Agent[]): { rolloutId: string; homeIn: Agent[] } {
+    for (;;) {
+      const rolloutId = `roll_${randomBytes(8).toString("hex")}`;
+      const homeIn = agents.filter((a) => inRollout(rolloutId, a.conversationId, 5000));
+      if (homeIn.length >= 3) return { rolloutId, homeIn };
+    }
+  }
+
+  /** A conversation in the rollout's half, or out of every share up to 70%. */
+  function conversation(rolloutId: string, inside: boolean): string {
+    for (;;) {
+      const id = randomBytes(16).toString("hex");
+      const bucket = rolloutBucket(rolloutId, id);
+      if (inside ? bucket < 5000 : bucket >= 7000) return id;
+    }
+  }
+
+  /** The release the instance follows now (db/targets.ts), as instruction sync reads it. */
+  const targetOfAgent = async (a: Agent) =>
+    (await sql.query<{ key: number[] }>(`select ${targetOf("i")} as key from instances i where i.id = $1`, [a.id]))
+      .rows[0]!.key;
+
+  it("an agent with one conversation outside the share stays on the current version; with both inside, or once out of that one, it moves", async () => {
+    const t = await template();
+    const agents = await claimN(t, 12);
+    const { rolloutId, homeIn } = rolloutTaking(agents);
+    const [outsideToo, insideToo] = homeIn as [Agent, Agent];
+    const outside = conversation(rolloutId, false);
+    await join(outsideToo, outside);
+    await join(insideToo, conversation(rolloutId, true));
+    const v = t.version;
+    const candidate = await release(t, v + 1n, { instructions: "Plan trips to Japan only." });
+
+    const started = await pushStep(t, candidate, { rolloutId, action: RolloutAction.START, share: 5000, step: 1 });
+    expect(started.instances).toBe(homeIn.length - 1);
+    await settled();
+    for (const a of agents) {
+      const moves = homeIn.includes(a) && a !== outsideToo;
+      expect([a.id, onHost(a)]).toEqual([a.id, Number(moves ? v + 1n : v)]);
+    }
+
+    // Out of the conversation outside the share, it follows the others in.
+    await leave(outsideToo, outside);
+    await settled();
+    expect(onHost(outsideToo)).toBe(Number(v + 1n));
+  });
+
+  it("an agent on the candidate added to a conversation outside the share keeps following the candidate, through a widening", async () => {
+    const t = await template();
+    const agents = await claimN(t, 12);
+    const { rolloutId, homeIn } = rolloutTaking(agents);
+    const moved = homeIn[0]!;
+    const v = t.version;
+    const candidate = await release(t, v + 1n, { instructions: "Answer in French only." });
+    await pushStep(t, candidate, { rolloutId, action: RolloutAction.START, share: 5000, step: 1 });
+    await settled();
+    expect(onHost(moved)).toBe(Number(v + 1n));
+
+    await join(moved, conversation(rolloutId, false));
+    await pushStep(t, candidate, { rolloutId, action: RolloutAction.WIDEN, share: 6000, step: 2 });
+    await settled();
+    expect(onHost(moved)).toBe(Number(v + 1n));
+    // Not sent back, and its target still the candidate (a newer base of it would reach it too).
+    expect(await targetOfAgent(moved)).toEqual([Number(v + 1n)]);
+    expect(await syncOf(moved)).toMatchObject({ state: SyncState.CURRENT, appliedVersion: v + 1n });
   });
 });

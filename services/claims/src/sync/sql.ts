@@ -98,6 +98,7 @@ export async function countBehind(
 }
 
 const LIVE_OF_TEMPLATE = `template_id = ? and state in ('claimed', 'crashed') and not pinned`;
+// By the home's place alone: BEHIND asks for the agent's other conversations (db/targets.ts).
 const IN_SHARE = `exists (select 1 from template_rollouts ro
   where ro.template_id = instances.template_id and ${inShareSql("ro", "instances.conversation_id")})`;
 

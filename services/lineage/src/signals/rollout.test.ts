@@ -68,14 +68,24 @@ describe("an agent in several conversations", () => {
   });
 
   it("counts under its home in the pairing: one report is one conversation's counts", () => {
+    // The feed lists an agent's conversations in order of their ids (signals/sql.ts): the home need not be first.
+    const addedFirst = {
+      ...inAll("b", "1", ["added", "home-b"], { answers: 4, thumbsDown: 2 }),
+      conversationId: "home-b",
+    };
     const c = conversationCounts(
-      { reports: [inAll("a", "2", ["home", "other"], { answers: 10, thumbsDown: 1 })], ran: [], removals: [] },
+      {
+        reports: [inAll("a", "2", ["home", "other"], { answers: 10, thumbsDown: 1 }), addedFirst],
+        ran: [],
+        removals: [],
+      },
       "2",
       "1",
       new Set([day]),
     );
     expect(c.thumbsDown).toEqual([
       { conversation: "home", candidate: true, days: { [day]: { events: 1, exposure: 10 } } },
+      { conversation: "home-b", candidate: false, days: { [day]: { events: 2, exposure: 4 } } },
     ]);
   });
 
