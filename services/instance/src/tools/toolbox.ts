@@ -95,6 +95,8 @@ export interface ToolboxDeps {
    * conversation the owner claimed it into.
    */
   ownerIsMember?(): boolean;
+  /** Whether its tools act in the conversation at hand (its owner may have added it somewhere with none); none: they do. */
+  toolsHere?(): boolean;
   /** The id of the conversation its turns run in, which what it texts and mails is recorded with (routing.ts). */
   conversationId?(): string | undefined;
   /** Posts a payment it made in its conversation (a transaction reference). */
@@ -298,11 +300,16 @@ export class AgentToolbox {
 
   /** The functions of the tools it holds and can reach. */
   functions(): FunctionSpec[] {
+    if (this.deps.toolsHere?.() === false) return [];
     return this.tools?.specs() ?? [];
   }
 
-  /** One call for whoever started the turn, through the gate. */
+  /** One call for whoever started the turn, through the gate; none where its owner turned its tools off. */
   call(name: string, args: Record<string, unknown>, who: Requester): Promise<ToolOutcome> {
+    if (this.deps.toolsHere?.() === false) {
+      this.deps.log.warn("a tool call in a conversation without tools: refused", { tool: name });
+      return Promise.resolve({ ok: false, error: "not done: my owner turned my tools off in this conversation" });
+    }
     return this.gate.call(name, args, who);
   }
 

@@ -88,7 +88,7 @@ export class Conversations {
     for (const entry of list.conversations) {
       if (entry.state === "leaving") continue;
       const saved = await ws.readJson<SavedConversationState>(conversationFile(entry.conversationId, "state"));
-      this.put(conversationOf(entry, saved));
+      this.put(conversationOf(entry, saved), entry.tools);
     }
     this.homeId = this.byId.has(list.home) ? list.home : undefined;
     return this.home?.current;
@@ -118,7 +118,7 @@ export class Conversations {
     entry: { tools: ConversationTools; addition: JsonValue },
   ): Promise<Conversation> {
     await writeJoined(this.agent.ws, convo, invite, entry);
-    const c = this.put(convo);
+    const c = this.put(convo, entry.tools);
     await c.listen(group);
     return c;
   }
@@ -180,8 +180,8 @@ export class Conversations {
     this.home?.inboundText(t);
   }
 
-  private put(convo: ConversationState): Conversation {
-    const c = new Conversation(this.agent, this, convo);
+  private put(convo: ConversationState, tools: ConversationTools = "shared"): Conversation {
+    const c = new Conversation(this.agent, this, convo, tools);
     c.onOthersJoined = () => this.onOthersJoined?.(c) ?? Promise.resolve();
     this.byId.set(convo.conversationId, c);
     return c;

@@ -18,7 +18,7 @@ import type { Logger } from "@convos-pool/kit/server";
 import { withRetriedSends } from "../../platform/sends.js";
 import type { HistoryLine, InboundTextTurn } from "../../model/turn.js";
 import type { Workspace } from "../../platform/workspace.js";
-import { saveState, type ConversationState } from "./files.js";
+import { saveState, type ConversationState, type ConversationTools } from "./files.js";
 
 export type { ConversationState };
 import { withReactionsSince } from "../../memory/feedback.js";
@@ -122,8 +122,8 @@ export class Conversation {
   private catchUps = 0;
   /** The group's name as last read (groupName). */
   private lastGroupName = "";
-  /** Members of its group, itself included; counted again when the group changes. */
-  private memberCount: number | undefined;
+  /** Members of its group by inbox id, itself included; read again when the group changes. */
+  private members: ReadonlySet<string> | undefined;
   /** When it last told each member it dropped a message of theirs (TOO_MANY_WAITING), ms, by inbox id. */
   private readonly dropNoticeAt = new Map<string, number>();
 
@@ -137,6 +137,8 @@ export class Conversation {
     private readonly agent: ConversationParts,
     private readonly scope: ConversationScope,
     convo?: ConversationState,
+    /** Whether its tools act here: the owner's choice when they added it (the home: shared). */
+    readonly tools: ConversationTools = "shared",
   ) {
     this.convo = convo;
     this.carryOut = new CarryOut(agent, this);
@@ -256,7 +258,7 @@ export class Conversation {
 
   /** Streams its group and catches up: from now on it is CLAIMED, answering there. */
   async listen(group: AgentGroup): Promise<void> {
-    this.memberCount = undefined;
+    this.members = undefined;
     const agent = this.agent;
     if (agent.status.stopped) return;
     // What it says there survives the network's rate limit, in order (platform/sends.ts).
@@ -465,13 +467,19 @@ export class Conversation {
     if (!convo || !group || agent.status.stopped) return;
     // Who is who: only a sender's own profile counts (people.ts).
     let changed = applyProfiles(convo, profilesIn(m), agent.status.inboxId);
-    if (m.contentType?.typeId === "group_updated") this.memberCount = undefined;
+    if (m.contentType?.typeId === "group_updated") this.members = undefined;
     if (othersJoined(m, agent.status.inboxId) && this.onOthersJoined)
       void this.onOthersJoined().catch((err: unknown) => agent.log.warn("profile not said again", { err }));
-    this.memberCount ??= (await group.members()).length;
-    await this.carryOut.message(m, messageOf(m), { ...this.whoIsWho(), members: this.memberCount, mayAnswer }, group);
+    const members = await this.knowMembers(group);
+    await this.carryOut.message(m, messageOf(m), { ...this.whoIsWho(), members: members.size, mayAnswer }, group);
     if (this.convo === convo && this.done(m)) changed = true;
     if (changed && this.convo === convo) await saveState(agent.ws, convo);
+  }
+
+  /** Its group's members, read when not known since the group last changed. */
+  async knowMembers(group: AgentGroup): Promise<ReadonlySet<string>> {
+    this.members ??= new Set((await group.members()).map((member) => member.inboxId));
+    return this.members;
   }
 
   /** A text to its number (the host's SMS webhook), in a turn of its own here (carry-out.ts). */

@@ -145,6 +145,7 @@ export class Parts implements RuntimeAgent {
       buttons: (b) => this.voice.buttons(b),
       direct: this.ownerLine,
       conversationName: () => this.conversations.here.groupName,
+      toolsHere: () => this.conversations.here.tools === "shared",
       // Where a number it texts and a mail it sends answer back to (tools/routing.ts).
       conversationId: () => this.conversations.here.id,
       paid: (payment) => this.voice.payment(payment),
