@@ -1,10 +1,11 @@
 // Clone with context end to end, every part real: PostgreSQL, the local XMTP
 // node, the template service, a real instance host (offline model first, then
 // a chat-completions server), the claims service, and two Convos
-// conversations served by the real Convos CLI. An owner's agent learns in
-// conversation A (a lesson, a preference, a detail of the Japan trip, a phone
-// number); the owner clones it into conversation B with a directive that
-// leaves the Japan details out; the child answers in B with what carried and
+// conversations served by the real Convos CLI. An owner's agent learns from
+// its owner in conversation A (a lesson, a preference, a detail of the Japan
+// trip, a phone number: the owner's own, so they may carry); the owner
+// clones it into conversation B with a directive that leaves the Japan
+// details out; the child answers in B with what carried and
 // not with the rest. Then the attacks of docs/signatures.md ("Clone with
 // context"): a stranger's clone, a pool that redirects the summary, a replay,
 // a pool that configures the clone with another creator's template; and a search of the node's data, every database and every log line for the
@@ -14,6 +15,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InheritanceState, InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
@@ -25,7 +27,13 @@ import { instanceCall, type Agent, type RunningInstanceHost } from "@convos-pool
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { contentFromJson, contentToJson, jsonHash, templateIdFor } from "@convos-pool/kit/content";
 import { createServiceClient } from "@convos-pool/kit/server";
-import { signClone, signOperation, signUpdateRelease, type CloneToSign } from "@convos-pool/kit/signing";
+import {
+  shareMemoryFields,
+  signClone,
+  signOperation,
+  signUpdateRelease,
+  type CloneToSign,
+} from "@convos-pool/kit/signing";
 import {
   creationNonceOf,
   newIdentity,
@@ -138,7 +146,9 @@ beforeAll(async () => {
     "public",
   );
   templateId = t.id;
-  owner = newIdentity();
+  // Saul, conversation A's creator, owns it: what carries to a clone is the owner's own
+  // (docs/memory.md, "Provenance").
+  owner = await stack.personOf();
   await stack.idleAgents(2);
   const claimed = await client.claim(
     {
@@ -151,7 +161,7 @@ beforeAll(async () => {
     as(owner),
   );
   parentId = claimed.instanceId;
-  // Saul, conversation A's creator, teaches it: a lesson, a preference, a Japan detail, a number.
+  // Saul, its owner, teaches it: a lesson, a preference, a Japan detail, a number.
   for (const line of [
     `${LESSON}.`,
     `Remember that ${PREFERENCE}.`,
@@ -498,6 +508,25 @@ describe("clone with context", () => {
       instanceCall(childId),
     );
     expect((await expectCode(refused, Code.PermissionDenied)).rawMessage).toContain("owner");
+    // What the old owner taught no longer travels (docs/memory.md, "Provenance"): the heir marks it "use this in
+    // all my conversations" first, by id, signed.
+    const taughtByOld = onHost(childId).memorySnapshot!.entries.map((e) => e.id);
+    const memorySc = createServiceClient(AgentMemoryService, stack.claims!.url, stack.creds.gateway);
+    const shared = await memorySc.client.shareMemory(
+      {
+        instanceId: childId,
+        entryIds: taughtByOld,
+        share: true,
+        ownerSignature: await signOperation(
+          heir.account,
+          "ShareMemory",
+          shareMemoryFields({ ownerId: heir.inboxId, instanceId: childId, entryIds: taughtByOld, share: true }),
+        ),
+      },
+      as(heir),
+    );
+    memorySc.close();
+    expect(shared).toMatchObject({ changed: 2, notFound: [] });
     const heirs = cloneOf({
       ownerId: heir.inboxId,
       parentInstanceId: childId,
@@ -510,7 +539,7 @@ describe("clone with context", () => {
     await expect
       .poll(() => grandchild.inheritanceSnapshot?.state, { timeout: 15_000, interval: 100 })
       .toBe("inherited");
-    // What the child inherited carries on (it is its memory now), and the grandchild knows where it came from.
+    // What the child inherited and the heir shared carries on, and the grandchild knows where it came from.
     expect(grandchild.memorySnapshot!.entries.map((e) => [e.text, e.inheritedFrom])).toEqual([
       [LESSON, childId],
       [PREFERENCE, childId],

@@ -10,9 +10,10 @@
 // import adds nothing; a file changed after export is nobody's word;
 // someone else cannot export it, through the pool or
 // past it; a replay is refused; the pool's data and logs never saw the
-// memory; and the owner lists and forgets an entry, which the agent then no
-// longer answers from. Last, the same through the gateway's REST paths and
-// the pool CLI, which refuses to seal to a key the agent's wallet did not sign.
+// memory; the owner lists and forgets an entry, which the agent then no
+// longer answers from, and marks one to use in all its conversations.
+// Last, the same through the gateway's REST paths and the pool CLI, which
+// refuses to seal to a key the agent's wallet did not sign.
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Code, type Client } from "@connectrpc/connect";
@@ -102,7 +103,7 @@ async function exportAs(caller: TestIdentity, signer: TestIdentity, instanceId =
 
 async function listEntries(
   instanceId: string,
-): Promise<{ id: string; kind: string; text: string; imported?: boolean }[]> {
+): Promise<{ id: string; kind: string; text: string; imported?: boolean; shared: boolean; everywhere: boolean }[]> {
   const key = x25519KeyPair();
   const ownerSignature = await sign(owner, "ListMemory", instanceId, {
     recipientKey: bytesToHex(key.publicKey),
@@ -406,6 +407,50 @@ describe("portable memory", () => {
       Code.InvalidArgument,
     );
     expect(bad.rawMessage).toContain("entry_ids[0]");
+  });
+
+  it("the owner marks an entry to use in all the agent's conversations and takes the mark off; the listing says so; unknown ids are named, and a stranger's signature is refused by the pool and past it", {
+    timeout: 30_000,
+  }, async () => {
+    const target = onHost(targetId);
+    const lesson = (await listEntries(targetId)).find((e) => e.text === LESSON)!;
+    const missing = "mem_000000000000";
+    const share = async (ids: string[], on: boolean, signer: TestIdentity = owner) =>
+      memory.shareMemory(
+        {
+          instanceId: targetId,
+          entryIds: ids,
+          share: on,
+          ownerSignature: await sign(signer, "ShareMemory", targetId, { entryIds: ids.join(","), share: on }),
+        },
+        as(owner),
+      );
+    expect(await share([lesson.id, missing], true)).toMatchObject({ changed: 1, notFound: [missing] });
+    expect(target.memorySnapshot!.entries.find((e) => e.id === lesson.id)).toMatchObject({ sharedBy: owner.inboxId });
+    expect((await listEntries(targetId)).find((e) => e.id === lesson.id)).toMatchObject({
+      shared: true,
+      everywhere: true,
+    });
+    // A stranger's signature in the owner's name: the pool says the agent does not exist; past the pool, the agent refuses.
+    const stranger = newIdentity();
+    await expectCode(share([lesson.id], false, stranger), Code.NotFound);
+    const forged = await sign(stranger, "ShareMemory", targetId, { entryIds: lesson.id, share: false });
+    await expectCode(
+      direct.shareMemory(
+        { ownerId: owner.inboxId, entryIds: [lesson.id], share: false, signature: forged },
+        instanceCall(targetId),
+      ),
+      Code.PermissionDenied,
+    );
+    expect((await listEntries(targetId)).find((e) => e.id === lesson.id)).toMatchObject({ shared: true });
+    expect(await share([lesson.id], false)).toMatchObject({ changed: 1, notFound: [] });
+    expect((await listEntries(targetId)).find((e) => e.id === lesson.id)).toMatchObject({
+      shared: false,
+      everywhere: false,
+    });
+    // More than a call takes, before anything is asked.
+    const many = Array.from({ length: 101 }, () => missing);
+    expect((await expectCode(share(many, true), Code.InvalidArgument)).rawMessage).toContain("entry_ids");
   });
 
   it("the owner opts the agent in and out of the pattern pool; the agent keeps the choice", {

@@ -9,7 +9,7 @@
 // agent), and, but for GetMemoryKey, signed (owner_signature), whose nonce is
 // spent here before the agent is asked, so a signature reaches it once.
 
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { invalidArgument, requirePresent } from "@convos-pool/kit/content";
@@ -18,8 +18,14 @@ import { bytesToHex, sha256 } from "viem";
 import { ownersAgent, ownerSignedCall, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
 import { askAgent, type InstanceMemoryCall, type InstanceRuntime } from "../hosts/runtime.js";
 
-/** At most this many entries forgotten in one call (agent_memory_service.proto). */
-const MAX_FORGET_IDS = 100;
+/** At most this many entries forgotten, or shared, in one call (agent_memory_service.proto). */
+const MAX_ENTRY_IDS = 100;
+
+/** 1 to MAX_ENTRY_IDS ids, before anything is asked; each id's form is the agent's to check. */
+function entryIdCount(ids: readonly string[]): void {
+  if (ids.length === 0 || ids.length > MAX_ENTRY_IDS)
+    throw invalidArgument("entry_ids", `1 to ${MAX_ENTRY_IDS} entry ids, not ${ids.length}`);
+}
 
 export interface AgentMemoryServiceDeps extends OwnerCallDeps {
   runtime: Pick<InstanceRuntime, "memory">;
@@ -95,9 +101,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     },
 
     async forgetMemory(req, ctx) {
-      if (req.entryIds.length === 0 || req.entryIds.length > MAX_FORGET_IDS) {
-        throw invalidArgument("entry_ids", `1 to ${MAX_FORGET_IDS} entry ids, not ${req.entryIds.length}`);
-      }
+      entryIdCount(req.entryIds);
       const { agent, ownerId } = await signedCall(
         req.instanceId,
         ctx,
@@ -121,10 +125,22 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
       return { sharing: res.sharing };
     },
 
-    // Sharing an entry across the agent's conversations comes with them
-    // (docs/design/one-agent-many-conversations.md).
-    async shareMemory() {
-      throw new ConnectError("sharing memory across conversations is not available yet", Code.Unimplemented);
+    async shareMemory(req, ctx) {
+      entryIdCount(req.entryIds);
+      const { agent, ownerId } = await signedCall(
+        req.instanceId,
+        ctx,
+        "ShareMemory",
+        { entryIds: req.entryIds.join(","), share: req.share },
+        req.ownerSignature,
+      );
+      const res = await askAgent("sharing", () =>
+        agent.client.shareMemory(
+          { ownerId, entryIds: req.entryIds, share: req.share, signature: req.ownerSignature },
+          agent.options,
+        ),
+      );
+      return { changed: res.changed, notFound: res.notFound };
     },
   };
 }

@@ -1,6 +1,7 @@
 // The two agents' checks of a clone (clone/summary.ts), in memory: real EIP-712
 // signatures, a real master seed, inboxes derived from addresses (what the
-// network-backed resolver falls back to for an inbox it has not seen).
+// network-backed resolver falls back to for an inbox it has not seen); and
+// what a summary is made from, pure (cloneSelection).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,7 +27,10 @@ import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { contentFromJson } from "@convos-pool/kit/content";
 import { MAX_SUMMARY_BYTES } from "../platform/xmtp.js";
 import { SpentNonces } from "../platform/nonces.js";
-import { buildSummary, checkCloneRequest, checkSummary, type CloneChecks } from "./summary.js";
+import { buildSummary, checkCloneRequest, checkSummary, cloneSelection, type CloneChecks } from "./summary.js";
+import { Memory } from "../memory/store.js";
+import { fc, test } from "@fast-check/vitest";
+import { readableIn } from "../memory/walls.js";
 import { MasterSeed } from "@convos-pool/kit/signing";
 import { seedKeys, walletAt } from "../platform/keys.js";
 import { Workspace } from "../platform/workspace.js";
@@ -350,4 +354,93 @@ describe("the summary message and the spent nonces", () => {
       "0xcc",
     ]);
   });
+});
+
+describe("what a clone's summary is made from (made for another conversation)", () => {
+  const BEA = "b".repeat(64);
+  const HOME = "conv-a";
+  function taught(): Memory {
+    const m = new Memory();
+    m.add([
+      { kind: "personalization", text: "my flight is AF123", from: owner.inboxId, role: "owner", conversationId: HOME },
+      { kind: "personalization", text: "the door code is 7719", from: BEA, role: "member", conversationId: HOME },
+      {
+        kind: "personalization",
+        text: "we land at 9",
+        from: BEA,
+        role: "member",
+        conversationId: HOME,
+        sharedBy: owner.inboxId,
+      },
+      {
+        kind: "personalization",
+        text: "I am vegan",
+        from: BEA,
+        role: "owner",
+        confirmedBy: owner.inboxId,
+        conversationId: HOME,
+      },
+      { kind: "training", text: "Always confirm the date", from: BEA, role: "member", conversationId: HOME },
+      { kind: "training", text: "suggest trains", adoptedFrom: "pat_1" },
+      {
+        kind: "training",
+        text: "Your answer was marked good.",
+        from: owner.inboxId,
+        role: "owner",
+        conversationId: HOME,
+        feedback: { messageId: "m", signal: "up", about: "x" },
+      },
+      { kind: "personalization", text: "the museum opens at 9", inheritedFrom: "inst_grand" },
+      { kind: "credentials", text: "my PIN is 4321", from: owner.inboxId, role: "owner", conversationId: HOME },
+    ]);
+    return m;
+  }
+
+  it("takes the owner's own entries of the chosen kinds: taught, confirmed, marked for all their conversations, adopted; never a member's, feedback or inheritance", () => {
+    const { entries } = cloneSelection({
+      memory: taught(),
+      history: [],
+      carry: ["training", "personalization"],
+      ownerId: owner.inboxId,
+    });
+    expect(entries.map((e) => e.text)).toEqual(["my flight is AF123", "we land at 9", "I am vegan", "suggest trains"]);
+    // After a transfer, the former owner's entries and marks stay home.
+    const { entries: heirs } = cloneSelection({
+      memory: taught(),
+      history: [],
+      carry: ["training", "personalization"],
+      ownerId: stranger.inboxId,
+    });
+    expect(heirs.map((e) => e.text)).toEqual(["suggest trains"]);
+  });
+
+  it("reads the owner's own lines only: not a member's, not its own answers, not a line that carries a kind the owner did not choose", () => {
+    const history = [
+      { role: "user" as const, text: "Remember that my flight is AF123", sender: "Saul", speaker: "owner" },
+      { role: "user" as const, text: "Remember that the door code is 7719", sender: "Bea", speaker: "member" },
+      { role: "assistant" as const, text: "Noted: the door code is 7719" },
+      { role: "user" as const, text: "pass it on", sender: "Eve", speaker: "outsider" },
+      { role: "user" as const, text: "Remember that my password is hunter2", sender: "Saul", speaker: "owner" },
+    ];
+    const { recent } = cloneSelection({
+      memory: taught(),
+      history,
+      carry: ["personalization"],
+      ownerId: owner.inboxId,
+    });
+    expect(recent.map((h) => h.text)).toEqual(["Remember that my flight is AF123"]);
+  });
+
+  test.prop([fc.constantFrom("conv-b", "conv-c")])(
+    "every entry it takes is one another conversation of the agent reads",
+    (other) => {
+      const { entries } = cloneSelection({
+        memory: taught(),
+        history: [],
+        carry: ["training", "personalization", "credentials"],
+        ownerId: owner.inboxId,
+      });
+      for (const e of entries) expect(readableIn(e, other, { ownerId: owner.inboxId, home: HOME }), e.text).toBe(true);
+    },
+  );
 });

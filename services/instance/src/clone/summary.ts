@@ -45,7 +45,8 @@ import type { CloneAuthorization, CloneSummaryRequest } from "@convos-pool/gen/c
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { checkCloneConfig, checkSignedTemplate, type CloneConfig, type RunningTemplate } from "./binding.js";
 import { isRole } from "../memory/provenance.js";
-import type { NewEntry } from "../memory/store.js";
+import { carriesOtherKind, ownLines, type Memory, type MemoryEntry, type NewEntry } from "../memory/store.js";
+import { portable } from "../memory/walls.js";
 import type { AgentKeys } from "../platform/keys.js";
 import { MAX_SUMMARY_BYTES } from "../platform/xmtp.js";
 
@@ -143,6 +144,28 @@ export function buildSummary(
   while (summary.entries.length > 0 && toBinary(CloneSummarySchema, summary).byteLength > MAX_SUMMARY_BYTES)
     summary.entries.shift();
   return summary;
+}
+
+/**
+ * What the parent summarizes for a clone, which is made for another
+ * conversation (docs/memory.md, "Provenance"): entries of the kinds the owner
+ * chose that every conversation reads (memory/walls.ts `portable`: the
+ * owner's own, what they marked "use this in all my conversations", adopted
+ * lessons; never feedback, never a member's unconfirmed word), and the
+ * owner's own lines of the conversation, less those that carry a kind the
+ * owner did not choose.
+ */
+export function cloneSelection<L extends { role: string; speaker?: string | undefined; text: string }>(input: {
+  memory: Memory;
+  history: readonly L[];
+  carry: readonly MemoryKind[];
+  ownerId: string;
+}): { entries: MemoryEntry[]; recent: L[] } {
+  const { memory, carry, ownerId } = input;
+  return {
+    entries: memory.entries.filter((e) => carry.includes(e.kind) && portable(e, ownerId)),
+    recent: ownLines(input.history).filter((h) => !carriesOtherKind(h.text, carry, memory)),
+  };
 }
 
 export interface ChildView {

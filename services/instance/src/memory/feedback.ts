@@ -12,7 +12,7 @@
 
 import type { Logger } from "@convos-pool/kit/server";
 import { memberRole, type Role } from "../platform/roles.js";
-import { confirm, confirmSaid, isConfirmation, markDisputes, planCorrection } from "./provenance.js";
+import { confirm, confirmSaid, isConfirmation, isShareEverywhere, markDisputes, planCorrection } from "./provenance.js";
 import { memoryHere, type Here, type Walls } from "./walls.js";
 import {
   extractByRule,
@@ -96,6 +96,8 @@ const SHORT_REPLY_WORDS = 6;
  */
 export function replyCorrects(text: string): boolean {
   const t = text.trim();
+  // "Use this in all my conversations" marks what it replies to (lessons.ts); it says nothing is wrong.
+  if (isShareEverywhere(t)) return false;
   if (looksLikeCorrection(t)) return true;
   if (!t || t.endsWith("?") || ACKNOWLEDGEMENT.test(t)) return false;
   return t.split(/\s+/).length <= SHORT_REPLY_WORDS;
@@ -389,6 +391,20 @@ export class FeedbackReader {
     const said = answer ? answerSources(answer.text, view).filter((e) => e.disputes?.length) : [];
     if (said.length > 0) return said.map((e) => e.id);
     return pending.filter((e) => e.messageId === m.replyTo).map((e) => e.id);
+  }
+
+  /**
+   * What an owner's "use this in all my conversations" marks as a reply
+   * (lessons.ts): the facts of `view` the agent's answer said back, when it
+   * replies to one of the agent's messages in `group`; else the entries
+   * learned from the message it replies to. Nothing for a text that replies
+   * to nothing. `view`: the memory of `group`'s conversation (memory/walls.ts).
+   */
+  shareTargets(group: AgentGroup | undefined, view: Memory, m: TextMessage): MemoryEntry[] {
+    if (!m.replyTo) return [];
+    const answer = group ? this.ownAnswer(group, m.replyTo) : undefined;
+    if (answer) return answerSources(answer.text, view);
+    return view.entries.filter((e) => e.messageId === m.replyTo && !e.feedback);
   }
 
   /**

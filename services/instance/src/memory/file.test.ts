@@ -162,6 +162,53 @@ describe("the agent-memory file", () => {
     ]);
   });
 
+  it("the owner's 'use this in all my conversations' goes with their sealed export; another owner's mark, or any mark in an unsealed file, does not", () => {
+    const saul = "a".repeat(64);
+    const source = new Memory();
+    source.add([
+      {
+        kind: "personalization",
+        text: "we land at 9",
+        from: saul,
+        role: "member",
+        conversationId: "c1",
+        sharedBy: OWNER,
+        sharedAt: "t1",
+      },
+      {
+        kind: "personalization",
+        text: "the ferry is at noon",
+        from: saul,
+        role: "member",
+        conversationId: "c1",
+        sharedBy: saul,
+        sharedAt: "t2",
+      },
+    ]);
+    const file = buildMemoryFile({
+      agent: { instanceId: "inst_a", inboxId: "a".repeat(64), name: "Trip planner" },
+      template: { templateId: "t", creatorId: "c", version: "1", baseVersions: [] },
+      entries: source.entries,
+      conversationSummary: { messages: 0, participants: 0, via: "offline", lines: [] },
+      toolCredentials: {},
+      userConfig: {},
+    });
+    expect(file.entries.map((e) => e.sharedBy)).toEqual([OWNER, saul]);
+    const sealed = new Memory();
+    mergeMemoryFile(sealed, file, { ownerId: OWNER, sealedBy: SEALER });
+    expect(sealed.entries.map((e) => [e.text, e.sharedBy, e.sharedAt])).toEqual([
+      ["we land at 9", OWNER, "t1"],
+      ["the ferry is at noon", undefined, undefined],
+    ]);
+    const unsealed = new Memory();
+    mergeMemoryFile(unsealed, file, { ownerId: OWNER });
+    expect(unsealed.entries.some((e) => "sharedBy" in e || "sharedAt" in e)).toBe(false);
+    // Loaded from memory.json, an unsealed import's mark is dropped too; an entry of the agent's own keeps it.
+    const { sealedBy: _sealedBy, ...unsealedEntry } = sealed.entries[0]!;
+    const loaded = Memory.from({ version: 1, entries: [unsealedEntry, source.entries[0]!] });
+    expect(loaded.entries.map((e) => e.sharedBy)).toEqual([undefined, OWNER]);
+  });
+
   it("a stranger's pack whose entries say role owner is imported as nobody's: no role, no teacher, no confirmation, its credentials too", () => {
     const pack = {
       ...exported(),

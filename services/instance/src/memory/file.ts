@@ -180,8 +180,9 @@ export interface ImportWord {
  * (same kind and text), and what is past the imported entries' share
  * (memory/shares.ts) is counted as skipped. Added entries are marked
  * imported. From a file whose seal held (`sealedBy`: this owner's own
- * export), they keep where they came from (inherited, feedback, adopted) and
- * who taught them (role, `from`, conversation), and a credential supplied
+ * export), they keep where they came from (inherited, feedback, adopted),
+ * who taught them (role, `from`, conversation) and the owner's mark to use
+ * them in all their conversations (another owner's is dropped), and a credential supplied
  * again is the owner's. From any other file, every entry and credential is
  * nobody's word (store.ts `nobodys`): no role, no teacher, never the
  * owner's, whatever the file says. Tool and config secrets are the pool's
@@ -193,7 +194,8 @@ export function mergeMemoryFile(memory: Memory, file: AgentMemoryFile, word: Imp
   let skipped = 0;
   for (const raw of file.entries) {
     const entry = candidateOf(raw);
-    if (entry) candidates.push(sealedBy !== undefined ? { ...entry, sealedBy } : nobodys(entry));
+    if (entry)
+      candidates.push(sealedBy !== undefined ? { ...sharedHere(entry, word.ownerId), sealedBy } : nobodys(entry));
     else skipped++;
   }
   const supplied = file.suppliedSecrets ?? {};
@@ -236,7 +238,16 @@ function candidateOf(raw: unknown): NewEntry | undefined {
     ...(typeof e.inheritedFrom === "string" ? { inheritedFrom: e.inheritedFrom } : {}),
     ...(typeof e.adoptedFrom === "string" ? { adoptedFrom: e.adoptedFrom } : {}),
     ...(feedback ? { feedback } : {}),
+    ...(typeof e.sharedBy === "string" ? { sharedBy: e.sharedBy } : {}),
+    ...(typeof e.sharedAt === "string" ? { sharedAt: e.sharedAt } : {}),
   };
+}
+
+/** An entry keeps its "use this in all my conversations" only when this agent's owner marked it (memory/walls.ts). */
+function sharedHere(e: NewEntry, ownerId: string | undefined): NewEntry {
+  if (e.sharedBy === undefined || e.sharedBy === ownerId) return e;
+  const { sharedBy: _by, sharedAt: _at, ...rest } = e;
+  return rest;
 }
 
 function feedbackOf(raw: unknown): MemoryFeedback | undefined {

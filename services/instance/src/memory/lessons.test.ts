@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { createLogger } from "@convos-pool/kit/server";
 import { FeedbackReader } from "./feedback.js";
 import { Lessons } from "./lessons.js";
-import { Memory, type MemoryEntry, type NewEntry } from "./store.js";
+import { extractByRule, Memory, type MemoryEntry, type NewEntry } from "./store.js";
 import { readableIn } from "./walls.js";
 import { REACTION_ADDED, type AgentGroup, type AgentMessage, type TextMessage } from "../platform/xmtp.js";
 import type { Role } from "../platform/roles.js";
@@ -277,5 +277,67 @@ describe("in an agent of two conversations, what a message in B teaches reads B'
     });
     expect(lesson.forgot).toBe(2);
     expect(memory.entries.map((e) => e.text)).toEqual(["the door code is 1234"]);
+  });
+
+  describe("'use this in all my conversations'", () => {
+    const byRule = (m: TextMessage) => extractByRule(m.content);
+    const landing = { kind: "personalization" as const, text: "we land at 9", via: "llm" as const };
+
+    it("the owner's, replying to a member's message, marks what it taught here: then it is read in every conversation", async () => {
+      const { memory } = twoConversations();
+      const anas = inB(ANA, "we land at 9");
+      await learnInB(anas, "member", memory, [landing]);
+      const landed = memory.entries.find((e) => e.text === "we land at 9")!;
+      expect(readableIn(landed, A, walls)).toBe(false);
+      const before = memory.entries.length;
+      await learnInB(inB(OWNER, "Use this in all my conversations!", anas.id), "owner", memory);
+      expect(landed).toMatchObject({ sharedBy: OWNER, sharedAt: expect.any(String), from: ANA, role: "member" });
+      expect(readableIn(landed, A, walls)).toBe(true);
+      // The phrase is no fact, and no correction of anything.
+      expect(memory.entries).toHaveLength(before);
+    });
+
+    it("a reply naming a message of another conversation marks nothing; a member's phrase marks nothing", async () => {
+      const { memory } = twoConversations();
+      saved = 0;
+      await learnInB(inB(OWNER, "use this in all my conversations", "saul-in-a"), "owner", memory);
+      const anas = inB(ANA, "we land at 9");
+      await learnInB(anas, "member", memory, [landing]);
+      await learnInB(inB(ANA, "please share this with all my groups", anas.id), "member", memory);
+      await learnInB(inB(ANA, "We land at 9. Remember this everywhere."), "member", memory, [landing]);
+      expect(memory.entries.filter((e) => e.sharedBy !== undefined)).toEqual([]);
+      expect(memory.entries.filter((e) => e.from === SAUL).every((e) => !readableIn(e, B, walls))).toBe(true);
+      // Only Ana's fact was saved: nothing was marked.
+      expect(saved).toBe(1);
+    });
+
+    it("said in one message with the facts, it marks the facts the message taught; the phrase is not learned", async () => {
+      const memory = new Memory();
+      const m = inB(OWNER, "Remember that Bea's flight is AF123. Remember this everywhere.");
+      const lesson = await twoLessons.text(groupB, memory, m, { forget: false, correction: true });
+      await lesson.learn({
+        role: "owner",
+        ask: (a) => Promise.resolve(extractByRule(a.message, a.from)),
+        group: groupB,
+        walls,
+      });
+      expect(memory.entries.map((e) => [e.text, e.sharedBy])).toEqual([["Bea's flight is AF123", OWNER]]);
+      expect(byRule(m).map((e) => e.text)).toContain("this everywhere");
+    });
+
+    it("replying to the agent's own answer, it marks the facts the answer said back", async () => {
+      const { memory } = twoConversations();
+      await learnInB(inB(ANA, "we land at 9"), "member", memory, [landing]);
+      const answer = inB(AGENT, "Noted: we land at 9.");
+      agentSaid.set(answer.id, answer);
+      const reply = inB(OWNER, "use this in all my conversations", answer.id);
+      // Not a correction of that answer, though short.
+      expect(await twoLessons.text(groupB, memory, reply, { forget: false, correction: true })).toMatchObject({
+        correcting: undefined,
+      });
+      await learnInB(reply, "owner", memory, [], true);
+      expect(memory.entries.filter((e) => e.sharedBy === OWNER).map((e) => e.text)).toEqual(["we land at 9"]);
+      expect(memory.entries.some((e) => e.feedback)).toBe(false);
+    });
   });
 });

@@ -6,8 +6,10 @@
 // returns what the turn needs and the learning that follows it (`learn`).
 // Each entry recorded with who taught it, where; a correction leaves its own
 // entry and takes out what it supersedes if its teller may; the owner's word
-// makes a member's version the owner's; "forget what you learned from me"
-// takes out what the sender taught, never what others taught about them. A
+// makes a member's version the owner's; the owner's "use this in all my
+// conversations" marks what it names to be read in every conversation;
+// "forget what you learned from me" takes out what the sender taught, never
+// what others taught about them. A
 // fact carries no recipient or amount its message did not (tools/origins.ts):
 // what the owner taught may direct an act. Here memory changes and is
 // saved; what a reaction or a correction means is feedback.ts's, whose word
@@ -15,13 +17,21 @@
 // when (agent/conversation/plan.ts) and calls here. Everything learning reads
 // of memory is what the message's conversation reads (memory/walls.ts): the
 // learning model's prompt, what it knew already, what a correction
-// supersedes or disputes, what the owner confirms. Only "forget what you
+// supersedes or disputes, what the owner confirms or shares. Only "forget what you
 // learned from me" reaches every entry: the sender's own.
 
 import type { Logger } from "@convos-pool/kit/server";
 import { recordCorrection, type AnswerRef, type FeedbackReader } from "./feedback.js";
-import { confirm, confirmSaid, groundedIn, taughtBy } from "./provenance.js";
-import type { Memory, MemoryEntry, NewEntry } from "./store.js";
+import {
+  confirm,
+  confirmSaid,
+  groundedIn,
+  isShareEverywhere,
+  markShared,
+  taughtBy,
+  withoutShareEverywhere,
+} from "./provenance.js";
+import { normalize, type Memory, type MemoryEntry, type NewEntry } from "./store.js";
 import { memoryHere, type Here, type Walls } from "./walls.js";
 import type { Role } from "../platform/roles.js";
 import { valuesWithin } from "../tools/origins.js";
@@ -121,24 +131,31 @@ export class Lessons {
     // Where it learns, and all it reads of memory to learn: the text's conversation, read again after each change.
     const here: Here = { ...how.walls, conversationId: m.conversationId };
     const where = { conversationId: here.conversationId, messageId: m.id };
+    // "Use this in all my conversations": the owner's only; a member's phrase changes nothing (provenance.ts).
+    const sharing = role === "owner" && m.senderInboxId === here.ownerId && isShareEverywhere(m.content);
+    // The phrase is no fact: what is learned is the rest of the message.
+    const said = sharing ? withoutShareEverywhere(m.content) : m.content;
+    // As a reply, it marks what the message replied to taught here (a member's too, which the owner makes theirs to
+    // use), or what the agent's answer it replied to said back (feedback.ts shareTargets).
+    const replied = sharing ? this.deps.feedback.shareTargets(how.group, memoryHere(memory, here), m) : [];
     let found: NewEntry[] = [];
-    if (!ask && !correcting) return;
+    if (!ask && !correcting && replied.length === 0) return;
     try {
-      if (ask)
+      if (ask && said.trim())
         found = await ask({
           memory: memoryHere(memory, here),
-          message: m.content,
+          message: said,
           from: m.senderInboxId,
           role,
           ...(correcting ? { correcting: correcting.text } : {}),
         });
     } catch (err) {
       log.warn("learning from a message failed", { err });
-      if (!correcting) return;
+      if (!correcting && replied.length === 0) return;
     }
     // A fact may say only what its teller wrote (its recipients and amounts exactly, its numbers, most of its words): a
     // model cannot put its own facts in their mouth, nor another's reworded (provenance.ts groundedIn).
-    const invented = found.filter((e) => !valuesWithin(e.text, m.content) || !groundedIn(e.text, m.content));
+    const invented = found.filter((e) => !valuesWithin(e.text, said) || !groundedIn(e.text, said));
     if (invented.length > 0) log.warn("facts their message did not say: not learned", { count: invented.length });
     found = found.filter((e) => !invented.includes(e)).map((e) => ({ ...e, role, ...where }));
     const added = memory.add(found, memoryHere(memory, here).entries);
@@ -158,12 +175,34 @@ export class Lessons {
     const corrected =
       correcting && recordCorrection(memory, here, correcting, m.content, m.senderInboxId, found, role, m.id);
     if (corrected) log.info("correction learned", { messageId: correcting.messageId, ...corrected });
-    if (added.length === 0 && !corrected && confirmed === 0) return;
+    const shared = sharing ? this.share(memory, here, replied, found) : 0;
+    if (added.length === 0 && !corrected && confirmed === 0 && shared === 0) return;
     await this.deps.save(memory);
     if (added.length === 0) return;
     const kinds: Record<string, number> = {};
     for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
     log.info("learned", { added: kinds, total: memory.entries.length });
     this.deps.learned(added);
+  }
+
+  /**
+   * The owner's "use this in all my conversations": what the message it
+   * replied to taught (`replied`), and the facts the message itself taught
+   * (`found`: added, or known here already), marked theirs to use in every
+   * conversation. Only entries read here: nothing of another conversation
+   * is marked by naming its message. How many were marked.
+   */
+  private share(memory: Memory, here: Here, replied: readonly MemoryEntry[], found: readonly NewEntry[]): number {
+    const facts = new Set(found.map((f) => `${f.kind}:${normalize(f.text)}`));
+    const view = memoryHere(memory, here).entries;
+    const taught = view.filter((e) => !e.feedback && facts.has(`${e.kind}:${normalize(e.text)}`));
+    const marked = markShared(
+      [...new Set([...replied.filter((e) => view.includes(e)), ...taught])],
+      true,
+      here.ownerId,
+    );
+    if (marked.length > 0)
+      this.deps.log.info("the owner shared entries with all their conversations", { shared: marked.length });
+    return marked.length;
   }
 }

@@ -16,12 +16,15 @@ import {
   groundedIn,
   isConfirmation,
   isForgetMe,
+  isShareEverywhere,
   markDisputes,
+  markShared,
   planCorrection,
   saidByOwner,
   taughtBy,
   teacherOf,
   withProvenance,
+  withoutShareEverywhere,
 } from "./provenance.js";
 
 const OWNER = "0".repeat(64);
@@ -325,6 +328,71 @@ describe("forget what you learned from me", () => {
     m.add([{ kind: "personalization", text: "I am pescatarian", from: SAUL, role: "owner", confirmedBy: OWNER }]);
     expect(taughtBy(m, SAUL).map((e) => e.text)).not.toContain("I am pescatarian");
     expect(taughtBy(m, OWNER).map((e) => e.text)).toEqual(["Always book for Saul at 8"]);
+  });
+});
+
+describe("'use this in all my conversations'", () => {
+  it("reads the plain ways of saying it, alone or as a sentence of a longer message", () => {
+    for (const t of [
+      "use this in all my conversations",
+      "Use this in all my conversations!",
+      "remember this everywhere",
+      "please share this with all my groups.",
+      "Can you use that in all of my chats?",
+      "Keep this across all my conversations, please",
+      "My flight is AF123. Remember this everywhere.",
+      "Use it everywhere from now on",
+    ])
+      expect(isShareEverywhere(t), t).toBe(true);
+  });
+
+  it("is not about something else, negated, or a fact that mentions conversations", () => {
+    for (const t of [
+      "don't use this in all my conversations",
+      "use this in the group",
+      "remember this",
+      "I use this everywhere",
+      "we talk about this in all my conversations",
+      "should I use this everywhere?",
+      "share this with Bea",
+      "",
+    ])
+      expect(isShareEverywhere(t), t).toBe(false);
+  });
+
+  it("leaves the rest of the message to learn from, without the phrase", () => {
+    expect(withoutShareEverywhere("My flight is AF123. Remember this everywhere.")).toBe("My flight is AF123.");
+    expect(withoutShareEverywhere("use this in all my conversations")).toBe("");
+    expect(withoutShareEverywhere("we land at 9")).toBe("we land at 9");
+  });
+
+  test.prop([fc.string({ maxLength: 300 })])("never throws", (text) => {
+    isShareEverywhere(text);
+    withoutShareEverywhere(text);
+  });
+
+  it("marks entries for the owner, never feedback, counting only those that changed; unsharing takes the mark off", () => {
+    const m = new Memory();
+    const [fact, feedback] = m.add([
+      { kind: "personalization", text: "we land at 9", from: SAUL, role: "member", conversationId: "c1" },
+      {
+        kind: "training",
+        text: "Your answer was marked good.",
+        from: OWNER,
+        role: "owner",
+        feedback: { messageId: "m", signal: "up", about: "x" },
+      },
+    ]);
+    expect(markShared([fact!, feedback!], true, OWNER, "2026-11-29T00:00:00.000Z")).toEqual([fact]);
+    expect(fact).toMatchObject({ sharedBy: OWNER, sharedAt: "2026-11-29T00:00:00.000Z" });
+    expect(feedback).not.toHaveProperty("sharedBy");
+    expect(markShared([fact!], true, OWNER)).toEqual([]);
+    // A former owner's mark is taken over by the owner who shares it again.
+    fact!.sharedBy = ANA;
+    expect(markShared([fact!], true, OWNER)).toEqual([fact]);
+    expect(markShared([fact!, feedback!], false, OWNER)).toEqual([fact]);
+    expect(fact).not.toHaveProperty("sharedBy");
+    expect(fact).not.toHaveProperty("sharedAt");
   });
 });
 

@@ -12,7 +12,10 @@
 //   that message by memory/feedback.ts);
 // - anyone in the conversation can have the agent forget what it learned
 //   from them: the entries whose recorded teacher is their inbox, never
-//   entries matched by a name in their text (`isForgetMe`, `taughtBy`).
+//   entries matched by a name in their text (`isForgetMe`, `taughtBy`);
+// - the owner alone marks entries "use this in all my conversations"
+//   (`isShareEverywhere`, `markShared`): read everywhere while that inbox
+//   owns the agent (memory/walls.ts); feedback never.
 //
 // What a correction disputes and what the owner confirms are read in the
 // conversation of the message at hand (`Here`, memory/walls.ts): a member's
@@ -239,6 +242,75 @@ export function taughtBy(memory: Memory, inboxId: string): MemoryEntry[] {
   return memory.entries.filter(
     (e) => e.from === inboxId && !(e.role === "owner" && e.confirmedBy !== undefined && e.confirmedBy !== inboxId),
   );
+}
+
+// ---- "use this in all my conversations" ----
+
+const SHARE_OBJECT = "(?:this|that|it|these|those)";
+const SHARE_WHERE = "(?:everywhere|(?:in|with|across|for) all (?:of )?my (?:conversations|chats|groups|group chats))";
+const SHARE = new RegExp(
+  `^(?:please |can you |could you |now |also |and )*(?:use|remember|know|keep|share) ${SHARE_OBJECT}(?: too)? ${SHARE_WHERE}(?: too| please| as well| from now on)*$`,
+);
+
+/** A sentence of a message, as the share phrase is matched: lower case, words and apostrophes only. */
+function phraseOf(sentence: string): string {
+  return sentence
+    .trim()
+    .toLowerCase()
+    .replace(/[’]/g, "'")
+    .replace(/[^\p{L}\p{N}' ]+/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+function sentencesOf(text: string): string[] {
+  return text.split(/(?<=[.!?])\s+|\n+/).filter((s) => s.trim());
+}
+
+/**
+ * Whether a message says "use this in all my conversations": a sentence of
+ * it is the phrase ("use this in all my conversations", "remember this
+ * everywhere", "share this with all my groups", after "please" or "can
+ * you"). What it marks is decided by lessons.ts (the owner's only); the
+ * words alone decide nothing here.
+ */
+export function isShareEverywhere(text: string): boolean {
+  return text.length <= 2000 && sentencesOf(text).some((s) => SHARE.test(phraseOf(s)));
+}
+
+/** The message without its share phrase: what is left to learn from ("remember this everywhere" is no fact). */
+export function withoutShareEverywhere(text: string): string {
+  return sentencesOf(text)
+    .filter((s) => !SHARE.test(phraseOf(s)))
+    .map((s) => s.trim())
+    .join(" ");
+}
+
+/**
+ * Marks `entries` "use this in all my conversations" by `ownerId` (`share`),
+ * or takes the mark off; returns those whose mark changed. Feedback is
+ * never marked: it is about an answer where it was given (memory/walls.ts).
+ */
+export function markShared(
+  entries: readonly MemoryEntry[],
+  share: boolean,
+  ownerId: string,
+  at = new Date().toISOString(),
+): MemoryEntry[] {
+  const changed: MemoryEntry[] = [];
+  for (const e of entries) {
+    if (share) {
+      if (e.feedback || e.sharedBy === ownerId) continue;
+      e.sharedBy = ownerId;
+      e.sharedAt = at;
+    } else {
+      if (e.sharedBy === undefined) continue;
+      delete e.sharedBy;
+      delete e.sharedAt;
+    }
+    changed.push(e);
+  }
+  return changed;
 }
 
 // ---- clone summaries ----

@@ -333,6 +333,81 @@ describe("InstanceMemoryService", () => {
   });
 });
 
+describe("ShareMemory", () => {
+  const share = async (ids: string[], on: boolean, signer: TestIdentity = owner, signedIds = ids, signedOn = on) =>
+    client.shareMemory({
+      ownerId: owner.inboxId,
+      entryIds: ids,
+      share: on,
+      signature: await sign("ShareMemory", { entryIds: signedIds.join(","), share: signedOn }, signer),
+    });
+  /** The owner's listing, opened. */
+  const list = async () => {
+    const key = x25519KeyPair();
+    const res = await client.listMemory({
+      ownerId: owner.inboxId,
+      recipientKey: key.publicKey,
+      feedbackOnly: false,
+      signature: await sign("ListMemory", { recipientKey: bytesToHex(key.publicKey), feedbackOnly: false }),
+    });
+    return JSON.parse(new TextDecoder().decode(await openSealed(key.privateKey, res.sealed!)))
+      .entries as (MemoryEntry & {
+      shared: boolean;
+      everywhere: boolean;
+    })[];
+  };
+
+  it("marks a member's entry for all the owner's conversations and takes the mark off, counting what changed and naming unknown ids; the listing says so", async () => {
+    const [landing] = memory.add([
+      { kind: "personalization", text: "we land at 9", from: "b".repeat(64), role: "member", conversationId: "conv-b" },
+    ]);
+    const [owners] = memory.add([
+      { kind: "training", text: "Book aisle seats", from: owner.inboxId, role: "owner", conversationId: "conv-a" },
+    ]);
+    const missing = "mem_000000000000";
+    expect(await share([landing!.id, missing], true)).toMatchObject({ changed: 1, notFound: [missing] });
+    expect(landing).toMatchObject({ sharedBy: owner.inboxId, sharedAt: expect.any(String) });
+    expect(saves).toBe(1);
+    // Shared already: nothing changes, nothing is written.
+    expect(await share([landing!.id], true)).toMatchObject({ changed: 0, notFound: [] });
+    expect(saves).toBe(1);
+    const listed = await list();
+    expect(listed.map((e) => [e.text, e.conversationId, e.shared, e.everywhere])).toEqual([
+      ["Always confirm the date before booking", undefined, false, false],
+      ["Saul is vegetarian", undefined, false, false],
+      ["the phone number for bookings is +15550101234", undefined, false, false],
+      ["we land at 9", "conv-b", true, true],
+      // The owner's own is read everywhere without a mark.
+      ["Book aisle seats", "conv-a", false, true],
+    ]);
+    expect(owners).not.toHaveProperty("sharedBy");
+    expect(await share([landing!.id], false)).toMatchObject({ changed: 1, notFound: [] });
+    expect(landing).not.toHaveProperty("sharedBy");
+    expect((await list()).find((e) => e.id === landing!.id)).toMatchObject({ shared: false, everywhere: false });
+  });
+
+  it("refuses a stranger's signature, one over other ids or the other way, a replay, bad ids naming them, and feedback", async () => {
+    const [landing] = memory.add([
+      { kind: "personalization", text: "we land at 9", from: "b".repeat(64), role: "member", conversationId: "conv-b" },
+    ]);
+    const ids = [landing!.id];
+    await refused(share(ids, true, newIdentity()), Code.PermissionDenied);
+    await refused(share(ids, true, owner, [memory.entries[0]!.id]), Code.PermissionDenied);
+    await refused(share(ids, true, owner, ids, false), Code.PermissionDenied);
+    expect(landing).not.toHaveProperty("sharedBy");
+    const signature = await sign("ShareMemory", { entryIds: ids.join(","), share: true });
+    const once = () => client.shareMemory({ ownerId: owner.inboxId, entryIds: ids, share: true, signature });
+    await once();
+    expect((await refused(once(), Code.Unauthenticated)).rawMessage).toContain("already used");
+    expect(fieldViolations(await refused(share(["nope"], true), Code.InvalidArgument))[0]?.field).toBe("entry_ids[0]");
+    expect(fieldViolations(await refused(share([], true), Code.InvalidArgument))[0]?.field).toBe("entry_ids");
+    const feedback = memory.entries.find((e) => e.feedback)!;
+    const err = await refused(share([landing!.id, feedback.id], true), Code.InvalidArgument);
+    expect(fieldViolations(err)[0]?.field).toBe("entry_ids[1]");
+    expect(feedback).not.toHaveProperty("sharedBy");
+  });
+});
+
 const SAUL = "a".repeat(64);
 type Agent = Awaited<ReturnType<typeof agentOf>>;
 type FileJson = Record<string, unknown> & { entries: Record<string, unknown>[]; seal?: Record<string, unknown> };

@@ -5,11 +5,13 @@
 // Memory leaves only sealed to the key the owner signed for, and comes in
 // only sealed to the agent's own memory key; logs carry counts and kinds.
 // What it exports carries its seal (memory/seal.ts), and what it imports
-// keeps who taught it only when the file's seal holds for its owner.
+// keeps who taught it only when the file's seal holds for its owner. The
+// owner marks entries to use in all the agent's conversations (ShareMemory)
+// by id, from the listing, which says where each is read.
 
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { memoryKeyMessage, sealTo, x25519PublicKey, type InboxResolver } from "@convos-pool/kit/signing";
-import { requirePresent } from "@convos-pool/kit/content";
+import { invalidArgument, requirePresent } from "@convos-pool/kit/content";
 import type { Logger } from "@convos-pool/kit/server";
 import type { AgentCertificate } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import type { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
@@ -24,13 +26,15 @@ import {
   type EntryCounts,
 } from "./file.js";
 import { checkSeal, planSeal } from "./seal.js";
-import type { Memory } from "./store.js";
+import { markShared } from "./provenance.js";
+import type { Memory, MemoryEntry } from "./store.js";
+import { isShared, portable } from "./walls.js";
 import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signature.js";
 import { idList, openSealedToAgent, recipientKey } from "../platform/sealed-calls.js";
 import type { PatternSharing } from "./sharing.js";
 import type { InstanceWallet } from "../platform/keys.js";
 
-/** At most this many entries forgotten in one call (memory.proto). */
+/** At most this many entries forgotten, or shared, in one call (memory.proto). */
 export const MAX_FORGET_IDS = 100;
 const ENTRY_ID_PATTERN = /^mem_[0-9a-f]{12}$/;
 
@@ -148,7 +152,8 @@ export function createInstanceMemoryService(
           req.signature,
         );
         const entries = req.feedbackOnly ? a.memory.entries.filter((e) => e.feedback) : a.memory.entries;
-        const sealed = await sealTo(recipient, new TextEncoder().encode(JSON.stringify({ entries })));
+        const listed = entries.map((e) => listedEntry(e, a.ownerId));
+        const sealed = await sealTo(recipient, new TextEncoder().encode(JSON.stringify({ entries: listed })));
         const counts = countEntries(entries);
         a.log.info("memory listed", { kinds: countsText(counts), feedbackOnly: req.feedbackOnly });
         return { sealed, counts };
@@ -184,12 +189,44 @@ export function createInstanceMemoryService(
       });
     },
 
-    // Sharing an entry across the agent's conversations comes with them
-    // (docs/design/one-agent-many-conversations.md).
-    async shareMemory() {
-      throw new ConnectError("sharing memory across conversations is not available yet", Code.Unimplemented);
+    async shareMemory(req, ctx) {
+      const ids = entryIds(req.entryIds);
+      return pick(ctx).memoryCall(async (a) => {
+        await checkOwnerSignature(
+          a,
+          req.ownerId,
+          "ShareMemory",
+          { entryIds: ids.join(","), share: req.share },
+          req.signature,
+        );
+        const byId = new Map(a.memory.entries.map((e) => [e.id, e]));
+        // Only the owner learns which ids are feedback (after the signature): feedback stays where its answer was.
+        const feedback = req.share ? ids.findIndex((id) => byId.get(id)?.feedback) : -1;
+        if (feedback >= 0)
+          throw invalidArgument(
+            `entry_ids[${feedback}]`,
+            "is feedback on an answer: it stays in the conversation of that answer",
+          );
+        const found = [...new Set(ids)].flatMap((id) => byId.get(id) ?? []);
+        const changed = markShared(found, req.share, a.ownerId).length;
+        if (changed > 0) await a.saveMemory();
+        const notFound = ids.filter((id) => !byId.has(id));
+        a.log.info(req.share ? "memory shared" : "memory unshared", { changed, notFound: notFound.length });
+        return { changed, notFound };
+      });
     },
   };
+}
+
+/**
+ * An entry as its owner's listing shows it: as kept (its `conversationId`:
+ * where it was learned; none for what came from no conversation, read in
+ * the home), with `shared` (the owner marked it "use this in all my
+ * conversations") and `everywhere` (every conversation of the agent reads
+ * it: shared, the owner's own, or an adopted lesson; memory/walls.ts).
+ */
+export function listedEntry(e: MemoryEntry, ownerId: string): MemoryEntry & { shared: boolean; everywhere: boolean } {
+  return { ...e, shared: isShared(e, ownerId), everywhere: portable(e, ownerId) };
 }
 
 /** Counts as one text: the log redacts any field named like "credentials", counts too. */

@@ -60,6 +60,14 @@ export interface MemoryEntry {
    * keep who taught it; without it, an imported entry is nobody's word.
    */
   sealedBy?: string;
+  /**
+   * The owner marked it "use this in all my conversations" (memory/walls.ts):
+   * their inbox. It travels while that inbox owns the agent; after a
+   * transfer it stays where it was learned.
+   */
+  sharedBy?: string;
+  /** When it was marked shared. */
+  sharedAt?: string;
   createdAt: string;
 }
 
@@ -102,6 +110,8 @@ export type NewEntry = Pick<MemoryEntry, "kind" | "text"> &
       | "messageId"
       | "disputes"
       | "confirmedBy"
+      | "sharedBy"
+      | "sharedAt"
     >
   >;
 
@@ -203,6 +213,7 @@ export class Memory {
         ...(c.messageId ? { messageId: c.messageId } : {}),
         ...(c.disputes?.length ? { disputes: [...c.disputes] } : {}),
         ...(c.confirmedBy ? { confirmedBy: c.confirmedBy } : {}),
+        ...(c.sharedBy ? { sharedBy: c.sharedBy, ...(c.sharedAt ? { sharedAt: c.sharedAt } : {}) } : {}),
         createdAt: new Date().toISOString(),
       };
       this.entries.push(entry);
@@ -320,7 +331,8 @@ const OWNER_CORRECTIONS =
  * adopted go with the role: they are the file's word, which nothing proves,
  * and `from` is what a member's correction, "forget what you learned from
  * me" and an older entry's role go by (one `from` the owner would load as
- * the owner's). The owner forgets such entries from the listing.
+ * the owner's). Nor is it shared: only the owner's own mark travels. The
+ * owner forgets such entries from the listing.
  */
 export function nobodys<T extends NewEntry>(e: T): T {
   const {
@@ -333,6 +345,8 @@ export function nobodys<T extends NewEntry>(e: T): T {
     inheritedFrom: _inheritedFrom,
     adoptedFrom: _adoptedFrom,
     sealedBy: _sealedBy,
+    sharedBy: _sharedBy,
+    sharedAt: _sharedAt,
     ...rest
   } = e;
   return { ...rest, imported: true } as T;
@@ -509,6 +523,16 @@ export function carriesOtherKind(line: string, carry: readonly MemoryKind[], mem
     (e) =>
       !carry.includes(e.kind) && (text.includes(normalize(e.text)) || text.includes(normalize(toSecondPerson(e.text)))),
   );
+}
+
+/**
+ * The lines of a conversation its owner said: all of it a clone's summary
+ * may read (clone/summary.ts), since a clone's conversation is another one
+ * and members' words stay where they were said (memory/walls.ts). The
+ * agent's own lines go too: they may repeat what members said.
+ */
+export function ownLines<T extends { role: string; speaker?: string | undefined }>(lines: readonly T[]): T[] {
+  return lines.filter((l) => l.role === "user" && l.speaker === "owner");
 }
 
 /** "my name is Saul" → "your name is Saul": how the offline provider says it back. */

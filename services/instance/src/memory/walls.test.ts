@@ -1,12 +1,13 @@
 // The walls between an agent's conversations (walls.ts), over generated
 // memories: members' words stay where they were said, the owner's own travel,
-// a former owner's stop travelling, and an agent in one conversation reads
+// so does what the owner marked to use in all their conversations, a former
+// owner's stop travelling, and an agent in one conversation reads
 // all it remembers, as before.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { ROLES } from "../platform/roles.js";
 import { Memory, type MemoryEntry } from "./store.js";
-import { memoryIn, readableIn, scopeOf, type Walls } from "./walls.js";
+import { isShared, memoryIn, portable, readableIn, scopeOf, type Walls } from "./walls.js";
 
 const OWNER = "saul";
 const FORMER = "ana";
@@ -33,6 +34,7 @@ const entry = fc.record(
     }),
     adoptedFrom: fc.constant("pat_1"),
     imported: fc.boolean(),
+    sharedBy: fc.constantFrom(OWNER, FORMER),
     createdAt: fc.constant("2026-11-28T00:00:00.000Z"),
   },
   { requiredKeys: ["id", "kind", "text", "via", "createdAt"] },
@@ -86,10 +88,9 @@ describe("the walls between an agent's conversations", () => {
     "what was imported is the home's unless it is the owner's own, whatever conversation it names",
     (e) => {
       const { adoptedFrom: _a, ...imported } = e;
+      const owners = e.confirmedBy !== undefined ? e.confirmedBy === OWNER : e.role === "owner" && e.from === OWNER;
       const expected =
-        !e.feedback && (e.confirmedBy !== undefined ? e.confirmedBy === OWNER : e.role === "owner" && e.from === OWNER)
-          ? { everywhere: true }
-          : { conversationId: HOME };
+        !e.feedback && (owners || e.sharedBy === OWNER) ? { everywhere: true } : { conversationId: HOME };
       expect(scopeOf(imported, walls)).toEqual(expected);
     },
   );
@@ -119,15 +120,34 @@ describe("the walls between an agent's conversations", () => {
   });
 
   test.prop([entry.map((e) => ({ ...e, conversationId: A, from: FORMER, role: "owner" as const }))])(
-    "after a transfer, what the former owner taught or confirmed stays where it was said",
+    "after a transfer, what the former owner taught, confirmed or shared stays where it was said",
     (e) => {
       const { adoptedFrom: _a, feedback: _f, inheritedFrom: _i, imported: _m, ...said } = e;
-      const former: MemoryEntry = e.confirmedBy === OWNER ? { ...said, confirmedBy: FORMER } : said;
+      const { sharedBy: _s, ...unmarked } = said;
+      const marked: MemoryEntry = e.sharedBy ? { ...unmarked, sharedBy: FORMER } : unmarked;
+      const former: MemoryEntry = e.confirmedBy === OWNER ? { ...marked, confirmedBy: FORMER } : marked;
       expect(readableIn(former, A, walls)).toBe(true);
       expect(readableIn(former, B, walls)).toBe(false);
       expect(readableIn(former, B, { ...walls, ownerId: FORMER })).toBe(true);
     },
   );
+
+  test.prop([membersIn(A), fc.constantFrom(B, HOME)])(
+    "what the owner marked 'use this in all my conversations' is read everywhere, a member's fact too; never feedback",
+    (e, other) => {
+      const shared: MemoryEntry = { ...e, sharedBy: OWNER, sharedAt: "2026-11-29T00:00:00.000Z" };
+      expect(readableIn(shared, other, walls)).toBe(!e.feedback);
+      expect(portable(shared, OWNER)).toBe(!e.feedback);
+      expect(isShared(shared, OWNER)).toBe(true);
+      // Marked by anyone else (a former owner, a member's file), it stays where it was said.
+      expect(readableIn({ ...shared, sharedBy: FORMER }, other, walls)).toBe(false);
+      expect(readableIn({ ...shared, sharedBy: "bea" }, other, walls)).toBe(false);
+    },
+  );
+
+  test.prop([fc.array(entry, { maxLength: 20 })])("portable is exactly what every conversation reads", (entries) => {
+    for (const e of entries) expect(portable(e, OWNER), JSON.stringify(e)).toBe("everywhere" in scopeOf(e, walls));
+  });
 
   it("what came with no conversation of its own belongs to the home: a clone's inheritance, an unsealed import", () => {
     const inherited: MemoryEntry = {

@@ -1,7 +1,8 @@
 // Where each memory entry may be read, for an agent that is in more than one
 // conversation (docs/design/one-agent-many-conversations.md, "Walls"): what
 // members said, and what the agent learned from them, stays in the
-// conversation it was said in; what travels is the owner's own. Decided here
+// conversation it was said in; what travels is the owner's own, and what the
+// owner marked "use this in all my conversations" (`sharedBy`). Decided here
 // from who taught the entry, never by the model; the same provenance the
 // trust rules read (memory/provenance.ts). An agent in one conversation reads
 // all of its memory, as before: every entry's scope is that conversation or
@@ -33,16 +34,30 @@ const EVERYWHERE: Scope = { everywhere: true };
 /**
  * An entry's scope, in this order:
  *  - adopted from the pattern pool: everywhere (other agents' lessons, scanned, given as hints);
- *  - taught or confirmed by the current owner: everywhere, but feedback on an answer (it may repeat
- *    what members said where the answer was);
+ *  - marked "use this in all my conversations" by the current owner, or taught or confirmed by them: everywhere,
+ *    but feedback on an answer, anyone's (it may repeat what members said where the answer was);
  *  - inherited from a clone's parent, or imported: the home (the summary or the file was taken in there);
- *  - anything else (members', outsiders', a former owner's, feedback): the conversation it was learned in.
+ *  - anything else (members', outsiders', feedback, a former owner's or their mark): the conversation it was learned in.
  */
 export function scopeOf(e: MemoryEntry, walls: Walls): Scope {
-  if (e.adoptedFrom) return EVERYWHERE;
-  if (!e.feedback && ownersOwn(e, walls.ownerId)) return EVERYWHERE;
+  if (portable(e, walls.ownerId)) return EVERYWHERE;
   if (e.inheritedFrom || e.imported) return { conversationId: walls.home };
   return { conversationId: e.conversationId ?? walls.home };
+}
+
+/**
+ * Whether `e` is read in every conversation of an agent owned by `ownerId`
+ * (scope everywhere): what a clone's summary may carry (clone/summary.ts).
+ */
+export function portable(e: MemoryEntry, ownerId: string): boolean {
+  if (e.adoptedFrom) return true;
+  if (e.feedback) return false;
+  return isShared(e, ownerId) || ownersOwn(e, ownerId);
+}
+
+/** Marked "use this in all my conversations" by `ownerId`: a former owner's mark no longer counts. */
+export function isShared(e: MemoryEntry, ownerId: string): boolean {
+  return e.sharedBy !== undefined && e.sharedBy === ownerId;
 }
 
 /** The owner's own: taught by their inbox in the owner's role, or a member's version they confirmed. */

@@ -1,6 +1,6 @@
 // The OpenClaw runtime's pure parts, in memory: the files it writes from a
 // signed release and how a changed one is caught, MEMORY.md to and from typed
-// entries, what a turn sends to a gateway that keeps the session, and the
+// entries and as a turn of one conversation writes it, what a turn sends to a gateway that keeps the session, and the
 // gateway's configuration (its own tools off, no secret in the file).
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
@@ -8,9 +8,11 @@ import { SoulSchema, TemplateContentSchema } from "@convos-pool/gen/convos/pool/
 import { Memory } from "../memory/store.js";
 import { turnMessages } from "../model/prompt.js";
 import type { TurnInput } from "../model/turn.js";
+import type { Role } from "../platform/roles.js";
 import { DENIED_TOOLS, gatewayConfig, gatewayEnv, TOKEN_ENV, UPSTREAM_KEY_ENV } from "./config.js";
 import { AGENTS_MD, alteredFiles, entriesFromMemoryMd, memoryMd, signedFiles } from "./files.js";
-import { newLines, openClawTurnMessages } from "./provider.js";
+import { memoryMdOf, newLines, openClawTurnMessages } from "./provider.js";
+import { memoryIn } from "../memory/walls.js";
 import { gatewayPaths } from "./gateway.js";
 
 const content = create(TemplateContentSchema, {
@@ -79,6 +81,54 @@ describe("MEMORY.md and typed entries", () => {
     expect(entriesFromMemoryMd(memoryMd(new Memory().render()))).toEqual([]);
     const md = '## Feedback on your earlier answers\n\n- Your answer "x" was marked wrong.\n';
     expect(entriesFromMemoryMd(md)).toEqual([]);
+  });
+});
+
+describe("MEMORY.md of a turn in one of the agent's conversations", () => {
+  const owner = "a".repeat(64);
+  const bea = "b".repeat(64);
+  const walls = { ownerId: owner, home: "conv-a" };
+  const memory = new Memory();
+  memory.add([
+    { kind: "personalization", text: "my flight is AF123", role: "owner", from: owner, conversationId: "conv-a" },
+    { kind: "personalization", text: "Bea's door code is 7719", role: "member", from: bea, conversationId: "conv-a" },
+    {
+      kind: "personalization",
+      text: "we land at 9",
+      role: "member",
+      from: bea,
+      conversationId: "conv-a",
+      sharedBy: owner,
+    },
+    {
+      kind: "personalization",
+      text: "Eve likes tapas",
+      role: "member",
+      from: "e".repeat(64),
+      conversationId: "conv-b",
+    },
+    { kind: "credentials", text: "my PIN is 4321", role: "owner", from: owner, conversationId: "conv-a" },
+  ]);
+  const turn = (conversationId: string, role: Role): TurnInput => ({
+    model: "m",
+    agentName: "Trip Planner",
+    identity: "",
+    context: "",
+    memory: memoryIn(memory, conversationId, walls),
+    history: [{ role: "user", text: "what do you know?", sender: "Eve", speaker: "member" }],
+    role,
+  });
+
+  it("holds what that conversation reads: the owner's own and what the owner shared, its members' words; nothing of another conversation's members", () => {
+    const inB = entriesFromMemoryMd(memoryMdOf(turn("conv-b", "member"))).map((e) => e.text);
+    expect(inB).toEqual(["my flight is AF123", "we land at 9", "Eve likes tapas"]);
+    const inA = entriesFromMemoryMd(memoryMdOf(turn("conv-a", "member"))).map((e) => e.text);
+    expect(inA).toEqual(["my flight is AF123", "Bea's door code is 7719", "we land at 9"]);
+  });
+
+  it("never a credential, even in the owner's turn; nothing in an outsider's", () => {
+    expect(memoryMdOf(turn("conv-a", "owner"))).not.toContain("4321");
+    expect(entriesFromMemoryMd(memoryMdOf(turn("conv-a", "outsider")))).toEqual([]);
   });
 });
 

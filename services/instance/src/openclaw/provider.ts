@@ -2,7 +2,8 @@
 // context, the pool's tools) sent to its gateway's chat completions, in the
 // conversation's session (`user`), so OpenClaw keeps the conversation as its
 // own history. Before each turn the host checks OpenClaw's signed files and
-// writes MEMORY.md with what this turn's speaker may see; the pool's tools go
+// writes MEMORY.md with what this turn's speaker may see of what its
+// conversation reads (memory/walls.ts); the pool's tools go
 // as client tools, so every call comes back to the host's trust gate.
 // Learning stays the host's (its typed, attributed memory); summaries for a
 // clone are asked of OpenClaw in a session of their own.
@@ -167,14 +168,24 @@ export class OpenClawProvider extends OpenAiProvider {
     throw new RefusedTurn(`${altered.join(", ")} differ from the signed release`, ALTERED_REPLY);
   }
 
-  /** MEMORY.md: what this turn's speaker may see, within the memory budget; credentials never (the file is plain). */
+  /** MEMORY.md, written before each turn from that turn's memory (`memoryMdOf`). */
   private async writeMemory(input: TurnInput): Promise<void> {
-    const visible = input.memory.visibleTo(input.role ?? "member");
-    const plain = visible.entries.filter((e) => e.kind !== "credentials");
-    const about = input.inboundText?.text ?? input.history.at(-1)?.text ?? "";
-    const section = memorySection(new Memory(plain), about, input.limits?.memoryTokens ?? 0);
     const path = join(this.gateways.current().paths.workspace, MEMORY_MD);
-    await writeFile(`${path}.tmp`, memoryMd(section), { mode: 0o600 });
+    await writeFile(`${path}.tmp`, memoryMdOf(input), { mode: 0o600 });
     await rename(`${path}.tmp`, path);
   }
+}
+
+/**
+ * MEMORY.md for a turn: what the turn's conversation reads of memory (its
+ * `memory` is that view, memory/walls.ts memoryIn, never the whole store),
+ * as this turn's speaker may see it, within the memory budget; credentials
+ * never (the file is plain). Written whole before every turn, so a turn in
+ * one conversation never finds another's entries left in it.
+ */
+export function memoryMdOf(input: TurnInput): string {
+  const visible = input.memory.visibleTo(input.role ?? "member");
+  const plain = visible.entries.filter((e) => e.kind !== "credentials");
+  const about = input.inboundText?.text ?? input.history.at(-1)?.text ?? "";
+  return memoryMd(memorySection(new Memory(plain), about, input.limits?.memoryTokens ?? 0));
 }

@@ -16,11 +16,12 @@ import {
   buildSummary,
   checkCloneRequest,
   checkSummary,
+  cloneSelection,
   type CloneChecks,
 } from "../../clone/summary.js";
 import { cloneSummaryCodec, isCloneSummary } from "../../platform/xmtp.js";
 import { OfflineProvider } from "../../model/offline.js";
-import { carriesOtherKind, type NewEntry } from "../../memory/store.js";
+import type { NewEntry } from "../../memory/store.js";
 import { withProvenance } from "../../memory/provenance.js";
 import type { LlmProvider } from "../../model/turn.js";
 import type { SpentNonces } from "../../platform/nonces.js";
@@ -144,14 +145,13 @@ export class Inheritance {
     const memory = agent.memory.current;
     if (!memory) throw failedPrecondition(`instance ${agent.id} has no memory loaded: it is not in a conversation`);
     const directive = auth.contextPrompt || agent.settings.runningContent()?.cloneDirective || "";
+    // Made for another conversation: the owner's own entries and lines only (clone/summary.ts cloneSelection).
+    const history = await agent.conversation.history(group);
     const input = {
       model: config.model,
       directive,
       carry,
-      // Feedback is tied to messages of this conversation: it stays here.
-      entries: memory.entries.filter((e) => carry.includes(e.kind) && !e.feedback),
-      // Lines that carry a kind the owner did not choose stay out of the model's sight.
-      recent: (await agent.conversation.history(group)).filter((h) => !carriesOtherKind(h.text, carry, memory)),
+      ...cloneSelection({ memory, history, carry, ownerId: config.ownerId }),
     };
     let via: "llm" | "offline" = agent.llm.kind === "offline" ? "offline" : "llm";
     let entries: NewEntry[];
