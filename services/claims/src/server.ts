@@ -35,6 +35,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { Attestations } from "./badge/attestations.js";
 import { developmentKeys } from "./badge/keys.js";
 import { ClaimFlow } from "./claim/flow.js";
+import { ConversationFlow } from "./conversations/flow.js";
 import { pruneKeys } from "./claim/idempotency-keys.js";
 import { createTemplateOwnershipService } from "./claim/ownership.js";
 import { entities } from "./db/entities.js";
@@ -192,7 +193,9 @@ export const CLAIMS_ACCESS: AccessPolicy = {
 
 export async function startClaimsService(opts: ClaimsServiceOptions): Promise<RunningClaimsService> {
   const secrets = SecretBox.fromConfig(opts.secretsKey);
-  let built: { flow: ClaimFlow; sync: SyncWorker; attestations: Attestations } | undefined;
+  let built:
+    | { flow: ClaimFlow; sync: SyncWorker; attestations: Attestations; conversations: ConversationFlow }
+    | undefined;
   const { server, lifetime, db, log } = await startService(
     {
       name: "claims",
@@ -280,7 +283,15 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       });
       // Deferred before the server: the server closes first, so no push is accepted that would not be kicked.
       lifetime.defer(() => sync.stop());
-      built = { flow, sync, attestations };
+      // An agent's conversations added and removed (conversations/flow.ts): its stale additions swept below.
+      const conversations = new ConversationFlow({
+        em,
+        verifier,
+        runtime,
+        limits: opts.limits ?? DEFAULT_LIMITS,
+        log,
+      });
+      built = { flow, sync, attestations, conversations };
       const agents = runtime;
       return (router) => {
         router.service(
@@ -288,6 +299,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
           createClaimService({
             em,
             flow,
+            conversations,
             runtime: agents,
             verifier,
             sync,
@@ -336,7 +348,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     },
   );
   if (!built) throw new Error("the claims service started without building its routes");
-  const { flow, sync, attestations } = built;
+  const { flow, sync, attestations, conversations } = built;
   poolMetrics(server.metrics, db.em);
   sync.start();
   attestations.start();
@@ -345,6 +357,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
   // And claims' idempotency keys past their day.
   lifetime.every(60_000, "claim key pruning", () => pruneKeys(db.em.fork()));
   lifetime.every(opts.sweepIntervalMs ?? 5_000, "sweep", () => flow.sweep());
+  lifetime.every(opts.sweepIntervalMs ?? 5_000, "conversation sweep", () => conversations.sweep());
   // The claims in flight here keep their leases, renewed at a quarter of their length.
   lifetime.every((flow.claimLeaseSeconds * 1000) / 4, "renewing claim leases", () => flow.renewLeases());
   void flow.sweep().catch((err: unknown) => log.warn("sweep failed", { err }));

@@ -42,6 +42,19 @@
  * wallet index had when a stand-in in this process started it (the real
  * host derives it from the master seed); "restore" fails it on demand. It
  * opens nothing: the real host's side is tested with the real host.
+ *
+ * AddConversation and LeaveConversation (one agent in several conversations)
+ * check what the real agent checks (services/instance
+ * agent/face/conversations.ts, planAdd and planLeave): the invite and the
+ * owner's signature present, the agent claimed, at most MAX_CONVERSATIONS,
+ * the owner's AddToConversation or RemoveFromConversation signature over
+ * these very fields by the owner it was configured with, each nonce once; an
+ * invite it joined already answers that conversation, a conversation it is
+ * not in is NOT_FOUND naming conversation_id, its last one is refused. The
+ * conversation's id is made up from the invite. ListInstances lists each
+ * agent's conversations, and CountMembers says `members` (2 unless set).
+ * Faults: "add" and "leave" fail before anything is done; "add-answer" and
+ * "leave-answer" do it, then lose the answer.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
@@ -58,12 +71,14 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import {
   ActivityEntrySchema,
+  AgentConversationState,
   InstanceState,
   ToolCallOutcome,
   type ActivityEntry,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   InstanceService,
+  type AddConversationRequest,
   type AttestRequest,
   type ConfigureRequest,
   type InstanceServiceUpdateTemplateRequest,
@@ -86,6 +101,8 @@ import {
   grantName,
   initialTrustLevel,
   INSTANCE_HEADER,
+  failedPrecondition,
+  failedPreconditionOn,
   invalidArgument,
   outsiderReplyName,
   approvalPlaceName,
@@ -96,7 +113,18 @@ import {
   type ResolvedPermissions,
   trustLevelName,
 } from "@convos-pool/kit/content";
-import { DerivedInboxResolver, SignatureVerifier, verifyReleaseChain, LOCAL_POOL_ID } from "@convos-pool/kit/signing";
+import {
+  addToConversationFields,
+  DerivedInboxResolver,
+  inviteHash,
+  LOCAL_POOL_ID,
+  SignatureVerifier,
+  verifyReleaseChain,
+} from "@convos-pool/kit/signing";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+
+/** The most conversations one agent is in (the real agent's MAX_CONVERSATIONS). */
+const MAX_CONVERSATIONS = 10;
 
 export interface StandInInstance {
   id: string;
@@ -122,6 +150,8 @@ export interface StandInInstance {
   participation?: ResolvedParticipation | undefined;
   /** Its activity log, oldest first: here only its changes of level and of permissions. */
   activity?: ActivityEntry[] | undefined;
+  /** The conversations its owner added it to (AddConversation), in the order joined. */
+  added?: { conversationId: string; inviteHash: string; joinedAt: number }[] | undefined;
 }
 
 /**
@@ -144,7 +174,11 @@ type Step =
   | "offer"
   | "trust"
   | "permissions"
-  | "participation";
+  | "participation"
+  | "add"
+  | "add-answer"
+  | "leave"
+  | "leave-answer";
 
 export class StandInHost {
   readonly instances = new Map<string, StandInInstance>();
@@ -157,8 +191,12 @@ export class StandInHost {
   updateDelayMs = 0;
   /** How long each JoinConversation takes (a claim in flight). */
   joinDelayMs = 0;
+  /** How long each AddConversation takes (an addition in flight: the creator's app letting the agent in). */
+  addDelayMs = 0;
   /** The size ListInstances reports (max_instances); 0: not said. */
   maxInstances = 0;
+  /** The members CountMembers says each agent's home conversation has; none: 2 (the agent and its owner). */
+  readonly members = new Map<string, number>();
   /** Each agent's conversation name as ListInstances reports it (a real agent reads it from its group); none: "". */
   readonly conversationNames = new Map<string, string>();
   /** Where GetFunds reads an agent's wallet balance (the local chain); unset: it says it holds no wallet. */
@@ -196,6 +234,8 @@ export class StandInHost {
   private server: RunningServer | undefined;
   private port: number | undefined;
   private readonly verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
+  /** The owners' nonces its agents took (AddConversation, LeaveConversation): each once, as an agent keeps them. */
+  private readonly usedNonces = new Set<string>();
 
   private constructor(
     private readonly credentials: ServiceCredentials,
@@ -307,6 +347,10 @@ export class StandInHost {
               appliedTemplateVersion: BigInt(i.appliedVersion ?? 0),
               appliedBaseVersions: (i.appliedBases ?? []).map(BigInt),
               conversationName: host.conversationNames.get(i.id) ?? "",
+              conversations: [
+                ...(i.conversationId ? [i.conversationId] : []),
+                ...(i.added ?? []).map((c) => c.conversationId),
+              ].map((conversationId) => ({ conversationId, state: AgentConversationState.JOINED })),
             })),
             maxInstances: host.maxInstances,
             runtime: host.runtime,
@@ -457,6 +501,7 @@ export class StandInHost {
             i.permissions = undefined;
             i.participation = undefined;
             i.activity = undefined;
+            i.added = undefined;
             i.state = InstanceState.IDLE;
             i.releases++;
             return {};
@@ -570,6 +615,19 @@ export class StandInHost {
             i.participation = resolveParticipation(req.participation);
             return { participation: i.participation };
           },
+          countMembers: (_req, ctx) => ({ members: host.members.get(host.find(ctx).id) ?? 2 }),
+          addConversation: async (req, ctx) => {
+            const i = host.step("add", host.headerId(ctx));
+            const conversationId = await host.addConversation(i, req);
+            if (host.failing.has("add-answer")) throw new ConnectError("injected: answer lost", Code.Unavailable);
+            return { conversationId };
+          },
+          leaveConversation: async (req, ctx) => {
+            const i = host.step("leave", host.headerId(ctx));
+            const home = await host.leaveConversation(i, req.ownerId, req.conversationId, req.signature);
+            if (host.failing.has("leave-answer")) throw new ConnectError("injected: answer lost", Code.Unavailable);
+            return { homeConversationId: home };
+          },
           // As an agent answers: its wallet's balance read from the chain, its level's limit (empty below L4).
           getFunds: async (_req, ctx) => {
             const i = host.find(ctx);
@@ -664,6 +722,90 @@ export class StandInHost {
     i.conversationId = createHash("sha256").update(invite).digest("hex").slice(0, 32);
     i.state = InstanceState.CLAIMED;
     return i.conversationId;
+  }
+
+  /** An AddConversation as the real agent plans and checks it (planAdd): the conversation's id. */
+  private async addConversation(i: StandInInstance, req: AddConversationRequest): Promise<string> {
+    if (this.addDelayMs > 0) await new Promise((r) => setTimeout(r, this.addDelayMs));
+    const invite = req.conversationInvite.trim();
+    if (!invite) throw invalidArgument("conversation_invite", "is required");
+    const auth = req.authorization;
+    if (!auth?.signature)
+      throw invalidArgument("authorization.signature", "is required: the owner signs each addition");
+    if (!auth.ownerId) throw invalidArgument("authorization.owner_id", "is required");
+    const owner = i.configured?.ownerId;
+    if (!owner || !i.conversationId) throw failedPrecondition("the agent is in no conversation yet: claim it first");
+    const hash = inviteHash(invite);
+    const held = (i.added ?? []).find((c) => c.inviteHash === hash);
+    if (held) return held.conversationId;
+    if ((i.added?.length ?? 0) + 1 >= MAX_CONVERSATIONS)
+      throw failedPreconditionOn("conversation_invite", `the agent is in ${MAX_CONVERSATIONS} conversations already`);
+    // Its own owner and its own id, never the request's.
+    const fields = addToConversationFields({
+      ownerId: owner,
+      instanceId: i.id,
+      conversationInvite: invite,
+      participation: auth.participation,
+      tools: auth.tools,
+      secondAgent: auth.secondAgent,
+    });
+    await this.checkOwner("AddToConversation", fields, auth.signature, "authorization.signature");
+    const conversationId = createHash("sha256").update(`added/${invite}`).digest("hex").slice(0, 32);
+    i.added = [...(i.added ?? []), { conversationId, inviteHash: hash, joinedAt: Date.now() }];
+    return conversationId;
+  }
+
+  /** A LeaveConversation as the real agent plans and checks it (planLeave): its home after. */
+  private async leaveConversation(
+    i: StandInInstance,
+    ownerId: string,
+    conversationId: string,
+    signature: Signature | undefined,
+  ): Promise<string> {
+    if (!conversationId) throw invalidArgument("conversation_id", "is required");
+    const home = i.conversationId;
+    const added = i.added ?? [];
+    if (home !== conversationId && !added.some((c) => c.conversationId === conversationId))
+      throw new ConnectError(`conversation_id: the agent is not in conversation ${conversationId}`, Code.NotFound);
+    const rest = added.filter((c) => c.conversationId !== conversationId);
+    if (home === conversationId && rest.length === 0)
+      throw failedPreconditionOn("conversation_id", "is the agent's last conversation: remove the agent instead");
+    const owner = i.configured?.ownerId ?? ownerId;
+    await this.checkOwner(
+      "RemoveFromConversation",
+      { inboxId: owner, instanceId: i.id, conversationId },
+      signature,
+      "signature",
+    );
+    if (home === conversationId) {
+      // The oldest added becomes the home (nextHome).
+      const [next, ...others] = [...rest].sort((a, b) => a.joinedAt - b.joinedAt);
+      i.conversationId = next!.conversationId;
+      i.added = others;
+    } else {
+      i.added = rest;
+    }
+    return i.conversationId ?? "";
+  }
+
+  /** The owner's signature of `operation` over `fields`, each nonce once: PERMISSION_DENIED otherwise, as an agent. */
+  private async checkOwner(
+    operation: "AddToConversation" | "RemoveFromConversation",
+    fields: Parameters<SignatureVerifier["verify"]>[1],
+    signature: Signature | undefined,
+    field: string,
+  ): Promise<void> {
+    let nonce: string;
+    try {
+      ({ nonce } = await this.verifier.verify(operation, fields, signature, field));
+    } catch (err) {
+      throw new ConnectError(
+        `${field}: not the owner's ${operation}: ${ConnectError.from(err).rawMessage}`,
+        Code.PermissionDenied,
+      );
+    }
+    if (this.usedNonces.has(nonce)) throw new ConnectError(`${field}: used before`, Code.PermissionDenied);
+    this.usedNonces.add(nonce);
   }
 
   /**

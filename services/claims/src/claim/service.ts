@@ -1,5 +1,6 @@
 // ClaimService: a claim (flow.ts), "My agents", and what an owner does with
-// an agent (pin, remove, transfer, settings, activity, withdrawal). Thin:
+// an agent (pin, remove, transfer, settings, activity, withdrawal; its
+// conversations: conversations/, composed here). Thin:
 // who may do what is policy.ts, who proves to be the owner proof.ts, the
 // statements sql.ts; the agent checks each owner's signature again itself.
 import { create } from "@bufbuild/protobuf";
@@ -16,7 +17,14 @@ import {
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { callerInboxId, pageSize } from "@convos-pool/kit/server";
+import {
+  callerInboxId,
+  createLogger,
+  DEFAULT_LIMITS,
+  pageSize,
+  type LimitConfig,
+  type Logger,
+} from "@convos-pool/kit/server";
 import {
   nonceUsed,
   notFound,
@@ -72,6 +80,9 @@ import { setPinned } from "../sync/sql.js";
 import type { TemplateSource } from "../templates/release.js";
 import type { SyncWorker } from "../sync/worker.js";
 import { withTemplateDelistings, type TemplateStandings } from "../templates/standings.js";
+import { ConversationFlow } from "../conversations/flow.js";
+import { conversationsShownTo } from "../conversations/policy.js";
+import { createConversationService } from "../conversations/service.js";
 
 export interface ClaimServiceDeps {
   em: EntityManager;
@@ -87,6 +98,10 @@ export interface ClaimServiceDeps {
     | "setParticipation"
     | "listActivity"
     | "getFunds"
+    | "addConversation"
+    | "leaveConversation"
+    | "countMembers"
+    | "hostedConversations"
   >;
   /** Checks owners' signatures (SetInstancePin without a signed-in caller, RemoveAgent always). */
   verifier: SignatureVerifier;
@@ -97,6 +112,15 @@ export interface ClaimServiceDeps {
   standings?: TemplateStandings;
   /** The studio's test chat (draft/service.ts), composed by the server: it lives on a floor above this one. */
   tryDraft: ServiceImpl<typeof ClaimService>["tryDraft"];
+  /**
+   * An agent's conversations added and removed (conversations/flow.ts), the
+   * server's, which sweeps its stale additions; absent: one of this service's
+   * own, with `limits` and `log`.
+   */
+  conversations?: ConversationFlow | undefined;
+  /** conversationsPerAgent; default DEFAULT_LIMITS. */
+  limits?: Pick<LimitConfig, "conversationsPerAgent"> | undefined;
+  log?: Logger | undefined;
 }
 
 /** The owner's offer as the pool stored it (instances.pending_transfer), as signed. */
@@ -126,6 +150,10 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     return { instance: instanceToProto(now) };
   }
 
+  /** What `caller` is shown of an agent: its conversations' names only to its owner (claim/policy.ts, conversations/policy.ts). */
+  const shown = (instance: Instance, caller: string): Instance =>
+    conversationsShownTo(shownTo(instance, caller), caller);
+
   /**
    * An owner's signed setting of one live agent (SetTrustLevel,
    * SetPermissions, SetParticipation): the signature is required even with a
@@ -150,8 +178,20 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     return current(instanceId);
   }
 
+  const conversations = createConversationService(
+    deps.conversations ??
+      new ConversationFlow({
+        em: deps.em,
+        verifier: deps.verifier,
+        runtime: deps.runtime,
+        limits: deps.limits ?? DEFAULT_LIMITS,
+        log: deps.log ?? createLogger("claims", { level: "silent" }),
+      }),
+  );
+
   return {
     tryDraft: deps.tryDraft,
+    ...conversations,
     async claim(req, ctx) {
       return deps.flow.claim(req, callerInboxId(ctx));
     },
@@ -191,8 +231,8 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const instance = await getInstance(deps.em.fork(), req.instanceId);
       // Anyone but its readers is told it does not exist (as for private templates).
       if (!instance || !readableBy(instance, caller)) throw notFound(`instance ${req.instanceId}`);
-      const [shown] = await withTemplateDelistings(deps.standings, [shownTo(instanceToProto(instance), caller)]);
-      return { instance: shown };
+      const [one] = await withTemplateDelistings(deps.standings, [shown(instanceToProto(instance), caller)]);
+      return { instance: one };
     },
 
     /**
@@ -457,19 +497,6 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       return withdrawFunds(deps, req, callerInboxId(ctx));
     },
 
-    // One agent in several conversations (docs/design/one-agent-many-conversations.md): the contract is
-    // published ahead of the flows.
-    async addToConversation() {
-      throw new ConnectError("adding an agent to another conversation is not available yet", Code.Unimplemented);
-    },
-
-    async removeFromConversation() {
-      throw new ConnectError(
-        "removing an agent from one of its conversations is not available yet",
-        Code.Unimplemented,
-      );
-    },
-
     /**
      * The creator's dashboard list (docs/lineage.md): the template's creator
      * only. A private (or archived) template of someone else is NOT_FOUND,
@@ -487,7 +514,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         templateReach(deps.em.fork(), template.id),
       ]);
       return {
-        instances: page.instances.map((i) => shownTo(instanceToProto(i), caller)),
+        instances: page.instances.map((i) => shown(instanceToProto(i), caller)),
         totalCount: BigInt(page.totalCount),
         nextPageToken: page.nextPageToken,
         reach: {

@@ -9,6 +9,9 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
+  AgentConversationSchema,
+  AgentConversationState,
+  type ConversationTools,
   InheritanceSchema,
   InheritanceState,
   InstanceSchema,
@@ -30,7 +33,7 @@ import {
 } from "@convos-pool/kit/content";
 import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
 import { ProvisionedToolRow, type InstanceStateName } from "./entities.js";
-import { followedKeySql, inShareSql, targetOf } from "./targets.js";
+import { agentInShareSql, followedKeySql, targetOf } from "./targets.js";
 
 /** An instance as the lists return it (no secrets: tools are handles only). */
 export interface InstanceData {
@@ -69,6 +72,19 @@ export interface InstanceData {
   permissions: Partial<ResolvedPermissions> | null;
   /** As the owner set it; null: the default. */
   participation: Partial<ResolvedParticipation> | null;
+  /** The conversations it is in or joining, the home first (agent_conversations); absent: not read. */
+  conversations?: ConversationData[];
+}
+
+/** One conversation of an agent, as agent_conversations holds it (not left). */
+export interface ConversationData {
+  conversationId: string;
+  name: string | null;
+  home: boolean;
+  state: "joining" | "joined" | "leaving";
+  participation: Partial<ResolvedParticipation> | null;
+  tools: ConversationTools;
+  joinedAt: Date | null;
 }
 
 /** instances.pending_transfer: the owner's TransferAgent offer, kept for the agent to check at acceptance. */
@@ -86,11 +102,11 @@ export interface InstancePage {
 const SELECT = `select i.id, i.state, i.inbox_id, i.template_id, i.template_version, i.agent_name, i.owner_id, i.parent_instance_id,
   i.conversation_id, i.conversation_name, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error,
   (t.key)[1] as release_version, coalesce(t.key > i.applied_key, false) as behind,
-  case when ${inShareSql("ro", "i.conversation_id")} then ro.version end as rollout_version,
+  case when ${agentInShareSql("ro", "i.conversation_id", "i.id")} then ro.version end as rollout_version,
   i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer, i.trust_level, i.daily_spend_limit_wei, i.permissions, i.participation
   from instances i left join template_releases r on r.template_id = i.template_id
     left join template_rollouts ro on ro.template_id = i.template_id,
-    lateral (select ${followedKeySql("r", "ro", "i.conversation_id", "i.applied_key")} as key) t`;
+    lateral (select ${followedKeySql("r", "ro", "i.conversation_id", "i.applied_key", "i.id")} as key) t`;
 
 interface SqlRow {
   id: string;
@@ -172,13 +188,49 @@ async function withTools(em: EntityManager, instances: InstanceData[]): Promise<
   return instances;
 }
 
+/** Adds each instance's conversations not left, the home first, then by when each was joined (one query for the page). */
+async function withConversations(em: EntityManager, instances: InstanceData[]): Promise<InstanceData[]> {
+  if (instances.length === 0) return instances;
+  const rows = await em.execute<
+    {
+      instance_id: string;
+      conversation_id: string;
+      conversation_name: string | null;
+      home: boolean;
+      state: ConversationData["state"];
+      participation: Partial<ResolvedParticipation> | string | null;
+      tools: ConversationTools;
+      joined_at: Date | string | null;
+    }[]
+  >(
+    `select instance_id, conversation_id, conversation_name, home, state, participation, tools, joined_at
+     from agent_conversations where instance_id in (?) and state <> 'left'
+     order by instance_id, (home and state = 'joined') desc, joined_at nulls last, created_at, add_id`,
+    [instances.map((i) => i.id)],
+  );
+  const byInstance = new Map(instances.map((i) => [i.id, i]));
+  for (const i of instances) i.conversations = [];
+  for (const r of rows) {
+    byInstance.get(r.instance_id)?.conversations?.push({
+      conversationId: r.conversation_id,
+      name: r.conversation_name,
+      home: r.home && r.state === "joined",
+      state: r.state,
+      participation: jsonb(r.participation),
+      tools: r.tools,
+      joinedAt: r.joined_at === null ? null : new Date(r.joined_at),
+    });
+  }
+  return instances;
+}
+
 /** One instance with its tools, or undefined. */
 export async function getInstance(em: EntityManager, id: string): Promise<InstanceData | undefined> {
   if (!INSTANCE_ID_PATTERN.test(id))
     throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
   const [r] = await em.execute<SqlRow[]>(`${SELECT} where i.id = ?`, [id]);
   if (!r) return undefined;
-  return (await withTools(em, [fromSql(r)]))[0];
+  return (await withConversations(em, await withTools(em, [fromSql(r)])))[0];
 }
 
 async function page(
@@ -196,7 +248,7 @@ async function page(
      order by i.claimed_at desc, i.id desc limit ?`,
     [...params, ...(cursor ? [String(cursor[0]), String(cursor[1])] : []), limit + 1],
   );
-  const instances = await withTools(em, rows.slice(0, limit).map(fromSql));
+  const instances = await withConversations(em, await withTools(em, rows.slice(0, limit).map(fromSql)));
   const last = instances.at(-1);
   if (rows.length <= limit || !last) return { instances, nextPageToken: "" };
   // Pages list agents that were claimed (the callers say so): the keyset is their claim time.
@@ -338,6 +390,25 @@ export function instanceToProto(d: InstanceData): Instance {
     dailySpendLimitWei: d.dailySpendLimitWei,
     permissions: permissionsMessage(d.permissions ?? undefined),
     participation: create(ParticipationSchema, resolveParticipation(d.participation ?? undefined)),
+    conversations: (d.conversations ?? []).map(conversationToProto),
+  });
+}
+
+const CONVERSATION_STATE: Record<ConversationData["state"], AgentConversationState> = {
+  joining: AgentConversationState.JOINING,
+  joined: AgentConversationState.JOINED,
+  leaving: AgentConversationState.LEAVING,
+};
+
+export function conversationToProto(c: ConversationData) {
+  return create(AgentConversationSchema, {
+    conversationId: c.conversationId,
+    name: c.name ?? "",
+    home: c.home,
+    state: CONVERSATION_STATE[c.state],
+    participation: create(ParticipationSchema, resolveParticipation(c.participation ?? undefined)),
+    tools: c.tools,
+    joinedAt: c.joinedAt ? timestampFromDate(c.joinedAt) : undefined,
   });
 }
 

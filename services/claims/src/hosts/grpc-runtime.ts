@@ -5,6 +5,7 @@
  * per host into the host's batch calls (InstanceHostService).
  */
 import type {
+  AddConversationRequest,
   AttestRequest,
   CloneSummaryRequest,
   ConfigureRequest,
@@ -18,6 +19,7 @@ import type {
   TransferOwnerRequest,
   InstanceServiceWithdrawTransferRequest,
   NoteTransferOfferRequest,
+  LeaveConversationRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -46,6 +48,7 @@ import {
   predatesBatchCalls,
   type BatchUpdateAnswer,
   type InstanceAddressBookCall,
+  type HostedConversation,
   type InstanceApprovalCall,
   type InstanceMemoryCall,
   type InstanceRef,
@@ -473,6 +476,30 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   ): Promise<ResolvedParticipation> {
     const res = await this.client(instance.hostUrl).setParticipation(req, this.call(instance, 15_000));
     return resolveParticipation(res.participation);
+  }
+
+  /** Joining waits for the invite's creator to let it in, as a claim's join does. */
+  async addConversation(instance: InstanceRef, req: AddConversationRequest): Promise<{ conversationId: string }> {
+    const res = await this.client(instance.hostUrl).addConversation(
+      req,
+      this.call(instance, this.opts.joinTimeoutMs ?? 90_000),
+    );
+    return { conversationId: res.conversationId };
+  }
+
+  async leaveConversation(
+    instance: InstanceRef,
+    req: LeaveConversationRequest,
+  ): Promise<{ homeConversationId: string }> {
+    const res = await this.client(instance.hostUrl).leaveConversation(req, this.call(instance, 30_000));
+    return { homeConversationId: res.homeConversationId };
+  }
+
+  /** The host's whole listing, read for one agent: only the sweep of stale additions asks, rarely. */
+  async hostedConversations(instance: InstanceRef): Promise<HostedConversation[] | undefined> {
+    const res = await this.hostClient(instance.hostUrl).listInstances({}, { timeoutMs: 10_000 });
+    const hosted = res.instances.find((i) => i.instanceId === instance.id);
+    return hosted?.conversations.map((c) => ({ conversationId: c.conversationId, state: c.state }));
   }
 
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse> {

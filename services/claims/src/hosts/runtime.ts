@@ -4,8 +4,9 @@
  * refusal reaches a client. Over gRPC: grpc-runtime.ts; in tests, a
  * stand-in host behind it.
  */
-import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { AgentConversationState, InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type {
+  AddConversationRequest,
   AttestRequest,
   CloneSummaryRequest,
   ConfigureRequest,
@@ -19,6 +20,7 @@ import type {
   TransferOwnerRequest,
   InstanceServiceWithdrawTransferRequest,
   NoteTransferOfferRequest,
+  LeaveConversationRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import type { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
@@ -44,6 +46,12 @@ export interface UpdateResult {
   model: string;
   /** Its trust level after the update (lowered to the release's highest); 0 when it did not say. */
   trustLevel: number;
+}
+
+/** One conversation of an agent as its host lists it (HostedInstance.conversations). */
+export interface HostedConversation {
+  conversationId: string;
+  state: AgentConversationState;
 }
 
 /** One agent's answer within UpdateTemplates: applied, or the error its own UpdateTemplate would have given. */
@@ -105,6 +113,16 @@ export interface InstanceRuntime {
   setPermissions(instance: InstanceRef, req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions>;
   /** When the agent speaks, from its owner; it checks and enforces it itself. */
   setParticipation(instance: InstanceRef, req: InstanceServiceSetParticipationRequest): Promise<ResolvedParticipation>;
+  /**
+   * Joins one more conversation from its invite, as its owner signed it
+   * (AddToConversation, which the agent checks itself); resolves with its
+   * group id once it is in (it may wait for the invite's creator to let it in).
+   */
+  addConversation(instance: InstanceRef, req: AddConversationRequest): Promise<{ conversationId: string }>;
+  /** Leaves one of its conversations, as its owner signed it (checked by the agent); its home after. */
+  leaveConversation(instance: InstanceRef, req: LeaveConversationRequest): Promise<{ homeConversationId: string }>;
+  /** The conversations its host lists for it (ListInstances); undefined when that host does not run it. */
+  hostedConversations(instance: InstanceRef): Promise<HostedConversation[] | undefined>;
   /** The agent's activity log, newest first. */
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse>;
   /** The agent's wallet balance and what it spent today against its limit, from its own wallet and ledger. */

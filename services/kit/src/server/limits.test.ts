@@ -20,6 +20,7 @@ describe("POOL_LIMITS", () => {
       testChatAnswersPerPool: { points: 300, seconds: 600 },
       liveAgentsPerOwner: 20,
       poolToolsPerOwner: 20,
+      conversationsPerAgent: 10,
       connectionsPerAddress: 256,
       connectionsTotal: 4096,
       firstRequestSeconds: 10,
@@ -30,6 +31,8 @@ describe("POOL_LIMITS", () => {
     expect(l.liveAgentsPerOwner).toBeUndefined();
     expect(l.poolToolsPerOwner).toBe(3);
     expect(l.signInsPerInbox).toEqual(DEFAULT_LIMITS.signInsPerInbox);
+    expect(parseLimits("agents.conversations=3").conversationsPerAgent).toBe(3);
+    expect(parseLimits("agents.conversations=off").conversationsPerAgent).toBeUndefined();
     const c = parseLimits("connections.address=8,connections.first-request=3s,connections.http2-idle=off");
     expect([c.connectionsPerAddress, c.connectionsTotal, c.firstRequestSeconds, c.http2IdleSeconds]).toEqual([
       8,
@@ -47,6 +50,7 @@ describe("POOL_LIMITS", () => {
       ["claims.caller=0/10s", /claims\.caller: a rate is/],
       ["agents.owner=5/10s", /agents\.owner: a cap is a whole number/],
       ["agents.owner=-1", /agents\.owner: a cap is a whole number/],
+      ["agents.conversations=0", /agents\.conversations: a cap is a whole number/],
       ["connections.first-request=10", /connections\.first-request: a duration is <seconds>s/],
       ["connections.http2-idle=0s", /connections\.http2-idle: a duration is <seconds>s/],
       ["connections.total=1/10s", /connections\.total: a cap is a whole number/],

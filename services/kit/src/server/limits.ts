@@ -41,6 +41,8 @@ export interface LimitConfig {
   liveAgentsPerOwner?: number;
   /** Pool-provisioned tools (numbers, mailboxes, wallets) one owner's agents may hold (claims service). */
   poolToolsPerOwner?: number;
+  /** Conversations one agent is in or joining, its home included (claims service, AddToConversation). */
+  conversationsPerAgent?: number;
   /** Connections (HTTP/1.1, or HTTP/2 sessions) one client address may hold open on a server (server kit). */
   connectionsPerAddress?: number;
   /** Connections one server holds open in all (server kit). */
@@ -63,6 +65,7 @@ const ENTRIES = {
   "test-chat.pool": ["testChatAnswersPerPool", "300/600s"],
   "agents.owner": ["liveAgentsPerOwner", "20"],
   "tools.owner": ["poolToolsPerOwner", "20"],
+  "agents.conversations": ["conversationsPerAgent", "10"],
   "connections.address": ["connectionsPerAddress", "256"],
   "connections.total": ["connectionsTotal", "4096"],
   "connections.first-request": ["firstRequestSeconds", "10s"],
@@ -73,6 +76,7 @@ type EntryName = keyof typeof ENTRIES;
 const CAPS = new Set<keyof LimitConfig>([
   "liveAgentsPerOwner",
   "poolToolsPerOwner",
+  "conversationsPerAgent",
   "connectionsPerAddress",
   "connectionsTotal",
 ]);
