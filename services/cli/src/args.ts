@@ -69,8 +69,13 @@ export interface ParsedCommand {
   notes?: string;
   /** `--acknowledge-wallet-removal` of update, patch and rollback: signed (docs/templates.md, "A version without the wallet"). */
   acknowledgeWalletRemoval?: boolean;
-  /** `--second-agent` of claim: confirms a second agent of the template in the conversation, signed. */
+  /** `--second-agent` of claim and add-to: confirms a second agent of the template in the conversation, signed. */
   secondAgent?: boolean;
+  /** `--tools shared|none` of add-to: whether the agent's tools act in that conversation. */
+  conversationTools?: ConversationToolsName;
+  /** ENTRY_ID... of memory-share, and `--off`: back to the conversation each came from. */
+  entryIds?: string[];
+  off?: boolean;
   /** `--review TEXT` of rate. */
   review?: string;
   /** `--note TEXT` of relist and dismiss. */
@@ -94,7 +99,7 @@ export interface ParsedCommand {
   feedback?: boolean;
   /** The five options of `permissions`, by the REST body's names; only those given. */
   permissions?: PermissionArgs;
-  /** `--mode` and `--cooldown` of `participation`, by the REST body's names; only those given. */
+  /** `--mode` and `--cooldown` of `participation` and add-to, by the REST body's names; only those given. */
   participation?: ParticipationArgs;
   /** `--offer on|off` and `--adopt on|off` of sharing. */
   offer?: boolean;
@@ -180,8 +185,20 @@ export interface ParticipationArgs {
   cooldown_seconds?: number;
 }
 
+/** Whether an agent's tools act in one of its conversations, by the names the REST body takes. */
+export const CONVERSATION_TOOLS = ["shared", "none"] as const;
+export type ConversationToolsName = (typeof CONVERSATION_TOOLS)[number];
+
 /** The options of `participation` given: at least one, a mode by its name, a cooldown in whole seconds up to a day. */
 function participationArgs(values: { mode?: string; cooldown?: string }, command: CommandName): ParticipationArgs {
+  const out = participationOptions(values, command);
+  if (Object.keys(out).length === 0)
+    throw new CommandUsageError("name what to change: --mode or --cooldown (`pool agent ID` shows them now)", command);
+  return out;
+}
+
+/** `--mode` and `--cooldown` as given (none: {}), a mode by its name, a cooldown in whole seconds up to a day. */
+function participationOptions(values: { mode?: string; cooldown?: string }, command: CommandName): ParticipationArgs {
   const out: ParticipationArgs = {};
   if (values.mode !== undefined) {
     if (!(PARTICIPATION_MODE_NAMES as readonly string[]).includes(values.mode))
@@ -200,9 +217,15 @@ function participationArgs(values: { mode?: string; cooldown?: string }, command
       );
     out.cooldown_seconds = seconds;
   }
-  if (Object.keys(out).length === 0)
-    throw new CommandUsageError("name what to change: --mode or --cooldown (`pool agent ID` shows them now)", command);
   return out;
+}
+
+/** ENTRY_ID... of memory-share: ids separated by spaces or commas, at least one. */
+function entryIdsArg(value: string, command: CommandName): string[] {
+  const ids = value.split(/[\s,]+/).filter(Boolean);
+  if (ids.length === 0)
+    throw new CommandUsageError("ENTRY_ID...: name at least one entry (`pool memory-list ID`)", command);
+  return ids;
 }
 
 /** `--secret NAME=VALUE`, each name once. */
@@ -377,14 +400,19 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   wanted.forEach((a, i) => {
     out.args[a] = many && i === wanted.length - 1 ? rest.slice(i).join(" ") : (rest[i] as string);
   });
-  for (const a of ["ID", "FILE", "TEMPLATE_ID", "ROLLOUT_ID", "INVITE", "INBOX_ID", "DIR"] as const) {
+  for (const a of ["ID", "FILE", "TEMPLATE_ID", "ROLLOUT_ID", "INVITE", "INBOX_ID", "DIR", "CONVERSATION"] as const) {
     if (out.args[a] === "") throw new CommandUsageError(`${a} must not be empty`, name);
   }
   if (values.url !== undefined) out.url = values.url;
   if (values.key !== undefined) out.key = values.key;
   if (values.version !== undefined) out.version = positiveInt("--version", values.version, name);
   if (values.limit !== undefined) out.limit = positiveInt("--limit", values.limit, name);
-  if (values.tools !== undefined) out.grantTools = values.tools;
+  if (values.tools !== undefined && name === "grant-tools") out.grantTools = values.tools;
+  if (values.tools !== undefined && name === "add-to") {
+    if (!(CONVERSATION_TOOLS as readonly string[]).includes(values.tools))
+      throw new CommandUsageError(`--tools takes ${CONVERSATION_TOOLS.join(", ")} (got "${values.tools}")`, name);
+    out.conversationTools = values.tools as ConversationToolsName;
+  }
   if (values["fund-wei"] !== undefined) out.fundWei = values["fund-wei"];
   if (values["max-live-tools"] !== undefined)
     out.maxLiveTools = positiveInt("--max-live-tools", values["max-live-tools"], name);
@@ -454,6 +482,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     throw new CommandUsageError("--conversation picks an identity of --from-convos DIR: give DIR too", name);
   if (name === "permissions") out.permissions = permissionArgs(values, name);
   if (name === "participation") out.participation = participationArgs(values, name);
+  if (name === "add-to") out.participation = participationOptions(values, name);
+  if (name === "memory-share") {
+    out.entryIds = entryIdsArg(out.args["ENTRY_ID..."] ?? "", name);
+    out.off = values.off === true;
+  }
   if (name === "trust") {
     const level = trustLevelArg(out.args.LEVEL ?? "", name);
     if (level === "L4" && out.dailyLimitWei === undefined) {

@@ -36,6 +36,7 @@ export const OPTIONS = {
   notes: { type: "string" },
   "acknowledge-wallet-removal": { type: "boolean" },
   "second-agent": { type: "boolean" },
+  off: { type: "boolean" },
   note: { type: "string" },
   review: { type: "string" },
   template: { type: "string" },
@@ -267,6 +268,28 @@ export const COMMANDS = {
     synopsis: "ID [--mode auto|speak|mention|paused] [--cooldown SECONDS]",
     summary:
       "set when my agent speaks in its conversation: auto (speak alone with one person, mention in a group), speak, mention (only when named or replied to) or paused, and the least time between its answers (0 to 86400 seconds); an option not given keeps its current value",
+  },
+  "add-to": {
+    args: ["ID", "INVITE"],
+    options: ["mode", "cooldown", "tools", "second-agent"],
+    synopsis:
+      "ID INVITE [--mode auto|speak|mention|paused] [--cooldown SECONDS] [--tools shared|none] [--second-agent]",
+    summary:
+      "add my running agent to another Convos conversation (its invite): the same agent, knowing what I taught it; what members say there stays there; --mode and --cooldown as participation, there; --tools none: its number, mailbox and wallet do not act there; --second-agent where one of its template is already there",
+  },
+  conversations: {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary:
+      "the conversations my agent is in, one a line: id, name (the home marked), state, when it speaks there, its tools there",
+  },
+  leave: {
+    args: ["ID", "CONVERSATION"],
+    options: [],
+    synopsis: "ID CONVERSATION",
+    summary:
+      "take my agent out of one of its conversations (its id, as `conversations` lists it); it stays in the others",
   },
   activity: {
     args: ["ID"],
@@ -507,6 +530,13 @@ export const COMMANDS = {
     options: [],
     synopsis: "ID ENTRY_ID[,ENTRY_ID...]",
     summary: "delete entries of my agent's memory by id",
+  },
+  "memory-share": {
+    args: ["ID", "ENTRY_ID..."],
+    options: ["off"],
+    synopsis: "ID ENTRY_ID... [--off]",
+    summary:
+      "let my agent use these entries of its memory in all its conversations; --off: only in the conversation each came from again",
   },
   sharing: {
     args: ["ID"],

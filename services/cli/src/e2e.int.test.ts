@@ -2,10 +2,14 @@
 // claims service on test databases; the claims service's instance host is its
 // tests' stand-in (services/claims/test/stand-in-host.ts). Run with
 // `scripts/with-postgres.sh npx vitest run services/cli/src`.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
+import { toHex } from "viem";
+import { generatePrivateKey, sign } from "viem/accounts";
 import { ApprovalPlace, Grant, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { NO_LIMITS, generateServiceCredentials, createLogger } from "@convos-pool/kit/server";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
@@ -17,6 +21,7 @@ import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import * as pool from "./commands.js";
+import * as conversations from "./conversation-commands.js";
 import * as curation from "./curation-commands.js";
 import { HttpError } from "./errors.js";
 import type { Context } from "./http.js";
@@ -115,6 +120,34 @@ afterAll(async () => {
   }
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/**
+ * A Convos invite as a creator's app makes one (a signed payload naming the
+ * creator's inbox and the conversation's tag): what the claims service reads
+ * to know an added conversation. Nobody is behind it; the stand-in host joins nothing.
+ */
+async function convosInvite(): Promise<string> {
+  const payload = toBinary(
+    InvitePayloadSchema,
+    create(InvitePayloadSchema, {
+      conversationToken: randomBytes(40),
+      creatorInboxId: randomBytes(32),
+      tag: `tag${randomBytes(4).toString("hex")}`,
+      name: "Dinner club",
+    }),
+  );
+  const sig = await sign({
+    hash: toHex(createHash("sha256").update(payload).digest()),
+    privateKey: generatePrivateKey(),
+  });
+  const signature = Buffer.concat([
+    Buffer.from(sig.r.slice(2), "hex"),
+    Buffer.from(sig.s.slice(2), "hex"),
+    Buffer.from([sig.yParity ?? 0]),
+  ]);
+  const slug = Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature })));
+  return `https://dev.convos.org/v2?i=${slug.toString("base64url")}`;
+}
 
 async function expectHttpError(p: Promise<unknown>, status: number, type: string): Promise<void> {
   const err = await p.then(
@@ -533,6 +566,72 @@ describe("pool for an agent's owner", () => {
       { instance_id: cloned.instance_id, parent_instance_id: parent, carry: ["training", "credentials"] },
     ]);
     expect(me.inbox_id).not.toBe(them.inbox_id);
+  });
+
+  it("conversations lists a freshly claimed agent's home: its id, marked, joined, speaking by the conversation's size, its tools shared", async () => {
+    const owner: Context = { ...ctx, keyFile: join(dir, "homeowner/key.json") };
+    await pool.keygen(owner);
+    await writeFile(join(dir, "home.json"), JSON.stringify({ agent_name: "Host", instructions: "Greet." }));
+    const t = (await pool.createTemplate(owner, "home.json")) as Template;
+    await claims.pool!.reconcile();
+    const invite = `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`;
+    const { instance_id: id } = (await pool.claim(owner, t.id, invite)) as { instance_id: string };
+
+    // The claims service fills the agent's conversations (Instance.conversations): one, its home, the one it was claimed into.
+    const agent = (await pool.agent(owner, id)) as { conversation_id: string; conversations: unknown[] };
+    expect(agent.conversation_id).not.toBe("");
+    expect(agent.conversations).toMatchObject([
+      {
+        id: agent.conversation_id,
+        home: true,
+        state: "joined",
+        participation: { mode: "auto", cooldown_seconds: 0 },
+        tools: "shared",
+      },
+    ]);
+    const lines = (await conversations.conversations(owner, id)).split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^${agent.conversation_id}\t.+ \\(home\\)\tjoined\tauto\ttools shared$`));
+  });
+
+  it("add-to (signed as the owner) puts the agent in a second conversation, conversations lists both, leave takes it out of one; someone else cannot", async () => {
+    const owner: Context = { ...ctx, keyFile: join(dir, "twoconversations/key.json") };
+    await pool.keygen(owner);
+    await writeFile(join(dir, "two.json"), JSON.stringify({ agent_name: "Twice", instructions: "Help." }));
+    const t = (await pool.createTemplate(owner, "two.json")) as Template;
+    await claims.pool!.reconcile();
+    const { instance_id: id } = (await pool.claim(owner, t.id, await convosInvite())) as { instance_id: string };
+    const home = ((await pool.agent(owner, id)) as { conversation_id: string }).conversation_id;
+
+    const added = (await conversations.addTo(owner, id, await convosInvite(), {
+      participation: { mode: "mention", cooldown_seconds: 60 },
+      tools: "none",
+    })) as { conversation: { id: string }; agent: { conversations: unknown[] } };
+    expect(added.conversation).toMatchObject({
+      home: false,
+      state: "joined",
+      participation: { mode: "mention", cooldown_seconds: 60 },
+      tools: "none",
+    });
+    const second = added.conversation.id;
+    expect(second).toMatch(/^[0-9a-f]{32}$/);
+    expect(added.agent.conversations).toHaveLength(2);
+    const lines = (await conversations.conversations(owner, id)).split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^${home}\t.+ \\(home\\)\tjoined\tauto\ttools shared$`));
+    expect(lines[1]).toMatch(new RegExp(`^${second}\t[^\t]+\tjoined\tmention, 60 s cooldown\tno tools$`));
+
+    // Someone else's agent: as if it did not exist.
+    const stranger: Context = { ...ctx, keyFile: join(dir, "twostranger/key.json") };
+    await pool.keygen(stranger);
+    await expectHttpError(conversations.addTo(stranger, id, await convosInvite()), 404, "not_found");
+    await expectHttpError(conversations.leave(stranger, id, second), 404, "not_found");
+
+    const after = (await conversations.leave(owner, id, second)) as { conversations: { id: string }[] };
+    expect(after.conversations.map((c) => c.id)).toEqual([home]);
+    expect((await conversations.conversations(owner, id)).split("\n")).toHaveLength(1);
+    // Its last conversation stays: removing the agent is another command.
+    await expectHttpError(conversations.leave(owner, id, home), 422, "unprocessable_entity");
   });
 });
 

@@ -16,6 +16,7 @@ import * as cmd from "./commands.js";
 import * as curation from "./curation-commands.js";
 import * as addressBook from "./address-book-commands.js";
 import * as approvals from "./approval-commands.js";
+import * as conversations from "./conversation-commands.js";
 import * as memory from "./memory-commands.js";
 import * as patterns from "./pattern-commands.js";
 import * as ratings from "./rating-commands.js";
@@ -206,6 +207,16 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return cmd.setPermissions(ctx, id, parsed(p.permissions, "the permission options"));
     case "participation":
       return cmd.setParticipation(ctx, id, parsed(p.participation, "--mode and --cooldown"));
+    case "add-to":
+      return conversations.addTo(ctx, id, a.INVITE as string, {
+        participation: p.participation,
+        tools: p.conversationTools,
+        secondAgent: p.secondAgent,
+      });
+    case "conversations":
+      return conversations.conversations(ctx, id);
+    case "leave":
+      return conversations.leave(ctx, id, a.CONVERSATION as string);
     case "activity":
       return cmd.activity(ctx, id, { limit: p.limit, cursor: p.cursor });
     case "approvals":
@@ -257,6 +268,8 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
           .map((s) => s.trim())
           .filter(Boolean),
       );
+    case "memory-share":
+      return memory.shareMemory(ctx, id, parsed(p.entryIds, "ENTRY_ID..."), p.off !== true);
     case "sharing":
       return memory.setSharing(ctx, id, parsed(p.offer, "--offer"), parsed(p.adopt, "--adopt"));
     case "address-book":

@@ -1,13 +1,20 @@
 // An owner's control over their agent's memory from the command line
 // (docs/cli.md, "Agent memory"; docs/memory.md): export it to a file, import
-// a file into another agent, list and forget what it learned, and its
-// sharing with the pattern pool. Memory is sealed end to end: an export to a
+// a file into another agent, list and forget what it learned, mark entries
+// known in all its conversations, and its sharing with the pattern pool. Memory is sealed end to end: an export to a
 // one-time key made here, an import to the agent's own key, which is checked
 // against the agent's inbox before anything is sealed to it.
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { bytesToHex, sha256 } from "viem";
-import { openSealed, sealTo, verifyMemoryKey, x25519KeyPair, type SealedBoxBytes } from "@convos-pool/kit/signing";
+import {
+  openSealed,
+  sealTo,
+  shareMemoryFields,
+  verifyMemoryKey,
+  x25519KeyPair,
+  type SealedBoxBytes,
+} from "@convos-pool/kit/signing";
 import { CliError } from "./errors.js";
 import { request, type Context } from "./http.js";
 import { loadKey } from "./key-store.js";
@@ -212,6 +219,23 @@ export async function forgetMemory(ctx: Context, id: string, entryIds: string[])
     await request(ctx, "POST", `${agentPath(id)}/memory/forget`, {
       auth: "session",
       body: { entry_ids: entryIds, owner_signature: ownerSignature },
+    })
+  ).body;
+}
+
+/**
+ * Marks entries known in all my agent's conversations (`share`), or back in
+ * the one each came from (signed ShareMemory over the ids in the order sent);
+ * prints `{changed, not_found}`.
+ */
+export async function shareMemory(ctx: Context, id: string, entryIds: string[], share: boolean): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const { inboxId: _owner, ...fields } = shareMemoryFields({ ownerId: key.inbox_id, instanceId: id, entryIds, share });
+  const ownerSignature = await signRest(ctx, key, "ShareMemory", fields);
+  return (
+    await request(ctx, "POST", `${agentPath(id)}/memory/share`, {
+      auth: "session",
+      body: { entry_ids: entryIds, share, owner_signature: ownerSignature },
     })
   ).body;
 }

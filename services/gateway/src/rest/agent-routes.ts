@@ -1,10 +1,10 @@
 // The REST paths of agents (docs/rest.md, "Claims and \"My agents\""): the
 // claim (and clone), "My agents", one agent, pinning, removal, transfer,
-// trust, permissions, participation, activity (a session's, and the owner's
-// signed read of it whole), the owner's withdrawal from its wallet, and a
-// template's instances for its creator. Each is a ClaimService RPC of the
-// forwarder, as on the Connect face; 503 when the gateway has no claims
-// service.
+// trust, permissions, participation, its conversations (added to one, taken
+// out of one), activity (a session's, and the owner's signed read of it
+// whole), the owner's withdrawal from its wallet, and a template's instances
+// for its creator. Each is a ClaimService RPC of the forwarder, as on the
+// Connect face; 503 when the gateway has no claims service.
 
 import { Code } from "@connectrpc/connect";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -13,6 +13,7 @@ import { unauthenticated } from "@convos-pool/kit/content";
 import type { ClaimsForwarder } from "../connect/forward.js";
 import {
   ACCEPT_FIELDS,
+  ADD_TO_CONVERSATION_FIELDS,
   AGENT_ERRORS,
   AGENT_LIST_ERRORS,
   CLAIM_ERRORS,
@@ -27,9 +28,11 @@ import {
   TRUST_FIELDS,
   acceptFromBody,
   activityEntryToJson,
+  addToConversationFromBody,
   claimFromBody,
   claimProgressToJson,
   claimStageName,
+  conversationToJson,
   inheritanceToJson,
   instanceToJson,
   participationFromBody,
@@ -214,6 +217,35 @@ const setParticipation: Handler = async (r, deps) => {
 };
 
 /**
+ * Adds a running agent to another conversation, by its invite:
+ * `{conversation_invite, owner_signature, participation?, tools?,
+ * confirm_second_agent?}` (AddToConversation; required even with a session:
+ * the agent checks it). Answers `{conversation, agent}` once it has joined.
+ */
+const addToConversation: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const body = addToConversationFromBody(await r.body(ADD_TO_CONVERSATION_FIELDS));
+  const res = await claims.addToConversation({ instanceId: r.id, ...body }, r.call);
+  if (!res.conversation) throw new Error("claims service answered without the conversation");
+  return { status: 200, body: { conversation: conversationToJson(res.conversation), agent: agentOf(res) } };
+};
+
+/**
+ * Takes an agent out of one of its conversations, the path's
+ * `{conversation_id}`: `{owner_signature}` (RemoveFromConversation; required
+ * even with a session). Answers the agent, in its other conversations.
+ */
+const removeFromConversation: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
+  const conversationId = r.params.conversation_id ?? "";
+  const res = await claims.removeFromConversation({ instanceId: r.id, conversationId, ownerSignature }, r.call);
+  return { status: 200, body: agentOf(res) };
+};
+
+/**
  * The owner takes their share of the agent's wallet to the wallet that signs:
  * `{owner_signature}` (WithdrawFunds; required even with a session). Answers
  * `{amount_wei, to_address, transaction_hash}`.
@@ -330,6 +362,9 @@ export const AGENT_ROUTES: Route[] = [
   ["PUT", "/agents/:id/trust", setTrust, AGENT_ERRORS],
   ["PUT", "/agents/:id/permissions", setPermissions, PERMISSIONS_ERRORS],
   ["PUT", "/agents/:id/participation", setParticipation, PARTICIPATION_ERRORS],
+  // The claims service's field names are the body's (`participation.mode`) and the path's (`conversation_id`).
+  ["POST", "/agents/:id/conversations", addToConversation, AGENT_ERRORS],
+  ["DELETE", "/agents/:id/conversations/:conversation_id", removeFromConversation, AGENT_ERRORS],
   ["GET", "/agents/:id/activity", agentActivity, AGENT_ERRORS],
   ["POST", "/agents/:id/activity/list", agentActivityWhole, AGENT_ERRORS],
   ["POST", "/agents/:id/withdraw", withdrawFunds, AGENT_ERRORS],

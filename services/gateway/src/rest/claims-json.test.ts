@@ -1,10 +1,14 @@
-// The permissions and participation bodies and answers of the agent paths,
-// as plain calls (no server): names in, the proto's values out, and back to
-// names.
+// The permissions, participation and conversations bodies and answers of the
+// agent paths, as plain calls (no server): names in, the proto's values out,
+// and back to names.
 
 import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
+  AgentConversationSchema,
+  AgentConversationState,
   ApprovalPlace,
+  ConversationTools,
   Grant,
   InstanceSchema,
   OutsiderReply,
@@ -14,10 +18,14 @@ import {
 import { permissionsMessage } from "@convos-pool/kit/content";
 import { describe, expect, it } from "vitest";
 import {
+  ADD_TO_CONVERSATION_FIELDS,
+  AGENT_ERRORS,
   PARTICIPATION_ERRORS,
   PARTICIPATION_FIELDS,
   PERMISSIONS_ERRORS,
   PERMISSIONS_FIELDS,
+  addToConversationFromBody,
+  conversationToJson,
   instanceToJson,
   participationFromBody,
   participationToJson,
@@ -30,6 +38,8 @@ import { JsonObject } from "./json.js";
 const parse = (body: unknown) => permissionsFromBody(JsonObject.body(body, PERMISSIONS_FIELDS));
 
 const parseParticipation = (body: unknown) => participationFromBody(JsonObject.body(body, PARTICIPATION_FIELDS));
+
+const parseAdd = (body: unknown) => addToConversationFromBody(JsonObject.body(body, ADD_TO_CONVERSATION_FIELDS));
 
 function refusal(body: unknown, of: (body: unknown) => unknown = parse): [string | undefined, string] {
   try {
@@ -178,5 +188,133 @@ describe("when an agent speaks, in its JSON", () => {
       mode: "auto",
       cooldown_seconds: 30,
     });
+  });
+});
+
+const INVITE = "https://dev.convos.org/v2?i=dinner-club";
+const GROUP = "c0ffee".padEnd(32, "0");
+
+describe("POST /api/pool/agents/{id}/conversations body", () => {
+  it("takes the invite, the participation and tools there by name, and the second agent's confirmation", () => {
+    const sig = { signature: "0xab", issued_at: 5, nonce: "0xcd" };
+    expect(
+      parseAdd({
+        conversation_invite: INVITE,
+        owner_signature: sig,
+        participation: { mode: "mention", cooldown_seconds: 60 },
+        tools: "none",
+        confirm_second_agent: true,
+      }),
+    ).toMatchObject({
+      conversationInvite: INVITE,
+      ownerSignature: { signature: "0xab", issuedAt: 5n, nonce: "0xcd" },
+      participation: { mode: ParticipationMode.MENTION, cooldownSeconds: 60 },
+      tools: ConversationTools.NONE,
+      confirmSecondAgent: true,
+    });
+    expect(parseAdd({ conversation_invite: INVITE, tools: "shared" }).tools).toBe(ConversationTools.SHARED);
+    // Left out: unset, for the claims service to fill with the defaults the owner signed (auto, 0; shared).
+    expect(parseAdd({ conversation_invite: INVITE })).toEqual({
+      conversationInvite: INVITE,
+      ownerSignature: undefined,
+      participation: undefined,
+      tools: ConversationTools.UNSPECIFIED,
+      confirmSecondAgent: false,
+    });
+    expect(parseAdd({ conversation_invite: INVITE, participation: { mode: "paused" } }).participation).toEqual({
+      mode: ParticipationMode.PAUSED,
+    });
+  });
+
+  it("refuses a missing invite, a conversation ID for an invite, and a bad participation or tools, naming the field", () => {
+    expect(refusal({}, parseAdd)).toEqual(["conversation_invite", "conversation_invite: is required"]);
+    expect(refusal({ conversation_invite: " " }, parseAdd)[0]).toBe("conversation_invite");
+    expect(refusal({ conversation_invite: GROUP }, parseAdd)[1]).toMatch(
+      /^conversation_invite: is a conversation ID; an agent joins a conversation through its invite/,
+    );
+    expect(refusal({ conversation_invite: 7 }, parseAdd)).toEqual([
+      "conversation_invite",
+      "conversation_invite: must be a string",
+    ]);
+    expect(refusal({ conversation_invite: INVITE, participation: { mode: "loud" } }, parseAdd)).toEqual([
+      "participation.mode",
+      'participation.mode: must be "auto" or "speak" or "mention" or "paused"',
+    ]);
+    expect(refusal({ conversation_invite: INVITE, participation: { cooldown_seconds: 86_401 } }, parseAdd)[0]).toBe(
+      "participation.cooldown_seconds",
+    );
+    expect(refusal({ conversation_invite: INVITE, participation: { cooldownSeconds: 5 } }, parseAdd)[1]).toBe(
+      "participation.cooldownSeconds: unknown field; did you mean cooldown_seconds?",
+    );
+    expect(refusal({ conversation_invite: INVITE, participation: "mention" }, parseAdd)[0]).toBe("participation");
+    expect(refusal({ conversation_invite: INVITE, tools: "all" }, parseAdd)).toEqual([
+      "tools",
+      'tools: must be "shared" or "none"',
+    ]);
+    expect(refusal({ conversation_invite: INVITE, tools: 2 }, parseAdd)[0]).toBe("tools");
+    expect(refusal({ conversation_invite: INVITE, confirm_second_agent: "yes" }, parseAdd)[0]).toBe(
+      "confirm_second_agent",
+    );
+    expect(refusal({ conversation_invite: INVITE, owner_signature: { signature: "0x00" } }, parseAdd)[0]).toBe(
+      "owner_signature.issued_at",
+    );
+    expect(refusal({ conversationInvite: INVITE }, parseAdd)[1]).toBe(
+      "conversationInvite: unknown field; did you mean conversation_invite?",
+    );
+  });
+
+  it("names the claims service's fields as the body and the path do", () => {
+    for (const field of ["participation.mode", "tools", "conversation_invite", "conversation_id"])
+      expect(AGENT_ERRORS.field(field, () => false)).toBe(field);
+  });
+});
+
+describe("an agent's conversations, in its JSON", () => {
+  it("are each by id and name, the home marked, its state, participation and tools by name", () => {
+    const joinedAt = new Date("2026-11-28T10:00:00.000Z");
+    const home = create(AgentConversationSchema, {
+      conversationId: GROUP,
+      name: "Trip",
+      home: true,
+      state: AgentConversationState.JOINED,
+      participation: { mode: ParticipationMode.SPEAK, cooldownSeconds: 30 },
+      tools: ConversationTools.SHARED,
+      joinedAt: timestampFromDate(joinedAt),
+    });
+    const joining = create(AgentConversationSchema, { state: AgentConversationState.JOINING });
+    expect(instanceToJson(create(InstanceSchema, { id: "inst_1", conversations: [home, joining] }))).toMatchObject({
+      conversations: [
+        {
+          id: GROUP,
+          name: "Trip",
+          home: true,
+          state: "joined",
+          participation: { mode: "speak", cooldown_seconds: 30 },
+          tools: "shared",
+          joined_at: "2026-11-28T10:00:00.000Z",
+        },
+        {
+          id: "",
+          name: "",
+          home: false,
+          state: "joining",
+          participation: { mode: "auto", cooldown_seconds: 0 },
+          tools: "shared",
+          joined_at: null,
+        },
+      ],
+    });
+    expect(instanceToJson(create(InstanceSchema, { id: "inst_2" }))).toMatchObject({ conversations: [] });
+    const states = [
+      AgentConversationState.REJOINING,
+      AgentConversationState.LEAVING,
+      AgentConversationState.UNSPECIFIED,
+      9 as AgentConversationState,
+    ].map((state) => conversationToJson({ ...home, state }).state);
+    expect(states).toEqual(["rejoining", "leaving", "", ""]);
+    // Tools off there; unset is shared, as the proto says; a value this gateway does not know is the default.
+    expect(conversationToJson({ ...home, tools: ConversationTools.NONE }).tools).toBe("none");
+    expect(conversationToJson({ ...home, tools: ConversationTools.UNSPECIFIED }).tools).toBe("shared");
+    expect(conversationToJson({ ...home, tools: 9 as ConversationTools }).tools).toBe("shared");
   });
 });

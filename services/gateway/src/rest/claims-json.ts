@@ -1,5 +1,5 @@
-// The claim (and clone), "My agents", pin, transfer, trust, permissions and
-// participation REST bodies (docs/rest.md, "Claims and \"My agents\""),
+// The claim (and clone), "My agents", pin, transfer, trust, permissions,
+// participation and conversations REST bodies (docs/rest.md, "Claims and \"My agents\""),
 // snake_case as every REST body: a claim body as ClaimService's ClaimRequest,
 // instances as proto JSON with the proto's own field names (trust levels by
 // their names, "L1" to "L4"; permissions and participation modes by theirs,
@@ -18,10 +18,13 @@ import {
   type GetClaimProgressResponse,
 } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import {
+  AgentConversationState,
+  ConversationTools,
   InheritanceSchema,
   InstanceSchema,
   ToolCallOutcome,
   type ActivityEntry,
+  type AgentConversation,
   type Inheritance,
   type Instance,
   type Participation,
@@ -231,19 +234,119 @@ export interface ParticipationBody {
  * it; its absence is the claims service's 401).
  */
 export function participationFromBody(body: JsonObject): ParticipationBody {
+  return { participation: participationOf(body), ownerSignature: signatureOf(body, "owner_signature") };
+}
+
+/** `mode` and `cooldown_seconds` of `o` (the body, or its `participation` object), only those given. */
+function participationOf(o: JsonObject): Partial<ResolvedParticipation> {
   const participation: Partial<ResolvedParticipation> = {};
-  if (body.has("mode")) participation.mode = parseParticipationMode(body.oneOf("mode", PARTICIPATION_MODE_NAMES));
-  if (body.has("cooldown_seconds")) {
+  if (o.has("mode")) participation.mode = parseParticipationMode(o.oneOf("mode", PARTICIPATION_MODE_NAMES));
+  if (o.has("cooldown_seconds")) {
     // Checked here as well as by the claims service: past uint32 it could not even be sent.
-    const seconds = body.integer("cooldown_seconds", 0);
+    const seconds = o.integer("cooldown_seconds", 0);
     if (seconds > MAX_COOLDOWN_SECONDS)
       throw badRequest(
-        body.field("cooldown_seconds"),
+        o.field("cooldown_seconds"),
         `must be at most ${MAX_COOLDOWN_SECONDS} (a day; "paused" is longer)`,
       );
     participation.cooldownSeconds = seconds;
   }
-  return { participation, ownerSignature: signatureOf(body, "owner_signature") };
+  return participation;
+}
+
+/** Whether an agent's tools act in one of its conversations, by name: "shared" (the default) or "none". */
+export const CONVERSATION_TOOLS_NAMES = ["shared", "none"] as const;
+export type ConversationToolsName = (typeof CONVERSATION_TOOLS_NAMES)[number];
+
+const TOOLS_BY_NAME: Record<ConversationToolsName, ConversationTools> = {
+  shared: ConversationTools.SHARED,
+  none: ConversationTools.NONE,
+};
+
+/** The tools by name; unset or a value this gateway does not know (a newer agent's) is the default, "shared". */
+export function conversationToolsName(t: ConversationTools): ConversationToolsName {
+  return t === ConversationTools.NONE ? "none" : "shared";
+}
+
+export const ADD_TO_CONVERSATION_FIELDS = [
+  "conversation_invite",
+  "owner_signature",
+  "participation",
+  "tools",
+  "confirm_second_agent",
+] as const;
+
+export interface AddToConversationBody {
+  conversationInvite: string;
+  ownerSignature: Signature | undefined;
+  /** Only the fields given; the claims service fills the rest with the defaults, as the owner signed them. */
+  participation: Partial<ResolvedParticipation> | undefined;
+  /** UNSPECIFIED when not given: shared, as signed. */
+  tools: ConversationTools;
+  confirmSecondAgent: boolean;
+}
+
+/**
+ * The body of POST /api/pool/agents/{id}/conversations: the invite of the
+ * conversation to join, the owner's AddToConversation (required even with a
+ * session: the agent checks it; its absence is the claims service's 401),
+ * `participation` there (`{mode?, cooldown_seconds?}` as PUT …/participation
+ * takes them), `tools` there ("shared" or "none") and `confirm_second_agent`.
+ */
+export function addToConversationFromBody(body: JsonObject): AddToConversationBody {
+  const invite = body.string("conversation_invite");
+  if (invite.trim() === "")
+    throw badRequest("conversation_invite", "is required: the Convos invite link (or slug) of the conversation");
+  // A group id names a conversation but lets nobody in: the agent joins by invite, as at its claim.
+  if (CONVERSATION_ID.test(invite.trim()))
+    throw badRequest(
+      "conversation_invite",
+      "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug)",
+    );
+  const p = body.object("participation", ["mode", "cooldown_seconds"]);
+  return {
+    conversationInvite: invite,
+    ownerSignature: signatureOf(body, "owner_signature"),
+    participation: p ? participationOf(p) : undefined,
+    tools: body.has("tools")
+      ? TOOLS_BY_NAME[body.oneOf("tools", CONVERSATION_TOOLS_NAMES)]
+      : ConversationTools.UNSPECIFIED,
+    confirmSecondAgent: body.boolean("confirm_second_agent", false),
+  };
+}
+
+export type AgentConversationStateName = "joining" | "joined" | "rejoining" | "leaving" | "";
+
+const CONVERSATION_STATES: Record<AgentConversationState, AgentConversationStateName> = {
+  [AgentConversationState.UNSPECIFIED]: "",
+  [AgentConversationState.JOINING]: "joining",
+  [AgentConversationState.JOINED]: "joined",
+  [AgentConversationState.REJOINING]: "rejoining",
+  [AgentConversationState.LEAVING]: "leaving",
+};
+
+export interface AgentConversationJson {
+  /** The XMTP group id; "" while it joins. */
+  id: string;
+  name: string;
+  home: boolean;
+  state: AgentConversationStateName;
+  participation: ParticipationJson;
+  tools: ConversationToolsName;
+  joined_at: string | null;
+}
+
+/** One of an agent's conversations: its state, participation and tools by name, the time in ISO 8601. */
+export function conversationToJson(c: AgentConversation): AgentConversationJson {
+  return {
+    id: c.conversationId,
+    name: c.name,
+    home: c.home,
+    state: CONVERSATION_STATES[c.state] ?? "",
+    participation: participationToJson(c.participation),
+    tools: conversationToolsName(c.tools),
+    joined_at: c.joinedAt ? timestampDate(c.joinedAt).toISOString() : null,
+  };
 }
 
 /** Proto JSON in the REST API's casing (lineage-routes.ts too): the proto's own (snake_case) field names, every field present. */
@@ -255,7 +358,7 @@ export const PROTO_JSON = { alwaysEmitImplicit: true, useProtoFieldName: true } 
  * "L4" ("" when unknown), as template content names a template's highest;
  * its permissions by theirs (`{member_sms: "ask", …}`) and when it speaks
  * (`{mode: "auto", cooldown_seconds: 0}`), the defaults for an agent whose
- * owner never set them.
+ * owner never set them; its conversations as conversationToJson gives them.
  */
 export function instanceToJson(i: Instance): unknown {
   const json = toJson(InstanceSchema, i, PROTO_JSON) as Record<string, unknown>;
@@ -270,6 +373,7 @@ export function instanceToJson(i: Instance): unknown {
     template_delisting: delisting,
     permissions: permissionsToJson(i.permissions),
     participation: participationToJson(i.participation),
+    conversations: i.conversations.map(conversationToJson),
   };
 }
 

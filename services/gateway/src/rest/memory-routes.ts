@@ -1,8 +1,9 @@
 // The REST paths of an owner's control over their agent's memory (docs/rest.md,
 // "Agent memory"; docs/memory.md): export, the agent's memory key, import,
-// list, forget and pattern sharing. Each is an AgentMemoryService RPC on the
-// claims service, as on the Connect face; bytes travel as base64 strings, and
-// sealed boxes pass through as they are.
+// list, forget, sharing entries across the agent's conversations, and pattern
+// sharing. Each is an AgentMemoryService RPC on the claims service, as on the
+// Connect face; bytes travel as base64 strings, and sealed boxes pass through
+// as they are.
 
 import { Code } from "@connectrpc/connect";
 import type { MemoryCounts } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
@@ -101,6 +102,18 @@ const forgetMemory = memoryRoute(["entry_ids", "owner_signature"], async (memory
   return { forgotten: res.forgotten, not_found: res.notFound };
 });
 
+/** Marks entries known in all the agent's conversations (`share: true`), or back in the one each came from. */
+const shareMemory = memoryRoute(["entry_ids", "share", "owner_signature"], async (memory, r, body) => {
+  const entryIds = body.strings("entry_ids");
+  if (!entryIds) throw badRequest("entry_ids", "is required: the ids of the entries to share or unshare");
+  const share = body.boolean("share");
+  const res = await memory.shareMemory(
+    { instanceId: r.id, entryIds, share, ownerSignature: ownerSignature(body) },
+    r.call,
+  );
+  return { changed: res.changed, not_found: res.notFound };
+});
+
 const setPatternSharing = memoryRoute(["offer", "adopt", "owner_signature"], async (memory, r, body) => {
   const sharing = { offer: body.boolean("offer"), adopt: body.boolean("adopt") };
   const res = await memory.setPatternSharing(
@@ -116,5 +129,6 @@ export const MEMORY_ROUTES: Route[] = [
   ["POST", "/agents/:id/memory/import", importMemory, AGENT_ERRORS],
   ["POST", "/agents/:id/memory/list", listMemory, AGENT_ERRORS],
   ["POST", "/agents/:id/memory/forget", forgetMemory, AGENT_ERRORS],
+  ["POST", "/agents/:id/memory/share", shareMemory, AGENT_ERRORS],
   ["PUT", "/agents/:id/pattern-sharing", setPatternSharing, AGENT_ERRORS],
 ];
