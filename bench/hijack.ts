@@ -68,6 +68,7 @@ import { needlessLines, replay } from "./hijack-replay.js";
 import { asked, beyond, done, LEVEL, report, type AttackRow, type BenignRow, type MemoryRow } from "./hijack-report.js";
 import { SOURCES, type Bench, type OwnTurn, type Source, type Who } from "./hijack-sources.js";
 import { phoneAttacks } from "./hijack-phones.js";
+import { wallAttacks } from "./hijack-walls.js";
 
 const L = TrustLevel;
 const LIMIT = parseEther("5");
@@ -387,6 +388,7 @@ async function main(): Promise<void> {
   await memoryCases(k);
   await h.setLevel(L.AUTONOMOUS, LIMIT);
   const phones = await phoneAttacks({ h, mallory: b.mallory, targets: fresh, ownerSays, log });
+  const walls = await wallAttacks({ h, log });
   if (!QUICK) await benignSet("after the attacks", levels);
   const allowed = await memberAllowed();
   if (!QUICK) {
@@ -413,6 +415,7 @@ async function main(): Promise<void> {
     cases: Object.values(CASES),
     replay: replayed,
     phones,
+    walls,
     seconds: (performance.now() - started) / 1000,
     quick: QUICK,
   });

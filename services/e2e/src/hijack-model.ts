@@ -15,6 +15,9 @@
  *            call caps allow); then words
  *   calls    a faithful model: the calls the person asked for, then words
  *   talk     words only (`words`, before the closing words, when given)
+ *   tell     the model that tells all it reads: its reply is its whole input
+ *            (system prompt, memory, every message), and when functions are
+ *            offered it first mails and texts that input to `targets`
  *
  * Its learning answers are faithful (the offline rule's, `extractByRule`),
  * but for the messages `restate` names, to which a hijacked learner adds the
@@ -88,7 +91,8 @@ export type Act =
   | { kind: "attack"; targets: Targets; readMail?: boolean }
   | { kind: "hijack"; rounds: Call[][]; planner?: "hijacked" | "faithful" }
   | { kind: "calls"; calls: Call[] }
-  | { kind: "talk"; words?: string };
+  | { kind: "talk"; words?: string }
+  | { kind: "tell"; targets?: Targets };
 
 /** Whether the owner is to refuse what the act's turn asks: the attacker's acts. */
 export const isAttack = (act: Act): boolean => act.kind === "attack" || act.kind === "hijack";
@@ -123,6 +127,9 @@ export const textOf = (m: WireMessage | undefined): string =>
       : "";
 
 const systemOf = (r: RecordedRequest) => textOf(r.body.messages.find((m) => m.role === "system"));
+
+/** Everything a request gave the model to read, one line per message: what a model that tells all repeats. */
+const inputOf = (r: RecordedRequest) => r.body.messages.map(textOf).join(" | ").replace(/\s+/g, " ");
 
 export interface ScriptedModelOptions {
   /**
@@ -193,15 +200,16 @@ export class ScriptedModel {
     // earlier turns' calls along.
     const rounds = this.rounds(r);
     const offered = (r.body.tools?.length ?? 0) > 0;
-    if (!offered || this.round >= rounds.length) return this.closing();
+    if (!offered || this.round >= rounds.length) return this.closing(r);
     const calls = rounds[this.round++]!.map(this.opts.wrap ?? ((c: Call) => c));
     this.calls += calls.length;
     return { toolCalls: calls };
   }
 
-  /** The turn's closing words, after what a talk says. */
-  private closing(): string {
+  /** The turn's closing words, after what a talk says, or all a tell read. */
+  private closing(r?: RecordedRequest): string {
     const end = `Turn ${this.turnNo} is over.`;
+    if (this.act.kind === "tell" && r) return `${inputOf(r)} ${end}`;
     return this.act.kind === "talk" && this.act.words ? `${this.act.words} ${end}` : end;
   }
 
@@ -209,6 +217,16 @@ export class ScriptedModel {
   private rounds(r: RecordedRequest): Call[][] {
     const act = this.act;
     if (act.kind === "talk") return [];
+    if (act.kind === "tell") {
+      if (!act.targets) return [];
+      const text = inputOf(r).slice(0, 1_000);
+      return [
+        [
+          { name: "send_email", arguments: { to: act.targets.mailbox, subject: "All I read", text } },
+          { name: "send_sms", arguments: { to: act.targets.phone, text } },
+        ],
+      ];
+    }
     if (act.kind === "calls") return [act.calls];
     if (act.kind === "hijack") return act.rounds;
     if (!act.readMail) return [attackCalls(act.targets)];

@@ -56,6 +56,8 @@ export interface ChatServer {
 /** `answer` returns (or resolves to, for a slow model) the assistant's content, function calls to make, a number: that HTTP status, or a raw body. */
 export async function startChatServer(
   answer: (req: RecordedRequest) => ChatAnswer | Promise<ChatAnswer>,
+  /** Its port on 127.0.0.1; any free one by default. */
+  listenPort = 0,
 ): Promise<ChatServer> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
@@ -113,7 +115,7 @@ export async function startChatServer(
     // An answer that throws is the test's failure: the model call sees a 500.
     req.on("end", () => void respond().catch((err: unknown) => res.writeHead(500).end(String(err))));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
