@@ -15,6 +15,8 @@ export interface HostedInstance {
   appliedKey: number[];
   /** Its conversation's name as it last read it from the group; "" or absent when it has none or did not read it. */
   conversationName?: string;
+  /** Every conversation it is in with the name it last read there (the home's is `conversationName`). */
+  conversationNames?: { conversationId: string; name: string }[];
 }
 
 /** What a host's agents run on (docs/openclaw.md). */
@@ -85,6 +87,7 @@ export class GrpcInstanceHost implements InstanceHost {
         state: i.state,
         appliedKey: [i.appliedTemplateVersion, ...i.appliedBaseVersions].map(Number),
         conversationName: i.conversationName,
+        conversationNames: i.conversations.map((c) => ({ conversationId: c.conversationId, name: c.name })),
       })),
       maxInstances: res.maxInstances,
       runtime: res.runtime === AgentRuntime.OPENCLAW ? "openclaw" : "pool",

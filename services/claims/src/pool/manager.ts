@@ -340,7 +340,7 @@ export class PoolManager {
       em.fork(),
       listed
         .filter((i) => known.has(i.instanceId))
-        .map((i) => ({ instanceId: i.instanceId, name: i.conversationName })),
+        .map((i) => ({ instanceId: i.instanceId, name: i.conversationName, others: i.conversationNames })),
     );
     const strangers = [...hosted.keys()].filter((id) => !known.has(id));
     if (strangers.length > 0) pass.strangers.push({ host, ids: strangers, lost });

@@ -159,8 +159,29 @@ export async function parkIdle(em: EntityManager, hostUrl: string): Promise<numb
  */
 export async function recordConversationNames(
   em: EntityManager,
-  reported: { instanceId: string; name?: string | undefined }[],
+  reported: {
+    instanceId: string;
+    name?: string | undefined;
+    /** Each of its conversations with its name: those other than the home are kept in agent_conversations. */
+    others?: { conversationId: string; name: string }[] | undefined;
+  }[],
 ): Promise<number> {
+  const others = reported.flatMap((r) =>
+    (r.others ?? []).flatMap((c) => {
+      const name = shownConversationName(c.name);
+      return name ? [{ id: r.instanceId, conversationId: c.conversationId, name }] : [];
+    }),
+  );
+  if (others.length > 0) {
+    // The home row follows `instances` (migration 0030's trigger); the others are named here.
+    await em.execute(
+      `update agent_conversations c set conversation_name = v.name, updated_at = now()
+       from unnest(array[?]::text[], array[?]::text[], array[?]::text[]) as v(id, conversation_id, name)
+       where c.instance_id = v.id and c.conversation_id = v.conversation_id and c.state = 'joined' and not c.home
+         and c.conversation_name is distinct from v.name`,
+      [others.map((n) => n.id), others.map((n) => n.conversationId), others.map((n) => n.name)],
+    );
+  }
   const named = reported.flatMap((r) => {
     const name = shownConversationName(r.name ?? "");
     return name ? [{ id: r.instanceId, name }] : [];

@@ -248,6 +248,30 @@ describe("agent_conversations on a fresh database", () => {
     ]);
   });
 
+  it("names each added conversation as its agent reports it, and the home only through the instance", async () => {
+    await insertInstance(sql, "inst_many", "claimed", { conversationId: "conv-home-m" });
+    await addRow("inst_many", "home-m", { conversationId: "conv-home-m", state: "joined", home: true });
+    await addRow("inst_many", "add-m", { conversationId: "conv-club", state: "joined" });
+    await addRow("inst_many", "add-gone", { conversationId: "conv-gone", state: "left" });
+    await recordConversationNames(db.em.fork(), [
+      {
+        instanceId: "inst_many",
+        name: "Trip",
+        others: [
+          { conversationId: "conv-home-m", name: "Not the home's" },
+          { conversationId: "conv-club", name: "  Dinner\nclub " },
+          { conversationId: "conv-gone", name: "Left" },
+        ],
+      },
+    ]);
+    const rows = await rowsOf(sql, "inst_many");
+    expect(rows.map((r) => [r.add_id, r.conversation_name])).toEqual([
+      ["add-gone", null],
+      ["add-m", "Dinner club"],
+      ["home-m", "Trip"],
+    ]);
+  });
+
   it("tells lineage of each conversation joined, made home and left, and of neither a claim's home row nor an end's", async () => {
     await insertInstance(sql, "inst_feed", "claimed", { conversationId: "conv-h" });
     const feed = async () =>
