@@ -23,6 +23,7 @@ import { Maildirs, startLocalChain, startLocalMail, startLocalPop3, startLocalSm
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_BUDGET } from "./budget.js";
 import { startSecondHost } from "./second-host.js";
+import { keptPort } from "./kept-ports.js";
 
 export const DEFAULT_CHAIN_PORT = 8545;
 export const DEFAULT_MAIL_PORT = 2525;
@@ -166,9 +167,11 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   // Each service has its own credential, as across machines (docs/security.md), and each
   // host that keeps its agents' states in the vault one bound to its address: fixed first.
-  const hostUrl = `http://${host}:${await freePort(host)}`;
-  const secondUrl = (opts.poolHosts ?? 1) >= 2 ? `http://${host}:${await freePort(host)}` : undefined;
-  const openclawUrl = opts.openclaw ? `http://${host}:${await freePort(host)}` : undefined;
+  // Kept across starts: an agent's key goes only to the host address it runs on (kept-ports.ts).
+  const hostUrl = `http://${host}:${await keptPort(opts.dataDir, "pool", host)}`;
+  const secondUrl =
+    (opts.poolHosts ?? 1) >= 2 ? `http://${host}:${await keptPort(opts.dataDir, "second", host)}` : undefined;
+  const openclawUrl = opts.openclaw ? `http://${host}:${await keptPort(opts.dataDir, "openclaw", host)}` : undefined;
   const credentials = generateServiceCredentials(
     undefined,
     [hostUrl, secondUrl, openclawUrl].filter((u) => u !== undefined),
