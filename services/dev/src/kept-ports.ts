@@ -14,9 +14,9 @@ const FILE = "host-ports.json";
 /** The port kept for host `name` under `dataDir`, or a free one, kept from now on. */
 export async function keptPort(dataDir: string, name: string, host: string): Promise<number> {
   const file = join(dataDir, FILE);
-  const kept = await readFile(file, "utf8").then(
+  const kept: Record<string, number> = await readFile(file, "utf8").then(
     (text) => JSON.parse(text) as Record<string, number>,
-    () => ({}) as Record<string, number>,
+    () => ({}),
   );
   const port = kept[name];
   if (port !== undefined && (await free(host, port))) return port;
