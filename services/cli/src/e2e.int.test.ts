@@ -2,14 +2,10 @@
 // claims service on test databases; the claims service's instance host is its
 // tests' stand-in (services/claims/test/stand-in-host.ts). Run with
 // `scripts/with-postgres.sh npx vitest run services/cli/src`.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
-import { toHex } from "viem";
-import { generatePrivateKey, sign } from "viem/accounts";
 import { ApprovalPlace, Grant, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { NO_LIMITS, generateServiceCredentials, createLogger } from "@convos-pool/kit/server";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
@@ -25,6 +21,7 @@ import * as conversations from "./conversation-commands.js";
 import * as curation from "./curation-commands.js";
 import { HttpError } from "./errors.js";
 import type { Context } from "./http.js";
+import { inviteUrl } from "@convos-pool/convos/testing/invite";
 
 interface Template {
   id: string;
@@ -127,26 +124,11 @@ afterAll(async () => {
  * to know an added conversation. Nobody is behind it; the stand-in host joins nothing.
  */
 async function convosInvite(): Promise<string> {
-  const payload = toBinary(
-    InvitePayloadSchema,
-    create(InvitePayloadSchema, {
-      conversationToken: randomBytes(40),
-      creatorInboxId: randomBytes(32),
-      tag: `tag${randomBytes(4).toString("hex")}`,
-      name: "Dinner club",
-    }),
-  );
-  const sig = await sign({
-    hash: toHex(createHash("sha256").update(payload).digest()),
-    privateKey: generatePrivateKey(),
+  return inviteUrl({
+    creatorInboxId: randomBytes(32).toString("hex"),
+    tag: `tag${randomBytes(4).toString("hex")}`,
+    name: "Dinner club",
   });
-  const signature = Buffer.concat([
-    Buffer.from(sig.r.slice(2), "hex"),
-    Buffer.from(sig.s.slice(2), "hex"),
-    Buffer.from([sig.yParity ?? 0]),
-  ]);
-  const slug = Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature })));
-  return `https://dev.convos.org/v2?i=${slug.toString("base64url")}`;
 }
 
 async function expectHttpError(p: Promise<unknown>, status: number, type: string): Promise<void> {

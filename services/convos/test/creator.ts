@@ -5,14 +5,12 @@
 // (OneHost, @convos-pool/instance/testing): one @xmtp/node-sdk client,
 // which also waits for agents' answers in its groups and reads back what
 // was said in them.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { create, toBinary } from "@bufbuild/protobuf";
 import { Client, createBackend, isLeaveRequest, type ClientOptions } from "@xmtp/node-sdk";
-import { toHex } from "viem";
-import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
-import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { parseInvite, walletSigner, writeAppData } from "../src/index.js";
+import { inviteUrl } from "./invite.js";
 
 type CreatorClient = Client<unknown>;
 type CreatorGroup = Awaited<ReturnType<CreatorClient["conversations"]["createGroup"]>>;
@@ -219,26 +217,14 @@ export async function startCreator(apiUrl: string, dir: string) {
       const tag = randomBytes(5).toString("hex");
       const group = await client.conversations.createGroup([], { appData: writeAppData({ tag }) });
       byTag.set(tag, group);
-      const payload = toBinary(
-        InvitePayloadSchema,
-        create(InvitePayloadSchema, {
-          conversationToken: randomBytes(40),
-          creatorInboxId: Buffer.from(client.inboxId, "hex"),
-          tag,
-          name,
-          ...(opts.expiresAt ? { expiresAtUnix: BigInt(Math.floor(opts.expiresAt.getTime() / 1000)) } : {}),
-        }),
-      );
-      const sig = await sign({ hash: toHex(createHash("sha256").update(payload).digest()), privateKey: key });
-      const signature = Buffer.concat([
-        Buffer.from(sig.r.slice(2), "hex"),
-        Buffer.from(sig.s.slice(2), "hex"),
-        Buffer.from([sig.yParity ?? 0]),
-      ]);
-      const slug = Buffer.from(
-        toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature })),
-      ).toString("base64url");
-      return { groupId: group.id, invite: `https://dev.convos.org/v2?i=${slug}` };
+      const invite = await inviteUrl({
+        creatorInboxId: client.inboxId,
+        tag,
+        name,
+        expiresAt: opts.expiresAt,
+        privateKey: key,
+      });
+      return { groupId: group.id, invite };
     },
     async close() {
       await stream.end();

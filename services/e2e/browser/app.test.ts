@@ -43,7 +43,14 @@ import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_cura
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { PARTICIPATION_SUMMARIES, TRUST_LEVEL_SUMMARIES } from "@convos-pool/kit/content";
 import { createLogger } from "@convos-pool/kit/server";
-import { deriveInboxId, openSealed, sealTo, signOperation, x25519KeyPair } from "@convos-pool/kit/signing";
+import {
+  deriveInboxId,
+  openSealed,
+  sealTo,
+  shareMemoryFields,
+  signOperation,
+  x25519KeyPair,
+} from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
@@ -734,7 +741,7 @@ describe("the web app in a browser", () => {
       "Nobody's word: imported from a file that was not your own export",
     );
     await shoot(user, "agent-memory-imported");
-    // Forgotten again, so that the clone below carries what the member taught only.
+    // Forgotten again, so that the clone below carries what the member taught only, once shared.
     const mine = x25519KeyPair();
     const listed = await memoryApi.listMemory({
       instanceId,
@@ -748,7 +755,7 @@ describe("the web app in a browser", () => {
       }),
     });
     const { entries } = JSON.parse(new TextDecoder().decode(await openSealed(mine.privateKey, listed.sealed!))) as {
-      entries: { id: string; text: string }[];
+      entries: { id: string; text: string; from?: string }[];
     };
     const plantedId = entries.find((e) => e.text === planted)!.id;
     const forgot = await memoryApi.forgetMemory({
@@ -757,6 +764,21 @@ describe("the web app in a browser", () => {
       ownerSignature: await signed("ForgetMemory", { entryIds: plantedId }),
     });
     expect(forgot.forgotten).toBe(1);
+    // A clone's summary carries what may be read in every conversation (docs/memory.md): the member's fact once the
+    // owner shares it, signed here.
+    const membersIds = entries.filter((e) => e.from === member).map((e) => e.id);
+    expect(membersIds.length).toBeGreaterThan(0);
+    const shared = await memoryApi.shareMemory({
+      instanceId,
+      entryIds: membersIds,
+      share: true,
+      ownerSignature: await signOperation(
+        ownerAccount,
+        "ShareMemory",
+        shareMemoryFields({ ownerId: userInbox, instanceId, entryIds: membersIds, share: true }),
+      ),
+    });
+    expect(shared.changed).toBe(membersIds.length);
 
     // Its address book: a contact saved (sealed here to the agent's checked key), listed as the agent keeps it (the
     // address checksummed), removed; each call signed here, the listing opened in this page only.

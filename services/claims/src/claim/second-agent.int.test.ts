@@ -5,20 +5,17 @@
 // at once: the subject is the claim's check and what it records, not the
 // join. The invites are real Convos invites (signed payloads with a
 // creator inbox and a tag), made here without a conversation behind them.
-import { createHash, randomBytes } from "node:crypto";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { randomBytes } from "node:crypto";
 import { Code, type Client } from "@connectrpc/connect";
 import type pg from "pg";
-import { toHex } from "viem";
-import { generatePrivateKey, sign } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { fieldViolations } from "@convos-pool/kit/content";
 import { signClaim } from "@convos-pool/kit/signing";
 import { newIdentity, type TestIdentity } from "@convos-pool/kit/testing";
 import { as, expectCode, type ClaimFields } from "../../test/helpers.js";
 import { StandInStack } from "../../test/stand-in-stack.js";
+import { inviteUrl } from "@convos-pool/convos/testing/invite";
 
 const stack = new StandInStack({ name: "second_agent", smsRange: "+15550400000..+15550400099" });
 let client: Client<typeof ClaimService>;
@@ -32,26 +29,7 @@ afterAll(() => stack.close());
 
 /** An invite of the conversation `creator`/`tag`: each call a new one (its own token), as a creator makes them. */
 async function invite(creator: string, tag: string): Promise<string> {
-  const payload = toBinary(
-    InvitePayloadSchema,
-    create(InvitePayloadSchema, {
-      conversationToken: randomBytes(40),
-      creatorInboxId: Buffer.from(creator, "hex"),
-      tag,
-      name: "Trip to Tokyo",
-    }),
-  );
-  const sig = await sign({
-    hash: toHex(createHash("sha256").update(payload).digest()),
-    privateKey: generatePrivateKey(),
-  });
-  const signature = Buffer.concat([
-    Buffer.from(sig.r.slice(2), "hex"),
-    Buffer.from(sig.s.slice(2), "hex"),
-    Buffer.from([sig.yParity ?? 0]),
-  ]);
-  const slug = Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature })));
-  return `https://dev.convos.org/v2?i=${slug.toString("base64url")}`;
+  return inviteUrl({ creatorInboxId: creator, tag, name: "Trip to Tokyo" });
 }
 
 const claim = (who: TestIdentity, templateId: string, conversationInvite: string, over: ClaimFields = {}) =>

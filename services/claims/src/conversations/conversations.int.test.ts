@@ -7,14 +7,11 @@
 // inbox and a tag), made here without a conversation behind them. The sweep
 // of stale additions is run by the test, through a flow of its own on the
 // same database and the real gRPC runtime.
-import { createHash, randomBytes } from "node:crypto";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
 import { Code, type Client, type ConnectError } from "@connectrpc/connect";
 import type pg from "pg";
-import { toHex } from "viem";
-import { generatePrivateKey, sign } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
 import { AddToConversationRequestSchema, type ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AgentConversationState, ConversationTools } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { fieldViolations } from "@convos-pool/kit/content";
@@ -32,6 +29,7 @@ import { as, expectCode } from "../../test/helpers.js";
 import { StandInStack } from "../../test/stand-in-stack.js";
 import { GrpcInstanceRuntime } from "../hosts/grpc-runtime.js";
 import { ConversationFlow } from "./flow.js";
+import { inviteUrl } from "@convos-pool/convos/testing/invite";
 
 const stack = new StandInStack({ name: "conversations", smsRange: "+15550420000..+15550420099" });
 let client: Client<typeof ClaimService>;
@@ -62,26 +60,7 @@ async function invite(
   creator = randomBytes(32).toString("hex"),
   tag = `tag${randomBytes(4).toString("hex")}`,
 ): Promise<string> {
-  const payload = toBinary(
-    InvitePayloadSchema,
-    create(InvitePayloadSchema, {
-      conversationToken: randomBytes(40),
-      creatorInboxId: Buffer.from(creator, "hex"),
-      tag,
-      name: "Trip to Tokyo",
-    }),
-  );
-  const sig = await sign({
-    hash: toHex(createHash("sha256").update(payload).digest()),
-    privateKey: generatePrivateKey(),
-  });
-  const signature = Buffer.concat([
-    Buffer.from(sig.r.slice(2), "hex"),
-    Buffer.from(sig.s.slice(2), "hex"),
-    Buffer.from([sig.yParity ?? 0]),
-  ]);
-  const slug = Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature })));
-  return `https://dev.convos.org/v2?i=${slug.toString("base64url")}`;
+  return inviteUrl({ creatorInboxId: creator, tag, name: "Trip to Tokyo" });
 }
 
 /** A new agent of `owner` (of `templateId`, else a template of its own) claimed into a conversation of its own. */
