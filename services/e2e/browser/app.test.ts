@@ -908,6 +908,7 @@ describe("the web app in a browser", () => {
     // This agent has no wallet, so no "Money".
     const sections: [string, string][] = [
       ["Overview", "overview"],
+      ["Conversations", "conversations"],
       ["Approvals", "approvals"],
       ["Trust and permissions", "trust"],
       ["Memory", "memory"],

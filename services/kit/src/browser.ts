@@ -190,11 +190,13 @@ export {
   signSignIn,
 } from "./signing/sign-in.js";
 export {
+  addToConversationFields,
   canonicalCarry,
   claimFields,
   cloneConfigHash,
   cloneFields,
   type CloneToSign,
+  type ConversationAdditionToSign,
   DEFAULT_CARRY,
   inviteHash,
   MEMORY_KINDS,

@@ -1,5 +1,6 @@
 // One agent of its owner, in sections (docs/web.md, "An agent's page"): what it is, pin or follow its
-// template's updates (a newer version than the one it is pinned to, badged on the Overview) and remove it; its wallet; its trust level, who may ask it for what and when it speaks;
+// template's updates (a newer version than the one it is pinned to, badged on the Overview) and remove it; its
+// conversations (add it to another, take it out of one); its wallet; its trust level, who may ask it for what and when it speaks;
 // what it knows and who taught it; its owner's address book; what it did (its activity log); clone or transfer it;
 // its verified badge.
 // Every change is signed here by the owner.
@@ -19,6 +20,7 @@ import { AddressBook } from "./agent-address-book";
 import { Approvals } from "./agent-approvals";
 import { BadgeCheck } from "./agent-badge";
 import { WithdrawFunds } from "./agent-funds";
+import { Conversations } from "./agent-conversations";
 import { CloneForm, TransferForm } from "./agent-hand-on";
 import { MemoryList } from "./agent-memory";
 import { Overview } from "./agent-overview";
@@ -70,6 +72,7 @@ export function agentSections(i: Instance): Section[] {
       shown: true,
       content: <Overview agent={i} />,
     },
+    { id: "conversations", name: "Conversations", shown: live, content: <Conversations agent={i} /> },
     { id: "approvals", name: "Approvals", shown: live, content: <Approvals id={i.id} /> },
     { id: "money", name: "Money", shown: wallet, content: <Money agent={i} /> },
     {

@@ -1,0 +1,172 @@
+// An owner's agent in two Convos conversations, from its page, in a real
+// browser (Debian's Chromium headless shell, driven by playwright-core)
+// against the whole pool as `npm start` runs it, on PostgreSQL and the local
+// XMTP node. Both conversations are served by the real Convos CLI, each its
+// own person: the agent is claimed into the first from the template's page,
+// and its owner adds it to the second by that one's invite in the
+// Conversations section (signed AddToConversation, the agent let in by the
+// second CLI), sees both listed, then takes it out of the second (signed
+// RemoveFromConversation). A bad invite is refused by the invite's field.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { ConvosCli } from "@convos-pool/testing/convos-cli";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { createLogger } from "@convos-pool/kit/server";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
+import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
+import { startPool, type RunningPool } from "@convos-pool/dev";
+import { OPEN_BUDGET } from "@convos-pool/claims";
+import { ensureWebBuild } from "@convos-pool/web";
+import { DESKTOP, SHOTS, poll, shoot, launchBrowser } from "./pages.js";
+
+let xmtp: XmtpPort;
+let dir: string;
+let pool: RunningPool | undefined;
+let browser: Browser | undefined;
+const clis: ConvosCli[] = [];
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
+  dir = await mkdtemp(join(tmpdir(), "pool-web-conversations-"));
+  await mkdir(SHOTS, { recursive: true });
+  const webDir = await ensureWebBuild();
+  pool = await startPool({
+    dataDir: join(dir, "pool"),
+    port: 0,
+    xmtpPort: xmtp.port,
+    chainPort: 0,
+    mailPort: 0,
+    pop3Port: 0,
+    smsPort: 0,
+    budget: OPEN_BUDGET,
+    warmInstances: 1,
+    webDir,
+    templatesDatabaseUrl: await createTestDatabase("conversations_templates"),
+    claimsDatabaseUrl: await createTestDatabase("conversations_claims"),
+    gatewayDatabaseUrl: await createTestDatabase("conversations_gateway"),
+    lineageDatabaseUrl: await createTestDatabase("conversations_lineage"),
+    xmtpDatabaseUrl: await createTestDatabase("conversations_xmtp"),
+    log: createLogger("pool", { level: "silent" }),
+  });
+  browser = await launchBrowser();
+}, 180_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  for (const cli of clis) await cli.stop();
+  await pool?.close();
+  await xmtp?.release();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+afterEach(async ({ task }) => {
+  if (task.result?.state !== "fail") return;
+  for (const [i, page] of contexts.flatMap((c) => c.pages()).entries()) {
+    await page
+      .screenshot({ path: join(SHOTS, `failed-conversations-${i}.png`), fullPage: true })
+      .catch(() => undefined);
+  }
+});
+
+/** A Convos conversation served by its own Convos CLI, which lets in whoever asks to join. */
+async function conversation(name: string, person: string) {
+  const cli = await ConvosCli.start(
+    ["agent", "serve", "--name", name, "--profile-name", person],
+    join(dir, `cli-${clis.length}`),
+    { xmtpPort: xmtp.port },
+  );
+  clis.push(cli);
+  return cli.ready(60_000);
+}
+
+const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
+
+it("the owner adds their agent to a second conversation from its page, sees both, takes it out of the second, and a bad invite is refused by its field", {
+  timeout: 300_000,
+}, async () => {
+  const agentName = "Concierge";
+  const gateway = createClient(
+    TemplateService,
+    createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }),
+  );
+  const template = await signedTemplate(gateway, newIdentity(), sampleContent({ agent_name: agentName, tools: [] }));
+  const trip = await conversation("Lisbon trip", "Ana");
+  const club = await conversation("Dinner club", "Dan");
+
+  // The owner claims the agent into "Lisbon trip" from the template's page.
+  const context = await browser!.newContext({ baseURL: pool!.gatewayUrl, viewport: DESKTOP });
+  context.setDefaultTimeout(20_000);
+  contexts.push(context);
+  const owner = await context.newPage();
+  await owner.goto("/signin?developer=1");
+  await owner.getByRole("button", { name: "Create a key and sign in" }).click();
+  await heading(owner, "Signed in").waitFor();
+  await owner.goto(`/templates/${template.id}`);
+  await heading(owner, agentName).waitFor();
+  await owner.getByLabel("Conversation invite").fill(trip.inviteUrl);
+  await owner.getByRole("button", { name: "Add the agent" }).click();
+  await owner.getByText(`${agentName} has joined the conversation.`).waitFor({ timeout: 60_000 });
+  const instanceId = (await owner.locator(".progress code").first().textContent())!;
+  expect(instanceId).toMatch(/^inst_/);
+
+  // Its page lists the one conversation, the home, with no way to leave it.
+  await owner.goto(`/agents/${instanceId}?section=conversations`);
+  const section = owner.getByRole("region", { name: "Conversations", exact: true });
+  await section.waitFor();
+  const listed = section.getByTestId("conversation");
+  const names = () => listed.locator("strong").allTextContents();
+  const facts = () => listed.locator(".meta").allTextContents();
+  const homes = () => listed.locator(".tag").allTextContents();
+  await poll(names, 30_000).toEqual(["Lisbon trip"]);
+  expect(await homes()).toEqual(["home"]);
+  expect((await facts())[0]).toMatch(/^in it · speaks: by the conversation's size · tools shared · joined /);
+  await expect(section.getByRole("button", { name: /^Leave/ }).count()).resolves.toBe(0);
+
+  // A bad invite: refused, and said by the invite's field.
+  const invite = section.getByLabel("Conversation invite");
+  await invite.fill("not an invite");
+  await section.getByRole("button", { name: "Sign and add it" }).click();
+  await poll(() => invite.getAttribute("aria-invalid")).toBe("true");
+  const described = (await invite.getAttribute("aria-describedby"))!.split(" ");
+  const errorId = described.find((id) => id.endsWith("-error"))!;
+  await expect(owner.locator(`[id="${errorId}"]`).textContent()).resolves.toBe(
+    "is not a Convos invite (a link or its slug)",
+  );
+  await section.getByRole("alert").getByText("The marked field says what to change.").waitFor();
+
+  // The owner adds it to "Dinner club" by its invite, tools off, speaking when mentioned; it says it is joining.
+  await invite.fill(club.inviteUrl);
+  await section.getByLabel("Tools there").selectOption("none");
+  await section.getByLabel("When it speaks there").selectOption("mention");
+  await section.getByRole("button", { name: "Sign and add it" }).click();
+  await section.getByTestId("conversation-joining").waitFor();
+  await section.getByText("It has joined: it answers there as you chose.").waitFor({ timeout: 90_000 });
+  expect(await invite.getAttribute("aria-invalid")).toBeNull();
+  // Named as the agent reads the group's metadata: polled, since the name comes with its next report.
+  await poll(names, 30_000).toEqual(["Lisbon trip", "Dinner club"]);
+  await expect(listed.nth(0).locator(".tag").textContent()).resolves.toBe("home");
+  expect(await homes()).toEqual(["home"]);
+  expect((await facts())[1]).toMatch(/^in it · speaks: when mentioned · no tools · joined /);
+  // Both may be left now that there are two.
+  await expect(section.getByRole("button", { name: /^Leave/ }).count()).resolves.toBe(2);
+  await shoot(owner, "agent-conversations");
+
+  // Taken out of "Dinner club": one conversation again, its home kept.
+  owner.once("dialog", (d) => void d.accept());
+  await section.getByRole("button", { name: "Leave Dinner club" }).click();
+  await section.getByText("It left Dinner club.").waitFor({ timeout: 60_000 });
+  await poll(names, 30_000).toEqual(["Lisbon trip"]);
+  await expect(section.getByRole("button", { name: /^Leave/ }).count()).resolves.toBe(0);
+  await owner.reload();
+  await section.waitFor();
+  await poll(names).toEqual(["Lisbon trip"]);
+  expect(await homes()).toEqual(["home"]);
+});
