@@ -43,7 +43,8 @@ import {
   type WireMessage,
 } from "@convos-pool/testing/chat-server";
 import { createServiceClient } from "@convos-pool/kit/server";
-import { signClone, type CloneToSign } from "@convos-pool/kit/signing";
+import { shareMemoryFields, signClone, signOperation, type CloneToSign } from "@convos-pool/kit/signing";
+import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import {
   newIdentity,
   sampleContent,
@@ -303,6 +304,30 @@ describe("an OpenClaw agent in the pool", () => {
   it("is cloned into a second conversation: the parent's gateway summarizes, the child answers there with what it inherited", {
     timeout: 400_000,
   }, async () => {
+    // A clone's summary carries what may be read in every conversation (docs/memory.md): Saul, a member, taught the
+    // preference, so the owner shares it first, signed.
+    const taught = onHost(parentId).memorySnapshot!.entries.filter((e) => e.text.includes(PREFERENCE));
+    expect(taught.length).toBeGreaterThan(0);
+    const entryIds = taught.map((e) => e.id);
+    const memory = createServiceClient(AgentMemoryService, stack.claims!.url, stack.creds.gateway);
+    try {
+      const shared = await memory.client.shareMemory(
+        {
+          instanceId: parentId,
+          entryIds,
+          share: true,
+          ownerSignature: await signOperation(
+            owner.account,
+            "ShareMemory",
+            shareMemoryFields({ ownerId: owner.inboxId, instanceId: parentId, entryIds, share: true }),
+          ),
+        },
+        as(owner),
+      );
+      expect(shared.changed).toBe(entryIds.length);
+    } finally {
+      memory.close();
+    }
     const clone: CloneToSign = {
       ownerId: owner.inboxId,
       parentInstanceId: parentId,
