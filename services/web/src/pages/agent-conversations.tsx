@@ -28,6 +28,7 @@ import { short, when } from "../format";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Notice, Select, TextField } from "../ui";
 import { useAction } from "./use-action";
+import { MODE_WORDS } from "./agent-participation";
 
 /** The server's names of the fields, where their errors are. */
 const INVITE_FIELD = "conversation_invite";
@@ -41,14 +42,6 @@ const STATE_WORDS: Record<AgentConversationState, string> = {
   [AgentConversationState.JOINED]: "in it",
   [AgentConversationState.REJOINING]: "asking to be let in again",
   [AgentConversationState.LEAVING]: "leaving",
-};
-
-/** As the participation form names the modes (agent-participation.tsx). */
-const MODE_WORDS: Record<ParticipationModeName, string> = {
-  auto: "By the conversation's size",
-  speak: "Speak",
-  mention: "When mentioned",
-  paused: "Paused",
 };
 
 type ToolsChoice = "shared" | "none";

@@ -19,7 +19,8 @@ import { useSession } from "../session";
 import { ErrorBox, Notice, Select, TextField } from "../ui";
 import { useAction } from "./use-action";
 
-const MODE_WORDS: Record<ParticipationModeName, string> = {
+/** Each mode as the agent's page names it (also in its conversations: agent-conversations.tsx). */
+export const MODE_WORDS: Record<ParticipationModeName, string> = {
   auto: "By the conversation's size",
   speak: "Speak",
   mention: "When mentioned",
