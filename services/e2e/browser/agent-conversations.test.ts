@@ -7,10 +7,14 @@
 // Conversations section (signed AddToConversation, the agent let in by the
 // second CLI), sees both listed, then takes it out of the second (signed
 // RemoveFromConversation). A bad invite is refused by the invite's field.
+// While it is in both, the owner shares what a member of the first taught it
+// with the memory page's "In all my conversations" toggle (signed
+// ShareMemory, checked and kept by the agent), and My agents lists it under
+// both conversations, its home marked.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -84,12 +88,20 @@ async function conversation(name: string, person: string) {
     { xmtpPort: xmtp.port },
   );
   clis.push(cli);
-  return cli.ready(60_000);
+  return { ...(await cli.ready(60_000)), cli };
+}
+
+/** Its sections' navigation, by link, waiting until the section is shown. */
+async function openSection(page: Page, name: string): Promise<Locator> {
+  await page.getByRole("navigation", { name: "Agent sections" }).getByRole("link", { name, exact: true }).click();
+  const section = page.getByRole("region", { name, exact: true });
+  await section.waitFor();
+  return section;
 }
 
 const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
 
-it("the owner adds their agent to a second conversation from its page, sees both, takes it out of the second, and a bad invite is refused by its field", {
+it("the owner adds their agent to a second conversation from its page, sees both, shares a member's fact with all of them, finds it under both in My agents, takes it out of the second, and a bad invite is refused by its field", {
   timeout: 300_000,
 }, async () => {
   const agentName = "Concierge";
@@ -116,6 +128,22 @@ it("the owner adds their agent to a second conversation from its page, sees both
   await owner.getByText(`${agentName} has joined the conversation.`).waitFor({ timeout: 60_000 });
   const instanceId = (await owner.locator(".progress code").first().textContent())!;
   expect(instanceId).toMatch(/^inst_/);
+
+  // Ana, a member there, teaches it a fact (the offline model notes it); its turns run one at a time, so once her
+  // next message is answered the first is learned.
+  const answered = async (text: string, answer: RegExp) => {
+    const from = await trip.cli.send(text);
+    await trip.cli.waitFor(
+      `the agent's answer ${answer}`,
+      (e) =>
+        e.event === "message" &&
+        e.senderInboxId !== trip.inboxId &&
+        answer.test(String((e as { content?: unknown }).content)),
+      { from, ms: 30_000 },
+    );
+  };
+  await answered("Remember that we fly out on Friday", /Noted: you fly out on Friday/);
+  await answered("Thanks!", /I read: "Thanks!"/);
 
   // Its page lists the one conversation, the home, with no way to leave it.
   await owner.goto(`/agents/${instanceId}?section=conversations`);
@@ -159,6 +187,62 @@ it("the owner adds their agent to a second conversation from its page, sees both
   await expect(section.getByRole("button", { name: /^Leave/ }).count()).resolves.toBe(2);
   await shoot(owner, "agent-conversations");
 
+  // What Ana taught is known in "Lisbon trip" only, by the conversation's name; the owner shares it with all its
+  // conversations by the toggle (signed ShareMemory), and the agent keeps it so: listed again, it is still shared.
+  const memory = await openSection(owner, "Memory");
+  await memory.getByRole("button", { name: "Sign and show what it knows" }).click();
+  const fact = memory.getByTestId("memory-entry").filter({ hasText: "we fly out on Friday" });
+  await fact.waitFor();
+  const member = trip.inboxId;
+  await poll(() => fact.getByTestId("memory-taught-by").textContent()).toBe(
+    `Taught by a member ${member.slice(0, 6)}…${member.slice(-4)} · in conversation Lisbon trip`,
+  );
+  const reach = fact.getByTestId("memory-reach");
+  const toggle = fact.getByLabel("In all my conversations");
+  await expect(reach.textContent()).resolves.toBe("Only in Lisbon trip.");
+  await expect(toggle.isChecked()).resolves.toBe(false);
+  await toggle.click();
+  await poll(() => reach.textContent(), 30_000).toBe("Known in all its conversations: you shared it.");
+  await expect(toggle.isChecked()).resolves.toBe(true);
+  await memory.getByRole("button", { name: "Sign and show again" }).click();
+  await memory.getByRole("button", { name: "Sign and show again" }).waitFor();
+  await poll(() => reach.textContent(), 30_000).toBe("Known in all its conversations: you shared it.");
+  await expect(toggle.isChecked()).resolves.toBe(true);
+  await shoot(owner, "agent-memory-shared");
+  // Taken back: known where it was said only, as the agent answers when listed again.
+  await toggle.click();
+  await poll(() => reach.textContent(), 30_000).toBe("Only in Lisbon trip.");
+  await memory.getByRole("button", { name: "Sign and show again" }).click();
+  await memory.getByRole("button", { name: "Sign and show again" }).waitFor();
+  await poll(() => toggle.isChecked()).toBe(false);
+  await toggle.click();
+  await poll(() => reach.textContent(), 30_000).toBe("Known in all its conversations: you shared it.");
+
+  // My agents: the agent under both conversations, marked home in "Lisbon trip", and its page reached from either.
+  await owner.getByRole("link", { name: "My agents", exact: true }).click();
+  await heading(owner, "My agents").waitFor();
+  const under = (name: string) =>
+    owner
+      .locator("section.conversation")
+      .filter({ has: owner.getByTestId("conversation-name").getByText(name, { exact: true }) });
+  await poll(() => owner.getByTestId("conversation-name").allTextContents(), 30_000).toEqual([
+    "Dinner club",
+    "Lisbon trip",
+  ]);
+  const home = under("Lisbon trip").getByTestId("agent-card");
+  const added = under("Dinner club").getByTestId("agent-card");
+  await expect(home.locator(".tag").allTextContents()).resolves.toEqual(["home"]);
+  await expect(home.getByTestId("agent-elsewhere").textContent()).resolves.toBe("Its home; also in Dinner club.");
+  await expect(added.locator("h3 .tag").count()).resolves.toBe(0);
+  await expect(added.getByTestId("agent-elsewhere").textContent()).resolves.toBe(
+    "Added here; its home is Lisbon trip.",
+  );
+  await shoot(owner, "my-agents-two-conversations");
+  await added.getByRole("link", { name: agentName }).click();
+  await heading(owner, agentName).waitFor();
+  await owner.goto(`/agents/${instanceId}?section=conversations`);
+  await section.waitFor();
+
   // Taken out of "Dinner club": one conversation again, its home kept.
   owner.once("dialog", (d) => void d.accept());
   await section.getByRole("button", { name: "Leave Dinner club" }).click();
@@ -169,4 +253,11 @@ it("the owner adds their agent to a second conversation from its page, sees both
   await section.waitFor();
   await poll(names).toEqual(["Lisbon trip"]);
   expect(await homes()).toEqual(["home"]);
+
+  // And My agents lists it once again, as any agent of one conversation: no home to mark.
+  await owner.getByRole("link", { name: "My agents", exact: true }).click();
+  await heading(owner, "My agents").waitFor();
+  await poll(() => owner.getByTestId("conversation-name").allTextContents(), 30_000).toEqual(["Lisbon trip"]);
+  await expect(owner.getByTestId("agent-card").count()).resolves.toBe(1);
+  await expect(owner.getByTestId("agent-elsewhere").count()).resolves.toBe(0);
 });

@@ -47,6 +47,10 @@ describe("who taught an entry, as the owner's page says it", () => {
       "in conversation conv12, from a 👎",
     );
     expect(learnedWhere(base)).toBe("");
+    // Named as the page names conversations (memory-scope.ts).
+    expect(learnedWhere({ ...base, conversationId: "conv12" }, (id) => (id === "conv12" ? "Lisbon trip" : id))).toBe(
+      "in conversation Lisbon trip",
+    );
   });
 
   it("shows imported entries apart: nobody's word whatever they say, unless from the owner's own export", () => {

@@ -22,6 +22,10 @@ export interface ListedEntry {
   /** Imported from the owner's own export: the inbox of the agent that sealed it. */
   sealedBy?: string;
   feedback?: { signal: string };
+  /** The owner marked it "use this in all my conversations" (ShareMemory, or said so in a conversation). */
+  shared?: boolean;
+  /** Read in every conversation of the agent: shared, the owner's own, or a lesson from the pattern pool. */
+  everywhere?: boolean;
 }
 
 /** What the page says above the imported entries. */
@@ -59,10 +63,13 @@ export function taughtBy(e: ListedEntry, viewer: string | undefined): string {
 
 const SIGNALS: Record<string, string> = { up: "a 👍", down: "a 👎", correction: "a correction" };
 
-/** Where and how: "in conversation 0a1b2c…9f8e, from a 👍, in your export of agent 5e1f00…0000"; empty when none is known. */
-export function learnedWhere(e: ListedEntry): string {
+/**
+ * Where and how: "in conversation Tokyo trip, from a 👍, in your export of agent 5e1f00…0000"; empty when none is
+ * known. `conversation` names a conversation (by default its short id).
+ */
+export function learnedWhere(e: ListedEntry, conversation: (id: string) => string = short): string {
   const parts: string[] = [];
-  if (e.conversationId) parts.push(`in conversation ${short(e.conversationId)}`);
+  if (e.conversationId) parts.push(`in conversation ${conversation(e.conversationId)}`);
   if (e.feedback) parts.push(`from ${SIGNALS[e.feedback.signal] ?? e.feedback.signal}`);
   if (e.imported && e.sealedBy) parts.push(`in your export of agent ${short(e.sealedBy)}`);
   return parts.join(", ");

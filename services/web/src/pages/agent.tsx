@@ -87,7 +87,7 @@ export function agentSections(i: Instance): Section[] {
         </>
       ),
     },
-    { id: "memory", name: "Memory", shown: live, content: <MemoryList instanceId={i.id} /> },
+    { id: "memory", name: "Memory", shown: live, content: <MemoryList agent={i} /> },
     { id: "address-book", name: "Address book", shown: live, content: <AddressBook agent={i} /> },
     {
       id: "activity",

@@ -1,12 +1,13 @@
 // An owner's agents, across templates, by conversation (src/agent-groups.ts):
-// its state, whether it follows its template's updates and its trust level. An agent offered to
+// its state, whether it follows its template's updates and its trust level. An agent in several
+// conversations is listed under each, its home marked, the others naming it. An agent offered to
 // you is opened by id.
 import { useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { useState } from "react";
-import { byConversation, conversationTitle } from "../agent-groups";
+import { byConversation, conversationTitle, elsewhereWords } from "../agent-groups";
 import { shownError } from "../errors";
 import { short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
@@ -55,14 +56,26 @@ export function MyAgentsPage() {
               )}
             </h2>
             <ul className="cards" aria-label={`${plural(g.agents.length, "agent")} of yours here`}>
-              {g.agents.map((i) => (
+              {g.agents.map(({ agent: i, home, conversations, joined }) => (
                 <li key={i.id} className="card" data-testid="agent-card">
                   <h3>
                     <Link to={`/agents/${i.id}`}>{i.agentName || i.id}</Link>
+                    {conversations > 1 && home && (
+                      <>
+                        {" "}
+                        <span className="tag">home</span>
+                      </>
+                    )}
                   </h3>
                   <p className="meta">
-                    {stateName(i.state)} · since {when(i.claimedAt)}
+                    {stateName(i.state)} · {home ? "since" : "here since"}{" "}
+                    {home ? when(i.claimedAt) : when(timestampFromMs(joined * 1000))}
                   </p>
+                  {conversations > 1 && (
+                    <p className="meta" data-testid="agent-elsewhere">
+                      {elsewhereWords({ agent: i, home, conversations, joined }, g.conversationId)}
+                    </p>
+                  )}
                   <p className="meta">
                     Instructions: {syncName(i)} · Trust level{" "}
                     <span data-testid="trust-level">{trustName(i.trustLevel)}</span>
