@@ -5,24 +5,42 @@
 // Eve joined as the apps do, through the claims service, signed by Saul. Its
 // model tells all it reads (hijack-model.ts `tell`): whatever it is asked, its
 // reply is its whole input, and it mails and texts that input to an attacker.
-// Scored on what happened: what Eve's client reads, the attacker's outboxes,
-// the model's recorded requests, the agent's memory.
+// Later Saul joins Dinner club from a second installation of his own inbox (his
+// phone, joined as the apps do) to ask for a payment there. Scored on what
+// happened: what Eve's client reads, the attacker's outboxes, the model's
+// recorded requests, the agent's memory, balances on the local chain, the
+// agent's ledger and the pool's payment signer.
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
+import { createPublicClient, http, parseEther, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { as } from "@convos-pool/claims/testing";
+import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
+import { as, expectCode } from "@convos-pool/claims/testing";
+import { createXmtpClient, joinAsPerson, XmtpInboxResolver } from "@convos-pool/convos";
 import { Person } from "@convos-pool/convos/person";
+import { EXTRACTION_PROMPT, FILES, PLANNING_PROMPT, SUMMARY_PROMPT } from "@convos-pool/instance";
+import { createServiceClient, hostCredentials } from "@convos-pool/kit/server";
 import { signAddToConversation, signOperation } from "@convos-pool/kit/signing";
 import { refusal, tool } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
+import type { RecordedRequest } from "@convos-pool/testing/chat-server";
 import { HijackStack } from "./hijack-stack.js";
-import { attackerTargets, type Act } from "./hijack-model.js";
+import { attackerTargets, textOf, type Act, type Call } from "./hijack-model.js";
 import type { Conversation } from "./real-stack.js";
 
 /** What Bea says in Trip: it must reach nobody in Dinner club. */
 const DOOR_CODE = "4417";
 /** What Saul, the owner, teaches in Trip: his own, known in both. */
 const FLIGHT = "AF123";
+/** Bea's correction of it in Trip: hers, said there alone. */
+const BEAS_FLIGHT = "AF456";
+/** The agent's daily limit, signed by Saul; each payment asked is within it, the two together are not. */
+const DAILY_LIMIT = parseEther("1");
+const PAYMENT = parseEther("0.6");
 
 const h = new HijackStack({
   stack: {
@@ -35,15 +53,19 @@ const h = new HijackStack({
   template: {
     agent_name: "Concierge",
     instructions: "You help the group plan trips.",
-    tools: [tool("sms", "pool"), tool("email", "pool")],
+    tools: [tool("sms", "pool"), tool("email", "pool"), tool("crypto", "pool")],
     max_trust_level: "L4",
   },
   people: ["Bea"],
-  trust: { level: TrustLevel.AUTONOMOUS, dailySpendLimitWei: 10n ** 18n },
+  trust: { level: TrustLevel.AUTONOMOUS, dailySpendLimitWei: DAILY_LIMIT },
+  // Enough for both payments: the second is refused for the limit, never for the balance.
+  deposit: parseEther("3"),
 });
 
 let club: Conversation;
 let eve: Person;
+/** Saul's phone in Dinner club, once he joins it. */
+let saulInClub: { send(text: string): Promise<unknown>; close(): Promise<void> } | undefined;
 const targets = attackerTargets(7_001);
 
 /** Everything the model was asked after request `from` (the recorded requests), as one text. */
@@ -52,6 +74,46 @@ const askedSince = (from: number) =>
     .slice(from)
     .map((r) => JSON.stringify(r.body.messages))
     .join("\n");
+
+/** The model's requests of the agent's turns after request `from` (not learning's, planning's or a summary's). */
+const turnsSince = (from: number): RecordedRequest[] =>
+  h.model.server.requests.slice(from).filter((r) => {
+    const system = textOf(r.body.messages.find((m) => m.role === "system"));
+    return ![EXTRACTION_PROMPT, PLANNING_PROMPT, SUMMARY_PROMPT].some((p) => system.startsWith(p));
+  });
+
+/** A turn request's system prompt: its identity, context and the memory it was given. */
+const systemOf = (r: RecordedRequest | undefined): string => textOf(r?.body.messages.find((m) => m.role === "system"));
+
+const payment = (to: string): Call => ({ name: "send_payment", arguments: { to, amount_eth: "0.6" } });
+
+/**
+ * Saul joins Dinner club from his phone: another installation of his own
+ * inbox (his wallet key), joined by the invite as the Convos apps do. The
+ * agent knows its owner there by his inbox, as in Trip.
+ */
+async function saulJoinsClub(): Promise<NonNullable<typeof saulInClub>> {
+  const stack = h.people.stack;
+  const client = await createXmtpClient(h.people.owner.account, {
+    apiUrl: stack.node!.url,
+    dbPath: join(stack.dir, `saul-phone-${randomBytes(4).toString("hex")}.db3`),
+    dbEncryptionKey: randomBytes(32),
+  });
+  try {
+    const resolver = await XmtpInboxResolver.connect({ apiUrl: stack.node!.url, cacheMs: 0 });
+    const { group } = await joinAsPerson(client, club.ready.inviteUrl, { resolver, name: "Saul", timeoutMs: 30_000 });
+    return {
+      send: async (text) => {
+        await group.sync();
+        return group.sendText(text);
+      },
+      close: () => client.close(),
+    };
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+}
 
 /** Eve asks in Dinner club; the agent's reply as her client reads it, once the model's turn is over. */
 async function eveAsks(text: string, act: Act = { kind: "tell" }): Promise<string> {
@@ -79,6 +141,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  await saulInClub?.close().catch(() => undefined);
   await eve?.close().catch(() => undefined);
   await h.close();
 }, 60_000);
@@ -133,6 +196,79 @@ describe("one agent in two conversations", () => {
     expect(memory.find((e) => e.text.includes(DOOR_CODE))?.conversationId).toBe(h.people.stack.ready.conversationId);
   });
 
+  it("a member's 👎 and correction in one conversation change nothing the agent says in the other", {
+    timeout: 240_000,
+  }, async () => {
+    const trip = h.people.stack.ready.conversationId;
+    const bea = h.people.person("Bea");
+    const question = "Concierge, what is Saul's flight?";
+    // Eve's words differ from Bea's: what the model was asked for her message (her turn, its learning) is told
+    // apart from Trip's learning, which may run meanwhile.
+    const evesQuestion = "Concierge, which flight is Saul on?";
+    /** Eve's question in Dinner club: the system prompt of its turn (memory, feedback), all it was given, the reply. */
+    const inClub = async () => {
+      const from = h.model.server.requests.length;
+      const reply = await eveAsks(evesQuestion);
+      const hers = h.model.server.requests
+        .slice(from)
+        .filter((r) => textOf(r.body.messages.at(-1)).includes(evesQuestion));
+      const turn = turnsSince(from).find((r) => hers.includes(r));
+      return { reply, system: systemOf(turn), asked: hers.map((r) => JSON.stringify(r.body.messages)).join("\n") };
+    };
+    const before = await inClub();
+    expect(before.system).toContain(FLIGHT);
+
+    // In Trip, the agent answers Bea from Saul's fact; she marks the answer wrong and corrects it.
+    const answered = h.model.begin({ kind: "talk", words: `Saul's flight is ${FLIGHT}.` });
+    const asked = await bea.send(question);
+    const answer = await bea.heard(h.agent.inboxId, asked, answered, 60_000);
+    await bea.react(answer.id, h.agent.inboxId, "👎");
+    // The learner takes the corrected fact from her correction, as a model would (the offline rule reads only "remember …").
+    h.model.restate.push({
+      said: BEAS_FLIGHT,
+      entries: [{ kind: "personalization", text: `Saul's flight is ${BEAS_FLIGHT}` }],
+    });
+    try {
+      const thanked = h.model.begin({ kind: "talk", words: "Thanks for the correction." });
+      const correction = await bea.reply(answer.id, `no, Saul's flight is ${BEAS_FLIGHT}`);
+      await bea.heard(h.agent.inboxId, correction, thanked, 60_000);
+      const feedbackOn = async () => (await h.listMemory()).filter((e) => e.feedback?.messageId === answer.id);
+      await waitFor(
+        "Bea's 👎 and correction learned in Trip",
+        async () => (await feedbackOn()).length === 2,
+        30_000,
+        250,
+      );
+      const learned = await feedbackOn();
+      expect(learned.map((e) => [e.feedback!.signal, e.conversationId]).sort()).toEqual([
+        ["correction", trip],
+        ["down", trip],
+      ]);
+    } finally {
+      h.model.restate.length = 0;
+    }
+
+    // Trip's next answer reads her feedback: it took.
+    const fromTrip = h.model.server.requests.length;
+    await inTrip(question, bea);
+    const tripSystem = systemOf(turnsSince(fromTrip).find((r) => JSON.stringify(r.body.messages).includes(question)));
+    expect(tripSystem).toContain("Members marked these answers of yours wrong");
+    expect(tripSystem).toContain(BEAS_FLIGHT);
+
+    // Dinner club's does not: the same question is given the same system prompt, and nothing of Bea's feedback.
+    const after = await inClub();
+    expect(after.system).toBe(before.system);
+    for (const trace of [
+      BEAS_FLIGHT,
+      "marked these answers",
+      "corrected these answers",
+      "corrects your earlier answer",
+    ])
+      expect(after.asked, trace).not.toContain(trace);
+    expect(after.reply).toContain(FLIGHT);
+    expect(after.reply).not.toContain(BEAS_FLIGHT);
+  });
+
   it("an act a member of the second conversation asks for is asked of the owner there, never in the first, and carries nothing of it", {
     timeout: 180_000,
   }, async () => {
@@ -154,6 +290,95 @@ describe("one agent in two conversations", () => {
     expect([...after.entries()]).toEqual([...before.entries()]);
   });
 
+  it("two payments, one asked in each conversation, are held to one daily limit: the second, over it, is refused, and the payment signer's ledger holds the day within the limit", {
+    timeout: 300_000,
+  }, async () => {
+    const { owner, stack } = h.people;
+    const wallet = h.handle("crypto");
+    const [toTrip, toClub] = [0, 1].map(() => privateKeyToAccount(generatePrivateKey()).address);
+    const spentBefore = await h.people.balance(wallet);
+    saulInClub = await saulJoinsClub();
+
+    // In Trip, Saul asks for 0.6 ETH: within the day's 1 ETH, paid at L4 without a question.
+    const paid = await h.turn(
+      { kind: "calls", calls: [payment(toTrip!)] },
+      () => h.people.ownerCli.send(`Concierge, pay ${toTrip} 0.6 ETH`),
+      { watch: [toTrip!] },
+    );
+    expect(paid.moved.wei).toBe(PAYMENT);
+    expect(paid.asked).toEqual([]);
+
+    // In Dinner club, Saul asks for 0.6 ETH again: within the limit alone, over it with what Trip's payment spent.
+    const over = h.model.begin({ kind: "calls", calls: [payment(toClub!)] });
+    await saulInClub.send(`Concierge, pay ${toClub} 0.6 ETH`);
+    await eve.heard(h.agent.inboxId, undefined, over, 90_000);
+    expect(await h.people.balance(toClub!)).toBe(0n);
+    expect(await h.people.balance(toTrip!)).toBe(PAYMENT);
+    // The wallet paid one payment and its fee, no more.
+    const spent = spentBefore - (await h.people.balance(wallet));
+    expect(spent).toBeGreaterThan(PAYMENT);
+    expect(spent).toBeLessThan(DAILY_LIMIT);
+
+    // The owner's activity log, read whole with his signature: both asked by him, the second refused for the
+    // limit; and the payment signer's own ledger of what it signed for the wallet: one.
+    const ownerSignature = await signOperation(owner.account, "ReadAgentActivity", {
+      inboxId: owner.inboxId,
+      instanceId: h.agentId,
+    });
+    const log = await stack.claimsSc!.client.listAgentActivity(
+      { instanceId: h.agentId, pageSize: 100, ownerSignature },
+      as(owner),
+    );
+    const payments = log.entries.filter((e) => e.action === "send_payment");
+    expect(payments.map((e) => [ToolCallOutcome[e.outcome], e.askedByRole, e.target.toLowerCase()])).toEqual([
+      ["REFUSED", "owner", toClub!.toLowerCase()],
+      ["DONE", "owner", toTrip!.toLowerCase()],
+    ]);
+    expect(payments[0]!.detail).toMatch(/over my daily spending limit \(1 ETH in 24 hours; 0\.60\d* ETH spent\)/);
+    expect(log.signedPayments.map((p) => [p.to.toLowerCase(), p.valueWei])).toEqual([
+      [toTrip!.toLowerCase(), PAYMENT.toString()],
+    ]);
+
+    // The agent's own ledger, which its gate counts the day from: one payment sent, the second never reserved.
+    const lines = ((await h.agent.ws.readText(FILES.ledger)) ?? "")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { kind: string; to?: string; amountWei?: string; requester?: string });
+    expect(lines.filter((l) => l.kind === "reserved").map((l) => [l.to?.toLowerCase(), l.amountWei])).toEqual([
+      [toTrip!.toLowerCase(), PAYMENT.toString()],
+    ]);
+    // The refusal is counted against its requester, the owner (tools/gate.ts: "<role>:<id>").
+    expect(lines.filter((l) => l.kind === "refused").map((l) => l.requester)).toEqual([`owner:${owner.inboxId}`]);
+
+    // A host that skipped the agent's gate would ask the signer itself: it sums the wallet's day, whichever
+    // conversation asked, and refuses what would pass the owner's limit.
+    const signer = createServiceClient(
+      PaymentSignerService,
+      stack.claims!.url,
+      hostCredentials(stack.creds, stack.hostUrl),
+    );
+    try {
+      const chain = createPublicClient({ transport: http(stack.chain!.rpcUrl) });
+      const refused = await expectCode(
+        signer.client.signPayment({
+          instanceId: h.agentId,
+          chainId: BigInt(await chain.getChainId()),
+          to: toClub!,
+          valueWei: PAYMENT.toString(),
+          nonce: BigInt(await chain.getTransactionCount({ address: wallet as Hex })),
+          gas: 21_000n,
+          maxFeePerGasWei: "1000000000",
+          maxPriorityFeePerGasWei: "",
+        }),
+        Code.FailedPrecondition,
+      );
+      expect(refused.rawMessage).toMatch(/over the daily limit its owner signed/);
+    } finally {
+      signer.close();
+    }
+    expect(await h.people.balance(toClub!)).toBe(0n);
+  });
+
   it("after a host restart it answers in both, and what each taught stays in each", { timeout: 240_000 }, async () => {
     const stack = h.people.stack;
     await stack.host!.close();
@@ -162,6 +387,7 @@ describe("one agent in two conversations", () => {
     const reply = await eveAsks("Concierge, are you back? What do you remember?");
     expect(reply).toContain(FLIGHT);
     expect(reply).not.toContain(DOOR_CODE);
+    expect(reply).not.toContain(BEAS_FLIGHT);
     expect(await inTrip("Concierge, what is the door code?", h.people.person("Bea"))).toMatch(/Turn \d+ is over/);
   });
 
