@@ -4,13 +4,18 @@
 // (@xmtp/node-sdk), and a quiet time of a second: an agent falls asleep (its
 // client closed, its descriptors given back), a message or a call wakes it and it answers, a host
 // restart keeps it dormant and the host's subscription still wakes it, a
-// workspace of before conversations.json moved into the new layout at that
-// dormant start.
+// workspace of before conversations.json (and its one-cursor dormant.json)
+// moved into the new layout at that dormant start. An agent its owner added
+// to a second conversation (Eve's, by a signed invite) sleeps with a cursor
+// in each, and a message in either wakes it, before and after a host restart.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceClient } from "@convos-pool/kit/server";
 import { waitFor } from "@convos-pool/testing";
+import { startCreator } from "@convos-pool/convos/testing";
+import { signAddToConversation } from "@convos-pool/kit/signing";
 import { OneHost, type Creator } from "@convos-pool/instance/testing";
 import type { RunningDevnode } from "@convos-pool/xmtp-devnode";
 import type { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
@@ -21,6 +26,7 @@ import { GroupWatch, readGroupMessage } from "./group-watch.js";
 import { instanceCall, type RunningInstanceHost } from "./host.js";
 import { readHome, removeConversations } from "../agent/conversation/files.js";
 import { conversationFile, FILES, Workspace } from "../platform/workspace.js";
+import { DORMANT_FILE, type DormantFile, type OneCursorFile } from "../agent/life/dormancy.js";
 
 const DORMANT_AFTER_MS = 1_000;
 const one = new OneHost({
@@ -82,11 +88,19 @@ async function answersIn(agent: { inboxId: string; groupId: string }): Promise<s
 /** The agent's workspace on the host. */
 const workspaceOf = (id: string) => new Workspace(join(dir, "host"), id);
 
-/** Rewrites an agent's workspace as it was before conversations.json: its conversation in state.json, its files beside it. */
+/**
+ * Rewrites an agent's workspace as it was before conversations.json: its conversation in state.json, its files
+ * beside it, and a dormant one's dormant.json in its one-cursor form.
+ */
 async function asBefore(id: string): Promise<void> {
   const ws = workspaceOf(id);
   const convo = (await readHome(ws))!;
   await ws.writeJson(FILES.state, convo);
+  const dormant = await ws.readJson<DormantFile>(DORMANT_FILE);
+  if (dormant) {
+    const [only] = dormant.conversations;
+    await ws.writeJson(DORMANT_FILE, { ...only!, since: dormant.since } satisfies OneCursorFile);
+  }
   const moved = [
     ["join", FILES.join],
     ["participation", FILES.participation],
@@ -185,9 +199,14 @@ describe("dormancy", () => {
     // While the host is down: two messages for inst-a.
     await creator!.send(a.groupId, "First, while you were away: where is the market?");
     await creator!.send(a.groupId, "And second: when does it open?");
-    // inst-b's workspace as a host of before this layout left it.
+    // inst-b's workspace as a host of before this layout left it, its dormant.json of one cursor.
     await asBefore("inst-b");
     expect(await workspaceOf("inst-b").readText(FILES.conversations)).toBeUndefined();
+    expect(await workspaceOf("inst-b").readJson(DORMANT_FILE)).toEqual({
+      conversationId: b.groupId,
+      cursor: expect.stringMatching(/^\d+$/),
+      since: expect.any(String),
+    });
     await startHost();
     // inst-b comes back dormant, without a client, its workspace moved: its conversation the home, nothing at the top.
     expect(await stateOf("inst-b")).toBe(InstanceState.DORMANT);
@@ -238,4 +257,88 @@ describe("dormancy", () => {
     // Not a GroupMessage: nothing read.
     expect(readGroupMessage(new Uint8Array([0x10, 0x01]))).toBeUndefined();
   }, 60_000);
+});
+
+describe("dormancy of an agent in two conversations", () => {
+  const ID = "inst-c";
+  /** Eve, who made the second conversation; the agent's owner is the fixture's creator, who made its home. */
+  let eve: Creator;
+  let c: { inboxId: string; groupId: string };
+  let club: { groupId: string; invite: string };
+
+  const dormant = async () => (await stateOf(ID)) === InstanceState.DORMANT;
+  /** The agent's texts in `groupId`, as `reader` reads them. */
+  const saidIn = async (reader: Creator, groupId: string) =>
+    (await reader.transcript(groupId)).filter((l) => l.from === c.inboxId).map((l) => l.text);
+
+  beforeAll(async () => {
+    await mkdir(join(dir, "eve"));
+    eve = await startCreator(node!.url, join(dir, "eve"));
+    c = await claimedAgent(ID, 2);
+    club = await eve.conversation("Book club");
+    const owner = creator!;
+    const signed = { ownerId: owner.inboxId, instanceId: ID, conversationInvite: club.invite };
+    const added = await rpc.client.addConversation(
+      {
+        conversationInvite: club.invite,
+        authorization: { ownerId: owner.inboxId, signature: await signAddToConversation(owner.account, signed) },
+      },
+      { ...instanceCall(ID), timeoutMs: 30_000 },
+    );
+    expect(added.conversationId).toBe(club.groupId);
+    // Awake, it answers in both.
+    await eve.ask(club.groupId, c.inboxId, "Hello from the book club?", 20_000);
+    await creator!.ask(c.groupId, c.inboxId, "Hello at home?", 20_000);
+  }, 90_000);
+
+  afterAll(() => eve?.close(), 30_000);
+
+  it("goes dormant with a cursor in each conversation, its client closed", async () => {
+    await until("inst-c dormant", dormant);
+    const file = await workspaceOf(ID).readJson<DormantFile>(DORMANT_FILE);
+    expect(file?.conversations).toEqual([
+      { conversationId: c.groupId, cursor: expect.stringMatching(/^\d+$/) },
+      { conversationId: club.groupId, cursor: expect.stringMatching(/^\d+$/) },
+    ]);
+    expect(openFilesOf(ID)).toEqual([]);
+  }, 60_000);
+
+  it("a message in the second conversation, not its home, wakes it, and it answers there once", async () => {
+    await until("inst-c dormant", dormant);
+    const before = { club: (await saidIn(eve, club.groupId)).length, home: (await saidIn(creator!, c.groupId)).length };
+    const wakes = await wakesCounted();
+    await eve.ask(club.groupId, c.inboxId, "The book club calls after a quiet spell", 10_000);
+    await until("the wake counted", async () => (await wakesCounted()) >= wakes + 1, 5_000);
+    // Asleep again only with no turn left: any second answer was sent by then.
+    await until("inst-c dormant again", dormant);
+    expect(await wakesCounted()).toBe(wakes + 1);
+    const club2 = await saidIn(eve, club.groupId);
+    expect(club2.length).toBe(before.club + 1);
+    expect(club2.at(-1)).toContain("The book club calls after a quiet spell");
+    // Nothing said at home.
+    expect((await saidIn(creator!, c.groupId)).length).toBe(before.home);
+  }, 60_000);
+
+  it("a message in its home wakes it too, and it answers there", async () => {
+    await until("inst-c dormant", dormant);
+    const before = (await saidIn(eve, club.groupId)).length;
+    await creator!.ask(c.groupId, c.inboxId, "Home calls after a quiet spell", 10_000);
+    expect((await saidIn(creator!, c.groupId)).at(-1)).toContain("Home calls after a quiet spell");
+    await until("inst-c dormant again", dormant);
+    expect((await saidIn(eve, club.groupId)).length).toBe(before);
+  }, 60_000);
+
+  it("a host restart brings it back dormant, and a message in either conversation wakes it", async () => {
+    await until("inst-c dormant", dormant);
+    await host!.close();
+    host = undefined;
+    await startHost();
+    expect(await stateOf(ID)).toBe(InstanceState.DORMANT);
+    expect(openFilesOf(ID)).toEqual([]);
+    await eve.ask(club.groupId, c.inboxId, "After the restart: the club asks first", 10_000);
+    expect((await saidIn(eve, club.groupId)).at(-1)).toContain("the club asks first");
+    await until("inst-c dormant again", dormant);
+    await creator!.ask(c.groupId, c.inboxId, "After the restart: home asks second", 10_000);
+    expect((await saidIn(creator!, c.groupId)).at(-1)).toContain("home asks second");
+  }, 90_000);
 });
