@@ -330,9 +330,12 @@ describe("one agent in two conversations", () => {
       as(owner),
     );
     const payments = log.entries.filter((e) => e.action === "send_payment");
-    expect(payments.map((e) => [ToolCallOutcome[e.outcome], e.askedByRole, e.target.toLowerCase()])).toEqual([
-      ["REFUSED", "owner", toClub!.toLowerCase()],
-      ["DONE", "owner", toTrip!.toLowerCase()],
+    // Each where it was asked: the owner reads which conversation spent what.
+    expect(
+      payments.map((e) => [ToolCallOutcome[e.outcome], e.askedByRole, e.target.toLowerCase(), e.conversationId]),
+    ).toEqual([
+      ["REFUSED", "owner", toClub!.toLowerCase(), club.ready.conversationId],
+      ["DONE", "owner", toTrip!.toLowerCase(), stack.ready.conversationId],
     ]);
     expect(payments[0]!.detail).toMatch(/over my daily spending limit \(1 ETH in 24 hours; 0\.60\d* ETH spent\)/);
     expect(log.signedPayments.map((p) => [p.to.toLowerCase(), p.valueWei])).toEqual([

@@ -30,6 +30,8 @@ export interface Activity {
   askedBy?: string;
   askedByRole?: Role;
   askedByName?: string;
+  /** The conversation the call was asked in (its XMTP group id); absent for a change of level. */
+  conversationId?: string;
 }
 
 export type NewActivity = Omit<Activity, "id" | "at" | "amountWei" | "approved" | "target" | "detail"> &

@@ -107,6 +107,7 @@ export class ToolGate {
         askedBy: who.id,
         askedByRole: who.role,
         askedByName: who.name,
+        ...(who.conversationId ? { conversationId: who.conversationId } : {}),
       });
     // Someone stopped the turn (agent/conversation/answer.ts): whatever the model still asks for is not done.
     const stopped = async (): Promise<ToolOutcome> => {

@@ -33,6 +33,8 @@ export interface Requester {
   name: string;
   /** An outsider's turn only: it has had its one text back. */
   answered?: boolean;
+  /** The conversation the turn runs in (its XMTP group id): where the owner reads each call was asked. */
+  conversationId?: string;
   /**
    * The turn has read words from outside the conversation (a mail, which
    * anyone can send): from then on what the model asks for may be what the

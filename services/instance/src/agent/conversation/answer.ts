@@ -129,6 +129,7 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
         name: senderName(t.names, m?.senderInboxId ?? ""),
       };
   if (t.stop) who.stop = t.stop;
+  who.conversationId = group.id;
   // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
   const history = withCredentialsMasked(t.history, who.role, t.memory);
   const read: TurnRead = {
