@@ -148,6 +148,8 @@ export interface StandInInstance {
   permissions?: ResolvedPermissions | undefined;
   /** When it speaks, as its owner last set it (none yet: by the conversation's size). */
   participation?: ResolvedParticipation | undefined;
+  /** When it speaks in each conversation its owner named (SetParticipation with a conversation_id). */
+  participationIn?: Map<string, ResolvedParticipation> | undefined;
   /** Its activity log, oldest first: here only its changes of level and of permissions. */
   activity?: ActivityEntry[] | undefined;
   /** The conversations its owner added it to (AddConversation), in the order joined. */
@@ -612,8 +614,22 @@ export class StandInHost {
           // its conversation rather than in its activity log, so nothing is logged here.
           setParticipation: (req, ctx) => {
             const i = host.step("participation", host.headerId(ctx));
-            i.participation = resolveParticipation(req.participation);
-            return { participation: i.participation };
+            const p = resolveParticipation(req.participation);
+            // In a conversation it names: one it is in, as the agent answers otherwise.
+            if (req.conversationId) {
+              if (
+                req.conversationId !== i.conversationId &&
+                !i.added?.some((c) => c.conversationId === req.conversationId)
+              )
+                throw new ConnectError(
+                  `conversation_id: the agent is not in conversation ${req.conversationId}`,
+                  Code.NotFound,
+                );
+              i.participationIn ??= new Map();
+              i.participationIn.set(req.conversationId, p);
+            }
+            if (!req.conversationId || req.conversationId === i.conversationId) i.participation = p;
+            return { participation: p };
           },
           countMembers: (_req, ctx) => ({ members: host.members.get(host.find(ctx).id) ?? 2 }),
           addConversation: async (req, ctx) => {

@@ -382,26 +382,47 @@ export function participationToSet(
 }
 
 /**
- * Sets when my agent speaks, signed by the key as its owner
- * (SetParticipation over the mode and cooldown; the agent checks it itself).
- * Only what is named changes: the other is read from the agent first (signed
- * in), unless both are named.
+ * Sets when my agent speaks, signed by the key as its owner (the agent
+ * checks it itself): in its home (SetParticipation over the mode and
+ * cooldown), or in one of its conversations, `conversation`
+ * (SetConversationParticipation, over that conversation too). Only what is
+ * named changes: the other is read from the agent first (signed in), unless
+ * both are named.
  */
-export async function setParticipation(ctx: Context, id: string, given: ParticipationArgs): Promise<unknown> {
+export async function setParticipation(
+  ctx: Context,
+  id: string,
+  given: ParticipationArgs,
+  conversation?: string,
+): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const both = given.mode !== undefined && given.cooldown_seconds !== undefined;
-  const current = both
-    ? undefined
-    : ((await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { participation?: unknown })
-        .participation;
+  const current = both ? undefined : await currentParticipation(ctx, id, conversation);
   const { names, mode } = participationToSet(current, given);
-  const ownerSignature = await signRest(ctx, key, "SetParticipation", {
-    instanceId: id,
-    mode,
-    cooldownSeconds: names.cooldown_seconds,
-  });
+  const fields = { instanceId: id, mode, cooldownSeconds: names.cooldown_seconds };
+  const ownerSignature =
+    conversation === undefined
+      ? await signRest(ctx, key, "SetParticipation", fields)
+      : await signRest(ctx, key, "SetConversationParticipation", { ...fields, conversationId: conversation });
   const body = { ...names, owner_signature: ownerSignature };
-  return (await request(ctx, "PUT", `${agentPath(id)}/participation`, { body })).body;
+  const path =
+    conversation === undefined
+      ? `${agentPath(id)}/participation`
+      : `${agentPath(id)}/conversations/${encodeURIComponent(conversation)}/participation`;
+  return (await request(ctx, "PUT", path, { body })).body;
+}
+
+/** The agent's participation now, in its home or in `conversation` (its JSON's `conversations`), read signed in. */
+async function currentParticipation(ctx: Context, id: string, conversation: string | undefined): Promise<unknown> {
+  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as {
+    participation?: unknown;
+    conversations?: { id?: unknown; participation?: unknown }[];
+  };
+  if (conversation === undefined) return agent.participation;
+  const there = agent.conversations?.find((c) => c.id === conversation);
+  if (!there)
+    throw new CliError(`the agent is not in conversation ${conversation} (\`pool conversations ${id}\` lists them)`);
+  return there.participation;
 }
 
 /**

@@ -106,6 +106,7 @@ export interface ParsedCommand {
   adopt?: boolean;
   /** verify-agent: where the agent's profile comes from, the invite, the JWKS. */
   profile?: string;
+  /** verify-agent's and keygen's; participation's: the conversation it applies to (its group id). */
   conversation?: string;
   convosHome?: string;
   convosEnv?: string;
@@ -482,6 +483,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     throw new CommandUsageError("--conversation picks an identity of --from-convos DIR: give DIR too", name);
   if (name === "permissions") out.permissions = permissionArgs(values, name);
   if (name === "participation") out.participation = participationArgs(values, name);
+  if (name === "participation" && values.conversation === "")
+    throw new CommandUsageError(
+      "--conversation takes one of the agent's conversations (`pool conversations ID`)",
+      name,
+    );
   if (name === "add-to") out.participation = participationOptions(values, name);
   if (name === "memory-share") {
     out.entryIds = entryIdsArg(out.args["ENTRY_ID..."] ?? "", name);

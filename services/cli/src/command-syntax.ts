@@ -264,10 +264,10 @@ export const COMMANDS = {
   },
   participation: {
     args: ["ID"],
-    options: ["mode", "cooldown"],
-    synopsis: "ID [--mode auto|speak|mention|paused] [--cooldown SECONDS]",
+    options: ["mode", "cooldown", "conversation"],
+    synopsis: "ID [--mode auto|speak|mention|paused] [--cooldown SECONDS] [--conversation CONVERSATION]",
     summary:
-      "set when my agent speaks in its conversation: auto (speak alone with one person, mention in a group), speak, mention (only when named or replied to) or paused, and the least time between its answers (0 to 86400 seconds); an option not given keeps its current value",
+      "set when my agent speaks in its conversation: auto (speak alone with one person, mention in a group), speak, mention (only when named or replied to) or paused, and the least time between its answers (0 to 86400 seconds); an option not given keeps its current value; --conversation: in that one of its conversations (its id, as `conversations` lists it), else its home",
   },
   "add-to": {
     args: ["ID", "INVITE"],

@@ -576,7 +576,7 @@ describe("pool for an agent's owner", () => {
     expect(lines[0]).toMatch(new RegExp(`^${agent.conversation_id}\t.+ \\(home\\)\tjoined\tauto\ttools shared$`));
   });
 
-  it("add-to (signed as the owner) puts the agent in a second conversation, conversations lists both, leave takes it out of one; someone else cannot", async () => {
+  it("add-to (signed as the owner) puts the agent in a second conversation, conversations lists both, participation --conversation sets when it speaks there, leave takes it out of one; someone else cannot", async () => {
     const owner: Context = { ...ctx, keyFile: join(dir, "twoconversations/key.json") };
     await pool.keygen(owner);
     await writeFile(join(dir, "two.json"), JSON.stringify({ agent_name: "Twice", instructions: "Help." }));
@@ -608,6 +608,33 @@ describe("pool for an agent's owner", () => {
     await pool.keygen(stranger);
     await expectHttpError(conversations.addTo(stranger, id, await convosInvite()), 404, "not_found");
     await expectHttpError(conversations.leave(stranger, id, second), 404, "not_found");
+
+    // When it speaks there, signed for that conversation: its cooldown there kept, the home's untouched.
+    const set = (await pool.setParticipation(owner, id, { mode: "paused" }, second)) as {
+      participation: unknown;
+      conversations: { id: string; participation: unknown }[];
+    };
+    expect(set.conversations.map((c) => [c.id, c.participation])).toEqual([
+      [home, { mode: "auto", cooldown_seconds: 0 }],
+      [second, { mode: "paused", cooldown_seconds: 60 }],
+    ]);
+    expect(set.participation).toEqual({ mode: "auto", cooldown_seconds: 0 });
+    expect(host.instances.get(id)?.participationIn?.get(second)).toEqual({
+      mode: ParticipationMode.PAUSED,
+      cooldownSeconds: 60,
+    });
+    expect((await conversations.conversations(owner, id)).split("\n")[1]).toMatch(/\tpaused, 60 s cooldown\tno tools$/);
+    // Someone else, signing for the owner's agent: as if it did not exist; a conversation it is not in: named.
+    await expectHttpError(
+      pool.setParticipation(stranger, id, { mode: "speak", cooldown_seconds: 0 }, second),
+      404,
+      "not_found",
+    );
+    const elsewhere = await pool
+      .setParticipation(owner, id, { mode: "speak", cooldown_seconds: 0 }, "ab".repeat(16))
+      .catch((e: unknown) => e);
+    expect((elsewhere as HttpError).status).toBe(404);
+    expect((elsewhere as HttpError).body).toMatchObject({ error: { field: "conversation_id" } });
 
     const after = (await conversations.leave(owner, id, second)) as { conversations: { id: string }[] };
     expect(after.conversations.map((c) => c.id)).toEqual([home]);

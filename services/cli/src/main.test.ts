@@ -141,6 +141,7 @@ describe("argument errors (exit 2, usage text)", () => {
     [["participation", "inst_x", "--cooldown", "1.5"], /--cooldown takes whole seconds from 0 to 86400 \(got "1.5"\)/],
     [["participation", "inst_x", "--cooldown", "86401"], /--cooldown takes whole seconds from 0 to 86400/],
     [["participation", "inst_x", "--cooldown", "1m"], /--cooldown takes whole seconds/],
+    [["participation", "inst_x", "--mode", "speak", "--conversation", ""], /--conversation takes one of the agent's/],
     [["permissions", "inst_x", "--mode", "speak"], /permissions takes no --mode/],
   ];
   for (const [argv, message] of cases) {
@@ -980,6 +981,51 @@ describe("agents", () => {
     const signed = { inboxId: id.inbox_id, instanceId: INSTANCE_ID, mode: 2 };
     expect(await verify("SetParticipation", { ...signed, cooldownSeconds: 45 }, body.owner_signature)).toBe(id.address);
     await expect(verify("SetParticipation", { ...signed, cooldownSeconds: 0 }, body.owner_signature)).rejects.toThrow();
+  });
+
+  it("participation --conversation reads that conversation's, signs SetConversationParticipation over it, and sets it on the conversation's path", async () => {
+    const id = await keygen();
+    const group = "c0ffee".padEnd(32, "0");
+    const home = "feed".padEnd(32, "0");
+    replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(
+      json(200, {
+        id: INSTANCE_ID,
+        participation: { mode: "speak", cooldown_seconds: 5 },
+        conversations: [
+          { id: home, home: true, participation: { mode: "speak", cooldown_seconds: 5 } },
+          { id: group, home: false, participation: { mode: "mention", cooldown_seconds: 90 } },
+        ],
+      }),
+    );
+    replies.push(json(200, { id: INSTANCE_ID }));
+    expect(await run(["participation", INSTANCE_ID, "--conversation", group, "--mode", "paused"], io())).toBe(0);
+    const put = calls[2];
+    expect([put?.method, put?.url, put?.headers.authorization]).toEqual([
+      "PUT",
+      `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/conversations/${group}/participation`,
+      undefined,
+    ]);
+    const body = put?.body as Record<string, unknown> & { owner_signature: never };
+    // The cooldown kept is that conversation's, not the home's.
+    expect(body).toMatchObject({ mode: "paused", cooldown_seconds: 90 });
+    const signed = { inboxId: id.inbox_id, instanceId: INSTANCE_ID, mode: 3, cooldownSeconds: 90 };
+    expect(
+      await verify("SetConversationParticipation", { ...signed, conversationId: group }, body.owner_signature),
+    ).toBe(id.address);
+    // Good for that conversation only: not the home's, nor another's.
+    await expect(
+      verify("SetConversationParticipation", { ...signed, conversationId: home }, body.owner_signature),
+    ).rejects.toThrow();
+    await expect(verify("SetParticipation", signed, body.owner_signature)).rejects.toThrow();
+
+    // A conversation the agent is not in: said before anything is signed or sent.
+    calls = [];
+    replies.push(json(200, { id: INSTANCE_ID, conversations: [{ id: home, home: true }] }));
+    expect(await run(["participation", INSTANCE_ID, "--conversation", group, "--cooldown", "10"], io())).toBe(1);
+    expect(stderr()).toMatch(/the agent is not in conversation c0ffee0+ \(`pool conversations/);
+    // Signed in already: the one read, nothing put.
+    expect(calls.map((c) => c.method)).toEqual(["GET"]);
   });
 
   it("participation with both named reads nothing first, and a mode of the agent it does not know is an error, not a change", async () => {

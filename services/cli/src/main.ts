@@ -206,7 +206,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "permissions":
       return cmd.setPermissions(ctx, id, parsed(p.permissions, "the permission options"));
     case "participation":
-      return cmd.setParticipation(ctx, id, parsed(p.participation, "--mode and --cooldown"));
+      return cmd.setParticipation(ctx, id, parsed(p.participation, "--mode and --cooldown"), p.conversation);
     case "add-to":
       return conversations.addTo(ctx, id, a.INVITE as string, {
         participation: p.participation,

@@ -2,8 +2,8 @@
 // (docs/design/one-agent-many-conversations.md): the real ClaimService
 // handlers over an in-memory Connect transport, with no
 // database, verifier or host behind them: what is refused before any is
-// reached, and the calls published before their flows. The flows themselves:
-// conversations/conversations.int.test.ts.
+// reached. The flows themselves: conversations/conversations.int.test.ts and
+// conversations/participation.int.test.ts.
 import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -61,10 +61,21 @@ describe("adding an agent to a conversation and removing it from one, over Conne
   });
 });
 
-describe("the calls of one agent in several conversations, before their flows", () => {
-  it("answers UNIMPLEMENTED to participation in a named conversation, naming the field, before anything is checked", async () => {
-    const err = await refusal(claims.setParticipation({ instanceId: "inst_1", conversationId: "ab12" }));
-    expect(err.code).toBe(Code.Unimplemented);
-    expect(err.rawMessage).toMatch(/^conversation_id:/);
+describe("participation in a named conversation, over Connect", () => {
+  it("refuses a conversation_id that is no group id with INVALID_ARGUMENT naming it, before anything is read", async () => {
+    const err = await refusal(
+      claims.setParticipation({ instanceId: "inst_0123456789abcdef", conversationId: "ab12", ownerSignature: {} }),
+    );
+    expect([err.code, err.rawMessage]).toEqual([Code.InvalidArgument, expect.stringMatching(/^conversation_id:/)]);
+  });
+
+  it("refuses it without the owner's SetConversationParticipation, even for a session: UNAUTHENTICATED naming owner_signature", async () => {
+    const err = await refusal(
+      claims.setParticipation({ instanceId: "inst_0123456789abcdef", conversationId: "ab".repeat(16) }),
+    );
+    expect([err.code, err.rawMessage]).toEqual([
+      Code.Unauthenticated,
+      expect.stringMatching(/^owner_signature: .*SetConversationParticipation/),
+    ]);
   });
 });

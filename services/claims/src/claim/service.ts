@@ -178,7 +178,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     return current(instanceId);
   }
 
-  const conversations = createConversationService(
+  const { setParticipationIn, ...conversations } = createConversationService(
     deps.conversations ??
       new ConversationFlow({
         em: deps.em,
@@ -456,15 +456,13 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       );
     },
 
-    /** When one of the owner's agents speaks in its conversation. */
+    /**
+     * When one of the owner's agents speaks in its home; with a
+     * conversation_id, in that conversation (conversations/flow.ts, signed
+     * SetConversationParticipation).
+     */
     async setParticipation(req, ctx) {
-      // A conversation other than the home has no participation of its own yet.
-      if (req.conversationId !== "") {
-        throw new ConnectError(
-          "conversation_id: participation per conversation is not available yet",
-          Code.Unimplemented,
-        );
-      }
+      if (req.conversationId !== "") return setParticipationIn(req, ctx);
       const want = resolveParticipation(req.participation);
       const signature = requireOwnerSignature(req.ownerSignature, "SetParticipation");
       return ownerSetting(

@@ -21,6 +21,13 @@
  * RemoveFromConversation: the agent leaves first (its own check of the
  * owner's signature), then one transaction: nonce spent, row `left`, the
  * home moved when it was the home.
+ *
+ * SetParticipation in one conversation (SetConversationParticipation, its own
+ * signed type, so a signature for the home never sets another): the owner
+ * proven before the conversation is looked at (nobody else learns where the
+ * agent is), the agent takes it (and checks the signature itself), then one
+ * transaction: nonce spent, the conversation's row (and the home's setting
+ * when it is the home) as the agent took it.
  */
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
@@ -28,14 +35,18 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import {
   AddToConversationResponseSchema,
   RemoveFromConversationResponseSchema,
+  SetParticipationResponseSchema,
   type AddToConversationRequest,
   type AddToConversationResponse,
   type RemoveFromConversationRequest,
   type RemoveFromConversationResponse,
+  type SetParticipationRequest,
+  type SetParticipationResponse,
 } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   AddConversationRequestSchema,
+  InstanceServiceSetParticipationRequestSchema,
   LeaveConversationRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { invalidArgument, notFound } from "@convos-pool/kit/content";
@@ -53,10 +64,12 @@ import {
   checkAddition,
   checkConversationCap,
   checkNotThere,
+  checkParticipationIn,
   checkRemoval,
   checkRunning,
   notIn,
   notRunning,
+  participationTarget,
   planRemoval,
   settleStale,
   type Settlement,
@@ -71,13 +84,17 @@ import {
   otherAgentOfTemplateIn,
   renewJoins,
   reserveJoin,
+  setParticipationIn,
   staleJoins,
 } from "./sql.js";
 
 export interface ConversationFlowDeps {
   em: EntityManager;
   verifier: SignatureVerifier;
-  runtime: Pick<InstanceRuntime, "addConversation" | "leaveConversation" | "countMembers" | "hostedConversations">;
+  runtime: Pick<
+    InstanceRuntime,
+    "addConversation" | "leaveConversation" | "countMembers" | "hostedConversations" | "setParticipation"
+  >;
   /** conversationsPerAgent (docs/limits.md). */
   limits: Pick<LimitConfig, "conversationsPerAgent">;
   log: Logger;
@@ -262,6 +279,39 @@ export class ConversationFlow {
       if (!(await leaveConversation(tx, agent.id, conversationId, plan.newHome?.addId))) throw notIn(conversationId);
     });
     return create(RemoveFromConversationResponseSchema, { instance: await this.current(agent.id) });
+  }
+
+  /** When the agent speaks in one of its conversations, named by `conversation_id` (the home's own path: claim/service.ts). */
+  async setParticipation(req: SetParticipationRequest, caller: string | undefined): Promise<SetParticipationResponse> {
+    const { em, runtime } = this.deps;
+    const asked = checkParticipationIn(req);
+    const { conversationId, participation } = asked;
+    const signature = requireOwnerSignature(req.ownerSignature, "SetConversationParticipation");
+    const instance = await getInstance(em.fork(), asked.instanceId);
+    const { agent, spendNonce } = await proveOwned(this.deps.verifier, asked.instanceId, instance, caller, {
+      operation: "SetConversationParticipation",
+      fields: { conversationId, ...participation },
+      signature,
+    });
+    const ref = await agentForFlow(em.fork(), agent.id);
+    if (!ref || !isLive(ref.state)) throw notFound(`instance ${agent.id}`);
+    participationTarget(await conversationsOf(em.fork(), agent.id), conversationId);
+    const took = await askAgent("the participation", () =>
+      runtime.setParticipation(
+        ref,
+        create(InstanceServiceSetParticipationRequestSchema, {
+          ownerId: agent.ownerId,
+          participation,
+          signature,
+          conversationId,
+        }),
+      ),
+    );
+    await em.fork().transactional(async (tx) => {
+      await spendNonce(tx);
+      if (!(await setParticipationIn(tx, agent.id, agent.ownerId, conversationId, took))) throw notIn(conversationId);
+    });
+    return create(SetParticipationResponseSchema, { instance: await this.current(agent.id) });
   }
 
   /**

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   AddToConversationRequestSchema,
   RemoveFromConversationRequestSchema,
+  SetParticipationRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import {
   AgentConversationState,
@@ -18,11 +19,13 @@ import {
   checkAddition,
   checkConversationCap,
   checkNotThere,
+  checkParticipationIn,
   checkRemoval,
   checkRunning,
   conversationsShownTo,
   CONVERSATIONS_LIMIT,
   nextHome,
+  participationTarget,
   planRemoval,
   settleStale,
   type ConversationRow,
@@ -186,6 +189,45 @@ describe("a removal", () => {
     ).toBe(TRIP);
     expect(nextHome([family, trip])?.conversationId).toBe(TRIP);
     expect(nextHome([])).toBeUndefined();
+  });
+});
+
+describe("participation in a named conversation", () => {
+  it("checks the ids, naming each, and fills the defaults the owner signs", () => {
+    const asked = checkParticipationIn(
+      create(SetParticipationRequestSchema, {
+        instanceId: ID,
+        conversationId: TRIP,
+        participation: { mode: ParticipationMode.MENTION },
+      }),
+    );
+    expect(asked).toEqual({
+      instanceId: ID,
+      conversationId: TRIP,
+      participation: { mode: ParticipationMode.MENTION, cooldownSeconds: 0 },
+    });
+    for (const [req, field] of [
+      [{ instanceId: "inst_x!", conversationId: TRIP }, "instance_id"],
+      [{ instanceId: ID, conversationId: "TRIP" }, "conversation_id"],
+      [{ instanceId: ID, conversationId: "ab" }, "conversation_id"],
+    ] as const) {
+      const err = refusal(() => checkParticipationIn(create(SetParticipationRequestSchema, req)));
+      expect([err.code, err.rawMessage.split(":")[0]]).toEqual([Code.InvalidArgument, field]);
+    }
+  });
+
+  it("applies to a conversation the agent is in, the home by its id too; one joining, left or elsewhere is NOT_FOUND naming conversation_id", () => {
+    expect(participationTarget([home, trip], TRIP)).toBe(trip);
+    expect(participationTarget([home, trip], HOME)).toBe(home);
+    for (const rows of [
+      [home, trip],
+      [home, { ...family, state: "joining" as const }],
+      [home, { ...family, state: "left" as const }],
+    ]) {
+      const err = refusal(() => participationTarget(rows, FAMILY));
+      expect(err.code).toBe(Code.NotFound);
+      expect(fields(err)).toEqual(["conversation_id"]);
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import { ConnectError, Code } from "@connectrpc/connect";
 import type {
   AddToConversationRequest,
   RemoveFromConversationRequest,
+  SetParticipationRequest,
 } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AgentConversationState, type ConversationTools } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
@@ -52,11 +53,30 @@ export function checkAddition(req: AddToConversationRequest): AdditionAsked {
 }
 
 export function checkRemoval(req: RemoveFromConversationRequest): { instanceId: string; conversationId: string } {
-  const instanceId = checkInstanceId(req.instanceId);
-  if (!req.conversationId) throw invalidArgument("conversation_id", "is required: one of the agent's conversations");
-  if (!CONVERSATION_ID_PATTERN.test(req.conversationId))
+  return { instanceId: checkInstanceId(req.instanceId), conversationId: checkConversationId(req.conversationId) };
+}
+
+/** A participation in one named conversation, checked, with what the owner signs filled in (the defaults). */
+export interface ParticipationAsked {
+  instanceId: string;
+  conversationId: string;
+  participation: ResolvedParticipation;
+}
+
+/** SetParticipation with a conversation_id (an empty one is the home's, claim/service.ts). */
+export function checkParticipationIn(req: SetParticipationRequest): ParticipationAsked {
+  return {
+    instanceId: checkInstanceId(req.instanceId),
+    conversationId: checkConversationId(req.conversationId),
+    participation: resolveParticipation(req.participation),
+  };
+}
+
+function checkConversationId(id: string): string {
+  if (!id) throw invalidArgument("conversation_id", "is required: one of the agent's conversations");
+  if (!CONVERSATION_ID_PATTERN.test(id))
     throw invalidArgument("conversation_id", "must be an XMTP group id (16 to 128 lower-case hex characters)");
-  return { instanceId, conversationId: req.conversationId };
+  return id;
 }
 
 function checkInstanceId(id: string): string {
@@ -148,6 +168,16 @@ export function planRemoval(rows: readonly ConversationRow[], conversationId: st
     );
   }
   return { leaving, newHome: leaving.home ? nextHome(rest) : undefined };
+}
+
+/**
+ * The conversation whose participation is set: one the agent is in now
+ * (joined; the home too, by its id), else NOT_FOUND naming conversation_id.
+ */
+export function participationTarget(rows: readonly ConversationRow[], conversationId: string): ConversationRow {
+  const there = rows.find((r) => r.state === "joined" && r.conversationId === conversationId);
+  if (!there) throw notIn(conversationId);
+  return there;
 }
 
 /** NOT_FOUND naming conversation_id: the agent is not in that conversation (the agent's own answer says the same). */

@@ -216,3 +216,36 @@ export async function leaveConversation(
   );
   return true;
 }
+
+/**
+ * The participation the agent took in `conversationId`, one of its joined
+ * conversations: kept on that conversation's row, and for the home in
+ * `instances.participation` too, which the home row follows (the trigger of
+ * migration 0030), so the two never disagree. The attestation is due now:
+ * its statement there changed. False when the agent or the row is gone.
+ */
+export async function setParticipationIn(
+  tx: EntityManager,
+  instanceId: string,
+  ownerId: string,
+  conversationId: string,
+  participation: ResolvedParticipation,
+): Promise<boolean> {
+  const value = JSON.stringify(participation);
+  // The agent's row first, as every change of its conversations locks it (leaveConversation).
+  const agent = await tx.execute<RunResult>(
+    `update instances set participation = case when conversation_id = ? then ?::jsonb else participation end,
+       attest_next_at = null, updated_at = now()
+     where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
+    [conversationId, value, instanceId, ownerId],
+    "run",
+  );
+  if (agent.affectedRows !== 1) return false;
+  const row = await tx.execute<RunResult>(
+    `update agent_conversations set participation = ?::jsonb, updated_at = now()
+     where instance_id = ? and conversation_id = ? and state = 'joined'`,
+    [value, instanceId, conversationId],
+    "run",
+  );
+  return row.affectedRows === 1;
+}

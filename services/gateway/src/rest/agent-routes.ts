@@ -1,7 +1,7 @@
 // The REST paths of agents (docs/rest.md, "Claims and \"My agents\""): the
 // claim (and clone), "My agents", one agent, pinning, removal, transfer,
 // trust, permissions, participation, its conversations (added to one, taken
-// out of one), activity (a session's, and the owner's signed read of it
+// out of one, participation in one), activity (a session's, and the owner's signed read of it
 // whole), the owner's withdrawal from its wallet, and a template's instances
 // for its creator. Each is a ClaimService RPC of the forwarder, as on the
 // Connect face; 503 when the gateway has no claims service.
@@ -217,6 +217,22 @@ const setParticipation: Handler = async (r, deps) => {
 };
 
 /**
+ * Sets when an agent speaks in one of its conversations, the path's
+ * `{conversation_id}`: the body of the agent's own participation path,
+ * signed as SetConversationParticipation over the conversation too (a
+ * signature for the home never sets another). Answers the agent, with each
+ * conversation's participation.
+ */
+const setConversationParticipation: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const body = participationFromBody(await r.body(PARTICIPATION_FIELDS));
+  const conversationId = r.params.conversation_id ?? "";
+  const res = await claims.setParticipation({ instanceId: r.id, conversationId, ...body }, r.call);
+  return { status: 200, body: agentOf(res) };
+};
+
+/**
  * Adds a running agent to another conversation, by its invite:
  * `{conversation_invite, owner_signature, participation?, tools?,
  * confirm_second_agent?}` (AddToConversation; required even with a session:
@@ -365,6 +381,12 @@ export const AGENT_ROUTES: Route[] = [
   // The claims service's field names are the body's (`participation.mode`) and the path's (`conversation_id`).
   ["POST", "/agents/:id/conversations", addToConversation, AGENT_ERRORS],
   ["DELETE", "/agents/:id/conversations/:conversation_id", removeFromConversation, AGENT_ERRORS],
+  [
+    "PUT",
+    "/agents/:id/conversations/:conversation_id/participation",
+    setConversationParticipation,
+    PARTICIPATION_ERRORS,
+  ],
   ["GET", "/agents/:id/activity", agentActivity, AGENT_ERRORS],
   ["POST", "/agents/:id/activity/list", agentActivityWhole, AGENT_ERRORS],
   ["POST", "/agents/:id/withdraw", withdrawFunds, AGENT_ERRORS],

@@ -1,5 +1,5 @@
-// The REST paths of an agent's conversations and of sharing its memory
-// across them (docs/rest.md): the real REST dispatcher (routes.ts) on a real
+// The REST paths of an agent's conversations (added, left, participation in
+// one) and of sharing its memory across them (docs/rest.md): the real REST dispatcher (routes.ts) on a real
 // HTTP server in this process, with STAND-INS for the claims service's
 // forwarders (ClaimService, AgentMemoryService) that record what they are
 // asked and answer as the test says. What is real: parsing, validation, the
@@ -71,6 +71,19 @@ const claims = {
   })),
   removeFromConversation: standIn("removeFromConversation", () => ({
     instance: create(InstanceSchema, { id: INSTANCE, conversations: [home] }),
+  })),
+  setParticipation: standIn("setParticipation", () => ({
+    instance: create(InstanceSchema, {
+      id: INSTANCE,
+      conversations: [
+        home,
+        create(AgentConversationSchema, {
+          conversationId: GROUP,
+          state: AgentConversationState.JOINED,
+          participation: { mode: ParticipationMode.PAUSED, cooldownSeconds: 30 },
+        }),
+      ],
+    }),
   })),
 } as unknown as ClaimsForwarder;
 const memory = {
@@ -290,6 +303,81 @@ describe("DELETE /api/pool/agents/{id}/conversations/{conversation_id}", () => {
     // No such path without a conversation; another method on it is 405.
     expect((await call("DELETE", `${conversations}/`, { owner_signature: SIGNATURE })).status).toBe(404);
     expect((await call("PUT", `${conversations}/${GROUP}`, {})).status).toBe(405);
+  });
+});
+
+describe("PUT /api/pool/agents/{id}/conversations/{conversation_id}/participation", () => {
+  const path = `${conversations}/${GROUP}/participation`;
+
+  it("relays the conversation of the path, the mode and cooldown and the owner's signature, and answers the agent with each conversation's participation", async () => {
+    const res = await call("PUT", path, { mode: "paused", cooldown_seconds: 30, owner_signature: SIGNATURE });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    expect(asked).toEqual([
+      {
+        rpc: "setParticipation",
+        req: expect.objectContaining({
+          instanceId: INSTANCE,
+          conversationId: GROUP,
+          participation: { mode: ParticipationMode.PAUSED, cooldownSeconds: 30 },
+        }),
+      },
+    ]);
+    expect(asked[0]?.req.ownerSignature).toMatchObject({ signature: SIGNATURE.signature, nonce: SIGNATURE.nonce });
+    expect(res.json).toMatchObject({
+      id: INSTANCE,
+      conversations: [
+        { id: HOME, home: true },
+        { id: GROUP, participation: { mode: "paused", cooldown_seconds: 30 } },
+      ],
+    });
+    // What the owner left out is left out: the claims service fills the defaults the owner signed.
+    await call("PUT", path, { owner_signature: SIGNATURE });
+    expect(asked[1]?.req).toMatchObject({ conversationId: GROUP, participation: {} });
+  });
+
+  it("refuses bad input naming the field as the body names it, before anything is relayed", async () => {
+    for (const [body, field] of [
+      [{ mode: "loud" }, "mode"],
+      [{ cooldown_seconds: 86_401 }, "cooldown_seconds"],
+      [{ owner_signature: "0xab" }, "owner_signature"],
+      [{ conversation_id: GROUP }, "conversation_id"],
+    ] as const) {
+      const bad = await call("PUT", path, body);
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(bad.json.error.field, JSON.stringify(body)).toBe(field);
+    }
+    expect(asked).toEqual([]);
+  });
+
+  it("answers the claims service's refusals, naming `conversation_id` as the path does and `mode` as the body does", async () => {
+    answer = () => {
+      throw new ConnectError("conversation_id: the agent is not in conversation abc", Code.NotFound, undefined, [
+        {
+          desc: FieldViolationSchema,
+          value: { field: "conversation_id", description: "not one of the agent's conversations" },
+        },
+      ]);
+    };
+    const unknown = await call("PUT", `${conversations}/abc/participation`, { owner_signature: SIGNATURE });
+    expect([unknown.status, unknown.json.error.type, unknown.json.error.field]).toEqual([
+      404,
+      "not_found",
+      "conversation_id",
+    ]);
+    expect(asked[0]?.req.conversationId).toBe("abc");
+    answer = () => {
+      throw invalidArgument("participation.mode", "must be a mode");
+    };
+    const mode = await call("PUT", path, { owner_signature: SIGNATURE });
+    expect([mode.status, mode.json.error.field]).toEqual([400, "mode"]);
+    answer = () => {
+      throw new ConnectError("no such agent", Code.NotFound);
+    };
+    const theirs = await call("PUT", path, { owner_signature: SIGNATURE });
+    expect([theirs.status, theirs.json.error.field]).toEqual([404, undefined]);
+    // Another method on the path is 405; a gateway without the claims service is 503.
+    expect((await call("POST", path, {})).status).toBe(405);
+    expect((await call("PUT", path, { owner_signature: SIGNATURE }, bare)).status).toBe(503);
   });
 });
 
