@@ -63,6 +63,8 @@ describe("the agent's AgentMail client", () => {
       subject: "Also",
       date: expect.any(String),
       size: expect.any(Number),
+      // Where it is told, for an agent in several conversations (routing.ts).
+      threadId: expect.any(String),
     });
     expect(Date.parse(list[0]!.date)).toBeGreaterThan(Date.now() - 60_000);
     expect(await client.list({ limit: 1 })).toEqual([list[0]]);
@@ -85,6 +87,8 @@ describe("the agent's AgentMail client", () => {
       inReplyTo: dinner.messageId,
     });
     expect(sent.messageId).toMatch(/^<.+>$/);
+    // A reply goes on the thread of the mail it answers: where the answer to it is told (routing.ts).
+    expect(sent.threadId).toBe(list[1]!.threadId);
     expect(await am.waitForMail("saul@example.com", (m) => m.messageId === sent.messageId)).toMatchObject({
       from: address,
       subject: "Re: Dinner",

@@ -36,6 +36,9 @@ interface AgentMailMessage {
   text?: string;
   html?: string;
   extracted_text?: string;
+  thread_id?: string;
+  in_reply_to?: string;
+  references?: string[];
 }
 
 export class AgentMailClient implements Mailbox {
@@ -58,14 +61,19 @@ export class AgentMailClient implements Mailbox {
   }
 
   /** Sends plain-text mail from the inbox's address; a reply names the mail it answers in its headers. */
-  async send(m: { to: string; subject: string; text: string; inReplyTo?: string }): Promise<{ messageId: string }> {
+  async send(m: {
+    to: string;
+    subject: string;
+    text: string;
+    inReplyTo?: string;
+  }): Promise<{ messageId: string; threadId?: string }> {
     const reply = m.inReplyTo ? { headers: { "In-Reply-To": m.inReplyTo, References: m.inReplyTo } } : {};
-    const sent = await this.request<{ message_id: string }>("the mail", {
+    const sent = await this.request<{ message_id: string; thread_id?: string }>("the mail", {
       method: "POST",
       path: "/messages/send",
       body: { to: m.to, subject: m.subject, text: m.text, ...reply },
     });
-    return { messageId: sent.message_id };
+    return { messageId: sent.message_id, ...(sent.thread_id ? { threadId: sent.thread_id } : {}) };
   }
 
   /** The newest mail received first (not what it sent); default the 20 newest. */
@@ -86,7 +94,7 @@ export class AgentMailClient implements Mailbox {
       `no message with id ${id}`,
     );
     const text = m.extracted_text || m.text || (m.html ? await htmlAsText(m.html) : "");
-    const { size: _, ...headline } = summaryOf(m);
+    const { size: _, threadId: _t, inReplyTo: _i, references: _r, ...headline } = summaryOf(m);
     return { ...headline, to: (m.to ?? []).join(", "), text: cutText(text), messageId: m.message_id };
   }
 
@@ -133,5 +141,8 @@ function summaryOf(m: AgentMailMessage): MailSummary {
     subject: m.subject ?? "",
     date: at && !Number.isNaN(at.getTime()) ? at.toISOString() : "",
     size: m.size ?? 0,
+    ...(m.thread_id ? { threadId: m.thread_id } : {}),
+    ...(m.in_reply_to ? { inReplyTo: m.in_reply_to } : {}),
+    ...(m.references?.length ? { references: m.references } : {}),
   };
 }

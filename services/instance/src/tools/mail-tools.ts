@@ -32,7 +32,10 @@ export const sendEmail = defineTool({
   statement: async ({ to, subject, text }) => `Send a mail\nTo: ${to}\nSubject: ${subject}\n\n${text}`,
   run: async ({ to, subject, text }, email) => {
     const sent = await email.mailbox().send({ to, subject, text });
-    return { result: `mailed ${to} (${sent.messageId})`, sent: { kind: "mail", messageId: sent.messageId } };
+    return {
+      result: `mailed ${to} (${sent.messageId})`,
+      sent: { kind: "mail", messageId: sent.messageId, ...(sent.threadId ? { threadId: sent.threadId } : {}) },
+    };
   },
 });
 

@@ -30,6 +30,11 @@ export interface MailSummary {
   date: string;
   /** In octets. */
   size: number;
+  /** The Message-ID it answers (In-Reply-To), and those of its thread (References): where it is told (routing.ts). */
+  inReplyTo?: string;
+  references?: string | readonly string[];
+  /** The mailbox provider's thread, when it keeps them (AgentMail). */
+  threadId?: string;
 }
 
 export interface MailMessage {
@@ -50,8 +55,13 @@ export interface MailMessage {
  * Failures are MailErrors.
  */
 export interface Mailbox {
-  /** Sends plain-text mail from the mailbox's address. */
-  send(m: { to: string; subject: string; text: string; inReplyTo?: string }): Promise<{ messageId: string }>;
+  /** Sends plain-text mail from the mailbox's address: its Message-ID, and its thread where the provider keeps them. */
+  send(m: {
+    to: string;
+    subject: string;
+    text: string;
+    inReplyTo?: string;
+  }): Promise<{ messageId: string; threadId?: string }>;
   /** The newest mail first; default the 20 newest. */
   list(opts?: { limit?: number }): Promise<MailSummary[]>;
   /** One message by its id (from list). */
@@ -153,7 +163,11 @@ export class MailClient implements Mailbox {
     const out: MailSummary[] = [];
     for (const { n, id } of messages.slice(Math.max(0, messages.length - limit))) {
       const headers = await parse((await pop.ok(`TOP ${n} 0`, true)).body);
-      out.push({ id, ...headline(headers), size: sizes.get(n) ?? 0 });
+      const thread = {
+        ...(headers.inReplyTo ? { inReplyTo: headers.inReplyTo } : {}),
+        ...(headers.references ? { references: headers.references } : {}),
+      };
+      out.push({ id, ...headline(headers), size: sizes.get(n) ?? 0, ...thread });
     }
     return out;
   }

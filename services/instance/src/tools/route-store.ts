@@ -5,7 +5,17 @@
 
 import type { Logger } from "@convos-pool/kit/server";
 import { FILES, type Workspace } from "../platform/workspace.js";
-import { NO_ROUTES, parseRoutes, recordMail, recordText, type Sent, type ToolRoutes } from "./routing.js";
+import {
+  NO_ROUTES,
+  parseRoutes,
+  recordMail,
+  recordText,
+  routeMail,
+  routeText,
+  type IncomingMail,
+  type Sent,
+  type ToolRoutes,
+} from "./routing.js";
 
 export class RouteStore {
   /** Writes one after another, so that two sends in a row both stay. */
@@ -18,6 +28,29 @@ export class RouteStore {
 
   async read(): Promise<ToolRoutes> {
     return parseRoutes((await this.ws.readJson<unknown>(FILES.toolRoutes)) ?? NO_ROUTES);
+  }
+
+  /**
+   * The conversation a text from `fromNumber` goes to (routing.ts routeText), `home` when none texted it or the
+   * file cannot be read. Read after every record asked before, and answered in the order asked: an answer that
+   * comes right after the send finds its route, and two texts of one number keep their order.
+   */
+  textFrom(fromNumber: string, home: string, nowMs = Date.now()): Promise<string> {
+    return this.lookUp(home, (routes) => routeText(routes, home, fromNumber, nowMs));
+  }
+
+  /** The conversation a mail goes to (routing.ts routeMail): that of the mail or thread it answers, else `home`. */
+  mailFrom(mail: IncomingMail, home: string): Promise<string> {
+    return this.lookUp(home, (routes) => routeMail(routes, home, mail));
+  }
+
+  private lookUp(home: string, route: (routes: ToolRoutes) => string): Promise<string> {
+    const read = this.chain.then(async () => route(await this.read()));
+    this.chain = read.catch(() => undefined);
+    return read.catch((err: unknown) => {
+      this.log.warn("could not read where a text or mail belongs: told in the home", { err });
+      return home;
+    });
   }
 
   /** Records `sent` with the conversation whose turn sent it. */

@@ -138,4 +138,31 @@ describe("routes on disk", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("are looked up after the sends recorded before, in the order asked; an unreadable file routes to the home", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "routes-"));
+    try {
+      const ws = new Workspace(dir, "inst_routes");
+      await ws.create();
+      const log = { info() {}, warn() {}, error() {}, debug() {} } as never;
+      const store = new RouteStore(ws, log);
+      const asked: string[] = [];
+      // Not awaited: an answer that comes right after its send still finds the send's route.
+      void store.record({ kind: "text", number: "+15550100001" }, "b2");
+      const looked = [
+        store.textFrom("+15550100001", HOME).then((c) => asked.push(`first ${c}`)),
+        store.textFrom("+15550100002", HOME).then((c) => asked.push(`second ${c}`)),
+      ];
+      void store.record({ kind: "mail", messageId: "<m@mail.test>" }, "a1");
+      looked.push(
+        store.mailFrom({ references: ["<x@mail.test>", "<m@mail.test>"] }, HOME).then((c) => asked.push(`mail ${c}`)),
+      );
+      await Promise.all(looked);
+      expect(asked).toEqual(["first b2", "second home", "mail a1"]);
+      await ws.writeText("tool-routes.json", "{ not json");
+      expect(await store.textFrom("+15550100001", HOME)).toBe(HOME);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -99,6 +99,12 @@ export interface ToolboxDeps {
   toolsHere?(): boolean;
   /** The id of the conversation its turns run in, which what it texts and mails is recorded with (routing.ts). */
   conversationId?(): string | undefined;
+  /**
+   * Runs `job` in the conversation `conversationId` (what `say` reaches is that conversation's), in its home when
+   * none is named or it is no longer there: where a mail answering one sent from a conversation is told
+   * (routing.ts). None: `say` reaches the conversation at hand (outside any turn, the home).
+   */
+  within?: (conversationId: string | undefined, job: () => Promise<void>) => Promise<void>;
   /** Posts a payment it made in its conversation (a transaction reference). */
   paid(payment: PaymentMade): Promise<unknown>;
   /** Its owner, as the conversation names them. */
@@ -296,6 +302,14 @@ export class AgentToolbox {
         .assignNumber(number, env.sms.profileId)
         .catch((err: unknown) => this.deps.log.warn("could not route its number's texts to this host", { err }));
     }
+  }
+
+  /**
+   * The conversation a text from `fromNumber` goes to: the one whose turn last texted that number (routing.ts), else
+   * `home`. Answered in the order asked, after every send recorded before.
+   */
+  textFrom(fromNumber: string, home: string): Promise<string> {
+    return this.routes.textFrom(fromNumber, home);
   }
 
   /** The functions of the tools it holds and can reach. */
@@ -578,7 +592,11 @@ export class AgentToolbox {
     this.mailTimer = undefined;
   }
 
-  /** Sender, subject and id of each new mail, like a phone that rings; reading it is a call like any other. */
+  /**
+   * Sender, subject and id of each new mail, like a phone that rings; reading it is a call like any other. Told in
+   * the conversation that sent the mail it answers (routing.ts routeMail), else in the home (outside any turn, the
+   * conversation `say` reaches).
+   */
   private async noticeMail(): Promise<void> {
     const mail = this.tools?.mail;
     if (!mail || this.level < TrustLevel.ADVISOR) return;
@@ -587,10 +605,19 @@ export class AgentToolbox {
     const fresh = (await mail.list({ limit: 20 })).filter((m) => !seen.has(m.id)).reverse();
     if (fresh.length === 0) return;
     for (const m of fresh) {
-      const told = await this.deps.say(
-        `New mail from ${m.from}: “${m.subject || "(no subject)"}” (id ${m.id}). Ask me to read it.`,
-        true,
-      );
+      let told: string | undefined;
+      const tell = async () => {
+        told = await this.deps.say(
+          `New mail from ${m.from}: “${m.subject || "(no subject)"}” (id ${m.id}). Ask me to read it.`,
+          true,
+        );
+      };
+      const within = this.deps.within;
+      if (within) {
+        // "": no conversation sent what it answers, and the home is told.
+        const routed = await this.routes.mailFrom(m, "");
+        await within(routed || undefined, tell);
+      } else await tell();
       if (told === undefined) return;
       seen.add(m.id);
     }

@@ -1362,3 +1362,91 @@ describe("the offline model's commands", () => {
     );
   });
 });
+
+describe("mail that answers what a conversation sent", () => {
+  it("is told in the conversation whose turn mailed, while the agent is there; an answer to a conversation it left, and a stranger's mail, in the home", {
+    timeout: 30_000,
+  }, async () => {
+    const box = await mailboxes.create("inst_routes");
+    const routesWs = new Workspace(dir, "inst_routes");
+    await routesWs.create();
+    // The conversation of the running turn, as the agent's AsyncLocalStorage gives it (conversations.ts `here`).
+    let here = "conv-home";
+    const present = new Set(["conv-home", "conv-b"]);
+    const told: { where: string; text: string }[] = [];
+    const toolbox = new AgentToolbox({
+      ws: routesWs,
+      log,
+      env: { mail: { smtpUrl: mail.url, pop3Url: pop3.url } },
+      mailPollMs: 100,
+      say: async (text) => {
+        told.push({ where: here, text });
+        return "said";
+      },
+      paid: async () => undefined,
+      ownerName: () => "Saul",
+      betweenTurns: (job) => job(),
+      conversationId: () => here,
+      // As the agent runs it (agent/life/parts.ts): a conversation it left, or none named, is the home.
+      within: async (id, job) => {
+        const before = here;
+        here = id && present.has(id) ? id : "conv-home";
+        try {
+          await job();
+        } finally {
+          here = before;
+        }
+      },
+    });
+    await toolbox.begin(TrustLevel.OPERATOR);
+    await toolbox.load(
+      { tools: [{ toolId: "email", handle: box.address }], userConfig: SETTINGS },
+      { email: { password: box.password } },
+      TrustLevel.OPERATOR,
+    );
+    await toolbox.setLevel(TrustLevel.OPERATOR, OWNER_LIMIT, "set by the owner", true);
+    try {
+      const send = async (conversation: string, to: string, subject: string) => {
+        here = conversation;
+        const args = { to, subject, text: "7pm?" };
+        expect(await toolbox.call("send_email", args, wrote(SAUL, wordsFor("send_email", args)))).toMatchObject({
+          ok: true,
+        });
+        here = "conv-home";
+      };
+      await send("conv-b", "kim@example.com", "Dinner in B");
+      await send("conv-c", "lee@example.com", "Dinner in C");
+      present.delete("conv-c");
+      // Each answers with a mail client, as any person would: a reply names the mail it answers.
+      const reply = async (address: string, subject: string) => {
+        const client = new MailClient({ smtpUrl: mail.url, pop3Url: pop3.url, address, password: "their own" });
+        const [got] = (await client.list()).filter((m) => m.subject === subject);
+        const { messageId } = await client.read(got!.id);
+        await client.send({ to: box.address, subject: `Re: ${subject}`, text: "Yes.", inReplyTo: messageId });
+        client.close();
+      };
+      await reply("kim@example.com", "Dinner in B");
+      await reply("lee@example.com", "Dinner in C");
+      const stranger = new MailClient({
+        smtpUrl: mail.url,
+        pop3Url: pop3.url,
+        address: "eve.routes@example.com",
+        password: "e",
+      });
+      // Her first sign-in sets her mailbox's password (the local server's trust on first use).
+      await stranger.list();
+      await stranger.send({ to: box.address, subject: "Hello", text: "Who are you?" });
+      stranger.close();
+
+      await waitFor("three mails told", async () => told.length >= 3, 20_000, 100);
+      const where = (subject: string) => told.find((t) => t.text.includes(`“${subject}”`))?.where;
+      expect([where("Re: Dinner in B"), where("Re: Dinner in C"), where("Hello")]).toEqual([
+        "conv-b",
+        "conv-home",
+        "conv-home",
+      ]);
+    } finally {
+      toolbox.close();
+    }
+  });
+});

@@ -11,9 +11,16 @@
 // call of the pool) it is the home. Passing the conversation down every
 // call of the toolbox and the gate would say the same with many more
 // signatures; a turn that forgot to pass it would speak in the home.
+//
+// The agent hears through one stream (docs/instance.md, "One stream"):
+// every group its client is in, each message handed by its conversation id
+// to that conversation, to a tap (the direct line while a question waits,
+// voice/direct.ts), or, in a group that is none of these (someone added the
+// inbox to it), to a clone waiting for its parent's summary
+// (life/inheritance.ts) and otherwise to no one, unread.
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { AgentGroup } from "../../platform/xmtp.js";
+import type { AgentGroup, AgentMessage } from "../../platform/xmtp.js";
 import type { JsonValue } from "@bufbuild/protobuf";
 import {
   conversationOf,
@@ -30,8 +37,29 @@ import { Conversation, type ConversationParts } from "./listening.js";
 import { conversationFile } from "../../platform/workspace.js";
 import type { InboundTextTurn } from "../../model/turn.js";
 
+/** What the agent's stream feeds besides its conversations: the direct line, a clone's wait. */
+export interface StreamTap {
+  /** A message of what it listens to. */
+  heard(m: AgentMessage): void;
+  /** The stream came back after a break: what was said meanwhile is in the local database, not in the stream. */
+  restarted(): void;
+}
+
+/** ConversationType.Group (a const enum of the bindings): Convos conversations are groups; its join requests' DMs are not heard. */
+const GROUPS = 1 as never;
+
 export class Conversations {
   private readonly byId = new Map<string, Conversation>();
+  /** The agent's one stream while it is awake, and the groups its client knew when it opened (it carries those for sure). */
+  private stream: { end(): unknown } | undefined;
+  private covered = new Set<string>();
+  /** Opens of the stream, one at a time. */
+  private opening: Promise<unknown> = Promise.resolve();
+  /** Counts `endStreams`: an open that began before one ends what it opened. */
+  private ended = 0;
+  /** Groups tapped by id (the direct line), and taps of every group none of its own (a clone's wait). */
+  private readonly taps = new Map<string, StreamTap>();
+  private readonly others = new Set<StreamTap>();
   private homeId: string | undefined;
   private readonly turnIn = new AsyncLocalStorage<Conversation>();
   /** Where it is while in none (idle, released): its voice goes nowhere, its pieces hold nothing. */
@@ -94,13 +122,6 @@ export class Conversations {
     return this.home?.current;
   }
 
-  /** Its home read and checked by the caller (a dormant start). */
-  restore(convo: ConversationState): void {
-    this.clear();
-    this.put(convo);
-    this.homeId = convo.conversationId;
-  }
-
   /** Joined its home (claim.ts) with `invite`: its files written (files.ts) and kept, then it listens there. */
   async begin(convo: ConversationState, group: AgentGroup, invite: string): Promise<void> {
     await writeJoinedHome(this.agent.ws, convo, invite);
@@ -125,7 +146,7 @@ export class Conversations {
 
   /**
    * Leaves `conversationId` (an owner's LeaveConversation), `home` the home
-   * from now on: its stream ended, its turns let finish (they find it gone),
+   * from now on: its group no longer heard, its turns let finish (they find it gone),
    * its removal asked of the group, its files and what it held of that
    * conversation's people gone.
    */
@@ -133,7 +154,7 @@ export class Conversations {
     const c = this.byId.get(conversationId);
     if (!c) return;
     const group = c.group;
-    await c.endStream();
+    // The stream carries its group until the removal is done: unread from now on.
     c.letGo();
     c.forget();
     this.byId.delete(conversationId);
@@ -150,8 +171,9 @@ export class Conversations {
     this.clear();
   }
 
-  /** After a restart or a wake: every conversation found again, what came meanwhile answered. */
+  /** After a restart or a wake: every conversation found again, the stream open, what came meanwhile answered. */
   async resume(): Promise<void> {
+    // The first one opens the stream; the groups of the others are known to the client by then, so it carries them too.
     for (const c of this.all()) await c.resume();
   }
 
@@ -160,8 +182,115 @@ export class Conversations {
     for (const c of this.byId.values()) c.letGo();
   }
 
+  /** Ends the agent's stream (a sleep, a stop, a Release): nothing is heard until a `resume` or a listen opens it again. */
   async endStreams(): Promise<void> {
-    await Promise.all([...this.byId.values()].map((c) => c.endStream()));
+    this.ended++;
+    const s = this.stream;
+    this.stream = undefined;
+    this.covered = new Set();
+    if (s) await Promise.resolve(s.end()).catch(() => undefined);
+  }
+
+  /**
+   * The agent's stream open, carrying `group` (a conversation's, the direct
+   * line's), before the caller reads what came before it: opened when none
+   * is, and again when `group` is newer than the stream (a join), the old
+   * one ended only once the new one runs, so nothing said meanwhile falls
+   * between the two.
+   */
+  openStream(group?: AgentGroup): Promise<void> {
+    // Asked before an `endStreams`: what it would open stays closed.
+    const ended = this.ended;
+    const next = this.opening.then(async () => {
+      if (ended !== this.ended || (this.stream && (!group || this.covered.has(group.id)))) return;
+      await this.open(ended);
+    });
+    this.opening = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Messages of `group` go to `tap` (the direct line while a question waits), the stream carrying it first; the function returned stops them. */
+  async tap(group: AgentGroup, tap: StreamTap): Promise<() => void> {
+    this.taps.set(group.id, tap);
+    const untap = () => {
+      if (this.taps.get(group.id) === tap) this.taps.delete(group.id);
+    };
+    await this.openStream(group).catch((err: unknown) => {
+      untap();
+      throw err;
+    });
+    return untap;
+  }
+
+  /** Messages of groups none of its own go to `tap` (a clone waiting for its parent's summary); the function returned stops them. */
+  async tapOthers(tap: StreamTap): Promise<() => void> {
+    this.others.add(tap);
+    const untap = () => void this.others.delete(tap);
+    await this.openStream().catch((err: unknown) => {
+      untap();
+      throw err;
+    });
+    return untap;
+  }
+
+  private async open(ended: number): Promise<void> {
+    const agent = this.agent;
+    if (agent.status.stopped) return;
+    const client = agent.status.mustClient();
+    // Listed before the stream syncs and subscribes: what is known now, it carries.
+    const known = new Set(client.conversations.listGroups().map((g) => g.id));
+    const stream = await client.conversations.streamAllMessages({
+      conversationType: GROUPS,
+      retryDelay: agent.deps.streamRetryMs ?? 2_000,
+      retryAttempts: Number.MAX_SAFE_INTEGER,
+      onError: (err) => agent.log.warn("agent stream error", { err }),
+      // A restarted stream syncs, then subscribes from there: what came in meanwhile is read back by each.
+      onRestart: () => {
+        agent.log.info("agent stream restarted");
+        this.restarted();
+      },
+    });
+    if (ended !== this.ended || agent.status.stopped) {
+      // Ended (a sleep, a stop) while it opened: it stays ended.
+      await Promise.resolve(stream.end()).catch(() => undefined);
+      return;
+    }
+    const old = this.stream;
+    this.stream = stream;
+    this.covered = known;
+    void (async () => {
+      try {
+        for await (const m of stream) if (m) this.dispatch(m);
+      } catch (err) {
+        if (this.stream === stream && !agent.status.stopped) agent.log.error("agent stream ended", { err });
+      }
+    })();
+    if (old) await Promise.resolve(old.end()).catch(() => undefined);
+  }
+
+  /** A message to whoever hears its conversation; in a group it was not asked into, to no one but a clone's wait. */
+  private dispatch(m: AgentMessage): void {
+    const c = this.byId.get(m.conversationId);
+    if (c) {
+      c.heard(m);
+      return;
+    }
+    const tap = this.taps.get(m.conversationId);
+    if (tap) {
+      tap.heard(m);
+      return;
+    }
+    if (this.others.size === 0) {
+      this.agent.log.debug("a message in a group none of its conversations: unread", {
+        conversationId: m.conversationId,
+      });
+    }
+    for (const t of this.others) t.heard(m);
+  }
+
+  private restarted(): void {
+    for (const c of this.byId.values()) c.restarted();
+    for (const t of [...this.taps.values(), ...this.others]) t.restarted();
   }
 
   /** A Release: no conversation, nothing of any kept. */
@@ -175,9 +304,17 @@ export class Conversations {
     for (const c of this.byId.values()) c.forgetHandled();
   }
 
-  /** A text to its number (the host's SMS webhook): a turn in its home, until texts are routed by conversation. */
+  /**
+   * A text to its number (the host's SMS webhook): a turn in the conversation whose turn last texted that number
+   * (tools/routing.ts) while it is still there, else in its home, where unknown senders are told.
+   */
   inboundText(t: InboundTextTurn): void {
-    this.home?.inboundText(t);
+    const home = this.home;
+    if (!home) return;
+    void this.agent.toolbox
+      .textFrom(t.from, home.id ?? "")
+      .then((id) => (this.byId.get(id) ?? this.home)?.inboundText(t))
+      .catch((err: unknown) => this.agent.log.error("handling a text failed", { err }));
   }
 
   private put(convo: ConversationState, tools: ConversationTools = "shared"): Conversation {

@@ -1,4 +1,5 @@
-// The agent in one of its conversations: it listens to its group's stream, catches
+// The agent in one of its conversations: it hears its group's messages from the
+// agent's one stream (conversations.ts), catches
 // up on what came while it was not listening, and queues each message for
 // its turn (the `turns` queue: the owner's first, each member a few waiting
 // at most, turns/queue.ts). In its turn a message's facts are gathered here
@@ -67,7 +68,7 @@ const DESCENDING = 1 as never;
 /** What the conversation uses of its agent (life/parts.ts): the rooms of the agent it reads, and asks to change. */
 export interface ConversationParts extends CarryOutParts {
   readonly deps: CarryOutParts["deps"] & {
-    /** Stream reconnect delay; default 2 s. */
+    /** The agent's stream's reconnect delay (conversations.ts); default 2 s. */
     readonly streamRetryMs?: number | undefined;
     /** Lines of conversation given to the model; default 20. */
     readonly historyLimit?: number | undefined;
@@ -85,6 +86,8 @@ export interface ConversationParts extends CarryOutParts {
 export interface ConversationScope {
   /** `job` as a turn of `c`: what the agent's rooms reach in it is `c`'s. */
   within<T>(c: Conversation, job: () => Promise<T>): Promise<T>;
+  /** The agent's one stream open and carrying `group`, which it hands this conversation's messages. */
+  openStream(group: AgentGroup): Promise<void>;
 }
 
 /** Message ids it remembers having handled (a stream and a catch-up may both deliver one). */
@@ -111,7 +114,6 @@ export class Conversation {
   readonly outsideWords: OutsideWords;
   /** Its group while it listens there. */
   private listening: AgentGroup | undefined;
-  private stream: { end(): unknown } | undefined;
   private readonly handled = new Set<string>();
   /**
    * The send times of messages queued and not done yet (waiting, running or
@@ -256,7 +258,11 @@ export class Conversation {
     await this.listen(group);
   }
 
-  /** Streams its group and catches up: from now on it is CLAIMED, answering there. */
+  /**
+   * Listens to its group and catches up: from now on it is CLAIMED,
+   * answering there. The agent's stream carries the group before the
+   * catch-up reads, so what is said between the two is heard by one of them.
+   */
   async listen(group: AgentGroup): Promise<void> {
     this.members = undefined;
     const agent = this.agent;
@@ -264,37 +270,23 @@ export class Conversation {
     // What it says there survives the network's rate limit, in order (platform/sends.ts).
     group = withRetriedSends(group, agent.log);
     this.listening = group;
-    const stream = await group.stream({
-      retryDelay: agent.deps.streamRetryMs ?? 2_000,
-      retryAttempts: Number.MAX_SAFE_INTEGER,
-      onError: (err) => agent.log.warn("conversation stream error", { err }),
-      // A restarted stream syncs, then subscribes from there: what came in
-      // meanwhile is in the local database, not in the stream. Read it.
-      onRestart: () => {
-        agent.log.info("conversation stream restarted");
-        void this.catchUp(group).catch((err: unknown) => agent.log.warn("catching up failed", { err }));
-      },
-    });
-    this.stream = stream;
+    await this.scope.openStream(group);
     agent.status.claimed();
     agent.deps.patterns?.wake(agent.self);
     agent.toolbox.watchMail();
-    void (async () => {
-      try {
-        for await (const m of stream) {
-          if (m) this.enqueue(asTextMessage(m), true);
-        }
-      } catch (err) {
-        if (!agent.status.stopped) agent.log.error("conversation stream ended", { err });
-      }
-    })();
     await this.catchUp(group);
   }
 
-  async endStream(): Promise<void> {
-    const s = this.stream;
-    this.stream = undefined;
-    if (s) await Promise.resolve(s.end()).catch(() => undefined);
+  /** A message of its group from the agent's stream: queued while it listens; unread otherwise, for its next catch-up reads it. */
+  heard(m: AgentMessage): void {
+    if (this.listening && !this.agent.status.stopped) this.enqueue(asTextMessage(m), true);
+  }
+
+  /** The agent's stream restarted: it syncs, then subscribes from there, so what came meanwhile is in the local database, not in the stream. Read it. */
+  restarted(): void {
+    const group = this.listening;
+    if (!group) return;
+    void this.catchUp(group).catch((err: unknown) => this.agent.log.warn("catching up failed", { err }));
   }
 
   /** Forgets which messages it handled (a Release, a sleep: its next conversation or wake reads from its cursor). */

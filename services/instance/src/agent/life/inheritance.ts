@@ -1,10 +1,11 @@
 // Clone with context, both sides (clone/summary.ts checks what each side receives).
 // The parent summarizes what its owner lets carry and sends it to the child
 // in a group of just the two of them; the child, configured with a parent,
-// listens on every conversation for that summary until SUMMARY_WAIT_MS after
-// its Configure, takes in the one clone/summary.ts accepts, and records how it went
-// in inheritance.json (counts and reasons, never the summary): that file
-// and its copy are this file's alone.
+// hears every group that is none of its conversations (through the
+// agent's one stream, conversation/conversations.ts) for that summary until
+// SUMMARY_WAIT_MS after its Configure, takes in the one clone/summary.ts
+// accepts, and records how it went in inheritance.json (counts and
+// reasons, never the summary): that file and its copy are this file's alone.
 
 import { nonceUsed, failedPrecondition } from "@convos-pool/kit/content";
 import type { Logger } from "@convos-pool/kit/server";
@@ -29,6 +30,7 @@ import { FILES, type Workspace } from "../../platform/workspace.js";
 import type { AgentGroup, AgentMessage } from "../../platform/xmtp.js";
 import type { HeldMemory } from "../state/memory.js";
 import type { Conversation } from "../conversation/listening.js";
+import type { Conversations } from "../conversation/conversations.js";
 import type { Status } from "../state/status.js";
 import { withTimeout, type Turns } from "../turns/serial.js";
 import type { Settings } from "../state/settings.js";
@@ -55,6 +57,8 @@ export interface InheritanceParts {
   readonly settings: Settings;
   readonly memory: HeldMemory;
   readonly conversation: Pick<Conversation, "current" | "group" | "history">;
+  /** Its conversations, and the stream that hands it what is said in groups none of them. */
+  readonly conversations: Pick<Conversations, "has" | "tapOthers">;
   readonly llm: LlmProvider;
   nonces(): Promise<SpentNonces>;
 }
@@ -65,8 +69,8 @@ export const SUMMARY_WAIT_MS = 15 * 60 * 1000;
 export class Inheritance {
   /** A clone: where its parent's summary stands (inheritance.json). */
   private inheritance: InheritanceFile | undefined;
-  /** The child's stream of all its messages while it waits, and when the wait ends. */
-  private summaryStream: { end(): unknown } | undefined;
+  /** While the child waits: how it stops hearing groups none of its conversations, and when the wait ends. */
+  private untap: (() => void) | undefined;
   private summaryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly agent: InheritanceParts) {}
@@ -92,9 +96,9 @@ export class Inheritance {
     this.inheritance = undefined;
   }
 
-  /** A child waiting for its summary: its stream must run, so it stays awake. */
+  /** A child waiting for its summary: the agent's stream must run, so it stays awake. */
   get waiting(): boolean {
-    return this.summaryStream !== undefined;
+    return this.untap !== undefined;
   }
 
   private cloneChecks(): Promise<CloneChecks> {
@@ -182,13 +186,14 @@ export class Inheritance {
 
   /**
    * The child's side: while it has a parent and no summary yet, it listens
-   * for one on every conversation (a stream of all messages, plus a sweep of
-   * what came before), until SUMMARY_WAIT_MS after it was configured.
+   * for one in every group none of its conversations (the agent's stream,
+   * plus a sweep of what came before), until SUMMARY_WAIT_MS after it was
+   * configured.
    */
   async awaitSummary(): Promise<void> {
     const agent = this.agent;
     const config = agent.settings.config;
-    if (!config?.parent || !agent.conversation.current || agent.status.stopped || this.summaryStream) return;
+    if (!config?.parent || !agent.conversation.current || agent.status.stopped || this.untap) return;
     if (this.inheritance && this.inheritance.state !== "waiting") return;
     const left = Date.parse(config.configuredAt) + SUMMARY_WAIT_MS - Date.now();
     if (left <= 0) {
@@ -196,13 +201,13 @@ export class Inheritance {
       return;
     }
     if (!this.inheritance) await this.setInheritance({ state: "waiting", at: new Date().toISOString() });
-    const stream = await agent.status.mustClient().conversations.streamAllMessages({
-      retryDelay: agent.deps.streamRetryMs ?? 2_000,
-      retryAttempts: Number.MAX_SAFE_INTEGER,
-      onError: (err) => agent.log.warn("clone summary stream error", { err }),
-      onRestart: () => void this.sweepForSummary(),
+    this.untap = await agent.conversations.tapOthers({
+      heard: (m) => {
+        if (isCloneSummary(m)) this.offerSummary(m);
+      },
+      // What came while the stream was down is read back.
+      restarted: () => void this.sweepForSummary(),
     });
-    this.summaryStream = stream;
     this.summaryTimer = setTimeout(() => {
       void agent.turns.run(async () => {
         if (this.inheritance?.state !== "waiting") return;
@@ -211,13 +216,6 @@ export class Inheritance {
       });
     }, left);
     this.summaryTimer.unref();
-    void (async () => {
-      try {
-        for await (const m of stream) if (m && isCloneSummary(m)) this.offerSummary(m);
-      } catch (err) {
-        if (this.summaryStream === stream) agent.log.warn("clone summary stream ended", { err });
-      }
-    })();
     await this.sweepForSummary();
   }
 
@@ -230,7 +228,7 @@ export class Inheritance {
     try {
       await client.conversations.sync();
       for (const g of client.conversations.listGroups()) {
-        if (g.id === agent.conversation.current?.conversationId) continue;
+        if (agent.conversations.has(g.id)) continue;
         await g.sync();
         for (const m of await g.messages({ limit: 10 })) if (isCloneSummary(m)) this.offerSummary(m);
       }
@@ -251,7 +249,7 @@ export class Inheritance {
     const agent = this.agent;
     const config = agent.settings.config;
     const convo = agent.conversation.current;
-    if (!config?.parent || !convo || this.inheritance?.state !== "waiting" || m.conversationId === convo.conversationId)
+    if (!config?.parent || !convo || this.inheritance?.state !== "waiting" || agent.conversations.has(m.conversationId))
       return;
     const group = (await agent.status.mustClient().conversations.getConversationById(m.conversationId)) as
       | AgentGroup
@@ -303,12 +301,13 @@ export class Inheritance {
     this.inheritance = file;
   }
 
-  async endSummaryStream(): Promise<void> {
+  /** The wait over (a summary taken or refused, the time up, a stop): it hears no group for it any longer. */
+  endSummaryStream(): Promise<void> {
     clearTimeout(this.summaryTimer);
     this.summaryTimer = undefined;
-    const s = this.summaryStream;
-    this.summaryStream = undefined;
-    if (s) await Promise.resolve(s.end()).catch(() => undefined);
+    this.untap?.();
+    this.untap = undefined;
+    return Promise.resolve();
   }
 }
 

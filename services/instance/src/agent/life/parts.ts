@@ -127,7 +127,7 @@ export class Parts implements RuntimeAgent {
       client: () => (this.status.stopped ? undefined : this.status.client),
       ownerId: () => this.settings.config?.ownerId,
       answer: (a) => this.toolbox.answer(a),
-      retryMs: deps.streamRetryMs,
+      tap: (group, tap) => this.conversations.tap(group, tap),
       log: this.log,
     });
     this.toolbox = new AgentToolbox({
@@ -148,6 +148,10 @@ export class Parts implements RuntimeAgent {
       toolsHere: () => this.conversations.here.tools === "shared",
       // Where a number it texts and a mail it sends answer back to (tools/routing.ts).
       conversationId: () => this.conversations.here.id,
+      within: (id, job) => {
+        const c = (id && this.conversations.get(id)) || this.conversations.home;
+        return c ? this.conversations.within(c, job) : job();
+      },
       paid: (payment) => this.voice.payment(payment),
       ownerName: () => {
         const owner = this.settings.config?.ownerId;

@@ -6,12 +6,13 @@
 // with its owner alone, named for the agent, in which only admins add
 // anyone, and in which the agent says who it is as in its own. It is kept
 // (direct.json) and used again while the owner is the same and still in
-// it. It carries questions only: the agent listens there while one waits,
-// hands the owner's answers to the toolbox (a reply to the question, a
-// reaction on it, a tap on its buttons), and says how to answer when the
-// owner writes anything else. Nothing said there is a turn, enters the
-// conversation's history or reaches the model; only its owner's messages
-// count.
+// it. It carries questions only: the agent listens there while one waits
+// (the agent's one stream hands it that group's messages then:
+// conversation/conversations.ts), hands the owner's answers to the toolbox
+// (a reply to the question, a reaction on it, a tap on its buttons), and
+// says how to answer when the owner writes anything else. Nothing said
+// there is a turn, enters the conversation's history or reaches the model;
+// only its owner's messages count.
 
 import type { Logger } from "@convos-pool/kit/server";
 import { encodeProfileUpdate } from "@convos-pool/convos";
@@ -55,8 +56,8 @@ export interface DirectDeps {
   agentName(): string;
   /** Hands the owner's answer over (AgentToolbox.answer): true when it answered a waiting question. */
   answer(a: OwnerAnswer): boolean;
-  /** Stream reconnect delay; default 2 s. */
-  retryMs?: number | undefined;
+  /** The agent's stream hands `group`'s messages to `tap`, carrying it before this returns, until the function returned is called (Conversations.tap). */
+  tap(group: AgentGroup, tap: { heard(m: AgentMessage): void; restarted(): void }): Promise<() => void>;
   log: Logger;
 }
 
@@ -78,8 +79,8 @@ export function directName(agentName: string): string {
 }
 
 export class OwnerLine implements DirectLine {
-  /** The conversation of two while it listens there. */
-  private open: { group: AgentGroup; owner: string; stream: { end(): unknown } } | undefined;
+  /** The conversation of two while it listens there, and how it stops. */
+  private open: { group: AgentGroup; owner: string; untap: () => void } | undefined;
   /** Opening it, once for however many questions ask at the same time. */
   private opening: Promise<AgentGroup> | undefined;
   /** When it last said how to answer. */
@@ -110,10 +111,9 @@ export class OwnerLine implements DirectLine {
 
   /** Stops listening (no question waits, the agent stops or sleeps). */
   close(): void {
-    const s = this.open?.stream;
+    this.open?.untap();
     this.open = undefined;
     this.opening = undefined;
-    if (s) void Promise.resolve(s.end()).catch(() => undefined);
   }
 
   /** A release, a new owner: it leaves the conversation of two, which is not used again. */
@@ -149,21 +149,12 @@ export class OwnerLine implements DirectLine {
   private async begin(client: AgentClient, owner: string): Promise<AgentGroup> {
     const group = (await this.kept(client, owner)) ?? (await this.make(client, owner));
     const since = BigInt(Date.now()) * 1_000_000n;
-    const stream = await group.stream({
-      retryDelay: this.deps.retryMs ?? 2_000,
-      retryAttempts: Number.MAX_SAFE_INTEGER,
-      onError: (err) => this.deps.log.warn("direct conversation stream error", { err }),
+    const untap = await this.deps.tap(group, {
+      heard: (m) => void this.heard(group, m, owner),
       // A restarted stream subscribes from now: what the owner said meanwhile is read back.
-      onRestart: () => void this.catchUp(group, since),
+      restarted: () => void this.catchUp(group, since),
     });
-    this.open = { group, owner, stream };
-    void (async () => {
-      try {
-        for await (const m of stream) if (m) await this.heard(group, m, owner);
-      } catch (err) {
-        if (this.open?.stream === stream) this.deps.log.warn("direct conversation stream ended", { err });
-      }
-    })();
+    this.open = { group, owner, untap };
     return group;
   }
 
