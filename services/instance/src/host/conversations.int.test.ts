@@ -18,7 +18,8 @@ import { AgentConversationState, ParticipationMode } from "@convos-pool/gen/conv
 import { instanceCall } from "./host.js";
 import type { MemoryFile } from "../memory/store.js";
 import { readConversations } from "../agent/conversation/files.js";
-import { conversationFile, Workspace } from "../platform/workspace.js";
+import { conversationFile, FILES, Workspace } from "../platform/workspace.js";
+import type { InvitesFile } from "../agent/state/invites.js";
 
 const one = new OneHost({ name: "instance-conversations", host: { joinTimeoutMs: 20_000 } });
 const ID = "inst-many";
@@ -96,6 +97,9 @@ describe("one agent in several conversations", () => {
     ]);
     const counted = await one.rpc.client.countMembers({ conversationId: club.groupId }, instanceCall(ID));
     expect(counted.members).toBe(2);
+    // Its home's invite stays its own beside the added one: nothing given up, nothing watched to leave.
+    const invites = await new Workspace(join(one.dir, "host"), ID).readJson<InvitesFile>(FILES.invites);
+    expect([invites?.added?.length, invites?.abandoned]).toEqual([1, []]);
     // The same invite again: the conversation it is in, nothing joined.
     const again = await one.rpc.client.addConversation(await addition(club.invite), instanceCall(ID));
     expect(again.conversationId).toBe(club.groupId);

@@ -7,8 +7,9 @@
 // the agent's rooms reach while it runs (the voice a tool speaks with, the
 // phones a turn reads, the participation it answers under, where a question
 // to the owner is asked) is that conversation's, however deep the call and
-// across the waits of a parked turn. Outside any turn (a mail noticed, a
-// call of the pool) it is the home. Passing the conversation down every
+// across the waits of a parked turn. A mail noticed is told within the
+// conversation whose mail it answers (tools/routing.ts); outside any turn
+// (a call of the pool) it is the home. Passing the conversation down every
 // call of the toolbox and the gate would say the same with many more
 // signatures; a turn that forgot to pass it would speak in the home.
 //

@@ -164,9 +164,17 @@ export class Claim {
       addition.signature,
     );
     const started = performance.now();
-    const { parsed, group } = await this.join(plan.invite, config);
+    const tag = { asked: undefined as string | undefined };
+    const { parsed, group } = await this.join(plan.invite, config, undefined, tag).catch(async (err: unknown) => {
+      // Its request may still be answered: the invite is watched, and its group left if it comes.
+      if (tag.asked !== undefined) await agent.invites.doneWith(tag.asked, false);
+      throw err;
+    });
     // Another invite of a conversation it is in: that conversation.
-    if (agent.conversations.has(group.id)) return group.id;
+    if (agent.conversations.has(group.id)) {
+      await agent.invites.doneWith(parsed.payload.tag, true);
+      return group.id;
+    }
     // Its participation there before it listens: its first answer there is under it.
     await agent.settings.setParticipation(resolveParticipation(addition.participation), group.id);
     await agent.conversations.add(joinedState(group, parsed, plan.invite), group, plan.invite, {
@@ -207,7 +215,10 @@ export class Claim {
       req.signature,
     );
     const walls = { ownerId: config.ownerId, home: home ?? plan.home };
+    const inviteTag = agent.conversations.get(plan.conversationId)?.current?.inviteTag;
     await agent.conversations.leave(plan.conversationId, plan.home);
+    // It was in: no request of that invite is pending.
+    if (inviteTag !== undefined) await agent.invites.doneWith(inviteTag, true);
     const forgot = await agent.memory.forgetConversation(plan.conversationId, walls);
     agent.log.info("instance left a conversation", {
       conversationId: plan.conversationId,
@@ -217,11 +228,17 @@ export class Claim {
     return plan.home;
   }
 
-  /** Joins the conversation of `invite` with its profile, within XMTP's member limit; a release aborts it. */
+  /**
+   * Joins the conversation of `invite` with its profile, within XMTP's member
+   * limit; a release aborts it. With `added`, another conversation its owner
+   * adds it to: its invite kept beside the claim's (state/invites.ts), and
+   * its tag told once the request is about to go out.
+   */
   private async join(
     invite: string,
     config: InstanceConfig,
     signal?: AbortSignal,
+    added?: { asked: string | undefined },
   ): Promise<{ parsed: ParsedInvite; group: AgentGroup }> {
     const agent = this.agent;
     const joining = new AbortController();
@@ -235,12 +252,16 @@ export class Claim {
       timeoutMs: agent.deps.joinTimeoutMs ?? 60_000,
       // A creator's client may let it into a group past XMTP's limit: it says so and leaves (Release).
       memberLimit: GROUP_MEMBER_LIMIT,
-      onInvite: (i) =>
-        agent.invites.attempt({
+      onInvite: (i) => {
+        const attempt = {
           tag: i.payload.tag,
           creatorInboxId: i.creatorInboxId,
           ...(i.expiresAt ? { expiresAt: i.expiresAt.toISOString() } : {}),
-        }),
+        };
+        if (!added) return agent.invites.attempt(attempt);
+        added.asked = attempt.tag;
+        return agent.invites.attemptAdded(attempt);
+      },
       signal: stopped,
     }).finally(() => {
       if (this.joining === joining) this.joining = undefined;

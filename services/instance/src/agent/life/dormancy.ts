@@ -122,8 +122,9 @@ export class Dormancy {
     if (agent.toolbox.waitingForOwner) return undefined;
     // A clone waiting for its summary, and the groups of abandoned invites, are streams of their own.
     if (agent.inheritance.waiting) return undefined;
-    // An abandoned invite of a conversation it is in (its home's, once a later join took over the attempt:
-    // state/invites.ts) names a group it is never asked to leave: nothing to watch for there.
+    // An abandoned invite of a conversation it is in names a group it is never asked to leave: nothing to
+    // watch for there (an agent added to a conversation before state/invites.ts kept added invites apart
+    // has its home's invite among the abandoned).
     const inviteTags = new Set(groups.map((g) => g.conversation.current?.inviteTag));
     const watching = agent.invites.abandoned.filter((a) => !inviteTags.has(a.tag));
     if (watching.some((a) => Date.parse(a.until) > Date.now())) return undefined;

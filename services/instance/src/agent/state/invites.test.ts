@@ -100,3 +100,65 @@ describe("InviteGuard: a group of an abandoned invite", () => {
     }
   });
 });
+
+describe("InviteGuard: the invites of conversations its owner added it to", () => {
+  const at = (tag: string) => ({ tag, creatorInboxId: "c" });
+
+  /** A guard over a fresh workspace with no client (nothing streamed): what invites.json holds after each step. */
+  async function guarded(steps: (guard: InviteGuard) => Promise<void>): Promise<InvitesFile | undefined> {
+    const dir = await mkdtemp(join(tmpdir(), "invite-guard-"));
+    const ws = new Workspace(dir, "inst");
+    await ws.create();
+    const log = createLogger("test", { level: "error", sink: () => undefined });
+    const guard = new InviteGuard(ws, log, { mine: () => false, retryMs: 1_000 });
+    try {
+      await steps(guard);
+      return await ws.readJson<InvitesFile>(FILES.invites);
+    } finally {
+      await guard.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("an added conversation's invite leaves the claim's its own: nothing is abandoned while it is in both", async () => {
+    const file = await guarded(async (g) => {
+      await g.attempt(at("home"));
+      await g.attemptAdded(at("club"));
+    });
+    expect(file).toEqual({ attempt: at("home"), added: [at("club")], abandoned: [] });
+  });
+
+  it("a join that gave up is watched (its request may still be answered); a conversation left is not", async () => {
+    const file = await guarded(async (g) => {
+      await g.attempt(at("home"));
+      await g.attemptAdded(at("gave-up"));
+      await g.attemptAdded(at("left"));
+      await g.doneWith("gave-up", false);
+      await g.doneWith("left", true);
+    });
+    expect(file?.added).toEqual([]);
+    expect(file?.abandoned.map((a) => a.tag)).toEqual(["gave-up"]);
+  });
+
+  it("a Release, and a new claim after a lost one, abandon the claim's invite and every added one", async () => {
+    const released = await guarded(async (g) => {
+      await g.attempt(at("home"));
+      await g.attemptAdded(at("club"));
+      await g.release();
+    });
+    expect(released?.abandoned.map((a) => a.tag).sort()).toEqual(["club", "home"]);
+    expect(released?.added ?? []).toEqual([]);
+    const reclaimed = await guarded(async (g) => {
+      await g.attempt(at("home"));
+      await g.attemptAdded(at("club"));
+      await g.attempt(at("next"));
+    });
+    expect(reclaimed?.attempt).toEqual(at("next"));
+    expect(reclaimed?.abandoned.map((a) => a.tag).sort()).toEqual(["club", "home"]);
+  });
+
+  it("a destroyed instance watches its added invites too", () => {
+    const r = retirement({ attempt: at("home"), added: [at("club")], abandoned: [] }, NOW);
+    expect(r.file.abandoned.map((a) => a.tag)).toEqual(["home", "club"]);
+  });
+});

@@ -48,6 +48,12 @@ export interface AbandonedInvite {
 export interface InvitesFile {
   /** The invite of the current (or last) claim's join. */
   attempt?: InviteAttempt;
+  /**
+   * The invites of the other conversations its owner added it to (asked or
+   * joined): not given up while it is there; a Release gives them up with
+   * the claim's.
+   */
+  added?: InviteAttempt[];
   abandoned: AbandonedInvite[];
 }
 
@@ -75,8 +81,9 @@ export function abandonInvite(a: InviteAttempt, now: number): AbandonedInvite {
  */
 export function retirement(file: InvitesFile | undefined, now: number): { file: InvitesFile; until?: string } {
   const abandoned = [...(file?.abandoned ?? [])];
-  const attempt = file?.attempt;
-  if (attempt && !abandoned.some((a) => a.tag === attempt.tag)) abandoned.push(abandonInvite(attempt, now));
+  for (const attempt of [file?.attempt, ...(file?.added ?? [])]) {
+    if (attempt && !abandoned.some((a) => a.tag === attempt.tag)) abandoned.push(abandonInvite(attempt, now));
+  }
   const live = abandoned.filter((a) => Date.parse(a.until) > now);
   if (live.length === 0) return { file: { abandoned: [] } };
   const until = new Date(Math.max(...live.map((a) => Date.parse(a.until)))).toISOString();
@@ -116,24 +123,53 @@ export class InviteGuard {
   /**
    * Before the join request goes out, so that a Release finds it even after a
    * restart. Joining an abandoned invite again (a new claim into the same
-   * conversation) takes it off the list; an earlier attempt never released
-   * is abandoned.
+   * conversation) takes it off the list; an earlier attempt never released,
+   * and the invites of an earlier claim's added conversations, are abandoned.
    */
   async attempt(invite: InviteAttempt): Promise<void> {
     if (this.file.abandoned.some((a) => a.tag === invite.tag)) await this.syncLeft(invite.tag);
-    const previous = this.file.attempt;
     const abandoned = this.file.abandoned.filter((a) => a.tag !== invite.tag);
-    if (previous && previous.tag !== invite.tag) abandoned.push(this.abandon(previous));
+    for (const previous of [this.file.attempt, ...(this.file.added ?? [])]) {
+      if (previous && previous.tag !== invite.tag) abandoned.push(this.abandon(previous));
+    }
     await this.save({ attempt: invite, abandoned });
     await this.refresh();
   }
 
-  /** Release: the claim's invite is abandoned; any group of it the instance is in is left, and later ones too. */
-  async release(): Promise<void> {
-    const attempt = this.file.attempt;
+  /**
+   * Before the join request for another conversation its owner adds it to
+   * goes out (AddConversation): kept beside the claim's, which stays its
+   * own. Joining an abandoned invite again takes it off the list.
+   */
+  async attemptAdded(invite: InviteAttempt): Promise<void> {
+    if (this.file.abandoned.some((a) => a.tag === invite.tag)) await this.syncLeft(invite.tag);
+    const added = [...(this.file.added ?? []).filter((a) => a.tag !== invite.tag), invite];
+    await this.save({ ...this.file, added, abandoned: this.file.abandoned.filter((a) => a.tag !== invite.tag) });
+    await this.refresh();
+  }
+
+  /**
+   * An added conversation's invite done with: `joined`, it left that
+   * conversation (no request of it is pending: nothing to watch); not
+   * `joined`, the join gave up (its request may still be answered: watched
+   * and left, as a released claim's).
+   */
+  async doneWith(tag: string, joined: boolean): Promise<void> {
+    const attempt = (this.file.added ?? []).find((a) => a.tag === tag);
     if (!attempt) return;
+    const added = (this.file.added ?? []).filter((a) => a.tag !== tag);
+    const abandoned = joined ? this.file.abandoned : [...this.file.abandoned, this.abandon(attempt)];
+    await this.save({ ...this.file, added, abandoned });
+    if ((await this.refresh()) && !joined) await this.sweep();
+  }
+
+  /** Release: the claim's invite and every added one are abandoned; any group of them the instance is in is left, and later ones too. */
+  async release(): Promise<void> {
+    const given = [this.file.attempt, ...(this.file.added ?? [])].filter((a): a is InviteAttempt => a !== undefined);
+    if (given.length === 0) return;
+    const tags = new Set(given.map((a) => a.tag));
     await this.save({
-      abandoned: [...this.file.abandoned.filter((a) => a.tag !== attempt.tag), this.abandon(attempt)],
+      abandoned: [...this.file.abandoned.filter((a) => !tags.has(a.tag)), ...given.map((a) => this.abandon(a))],
     });
     if (await this.refresh()) await this.sweep();
   }
