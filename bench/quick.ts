@@ -77,11 +77,16 @@ export function listening(pids: number[]): boolean {
   return false;
 }
 
-/** The test that `script` runs to its end in quick mode, prints `figures` and leaves no process behind. */
-export function runsToItsEnd(script: string, figures: RegExp[]): void {
-  it(`${script} runs to its end, prints its figures and leaves no process behind`, { timeout: 240_000 }, async () => {
+/** The test that `script` runs to its end in quick mode (with `env`), prints `figures` and leaves no process behind. */
+export function runsToItsEnd(script: string, figures: RegExp[], env: Record<string, string> = {}): void {
+  const named = Object.entries(env)
+    .map(([k, v]) => `${k}=${v} `)
+    .join("");
+  it(`${named}${script} runs to its end, prints its figures and leaves no process behind`, {
+    timeout: 240_000,
+  }, async () => {
     const mark = randomUUID();
-    const { child, done } = start(script, mark);
+    const { child, done } = start(script, mark, env);
     // Stopped before the test's own timeout, so that a run that hangs says where (its output).
     const stopper = setTimeout(() => child.kill("SIGTERM"), 200_000);
     const run = await done.finally(() => clearTimeout(stopper));
