@@ -68,7 +68,8 @@ describe("where an entry is read, as the owner's memory page says it", () => {
   });
 
   it("places what came from no conversation, a parent's summary or an imported file in the home", () => {
-    expect(reachOf({ ...member, conversationId: undefined }, OWNER, HOME)).toMatchObject({ conversationId: HOME });
+    const { conversationId: _, ...nowhere } = member;
+    expect(reachOf(nowhere, OWNER, HOME)).toMatchObject({ conversationId: HOME });
     expect(reachOf({ ...member, inheritedFrom: "inst_parent1" }, OWNER, HOME)).toMatchObject({ conversationId: HOME });
     expect(reachOf({ ...member, imported: true }, OWNER, HOME)).toMatchObject({ conversationId: HOME });
     expect(reachWords(reachOf({ ...member, imported: true }, OWNER, HOME), label)).toBe("Only in Lisbon trip.");
