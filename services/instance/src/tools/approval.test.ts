@@ -165,25 +165,19 @@ describe("a question asked in the owner's direct conversation", () => {
 describe("where a question for an act asked in a conversation goes (approvalPlace)", () => {
   const HERE = { kind: "conversation" };
   const DIRECT = { kind: "direct", conversationName: "Weekend away" };
-  it("the owner's conversations (the default), the owner a member: there", () => {
-    expect(approvalPlace(ApprovalPlace.CONVERSATION, true, "Weekend away")).toEqual(HERE);
-    expect(approvalPlace(ApprovalPlace.UNSPECIFIED, true, "Weekend away")).toEqual(HERE);
+  it("the owner's conversations (the default): there", () => {
+    expect(approvalPlace(ApprovalPlace.CONVERSATION, "Weekend away")).toEqual(HERE);
+    expect(approvalPlace(ApprovalPlace.UNSPECIFIED, "Weekend away")).toEqual(HERE);
   });
-  it("the owner's conversations, the owner not a member: the direct conversation, naming it", () => {
-    expect(approvalPlace(ApprovalPlace.CONVERSATION, false, "Weekend away")).toEqual(DIRECT);
-    expect(approvalPlace(ApprovalPlace.UNSPECIFIED, false, "Weekend away")).toEqual(DIRECT);
+  it("the direct conversation: there, naming it", () => {
+    expect(approvalPlace(ApprovalPlace.DIRECT, "Weekend away")).toEqual(DIRECT);
   });
-  it("the direct conversation, the owner a member or not: there, naming it", () => {
-    expect(approvalPlace(ApprovalPlace.DIRECT, true, "Weekend away")).toEqual(DIRECT);
-    expect(approvalPlace(ApprovalPlace.DIRECT, false, "Weekend away")).toEqual(DIRECT);
-  });
-  test.prop([
-    fc.constantFrom(...Object.values(ApprovalPlace).filter((v) => typeof v === "number")),
-    fc.boolean(),
-    fc.string(),
-  ])("is never another conversation: the one asked in, or the direct one naming it", (choice, member, name) => {
-    const place = approvalPlace(choice, member, name);
-    if (place.kind === "direct") expect(place.conversationName).toBe(name);
-    else expect(member && choice !== ApprovalPlace.DIRECT).toBe(true);
-  });
+  test.prop([fc.constantFrom(...Object.values(ApprovalPlace).filter((v) => typeof v === "number")), fc.string()])(
+    "is never another conversation: the one asked in, or the direct one naming it",
+    (choice, name) => {
+      const place = approvalPlace(choice, name);
+      if (place.kind === "direct") expect(place.conversationName).toBe(name);
+      else expect(choice).not.toBe(ApprovalPlace.DIRECT);
+    },
+  );
 });

@@ -139,19 +139,14 @@ export type AskedIn = { kind: "conversation" } | { kind: "direct"; conversationN
 
 /**
  * Where a question for an act asked in a conversation goes
- * (docs/design/one-agent-many-conversations.md 7.3): there, when the owner
- * chose their conversations (the default) and is a member of it; else the
- * owner's direct conversation, naming it. Never another conversation: a
- * group's name is said to the owner alone.
- *
- * | owner's choice           | owner a member | asked in                  |
- * | CONVERSATION (default)   | yes            | the conversation          |
- * | CONVERSATION             | no             | direct, naming it         |
- * | DIRECT                   | either         | direct, naming it         |
+ * (docs/decisions.md, "Approvals are asked in the conversation the act was
+ * asked in"): there, unless the owner chose their direct conversation, which
+ * names it. Never another conversation: a group's name is said to the owner
+ * alone. An owner who is not a member there answers from the pool's
+ * approvals page.
  */
-export function approvalPlace(choice: ApprovalPlace, ownerIsMember: boolean, conversationName: string): AskedIn {
-  const direct = choice === ApprovalPlace.DIRECT || !ownerIsMember;
-  return direct ? { kind: "direct", conversationName } : { kind: "conversation" };
+export function approvalPlace(choice: ApprovalPlace, conversationName: string): AskedIn {
+  return choice === ApprovalPlace.DIRECT ? { kind: "direct", conversationName } : { kind: "conversation" };
 }
 
 /**

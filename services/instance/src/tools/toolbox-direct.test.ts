@@ -20,7 +20,6 @@ const STATEMENT = "Send a text\nTo: +15550177011\n\nmeet at the station\nAsked b
 const REQUEST: Said = { id: "request-1", senderInboxId: "a".repeat(64) };
 
 let dir: string;
-let ownerIsMember: boolean;
 let toolbox: AgentToolbox;
 let said: { text: string; replyTo: Said | undefined }[];
 let buttons: ApprovalButtons[];
@@ -32,7 +31,6 @@ beforeEach(async () => {
   await ws.create();
   said = [];
   buttons = [];
-  ownerIsMember = true;
   line = {
     asked: [],
     shown: [],
@@ -61,7 +59,6 @@ beforeEach(async () => {
     buttons: async (b) => buttons.push(b),
     direct: line,
     conversationName: () => "Weekend away",
-    ownerIsMember: () => ownerIsMember,
     paid: async () => undefined,
     ownerName: () => "Saul",
     betweenTurns: (job) => job(),
@@ -116,19 +113,6 @@ describe("a question where the owner chose to be asked directly", () => {
     expect(said).toEqual([]);
     expect(buttons).toEqual([]);
     expect(toolbox.waitingForOwner).toBe(false);
-  });
-
-  it("is asked directly, naming the conversation, when the owner is not a member of it, whatever the owner chose", async () => {
-    ownerIsMember = false;
-    const answer = toolbox.ask(STATEMENT, REQUEST);
-    await settle();
-    expect(line.asked[0]).toMatch(/^Saul, may I do this in “Weekend away”\?\n\nSend a text/);
-    expect(said.map((s) => s.text)).toEqual([
-      "I've asked Saul in our direct conversation; I'll go on once they answer.",
-    ]);
-    expect(buttons).toEqual([]);
-    toolbox.answer({ kind: "reply", to: "direct-1", text: "yes" });
-    await expect(answer).resolves.toBe("yes");
   });
 
   it("is asked in the conversation, as always, until the owner chooses otherwise", async () => {

@@ -89,12 +89,6 @@ export interface ToolboxDeps {
   direct?: DirectLine;
   /** Its conversation's name, as a question asked directly names it. */
   conversationName?(): string;
-  /**
-   * Whether its owner is a member of its conversation, read from the group's members when a question is posed: not a
-   * member, questions go to the direct conversation (approval.ts approvalPlace). None: a member, as of the one
-   * conversation the owner claimed it into.
-   */
-  ownerIsMember?(): boolean;
   /** Whether its tools act in the conversation at hand (its owner may have added it somewhere with none); none: they do. */
   toolsHere?(): boolean;
   /** The id of the conversation its turns run in, which what it texts and mails is recorded with (routing.ts). */
@@ -522,12 +516,10 @@ export class AgentToolbox {
   private async pose(statement: string, outside: boolean, about?: Said): Promise<{ answered: Promise<Approval> }> {
     const ms = this.deps.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS;
     const expiresAtMs = Date.now() + ms;
-    const ownerIsMember = this.deps.ownerIsMember?.() ?? true;
-    const place = approvalPlace(this.permissions.approvals, ownerIsMember, this.deps.conversationName?.() ?? "");
-    // No direct conversation to ask in: its own, where the owner reads it; without the owner there, nowhere.
+    const place = approvalPlace(this.permissions.approvals, this.deps.conversationName?.() ?? "");
+    // No direct conversation to ask in: its own, where the owner reads it (or answers from the pool's approvals page).
     const direct = place.kind === "direct" ? this.deps.direct : undefined;
     const where: AskedIn = direct ? place : { kind: "conversation" };
-    const nowhere = !direct && !ownerIsMember;
     // Waiting before asking: the owner's answer can come back through the stream before the send returns.
     let waiting!: Waiting;
     const answered = new Promise<Approval>((resolve) => {
@@ -543,13 +535,11 @@ export class AgentToolbox {
       this.approvals.add(waiting);
     });
     const text = approvalQuestion(this.deps.ownerName(), statement, ms, where);
-    const question = nowhere
-      ? undefined
-      : await (direct ? direct.ask(text) : this.deps.say(text, outside, about)).catch((err: unknown) => {
-          waiting.resolve("timeout");
-          throw err;
-        });
-    if (question === undefined) waiting.resolve(direct || nowhere ? "unasked" : "timeout");
+    const question = await (direct ? direct.ask(text) : this.deps.say(text, outside, about)).catch((err: unknown) => {
+      waiting.resolve("timeout");
+      throw err;
+    });
+    if (question === undefined) waiting.resolve(direct ? "unasked" : "timeout");
     else {
       waiting.question = { id: question, copied: waiting.copies.some((ids) => copiesButtons(question, ids)) };
       for (const a of waiting.early) {
