@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ApprovalPlace, Grant } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  ApprovalPlace,
+  ConversationTools,
+  Grant,
+  ParticipationMode,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { DEFAULT_PERMISSION_VALUES } from "@convos-pool/kit/content";
 import type { AttestRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { AttestationKeyRing, generateAttestationKeyPem, statementHash } from "@convos-pool/kit/signing";
@@ -13,6 +18,7 @@ import type { ToolProvider } from "../providers/types.js";
 import { PoolTools } from "../tools/provisioning.js";
 import { SecretBox } from "../tools/secrets.js";
 import { insertProvisionedTool, markToolReleaseFailed } from "../tools/sql.js";
+import { completeJoin, leaveConversation, reserveJoin, setParticipationIn } from "../conversations/sql.js";
 import { lastStatementOf } from "./statement.js";
 import { claimParams, openClaimsTestDatabase } from "../../test/database.js";
 
@@ -327,5 +333,135 @@ describe("the statement that goes with each attestation", () => {
     expect(await due()).toBe(false);
     await markToolReleaseFailed(db.em.fork(), id, "crypto");
     expect(await due()).toBe(false);
+  });
+});
+
+describe("the statements of an agent in several conversations", () => {
+  it("hands one per other conversation, each with its own facts and chain, new only where something changed, none once it left", async () => {
+    const id = "inst_statement000004";
+    await db.em.fork().execute(`update instances set state = 'dead' where state = 'idle'`);
+    await db.em
+      .fork()
+      .execute(`insert into instances (id, state, host_url, inbox_id) values (?, 'idle', 'http://127.0.0.1:1', ?)`, [
+        id,
+        inbox(6),
+      ]);
+    const p = claimParams();
+    await claimIdleInstance(db.em.fork(), p);
+    await completeClaim(db.em.fork(), {
+      instanceId: id,
+      claimId: p.claimId,
+      ownerId: p.ownerId,
+      conversationId: "conv-many-home",
+      appliedKey: [1],
+    });
+    await insertProvisionedTool(db.em.fork(), {
+      instanceId: id,
+      toolId: "sms",
+      provider: "test-sms",
+      handle: "+15550003333",
+      secret: null,
+    });
+    // The owner adds it to two more: B where it is named to speak, tools shared; C with its tools off.
+    const auto = { mode: ParticipationMode.UNSPECIFIED, cooldownSeconds: 0 };
+    for (const [addId, conversationId, participation, tools] of [
+      ["add-b", "conv-many-b", { mode: ParticipationMode.MENTION, cooldownSeconds: 0 }, ConversationTools.SHARED],
+      ["add-c", "conv-many-c", auto, ConversationTools.NONE],
+    ] as const) {
+      await reserveJoin(db.em.fork(), { instanceId: id, addId, conversationKey: `key-${addId}`, participation, tools });
+      expect(await completeJoin(db.em.fork(), id, addId, conversationId)).toBe(true);
+    }
+    const asked: AttestRequest[] = [];
+    const runtime = {
+      attest: async (_: InstanceRef, req: AttestRequest) => void asked.push(req),
+    } as unknown as InstanceRuntime;
+    const keys = new AttestationKeyRing([{ kid: "k1", pem: generateAttestationKeyPem() }]);
+    const log = createLogger("attestations", { level: "silent" });
+    const attest = async () => {
+      asked.length = 0;
+      const a = new Attestations({ em: db.em, runtime, keys, log });
+      a.claimed({ id, hostUrl: "http://127.0.0.1:1", inboxId: inbox(6) });
+      await a.stop();
+      const req = asked[0]!;
+      const byConversation = new Map(req.conversationStatements.map((c) => [c.conversationId, c.statement]));
+      return { home: req.statement, byConversation };
+    };
+    const kept = async () =>
+      new Map(
+        (
+          await db.em
+            .fork()
+            .execute<{ conversation_id: string; statement: string | null }[]>(
+              `select conversation_id, statement from agent_conversations where instance_id = ? and not home`,
+              [id],
+            )
+        ).map((r) => [r.conversation_id, r.statement]),
+      );
+
+    const first = await attest();
+    expect([...first.byConversation.keys()].sort()).toEqual(["conv-many-b", "conv-many-c"]);
+    const home = lastStatementOf(first.home)!.statement;
+    const b = lastStatementOf(first.byConversation.get("conv-many-b") ?? null)!.statement;
+    const c = lastStatementOf(first.byConversation.get("conv-many-c") ?? null)!.statement;
+    expect(home).toMatchObject({ conversationId: "conv-many-home", participation: "auto", sequence: 1 });
+    expect(home.tools.map((t) => t.handle)).toEqual(["+15550003333"]);
+    expect(b).toMatchObject({ conversationId: "conv-many-b", participation: "mention", sequence: 1, previous: "" });
+    expect(b.tools.map((t) => t.handle)).toEqual(["+15550003333"]);
+    expect(b).toMatchObject({ instanceId: id, inboxId: inbox(6), ownerId: p.ownerId });
+    // Tools off there: the statement lists none.
+    expect(c).toMatchObject({ conversationId: "conv-many-c", participation: "auto", sequence: 1, tools: [] });
+    // Each kept on its own row, the home's on the agent's.
+    expect(await kept()).toEqual(
+      new Map([
+        ["conv-many-b", first.byConversation.get("conv-many-b")],
+        ["conv-many-c", first.byConversation.get("conv-many-c")],
+      ]),
+    );
+
+    // Nothing changed: the same three again, which the agent does not post twice.
+    const again = await attest();
+    expect(again.home).toBe(first.home);
+    expect(again.byConversation).toEqual(first.byConversation);
+
+    // The owner changes when it speaks in B: due at once; B's next names B's last; C and the home stay.
+    expect(
+      await setParticipationIn(db.em.fork(), id, p.ownerId, "conv-many-b", {
+        mode: ParticipationMode.SPEAK,
+        cooldownSeconds: 0,
+      }),
+    ).toBe(true);
+    const changed = await attest();
+    expect(changed.home).toBe(first.home);
+    expect(changed.byConversation.get("conv-many-c")).toBe(first.byConversation.get("conv-many-c"));
+    expect(lastStatementOf(changed.byConversation.get("conv-many-b") ?? null)!.statement).toMatchObject({
+      conversationId: "conv-many-b",
+      participation: "speak",
+      sequence: 2,
+      previous: statementHash(first.byConversation.get("conv-many-b")!),
+      changes: ["the owner changed when it speaks from mention to speak"],
+    });
+
+    // It leaves C: no statement for C any more.
+    expect(await leaveConversation(db.em.fork(), id, "conv-many-c", undefined)).toBe(true);
+    const left = await attest();
+    expect([...left.byConversation.keys()]).toEqual(["conv-many-b"]);
+
+    // It leaves its home, B becomes the home: the home's statement goes on from B's chain, not the old home's.
+    const bLast = left.byConversation.get("conv-many-b")!;
+    expect(await leaveConversation(db.em.fork(), id, "conv-many-home", "add-b")).toBe(true);
+    const moved = await attest();
+    expect(moved.byConversation.size).toBe(0);
+    // The same facts as B's last: that one again, which B's members have seen.
+    expect(moved.home).toBe(bLast);
+    expect(await setTrustLevel(db.em.fork(), id, p.ownerId, 2, "")).toBe(true);
+    const raised = await attest();
+    expect(lastStatementOf(raised.home)!.statement).toMatchObject({
+      conversationId: "conv-many-b",
+      participation: "speak",
+      sequence: 3,
+      previous: statementHash(bLast),
+    });
+    // And it is kept as the home's: the next attestation hands it again.
+    expect((await attest()).home).toBe(raised.home);
   });
 });

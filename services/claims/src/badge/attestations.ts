@@ -28,18 +28,28 @@
  * statement it has not posted. A new statement is kept (`statement`) before
  * it is handed over, in place of the one it names only, so that two
  * attestations at once never start two chains.
+ *
+ * An agent in several conversations gets one statement for each
+ * (`conversation_statements`): the same facts with that conversation's id,
+ * participation and tools, each its own chain (agent_conversations
+ * `statement`), kept and handed the same way.
  */
 import { create } from "@bufbuild/protobuf";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { ATTESTATION_REFRESH_MS, LOCAL_POOL_ID, type AttestationKeyRing } from "@convos-pool/kit/signing";
 import { Batcher, forEachLimited, type Logger } from "@convos-pool/kit/server";
+import type { StatementFacts } from "@convos-pool/kit/content";
 import type { InstanceRef, InstanceRuntime } from "../hosts/runtime.js";
 import type { TemplateSource } from "../templates/release.js";
 import {
+  conversationKey,
+  keepConversationStatements,
   keepStatements,
   planStatement,
   readStatementFacts,
+  type ConversationStatementToKeep,
+  type LastStatement,
   type StatementRead,
   type StatementToKeep,
 } from "./statement.js";
@@ -97,6 +107,7 @@ export class Attestations {
   private readonly leases: Batcher<string, void>;
   private readonly facts: Batcher<string, StatementRead | undefined>;
   private readonly keeps: Batcher<StatementToKeep, boolean>;
+  private readonly conversationKeeps: Batcher<ConversationStatementToKeep, boolean>;
 
   constructor(private readonly opts: AttestationsOptions) {
     this.refreshMs = opts.refreshMs ?? ATTESTATION_REFRESH_MS;
@@ -134,6 +145,18 @@ export class Attestations {
         for (const k of batch) if (!first.has(k.instanceId)) first.set(k.instanceId, k);
         const kept = await keepStatements(this.opts.em.fork(), [...first.values()]);
         for (const [i, k] of batch.entries()) settle(i, first.get(k.instanceId) === k && kept.has(k.instanceId));
+      },
+      { maxBatch: BATCH, maxInFlight: 2 },
+    );
+    this.conversationKeeps = new Batcher(
+      async (batch, settle) => {
+        // As keeps: one new statement a conversation per batch.
+        const first = new Map<string, ConversationStatementToKeep>();
+        for (const k of batch) if (!first.has(conversationKey(k))) first.set(conversationKey(k), k);
+        const kept = await keepConversationStatements(this.opts.em.fork(), [...first.values()]);
+        for (const [i, k] of batch.entries()) {
+          settle(i, first.get(conversationKey(k)) === k && kept.has(conversationKey(k)));
+        }
       },
       { maxBatch: BATCH, maxInFlight: 2 },
     );
@@ -241,7 +264,7 @@ export class Attestations {
       a = this.opts.keys.attest(instance.inboxId);
       // The badge does not wait on the statement: one not made now (the templates service away) is tried
       // again after the retry delay, with another attestation.
-      const statement = await this.statementFor(instance.id, a.kid).catch((err: unknown) => {
+      const statements = await this.statementsFor(instance.id, a.kid).catch((err: unknown) => {
         this.opts.log.warn("statement not made; the attestation goes without it", { instanceId: instance.id, err });
         statementFailed = true;
         return undefined;
@@ -251,7 +274,8 @@ export class Attestations {
         create(AttestRequestSchema, {
           attestation: { inboxId: a.inboxId, signature: a.signature, timestamp: a.timestamp, kid: a.kid },
           key: { kid: a.kid, x: a.x, expiresAt: a.expiresAt ?? "" },
-          statement: statement ?? "",
+          statement: statements?.home ?? "",
+          conversationStatements: statements?.conversations ?? [],
         }),
       );
     } catch (err) {
@@ -265,23 +289,53 @@ export class Attestations {
   }
 
   /**
-   * The statement to hand the agent with an attestation by key `kid`
-   * (statement.ts): its last again, or a new one signed now; none when it
-   * is not claimed. The last again only when that key signed it, since the
-   * agent checks it with the key handed beside it.
+   * The statements to hand the agent with an attestation by key `kid`
+   * (statement.ts): its home's and each of its other joined conversations',
+   * each its last again or a new one signed now; none when it is not
+   * claimed.
    */
-  private async statementFor(instanceId: string, kid: string): Promise<string | undefined> {
+  private async statementsFor(
+    instanceId: string,
+    kid: string,
+  ): Promise<{ home: string | undefined; conversations: { conversationId: string; statement: string }[] } | undefined> {
     if (this.opts.statements === false) return undefined;
     const read = await this.facts.add(instanceId);
     if (!read) return undefined;
     const now = Date.now();
-    const plan = planStatement(read.facts, read.last, now);
+    const [home, ...others] = await Promise.all([
+      this.statementFor(read.facts, read.last, kid, now, (jws) => this.keeps.add({ instanceId, last: read.kept, jws })),
+      ...read.conversations.map((c) =>
+        this.statementFor(c.facts, c.last, kid, now, (jws) =>
+          this.conversationKeeps.add({ instanceId, conversationId: c.conversationId, last: c.last?.jws, jws }),
+        ),
+      ),
+    ]);
+    const conversations = read.conversations.flatMap((c, i) => {
+      const statement = others[i];
+      return statement ? [{ conversationId: c.conversationId, statement }] : [];
+    });
+    return { home, conversations };
+  }
+
+  /**
+   * One conversation's statement: its last again, or a new one signed now
+   * and kept (`keep`). The last again only when that key signed it, since
+   * the agent checks it with the key handed beside it.
+   */
+  private async statementFor(
+    facts: StatementFacts,
+    last: LastStatement | undefined,
+    kid: string,
+    now: number,
+    keep: (jws: string) => Promise<boolean>,
+  ): Promise<string | undefined> {
+    const plan = planStatement(facts, last, now);
     if ("again" in plan && plan.again.kid === kid) return plan.again.jws;
     // After a rotation the same facts are signed again with the new key.
-    const fresh = "sign" in plan ? plan : planStatement(read.facts, read.last, now, 0);
+    const fresh = "sign" in plan ? plan : planStatement(facts, last, now, 0);
     if (!("sign" in fresh)) return undefined;
     const { jws } = this.opts.keys.signStatement(fresh.sign);
-    if (await this.keeps.add({ instanceId, last: read.last?.jws, jws })) return jws;
+    if (await keep(jws)) return jws;
     // Another attestation kept one meanwhile: it hands that one; this one hands none.
     return undefined;
   }

@@ -5,7 +5,14 @@ import { describe, expect, it } from "vitest";
 import { StatementToolSchema } from "@convos-pool/gen/convos/pool/v1/statement_pb.js";
 import { AttestationKeyRing, generateAttestationKeyPem, statementHash } from "@convos-pool/kit/signing";
 import type { StatementFacts } from "@convos-pool/kit/content";
-import { lastStatementOf, planStatement, STATEMENT_REPOST_MS, type LastStatement } from "./statement.js";
+import { ConversationTools, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  conversationFacts,
+  lastStatementOf,
+  planStatement,
+  STATEMENT_REPOST_MS,
+  type LastStatement,
+} from "./statement.js";
 
 const NOW = Date.parse("2026-11-28T12:00:00.000Z");
 const ring = new AttestationKeyRing([{ kid: "pool-1", pem: generateAttestationKeyPem() }], () => NOW);
@@ -72,5 +79,34 @@ describe("planStatement", () => {
   it("starts a new chain when the kept statement is unreadable", () => {
     expect(lastStatementOf("garbage")).toBeUndefined();
     expect(lastStatementOf(null)).toBeUndefined();
+  });
+});
+
+describe("conversationFacts", () => {
+  it("states another conversation with its own id and participation, the agent's tools unless they are off there", () => {
+    const row = { conversation_id: "conv-2", participation: { mode: ParticipationMode.MENTION }, statement: null };
+    const shared = conversationFacts(FACTS, { ...row, tools: ConversationTools.SHARED });
+    expect(shared.facts).toMatchObject({ conversationId: "conv-2", participation: "mention", tools: FACTS.tools });
+    expect(shared.facts.ownerId).toBe(FACTS.ownerId);
+    expect(shared.last).toBeUndefined();
+    const none = conversationFacts(FACTS, { ...row, tools: ConversationTools.NONE });
+    expect(none.facts.tools).toEqual([]);
+  });
+
+  it("chains each conversation on its own last statement, not the home's", () => {
+    const home = signed(FACTS, undefined, NOW);
+    const first = signed(
+      conversationFacts(FACTS, { conversation_id: "conv-2", participation: null, tools: 1, statement: null }).facts,
+      undefined,
+      NOW,
+    );
+    expect(first).toMatchObject({ statement: { sequence: 1, previous: "", conversationId: "conv-2" } });
+    const read = conversationFacts(
+      { ...FACTS, trustLevel: 3 },
+      { conversation_id: "conv-2", participation: null, tools: 1, statement: first.jws },
+    );
+    const second = signed(read.facts, read.last, NOW + 1000);
+    expect(second.statement).toMatchObject({ sequence: 2, previous: statementHash(first.jws) });
+    expect(second.statement.previous).not.toBe(statementHash(home.jws));
   });
 });

@@ -14,6 +14,11 @@
  * readStatementFacts reads the facts from the instances' rows, their tools and
  * their templates' releases; keepStatements keeps new ones, each unless
  * another was kept meanwhile.
+ *
+ * Each of an agent's other joined conversations (agent_conversations) has
+ * statements of its own (conversationFacts: that conversation's id,
+ * participation and tools), chained on that row's `statement` and kept by
+ * keepConversationStatements; the home's stay in `instances.statement`.
  */
 import { create, fromJson } from "@bufbuild/protobuf";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -32,6 +37,7 @@ import {
 } from "@convos-pool/kit/content";
 import { statementHash } from "@convos-pool/kit/signing";
 import {
+  ConversationTools,
   PermissionsSchema,
   type ParticipationMode,
   type Permissions,
@@ -137,13 +143,35 @@ interface FactsRow {
   participation: { mode?: number; cooldownSeconds?: number } | null;
   permissions: Partial<Omit<Permissions, "$typeName" | "$unknown">> | null;
   statement: string | null;
+  /** The home row's own last statement, from before it was the home (agent_conversations). */
+  home_row_statement: string | null;
   tools: { tool: string; handle: string }[];
+  /** Its joined conversations other than the home (agent_conversations). */
+  conversations: ConversationRow[];
 }
 
-/** A claimed agent's facts and its last statement. */
+/** One of its other conversations, as readStatementFacts reads it. */
+export interface ConversationRow {
+  conversation_id: string;
+  participation: { mode?: number; cooldownSeconds?: number } | null;
+  tools: ConversationTools;
+  statement: string | null;
+}
+
+/** One of its other conversations: that conversation's facts and its own last statement. */
+export interface ConversationStatementRead {
+  conversationId: string;
+  facts: StatementFacts;
+  last: LastStatement | undefined;
+}
+
+/** A claimed agent's facts and its last statement; each of its other conversations' the same. */
 export interface StatementRead {
   facts: StatementFacts;
   last: LastStatement | undefined;
+  /** What `instances.statement` holds now, which a new home statement replaces (keepStatements). */
+  kept: string | undefined;
+  conversations: ConversationStatementRead[];
 }
 
 /**
@@ -162,8 +190,16 @@ export async function readStatementFacts(
   const rows = await em.execute<FactsRow[]>(
     `select i.id, i.inbox_id, i.conversation_id, i.owner_id, i.template_id, i.template_version, i.agent_name,
        i.trust_level, i.daily_spend_limit_wei, i.participation, i.permissions, i.statement,
+       (select c.statement from agent_conversations c
+        where c.instance_id = i.id and c.home and c.state = 'joined' and c.conversation_id = i.conversation_id)
+         as home_row_statement,
        coalesce((select json_agg(json_build_object('tool', t.tool_id, 'handle', t.handle) order by t.tool_id, t.handle)
-                 from provisioned_tools t where t.instance_id = i.id and t.state = 'active'), '[]'::json) as tools
+                 from provisioned_tools t where t.instance_id = i.id and t.state = 'active'), '[]'::json) as tools,
+       coalesce((select json_agg(json_build_object('conversation_id', c.conversation_id, 'participation', c.participation,
+                   'tools', c.tools, 'statement', c.statement) order by c.conversation_id)
+                 from agent_conversations c
+                 where c.instance_id = i.id and c.state = 'joined' and not c.home and c.conversation_id <> ''
+                   and c.conversation_id is distinct from i.conversation_id), '[]'::json) as conversations
      from instances i where i.id in (?) and i.state = 'claimed'`,
     [instanceIds],
   );
@@ -181,7 +217,10 @@ async function factsOf(
   templates: TemplateSource | undefined,
   poolId: string,
 ): Promise<StatementRead> {
-  const last = lastStatementOf(row.statement);
+  // After the home moved (the old one left), the new home's chain goes on from what was posted there.
+  const stored = lastStatementOf(row.statement);
+  const moved = stored && stored.statement.conversationId !== (row.conversation_id ?? "");
+  const last = (moved && lastStatementOf(row.home_row_statement)) || stored;
   // The connections of the release it runs: the template's current one when it runs that version, else
   // what the last statement said of this version (an agent pinned behind keeps what it was stated with).
   let connections: StatementFacts["connections"] =
@@ -195,29 +234,52 @@ async function factsOf(
       connections = resolveConnections([t.release, ...t.bases].map((r) => r.content?.connections ?? []));
     }
   }
-  const p = row.participation;
-  const mode = resolveParticipation(p ? { mode: (p.mode ?? 0) as ParticipationMode } : undefined).mode;
+  const facts: StatementFacts = {
+    poolId,
+    inboxId: row.inbox_id,
+    instanceId: row.id,
+    conversationId: row.conversation_id ?? "",
+    ownerId,
+    templateId,
+    templateVersion: row.template_version ?? 0,
+    agentName: row.agent_name,
+    trustLevel: row.trust_level,
+    dailySpendLimitWei: row.daily_spend_limit_wei,
+    tools: row.tools
+      .map((t) => create(StatementToolSchema, { kind: STATEMENT_TOOL_KINDS[t.tool] ?? t.tool, handle: t.handle }))
+      .sort((a, b) => a.kind.localeCompare(b.kind) || a.handle.localeCompare(b.handle)),
+    connections,
+    participation: participationNameOf(row.participation),
+    // Every field, an unset one (or none set: the owner never chose) as its default.
+    permissions: create(PermissionsSchema, resolvePermissions(row.permissions ?? undefined)),
+  };
   return {
-    facts: {
-      poolId,
-      inboxId: row.inbox_id,
-      instanceId: row.id,
-      conversationId: row.conversation_id ?? "",
-      ownerId,
-      templateId,
-      templateVersion: row.template_version ?? 0,
-      agentName: row.agent_name,
-      trustLevel: row.trust_level,
-      dailySpendLimitWei: row.daily_spend_limit_wei,
-      tools: row.tools
-        .map((t) => create(StatementToolSchema, { kind: STATEMENT_TOOL_KINDS[t.tool] ?? t.tool, handle: t.handle }))
-        .sort((a, b) => a.kind.localeCompare(b.kind) || a.handle.localeCompare(b.handle)),
-      connections,
-      participation: participationModeName(mode),
-      // Every field, an unset one (or none set: the owner never chose) as its default.
-      permissions: create(PermissionsSchema, resolvePermissions(row.permissions ?? undefined)),
-    },
+    facts,
     last,
+    kept: row.statement ?? undefined,
+    conversations: row.conversations.map((c) => conversationFacts(facts, c)),
+  };
+}
+
+function participationNameOf(p: ConversationRow["participation"]): string {
+  return participationModeName(resolveParticipation(p ? { mode: (p.mode ?? 0) as ParticipationMode } : undefined).mode);
+}
+
+/**
+ * The statement facts of one of its other conversations: the agent's own,
+ * with that conversation's id and participation, and no tools where the
+ * owner turned them off (the gate refuses them there).
+ */
+export function conversationFacts(home: StatementFacts, c: ConversationRow): ConversationStatementRead {
+  return {
+    conversationId: c.conversation_id,
+    facts: {
+      ...home,
+      conversationId: c.conversation_id,
+      participation: participationNameOf(c.participation),
+      tools: c.tools === ConversationTools.NONE ? [] : home.tools,
+    },
+    last: lastStatementOf(c.statement),
   };
 }
 
@@ -252,4 +314,42 @@ export async function keepStatements(em: EntityManager, keep: readonly Statement
     ],
   );
   return new Set(rows.map((r) => r.id));
+}
+
+/** A new statement to keep for one of an agent's other conversations, in place of `last` (none: its first there). */
+export interface ConversationStatementToKeep extends StatementToKeep {
+  conversationId: string;
+}
+
+/** The key keepConversationStatements answers with: `instanceId conversationId`. */
+export const conversationKey = (k: { instanceId: string; conversationId: string }): string =>
+  `${k.instanceId} ${k.conversationId}`;
+
+/**
+ * keepStatements for the agents' other conversations (agent_conversations
+ * `statement`): each in place of its `last` only, in a row still joined of
+ * an agent still claimed. The keys (conversationKey) of those kept.
+ */
+export async function keepConversationStatements(
+  em: EntityManager,
+  keep: readonly ConversationStatementToKeep[],
+): Promise<Set<string>> {
+  if (keep.length === 0) return new Set();
+  const rows = await em.execute<{ instance_id: string; conversation_id: string }[]>(
+    `update agent_conversations c set statement = v.jws, updated_at = now()
+     from unnest(array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[]) as v(id, conversation_id, last, jws),
+       instances i
+     where c.instance_id in (?) and c.instance_id = v.id and c.conversation_id = v.conversation_id
+       and c.state = 'joined' and not c.home and c.statement is not distinct from nullif(v.last, '')
+       and i.id = c.instance_id and i.state = 'claimed'
+     returning c.instance_id, c.conversation_id`,
+    [
+      keep.map((k) => k.instanceId),
+      keep.map((k) => k.conversationId),
+      keep.map((k) => k.last ?? ""),
+      keep.map((k) => k.jws),
+      keep.map((k) => k.instanceId),
+    ],
+  );
+  return new Set(rows.map((r) => conversationKey({ instanceId: r.instance_id, conversationId: r.conversation_id })));
 }

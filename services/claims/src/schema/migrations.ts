@@ -2,6 +2,7 @@ import { Migration } from "@mikro-orm/migrations";
 import { CreateSignatureNonces, rateCountersMigration, type MigrationEntry } from "@convos-pool/kit/service";
 import { createClaimBatch, createClaimWithinCaps } from "../claim/holdings.js";
 import { AgentConversations } from "./agent-conversations.js";
+import { ConversationStatements } from "./conversation-statements.js";
 import { LineageConversations } from "./lineage-conversations.js";
 
 /**
@@ -687,4 +688,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0029_template_rollouts", class: TemplateRollouts },
   { name: "0030_agent_conversations", class: AgentConversations },
   { name: "0031_lineage_conversations", class: LineageConversations },
+  { name: "0032_conversation_statements", class: ConversationStatements },
 ];

@@ -101,7 +101,7 @@ export const FILES = {
 export const CONVERSATIONS_DIR = "conversations";
 
 /** A conversation's own files, in its folder. */
-export const CONVERSATION_FILES = ["state", "join", "participation", "outside-words"] as const;
+export const CONVERSATION_FILES = ["state", "join", "participation", "outside-words", "statement"] as const;
 export type ConversationFileKind = (typeof CONVERSATION_FILES)[number];
 
 /** Conversation ids name folders: XMTP group ids are lowercase hex (no path tricks). */
@@ -109,7 +109,7 @@ export const CONVERSATION_ID_PATTERN = /^[0-9a-f]{16,128}$/;
 
 /** The names of every conversation's own files: what the vault carries and opens (platform/vault.ts). */
 export const CONVERSATION_FILE_PATTERN =
-  /^conversations\/[0-9a-f]{16,128}\/(state|join|participation|outside-words)\.json$/;
+  /^conversations\/[0-9a-f]{16,128}\/(state|join|participation|outside-words|statement)\.json$/;
 
 /** The name of conversation `conversationId`'s file `kind` in the workspace; a conversation id that is not hex is refused. */
 export function conversationFile(conversationId: string, kind: ConversationFileKind): string {

@@ -32,7 +32,7 @@ import type { Turns } from "../turns/serial.js";
 import type { HeldMemory } from "../state/memory.js";
 import type { InstanceConfig } from "../state/settings.js";
 import { TEXTS_DROPPED } from "../turns/queue.js";
-import { statementAnswer } from "../state/statement.js";
+import { statementAnswer, statementFileOf } from "../state/statement.js";
 
 /** What carrying out uses of its agent (life/parts.ts). */
 export interface CarryOutParts extends TurnParts {
@@ -138,8 +138,8 @@ export class CarryOut {
         return;
       }
       case "statement":
-        // The pool's signed statement, as it was posted: no model call, nothing learned.
-        await agent.voice.say(await statementAnswer(agent.ws));
+        // The pool's signed statement for this conversation, as it was posted: no model call, nothing learned.
+        await agent.voice.say(await statementAnswer(agent.ws, statementFileOf(group.id, agent.homeId())));
         return;
       case "text":
         return this.carryOutText(plan, m as TextMessage, group);

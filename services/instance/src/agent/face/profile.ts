@@ -11,7 +11,8 @@
 // the key handed with it checks the signature, so the pool cannot make it
 // show another agent's badge. It keeps the last one (attestation.json) to
 // publish again when its template version changes. The statement of what it
-// may do comes with it and is posted when new (statement.ts).
+// may do comes with it and is posted when new (statement.ts), and with it
+// the statement of each of its other conversations, posted in that one.
 
 import { create, fromJson } from "@bufbuild/protobuf";
 import {
@@ -42,7 +43,14 @@ import { runningContentOf } from "../state/settings.js";
 import type { Parts } from "../life/parts.js";
 import type { Conversation } from "../conversation/listening.js";
 import type { InstanceConfig } from "../state/settings.js";
-import { checkStatementRequest, postStatement } from "../state/statement.js";
+import {
+  checkConversationStatements,
+  checkStatementRequest,
+  homeStatementAlsoIn,
+  postStatement,
+  STATEMENT_FILE,
+  statementFileOf,
+} from "../state/statement.js";
 
 /** The last attestation it published, to publish again with a new certificate. */
 const ATTESTATION_FILE = "attestation.json";
@@ -138,14 +146,33 @@ export class Profile {
     if (!config || !group) {
       throw failedPrecondition(`instance ${agent.id} is not in a conversation: nothing to attest there`);
     }
-    // Both checked before either is used: a bad statement publishes nothing.
-    const statement = checkStatementRequest(req, { inboxId: agent.status.inboxId, instanceId: config.instanceId });
+    // All checked before any is used: a bad statement publishes nothing.
+    const self = { inboxId: agent.status.inboxId, instanceId: config.instanceId };
+    const statement = checkStatementRequest(req, self);
+    const home = agent.conversations.home?.id;
+    const others = checkConversationStatements(req, { ...self, home }, (id) => agent.conversations.has(id));
     await agent.ws.writeJson(ATTESTATION_FILE, attestation);
     const metadataKeys = await this.publish(attestation, config, group);
     const statementPosted = statement
-      ? await postStatement(agent.ws, statement, (text) => agent.voice.say(text))
+      ? await postStatement(
+          agent.ws,
+          statement,
+          (text) => agent.voice.say(text),
+          STATEMENT_FILE,
+          homeStatementAlsoIn(home),
+        )
       : false;
     if (statementPosted) agent.log.info("statement posted", { instanceId: config.instanceId });
+    // Each in its own conversation, by that conversation's voice: never another's.
+    for (const { conversationId, kept } of others) {
+      const c = agent.conversations.get(conversationId);
+      if (!c) continue;
+      const file = statementFileOf(conversationId, home);
+      const posted = await agent.conversations.within(c, () =>
+        postStatement(agent.ws, kept, (text) => c.voice.say(text), file),
+      );
+      if (posted) agent.log.info("statement posted", { instanceId: config.instanceId, conversationId });
+    }
     return { metadataKeys, statementPosted };
   }
 

@@ -1,24 +1,42 @@
 // The agent's side of its statement (statement.ts): it takes only a
 // statement the key handed beside it signed, about itself, and posts each
-// one once. Real: the pool's key ring and checks; a Map stands in for the
-// workspace, an array for the conversation.
+// one once; each other conversation's statement is taken only for that
+// conversation and posted there alone. Real: the pool's key ring and checks;
+// a Map stands in for the workspace, an array for each conversation.
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { AgentStatementSchema } from "@convos-pool/gen/convos/pool/v1/statement_pb.js";
 import { AttestationKeyRing, generateAttestationKeyPem } from "@convos-pool/kit/signing";
 import { statementJwsIn } from "@convos-pool/kit/content";
-import { checkStatementRequest, NO_STATEMENT_YET, postStatement, statementAnswer } from "./statement.js";
+import {
+  checkConversationStatements,
+  checkStatementRequest,
+  NO_STATEMENT_YET,
+  postStatement,
+  STATEMENT_FILE,
+  statementAnswer,
+  statementFileOf,
+  homeStatementAlsoIn,
+} from "./statement.js";
 
 const SELF = { inboxId: "a".repeat(64), instanceId: "inst-1" };
 const ring = new AttestationKeyRing([{ kid: "pool-1", pem: generateAttestationKeyPem() }]);
 const [KEY] = ring.publicKeys();
 
-function request(over: { inboxId?: string; instanceId?: string; ring?: AttestationKeyRing } = {}) {
-  const jws = (over.ring ?? ring).signStatement(
+/** Its home, and two conversations it was added to (XMTP group ids are hex). */
+const HOME = "0".repeat(32);
+const A = "a".repeat(32);
+const B = "b".repeat(32);
+
+function signedStatement(
+  over: { inboxId?: string; instanceId?: string; ring?: AttestationKeyRing; conversationId?: string } = {},
+) {
+  return (over.ring ?? ring).signStatement(
     create(AgentStatementSchema, {
       inboxId: over.inboxId ?? SELF.inboxId,
       instanceId: over.instanceId ?? SELF.instanceId,
+      conversationId: over.conversationId ?? HOME,
       ownerId: "o".repeat(64),
       templateId: "tpl",
       templateVersion: 1,
@@ -29,8 +47,25 @@ function request(over: { inboxId?: string; instanceId?: string; ring?: Attestati
       sequence: 1,
     }),
   ).jws;
-  return create(AttestRequestSchema, { key: { kid: KEY!.kid, x: KEY!.x }, statement: jws });
 }
+
+function request(over: Parameters<typeof signedStatement>[0] = {}) {
+  return create(AttestRequestSchema, { key: { kid: KEY!.kid, x: KEY!.x }, statement: signedStatement(over) });
+}
+
+/** An Attest call with only other conversations' statements: [conversation_id, the conversation it is about]. */
+function others(...entries: [string, string][]) {
+  return create(AttestRequestSchema, {
+    key: { kid: KEY!.kid, x: KEY!.x },
+    conversationStatements: entries.map(([conversationId, about]) => ({
+      conversationId,
+      statement: signedStatement({ conversationId: about }),
+    })),
+  });
+}
+
+const IN = { ...SELF, home: HOME };
+const isIn = (id: string) => [HOME, A, B].includes(id);
 
 function workspace() {
   const files = new Map<string, unknown>();
@@ -69,5 +104,94 @@ describe("postStatement", () => {
     expect(await postStatement(ws, kept, async (t) => said.push(t))).toBe(false);
     expect(said).toEqual([kept.text]);
     expect(await statementAnswer(ws)).toBe(kept.text);
+  });
+});
+
+describe("checkConversationStatements", () => {
+  it("takes each other conversation's statement, about that conversation, for that conversation", () => {
+    const taken = checkConversationStatements(others([A, A], [B, B]), IN, isIn);
+    expect(taken.map((t) => t.conversationId)).toEqual([A, B]);
+    expect(statementJwsIn(taken[1]!.kept.text)).toBe(taken[1]!.kept.jws);
+    expect(checkConversationStatements(create(AttestRequestSchema, {}), IN, isIn)).toEqual([]);
+  });
+
+  it("refuses, naming the field, one for a conversation it is not in, the home, one named twice, and B's statement handed as A's", () => {
+    const c = "c".repeat(32);
+    expect(() => checkConversationStatements(others([c, c]), IN, isIn)).toThrow(
+      /conversation_statements\[0\]\.conversation_id.*not in/,
+    );
+    expect(() => checkConversationStatements(others([HOME, HOME]), IN, isIn)).toThrow(
+      /conversation_statements\[0\]\.conversation_id.*the home/,
+    );
+    expect(() => checkConversationStatements(others([A, A], [A, A]), IN, isIn)).toThrow(
+      /conversation_statements\[1\]\.conversation_id.*twice/,
+    );
+    expect(() => checkConversationStatements(others([A, B]), IN, isIn)).toThrow(
+      /conversation_statements\[0\]\.statement.*is about conversation "b+", not a+/,
+    );
+  });
+
+  it("refuses one about another instance, or that another key signed, as it refuses the home's", () => {
+    const other = new AttestationKeyRing([{ kid: "pool-1", pem: generateAttestationKeyPem() }]);
+    const req = (over: Parameters<typeof signedStatement>[0]) =>
+      create(AttestRequestSchema, {
+        key: { kid: KEY!.kid, x: KEY!.x },
+        conversationStatements: [{ conversationId: A, statement: signedStatement({ conversationId: A, ...over }) }],
+      });
+    expect(() => checkConversationStatements(req({ instanceId: "inst-2" }), IN, isIn)).toThrow(
+      /conversation_statements\[0\]\.statement.*names instance inst-2/,
+    );
+    expect(() => checkConversationStatements(req({ ring: other }), IN, isIn)).toThrow(/not signed by key pool-1/);
+    const keyless = create(AttestRequestSchema, { conversationStatements: [{ conversationId: A, statement: "x" }] });
+    expect(() => checkConversationStatements(keyless, IN, isIn)).toThrow(/key/);
+  });
+});
+
+describe("postStatement in several conversations", () => {
+  it("posts B's statement in B only, keeps it in B's folder, and answers in A and at home with theirs", async () => {
+    const ws = workspace();
+    const said = new Map<string, string[]>([
+      [HOME, []],
+      [A, []],
+      [B, []],
+    ]);
+    const sayIn = (id: string) => async (t: string) => said.get(id)!.push(t);
+    const home = checkStatementRequest(request(), SELF);
+    const [a, b] = checkConversationStatements(others([A, A], [B, B]), IN, isIn);
+    expect(await postStatement(ws, home!, sayIn(HOME))).toBe(true);
+    for (const t of [a!, b!]) {
+      expect(await postStatement(ws, t.kept, sayIn(t.conversationId), statementFileOf(t.conversationId, HOME))).toBe(
+        true,
+      );
+    }
+    // Again: nothing posted anywhere.
+    expect(await postStatement(ws, b!.kept, sayIn(B), statementFileOf(B, HOME))).toBe(false);
+    expect(said.get(B)).toEqual([b!.kept.text]);
+    expect(said.get(A)).toEqual([a!.kept.text]);
+    expect(said.get(A)).not.toContain(b!.kept.text);
+    expect(said.get(HOME)).toEqual([home!.text]);
+    expect(statementFileOf(B, HOME)).toBe(`conversations/${B}/statement.json`);
+    expect(statementFileOf(HOME, HOME)).toBe(STATEMENT_FILE);
+    expect(await statementAnswer(ws, statementFileOf(B, HOME))).toBe(b!.kept.text);
+    expect(await statementAnswer(ws)).toBe(home!.text);
+  });
+});
+
+describe("postStatement after the home moved", () => {
+  it("does not post again in the new home the statement it posted there before it was the home, and answers with it", async () => {
+    const ws = workspace();
+    const said: string[] = [];
+    const [b] = checkConversationStatements(others([B, B]), IN, isIn);
+    expect(await postStatement(ws, b!.kept, async (t) => said.push(t), statementFileOf(B, HOME))).toBe(true);
+    // The home left, B is the home now: the pool hands B's last as the home's.
+    expect(await postStatement(ws, b!.kept, async (t) => said.push(t), STATEMENT_FILE, homeStatementAlsoIn(B))).toBe(
+      false,
+    );
+    expect(said).toEqual([b!.kept.text]);
+    expect(await statementAnswer(ws)).toBe(b!.kept.text);
+    // A new one there is posted.
+    const next = checkStatementRequest(request({ conversationId: B }), SELF)!;
+    expect(await postStatement(ws, next, async (t) => said.push(t), STATEMENT_FILE, homeStatementAlsoIn(B))).toBe(true);
+    expect(said).toEqual([b!.kept.text, next.text]);
   });
 });

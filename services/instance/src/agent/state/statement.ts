@@ -6,9 +6,15 @@
 // signed statement on the last line, when it has not posted that one
 // already. It keeps the last (statement.json) to answer "what can you do
 // here?" with (conversation/plan.ts, carry-out.ts), from the pool's words, not the model's.
+//
+// In several conversations, each other conversation has a statement of its
+// own (`conversation_statements`): taken only when it names that
+// conversation, one the agent is in (not the home, whose statement is
+// `statement`), posted there alone and kept in that conversation's folder.
 import type { AttestRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { invalidArgument, statementText } from "@convos-pool/kit/content";
 import { checkStatementWithKey } from "@convos-pool/kit/signing";
+import { CONVERSATION_ID_PATTERN, conversationFile } from "../../platform/workspace.js";
 
 export const STATEMENT_FILE = "statement.json";
 
@@ -32,13 +38,74 @@ export function checkStatementRequest(
   now = Date.now(),
 ): KeptStatement | undefined {
   if (!req.statement) return undefined;
+  return checkOne(req, req.statement, "statement", self, now).kept;
+}
+
+/** One statement of an Attest call, checked as checkStatementRequest says; `field` names it in a refusal. */
+function checkOne(
+  req: AttestRequest,
+  jws: string,
+  field: string,
+  self: { inboxId: string; instanceId: string },
+  now: number,
+): { kept: KeptStatement; conversationId: string } {
   if (!req.key) throw invalidArgument("key", "is required with a statement");
-  const check = checkStatementWithKey(req.statement, req.key.x, { inboxId: self.inboxId }, { now, kid: req.key.kid });
-  if (!check.valid) throw invalidArgument("statement", check.reason);
+  const check = checkStatementWithKey(jws, req.key.x, { inboxId: self.inboxId }, { now, kid: req.key.kid });
+  if (!check.valid) throw invalidArgument(field, check.reason);
   if (check.statement.instanceId !== self.instanceId) {
-    throw invalidArgument("statement", `names instance ${check.statement.instanceId}, not this agent`);
+    throw invalidArgument(field, `names instance ${check.statement.instanceId}, not this agent`);
   }
-  return { jws: req.statement, text: statementText(check.statement, req.statement) };
+  return {
+    kept: { jws, text: statementText(check.statement, jws) },
+    conversationId: check.statement.conversationId,
+  };
+}
+
+/** A statement for one of its conversations other than the home, checked. */
+export interface ConversationKept {
+  conversationId: string;
+  kept: KeptStatement;
+}
+
+/**
+ * The statements of its other conversations in an Attest call, each checked
+ * as the home's is, and for a conversation it is in (`isIn`), not its home,
+ * named once, and naming that conversation: a statement is posted only in
+ * the conversation it is about. Else INVALID_ARGUMENT naming the field.
+ */
+export function checkConversationStatements(
+  req: AttestRequest,
+  self: { inboxId: string; instanceId: string; home: string | undefined },
+  isIn: (conversationId: string) => boolean,
+  now = Date.now(),
+): ConversationKept[] {
+  const seen = new Set<string>();
+  return req.conversationStatements.map((c, i) => {
+    const field = `conversation_statements[${i}]`;
+    const id = c.conversationId;
+    if (!CONVERSATION_ID_PATTERN.test(id) || !isIn(id)) {
+      throw invalidArgument(
+        `${field}.conversation_id`,
+        `names ${JSON.stringify(id)}, a conversation this agent is not in`,
+      );
+    }
+    if (id === self.home)
+      throw invalidArgument(`${field}.conversation_id`, "is the home: its statement is `statement`");
+    if (seen.has(id)) throw invalidArgument(`${field}.conversation_id`, `names ${id} twice`);
+    seen.add(id);
+    const { kept, conversationId } = checkOne(req, c.statement, `${field}.statement`, self, now);
+    if (conversationId !== id) {
+      throw invalidArgument(`${field}.statement`, `is about conversation ${JSON.stringify(conversationId)}, not ${id}`);
+    }
+    return { conversationId: id, kept };
+  });
+}
+
+/** Where its statement for a conversation is kept: the home's at the top, another's in that conversation's folder. */
+export function statementFileOf(conversationId: string | undefined, home: string | undefined): string {
+  return conversationId === undefined || conversationId === home
+    ? STATEMENT_FILE
+    : conversationFile(conversationId, "statement");
 }
 
 /** Where the agent keeps its statement. */
@@ -47,23 +114,43 @@ interface StatementStore {
   writeJson(file: string, value: unknown): Promise<void>;
 }
 
-/** Its last statement's text: what it answers "what can you do here?" with. */
-export async function statementAnswer(ws: StatementStore): Promise<string> {
-  return (await ws.readJson<KeptStatement>(STATEMENT_FILE))?.text ?? NO_STATEMENT_YET;
+/**
+ * Its last statement's text: what it answers "what can you do here?" with;
+ * `file` (statementFileOf) for a conversation other than the home.
+ */
+export async function statementAnswer(ws: StatementStore, file = STATEMENT_FILE): Promise<string> {
+  return (await ws.readJson<KeptStatement>(file))?.text ?? NO_STATEMENT_YET;
 }
 
 /**
- * Posts `kept` with `say` unless it is the one posted last, then keeps it.
- * Whether it posted.
+ * Posts `kept` with `say` unless it is the one posted last, then keeps it
+ * (in `file`: statementFileOf, the home's by default). Whether it posted.
  */
 export async function postStatement(
   ws: StatementStore,
   kept: KeptStatement,
   say: (text: string) => Promise<unknown>,
+  file = STATEMENT_FILE,
+  /** Where else it may have posted this one: a new home's own file, from before it was the home. */
+  alsoIn: readonly string[] = [],
 ): Promise<boolean> {
-  const last = await ws.readJson<KeptStatement>(STATEMENT_FILE);
-  if (last?.jws === kept.jws) return false;
+  if ((await ws.readJson<KeptStatement>(file))?.jws === kept.jws) return false;
+  for (const f of alsoIn) {
+    if ((await ws.readJson<KeptStatement>(f))?.jws !== kept.jws) continue;
+    // Posted there already: kept as this one's to answer with, not posted again.
+    await ws.writeJson(file, kept);
+    return false;
+  }
   await say(kept.text);
-  await ws.writeJson(STATEMENT_FILE, kept);
+  await ws.writeJson(file, kept);
   return true;
+}
+
+/**
+ * The home's own folder file, where its statement was kept while it was
+ * not the home: after the old home is left, the pool hands that conversation's
+ * last statement as the home's, already posted there.
+ */
+export function homeStatementAlsoIn(home: string | undefined): string[] {
+  return home && CONVERSATION_ID_PATTERN.test(home) ? [conversationFile(home, "statement")] : [];
 }
