@@ -30,7 +30,7 @@ import {
   generateServiceCredentials,
   type ServiceClient,
 } from "@convos-pool/kit/server";
-import { newTemplateIdentity, signUpdateRelease } from "@convos-pool/kit/signing";
+import { newTemplateIdentity, signAddToConversation, signUpdateRelease } from "@convos-pool/kit/signing";
 import type { TemplateContentJson } from "@convos-pool/kit/content";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { createTestDatabase } from "@convos-pool/testing";
@@ -175,6 +175,20 @@ export class OneHost {
     );
     if (conversationId !== conv.groupId) throw new Error(`${id} joined ${conversationId}, not ${conv.groupId}`);
     return { inboxId, groupId: conv.groupId };
+  }
+
+  /** Added by its owner (the creator) to the conversation of `invite`, signed AddToConversation; that conversation's id. */
+  async added(id: string, invite: string): Promise<string> {
+    const owner = this.creator!;
+    const fields = { ownerId: owner.inboxId, instanceId: id, conversationInvite: invite };
+    const { conversationId } = await this.rpc.client.addConversation(
+      {
+        conversationInvite: invite,
+        authorization: { ownerId: owner.inboxId, signature: await signAddToConversation(owner.account, fields) },
+      },
+      { ...instanceCall(id), timeoutMs: 30_000 },
+    );
+    return conversationId;
   }
 
   /** Configured, then a member of the CLI's conversation, joined by its invite, once the CLI saw it join; its inbox id. */

@@ -15,7 +15,7 @@ import { startCreator } from "@convos-pool/convos/testing";
 import { AgentStatementSchema } from "@convos-pool/gen/convos/pool/v1/statement_pb.js";
 import { AttestRequestSchema, type AttestRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { statementJwsIn } from "@convos-pool/kit/content";
-import { AttestationKeyRing, generateAttestationKeyPem, signAddToConversation } from "@convos-pool/kit/signing";
+import { AttestationKeyRing, generateAttestationKeyPem } from "@convos-pool/kit/signing";
 import { refusal } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { OneHost, type Creator } from "@convos-pool/instance/testing";
@@ -75,14 +75,7 @@ beforeAll(async () => {
   eve = await startCreator(one.node.url, join(one.dir, "eve"));
   ({ inboxId, groupId: home } = await one.joined(ID, 0));
   club = await eve.conversation("Dinner club");
-  const signed = { ownerId: owner.inboxId, instanceId: ID, conversationInvite: club.invite };
-  await one.rpc.client.addConversation(
-    {
-      conversationInvite: club.invite,
-      authorization: { ownerId: owner.inboxId, signature: await signAddToConversation(owner.account, signed) },
-    },
-    { ...instanceCall(ID), timeoutMs: 30_000 },
-  );
+  await one.added(ID, club.invite);
 }, 120_000);
 
 afterAll(async () => {

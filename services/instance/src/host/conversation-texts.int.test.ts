@@ -7,7 +7,6 @@
 // agent text a friend from a second conversation: the friend's answer is a
 // turn there, not in the home; a stranger's text is told in the home.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signAddToConversation } from "@convos-pool/kit/signing";
 import { tool } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
@@ -68,14 +67,7 @@ beforeAll(async () => {
     { ...instanceCall(ID), timeoutMs: 30_000 },
   ));
   club = await owner.conversation("Dinner club");
-  const signed = { ownerId: owner.inboxId, instanceId: ID, conversationInvite: club.invite };
-  await one.rpc.client.addConversation(
-    {
-      conversationInvite: club.invite,
-      authorization: { ownerId: owner.inboxId, signature: await signAddToConversation(owner.account, signed) },
-    },
-    { ...instanceCall(ID), timeoutMs: 30_000 },
-  );
+  await one.added(ID, club.invite);
 }, 120_000);
 
 afterAll(async () => {

@@ -15,11 +15,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Gauge } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCreator } from "@convos-pool/convos/testing";
-import { signAddToConversation } from "@convos-pool/kit/signing";
 import { createLogger } from "@convos-pool/kit/server";
 import { waitFor } from "@convos-pool/testing";
 import { OneHost, type Creator } from "@convos-pool/instance/testing";
-import { instanceCall } from "../../host/host.js";
 
 const logs: string[] = [];
 const one = new OneHost({
@@ -67,15 +65,7 @@ beforeAll(async () => {
   eve = await startCreator(one.node.url, join(one.dir, "eve"));
   mallory = await startCreator(one.node.url, join(one.dir, "mallory"));
   ({ inboxId, groupId: home } = await one.joined(ID, 0));
-  const invited = await eve.conversation("Dinner club");
-  const signed = { ownerId: owner.inboxId, instanceId: ID, conversationInvite: invited.invite };
-  ({ conversationId: club } = await one.rpc.client.addConversation(
-    {
-      conversationInvite: invited.invite,
-      authorization: { ownerId: owner.inboxId, signature: await signAddToConversation(owner.account, signed) },
-    },
-    { ...instanceCall(ID), timeoutMs: 30_000 },
-  ));
+  club = await one.added(ID, (await eve.conversation("Dinner club")).invite);
 }, 120_000);
 
 afterAll(async () => {
