@@ -46,6 +46,27 @@ afterAll(async () => {
 
 const inbox = (n: number) => String(n).repeat(64).slice(0, 64);
 
+/** Agent `id` (inbox `n`) claimed into `conversationId` as a claim does it, the only idle agent so that the claim takes it. */
+async function claimedAlone(id: string, n: number, conversationId: string) {
+  await db.em.fork().execute(`update instances set state = 'dead' where state = 'idle'`);
+  await db.em
+    .fork()
+    .execute(`insert into instances (id, state, host_url, inbox_id) values (?, 'idle', 'http://127.0.0.1:1', ?)`, [
+      id,
+      inbox(n),
+    ]);
+  const p = claimParams();
+  await claimIdleInstance(db.em.fork(), p);
+  await completeClaim(db.em.fork(), {
+    instanceId: id,
+    claimId: p.claimId,
+    ownerId: p.ownerId,
+    conversationId,
+    appliedKey: [1],
+  });
+  return p;
+}
+
 describe("first attestations after claims", () => {
   it("record each agent's next date and key, a refused one its retry, and leave an agent that is not claimed alone", async () => {
     // Three agents claimed as a claim does it, a fourth left idle.
@@ -118,23 +139,7 @@ describe("first attestations after claims", () => {
 describe("the statement that goes with each attestation", () => {
   it("is the same while the facts hold, a new one naming it after the owner's trust level, and one chain when two attest at once", async () => {
     const id = "inst_statement000001";
-    // The only idle agent, so that the claim takes it.
-    await db.em.fork().execute(`update instances set state = 'dead' where state = 'idle'`);
-    await db.em
-      .fork()
-      .execute(`insert into instances (id, state, host_url, inbox_id) values (?, 'idle', 'http://127.0.0.1:1', ?)`, [
-        id,
-        inbox(7),
-      ]);
-    const p = claimParams();
-    await claimIdleInstance(db.em.fork(), p);
-    await completeClaim(db.em.fork(), {
-      instanceId: id,
-      claimId: p.claimId,
-      ownerId: p.ownerId,
-      conversationId: "conv-statement",
-      appliedKey: [1],
-    });
+    const p = await claimedAlone(id, 7, "conv-statement");
     const asked: AttestRequest[] = [];
     const runtime = {
       attest: async (_: InstanceRef, req: AttestRequest) => void asked.push(req),
@@ -173,22 +178,7 @@ describe("the statement that goes with each attestation", () => {
 
   it("follows a change made while an attestation was on its way: due again at once, not in 12 hours", async () => {
     const id = "inst_statement000003";
-    await db.em.fork().execute(`update instances set state = 'dead' where state = 'idle'`);
-    await db.em
-      .fork()
-      .execute(`insert into instances (id, state, host_url, inbox_id) values (?, 'idle', 'http://127.0.0.1:1', ?)`, [
-        id,
-        inbox(9),
-      ]);
-    const p = claimParams();
-    await claimIdleInstance(db.em.fork(), p);
-    await completeClaim(db.em.fork(), {
-      instanceId: id,
-      claimId: p.claimId,
-      ownerId: p.ownerId,
-      conversationId: "conv-in-flight",
-      appliedKey: [1],
-    });
+    const p = await claimedAlone(id, 9, "conv-in-flight");
     const dueIn = async () =>
       (
         await db.em
@@ -223,22 +213,7 @@ describe("the statement that goes with each attestation", () => {
 
   it("follows the owner's permissions, and a tool removed without a new version, each at once", async () => {
     const id = "inst_statement000002";
-    await db.em.fork().execute(`update instances set state = 'dead' where state = 'idle'`);
-    await db.em
-      .fork()
-      .execute(`insert into instances (id, state, host_url, inbox_id) values (?, 'idle', 'http://127.0.0.1:1', ?)`, [
-        id,
-        inbox(8),
-      ]);
-    const p = claimParams();
-    await claimIdleInstance(db.em.fork(), p);
-    await completeClaim(db.em.fork(), {
-      instanceId: id,
-      claimId: p.claimId,
-      ownerId: p.ownerId,
-      conversationId: "conv-statement-2",
-      appliedKey: [1],
-    });
+    const p = await claimedAlone(id, 8, "conv-statement-2");
     for (const [toolId, provider, handle] of [
       ["sms", "test-sms", "+15550002222"],
       ["crypto", "test-wallet", "0x00000000000000000000000000000000000000aa"],
@@ -339,22 +314,7 @@ describe("the statement that goes with each attestation", () => {
 describe("the statements of an agent in several conversations", () => {
   it("hands one per other conversation, each with its own facts and chain, new only where something changed, none once it left", async () => {
     const id = "inst_statement000004";
-    await db.em.fork().execute(`update instances set state = 'dead' where state = 'idle'`);
-    await db.em
-      .fork()
-      .execute(`insert into instances (id, state, host_url, inbox_id) values (?, 'idle', 'http://127.0.0.1:1', ?)`, [
-        id,
-        inbox(6),
-      ]);
-    const p = claimParams();
-    await claimIdleInstance(db.em.fork(), p);
-    await completeClaim(db.em.fork(), {
-      instanceId: id,
-      claimId: p.claimId,
-      ownerId: p.ownerId,
-      conversationId: "conv-many-home",
-      appliedKey: [1],
-    });
+    const p = await claimedAlone(id, 6, "conv-many-home");
     await insertProvisionedTool(db.em.fork(), {
       instanceId: id,
       toolId: "sms",
