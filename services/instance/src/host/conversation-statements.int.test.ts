@@ -3,9 +3,10 @@
 // node-sdk clients and Convos conversations made as the apps make them. The
 // owner adds its agent to Eve's "Dinner club"; one Attest hands it its home's
 // statement and the club's: each is posted in its own conversation and never
-// in the other, once; one for a conversation it is not in is refused and
-// nothing is posted. The pool's key ring signs as the claims service does;
-// nothing else stands in.
+// in the other, once; one for a conversation it is not in, or a home's
+// statement about another conversation, is refused and nothing is posted.
+// The pool's key ring signs as the claims service does; nothing else stands
+// in.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
@@ -110,7 +111,7 @@ describe("statements in several conversations", () => {
     expect(await postedIn(eve, club.groupId)).toEqual([inClub, inClub]);
   });
 
-  it("refuses a statement for a conversation it is not in, or one about another conversation, and posts nothing", {
+  it("refuses a statement for a conversation it is not in, or one about another conversation (the home's too), and posts nothing", {
     timeout: 60_000,
   }, async () => {
     const elsewhere = "f".repeat(64);
@@ -138,5 +139,16 @@ describe("statements in several conversations", () => {
     await owner.ask(home, inboxId, "anything new?");
     expect(await postedIn(owner, home)).not.toContain(newHome);
     expect(await postedIn(eve, club.groupId)).not.toContain(newHome);
+
+    // The club's statement handed as the home's: refused like the others, so it is never posted at home.
+    const clubs = statement(club.groupId, "speak");
+    const asHome = await refusal(one.rpc.client.attest(attestRequest(clubs, []), instanceCall(ID)));
+    expect([Code[asHome.code], asHome.rawMessage]).toEqual([
+      "InvalidArgument",
+      `statement: is about conversation "${club.groupId}", not its home ${home}`,
+    ]);
+    await owner.ask(home, inboxId, "and now?");
+    expect(await postedIn(owner, home)).not.toContain(clubs);
+    expect(await postedIn(eve, club.groupId)).not.toContain(clubs);
   });
 });

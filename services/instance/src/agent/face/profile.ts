@@ -148,8 +148,8 @@ export class Profile {
     }
     // All checked before any is used: a bad statement publishes nothing.
     const self = { inboxId: agent.status.inboxId, instanceId: config.instanceId };
-    const statement = checkStatementRequest(req, self);
     const home = agent.conversations.home?.id;
+    const statement = checkStatementRequest(req, { ...self, home });
     const others = checkConversationStatements(req, { ...self, home }, (id) => agent.conversations.has(id));
     await agent.ws.writeJson(ATTESTATION_FILE, attestation);
     const metadataKeys = await this.publish(attestation, config, group);

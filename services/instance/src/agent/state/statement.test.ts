@@ -77,20 +77,31 @@ function workspace() {
 
 describe("checkStatementRequest", () => {
   it("takes the pool's statement about this agent, as text carrying the signed part", () => {
-    const kept = checkStatementRequest(request(), SELF);
+    const kept = checkStatementRequest(request(), IN);
     expect(kept?.text).toContain("What I may do here (statement 1");
     expect(statementJwsIn(kept!.text)).toBe(kept!.jws);
   });
 
   it("refuses one about another agent or instance, and one another key signed", () => {
-    expect(() => checkStatementRequest(request({ inboxId: "b".repeat(64) }), SELF)).toThrow(/statement/);
-    expect(() => checkStatementRequest(request({ instanceId: "inst-2" }), SELF)).toThrow(/names instance inst-2/);
+    expect(() => checkStatementRequest(request({ inboxId: "b".repeat(64) }), IN)).toThrow(/statement/);
+    expect(() => checkStatementRequest(request({ instanceId: "inst-2" }), IN)).toThrow(/names instance inst-2/);
     const other = new AttestationKeyRing([{ kid: "pool-1", pem: generateAttestationKeyPem() }]);
-    expect(() => checkStatementRequest(request({ ring: other }), SELF)).toThrow(/not signed by key pool-1/);
+    expect(() => checkStatementRequest(request({ ring: other }), IN)).toThrow(/not signed by key pool-1/);
   });
 
   it("has nothing to take from a call without a statement", () => {
-    expect(checkStatementRequest(create(AttestRequestSchema, {}), SELF)).toBeUndefined();
+    expect(checkStatementRequest(create(AttestRequestSchema, {}), IN)).toBeUndefined();
+  });
+
+  it("refuses the home's statement when it is about another conversation, or about none, naming `statement`, as it refuses the others'", () => {
+    expect(() => checkStatementRequest(request({ conversationId: A }), IN)).toThrow(
+      /\] statement: is about conversation "a+", not its home 0+$/,
+    );
+    expect(() => checkStatementRequest(request({ conversationId: "" }), IN)).toThrow(
+      /\] statement: is about conversation "", not its home 0+$/,
+    );
+    // An agent with no home has no conversation the pool's statement could be about.
+    expect(() => checkStatementRequest(request(), { ...SELF, home: undefined })).toThrow(/\] statement: .*no home/);
   });
 });
 
@@ -98,7 +109,7 @@ describe("postStatement", () => {
   it("posts a statement once, and answers with it after", async () => {
     const ws = workspace();
     const said: string[] = [];
-    const kept = checkStatementRequest(request(), SELF)!;
+    const kept = checkStatementRequest(request(), IN)!;
     expect(await statementAnswer(ws)).toBe(NO_STATEMENT_YET);
     expect(await postStatement(ws, kept, async (t) => said.push(t))).toBe(true);
     expect(await postStatement(ws, kept, async (t) => said.push(t))).toBe(false);
@@ -156,7 +167,7 @@ describe("postStatement in several conversations", () => {
       [B, []],
     ]);
     const sayIn = (id: string) => async (t: string) => said.get(id)!.push(t);
-    const home = checkStatementRequest(request(), SELF);
+    const home = checkStatementRequest(request(), IN);
     const [a, b] = checkConversationStatements(others([A, A], [B, B]), IN, isIn);
     expect(await postStatement(ws, home!, sayIn(HOME))).toBe(true);
     for (const t of [a!, b!]) {
@@ -190,7 +201,7 @@ describe("postStatement after the home moved", () => {
     expect(said).toEqual([b!.kept.text]);
     expect(await statementAnswer(ws)).toBe(b!.kept.text);
     // A new one there is posted.
-    const next = checkStatementRequest(request({ conversationId: B }), SELF)!;
+    const next = checkStatementRequest(request({ conversationId: B }), { ...SELF, home: B })!;
     expect(await postStatement(ws, next, async (t) => said.push(t), STATEMENT_FILE, homeStatementAlsoIn(B))).toBe(true);
     expect(said).toEqual([b!.kept.text, next.text]);
   });

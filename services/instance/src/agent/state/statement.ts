@@ -7,6 +7,7 @@
 // already. It keeps the last (statement.json) to answer "what can you do
 // here?" with (conversation/plan.ts, carry-out.ts), from the pool's words, not the model's.
 //
+// The home's statement (`statement`) is taken only when it names the home.
 // In several conversations, each other conversation has a statement of its
 // own (`conversation_statements`): taken only when it names that
 // conversation, one the agent is in (not the home, whose statement is
@@ -28,17 +29,27 @@ export interface KeptStatement {
 }
 
 /**
- * The statement in an Attest call, checked (signed by the key handed with
- * it, naming this agent and instance), as the text to post; undefined when
- * the call carries none. Else INVALID_ARGUMENT naming the field.
+ * The home's statement in an Attest call, checked (signed by the key handed
+ * with it, naming this agent and instance, and about its home, as each other
+ * conversation's must be about that one), as the text to post; undefined
+ * when the call carries none. Else INVALID_ARGUMENT naming the field.
  */
 export function checkStatementRequest(
   req: AttestRequest,
-  self: { inboxId: string; instanceId: string },
+  self: { inboxId: string; instanceId: string; home: string | undefined },
   now = Date.now(),
 ): KeptStatement | undefined {
   if (!req.statement) return undefined;
-  return checkOne(req, req.statement, "statement", self, now).kept;
+  const { kept, conversationId } = checkOne(req, req.statement, "statement", self, now);
+  // Posted at home, so about the home: a statement of another conversation's tools and participation is never said here.
+  if (self.home === undefined) throw invalidArgument("statement", "the agent has no home to post it in");
+  if (conversationId !== self.home) {
+    throw invalidArgument(
+      "statement",
+      `is about conversation ${JSON.stringify(conversationId)}, not its home ${self.home}`,
+    );
+  }
+  return kept;
 }
 
 /** One statement of an Attest call, checked as checkStatementRequest says; `field` names it in a refusal. */
