@@ -175,14 +175,15 @@ describe("a member's correction never overrides the owner", () => {
     );
   });
 
-  it("the owner saying a member's fact again, or correcting to it in so many words, confirms it", () => {
+  it("the owner stating a member's fact again confirms it; a correction that starts with a no does not", () => {
     const { m, diet } = ownersDiet();
     m.add([
       { kind: "personalization", text: "my diet is vegetarian", from: SAUL, role: "member", disputes: [diet.id] },
     ]);
     expect(confirmSaid(m, HERE, "Remember: my diet is VEGETARIAN.", OWNER)).toHaveLength(1);
     expect(m.entries.map((e) => [e.text, e.role])).toEqual([["my diet is vegetarian", "owner"]]);
-    // By correction: "no, my diet is vegetarian" says the member's version.
+    // "no, my diet is vegetarian" holds the member's words after a no: a denial of them reads the same
+    // ("no, my diet is vegetarian is wrong"), so it confirms nothing by its words (stated.ts).
     const second = ownersDiet();
     second.m.add([
       {
@@ -199,10 +200,13 @@ describe("a member's correction never overrides the owner", () => {
     ];
     expect(
       recordCorrection(second.m, HERE, answer(wrong), "no, my diet is vegetarian", OWNER, facts, "owner"),
-    ).toMatchObject({ confirmed: 1 });
+    ).not.toHaveProperty("confirmed");
+    // The owner's correction took out the owner's fact; the member's version is still the member's until the owner
+    // states it, replies to it or gives it a 👍.
     expect(second.m.entries.filter((e) => !e.feedback).map((e) => [e.text, e.role])).toEqual([
-      ["my diet is vegetarian", "owner"],
+      ["my diet is vegetarian", "member"],
     ]);
+    expect(confirmSaid(second.m, HERE, "My diet is vegetarian.", OWNER)).toHaveLength(1);
   });
 
   it("only the owner's own words confirm: not a model's restatement, not a part of a word, not a member's", () => {

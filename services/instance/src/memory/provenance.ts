@@ -6,10 +6,10 @@
 // - a member's correction takes out only what that member taught; beside
 //   anyone else's fact (the owner's above all) it leaves the member's
 //   version, kept as what that member says (`disputes`);
-// - the owner makes such a version theirs by saying it in their own message
-//   (`confirmSaid`: the message's words, never a learning model's), or by
-//   saying it is right as a reply to it, or a 👍 on it (`confirm`, bound to
-//   that message by memory/feedback.ts);
+// - the owner makes such a version theirs by stating it in their own message
+//   (`confirmSaid`: the message's words, never a learning model's, and only
+//   as a statement: stated.ts), or by saying it is right as a reply to it,
+//   or a 👍 on it (`confirm`, bound to that message by memory/feedback.ts);
 // - anyone in the conversation can have the agent forget what it learned
 //   from them: the entries whose recorded teacher is their inbox, never
 //   entries matched by a name in their text (`isForgetMe`, `taughtBy`);
@@ -25,6 +25,7 @@
 
 import { ROLES, type Role } from "../platform/roles.js";
 import { contentWords, normalize, type Memory, type MemoryEntry, type NewEntry } from "./store.js";
+import { statedIn } from "./stated.js";
 import { memoryHere, type Here } from "./walls.js";
 
 export function isRole(role: unknown): role is Role {
@@ -118,21 +119,23 @@ export function confirm(memory: Memory, here: Here, ids: readonly string[], owne
 }
 
 /**
- * The owner's own message says these facts: the entries of `view` (the
- * conversation's) others taught whose whole text (normalized: case,
- * spacing and punctuation aside) the owner's message holds, word for word. The owner confirms those. Only the
- * message counts, never what a learning model made of it: a model may
- * restate anything, and a member's fact it restated after the owner's
- * "dinner at 8" is not the owner's word. Feedback, inherited and adopted
- * entries are not facts anyone confirms here.
+ * The owner's own message states these facts: the entries of `view` (the
+ * conversation's) others taught whose whole text (case, spacing and
+ * punctuation aside) the owner's message states as the owner's own
+ * (stated.ts): not in a question, a quote, a negation, a report or a
+ * condition. The owner confirms those. Only the message counts, never what a
+ * learning model made of it: a model may restate anything, and a member's
+ * fact it restated after the owner's "dinner at 8" is not the owner's word.
+ * Feedback, inherited and adopted entries are not facts anyone confirms here.
  */
 export function saidByOwner(view: Memory, ownerText: string): string[] {
   const said = ` ${normalize(ownerText)} `;
+  const states = statedIn(ownerText);
   return view.entries
     .filter((e) => {
       if (e.feedback || e.role === "owner" || e.inheritedFrom || e.adoptedFrom) return false;
       const fact = normalize(e.text);
-      return fact !== "" && said.includes(` ${fact} `);
+      return fact !== "" && said.includes(` ${fact} `) && states(e.text);
     })
     .map((e) => e.id);
 }
