@@ -187,6 +187,8 @@ export class ToolGate {
         quotes,
       );
       if (answer !== "yes" && act) act.done = false;
+      // A no (silence is one) closes the act: no later yes to anything else reopens it (agent/conversation/planning.ts).
+      if ((answer === "no" || answer === "timeout") && act) act.declined = true;
       if (answer === "no") {
         this.deps.signal?.("approvalsDeclined");
         await record(ToolCallOutcome.DENIED, "my owner said no");

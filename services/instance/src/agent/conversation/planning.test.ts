@@ -2,7 +2,10 @@
 // of everything a turn read, as generated conversations hold it, and the owner's
 // request left open for a yes. Real: the conversation's lines as policy.ts
 // makes them, the request's reading (tools/request/), the planner's
-// messages (model/planning.ts), the offline grammar. No model, no XMTP.
+// messages (model/planning.ts), the offline grammar, and the gate
+// (tools/gate.ts) an open act's call goes through, with a stand-in tool that
+// records what it would text and stand-in answers to its questions. No
+// model, no XMTP.
 import { fc, test } from "@fast-check/vitest";
 import { parseEther } from "viem";
 import { describe, expect, it } from "vitest";
@@ -11,7 +14,7 @@ import { planningMessages } from "../../model/planning.js";
 import { OfflineProvider } from "../../model/offline.js";
 import type { Role } from "../../platform/roles.js";
 import { readRequest } from "../../tools/request/read.js";
-import { bindPlan, type PlannedAct } from "../../tools/request/plan.js";
+import { bindPlan, type Plan, type PlannedAct } from "../../tools/request/plan.js";
 import { planByRule } from "../../tools/request/grammar.js";
 import {
   describePlan,
@@ -23,6 +26,15 @@ import {
   type PlanningTurn,
 } from "./planning.js";
 import { historyLines, type Said, type Speakers } from "./policy.js";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { resolvePermissions } from "@convos-pool/kit/content";
+import type { ActivityLog } from "../../tools/activity.js";
+import type { AgentTools } from "../../tools/agent-tools.js";
+import type { AskLog } from "../../tools/asks.js";
+import { ToolGate } from "../../tools/gate.js";
+import type { MoneyLedger } from "../../tools/ledger.js";
+import type { Requester } from "../../tools/permissions.js";
+import type { PreparedCall } from "../../tools/tool.js";
 
 const SELF = "5e1f".padEnd(64, "0");
 const OWNER = "0a4e".padEnd(64, "0");
@@ -38,6 +50,12 @@ const book: ContactBook = {
   lookup: (name, kind) =>
     name.toLowerCase() === "ana" && kind === "address" ? { name: "Ana", value: ANA_WALLET } : undefined,
   names: () => [{ name: "Ana", kinds: ["address"] }],
+};
+
+/** A request's plan as the offline grammar reads it, held to the request. */
+const planOf = (text: string) => {
+  const request = readRequest(text);
+  return bindPlan(planByRule(request), { request, contacts: book });
 };
 
 let serial = 0;
@@ -217,11 +235,6 @@ describe("the turn's plan", () => {
 });
 
 describe("an owner's request left open", () => {
-  const planOf = (text: string) => {
-    const request = readRequest(text);
-    return bindPlan(planByRule(request), { request, contacts: book });
-  };
-
   it("is carried out on the owner's next plain yes, in time, once; anything else closes it", () => {
     const open = new OpenRequest();
     const asked = planOf("pay Ana 0.01 ETH");
@@ -236,6 +249,31 @@ describe("an owner's request left open", () => {
     expect(open.answer(planOf("go ahead"), "go ahead", OPEN_FOR_MS + 1).acts).toHaveLength(0);
   });
 
+  it("closes for good an act the owner said no to: no later yes, ok or 👍 brings it back; the rest stays open", () => {
+    const open = new OpenRequest();
+    const asked = planOf(`pay ${ANA_WALLET} 0.01 ETH and text +15550100111`);
+    const [pay, text] = asked.acts;
+    // The gate asked about the payment and the owner said no: given back (tools/gate.ts), and declined.
+    pay!.declined = true;
+    open.keep(asked, 0);
+    expect(open.answer(planOf("ok"), "ok", 1_000).acts).toEqual([text]);
+    // Declined once it was open again (the yes brought it back, the gate asked again, the owner said no): closed.
+    const again = planOf(`pay ${ANA_WALLET} 0.01 ETH`);
+    open.keep(again, 0);
+    const carried = open.answer(planOf("yes"), "yes", 1_000);
+    expect(carried.acts).toHaveLength(1);
+    carried.acts[0]!.declined = true;
+    for (const yes of ["yes", "ok", "👍", "go ahead"]) {
+      open.keep(carried, 2_000);
+      expect(open.answer(planOf(yes), yes, 3_000).acts).toEqual([]);
+    }
+    // Declined while it waited for the yes: the yes finds it closed.
+    const waiting = planOf(`pay ${ANA_WALLET} 0.01 ETH`);
+    open.keep(waiting, 0);
+    waiting.acts[0]!.declined = true;
+    expect(open.answer(planOf("yes"), "yes", 1_000).acts).toEqual([]);
+  });
+
   it("keeps only what was not done: a request carried out leaves nothing for a yes", () => {
     const open = new OpenRequest();
     const done = planOf("pay Ana 0.01 ETH");
@@ -243,4 +281,69 @@ describe("an owner's request left open", () => {
     open.keep(done, 0);
     expect(open.answer(planOf("ok"), "ok", 1_000).acts).toHaveLength(0);
   });
+});
+
+describe("an act the owner said no to, through the gate", () => {
+  const TO = "+15550100111";
+
+  test.each([
+    { how: "the owner's no", refusal: "no" as const },
+    { how: "no answer in time", refusal: "timeout" as const },
+  ])(
+    "is run by no later plain yes: $how to the gate's question closes it, and only a fresh request texts",
+    async ({ refusal }) => {
+      const sent: string[] = [];
+      const questions: string[] = [];
+      // The tool is a stand-in that records what it would text; the gate, the plan and the open request are real.
+      const prepared = (args: Record<string, unknown>): PreparedCall => ({
+        toolId: "sms",
+        action: "send",
+        risk: "act",
+        target: String(args.to),
+        amountWei: 0n,
+        summary: `text ${String(args.to)}`,
+        run: async () => {
+          sent.push(String(args.to));
+          return { result: "sent" };
+        },
+      });
+      const gate = new ToolGate({
+        tools: () =>
+          ({ prepare: (_: string, args: Record<string, unknown>) => prepared(args) }) as unknown as AgentTools,
+        // L3: the owner's own text runs without asking, unless the turn read a mail.
+        trust: () => ({ level: TrustLevel.OPERATOR, dailySpendLimitWei: "0", setAt: "", byOwner: true }),
+        permissions: () => resolvePermissions(undefined),
+        activity: () => ({ record: async () => ({}) }) as unknown as ActivityLog,
+        ledger: () => ({ spentWei: () => 0n }) as unknown as MoneyLedger,
+        asks: () => ({}) as AskLog,
+        ask: async (statement) => {
+          questions.push(statement);
+          return refusal;
+        },
+        log,
+      });
+      const open = new OpenRequest();
+      const owner = (plan: Plan, readOutside = false): Requester => ({
+        role: "owner",
+        id: OWNER,
+        name: "Saul",
+        plan,
+        ...(readOutside ? { readOutside } : {}),
+      });
+      const call = (who: Requester) => gate.call("send_sms", { to: TO, text: "running late" }, who);
+      // The owner asks for a text; the turn read a mail first, so the gate asks; the owner refuses.
+      const first = planOf(`text ${TO} running late`);
+      expect(await call(owner(first, true))).toMatchObject({ ok: false });
+      open.keep(first, 0);
+      // The owner's next plain "ok", about anything, within the window: the refused text does not run unasked.
+      const next = open.answer(planOf("ok"), "ok", 60_000);
+      expect(await call(owner(next))).toMatchObject({ ok: false });
+      expect(questions).toHaveLength(2);
+      expect(sent).toEqual([]);
+      open.keep(next, 60_000);
+      // Asked afresh in a message of its own, it is a new request: it runs, once.
+      expect(await call(owner(planOf(`text ${TO} running late`)))).toEqual({ ok: true, result: "sent" });
+      expect(sent).toEqual([TO]);
+    },
+  );
 });

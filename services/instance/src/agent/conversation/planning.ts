@@ -7,6 +7,7 @@
 // code (tools/request/plan.ts bindPlan). An owner's request the agent did not
 // carry out in its turn stays open for the owner's next message when that
 // message is a plain yes ("go ahead"): the question it answers was about it.
+// An act the owner said no to is closed for good.
 
 import { formatEther } from "viem";
 import type { Logger } from "@convos-pool/kit/server";
@@ -131,18 +132,24 @@ export async function planTurn(llm: LlmProvider, p: Planning, log: Logger): Prom
 /** How long an owner's request the agent did not carry out stays open for a yes. */
 export const OPEN_FOR_MS = 10 * 60_000;
 
+/** An act a plain yes may still carry out: not done, and not one the owner said no to. */
+const openForYes = (a: Act) => !a.done && !a.declined;
+
 /**
  * The owner's last request with acts not done, kept for the owner's next
  * message: when that is a plain yes ("yes", "ok", "go ahead", "do it", 👍)
  * within OPEN_FOR_MS, the acts are still asked for; anything else closes it.
- * Held in memory: a restart closes it.
+ * An act the owner said no to when asked (`declined`, tools/gate.ts: a reply,
+ * a 👎, a Decline tap, the web or the CLI, or no answer in time) is never
+ * kept nor carried by a yes: a yes to anything else must not run what the
+ * owner refused. Held in memory: a restart closes it.
  */
 export class OpenRequest {
   private open: { acts: Act[]; at: number } | undefined;
 
-  /** After an owner's turn: what it left undone stays open. */
+  /** After an owner's turn: what it left undone, and the owner did not refuse, stays open. */
   keep(plan: Plan, now: number): void {
-    const acts = plan.acts.filter((a) => !a.done);
+    const acts = plan.acts.filter(openForYes);
     this.open = acts.length > 0 ? { acts, at: now } : undefined;
   }
 
@@ -151,7 +158,9 @@ export class OpenRequest {
     const open = this.open;
     this.open = undefined;
     if (!open || now - open.at > OPEN_FOR_MS || replyWord(message) !== "yes") return plan;
-    return { ...plan, acts: [...plan.acts, ...open.acts] };
+    // Refused while it waited (a question about it answered no after it was kept): not carried.
+    const acts = open.acts.filter(openForYes);
+    return acts.length > 0 ? { ...plan, acts: [...plan.acts, ...acts] } : plan;
   }
 
   /** A new claim, a release: nothing open. */

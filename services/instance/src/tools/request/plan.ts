@@ -65,6 +65,8 @@ export interface Act {
   name?: string | undefined;
   /** Carried out already (a call used it). */
   done: boolean;
+  /** The owner said no when asked about it (or let the question go unanswered): closed for good, never open for a yes. */
+  declined?: boolean;
 }
 
 /** The acts a request asks for, and what the planner said that the request does not hold (for the log). */
