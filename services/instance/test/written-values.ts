@@ -58,14 +58,35 @@ export const writeAddress = (a: string) =>
     fc.constant(`0x${a.slice(2).toUpperCase()}`),
     fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }).map((u) => `0x${cased(a.slice(2), u)}`),
   );
-/** Separators between digits: none, a space, a dash, a dot, parentheses ("+1 (555) 018-8010"). */
+/**
+ * Separators between digits: none, a space, a dash, a dot; parentheses
+ * around the second group ("+1 (555) 018-8010"), as libphonenumber-js's
+ * finder reads them. Never a last group of one or two digits after a space:
+ * that may be a count after a number ("+49 30 1234567 2 times"), which
+ * values.ts reads as no number when the digits before it are one too.
+ */
 export const writePhone = (p: string) =>
   fc
-    .array(fc.constantFrom("", "", "", " ", "-", ".", " (", ") ", "(", ")"), {
-      minLength: p.length - 2,
-      maxLength: p.length - 2,
-    })
-    .map((seps) => `+${[...p.slice(1)].map((d, i) => (i === 0 ? d : `${seps[i - 1]}${d}`)).join("")}`);
+    .tuple(
+      fc.array(fc.constantFrom("", "", "", " ", "-", "."), { minLength: p.length - 2, maxLength: p.length - 2 }),
+      fc.boolean(),
+    )
+    .map(([seps, bracket]) => {
+      // No space among the last two separators (above).
+      const between = seps.map((s, i) => (i >= seps.length - 2 && s === " " ? "" : s));
+      const groups = [p.slice(1, 2)];
+      const joins: string[] = [];
+      for (const [i, d] of [...p.slice(2)].entries()) {
+        const s = between[i] ?? "";
+        if (s === "") groups[groups.length - 1] += d;
+        else {
+          joins.push(s);
+          groups.push(d);
+        }
+      }
+      if (bracket && groups.length >= 3) groups[1] = `(${groups[1]})`;
+      return `+${groups.map((g, i) => (i === 0 ? g : `${joins[i - 1]}${g}`)).join("")}`;
+    });
 export const writeMailbox = (m: string) =>
   fc
     .tuple(

@@ -97,6 +97,29 @@ describe("phone numbers", () => {
     );
   });
 
+  it("reads no number out of '+49 30 1234567 2 times': a short group after a space, when the digits before it are a number too, may be a word of its own", () => {
+    // The reader before libphonenumber-js's finder read +493012345672 here (a German number's length varies).
+    expect(findTargets("phone", "text +49 30 1234567 2 times")).toEqual([]);
+    expect(findTargets("phone", "text +43 1 234 56 78 twice")).toEqual([]);
+    // Where the digits before it are no number, it is the number's last group; a longer group always is.
+    for (const [said, value] of [
+      ["+33 6 12 34 56 78", "+33612345678"],
+      ["+7 495 123 45 67", "+74951234567"],
+      ["+34 612 34 56 78", "+34612345678"],
+      ["+49 30 1234 5678", "+493012345678"],
+      ["+49 151 23456789", "+4915123456789"],
+      ["+39 06 1234 5678", "+390612345678"],
+    ] as const)
+      expect(where(`text ${said} now`, findTargets("phone", `text ${said} now`)), said).toEqual([[value, said]]);
+    // A number of a country whose length is fixed is never joined to the count after it.
+    expect(valuesIn("phone", "text +33 6 12 34 56 78 2 times")).toEqual(new Set(["+33612345678"]));
+  });
+
+  it("reads a number only as libphonenumber-js's finder does: brackets that do not close are no number", () => {
+    expect(findTargets("phone", "text +1 (555 018 8010 now")).toEqual([]);
+    expect(valuesIn("phone", "text +1 (555) 018 8010 now")).toEqual(new Set(["+15550188010"]));
+  });
+
   it("reads no number without its +country, too short or too long for its country, of no country, or inside a word", () => {
     for (const said of [
       "call 15550188001",
@@ -180,8 +203,20 @@ describe("amounts", () => {
 
   it("reads no amount out of a longer number, an address, a version or a phone number", () => {
     expect(amountsIn("+15550188 ether, 0x12eth, v2.5 ETH, 1.2.5 ETH, 5ethx")).toEqual(new Set());
-    // A decimal comma, or a thousands one: not 5 ETH, not 0 gwei.
-    expect(amountsIn("1,5 ETH and 1,000 gwei")).toEqual(new Set());
+    // Never the digits after a comma: not 5 ETH, not 0 gwei.
+    expect(amountsIn("1,5 ETH and 1,000 gwei")).toEqual(new Set([parseEther("1.5")]));
+  });
+
+  it("reads a decimal comma as Spanish, French and German owners write it, never one that may separate thousands", () => {
+    const said = "0,01 ETH, 1,5 ETH, 0,010 ether, 2,75 gwei";
+    expect(where(said, findAmounts(said))).toEqual([
+      [parseEther("0.01"), "0,01 ETH"],
+      [parseEther("1.5"), "1,5 ETH"],
+      [parseEther("0.01"), "0,010 ether"],
+      [parseGwei("2.75"), "2,75 gwei"],
+    ]);
+    // Three digits after a comma and a whole part: a thousand in English, one in German. Not read: the act asks.
+    expect(amountsIn("1,000 gwei, 2,500 ETH, 1.000,50 ETH, 12,345,678 wei")).toEqual(new Set());
   });
 });
 
@@ -306,6 +341,17 @@ describe("fuzzed", () => {
     "the digits of the next word are never joined to a number",
     ([p, w], next, rest) => {
       expect(findTargets("phone", `text ${w}${next} ${rest.join(" ")}`).map((f) => f.value)).toEqual([p]);
+    },
+  );
+
+  test.prop([phone.chain((p) => fc.tuple(fc.constant(p), writePhone(p))), fc.stringMatching(/^\d{1,2}$/)])(
+    "a count after a number of any country is never joined to it: the number is read alone, or not at all when the two could be one",
+    ([p, w], count) => {
+      const found = findTargets("phone", `text ${w} ${count} times`).map((f) => f.value);
+      expect(found.every((v) => v === p)).toBe(true);
+      expect(found.length).toBeLessThanOrEqual(1);
+      // Read alone whenever the count cannot join it.
+      if (normalizeTarget("phone", `${p}${count}`) === undefined) expect(found).toEqual([p]);
     },
   );
 

@@ -7,8 +7,7 @@
 // owner writes values all day without asking for anything; only these may
 // be asked for. Pure.
 
-import { parseUnits } from "viem";
-import { findAmounts, findTargets, type Found, type TargetKind } from "../values.js";
+import { findAmounts, findTargets, weiOf, type Found, type TargetKind } from "../values.js";
 
 /** Why a part of the message asks for nothing. */
 export type NotAsked = "link" | "quote" | "question" | "negation";
@@ -177,16 +176,12 @@ export function askedAmounts(r: RequestText): Found<bigint>[] {
   return out.filter((a) => !notAskedAt(r, a.start, a.end)).sort((a, b) => a.start - b.start);
 }
 
-const UNIT_DECIMALS: Readonly<Record<string, number>> = { eth: 18, ether: 18, gwei: 9, wei: 0 };
-
-/** "0.01 ETH", "0.01" (ether), "50 gwei" in wei; undefined when it is none, or more precise than its unit. */
+/** "0.01 ETH", "0,01 ETH", "0.01" (ether), "50 gwei" in wei; undefined when it is none, or more precise than its unit. */
 export function amountOf(written: string): bigint | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(eth|ether|gwei|wei)?\s*$/i.exec(written);
+  const m = /^\s*(\d+(?:[.,]\d+)?|\.\d+)\s*(eth|ether|gwei|wei)?\s*$/i.exec(written);
   if (!m?.[1]) return undefined;
-  const decimals = UNIT_DECIMALS[(m[2] ?? "eth").toLowerCase()] ?? 18;
-  if ((m[1].split(".")[1]?.length ?? 0) > decimals) return undefined;
-  const wei = parseUnits(m[1].startsWith(".") ? `0${m[1]}` : m[1], decimals);
-  return wei > 0n ? wei : undefined;
+  const wei = weiOf(m[1], m[2] ?? "eth");
+  return wei !== undefined && wei > 0n ? wei : undefined;
 }
 
 /** Where `name` is written, as a whole word (any case), where it may be asked for. */
