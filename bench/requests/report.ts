@@ -29,7 +29,7 @@ export function describe(a: Bound): string {
 }
 
 function row(label: string, t: Tally): string {
-  return `    ${label.padEnd(12)}${String(t.entries).padStart(4)}   ${ratio(t.done, t.asking)}${ratio(t.acted, t.nonRequests)}${ratio(t.wrong, t.entries)}`;
+  return `    ${label.padEnd(12)}${String(t.entries).padStart(4)}   ${ratio(t.done, t.asking)}${ratio(t.acted, t.nonRequests)}${ratio(t.wrong, t.entries)}`.trimEnd();
 }
 
 function groups(scored: readonly Scored[], by: "lang" | "category"): string[] {
