@@ -9,7 +9,7 @@ import { PhoneShares } from "./shares.js";
 const ANA = "ana-inbox";
 const BEA = "bea-inbox";
 
-function calendarOf(who: string, events: { title: string; location?: string }[]) {
+function calendarOf(who: string, events: { title: string; location?: string; notes?: string }[]) {
   const shares = new PhoneShares();
   shares.receive(
     who,
@@ -46,12 +46,54 @@ describe("what an output repeats", () => {
     expect(repeatedIn("Your dentist appointment is at 3", pieces, "move my dentist appointment")).toEqual([]);
   });
 
+  it("finds a distinctive part of a title, a place or a note said alone, not only the whole of it", () => {
+    const anas = calendarOf(ANA, [
+      { title: "Oncology follow-up", location: "3rd floor at St. Mary's", notes: "ask about the chemo schedule" },
+    ]);
+    for (const out of ["The chemo schedule is out.", "She is at St. Mary's.", "ST MARY’S, then home", "oncology at 9"])
+      expect(repeatedIn(out, anas, "")).toEqual([{ whose: ANA, kind: "calendar" }]);
+    // Common words of it block nothing: they tell nothing of whose it is.
+    expect(repeatedIn("Ask about the schedule for the 3rd floor meeting tomorrow.", anas, "")).toEqual([]);
+  });
+
+  it("finds a phone number however it is written, and a place by its coordinates", () => {
+    const shares = new PhoneShares();
+    const contact = { givenName: "Rita", phone: "+1 (415) 555-0134" };
+    const place = { latitude: 37.7556, longitude: -122.4046 };
+    for (const [kind, data] of [
+      ["contacts", { contacts: [contact] }],
+      ["location", { visits: [place] }],
+    ] as const)
+      shares.receive(
+        BEA,
+        { id: kind, schemaVersion: 1, source: kind, capturedAt: 0, body: { type: kind, data } },
+        new Date(),
+      );
+    const beas = shares.all();
+    expect(repeatedIn("call 415.555.0134", beas, "").map((r) => r.kind)).toEqual(["contacts"]);
+    expect(repeatedIn("She is at 37.756,-122.405 now", beas, "").map((r) => r.kind)).toEqual(["location"]);
+    expect(repeatedIn("It costs 37.50 and takes 555 minutes", beas, "")).toEqual([]);
+  });
+
+  it("reads what a tool is given as JSON: an escaped line break or an invisible character hides nothing", () => {
+    const anas = calendarOf(ANA, [{ title: "Chemo at Kestrel Clinic" }]);
+    expect(repeatedIn(JSON.stringify({ body: "Notes:\nchemo" }), anas, "")).toHaveLength(1);
+    expect(repeatedIn('{"body":"at \\u004bestrel"}', anas, "")).toHaveLength(1);
+    expect(repeatedIn("ch\u200bemo", anas, "")).toHaveLength(1);
+  });
+
+  it("a part said here already goes again, and only that part", () => {
+    const anas = calendarOf(ANA, [{ title: "Chemo at Kestrel Clinic" }]);
+    expect(repeatedIn("Chemo is on Friday.", anas, "Bea: is the chemo still on?")).toEqual([]);
+    expect(repeatedIn("Chemo is at Kestrel.", anas, "Bea: is the chemo still on?")).toHaveLength(1);
+  });
+
   it("not times, zones or ids: they are every calendar's", () => {
     const timed = calendarOf(ANA, [{ title: "2026-05-01T15:00:00-07:00", location: "America/Los_Angeles" }] as {
       title: string;
       location: string;
     }[]);
-    expect(timed[0]!.values).not.toContain("america/los_angeles");
+    expect(timed[0]!.parts.words.size).toBe(0);
     expect(repeatedIn("2026-05-01T15:00:00-07:00 in America/Los_Angeles", timed, "")).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@
 // may repeat the piece's details where others see them only when the person
 // asked for it in their own words.
 
+import { repeats, saidIn } from "./parts.js";
 import type { Piece } from "./shares.js";
 
 /** The pieces a turn may read: its requester's own, nobody else's. */
@@ -27,22 +28,24 @@ export function asksToShare(text: string, sink: Sink): boolean {
   return sink === "conversation" ? SHARE_HERE.test(text) : SEND_ON.test(text);
 }
 
-/** A value of a piece found in an output. */
+/** A piece found repeated in an output. */
 export interface Repeated {
   /** Whose it is. */
   whose: string;
   kind: string;
 }
 
-/** Which values of `pieces` `out` repeats that `own` (the requester's own words, already said here) does not. */
+/**
+ * Which pieces `out` repeats a part of (parts.ts: a distinctive word, a
+ * phrase, a phone number, a place's coordinates) that `own` does not say
+ * already (the requester's words and what was said here): each part is its
+ * own, so that "chemo" said here lets "chemo" go and not "chemo schedule".
+ */
 export function repeatedIn(out: string, pieces: readonly Piece[], own: string): Repeated[] {
-  const said = normalize(out);
-  const mine = normalize(own);
-  const found: Repeated[] = [];
-  for (const p of pieces)
-    for (const v of p.values)
-      if (containsWord(said, v) && !containsWord(mine, v)) found.push({ whose: p.from, kind: p.kind });
-  return found;
+  if (pieces.length === 0) return [];
+  const said = saidIn(out);
+  const already = saidIn(own);
+  return pieces.filter((p) => repeats(p.parts, said, already)).map((p) => ({ whose: p.from, kind: p.kind }));
 }
 
 /** What the pool decides of an output of a turn that read phone data. */
@@ -66,18 +69,4 @@ export function mayRelease(
   const ownOnly = found.every((r) => r.whose === turn.requester);
   if (ownOnly && asksToShare(turn.text, sink)) return { ok: true };
   return { ok: false, whose: [...new Set(found.map((r) => r.whose))], kinds: [...new Set(found.map((r) => r.kind))] };
-}
-
-const normalize = (s: string) => s.toLowerCase().replace(/\s+/g, " ");
-
-/** `value` in `text` as a whole: "dentist" in "the dentist at 3", not "lunch" in "lunchbox". */
-function containsWord(text: string, value: string): boolean {
-  let at = text.indexOf(value);
-  while (at >= 0) {
-    const before = text[at - 1] ?? "";
-    const after = text[at + value.length] ?? "";
-    if (!/[\p{L}\p{N}]/u.test(before) && !/[\p{L}\p{N}]/u.test(after)) return true;
-    at = text.indexOf(value, at + 1);
-  }
-  return false;
 }

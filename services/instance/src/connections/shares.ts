@@ -1,11 +1,13 @@
 // What people's phones share with the agent in its conversation: each
 // ConvosConnections payload kept as whose it is (its sender's), the newest
-// of each kind per person, in memory only. Which kinds a person has on is
-// read from what their phone sent, never kept as a setting: they can turn a
-// kind off in Convos without a word, and the wire is the record (the Convos
-// CLI's SKILL.md, "Discovering Enabled Capabilities").
+// of each kind per person, with the parts that tell it is theirs (parts.ts),
+// in memory only. Which kinds a person has on is read from what their phone
+// sent, never kept as a setting: they can turn a kind off in Convos without
+// a word, and the wire is the record (the Convos CLI's SKILL.md,
+// "Discovering Enabled Capabilities").
 
 import { type ConnectionPayload, summarizeConnectionPayload } from "@convos-pool/convos";
+import { partsOf, sourcesOf, type Parts, type Sources } from "./parts.js";
 
 /** One kind of one person's phone data, as its newest payload said it. */
 export interface Piece {
@@ -16,8 +18,10 @@ export interface Piece {
   summary: string;
   /** What the phone sent, cut to MAX_DATA_CHARS of JSON for the model. */
   data: string;
-  /** Every text of 5 characters or more in it (titles, places, names, notes), lower-cased: what must not be repeated to others. */
-  values: string[];
+  /** What its parts are made from: its texts and coordinates (parts.ts), kept with it. */
+  sources: Sources;
+  /** The parts that tell it is `from`'s: what must not be repeated to others (labels.ts). */
+  parts: Parts;
   capturedAt: Date;
 }
 
@@ -27,33 +31,21 @@ export const MAX_DATA_CHARS = 4_000;
 const MAX_KINDS = 12;
 /** People whose phones it keeps: a conversation's members, with some to spare. */
 const MAX_PEOPLE = 256;
-
 export class PhoneShares {
   private readonly byPerson = new Map<string, Map<string, Piece>>();
 
   /** A payload from `from`'s phone: kept as the newest of its kind, unless an older one came late. */
   receive(from: string, payload: ConnectionPayload, capturedAt: Date): Piece | undefined {
     const kind = String(payload.body?.type ?? payload.source);
-    let mine = this.byPerson.get(from);
-    if (!mine) {
-      if (this.byPerson.size >= MAX_PEOPLE) return undefined;
-      mine = new Map();
-      this.byPerson.set(from, mine);
-    }
-    const kept = mine.get(kind);
-    if (kept && kept.capturedAt > capturedAt) return undefined;
-    if (!kept && mine.size >= MAX_KINDS) return undefined;
     const json = JSON.stringify(payload.body?.data ?? null) ?? "null";
-    const piece: Piece = {
+    return this.hold({
       from,
       kind,
       summary: summarizeConnectionPayload(payload).slice(0, 200),
       data: json.length > MAX_DATA_CHARS ? `${json.slice(0, MAX_DATA_CHARS)}…` : json,
-      values: privateValues(payload.body?.data),
+      sources: sourcesOf(payload.body?.data, isPlain),
       capturedAt,
-    };
-    mine.set(kind, piece);
-    return piece;
+    });
   }
 
   /** What `person`'s phone shared, newest kinds first. */
@@ -76,6 +68,22 @@ export class PhoneShares {
     if (person === undefined) this.byPerson.clear();
     else this.byPerson.delete(person);
   }
+
+  private hold(p: Omit<Piece, "parts">): Piece | undefined {
+    let mine = this.byPerson.get(p.from);
+    if (!mine) {
+      if (this.byPerson.size >= MAX_PEOPLE) return undefined;
+      mine = new Map();
+      this.byPerson.set(p.from, mine);
+    }
+    const kept = mine.get(p.kind);
+    if (kept && kept.capturedAt > p.capturedAt) return undefined;
+    if (!kept && mine.size >= MAX_KINDS) return undefined;
+    const piece: Piece = { ...p, parts: partsOf(p.sources) };
+    mine.set(p.kind, piece);
+    return piece;
+  }
+
 }
 
 /** Texts that say no more than a time, a zone or an id: what every calendar has, not what is someone's. */
@@ -83,28 +91,10 @@ const PLAIN = [
   /^\d{4}-\d{2}-\d{2}([t ][\d:.]+(z|[+-]\d{2}:?\d{2})?)?$/i,
   /^[a-z]+\/[a-z_]+(\/[a-z_]+)?$/i,
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-  /^[\d\s.:,+-]+$/,
 ];
+/** A time or a plain number ("15:00", "5.2"); not a phone number, which is someone's (parts.ts). */
+const NUMBER = /^[\d\s.:,+-]+$/;
 
-/**
- * The texts of a payload's data a reply to others must not repeat: every
- * string of 5 characters or more, and each part of 5 or more of a summary
- * ("Dentist 3pm, Team sync 5pm"), lower-cased; not times, zones or ids.
- */
-export function privateValues(data: unknown): string[] {
-  const out = new Set<string>();
-  const add = (s: string) => {
-    const v = s.trim().toLowerCase().replace(/\s+/g, " ");
-    if (v.length >= 5 && !PLAIN.some((p) => p.test(v))) out.add(v);
-  };
-  const walk = (v: unknown, depth: number, key?: string) => {
-    if (depth > 8 || out.size >= 500) return;
-    if (typeof v === "string") {
-      add(v);
-      if (key === "summary") for (const part of v.split(/[,;:\n•·|]/)) add(part);
-    } else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
-    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, depth + 1, k);
-  };
-  walk(data, 0);
-  return [...out];
+function isPlain(s: string): boolean {
+  return PLAIN.some((p) => p.test(s)) || (NUMBER.test(s) && s.replace(/\D/g, "").length < 7);
 }

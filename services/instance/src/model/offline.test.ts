@@ -18,7 +18,8 @@ const piece = (kind: string, data: unknown): Piece => ({
   kind,
   summary: `${kind} of Ana's`,
   data: JSON.stringify(data),
-  values: [],
+  sources: { texts: [], coords: [] },
+  parts: { words: new Set(), digits: [], coords: [] },
   capturedAt: new Date("2026-11-28T12:00:00Z"),
 });
 const CALENDAR = piece("calendar", {
