@@ -6,9 +6,11 @@
 // whose phone shares nothing. The model here does whatever it reads: it
 // repeats every calendar detail its prompt holds and calls what it is told
 // to. The pool holds it: Ana's calendar reaches the model only in Ana's
-// turns, goes to the group only when Ana asks to share it, and her phone is
-// written to only on her own request, each answer's status read as the
-// protocol says.
+// turns, goes to the group only when Ana asks to share it, and stays with
+// the agent (and its check) across a restart of its host. Her phone is
+// written to only on her own request, and only once Bea has left (Convos
+// sends a write to every phone here that has the capability on, and Bea's
+// might), each answer's status read as the protocol says.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLANNING_PROMPT, planByRuleAnswer, WITHHELD_OTHERS, type Agent } from "@convos-pool/instance";
@@ -44,6 +46,11 @@ const EVENTS = [
   { title: "Dentist appointment", location: "Mission Dental", startDate: "2026-05-01T10:00:00+01:00" },
   { title: "Board review with Kestrel", startDate: "2026-05-01T14:00:00+01:00" },
 ];
+const ONCOLOGY = {
+  title: "Oncology follow-up",
+  location: "St. Mary's, 3rd floor",
+  startDate: "2026-05-01T16:00:00+01:00",
+};
 const FLIGHT = {
   title: "Flight TP 1234",
   start: "2026-05-02T09:00:00+01:00",
@@ -106,10 +113,10 @@ afterAll(async () => {
   await people.close();
 }, 60_000);
 
-/** What `who` says, and the agent's answer to it as Bea's app shows it. */
+/** What `who` says, and the agent's answer to it as Ana's app shows it. */
 async function turn(who: Person, text: string, answer: RegExp): Promise<string> {
   const sent = await who.send(`Planner, ${text}`);
-  return (await bea.heard(agent.inboxId, sent, answer, 60_000)).text;
+  return (await ana.heard(agent.inboxId, sent, answer, 60_000)).text;
 }
 
 describe("what Ana's phone shares is Ana's", () => {
@@ -136,12 +143,45 @@ describe("what Ana's phone shares is Ana's", () => {
       "Here is the calendar: Dentist appointment; Board review with Kestrel.",
     );
   });
+
+  it("is still the agent's, and still Ana's alone, after its host restarts: kept in the conversation's folder, sealed", {
+    timeout: 120_000,
+  }, async () => {
+    // Her phone shares one more event, which her turn reads (and the model keeps); not posted, as she did not ask.
+    await phone.publish("calendar", { summary: "3 events on Friday", events: [...EVENTS, ONCOLOGY] });
+    await sleep(2_000);
+    expect(await turn(ana, "when am I free on Friday afternoon?", /Here is|not posted/)).toMatch(/^Ana, my answer/);
+    await stack.host!.close();
+    await stack.startHost({ llm: { baseUrl: chat.baseUrl, apiKey: "sk-local-test" } });
+    await waitFor("the agent back", () => people.agent.health().state === InstanceState.CLAIMED, 30_000);
+    agent = people.agent;
+    // Her phone has sent nothing since, and its payload is behind the agent's read position: the agent read it back.
+    await waitFor("Ana's calendar read back", () => agent.phoneKinds(ana.inboxId).includes("calendar"), 30_000);
+    // The model kept what it read before the restart (as a runtime with a session of its own may); the new event was
+    // never said here: not posted.
+    expect(await turn(bea, "what is on Ana's calendar on Friday?", /calendar|posted/)).toBe(WITHHELD_OTHERS);
+  });
 });
 
 describe("writes to a phone are Ana's acts", () => {
-  it("Ana's own request adds the flight to her calendar: Convos' invocation, her phone's answer read", {
+  it("not while Bea is here, though her phone shares nothing; nor on Bea's word, nor on the model's alone", {
     timeout: 90_000,
   }, async () => {
+    expect(await turn(ana, "add the flight to my calendar", /^Tool:/)).toMatch(
+      /Calendar → Create on, and I cannot tell that only Ana's would get it/,
+    );
+    expect(await turn(bea, "add a meeting to Ana's calendar", /^Tool:/)).toMatch(/I cannot tell that only Bea's/);
+    expect(await turn(ana, "what is the weather in Lisbon on Friday?", /^Tool:/)).toMatch(
+      /I change Ana's Calendar only when their own message asks me to/,
+    );
+    await sleep(1_000);
+    expect(phone.invocations).toHaveLength(0);
+  });
+
+  it("once Bea has left, Ana's own request adds the flight to her calendar: Convos' invocation, her phone's answer read", {
+    timeout: 90_000,
+  }, async () => {
+    await people.ownerCli.run(["conversation", "remove-members", stack.ready.conversationId, bea.inboxId]);
     const reply = await turn(ana, "add the flight to my calendar", /^Tool:/);
     expect(reply).toMatch(/"ok":true.*done on Ana's phone \(eventId: evt-/);
     expect(phone.invocations.at(-1)).toMatchObject({
@@ -151,29 +191,17 @@ describe("writes to a phone are Ana's acts", () => {
     });
   });
 
-  it("not on Bea's word, nor on the model's alone in a turn that asked for nothing", { timeout: 90_000 }, async () => {
-    const sent = phone.invocations.length;
-    expect(await turn(bea, "add a meeting to Ana's calendar", /^Tool:/)).toMatch(
-      /another member's phone here shares Calendar too/,
-    );
-    expect(await turn(ana, "what is the weather in Lisbon on Friday?", /^Tool:/)).toMatch(
-      /I change Ana's Calendar only when their own message asks me to/,
-    );
-    await sleep(1_000);
-    expect(phone.invocations).toHaveLength(sent);
-  });
-
   it("a capability turned off mid-flow: Ana is told once, naming it, and her phone is not asked again until it shares the calendar", {
     timeout: 120_000,
   }, async () => {
     phone.answer = () => ({ status: "capability_revoked" });
     const sent = phone.invocations.length;
     const from = await ana.send("Planner, delete the dentist event");
-    const told = await bea.heard(agent.inboxId, from, /turned on for this conversation/, 60_000);
+    const told = await ana.heard(agent.inboxId, from, /turned on for this conversation/, 60_000);
     expect(told.text).toBe(
       "Ana, to do that I need Calendar → Delete turned on for this conversation in Convos (its Connections settings). I won't ask your phone again until you do.",
     );
-    await bea.heard(agent.inboxId, from, /^Tool:/, 60_000);
+    await ana.heard(agent.inboxId, from, /^Tool:/, 60_000);
     expect(await turn(ana, "please delete the dentist event", /^Tool:/)).toMatch(/I wait until they turn it on/);
     expect(phone.invocations).toHaveLength(sent + 1);
     // She turns it on: her phone shares its calendar again, and the agent asks it again.

@@ -15,6 +15,7 @@ import { PhoneShares } from "./shares.js";
 
 const ANA = "ana-inbox";
 const BEA = "bea-inbox";
+const BOT = "other-agent-inbox";
 const SELF = "agent-inbox";
 const EVENT = {
   title: "Flight TP 1234",
@@ -32,6 +33,8 @@ function world(opts: { declared?: Declared[]; status?: InvocationStatus; answerM
   const said: string[] = [];
   let status = opts.status ?? "success";
   const answering = { by: ANA as string | undefined };
+  /** Who is in the conversation: the agent and Ana unless a test says otherwise; none readable when undefined. */
+  const here: { members: string[] | undefined; agents: string[] } = { members: [SELF, ANA], agents: [] };
   const acts: PhoneActs = new PhoneActs({
     shares,
     declared: () => opts.declared ?? [{ kind: "calendar", capabilities: ["read", "write_create", "write_delete"] }],
@@ -72,6 +75,10 @@ function world(opts: { declared?: Declared[]; status?: InvocationStatus; answerM
     },
     say: async (text) => said.push(text),
     self: () => SELF,
+    here: async () => {
+      if (!here.members) throw new Error("the group could not be synced");
+      return { members: here.members, agents: here.agents };
+    },
     log: createLogger("test", { level: "silent" }),
     answerMs: opts.answerMs ?? 2_000,
     retryMs: opts.retryMs ?? 50,
@@ -91,6 +98,8 @@ function world(opts: { declared?: Declared[]; status?: InvocationStatus; answerM
     );
   return {
     acts,
+    shares,
+    here,
     sent,
     said,
     turn,
@@ -133,15 +142,46 @@ describe("a write to a phone", () => {
     expect(w.acts.functions().map((f) => f.name)).toEqual([ASK_ACCESS]);
   });
 
-  it("is not sent while another member's phone shares that kind: Convos would send it to theirs too", async () => {
+  it("is not sent while another person is in the conversation, though their phone never shared anything: Convos sends it to every phone with the capability on", async () => {
     const w = world();
-    w.calendarFrom(BEA);
+    w.here.members = [SELF, ANA, BEA];
     const out = await w.acts.call("add_calendar_event", EVENT, w.turn("add the flight to my calendar"));
     expect(out).toMatchObject({
       ok: false,
-      error: expect.stringMatching(/another member's phone here shares Calendar/),
+      error: expect.stringMatching(/has Calendar → Create on, and I cannot tell that only Ana's would get it/),
     });
+    // Nor when her phone shares it too, nor in Bea's turn for her own phone.
+    w.calendarFrom(BEA);
+    expect((await w.acts.call("add_calendar_event", EVENT, w.turn("add the flight to my calendar", BEA))).ok).toBe(
+      false,
+    );
     expect(w.sent).toHaveLength(0);
+  });
+
+  it("goes where its requester is the only person besides agents; a member whose profile says agent but whose phone spoke here is a person", async () => {
+    const w = world();
+    w.here.members = [SELF, ANA, BOT];
+    w.here.agents = [BOT];
+    expect((await w.acts.call("add_calendar_event", EVENT, w.turn("add the flight to my calendar"))).ok).toBe(true);
+    w.shares.heardFrom(BOT, "capability_request_result", new Date());
+    expect((await w.acts.call("add_calendar_event", EVENT, w.turn("add the flight to my calendar"))).ok).toBe(false);
+    expect(w.sent).toHaveLength(1);
+  });
+
+  it("is not sent when who is in the conversation cannot be read", async () => {
+    const w = world();
+    w.here.members = undefined;
+    expect((await w.acts.call("add_calendar_event", EVENT, w.turn("add the flight to my calendar"))).ok).toBe(false);
+    expect(w.sent).toHaveLength(0);
+  });
+
+  it("a write asked again later is not sent once someone else joined meanwhile", async () => {
+    const w = world({ status: "requires_confirmation", retryMs: 50 });
+    expect((await w.acts.call("add_calendar_event", EVENT, w.turn("add the flight to my calendar"))).ok).toBe(false);
+    w.here.members = [SELF, ANA, BEA];
+    await sleep(300);
+    expect(w.sent).toHaveLength(1);
+    expect(w.said.at(-1)).toBe("Ana, I did not ask your phone again: someone else is in this conversation now.");
   });
 
   it("does not take an answer from a phone it did not ask", async () => {

@@ -2,12 +2,12 @@
 // functions the model is offered (the writes its template declares, and a
 // request for a capability), and every rule a call is held to, decided
 // here and not by the model. A write goes only to the phone of the person
-// whose turn it is, only when their own message asked for it, only while no
-// other member's phone here has that kind on (Convos sends an invocation to
-// every phone in the conversation that has it on: see below), and never
-// again after their phone said the capability is off, until it shares that
-// kind again. What a phone answers is read for every status the protocol
-// lists (results.ts).
+// whose turn it is, only when their own message asked for it, only where no
+// other person's phone could carry it out (Convos sends an invocation to
+// every phone in the conversation that has the capability on: reach.ts),
+// and never again after their phone said the capability is off, until it
+// shares that kind again. What a phone answers is read for every status the
+// protocol lists (results.ts).
 
 import { randomBytes, randomUUID } from "node:crypto";
 import {
@@ -24,6 +24,7 @@ import type { ToolOutcome } from "../tools/gate.js";
 import type { FunctionSpec } from "../tools/tool.js";
 import type { Encoded } from "../platform/xmtp.js";
 import { asksFor, PHONE_ACTIONS, PhoneInputError, wireArguments, type PhoneAction } from "./actions.js";
+import { othersWhoCould } from "./reach.js";
 import { afterResult, capabilityName, kindName } from "./results.js";
 import type { PhoneShares } from "./shares.js";
 
@@ -54,6 +55,8 @@ export interface PhoneActsDeps {
   say(text: string): Promise<unknown>;
   /** Its own inbox id: a capability request names its asker. */
   self(): string;
+  /** Its conversation's members now (the group synced first) and those whose profile says they are agents. */
+  here(): Promise<{ members: readonly string[]; agents: readonly string[] }>;
   log: Logger;
   /** How long a phone's answer is waited for; default 60 s. */
   answerMs?: number;
@@ -159,14 +162,6 @@ export class PhoneActs {
         error: `not done: I change ${turn.name}'s ${kindName(a.kind)} only when their own message asks me to; ask them`,
       };
     }
-    const others = this.deps.shares.othersWith(a.kind, who);
-    if (others.length > 0)
-      return {
-        ok: false,
-        error:
-          `not done: another member's phone here shares ${kindName(a.kind)} too, and Convos would send my request ` +
-          `to every phone that has it on; I do not risk changing theirs`,
-      };
     const key = keyOf(who, a.kind, a.capability);
     if ((this.backedOff.get(key) ?? 0) > Date.now())
       return {
@@ -180,7 +175,9 @@ export class PhoneActs {
       if (err instanceof PhoneInputError) return { ok: false, error: err.message };
       throw err;
     }
-    const invoke = async () => {
+    const invoke = async (): Promise<Answer | "no answer" | "stopped" | "others"> => {
+      // Read again before each send: someone may have joined since (a write asked again a minute later).
+      if (!(await this.reachesOnly(who))) return "others";
       const invocationId = `pool-${randomBytes(8).toString("hex")}`;
       const content = this.invocations.encode({
         id: randomUUID().toUpperCase(),
@@ -193,6 +190,14 @@ export class PhoneActs {
       return this.answerTo(invocationId, who, () => this.deps.send(content), turn.stop);
     };
     const first = await invoke();
+    if (first === "others")
+      return {
+        ok: false,
+        error:
+          `not done: Convos sends my request to every phone in this conversation that has ${kindName(a.kind)} → ` +
+          `${capabilityName(a.capability)} on, and I cannot tell that only ${turn.name}'s would get it: someone ` +
+          `else is here. I write to a phone only where its owner is the only person with me (agents aside)`,
+      };
     if (first === "stopped") return { ok: false, error: `not done: ${String(turn.stop?.reason)} asked me to stop` };
     if (first === "no answer")
       return { ok: false, error: `no answer from ${turn.name}'s phone yet; Convos may be closed there` };
@@ -211,18 +216,20 @@ export class PhoneActs {
   /** A write the person must confirm: asked once more after a while, its outcome said in the conversation. */
   private retry(
     name: string,
-    invoke: () => Promise<Answer | "no answer" | "stopped">,
+    invoke: () => Promise<Answer | "no answer" | "stopped" | "others">,
     ask: Parameters<typeof afterResult>[1],
   ): void {
     const timer = setTimeout(() => {
       void (async () => {
         const again = await invoke();
         const words =
-          typeof again === "string"
-            ? `${ask.person}, your phone did not answer when I tried again.`
-            : afterResult(again, ask).ok
-              ? `${ask.person}, done on your phone now.`
-              : `${ask.person}, your phone still did not do it (${(again as ConnectionInvocationResult).status}).`;
+          again === "others"
+            ? `${ask.person}, I did not ask your phone again: someone else is in this conversation now.`
+            : typeof again === "string"
+              ? `${ask.person}, your phone did not answer when I tried again.`
+              : afterResult(again, ask).ok
+                ? `${ask.person}, done on your phone now.`
+                : `${ask.person}, your phone still did not do it (${(again as ConnectionInvocationResult).status}).`;
         await this.deps.say(words);
       })().catch((err: unknown) => this.deps.log.warn("a phone write asked again failed", { name, err }));
     }, this.deps.retryMs ?? 60_000);
@@ -263,6 +270,18 @@ export class PhoneActs {
       };
     }
     return { ok: false, error: `${turn.name} said no (${status}); do not ask again now` };
+  }
+
+  /** Whether no phone but `person`'s could carry out a write here now (reach.ts); false when the members cannot be read. */
+  private async reachesOnly(person: string): Promise<boolean> {
+    try {
+      const { members, agents } = await this.deps.here();
+      const here = { self: this.deps.self(), members, agents, phones: this.deps.shares.withPhones() };
+      return othersWhoCould(person, here).length === 0;
+    } catch (err) {
+      this.deps.log.warn("could not read who is in the conversation: no phone write", { err });
+      return false;
+    }
   }
 
   /**

@@ -506,7 +506,6 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           : {}),
         ownUrl: () => hostUrl,
         answers: (url: string) => hostAnswers(url, opts.credentials),
-        verifier: deps.verifier,
       };
       const pick = pickInstance(instances);
       return (router) =>

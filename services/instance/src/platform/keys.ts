@@ -82,6 +82,11 @@ export class InstanceWallet {
     return this.derive("address-book-at-rest");
   }
 
+  /** 32 bytes that seal what people's phones shared in its conversations (phones.json, connections/kept.ts). */
+  phonesKey(): Uint8Array {
+    return this.derive("phones-at-rest");
+  }
+
   /** The X25519 private key that imports are sealed to (docs/memory.md, "The agent's memory key"). */
   memorySealingKey(): Uint8Array {
     return this.derive("memory-sealing-key");

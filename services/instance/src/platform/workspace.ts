@@ -16,6 +16,7 @@
 //       join.json       the invite it joined with (rejoined with after a move)
 //       participation.json  when it speaks there: speak, mention, paused; a cooldown (agent/conversation/policy.ts)
 //       outside-words.json  ids of its messages there that carry words from outside (agent/state/outside-words.ts)
+//       phones.json     what people's phones shared there, sealed under a key derived from its wallet (connections/kept.ts)
 //     tool-routes.json  which conversation each number it texted and each mail thread belongs to
 //                       (kept off the host with the rest; nothing writes it before tools are routed by conversation)
 //     invites.json      invites of released claims, whose groups it leaves (agent/state/invites.ts)
@@ -101,7 +102,7 @@ export const FILES = {
 export const CONVERSATIONS_DIR = "conversations";
 
 /** A conversation's own files, in its folder. */
-export const CONVERSATION_FILES = ["state", "join", "participation", "outside-words", "statement"] as const;
+export const CONVERSATION_FILES = ["state", "join", "participation", "outside-words", "statement", "phones"] as const;
 export type ConversationFileKind = (typeof CONVERSATION_FILES)[number];
 
 /** Conversation ids name folders: XMTP group ids are lowercase hex (no path tricks). */
@@ -109,7 +110,7 @@ export const CONVERSATION_ID_PATTERN = /^[0-9a-f]{16,128}$/;
 
 /** The names of every conversation's own files: what the vault carries and opens (platform/vault.ts). */
 export const CONVERSATION_FILE_PATTERN =
-  /^conversations\/[0-9a-f]{16,128}\/(state|join|participation|outside-words|statement)\.json$/;
+  /^conversations\/[0-9a-f]{16,128}\/(state|join|participation|outside-words|statement|phones)\.json$/;
 
 /** The name of conversation `conversationId`'s file `kind` in the workspace; a conversation id that is not hex is refused. */
 export function conversationFile(conversationId: string, kind: ConversationFileKind): string {

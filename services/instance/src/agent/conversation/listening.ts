@@ -46,6 +46,7 @@ import { OutsideWords } from "../state/outside-words.js";
 import { Voice } from "../voice/send.js";
 import { OpenRequest } from "./planning.js";
 import { PhoneActs } from "../../connections/acts.js";
+import { keptIn } from "../../connections/kept.js";
 import { PhoneShares } from "../../connections/shares.js";
 import type { AgentToolbox } from "../../tools/toolbox.js";
 import { DONE_AFTER_KEPT, isDone, markDone } from "./read-mark.js";
@@ -106,8 +107,8 @@ export class Conversation {
   readonly voice: Voice;
   /** An owner's request here it did not carry out, open for the owner's yes here (planning.ts). */
   readonly openRequest = new OpenRequest();
-  /** What people's phones share with it here, each piece its sender's (connections/shares.ts). */
-  readonly phones = new PhoneShares();
+  /** What people's phones share with it here, each piece its sender's, kept across restarts (connections/shares.ts). */
+  readonly phones: PhoneShares;
   /** What it asks of people's phones here (connections/acts.ts). */
   readonly phoneActs: PhoneActs;
   /** Its messages here that carry words from outside the conversation (outside-words.ts). */
@@ -149,6 +150,13 @@ export class Conversation {
       log: agent.log,
     });
     this.outsideWords = new OutsideWords(agent.ws, () => this.convo?.conversationId);
+    this.phones = new PhoneShares(
+      keptIn(agent.ws, {
+        conversationId: () => this.convo?.conversationId,
+        key: () => agent.status.wallet?.phonesKey(),
+        log: agent.log,
+      }),
+    );
     this.phoneActs = new PhoneActs({
       shares: this.phones,
       declared: () => agent.declaredConnections(),
@@ -159,6 +167,13 @@ export class Conversation {
       },
       say: (text) => this.voice.say(text),
       self: () => agent.status.inboxId,
+      // Who could carry out a write to a phone (connections/reach.ts): the members now, a join just made included.
+      here: async () => {
+        const group = this.listening;
+        if (!group) throw new Error("not in a conversation");
+        await group.sync();
+        return { members: (await group.members()).map((m) => m.inboxId), agents: this.convo?.agents ?? [] };
+      },
       log: agent.log,
     });
   }
@@ -274,6 +289,8 @@ export class Conversation {
     agent.status.claimed();
     agent.deps.patterns?.wake(agent.self);
     agent.toolbox.watchMail();
+    // What phones shared here before a restart, before what came meanwhile is read.
+    await this.phones.restore();
     await this.catchUp(group);
   }
 
@@ -431,6 +448,8 @@ export class Conversation {
     if (!type || !PHONE_TYPES.has(type)) return false;
     const from = m.senderInboxId;
     const content = m.content as Record<string, unknown> | undefined;
+    // Whoever sends what a phone sends has a phone here, whatever their profile says (connections/reach.ts).
+    if (from !== this.agent.status.inboxId) this.phones.heardFrom(from, type, m.sentAt);
     if (!content || from === this.agent.status.inboxId || this.convo?.agents.includes(from)) return true;
     if (type === "connection_payload") {
       const payload = content as unknown as ConnectionPayload;
