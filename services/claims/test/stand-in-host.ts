@@ -67,6 +67,7 @@ import {
   InstanceConfigureOutcomeSchema,
   InstanceHostService,
   JoinConversationsResponseSchema,
+  type RestoreRecord,
   TemplateUpdateOutcomeSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import {
@@ -229,8 +230,14 @@ export class StandInHost {
   readonly attestBatches: string[][] = [];
   /** Each single Attest call, in order: its agent (not in `calls`: every claim is followed by one). */
   readonly singleAttests: string[] = [];
-  /** Each RestoreInstance, in order: the agent, its wallet index and the sealed state it was handed. */
-  readonly restores: { instanceId: string; walletIndex: number; sequence: bigint; sealed: Uint8Array }[] = [];
+  /** Each RestoreInstance, in order: the agent, its wallet index, the sealed state and the pool's record it was handed. */
+  readonly restores: {
+    instanceId: string;
+    walletIndex: number;
+    sequence: bigint;
+    sealed: Uint8Array;
+    record: RestoreRecord | undefined;
+  }[] = [];
   /** The inbox of each wallet index a stand-in of this process started (one master seed, one inbox per index). */
   private static readonly inboxOfWallet = new Map<number, string>();
   private server: RunningServer | undefined;
@@ -325,6 +332,7 @@ export class StandInHost {
               walletIndex: req.walletIndex,
               sequence: req.state.sequence,
               sealed: req.state.sealed,
+              record: req.record,
             });
             host.instances.set(req.instanceId, {
               id: req.instanceId,

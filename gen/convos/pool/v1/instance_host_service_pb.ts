@@ -6,25 +6,25 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { SealedAgentState } from "./agent_vault_service_pb.js";
 import { file_convos_pool_v1_agent_vault_service } from "./agent_vault_service_pb.js";
-import type { AgentRuntime } from "./common_pb.js";
+import type { AgentRuntime, TrustLevel } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
 import type { InstanceHostServiceTryDraftRequestSchema, InstanceHostServiceTryDraftResponseSchema } from "./draft_chat_pb.js";
 import { file_convos_pool_v1_draft_chat } from "./draft_chat_pb.js";
-import type { AgentConversationState, InstanceState } from "./instance_pb.js";
+import type { AgentConversationState, InstanceState, Permissions } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
 import type { AttestRequest, AttestResponse, ConfigureRequest, ConfigureResponse, InstanceServiceUpdateTemplateResponse, JoinConversationResponse, ToolCredential } from "./instance_service_pb.js";
 import { file_convos_pool_v1_instance_service } from "./instance_service_pb.js";
 import type { SignedTemplate } from "./template_pb.js";
 import { file_convos_pool_v1_template } from "./template_pb.js";
-import type { Any } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_any } from "@bufbuild/protobuf/wkt";
+import type { Any, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_any, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file convos/pool/v1/instance_host_service.proto.
  */
 export const file_convos_pool_v1_instance_host_service: GenFile = /*@__PURE__*/
-  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxInQKFlJlc3RvcmVJbnN0YW5jZVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSFAoMd2FsbGV0X2luZGV4GAIgASgNEi8KBXN0YXRlGAMgASgLMiAuY29udm9zLnBvb2wudjEuU2VhbGVkQWdlbnRTdGF0ZSKtAQoXUmVzdG9yZUluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkSFwoPaW5zdGFsbGF0aW9uX2lkGAIgASgJEiwKBXN0YXRlGAMgASgOMh0uY29udm9zLnBvb2wudjEuSW5zdGFuY2VTdGF0ZRI5Cg1jb252ZXJzYXRpb25zGAQgAygLMiIuY29udm9zLnBvb2wudjEuSG9zdGVkQ29udmVyc2F0aW9uIkEKFFN0YXJ0SW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDSIpChVTdGFydEluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkiOwoTU3RvcEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgdkZXN0cm95GAIgASgIIhYKFFN0b3BJbnN0YW5jZVJlc3BvbnNlIhYKFExpc3RJbnN0YW5jZXNSZXF1ZXN0IpICCg5Ib3N0ZWRJbnN0YW5jZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSFAoMd2FsbGV0X2luZGV4GAQgASgNEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgFIAEoAxIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBiADKAMSGQoRY29udmVyc2F0aW9uX25hbWUYByABKAkSOQoNY29udmVyc2F0aW9ucxgIIAMoCzIiLmNvbnZvcy5wb29sLnYxLkhvc3RlZENvbnZlcnNhdGlvbiJyChJIb3N0ZWRDb252ZXJzYXRpb24SFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSNQoFc3RhdGUYAyABKA4yJi5jb252b3MucG9vbC52MS5BZ2VudENvbnZlcnNhdGlvblN0YXRlIpABChVMaXN0SW5zdGFuY2VzUmVzcG9uc2USMQoJaW5zdGFuY2VzGAEgAygLMh4uY29udm9zLnBvb2wudjEuSG9zdGVkSW5zdGFuY2USFQoNbWF4X2luc3RhbmNlcxgCIAEoDRItCgdydW50aW1lGAMgASgOMhwuY29udm9zLnBvb2wudjEuQWdlbnRSdW50aW1lIrIBChZVcGRhdGVUZW1wbGF0ZXNSZXF1ZXN0EjAKCHRlbXBsYXRlGAEgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLQoFYmFzZXMYAiADKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRI3CglpbnN0YW5jZXMYAyADKAsyJC5jb252b3MucG9vbC52MS5UZW1wbGF0ZVVwZGF0ZVRhcmdldCJaChRUZW1wbGF0ZVVwZGF0ZVRhcmdldBITCgtpbnN0YW5jZV9pZBgBIAEoCRItCgV0b29scxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsIlIKF1VwZGF0ZVRlbXBsYXRlc1Jlc3BvbnNlEjcKCG91dGNvbWVzGAEgAygLMiUuY29udm9zLnBvb2wudjEuVGVtcGxhdGVVcGRhdGVPdXRjb21lIrcBChVUZW1wbGF0ZVVwZGF0ZU91dGNvbWUSEwoLaW5zdGFuY2VfaWQYASABKAkSSAoHYXBwbGllZBgCIAEoCzI1LmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVzcG9uc2VIABI0CgVlcnJvchgDIAEoCzIjLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVXBkYXRlRXJyb3JIAEIJCgdvdXRjb21lIjQKE1RlbXBsYXRlVXBkYXRlRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIlAKGUNvbmZpZ3VyZUluc3RhbmNlc1JlcXVlc3QSMwoJaW5zdGFuY2VzGAEgAygLMiAuY29udm9zLnBvb2wudjEuQ29uZmlndXJlUmVxdWVzdCJYChpDb25maWd1cmVJbnN0YW5jZXNSZXNwb25zZRI6CghvdXRjb21lcxgBIAMoCzIoLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlQ29uZmlndXJlT3V0Y29tZSKnAQoYSW5zdGFuY2VDb25maWd1cmVPdXRjb21lEhMKC2luc3RhbmNlX2lkGAEgASgJEjcKCmNvbmZpZ3VyZWQYAiABKAsyIS5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXNwb25zZUgAEjIKBWVycm9yGAMgASgLMiEuY29udm9zLnBvb2wudjEuSW5zdGFuY2VDYWxsRXJyb3JIAEIJCgdvdXRjb21lIksKGEpvaW5Db252ZXJzYXRpb25zUmVxdWVzdBIvCgVqb2lucxgBIAMoCzIgLmNvbnZvcy5wb29sLnYxLkNvbnZlcnNhdGlvbkpvaW4iRAoQQ29udmVyc2F0aW9uSm9pbhITCgtpbnN0YW5jZV9pZBgBIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAIgASgJIqsBChlKb2luQ29udmVyc2F0aW9uc1Jlc3BvbnNlEhMKC2luc3RhbmNlX2lkGAEgASgJEjoKBmpvaW5lZBgCIAEoCzIoLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25SZXNwb25zZUgAEjIKBWVycm9yGAMgASgLMiEuY29udm9zLnBvb2wudjEuSW5zdGFuY2VDYWxsRXJyb3JIAEIJCgdvdXRjb21lIksKFkF0dGVzdEluc3RhbmNlc1JlcXVlc3QSMQoJaW5zdGFuY2VzGAEgAygLMh4uY29udm9zLnBvb2wudjEuSW5zdGFuY2VBdHRlc3QiVAoOSW5zdGFuY2VBdHRlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSLQoGYXR0ZXN0GAIgASgLMh0uY29udm9zLnBvb2wudjEuQXR0ZXN0UmVxdWVzdCJSChdBdHRlc3RJbnN0YW5jZXNSZXNwb25zZRI3CghvdXRjb21lcxgBIAMoCzIlLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlQXR0ZXN0T3V0Y29tZSKfAQoVSW5zdGFuY2VBdHRlc3RPdXRjb21lEhMKC2luc3RhbmNlX2lkGAEgASgJEjIKCGF0dGVzdGVkGAIgASgLMh4uY29udm9zLnBvb2wudjEuQXR0ZXN0UmVzcG9uc2VIABIyCgVlcnJvchgDIAEoCzIhLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlQ2FsbEVycm9ySABCCQoHb3V0Y29tZSJZChFJbnN0YW5jZUNhbGxFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkSJQoHZGV0YWlscxgDIAMoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkyqwcKE0luc3RhbmNlSG9zdFNlcnZpY2USXAoNU3RhcnRJbnN0YW5jZRIkLmNvbnZvcy5wb29sLnYxLlN0YXJ0SW5zdGFuY2VSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuU3RhcnRJbnN0YW5jZVJlc3BvbnNlElkKDFN0b3BJbnN0YW5jZRIjLmNvbnZvcy5wb29sLnYxLlN0b3BJbnN0YW5jZVJlcXVlc3QaJC5jb252b3MucG9vbC52MS5TdG9wSW5zdGFuY2VSZXNwb25zZRJhCg1MaXN0SW5zdGFuY2VzEiQuY29udm9zLnBvb2wudjEuTGlzdEluc3RhbmNlc1JlcXVlc3QaJS5jb252b3MucG9vbC52MS5MaXN0SW5zdGFuY2VzUmVzcG9uc2UiA5ACARJiCg9VcGRhdGVUZW1wbGF0ZXMSJi5jb252b3MucG9vbC52MS5VcGRhdGVUZW1wbGF0ZXNSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2USawoSQ29uZmlndXJlSW5zdGFuY2VzEikuY29udm9zLnBvb2wudjEuQ29uZmlndXJlSW5zdGFuY2VzUmVxdWVzdBoqLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZUluc3RhbmNlc1Jlc3BvbnNlEmoKEUpvaW5Db252ZXJzYXRpb25zEiguY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvbnNSZXF1ZXN0GikuY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvbnNSZXNwb25zZTABEmIKD0F0dGVzdEluc3RhbmNlcxImLmNvbnZvcy5wb29sLnYxLkF0dGVzdEluc3RhbmNlc1JlcXVlc3QaJy5jb252b3MucG9vbC52MS5BdHRlc3RJbnN0YW5jZXNSZXNwb25zZRJiCg9SZXN0b3JlSW5zdGFuY2USJi5jb252b3MucG9vbC52MS5SZXN0b3JlSW5zdGFuY2VSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuUmVzdG9yZUluc3RhbmNlUmVzcG9uc2UScwoIVHJ5RHJhZnQSMi5jb252b3MucG9vbC52MS5JbnN0YW5jZUhvc3RTZXJ2aWNlVHJ5RHJhZnRSZXF1ZXN0GjMuY29udm9zLnBvb2wudjEuSW5zdGFuY2VIb3N0U2VydmljZVRyeURyYWZ0UmVzcG9uc2ViBnByb3RvMw", [file_convos_pool_v1_agent_vault_service, file_convos_pool_v1_common, file_convos_pool_v1_draft_chat, file_convos_pool_v1_instance, file_convos_pool_v1_instance_service, file_convos_pool_v1_template, file_google_protobuf_any]);
+  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIqMBChZSZXN0b3JlSW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDRIvCgVzdGF0ZRgDIAEoCzIgLmNvbnZvcy5wb29sLnYxLlNlYWxlZEFnZW50U3RhdGUSLQoGcmVjb3JkGAQgASgLMh0uY29udm9zLnBvb2wudjEuUmVzdG9yZVJlY29yZCK5AgoNUmVzdG9yZVJlY29yZBIQCghvd25lcl9pZBgBIAEoCRIvCgtvd25lcl9zaW5jZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdHJ1c3RfbGV2ZWwYAyABKA4yGi5jb252b3MucG9vbC52MS5UcnVzdExldmVsEh0KFWRhaWx5X3NwZW5kX2xpbWl0X3dlaRgEIAEoCRIwCgtwZXJtaXNzaW9ucxgFIAEoCzIbLmNvbnZvcy5wb29sLnYxLlBlcm1pc3Npb25zEjEKDXN0YXRlX2tlcHRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGhvc3Rfc2Vlbl9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirQEKF1Jlc3RvcmVJbnN0YW5jZVJlc3BvbnNlEhAKCGluYm94X2lkGAEgASgJEhcKD2luc3RhbGxhdGlvbl9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSOQoNY29udmVyc2F0aW9ucxgEIAMoCzIiLmNvbnZvcy5wb29sLnYxLkhvc3RlZENvbnZlcnNhdGlvbiJBChRTdGFydEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIUCgx3YWxsZXRfaW5kZXgYAiABKA0iKQoVU3RhcnRJbnN0YW5jZVJlc3BvbnNlEhAKCGluYm94X2lkGAEgASgJIjsKE1N0b3BJbnN0YW5jZVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSDwoHZGVzdHJveRgCIAEoCCIWChRTdG9wSW5zdGFuY2VSZXNwb25zZSIWChRMaXN0SW5zdGFuY2VzUmVxdWVzdCKSAgoOSG9zdGVkSW5zdGFuY2USEwoLaW5zdGFuY2VfaWQYASABKAkSEAoIaW5ib3hfaWQYAiABKAkSLAoFc3RhdGUYAyABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlEhQKDHdhbGxldF9pbmRleBgEIAEoDRIgChhhcHBsaWVkX3RlbXBsYXRlX3ZlcnNpb24YBSABKAMSHQoVYXBwbGllZF9iYXNlX3ZlcnNpb25zGAYgAygDEhkKEWNvbnZlcnNhdGlvbl9uYW1lGAcgASgJEjkKDWNvbnZlcnNhdGlvbnMYCCADKAsyIi5jb252b3MucG9vbC52MS5Ib3N0ZWRDb252ZXJzYXRpb24icgoSSG9zdGVkQ29udmVyc2F0aW9uEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEjUKBXN0YXRlGAMgASgOMiYuY29udm9zLnBvb2wudjEuQWdlbnRDb252ZXJzYXRpb25TdGF0ZSKQAQoVTGlzdEluc3RhbmNlc1Jlc3BvbnNlEjEKCWluc3RhbmNlcxgBIAMoCzIeLmNvbnZvcy5wb29sLnYxLkhvc3RlZEluc3RhbmNlEhUKDW1heF9pbnN0YW5jZXMYAiABKA0SLQoHcnVudGltZRgDIAEoDjIcLmNvbnZvcy5wb29sLnYxLkFnZW50UnVudGltZSKyAQoWVXBkYXRlVGVtcGxhdGVzUmVxdWVzdBIwCgh0ZW1wbGF0ZRgBIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEi0KBWJhc2VzGAIgAygLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSNwoJaW5zdGFuY2VzGAMgAygLMiQuY29udm9zLnBvb2wudjEuVGVtcGxhdGVVcGRhdGVUYXJnZXQiWgoUVGVtcGxhdGVVcGRhdGVUYXJnZXQSEwoLaW5zdGFuY2VfaWQYASABKAkSLQoFdG9vbHMYAiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbCJSChdVcGRhdGVUZW1wbGF0ZXNSZXNwb25zZRI3CghvdXRjb21lcxgBIAMoCzIlLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVXBkYXRlT3V0Y29tZSK3AQoVVGVtcGxhdGVVcGRhdGVPdXRjb21lEhMKC2luc3RhbmNlX2lkGAEgASgJEkgKB2FwcGxpZWQYAiABKAsyNS5jb252b3MucG9vbC52MS5JbnN0YW5jZVNlcnZpY2VVcGRhdGVUZW1wbGF0ZVJlc3BvbnNlSAASNAoFZXJyb3IYAyABKAsyIy5jb252b3MucG9vbC52MS5UZW1wbGF0ZVVwZGF0ZUVycm9ySABCCQoHb3V0Y29tZSI0ChNUZW1wbGF0ZVVwZGF0ZUVycm9yEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCSJQChlDb25maWd1cmVJbnN0YW5jZXNSZXF1ZXN0EjMKCWluc3RhbmNlcxgBIAMoCzIgLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlcXVlc3QiWAoaQ29uZmlndXJlSW5zdGFuY2VzUmVzcG9uc2USOgoIb3V0Y29tZXMYASADKAsyKC5jb252b3MucG9vbC52MS5JbnN0YW5jZUNvbmZpZ3VyZU91dGNvbWUipwEKGEluc3RhbmNlQ29uZmlndXJlT3V0Y29tZRITCgtpbnN0YW5jZV9pZBgBIAEoCRI3Cgpjb25maWd1cmVkGAIgASgLMiEuY29udm9zLnBvb2wudjEuQ29uZmlndXJlUmVzcG9uc2VIABIyCgVlcnJvchgDIAEoCzIhLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlQ2FsbEVycm9ySABCCQoHb3V0Y29tZSJLChhKb2luQ29udmVyc2F0aW9uc1JlcXVlc3QSLwoFam9pbnMYASADKAsyIC5jb252b3MucG9vbC52MS5Db252ZXJzYXRpb25Kb2luIkQKEENvbnZlcnNhdGlvbkpvaW4SEwoLaW5zdGFuY2VfaWQYASABKAkSGwoTY29udmVyc2F0aW9uX2ludml0ZRgCIAEoCSKrAQoZSm9pbkNvbnZlcnNhdGlvbnNSZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCRI6CgZqb2luZWQYAiABKAsyKC5jb252b3MucG9vbC52MS5Kb2luQ29udmVyc2F0aW9uUmVzcG9uc2VIABIyCgVlcnJvchgDIAEoCzIhLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlQ2FsbEVycm9ySABCCQoHb3V0Y29tZSJLChZBdHRlc3RJbnN0YW5jZXNSZXF1ZXN0EjEKCWluc3RhbmNlcxgBIAMoCzIeLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlQXR0ZXN0IlQKDkluc3RhbmNlQXR0ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEi0KBmF0dGVzdBgCIAEoCzIdLmNvbnZvcy5wb29sLnYxLkF0dGVzdFJlcXVlc3QiUgoXQXR0ZXN0SW5zdGFuY2VzUmVzcG9uc2USNwoIb3V0Y29tZXMYASADKAsyJS5jb252b3MucG9vbC52MS5JbnN0YW5jZUF0dGVzdE91dGNvbWUinwEKFUluc3RhbmNlQXR0ZXN0T3V0Y29tZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCghhdHRlc3RlZBgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLkF0dGVzdFJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiWQoRSW5zdGFuY2VDYWxsRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJEiUKB2RldGFpbHMYAyADKAsyFC5nb29nbGUucHJvdG9idWYuQW55MqsHChNJbnN0YW5jZUhvc3RTZXJ2aWNlElwKDVN0YXJ0SW5zdGFuY2USJC5jb252b3MucG9vbC52MS5TdGFydEluc3RhbmNlUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlN0YXJ0SW5zdGFuY2VSZXNwb25zZRJZCgxTdG9wSW5zdGFuY2USIy5jb252b3MucG9vbC52MS5TdG9wSW5zdGFuY2VSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuU3RvcEluc3RhbmNlUmVzcG9uc2USYQoNTGlzdEluc3RhbmNlcxIkLmNvbnZvcy5wb29sLnYxLkxpc3RJbnN0YW5jZXNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuTGlzdEluc3RhbmNlc1Jlc3BvbnNlIgOQAgESYgoPVXBkYXRlVGVtcGxhdGVzEiYuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLlVwZGF0ZVRlbXBsYXRlc1Jlc3BvbnNlEmsKEkNvbmZpZ3VyZUluc3RhbmNlcxIpLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZUluc3RhbmNlc1JlcXVlc3QaKi5jb252b3MucG9vbC52MS5Db25maWd1cmVJbnN0YW5jZXNSZXNwb25zZRJqChFKb2luQ29udmVyc2F0aW9ucxIoLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25zUmVxdWVzdBopLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25zUmVzcG9uc2UwARJiCg9BdHRlc3RJbnN0YW5jZXMSJi5jb252b3MucG9vbC52MS5BdHRlc3RJbnN0YW5jZXNSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuQXR0ZXN0SW5zdGFuY2VzUmVzcG9uc2USYgoPUmVzdG9yZUluc3RhbmNlEiYuY29udm9zLnBvb2wudjEuUmVzdG9yZUluc3RhbmNlUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLlJlc3RvcmVJbnN0YW5jZVJlc3BvbnNlEnMKCFRyeURyYWZ0EjIuY29udm9zLnBvb2wudjEuSW5zdGFuY2VIb3N0U2VydmljZVRyeURyYWZ0UmVxdWVzdBozLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlSG9zdFNlcnZpY2VUcnlEcmFmdFJlc3BvbnNlYgZwcm90bzM", [file_convos_pool_v1_agent_vault_service, file_convos_pool_v1_common, file_convos_pool_v1_draft_chat, file_convos_pool_v1_instance, file_convos_pool_v1_instance_service, file_convos_pool_v1_template, file_google_protobuf_any, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.RestoreInstanceRequest
@@ -46,6 +46,14 @@ export type RestoreInstanceRequest = Message<"convos.pool.v1.RestoreInstanceRequ
    * @generated from field: convos.pool.v1.SealedAgentState state = 3;
    */
   state?: SealedAgentState | undefined;
+
+  /**
+   * What the pool records of the agent, which the opened state must agree
+   * with; required.
+   *
+   * @generated from field: convos.pool.v1.RestoreRecord record = 4;
+   */
+  record?: RestoreRecord | undefined;
 };
 
 /**
@@ -54,6 +62,77 @@ export type RestoreInstanceRequest = Message<"convos.pool.v1.RestoreInstanceRequ
  */
 export const RestoreInstanceRequestSchema: GenMessage<RestoreInstanceRequest> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_instance_host_service, 0);
+
+/**
+ * The pool's record of an agent it moves (docs/scaling.md, "Only what the
+ * pool signed"). The restoring host opens the state and refuses it, writing
+ * nothing, when its owner or trust differ from these without the owner's
+ * signature for the change; and a state no high-water mark names is taken
+ * only when these dates vouch for it.
+ *
+ * @generated from message convos.pool.v1.RestoreRecord
+ */
+export type RestoreRecord = Message<"convos.pool.v1.RestoreRecord"> & {
+  /**
+   * Its owner's inbox.
+   *
+   * @generated from field: string owner_id = 1;
+   */
+  ownerId: string;
+
+  /**
+   * Since when that owner holds it: a state naming another owner is taken
+   * only with the signed transfer from this owner, accepted after this.
+   *
+   * @generated from field: google.protobuf.Timestamp owner_since = 2;
+   */
+  ownerSince?: Timestamp | undefined;
+
+  /**
+   * Its trust level as it took its owner's last SetTrustLevel, or its
+   * template's starting level; unspecified for an agent claimed before
+   * trust levels.
+   *
+   * @generated from field: convos.pool.v1.TrustLevel trust_level = 3;
+   */
+  trustLevel: TrustLevel;
+
+  /**
+   * Its daily spending limit in wei (decimal); empty or "0": none.
+   *
+   * @generated from field: string daily_spend_limit_wei = 4;
+   */
+  dailySpendLimitWei: string;
+
+  /**
+   * Whose requests it acts on, as it took its owner's SetPermissions; unset:
+   * the defaults.
+   *
+   * @generated from field: convos.pool.v1.Permissions permissions = 5;
+   */
+  permissions?: Permissions | undefined;
+
+  /**
+   * When the pool's vault kept `state`.
+   *
+   * @generated from field: google.protobuf.Timestamp state_kept_at = 6;
+   */
+  stateKeptAt?: Timestamp | undefined;
+
+  /**
+   * When the pool last saw the host that sent it answer.
+   *
+   * @generated from field: google.protobuf.Timestamp host_seen_at = 7;
+   */
+  hostSeenAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.RestoreRecord.
+ * Use `create(RestoreRecordSchema)` to create a new message.
+ */
+export const RestoreRecordSchema: GenMessage<RestoreRecord> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 1);
 
 /**
  * @generated from message convos.pool.v1.RestoreInstanceResponse
@@ -93,7 +172,7 @@ export type RestoreInstanceResponse = Message<"convos.pool.v1.RestoreInstanceRes
  * Use `create(RestoreInstanceResponseSchema)` to create a new message.
  */
 export const RestoreInstanceResponseSchema: GenMessage<RestoreInstanceResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 1);
+  messageDesc(file_convos_pool_v1_instance_host_service, 2);
 
 /**
  * @generated from message convos.pool.v1.StartInstanceRequest
@@ -117,7 +196,7 @@ export type StartInstanceRequest = Message<"convos.pool.v1.StartInstanceRequest"
  * Use `create(StartInstanceRequestSchema)` to create a new message.
  */
 export const StartInstanceRequestSchema: GenMessage<StartInstanceRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 2);
+  messageDesc(file_convos_pool_v1_instance_host_service, 3);
 
 /**
  * @generated from message convos.pool.v1.StartInstanceResponse
@@ -136,7 +215,7 @@ export type StartInstanceResponse = Message<"convos.pool.v1.StartInstanceRespons
  * Use `create(StartInstanceResponseSchema)` to create a new message.
  */
 export const StartInstanceResponseSchema: GenMessage<StartInstanceResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 3);
+  messageDesc(file_convos_pool_v1_instance_host_service, 4);
 
 /**
  * @generated from message convos.pool.v1.StopInstanceRequest
@@ -158,7 +237,7 @@ export type StopInstanceRequest = Message<"convos.pool.v1.StopInstanceRequest"> 
  * Use `create(StopInstanceRequestSchema)` to create a new message.
  */
 export const StopInstanceRequestSchema: GenMessage<StopInstanceRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 4);
+  messageDesc(file_convos_pool_v1_instance_host_service, 5);
 
 /**
  * @generated from message convos.pool.v1.StopInstanceResponse
@@ -171,7 +250,7 @@ export type StopInstanceResponse = Message<"convos.pool.v1.StopInstanceResponse"
  * Use `create(StopInstanceResponseSchema)` to create a new message.
  */
 export const StopInstanceResponseSchema: GenMessage<StopInstanceResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 5);
+  messageDesc(file_convos_pool_v1_instance_host_service, 6);
 
 /**
  * @generated from message convos.pool.v1.ListInstancesRequest
@@ -184,7 +263,7 @@ export type ListInstancesRequest = Message<"convos.pool.v1.ListInstancesRequest"
  * Use `create(ListInstancesRequestSchema)` to create a new message.
  */
 export const ListInstancesRequestSchema: GenMessage<ListInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 6);
+  messageDesc(file_convos_pool_v1_instance_host_service, 7);
 
 /**
  * @generated from message convos.pool.v1.HostedInstance
@@ -247,7 +326,7 @@ export type HostedInstance = Message<"convos.pool.v1.HostedInstance"> & {
  * Use `create(HostedInstanceSchema)` to create a new message.
  */
 export const HostedInstanceSchema: GenMessage<HostedInstance> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 7);
+  messageDesc(file_convos_pool_v1_instance_host_service, 8);
 
 /**
  * One conversation of a hosted instance, as the instance reports it.
@@ -283,7 +362,7 @@ export type HostedConversation = Message<"convos.pool.v1.HostedConversation"> & 
  * Use `create(HostedConversationSchema)` to create a new message.
  */
 export const HostedConversationSchema: GenMessage<HostedConversation> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 8);
+  messageDesc(file_convos_pool_v1_instance_host_service, 9);
 
 /**
  * @generated from message convos.pool.v1.ListInstancesResponse
@@ -318,7 +397,7 @@ export type ListInstancesResponse = Message<"convos.pool.v1.ListInstancesRespons
  * Use `create(ListInstancesResponseSchema)` to create a new message.
  */
 export const ListInstancesResponseSchema: GenMessage<ListInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 9);
+  messageDesc(file_convos_pool_v1_instance_host_service, 10);
 
 /**
  * @generated from message convos.pool.v1.UpdateTemplatesRequest
@@ -351,7 +430,7 @@ export type UpdateTemplatesRequest = Message<"convos.pool.v1.UpdateTemplatesRequ
  * Use `create(UpdateTemplatesRequestSchema)` to create a new message.
  */
 export const UpdateTemplatesRequestSchema: GenMessage<UpdateTemplatesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 10);
+  messageDesc(file_convos_pool_v1_instance_host_service, 11);
 
 /**
  * @generated from message convos.pool.v1.TemplateUpdateTarget
@@ -376,7 +455,7 @@ export type TemplateUpdateTarget = Message<"convos.pool.v1.TemplateUpdateTarget"
  * Use `create(TemplateUpdateTargetSchema)` to create a new message.
  */
 export const TemplateUpdateTargetSchema: GenMessage<TemplateUpdateTarget> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 11);
+  messageDesc(file_convos_pool_v1_instance_host_service, 12);
 
 /**
  * @generated from message convos.pool.v1.UpdateTemplatesResponse
@@ -395,7 +474,7 @@ export type UpdateTemplatesResponse = Message<"convos.pool.v1.UpdateTemplatesRes
  * Use `create(UpdateTemplatesResponseSchema)` to create a new message.
  */
 export const UpdateTemplatesResponseSchema: GenMessage<UpdateTemplatesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 12);
+  messageDesc(file_convos_pool_v1_instance_host_service, 13);
 
 /**
  * @generated from message convos.pool.v1.TemplateUpdateOutcome
@@ -433,7 +512,7 @@ export type TemplateUpdateOutcome = Message<"convos.pool.v1.TemplateUpdateOutcom
  * Use `create(TemplateUpdateOutcomeSchema)` to create a new message.
  */
 export const TemplateUpdateOutcomeSchema: GenMessage<TemplateUpdateOutcome> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 13);
+  messageDesc(file_convos_pool_v1_instance_host_service, 14);
 
 /**
  * @generated from message convos.pool.v1.TemplateUpdateError
@@ -458,7 +537,7 @@ export type TemplateUpdateError = Message<"convos.pool.v1.TemplateUpdateError"> 
  * Use `create(TemplateUpdateErrorSchema)` to create a new message.
  */
 export const TemplateUpdateErrorSchema: GenMessage<TemplateUpdateError> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 14);
+  messageDesc(file_convos_pool_v1_instance_host_service, 15);
 
 /**
  * @generated from message convos.pool.v1.ConfigureInstancesRequest
@@ -478,7 +557,7 @@ export type ConfigureInstancesRequest = Message<"convos.pool.v1.ConfigureInstanc
  * Use `create(ConfigureInstancesRequestSchema)` to create a new message.
  */
 export const ConfigureInstancesRequestSchema: GenMessage<ConfigureInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 15);
+  messageDesc(file_convos_pool_v1_instance_host_service, 16);
 
 /**
  * @generated from message convos.pool.v1.ConfigureInstancesResponse
@@ -497,7 +576,7 @@ export type ConfigureInstancesResponse = Message<"convos.pool.v1.ConfigureInstan
  * Use `create(ConfigureInstancesResponseSchema)` to create a new message.
  */
 export const ConfigureInstancesResponseSchema: GenMessage<ConfigureInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 16);
+  messageDesc(file_convos_pool_v1_instance_host_service, 17);
 
 /**
  * @generated from message convos.pool.v1.InstanceConfigureOutcome
@@ -535,7 +614,7 @@ export type InstanceConfigureOutcome = Message<"convos.pool.v1.InstanceConfigure
  * Use `create(InstanceConfigureOutcomeSchema)` to create a new message.
  */
 export const InstanceConfigureOutcomeSchema: GenMessage<InstanceConfigureOutcome> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 17);
+  messageDesc(file_convos_pool_v1_instance_host_service, 18);
 
 /**
  * @generated from message convos.pool.v1.JoinConversationsRequest
@@ -554,7 +633,7 @@ export type JoinConversationsRequest = Message<"convos.pool.v1.JoinConversations
  * Use `create(JoinConversationsRequestSchema)` to create a new message.
  */
 export const JoinConversationsRequestSchema: GenMessage<JoinConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 18);
+  messageDesc(file_convos_pool_v1_instance_host_service, 19);
 
 /**
  * @generated from message convos.pool.v1.ConversationJoin
@@ -578,7 +657,7 @@ export type ConversationJoin = Message<"convos.pool.v1.ConversationJoin"> & {
  * Use `create(ConversationJoinSchema)` to create a new message.
  */
 export const ConversationJoinSchema: GenMessage<ConversationJoin> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 19);
+  messageDesc(file_convos_pool_v1_instance_host_service, 20);
 
 /**
  * One instance's outcome, sent as soon as its join ends: one per instance
@@ -619,7 +698,7 @@ export type JoinConversationsResponse = Message<"convos.pool.v1.JoinConversation
  * Use `create(JoinConversationsResponseSchema)` to create a new message.
  */
 export const JoinConversationsResponseSchema: GenMessage<JoinConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 20);
+  messageDesc(file_convos_pool_v1_instance_host_service, 21);
 
 /**
  * @generated from message convos.pool.v1.AttestInstancesRequest
@@ -638,7 +717,7 @@ export type AttestInstancesRequest = Message<"convos.pool.v1.AttestInstancesRequ
  * Use `create(AttestInstancesRequestSchema)` to create a new message.
  */
 export const AttestInstancesRequestSchema: GenMessage<AttestInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 21);
+  messageDesc(file_convos_pool_v1_instance_host_service, 22);
 
 /**
  * @generated from message convos.pool.v1.InstanceAttest
@@ -663,7 +742,7 @@ export type InstanceAttest = Message<"convos.pool.v1.InstanceAttest"> & {
  * Use `create(InstanceAttestSchema)` to create a new message.
  */
 export const InstanceAttestSchema: GenMessage<InstanceAttest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 22);
+  messageDesc(file_convos_pool_v1_instance_host_service, 23);
 
 /**
  * @generated from message convos.pool.v1.AttestInstancesResponse
@@ -682,7 +761,7 @@ export type AttestInstancesResponse = Message<"convos.pool.v1.AttestInstancesRes
  * Use `create(AttestInstancesResponseSchema)` to create a new message.
  */
 export const AttestInstancesResponseSchema: GenMessage<AttestInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 23);
+  messageDesc(file_convos_pool_v1_instance_host_service, 24);
 
 /**
  * @generated from message convos.pool.v1.InstanceAttestOutcome
@@ -720,7 +799,7 @@ export type InstanceAttestOutcome = Message<"convos.pool.v1.InstanceAttestOutcom
  * Use `create(InstanceAttestOutcomeSchema)` to create a new message.
  */
 export const InstanceAttestOutcomeSchema: GenMessage<InstanceAttestOutcome> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 24);
+  messageDesc(file_convos_pool_v1_instance_host_service, 25);
 
 /**
  * One instance's refusal within a host's batch call, as its own call would
@@ -757,7 +836,7 @@ export type InstanceCallError = Message<"convos.pool.v1.InstanceCallError"> & {
  * Use `create(InstanceCallErrorSchema)` to create a new message.
  */
 export const InstanceCallErrorSchema: GenMessage<InstanceCallError> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 25);
+  messageDesc(file_convos_pool_v1_instance_host_service, 26);
 
 /**
  * Served by an instance host: one process that runs many agent instances,

@@ -2,7 +2,11 @@
  * What the pool manager asks of an instance host (InstanceHostService): start
  * and stop instances, and list what it runs, as the pool's own types.
  */
-import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  InstanceHostService,
+  type RestoreRecordSchema,
+} from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit/server";
@@ -36,6 +40,9 @@ export interface SealedState {
   sealed: Uint8Array;
 }
 
+/** The pool's record of an agent it moves, which the restoring host checks the state against (docs/scaling.md, "Only what the pool signed"). */
+export type RestoreRecordIn = MessageInitShape<typeof RestoreRecordSchema>;
+
 /** What the pool asks of an instance host (InstanceHostService). */
 export interface InstanceHost {
   readonly url: string;
@@ -45,6 +52,7 @@ export interface InstanceHost {
     instanceId: string,
     walletIndex: number,
     state: SealedState,
+    record: RestoreRecordIn,
   ): Promise<{ inboxId: string; installationId: string; state: InstanceState }>;
   stop(instanceId: string, destroy: boolean): Promise<void>;
   list(): Promise<HostListing>;
@@ -66,9 +74,9 @@ export class GrpcInstanceHost implements InstanceHost {
     return { inboxId: res.inboxId };
   }
 
-  async restore(instanceId: string, walletIndex: number, state: SealedState) {
+  async restore(instanceId: string, walletIndex: number, state: SealedState, record: RestoreRecordIn) {
     const res = await this.c.client.restoreInstance(
-      { instanceId, walletIndex, state: { instanceId, sequence: state.sequence, sealed: state.sealed } },
+      { instanceId, walletIndex, state: { instanceId, sequence: state.sequence, sealed: state.sealed }, record },
       { timeoutMs: this.timeoutMs },
     );
     return { inboxId: res.inboxId, installationId: res.installationId, state: res.state };

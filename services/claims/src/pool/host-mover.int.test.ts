@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { Grant, InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { createLogger, generateServiceCredentials } from "@convos-pool/kit/server";
 import { openDatabase, type Database } from "@convos-pool/kit/service";
 import { createTestDatabase } from "@convos-pool/testing";
@@ -62,7 +64,8 @@ async function claimedOnA(): Promise<{ id: string; walletIndex: number; inboxId:
   const { inboxId } = await clients[0]!.start(id, walletIndex);
   await markIdle(db.em.fork(), id, inboxId);
   await q(
-    `update instances set state = 'claimed', owner_id = ?, template_id = 'tmpl_AAAAAAAAAAAAAAAA', conversation_id = 'c', claimed_at = now() where id = ?`,
+    `update instances set state = 'claimed', owner_id = ?, template_id = 'tmpl_AAAAAAAAAAAAAAAA', conversation_id = 'c', claimed_at = now(),
+       trust_level = 2, permissions = '{"memberCrypto": 3}' where id = ?`,
     ["a".repeat(64), id],
   );
   hostA.instances.get(id)!.state = InstanceState.CLAIMED;
@@ -134,6 +137,24 @@ describe("a host lost for good", () => {
       const restore = hostB.restores.find((r) => r.instanceId === a.id);
       expect(restore).toMatchObject({ walletIndex: a.walletIndex, sequence: BigInt(10 + n) });
       expect(restore?.sealed).toEqual(new Uint8Array([n, 1, 2, 3]));
+      // With the pool's record, which the new host checks the state against: its owner, its trust, and the
+      // dates that vouch for the state (when the vault kept it, when the pool last saw host A).
+      const [row] = await q<{ kept_at: string; last_seen_at: string; owner_since: string }>(
+        `select s.updated_at as kept_at, h.last_seen_at, i.owner_since from agent_states s, instance_hosts h, instances i
+         where s.instance_id = ? and h.url = ? and i.id = s.instance_id`,
+        [a.id, hostA.url],
+      );
+      expect(restore?.record).toMatchObject({
+        ownerId: "a".repeat(64),
+        trustLevel: TrustLevel.ADVISOR,
+        dailySpendLimitWei: "",
+        permissions: { memberCrypto: Grant.REFUSE },
+      });
+      expect(
+        [restore?.record?.stateKeptAt, restore?.record?.hostSeenAt, restore?.record?.ownerSince].map((t) =>
+          t ? timestampDate(t).getTime() : undefined,
+        ),
+      ).toEqual([row!.kept_at, row!.last_seen_at, row!.owner_since].map((d) => new Date(d).getTime()));
       expect(hostB.instances.get(a.id)?.inboxId).toBe(a.inboxId);
     }
     expect(movedAfter).toHaveLength(2);

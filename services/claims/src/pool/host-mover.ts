@@ -13,8 +13,11 @@
  *     restore refused part way: that host keeps it and starts it again), or
  *     else the one of them with the most free places running its runtime (policy.ts
  *     `mostFreeHost`): RestoreInstance with its wallet index
- *     and newest sealed state (the new host makes a new installation of the
- *     same inbox, revokes the old ones, rejoins and says it moved). On
+ *     and newest sealed state, with the pool's record of the agent that the
+ *     new host checks the state against (its owner, trust level, limit and
+ *     permissions; when its vault kept the state and the pool last saw the
+ *     lost host: `recordOf`), and the new host makes a new installation of the
+ *     same inbox, revokes the old ones, rejoins and says it moved. On
  *     success the agent's row names its new host (a guarded update: only if
  *     it is still on the lost host), so updates, memory calls and removal go
  *     there, and any update it missed and its attestation (for the new
@@ -25,11 +28,12 @@
  * Replicas: a run holds the `host-mover` lease (leases.ts), so two replicas
  * never move one agent at once; RestoreInstance is idempotent besides.
  */
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { forEachLimited, Repeater, type Logger } from "@convos-pool/kit/server";
-import { randomId } from "@convos-pool/kit/content";
-import type { HostRuntime, InstanceHost } from "../hosts/instance-host.js";
+import { randomId, type ResolvedPermissions } from "@convos-pool/kit/content";
+import type { HostRuntime, InstanceHost, RestoreRecordIn } from "../hosts/instance-host.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { hostMarks } from "./lost-hosts.js";
 import { DEFAULT_HOST_CAPACITY, moveBackoffSeconds, mostFreeHost } from "./policy.js";
@@ -74,6 +78,31 @@ interface DueRow {
   move_attempts: number;
   sequence: string | number;
   sealed: Buffer;
+  owner_id: string;
+  owner_since: Date | string | null;
+  trust_level: number;
+  daily_spend_limit_wei: string;
+  permissions: ResolvedPermissions | null;
+  kept_at: Date | string;
+  last_seen_at: Date | string;
+}
+
+/**
+ * What the pool records of an agent it moves, as RestoreInstance carries it:
+ * what the agent took of its owner's signed calls, and the dates that vouch
+ * for its state (docs/scaling.md, "Only what the pool signed").
+ */
+function recordOf(r: DueRow): RestoreRecordIn {
+  const at = (d: Date | string) => timestampFromDate(new Date(d));
+  return {
+    ownerId: r.owner_id,
+    ...(r.owner_since ? { ownerSince: at(r.owner_since) } : {}),
+    trustLevel: r.trust_level,
+    dailySpendLimitWei: r.daily_spend_limit_wei,
+    ...(r.permissions ? { permissions: r.permissions } : {}),
+    stateKeptAt: at(r.kept_at),
+    hostSeenAt: at(r.last_seen_at),
+  };
 }
 
 interface Target {
@@ -142,7 +171,9 @@ export class HostMover {
 
   private due(em: EntityManager, limit: number): Promise<DueRow[]> {
     return em.execute<DueRow[]>(
-      `select i.id, i.wallet_index, i.host_url, i.inbox_id, i.runtime, i.move_attempts, s.sequence, s.sealed
+      `select i.id, i.wallet_index, i.host_url, i.inbox_id, i.runtime, i.move_attempts, s.sequence, s.sealed,
+         i.owner_id, i.owner_since, i.trust_level, i.daily_spend_limit_wei, i.permissions, s.updated_at as kept_at,
+         h.last_seen_at
        from instances i
        join instance_hosts h on h.url = i.host_url and h.lost_at is not null
        join agent_states s on s.instance_id = i.id
@@ -192,10 +223,12 @@ export class HostMover {
           if (to !== holder) counts.set(to.url, (counts.get(to.url) ?? 1) - 1);
           return;
         }
-        const res = await to.restore(r.id, Number(r.wallet_index), {
-          sequence: BigInt(r.sequence),
-          sealed: new Uint8Array(r.sealed),
-        });
+        const res = await to.restore(
+          r.id,
+          Number(r.wallet_index),
+          { sequence: BigInt(r.sequence), sealed: new Uint8Array(r.sealed) },
+          recordOf(r),
+        );
         if (r.inbox_id !== "" && res.inboxId !== r.inbox_id)
           throw new Error(`the restored agent's inbox ${res.inboxId} is not its own ${r.inbox_id}`);
         const seconds = await recordMoved(em.fork(), r.id, r.host_url, to.url);

@@ -506,6 +506,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           : {}),
         ownUrl: () => hostUrl,
         answers: (url: string) => hostAnswers(url, opts.credentials),
+        verifier: deps.verifier,
       };
       const pick = pickInstance(instances);
       return (router) =>

@@ -6,17 +6,25 @@
 // directories. The one stand-in is the claims service's AgentVaultService: the
 // first host's sender puts its sealed states into a list (its sink), and the
 // test hands the newest to the second host's RestoreInstance, as the claims
-// service does. The first move hands over a state as a host of before
-// conversations.json sealed it (its conversation in state.json): the move
-// across that release.
+// service does, with the pool's record of the agent (its owner, its trust,
+// the dates: `recordNow`) as the claims service keeps it. The first move hands
+// over a state as a host of before conversations.json sealed it (its
+// conversation in state.json): the move across that release. A state its host
+// sealed naming another owner is refused on the real host, nothing written.
 import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   PutAgentStateOutcomeSchema,
   type SealedAgentState,
   SealedAgentStateSchema,
 } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
-import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import {
+  InstanceHostService,
+  type RestoreRecord,
+  RestoreRecordSchema,
+} from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { createLogger, createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
 import { OneHost } from "@convos-pool/instance/testing";
@@ -91,6 +99,21 @@ async function ask(text: string, ms = 20_000): Promise<string> {
   return (await one.cli!.messageFrom(agentInbox, from, ms)).content;
 }
 
+/**
+ * The pool's record of the agent as the claims service hands it with a move:
+ * its owner since the claim, at its template's starting level with no limit
+ * (the owner set none), its state kept and its host seen just now.
+ */
+function recordNow(): RestoreRecord {
+  return create(RestoreRecordSchema, {
+    ownerId: one.ready.inboxId,
+    ownerSince: { seconds: BigInt(Math.floor(Date.now() / 1000) - 3600) },
+    trustLevel: TrustLevel.ADVISOR,
+    stateKeptAt: timestampNow(),
+    hostSeenAt: timestampNow(),
+  });
+}
+
 /** The newest state the first host kept for the agent. */
 function newest(): SealedAgentState {
   const mine = kept.filter((s) => s.instanceId === ID);
@@ -126,6 +149,15 @@ function sealedBefore(state: SealedAgentState): SealedAgentState {
   return create(SealedAgentStateSchema, { ...state, sealed: sealState(key, state.sequence, { ...opened, files }) });
 }
 
+/** `state` sealed again by its host with the agent's key, its config.json naming `ownerId`. */
+function withOwner(state: SealedAgentState, ownerId: string): SealedAgentState {
+  const key = walletAt(MasterSeed.parse(one.masterSeed), 0).vaultKey();
+  const opened = openState(key, ID, state.sequence, state.sealed);
+  const config = { ...(JSON.parse(opened.files[FILES.config]!) as object), ownerId };
+  const files = { ...opened.files, [FILES.config]: JSON.stringify(config) };
+  return create(SealedAgentStateSchema, { ...state, sealed: sealState(key, state.sequence, { ...opened, files }) });
+}
+
 describe("an agent of a host lost for good comes back on another host", () => {
   it("answers again from the second host, remembers what it was taught, says it moved, and has one installation", {
     timeout: 240_000,
@@ -145,7 +177,7 @@ describe("an agent of a host lost for good comes back on another host", () => {
 
     // While its host still answers, the agent is not moved, whoever asks: nothing is written, no installation made.
     const early = await secondRpc.client
-      .restoreInstance({ instanceId: ID, walletIndex: 0, state })
+      .restoreInstance({ instanceId: ID, walletIndex: 0, state, record: recordNow() })
       .catch((err: unknown) => ConnectError.from(err));
     expect(early).toBeInstanceOf(ConnectError);
     expect((early as ConnectError).code).toBe(Code.FailedPrecondition);
@@ -168,6 +200,7 @@ describe("an agent of a host lost for good comes back on another host", () => {
         instanceId: ID,
         walletIndex: 0,
         state: create(SealedAgentStateSchema, { ...state, sealed: altered }),
+        record: recordNow(),
       })
       .catch((err: unknown) => ConnectError.from(err));
     expect(refused).toBeInstanceOf(ConnectError);
@@ -175,10 +208,26 @@ describe("an agent of a host lost for good comes back on another host", () => {
     expect((refused as ConnectError).rawMessage).toMatch(/does not open as agent inst-moving's at sequence/);
     expect(existsSync(join(one.dir, "host2", "instances", ID))).toBe(false);
 
+    // Sealed by its host naming another owner (a host holds its agents' keys): not the pool's record, refused.
+    const forged = await secondRpc.client
+      .restoreInstance({ instanceId: ID, walletIndex: 0, state: withOwner(state, "e".repeat(64)), record: recordNow() })
+      .catch((err: unknown) => ConnectError.from(err));
+    expect(forged).toBeInstanceOf(ConnectError);
+    expect([(forged as ConnectError).code, (forged as ConnectError).rawMessage]).toEqual([
+      Code.FailedPrecondition,
+      expect.stringMatching(/^state\.owner_id: the sealed state names owner e{64}, the pool's record /),
+    ]);
+    expect(existsSync(join(one.dir, "host2", "instances", ID))).toBe(false);
+
     // Sealed by a host of before conversations.json: it opens, and the agent's start moves it into the new layout.
     const from = one.cli!.events.length;
     const before = sealedBefore(state);
-    const restored = await secondRpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state: before });
+    const restored = await secondRpc.client.restoreInstance({
+      instanceId: ID,
+      walletIndex: 0,
+      state: before,
+      record: recordNow(),
+    });
     expect(restored.inboxId).toBe(agentInbox);
     expect(restored.installationId).not.toBe(oldInstallation);
     expect([InstanceState.STARTING, InstanceState.CLAIMED]).toContain(restored.state);
@@ -194,7 +243,12 @@ describe("an agent of a host lost for good comes back on another host", () => {
     expect(listed.instances.find((i) => i.instanceId === ID)?.state).toBe(InstanceState.CLAIMED);
 
     // Asked again (a retry), it answers as the first did, and makes no new installation.
-    const again = await secondRpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state: before });
+    const again = await secondRpc.client.restoreInstance({
+      instanceId: ID,
+      walletIndex: 0,
+      state: before,
+      record: recordNow(),
+    });
     expect(again.installationId).toBe(restored.installationId);
     expect(again.state).toBe(InstanceState.CLAIMED);
 
@@ -246,7 +300,12 @@ describe("an agent of a host lost for good comes back on another host", () => {
       secondRpc = rpc;
       secondName = name;
       const from = one.cli!.events.length;
-      const restored = await rpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state: state! });
+      const restored = await rpc.client.restoreInstance({
+        instanceId: ID,
+        walletIndex: 0,
+        state: state!,
+        record: recordNow(),
+      });
       expect((await one.cli!.messageFrom(agentInbox, from, 90_000)).content).toBe(MOVED_NOTICE);
       expect(await ask("what is my diet?")).toBe("[offline model] From what I remember: your diet is vegan.");
       // Everything it was taught on every host before.
@@ -289,7 +348,7 @@ describe("an agent of a host lost for good comes back on another host", () => {
     // One write in two minutes for this machine: the new installation's registration is refused.
     one.node.setRateLimits({ writes: 1, reads: 0, windowMs: 120_000 });
     const refused = await rpc.client
-      .restoreInstance({ instanceId: ID, walletIndex: 0, state: state! })
+      .restoreInstance({ instanceId: ID, walletIndex: 0, state: state!, record: recordNow() })
       .then(() => undefined)
       .catch((err: unknown) => ConnectError.from(err));
     expect(refused, "the restore was refused").toBeInstanceOf(ConnectError);
@@ -307,7 +366,12 @@ describe("an agent of a host lost for good comes back on another host", () => {
     expect(await ask("what is my diet?")).toBe("[offline model] From what I remember: your diet is vegan.");
 
     // The mover's retry of the refused restore: the same installation, and every other one revoked.
-    const again = await rpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state: state! });
+    const again = await rpc.client.restoreInstance({
+      instanceId: ID,
+      walletIndex: 0,
+      state: state!,
+      record: recordNow(),
+    });
     expect(again.installationId).toBe(host.instances.get(ID)!.client!.installationId);
     expect(again.state).toBe(InstanceState.CLAIMED);
     const [inbox] = await Client.fetchInboxStates(

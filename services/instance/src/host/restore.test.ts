@@ -1,7 +1,8 @@
 // A restore opens only the newest state (restore.ts checkNewest): the
 // agent's high-water mark as the lineage service hands it back, with real
 // keys and signatures; the mark's reader is a function here, the lineage
-// service's own part is its int test (lineage/src/marks). A state sealed
+// service's own part is its int test (lineage/src/marks). What it takes of a
+// state against the pool's record is restore-record.test.ts's. A state sealed
 // before conversations.json opens, is written and moved into a folder per
 // conversation as the agent's start does it, on a real workspace in a
 // temporary directory.
@@ -72,14 +73,24 @@ describe("a restore opens only the newest state", () => {
     ).toBe("FailedPrecondition");
   });
 
-  it("no mark yet (never kept a state), or no lineage service configured: the state is taken as it is", async () => {
-    await checkNewest(
-      hostWith(async () => undefined),
-      ID,
-      AGENT.address,
-      1n,
-    );
-    await checkNewest(hostWith(undefined), ID, AGENT.address, 1n);
+  it("no mark yet (never kept a state), or no lineage service configured: no sequence is refused, and the pool's record dates the state instead", async () => {
+    expect(
+      await checkNewest(
+        hostWith(async () => undefined),
+        ID,
+        AGENT.address,
+        1n,
+      ),
+    ).toBe(false);
+    expect(await checkNewest(hostWith(undefined), ID, AGENT.address, 1n)).toBe(false);
+    expect(
+      await checkNewest(
+        hostWith(async () => markOf(1n)),
+        ID,
+        AGENT.address,
+        1n,
+      ),
+    ).toBe(true);
   });
 
   it("a lineage service that does not answer stops the restore, to be asked again", async () => {

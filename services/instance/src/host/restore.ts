@@ -17,6 +17,15 @@
 // and a state below it is refused. Whoever kept an old state (a database
 // operator, a broken claims service) cannot roll the agent back alone.
 //
+// Only what the pool signed (docs/scaling.md, "Only what the pool signed";
+// restore-record.ts): the claims service hands the pool's record of the
+// agent with its state (RestoreRecord), and a state whose owner, trust level,
+// daily limit or permissions differ from it is refused, unless it carries the
+// signed transfers from the pool's owner to its own; a state no mark names
+// is taken only when the pool can date it. A host holds its agents' keys, so
+// what it seals is its word alone: this keeps a broken host's forged state
+// from outliving it on a healthy one.
+//
 // Only an agent whose host is gone moves (docs/scaling.md, "Only a lost host's
 // agents"): the state names the host that sealed it, and a restore elsewhere
 // asks that host's health first. While it still answers, nothing is moved: an
@@ -24,12 +33,13 @@
 // conversation) is worse than one that waits; the claims service's word
 // that the host is lost is not enough on its own.
 //
-// Nothing is written before the state opened and its instance.json names the
-// wallet at that index. Asked again for an agent it already runs (a retry),
-// it answers as the first did and writes no state: one whose start the
-// network refused (left CRASHED, with its XMTP database, for this retry or
-// the host's reviver) is started again, and the other installations are
-// revoked if the first try did not get to it.
+// Nothing is written before the state opened, its instance.json names the
+// wallet at that index, and it agrees with the pool's record. Asked again
+// for an agent it already runs (a retry), it answers as the first did and
+// writes no state: one whose start the network refused (left CRASHED, with
+// its XMTP database, for this retry or the host's reviver) is started
+// again, and the other installations are revoked if the first try did not
+// get to it.
 
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -47,6 +57,7 @@ import type { Agent } from "../agent/face/agent.js";
 import { type AgentKeys, MAX_WALLET_INDEX } from "../platform/keys.js";
 import { type AgentState, openState, VaultError, writeState } from "../platform/vault.js";
 import { FILES, INSTANCE_ID_PATTERN, type InstanceRecord, type MovedFile, Workspace } from "../platform/workspace.js";
+import { checkDated, checkTrust, planOwner, requireRecord, type TransferLink } from "./restore-record.js";
 
 /** What a restore needs of the host (routes.ts's HostAgents is one). */
 export interface RestoreHost {
@@ -64,6 +75,8 @@ export interface RestoreHost {
   ownUrl?: (() => string) | undefined;
   /** Whether the host at this address answers its health check as serving; absent: nobody is asked. */
   answers?: ((url: string) => Promise<boolean>) | undefined;
+  /** Checks owners' signatures against the network: a state's transfers of its owner. */
+  verifier: () => Promise<SignatureVerifier>;
 }
 
 /** Restores in progress, by instance id: a retry waits for the first. */
@@ -89,6 +102,7 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
   if (state.instanceId !== instanceId) {
     throw invalidArgument("state.instance_id", `names ${state.instanceId}, not ${instanceId}`);
   }
+  const record = requireRecord(req.record);
 
   const running = host.instances.get(instanceId);
   if (running) {
@@ -108,7 +122,7 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
 
   // Released by the keys service only while the pool moves this agent here from a host marked lost.
   const wallet = await host.keys.wallet(instanceId, walletIndex);
-  await checkNewest(host, instanceId, wallet.address, state.sequence);
+  const marked = await checkNewest(host, instanceId, wallet.address, state.sequence);
   let opened: AgentState;
   try {
     opened = openState(wallet.vaultKey(), instanceId, state.sequence, state.sealed);
@@ -117,23 +131,27 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
     throw err;
   }
   await checkHostGone(host, instanceId, opened.host);
-  const recordText = opened.files[FILES.instance];
-  const record = recordText ? (JSON.parse(recordText) as InstanceRecord) : undefined;
-  if (!record || record.instanceId !== instanceId || record.address.toLowerCase() !== wallet.address.toLowerCase()) {
+  const selfText = opened.files[FILES.instance];
+  const self = selfText ? (JSON.parse(selfText) as InstanceRecord) : undefined;
+  if (!self || self.instanceId !== instanceId || self.address.toLowerCase() !== wallet.address.toLowerCase()) {
     throw invalidArgument(
       "wallet_index",
-      `the sealed state's agent is ${record?.address ?? "unnamed"}, not the wallet at index ${walletIndex} (${wallet.address})`,
+      `the sealed state's agent is ${self?.address ?? "unnamed"}, not the wallet at index ${walletIndex} (${wallet.address})`,
     );
   }
   if (!ofAnAgentInAConversation(opened.files)) {
     throw failedPrecondition(`the sealed state of ${instanceId} is not of an agent in a conversation`);
   }
+  // What its host sealed is that host's word: the pool's record decides (restore-record.ts).
+  if (!marked) checkDated(opened.sealedAt, record);
+  checkTrust(opened.files, record);
+  await checkTransfers(host, instanceId, planOwner(opened.files, record));
 
   // What a stopped workspace of the same id left here (it lived here once) gives way to the newer state.
   const ws = new Workspace(host.dataDir, instanceId);
   await ws.destroy();
   // Its record as it was, but not stopped or retired: it runs here now.
-  const { stopped: _stopped, retiredUntil: _retired, ...kept } = record;
+  const { stopped: _stopped, retiredUntil: _retired, ...kept } = self;
   await writeState(
     ws,
     { ...opened, files: { ...opened.files, [FILES.instance]: JSON.stringify(kept) } },
@@ -178,14 +196,16 @@ export function ofAnAgentInAConversation(files: Readonly<Record<string, string>>
  * agent's own wallet signed it for this agent and sequence (anyone else's
  * mark, or one altered, is not the agent's word and is refused as such); a
  * lineage service that cannot be asked stops the restore, to be asked again.
+ * Whether a mark was checked: a state no mark names is dated by the pool's
+ * record instead (restore-record.ts `checkDated`).
  */
 export async function checkNewest(
   host: RestoreHost,
   instanceId: string,
   address: string,
   sequence: bigint,
-): Promise<void> {
-  if (!host.marks) return;
+): Promise<boolean> {
+  if (!host.marks) return false;
   let mark: StateMark | undefined;
   try {
     mark = await host.marks(instanceId);
@@ -196,7 +216,7 @@ export async function checkNewest(
       Code.Unavailable,
     );
   }
-  if (!mark) return;
+  if (!mark) return false;
   const own = new SignatureVerifier({
     resolver: { addressBelongsToInbox: async (a) => a.toLowerCase() === address.toLowerCase() },
     poolId: host.poolId,
@@ -218,6 +238,52 @@ export async function checkNewest(
     throw failedPrecondition(
       `state.sequence: ${sequence} is older than the newest state ${instanceId} recorded (${mark.sequence}); restore that one`,
     );
+  }
+  return true;
+}
+
+/**
+ * Checks each transfer a state of another owner carries against the network,
+ * as the agent checked it when it took its new owner: the owner's offer and
+ * the new owner's acceptance, at any age (their windows were checked then).
+ * A signature that does not check out refuses the state, naming
+ * `state.owner_id`; a network that cannot be asked stops the restore, to be
+ * asked again.
+ */
+async function checkTransfers(host: RestoreHost, instanceId: string, links: readonly TransferLink[]): Promise<void> {
+  if (links.length === 0) return;
+  const verifier = await host.verifier();
+  for (const l of links) {
+    try {
+      const at = `transfers[${l.index}]`;
+      await verifier.verify(
+        "TransferAgent",
+        { inboxId: l.from, instanceId, newOwnerId: l.to },
+        l.offer,
+        `${at}.offer`,
+        {
+          anyAge: true,
+        },
+      );
+      await verifier.verify(
+        "AcceptAgent",
+        { inboxId: l.to, instanceId, fromOwnerId: l.from },
+        l.acceptance,
+        `${at}.acceptance`,
+        { anyAge: true },
+      );
+    } catch (err) {
+      if (!(err instanceof ConnectError) || err.code === Code.Unavailable || err.code === Code.Internal) {
+        host.log.warn("a restore could not check the state's transfer of its owner", { instanceId, err });
+        throw new ConnectError(
+          `the transfer of ${instanceId}'s owner could not be checked (the XMTP network did not answer); ask again later`,
+          Code.Unavailable,
+        );
+      }
+      throw failedPrecondition(
+        `state.owner_id: the sealed state's transfer from ${l.from} to ${l.to} is not theirs (${err.rawMessage}); nothing restored`,
+      );
+    }
   }
 }
 

@@ -239,7 +239,9 @@ export async function sealAgent(
   const last = await ws.readJson<VaultFile>(VAULT_FILE);
   const sequence = BigInt(last?.sequence ?? "0") + 1n;
   const wallet = await keys.wallet(instanceId, record.walletIndex);
-  const sealed = sealState(wallet.vaultKey(), sequence, await collectState(ws, host));
+  // Dated, so that a restore with no mark can set it beside the pool's record (restore-record.ts).
+  const state = { ...(await collectState(ws, host)), sealedAt: new Date().toISOString() };
+  const sealed = sealState(wallet.vaultKey(), sequence, state);
   await ws.writeJson(VAULT_FILE, { sequence: sequence.toString() } satisfies VaultFile);
   return {
     state: create(SealedAgentStateSchema, { instanceId, sequence, sealed }),

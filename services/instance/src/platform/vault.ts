@@ -93,6 +93,12 @@ export interface AgentState {
    * (host/restore.ts). Absent in states sealed before it was kept.
    */
   host?: string;
+  /**
+   * When it was sealed (ISO), by the sealing host's clock: a restore with no
+   * high-water mark takes it only when the pool's record dates it too
+   * (host/restore-record.ts). Absent in states sealed before it was kept.
+   */
+  sealedAt?: string;
 }
 
 /** Thrown when a state cannot be sealed or opened; the message says why, never what is inside. */
@@ -149,7 +155,8 @@ export function openState(key: Uint8Array, instanceId: string, sequence: bigint,
     state.instanceId !== instanceId ||
     typeof state.files !== "object" ||
     state.files === null ||
-    (state.host !== undefined && typeof state.host !== "string")
+    (state.host !== undefined && typeof state.host !== "string") ||
+    (state.sealedAt !== undefined && typeof state.sealedAt !== "string")
   ) {
     throw new VaultError("the sealed state opened but is not a state of this version for this agent");
   }
