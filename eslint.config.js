@@ -21,6 +21,7 @@ const FLOORS = {
     "memory",
     "connections",
     "tools",
+    "walls",
     "platform",
   ],
   "services/instance/src/agent": ["face", "life", "conversation", "voice", "turns", "state"],

@@ -45,8 +45,9 @@ import type { CloneAuthorization, CloneSummaryRequest } from "@convos-pool/gen/c
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { checkCloneConfig, checkSignedTemplate, type CloneConfig, type RunningTemplate } from "./binding.js";
 import { isRole } from "../memory/provenance.js";
-import { carriesOtherKind, ownLines, type Memory, type MemoryEntry, type NewEntry } from "../memory/store.js";
-import { portable } from "../memory/walls.js";
+import { carriesOtherKind, type Memory, type MemoryEntry, type NewEntry } from "../memory/store.js";
+import { linesFor } from "../walls/views.js";
+import { carriedByClone } from "../memory/walls.js";
 import type { AgentKeys } from "../platform/keys.js";
 import { MAX_SUMMARY_BYTES } from "../platform/xmtp.js";
 
@@ -149,13 +150,15 @@ export function buildSummary(
 /**
  * What the parent summarizes for a clone, which is made for another
  * conversation (docs/memory.md, "Provenance"): entries of the kinds the owner
- * chose that every conversation reads (memory/walls.ts `portable`: the
+ * chose that every conversation reads (memory/walls.ts `carriedByClone`: the
  * owner's own, what they marked "use this in all my conversations", adopted
  * lessons; never feedback, never a member's unconfirmed word), and the
  * owner's own lines of the conversation, less those that carry a kind the
  * owner did not choose.
  */
-export function cloneSelection<L extends { role: string; speaker?: string | undefined; text: string }>(input: {
+export function cloneSelection<
+  L extends { role: string; from?: string | undefined; speaker?: string | undefined; text: string },
+>(input: {
   memory: Memory;
   history: readonly L[];
   carry: readonly MemoryKind[];
@@ -163,8 +166,8 @@ export function cloneSelection<L extends { role: string; speaker?: string | unde
 }): { entries: MemoryEntry[]; recent: L[] } {
   const { memory, carry, ownerId } = input;
   return {
-    entries: memory.entries.filter((e) => carry.includes(e.kind) && portable(e, ownerId)),
-    recent: ownLines(input.history).filter((h) => !carriesOtherKind(h.text, carry, memory)),
+    entries: memory.entries.filter((e) => carry.includes(e.kind) && carriedByClone(e, ownerId)),
+    recent: linesFor(input.history, "", { kind: "clone" }).filter((h) => !carriesOtherKind(h.text, carry, memory)),
   };
 }
 

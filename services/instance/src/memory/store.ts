@@ -15,9 +15,18 @@ import { MEMORY_KINDS, type MemoryKind } from "@convos-pool/kit/signing";
 import { renderAdoptedHints } from "./hints.js";
 import { MAX_MEMORY_ENTRIES, overShare } from "./shares.js";
 import type { Role } from "../platform/roles.js";
+import { readable, type Reader } from "../walls/labels.js";
 import { jsonObjectIn } from "../platform/json-answer.js";
 
 export { MEMORY_KINDS, MAX_MEMORY_ENTRIES, type MemoryKind };
+
+/** A role's turn as the walls read it, wherever it is (Memory.visibleTo weighs whose turn, not where). */
+const ROLE_READERS: Readonly<Record<Role, Reader>> = {
+  owner: { kind: "owner" },
+  member: { kind: "person", conversationId: "", inboxId: "", owner: false },
+  outsider: { kind: "outsider", conversationId: "", address: "" },
+};
+const EVERYWHERE = { everywhere: true } as const;
 
 export interface MemoryEntry {
   id: string;
@@ -157,8 +166,16 @@ export class Memory {
    * are shared, the list is not.
    */
   visibleTo(role: Role): Memory {
-    if (role === "owner") return this;
-    return new Memory(role === "outsider" ? [] : this.entries.filter((e) => e.kind !== "credentials"));
+    // The walls decide (walls/labels.ts): a credential is the owner's alone, an outsider's turn reads no memory.
+    const reader = ROLE_READERS[role];
+    return new Memory(
+      this.entries.filter((e) =>
+        readable(
+          { whose: { nobody: true }, where: EVERYWHERE, how: e.kind === "credentials" ? "credential" : "taught" },
+          reader,
+        ),
+      ),
+    );
   }
 
   /**
@@ -523,16 +540,6 @@ export function carriesOtherKind(line: string, carry: readonly MemoryKind[], mem
     (e) =>
       !carry.includes(e.kind) && (text.includes(normalize(e.text)) || text.includes(normalize(toSecondPerson(e.text)))),
   );
-}
-
-/**
- * The lines of a conversation its owner said: all of it a clone's summary
- * may read (clone/summary.ts), since a clone's conversation is another one
- * and members' words stay where they were said (memory/walls.ts). The
- * agent's own lines go too: they may repeat what members said.
- */
-export function ownLines<T extends { role: string; speaker?: string | undefined }>(lines: readonly T[]): T[] {
-  return lines.filter((l) => l.role === "user" && l.speaker === "owner");
 }
 
 /** "my name is Saul" → "your name is Saul": how the offline provider says it back. */

@@ -1,13 +1,15 @@
-// Where each memory entry may be read, for an agent that is in more than one
-// conversation (docs/design/one-agent-many-conversations.md, "Walls"): what
-// members said, and what the agent learned from them, stays in the
-// conversation it was said in; what travels is the owner's own, and what the
-// owner marked "use this in all my conversations" (`sharedBy`). Decided here
-// from who taught the entry, never by the model; the same provenance the
-// trust rules read (memory/provenance.ts). An agent in one conversation reads
-// all of its memory, as before: every entry's scope is that conversation or
-// everywhere.
+// Each memory entry's label (walls/labels.ts): whose it is, where it may be
+// read, how it came. For an agent in more than one conversation (docs/trust.md,
+// "Walls: labels checked where data leaves"): what members said, and what the
+// agent learned from them, stays in the conversation it was said in; what
+// travels is the owner's own, and what the owner marked "use this in all my
+// conversations" (`sharedBy`). The label is made here from who taught the
+// entry, never by the model (the same provenance the trust rules read,
+// memory/provenance.ts); who may read it is the walls' one check. An agent in
+// one conversation reads all of its memory, as before: every entry's scope is
+// that conversation or everywhere.
 
+import { readable, type Label, type Reader } from "../walls/labels.js";
 import { Memory, type MemoryEntry } from "./store.js";
 
 /** Where an entry may be read: in every conversation of the agent, or in one. */
@@ -66,18 +68,44 @@ function ownersOwn(e: MemoryEntry, ownerId: string): boolean {
   return e.role === "owner" && e.from === ownerId;
 }
 
-/** Whether `e` may be read in `conversationId`. */
-export function readableIn(e: MemoryEntry, conversationId: string, walls: Walls): boolean {
+/** `e`'s label: its teacher's, read where its scope says; a credential as one. */
+export function labelOf(e: MemoryEntry, walls: Walls): Label {
   const scope = scopeOf(e, walls);
-  return "everywhere" in scope || scope.conversationId === conversationId;
+  return {
+    whose: e.from ? { person: e.from } : { nobody: true },
+    where: "everywhere" in scope ? scope : { conversation: scope.conversationId },
+    how: e.kind === "credentials" ? "credential" : "taught",
+  };
+}
+
+/** The owner's turn in `conversationId`: who reads the most there, so what learning there reads. */
+const conversationView = (conversationId: string, walls: Walls): Reader => ({
+  kind: "person",
+  conversationId,
+  inboxId: walls.ownerId,
+  owner: true,
+});
+
+/** Whether `e` may be read in `conversationId` (by its owner there, who reads the most). */
+export function readableIn(e: MemoryEntry, conversationId: string, walls: Walls): boolean {
+  return readable(labelOf(e, walls), conversationView(conversationId, walls));
 }
 
 /**
- * The memory a turn in `conversationId` reads: a view, as Memory.visibleTo
- * gives one (the entries are shared, the list is not), taken before it.
+ * The memory `reader` may read: a view (the entries are shared, the list is
+ * not). A turn's model call reads this, whatever its runtime.
+ */
+export function memoryFor(memory: Memory, reader: Reader, walls: Walls): Memory {
+  return new Memory(memory.entries.filter((e) => readable(labelOf(e, walls), reader)));
+}
+
+/**
+ * The memory a turn in `conversationId` reads, before whose turn it is: a
+ * view, as Memory.visibleTo gives one (the entries are shared, the list is
+ * not), taken before it.
  */
 export function memoryIn(memory: Memory, conversationId: string, walls: Walls): Memory {
-  return new Memory(memory.entries.filter((e) => readableIn(e, conversationId, walls)));
+  return memoryFor(memory, conversationView(conversationId, walls), walls);
 }
 
 /**
@@ -87,4 +115,10 @@ export function memoryIn(memory: Memory, conversationId: string, walls: Walls): 
  */
 export function memoryHere(memory: Memory, here: Here): Memory {
   return memoryIn(memory, here.conversationId, here);
+}
+
+/** Whether a clone may take `e` (walls/labels.ts, its clone rule): what every conversation of the agent reads. */
+export function carriedByClone(e: MemoryEntry, ownerId: string): boolean {
+  // Home is no matter here: what is read in one conversation only stays out, whichever it is.
+  return readable(labelOf(e, { ownerId, home: "" }), { kind: "clone" });
 }

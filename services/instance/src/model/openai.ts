@@ -159,8 +159,8 @@ export class OpenAiProvider implements LlmProvider {
     return turnMessages(input);
   }
 
-  /** The session a turn or a summary belongs to (`user`); none: each call stands alone. */
-  protected session(_purpose: "turn" | "summary"): string | undefined {
+  /** The session a turn (its input) or a summary belongs to (`user`); none: each call stands alone. */
+  protected session(_purpose: "turn" | "summary", _input?: TurnInput): string | undefined {
     return undefined;
   }
 
@@ -184,7 +184,7 @@ export class OpenAiProvider implements LlmProvider {
     const messages = this.turnMessages(input);
     const { callTool } = input;
     const tools = callTool ? input.functions : undefined;
-    const user = this.session("turn");
+    const user = this.session("turn", input);
     // What the model said beside its last calls: the turn's words if the budget ends it there.
     let said = "";
     for (let round = 0; ; round++) {

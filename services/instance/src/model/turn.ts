@@ -10,6 +10,7 @@ import type { ToolOutcome } from "../tools/gate.js";
 import type { PromptLimits } from "./caps.js";
 import type { ActKind, PlannedAct } from "../tools/request/plan.js";
 import type { TargetKind } from "../tools/values.js";
+import type { Reader } from "../walls/labels.js";
 
 /** A function call the model asks for (OpenAI's `tool_calls[]`). */
 export interface ToolCall {
@@ -78,6 +79,11 @@ export interface TurnInput {
    * (STOPPED_FOR_BUDGET). The first completion was charged when the turn was planned; absent: no budget.
    */
   nextCompletion?: () => boolean;
+  /**
+   * Who reads what the turn makes (walls/labels.ts): its history and memory are what that reader may read, and a
+   * runtime that keeps a session (OpenClaw) keeps this reader's. Absent: the turn stands alone (tests, a draft).
+   */
+  reader?: Reader;
 }
 
 export interface InboundTextTurn {

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@convos-pool/kit/server";
 import { gatewayConfig, gatewayEnv, OPENCLAW_MODEL, type GatewayPaths } from "./config.js";
 import type { OpenClawInstall } from "./install.js";
+import { SessionMarks } from "./sessions.js";
 
 /** How long a gateway may take to say it is ready: 45 to 70 s on a busy 2-core machine (docs/performance/openclaw.md). */
 export const START_TIMEOUT_MS = 240_000;
@@ -80,11 +81,11 @@ export class OpenClawGateway {
   /** Stopped on purpose (to free a place, a stop): not started again until a turn asks for it. */
   stopped = false;
   /**
-   * Its session store has not seen its agent's conversation (a first start,
-   * or a spare it took): the next turn carries the recent conversation, not
-   * only what is new since its last answer.
+   * What each session of its store was told (sessions.ts): none when the
+   * store is new to its agent (a first start, or a spare it took), so that
+   * each session's first turn carries the recent conversation.
    */
-  fresh = true;
+  sessions: SessionMarks;
   private model_: string;
   /**
    * A spare (no agent yet): until it takes one, its model is this address
@@ -102,6 +103,7 @@ export class OpenClawGateway {
   constructor(private readonly opts: GatewayOptions) {
     this.paths = gatewayPaths(opts.root);
     this.model_ = opts.model;
+    this.sessions = new SessionMarks(this.paths.state);
   }
 
   get model(): string {
@@ -130,14 +132,14 @@ export class OpenClawGateway {
    * model, by rewriting its openclaw.json, which OpenClaw applies without a
    * restart (`agents` and `models` hot-reload); resolves once its log says
    * the reload applied. Its state directory stays its own, so its session
-   * store is new to the agent (`fresh`).
+   * store is new to the agent (no session was told anything).
    */
   async take(agent: { workspace: string; model: string }): Promise<void> {
     if (!this.ready) throw new Error("only a ready gateway takes an agent");
     this.paths = { ...this.paths, workspace: agent.workspace };
     this.model_ = agent.model;
     this.hasAgent = true;
-    this.fresh = true;
+    await this.sessions.clear();
     // Only what it says from now on: the reload of this config.
     this.tail = "";
     await this.writeConfig();
@@ -191,11 +193,15 @@ export class OpenClawGateway {
     this.port = await freePort();
     this.token = randomBytes(32).toString("hex");
     this.isReady = false;
-    // A session store from an earlier start holds the conversation already.
-    this.fresh = await access(join(p.state, "agents")).then(
-      () => false,
-      () => true,
-    );
+    // A session store from an earlier start holds what each session was told already.
+    if (
+      await access(join(p.state, "agents")).then(
+        () => true,
+        () => false,
+      )
+    )
+      await this.sessions.load();
+    else await this.sessions.clear();
     await this.writeConfig();
     const out = createWriteStream(join(p.state, "logs", "gateway.out"), { flags: "a", mode: 0o600 });
     const started = performance.now();

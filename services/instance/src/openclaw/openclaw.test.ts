@@ -7,11 +7,12 @@ import { describe, expect, it } from "vitest";
 import { SoulSchema, TemplateContentSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { Memory } from "../memory/store.js";
 import { turnMessages } from "../model/prompt.js";
-import type { TurnInput } from "../model/turn.js";
+import type { HistoryLine, TurnInput } from "../model/turn.js";
 import type { Role } from "../platform/roles.js";
 import { DENIED_TOOLS, gatewayConfig, gatewayEnv, TOKEN_ENV, UPSTREAM_KEY_ENV } from "./config.js";
 import { AGENTS_MD, alteredFiles, entriesFromMemoryMd, memoryMd, signedFiles } from "./files.js";
-import { memoryMdOf, newLines, openClawTurnMessages } from "./provider.js";
+import { memoryMdOf, openClawTurnMessages } from "./provider.js";
+import { marked, untold, type SessionMark } from "./sessions.js";
 import { memoryIn } from "../memory/walls.js";
 import { gatewayPaths } from "./gateway.js";
 
@@ -132,41 +133,55 @@ describe("MEMORY.md of a turn in one of the agent's conversations", () => {
   });
 });
 
-describe("a turn sent to a gateway that keeps the conversation's session", () => {
+describe("a turn sent to a gateway that keeps its reader's session", () => {
+  const history: HistoryLine[] = [
+    { role: "user", text: "hello", sender: "Saul", speaker: "owner", at: 1_000 },
+    { role: "assistant", text: "hi", at: 2_000 },
+    { role: "user", text: "we go to Tokyo", sender: "Ana", speaker: "member", at: 3_000 },
+    { role: "user", text: "Trip Planner, a restaurant?", sender: "Saul", speaker: "owner", at: 4_000 },
+  ];
   const input: TurnInput = {
     model: "m",
     agentName: "Trip Planner",
     identity: "# Trip Planner\n\nSIGNED",
     context: "Your trust level is L2.",
     memory: new Memory(),
-    history: [
-      { role: "user", text: "hello", sender: "Saul", speaker: "owner" },
-      { role: "assistant", text: "hi" },
-      { role: "user", text: "we go to Tokyo", sender: "Ana", speaker: "member" },
-      { role: "user", text: "Trip Planner, a restaurant?", sender: "Saul", speaker: "owner" },
-    ],
+    history,
   };
+  const sent = (mark?: SessionMark) =>
+    openClawTurnMessages(input, turnMessages({ ...input, history: untold(history, mark) }));
 
-  it("sends the pool's context as the system part and only what was said since its last answer, labelled", () => {
-    const all = turnMessages(input);
-    expect(newLines(all).map((m) => m.content)).toEqual([
-      "[member] Ana: we go to Tokyo",
-      "[owner] Saul: Trip Planner, a restaurant?",
-    ]);
-    const sent = openClawTurnMessages(input, all);
-    expect(sent).toEqual([
+  it("sends the pool's context as the system part and only what its session was not told, labelled", () => {
+    const told = sent({ at: 2_000, answers: ["hi"] });
+    expect(told).toEqual([
       { role: "system", content: "Your trust level is L2." },
       { role: "user", content: "[member] Ana: we go to Tokyo\n[owner] Saul: Trip Planner, a restaurant?" },
     ]);
     // IDENTITY.md is OpenClaw's to read from its workspace, checked there; it is not sent again.
-    expect(JSON.stringify(sent)).not.toContain("SIGNED");
+    expect(JSON.stringify(told)).not.toContain("SIGNED");
   });
 
-  it("to a gateway whose session store has not seen the conversation (a spare taken at a wake), the recent conversation, its own answers too", () => {
-    const sent = openClawTurnMessages(input, turnMessages(input), true);
-    expect(sent.at(-1)?.content).toBe(
+  it("tells a session new to the gateway (a spare taken at a wake, a person's first turn) the recent conversation, its own answers too", () => {
+    expect(sent(undefined).at(-1)?.content).toBe(
       "[owner] Saul: hello\n[you] hi\n[member] Ana: we go to Tokyo\n[owner] Saul: Trip Planner, a restaurant?",
     );
+  });
+
+  it("tells a session the answers another session gave in its conversation since, never its own again", () => {
+    // The owner's session answered "hi"; Ana's session was told up to her last line before it.
+    expect(untold(history, { at: 1_000, answers: ["other"] }).map((h) => h.text)).toEqual([
+      "hi",
+      "we go to Tokyo",
+      "Trip Planner, a restaurant?",
+    ]);
+    expect(untold(history, { at: 1_000, answers: ["hi"] }).map((h) => h.text)).not.toContain("hi");
+  });
+
+  it("marks what a turn told and its answer, keeping the newest line's time", () => {
+    const mark = marked(undefined, history, "Sushi Dai");
+    expect(mark).toEqual({ at: 4_000, answers: ["Sushi Dai"] });
+    expect(untold(history, mark)).toEqual([]);
+    expect(marked(mark, [], "again").at).toBe(4_000);
   });
 });
 

@@ -1,13 +1,17 @@
 // An OpenClaw agent's turns: the host's turn (who said what, the pool's
 // context, the pool's tools) sent to its gateway's chat completions, in the
-// conversation's session (`user`), so OpenClaw keeps the conversation as its
-// own history. Before each turn the host checks OpenClaw's signed files and
-// writes MEMORY.md with what this turn's speaker may see of what its
-// conversation reads (memory/walls.ts); the pool's tools go
-// as client tools, so every call comes back to the host's trust gate.
+// session of the turn's reader (`user`: walls/labels.ts sessionOf, one for
+// each person in each conversation, the owner's apart, one for each turn
+// for someone outside), so OpenClaw keeps what that reader may read as its
+// own history and nothing else (sessions.ts). Before each call to the
+// gateway the host checks OpenClaw's signed files and writes MEMORY.md with
+// what this turn's reader may read (memory/walls.ts), under a lock that no
+// other turn's write passes until the call is answered; the pool's tools
+// go as client tools, so every call comes back to the host's trust gate.
 // Learning stays the host's (its typed, attributed memory); summaries for a
 // clone are asked of OpenClaw in a session of their own.
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { type ChatMessage, type LearnInput, type LlmProvider, RefusedTurn, type TurnInput } from "../model/turn.js";
 import { OpenAiProvider } from "../model/openai.js";
@@ -19,6 +23,8 @@ import type { RuntimeAgent } from "../agent/life/deps.js";
 import { OPENCLAW_MODEL } from "./config.js";
 import type { OpenClawGateway } from "./gateway.js";
 import { alteredFiles, fileHash, MEMORY_MD, memoryMd, SIGNED_FILES, type SignedFile } from "./files.js";
+import { marked, untold } from "./sessions.js";
+import { sessionOf } from "../walls/labels.js";
 import { readFile, writeFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -26,27 +32,17 @@ import { join } from "node:path";
 export const ALTERED_REPLY =
   "I will not answer: the instructions I run on were changed outside my creator's signed release. My creator's next update restores them.";
 
-/** The last lines of the turn that are new to OpenClaw's session: those after its own last answer. */
-export function newLines(messages: ChatMessage[]): ChatMessage[] {
-  const rest = messages.filter((m) => m.role !== "system");
-  let last = -1;
-  rest.forEach((m, i) => {
-    if (m.role === "assistant") last = i;
-  });
-  return rest.slice(last + 1);
-}
-
 /**
  * The messages of an OpenClaw turn: the pool's context as the system part
  * (OpenClaw adds it to its own prompt, which holds IDENTITY.md, SOUL.md,
- * AGENTS.md and MEMORY.md), then what was said since its last answer, as one
- * message of labelled lines (its session holds what came before).
+ * AGENTS.md and MEMORY.md), then what its session has not been told
+ * (`all`: the lines sessions.ts `untold` kept), as one message of labelled
+ * lines (its session holds what came before).
  */
-export function openClawTurnMessages(input: TurnInput, all: ChatMessage[], fresh = false): ChatMessage[] {
-  // A session store that has not seen the conversation (a new gateway, a spare taken at a wake) gets its recent lines.
-  const lines = fresh ? all.filter((m) => m.role !== "system") : newLines(all);
-  const said = lines
-    // Its own earlier answers, in a replay: said as its own.
+export function openClawTurnMessages(input: TurnInput, all: ChatMessage[]): ChatMessage[] {
+  const said = all
+    .filter((m) => m.role !== "system")
+    // Answers it gave in another session of this conversation: said as its own.
     .map((m) => (typeof m.content !== "string" ? "" : m.role === "assistant" ? `[you] ${m.content}` : m.content))
     .filter(Boolean)
     .join("\n");
@@ -76,6 +72,12 @@ export interface GatewayHandle {
 export class OpenClawProvider extends OpenAiProvider {
   override readonly kind = "openclaw" as const;
   private summarySession = "";
+  /** Each turn's session, made once (a turn for someone outside gets a new one). */
+  private readonly sessions = new WeakMap<TurnInput, string>();
+  /** MEMORY.md for the call to the gateway being made (a turn's, or a summary's empty one): written first. */
+  private readonly calling = new AsyncLocalStorage<string>();
+  /** Each call to the gateway with its turn's MEMORY.md, one at a time: a waiting turn's file is not another's. */
+  private memoryLock: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly agent: RuntimeAgent,
@@ -92,42 +94,70 @@ export class OpenClawProvider extends OpenAiProvider {
       // OpenClaw keeps the conversation in its session: whether a turn it refused is there already only it
       // knows, and a second copy could stand there twice. Its model's refusals are its own to retry.
       retry: "never",
-      fetch: async (url, init) => {
-        const gateway = await gateways.started();
-        gateway.inUse++;
-        try {
-          const { baseUrl, token } = await gateway.endpoint();
-          const asked = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
-          const path = asked.replace("http://openclaw.invalid/v1", baseUrl);
-          const headers = { ...(init?.headers as Record<string, string>), authorization: `Bearer ${token}` };
-          return await fetch(path, { ...init, headers });
-        } finally {
-          gateway.inUse--;
-        }
-      },
+      fetch: (url, init) => this.withMemory(this.calling.getStore(), () => this.toGateway(url, init)),
     });
+  }
+
+  private async toGateway(url: string | URL | Request, init: RequestInit | undefined): Promise<Response> {
+    const gateway = await this.gateways.started();
+    gateway.inUse++;
+    try {
+      const { baseUrl, token } = await gateway.endpoint();
+      const asked = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
+      const path = asked.replace("http://openclaw.invalid/v1", baseUrl);
+      const headers = { ...(init?.headers as Record<string, string>), authorization: `Bearer ${token}` };
+      return await fetch(path, { ...init, headers });
+    } finally {
+      gateway.inUse--;
+    }
+  }
+
+  /**
+   * `call` with MEMORY.md written as `memory` (a turn's: what its reader may
+   * read) and no other call's written until it is answered: OpenClaw reads
+   * the file on each call, and a turn that waits for its owner's answer
+   * calls again after another turn ran. A call of no turn gets none.
+   */
+  private withMemory<T>(memory: string | undefined, call: () => Promise<T>): Promise<T> {
+    const run = this.memoryLock.then(async () => {
+      await this.writeMemory(memory ?? memoryMd(""));
+      return call();
+    });
+    this.memoryLock = run.catch(() => undefined);
+    return run;
   }
 
   protected override model(): string {
     return OPENCLAW_MODEL;
   }
 
-  protected override session(purpose: "turn" | "summary"): string | undefined {
+  protected override session(purpose: "turn" | "summary", input?: TurnInput): string | undefined {
     if (purpose === "summary") return this.summarySession;
-    return this.agent.convo ? `conversation-${this.agent.convo.conversationId}` : undefined;
+    if (!input) return undefined;
+    let session = this.sessions.get(input);
+    if (!session) {
+      // A turn without a reader (a draft, a test) stands alone, as a turn for someone outside does.
+      session = sessionOf(input.reader ?? { kind: "clone" }, () => randomBytes(8).toString("hex"));
+      this.sessions.set(input, session);
+    }
+    return session;
   }
 
   protected override turnMessages(input: TurnInput): ChatMessage[] {
-    return openClawTurnMessages(input, super.turnMessages(input), this.gateways.current().fresh);
+    const mark = this.gateways.current().sessions.get(this.session("turn", input) ?? "");
+    return openClawTurnMessages(input, super.turnMessages({ ...input, history: untold(input.history, mark) }));
   }
 
   override async reply(input: TurnInput, signal?: AbortSignal): Promise<string> {
     await this.checkSignedFiles();
-    await this.writeMemory(input);
-    // Started (or a spare taken) before the turn's messages are made: whether its session is fresh is known then.
+    // Started (or a spare taken) before the turn's messages are made: what its session was told is known then.
     const gateway = await this.gateways.started();
-    const answer = await super.reply(input, signal);
-    gateway.fresh = false;
+    const session = this.session("turn", input) ?? "";
+    const mark = gateway.sessions.get(session);
+    const answer = await this.calling.run(memoryMdOf(input), () => super.reply(input, signal));
+    // Only sessions that are kept: a person's turns in a conversation.
+    if (input.reader?.kind === "person")
+      await gateway.sessions.set(session, marked(mark, untold(input.history, mark), answer));
     return answer;
   }
 
@@ -141,9 +171,10 @@ export class OpenClawProvider extends OpenAiProvider {
   }
 
   override async summarize(...args: Parameters<OpenAiProvider["summarize"]>): Promise<NewEntry[]> {
-    // Each clone's summary in a session of its own: nothing of the conversation's session, nor of another clone's.
-    this.summarySession = `clone-summary-${randomBytes(8).toString("hex")}`;
-    return super.summarize(...args);
+    // Each clone's summary in a session of its own: nothing of the conversation's session, nor of another clone's;
+    // and with an empty MEMORY.md: what it may carry is in its input (clone/summary.ts), not a turn's file.
+    this.summarySession = sessionOf({ kind: "clone" }, () => randomBytes(8).toString("hex"));
+    return this.calling.run(memoryMd(""), () => super.summarize(...args));
   }
 
   /**
@@ -168,10 +199,10 @@ export class OpenClawProvider extends OpenAiProvider {
     throw new RefusedTurn(`${altered.join(", ")} differ from the signed release`, ALTERED_REPLY);
   }
 
-  /** MEMORY.md, written before each turn from that turn's memory (`memoryMdOf`). */
-  private async writeMemory(input: TurnInput): Promise<void> {
+  /** MEMORY.md, written before each call to the gateway (a turn's: `memoryMdOf`). */
+  private async writeMemory(memory: string): Promise<void> {
     const path = join(this.gateways.current().paths.workspace, MEMORY_MD);
-    await writeFile(`${path}.tmp`, memoryMdOf(input), { mode: 0o600 });
+    await writeFile(`${path}.tmp`, memory, { mode: 0o600 });
     await rename(`${path}.tmp`, path);
   }
 }

@@ -123,11 +123,17 @@ export class AgentTools {
     });
   }
 
-  /** Checks a call's arguments and puts it in words; throws ToolInputError. Runs nothing. */
-  prepare(name: string, args: RawArguments): PreparedCall {
+  /**
+   * Checks a call's arguments and puts it in words; throws ToolInputError. Runs nothing. `mailView`: the mailbox as
+   * the call's turn may read it (mailbox-view.ts).
+   */
+  prepare(name: string, args: RawArguments, mailView?: (m: Mailbox) => Mailbox): PreparedCall {
     const tool = toolNamed(name);
     if (!tool) throw new ToolInputError(`there is no function ${JSON.stringify(name)}`);
-    return tool.prepare(args, this.reach, this.settings);
+    const email = this.reach.email;
+    const reach =
+      email && mailView ? { ...this.reach, email: { ...email, mailbox: () => mailView(email.mailbox()) } } : this.reach;
+    return tool.prepare(args, reach, this.settings);
   }
 
   close(): void {

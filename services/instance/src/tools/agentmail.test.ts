@@ -78,6 +78,8 @@ describe("the agent's AgentMail client", () => {
       date: list[1]!.date,
       text: "Book a table for four, please.",
       messageId: list[1]!.id,
+      // Its thread, as the listing has it: which conversation the mail belongs to (mailbox-view.ts).
+      threadId: list[1]!.threadId,
     });
 
     const sent = await client.send({

@@ -94,7 +94,7 @@ export class AgentMailClient implements Mailbox {
       `no message with id ${id}`,
     );
     const text = m.extracted_text || m.text || (m.html ? await htmlAsText(m.html) : "");
-    const { size: _, threadId: _t, inReplyTo: _i, references: _r, ...headline } = summaryOf(m);
+    const { size: _, ...headline } = summaryOf(m);
     return { ...headline, to: (m.to ?? []).join(", "), text: cutText(text), messageId: m.message_id };
   }
 

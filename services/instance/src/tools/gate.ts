@@ -23,6 +23,7 @@ import { judge, notFromOwner, type Origin } from "./origins.js";
 import { askedBy, grantFor, type Requester } from "./permissions.js";
 import type { AskLog } from "./asks.js";
 import type { Sent } from "./routing.js";
+import type { Mailbox } from "./mail.js";
 import { ToolInputError, plainFailure, toolWord, type PaymentMade, type PreparedCall } from "./tool.js";
 import { WalletError } from "./wallet.js";
 import { toolNamed } from "./registry.js";
@@ -57,6 +58,8 @@ export interface GateDeps {
   ask: (statement: string, outside: boolean) => Promise<Approval>;
   /** A payment went out: posted in the conversation (a transaction reference). */
   paid?: (payment: PaymentMade) => Promise<unknown>;
+  /** The mailbox as `who`'s turn may read it (mailbox-view.ts); none: whole. */
+  mailView?: (who: Requester) => ((m: Mailbox) => Mailbox) | undefined;
   /** A text or mail went out: where its answer comes back to is recorded (routing.ts); best effort. */
   sent?: (sent: Sent) => Promise<unknown>;
   /** Counted for the agent's daily signals (agent/state/signals.ts): an approval asked or declined, a call that failed. */
@@ -86,7 +89,7 @@ export class ToolGate {
     if (!tools) return { ok: false, error: "I hold no tools" };
     let call: PreparedCall;
     try {
-      call = tools.prepare(name, withContact(name, args, who.contacts));
+      call = tools.prepare(name, withContact(name, args, who.contacts), this.deps.mailView?.(who));
     } catch (err) {
       return { ok: false, error: err instanceof ToolInputError ? err.message : "those arguments could not be read" };
     }

@@ -47,6 +47,10 @@ export interface MailMessage {
   text: string;
   /** The Message-ID header, for a reply's inReplyTo; empty when it has none. */
   messageId: string;
+  /** What it answers, and its thread, as MailSummary has them: which conversation it belongs to (mailbox-view.ts). */
+  inReplyTo?: string;
+  references?: string | readonly string[];
+  threadId?: string;
 }
 
 /**
@@ -145,6 +149,8 @@ export class MailClient implements Mailbox {
         to: addresses(mail.to),
         text: cutText(mail.text ?? ""),
         messageId: mail.messageId ?? "",
+        ...(mail.inReplyTo ? { inReplyTo: mail.inReplyTo } : {}),
+        ...(mail.references ? { references: mail.references } : {}),
       };
     });
   }

@@ -23,6 +23,7 @@ import type { Role } from "../platform/roles.js";
 import type { Origin } from "./origins.js";
 import type { Contacts, Plan } from "./request/plan.js";
 import { toolWord } from "./tool.js";
+import type { Reader } from "../walls/labels.js";
 
 /** Who a tool call is for: the role and name of whoever started the turn. */
 export interface Requester {
@@ -59,6 +60,13 @@ export interface Requester {
   contacts?: Contacts;
   /** Aborted when someone stopped the turn (its reason: their name): no call runs from then on (gate.ts). */
   stop?: AbortSignal;
+}
+
+/** Who reads what `who`'s turn in `conversationId` makes (walls/labels.ts): a person there, or someone outside. */
+export function readerOf(who: Requester, conversationId: string): Reader {
+  return who.role === "outsider"
+    ? { kind: "outsider", conversationId, address: who.id }
+    : { kind: "person", conversationId, inboxId: who.id, owner: who.role === "owner" };
 }
 
 /** The part of a call whose requester is looked at. */

@@ -4,6 +4,7 @@
 // the home, never elsewhere.
 
 import type { Logger } from "@convos-pool/kit/server";
+import type { Where } from "../walls/labels.js";
 import { FILES, type Workspace } from "../platform/workspace.js";
 import {
   NO_ROUTES,
@@ -31,12 +32,13 @@ export class RouteStore {
   }
 
   /**
-   * The conversation a text from `fromNumber` goes to (routing.ts routeText), `home` when none texted it or the
-   * file cannot be read. Read after every record asked before, and answered in the order asked: an answer that
-   * comes right after the send finds its route, and two texts of one number keep their order.
+   * Where a text from `fromNumber` goes (routing.ts routeText); the owner alone when the file cannot be read (it
+   * may be the text of a number several conversations texted). Read after every record asked before, and
+   * answered in the order asked: an answer that comes right after the send finds its route, and two texts of one
+   * number keep their order.
    */
-  textFrom(fromNumber: string, home: string, nowMs = Date.now()): Promise<string> {
-    return this.lookUp(home, (routes) => routeText(routes, home, fromNumber, nowMs));
+  textFrom(fromNumber: string, home: string, nowMs = Date.now()): Promise<Where> {
+    return this.lookUp({ ownerOnly: true }, (routes) => routeText(routes, home, fromNumber, nowMs));
   }
 
   /** The conversation a mail goes to (routing.ts routeMail): that of the mail or thread it answers, else `home`. */
@@ -44,12 +46,12 @@ export class RouteStore {
     return this.lookUp(home, (routes) => routeMail(routes, home, mail));
   }
 
-  private lookUp(home: string, route: (routes: ToolRoutes) => string): Promise<string> {
+  private lookUp<T>(otherwise: T, route: (routes: ToolRoutes) => T): Promise<T> {
     const read = this.chain.then(async () => route(await this.read()));
     this.chain = read.catch(() => undefined);
     return read.catch((err: unknown) => {
-      this.log.warn("could not read where a text or mail belongs: told in the home", { err });
-      return home;
+      this.log.warn("could not read where a text or mail belongs", { err });
+      return otherwise;
     });
   }
 

@@ -32,27 +32,39 @@ const sends = fc.array(fc.record({ number, conversation, gap: fc.integer({ min: 
 
 describe("a text from outside", () => {
   test.prop([sends, number, fc.integer({ min: 0, max: 60 * DAY })])(
-    "goes to the conversation that last texted its number within 30 days, otherwise the home",
+    "goes to the one conversation that texted its number within 30 days, to the owner alone when several did, otherwise the home",
     (list, from, after) => {
       let routes: ToolRoutes = NO_ROUTES;
       let at = 0;
-      let last: { conversation: string; at: number } | undefined;
+      const last = new Map<string, number>();
       for (const s of list) {
         at += s.gap;
         routes = recordText(routes, s.number, s.conversation, at);
-        if (s.number === from) last = { conversation: s.conversation, at };
+        if (s.number === from) last.set(s.conversation, at);
       }
       const now = at + after;
-      const expected = last && now - last.at <= TEXT_ROUTE_DAYS * DAY ? last.conversation : HOME;
-      expect(routeText(routes, HOME, from, now)).toBe(expected);
+      const texted = [...last].filter(([, t]) => now - t <= TEXT_ROUTE_DAYS * DAY).map(([c]) => c);
+      const expected = texted.length > 1 ? { ownerOnly: true } : { conversation: texted[0] ?? HOME };
+      expect(routeText(routes, HOME, from, now)).toEqual(expected);
     },
   );
 
+  it("one text from another conversation does not move a number's replies there: they go to the owner alone", () => {
+    // Texted from A for months, then once from B: the spouse's next text may answer either.
+    let routes: ToolRoutes = NO_ROUTES;
+    for (let day = 0; day < 90; day += 3) routes = recordText(routes, "+15550100001", "a1", day * DAY);
+    routes = recordText(routes, "+15550100001", "b2", 90 * DAY);
+    expect(routeText(routes, HOME, "+15550100001", 90 * DAY + 60_000)).toEqual({ ownerOnly: true });
+    // Once B's text is 30 days old, the number is A's again.
+    routes = recordText(routes, "+15550100001", "a1", 110 * DAY);
+    expect(routeText(routes, HOME, "+15550100001", 120 * DAY + 1)).toEqual({ conversation: "a1" });
+  });
+
   it("expires after 30 days: then it goes to the home", () => {
     const routes = recordText(NO_ROUTES, "+15550100001", "b2", 0);
-    expect(routeText(routes, HOME, "+15550100001", 30 * DAY)).toBe("b2");
-    expect(routeText(routes, HOME, "+15550100001", 30 * DAY + 1)).toBe(HOME);
-    expect(routeText(routes, HOME, "+15550100002", 0)).toBe(HOME);
+    expect(routeText(routes, HOME, "+15550100001", 30 * DAY)).toEqual({ conversation: "b2" });
+    expect(routeText(routes, HOME, "+15550100001", 30 * DAY + 1)).toEqual({ conversation: HOME });
+    expect(routeText(routes, HOME, "+15550100002", 0)).toEqual({ conversation: HOME });
   });
 
   test.prop([fc.integer({ min: 0, max: 3 * MAX_TEXT_ROUTES })], { numRuns: 5 })(
@@ -61,15 +73,18 @@ describe("a text from outside", () => {
       let routes: ToolRoutes = NO_ROUTES;
       for (let i = 0; i < n; i++) routes = recordText(routes, `+1555${String(i).padStart(7, "0")}`, "b2", i);
       expect(routes.texts.length).toBe(Math.min(n, MAX_TEXT_ROUTES));
-      if (n > 0) expect(routeText(routes, HOME, `+1555${String(n - 1).padStart(7, "0")}`, n)).toBe("b2");
-      if (n > MAX_TEXT_ROUTES) expect(routeText(routes, HOME, "+15550000000", n)).toBe(HOME);
+      if (n > 0)
+        expect(routeText(routes, HOME, `+1555${String(n - 1).padStart(7, "0")}`, n)).toEqual({ conversation: "b2" });
+      if (n > MAX_TEXT_ROUTES) expect(routeText(routes, HOME, "+15550000000", n)).toEqual({ conversation: HOME });
     },
   );
 
-  it("counts a number once: texting it again moves it, not adds it", () => {
+  it("keeps one entry a number and conversation: texting it again from there moves it, from elsewhere adds one", () => {
     let routes = recordText(NO_ROUTES, "+15550100001", "a1", 0);
-    routes = recordText(routes, "+15550100001", "b2", 1);
-    expect(routes.texts).toEqual([{ number: "+15550100001", conversationId: "b2", atMs: 1 }]);
+    routes = recordText(routes, "+15550100001", "a1", 1);
+    expect(routes.texts).toEqual([{ number: "+15550100001", conversationId: "a1", atMs: 1 }]);
+    routes = recordText(routes, "+15550100001", "b2", 2);
+    expect(routes.texts.map((r) => r.conversationId)).toEqual(["a1", "b2"]);
   });
 });
 
@@ -131,7 +146,7 @@ describe("routes on disk", () => {
         store.record({ kind: "mail", messageId: "<m@mail.test>", threadId: "t1" }, "a1", 2),
       ]);
       const routes = await store.read();
-      expect(routeText(routes, HOME, "+15550100001", 2)).toBe("b2");
+      expect(routeText(routes, HOME, "+15550100001", 2)).toEqual({ conversation: "b2" });
       expect(routeMail(routes, HOME, { inReplyTo: "<m@mail.test>" })).toBe("a1");
       expect(await ws.readJson("tool-routes.json")).toEqual(routes);
     } finally {
@@ -139,7 +154,7 @@ describe("routes on disk", () => {
     }
   });
 
-  it("are looked up after the sends recorded before, in the order asked; an unreadable file routes to the home", async () => {
+  it("are looked up after the sends recorded before, in the order asked; an unreadable file routes a text to the owner alone", async () => {
     const dir = await mkdtemp(join(tmpdir(), "routes-"));
     try {
       const ws = new Workspace(dir, "inst_routes");
@@ -150,17 +165,18 @@ describe("routes on disk", () => {
       // Not awaited: an answer that comes right after its send still finds the send's route.
       void store.record({ kind: "text", number: "+15550100001" }, "b2");
       const looked = [
-        store.textFrom("+15550100001", HOME).then((c) => asked.push(`first ${c}`)),
-        store.textFrom("+15550100002", HOME).then((c) => asked.push(`second ${c}`)),
+        store.textFrom("+15550100001", HOME).then((c) => asked.push(`first ${JSON.stringify(c)}`)),
+        store.textFrom("+15550100002", HOME).then((c) => asked.push(`second ${JSON.stringify(c)}`)),
       ];
       void store.record({ kind: "mail", messageId: "<m@mail.test>" }, "a1");
       looked.push(
         store.mailFrom({ references: ["<x@mail.test>", "<m@mail.test>"] }, HOME).then((c) => asked.push(`mail ${c}`)),
       );
       await Promise.all(looked);
-      expect(asked).toEqual(["first b2", "second home", "mail a1"]);
+      expect(asked).toEqual(['first {"conversation":"b2"}', 'second {"conversation":"home"}', "mail a1"]);
       await ws.writeText("tool-routes.json", "{ not json");
-      expect(await store.textFrom("+15550100001", HOME)).toBe(HOME);
+      // It may be the text of a number several conversations texted: nobody but the owner reads it.
+      expect(await store.textFrom("+15550100001", HOME)).toEqual({ ownerOnly: true });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,16 +1,21 @@
 // Which conversation a text or a mail from outside belongs to (one agent in
-// several conversations: docs/design/one-agent-many-conversations.md 7.4).
-// The agent has one number and one mailbox for all its conversations; what
-// it sent from a conversation's turn is recorded with that conversation, and
-// the answer comes back there: a text from a number into the conversation
-// that last texted it (within TEXT_ROUTE_DAYS), a mail replying to a thread
-// into that thread's; anything else into the home, where unknown senders
-// are told. Pure: the store (route-store.ts) reads and writes
-// `tool-routes.json`, whoever receives a text or a mail asks here.
-// Not here: whether the conversation routed to still holds the agent (a
-// left one is the caller's to replace with the home).
+// several conversations: docs/tools.md, "One number, one mailbox"). The
+// agent has one number and one mailbox for all its conversations; what it
+// sent from a conversation's turn is recorded with that conversation, and
+// the answer comes back there: a mail replying to a thread into that
+// thread's; a text from a number into the one conversation that texted it
+// (within TEXT_ROUTE_DAYS), or to the owner alone when several did (an SMS
+// names no thread: which conversation it answers nobody can tell, and each
+// may hold what the other must not read); anything else into the home,
+// where unknown senders are told. The answer is a label's `where`
+// (walls/labels.ts). Pure: the store (route-store.ts) reads and writes
+// `tool-routes.json`, whoever receives a text or a mail asks here. Not here:
+// whether the conversation routed to still holds the agent (a left one is
+// the caller's to replace with the home).
 
-/** How long a number the agent texted stays with the conversation that texted it. */
+import type { Where } from "../walls/labels.js";
+
+/** How long a number the agent texted stays with each conversation that texted it. */
 export const TEXT_ROUTE_DAYS = 30;
 const TEXT_ROUTE_MS = TEXT_ROUTE_DAYS * 24 * 60 * 60_000;
 
@@ -65,9 +70,12 @@ export function bareMessageId(id: string): string {
   return id.trim().replace(/^<|>$/g, "");
 }
 
-/** The routes with a text to `number` sent from `conversationId` at `atMs`: the number's one entry, newest last, capped. */
+/** The routes with a text to `number` sent from `conversationId` at `atMs`: one entry a number and conversation, newest last, capped. */
 export function recordText(routes: ToolRoutes, number: string, conversationId: string, atMs: number): ToolRoutes {
-  const texts = [...routes.texts.filter((r) => r.number !== number), { number, conversationId, atMs }];
+  const texts = [
+    ...routes.texts.filter((r) => r.number !== number || r.conversationId !== conversationId),
+    { number, conversationId, atMs },
+  ];
   return { ...routes, texts: texts.slice(-MAX_TEXT_ROUTES) };
 }
 
@@ -84,10 +92,16 @@ export function recordMail(
   return { ...routes, mails: mails.slice(-MAX_MAIL_ROUTES) };
 }
 
-/** The conversation a text from `fromNumber` goes to: the one that last texted it within TEXT_ROUTE_DAYS, else the home. */
-export function routeText(routes: ToolRoutes, home: string, fromNumber: string, nowMs: number): string {
-  const last = routes.texts.findLast((r) => r.number === fromNumber);
-  return last && nowMs - last.atMs <= TEXT_ROUTE_MS ? last.conversationId : home;
+/**
+ * Where a text from `fromNumber` goes: the one conversation that texted it
+ * within TEXT_ROUTE_DAYS; the owner alone when several did; else the home.
+ */
+export function routeText(routes: ToolRoutes, home: string, fromNumber: string, nowMs: number): Where {
+  const texted = new Set(
+    routes.texts.filter((r) => r.number === fromNumber && nowMs - r.atMs <= TEXT_ROUTE_MS).map((r) => r.conversationId),
+  );
+  if (texted.size > 1) return { ownerOnly: true };
+  return { conversation: [...texted][0] ?? home };
 }
 
 /**

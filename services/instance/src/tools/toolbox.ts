@@ -46,7 +46,9 @@ import {
 import { RouteStore } from "./route-store.js";
 import { ToolGate, type Approval, type ToolOutcome, type ToolSignal } from "./gate.js";
 import { MoneyLedger } from "./ledger.js";
-import { describePermissions, type Requester } from "./permissions.js";
+import { describePermissions, readerOf, type Requester } from "./permissions.js";
+import { mailboxFor } from "./mailbox-view.js";
+import type { Where } from "../walls/labels.js";
 import type { FunctionSpec, PaymentMade } from "./tool.js";
 import { initialTrust, type TrustFile } from "./trust.js";
 
@@ -93,6 +95,11 @@ export interface ToolboxDeps {
   toolsHere?(): boolean;
   /** The id of the conversation its turns run in, which what it texts and mails is recorded with (routing.ts). */
   conversationId?(): string | undefined;
+  /**
+   * The conversation what was routed to `conversationId` is told in (routing.ts; "": routed nowhere): it while the
+   * agent is there, else its home. None: the mailbox is read whole, wherever a turn runs.
+   */
+  placeOf?(conversationId: string): string;
   /**
    * Runs `job` in the conversation `conversationId` (what `say` reaches is that conversation's), in its home when
    * none is named or it is no longer there: where a mail answering one sent from a conversation is told
@@ -207,6 +214,12 @@ export class AgentToolbox {
         return this.asks;
       },
       ask: (statement, outside) => this.askOwner(statement, outside),
+      // Each conversation's turns read its own threads of the one mailbox (mailbox-view.ts).
+      mailView: (who) => {
+        if (!deps.placeOf) return undefined;
+        const reader = readerOf(who, who.conversationId ?? deps.conversationId?.() ?? "");
+        return (m) => mailboxFor(m, reader, async (mail) => deps.placeOf?.(await this.routes.mailFrom(mail, "")) ?? "");
+      },
       paid: (payment) => deps.paid(payment),
       // Unknown conversation: nothing recorded, and its answer goes to the home, where it went before routes.
       sent: async (sent) => {
@@ -299,10 +312,10 @@ export class AgentToolbox {
   }
 
   /**
-   * The conversation a text from `fromNumber` goes to: the one whose turn last texted that number (routing.ts), else
-   * `home`. Answered in the order asked, after every send recorded before.
+   * Where a text from `fromNumber` goes (routing.ts): the one conversation whose turns texted that number, the owner
+   * alone when several did, else `home`. Answered in the order asked, after every send recorded before.
    */
-  textFrom(fromNumber: string, home: string): Promise<string> {
+  textFrom(fromNumber: string, home: string): Promise<Where> {
     return this.routes.textFrom(fromNumber, home);
   }
 

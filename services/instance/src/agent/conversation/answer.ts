@@ -9,7 +9,7 @@ import { inSpan, type Logger } from "@convos-pool/kit/server";
 import { RefusedTurn, type HistoryLine, type InboundTextTurn, type LlmProvider } from "../../model/turn.js";
 import { withCredentialsMasked, withoutAddress, type Memory } from "../../memory/store.js";
 import type { AnswerRef } from "../../memory/feedback.js";
-import { answersOutsiders, type Requester } from "../../tools/permissions.js";
+import { answersOutsiders, readerOf, type Requester } from "../../tools/permissions.js";
 import type { AgentToolbox } from "../../tools/toolbox.js";
 import { FILES, type Workspace } from "../../platform/workspace.js";
 import { memberRole } from "../../platform/roles.js";
@@ -18,6 +18,7 @@ import type { LlmLimits } from "./budget.js";
 import type { Status } from "../state/status.js";
 import type { OutsideWords } from "../state/outside-words.js";
 import { senderName, turnInput } from "./policy.js";
+import { linesFor, piecesFor } from "../../walls/views.js";
 import { turnOrigins, type TurnRead } from "./turn-origins.js";
 import { describePlan, planningInput, planTurn, type ContactBook, type OpenRequest } from "./planning.js";
 import type { Settings } from "../state/settings.js";
@@ -25,7 +26,7 @@ import type { Signals } from "../state/signals.js";
 import type { InstanceConfig } from "../state/settings.js";
 import type { SpokenTurn, Voice } from "../voice/send.js";
 import type { Declared, PhoneActs, PhoneTurn } from "../../connections/acts.js";
-import { mayRelease, readableBy } from "../../connections/labels.js";
+import { mayRelease } from "../../connections/labels.js";
 import { phoneContext, reads } from "../../connections/prompt.js";
 import type { Piece, PhoneShares } from "../../connections/shares.js";
 
@@ -130,8 +131,11 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
       };
   if (t.stop) who.stop = t.stop;
   who.conversationId = group.id;
+  // Who reads what this turn makes (walls/labels.ts): what of the conversation its model call is given, whatever the
+  // runtime, and the session a runtime that keeps one holds it in.
+  const reader = readerOf(who, group.id);
   // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
-  const history = withCredentialsMasked(t.history, who.role, t.memory);
+  const history = withCredentialsMasked(linesFor(t.history, group.id, reader), who.role, t.memory);
   const read: TurnRead = {
     history,
     memory: t.memory.visibleTo(who.role).entries,
@@ -155,13 +159,13 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
   if (contacts) who.contacts = contacts;
   /** This turn's voice, once it began (below). */
   const speaking: { turn?: SpokenTurn } = {};
-  // People's phones (labels.ts): a person's turn reads their own pieces alone. What any turn makes is screened
-  // against every piece held here, whatever the model was given: a runtime that keeps its own session (OpenClaw)
-  // may still hold what an earlier turn read.
+  // People's phones (walls/labels.ts, the phone rule): a person's turn reads their own pieces alone. What any
+  // turn makes is screened against every piece held here, whatever the model was given: a runtime that keeps its
+  // own session (OpenClaw) may still hold what an earlier turn read.
   const person = !inboundText && (who.role === "owner" || who.role === "member");
   const declared = person ? agent.declaredConnections() : [];
   const pieces: Piece[] = declared.length
-    ? readableBy(who.id, agent.phones.of(who.id)).filter((p) => reads(declared, p.kind))
+    ? piecesFor(agent.phones.all(), group.id, reader).filter((p) => reads(declared, p.kind))
     : [];
   const held = agent.phones.all();
   const phoneTurn: PhoneTurn = { requester: who.id, name: who.name, text: m?.content ?? "", person, stop: t.stop };
@@ -205,6 +209,7 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
     role: who.role,
     forgot: t.forgot,
     limits: t.limits,
+    reader,
   });
   const asked = describePlan(plan, who.role);
   if (asked) input.context = `${input.context}\n\n${asked}`;

@@ -207,8 +207,8 @@ export class CarryOut {
         config,
         // What this conversation may read of its memory (memory/walls.ts).
         memory: memoryIn(memory, group.id, this.walls(config, group)),
-        // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
-        history: about.inboundText ? [] : await this.heard.history(group, about.m),
+        // The recent conversation; what of it the turn reads is the walls' to say (answer.ts): an outsider's, none.
+        history: await this.heard.history(group, about.m),
         names: this.heard.names,
         limits: this.limits,
         nextCompletion: () => this.charge("another round of a turn", by, owner),

@@ -37,6 +37,7 @@ import {
 import { Conversation, type ConversationParts } from "./listening.js";
 import { conversationFile } from "../../platform/workspace.js";
 import type { InboundTextTurn } from "../../model/turn.js";
+import { textForOwnerAlone } from "./policy.js";
 
 /** What the agent's stream feeds besides its conversations: the direct line, a clone's wait. */
 export interface StreamTap {
@@ -306,16 +307,28 @@ export class Conversations {
   }
 
   /**
-   * A text to its number (the host's SMS webhook): a turn in the conversation whose turn last texted that number
-   * (tools/routing.ts) while it is still there, else in its home, where unknown senders are told.
+   * A text to its number (the host's SMS webhook): a turn in the one conversation whose turns texted that number
+   * (tools/routing.ts) while it is still there, else in its home, where unknown senders are told; passed on to the
+   * owner alone, in their direct conversation with it, when several conversations texted it.
    */
   inboundText(t: InboundTextTurn): void {
     const home = this.home;
     if (!home) return;
     void this.agent.toolbox
       .textFrom(t.from, home.id ?? "")
-      .then((id) => (this.byId.get(id) ?? this.home)?.inboundText(t))
+      .then((where) =>
+        "conversation" in where
+          ? (this.byId.get(where.conversation) ?? this.home)?.inboundText(t)
+          : this.toOwnerAlone(t),
+      )
       .catch((err: unknown) => this.agent.log.error("handling a text failed", { err }));
+  }
+
+  /** A text that may answer any of several conversations: its words to the owner alone, no turn, no model. */
+  private async toOwnerAlone(t: InboundTextTurn): Promise<void> {
+    const id = await this.agent.ownerLine.tell(textForOwnerAlone(t));
+    if (id === undefined) this.agent.log.warn("a text for the owner alone could not reach them: not passed on");
+    else this.agent.log.info("a text passed on to the owner alone: several conversations texted its number");
   }
 
   private put(convo: ConversationState, tools: ConversationTools = "shared"): Conversation {

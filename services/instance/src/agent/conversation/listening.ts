@@ -81,6 +81,8 @@ export interface ConversationParts extends CarryOutParts {
   /** The agent as the host's pattern exchange knows it. */
   readonly self: PatternAgent;
   readonly toolbox: AgentToolbox;
+  /** Its owner's direct conversation with it: what is the owner's alone is told there (voice/direct.ts). */
+  readonly ownerLine: { tell(text: string): Promise<string | undefined> };
 }
 
 /** How a conversation runs its turns within itself, and what it asks of the agent's other conversations (conversations.ts). */

@@ -16,6 +16,7 @@ import type { FunctionSpec } from "../../tools/tool.js";
 import { escapeRegExp } from "../../tools/commands.js";
 import { describeLevel } from "../../tools/trust.js";
 import { memberRole, type Role } from "../../platform/roles.js";
+import type { Reader } from "../../walls/labels.js";
 import type { InstanceConfig } from "../state/settings.js";
 import { noticeDue } from "./budget.js";
 
@@ -245,6 +246,17 @@ export function historyLines(
   return history;
 }
 
+/**
+ * A text to its number that more than one of its owner's conversations texted (tools/routing.ts): passed on to the
+ * owner alone, as it came, since which conversation it answers nobody can tell.
+ */
+export function textForOwnerAlone(t: { from: string; text: string }): string {
+  return (
+    `A text came to my number from ${t.from}, a number I texted from more than one of your conversations. ` +
+    `Which one it answers I cannot tell, so I pass it on to you alone:\n\n${t.text}`
+  );
+}
+
 /** What the model is told of the roles before each line: only the label counts, never a name. */
 export const ROLES_SECTION = [
   "Every message begins with its sender's role in brackets, which the pool sets from the sender's verified account:",
@@ -311,6 +323,8 @@ export interface TurnFacts {
   forgot?: number | undefined;
   /** How much of each message, of the history and of memory the model is given (model/caps.ts). */
   limits?: PromptLimits | undefined;
+  /** Who reads what the turn makes (walls/labels.ts); absent: the turn stands alone. */
+  reader?: Reader | undefined;
 }
 
 /** The model's input for one turn: its functions only when it holds any. */
@@ -328,5 +342,6 @@ export function turnInput(t: TurnFacts): TurnInput {
     ...(t.role ? { role: t.role } : {}),
     ...(t.forgot !== undefined ? { forgot: t.forgot } : {}),
     ...(t.limits ? { limits: t.limits } : {}),
+    ...(t.reader ? { reader: t.reader } : {}),
   };
 }

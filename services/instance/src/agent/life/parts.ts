@@ -148,6 +148,7 @@ export class Parts implements RuntimeAgent {
       toolsHere: () => this.conversations.here.tools === "shared",
       // Where a number it texts and a mail it sends answer back to (tools/routing.ts).
       conversationId: () => this.conversations.here.id,
+      placeOf: (id) => ((id && this.conversations.get(id)) || this.conversations.home)?.id ?? "",
       within: (id, job) => {
         const c = (id && this.conversations.get(id)) || this.conversations.home;
         return c ? this.conversations.within(c, job) : job();

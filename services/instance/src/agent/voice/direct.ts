@@ -10,7 +10,9 @@
 // (the agent's one stream hands it that group's messages then:
 // conversation/conversations.ts), hands the owner's answers to the toolbox
 // (a reply to the question, a reaction on it, a tap on its buttons), and
-// says how to answer when the owner writes anything else. Nothing said
+// says how to answer when the owner writes anything else. It also tells the
+// owner what is theirs alone (`tell`: a text to the agent's number that
+// several of the owner's conversations texted), listening for nothing. Nothing said
 // there is a turn, enters the conversation's history or reaches the model;
 // only its owner's messages count.
 
@@ -96,6 +98,26 @@ export class OwnerLine implements DirectLine {
       return group && (await group.send(encodeAnswer(text, false), { shouldPush: true }));
     } catch (err) {
       this.deps.log.warn("could not ask the owner in our direct conversation", { err });
+      return undefined;
+    }
+  }
+
+  /**
+   * Tells the owner `text` there, listening for nothing (what is the owner's alone: a text that may answer any of
+   * several conversations). The message's id, or undefined when it could not.
+   */
+  async tell(text: string): Promise<string | undefined> {
+    const owner = this.deps.ownerId();
+    const client = this.deps.client();
+    if (!owner || !client) return undefined;
+    try {
+      const group =
+        this.open?.owner === owner
+          ? this.open.group
+          : ((await this.kept(client, owner)) ?? (await this.make(client, owner)));
+      return await group.send(encodeAnswer(text, false), { shouldPush: true });
+    } catch (err) {
+      this.deps.log.warn("could not tell the owner in our direct conversation", { err });
       return undefined;
     }
   }
