@@ -3,7 +3,7 @@
 // others see it only when the requester asked for that in their own words.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { asksToShare, mayRelease, readableBy, repeatedIn } from "./labels.js";
+import { asksToShare, mayRelease, repeatedIn } from "./labels.js";
 import { PhoneShares } from "./shares.js";
 
 const ANA = "ana-inbox";
@@ -24,14 +24,6 @@ function calendarOf(who: string, events: { title: string; location?: string; not
   );
   return shares.of(who);
 }
-
-describe("whose pieces a turn reads", () => {
-  it("its requester's alone", () => {
-    const pieces = [...calendarOf(ANA, [{ title: "Dentist" }]), ...calendarOf(BEA, [{ title: "Therapy" }])];
-    expect(readableBy(ANA, pieces).map((p) => p.from)).toEqual([ANA]);
-    expect(readableBy("someone-else", pieces)).toEqual([]);
-  });
-});
 
 describe("what an output repeats", () => {
   const pieces = calendarOf(ANA, [{ title: "Dentist appointment", location: "Mission Dental" }]);

@@ -2,18 +2,14 @@
 // may go: the pool's code decides, not the model (docs/connections.md,
 // "Each person's data is theirs"; the idea is FIDES's, labels that follow
 // data into tool calls and replies). A piece is its sender's alone. Only the
-// turn of the person it belongs to reads it; whatever that turn makes (its
+// turn of the person it belongs to reads it (walls/labels.ts, the phone rule;
+// walls/views.ts piecesFor); whatever that turn makes (its
 // reply, the arguments of each tool call) carries the person's label, and
 // may repeat the piece's details where others see them only when the person
 // asked for it in their own words.
 
 import { repeats, saidIn } from "./parts.js";
 import type { Piece } from "./shares.js";
-
-/** The pieces a turn may read: its requester's own, nobody else's. */
-export function readableBy(person: string, pieces: readonly Piece[]): Piece[] {
-  return pieces.filter((p) => p.from === person);
-}
 
 /** Where an output goes: the conversation (every member reads it), or out of it through a tool. */
 export type Sink = "conversation" | "tool";
