@@ -53,6 +53,7 @@ import {
 import { takeTurn, type TurnOf, type TurnParts } from "../agent/conversation/answer.js";
 import { LLM_LIMITS } from "../agent/conversation/budget.js";
 import { OpenRequest } from "../agent/conversation/planning.js";
+import { Signals } from "../agent/state/signals.js";
 import { textForOwnerAlone } from "../agent/conversation/policy.js";
 import { buildSummary, cloneSelection } from "../clone/summary.js";
 import { PhoneShares } from "../connections/shares.js";
@@ -115,7 +116,16 @@ const SECRET = {
 type Source = keyof typeof SECRET;
 
 /** Who reads what a sink holds. */
-type Reader = "Saul in A" | "Bea in A" | "Saul in B" | "Eve in B" | "a text in A" | "the owner alone" | "a clone";
+type Reader =
+  | "Saul in A"
+  | "Bea in A"
+  | "Saul in B"
+  | "Eve in B"
+  | "a text in A"
+  | "the owner alone"
+  | "a clone"
+  /** What leaves the agent for the pool (the version signals): nobody's data at all. */
+  | "the pool";
 
 /** The table: who may read each source. Written from the rules of docs/trust.md, not from the code. */
 const MAY: Readonly<Record<Source, readonly Reader[]>> = {
@@ -372,6 +382,7 @@ async function runTable(runtime: "pool" | "openclaw"): Promise<{ seen: Seen[]; l
     transcripts.clear();
   }
 
+  const signals = new Signals(ws, () => ({ templateId: "tmpl_walls", version: "1" }));
   const parts = (conversationId: string): TurnParts =>
     ({
       log,
@@ -385,7 +396,7 @@ async function runTable(runtime: "pool" | "openclaw"): Promise<{ seen: Seen[]; l
       },
       outsideWords: { add: async () => undefined },
       llm,
-      signals: { count() {} },
+      signals,
       openRequest: new OpenRequest(),
       contacts: () => undefined,
       phones: phones[conversationId],
@@ -456,12 +467,13 @@ async function runTable(runtime: "pool" | "openclaw"): Promise<{ seen: Seen[]; l
   for (const p of posts)
     seen.push({ sink: `posts in ${p.conversationId === A ? "A" : "B"}`, reader: p.reader, text: p.text });
 
-  // What B reads of memory, and a clone's summary made from A (every kind chosen).
+  // What B reads of memory, the day's counts the pool gets, and a clone's summary made from A (every kind chosen).
   seen.push({
     sink: "memory read in B",
     reader: "Saul in B",
     text: JSON.stringify(memoryIn(memory, B, walls).entries),
   });
+  seen.push({ sink: "the version signals", reader: "the pool", text: JSON.stringify(await signals.settled()) });
   const carry = ["training", "personalization", "credentials"] as const;
   const selected = cloneSelection({ memory, history: history[A]!, carry, ownerId: OWNER });
   const entries = await llm.summarize({ model: "m", directive: "", carry, ...selected });
@@ -494,6 +506,8 @@ describe.each(["pool", "openclaw"] as const)("the walls on the %s runtime", (run
     expect(reads("a text in A", "textA")).toBe(true);
     expect(reads("the owner alone", "textAB")).toBe(true);
     expect(reads("a clone", "taughtSaulA")).toBe(true);
+    // The pool's counts hold something, and nothing of anyone's.
+    expect(seen.find((x) => x.sink === "the version signals")?.text).toContain('"answers"');
   });
 
   it.each(RULE_NAMES)("finds a leak when the %s rule is taken out", { timeout: 120_000 }, async (rule) => {
