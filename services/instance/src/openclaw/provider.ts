@@ -1,8 +1,8 @@
 // An OpenClaw agent's turns: the host's turn (who said what, the pool's
 // context, the pool's tools) sent to its gateway's chat completions, in the
 // session of the turn's reader (`user`: walls/labels.ts sessionOf, one for
-// each person in each conversation, the owner's apart, one for each turn
-// for someone outside), so OpenClaw keeps what that reader may read as its
+// each person in each conversation, the owner's apart, one for each number
+// outside in each conversation), so OpenClaw keeps what that reader may read as its
 // own history and nothing else (sessions.ts). Before each call to the
 // gateway the host checks OpenClaw's signed files and writes MEMORY.md with
 // what this turn's reader may read (memory/walls.ts), under a lock that no
@@ -72,7 +72,7 @@ export interface GatewayHandle {
 export class OpenClawProvider extends OpenAiProvider {
   override readonly kind = "openclaw" as const;
   private summarySession = "";
-  /** Each turn's session, made once (a turn for someone outside gets a new one). */
+  /** Each turn's session, named once (a turn of no reader gets a new one). */
   private readonly sessions = new WeakMap<TurnInput, string>();
   /** MEMORY.md for the call to the gateway being made (a turn's, or a summary's empty one): written first. */
   private readonly calling = new AsyncLocalStorage<string>();
@@ -136,7 +136,7 @@ export class OpenClawProvider extends OpenAiProvider {
     if (!input) return undefined;
     let session = this.sessions.get(input);
     if (!session) {
-      // A turn without a reader (a draft, a test) stands alone, as a turn for someone outside does.
+      // A turn without a reader (a draft, a test) stands alone, as a clone's summary does.
       session = sessionOf(input.reader ?? { kind: "clone" }, () => randomBytes(8).toString("hex"));
       this.sessions.set(input, session);
     }

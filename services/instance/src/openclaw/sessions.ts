@@ -1,7 +1,7 @@
 // The sessions an OpenClaw gateway keeps for one agent, as the pool knows
 // them: one for each reader (walls/labels.ts sessionOf: a person's turns in
-// one conversation, the owner's apart; a turn for someone outside and a
-// clone's summary each alone), never one for the agent. For each it keeps
+// one conversation, the owner's apart; each number outside in each
+// conversation; a clone's summary alone), never one for the agent. For each it keeps
 // how far into its conversation the session has been told (the newest line
 // given to it) and its own last answers, so that a turn tells a session what
 // was said since, its own answers aside, and a session new to the gateway

@@ -95,9 +95,14 @@ describe("the sessions a runtime keeps", () => {
     expect(sessionOf(owner(A), once)).toBe(sessionOf(owner(A), once));
   });
 
-  it("gives each turn for someone outside and each clone summary a session of its own", () => {
-    const them: Reader = { kind: "outsider", conversationId: A, address: "+15550100111" };
-    expect(sessionOf(them, once)).not.toBe(sessionOf(them, once));
+  it("keeps one for each number outside in each conversation, apart from the people's; each clone summary gets its own", () => {
+    const them = (address: string, conversationId = A): Reader => ({ kind: "outsider", conversationId, address });
+    expect(sessionOf(them("+15550100111"), once)).toBe(sessionOf(them("+15550100111"), once));
+    expect(sessionOf(them("+15550100111"), once)).not.toContain("15550100111");
+    const keys = [them("+15550100111"), them("+15550100222"), them("+15550100111", B), owner(A)].map((r) =>
+      sessionOf(r, once),
+    );
+    expect(new Set(keys).size).toBe(keys.length);
     expect(sessionOf({ kind: "clone" }, once)).not.toBe(sessionOf({ kind: "clone" }, once));
   });
 });

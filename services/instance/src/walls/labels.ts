@@ -11,6 +11,8 @@
 // when any one rule is taken out. Pure: no I/O, nothing of memory's or
 // connections' types (they sit above and label their own pieces).
 
+import { createHash } from "node:crypto";
+
 /**
  * Whose a piece is: a person of a conversation (by inbox id), someone outside
  * (a number, a mail address), or nobody's in particular (the template, a
@@ -123,9 +125,10 @@ export function readable(label: Label, reader: Reader): boolean {
  * The session a runtime that keeps one (OpenClaw) holds for `reader`: two
  * readers share one only when every rule lets each read what the other's
  * turns put there. A person's turns in a conversation keep theirs (the
- * owner's credentials and each person's phone data are theirs alone); a turn
- * for someone outside and a clone's summary stand alone (`once`, a fresh id
- * each time).
+ * owner's credentials and each person's phone data are theirs alone), as do
+ * the turns for each number or address outside in each conversation (its own
+ * words and the answers to them); a clone's summary stands alone (`once`, a
+ * fresh id each time).
  */
 export function sessionOf(reader: Reader, once: () => string): string {
   switch (reader.kind) {
@@ -136,7 +139,8 @@ export function sessionOf(reader: Reader, once: () => string): string {
     case "owner":
       return "owner";
     case "outsider":
-      return `outsider-${once()}`;
+      // A number or an address, named by a digest: a session's name is no place for either.
+      return `conversation-${reader.conversationId}-outside-${createHash("sha256").update(reader.address).digest("hex").slice(0, 16)}`;
     case "clone":
       return `clone-summary-${once()}`;
   }
