@@ -150,7 +150,6 @@ export class Claim {
     if (!config) throw failedPrecondition(`instance ${agent.id} is not configured: claim it first`);
     const plan = planAdd(req, {
       claimed: agent.conversations.home !== undefined,
-      runtime: agent.deps.runtime?.kind ?? "pool",
       home: agent.conversations.home?.id,
       conversations: agent.conversations.all().flatMap((c) => (c.current ? [heldOf(c.current)] : [])),
     });
@@ -203,7 +202,6 @@ export class Claim {
     const home = agent.conversations.home?.id;
     const plan = planLeave(req.conversationId, {
       claimed: home !== undefined,
-      runtime: agent.deps.runtime?.kind ?? "pool",
       home,
       conversations: agent.conversations.all().flatMap((c) => (c.current ? [heldOf(c.current)] : [])),
     });

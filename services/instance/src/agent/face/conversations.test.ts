@@ -43,7 +43,6 @@ const held = (conversationId: string, joinedAt: string, invite?: string): HeldCo
 
 const agent = (over: Partial<AgentNow> = {}): AgentNow => ({
   claimed: true,
-  runtime: "pool",
   home: HOME,
   conversations: [held(HOME, "2026-11-01T00:00:00.000Z", "https://dev.convos.org/v2?i=home")],
   ...over,
@@ -153,7 +152,6 @@ describe("adding the agent to a conversation", () => {
       codeOf(() => planAdd(create(AddConversationRequestSchema, { conversationInvite: INVITE }), agent())),
     ).toMatch(/^InvalidArgument: authorization.signature/);
     expect(codeOf(() => planAdd(req, agent({ claimed: false })))).toMatch(/^FailedPrecondition/);
-    expect(codeOf(() => planAdd(req, agent({ runtime: "openclaw" })))).toMatch(/^FailedPrecondition/);
     const full = Array.from({ length: MAX_CONVERSATIONS }, (_, i) =>
       held(i.toString(16).padStart(32, "0"), "2026-11-01T00:00:00.000Z"),
     );

@@ -26,8 +26,6 @@ export interface HeldConversation {
 
 export interface AgentNow {
   claimed: boolean;
-  /** Its runtime: OpenClaw keeps files and sessions of its own, which the walls do not reach yet. */
-  runtime: "pool" | "openclaw";
   home: string | undefined;
   conversations: readonly HeldConversation[];
 }
@@ -45,9 +43,6 @@ export function planAdd(req: AddConversationRequest, agent: AgentNow): AddPlan {
   if (!auth?.signature) throw invalidArgument("authorization.signature", "is required: the owner signs each addition");
   if (!auth.ownerId) throw invalidArgument("authorization.owner_id", "is required");
   if (!agent.claimed) throw failedPrecondition("the agent is in no conversation yet: claim it first");
-  if (agent.runtime === "openclaw") {
-    throw failedPrecondition("an OpenClaw agent stays in the conversation it was claimed into; clone it instead");
-  }
   const hash = inviteHash(invite);
   const held = agent.conversations.find((c) => c.inviteHash === hash);
   if (held) return { kind: "in", conversationId: held.conversationId };
