@@ -189,8 +189,15 @@ const TELLING: readonly OriginKind[] = [
 const NOT_ASKED: Readonly<Record<NotAsked, string>> = {
   link: "in a link",
   quote: "in someone else's words you quoted",
+  code: "in code",
   question: "in a question",
   negation: "after a no, a never or a don't",
+  conditional: "in a conditional",
+  past: "in an account of the past, not a request for now",
+  forward: "in a forwarded message",
+  reminder: "in a reminder or a plan for later, not a request for now",
+  retracted: "in a joke or a line you took back",
+  ignored: "in what you told me to ignore",
 };
 
 /**

@@ -19,6 +19,7 @@ import {
   askedAmounts,
   askedTargets,
   askingWords,
+  namesAnAct,
   namesAsked,
   readRequest,
   type RequestText,
@@ -70,9 +71,6 @@ export interface Planning {
   settings?: Readonly<Record<string, string>> | undefined;
 }
 
-/** Verbs that may ask for an act: a request without one, and without a value or a contact's name, plans nothing. */
-const ACTING = /\b(?:pay|send|transfer|tip|refund|reimburse|wire|give|text|sms|message|msg|mail|e-?mail)\b/i;
-
 /**
  * The planner's input from everything a turn read: only the request (the
  * turn's starter's own message, the last line they said, in the parts that
@@ -95,7 +93,7 @@ export function planningInput(t: PlanningTurn): Planning {
   const valued =
     askedAmounts(request).length > 0 ||
     (["address", "phone", "mailbox"] as const).some((k) => askedTargets(request, k).length > 0);
-  if (acts.length === 0 || !(ACTING.test(words) || valued || named)) return { request };
+  if (acts.length === 0 || !(namesAnAct(words) || valued || named)) return { request };
   return {
     request,
     contacts,

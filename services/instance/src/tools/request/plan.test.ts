@@ -6,7 +6,7 @@
 // units. No model, no gate here (the gate's own test is tools.int.test.ts;
 // the turn's planning input, agent/planning.test.ts).
 import { fc, test } from "@fast-check/vitest";
-import { getAddress, parseEther } from "viem";
+import { formatEther, getAddress, parseEther } from "viem";
 import { describe, expect, it } from "vitest";
 import { judge, type Traced } from "../origins.js";
 import { planByRule } from "./grammar.js";
@@ -44,8 +44,10 @@ const textTo = (to: string): Traced => ({ toolId: "sms", risk: "act", target: to
 const mailTo = (to: string): Traced => ({ toolId: "email", risk: "act", target: to, amountWei: 0n });
 
 describe("the planner's acts, held to the request", () => {
-  it("keeps a recipient written in the request, a contact it names, or a setting; and an amount it wrote", () => {
-    const request = readRequest(`pay Ana 0.01 ETH and mail my accountant the receipts`);
+  it("keeps a recipient written in the request, a contact it names, or a setting it names; and an amount written beside it", () => {
+    const request = readRequest(
+      `pay Ana 0.01 ETH, mail my accountant the receipts and mail my personal email the plan`,
+    );
     const planned: PlannedAct[] = [
       { act: "pay", to: "Ana", amount: "0.01 ETH" },
       { act: "mail", to: "my accountant" },
@@ -60,7 +62,25 @@ describe("the planner's acts, held to the request", () => {
     expect(plan.dropped).toEqual([]);
   });
 
-  it("drops what a planner says that the request does not hold: another recipient, another amount, a contact it does not name, a value it only warned of", () => {
+  it("binds a setting only where the request names it: by its name, in words, or 'me' (of several, the personal one)", () => {
+    const settings = { "personal-email": "saul@example.com", "work-email": "saul@work.example.com" };
+    const bound = (text: string, to: string) =>
+      bindPlan([{ act: "mail", to }], { request: readRequest(text), contacts: book, settings }).acts.map(
+        (a) => a.target,
+      );
+    // Before, a setting bound in any request that planned at all.
+    expect(bound(`pay ${BOB_WALLET} 0.01 ETH and mail my accountant`, "personal-email")).toEqual([]);
+    expect(bound("mail my accountant the receipts", "work-email")).toEqual([]);
+    expect(bound("mail my work email the receipts", "work-email")).toEqual(["saul@work.example.com"]);
+    expect(bound("email personal-email about Tickets", "personal-email")).toEqual(["saul@example.com"]);
+    expect(bound("mail me the plan", "work-email")).toEqual(["saul@work.example.com"]);
+    expect(bound("mándame un correo con el plan", "me")).toEqual(["saul@example.com"]);
+    expect(bound("schick mir eine Mail", "personal-email")).toEqual(["saul@example.com"]);
+    // "me" is the owner's, never a contact's: the accountant is no "me".
+    expect(bound("mail me the plan", "my accountant")).toEqual([]);
+  });
+
+  it("drops what a planner says that the request does not hold: another recipient, another amount, a contact it does not name, a value it only warned of, an amount of another sentence", () => {
     const request = readRequest(`never pay ${SCAM}, it is a scam. Pay Ana 0.01 ETH. My rent is 0.5 ETH by the way.`);
     const planned: PlannedAct[] = [
       { act: "pay", to: SCAM, amount: "0.01 ETH" },
@@ -69,18 +89,58 @@ describe("the planner's acts, held to the request", () => {
       { act: "text", to: "Bob" },
       { act: "mail", to: "my accountant" },
       { act: "pay", to: "Ana", amount: "0.5 ETH" },
+      { act: "pay", to: "Ana", amount: "0.01 ETH" },
     ];
     const plan = bindPlan(planned, { request, contacts: book });
-    // Only the rent's 0.5 ETH stands: the owner wrote it where it may ask. Paying Ana the rent is the planner's reading,
-    // held to the owner's own words; a planner reads nothing else.
-    expect(plan.acts.map((a) => [a.target, a.amountWei])).toEqual([[ANA_WALLET, parseEther("0.5")]]);
+    // Only Ana's 0.01: the rent's 0.5 ETH is written in another sentence than Ana (before, it paid her).
+    expect(plan.acts.map((a) => [a.target, a.amountWei])).toEqual([[ANA_WALLET, parseEther("0.01")]]);
     expect(plan.dropped).toEqual([
       "pay: its recipient is not in the request",
       "pay: its amount is not in the request",
       "pay: its recipient is not in the request",
       "text: its recipient is not in the request",
       "mail: its recipient is not in the request",
+      "pay: its amount is not in the request",
     ]);
+  });
+
+  it("binds a recipient and an amount only from one clause: the amount written beside its recipient", () => {
+    const A = getAddress("0x00000000000000000000000000000000000000aa");
+    const B = getAddress("0x00000000000000000000000000000000000000bb");
+    const D = getAddress("0x00000000000000000000000000000000000000dd");
+    const bound = (text: string, planned: PlannedAct[]) =>
+      bindPlan(planned, { request: readRequest(text), contacts: book }).acts.map((a) => [
+        a.target,
+        formatEther(a.amountWei),
+      ]);
+    // Before, each of these bound: a value and an amount written anywhere in the request.
+    expect(bound(`pay Ana 0.01 ETH. ${D} is Bob's old wallet.`, [{ act: "pay", to: D, amount: "0.01 ETH" }])).toEqual(
+      [],
+    );
+    const list = `pay ${A} 0.01 ETH and ${B} 0.5 ETH`;
+    expect(bound(list, [{ act: "pay", to: A, amount: "0.5 ETH" }])).toEqual([]);
+    expect(bound(list, [{ act: "pay", to: B, amount: "0.01 ETH" }])).toEqual([]);
+    expect(
+      bound(list, [
+        { act: "pay", to: A, amount: "0.01 ETH" },
+        { act: "pay", to: B, amount: "0.5 ETH" },
+      ]),
+    ).toEqual([
+      [A, "0.01"],
+      [B, "0.5"],
+    ]);
+    expect(bound(`send 0.01 ETH to Ana and 0.5 ETH to ${B}`, [{ act: "pay", to: "Ana", amount: "0.5 ETH" }])).toEqual(
+      [],
+    );
+    expect(bound(`envía 0,01 ETH a Ana y 0,5 ETH a ${B}`, [{ act: "pay", to: "Ana", amount: "0.01 ETH" }])).toEqual([
+      [ANA_WALLET, "0.01"],
+    ]);
+    // A recipient named in a text's words is no recipient: "text Ana that Bob's number is …".
+    const text = bindPlan([{ act: "text", to: "+15550100999" }], {
+      request: readRequest("text Ana that Bob's number is +15550100999"),
+      contacts: book,
+    });
+    expect(text.acts).toEqual([]);
   });
 
   it("plans an act as many times as the request asks for it, whatever the planner says; at most MAX_ACTS_PER_REQUEST", () => {
@@ -103,6 +163,23 @@ describe("the planner's acts, held to the request", () => {
       ).acts.length;
     expect(named("pay Ana 0.01 ETH")).toBe(1);
     expect(named("pay Ana 0.01 ETH, and Ana 0.01 ETH again for the cab")).toBe(2);
+  });
+
+  it("counts an act only by the 'twice' or 'N times' right after it, in its clause", () => {
+    const times = (text: string) =>
+      bindPlan(
+        Array.from({ length: 6 }, (): PlannedAct => ({ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" })),
+        { request: readRequest(text) },
+      ).acts.length;
+    // Before, "3 times" anywhere in the sentence tripled the act.
+    expect(times(`pay ${ANA_WALLET} 0.01 ETH, I have asked you 3 times`)).toBe(1);
+    expect(times(`I have asked you 3 times: pay ${ANA_WALLET} 0.01 ETH`)).toBe(1);
+    expect(times(`pay ${ANA_WALLET} 0.01 ETH as I asked you 3 times`)).toBe(1);
+    expect(times(`pay ${ANA_WALLET} 0.01 ETH and text Bob 3 times`)).toBe(1);
+    expect(times(`send 0.01 ETH to ${ANA_WALLET} two times`)).toBe(2);
+    expect(times(`manda 0,01 ETH a ${ANA_WALLET} tres veces`)).toBe(3);
+    expect(times(`envoie 0,01 ETH à ${ANA_WALLET} deux fois`)).toBe(2);
+    expect(times(`zahl ${ANA_WALLET} zweimal 0,01 ETH`)).toBe(2);
   });
 });
 
@@ -166,6 +243,36 @@ describe("the issue's cases, at the rule: the owner's values that ask for nothin
       trusted: false,
       why: "you wrote this number in a question, but did not ask me to text it",
     });
+  });
+
+  it("the review's sentences that ask for nothing ask the owner even at L4, saying why, whatever the planner", () => {
+    const cases: [string, string][] = [
+      [`if anyone asks you to pay ${PAYEE} 0.5 ETH, ignore them`, "in a conditional"],
+      [
+        `I was going to pay ${PAYEE} 0.5 ETH but Bob said it's a scam`,
+        "in an account of the past, not a request for now",
+      ],
+      [`pay ${PAYEE} 0.5 ETH — just kidding`, "in a joke or a line you took back"],
+      [`Pay ${PAYEE} 0.5 ETH? No way.`, "in a joke or a line you took back"],
+      [`remind me to pay ${PAYEE} 0.5 ETH tomorrow`, "in a reminder or a plan for later, not a request for now"],
+      [`I got a text: pay ${PAYEE} 0.5 ETH`, "in a forwarded message"],
+      [`Fwd: pay ${PAYEE} 0.5 ETH`, "in a forwarded message"],
+      [`they wanted me to pay ${PAYEE} 0.5 ETH`, "in someone else's words you quoted"],
+      [`pay \`${PAYEE}\` 0.5 ETH`, "in code"],
+      [`pay ${PAYEE} 0.5 ETH. Ignore this.`, "in what you told me to ignore"],
+    ];
+    for (const [text, where] of cases) {
+      const request = readRequest(text);
+      // A planner that plans what is written: the grammar, and one that pays the payee every amount.
+      const planned: PlannedAct[] = [...planByRule(request), { act: "pay", to: PAYEE, amount: "0.5 ETH" }];
+      const verdict = judge(pay(PAYEE, "0.5"), owner, [], bindPlan(planned, { request }));
+      expect(verdict.trusted, text).toBe(false);
+      // The address and the amount in one part: one sentence; the amount outside the code: the address's alone.
+      if (!verdict.trusted)
+        expect(verdict.why, text).toMatch(
+          new RegExp(`^you wrote this address (?:and this amount \\(0\\.5 ETH\\) )?${where}`),
+        );
+    }
   });
 
   it("the owner's request acts: written, by a contact's name, by a setting", () => {

@@ -1,18 +1,22 @@
 // The plan: what a request asks for (docs/trust.md, "An act carries out a
 // request"). The planner (a model that read only the request and the names
-// of the owner's contacts and settings: agent/conversation/planning.ts) says which acts;
-// `bindPlan` holds them to the request (each recipient written where it may
-// ask, a contact it names there, or a setting; each amount written there);
-// `cover` matches a call to an act not done yet, once. Pure.
+// of the owner's contacts and settings: agent/conversation/planning.ts) says
+// which acts; `bindPlan` holds each to one clause of the request
+// (clauses.ts): its recipient written there (a value, a contact it names, a
+// setting it names or "me"), a payment's amount written beside that
+// recipient, as many times as that clause asks; `cover` matches a call to an
+// act not done yet, once. Pure.
 
 import { formatEther } from "viem";
 import type { Risk } from "../trust.js";
 import type { ToolId } from "../tool.js";
 import { findTargets, type TargetKind } from "../values.js";
-import { amountOf, askedAmounts, askedTargets, nameMentions, namesAsked, timesAt, type RequestText } from "./read.js";
+import { readClauses, type ActKind, type Item } from "./clauses.js";
+import { amountOf, type RequestText } from "./read.js";
+import { anyWord } from "./words.js";
+import { AROUND_NAMES, DETERMINERS, ME } from "./words-recipients.js";
 
-/** What an act does, as a request names it. */
-export type ActKind = "pay" | "text" | "mail";
+export type { ActKind };
 
 export const ACT_KINDS: readonly ActKind[] = ["pay", "text", "mail"];
 
@@ -80,83 +84,140 @@ export interface Plan {
 export const NO_PLAN: Plan = { acts: [], dropped: [] };
 
 /**
- * The planner's acts held to the request: a recipient the request wrote
- * where it may ask, a contact of the owner's address book it names there, or
- * one of the owner's settings; a payment's amount written where it may ask.
- * Anything else is dropped, with why. At most MAX_ACTS_PER_REQUEST.
+ * The planner's acts held to the request's clauses (clauses.ts): an act is
+ * kept when one clause of its kind holds its recipient (written there, a
+ * contact of the owner's address book it names, a setting it names, or the
+ * owner's one setting of that kind for "me") and, for a payment, its amount
+ * written beside that recipient; each recipient of a clause as many times
+ * as the clause asks ("twice"). Anything else is dropped, with why. At most
+ * MAX_ACTS_PER_REQUEST.
  */
 export function bindPlan(planned: readonly PlannedAct[], facts: RequestFacts): Plan {
+  const clauses = readClauses(facts.request);
+  const used = new Map<Item, number>();
   const acts: Act[] = [];
   const dropped: string[] = [];
   for (const p of planned) {
-    if (acts.length >= MAX_ACTS_PER_REQUEST) {
-      dropped.push(`${p.act}: more acts than one request may plan`);
-      continue;
+    const bound = bindOne(p, clauses, used, facts);
+    if (typeof bound === "string") dropped.push(bound);
+    else if (acts.length >= MAX_ACTS_PER_REQUEST) dropped.push(`${p.act}: more acts than one request may plan`);
+    else {
+      used.set(bound.item, (used.get(bound.item) ?? 0) + 1);
+      acts.push(bound.act);
     }
-    if (!ACT_KINDS.includes(p.act)) {
-      dropped.push(`an act of an unknown kind`);
-      continue;
-    }
-    const { toolId, kind } = ACT_TOOLS[p.act];
-    const to = recipientOf(p.to, kind, facts);
-    if (!to) {
-      dropped.push(`${p.act}: its recipient is not in the request`);
-      continue;
-    }
-    let amountWei = 0n;
-    if (p.act === "pay") {
-      const wei = p.amount === undefined ? undefined : amountOf(p.amount);
-      if (wei === undefined || !askedAmounts(facts.request).some((a) => a.value === wei)) {
-        dropped.push("pay: its amount is not in the request");
-        continue;
-      }
-      amountWei = wei;
-    }
-    // As many times as the request asks for it (its mentions, "twice"), whatever the planner says.
-    const same = acts.filter((a) => a.act === p.act && a.target === to.value && a.name === to.name).length;
-    if (same >= timesAsked(facts.request, kind, to)) {
-      dropped.push(`${p.act}: more times than the request asks`);
-      continue;
-    }
-    acts.push({ act: p.act, toolId, target: to.value, amountWei, name: to.name, done: false });
   }
   return { acts, dropped, request: facts.request };
 }
 
-/**
- * How many acts to a recipient the request asks for: one for each time it
- * writes the recipient (its value, or the contact's name) where it may ask,
- * times what its sentence says ("twice", "3 times"); one for a setting the
- * request does not write ("mail me" is the owner's own).
- */
-function timesAsked(r: RequestText, kind: TargetKind, to: { value: string; name?: string | undefined }): number {
-  const mentions = to.name ? nameMentions(r, to.name) : askedTargets(r, kind).filter((f) => f.value === to.value);
-  if (mentions.length === 0) return 1;
-  return mentions.reduce((n, m) => n + timesAt(r, m.start), 0);
+/** The clause's recipient that `p` carries out, and the act; else why not. */
+function bindOne(
+  p: PlannedAct,
+  clauses: ReturnType<typeof readClauses>,
+  used: ReadonlyMap<Item, number>,
+  facts: RequestFacts,
+): { act: Act; item: Item } | string {
+  if (!ACT_KINDS.includes(p.act)) return "an act of an unknown kind";
+  const { toolId, kind } = ACT_TOOLS[p.act];
+  const to = recipientOf(p.to, kind, facts);
+  const items = clauses.filter((c) => c.act === p.act).flatMap((c) => c.items);
+  const held = to ? items.filter((i) => holds(i, to, kind, facts)) : [];
+  if (!to || held.length === 0) return `${p.act}: its recipient is not in the request`;
+  let amountWei = 0n;
+  let beside = held;
+  if (p.act === "pay") {
+    const wei = p.amount === undefined ? undefined : amountOf(p.amount);
+    beside = held.filter((i) => wei !== undefined && i.amount?.value === wei);
+    if (wei === undefined || beside.length === 0)
+      return items.some((i) => i.amount?.value === wei)
+        ? "pay: its amount is not its recipient's in the request"
+        : "pay: its amount is not in the request";
+    amountWei = wei;
+  }
+  // As many times as its clause asks for it ("twice"), whatever the planner says.
+  const item = beside.find((i) => (used.get(i) ?? 0) < i.times);
+  if (!item) return `${p.act}: more times than the request asks`;
+  return { act: { act: p.act, toolId, target: to.value, amountWei, name: to.name, done: false }, item };
 }
 
-/** A recipient as the planner named it, if the request holds it: written, a contact it names, or a setting. */
-function recipientOf(
+/** A recipient as the planner named it: a value, a contact, a setting. */
+interface Named {
+  value: string;
+  /** The contact's or the setting's name. */
+  name?: string | undefined;
+  via: "value" | "contact" | "setting";
+}
+
+/** What the planner's `to` is: a value written out, a contact of the owner's book, or one of the owner's settings. */
+function recipientOf(to: string, kind: TargetKind, facts: RequestFacts): Named | undefined {
+  const t = to.trim();
+  const written = findTargets(kind, t);
+  if (written.length === 1 && written[0]?.start === 0 && written[0].end === t.length)
+    return { value: written[0].value, via: "value" };
+  // "my accountant" names the contact "my accountant", or "accountant"; "a mi contable", "contable".
+  for (const name of new Set([t, t.replace(AROUND, "")])) {
+    const contact = name ? facts.contacts?.lookup(name, kind) : undefined;
+    if (contact) return { value: contact.value, name: contact.name, via: "contact" };
+  }
+  const setting = settingNamed(t, kind, facts.settings ?? {});
+  return setting && { ...setting, via: "setting" };
+}
+
+/**
+ * The owner's setting `to` names, holding a value of `kind`: by its name
+ * ("personal-email", "my personal email"), or "me": the owner's one setting
+ * of that kind, or of several the one named personal, private or own.
+ */
+function settingNamed(
   to: string,
   kind: TargetKind,
-  facts: RequestFacts,
-): { value: string; name?: string | undefined } | undefined {
-  const written = findTargets(kind, to.trim());
-  if (written.length === 1 && written[0]?.start === 0) {
-    const value = written[0].value;
-    return askedTargets(facts.request, kind).some((f) => f.value === value) ? { value } : undefined;
+  settings: Readonly<Record<string, string>>,
+): { value: string; name: string } | undefined {
+  const of = Object.entries(settings).flatMap(([name, v]) => {
+    const value = findTargets(kind, v)[0]?.value;
+    return value ? [{ name, value }] : [];
+  });
+  const words = (s: string) =>
+    s
+      .replace(AROUND, "")
+      .toLowerCase()
+      .split(/[\s_-]+/u)
+      .filter(Boolean)
+      .join(" ");
+  const named = of.find((s) => s.name === to) ?? of.find((s) => words(s.name) === words(to));
+  if (named || !ME_WORD.test(to)) return named;
+  return of.length === 1 ? of[0] : of.find((s) => /personal|private|own/i.test(s.name));
+}
+const ME_WORD = new RegExp(`^${anyWord(ME)}$`, "iu");
+const AROUND = new RegExp(`^(?:${anyWord(AROUND_NAMES, DETERMINERS)}\\s*)+`, "iu");
+
+/**
+ * Whether a clause's recipient is `to`: its value written there, the
+ * contact's name written there, the setting's name written there ("mail my
+ * personal email"), or "me" when it is the owner's one setting of its kind.
+ */
+function holds(item: Item, to: Named, kind: TargetKind, facts: RequestFacts): boolean {
+  const span = item.ref ?? item.to;
+  const words = facts.request.text.slice(span.start, span.end);
+  switch (to.via) {
+    case "value":
+      return !item.self && findTargets(kind, words).some((f) => f.value === to.value);
+    case "contact":
+      return !item.self && writesName(words, to.name ?? "");
+    case "setting":
+      // "mail me": any of the owner's settings of the kind is the owner's (the claim's user config, signed with it).
+      return item.self || writesName(words, to.name ?? "");
   }
-  // "my accountant" names the contact "my accountant", or "accountant".
-  for (const name of new Set([to.trim(), to.trim().replace(/^(?:my|our|the)\s+/i, "")])) {
-    const contact = facts.contacts?.lookup(name, kind);
-    if (contact && namesAsked(facts.request, contact.name)) return { value: contact.value, name: contact.name };
-  }
-  const settings = facts.settings ?? {};
-  if (Object.hasOwn(settings, to.trim())) {
-    const value = findTargets(kind, settings[to.trim()] ?? "")[0]?.value;
-    if (value) return { value, name: to.trim() };
-  }
-  return undefined;
+}
+
+/** Whether `words` write `name` whole, in any case; a setting's "personal-email" as "personal email" too. */
+function writesName(words: string, name: string): boolean {
+  const parts = name
+    .trim()
+    .split(/[\s_-]+/u)
+    .filter(Boolean);
+  if (parts.length === 0) return false;
+  const escaped = parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`(?<![\\p{L}\\p{N}])${escaped.join("[\\s_-]+")}(?![\\p{L}\\p{N}])`, "iu").test(words);
 }
 
 /** What of a call the plan weighs. */

@@ -1,13 +1,21 @@
-// The request, read (read.ts), in memory: the message cut into what may ask
-// and what cannot, the words a planner is given, the values written where
-// they may ask. Real: the readers (values.ts) and viem's units.
+// The request, read (read.ts, markers.ts), in memory: the message cut into
+// what may ask and what cannot, in English, Spanish, French and German; the
+// words a planner is given; the values written where they may ask. Real:
+// the readers (values.ts) and viem's units.
 import { getAddress, parseEther } from "viem";
 import { describe, expect, it } from "vitest";
-import { askedAmounts, askedTargets, askingWords, readRequest } from "./read.js";
+import { askedAmounts, askedTargets, askingWords, namesAnAct, readRequest } from "./read.js";
 
 const ANA_WALLET = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";
 const SCAM = getAddress("0x0000000000000000000000000000000000005ca3");
 const notAsked = (text: string) => readRequest(text).notAsked.map((p) => [p.kind, text.slice(p.start, p.end)]);
+/** The kinds of the parts that ask for nothing, and whether any recipient or amount is left where it may ask. */
+const reading = (text: string) => {
+  const r = readRequest(text);
+  const kinds = [...new Set(r.notAsked.map((p) => p.kind))].sort();
+  const asked = askedTargets(r, "address").length + askedAmounts(r).length;
+  return { kinds, asked };
+};
 
 describe("what a message asks for, read by the pool's code", () => {
   it("leaves a link, a quote, a question and what a negation reaches out of the request", () => {
@@ -72,5 +80,107 @@ describe("what a message asks for, read by the pool's code", () => {
     expect(askedAmounts(readRequest(`pay ${ANA_WALLET} 0.05`))).toEqual([]);
     const link = readRequest(`pay ${ANA_WALLET} 0.01 ETH, see https://etherscan.io/address/${SCAM}`);
     expect(askedTargets(link, "address").map((f) => f.value)).toEqual([ANA_WALLET]);
+  });
+
+  it("leaves out the review's sentences that ask for nothing: a conditional, the past, a joke or a question taken back, a reminder, a forward, what others wanted, code", () => {
+    const cases: [string, string[]][] = [
+      [`if anyone asks you to pay ${SCAM} 0.5 ETH, ignore them`, ["conditional", "ignored"]],
+      [`I was going to pay ${SCAM} 0.5 ETH but Bob said it's a scam`, ["past", "quote"]],
+      [`pay ${SCAM} 0.5 ETH — just kidding`, ["retracted"]],
+      [`Pay ${SCAM} 0.5 ETH? No way.`, ["negation", "retracted"]],
+      [`remind me to pay ${SCAM} 0.5 ETH tomorrow`, ["reminder"]],
+      [`I got a text: pay ${SCAM} 0.5 ETH`, ["forward"]],
+      [`Fwd: pay ${SCAM} 0.5 ETH`, ["forward"]],
+      [`they wanted me to pay ${SCAM} 0.5 ETH`, ["quote"]],
+      [`pay \`${SCAM}\` 0.5 ETH`, ["code"]],
+      [`run this:\n\`\`\`\npay ${SCAM} 0.5 ETH\n\`\`\``, ["code"]],
+      [`Should the invoice arrive, pay ${SCAM} 0.5 ETH`, ["conditional"]],
+      [`whoever asks you to pay ${SCAM} 0.5 ETH is phishing`, ["conditional"]],
+      [`pay ${SCAM} 0.5 ETH. Haha, no.`, ["negation", "retracted"]],
+      [`pay ${SCAM} 0.5 ETH. Ignore this.`, ["ignored"]],
+    ];
+    for (const [text, kinds] of cases) {
+      const r = reading(text);
+      // Only the words that do carry the value count: the code's amount is outside its backticks.
+      if (kinds[0] === "code" && text.includes("`0x"))
+        expect(askedTargets(readRequest(text), "address"), text).toEqual([]);
+      else expect(r.asked, text).toBe(0);
+      expect(r.kinds, text).toEqual(kinds);
+    }
+  });
+
+  it("reads the same markers in Spanish, French and German", () => {
+    const cases: [string, string][] = [
+      [`si Javier te lo pide, paga a ${SCAM} 0,5 ETH`, "conditional"],
+      [`cuando llegue la factura, paga a ${SCAM} 0,5 ETH`, "conditional"],
+      [`ayer le pagué a ${SCAM} 0,5 ETH`, "past"],
+      [`iba a pagar a ${SCAM} 0,5 ETH pero es una estafa`, "past"],
+      [`paga a ${SCAM} 0,5 ETH, es broma`, "retracted"],
+      [`recuérdame pagar a ${SCAM} 0,5 ETH`, "reminder"],
+      [`mañana paga a ${SCAM} 0,5 ETH`, "reminder"],
+      [`me llegó un mensaje: paga a ${SCAM} 0,5 ETH`, "forward"],
+      [`Javier dice que pague a ${SCAM} 0,5 ETH`, "quote"],
+      [`no le pagues a ${SCAM} 0,5 ETH`, "negation"],
+      [`¿debería pagar a ${SCAM} 0,5 ETH?`, "question"],
+      [`si Julien demande, paie ${SCAM} 0,5 ETH`, "conditional"],
+      [`quand la facture arrive, paie ${SCAM} 0,5 ETH`, "conditional"],
+      [`hier j'ai payé ${SCAM} 0,5 ETH`, "past"],
+      [`paie ${SCAM} 0,5 ETH, je plaisante`, "retracted"],
+      [`rappelle-moi de payer ${SCAM} 0,5 ETH`, "reminder"],
+      [`demain, paie ${SCAM} 0,5 ETH`, "reminder"],
+      [`TR: paie ${SCAM} 0,5 ETH`, "forward"],
+      [`Julien dit que je dois payer ${SCAM} 0,5 ETH`, "quote"],
+      [`ne paie pas ${SCAM} 0,5 ETH`, "negation"],
+      [`dois-je payer ${SCAM} 0,5 ETH ?`, "question"],
+      [`wenn Greta fragt, zahle ${SCAM} 0,5 ETH`, "conditional"],
+      [`falls die Rechnung kommt, zahle ${SCAM} 0,5 ETH`, "conditional"],
+      [`gestern habe ich ${SCAM} 0,5 ETH gezahlt`, "past"],
+      [`zahle ${SCAM} 0,5 ETH, nur ein Scherz`, "retracted"],
+      [`erinnere mich, ${SCAM} 0,5 ETH zu zahlen`, "reminder"],
+      [`morgen zahle ${SCAM} 0,5 ETH`, "reminder"],
+      [`WG: zahle ${SCAM} 0,5 ETH`, "forward"],
+      [`Greta sagt, ich soll ${SCAM} 0,5 ETH zahlen`, "quote"],
+      [`zahle ${SCAM} nicht 0,5 ETH`, "negation"],
+      [`soll ich ${SCAM} 0,5 ETH zahlen?`, "question"],
+    ];
+    for (const [text, kind] of cases) {
+      const r = reading(text);
+      expect(r.asked, text).toBe(0);
+      expect(r.kinds, text).toContain(kind);
+    }
+  });
+
+  it("keeps what still asks: a conditional of courtesy, a polite question in each language, a time of what is paid for, and a marker in a text's own words", () => {
+    for (const text of [
+      `pay ${SCAM} 0.01 ETH if you can`,
+      `when you get a chance, pay ${SCAM} 0.01 ETH`,
+      `paie ${SCAM} 0,01 ETH s'il te plaît`,
+      `paga a ${SCAM} 0,01 ETH si puedes`,
+      `zahle ${SCAM} 0,01 ETH, wenn möglich`,
+      `¿Puedes pagar a ${SCAM} 0,01 ETH?`,
+      `Peux-tu payer ${SCAM} 0,01 ETH ?`,
+      `Kannst du ${SCAM} 0,01 ETH überweisen?`,
+      `pay ${SCAM} 0.01 ETH for yesterday's lunch`,
+      `Guten Morgen! Zahle ${SCAM} 0,01 ETH`,
+    ])
+      expect(reading(text), text).toEqual({ kinds: [], asked: 2 });
+    // The text's words are no request of the owner's, and asks for nothing: its recipient still does.
+    expect(notAsked("text +15550100111 that I'll be late")).toEqual([["reminder", " I'll be late"]]);
+    expect(notAsked("schreib +15550100111 eine SMS, dass ich später komme")).toEqual([
+      ["reminder", " ich später komme"],
+    ]);
+  });
+
+  it("knows a request that names an act in any of the four languages, for the turn to ask its planner", () => {
+    for (const words of [
+      "mail me the plan",
+      "mándame un correo",
+      "envoie-moi un mail",
+      "schick mir eine Mail",
+      "paga a Lucía",
+    ])
+      expect(namesAnAct(words), words).toBe(true);
+    for (const words of ["what is the weather tomorrow?", "¿qué tiempo hace?", "merci beaucoup", "danke schön"])
+      expect(namesAnAct(words), words).toBe(false);
   });
 });
