@@ -12,52 +12,11 @@
 //   BENCH_REQUESTS_ALL=1     list every entry that misses a goal (else 25 a list)
 //   BENCH_REQUESTS_STRICT=1  exit 1 when a goal is missed (else the figures only)
 import { execFileSync } from "node:child_process";
-import { bindPlan, planByRule, readRequest, type PlannedAct } from "@convos-pool/instance/testing/request";
-import { CONTACTS, SETTINGS, contacts } from "./requests/book.js";
-import { expectedOf, LANGUAGES, loadCorpus, type Entry } from "./requests/corpus.js";
-import { planEveryValue } from "./requests/every-value.js";
-import { plannerLines, type Scored } from "./requests/report.js";
-import { goalsMissed, scoreEntry, tally, type Bound } from "./requests/score.js";
-
-interface Planner {
-  name: string;
-  /** Whether "done" is this planner's goal (the offline planner's), or only reported. */
-  weighDone: boolean;
-  /** Tables and lists, or the three figures only. */
-  detail: boolean;
-  plan: (text: string) => PlannedAct[];
-}
-
-const CONTACT_NAMES = Object.keys(CONTACTS);
-const PLANNERS: Planner[] = [
-  {
-    name: "offline planner: planByRule(readRequest(text)), then bindPlan",
-    weighDone: true,
-    detail: true,
-    plan: (t) => planByRule(readRequest(t)),
-  },
-  {
-    name: "every-value planner: every address, number, mail address, contact and setting, with every amount, then bindPlan",
-    weighDone: false,
-    detail: false,
-    plan: (t) => planEveryValue(t, [...CONTACT_NAMES, ...Object.keys(SETTINGS)]),
-  },
-  {
-    // A setting binds whether the request names it or not (bindPlan): with them every entry acts, which hides the rest.
-    name: "every-value planner, the owner's settings left out (each binds, named or not: the figures above less these)",
-    weighDone: false,
-    detail: true,
-    plan: (t) => planEveryValue(t, CONTACT_NAMES),
-  },
-];
-
-/** One entry through one planner and bindPlan, scored against its labels. */
-function run(entry: Entry, planner: Planner): Scored {
-  const request = readRequest(entry.text);
-  const plan = bindPlan(planner.plan(entry.text), { request, contacts, settings: SETTINGS });
-  const bound = plan.acts.map((a): Bound => ({ act: a.act, target: a.target, amountWei: a.amountWei, name: a.name }));
-  return { ...entry, score: scoreEntry(entry.category, expectedOf(entry), bound) };
-}
+import { CONTACTS, SETTINGS } from "./requests/book.js";
+import { LANGUAGES, loadCorpus } from "./requests/corpus.js";
+import { PLANNERS, run } from "./requests/planners.js";
+import { plannerLines } from "./requests/report.js";
+import { goalsMissed, tally } from "./requests/score.js";
 
 /** What the figures depend on: the reader, the planner, the binding, the values they read, and the corpus. */
 const MEASURED = ["services/instance/src/tools/request", "services/instance/src/tools/values.ts", "bench/requests"];
