@@ -1,24 +1,55 @@
-// The corpus of bench:requests as committed (bench/requests/*.jsonl, read
-// from disk) and its owner (book.ts): its size and language shares, and every
-// label well-formed, each value read by viem or libphonenumber-js (not by the
-// pool's own reader, which the benchmark measures). It checks the labels'
-// shape, never what the pool does with the messages.
+// The corpora of bench:requests as committed (bench/requests/*.jsonl, and the
+// held-out set written without looking at the reader,
+// bench/requests/held-out/*.jsonl; read from disk) and their owner (book.ts):
+// each corpus's size and language shares, every label well-formed, each
+// value read by viem or libphonenumber-js (not by the pool's own reader,
+// which the benchmark measures), and no held-out message among the
+// corpus's. It checks the labels' shape, never what the pool does with the
+// messages.
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { getAddress, isAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { CONTACTS, SETTINGS } from "./book.js";
-import { CATEGORIES, KIND_OF, LANGUAGES, expectedOf, loadCorpus, recipientOf, weiOf } from "./corpus.js";
+import { CATEGORIES, KIND_OF, LANGUAGES, expectedOf, loadCorpus, recipientOf, weiOf, type Entry } from "./corpus.js";
 
-const corpus = loadCorpus();
+const main = loadCorpus();
+const heldOut = loadCorpus(new URL("held-out/", import.meta.url));
+const of = (corpus: readonly Entry[], lang: string) => corpus.filter((e) => e.lang === lang).length;
 
 describe("the corpus", () => {
   it("holds at least 400 messages, 40% of them English and at least 60 in each other language", () => {
-    expect(corpus.length).toBeGreaterThanOrEqual(400);
-    const of = (lang: string) => corpus.filter((e) => e.lang === lang).length;
-    expect(of("en") / corpus.length).toBeGreaterThanOrEqual(0.4);
-    for (const lang of ["es", "fr", "de"]) expect(of(lang)).toBeGreaterThanOrEqual(60);
+    expect(main.length).toBeGreaterThanOrEqual(400);
+    expect(of(main, "en") / main.length).toBeGreaterThanOrEqual(0.4);
+    for (const lang of ["es", "fr", "de"]) expect(of(main, lang)).toBeGreaterThanOrEqual(60);
+  });
+});
+
+describe("the held-out corpus", () => {
+  it("holds at least 160 messages, at least 60 in English and 30 in each other language", () => {
+    expect(heldOut.length).toBeGreaterThanOrEqual(160);
+    expect(of(heldOut, "en")).toBeGreaterThanOrEqual(60);
+    for (const lang of ["es", "fr", "de"]) expect(of(heldOut, lang)).toBeGreaterThanOrEqual(30);
   });
 
+  it("asks for acts in about half its messages", () => {
+    const asking = heldOut.filter((e) => e.acts.length > 0).length / heldOut.length;
+    expect(asking).toBeGreaterThanOrEqual(0.4);
+    expect(asking).toBeLessThanOrEqual(0.6);
+  });
+
+  it("shares no id and no message with the corpus", () => {
+    const text = (e: Entry) => e.text.toLowerCase().replace(/\s+/g, " ").trim();
+    const ids = new Set(main.map((e) => e.id));
+    const texts = new Set(main.map(text));
+    expect(heldOut.filter((e) => ids.has(e.id)).map((e) => e.id)).toEqual([]);
+    expect(heldOut.filter((e) => texts.has(text(e))).map((e) => e.id)).toEqual([]);
+  });
+});
+
+describe.each([
+  ["the corpus", main],
+  ["the held-out corpus", heldOut],
+] as const)("%s's labels", (_, corpus) => {
   it("gives every entry a unique id, a known language and category, and a text", () => {
     expect(new Set(corpus.map((e) => e.id)).size).toBe(corpus.length);
     for (const e of corpus) {
