@@ -18,10 +18,10 @@ const DAYS = {
 export const PAST = re(
   anyWord({
     en: [
-      "i (?:was|were) (?:going|gonna|about|supposed) to",
-      "i was gonna",
-      "we (?:were) (?:going|about|supposed) to",
-      "i (?:wanted|meant|had planned|planned|intended) to",
+      // The subject may go unsaid: "was going to send Bob 0.05 ETH but he paid me back".
+      "(?:i |we )?(?:was|were) (?:going|gonna|about|supposed) to",
+      "(?:i |we )?was gonna",
+      "(?:i |we )?(?:wanted|meant|had planned|planned|intended) to",
       "already",
     ],
     es: ["iba a", "íbamos a", "quería", "queríamos", "pensaba", "tenía que"],
@@ -121,6 +121,10 @@ export const RETRACTED = re(
       "forget (?:it|that|about it)",
       "lol no",
       "haha no",
+      // A draft, or a send put off: nothing goes now ("draft a text to Mom … but don't send it yet").
+      "draft",
+      "(?:don'?t|do not) send (?:it|that|this|them) yet",
+      "hold off",
     ],
     es: [
       "(?:es|era) (?:una )?broma",
@@ -140,6 +144,8 @@ export const RETRACTED = re(
       "ni de coña",
       "ni en broma",
       "para nada",
+      "(?:un )?borrador",
+      "no lo (?:envíes|envies|mandes) (?:todavía|todavia|aún|aun)",
     ],
     fr: [
       "je plaisante",
@@ -153,6 +159,8 @@ export const RETRACTED = re(
       "même pas en rêve",
       "sûrement pas",
       "certainement pas",
+      "(?:un )?brouillon",
+      "ne l'envoie pas (?:encore|tout de suite)",
     ],
     de: [
       "(?:nur|war nur) (?:ein )?(?:scherz|spaß|spass|witz)",
@@ -165,6 +173,8 @@ export const RETRACTED = re(
       "bestimmt nicht",
       "sicher nicht",
       "niemals im leben",
+      "(?:einen )?entwurf",
+      "schick (?:es|sie|ihn) noch nicht",
     ],
   }),
 );

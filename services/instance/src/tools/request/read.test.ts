@@ -109,6 +109,17 @@ describe("what a message asks for, read by the pool's code", () => {
     }
   });
 
+  it("leaves out a plan put off or given up without its subject, and a draft not to be sent yet (found by the held-out corpus)", () => {
+    expect(reading(`was going to send ${SCAM} 0.05 ETH but he paid me back instead`)).toEqual({
+      kinds: ["past"],
+      asked: 0,
+    });
+    expect(
+      readRequest("draft a text to Mom saying I'll be late but don't send it yet").notAsked.map((p) => p.kind),
+    ).toContain("retracted");
+    expect(reading(`Zahl ${SCAM} noch nicht, aber schick ${ANA_WALLET} 0,04 ETH`).asked).toBe(2);
+  });
+
   it("reads the same markers in Spanish, French and German", () => {
     const cases: [string, string][] = [
       [`si Javier te lo pide, paga a ${SCAM} 0,5 ETH`, "conditional"],
