@@ -21,7 +21,15 @@
 import { findTargets, type Found } from "../values.js";
 import { askedAmounts, type RequestText } from "./read.js";
 import { sentences } from "./markers.js";
-import { beforeVerb, recipientsAt, type Span, type Written } from "./recipients.js";
+import {
+  beforeVerb,
+  recipientsAt,
+  type ActKind,
+  type Clause,
+  type Item,
+  type Span,
+  type Written,
+} from "./recipients.js";
 import {
   countAfter,
   IS_TO_ME,
@@ -44,31 +52,7 @@ import {
 } from "./words.js";
 import { AND, COURTESY } from "./words-recipients.js";
 
-export type { Span };
-
-/** What an act does, as a request names it. */
-export type ActKind = "pay" | "text" | "mail";
-
-/** A recipient of a clause, with what the clause asks for it. */
-export interface Item {
-  /** The recipient as written. */
-  to: Span;
-  /** The recipient it points back to, for a pronoun ("text her", "pay it", "escríbele"). */
-  ref?: Span | undefined;
-  /** The owner ("mail me", "mándame", "envoie-moi", "schick mir"). */
-  self: boolean;
-  /** A payment's amount, written beside its recipient. */
-  amount?: Found<bigint> | undefined;
-  /** How many times the clause asks for it ("twice", "3 times"). */
-  times: number;
-}
-
-export interface Clause {
-  act: ActKind;
-  start: number;
-  end: number;
-  items: Item[];
-}
+export type { ActKind, Clause, Item, Span };
 
 const re = (source: string, flags = "iu") => new RegExp(source, flags);
 const VERB = re(anyWord(PAY_VERBS, TEXT_VERBS, MAIL_VERBS, SEND_VERBS), "giu");

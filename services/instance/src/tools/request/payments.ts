@@ -4,8 +4,7 @@
 // Pure.
 
 import { findTargets, type Found } from "../values.js";
-import type { Clause, Item } from "./clauses.js";
-import { wholly, type Span, type Written } from "./recipients.js";
+import { wholly, type Clause, type Item, type Span, type Written } from "./recipients.js";
 import { anyWord, LETTER, PAY_VERBS, TO_ME_VERBS, TO_THEM_VERBS } from "./words.js";
 import {
   AND,

@@ -4,7 +4,7 @@
 // recipient named ("her", "lui", "ihm"). Lists of them: "Ana and Mom",
 // "Lucía y Javier". Pure.
 
-import { findTargets } from "../values.js";
+import { findTargets, type Found } from "../values.js";
 import {
   anyWord,
   LETTER,
@@ -29,6 +29,30 @@ import {
   TIMES,
   TO,
 } from "./words-recipients.js";
+
+/** What an act does, as a request names it. */
+export type ActKind = "pay" | "text" | "mail";
+
+/** A recipient of a clause, with what the clause asks for it. */
+export interface Item {
+  /** The recipient as written. */
+  to: Span;
+  /** The recipient it points back to, for a pronoun ("text her", "pay it", "escríbele"). */
+  ref?: Span | undefined;
+  /** The owner ("mail me", "mándame", "envoie-moi", "schick mir"). */
+  self: boolean;
+  /** A payment's amount, written beside its recipient. */
+  amount?: Found<bigint> | undefined;
+  /** How many times the clause asks for it ("twice", "3 times"). */
+  times: number;
+}
+
+export interface Clause {
+  act: ActKind;
+  start: number;
+  end: number;
+  items: Item[];
+}
 
 /** Where something is written in the request's text: [start, end). */
 export interface Span {
