@@ -14,6 +14,9 @@ import { defineConfig } from "vitest/config";
 // POOL_TEST_OPENCLAW (`npm run test:openclaw`); CI (`.ci/run`) runs them after `npm test`.
 const unit = ["services/*/src/**/*.test.ts", "bench/**/*.test.ts", "scripts/**/*.test.ts"];
 const integration = ["services/*/src/**/*.int.test.ts", "bench/**/*.int.test.ts"];
+// Integration files that replace a module of the product (vi.mock) for the whole file: each in a worker of its own,
+// since a module a file before them loaded is not loaded again where workers are shared.
+const isolated = ["services/*/src/**/*.isolated.int.test.ts"];
 const system = ["services/*/src/**/*.system.test.ts", "bench/**/*.system.test.ts"];
 // Services log JSON lines; keep test output readable unless asked.
 const env = { LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" };
@@ -48,8 +51,18 @@ export default defineConfig({
         test: {
           name: "integration",
           include: integration,
+          exclude: isolated,
           isolate: false,
           // Files share a worker: each must stop every process it started.
+          setupFiles: ["services/testing/src/no-leftovers.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "isolated",
+          include: isolated,
+          isolate: true,
           setupFiles: ["services/testing/src/no-leftovers.ts"],
         },
       },

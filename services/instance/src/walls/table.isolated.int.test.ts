@@ -23,7 +23,9 @@
 // same server keeping a transcript per session and reading MEMORY.md from
 // the workspace, as OpenClaw does), and the conversations' XMTP groups (a
 // voice that records what is posted). The XMTP paths are the end-to-end
-// suites' (two-conversations-e2e, hijack-openclaw).
+// suites' (two-conversations-e2e, hijack-openclaw). The rules are replaced
+// for the whole file (vi.mock), so it runs in a worker of its own (the
+// `isolated` tier, vitest.config.ts).
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
