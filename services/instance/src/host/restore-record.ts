@@ -12,8 +12,13 @@
 // transfers (offer and acceptance, kept in its config.json for its birth
 // certificate) that lead from the pool's owner to it, accepted since the
 // pool's record of that owner began: a transfer the agent took just before
-// its host was lost, which the pool had no time to record. The trust and the
-// permissions differ only with no signature the state carries: refused.
+// its host was lost, which the pool had no time to record. Where the trust
+// or the permissions differ, the state carries no signature for the change:
+// the agent comes back at the lower of the two, field by field (`lowerTrust`),
+// so that neither a broken host (the state) nor a broken claims service (the
+// record) raises what the agent may do, and an owner's change the pool
+// recorded a moment before the host was lost does not leave the agent
+// unrestorable; the owner signs again to raise it.
 //
 // And a state no high-water mark names is taken only when the pool can date
 // it: it says when it was sealed, before the vault kept it, and the vault
@@ -24,6 +29,7 @@ import type { TransferProof } from "@convos-pool/gen/convos/pool/v1/certificate_
 import { TransferProofSchema } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { ApprovalPlace, Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { RestoreRecord } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import {
   failedPrecondition,
@@ -31,10 +37,12 @@ import {
   invalidArgument,
   permissionNames,
   resolvePermissions,
+  type ResolvedPermissions,
   SIGNATURE_MAX_AGE_SECONDS,
   trustLevelName,
 } from "@convos-pool/kit/content";
 import { FILES } from "../platform/workspace.js";
+import type { TrustFile } from "../tools/trust.js";
 
 /**
  * How far apart the pool's clock and a host's may be, and how long after the
@@ -153,46 +161,81 @@ interface TrustFacts {
   dailySpendLimitWei?: unknown;
 }
 
+/** What a restore writes of trust and permissions, and each field it lowered (its name and both values). */
+export interface LoweredTrust {
+  /** trust.json and permissions.json to write over the state's; none where the state's stand. */
+  files: Record<string, string>;
+  lowered: { field: string; state: string; record: string; now: string }[];
+}
+
+/** A grant from the most open to the strictest: allow, ask, refuse. */
+const GRANT_STRICTNESS = [Grant.ALLOW, Grant.ASK, Grant.REFUSE];
+/** What an outsider's text may get, from the most open: answer, ask, none. */
+const REPLY_STRICTNESS = [OutsiderReply.ANSWER, OutsiderReply.ASK, OutsiderReply.NONE];
+
 /**
- * Refuses a state whose trust level, daily limit (at a level that moves
- * money) or permissions are not the pool's record's, naming the field. A
- * record with no level (an agent claimed before trust levels, whose owner
- * never set one) takes a state at most at L2 without a limit, the starting
- * level; so does a state with no trust.json (the agent starts it at its
- * template's starting level).
+ * The trust level, daily limit and permissions a restored agent runs at: the
+ * lower of the state's and the pool's record's, field by field (a level; a
+ * limit, at a level that moves money; each member's grant and what an
+ * outsider's text may get, the stricter; approvals asked directly when either
+ * says so, the more private). A record with no level (an agent claimed before
+ * trust levels) and a state with no trust.json are at the starting level: L2
+ * without a limit. L4 without a limit above 0 is L3.
  */
-export function checkTrust(files: Readonly<Record<string, string>>, record: RestoreRecord): void {
+export function lowerTrust(files: Readonly<Record<string, string>>, record: RestoreRecord): LoweredTrust {
   const trust = parse<TrustFacts>(files[FILES.trust], "state.trust_level");
-  const level = typeof trust?.level === "number" ? (trust.level as TrustLevel) : undefined;
-  const limit = wei(typeof trust?.dailySpendLimitWei === "string" ? trust.dailySpendLimitWei : "0");
-  const want = wei(record.dailySpendLimitWei);
-  const refuse = (field: string, was: string, is: string) =>
-    failedPrecondition(
-      `state.${field}: ${was} in the sealed state, the pool's record ${is}, and no owner's signature for the change: nothing restored`,
-    );
-  const starting = (level ?? TrustLevel.OBSERVER) <= TrustLevel.ADVISOR && limit === "0";
-  if (record.trustLevel === TrustLevel.UNSPECIFIED || level === undefined) {
-    const recordStarting = record.trustLevel <= TrustLevel.ADVISOR && want === "0";
-    if (!starting || !recordStarting) {
-      throw refuse("trust_level", nameOf(level), `${nameOf(record.trustLevel)} with a limit of ${want}`);
-    }
-  } else {
-    if (level !== record.trustLevel) throw refuse("trust_level", nameOf(level), nameOf(record.trustLevel));
-    // L1 moves no money: its limit is not kept.
-    if (level >= TrustLevel.ADVISOR && limit !== want) throw refuse("daily_spend_limit_wei", limit, want);
+  const stateLevel = typeof trust?.level === "number" ? (trust.level as TrustLevel) : TrustLevel.ADVISOR;
+  const recordLevel = record.trustLevel === TrustLevel.UNSPECIFIED ? TrustLevel.ADVISOR : record.trustLevel;
+  const stateLimit =
+    trust === undefined ? "0" : wei(typeof trust.dailySpendLimitWei === "string" ? trust.dailySpendLimitWei : "0");
+  const recordLimit = record.trustLevel === TrustLevel.UNSPECIFIED ? "0" : wei(record.dailySpendLimitWei);
+  let level = Math.min(stateLevel, recordLevel) as TrustLevel;
+  const limit = BigInt(stateLimit) < BigInt(recordLimit) ? stateLimit : recordLimit;
+  if (level === TrustLevel.AUTONOMOUS && limit === "0") level = TrustLevel.OPERATOR;
+  const kept = level >= TrustLevel.ADVISOR ? limit : "0";
+  const lowered: LoweredTrust["lowered"] = [];
+  const out: Record<string, string> = {};
+  const levelChanged = level !== stateLevel || (level >= TrustLevel.ADVISOR && kept !== stateLimit);
+  if (level !== stateLevel)
+    lowered.push({ field: "trust_level", state: nameOf(stateLevel), record: nameOf(recordLevel), now: nameOf(level) });
+  if (level >= TrustLevel.ADVISOR && kept !== stateLimit)
+    lowered.push({ field: "daily_spend_limit_wei", state: stateLimit, record: recordLimit, now: kept });
+  if (levelChanged) {
+    const file: TrustFile = { level, dailySpendLimitWei: kept, setAt: new Date().toISOString(), byOwner: false };
+    out[FILES.trust] = JSON.stringify(file);
   }
-  let stated: ReturnType<typeof permissionNames>;
+
+  let stated: ResolvedPermissions;
   try {
     const file = parse<{ permissions?: unknown }>(files[FILES.permissions], "state.permissions");
-    stated = permissionNames(resolvePermissions(file?.permissions as Parameters<typeof resolvePermissions>[0]));
+    stated = resolvePermissions(file?.permissions as Parameters<typeof resolvePermissions>[0]);
   } catch {
     throw failedPrecondition("state.permissions: the sealed state's permissions do not read; nothing restored");
   }
-  const recorded = permissionNames(resolvePermissions(record.permissions));
-  for (const [field, value] of Object.entries(recorded)) {
-    const was = stated[field as keyof typeof stated];
-    if (was !== value) throw refuse(`permissions.${field}`, was, value);
-  }
+  const recorded = resolvePermissions(record.permissions);
+  const stricter = <T>(order: readonly T[], a: T, b: T) => (order.indexOf(a) >= order.indexOf(b) ? a : b);
+  const merged: ResolvedPermissions = {
+    memberSms: stricter(GRANT_STRICTNESS, stated.memberSms, recorded.memberSms),
+    memberEmail: stricter(GRANT_STRICTNESS, stated.memberEmail, recorded.memberEmail),
+    memberCrypto: stricter(GRANT_STRICTNESS, stated.memberCrypto, recorded.memberCrypto),
+    outsiderReply: stricter(REPLY_STRICTNESS, stated.outsiderReply, recorded.outsiderReply),
+    approvals:
+      stated.approvals === ApprovalPlace.DIRECT || recorded.approvals === ApprovalPlace.DIRECT
+        ? ApprovalPlace.DIRECT
+        : stated.approvals,
+  };
+  const names = { state: permissionNames(stated), record: permissionNames(recorded), now: permissionNames(merged) };
+  for (const field of Object.keys(names.now) as (keyof typeof names.now)[])
+    if (names.now[field] !== names.state[field])
+      lowered.push({
+        field: `permissions.${field}`,
+        state: names.state[field],
+        record: names.record[field],
+        now: names.now[field],
+      });
+  if (lowered.some((l) => l.field.startsWith("permissions.")))
+    out[FILES.permissions] = JSON.stringify({ permissions: merged, setAt: new Date().toISOString() });
+  return { files: out, lowered };
 }
 
 /** A file of the state as JSON; absent: undefined; one that does not parse is refused naming `field`. */

@@ -19,10 +19,11 @@
 //
 // Only what the pool signed (docs/scaling.md, "Only what the pool signed";
 // restore-record.ts): the claims service hands the pool's record of the
-// agent with its state (RestoreRecord), and a state whose owner, trust level,
-// daily limit or permissions differ from it is refused, unless it carries the
-// signed transfers from the pool's owner to its own; a state no mark names
-// is taken only when the pool can date it. A host holds its agents' keys, so
+// agent with its state (RestoreRecord): a state of another owner is refused,
+// unless it carries the signed transfers from the pool's owner to its own;
+// where its trust level, daily limit or permissions differ, the agent comes
+// back at the lower of the two, field by field; a state no mark names is
+// taken only when the pool can date it. A host holds its agents' keys, so
 // what it seals is its word alone: this keeps a broken host's forged state
 // from outliving it on a healthy one.
 //
@@ -57,7 +58,7 @@ import type { Agent } from "../agent/face/agent.js";
 import { type AgentKeys, MAX_WALLET_INDEX } from "../platform/keys.js";
 import { type AgentState, openState, VaultError, writeState } from "../platform/vault.js";
 import { FILES, INSTANCE_ID_PATTERN, type InstanceRecord, type MovedFile, Workspace } from "../platform/workspace.js";
-import { checkDated, checkTrust, planOwner, requireRecord, type TransferLink } from "./restore-record.js";
+import { checkDated, lowerTrust, planOwner, requireRecord, type TransferLink } from "./restore-record.js";
 
 /** What a restore needs of the host (routes.ts's HostAgents is one). */
 export interface RestoreHost {
@@ -144,7 +145,7 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
   }
   // What its host sealed is that host's word: the pool's record decides (restore-record.ts).
   if (!marked) checkDated(opened.sealedAt, record);
-  checkTrust(opened.files, record);
+  const trust = lowerTrust(opened.files, record);
   await checkTransfers(host, instanceId, planOwner(opened.files, record));
 
   // What a stopped workspace of the same id left here (it lived here once) gives way to the newer state.
@@ -154,7 +155,7 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
   const { stopped: _stopped, retiredUntil: _retired, ...kept } = self;
   await writeState(
     ws,
-    { ...opened, files: { ...opened.files, [FILES.instance]: JSON.stringify(kept) } },
+    { ...opened, files: { ...opened.files, ...trust.files, [FILES.instance]: JSON.stringify(kept) } },
     state.sequence,
   );
   await ws.writeJson(FILES.moved, {
@@ -177,6 +178,8 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
     sequence: state.sequence,
     inboxId: instance.inboxId,
     installationId: client?.installationId,
+    // Where its sealed state and the pool's record differed: the lower of the two, field by field.
+    ...(trust.lowered.length > 0 ? { lowered: trust.lowered } : {}),
   });
   return answer(instance);
 }
