@@ -2,7 +2,8 @@
 // The parent summarizes what its owner lets carry and sends it to the child
 // in a group of just the two of them; the child, configured with a parent,
 // hears every group that is none of its conversations (through the
-// agent's one stream, conversation/conversations.ts) for that summary until
+// agent's one stream, conversation/conversations.ts, and a sweep of them
+// now and then, which finds what the stream missed) for that summary until
 // SUMMARY_WAIT_MS after its Configure, takes in the one clone/summary.ts
 // accepts, and records how it went in inheritance.json (counts and
 // reasons, never the summary): that file and its copy are this file's alone.
@@ -65,6 +66,14 @@ export interface InheritanceParts {
 
 /** How long a clone listens for its parent's summary after it was configured. */
 export const SUMMARY_WAIT_MS = 15 * 60 * 1000;
+/**
+ * How often a waiting clone looks for the summary itself, beside its stream:
+ * the first message of a group made after the stream opened (the parent's
+ * group of two) can come before the stream carries that group, and then only
+ * a sweep finds it. Every 2 s at first, doubling to a minute.
+ */
+export const SWEEP_FIRST_MS = 2_000;
+export const SWEEP_MAX_MS = 60_000;
 
 export class Inheritance {
   /** A clone: where its parent's summary stands (inheritance.json). */
@@ -72,6 +81,9 @@ export class Inheritance {
   /** While the child waits: how it stops hearing groups none of its conversations, and when the wait ends. */
   private untap: (() => void) | undefined;
   private summaryTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  /** New groups while it waits: the parent's group of two is read as soon as it is made. */
+  private groups: { end(): unknown } | undefined;
 
   constructor(private readonly agent: InheritanceParts) {}
 
@@ -216,7 +228,53 @@ export class Inheritance {
       });
     }, left);
     this.summaryTimer.unref();
+    await this.watchGroups();
     await this.sweepForSummary();
+    this.sweepAgain(SWEEP_FIRST_MS);
+  }
+
+  /** Each group made while it waits, read at once: its first message may be the summary, before the stream carries it. */
+  private async watchGroups(): Promise<void> {
+    const agent = this.agent;
+    const client = agent.status.client;
+    if (!client) return;
+    try {
+      const stream = await client.conversations.streamGroups({
+        retryDelay: agent.deps.streamRetryMs ?? 2_000,
+        retryAttempts: Number.MAX_SAFE_INTEGER,
+        onError: (err) => agent.log.warn("a clone's group stream failed", { err }),
+        onRestart: () => void this.sweepForSummary(),
+      });
+      if (!this.untap) {
+        await Promise.resolve(stream.end()).catch(() => undefined);
+        return;
+      }
+      this.groups = stream;
+      void (async () => {
+        try {
+          for await (const g of stream) if (g && !agent.conversations.has(g.id)) await this.readForSummary(g);
+        } catch (err) {
+          if (this.groups === stream) agent.log.warn("a clone's group stream ended", { err });
+        }
+      })();
+    } catch (err) {
+      agent.log.warn("a clone could not watch new groups; its sweeps look for the summary", { err });
+    }
+  }
+
+  /** The last messages of `group`, a summary among them offered. */
+  private async readForSummary(group: AgentGroup): Promise<void> {
+    await group.sync();
+    for (const m of await group.messages({ limit: 10 })) if (isCloneSummary(m)) this.offerSummary(m);
+  }
+
+  /** The next sweep in `ms`, while it waits; each after it twice as long, up to SWEEP_MAX_MS. */
+  private sweepAgain(ms: number): void {
+    if (!this.untap || this.inheritance?.state !== "waiting") return;
+    this.sweepTimer = setTimeout(() => {
+      void this.sweepForSummary().finally(() => this.sweepAgain(Math.min(ms * 2, SWEEP_MAX_MS)));
+    }, ms);
+    this.sweepTimer.unref();
   }
 
   /** Summaries that came while it was not streaming (before the stream began, a restart). */
@@ -227,11 +285,8 @@ export class Inheritance {
     if (!client || !parent || this.inheritance?.state !== "waiting") return;
     try {
       await client.conversations.sync();
-      for (const g of client.conversations.listGroups()) {
-        if (agent.conversations.has(g.id)) continue;
-        await g.sync();
-        for (const m of await g.messages({ limit: 10 })) if (isCloneSummary(m)) this.offerSummary(m);
-      }
+      for (const g of client.conversations.listGroups())
+        if (!agent.conversations.has(g.id)) await this.readForSummary(g);
     } catch (err) {
       agent.log.warn("looking for a clone summary failed", { err });
     }
@@ -305,6 +360,11 @@ export class Inheritance {
   endSummaryStream(): Promise<void> {
     clearTimeout(this.summaryTimer);
     this.summaryTimer = undefined;
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    const groups = this.groups;
+    this.groups = undefined;
+    if (groups) void Promise.resolve(groups.end()).catch(() => undefined);
     this.untap?.();
     this.untap = undefined;
     return Promise.resolve();
