@@ -1,11 +1,11 @@
 // What the check of people's phone data catches and what it lets go
-// (labels.ts), measured on a made-up corpus (labels-corpus.ts): the
+// (labels.ts), measured on a made-up corpus (test/phone-corpus.ts): the
 // payloads are kept as the agent keeps them (shares.ts, real); the outputs
 // are what a model might say. The figures are docs/connections.md's ("What
 // the check catches, measured"): change one, change the other.
 import { describe, expect, it } from "vitest";
 import { repeatedIn } from "./labels.js";
-import { LEAKS, LET_GO, ORDINARY, SHARED } from "./labels-corpus.js";
+import { LEAKS, LET_GO, ORDINARY, SHARED } from "../../test/phone-corpus.js";
 import { PhoneShares } from "./shares.js";
 
 const shares = new PhoneShares();

@@ -60,7 +60,7 @@ describe("the walls' rules", () => {
     const text = label({ whose: { outsider: "+15550100111" }, where: { ownerOnly: true }, how: "text" });
     expect(mayRead(text, { kind: "owner" })).toEqual({ ok: true });
     expect(mayRead(text, owner(A))).toMatchObject({ ok: false, rule: "conversation" });
-    expect(mayRead(text, { kind: "conversation", conversationId: A })).toMatchObject({ ok: false });
+    expect(mayRead(text, person(A, "bea"))).toMatchObject({ ok: false });
     expect(mayRead(text, { kind: "clone" })).toMatchObject({ ok: false });
   });
 

@@ -50,14 +50,12 @@ export interface Label {
  * Who reads what leaves:
  *  - a person's turn in a conversation: its model call, and its reply posted there;
  *  - an outsider's turn: the answer to a text or a mail, which may go back to them;
- *  - the conversation itself: what the agent keeps or says there for whoever is in it (learning, a notice);
  *  - the owner alone (a conversation of two with the agent);
  *  - a clone: the summary a parent sends into another conversation.
  */
 export type Reader =
   | { kind: "person"; conversationId: string; inboxId: string; owner: boolean }
   | { kind: "outsider"; conversationId: string; address: string }
-  | { kind: "conversation"; conversationId: string }
   | { kind: "owner" }
   | { kind: "clone" };
 
@@ -68,8 +66,7 @@ export interface Rule {
   denies(label: Label, reader: Reader): boolean;
 }
 
-const conversationOf = (r: Reader) =>
-  r.kind === "person" || r.kind === "outsider" || r.kind === "conversation" ? r.conversationId : undefined;
+const conversationOf = (r: Reader) => (r.kind === "person" || r.kind === "outsider" ? r.conversationId : undefined);
 
 /** The walls, in order; the first that denies decides. */
 export const RULES: readonly Rule[] = [
@@ -134,8 +131,6 @@ export function sessionOf(reader: Reader, once: () => string): string {
   switch (reader.kind) {
     case "person":
       return `conversation-${reader.conversationId}-${reader.owner ? "owner" : `person-${reader.inboxId}`}`;
-    case "conversation":
-      return `conversation-${reader.conversationId}-all`;
     case "owner":
       return "owner";
     case "outsider":

@@ -1,4 +1,4 @@
-// What the check of people's phone data is measured on (labels-corpus.test.ts,
+// What the check of people's phone data is measured on (src/connections/labels-corpus.test.ts,
 // docs/connections.md "What the check catches, measured"): realistic payloads
 // of four people's phones (calendar, contacts, location, health), outputs
 // that repeat a part of one of them, and ordinary replies about other things.
