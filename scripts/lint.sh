@@ -11,6 +11,35 @@ step() { echo "==> $*" >&2; }
 
 step "buf lint"
 buf lint
+
+# Against what (docs/decisions.md, "buf breaking against main's last landed
+# contracts"): POOL_CONTRACTS_BASE when set (a branch's merge base with
+# main); else HEAD when the contracts in the working tree differ from it (a
+# change not yet committed); else HEAD~1 (a fresh clone, where HEAD is the
+# candidate). That commit's buf.yaml and proto/ are built into an image here,
+# with today's node_modules for google/rpc, which git does not hold.
+contracts_base() {
+  if [[ -n "${POOL_CONTRACTS_BASE:-}" ]]; then
+    echo "$POOL_CONTRACTS_BASE"
+  elif [[ -n "$(git status --porcelain -- proto buf.yaml)" ]]; then
+    echo HEAD
+  else
+    echo HEAD~1
+  fi
+}
+BASE="$(contracts_base)"
+# A shallow clone may not hold the base yet: fetch one commit more, once.
+git rev-parse -q --verify "$BASE^{commit}" >/dev/null || git fetch -q --deepen=1 origin 2>/dev/null || true
+git rev-parse -q --verify "$BASE^{commit}" >/dev/null ||
+  { echo "lint: $BASE is not in this clone's history; fetch it, or set POOL_CONTRACTS_BASE" >&2; exit 1; }
+step "buf breaking: the contracts against those of $BASE ($(git rev-parse --short "$BASE^{commit}"))"
+BASE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/pool-contracts.XXXXXX")"
+trap 'rm -rf "$BASE_DIR"' EXIT
+git archive "$BASE" -- buf.yaml proto | tar -x -C "$BASE_DIR"
+ln -s "$ROOT/node_modules" "$BASE_DIR/node_modules"
+buf build "$BASE_DIR" --exclude-source-info -o "$BASE_DIR/contracts.binpb"
+buf breaking --against "$BASE_DIR/contracts.binpb"
+rm -rf "$BASE_DIR"
 step "biome: format and Biome's recommended lint rules (run 'npm run format' to fix the format)"
 biome check --error-on-warnings .
 # tsc and eslint each keep about one core busy, and take most of this script's
