@@ -17,7 +17,8 @@ buf lint
 # main); else HEAD when the contracts in the working tree differ from it (a
 # change not yet committed); else HEAD~1 (a fresh clone, where HEAD is the
 # candidate). That commit's buf.yaml and proto/ are built into an image here,
-# with today's node_modules for google/rpc, which git does not hold.
+# with today's node_modules for google/rpc, which git does not hold, and
+# compared with the working tree's.
 contracts_base() {
   if [[ -n "${POOL_CONTRACTS_BASE:-}" ]]; then
     echo "$POOL_CONTRACTS_BASE"
@@ -37,8 +38,11 @@ BASE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/pool-contracts.XXXXXX")"
 trap 'rm -rf "$BASE_DIR"' EXIT
 git archive "$BASE" -- buf.yaml proto | tar -x -C "$BASE_DIR"
 ln -s "$ROOT/node_modules" "$BASE_DIR/node_modules"
-buf build "$BASE_DIR" --exclude-source-info -o "$BASE_DIR/contracts.binpb"
-buf breaking --against "$BASE_DIR/contracts.binpb"
+# Both sides as images: buf 1.74 compares a workspace of two modules against
+# an image as if every file of it were deleted.
+buf build "$BASE_DIR" --exclude-source-info -o "$BASE_DIR/base.binpb"
+buf build -o "$BASE_DIR/candidate.binpb"
+buf breaking "$BASE_DIR/candidate.binpb" --against "$BASE_DIR/base.binpb"
 rm -rf "$BASE_DIR"
 step "biome: format and Biome's recommended lint rules (run 'npm run format' to fix the format)"
 biome check --error-on-warnings .
