@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/common.proto.
  */
 export const file_convos_pool_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIr4BCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIEiYKBGtpbmQYByABKA4yGC5jb252b3MucG9vbC52MS5Ub29sS2luZCI2CgtNb2RlbENvbmZpZxIPCgdkZWZhdWx0GAEgASgJEhYKDmFsbG93X292ZXJyaWRlGAIgASgIIkAKCVNpZ25hdHVyZRIRCglzaWduYXR1cmUYASABKAkSEQoJaXNzdWVkX2F0GAIgASgDEg0KBW5vbmNlGAMgASgJIjQKDkZpZWxkVmlvbGF0aW9uEg0KBWZpZWxkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJIjsKDUxpbWl0RXhjZWVkZWQSDQoFbGltaXQYASABKAkSGwoTcmV0cnlfYWZ0ZXJfc2Vjb25kcxgCIAEoAyJJChNQcmVjb25kaXRpb25GYWlsdXJlEgwKBHR5cGUYASABKAkSDwoHc3ViamVjdBgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCSpaCgxQcm92aXNpb25pbmcSHAoYUFJPVklTSU9OSU5HX1VOU1BFQ0lGSUVEEAASFQoRUFJPVklTSU9OSU5HX1BPT0wQARIVChFQUk9WSVNJT05JTkdfVVNFUhACKpIBCgpUcnVzdExldmVsEhsKF1RSVVNUX0xFVkVMX1VOU1BFQ0lGSUVEEAASGAoUVFJVU1RfTEVWRUxfT0JTRVJWRVIQARIXChNUUlVTVF9MRVZFTF9BRFZJU09SEAISGAoUVFJVU1RfTEVWRUxfT1BFUkFUT1IQAxIaChZUUlVTVF9MRVZFTF9BVVRPTk9NT1VTEAQqYQoMQWdlbnRSdW50aW1lEh0KGUFHRU5UX1JVTlRJTUVfVU5TUEVDSUZJRUQQABIWChJBR0VOVF9SVU5USU1FX1BPT0wQARIaChZBR0VOVF9SVU5USU1FX09QRU5DTEFXEAIqjAEKCFRvb2xLaW5kEhkKFVRPT0xfS0lORF9VTlNQRUNJRklFRBAAEhIKDlRPT0xfS0lORF9URVhUEAESEwoPVE9PTF9LSU5EX0VNQUlMEAISEwoPVE9PTF9LSU5EX1BIT05FEAMSFAoQVE9PTF9LSU5EX05VTUJFUhAEEhEKDVRPT0xfS0lORF9VUkwQBWIGcHJvdG8z");
+  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIr4BCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIEiYKBGtpbmQYByABKA4yGC5jb252b3MucG9vbC52MS5Ub29sS2luZCI2CgtNb2RlbENvbmZpZxIPCgdkZWZhdWx0GAEgASgJEhYKDmFsbG93X292ZXJyaWRlGAIgASgIIkAKCVNpZ25hdHVyZRIRCglzaWduYXR1cmUYASABKAkSEQoJaXNzdWVkX2F0GAIgASgDEg0KBW5vbmNlGAMgASgJIjgKDkZpZWxkVmlvbGF0aW9uEg0KBWZpZWxkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJOgIYASI/Cg1MaW1pdEV4Y2VlZGVkEg0KBWxpbWl0GAEgASgJEhsKE3JldHJ5X2FmdGVyX3NlY29uZHMYAiABKAM6AhgBIk0KE1ByZWNvbmRpdGlvbkZhaWx1cmUSDAoEdHlwZRgBIAEoCRIPCgdzdWJqZWN0GAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJOgIYASpaCgxQcm92aXNpb25pbmcSHAoYUFJPVklTSU9OSU5HX1VOU1BFQ0lGSUVEEAASFQoRUFJPVklTSU9OSU5HX1BPT0wQARIVChFQUk9WSVNJT05JTkdfVVNFUhACKpIBCgpUcnVzdExldmVsEhsKF1RSVVNUX0xFVkVMX1VOU1BFQ0lGSUVEEAASGAoUVFJVU1RfTEVWRUxfT0JTRVJWRVIQARIXChNUUlVTVF9MRVZFTF9BRFZJU09SEAISGAoUVFJVU1RfTEVWRUxfT1BFUkFUT1IQAxIaChZUUlVTVF9MRVZFTF9BVVRPTk9NT1VTEAQqYQoMQWdlbnRSdW50aW1lEh0KGUFHRU5UX1JVTlRJTUVfVU5TUEVDSUZJRUQQABIWChJBR0VOVF9SVU5USU1FX1BPT0wQARIaChZBR0VOVF9SVU5USU1FX09QRU5DTEFXEAIqjAEKCFRvb2xLaW5kEhkKFVRPT0xfS0lORF9VTlNQRUNJRklFRBAAEhIKDlRPT0xfS0lORF9URVhUEAESEwoPVE9PTF9LSU5EX0VNQUlMEAISEwoPVE9PTF9LSU5EX1BIT05FEAMSFAoQVE9PTF9LSU5EX05VTUJFUhAEEhEKDVRPT0xfS0lORF9VUkwQBWIGcHJvdG8z");
 
 /**
  * A tool an agent needs, and how its configuration is provisioned.
@@ -138,9 +138,11 @@ export const SignatureSchema: GenMessage<Signature> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_common, 2);
 
 /**
- * Attached to an INVALID_ARGUMENT error: which field is wrong and why.
+ * Deprecated: google.rpc.BadRequest. Attached to an INVALID_ARGUMENT error:
+ * which field is wrong and why.
  *
  * @generated from message convos.pool.v1.FieldViolation
+ * @deprecated
  */
 export type FieldViolation = Message<"convos.pool.v1.FieldViolation"> & {
   /**
@@ -159,16 +161,17 @@ export type FieldViolation = Message<"convos.pool.v1.FieldViolation"> & {
 /**
  * Describes the message convos.pool.v1.FieldViolation.
  * Use `create(FieldViolationSchema)` to create a new message.
+ * @deprecated
  */
 export const FieldViolationSchema: GenMessage<FieldViolation> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_common, 3);
 
 /**
- * Attached to a RESOURCE_EXHAUSTED error that a limit of the pool caused (a
- * rate limit, or a cap on what one owner may hold), so that a client can tell
- * it from a pool that is out of idle agents. docs/limits.md lists them.
+ * Deprecated: google.rpc.QuotaFailure and google.rpc.RetryInfo. Attached to
+ * a RESOURCE_EXHAUSTED error that a limit of the pool caused.
  *
  * @generated from message convos.pool.v1.LimitExceeded
+ * @deprecated
  */
 export type LimitExceeded = Message<"convos.pool.v1.LimitExceeded"> & {
   /**
@@ -179,8 +182,7 @@ export type LimitExceeded = Message<"convos.pool.v1.LimitExceeded"> & {
   limit: string;
 
   /**
-   * When a retry can succeed; 0 when waiting alone will not help (a cap:
-   * remove an agent first). Also sent as the Retry-After header.
+   * When a retry can succeed; 0 when waiting alone will not help.
    *
    * @generated from field: int64 retry_after_seconds = 2;
    */
@@ -190,16 +192,17 @@ export type LimitExceeded = Message<"convos.pool.v1.LimitExceeded"> & {
 /**
  * Describes the message convos.pool.v1.LimitExceeded.
  * Use `create(LimitExceededSchema)` to create a new message.
+ * @deprecated
  */
 export const LimitExceededSchema: GenMessage<LimitExceeded> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_common, 4);
 
 /**
- * Attached to a FAILED_PRECONDITION error that only someone else can lift (a
- * permission of the pool's operators that is missing), so that a client can
- * say what is missing and who lifts it. docs/limits.md lists them.
+ * Deprecated: google.rpc.PreconditionFailure. Attached to a
+ * FAILED_PRECONDITION error that only someone else can lift.
  *
  * @generated from message convos.pool.v1.PreconditionFailure
+ * @deprecated
  */
 export type PreconditionFailure = Message<"convos.pool.v1.PreconditionFailure"> & {
   /**
@@ -227,6 +230,7 @@ export type PreconditionFailure = Message<"convos.pool.v1.PreconditionFailure"> 
 /**
  * Describes the message convos.pool.v1.PreconditionFailure.
  * Use `create(PreconditionFailureSchema)` to create a new message.
+ * @deprecated
  */
 export const PreconditionFailureSchema: GenMessage<PreconditionFailure> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_common, 5);

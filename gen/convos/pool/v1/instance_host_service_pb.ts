@@ -824,7 +824,7 @@ export type InstanceCallError = Message<"convos.pool.v1.InstanceCallError"> & {
 
   /**
    * The error's details as the single call carries them (a
-   * convos.pool.v1.FieldViolation naming the field, for example).
+   * google.rpc.BadRequest naming the field, for example).
    *
    * @generated from field: repeated google.protobuf.Any details = 3;
    */
