@@ -2,25 +2,25 @@
 import { TransportProvider } from "@connectrpc/connect-query";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { lazy, Suspense, type ReactNode } from "react";
-import { short } from "./format";
-import { AgentPage } from "./pages/agent";
-import { DashboardPage } from "./pages/dashboard";
-import { EditorPage } from "./pages/editor";
-import { HistoryPage } from "./pages/history";
-import { MyAgentsPage } from "./pages/my-agents";
-import { OperatorsPage } from "./pages/operators";
-import { RolloutsPage } from "./pages/rollouts";
-import { SignInPage } from "./pages/sign-in";
-import { StorePage } from "./pages/store";
-import { StudioPage } from "./pages/studio";
-import { TemplatePage } from "./pages/template";
+import { short } from "./words/format";
+import { AgentPage } from "./agent/agent";
+import { DashboardPage } from "./dashboard/dashboard";
+import { EditorPage } from "./studio/editor";
+import { HistoryPage } from "./studio/history";
+import { MyAgentsPage } from "./agent/my-agents";
+import { OperatorsPage } from "./store/operators";
+import { RolloutsPage } from "./rollouts/rollouts";
+import { SignInPage } from "./sign-in/sign-in";
+import { StorePage } from "./store/store";
+import { StudioPage } from "./studio/studio";
+import { TemplatePage } from "./store/template";
 import { Link, match, type Params, useLocation } from "./router";
-import { SessionProvider, transport, useSession } from "./session";
-import { Loading, Page } from "./ui";
+import { SessionProvider, transport, useSession } from "./sign-in/session";
+import { Loading, Page } from "./ui/ui";
 
 // The comparison and a rollout's page draw charts: their library loads with them, not with the store.
-const ComparePage = lazy(() => import("./pages/compare").then((m) => ({ default: m.ComparePage })));
-const RolloutPage = lazy(() => import("./pages/rollout").then((m) => ({ default: m.RolloutPage })));
+const ComparePage = lazy(() => import("./studio/compare").then((m) => ({ default: m.ComparePage })));
+const RolloutPage = lazy(() => import("./rollouts/rollout").then((m) => ({ default: m.RolloutPage })));
 
 const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 5_000 } },

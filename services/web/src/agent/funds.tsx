@@ -1,0 +1,92 @@
+// The agent page's Money: what its wallet holds, whose share is whose and
+// what it spent today against its limit (GetAgentFunds, money-words.ts),
+// and "Withdraw to your wallet": the owner takes their share
+// of the agent's wallet (everything above what the pool granted it, less the
+// transfer's fee). The owner signs WithdrawFunds and the funds go to the
+// wallet that signed it (docs/tools.md, "Whose money a wallet holds").
+import { useMutation, useQuery } from "@connectrpc/connect-query";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InstanceState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { useEffect, useState } from "react";
+import { eth } from "../words/format";
+import { useSession } from "../sign-in/session";
+import { shownError } from "../ui/errors";
+import { moneyWords } from "./money-words";
+import { ErrorBox, Loading, Notice } from "../ui/ui";
+import { useAction } from "../ui/use-action";
+
+export function WithdrawFunds({ agent: i }: { agent: Instance }) {
+  const { sign } = useSession();
+  const act = useAction();
+  const withdraw = useMutation(ClaimService.method.withdrawFunds);
+  const [sent, setSent] = useState<{ amountWei: string; toAddress: string; transactionHash: string }>();
+  const wallet = i.tools.find((t) => t.toolId === "crypto");
+  if (!wallet) return null;
+
+  return (
+    <section className="card" aria-labelledby="withdraw-heading">
+      <h2 id="withdraw-heading">Its wallet</h2>
+      {(i.state === InstanceState.CLAIMED || i.state === InstanceState.DORMANT) && (
+        <Figures id={i.id} refresh={sent?.transactionHash} />
+      )}
+      <p>
+        <code data-testid="wallet-address">{wallet.handle}</code> holds what you deposited and what the pool gave it.
+        You can take your share, everything above the pool's, to the wallet you sign with.
+      </p>
+      <ErrorBox error={act.error} />
+      {sent && (
+        <Notice>
+          <span data-testid="withdrawn">
+            Sent {eth(sent.amountWei)} ETH to <code>{sent.toAddress}</code> (transaction{" "}
+            <code>{sent.transactionHash}</code>).
+          </span>
+        </Notice>
+      )}
+      <button
+        type="button"
+        disabled={!!act.busy}
+        onClick={() =>
+          void act.run("withdraw", "", async () => {
+            setSent(undefined);
+            const ownerSignature = await sign("WithdrawFunds", { instanceId: i.id });
+            const res = await withdraw.mutateAsync({ instanceId: i.id, ownerSignature });
+            setSent({ amountWei: res.amountWei, toAddress: res.toAddress, transactionHash: res.transactionHash });
+          })
+        }
+      >
+        {act.busy ? "Withdrawing…" : "Withdraw to your wallet"}
+      </button>
+    </section>
+  );
+}
+
+/** What the wallet holds now, read by the agent from the chain; again after a withdrawal. */
+function Figures({ id, refresh }: { id: string; refresh: string | undefined }) {
+  const funds = useQuery(ClaimService.method.getAgentFunds, { instanceId: id }, { refetchInterval: 10_000 });
+  const { refetch } = funds;
+  useEffect(() => {
+    if (refresh) void refetch();
+  }, [refresh, refetch]);
+  if (funds.isPending) return <Loading what="its wallet's balance" />;
+  if (funds.error) return <ErrorBox error={shownError(funds.error)} />;
+  const w = moneyWords(funds.data);
+  return (
+    <dl className="facts" data-testid="money-figures">
+      <dt>Balance</dt>
+      <dd data-testid="money-balance">{w.balance}</dd>
+      <dt>Yours</dt>
+      <dd data-testid="money-yours">{w.yours}</dd>
+      {w.pool && (
+        <>
+          <dt>The pool's</dt>
+          <dd data-testid="money-pool">{w.pool}</dd>
+        </>
+      )}
+      <dt>Spent today</dt>
+      <dd data-testid="money-spent">
+        {w.spentToday}
+        {w.left && <span className="meta"> · {w.left}</span>}
+      </dd>
+    </dl>
+  );
+}
