@@ -24,8 +24,14 @@ export { SUMMARY_PROMPT, systemPrompt, turnMessages } from "./model/prompt.js";
 export { PLANNING_PROMPT, planByRuleAnswer } from "./model/planning.js";
 export { WITHHELD_OTHERS } from "./agent/conversation/answer.js";
 export type { ChatMessage, LlmProvider, ToolCall, TurnInput } from "./model/turn.js";
-export type { FunctionSpec } from "./tools/tool.js";
-export { AddressBook, MAX_CONTACTS, saveRequestsIn, type Contact, type SaveRequest } from "./tools/address-book.js";
+export type { FunctionSpec } from "./tools/functions/tool.js";
+export {
+  AddressBook,
+  MAX_CONTACTS,
+  saveRequestsIn,
+  type Contact,
+  type SaveRequest,
+} from "./tools/address-book/store.js";
 export {
   EXTRACTION_PROMPT,
   MEMORY_KINDS,
@@ -39,8 +45,8 @@ export { type AgentKeys, InstanceWallet, seedKeys } from "./platform/keys.js";
 export { readRecord as readPatternRecord, type PatternRecord } from "./memory/patterns.js";
 export { ADOPTED_HINTS_TITLE } from "./memory/hints.js";
 export { FILES, Workspace, instancesDir, type InstanceRecord } from "./platform/workspace.js";
-export { MailClient, MailError, type MailMessage, type MailSummary, type Mailbox } from "./tools/mail.js";
-export { AgentMailClient } from "./tools/agentmail.js";
+export { MailClient, MailError, type MailMessage, type MailSummary, type Mailbox } from "./tools/providers/mail.js";
+export { AgentMailClient } from "./tools/providers/agentmail.js";
 export type { HostToolOptions } from "./host/host.js";
 export { INSTANCE_RUNTIMES, type InstanceRuntime } from "./host/host.js";
 export { findOpenClaw, openClawDir, OPENCLAW_VERSION, type OpenClawInstall } from "./openclaw/install.js";

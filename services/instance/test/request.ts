@@ -9,6 +9,6 @@
 export { askingWords, readRequest, type RequestText } from "../src/tools/request/read.js";
 export { bindPlan, type Contacts, type Plan, type PlannedAct } from "../src/tools/request/plan.js";
 export { planByRule } from "../src/tools/request/grammar.js";
-export { judge, type Origin, type Traced, type Verdict } from "../src/tools/origins.js";
+export { judge, type Origin, type Traced, type Verdict } from "../src/tools/gate/origins.js";
 export { planningInput, planTurn, type ContactBook, type PlanningTurn } from "../src/agent/conversation/planning.js";
-export type { TargetKind } from "../src/tools/values.js";
+export type { TargetKind } from "../src/tools/trust/values.js";

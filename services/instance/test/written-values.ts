@@ -8,7 +8,7 @@
 import { fc } from "@fast-check/vitest";
 import { getCountries, getCountryCallingCode, Metadata, parsePhoneNumberFromString } from "libphonenumber-js";
 import { formatUnits, getAddress, parseEther } from "viem";
-import type { TargetKind } from "../src/tools/values.js";
+import type { TargetKind } from "../src/tools/trust/values.js";
 
 export const address = fc.stringMatching(/^[0-9a-f]{40}$/).map((h) => getAddress(`0x${h}`));
 

@@ -20,8 +20,8 @@ import {
   type ConnectionInvocationResult,
 } from "@convos-pool/convos";
 import type { Logger } from "@convos-pool/kit/server";
-import type { ToolOutcome } from "../tools/gate.js";
-import type { FunctionSpec } from "../tools/tool.js";
+import type { ToolOutcome } from "../tools/gate/gate.js";
+import type { FunctionSpec } from "../tools/functions/tool.js";
 import type { Encoded } from "../platform/xmtp.js";
 import { asksFor, PHONE_ACTIONS, PhoneInputError, wireArguments, type PhoneAction } from "./actions.js";
 import { othersWhoCould } from "./reach.js";

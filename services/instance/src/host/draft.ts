@@ -17,7 +17,7 @@ import { renderIdentity } from "@convos-pool/kit/content";
 import { Memory } from "../memory/store.js";
 import { PROMPT_LIMITS } from "../model/caps.js";
 import type { LlmProvider, TurnInput } from "../model/turn.js";
-import { TOOLS } from "../tools/registry.js";
+import { TOOLS } from "../tools/functions/registry.js";
 
 /** What the model reads besides the draft: that this is a test, and that tools do not run. */
 export const DRAFT_CONTEXT =

@@ -21,7 +21,7 @@ import {
   PaymentSignerService,
   type SignPaymentRequest,
 } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
-import { type PaymentSigner, signerAccount, WalletError } from "../tools/wallet.js";
+import { type PaymentSigner, signerAccount, WalletError } from "../tools/providers/wallet.js";
 import { paymentSignerOver } from "./payment-signer.js";
 
 const WALLET = privateKeyToAccount(generatePrivateKey()).address;

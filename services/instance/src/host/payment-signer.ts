@@ -8,7 +8,7 @@ import { type Client, ConnectError } from "@connectrpc/connect";
 import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
 import { type ClientCredentials, createServiceClient } from "@convos-pool/kit/server";
 import { bytesToHex } from "viem";
-import { type PaymentSigner, WalletError } from "../tools/wallet.js";
+import { type PaymentSigner, WalletError } from "../tools/providers/wallet.js";
 
 export function remotePaymentSigner(url: string, credentials: ClientCredentials): PaymentSigner & { close(): void } {
   const service = createServiceClient(PaymentSignerService, url, credentials);

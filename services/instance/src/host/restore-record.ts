@@ -42,7 +42,7 @@ import {
   trustLevelName,
 } from "@convos-pool/kit/content";
 import { FILES } from "../platform/workspace.js";
-import type { TrustFile } from "../tools/trust.js";
+import type { TrustFile } from "../tools/trust/levels.js";
 
 /**
  * How far apart the pool's clock and a host's may be, and how long after the

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@convos-pool/kit/server";
 import type { InboundTextTurn } from "../model/turn.js";
-import { TelnyxClient, WebhookError, verifyTelnyxWebhook, type InboundText } from "../tools/telnyx.js";
+import { TelnyxClient, WebhookError, verifyTelnyxWebhook, type InboundText } from "../tools/providers/telnyx.js";
 
 export interface SmsWebhookOptions {
   apiUrl: string;

@@ -34,7 +34,7 @@ import {
 import { normalize, type Memory, type MemoryEntry, type NewEntry } from "./store.js";
 import { memoryHere, type Here, type Walls } from "./walls.js";
 import type { Role } from "../platform/roles.js";
-import { valuesWithin } from "../tools/origins.js";
+import { valuesWithin } from "../tools/gate/origins.js";
 import type { AgentGroup, AgentMessage, TextMessage } from "../platform/xmtp.js";
 
 /**

@@ -12,7 +12,7 @@ import {
   type MemoryEntry,
   type NewEntry,
 } from "../memory/store.js";
-import { offlineCommand } from "../tools/commands.js";
+import { offlineCommand } from "../tools/functions/commands.js";
 import { correctionByRule, recallHeedingFeedback } from "../memory/feedback.js";
 import { selectByDirective } from "../clone/directive.js";
 import type { InboundTextTurn, LearnInput, LlmProvider, SummaryInput, TurnInput } from "./turn.js";

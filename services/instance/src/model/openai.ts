@@ -9,9 +9,9 @@
 
 import { type HttpAnswer, HttpClient, HttpError, type RetryPolicy } from "@convos-pool/kit/server";
 import { EXTRACTION_PROMPT, parseExtraction, type NewEntry } from "../memory/store.js";
-import type { FunctionSpec } from "../tools/tool.js";
-import type { ToolOutcome } from "../tools/gate.js";
-import { OVER_ROUND, runsInRound } from "../tools/call-caps.js";
+import type { FunctionSpec } from "../tools/functions/tool.js";
+import type { ToolOutcome } from "../tools/gate/gate.js";
+import { OVER_ROUND, runsInRound } from "../tools/gate/call-caps.js";
 import { aboutOf } from "../memory/feedback.js";
 import { capText, memorySection } from "./caps.js";
 import { MAX_SUMMARY_ENTRIES, summaryMessages, turnMessages } from "./prompt.js";

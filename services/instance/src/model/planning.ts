@@ -12,7 +12,7 @@
 import { readRequest } from "../tools/request/read.js";
 import { ACT_KINDS, type ActKind, type PlannedAct } from "../tools/request/plan.js";
 import { planByRule } from "../tools/request/grammar.js";
-import type { TargetKind } from "../tools/values.js";
+import type { TargetKind } from "../tools/trust/values.js";
 import { jsonObjectIn } from "../platform/json-answer.js";
 import type { ChatMessage, PlanInput } from "./turn.js";
 

@@ -7,7 +7,7 @@ import type { SummaryInput, TurnInput } from "./turn.js";
 import { EXTRACTION_PROMPT, Memory, carriesOtherKind } from "../memory/store.js";
 import { PROMPT_LIMITS } from "./caps.js";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
-import { MAX_CALLS_PER_ROUND, OVER_ROUND } from "../tools/call-caps.js";
+import { MAX_CALLS_PER_ROUND, OVER_ROUND } from "../tools/gate/call-caps.js";
 import { MAX_TOOL_ROUNDS, STOPPED_FOR_BUDGET } from "./turn.js";
 
 let server: ChatServer;

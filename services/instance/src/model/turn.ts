@@ -5,11 +5,11 @@
 
 import type { Role } from "../platform/roles.js";
 import type { Memory, MemoryEntry, MemoryKind, NewEntry } from "../memory/store.js";
-import type { FunctionSpec } from "../tools/tool.js";
-import type { ToolOutcome } from "../tools/gate.js";
+import type { FunctionSpec } from "../tools/functions/tool.js";
+import type { ToolOutcome } from "../tools/gate/gate.js";
 import type { PromptLimits } from "./caps.js";
 import type { ActKind, PlannedAct } from "../tools/request/plan.js";
-import type { TargetKind } from "../tools/values.js";
+import type { TargetKind } from "../tools/trust/values.js";
 import type { Reader } from "../walls/labels.js";
 
 /** A function call the model asks for (OpenAI's `tool_calls[]`). */

@@ -5,7 +5,7 @@
 // host.int.test.ts's and the pool's e2e tests'. What a turn read is given to
 // the gate as its origins (origins.ts), as agent/conversation/answer.ts gathers them: the
 // owner's words, the owner's settings, and what others wrote.
-import type { Sent } from "./routing.js";
+import type { Sent } from "./routing/policy.js";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,25 +41,25 @@ import {
   type RecordedRequest,
 } from "@convos-pool/testing/chat-server";
 import { FILES, Workspace } from "../platform/workspace.js";
-import { ActivityLog } from "./activity.js";
-import { MAX_REFUSALS, MoneyLedger } from "./ledger.js";
-import { AskLog } from "./asks.js";
-import type { Requester } from "./permissions.js";
-import { notFromOwner, type Origin } from "./origins.js";
-import { AgentTools } from "./agent-tools.js";
-import type { PaymentMade } from "./tool.js";
-import { offlineCommand } from "./commands.js";
-import { AgentToolbox } from "./toolbox.js";
-import type { ApprovalButtons } from "./approval.js";
-import { MailClient } from "./mail.js";
-import { TelnyxClient } from "./telnyx.js";
-import { AFTER_OUTSIDE, MAX_ASKS_PER_HOUR, ToolGate, type Approval, type ToolSignal } from "./gate.js";
-import { MAX_CALLS_PER_ROUND, MAX_CALLS_PER_TURN, OVER_ROUND, OVER_TURN } from "./call-caps.js";
-import { initialTrust, type TrustFile } from "./trust.js";
+import { ActivityLog } from "./gate/activity.js";
+import { MAX_REFUSALS, MoneyLedger } from "./gate/ledger.js";
+import { AskLog } from "./gate/asks.js";
+import type { Requester } from "./gate/permissions.js";
+import { notFromOwner, type Origin } from "./gate/origins.js";
+import { AgentTools } from "./functions/agent-tools.js";
+import type { PaymentMade } from "./functions/tool.js";
+import { offlineCommand } from "./functions/commands.js";
+import { AgentToolbox } from "./toolbox/toolbox.js";
+import type { ApprovalButtons } from "./approvals/policy.js";
+import { MailClient } from "./providers/mail.js";
+import { TelnyxClient } from "./providers/telnyx.js";
+import { AFTER_OUTSIDE, MAX_ASKS_PER_HOUR, ToolGate, type Approval, type ToolSignal } from "./gate/gate.js";
+import { MAX_CALLS_PER_ROUND, MAX_CALLS_PER_TURN, OVER_ROUND, OVER_TURN } from "./gate/call-caps.js";
+import { initialTrust, type TrustFile } from "./trust/levels.js";
 import { readRequest } from "./request/read.js";
 import { bindPlan } from "./request/plan.js";
 import { planByRule } from "./request/grammar.js";
-import { AddressBook } from "./address-book.js";
+import { AddressBook } from "./address-book/store.js";
 import { contactBook } from "../agent/conversation/planning.js";
 
 const log = createLogger("tools-test", { level: "error" });

@@ -71,11 +71,11 @@ import { OpenClawProvider, type GatewayHandle } from "../openclaw/provider.js";
 import { SessionMarks } from "../openclaw/sessions.js";
 import { Workspace } from "../platform/workspace.js";
 import type { TextMessage } from "../platform/xmtp.js";
-import { MailClient } from "../tools/mail.js";
-import { TelnyxClient } from "../tools/telnyx.js";
-import { RouteStore } from "../tools/route-store.js";
+import { MailClient } from "../tools/providers/mail.js";
+import { TelnyxClient } from "../tools/providers/telnyx.js";
+import { RouteStore } from "../tools/routing/store.js";
 import type * as Labels from "./labels.js";
-import { AgentToolbox } from "../tools/toolbox.js";
+import { AgentToolbox } from "../tools/toolbox/toolbox.js";
 
 /** The rule taken out of the walls for a run (none: all stand). */
 const broken = vi.hoisted(() => ({ rule: "" }));

@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { createLogger } from "@convos-pool/kit/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Workspace } from "../../platform/workspace.js";
-import { AddressBook } from "../../tools/address-book.js";
-import type { Approval } from "../../tools/gate.js";
-import type { Said } from "../../tools/toolbox.js";
+import { AddressBook } from "../../tools/address-book/store.js";
+import type { Approval } from "../../tools/gate/gate.js";
+import type { Said } from "../../tools/toolbox/toolbox.js";
 import { askAndSave, askToSave, type SavingParts } from "./address-book-requests.js";
 
 const ANA = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";

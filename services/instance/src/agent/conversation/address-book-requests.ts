@@ -11,10 +11,10 @@
 
 import { ConnectError } from "@connectrpc/connect";
 import type { Logger } from "@convos-pool/kit/server";
-import type { AddressBook, SaveRequest } from "../../tools/address-book.js";
-import { describeContact, saveRequestsIn, saveStatement } from "../../tools/address-book.js";
-import type { Approval } from "../../tools/gate.js";
-import type { Said } from "../../tools/toolbox.js";
+import type { AddressBook, SaveRequest } from "../../tools/address-book/store.js";
+import { describeContact, saveRequestsIn, saveStatement } from "../../tools/address-book/store.js";
+import type { Approval } from "../../tools/gate/gate.js";
+import type { Said } from "../../tools/toolbox/toolbox.js";
 
 /** What a save request uses of its agent. */
 export interface SavingParts {

@@ -48,7 +48,7 @@ import { OpenRequest } from "./planning.js";
 import { PhoneActs } from "../../connections/acts.js";
 import { keptIn } from "../../connections/kept.js";
 import { PhoneShares } from "../../connections/shares.js";
-import type { AgentToolbox } from "../../tools/toolbox.js";
+import type { AgentToolbox } from "../../tools/toolbox/toolbox.js";
 import { DONE_AFTER_KEPT, isDone, markDone } from "./read-mark.js";
 import { standingOf, TOO_MANY_WAITING } from "../turns/queue.js";
 import { swiftReferenceToDate, type ConnectionPayload } from "@convos-pool/convos";

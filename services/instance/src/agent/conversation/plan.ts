@@ -23,7 +23,7 @@
 import { asksWhatItMayDo, type ResolvedParticipation } from "@convos-pool/kit/content";
 import type { InboundTextTurn } from "../../model/turn.js";
 import { isForgetMe } from "../../memory/provenance.js";
-import type { OwnerAnswer } from "../../tools/approval.js";
+import type { OwnerAnswer } from "../../tools/approvals/policy.js";
 import { memberRole } from "../../platform/roles.js";
 import { noticeDue, spend, type Refusal, type Spent } from "./budget.js";
 import { answerAgent, heard, NO_TALK, type AgentTalk } from "./agent-talk.js";

@@ -28,13 +28,13 @@ import {
 import { historyLines, type Said, type Speakers } from "./policy.js";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { resolvePermissions } from "@convos-pool/kit/content";
-import type { ActivityLog } from "../../tools/activity.js";
-import type { AgentTools } from "../../tools/agent-tools.js";
-import type { AskLog } from "../../tools/asks.js";
-import { ToolGate } from "../../tools/gate.js";
-import type { MoneyLedger } from "../../tools/ledger.js";
-import type { Requester } from "../../tools/permissions.js";
-import type { PreparedCall } from "../../tools/tool.js";
+import type { ActivityLog } from "../../tools/gate/activity.js";
+import type { AgentTools } from "../../tools/functions/agent-tools.js";
+import type { AskLog } from "../../tools/gate/asks.js";
+import { ToolGate } from "../../tools/gate/gate.js";
+import type { MoneyLedger } from "../../tools/gate/ledger.js";
+import type { Requester } from "../../tools/gate/permissions.js";
+import type { PreparedCall } from "../../tools/functions/tool.js";
 
 const SELF = "5e1f".padEnd(64, "0");
 const OWNER = "0a4e".padEnd(64, "0");

@@ -13,7 +13,7 @@ import { formatEther } from "viem";
 import type { Logger } from "@convos-pool/kit/server";
 import type { LlmProvider } from "../../model/turn.js";
 import type { PlanInput } from "../../model/planning.js";
-import { replyWord } from "../../tools/approval.js";
+import { replyWord } from "../../tools/approvals/policy.js";
 import type { Role } from "../../platform/roles.js";
 import {
   askedAmounts,
@@ -25,8 +25,8 @@ import {
   type RequestText,
 } from "../../tools/request/read.js";
 import { ACT_KINDS, ACT_TOOLS, bindPlan, type Act, type Contacts, type Plan } from "../../tools/request/plan.js";
-import type { TargetKind } from "../../tools/values.js";
-import type { AddressBook } from "../../tools/address-book.js";
+import type { TargetKind } from "../../tools/trust/values.js";
+import type { AddressBook } from "../../tools/address-book/store.js";
 import type { TurnRead } from "./turn-origins.js";
 
 /** The owner's address book as the planner may see it: names and kinds, and a lookup. */

@@ -12,9 +12,9 @@ import { cleanDisplayName, type ResolvedParticipation } from "@convos-pool/kit/c
 import type { HistoryLine, InboundTextTurn, TurnInput } from "../../model/turn.js";
 import { shortInbox, type Memory } from "../../memory/store.js";
 import type { PromptLimits } from "../../model/caps.js";
-import type { FunctionSpec } from "../../tools/tool.js";
-import { escapeRegExp } from "../../tools/commands.js";
-import { describeLevel } from "../../tools/trust.js";
+import type { FunctionSpec } from "../../tools/functions/tool.js";
+import { escapeRegExp } from "../../tools/functions/commands.js";
+import { describeLevel } from "../../tools/trust/levels.js";
 import { memberRole, type Role } from "../../platform/roles.js";
 import type { Reader } from "../../walls/labels.js";
 import type { InstanceConfig } from "../state/settings.js";

@@ -6,7 +6,7 @@
 import { parseEther } from "viem";
 import { describe, expect, it } from "vitest";
 import { Memory, type MemoryEntry } from "../../memory/store.js";
-import { judge, type Traced } from "../../tools/origins.js";
+import { judge, type Traced } from "../../tools/gate/origins.js";
 import { readRequest } from "../../tools/request/read.js";
 import { bindPlan, type Plan } from "../../tools/request/plan.js";
 import { planByRule } from "../../tools/request/grammar.js";

@@ -8,7 +8,7 @@
 
 import type { HistoryLine, InboundTextTurn } from "../../model/turn.js";
 import type { MemoryEntry } from "../../memory/store.js";
-import type { Origin } from "../../tools/origins.js";
+import type { Origin } from "../../tools/gate/origins.js";
 import { senderName } from "./policy.js";
 
 export interface TurnRead {

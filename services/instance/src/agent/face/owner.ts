@@ -38,11 +38,11 @@ import type {
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { MemoryAccess } from "../../memory/service.js";
-import type { AddressBookAccess } from "../../tools/address-book-service.js";
-import type { ApprovalAccess } from "../../tools/approval-service.js";
+import type { AddressBookAccess } from "../../tools/address-book/service.js";
+import type { ApprovalAccess } from "../../tools/approvals/service.js";
 import { summarizeConversation } from "../../model/conversation-summary.js";
 import { checkOwnerSignature, type OwnerCheck } from "../../platform/owner-signature.js";
-import { checkLevelRequest, type TrustFile } from "../../tools/trust.js";
+import { checkLevelRequest, type TrustFile } from "../../tools/trust/levels.js";
 import type { Parts } from "../life/parts.js";
 import { describeParticipation } from "../conversation/policy.js";
 import { certificateOf } from "./profile.js";

@@ -8,7 +8,7 @@
 // what to say and sends it.
 
 import { formatReleaseKey } from "@convos-pool/kit/content";
-import { formatWei } from "../../tools/trust.js";
+import { formatWei } from "../../tools/trust/levels.js";
 
 /** The pool's wallet tool. */
 export const WALLET_TOOL = "crypto";

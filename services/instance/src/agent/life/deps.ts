@@ -9,7 +9,7 @@ import type { LlmProvider } from "../../model/turn.js";
 import type { PatternHooks } from "../../memory/patterns.js";
 import type { Workspace } from "../../platform/workspace.js";
 import type { AgentKeys } from "../../platform/keys.js";
-import type { ToolEnvironment } from "../../tools/agent-tools.js";
+import type { ToolEnvironment } from "../../tools/functions/agent-tools.js";
 import type { LlmLimits } from "../conversation/budget.js";
 import type { ConversationState } from "../conversation/listening.js";
 import type { InstanceConfig } from "../state/settings.js";

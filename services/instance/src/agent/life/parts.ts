@@ -28,7 +28,7 @@ import { FeedbackReader } from "../../memory/feedback.js";
 import { Lessons } from "../../memory/lessons.js";
 import type { LlmProvider } from "../../model/turn.js";
 import type { PatternAgent } from "../../memory/patterns.js";
-import { AgentToolbox } from "../../tools/toolbox.js";
+import { AgentToolbox } from "../../tools/toolbox/toolbox.js";
 import { Workspace } from "../../platform/workspace.js";
 import type { InstanceDeps, RuntimeAgent } from "./deps.js";
 import { HeldMemory } from "../state/memory.js";

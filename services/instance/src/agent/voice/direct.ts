@@ -33,8 +33,8 @@ import {
   type TextMessage,
 } from "../../platform/xmtp.js";
 import { FILES, type Workspace } from "../../platform/workspace.js";
-import { HOW_TO_ANSWER_DIRECTLY, type OwnerAnswer } from "../../tools/approval.js";
-import type { DirectLine } from "../../tools/toolbox.js";
+import { HOW_TO_ANSWER_DIRECTLY, type OwnerAnswer } from "../../tools/approvals/policy.js";
+import type { DirectLine } from "../../tools/toolbox/toolbox.js";
 
 /** How often at most it says how to answer, when the owner writes what answers nothing. */
 export const HINT_EVERY_MS = 10 * 60_000;

@@ -7,7 +7,7 @@
 
 import type { TransactionReference } from "@xmtp/node-sdk";
 import { formatEther, toHex } from "viem";
-import type { PaymentMade } from "../../tools/tool.js";
+import type { PaymentMade } from "../../tools/functions/tool.js";
 
 /** Members (the agent among them) from which a conversation is a group: answers there are replies. */
 export const GROUP_MEMBERS = 3;

@@ -22,7 +22,7 @@ import {
   type Buttons,
   type Encoded,
 } from "../../platform/xmtp.js";
-import type { PaymentMade } from "../../tools/tool.js";
+import type { PaymentMade } from "../../tools/functions/tool.js";
 import { answerForm, paymentReference, THINKING_LABEL, type AnswerForm } from "./manners.js";
 
 /** Signals are silent: no push notification for a receipt, a thinking status or a typing indicator. */

@@ -18,7 +18,7 @@
 // verbs and the words around recipients are words.ts's, in English,
 // Spanish, French and German. Pure.
 
-import { findTargets, type Found } from "../values.js";
+import { findTargets, type Found } from "../trust/values.js";
 import { askedAmounts, type RequestText } from "./read.js";
 import { sentences } from "./markers.js";
 import {

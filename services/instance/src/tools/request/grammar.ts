@@ -18,7 +18,7 @@
 // plans is held to the request like any planner's (plan.ts bindPlan). Pure.
 
 import { formatEther } from "viem";
-import { findTargets } from "../values.js";
+import { findTargets } from "../trust/values.js";
 import { readClauses, type Span } from "./clauses.js";
 import { MAX_ACTS_PER_REQUEST, type PlannedAct } from "./plan.js";
 import type { RequestText } from "./read.js";

@@ -5,7 +5,7 @@
 // later, a joke taken back, what the owner says to ignore. The words of each
 // rule are in English, Spanish, French and German (markers-words.ts). Pure.
 
-import { findTargets } from "../values.js";
+import { findTargets } from "../trust/values.js";
 import {
   ACT_WORDS,
   ASKS_POLITELY,

@@ -3,7 +3,7 @@
 // written before, and a sentence of payments alone ("Ana 0.01 ETH please").
 // Pure.
 
-import { findTargets, type Found } from "../values.js";
+import { findTargets, type Found } from "../trust/values.js";
 import { wholly, type Clause, type Item, type Span, type Written } from "./recipients.js";
 import { anyWord, LETTER, PAY_VERBS, TO_ME_VERBS, TO_THEM_VERBS } from "./words.js";
 import {

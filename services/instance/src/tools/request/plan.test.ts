@@ -8,7 +8,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { formatEther, getAddress, parseEther } from "viem";
 import { describe, expect, it } from "vitest";
-import { judge, type Traced } from "../origins.js";
+import { judge, type Traced } from "../gate/origins.js";
 import { planByRule } from "./grammar.js";
 import { bindPlan, cover, MAX_ACTS_PER_REQUEST, type Contacts, type PlannedAct } from "./plan.js";
 import { readRequest } from "./read.js";

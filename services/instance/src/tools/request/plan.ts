@@ -8,9 +8,9 @@
 // act not done yet, once. Pure.
 
 import { formatEther } from "viem";
-import type { Risk } from "../trust.js";
-import type { ToolId } from "../tool.js";
-import { findTargets, type TargetKind } from "../values.js";
+import type { Risk } from "../trust/levels.js";
+import type { ToolId } from "../functions/tool.js";
+import { findTargets, type TargetKind } from "../trust/values.js";
 import { readClauses, type ActKind, type Item } from "./clauses.js";
 import { amountOf, type RequestText } from "./read.js";
 import { anyWord } from "./words.js";

@@ -8,7 +8,7 @@
 // asking for anything; only these may be asked for. Which recipient goes
 // with which amount, and how many times, is clauses.ts. Pure.
 
-import { findAmounts, findTargets, weiOf, type Found, type TargetKind } from "../values.js";
+import { findAmounts, findTargets, weiOf, type Found, type TargetKind } from "../trust/values.js";
 import { ACT_WORDS, partsAskingNothing, sentences, type NotAsked, type Part } from "./markers.js";
 
 export type { NotAsked, Part };

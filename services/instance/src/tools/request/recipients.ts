@@ -4,7 +4,7 @@
 // recipient named ("her", "lui", "ihm"). Lists of them: "Ana and Mom",
 // "Lucía y Javier". Pure.
 
-import { findTargets, type Found } from "../values.js";
+import { findTargets, type Found } from "../trust/values.js";
 import {
   anyWord,
   LETTER,
