@@ -4,9 +4,14 @@
  * shared server of `npm test` must never be stopped: other test files use it.
  * Binaries: the ones scripts/with-postgres.sh found (POOL_TEST_PG_BINDIR).
  * As root, the server runs as the `postgres` user, as initdb requires.
+ *
+ * Starting waits for the server to answer a query, not for pg_ctl's fixed
+ * 30 s: after a crash a busy machine took longer than that, and pg_ctl gave
+ * up on a server that was still coming up. The wait has a deadline of its own
+ * and fails naming the port and the end of the server's log.
  */
 import { execFile } from "node:child_process";
-import { chown, mkdtemp, rm } from "node:fs/promises";
+import { chown, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,19 +20,33 @@ import { freePort } from "./ports.js";
 
 const run = promisify(execFile);
 
+export interface PostgresServerOptions {
+  /**
+   * False: fsync off, for a test about connections, not about what survives a crash. Restarting
+   * after a crash then skips the sync of the whole data directory, the slow part on a busy disk.
+   */
+  durable?: boolean;
+  /** How long a start may take before it fails (default 120 s: recovery after a crash, under load). */
+  startWithinMs?: number;
+}
+
 export class PostgresServer {
   private constructor(
     private readonly bindir: string,
     private readonly dir: string,
     readonly port: number,
+    private readonly options: Required<PostgresServerOptions>,
   ) {}
 
-  static async create(): Promise<PostgresServer> {
+  static async create(options: PostgresServerOptions = {}): Promise<PostgresServer> {
     const bindir = process.env.POOL_TEST_PG_BINDIR;
     if (!bindir)
       throw new Error("POOL_TEST_PG_BINDIR is not set: run tests with `npm test` or scripts/with-postgres.sh");
     const dir = await mkdtemp(join(tmpdir(), "pool-pg-own-"));
-    const server = new PostgresServer(bindir, dir, await freePort());
+    const server = new PostgresServer(bindir, dir, await freePort(), {
+      durable: options.durable ?? true,
+      startWithinMs: options.startWithinMs ?? 120_000,
+    });
     if (process.getuid?.() === 0) {
       const { stdout } = await run("id", ["-u", "postgres"]);
       const { stdout: gid } = await run("id", ["-g", "postgres"]);
@@ -64,27 +83,48 @@ export class PostgresServer {
     return process.getuid?.() === 0 ? run("runuser", ["-u", "postgres", "--", bin, ...args]) : run(bin, args);
   }
 
-  /** Starts it (again) on the same port and data. */
+  /** Starts it (again) on the same port and data; resolves once it answers a query. */
   async start(): Promise<void> {
-    // Durable, unlike the shared test server: a crash here must lose no committed transaction, as in production.
-    const opts = `-c listen_addresses=127.0.0.1 -p ${this.port} -c unix_socket_directories=${this.dir} -c max_connections=200`;
-    await this.exec("pg_ctl", [
-      "-D",
-      this.data,
-      "-l",
-      join(this.dir, "server.log"),
-      "-o",
-      opts,
-      "-w",
-      "-t",
-      "30",
-      "start",
-    ]);
+    // Durable by default, unlike the shared test server: a crash here must lose no committed transaction, as in production.
+    let opts = `-c listen_addresses=127.0.0.1 -p ${this.port} -c unix_socket_directories=${this.dir} -c max_connections=200`;
+    if (!this.options.durable) opts += " -c fsync=off";
+    // -W: pg_ctl returns once the server is launched; the wait is ours (see the header).
+    await this.exec("pg_ctl", ["-D", this.data, "-l", this.log, "-o", opts, "-W", "start"]);
+    await this.answering(this.options.startWithinMs);
+  }
+
+  private get log(): string {
+    return join(this.dir, "server.log");
+  }
+
+  private async answering(withinMs: number): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+      const c = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
+      c.on("error", () => undefined);
+      try {
+        await c.connect();
+        await c.query("select 1");
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          const log = await readFile(this.log, "utf8").catch(() => "");
+          throw new Error(
+            `PostgreSQL on 127.0.0.1:${this.port} did not answer within ${withinMs} ms (${String(err)}); its log ends:\n${log.split("\n").slice(-15).join("\n")}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    }
   }
 
   /** `immediate`: as if the machine lost power (no clean shutdown); `fast`: a restart by its operator. */
   async stop(mode: "immediate" | "fast" = "fast"): Promise<void> {
-    await this.exec("pg_ctl", ["-D", this.data, "-m", mode, "-w", "-t", "30", "stop"]);
+    // A fast stop writes a checkpoint, which a busy disk can take long over: the same deadline as a start.
+    const seconds = String(Math.ceil(this.options.startWithinMs / 1000));
+    await this.exec("pg_ctl", ["-D", this.data, "-m", mode, "-w", "-t", seconds, "stop"]);
   }
 
   async createDatabase(name: string): Promise<string> {
