@@ -1,36 +1,24 @@
-// A template's page in the store, and "Add to a conversation": the invite,
-// what the template's user tools ask for, a model if it may be changed; then
-// progress until the agent has joined (Claim answers once it has). What of a
-// person's phone its agents use is shown before the claim.
-import { useMutation, useQuery } from "@connectrpc/connect-query";
-import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { Provisioning, type ToolDeclaration } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+// A template's page in the store: what it is (its face, who it is, its tools,
+// its model and usage), what of a person's phone its agents use, shown before
+// the claim, "Add to a conversation" (add-to-conversation.tsx), its ratings
+// and reviews, and the store's curation of it.
+import { useQuery } from "@connectrpc/connect-query";
+import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import type {
-  ConnectionDeclaration,
-  Soul,
-  Template,
-  TemplateContent,
-} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { ConnectionDeclaration, Soul } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
-  claimFields,
   connectionSummary,
   DEFAULT_MAX_TRUST_LEVEL,
-  TOOL_KIND_EXAMPLES,
   TRUST_LEVEL_SUMMARIES,
-  toolKind,
-  toolKindName,
-  toolValueProblem,
   trustLevelName,
 } from "@convos-pool/kit/browser";
-import { useQueryClient } from "@tanstack/react-query";
-import { Fragment, useState } from "react";
-import { FieldError, missingFromAnswer, shownError, type ShownError } from "../ui/errors";
+import { Fragment } from "react";
+import { missingFromAnswer, shownError } from "../ui/errors";
 import { provisioningName, short, statusName, visibilityName, when } from "../words/format";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
-import { ErrorBox, Loading, Page, Select, SignInFirst, TextField } from "../ui/ui";
-import { ClaimWait, ErrorDetails, newClaimKey } from "./claim-wait";
+import { ErrorBox, Loading, Page } from "../ui/ui";
+import { AddToConversation } from "./add-to-conversation";
 import { Avatar, Starters } from "./face";
 import { plural } from "../words/words";
 import { Delisted, ReportTemplate, recentOwners } from "./curation";
@@ -202,215 +190,5 @@ function PhoneConnections({ connections }: { connections: ConnectionDeclaration[
       </ul>
       <p className="hint">Nothing is shared until you turn it on for the conversation in Convos.</p>
     </section>
-  );
-}
-
-/** The claim's field that confirms a second agent of the template in one conversation. */
-const SECOND_AGENT_FIELD = "confirm_second_agent";
-
-const kindOf = (t: ToolDeclaration) => ({ id: t.id, kind: toolKindName(t.kind) });
-const INPUT_MODES = { text: "text", email: "email", phone: "tel", number: "decimal", url: "url" } as const;
-/** A phone's keyboard and an example for a value of its kind; the check is toolValueProblem's, not the browser's. */
-function kindInput(tool: ReturnType<typeof kindOf>) {
-  const kind = toolKind(tool);
-  return { inputMode: INPUT_MODES[kind] ?? "text", placeholder: TOOL_KIND_EXAMPLES[kind] || undefined };
-}
-
-/** `content`: what its agents run on (its bases applied), whose user tools the claim must answer. */
-function AddToConversation({ template, content: c }: { template: Template; content: TemplateContent }) {
-  const { signedIn, inboxId, sign } = useSession();
-  const userTools = c.tools.filter((t) => t.provisioning === Provisioning.USER);
-  const [invite, setInvite] = useState("");
-  const [config, setConfig] = useState<Record<string, string>>({});
-  const [model, setModel] = useState("");
-  const [error, setError] = useState<ShownError>();
-  // The conversation already has an agent of this template: the claimer confirms a second one (docs/claims.md).
-  const [secondAgent, setSecondAgent] = useState(false);
-  // The claim under way: its key (to follow and to cancel it: claim-wait.tsx) and when it was sent.
-  const [sent, setSent] = useState<{ claimKey: string; sentAt: number }>();
-  const queryClient = useQueryClient();
-  // A claim changes the template's usage and the owner's agents: shown fresh afterwards.
-  const claim = useMutation(ClaimService.method.claim, { onSuccess: () => void queryClient.invalidateQueries() });
-  const joined = claim.data;
-
-  const agent = useQuery(
-    ClaimService.method.getInstance,
-    { instanceId: joined?.instanceId ?? "" },
-    { enabled: Boolean(joined) },
-  );
-
-  async function submit(confirmSecondAgent = false) {
-    setError(undefined);
-    setSecondAgent(false);
-    const userConfig = Object.fromEntries(Object.entries(config).filter(([, v]) => v.trim() !== ""));
-    try {
-      if (!inboxId) throw new Error("sign in first");
-      // Each value by its tool's kind before anything is signed, in the claims service's words.
-      for (const tool of userTools) {
-        const problem = toolValueProblem(kindOf(tool), userConfig[tool.id] ?? "");
-        if (problem) throw new FieldError(`user_config.${tool.id}`, problem);
-      }
-      const request = {
-        requester: inboxId,
-        templateId: template.id,
-        conversationInvite: invite.trim(),
-        model: model.trim(),
-        userConfig,
-        confirmSecondAgent,
-      };
-      // Signed as well as signed in: the signature goes into the agent's birth certificate, so members can check its owner.
-      const signature = await sign("ClaimAgent", claimFields(request));
-      const claimKey = newClaimKey();
-      setSent({ claimKey, sentAt: Date.now() });
-      await claim.mutateAsync({ ...request, signature, idempotencyKey: claimKey });
-    } catch (err) {
-      const shown = shownError(err);
-      if (shown.fields[SECOND_AGENT_FIELD] !== undefined) setSecondAgent(true);
-      else setError(shown);
-    }
-  }
-
-  return (
-    <section className="card" aria-labelledby="add-heading">
-      <h2 id="add-heading">Add to a conversation</h2>
-      {!signedIn ? (
-        <SignInFirst what="how to add this agent to your conversation" />
-      ) : joined ? (
-        <div role="status" className="progress done">
-          <p>
-            <strong>{c.agentName} has joined the conversation.</strong>
-          </p>
-          <p>
-            Agent <code>{joined.instanceId}</code>
-            {agent.data?.instance && (
-              <>
-                {" "}
-                in conversation{" "}
-                <code title={agent.data.instance.conversationId}>{short(agent.data.instance.conversationId)}</code>
-              </>
-            )}
-            . <Link to={`/agents/${joined.instanceId}`}>See it in My agents</Link>.
-          </p>
-        </div>
-      ) : (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void submit();
-          }}
-          aria-busy={claim.isPending}
-        >
-          <TextField
-            label="Conversation invite"
-            name="conversation_invite"
-            error={error}
-            required
-            value={invite}
-            onChange={(e) => {
-              setInvite(e.target.value);
-              setSecondAgent(false);
-            }}
-            hint="The Convos invite link (or its code) of the conversation the agent joins."
-            autoComplete="off"
-          />
-          {userTools.map((tool) => (
-            <TextField
-              key={tool.id}
-              label={tool.prompt || `${tool.name || tool.id}`}
-              name={`user_config.${tool.id}`}
-              error={error}
-              required={tool.required}
-              value={config[tool.id] ?? ""}
-              onChange={(e) => setConfig({ ...config, [tool.id]: e.target.value })}
-              hint={tool.description}
-              {...kindInput(kindOf(tool))}
-            />
-          ))}
-          {c.model?.allowOverride && (
-            <ClaimModel templateDefault={c.model.default} value={model} onChange={setModel} error={error} />
-          )}
-          <ErrorBox
-            error={error}
-            fieldsShown={["conversation_invite", "model", ...userTools.map((t) => `user_config.${t.id}`)]}
-          />
-          <ErrorDetails error={error} />
-          {claim.isPending && sent && <ClaimWait claimKey={sent.claimKey} sentAt={sent.sentAt} />}
-          {secondAgent && !claim.isPending ? (
-            <div
-              role="alertdialog"
-              aria-labelledby="second-agent-question"
-              className="notice"
-              data-testid="second-agent"
-            >
-              <p id="second-agent-question">
-                <strong>This conversation already has {c.agentName}; add another?</strong>
-              </p>
-              <p>Two agents of one template answer the same messages.</p>
-              <button type="button" onClick={() => void submit(true)}>
-                Add another {c.agentName}
-              </button>{" "}
-              <button type="button" className="link" onClick={() => setSecondAgent(false)}>
-                Cancel
-              </button>
-            </div>
-          ) : (
-            <button type="submit" disabled={claim.isPending}>
-              {claim.isPending ? "Adding…" : "Add the agent"}
-            </button>
-          )}
-        </form>
-      )}
-    </section>
-  );
-}
-
-/**
- * The owner's choice of model, where the template allows one: the template's
- * default or another the pool serves (ListModels; the claim refuses any
- * other). Without the list, a text field.
- */
-function ClaimModel({
-  templateDefault,
-  value,
-  onChange,
-  error,
-}: {
-  templateDefault: string;
-  value: string;
-  onChange: (model: string) => void;
-  error: ShownError | undefined;
-}) {
-  const models = useQuery(TemplateService.method.listModels, {});
-  if (!models.data) {
-    return (
-      <TextField
-        label="Model"
-        name="model"
-        error={error}
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        placeholder={templateDefault}
-        hint={`Empty: the template's default, ${templateDefault}.`}
-      />
-    );
-  }
-  return (
-    <Select
-      label="Model"
-      name="model"
-      error={error}
-      value={value}
-      onChange={(e) => onChange(e.target.value)}
-      hint="The models this pool serves; the first is the template's default."
-    >
-      <option value="">{templateDefault} (default)</option>
-      {models.data.models
-        .filter((m) => m !== templateDefault)
-        .map((m) => (
-          <option key={m} value={m}>
-            {m}
-          </option>
-        ))}
-    </Select>
   );
 }
