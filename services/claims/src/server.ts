@@ -36,6 +36,7 @@ import { Attestations } from "./badge/attestations.js";
 import { developmentKeys } from "./badge/keys.js";
 import { ClaimFlow } from "./claim/flow.js";
 import { ConversationFlow } from "./conversations/flow.js";
+import { createConversationService } from "./conversations/service.js";
 import { pruneKeys } from "./claim/idempotency-keys.js";
 import { createTemplateOwnershipService } from "./claim/ownership.js";
 import { entities } from "./db/entities.js";
@@ -299,7 +300,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
           createClaimService({
             em,
             flow,
-            conversations,
+            // Composed here: conversations/ is a floor above claim/ (docs/claims.md, "Where the code lives").
+            conversations: createConversationService(conversations),
             runtime: agents,
             verifier,
             sync,

@@ -221,15 +221,24 @@ describe("what a rolled-back claim leaves", () => {
 });
 
 describe("shownTo", () => {
-  it("tells the conversation's name to the agent's owner only", () => {
+  it("tells the names of its home and of each of its conversations to the agent's owner only", () => {
     const owner = "0a".repeat(32);
     fc.assert(
-      fc.property(fc.string(), fc.constantFrom(owner, "0b".repeat(32), ""), (name, caller) => {
-        const agent = { ownerId: owner, conversationName: name, id: "inst_x" };
-        const shown = shownTo(agent, caller);
-        expect(shown.conversationName).toBe(caller === owner ? name : "");
-        expect(shown.id).toBe("inst_x");
-      }),
+      fc.property(
+        fc.string(),
+        fc.array(fc.string()),
+        fc.constantFrom(owner, "0b".repeat(32), ""),
+        (name, names, caller) => {
+          const conversations = names.map((n, i) => ({ name: n, id: `c${i}` }));
+          const agent = { ownerId: owner, conversationName: name, conversations, id: "inst_x" };
+          const shown = shownTo(agent, caller);
+          expect(shown.conversationName).toBe(caller === owner ? name : "");
+          expect(shown.conversations).toEqual(
+            conversations.map((c) => ({ ...c, name: caller === owner ? c.name : "" })),
+          );
+          expect(shown.id).toBe("inst_x");
+        },
+      ),
     );
   });
 });

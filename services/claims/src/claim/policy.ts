@@ -67,11 +67,15 @@ export function readableBy(agent: Holding | undefined, caller: string): boolean 
 
 /**
  * An agent as a reader who is not its owner sees it (a template's creator on
- * their dashboard, the inbox it is offered to): without its conversation's
- * name, which only its owner, a member there, is told.
+ * their dashboard, the inbox it is offered to): without the names of its home
+ * and of its other conversations, which only its owner, a member there, is told.
  */
-export function shownTo<T extends { ownerId: string; conversationName: string }>(agent: T, caller: string): T {
-  return agent.ownerId === caller ? agent : { ...agent, conversationName: "" };
+export function shownTo<T extends { ownerId: string; conversationName: string; conversations: { name: string }[] }>(
+  agent: T,
+  caller: string,
+): T {
+  if (agent.ownerId === caller) return agent;
+  return { ...agent, conversationName: "", conversations: agent.conversations.map((c) => ({ ...c, name: "" })) };
 }
 
 /** Whom an agent may be offered to: an inbox. */

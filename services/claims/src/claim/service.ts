@@ -1,6 +1,7 @@
 // ClaimService: a claim (flow.ts), "My agents", and what an owner does with
-// an agent (pin, remove, transfer, settings, activity, withdrawal; its
-// conversations: conversations/, composed here). Thin:
+// an agent (pin, remove, transfer, settings, activity, withdrawal). Its
+// conversations' calls are conversations/'s, a floor above this one, handed
+// in by the server (ConversationCalls), as the test chat is. Thin:
 // who may do what is policy.ts, who proves to be the owner proof.ts, the
 // statements sql.ts; the agent checks each owner's signature again itself.
 import { create } from "@bufbuild/protobuf";
@@ -17,14 +18,7 @@ import {
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import {
-  callerInboxId,
-  createLogger,
-  DEFAULT_LIMITS,
-  pageSize,
-  type LimitConfig,
-  type Logger,
-} from "@convos-pool/kit/server";
+import { callerInboxId, pageSize } from "@convos-pool/kit/server";
 import {
   nonceUsed,
   notFound,
@@ -80,9 +74,18 @@ import { setPinned } from "../sync/sql.js";
 import type { TemplateSource } from "../templates/release.js";
 import type { SyncWorker } from "../sync/worker.js";
 import { withTemplateDelistings, type TemplateStandings } from "../templates/standings.js";
-import { ConversationFlow } from "../conversations/flow.js";
-import { conversationsShownTo } from "../conversations/policy.js";
-import { createConversationService } from "../conversations/service.js";
+
+/**
+ * ClaimService's calls of one agent in several conversations
+ * (conversations/service.ts): SetParticipation of a request with a
+ * conversation_id comes here as `setParticipationIn`, the home's stays here.
+ */
+export type ConversationCalls = Pick<
+  ServiceImpl<typeof ClaimService>,
+  "addToConversation" | "removeFromConversation"
+> & {
+  setParticipationIn: ServiceImpl<typeof ClaimService>["setParticipation"];
+};
 
 export interface ClaimServiceDeps {
   em: EntityManager;
@@ -98,10 +101,6 @@ export interface ClaimServiceDeps {
     | "setParticipation"
     | "listActivity"
     | "getFunds"
-    | "addConversation"
-    | "leaveConversation"
-    | "countMembers"
-    | "hostedConversations"
   >;
   /** Checks owners' signatures (SetInstancePin without a signed-in caller, RemoveAgent always). */
   verifier: SignatureVerifier;
@@ -112,15 +111,8 @@ export interface ClaimServiceDeps {
   standings?: TemplateStandings;
   /** The studio's test chat (draft/service.ts), composed by the server: it lives on a floor above this one. */
   tryDraft: ServiceImpl<typeof ClaimService>["tryDraft"];
-  /**
-   * An agent's conversations added and removed (conversations/flow.ts), the
-   * server's, which sweeps its stale additions; absent: one of this service's
-   * own, with `limits` and `log`.
-   */
-  conversations?: ConversationFlow | undefined;
-  /** conversationsPerAgent; default DEFAULT_LIMITS. */
-  limits?: Pick<LimitConfig, "conversationsPerAgent"> | undefined;
-  log?: Logger | undefined;
+  /** An agent's conversations added, removed and set (conversations/service.ts), composed by the server: a floor above this one. */
+  conversations: ConversationCalls;
 }
 
 /** The owner's offer as the pool stored it (instances.pending_transfer), as signed. */
@@ -150,10 +142,6 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     return { instance: instanceToProto(now) };
   }
 
-  /** What `caller` is shown of an agent: its conversations' names only to its owner (claim/policy.ts, conversations/policy.ts). */
-  const shown = (instance: Instance, caller: string): Instance =>
-    conversationsShownTo(shownTo(instance, caller), caller);
-
   /**
    * An owner's signed setting of one live agent (SetTrustLevel,
    * SetPermissions, SetParticipation): the signature is required even with a
@@ -178,16 +166,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     return current(instanceId);
   }
 
-  const { setParticipationIn, ...conversations } = createConversationService(
-    deps.conversations ??
-      new ConversationFlow({
-        em: deps.em,
-        verifier: deps.verifier,
-        runtime: deps.runtime,
-        limits: deps.limits ?? DEFAULT_LIMITS,
-        log: deps.log ?? createLogger("claims", { level: "silent" }),
-      }),
-  );
+  const { setParticipationIn, ...conversations } = deps.conversations;
 
   return {
     tryDraft: deps.tryDraft,
@@ -231,7 +210,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const instance = await getInstance(deps.em.fork(), req.instanceId);
       // Anyone but its readers is told it does not exist (as for private templates).
       if (!instance || !readableBy(instance, caller)) throw notFound(`instance ${req.instanceId}`);
-      const [one] = await withTemplateDelistings(deps.standings, [shown(instanceToProto(instance), caller)]);
+      const [one] = await withTemplateDelistings(deps.standings, [shownTo(instanceToProto(instance), caller)]);
       return { instance: one };
     },
 
@@ -512,7 +491,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         templateReach(deps.em.fork(), template.id),
       ]);
       return {
-        instances: page.instances.map((i) => shown(instanceToProto(i), caller)),
+        instances: page.instances.map((i) => shownTo(instanceToProto(i), caller)),
         totalCount: BigInt(page.totalCount),
         nextPageToken: page.nextPageToken,
         reach: {

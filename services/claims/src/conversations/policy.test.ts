@@ -22,7 +22,6 @@ import {
   checkParticipationIn,
   checkRemoval,
   checkRunning,
-  conversationsShownTo,
   CONVERSATIONS_LIMIT,
   nextHome,
   participationTarget,
@@ -254,13 +253,5 @@ describe("a stale addition, settled against the agent's host", () => {
 
   it("waits, guessing nothing, when the host lists two conversations the pool does not know", () => {
     expect(settleStale([home], [joined(HOME), joined(TRIP), joined(FAMILY)])).toEqual({ kind: "wait" });
-  });
-});
-
-describe("what others are shown", () => {
-  it("blanks the conversations' names for anyone but the owner", () => {
-    const agent = { ownerId: "owner", conversations: [{ name: "Family" }, { name: "Tokyo" }] };
-    expect(conversationsShownTo(agent, "owner")).toBe(agent);
-    expect(conversationsShownTo(agent, "creator").conversations).toEqual([{ name: "" }, { name: "" }]);
   });
 });

@@ -13,13 +13,13 @@ import type {
 } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AgentConversationState, type ConversationTools } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
+  badRequest,
   failedPreconditionOn,
   INSTANCE_ID_PATTERN,
   invalidArgument,
   resolveParticipation,
   type ResolvedParticipation,
 } from "@convos-pool/kit/content";
-import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { limitExceeded } from "@convos-pool/kit/server";
 import { signedConversationTools } from "@convos-pool/kit/signing";
 
@@ -186,12 +186,7 @@ export function notIn(conversationId: string): ConnectError {
     `conversation_id: the agent is not in conversation ${conversationId}`,
     Code.NotFound,
     undefined,
-    [
-      {
-        desc: FieldViolationSchema,
-        value: { field: "conversation_id", description: "not one of the agent's conversations" },
-      },
-    ],
+    [badRequest([{ field: "conversation_id", description: "not one of the agent's conversations" }])],
   );
 }
 
@@ -233,13 +228,4 @@ export function settleStale(
   const [only, ...more] = unknown;
   if (!only) return { kind: "drop" };
   return more.length === 0 ? { kind: "joined", conversationId: only.conversationId } : { kind: "wait" };
-}
-
-/** An agent's conversations as shown to `caller`: their names only to its owner, as its home's name (claim/policy.ts shownTo). */
-export function conversationsShownTo<T extends { ownerId: string; conversations: { name: string }[] }>(
-  agent: T,
-  caller: string,
-): T {
-  if (agent.ownerId === caller) return agent;
-  return { ...agent, conversations: agent.conversations.map((c) => ({ ...c, name: "" })) };
 }

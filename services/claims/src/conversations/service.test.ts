@@ -1,17 +1,27 @@
 // The owner's calls of one agent in several conversations
 // (docs/design/one-agent-many-conversations.md): the real ClaimService
-// handlers over an in-memory Connect transport, with no
-// database, verifier or host behind them: what is refused before any is
-// reached. The flows themselves: conversations/conversations.int.test.ts and
-// conversations/participation.int.test.ts.
+// handlers composed with these calls as the server composes them
+// (server.ts), over an in-memory Connect transport, with no database,
+// verifier or host behind them: what is refused before any is reached. The
+// flows themselves: conversations.int.test.ts and participation.int.test.ts.
 import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { createClaimService, type ClaimServiceDeps } from "./service.js";
+import { createLogger, DEFAULT_LIMITS } from "@convos-pool/kit/server";
 import { refusal } from "@convos-pool/kit/testing";
+import { createClaimService, type ClaimServiceDeps } from "../claim/service.js";
+import { ConversationFlow, type ConversationFlowDeps } from "./flow.js";
+import { createConversationService } from "./service.js";
 
+const flow = new ConversationFlow({
+  limits: DEFAULT_LIMITS,
+  log: createLogger("claims", { level: "silent" }),
+} as ConversationFlowDeps);
 const transport = createRouterTransport((router) => {
-  router.service(ClaimService, createClaimService({} as ClaimServiceDeps));
+  router.service(
+    ClaimService,
+    createClaimService({ conversations: createConversationService(flow) } as ClaimServiceDeps),
+  );
 });
 const claims = createClient(ClaimService, transport);
 
