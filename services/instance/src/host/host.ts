@@ -54,6 +54,7 @@ import { type AgentKeys, seedKeys } from "../platform/keys.js";
 import { remoteKeys } from "./keys-client.js";
 import { remotePaymentSigner } from "./payment-signer.js";
 import { startSmsWebhook, type SmsWebhookOptions } from "./sms-webhook.js";
+import { SYSTEM_CLOCK, type Clock } from "../platform/clock.js";
 import { FILES, listWorkspaces, Workspace, type InstanceRecord } from "../platform/workspace.js";
 import { findOpenClaw, openClawDir } from "../openclaw/install.js";
 import { Retiree, retireWorkspace } from "./retiree.js";
@@ -189,6 +190,8 @@ export interface InstanceHostOptions {
   vaultPut?: PutStates | undefined;
   /** How long changes gather before a send; default 2 s. */
   vaultDebounceMs?: number | undefined;
+  /** What retired instances' watches read the time from; default the machine's (tests: one they advance). */
+  clock?: Clock | undefined;
 }
 
 /** The host's side of its agents' tools (docs/tools.md; main.ts reads them from the environment). */
@@ -367,6 +370,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   };
 
   const retirees = new Map<string, Retiree>();
+  const clock = opts.clock ?? SYSTEM_CLOCK;
 
   function byWalletIndex(index: number): { id: string } | undefined {
     for (const i of [...instances.values(), ...retirees.values()]) if (i.walletIndex === index) return i;
@@ -375,7 +379,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
 
   /** Watches a retired instance's invites until they expire (host/retiree.ts); a failed start is tried at the next. */
   async function watchRetired(ws: Workspace, record: InstanceRecord): Promise<void> {
-    const retiree = new Retiree(deps, ws, record, () => {
+    const retiree = new Retiree({ ...deps, clock }, ws, record, () => {
       retirees.delete(record.instanceId);
       keys.forget(record.instanceId);
     });
@@ -397,7 +401,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   async function destroyInstance(id: string): Promise<void> {
     if (retirees.has(id)) return;
     const ws = new Workspace(opts.dataDir, id);
-    const retired = await retireWorkspace(ws, Date.now());
+    const retired = await retireWorkspace(ws, clock.now());
     if (!retired) {
       keys.forget(id);
       log.info("instance destroyed", { instanceId: id });

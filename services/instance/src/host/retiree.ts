@@ -15,6 +15,7 @@
 import type { Logger } from "@convos-pool/kit/server";
 import { InviteGuard, retirement, type InvitesFile } from "../agent/state/invites.js";
 import type { AgentKeys } from "../platform/keys.js";
+import { SYSTEM_CLOCK, type Clock } from "../platform/clock.js";
 import { FILES, type InstanceRecord, type Workspace } from "../platform/workspace.js";
 import { createAgentClient, type AgentClient } from "../platform/xmtp.js";
 
@@ -27,7 +28,8 @@ export interface RetireeDeps {
   log: Logger;
   /** Stream reconnect delay; default 2 s. */
   streamRetryMs?: number;
-  now?: () => number;
+  /** The machine's by default; a test's, to reach an expiry without waiting for it. */
+  clock?: Clock;
 }
 
 /**
@@ -52,8 +54,9 @@ export async function retireWorkspace(ws: Workspace, now: number): Promise<Insta
 export class Retiree {
   private client: AgentClient | undefined;
   private guard: InviteGuard | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private readonly log: Logger;
+  private readonly clock: Clock;
   private readonly now: () => number;
 
   constructor(
@@ -64,7 +67,8 @@ export class Retiree {
     private readonly onDone: () => void,
   ) {
     this.log = deps.log.child({ instanceId: record.instanceId });
-    this.now = deps.now ?? Date.now;
+    this.clock = deps.clock ?? SYSTEM_CLOCK;
+    this.now = () => this.clock.now();
   }
 
   get id(): string {
@@ -97,8 +101,8 @@ export class Retiree {
 
   /** The host stops: the watch ends, the workspace stays (the next start brings it back). */
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     await this.guard?.stop();
     this.guard = undefined;
     const client = this.client;
@@ -111,14 +115,14 @@ export class Retiree {
   }
 
   private schedule(): void {
-    this.timer = setTimeout(
+    this.cancelTimer = this.clock.after(
+      Math.min(Math.max(this.remaining(), 0), MAX_TIMER_MS),
       () => {
         if (this.remaining() > 0) return this.schedule();
         void this.finish().catch((err: unknown) => this.log.warn("could not destroy a retired instance", { err }));
       },
-      Math.min(Math.max(this.remaining(), 0), MAX_TIMER_MS),
+      { unref: true },
     );
-    this.timer.unref();
   }
 
   private async finish(): Promise<void> {
