@@ -13,7 +13,7 @@
 import { Code } from "@connectrpc/connect";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   checkReleaseNotes,
   contentFromJson,
@@ -24,13 +24,14 @@ import {
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { contentOf, parseContent, prettyContent } from "./content";
-import { DiffView } from "../ui/diff-view";
 import { missingFromAnswer, shownError, type ShownError } from "../ui/errors";
 import { statusName, visibilityName, when } from "../words/format";
 import { Link, navigate } from "../router";
 import { useSession } from "../sign-in/session";
 import { ErrorBox, Loading, Notice, Page, SignInFirst, TextArea } from "../ui/ui";
 import { ContentForm, formFields } from "./content-form";
+import { Manage } from "./manage";
+import { Stale } from "./stale";
 import { TestChat } from "./test-chat";
 import { useFoldedLesson, withLesson } from "../dashboard/learned-patterns";
 import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
@@ -95,9 +96,6 @@ function Editor({ latest }: { latest?: Template }) {
   const [walletAcknowledged, setWalletAcknowledged] = useState(false);
   const create = useMutation(TemplateService.method.createTemplate);
   const update = useMutation(TemplateService.method.updateTemplate);
-  const visibility = useMutation(TemplateService.method.setTemplateVisibility);
-  const archive = useMutation(TemplateService.method.archiveTemplate);
-  const remove = useMutation(TemplateService.method.deleteTemplate);
 
   const newer = latest && base && latest.version > base.version ? latest : undefined;
   const editing = base !== undefined;
@@ -188,42 +186,6 @@ function Editor({ latest }: { latest?: Template }) {
       setReleaseNotes("");
       await queryClient.invalidateQueries();
     });
-
-  const setVisible = (t: Template, publish: boolean) =>
-    act(publish ? "Published: it is in the store." : "Unpublished: only you see it.", async () => {
-      const v = publish ? Visibility.PUBLIC : Visibility.PRIVATE;
-      const signature = await sign("SetTemplateVisibility", {
-        templateId: t.id,
-        version: t.version,
-        visibility: publish ? "public" : "private",
-      });
-      const res = await visibility.mutateAsync({
-        templateId: t.id,
-        expectedVersion: t.version,
-        visibility: v,
-        signature,
-      });
-      setBase(res.template);
-      await queryClient.invalidateQueries();
-    });
-
-  const doArchive = (t: Template) =>
-    act("Archived: no new agents; the live ones keep running.", async () => {
-      const signature = await sign("ArchiveTemplate", { templateId: t.id, version: t.version });
-      const res = await archive.mutateAsync({ templateId: t.id, expectedVersion: t.version, signature });
-      setBase(res.template);
-      await queryClient.invalidateQueries();
-    });
-
-  const doDelete = (t: Template) => {
-    if (!window.confirm(`Delete ${t.content?.agentName} and all its versions? This cannot be undone.`)) return;
-    void act("Deleted.", async () => {
-      const signature = await sign("DeleteTemplate", { templateId: t.id, version: t.version });
-      await remove.mutateAsync({ templateId: t.id, expectedVersion: t.version, signature });
-      queryClient.clear();
-      navigate("/studio", { replace: true });
-    });
-  };
 
   const title = editing ? `Edit ${base.content?.agentName}` : "New template";
   return (
@@ -357,34 +319,7 @@ function Editor({ latest }: { latest?: Template }) {
         </form>
         <TestChat templateId={base?.id ?? ""} draft={currentDraft} />
       </div>
-      {base && (
-        <section className="card" aria-labelledby="manage-heading">
-          <h2 id="manage-heading">Manage</h2>
-          <div className="actions">
-            {base.visibility === Visibility.PUBLIC ? (
-              <button type="button" disabled={busy} onClick={() => void setVisible(base, false)}>
-                Unpublish
-              </button>
-            ) : (
-              <button
-                type="button"
-                disabled={busy || base.status === TemplateStatus.ARCHIVED}
-                onClick={() => void setVisible(base, true)}
-              >
-                Publish to the store
-              </button>
-            )}
-            {base.status !== TemplateStatus.ARCHIVED && (
-              <button type="button" disabled={busy} onClick={() => void doArchive(base)}>
-                Archive
-              </button>
-            )}
-            <button type="button" className="danger" disabled={busy} onClick={() => doDelete(base)}>
-              Delete
-            </button>
-          </div>
-        </section>
-      )}
+      {base && <Manage template={base} busy={busy} act={act} onChanged={setBase} />}
     </Page>
   );
 
@@ -395,40 +330,4 @@ function Editor({ latest }: { latest?: Template }) {
       return draft;
     }
   }
-}
-
-function Stale({
-  mine,
-  theirs,
-  onTakeTheirs,
-  onKeepMine,
-}: {
-  mine: TemplateContentJson;
-  theirs: Template;
-  onTakeTheirs: () => void;
-  onKeepMine: () => void;
-}) {
-  return (
-    <section className="stale" role="alert" aria-labelledby="stale-heading">
-      <h2 id="stale-heading">Changed since you opened it</h2>
-      <p>
-        This template is now at version {String(theirs.version)} (updated {when(theirs.updatedAt)}). Your changes are
-        based on an older version: compare, then keep yours on top of the newer one or take the newer one.
-      </p>
-      <DiffView
-        before={prettyContent(contentOf(theirs))}
-        after={prettyContent(mine)}
-        beforeLabel={`Version ${theirs.version} (now)`}
-        afterLabel="Yours"
-      />
-      <div className="actions">
-        <button type="button" onClick={onKeepMine}>
-          Keep mine, based on version {String(theirs.version)}
-        </button>
-        <button type="button" onClick={onTakeTheirs}>
-          Take version {String(theirs.version)}, drop mine
-        </button>
-      </div>
-    </section>
-  );
 }
