@@ -23,7 +23,11 @@ import { plannerLines } from "./requests/report.js";
 import { goalsMissed, tally } from "./requests/score.js";
 
 /** What the figures depend on: the reader, the planner, the binding, the values they read, and the corpus. */
-const MEASURED = ["services/instance/src/tools/request", "services/instance/src/tools/values.ts", "bench/requests"];
+const MEASURED = [
+  "services/instance/src/tools/request",
+  "services/instance/src/tools/trust/values.ts",
+  "bench/requests",
+];
 
 /** The commit measured, and the measured files that differ from it. */
 function revision(): string {

@@ -25,13 +25,8 @@ export { PLANNING_PROMPT, planByRuleAnswer } from "./model/planning.js";
 export { WITHHELD_OTHERS } from "./agent/conversation/answer.js";
 export type { ChatMessage, LlmProvider, ToolCall, TurnInput } from "./model/turn.js";
 export type { FunctionSpec } from "./tools/functions/tool.js";
-export {
-  AddressBook,
-  MAX_CONTACTS,
-  saveRequestsIn,
-  type Contact,
-  type SaveRequest,
-} from "./tools/address-book/store.js";
+export { AddressBook } from "./tools/address-book/store.js";
+export { MAX_CONTACTS, saveRequestsIn, type Contact, type SaveRequest } from "./tools/address-book/policy.js";
 export {
   EXTRACTION_PROMPT,
   MEMORY_KINDS,

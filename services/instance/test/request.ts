@@ -1,7 +1,7 @@
 /**
  * TEST FIXTURE. The pure functions that decide whether an act carries out
  * the message that started the turn (src/tools/request/, the gate's
- * src/tools/origins.ts `judge`, the turn's planning in src/agent/conversation/planning.ts),
+ * src/tools/gate/origins.ts `judge`, the turn's planning in src/agent/conversation/planning.ts),
  * for the compromised-model suite's replay (bench/hijack-replay.ts): known-good
  * requests and the calls a correct model makes for them, run through the
  * pool's own reading, planner and rule without a model, a stack or a chain.

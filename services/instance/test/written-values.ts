@@ -1,5 +1,5 @@
 /**
- * TEST FIXTURE. The values the trust gate compares (src/tools/values.ts),
+ * TEST FIXTURE. The values the trust gate compares (src/tools/trust/values.ts),
  * generated, and the ways people write them: for the readers' own tests
  * (values.test.ts) and the origin rule's (origins.test.ts). Phone numbers
  * are possible numbers of real country codes (libphonenumber-js's lengths),

@@ -1,4 +1,4 @@
-// Texts to the agent's one number, routed by conversation (tools/routing.ts,
+// Texts to the agent's one number, routed by conversation (tools/routing/policy.ts,
 // docs/tools.md "Which conversation"), on the real host: the local XMTP node,
 // real node-sdk clients, Convos conversations made as the apps make them, the
 // local SMS stand-in behind the host's signed webhook, and a model stand-in

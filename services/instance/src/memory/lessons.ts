@@ -10,7 +10,7 @@
 // conversations" marks what it names to be read in every conversation;
 // "forget what you learned from me" takes out what the sender taught, never
 // what others taught about them. A
-// fact carries no recipient or amount its message did not (tools/origins.ts):
+// fact carries no recipient or amount its message did not (tools/gate/origins.ts):
 // what the owner taught may direct an act. Here memory changes and is
 // saved; what a reaction or a correction means is feedback.ts's, whose word
 // counts provenance.ts's, the entries store.ts's. The conversation decides

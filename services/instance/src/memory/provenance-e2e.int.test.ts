@@ -377,7 +377,7 @@ describe("memory with provenance in a real conversation", () => {
     await waitFor("the accountant learned", () =>
       llmInst.memorySnapshot!.entries.some((e) => e.text === `My accountant is ${ACCOUNTANT}` && e.role === "owner"),
     );
-    // Otherwise it would be the owner's word, and pay without asking (tools/origins.ts).
+    // Otherwise it would be the owner's word, and pay without asking (tools/gate/origins.ts).
     expect(llmInst.memorySnapshot!.entries.filter((e) => e.text.includes(ATTACKER))).toEqual([]);
     expect(await memoryFile("inst-llm", "llm-host")).not.toContain(ATTACKER);
   });

@@ -150,7 +150,7 @@ export const GROUNDED_SHARE = 0.5;
  * learning model is a model too: a hijacked one would otherwise put a fact
  * of its choosing (another member's door code, reworded) into the mouth of
  * whoever spoke last, the owner included. Recipients and amounts are held to
- * the message apart, exactly (tools/values.ts valuesWithin).
+ * the message apart, exactly (tools/trust/values.ts valuesWithin).
  */
 export function groundedIn(fact: string, message: string): boolean {
   const said = new Set(message.match(/\d+/g) ?? []);

@@ -174,7 +174,7 @@ export class OpenAiProvider implements LlmProvider {
    * A turn: with functions, the model may call them (through the trust gate)
    * for up to MAX_TOOL_ROUNDS rounds, each result going back to it, before
    * it answers in words. Of one answer's calls the first few run
-   * (tools/call-caps.ts); every call gets its result, as the API requires.
+   * (tools/gate/call-caps.ts); every call gets its result, as the API requires.
    * Each completion after the first takes a call of the model budget
    * (`nextCompletion`); when it is spent the turn ends with the model's last
    * words and STOPPED_FOR_BUDGET.

@@ -40,7 +40,7 @@ export interface HistoryLine {
   sender?: string;
   /** Their role, from their inbox id (agent/conversation/policy.ts speakerRole), for user lines. */
   speaker?: string;
-  /** Their inbox id, for user lines of a member or the owner: where an act's arguments came from (tools/origins.ts). */
+  /** Their inbox id, for user lines of a member or the owner: where an act's arguments came from (tools/gate/origins.ts). */
   from?: string;
   /** When it was sent, ms since the epoch. */
   at?: number;
@@ -58,7 +58,7 @@ export interface TurnInput {
   history: HistoryLine[];
   /** The functions of the tools it holds; none: it answers without tools. */
   functions?: FunctionSpec[];
-  /** Runs one call through the trust gate (tools/gate.ts). */
+  /** Runs one call through the trust gate (tools/gate/gate.ts). */
   callTool?: (name: string, args: Record<string, unknown>) => Promise<ToolOutcome>;
   /** The turn answers a text message that came to its number. */
   inboundText?: InboundTextTurn;

@@ -77,7 +77,7 @@ export class InstanceWallet {
     return this.derive("memory-credentials-at-rest");
   }
 
-  /** 32 bytes that encrypt its owner's address book at rest (address-book.json, tools/address-book.ts). */
+  /** 32 bytes that encrypt its owner's address book at rest (address-book.json, tools/address-book/store.ts). */
   addressBookKey(): Uint8Array {
     return this.derive("address-book-at-rest");
   }

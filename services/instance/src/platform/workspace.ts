@@ -8,7 +8,7 @@
 //     credentials.json  tool secrets, AES-256-GCM under a key derived from its wallet
 //     memory.json       what it learned: training, personalization; who taught each
 //     memory-credentials.json  credentials entries, AES-256-GCM under a key derived from its wallet
-//     address-book.json  its owner's contacts, AES-256-GCM under a key derived from its wallet (tools/address-book.ts)
+//     address-book.json  its owner's contacts, AES-256-GCM under a key derived from its wallet (tools/address-book/store.ts)
 //     conversations.json  its conversations: the home's id; each one's id, invite tag and hash, creator,
 //                       joinedAt, tools, state (agent/conversation/files.ts)
 //     conversations/<conversation id>/   one folder per conversation (agent/conversation/files.ts)
@@ -22,9 +22,9 @@
 //     invites.json      invites of released claims, whose groups it leaves (agent/state/invites.ts)
 //     inheritance.json  a clone: whether its parent's summary came (counts, never the summary)
 //     nonces.json       nonces of owner signatures it acted on (clone/summary.ts, trust levels)
-//     trust.json        its trust level and daily spending limit (tools/trust.ts)
-//     permissions.json  whose requests it acts on, as its owner signed them (tools/permissions.ts)
-//     activity.jsonl    its activity log: every tool call and how it ended (tools/activity.ts)
+//     trust.json        its trust level and daily spending limit (tools/trust/levels.ts)
+//     permissions.json  whose requests it acts on, as its owner signed them (tools/gate/permissions.ts)
+//     activity.jsonl    its activity log: every tool call and how it ended (tools/gate/activity.ts)
 //     mail.json         ids of the mail it has told the conversation about
 //     sharing.json      its owner's pattern-pool choice: offer, adopt (memory/sharing.ts)
 //     signals.json      its daily counts for the version it runs, counts only (agent/state/signals.ts)
@@ -58,7 +58,7 @@ export const FILES = {
   memory: "memory.json",
   /** Credentials entries of its memory, sealed (memory/store.ts `diskFiles`). */
   memoryCredentials: "memory-credentials.json",
-  /** Its owner's address book, sealed (tools/address-book.ts). */
+  /** Its owner's address book, sealed (tools/address-book/store.ts). */
   addressBook: "address-book.json",
   /** Its conversations (agent/conversation/files.ts); each one's own files are in its folder (`conversationFile`). */
   conversations: "conversations.json",
@@ -81,9 +81,9 @@ export const FILES = {
   activity: "activity.jsonl",
   /** Before conversations.json: its messages that carry outside words (now each conversation's `outside-words`). */
   outsideWords: "outside-words.json",
-  /** Payments, which L4's daily limit is counted from (tools/ledger.ts). */
+  /** Payments, which L4's daily limit is counted from (tools/gate/ledger.ts). */
   ledger: "ledger.jsonl",
-  /** Approval questions asked for others than the owner in the last hour (tools/asks.ts). */
+  /** Approval questions asked for others than the owner in the last hour (tools/gate/asks.ts). */
   asks: "asks.jsonl",
   mail: "mail.json",
   /** The owner's pattern-pool choice (memory/sharing.ts). */

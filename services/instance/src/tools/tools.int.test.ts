@@ -3,7 +3,7 @@
 // model over OpenAI function calling (a local chat-completions endpoint) and
 // by the offline model's commands. No XMTP here: the conversation is
 // host.int.test.ts's and the pool's e2e tests'. What a turn read is given to
-// the gate as its origins (origins.ts), as agent/conversation/answer.ts gathers them: the
+// the gate as its origins (gate/origins.ts), as agent/conversation/answer.ts gathers them: the
 // owner's words, the owner's settings, and what others wrote.
 import type { Sent } from "./routing/policy.js";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -88,7 +88,7 @@ let approvals: Approval[] = [];
 let asked: string[] = [];
 /** What the gate told the agent's daily counts (agent/state/signals.ts). */
 let signals: ToolSignal[] = [];
-/** What the calls sent that an answer may come back to (routing.ts). */
+/** What the calls sent that an answer may come back to (routing/policy.ts). */
 let routed: Sent[] = [];
 let gate: ToolGate;
 const payee = privateKeyToAccount(generatePrivateKey()).address;

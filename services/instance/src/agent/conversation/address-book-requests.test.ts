@@ -1,7 +1,7 @@
 // A save request of the owner's, asked and carried out
 // (address-book-requests.ts): the address book is real, in a workspace on
 // disk; the question is a stand-in that answers as the test says (what
-// answers a question is tools/approval.test.ts's, and end to end
+// answers a question is tools/approvals/policy.test.ts's, and end to end
 // services/e2e/src/address-book-e2e.int.test.ts's), and so is the voice.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Workspace } from "../../platform/workspace.js";
 import { AddressBook } from "../../tools/address-book/store.js";
 import type { Approval } from "../../tools/gate/gate.js";
-import type { Said } from "../../tools/toolbox/toolbox.js";
+import type { Said } from "../../tools/approvals/questions.js";
 import { askAndSave, askToSave, type SavingParts } from "./address-book-requests.js";
 
 const ANA = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";

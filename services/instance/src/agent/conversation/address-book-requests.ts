@@ -1,9 +1,9 @@
 // The owner's save requests in the conversation ("save Ana's wallet as
-// 0x…"): each read from the owner's text (tools/address-book.ts
+// 0x…"): each read from the owner's text (tools/address-book/store.ts
 // saveRequestsIn), shown back in a question to the owner that states exactly
 // what would be saved, asked as a tool call's approval is asked (the owner's
 // reply, 👍 or 👎, or a tap on its buttons; no answer in time is a no:
-// tools/approval.ts), and saved (`via: "chat"`) only on the owner's yes.
+// tools/approvals/policy.ts), and saved (`via: "chat"`) only on the owner's yes.
 // Only the owner's messages come here (carry-out.ts, by inbox id): a
 // member's or an outsider's save request asks nothing and saves nothing.
 // The question waits outside the agent's turns, so the conversation goes on
@@ -11,10 +11,10 @@
 
 import { ConnectError } from "@connectrpc/connect";
 import type { Logger } from "@convos-pool/kit/server";
-import type { AddressBook, SaveRequest } from "../../tools/address-book/store.js";
-import { describeContact, saveRequestsIn, saveStatement } from "../../tools/address-book/store.js";
+import type { AddressBook } from "../../tools/address-book/store.js";
+import { describeContact, saveRequestsIn, saveStatement, type SaveRequest } from "../../tools/address-book/policy.js";
 import type { Approval } from "../../tools/gate/gate.js";
-import type { Said } from "../../tools/toolbox/toolbox.js";
+import type { Said } from "../../tools/approvals/questions.js";
 
 /** What a save request uses of its agent. */
 export interface SavingParts {

@@ -1,7 +1,7 @@
 // One turn: what the model is given (IDENTITY.md read now, the context, the
 // memory its starter may see, the recent conversation, the functions of its
 // tools), one reply, and how it goes out (voice/send.ts). Whose turn it is
-// decides whose request a tool call is (tools/gate.ts) and what of memory the
+// decides whose request a tool call is (tools/gate/gate.ts) and what of memory the
 // model sees. The conversation decides that a turn is taken (plan.ts) and
 // gathers the history; here it is taken.
 
@@ -80,7 +80,7 @@ export interface TurnOf {
 /** What it says when someone stopped its turn. */
 export const stoppedReply = (by: string) => `Stopped, as ${by} asked.`;
 
-/** `work`, or the turn's stop if it comes first; `work` goes on unheard (its calls refused: tools/gate.ts). */
+/** `work`, or the turn's stop if it comes first; `work` goes on unheard (its calls refused: tools/gate/gate.ts). */
 function untilStopped<T>(work: Promise<T>, stop: AbortSignal | undefined): Promise<T | { stoppedBy: string }> {
   if (!stop) return work;
   // The signal is the turn's own: its listener goes with it.

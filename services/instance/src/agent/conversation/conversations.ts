@@ -8,7 +8,7 @@
 // phones a turn reads, the participation it answers under, where a question
 // to the owner is asked) is that conversation's, however deep the call and
 // across the waits of a parked turn. A mail noticed is told within the
-// conversation whose mail it answers (tools/routing.ts); outside any turn
+// conversation whose mail it answers (tools/routing/policy.ts); outside any turn
 // (a call of the pool) it is the home. Passing the conversation down every
 // call of the toolbox and the gate would say the same with many more
 // signatures; a turn that forgot to pass it would speak in the home.
@@ -308,7 +308,7 @@ export class Conversations {
 
   /**
    * A text to its number (the host's SMS webhook): a turn in the one conversation whose turns texted that number
-   * (tools/routing.ts) while it is still there, else in its home, where unknown senders are told; passed on to the
+   * (tools/routing/policy.ts) while it is still there, else in its home, where unknown senders are told; passed on to the
    * owner alone, in their direct conversation with it, when several conversations texted it.
    */
   inboundText(t: InboundTextTurn): void {

@@ -524,7 +524,7 @@ export class Conversation {
 
 /**
  * A message as planArrival reads it: a text's reply, a reaction added, a tap
- * on a button (what may answer the owner's question, tools/approval.ts), or
+ * on a button (what may answer the owner's question, tools/approvals/policy.ts), or
  * buttons (whose ids may copy the question's).
  */
 function arrivingOf(m: AgentMessage): Arriving {

@@ -1,5 +1,5 @@
 // Approval questions that quote words from outside the conversation
-// (tools/gate.ts, agent/state/outside-words.ts; docs/trust.md): the local XMTP node
+// (tools/gate/gate.ts, agent/state/outside-words.ts; docs/trust.md): the local XMTP node
 // (real PostgreSQL), an instance host with an agent that holds a phone number
 // on the local SMS stand-in, joined through a real invite to its owner's
 // conversation (the owner an @xmtp/node-sdk client, OneHost), and a model

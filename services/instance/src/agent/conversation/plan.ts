@@ -51,7 +51,7 @@ export interface Arriving {
 }
 
 /**
- * offer: hand it to the waiting question (tools/approval.ts says whether it
+ * offer: hand it to the waiting question (tools/approvals/policy.ts says whether it
  * answers it); one the question takes is done with: never answered by the
  * model, never learned from. buttons: tell the waiting question whose ids
  * someone else's buttons carry (a look-alike voids its buttons), then queue.

@@ -3,7 +3,7 @@
 // request left open for a yes. Real: the conversation's lines as policy.ts
 // makes them, the request's reading (tools/request/), the planner's
 // messages (model/planning.ts), the offline grammar, and the gate
-// (tools/gate.ts) an open act's call goes through, with a stand-in tool that
+// (tools/gate/gate.ts) an open act's call goes through, with a stand-in tool that
 // records what it would text and stand-in answers to its questions. No
 // model, no XMTP.
 import { fc, test } from "@fast-check/vitest";
@@ -253,7 +253,7 @@ describe("an owner's request left open", () => {
     const open = new OpenRequest();
     const asked = planOf(`pay ${ANA_WALLET} 0.01 ETH and text +15550100111`);
     const [pay, text] = asked.acts;
-    // The gate asked about the payment and the owner said no: given back (tools/gate.ts), and declined.
+    // The gate asked about the payment and the owner said no: given back (tools/gate/gate.ts), and declined.
     pay!.declined = true;
     open.keep(asked, 0);
     expect(open.answer(planOf("ok"), "ok", 1_000).acts).toEqual([text]);

@@ -35,7 +35,7 @@ export interface ContactBook extends Contacts {
   names(): { name: string; kinds: TargetKind[] }[];
 }
 
-/** The owner's address book (tools/address-book.ts) as a plan reads it: names and the kinds saved for each. */
+/** The owner's address book (tools/address-book/store.ts) as a plan reads it: names and the kinds saved for each. */
 export function contactBook(book: Pick<AddressBook, "list" | "lookup">): ContactBook {
   return {
     lookup: (name, kind) => book.lookup(name, kind),
@@ -137,7 +137,7 @@ const openForYes = (a: Act) => !a.done && !a.declined;
  * The owner's last request with acts not done, kept for the owner's next
  * message: when that is a plain yes ("yes", "ok", "go ahead", "do it", 👍)
  * within OPEN_FOR_MS, the acts are still asked for; anything else closes it.
- * An act the owner said no to when asked (`declined`, tools/gate.ts: a reply,
+ * An act the owner said no to when asked (`declined`, tools/gate/gate.ts: a reply,
  * a 👎, a Decline tap, the web or the CLI, or no answer in time) is never
  * kept nor carried by a yes: a yes to anything else must not run what the
  * owner refused. Held in memory: a restart closes it.

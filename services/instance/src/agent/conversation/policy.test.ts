@@ -198,7 +198,7 @@ describe("what a turn gives the model", () => {
       { id: "4", sentAtNs: 4_000_000n, ...text(BOT, "hello") },
       { id: "5", sentAtNs: 5_000_000n, ...text(OWNER, "thanks") },
     ];
-    // Each person's line keeps who sent it and when (ms): where an act's recipient came from (tools/origins.ts).
+    // Each person's line keeps who sent it and when (ms): where an act's recipient came from (tools/gate/origins.ts).
     expect(historyLines(whoIsWho, { [PERSON]: "Ana", [OWNER]: "Saul" }, recent)).toEqual([
       { role: "user", text: "I'm Ana", sender: "Ana", speaker: "member", from: PERSON, at: 1 },
       { role: "assistant", text: "Hi Ana", at: 2 },

@@ -247,7 +247,7 @@ export function historyLines(
 }
 
 /**
- * A text to its number that more than one of its owner's conversations texted (tools/routing.ts): passed on to the
+ * A text to its number that more than one of its owner's conversations texted (tools/routing/policy.ts): passed on to the
  * owner alone, as it came, since which conversation it answers nobody can tell.
  */
 export function textForOwnerAlone(t: { from: string; text: string }): string {

@@ -1,5 +1,5 @@
 // What a turn read, tagged with its sources (turn-origins.ts), and what the
-// origin rule (tools/origins.ts) makes of a call in that turn: the
+// origin rule (tools/gate/origins.ts) makes of a call in that turn: the
 // conversation as policy.ts reads it for the model, memory with who taught
 // each entry, the owner's settings, IDENTITY.md. In memory; real policy,
 // memory and rule, no XMTP, no model.

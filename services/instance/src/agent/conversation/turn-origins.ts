@@ -1,5 +1,5 @@
 // What a turn read, each piece tagged with where it came from, for the gate's
-// origin rule (tools/origins.ts, docs/trust.md "Where a recipient came
+// origin rule (tools/gate/origins.ts, docs/trust.md "Where a recipient came
 // from"): the conversation's lines (the owner's, members', words from
 // outside it passed on, its own) and the names members go by, the memory the turn's starter may see (who
 // taught each entry: memory/provenance.ts), the owner's settings, IDENTITY.md

@@ -50,7 +50,7 @@ import type { Memory } from "../../memory/store.js";
 import type { MemoryAccess } from "../../memory/service.js";
 import type { AddressBookAccess } from "../../tools/address-book/service.js";
 import type { ApprovalAccess } from "../../tools/approvals/service.js";
-import type { Contact } from "../../tools/address-book/store.js";
+import type { Contact } from "../../tools/address-book/policy.js";
 import type { PatternAgent } from "../../memory/patterns.js";
 import type { TrustFile } from "../../tools/trust/levels.js";
 import type { Funds } from "../../tools/toolbox/toolbox.js";
@@ -359,7 +359,7 @@ export class Agent implements PatternAgent {
     return this.call(() => this.owner.memoryCall(job));
   }
 
-  /** An owner's address-book call (tools/address-book-service.ts checks their signature), between turns. */
+  /** An owner's address-book call (tools/address-book/service.ts checks their signature), between turns. */
   addressBookCall<T>(job: (access: AddressBookAccess) => Promise<T>): Promise<T> {
     return this.call(() => this.owner.addressBookCall(job));
   }

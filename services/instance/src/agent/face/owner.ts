@@ -3,8 +3,8 @@
 // a new owner (TransferOwner), set its trust level (SetTrustLevel), whose
 // requests it acts on (SetPermissions) and when it speaks (SetParticipation), the
 // memory calls (memory/service.ts), the address-book calls
-// (tools/address-book-service.ts) and answers to its questions
-// (tools/approval-service.ts). A spent nonce is kept for as long as a
+// (tools/address-book/service.ts) and answers to its questions
+// (tools/approvals/service.ts). A spent nonce is kept for as long as a
 // signature carrying it could still be accepted, and then some: each kind
 // of signature has its window below. What a call sets is written through
 // the file that holds it: settings.ts (config, participation, sharing), the
@@ -349,7 +349,7 @@ export class OwnerOperations {
   }
 
   /**
-   * An owner's address-book call (tools/address-book-service.ts checks their
+   * An owner's address-book call (tools/address-book/service.ts checks their
    * signature): between turns, so a turn's tool calls see the book before the
    * change or after it, never half.
    */
@@ -365,7 +365,7 @@ export class OwnerOperations {
 
   /**
    * An owner's answer to its questions from outside the conversation
-   * (tools/approval-service.ts checks their signature): not between turns,
+   * (tools/approvals/service.ts checks their signature): not between turns,
    * since the turn that asked is the one waiting for it.
    */
   async approvalCall<T>(job: (access: ApprovalAccess) => Promise<T>): Promise<T> {

@@ -12,7 +12,7 @@
 //   budget        the model calls of the last minute, across its conversations
 //   inheritance   a clone's wait for its parent's summary (inheritance.ts)
 //   toolbox       its trust level, permissions, tools and a waiting question
-//                 (tools/toolbox.ts)
+//                 (tools/toolbox/toolbox.ts)
 //   invites, signals (state/), lessons
 //   (memory/lessons.ts): each of its own files or job
 // and its two queues (turns/serial.ts). The files that act on it
@@ -60,7 +60,7 @@ export class Parts implements RuntimeAgent {
   readonly status: Status;
   readonly settings: Settings;
   readonly memory: HeldMemory;
-  /** Its trust level, activity log and tools (tools/toolbox.ts). */
+  /** Its trust level, activity log and tools (tools/toolbox/toolbox.ts). */
   readonly toolbox: AgentToolbox;
   /** Its owner's direct conversation with it, where it asks approvals when the owner chose so (voice/direct.ts). */
   readonly ownerLine: OwnerLine;
@@ -146,7 +146,7 @@ export class Parts implements RuntimeAgent {
       direct: this.ownerLine,
       conversationName: () => this.conversations.here.groupName,
       toolsHere: () => this.conversations.here.tools === "shared",
-      // Where a number it texts and a mail it sends answer back to (tools/routing.ts).
+      // Where a number it texts and a mail it sends answer back to (tools/routing/policy.ts).
       conversationId: () => this.conversations.here.id,
       placeOf: (id) => ((id && this.conversations.get(id)) || this.conversations.home)?.id ?? "",
       within: (id, job) => {

@@ -2,7 +2,7 @@
 // passed on, a mail's subject announced, what a turn said after it read a
 // mail. Anyone outside can write those words, so in later turns they are
 // shown to the model as the outsider's (policy.ts historyLines), never as its
-// own, and a turn that reads one asks its owner before it acts (tools/gate.ts).
+// own, and a turn that reads one asks its owner before it acts (tools/gate/gate.ts).
 // Kept in its conversation's folder (conversation/files.ts) and read from the
 // workspace on each use: a Release wipes the file with the claim.
 

@@ -1,6 +1,6 @@
 // The owner's direct conversation with the agent, where it asks its
 // owner's approval when the owner chose so (Permissions.approvals,
-// tools/approval.ts): amounts, addresses and what a text says stay between
+// tools/approvals/policy.ts): amounts, addresses and what a text says stay between
 // the two. Convos shows conversations, which are XMTP groups (its CLI reads
 // no DM), so it is a Convos conversation of two: a group the agent makes
 // with its owner alone, named for the agent, in which only admins add
@@ -34,7 +34,7 @@ import {
 } from "../../platform/xmtp.js";
 import { FILES, type Workspace } from "../../platform/workspace.js";
 import { HOW_TO_ANSWER_DIRECTLY, type OwnerAnswer } from "../../tools/approvals/policy.js";
-import type { DirectLine } from "../../tools/toolbox/toolbox.js";
+import type { DirectLine } from "../../tools/approvals/questions.js";
 
 /** How often at most it says how to answer, when the owner writes what answers nothing. */
 export const HINT_EVERY_MS = 10 * 60_000;

@@ -18,7 +18,8 @@ import type { SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
 import { bytesToHex, sha256 } from "viem";
 import { checkOwnerSignature, type OwnerCheck } from "../../platform/owner-signature.js";
 import { idList, openSealedToAgent, recipientKey } from "../../platform/sealed-calls.js";
-import { CONTACT_ID_PATTERN, checkContact, type AddressBook } from "./store.js";
+import { CONTACT_ID_PATTERN, checkContact } from "./policy.js";
+import type { AddressBook } from "./store.js";
 
 /** At most this many contacts removed in one call (address_book_service.proto). */
 export const MAX_REMOVE_IDS = 100;

@@ -1,4 +1,4 @@
-// The rules of an approval (approval.ts), in memory: what answers a waiting
+// The rules of an approval (policy.ts), in memory: what answers a waiting
 // question (a reply, a reaction, a tap on its buttons), what its buttons
 // carry, and when a copy of them leaves them answering nothing.
 import { fc, test } from "@fast-check/vitest";

@@ -4,8 +4,8 @@
 // `actions` (Approve, Decline) for clients that show buttons; the owner's
 // tap (an `intent`) on those buttons answers too. A bare "ok" in the
 // conversation, a reply to another message, a tap on another question's
-// buttons, anyone else's answer: none approves anything. Pure; the toolbox
-// holds the one waiting question, the conversation hands it the owner's
+// buttons, anyone else's answer: none approves anything. Pure; questions.ts
+// holds the waiting questions, the conversation hands them the owner's
 // replies, reactions and taps. The owner's name in it is cleaned as every
 // shown name is (kit `cleanDisplayName`): a name of several lines could
 // otherwise put a line of its own above the action.

@@ -5,7 +5,7 @@
 // (platform/owner-signature.ts): the owner's inbox, this instance, this
 // question and this answer, in time, a nonce never spent here. So the pool
 // cannot approve an act, and a replayed answer spends nothing twice. The
-// in-chat rules stay approval.ts's; this answers the same waiting question
+// in-chat rules stay policy.ts's; this answers the same waiting question
 // (AgentToolbox.answerSigned), once.
 
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
@@ -14,7 +14,7 @@ import { failedPreconditionOn, invalidArgument, permissionDenied } from "@convos
 import type { Logger } from "@convos-pool/kit/server";
 import type { InstanceApprovalService } from "@convos-pool/gen/convos/pool/v1/instance_approval_service_pb.js";
 import { checkOwnerSignature, type OwnerCheck } from "../../platform/owner-signature.js";
-import type { WaitingQuestion } from "../toolbox/toolbox.js";
+import type { WaitingQuestion } from "./questions.js";
 
 /** What a question id may be: the id of an XMTP message (hex), within reason. */
 export const QUESTION_ID_PATTERN = /^[0-9A-Za-z_-]{1,128}$/;

@@ -125,7 +125,7 @@ export class AgentTools {
 
   /**
    * Checks a call's arguments and puts it in words; throws ToolInputError. Runs nothing. `mailView`: the mailbox as
-   * the call's turn may read it (mailbox-view.ts).
+   * the call's turn may read it (routing/mailbox-view.ts).
    */
   prepare(name: string, args: RawArguments, mailView?: (m: Mailbox) => Mailbox): PreparedCall {
     const tool = toolNamed(name);

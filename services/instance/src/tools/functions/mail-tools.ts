@@ -1,7 +1,7 @@
 // The functions of an agent's `email` tool: a mail from its address, and its
 // inbox listed and read. What the inbox holds anyone can have sent, so
 // listing and reading mark the turn as having read words from outside
-// (gate.ts).
+// (gate/gate.ts).
 
 import { defineTool, quote, text, ToolInputError, wholeNumber } from "./tool.js";
 

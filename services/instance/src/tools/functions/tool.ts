@@ -4,7 +4,7 @@
 // gate needs to know of a call (its risk, whom it reaches, how much money it
 // moves, how the owner's approval states it) and what it runs. The registry
 // (registry.ts) lists them; the model's functions and the dispatch both come
-// from it (agent-tools.ts). A call is `prepare`d before the gate (gate.ts)
+// from it (agent-tools.ts). A call is `prepare`d before the gate (gate/gate.ts)
 // decides; nothing runs until it does.
 
 import type { Sent } from "../routing/policy.js";
@@ -63,7 +63,7 @@ export interface Ran {
   payment?: PaymentMade;
   /** What the payment paid for gas (gas used × its price), wei: the ledger settles at it. */
   feeWei?: bigint;
-  /** A text or mail it sent, which an answer may come back to: recorded with the turn's conversation (routing.ts). */
+  /** A text or mail it sent, which an answer may come back to: recorded with the turn's conversation (routing/policy.ts). */
   sent?: Sent;
 }
 
@@ -179,7 +179,7 @@ export interface ToolDefinition<T extends ToolId, P extends ParameterList> {
   name: string;
   /** The pool tool it needs: without it (or without its provider on this host) it is neither offered nor run. */
   toolId: T;
-  /** What the trust level weighs (trust.ts): reading, acting, moving money. */
+  /** What the trust level weighs (trust/levels.ts): reading, acting, moving money. */
   risk: Risk;
   /** What the model is told it does; `handle` is the agent's own (its number, address or wallet). */
   description: (handle: string) => string;

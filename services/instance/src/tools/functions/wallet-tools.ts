@@ -1,5 +1,5 @@
 // The functions of an agent's `crypto` tool: its wallet's balance, and a
-// payment from it. The key stays in the wallet (wallet.ts); the model sees
+// payment from it. The key stays in the wallet (providers/wallet.ts); the model sees
 // addresses and amounts.
 
 import { formatWei } from "../trust/levels.js";

@@ -1,7 +1,7 @@
 // Every tool call goes through here (at most MAX_CALLS_PER_TURN in a turn,
 // call-caps.ts): its arguments checked, whose request it
 // is (permissions.ts: the owner's, a member's, an outsider's), the agent's
-// trust level asked (trust.ts), where its recipient and amount came from
+// trust level asked (trust/levels.ts), where its recipient and amount came from
 // (origins.ts: from anyone but the owner, the owner approves, at every
 // level), the owner's approval awaited when any of these says so (or when
 // the turn read a mail before it: a mail's words may be what asks), then
@@ -58,9 +58,9 @@ export interface GateDeps {
   ask: (statement: string, outside: boolean) => Promise<Approval>;
   /** A payment went out: posted in the conversation (a transaction reference). */
   paid?: (payment: PaymentMade) => Promise<unknown>;
-  /** The mailbox as `who`'s turn may read it (mailbox-view.ts); none: whole. */
+  /** The mailbox as `who`'s turn may read it (routing/mailbox-view.ts); none: whole. */
   mailView?: (who: Requester) => ((m: Mailbox) => Mailbox) | undefined;
-  /** A text or mail went out: where its answer comes back to is recorded (routing.ts); best effort. */
+  /** A text or mail went out: where its answer comes back to is recorded (routing/policy.ts); best effort. */
   sent?: (sent: Sent) => Promise<unknown>;
   /** Counted for the agent's daily signals (agent/state/signals.ts): an approval asked or declined, a call that failed. */
   signal?: (s: ToolSignal) => void;

@@ -3,7 +3,7 @@
 // every way people write them (test/written-values.ts), generated plans and
 // calls, and what the rule makes of them: trusted exactly when a call
 // carries out an act of the plan, whatever the conversation holds. Real: the rule,
-// the plan (request/plan.ts) and the readers (values.ts, whose own test is
+// the plan (request/plan.ts) and the readers (trust/values.ts, whose own test is
 // values.test.ts). No gate, no tools here (the gate's own test is
 // tools.int.test.ts; generated requests, request/plan.test.ts).
 import { fc, test } from "@fast-check/vitest";

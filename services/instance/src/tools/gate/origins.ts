@@ -73,7 +73,7 @@ export function targetKind(toolId: string): TargetKind | undefined {
 
 // ---- values, normalized ----
 
-// Read in values.ts; named here too for the modules that import them from here.
+// Read in trust/values.ts; named here too for the modules that import them from here.
 export {
   amountsIn,
   findAmounts,

@@ -1,4 +1,4 @@
-// Who may ask for which tool: trust levels (trust.ts) say what the agent may
+// Who may ask for which tool: trust levels (trust/levels.ts) say what the agent may
 // do at all; this says whose request it acts on, as its owner signed it
 // (kit's permissions.ts; the defaults are what a careful owner would choose
 // for an agent with a wallet and a phone number in a group of friends,

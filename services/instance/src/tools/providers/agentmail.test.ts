@@ -63,7 +63,7 @@ describe("the agent's AgentMail client", () => {
       subject: "Also",
       date: expect.any(String),
       size: expect.any(Number),
-      // Where it is told, for an agent in several conversations (routing.ts).
+      // Where it is told, for an agent in several conversations (routing/policy.ts).
       threadId: expect.any(String),
     });
     expect(Date.parse(list[0]!.date)).toBeGreaterThan(Date.now() - 60_000);
@@ -78,7 +78,7 @@ describe("the agent's AgentMail client", () => {
       date: list[1]!.date,
       text: "Book a table for four, please.",
       messageId: list[1]!.id,
-      // Its thread, as the listing has it: which conversation the mail belongs to (mailbox-view.ts).
+      // Its thread, as the listing has it: which conversation the mail belongs to (routing/mailbox-view.ts).
       threadId: list[1]!.threadId,
     });
 
@@ -89,7 +89,7 @@ describe("the agent's AgentMail client", () => {
       inReplyTo: dinner.messageId,
     });
     expect(sent.messageId).toMatch(/^<.+>$/);
-    // A reply goes on the thread of the mail it answers: where the answer to it is told (routing.ts).
+    // A reply goes on the thread of the mail it answers: where the answer to it is told (routing/policy.ts).
     expect(sent.threadId).toBe(list[1]!.threadId);
     expect(await am.waitForMail("saul@example.com", (m) => m.messageId === sent.messageId)).toMatchObject({
       from: address,

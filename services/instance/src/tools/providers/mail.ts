@@ -30,7 +30,7 @@ export interface MailSummary {
   date: string;
   /** In octets. */
   size: number;
-  /** The Message-ID it answers (In-Reply-To), and those of its thread (References): where it is told (routing.ts). */
+  /** The Message-ID it answers (In-Reply-To), and those of its thread (References): where it is told (routing/policy.ts). */
   inReplyTo?: string;
   references?: string | readonly string[];
   /** The mailbox provider's thread, when it keeps them (AgentMail). */
@@ -47,7 +47,7 @@ export interface MailMessage {
   text: string;
   /** The Message-ID header, for a reply's inReplyTo; empty when it has none. */
   messageId: string;
-  /** What it answers, and its thread, as MailSummary has them: which conversation it belongs to (mailbox-view.ts). */
+  /** What it answers, and its thread, as MailSummary has them: which conversation it belongs to (routing/mailbox-view.ts). */
   inReplyTo?: string;
   references?: string | readonly string[];
   threadId?: string;

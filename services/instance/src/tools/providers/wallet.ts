@@ -38,7 +38,7 @@ export class WalletError extends Error {
 
 /**
  * What a payment's network fee may cost at most, asked of the chain before it is sent: the daily limit counts it
- * (gate.ts), and the send is held to it (a chain cannot charge more than gas × max fee per gas).
+ * (gate/gate.ts), and the send is held to it (a chain cannot charge more than gas × max fee per gas).
  */
 export interface FeeQuote {
   /** The gas the transfer may use: the chain's estimate. */

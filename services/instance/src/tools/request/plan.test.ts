@@ -1,5 +1,5 @@
 // The plan (plan.ts), in memory: the planner's acts held to the request,
-// calls covered once each, the cases at the rule (origins.ts judge),
+// calls covered once each, the cases at the rule (gate/origins.ts judge),
 // and generated requests whose values sit where they ask and where they do
 // not, planned by a faithful planner and by one that plans every value.
 // Real: the request's reading, the offline grammar, the readers and viem's

@@ -1,7 +1,7 @@
 // The request, read (read.ts, markers.ts), in memory: the message cut into
 // what may ask and what cannot, in English, Spanish, French and German; the
 // words a planner is given; the values written where they may ask. Real:
-// the readers (values.ts) and viem's units.
+// the readers (trust/values.ts) and viem's units.
 import { getAddress, parseEther } from "viem";
 import { describe, expect, it } from "vitest";
 import { askedAmounts, askedTargets, askingWords, namesAnAct, readRequest } from "./read.js";

@@ -1,5 +1,5 @@
 // The mailbox as a conversation's turn reads it (mailbox-view.ts): the real
-// routing (routing.ts) over a mailbox of three mails held in memory (the
+// routing (policy.ts) over a mailbox of three mails held in memory (the
 // mail server is a stand-in here; tools.int.test.ts reads the real one).
 import { describe, expect, it } from "vitest";
 import type { Reader } from "../../walls/labels.js";

@@ -1,6 +1,6 @@
 // The agent's one mailbox as a conversation's turn reads it (docs/tools.md,
 // "One mailbox, each conversation its threads"): a mail is labelled with
-// the conversation it belongs to (routing.ts: that of the mail it answers,
+// the conversation it belongs to (policy.ts: that of the mail it answers,
 // else the home) and its sender outside, and the walls (walls/labels.ts)
 // say whether the turn's reader may read it. A turn in one conversation
 // lists and reads that conversation's threads; a doctor's answer to a mail
@@ -14,7 +14,7 @@ import type { IncomingMail } from "./policy.js";
 /** How many of the newest mails a listing looks through for its conversation's: others' threads may come between. */
 export const LIST_LOOKS_AT = 100;
 
-/** The conversation a mail belongs to: where it is told (routing.ts routeMail, a left one's in the home). */
+/** The conversation a mail belongs to: where it is told (policy.ts routeMail, a left one's in the home). */
 export type MailPlace = (mail: IncomingMail) => Promise<string>;
 
 /** `inner` as `reader` may read it. */

@@ -1,7 +1,7 @@
-// The rules of routing (routing.ts), in memory: a text from a number goes to
+// The rules of routing (policy.ts), in memory: a text from a number goes to
 // the conversation that last texted it within 30 days, a mail to its
 // thread's, anything else to the home; the lists stay capped. The store
-// (route-store.ts) on a real workspace in a temporary folder.
+// (store.ts) on a real workspace in a temporary folder.
 import { fc, test } from "@fast-check/vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

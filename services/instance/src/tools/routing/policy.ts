@@ -8,7 +8,7 @@
 // names no thread: which conversation it answers nobody can tell, and each
 // may hold what the other must not read); anything else into the home,
 // where unknown senders are told. The answer is a label's `where`
-// (walls/labels.ts). Pure: the store (route-store.ts) reads and writes
+// (walls/labels.ts). Pure: the store (store.ts) reads and writes
 // `tool-routes.json`, whoever receives a text or a mail asks here. Not here:
 // whether the conversation routed to still holds the agent (a left one is
 // the caller's to replace with the home).

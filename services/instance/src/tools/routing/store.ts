@@ -1,5 +1,5 @@
 // The agent's tool routes on disk (`tool-routes.json`, sealed with the
-// workspace by the vault): routing.ts decides, this reads and writes. A
+// workspace by the vault): policy.ts decides, this reads and writes. A
 // record is best effort: a route lost to a failed write sends the answer to
 // the home, never elsewhere.
 
@@ -32,7 +32,7 @@ export class RouteStore {
   }
 
   /**
-   * Where a text from `fromNumber` goes (routing.ts routeText); the owner alone when the file cannot be read (it
+   * Where a text from `fromNumber` goes (policy.ts routeText); the owner alone when the file cannot be read (it
    * may be the text of a number several conversations texted). Read after every record asked before, and
    * answered in the order asked: an answer that comes right after the send finds its route, and two texts of one
    * number keep their order.
@@ -41,7 +41,7 @@ export class RouteStore {
     return this.lookUp({ ownerOnly: true }, (routes) => routeText(routes, home, fromNumber, nowMs));
   }
 
-  /** The conversation a mail goes to (routing.ts routeMail): that of the mail or thread it answers, else `home`. */
+  /** The conversation a mail goes to (policy.ts routeMail): that of the mail or thread it answers, else `home`. */
   mailFrom(mail: IncomingMail, home: string): Promise<string> {
     return this.lookUp(home, (routes) => routeMail(routes, home, mail));
   }

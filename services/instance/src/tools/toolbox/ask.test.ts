@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { createLogger } from "@convos-pool/kit/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Workspace } from "../../platform/workspace.js";
-import { AgentToolbox, type Said } from "./toolbox.js";
+import type { Said } from "../approvals/questions.js";
+import { AgentToolbox } from "./toolbox.js";
 
 let dir: string;
 let toolbox: AgentToolbox;

@@ -14,7 +14,8 @@ import { createLogger } from "@convos-pool/kit/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Workspace } from "../../platform/workspace.js";
 import type { ApprovalButtons } from "../approvals/policy.js";
-import { AgentToolbox, type DirectLine, type Said } from "./toolbox.js";
+import type { DirectLine, Said } from "../approvals/questions.js";
+import { AgentToolbox } from "./toolbox.js";
 
 const STATEMENT = "Send a text\nTo: +15550177011\n\nmeet at the station\nAsked by: Ana (member)";
 const REQUEST: Said = { id: "request-1", senderInboxId: "a".repeat(64) };

@@ -12,7 +12,7 @@
 //   amount   a number and its unit (ETH, ether, gwei, wei), in wei (viem); a
 //            decimal comma where it cannot be a thousands one ("0,01 ETH")
 //
-// Not here: whom to trust (origins.ts), and whether a value exists: a number
+// Not here: whom to trust (gate/origins.ts), and whether a value exists: a number
 // is read when it has a possible length for its country, not only when it is
 // assigned (the tests' +1 555 01xx numbers are not), an address whether or not
 // anyone holds its key. Pure.
@@ -52,7 +52,7 @@ const MAIL_TOKEN = /[^\s<>()[\]{}",;:“”‘’«»]+/gu;
 /** Punctuation around an address that is not part of it ('x@y.com', **x@y.com**, "mail x@y.com."). */
 const MAIL_LEAD = /^['`*_~.!?]+/;
 const MAIL_TRAIL = /['`*_~.!?]+$/;
-/** The mail tool's own check (mail-tools.ts): what it would send to. */
+/** The mail tool's own check (functions/mail-tools.ts): what it would send to. */
 const MAILBOX = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$|^[^\s@<>()",;:]+@[a-z0-9-]+\.localhost$/i;
 
 /**
