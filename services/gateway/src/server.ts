@@ -78,7 +78,7 @@ import { agentsJwks } from "./web/jwks.js";
 import { AddressLimits } from "./limits/addresses.js";
 import { restApi } from "./rest/routes.js";
 import { webApp } from "./web/app.js";
-import type { SignInFields } from "./rest/request.js";
+import type { SignInFields } from "./rest/core/request.js";
 import { startSignInInbox, type SignInInbox } from "./convos-sign-in/inbox.js";
 import { collectConvosSignIn, startConvosSignIn, type ConvosSignInDeps } from "./convos-sign-in/service.js";
 import { convosSignInsMigration, pruneSignIns } from "./convos-sign-in/sql.js";

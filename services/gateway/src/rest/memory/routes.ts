@@ -7,13 +7,20 @@
 
 import { Code } from "@connectrpc/connect";
 import type { MemoryCounts } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
-import type { MemoryForwarder } from "../connect/forward.js";
-import { AGENT_ERRORS } from "./claims-json.js";
-import { badRequest, RestError } from "./errors.js";
-import type { JsonObject } from "./json.js";
-import { query, type Handler, type RestDeps, type RestRequest, type RestResponse, type Route } from "./request.js";
-import { b64, bytesOf, sealedOf, sealedToJson } from "./sealed-json.js";
-import { signatureOf } from "./signature-json.js";
+import type { MemoryForwarder } from "../../connect/forward.js";
+import { AGENT_ERRORS } from "../core/errors.js";
+import { badRequest, RestError } from "../core/errors.js";
+import type { JsonObject } from "../core/json.js";
+import {
+  query,
+  type Handler,
+  type RestDeps,
+  type RestRequest,
+  type RestResponse,
+  type Route,
+} from "../core/request.js";
+import { b64, bytesOf, sealedOf, sealedToJson } from "../core/sealed-json.js";
+import { signatureOf } from "../core/signature-json.js";
 
 function memoryOf(deps: RestDeps): MemoryForwarder {
   if (!deps.memory) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);

@@ -21,9 +21,9 @@ import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.
 import { failedPreconditionOn, invalidArgument } from "@convos-pool/kit/content";
 import { createLogger, limitExceeded } from "@convos-pool/kit/server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ClaimsForwarder, MemoryForwarder } from "../connect/forward.js";
-import type { RestDeps } from "./request.js";
-import { restApi } from "./routes.js";
+import type { ClaimsForwarder, MemoryForwarder } from "../../connect/forward.js";
+import type { RestDeps } from "../core/request.js";
+import { restApi } from "../routes.js";
 
 const INSTANCE = "inst_0123456789abcdef";
 const GROUP = "c0ffee".padEnd(32, "0");

@@ -5,8 +5,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { invalidArgument, invalidArguments, preconditionFailed } from "@convos-pool/kit/content";
 import { limitExceeded } from "@convos-pool/kit/server";
-import { AGENT_ERRORS, AGENT_LIST_ERRORS, CLAIM_ERRORS, CLAIM_RETRY_AFTER_SECONDS } from "./claims-json.js";
-import { RestError, TEMPLATE_ERRORS, badRequest, renaming, toRestError } from "./errors.js";
+import { AGENT_LIST_ERRORS, CLAIM_RETRY_AFTER_SECONDS } from "../agents/errors.js";
+import { CLAIM_ERRORS } from "../claims/json.js";
+import { AGENT_ERRORS, RestError, TEMPLATE_ERRORS, badRequest, renaming, toRestError } from "./errors.js";
 
 const nothingSent = () => false;
 

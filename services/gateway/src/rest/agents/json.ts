@@ -1,22 +1,14 @@
-// The claim (and clone), "My agents", pin, transfer, trust, permissions,
-// participation and conversations REST bodies (docs/rest.md, "Claims and \"My agents\""),
-// snake_case as every REST body: a claim body as ClaimService's ClaimRequest,
-// instances as proto JSON with the proto's own field names (trust levels by
-// their names, "L1" to "L4"; permissions and participation modes by theirs,
-// "allow", "none", "mention"), and the claims service's RPC field paths in
-// the body's names.
+// The "My agents", pin, transfer, trust, permissions, participation and
+// conversations REST bodies (docs/rest.md, "Claims and \"My agents\""),
+// snake_case as every REST body: instances as proto JSON with the proto's
+// own field names (trust levels by their names, "L1" to "L4"; permissions
+// and participation modes by theirs, "allow", "none", "mention"), and the
+// claims service's RPC field paths in the body's names.
 
-import { create, toJson } from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { Code } from "@connectrpc/connect";
 import { TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { SignedPayment } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
-import {
-  ClaimRequestSchema,
-  ClaimStage,
-  type ClaimRequest,
-  type GetClaimProgressResponse,
-} from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import {
   AgentConversationState,
   ConversationTools,
@@ -51,81 +43,16 @@ import {
   type ResolvedPermissions,
   type TrustLevelName,
 } from "@convos-pool/kit/content";
-import { badRequest, renaming, type RestErrorMapping } from "./errors.js";
-import type { JsonObject } from "./json.js";
-import { signatureOf } from "./signature-json.js";
-
-export const CLAIM_FIELDS = [
-  "requester",
-  "template_id",
-  "conversation_invite",
-  "conversation_id",
-  "model",
-  "user_config",
-  "clone_from",
-  "context_prompt",
-  "owner_signature",
-  "signature",
-  "carry",
-  "idempotency_key",
-  "template_creator_id",
-  "confirm_second_agent",
-] as const;
+import { badRequest } from "../core/errors.js";
+import { PROTO_JSON, type JsonObject } from "../core/json.js";
+import { signatureOf } from "../core/signature-json.js";
 
 /**
  * A bare XMTP conversation (group) ID: hex, 32 to 64 digits. An agent cannot
  * join a conversation from its ID, only from an invite, so such a value is
  * refused rather than guessed at.
  */
-const CONVERSATION_ID = /^(0x)?[0-9a-f]{32,64}$/i;
-
-/**
- * The body of POST /api/pool/claim. The conversation is given by its invite:
- * `conversation_invite`, or `conversation_id` as an alias (the name clients
- * of the first REST API used) when it is unambiguous: given alone, and not a
- * bare conversation ID.
- */
-export function claimFromBody(body: JsonObject, idempotencyKeyHeader?: string): ClaimRequest {
-  const hasInvite = body.has("conversation_invite");
-  const hasId = body.has("conversation_id");
-  if (hasInvite && hasId) {
-    throw badRequest("conversation_id", "give conversation_invite or its alias conversation_id, not both");
-  }
-  const invite = body.string(hasId ? "conversation_id" : "conversation_invite");
-  if (hasId && CONVERSATION_ID.test(invite.trim())) {
-    throw badRequest(
-      "conversation_id",
-      "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug) as conversation_invite",
-    );
-  }
-  return create(ClaimRequestSchema, {
-    requester: body.string("requester"),
-    // Required (the claims service says so, naming the field); a clone's is its parent's.
-    templateId: body.string("template_id", ""),
-    // A clone's: the creator of its template, which the owner signs.
-    templateCreatorId: body.string("template_creator_id", ""),
-    conversationInvite: invite,
-    model: body.string("model", ""),
-    userConfig: body.stringMap("user_config") ?? {},
-    cloneFrom: body.string("clone_from", ""),
-    contextPrompt: body.string("context_prompt", ""),
-    ownerSignature: signatureOf(body, "owner_signature"),
-    carry: body.strings("carry") ?? [],
-    // The requester's ClaimAgent signature, for a client without a session.
-    signature: signatureOf(body),
-    idempotencyKey: idempotencyKeyOf(body.string("idempotency_key", ""), idempotencyKeyHeader),
-    // A second agent of the template in the conversation, confirmed (and signed, with `signature`).
-    confirmSecondAgent: body.boolean("confirm_second_agent", false),
-  });
-}
-
-/** The claim's idempotency key: the body's `idempotency_key` or the `Idempotency-Key` header (the same, if both). */
-function idempotencyKeyOf(fromBody: string, fromHeader: string | undefined): string {
-  const header = fromHeader?.trim() ?? "";
-  if (fromBody && header && fromBody !== header)
-    throw badRequest("idempotency_key", "differs from the Idempotency-Key header: give one, or the same in both");
-  return fromBody || header;
-}
+export const CONVERSATION_ID = /^(0x)?[0-9a-f]{32,64}$/i;
 
 export const PIN_FIELDS = ["pinned", "owner_signature"] as const;
 
@@ -349,9 +276,6 @@ export function conversationToJson(c: AgentConversation): AgentConversationJson 
   };
 }
 
-/** Proto JSON in the REST API's casing (lineage-routes.ts too): the proto's own (snake_case) field names, every field present. */
-export const PROTO_JSON = { alwaysEmitImplicit: true, useProtoFieldName: true } as const;
-
 /**
  * An instance as proto JSON (snake_case, enums by name, int64 as strings,
  * every field present), but its trust level by the name people use: "L1" to
@@ -468,69 +392,4 @@ export function signedPaymentToJson(p: SignedPayment): SignedPaymentJson {
 /** A clone's inheritance as proto JSON: `{state: "INHERITANCE_STATE_SENT", carry, error}`. */
 export function inheritanceToJson(i: Inheritance): unknown {
   return toJson(InheritanceSchema, i, PROTO_JSON);
-}
-
-/**
- * The agent paths' errors (claims, lineage, memory): the services' field
- * paths are the body's names (`template_id`, `user_config.personal-email`,
- * `owner_signature.issued_at`), but for the query parameters of listings.
- */
-export const AGENT_ERRORS: RestErrorMapping = {
-  field: renaming({ owner_id: "owner", include_ended: "ended", page_size: "limit", page_token: "cursor" }),
-};
-
-/** The permissions path's: the RPC's `permissions.member_sms` is the body's `member_sms`. */
-export const PERMISSIONS_ERRORS: RestErrorMapping = {
-  field: (rpcField, sent) => AGENT_ERRORS.field(rpcField.replace(/^permissions\./, ""), sent),
-};
-
-/** The participation path's: the RPC's `participation.mode` is the body's `mode`. */
-export const PARTICIPATION_ERRORS: RestErrorMapping = {
-  field: (rpcField, sent) => AGENT_ERRORS.field(rpcField.replace(/^participation\./, ""), sent),
-};
-
-/** Seconds a client should wait before retrying a claim that found no idle agent (the pool refills every few seconds). */
-export const CLAIM_RETRY_AFTER_SECONDS = 5;
-
-/**
- * RESOURCE_EXHAUSTED without a LimitExceeded detail, on the claim and "My
- * agents", means the warm pool has no idle agent right now (or a provider's
- * range is used up), not that this client sent too much: 503 with
- * Retry-After, which clients and proxies retry. A limit (with the detail)
- * stays 429 (errors.ts).
- */
-const NO_IDLE_AGENT: RestErrorMapping["byCode"] = {
-  [Code.ResourceExhausted]: {
-    status: 503,
-    type: "unavailable",
-    headers: { "retry-after": String(CLAIM_RETRY_AFTER_SECONDS) },
-  },
-};
-
-/** The claim's errors: the agent paths', the invite named as the body named it (`conversation_id`, the alias). */
-export const CLAIM_ERRORS: RestErrorMapping = {
-  field: (rpcField, sent) => {
-    const alias = sent("conversation_id") && /^conversation_invite(?=$|[.[])/.test(rpcField);
-    return alias ? rpcField.replace("conversation_invite", "conversation_id") : AGENT_ERRORS.field(rpcField, sent);
-  },
-  byCode: NO_IDLE_AGENT,
-};
-
-/** "My agents": the agent paths' names, RESOURCE_EXHAUSTED as on the claim. */
-export const AGENT_LIST_ERRORS: RestErrorMapping = { ...AGENT_ERRORS, byCode: NO_IDLE_AGENT };
-
-/** A claim's stage on REST: the enum's name after `CLAIM_STAGE_`, lower case ("joining"). */
-export function claimStageName(stage: ClaimStage): string {
-  return (ClaimStage[stage] ?? "UNSPECIFIED").toLowerCase();
-}
-
-/** GetClaimProgress as JSON: `{stage, started_at, cancel_requested, instance_id?, error?}`. */
-export function claimProgressToJson(p: GetClaimProgressResponse): unknown {
-  return {
-    stage: claimStageName(p.stage),
-    started_at: p.startedAt ? timestampDate(p.startedAt).toISOString() : null,
-    cancel_requested: p.cancelRequested,
-    ...(p.instanceId ? { instance_id: p.instanceId } : {}),
-    ...(p.errorCode ? { error: { code: p.errorCode, message: p.errorMessage } } : {}),
-  };
 }

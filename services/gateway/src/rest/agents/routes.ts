@@ -1,26 +1,19 @@
-// The REST paths of agents (docs/rest.md, "Claims and \"My agents\""): the
-// claim (and clone), "My agents", one agent, pinning, removal, transfer,
-// trust, permissions, participation, its conversations (added to one, taken
-// out of one, participation in one), activity (a session's, and the owner's signed read of it
-// whole), the owner's withdrawal from its wallet, and a template's instances
-// for its creator. Each is a ClaimService RPC of the forwarder, as on the
+// The REST paths of agents (docs/rest.md, "Claims and \"My agents\""): "My
+// agents", one agent, pinning, removal, transfer, trust, permissions,
+// participation, its conversations (added to one, taken out of one,
+// participation in one), activity (a session's, and the owner's signed read
+// of it whole), the owner's withdrawal from its wallet, and a template's
+// instances for its creator. Each is a ClaimService RPC of the forwarder, as on the
 // Connect face; 503 when the gateway has no claims service.
 
-import { Code } from "@connectrpc/connect";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { unauthenticated } from "@convos-pool/kit/content";
-import type { ClaimsForwarder } from "../connect/forward.js";
+import type { ClaimsForwarder } from "../../connect/forward.js";
 import {
   ACCEPT_FIELDS,
   ADD_TO_CONVERSATION_FIELDS,
-  AGENT_ERRORS,
-  AGENT_LIST_ERRORS,
-  CLAIM_ERRORS,
-  CLAIM_FIELDS,
-  PARTICIPATION_ERRORS,
   PARTICIPATION_FIELDS,
-  PERMISSIONS_ERRORS,
   PERMISSIONS_FIELDS,
   PIN_FIELDS,
   REMOVE_FIELDS,
@@ -29,11 +22,7 @@ import {
   acceptFromBody,
   activityEntryToJson,
   addToConversationFromBody,
-  claimFromBody,
-  claimProgressToJson,
-  claimStageName,
   conversationToJson,
-  inheritanceToJson,
   instanceToJson,
   participationFromBody,
   signedPaymentToJson,
@@ -42,59 +31,26 @@ import {
   removeFromBody,
   transferFromBody,
   trustFromBody,
-} from "./claims-json.js";
-import { RestError, badRequest, renaming, type RestErrorMapping } from "./errors.js";
+} from "./json.js";
+import { AGENT_LIST_ERRORS, PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./errors.js";
+import { AGENT_ERRORS, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
 import {
+  claimsOf,
   nextCursor,
   query,
   queryBool,
   queryPage,
   type Handler,
-  type RestDeps,
   type RestRequest,
   type RestResponse,
   type Route,
-} from "./request.js";
-
-function claimsOf(deps: RestDeps): ClaimsForwarder {
-  if (!deps.claims) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
-  return deps.claims;
-}
+} from "../core/request.js";
 
 /** The agent a claims call answers with, as JSON: the claims service always sets it. */
 function agentOf(res: { instance?: Instance | undefined }): unknown {
   if (!res.instance) throw new Error("claims service answered without the instance");
   return instanceToJson(res.instance);
 }
-
-const claim: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
-  query(r, []);
-  const header = r.headers["idempotency-key"];
-  const request = claimFromBody(await r.body(CLAIM_FIELDS), Array.isArray(header) ? header[0] : header);
-  const res = await claims.claim(request, r.call);
-  return {
-    status: 200,
-    body: {
-      instance_id: res.instanceId,
-      ...(res.inheritance ? { inheritance: inheritanceToJson(res.inheritance) } : {}),
-    },
-  };
-};
-
-/** The caller's claim sent with this `Idempotency-Key`, as it stands; their session only (anyone else: 404). */
-const claimProgress: Handler = async (r, deps) => {
-  query(r, []);
-  const res = await claimsOf(deps).getClaimProgress({ idempotencyKey: r.id }, r.call);
-  return { status: 200, body: claimProgressToJson(res) };
-};
-
-/** Cancels the caller's running claim with this key: it stops and rolls back, its POST answers 409 `cancelled`. */
-const cancelClaim: Handler = async (r, deps) => {
-  query(r, []);
-  const res = await claimsOf(deps).cancelClaim({ idempotencyKey: r.id }, r.call);
-  return { status: 200, body: { stage: claimStageName(res.stage) } };
-};
 
 /** "My agents": the owner's live instances across templates; the owner's session only. */
 const listAgents: Handler = async (r, deps) => {
@@ -360,14 +316,8 @@ const TEMPLATE_INSTANCES_ERRORS: RestErrorMapping = {
   field: renaming({ live_only: "live", page_size: "limit", page_token: "cursor" }),
 };
 
-/** The claim paths' `{id}` is the claim's idempotency key. */
-const CLAIM_KEY_ERRORS: RestErrorMapping = { field: renaming({ idempotency_key: "id" }) };
-
 export const AGENT_ROUTES: Route[] = [
   ["GET", "/templates/:id/instances", listTemplateInstances, TEMPLATE_INSTANCES_ERRORS],
-  ["POST", "/claim", claim, CLAIM_ERRORS],
-  ["GET", "/claims/:id", claimProgress, CLAIM_KEY_ERRORS],
-  ["DELETE", "/claims/:id", cancelClaim, CLAIM_KEY_ERRORS],
   ["GET", "/agents", listAgents, AGENT_LIST_ERRORS],
   ["GET", "/agents/:id", getAgent, AGENT_ERRORS],
   ["PUT", "/agents/:id/pin", pinAgent, AGENT_ERRORS],

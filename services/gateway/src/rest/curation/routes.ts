@@ -11,20 +11,19 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { ReleaseNote } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { ToolGrant } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TEMPLATE_ERRORS, badRequest, renaming, restField, type RestErrorMapping } from "./errors.js";
+import { TEMPLATE_ERRORS, badRequest, renaming, restField, type RestErrorMapping } from "../core/errors.js";
 import {
   nextCursor,
   query,
   queryBool,
   queryPage,
   signedChange,
-  templatesPage,
-  withTemplate,
   type Handler,
   type RestRequest,
   type Route,
-} from "./request.js";
-import { signatureOf } from "./signature-json.js";
+} from "../core/request.js";
+import { templatesPage, withTemplate } from "../templates/json.js";
+import { signatureOf } from "../core/signature-json.js";
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
 

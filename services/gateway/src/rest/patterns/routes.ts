@@ -10,9 +10,9 @@ import {
   type Pattern,
   type RefusalCount,
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import type { PatternInsightsForwarder } from "../connect/forward.js";
-import { RestError, TEMPLATE_ERRORS, badRequest, renaming, type RestErrorMapping } from "./errors.js";
-import { signatureOf } from "./signature-json.js";
+import type { PatternInsightsForwarder } from "../../connect/forward.js";
+import { RestError, TEMPLATE_ERRORS, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
+import { signatureOf } from "../core/signature-json.js";
 import {
   nextCursor,
   query,
@@ -22,7 +22,7 @@ import {
   type Handler,
   type RestDeps,
   type Route,
-} from "./request.js";
+} from "../core/request.js";
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
 

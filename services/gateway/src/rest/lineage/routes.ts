@@ -6,9 +6,10 @@
 import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { LineageNodeSchema, type LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import type { LineageForwarder } from "../connect/forward.js";
-import { AGENT_ERRORS, PROTO_JSON } from "./claims-json.js";
-import { RestError, badRequest } from "./errors.js";
+import type { LineageForwarder } from "../../connect/forward.js";
+import { AGENT_ERRORS } from "../core/errors.js";
+import { PROTO_JSON } from "../core/json.js";
+import { RestError, badRequest } from "../core/errors.js";
 import {
   nextCursor,
   query,
@@ -18,7 +19,7 @@ import {
   type Handler,
   type RestDeps,
   type Route,
-} from "./request.js";
+} from "../core/request.js";
 
 function lineageOf(deps: RestDeps): LineageForwarder {
   if (!deps.lineage) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);

@@ -6,7 +6,7 @@
 
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { TEMPLATE_ERRORS, badRequest } from "./errors.js";
+import { TEMPLATE_ERRORS, badRequest } from "../core/errors.js";
 import {
   BASE,
   ifMatch,
@@ -15,13 +15,19 @@ import {
   queryBool,
   queryPage,
   signedChange,
-  templatesPage,
-  withTemplate,
   type Handler,
   type Route,
-} from "./request.js";
-import { signatureOf } from "./signature-json.js";
-import { CONTENT_FIELDS, contentFromBody, patchFromBody, resolvedToJson, versionToJson } from "./templates-json.js";
+} from "../core/request.js";
+import { signatureOf } from "../core/signature-json.js";
+import {
+  CONTENT_FIELDS,
+  contentFromBody,
+  patchFromBody,
+  resolvedToJson,
+  templatesPage,
+  versionToJson,
+  withTemplate,
+} from "./json.js";
 
 const SORTS = new Map<string, StoreSort>([
   ["relevance", StoreSort.RELEVANCE],

@@ -126,6 +126,15 @@ export function renaming(
 /** The template paths' mapping (restField), and the one for errors that reach no route. */
 export const TEMPLATE_ERRORS: RestErrorMapping = { field: restField };
 
+/**
+ * The agent paths' errors (claims, lineage, memory): the services' field
+ * paths are the body's names (`template_id`, `user_config.personal-email`,
+ * `owner_signature.issued_at`), but for the query parameters of listings.
+ */
+export const AGENT_ERRORS: RestErrorMapping = {
+  field: renaming({ owner_id: "owner", include_ended: "ended", page_size: "limit", page_token: "cursor" }),
+};
+
 /** Any error of a REST request as a RestError: RestErrors as they are, RPC errors through the table. */
 export function toRestError(
   err: unknown,

@@ -6,10 +6,10 @@
 import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { CompareVersionsResponseSchema } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
-import type { VersionSignalInsightsForwarder } from "../connect/forward.js";
-import { PROTO_JSON } from "./claims-json.js";
-import { RestError, TEMPLATE_ERRORS } from "./errors.js";
-import { query, type Handler, type RestDeps, type Route } from "./request.js";
+import type { VersionSignalInsightsForwarder } from "../../connect/forward.js";
+import { PROTO_JSON } from "../core/json.js";
+import { RestError, TEMPLATE_ERRORS } from "../core/errors.js";
+import { query, type Handler, type RestDeps, type Route } from "../core/request.js";
 
 function signalsOf(deps: RestDeps): VersionSignalInsightsForwarder {
   if (!deps.signals) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);

@@ -19,10 +19,7 @@ import { permissionsMessage } from "@convos-pool/kit/content";
 import { describe, expect, it } from "vitest";
 import {
   ADD_TO_CONVERSATION_FIELDS,
-  AGENT_ERRORS,
-  PARTICIPATION_ERRORS,
   PARTICIPATION_FIELDS,
-  PERMISSIONS_ERRORS,
   PERMISSIONS_FIELDS,
   addToConversationFromBody,
   conversationToJson,
@@ -31,9 +28,10 @@ import {
   participationToJson,
   permissionsFromBody,
   permissionsToJson,
-} from "./claims-json.js";
-import { RestError } from "./errors.js";
-import { JsonObject } from "./json.js";
+} from "./json.js";
+import { PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./errors.js";
+import { AGENT_ERRORS, RestError } from "../core/errors.js";
+import { JsonObject } from "../core/json.js";
 
 const parse = (body: unknown) => permissionsFromBody(JsonObject.body(body, PERMISSIONS_FIELDS));
 

@@ -3,16 +3,18 @@
 // is a RolloutService RPC of the forwarder, as on the Connect face; its
 // errors name the body's fields (ROLLOUT_ERRORS).
 
-import { BASE, etag, nextCursor, query, queryPage, type Handler, type RestRequest, type Route } from "./request.js";
 import {
-  ROLLOUT_ERRORS,
-  START_FIELDS,
-  STEP_FIELDS,
-  rolloutToJson,
-  startFromBody,
-  stepFromBody,
-} from "./rollouts-json.js";
-import { templateToJson } from "./templates-json.js";
+  BASE,
+  etag,
+  nextCursor,
+  query,
+  queryPage,
+  type Handler,
+  type RestRequest,
+  type Route,
+} from "../core/request.js";
+import { ROLLOUT_ERRORS, START_FIELDS, STEP_FIELDS, rolloutToJson, startFromBody, stepFromBody } from "./json.js";
+import { templateToJson } from "../templates/json.js";
 
 const rolloutIdOf = (r: RestRequest) => r.params.rollout_id ?? "";
 

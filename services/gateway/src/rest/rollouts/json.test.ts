@@ -12,16 +12,9 @@ import {
   RolloutWatchSchema,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { describe, expect, it } from "vitest";
-import { RestError } from "./errors.js";
-import { JsonObject } from "./json.js";
-import {
-  ROLLOUT_ERRORS,
-  START_FIELDS,
-  STEP_FIELDS,
-  rolloutToJson,
-  startFromBody,
-  stepFromBody,
-} from "./rollouts-json.js";
+import { RestError } from "../core/errors.js";
+import { JsonObject } from "../core/json.js";
+import { ROLLOUT_ERRORS, START_FIELDS, STEP_FIELDS, rolloutToJson, startFromBody, stepFromBody } from "./json.js";
 
 const SIG = { signature: "0xab", issued_at: 1_700_000_000, nonce: `0x${"1".repeat(64)}` };
 const CONTENT = { agent_name: "Trip Planner", instructions: "Plan trips." };

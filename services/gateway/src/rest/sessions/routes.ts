@@ -2,9 +2,9 @@
 // domain, sign in with a signed Sign-In with Ethereum message, sign out with
 // the token.
 
-import { TEMPLATE_ERRORS } from "./errors.js";
-import { query, type Handler, type Route } from "./request.js";
-import { signatureOf } from "./signature-json.js";
+import { TEMPLATE_ERRORS } from "../core/errors.js";
+import { query, type Handler, type Route } from "../core/request.js";
+import { signatureOf } from "../core/signature-json.js";
 
 const createSession: Handler = async (r, deps) => {
   const body = await r.body(["inbox_id", "address", "origin", "uri", "signature"]);

@@ -7,10 +7,10 @@
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Review } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import type { ReportedReview } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
-import { TEMPLATE_ERRORS, badRequest, renaming, restField, type RestErrorMapping } from "./errors.js";
-import { nextCursor, query, queryPage, type Handler, type Route } from "./request.js";
-import { signatureOf } from "./signature-json.js";
-import { ratingsToJson } from "./templates-json.js";
+import { TEMPLATE_ERRORS, badRequest, renaming, restField, type RestErrorMapping } from "../core/errors.js";
+import { nextCursor, query, queryPage, type Handler, type Route } from "../core/request.js";
+import { signatureOf } from "../core/signature-json.js";
+import { ratingsToJson } from "../templates/json.js";
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
 

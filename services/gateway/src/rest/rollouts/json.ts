@@ -18,10 +18,10 @@ import {
   type StepRolloutRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { CONTENT_FIELDS } from "@convos-pool/kit/content";
-import { badRequest, type RestErrorMapping } from "./errors.js";
-import type { JsonObject } from "./json.js";
-import { signatureOf } from "./signature-json.js";
-import { contentFromBody } from "./templates-json.js";
+import { badRequest, type RestErrorMapping } from "../core/errors.js";
+import type { JsonObject } from "../core/json.js";
+import { signatureOf } from "../core/signature-json.js";
+import { contentFromBody } from "../templates/json.js";
 
 /** A share is 1 to 9,999 hundredths of a percent: all of them is an update, not a rollout. */
 export const MAX_SHARE_BASIS_POINTS = 9_999;

@@ -197,3 +197,6 @@ export class JsonObject {
     return this.array(key)?.map((item, i) => JsonObject.of(item, child(this.field(key), i), allowed));
   }
 }
+
+/** Proto JSON in the REST API's casing (the lineage and signals paths too): the proto's own (snake_case) field names, every field present. */
+export const PROTO_JSON = { alwaysEmitImplicit: true, useProtoFieldName: true } as const;

@@ -6,11 +6,11 @@
 
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
-import type { ApprovalsForwarder } from "../connect/forward.js";
-import { AGENT_ERRORS } from "./claims-json.js";
-import { badRequest, RestError } from "./errors.js";
-import { query, type Handler, type RestDeps, type Route } from "./request.js";
-import { signatureOf } from "./signature-json.js";
+import type { ApprovalsForwarder } from "../../connect/forward.js";
+import { AGENT_ERRORS } from "../core/errors.js";
+import { badRequest, RestError } from "../core/errors.js";
+import { query, type Handler, type RestDeps, type Route } from "../core/request.js";
+import { signatureOf } from "../core/signature-json.js";
 
 function approvalsOf(deps: RestDeps): ApprovalsForwarder {
   if (!deps.approvals) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);

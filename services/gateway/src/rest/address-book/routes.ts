@@ -8,12 +8,12 @@
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import type { AddressBookForwarder } from "../connect/forward.js";
-import { AGENT_ERRORS } from "./claims-json.js";
-import { badRequest, renaming, RestError, type RestErrorMapping } from "./errors.js";
-import { query, type Handler, type RestDeps, type Route } from "./request.js";
-import { base64Bytes, sealedOf, sealedToJson } from "./sealed-json.js";
-import { signatureOf } from "./signature-json.js";
+import type { AddressBookForwarder } from "../../connect/forward.js";
+import { AGENT_ERRORS } from "../core/errors.js";
+import { badRequest, renaming, RestError, type RestErrorMapping } from "../core/errors.js";
+import { query, type Handler, type RestDeps, type Route } from "../core/request.js";
+import { base64Bytes, sealedOf, sealedToJson } from "../core/sealed-json.js";
+import { signatureOf } from "../core/signature-json.js";
 
 function addressBookOf(deps: RestDeps): AddressBookForwarder {
   if (!deps.addressBook) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);

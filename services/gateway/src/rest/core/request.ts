@@ -1,7 +1,7 @@
 // What every REST handler shares (docs/rest.md): the request and answer
 // shapes, the route, the deps, and the parsing of query parameters and If-Match.
 
-import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { Code } from "@connectrpc/connect";
 import type { Logger, ServerRequest } from "@convos-pool/kit/server";
 import type {
   CallInfo,
@@ -16,11 +16,10 @@ import type {
   PatternInsightsForwarder,
   TemplatesForwarder,
   VersionSignalInsightsForwarder,
-} from "../connect/forward.js";
-import type { Session, SignInRequest } from "../sessions/service.js";
-import { badRequest, type RestErrorMapping } from "./errors.js";
+} from "../../connect/forward.js";
+import type { Session, SignInRequest } from "../../sessions/service.js";
+import { badRequest, RestError, type RestErrorMapping } from "./errors.js";
 import { unknownName, type JsonObject } from "./json.js";
-import { templateToJson } from "./templates-json.js";
 
 /** A sign-in as a body carries it (the request's Origin header comes with the call). */
 export type SignInFields = Omit<SignInRequest, "requestOrigin">;
@@ -149,15 +148,10 @@ export async function signedChange(
 
 export const etag = (version: bigint | number) => `"${version}"`;
 
-export function withTemplate(status: number, t: Template | undefined): RestResponse {
-  if (!t) throw new Error("templates service answered without a template");
-  return { status, body: templateToJson(t), headers: { etag: etag(t.version) } };
+/** The claims forwarder, or 503 when the gateway has none (the claim and agent paths). */
+export function claimsOf(deps: RestDeps): ClaimsForwarder {
+  if (!deps.claims) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
+  return deps.claims;
 }
 
 export const nextCursor = (token: string) => (token === "" ? null : token);
-
-/** A page of templates, as the store and the curation lists answer it: `{templates, next_cursor}`. */
-export const templatesPage = (res: { templates: Template[]; nextPageToken: string }) => ({
-  templates: res.templates.map(templateToJson),
-  next_cursor: nextCursor(res.nextPageToken),
-});

@@ -3,9 +3,9 @@
 // hashes as the creator's client hashed it); its phone connections likewise.
 import { describe, expect, it } from "vitest";
 import { contentToJson, jsonHash, toolKindName } from "@convos-pool/kit/content";
-import { RestError } from "./errors.js";
-import { JsonObject } from "./json.js";
-import { CONTENT_FIELDS, contentFromBody, patchFromBody } from "./templates-json.js";
+import { RestError } from "../core/errors.js";
+import { JsonObject } from "../core/json.js";
+import { CONTENT_FIELDS, contentFromBody, patchFromBody } from "./json.js";
 
 const body = (tool: Record<string, unknown>) =>
   JsonObject.body(

@@ -38,8 +38,9 @@ import {
   type RuntimeName,
   type TrustLevelName,
 } from "@convos-pool/kit/content";
-import { badRequest } from "./errors.js";
-import type { JsonObject } from "./json.js";
+import { badRequest } from "../core/errors.js";
+import { etag, nextCursor, type RestResponse } from "../core/request.js";
+import type { JsonObject } from "../core/json.js";
 
 export type TemplateJson = { id: string; creator_id: string } & TemplateContentJson & {
     visibility: "public" | "private";
@@ -303,3 +304,14 @@ export function resolvedToJson(r: ResolvedTemplate): Record<string, unknown> {
     identity_md: r.identityMd,
   };
 }
+
+export function withTemplate(status: number, t: Template | undefined): RestResponse {
+  if (!t) throw new Error("templates service answered without a template");
+  return { status, body: templateToJson(t), headers: { etag: etag(t.version) } };
+}
+
+/** A page of templates, as the store and the curation lists answer it: `{templates, next_cursor}`. */
+export const templatesPage = (res: { templates: Template[]; nextPageToken: string }) => ({
+  templates: res.templates.map(templateToJson),
+  next_cursor: nextCursor(res.nextPageToken),
+});

@@ -1,0 +1,108 @@
+// The claim's REST bodies (docs/rest.md, "Claims and \"My agents\""): the
+// claim (and clone) as ClaimService's ClaimRequest, in snake_case as every
+// REST body, the conversation by its invite (or the `conversation_id` alias),
+// a claim's progress, and the claim's errors in the body's names.
+
+import { create } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import {
+  ClaimRequestSchema,
+  ClaimStage,
+  type ClaimRequest,
+  type GetClaimProgressResponse,
+} from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { AGENT_ERRORS, badRequest, type RestErrorMapping } from "../core/errors.js";
+import type { JsonObject } from "../core/json.js";
+import { signatureOf } from "../core/signature-json.js";
+import { NO_IDLE_AGENT } from "../agents/errors.js";
+import { CONVERSATION_ID } from "../agents/json.js";
+
+export const CLAIM_FIELDS = [
+  "requester",
+  "template_id",
+  "conversation_invite",
+  "conversation_id",
+  "model",
+  "user_config",
+  "clone_from",
+  "context_prompt",
+  "owner_signature",
+  "signature",
+  "carry",
+  "idempotency_key",
+  "template_creator_id",
+  "confirm_second_agent",
+] as const;
+
+/**
+ * The body of POST /api/pool/claim. The conversation is given by its invite:
+ * `conversation_invite`, or `conversation_id` as an alias (the name clients
+ * of the first REST API used) when it is unambiguous: given alone, and not a
+ * bare conversation ID.
+ */
+export function claimFromBody(body: JsonObject, idempotencyKeyHeader?: string): ClaimRequest {
+  const hasInvite = body.has("conversation_invite");
+  const hasId = body.has("conversation_id");
+  if (hasInvite && hasId) {
+    throw badRequest("conversation_id", "give conversation_invite or its alias conversation_id, not both");
+  }
+  const invite = body.string(hasId ? "conversation_id" : "conversation_invite");
+  if (hasId && CONVERSATION_ID.test(invite.trim())) {
+    throw badRequest(
+      "conversation_id",
+      "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug) as conversation_invite",
+    );
+  }
+  return create(ClaimRequestSchema, {
+    requester: body.string("requester"),
+    // Required (the claims service says so, naming the field); a clone's is its parent's.
+    templateId: body.string("template_id", ""),
+    // A clone's: the creator of its template, which the owner signs.
+    templateCreatorId: body.string("template_creator_id", ""),
+    conversationInvite: invite,
+    model: body.string("model", ""),
+    userConfig: body.stringMap("user_config") ?? {},
+    cloneFrom: body.string("clone_from", ""),
+    contextPrompt: body.string("context_prompt", ""),
+    ownerSignature: signatureOf(body, "owner_signature"),
+    carry: body.strings("carry") ?? [],
+    // The requester's ClaimAgent signature, for a client without a session.
+    signature: signatureOf(body),
+    idempotencyKey: idempotencyKeyOf(body.string("idempotency_key", ""), idempotencyKeyHeader),
+    // A second agent of the template in the conversation, confirmed (and signed, with `signature`).
+    confirmSecondAgent: body.boolean("confirm_second_agent", false),
+  });
+}
+
+/** The claim's idempotency key: the body's `idempotency_key` or the `Idempotency-Key` header (the same, if both). */
+function idempotencyKeyOf(fromBody: string, fromHeader: string | undefined): string {
+  const header = fromHeader?.trim() ?? "";
+  if (fromBody && header && fromBody !== header)
+    throw badRequest("idempotency_key", "differs from the Idempotency-Key header: give one, or the same in both");
+  return fromBody || header;
+}
+
+/** The claim's errors: the agent paths', the invite named as the body named it (`conversation_id`, the alias). */
+export const CLAIM_ERRORS: RestErrorMapping = {
+  field: (rpcField, sent) => {
+    const alias = sent("conversation_id") && /^conversation_invite(?=$|[.[])/.test(rpcField);
+    return alias ? rpcField.replace("conversation_invite", "conversation_id") : AGENT_ERRORS.field(rpcField, sent);
+  },
+  byCode: NO_IDLE_AGENT,
+};
+
+/** A claim's stage on REST: the enum's name after `CLAIM_STAGE_`, lower case ("joining"). */
+export function claimStageName(stage: ClaimStage): string {
+  return (ClaimStage[stage] ?? "UNSPECIFIED").toLowerCase();
+}
+
+/** GetClaimProgress as JSON: `{stage, started_at, cancel_requested, instance_id?, error?}`. */
+export function claimProgressToJson(p: GetClaimProgressResponse): unknown {
+  return {
+    stage: claimStageName(p.stage),
+    started_at: p.startedAt ? timestampDate(p.startedAt).toISOString() : null,
+    cancel_requested: p.cancelRequested,
+    ...(p.instanceId ? { instance_id: p.instanceId } : {}),
+    ...(p.errorCode ? { error: { code: p.errorCode, message: p.errorMessage } } : {}),
+  };
+}
