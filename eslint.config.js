@@ -135,9 +135,9 @@ export default tseslint.config(
     },
   },
   {
-    // One rule for every row: a nested row's file keeps its package's floors too.
-    files: Object.keys(FLOORS).map((root) => `${root}/**/*.ts`),
-    ignores: ["**/*.test.ts"],
+    // One rule for every row: a nested row's file keeps its package's floors too (.tsx: the web app's).
+    files: Object.keys(FLOORS).flatMap((root) => [`${root}/**/*.ts`, `${root}/**/*.tsx`]),
+    ignores: ["**/*.test.ts", "**/*.test.tsx"],
     rules: {
       "import-x/no-restricted-paths": [
         "error",
