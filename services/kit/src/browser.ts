@@ -20,8 +20,10 @@ export {
 } from "./content/contract.js";
 export {
   alreadyExists,
+  badRequest,
   conflict,
   deadlineExceeded,
+  errorOn,
   failedPrecondition,
   failedPreconditionOn,
   type FieldViolationInfo,

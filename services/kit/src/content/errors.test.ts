@@ -1,15 +1,18 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import {
-  PreconditionFailureSchema,
+  FieldViolationSchema,
+  PreconditionFailureSchema as OldPreconditionFailureSchema,
   Provisioning,
   ProvisioningSchema,
 } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { BadRequestSchema, PreconditionFailureSchema } from "@convos-pool/gen/google/rpc/error_details_pb.js";
 import { describe, expect, it } from "vitest";
 import {
   alreadyExists,
   conflict,
   failedPrecondition,
+  failedPreconditionOn,
   fieldViolations,
   invalidArgument,
   invalidArguments,
@@ -23,6 +26,32 @@ import {
   requireString,
   unauthenticated,
 } from "./errors.js";
+
+/** A detail as a client receives it: its type name and its bytes. */
+function wireDetail<D extends DescMessage>(desc: D, init: MessageInitShape<D>) {
+  return { type: desc.typeName, value: toBinary(desc, create(desc, init)) };
+}
+
+function received(message: string, code: Code, details: { type: string; value: Uint8Array }[]): ConnectError {
+  const err = new ConnectError(message, code);
+  err.details.push(...details);
+  return err;
+}
+
+/** The error as a client of any protocol receives it: each detail as bytes. */
+function asReceived(err: ConnectError): ConnectError {
+  return received(
+    err.rawMessage,
+    err.code,
+    err.details.map((d) =>
+      "desc" in d ? { type: d.desc.typeName, value: toBinary(d.desc, create(d.desc, d.value)) } : d,
+    ),
+  );
+}
+
+function typeName(d: ConnectError["details"][number]): string {
+  return "desc" in d ? d.desc.typeName : d.type;
+}
 
 /** Runs fn, expects an InvalidArgument naming `field`, returns its description. */
 function violation(fn: () => unknown, field: string): string {
@@ -65,7 +94,19 @@ describe("error helpers", () => {
     expect(fieldViolations(notFound("x"))).toEqual([]);
   });
 
-  it("attach a precondition failure that preconditionFailureOf reads back, across the wire's JSON", () => {
+  it("write the violations as one google.rpc.BadRequest, which fieldViolations reads back from the wire's bytes", () => {
+    const violations = [
+      { field: "content.agent_name", description: "is required" },
+      { field: "content.instructions", description: "too long" },
+    ];
+    const err = invalidArguments(violations);
+    expect(err.details.map(typeName)).toEqual(["google.rpc.BadRequest"]);
+    expect(err.findDetails(BadRequestSchema)[0]?.fieldViolations).toMatchObject(violations);
+    expect(fieldViolations(asReceived(err))).toEqual(violations);
+    expect(typeName(failedPreconditionOn("acknowledged", "must be true").details[0]!)).toBe("google.rpc.BadRequest");
+  });
+
+  it("attach a google.rpc.PreconditionFailure that preconditionFailureOf reads back from the wire's bytes", () => {
     const failure = {
       type: "pool tool grant",
       subject: "template:tmpl_x",
@@ -73,16 +114,32 @@ describe("error helpers", () => {
     };
     const err = preconditionFailed("needs a grant", failure);
     expect(err.code).toBe(Code.FailedPrecondition);
+    expect(err.details.map(typeName)).toEqual(["google.rpc.PreconditionFailure"]);
+    expect(err.findDetails(PreconditionFailureSchema)[0]?.violations).toMatchObject([failure]);
     expect(preconditionFailureOf(err)).toEqual(failure);
-    // As a client receives it: the detail as bytes.
-    const wire = new ConnectError(err.rawMessage, err.code);
-    wire.details.push({
-      type: PreconditionFailureSchema.typeName,
-      value: toBinary(PreconditionFailureSchema, create(PreconditionFailureSchema, failure)),
-    });
-    expect(preconditionFailureOf(wire)).toEqual(failure);
+    expect(preconditionFailureOf(asReceived(err))).toEqual(failure);
     expect(preconditionFailureOf(failedPrecondition("x"))).toBeUndefined();
     expect(preconditionFailureOf(new Error("plain"))).toBeUndefined();
+  });
+
+  it("read the deprecated convos.pool.v1 details that a server of the release before writes", () => {
+    const old = received("x", Code.InvalidArgument, [
+      wireDetail(FieldViolationSchema, { field: "a", description: "b" }),
+      wireDetail(FieldViolationSchema, { field: "c", description: "d" }),
+    ]);
+    expect(fieldViolations(old)).toEqual([
+      { field: "a", description: "b" },
+      { field: "c", description: "d" },
+    ]);
+    const failure = { type: "t", subject: "s", description: "d" };
+    const oldFailure = received("x", Code.FailedPrecondition, [wireDetail(OldPreconditionFailureSchema, failure)]);
+    expect(preconditionFailureOf(oldFailure)).toEqual(failure);
+    // Both at once (a release that wrote both): the standard ones, no double.
+    const both = received("x", Code.InvalidArgument, [
+      wireDetail(BadRequestSchema, { fieldViolations: [{ field: "a", description: "b" }] }),
+      wireDetail(FieldViolationSchema, { field: "a", description: "b" }),
+    ]);
+    expect(fieldViolations(both)).toEqual([{ field: "a", description: "b" }]);
   });
 });
 

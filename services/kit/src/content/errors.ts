@@ -1,18 +1,25 @@
 // Errors every service returns: a ConnectError with the right code and a
-// message that names what is wrong. Invalid arguments also carry a
-// convos.pool.v1.FieldViolation detail, so clients (and the gateway, which
-// turns it into its REST error format) can point at the field.
+// message that names what is wrong. Details are google.rpc's, the ones gRPC
+// clients decode: a google.rpc.BadRequest names the fields of an invalid
+// argument (the gateway turns it into its REST error format), a
+// google.rpc.PreconditionFailure says what someone else must lift. The
+// readers also read the convos.pool.v1 details that servers wrote before,
+// for one release (docs/decisions.md).
 
 import type { DescEnum } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { FieldViolationSchema, PreconditionFailureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import {
+  FieldViolationSchema as OldFieldViolationSchema,
+  PreconditionFailureSchema as OldPreconditionFailureSchema,
+} from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { BadRequestSchema, PreconditionFailureSchema } from "@convos-pool/gen/google/rpc/error_details_pb.js";
 
 export interface FieldViolationInfo {
   field: string;
   description: string;
 }
 
-/** Code.InvalidArgument, message "field: description", with a FieldViolation detail. */
+/** Code.InvalidArgument, message "field: description", with a BadRequest detail. */
 export function invalidArgument(field: string, description: string): ConnectError {
   return invalidArguments([{ field, description }]);
 }
@@ -20,12 +27,15 @@ export function invalidArgument(field: string, description: string): ConnectErro
 /** Several violations at once; the message lists them all. */
 export function invalidArguments(violations: FieldViolationInfo[]): ConnectError {
   const message = violations.map((v) => `${v.field}: ${v.description}`).join("; ");
-  return new ConnectError(
-    message,
-    Code.InvalidArgument,
-    undefined,
-    violations.map((v) => ({ desc: FieldViolationSchema, value: { field: v.field, description: v.description } })),
-  );
+  return new ConnectError(message, Code.InvalidArgument, undefined, [badRequest(violations)]);
+}
+
+/** One google.rpc.BadRequest detail holding every violation. */
+export function badRequest(violations: FieldViolationInfo[]) {
+  return {
+    desc: BadRequestSchema,
+    value: { fieldViolations: violations.map((v) => ({ field: v.field, description: v.description })) },
+  };
 }
 
 /** Code.NotFound, message "<what> not found", e.g. notFound(`template ${id}`). */
@@ -56,13 +66,20 @@ export function failedPrecondition(message: string): ConnectError {
 
 /**
  * Code.FailedPrecondition about one field of the request, message "field:
- * description", with a FieldViolation detail: a client can show what to set
+ * description", with a BadRequest detail: a client can show what to set
  * (a refusal that an acknowledgment lifts, say).
  */
 export function failedPreconditionOn(field: string, description: string): ConnectError {
-  return new ConnectError(`${field}: ${description}`, Code.FailedPrecondition, undefined, [
-    { desc: FieldViolationSchema, value: { field, description } },
-  ]);
+  return errorOn(Code.FailedPrecondition, field, description);
+}
+
+/**
+ * Any code about one field of the request, message "field: description",
+ * with a BadRequest detail naming the field (a PERMISSION_DENIED or a
+ * NOT_FOUND that a client shows beside the field, say).
+ */
+export function errorOn(code: Code, field: string, description: string): ConnectError {
+  return new ConnectError(`${field}: ${description}`, code, undefined, [badRequest([{ field, description }])]);
 }
 
 export interface PreconditionFailureInfo {
@@ -76,19 +93,20 @@ export interface PreconditionFailureInfo {
 
 /**
  * Code.FailedPrecondition that only someone else lifts (an operator's
- * permission), with a PreconditionFailure detail saying what is missing and
+ * permission), with a google.rpc.PreconditionFailure detail saying what is missing and
  * how it is lifted: waiting does not help, so it is no limit (docs/limits.md).
  */
 export function preconditionFailed(message: string, failure: PreconditionFailureInfo): ConnectError {
   return new ConnectError(message, Code.FailedPrecondition, undefined, [
-    { desc: PreconditionFailureSchema, value: { ...failure } },
+    { desc: PreconditionFailureSchema, value: { violations: [{ ...failure }] } },
   ]);
 }
 
 /** The PreconditionFailure detail of an error (any protocol), if it has one. */
 export function preconditionFailureOf(err: unknown): PreconditionFailureInfo | undefined {
   if (!(err instanceof ConnectError)) return undefined;
-  const d = err.findDetails(PreconditionFailureSchema)[0];
+  const d =
+    err.findDetails(PreconditionFailureSchema)[0]?.violations[0] ?? err.findDetails(OldPreconditionFailureSchema)[0];
   return d && { type: d.type, subject: d.subject, description: d.description };
 }
 
@@ -97,10 +115,16 @@ export function deadlineExceeded(message: string): ConnectError {
   return new ConnectError(message, Code.DeadlineExceeded);
 }
 
-/** Reads the FieldViolation details back from an error (any protocol). [] if none. */
+/**
+ * Reads the field violations back from an error (any protocol): its
+ * BadRequest details, else the FieldViolation details of a server a release
+ * older. [] if none.
+ */
 export function fieldViolations(err: unknown): FieldViolationInfo[] {
   if (!(err instanceof ConnectError)) return [];
-  return err.findDetails(FieldViolationSchema).map((v) => ({ field: v.field, description: v.description }));
+  const standard = err.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations);
+  const violations = standard.length > 0 ? standard : err.findDetails(OldFieldViolationSchema);
+  return violations.map((v) => ({ field: v.field, description: v.description }));
 }
 
 // ---- Request field validation -------------------------------------------

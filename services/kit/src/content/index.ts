@@ -43,8 +43,10 @@ export { cleanDisplayName, MAX_DISPLAY_NAME, namesLookAlike } from "./display-na
 export { mayActFor, type Placement } from "./placement.js";
 export {
   alreadyExists,
+  badRequest,
   conflict,
   deadlineExceeded,
+  errorOn,
   failedPrecondition,
   failedPreconditionOn,
   type FieldViolationInfo,

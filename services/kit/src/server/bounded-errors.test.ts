@@ -1,5 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
+import { QuotaFailureSchema } from "@convos-pool/gen/google/rpc/error_details_pb.js";
 import { fieldViolations, invalidArgument, invalidArguments, notFound } from "../content/errors.js";
 import { MAX_ERROR_MESSAGE, boundedError } from "./bounded-errors.js";
 
@@ -14,8 +15,14 @@ describe("boundedError", () => {
       field: `user_config.${"k".repeat(600)}${i}`,
       description: "is unknown",
     }));
-    const err = boundedError(invalidArguments(many));
+    const source = invalidArguments(many);
+    source.details.push({ desc: QuotaFailureSchema, value: {} });
+    const err = boundedError(source);
     expect(err.code).toBe(Code.InvalidArgument);
+    expect(err.details.map((d) => ("desc" in d ? d.desc.typeName : d.type))).toEqual([
+      "google.rpc.QuotaFailure",
+      "google.rpc.BadRequest",
+    ]);
     expect([...err.rawMessage].length).toBeLessThan(MAX_ERROR_MESSAGE + 60);
     expect(err.rawMessage).toMatch(/… \(\d+ more characters\) \(and 10 more\)$/);
     const kept = fieldViolations(err);

@@ -7,8 +7,9 @@
 // cut to these sizes (startServer's boundedErrorsInterceptor). The log keeps
 // the whole error.
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
-import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { fieldViolations } from "../content/errors.js";
+import { FieldViolationSchema as OldFieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { BadRequestSchema } from "@convos-pool/gen/google/rpc/error_details_pb.js";
+import { badRequest, fieldViolations } from "../content/errors.js";
 
 /** Characters of an error's message; each field violation's field and description get MAX_VIOLATION_TEXT. */
 export const MAX_ERROR_MESSAGE = 2_000;
@@ -37,7 +38,9 @@ export function boundedError(err: ConnectError): ConnectError {
   ) {
     return err;
   }
-  const others = err.details.filter((d) => ("desc" in d ? d.desc.typeName : d.type) !== FieldViolationSchema.typeName);
+  // The violations, read from either detail, go back as one BadRequest.
+  const violationTypes: string[] = [BadRequestSchema.typeName, OldFieldViolationSchema.typeName];
+  const others = err.details.filter((d) => !violationTypes.includes("desc" in d ? d.desc.typeName : d.type));
   const kept = violations
     .slice(0, MAX_VIOLATIONS)
     .map((v) => ({ field: cut(v.field, MAX_VIOLATION_TEXT), description: cut(v.description, MAX_VIOLATION_TEXT) }));
@@ -49,7 +52,7 @@ export function boundedError(err: ConnectError): ConnectError {
     undefined,
     err.cause,
   );
-  bounded.details = [...others, ...kept.map((v) => ({ desc: FieldViolationSchema, value: v }))];
+  bounded.details = kept.length > 0 ? [...others, badRequest(kept)] : others;
   return bounded;
 }
 

@@ -2,7 +2,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, createClient, type ConnectRouter } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, describe, expect, it } from "vitest";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { LimitExceededSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
+import { QuotaFailureSchema, RetryInfoSchema } from "@convos-pool/gen/google/rpc/error_details_pb.js";
 import { DEFAULT_LIMITS, RateLimit, limitExceeded, limitExceededOf, memoryRates, parseLimits } from "./limits.js";
 import { createLogger } from "./log.js";
 import { startServer, type RunningServer } from "./start.js";
@@ -89,6 +92,35 @@ describe("RateLimit", () => {
   it("is off without a rate", async () => {
     const off = new RateLimit("nothing", undefined, memoryRates);
     for (let i = 0; i < 100; i++) await off.take("a");
+  });
+});
+
+describe("limitExceeded", () => {
+  it("carries google.rpc.QuotaFailure naming the limit and RetryInfo with the delay; a cap carries no RetryInfo", () => {
+    const rate = limitExceeded("claims per caller", "wait a minute", 41.2);
+    expect(rate.code).toBe(Code.ResourceExhausted);
+    expect(rate.details.map((d) => ("desc" in d ? d.desc.typeName : d.type))).toEqual([
+      "google.rpc.QuotaFailure",
+      "google.rpc.RetryInfo",
+    ]);
+    expect(rate.findDetails(QuotaFailureSchema)[0]?.violations).toMatchObject([
+      { quotaId: "claims per caller", description: "wait a minute" },
+    ]);
+    expect(rate.findDetails(RetryInfoSchema)[0]?.retryDelay).toMatchObject({ seconds: 42n, nanos: 0 });
+    expect(limitExceededOf(rate)).toEqual({ limit: "claims per caller", retryAfterSeconds: 42 });
+    const cap = limitExceeded("agents per owner", "remove one first");
+    expect(cap.findDetails(RetryInfoSchema)).toEqual([]);
+    expect(limitExceededOf(cap)).toEqual({ limit: "agents per owner", retryAfterSeconds: 0 });
+    expect(limitExceededOf(new ConnectError("out of idle agents", Code.ResourceExhausted))).toBeUndefined();
+  });
+
+  it("reads the deprecated convos.pool.v1.LimitExceeded that a server of the release before writes", () => {
+    const old = new ConnectError("wait", Code.ResourceExhausted);
+    old.details.push({
+      type: LimitExceededSchema.typeName,
+      value: toBinary(LimitExceededSchema, create(LimitExceededSchema, { limit: "x", retryAfterSeconds: 7n })),
+    });
+    expect(limitExceededOf(old)).toEqual({ limit: "x", retryAfterSeconds: 7 });
   });
 });
 

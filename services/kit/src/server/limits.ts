@@ -6,12 +6,14 @@
 // that verifies it), caps in the claims service's own transaction,
 // connections in the server kit (connection-limits.ts). Rates are counted in
 // the service's PostgreSQL (rate-counters.ts), where every replica sees them.
-// Refusals are RESOURCE_EXHAUSTED with a LimitExceeded detail and, when
-// waiting helps, a Retry-After header.
+// Refusals are RESOURCE_EXHAUSTED with a google.rpc.QuotaFailure detail
+// naming the limit and, when waiting helps, a google.rpc.RetryInfo detail and
+// a Retry-After header.
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
-import { LimitExceededSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { LimitExceededSchema as OldLimitExceededSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { QuotaFailureSchema, RetryInfoSchema } from "@convos-pool/gen/google/rpc/error_details_pb.js";
 
 /** At most `points` in any window of `seconds` (fixed windows per key, from its first use). */
 export interface Rate {
@@ -132,22 +134,36 @@ export const NO_LIMITS: LimitConfig = {};
 /** The defaults (docs/limits.md). */
 export const DEFAULT_LIMITS: LimitConfig = parseLimits();
 
-/** RESOURCE_EXHAUSTED naming the limit, with a LimitExceeded detail and Retry-After when waiting helps. */
+/**
+ * RESOURCE_EXHAUSTED naming the limit: a QuotaFailure whose violation's
+ * quota_id is the limit (its description the message), and when waiting
+ * helps, a RetryInfo with the delay and a Retry-After header in seconds.
+ */
 export function limitExceeded(limit: string, message: string, retryAfterSeconds = 0): ConnectError {
   const seconds = Math.max(0, Math.ceil(retryAfterSeconds));
-  return new ConnectError(
-    message,
-    Code.ResourceExhausted,
-    seconds > 0 ? { "retry-after": String(seconds) } : undefined,
-    [{ desc: LimitExceededSchema, value: { limit, retryAfterSeconds: BigInt(seconds) } }],
-  );
+  const quota = { desc: QuotaFailureSchema, value: { violations: [{ quotaId: limit, description: message }] } };
+  if (seconds === 0) return new ConnectError(message, Code.ResourceExhausted, undefined, [quota]);
+  return new ConnectError(message, Code.ResourceExhausted, { "retry-after": String(seconds) }, [
+    quota,
+    { desc: RetryInfoSchema, value: { retryDelay: { seconds: BigInt(seconds) } } },
+  ]);
 }
 
-/** The LimitExceeded detail of an error (any protocol), if it has one. */
+/**
+ * The limit an error (any protocol) names, if it has one: its QuotaFailure
+ * and RetryInfo (0 without), else the LimitExceeded of a server a release
+ * older.
+ */
 export function limitExceededOf(err: unknown): { limit: string; retryAfterSeconds: number } | undefined {
   if (!(err instanceof ConnectError)) return undefined;
-  const d = err.findDetails(LimitExceededSchema)[0];
-  return d && { limit: d.limit, retryAfterSeconds: Number(d.retryAfterSeconds) };
+  const quota = err.findDetails(QuotaFailureSchema)[0]?.violations[0];
+  if (quota) {
+    const delay = err.findDetails(RetryInfoSchema)[0]?.retryDelay;
+    const seconds = delay ? Math.ceil(Number(delay.seconds) + delay.nanos / 1e9) : 0;
+    return { limit: quota.quotaId, retryAfterSeconds: seconds };
+  }
+  const old = err.findDetails(OldLimitExceededSchema)[0];
+  return old && { limit: old.limit, retryAfterSeconds: Number(old.retryAfterSeconds) };
 }
 
 /** Where rate counters live. */

@@ -114,7 +114,7 @@ describe("a JSON request with a field of the wrong shape", () => {
     expect(a.status).toBe(400);
     expect(a.code).toBe("invalid_argument");
     expect(a.message).toBe("signature: cannot decode message convos.pool.v1.Signature from JSON: false");
-    expect(JSON.stringify(a.raw)).toContain("convos.pool.v1.FieldViolation");
+    expect(JSON.stringify(a.raw)).toContain("google.rpc.BadRequest");
   });
 
   it("names the list item, the nested field, a oneof set twice and a field set by both its names", async () => {

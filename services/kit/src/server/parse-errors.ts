@@ -16,7 +16,7 @@
 //   enum's, not where it is ("cannot decode message convos.pool.v1.Signature
 //   from JSON: false", and a request may hold several signatures). The body
 //   read is kept while the call runs; on that answer the field is found in
-//   it and named as every other invalid argument is: a FieldViolation and
+//   it and named as every other invalid argument is: a BadRequest and
 //   "owner_signature: cannot decode …". JSON that does not parse at all, or
 //   is not an object, keeps protobuf-es's answer, which names the request
 //   message.

@@ -16,6 +16,8 @@ import {
   HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "@convos-pool/gen/grpc/health/v1/health_pb.js";
+import { BadRequestSchema } from "@convos-pool/gen/google/rpc/error_details_pb.js";
+import { StatusSchema } from "@convos-pool/gen/google/rpc/status_pb.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "@convos-pool/testing/wait";
 import {
@@ -290,6 +292,24 @@ describe("CORS and the fallback", () => {
 });
 
 describe("errors on the wire", () => {
+  it("a plain @grpc/grpc-js client finds google.rpc.BadRequest in grpc-status-details-bin", async () => {
+    const server = await start();
+    const err = (await grpcUnary(
+      grpcClient(server),
+      SESSION_PATH,
+      CreateSessionRequestSchema,
+      CreateSessionResponseSchema,
+      create(CreateSessionRequestSchema, { inboxId: "" }),
+    ).catch((e: unknown) => e)) as grpc.ServiceError;
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    const [bytes] = err.metadata.get("grpc-status-details-bin");
+    const status = fromBinary(StatusSchema, bytes as Buffer);
+    expect(status.details.map((d) => d.typeUrl)).toEqual(["type.googleapis.com/google.rpc.BadRequest"]);
+    expect(fromBinary(BadRequestSchema, status.details[0]!.value).fieldViolations).toMatchObject([
+      { field: "inbox_id", description: "is required" },
+    ]);
+  });
+
   const transports: Record<string, (url: string) => Transport> = {
     "connect/1.1": (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1" }),
     "grpc/2": (baseUrl) => createGrpcTransport({ baseUrl }),
