@@ -47,7 +47,7 @@ const WEB = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web", "sr
 const APP = join(WEB, "app.tsx");
 /** The agent page's sections, by their id in the address, read from `agentSections` so that none is left out. */
 async function agentSectionIds(): Promise<string[]> {
-  const source = await readFile(join(WEB, "pages", "agent.tsx"), "utf8");
+  const source = await readFile(join(WEB, "agent", "agent.tsx"), "utf8");
   const body = source.slice(source.indexOf("export function agentSections("));
   return [...body.slice(0, body.indexOf("\n}\n")).matchAll(/\bid: "([a-z-]+)"/g)].map((m) => m[1]!);
 }
