@@ -11,7 +11,8 @@ import { createPublicClient, http, parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { FieldViolationSchema, TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { BadRequestSchema } from "@convos-pool/gen/google/rpc/error_details_pb.js";
 import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -340,7 +341,9 @@ describe("agents use their tools within their trust levels", () => {
     // L4 needs a limit, and the agent says so, naming the field.
     const err = await expectCode(setLevel(saul, agentA, TrustLevel.AUTONOMOUS), Code.InvalidArgument);
     expect(err.message).toContain("daily_spend_limit_wei");
-    expect(err.findDetails(FieldViolationSchema).map((v) => v.field)).toEqual(["daily_spend_limit_wei"]);
+    expect(err.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations.map((v) => v.field))).toEqual([
+      "daily_spend_limit_wei",
+    ]);
     // A replayed signature.
     const ownerSignature = await signOperation(saul.account, "SetTrustLevel", {
       inboxId: saul.inboxId,

@@ -16,7 +16,7 @@ import {
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { BadRequestSchema } from "@convos-pool/gen/google/rpc/error_details_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -917,7 +917,7 @@ describe("Connect-Web (browser) and gRPC clients", () => {
     const store = await client.browseStore({ query: WORD, category: `cat-${WORD}` });
     expect(store.templates.map((t) => t.id)).toContain(id);
 
-    // Errors pass through with code, message and FieldViolation details.
+    // Errors pass through with code, message and their google.rpc.BadRequest.
     const bad = contentFromJson(content({ agent_name: "" }));
     const err = await client
       .createTemplate({
@@ -929,7 +929,7 @@ describe("Connect-Web (browser) and gRPC clients", () => {
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.InvalidArgument);
     expect((err as ConnectError).rawMessage).toBe("content.agent_name: is required");
-    expect((err as ConnectError).findDetails(FieldViolationSchema)).toEqual([
+    expect((err as ConnectError).findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations)).toEqual([
       expect.objectContaining({ field: "content.agent_name", description: "is required" }),
     ]);
 

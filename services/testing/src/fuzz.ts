@@ -17,7 +17,7 @@ import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { fc } from "@fast-check/vitest";
-import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { BadRequestSchema } from "@convos-pool/gen/google/rpc/error_details_pb.js";
 
 /** Inputs per route or method; FUZZ_RUNS in the environment, default 25. */
 export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 25);
@@ -312,7 +312,7 @@ export function fieldNameProblem(
   opts: { headers?: readonly string[] } = {},
 ): string | undefined {
   if (err.code !== Code.InvalidArgument) return undefined;
-  const violations = err.findDetails(FieldViolationSchema);
+  const violations = err.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations);
   if (violations.length > 0) {
     const bad = violations.filter((v) => !isFieldPath(schema, v.field) && !opts.headers?.includes(v.field));
     return bad.length === 0

@@ -1,6 +1,7 @@
 // The gateway's forwarded services (TemplateService, RolloutService,
-// ClaimService, LineageService, ...): one generic forwarder built from a service descriptor and
-// a gRPC client of the internal service. Every unary RPC of the descriptor is
+// ClaimService, LineageService, ...), one table (FORWARDED: each descriptor
+// and the internal service it goes to), and one generic forwarder built from
+// a descriptor and a gRPC client of that service. Every unary RPC of the descriptor is
 // counted against its client address when it is limited (limits/addresses.ts), then
 // goes upstream with the gateway's credential and, when the caller presented
 // a valid session, the caller's inbox ID in x-pool-caller. Headers of the
@@ -9,7 +10,7 @@
 // request is authorized and limited the same way whichever face it arrives on.
 
 import type { DescMethod, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import type { CallOptions, Client, HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { CallOptions, Client, ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
@@ -54,17 +55,49 @@ export type Forwarder<S extends DescService> = {
     : never;
 };
 
-export type TemplatesForwarder = Forwarder<typeof TemplateService>;
-export type RolloutsForwarder = Forwarder<typeof RolloutService>;
-export type ClaimsForwarder = Forwarder<typeof ClaimService>;
-export type MemoryForwarder = Forwarder<typeof AgentMemoryService>;
-export type AddressBookForwarder = Forwarder<typeof AddressBookService>;
-export type ApprovalsForwarder = Forwarder<typeof ApprovalService>;
-export type LineageForwarder = Forwarder<typeof LineageService>;
-export type CurationForwarder = Forwarder<typeof StoreCurationService>;
-export type RatingsForwarder = Forwarder<typeof TemplateRatingService>;
-export type PatternInsightsForwarder = Forwarder<typeof PatternInsightsService>;
-export type VersionSignalInsightsForwarder = Forwarder<typeof VersionSignalInsightsService>;
+/**
+ * Every service the gateway forwards, by the name the REST deps give its
+ * forwarder, and the internal service it goes to: the one table a new
+ * forwarded service joins (docs/rest.md). The templates service is always
+ * there; a gateway may run without the claims or the lineage service.
+ */
+export const FORWARDED = {
+  templates: { service: TemplateService, upstream: "templates" },
+  curation: { service: StoreCurationService, upstream: "templates" },
+  ratings: { service: TemplateRatingService, upstream: "templates" },
+  rollouts: { service: RolloutService, upstream: "templates" },
+  claims: { service: ClaimService, upstream: "claims" },
+  memory: { service: AgentMemoryService, upstream: "claims" },
+  addressBook: { service: AddressBookService, upstream: "claims" },
+  approvals: { service: ApprovalService, upstream: "claims" },
+  lineage: { service: LineageService, upstream: "lineage" },
+  patterns: { service: PatternInsightsService, upstream: "lineage" },
+  signals: { service: VersionSignalInsightsService, upstream: "lineage" },
+} as const satisfies Record<string, { service: DescService; upstream: Upstream }>;
+
+/** The internal services the gateway forwards to. */
+export type Upstream = "templates" | "claims" | "lineage";
+type Forwarded = typeof FORWARDED;
+type ForwarderOf<K extends keyof Forwarded> = Forwarder<Forwarded[K]["service"]>;
+
+/** The forwarders: the templates service's always, the others' when the gateway has their service. */
+export type Forwarders = {
+  [K in keyof Forwarded as Forwarded[K]["upstream"] extends "templates" ? K : never]: ForwarderOf<K>;
+} & {
+  [K in keyof Forwarded as Forwarded[K]["upstream"] extends "templates" ? never : K]?: ForwarderOf<K> | undefined;
+};
+
+export type TemplatesForwarder = ForwarderOf<"templates">;
+export type RolloutsForwarder = ForwarderOf<"rollouts">;
+export type ClaimsForwarder = ForwarderOf<"claims">;
+export type MemoryForwarder = ForwarderOf<"memory">;
+export type AddressBookForwarder = ForwarderOf<"addressBook">;
+export type ApprovalsForwarder = ForwarderOf<"approvals">;
+export type LineageForwarder = ForwarderOf<"lineage">;
+export type CurationForwarder = ForwarderOf<"curation">;
+export type RatingsForwarder = ForwarderOf<"ratings">;
+export type PatternInsightsForwarder = ForwarderOf<"patterns">;
+export type VersionSignalInsightsForwarder = ForwarderOf<"signals">;
 
 function isUnary(m: DescMethod): m is DescMethod & DescMethodUnary {
   return m.methodKind === "unary";
@@ -110,96 +143,47 @@ export function createForwarder<S extends DescService>(
   return out as unknown as Forwarder<S>;
 }
 
-/** The TemplateService forwarder (the REST template routes use it). */
-export function createTemplatesForwarder(
-  upstream: Client<typeof TemplateService>,
-  gate: Gate,
-  log: Logger,
-): TemplatesForwarder {
-  return createForwarder(TemplateService, upstream, gate, log, "templates service");
+/** A client of the internal service `upstream` for `service`; undefined when the gateway has none. */
+export type UpstreamClient = <S extends DescService>(service: S, upstream: Upstream) => Client<S> | undefined;
+
+/** Every forwarder of FORWARDED whose upstream the gateway has, each named as its internal service ("claims service"). */
+export function createForwarders(clientOf: UpstreamClient, gate: Gate, log: Logger): Forwarders {
+  const out: Record<string, unknown> = {};
+  for (const [key, { service, upstream }] of Object.entries(FORWARDED) as [string, Forwarded[keyof Forwarded]][]) {
+    const client = clientOf<DescService>(service, upstream);
+    if (client) out[key] = createForwarder(service, client, gate, log, `${upstream} service`);
+    else if (upstream === "templates")
+      throw new Error(`the gateway needs the templates service for ${service.typeName}`);
+  }
+  return out as Forwarders;
 }
 
-/** The RolloutService forwarder, to the templates service (the REST rollout routes use it; docs/rollouts.md). */
-export function createRolloutsForwarder(
-  upstream: Client<typeof RolloutService>,
-  gate: Gate,
-  log: Logger,
-): RolloutsForwarder {
-  return createForwarder(RolloutService, upstream, gate, log, "templates service");
-}
-
-/** The ClaimService forwarder (the REST claim and "My agents" routes use it). */
-export function createClaimsForwarder(upstream: Client<typeof ClaimService>, gate: Gate, log: Logger): ClaimsForwarder {
-  return createForwarder(ClaimService, upstream, gate, log, "claims service");
-}
-
-/** The AgentMemoryService forwarder, to the claims service (the REST memory routes use it). */
-export function createMemoryForwarder(
-  upstream: Client<typeof AgentMemoryService>,
-  gate: Gate,
-  log: Logger,
-): MemoryForwarder {
-  return createForwarder(AgentMemoryService, upstream, gate, log, "claims service");
-}
-
-/** The AddressBookService forwarder, to the claims service (the REST address-book routes use it). */
-export function createAddressBookForwarder(
-  upstream: Client<typeof AddressBookService>,
-  gate: Gate,
-  log: Logger,
-): AddressBookForwarder {
-  return createForwarder(AddressBookService, upstream, gate, log, "claims service");
-}
-
-/** The ApprovalService forwarder, to the claims service (the REST approvals routes use it). */
-export function createApprovalsForwarder(
-  upstream: Client<typeof ApprovalService>,
-  gate: Gate,
-  log: Logger,
-): ApprovalsForwarder {
-  return createForwarder(ApprovalService, upstream, gate, log, "claims service");
-}
-
-/** The StoreCurationService forwarder, to the templates service (the REST curation routes use it). */
-export function createCurationForwarder(
-  upstream: Client<typeof StoreCurationService>,
-  gate: Gate,
-  log: Logger,
-): CurationForwarder {
-  return createForwarder(StoreCurationService, upstream, gate, log, "templates service");
-}
-
-/** The TemplateRatingService forwarder, to the templates service (the REST rating routes use it). */
-export function createRatingsForwarder(
-  upstream: Client<typeof TemplateRatingService>,
-  gate: Gate,
-  log: Logger,
-): RatingsForwarder {
-  return createForwarder(TemplateRatingService, upstream, gate, log, "templates service");
-}
-
-/** The LineageService forwarder (the REST lineage and dashboard routes use it). */
-export function createLineageForwarder(
-  upstream: Client<typeof LineageService>,
-  gate: Gate,
-  log: Logger,
-): LineageForwarder {
-  return createForwarder(LineageService, upstream, gate, log, "lineage service");
-}
-
-/** The PatternInsightsService forwarder, to the lineage service (the REST pattern routes use it). */
-export function createPatternInsightsForwarder(
-  upstream: Client<typeof PatternInsightsService>,
-  gate: Gate,
-  log: Logger,
-): PatternInsightsForwarder {
-  return createForwarder(PatternInsightsService, upstream, gate, log, "lineage service");
+/**
+ * Each service of FORWARDED on the Connect face: its forwarder's methods,
+ * or UNAVAILABLE with `notConfigured[upstream]` when the gateway has no
+ * forwarder for it.
+ */
+export function routeForwarded(
+  router: ConnectRouter,
+  forwarders: Forwarders,
+  notConfigured: Partial<Record<Upstream, string>>,
+): void {
+  const have = forwarders as unknown as Record<string, Forwarder<DescService> | undefined>;
+  for (const [key, { service, upstream }] of Object.entries(FORWARDED) as [string, Forwarded[keyof Forwarded]][]) {
+    const fwd = have[key];
+    router.service<DescService>(
+      service,
+      fwd
+        ? forwardedServiceImpl<DescService>(service, fwd)
+        : unavailableServiceImpl<DescService>(service, notConfigured[upstream] ?? `${upstream} service unavailable`),
+    );
+  }
 }
 
 /**
  * An error the internal service answered passes through as it is: code,
- * message and details (its FieldViolations, a LimitExceeded), but not its
- * response metadata, save the Retry-After a LimitExceeded asks for. An error
+ * message and details (its BadRequest, a QuotaFailure), but not its
+ * response metadata, save the Retry-After a limit's RetryInfo asks for. An error
  * of the connection itself does not leak internal addresses.
  */
 export function relayError(err: unknown, log: Logger, name = "upstream service"): ConnectError {
@@ -249,13 +233,4 @@ export function unavailableServiceImpl<S extends DescService>(service: S, messag
     };
   }
   return impl as unknown as Partial<ServiceImpl<S>>;
-}
-
-/** The VersionSignalInsightsService forwarder, to the lineage service: a creator's read of each version's days (docs/signals.md). */
-export function createVersionSignalInsightsForwarder(
-  upstream: Client<typeof VersionSignalInsightsService>,
-  gate: Gate,
-  log: Logger,
-): VersionSignalInsightsForwarder {
-  return createForwarder(VersionSignalInsightsService, upstream, gate, log, "lineage service");
 }

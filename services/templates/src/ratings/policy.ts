@@ -2,9 +2,8 @@
 // constants, the "top rated" score, what a review may say, and whether an
 // inbox may rate. No I/O here: service.ts asks the database, the claims
 // service and the lineage service, then decides with these.
-import { Code, ConnectError } from "@connectrpc/connect";
-import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { failedPreconditionOn, invalidArgument } from "@convos-pool/kit/content";
+import { Code, type ConnectError } from "@connectrpc/connect";
+import { errorOn, failedPreconditionOn, invalidArgument } from "@convos-pool/kit/content";
 
 /** The store shows a template's average and count from this many ratings on: one friend's 5 is no badge. */
 export const RATINGS_SHOWN_FROM = 3;
@@ -81,11 +80,9 @@ export interface Ownership {
   now: Date;
 }
 
-/** PERMISSION_DENIED about one field, with a FieldViolation detail as INVALID_ARGUMENT has. */
+/** PERMISSION_DENIED about one field, with a BadRequest detail as INVALID_ARGUMENT has. */
 function deniedOn(field: string, description: string): ConnectError {
-  return new ConnectError(`${field}: ${description}`, Code.PermissionDenied, undefined, [
-    { desc: FieldViolationSchema, value: { field, description } },
-  ]);
+  return errorOn(Code.PermissionDenied, field, description);
 }
 
 export type Eligibility = { ok: true } | { ok: false; error: ConnectError; reason: string; canRateFrom?: Date };
