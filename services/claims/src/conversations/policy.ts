@@ -13,13 +13,13 @@ import type {
 } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AgentConversationState, type ConversationTools } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
+  badRequest,
   failedPreconditionOn,
   INSTANCE_ID_PATTERN,
   invalidArgument,
   resolveParticipation,
   type ResolvedParticipation,
 } from "@convos-pool/kit/content";
-import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { limitExceeded } from "@convos-pool/kit/server";
 import { signedConversationTools } from "@convos-pool/kit/signing";
 
@@ -186,12 +186,7 @@ export function notIn(conversationId: string): ConnectError {
     `conversation_id: the agent is not in conversation ${conversationId}`,
     Code.NotFound,
     undefined,
-    [
-      {
-        desc: FieldViolationSchema,
-        value: { field: "conversation_id", description: "not one of the agent's conversations" },
-      },
-    ],
+    [badRequest([{ field: "conversation_id", description: "not one of the agent's conversations" }])],
   );
 }
 
