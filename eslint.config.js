@@ -62,6 +62,22 @@ export const FLOORS = {
   ],
   "services/lineage/src": ["marks", "signals", "patterns", "activity", "lineage", "db"],
   "services/gateway/src": ["rest", "connect", "convos-sign-in", "sessions", "limits", "web"],
+  "services/gateway/src/rest": [
+    "claims",
+    "rollouts",
+    "ratings",
+    "curation",
+    "agents",
+    "memory",
+    "address-book",
+    "approvals",
+    "lineage",
+    "patterns",
+    "signals",
+    "sessions",
+    "templates",
+    "core",
+  ],
 };
 const ENTRIES = ["main.ts", "index.ts", "server.ts"];
 const floorZones = (root, floors) =>

@@ -36,7 +36,7 @@ const DRAWN_IN: Record<string, string[]> = {
   "docs/templates.md": ["services/templates/src"],
   "docs/lineage.md": ["services/lineage/src"],
   "docs/server-kit.md": ["services/kit/src"],
-  "docs/rest.md": ["services/gateway/src"],
+  "docs/rest.md": ["services/gateway/src", "services/gateway/src/rest"],
 };
 
 const TEST_FILE = /\.(test|openclaw-test)\.tsx?$/;
