@@ -190,7 +190,7 @@ export interface InstanceHostOptions {
   vaultPut?: PutStates | undefined;
   /** How long changes gather before a send; default 2 s. */
   vaultDebounceMs?: number | undefined;
-  /** What retired instances' watches read the time from; default the machine's (tests: one they advance). */
+  /** What retired instances' watches and approval questions' waits read the time from; default the machine's (tests: one they advance). */
   clock?: Clock | undefined;
 }
 
@@ -358,6 +358,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
     llmLimits: { ...LLM_LIMITS, ...definedOnly(opts.llmLimits) },
     ...(opts.tools?.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.tools.approvalTimeoutMs } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.tools?.mailPollMs !== undefined ? { mailPollMs: opts.tools.mailPollMs } : {}),
     tools: {
       ...(opts.tools?.mail ? { mail: opts.tools.mail } : {}),

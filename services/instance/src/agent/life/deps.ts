@@ -9,6 +9,7 @@ import type { LlmProvider } from "../../model/turn.js";
 import type { PatternHooks } from "../../memory/patterns.js";
 import type { Workspace } from "../../platform/workspace.js";
 import type { AgentKeys } from "../../platform/keys.js";
+import type { Clock } from "../../platform/clock.js";
 import type { ToolEnvironment } from "../../tools/functions/agent-tools.js";
 import type { LlmLimits } from "../conversation/budget.js";
 import type { ConversationState } from "../conversation/listening.js";
@@ -95,6 +96,8 @@ export interface InstanceDeps {
   tools?: ToolEnvironment;
   /** How long a tool call waits for the owner's approval; default 10 minutes. */
   approvalTimeoutMs?: number;
+  /** What that wait reads the time from; default the machine's (tests: one they advance). */
+  clock?: Clock;
   /** How often it looks for new mail; default 30 s. */
   mailPollMs?: number;
   /** The host's pattern exchange (memory/patterns.ts); none: sharing with the pattern pool is inert. */

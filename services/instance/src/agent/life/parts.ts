@@ -135,6 +135,7 @@ export class Parts implements RuntimeAgent {
       log: this.log,
       ...(deps.tools ? { env: deps.tools } : {}),
       ...(deps.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: deps.approvalTimeoutMs } : {}),
+      ...(deps.clock ? { clock: deps.clock } : {}),
       ...(deps.mailPollMs !== undefined ? { mailPollMs: deps.mailPollMs } : {}),
       addressBookKey: () => this.status.wallet?.addressBookKey(),
       say: async (text, outside, replyTo) => {

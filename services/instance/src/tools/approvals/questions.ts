@@ -12,6 +12,7 @@
 
 import type { ApprovalPlace } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Logger } from "@convos-pool/kit/server";
+import { SYSTEM_CLOCK, type Clock } from "../../platform/clock.js";
 import type { Approval } from "../gate/gate.js";
 import {
   APPROVAL_TIMEOUT_MS,
@@ -33,6 +34,8 @@ export interface QuestionsDeps {
   log: Logger;
   /** How long a question waits for the owner's answer; default APPROVAL_TIMEOUT_MS (10 minutes). */
   approvalTimeoutMs?: number;
+  /** What that wait reads the time from; default the machine's (tests: one they advance, platform/clock.ts). */
+  clock?: Clock;
   /**
    * Says something in its conversation: the message's id, or undefined when it is in none. `outside`: the text
    * carries words from outside the conversation (a mail's subject), which later turns must not read as its own.
@@ -206,7 +209,8 @@ export class OwnerQuestions {
    */
   private async pose(statement: string, outside: boolean, about?: Said): Promise<{ answered: Promise<Approval> }> {
     const ms = this.deps.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS;
-    const expiresAtMs = Date.now() + ms;
+    const clock = this.deps.clock ?? SYSTEM_CLOCK;
+    const expiresAtMs = clock.now() + ms;
     const place = approvalPlace(this.place(), this.deps.conversationName?.() ?? "");
     // No direct conversation to ask in: its own, where the owner reads it (or answers from the pool's approvals page).
     const direct = place.kind === "direct" ? this.deps.direct : undefined;
@@ -214,14 +218,14 @@ export class OwnerQuestions {
     // Waiting before asking: the owner's answer can come back through the stream before the send returns.
     let waiting!: Waiting;
     const answered = new Promise<Approval>((resolve) => {
-      const timer = setTimeout(() => done("timeout"), ms);
+      const cancelTimer = clock.after(ms, () => done("timeout"));
       const done = (a: Approval) => {
-        clearTimeout(timer);
+        cancelTimer();
         this.waiting.delete(waiting);
         if (waiting.direct && ![...this.waiting].some((w) => w.direct)) this.deps.direct?.idle();
         resolve(a);
       };
-      const asked = { statement, askedAtMs: Date.now(), expiresAtMs, direct: where.kind === "direct" };
+      const asked = { statement, askedAtMs: clock.now(), expiresAtMs, direct: where.kind === "direct" };
       waiting = { early: [], copies: [], resolve: done, ...asked };
       this.waiting.add(waiting);
     });
