@@ -78,8 +78,11 @@ export const FLOORS = {
     "templates",
     "core",
   ],
+  "services/web/src": ["studio", "dashboard", "rollouts", "store", "agent", "sign-in", "ui", "words"],
 };
-const ENTRIES = ["main.ts", "index.ts", "server.ts"];
+// A root's entry points stand above its floors: a service's wiring, a package's index, the web app's
+// main and app, the REST route table.
+const ENTRIES = ["main.ts", "index.ts", "server.ts", "routes.ts", "main.tsx", "app.tsx"];
 const floorZones = (root, floors) =>
   floors.map((floor, i) => ({
     target: `${root}/${floor}`,

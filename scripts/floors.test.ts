@@ -37,6 +37,7 @@ const DRAWN_IN: Record<string, string[]> = {
   "docs/lineage.md": ["services/lineage/src"],
   "docs/server-kit.md": ["services/kit/src"],
   "docs/rest.md": ["services/gateway/src", "services/gateway/src/rest"],
+  "docs/web.md": ["services/web/src"],
 };
 
 const TEST_FILE = /\.(test|openclaw-test)\.tsx?$/;
