@@ -16,11 +16,14 @@ import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
-import * as pool from "./commands.js";
-import * as conversations from "./conversation-commands.js";
-import * as curation from "./curation-commands.js";
-import { HttpError } from "./errors.js";
-import type { Context } from "./http.js";
+import * as agentCommands from "./commands/agents/commands.js";
+import * as agentSettings from "./commands/agents/settings.js";
+import * as keyCommands from "./commands/keys/commands.js";
+import * as templateCommands from "./commands/templates/commands.js";
+import * as conversations from "./commands/conversations/commands.js";
+import * as curation from "./commands/curation/commands.js";
+import { HttpError } from "./core/errors.js";
+import type { Context } from "./core/http.js";
 import { inviteUrl } from "@convos-pool/convos/testing/invite";
 
 interface Template {
@@ -54,7 +57,7 @@ beforeAll(async () => {
   const creds = generateServiceCredentials();
   dir = await mkdtemp(join(tmpdir(), "pool-cli-e2e-"));
   operator = { url: "", keyFile: join(dir, "operator/key.json"), cwd: dir };
-  const op = await pool.keygen(operator);
+  const op = await keyCommands.keygen(operator);
   templates = await startTemplateService({
     databaseUrl: await createTestDatabase("cli_templates"),
     port: 0,
@@ -143,7 +146,7 @@ async function expectHttpError(p: Promise<unknown>, status: number, type: string
 
 describe("pool against a real gateway", () => {
   it("keygen, create, publish, browse, stale update, patch, rollback, versions, mine, delete", async () => {
-    const me = await pool.keygen(ctx);
+    const me = await keyCommands.keygen(ctx);
     const word = `kyoto${randomBytes(3).toString("hex")}`;
 
     // A content file with the optional fields left out (tool fields too).
@@ -161,18 +164,20 @@ describe("pool against a real gateway", () => {
         tags: ["travel"],
       }),
     );
-    const created = (await pool.createTemplate(ctx, "trip.json")) as Template & { creator_id: string };
+    const created = (await templateCommands.createTemplate(ctx, "trip.json")) as Template & { creator_id: string };
     expect(created).toMatchObject({ version: 1, visibility: "private", status: "active", creator_id: me.inbox_id });
     expect(created.model).toEqual({ default: "gpt-oss-20b", allow_override: true });
     const id = created.id;
 
     // Private: only the creator (signed in automatically) sees it.
-    expect(((await pool.getTemplate(ctx, id)) as Template).version).toBe(1);
+    expect(((await templateCommands.getTemplate(ctx, id)) as Template).version).toBe(1);
 
-    const published = (await pool.publishTemplate(ctx, id)) as Template;
+    const published = (await templateCommands.publishTemplate(ctx, id)) as Template;
     expect(published).toMatchObject({ version: 2, visibility: "public" });
 
-    const store = (await pool.browse(ctx, { q: word, sort: "relevance", limit: 10 })) as { templates: Template[] };
+    const store = (await templateCommands.browse(ctx, { q: word, sort: "relevance", limit: 10 })) as {
+      templates: Template[];
+    };
     expect(store.templates.map((t) => t.id)).toEqual([id]);
     expect(store.templates[0]?.instructions).toBe(""); // listings leave instructions out
 
@@ -180,8 +185,8 @@ describe("pool against a real gateway", () => {
       join(dir, "trip2.json"),
       JSON.stringify({ agent_name: "Trip Planner", instructions: "Plan trips to Japan." }),
     );
-    await expectHttpError(pool.updateTemplate(ctx, id, "trip2.json", 1), 409, "conflict");
-    const updated = (await pool.updateTemplate(ctx, id, "trip2.json")) as Template;
+    await expectHttpError(templateCommands.updateTemplate(ctx, id, "trip2.json", 1), 409, "conflict");
+    const updated = (await templateCommands.updateTemplate(ctx, id, "trip2.json")) as Template;
     expect(updated).toMatchObject({ version: 3, instructions: "Plan trips to Japan.", tags: [], tools: [] });
 
     await writeFile(
@@ -189,8 +194,8 @@ describe("pool against a real gateway", () => {
       JSON.stringify({ description: "Patched", tags: ["japan"], model: { default: "gpt-oss-120b" } }),
     );
     // Signed over version 2's content patched (from the history): valid, but stale.
-    await expectHttpError(pool.patchTemplate(ctx, id, "patch.json", 2), 409, "conflict");
-    const patched = (await pool.patchTemplate(ctx, id, "patch.json", 3)) as Template;
+    await expectHttpError(templateCommands.patchTemplate(ctx, id, "patch.json", 2), 409, "conflict");
+    const patched = (await templateCommands.patchTemplate(ctx, id, "patch.json", 3)) as Template;
     expect(patched).toMatchObject({
       version: 4,
       description: "Patched",
@@ -199,7 +204,7 @@ describe("pool against a real gateway", () => {
     });
     expect(patched.model).toEqual({ default: "gpt-oss-120b", allow_override: true });
 
-    const rolledBack = (await pool.rollbackTemplate(ctx, id, 1)) as Template;
+    const rolledBack = (await templateCommands.rollbackTemplate(ctx, id, 1)) as Template;
     expect(rolledBack).toMatchObject({
       version: 5,
       visibility: "public",
@@ -209,40 +214,44 @@ describe("pool against a real gateway", () => {
     });
     expect(rolledBack.tools).toEqual(created.tools);
     // The restored content is looked up before signing: a version that does not exist is a local error.
-    await expect(pool.rollbackTemplate(ctx, id, 9)).rejects.toThrow(`template ${id} has no version 9`);
+    await expect(templateCommands.rollbackTemplate(ctx, id, 9)).rejects.toThrow(`template ${id} has no version 9`);
 
-    const history = (await pool.listVersions(ctx, id)) as {
+    const history = (await templateCommands.listVersions(ctx, id)) as {
       versions: Array<{ version: number; change_summary: string }>;
     };
     expect(history.versions.map((v) => v.version)).toEqual([5, 4, 3, 2, 1]);
     expect(history.versions[0]?.change_summary).toBe("rollback to v1");
 
-    const mine = (await pool.mine(ctx)) as { templates: Template[] };
+    const mine = (await templateCommands.mine(ctx)) as { templates: Template[] };
     expect(mine.templates.map((t) => t.id)).toContain(id);
 
-    const archived = (await pool.archiveTemplate(ctx, id)) as Template;
+    const archived = (await templateCommands.archiveTemplate(ctx, id)) as Template;
     expect(archived).toMatchObject({ version: 6, status: "archived" });
-    expect(((await pool.mine(ctx)) as { templates: Template[] }).templates.map((t) => t.id)).not.toContain(id);
+    expect(((await templateCommands.mine(ctx)) as { templates: Template[] }).templates.map((t) => t.id)).not.toContain(
+      id,
+    );
     expect(
-      ((await pool.mine(ctx, { archived: true })) as { templates: Template[] }).templates.map((t) => t.id),
+      ((await templateCommands.mine(ctx, { archived: true })) as { templates: Template[] }).templates.map((t) => t.id),
     ).toContain(id);
 
-    expect(await pool.deleteTemplate(ctx, id)).toEqual({ id, deleted: true });
-    await expectHttpError(pool.getTemplate(ctx, id), 404, "not_found");
+    expect(await templateCommands.deleteTemplate(ctx, id)).toEqual({ id, deleted: true });
+    await expectHttpError(templateCommands.getTemplate(ctx, id), 404, "not_found");
   });
 
   it("a content file's phone connections: created, printed by get, replaced by a patch; a bad one refused naming the field", async () => {
     const me: Context = { ...ctx, keyFile: join(dir, "connections/key.json") };
-    await pool.keygen(me);
+    await keyCommands.keygen(me);
     const file = (name: string, body: unknown) => writeFile(join(dir, name), JSON.stringify(body));
     const calendar = { kind: "calendar", capabilities: ["read", "write_create"], reason: "to plan around your week" };
     await file("phone.json", { agent_name: "Planner", instructions: "You plan.", connections: [calendar] });
-    const { id } = (await pool.createTemplate(me, "phone.json")) as Template;
-    expect(((await pool.getTemplate(me, id)) as { connections?: unknown }).connections).toEqual([calendar]);
+    const { id } = (await templateCommands.createTemplate(me, "phone.json")) as Template;
+    expect(((await templateCommands.getTemplate(me, id)) as { connections?: unknown }).connections).toEqual([calendar]);
 
     const location = { kind: "location", capabilities: ["read"], reason: "to suggest places nearby" };
     await file("phone-patch.json", { connections: [location] });
-    const patched = (await pool.patchTemplate(me, id, "phone-patch.json")) as Template & { connections?: unknown };
+    const patched = (await templateCommands.patchTemplate(me, id, "phone-patch.json")) as Template & {
+      connections?: unknown;
+    };
     expect(patched).toMatchObject({ version: 2, connections: [location] });
 
     await file("phone-bad.json", {
@@ -250,7 +259,7 @@ describe("pool against a real gateway", () => {
       instructions: "You plan.",
       connections: [{ kind: "calendar", capabilities: ["read", "write_everything"], reason: "to plan" }],
     });
-    const err = await pool.updateTemplate(me, id, "phone-bad.json").then(
+    const err = await templateCommands.updateTemplate(me, id, "phone-bad.json").then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -258,13 +267,13 @@ describe("pool against a real gateway", () => {
     expect((err as HttpError).body).toMatchObject({
       error: { code: "invalid_argument", field: "connections[0].capabilities[1]" },
     });
-    expect(((await pool.getTemplate(me, id)) as Template).version).toBe(2);
+    expect(((await templateCommands.getTemplate(me, id)) as Template).version).toBe(2);
   });
 
   it("update, patch and rollback that take the pool's wallet away: refused naming the field, published with --acknowledge-wallet-removal (signed)", async () => {
     // A creator of its own, so that this test stands alone.
     const me: Context = { ...ctx, keyFile: join(dir, "payer/key.json") };
-    await pool.keygen(me);
+    await keyCommands.keygen(me);
     const file = (name: string, body: unknown) => writeFile(join(dir, name), JSON.stringify(body));
     await file("plain.json", {
       agent_name: "Payer",
@@ -281,8 +290,8 @@ describe("pool against a real gateway", () => {
     });
     await file("no-wallet.json", { agent_name: "Payer", instructions: "You no longer pay." });
     await file("drop.json", { tools: [{ id: "sms", provisioning: "pool" }] });
-    const { id } = (await pool.createTemplate(me, "plain.json")) as Template;
-    await pool.updateTemplate(me, id, "wallet.json");
+    const { id } = (await templateCommands.createTemplate(me, "plain.json")) as Template;
+    await templateCommands.updateTemplate(me, id, "wallet.json");
 
     const refused = async (p: Promise<unknown>) => {
       const err = await p.then(
@@ -299,14 +308,18 @@ describe("pool against a real gateway", () => {
         },
       });
     };
-    await refused(pool.updateTemplate(me, id, "no-wallet.json"));
-    await refused(pool.patchTemplate(me, id, "drop.json"));
-    await refused(pool.rollbackTemplate(me, id, 1));
-    expect(await pool.patchTemplate(me, id, "drop.json", undefined, undefined, true)).toMatchObject({ version: 3 });
-    await pool.updateTemplate(me, id, "wallet.json");
-    expect(await pool.rollbackTemplate(me, id, 1, undefined, undefined, true)).toMatchObject({ version: 5 });
-    await pool.updateTemplate(me, id, "wallet.json");
-    expect(await pool.updateTemplate(me, id, "no-wallet.json", undefined, undefined, true)).toMatchObject({
+    await refused(templateCommands.updateTemplate(me, id, "no-wallet.json"));
+    await refused(templateCommands.patchTemplate(me, id, "drop.json"));
+    await refused(templateCommands.rollbackTemplate(me, id, 1));
+    expect(await templateCommands.patchTemplate(me, id, "drop.json", undefined, undefined, true)).toMatchObject({
+      version: 3,
+    });
+    await templateCommands.updateTemplate(me, id, "wallet.json");
+    expect(await templateCommands.rollbackTemplate(me, id, 1, undefined, undefined, true)).toMatchObject({
+      version: 5,
+    });
+    await templateCommands.updateTemplate(me, id, "wallet.json");
+    expect(await templateCommands.updateTemplate(me, id, "no-wallet.json", undefined, undefined, true)).toMatchObject({
       version: 7,
       tools: [],
     });
@@ -317,8 +330,8 @@ describe("pool for an agent's owner", () => {
   it("a template on another creator's base: the file names the base by id, get --resolve shows what its agents run on", async () => {
     const acme: Context = { url: ctx.url, keyFile: join(dir, "acme/key.json"), cwd: dir };
     const kim: Context = { url: ctx.url, keyFile: join(dir, "kim/key.json"), cwd: dir };
-    const acmeKey = await pool.keygen(acme);
-    await pool.keygen(kim);
+    const acmeKey = await keyCommands.keygen(acme);
+    await keyCommands.keygen(kim);
     await writeFile(
       join(dir, "acme-base.json"),
       JSON.stringify({
@@ -327,15 +340,15 @@ describe("pool for an agent's owner", () => {
         model: { default: "gpt-oss-120b" },
       }),
     );
-    const base = (await pool.createTemplate(acme, "acme-base.json")) as Template;
-    await pool.publishTemplate(acme, base.id);
+    const base = (await templateCommands.createTemplate(acme, "acme-base.json")) as Template;
+    await templateCommands.publishTemplate(acme, base.id);
     await writeFile(
       join(dir, "kim-desk.json"),
       JSON.stringify({ agent_name: "Kim's desk", instructions: "You are Kim's.", base: { template_id: base.id } }),
     );
-    const derived = (await pool.createTemplate(kim, "kim-desk.json")) as Template & { base: unknown };
+    const derived = (await templateCommands.createTemplate(kim, "kim-desk.json")) as Template & { base: unknown };
     expect(derived.base).toEqual({ template_id: base.id, creator_id: acmeKey.inbox_id });
-    const shown = (await pool.getTemplate(kim, derived.id, true)) as Template & {
+    const shown = (await templateCommands.getTemplate(kim, derived.id, true)) as Template & {
       resolved: Template & { layers: { template_id: string }[] };
     };
     expect(shown.resolved).toMatchObject({
@@ -343,15 +356,15 @@ describe("pool for an agent's owner", () => {
       model: { default: "gpt-oss-120b", allow_override: true },
     });
     expect(shown.resolved.layers.map((l) => l.template_id)).toEqual([derived.id, base.id]);
-    expect(((await pool.getTemplate(kim, derived.id)) as { resolved?: unknown }).resolved).toBeUndefined();
+    expect(((await templateCommands.getTemplate(kim, derived.id)) as { resolved?: unknown }).resolved).toBeUndefined();
     // Its creator cannot delete a base others build on.
-    await expectHttpError(pool.deleteTemplate(acme, base.id), 422, "unprocessable_entity");
+    await expectHttpError(templateCommands.deleteTemplate(acme, base.id), 422, "unprocessable_entity");
   });
 
   it("claim (signed, no session), agents, agent, pin, unpin, trust, permissions, participation, activity, remove; someone else cannot; logout ends the session", async () => {
     // A creator publishes a template with a pool tool and a required user tool.
     const creator: Context = { ...ctx, keyFile: join(dir, "creator/key.json") };
-    await pool.keygen(creator);
+    await keyCommands.keygen(creator);
     await writeFile(
       join(dir, "agent.json"),
       JSON.stringify({
@@ -363,48 +376,48 @@ describe("pool for an agent's owner", () => {
         ],
       }),
     );
-    const t = (await pool.createTemplate(creator, "agent.json")) as Template;
-    await pool.publishTemplate(creator, t.id);
+    const t = (await templateCommands.createTemplate(creator, "agent.json")) as Template;
+    await templateCommands.publishTemplate(creator, t.id);
     await claims.pool!.reconcile();
 
     const owner: Context = { ...ctx, keyFile: join(dir, "owner/key.json") };
-    const me = await pool.keygen(owner);
+    const me = await keyCommands.keygen(owner);
     const invite = `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`;
-    await expectHttpError(pool.claim(owner, t.id, invite), 400, "invalid_request");
-    const { instance_id: instanceId } = (await pool.claim(owner, t.id, invite, {
+    await expectHttpError(agentCommands.claim(owner, t.id, invite), 400, "invalid_request");
+    const { instance_id: instanceId } = (await agentCommands.claim(owner, t.id, invite, {
       config: { "personal-email": "saul@example.com" },
     })) as { instance_id: string };
     expect(instanceId).toMatch(/^inst_/);
     expect(host.instances.get(instanceId)?.configured?.ownerId).toBe(me.inbox_id);
 
-    const mine = (await pool.agents(owner)) as { agents: { id: string; template_id: string }[] };
+    const mine = (await agentCommands.agents(owner)) as { agents: { id: string; template_id: string }[] };
     expect(mine.agents.map((a) => [a.id, a.template_id])).toEqual([[instanceId, t.id]]);
-    expect(((await pool.agent(owner, instanceId)) as { sync: { state: string } }).sync.state).toBe(
+    expect(((await agentCommands.agent(owner, instanceId)) as { sync: { state: string } }).sync.state).toBe(
       "SYNC_STATE_CURRENT",
     );
-    expect(((await pool.pinAgent(owner, instanceId, true)) as { sync: { state: string } }).sync.state).toBe(
+    expect(((await agentCommands.pinAgent(owner, instanceId, true)) as { sync: { state: string } }).sync.state).toBe(
       "SYNC_STATE_PINNED",
     );
-    expect(((await pool.pinAgent(owner, instanceId, false)) as { sync: { state: string } }).sync.state).toBe(
+    expect(((await agentCommands.pinAgent(owner, instanceId, false)) as { sync: { state: string } }).sync.state).toBe(
       "SYNC_STATE_CURRENT",
     );
 
     // Its trust level: L2 to start with, the highest its template allows (it names none); the change is in its log.
-    expect(await pool.agent(owner, instanceId)).toMatchObject({ trust_level: "L2" });
-    expect(await pool.activity(owner, instanceId)).toBe("No activity yet.");
-    expect(await pool.setTrust(owner, instanceId, "L1")).toMatchObject({ id: instanceId, trust_level: "L1" });
-    await expectHttpError(pool.setTrust(owner, instanceId, "L3"), 400, "invalid_request");
+    expect(await agentCommands.agent(owner, instanceId)).toMatchObject({ trust_level: "L2" });
+    expect(await agentCommands.activity(owner, instanceId)).toBe("No activity yet.");
+    expect(await agentSettings.setTrust(owner, instanceId, "L1")).toMatchObject({ id: instanceId, trust_level: "L1" });
+    await expectHttpError(agentSettings.setTrust(owner, instanceId, "L3"), 400, "invalid_request");
     expect(
-      ((await pool.agents(owner)) as { agents: { trust_level: string }[] }).agents.map((a) => a.trust_level),
+      ((await agentCommands.agents(owner)) as { agents: { trust_level: string }[] }).agents.map((a) => a.trust_level),
     ).toEqual(["L1"]);
-    const log = (await pool.activity(owner, instanceId, { limit: 5 })).split("\n");
+    const log = (await agentCommands.activity(owner, instanceId, { limit: 5 })).split("\n");
     expect(log).toHaveLength(2);
     expect(log[1]).toMatch(
       /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+trust\s+set_trust_level\s+done\s+L2 → L1, set by the owner\s+L1\s+no$/,
     );
 
     // Whose requests it acts on: the defaults to start with; each change keeps what it did not name.
-    expect(((await pool.agent(owner, instanceId)) as { permissions: unknown }).permissions).toEqual({
+    expect(((await agentCommands.agent(owner, instanceId)) as { permissions: unknown }).permissions).toEqual({
       member_sms: "ask",
       member_email: "ask",
       member_crypto: "ask",
@@ -412,7 +425,7 @@ describe("pool for an agent's owner", () => {
       approvals: "conversation",
     });
     expect(
-      await pool.setPermissions(owner, instanceId, {
+      await agentSettings.setPermissions(owner, instanceId, {
         member_crypto: "refuse",
         outsider_reply: "answer",
         approvals: "direct",
@@ -427,7 +440,7 @@ describe("pool for an agent's owner", () => {
         approvals: "direct",
       },
     });
-    expect(await pool.setPermissions(owner, instanceId, { member_sms: "allow" })).toMatchObject({
+    expect(await agentSettings.setPermissions(owner, instanceId, { member_sms: "allow" })).toMatchObject({
       permissions: {
         member_sms: "allow",
         member_email: "ask",
@@ -445,15 +458,17 @@ describe("pool for an agent's owner", () => {
     });
 
     // When it speaks: by its conversation's size to start with; each change keeps what it did not name.
-    expect(((await pool.agent(owner, instanceId)) as { participation: unknown }).participation).toEqual({
+    expect(((await agentCommands.agent(owner, instanceId)) as { participation: unknown }).participation).toEqual({
       mode: "auto",
       cooldown_seconds: 0,
     });
-    expect(await pool.setParticipation(owner, instanceId, { mode: "mention", cooldown_seconds: 60 })).toMatchObject({
+    expect(
+      await agentSettings.setParticipation(owner, instanceId, { mode: "mention", cooldown_seconds: 60 }),
+    ).toMatchObject({
       id: instanceId,
       participation: { mode: "mention", cooldown_seconds: 60 },
     });
-    expect(await pool.setParticipation(owner, instanceId, { mode: "paused" })).toMatchObject({
+    expect(await agentSettings.setParticipation(owner, instanceId, { mode: "paused" })).toMatchObject({
       participation: { mode: "paused", cooldown_seconds: 60 },
     });
     expect(host.instances.get(instanceId)?.participation).toEqual({
@@ -462,9 +477,9 @@ describe("pool for an agent's owner", () => {
     });
 
     // The creator is not the owner: told the agent does not exist.
-    await expectHttpError(pool.pinAgent(creator, instanceId, true), 404, "not_found");
-    await expectHttpError(pool.removeAgent(creator, instanceId), 404, "not_found");
-    await expectHttpError(pool.setTrust(creator, instanceId, "L1"), 404, "not_found");
+    await expectHttpError(agentCommands.pinAgent(creator, instanceId, true), 404, "not_found");
+    await expectHttpError(agentCommands.removeAgent(creator, instanceId), 404, "not_found");
+    await expectHttpError(agentSettings.setTrust(creator, instanceId, "L1"), 404, "not_found");
     const everything = {
       member_sms: "refuse",
       member_email: "refuse",
@@ -472,41 +487,41 @@ describe("pool for an agent's owner", () => {
       outsider_reply: "none",
       approvals: "conversation",
     } as const;
-    await expectHttpError(pool.setPermissions(creator, instanceId, everything), 404, "not_found");
-    await expectHttpError(pool.setParticipation(creator, instanceId, { mode: "speak" }), 404, "not_found");
-    await expectHttpError(pool.activity(creator, instanceId), 404, "not_found");
+    await expectHttpError(agentSettings.setPermissions(creator, instanceId, everything), 404, "not_found");
+    await expectHttpError(agentSettings.setParticipation(creator, instanceId, { mode: "speak" }), 404, "not_found");
+    await expectHttpError(agentCommands.activity(creator, instanceId), 404, "not_found");
 
-    expect(await pool.removeAgent(owner, instanceId)).toEqual({ id: instanceId, removed: true });
-    expect(((await pool.agent(owner, instanceId)) as { state: string }).state).toBe("INSTANCE_STATE_DEAD");
-    expect(((await pool.agents(owner)) as { agents: unknown[] }).agents).toEqual([]);
+    expect(await agentCommands.removeAgent(owner, instanceId)).toEqual({ id: instanceId, removed: true });
+    expect(((await agentCommands.agent(owner, instanceId)) as { state: string }).state).toBe("INSTANCE_STATE_DEAD");
+    expect(((await agentCommands.agents(owner)) as { agents: unknown[] }).agents).toEqual([]);
 
     // Signing out ends the session on the server too: the token no longer opens anything.
     const { token } = JSON.parse(await readFile(join(dir, "owner/key.session.json"), "utf8")) as { token: string };
-    expect(await pool.logout(owner)).toMatchObject({ signed_out: true, inbox_id: me.inbox_id });
+    expect(await keyCommands.logout(owner)).toMatchObject({ signed_out: true, inbox_id: me.inbox_id });
     const refused = await fetch(`${ctx.url}/api/pool/agents?owner=${me.inbox_id}`, {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(refused.status).toBe(401);
-    expect(await pool.logout(owner)).toMatchObject({ signed_out: false });
+    expect(await keyCommands.logout(owner)).toMatchObject({ signed_out: false });
   });
 
   it("clone (signed as the owner), transfer and accept, lineage, dashboard and family", async () => {
     const owner: Context = { ...ctx, keyFile: join(dir, "cloner/key.json") };
-    const me = await pool.keygen(owner);
+    const me = await keyCommands.keygen(owner);
     await writeFile(
       join(dir, "plain.json"),
       JSON.stringify({ agent_name: "Planner", instructions: "Plan.", clone_directive: "Only the lessons" }),
     );
-    const t = (await pool.createTemplate(owner, "plain.json")) as Template & { clone_directive?: string };
+    const t = (await templateCommands.createTemplate(owner, "plain.json")) as Template & { clone_directive?: string };
     expect(t.clone_directive).toBe("Only the lessons");
     await claims.pool!.reconcile();
     const invite = () => `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`;
-    const { instance_id: parent } = (await pool.claim(owner, t.id, invite())) as { instance_id: string };
+    const { instance_id: parent } = (await agentCommands.claim(owner, t.id, invite())) as { instance_id: string };
     await claims.pool!.reconcile();
 
     // The pool checks the CloneAgent signature the CLI made over exactly this clone; the stand-in host
     // sends no summary, so the clone works without one and says why.
-    const cloned = (await pool.clone(owner, parent, invite(), {
+    const cloned = (await agentCommands.clone(owner, parent, invite(), {
       directive: "no Japan",
       carry: ["training", "credentials"],
     })) as {
@@ -518,30 +533,30 @@ describe("pool for an agent's owner", () => {
     expect(host.instances.get(cloned.instance_id)?.configured?.parent?.instanceId).toBe(parent);
     // Someone else's agent: as if it did not exist.
     const stranger: Context = { ...ctx, keyFile: join(dir, "stranger/key.json") };
-    const them = await pool.keygen(stranger);
-    await expectHttpError(pool.clone(stranger, parent, invite()), 404, "not_found");
+    const them = await keyCommands.keygen(stranger);
+    await expectHttpError(agentCommands.clone(stranger, parent, invite()), 404, "not_found");
 
     // Ownership: offered, then accepted by the other inbox.
-    expect(await pool.transferAgent(owner, cloned.instance_id, them.inbox_id)).toMatchObject({
+    expect(await agentCommands.transferAgent(owner, cloned.instance_id, them.inbox_id)).toMatchObject({
       pending_owner_id: them.inbox_id,
     });
     // The owner is not the one it is offered to: the CLI says so before asking.
-    await expect(pool.acceptAgent(owner, cloned.instance_id)).rejects.toThrow(/not offered to you/);
-    expect(await pool.acceptAgent(stranger, cloned.instance_id)).toMatchObject({
+    await expect(agentCommands.acceptAgent(owner, cloned.instance_id)).rejects.toThrow(/not offered to you/);
+    expect(await agentCommands.acceptAgent(stranger, cloned.instance_id)).toMatchObject({
       owner_id: them.inbox_id,
       pending_owner_id: "",
     });
 
     await claims.lineage!.drained();
-    const tree = (await pool.lineage(owner, parent)) as {
+    const tree = (await agentCommands.lineage(owner, parent)) as {
       instance: { instance_id: string };
       children: { instance_id: string; owner_id: string }[];
     };
     expect(tree.children.map((c) => [c.instance_id, c.owner_id])).toEqual([[cloned.instance_id, them.inbox_id]]);
-    expect(await pool.dashboard(owner, t.id)).toMatchObject({ live_count: 2, clone_count: 1, max_depth: 1 });
-    const mine = (await pool.family(owner)) as { agents: { instance_id: string; children_count: number }[] };
+    expect(await agentCommands.dashboard(owner, t.id)).toMatchObject({ live_count: 2, clone_count: 1, max_depth: 1 });
+    const mine = (await agentCommands.family(owner)) as { agents: { instance_id: string; children_count: number }[] };
     expect(mine.agents).toMatchObject([{ instance_id: parent, children_count: 1 }]);
-    const theirs = (await pool.family(stranger)) as {
+    const theirs = (await agentCommands.family(stranger)) as {
       agents: { instance_id: string; parent_instance_id: string; carry: string[] }[];
     };
     expect(theirs.agents).toMatchObject([
@@ -552,15 +567,15 @@ describe("pool for an agent's owner", () => {
 
   it("conversations lists a freshly claimed agent's home: its id, marked, joined, speaking by the conversation's size, its tools shared", async () => {
     const owner: Context = { ...ctx, keyFile: join(dir, "homeowner/key.json") };
-    await pool.keygen(owner);
+    await keyCommands.keygen(owner);
     await writeFile(join(dir, "home.json"), JSON.stringify({ agent_name: "Host", instructions: "Greet." }));
-    const t = (await pool.createTemplate(owner, "home.json")) as Template;
+    const t = (await templateCommands.createTemplate(owner, "home.json")) as Template;
     await claims.pool!.reconcile();
     const invite = `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`;
-    const { instance_id: id } = (await pool.claim(owner, t.id, invite)) as { instance_id: string };
+    const { instance_id: id } = (await agentCommands.claim(owner, t.id, invite)) as { instance_id: string };
 
     // The claims service fills the agent's conversations (Instance.conversations): one, its home, the one it was claimed into.
-    const agent = (await pool.agent(owner, id)) as { conversation_id: string; conversations: unknown[] };
+    const agent = (await agentCommands.agent(owner, id)) as { conversation_id: string; conversations: unknown[] };
     expect(agent.conversation_id).not.toBe("");
     expect(agent.conversations).toMatchObject([
       {
@@ -578,12 +593,14 @@ describe("pool for an agent's owner", () => {
 
   it("add-to (signed as the owner) puts the agent in a second conversation, conversations lists both, participation --conversation sets when it speaks there, leave takes it out of one; someone else cannot", async () => {
     const owner: Context = { ...ctx, keyFile: join(dir, "twoconversations/key.json") };
-    await pool.keygen(owner);
+    await keyCommands.keygen(owner);
     await writeFile(join(dir, "two.json"), JSON.stringify({ agent_name: "Twice", instructions: "Help." }));
-    const t = (await pool.createTemplate(owner, "two.json")) as Template;
+    const t = (await templateCommands.createTemplate(owner, "two.json")) as Template;
     await claims.pool!.reconcile();
-    const { instance_id: id } = (await pool.claim(owner, t.id, await convosInvite())) as { instance_id: string };
-    const home = ((await pool.agent(owner, id)) as { conversation_id: string }).conversation_id;
+    const { instance_id: id } = (await agentCommands.claim(owner, t.id, await convosInvite())) as {
+      instance_id: string;
+    };
+    const home = ((await agentCommands.agent(owner, id)) as { conversation_id: string }).conversation_id;
 
     const added = (await conversations.addTo(owner, id, await convosInvite(), {
       participation: { mode: "mention", cooldown_seconds: 60 },
@@ -605,12 +622,12 @@ describe("pool for an agent's owner", () => {
 
     // Someone else's agent: as if it did not exist.
     const stranger: Context = { ...ctx, keyFile: join(dir, "twostranger/key.json") };
-    await pool.keygen(stranger);
+    await keyCommands.keygen(stranger);
     await expectHttpError(conversations.addTo(stranger, id, await convosInvite()), 404, "not_found");
     await expectHttpError(conversations.leave(stranger, id, second), 404, "not_found");
 
     // When it speaks there, signed for that conversation: its cooldown there kept, the home's untouched.
-    const set = (await pool.setParticipation(owner, id, { mode: "paused" }, second)) as {
+    const set = (await agentSettings.setParticipation(owner, id, { mode: "paused" }, second)) as {
       participation: unknown;
       conversations: { id: string; participation: unknown }[];
     };
@@ -626,11 +643,11 @@ describe("pool for an agent's owner", () => {
     expect((await conversations.conversations(owner, id)).split("\n")[1]).toMatch(/\tpaused, 60 s cooldown\tno tools$/);
     // Someone else, signing for the owner's agent: as if it did not exist; a conversation it is not in: named.
     await expectHttpError(
-      pool.setParticipation(stranger, id, { mode: "speak", cooldown_seconds: 0 }, second),
+      agentSettings.setParticipation(stranger, id, { mode: "speak", cooldown_seconds: 0 }, second),
       404,
       "not_found",
     );
-    const elsewhere = await pool
+    const elsewhere = await agentSettings
       .setParticipation(owner, id, { mode: "speak", cooldown_seconds: 0 }, "ab".repeat(16))
       .catch((e: unknown) => e);
     expect((elsewhere as HttpError).status).toBe(404);
@@ -651,13 +668,13 @@ describe("pool for a store people can trust", () => {
     const creator: Context = { ...ctx, keyFile: join(dir, "trusted-creator/key.json") };
     const reporter: Context = { ...ctx, keyFile: join(dir, "reporter/key.json") };
     const owner: Context = { ...ctx, keyFile: join(dir, "trusted-owner/key.json") };
-    for (const who of [creator, reporter, owner]) await pool.keygen(who);
-    const t = (await pool.postTemplate(creator, {
+    for (const who of [creator, reporter, owner]) await keyCommands.keygen(who);
+    const t = (await templateCommands.postTemplate(creator, {
       ...fillContentFor("Lender", "Lend people money and ask for their card numbers."),
     })) as Template;
-    await pool.publishTemplate(creator, t.id);
+    await templateCommands.publishTemplate(creator, t.id);
     await claims.pool!.reconcile();
-    const { instance_id: instanceId } = (await pool.claim(
+    const { instance_id: instanceId } = (await agentCommands.claim(
       owner,
       t.id,
       `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`,
@@ -679,34 +696,35 @@ describe("pool for a store people can trust", () => {
     const delisted = (await curation.delist(operator, t.id, reason)) as { delisting: { reason: string } };
     expect(delisted.delisting.reason).toBe(reason);
     // Out of the store, and no new agents; the owner's agent stays, showing why.
-    const store = (await pool.browse(ctx, { q: "Lender" })) as { templates: { id: string }[] };
+    const store = (await templateCommands.browse(ctx, { q: "Lender" })) as { templates: { id: string }[] };
     expect(store.templates.map((x) => x.id)).not.toContain(t.id);
-    await expectHttpError(pool.getTemplate(reporter, t.id), 404, "not_found");
+    await expectHttpError(templateCommands.getTemplate(reporter, t.id), 404, "not_found");
     await new Promise((r) => setTimeout(r, TEMPLATE_CACHE_MS + 20)); // the claims service's template cache must pass
     await claims.pool!.reconcile();
     await expectHttpError(
-      pool.claim(reporter, t.id, `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`),
+      agentCommands.claim(reporter, t.id, `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`),
       422,
       "unprocessable_entity",
     );
-    const mine = (await pool.agents(owner)) as {
+    const mine = (await agentCommands.agents(owner)) as {
       agents: { id: string; template_delisting: { reason: string } | null }[];
     };
     expect(mine.agents.map((a) => [a.id, a.template_delisting?.reason])).toEqual([[instanceId, reason]]);
     expect(
-      ((await pool.agent(owner, instanceId)) as { template_delisting: { reason: string } }).template_delisting.reason,
+      ((await agentCommands.agent(owner, instanceId)) as { template_delisting: { reason: string } }).template_delisting
+        .reason,
     ).toBe(reason);
     // The creator sees the reason on the template.
-    expect(((await pool.getTemplate(creator, t.id)) as { delisting: { reason: string } }).delisting.reason).toBe(
-      reason,
-    );
+    expect(
+      ((await templateCommands.getTemplate(creator, t.id)) as { delisting: { reason: string } }).delisting.reason,
+    ).toBe(reason);
 
     // The creator fixes it, with release notes, and asks for a review.
     await writeFile(
       join(dir, "lender.json"),
       JSON.stringify(fillContentFor("Lender", "Explain loans. Never ask for card numbers.")),
     );
-    await pool.updateTemplate(creator, t.id, "lender.json", undefined, "No more card numbers.");
+    await templateCommands.updateTemplate(creator, t.id, "lender.json", undefined, "No more card numbers.");
     const asked = (await curation.appeal(creator, t.id, "Removed the request for card numbers.")) as {
       delisting: { review: { state: string; version: number } };
     };
@@ -715,8 +733,11 @@ describe("pool for a store people can trust", () => {
     expect(waiting.templates.map((x) => x.id)).toContain(t.id);
     await curation.decline(operator, t.id, "Say in the description that it is not a lender.");
     expect(
-      ((await pool.getTemplate(creator, t.id)) as { delisting: { review: { state: string; note: string } } }).delisting
-        .review,
+      (
+        (await templateCommands.getTemplate(creator, t.id)) as {
+          delisting: { review: { state: string; note: string } };
+        }
+      ).delisting.review,
     ).toMatchObject({
       state: "declined",
       note: "Say in the description that it is not a lender.",
@@ -724,9 +745,13 @@ describe("pool for a store people can trust", () => {
     await curation.appeal(creator, t.id, "Said so.");
     const back = (await curation.relist(operator, t.id, "Fixed.")) as { delisting?: unknown };
     expect(back.delisting).toBeUndefined();
-    expect(((await pool.agent(owner, instanceId)) as { template_delisting: unknown }).template_delisting).toBeNull();
     expect(
-      ((await pool.browse(ctx, { q: "Lender" })) as { templates: { id: string }[] }).templates.map((x) => x.id),
+      ((await agentCommands.agent(owner, instanceId)) as { template_delisting: unknown }).template_delisting,
+    ).toBeNull();
+    expect(
+      ((await templateCommands.browse(ctx, { q: "Lender" })) as { templates: { id: string }[] }).templates.map(
+        (x) => x.id,
+      ),
     ).toContain(t.id);
 
     // Every action signed and logged; the creator reads those about the template.
@@ -767,8 +792,8 @@ describe("pool for a store people can trust", () => {
 
   it("grant-tools: an operator lets the pool pay for a template's numbers and a creator's mailboxes, signed and logged; anyone else is refused; taken back", async () => {
     const creator: Context = { ...ctx, keyFile: join(dir, "granted-creator/key.json") };
-    const me = await pool.keygen(creator);
-    const t = (await pool.postTemplate(creator, fillContentFor("Texter", "Text people."))) as Template;
+    const me = await keyCommands.keygen(creator);
+    const t = (await templateCommands.postTemplate(creator, fillContentFor("Texter", "Text people."))) as Template;
     await expectHttpError(curation.grantTools(creator, t.id, { tools: "sms" }), 403, "permission_denied");
     expect(await curation.grantTools(operator, t.id, { tools: "sms", fundWei: "1000", maxLiveTools: 5 })).toMatchObject(
       {
@@ -800,18 +825,21 @@ describe("pool browse --sort most_used", () => {
     const creator: Context = { ...ctx, keyFile: join(dir, "ranked-creator/key.json") };
     const eager: Context = { ...ctx, keyFile: join(dir, "eager/key.json") };
     const others = [0, 1].map((i): Context => ({ ...ctx, keyFile: join(dir, `other-${i}/key.json`) }));
-    for (const who of [creator, eager, ...others]) await pool.keygen(who);
+    for (const who of [creator, eager, ...others]) await keyCommands.keygen(who);
     const category = `rank${randomBytes(3).toString("hex")}`;
     const make = async (name: string) => {
-      const t = (await pool.postTemplate(creator, { ...fillContentFor(name, "Help."), category })) as Template;
-      await pool.publishTemplate(creator, t.id);
+      const t = (await templateCommands.postTemplate(creator, {
+        ...fillContentFor(name, "Help."),
+        category,
+      })) as Template;
+      await templateCommands.publishTemplate(creator, t.id);
       return t;
     };
     const inflated = await make("Inflated");
     const liked = await make("Liked");
     const claimOnce = async (who: Context, id: string) => {
       await claims.pool!.reconcile();
-      await pool.claim(who, id, `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`);
+      await agentCommands.claim(who, id, `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`);
     };
     for (let i = 0; i < 4; i++) await claimOnce(eager, inflated.id);
     for (const who of others) await claimOnce(who, liked.id);
@@ -822,7 +850,8 @@ describe("pool browse --sort most_used", () => {
     await waitFor(
       "the six uses counted",
       async () => {
-        ranked = ((await pool.browse(ctx, { category, sort: "most_used" })) as { templates: Listed[] }).templates;
+        ranked = ((await templateCommands.browse(ctx, { category, sort: "most_used" })) as { templates: Listed[] })
+          .templates;
         return ranked.reduce((n, t) => n + t.usage_count, 0) === 6;
       },
       10_000,

@@ -1,5 +1,5 @@
 // `pool`, the command line, as a package: run it with arguments and an Io
-// (main.ts), and the key file it signs with (key-store.ts).
+// (main.ts), and the key file it signs with (core/key-store.ts).
 export { run, type Io } from "./main.js";
 export {
   convosWalletKey,
@@ -8,6 +8,7 @@ export {
   DEFAULT_KEY_FILE,
   type Identity,
   type LoadedKey,
-} from "./key-store.js";
-/** An agent's OpenClaw workspace read in and written out (openclaw.ts). */
-export { exportWorkspace, type ImportReport, type WorkspaceFile } from "./openclaw.js";
+} from "./core/key-store.js";
+/** An agent's OpenClaw workspace written out (commands/openclaw/export.ts), and the import's report. */
+export { exportWorkspace } from "./commands/openclaw/export.js";
+export type { ImportReport, WorkspaceFile } from "./commands/openclaw/workspace.js";

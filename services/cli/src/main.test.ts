@@ -13,8 +13,8 @@ import {
 } from "@convos-pool/kit/signing";
 import { jsonHash } from "@convos-pool/kit/content";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fillContent } from "./content.js";
-import { POLL_MS, QUIET_MS } from "./claim-progress.js";
+import { fillContent } from "./core/content.js";
+import { POLL_MS, QUIET_MS } from "./commands/agents/claim-progress.js";
 import { run, type Io } from "./main.js";
 
 let dir: string;

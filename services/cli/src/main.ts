@@ -2,31 +2,29 @@
 // Run as `npm run -s pool -- <command>` (see docs/cli.md).
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import {
-  CommandUsageError,
-  onOffArg,
-  parseCommandLine,
-  positiveInt,
-  starsArg,
-  trustLevelArg,
-  type ParsedCommand,
-} from "./args.js";
-import { COMMANDS, commandUsage, usage } from "./command-syntax.js";
-import * as cmd from "./commands.js";
-import * as curation from "./curation-commands.js";
-import * as addressBook from "./address-book-commands.js";
-import * as approvals from "./approval-commands.js";
-import * as conversations from "./conversation-commands.js";
-import * as memory from "./memory-commands.js";
-import * as patterns from "./pattern-commands.js";
-import * as ratings from "./rating-commands.js";
-import * as rollouts from "./rollout-commands.js";
-import * as signals from "./signal-commands.js";
-import { CliError, HttpError, UsageError } from "./errors.js";
-import { DEFAULT_URL, normalizeUrl, type Context } from "./http.js";
-import { DEFAULT_KEY_FILE } from "./key-store.js";
-import * as openclaw from "./openclaw-commands.js";
-import * as verify from "./verify-commands.js";
+import { CommandUsageError, parseCommandLine, type ParsedCommand } from "./command-line.js";
+import { COMMANDS, commandUsage, isCommand, usage } from "./commands.js";
+import { onOffArg, positiveInt } from "./core/args.js";
+import { trustLevelArg } from "./commands/agents/args.js";
+import { starsArg } from "./commands/ratings/args.js";
+import * as agents from "./commands/agents/commands.js";
+import * as agentSettings from "./commands/agents/settings.js";
+import * as keys from "./commands/keys/commands.js";
+import * as templates from "./commands/templates/commands.js";
+import * as curation from "./commands/curation/commands.js";
+import * as addressBook from "./commands/address-book/commands.js";
+import * as approvals from "./commands/approvals/commands.js";
+import * as conversations from "./commands/conversations/commands.js";
+import * as memory from "./commands/memory/commands.js";
+import * as patterns from "./commands/patterns/commands.js";
+import * as ratings from "./commands/ratings/commands.js";
+import * as rollouts from "./commands/rollouts/commands.js";
+import * as signals from "./commands/signals/commands.js";
+import { CliError, HttpError, UsageError } from "./core/errors.js";
+import { DEFAULT_URL, normalizeUrl, type Context } from "./core/http.js";
+import { DEFAULT_KEY_FILE } from "./core/key-store.js";
+import * as openclaw from "./commands/openclaw/commands.js";
+import * as verify from "./commands/verify/commands.js";
 
 export interface Io {
   env: Record<string, string | undefined>;
@@ -56,7 +54,7 @@ export function contextOf(p: Pick<ParsedCommand, "url" | "key">, io: Io): Contex
 }
 
 /** What a command prints: JSON pretty-printed, or a bare hash line. */
-/** What parseCommandLine sets for the command being run (args.ts); missing, the two disagree. */
+/** What parseCommandLine sets for the command being run (command-line.ts); missing, the two disagree. */
 function parsed<T>(value: T | undefined, options: string): T {
   if (value === undefined) throw new Error(`${options}: not read from the command line before the command ran`);
   return value;
@@ -69,33 +67,33 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "help":
       return undefined;
     case "keygen":
-      return cmd.keygen(ctx, { force: p.force, fromConvos: p.fromConvos, conversation: p.conversation });
+      return keys.keygen(ctx, { force: p.force, fromConvos: p.fromConvos, conversation: p.conversation });
     case "whoami":
-      return cmd.whoami(ctx);
+      return keys.whoami(ctx);
     case "login":
-      return cmd.loginCommand(ctx);
+      return keys.loginCommand(ctx);
     case "create":
-      return cmd.createTemplate(ctx, a.FILE as string);
+      return templates.createTemplate(ctx, a.FILE as string);
     case "get":
-      return cmd.getTemplate(ctx, id, p.resolve);
+      return templates.getTemplate(ctx, id, p.resolve);
     case "update":
-      return cmd.updateTemplate(ctx, id, a.FILE as string, p.version, p.notes, p.acknowledgeWalletRemoval);
+      return templates.updateTemplate(ctx, id, a.FILE as string, p.version, p.notes, p.acknowledgeWalletRemoval);
     case "patch":
-      return cmd.patchTemplate(ctx, id, a.FILE as string, p.version, p.notes, p.acknowledgeWalletRemoval);
+      return templates.patchTemplate(ctx, id, a.FILE as string, p.version, p.notes, p.acknowledgeWalletRemoval);
     case "publish":
-      return cmd.publishTemplate(ctx, id, p.version);
+      return templates.publishTemplate(ctx, id, p.version);
     case "unpublish":
-      return cmd.unpublishTemplate(ctx, id, p.version);
+      return templates.unpublishTemplate(ctx, id, p.version);
     case "archive":
-      return cmd.archiveTemplate(ctx, id, p.version);
+      return templates.archiveTemplate(ctx, id, p.version);
     case "delete":
-      return cmd.deleteTemplate(ctx, id, p.version);
+      return templates.deleteTemplate(ctx, id, p.version);
     case "versions":
-      return cmd.listVersions(ctx, id, { limit: p.limit, cursor: p.cursor });
+      return templates.listVersions(ctx, id, { limit: p.limit, cursor: p.cursor });
     case "instances":
-      return cmd.listInstances(ctx, id, { live: p.live, limit: p.limit, cursor: p.cursor });
+      return templates.listInstances(ctx, id, { live: p.live, limit: p.limit, cursor: p.cursor });
     case "rollback":
-      return cmd.rollbackTemplate(
+      return templates.rollbackTemplate(
         ctx,
         id,
         positiveInt("TARGET", a.TARGET as string, "rollback"),
@@ -159,54 +157,54 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "curation-log":
       return curation.curationLog(ctx, { template: p.template, limit: p.limit, cursor: p.cursor });
     case "browse":
-      return cmd.browse(ctx, {
+      return templates.browse(ctx, {
         q: p.q,
         category: p.category,
-        sort: p.sort as cmd.Sort | undefined,
+        sort: p.sort,
         limit: p.limit,
         cursor: p.cursor,
       });
     case "models":
-      return cmd.models(ctx);
+      return templates.models(ctx);
     case "mine":
-      return cmd.mine(ctx, { archived: p.archived, limit: p.limit, cursor: p.cursor });
+      return templates.mine(ctx, { archived: p.archived, limit: p.limit, cursor: p.cursor });
     case "claim":
-      return cmd.claim(ctx, a.TEMPLATE_ID as string, a.INVITE as string, {
+      return agents.claim(ctx, a.TEMPLATE_ID as string, a.INVITE as string, {
         model: p.model,
         config: p.config,
         secondAgent: p.secondAgent,
       });
     case "agents":
-      return cmd.agents(ctx, { limit: p.limit, cursor: p.cursor });
+      return agents.agents(ctx, { limit: p.limit, cursor: p.cursor });
     case "agent":
-      return cmd.agent(ctx, id);
+      return agents.agent(ctx, id);
     case "pin":
-      return cmd.pinAgent(ctx, id, true);
+      return agents.pinAgent(ctx, id, true);
     case "unpin":
-      return cmd.pinAgent(ctx, id, false);
+      return agents.pinAgent(ctx, id, false);
     case "remove":
-      return cmd.removeAgent(ctx, id);
+      return agents.removeAgent(ctx, id);
     case "withdraw":
-      return cmd.withdrawFunds(ctx, id);
+      return agents.withdrawFunds(ctx, id);
     case "clone":
-      return cmd.clone(ctx, id, a.INVITE as string, {
+      return agents.clone(ctx, id, a.INVITE as string, {
         directive: p.directive,
         carry: p.carry,
         model: p.model,
         config: p.config,
       });
     case "transfer":
-      return cmd.transferAgent(ctx, id, a.INBOX_ID as string);
+      return agents.transferAgent(ctx, id, a.INBOX_ID as string);
     case "withdraw-transfer":
-      return cmd.withdrawTransfer(ctx, id);
+      return agents.withdrawTransfer(ctx, id);
     case "accept":
-      return cmd.acceptAgent(ctx, id);
+      return agents.acceptAgent(ctx, id);
     case "trust":
-      return cmd.setTrust(ctx, id, trustLevelArg(a.LEVEL as string, "trust"), p.dailyLimitWei);
+      return agentSettings.setTrust(ctx, id, trustLevelArg(a.LEVEL as string, "trust"), p.dailyLimitWei);
     case "permissions":
-      return cmd.setPermissions(ctx, id, parsed(p.permissions, "the permission options"));
+      return agentSettings.setPermissions(ctx, id, parsed(p.permissions, "the permission options"));
     case "participation":
-      return cmd.setParticipation(ctx, id, parsed(p.participation, "--mode and --cooldown"), p.conversation);
+      return agentSettings.setParticipation(ctx, id, parsed(p.participation, "--mode and --cooldown"), p.conversation);
     case "add-to":
       return conversations.addTo(ctx, id, a.INVITE as string, {
         participation: p.participation,
@@ -218,15 +216,15 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "leave":
       return conversations.leave(ctx, id, a.CONVERSATION as string);
     case "activity":
-      return cmd.activity(ctx, id, { limit: p.limit, cursor: p.cursor });
+      return agents.activity(ctx, id, { limit: p.limit, cursor: p.cursor });
     case "approvals":
       return approvals.listApprovals(ctx, id);
     case "approve":
       return approvals.answerApproval(ctx, id, a.QUESTION_ID as string, parsed(p.approve, "--yes or --no"));
     case "lineage":
-      return cmd.lineage(ctx, id);
+      return agents.lineage(ctx, id);
     case "dashboard":
-      return cmd.dashboard(ctx, a.TEMPLATE_ID as string);
+      return agents.dashboard(ctx, a.TEMPLATE_ID as string);
     case "patterns":
       return p.health
         ? patterns.poolHealth(ctx)
@@ -244,11 +242,11 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "pattern-review":
       return patterns.reviewPattern(ctx, a.TEMPLATE_ID as string, a.PATTERN_ID as string, a.DECISION as string);
     case "family":
-      return cmd.family(ctx, { ended: p.ended, limit: p.limit, cursor: p.cursor });
+      return agents.family(ctx, { ended: p.ended, limit: p.limit, cursor: p.cursor });
     case "logout":
-      return cmd.logout(ctx);
+      return keys.logout(ctx);
     case "sign":
-      return cmd.sign(ctx, a.OPERATION as string, a.FIELDS_JSON as string);
+      return keys.sign(ctx, a.OPERATION as string, a.FIELDS_JSON as string);
     case "import":
       return openclaw.importCommand(ctx, a.DIR as string, { dryRun: p.dryRun });
     case "export":
@@ -310,9 +308,9 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "rollout show":
       return rollouts.showRollout(ctx, a.TEMPLATE_ID as string, a.ROLLOUT_ID as string);
     case "content-hash":
-      return cmd.contentHashOf(ctx, a.FILE as string);
+      return templates.contentHashOf(ctx, a.FILE as string);
     case "patch-hash":
-      return cmd.patchHashOf(ctx, a.FILE as string);
+      return templates.patchHashOf(ctx, a.FILE as string);
     case "verify-agent":
       return verify.verifyAgent(ctx, a.INBOX as string, {
         ...(p.profile !== undefined ? { profile: p.profile } : {}),
@@ -352,7 +350,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     }
     if (err instanceof UsageError) {
       const command = err instanceof CommandUsageError ? err.command : parsed?.command;
-      const help = command ? commandUsage(command) : usage();
+      const help = command !== undefined && isCommand(command) ? commandUsage(command) : usage();
       io.stderr(`pool: ${err.message}\n${help}\n`);
       return 2;
     }

@@ -280,7 +280,7 @@ export class HijackStack {
 
   /**
    * The owner imports an agent-memory file into the agent under test, as the
-   * pool CLI does (services/cli/src/memory-commands.ts): the agent's memory
+   * pool CLI does (services/cli/src/commands/memory/commands.ts): the agent's memory
    * key asked for and checked against its inbox, the file sealed to it, the
    * import signed. Returns the agent's report.
    */

@@ -1,0 +1,98 @@
+// The syntax of a creator's templates: create, read, change, list, and the hashes of content files (docs/cli.md); the
+// commands are commands.ts's, and commands.ts at the root lists every area's.
+import { PAGE, type CommandSyntax } from "../../core/syntax.js";
+
+export const TEMPLATE_COMMANDS = {
+  create: {
+    args: ["FILE"],
+    options: [],
+    synopsis: "FILE.json",
+    summary: "create a private template from a content file",
+  },
+  get: {
+    args: ["ID"],
+    options: ["resolve"],
+    synopsis: "ID [--resolve]",
+    summary: "print one template; --resolve adds what its agents run on, with its bases applied",
+  },
+  update: {
+    args: ["ID", "FILE"],
+    options: ["version", "notes", "acknowledge-wallet-removal"],
+    synopsis: "ID FILE.json [--version N] [--notes TEXT] [--acknowledge-wallet-removal]",
+    summary:
+      "replace the content (based on version N; default: the current one), with release notes; a version without the pool's wallet needs --acknowledge-wallet-removal",
+  },
+  patch: {
+    args: ["ID", "FILE"],
+    options: ["version", "notes", "acknowledge-wallet-removal"],
+    synopsis: "ID FILE.json [--version N] [--notes TEXT] [--acknowledge-wallet-removal]",
+    summary: "change only the content fields present in FILE.json",
+  },
+  publish: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "make the template public (the store)",
+  },
+  unpublish: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "make the template private again",
+  },
+  archive: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "archive: hidden from the store and new claims, history kept",
+  },
+  delete: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "delete the template and its history for good",
+  },
+  versions: {
+    args: ["ID"],
+    options: ["limit", "cursor"],
+    synopsis: `ID ${PAGE}`,
+    summary: "version history, newest first",
+  },
+  instances: {
+    args: ["ID"],
+    options: ["live", "limit", "cursor"],
+    synopsis: `ID [--live] ${PAGE}`,
+    summary: "the template's instances with their instruction-sync state (creator only)",
+  },
+  rollback: {
+    args: ["ID", "TARGET"],
+    options: ["version", "notes", "acknowledge-wallet-removal"],
+    synopsis: "ID TARGET [--version N] [--notes TEXT] [--acknowledge-wallet-removal]",
+    summary: "new version with the content of version TARGET",
+  },
+  browse: {
+    args: [],
+    options: ["q", "category", "sort", "limit", "cursor"],
+    synopsis: `[--q TEXT] [--category C] [--sort relevance|newest|most_used|top_rated] ${PAGE}`,
+    summary: "the public store",
+  },
+  models: {
+    args: [],
+    options: [],
+    synopsis: "",
+    summary: "the models a template may name on this pool, its default first",
+  },
+  mine: {
+    args: [],
+    options: ["archived", "limit", "cursor"],
+    synopsis: `[--archived] ${PAGE}`,
+    summary: "my templates, private ones included",
+  },
+  "content-hash": {
+    args: ["FILE"],
+    options: [],
+    synopsis: "FILE.json",
+    summary: "print the contentHash of a content file (defaults filled)",
+  },
+  "patch-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the patchHash of a patch file" },
+} as const satisfies Record<string, CommandSyntax>;

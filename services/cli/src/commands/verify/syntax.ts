@@ -1,0 +1,14 @@
+// The syntax of checking an agent's badge and birth certificate (docs/cli.md); the
+// commands are commands.ts's, and commands.ts at the root lists every area's.
+import type { CommandSyntax } from "../../core/syntax.js";
+
+export const VERIFY_COMMANDS = {
+  "verify-agent": {
+    args: ["INBOX"],
+    options: ["profile", "conversation", "convos-home", "convos-env", "invite", "jwks-url"],
+    synopsis:
+      "INBOX (--profile FILE | --conversation ID [--convos-home DIR] [--convos-env local|dev|production]) [--invite URL] [--jwks-url URL]",
+    summary:
+      "check an agent's verified badge (against the pool's JWKS) and birth certificate (each signature against XMTP_API_URL): its template, creator, owner, parent",
+  },
+} as const satisfies Record<string, CommandSyntax>;
