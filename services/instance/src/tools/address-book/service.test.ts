@@ -28,7 +28,8 @@ import { MasterSeed } from "@convos-pool/kit/signing";
 import { walletAt } from "../../platform/keys.js";
 import { SpentNonces } from "../../platform/nonces.js";
 import { FILES, Workspace } from "../../platform/workspace.js";
-import { AddressBook, type Contact } from "./store.js";
+import type { Contact } from "./policy.js";
+import { AddressBook } from "./store.js";
 import { createInstanceAddressBookService, type AddressBookAccess } from "./service.js";
 
 const ANA = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";

@@ -48,6 +48,8 @@ export interface Funds {
 
 /** What a host gives an agent's toolbox; its questions' and its mail watch's needs too (`say`, `ownerName`, ...). */
 export interface ToolboxDeps extends QuestionsDeps, MailWatchDeps {
+  /** Says something in its conversation (QuestionsDeps.say: `outside`, `replyTo`); the message's id, or undefined. */
+  say(text: string, outside?: boolean, replyTo?: Said): Promise<string | undefined>;
   /** Where its tools reach their providers; none: it holds tools it cannot use. */
   env?: ToolEnvironment;
   /** What its owner's address book is sealed with at rest (its wallet's InstanceWallet.addressBookKey); none: it keeps none. */
