@@ -15,18 +15,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestation_service_pb.js";
-import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
-import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
-import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
-import { RolloutService } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
-import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
-import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
-import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   type ClientCredentials,
   createLogger,
@@ -56,24 +45,7 @@ import {
   pruneSpentNonces,
   startService,
 } from "@convos-pool/kit/service";
-import {
-  callInfo,
-  createClaimsForwarder,
-  createMemoryForwarder,
-  createAddressBookForwarder,
-  createApprovalsForwarder,
-  createCurationForwarder,
-  createRatingsForwarder,
-  createRolloutsForwarder,
-  createLineageForwarder,
-  createPatternInsightsForwarder,
-  createVersionSignalInsightsForwarder,
-  createTemplatesForwarder,
-  forwardedServiceImpl,
-  unavailableServiceImpl,
-  type CallInfo,
-  type Gate,
-} from "./connect/forward.js";
+import { callInfo, createForwarders, routeForwarded, type CallInfo, type Gate } from "./connect/forward.js";
 import { agentsJwks } from "./web/jwks.js";
 import { AddressLimits } from "./limits/addresses.js";
 import { restApi } from "./rest/routes.js";
@@ -256,38 +228,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       /** As connect, for a service the gateway may run without: none without a url. */
       const upstream = <S extends DescService>(service: S, url: string | undefined) =>
         url ? connect(service, url) : undefined;
-      const templates = createTemplatesForwarder(connect(TemplateService, opts.templatesUrl), gate, log);
-      const curation = createCurationForwarder(connect(StoreCurationService, opts.templatesUrl), gate, log);
-      const ratings = createRatingsForwarder(connect(TemplateRatingService, opts.templatesUrl), gate, log);
-      const rollouts = createRolloutsForwarder(connect(RolloutService, opts.templatesUrl), gate, log);
-      const claimsClient = upstream(ClaimService, opts.claimsUrl);
-      const claims = claimsClient && createClaimsForwarder(claimsClient, gate, log);
-      const memoryClient = upstream(AgentMemoryService, opts.claimsUrl);
-      const memory = memoryClient && createMemoryForwarder(memoryClient, gate, log);
-      const addressBookClient = upstream(AddressBookService, opts.claimsUrl);
-      const addressBook = addressBookClient && createAddressBookForwarder(addressBookClient, gate, log);
-      const approvalsClient = upstream(ApprovalService, opts.claimsUrl);
-      const approvals = approvalsClient && createApprovalsForwarder(approvalsClient, gate, log);
-      const lineageClient = upstream(LineageService, opts.lineageUrl);
-      const lineage = lineageClient && createLineageForwarder(lineageClient, gate, log);
-      const patternsClient = upstream(PatternInsightsService, opts.lineageUrl);
-      const patterns = patternsClient && createPatternInsightsForwarder(patternsClient, gate, log);
-      const signalsClient = upstream(VersionSignalInsightsService, opts.lineageUrl);
-      const signals = signalsClient && createVersionSignalInsightsForwarder(signalsClient, gate, log);
+      const urls = { templates: opts.templatesUrl, claims: opts.claimsUrl, lineage: opts.lineageUrl };
+      const forwarders = createForwarders((service, name) => upstream(service, urls[name]), gate, log);
       const web = opts.webDir ? await webApp(opts.webDir) : undefined;
       const jwks = agentsJwks(upstream(AttestationKeyService, opts.claimsUrl), log);
       const rest = restApi({
-        templates,
-        curation,
-        ratings,
-        rollouts,
-        claims,
-        memory,
-        addressBook,
-        approvals,
-        lineage,
-        patterns,
-        signals,
+        ...forwarders,
         claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
         lineageNotConfigured: LINEAGE_NOT_CONFIGURED,
         createSession: signIn,
@@ -329,52 +275,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
             return { inboxId: session.inboxId, token: session.token, expiresAt: timestampFromDate(session.expiresAt) };
           },
         });
-        router.service(TemplateService, forwardedServiceImpl(TemplateService, templates));
-        router.service(StoreCurationService, forwardedServiceImpl(StoreCurationService, curation));
-        router.service(TemplateRatingService, forwardedServiceImpl(TemplateRatingService, ratings));
-        router.service(RolloutService, forwardedServiceImpl(RolloutService, rollouts));
-        router.service(
-          ClaimService,
-          claims
-            ? forwardedServiceImpl(ClaimService, claims)
-            : unavailableServiceImpl(ClaimService, CLAIMS_NOT_CONFIGURED),
-        );
-        router.service(
-          AgentMemoryService,
-          memory
-            ? forwardedServiceImpl(AgentMemoryService, memory)
-            : unavailableServiceImpl(AgentMemoryService, CLAIMS_NOT_CONFIGURED),
-        );
-        router.service(
-          AddressBookService,
-          addressBook
-            ? forwardedServiceImpl(AddressBookService, addressBook)
-            : unavailableServiceImpl(AddressBookService, CLAIMS_NOT_CONFIGURED),
-        );
-        router.service(
-          ApprovalService,
-          approvals
-            ? forwardedServiceImpl(ApprovalService, approvals)
-            : unavailableServiceImpl(ApprovalService, CLAIMS_NOT_CONFIGURED),
-        );
-        router.service(
-          LineageService,
-          lineage
-            ? forwardedServiceImpl(LineageService, lineage)
-            : unavailableServiceImpl(LineageService, LINEAGE_NOT_CONFIGURED),
-        );
-        router.service(
-          PatternInsightsService,
-          patterns
-            ? forwardedServiceImpl(PatternInsightsService, patterns)
-            : unavailableServiceImpl(PatternInsightsService, LINEAGE_NOT_CONFIGURED),
-        );
-        router.service(
-          VersionSignalInsightsService,
-          signals
-            ? forwardedServiceImpl(VersionSignalInsightsService, signals)
-            : unavailableServiceImpl(VersionSignalInsightsService, LINEAGE_NOT_CONFIGURED),
-        );
+        routeForwarded(router, forwarders, { claims: CLAIMS_NOT_CONFIGURED, lineage: LINEAGE_NOT_CONFIGURED });
       };
       return { routes, fallback };
     },

@@ -143,14 +143,17 @@ export function createForwarder<S extends DescService>(
   return out as unknown as Forwarder<S>;
 }
 
+/** FORWARDED's rows, each descriptor seen as any service (the loops below treat them alike). */
+const ROWS: [string, { service: DescService; upstream: Upstream }][] = Object.entries(FORWARDED);
+
 /** A client of the internal service `upstream` for `service`; undefined when the gateway has none. */
 export type UpstreamClient = <S extends DescService>(service: S, upstream: Upstream) => Client<S> | undefined;
 
 /** Every forwarder of FORWARDED whose upstream the gateway has, each named as its internal service ("claims service"). */
 export function createForwarders(clientOf: UpstreamClient, gate: Gate, log: Logger): Forwarders {
   const out: Record<string, unknown> = {};
-  for (const [key, { service, upstream }] of Object.entries(FORWARDED) as [string, Forwarded[keyof Forwarded]][]) {
-    const client = clientOf<DescService>(service, upstream);
+  for (const [key, { service, upstream }] of ROWS) {
+    const client = clientOf(service, upstream);
     if (client) out[key] = createForwarder(service, client, gate, log, `${upstream} service`);
     else if (upstream === "templates")
       throw new Error(`the gateway needs the templates service for ${service.typeName}`);
@@ -169,7 +172,7 @@ export function routeForwarded(
   notConfigured: Partial<Record<Upstream, string>>,
 ): void {
   const have = forwarders as unknown as Record<string, Forwarder<DescService> | undefined>;
-  for (const [key, { service, upstream }] of Object.entries(FORWARDED) as [string, Forwarded[keyof Forwarded]][]) {
+  for (const [key, { service, upstream }] of ROWS) {
     const fwd = have[key];
     router.service<DescService>(
       service,
