@@ -7,7 +7,7 @@
  * pool's own reading, planner and rule without a model, a stack or a chain.
  */
 export { askingWords, readRequest, type RequestText } from "../src/tools/request/read.js";
-export { bindPlan, type Contacts, type Plan, type PlannedAct } from "../src/tools/request/plan.js";
+export { bindPlan, type Contacts, type Plan, type PlannedAct } from "../src/tools/request/binding.js";
 export { planByRule } from "../src/tools/request/grammar.js";
 export { judge, type Origin, type Traced, type Verdict } from "../src/tools/gate/origins.js";
 export { planningInput, planTurn, type ContactBook, type PlanningTurn } from "../src/agent/conversation/planning.js";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { fieldViolations } from "@convos-pool/kit/content";
 import { buildMemoryFile, maskSecrets, mergeMemoryFile, parseMemoryFile, type AgentMemoryFile } from "./file.js";
 import { teacherOf } from "./provenance.js";
-import { IMPORTED_SHARE } from "./shares.js";
+import { IMPORTED_SHARE } from "./teacher-shares.js";
 import { Memory } from "./store.js";
 import { offlineSummary, summaryFromAnswer } from "../model/conversation-summary.js";
 

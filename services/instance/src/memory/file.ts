@@ -178,7 +178,7 @@ export interface ImportWord {
  * Merges the file's entries (and the credentials supplied for its named
  * memory secrets) into `memory`: Memory.add leaves out what it already knows
  * (same kind and text), and what is past the imported entries' share
- * (memory/shares.ts) is counted as skipped. Added entries are marked
+ * (memory/teacher-shares.ts) is counted as skipped. Added entries are marked
  * imported. From a file whose seal held (`sealedBy`: this owner's own
  * export), they keep where they came from (inherited, feedback, adopted),
  * who taught them (role, `from`, conversation) and the owner's mark to use

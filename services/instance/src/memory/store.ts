@@ -13,7 +13,7 @@
 import { randomBytes } from "node:crypto";
 import { MEMORY_KINDS, type MemoryKind } from "@convos-pool/kit/signing";
 import { renderAdoptedHints } from "./hints.js";
-import { MAX_MEMORY_ENTRIES, overShare } from "./shares.js";
+import { MAX_MEMORY_ENTRIES, overShare } from "./teacher-shares.js";
 import type { Role } from "../platform/roles.js";
 import { readable, type Reader } from "../walls/labels.js";
 import { jsonObjectIn } from "../platform/json-answer.js";
@@ -181,7 +181,7 @@ export class Memory {
   /**
    * Adds what is new (same kind and text, ignoring case and spacing, as an
    * entry of `within`, is not), within each teacher's share
-   * (memory/shares.ts); returns what was added and kept. `within`: what a
+   * (memory/teacher-shares.ts); returns what was added and kept. `within`: what a
    * conversation's learning reads (memory/walls.ts memoryHere); every entry
    * for what is taken in apart from any conversation (a clone's summary,
    * adopted lessons).

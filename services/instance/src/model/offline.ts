@@ -18,7 +18,7 @@ import { selectByDirective } from "../clone/directive.js";
 import type { InboundTextTurn, LearnInput, LlmProvider, SummaryInput, TurnInput } from "./turn.js";
 import type { PlanInput } from "./planning.js";
 import { readRequest } from "../tools/request/read.js";
-import type { PlannedAct } from "../tools/request/plan.js";
+import type { PlannedAct } from "../tools/request/binding.js";
 import { planByRule } from "../tools/request/grammar.js";
 
 export const OFFLINE_LABEL = "[offline model]";

@@ -16,7 +16,7 @@ import { aboutOf } from "../memory/feedback.js";
 import { capText, memorySection } from "./caps.js";
 import { MAX_SUMMARY_ENTRIES, summaryMessages, turnMessages } from "./prompt.js";
 import { parsePlan, planningMessages, type PlanInput } from "./planning.js";
-import type { PlannedAct } from "../tools/request/plan.js";
+import type { PlannedAct } from "../tools/request/binding.js";
 import {
   MAX_TOOL_ROUNDS,
   STOPPED_FOR_BUDGET,

@@ -4,13 +4,13 @@
 // askingWords), the names of the owner's contacts and settings, and the acts
 // its tools can do. Never the rest of the conversation: no other message, no memory, no
 // template, no tool's result, no value of a contact. What it answers is held
-// to the request by the pool's code (tools/request/plan.ts bindPlan) before any act
+// to the request by the pool's code (tools/request/binding.ts bindPlan) before any act
 // may use it. This is CaMeL's split (Debenedetti et al., 2025): the model
 // that reads the conversation writes words; the one that reads the owner's request
 // chooses whom and how much. Pure: the providers send it.
 
 import { readRequest } from "../tools/request/read.js";
-import { ACT_KINDS, type ActKind, type PlannedAct } from "../tools/request/plan.js";
+import { ACT_KINDS, type ActKind, type PlannedAct } from "../tools/request/binding.js";
 import { planByRule } from "../tools/request/grammar.js";
 import type { TargetKind } from "../tools/trust/values.js";
 import { jsonObjectIn } from "../platform/json-answer.js";

@@ -8,7 +8,7 @@ import type { Memory, MemoryEntry, MemoryKind, NewEntry } from "../memory/store.
 import type { FunctionSpec } from "../tools/functions/tool.js";
 import type { ToolOutcome } from "../tools/gate/gate.js";
 import type { PromptLimits } from "./caps.js";
-import type { ActKind, PlannedAct } from "../tools/request/plan.js";
+import type { ActKind, PlannedAct } from "../tools/request/binding.js";
 import type { TargetKind } from "../tools/trust/values.js";
 import type { Reader } from "../walls/labels.js";
 

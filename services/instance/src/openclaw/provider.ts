@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { type ChatMessage, type LearnInput, type LlmProvider, RefusedTurn, type TurnInput } from "../model/turn.js";
 import { OpenAiProvider } from "../model/openai.js";
 import type { PlanInput } from "../model/planning.js";
-import type { PlannedAct } from "../tools/request/plan.js";
+import type { PlannedAct } from "../tools/request/binding.js";
 import { Memory, type NewEntry } from "../memory/store.js";
 import { memorySection } from "../model/caps.js";
 import type { RuntimeAgent } from "../agent/life/deps.js";

@@ -57,7 +57,7 @@ import { AFTER_OUTSIDE, MAX_ASKS_PER_HOUR, ToolGate, type Approval, type ToolSig
 import { MAX_CALLS_PER_ROUND, MAX_CALLS_PER_TURN, OVER_ROUND, OVER_TURN } from "./gate/call-caps.js";
 import { initialTrust, type TrustFile } from "./trust/levels.js";
 import { readRequest } from "./request/read.js";
-import { bindPlan } from "./request/plan.js";
+import { bindPlan } from "./request/binding.js";
 import { planByRule } from "./request/grammar.js";
 import { AddressBook } from "./address-book/store.js";
 import { contactBook } from "../agent/conversation/planning.js";

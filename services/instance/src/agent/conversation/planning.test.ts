@@ -14,7 +14,7 @@ import { planningMessages } from "../../model/planning.js";
 import { OfflineProvider } from "../../model/offline.js";
 import type { Role } from "../../platform/roles.js";
 import { readRequest } from "../../tools/request/read.js";
-import { bindPlan, type Plan, type PlannedAct } from "../../tools/request/plan.js";
+import { bindPlan, type Plan, type PlannedAct } from "../../tools/request/binding.js";
 import { planByRule } from "../../tools/request/grammar.js";
 import {
   describePlan,

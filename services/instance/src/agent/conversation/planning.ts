@@ -4,7 +4,7 @@
 // request out of everything the turn read (the starter's own message, the
 // last line), with, in the owner's turns, the names of the owner's contacts
 // and settings; the model's answer is then held to the request by the pool's
-// code (tools/request/plan.ts bindPlan). An owner's request the agent did not
+// code (tools/request/binding.ts bindPlan). An owner's request the agent did not
 // carry out in its turn stays open for the owner's next message when that
 // message is a plain yes ("go ahead"): the question it answers was about it.
 // An act the owner said no to is closed for good.
@@ -24,7 +24,7 @@ import {
   readRequest,
   type RequestText,
 } from "../../tools/request/read.js";
-import { ACT_KINDS, ACT_TOOLS, bindPlan, type Act, type Contacts, type Plan } from "../../tools/request/plan.js";
+import { ACT_KINDS, ACT_TOOLS, bindPlan, type Act, type Contacts, type Plan } from "../../tools/request/binding.js";
 import type { TargetKind } from "../../tools/trust/values.js";
 import type { AddressBook } from "../../tools/address-book/store.js";
 import type { TurnRead } from "./turn-origins.js";

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { Memory, type MemoryEntry } from "../../memory/store.js";
 import { judge, type Traced } from "../../tools/gate/origins.js";
 import { readRequest } from "../../tools/request/read.js";
-import { bindPlan, type Plan } from "../../tools/request/plan.js";
+import { bindPlan, type Plan } from "../../tools/request/binding.js";
 import { planByRule } from "../../tools/request/grammar.js";
 import { historyLines, type Said, type Speakers } from "./policy.js";
 import { turnOrigins } from "./turn-origins.js";

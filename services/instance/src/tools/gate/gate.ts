@@ -27,7 +27,7 @@ import type { Mailbox } from "../providers/mail.js";
 import { ToolInputError, plainFailure, toolWord, type PaymentMade, type PreparedCall } from "../functions/tool.js";
 import { WalletError } from "../providers/wallet.js";
 import { toolNamed } from "../functions/registry.js";
-import { ACT_TOOLS, actOfTool, type Contacts } from "../request/plan.js";
+import { ACT_TOOLS, actOfTool, type Contacts } from "../request/binding.js";
 import { decide, type Decision, type TrustFile } from "../trust/levels.js";
 
 export type ToolOutcome = { ok: true; result: string } | { ok: false; error: string };

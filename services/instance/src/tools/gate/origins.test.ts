@@ -3,9 +3,9 @@
 // every way people write them (test/written-values.ts), generated plans and
 // calls, and what the rule makes of them: trusted exactly when a call
 // carries out an act of the plan, whatever the conversation holds. Real: the rule,
-// the plan (request/plan.ts) and the readers (trust/values.ts, whose own test is
+// the plan (request/binding.ts) and the readers (trust/values.ts, whose own test is
 // values.test.ts). No gate, no tools here (the gate's own test is
-// tools.int.test.ts; generated requests, request/plan.test.ts).
+// tools.int.test.ts; generated requests, request/binding.test.ts).
 import { fc, test } from "@fast-check/vitest";
 import { parseEther } from "viem";
 import { describe, expect, it } from "vitest";
@@ -23,7 +23,7 @@ import {
 } from "../../../test/written-values.js";
 import type { Role } from "../../platform/roles.js";
 import { readRequest } from "../request/read.js";
-import { ACT_TOOLS, actOfTool, bindPlan, NO_PLAN, type Act, type Plan } from "../request/plan.js";
+import { ACT_TOOLS, actOfTool, bindPlan, NO_PLAN, type Act, type Plan } from "../request/binding.js";
 import { planByRule } from "../request/grammar.js";
 import {
   judge,

@@ -18,7 +18,7 @@ import { formatEther } from "viem";
 import type { Role } from "../../platform/roles.js";
 import type { Risk } from "../trust/levels.js";
 import { askedAmounts, type NotAsked, type RequestText } from "../request/read.js";
-import { cover, NO_PLAN, type Act, type Plan } from "../request/plan.js";
+import { cover, NO_PLAN, type Act, type Plan } from "../request/binding.js";
 import { amountsIn, normalizeTarget, valuesIn, type TargetKind } from "../trust/values.js";
 
 /** Where a piece of text the model read came from. */
@@ -109,7 +109,7 @@ export type Verdict = { trusted: true; act?: Act | undefined } | { trusted: fals
 
 /**
  * Whether `call` carries out an act of `plan` (the request that started the
- * turn, as tools/request/plan.ts held the planner to it): same tool, recipient
+ * turn, as tools/request/binding.ts held the planner to it): same tool, recipient
  * and amount, an act not done yet. A read is not weighed; an outsider may be
  * answered at their own number (the one text back that permissions.ts lets
  * an outsider have). Otherwise untrusted, saying where the recipient and

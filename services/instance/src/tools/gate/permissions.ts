@@ -21,7 +21,7 @@ import {
 } from "@convos-pool/kit/content";
 import type { Role } from "../../platform/roles.js";
 import type { Origin } from "./origins.js";
-import type { Contacts, Plan } from "../request/plan.js";
+import type { Contacts, Plan } from "../request/binding.js";
 import { toolWord } from "../functions/tool.js";
 import type { Reader } from "../../walls/labels.js";
 
@@ -51,7 +51,7 @@ export interface Requester {
    */
   origins?: Origin[];
   /**
-   * What the message that started the turn asks for (request/plan.ts): an act
+   * What the message that started the turn asks for (request/binding.ts): an act
    * runs without asking only when it carries out one of these, each once.
    * Absent: nothing was asked for.
    */

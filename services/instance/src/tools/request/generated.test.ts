@@ -1,5 +1,5 @@
 // Generated requests in English, Spanish, French and German (read.ts,
-// clauses.ts, plan.ts, grammar.ts), in memory: a request's clause wrapped in
+// clauses.ts, binding.ts, grammar.ts), in memory: a request's clause wrapped in
 // each kind of part that asks for nothing binds nothing, whatever a planner
 // plans; a list of payments binds each amount to its own recipient only.
 // Real: the reading, the clauses, bindPlan, the grammar and the value
@@ -9,7 +9,7 @@ import { fc, test } from "@fast-check/vitest";
 import { getAddress, parseEther } from "viem";
 import { describe, expect } from "vitest";
 import { planByRule } from "./grammar.js";
-import { bindPlan, type Contacts, type PlannedAct } from "./plan.js";
+import { bindPlan, type Contacts, type PlannedAct } from "./binding.js";
 import { readRequest } from "./read.js";
 
 const BOOK: Readonly<Record<string, { address: string; phone: string; mailbox: string }>> = {

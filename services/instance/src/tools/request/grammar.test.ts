@@ -5,7 +5,7 @@
 import { getAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { planByRule } from "./grammar.js";
-import type { PlannedAct } from "./plan.js";
+import type { PlannedAct } from "./binding.js";
 import { readRequest } from "./read.js";
 
 const ANA_WALLET = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";

@@ -15,12 +15,12 @@
 // written out, a name of one to three words (a contact or a setting, which
 // bindPlan looks up), the one a pronoun points back to ("text her"), or
 // "me" (the owner's setting of that kind, which bindPlan looks up). What it
-// plans is held to the request like any planner's (plan.ts bindPlan). Pure.
+// plans is held to the request like any planner's (binding.ts bindPlan). Pure.
 
 import { formatEther } from "viem";
 import { findTargets } from "../trust/values.js";
 import { readClauses, type Span } from "./clauses.js";
-import { MAX_ACTS_PER_REQUEST, type PlannedAct } from "./plan.js";
+import { MAX_ACTS_PER_REQUEST, type PlannedAct } from "./binding.js";
 import type { RequestText } from "./read.js";
 
 /** The acts a request's clauses hold, in the order they are written. */

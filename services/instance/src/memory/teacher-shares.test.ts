@@ -1,4 +1,4 @@
-// Each teacher's share of memory (memory/shares.ts), in memory: the policy's
+// Each teacher's share of memory (memory/teacher-shares.ts), in memory: the policy's
 // constants, what goes when a teacher is past their share or memory is full,
 // each conversation's members' share in an agent of several, and a flood of
 // members' facts through Memory.add. Nothing is a stand-in: these are pure
@@ -23,7 +23,7 @@ import {
   shareholderOf,
   type Shareholder,
   type Taught,
-} from "./shares.js";
+} from "./teacher-shares.js";
 import { Memory, type MemoryEntry, type NewEntry } from "./store.js";
 
 const OWNER = "0".repeat(64);

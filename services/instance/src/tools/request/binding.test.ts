@@ -1,4 +1,4 @@
-// The plan (plan.ts), in memory: the planner's acts held to the request,
+// The plan (binding.ts), in memory: the planner's acts held to the request,
 // calls covered once each, the cases at the rule (gate/origins.ts judge),
 // and generated requests whose values sit where they ask and where they do
 // not, planned by a faithful planner and by one that plans every value.
@@ -10,7 +10,7 @@ import { formatEther, getAddress, parseEther } from "viem";
 import { describe, expect, it } from "vitest";
 import { judge, type Traced } from "../gate/origins.js";
 import { planByRule } from "./grammar.js";
-import { bindPlan, cover, MAX_ACTS_PER_REQUEST, type Contacts, type PlannedAct } from "./plan.js";
+import { bindPlan, cover, MAX_ACTS_PER_REQUEST, type Contacts, type PlannedAct } from "./binding.js";
 import { readRequest } from "./read.js";
 
 const ANA_WALLET = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";
