@@ -320,6 +320,11 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
         ...(p.invite !== undefined ? { invite: p.invite } : {}),
         ...(p.jwksUrl !== undefined ? { jwksUrl: p.jwksUrl } : {}),
       });
+    default: {
+      // A command in the table (commands.ts) without its case here does not compile.
+      const missing: never = p.command;
+      throw new Error(`${String(missing)}: in the command table, but main.ts does not run it`);
+    }
   }
 }
 
