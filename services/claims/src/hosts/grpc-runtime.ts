@@ -29,14 +29,7 @@ import { InstanceApprovalService } from "@convos-pool/gen/convos/pool/v1/instanc
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import {
-  Batcher,
-  type ClientCredentials,
-  createServiceClient,
-  fromInstanceCallError,
-  type ServiceClient,
-  type Settle,
-} from "@convos-pool/kit/server";
+import { Batcher, type ClientCredentials, fromInstanceCallError, type Settle } from "@convos-pool/kit/server";
 import {
   INSTANCE_HEADER,
   resolveParticipation,
@@ -44,6 +37,7 @@ import {
   type ResolvedParticipation,
   type ResolvedPermissions,
 } from "@convos-pool/kit/content";
+import { HostClients } from "./host-clients.js";
 import {
   predatesBatchCalls,
   type BatchUpdateAnswer,
@@ -122,33 +116,29 @@ type BatchCalls = "claim" | "attest";
  * before.
  */
 export class GrpcInstanceRuntime implements InstanceRuntime {
-  private readonly clients = new Map<string, ServiceClient<typeof InstanceService>>();
-  private readonly memoryClients = new Map<string, ServiceClient<typeof InstanceMemoryService>>();
-  private readonly addressBookClients = new Map<string, ServiceClient<typeof InstanceAddressBookService>>();
-  private readonly approvalClients = new Map<string, ServiceClient<typeof InstanceApprovalService>>();
-  private readonly hostClients = new Map<string, ServiceClient<typeof InstanceHostService>>();
+  private readonly clients: HostClients<typeof InstanceService>;
+  private readonly memoryClients: HostClients<typeof InstanceMemoryService>;
+  private readonly addressBookClients: HostClients<typeof InstanceAddressBookService>;
+  private readonly approvalClients: HostClients<typeof InstanceApprovalService>;
+  private readonly hostClients: HostClients<typeof InstanceHostService>;
   private readonly batchers = new Map<string, HostBatchers>();
   /** Hosts that predate batch calls (predatesBatchCalls), by `batchCallsKey`: until when they get the single calls. */
   private readonly singleCallHosts = new Map<string, number>();
 
-  constructor(private readonly opts: GrpcInstanceRuntimeOptions) {}
+  constructor(private readonly opts: GrpcInstanceRuntimeOptions) {
+    this.clients = new HostClients(InstanceService, opts.credentials);
+    this.memoryClients = new HostClients(InstanceMemoryService, opts.credentials);
+    this.addressBookClients = new HostClients(InstanceAddressBookService, opts.credentials);
+    this.approvalClients = new HostClients(InstanceApprovalService, opts.credentials);
+    this.hostClients = new HostClients(InstanceHostService, opts.credentials);
+  }
 
   private client(hostUrl: string) {
-    let c = this.clients.get(hostUrl);
-    if (!c) {
-      c = createServiceClient(InstanceService, hostUrl, this.opts.credentials);
-      this.clients.set(hostUrl, c);
-    }
-    return c.client;
+    return this.clients.of(hostUrl);
   }
 
   private hostClient(hostUrl: string) {
-    let c = this.hostClients.get(hostUrl);
-    if (!c) {
-      c = createServiceClient(InstanceHostService, hostUrl, this.opts.credentials);
-      this.hostClients.set(hostUrl, c);
-    }
-    return c.client;
+    return this.hostClients.of(hostUrl);
   }
 
   private call(instance: InstanceRef, timeoutMs: number) {
@@ -513,48 +503,22 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
 
   /** An export may wait for the agent's model to summarize its conversation. */
   memory(instance: InstanceRef): InstanceMemoryCall {
-    let c = this.memoryClients.get(instance.hostUrl);
-    if (!c) {
-      c = createServiceClient(InstanceMemoryService, instance.hostUrl, this.opts.credentials);
-      this.memoryClients.set(instance.hostUrl, c);
-    }
-    return { client: c.client, options: this.call(instance, 120_000) };
+    return { client: this.memoryClients.of(instance.hostUrl), options: this.call(instance, 120_000) };
   }
 
   /** A save or a listing: the agent's own work between turns (a turn may run first), no model. */
   addressBook(instance: InstanceRef): InstanceAddressBookCall {
-    let c = this.addressBookClients.get(instance.hostUrl);
-    if (!c) {
-      c = createServiceClient(InstanceAddressBookService, instance.hostUrl, this.opts.credentials);
-      this.addressBookClients.set(instance.hostUrl, c);
-    }
-    return { client: c.client, options: this.call(instance, 60_000) };
+    return { client: this.addressBookClients.of(instance.hostUrl), options: this.call(instance, 60_000) };
   }
 
   /** A listing or an answer: the agent's own quick work, no model, no turn. */
   approvals(instance: InstanceRef): InstanceApprovalCall {
-    let c = this.approvalClients.get(instance.hostUrl);
-    if (!c) {
-      c = createServiceClient(InstanceApprovalService, instance.hostUrl, this.opts.credentials);
-      this.approvalClients.set(instance.hostUrl, c);
-    }
-    return { client: c.client, options: this.call(instance, 30_000) };
+    return { client: this.approvalClients.of(instance.hostUrl), options: this.call(instance, 30_000) };
   }
 
   close(): void {
-    for (const c of [
-      ...this.clients.values(),
-      ...this.memoryClients.values(),
-      ...this.addressBookClients.values(),
-      ...this.approvalClients.values(),
-      ...this.hostClients.values(),
-    ])
+    for (const c of [this.clients, this.memoryClients, this.addressBookClients, this.approvalClients, this.hostClients])
       c.close();
-    this.clients.clear();
-    this.memoryClients.clear();
-    this.addressBookClients.clear();
-    this.approvalClients.clear();
-    this.hostClients.clear();
     // Batches in flight fail with their connections, as single calls do; a later call starts afresh.
     this.batchers.clear();
   }
