@@ -133,7 +133,9 @@ for attempt in 1 2 3 4 5 6 7 8; do
   opts="-c listen_addresses=127.0.0.1 -p $candidate -c unix_socket_directories=$TMPDIR_PG"
   opts+=" -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   opts+=" -c max_parallel_workers_per_gather=0 -c shared_buffers=128MB"
-  if "${AS[@]}" "$BINDIR/pg_ctl" -D "$DATA" -l "$PGLOG" -o "$opts" -w -t 30 start >/dev/null 2>&1; then
+  # A generous wait: a busy machine (a CPU-bound process beside the tests) can take long over a start; it still
+  # fails, with the server's log, when the server cannot start at all.
+  if "${AS[@]}" "$BINDIR/pg_ctl" -D "$DATA" -l "$PGLOG" -o "$opts" -w -t 120 start >/dev/null 2>&1; then
     PORT="$candidate"
     STARTED=1
     break
@@ -148,7 +150,7 @@ done
 [[ -n "$PORT" ]] || die "could not find a free port for PostgreSQL"
 
 ready=0
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   if "$BINDIR/pg_isready" -q -h 127.0.0.1 -p "$PORT" -U postgres -d postgres; then ready=1; break; fi
   sleep 0.1
 done
