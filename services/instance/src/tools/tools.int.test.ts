@@ -910,7 +910,22 @@ describe("an agent's tools", () => {
           }
         }
       }),
-      { numRuns: 25 },
+      {
+        numRuns: 25,
+        // One the owner asked for at L4, first: runs that never reach a call of the owner's that goes out (about one
+        // time in 25) would leave "the owner's own calls went out" unchecked.
+        examples: [
+          [
+            {
+              level: TrustLevel.AUTONOMOUS,
+              ownerAsks: true,
+              ownerWroteBefore: false,
+              read: [],
+              calls: [{ name: "send_sms", args: { to: own.phone, text: "hi" }, owners: true }],
+            },
+          ],
+        ],
+      },
     );
     // Nothing reached any of the attacker's targets; the owner's own calls went out as the level says.
     expect(await outboxes()).toEqual(before);
