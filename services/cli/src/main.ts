@@ -2,8 +2,8 @@
 // Run as `npm run -s pool -- <command>` (see docs/cli.md).
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { CommandUsageError, parseCommandLine, type ParsedCommand } from "./command-line.js";
-import { COMMANDS, commandUsage, isCommand, usage } from "./commands.js";
+import { CommandUsageError, parseCommandLine, type ParsedCommand } from "./command-line/parse.js";
+import { COMMANDS, commandUsage, isCommand, usage } from "./command-line/table.js";
 import { onOffArg, positiveInt } from "./core/args.js";
 import { trustLevelArg } from "./commands/agents/args.js";
 import { starsArg } from "./commands/ratings/args.js";
@@ -54,7 +54,7 @@ export function contextOf(p: Pick<ParsedCommand, "url" | "key">, io: Io): Contex
 }
 
 /** What a command prints: JSON pretty-printed, or a bare hash line. */
-/** What parseCommandLine sets for the command being run (command-line.ts); missing, the two disagree. */
+/** What parseCommandLine sets for the command being run (command-line/parse.ts); missing, the two disagree. */
 function parsed<T>(value: T | undefined, options: string): T {
   if (value === undefined) throw new Error(`${options}: not read from the command line before the command ran`);
   return value;
@@ -321,7 +321,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
         ...(p.jwksUrl !== undefined ? { jwksUrl: p.jwksUrl } : {}),
       });
     default: {
-      // A command in the table (commands.ts) without its case here does not compile.
+      // A command in the table (command-line/table.ts) without its case here does not compile.
       const missing: never = p.command;
       throw new Error(`${String(missing)}: in the command table, but main.ts does not run it`);
     }

@@ -1,8 +1,8 @@
 // The generic command line reader (node:util parseArgs): the command found in
-// a table of syntax (commands.ts), its options checked against the ones it
+// a table of syntax (command-line/table.ts), its options checked against the ones it
 // takes, its positionals named; and the readers of values more than one area
 // takes. What an option's value means to a command, its area reads
-// (commands/<area>/args.ts), and command-line.ts puts them together.
+// (commands/<area>/args.ts), and command-line/parse.ts puts them together.
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
 import { GLOBAL, OPTIONS, type CommandSyntax } from "./syntax.js";

@@ -1,7 +1,7 @@
 // The words of the command line every command shares: the options parseArgs
 // (node:util) reads, the global ones, and the shape of a command's syntax.
 // Each area's commands/<area>/syntax.ts holds its commands' syntax;
-// commands.ts puts them in one table.
+// command-line/table.ts puts them in one table.
 
 /** The options of parseArgs (node:util); a command takes those its syntax names, and the global ones. */
 export const OPTIONS = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { kindArg } from "./commands.js";
-import { CommandUsageError, parseCommandLine } from "../../command-line.js";
-import { commandUsage } from "../../commands.js";
+import { CommandUsageError, parseCommandLine } from "../../command-line/parse.js";
+import { commandUsage } from "../../command-line/table.js";
 
 describe("the address-book commands' arguments", () => {
   it("address-book ID lists; save and remove are words of their own after it", () => {

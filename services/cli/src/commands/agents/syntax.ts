@@ -1,5 +1,5 @@
 // The syntax of claiming an agent, and what its owner does with it (docs/cli.md); the
-// commands are commands.ts's, and commands.ts at the root lists every area's.
+// commands are commands.ts's, and command-line/table.ts lists every area's.
 import { PAGE, type CommandSyntax } from "../../core/syntax.js";
 
 export const AGENT_COMMANDS = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CommandUsageError, parseCommandLine } from "../../command-line.js";
-import { commandUsage } from "../../commands.js";
+import { CommandUsageError, parseCommandLine } from "../../command-line/parse.js";
+import { commandUsage } from "../../command-line/table.js";
 
 /** The message of the usage error `argv` is refused with. */
 function refusal(argv: string[]): string {

@@ -2,8 +2,8 @@
 // (add-to, leave, conversations, memory-share), parsed as main parses them:
 // nothing is signed or sent.
 import { describe, expect, it } from "vitest";
-import { CommandUsageError, parseCommandLine } from "../../command-line.js";
-import { commandUsage, usage } from "../../commands.js";
+import { CommandUsageError, parseCommandLine } from "../../command-line/parse.js";
+import { commandUsage, usage } from "../../command-line/table.js";
 
 /** The message of the usage error `argv` is refused with, and the command whose usage line it shows. */
 function refused(argv: string[]): [string, string | undefined] {

@@ -1,5 +1,5 @@
 // The syntax of the store's curation: reports, delistings, features, tool grants, notes and diffs (docs/cli.md); the
-// commands are commands.ts's, and commands.ts at the root lists every area's.
+// commands are commands.ts's, and command-line/table.ts lists every area's.
 import { PAGE, type CommandSyntax } from "../../core/syntax.js";
 
 export const CURATION_COMMANDS = {

@@ -1,5 +1,5 @@
 // The syntax of the key and session commands and `sign` (docs/cli.md); the
-// commands are commands.ts's, and commands.ts at the root lists every area's.
+// commands are commands.ts's, and command-line/table.ts lists every area's.
 import type { CommandSyntax } from "../../core/syntax.js";
 
 export const KEY_COMMANDS = {

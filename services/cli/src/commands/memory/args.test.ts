@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CommandUsageError, parseCommandLine } from "../../command-line.js";
+import { CommandUsageError, parseCommandLine } from "../../command-line/parse.js";
 
 describe("the memory commands' arguments", () => {
   it("memory-import takes --secret NAME=VALUE, the value kept whole (an = inside too)", () => {

@@ -1,5 +1,5 @@
 // The syntax of OpenClaw workspaces in and out (docs/cli.md); the
-// commands are commands.ts's, and commands.ts at the root lists every area's.
+// commands are commands.ts's, and command-line/table.ts lists every area's.
 import type { CommandSyntax } from "../../core/syntax.js";
 
 export const OPENCLAW_COMMANDS = {

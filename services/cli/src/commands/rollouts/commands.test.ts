@@ -17,7 +17,7 @@ import {
   type SignedOperation,
 } from "@convos-pool/kit/signing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseCommandLine } from "../../command-line.js";
+import { parseCommandLine } from "../../command-line/parse.js";
 import { fillContent } from "../../core/content.js";
 import { run, type Io } from "../../main.js";
 import { formatRollout, type RolloutJson } from "./commands.js";

@@ -1,6 +1,6 @@
 // The syntax of `pool rollout …` (docs/cli.md, "Rollouts"): a template's
 // staged rollouts, a command of two words each; the commands are
-// commands.ts's, and commands.ts at the root lists every area's.
+// commands.ts's, and command-line/table.ts lists every area's.
 import type { CommandSyntax } from "../../core/syntax.js";
 
 /** The arguments of a rollout's steps and reads. */

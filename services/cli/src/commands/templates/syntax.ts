@@ -1,5 +1,5 @@
 // The syntax of a creator's templates: create, read, change, list, and the hashes of content files (docs/cli.md); the
-// commands are commands.ts's, and commands.ts at the root lists every area's.
+// commands are commands.ts's, and command-line/table.ts lists every area's.
 import { PAGE, type CommandSyntax } from "../../core/syntax.js";
 
 export const TEMPLATE_COMMANDS = {

@@ -1,5 +1,5 @@
 // The syntax of checking an agent's badge and birth certificate (docs/cli.md); the
-// commands are commands.ts's, and commands.ts at the root lists every area's.
+// commands are commands.ts's, and command-line/table.ts lists every area's.
 import type { CommandSyntax } from "../../core/syntax.js";
 
 export const VERIFY_COMMANDS = {

@@ -1,21 +1,22 @@
 // The command table: every area's syntax (commands/<area>/syntax.ts) in the
 // order `pool help` lists them, and the usage texts built from it (`pool
-// help`, and the usage line of an argument error). main.ts runs them.
-import type { CommandSyntax } from "./core/syntax.js";
-import { KEY_COMMANDS } from "./commands/keys/syntax.js";
-import { TEMPLATE_COMMANDS } from "./commands/templates/syntax.js";
-import { AGENT_COMMANDS } from "./commands/agents/syntax.js";
-import { CONVERSATION_COMMANDS } from "./commands/conversations/syntax.js";
-import { APPROVAL_COMMANDS } from "./commands/approvals/syntax.js";
-import { MEMORY_COMMANDS } from "./commands/memory/syntax.js";
-import { ADDRESS_BOOK_COMMANDS } from "./commands/address-book/syntax.js";
-import { PATTERN_COMMANDS } from "./commands/patterns/syntax.js";
-import { SIGNAL_COMMANDS } from "./commands/signals/syntax.js";
-import { ROLLOUT_COMMANDS } from "./commands/rollouts/syntax.js";
-import { OPENCLAW_COMMANDS } from "./commands/openclaw/syntax.js";
-import { RATING_COMMANDS } from "./commands/ratings/syntax.js";
-import { CURATION_COMMANDS } from "./commands/curation/syntax.js";
-import { VERIFY_COMMANDS } from "./commands/verify/syntax.js";
+// help`, and the usage line of an argument error). main.ts runs them; no
+// area imports this floor.
+import type { CommandSyntax } from "../core/syntax.js";
+import { KEY_COMMANDS } from "../commands/keys/syntax.js";
+import { TEMPLATE_COMMANDS } from "../commands/templates/syntax.js";
+import { AGENT_COMMANDS } from "../commands/agents/syntax.js";
+import { CONVERSATION_COMMANDS } from "../commands/conversations/syntax.js";
+import { APPROVAL_COMMANDS } from "../commands/approvals/syntax.js";
+import { MEMORY_COMMANDS } from "../commands/memory/syntax.js";
+import { ADDRESS_BOOK_COMMANDS } from "../commands/address-book/syntax.js";
+import { PATTERN_COMMANDS } from "../commands/patterns/syntax.js";
+import { SIGNAL_COMMANDS } from "../commands/signals/syntax.js";
+import { ROLLOUT_COMMANDS } from "../commands/rollouts/syntax.js";
+import { OPENCLAW_COMMANDS } from "../commands/openclaw/syntax.js";
+import { RATING_COMMANDS } from "../commands/ratings/syntax.js";
+import { CURATION_COMMANDS } from "../commands/curation/syntax.js";
+import { VERIFY_COMMANDS } from "../commands/verify/syntax.js";
 
 export const COMMANDS = {
   ...KEY_COMMANDS,

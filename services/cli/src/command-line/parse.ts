@@ -1,9 +1,9 @@
 // The command line read into what the commands take: the generic reader
-// (core/args.ts) against the command table (commands.ts), then each option's
+// (core/args.ts) against the command table (table.ts), then each option's
 // value read by the area it belongs to (commands/<area>/args.ts), and the
 // checks that tie one command's options together.
-import { commaList, onOffArg, positiveInt, readCommandLine, CommandUsageError } from "./core/args.js";
-import { COMMANDS, type CommandName } from "./commands.js";
+import { commaList, onOffArg, positiveInt, readCommandLine, CommandUsageError } from "../core/args.js";
+import { COMMANDS, type CommandName } from "./table.js";
 import {
   carryArg,
   checkTrust,
@@ -14,11 +14,11 @@ import {
   permissionArgs,
   type ParticipationArgs,
   type PermissionArgs,
-} from "./commands/agents/args.js";
-import { conversationToolsArg, type ConversationToolsName } from "./commands/conversations/args.js";
-import { entryIdsArg, secretsArg } from "./commands/memory/args.js";
-import { boundsArgs, shareArg, type BoundsArgs } from "./commands/rollouts/args.js";
-import { sortArg, type Sort } from "./commands/templates/args.js";
+} from "../commands/agents/args.js";
+import { conversationToolsArg, type ConversationToolsName } from "../commands/conversations/args.js";
+import { entryIdsArg, secretsArg } from "../commands/memory/args.js";
+import { boundsArgs, shareArg, type BoundsArgs } from "../commands/rollouts/args.js";
+import { sortArg, type Sort } from "../commands/templates/args.js";
 
 export { CommandUsageError };
 
