@@ -47,6 +47,22 @@ export async function signedTemplateAct<T>(
   });
 }
 
+/**
+ * signedTemplateAct for one service: its deps bound, the act's parts in
+ * order, and `logged` saying which of its acts the curation log keeps.
+ */
+export function signedTemplateActs(deps: SignedActDeps, logged: (action: SignedOperation) => boolean) {
+  return <T>(
+    actorId: string,
+    templateId: string,
+    action: SignedOperation,
+    fields: OperationFields,
+    signature: Signature | undefined,
+    apply: (tx: EntityManager, row: TemplateRowType, at: Date) => Promise<T>,
+  ): Promise<T> =>
+    signedTemplateAct(deps, { actorId, templateId, action, fields, signature, logged: logged(action) }, apply);
+}
+
 export interface LoggedAction {
   actorId: string;
   action: string;

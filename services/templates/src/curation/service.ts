@@ -41,7 +41,7 @@ import { delistingsOf } from "../catalog/standing.js";
 import { withStandings } from "../ratings/sql.js";
 import { TemplateRow, type TemplateRowType } from "../db/entities.js";
 import { listedToProto, rowToProto } from "../catalog/proto.js";
-import { logAction, signedTemplateAct } from "../catalog/act.js";
+import { logAction, signedTemplateActs } from "../catalog/act.js";
 import { checkGrantRequest, grantFields, listGrants, putGrant } from "../catalog/grants.js";
 
 export interface CurationDeps {
@@ -91,19 +91,7 @@ export function createStoreCurationService(
   }
 
   /** One signed curation action on a template (catalog/act.ts), kept in the curation log. */
-  const signedAction = <T>(
-    actorId: string,
-    templateId: string,
-    action: SignedOperation,
-    fields: OperationFields,
-    signature: Signature | undefined,
-    apply: (tx: EntityManager, row: TemplateRowType, at: Date) => Promise<T>,
-  ): Promise<T> =>
-    signedTemplateAct(
-      { em: deps.em, verifier: deps.verifier, now },
-      { actorId, templateId, action, fields, signature, logged: true },
-      apply,
-    );
+  const signedAction = signedTemplateActs({ em: deps.em, verifier: deps.verifier, now }, () => true);
 
   /** An operator's action: `operator_id` must be one, and the signer. */
   function operatorAction<T>(

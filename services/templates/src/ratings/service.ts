@@ -11,7 +11,6 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import type { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import {
@@ -24,11 +23,11 @@ import {
   unauthenticated,
 } from "@convos-pool/kit/content";
 import { callerInboxId, pageSize } from "@convos-pool/kit/server";
-import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
+import type { SignatureVerifier } from "@convos-pool/kit/signing";
 import { consumeNonce } from "@convos-pool/kit/service";
 import { checkInboxId, checkTemplateId } from "../catalog/checks.js";
-import { signedTemplateAct } from "../catalog/act.js";
-import { TemplateRow, type TemplateRowType } from "../db/entities.js";
+import { signedTemplateActs } from "../catalog/act.js";
+import { TemplateRow } from "../db/entities.js";
 import { visibleTemplate } from "../catalog/visible.js";
 import type { ActivitySource } from "./activity.js";
 import type { OwnershipSource } from "./ownership.js";
@@ -94,19 +93,10 @@ export function createRatingServices(deps: RatingDeps): {
   }
 
   /** A signed act on a template's ratings (catalog/act.ts); an operator's removal is kept in the curation log. */
-  const signedWrite = <T>(
-    actorId: string,
-    templateId: string,
-    action: SignedOperation,
-    fields: OperationFields,
-    signature: Signature | undefined,
-    apply: (tx: EntityManager, row: TemplateRowType, at: Date) => Promise<T>,
-  ): Promise<T> =>
-    signedTemplateAct(
-      { em: deps.em, verifier: deps.verifier, now },
-      { actorId, templateId, action, fields, signature, logged: action === "RemoveTemplateReview" },
-      apply,
-    );
+  const signedWrite = signedTemplateActs(
+    { em: deps.em, verifier: deps.verifier, now },
+    (action) => action === "RemoveTemplateReview",
+  );
 
   const ratings: ServiceImpl<typeof TemplateRatingService> = {
     async rateTemplate(req) {
