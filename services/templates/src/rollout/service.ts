@@ -21,14 +21,13 @@ import {
 } from "@convos-pool/kit/content";
 import { callerInboxId, pageSize } from "@convos-pool/kit/server";
 import { rolloutBoundsHash } from "@convos-pool/kit/signing";
-import { checkBase } from "../release/bases.js";
 import { checkExpectedVersion, checkReleaseNotes, checkTemplateId } from "../catalog/checks.js";
 import { assignContent, rowContent } from "../catalog/proto.js";
 import { signatureJson } from "../catalog/rollout.js";
 import { TemplateRow } from "../db/entities.js";
 import { enqueueTemplateSync } from "../sync/outbox.js";
 import { templatesAbove } from "../release/bases.js";
-import { checkWallet, createTemplateWrites, spendNonce, type TemplateServiceDeps } from "../template/mutate.js";
+import { checkNewContent, createTemplateWrites, spendNonce, type TemplateServiceDeps } from "../template/mutate.js";
 import { contentAt } from "../template/versions.js";
 import { checkWalletRemoval, templatesLosingWallet } from "../template/wallet-removal.js";
 import { endWithFallback } from "./fallback.js";
@@ -109,8 +108,7 @@ export function createRolloutService(deps: TemplateServiceDeps): ServiceImpl<typ
         req.signature,
         async (row, tx) => {
           checkModelOf(row, "content.model", content.model);
-          await checkBase(tx, row, content);
-          await checkWallet(tx, row, content, ack);
+          await checkNewContent(tx, row, content, ack);
           // The fallback takes the candidate's wallet away as surely: one acknowledgment covers both ways.
           checkWalletRemoval(await templatesLosingWallet(tx, { id: row.id, content }, rowContent(row)), ack);
           await spendNonce(tx, fallback.nonce, creatorId, "RollbackTemplate", "fallback_signature.nonce");

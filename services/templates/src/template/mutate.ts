@@ -8,11 +8,11 @@ import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { conflict, failedPrecondition, nonceUsed, notFound } from "@convos-pool/kit/content";
+import { conflict, failedPrecondition, nonceUsed, notFound, type TemplateContentJson } from "@convos-pool/kit/content";
 import { type Rate, RateLimit } from "@convos-pool/kit/server";
 import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
 import { consumeNonce, postgresRates } from "@convos-pool/kit/service";
-import { templatesAbove } from "../release/bases.js";
+import { checkBase, templatesAbove } from "../release/bases.js";
 import { checkExpectedVersion, checkTemplateId } from "../catalog/checks.js";
 import { delistingsOf } from "../catalog/standing.js";
 import { liveRollout, rolloutIsLive } from "../catalog/rollout.js";
@@ -86,16 +86,19 @@ export async function spendNonce(
 }
 
 /**
- * A content change that takes the pool's wallet away from agents needs its
- * creator's signed acknowledgment (wallet-removal.ts); run on the locked row
- * before its content changes.
+ * What new content must pass on the locked row before it is assigned, in
+ * every change that sets content (update, patch, rollback, a rollout's
+ * start): the base it names is one it may have (release/bases.ts), and
+ * taking the pool's wallet away from agents carries its creator's signed
+ * acknowledgment (wallet-removal.ts).
  */
-export async function checkWallet(
+export async function checkNewContent(
   tx: EntityManager,
   row: TemplateRowType,
-  next: Parameters<typeof templatesLosingWallet>[2],
+  next: TemplateContentJson,
   acknowledged: boolean,
 ): Promise<void> {
+  await checkBase(tx, row, next);
   checkWalletRemoval(await templatesLosingWallet(tx, { id: row.id, content: rowContent(row) }, next), acknowledged);
 }
 

@@ -49,7 +49,7 @@ import {
 import { servedContent } from "../catalog/rollout.js";
 import { contentAt, recordVersion, versionsPage } from "./versions.js";
 import { visibleTemplate } from "../catalog/visible.js";
-import { checkWallet, createTemplateWrites, spendNonce, type TemplateServiceDeps } from "./mutate.js";
+import { checkNewContent, createTemplateWrites, spendNonce, type TemplateServiceDeps } from "./mutate.js";
 import { checkServedModel, DEFAULT_SERVED_MODELS } from "../models/policy.js";
 import { createModelHandlers } from "../models/service.js";
 
@@ -121,8 +121,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         req.signature,
         async (row, tx) => {
           checkModelOf(row, "content.model", content.model);
-          await checkBase(tx, row, content);
-          await checkWallet(tx, row, content, req.acknowledgeWalletRemoval);
+          await checkNewContent(tx, row, content, req.acknowledgeWalletRemoval);
           assignContent(row, content);
           return "update";
         },
@@ -151,8 +150,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         req.signature,
         async (row, tx) => {
           checkModelOf(row, "patch.model", patch.model);
-          await checkBase(tx, row, result);
-          await checkWallet(tx, row, result, req.acknowledgeWalletRemoval);
+          await checkNewContent(tx, row, result, req.acknowledgeWalletRemoval);
           // The row is at the expected version, so its content is what `result` was built from.
           assignContent(row, result);
           return `patch ${Object.keys(patch).sort().join(", ")}`;
@@ -242,8 +240,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         req.signature,
         async (row, tx) => {
           // The base it had then must still be one it may have.
-          await checkBase(tx, row, restored);
-          await checkWallet(tx, row, restored, req.acknowledgeWalletRemoval);
+          await checkNewContent(tx, row, restored, req.acknowledgeWalletRemoval);
           // Content only: visibility and status stay as they are (publishing is a deliberate act).
           assignContent(row, restored);
           return `rollback to v${target}`;
