@@ -16,8 +16,6 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   addToConversationFields,
-  PARTICIPATION_MODE_NAMES,
-  PARTICIPATION_SUMMARIES,
   parseParticipationMode,
   participationModeName,
   type ParticipationModeName,
@@ -26,14 +24,12 @@ import { useState } from "react";
 import { shownError } from "../ui/errors";
 import { short, when } from "../words/format";
 import { useSession } from "../sign-in/session";
-import { Empty, ErrorBox, Notice, Select, TextField } from "../ui/ui";
+import { Empty, ErrorBox, INVITE_FIELD, InviteField, Notice, Select } from "../ui/ui";
 import { useAction } from "../ui/use-action";
-import { MODE_WORDS } from "./participation";
+import { MODE_FIELD, MODE_WORDS, ModeSelect } from "./participation";
 
 /** The server's names of the fields, where their errors are. */
-const INVITE_FIELD = "conversation_invite";
 const TOOLS_FIELD = "tools";
-const MODE_FIELD = "participation.mode";
 const SECOND_AGENT_FIELD = "confirm_second_agent";
 
 const STATE_WORDS: Record<AgentConversationState, string> = {
@@ -189,18 +185,14 @@ function AddForm({ agent: i, act }: { agent: Instance; act: ReturnType<typeof us
       }}
     >
       <h3 id="add-conversation-heading">Add to a conversation</h3>
-      <TextField
-        label="Conversation invite"
-        name={INVITE_FIELD}
+      <InviteField
         error={error}
-        required
         value={invite}
-        onChange={(e) => {
-          setInvite(e.target.value);
+        onChange={(v) => {
+          setInvite(v);
           setSecondAgent(false);
         }}
         hint="The Convos invite link (or its code) of the conversation it joins, as itself: the same agent, not a copy."
-        autoComplete="off"
       />
       <Select
         label="Tools there"
@@ -216,20 +208,7 @@ function AddForm({ agent: i, act }: { agent: Instance; act: ReturnType<typeof us
           </option>
         ))}
       </Select>
-      <Select
-        label="When it speaks there"
-        name={MODE_FIELD}
-        error={error}
-        value={mode}
-        onChange={(e) => setMode(e.target.value as ParticipationModeName)}
-        hint={PARTICIPATION_SUMMARIES[mode]}
-      >
-        {PARTICIPATION_MODE_NAMES.map((n) => (
-          <option key={n} value={n}>
-            {MODE_WORDS[n]}
-          </option>
-        ))}
-      </Select>
+      <ModeSelect label="When it speaks there" error={error} value={mode} onChange={setMode} />
       {!secondAgent && <ErrorBox error={error} fieldsShown={[INVITE_FIELD, TOOLS_FIELD, MODE_FIELD]} />}
       {joining && (
         <p role="status" data-testid="conversation-joining">

@@ -9,7 +9,7 @@ import { useState } from "react";
 import { shownError, type ShownError } from "../ui/errors";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
-import { ErrorBox, Notice, TextArea, TextField } from "../ui/ui";
+import { ErrorBox, INVITE_FIELD, InviteField, Notice, TextArea, TextField } from "../ui/ui";
 import { useAction } from "../ui/use-action";
 
 const KIND_HELP: Record<MemoryKind, string> = {
@@ -121,15 +121,7 @@ export function CloneForm({ parent }: { parent: Instance }) {
       }}
     >
       <h2>Clone into another conversation</h2>
-      <TextField
-        label="Conversation invite"
-        name="conversation_invite"
-        error={error}
-        required
-        value={invite}
-        onChange={(e) => setInvite(e.target.value)}
-        autoComplete="off"
-      />
+      <InviteField error={error} value={invite} onChange={setInvite} />
       <TextArea
         label="What to pass on"
         name="context_prompt"
@@ -160,7 +152,7 @@ export function CloneForm({ parent }: { parent: Instance }) {
           </div>
         ))}
       </fieldset>
-      <ErrorBox error={error} fieldsShown={["conversation_invite", "context_prompt"]} />
+      <ErrorBox error={error} fieldsShown={[INVITE_FIELD, "context_prompt"]} />
       {claim.isPending && <Notice>Claiming a clone and joining the conversation…</Notice>}
       <button type="submit" disabled={claim.isPending}>
         {claim.isPending ? "Cloning…" : "Sign and clone"}

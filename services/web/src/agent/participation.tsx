@@ -14,7 +14,7 @@ import {
   type ParticipationModeName,
 } from "@convos-pool/kit/browser";
 import { useState } from "react";
-import { FieldError } from "../ui/errors";
+import { FieldError, type ShownError } from "../ui/errors";
 import { useSession } from "../sign-in/session";
 import { ErrorBox, Notice, Select, TextField } from "../ui/ui";
 import { useAction } from "../ui/use-action";
@@ -27,9 +27,39 @@ export const MODE_WORDS: Record<ParticipationModeName, string> = {
   paused: "Paused",
 };
 
-/** The server's names of the fields, where their errors are. */
-const MODE_FIELD = "participation.mode";
+/** The server's names of the fields, where their errors are (the mode's also where an agent joins a conversation). */
+export const MODE_FIELD = "participation.mode";
 const COOLDOWN_FIELD = "participation.cooldown_seconds";
+
+/** The mode picked, with what it means under it: here, and where the agent joins another conversation. */
+export function ModeSelect({
+  label,
+  error,
+  value,
+  onChange,
+}: {
+  label: string;
+  error: ShownError | undefined;
+  value: ParticipationModeName;
+  onChange: (mode: ParticipationModeName) => void;
+}) {
+  return (
+    <Select
+      label={label}
+      name={MODE_FIELD}
+      error={error}
+      value={value}
+      onChange={(e) => onChange(e.target.value as ParticipationModeName)}
+      hint={PARTICIPATION_SUMMARIES[value]}
+    >
+      {PARTICIPATION_MODE_NAMES.map((n) => (
+        <option key={n} value={n}>
+          {MODE_WORDS[n]}
+        </option>
+      ))}
+    </Select>
+  );
+}
 
 /** "60" in seconds: a whole number from 0 to a day. */
 function cooldownSeconds(text: string): number {
@@ -79,20 +109,7 @@ export function ParticipationForm({ agent: i }: { agent: Instance }) {
       <p data-testid="agent-participation">
         <strong>{MODE_WORDS[current]}</strong>: {PARTICIPATION_SUMMARIES[current]}; {cooldownWords(currentCooldown)}.
       </p>
-      <Select
-        label="Mode"
-        name={MODE_FIELD}
-        error={act.errorOf("participation")}
-        value={mode}
-        onChange={(e) => setPickedMode(e.target.value as ParticipationModeName)}
-        hint={PARTICIPATION_SUMMARIES[mode]}
-      >
-        {PARTICIPATION_MODE_NAMES.map((n) => (
-          <option key={n} value={n}>
-            {MODE_WORDS[n]}
-          </option>
-        ))}
-      </Select>
+      <ModeSelect label="Mode" error={act.errorOf("participation")} value={mode} onChange={setPickedMode} />
       <TextField
         label="Cooldown (seconds)"
         name={COOLDOWN_FIELD}

@@ -14,7 +14,7 @@ import { FieldError, shownError, type ShownError } from "../ui/errors";
 import { short } from "../words/format";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
-import { ErrorBox, Select, SignInFirst, TextField } from "../ui/ui";
+import { ErrorBox, INVITE_FIELD, InviteField, Select, SignInFirst, TextField } from "../ui/ui";
 import { ClaimWait, ErrorDetails, newClaimKey } from "./claim-wait";
 
 /** The claim's field that confirms a second agent of the template in one conversation. */
@@ -112,18 +112,14 @@ export function AddToConversation({ template, content: c }: { template: Template
           }}
           aria-busy={claim.isPending}
         >
-          <TextField
-            label="Conversation invite"
-            name="conversation_invite"
+          <InviteField
             error={error}
-            required
             value={invite}
-            onChange={(e) => {
-              setInvite(e.target.value);
+            onChange={(v) => {
+              setInvite(v);
               setSecondAgent(false);
             }}
             hint="The Convos invite link (or its code) of the conversation the agent joins."
-            autoComplete="off"
           />
           {userTools.map((tool) => (
             <TextField
@@ -143,7 +139,7 @@ export function AddToConversation({ template, content: c }: { template: Template
           )}
           <ErrorBox
             error={error}
-            fieldsShown={["conversation_invite", "model", ...userTools.map((t) => `user_config.${t.id}`)]}
+            fieldsShown={[INVITE_FIELD, "model", ...userTools.map((t) => `user_config.${t.id}`)]}
           />
           <ErrorDetails error={error} />
           {claim.isPending && sent && <ClaimWait claimKey={sent.claimKey} sentAt={sent.sentAt} />}

@@ -131,6 +131,39 @@ export function Select(props: FieldProps & SelectHTMLAttributes<HTMLSelectElemen
   );
 }
 
+/** The server's name of a conversation's invite, where its error is. */
+export const INVITE_FIELD = "conversation_invite";
+
+/**
+ * The invite (link or code) of the Convos conversation an agent is to join:
+ * asked the same way by every form that puts an agent into one (a claim, an
+ * added conversation, a clone).
+ */
+export function InviteField({
+  error,
+  value,
+  onChange,
+  hint,
+}: {
+  error: ShownError | undefined;
+  value: string;
+  onChange: (invite: string) => void;
+  hint?: ReactNode;
+}) {
+  return (
+    <TextField
+      label="Conversation invite"
+      name={INVITE_FIELD}
+      error={error}
+      required
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      hint={hint}
+      autoComplete="off"
+    />
+  );
+}
+
 function describedBy(id: string, hint: ReactNode, error: string | undefined): string | undefined {
   const ids = [hint ? `${id}-hint` : "", error ?? ""].filter(Boolean);
   return ids.length ? ids.join(" ") : undefined;
