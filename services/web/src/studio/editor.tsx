@@ -35,6 +35,7 @@ import { Stale } from "./stale";
 import { TestChat } from "./test-chat";
 import { useFoldedLesson, withLesson } from "../dashboard/learned-patterns";
 import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
+import { asksWalletAcknowledgment, WalletAcknowledgment } from "./wallet-acknowledgment";
 import {
   EVERYONE,
   ReleaseChoiceField,
@@ -43,9 +44,6 @@ import {
   type ReleaseChoice,
 } from "../rollouts/rollout-start";
 import { LiveRolloutNotice, rolloutPath } from "../rollouts/rollouts";
-
-/** The field of a refusal that an acknowledgment lifts (templates service, wallet-removal.ts). */
-const ACKNOWLEDGE_WALLET = "acknowledge_wallet_removal";
 
 export function EditorPage({ id }: { id?: string }) {
   const { signedIn } = useSession();
@@ -138,7 +136,7 @@ function Editor({ latest }: { latest?: Template }) {
     } catch (err) {
       const e = shownError(err);
       if (e.code === Code.Aborted) await queryClient.invalidateQueries();
-      if (e.code === Code.FailedPrecondition && ACKNOWLEDGE_WALLET in e.fields) setWalletAsked(true);
+      if (asksWalletAcknowledgment(e)) setWalletAsked(true);
       setError(e);
     } finally {
       setBusy(false);
@@ -291,18 +289,10 @@ function Editor({ latest }: { latest?: Template }) {
             ]}
           />
           {walletAsked && (
-            <div className="check" data-testid="acknowledge-wallet-removal">
-              <input
-                id="acknowledge-wallet-removal"
-                type="checkbox"
-                checked={walletAcknowledged}
-                onChange={(e) => setWalletAcknowledged(e.target.checked)}
-              />
-              <label htmlFor="acknowledge-wallet-removal">
-                I know this version takes the wallet away from the agents of this template: what each wallet holds goes
-                back to its owner, who is told in their conversation first. Sign this with the new version.
-              </label>
-            </div>
+            <WalletAcknowledgment checked={walletAcknowledged} onChange={setWalletAcknowledged}>
+              I know this version takes the wallet away from the agents of this template: what each wallet holds goes
+              back to its owner, who is told in their conversation first. Sign this with the new version.
+            </WalletAcknowledgment>
           )}
           {saved && <Notice>{saved}</Notice>}
           <div className="actions">

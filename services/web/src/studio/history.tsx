@@ -5,7 +5,6 @@
 // (docs/templates.md, "A version without the wallet"), as in the editor.
 // Each version shows the creator's release notes beside its summary, and a
 // rollback carries notes of its own, as a save does.
-import { Code } from "@connectrpc/connect";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { TemplateVersion } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -20,8 +19,7 @@ import { Link } from "../router";
 import { useSession } from "../sign-in/session";
 import { ErrorBox, Loading, Notice, Page, Select, SignInFirst } from "../ui/ui";
 import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
-
-const ACKNOWLEDGE_WALLET = "acknowledge_wallet_removal";
+import { asksWalletAcknowledgment, WalletAcknowledgment } from "./wallet-acknowledgment";
 
 export function HistoryPage({ id }: { id: string }) {
   const { signedIn, sign } = useSession();
@@ -117,7 +115,7 @@ export function HistoryPage({ id }: { id: string }) {
       await queryClient.invalidateQueries();
     } catch (err) {
       const e = shownError(err);
-      if (e.code === Code.FailedPrecondition && ACKNOWLEDGE_WALLET in e.fields) setWalletAsked(v.version);
+      if (asksWalletAcknowledgment(e)) setWalletAsked(v.version);
       setError(e);
     }
   };
@@ -139,19 +137,11 @@ export function HistoryPage({ id }: { id: string }) {
     >
       <ErrorBox error={error} fieldsShown={[RELEASE_NOTES_FIELD]} />
       {walletAsked !== undefined && (
-        <div className="check" data-testid="acknowledge-wallet-removal">
-          <input
-            id="acknowledge-wallet-removal"
-            type="checkbox"
-            checked={walletAcknowledged}
-            onChange={(e) => setWalletAcknowledged(e.target.checked)}
-          />
-          <label htmlFor="acknowledge-wallet-removal">
-            I know version {String(walletAsked)} has no wallet: rolling back to it takes the wallet away from the agents
-            of this template; what each wallet holds goes back to its owner, who is told in their conversation first.
-            Sign this with the rollback.
-          </label>
-        </div>
+        <WalletAcknowledgment checked={walletAcknowledged} onChange={setWalletAcknowledged}>
+          I know version {String(walletAsked)} has no wallet: rolling back to it takes the wallet away from the agents
+          of this template; what each wallet holds goes back to its owner, who is told in their conversation first. Sign
+          this with the rollback.
+        </WalletAcknowledgment>
       )}
       {done && <Notice>{done}</Notice>}
       <section aria-labelledby="compare-heading">
