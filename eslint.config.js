@@ -26,6 +26,17 @@ export const FLOORS = {
     "platform",
   ],
   "services/instance/src/agent": ["face", "life", "conversation", "voice", "turns", "state"],
+  "services/instance/src/tools": [
+    "toolbox",
+    "address-book",
+    "approvals",
+    "gate",
+    "request",
+    "functions",
+    "routing",
+    "providers",
+    "trust",
+  ],
   "services/claims/src": [
     "schema",
     "address-book",

@@ -31,7 +31,7 @@ const { FLOORS } = (await import(CONFIG)) as { FLOORS: Record<string, string[]> 
 
 /** The doc that draws each row, its rows in the order the doc draws them. */
 const DRAWN_IN: Record<string, string[]> = {
-  "docs/instance.md": ["services/instance/src", "services/instance/src/agent"],
+  "docs/instance.md": ["services/instance/src", "services/instance/src/agent", "services/instance/src/tools"],
   "docs/claims.md": ["services/claims/src"],
   "docs/templates.md": ["services/templates/src"],
   "docs/lineage.md": ["services/lineage/src"],
