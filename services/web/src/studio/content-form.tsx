@@ -1,6 +1,5 @@
 // The Studio's form of a template's content: every field with its own error
 // (the server's name for it), tools with pool or user provisioning.
-import type { ShownError } from "../ui/errors";
 import { CATEGORIES } from "../words/categories";
 import {
   DEFAULT_MAX_TRUST_LEVEL,
@@ -15,7 +14,7 @@ import {
   type TrustLevelName,
 } from "@convos-pool/kit/browser";
 import { Select, TextArea, TextField } from "../ui/ui";
-import { FaceFields, ModelPicker, TOOL_KIND_LABELS, ToolPicker } from "./content-pickers";
+import { type ContentProps, FaceFields, ModelPicker, TOOL_KIND_LABELS, ToolPicker } from "./content-pickers";
 
 /** The names of the fields the form shows, so that their errors are not repeated above it. */
 export function formFields(c: TemplateContentJson): string[] {
@@ -38,15 +37,7 @@ export function formFields(c: TemplateContentJson): string[] {
   return [...fields, ...toolFields, ...c.tags.map((_, i) => `content.tags[${i}]`), ...starters];
 }
 
-export function ContentForm({
-  value,
-  onChange,
-  error,
-}: {
-  value: TemplateContentJson;
-  onChange: (c: TemplateContentJson) => void;
-  error: ShownError | undefined;
-}) {
+export function ContentForm({ value, onChange, error }: ContentProps) {
   const set = (patch: Partial<TemplateContentJson>) => onChange({ ...value, ...patch });
   // With a base and no model of its own, the template runs on the base's: shown as the default until set.
   const model = value.model ?? DEFAULT_MODEL;

@@ -16,7 +16,12 @@ import { useState } from "react";
 import type { ShownError } from "../ui/errors";
 import { Select, TextArea, TextField } from "../ui/ui";
 
-type Set = (c: TemplateContentJson) => void;
+/** What the content form and each of its parts are given: the content, where its change goes, the server's refusal. */
+export interface ContentProps {
+  value: TemplateContentJson;
+  onChange: (c: TemplateContentJson) => void;
+  error: ShownError | undefined;
+}
 
 const linesOf = (text: string) =>
   text
@@ -45,15 +50,7 @@ export const TOOL_KIND_LABELS: Record<ToolKindName, string> = {
  * stays choosable while the template has it (the service lets it stay); with
  * a base, "its base's" leaves the model out. Without the list, a text field.
  */
-export function ModelPicker({
-  value,
-  onChange,
-  error,
-}: {
-  value: TemplateContentJson;
-  onChange: Set;
-  error: ShownError | undefined;
-}) {
+export function ModelPicker({ value, onChange, error }: ContentProps) {
   const models = useQuery(TemplateService.method.listModels, {});
   const model = value.model ?? DEFAULT_MODEL;
   const current = value.model?.default ?? "";
@@ -140,15 +137,7 @@ export function ToolPicker({ tools, onAdd }: { tools: ToolJson[]; onAdd: (t: Too
 }
 
 /** The avatar and the conversation starters (one a line), as the store shows them. */
-export function FaceFields({
-  value,
-  onChange,
-  error,
-}: {
-  value: TemplateContentJson;
-  onChange: Set;
-  error: ShownError | undefined;
-}) {
+export function FaceFields({ value, onChange, error }: ContentProps) {
   const startersError = Object.keys(error?.fields ?? {}).find((f) => f.startsWith("content.conversation_starters"));
   // The text as typed (a blank line while the next is written); the content holds its lines, trimmed.
   const starters = (value.conversation_starters ?? []).join("\n");
