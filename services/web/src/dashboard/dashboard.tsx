@@ -14,7 +14,7 @@ import { missingFromAnswer, shownError } from "../ui/errors";
 import { short, stateName, syncName, when } from "../words/format";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
-import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, usePages } from "../ui/ui";
+import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, TableHead, usePages } from "../ui/ui";
 import { HeldLessons } from "./held-lessons";
 import { LearnedPatterns } from "./learned-patterns";
 
@@ -129,17 +129,10 @@ export function DashboardPage({ id }: { id: string }) {
           aria-label="Agents of this template (scrolls sideways)"
         >
           <table>
-            <caption className="sr-only">Agents of this template</caption>
-            <thead>
-              <tr>
-                <th scope="col">Agent</th>
-                <th scope="col">Owner</th>
-                <th scope="col">Conversation</th>
-                <th scope="col">State</th>
-                <th scope="col">Instructions</th>
-                <th scope="col">Claimed</th>
-              </tr>
-            </thead>
+            <TableHead
+              caption={"Agents of this template"}
+              columns={["Agent", "Owner", "Conversation", "State", "Instructions", "Claimed"]}
+            />
             <tbody>
               {all.map((i) => (
                 <tr key={i.id} data-testid="instance-row">

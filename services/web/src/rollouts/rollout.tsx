@@ -29,7 +29,7 @@ import {
 } from "./rollout-words";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
-import { ErrorBox, Loading, Page, Select, SignInFirst } from "../ui/ui";
+import { ErrorBox, Loading, Page, Select, SignInFirst, TableHead } from "../ui/ui";
 import { VersionChart } from "../ui/version-chart";
 import { plural } from "../words/words";
 import { RolloutSteps } from "./rollout-steps";
@@ -137,16 +137,16 @@ function Figures({ rollout: r }: { rollout: Rollout }) {
       {rows.length > 0 && (
         <div className="table-wrap">
           <table className="figures watch" data-testid="watch-figures">
-            <caption className="sr-only">What the pool counted since the start, per signal</caption>
-            <thead>
-              <tr>
-                <th scope="col">Signal</th>
-                <th scope="col">v{c} (new)</th>
-                <th scope="col">v{b} (current)</th>
-                <th scope="col">Halts at, × the current rate</th>
-                <th scope="col">Evidence, of the halt line</th>
-              </tr>
-            </thead>
+            <TableHead
+              caption={"What the pool counted since the start, per signal"}
+              columns={[
+                "Signal",
+                `v${c} (new)`,
+                `v${b} (current)`,
+                "Halts at, × the current rate",
+                "Evidence, of the halt line",
+              ]}
+            />
             <tbody>
               {rows.map((row) => (
                 <tr key={row.signal}>

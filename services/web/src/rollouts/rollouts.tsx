@@ -13,7 +13,7 @@ import { isLive } from "./rollout-policy";
 import { conversationsWords, percent, stateWords } from "./rollout-words";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
-import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, usePages } from "../ui/ui";
+import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, TableHead, usePages } from "../ui/ui";
 
 export const rolloutPath = (templateId: string, rolloutId: string) => `/studio/${templateId}/rollouts/${rolloutId}`;
 
@@ -77,16 +77,10 @@ export function RolloutsPage({ id }: { id: string }) {
           ) : (
             <div className="table-wrap">
               <table>
-                <caption className="sr-only">Rollouts, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Rollout</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Share</th>
-                    <th scope="col">Conversations</th>
-                    <th scope="col">Started</th>
-                  </tr>
-                </thead>
+                <TableHead
+                  caption={"Rollouts, newest first"}
+                  columns={["Rollout", "State", "Share", "Conversations", "Started"]}
+                />
                 <tbody>
                   {list.data.rollouts.map((r) => (
                     <tr key={r.rolloutId}>

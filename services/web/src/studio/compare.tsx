@@ -24,7 +24,7 @@ import { missingFromAnswer, shownError, type ShownError } from "../ui/errors";
 import { when } from "../words/format";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
-import { ErrorBox, Loading, Notice, Page, Select, SignInFirst } from "../ui/ui";
+import { ErrorBox, Loading, Notice, Page, Select, SignInFirst, TableHead } from "../ui/ui";
 import { plural } from "../words/words";
 import { VersionChart } from "../ui/version-chart";
 import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
@@ -186,17 +186,10 @@ function FiguresTable({ versions, caption }: { versions: readonly VersionCompari
   return (
     <div className="table-wrap">
       <table className="figures" data-testid="figures">
-        <caption className="sr-only">{caption}: figures per 100 answers</caption>
-        <thead>
-          <tr>
-            <th scope="col">Figure</th>
-            {versions.map((v) => (
-              <th scope="col" key={v.version}>
-                {label(v.version)}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead
+          caption={`${caption}: figures per 100 answers`}
+          columns={["Figure", ...versions.map((v) => label(v.version))]}
+        />
         <tbody>
           {rows.map(([name, read]) => (
             <tr key={name}>

@@ -6,7 +6,7 @@ import { shownError } from "../ui/errors";
 import { statusName, visibilityName, when } from "../words/format";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
-import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, usePages } from "../ui/ui";
+import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, TableHead, usePages } from "../ui/ui";
 
 export function StudioPage() {
   const { signedIn, inboxId } = useSession();
@@ -54,19 +54,19 @@ export function StudioPage() {
           {list.data && list.data.templates.length > 0 && (
             <div className="table-wrap">
               <table>
-                <caption className="sr-only">Your templates</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Template</th>
-                    <th scope="col">Version</th>
-                    <th scope="col">Visibility</th>
-                    <th scope="col">Used</th>
-                    <th scope="col">Updated</th>
-                    <th scope="col">
-                      <span className="sr-only">Links</span>
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead
+                  caption="Your templates"
+                  columns={[
+                    "Template",
+                    "Version",
+                    "Visibility",
+                    "Used",
+                    "Updated",
+                    <span key="links" className="sr-only">
+                      Links
+                    </span>,
+                  ]}
+                />
                 <tbody>
                   {list.data.templates.map((t) => (
                     <tr key={t.id}>

@@ -131,6 +131,28 @@ export function Select(props: FieldProps & SelectHTMLAttributes<HTMLSelectElemen
   );
 }
 
+/**
+ * A table's caption, read by screen readers and not shown (the section's
+ * heading shows it), and its column headings, each one a column's header.
+ */
+export function TableHead({ caption, columns }: { caption: ReactNode; columns: readonly ReactNode[] }) {
+  return (
+    <>
+      <caption className="sr-only">{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((c, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: a table's columns are fixed, so a column's place is its key
+            <th scope="col" key={i}>
+              {c}
+            </th>
+          ))}
+        </tr>
+      </thead>
+    </>
+  );
+}
+
 /** The server's name of a conversation's invite, where its error is. */
 export const INVITE_FIELD = "conversation_invite";
 
