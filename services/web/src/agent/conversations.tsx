@@ -25,12 +25,12 @@ import { shownError } from "../ui/errors";
 import { short, when } from "../words/format";
 import { useSession } from "../sign-in/session";
 import { Empty, ErrorBox, INVITE_FIELD, InviteField, Notice, Select } from "../ui/ui";
+import { asksSecondAgent, SecondAgentQuestion } from "../ui/second-agent";
 import { useAction } from "../ui/use-action";
 import { MODE_FIELD, MODE_WORDS, ModeSelect } from "./participation";
 
 /** The server's names of the fields, where their errors are. */
 const TOOLS_FIELD = "tools";
-const SECOND_AGENT_FIELD = "confirm_second_agent";
 
 const STATE_WORDS: Record<AgentConversationState, string> = {
   [AgentConversationState.UNSPECIFIED]: "state unknown",
@@ -166,7 +166,7 @@ function AddForm({ agent: i, act }: { agent: Instance; act: ReturnType<typeof us
         });
       } catch (err) {
         // Asked, not refused: the question replaces the error.
-        if (SECOND_AGENT_FIELD in shownError(err).fields) setSecondAgent(true);
+        if (asksSecondAgent(shownError(err))) setSecondAgent(true);
         throw err;
       }
       setInvite("");
@@ -216,18 +216,12 @@ function AddForm({ agent: i, act }: { agent: Instance; act: ReturnType<typeof us
         </p>
       )}
       {secondAgent && !joining ? (
-        <div role="alertdialog" aria-labelledby="second-agent-question" className="notice">
-          <p id="second-agent-question">
-            <strong>Another agent of its template is in that conversation; add this one too?</strong>
-          </p>
-          <p>Two agents of one template answer the same messages.</p>
-          <button type="button" onClick={() => submit(true)}>
-            Sign and add it anyway
-          </button>{" "}
-          <button type="button" className="link" onClick={() => setSecondAgent(false)}>
-            Cancel
-          </button>
-        </div>
+        <SecondAgentQuestion
+          question="Another agent of its template is in that conversation; add this one too?"
+          confirm="Sign and add it anyway"
+          onConfirm={() => submit(true)}
+          onCancel={() => setSecondAgent(false)}
+        />
       ) : (
         <button type="submit" disabled={!!act.busy}>
           {joining ? "Joining…" : "Sign and add it"}

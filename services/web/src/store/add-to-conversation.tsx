@@ -15,10 +15,10 @@ import { short } from "../words/format";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
 import { ErrorBox, INVITE_FIELD, InviteField, Select, SignInFirst, TextField } from "../ui/ui";
+import { asksSecondAgent, SecondAgentQuestion } from "../ui/second-agent";
 import { ClaimWait, ErrorDetails, newClaimKey } from "./claim-wait";
 
 /** The claim's field that confirms a second agent of the template in one conversation. */
-const SECOND_AGENT_FIELD = "confirm_second_agent";
 
 const kindOf = (t: ToolDeclaration) => ({ id: t.id, kind: toolKindName(t.kind) });
 const INPUT_MODES = { text: "text", email: "email", phone: "tel", number: "decimal", url: "url" } as const;
@@ -77,7 +77,7 @@ export function AddToConversation({ template, content: c }: { template: Template
       await claim.mutateAsync({ ...request, signature, idempotencyKey: claimKey });
     } catch (err) {
       const shown = shownError(err);
-      if (shown.fields[SECOND_AGENT_FIELD] !== undefined) setSecondAgent(true);
+      if (asksSecondAgent(shown)) setSecondAgent(true);
       else setError(shown);
     }
   }
@@ -144,23 +144,12 @@ export function AddToConversation({ template, content: c }: { template: Template
           <ErrorDetails error={error} />
           {claim.isPending && sent && <ClaimWait claimKey={sent.claimKey} sentAt={sent.sentAt} />}
           {secondAgent && !claim.isPending ? (
-            <div
-              role="alertdialog"
-              aria-labelledby="second-agent-question"
-              className="notice"
-              data-testid="second-agent"
-            >
-              <p id="second-agent-question">
-                <strong>This conversation already has {c.agentName}; add another?</strong>
-              </p>
-              <p>Two agents of one template answer the same messages.</p>
-              <button type="button" onClick={() => void submit(true)}>
-                Add another {c.agentName}
-              </button>{" "}
-              <button type="button" className="link" onClick={() => setSecondAgent(false)}>
-                Cancel
-              </button>
-            </div>
+            <SecondAgentQuestion
+              question={`This conversation already has ${c.agentName}; add another?`}
+              confirm={`Add another ${c.agentName}`}
+              onConfirm={() => void submit(true)}
+              onCancel={() => setSecondAgent(false)}
+            />
           ) : (
             <button type="submit" disabled={claim.isPending}>
               {claim.isPending ? "Adding…" : "Add the agent"}
