@@ -12,7 +12,7 @@ import type { AddressBookForwarder } from "../../connect/forward.js";
 import { AGENT_ERRORS } from "../core/errors.js";
 import { badRequest, renaming, RestError, type RestErrorMapping } from "../core/errors.js";
 import { query, type Handler, type RestDeps, type Route } from "../core/request.js";
-import { base64Bytes, sealedOf, sealedToJson } from "../core/sealed-json.js";
+import { base64Bytes, sealedOf, sealedToJson, type SealedJson } from "../core/sealed-json.js";
 import { signatureOf } from "../core/signature-json.js";
 
 function addressBookOf(deps: RestDeps): AddressBookForwarder {
@@ -55,7 +55,8 @@ const listContacts: Handler = async (r, deps) => {
     { instanceId: r.id, recipientKey: base64Bytes(key, "recipient_key", true), ownerSignature: querySignature(q) },
     r.call,
   );
-  return { status: 200, body: { sealed: sealedToJson(res.sealed), count: res.count } };
+  const body: AddressBookJson = { sealed: sealedToJson(res.sealed), count: res.count };
+  return { status: 200, body };
 };
 
 const saveContact: Handler = async (r, deps) => {
@@ -82,6 +83,12 @@ const removeContacts: Handler = async (r, deps) => {
   );
   return { status: 200, body: { removed: res.removed, not_found: res.notFound } };
 };
+
+/** GET /api/pool/agents/{id}/address-book: the address book sealed to `recipient_key`, and how many contacts it holds. */
+export interface AddressBookJson {
+  sealed: SealedJson;
+  count: number;
+}
 
 export const ADDRESS_BOOK_ROUTES: Route[] = [
   ["GET", "/agents/:id/address-book", listContacts, LIST_ERRORS],

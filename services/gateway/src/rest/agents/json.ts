@@ -284,8 +284,46 @@ export function conversationToJson(c: AgentConversation): AgentConversationJson 
  * (`{mode: "auto", cooldown_seconds: 0}`), the defaults for an agent whose
  * owner never set them; its conversations as conversationToJson gives them.
  */
-export function instanceToJson(i: Instance): unknown {
-  const json = toJson(InstanceSchema, i, PROTO_JSON) as Record<string, unknown>;
+/**
+ * An agent as the agent paths answer it (GET /api/pool/agents/{id}, "My
+ * agents"): the Instance's proto JSON in its own field names, its trust
+ * level, permissions, participation and conversations by name. Message
+ * fields the claims service left unset are absent.
+ */
+export interface AgentJson {
+  id: string;
+  template_id: string;
+  owner_id: string;
+  parent_instance_id: string;
+  inbox_id: string;
+  conversation_id: string;
+  /** The proto's name, "INSTANCE_STATE_ACTIVE". */
+  state: string;
+  model: string;
+  model_overridden: boolean;
+  tools: unknown[];
+  agent_name: string;
+  /** The inbox a transfer is offered to; "" when none is open. */
+  pending_owner_id: string;
+  trust_level: TrustLevelName | "";
+  daily_spend_limit_wei: string;
+  conversation_name: string;
+  conversations: AgentConversationJson[];
+  /** Only what owners are shown of a delisting (docs/store.md); null while listed. */
+  template_delisting: { reason: string; delisted_at: string | null } | null;
+  permissions: PermissionsJson;
+  participation: ParticipationJson;
+  sync?: unknown;
+  created_at?: string;
+  claimed_at?: string;
+  inheritance?: unknown;
+}
+
+/** An agent's permissions, each by its name. */
+export type PermissionsJson = ReturnType<typeof permissionNames>;
+
+export function instanceToJson(i: Instance): AgentJson {
+  const json = toJson(InstanceSchema, i, PROTO_JSON) as unknown as AgentJson;
   // Only what owners are shown of a delisting (docs/store.md); null while listed.
   const d = i.templateDelisting;
   const delisting = d
@@ -312,7 +350,7 @@ export function participationToJson(p: Participation | undefined): Participation
 }
 
 /** Each field by its name; one unset or unknown is its default, as the agent takes it. */
-export function permissionsToJson(p: Permissions | undefined): ReturnType<typeof permissionNames> {
+export function permissionsToJson(p: Permissions | undefined): PermissionsJson {
   return permissionNames(p ?? DEFAULT_PERMISSION_VALUES);
 }
 
@@ -392,4 +430,20 @@ export function signedPaymentToJson(p: SignedPayment): SignedPaymentJson {
 /** A clone's inheritance as proto JSON: `{state: "INHERITANCE_STATE_SENT", carry, error}`. */
 export function inheritanceToJson(i: Inheritance): unknown {
   return toJson(InheritanceSchema, i, PROTO_JSON);
+}
+
+/** A page of an agent's activity (GET /api/pool/agents/{id}/activity, and POST …/activity/list whole). */
+export interface ActivityPageJson {
+  entries: ActivityEntryJson[];
+  next_cursor: string | null;
+  detailed: boolean;
+  /** The pool's ledger of what its payment signer signed for the agent's wallet: only with the owner's signature. */
+  signed_payments: SignedPaymentJson[];
+}
+
+/** What POST /api/pool/agents/{id}/withdraw answers: what was sent, where, in which transaction. */
+export interface WithdrawalJson {
+  amount_wei: string;
+  to_address: string;
+  transaction_hash: string;
 }

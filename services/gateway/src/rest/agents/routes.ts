@@ -31,6 +31,9 @@ import {
   removeFromBody,
   transferFromBody,
   trustFromBody,
+  type ActivityPageJson,
+  type AgentJson,
+  type WithdrawalJson,
 } from "./json.js";
 import { AGENT_LIST_ERRORS, PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./errors.js";
 import { AGENT_ERRORS, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
@@ -47,7 +50,7 @@ import {
 } from "../core/request.js";
 
 /** The agent a claims call answers with, as JSON: the claims service always sets it. */
-function agentOf(res: { instance?: Instance | undefined }): unknown {
+function agentOf(res: { instance?: Instance | undefined }): AgentJson {
   if (!res.instance) throw new Error("claims service answered without the instance");
   return instanceToJson(res.instance);
 }
@@ -227,10 +230,12 @@ const withdrawFunds: Handler = async (r, deps) => {
   query(r, []);
   const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
   const res = await claims.withdrawFunds({ instanceId: r.id, ownerSignature }, r.call);
-  return {
-    status: 200,
-    body: { amount_wei: res.amountWei, to_address: res.toAddress, transaction_hash: res.transactionHash },
+  const body: WithdrawalJson = {
+    amount_wei: res.amountWei,
+    to_address: res.toAddress,
+    transaction_hash: res.transactionHash,
   };
+  return { status: 200, body };
 };
 
 /**
@@ -249,16 +254,13 @@ async function activityPage(
     { instanceId: r.id, ...queryPage(q), ...(ownerSignature ? { ownerSignature } : {}) },
     r.call,
   );
-  return {
-    status: 200,
-    body: {
-      entries: res.entries.map(activityEntryToJson),
-      next_cursor: nextCursor(res.nextPageToken),
-      detailed: res.detailed,
-      // The pool's ledger of what its payment signer signed for the agent's wallet: only with the signature.
-      signed_payments: res.signedPayments.map(signedPaymentToJson),
-    },
+  const body: ActivityPageJson = {
+    entries: res.entries.map(activityEntryToJson),
+    next_cursor: nextCursor(res.nextPageToken),
+    detailed: res.detailed,
+    signed_payments: res.signedPayments.map(signedPaymentToJson),
   };
+  return { status: 200, body };
 }
 
 /** The log as a session alone reads it: no recipient, amount, detail or asker of a tool call (`detailed: false`). */

@@ -17,21 +17,24 @@ function approvalsOf(deps: RestDeps): ApprovalsForwarder {
   return deps.approvals;
 }
 
+/** GET /api/pool/agents/{id}/approvals: the questions the agent waits on its owner for. */
+export interface ApprovalsJson {
+  questions: { id: string; statement: string; asked_at: string | null; expires_at: string | null }[];
+}
+
 const listApprovals: Handler = async (r, deps) => {
   const approvals = approvalsOf(deps);
   query(r, []);
   const res = await approvals.listApprovals({ instanceId: r.id }, r.call);
-  return {
-    status: 200,
-    body: {
-      questions: res.questions.map((q) => ({
-        id: q.id,
-        statement: q.statement,
-        asked_at: q.askedAt ? timestampDate(q.askedAt).toISOString() : null,
-        expires_at: q.expiresAt ? timestampDate(q.expiresAt).toISOString() : null,
-      })),
-    },
+  const body: ApprovalsJson = {
+    questions: res.questions.map((q) => ({
+      id: q.id,
+      statement: q.statement,
+      asked_at: q.askedAt ? timestampDate(q.askedAt).toISOString() : null,
+      expires_at: q.expiresAt ? timestampDate(q.expiresAt).toISOString() : null,
+    })),
   };
+  return { status: 200, body };
 };
 
 const answerApproval: Handler = async (r, deps) => {

@@ -96,8 +96,17 @@ export function claimStageName(stage: ClaimStage): string {
   return (ClaimStage[stage] ?? "UNSPECIFIED").toLowerCase();
 }
 
+/** What GET /api/pool/claims/{id} answers: a claim's stage by name ("joining"), its agent once made, its error once failed. */
+export interface ClaimProgressJson {
+  stage: string;
+  started_at: string | null;
+  cancel_requested: boolean;
+  instance_id?: string;
+  error?: { code: string; message: string };
+}
+
 /** GetClaimProgress as JSON: `{stage, started_at, cancel_requested, instance_id?, error?}`. */
-export function claimProgressToJson(p: GetClaimProgressResponse): unknown {
+export function claimProgressToJson(p: GetClaimProgressResponse): ClaimProgressJson {
   return {
     stage: claimStageName(p.stage),
     started_at: p.startedAt ? timestampDate(p.startedAt).toISOString() : null,

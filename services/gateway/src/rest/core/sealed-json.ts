@@ -24,7 +24,14 @@ export function bytesOf(body: JsonObject, key: string): Uint8Array {
 
 export const b64 = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString("base64");
 
-export const sealedToJson = (s: SealedBox | undefined) => ({
+/** A sealed box on REST: each part base64. */
+export interface SealedJson {
+  ephemeral_public_key: string;
+  nonce: string;
+  ciphertext: string;
+}
+
+export const sealedToJson = (s: SealedBox | undefined): SealedJson => ({
   ephemeral_public_key: b64(s?.ephemeralPublicKey),
   nonce: b64(s?.nonce),
   ciphertext: b64(s?.ciphertext),

@@ -6,7 +6,6 @@
 // as they are.
 
 import { Code } from "@connectrpc/connect";
-import type { MemoryCounts } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
 import type { MemoryForwarder } from "../../connect/forward.js";
 import { AGENT_ERRORS } from "../core/errors.js";
 import { badRequest, RestError } from "../core/errors.js";
@@ -21,19 +20,12 @@ import {
 } from "../core/request.js";
 import { b64, bytesOf, sealedOf, sealedToJson } from "../core/sealed-json.js";
 import { signatureOf } from "../core/signature-json.js";
+import { countsToJson, type MemoryExportJson, type MemoryKeyJson, type MemoryListJson } from "./json.js";
 
 function memoryOf(deps: RestDeps): MemoryForwarder {
   if (!deps.memory) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
   return deps.memory;
 }
-
-const countsToJson = (c: MemoryCounts | undefined) => ({
-  training: c?.training ?? 0,
-  personalization: c?.personalization ?? 0,
-  credentials: c?.credentials ?? 0,
-  feedback: c?.feedback ?? 0,
-  adopted: c?.adopted ?? 0,
-});
 
 /** One memory call: the body read, the RPC made, its answer. */
 function memoryRoute(
@@ -55,24 +47,27 @@ const exportMemory = memoryRoute(["recipient_key", "owner_signature"], async (me
     { instanceId: r.id, recipientKey: bytesOf(body, "recipient_key"), ownerSignature: ownerSignature(body) },
     r.call,
   );
-  return { sealed: sealedToJson(res.sealed), counts: countsToJson(res.counts), secrets_stripped: res.secretsStripped };
+  const answer: MemoryExportJson = {
+    sealed: sealedToJson(res.sealed),
+    counts: countsToJson(res.counts),
+    secrets_stripped: res.secretsStripped,
+  };
+  return answer;
 });
 
 const memoryKey: Handler = async (r, deps) => {
   const memory = memoryOf(deps);
   query(r, []);
   const res = await memory.getMemoryKey({ instanceId: r.id }, r.call);
-  return {
-    status: 200,
-    body: {
-      key: {
-        public_key: b64(res.key?.publicKey),
-        agent_address: res.key?.agentAddress ?? "",
-        key_signature: res.key?.keySignature ?? "",
-      },
-      inbox_id: res.inboxId,
+  const body: MemoryKeyJson = {
+    key: {
+      public_key: b64(res.key?.publicKey),
+      agent_address: res.key?.agentAddress ?? "",
+      key_signature: res.key?.keySignature ?? "",
     },
+    inbox_id: res.inboxId,
   };
+  return { status: 200, body };
 };
 
 const importMemory = memoryRoute(["sealed", "owner_signature"], async (memory, r, body) => {
@@ -99,7 +94,8 @@ const listMemory = memoryRoute(["recipient_key", "feedback_only", "owner_signatu
     },
     r.call,
   );
-  return { sealed: sealedToJson(res.sealed), counts: countsToJson(res.counts) };
+  const answer: MemoryListJson = { sealed: sealedToJson(res.sealed), counts: countsToJson(res.counts) };
+  return answer;
 });
 
 const forgetMemory = memoryRoute(["entry_ids", "owner_signature"], async (memory, r, body) => {

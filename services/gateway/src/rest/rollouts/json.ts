@@ -18,6 +18,7 @@ import {
   type StepRolloutRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { CONTENT_FIELDS } from "@convos-pool/kit/content";
+import type { RolloutBoundsJson } from "@convos-pool/kit/signing";
 import { badRequest, type RestErrorMapping } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
@@ -62,17 +63,11 @@ const STEP_NUMBERS: Record<StepActionName, RolloutAction> = {
 };
 
 // ---------------------------------------------------------------- answers
+// A rollout's bounds are the kit's RolloutBoundsJson: the JSON the signed
+// step hashes (kit signing/rollout-step.ts), which the templates service,
+// the web app and the CLI read too.
 
-export interface RolloutBoundsJson {
-  removals: number;
-  pauses: number;
-  stop_requests: number;
-  thumbs_down: number;
-  corrections: number;
-  tool_calls_failed: number;
-  approvals_declined: number;
-  false_alarm: number;
-}
+export type { RolloutBoundsJson };
 
 export interface RolloutStepJson {
   action: RolloutActionName | "unspecified";

@@ -6,6 +6,12 @@ import { TEMPLATE_ERRORS } from "../core/errors.js";
 import { query, type Handler, type Route } from "../core/request.js";
 import { signatureOf } from "../core/signature-json.js";
 
+/** POST /api/pool/sessions: the session token and when it ends (ISO 8601). */
+export interface SessionJson {
+  token: string;
+  expires_at: string;
+}
+
 const createSession: Handler = async (r, deps) => {
   const body = await r.body(["inbox_id", "address", "origin", "uri", "signature"]);
   const signIn = {
@@ -16,7 +22,8 @@ const createSession: Handler = async (r, deps) => {
     signature: signatureOf(body),
   };
   const session = await deps.createSession(signIn, r.call);
-  return { status: 200, body: { token: session.token, expires_at: session.expiresAt.toISOString() } };
+  const answer: SessionJson = { token: session.token, expires_at: session.expiresAt.toISOString() };
+  return { status: 200, body: answer };
 };
 
 /** Sign out: the session of the Authorization header is refused from now on (204). */

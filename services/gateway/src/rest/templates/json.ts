@@ -93,6 +93,12 @@ export interface TemplateVersionJson {
   release_notes: string;
 }
 
+/** GET /api/pool/templates/{id}/versions: a page of the template's history, newest first. */
+export interface TemplateVersionsPageJson {
+  versions: TemplateVersionJson[];
+  next_cursor: string | null;
+}
+
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
 
 export function templateToJson(t: Template): TemplateJson {

@@ -27,6 +27,7 @@ import {
   templatesPage,
   versionToJson,
   withTemplate,
+  type TemplateVersionsPageJson,
 } from "./json.js";
 
 const SORTS = new Map<string, StoreSort>([
@@ -156,7 +157,10 @@ const listVersions: Handler = async (r, { templates }) => {
   const res = await templates.listTemplateVersions({ templateId: r.id, ...queryPage(q) }, r.call);
   return {
     status: 200,
-    body: { versions: res.versions.map(versionToJson), next_cursor: nextCursor(res.nextPageToken) },
+    body: {
+      versions: res.versions.map(versionToJson),
+      next_cursor: nextCursor(res.nextPageToken),
+    } satisfies TemplateVersionsPageJson,
   };
 };
 
