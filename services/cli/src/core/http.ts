@@ -1,6 +1,7 @@
 // Requests to the gateway's REST paths (docs/rest.md): JSON in and out,
 // If-Match for versions, and the session token for reads of private data,
 // signed in for automatically when it is missing, expired or refused.
+import type { SessionJson } from "@convos-pool/gateway/rest-json";
 import { stat } from "node:fs/promises";
 import { CliError, HttpError, NetworkError, unreachable } from "./errors.js";
 import { clearSession, loadKey, readSession, sessionUsable, writeSession, type LoadedKey } from "./key-store.js";
@@ -124,7 +125,7 @@ export async function login(ctx: Context, key?: LoadedKey): Promise<{ token: str
   const k = key ?? (await loadKey(ctx.keyFile));
   const signIn = await signSignIn(k.account, k.inbox_id, ctx.url, nowSeconds(ctx), await poolIdOf(ctx));
   const reply = await send(ctx, "POST", "/api/pool/sessions", { body: signInJson(signIn) });
-  const body = reply.body as { token?: unknown; expires_at?: unknown } | undefined;
+  const body = reply.body as Partial<SessionJson> | undefined;
   if (!body || typeof body.token !== "string" || body.token === "") {
     throw new CliError("login: the server's answer has no token");
   }

@@ -4,6 +4,7 @@
 // one-time key made here, a contact to the agent's own memory key, which is
 // checked against the agent's inbox before anything is sealed to it. Every
 // call is signed by the key as the agent's owner, and the agent checks it.
+import type { AddressBookJson, AgentJson, MemoryKeyJson } from "@convos-pool/gateway/rest-json";
 import { bytesToHex, sha256 } from "viem";
 import { openSealed, sealTo, verifyMemoryKey, x25519KeyPair } from "@convos-pool/kit/signing";
 import { CommandUsageError } from "../../core/args.js";
@@ -29,12 +30,6 @@ interface ListedContact {
   via: string;
 }
 
-interface SealedJson {
-  ephemeral_public_key: string;
-  nonce: string;
-  ciphertext: string;
-}
-
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const unb64 = (text: string) => new Uint8Array(Buffer.from(text, "base64"));
 
@@ -58,7 +53,7 @@ export async function listContacts(ctx: Context, id: string): Promise<string> {
       auth: "session",
       query: { recipient_key: b64(mine.publicKey), ...signature },
     })
-  ).body as { sealed: SealedJson };
+  ).body as AddressBookJson;
   const { contacts } = JSON.parse(
     new TextDecoder().decode(
       await openSealed(mine.privateKey, {
@@ -83,10 +78,8 @@ export async function saveContact(
   contact: { name: string; kind: string; value: string },
 ): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { inbox_id: string };
-  const got = (await request(ctx, "GET", `${agentPath(id)}/memory/key`, { auth: "session" })).body as {
-    key: { public_key: string; agent_address: string; key_signature: string };
-  };
+  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as AgentJson;
+  const got = (await request(ctx, "GET", `${agentPath(id)}/memory/key`, { auth: "session" })).body as MemoryKeyJson;
   const memoryKey = {
     publicKey: unb64(got.key.public_key),
     agentAddress: got.key.agent_address,

@@ -2,37 +2,20 @@
 // whole with the owner's signature) as a table for people: one line per
 // entry, amounts in ETH, outcomes in words; then what the pool's payment
 // signer signed for its wallet (its ledger, docs/security.md "Agents' money").
+import type {
+  ActivityEntryJson as ActivityEntryRest,
+  ActivityPageJson,
+  SignedPaymentJson as SignedPaymentRest,
+} from "@convos-pool/gateway/rest-json";
 import { formatEther } from "viem";
 
-/** One entry as the gateway sends it (docs/rest.md). */
-export interface ActivityEntryJson {
-  id?: string;
-  at?: string | null;
-  tool_id?: string;
-  action?: string;
-  target?: string;
-  amount_wei?: string;
-  outcome?: string;
-  detail?: string;
-  trust_level?: string;
-  approved?: boolean;
-}
-
-/** One signature of the pool's payment signer, as the gateway sends it. */
-export interface SignedPaymentJson {
-  sequence?: string;
-  to?: string;
-  value_wei?: string;
-  max_fee_wei?: string;
-  transaction_hash?: string;
-  signed_at?: string;
-}
-
-export interface ActivityPage {
+/** An entry, a payment and a page as the gateway writes them (docs/rest.md); any field may be missing. */
+export type ActivityEntryJson = Partial<ActivityEntryRest>;
+export type SignedPaymentJson = Partial<SignedPaymentRest>;
+export type ActivityPage = Partial<Omit<ActivityPageJson, "entries" | "signed_payments">> & {
   entries?: ActivityEntryJson[];
-  next_cursor?: string | null;
   signed_payments?: SignedPaymentJson[];
-}
+};
 
 const OUTCOMES: Record<string, string> = {
   done: "done",

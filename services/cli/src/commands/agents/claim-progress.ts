@@ -5,6 +5,7 @@
 // cancels the claim (DELETE /api/pool/claims/{key}); the POST then answers
 // 409 `cancelled`, and nothing is claimed. Progress is best effort: a read
 // that fails says nothing, and never fails the claim.
+import type { ClaimProgressJson } from "@convos-pool/gateway/rest-json";
 import { ClaimStage } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { claimEnded, claimStageWords, elapsedWords } from "@convos-pool/kit/content";
 import { request, type Context } from "../../core/http.js";
@@ -81,7 +82,11 @@ export async function followClaim(
       if (finished || cancelling) continue;
       try {
         const { body } = await request(ctx, "GET", path, { auth: "session" });
-        const next = progressLine(stageFromName((body as { stage?: string }).stage ?? ""), Date.now() - started, last);
+        const next = progressLine(
+          stageFromName((body as Partial<ClaimProgressJson>).stage ?? ""),
+          Date.now() - started,
+          last,
+        );
         if (next && !finished) {
           say(next.line);
           last = next.said;

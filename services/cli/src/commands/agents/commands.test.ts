@@ -21,7 +21,8 @@ describe("agents", () => {
   const INVITE = "https://dev.convos.org/v2?i=abc";
   const noContent = () => new Response(null, { status: 204 });
 
-  const template = (tools: unknown[]) => json(200, { id: TEMPLATE_ID, content: { tools } });
+  // The template as the gateway writes it: its content fields at the top (`tools`), not under `content`.
+  const template = (tools: unknown[]) => json(200, { id: TEMPLATE_ID, tools });
   const EMAIL_TOOL = {
     id: "personal-email",
     name: "",

@@ -4,6 +4,7 @@
 // key as the requester or owner (docs/cli.md). Bodies and answers are the
 // gateway's snake_case JSON (docs/rest.md); the signed fields are the kit's
 // EIP-712 types.
+import type { AgentJson, TemplateJson, WithdrawalJson } from "@convos-pool/gateway/rest-json";
 import { randomUUID } from "node:crypto";
 import { type ToolJson, toolValueProblem } from "@convos-pool/kit/content";
 import { claimFields, cloneFields } from "@convos-pool/kit/signing";
@@ -45,8 +46,8 @@ export function checkConfig(
 /** The template's tools as anyone may read them; undefined when it is not readable so. */
 async function publicTools(ctx: Context, templateId: string): Promise<ToolJson[] | undefined> {
   try {
-    const t = (await request(ctx, "GET", templatePath(templateId))).body as { content?: { tools?: ToolJson[] } };
-    return t.content?.tools;
+    // The template's content fields are its JSON's own (`tools`), not under a `content` key.
+    return ((await request(ctx, "GET", templatePath(templateId))).body as TemplateJson).tools;
   } catch (err) {
     if (err instanceof HttpError) return undefined;
     throw err;
@@ -146,7 +147,7 @@ export async function withdrawFunds(ctx: Context, id: string): Promise<unknown> 
   const key = await loadKey(ctx.keyFile);
   const ownerSignature = await signRest(ctx, key, "WithdrawFunds", { instanceId: id });
   const res = (await request(ctx, "POST", `${agentPath(id)}/withdraw`, { body: { owner_signature: ownerSignature } }))
-    .body as { amount_wei: string; to_address: string; transaction_hash: string };
+    .body as WithdrawalJson;
   return { id, amount_wei: res.amount_wei, to_address: res.to_address, transaction_hash: res.transaction_hash };
 }
 
@@ -171,15 +172,10 @@ export async function clone(
   const key = await loadKey(ctx.keyFile);
   // The owner signs which template, and whose, the clone runs: its parent's.
   // The parent checks that it runs exactly that one before it sends anything.
-  const parent = (await request(ctx, "GET", agentPath(parentId), { auth: "session" })).body as {
-    template_id?: string;
-  };
+  const parent = (await request(ctx, "GET", agentPath(parentId), { auth: "session" })).body as AgentJson;
   const templateId = parent.template_id ?? "";
-  const template = (await request(ctx, "GET", templatePath(templateId), { auth: "session" })).body as {
-    creator_id?: string;
-    content?: { tools?: ToolJson[] };
-  };
-  checkConfig("clone", template.content?.tools, opts.config ?? {});
+  const template = (await request(ctx, "GET", templatePath(templateId), { auth: "session" })).body as TemplateJson;
+  checkConfig("clone", template.tools, opts.config ?? {});
   const fields = {
     ownerId: key.inbox_id,
     parentInstanceId: parentId,
@@ -219,7 +215,7 @@ export async function transferAgent(ctx: Context, id: string, newOwnerId: string
 /** Withdraws my open offer of an agent (WithdrawTransfer naming the inbox it is offered to, read from the agent). */
 export async function withdrawTransfer(ctx: Context, id: string): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { pending_owner_id?: string };
+  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as AgentJson;
   if (!agent.pending_owner_id) throw new CliError(`agent ${id} has no open transfer offer`);
   const fields = { instanceId: id, newOwnerId: agent.pending_owner_id };
   const ownerSignature = await signRest(ctx, key, "WithdrawTransfer", fields);
@@ -233,10 +229,7 @@ export async function withdrawTransfer(ctx: Context, id: string): Promise<unknow
  */
 export async function acceptAgent(ctx: Context, id: string): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const offered = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as {
-    owner_id?: string;
-    pending_owner_id?: string;
-  };
+  const offered = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as AgentJson;
   if (offered.pending_owner_id !== key.inbox_id)
     throw new CliError(`agent ${id} is not offered to you (${key.inbox_id})`);
   const signature = await signRest(ctx, key, "AcceptAgent", { instanceId: id, fromOwnerId: offered.owner_id ?? "" });

@@ -93,6 +93,10 @@ describe("the CLI reads the gateway's bodies", () => {
 
   it("withdraw-transfer finds the open offer's inbox in the agent as the gateway writes it", async () => {
     expect(await run(["keygen"], io())).toBe(0);
+    answers.set("POST /api/pool/sessions", {
+      token: "a-session",
+      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+    });
     const agent = instanceToJson(create(InstanceSchema, { id: INSTANCE_ID, pendingOwnerId: "" }));
     answers.set(`GET /api/pool/agents/${INSTANCE_ID}`, agent);
     // No offer open: refused before anything is signed.

@@ -2,6 +2,7 @@
 // requests it acts on (permissions) and when it speaks (participation), each
 // signed by the key as its owner (docs/cli.md). A permission or participation
 // option not given keeps the agent's value, read from it first.
+import type { AgentJson } from "@convos-pool/gateway/rest-json";
 import {
   DEFAULT_PERMISSION_VALUES,
   parseApprovalPlace,
@@ -110,7 +111,7 @@ export async function setPermissions(ctx: Context, id: string, given: Permission
   const all = PERMISSION_FIELDS.every((f) => given[f] !== undefined);
   const current = all
     ? undefined
-    : ((await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { permissions?: unknown }).permissions;
+    : ((await request(ctx, "GET", agentPath(id), { auth: "session" })).body as AgentJson).permissions;
   const { names, values } = permissionsToSet(current, given);
   const ownerSignature = await signRest(ctx, key, "SetPermissions", { instanceId: id, ...values });
   const body = { ...names, owner_signature: ownerSignature };
@@ -180,10 +181,7 @@ export async function setParticipation(
 
 /** The agent's participation now, in its home or in `conversation` (its JSON's `conversations`), read signed in. */
 async function currentParticipation(ctx: Context, id: string, conversation: string | undefined): Promise<unknown> {
-  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as {
-    participation?: unknown;
-    conversations?: { id?: unknown; participation?: unknown }[];
-  };
+  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as AgentJson;
   if (conversation === undefined) return agent.participation;
   const there = agent.conversations?.find((c) => c.id === conversation);
   if (!there)

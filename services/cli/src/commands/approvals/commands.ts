@@ -3,24 +3,16 @@
 // it is waiting on, answer one. An answer is signed by the key as the
 // agent's owner over the instance, the question and the answer, and the
 // agent checks it itself; one that comes too late changes nothing.
+import type { ApprovalsJson } from "@convos-pool/gateway/rest-json";
 import { loadKey } from "../../core/key-store.js";
 import { request, type Context } from "../../core/http.js";
 import { signRest } from "../../core/signing.js";
 
 const approvalsPath = (id: string) => `/api/pool/agents/${encodeURIComponent(id)}/approvals`;
 
-interface ListedQuestion {
-  id: string;
-  statement: string;
-  asked_at: string | null;
-  expires_at: string | null;
-}
-
 /** The questions, one block each: its id and until when it waits, then the act as the agent states it. */
 export async function listApprovals(ctx: Context, id: string): Promise<string> {
-  const { questions } = (await request(ctx, "GET", approvalsPath(id), { auth: "session" })).body as {
-    questions: ListedQuestion[];
-  };
+  const { questions } = (await request(ctx, "GET", approvalsPath(id), { auth: "session" })).body as ApprovalsJson;
   if (questions.length === 0) return "(no question waiting)";
   return questions
     .map((q) =>

@@ -3,6 +3,7 @@
 // another conversation by its invite, take it out of one, and list where it
 // is. Each change is signed by the key as the agent's owner; the agent checks
 // the signature itself, so a session is not enough.
+import type { AgentConversationJson, AgentJson } from "@convos-pool/gateway/rest-json";
 import { ConversationTools } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { parseParticipationMode, type ResolvedParticipation } from "@convos-pool/kit/content";
 import { addToConversationFields } from "@convos-pool/kit/signing";
@@ -79,21 +80,12 @@ export async function leave(ctx: Context, id: string, conversationId: string): P
   return (await request(ctx, "DELETE", path, { body: { owner_signature: ownerSignature } })).body;
 }
 
-/** One conversation as the agent's JSON shows it (docs/rest.md, "An agent's conversations"). */
-export interface ConversationJson {
-  id?: string;
-  name?: string;
-  home?: boolean;
-  state?: string;
-  participation?: { mode?: string; cooldown_seconds?: number };
-  tools?: string;
-}
+/** One conversation as the agent's JSON shows it (docs/rest.md, "An agent's conversations"), its fields as the gateway writes them; any may be missing. */
+export type ConversationJson = Partial<AgentConversationJson>;
 
 /** My agent's conversations, read signed in, one a line (`conversationsListing`). */
 export async function conversations(ctx: Context, id: string): Promise<string> {
-  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as {
-    conversations?: ConversationJson[];
-  };
+  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as AgentJson;
   return conversationsListing(agent.conversations ?? []);
 }
 

@@ -4,6 +4,13 @@
 // known in all its conversations, and its sharing with the pattern pool. Memory is sealed end to end: an export to a
 // one-time key made here, an import to the agent's own key, which is checked
 // against the agent's inbox before anything is sealed to it.
+import type {
+  AgentJson,
+  MemoryExportJson,
+  MemoryKeyJson,
+  MemoryListJson,
+  SealedJson,
+} from "@convos-pool/gateway/rest-json";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { bytesToHex, sha256 } from "viem";
@@ -21,13 +28,6 @@ import { loadKey } from "../../core/key-store.js";
 import { signRest } from "../../core/signing.js";
 
 const agentPath = (id: string) => `/api/pool/agents/${encodeURIComponent(id)}`;
-
-/** A sealed box as the gateway's JSON carries it (docs/rest.md, "Agent memory"). */
-interface SealedJson {
-  ephemeral_public_key: string;
-  nonce: string;
-  ciphertext: string;
-}
 
 interface ListedEntry {
   id: string;
@@ -72,11 +72,7 @@ export async function exportMemory(ctx: Context, id: string, file: string): Prom
       auth: "session",
       body: { recipient_key: b64(mine.publicKey), owner_signature: ownerSignature },
     })
-  ).body as {
-    sealed: SealedJson;
-    counts: Record<string, number>;
-    secrets_stripped: number;
-  };
+  ).body as MemoryExportJson;
   const plaintext = await openSealed(mine.privateKey, sealedFromJson(reply.sealed));
   const memory = JSON.parse(new TextDecoder().decode(plaintext)) as { secrets?: { name: string; about: string }[] };
   const path = resolve(ctx.cwd, file);
@@ -107,10 +103,8 @@ export async function importMemory(
   }
   if (Object.keys(secrets).length > 0)
     memory = { ...memory, suppliedSecrets: { ...(memory.suppliedSecrets as object | undefined), ...secrets } };
-  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { inbox_id: string };
-  const got = (await request(ctx, "GET", `${agentPath(id)}/memory/key`, { auth: "session" })).body as {
-    key: { public_key: string; agent_address: string; key_signature: string };
-  };
+  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as AgentJson;
+  const got = (await request(ctx, "GET", `${agentPath(id)}/memory/key`, { auth: "session" })).body as MemoryKeyJson;
   const memoryKey = {
     publicKey: unb64(got.key.public_key),
     agentAddress: got.key.agent_address,
@@ -154,7 +148,7 @@ export async function listMemory(ctx: Context, id: string, feedbackOnly = false)
       auth: "session",
       body: { recipient_key: b64(mine.publicKey), feedback_only: feedbackOnly, owner_signature: ownerSignature },
     })
-  ).body as { sealed: SealedJson };
+  ).body as MemoryListJson;
   const { entries } = JSON.parse(
     new TextDecoder().decode(await openSealed(mine.privateKey, sealedFromJson(reply.sealed))),
   ) as { entries: ListedEntry[] };

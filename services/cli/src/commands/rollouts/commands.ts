@@ -10,6 +10,7 @@
 import { resolve } from "node:path";
 import { RolloutAction } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { ROLLOUT_SIGNAL_NAMES, ROLLOUT_SIGNALS } from "@convos-pool/kit/content";
+import type { RolloutJson as RolloutRest, RolloutStepJson, StepActionName } from "@convos-pool/gateway/rest-json";
 import { rolloutBoundsHash, rolloutBoundsJson, type RolloutBoundsJson } from "@convos-pool/kit/signing";
 import { contentHash, fillContent, readJsonFile } from "../../core/content.js";
 import { CliError } from "../../core/errors.js";
@@ -20,7 +21,7 @@ import { currentContent, withBaseCreator } from "../templates/commands.js";
 import type { BoundsArgs } from "./args.js";
 
 /** The creator's steps after the start, by the names the REST body takes. */
-export type StepName = "widen" | "pause" | "resume" | "promote" | "roll_back";
+export type StepName = StepActionName;
 
 const STEP_NUMBERS: Record<StepName, RolloutAction> = {
   widen: RolloutAction.WIDEN,
@@ -30,36 +31,25 @@ const STEP_NUMBERS: Record<StepName, RolloutAction> = {
   roll_back: RolloutAction.ROLL_BACK,
 };
 
-/** A rollout as the gateway answers it (docs/rest.md, "Rollouts"). */
-export interface RolloutJson {
-  rollout_id: string;
-  template_id: string;
-  baseline_version: number;
-  candidate_version: number;
-  fallback_version: number;
-  state: string;
-  share_basis_points: number;
-  share_percent?: number;
-  bounds: RolloutBoundsJson;
-  steps?: { action: string; share_basis_points: number; at: string | null }[];
-  watch?: {
-    days_counted: number;
-    threshold: number;
-    signals?: {
-      signal: string;
-      candidate_events: number;
-      candidate_exposure: number;
-      baseline_events: number;
-      baseline_exposure: number;
-      evidence: number;
-    }[];
-    checked_at: string | null;
-    halted_on: string;
-  } | null;
-  conversations?: number;
-  conversations_in?: number;
-  started_at?: string | null;
-}
+/**
+ * A rollout as the gateway answers it (docs/rest.md, "Rollouts"): the
+ * gateway's own type, what the CLI may go without optional, and each step
+ * the three fields it shows.
+ */
+export type RolloutJson = Pick<
+  RolloutRest,
+  | "rollout_id"
+  | "template_id"
+  | "baseline_version"
+  | "candidate_version"
+  | "fallback_version"
+  | "state"
+  | "share_basis_points"
+  | "bounds"
+> &
+  Partial<Pick<RolloutRest, "share_percent" | "watch" | "conversations" | "conversations_in" | "started_at">> & {
+    steps?: Pick<RolloutStepJson, "action" | "share_basis_points" | "at">[];
+  };
 
 const rolloutsPath = (id: string) => `/api/pool/templates/${encodeURIComponent(id)}/rollouts`;
 const rolloutPath = (id: string, rolloutId: string) => `${rolloutsPath(id)}/${encodeURIComponent(rolloutId)}`;

@@ -2,6 +2,7 @@
 // archive, delete, rollback) and list templates, each signed with the key as
 // their creator (docs/cli.md). A change based on a version reads it first:
 // its ETag, and for a patch or rollback the content the change results in.
+import type { TemplateJson, TemplateVersionsPageJson } from "@convos-pool/gateway/rest-json";
 import { resolve } from "node:path";
 import type { Hex } from "viem";
 import { applyPatch, type TemplateContentJson } from "@convos-pool/kit/content";
@@ -20,7 +21,7 @@ const templatePath = (id: string) => `/api/pool/templates/${encodeURIComponent(i
 function versionOf(reply: Reply): number | undefined {
   const fromEtag = versionFromEtag(reply.headers.get("etag"));
   if (fromEtag !== undefined) return fromEtag;
-  const b = reply.body as { version?: unknown; template?: { version?: unknown } } | undefined;
+  const b = reply.body as (Partial<TemplateJson> & { template?: Partial<TemplateJson> }) | undefined;
   const v = b?.version ?? b?.template?.version;
   const n = typeof v === "string" ? Number(v) : v;
   return typeof n === "number" && Number.isSafeInteger(n) ? n : undefined;
@@ -49,18 +50,13 @@ const acknowledged = (ack: boolean | undefined) => ({
 export const baseVersion = async (ctx: Context, id: string, version: number | undefined) =>
   version ?? (await current(ctx, id)).version;
 
-interface VersionPage {
-  versions?: Array<{ version?: unknown; snapshot?: unknown }>;
-  next_cursor?: string | null;
-}
-
 /** The content of one version, from the template's history (newest first; creator only). */
 async function contentAt(ctx: Context, id: string, version: number): Promise<TemplateContentJson> {
   let cursor: string | undefined;
   do {
     const page = (
       await request(ctx, "GET", `${templatePath(id)}/versions`, { auth: "session", query: { limit: 100, cursor } })
-    ).body as VersionPage;
+    ).body as TemplateVersionsPageJson;
     const versions = page.versions ?? [];
     const found = versions.find((v) => v.version === version);
     if (found) return fillContent(found.snapshot, `version ${version} of template ${id}`);
