@@ -231,46 +231,44 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     let b = this.batchers.get(hostUrl);
     if (!b) {
       b = {
-        configure: new Batcher<ConfigureItem, void>(
-          (items, settle) =>
-            this.runBatch(
-              hostUrl,
-              "claim",
-              items,
-              settle,
-              (item) => this.configureOne(item),
-              (batch, s) => this.configureBatch(hostUrl, batch, s),
-            ),
-          { maxBatch: MAX_BATCH, maxInFlight: CONFIGURE_CALLS_PER_HOST },
+        configure: this.batcherOf(
+          hostUrl,
+          "claim",
+          (item) => this.configureOne(item),
+          (batch, s) => this.configureBatch(hostUrl, batch, s),
+          CONFIGURE_CALLS_PER_HOST,
         ),
-        join: new Batcher<JoinItem, { conversationId: string }>(
-          (items, settle) =>
-            this.runBatch(
-              hostUrl,
-              "claim",
-              items,
-              settle,
-              (item) => this.joinOne(item),
-              (batch, s) => this.joinBatch(hostUrl, batch, s),
-            ),
-          { maxBatch: MAX_BATCH },
+        join: this.batcherOf(
+          hostUrl,
+          "claim",
+          (item) => this.joinOne(item),
+          (batch, s) => this.joinBatch(hostUrl, batch, s),
         ),
-        attest: new Batcher<AttestItem, void>(
-          (items, settle) =>
-            this.runBatch(
-              hostUrl,
-              "attest",
-              items,
-              settle,
-              (item) => this.attestOne(item),
-              (batch, s) => this.attestBatch(hostUrl, batch, s),
-            ),
-          { maxBatch: MAX_BATCH, maxInFlight: ATTEST_CALLS_PER_HOST },
+        attest: this.batcherOf(
+          hostUrl,
+          "attest",
+          (item) => this.attestOne(item),
+          (batch, s) => this.attestBatch(hostUrl, batch, s),
+          ATTEST_CALLS_PER_HOST,
         ),
       };
       this.batchers.set(hostUrl, b);
     }
     return b;
+  }
+
+  /** One host's batcher for one call: its items go by runBatch, at most `maxInFlight` batch calls at once. */
+  private batcherOf<T extends { instance: InstanceRef }, R>(
+    hostUrl: string,
+    calls: BatchCalls,
+    single: (item: T) => Promise<R>,
+    batch: (items: T[], settle: Settle<R>) => Promise<void>,
+    maxInFlight?: number,
+  ): Batcher<T, R> {
+    return new Batcher<T, R>((items, settle) => this.runBatch(hostUrl, calls, items, settle, single, batch), {
+      maxBatch: MAX_BATCH,
+      ...(maxInFlight === undefined ? {} : { maxInFlight }),
+    });
   }
 
   /**
