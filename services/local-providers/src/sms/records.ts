@@ -67,20 +67,36 @@ export function profileRecord(p: Profile) {
   };
 }
 
-/** The answer to a text sent: queued, from the sender's profile (null: none). */
-export function outboundRecord(m: AcceptedText, messagingProfileId: string | null, at: string) {
+/**
+ * A text as Telnyx's message object has it, sent or received: what the answer
+ * to a send and a received event's payload both carry, with where it stands
+ * for its recipient.
+ */
+function messageRecord(
+  m: AcceptedText,
+  messagingProfileId: string | null,
+  direction: "outbound" | "inbound",
+  toStatus: "queued" | "webhook_delivered",
+) {
   return {
     record_type: "message",
     id: m.id,
-    direction: "outbound",
+    direction,
     type: "SMS",
     messaging_profile_id: messagingProfileId,
     from: { phone_number: m.from },
-    to: [{ phone_number: m.to, status: "queued" }],
+    to: [{ phone_number: m.to, status: toStatus }],
     text: m.text,
     media: [],
     encoding: m.encoding,
     parts: m.parts,
+  };
+}
+
+/** The answer to a text sent: queued, from the sender's profile (null: none). */
+export function outboundRecord(m: AcceptedText, messagingProfileId: string | null, at: string) {
+  return {
+    ...messageRecord(m, messagingProfileId, "outbound", "queued"),
     errors: [],
     created_at: at,
     received_at: at,
@@ -93,20 +109,7 @@ export function receivedEvent(m: AcceptedText, messagingProfileId: string | null
     event_type: "message.received",
     id: eventId,
     occurred_at: at,
-    payload: {
-      id: m.id,
-      record_type: "message",
-      direction: "inbound",
-      type: "SMS",
-      messaging_profile_id: messagingProfileId,
-      from: { phone_number: m.from },
-      to: [{ phone_number: m.to, status: "webhook_delivered" }],
-      text: m.text,
-      media: [],
-      encoding: m.encoding,
-      parts: m.parts,
-      received_at: at,
-    },
+    payload: { ...messageRecord(m, messagingProfileId, "inbound", "webhook_delivered"), received_at: at },
     record_type: "event",
   };
 }
