@@ -304,54 +304,29 @@ export class FeedbackReader {
    */
   onReaction(group: AgentGroup, memory: Memory, m: AgentMessage, walls: Walls): boolean {
     if (!isReaction(m)) return false;
-    const reaction = m.content;
-    const signal = reactionSignal(reaction.content);
-    const here: Here = { ...walls, conversationId: group.id };
-    if (signal === "up" && reaction.action === REACTION_ADDED && m.senderInboxId === this.deps.ownerId()) {
-      // The owner's 👍 on a member's correction confirms the version learned from that message, and nothing else.
-      const versions = memoryHere(memory, here).entries.filter(
-        (e) => e.disputes?.length && e.messageId === reaction.reference,
-      );
-      const confirmed = confirm(
-        memory,
-        here,
-        versions.map((e) => e.id),
-        m.senderInboxId,
-      );
-      if (confirmed.length > 0) {
-        this.deps.log.info("the owner confirmed a member's version", { confirmed: confirmed.length });
-        return true;
-      }
+    const answer = this.reactedTo(group, m);
+    const learned = recordReaction(memory, { ...walls, conversationId: group.id }, m, answer, this.deps.ownerId());
+    this.heard(m, learned);
+    return learned !== undefined && learned.changed > 0;
+  }
+
+  /** The agent's own message in `group` a 👍 or 👎 `m` is on; none for any other reaction or message. */
+  reactedTo(group: AgentGroup, m: AgentMessage): AnswerRef | undefined {
+    if (!isReaction(m) || !reactionSignal(m.content.content)) return undefined;
+    return this.ownAnswer(group, m.content.reference);
+  }
+
+  /** A reaction learned (`recordReaction`): logged, and a 👍 or 👎 on its own message counted for the day. */
+  heard(m: AgentMessage, learned: ReactionLearned | undefined): void {
+    if (!learned) return;
+    if (learned.confirmed !== undefined) {
+      this.deps.log.info("the owner confirmed a member's version", { confirmed: learned.confirmed });
+      return;
     }
-    const answer = signal ? this.ownAnswer(group, reaction.reference) : undefined;
-    if (!signal || !answer) return false;
-    if (reaction.action === REACTION_ADDED || reaction.action === REACTION_REMOVED)
-      this.deps.reacted?.(
-        { inboxId: m.senderInboxId, messageId: answer.messageId, signal },
-        reaction.action === REACTION_ADDED ? 1 : -1,
-      );
-    if (reaction.action === REACTION_REMOVED) {
-      const undone = memoryHere(memory, here).entries.filter(
-        (e) => e.feedback?.messageId === answer.messageId && e.feedback.signal === signal && e.from === m.senderInboxId,
-      );
-      memory.remove(undone.map((e) => e.id));
-      this.deps.log.info("reaction taken back", { messageId: answer.messageId, signal, removed: undone.length });
-      return undone.length > 0;
-    }
-    if (reaction.action !== REACTION_ADDED) return false;
-    const added = memory.add(
-      [
-        {
-          ...feedbackEntry(signal, answer, m.senderInboxId),
-          role: memberRole(this.deps.ownerId(), m.senderInboxId),
-          conversationId: group.id,
-          messageId: m.id,
-        },
-      ],
-      memoryHere(memory, here).entries,
-    );
-    this.deps.log.info("reaction learned", { messageId: answer.messageId, signal, added: added.length });
-    return added.length > 0;
+    const { messageId, signal, by, changed } = learned;
+    this.deps.reacted?.({ inboxId: m.senderInboxId, messageId, signal }, by);
+    if (by === -1) this.deps.log.info("reaction taken back", { messageId, signal, removed: changed });
+    else this.deps.log.info("reaction learned", { messageId, signal, added: changed });
   }
 
   /**
@@ -385,12 +360,7 @@ export class FeedbackReader {
    * conversation (memory/walls.ts).
    */
   confirmationTargets(group: AgentGroup, view: Memory, m: TextMessage): string[] {
-    const pending = view.entries.filter((e) => e.disputes?.length);
-    if (!m.replyTo || pending.length === 0 || !isConfirmation(m.content)) return [];
-    const answer = this.ownAnswer(group, m.replyTo);
-    const said = answer ? answerSources(answer.text, view).filter((e) => e.disputes?.length) : [];
-    if (said.length > 0) return said.map((e) => e.id);
-    return pending.filter((e) => e.messageId === m.replyTo).map((e) => e.id);
+    return confirmationTargetsOf(view, m, this.repliedTo(group, m));
   }
 
   /**
@@ -401,10 +371,12 @@ export class FeedbackReader {
    * to nothing. `view`: the memory of `group`'s conversation (memory/walls.ts).
    */
   shareTargets(group: AgentGroup | undefined, view: Memory, m: TextMessage): MemoryEntry[] {
-    if (!m.replyTo) return [];
-    const answer = group ? this.ownAnswer(group, m.replyTo) : undefined;
-    if (answer) return answerSources(answer.text, view);
-    return view.entries.filter((e) => e.messageId === m.replyTo && !e.feedback);
+    return shareTargetsOf(view, m, group && this.repliedTo(group, m));
+  }
+
+  /** The agent's own message in `group` that `m` replies to, if it replies to one. */
+  repliedTo(group: AgentGroup, m: TextMessage): AnswerRef | undefined {
+    return m.replyTo ? this.ownAnswer(group, m.replyTo) : undefined;
   }
 
   /**
@@ -472,4 +444,80 @@ export function recordCorrection(
     ...(disputed ? { disputed } : {}),
     ...(confirmed ? { confirmed } : {}),
   };
+}
+
+/** What a confirmation bound to a reply confirms (FeedbackReader.confirmationTargets), given `answer`: the agent's own message it replies to, if it does. */
+export function confirmationTargetsOf(view: Memory, m: TextMessage, answer: AnswerRef | undefined): string[] {
+  const pending = view.entries.filter((e) => e.disputes?.length);
+  if (!m.replyTo || pending.length === 0 || !isConfirmation(m.content)) return [];
+  const said = answer ? answerSources(answer.text, view).filter((e) => e.disputes?.length) : [];
+  if (said.length > 0) return said.map((e) => e.id);
+  return pending.filter((e) => e.messageId === m.replyTo).map((e) => e.id);
+}
+
+/** What "use this in all my conversations" marks as a reply (FeedbackReader.shareTargets), given the agent's own message it replies to. */
+export function shareTargetsOf(view: Memory, m: TextMessage, answer: AnswerRef | undefined): MemoryEntry[] {
+  if (!m.replyTo) return [];
+  if (answer) return answerSources(answer.text, view);
+  return view.entries.filter((e) => e.messageId === m.replyTo && !e.feedback);
+}
+
+/**
+ * What a reaction did to memory (`recordReaction`): the owner's 👍 confirmed members' versions (`confirmed`), or a
+ * 👍 or 👎 on the agent's own message was added (`by` 1) or taken back (-1); `changed`: entries changed.
+ */
+export type ReactionLearned =
+  | { confirmed: number; changed: number }
+  | { confirmed?: undefined; messageId: string; signal: "up" | "down"; by: 1 | -1; changed: number };
+
+/**
+ * A reaction's rules (FeedbackReader.onReaction), on `memory` read `here`: the owner's 👍 on a member's correction
+ * confirms the version learned from that message; else a 👍 or 👎 on `answer` (the agent's own message it is on,
+ * looked up) adds its training entry, and taking it back removes the entry that person's reaction left. Nothing for
+ * any other reaction.
+ */
+export function recordReaction(
+  memory: Memory,
+  here: Here,
+  m: AgentMessage,
+  answer: AnswerRef | undefined,
+  ownerId: string | undefined,
+): ReactionLearned | undefined {
+  if (!isReaction(m)) return undefined;
+  const reaction = m.content;
+  const signal = reactionSignal(reaction.content);
+  if (signal === "up" && reaction.action === REACTION_ADDED && m.senderInboxId === ownerId) {
+    // The owner's 👍 on a member's correction confirms the version learned from that message, and nothing else.
+    const versions = memoryHere(memory, here).entries.filter(
+      (e) => e.disputes?.length && e.messageId === reaction.reference,
+    );
+    const confirmed = confirm(
+      memory,
+      here,
+      versions.map((e) => e.id),
+      m.senderInboxId,
+    ).length;
+    if (confirmed > 0) return { confirmed, changed: confirmed };
+  }
+  if (!signal || !answer) return undefined;
+  if (reaction.action === REACTION_REMOVED) {
+    const undone = memoryHere(memory, here).entries.filter(
+      (e) => e.feedback?.messageId === answer.messageId && e.feedback.signal === signal && e.from === m.senderInboxId,
+    );
+    memory.remove(undone.map((e) => e.id));
+    return { messageId: answer.messageId, signal, by: -1, changed: undone.length };
+  }
+  if (reaction.action !== REACTION_ADDED) return undefined;
+  const added = memory.add(
+    [
+      {
+        ...feedbackEntry(signal, answer, m.senderInboxId),
+        role: memberRole(ownerId, m.senderInboxId),
+        conversationId: here.conversationId,
+        messageId: m.id,
+      },
+    ],
+    memoryHere(memory, here).entries,
+  );
+  return { messageId: answer.messageId, signal, by: 1, changed: added.length };
 }

@@ -21,20 +21,11 @@
 // learned from me" reaches every entry: the sender's own.
 
 import type { Logger } from "@convos-pool/kit/server";
-import { recordCorrection, type AnswerRef, type FeedbackReader } from "./feedback.js";
-import {
-  confirm,
-  confirmSaid,
-  groundedIn,
-  isShareEverywhere,
-  markShared,
-  taughtBy,
-  withoutShareEverywhere,
-} from "./provenance.js";
-import { normalize, type Memory, type MemoryEntry, type NewEntry } from "./store.js";
+import type { AnswerRef, FeedbackReader } from "./feedback.js";
+import type { Memory, MemoryEntry, NewEntry } from "./store.js";
+import { applyTeaching, teachForget, teachReaction, teachText, textSays, type Teaching } from "./teaching.js";
 import { memoryHere, type Here, type Walls } from "./walls.js";
 import type { Role } from "../platform/roles.js";
-import { valuesWithin } from "../tools/gate/origins.js";
 import type { AgentGroup, AgentMessage, TextMessage } from "../platform/xmtp.js";
 
 /**
@@ -94,10 +85,14 @@ export class Lessons {
 
   /**
    * A reaction (not a turn): a 👍 or 👎 on its own message, or the owner's 👍 on a member's version (feedback.ts),
-   * read in `group`'s conversation within `walls`.
+   * read in `group`'s conversation within `walls`: what it teaches (teaching.ts), applied.
    */
   async reaction(group: AgentGroup, memory: Memory, m: AgentMessage, walls: Walls): Promise<void> {
-    if (this.deps.feedback.onReaction(group, memory, m, walls)) await this.deps.save(memory);
+    const { feedback } = this.deps;
+    const here: Here = { ...walls, conversationId: group.id };
+    const taught = teachReaction(memory, { m, answer: feedback.reactedTo(group, m), here });
+    feedback.heard(m, taught.reaction);
+    await this.apply(memory, taught);
   }
 
   /**
@@ -119,25 +114,20 @@ export class Lessons {
   /** Asked to forget what it learned from the sender: forgets what they taught, in every conversation; how much went. */
   private async forget(memory: Memory, m: TextMessage): Promise<number> {
     this.deps.forgetAsked();
-    const gone = memory.remove(taughtBy(memory, m.senderInboxId).map((e) => e.id));
-    if (gone.length > 0) await this.deps.save(memory);
-    this.deps.log.info("forgot what a member taught", { forgotten: gone.length });
-    return gone.length;
+    const taught = teachForget(memory, m.senderInboxId);
+    await this.apply(memory, taught);
+    this.deps.log.info("forgot what a member taught", { forgotten: taught.remove.length });
+    return taught.remove.length;
   }
 
+  /** After the turn: what the text says, the learning model asked about it, what it teaches (teaching.ts), applied. */
   private async learn(memory: Memory, m: TextMessage, correcting: AnswerRef | undefined, how: LearnHow): Promise<void> {
     const { role, ask } = how;
     const { log } = this.deps;
-    // Where it learns, and all it reads of memory to learn: the text's conversation, read again after each change.
+    // Where it learns, and all it reads of memory to learn: the text's conversation.
     const here: Here = { ...how.walls, conversationId: m.conversationId };
-    const where = { conversationId: here.conversationId, messageId: m.id };
-    // "Use this in all my conversations": the owner's only; a member's phrase changes nothing (provenance.ts).
-    const sharing = role === "owner" && m.senderInboxId === here.ownerId && isShareEverywhere(m.content);
-    // The phrase is no fact: what is learned is the rest of the message.
-    const said = sharing ? withoutShareEverywhere(m.content) : m.content;
-    // As a reply, it marks what the message replied to taught here (a member's too, which the owner makes theirs to
-    // use), or what the agent's answer it replied to said back (feedback.ts shareTargets).
-    const replied = sharing ? this.deps.feedback.shareTargets(how.group, memoryHere(memory, here), m) : [];
+    const repliedTo = how.group && this.deps.feedback.repliedTo(how.group, m);
+    const { said, replied } = textSays(memory, { m, role, here, repliedTo });
     let found: NewEntry[] = [];
     if (!ask && !correcting && replied.length === 0) return;
     try {
@@ -153,31 +143,13 @@ export class Lessons {
       log.warn("learning from a message failed", { err });
       if (!correcting && replied.length === 0) return;
     }
-    // A fact may say only what its teller wrote (its recipients and amounts exactly, its numbers, most of its words): a
-    // model cannot put its own facts in their mouth, nor another's reworded (provenance.ts groundedIn).
-    const invented = found.filter((e) => !valuesWithin(e.text, said) || !groundedIn(e.text, said));
-    if (invented.length > 0) log.warn("facts their message did not say: not learned", { count: invented.length });
-    found = found.filter((e) => !invented.includes(e)).map((e) => ({ ...e, role, ...where }));
-    const added = memory.add(found, memoryHere(memory, here).entries);
-    let confirmed = 0;
-    if (role === "owner") {
-      // The owner's own words confirm, never the model's restatement of them (provenance.ts).
-      confirmed += confirmSaid(memory, here, m.content, m.senderInboxId).length;
-      if (how.group)
-        confirmed += confirm(
-          memory,
-          here,
-          this.deps.feedback.confirmationTargets(how.group, memoryHere(memory, here), m),
-          m.senderInboxId,
-        ).length;
-      if (confirmed > 0) log.info("the owner confirmed a member's version", { confirmed });
-    }
-    const corrected =
-      correcting && recordCorrection(memory, here, correcting, m.content, m.senderInboxId, found, role, m.id);
-    if (corrected) log.info("correction learned", { messageId: correcting.messageId, ...corrected });
-    const shared = sharing ? this.share(memory, here, replied, found) : 0;
-    if (added.length === 0 && !corrected && confirmed === 0 && shared === 0) return;
-    await this.deps.save(memory);
+    const taught = teachText(memory, { m, role, here, correcting, found, repliedTo, grouped: how.group !== undefined });
+    if (taught.invented > 0) log.warn("facts their message did not say: not learned", { count: taught.invented });
+    if (taught.confirmed > 0) log.info("the owner confirmed a member's version", { confirmed: taught.confirmed });
+    if (correcting && taught.corrected)
+      log.info("correction learned", { messageId: correcting.messageId, ...taught.corrected });
+    if (taught.shared > 0) log.info("the owner shared entries with all their conversations", { shared: taught.shared });
+    const added = (await this.apply(memory, taught)).filter((e) => !e.feedback);
     if (added.length === 0) return;
     const kinds: Record<string, number> = {};
     for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
@@ -185,24 +157,10 @@ export class Lessons {
     this.deps.learned(added);
   }
 
-  /**
-   * The owner's "use this in all my conversations": what the message it
-   * replied to taught (`replied`), and the facts the message itself taught
-   * (`found`: added, or known here already), marked theirs to use in every
-   * conversation. Only entries read here: nothing of another conversation
-   * is marked by naming its message. How many were marked.
-   */
-  private share(memory: Memory, here: Here, replied: readonly MemoryEntry[], found: readonly NewEntry[]): number {
-    const facts = new Set(found.map((f) => `${f.kind}:${normalize(f.text)}`));
-    const view = memoryHere(memory, here).entries;
-    const taught = view.filter((e) => !e.feedback && facts.has(`${e.kind}:${normalize(e.text)}`));
-    const marked = markShared(
-      [...new Set([...replied.filter((e) => view.includes(e)), ...taught])],
-      true,
-      here.ownerId,
-    );
-    if (marked.length > 0)
-      this.deps.log.info("the owner shared entries with all their conversations", { shared: marked.length });
-    return marked.length;
+  /** What a message teaches made memory's, and memory saved once when it changed; the entries added. */
+  private async apply(memory: Memory, taught: Teaching): Promise<readonly MemoryEntry[]> {
+    const added = applyTeaching(memory, taught);
+    if (taught.changed) await this.deps.save(memory);
+    return added;
   }
 }
