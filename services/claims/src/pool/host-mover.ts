@@ -31,13 +31,14 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { forEachLimited, Repeater, type Logger } from "@convos-pool/kit/server";
+import { forEachLimited, type Logger } from "@convos-pool/kit/server";
 import { randomId, type ResolvedPermissions } from "@convos-pool/kit/content";
 import type { HostRuntime, InstanceHost, RestoreRecordIn } from "../hosts/instance-host.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { hostMarks } from "./lost-hosts.js";
 import { DEFAULT_HOST_CAPACITY, moveBackoffSeconds, mostFreeHost } from "./policy.js";
 import { makeDue } from "../sync/sql.js";
+import { RepeatedPass } from "./repeated-pass.js";
 
 /** The lease a run holds (leases.ts). */
 export const MOVER_LEASE = "host-mover";
@@ -110,36 +111,20 @@ interface Target {
   runtime: HostRuntime;
 }
 
-export class HostMover {
-  private readonly loop: Repeater<MoveReport>;
+/** Kicked when a host was just marked lost; a run in progress is followed by another. */
+export class HostMover extends RepeatedPass<MoveReport> {
   readonly holder = randomId("mover");
 
   constructor(private readonly opts: HostMoverOptions) {
-    this.loop = new Repeater(() => this.pass(), {
-      intervalMs: opts.intervalMs ?? 5_000,
-      onError: (err) => opts.log.warn("moving agents off lost hosts failed", { err }),
-    });
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** A run now (a host was just marked lost); one in progress is followed by another. */
-  kick(): void {
-    this.loop.kick();
+    super(opts, "moving agents off lost hosts failed");
   }
 
   /** One run; concurrent callers share the run in progress. */
   run(): Promise<MoveReport> {
-    return this.loop.run();
+    return this.runNow();
   }
 
-  private async pass(): Promise<MoveReport> {
+  protected async pass(): Promise<MoveReport> {
     const { em, log } = this.opts;
     const report: MoveReport = { ran: false, moved: 0, failed: 0 };
     // Most runs find nothing to do: they take no lease.
@@ -194,7 +179,7 @@ export class HostMover {
     // restores go there this run. The agents not tried wait for the next run, their attempts uncounted.
     const limited = new Set<string>();
     await forEachLimited(rows, this.opts.concurrency ?? 8, async (r) => {
-      if (this.loop.stopped) return;
+      if (this.stopped) return;
       const open = targets.filter((t) => t.runtime === r.runtime).map((t) => t.host);
       // A host that holds it already (a restore refused part way, which that host starts again) takes
       // it again: another copy elsewhere would revoke that one's installation, and leave it behind.

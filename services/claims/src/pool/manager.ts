@@ -47,7 +47,7 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { randomId } from "@convos-pool/kit/content";
-import { Repeater, type Logger } from "@convos-pool/kit/server";
+import type { Logger } from "@convos-pool/kit/server";
 import type { HostedInstance, HostRuntime, InstanceHost } from "../hosts/instance-host.js";
 import {
   adoptInstances,
@@ -70,6 +70,7 @@ import {
   strangerStep,
 } from "./policy.js";
 import { makeDue, recordHostVersions } from "../sync/sql.js";
+import { RepeatedPass } from "./repeated-pass.js";
 
 // The host client, where the server and the tests import it from.
 export { GrpcInstanceHost } from "../hosts/instance-host.js";
@@ -147,39 +148,22 @@ interface Pass {
   strangers: { host: InstanceHost; ids: string[]; lost: boolean }[];
 }
 
-export class PoolManager {
-  private readonly loop: Repeater<PassReport>;
+/** Kicked when hosts just came up (npm start starts them after this service). */
+export class PoolManager extends RepeatedPass<PassReport> {
   /** This replica, as the lease names it. */
   readonly holder = randomId("mgr");
 
   constructor(private readonly opts: PoolManagerOptions) {
     if (opts.hosts.length === 0) throw new Error("PoolManager: at least one instance host");
-    this.loop = new Repeater(() => this.pass(), {
-      intervalMs: opts.intervalMs ?? 5_000,
-      onError: (err) => opts.log.warn("pool pass failed", { err }),
-    });
-  }
-
-  /** Runs a pass now and then every intervalMs. */
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** A pass now, or right after the one under way (hosts that just came up: npm start starts them after this service). */
-  kick(): void {
-    this.loop.kick();
+    super(opts, "pool pass failed");
   }
 
   /** One pass; concurrent callers share the pass in progress. */
   reconcile(): Promise<PassReport> {
-    return this.loop.run();
+    return this.runNow();
   }
 
-  private async pass(): Promise<PassReport> {
+  protected async pass(): Promise<PassReport> {
     const { em, log } = this.opts;
     const report: PassReport = {
       ran: false,
@@ -274,7 +258,7 @@ export class PoolManager {
     if (report.syncDue > 0) this.opts.onSyncDue?.();
 
     // 3: fill up to the target.
-    await fillPool(this.opts, pass, closed, () => this.loop.stopped);
+    await fillPool(this.opts, pass, closed, () => this.stopped);
   }
 
   /** One host's listing against our rows on it: each row's step (policy.ts), then what the host runs that is not ours. */
