@@ -89,6 +89,23 @@ export const FLOORS = {
     "templates",
     "core",
   ],
+  "services/cli/src": ["command-line", "commands", "core"],
+  "services/cli/src/commands": [
+    "openclaw",
+    "rollouts",
+    "curation",
+    "conversations",
+    "address-book",
+    "approvals",
+    "keys",
+    "memory",
+    "patterns",
+    "ratings",
+    "signals",
+    "verify",
+    "agents",
+    "templates",
+  ],
   "services/web/src": ["studio", "dashboard", "rollouts", "store", "agent", "sign-in", "ui", "words"],
 };
 // A root's entry points stand above its floors: a service's wiring, a package's index, the web app's

@@ -38,6 +38,7 @@ const DRAWN_IN: Record<string, string[]> = {
   "docs/server-kit.md": ["services/kit/src"],
   "docs/rest.md": ["services/gateway/src", "services/gateway/src/rest"],
   "docs/web.md": ["services/web/src"],
+  "docs/cli.md": ["services/cli/src", "services/cli/src/commands"],
 };
 
 const TEST_FILE = /\.(test|openclaw-test)\.tsx?$/;
