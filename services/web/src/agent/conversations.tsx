@@ -25,7 +25,7 @@ import { shownError } from "../ui/errors";
 import { short, when } from "../words/format";
 import { useSession } from "../sign-in/session";
 import { Empty, ErrorBox, INVITE_FIELD, InviteField, Notice, Select } from "../ui/ui";
-import { asksSecondAgent, SecondAgentQuestion } from "../ui/second-agent";
+import { asksSecondAgent, SecondAgentQuestion, useInviteAndQuestion } from "../ui/second-agent";
 import { useAction } from "../ui/use-action";
 import { MODE_FIELD, MODE_WORDS, ModeSelect } from "./participation";
 
@@ -132,11 +132,10 @@ export function Conversations({ agent: i }: { agent: Instance }) {
 function AddForm({ agent: i, act }: { agent: Instance; act: ReturnType<typeof useAction> }) {
   const { sign, inboxId } = useSession();
   const add = useMutation(ClaimService.method.addToConversation);
-  const [invite, setInvite] = useState("");
+  const { invite, changeInvite, secondAgent, setSecondAgent } = useInviteAndQuestion();
   const [tools, setTools] = useState<ToolsChoice>("shared");
   const [mode, setMode] = useState<ParticipationModeName>("auto");
   // Another agent of its template is there: the owner confirms a second one (docs/claims.md).
-  const [secondAgent, setSecondAgent] = useState(false);
   const error = act.errorOf("add");
   const joining = act.busy === "add";
 
@@ -169,7 +168,7 @@ function AddForm({ agent: i, act }: { agent: Instance; act: ReturnType<typeof us
         if (asksSecondAgent(shownError(err))) setSecondAgent(true);
         throw err;
       }
-      setInvite("");
+      changeInvite("");
       setTools("shared");
       setMode("auto");
     });
@@ -188,10 +187,7 @@ function AddForm({ agent: i, act }: { agent: Instance; act: ReturnType<typeof us
       <InviteField
         error={error}
         value={invite}
-        onChange={(v) => {
-          setInvite(v);
-          setSecondAgent(false);
-        }}
+        onChange={changeInvite}
         hint="The Convos invite link (or its code) of the conversation it joins, as itself: the same agent, not a copy."
       />
       <Select

@@ -15,7 +15,7 @@ import { short } from "../words/format";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
 import { ErrorBox, INVITE_FIELD, InviteField, Select, SignInFirst, TextField } from "../ui/ui";
-import { asksSecondAgent, SecondAgentQuestion } from "../ui/second-agent";
+import { asksSecondAgent, SecondAgentQuestion, useInviteAndQuestion } from "../ui/second-agent";
 import { ClaimWait, ErrorDetails, newClaimKey } from "./claim-wait";
 
 /** The claim's field that confirms a second agent of the template in one conversation. */
@@ -32,12 +32,11 @@ function kindInput(tool: ReturnType<typeof kindOf>) {
 export function AddToConversation({ template, content: c }: { template: Template; content: TemplateContent }) {
   const { signedIn, inboxId, sign } = useSession();
   const userTools = c.tools.filter((t) => t.provisioning === Provisioning.USER);
-  const [invite, setInvite] = useState("");
+  const { invite, changeInvite, secondAgent, setSecondAgent } = useInviteAndQuestion();
   const [config, setConfig] = useState<Record<string, string>>({});
   const [model, setModel] = useState("");
   const [error, setError] = useState<ShownError>();
   // The conversation already has an agent of this template: the claimer confirms a second one (docs/claims.md).
-  const [secondAgent, setSecondAgent] = useState(false);
   // The claim under way: its key (to follow and to cancel it: claim-wait.tsx) and when it was sent.
   const [sent, setSent] = useState<{ claimKey: string; sentAt: number }>();
   const queryClient = useQueryClient();
@@ -115,10 +114,7 @@ export function AddToConversation({ template, content: c }: { template: Template
           <InviteField
             error={error}
             value={invite}
-            onChange={(v) => {
-              setInvite(v);
-              setSecondAgent(false);
-            }}
+            onChange={changeInvite}
             hint="The Convos invite link (or its code) of the conversation the agent joins."
           />
           {userTools.map((tool) => (
