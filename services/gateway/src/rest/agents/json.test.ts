@@ -28,6 +28,7 @@ import {
   participationToJson,
   permissionsFromBody,
   permissionsToJson,
+  type AgentJson,
 } from "./json.js";
 import { PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./errors.js";
 import { AGENT_ERRORS, RestError } from "../core/errors.js";
@@ -89,6 +90,55 @@ describe("PUT /api/pool/agents/{id}/permissions body", () => {
   it("names the claims service's `permissions.member_sms` as the body does", () => {
     expect(PERMISSIONS_ERRORS.field("permissions.member_sms", () => false)).toBe("member_sms");
     expect(PERMISSIONS_ERRORS.field("owner_signature.nonce", () => false)).toBe("owner_signature.nonce");
+  });
+});
+
+/** Every field AgentJson declares, once: a field it lacks or adds fails tsc here. */
+const AGENT_FIELDS: Record<keyof AgentJson, true> = {
+  id: true,
+  template_id: true,
+  owner_id: true,
+  parent_instance_id: true,
+  inbox_id: true,
+  conversation_id: true,
+  state: true,
+  model: true,
+  model_overridden: true,
+  tools: true,
+  agent_name: true,
+  pending_owner_id: true,
+  trust_level: true,
+  daily_spend_limit_wei: true,
+  conversation_name: true,
+  conversations: true,
+  template_delisting: true,
+  permissions: true,
+  participation: true,
+  sync: true,
+  created_at: true,
+  claimed_at: true,
+  inheritance: true,
+};
+
+describe("an agent's JSON", () => {
+  it("has exactly the fields AgentJson declares, the type the CLI reads it as, with every message field set", () => {
+    const now = timestampFromDate(new Date("2026-11-29T10:00:00Z"));
+    const full = create(InstanceSchema, {
+      id: "inst_1",
+      sync: {},
+      createdAt: now,
+      claimedAt: now,
+      inheritance: {},
+      templateDelisting: { reason: "spam", delistedAt: now },
+    });
+    expect(Object.keys(instanceToJson(full)).sort()).toEqual(Object.keys(AGENT_FIELDS).sort());
+    // Unset message fields are absent: only the optional ones.
+    const bare = Object.keys(instanceToJson(create(InstanceSchema, { id: "inst_2" })));
+    expect(
+      Object.keys(AGENT_FIELDS)
+        .filter((f) => !bare.includes(f))
+        .sort(),
+    ).toEqual(["claimed_at", "created_at", "inheritance", "sync"].sort());
   });
 });
 
