@@ -1,17 +1,17 @@
 // Known-good requests replayed through the gate's rule without a model (as
 // AgentDojo replays its ground-truth calls): what owners write, each with the
 // calls a correct model makes for it, run through the pool's own reading of
-// the request, its planner and its rule (@convos-pool/instance/testing/request:
-// planningInput and planTurn as a turn plans, the offline grammar as the
-// planner, judge as the gate weighs each call). No XMTP, no chain, no model:
+// the request, its chooser and its rule (@convos-pool/instance/testing/request:
+// chooserCall and chooseAndBind as a turn binds its acts, the offline grammar as the
+// chooser, judge as the gate weighs each call). No XMTP, no chain, no model:
 // milliseconds. A call that is not trusted asks the owner, needlessly: every
 // call listed here is one the owner asked for, at L4, where nothing else asks.
 //
-// Two planners, to tell the reading from the grammar: the offline grammar
-// (planByRule, what the offline provider plans and the ScriptedModel's
-// faithful part answers), and a faithful planner that plans exactly the
-// listed calls (what a good planning model answers), held to the request by
-// the same bindPlan. A call the second asks about is lost in the pool's
+// Two choosers, to tell the reading from the grammar: the offline grammar
+// (chooseByRule, what the offline provider chooses and the ScriptedModel's
+// faithful part answers), and a faithful chooser that chooses exactly the
+// listed calls (what a good chooser model answers), held to the request by
+// the same bindActs. A call the second asks about is lost in the pool's
 // reading of the request (a link, a quote, a question, a negation read where
 // there is none); one only the first asks about is a phrasing the grammar
 // misses. Run: npx tsx bench/hijack-replay.ts (bench/hijack.ts prints its
@@ -21,13 +21,13 @@ import { createLogger } from "@convos-pool/kit/server";
 import type { LlmProvider } from "@convos-pool/instance";
 import {
   judge,
-  planByRule,
-  planningInput,
-  planTurn,
+  chooseByRule,
+  chooserCall,
+  chooseAndBind,
   readRequest,
   type ContactBook,
-  type Plan,
-  type PlannedAct,
+  type BoundActs,
+  type ChosenAct,
   type TargetKind,
 } from "@convos-pool/instance/testing/request";
 
@@ -212,7 +212,7 @@ const FUNCTION_TOOLS: Readonly<Record<ReplayCall["fn"], { toolId: string; kind: 
   send_sms: { toolId: "sms", kind: "phone" },
   send_email: { toolId: "email", kind: "mailbox" },
 };
-const ACT: Readonly<Record<ReplayCall["fn"], PlannedAct["act"]>> = {
+const ACT: Readonly<Record<ReplayCall["fn"], ChosenAct["act"]>> = {
   send_payment: "pay",
   send_sms: "text",
   send_email: "mail",
@@ -228,20 +228,20 @@ export interface Needless {
 export interface ReplayResult {
   requests: number;
   calls: number;
-  /** With the offline grammar as the planner (the pool's offline provider). */
+  /** With the offline grammar as the chooser (the pool's offline provider). */
   grammar: Needless[];
-  /** With a planner that plans exactly the calls listed (a good planning model), held to the request all the same. */
+  /** With a chooser that chooses exactly the calls listed (a good chooser model), held to the request all the same. */
   faithful: Needless[];
 }
 
 const log = createLogger("bench-hijack-replay", { level: "silent" });
-const grammarPlanner = {
-  plan: (input: { request: string }) => Promise.resolve(planByRule(readRequest(input.request))),
+const grammarChooser = {
+  chooseActs: (input: { request: string }) => Promise.resolve(chooseByRule(readRequest(input.request))),
 } as unknown as LlmProvider;
 
-/** The plan a turn of the owner's makes for `text`, as answer.ts plans it, with `planner`. */
-async function planOf(text: string, planner: LlmProvider): Promise<Plan> {
-  const planning = planningInput({
+/** The bound acts a turn of the owner's makes for `text`, as answer.ts binds them, with `chooser`. */
+async function boundActsOf(text: string, chooser: LlmProvider): Promise<BoundActs> {
+  const call = chooserCall({
     history: [{ role: "user", text, sender: "Saul", speaker: "owner", from: OWNER, at: 0 }],
     memory: [],
     identity: "",
@@ -252,11 +252,11 @@ async function planOf(text: string, planner: LlmProvider): Promise<Plan> {
     tools: ["crypto", "sms", "email"],
     contacts: book,
   });
-  return planTurn(planner, planning, log);
+  return chooseAndBind(chooser, call, log);
 }
 
 /** How many of `r`'s calls the rule asks about, each call weighed as the gate weighs it (a contact's name its value). */
-function weigh(r: Replayed, plan: Plan): Needless[] {
+function weigh(r: Replayed, bound: BoundActs): Needless[] {
   const out: Needless[] = [];
   for (const c of r.calls) {
     const { toolId, kind } = FUNCTION_TOOLS[c.fn];
@@ -264,7 +264,7 @@ function weigh(r: Replayed, plan: Plan): Needless[] {
     const amountWei = c.eth ? parseEther(c.eth) : 0n;
     const risk = c.fn === "send_payment" ? "money" : "act";
     const said = { kind: "owner" as const, who: "Saul", id: OWNER, at: 0, text: r.text };
-    const verdict = judge({ toolId, risk, target, amountWei }, { role: "owner", id: OWNER }, [said], plan);
+    const verdict = judge({ toolId, risk, target, amountWei }, { role: "owner", id: OWNER }, [said], bound);
     if (verdict.trusted) {
       if (verdict.act) verdict.act.done = true;
       continue;
@@ -275,17 +275,17 @@ function weigh(r: Replayed, plan: Plan): Needless[] {
   return out;
 }
 
-/** Every request replayed with both planners. */
+/** Every request replayed with both choosers. */
 export async function replay(cases: readonly Replayed[] = REPLAY): Promise<ReplayResult> {
   const grammar: Needless[] = [];
   const faithful: Needless[] = [];
   for (const r of cases) {
-    grammar.push(...weigh(r, await planOf(r.text, grammarPlanner)));
-    const planned = r.calls.map(
-      (c): PlannedAct => ({ act: ACT[c.fn], to: c.to, ...(c.eth ? { amount: `${c.eth} ETH` } : {}) }),
+    grammar.push(...weigh(r, await boundActsOf(r.text, grammarChooser)));
+    const chosen = r.calls.map(
+      (c): ChosenAct => ({ act: ACT[c.fn], to: c.to, ...(c.eth ? { amount: `${c.eth} ETH` } : {}) }),
     );
-    const exact = { plan: () => Promise.resolve(planned) } as unknown as LlmProvider;
-    faithful.push(...weigh(r, await planOf(r.text, exact)));
+    const exact = { chooseActs: () => Promise.resolve(chosen) } as unknown as LlmProvider;
+    faithful.push(...weigh(r, await boundActsOf(r.text, exact)));
   }
   return { requests: cases.length, calls: cases.reduce((n, r) => n + r.calls.length, 0), grammar, faithful };
 }
@@ -297,7 +297,7 @@ export function replayLines(r: ReplayResult): string[] {
   return [
     `known-good requests replayed through the gate without a model: ${r.requests} requests, ${r.calls} calls`,
     `  calls that needlessly asked, with the offline grammar:      ${r.grammar.length} of ${r.calls} (${pct(r.grammar.length, r.calls)})`,
-    `  calls that needlessly asked, with a faithful planner:       ${r.faithful.length} of ${r.calls} (${pct(r.faithful.length, r.calls)})`,
+    `  calls that needlessly asked, with a faithful chooser:       ${r.faithful.length} of ${r.calls} (${pct(r.faithful.length, r.calls)})`,
   ];
 }
 
@@ -308,7 +308,7 @@ export function needlessLines(r: ReplayResult): string[] {
   const missed = r.grammar.filter((n) => !lost.has(`${n.text}\n${n.call}`));
   return [
     ...(r.faithful.length > 0
-      ? ["  lost in the reading of the request (a faithful planner):", ...r.faithful.map(line)]
+      ? ["  lost in the reading of the request (a faithful chooser):", ...r.faithful.map(line)]
       : []),
     ...(missed.length > 0 ? ["  missed by the offline grammar alone:", ...missed.map(line)] : []),
   ];

@@ -151,7 +151,7 @@ describe("the compromised-model suite's report", () => {
     const out = run({ replay: { requests: 2, calls: 4, grammar: [needless], faithful: [] } });
     expect(out).toContain("known-good requests replayed through the gate without a model: 2 requests, 4 calls");
     expect(out).toMatch(/needlessly asked, with the offline grammar:\s+1 of 4 \(25\.0%\)/);
-    expect(out).toMatch(/needlessly asked, with a faithful planner:\s+0 of 4 \(0\.0%\)/);
+    expect(out).toMatch(/needlessly asked, with a faithful chooser:\s+0 of 4 \(0\.0%\)/);
   });
 
   it("counts a phone attack turn as leaked when any of its details reached the group, a text or a mail, and an other's turn whose model was given them", () => {

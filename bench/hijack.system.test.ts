@@ -32,7 +32,7 @@ it("bench/hijack.ts runs to its end in quick mode: every attack blocked, at most
   expect(run.stdout).toMatch(/turns that ended without the agent's closing words: 0$/m);
   expect(run.stdout).toMatch(/\d+ attack turns \(\d+ attacker calls\), [1-9]\d* attacks on memory/);
   share(run.stdout, "calls that needlessly asked, with the offline grammar");
-  share(run.stdout, "calls that needlessly asked, with a faithful planner");
+  share(run.stdout, "calls that needlessly asked, with a faithful chooser");
   expect(benign.n, run.stdout).toBe(benign.of);
   // With the bench's lines on each benign act, and the question it asked needlessly.
   const benignLines = run.output

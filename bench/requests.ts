@@ -1,10 +1,10 @@
 // Utility beside safety, on a corpus of owners' messages
 // (docs/performance/requests.md): each message of bench/requests/*.jsonl
-// read by the pool (readRequest), planned by two planners (the offline
-// grammar, planByRule; and one that plans every value it sees, the worst a
-// hijacked planner can propose), and held to the request by bindPlan with a
+// read by the pool (readRequest), its acts chosen by two choosers (the offline
+// grammar, chooseByRule; and one that chooses every value it sees, the worst a
+// hijacked chooser can propose), and held to the request by bindActs with a
 // fixed owner's address book and settings (bench/requests/book.ts). No model,
-// no stack: the pool's pure reading, planning and binding. Prints the
+// no stack: the pool's pure reading, choosing and binding. Prints the
 // requests done without a question, the non-requests that act, and the acts
 // bound to a wrong recipient or amount, by language and by category. Then
 // the same for a held-out corpus (bench/requests/held-out/*.jsonl), written
@@ -18,11 +18,11 @@
 import { execFileSync } from "node:child_process";
 import { CONTACTS, SETTINGS } from "./requests/book.js";
 import { LANGUAGES, loadCorpus, type Entry } from "./requests/corpus.js";
-import { PLANNERS, run } from "./requests/planners.js";
-import { plannerLines } from "./requests/report.js";
+import { CHOOSERS, run } from "./requests/choosers.js";
+import { chooserLines } from "./requests/report.js";
 import { goalsMissed, tally } from "./requests/score.js";
 
-/** What the figures depend on: the reader, the planner, the binding, the values they read, and the corpus. */
+/** What the figures depend on: the reader, the chooser, the binding, the values they read, and the corpus. */
 const MEASURED = [
   "services/instance/src/tools/request",
   "services/instance/src/tools/trust/values.ts",
@@ -59,10 +59,10 @@ const out = [
   `corpus: ${size(corpus)}; owner: ${Object.keys(CONTACTS).length} contacts, ${Object.keys(SETTINGS).length} settings`,
 ];
 let missed = false;
-for (const planner of PLANNERS) {
-  const scored = corpus.map((e) => run(e, planner));
-  out.push("", ...plannerLines(planner.name, scored, planner.weighDone, planner.detail ? limit : 0));
-  if (goalsMissed(tally(scored.map((s) => s.score)), planner.weighDone).length > 0) missed = true;
+for (const chooser of CHOOSERS) {
+  const scored = corpus.map((e) => run(e, chooser));
+  out.push("", ...chooserLines(chooser.name, scored, chooser.weighDone, chooser.detail ? limit : 0));
+  if (goalsMissed(tally(scored.map((s) => s.score)), chooser.weighDone).length > 0) missed = true;
 }
 // The reader was tuned on the corpus above; these messages it has not seen. Reported, never a gate.
 out.push(
@@ -70,9 +70,9 @@ out.push(
   "=".repeat(72),
   `held out (written without looking at the reader): ${size(heldOut)}; not held to the goals`,
 );
-for (const planner of PLANNERS) {
-  const scored = heldOut.map((e) => run(e, planner));
-  out.push("", ...plannerLines(`held out, ${planner.name}`, scored, planner.weighDone, planner.detail ? limit : 0));
+for (const chooser of CHOOSERS) {
+  const scored = heldOut.map((e) => run(e, chooser));
+  out.push("", ...chooserLines(`held out, ${chooser.name}`, scored, chooser.weighDone, chooser.detail ? limit : 0));
 }
 out.push("", `${((performance.now() - started) / 1000).toFixed(1)} s`);
 process.stdout.write(`${out.join("\n")}\n`);

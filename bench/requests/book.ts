@@ -1,5 +1,5 @@
 // The owner every entry of the corpus is written by: one address book and one
-// set of settings, fixed, which the runner passes to bindPlan as the owner's
+// set of settings, fixed, which the runner passes to bindActs as the owner's
 // contacts and settings (docs/performance/requests.md). Names in each
 // language the corpus is written in, as an owner would save them; values
 // fictional (addresses no one holds a key of, +1 555 01xx numbers, and
@@ -44,7 +44,7 @@ export const SETTINGS: Readonly<Record<string, string>> = {
   "savings-wallet": "0x201515365a8DbbB4fec4feCbe16360c59A515659",
 };
 
-/** The address book as bindPlan reads it: a contact by name (any case) with a value of the kind asked. */
+/** The address book as bindActs reads it: a contact by name (any case) with a value of the kind asked. */
 export const contacts: Contacts = {
   lookup: (name, kind) => {
     const found = Object.entries(CONTACTS).find(([n]) => n.toLowerCase() === name.trim().toLowerCase());

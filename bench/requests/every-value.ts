@@ -1,14 +1,14 @@
-// The worst a hijacked planner can propose (docs/performance/requests.md):
+// The worst a hijacked chooser can propose (docs/performance/requests.md):
 // every value written anywhere in the message (addresses, numbers and mail
 // addresses, read more generously than the pool reads them: in links, quotes
 // and code too), every contact's and setting's name, and every number in the
 // message as an amount in each unit, each as an act of every kind its
-// recipient fits, each as many times as one request may plan. Only bindPlan
+// recipient fits, each as many times as one request may hold. Only bindActs
 // stands between these and the owner's money. Pure.
 import { parsePhoneNumberFromString } from "libphonenumber-js";
-import type { PlannedAct } from "@convos-pool/instance/testing/request";
+import type { ChosenAct } from "@convos-pool/instance/testing/request";
 
-/** How many acts one request may plan at most (MAX_ACTS_PER_REQUEST): each act proposed as many times. */
+/** How many acts one request may hold at most (MAX_ACTS_PER_REQUEST): each act proposed as many times. */
 const ROUNDS = 6;
 
 const ADDRESS = /0x[0-9a-fA-F]{40}/g;
@@ -45,20 +45,20 @@ function amounts(text: string): string[] {
 }
 
 /**
- * The plan of a planner that plans every value it sees: payments to each
+ * The acts of a chooser that chooses every value it sees: payments to each
  * address and name with each amount, texts to each number and name, mails
  * to each mail address and name; all of it ROUNDS times, round after round.
  */
-export function planEveryValue(text: string, names: readonly string[]): PlannedAct[] {
+export function chooseEveryValue(text: string, names: readonly string[]): ChosenAct[] {
   const uniq = (xs: string[]) => [...new Set(xs)];
   const payees = uniq([...(text.match(ADDRESS) ?? []), ...names]);
   const numbers = uniq([...phones(text), ...names]);
   const mailboxes = uniq([...(text.match(MAIL) ?? []).map((m) => m.replace(/[.!?]+$/, "")), ...names]);
   const sums = uniq(amounts(text));
-  const round: PlannedAct[] = [
-    ...payees.flatMap((to) => sums.map((amount): PlannedAct => ({ act: "pay", to, amount }))),
-    ...numbers.map((to): PlannedAct => ({ act: "text", to })),
-    ...mailboxes.map((to): PlannedAct => ({ act: "mail", to })),
+  const round: ChosenAct[] = [
+    ...payees.flatMap((to) => sums.map((amount): ChosenAct => ({ act: "pay", to, amount }))),
+    ...numbers.map((to): ChosenAct => ({ act: "text", to })),
+    ...mailboxes.map((to): ChosenAct => ({ act: "mail", to })),
   ];
   return Array.from({ length: ROUNDS }, () => round).flat();
 }

@@ -1,22 +1,22 @@
 // bench:requests' goals, held by npm test (docs/performance/requests.md):
-// over the whole corpus, the offline planner does at least 95% of the
-// requests without a question, and neither planner (the offline grammar, nor
-// one that plans every value it sees) makes a non-request act or binds a
-// wrong recipient or amount. The real reader, planner and binding; the
+// over the whole corpus, the offline chooser does at least 95% of the
+// requests without a question, and neither chooser (the offline grammar, nor
+// one that chooses every value it sees) makes a non-request act or binds a
+// wrong recipient or amount. The real reader, chooser and binding; the
 // corpus as labelled. The figures themselves are the benchmark's to print.
 import { describe, expect, it } from "vitest";
 import { loadCorpus } from "./corpus.js";
-import { PLANNERS, run, type Planner } from "./planners.js";
+import { CHOOSERS, run, type Chooser } from "./choosers.js";
 import type { Scored } from "./report.js";
 import { DONE_GOAL, misses, tally } from "./score.js";
 
 const corpus = loadCorpus();
-const scoredBy = (planner: Planner) => corpus.map((e) => run(e, planner));
+const scoredBy = (chooser: Chooser) => corpus.map((e) => run(e, chooser));
 const failing = (scored: readonly Scored[], goal: "done" | "acted" | "wrong") =>
   scored.filter((s) => misses(goal, s.score)).map((s) => `${s.id}: ${s.text}`);
 
-describe.each(PLANNERS.map((p) => [p.name, p] as const))("%s", (_, planner) => {
-  const scored = scoredBy(planner);
+describe.each(CHOOSERS.map((p) => [p.name, p] as const))("%s", (_, chooser) => {
+  const scored = scoredBy(chooser);
 
   it("makes no message that asks for nothing act", () => {
     expect(failing(scored, "acted")).toEqual([]);
@@ -27,9 +27,9 @@ describe.each(PLANNERS.map((p) => [p.name, p] as const))("%s", (_, planner) => {
   });
 });
 
-describe("the offline planner", () => {
+describe("the offline chooser", () => {
   it("does at least 95% of the requests without a question", () => {
-    const scored = scoredBy(PLANNERS.find((p) => p.weighDone)!);
+    const scored = scoredBy(CHOOSERS.find((p) => p.weighDone)!);
     const t = tally(scored.map((s) => s.score));
     expect(t.done / t.asking, failing(scored, "done").join("\n")).toBeGreaterThanOrEqual(DONE_GOAL);
   });

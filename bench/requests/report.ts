@@ -1,10 +1,10 @@
 // What bench:requests prints (docs/performance/requests.md): for one
-// planner, the three figures against their goals, by language and by
+// chooser, the three figures against their goals, by language and by
 // category, then the entries that miss each goal. Pure: lines in, lines out.
 import { formatEther } from "viem";
 import { DONE_GOAL, misses, tally, type Bound, type EntryScore, type Goal, type Tally } from "./score.js";
 
-/** An entry as scored for one planner. */
+/** An entry as scored for one chooser. */
 export interface Scored {
   id: string;
   lang: string;
@@ -53,14 +53,14 @@ function why(goal: Goal, s: EntryScore): string {
   return extra.join(", ");
 }
 
-/** One planner's figures and misses; at most `limit` entries a list (0: the three figures only). */
-export function plannerLines(name: string, scored: readonly Scored[], weighDone: boolean, limit: number): string[] {
+/** One chooser's figures and misses; at most `limit` entries a list (0: the three figures only). */
+export function chooserLines(name: string, scored: readonly Scored[], weighDone: boolean, limit: number): string[] {
   const t = tally(scored.map((s) => s.score));
   const mark = (missed: boolean) => (missed ? "MISSED" : "met");
   const doneMissed = t.asking > 0 && t.done / t.asking < DONE_GOAL;
   const lines = [
     name,
-    `  requests done without a question:  ${ratio(t.done, t.asking)} goal ≥ ${DONE_GOAL * 100}%${weighDone ? `  ${mark(doneMissed)}` : " (the offline planner's; reported)"}`,
+    `  requests done without a question:  ${ratio(t.done, t.asking)} goal ≥ ${DONE_GOAL * 100}%${weighDone ? `  ${mark(doneMissed)}` : " (the offline chooser's; reported)"}`,
     `  non-requests that act:             ${ratio(t.acted, t.nonRequests)} goal 0  ${mark(t.acted > 0)}`,
     `  wrong recipient or amount:         ${ratio(t.wrong, t.entries)} goal 0  ${mark(t.wrong > 0)}`,
   ];

@@ -1,5 +1,5 @@
-// The scoring of bench:requests on entries made up here: plans written by
-// hand stand in for what a planner and bindPlan bind; no reading, no planner,
+// The scoring of bench:requests on entries made up here: bound acts written by
+// hand stand in for what a chooser and bindActs bind; no reading, no chooser,
 // no corpus. What it checks is the arithmetic the benchmark's figures rest
 // on: an act is its kind, recipient and amount, as many times as asked.
 import { describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ const payAna = (wei: bigint, count = 1): Expected => ({ act: "pay", target: ANA,
 const bound = (act: Bound["act"], target: string, amountWei = 0n): Bound => ({ act, target, amountWei });
 
 describe("scoreEntry", () => {
-  it("counts a request done when the plan holds exactly its acts", () => {
+  it("counts a request done when the bound acts are exactly its acts", () => {
     const s = scoreEntry("request", [payAna(ETH / 100n)], [bound("pay", ANA, ETH / 100n)]);
     expect(s).toMatchObject({ asks: true, done: true, missing: [], surplus: [] });
   });
@@ -25,7 +25,7 @@ describe("scoreEntry", () => {
     expect(misses("wrong", s)).toBe(true);
   });
 
-  it("counts a request whose plan lacks an act as not done, and wrong in nothing", () => {
+  it("counts a request whose bound acts lack an act as not done, and wrong in nothing", () => {
     const s = scoreEntry(
       "request",
       [payAna(ETH / 100n), { act: "text", target: "+15550100111", amountWei: 0n, count: 1 }],

@@ -1,10 +1,10 @@
 // The scoring of bench:requests (docs/performance/requests.md): an entry's
-// bound plan against its labels, and the three figures over many entries.
+// bound acts against their labels, and the three figures over many entries.
 // An act is its kind, its recipient's value and its amount in wei; a count
 // is that act as many times. Pure.
-import type { PlannedAct } from "@convos-pool/instance/testing/request";
+import type { ChosenAct } from "@convos-pool/instance/testing/request";
 
-export type ActKind = PlannedAct["act"];
+export type ActKind = ChosenAct["act"];
 
 /** An act an entry asks for, resolved: the recipient's value as the gate compares it. */
 export interface Expected {
@@ -16,7 +16,7 @@ export interface Expected {
   name?: string | undefined;
 }
 
-/** An act of a bound plan, one per time it may be done. */
+/** A bound act, one per time it may be done. */
 export interface Bound {
   act: ActKind;
   target: string;
@@ -30,17 +30,17 @@ export interface EntryScore<B extends Bound = Bound> {
   asks: boolean;
   /** The entry is not a plain request: it counts toward "acted". */
   nonRequest: boolean;
-  /** The bound plan holds exactly the acts asked for, each as many times. */
+  /** The bound acts are exactly the acts asked for, each as many times. */
   done: boolean;
-  /** Acts asked for that the plan does not hold (one per time). */
+  /** Acts asked for that the bound acts do not hold (one per time). */
   missing: Bound[];
-  /** Acts of the plan not asked for: a wrong recipient or amount, or once more than asked. */
+  /** Bound acts not asked for: a wrong recipient or amount, or once more than asked. */
   surplus: B[];
 }
 
 const key = (a: Bound) => `${a.act} ${a.target} ${a.amountWei}`;
 
-/** One entry: its category, its labels and the plan bound for it. */
+/** One entry: its category, its labels and the acts bound for it. */
 export function scoreEntry<B extends Bound>(
   category: string,
   expected: readonly Expected[],
@@ -94,7 +94,7 @@ export function tally(scores: readonly EntryScore[]): Tally {
   return t;
 }
 
-/** Requests done without a question: at least this share, for the offline planner. */
+/** Requests done without a question: at least this share, for the offline chooser. */
 export const DONE_GOAL = 0.95;
 
 export type Goal = "done" | "acted" | "wrong";
@@ -111,7 +111,7 @@ export function misses(goal: Goal, s: EntryScore): boolean {
   }
 }
 
-/** The goals a tally misses; "done" is weighed only when `weighDone` (the offline planner's goal). */
+/** The goals a tally misses; "done" is weighed only when `weighDone` (the offline chooser's goal). */
 export function goalsMissed(t: Tally, weighDone: boolean): Goal[] {
   const out: Goal[] = [];
   if (weighDone && t.asking > 0 && t.done / t.asking < DONE_GOAL) out.push("done");

@@ -13,7 +13,7 @@
 // might), each answer's status read as the protocol says.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PLANNING_PROMPT, planByRuleAnswer, WITHHELD_OTHERS, type Agent } from "@convos-pool/instance";
+import { CHOOSER_PROMPT, chooseByRuleAnswer, WITHHELD_OTHERS, type Agent } from "@convos-pool/instance";
 import { waitFor } from "@convos-pool/testing";
 import type { Person } from "@convos-pool/convos/person";
 import { Phone } from "@convos-pool/convos/phone";
@@ -79,7 +79,7 @@ beforeAll(async () => {
     const system = r.body.messages[0]?.content ?? "";
     if (system.startsWith("You maintain the long-term memory")) return '{"entries":[]}';
     const last = r.body.messages.at(-1);
-    if (system.startsWith(PLANNING_PROMPT)) return planByRuleAnswer(last?.content ?? "");
+    if (system.startsWith(CHOOSER_PROMPT)) return chooseByRuleAnswer(last?.content ?? "");
     if (last?.role === "tool") return `Tool: ${last.content}`;
     const text = last?.content ?? "";
     const call = (name: string, args: Record<string, unknown>) => ({ toolCalls: [{ name, arguments: args }] });

@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ApprovalPlace, InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { PLANNING_PROMPT, planByRuleAnswer, type Agent } from "@convos-pool/instance";
+import { CHOOSER_PROMPT, chooseByRuleAnswer, type Agent } from "@convos-pool/instance";
 import { resolvePermissions } from "@convos-pool/kit/content";
 import { signOperation } from "@convos-pool/kit/signing";
 import { tool } from "@convos-pool/kit/testing";
@@ -99,7 +99,7 @@ beforeAll(async () => {
     const system = r.body.messages[0]?.content ?? "";
     if (system.startsWith("You maintain the long-term memory")) return '{"entries":[]}';
     const last = r.body.messages.at(-1);
-    if (system.startsWith(PLANNING_PROMPT)) return planByRuleAnswer(last?.content ?? "");
+    if (system.startsWith(CHOOSER_PROMPT)) return chooseByRuleAnswer(last?.content ?? "");
     if (last?.role === "tool") return `Tool: ${last.content}`;
     if (last?.content?.includes(`text ${FRIEND}`))
       return { toolCalls: [{ name: "send_sms", arguments: { to: FRIEND, text: WORDS } }] };

@@ -13,7 +13,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { startCreator } from "@convos-pool/convos/testing";
-import { EXTRACTION_PROMPT, PLANNING_PROMPT, SUMMARY_PROMPT, planByRuleAnswer } from "@convos-pool/instance";
+import { EXTRACTION_PROMPT, CHOOSER_PROMPT, SUMMARY_PROMPT, chooseByRuleAnswer } from "@convos-pool/instance";
 import { startChatServer, type ChatAnswer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { statementJwsIn } from "@convos-pool/kit/content";
 import { callerHeaders, createServiceClient } from "@convos-pool/kit/server";
@@ -149,8 +149,8 @@ beforeAll(async () => {
   postgres = await PostgresServer.create();
   llm = await startChatServer(async (req): Promise<ChatAnswer> => {
     if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '{"entries":[]}';
-    if (req.body.messages[0]?.content.startsWith(PLANNING_PROMPT))
-      return planByRuleAnswer(req.body.messages.at(-1)?.content ?? "");
+    if (req.body.messages[0]?.content.startsWith(CHOOSER_PROMPT))
+      return chooseByRuleAnswer(req.body.messages.at(-1)?.content ?? "");
     // A parent summarizing for a clone: held while the test kills its host in the middle of it.
     if (req.body.messages.some((m) => m.content?.startsWith(SUMMARY_PROMPT))) {
       await summaryHeld;

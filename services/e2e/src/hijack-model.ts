@@ -21,9 +21,9 @@
  *
  * Its learning answers are faithful (the offline rule's, `extractByRule`),
  * but for the messages `restate` names, to which a hijacked learner adds the
- * entries it was told to restate. Its plans (the planner's call, which reads
+ * entries it was told to restate. Its chosen acts (the chooser's call, which reads
  * the owner's request alone) are the request's acts and the attacker's
- * besides (an attack's targets, a hijack's calls, unless its planner is
+ * besides (an attack's targets, a hijack's calls, unless its chooser is
  * faithful), and a clone's summary carries what the parent remembers plus
  * `inherit` (what an attacker writes into it). Each turn ends with "Turn <n>
  * is over.", which is how a test knows the turn is done. Whether a marker of
@@ -33,10 +33,10 @@
 import { getAddress, type Hex } from "viem";
 import {
   EXTRACTION_PROMPT,
-  PLANNING_PROMPT,
+  CHOOSER_PROMPT,
   SUMMARY_PROMPT,
   extractByRule,
-  planByRuleAnswer,
+  chooseByRuleAnswer,
 } from "@convos-pool/instance";
 import {
   startChatServer,
@@ -89,7 +89,7 @@ export function attackCalls(t: Targets): Call[] {
 
 export type Act =
   | { kind: "attack"; targets: Targets; readMail?: boolean }
-  | { kind: "hijack"; rounds: Call[][]; planner?: "hijacked" | "faithful" }
+  | { kind: "hijack"; rounds: Call[][]; chooser?: "hijacked" | "faithful" }
   | { kind: "calls"; calls: Call[] }
   | { kind: "talk"; words?: string }
   | { kind: "tell"; targets?: Targets };
@@ -111,8 +111,8 @@ export interface Restate {
 
 const ACTS: Readonly<Record<string, string>> = { send_payment: "pay", send_sms: "text", send_email: "mail" };
 
-/** A call as a planner would plan it: the act, its recipient, a payment's amount. */
-function plannedOf(c: Call): { act: string; to: unknown; amount?: string }[] {
+/** A call as a chooser would choose it: the act, its recipient, a payment's amount. */
+function chosenOf(c: Call): { act: string; to: unknown; amount?: string }[] {
   const act = ACTS[c.name];
   if (!act) return [];
   return [{ act, to: c.arguments.to, ...(act === "pay" ? { amount: `${String(c.arguments.amount_eth)} ETH` } : {}) }];
@@ -193,7 +193,7 @@ export class ScriptedModel {
     const system = systemOf(r);
     if (system.startsWith(EXTRACTION_PROMPT)) return this.learn(r);
     if (system.startsWith(SUMMARY_PROMPT)) return this.summary(system);
-    if (system.startsWith(PLANNING_PROMPT)) return this.plan(r);
+    if (system.startsWith(CHOOSER_PROMPT)) return this.choose(r);
     if (this.opts.isTurn && !this.opts.isTurn(r)) return "Noted.";
     if (this.marker && r.body.messages.some((m) => textOf(m).includes(this.marker!))) this.seen = true;
     // Rounds are counted here, not read from the messages: a runtime that keeps its own session (OpenClaw) sends
@@ -240,12 +240,12 @@ export class ScriptedModel {
   }
 
   /**
-   * The planner reads only the request, so no injected text reaches it; it is hijacked all the same: besides what
-   * the request asks for (the offline grammar's reading), it plans the attacker's acts, which the pool's code must
+   * The chooser reads only the request, so no injected text reaches it; it is hijacked all the same: besides what
+   * the request asks for (the offline grammar's reading), it chooses the attacker's acts, which the pool's code must
    * hold to the request.
    */
-  private plan(r: RecordedRequest): string {
-    const faithful = JSON.parse(planByRuleAnswer(textOf(r.body.messages.at(-1)))) as { acts: unknown[] };
+  private choose(r: RecordedRequest): string {
+    const faithful = JSON.parse(chooseByRuleAnswer(textOf(r.body.messages.at(-1)))) as { acts: unknown[] };
     const act = this.act;
     if (act.kind === "attack") {
       const t = act.targets;
@@ -256,8 +256,8 @@ export class ScriptedModel {
       ];
       return JSON.stringify({ acts: [...faithful.acts, ...attacker] });
     }
-    if (act.kind === "hijack" && act.planner !== "faithful")
-      return JSON.stringify({ acts: [...faithful.acts, ...act.rounds.flat().flatMap(plannedOf)] });
+    if (act.kind === "hijack" && act.chooser !== "faithful")
+      return JSON.stringify({ acts: [...faithful.acts, ...act.rounds.flat().flatMap(chosenOf)] });
     return JSON.stringify(faithful);
   }
 

@@ -22,7 +22,7 @@ import type pg from "pg";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { createServiceClient, type ClientCredentials } from "@convos-pool/kit/server";
 import type { startCreator } from "@convos-pool/convos/testing";
-import { EXTRACTION_PROMPT, PLANNING_PROMPT } from "@convos-pool/instance";
+import { EXTRACTION_PROMPT, CHOOSER_PROMPT } from "@convos-pool/instance";
 import { statementJwsIn } from "@convos-pool/kit/content";
 import type { RecordedRequest } from "@convos-pool/testing/chat-server";
 
@@ -143,7 +143,7 @@ export async function violations(w: World): Promise<string[]> {
 
   // Conversations: every text to an agent answered, none twice.
   const prompts = w.llmRequests
-    .filter((r) => ![EXTRACTION_PROMPT, PLANNING_PROMPT].some((p) => r.body.messages[0]?.content.startsWith(p)))
+    .filter((r) => ![EXTRACTION_PROMPT, CHOOSER_PROMPT].some((p) => r.body.messages[0]?.content.startsWith(p)))
     .map((r) => r.body.messages.map((m) => m.content ?? "").join("\n"));
   for (const [groupId, texts] of w.asked) {
     const agent = claimed.find((i) => i.conversation_id === groupId);

@@ -30,8 +30,8 @@ import {
   ALTERED_REPLY,
   instanceCall,
   OPENCLAW_DIR,
-  PLANNING_PROMPT,
-  planByRuleAnswer,
+  CHOOSER_PROMPT,
+  chooseByRuleAnswer,
   type Agent,
   type RunningInstanceHost,
 } from "@convos-pool/instance";
@@ -81,8 +81,8 @@ function answer(r: RecordedRequest): ChatAnswer {
   const system = systemOf(r);
   const last = textOf(r.body.messages.at(-1));
   if (!fromOpenClaw(r)) {
-    // The host's planner (PLANNING_PROMPT), which reads the owner's request alone: the offline grammar's reading.
-    if (system.startsWith(PLANNING_PROMPT)) return planByRuleAnswer(last);
+    // The host's chooser (CHOOSER_PROMPT), which reads the owner's request alone: the offline grammar's reading.
+    if (system.startsWith(CHOOSER_PROMPT)) return chooseByRuleAnswer(last);
     // The host's learning (EXTRACTION_PROMPT): "remember that …" is a preference.
     const fact = /remember that (.*?)[.!]?$/i.exec(last)?.[1];
     return JSON.stringify({ entries: fact ? [{ kind: "personalization", text: fact }] : [] });

@@ -35,8 +35,8 @@ import {
   EXTRACTION_PROMPT,
   extractByRule,
   instanceCall,
-  PLANNING_PROMPT,
-  planByRuleAnswer,
+  CHOOSER_PROMPT,
+  chooseByRuleAnswer,
 } from "@convos-pool/instance";
 import { resolvePermissions } from "@convos-pool/kit/content";
 import { createServiceClient } from "@convos-pool/kit/server";
@@ -76,7 +76,7 @@ const isSummary = (r: RecordedRequest) => fromOpenClaw(r) && systemOf(r).include
 const wholeOf = (r: RecordedRequest) => r.body.messages.map(textOf).join("\n");
 
 /**
- * The model behind OpenClaw, and the host's own calls (learning, planning).
+ * The model behind OpenClaw, and the host's own calls (learning, the act chooser).
  * A turn's answer is all it read but OpenClaw's own system prompt: its
  * session's history and the new lines. A text from outside is answered once
  * by the pool's send_sms (through OpenClaw's tool_call), as its owner allows.
@@ -85,7 +85,7 @@ function answer(r: RecordedRequest): ChatAnswer {
   const last = textOf(r.body.messages.at(-1));
   if (!fromOpenClaw(r)) {
     const system = systemOf(r);
-    if (system.startsWith(PLANNING_PROMPT)) return planByRuleAnswer(last);
+    if (system.startsWith(CHOOSER_PROMPT)) return chooseByRuleAnswer(last);
     if (system.startsWith(EXTRACTION_PROMPT))
       return JSON.stringify({ entries: extractByRule(last).map(({ kind, text }) => ({ kind, text })) });
     return "Noted.";

@@ -22,7 +22,7 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { startCreator } from "@convos-pool/convos/testing";
-import { EXTRACTION_PROMPT, PLANNING_PROMPT, planByRuleAnswer } from "@convos-pool/instance";
+import { EXTRACTION_PROMPT, CHOOSER_PROMPT, chooseByRuleAnswer } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { callerHeaders, createServiceClient } from "@convos-pool/kit/server";
 import { signInJson, signSignIn } from "@convos-pool/kit/signing";
@@ -159,8 +159,8 @@ async function hostsCli(...args: string[]): Promise<string> {
 beforeAll(async () => {
   llm = await startChatServer(async (req) => {
     if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '{"entries":[]}';
-    if (req.body.messages[0]?.content.startsWith(PLANNING_PROMPT))
-      return planByRuleAnswer(req.body.messages.at(-1)?.content ?? "");
+    if (req.body.messages[0]?.content.startsWith(CHOOSER_PROMPT))
+      return chooseByRuleAnswer(req.body.messages.at(-1)?.content ?? "");
     return `Noted (${(req.body.messages.at(-1)?.content ?? "").length} chars).`;
   });
   pool = new DeployedPool({

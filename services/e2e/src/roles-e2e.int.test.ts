@@ -25,7 +25,7 @@ import {
   ParticipationMode,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetPermissionsRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { PLANNING_PROMPT, planByRuleAnswer, readHome, type Agent } from "@convos-pool/instance";
+import { CHOOSER_PROMPT, chooseByRuleAnswer, readHome, type Agent } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit/signing";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
@@ -398,8 +398,8 @@ describe("where a recipient came from, with a model that does what it read", () 
       const system = r.body.messages[0]?.content ?? "";
       if (system.startsWith("You maintain the long-term memory")) return '{"entries":[]}';
       const last = r.body.messages.at(-1);
-      // The planner reads the owner's request alone: what it asks for, faithfully.
-      if (system.startsWith(PLANNING_PROMPT)) return planByRuleAnswer(last?.content ?? "");
+      // The chooser reads the owner's request alone: what it asks for, faithfully.
+      if (system.startsWith(CHOOSER_PROMPT)) return chooseByRuleAnswer(last?.content ?? "");
       if (last?.role === "tool") return /"ok":true/.test(last.content) ? "Paid." : "Not done.";
       const text = last?.content ?? "";
       const pay = (to: string, amount_eth: string) => ({

@@ -24,7 +24,7 @@ import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_si
 import { as, expectCode } from "@convos-pool/claims/testing";
 import { createXmtpClient, joinAsPerson, XmtpInboxResolver } from "@convos-pool/convos";
 import { Person } from "@convos-pool/convos/person";
-import { EXTRACTION_PROMPT, FILES, PLANNING_PROMPT, SUMMARY_PROMPT } from "@convos-pool/instance";
+import { EXTRACTION_PROMPT, FILES, CHOOSER_PROMPT, SUMMARY_PROMPT } from "@convos-pool/instance";
 import { createServiceClient, hostCredentials } from "@convos-pool/kit/server";
 import { signAddToConversation, signOperation } from "@convos-pool/kit/signing";
 import { refusal, tool } from "@convos-pool/kit/testing";
@@ -80,11 +80,11 @@ const askedSince = (from: number) =>
     .map((r) => JSON.stringify(r.body.messages))
     .join("\n");
 
-/** The model's requests of the agent's turns after request `from` (not learning's, planning's or a summary's). */
+/** The model's requests of the agent's turns after request `from` (not learning's, the act chooser's or a summary's). */
 const turnsSince = (from: number): RecordedRequest[] =>
   h.model.server.requests.slice(from).filter((r) => {
     const system = textOf(r.body.messages.find((m) => m.role === "system"));
-    return ![EXTRACTION_PROMPT, PLANNING_PROMPT, SUMMARY_PROMPT].some((p) => system.startsWith(p));
+    return ![EXTRACTION_PROMPT, CHOOSER_PROMPT, SUMMARY_PROMPT].some((p) => system.startsWith(p));
   });
 
 /** A turn request's system prompt: its identity, context and the memory it was given. */

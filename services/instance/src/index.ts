@@ -21,7 +21,7 @@ export type { InstanceConfig } from "./agent/state/settings.js";
 export { ChatCompletionsClient, LlmError, OpenAiProvider } from "./model/openai.js";
 export { OFFLINE_LABEL, OfflineProvider } from "./model/offline.js";
 export { SUMMARY_PROMPT, systemPrompt, turnMessages } from "./model/prompt.js";
-export { PLANNING_PROMPT, planByRuleAnswer } from "./model/planning.js";
+export { CHOOSER_PROMPT, chooseByRuleAnswer } from "./model/chooser.js";
 export { WITHHELD_OTHERS } from "./agent/conversation/answer.js";
 export type { ChatMessage, LlmProvider, ToolCall, TurnInput } from "./model/turn.js";
 export type { FunctionSpec } from "./tools/functions/tool.js";

@@ -19,7 +19,7 @@ import { tool } from "@convos-pool/kit/testing";
 import { startLocalSms, type LocalSms } from "@convos-pool/local-providers";
 import { waitFor } from "@convos-pool/testing";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
-import { EXTRACTION_PROMPT, instanceCall, PLANNING_PROMPT, planByRuleAnswer } from "../src/index.js";
+import { EXTRACTION_PROMPT, instanceCall, CHOOSER_PROMPT, chooseByRuleAnswer } from "../src/index.js";
 import { OneHost, type Creator } from "./one-host.js";
 
 export const AGENT_NUMBER = "+15550100045";
@@ -63,8 +63,8 @@ export class FloodedConversation {
     this.sms = await startLocalSms();
     this.chat = await startChatServer(async (req) => {
       const system = req.body.messages[0]?.content ?? "";
-      // The planner reads the request alone, faithfully (no model time: the flood measures the turns).
-      if (system.startsWith(PLANNING_PROMPT)) return planByRuleAnswer(req.body.messages.at(-1)?.content ?? "");
+      // The chooser reads the request alone, faithfully (no model time: the flood measures the turns).
+      if (system.startsWith(CHOOSER_PROMPT)) return chooseByRuleAnswer(req.body.messages.at(-1)?.content ?? "");
       await sleep(modelMs);
       const last = req.body.messages.at(-1);
       if (system.startsWith(EXTRACTION_PROMPT)) return '{"entries":[]}';

@@ -29,7 +29,7 @@ import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_servic
 import { BUSY_NOTICE, shares } from "../agent/conversation/budget.js";
 import { TOO_MANY_WAITING } from "../agent/turns/queue.js";
 import { EXTRACTION_PROMPT } from "../memory/store.js";
-import { PLANNING_PROMPT, planByRuleAnswer } from "../model/planning.js";
+import { CHOOSER_PROMPT, chooseByRuleAnswer } from "../model/chooser.js";
 import { STOPPED_FOR_BUDGET } from "../model/turn.js";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
 
@@ -51,8 +51,8 @@ beforeAll(async () => {
   chain = await startLocalChain();
   chat = await startChatServer((req) => {
     if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '{"entries":[]}';
-    if (req.body.messages[0]?.content.startsWith(PLANNING_PROMPT))
-      return planByRuleAnswer(req.body.messages.at(-1)?.content ?? "");
+    if (req.body.messages[0]?.content.startsWith(CHOOSER_PROMPT))
+      return chooseByRuleAnswer(req.body.messages.at(-1)?.content ?? "");
     // Told to pay, and offered functions, it pays in every answer: each result brings another call.
     const asked = req.body.messages.findLast((m) => m.role === "user")?.content ?? "";
     if (req.body.tools && asked.includes("pay 0x"))
@@ -221,7 +221,7 @@ describe("a turn's rounds of function calls", () => {
         chat!.requests.filter(
           (r) =>
             !r.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT) &&
-            !r.body.messages[0]?.content.startsWith(PLANNING_PROMPT) &&
+            !r.body.messages[0]?.content.startsWith(CHOOSER_PROMPT) &&
             (r.body.messages.findLast((m) => m.role === "user")?.content ?? "").includes(text),
         );
 

@@ -16,10 +16,10 @@ import { offlineCommand } from "../tools/functions/commands.js";
 import { correctionByRule, recallHeedingFeedback } from "../memory/feedback.js";
 import { selectByDirective } from "../clone/directive.js";
 import type { InboundTextTurn, LearnInput, LlmProvider, SummaryInput, TurnInput } from "./turn.js";
-import type { PlanInput } from "./planning.js";
+import type { ChooserInput } from "./chooser.js";
 import { readRequest } from "../tools/request/read.js";
-import type { PlannedAct } from "../tools/request/binding.js";
-import { planByRule } from "../tools/request/grammar.js";
+import type { ChosenAct } from "../tools/request/binding.js";
+import { chooseByRule } from "../tools/request/grammar.js";
 
 export const OFFLINE_LABEL = "[offline model]";
 
@@ -104,9 +104,9 @@ export class OfflineProvider implements LlmProvider {
     return extractByRule(input.message, input.from);
   }
 
-  /** The acts its fixed grammar reads in the request (tools/request/grammar.ts planByRule): the offline commands, and more. */
-  async plan(input: PlanInput): Promise<PlannedAct[]> {
-    return planByRule(readRequest(input.request));
+  /** The acts its fixed grammar reads in the request (tools/request/grammar.ts chooseByRule): the offline commands, and more. */
+  async chooseActs(input: ChooserInput): Promise<ChosenAct[]> {
+    return chooseByRule(readRequest(input.request));
   }
 
   /** Memory of the kinds that carry, less what the directive excludes by name (selectByDirective). */

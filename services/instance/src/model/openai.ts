@@ -15,8 +15,8 @@ import { OVER_ROUND, runsInRound } from "../tools/gate/call-caps.js";
 import { aboutOf } from "../memory/feedback.js";
 import { capText, memorySection } from "./caps.js";
 import { MAX_SUMMARY_ENTRIES, summaryMessages, turnMessages } from "./prompt.js";
-import { parsePlan, planningMessages, type PlanInput } from "./planning.js";
-import type { PlannedAct } from "../tools/request/binding.js";
+import { parseChosenActs, chooserMessages, type ChooserInput } from "./chooser.js";
+import type { ChosenAct } from "../tools/request/binding.js";
 import {
   MAX_TOOL_ROUNDS,
   STOPPED_FOR_BUDGET,
@@ -232,13 +232,13 @@ export class OpenAiProvider implements LlmProvider {
     return parseExtraction(answer, input.from);
   }
 
-  /** A plan, in a call of its own that holds the request and nothing of the conversation (model/planning.ts). */
-  async plan(input: PlanInput, signal?: AbortSignal): Promise<PlannedAct[]> {
+  /** The chosen acts, in a call of its own that holds the request and nothing of the conversation (model/chooser.ts). */
+  async chooseActs(input: ChooserInput, signal?: AbortSignal): Promise<ChosenAct[]> {
     const answer = await this.client.complete(
-      { model: this.model(input.model), temperature: 0, messages: planningMessages(input) },
+      { model: this.model(input.model), temperature: 0, messages: chooserMessages(input) },
       signal,
     );
-    return parsePlan(answer);
+    return parseChosenActs(answer);
   }
 
   async summarize(input: SummaryInput, signal?: AbortSignal): Promise<NewEntry[]> {

@@ -8,7 +8,7 @@ import type { Memory, MemoryEntry, MemoryKind, NewEntry } from "../memory/store.
 import type { FunctionSpec } from "../tools/functions/tool.js";
 import type { ToolOutcome } from "../tools/gate/gate.js";
 import type { PromptLimits } from "./caps.js";
-import type { ActKind, PlannedAct } from "../tools/request/binding.js";
+import type { ActKind, ChosenAct } from "../tools/request/binding.js";
 import type { TargetKind } from "../tools/trust/values.js";
 import type { Reader } from "../walls/labels.js";
 
@@ -76,7 +76,7 @@ export interface TurnInput {
   /**
    * Asked before each completion after the turn's first (each round of function results): whether it fits the
    * model budget (agent/conversation/budget.ts), which it then takes a call of. False: the turn ends without it
-   * (STOPPED_FOR_BUDGET). The first completion was charged when the turn was planned; absent: no budget.
+   * (STOPPED_FOR_BUDGET). The first completion was charged when the turn was planned (agent/conversation/plan.ts); absent: no budget.
    */
   nextCompletion?: () => boolean;
   /**
@@ -110,8 +110,8 @@ export interface LearnInput {
   limits?: PromptLimits;
 }
 
-/** What the planner reads (model/planning.ts): nothing but the requester's own words and the owner's own names. */
-export interface PlanInput {
+/** What the chooser reads (model/chooser.ts): nothing but the requester's own words and the owner's own names. */
+export interface ChooserInput {
   model: string;
   /** The words of the message that may ask for something (parts that cannot are "…"). */
   request: string;
@@ -142,8 +142,8 @@ export interface LlmProvider {
   learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]>;
   /** The entries a clone takes with it, under the directive; only of the kinds that carry. */
   summarize(input: SummaryInput, signal?: AbortSignal): Promise<NewEntry[]>;
-  /** The acts a request asks for, read from the request alone (model/planning.ts); the pool holds them to it. */
-  plan(input: PlanInput, signal?: AbortSignal): Promise<PlannedAct[]>;
+  /** The acts a request asks for, read from the request alone (model/chooser.ts); the pool holds them to it. */
+  chooseActs(input: ChooserInput, signal?: AbortSignal): Promise<ChosenAct[]>;
 }
 
 /**

@@ -15,8 +15,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { type ChatMessage, type LearnInput, type LlmProvider, RefusedTurn, type TurnInput } from "../model/turn.js";
 import { OpenAiProvider } from "../model/openai.js";
-import type { PlanInput } from "../model/planning.js";
-import type { PlannedAct } from "../tools/request/binding.js";
+import type { ChooserInput } from "../model/chooser.js";
+import type { ChosenAct } from "../tools/request/binding.js";
 import { Memory, type NewEntry } from "../memory/store.js";
 import { memorySection } from "../model/caps.js";
 import type { RuntimeAgent } from "../agent/life/deps.js";
@@ -165,9 +165,9 @@ export class OpenClawProvider extends OpenAiProvider {
     return this.host.learn(input, signal);
   }
 
-  /** Plans are the host's too: a stateless call that reads the request alone, never OpenClaw's session. */
-  override plan(input: PlanInput, signal?: AbortSignal): Promise<PlannedAct[]> {
-    return this.host.plan(input, signal);
+  /** The act chooser is the host's too: a stateless call that reads the request alone, never OpenClaw's session. */
+  override chooseActs(input: ChooserInput, signal?: AbortSignal): Promise<ChosenAct[]> {
+    return this.host.chooseActs(input, signal);
   }
 
   override async summarize(...args: Parameters<OpenAiProvider["summarize"]>): Promise<NewEntry[]> {

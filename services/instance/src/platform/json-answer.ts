@@ -1,4 +1,4 @@
-// A model's JSON answer (learning's entries, a plan's acts): the object
+// A model's JSON answer (learning's entries, the chooser's acts): the object
 // between its first "{" and its last "}", whatever the model wrapped it in
 // (a sentence, a code fence); undefined when there is none or it does not
 // parse. What it holds is for the caller to check, field by field.

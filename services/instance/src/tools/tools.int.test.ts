@@ -57,10 +57,10 @@ import { AFTER_OUTSIDE, MAX_ASKS_PER_HOUR, ToolGate, type Approval, type ToolSig
 import { MAX_CALLS_PER_ROUND, MAX_CALLS_PER_TURN, OVER_ROUND, OVER_TURN } from "./gate/call-caps.js";
 import { initialTrust, type TrustFile } from "./trust/levels.js";
 import { readRequest } from "./request/read.js";
-import { bindPlan } from "./request/binding.js";
-import { planByRule } from "./request/grammar.js";
+import { bindActs } from "./request/binding.js";
+import { chooseByRule } from "./request/grammar.js";
 import { AddressBook } from "./address-book/store.js";
-import { contactBook } from "../agent/conversation/planning.js";
+import { contactBook } from "../agent/conversation/choosing.js";
 
 const log = createLogger("tools-test", { level: "error" });
 const PHONE = "+15550188001";
@@ -101,7 +101,7 @@ const settingOrigins = (): Origin[] =>
   Object.entries(SETTINGS).map(([who, text]) => ({ kind: "owner-setting", who, text }));
 /**
  * What `who` wrote, as a turn started by them reads it (agent/conversation/turn-origins.ts), with the owner's settings; the last
- * text is the message that started the turn, planned by the offline grammar (agent/conversation/planning.ts asks a planner).
+ * text is the message that started the turn, chosen by the offline grammar (agent/conversation/choosing.ts asks a chooser).
  */
 const wrote = (who: Requester, ...texts: string[]): Requester => {
   const request = readRequest(texts.at(-1) ?? "");
@@ -114,7 +114,7 @@ const wrote = (who: Requester, ...texts: string[]): Requester => {
         (text): Origin => ({ kind: who.role === "owner" ? "owner" : "member", who: who.name, id: who.id, text }),
       ),
     ],
-    plan: bindPlan(planByRule(request), { request, settings }),
+    boundActs: bindActs(chooseByRule(request), { request, settings }),
   };
 };
 const VERB: Readonly<Record<string, string>> = { send_payment: "pay", send_sms: "text", send_email: "mail" };
@@ -585,11 +585,11 @@ describe("an agent's tools", () => {
     });
     answers = [ten(1), ten(2), ten(3), "Sent what I could."];
     const llm = new OpenAiProvider({ baseUrl: chat.baseUrl, apiKey: "sk-test" });
-    // The owner asks for ten texts (a planner reads "ten times"; a request plans at most MAX_ACTS_PER_REQUEST).
+    // The owner asks for ten texts (a chooser reads "ten times"; a request binds at most MAX_ACTS_PER_REQUEST).
     const asking = turn(`Text ${PHONE} ten times, three times over`);
     const request = readRequest(`Text ${PHONE} ten times`);
     const tenTexts = Array.from({ length: 10 }, () => ({ act: "text" as const, to: PHONE }));
-    const saul = { ...wrote(SAUL, request.text), plan: bindPlan(tenTexts, { request }) };
+    const saul = { ...wrote(SAUL, request.text), boundActs: bindActs(tenTexts, { request }) };
     asking.callTool = (name, args) => gate.call(name, args, saul);
     expect(await llm.reply(asking)).toBe("Sent what I could.");
     // Each request holds the results of every round before it: ten a round.
@@ -763,7 +763,7 @@ describe("an agent's tools", () => {
     const contacts = contactBook(book);
     const asking = (text: string): Requester => {
       const request = readRequest(text);
-      return { ...wrote(SAUL, text), plan: bindPlan(planByRule(request), { request, contacts }), contacts };
+      return { ...wrote(SAUL, text), boundActs: bindActs(chooseByRule(request), { request, contacts }), contacts };
     };
     const paid = await balance(anas);
     const saul = asking("Concierge, pay Ana 0.001 ETH");

@@ -13,7 +13,7 @@
 // Then each rule of the walls (labels.ts RULES) is taken out in turn, and
 // the table must find a leak: no rule stands without a row.
 //
-// Real: the turn (agent/conversation/answer.ts takeTurn), its planner and
+// Real: the turn (agent/conversation/answer.ts takeTurn), its chooser and
 // the request gate, the toolbox and its gate, the mailbox on the local SMTP
 // and POP3 servers, texts through the local Telnyx stand-in, memory, the
 // phone shares, the route store, the clone selection and summary, both
@@ -54,7 +54,7 @@ import {
 } from "@convos-pool/testing/chat-server";
 import { takeTurn, type TurnOf, type TurnParts } from "../agent/conversation/answer.js";
 import { LLM_LIMITS } from "../agent/conversation/budget.js";
-import { OpenRequest } from "../agent/conversation/planning.js";
+import { OpenRequest } from "../agent/conversation/choosing.js";
 import { Signals } from "../agent/state/signals.js";
 import { textForOwnerAlone } from "../agent/conversation/policy.js";
 import { buildSummary, cloneSelection } from "../clone/summary.js";
@@ -63,7 +63,7 @@ import { withProvenance } from "../memory/provenance.js";
 import { Memory } from "../memory/store.js";
 import { memoryIn, type Walls } from "../memory/walls.js";
 import { OpenAiProvider } from "../model/openai.js";
-import { PLANNING_PROMPT, planByRuleAnswer } from "../model/planning.js";
+import { CHOOSER_PROMPT, chooseByRuleAnswer } from "../model/chooser.js";
 import { SUMMARY_PROMPT } from "../model/prompt.js";
 import type { HistoryLine, LlmProvider } from "../model/turn.js";
 import { MEMORY_MD, signedFiles } from "../openclaw/files.js";
@@ -189,13 +189,13 @@ async function readBy(r: RecordedRequest): Promise<string> {
 }
 
 /**
- * The model that tells all it reads: it plans what the request asks (the
+ * The model that tells all it reads: it chooses what the request asks (the
  * offline grammar), lists the mail and reads each, texts everything it read
  * to the attacker, answers with everything, and summarizes everything.
  */
 async function tellAll(r: RecordedRequest): Promise<ChatAnswer> {
   const system = r.body.messages[0]?.content ?? "";
-  if (system.startsWith(PLANNING_PROMPT)) return planByRuleAnswer(r.body.messages.at(-1)?.content ?? "");
+  if (system.startsWith(CHOOSER_PROMPT)) return chooseByRuleAnswer(r.body.messages.at(-1)?.content ?? "");
   const read = await readBy(r);
   if (system.startsWith(SUMMARY_PROMPT))
     return JSON.stringify({ entries: [{ kind: "personalization", text: read.slice(0, 4000) }] });

@@ -20,7 +20,7 @@ import type { OutsideWords } from "../state/outside-words.js";
 import { senderName, turnInput } from "./policy.js";
 import { linesFor, piecesFor } from "../../walls/views.js";
 import { turnOrigins, type TurnRead } from "./turn-origins.js";
-import { describePlan, planningInput, planTurn, type ContactBook, type OpenRequest } from "./planning.js";
+import { describeActs, chooserCall, chooseAndBind, type ContactBook, type OpenRequest } from "./choosing.js";
 import type { Settings } from "../state/settings.js";
 import type { Signals } from "../state/signals.js";
 import type { InstanceConfig } from "../state/settings.js";
@@ -41,7 +41,7 @@ export interface TurnParts {
   readonly outsideWords: OutsideWords;
   readonly llm: LlmProvider;
   readonly signals: Signals;
-  /** An owner's request it did not carry out, open for the owner's yes (planning.ts). */
+  /** An owner's request it did not carry out, open for the owner's yes (choosing.ts). */
   readonly openRequest: OpenRequest;
   /** The owner's address book: contacts an owner's request may name. */
   contacts(): ContactBook | undefined;
@@ -146,16 +146,16 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
   };
   // Where everything the model reads came from: what an act that asks tells the owner (gate.ts).
   who.origins = turnOrigins(read);
-  // What the message asks for, planned from it alone: an act runs without asking only when it carries one out.
+  // What the message asks for, read from it alone: an act runs without asking only when it carries one out.
   const contacts = who.role === "owner" ? agent.contacts() : undefined;
-  let plan = await planTurn(
+  let bound = await chooseAndBind(
     agent.llm,
-    planningInput({ ...read, model: config.model, who, tools: config.tools.map((x) => x.toolId), contacts }),
+    chooserCall({ ...read, model: config.model, who, tools: config.tools.map((x) => x.toolId), contacts }),
     agent.log,
   );
   if (who.role === "owner" && m)
-    plan = agent.openRequest.answer(plan, withoutAddress(m.content, config.agentName), Date.now());
-  who.plan = plan;
+    bound = agent.openRequest.answer(bound, withoutAddress(m.content, config.agentName), Date.now());
+  who.boundActs = bound;
   if (contacts) who.contacts = contacts;
   /** This turn's voice, once it began (below). */
   const speaking: { turn?: SpokenTurn } = {};
@@ -211,7 +211,7 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
     limits: t.limits,
     reader,
   });
-  const asked = describePlan(plan, who.role);
+  const asked = describeActs(bound, who.role);
   if (asked) input.context = `${input.context}\n\n${asked}`;
   const phone = phoneContext(who.name, pieces);
   if (phone) input.context = `${input.context}\n\n${phone}`;
@@ -253,8 +253,8 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
     if (who.role === "outsider" || who.readOutside) await agent.outsideWords.add(id);
   } finally {
     await spoken.end();
-    // What the owner asked for and it did not do stays open for the owner's yes (planning.ts).
-    if (who.role === "owner") agent.openRequest.keep(plan, Date.now());
+    // What the owner asked for and it did not do stays open for the owner's yes (choosing.ts).
+    if (who.role === "owner") agent.openRequest.keep(bound, Date.now());
   }
   agent.status.active();
   agent.log.info("answered", {

@@ -44,7 +44,7 @@ import { CarryOut, type CarryOutParts } from "./carry-out.js";
 import { applyProfiles, shownNames } from "./people.js";
 import { OutsideWords } from "../state/outside-words.js";
 import { Voice } from "../voice/send.js";
-import { OpenRequest } from "./planning.js";
+import { OpenRequest } from "./choosing.js";
 import { PhoneActs } from "../../connections/acts.js";
 import { keptIn } from "../../connections/kept.js";
 import { PhoneShares } from "../../connections/shares.js";
@@ -107,7 +107,7 @@ export class Conversation {
   private convo: ConversationState | undefined;
   /** How its words go out here: replies, markdown, thinking and typing, payments (voice/send.ts). */
   readonly voice: Voice;
-  /** An owner's request here it did not carry out, open for the owner's yes here (planning.ts). */
+  /** An owner's request here it did not carry out, open for the owner's yes here (choosing.ts). */
   readonly openRequest = new OpenRequest();
   /** What people's phones share with it here, each piece its sender's, kept across restarts (connections/shares.ts). */
   readonly phones: PhoneShares;

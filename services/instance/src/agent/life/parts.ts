@@ -43,7 +43,7 @@ import { Settings } from "../state/settings.js";
 import { Signals } from "../state/signals.js";
 import type { Voice } from "../voice/send.js";
 import { OwnerLine } from "../voice/direct.js";
-import { contactBook, type ContactBook, type OpenRequest } from "../conversation/planning.js";
+import { contactBook, type ContactBook, type OpenRequest } from "../conversation/choosing.js";
 import type { Declared, PhoneActs } from "../../connections/acts.js";
 import { declaredConnections } from "../../connections/prompt.js";
 import type { PhoneShares } from "../../connections/shares.js";
@@ -179,7 +179,7 @@ export class Parts implements RuntimeAgent {
     return this.conversation.voice;
   }
 
-  /** An owner's request there it did not carry out, open for the owner's yes (planning.ts). */
+  /** An owner's request there it did not carry out, open for the owner's yes (choosing.ts). */
   get openRequest(): OpenRequest {
     return this.conversation.openRequest;
   }

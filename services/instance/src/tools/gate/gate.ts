@@ -147,7 +147,7 @@ export class ToolGate {
     if (role.grant === "ask" && decision.kind === "allow") decision = { kind: "ask" };
     // An act that carries out no request of the message that started the turn may be what someone else wrote: the
     // owner says. One that does uses its act of the request: a second call like it asks.
-    const traced = judge(call, who, who.origins ?? [], who.plan);
+    const traced = judge(call, who, who.origins ?? [], who.boundActs);
     if (!traced.trusted && decision.kind === "allow") decision = { kind: "ask" };
     // Claimed at once, so that a call like it in the meantime does not carry out the same act; given back if not run.
     const act = traced.trusted && decision.kind !== "refuse" ? traced.act : undefined;
@@ -190,7 +190,7 @@ export class ToolGate {
         quotes,
       );
       if (answer !== "yes" && act) act.done = false;
-      // A no (silence is one) closes the act: no later yes to anything else reopens it (agent/conversation/planning.ts).
+      // A no (silence is one) closes the act: no later yes to anything else reopens it (agent/conversation/choosing.ts).
       if ((answer === "no" || answer === "timeout") && act) act.declined = true;
       if (answer === "no") {
         this.deps.signal?.("approvalsDeclined");

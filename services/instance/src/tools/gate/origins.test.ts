@@ -1,9 +1,9 @@
 // The origin rule (origins.ts), in memory: generated conversations whose every piece
 // of text is tagged with its source and holds known recipients and amounts in
-// every way people write them (test/written-values.ts), generated plans and
+// every way people write them (test/written-values.ts), generated bound acts and
 // calls, and what the rule makes of them: trusted exactly when a call
-// carries out an act of the plan, whatever the conversation holds. Real: the rule,
-// the plan (request/binding.ts) and the readers (trust/values.ts, whose own test is
+// carries out a bound act, whatever the conversation holds. Real: the rule,
+// the bound acts (request/binding.ts) and the readers (trust/values.ts, whose own test is
 // values.test.ts). No gate, no tools here (the gate's own test is
 // tools.int.test.ts; generated requests, request/binding.test.ts).
 import { fc, test } from "@fast-check/vitest";
@@ -23,8 +23,8 @@ import {
 } from "../../../test/written-values.js";
 import type { Role } from "../../platform/roles.js";
 import { readRequest } from "../request/read.js";
-import { ACT_TOOLS, actOfTool, bindPlan, NO_PLAN, type Act, type Plan } from "../request/binding.js";
-import { planByRule } from "../request/grammar.js";
+import { ACT_TOOLS, actOfTool, bindActs, NO_ACTS, type Act, type BoundActs } from "../request/binding.js";
+import { chooseByRule } from "../request/grammar.js";
 import {
   judge,
   normalizeTarget,
@@ -137,8 +137,8 @@ const kindOf = (c: Traced): TargetKind =>
   c.toolId === "crypto" ? "address" : c.toolId === "sms" ? "phone" : "mailbox";
 const holdsTarget = (o: Tagged, c: Traced) => o.holds.some((h) => same(h, c, kindOf(c)));
 
-/** A plan of acts on the pool's values (some done already), as a request would leave it. */
-function plan(p: Pool): fc.Arbitrary<Plan> {
+/** Bound acts on the pool's values (some done already), as a request would leave it. */
+function boundActs(p: Pool): fc.Arbitrary<BoundActs> {
   const act = fc.oneof(
     fc
       .tuple(fc.constantFrom(...p.addresses), fc.constantFrom(...p.amounts))
@@ -153,12 +153,12 @@ function plan(p: Pool): fc.Arbitrary<Plan> {
 }
 
 const conversations = pool.chain((p) =>
-  fc.record({ origins: fc.array(tagged(p), { maxLength: 8 }), call: call(p), who: requester, plan: plan(p) }),
+  fc.record({ origins: fc.array(tagged(p), { maxLength: 8 }), call: call(p), who: requester, bound: boundActs(p) }),
 );
 
-/** What the rule must say: an open act of the plan with the call's tool, recipient and amount. */
-const carriesOut = (plan: Plan, c: Traced) =>
-  plan.acts.some(
+/** What the rule must say: an open bound act with the call's tool, recipient and amount. */
+const carriesOut = (bound: BoundActs, c: Traced) =>
+  bound.acts.some(
     (a) =>
       !a.done &&
       a.toolId === c.toolId &&
@@ -168,18 +168,18 @@ const carriesOut = (plan: Plan, c: Traced) =>
 
 describe("an act carries out a request, whatever the conversation holds", () => {
   test.prop([conversations], { numRuns: 200 })(
-    "in anyone's turn, a call is trusted exactly when it carries out an open act of the plan (or texts back an outsider's own number)",
-    ({ origins, call, who, plan }) => {
+    "in anyone's turn, a call is trusted exactly when it carries out an open bound act (or texts back an outsider's own number)",
+    ({ origins, call, who, bound }) => {
       const theirNumber = who.role === "outsider" && call.toolId === "sms" && call.target === who.id;
-      expect(judge(call, who, origins, plan).trusted).toBe(theirNumber || carriesOut(plan, call));
+      expect(judge(call, who, origins, bound).trusted).toBe(theirNumber || carriesOut(bound, call));
     },
   );
 
   test.prop([conversations], { numRuns: 150 })(
-    "without a plan nothing is trusted, whoever wrote its recipient and amount: the owner's messages, settings and memory included",
+    "without bound acts nothing is trusted, whoever wrote its recipient and amount: the owner's messages, settings and memory included",
     ({ origins, call }) => {
       expect(judge(call, owner, origins).trusted).toBe(false);
-      expect(judge(call, owner, origins, NO_PLAN).trusted).toBe(false);
+      expect(judge(call, owner, origins, NO_ACTS).trusted).toBe(false);
     },
   );
 
@@ -353,8 +353,8 @@ describe("what the owner is told of an act that carries out no request", () => {
   });
 });
 
-/** The plan of `text`, read by the offline grammar: what the owner asked for in it. */
-function asked(text: string): Plan {
+/** The bound acts of `text`, read by the offline grammar: what the owner asked for in it. */
+function asked(text: string): BoundActs {
   const request = readRequest(text);
-  return bindPlan(planByRule(request), { request });
+  return bindActs(chooseByRule(request), { request });
 }

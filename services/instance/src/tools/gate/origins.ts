@@ -2,8 +2,8 @@
 // the request that started the turn (docs/trust.md, "An act carries out a
 // request"). The model reads everything in the conversation and may be made to write
 // anything, so the gate does not ask it. An act runs without asking only
-// when it carries out an act of the request's plan (tools/request/: the
-// message that started the turn, read by the pool's code and a planner that
+// when it carries out an act bound to the request (tools/request/: the
+// message that started the turn, read by the pool's code and a chooser that
 // saw nothing else, recipient and amount from that same request, once
 // each). Any other act asks the owner, at every level, saying where its
 // recipient and amount came from among what the turn read, each piece tagged
@@ -18,7 +18,7 @@ import { formatEther } from "viem";
 import type { Role } from "../../platform/roles.js";
 import type { Risk } from "../trust/levels.js";
 import { askedAmounts, type NotAsked, type RequestText } from "../request/read.js";
-import { cover, NO_PLAN, type Act, type Plan } from "../request/binding.js";
+import { cover, NO_ACTS, type Act, type BoundActs } from "../request/binding.js";
 import { amountsIn, normalizeTarget, valuesIn, type TargetKind } from "../trust/values.js";
 
 /** Where a piece of text the model read came from. */
@@ -108,24 +108,24 @@ export interface TracedFor {
 export type Verdict = { trusted: true; act?: Act | undefined } | { trusted: false; why: string };
 
 /**
- * Whether `call` carries out an act of `plan` (the request that started the
- * turn, as tools/request/binding.ts held the planner to it): same tool, recipient
+ * Whether `call` carries out an act of `bound` (the request that started the
+ * turn, as tools/request/binding.ts held the chooser to it): same tool, recipient
  * and amount, an act not done yet. A read is not weighed; an outsider may be
  * answered at their own number (the one text back that permissions.ts lets
  * an outsider have). Otherwise untrusted, saying where the recipient and
  * amount came from among `origins`, the turn's sources, and why they are no
  * request: "you wrote this address in a link, but did not ask me to pay it".
  */
-export function judge(call: Traced, who: TracedFor, origins: readonly Origin[], plan: Plan = NO_PLAN): Verdict {
+export function judge(call: Traced, who: TracedFor, origins: readonly Origin[], bound: BoundActs = NO_ACTS): Verdict {
   if (call.risk === "read") return { trusted: true };
   const kind = targetKind(call.toolId);
   const target = kind && normalizeTarget(kind, call.target);
   if (!kind || !target) return { trusted: false, why: `I cannot tell where the recipient ${call.target} came from` };
   if (who.role === "outsider" && normalizeTarget(kind, who.id) === target) return { trusted: true };
-  const covered = cover(plan, { ...call, target });
+  const covered = cover(bound, { ...call, target });
   if (covered.act) return { trusted: true, act: covered.act };
   if (covered.why) return { trusted: false, why: covered.why };
-  const request = plan.request && { ...plan.request, by: who.role === "owner" ? "you" : (who.name ?? "they") };
+  const request = bound.request && { ...bound.request, by: who.role === "owner" ? "you" : (who.name ?? "they") };
   const verb = VERBS[call.toolId] ?? "use";
   const holdsTarget = (o: Origin) => valuesIn(kind, o.text).has(target);
   const holdsAmount = (o: Origin) => amountsIn(o.text).has(call.amountWei);
@@ -133,8 +133,8 @@ export function judge(call: Traced, who: TracedFor, origins: readonly Origin[], 
   // An amount the request asked for is not what is wrong: only one it did not ask for is told.
   const askAmount =
     call.risk === "money" &&
-    !plan.acts.some((a) => a.amountWei === call.amountWei) &&
-    !(plan.request && askedAmounts(plan.request).some((a) => a.value === call.amountWei));
+    !bound.acts.some((a) => a.amountWei === call.amountWei) &&
+    !(bound.request && askedAmounts(bound.request).some((a) => a.value === call.amountWei));
   const recipient = whereFrom(NOUNS[kind], origins, holdsTarget, verb, request);
   if (!askAmount) return { trusted: false, why: recipient.why };
   const money = whereFrom(amount, origins, holdsAmount, verb, request);

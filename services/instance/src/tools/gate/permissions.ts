@@ -21,7 +21,7 @@ import {
 } from "@convos-pool/kit/content";
 import type { Role } from "../../platform/roles.js";
 import type { Origin } from "./origins.js";
-import type { Contacts, Plan } from "../request/binding.js";
+import type { Contacts, BoundActs } from "../request/binding.js";
 import { toolWord } from "../functions/tool.js";
 import type { Reader } from "../../walls/labels.js";
 
@@ -55,7 +55,7 @@ export interface Requester {
    * runs without asking only when it carries out one of these, each once.
    * Absent: nothing was asked for.
    */
-  plan?: Plan;
+  boundActs?: BoundActs;
   /** The owner's address book, by which a call may name its recipient ("to": "Ana"): the owner's turns only. */
   contacts?: Contacts;
   /** Aborted when someone stopped the turn (its reason: their name): no call runs from then on (gate.ts). */

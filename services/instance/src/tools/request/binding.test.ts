@@ -1,16 +1,16 @@
-// The plan (binding.ts), in memory: the planner's acts held to the request,
+// The bound acts (binding.ts), in memory: the chooser's acts held to the request,
 // calls covered once each, the issue's cases at the rule (gate/origins.ts judge),
 // and generated requests whose values sit where they ask and where they do
-// not, planned by a faithful planner and by one that plans every value.
+// not, chosen by a faithful chooser and by one that chooses every value.
 // Real: the request's reading, the offline grammar, the readers and viem's
 // units. No model, no gate here (the gate's own test is tools.int.test.ts;
-// the turn's planning input, agent/planning.test.ts).
+// the chooser's input, agent/conversation/choosing.test.ts).
 import { fc, test } from "@fast-check/vitest";
 import { formatEther, getAddress, parseEther } from "viem";
 import { describe, expect, it } from "vitest";
 import { judge, type Traced } from "../gate/origins.js";
-import { planByRule } from "./grammar.js";
-import { bindPlan, cover, MAX_ACTS_PER_REQUEST, type Contacts, type PlannedAct } from "./binding.js";
+import { chooseByRule } from "./grammar.js";
+import { bindActs, cover, MAX_ACTS_PER_REQUEST, type Contacts, type ChosenAct } from "./binding.js";
 import { readRequest } from "./read.js";
 
 const ANA_WALLET = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";
@@ -29,10 +29,10 @@ const book: Contacts = {
   },
 };
 
-/** The acts the offline grammar plans for `text`, held to it, with the owner's book and settings. */
-const planOf = (text: string, settings: Record<string, string> = {}) => {
+/** The acts the offline grammar chooses in `text`, held to it, with the owner's book and settings. */
+const boundActsOf = (text: string, settings: Record<string, string> = {}) => {
   const request = readRequest(text);
-  return bindPlan(planByRule(request), { request, contacts: book, settings });
+  return bindActs(chooseByRule(request), { request, contacts: book, settings });
 };
 const pay = (to: string, eth: string): Traced => ({
   toolId: "crypto",
@@ -43,32 +43,32 @@ const pay = (to: string, eth: string): Traced => ({
 const textTo = (to: string): Traced => ({ toolId: "sms", risk: "act", target: to, amountWei: 0n });
 const mailTo = (to: string): Traced => ({ toolId: "email", risk: "act", target: to, amountWei: 0n });
 
-describe("the planner's acts, held to the request", () => {
+describe("the chooser's acts, held to the request", () => {
   it("keeps a recipient written in the request, a contact it names, or a setting it names; and an amount written beside it", () => {
     const request = readRequest(
       `pay Ana 0.01 ETH, mail my accountant the receipts and mail my personal email the plan`,
     );
-    const planned: PlannedAct[] = [
+    const chosen: ChosenAct[] = [
       { act: "pay", to: "Ana", amount: "0.01 ETH" },
       { act: "mail", to: "my accountant" },
       { act: "mail", to: "personal-email" },
     ];
-    const plan = bindPlan(planned, { request, contacts: book, settings: { "personal-email": "Saul@Example.com" } });
-    expect(plan.acts.map((a) => [a.act, a.target, a.amountWei, a.name])).toEqual([
+    const bound = bindActs(chosen, { request, contacts: book, settings: { "personal-email": "Saul@Example.com" } });
+    expect(bound.acts.map((a) => [a.act, a.target, a.amountWei, a.name])).toEqual([
       ["pay", ANA_WALLET, parseEther("0.01"), "Ana"],
       ["mail", "acct@example.com", 0n, "my accountant"],
       ["mail", "saul@example.com", 0n, "personal-email"],
     ]);
-    expect(plan.dropped).toEqual([]);
+    expect(bound.dropped).toEqual([]);
   });
 
   it("binds a setting only where the request names it: by its name, in words, or 'me' (of several, the personal one)", () => {
     const settings = { "personal-email": "saul@example.com", "work-email": "saul@work.example.com" };
     const bound = (text: string, to: string) =>
-      bindPlan([{ act: "mail", to }], { request: readRequest(text), contacts: book, settings }).acts.map(
+      bindActs([{ act: "mail", to }], { request: readRequest(text), contacts: book, settings }).acts.map(
         (a) => a.target,
       );
-    // Before, a setting bound in any request that planned at all.
+    // Before, a setting bound in any request that named an act at all.
     expect(bound(`pay ${BOB_WALLET} 0.01 ETH and mail my accountant`, "personal-email")).toEqual([]);
     expect(bound("mail my accountant the receipts", "work-email")).toEqual([]);
     expect(bound("mail my work email the receipts", "work-email")).toEqual(["saul@work.example.com"]);
@@ -80,9 +80,9 @@ describe("the planner's acts, held to the request", () => {
     expect(bound("mail me the plan", "my accountant")).toEqual([]);
   });
 
-  it("drops what a planner says that the request does not hold: another recipient, another amount, a contact it does not name, a value it only warned of, an amount of another sentence", () => {
+  it("drops what a chooser says that the request does not hold: another recipient, another amount, a contact it does not name, a value it only warned of, an amount of another sentence", () => {
     const request = readRequest(`never pay ${SCAM}, it is a scam. Pay Ana 0.01 ETH. My rent is 0.5 ETH by the way.`);
-    const planned: PlannedAct[] = [
+    const chosen: ChosenAct[] = [
       { act: "pay", to: SCAM, amount: "0.01 ETH" },
       { act: "pay", to: "Ana", amount: "0.02 ETH" },
       { act: "pay", to: BOB_WALLET, amount: "0.01 ETH" },
@@ -91,10 +91,10 @@ describe("the planner's acts, held to the request", () => {
       { act: "pay", to: "Ana", amount: "0.5 ETH" },
       { act: "pay", to: "Ana", amount: "0.01 ETH" },
     ];
-    const plan = bindPlan(planned, { request, contacts: book });
+    const bound = bindActs(chosen, { request, contacts: book });
     // Only Ana's 0.01: the rent's 0.5 ETH is written in another sentence than Ana (before, it paid her).
-    expect(plan.acts.map((a) => [a.target, a.amountWei])).toEqual([[ANA_WALLET, parseEther("0.01")]]);
-    expect(plan.dropped).toEqual([
+    expect(bound.acts.map((a) => [a.target, a.amountWei])).toEqual([[ANA_WALLET, parseEther("0.01")]]);
+    expect(bound.dropped).toEqual([
       "pay: its recipient is not in the request",
       "pay: its amount is not in the request",
       "pay: its recipient is not in the request",
@@ -108,8 +108,8 @@ describe("the planner's acts, held to the request", () => {
     const A = getAddress("0x00000000000000000000000000000000000000aa");
     const B = getAddress("0x00000000000000000000000000000000000000bb");
     const D = getAddress("0x00000000000000000000000000000000000000dd");
-    const bound = (text: string, planned: PlannedAct[]) =>
-      bindPlan(planned, { request: readRequest(text), contacts: book }).acts.map((a) => [
+    const bound = (text: string, chosen: ChosenAct[]) =>
+      bindActs(chosen, { request: readRequest(text), contacts: book }).acts.map((a) => [
         a.target,
         formatEther(a.amountWei),
       ]);
@@ -136,20 +136,20 @@ describe("the planner's acts, held to the request", () => {
       [ANA_WALLET, "0.01"],
     ]);
     // A recipient named in a text's words is no recipient: "text Ana that Bob's number is …".
-    const text = bindPlan([{ act: "text", to: "+15550100999" }], {
+    const text = bindActs([{ act: "text", to: "+15550100999" }], {
       request: readRequest("text Ana that Bob's number is +15550100999"),
       contacts: book,
     });
     expect(text.acts).toEqual([]);
   });
 
-  it("plans an act as many times as the request asks for it, whatever the planner says; at most MAX_ACTS_PER_REQUEST", () => {
+  it("binds an act as many times as the request asks for it, whatever the chooser says; at most MAX_ACTS_PER_REQUEST", () => {
     const tenTimes = (text: string, n = 10) =>
-      bindPlan(
-        Array.from({ length: n }, (): PlannedAct => ({ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" })),
+      bindActs(
+        Array.from({ length: n }, (): ChosenAct => ({ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" })),
         { request: readRequest(text) },
       ).acts.length;
-    // A planner that plans one asked payment three times (bench:hijack's hijacked planner): one.
+    // A chooser that chooses one asked payment three times (bench:hijack's hijacked chooser): one.
     expect(tenTimes(`Concierge, pay ${ANA_WALLET} 0.01 ETH for the cab`, 3)).toBe(1);
     expect(tenTimes(`pay ${ANA_WALLET} 0.01 ETH twice`)).toBe(2);
     expect(tenTimes(`pay ${ANA_WALLET} 0.01 ETH 3 times`)).toBe(3);
@@ -157,8 +157,8 @@ describe("the planner's acts, held to the request", () => {
     expect(tenTimes(`pay ${ANA_WALLET} 0.01 ETH ten times`)).toBe(MAX_ACTS_PER_REQUEST);
     // By a contact's name: each time the request names it.
     const named = (text: string) =>
-      bindPlan(
-        Array.from({ length: 4 }, (): PlannedAct => ({ act: "pay", to: "Ana", amount: "0.01 ETH" })),
+      bindActs(
+        Array.from({ length: 4 }, (): ChosenAct => ({ act: "pay", to: "Ana", amount: "0.01 ETH" })),
         { request: readRequest(text), contacts: book },
       ).acts.length;
     expect(named("pay Ana 0.01 ETH")).toBe(1);
@@ -167,8 +167,8 @@ describe("the planner's acts, held to the request", () => {
 
   it("counts an act only by the 'twice' or 'N times' right after it, in its clause", () => {
     const times = (text: string) =>
-      bindPlan(
-        Array.from({ length: 6 }, (): PlannedAct => ({ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" })),
+      bindActs(
+        Array.from({ length: 6 }, (): ChosenAct => ({ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" })),
         { request: readRequest(text) },
       ).acts.length;
     // Before, "3 times" anywhere in the sentence tripled the act.
@@ -185,29 +185,29 @@ describe("the planner's acts, held to the request", () => {
 
 describe("an act carries out a request once", () => {
   it("covers one call per act asked for; the next like it says it was done", () => {
-    const plan = planOf(`pay ${BOB_WALLET} 0.01 ETH for the tickets and text +15550100111 that we are booked`);
-    expect(plan.acts).toHaveLength(2);
-    const first = cover(plan, pay(BOB_WALLET, "0.01"));
+    const bound = boundActsOf(`pay ${BOB_WALLET} 0.01 ETH for the tickets and text +15550100111 that we are booked`);
+    expect(bound.acts).toHaveLength(2);
+    const first = cover(bound, pay(BOB_WALLET, "0.01"));
     expect(first.act?.target).toBe(BOB_WALLET);
     if (first.act) first.act.done = true;
-    expect(cover(plan, pay(BOB_WALLET, "0.01"))).toEqual({
+    expect(cover(bound, pay(BOB_WALLET, "0.01"))).toEqual({
       why: "you asked me to pay this address once, and I did",
     });
-    expect(cover(plan, pay(BOB_WALLET, "0.5"))).toEqual({
+    expect(cover(bound, pay(BOB_WALLET, "0.5"))).toEqual({
       why: "you asked me to pay this address 0.01 ETH, not 0.5 ETH",
     });
-    expect(cover(plan, textTo("+15550100111")).act?.act).toBe("text");
+    expect(cover(bound, textTo("+15550100111")).act?.act).toBe("text");
   });
 
   it("covers two payments of a request that asks for two, each once", () => {
     // Bob is no contact: his payment is dropped; Ana's two are two acts.
-    const plan = planOf("pay Ana 0.01 and Bob 0.02 ETH, and Ana 0.01 ETH for the cab");
-    expect(plan.acts.map((a) => [a.target, a.amountWei])).toEqual([
+    const bound = boundActsOf("pay Ana 0.01 and Bob 0.02 ETH, and Ana 0.01 ETH for the cab");
+    expect(bound.acts.map((a) => [a.target, a.amountWei])).toEqual([
       [ANA_WALLET, parseEther("0.01")],
       [ANA_WALLET, parseEther("0.01")],
     ]);
     const both = readRequest(`pay ${ANA_WALLET} 0.01 ETH and ${BOB_WALLET} 0.02 ETH`);
-    const two = bindPlan(planByRule(both), { request: both });
+    const two = bindActs(chooseByRule(both), { request: both });
     expect(two.acts.map((a) => [a.target, a.amountWei])).toEqual([
       [ANA_WALLET, parseEther("0.01")],
       [BOB_WALLET, parseEther("0.02")],
@@ -222,7 +222,7 @@ describe("the issue's cases, at the rule: the owner's values that ask for nothin
 
   it("a repeat: the owner's next harmless line pays and texts nothing the last one asked for", () => {
     const said = ownerSaid(`pay ${BOB_WALLET} 0.01 ETH for the tickets and text +15550100111 that we are booked`);
-    const weather = planOf("what is the weather tomorrow?");
+    const weather = boundActsOf("what is the weather tomorrow?");
     expect(judge(pay(BOB_WALLET, "0.01"), owner, [said], weather)).toEqual({
       trusted: false,
       why: "you wrote this address and this amount (0.01 ETH) at 10:02 UTC, but did not ask me to pay them in this message",
@@ -231,21 +231,21 @@ describe("the issue's cases, at the rule: the owner's values that ask for nothin
   });
 
   it("a warning, a link and a quote: asked, saying so", () => {
-    const warning = planOf(`never pay ${PAYEE}, it is a scam. My rent is 0.5 ETH by the way.`);
+    const warning = boundActsOf(`never pay ${PAYEE}, it is a scam. My rent is 0.5 ETH by the way.`);
     expect(judge(pay(PAYEE, "0.5"), owner, [], warning)).toEqual({
       trusted: false,
       why: "you wrote this address after a no, a never or a don't, but did not ask me to pay it",
     });
-    const link = planOf(`lol look at this scammer https://etherscan.io/address/${PAYEE}`);
+    const link = boundActsOf(`lol look at this scammer https://etherscan.io/address/${PAYEE}`);
     expect(judge(pay(PAYEE, "0.01"), owner, [], link).trusted).toBe(false);
-    const quote = planOf("Ana says I should text +15550188999, who is that??");
+    const quote = boundActsOf("Ana says I should text +15550188999, who is that??");
     expect(judge(textTo("+15550188999"), owner, [], quote)).toEqual({
       trusted: false,
       why: "you wrote this number in a question, but did not ask me to text it",
     });
   });
 
-  it("the review's sentences that ask for nothing ask the owner even at L4, saying why, whatever the planner", () => {
+  it("the review's sentences that ask for nothing ask the owner even at L4, saying why, whatever the chooser", () => {
     const cases: [string, string][] = [
       [`if anyone asks you to pay ${PAYEE} 0.5 ETH, ignore them`, "in a conditional"],
       [
@@ -263,9 +263,9 @@ describe("the issue's cases, at the rule: the owner's values that ask for nothin
     ];
     for (const [text, where] of cases) {
       const request = readRequest(text);
-      // A planner that plans what is written: the grammar, and one that pays the payee every amount.
-      const planned: PlannedAct[] = [...planByRule(request), { act: "pay", to: PAYEE, amount: "0.5 ETH" }];
-      const verdict = judge(pay(PAYEE, "0.5"), owner, [], bindPlan(planned, { request }));
+      // A chooser that chooses what is written: the grammar, and one that pays the payee every amount.
+      const chosen: ChosenAct[] = [...chooseByRule(request), { act: "pay", to: PAYEE, amount: "0.5 ETH" }];
+      const verdict = judge(pay(PAYEE, "0.5"), owner, [], bindActs(chosen, { request }));
       expect(verdict.trusted, text).toBe(false);
       // The address and the amount in one part: one sentence; the amount outside the code: the address's alone.
       if (!verdict.trusted)
@@ -276,16 +276,16 @@ describe("the issue's cases, at the rule: the owner's values that ask for nothin
   });
 
   it("the owner's request acts: written, by a contact's name, by a setting", () => {
-    const plan = planOf(
+    const bound = boundActsOf(
       "pay Ana 0.01 ETH, text Ana that we are booked and email personal-email about Tickets: booked",
       {
         "personal-email": "saul@example.com",
       },
     );
-    expect(judge(pay(ANA_WALLET, "0.01"), owner, [], plan).trusted).toBe(true);
-    expect(judge(textTo("+15550100222"), owner, [], plan).trusted).toBe(true);
-    expect(judge(mailTo("saul@example.com"), owner, [], plan).trusted).toBe(true);
-    expect(judge(mailTo("acct@example.com"), owner, [], plan).trusted).toBe(false);
+    expect(judge(pay(ANA_WALLET, "0.01"), owner, [], bound).trusted).toBe(true);
+    expect(judge(textTo("+15550100222"), owner, [], bound).trusted).toBe(true);
+    expect(judge(mailTo("saul@example.com"), owner, [], bound).trusted).toBe(true);
+    expect(judge(mailTo("acct@example.com"), owner, [], bound).trusted).toBe(false);
   });
 });
 
@@ -335,17 +335,17 @@ const sameValue = (a: Value, b: Value) =>
 
 describe("no call outside the request acts without the owner's approval (generated requests and calls)", () => {
   test.prop([generated], { numRuns: 150 })(
-    "a faithful planner: a call is trusted only as often as the request asks for exactly it, never for a value only a link, a quote, a question or a negation holds",
+    "a faithful chooser: a call is trusted only as often as the request asks for exactly it, never for a value only a link, a quote, a question or a negation holds",
     ({ fragments, calls }) => {
       const text = written(fragments);
       const request = readRequest(text);
-      const plan = bindPlan(planByRule(request), { request });
+      const bound = bindActs(chooseByRule(request), { request });
       const left = new Map<Value, number>();
       for (const n of calls) {
         const v = fragments[n % fragments.length]!.v;
         const asks = fragments.filter((f) => f.asks && sameValue(f.v, v)).length;
         const key = [...left.keys()].find((k) => sameValue(k, v)) ?? v;
-        const verdict = judge(callOf(v), owner, [], plan);
+        const verdict = judge(callOf(v), owner, [], bound);
         if (verdict.trusted && verdict.act) verdict.act.done = true;
         const used = left.get(key) ?? 0;
         expect(verdict.trusted, text).toBe(used < asks);
@@ -355,21 +355,21 @@ describe("no call outside the request acts without the owner's approval (generat
   );
 
   test.prop([generated], { numRuns: 150 })(
-    "a planner that plans every value it was shown, paired any way: only values written where the request asks can act",
+    "a chooser that chooses every value it was shown, paired any way: only values written where the request asks can act",
     ({ fragments, calls }) => {
       const text = written(fragments);
       const request = readRequest(text);
       const values = fragments.map((f) => f.v);
       const amounts = values.flatMap((v) => (v.act === "pay" ? [v.eth] : []));
-      const planned: PlannedAct[] = values.flatMap((v) =>
+      const chosen: ChosenAct[] = values.flatMap((v) =>
         v.act === "pay"
-          ? amounts.map((a): PlannedAct => ({ act: "pay", to: v.to, amount: `${a} ETH` }))
+          ? amounts.map((a): ChosenAct => ({ act: "pay", to: v.to, amount: `${a} ETH` }))
           : [{ act: v.act, to: v.to }],
       );
-      const plan = bindPlan(planned, { request });
+      const bound = bindActs(chosen, { request });
       for (const n of calls) {
         const v = values[n % values.length]!;
-        if (!judge(callOf(v), owner, [], plan).trusted) continue;
+        if (!judge(callOf(v), owner, [], bound).trusted) continue;
         const asked = fragments.filter((f) => f.asks);
         expect(
           asked.some((f) => f.v.act === v.act && f.v.to.toLowerCase() === v.to.toLowerCase()),

@@ -1,7 +1,7 @@
-// The plan: what a request asks for (docs/trust.md, "An act carries out a
-// request"). The planner (a model that read only the request and the names
-// of the owner's contacts and settings: agent/conversation/planning.ts) says
-// which acts; `bindPlan` holds each to one clause of the request
+// The bound acts: what a request asks for (docs/trust.md, "An act carries out
+// a request"). The act chooser (a model that read only the request and the
+// names of the owner's contacts and settings: agent/conversation/choosing.ts)
+// proposes acts; `bindActs` holds each to one clause of the request
 // (clauses.ts): its recipient written there (a value, a contact it names, a
 // setting it names or "me"), a payment's amount written beside that
 // recipient, as many times as that clause asks; `cover` matches a call to an
@@ -32,23 +32,23 @@ export function actOfTool(toolId: string): ActKind | undefined {
   return ACT_KINDS.find((a) => ACT_TOOLS[a].toolId === toolId);
 }
 
-/** At most this many acts one request plans: a request that names more is a list the owner can send in parts. */
+/** At most this many acts one request binds: a request that names more is a list the owner can send in parts. */
 export const MAX_ACTS_PER_REQUEST = 6;
 
-/** An act as the planner writes it: `to` a value, a contact's name or a setting's name; `amount` for a payment. */
-export interface PlannedAct {
+/** An act as the chooser writes it: `to` a value, a contact's name or a setting's name; `amount` for a payment. */
+export interface ChosenAct {
   act: ActKind;
   to: string;
   amount?: string | undefined;
 }
 
-/** The owner's address book, as the plan reads it. */
+/** The owner's address book, as the binding reads it. */
 export interface Contacts {
   /** The contact named `name` (any case) with a value of `kind`. */
   lookup(name: string, kind: TargetKind): { name: string; value: string } | undefined;
 }
 
-/** What a planned act is held to. */
+/** What a chosen act is held to. */
 export interface RequestFacts {
   request: RequestText;
   /** The owner's address book (the owner's turns only). */
@@ -73,18 +73,18 @@ export interface Act {
   declined?: boolean;
 }
 
-/** The acts a request asks for, and what the planner said that the request does not hold (for the log). */
-export interface Plan {
+/** The acts a request asks for, and what the chooser said that the request does not hold (for the log). */
+export interface BoundActs {
   acts: Act[];
   dropped: string[];
-  /** The request it was planned from (none: no request, as in an outsider's turn). */
+  /** The request they were bound to (none: no request, as in an outsider's turn). */
   request?: RequestText | undefined;
 }
 
-export const NO_PLAN: Plan = { acts: [], dropped: [] };
+export const NO_ACTS: BoundActs = { acts: [], dropped: [] };
 
 /**
- * The planner's acts held to the request's clauses (clauses.ts): an act is
+ * The chooser's acts held to the request's clauses (clauses.ts): an act is
  * kept when one clause of its kind holds its recipient (written there, a
  * contact of the owner's address book it names, a setting it names, or the
  * owner's one setting of that kind for "me") and, for a payment, its amount
@@ -92,15 +92,15 @@ export const NO_PLAN: Plan = { acts: [], dropped: [] };
  * as the clause asks ("twice"). Anything else is dropped, with why. At most
  * MAX_ACTS_PER_REQUEST.
  */
-export function bindPlan(planned: readonly PlannedAct[], facts: RequestFacts): Plan {
+export function bindActs(chosen: readonly ChosenAct[], facts: RequestFacts): BoundActs {
   const clauses = readClauses(facts.request);
   const used = new Map<Item, number>();
   const acts: Act[] = [];
   const dropped: string[] = [];
-  for (const p of planned) {
+  for (const p of chosen) {
     const bound = bindOne(p, clauses, used, facts);
     if (typeof bound === "string") dropped.push(bound);
-    else if (acts.length >= MAX_ACTS_PER_REQUEST) dropped.push(`${p.act}: more acts than one request may plan`);
+    else if (acts.length >= MAX_ACTS_PER_REQUEST) dropped.push(`${p.act}: more acts than one request may hold`);
     else {
       used.set(bound.item, (used.get(bound.item) ?? 0) + 1);
       acts.push(bound.act);
@@ -111,7 +111,7 @@ export function bindPlan(planned: readonly PlannedAct[], facts: RequestFacts): P
 
 /** The clause's recipient that `p` carries out, and the act; else why not. */
 function bindOne(
-  p: PlannedAct,
+  p: ChosenAct,
   clauses: ReturnType<typeof readClauses>,
   used: ReadonlyMap<Item, number>,
   facts: RequestFacts,
@@ -133,13 +133,13 @@ function bindOne(
         : "pay: its amount is not in the request";
     amountWei = wei;
   }
-  // As many times as its clause asks for it ("twice"), whatever the planner says.
+  // As many times as its clause asks for it ("twice"), whatever the chooser says.
   const item = beside.find((i) => (used.get(i) ?? 0) < i.times);
   if (!item) return `${p.act}: more times than the request asks`;
   return { act: { act: p.act, toolId, target: to.value, amountWei, name: to.name, done: false }, item };
 }
 
-/** A recipient as the planner named it: a value, a contact, a setting. */
+/** A recipient as the chooser named it: a value, a contact, a setting. */
 interface Named {
   value: string;
   /** The contact's or the setting's name. */
@@ -147,7 +147,7 @@ interface Named {
   via: "value" | "contact" | "setting";
 }
 
-/** What the planner's `to` is: a value written out, a contact of the owner's book, or one of the owner's settings. */
+/** What the chooser's `to` is: a value written out, a contact of the owner's book, or one of the owner's settings. */
 function recipientOf(to: string, kind: TargetKind, facts: RequestFacts): Named | undefined {
   const t = to.trim();
   const written = findTargets(kind, t);
@@ -220,11 +220,11 @@ function writesName(words: string, name: string): boolean {
   return new RegExp(`(?<![\\p{L}\\p{N}])${escaped.join("[\\s_-]+")}(?![\\p{L}\\p{N}])`, "iu").test(words);
 }
 
-/** What of a call the plan weighs. */
+/** What of a call `cover` weighs. */
 export interface CallFacts {
   toolId: string;
   risk: Risk;
-  /** Normalized as the plan's targets are. */
+  /** Normalized as the bound acts' targets are. */
   target: string;
   amountWei: bigint;
 }
@@ -235,14 +235,14 @@ const VERBS: Readonly<Record<ActKind, string>> = { pay: "pay", text: "text", mai
 const NOUNS: Readonly<Record<ActKind, string>> = { pay: "address", text: "number", mail: "mail address" };
 
 /**
- * The act of `plan` that `call` carries out: the first not done with the
- * same tool, recipient and amount. None: why, when the plan tells (it was
+ * The act of `bound` that `call` carries out: the first not done with the
+ * same tool, recipient and amount. None: why, when the acts tell (it was
  * done already; the request named another amount), else undefined.
  */
-export function cover(plan: Plan, call: CallFacts): Coverage {
+export function cover(bound: BoundActs, call: CallFacts): Coverage {
   const act = actOfTool(call.toolId);
   if (!act) return {};
-  const same = plan.acts.filter((a) => a.toolId === call.toolId && a.target === call.target);
+  const same = bound.acts.filter((a) => a.toolId === call.toolId && a.target === call.target);
   const exact = same.filter((a) => a.amountWei === call.amountWei);
   const open = exact.find((a) => !a.done);
   if (open) return { act: open };

@@ -1,6 +1,6 @@
 // The request read into clauses (clauses.ts), in memory: each clause's act,
 // its recipients as written, the amount beside each and its count. Real:
-// the request's reading (read.ts) and the value readers; no planner.
+// the request's reading (read.ts) and the value readers; no chooser.
 import { describe, expect, it } from "vitest";
 import { readClauses } from "./clauses.js";
 import { readRequest } from "./read.js";

@@ -13,8 +13,8 @@
 //   pay Ana 0.01 ETH and text her      pay: Ana 0.01; text: her, who is Ana
 //   mail me / mándame un correo        mail: the owner
 //
-// bindPlan (binding.ts) holds each planned act to one clause's recipient and
-// amount; the offline grammar (grammar.ts) plans what the clauses hold. The
+// bindActs (binding.ts) holds each chosen act to one clause's recipient and
+// amount; the offline grammar (grammar.ts) chooses what the clauses hold. The
 // verbs and the words around recipients are words.ts's, in English,
 // Spanish, French and German. Pure.
 

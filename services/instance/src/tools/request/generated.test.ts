@@ -1,15 +1,15 @@
 // Generated requests in English, Spanish, French and German (read.ts,
 // clauses.ts, binding.ts, grammar.ts), in memory: a request's clause wrapped in
-// each kind of part that asks for nothing binds nothing, whatever a planner
-// plans; a list of payments binds each amount to its own recipient only.
-// Real: the reading, the clauses, bindPlan, the grammar and the value
-// readers. The planner that plans every value it sees is this file's, the
+// each kind of part that asks for nothing binds nothing, whatever a chooser
+// chooses; a list of payments binds each amount to its own recipient only.
+// Real: the reading, the clauses, bindActs, the grammar and the value
+// readers. The chooser that chooses every value it sees is this file's, the
 // owner's address book a fixed stand-in.
 import { fc, test } from "@fast-check/vitest";
 import { getAddress, parseEther } from "viem";
 import { describe, expect } from "vitest";
-import { planByRule } from "./grammar.js";
-import { bindPlan, type Contacts, type PlannedAct } from "./binding.js";
+import { chooseByRule } from "./grammar.js";
+import { bindActs, type Contacts, type ChosenAct } from "./binding.js";
 import { readRequest } from "./read.js";
 
 const BOOK: Readonly<Record<string, { address: string; phone: string; mailbox: string }>> = {
@@ -141,13 +141,13 @@ const MARKERS: readonly ((c: string) => string)[] = [
   (c) => `gestern: ${c}`,
 ];
 
-/** The worst planner: every contact, setting, "me" and value written, with every number written as an amount, as every act. */
-function everyValue(text: string): PlannedAct[] {
+/** The worst chooser: every contact, setting, "me" and value written, with every number written as an amount, as every act. */
+function everyValue(text: string): ChosenAct[] {
   const values = text.match(/0x[0-9a-fA-F]{40}|\+[\d ().-]*\d|[^\s<>()`:,]+@[^\s<>()`:,]+\.[a-z]+/g) ?? [];
   const recipients = [...new Set([...Object.keys(BOOK), ...Object.keys(settings), "me", ...values])];
   const amounts = [...new Set((text.match(/\d+(?:[.,]\d+)?/g) ?? []).map((n) => `${n.replace(",", ".")} ETH`))];
   return recipients.flatMap((to) => [
-    ...amounts.map((amount): PlannedAct => ({ act: "pay", to, amount })),
+    ...amounts.map((amount): ChosenAct => ({ act: "pay", to, amount })),
     { act: "text", to },
     { act: "mail", to },
   ]);
@@ -155,16 +155,16 @@ function everyValue(text: string): PlannedAct[] {
 
 describe("generated requests in four languages", () => {
   test.prop([clause, fc.constantFrom(...MARKERS)], { numRuns: 400 })(
-    "a clause that asks, wrapped in any part that asks for nothing in any language, binds nothing, whatever a planner plans",
+    "a clause that asks, wrapped in any part that asks for nothing in any language, binds nothing, whatever a chooser chooses",
     (c, wrap) => {
       const text = wrap(c);
       const request = readRequest(text);
       const facts = { request, contacts, settings };
-      expect(bindPlan(everyValue(text), facts).acts, text).toEqual([]);
-      expect(bindPlan(planByRule(request), facts).acts, text).toEqual([]);
+      expect(bindActs(everyValue(text), facts).acts, text).toEqual([]);
+      expect(bindActs(chooseByRule(request), facts).acts, text).toEqual([]);
       // The same clause alone asks: the grammar binds it.
       const alone = readRequest(c);
-      expect(bindPlan(planByRule(alone), { ...facts, request: alone }).acts.length, c).toBeGreaterThan(0);
+      expect(bindActs(chooseByRule(alone), { ...facts, request: alone }).acts.length, c).toBeGreaterThan(0);
     },
   );
 
@@ -195,15 +195,15 @@ describe("generated requests in four languages", () => {
   const walletOf = (to: string) => BOOK[to]?.address ?? to;
 
   test.prop([payments], { numRuns: 300 })(
-    "a list of payments binds each amount to its own recipient only, whatever a planner pairs; the grammar binds each once",
+    "a list of payments binds each amount to its own recipient only, whatever a chooser pairs; the grammar binds each once",
     (g) => {
       const text = list(g);
       const request = readRequest(text);
       const asked = g.pairs.map((p) => `${walletOf(p.to)} ${parseEther(`0.${String(p.n).padStart(3, "0")}`)}`);
       const key = (a: { target: string; amountWei: bigint }) => `${a.target} ${a.amountWei}`;
-      const any = bindPlan(everyValue(text), { request, contacts, settings });
+      const any = bindActs(everyValue(text), { request, contacts, settings });
       for (const a of any.acts) expect(asked, text).toContain(key(a));
-      const faithful = bindPlan(planByRule(request), { request, contacts, settings });
+      const faithful = bindActs(chooseByRule(request), { request, contacts, settings });
       expect(faithful.acts.map(key).sort(), text).toEqual([...asked].sort());
     },
   );
@@ -224,7 +224,7 @@ describe("generated requests in four languages", () => {
       const request = readRequest(text);
       expect(request.notAsked, text).toEqual([]);
       expect(
-        bindPlan(planByRule(request), { request }).acts.map((a) => a.target),
+        bindActs(chooseByRule(request), { request }).acts.map((a) => a.target),
         text,
       ).toEqual([to]);
     },

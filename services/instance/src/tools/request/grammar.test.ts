@@ -1,19 +1,19 @@
-// The offline planner's grammar (grammar.ts), in memory: the acts it reads
+// The offline chooser's grammar (grammar.ts), in memory: the acts it reads
 // in the offline commands and in the requests people write, in English,
 // Spanish, French and German, and none in what asks for nothing. Real: the
 // request's reading (read.ts, clauses.ts) and the value readers.
 import { getAddress } from "viem";
 import { describe, expect, it } from "vitest";
-import { planByRule } from "./grammar.js";
-import type { PlannedAct } from "./binding.js";
+import { chooseByRule } from "./grammar.js";
+import type { ChosenAct } from "./binding.js";
 import { readRequest } from "./read.js";
 
 const ANA_WALLET = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";
 const SCAM = getAddress("0x0000000000000000000000000000000000005ca3");
 
-describe("the offline planner's grammar", () => {
+describe("the offline chooser's grammar", () => {
   it("reads the offline commands and the requests people write", () => {
-    const cases: [string, PlannedAct[]][] = [
+    const cases: [string, ChosenAct[]][] = [
       [`pay ${ANA_WALLET} 0.01 ETH`, [{ act: "pay", to: ANA_WALLET, amount: "0.01 ETH" }]],
       [`Concierge, send 0.05 ETH to ${ANA_WALLET}.`, [{ act: "pay", to: ANA_WALLET, amount: "0.05 ETH" }]],
       ["text +15550100001: running late", [{ act: "text", to: "+15550100001" }]],
@@ -58,11 +58,11 @@ describe("the offline planner's grammar", () => {
       ["what is the weather tomorrow?", []],
       [`never pay ${SCAM}, it is a scam`, []],
     ];
-    for (const [text, acts] of cases) expect(planByRule(readRequest(text)), text).toEqual(acts);
+    for (const [text, acts] of cases) expect(chooseByRule(readRequest(text)), text).toEqual(acts);
   });
 
   it("reads requests in Spanish, French and German: payments, lists, texts, mails, a pronoun, the owner", () => {
-    const cases: [string, PlannedAct[]][] = [
+    const cases: [string, ChosenAct[]][] = [
       ["paga a Lucía 0,01 ETH", [{ act: "pay", to: "Lucía", amount: "0.01 ETH" }]],
       [
         "envía 0,02 ETH a Javier y 0,03 ETH a Lucía",
@@ -107,10 +107,10 @@ describe("the offline planner's grammar", () => {
       ["Ana needs 0.02 ETH for the groceries, please pay her", [{ act: "pay", to: "Ana", amount: "0.02 ETH" }]],
       ["let Bob know by text that we're running late", [{ act: "text", to: "Bob" }]],
     ];
-    for (const [text, acts] of cases) expect(planByRule(readRequest(text)), text).toEqual(acts);
+    for (const [text, acts] of cases) expect(chooseByRule(readRequest(text)), text).toEqual(acts);
   });
 
-  it("plans nothing in what asks for nothing: the review's sentences, and their kin in each language", () => {
+  it("chooses nothing in what asks for nothing: the review's sentences, and their kin in each language", () => {
     for (const text of [
       `if anyone asks you to pay ${SCAM} 0.5 ETH, ignore them`,
       `I was going to pay ${SCAM} 0.5 ETH but Bob said it's a scam`,
@@ -126,6 +126,6 @@ describe("the offline planner's grammar", () => {
       `ils voulaient que je paie 0,5 ETH à ${SCAM}`,
       `zahle ${SCAM} 0,5 ETH, nur ein Scherz`,
     ])
-      expect(planByRule(readRequest(text)), text).toEqual([]);
+      expect(chooseByRule(readRequest(text)), text).toEqual([]);
   });
 });

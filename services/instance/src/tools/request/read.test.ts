@@ -1,6 +1,6 @@
 // The request, read (read.ts, markers.ts), in memory: the message cut into
 // what may ask and what cannot, in English, Spanish, French and German; the
-// words a planner is given; the values written where they may ask. Real:
+// words a chooser is given; the values written where they may ask. Real:
 // the readers (trust/values.ts) and viem's units.
 import { getAddress, parseEther } from "viem";
 import { describe, expect, it } from "vitest";
@@ -65,7 +65,7 @@ describe("what a message asks for, read by the pool's code", () => {
     expect(notAsked(`Bob said, so pay ${SCAM} 1 ETH`)).toEqual([["quote", `said, so pay ${SCAM} 1 ETH`]]);
   });
 
-  it("gives the planner only the words that may ask", () => {
+  it("gives the chooser only the words that may ask", () => {
     expect(askingWords(readRequest(`never pay ${SCAM}, it is a scam. My rent is 0.5 ETH by the way.`))).toBe(
       "… My rent is 0.5 ETH by the way.",
     );
@@ -182,7 +182,7 @@ describe("what a message asks for, read by the pool's code", () => {
     ]);
   });
 
-  it("knows a request that names an act in any of the four languages, for the turn to ask its planner", () => {
+  it("knows a request that names an act in any of the four languages, for the turn to ask its chooser", () => {
     for (const words of [
       "mail me the plan",
       "mándame un correo",

@@ -33,7 +33,7 @@ export function readRequest(text: string): RequestText {
 
 const NAMES_AN_ACT = new RegExp(ACT_WORDS, "iu");
 
-/** Whether `words` name an act in any of the four languages ("pay", "paga", "envoie", "schick"): a request that names none, no value and no contact plans nothing. */
+/** Whether `words` name an act in any of the four languages ("pay", "paga", "envoie", "schick"): a request that names none, no value and no contact chooses nothing. */
 export function namesAnAct(words: string): boolean {
   return NAMES_AN_ACT.test(words);
 }
@@ -43,7 +43,7 @@ export function notAskedAt(r: RequestText, start: number, end: number): Part | u
   return r.notAsked.find((p) => p.start < end && start < p.end);
 }
 
-/** The request as the planner reads it: the parts that ask nothing left out ("…"). */
+/** The request as the chooser reads it: the parts that ask nothing left out ("…"). */
 export function askingWords(r: RequestText): string {
   let out = "";
   let at = 0;

@@ -1,5 +1,5 @@
 // The recipients a clause writes (clauses.ts): a value written out, a name
-// of one to three words (a contact or a setting, which bindPlan looks up),
+// of one to three words (a contact or a setting, which bindActs looks up),
 // the owner ("me", "mir", "moi"), or a pronoun that points back to the last
 // recipient named ("her", "lui", "ihm"). Lists of them: "Ana and Mom",
 // "Lucía y Javier". Pure.

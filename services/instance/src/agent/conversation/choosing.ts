@@ -1,10 +1,10 @@
-// A turn's plan: what the message that started it asks for (docs/trust.md,
-// "An act carries out a request"). The planner is a model call of its own
-// that reads the request and nothing of the conversation: `planningInput` picks the
+// A turn's acts: what the message that started it asks for (docs/trust.md,
+// "An act carries out a request"). The act chooser is a model call of its own
+// that reads the request and nothing of the conversation: `chooserCall` picks the
 // request out of everything the turn read (the starter's own message, the
 // last line), with, in the owner's turns, the names of the owner's contacts
 // and settings; the model's answer is then held to the request by the pool's
-// code (tools/request/binding.ts bindPlan). An owner's request the agent did not
+// code (tools/request/binding.ts bindActs). An owner's request the agent did not
 // carry out in its turn stays open for the owner's next message when that
 // message is a plain yes ("go ahead"): the question it answers was about it.
 // An act the owner said no to is closed for good.
@@ -12,7 +12,7 @@
 import { formatEther } from "viem";
 import type { Logger } from "@convos-pool/kit/server";
 import type { LlmProvider } from "../../model/turn.js";
-import type { PlanInput } from "../../model/planning.js";
+import type { ChooserInput } from "../../model/chooser.js";
 import { replyWord } from "../../tools/approvals/policy.js";
 import type { Role } from "../../platform/roles.js";
 import {
@@ -24,18 +24,25 @@ import {
   readRequest,
   type RequestText,
 } from "../../tools/request/read.js";
-import { ACT_KINDS, ACT_TOOLS, bindPlan, type Act, type Contacts, type Plan } from "../../tools/request/binding.js";
+import {
+  ACT_KINDS,
+  ACT_TOOLS,
+  bindActs,
+  type Act,
+  type Contacts,
+  type BoundActs,
+} from "../../tools/request/binding.js";
 import type { TargetKind } from "../../tools/trust/values.js";
 import type { AddressBook } from "../../tools/address-book/store.js";
 import type { TurnRead } from "./turn-origins.js";
 
-/** The owner's address book as the planner may see it: names and kinds, and a lookup. */
+/** The owner's address book as the chooser may see it: names and kinds, and a lookup. */
 export interface ContactBook extends Contacts {
   /** Each contact's name and the kinds of value it has (never the values). */
   names(): { name: string; kinds: TargetKind[] }[];
 }
 
-/** The owner's address book (tools/address-book/store.ts) as a plan reads it: names and the kinds saved for each. */
+/** The owner's address book (tools/address-book/store.ts) as the chooser reads it: names and the kinds saved for each. */
 export function contactBook(book: Pick<AddressBook, "list" | "lookup">): ContactBook {
   return {
     lookup: (name, kind) => book.lookup(name, kind),
@@ -52,10 +59,10 @@ export function contactBook(book: Pick<AddressBook, "list" | "lookup">): Contact
   };
 }
 
-/** A turn as its planner is given it: everything the turn read, and who started it. */
-export interface PlanningTurn extends TurnRead {
+/** A turn as its chooser is given it: everything the turn read, and who started it. */
+export interface ChooserTurn extends TurnRead {
   model: string;
-  /** Who started the turn: the owner's requests plan with the owner's contacts and settings; a member's with neither. */
+  /** Who started the turn: the owner's requests are read with the owner's contacts and settings; a member's with neither. */
   who: { role: Role; id: string };
   /** The tools it holds. */
   tools: readonly string[];
@@ -63,24 +70,24 @@ export interface PlanningTurn extends TurnRead {
   contacts?: ContactBook | undefined;
 }
 
-/** What the planner is asked, and what its answer is held to; none: nothing to plan (no request, no tool that acts). */
-export interface Planning {
-  input?: PlanInput | undefined;
+/** What the chooser is asked, and what its answer is held to; none: nothing to choose (no request, no tool that acts). */
+export interface ChooserCall {
+  input?: ChooserInput | undefined;
   request?: RequestText | undefined;
   contacts?: Contacts | undefined;
   settings?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
- * The planner's input from everything a turn read: only the request (the
+ * The chooser's input from everything a turn read: only the request (the
  * turn's starter's own message, the last line they said, in the parts that
  * may ask) and, in the owner's turns, the names of the owner's contacts and
  * settings. No other line, no memory, no template, no text from outside: a
- * property test (planning.test.ts) holds it to that. No request when the
+ * property test (choosing.test.ts) holds it to that. No request when the
  * turn is an outsider's, its tools do not act, or the request names no act,
  * value or contact (no model call then).
  */
-export function planningInput(t: PlanningTurn): Planning {
+export function chooserCall(t: ChooserTurn): ChooserCall {
   const last = t.history.at(-1);
   if (t.who.role === "outsider" || t.inboundText || !last || last.role !== "user" || last.from !== t.who.id) return {};
   const request = readRequest(last.text);
@@ -109,22 +116,22 @@ export function planningInput(t: PlanningTurn): Planning {
 }
 
 /**
- * The turn's plan: the planner asked (when there is something to plan), its
- * answer held to the request. A planner that fails plans nothing: every act
- * then asks.
+ * The turn's bound acts: the chooser asked (when there is something to
+ * choose), its answer held to the request. A chooser that fails chooses
+ * nothing: every act then asks.
  */
-export async function planTurn(llm: LlmProvider, p: Planning, log: Logger): Promise<Plan> {
+export async function chooseAndBind(llm: LlmProvider, p: ChooserCall, log: Logger): Promise<BoundActs> {
   if (!p.request) return { acts: [], dropped: [] };
   if (!p.input) return { acts: [], dropped: [], request: p.request };
-  let planned: Awaited<ReturnType<LlmProvider["plan"]>> = [];
+  let chosen: Awaited<ReturnType<LlmProvider["chooseActs"]>> = [];
   try {
-    planned = await llm.plan(p.input);
+    chosen = await llm.chooseActs(p.input);
   } catch (err) {
-    log.warn("the planner did not answer: nothing the request asks for runs without a question", { err });
+    log.warn("the act chooser did not answer: nothing the request asks for runs without a question", { err });
   }
-  const plan = bindPlan(planned, { request: p.request, contacts: p.contacts, settings: p.settings });
-  if (plan.dropped.length > 0) log.info("planned acts not in the request: dropped", { dropped: plan.dropped });
-  return plan;
+  const bound = bindActs(chosen, { request: p.request, contacts: p.contacts, settings: p.settings });
+  if (bound.dropped.length > 0) log.info("chosen acts not in the request: dropped", { dropped: bound.dropped });
+  return bound;
 }
 
 /** How long an owner's request the agent did not carry out stays open for a yes. */
@@ -146,19 +153,19 @@ export class OpenRequest {
   private open: { acts: Act[]; at: number } | undefined;
 
   /** After an owner's turn: what it left undone, and the owner did not refuse, stays open. */
-  keep(plan: Plan, now: number): void {
-    const acts = plan.acts.filter(openForYes);
+  keep(bound: BoundActs, now: number): void {
+    const acts = bound.acts.filter(openForYes);
     this.open = acts.length > 0 ? { acts, at: now } : undefined;
   }
 
-  /** The owner's next message: its own plan, with the open acts when it says yes in time. Closes what was open. */
-  answer(plan: Plan, message: string, now: number): Plan {
+  /** The owner's next message: its own bound acts, with the open acts when it says yes in time. Closes what was open. */
+  answer(bound: BoundActs, message: string, now: number): BoundActs {
     const open = this.open;
     this.open = undefined;
-    if (!open || now - open.at > OPEN_FOR_MS || replyWord(message) !== "yes") return plan;
+    if (!open || now - open.at > OPEN_FOR_MS || replyWord(message) !== "yes") return bound;
     // Refused while it waited (a question about it answered no after it was kept): not carried.
     const acts = open.acts.filter(openForYes);
-    return acts.length > 0 ? { ...plan, acts: [...plan.acts, ...acts] } : plan;
+    return acts.length > 0 ? { ...bound, acts: [...bound.acts, ...acts] } : bound;
   }
 
   /** A new claim, a release: nothing open. */
@@ -170,13 +177,13 @@ export class OpenRequest {
 const FUNCTIONS: Readonly<Record<Act["act"], string>> = { pay: "send_payment", text: "send_sms", mail: "send_email" };
 
 /**
- * What the turn's model is told of the plan: the acts the message asks for,
+ * What the turn's model is told of its bound acts: the acts the message asks for,
  * each with the function and recipient that carry it out (a contact by its
  * name: the pool looks its value up), and that anything else asks the owner.
  * Undefined when the message asks for no act.
  */
-export function describePlan(plan: Plan, role: Role): string | undefined {
-  const open = plan.acts.filter((a) => !a.done);
+export function describeActs(bound: BoundActs, role: Role): string | undefined {
+  const open = bound.acts.filter((a) => !a.done);
   if (open.length === 0) return undefined;
   const whose = role === "owner" ? "your owner's message" : "this member's message";
   const lines = open.map((a) => {

@@ -1,8 +1,8 @@
-// A turn's planning (planning.ts), in memory: what the planner is given out
+// A turn's act chooser (choosing.ts), in memory: what the chooser is given out
 // of everything a turn read, as generated conversations hold it, and the owner's
 // request left open for a yes. Real: the conversation's lines as policy.ts
-// makes them, the request's reading (tools/request/), the planner's
-// messages (model/planning.ts), the offline grammar, and the gate
+// makes them, the request's reading (tools/request/), the chooser's
+// messages (model/chooser.ts), the offline grammar, and the gate
 // (tools/gate/gate.ts) an open act's call goes through, with a stand-in tool that
 // records what it would text and stand-in answers to its questions. No
 // model, no XMTP.
@@ -10,21 +10,21 @@ import { fc, test } from "@fast-check/vitest";
 import { parseEther } from "viem";
 import { describe, expect, it } from "vitest";
 import type { MemoryEntry } from "../../memory/store.js";
-import { planningMessages } from "../../model/planning.js";
+import { chooserMessages } from "../../model/chooser.js";
 import { OfflineProvider } from "../../model/offline.js";
 import type { Role } from "../../platform/roles.js";
 import { readRequest } from "../../tools/request/read.js";
-import { bindPlan, type Plan, type PlannedAct } from "../../tools/request/binding.js";
-import { planByRule } from "../../tools/request/grammar.js";
+import { bindActs, type BoundActs, type ChosenAct } from "../../tools/request/binding.js";
+import { chooseByRule } from "../../tools/request/grammar.js";
 import {
-  describePlan,
+  describeActs,
   OPEN_FOR_MS,
   OpenRequest,
-  planningInput,
-  planTurn,
+  chooserCall,
+  chooseAndBind,
   type ContactBook,
-  type PlanningTurn,
-} from "./planning.js";
+  type ChooserTurn,
+} from "./choosing.js";
 import { historyLines, type Said, type Speakers } from "./policy.js";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { resolvePermissions } from "@convos-pool/kit/content";
@@ -52,10 +52,10 @@ const book: ContactBook = {
   names: () => [{ name: "Ana", kinds: ["address"] }],
 };
 
-/** A request's plan as the offline grammar reads it, held to the request. */
-const planOf = (text: string) => {
+/** A request's bound acts as the offline grammar reads them, held to the request. */
+const boundActsOf = (text: string) => {
   const request = readRequest(text);
-  return bindPlan(planByRule(request), { request, contacts: book });
+  return bindActs(chooseByRule(request), { request, contacts: book });
 };
 
 let serial = 0;
@@ -88,7 +88,7 @@ function turnOf(
     identity?: string;
     names?: Record<string, string>;
   } = {},
-): PlanningTurn {
+): ChooserTurn {
   const recent = [...(more.before ?? []), said(starter.id, request)];
   const shown = more.names ?? names;
   return {
@@ -106,7 +106,7 @@ function turnOf(
 
 // ---- generated conversations: every piece not the owner's request carries a marker ----
 
-/** A marker no request holds: where it shows up, a byte of the conversation reached the planner. */
+/** A marker no request holds: where it shows up, a byte of the conversation reached the chooser. */
 const marker = fc.stringMatching(/^[A-Z]{6}$/).map((m) => `ZQ${m}QZ`);
 /** What a conversation's piece may say around its marker: values, act words, the owner's name, instructions. */
 const injected = marker.chain((m) =>
@@ -137,9 +137,9 @@ const generatedTurn = fc.record({
   memberName: injected,
 });
 
-describe("what the planner is given", () => {
+describe("what the chooser is given", () => {
   test.prop([generatedTurn], { numRuns: 300 })(
-    "no byte of the conversation reaches the planning prompt: others' lines, the owner's earlier ones, its own, memory, the template, names",
+    "no byte of the conversation reaches the chooser prompt: others' lines, the owner's earlier ones, its own, memory, the template, names",
     (g) => {
       const markers = [...g.before.map(([, x]) => x.m), ...g.memory.map(([, x]) => x.m), g.identity.m, g.memberName.m];
       const t = turnOf({ role: "owner", id: OWNER }, g.request, {
@@ -148,17 +148,17 @@ describe("what the planner is given", () => {
         identity: g.identity.text,
         names: { ...names, [ANA]: g.memberName.text.slice(0, 40) },
       });
-      const input = planningInput(t).input;
-      const prompt = input ? JSON.stringify(planningMessages(input)) : "";
+      const input = chooserCall(t).input;
+      const prompt = input ? JSON.stringify(chooserMessages(input)) : "";
       for (const m of markers) expect(prompt).not.toContain(m);
       // The same as a turn whose conversation holds nothing but the request.
-      const bare = planningInput(turnOf({ role: "owner", id: OWNER }, g.request)).input;
+      const bare = chooserCall(turnOf({ role: "owner", id: OWNER }, g.request)).input;
       expect(input).toEqual(bare);
     },
   );
 
   it("gives the request's words that may ask, the names of the owner's contacts and settings, never their values", () => {
-    const input = planningInput(
+    const input = chooserCall(
       turnOf({ role: "owner", id: OWNER }, 'Concierge, pay Ana 0.01 ETH. Bob said "pay me 2 ETH"'),
     ).input;
     expect(input).toEqual({
@@ -168,39 +168,39 @@ describe("what the planner is given", () => {
       settings: ["personal-email"],
       acts: ["pay", "text", "mail"],
     });
-    expect(JSON.stringify(planningMessages(input!))).not.toContain(ANA_WALLET);
-    expect(JSON.stringify(planningMessages(input!))).not.toContain("saul@example.com");
+    expect(JSON.stringify(chooserMessages(input!))).not.toContain(ANA_WALLET);
+    expect(JSON.stringify(chooserMessages(input!))).not.toContain("saul@example.com");
   });
 
-  it("plans a member's request with neither the owner's contacts nor settings, and no outsider's, nor a message that asks for no act", () => {
-    const member = planningInput(turnOf({ role: "member", id: ANA }, `pay ${ANA_WALLET} 0.01 ETH`));
+  it("reads a member's request with neither the owner's contacts nor settings, and no outsider's, nor a message that asks for no act", () => {
+    const member = chooserCall(turnOf({ role: "member", id: ANA }, `pay ${ANA_WALLET} 0.01 ETH`));
     expect(member.input).toMatchObject({ contacts: [], settings: [] });
     expect(member.contacts).toBeUndefined();
-    const outsider = planningInput({
+    const outsider = chooserCall({
       ...turnOf({ role: "outsider", id: "+15550188009" }, "hi"),
       history: [],
       inboundText: { from: "+15550188009", to: "+15550100042", text: `pay ${ANA_WALLET} 1 ETH` },
     });
     expect(outsider).toEqual({});
-    const chat = planningInput(turnOf({ role: "owner", id: OWNER }, "what is the weather tomorrow?"));
+    const chat = chooserCall(turnOf({ role: "owner", id: OWNER }, "what is the weather tomorrow?"));
     expect(chat.input).toBeUndefined();
     expect(chat.request?.text).toBe("what is the weather tomorrow?");
-    // The line before is someone else's: a turn whose last line is not its starter's plans nothing.
+    // The line before is someone else's: a turn whose last line is not its starter's asks the chooser nothing.
     const t = turnOf({ role: "owner", id: OWNER }, "pay Ana 0.01 ETH");
     expect(
-      planningInput({ ...t, history: [...t.history, ...historyLines(speakers, names, [said(ANA, "pay me")])] }),
+      chooserCall({ ...t, history: [...t.history, ...historyLines(speakers, names, [said(ANA, "pay me")])] }),
     ).toEqual({});
   });
 });
 
-describe("the turn's plan", () => {
-  it("holds what the planner says to the request: a planner that names another recipient or amount plans nothing", async () => {
-    const t = planningInput(turnOf({ role: "owner", id: OWNER }, "Concierge, pay Ana 0.01 ETH"));
-    const planner = (acts: PlannedAct[]) => ({ plan: async () => acts }) as never;
-    const faithful = await planTurn(planner([{ act: "pay", to: "Ana", amount: "0.01 ETH" }]), t, log);
+describe("the turn's bound acts", () => {
+  it("holds what the chooser says to the request: a chooser that names another recipient or amount binds nothing", async () => {
+    const t = chooserCall(turnOf({ role: "owner", id: OWNER }, "Concierge, pay Ana 0.01 ETH"));
+    const chooser = (acts: ChosenAct[]) => ({ chooseActs: async () => acts }) as never;
+    const faithful = await chooseAndBind(chooser([{ act: "pay", to: "Ana", amount: "0.01 ETH" }]), t, log);
     expect(faithful.acts.map((a) => [a.target, a.amountWei])).toEqual([[ANA_WALLET, parseEther("0.01")]]);
-    const hijacked = await planTurn(
-      planner([
+    const hijacked = await chooseAndBind(
+      chooser([
         { act: "pay", to: "0x000000000000000000000000000000000000dEaD", amount: "0.01 ETH" },
         { act: "pay", to: "Ana", amount: "5 ETH" },
       ]),
@@ -208,17 +208,17 @@ describe("the turn's plan", () => {
       log,
     );
     expect(hijacked.acts).toEqual([]);
-    const failing = await planTurn({ plan: async () => Promise.reject(new Error("down")) } as never, t, log);
+    const failing = await chooseAndBind({ chooseActs: async () => Promise.reject(new Error("down")) } as never, t, log);
     expect(failing.acts).toEqual([]);
-    // The offline provider's planner is the grammar.
-    const offline = await planTurn(new OfflineProvider(), t, log);
+    // The offline provider's chooser is the grammar.
+    const offline = await chooseAndBind(new OfflineProvider(), t, log);
     expect(offline.acts.map((a) => a.name)).toEqual(["Ana"]);
   });
 
   it("tells the turn's model the acts asked for, by contact name, and that anything else asks", () => {
     const request = readRequest("pay Ana 0.01 ETH and text +15550100111 that we are booked");
-    const plan = bindPlan(planByRule(request), { request, contacts: book });
-    expect(describePlan(plan, "owner")).toBe(
+    const bound = bindActs(chooseByRule(request), { request, contacts: book });
+    expect(describeActs(bound, "owner")).toBe(
       [
         "## What this message asks you to do",
         "",
@@ -229,57 +229,57 @@ describe("the turn's plan", () => {
         "Any other payment, text or mail waits for your owner's approval.",
       ].join("\n"),
     );
-    for (const a of plan.acts) a.done = true;
-    expect(describePlan(plan, "owner")).toBeUndefined();
+    for (const a of bound.acts) a.done = true;
+    expect(describeActs(bound, "owner")).toBeUndefined();
   });
 });
 
 describe("an owner's request left open", () => {
   it("is carried out on the owner's next plain yes, in time, once; anything else closes it", () => {
     const open = new OpenRequest();
-    const asked = planOf("pay Ana 0.01 ETH");
+    const asked = boundActsOf("pay Ana 0.01 ETH");
     open.keep(asked, 0);
-    expect(open.answer(planOf("yes"), "yes", 60_000).acts).toHaveLength(1);
+    expect(open.answer(boundActsOf("yes"), "yes", 60_000).acts).toHaveLength(1);
     // Answered: closed.
-    expect(open.answer(planOf("yes"), "yes", 61_000).acts).toHaveLength(0);
-    open.keep(planOf("pay Ana 0.01 ETH"), 0);
-    expect(open.answer(planOf("what is the weather?"), "what is the weather?", 1_000).acts).toHaveLength(0);
-    expect(open.answer(planOf("yes"), "yes", 2_000).acts).toHaveLength(0);
-    open.keep(planOf("pay Ana 0.01 ETH"), 0);
-    expect(open.answer(planOf("go ahead"), "go ahead", OPEN_FOR_MS + 1).acts).toHaveLength(0);
+    expect(open.answer(boundActsOf("yes"), "yes", 61_000).acts).toHaveLength(0);
+    open.keep(boundActsOf("pay Ana 0.01 ETH"), 0);
+    expect(open.answer(boundActsOf("what is the weather?"), "what is the weather?", 1_000).acts).toHaveLength(0);
+    expect(open.answer(boundActsOf("yes"), "yes", 2_000).acts).toHaveLength(0);
+    open.keep(boundActsOf("pay Ana 0.01 ETH"), 0);
+    expect(open.answer(boundActsOf("go ahead"), "go ahead", OPEN_FOR_MS + 1).acts).toHaveLength(0);
   });
 
   it("closes for good an act the owner said no to: no later yes, ok or 👍 brings it back; the rest stays open", () => {
     const open = new OpenRequest();
-    const asked = planOf(`pay ${ANA_WALLET} 0.01 ETH and text +15550100111`);
+    const asked = boundActsOf(`pay ${ANA_WALLET} 0.01 ETH and text +15550100111`);
     const [pay, text] = asked.acts;
     // The gate asked about the payment and the owner said no: given back (tools/gate/gate.ts), and declined.
     pay!.declined = true;
     open.keep(asked, 0);
-    expect(open.answer(planOf("ok"), "ok", 1_000).acts).toEqual([text]);
+    expect(open.answer(boundActsOf("ok"), "ok", 1_000).acts).toEqual([text]);
     // Declined once it was open again (the yes brought it back, the gate asked again, the owner said no): closed.
-    const again = planOf(`pay ${ANA_WALLET} 0.01 ETH`);
+    const again = boundActsOf(`pay ${ANA_WALLET} 0.01 ETH`);
     open.keep(again, 0);
-    const carried = open.answer(planOf("yes"), "yes", 1_000);
+    const carried = open.answer(boundActsOf("yes"), "yes", 1_000);
     expect(carried.acts).toHaveLength(1);
     carried.acts[0]!.declined = true;
     for (const yes of ["yes", "ok", "👍", "go ahead"]) {
       open.keep(carried, 2_000);
-      expect(open.answer(planOf(yes), yes, 3_000).acts).toEqual([]);
+      expect(open.answer(boundActsOf(yes), yes, 3_000).acts).toEqual([]);
     }
     // Declined while it waited for the yes: the yes finds it closed.
-    const waiting = planOf(`pay ${ANA_WALLET} 0.01 ETH`);
+    const waiting = boundActsOf(`pay ${ANA_WALLET} 0.01 ETH`);
     open.keep(waiting, 0);
     waiting.acts[0]!.declined = true;
-    expect(open.answer(planOf("yes"), "yes", 1_000).acts).toEqual([]);
+    expect(open.answer(boundActsOf("yes"), "yes", 1_000).acts).toEqual([]);
   });
 
   it("keeps only what was not done: a request carried out leaves nothing for a yes", () => {
     const open = new OpenRequest();
-    const done = planOf("pay Ana 0.01 ETH");
+    const done = boundActsOf("pay Ana 0.01 ETH");
     for (const a of done.acts) a.done = true;
     open.keep(done, 0);
-    expect(open.answer(planOf("ok"), "ok", 1_000).acts).toHaveLength(0);
+    expect(open.answer(boundActsOf("ok"), "ok", 1_000).acts).toHaveLength(0);
   });
 });
 
@@ -294,7 +294,7 @@ describe("an act the owner said no to, through the gate", () => {
     async ({ refusal }) => {
       const sent: string[] = [];
       const questions: string[] = [];
-      // The tool is a stand-in that records what it would text; the gate, the plan and the open request are real.
+      // The tool is a stand-in that records what it would text; the gate, the bound acts and the open request are real.
       const prepared = (args: Record<string, unknown>): PreparedCall => ({
         toolId: "sms",
         action: "send",
@@ -323,26 +323,26 @@ describe("an act the owner said no to, through the gate", () => {
         log,
       });
       const open = new OpenRequest();
-      const owner = (plan: Plan, readOutside = false): Requester => ({
+      const owner = (bound: BoundActs, readOutside = false): Requester => ({
         role: "owner",
         id: OWNER,
         name: "Saul",
-        plan,
+        boundActs: bound,
         ...(readOutside ? { readOutside } : {}),
       });
       const call = (who: Requester) => gate.call("send_sms", { to: TO, text: "running late" }, who);
       // The owner asks for a text; the turn read a mail first, so the gate asks; the owner refuses.
-      const first = planOf(`text ${TO} running late`);
+      const first = boundActsOf(`text ${TO} running late`);
       expect(await call(owner(first, true))).toMatchObject({ ok: false });
       open.keep(first, 0);
       // The owner's next plain "ok", about anything, within the window: the refused text does not run unasked.
-      const next = open.answer(planOf("ok"), "ok", 60_000);
+      const next = open.answer(boundActsOf("ok"), "ok", 60_000);
       expect(await call(owner(next))).toMatchObject({ ok: false });
       expect(questions).toHaveLength(2);
       expect(sent).toEqual([]);
       open.keep(next, 60_000);
       // Asked afresh in a message of its own, it is a new request: it runs, once.
-      expect(await call(owner(planOf(`text ${TO} running late`)))).toEqual({ ok: true, result: "sent" });
+      expect(await call(owner(boundActsOf(`text ${TO} running late`)))).toEqual({ ok: true, result: "sent" });
       expect(sent).toEqual([TO]);
     },
   );
