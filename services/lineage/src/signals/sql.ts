@@ -199,13 +199,7 @@ export async function agentsThatRan(
      ) last where version in (?)`,
     [fromDay, toDay, templateId, versions],
   );
-  return rows.map((r) => ({
-    instanceId: r.instance_id,
-    conversationId: r.conversation_id,
-    conversationIds: r.conversation_ids,
-    version: r.version,
-    day: r.day,
-  }));
+  return rows.map(agentOnDayOf);
 }
 
 /**
@@ -229,10 +223,22 @@ export async function removedSoon(
        and a.ended_at >= ?::timestamp at time zone 'UTC' and v.version in (?)`,
     [templateId, REMOVED_BY_OWNER, fromDay, versions],
   );
-  return rows.map((r) => ({
+  return rows.map(agentOnDayOf);
+}
+
+/** An agent on a day as its row selects it; its conversations that day when the query counted them. */
+function agentOnDayOf(r: {
+  instance_id: string;
+  conversation_id: string;
+  conversation_ids?: string[];
+  version: string;
+  day: string;
+}): AgentOnDay {
+  return {
     instanceId: r.instance_id,
     conversationId: r.conversation_id,
+    ...(r.conversation_ids === undefined ? {} : { conversationIds: r.conversation_ids }),
     version: r.version,
     day: r.day,
-  }));
+  };
 }
