@@ -6,16 +6,8 @@
 // writers below are for their tests, to read what the gateway really writes.
 
 export type { AddressBookJson } from "./address-book/routes.js";
-export type {
-  ActivityEntryJson,
-  ActivityPageJson,
-  AgentConversationJson,
-  AgentJson,
-  ParticipationJson,
-  PermissionsJson,
-  SignedPaymentJson,
-  WithdrawalJson,
-} from "./agents/json.js";
+export type { ActivityEntryJson, ActivityPageJson, SignedPaymentJson, WithdrawalJson } from "./agents/activity.js";
+export type { AgentConversationJson, AgentJson, ParticipationJson, PermissionsJson } from "./agents/json.js";
 export type { ApprovalsJson } from "./approvals/routes.js";
 export type { ClaimProgressJson } from "./claims/json.js";
 export type { SealedJson } from "./core/sealed-json.js";

@@ -20,21 +20,18 @@ import {
   TRANSFER_FIELDS,
   TRUST_FIELDS,
   acceptFromBody,
-  activityEntryToJson,
   addToConversationFromBody,
   conversationToJson,
   instanceToJson,
   participationFromBody,
-  signedPaymentToJson,
   permissionsFromBody,
   pinFromBody,
   removeFromBody,
   transferFromBody,
   trustFromBody,
-  type ActivityPageJson,
   type AgentJson,
-  type WithdrawalJson,
 } from "./json.js";
+import { activityEntryToJson, signedPaymentToJson, type ActivityPageJson, type WithdrawalJson } from "./activity.js";
 import { AGENT_LIST_ERRORS, PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./errors.js";
 import { AGENT_ERRORS, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
 import {
