@@ -11,6 +11,7 @@
 // disputed, confirmed or known here.
 
 import type { Logger } from "@convos-pool/kit/server";
+import type { Reaction } from "@xmtp/node-sdk";
 import { memberRole, type Role } from "../platform/roles.js";
 import { confirm, confirmSaid, isConfirmation, isShareEverywhere, markDisputes, planCorrection } from "./provenance.js";
 import { memoryHere, type Here, type Walls } from "./walls.js";
@@ -35,6 +36,9 @@ import {
 } from "../platform/xmtp.js";
 
 export type FeedbackSignal = MemoryFeedback["signal"];
+
+/** A reaction message, as platform/xmtp.ts isReaction narrows it. */
+export type ReactionMessage = AgentMessage & { content: Reaction };
 
 /** One of the agent's own messages that feedback is about. */
 export interface AnswerRef {
@@ -311,8 +315,8 @@ export class FeedbackReader {
   }
 
   /** The agent's own message in `group` a 👍 or 👎 `m` is on; none for any other reaction or message. */
-  reactedTo(group: AgentGroup, m: AgentMessage): AnswerRef | undefined {
-    if (!isReaction(m) || !reactionSignal(m.content.content)) return undefined;
+  reactedTo(group: AgentGroup, m: ReactionMessage): AnswerRef | undefined {
+    if (!reactionSignal(m.content.content)) return undefined;
     return this.ownAnswer(group, m.content.reference);
   }
 
@@ -479,13 +483,13 @@ export type ReactionLearned =
 export function recordReaction(
   memory: Memory,
   here: Here,
-  m: AgentMessage,
+  m: ReactionMessage,
   answer: AnswerRef | undefined,
   ownerId: string | undefined,
 ): ReactionLearned | undefined {
-  if (!isReaction(m)) return undefined;
   const reaction = m.content;
   const signal = reactionSignal(reaction.content);
+  const entry = signal && answer && feedbackEntry(signal, answer, m.senderInboxId);
   if (signal === "up" && reaction.action === REACTION_ADDED && m.senderInboxId === ownerId) {
     // The owner's 👍 on a member's correction confirms the version learned from that message, and nothing else.
     const versions = memoryHere(memory, here).entries.filter(
@@ -499,7 +503,7 @@ export function recordReaction(
     ).length;
     if (confirmed > 0) return { confirmed, changed: confirmed };
   }
-  if (!signal || !answer) return undefined;
+  if (!signal || !answer || !entry) return undefined;
   if (reaction.action === REACTION_REMOVED) {
     const undone = memoryHere(memory, here).entries.filter(
       (e) => e.feedback?.messageId === answer.messageId && e.feedback.signal === signal && e.from === m.senderInboxId,
@@ -511,7 +515,7 @@ export function recordReaction(
   const added = memory.add(
     [
       {
-        ...feedbackEntry(signal, answer, m.senderInboxId),
+        ...entry,
         role: memberRole(ownerId, m.senderInboxId),
         conversationId: here.conversationId,
         messageId: m.id,

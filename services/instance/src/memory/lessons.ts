@@ -26,7 +26,7 @@ import type { Memory, MemoryEntry, NewEntry } from "./store.js";
 import { applyTeaching, teachForget, teachReaction, teachText, textSays, type Teaching } from "./teaching.js";
 import { memoryHere, type Here, type Walls } from "./walls.js";
 import type { Role } from "../platform/roles.js";
-import type { AgentGroup, AgentMessage, TextMessage } from "../platform/xmtp.js";
+import { isReaction, type AgentGroup, type AgentMessage, type TextMessage } from "../platform/xmtp.js";
 
 /**
  * What a text teaches as the learning model reads it (the agent's provider, with its claim's model and limits),
@@ -88,9 +88,10 @@ export class Lessons {
    * read in `group`'s conversation within `walls`: what it teaches (teaching.ts), applied.
    */
   async reaction(group: AgentGroup, memory: Memory, m: AgentMessage, walls: Walls): Promise<void> {
+    if (!isReaction(m)) return;
     const { feedback } = this.deps;
-    const here: Here = { ...walls, conversationId: group.id };
-    const taught = teachReaction(memory, { m, answer: feedback.reactedTo(group, m), here });
+    const answer = feedback.reactedTo(group, m);
+    const taught = teachReaction(memory, { ...walls, conversationId: group.id }, m, answer);
     feedback.heard(m, taught.reaction);
     await this.apply(memory, taught);
   }

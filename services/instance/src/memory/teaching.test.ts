@@ -4,6 +4,7 @@
 // workspace). Each test checks that deciding changes nothing, and that
 // applying the value makes the change.
 import { describe, expect, it } from "vitest";
+import type { ReactionMessage } from "./feedback.js";
 import { Memory, type MemoryEntry } from "./store.js";
 import type { Here } from "./walls.js";
 import { applyTeaching, teachForget, teachReaction, teachText, textSays } from "./teaching.js";
@@ -32,7 +33,7 @@ function reaction(
   reference: string,
   emoji: string,
   action: typeof REACTION_ADDED | typeof REACTION_REMOVED = REACTION_ADDED,
-): AgentMessage {
+): ReactionMessage {
   n++;
   return {
     id: `msg-${n}`,
@@ -41,7 +42,7 @@ function reaction(
     contentType: { authorityId: "xmtp.org", typeId: "reaction", versionMajor: 1, versionMinor: 0 },
     content: { reference, action, content: emoji, schema: 1 },
     sentAtNs: BigInt(n),
-  } as unknown as AgentMessage;
+  } as unknown as ReactionMessage;
 }
 
 /** A memory with `texts` taught in c1 by `from` in `role`. */
@@ -57,7 +58,7 @@ const texts = (es: readonly MemoryEntry[]) => es.map((e) => e.text);
 describe("a reaction", () => {
   it("a 👍 on the agent's own message is one training entry to add, and deciding it changes nothing", () => {
     const memory = new Memory();
-    const t = teachReaction(memory, { m: reaction(SAUL, ANSWER.messageId, "👍"), answer: ANSWER, here: HERE });
+    const t = teachReaction(memory, HERE, reaction(SAUL, ANSWER.messageId, "👍"), ANSWER);
     expect(memory.entries).toEqual([]);
     expect(texts(t.add)).toEqual(['Your answer "Your diet is vegan." was marked good.']);
     expect(t.add[0]).toMatchObject({ role: "member", from: SAUL, conversationId: "c1" });
@@ -67,16 +68,9 @@ describe("a reaction", () => {
 
   it("taking a 👎 back removes the entry that member's 👎 left, and only it", () => {
     const memory = new Memory();
-    applyTeaching(
-      memory,
-      teachReaction(memory, { m: reaction(SAUL, ANSWER.messageId, "👎"), answer: ANSWER, here: HERE }),
-    );
+    applyTeaching(memory, teachReaction(memory, HERE, reaction(SAUL, ANSWER.messageId, "👎"), ANSWER));
     const [left] = memory.entries;
-    const t = teachReaction(memory, {
-      m: reaction(SAUL, ANSWER.messageId, "👎", REACTION_REMOVED),
-      answer: ANSWER,
-      here: HERE,
-    });
+    const t = teachReaction(memory, HERE, reaction(SAUL, ANSWER.messageId, "👎", REACTION_REMOVED), ANSWER);
     expect(t.remove).toEqual([left!.id]);
     expect(t.add).toEqual([]);
     applyTeaching(memory, t);
@@ -85,10 +79,8 @@ describe("a reaction", () => {
 
   it("a reaction on a message that is not the agent's, or an emoji that means nothing, teaches nothing", () => {
     const memory = memoryOf({ text: "my diet is vegan", from: SAUL, role: "member" });
-    expect(teachReaction(memory, { m: reaction(SAUL, "x", "👍"), answer: undefined, here: HERE }).changed).toBe(false);
-    expect(teachReaction(memory, { m: reaction(SAUL, "agent-1", "🎉"), answer: ANSWER, here: HERE }).changed).toBe(
-      false,
-    );
+    expect(teachReaction(memory, HERE, reaction(SAUL, "x", "👍"), undefined).changed).toBe(false);
+    expect(teachReaction(memory, HERE, reaction(SAUL, "agent-1", "🎉"), ANSWER).changed).toBe(false);
   });
 
   it("the owner's 👍 on a member's correction confirms the version learned from it, and the disputed fact goes", () => {
@@ -106,7 +98,7 @@ describe("a reaction", () => {
       },
     ]);
     const before = snapshot(memory);
-    const t = teachReaction(memory, { m: reaction(OWNER, "saul-1", "👍"), answer: undefined, here: HERE });
+    const t = teachReaction(memory, HERE, reaction(OWNER, "saul-1", "👍"), undefined);
     expect(snapshot(memory)).toBe(before);
     expect(t.confirmed).toBe(1);
     expect(t.remove).toEqual([owners!.id]);

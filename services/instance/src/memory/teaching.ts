@@ -15,7 +15,7 @@
 
 import type { Role } from "../platform/roles.js";
 import { valuesWithin } from "../tools/gate/origins.js";
-import type { AgentMessage, TextMessage } from "../platform/xmtp.js";
+import type { TextMessage } from "../platform/xmtp.js";
 import {
   confirmationTargetsOf,
   recordCorrection,
@@ -23,6 +23,7 @@ import {
   shareTargetsOf,
   type AnswerRef,
   type ReactionLearned,
+  type ReactionMessage,
 } from "./feedback.js";
 import {
   confirm,
@@ -57,13 +58,6 @@ export interface Teaching {
   readonly reaction?: ReactionLearned | undefined;
 }
 
-/** A reaction: `answer` is the agent's own message a 👍 or 👎 is on (FeedbackReader.reactedTo). */
-export interface ReactionTaught {
-  m: AgentMessage;
-  answer: AnswerRef | undefined;
-  here: Here;
-}
-
 /** A text after its turn. `m` is the text without the name it is said to. */
 export interface TextTaught {
   m: TextMessage;
@@ -79,10 +73,13 @@ export interface TextTaught {
   grouped: boolean;
 }
 
-/** What a reaction teaches (feedback.ts recordReaction). */
-export function teachReaction(memory: Memory, r: ReactionTaught): Teaching {
+/**
+ * What reaction `m` teaches in `here`'s conversation (feedback.ts recordReaction): `answer` is the agent's own
+ * message a 👍 or 👎 is on (FeedbackReader.reactedTo).
+ */
+export function teachReaction(memory: Memory, here: Here, m: ReactionMessage, answer: AnswerRef | undefined): Teaching {
   const draft = copyOf(memory);
-  const reaction = recordReaction(draft, r.here, r.m, r.answer, r.here.ownerId);
+  const reaction = recordReaction(draft, here, m, answer, here.ownerId);
   return { ...between(memory, draft), confirmed: reaction?.confirmed ?? 0, shared: 0, invented: 0, reaction };
 }
 
