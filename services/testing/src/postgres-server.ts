@@ -65,11 +65,16 @@ export class PostgresServer {
       "--no-sync",
       "--no-instructions",
     ]);
-    await server.start();
+    // A first start that fails leaves no server behind: nobody else holds it to close.
+    await server.start().catch(async (err: unknown) => {
+      await server.close();
+      throw err;
+    });
     return server;
   }
 
-  private get data(): string {
+  /** Its data directory (postgresql.conf, the WAL): for a test that breaks it on purpose. */
+  get data(): string {
     return join(this.dir, "data");
   }
 
@@ -122,9 +127,8 @@ export class PostgresServer {
 
   /** `immediate`: as if the machine lost power (no clean shutdown); `fast`: a restart by its operator. */
   async stop(mode: "immediate" | "fast" = "fast"): Promise<void> {
-    // A fast stop writes a checkpoint, which a busy disk can take long over: the same deadline as a start.
-    const seconds = String(Math.ceil(this.options.startWithinMs / 1000));
-    await this.exec("pg_ctl", ["-D", this.data, "-m", mode, "-w", "-t", seconds, "stop"]);
+    // A fast stop writes a checkpoint, which a busy disk can take long over.
+    await this.exec("pg_ctl", ["-D", this.data, "-m", mode, "-w", "-t", "120", "stop"]);
   }
 
   async createDatabase(name: string): Promise<string> {
