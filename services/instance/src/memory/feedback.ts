@@ -8,7 +8,10 @@
 // answers change visibly, and tests can see them change. Each reads memory
 // as the conversation of the feedback reads it (memory/walls.ts): a fact of
 // another conversation is never what an answer came from, taken out,
-// disputed, confirmed or known here.
+// disputed, confirmed or known here. The rules that change memory
+// (`recordReaction`, `recordCorrection`) change the memory they are handed:
+// memory/teaching.ts hands them a copy, and what changed is what the message
+// teaches.
 
 import type { Logger } from "@convos-pool/kit/server";
 import type { Reaction } from "@xmtp/node-sdk";
@@ -100,7 +103,7 @@ const SHORT_REPLY_WORDS = 6;
  */
 export function replyCorrects(text: string): boolean {
   const t = text.trim();
-  // "Use this in all my conversations" marks what it replies to (lessons.ts); it says nothing is wrong.
+  // "Use this in all my conversations" marks what it replies to (teaching.ts); it says nothing is wrong.
   if (isShareEverywhere(t)) return false;
   if (looksLikeCorrection(t)) return true;
   if (!t || t.endsWith("?") || ACKNOWLEDGEMENT.test(t)) return false;
@@ -369,7 +372,7 @@ export class FeedbackReader {
 
   /**
    * What an owner's "use this in all my conversations" marks as a reply
-   * (lessons.ts): the facts of `view` the agent's answer said back, when it
+   * (teaching.ts): the facts of `view` the agent's answer said back, when it
    * replies to one of the agent's messages in `group`; else the entries
    * learned from the message it replies to. Nothing for a text that replies
    * to nothing. `view`: the memory of `group`'s conversation (memory/walls.ts).

@@ -1,24 +1,19 @@
-// What a message teaches its agent (docs/memory.md, "Provenance";
-// docs/instance.md, "Learning from feedback"): the one entry a message's
-// path calls in memory. A reaction is learned in one call (`reaction`); a
-// text in one call before its turn (`text`: what the sender taught
-// forgotten when they ask, the answer of its own it corrects found), which
-// returns what the turn needs and the learning that follows it (`learn`).
-// Each entry recorded with who taught it, where; a correction leaves its own
-// entry and takes out what it supersedes if its teller may; the owner's word
-// makes a member's version the owner's; the owner's "use this in all my
-// conversations" marks what it names to be read in every conversation;
-// "forget what you learned from me" takes out what the sender taught, never
-// what others taught about them. A
-// fact carries no recipient or amount its message did not (tools/gate/origins.ts):
-// what the owner taught may direct an act. Here memory changes and is
-// saved; what a reaction or a correction means is feedback.ts's, whose word
-// counts provenance.ts's, the entries store.ts's. The conversation decides
-// when (agent/conversation/plan.ts) and calls here. Everything learning reads
-// of memory is what the message's conversation reads (memory/walls.ts): the
+// What a message teaches its agent (docs/memory.md, "What a message
+// teaches"; docs/instance.md, "Learning from feedback"): the one entry a
+// message's path calls in memory, written thin. A reaction is learned in one
+// call (`reaction`); a text in one call before its turn (`text`: what the
+// sender taught forgotten when they ask, the answer of its own it corrects
+// found), which returns what the turn needs and the learning that follows it
+// (`learn`). Each call reads what the decision needs (the agent's own
+// message a reaction or reply is about, the learning model's facts), has
+// teaching.ts decide everything the message teaches as one value, applies it
+// and saves memory once. What it teaches is teaching.ts's to say, with
+// feedback.ts's and provenance.ts's rules. The conversation decides when
+// (agent/conversation/plan.ts) and calls here. Everything learning reads of
+// memory is what the message's conversation reads (memory/walls.ts): the
 // learning model's prompt, what it knew already, what a correction
-// supersedes or disputes, what the owner confirms or shares. Only "forget what you
-// learned from me" reaches every entry: the sender's own.
+// supersedes or disputes, what the owner confirms or shares. Only "forget
+// what you learned from me" reaches every entry: the sender's own.
 
 import type { Logger } from "@convos-pool/kit/server";
 import type { AnswerRef, FeedbackReader } from "./feedback.js";

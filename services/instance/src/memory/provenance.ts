@@ -274,7 +274,7 @@ function sentencesOf(text: string): string[] {
  * Whether a message says "use this in all my conversations": a sentence of
  * it is the phrase ("use this in all my conversations", "remember this
  * everywhere", "share this with all my groups", after "please" or "can
- * you"). What it marks is decided by lessons.ts (the owner's only); the
+ * you"). What it marks is decided by teaching.ts (the owner's only); the
  * words alone decide nothing here.
  */
 export function isShareEverywhere(text: string): boolean {

@@ -25,7 +25,7 @@ export interface Walls {
 /**
  * The conversation of the message at hand, within its agent's walls: where
  * what the message teaches is learned, and all that learning reads of
- * memory (memory/lessons.ts, feedback.ts, provenance.ts).
+ * memory (memory/teaching.ts, feedback.ts, provenance.ts).
  */
 export interface Here extends Walls {
   conversationId: string;
