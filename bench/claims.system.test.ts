@@ -8,7 +8,7 @@ import { expect, it, onTestFinished } from "vitest";
 import { number, runsToItsEnd, start } from "./quick.js";
 
 runsToItsEnd("bench/claims.ts", [
-  new RegExp(`claims/s service / bare statement\\s+${number}`),
+  new RegExp(`claims/s service / bare query\\s+${number}`),
   new RegExp(`claim without join at 200/s, first ${number} s\\s+${number}\\s+${number}`),
   new RegExp(`claim with XMTP join \\(2, 10 concurrent\\)\\s+${number}`),
 ]);

@@ -11,7 +11,7 @@
 //    (services/claims/test/stand-in-host.ts, in this process): it
 //    answers Configure and JoinConversation over RPC without any XMTP work,
 //    so this row measures the claims service alone (visibility check, atomic
-//    claim, configure and join calls, final statement). Idle rows are inserted
+//    claim, configure and join calls, final query). Idle rows are inserted
 //    up front, more than are claimed: the pool never runs dry. 300 claims one
 //    at a time first. After the rounds, the open loop at 200/s: its first
 //    BENCH_OFFERED_WARMUP (2000) claims, 10 s in which V8 compiles the
@@ -20,13 +20,13 @@
 //    the steady state (the p99 target; 20 s, long enough to hold the full
 //    GCs that come every few seconds at this rate; BENCH_TAIL=1 prints its
 //    slowest claims with their start, and the full GCs of both processes).
-// 2. The bare claim statement (CLAIM_SQL of claim-sql.ts) straight on
+// 2. The bare claim query (CLAIM_SQL of claim-sql.ts) straight on
 //    PostgreSQL, 50 connections, as many claims on fresh idle rows,
 //    alternating with (1) in five rounds; claims/s of the service as a ratio
 //    to it (the rate target), in the same run. The CPU of every process taking
 //    part (claims, templates, this one, PostgreSQL's) is counted per claim for
 //    both. BENCH_PROFILE=<dir>: the claims service's CPU profiles;
-//    BENCH_CLAIMS_STATEMENTS=1: its database statements per claim (below);
+//    BENCH_CLAIMS_QUERIES=1: its database queries per claim (below);
 //    BENCH_HEAP_PROFILE=<file>: what fills its old generation during the
 //    open loop (BENCH_HEAP_PROFILE_ALL=1: all it allocates), by source.
 // 3. Claim with the XMTP join: the real instance host (startInstanceHost,
@@ -104,15 +104,15 @@ const TAIL = process.env.BENCH_TAIL === "1";
 /** BENCH_CLAIMS_JOIN=0: parts 1 and 2 only (the claims service alone), without the XMTP node and the real host. */
 const WITH_JOIN = process.env.BENCH_CLAIMS_JOIN !== "0";
 /**
- * BENCH_CLAIMS_STATEMENTS=1: a diagnosis, not a measurement: the claims
- * service's sessions log every statement with its duration
+ * BENCH_CLAIMS_QUERIES=1: a diagnosis, not a measurement: the claims
+ * service's sessions log every query with its duration
  * (log_min_duration_statement = 0), and those of the claims made one at a
  * time are counted in the server's log (scripts/with-postgres.sh writes it
- * beside the data directory): statements per claim, by kind, and how long
+ * beside the data directory): queries per claim, by kind, and how long
  * each kind took in the server.
- * Logging every statement slows PostgreSQL: the run's other figures are not comparable.
+ * Logging every query slows PostgreSQL: the run's other figures are not comparable.
  */
-const COUNT_STATEMENTS = process.env.BENCH_CLAIMS_STATEMENTS === "1";
+const COUNT_QUERIES = process.env.BENCH_CLAIMS_QUERIES === "1";
 /**
  * BENCH_HEAP_PROFILE=<file>: a diagnosis too: V8's sampling heap profile of
  * the claims service over the open loop, written to the file, and its bytes
@@ -124,7 +124,7 @@ const HEAP_PROFILE = process.env.BENCH_HEAP_PROFILE;
 const TARGET = JOIN_CLAIMS + 1;
 /** The claims service's connection pool (its main.ts takes the kit's default). */
 const CLAIMS_DB_CONNECTIONS = 10;
-/** The service's claims a second against the bare statement's, in the same run (docs/performance/claims.md). */
+/** The service's claims a second against the bare query's, in the same run (docs/performance/claims.md). */
 const RATIO_TARGET = 0.5;
 
 /** Each service its own credential; the benchmark calls the claims service as the gateway does. */
@@ -266,11 +266,11 @@ function serverCpuMs(postmaster: number): number {
 }
 
 /**
- * Counts the statements the server logs from now until `until(claims)`:
- * per claim, by kind (the statement's first words). Marks the log with a
- * statement of this session's, whose own lines are left out.
+ * Counts the queries the server logs from now until `until(claims)`:
+ * per claim, by kind (the query's first words). Marks the log with a
+ * query of this session's, whose own lines are left out.
  */
-async function statementsFrom(sql: pg.Client, logFile: string): Promise<{ until(claims: number): Promise<string[]> }> {
+async function queriesFrom(sql: pg.Client, logFile: string): Promise<{ until(claims: number): Promise<string[]> }> {
   const mark = randomBytes(6).toString("hex");
   await sql.query("set log_statement = 'all'");
   const pid = (await sql.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
@@ -284,7 +284,7 @@ async function statementsFrom(sql: pg.Client, logFile: string): Promise<{ until(
       const log = readFileSync(logFile, "utf8");
       const from = log.indexOf(`from ${mark}`);
       const until = log.indexOf(`until ${mark}`);
-      if (from < 0 || until < 0) return [`statements: not found in ${logFile}`];
+      if (from < 0 || until < 0) return [`queries: not found in ${logFile}`];
       const kinds = new Map<string, { n: number; ms: number }>();
       for (const line of log.slice(from, until).split("\n")) {
         const m = /\[(\d+)\] LOG: {2}duration: ([\d.]+) ms {2}statement: (.*)$/.exec(line);
@@ -300,8 +300,8 @@ async function statementsFrom(sql: pg.Client, logFile: string): Promise<{ until(
       }
       const total = [...kinds.values()].reduce((a, b) => a + b.n, 0);
       return [
-        `database statements per claim, one at a time (BENCH_CLAIMS_STATEMENTS=1, ${claims} claims): ${(total / claims).toFixed(2)}`,
-        `  per claim  mean ms in the server  statement`,
+        `database queries per claim, one at a time (BENCH_CLAIMS_QUERIES=1, ${claims} claims): ${(total / claims).toFixed(2)}`,
+        `  per claim  mean ms in the server  query`,
         ...[...kinds]
           .sort((a, b) => b[1].n - a[1].n)
           .map(
@@ -381,11 +381,11 @@ async function main() {
       ...extra,
     });
 
-    // ======================================== 1 and 2: without join, and the bare statement
+    // ======================================== 1 and 2: without join, and the bare query
     // The claims service alone: the stand-in does not check the release's signature (the real host does, below).
     const standIn = await StandInHost.start(CREDS["instance-host"], { checkConfigure: false });
     closers.push(() => standIn.kill());
-    // The bare statement's rows stay `claiming` with no process renewing them: a lease of an hour keeps
+    // The bare query's rows stay `claiming` with no process renewing them: a lease of an hour keeps
     // the service's sweep (which would take them back after the default 20 s) off them for the run.
     // The claims service's Node flags as deploy/compose.yaml gives them (docs/scaling.md, "GC on few cores").
     // npm run bench:claims runs this process with GC on its main thread too: the claimers and the
@@ -395,7 +395,7 @@ async function main() {
       "services/claims/src/main.ts",
       claimsEnv(claimsDb, "claims", {
         CLAIM_LEASE_SECONDS: "3600",
-        ...(COUNT_STATEMENTS ? { PGOPTIONS: "-c log_min_duration_statement=0" } : {}),
+        ...(COUNT_QUERIES ? { PGOPTIONS: "-c log_min_duration_statement=0" } : {}),
       }),
       { nodeArgs: HEAP_PROFILE ? [...claimsNodeArgs, "--inspect=127.0.0.1:0"] : claimsNodeArgs },
     );
@@ -468,18 +468,18 @@ async function main() {
 
     await timed(WARMUP, CONCURRENCY, claimOnce);
     await timed(WARMUP, CONCURRENCY, (_i, w) => bareOnce(w));
-    const counted = COUNT_STATEMENTS ? await statementsFrom(sql, join(dirname(dataDir), "server.log")) : undefined;
+    const counted = COUNT_QUERIES ? await queriesFrom(sql, join(dirname(dataDir), "server.log")) : undefined;
     const single = figures((await timed(SINGLE, 1, claimOnce)).ms);
-    const statements = counted ? await counted.until(SINGLE) : undefined;
+    const queries = counted ? await counted.until(SINGLE) : undefined;
     const perRound = Math.ceil(CLAIMS / ROUNDS);
     const serviceMs: number[] = [];
     const bareMs: number[] = [];
     const serviceRates: number[] = [];
     const bareRates: number[] = [];
-    // CPU of every process on the machine that takes part, during the service's rounds and during the bare statement's.
+    // CPU of every process on the machine that takes part, during the service's rounds and during the bare query's.
     const cpu = { claims: 0, templates: 0, bench: 0, postgres: 0 };
     const bareCpu = { bench: 0, postgres: 0 };
-    let lastRoundStatements: string[] = [];
+    let lastRoundQueries: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const before = {
         claims: cpuMs(claims.pid),
@@ -488,12 +488,12 @@ async function main() {
         postgres: serverCpuMs(postmaster),
       };
       const countedRound =
-        COUNT_STATEMENTS && round === ROUNDS - 1
-          ? await statementsFrom(sql, join(dirname(dataDir), "server.log"))
+        COUNT_QUERIES && round === ROUNDS - 1
+          ? await queriesFrom(sql, join(dirname(dataDir), "server.log"))
           : undefined;
       const s = await timed(perRound, CONCURRENCY, claimOnce);
       if (countedRound)
-        lastRoundStatements = (await countedRound.until(perRound)).map((l) =>
+        lastRoundQueries = (await countedRound.until(perRound)).map((l) =>
           l.replace("one at a time", `${CONCURRENCY} concurrent, last round`),
         );
       cpu.claims += cpuMs(claims.pid) - before.claims;
@@ -514,7 +514,7 @@ async function main() {
     // BENCH_TAIL: the claims process's own view of the open loop (its event loop lag is reset by each scrape).
     const scrape = async () => (TAIL ? await (await fetch(`${claims.url}/metrics`)).text() : "");
     const metricsBefore = await scrape();
-    // And PostgreSQL's: statements over 30 ms and lock waits over 20 ms, logged by the throwaway server.
+    // And PostgreSQL's: queries over 30 ms and lock waits over 20 ms, logged by the throwaway server.
     const logFile = join(dirname(dataDir), "server.log");
     const logFrom = TAIL ? readFileSync(logFile, "utf8").length : 0;
     if (TAIL) {
@@ -542,7 +542,7 @@ async function main() {
         .split("\n")
         .filter((l) => /duration: |still waiting/.test(l));
       console.log(
-        `open loop, PostgreSQL: ${slow.length} statements over 30 ms or lock waits over 20 ms${slow.map((l) => `\n  ${l.slice(0, 240)}`).join("")}`,
+        `open loop, PostgreSQL: ${slow.length} queries over 30 ms or lock waits over 20 ms${slow.map((l) => `\n  ${l.slice(0, 240)}`).join("")}`,
       );
     }
     const offered = figures(openLoop.ms);
@@ -700,16 +700,16 @@ async function main() {
     const lines = [
       `npm run bench:claims   (bench/claims.ts)`,
       `claims service (its main.ts, own process, ${claimsNodeArgs.join(" ") || "no Node flags"}, ${CLAIMS_DB_CONNECTIONS} database connections) and templates service (own process) on PostgreSQL;`,
-      `template public, no pool tools; each claim: GetTemplate, the claim statement, Configure, JoinConversation, the final statement`,
+      `template public, no pool tools; each claim: GetTemplate, the claim query, Configure, JoinConversation, the final query`,
       ``,
       `without join: the instance runtime is the TEST STAND-IN host (services/claims/test/stand-in-host.ts),`,
       `which answers Configure and JoinConversation over RPC with no XMTP work: the claims service alone.`,
-      `${perRound * ROUNDS} claims in ${ROUNDS} rounds (after ${WARMUP} warm-up), ${CONCURRENCY} concurrent, alternating with the bare statement;`,
+      `${perRound * ROUNDS} claims in ${ROUNDS} rounds (after ${WARMUP} warm-up), ${CONCURRENCY} concurrent, alternating with the bare query;`,
       `${seeded.length} idle rows seeded, ${idleLeft} still idle at the end; ${standInCalls / 2} configure+join pairs on the stand-in.`,
       ``,
       `                                              p50 ms   p99 ms  mean ms   claims/s (range)   target`,
       `${"claim without join (service, RPC)".padEnd(43)}${fmt(svc.p50)} ${fmt(svc.p99)} ${fmt(svc.mean)}   ${serviceRate.toFixed(0).padStart(8)} (${range(serviceRates)})   p99 <= 50 ms, >= 200/s`,
-      `${`bare claim statement (SQL, ${CONCURRENCY} conns)`.padEnd(43)}${fmt(bare.p50)} ${fmt(bare.p99)} ${fmt(bare.mean)}   ${bareRate.toFixed(0).padStart(8)} (${range(bareRates)})`,
+      `${`bare claim query (SQL, ${CONCURRENCY} conns)`.padEnd(43)}${fmt(bare.p50)} ${fmt(bare.p99)} ${fmt(bare.mean)}   ${bareRate.toFixed(0).padStart(8)} (${range(bareRates)})`,
       `${`claim without join at ${OFFERED_RATE}/s, first ${OFFERED_FIRST / OFFERED_RATE} s`.padEnd(43)}${fmt(first.p50)} ${fmt(first.p99)} ${fmt(first.mean)}   ${String(OFFERED_RATE).padStart(8)}` +
         (firstFailed > 0 ? `; ${firstFailed} of ${OFFERED_FIRST} failed` : ""),
       `${`claim without join at ${OFFERED_RATE}/s (open loop)`.padEnd(43)}${fmt(offered.p50)} ${fmt(offered.p99)} ${fmt(offered.mean)}   ${String(OFFERED_RATE).padStart(8)}   p99 <= 50 ms at 200/s` +
@@ -717,15 +717,15 @@ async function main() {
           ? `; ${offeredFailed} of ${OFFERED} failed (${[...openLoop.failed].map(([c, n]) => `${c} ${n}: "${openLoop.said.get(c)}"`).join(", ")})`
           : ""),
       `${"claim without join, one at a time".padEnd(43)}${fmt(single.p50)} ${fmt(single.p99)} ${fmt(single.mean)}   ${(1000 / single.mean).toFixed(0).padStart(8)}`,
-      `${"claims/s service / bare statement".padEnd(43 + 29)}${ratio.toFixed(2).padStart(8)}   >= ${RATIO_TARGET}`,
+      `${"claims/s service / bare query".padEnd(43 + 29)}${ratio.toFixed(2).padStart(8)}   >= ${RATIO_TARGET}`,
       `targets: ratio ${ratio.toFixed(2)} at ${CONCURRENCY} concurrent (>= ${RATIO_TARGET}: ${ratio >= RATIO_TARGET ? "met" : "NOT met"}); ` +
         `p99 ${offered.p99.toFixed(1)} ms at ${OFFERED_RATE}/s offered (<= 50 ms: ${offered.p99 <= 50 && offeredFailed === 0 ? "met" : "NOT met"})`,
       `CPU per claim without join (${CONCURRENCY} concurrent): claims process ${perClaim(cpu.claims)} ms, templates process ${perClaim(cpu.templates)} ms,`,
       `this process (claimers, stand-in host) ${perClaim(cpu.bench)} ms, PostgreSQL ${perClaim(cpu.postgres)} ms: ` +
         `${perClaim(cpu.claims + cpu.templates + cpu.bench + cpu.postgres)} ms in all; ${cores} cores`,
-      `CPU per bare claim statement: PostgreSQL ${perClaim(bareCpu.postgres)} ms, this process (pg clients) ${perClaim(bareCpu.bench)} ms: ` +
+      `CPU per bare claim query: PostgreSQL ${perClaim(bareCpu.postgres)} ms, this process (pg clients) ${perClaim(bareCpu.bench)} ms: ` +
         `${perClaim(bareCpu.postgres + bareCpu.bench)} ms in all`,
-      ...(statements ? [``, ...statements, ...lastRoundStatements] : []),
+      ...(queries ? [``, ...queries, ...lastRoundQueries] : []),
     ];
     if (joinParts) {
       const j = joinParts;

@@ -136,7 +136,7 @@ async function measure(databaseUrl: string, serviceUrl: string, creds: ReturnTyp
   );
   const warm = Math.min(50, SEARCHES);
   for (let i = 0; i < warm; i++) await client.browseStore({ query: queries[i]!, pageSize: 20 });
-  // The service's own statements (and fallbacks), straight on a pg connection.
+  // The service's own selects (and fallbacks), straight on a pg connection.
   const bare = (query: string, sort: StoreSort) =>
     runStorePlan(
       planStoreQuery({ query, category: "", sort, limit: 20, pageToken: "" }),

@@ -33,7 +33,7 @@ export const CATEGORIES = [
   "forward",
   "report",
   "code",
-  "statement",
+  "remark",
   "mixed",
   "count",
 ] as const;

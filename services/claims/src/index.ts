@@ -19,7 +19,7 @@ export {
 } from "./budget/policy.js";
 /** How often the service sends its usage counts: what a test waits out to see that none was sent. */
 export { USAGE_FLUSH_MS } from "./templates/usage.js";
-/** The one statement that claims an idle instance: what bench/claims.ts measures the service against. */
+/** The one query that claims an idle instance: what bench/claims.ts measures the service against. */
 export { CLAIM_SQL, claimArgs } from "./claim/sql.js";
 /** What a claim answers when no agent is idle, and the attestation key file of a service without one given: what the whole pool's tests check. */
 export { NO_IDLE_AGENT } from "./claim/flow.js";

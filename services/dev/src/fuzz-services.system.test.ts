@@ -145,7 +145,7 @@ async function query<T>(db: "templates" | "claims" | "lineage", sql: string): Pr
   }
 }
 
-/** One connection per database, and the statement that reads each of its tables' rows' count and digest. */
+/** One connection per database, and the query that reads each of its tables' rows' count and digest. */
 const snapshots: { db: string; client: pg.Client; sql: string }[] = [];
 
 async function openSnapshots(): Promise<void> {

@@ -41,7 +41,7 @@ export async function createTestDatabase(prefix = "test"): Promise<string> {
       .replace(/[^a-z0-9_]+/g, "_")
       .slice(0, 30) || "test";
   const name = `${safePrefix}_${Date.now().toString(36)}_${randomBytes(5).toString("hex")}`;
-  // One plain connection (an ORM set up for one statement cost more than the statement), loaded
+  // One plain connection (an ORM set up for one query cost more than the query), loaded
   // here: the fixtures beside this module serve unit tests too, which need no database driver.
   const { default: pg } = await import("pg");
   const client = new pg.Client({ connectionString: admin.toString() });

@@ -5,12 +5,12 @@
  *
  * Why the `pg` pool and not `em.execute`: almost every value here is bytes.
  * MikroORM formats `?` parameters into the SQL text on the client, so each
- * ciphertext would travel as an escaped hex literal inside the statement
+ * ciphertext would travel as an escaped hex literal inside the query
  * (twice its size, plus formatting and parsing). `pg` sends Buffers as binary
- * bind parameters of a real parameterized statement. Using the ORM's own pool
+ * bind parameters of a real parameterized query. Using the ORM's own pool
  * (`getNativeClient()`) rather than a second pool keeps one set of connection
  * settings and, on embedded PGlite, the single connection PGlite allows.
- * A transaction holds one pool client and issues every statement on it.
+ * A transaction holds one pool client and issues every query on it.
  */
 import { createHash } from "node:crypto";
 import type { Pool, PoolClient } from "pg";

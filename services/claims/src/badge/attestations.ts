@@ -97,13 +97,13 @@ export class Attestations {
   /** The key ids published when agents were last checked against them (comma-separated). */
   private checkedKids: string | undefined;
   /**
-   * The agents' next dates, written together: one statement for the agents
+   * The agents' next dates, written together: one query for the agents
    * attested close together (every claim's first attestation, a scan's
    * batch) instead of one each, which was most of the claims service's
-   * statements under load (docs/performance/claims.md).
+   * queries under load (docs/performance/claims.md).
    */
   private readonly nexts: Batcher<Next, void>;
-  /** The leases, facts and kept statements of agents attested close together, one statement each. */
+  /** The leases, facts and kept statements of agents attested close together, one query each. */
   private readonly leases: Batcher<string, void>;
   private readonly facts: Batcher<string, StatementRead | undefined>;
   private readonly keeps: Batcher<StatementToKeep, boolean>;
@@ -346,9 +346,9 @@ export class Attestations {
   }
 
   /**
-   * Several agents' next dates in one statement; an agent named twice gets
+   * Several agents' next dates in one query; an agent named twice gets
    * its latest, as one after the other would. The ids listed (`in`) let the
-   * planner find the rows by primary key. An agent due now (null) stays due:
+   * query planner find the rows by primary key. An agent due now (null) stays due:
    * it was leased before its attestation, so a null is a change of its facts
    * made while it was attested, and its statement must follow it.
    */

@@ -175,7 +175,7 @@ export interface StatementRead {
 }
 
 /**
- * Claimed agents' facts and last statements, in one statement for all of
+ * Claimed agents' facts and last statements, in one query for all of
  * them (a claim's first attestations come together under load); an agent
  * not claimed is not in the answer.
  */
@@ -291,7 +291,7 @@ export interface StatementToKeep {
 }
 
 /**
- * Keeps new statements, each in place of its `last` only, in one statement
+ * Keeps new statements, each in place of its `last` only, in one query
  * for all: the agents whose statement was kept. One left out had another
  * attestation (a claim's first beside a scan, another replica) keep one
  * meanwhile, so that two statements never name the same one before. Kept

@@ -83,7 +83,7 @@ export interface ClaimFlowDeps {
 export const NO_IDLE_AGENT = "no idle agent, try again";
 
 /**
- * Claims in one batch statement at most, and such batches (of takes, and of
+ * Claims in one batch query at most, and such batches (of takes, and of
  * completions) at once. PostgreSQL runs a batch in one backend, one claim
  * after the other: four batches of up to 25 on four of the pool's
  * connections kept claims moving through their steps, where whole batches of
@@ -103,7 +103,7 @@ export class ClaimFlow {
    */
   private readonly inFlight = new Map<string, AbortController>();
   /**
-   * Claims in flight together take their instances in one statement and
+   * Claims in flight together take their instances in one query and
    * complete in one (kit batcher.ts): a round trip each for many claims
    * instead of two per claim (docs/scaling.md, "Claims in batches"). What
    * arrives while BATCHES_IN_FLIGHT run goes in the next.
@@ -367,7 +367,7 @@ export class ClaimFlow {
   }
 
   /**
-   * The atomic claim statement, within the owner's caps when there are any
+   * The atomic claim query, within the owner's caps when there are any
    * (one call: holdings.ts); with a signature to spend or a spend of the
    * pool's to count (budget/sql.ts), in one transaction with them, so that a
    * claim refused there takes nothing and spends nothing.

@@ -152,7 +152,7 @@ describe("holdings", () => {
     expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 3 });
   });
 
-  it("is in the database as built from today's claim and holdings statements (change one, and a migration must recreate it)", async () => {
+  it("is in the database as built from today's claim and holdings queries (change one, and a migration must recreate it)", async () => {
     const [fn] = await db.em
       .fork()
       .execute<{ prosrc: string }[]>(`select prosrc from pg_proc where proname = 'claim_within_caps'`);

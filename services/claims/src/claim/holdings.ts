@@ -4,7 +4,7 @@
  * counts what the owner holds and takes an idle instance, all in one call of
  * the database function `claim_within_caps` (schema/migrations.ts), so that
  * concurrent claims of one owner cannot pass a cap together and a claim
- * costs one round trip, not a transaction of five statements (measured: the
+ * costs one round trip, not a transaction of five queries (measured: the
  * transaction halved the claims service's rate). A claim in progress counts
  * the tools it is about to provision.
  */
@@ -54,8 +54,8 @@ function numbered(sql: string, params: number[]): string {
  * The body of `claim_within_caps(<CLAIM_SQL's nine parameters>, agent_cap,
  * tool_cap, runtime)`, built from CLAIM_SQL and HOLDINGS_SQL: a migration creates the
  * function from it, and a test checks that the database's function is still
- * this text (change either statement, and a migration must recreate it).
- * Each statement of a volatile function takes its own snapshot, so the count
+ * this text (change either query, and a migration must recreate it).
+ * Each query of a volatile function takes its own snapshot, so the count
  * sees every claim committed before the lock was granted. The tools are
  * counted only for a claim that reserves some under a tool cap: one that
  * reserves none cannot pass that cap, and counting them visits every agent.

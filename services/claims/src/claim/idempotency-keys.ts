@@ -119,7 +119,7 @@ export async function settleKey(
   );
 }
 
-/** The keys of claims that completed together (one statement): each names the agent its claim gave. */
+/** The keys of claims that completed together (one query): each names the agent its claim gave. */
 export async function settleKeysDone(
   em: EntityManager,
   done: { claimId: string; instanceId: string }[],

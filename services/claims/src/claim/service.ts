@@ -3,7 +3,7 @@
 // conversations' calls are conversations/'s, a floor above this one, handed
 // in by the server (ConversationCalls), as the test chat is. Thin:
 // who may do what is policy.ts, who proves to be the owner proof.ts, the
-// statements sql.ts; the agent checks each owner's signature again itself.
+// queries sql.ts; the agent checks each owner's signature again itself.
 import { create } from "@bufbuild/protobuf";
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";

@@ -14,7 +14,7 @@ import {
 import { markTemplateDue, storeRelease } from "../sync/sql.js";
 import { openClaimsTestDatabase } from "../../test/database.js";
 
-// The atomic claim statement alone, under heavy concurrency on real PostgreSQL.
+// The atomic claim query alone, under heavy concurrency on real PostgreSQL.
 
 const CONNECTIONS = 40;
 let db: Database;
@@ -65,7 +65,7 @@ async function seed(prefix: string, state: string, n: number): Promise<void> {
   );
 }
 
-describe("the atomic claim statement", () => {
+describe("the atomic claim query", () => {
   // About 9 s alone; a minute and a half leaves time for a busy machine (it is about correctness, not speed).
   it("hands out each idle instance once: 10,000 concurrent claims for 7,500 idle instances", {
     timeout: 90_000,
@@ -109,7 +109,7 @@ describe("the atomic claim statement", () => {
     );
     expect(counts).toEqual({ idle: 0, claiming: IDLE, distinct_claims: IDLE, others_changed: 0 });
     console.log(
-      `10,000 concurrent claims on ${CONNECTIONS} connections: ${elapsed} ms (${Math.round((CLAIMS / elapsed) * 1000)} statements/s)`,
+      `10,000 concurrent claims on ${CONNECTIONS} connections: ${elapsed} ms (${Math.round((CLAIMS / elapsed) * 1000)} queries/s)`,
     );
   });
 
@@ -162,7 +162,7 @@ describe("the atomic claim statement", () => {
     });
   });
 
-  it("completes a batch of claims in one statement, each with its own values, and not one whose claim no longer holds its instance", async () => {
+  it("completes a batch of claims in one query, each with its own values, and not one whose claim no longer holds its instance", async () => {
     await noneLeft();
     await seed("inst_batch", "idle", 3);
     const a = await claimIdleInstance(db.em.fork(), params("ba"));
@@ -332,7 +332,7 @@ describe("the atomic claim statement", () => {
 describe("the sweep of stale claims", () => {
   it("chooses the stale rows once, however many claims are in flight (no rescan per claiming row), and takes only stale ones", async () => {
     await seed("inst_sweep_", "idle", 600);
-    // Statistics from before the claims, as when a burst begins: the planner expects few claiming rows.
+    // Statistics from before the claims, as when a burst begins: the query planner expects few claiming rows.
     await q(`analyze instances`);
     await q(
       `update instances set state = 'claiming', claim_id = 'c-' || id, claim_started_at = now(), owner_id = md5(id) where id like 'inst_sweep_%'`,

@@ -1,6 +1,6 @@
 /**
- * The statements that move an instance through a claim. Each is one SQL
- * statement (autocommit): no transaction is held open while the claim flow
+ * The queries that move an instance through a claim. Each runs on its
+ * own (autocommit): no transaction is held open while the claim flow
  * talks to providers and instances, which can take seconds.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -9,7 +9,7 @@ import { targetKeySql } from "../db/targets.js";
 import { sqlKey } from "../sync/sql.js";
 
 export interface ClaimParams {
-  /** Random id of this claim attempt; every later statement of the claim checks it. */
+  /** Random id of this claim attempt; every later query of the claim checks it. */
   claimId: string;
   /** The proven requester: its owner from the claim on, so the owner's caps count it while it is claiming. */
   ownerId: string;
@@ -36,7 +36,7 @@ export interface ClaimedInstance extends InstanceRef {
  * (oldest wallet first, from the partial index `instances_idle`) that no one else has locked, skipping
  * locked rows instead of waiting for them; the update runs on that row
  * only. Two claims can never lock the same row, and a row whose state
- * another claim changed after this statement's snapshot is re-checked
+ * another claim changed after this query's snapshot is re-checked
  * against `state = 'idle'` before it is locked (PostgreSQL re-evaluates the
  * qualification on the newest row version), so it is skipped. When no row is
  * returned, every idle row was taken by a concurrent claim: there is no idle
@@ -106,12 +106,12 @@ export interface Completion {
 }
 
 /**
- * completeClaims' statement. Due for instruction sync at once when it is
+ * completeClaims' query. Due for instruction sync at once when it is
  * behind its own target (db/targets.ts): a newer release arrived while it
  * was being claimed, or its conversation is in a rollout's share. The lineage outbox's trigger
  * records the claim (migration 0005): the clone's parent is set here, with
  * the state. Each agent claimed gets its home row in `agent_conversations`
- * (migration 0030) in the same statement, keyed by its claim's id: no agent
+ * (migration 0030) in the same query, keyed by its claim's id: no agent
  * is claimed without one. Keys travel as array literals: unnest would
  * flatten an array of arrays.
  */
@@ -150,19 +150,19 @@ const LOCK_ROLLOUTS_SQL = `select 1 from template_rollouts ro
      order by ro.template_id for share of ro`;
 
 /**
- * The last step of a batch of claims, in one statement: each claiming
+ * The last step of a batch of claims, in one query: each claiming
  * instance becomes its requester's, claimed. For each, in order, false when
  * its claim no longer holds the instance (the stale-claim sweep took it
  * over): that claim must roll back. The ids and owners listed (`in`) let
- * the planner find the rows by primary key or by their owners' claims in
+ * the query planner find the rows by primary key or by their owners' claims in
  * flight, never by walking every claiming row (docs/performance/claims.md).
  */
 export async function completeClaims(em: EntityManager, batch: Completion[]): Promise<boolean[]> {
   if (!em.isInTransaction()) return em.transactional((tx) => completeClaims(tx, batch));
   // The templates' held releases first, shared: a push (sync/sql.ts storeRelease, then markTemplateDue) holds its
-  // row from its upsert to its commit. Either it commits first and the statement below sees its release, or it
+  // row from its upsert to its commit. Either it commits first and the query below sees its release, or it
   // waits for this one and marks these instances due as claimed. Without the lock, a push whose marking skipped
-  // them (still claiming) and that committed after this statement began left them claimed behind, never due.
+  // them (still claiming) and that committed after this query began left them claimed behind, never due.
   // The same for a rollout's push, which locks the held release before it writes its rollout (sync/service.ts).
   await em.execute(LOCK_RELEASES_SQL, [batch.map((p) => p.instanceId)]);
   await em.execute(LOCK_ROLLOUTS_SQL, [batch.map((p) => p.instanceId)]);
@@ -394,8 +394,8 @@ export async function endClaim(
  * the claim's idempotency key.
  */
 /**
- * The sweep's statement (takeStaleClaims): the stale rows are chosen once (a
- * materialized CTE). As a subquery in FROM the planner could rescan it for
+ * The sweep's query (takeStaleClaims): the stale rows are chosen once (a
+ * materialized CTE). As a subquery in FROM the query planner could rescan it for
  * every claiming row, which with thousands of claims in flight took seconds
  * of CPU every sweep (docs/performance/claims.md). Parameters: the lease in seconds, the limit.
  */

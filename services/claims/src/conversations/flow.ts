@@ -1,7 +1,7 @@
 /**
  * An owner adds their running agent to another conversation, or takes it out
  * of one (docs/claims.md, "Adding an agent to a conversation"). The rules are
- * policy.ts's, the statements sql.ts's; the agent checks the owner's
+ * policy.ts's, the queries sql.ts's; the agent checks the owner's
  * signature itself before it joins or leaves.
  *
  * AddToConversation, stage by stage, and what a failure there leaves:

@@ -1,5 +1,5 @@
 /**
- * The statements of an agent's conversations (agent_conversations, migration
+ * The queries of an agent's conversations (agent_conversations, migration
  * 0030; docs/claims.md, "An agent's conversations"): an addition reserved,
  * renewed, completed or dropped; a conversation left, with the home moved;
  * the stale additions for the sweep. What each decides is policy.ts's.

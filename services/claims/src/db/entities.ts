@@ -5,8 +5,8 @@ export const INSTANCE_STATES = ["starting", "idle", "claiming", "claimed", "cras
 export type InstanceStateName = (typeof INSTANCE_STATES)[number];
 
 /**
- * An agent instance of the warm pool. Written by the claim statements in
- * claim/sql.ts (raw SQL: each is one statement); read through the ORM.
+ * An agent instance of the warm pool. Written by the claim queries in
+ * claim/sql.ts (raw SQL, one query each); read through the ORM.
  */
 export const InstanceRow = defineEntity({
   name: "InstanceRow",

@@ -32,7 +32,7 @@ export function parseNumberRange(spec: string): NumberRange {
 /**
  * The local SMS provider: numbers from a configured range, each allocated to
  * at most one instance in the claims database (table `sms_numbers`) with the
- * same skip-locked statement as the instance claim, and freed on release.
+ * same skip-locked query as the instance claim, and freed on release.
  * A freed number goes to the back of the line (longest free first), as
  * carriers quarantine recycled numbers.
  */

@@ -11,7 +11,7 @@ import { migrations } from "./migrations.js";
 // database migrated to 0029 with instances in every state, and its indexes
 // and triggers on a fresh one; and 0031's trigger, which tells lineage of
 // each conversation joined and left (the relay is not running: the outbox
-// is read as written). The statements that mark agents dead or record names
+// is read as written). The queries that mark agents dead or record names
 // and participation are the product's own (claim/sql.ts, pool/sql.ts); the
 // rows they act on are inserted and moved between states directly, as the
 // add and remove flows would.
@@ -152,7 +152,7 @@ describe("agent_conversations on a fresh database", () => {
     );
   }
 
-  /** The error code of a statement that must fail. */
+  /** The error code of a query that must fail. */
   const failure = (p: Promise<unknown>) =>
     p.then(
       () => "none",

@@ -8,7 +8,7 @@ import { Migration } from "@mikro-orm/migrations";
  * keep working; the home's row says the same.
  *
  * - Written by the claim's completion (claim/sql.ts `COMPLETE_CLAIMS_SQL`),
- *   in its statement: no agent is claimed without its home row.
+ *   in its query: no agent is claimed without its home row.
  * - Every agent claimed or crashed before this migration gets its home row
  *   here (`add_id` 'home-' || its id: its claim's id is gone). A crashed row
  *   without an owner is a warm instance set aside (pool/sql.ts `parkIdle`),

@@ -135,7 +135,7 @@ export class OwnerHoldings extends Migration {
  * or hands over an agent (the claim flow, RemoveAgent, the pool manager,
  * a transfer) records it in its own transaction, and none can forget to.
  * The trigger's WHEN clause keeps it off every other update (claim
- * statements, sync bookkeeping).
+ * queries, sync bookkeeping).
  */
 export class CloneAndLineage extends Migration {
   override up(): void {

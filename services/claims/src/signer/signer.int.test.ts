@@ -47,7 +47,7 @@ let databaseUrl: string;
 let chain: RunningChain;
 let claims: RunningClaimsService;
 let sql: pg.Client;
-/** The claims database as the service's own statements read it (ledgerOf). */
+/** The claims database as the service's own queries read it (ledgerOf). */
 let db: Database;
 const claimsEm = () => db.em.fork();
 let read: ReturnType<typeof createPublicClient>;

@@ -1,5 +1,5 @@
 /**
- * The statements of instruction sync (docs/claims.md, "Instruction sync").
+ * The queries of instruction sync (docs/claims.md, "Instruction sync").
  * An instance's delivery state lives on its row: `applied_key` (where the
  * release it has applied stands: its template's version, then its bases'),
  * `template_version` (the first of those), `pinned`, `sync_error`,
@@ -57,7 +57,7 @@ export async function storeRelease(
     `select release_key from template_releases where template_id = ?`,
     [r.templateId],
   );
-  // The row this statement inserted or kept.
+  // The row this query inserted or kept.
   const [heldVersion, ...heldBases] = row ? parseKey(row.release_key) : [];
   if (heldVersion === undefined) throw new Error(`template ${r.templateId}: no release held after storing one`);
   return { held: [heldVersion, ...heldBases], stored: res.affectedRows === 1 };
@@ -320,7 +320,7 @@ export interface Applied {
 
 /**
  * Records the releases instances have applied (never lower than the one
- * recorded), in one statement for many. At the delivered release's key the
+ * recorded), in one query for many. At the delivered release's key the
  * model is the instance's answer, else the release's default unless the
  * owner overrode it. Done when not behind its target any more; a release
  * (or a rollout's step) that arrived meanwhile keeps it due.
@@ -329,7 +329,7 @@ export async function recordApplied(em: EntityManager, done: Applied[]): Promise
   if (done.length === 0) return;
   // Keys travel as array literals: unnest would flatten an array of arrays.
   const applied = `greatest(i.applied_key, v.applied::int[])`;
-  // Its target as the row stood before this statement.
+  // Its target as the row stood before this query.
   const current = `coalesce(${targetOf("i")}, '{}') <= ${applied}`;
   await em.execute(
     `update instances i set
@@ -367,7 +367,7 @@ export async function recordFailure(em: EntityManager, instanceId: string, reaso
   await recordFailures(em, [{ instanceId, reason }]);
 }
 
-/** Failed deliveries, as recordFailure, each with its own reason and backoff, in one statement for many. */
+/** Failed deliveries, as recordFailure, each with its own reason and backoff, in one query for many. */
 export async function recordFailures(
   em: EntityManager,
   failed: { instanceId: string; reason: string }[],

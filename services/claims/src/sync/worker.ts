@@ -136,7 +136,7 @@ export class SyncWorker {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
-  /** Applied versions waiting to be recorded: one statement for all that finish together. */
+  /** Applied versions waiting to be recorded: one query for all that finish together. */
   private toRecord: { done: Applied[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private flushQueued = false;
 
@@ -289,7 +289,7 @@ export class SyncWorker {
     return { batch, oneByOne: false };
   }
 
-  /** Records applied versions: one statement for all that finish together, across deliveries. */
+  /** Records applied versions: one query for all that finish together, across deliveries. */
   private record(done: Applied[]): Promise<void> {
     if (done.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -334,7 +334,7 @@ export class SyncWorker {
    * tools first (toolsFor); then one InstanceHostService.UpdateTemplates
    * call for them all, or one UpdateTemplate each (`oneByOne`); then each
    * agent's answer recorded (applied, or a failure with its own reason and
-   * backoff), all of the delivery's in two statements; then the tools no
+   * backoff), all of the delivery's in two queries; then the tools no
    * longer declared are released. A failed agent is retried alone, later,
    * with its backoff.
    */

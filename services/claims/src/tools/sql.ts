@@ -1,5 +1,5 @@
 /**
- * The statements of pool tools (docs/tools.md). A tool's record
+ * The queries of pool tools (docs/tools.md). A tool's record
  * (`provisioned_tools`): written as soon as its provider made it, its secrets
  * sealed (secrets.ts), deleted once it is given back, or kept for the sweep
  * (`release_failed`) or for its owner (`held`). An agent's wallet's money

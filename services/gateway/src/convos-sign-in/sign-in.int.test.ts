@@ -103,11 +103,11 @@ async function answerIn(dm: Dm<unknown>, from: string): Promise<string> {
   return text!;
 }
 
-async function sql(statement: string, params: unknown[]) {
+async function sql(query: string, params: unknown[]) {
   const c = new pg.Client({ connectionString: dbUrl });
   await c.connect();
   try {
-    await c.query(statement, params);
+    await c.query(query, params);
   } finally {
     await c.end();
   }

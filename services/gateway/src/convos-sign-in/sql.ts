@@ -1,4 +1,4 @@
-// Sign in with Convos: its table and statements. A row per started sign-in,
+// Sign in with Convos: its table and queries. A row per started sign-in,
 // keyed by its code; the browser's secret is kept only as its SHA-256.
 import { Migration } from "@mikro-orm/migrations";
 import type { EntityManager } from "@mikro-orm/postgresql";

@@ -24,7 +24,7 @@ import { chooseByRule } from "../tools/request/grammar.js";
 export const OFFLINE_LABEL = "[offline model]";
 
 /**
- * No model, no key: answers by rule and says so. A statement with something
+ * No model, no key: answers by rule and says so. A remark with something
  * to remember is acknowledged ("Noted: ..."), a question is answered from
  * memory when memory has something on it (less the facts of answers marked
  * 👎), a correction is acknowledged with the fact it corrects, anything else

@@ -1,5 +1,5 @@
 // Calls made close together, sent as one: the claims service's claim and
-// completion statements, and its Configure, JoinConversation and Attest calls
+// completion queries, and its Configure, JoinConversation and Attest calls
 // to a host, cost a round trip and a call's machinery each; many claims in
 // flight share one of each instead (docs/scaling.md, "Claims in batches").
 //

@@ -1,5 +1,5 @@
 // The database away, for real: a PostgreSQL server of the test's own,
-// crashed under a statement, down, and back. Not durable (fsync off): this is
+// crashed under a query, down, and back. Not durable (fsync off): this is
 // about connections, and a restart then skips syncing the data directory, which
 // took over 30 s on a busy machine. Its restart is awaited, so a server that
 // does not come back fails this test by name, never as an unhandled rejection.
@@ -34,12 +34,12 @@ const errorOf = (p: Promise<unknown>) =>
   );
 
 describe("a database away", () => {
-  it("is told from a wrong statement: crashed under a statement, refusing connections, and back", {
+  it("is told from a wrong query: crashed under a query, refusing connections, and back", {
     timeout: 150_000,
   }, async () => {
     expect(isDatabaseAway(await errorOf(orm.em.fork().execute("select nonsense from nowhere")))).toBe(false);
     const inFlight = errorOf(orm.em.fork().execute("select pg_sleep(5)"));
-    await waitFor("the statement running on the server", async () => {
+    await waitFor("the query running on the server", async () => {
       const running = await orm.em
         .fork()
         .execute<{ n: number }[]>(
@@ -52,7 +52,7 @@ describe("a database away", () => {
     expect(isDatabaseAway(await errorOf(orm.em.fork().execute("select 1")))).toBe(true);
     expect(isDatabaseAway(new ConnectError("connection refused", Code.Unavailable))).toBe(false);
 
-    // Waited for while it comes back; a wrong statement is not retried.
+    // Waited for while it comes back; a wrong query is not retried.
     let attempts = 0;
     // The scenario: the server is away for a second (several waits of whileDatabaseAway), then back.
     // A start that fails is thrown from the next attempt (not a database away, so not waited on).

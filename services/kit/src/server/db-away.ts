@@ -1,5 +1,5 @@
 // A database that is away (restarting, crashed, refusing connections) is
-// not a wrong statement: the caller is told UNAVAILABLE, which clients
+// not a wrong query: the caller is told UNAVAILABLE, which clients
 // retry, and the steps that must not be lost halfway (a claim's completion,
 // its rollback, its key) wait for it for a while (docs/reliability.md).
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
@@ -8,7 +8,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 const AWAY_SQLSTATE = /^(08...|57P0[123])$/;
 const AWAY_ERRNO = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
 
-/** True when `err` (or what caused it) says the database server could not be reached or went away mid-statement. */
+/** True when `err` (or what caused it) says the database server could not be reached or went away mid-query. */
 export function isDatabaseAway(err: unknown): boolean {
   for (
     let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;

@@ -171,7 +171,7 @@ describe("rate counters in the embedded database", () => {
     // Each limit and address its own count: a third take of one is refused.
     expect(await outcome(limits[1]!.take("10.0.0.1"))).toBe("claims per client address");
     // The pool's one connection closes when idle and a new one opens on the same session, where the
-    // statements the old one prepared still are: the counters must not trip over them.
+    // queries the old one prepared still are: the counters must not trip over them.
     const pool = (await db.em.getConnection().getNativeClient()) as {
       connect(): Promise<{ release(destroy?: boolean): void }>;
     };

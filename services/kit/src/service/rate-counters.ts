@@ -49,13 +49,13 @@ interface Query {
  * session too), outside any transaction of the request. Once a key is over
  * its limit, this process answers its further requests until the window
  * ends from memory (the library's in-memory block), so a flood of refused
- * requests costs the database one statement per replica, not one each.
+ * requests costs the database one query per replica, not one each.
  */
 export function postgresRates(em: EntityManager): RateStore {
   const connection = em.getConnection();
   // A client in the library's terms: anything with query(); the pool is the ORM's, made on its first use.
-  // Unnamed statements: the embedded database keeps one session under every connection the pool opens in
-  // turn, so a statement the library named on one would already exist for the next (42P05).
+  // Unnamed queries: the embedded database keeps one session under every connection the pool opens in
+  // turn, so a query the library prepared under a name on one would already exist for the next (42P05).
   const client = {
     query: async ({ text, values }: Query) =>
       (await connection.getNativeClient()).query(values ? { text, values } : { text }),

@@ -84,7 +84,7 @@ async function refused(p: Promise<unknown>, code: Code): Promise<ConnectError> {
   return err!;
 }
 
-/** A statement on the lineage service's own database (what the service keeps, beneath its API). */
+/** A query on the lineage service's own database (what the service keeps, beneath its API). */
 async function onLineageDb<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: lineageDb });
   await c.connect();

@@ -22,7 +22,7 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { MIN_CONVERSATIONS, conversationsOf } from "./figures.js";
 
-/** The end_reason the claims service records when an owner removes their agent (claims' removal statement). */
+/** The end_reason the claims service records when an owner removes their agent (claims' removal query). */
 export const REMOVED_BY_OWNER = "removed by its owner";
 
 const DAY_MS = 86_400_000;

@@ -55,20 +55,20 @@ export interface Page {
 
 const MAX_QUERY = 200;
 
-/** A statement with MikroORM-style `?` placeholders. */
-export interface Statement {
+/** A select with MikroORM-style `?` placeholders. */
+export interface Select {
   sql: string;
   params: unknown[];
 }
 
 /**
- * How to answer one store request: statements tried in order until one fills
+ * How to answer one store request: selects tried in order until one fills
  * a page (the last one always answers), and the sort key of a row for the
  * next page token. Exported so the benchmark runs the very same SQL straight
  * against PostgreSQL.
  */
 export interface StorePlan {
-  attempts: Statement[];
+  attempts: Select[];
   limit: number;
   keyOf: (r: ListedRow) => (string | number)[];
 }
@@ -103,7 +103,7 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
   const withQuery = `with q as (select websearch_to_tsquery('english', ?) as tsq) `;
 
   if (sort === StoreSort.RELEVANCE) {
-    // Relevance has to score every match: one statement over the text index.
+    // Relevance has to score every match: one select over the text index.
     if (cursor) {
       where.push(`(ts_rank(search, q.tsq), id) < (?::real, ?)`);
       params.push(Number(cursor[0]), String(cursor[1]));
@@ -176,12 +176,12 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
 }
 
 /** Runs a plan with any executor: the service's EntityManager, or a bare pg client in the benchmark. */
-export async function runStorePlan(plan: StorePlan, exec: (s: Statement) => Promise<ListedRow[]>): Promise<Page> {
+export async function runStorePlan(plan: StorePlan, exec: (s: Select) => Promise<ListedRow[]>): Promise<Page> {
   for (const [i, attempt] of plan.attempts.entries()) {
     const rows = await exec(attempt);
     if (rows.length > plan.limit || i === plan.attempts.length - 1) return toPage(rows, plan.limit, plan.keyOf);
   }
-  throw new Error("a store plan has at least one statement");
+  throw new Error("a store plan has at least one select");
 }
 
 export async function browseStore(em: EntityManager, q: StoreQuery): Promise<Page> {

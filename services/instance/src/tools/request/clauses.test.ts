@@ -37,7 +37,7 @@ describe("the request's clauses", () => {
     expect(clauses("pay the deposit of 0.4 ETH to Ana")).toEqual(["pay: Ana=0.4 ETH"]);
   });
 
-  it("reads a sentence of payments alone as a payment, and a statement as none", () => {
+  it("reads a sentence of payments alone as a payment, and a remark as none", () => {
     expect(clauses("Thanks! Ana 0.01 ETH please")).toEqual(["pay: Ana=0.01 ETH"]);
     expect(clauses(`0.01 ETH to ${A} please`)).toEqual([`pay: ${A}=0.01 ETH`]);
     expect(clauses("My rent is 0.5 ETH by the way.")).toEqual([]);
