@@ -1,5 +1,6 @@
 // The REST bodies, typed once (docs/rest.md): what each area's paths answer,
-// as its json.ts (or routes.ts) declares it and its handlers build it. The
+// as its json.ts (or routes.ts) declares it and its handlers build it, and
+// the names some paths take (`*RequestJson`, from the fields they accept). The
 // package's `./rest-json` entry, for clients that read these bodies (the
 // CLI): a field renamed here fails their type check. Clients' product code
 // imports the types only (erased, nothing of the gateway runs in them); the
@@ -7,9 +8,18 @@
 
 export type { AddressBookJson } from "./address-book/routes.js";
 export type { ActivityEntryJson, ActivityPageJson, SignedPaymentJson, WithdrawalJson } from "./agents/activity.js";
-export type { AgentConversationJson, AgentJson, ParticipationJson, PermissionsJson } from "./agents/json.js";
+export type {
+  AcceptRequestJson,
+  AgentConversationJson,
+  AgentJson,
+  OwnerSignedRequestJson,
+  ParticipationJson,
+  PermissionsJson,
+  PinRequestJson,
+  TransferRequestJson,
+} from "./agents/json.js";
 export type { ApprovalsJson } from "./approvals/routes.js";
-export type { ClaimProgressJson } from "./claims/json.js";
+export type { ClaimProgressJson, ClaimRequestJson } from "./claims/json.js";
 export type { SealedJson } from "./core/sealed-json.js";
 export type { MemoryCountsJson, MemoryExportJson, MemoryKeyJson, MemoryListJson } from "./memory/json.js";
 export type {

@@ -4,7 +4,16 @@
 // key as the requester or owner (docs/cli.md). Bodies and answers are the
 // gateway's snake_case JSON (docs/rest.md); the signed fields are the kit's
 // EIP-712 types.
-import type { AgentJson, TemplateJson, WithdrawalJson } from "@convos-pool/gateway/rest-json";
+import type {
+  AcceptRequestJson,
+  AgentJson,
+  ClaimRequestJson,
+  OwnerSignedRequestJson,
+  PinRequestJson,
+  TemplateJson,
+  TransferRequestJson,
+  WithdrawalJson,
+} from "@convos-pool/gateway/rest-json";
 import { randomUUID } from "node:crypto";
 import { type ToolJson, toolValueProblem } from "@convos-pool/kit/content";
 import { claimFields, cloneFields } from "@convos-pool/kit/signing";
@@ -92,7 +101,7 @@ export async function claim(
     user_config: userConfig,
     ...(confirmSecondAgent ? { confirm_second_agent: true } : {}),
     signature,
-  };
+  } satisfies ClaimRequestJson;
   // An answer lost on the way (a broken connection) is asked for again with the same key: the same agent, never a second.
   const idempotencyKey = randomUUID();
   const sent = (async () => {
@@ -126,15 +135,20 @@ export async function agent(ctx: Context, id: string): Promise<unknown> {
 export async function pinAgent(ctx: Context, id: string, pinned: boolean): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const ownerSignature = await signRest(ctx, key, "SetInstancePin", { instanceId: id, pinned });
-  return (await request(ctx, "PUT", `${agentPath(id)}/pin`, { body: { pinned, owner_signature: ownerSignature } }))
-    .body;
+  return (
+    await request(ctx, "PUT", `${agentPath(id)}/pin`, {
+      body: { pinned, owner_signature: ownerSignature } satisfies PinRequestJson,
+    })
+  ).body;
 }
 
 /** Removes my agent for good, signed by the key as its owner (RemoveAgent). The server answers 204. */
 export async function removeAgent(ctx: Context, id: string): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const ownerSignature = await signRest(ctx, key, "RemoveAgent", { instanceId: id });
-  await request(ctx, "DELETE", agentPath(id), { body: { owner_signature: ownerSignature } });
+  await request(ctx, "DELETE", agentPath(id), {
+    body: { owner_signature: ownerSignature } satisfies OwnerSignedRequestJson,
+  });
   return { id, removed: true };
 }
 
@@ -200,7 +214,7 @@ export async function clone(
     model: fields.model,
     user_config: fields.userConfig,
     owner_signature: ownerSignature,
-  };
+  } satisfies ClaimRequestJson;
   return (await request(ctx, "POST", "/api/pool/claim", { body })).body;
 }
 
@@ -208,7 +222,7 @@ export async function clone(
 export async function transferAgent(ctx: Context, id: string, newOwnerId: string): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const ownerSignature = await signRest(ctx, key, "TransferAgent", { instanceId: id, newOwnerId });
-  const body = { new_owner_id: newOwnerId, owner_signature: ownerSignature };
+  const body = { new_owner_id: newOwnerId, owner_signature: ownerSignature } satisfies TransferRequestJson;
   return (await request(ctx, "POST", `${agentPath(id)}/transfer`, { body })).body;
 }
 
@@ -233,7 +247,8 @@ export async function acceptAgent(ctx: Context, id: string): Promise<unknown> {
   if (offered.pending_owner_id !== key.inbox_id)
     throw new CliError(`agent ${id} is not offered to you (${key.inbox_id})`);
   const signature = await signRest(ctx, key, "AcceptAgent", { instanceId: id, fromOwnerId: offered.owner_id ?? "" });
-  return (await request(ctx, "POST", `${agentPath(id)}/accept`, { body: { signature } })).body;
+  return (await request(ctx, "POST", `${agentPath(id)}/accept`, { body: { signature } satisfies AcceptRequestJson }))
+    .body;
 }
 
 /**

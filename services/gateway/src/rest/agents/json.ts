@@ -41,7 +41,7 @@ import {
   type TrustLevelName,
 } from "@convos-pool/kit/content";
 import { badRequest } from "../core/errors.js";
-import { PROTO_JSON, type JsonObject } from "../core/json.js";
+import { PROTO_JSON, type BodyOf, type JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
 
 /**
@@ -52,6 +52,7 @@ import { signatureOf } from "../core/signature-json.js";
 export const CONVERSATION_ID = /^(0x)?[0-9a-f]{32,64}$/i;
 
 export const PIN_FIELDS = ["pinned", "owner_signature"] as const;
+export type PinRequestJson = BodyOf<typeof PIN_FIELDS>;
 
 /** The body of PUT /api/pool/agents/{id}/pin: `pinned` required, `owner_signature` when there is no session. */
 export function pinFromBody(body: JsonObject): { pinned: boolean; ownerSignature: Signature | undefined } {
@@ -59,6 +60,8 @@ export function pinFromBody(body: JsonObject): { pinned: boolean; ownerSignature
 }
 
 export const REMOVE_FIELDS = ["owner_signature"] as const;
+/** Removal, withdrawing a transfer, a withdrawal and the activity read whole: `{owner_signature}`. */
+export type OwnerSignedRequestJson = BodyOf<typeof REMOVE_FIELDS>;
 
 /** The body of DELETE /api/pool/agents/{id}: `{owner_signature}` (RemoveAgent), required even with a session. */
 export function removeFromBody(body: JsonObject): { ownerSignature: Signature | undefined } {
@@ -66,6 +69,7 @@ export function removeFromBody(body: JsonObject): { ownerSignature: Signature | 
 }
 
 export const TRANSFER_FIELDS = ["new_owner_id", "owner_signature"] as const;
+export type TransferRequestJson = BodyOf<typeof TRANSFER_FIELDS>;
 
 /** The body of POST /api/pool/agents/{id}/transfer: the new owner and the owner's TransferAgent signature. */
 export function transferFromBody(body: JsonObject): { newOwnerId: string; ownerSignature: Signature | undefined } {
@@ -73,6 +77,7 @@ export function transferFromBody(body: JsonObject): { newOwnerId: string; ownerS
 }
 
 export const ACCEPT_FIELDS = ["signature"] as const;
+export type AcceptRequestJson = BodyOf<typeof ACCEPT_FIELDS>;
 
 /** The body of POST /api/pool/agents/{id}/accept: the new owner's AcceptAgent signature. */
 export function acceptFromBody(body: JsonObject): { signature: Signature | undefined } {

@@ -12,7 +12,7 @@ import {
   type GetClaimProgressResponse,
 } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AGENT_ERRORS, badRequest, type RestErrorMapping } from "../core/errors.js";
-import type { JsonObject } from "../core/json.js";
+import type { BodyOf, JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
 import { NO_IDLE_AGENT } from "../agents/errors.js";
 import { CONVERSATION_ID } from "../agents/json.js";
@@ -33,6 +33,9 @@ export const CLAIM_FIELDS = [
   "template_creator_id",
   "confirm_second_agent",
 ] as const;
+
+/** What POST /api/pool/claim takes (a claim, or a clone with `clone_from`), by name. */
+export type ClaimRequestJson = BodyOf<typeof CLAIM_FIELDS>;
 
 /**
  * The body of POST /api/pool/claim. The conversation is given by its invite:

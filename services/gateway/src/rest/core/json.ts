@@ -200,3 +200,11 @@ export class JsonObject {
 
 /** Proto JSON in the REST API's casing (the lineage and signals paths too): the proto's own (snake_case) field names, every field present. */
 export const PROTO_JSON = { alwaysEmitImplicit: true, useProtoFieldName: true } as const;
+
+/**
+ * A body a path accepts, by the field names it takes (its `*_FIELDS`): each
+ * optional, of any value. A client that builds its body `satisfies` this
+ * fails its type check on a name the path does not take; the values are the
+ * path's own checks (400 naming the field).
+ */
+export type BodyOf<Fields extends readonly string[]> = { [K in Fields[number]]?: unknown };
