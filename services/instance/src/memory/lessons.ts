@@ -18,7 +18,7 @@
 import type { Logger } from "@convos-pool/kit/server";
 import type { AnswerRef, FeedbackReader } from "./feedback.js";
 import type { Memory, MemoryEntry, NewEntry } from "./store.js";
-import { applyTeaching, teachForget, teachReaction, teachText, textSays, type Teaching } from "./teaching.js";
+import { teachForget, teachReaction, teachText, textSays, type Teaching } from "./teaching.js";
 import { memoryHere, type Here, type Walls } from "./walls.js";
 import type { Role } from "../platform/roles.js";
 import { isReaction, type AgentGroup, type AgentMessage, type TextMessage } from "../platform/xmtp.js";
@@ -155,8 +155,9 @@ export class Lessons {
 
   /** What a message teaches made memory's, and memory saved once when it changed; the entries added. */
   private async apply(memory: Memory, taught: Teaching): Promise<readonly MemoryEntry[]> {
-    const added = applyTeaching(memory, taught);
-    if (taught.changed) await this.deps.save(memory);
+    if (!taught.changed) return [];
+    const added = memory.apply(taught);
+    await this.deps.save(memory);
     return added;
   }
 }

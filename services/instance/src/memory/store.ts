@@ -124,6 +124,13 @@ export type NewEntry = Pick<MemoryEntry, "kind" | "text"> &
     >
   >;
 
+/** A change of memory as one value: entries to add (whole, ids given), ids to take out, entries as they become. */
+export interface MemoryChange {
+  readonly add: readonly MemoryEntry[];
+  readonly remove: readonly string[];
+  readonly update: readonly MemoryEntry[];
+}
+
 export class Memory {
   constructor(readonly entries: MemoryEntry[] = []) {}
 
@@ -240,6 +247,24 @@ export class Memory {
     if (drop.size > 0) this.remove([...drop]);
     const kept = added.filter((e) => !drop.has(e.id));
     return { added: kept, duplicates, unkept: added.length - kept.length };
+  }
+
+  /**
+   * Makes a change decided elsewhere memory's, in one place (what a message teaches: memory/teaching.ts): the
+   * entries taken out, those changed changed in place (whoever holds one sees it change), the new ones added last,
+   * in their order. Returns the entries added.
+   */
+  apply(change: MemoryChange): readonly MemoryEntry[] {
+    this.remove(change.remove);
+    const updates = new Map(change.update.map((e) => [e.id, e]));
+    for (const e of this.entries) {
+      const to = updates.get(e.id);
+      if (!to) continue;
+      for (const k of Object.keys(e) as (keyof MemoryEntry)[]) if (!(k in to)) delete e[k];
+      Object.assign(e, to);
+    }
+    this.entries.push(...change.add);
+    return change.add;
   }
 
   /** Takes out the entries with these ids (a correction's superseded fact, an undone reaction); returns what went. */

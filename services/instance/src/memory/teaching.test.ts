@@ -2,12 +2,12 @@
 // applied: the memory, the rules and the entries are real; the messages are
 // plain objects shaped as the XMTP SDK gives them (no XMTP, no model, no
 // workspace). Each test checks that deciding changes nothing, and that
-// applying the value makes the change.
+// applying the value (store.ts Memory.apply) makes the change.
 import { describe, expect, it } from "vitest";
 import type { ReactionMessage } from "./feedback.js";
 import { Memory, type MemoryEntry } from "./store.js";
 import type { Here } from "./walls.js";
-import { applyTeaching, teachForget, teachReaction, teachText, textSays } from "./teaching.js";
+import { teachForget, teachReaction, teachText, textSays } from "./teaching.js";
 import { REACTION_ADDED, REACTION_REMOVED, type AgentMessage, type TextMessage } from "../platform/xmtp.js";
 
 const OWNER = "0".repeat(64);
@@ -62,18 +62,18 @@ describe("a reaction", () => {
     expect(memory.entries).toEqual([]);
     expect(texts(t.add)).toEqual(['Your answer "Your diet is vegan." was marked good.']);
     expect(t.add[0]).toMatchObject({ role: "member", from: SAUL, conversationId: "c1" });
-    applyTeaching(memory, t);
+    memory.apply(t);
     expect(texts(memory.entries)).toEqual(['Your answer "Your diet is vegan." was marked good.']);
   });
 
   it("taking a 👎 back removes the entry that member's 👎 left, and only it", () => {
     const memory = new Memory();
-    applyTeaching(memory, teachReaction(memory, HERE, reaction(SAUL, ANSWER.messageId, "👎"), ANSWER));
+    memory.apply(teachReaction(memory, HERE, reaction(SAUL, ANSWER.messageId, "👎"), ANSWER));
     const [left] = memory.entries;
     const t = teachReaction(memory, HERE, reaction(SAUL, ANSWER.messageId, "👎", REACTION_REMOVED), ANSWER);
     expect(t.remove).toEqual([left!.id]);
     expect(t.add).toEqual([]);
-    applyTeaching(memory, t);
+    memory.apply(t);
     expect(memory.entries).toEqual([]);
   });
 
@@ -97,13 +97,16 @@ describe("a reaction", () => {
         disputes: [owners!.id],
       },
     ]);
+    const [, held] = memory.entries;
     const before = snapshot(memory);
     const t = teachReaction(memory, HERE, reaction(OWNER, "saul-1", "👍"), undefined);
     expect(snapshot(memory)).toBe(before);
     expect(t.confirmed).toBe(1);
     expect(t.remove).toEqual([owners!.id]);
     expect(t.update.map((e) => [e.text, e.role, e.confirmedBy])).toEqual([["my diet is vegetarian", "owner", OWNER]]);
-    applyTeaching(memory, t);
+    memory.apply(t);
+    // Changed in place: whoever holds the entry sees it confirmed.
+    expect(held?.role).toBe("owner");
     expect(memory.entries.map((e) => [e.text, e.role, e.disputes])).toEqual([
       ["my diet is vegetarian", "owner", undefined],
     ]);
@@ -119,7 +122,7 @@ describe("before a text's turn", () => {
     const t = teachForget(memory, SAUL);
     expect(t.remove).toEqual([memory.entries[0]!.id]);
     expect(memory.entries).toHaveLength(2);
-    applyTeaching(memory, t);
+    memory.apply(t);
     expect(texts(memory.entries)).toEqual(["dinner is at 8"]);
   });
 });
@@ -163,7 +166,7 @@ describe("after a text's turn", () => {
     const version = t.add.find((e) => e.text === "my diet is vegetarian");
     expect(version?.disputes).toEqual([owners!.id]);
     expect(t.add.filter((e) => e.feedback?.signal === "correction")).toHaveLength(1);
-    applyTeaching(memory, t);
+    memory.apply(t);
     expect(texts(memory.entries)).toContain("my diet is vegan");
   });
 
@@ -179,7 +182,7 @@ describe("after a text's turn", () => {
       grouped: true,
     });
     expect(t.remove).toEqual([memory.entries[0]!.id]);
-    applyTeaching(memory, t);
+    memory.apply(t);
     expect(texts(memory.entries)).not.toContain("my diet is vegan");
   });
 

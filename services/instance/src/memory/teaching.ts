@@ -8,8 +8,8 @@
 // provenance.ts's (whose word counts), run in their order on a copy of the
 // memory, so that each reads memory as the one before left it, as they did
 // when they wrote memory one by one; the memory handed in is not changed.
-// `applyTeaching` makes the value memory's, in one place (lessons.ts saves it
-// once). Nothing here reads a conversation or calls a model: the agent's own
+// store.ts `Memory.apply` makes the value memory's, in one place (lessons.ts,
+// which saves it once). Nothing here reads a conversation or calls a model: the agent's own
 // message a reaction or reply is about is looked up before, and what the
 // learning model found is handed in.
 
@@ -34,18 +34,17 @@ import {
   taughtBy,
   withoutShareEverywhere,
 } from "./provenance.js";
-import { Memory, normalize, type MemoryEntry, type NewEntry } from "./store.js";
+import { Memory, normalize, type MemoryChange, type NewEntry } from "./store.js";
 import { memoryHere, type Here } from "./walls.js";
 
-/** Everything a message teaches, as one value; `changed` when applying it changes memory. */
-export interface Teaching {
+/**
+ * Everything a message teaches, as one value; `changed` when applying it (store.ts `Memory.apply`) changes memory.
+ * `add`: new entries, whole, in the order learned; `remove`: ids taken out (forgotten, superseded, undone, or
+ * disputed and then replaced by the owner's word); `update`: entries already in memory as they become (confirmed by
+ * the owner, marked disputing or shared).
+ */
+export interface Teaching extends MemoryChange {
   readonly changed: boolean;
-  /** New entries, whole (ids given), in the order learned. */
-  readonly add: readonly MemoryEntry[];
-  /** Ids of entries taken out: forgotten, superseded, undone, disputed and then replaced by the owner's word. */
-  readonly remove: readonly string[];
-  /** Entries already in memory as they become: confirmed by the owner, marked disputing or shared. */
-  readonly update: readonly MemoryEntry[];
   /** Members' versions the owner made theirs. */
   readonly confirmed: number;
   /** Entries the owner marked "use this in all my conversations". */
@@ -149,24 +148,6 @@ function share(draft: Memory, here: Here, replied: readonly string[], found: rea
   const wanted = new Set(replied);
   const taught = view.filter((e) => !e.feedback && facts.has(`${e.kind}:${normalize(e.text)}`));
   return markShared([...new Set([...view.filter((e) => wanted.has(e.id)), ...taught])], true, here.ownerId).length;
-}
-
-/**
- * Makes what a message teaches memory's: the entries taken out, those changed changed in place (whoever holds one
- * sees it change), the new ones added last, as learning added them. Returns the entries added.
- */
-export function applyTeaching(memory: Memory, t: Teaching): readonly MemoryEntry[] {
-  if (!t.changed) return [];
-  memory.remove(t.remove);
-  const updates = new Map(t.update.map((e) => [e.id, e]));
-  for (const e of memory.entries) {
-    const to = updates.get(e.id);
-    if (!to) continue;
-    for (const k of Object.keys(e) as (keyof MemoryEntry)[]) if (!(k in to)) delete e[k];
-    Object.assign(e, to);
-  }
-  memory.entries.push(...t.add);
-  return t.add;
 }
 
 /** A copy of `memory` the rules may change: its entries copied too. */
