@@ -4,17 +4,16 @@
 // one-time key made here, a contact to the agent's own memory key, which is
 // checked against the agent's inbox before anything is sealed to it. Every
 // call is signed by the key as the agent's owner, and the agent checks it.
-import type { AddressBookJson, AgentJson, MemoryKeyJson } from "@convos-pool/gateway/rest-json";
+import type { AddressBookJson } from "@convos-pool/gateway/rest-json";
 import { bytesToHex, sha256 } from "viem";
-import { openSealed, sealTo, verifyMemoryKey, x25519KeyPair } from "@convos-pool/kit/signing";
+import { openSealed, x25519KeyPair } from "@convos-pool/kit/signing";
 import { CommandUsageError } from "../../core/args.js";
-import { CliError } from "../../core/errors.js";
 import { request, type Context } from "../../core/http.js";
 import { loadKey } from "../../core/key-store.js";
 import { signRest } from "../../core/signing.js";
+import { b64, sealedFromJson, sealedToJson, sealToAgent } from "../memory/sealing.js";
 
 const bookPath = (id: string) => `/api/pool/agents/${encodeURIComponent(id)}/address-book`;
-const agentPath = (id: string) => `/api/pool/agents/${encodeURIComponent(id)}`;
 
 /** KIND as people write it → the kind the agent keeps. */
 const KINDS = { wallet: "address", phone: "phone", mail: "mailbox" } as const;
@@ -29,9 +28,6 @@ interface ListedContact {
   savedAt: string;
   via: string;
 }
-
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
-const unb64 = (text: string) => new Uint8Array(Buffer.from(text, "base64"));
 
 /** KIND of `address-book save`: wallet, phone or mail. */
 export function kindArg(word: string): (typeof KINDS)[KindWord] {
@@ -55,13 +51,7 @@ export async function listContacts(ctx: Context, id: string): Promise<string> {
     })
   ).body as AddressBookJson;
   const { contacts } = JSON.parse(
-    new TextDecoder().decode(
-      await openSealed(mine.privateKey, {
-        ephemeralPublicKey: unb64(reply.sealed.ephemeral_public_key),
-        nonce: unb64(reply.sealed.nonce),
-        ciphertext: unb64(reply.sealed.ciphertext),
-      }),
-    ),
+    new TextDecoder().decode(await openSealed(mine.privateKey, sealedFromJson(reply.sealed))),
   ) as { contacts: ListedContact[] };
   if (contacts.length === 0) return "(nothing)";
   return contacts.map((c) => [c.id, c.name, WORDS[c.kind] ?? c.kind, c.value, c.via, c.savedAt].join("\t")).join("\n");
@@ -78,21 +68,7 @@ export async function saveContact(
   contact: { name: string; kind: string; value: string },
 ): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as AgentJson;
-  const got = (await request(ctx, "GET", `${agentPath(id)}/memory/key`, { auth: "session" })).body as MemoryKeyJson;
-  const memoryKey = {
-    publicKey: unb64(got.key.public_key),
-    agentAddress: got.key.agent_address,
-    keySignature: got.key.key_signature,
-  };
-  try {
-    await verifyMemoryKey(memoryKey, id, agent.inbox_id);
-  } catch (err) {
-    throw new CliError(
-      `the agent's memory key does not check out, so nothing was sent: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  const sealed = await sealTo(memoryKey.publicKey, new TextEncoder().encode(JSON.stringify(contact)));
+  const sealed = await sealToAgent(ctx, id, contact);
   const ownerSignature = await signRest(ctx, key, "SaveContact", {
     instanceId: id,
     sealedDigest: sha256(sealed.ciphertext),
@@ -101,11 +77,7 @@ export async function saveContact(
     await request(ctx, "POST", bookPath(id), {
       auth: "session",
       body: {
-        sealed: {
-          ephemeral_public_key: b64(sealed.ephemeralPublicKey),
-          nonce: b64(sealed.nonce),
-          ciphertext: b64(sealed.ciphertext),
-        },
+        sealed: sealedToJson(sealed),
         owner_signature: ownerSignature,
       },
     })

@@ -4,30 +4,16 @@
 // known in all its conversations, and its sharing with the pattern pool. Memory is sealed end to end: an export to a
 // one-time key made here, an import to the agent's own key, which is checked
 // against the agent's inbox before anything is sealed to it.
-import type {
-  AgentJson,
-  MemoryExportJson,
-  MemoryKeyJson,
-  MemoryListJson,
-  SealedJson,
-} from "@convos-pool/gateway/rest-json";
+import type { MemoryExportJson, MemoryListJson } from "@convos-pool/gateway/rest-json";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { bytesToHex, sha256 } from "viem";
-import {
-  openSealed,
-  sealTo,
-  shareMemoryFields,
-  verifyMemoryKey,
-  x25519KeyPair,
-  type SealedBoxBytes,
-} from "@convos-pool/kit/signing";
+import { openSealed, shareMemoryFields, x25519KeyPair } from "@convos-pool/kit/signing";
 import { CliError } from "../../core/errors.js";
 import { request, type Context } from "../../core/http.js";
 import { loadKey } from "../../core/key-store.js";
 import { signRest } from "../../core/signing.js";
-
-const agentPath = (id: string) => `/api/pool/agents/${encodeURIComponent(id)}`;
+import { agentPath, b64, sealedFromJson, sealedToJson, sealToAgent } from "./sealing.js";
 
 interface ListedEntry {
   id: string;
@@ -45,19 +31,6 @@ interface ListedEntry {
   disputes?: string[];
   confirmedBy?: string;
 }
-
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
-const unb64 = (text: string) => new Uint8Array(Buffer.from(text, "base64"));
-const sealedToJson = (s: SealedBoxBytes): SealedJson => ({
-  ephemeral_public_key: b64(s.ephemeralPublicKey),
-  nonce: b64(s.nonce),
-  ciphertext: b64(s.ciphertext),
-});
-const sealedFromJson = (s: SealedJson): SealedBoxBytes => ({
-  ephemeralPublicKey: unb64(s.ephemeral_public_key),
-  nonce: unb64(s.nonce),
-  ciphertext: unb64(s.ciphertext),
-});
 
 /** Asks the agent for its memory sealed to a one-time key, opens it here, writes FILE (0600); prints counts and the secrets left out. */
 export async function exportMemory(ctx: Context, id: string, file: string): Promise<unknown> {
@@ -103,21 +76,7 @@ export async function importMemory(
   }
   if (Object.keys(secrets).length > 0)
     memory = { ...memory, suppliedSecrets: { ...(memory.suppliedSecrets as object | undefined), ...secrets } };
-  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as AgentJson;
-  const got = (await request(ctx, "GET", `${agentPath(id)}/memory/key`, { auth: "session" })).body as MemoryKeyJson;
-  const memoryKey = {
-    publicKey: unb64(got.key.public_key),
-    agentAddress: got.key.agent_address,
-    keySignature: got.key.key_signature,
-  };
-  try {
-    await verifyMemoryKey(memoryKey, id, agent.inbox_id);
-  } catch (err) {
-    throw new CliError(
-      `the agent's memory key does not check out, so nothing was sent: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  const sealed = await sealTo(memoryKey.publicKey, new TextEncoder().encode(JSON.stringify(memory)));
+  const sealed = await sealToAgent(ctx, id, memory);
   const ownerSignature = await signRest(ctx, key, "ImportMemory", {
     instanceId: id,
     sealedDigest: sha256(sealed.ciphertext),
