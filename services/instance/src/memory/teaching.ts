@@ -9,9 +9,9 @@
 // memory, so that each reads memory as the one before left it, as they did
 // when they wrote memory one by one; the memory handed in is not changed.
 // store.ts `Memory.apply` makes the value memory's, in one place (lessons.ts,
-// which saves it once). Nothing here reads a conversation or calls a model: the agent's own
-// message a reaction or reply is about is looked up before, and what the
-// learning model found is handed in.
+// which saves it once). Nothing here reads a conversation or calls a model:
+// the agent's own message a reaction or reply is about is looked up before,
+// and what the learning model found is handed in.
 
 import type { Role } from "../platform/roles.js";
 import { valuesWithin } from "../tools/gate/origins.js";
