@@ -1,3 +1,8 @@
+// The local POP3 server (pop3.ts) over real mailboxes in a temporary directory, read over real
+// sockets on loopback, with mail sent by a real SMTP client (nodemailer) to the local SMTP server
+// (mail.ts). Nothing is a stand-in. The wrong password's delay is shortened to 100 ms for most
+// of the file; its real length, 1 s, is measured once against a server left at its defaults,
+// its wait running while the other tests run.
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,12 +15,17 @@ import { startLocalMail, type RunningMail } from "./mail.js";
 import { Maildirs } from "./maildirs.js";
 import { startLocalPop3, type RunningPop3 } from "./pop3.js";
 
-const WRONG_PASSWORD_DELAY_MS = 300;
+const WRONG_PASSWORD_DELAY_MS = 100;
+/** The product's own delay (LocalPop3Options.failedSignInDelayMs's default). */
+const DEFAULT_WRONG_PASSWORD_DELAY_MS = 1000;
 
 let dir: string;
 let mailboxes: Maildirs;
 let smtp: RunningMail;
 let pop3: RunningPop3;
+let atDefaults: RunningPop3;
+/** One wrong password at a server left at its defaults, begun before the tests and read by the last. */
+let defaultWrong: Promise<{ ms: number; answer: string | undefined }>;
 const logLines: string[] = [];
 
 beforeAll(async () => {
@@ -24,9 +34,23 @@ beforeAll(async () => {
   smtp = await startLocalMail({ mailboxes });
   const log = createLogger("pop3-test", { level: "debug", sink: (line) => logLines.push(line) });
   pop3 = await startLocalPop3({ mailboxes, failedSignInDelayMs: WRONG_PASSWORD_DELAY_MS, log });
+  atDefaults = await startLocalPop3({ mailboxes });
+  const agent = await mailboxes.create("inst_FFFFFFFFFFFFFFFF");
+  defaultWrong = (async () => {
+    const { session } = await Session.open(atDefaults.port);
+    const started = Date.now();
+    await session.say(`USER ${agent.address}`);
+    const answer = await session.say("PASS guess");
+    const ms = Date.now() - started;
+    session.end();
+    return { ms, answer };
+  })();
+  // Read by the last test; a failure here must not go unhandled before it.
+  defaultWrong.catch(() => {});
 });
 
 afterAll(async () => {
+  await atDefaults?.close();
   await pop3?.close();
   await smtp?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -304,5 +328,11 @@ describe("the local POP3 server", () => {
     } finally {
       await small.close();
     }
+  });
+
+  it("answers a wrong password only after a full second when left at its defaults", async () => {
+    const { ms, answer } = await defaultWrong;
+    expect(answer).toBe("-ERR [AUTH] the address or its password is wrong");
+    expect(ms).toBeGreaterThanOrEqual(DEFAULT_WRONG_PASSWORD_DELAY_MS - 10);
   });
 });
