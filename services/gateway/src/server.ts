@@ -44,6 +44,7 @@ import {
   pruneRates,
   pruneSpentNonces,
   startService,
+  type RunningService,
 } from "@convos-pool/kit/service";
 import { callInfo, createForwarders, routeForwarded, type CallInfo, type Gate } from "./connect/forward.js";
 import { agentsJwks } from "./web/jwks.js";
@@ -128,12 +129,7 @@ export interface GatewayOptions {
   log?: Logger | undefined;
 }
 
-export interface RunningGateway {
-  /** http://host:port */
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type RunningGateway = RunningService;
 
 /** What a client of a gateway without claimsUrl is told. */
 export const CLAIMS_NOT_CONFIGURED =
@@ -155,7 +151,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const configuredOrigins = opts.publicUrls?.length ? originsOf(opts.publicUrls) : undefined;
   // Without configured URLs, known once the server listens (its port may be chosen then).
   let origins: readonly string[] = configuredOrigins ?? [];
-  const { server, lifetime } = await startService(
+  const { server, running } = await startService(
     {
       name: "gateway",
       port: opts.port,
@@ -291,5 +287,5 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     claims: opts.claimsUrl ?? null,
     lineage: opts.lineageUrl ?? null,
   });
-  return { url: server.url, port: server.port, close: () => lifetime.close() };
+  return running;
 }

@@ -18,7 +18,7 @@ import { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template
 import { RolloutWatchService } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
 import { DerivedInboxResolver, SignatureVerifier, type InboxResolver, LOCAL_POOL_ID } from "@convos-pool/kit/signing";
 import { createServiceClient, type AccessPolicy, type Logger, type ServiceCredentials } from "@convos-pool/kit/server";
-import { startService } from "@convos-pool/kit/service";
+import { startService, type RunningService } from "@convos-pool/kit/service";
 import { entities } from "./db/entities.js";
 import { migrations } from "./db/migrations.js";
 import { createPatternInsightsService } from "./patterns/insights.js";
@@ -53,11 +53,7 @@ export interface LineageServiceOptions {
   log?: Logger | undefined;
 }
 
-export interface RunningLineageService {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type RunningLineageService = RunningService;
 
 /** People's reads come through the gateway; the feed from the claims service alone. */
 export const LINEAGE_ACCESS: AccessPolicy = {
@@ -78,7 +74,7 @@ export const LINEAGE_ACCESS: AccessPolicy = {
 };
 
 export async function startLineageService(opts: LineageServiceOptions): Promise<RunningLineageService> {
-  const { server, lifetime } = await startService(
+  const { running } = await startService(
     {
       name: "lineage",
       port: opts.port,
@@ -118,5 +114,5 @@ export async function startLineageService(opts: LineageServiceOptions): Promise<
           .service(RolloutWatchService, createRolloutWatchService({ em }));
     },
   );
-  return { url: server.url, port: server.port, close: () => lifetime.close() };
+  return running;
 }

@@ -24,7 +24,7 @@ import {
   LOCAL_POOL_ID,
 } from "@convos-pool/kit/signing";
 import { INBOX_ID_PATTERN, SIGNATURE_MAX_AGE_SECONDS } from "@convos-pool/kit/content";
-import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
+import { pruneRates, pruneSpentNonces, startService, type RunningService } from "@convos-pool/kit/service";
 import { TemplateRow, TemplateVersionRow } from "./db/entities.js";
 import { migrations } from "./db/migrations.js";
 import { createStoreCurationService } from "./curation/service.js";
@@ -84,11 +84,7 @@ export interface TemplateServiceOptions {
   log?: Logger | undefined;
 }
 
-export interface RunningTemplateService {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type RunningTemplateService = RunningService;
 
 /**
  * Who may call what (docs/security.md): people's requests (templates,
@@ -119,7 +115,7 @@ export function parseOperators(text = ""): string[] {
 }
 
 export async function startTemplateService(opts: TemplateServiceOptions): Promise<RunningTemplateService> {
-  const { server, lifetime, db } = await startService(
+  const { server, db, running } = await startService(
     {
       name: "templates",
       port: opts.port,
@@ -222,5 +218,5 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
       set({ outbox: "template_releases" }, r?.s ?? 0);
     },
   );
-  return { url: server.url, port: server.port, close: () => lifetime.close() };
+  return running;
 }

@@ -22,6 +22,7 @@ export {
   POOL_ID_VAR,
   pruneRates,
   pruneSpentNonces,
+  type RunningService,
   runService,
   ServiceEnv,
   type ServiceFace,

@@ -215,10 +215,20 @@ export interface ServiceScope {
   lifetime: Lifetime;
 }
 
+/** What a service's start hands its callers: where it listens, and its one orderly close (the lifetime's). */
+export interface RunningService {
+  /** http://host:port */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
 export interface StartedService {
   server: RunningServer;
   log: Logger;
   lifetime: Lifetime;
+  /** What server.ts returns to its callers: nothing of the server or the lifetime but their address and close. */
+  running: RunningService;
 }
 
 type Routes = (router: ConnectRouter) => void;
@@ -267,7 +277,8 @@ export async function startService(
     });
     lifetime.defer(() => server.close());
     log.info(`${opts.name} service listening`, { url: server.url, embedded: db?.embedded ?? null });
-    return { server, log, lifetime, ...(db ? { db } : {}) };
+    const running = { url: server.url, port: server.port, close: () => lifetime.close() };
+    return { server, log, lifetime, running, ...(db ? { db } : {}) };
   } catch (err) {
     return lifetime.abandon(err);
   }
