@@ -6,19 +6,12 @@
 // the owner's signature): a GET that spends its signature, answered once.
 
 import { create } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import type { AddressBookForwarder } from "../../connect/forward.js";
 import { AGENT_ERRORS } from "../core/errors.js";
-import { badRequest, renaming, RestError, type RestErrorMapping } from "../core/errors.js";
-import { query, type Handler, type RestDeps, type Route } from "../core/request.js";
+import { badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
+import { forwarderOf, query, type Handler, type Route } from "../core/request.js";
 import { base64Bytes, sealedOf, sealedToJson, type SealedJson } from "../core/sealed-json.js";
 import { signatureOf } from "../core/signature-json.js";
-
-function addressBookOf(deps: RestDeps): AddressBookForwarder {
-  if (!deps.addressBook) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
-  return deps.addressBook;
-}
 
 const SIGNATURE_PARAMS = ["signature", "issued_at", "nonce"] as const;
 
@@ -47,7 +40,7 @@ export const LIST_ERRORS: RestErrorMapping = {
 };
 
 const listContacts: Handler = async (r, deps) => {
-  const book = addressBookOf(deps);
+  const book = forwarderOf(deps, "addressBook");
   const q = query(r, ["recipient_key", ...SIGNATURE_PARAMS]);
   const key = q.get("recipient_key");
   if (key === undefined) throw badRequest("recipient_key", "is required: an X25519 public key of yours, base64");
@@ -60,7 +53,7 @@ const listContacts: Handler = async (r, deps) => {
 };
 
 const saveContact: Handler = async (r, deps) => {
-  const book = addressBookOf(deps);
+  const book = forwarderOf(deps, "addressBook");
   query(r, []);
   const body = await r.body(["sealed", "owner_signature"]);
   const sealed = sealedOf(body, "sealed", 'the contact {"name", "kind", "value"} sealed to the agent\'s memory key');
@@ -72,7 +65,7 @@ const saveContact: Handler = async (r, deps) => {
 };
 
 const removeContacts: Handler = async (r, deps) => {
-  const book = addressBookOf(deps);
+  const book = forwarderOf(deps, "addressBook");
   query(r, []);
   const body = await r.body(["contact_ids", "owner_signature"]);
   const contactIds = body.strings("contact_ids");

@@ -35,7 +35,7 @@ import { activityEntryToJson, signedPaymentToJson, type ActivityPageJson, type W
 import { AGENT_LIST_ERRORS, PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./errors.js";
 import { AGENT_ERRORS, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
 import {
-  claimsOf,
+  forwarderOf,
   nextCursor,
   query,
   queryBool,
@@ -54,7 +54,7 @@ function agentOf(res: { instance?: Instance | undefined }): AgentJson {
 
 /** "My agents": the owner's live instances across templates; the owner's session only. */
 const listAgents: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   const q = query(r, ["owner", "limit", "cursor"]);
   const owner = q.get("owner");
   if (!owner) throw badRequest("owner", "is required: the XMTP inbox ID whose agents to list (your own)");
@@ -67,7 +67,7 @@ const listAgents: Handler = async (r, deps) => {
 
 /** One agent, with its instruction-sync state; the owner's session only (anyone else: 404). */
 const getAgent: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const res = await claims.getInstance({ instanceId: r.id }, r.call);
   return { status: 200, body: agentOf(res) };
@@ -79,7 +79,7 @@ const getAgent: Handler = async (r, deps) => {
  * `owner_signature` (SetInstancePin) instead. Answers the agent.
  */
 const pinAgent: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const { pinned, ownerSignature } = pinFromBody(await r.body(PIN_FIELDS));
   const res = await claims.setInstancePin({ instanceId: r.id, pinned, ownerSignature }, r.call);
@@ -88,7 +88,7 @@ const pinAgent: Handler = async (r, deps) => {
 
 /** Removes one of the owner's agents for good (204): `owner_signature` (RemoveAgent), required even with a session. */
 const removeAgent: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
   await claims.removeAgent({ instanceId: r.id, ownerSignature }, r.call);
@@ -101,7 +101,7 @@ const removeAgent: Handler = async (r, deps) => {
  * checks it). Answers the agent, with `pending_owner_id`.
  */
 const transferAgent: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const { newOwnerId, ownerSignature } = transferFromBody(await r.body(TRANSFER_FIELDS));
   const res = await claims.transferAgent({ instanceId: r.id, newOwnerId, ownerSignature }, r.call);
@@ -114,7 +114,7 @@ const transferAgent: Handler = async (r, deps) => {
  * the agent checks it). Answers the agent, with no pending owner.
  */
 const withdrawTransfer: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
   const res = await claims.withdrawTransfer({ instanceId: r.id, ownerSignature }, r.call);
@@ -123,7 +123,7 @@ const withdrawTransfer: Handler = async (r, deps) => {
 
 /** The inbox an agent was offered to takes it: `{signature}` (AcceptAgent). Answers the agent, now theirs. */
 const acceptAgent: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const { signature } = acceptFromBody(await r.body(ACCEPT_FIELDS));
   const res = await claims.acceptAgent({ instanceId: r.id, signature }, r.call);
@@ -136,7 +136,7 @@ const acceptAgent: Handler = async (r, deps) => {
  * even with a session: the agent checks it). Answers the agent, at its new level.
  */
 const setTrust: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const body = trustFromBody(await r.body(TRUST_FIELDS));
   const res = await claims.setTrustLevel({ instanceId: r.id, ...body }, r.call);
@@ -151,7 +151,7 @@ const setTrust: Handler = async (r, deps) => {
  * new permissions.
  */
 const setPermissions: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const body = permissionsFromBody(await r.body(PERMISSIONS_FIELDS));
   const res = await claims.setPermissions({ instanceId: r.id, ...body }, r.call);
@@ -165,7 +165,7 @@ const setPermissions: Handler = async (r, deps) => {
  * participation.
  */
 const setParticipation: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const body = participationFromBody(await r.body(PARTICIPATION_FIELDS));
   const res = await claims.setParticipation({ instanceId: r.id, ...body }, r.call);
@@ -180,7 +180,7 @@ const setParticipation: Handler = async (r, deps) => {
  * conversation's participation.
  */
 const setConversationParticipation: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const body = participationFromBody(await r.body(PARTICIPATION_FIELDS));
   const conversationId = r.params.conversation_id ?? "";
@@ -195,7 +195,7 @@ const setConversationParticipation: Handler = async (r, deps) => {
  * the agent checks it). Answers `{conversation, agent}` once it has joined.
  */
 const addToConversation: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const body = addToConversationFromBody(await r.body(ADD_TO_CONVERSATION_FIELDS));
   const res = await claims.addToConversation({ instanceId: r.id, ...body }, r.call);
@@ -209,7 +209,7 @@ const addToConversation: Handler = async (r, deps) => {
  * even with a session). Answers the agent, in its other conversations.
  */
 const removeFromConversation: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
   const conversationId = r.params.conversation_id ?? "";
@@ -223,7 +223,7 @@ const removeFromConversation: Handler = async (r, deps) => {
  * `{amount_wei, to_address, transaction_hash}`.
  */
 const withdrawFunds: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
   const res = await claims.withdrawFunds({ instanceId: r.id, ownerSignature }, r.call);
@@ -261,14 +261,14 @@ async function activityPage(
 }
 
 /** The log as a session alone reads it: no recipient, amount, detail or asker of a tool call (`detailed: false`). */
-const agentActivity: Handler = (r, deps) => activityPage(claimsOf(deps), r);
+const agentActivity: Handler = (r, deps) => activityPage(forwarderOf(deps, "claims"), r);
 
 /**
  * The log whole: `{owner_signature}` (ReadAgentActivity, single use) with the
  * owner's session; the page is the query's, as on the GET.
  */
 const agentActivityWhole: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
   // Absent, the claims service would answer the log without details: this path asks for it whole.
   if (!ownerSignature) throw unauthenticated("owner_signature: required for ReadAgentActivity");
@@ -281,7 +281,7 @@ const agentActivityWhole: Handler = async (r, deps) => {
  * reach}`.
  */
 const listTemplateInstances: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   const q = query(r, ["live", "limit", "cursor"]);
   const res = await claims.listTemplateInstances(
     {

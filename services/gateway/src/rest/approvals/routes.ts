@@ -5,17 +5,10 @@
 // an answer itself.
 
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { Code } from "@connectrpc/connect";
-import type { ApprovalsForwarder } from "../../connect/forward.js";
 import { AGENT_ERRORS } from "../core/errors.js";
-import { badRequest, RestError } from "../core/errors.js";
-import { query, type Handler, type RestDeps, type Route } from "../core/request.js";
+import { badRequest } from "../core/errors.js";
+import { forwarderOf, query, type Handler, type Route } from "../core/request.js";
 import { signatureOf } from "../core/signature-json.js";
-
-function approvalsOf(deps: RestDeps): ApprovalsForwarder {
-  if (!deps.approvals) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
-  return deps.approvals;
-}
 
 /** GET /api/pool/agents/{id}/approvals: the questions the agent waits on its owner for. */
 export interface ApprovalsJson {
@@ -23,7 +16,7 @@ export interface ApprovalsJson {
 }
 
 const listApprovals: Handler = async (r, deps) => {
-  const approvals = approvalsOf(deps);
+  const approvals = forwarderOf(deps, "approvals");
   query(r, []);
   const res = await approvals.listApprovals({ instanceId: r.id }, r.call);
   const body: ApprovalsJson = {
@@ -38,7 +31,7 @@ const listApprovals: Handler = async (r, deps) => {
 };
 
 const answerApproval: Handler = async (r, deps) => {
-  const approvals = approvalsOf(deps);
+  const approvals = forwarderOf(deps, "approvals");
   query(r, []);
   const body = await r.body(["question_id", "approve", "owner_signature"]);
   if (!body.has("question_id")) throw badRequest("question_id", "is required: the id of a question (GET lists them)");

@@ -5,11 +5,11 @@
 
 import { inheritanceToJson } from "../agents/json.js";
 import { renaming, type RestErrorMapping } from "../core/errors.js";
-import { claimsOf, query, type Handler, type Route } from "../core/request.js";
+import { forwarderOf, query, type Handler, type Route } from "../core/request.js";
 import { CLAIM_ERRORS, CLAIM_FIELDS, claimFromBody, claimProgressToJson, claimStageName } from "./json.js";
 
 const claim: Handler = async (r, deps) => {
-  const claims = claimsOf(deps);
+  const claims = forwarderOf(deps, "claims");
   query(r, []);
   const header = r.headers["idempotency-key"];
   const request = claimFromBody(await r.body(CLAIM_FIELDS), Array.isArray(header) ? header[0] : header);
@@ -26,14 +26,14 @@ const claim: Handler = async (r, deps) => {
 /** The caller's claim sent with this `Idempotency-Key`, as it stands; their session only (anyone else: 404). */
 const claimProgress: Handler = async (r, deps) => {
   query(r, []);
-  const res = await claimsOf(deps).getClaimProgress({ idempotencyKey: r.id }, r.call);
+  const res = await forwarderOf(deps, "claims").getClaimProgress({ idempotencyKey: r.id }, r.call);
   return { status: 200, body: claimProgressToJson(res) };
 };
 
 /** Cancels the caller's running claim with this key: it stops and rolls back, its POST answers 409 `cancelled`. */
 const cancelClaim: Handler = async (r, deps) => {
   query(r, []);
-  const res = await claimsOf(deps).cancelClaim({ idempotencyKey: r.id }, r.call);
+  const res = await forwarderOf(deps, "claims").cancelClaim({ idempotencyKey: r.id }, r.call);
   return { status: 200, body: { stage: claimStageName(res.stage) } };
 };
 

@@ -148,10 +148,22 @@ export async function signedChange(
 
 export const etag = (version: bigint | number) => `"${version}"`;
 
-/** The claims forwarder, or 503 when the gateway has none (the claim and agent paths). */
-export function claimsOf(deps: RestDeps): ClaimsForwarder {
-  if (!deps.claims) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
-  return deps.claims;
+/** The upstream each optional forwarder calls: a gateway started without it has none of them. */
+const UPSTREAM_OF = {
+  claims: "claimsNotConfigured",
+  memory: "claimsNotConfigured",
+  addressBook: "claimsNotConfigured",
+  approvals: "claimsNotConfigured",
+  lineage: "lineageNotConfigured",
+  patterns: "lineageNotConfigured",
+  signals: "lineageNotConfigured",
+} as const satisfies Record<string, keyof RestDeps>;
+
+/** An optional forwarder, or 503 naming the upstream this gateway is not connected to. */
+export function forwarderOf<K extends keyof typeof UPSTREAM_OF>(deps: RestDeps, name: K): NonNullable<RestDeps[K]> {
+  const forwarder = deps[name];
+  if (!forwarder) throw new RestError(503, "unavailable", Code.Unavailable, deps[UPSTREAM_OF[name]]);
+  return forwarder;
 }
 
 export const nextCursor = (token: string) => (token === "" ? null : token);

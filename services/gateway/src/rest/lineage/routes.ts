@@ -4,34 +4,27 @@
 // when the gateway has no lineage service.
 
 import { toJson } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
 import { LineageNodeSchema, type LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import type { LineageForwarder } from "../../connect/forward.js";
 import { AGENT_ERRORS } from "../core/errors.js";
 import { PROTO_JSON } from "../core/json.js";
-import { RestError, badRequest } from "../core/errors.js";
+import { badRequest } from "../core/errors.js";
 import {
+  forwarderOf,
   nextCursor,
   query,
   queryBool,
   queryInt,
   queryPage,
   type Handler,
-  type RestDeps,
   type Route,
 } from "../core/request.js";
-
-function lineageOf(deps: RestDeps): LineageForwarder {
-  if (!deps.lineage) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);
-  return deps.lineage;
-}
 
 /** A lineage node as proto JSON (an agent still live has no `ended_at`). */
 const nodeToJson = (n: LineageNode) => toJson(LineageNodeSchema, n, PROTO_JSON);
 
 /** An agent's lineage (its owner's or its template creator's session): `{instance, ancestors, children, descendants}`. */
 const agentLineage: Handler = async (r, deps) => {
-  const lineage = lineageOf(deps);
+  const lineage = forwarderOf(deps, "lineage");
   query(r, []);
   const res = await lineage.getLineage({ instanceId: r.id }, r.call);
   if (!res.instance) throw new Error("lineage service answered without the instance");
@@ -48,7 +41,7 @@ const agentLineage: Handler = async (r, deps) => {
 
 /** The creator's dashboard of a template: counts, clones, depth, agents per owner, usage per day (`?days=`, 30 by default). */
 const templateDashboard: Handler = async (r, deps) => {
-  const lineage = lineageOf(deps);
+  const lineage = forwarderOf(deps, "lineage");
   const q = query(r, ["days"]);
   const d = await lineage.getTemplateDashboard({ templateId: r.id, days: queryInt(q, "days") }, r.call);
   return {
@@ -69,7 +62,7 @@ const templateDashboard: Handler = async (r, deps) => {
 
 /** An owner's agents with their lineage: `?owner=<inbox>&ended=true&limit=&cursor=`, the owner's session. */
 const ownerLineage: Handler = async (r, deps) => {
-  const lineage = lineageOf(deps);
+  const lineage = forwarderOf(deps, "lineage");
   const q = query(r, ["owner", "ended", "limit", "cursor"]);
   const owner = q.get("owner");
   if (!owner) throw badRequest("owner", "is required: the XMTP inbox ID whose agents to list (your own)");

@@ -5,27 +5,14 @@
 // Connect face; bytes travel as base64 strings, and sealed boxes pass through
 // as they are.
 
-import { Code } from "@connectrpc/connect";
 import type { MemoryForwarder } from "../../connect/forward.js";
 import { AGENT_ERRORS } from "../core/errors.js";
-import { badRequest, RestError } from "../core/errors.js";
+import { badRequest } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
-import {
-  query,
-  type Handler,
-  type RestDeps,
-  type RestRequest,
-  type RestResponse,
-  type Route,
-} from "../core/request.js";
+import { forwarderOf, query, type Handler, type RestRequest, type RestResponse, type Route } from "../core/request.js";
 import { b64, bytesOf, sealedOf, sealedToJson } from "../core/sealed-json.js";
 import { signatureOf } from "../core/signature-json.js";
 import { countsToJson, type MemoryExportJson, type MemoryKeyJson, type MemoryListJson } from "./json.js";
-
-function memoryOf(deps: RestDeps): MemoryForwarder {
-  if (!deps.memory) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
-  return deps.memory;
-}
 
 /** One memory call: the body read, the RPC made, its answer. */
 function memoryRoute(
@@ -33,7 +20,7 @@ function memoryRoute(
   run: (memory: MemoryForwarder, r: RestRequest, body: JsonObject) => Promise<unknown>,
 ): Handler {
   return async (r, deps): Promise<RestResponse> => {
-    const memory = memoryOf(deps);
+    const memory = forwarderOf(deps, "memory");
     query(r, []);
     const body = await r.body(fields);
     return { status: 200, body: await run(memory, r, body) };
@@ -56,7 +43,7 @@ const exportMemory = memoryRoute(["recipient_key", "owner_signature"], async (me
 });
 
 const memoryKey: Handler = async (r, deps) => {
-  const memory = memoryOf(deps);
+  const memory = forwarderOf(deps, "memory");
   query(r, []);
   const res = await memory.getMemoryKey({ instanceId: r.id }, r.call);
   const body: MemoryKeyJson = {

@@ -3,24 +3,22 @@
 // its creator, and the creator's hold and decisions on lessons. Each is an
 // RPC of the PatternInsightsService forwarder, as on the Connect face.
 
-import { Code } from "@connectrpc/connect";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   PatternDecision,
   type Pattern,
   type RefusalCount,
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import type { PatternInsightsForwarder } from "../../connect/forward.js";
-import { RestError, TEMPLATE_ERRORS, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
+import { TEMPLATE_ERRORS, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
 import { signatureOf } from "../core/signature-json.js";
 import {
+  forwarderOf,
   nextCursor,
   query,
   queryBool,
   queryInt,
   queryPage,
   type Handler,
-  type RestDeps,
   type Route,
 } from "../core/request.js";
 
@@ -51,14 +49,9 @@ const DECISION_WORDS: Record<PatternDecision, string> = {
 const refusalsToJson = (refusals: RefusalCount[]) =>
   Object.fromEntries(refusals.map((r) => [r.reason, Number(r.count)]));
 
-function patternsOf(deps: RestDeps): PatternInsightsForwarder {
-  if (!deps.patterns) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);
-  return deps.patterns;
-}
-
 /** The pool's health, anyone's: `{live_count, expired_count, refused_count, refusals: {reason: n}, adoption_count}`. */
 const poolHealth: Handler = async (r, deps) => {
-  const patterns = patternsOf(deps);
+  const patterns = forwarderOf(deps, "patterns");
   query(r, []);
   const h = await patterns.getPatternPoolHealth({}, r.call);
   return {
@@ -82,7 +75,7 @@ const LIST_ERRORS: RestErrorMapping = {
 
 /** A template's patterns, its creator's session only (anyone else 404): `?expired=true&limit=&cursor=`. */
 const templatePatterns: Handler = async (r, deps) => {
-  const patterns = patternsOf(deps);
+  const patterns = forwarderOf(deps, "patterns");
   const q = query(r, ["expired", "limit", "cursor"]);
   const res = await patterns.listTemplatePatterns(
     {
@@ -105,7 +98,7 @@ const templatePatterns: Handler = async (r, deps) => {
 
 /** The creator holds lessons for approval, or stops: `{hold, signature}` (SetPatternHold) → `{hold}`. */
 const setHold: Handler = async (r, deps) => {
-  const patterns = patternsOf(deps);
+  const patterns = forwarderOf(deps, "patterns");
   const body = await r.body(["hold", "signature"]);
   const res = await patterns.setPatternHold(
     { templateId: r.id, hold: body.boolean("hold"), signature: signatureOf(body) },
@@ -118,7 +111,7 @@ const HELD_ERRORS: RestErrorMapping = { field: renaming({ include_decided: "deci
 
 /** The lessons that would reach the template's agents, waiting ones (all with `?decided=true`), the most similar first. */
 const heldPatterns: Handler = async (r, deps) => {
-  const patterns = patternsOf(deps);
+  const patterns = forwarderOf(deps, "patterns");
   const q = query(r, ["decided", "limit"]);
   const res = await patterns.listHeldPatterns(
     { templateId: r.id, includeDecided: queryBool(q, "decided"), pageSize: queryInt(q, "limit") },
@@ -139,7 +132,7 @@ const heldPatterns: Handler = async (r, deps) => {
 
 /** The creator's decision on one lesson: `{pattern_id, decision: "approved" | "rejected", signature}` (ReviewPattern). */
 const reviewPattern: Handler = async (r, deps) => {
-  const patterns = patternsOf(deps);
+  const patterns = forwarderOf(deps, "patterns");
   const body = await r.body(["pattern_id", "decision", "signature"]);
   const word = body.string("decision", "");
   const decision =

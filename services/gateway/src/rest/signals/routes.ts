@@ -4,17 +4,10 @@
 // forwarder, as on the Connect face, so who may read it is decided there.
 
 import { toJson } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
 import { CompareVersionsResponseSchema } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
-import type { VersionSignalInsightsForwarder } from "../../connect/forward.js";
 import { PROTO_JSON } from "../core/json.js";
-import { RestError, TEMPLATE_ERRORS } from "../core/errors.js";
-import { query, type Handler, type RestDeps, type Route } from "../core/request.js";
-
-function signalsOf(deps: RestDeps): VersionSignalInsightsForwarder {
-  if (!deps.signals) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);
-  return deps.signals;
-}
+import { TEMPLATE_ERRORS } from "../core/errors.js";
+import { forwarderOf, query, type Handler, type Route } from "../core/request.js";
 
 type Json = Record<string, unknown>;
 /** A message left unset is `null`, so that every key is always there (the rest of the REST API's habit). */
@@ -35,7 +28,7 @@ function comparisonToJson(v: Json): Json {
  * `per_100_answers` and `lifecycle` are `null` when not shown or not recorded.
  */
 const compareVersions: Handler = async (r, deps) => {
-  const signals = signalsOf(deps);
+  const signals = forwarderOf(deps, "signals");
   const q = query(r, ["versions", "from_day", "to_day"]);
   const versions = (q.get("versions") ?? "")
     .split(",")
