@@ -66,6 +66,23 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
     return error;
   }
 
+  /** One agent's part of a batch: the success case with what `run` gave, or its refusal; never a throw. */
+  async function outcomeOf<C extends string, V>(
+    procedure: string,
+    instanceId: string,
+    success: C,
+    run: () => Promise<V>,
+  ): Promise<{
+    instanceId: string;
+    outcome: { case: C; value: V } | { case: "error"; value: ReturnType<typeof refusal> };
+  }> {
+    try {
+      return { instanceId, outcome: { case: success, value: await run() } };
+    } catch (err) {
+      return { instanceId, outcome: { case: "error", value: refusal(procedure, instanceId, err) } };
+    }
+  }
+
   return {
     async configureInstances(req) {
       checkTargets(
@@ -73,20 +90,15 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
         req.instances.map((r) => r.instanceId),
       );
       const outcomes = await Promise.all(
-        req.instances.map(async (r) => {
-          try {
-            await agent(r.instanceId).configure(r);
-            return create(InstanceConfigureOutcomeSchema, {
-              instanceId: r.instanceId,
-              outcome: { case: "configured", value: {} },
-            });
-          } catch (err) {
-            return create(InstanceConfigureOutcomeSchema, {
-              instanceId: r.instanceId,
-              outcome: { case: "error", value: refusal("ConfigureInstances", r.instanceId, err) },
-            });
-          }
-        }),
+        req.instances.map(async (r) =>
+          create(
+            InstanceConfigureOutcomeSchema,
+            await outcomeOf("ConfigureInstances", r.instanceId, "configured", async () => {
+              await agent(r.instanceId).configure(r);
+              return {};
+            }),
+          ),
+        ),
       );
       const configured = outcomes.filter((o) => o.outcome.case === "configured").length;
       opts.log.info("instances configured", { asked: outcomes.length, configured });
@@ -100,18 +112,12 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
       );
       // Every join starts now; each outcome goes out as it settles.
       yield* asTheySettle(
-        req.joins.map((j) =>
-          (async () => agent(j.instanceId).joinConversation(j.conversationInvite, signal))().then(
-            (conversationId) =>
-              create(JoinConversationsResponseSchema, {
-                instanceId: j.instanceId,
-                outcome: { case: "joined", value: { conversationId } },
-              }),
-            (err: unknown) =>
-              create(JoinConversationsResponseSchema, {
-                instanceId: j.instanceId,
-                outcome: { case: "error", value: refusal("JoinConversations", j.instanceId, err) },
-              }),
+        req.joins.map(async (j) =>
+          create(
+            JoinConversationsResponseSchema,
+            await outcomeOf("JoinConversations", j.instanceId, "joined", async () => ({
+              conversationId: await agent(j.instanceId).joinConversation(j.conversationInvite, signal),
+            })),
           ),
         ),
       );
@@ -123,21 +129,15 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
         req.instances.map((r) => r.instanceId),
       );
       const outcomes = await Promise.all(
-        req.instances.map(async (r) => {
-          try {
+        req.instances.map(async (r) =>
+          create(
+            InstanceAttestOutcomeSchema,
             // An item without its request is what the single call gets with an empty body.
-            const attested = await agent(r.instanceId).attest(r.attest ?? create(AttestRequestSchema));
-            return create(InstanceAttestOutcomeSchema, {
-              instanceId: r.instanceId,
-              outcome: { case: "attested", value: attested },
-            });
-          } catch (err) {
-            return create(InstanceAttestOutcomeSchema, {
-              instanceId: r.instanceId,
-              outcome: { case: "error", value: refusal("AttestInstances", r.instanceId, err) },
-            });
-          }
-        }),
+            await outcomeOf("AttestInstances", r.instanceId, "attested", () =>
+              agent(r.instanceId).attest(r.attest ?? create(AttestRequestSchema)),
+            ),
+          ),
+        ),
       );
       const attested = outcomes.filter((o) => o.outcome.case === "attested").length;
       opts.log.info("instances attested", { asked: outcomes.length, attested });
