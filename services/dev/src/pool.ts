@@ -24,11 +24,7 @@ import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_BUDGET } from "./budget.js";
 import { startSecondHost } from "./second-host.js";
 import { keptPort } from "./kept-ports.js";
-
-export const DEFAULT_CHAIN_PORT = 8545;
-export const DEFAULT_MAIL_PORT = 2525;
-export const DEFAULT_POP3_PORT = 1110;
-export const DEFAULT_SMS_PORT = 8125;
+import { DEFAULT_CHAIN_PORT, DEFAULT_MAIL_PORT, DEFAULT_POP3_PORT, DEFAULT_SMS_PORT } from "./ports.js";
 
 export interface PoolOptions {
   /** Where embedded databases and local secrets live. */

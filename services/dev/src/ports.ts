@@ -5,7 +5,13 @@
 // stack trace. Checked before anything starts, so nothing is left half up.
 import { createServer } from "node:net";
 import { DEFAULT_DEVNODE_PORT } from "@convos-pool/xmtp-devnode";
-import { DEFAULT_CHAIN_PORT, DEFAULT_MAIL_PORT, DEFAULT_POP3_PORT, DEFAULT_SMS_PORT } from "./pool.js";
+
+// The local providers' fixed ports live here, not in pool.ts: the check needs them before
+// (and without) loading every service pool.ts starts.
+export const DEFAULT_CHAIN_PORT = 8545;
+export const DEFAULT_MAIL_PORT = 2525;
+export const DEFAULT_POP3_PORT = 1110;
+export const DEFAULT_SMS_PORT = 8125;
 
 export interface FixedPort {
   /** The environment variable that moves it. */
