@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, createClient, type ConnectRouter } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { LimitExceededSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
@@ -64,6 +63,9 @@ describe("POOL_LIMITS", () => {
 
 describe("RateLimit", () => {
   it("lets `points` through per key and window, then answers RESOURCE_EXHAUSTED with LimitExceeded and retry-after", async () => {
+    // The window passes on a test clock (Date and timers), not the machine's.
+    vi.useFakeTimers();
+    onTestFinished(() => void vi.useRealTimers());
     const limit = new RateLimit("things per caller", { points: 2, seconds: 1 }, memoryRates);
     await limit.take("a");
     await limit.take("a");
@@ -75,7 +77,9 @@ describe("RateLimit", () => {
     );
     expect(limitExceededOf(err)).toEqual({ limit: "things per caller", retryAfterSeconds: 1 });
     expect(err.metadata.get("retry-after")).toBe("1");
-    await sleep(1_050); // the scenario: the 1 s window passes, and the allowance comes back
+    vi.advanceTimersByTime(990); // still inside the 1 s window
+    expect(limitExceededOf(await limit.take("a").catch((e: unknown) => e))?.limit).toBe("things per caller");
+    vi.advanceTimersByTime(60); // the window has passed, and the allowance comes back
     await limit.take("a");
   });
 
