@@ -312,14 +312,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "patch-hash":
       return templates.patchHashOf(ctx, a.FILE as string);
     case "verify-agent":
-      return verify.verifyAgent(ctx, a.INBOX as string, {
-        ...(p.profile !== undefined ? { profile: p.profile } : {}),
-        ...(p.conversation !== undefined ? { conversation: p.conversation } : {}),
-        ...(p.convosHome !== undefined ? { convosHome: p.convosHome } : {}),
-        ...(p.convosEnv !== undefined ? { convosEnv: p.convosEnv } : {}),
-        ...(p.invite !== undefined ? { invite: p.invite } : {}),
-        ...(p.jwksUrl !== undefined ? { jwksUrl: p.jwksUrl } : {}),
-      });
+      return verify.verifyAgent(ctx, a.INBOX as string, p);
     default: {
       // A command in the table (command-line/table.ts) without its case here does not compile.
       const missing: never = p.command;

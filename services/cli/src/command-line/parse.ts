@@ -19,10 +19,17 @@ import { conversationToolsArg, type ConversationToolsName } from "../commands/co
 import { entryIdsArg, secretsArg } from "../commands/memory/args.js";
 import { boundsArgs, shareArg, type BoundsArgs } from "../commands/rollouts/args.js";
 import { sortArg, type Sort } from "../commands/templates/args.js";
+import type { VerifyAgentOptions } from "../commands/verify/commands.js";
 
 export { CommandUsageError };
 
-export interface ParsedCommand {
+/**
+ * The options of every command, read. verify-agent's are VerifyAgentOptions
+ * as its command takes them (where the agent's profile comes from, the
+ * invite, the JWKS); their `conversation` is keygen's and participation's
+ * too, the conversation it applies to (its group id).
+ */
+export interface ParsedCommand extends VerifyAgentOptions {
   command: CommandName;
   /** Positionals by their names in COMMANDS. */
   args: Record<string, string>;
@@ -93,14 +100,6 @@ export interface ParsedCommand {
   /** `--offer on|off` and `--adopt on|off` of sharing. */
   offer?: boolean;
   adopt?: boolean;
-  /** verify-agent: where the agent's profile comes from, the invite, the JWKS. */
-  profile?: string;
-  /** verify-agent's and keygen's; participation's: the conversation it applies to (its group id). */
-  conversation?: string;
-  convosHome?: string;
-  convosEnv?: string;
-  invite?: string;
-  jwksUrl?: string;
   /** `--share PERCENT` of rollout start and widen, in hundredths of a percent. */
   share?: number;
   /** `--bound SIGNAL=BOUND ...` and `--false-alarm RATE` of rollout start, by the kit's names (rolloutBoundsJson). */
