@@ -2,6 +2,15 @@
 // commands are commands.ts's, and command-line/table.ts lists every area's.
 import { PAGE, type CommandSyntax } from "../../core/syntax.js";
 
+/** A new version of the content (update, patch, rollback): based on version N, with release notes, signed past a wallet removal. */
+const NEW_VERSION = {
+  options: ["version", "notes", "acknowledge-wallet-removal"],
+  flags: "[--version N] [--notes TEXT] [--acknowledge-wallet-removal]",
+} as const;
+
+/** A change of the template's standing (publish, unpublish, archive, delete): of ID, based on version N. */
+const STANDING = { args: ["ID"], options: ["version"], synopsis: "ID [--version N]" } as const;
+
 export const TEMPLATE_COMMANDS = {
   create: {
     args: ["FILE"],
@@ -17,39 +26,31 @@ export const TEMPLATE_COMMANDS = {
   },
   update: {
     args: ["ID", "FILE"],
-    options: ["version", "notes", "acknowledge-wallet-removal"],
-    synopsis: "ID FILE.json [--version N] [--notes TEXT] [--acknowledge-wallet-removal]",
+    options: NEW_VERSION.options,
+    synopsis: `ID FILE.json ${NEW_VERSION.flags}`,
     summary:
       "replace the content (based on version N; default: the current one), with release notes; a version without the pool's wallet needs --acknowledge-wallet-removal",
   },
   patch: {
     args: ["ID", "FILE"],
-    options: ["version", "notes", "acknowledge-wallet-removal"],
-    synopsis: "ID FILE.json [--version N] [--notes TEXT] [--acknowledge-wallet-removal]",
+    options: NEW_VERSION.options,
+    synopsis: `ID FILE.json ${NEW_VERSION.flags}`,
     summary: "change only the content fields present in FILE.json",
   },
   publish: {
-    args: ["ID"],
-    options: ["version"],
-    synopsis: "ID [--version N]",
+    ...STANDING,
     summary: "make the template public (the store)",
   },
   unpublish: {
-    args: ["ID"],
-    options: ["version"],
-    synopsis: "ID [--version N]",
+    ...STANDING,
     summary: "make the template private again",
   },
   archive: {
-    args: ["ID"],
-    options: ["version"],
-    synopsis: "ID [--version N]",
+    ...STANDING,
     summary: "archive: hidden from the store and new claims, history kept",
   },
   delete: {
-    args: ["ID"],
-    options: ["version"],
-    synopsis: "ID [--version N]",
+    ...STANDING,
     summary: "delete the template and its history for good",
   },
   versions: {
@@ -66,8 +67,8 @@ export const TEMPLATE_COMMANDS = {
   },
   rollback: {
     args: ["ID", "TARGET"],
-    options: ["version", "notes", "acknowledge-wallet-removal"],
-    synopsis: "ID TARGET [--version N] [--notes TEXT] [--acknowledge-wallet-removal]",
+    options: NEW_VERSION.options,
+    synopsis: `ID TARGET ${NEW_VERSION.flags}`,
     summary: "new version with the content of version TARGET",
   },
   browse: {
