@@ -112,16 +112,19 @@ export async function inSpan<T>(
   fn: (span: Span | undefined) => Promise<T>,
 ): Promise<T> {
   if (!tracing) return fn(undefined);
-  return trace.getTracer(TRACER).startActiveSpan(name, { attributes: safe(attributes) }, async (span) => {
-    try {
-      return await fn(span);
-    } catch (err) {
-      failed(span, err);
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  return trace.getTracer(TRACER).startActiveSpan(name, { attributes: safe(attributes) }, (span) => runIn(span, fn));
+}
+
+/** `fn` in `span`, which ends when `fn` settles and is marked failed by a throw (`failed`: the error's name and code only). */
+async function runIn<T>(span: Span, fn: (span: Span) => Promise<T>): Promise<T> {
+  try {
+    return await fn(span);
+  } catch (err) {
+    failed(span, err);
+    throw err;
+  } finally {
+    span.end();
+  }
 }
 
 /** Sets attributes on the active span (those `inSpan` could not know at its start), by the same rule. */
@@ -184,16 +187,7 @@ export function inServerSpan<T>(
 ): Promise<T> {
   if (!tracing) return fn(undefined);
   const { span, ctx } = startServerSpan(name, headers, nodeHeaderGetter, attributes);
-  return context.with(ctx, async () => {
-    try {
-      return await fn(span);
-    } catch (err) {
-      failed(span, err);
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  return context.with(ctx, () => runIn(span, fn));
 }
 
 /**
