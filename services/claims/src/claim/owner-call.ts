@@ -9,13 +9,8 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { callerInboxId } from "@convos-pool/kit/server";
-import { invalidArgument, unauthenticated } from "@convos-pool/kit/content";
-import {
-  type OperationFields,
-  type SignatureVerifier,
-  type SignedOperation,
-  X25519_KEY_BYTES,
-} from "@convos-pool/kit/signing";
+import { unauthenticated } from "@convos-pool/kit/content";
+import { type OperationFields, type SignatureVerifier, type SignedOperation } from "@convos-pool/kit/signing";
 import { callersLiveAgent } from "./policy.js";
 import { proveOwned, requireOwnerSignature } from "./proof.js";
 import { agentForFlow, type FlowAgent } from "./sql.js";
@@ -58,12 +53,5 @@ export function ownerSignedCall(deps: OwnerCallDeps) {
   };
 }
 
-/** The key an answer is sealed to for the owner: an X25519 public key. */
-export function recipientKey(key: Uint8Array): Uint8Array {
-  if (key.length !== X25519_KEY_BYTES)
-    throw invalidArgument(
-      "recipient_key",
-      `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`,
-    );
-  return key;
-}
+/** The key an answer is sealed to for the owner: an X25519 public key, checked as the agent checks it. */
+export { recipientKey } from "@convos-pool/kit/signing";

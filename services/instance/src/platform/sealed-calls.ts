@@ -5,17 +5,10 @@
 
 import type { SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
 import { invalidArgument } from "@convos-pool/kit/content";
-import { openSealed, SealedBoxError, X25519_KEY_BYTES } from "@convos-pool/kit/signing";
+import { openSealed, SealedBoxError } from "@convos-pool/kit/signing";
 
-/** `recipient_key`: an X25519 public key to seal the answer to. */
-export function recipientKey(key: Uint8Array): Uint8Array {
-  if (key.length !== X25519_KEY_BYTES)
-    throw invalidArgument(
-      "recipient_key",
-      `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`,
-    );
-  return key;
-}
+/** `recipient_key`: an X25519 public key to seal the answer to, checked as the claims service checks it. */
+export { recipientKey } from "@convos-pool/kit/signing";
 
 /** `sealed`, opened with the agent's memory key; INVALID_ARGUMENT when it was sealed to another key, or tampered with. */
 export async function openSealedToAgent(privateKey: Uint8Array, sealed: SealedBox): Promise<Uint8Array> {

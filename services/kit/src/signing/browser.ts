@@ -68,6 +68,7 @@ export {
   type MemoryKeyFields,
   memoryKeyMessage,
   openSealed,
+  recipientKey,
   SEALED_BOX_INFO,
   SEALED_NONCE_BYTES,
   type SealedBoxBytes,

@@ -2,7 +2,16 @@ import { fc, test as fcTest } from "@fast-check/vitest";
 import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { deriveInboxId } from "./inbox.js";
-import { memoryKeyMessage, openSealed, sealTo, SealedBoxError, verifyMemoryKey, x25519KeyPair } from "./sealed-box.js";
+import { ConnectError, Code } from "@connectrpc/connect";
+import {
+  memoryKeyMessage,
+  openSealed,
+  recipientKey,
+  sealTo,
+  SealedBoxError,
+  verifyMemoryKey,
+  x25519KeyPair,
+} from "./sealed-box.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -48,6 +57,26 @@ describe("sealed boxes", () => {
     await expect(openSealed(owner.privateKey, { ...box, ciphertext: new Uint8Array(15) })).rejects.toThrow(
       /shorter than its 16-byte tag/,
     );
+  });
+});
+
+describe("a request's recipient key", () => {
+  it("is taken as it is when it is an X25519 public key", () => {
+    const { publicKey } = x25519KeyPair();
+    expect(recipientKey(publicKey)).toBe(publicKey);
+  });
+
+  it("is refused with INVALID_ARGUMENT naming recipient_key and its length when it is not 32 bytes", () => {
+    const e = (() => {
+      try {
+        recipientKey(new Uint8Array(31));
+      } catch (err) {
+        return ConnectError.from(err);
+      }
+      throw new Error("a 31-byte key was taken");
+    })();
+    expect(e.code).toBe(Code.InvalidArgument);
+    expect(e.rawMessage).toMatch(/recipient_key.*not 31/);
   });
 });
 

@@ -10,10 +10,21 @@
 
 import { x25519 } from "@noble/curves/ed25519";
 import { bytesToHex, recoverMessageAddress, type Hex } from "viem";
+import { invalidArgument } from "../content/errors.js";
 import { deriveInboxId } from "./inbox.js";
 
 export const SEALED_BOX_INFO = "convos-pool/sealed-box/v1";
 export const X25519_KEY_BYTES = 32;
+
+/** A request's `recipient_key`, the X25519 public key an answer is sealed to; INVALID_ARGUMENT naming it otherwise. */
+export function recipientKey(key: Uint8Array): Uint8Array {
+  if (key.length !== X25519_KEY_BYTES)
+    throw invalidArgument(
+      "recipient_key",
+      `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`,
+    );
+  return key;
+}
 export const SEALED_NONCE_BYTES = 12;
 const GCM_TAG_BYTES = 16;
 
