@@ -10,7 +10,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { callerInboxId } from "@convos-pool/kit/server";
 import { unauthenticated } from "@convos-pool/kit/content";
-import { type OperationFields, type SignatureVerifier, type SignedOperation } from "@convos-pool/kit/signing";
+import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
 import { callersLiveAgent } from "./policy.js";
 import { proveOwned, requireOwnerSignature } from "./proof.js";
 import { agentForFlow, type FlowAgent } from "./sql.js";
