@@ -5,13 +5,14 @@
 // and what it answers. The codecs and types are the Convos CLI's own, so
 // that the pool reads and writes exactly what the apps do.
 import { randomUUID } from "node:crypto";
+import type { ClientOptions } from "@xmtp/node-sdk";
 import type { EncodedContent } from "./app-data.js";
-import type { CapabilityRequest } from "@xmtp/convos-cli/utils/capabilityRequest";
+import { CapabilityRequestCodec, type CapabilityRequest } from "@xmtp/convos-cli/utils/capabilityRequest";
 import {
   CapabilityRequestResultCodec,
   type CapabilityRequestResultStatus,
 } from "@xmtp/convos-cli/utils/capabilityRequestResult";
-import type { ConnectionInvocation } from "@xmtp/convos-cli/utils/connectionInvocation";
+import { ConnectionInvocationCodec, type ConnectionInvocation } from "@xmtp/convos-cli/utils/connectionInvocation";
 import { ConnectionInvocationResultCodec } from "@xmtp/convos-cli/utils/connectionInvocationResult";
 import { ConnectionPayloadCodec } from "@xmtp/convos-cli/utils/connectionPayload";
 import {
@@ -59,6 +60,18 @@ export {
   type InvocationStatus,
 } from "@xmtp/convos-cli/utils/connectionTypes";
 export type { CapabilitySubject } from "@xmtp/convos-cli/utils/capabilityTypes";
+
+/** ConvosConnections' five content types, which the Convos apps read (docs/connections.md): an agent's client and a person's both register them. */
+export function connectionCodecs(): NonNullable<ClientOptions["codecs"]> {
+  // The Convos CLI's codecs are typed against its own copy of the content-type primitives.
+  return [
+    new ConnectionPayloadCodec(),
+    new ConnectionInvocationCodec(),
+    new ConnectionInvocationResultCodec(),
+    new CapabilityRequestCodec(),
+    new CapabilityRequestResultCodec(),
+  ] as unknown as NonNullable<ClientOptions["codecs"]>;
+}
 
 // What a phone sends, as the apps build it: the one place both phones the
 // pool plays (the `person` tool's, and the tests') make it.

@@ -17,13 +17,7 @@ import {
   type Reply,
 } from "@xmtp/node-sdk";
 import { createXmtpClient } from "./client.js";
-import {
-  CapabilityRequestCodec,
-  CapabilityRequestResultCodec,
-  ConnectionInvocationCodec,
-  ConnectionInvocationResultCodec,
-  ConnectionPayloadCodec,
-} from "./connections.js";
+import { connectionCodecs } from "./connections.js";
 import { joinConversation, type JoinedGroup, type JoiningClient, type Joined } from "./join.js";
 import type { InboxResolver } from "@convos-pool/kit/signing";
 
@@ -40,18 +34,6 @@ export function newPersonKey(): PersonKey {
     privateKey: generatePrivateKey(),
     dbEncryptionKey: randomBytes(32).toString("hex"),
   };
-}
-
-/** ConvosConnections' five content types, which the Convos apps read (docs/connections.md). */
-function connectionCodecs(): NonNullable<Parameters<typeof createXmtpClient>[1]["codecs"]> {
-  // The Convos CLI's codecs are typed against its own copy of the content-type primitives.
-  return [
-    new ConnectionPayloadCodec(),
-    new ConnectionInvocationCodec(),
-    new ConnectionInvocationResultCodec(),
-    new CapabilityRequestCodec(),
-    new CapabilityRequestResultCodec(),
-  ] as unknown as ReturnType<typeof connectionCodecs>;
 }
 
 /**

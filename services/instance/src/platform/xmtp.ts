@@ -26,15 +26,7 @@ import {
   type TransactionReference,
 } from "@xmtp/node-sdk";
 import type { LocalAccount } from "viem/accounts";
-import {
-  CapabilityRequestCodec,
-  CapabilityRequestResultCodec,
-  ConnectionInvocationCodec,
-  ConnectionInvocationResultCodec,
-  ConnectionPayloadCodec,
-  createXmtpClient,
-  type XmtpClientOptions,
-} from "@convos-pool/convos";
+import { connectionCodecs, createXmtpClient, type XmtpClientOptions } from "@convos-pool/convos";
 import {
   MemberKind,
   ProfileSnapshotSchema,
@@ -173,11 +165,7 @@ export const CONVOS_CODECS: Codec[] = [
   // The pool's own: a parent's summary for its clone (clone/summary.ts).
   cloneSummaryCodec,
   // ConvosConnections: what people's phones share, and what the agent asks of them (connections/).
-  new ConnectionPayloadCodec() as Codec,
-  new ConnectionInvocationCodec() as Codec,
-  new ConnectionInvocationResultCodec() as Codec,
-  new CapabilityRequestCodec() as Codec,
-  new CapabilityRequestResultCodec() as Codec,
+  ...connectionCodecs(),
 ];
 
 /**
