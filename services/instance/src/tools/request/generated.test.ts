@@ -154,7 +154,7 @@ function everyValue(text: string): ChosenAct[] {
 }
 
 describe("generated requests in four languages", () => {
-  test.prop([clause, fc.constantFrom(...MARKERS)], { numRuns: 400 })(
+  test.prop([clause, fc.constantFrom(...MARKERS)], { numRuns: 100 })(
     "a clause that asks, wrapped in any part that asks for nothing in any language, binds nothing, whatever a chooser chooses",
     (c, wrap) => {
       const text = wrap(c);
@@ -194,7 +194,7 @@ describe("generated requests in four languages", () => {
   };
   const walletOf = (to: string) => BOOK[to]?.address ?? to;
 
-  test.prop([payments], { numRuns: 300 })(
+  test.prop([payments], { numRuns: 100 })(
     "a list of payments binds each amount to its own recipient only, whatever a chooser pairs; the grammar binds each once",
     (g) => {
       const text = list(g);

@@ -280,7 +280,7 @@ const before = fc.constantFrom("", "", "(", '"', "«", "'", "*", "\n");
 const after = fc.constantFrom("", "", ")", ".", ",", "!", "?", ":", ";", '"', "»", "'", "*", "\n");
 
 describe("fuzzed", () => {
-  test.prop([anyText], { numRuns: 500 })(
+  test.prop([anyText], { numRuns: 100 })(
     "no reader throws on arbitrary text, and what each finds, in order, normalizes to its value",
     (text) => {
       for (const kind of KINDS) {
@@ -304,7 +304,7 @@ describe("fuzzed", () => {
     },
   );
 
-  test.prop([anyText], { numRuns: 500 })(
+  test.prop([anyText], { numRuns: 100 })(
     "a number found is a +, groups of digits and their separators, never glued to a word on either side",
     (text) => {
       for (const f of findTargets("phone", text)) {
@@ -315,7 +315,7 @@ describe("fuzzed", () => {
     },
   );
 
-  test.prop([held.chain((h) => fc.tuple(fc.constant(h), written(h))), words, before, after, words], { numRuns: 500 })(
+  test.prop([held.chain((h) => fc.tuple(fc.constant(h), written(h))), words, before, after, words], { numRuns: 100 })(
     "a value written between arbitrary words and punctuation is found exactly once, with its value, where it was written",
     ([h, w], lead, open, close, trail) => {
       const text = `${lead} ${open}${w}${close} ${trail}`;
