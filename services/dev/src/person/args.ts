@@ -2,19 +2,10 @@
 // line is a UsageError (exit 2 with the usage), never a half-done command.
 import { parseArgs } from "node:util";
 import type { CapabilityRequestResultStatus, ConnectionKind, InvocationStatus } from "@convos-pool/convos";
+import { CONNECTION_KINDS } from "@convos-pool/kit/content";
 
-/** ConvosConnections' kinds, as the phone's payloads name them. */
-export const KINDS = [
-  "health",
-  "calendar",
-  "contacts",
-  "location",
-  "photos",
-  "music",
-  "home_kit",
-  "screen_time",
-  "motion",
-] as const satisfies readonly ConnectionKind[];
+/** ConvosConnections' kinds, as the phone's payloads name them: the kit's, held to the Convos CLI's by its test. */
+export const KINDS = CONNECTION_KINDS satisfies readonly ConnectionKind[];
 /** What a phone may answer an invocation. */
 export const STATUSES = [
   "success",
