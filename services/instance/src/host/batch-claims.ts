@@ -83,13 +83,25 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
     }
   }
 
+  /** A batch answered once every outcome is in (configure, attest): how many came out `success` is logged. */
+  async function allOf<O extends { outcome: { case: string | undefined } }>(
+    success: string,
+    pending: Promise<O>[],
+  ): Promise<{ outcomes: O[] }> {
+    const outcomes = await Promise.all(pending);
+    const succeeded = outcomes.filter((o) => o.outcome.case === success).length;
+    opts.log.info(`instances ${success}`, { asked: outcomes.length, [success]: succeeded });
+    return { outcomes };
+  }
+
   return {
     async configureInstances(req) {
       checkTargets(
         "instances",
         req.instances.map((r) => r.instanceId),
       );
-      const outcomes = await Promise.all(
+      return allOf(
+        "configured",
         req.instances.map(async (r) =>
           create(
             InstanceConfigureOutcomeSchema,
@@ -100,9 +112,6 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
           ),
         ),
       );
-      const configured = outcomes.filter((o) => o.outcome.case === "configured").length;
-      opts.log.info("instances configured", { asked: outcomes.length, configured });
-      return { outcomes };
     },
 
     async *joinConversations(req, signal) {
@@ -128,7 +137,8 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
         "instances",
         req.instances.map((r) => r.instanceId),
       );
-      const outcomes = await Promise.all(
+      return allOf(
+        "attested",
         req.instances.map(async (r) =>
           create(
             InstanceAttestOutcomeSchema,
@@ -139,9 +149,6 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
           ),
         ),
       );
-      const attested = outcomes.filter((o) => o.outcome.case === "attested").length;
-      opts.log.info("instances attested", { asked: outcomes.length, attested });
-      return { outcomes };
     },
   };
 }
