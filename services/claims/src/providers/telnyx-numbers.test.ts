@@ -1,5 +1,9 @@
+// The Telnyx number provider against the local SMS stand-in (@convos-pool/local-providers), a real
+// HTTP server in this process that sells, orders and texts as Telnyx's API does. Each test buys from
+// a stand-in of its own, so the tests run at once: most of each one's time is waiting for an order
+// to complete (the stand-in's 150 ms, found by the provider's first look 200 ms after ordering).
 import { startLocalSms, type LocalSms } from "@convos-pool/local-providers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { TelnyxNumberProvider } from "./telnyx-numbers.js";
 import { ProvisioningError } from "./types.js";
 
@@ -8,7 +12,8 @@ const FAST = 5;
 
 const started: LocalSms[] = [];
 
-afterEach(async () => {
+// After all, not after each: the tests run at once, and one's end must not close another's stand-in.
+afterAll(async () => {
   for (const s of started.splice(0)) await s.close();
 });
 
@@ -51,7 +56,7 @@ async function refusal(p: Promise<unknown>): Promise<ProvisioningError> {
   return err as ProvisioningError;
 }
 
-describe("the Telnyx phone-number provider (against the stand-in)", () => {
+describe.concurrent("the Telnyx phone-number provider (against the stand-in)", () => {
   it("buys a number from the inventory under the instance's id, and gives the instance no secret", async () => {
     const { sms, inventory } = await telnyxSelling(3);
     const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey, retryBackoffMs: FAST });
