@@ -10,7 +10,6 @@
 
 import type { Logger } from "@convos-pool/kit/server";
 import type { HistoryLine, InboundTextTurn, LlmProvider } from "../../model/turn.js";
-import { withoutAddress } from "../../memory/store.js";
 import { memoryIn, type Walls } from "../../memory/walls.js";
 import type { AnswerRef } from "../../memory/feedback.js";
 import type { AskModel, Lessons } from "../../memory/lessons.js";
@@ -152,8 +151,8 @@ export class CarryOut {
     const config = agent.settings.config;
     const memory = agent.memory.current;
     if (!config || !memory) return; // released while the message waited for its turn
-    // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to.
-    const said = { ...m, content: withoutAddress(m.content, config.agentName) };
+    // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to (plan.ts).
+    const said = { ...m, content: plan.said };
     // The owner's saves to the address book, each asked apart while the turn goes on (address-book-requests.ts).
     if (plan.role === "owner" && plan.answer.kind !== "none") askToSave(agent, said);
     const lesson = await agent.lessons.text(group, memory, said, { forget: plan.forget, correction: plan.correction });

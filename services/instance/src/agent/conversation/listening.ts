@@ -387,7 +387,8 @@ export class Conversation {
       return;
     }
     agent.status.active();
-    const arrival = planArrival(arrivingOf(m), {
+    const read = readOf(m, agent.status.inboxId);
+    const arrival = planArrival(read.arriving, {
       self: agent.status.inboxId,
       ownerId: agent.settings.config?.ownerId,
       mayAnswer,
@@ -412,9 +413,9 @@ export class Conversation {
     }
     const standing = standingOf(m.senderInboxId, this.whoIsWho());
     // Only what may become a turn counts against a member's share: a reaction or a catch-up's older message is quick.
-    const counted = standing === "member" && mayAnswer && isText(m);
+    const counted = standing === "member" && mayAnswer && read.message.text !== undefined;
     const turn = agent.turns.offer(
-      () => this.scope.within(this, () => this.turn(m, mayAnswer)).finally(() => this.waiting.delete(m.id)),
+      () => this.scope.within(this, () => this.turn(m, read, mayAnswer)).finally(() => this.waiting.delete(m.id)),
       {
         standing,
         sender: m.senderInboxId,
@@ -433,7 +434,7 @@ export class Conversation {
       senderInboxId: m.senderInboxId,
     });
     const now = Date.now();
-    if (!tellsDropped(this.whoIsWho(), heardOf(m), this.dropNoticeAt.get(m.senderInboxId), now)) return;
+    if (!tellsDropped(this.whoIsWho(), read.message, this.dropNoticeAt.get(m.senderInboxId), now)) return;
     this.dropNoticeAt.set(m.senderInboxId, now);
     void this.voice
       .replyTo(TOO_MANY_WAITING, { id: m.id, senderInboxId: m.senderInboxId })
@@ -472,19 +473,19 @@ export class Conversation {
     return stopped;
   }
 
-  /** One message in its turn: who is who from its profiles, the facts, the plan carried out (carry-out.ts), read up to here. */
-  private async turn(m: AgentMessage, mayAnswer: boolean): Promise<void> {
+  /** One message in its turn, as read on its arrival: who is who from its profiles, the facts, the plan carried out (carry-out.ts), read up to here. */
+  private async turn(m: AgentMessage, read: Read, mayAnswer: boolean): Promise<void> {
     const agent = this.agent;
     const convo = this.convo;
     const group = this.listening;
     if (!convo || !group || agent.status.stopped) return;
     // Who is who: only a sender's own profile counts (people.ts).
-    let changed = applyProfiles(convo, profilesIn(m), agent.status.inboxId);
+    let changed = applyProfiles(convo, read.profiles, agent.status.inboxId);
     if (m.contentType?.typeId === "group_updated") this.members = undefined;
-    if (othersJoined(m, agent.status.inboxId) && this.onOthersJoined)
+    if (read.othersJoined && this.onOthersJoined)
       void this.onOthersJoined().catch((err: unknown) => agent.log.warn("profile not said again", { err }));
     const members = await this.knowMembers(group);
-    await this.carryOut.message(m, messageOf(m), { ...this.whoIsWho(), members: members.size, mayAnswer }, group);
+    await this.carryOut.message(m, read.message, { ...this.whoIsWho(), members: members.size, mayAnswer }, group);
     if (this.convo === convo && this.done(m)) changed = true;
     if (changed && this.convo === convo) await saveState(agent.ws, convo);
   }
@@ -522,30 +523,31 @@ export class Conversation {
   }
 }
 
-/**
- * A message as planArrival reads it: a text's reply, a reaction added, a tap
- * on a button (what may answer the owner's question, tools/approvals/policy.ts), or
- * buttons (whose ids may copy the question's).
- */
-function arrivingOf(m: AgentMessage): Arriving {
-  if (isIntent(m))
-    return { senderInboxId: m.senderInboxId, tap: { buttons: m.content.id, action: m.content.actionId } };
-  if (isActions(m))
-    return { senderInboxId: m.senderInboxId, buttons: [m.content.id, ...m.content.actions.map((a) => a.id)] };
-  if (isReaction(m))
-    return m.content.action === REACTION_ADDED
-      ? { senderInboxId: m.senderInboxId, reaction: { to: m.content.reference, emoji: m.content.content } }
-      : { senderInboxId: m.senderInboxId };
-  const replyTo = (m as TextMessage).replyTo;
-  return isText(m) && replyTo
-    ? { senderInboxId: m.senderInboxId, reply: { to: replyTo, text: m.content } }
-    : { senderInboxId: m.senderInboxId };
+/** A message read once, on its arrival: what the plans read of it (plan.ts), and who is who it tells (its turn applies it). */
+interface Read {
+  /** As planArrival reads it: a text's reply, a reaction added, a tap on a button (what may answer the owner's question, tools/approvals/policy.ts), or buttons (whose ids may copy the question's). */
+  arriving: Arriving;
+  /** As planMessage reads it in its turn. */
+  message: Message;
+  /** Its sender's own profile, when it carries one (people.ts). */
+  profiles: ReturnType<typeof profilesIn>;
+  /** Others than `self` added to the group. */
+  othersJoined: boolean;
 }
 
-/** A message as planMessage reads it. */
-function messageOf(m: AgentMessage): Message {
+function readOf(m: AgentMessage, self: string): Read {
+  const heard = heardOf(m);
+  const { senderInboxId, text } = heard;
   const replyTo = (m as TextMessage).replyTo;
-  return { ...heardOf(m), reaction: isReaction(m), id: m.id, ...(replyTo ? { replyTo } : {}) };
+  const message: Message = { ...heard, reaction: isReaction(m), id: m.id, ...(replyTo ? { replyTo } : {}) };
+  let arriving: Arriving = { senderInboxId };
+  if (isIntent(m)) arriving = { senderInboxId, tap: { buttons: m.content.id, action: m.content.actionId } };
+  else if (isActions(m)) arriving = { senderInboxId, buttons: [m.content.id, ...m.content.actions.map((a) => a.id)] };
+  else if (isReaction(m)) {
+    if (m.content.action === REACTION_ADDED)
+      arriving = { senderInboxId, reaction: { to: m.content.reference, emoji: m.content.content } };
+  } else if (text !== undefined && replyTo) arriving = { senderInboxId, reply: { to: replyTo, text } };
+  return { arriving, message, profiles: profilesIn(m), othersJoined: othersJoined(m, self) };
 }
 
 /** A message as policy.ts reads it. */

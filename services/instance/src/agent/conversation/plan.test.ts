@@ -175,6 +175,7 @@ describe("whom it answers and learns from", () => {
         kind: "text",
         role: "member",
         person: true,
+        said: "my diet is vegan",
         forget: false,
         correction: true,
         answer: { kind: "turn" },
@@ -184,6 +185,11 @@ describe("whom it answers and learns from", () => {
     // The answer's call is counted now; learning's when it is made, after the answer.
     expect(pace.spent).toEqual([{ at: NOW, by: PERSON, owner: false }]);
     expect(pace.lastAnswerAt).toBe(NOW);
+  });
+
+  it("reads a text without the name it is said to, once: what it learns from and reads a correction in", () => {
+    const { plans } = run([text(PERSON, "Tabby, my diet is vegan"), text(PERSON, "tell Tabby I said hi")]);
+    expect(plans.map((p) => p.kind === "text" && p.said)).toEqual(["my diet is vegan", "tell Tabby I said hi"]);
   });
 
   it("answers its owner in the owner's role", () => {
@@ -210,6 +216,7 @@ describe("whom it answers and learns from", () => {
       kind: "text",
       role: "member",
       person: false,
+      said: "what is the time?",
       forget: false,
       correction: false,
       answer: { kind: "turn" },
@@ -320,6 +327,7 @@ describe("forgetting and corrections", () => {
       kind: "text",
       role: "member",
       person: true,
+      said: "forget what you learned from me",
       forget: true,
       correction: false,
       answer: { kind: "turn" },
@@ -349,6 +357,7 @@ describe("a catch-up", () => {
         kind: "text",
         role: "member",
         person: true,
+        said: "my diet is vegan",
         forget: false,
         correction: true,
         answer: { kind: "none" },
@@ -358,6 +367,7 @@ describe("a catch-up", () => {
         kind: "text",
         role: "member",
         person: true,
+        said: "forget what you learned from me",
         forget: true,
         correction: false,
         answer: { kind: "none" },
@@ -377,6 +387,7 @@ describe("what a message may cost", () => {
         kind: "text",
         role: "member",
         person: true,
+        said: "hi",
         forget: false,
         correction: true,
         answer: { kind: "refused", refused: "member", notice: true },
@@ -386,6 +397,7 @@ describe("what a message may cost", () => {
         kind: "text",
         role: "member",
         person: true,
+        said: "again",
         forget: false,
         correction: true,
         answer: { kind: "refused", refused: "member", notice: false },

@@ -23,6 +23,7 @@
 import { asksWhatItMayDo, type ResolvedParticipation } from "@convos-pool/kit/content";
 import type { InboundTextTurn } from "../../model/turn.js";
 import { isForgetMe } from "../../memory/provenance.js";
+import { withoutAddress } from "../../memory/store.js";
 import type { OwnerAnswer } from "../../tools/approvals/policy.js";
 import { memberRole } from "../../platform/roles.js";
 import { noticeDue, spend, type Refusal, type Spent } from "./budget.js";
@@ -182,6 +183,8 @@ export interface TextPlan {
   role: "owner" | "member";
   /** A person or its principal, not another agent: counted among the day's people (state/signals.ts). */
   person: boolean;
+  /** What it learns from, and reads a correction or a confirmation in: the text without the name it is said to. */
+  said: string;
   forget: boolean;
   correction: boolean;
   /** turn: a model call, counted; refused: none (`notice`: say BUSY_NOTICE); none: a catch-up's older message. */
@@ -233,8 +236,7 @@ export function planMessage(m: Message, facts: MessageFacts): { plan: MessagePla
   }
   const next: Pace = { ...pace, agentChain, talk };
   if (decision !== "answer") {
-    if (decision === "ignore" && m.reaction && fromPrincipalOrHuman(facts, m.senderInboxId))
-      return { plan: { kind: "reaction" }, pace: next };
+    if (decision === "ignore" && m.reaction && person) return { plan: { kind: "reaction" }, pace: next };
     return { plan: { kind: decision }, pace: next };
   }
   // "What can you do here?" is answered from the pool's code, never the model's words.
@@ -259,7 +261,11 @@ export function planMessage(m: Message, facts: MessageFacts): { plan: MessagePla
     }
   }
   const learn = !learns || forget || answer.kind === "refused" ? "none" : facts.learnsByRule ? "by-rule" : "by-model";
-  return { plan: { kind: "text", role, person, forget, correction: learns && !forget, answer, learn }, pace: next };
+  const said = withoutAddress(m.text ?? "", facts.agentName);
+  return {
+    plan: { kind: "text", role, person, said, forget, correction: learns && !forget, answer, learn },
+    pace: next,
+  };
 }
 
 /** turn: answered by the model, within what its owner lets it answer outsiders; pass-on: said as it came, without the model. */
