@@ -168,18 +168,20 @@ async function whereItStopped(question?: Question): Promise<string> {
   const group = async () =>
     (await (await client()).conversations.getConversationById(clubId)) ??
     Promise.reject(new Error("Dinner club is not in the agent's XMTP database"));
-  const view = async (g: { debugInfo(): Promise<{ epoch: bigint; maybeForked: boolean; forkDetails: string }> }) => {
+  /** A client's view of the group: whether it is in it, its epoch, whether XMTP suspects a fork, and how many members. */
+  const view = async (g: {
+    isActive: boolean;
+    debugInfo(): Promise<{ epoch: bigint; maybeForked: boolean; forkDetails: string }>;
+    members(): Promise<unknown[]>;
+  }) => {
     const { epoch, maybeForked, forkDetails } = await g.debugInfo();
-    return { epoch, maybeForked, forkDetails };
+    return { active: g.isActive, epoch, maybeForked, forkDetails, members: (await g.members()).length };
   };
   await note("the agent's state and conversations on its host", () => ({
     state: InstanceState[agent().state],
     conversations: agent().conversations.map((c) => (c.conversationId === clubId ? "Dinner club" : c.conversationId)),
   }));
-  await note("the agent's view of the group", async () => ({
-    active: (await group()).isActive,
-    ...(await view(await group())),
-  }));
+  await note("the agent's view of the group", async () => view(await group()));
   await note("Eve's view of the group", async () => {
     await eve.group.sync();
     return view(eve.group);
