@@ -1,19 +1,10 @@
 // The values the rollout commands read from the command line: a share in
 // percent, and the bounds a start sets.
-import { ROLLOUT_SIGNAL_NAMES, ROLLOUT_SIGNALS } from "@convos-pool/kit/content";
+import { ROLLOUT_SIGNAL_NAMES, ROLLOUT_SIGNALS, type RolloutSignal } from "@convos-pool/kit/content";
 import { CommandUsageError } from "../../core/args.js";
 
-/** The bounds a start sets, by the kit's field names; those not given are the defaults (0.5; 0.05 for the false alarm). */
-export type BoundsArgs = Partial<{
-  removals: number;
-  pauses: number;
-  stopRequests: number;
-  thumbsDown: number;
-  corrections: number;
-  toolCallsFailed: number;
-  approvalsDeclined: number;
-  falseAlarm: number;
-}>;
+/** The bounds a start sets, by the kit's signal names; those not given are the defaults (0.5; 0.05 for the false alarm). */
+export type BoundsArgs = Partial<Record<RolloutSignal | "falseAlarm", number>>;
 
 /** `--share PERCENT`: 0.01 to 99.99, at most two decimals, as hundredths of a percent (10 → 1,000). */
 export function shareArg(value: string, command?: string): number {
