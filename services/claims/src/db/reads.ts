@@ -290,6 +290,8 @@ export interface ReachCounts {
   pending: number;
   failed: number;
   pinned: number;
+  /** Live instances by the version each runs (its applied key's first part), newest first. */
+  running: { version: number; count: number }[];
 }
 
 /**
@@ -304,7 +306,7 @@ export interface ReachCounts {
  * held release's.
  */
 export async function templateReach(em: EntityManager, templateId: string): Promise<ReachCounts> {
-  const [r] = await em.execute<Record<keyof ReachCounts, string | number | null>[]>(
+  const [r] = await em.execute<Record<Exclude<keyof ReachCounts, "running">, string | number | null>[]>(
     `with live as (select i.pinned, i.sync_error, i.applied_key, ${targetOf("i")} as target
          from instances i where i.template_id = ? and i.state = 'claimed')
      select coalesce((select version from template_releases where template_id = ?), 0) as "releaseVersion",
@@ -316,8 +318,15 @@ export async function templateReach(em: EntityManager, templateId: string): Prom
      from live`,
     [templateId, templateId],
   );
-  const n = (k: keyof ReachCounts) => Number(r?.[k] ?? 0);
+  const running = await em.execute<{ version: string | number; count: string | number }[]>(
+    `select i.applied_key[1] as version, count(*) as count from instances i
+     where i.template_id = ? and i.state = 'claimed' and i.applied_key is not null
+     group by 1 order by 1 desc`,
+    [templateId],
+  );
+  const n = (k: Exclude<keyof ReachCounts, "running">) => Number(r?.[k] ?? 0);
   return {
+    running: running.map((v) => ({ version: Number(v.version), count: Number(v.count) })),
     releaseVersion: n("releaseVersion"),
     live: n("live"),
     current: n("current"),

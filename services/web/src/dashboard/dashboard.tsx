@@ -17,6 +17,7 @@ import { useSession } from "../sign-in/session";
 import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, TableHead, usePages } from "../ui/ui";
 import { HeldLessons } from "./held-lessons";
 import { LearnedPatterns } from "./learned-patterns";
+import { reachView } from "./reach";
 
 // With its chart library (uPlot), loaded only when a dashboard is opened, as the comparison is.
 const UsageChart = lazy(() => import("./usage-chart").then((m) => ({ default: m.UsageChart })));
@@ -62,12 +63,9 @@ export function DashboardPage({ id }: { id: string }) {
     );
   }
   const all = instances.data.instances;
-  const r = instances.data.reach;
-  const liveCount = Number(r?.liveCount ?? 0n);
-  const current = Number(r?.currentCount ?? 0n);
-  // The template's newest version, and whether the pool holds it yet (its outbox delivers it within moments).
+  // The template's newest version, and how far it has reached, from what each live agent runs.
   const target = t.contentVersion;
-  const held = r && r.releaseVersion >= target;
+  const reach = reachView(target, instances.data.reach);
   const c = counts.data;
 
   return (
@@ -81,7 +79,7 @@ export function DashboardPage({ id }: { id: string }) {
     >
       <ul className="stats" aria-label="Counts">
         <li>
-          <strong data-testid="live-count">{c ? String(c.liveCount) : liveCount}</strong> live
+          <strong data-testid="live-count">{c ? String(c.liveCount) : reach.live}</strong> live
         </li>
         <li>
           <strong>{String(c ? c.totalCount : instances.data.totalCount)}</strong> ever claimed
@@ -103,20 +101,9 @@ export function DashboardPage({ id }: { id: string }) {
       <section aria-labelledby="reach-heading" className="card">
         <h2 id="reach-heading">Version {String(target)} reaching your agents</h2>
         <p role="status" data-testid="reach">
-          {liveCount === 0
-            ? "No live agents."
-            : !held
-              ? `Version ${target} is on its way to the pool; ${liveCount === 1 ? "the live agent runs an older version" : `${liveCount} live agents run older versions`}`
-              : [
-                  `${current} of ${liveCount} live agents run version ${target}`,
-                  r.pendingCount && `${r.pendingCount} updating`,
-                  r.failedCount && `${r.failedCount} failed (retrying)`,
-                  r.pinnedCount && `${r.pinnedCount} pinned by their owners`,
-                ]
-                  .filter(Boolean)
-                  .join("; ")}
+          {reach.text}
         </p>
-        <progress max={Math.max(liveCount, 1)} value={held ? current : 0} aria-label="Agents on the newest version" />
+        <progress max={Math.max(reach.live, 1)} value={reach.onNewest} aria-label="Agents on the newest version" />
       </section>
       <h2>Agents</h2>
       {all.length === 0 ? (
