@@ -165,6 +165,12 @@ describe("ClaimService.ListTemplateInstances", () => {
       failedCount: 1n,
       pinnedCount: 1n,
     });
+    // What each runs, whatever it follows: the ended one counts for nothing.
+    expect(page.reach?.running.map((r) => [r.version, r.count])).toEqual([
+      [3n, 2n],
+      [2n, 2n],
+      [1n, 1n],
+    ]);
     // Before any release, and with no live agents: zeros.
     const fresh = await claimsClient.listTemplateInstances(
       { templateId: (await createTemplate(creator)).id },
@@ -177,6 +183,7 @@ describe("ClaimService.ListTemplateInstances", () => {
       pendingCount: 0n,
       failedCount: 0n,
       pinnedCount: 0n,
+      running: [],
     });
   });
 

@@ -501,6 +501,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
           pendingCount: BigInt(reach.pending),
           failedCount: BigInt(reach.failed),
           pinnedCount: BigInt(reach.pinned),
+          running: reach.running.map((r) => ({ version: BigInt(r.version), count: BigInt(r.count) })),
         },
       };
     },

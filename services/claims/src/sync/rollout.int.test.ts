@@ -259,6 +259,10 @@ describe("a staged rollout", () => {
       pinnedCount: 2n,
       pendingCount: 0n,
     });
+    // What they run: the share on the new version, the rest (the pinned included) on the release.
+    const running = new Map(reach.running.map((r) => [r.version, r.count]));
+    expect(running.get(v + 1n)).toBe(BigInt(in60.length));
+    expect([...running.values()].reduce((a, b) => a + b, 0n)).toBe(reach.liveCount);
 
     // Paused: those on the new version stay; a new claim in the share is not moved.
     await pushStep(t, candidate, { rolloutId, action: RolloutAction.PAUSE, share: 6000, step: 3 });
