@@ -11,7 +11,7 @@ import { createLogger } from "@convos-pool/kit/server";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { MasterSeed } from "@convos-pool/kit/signing";
 import { seedKeys, walletAt } from "../platform/keys.js";
 import { openState, VAULT_FILE } from "../platform/vault.js";
@@ -221,12 +221,19 @@ describe("keeping agents' states off the host", () => {
   });
 
   it("waits for the debounce, then sends on its own: many writes, one call", async () => {
-    const { calls, agent } = await setup({ debounceMs: 100 });
-    const a = await agent("agent-a", 1);
-    for (let i = 0; i < 10; i++) await a.writeJson(FILES.memory, { n: i });
-    expect(calls).toHaveLength(0);
-    await new Promise((r) => setTimeout(r, 400));
-    expect(calls).toHaveLength(1);
-    expect(calls[0]).toHaveLength(1);
+    // The debounce on fake timers: ten writes take longer than 100 ms on a busy machine, which sent two calls.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const { calls, agent } = await setup({ debounceMs: 100 });
+      const a = await agent("agent-a", 1);
+      for (let i = 0; i < 10; i++) await a.writeJson(FILES.memory, { n: i });
+      await vi.advanceTimersByTimeAsync(99);
+      expect(calls).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      await expect.poll(() => calls.length).toBe(1);
+      expect(calls[0]).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
