@@ -35,11 +35,23 @@ describe("DormancySweep", () => {
   });
 
   it("asks no further agent once stopped", async () => {
-    const { agents, seen } = sleepers(SWEEP_CONCURRENCY * 4, 30);
+    // Each sleep waits until the test lets it end: the stop comes while the first round sleeps, however busy the machine.
+    let wake!: () => void;
+    const woken = new Promise<void>((r) => (wake = r));
+    const seen = { asked: 0 };
+    const agents = Array.from({ length: SWEEP_CONCURRENCY * 4 }, () => ({
+      async sleepIfQuiet(): Promise<boolean> {
+        seen.asked++;
+        await woken;
+        return true;
+      },
+    }));
     const sweep = new DormancySweep(60_000, () => agents, log);
     const pass = sweep.sweep();
-    await new Promise((r) => setTimeout(r, 5));
-    await sweep.stop();
+    await expect.poll(() => seen.asked).toBe(SWEEP_CONCURRENCY);
+    const stopped = sweep.stop();
+    wake();
+    await stopped;
     await pass;
     expect(seen.asked).toBe(SWEEP_CONCURRENCY);
   });
