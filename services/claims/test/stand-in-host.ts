@@ -97,6 +97,7 @@ import {
 } from "@convos-pool/kit/server";
 import {
   compareReleaseKeys,
+  checkTrustRequest,
   DEFAULT_MODEL,
   effectiveMaxTrustLevel,
   grantName,
@@ -565,17 +566,13 @@ export class StandInHost {
                 `must be L1 to ${trustLevelName(max)}: the highest its template allows`,
               );
             }
-            const autonomous = req.trustLevel === TrustLevel.AUTONOMOUS;
-            if (autonomous !== (req.dailySpendLimitWei !== "")) {
-              throw invalidArgument(
-                "daily_spend_limit_wei",
-                autonomous ? "required at L4" : "only L4 has a spending limit",
-              );
-            }
+            // The limit as the instance takes it (docs/trust.md): required at L4, optional at L2 and L3, none at L1.
+            const { text } = checkTrustRequest(req.trustLevel, req.dailySpendLimitWei);
+            const limit = text === "" ? "0" : text;
             const before =
               i.trust?.level ??
               initialTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
-            i.trust = { level: req.trustLevel, dailySpendLimitWei: autonomous ? req.dailySpendLimitWei : "0" };
+            i.trust = { level: req.trustLevel, dailySpendLimitWei: limit };
             i.activity ??= [];
             const log = i.activity;
             log.push(
@@ -587,7 +584,7 @@ export class StandInHost {
                 outcome: ToolCallOutcome.DONE,
                 detail: `${trustLevelName(before)} → ${trustLevelName(req.trustLevel)}, set by the owner`,
                 trustLevel: req.trustLevel,
-                amountWei: autonomous ? req.dailySpendLimitWei : "",
+                amountWei: limit === "0" ? "" : limit,
               }),
             );
             return { trustLevel: i.trust.level, dailySpendLimitWei: i.trust.dailySpendLimitWei };

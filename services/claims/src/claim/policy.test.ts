@@ -7,16 +7,13 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { TemplateSchema, TemplateStatus, Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { fieldViolations } from "@convos-pool/kit/content";
 import {
   callersLiveAgent,
   checkCloneParent,
-  checkDailySpendLimit,
   checkDashboardReader,
   checkOwnerListing,
   isLive,
   LIVE_STATES,
-  MAX_WEI_DIGITS,
   noOpenOffer,
   openOfferFor,
   readableBy,
@@ -106,39 +103,6 @@ describe("a transfer offer", () => {
     expect(noOpenOffer(ID, a, ALICE).code).toBe(Code.FailedPrecondition);
     for (const caller of [BOB, undefined]) expect(noOpenOffer(ID, a, caller).code).toBe(Code.NotFound);
     expect(noOpenOffer(ID, undefined, ALICE).code).toBe(Code.NotFound);
-  });
-});
-
-describe("a daily spend limit", () => {
-  it("takes any whole number of wei up to 78 digits, as sent and as signed, and blank as none", () => {
-    expect(MAX_WEI_DIGITS).toBe(78);
-    fc.assert(
-      fc.property(fc.stringMatching(/^[0-9]{1,78}$/), fc.constantFrom("", " ", "\t"), (digits, pad) => {
-        expect(checkDailySpendLimit(`${pad}${digits}${pad}`)).toEqual({ text: digits, wei: BigInt(digits) });
-      }),
-    );
-    expect(checkDailySpendLimit("  ")).toEqual({ text: "", wei: 0n });
-  });
-
-  it("refuses anything else, naming daily_spend_limit_wei", () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          fc.stringMatching(/^[0-9]{79,90}$/),
-          fc.stringMatching(/^[0-9]*[^0-9\s][0-9]*$/),
-          fc.constantFrom("-1", "1e18", "0x10", "1.5", "1 000"),
-        ),
-        (text) => {
-          let err: unknown;
-          try {
-            checkDailySpendLimit(text);
-          } catch (e) {
-            err = e;
-          }
-          expect(fieldViolations(err).map((v) => v.field)).toEqual(["daily_spend_limit_wei"]);
-        },
-      ),
-    );
   });
 });
 

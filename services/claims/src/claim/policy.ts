@@ -116,17 +116,6 @@ export function openOfferFor<T extends Holding>(
   return { agent, owner: agent.ownerId, offer };
 }
 
-/** Digits of a daily spend limit at most: 2^256 wei has 78. */
-export const MAX_WEI_DIGITS = 78;
-
-/** A daily spend limit as sent (trimmed) and as signed; blank: none (0). */
-export function checkDailySpendLimit(text: string): { text: string; wei: bigint } {
-  const limit = text.trim();
-  if (limit !== "" && !new RegExp(`^\\d{1,${MAX_WEI_DIGITS}}$`).test(limit))
-    throw invalidArgument("daily_spend_limit_wei", "must be a whole number of wei (decimal digits)");
-  return { text: limit, wei: BigInt(limit || "0") };
-}
-
 /**
  * A creator's dashboard (ListTemplateInstances): the template's creator only.
  * A template the caller may not see is NOT_FOUND, as a missing one; a public

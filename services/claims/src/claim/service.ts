@@ -20,6 +20,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { callerInboxId, pageSize } from "@convos-pool/kit/server";
 import {
+  checkTrustRequest,
   nonceUsed,
   notFound,
   resolveParticipation,
@@ -32,7 +33,6 @@ import { listAgentActivity } from "./activity.js";
 import type { ClaimFlow } from "./flow.js";
 import {
   shownTo,
-  checkDailySpendLimit,
   checkDashboardReader,
   checkNewOwner,
   checkOwnerListing,
@@ -388,13 +388,15 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     },
 
     /**
-     * The owner's new trust level for one agent: signed (required even with
-     * a session: the agent checks it itself, with the template's highest
-     * level), then recorded as the agent took it.
+     * The owner's new trust level for one agent: the level and limit held to
+     * the kit's one rule first, as REST's body is (every bad field named at
+     * once), then signed (required even with a session: the agent checks it
+     * itself, with the template's highest level), then recorded as the agent
+     * took it.
      */
     async setTrustLevel(req, ctx) {
+      const limit = checkTrustRequest(req.trustLevel, req.dailySpendLimitWei);
       const signature = requireOwnerSignature(req.ownerSignature, "SetTrustLevel");
-      const limit = checkDailySpendLimit(req.dailySpendLimitWei);
       const fields = { trustLevel: req.trustLevel, dailySpendLimitWei: limit.wei };
       return ownerSetting(
         req.instanceId,

@@ -187,16 +187,19 @@ export {
 } from "./tool-values.js";
 export { type DiffLine, diffLines, unifiedDiff } from "./text-diff.js";
 export {
+  checkTrustRequest,
   DEFAULT_MAX_TRUST_LEVEL,
   effectiveMaxTrustLevel,
   initialTrustLevel,
   isTrustLevelName,
+  MAX_DAILY_SPEND_LIMIT_WEI,
   NOT_A_TRUST_LEVEL,
   parseTrustLevel,
   TRUST_LEVEL_NAMES,
   TRUST_LEVEL_SUMMARIES,
   type TrustLevelName,
   trustLevelName,
+  trustRequestViolations,
 } from "./trust.js";
 export { CLAIM_STAGE_WORDS, claimEnded, claimStageWords, elapsedWords } from "./claim-progress.js";
 export {

@@ -2,6 +2,7 @@
 // template content, the web app and the CLI. The levels themselves are the
 // proto's TrustLevel (common.proto); the agent enforces them, not the pool.
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { invalidArguments, type FieldViolationInfo } from "./errors.js";
 
 export type TrustLevelName = "L1" | "L2" | "L3" | "L4";
 
@@ -50,4 +51,46 @@ export function effectiveMaxTrustLevel(templateMax: TrustLevel): TrustLevel {
 /** Where a new agent starts: L2 (docs/trust.md), or its template's highest when that is lower. */
 export function initialTrustLevel(templateMax: TrustLevel): TrustLevel {
   return Math.min(TrustLevel.ADVISOR, effectiveMaxTrustLevel(templateMax));
+}
+
+/** The most a daily limit may be: SetTrustLevel signs it as a uint256. */
+export const MAX_DAILY_SPEND_LIMIT_WEI = 2n ** 256n - 1n;
+
+/**
+ * What is wrong with a level and a daily limit (wei, decimal) an owner asks
+ * for, every violation at once, each naming its field (docs/trust.md): the
+ * level L1 to L4; the limit, spaces around it aside, "" or "0" (none) or a
+ * whole number of wei without sign or leading zeros below 2^256; required
+ * at L4, optional at L2 and L3, none at L1. The one rule both faces apply
+ * (REST's body, ClaimService.SetTrustLevel), never looser than the agent's
+ * own check, which also holds the level to its template's highest.
+ */
+export function trustRequestViolations(level: TrustLevel, dailySpendLimitWei: string): FieldViolationInfo[] {
+  const out: FieldViolationInfo[] = [];
+  if (trustLevelName(level) === "") out.push({ field: "trust_level", description: NOT_A_TRUST_LEVEL });
+  const limit = dailySpendLimitWei.trim();
+  const none = limit === "" || limit === "0";
+  const field = "daily_spend_limit_wei";
+  if (!none && (!/^[1-9]\d{0,77}$/.test(limit) || BigInt(limit) > MAX_DAILY_SPEND_LIMIT_WEI))
+    out.push({ field, description: "must be a whole number of wei below 2^256 (decimal digits)" });
+  else if (level === TrustLevel.OBSERVER && !none)
+    out.push({ field, description: "L1 uses no tool, so it has no daily spending limit: leave it out" });
+  else if (level === TrustLevel.AUTONOMOUS && none)
+    out.push({ field, description: "is required at L4: the most it may spend in a day, in wei, above 0" });
+  return out;
+}
+
+/**
+ * The level and limit as trustRequestViolations takes them (the limit
+ * trimmed, as sent on, and in wei, as signed), or INVALID_ARGUMENT naming
+ * every bad field.
+ */
+export function checkTrustRequest(
+  level: TrustLevel,
+  dailySpendLimitWei: string,
+): { level: TrustLevel; text: string; wei: bigint } {
+  const violations = trustRequestViolations(level, dailySpendLimitWei);
+  if (violations.length > 0) throw invalidArguments(violations);
+  const text = dailySpendLimitWei.trim();
+  return { level, text, wei: BigInt(text || "0") };
 }

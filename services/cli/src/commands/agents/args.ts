@@ -9,13 +9,16 @@ import {
   OUTSIDER_REPLY_NAMES,
   PARTICIPATION_MODE_NAMES,
   isTrustLevelName,
+  MAX_DAILY_SPEND_LIMIT_WEI,
+  parseTrustLevel,
+  trustRequestViolations,
   type ApprovalPlaceName,
   type GrantName,
   type OutsiderReplyName,
   type ParticipationModeName,
   type TrustLevelName,
 } from "@convos-pool/kit/content";
-import { parseEther } from "viem";
+import { formatEther, parseEther } from "viem";
 import { CommandUsageError, commaList, type OptionValues } from "../../core/args.js";
 
 /** LEVEL of `trust`: "L1" to "L4" as people write them (a lower-case l too). */
@@ -33,15 +36,23 @@ export function dailyLimitArg(value: string, command?: string): bigint {
   return wei;
 }
 
-/** LEVEL and `--daily-limit` of `trust` together: L4 needs a limit, L1 takes none. */
+/**
+ * LEVEL and `--daily-limit` of `trust` together, held to the kit's one rule
+ * (trustRequestViolations, which the gateway and the claims service apply
+ * too): L4 needs a limit, L2 and L3 may have one, L1 takes none.
+ */
 export function checkTrust(level: string, dailyLimitWei: bigint | undefined, command: string): void {
   const name = trustLevelArg(level, command);
-  if (name === "L4" && dailyLimitWei === undefined) {
+  const wrong = trustRequestViolations(parseTrustLevel(name) ?? 0, dailyLimitWei?.toString() ?? "");
+  if (wrong.length === 0) return;
+  if (dailyLimitWei === undefined)
     throw new CommandUsageError("L4 needs --daily-limit ETH: the most the agent may spend in a day", command);
-  }
-  if (name === "L1" && dailyLimitWei !== undefined) {
+  if (name === "L1")
     throw new CommandUsageError("L1 uses no tool, so it has no daily spending limit: leave --daily-limit out", command);
-  }
+  throw new CommandUsageError(
+    `--daily-limit is too large: at most ${formatEther(MAX_DAILY_SPEND_LIMIT_WEI)} ETH`,
+    command,
+  );
 }
 
 export interface PermissionArgs {
