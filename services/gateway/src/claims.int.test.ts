@@ -409,6 +409,7 @@ describe("REST", () => {
       code: "invalid_argument",
       message: "templateId: unknown field; did you mean template_id?",
       field: "templateId",
+      violations: [{ field: "templateId", description: "unknown field; did you mean template_id?" }],
     });
     const nested = await rest("POST", "/api/pool/claim", {
       body: { ...claimBody(user, templateId), owner_signature: { signature: "0x", nonce: "0x", issuedAt: 1 } },
@@ -1026,6 +1027,12 @@ describe("REST", () => {
     expect(hidden.status).toBe(404);
     expect(hidden.json.error.code).toBe("not_found");
     expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.trust_level).toBe("L3");
+    // L3 may have a limit too (each payment also waits for the owner's yes), as over Connect.
+    const l3 = await rest("PUT", `/api/pool/agents/${id}/trust`, {
+      body: { trust_level: "L3", daily_spend_limit_wei: "1000", owner_signature: await sig(owner, 3, 1000n) },
+    });
+    expect(l3.status, JSON.stringify(l3.json)).toBe(200);
+    expect(l3.json).toMatchObject({ trust_level: "L3", daily_spend_limit_wei: "1000" });
 
     // Bad input, named by the body's field.
     for (const [body, field] of [
@@ -1034,7 +1041,7 @@ describe("REST", () => {
       [{ trust_level: 3 }, "trust_level"],
       [{ trust_level: "TRUST_LEVEL_OPERATOR" }, "trust_level"],
       [{ trust_level: "L4" }, "daily_spend_limit_wei"],
-      [{ trust_level: "L3", daily_spend_limit_wei: "1" }, "daily_spend_limit_wei"],
+      [{ trust_level: "L1", daily_spend_limit_wei: "1" }, "daily_spend_limit_wei"],
       [
         { trust_level: "L4", daily_spend_limit_wei: "0.05", owner_signature: await sig(owner, 4, 5n) },
         "daily_spend_limit_wei",

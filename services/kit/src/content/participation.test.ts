@@ -8,6 +8,7 @@ import {
   participationModeName,
   resolveParticipation,
 } from "./participation.js";
+import { fieldViolations } from "./errors.js";
 
 const violation = (f: () => unknown) => {
   try {
@@ -33,6 +34,16 @@ describe("resolveParticipation", () => {
     expect(violation(() => resolveParticipation({ mode: 7 as ParticipationMode }))).toContain("participation.mode");
     for (const cooldownSeconds of [-1, 1.5, MAX_COOLDOWN_SECONDS + 1])
       expect(violation(() => resolveParticipation({ cooldownSeconds }))).toContain("participation.cooldown_seconds");
+  });
+
+  it("names a bad mode and a bad cooldown at once, one violation each", () => {
+    let err: unknown;
+    try {
+      resolveParticipation({ mode: 7 as ParticipationMode, cooldownSeconds: -1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(fieldViolations(err).map((v) => v.field)).toEqual(["participation.mode", "participation.cooldown_seconds"]);
   });
 });
 

@@ -4,7 +4,7 @@
 // values are the proto's Participation (instance.proto); the agent enforces
 // them (docs/instance.md, "Participation").
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { invalidArgument } from "./errors.js";
+import { invalidArguments, type FieldViolationInfo } from "./errors.js";
 
 export type ParticipationModeName = "auto" | "speak" | "mention" | "paused";
 
@@ -41,15 +41,21 @@ export type ResolvedParticipation = {
 
 /** Checked: a known mode, a cooldown of 0 to a day; INVALID_ARGUMENT naming the field otherwise. */
 export function resolveParticipation(p: Partial<ResolvedParticipation> | undefined): ResolvedParticipation {
+  const violations: FieldViolationInfo[] = [];
   const mode = p?.mode ?? ParticipationMode.UNSPECIFIED;
   if (!Object.values(MODES).includes(mode))
-    throw invalidArgument("participation.mode", `must be one of ${PARTICIPATION_MODE_NAMES.join(", ")}`);
+    violations.push({
+      field: "participation.mode",
+      description: `must be one of ${PARTICIPATION_MODE_NAMES.join(", ")}`,
+    });
   const cooldownSeconds = p?.cooldownSeconds ?? 0;
   if (!Number.isInteger(cooldownSeconds) || cooldownSeconds < 0 || cooldownSeconds > MAX_COOLDOWN_SECONDS)
-    throw invalidArgument(
-      "participation.cooldown_seconds",
-      `must be a whole number of seconds from 0 to ${MAX_COOLDOWN_SECONDS}`,
-    );
+    violations.push({
+      field: "participation.cooldown_seconds",
+      description: `must be a whole number of seconds from 0 to ${MAX_COOLDOWN_SECONDS}`,
+    });
+  // Both named at once.
+  if (violations.length > 0) throw invalidArguments(violations);
   return { mode, cooldownSeconds };
 }
 

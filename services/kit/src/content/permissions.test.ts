@@ -13,6 +13,7 @@ import {
   permissionNames,
   resolvePermissions,
 } from "./permissions.js";
+import { fieldViolations } from "./errors.js";
 
 describe("resolvePermissions", () => {
   it("fills what is unspecified with the defaults: members ask, outsiders are not answered, the owner is asked in the conversation", () => {
@@ -52,6 +53,16 @@ describe("resolvePermissions", () => {
     expect(() => resolvePermissions({ approvals: 3 as ApprovalPlace })).toThrow(
       "permissions.approvals: must be one of conversation, direct",
     );
+  });
+
+  it("names every value it does not know at once, one violation each", () => {
+    let err: unknown;
+    try {
+      resolvePermissions({ memberSms: 9 as Grant, memberCrypto: Grant.ALLOW, outsiderReply: 7 as OutsiderReply });
+    } catch (e) {
+      err = e;
+    }
+    expect(fieldViolations(err).map((v) => v.field)).toEqual(["permissions.member_sms", "permissions.outsider_reply"]);
   });
 });
 

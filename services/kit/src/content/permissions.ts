@@ -11,7 +11,7 @@ import {
   PermissionsSchema,
   type Permissions,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { invalidArgument } from "./errors.js";
+import { invalidArguments, type FieldViolationInfo } from "./errors.js";
 
 export type GrantName = "allow" | "ask" | "refuse";
 export type OutsiderReplyName = "none" | "ask" | "answer";
@@ -82,14 +82,17 @@ const SNAKE: Record<keyof ResolvedPermissions, string> = {
  */
 export function resolvePermissions(p: Partial<ResolvedPermissions> | undefined): ResolvedPermissions {
   const out = { ...DEFAULT_PERMISSION_VALUES } as ResolvedPermissions;
+  const violations: FieldViolationInfo[] = [];
   for (const key of Object.keys(SNAKE) as (keyof ResolvedPermissions)[]) {
     const v = p?.[key] ?? 0;
     if (v === 0) continue;
     const known = key in ENUMS ? ENUMS[key as keyof typeof ENUMS] : GRANT_ENUM;
     if (!(known.values as number[]).includes(v))
-      throw invalidArgument(`permissions.${SNAKE[key]}`, `must be one of ${known.names.join(", ")}`);
-    out[key] = v as never;
+      violations.push({ field: `permissions.${SNAKE[key]}`, description: `must be one of ${known.names.join(", ")}` });
+    else out[key] = v as never;
   }
+  // Every unknown value named at once.
+  if (violations.length > 0) throw invalidArguments(violations);
   return out;
 }
 

@@ -40,6 +40,17 @@ const parseParticipation = (body: unknown) => participationFromBody(JsonObject.b
 
 const parseAdd = (body: unknown) => addToConversationFromBody(JsonObject.body(body, ADD_TO_CONVERSATION_FIELDS));
 
+/** Every field a refused body names, in the body's order. */
+function refusedFields(body: unknown, of: (body: unknown) => unknown): string[] {
+  try {
+    of(body);
+  } catch (err) {
+    if (err instanceof RestError) return err.violations.map((v) => v.field);
+    throw err;
+  }
+  throw new Error("parsed");
+}
+
 function refusal(body: unknown, of: (body: unknown) => unknown = parse): [string | undefined, string] {
   try {
     of(body);
@@ -85,6 +96,16 @@ describe("PUT /api/pool/agents/{id}/permissions body", () => {
     expect(refusal({ approvals: 2 })[0]).toBe("approvals");
     expect(refusal({ member_sms: "refuse", colour: "red" })[0]).toBe("colour");
     expect(refusal({ outsiderReply: "none" })[1]).toBe("outsiderReply: unknown field; did you mean outsider_reply?");
+  });
+
+  it("names every bad field of one body at once", () => {
+    expect(
+      refusedFields({ member_sms: "yes", member_crypto: "refuse", outsider_reply: "allow", approvals: 2 }, parse),
+    ).toEqual(["member_sms", "outsider_reply", "approvals"]);
+    expect(refusedFields({ member_email: 1, owner_signature: { signature: "0x00", issued_at: 1 } }, parse)).toEqual([
+      "member_email",
+      "owner_signature.nonce",
+    ]);
   });
 
   it("names the claims service's `permissions.member_sms` as the body does", () => {
@@ -216,6 +237,18 @@ describe("PUT /api/pool/agents/{id}/participation body", () => {
     );
   });
 
+  it("names a bad mode and a bad cooldown at once", () => {
+    expect(refusedFields({ mode: "loud", cooldown_seconds: 86_401 }, parseParticipation)).toEqual([
+      "mode",
+      "cooldown_seconds",
+    ]);
+    expect(refusedFields({ mode: 2, cooldown_seconds: "60", owner_signature: 1 }, parseParticipation)).toEqual([
+      "mode",
+      "cooldown_seconds",
+      "owner_signature",
+    ]);
+  });
+
   it("names the claims service's `participation.cooldown_seconds` as the body does", () => {
     expect(PARTICIPATION_ERRORS.field("participation.cooldown_seconds", () => false)).toBe("cooldown_seconds");
     expect(PARTICIPATION_ERRORS.field("participation.mode", () => false)).toBe("mode");
@@ -309,6 +342,20 @@ describe("POST /api/pool/agents/{id}/conversations body", () => {
     expect(refusal({ conversationInvite: INVITE }, parseAdd)[1]).toBe(
       "conversationInvite: unknown field; did you mean conversation_invite?",
     );
+  });
+
+  it("names every bad field of one body at once", () => {
+    expect(
+      refusedFields(
+        { conversation_invite: GROUP, participation: { mode: "loud", cooldown_seconds: -1 }, tools: "all" },
+        parseAdd,
+      ),
+    ).toEqual(["conversation_invite", "participation.mode", "participation.cooldown_seconds", "tools"]);
+    expect(refusedFields({ tools: 2, confirm_second_agent: "yes" }, parseAdd)).toEqual([
+      "conversation_invite",
+      "tools",
+      "confirm_second_agent",
+    ]);
   });
 
   it("names the claims service's fields as the body and the path do", () => {

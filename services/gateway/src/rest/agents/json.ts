@@ -35,12 +35,13 @@ import {
   permissionNames,
   parseTrustLevel,
   trustLevelName,
+  trustRequestViolations,
   type ParticipationModeName,
   type ResolvedParticipation,
   type ResolvedPermissions,
   type TrustLevelName,
 } from "@convos-pool/kit/content";
-import { badRequest } from "../core/errors.js";
+import { Violations } from "../core/errors.js";
 import { PROTO_JSON, type BodyOf, type JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
 
@@ -94,21 +95,23 @@ export interface TrustBody {
 
 /**
  * The body of PUT /api/pool/agents/{id}/trust: `trust_level` "L1" to "L4",
- * `daily_spend_limit_wei` (a decimal string) required at L4 and left out (or
- * "") below it, and the owner's SetTrustLevel (required even with a session:
- * the agent checks it; its absence is the claims service's 401).
+ * `daily_spend_limit_wei` (a decimal string) as the kit's one rule takes it
+ * (trustRequestViolations: required at L4, optional at L2 and L3, none at
+ * L1), and the owner's SetTrustLevel (required even with a session: the
+ * agent checks it; its absence is the claims service's 401). Every bad field
+ * is named at once.
  */
 export function trustFromBody(body: JsonObject): TrustBody {
-  const trustLevel = parseTrustLevel(body.string("trust_level"));
-  if (trustLevel === undefined) throw badRequest("trust_level", NOT_A_TRUST_LEVEL);
-  const dailySpendLimitWei = body.string("daily_spend_limit_wei", "");
-  if (trustLevel === TrustLevel.AUTONOMOUS && dailySpendLimitWei === "") {
-    throw badRequest("daily_spend_limit_wei", "is required at L4: the most it may spend in a day, in wei");
-  }
-  if (trustLevel !== TrustLevel.AUTONOMOUS && dailySpendLimitWei !== "") {
-    throw badRequest("daily_spend_limit_wei", "only L4 has a daily spending limit: leave it out below L4");
-  }
-  return { trustLevel, dailySpendLimitWei, ownerSignature: signatureOf(body, "owner_signature") };
+  const check = new Violations();
+  const name = check.read(() => body.string("trust_level"));
+  const trustLevel = (name === undefined ? undefined : parseTrustLevel(name)) ?? TrustLevel.UNSPECIFIED;
+  if (name !== undefined && trustLevel === TrustLevel.UNSPECIFIED)
+    check.add({ field: "trust_level", description: NOT_A_TRUST_LEVEL });
+  const dailySpendLimitWei = check.read(() => body.string("daily_spend_limit_wei", "")) ?? "";
+  check.add(...trustRequestViolations(trustLevel, dailySpendLimitWei));
+  const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
+  check.done();
+  return { trustLevel, dailySpendLimitWei, ownerSignature };
 }
 
 export const PERMISSIONS_FIELDS = [
@@ -136,15 +139,23 @@ export interface PermissionsBody {
  * is the claims service's 401).
  */
 export function permissionsFromBody(body: JsonObject): PermissionsBody {
+  const check = new Violations();
   const permissions: Partial<ResolvedPermissions> = {};
-  const grant = (field: string) => parseGrant(body.oneOf(field, GRANT_NAMES));
-  if (body.has("member_sms")) permissions.memberSms = grant("member_sms");
-  if (body.has("member_email")) permissions.memberEmail = grant("member_email");
-  if (body.has("member_crypto")) permissions.memberCrypto = grant("member_crypto");
-  if (body.has("outsider_reply"))
-    permissions.outsiderReply = parseOutsiderReply(body.oneOf("outsider_reply", OUTSIDER_REPLY_NAMES));
-  if (body.has("approvals")) permissions.approvals = parseApprovalPlace(body.oneOf("approvals", APPROVAL_PLACE_NAMES));
-  return { permissions, ownerSignature: signatureOf(body, "owner_signature") };
+  const given = <T extends string, V>(field: string, names: readonly T[], parse: (name: T) => V): V | undefined => {
+    const name = body.has(field) ? check.read(() => body.oneOf(field, names)) : undefined;
+    return name === undefined ? undefined : parse(name);
+  };
+  const set = <K extends keyof ResolvedPermissions>(key: K, value: ResolvedPermissions[K] | undefined) => {
+    if (value !== undefined) permissions[key] = value;
+  };
+  set("memberSms", given("member_sms", GRANT_NAMES, parseGrant));
+  set("memberEmail", given("member_email", GRANT_NAMES, parseGrant));
+  set("memberCrypto", given("member_crypto", GRANT_NAMES, parseGrant));
+  set("outsiderReply", given("outsider_reply", OUTSIDER_REPLY_NAMES, parseOutsiderReply));
+  set("approvals", given("approvals", APPROVAL_PLACE_NAMES, parseApprovalPlace));
+  const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
+  check.done();
+  return { permissions, ownerSignature };
 }
 
 export const PARTICIPATION_FIELDS = ["mode", "cooldown_seconds", "owner_signature"] as const;
@@ -163,23 +174,29 @@ export interface ParticipationBody {
  * it; its absence is the claims service's 401).
  */
 export function participationFromBody(body: JsonObject): ParticipationBody {
-  return { participation: participationOf(body), ownerSignature: signatureOf(body, "owner_signature") };
+  const check = new Violations();
+  const participation = participationOf(body, check);
+  const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
+  check.done();
+  return { participation, ownerSignature };
 }
 
-/** `mode` and `cooldown_seconds` of `o` (the body, or its `participation` object), only those given. */
-function participationOf(o: JsonObject): Partial<ResolvedParticipation> {
+/**
+ * `mode` and `cooldown_seconds` of `o` (the body, or its `participation`
+ * object), only those given; what is wrong with them goes to `check`.
+ */
+function participationOf(o: JsonObject, check: Violations): Partial<ResolvedParticipation> {
   const participation: Partial<ResolvedParticipation> = {};
-  if (o.has("mode")) participation.mode = parseParticipationMode(o.oneOf("mode", PARTICIPATION_MODE_NAMES));
-  if (o.has("cooldown_seconds")) {
-    // Checked here as well as by the claims service: past uint32 it could not even be sent.
-    const seconds = o.integer("cooldown_seconds", 0);
-    if (seconds > MAX_COOLDOWN_SECONDS)
-      throw badRequest(
-        o.field("cooldown_seconds"),
-        `must be at most ${MAX_COOLDOWN_SECONDS} (a day; "paused" is longer)`,
-      );
-    participation.cooldownSeconds = seconds;
-  }
+  const mode = o.has("mode") ? check.read(() => o.oneOf("mode", PARTICIPATION_MODE_NAMES)) : undefined;
+  if (mode !== undefined) participation.mode = parseParticipationMode(mode);
+  const seconds = o.has("cooldown_seconds") ? check.read(() => o.integer("cooldown_seconds", 0)) : undefined;
+  // Checked here as well as by the claims service: past uint32 it could not even be sent.
+  if (seconds !== undefined && seconds > MAX_COOLDOWN_SECONDS)
+    check.add({
+      field: o.field("cooldown_seconds"),
+      description: `must be at most ${MAX_COOLDOWN_SECONDS} (a day; "paused" is longer)`,
+    });
+  else if (seconds !== undefined) participation.cooldownSeconds = seconds;
   return participation;
 }
 
@@ -223,24 +240,32 @@ export interface AddToConversationBody {
  * takes them), `tools` there ("shared" or "none") and `confirm_second_agent`.
  */
 export function addToConversationFromBody(body: JsonObject): AddToConversationBody {
-  const invite = body.string("conversation_invite");
-  if (invite.trim() === "")
-    throw badRequest("conversation_invite", "is required: the Convos invite link (or slug) of the conversation");
+  const check = new Violations();
+  const invite = check.read(() => body.string("conversation_invite")) ?? "";
+  if (body.has("conversation_invite") && invite.trim() === "")
+    check.add({
+      field: "conversation_invite",
+      description: "is required: the Convos invite link (or slug) of the conversation",
+    });
   // A group id names a conversation but lets nobody in: the agent joins by invite, as at its claim.
-  if (CONVERSATION_ID.test(invite.trim()))
-    throw badRequest(
-      "conversation_invite",
-      "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug)",
-    );
-  const p = body.object("participation", ["mode", "cooldown_seconds"]);
+  else if (CONVERSATION_ID.test(invite.trim()))
+    check.add({
+      field: "conversation_invite",
+      description:
+        "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug)",
+    });
+  const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
+  const p = check.read(() => body.object("participation", ["mode", "cooldown_seconds"]));
+  const participation = p ? participationOf(p, check) : undefined;
+  const tools = body.has("tools") ? check.read(() => body.oneOf("tools", CONVERSATION_TOOLS_NAMES)) : undefined;
+  const confirmSecondAgent = check.read(() => body.boolean("confirm_second_agent", false)) ?? false;
+  check.done();
   return {
     conversationInvite: invite,
-    ownerSignature: signatureOf(body, "owner_signature"),
-    participation: p ? participationOf(p) : undefined,
-    tools: body.has("tools")
-      ? TOOLS_BY_NAME[body.oneOf("tools", CONVERSATION_TOOLS_NAMES)]
-      : ConversationTools.UNSPECIFIED,
-    confirmSecondAgent: body.boolean("confirm_second_agent", false),
+    ownerSignature,
+    participation,
+    tools: tools === undefined ? ConversationTools.UNSPECIFIED : TOOLS_BY_NAME[tools],
+    confirmSecondAgent,
   };
 }
 

@@ -7,7 +7,7 @@ import { invalidArgument, invalidArguments, preconditionFailed } from "@convos-p
 import { limitExceeded } from "@convos-pool/kit/server";
 import { AGENT_LIST_ERRORS, CLAIM_RETRY_AFTER_SECONDS } from "../agents/errors.js";
 import { CLAIM_ERRORS } from "../claims/json.js";
-import { AGENT_ERRORS, RestError, TEMPLATE_ERRORS, badRequest, renaming, toRestError } from "./errors.js";
+import { AGENT_ERRORS, RestError, TEMPLATE_ERRORS, Violations, badRequest, renaming, toRestError } from "./errors.js";
 
 const nothingSent = () => false;
 
@@ -25,6 +25,11 @@ describe("toRestError", () => {
       "invalid_request",
       "tools[1].prompt",
       "tools[1].prompt: is too long; If-Match: is stale",
+    ]);
+    // Each field in the body's `violations`, in the order the service named them.
+    expect(e.body.error.violations).toEqual([
+      { field: "tools[1].prompt", description: "is too long" },
+      { field: "If-Match", description: "is stale" },
     ]);
     expect(toRestError(invalidArgument("page_token", "bad")).field).toBe("cursor");
     expect(toRestError(invalidArgument("patch", "sets no field")).field).toBe("body");
@@ -109,5 +114,50 @@ describe("toRestError", () => {
   it("renames whole field paths only, the others by the fallback", () => {
     const field = renaming({ live_only: "live" }, (f) => `x.${f}`);
     expect([field("live_only", nothingSent), field("live_only.a", nothingSent)]).toEqual(["live", "x.live_only.a"]);
+  });
+});
+
+describe("Violations", () => {
+  it("keeps every field a body's reads refuse and throws them as one 400, the first as `field`", () => {
+    const check = new Violations();
+    expect(check.read(() => 5)).toBe(5);
+    expect(
+      check.read(() => {
+        throw badRequest("mode", "must be one of auto, speak");
+      }),
+    ).toBeUndefined();
+    check.add({ field: "cooldown_seconds", description: "must be at most 86400" });
+    // A rule's violation of a field a read already named is the same mistake: kept once.
+    check.add({ field: "mode", description: "is unknown" });
+    const e = (() => {
+      try {
+        check.done();
+      } catch (err) {
+        return err as RestError;
+      }
+      throw new Error("not thrown");
+    })();
+    expect(e.body).toEqual({
+      error: {
+        type: "invalid_request",
+        code: "invalid_argument",
+        message: "mode: must be one of auto, speak; cooldown_seconds: must be at most 86400",
+        field: "mode",
+        violations: [
+          { field: "mode", description: "must be one of auto, speak" },
+          { field: "cooldown_seconds", description: "must be at most 86400" },
+        ],
+      },
+    });
+  });
+
+  it("throws at once what is not a field's 400, and nothing when no read refused", () => {
+    const check = new Violations();
+    expect(() =>
+      check.read(() => {
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
+    expect(() => check.done()).not.toThrow();
   });
 });

@@ -1,16 +1,17 @@
 // The REST error format (docs/rest.md, "Errors"):
-//   { "error": { "type": "...", "code": "...", "message": "...", "field": "..." } }
+//   { "error": { "type": "...", "code": "...", "message": "...", "field": "...",
+//                "violations": [{ "field": "...", "description": "..." }] } }
 // One table maps Connect codes to HTTP statuses and error types; each route
 // names its RestErrorMapping (the fields and codes it renames), which the
 // dispatcher applies to whatever its handler throws.
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { fieldViolations } from "@convos-pool/kit/content";
+import { fieldViolations, type FieldViolationInfo } from "@convos-pool/kit/content";
 import { limitExceededOf } from "@convos-pool/kit/server";
 
 export interface RestErrorBody {
-  error: { type: string; code: string; message: string; field?: string };
+  error: { type: string; code: string; message: string; field?: string; violations?: FieldViolationInfo[] };
 }
 
 /** Connect code → HTTP status and error type. Codes not listed are 500 internal. */
@@ -41,6 +42,8 @@ export class RestError extends Error {
     message: string,
     readonly field?: string,
     readonly headers: Record<string, string> = {},
+    /** Every field the error names, each with what is wrong with it; `field` is the first. */
+    readonly violations: readonly FieldViolationInfo[] = [],
   ) {
     super(message);
   }
@@ -48,13 +51,53 @@ export class RestError extends Error {
   get body(): RestErrorBody {
     const error: RestErrorBody["error"] = { type: this.type, code: codeToString(this.code), message: this.message };
     if (this.field !== undefined) error.field = this.field;
+    if (this.violations.length > 0) error.violations = this.violations.map((v) => ({ ...v }));
     return { error };
   }
 }
 
 /** 400 naming a field of the request: `field: description`. */
 export function badRequest(field: string, description: string): RestError {
-  return new RestError(400, "invalid_request", Code.InvalidArgument, `${field}: ${description}`, field);
+  return badRequests([{ field, description }]);
+}
+
+/** 400 naming every field of `violations` (at least one): `a: …; b: …`, `field` the first. */
+export function badRequests(violations: readonly FieldViolationInfo[]): RestError {
+  const message = violations.map((v) => `${v.field}: ${v.description}`).join("; ");
+  return new RestError(400, "invalid_request", Code.InvalidArgument, message, violations[0]?.field, {}, violations);
+}
+
+/**
+ * A body read field by field, keeping every field a read refuses instead of
+ * stopping at the first: `read` runs one getter (undefined when it refused),
+ * `add` notes a violation a rule found, `done` throws them all as one 400.
+ * Only a 400 naming fields is kept; anything else is thrown at once.
+ */
+export class Violations {
+  private readonly list: FieldViolationInfo[] = [];
+
+  read<T>(get: () => T): T | undefined {
+    try {
+      return get();
+    } catch (err) {
+      if (!(err instanceof RestError) || err.status !== 400 || err.violations.length === 0) throw err;
+      this.list.push(...err.violations);
+      return undefined;
+    }
+  }
+
+  /** A violation of a rule, unless a read already named its field. */
+  add(...violations: FieldViolationInfo[]): void {
+    for (const v of violations) if (!this.names(v.field)) this.list.push(v);
+  }
+
+  names(field: string): boolean {
+    return this.list.some((v) => v.field === field);
+  }
+
+  done(): void {
+    if (this.list.length > 0) throw badRequests(this.list);
+  }
 }
 
 export function payloadTooLarge(limit: number): RestError {
@@ -161,5 +204,5 @@ export function toRestError(
   if (violations.length === 0) return new RestError(status, type, e.code, e.rawMessage, undefined, headers);
   const renamed = violations.map((v) => ({ field: mapping.field(v.field, sent), description: v.description }));
   const message = renamed.map((v) => `${v.field}: ${v.description}`).join("; ");
-  return new RestError(status, type, e.code, message, renamed[0]?.field, headers);
+  return new RestError(status, type, e.code, message, renamed[0]?.field, headers, renamed);
 }
