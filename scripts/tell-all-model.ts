@@ -3,12 +3,16 @@
 // whole input (the system prompt, the memory it was given, every message).
 // Learning and the act chooser are answered as the offline model's rules answer
 // them, so the agent still learns what people say. Not a model to use: a
-// stand-in for one that does whatever injected text asks.
+// stand-in for one that does whatever injected text asks. It lists the
+// default models at GET /v1/models, which `npm start` asks for the models a
+// template may name (services/dev/src/models.ts), and answers to any name.
 //
 //   npm run -s tell-all-model [-- --port 5590]
 //   LLM_BASE_URL=http://127.0.0.1:5590/v1 LLM_API_KEY=any npm start
+import { createServer, request } from "node:http";
 import { parseArgs } from "node:util";
 import { EXTRACTION_PROMPT, extractByRule, CHOOSER_PROMPT, chooseByRuleAnswer } from "@convos-pool/instance";
+import { DEFAULT_SERVED_MODELS } from "@convos-pool/templates";
 import { startChatServer, type RecordedRequest } from "@convos-pool/testing/chat-server";
 import { tellAll } from "./tell-all.js";
 
@@ -23,5 +27,18 @@ const server = await startChatServer((r) => {
     return JSON.stringify({ entries: extractByRule(last).map(({ kind, text }) => ({ kind, text })) });
   if (system.startsWith(CHOOSER_PROMPT)) return chooseByRuleAnswer(last);
   return tellAll(r.body.messages.map(text));
-}, Number(values.port));
-process.stdout.write(`tell-all model at ${server.baseUrl} (LLM_BASE_URL=${server.baseUrl})\n`);
+});
+// The chat server speaks chat completions only: in front of it, the model list is answered here and the rest passed on.
+const chat = new URL(server.baseUrl);
+const list = JSON.stringify({ object: "list", data: DEFAULT_SERVED_MODELS.map((id) => ({ id, object: "model" })) });
+const front = createServer((req, res) => {
+  if (req.method === "GET" && req.url === "/v1/models") {
+    res.writeHead(200, { "content-type": "application/json" }).end(list);
+    return;
+  }
+  const on = { host: chat.hostname, port: chat.port, path: req.url, method: req.method, headers: req.headers };
+  req.pipe(request(on, (answer) => answer.pipe(res.writeHead(answer.statusCode ?? 502, answer.headers))));
+});
+await new Promise<void>((r) => front.listen(Number(values.port), "127.0.0.1", r));
+const baseUrl = `http://127.0.0.1:${values.port}/v1`;
+process.stdout.write(`tell-all model at ${baseUrl} (LLM_BASE_URL=${baseUrl})\n`);

@@ -13,7 +13,8 @@
 //   POOL_BUDGET, POOL_TOOLS_WITHOUT_GRANT (what the pool pays for: unset here, the local stand-ins' numbers and mailboxes
 //     for every template; empty, nothing without an operator's grant, as a deployed pool; docs/running.md),
 //   POOL_OPERATORS (comma-separated inbox ids who curate the store: docs/store.md; `npm run -s pool -- whoami` prints yours),
-//   POOL_MODELS (comma-separated models a template may name, the default first: docs/templates.md, "Models"),
+//   POOL_MODELS (comma-separated models a template may name, the default first: docs/templates.md, "Models";
+//     unset, with LLM_BASE_URL + LLM_API_KEY: what the endpoint lists at GET /models, LLM_MODEL first: models.ts),
 //   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2), PATTERN_QUORUM_CREATORS (2),
 //   PATTERN_QUORUM_AGENT_AGE_DAYS (7), PATTERN_QUORUM_ACTIVE_DAYS (3): the pattern pool's quorum (docs/patterns.md)
 //   OTEL_EXPORTER_OTLP_ENDPOINT (and the other standard OTEL_ variables): traces to that collector (docs/runbook.md, "Traces"),
@@ -26,19 +27,22 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { createLogger, installShutdownHandlers, limitsFromEnv, startTracing } from "@convos-pool/kit/server";
 import { ensureWebBuild } from "@convos-pool/web";
-import { parseOperators, parseServedModels } from "@convos-pool/templates";
+import { parseOperators } from "@convos-pool/templates";
 import { bannerLines } from "./banner.js";
 import { localBudgetFromEnv } from "./budget.js";
+import { servedModelsOrExit } from "./models.js";
 import { startPool } from "./pool.js";
 import { exitIfPortsTaken, localPortsFromEnv } from "./ports.js";
 
 const log = createLogger("pool");
 // A port in use (most often another pool running) is said in a sentence, before anything starts.
 await exitIfPortsTaken(process.env);
+// The models templates may name, asked of the model endpoint when POOL_MODELS does not name them; one it cannot answer is said the same way.
+const served = await servedModelsOrExit(process.env);
+log.info("models a template may name", { from: served.from, count: served.models.length, first: served.models[0] });
 // The web app is built on the first start and whenever its sources changed (a few seconds).
 const webDir = await ensureWebBuild({ log: (message) => log.info(message) });
 const operators = parseOperators(process.env.POOL_OPERATORS);
-const models = parseServedModels(process.env.POOL_MODELS);
 
 /** A minute here, not a host's 15: whoever tries the pool locally sees what they just did (docs/running.md). */
 function signalsInterval(): number {
@@ -77,7 +81,7 @@ const pool = await startPool({
   limits: limitsFromEnv(),
   budget: localBudgetFromEnv(),
   operators,
-  models,
+  models: served.models,
   patternQuorum: {
     owners: Number(process.env.PATTERN_QUORUM_OWNERS || 3),
     templates: Number(process.env.PATTERN_QUORUM_TEMPLATES || 2),

@@ -6,13 +6,19 @@ import { DEFAULT_MODEL, invalidArgument, LIMITS, type ModelJson } from "@convos-
 
 /**
  * What a pool serves when POOL_MODELS is not set: the open-weight models
- * `npm start` names (its offline stand-in answers to any name; an
- * OpenAI-compatible endpoint needs POOL_MODELS set to the names it knows).
+ * `npm start` names (its offline stand-in answers to any name; with an
+ * OpenAI-compatible endpoint `npm start` serves what it lists, and this
+ * service on its own, which holds no key to it, needs POOL_MODELS).
  * The first is the one a new template starts with.
  */
 export const DEFAULT_SERVED_MODELS: readonly string[] = [DEFAULT_MODEL.default, "gpt-oss-120b"];
 
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
+
+/** Whether a template could name this model: letters, digits and ._:/@+-, at most LIMITS.model. */
+export function isModelId(id: string): boolean {
+  return id.length <= LIMITS.model && MODEL_ID.test(id);
+}
 
 /** POOL_MODELS: comma-separated model identifiers, the default first; throws naming a malformed one. */
 export function parseServedModels(text: string | undefined): string[] {
@@ -21,7 +27,7 @@ export function parseServedModels(text: string | undefined): string[] {
   for (const raw of text.split(",")) {
     const id = raw.trim();
     if (id === "") continue;
-    if (id.length > LIMITS.model || !MODEL_ID.test(id))
+    if (!isModelId(id))
       throw new Error(
         `POOL_MODELS: "${id}" is not a model identifier (letters, digits and ._:/@+-, at most ${LIMITS.model})`,
       );
