@@ -28,6 +28,7 @@ export const FLOORS = {
   "services/instance/src/agent": ["face", "life", "conversation", "voice", "turns", "state"],
   "services/instance/src/tools": [
     "toolbox",
+    "confirmations",
     "address-book",
     "approvals",
     "gate",

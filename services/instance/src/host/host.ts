@@ -30,6 +30,7 @@ import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_servic
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
 import { InstanceApprovalService } from "@convos-pool/gen/convos/pool/v1/instance_approval_service_pb.js";
+import { InstanceConfirmationService } from "@convos-pool/gen/convos/pool/v1/instance_confirmation_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
@@ -44,6 +45,7 @@ import { hostAnswers } from "./restore.js";
 import { createInstanceMemoryService } from "../memory/service.js";
 import { createInstanceAddressBookService } from "../tools/address-book/service.js";
 import { createInstanceApprovalService } from "../tools/approvals/service.js";
+import { createInstanceConfirmationService } from "../tools/confirmations/service.js";
 import { OfflineProvider } from "../model/offline.js";
 import { OpenAiProvider } from "../model/openai.js";
 import type { LlmProvider } from "../model/turn.js";
@@ -225,6 +227,7 @@ export const HOST_ACCESS: AccessPolicy = {
   [InstanceMemoryService.typeName]: ["claims"],
   [InstanceAddressBookService.typeName]: ["claims"],
   [InstanceApprovalService.typeName]: ["claims"],
+  [InstanceConfirmationService.typeName]: ["claims"],
 };
 
 export interface RunningInstanceHost {
@@ -520,7 +523,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           .service(InstanceService, createInstanceService(pick))
           .service(InstanceMemoryService, createInstanceMemoryService(pick))
           .service(InstanceAddressBookService, createInstanceAddressBookService(pick))
-          .service(InstanceApprovalService, createInstanceApprovalService(pick));
+          .service(InstanceApprovalService, createInstanceApprovalService(pick))
+          .service(InstanceConfirmationService, createInstanceConfirmationService(pick));
     },
   );
   // How long a dormant agent takes to wake, from the message (or call) that woke it to its client and

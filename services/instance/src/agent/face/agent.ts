@@ -50,6 +50,7 @@ import type { Memory } from "../../memory/store.js";
 import type { MemoryAccess } from "../../memory/service.js";
 import type { AddressBookAccess } from "../../tools/address-book/service.js";
 import type { ApprovalAccess } from "../../tools/approvals/service.js";
+import type { ConfirmationAccess } from "../../tools/confirmations/service.js";
 import type { Contact } from "../../tools/address-book/policy.js";
 import type { PatternAgent } from "../../memory/patterns.js";
 import type { TrustFile } from "../../tools/trust/levels.js";
@@ -371,6 +372,11 @@ export class Agent implements PatternAgent {
    */
   approvalCall<T>(job: (access: ApprovalAccess) => Promise<T>): Promise<T> {
     return this.owner.approvalCall(job);
+  }
+
+  /** Its owner's steps confirmed in Convos (tools/confirmations/): woken for, since asking one says a question. */
+  confirmationCall<T>(job: (access: ConfirmationAccess) => Promise<T>): Promise<T> {
+    return this.call(() => this.owner.confirmationCall(job));
   }
 
   /** Its conversation's name from the group's metadata, as it last read it; "" when none (not woken for it). */

@@ -40,6 +40,8 @@ import type {
 import type { MemoryAccess } from "../../memory/service.js";
 import type { AddressBookAccess } from "../../tools/address-book/service.js";
 import type { ApprovalAccess } from "../../tools/approvals/service.js";
+import { applyStep, Confirmations } from "../../tools/confirmations/confirmations.js";
+import type { ConfirmationAccess } from "../../tools/confirmations/service.js";
 import { summarizeConversation } from "../../model/conversation-summary.js";
 import { checkOwnerSignature, type OwnerCheck } from "../../platform/owner-signature.js";
 import { checkLevelRequest, type TrustFile } from "../../tools/trust/levels.js";
@@ -172,6 +174,9 @@ export function planWithdrawal(
 
 /** The owner's calls; each runs inside `ops`, once the agent is ready (its facade sees to it). */
 export class OwnerOperations {
+  /** The owner's steps asked in Convos (tools/confirmations/), kept for as long as the agent runs. */
+  private confirmations?: Confirmations;
+
   constructor(private readonly agent: Parts) {}
 
   /** The owner's TransferAgent offer to `newOwnerId`, checked against the network (its window is planTransfer's). */
@@ -376,6 +381,36 @@ export class OwnerOperations {
       waiting: () => agent.toolbox.waitingQuestions(),
       answer: (id, said) => agent.toolbox.answerSigned(id, said),
       log: agent.log,
+    });
+  }
+
+  /**
+   * An owner's step confirmed in Convos instead of signed
+   * (tools/confirmations/): asked of the owner as a question is, and applied
+   * here, on their yes there, through the same paths as the signed calls.
+   */
+  async confirmationCall<T>(job: (access: ConfirmationAccess) => Promise<T>): Promise<T> {
+    const agent = this.agent;
+    const config = this.claimedConfig();
+    this.confirmations ??= new Confirmations({
+      instanceId: agent.id,
+      ownerId: () => agent.settings.config?.ownerId,
+      ask: (statement) => agent.toolbox.ask(statement),
+      apply: (step) =>
+        applyStep(step, {
+          answerSigned: (id, said) => agent.toolbox.answerSigned(id, said),
+          setLevel: (...a) => agent.toolbox.setLevel(...a),
+          setPermissions: (p) => agent.toolbox.setPermissions(p),
+          templateMax: () => agent.settings.templateMax(),
+        }),
+      questionStatement: (id) => agent.toolbox.waitingQuestions().find((q) => q.id === id)?.statement,
+      log: agent.log,
+    });
+    return job({
+      ownerId: config.ownerId,
+      templateMax: () => agent.settings.templateMax(),
+      questionWaiting: (id) => agent.toolbox.waitingQuestions().some((q) => q.id === id),
+      confirmations: this.confirmations,
     });
   }
 
