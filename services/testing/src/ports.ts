@@ -1,11 +1,23 @@
 // A free port for a process a test starts on a port it names. The services
-// have the same in kit (freePort, ports.ts, which says why the range); this
-// harness is below kit (kit's own tests use it), so it keeps its own.
+// have the same in kit (reservePort and freePort, kit/src/server/ports.ts,
+// which says why the range and how a port is held); this harness is below kit
+// (kit's own tests use it), so it keeps its own, holding ports under the same
+// names so that the two never give out the same port at once.
 import { randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
-/** A port nobody listens on now, from 10000 to just below the range the kernel gives outgoing connections. */
+/** The name of a port's hold in the abstract namespace: kit's HOLD_PREFIX. */
+const HOLD_PREFIX = "convos-pool-port-";
+/** Held against this process only where the abstract namespace is missing (not Linux). */
+const heldHere = new Set<number>();
+
+/**
+ * A port nobody listens on now, from 10000 to just below the range the kernel
+ * gives outgoing connections, held until this process ends: no other process
+ * asking here or through kit gets it meanwhile, so the test may listen on it
+ * much later, and again after a restart.
+ */
 export async function freePort(host = "127.0.0.1"): Promise<number> {
   let ephemeral = 32_768;
   try {
@@ -13,18 +25,39 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
   } catch {
     // not Linux: Linux's default
   }
-  for (let tries = 0; tries < 20; tries++) {
-    const port = await bind(randomInt(10_000, ephemeral), host).catch(() => 0);
-    if (port) return port;
+  const high = ephemeral > 10_001 ? ephemeral : 65_536;
+  for (let tries = 0; tries < 50; tries++) {
+    const port = randomInt(10_000, high);
+    // Held first, then checked: nobody who asks here can take it in between.
+    const release = await hold(port);
+    if (!release) continue;
+    if (await canListen(port, host)) return port;
+    release();
   }
-  return bind(0, host);
+  throw new Error(`no free port from 10000 to ${high - 1} after 50 tries`);
 }
 
-const bind = (port: number, host: string) =>
-  new Promise<number>((resolve, reject) => {
-    const probe = createServer().once("error", reject);
-    probe.listen(port, host, () => {
-      const bound = (probe.address() as { port: number }).port;
-      probe.close(() => resolve(bound));
+/** Binds the port's name in the abstract namespace (the kernel lets go when this process ends); undefined when held. */
+function hold(port: number): Promise<(() => void) | undefined> {
+  if (process.platform !== "linux") {
+    if (heldHere.has(port)) return Promise.resolve(undefined);
+    heldHere.add(port);
+    return Promise.resolve(() => void heldHere.delete(port));
+  }
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.maxConnections = 0;
+    server.once("error", () => resolve(undefined));
+    server.listen(`\0${HOLD_PREFIX}${port}`, () => {
+      server.unref();
+      resolve(() => void server.close());
     });
+  });
+}
+
+const canListen = (port: number, host: string) =>
+  new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
   });

@@ -89,7 +89,7 @@ export {
 } from "./metrics.js";
 export { decodePageToken, encodePageToken, isDateAndId, pageSize } from "./page-token.js";
 export { parseErrorsAsInvalidArgument } from "./parse-errors.js";
-export { freePort } from "./ports.js";
+export { freePort, reservePort, type PortReservation } from "./ports.js";
 export { REFLECTION_SERVICE, registerReflection } from "./reflection.js";
 export { Repeater, type RepeaterOptions } from "./repeat.js";
 export { createServiceClient, type ServiceClient } from "./service-client.js";
