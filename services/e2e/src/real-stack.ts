@@ -11,7 +11,10 @@
  * The instance host comes back on the same port and data directory
  * (`host.close()`, then `startHost()`), the claims service on the same port
  * and database (`claims.close()`, then `startClaims()`, with options changed if
- * given: other attestation keys); the clients stay good.
+ * given: other attestation keys); the clients stay good. Their ports, and
+ * lineage's, are held from `start()` to `close()` (kit's reservePort): no
+ * other test process is given them before the services listen, nor between a
+ * close and a restart.
  *
  * What the tests of a conversation or two share: more conversations, each
  * served by a Convos CLI of its own (`conversation()`), the person a CLI is
@@ -34,9 +37,10 @@ import { startInstanceHost, type InstanceHostOptions, type RunningInstanceHost }
 import {
   createLogger,
   createServiceClient,
-  freePort,
   generateServiceCredentials,
   hostCredentials,
+  type PortReservation,
+  reservePort,
   type ServiceClient,
   withHostCredential,
 } from "@convos-pool/kit/server";
@@ -162,6 +166,8 @@ export class RealStack {
   sql!: pg.Client;
   private claimsPort = 0;
   private hostPort = 0;
+  /** The ports this stack's services listen on later (claims, the host, lineage), let go at close(). */
+  private readonly ports: PortReservation[] = [];
   /** The CLIs of `conversation()`, stopped by close(). */
   private readonly others: ConvosCli[] = [];
 
@@ -197,16 +203,16 @@ export class RealStack {
     this.cli = await this.serve(this.opts.conversationName, "Saul", join(this.dir, "cli"));
     const cliReady = this.readyOf(this.cli);
     // A fixed port: the claims service comes back where the template service sends new versions.
-    this.claimsPort = await freePort();
+    this.claimsPort = await this.heldPort();
     // The host's address is fixed before any service starts: its credential is its own, bound to it, and every
     // service it calls must know it (docs/security.md).
-    this.hostPort = await freePort();
+    this.hostPort = await this.heldPort();
     this.creds = withHostCredential(this.creds, this.hostUrl);
     const sync = this.opts.templatesSync;
     // As `npm start` wires them: signatures checked against the XMTP network.
     const resolver = await XmtpInboxResolver.connect({ apiUrl: this.node.url });
     // Templates and lineage ask each other (the watch): lineage's address is fixed first.
-    const lineagePort = await freePort();
+    const lineagePort = await this.heldPort();
     const watchMs = this.opts.rolloutWatchMs;
     this.templates = await startTemplateService({
       databaseUrl: templatesDb,
@@ -399,11 +405,17 @@ export class RealStack {
     });
   }
 
+  private async heldPort(): Promise<number> {
+    const reserved = await reservePort();
+    this.ports.push(reserved);
+    return reserved.port;
+  }
+
   private readyOf(cli: ConvosCli): Promise<ReadyEvent> {
     return cli.ready();
   }
 
-  /** Stops what started, in reverse, gives back the XMTP port and removes the directory. */
+  /** Stops what started, in reverse, gives back the XMTP port and the services' ports, and removes the directory. */
   async close(): Promise<void> {
     // In three steps, each one's parts side by side: what claims and is claimed by people; the services
     // and the agents' host; the networks and stand-ins they used.
@@ -420,6 +432,7 @@ export class RealStack {
       this.agentmail?.close(),
     ]);
     await this.xmtp?.release();
+    for (const reserved of this.ports.splice(0)) reserved.release();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -9,10 +9,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "@convos-pool/kit/server";
+import { reservePort, type Logger, type PortReservation } from "@convos-pool/kit/server";
 import { gatewayConfig, gatewayEnv, OPENCLAW_MODEL, type GatewayPaths } from "./config.js";
 import type { OpenClawInstall } from "./install.js";
 import { SessionMarks } from "./sessions.js";
@@ -51,20 +50,24 @@ export function gatewayPaths(root: string): GatewayPaths {
   };
 }
 
-/** A free loopback port (the gateway binds it a moment later). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/**
+ * The ports a gateway is given, held from before its config is written until
+ * its process exits (kit's reservePort: 15 s to a minute pass before it
+ * listens, and no other asker on the machine gets them meanwhile). Three:
+ * its own, and the two OpenClaw derives from it, port + 1 (its MCP App
+ * sandbox, started when an MCP App is used) and port + 2 (its browser
+ * control, off here); the browser's Chrome ports (port + 11 and up) are not
+ * held, the browser being off (config.ts).
+ */
+const GATEWAY_PORT_SPAN = 3;
 
 export class OpenClawGateway {
   paths: GatewayPaths;
   /** Its bearer token: random per start, held in memory and in its environment only. */
   private token = "";
   private port = 0;
+  /** Its ports while its process may listen on them (released when it exits, or when a start fails before it runs). */
+  private ports: PortReservation | undefined;
   private child: ChildProcess | undefined;
   /** Settles when the running start is ready (rejects when it failed). */
   private starting: Promise<void> | undefined;
@@ -190,7 +193,10 @@ export class OpenClawGateway {
     await this.opts.beforeStart?.();
     for (const d of [p.state, p.workspace, p.tmp, p.home, dirname(p.log)])
       await mkdir(d, { recursive: true, mode: 0o700 });
-    this.port = await freePort();
+    this.ports?.release();
+    const ports = await reservePort({ span: GATEWAY_PORT_SPAN });
+    this.ports = ports;
+    this.port = ports.port;
     this.token = randomBytes(32).toString("hex");
     this.isReady = false;
     // A session store from an earlier start holds what each session was told already.
@@ -228,7 +234,11 @@ export class OpenClawGateway {
       }
     };
     process.once("exit", orphaned);
-    child.once("exit", () => process.off("exit", orphaned));
+    child.once("exit", () => {
+      process.off("exit", orphaned);
+      // Its ports are let go with it: the next start takes others.
+      ports.release();
+    });
     this.starts++;
     log.info("openclaw gateway starting", { pid: child.pid, port: this.port, start: this.starts });
     let readyLine = () => {};
@@ -335,6 +345,7 @@ export class OpenClawGateway {
     }
     // Helpers of its group that outlived it.
     if (child?.pid) this.kill(child);
+    this.ports?.release();
     if (deleteState) await rm(this.opts.root, { recursive: true, force: true });
     this.stopping = false;
   }
