@@ -9,7 +9,6 @@
 //
 //   npm run -s tell-all-model [-- --port 5590]
 //   LLM_BASE_URL=http://127.0.0.1:5590/v1 LLM_API_KEY=any npm start
-import { createServer, request } from "node:http";
 import { parseArgs } from "node:util";
 import { EXTRACTION_PROMPT, extractByRule, CHOOSER_PROMPT, chooseByRuleAnswer } from "@convos-pool/instance";
 import { DEFAULT_SERVED_MODELS } from "@convos-pool/templates";
@@ -20,25 +19,16 @@ const { values } = parseArgs({ options: { port: { type: "string", default: "5590
 const text = (m: RecordedRequest["body"]["messages"][number] | undefined) =>
   typeof m?.content === "string" ? m.content : "";
 
-const server = await startChatServer((r) => {
-  const system = text(r.body.messages.find((m) => m.role === "system"));
-  const last = text(r.body.messages.at(-1));
-  if (system.startsWith(EXTRACTION_PROMPT))
-    return JSON.stringify({ entries: extractByRule(last).map(({ kind, text }) => ({ kind, text })) });
-  if (system.startsWith(CHOOSER_PROMPT)) return chooseByRuleAnswer(last);
-  return tellAll(r.body.messages.map(text));
-});
-// The chat server speaks chat completions only: in front of it, the model list is answered here and the rest passed on.
-const chat = new URL(server.baseUrl);
-const list = JSON.stringify({ object: "list", data: DEFAULT_SERVED_MODELS.map((id) => ({ id, object: "model" })) });
-const front = createServer((req, res) => {
-  if (req.method === "GET" && req.url === "/v1/models") {
-    res.writeHead(200, { "content-type": "application/json" }).end(list);
-    return;
-  }
-  const on = { host: chat.hostname, port: chat.port, path: req.url, method: req.method, headers: req.headers };
-  req.pipe(request(on, (answer) => answer.pipe(res.writeHead(answer.statusCode ?? 502, answer.headers))));
-});
-await new Promise<void>((r) => front.listen(Number(values.port), "127.0.0.1", r));
-const baseUrl = `http://127.0.0.1:${values.port}/v1`;
-process.stdout.write(`tell-all model at ${baseUrl} (LLM_BASE_URL=${baseUrl})\n`);
+const server = await startChatServer(
+  (r) => {
+    const system = text(r.body.messages.find((m) => m.role === "system"));
+    const last = text(r.body.messages.at(-1));
+    if (system.startsWith(EXTRACTION_PROMPT))
+      return JSON.stringify({ entries: extractByRule(last).map(({ kind, text }) => ({ kind, text })) });
+    if (system.startsWith(CHOOSER_PROMPT)) return chooseByRuleAnswer(last);
+    return tellAll(r.body.messages.map(text));
+  },
+  Number(values.port),
+  { models: DEFAULT_SERVED_MODELS },
+);
+process.stdout.write(`tell-all model at ${server.baseUrl} (LLM_BASE_URL=${server.baseUrl})\n`);

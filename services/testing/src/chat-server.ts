@@ -1,5 +1,6 @@
 // Test helper: a local HTTP server speaking the OpenAI chat-completions API
-// (POST /v1/chat/completions), recording every request it gets.
+// (POST /v1/chat/completions), recording every request it gets; and, when
+// given names, the model list (GET /v1/models) that `npm start` asks for.
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -58,12 +59,20 @@ export async function startChatServer(
   answer: (req: RecordedRequest) => ChatAnswer | Promise<ChatAnswer>,
   /** Its port on 127.0.0.1; any free one by default. */
   listenPort = 0,
+  /** The models GET /v1/models lists; without them that path is not found, as on an endpoint that lists none. */
+  opts: { models?: readonly string[] } = {},
 ): Promise<ChatServer> {
+  const list =
+    opts.models && JSON.stringify({ object: "list", data: opts.models.map((id) => ({ id, object: "model" })) });
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     const respond = async (): Promise<void> => {
+      if (list && req.method === "GET" && req.url === "/v1/models") {
+        res.writeHead(200, { "content-type": "application/json" }).end(list);
+        return;
+      }
       if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
         res
           .writeHead(404, { "content-type": "application/json" })
