@@ -43,6 +43,7 @@ export const FLOORS = {
     "address-book",
     "memory",
     "approvals",
+    "confirmations",
     "badge",
     "vault",
     "placement",

@@ -4,6 +4,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
+import { ConfirmationService } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import { InstancePlacementService } from "@convos-pool/gen/convos/pool/v1/instance_placement_service_pb.js";
 import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
@@ -43,6 +44,7 @@ import { entities } from "./db/entities.js";
 import { createAgentMemoryService } from "./memory/service.js";
 import { createAddressBookService } from "./address-book/service.js";
 import { createApprovalService } from "./approvals/service.js";
+import { createConfirmationService } from "./confirmations/service.js";
 import { migrations } from "./schema/migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool/manager.js";
 import { HostMover } from "./pool/host-mover.js";
@@ -180,6 +182,7 @@ export const CLAIMS_ACCESS: AccessPolicy = {
   [AgentMemoryService.typeName]: ["gateway"],
   [AddressBookService.typeName]: ["gateway"],
   [ApprovalService.typeName]: ["gateway"],
+  [ConfirmationService.typeName]: ["gateway"],
   [TemplateSyncService.typeName]: ["templates"],
   [TemplateOwnershipService.typeName]: ["templates"],
   // Public keys only; the gateway serves them as the JWKS.
@@ -329,6 +332,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         router.service(AddressBookService, createAddressBookService({ em, verifier, runtime: agents }));
         // The owner answers its questions from outside the conversation; the agent checks every answer (docs/trust.md).
         router.service(ApprovalService, createApprovalService({ em, verifier, runtime: agents }));
+        // The owner's steps confirmed in Convos: relayed; the agent asks its owner there and applies (docs/trust.md).
+        router.service(ConfirmationService, createConfirmationService({ em, runtime: agents }));
         // Internal: the template service pushes every new content version here.
         router.service(TemplateSyncService, createTemplateSyncService({ em, sync, verifier, log }));
         // Internal: since when an inbox holds an agent of a template (ratings in the store).

@@ -26,6 +26,7 @@ import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
 import { InstanceApprovalService } from "@convos-pool/gen/convos/pool/v1/instance_approval_service_pb.js";
+import { InstanceConfirmationService } from "@convos-pool/gen/convos/pool/v1/instance_confirmation_service_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -44,6 +45,7 @@ import {
   type InstanceAddressBookCall,
   type HostedConversation,
   type InstanceApprovalCall,
+  type InstanceConfirmationCall,
   type InstanceMemoryCall,
   type InstanceRef,
   type InstanceRuntime,
@@ -120,6 +122,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   private readonly memoryClients: HostClients<typeof InstanceMemoryService>;
   private readonly addressBookClients: HostClients<typeof InstanceAddressBookService>;
   private readonly approvalClients: HostClients<typeof InstanceApprovalService>;
+  private readonly confirmationClients: HostClients<typeof InstanceConfirmationService>;
   private readonly hostClients: HostClients<typeof InstanceHostService>;
   private readonly batchers = new Map<string, HostBatchers>();
   /** Hosts that predate batch calls (predatesBatchCalls), by `batchCallsKey`: until when they get the single calls. */
@@ -130,6 +133,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     this.memoryClients = new HostClients(InstanceMemoryService, opts.credentials);
     this.addressBookClients = new HostClients(InstanceAddressBookService, opts.credentials);
     this.approvalClients = new HostClients(InstanceApprovalService, opts.credentials);
+    this.confirmationClients = new HostClients(InstanceConfirmationService, opts.credentials);
     this.hostClients = new HostClients(InstanceHostService, opts.credentials);
   }
 
@@ -514,9 +518,14 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     return { client: this.approvalClients.of(instance.hostUrl), options: this.call(instance, 30_000) };
   }
 
+  /** A step put to the owner, or where it stands: the agent's own quick work (a dormant one wakes), no model, no turn. */
+  confirmations(instance: InstanceRef): InstanceConfirmationCall {
+    return { client: this.confirmationClients.of(instance.hostUrl), options: this.call(instance, 30_000) };
+  }
+
   close(): void {
-    for (const c of [this.clients, this.memoryClients, this.addressBookClients, this.approvalClients, this.hostClients])
-      c.close();
+    const all = [this.clients, this.memoryClients, this.addressBookClients, this.approvalClients];
+    for (const c of [...all, this.confirmationClients, this.hostClients]) c.close();
     // Batches in flight fail with their connections, as single calls do; a later call starts afresh.
     this.batchers.clear();
   }

@@ -25,6 +25,7 @@ import type {
 import type { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import type { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
 import type { InstanceApprovalService } from "@convos-pool/gen/convos/pool/v1/instance_approval_service_pb.js";
+import type { InstanceConfirmationService } from "@convos-pool/gen/convos/pool/v1/instance_confirmation_service_pb.js";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit/content";
@@ -138,6 +139,14 @@ export interface InstanceRuntime {
   addressBook(instance: InstanceRef): InstanceAddressBookCall;
   /** InstanceApprovalService on the agent's host: its owner's answers to its questions (claims approvals/service.ts). */
   approvals(instance: InstanceRef): InstanceApprovalCall;
+  /** InstanceConfirmationService on the agent's host: its owner's steps confirmed in Convos (claims confirmations/service.ts). */
+  confirmations(instance: InstanceRef): InstanceConfirmationCall;
+}
+
+/** A client of the agent's host's InstanceConfirmationService and the options that name the agent in every call. */
+export interface InstanceConfirmationCall {
+  client: Client<typeof InstanceConfirmationService>;
+  options: { headers: Record<string, string>; timeoutMs: number };
 }
 
 /** A client of the agent's host's InstanceApprovalService and the options that name the agent in every call. */

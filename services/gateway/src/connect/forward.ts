@@ -16,6 +16,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
+import { ConfirmationService } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
@@ -70,6 +71,7 @@ export const FORWARDED = {
   memory: { service: AgentMemoryService, upstream: "claims" },
   addressBook: { service: AddressBookService, upstream: "claims" },
   approvals: { service: ApprovalService, upstream: "claims" },
+  confirmations: { service: ConfirmationService, upstream: "claims" },
   lineage: { service: LineageService, upstream: "lineage" },
   patterns: { service: PatternInsightsService, upstream: "lineage" },
   signals: { service: VersionSignalInsightsService, upstream: "lineage" },
@@ -93,6 +95,7 @@ export type ClaimsForwarder = ForwarderOf<"claims">;
 export type MemoryForwarder = ForwarderOf<"memory">;
 export type AddressBookForwarder = ForwarderOf<"addressBook">;
 export type ApprovalsForwarder = ForwarderOf<"approvals">;
+export type ConfirmationsForwarder = ForwarderOf<"confirmations">;
 export type LineageForwarder = ForwarderOf<"lineage">;
 export type CurationForwarder = ForwarderOf<"curation">;
 export type RatingsForwarder = ForwarderOf<"ratings">;

@@ -1,0 +1,154 @@
+// An owner signed in with Convos alone acts from the pool by confirming each
+// step in Convos (docs/trust.md, "Confirmations in Convos"), every part
+// real: PostgreSQL, the local XMTP node, the template, claims and lineage
+// services, an instance host (offline model), the SMS stand-in, and the
+// conversation served by the real Convos CLI as Saul's app, with Ana, a
+// person who joined by the invite (an SDK client of her own, which taps
+// buttons). The page is played by calls to the claims service's
+// ConfirmationService with Saul's session (the gateway forwards the same
+// service unchanged: services/gateway/src/connect/forward.ts); Saul holds no
+// key the pool or the agent is shown.
+//
+//   1. The page asks to set the agent's trust to L3: the agent asks Saul in
+//      the conversation with the step in full and its code. Ana's reply and
+//      her tap on the question's buttons change nothing; Saul's reply "yes"
+//      sets L3, once.
+//   2. The pool asks for a step Saul never chose (L1): he reads it in Convos
+//      and declines; his later "yes" on the same question changes nothing.
+//   3. Ana asks the agent to text a friend: it asks Saul. The page asks to
+//      approve that question; Saul's 👍 on the confirmation approves it, and
+//      the text goes out once.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { create } from "@bufbuild/protobuf";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import {
+  ConfirmationService,
+  ConfirmationState,
+  ConfirmationStepSchema,
+  type ConfirmationStep,
+} from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
+import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
+import type { Agent } from "@convos-pool/instance";
+import { createServiceClient } from "@convos-pool/kit/server";
+import { tool } from "@convos-pool/kit/testing";
+import { waitFor } from "@convos-pool/testing";
+import { saidMessage, type ConvosCli } from "@convos-pool/testing/convos-cli";
+import type { Person } from "@convos-pool/convos/person";
+import { as } from "@convos-pool/claims/testing";
+import { PeopleStack } from "./people-stack.js";
+
+const people = new PeopleStack({
+  stack: {
+    name: "confirmations-e2e",
+    conversationName: "Weekend away",
+    host: { joinTimeoutMs: 15_000, tools: { approvalTimeoutMs: 90_000 } },
+    claims: { smsRange: "+15550750000..+15550750019", pool: { target: 1 } },
+  },
+  template: { agent_name: "Concierge", tools: [tool("sms", "pool")], max_trust_level: "L3" },
+  people: ["Ana"],
+});
+const stack = people.stack;
+const FRIEND = "+15550177041";
+let saulCli: ConvosCli;
+let ana: Person;
+let agent: Agent;
+let confirmations: ReturnType<typeof createServiceClient<typeof ConfirmationService>>;
+let approvals: ReturnType<typeof createServiceClient<typeof ApprovalService>>;
+
+const trust = (trustLevel: TrustLevel): ConfirmationStep =>
+  create(ConfirmationStepSchema, { step: { case: "setTrustLevel", value: { trustLevel, dailySpendLimitWei: "" } } });
+
+/** The page asks for `step` with Saul's session; the agent's question to him, as his Convos CLI shows it. */
+async function pageAsks(step: ConfirmationStep) {
+  const from = saulCli.events.length;
+  const { confirmation } = await confirmations.client.askConfirmation(
+    { instanceId: people.agentId, step },
+    as(people.owner),
+  );
+  const question = await saidMessage(saulCli, agent, from, /may I do this\?/, 60_000);
+  return { confirmation: confirmation!, question };
+}
+
+/** Where the confirmation stands, as the page polls it. */
+const stateOf = async (id: string) =>
+  (await confirmations.client.getConfirmation({ instanceId: people.agentId, id }, as(people.owner))).confirmation
+    ?.state;
+
+beforeAll(async () => {
+  ({ ownerCli: saulCli, agent } = await people.start());
+  ana = people.person("Ana");
+  confirmations = createServiceClient(ConfirmationService, stack.claims!.url, stack.creds.gateway);
+  approvals = createServiceClient(ApprovalService, stack.claims!.url, stack.creds.gateway);
+}, 300_000);
+
+afterAll(async () => {
+  confirmations?.close();
+  approvals?.close();
+  await people.close();
+}, 60_000);
+
+describe("an owner confirms in Convos what the page asks", () => {
+  it("the agent asks the step in full with its code; a member's reply and tap change nothing; the owner's yes sets it once", {
+    timeout: 180_000,
+  }, async () => {
+    expect(agent.trustSnapshot?.level).not.toBe(TrustLevel.OPERATOR);
+    const before = agent.trustSnapshot?.level;
+    const { confirmation, question } = await pageAsks(trust(TrustLevel.OPERATOR));
+    expect(confirmation.state).toBe(ConfirmationState.WAITING);
+    expect(question.content).toContain(`(code ${confirmation.code}): Set my trust level to L3, no spending.`);
+
+    // Ana, a member, answers it every way she can: nothing is set.
+    await ana.reply(question.id, "yes");
+    await ana.group.sendIntent({ id: question.id, actionId: `approve:${question.id}` });
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await stateOf(confirmation.id)).toBe(ConfirmationState.WAITING);
+    expect(agent.trustSnapshot?.level).toBe(before);
+
+    await saulCli.reply(question.id, "yes");
+    await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED, 30_000);
+    expect(agent.trustSnapshot?.level).toBe(TrustLevel.OPERATOR);
+  });
+
+  it("a step the owner never chose is theirs to decline in Convos, and a later yes on its question changes nothing", {
+    timeout: 120_000,
+  }, async () => {
+    const { confirmation, question } = await pageAsks(trust(TrustLevel.OBSERVER));
+    expect(question.content).toContain("Set my trust level to L1, no spending.");
+    await saulCli.reply(question.id, "no");
+    await waitFor("declined", async () => (await stateOf(confirmation.id)) === ConfirmationState.DECLINED, 30_000);
+    await saulCli.react(question.id, "👍");
+    await saulCli.reply(question.id, "yes");
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await stateOf(confirmation.id)).toBe(ConfirmationState.DECLINED);
+    expect(agent.trustSnapshot?.level).toBe(TrustLevel.OPERATOR);
+  });
+
+  it("approves a member's request through a confirmation: the owner's 👍 on it answers the waiting question, and the text goes out once", {
+    timeout: 180_000,
+  }, async () => {
+    const friend = stack.sms!.phone(FRIEND);
+    const from = saulCli.events.length;
+    await ana.send(`Concierge, text ${FRIEND}: the key is under the mat`);
+    const asked = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?\n\nSend a text/, 60_000);
+    await waitFor(
+      "the question listed",
+      async () =>
+        (await approvals.client.listApprovals({ instanceId: people.agentId }, as(people.owner))).questions.some(
+          (q) => q.id === asked.id,
+        ),
+      20_000,
+    );
+    const step = create(ConfirmationStepSchema, {
+      step: { case: "answerApproval", value: { questionId: asked.id, approve: true } },
+    });
+    const { confirmation, question } = await pageAsks(step);
+    expect(question.content).toContain("Approve what I asked you: Send a text");
+    await saulCli.react(question.id, "👍");
+    await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED, 30_000);
+    expect(await friend.waitForMessage((m) => m.text === "the key is under the mat")).toMatchObject({
+      from: people.handle("sms"),
+    });
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(friend.messages()).toHaveLength(1);
+  });
+});
