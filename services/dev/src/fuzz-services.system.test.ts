@@ -32,6 +32,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
+import { ConfirmationService } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestation_service_pb.js";
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
@@ -102,6 +103,7 @@ const KNOWN: DescService[] = [
   AgentMemoryService,
   AddressBookService,
   ApprovalService,
+  ConfirmationService,
   TemplateSyncService,
   TemplateOwnershipService,
   AgentVaultService,
