@@ -2,7 +2,8 @@
 // may have it do with each tool, whether it answers a text from outside, and
 // where it asks its owner's approval. The owner signs SetPermissions over all
 // five; the agent checks it and enforces them itself (docs/trust.md, "Who may
-// ask").
+// ask"). Signed in with Convos alone, the owner confirms them in Convos
+// instead of signing (confirm-in-convos.tsx).
 import { useMutation } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -27,6 +28,7 @@ import { useState } from "react";
 import { useSession } from "../sign-in/session";
 import { ErrorBox, Notice, Select } from "../ui/ui";
 import { useAction } from "../ui/use-action";
+import { ConfirmInConvos, useConvosConfirm } from "./confirm-in-convos";
 
 const GRANT_WORDS: Record<GrantName, string> = { allow: "Allow", ask: "Ask me first", refuse: "Refuse" };
 const REPLY_WORDS: Record<OutsiderReplyName, string> = {
@@ -49,8 +51,9 @@ const OUTSIDER_FIELD = "permissions.outsider_reply";
 const PLACE_FIELD = "permissions.approvals";
 
 export function PermissionsForm({ agent: i }: { agent: Instance }) {
-  const { sign } = useSession();
+  const { sign, canSign } = useSession();
   const act = useAction();
+  const { confirm, waiting } = useConvosConfirm();
   const save = useMutation(ClaimService.method.setPermissions);
   // What the agent holds (the defaults until its owner sets them), with the owner's unsaved choices over it.
   const [picked, setPicked] = useState<Partial<ResolvedPermissions>>({});
@@ -66,6 +69,12 @@ export function PermissionsForm({ agent: i }: { agent: Instance }) {
         void act.run("permissions", "Saved: it acts on these from now on.", async () => {
           // Signed filled in, as the agent checks it: an unset field is its default.
           const permissions = resolvePermissions(chosen);
+          if (!canSign)
+            return confirm(
+              i.id,
+              { kind: "set_permissions", permissions },
+              "set whose requests it acts on as shown here",
+            );
           const ownerSignature = await sign("SetPermissions", { instanceId: i.id, ...permissions });
           await save.mutateAsync({ instanceId: i.id, permissions, ownerSignature });
         });
@@ -130,8 +139,15 @@ export function PermissionsForm({ agent: i }: { agent: Instance }) {
       </Select>
       <ErrorBox error={act.errorOf("permissions")} fieldsShown={fields} />
       {act.done && <Notice>{act.done}</Notice>}
+      <ConfirmInConvos waiting={waiting} />
       <button type="submit" disabled={!!act.busy}>
-        {act.busy ? "Saving…" : "Sign and save who may ask"}
+        {act.busy
+          ? canSign
+            ? "Saving…"
+            : "Waiting for Convos…"
+          : canSign
+            ? "Sign and save who may ask"
+            : "Confirm who may ask in Convos"}
       </button>
     </form>
   );

@@ -1,6 +1,8 @@
 // The agent page's trust level: what it allows, and another up to the highest
 // its template allows, with the daily spending limit the pool's payment signer
 // holds it to: required at L4, optional at L2 and L3 (docs/web.md, "Trust level").
+// Signed in with Convos alone, the owner confirms it in Convos instead of signing
+// (confirm-in-convos.tsx).
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -21,6 +23,7 @@ import { eth, trustName } from "../words/format";
 import { useSession } from "../sign-in/session";
 import { ErrorBox, Notice, Select, TextField } from "../ui/ui";
 import { useAction } from "../ui/use-action";
+import { ConfirmInConvos, useConvosConfirm } from "./confirm-in-convos";
 
 /** "0.05" ETH in wei: above 0, at most 18 decimals; empty is none (0) where a level may have none. */
 function dailyLimitWei(text: string, required: boolean): bigint {
@@ -40,8 +43,9 @@ const SPENDS: readonly TrustLevelName[] = ["L2", "L3", "L4"];
  * SetTrustLevel; the agent checks it and enforces the level itself.
  */
 export function TrustForm({ agent: i }: { agent: Instance }) {
-  const { sign } = useSession();
+  const { sign, canSign } = useSession();
   const act = useAction();
+  const { confirm, waiting } = useConvosConfirm();
   const template = useQuery(TemplateService.method.getTemplate, { templateId: i.templateId });
   const save = useMutation(ClaimService.method.setTrustLevel);
   const content = template.data?.template?.content;
@@ -70,6 +74,12 @@ export function TrustForm({ agent: i }: { agent: Instance }) {
           const trustLevel = parseTrustLevel(chosen);
           if (trustLevel === undefined) throw new Error(`no trust level is called "${chosen}"`);
           const wei = spends ? dailyLimitWei(limit, chosen === "L4") : 0n;
+          if (!canSign) {
+            // As the agent will apply it, so that the page's code is the one Convos shows: no limit is "0".
+            const step = { kind: "set_trust_level", trustLevel, dailySpendLimitWei: wei.toString() } as const;
+            const limitWords = wei > 0n ? `, up to ${eth(wei.toString())} ETH a day` : ", no spending";
+            return confirm(i.id, step, `set its trust level to ${chosen}${limitWords}`);
+          }
           const ownerSignature = await sign("SetTrustLevel", { instanceId: i.id, trustLevel, dailySpendLimitWei: wei });
           await save.mutateAsync({
             instanceId: i.id,
@@ -131,8 +141,9 @@ export function TrustForm({ agent: i }: { agent: Instance }) {
       )}
       <ErrorBox error={act.errorOf("trust")} fieldsShown={["trust_level", "daily_spend_limit_wei"]} />
       {act.done && <Notice>{act.done}</Notice>}
+      <ConfirmInConvos waiting={waiting} />
       <button type="submit" disabled={!!act.busy}>
-        {act.busy ? "Saving…" : "Sign and save"}
+        {act.busy ? (canSign ? "Saving…" : "Waiting for Convos…") : canSign ? "Sign and save" : "Confirm in Convos"}
       </button>
     </form>
   );
