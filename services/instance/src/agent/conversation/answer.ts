@@ -7,9 +7,9 @@
 
 import { inSpan, type Logger } from "@convos-pool/kit/server";
 import { RefusedTurn, type HistoryLine, type InboundTextTurn, type LlmProvider } from "../../model/turn.js";
-import { withCredentialsMasked, withoutAddress, type Memory } from "../../memory/store.js";
+import type { Memory } from "../../memory/store.js";
 import type { AnswerRef } from "../../memory/feedback.js";
-import { answersOutsiders, readerOf, type Requester } from "../../tools/gate/permissions.js";
+import { answersOutsiders } from "../../tools/gate/permissions.js";
 import type { AgentToolbox } from "../../tools/toolbox/toolbox.js";
 import { FILES, type Workspace } from "../../platform/workspace.js";
 import { memberRole } from "../../platform/roles.js";
@@ -17,10 +17,9 @@ import type { AgentGroup, TextMessage } from "../../platform/xmtp.js";
 import type { LlmLimits } from "./budget.js";
 import type { Status } from "../state/status.js";
 import type { OutsideWords } from "../state/outside-words.js";
-import { senderName, turnInput } from "./policy.js";
-import { linesFor, piecesFor } from "../../walls/views.js";
-import { turnOrigins, type TurnRead } from "./turn-origins.js";
-import { describeActs, chooserCall, chooseAndBind, type ContactBook, type OpenRequest } from "./choosing.js";
+import { piecesFor } from "../../walls/views.js";
+import { readTurn, type TurnReading } from "./turn-read.js";
+import { actsForTurn, type ContactBook, type OpenRequest } from "./choosing.js";
 import type { Settings } from "../state/settings.js";
 import type { Signals } from "../state/signals.js";
 import type { InstanceConfig } from "../state/settings.js";
@@ -122,47 +121,45 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
   const started = performance.now();
   const identity = (await agent.ws.readText(FILES.identity)) ?? "";
   // Whose turn it is decides whose request a tool call is, and what of memory the model sees (Memory.visibleTo).
-  const who: Requester = inboundText
-    ? { role: "outsider", id: inboundText.from, name: inboundText.from }
-    : {
-        role: memberRole(config.ownerId, m?.senderInboxId ?? ""),
-        id: m?.senderInboxId ?? "",
-        name: senderName(t.names, m?.senderInboxId ?? ""),
-      };
-  if (t.stop) who.stop = t.stop;
-  who.conversationId = group.id;
-  // Who reads what this turn makes (walls/labels.ts): what of the conversation its model call is given, whatever the
-  // runtime, and the session a runtime that keeps one holds it in.
-  const reader = readerOf(who, group.id);
-  // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
-  const history = withCredentialsMasked(linesFor(t.history, group.id, reader), who.role, t.memory);
-  const read: TurnRead = {
-    history,
-    memory: t.memory.visibleTo(who.role).entries,
-    identity,
-    userConfig: config.userConfig,
-    names: t.names,
-    inboundText,
-  };
-  // Where everything the model reads came from: what an act that asks tells the owner (gate.ts).
-  who.origins = turnOrigins(read);
-  // What the message asks for, read from it alone: an act runs without asking only when it carries one out.
-  const contacts = who.role === "owner" ? agent.contacts() : undefined;
-  let bound = await chooseAndBind(
-    agent.llm,
-    chooserCall({ ...read, model: config.model, who, tools: config.tools.map((x) => x.toolId), contacts }),
-    agent.log,
-  );
-  if (who.role === "owner" && m)
-    bound = agent.openRequest.answer(bound, withoutAddress(m.content, config.agentName), Date.now());
-  who.boundActs = bound;
-  if (contacts) who.contacts = contacts;
+  const role = inboundText ? "outsider" : memberRole(config.ownerId, m?.senderInboxId ?? "");
+  const person = role === "owner" || role === "member";
+  const contacts = role === "owner" ? agent.contacts() : undefined;
   /** This turn's voice, once it began (below). */
   const speaking: { turn?: SpokenTurn } = {};
+  // What the turn reads and is given, decided at once (turn-read.ts).
+  const r: TurnReading = readTurn({
+    config,
+    identity,
+    conversationId: group.id,
+    role,
+    memory: t.memory,
+    history: t.history,
+    names: t.names,
+    m,
+    inboundText,
+    answersOutsiders: answersOutsiders(agent.toolbox.grants),
+    level: agent.toolbox.level,
+    participation: agent.settings.participation,
+    functions: [...agent.toolbox.functions(), ...(person ? agent.phoneActs.functions() : [])],
+    // What a call says (an approval question) in this turn's form, also after it waited aside for the owner's answer.
+    callTool: (name, args) => agent.voice.during(speaking.turn, () => callTool(name, args)),
+    correcting: t.correcting?.text,
+    forgot: t.forgot,
+    limits: t.limits,
+    contacts,
+    stop: t.stop,
+  });
+  const { who, reader, history, input } = r;
+  // What the message asks for, read from it alone: an act runs without asking only when it carries one out.
+  const { bound, told } = await actsForTurn(agent.llm, r.chooser, agent.log, {
+    role: who.role,
+    open: r.said !== undefined ? { request: agent.openRequest, said: r.said, now: Date.now } : undefined,
+  });
+  who.boundActs = bound;
+  if (contacts) who.contacts = contacts;
   // People's phones (walls/labels.ts, the phone rule): a person's turn reads their own pieces alone. What any
   // turn makes is screened against every piece held here, whatever the model was given: a runtime that keeps its
   // own session (OpenClaw) may still hold what an earlier turn read.
-  const person = !inboundText && (who.role === "owner" || who.role === "member");
   const declared = person ? agent.declaredConnections() : [];
   const pieces: Piece[] = declared.length
     ? piecesFor(agent.phones.all(), group.id, reader).filter((p) => reads(declared, p.kind))
@@ -192,27 +189,7 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
     }
     return agent.toolbox.call(name, args, who);
   };
-  const input = turnInput({
-    config,
-    identity,
-    level: agent.toolbox.level,
-    participation: agent.settings.participation,
-    memory: t.memory,
-    history,
-    functions: [...agent.toolbox.functions(), ...(person ? agent.phoneActs.functions() : [])],
-    // What a call says (an approval question) in this turn's form, also after it waited aside for the owner's answer.
-    callTool: (name, args) => agent.voice.during(speaking.turn, () => callTool(name, args)),
-    // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
-    inboundText: inboundText && { ...inboundText, answer: answersOutsiders(agent.toolbox.grants) },
-    correcting: t.correcting?.text,
-    // What of its memory the model may see: credentials in the owner's turns only.
-    role: who.role,
-    forgot: t.forgot,
-    limits: t.limits,
-    reader,
-  });
-  const asked = describeActs(bound, who.role);
-  if (asked) input.context = `${input.context}\n\n${asked}`;
+  if (told) input.context = `${input.context}\n\n${told}`;
   const phone = phoneContext(who.name, pieces);
   if (phone) input.context = `${input.context}\n\n${phone}`;
   // Each round of function results is a model call too (budget.ts): the conversation charges it.

@@ -1,31 +1,31 @@
-// Each message in its turn, carried out: with the facts the conversation
-// gathered (listening.ts), plan.ts plans what to do, and here the plan is
-// carried out in its order, with the I/O: what the message teaches,
-// memory's one entry (memory/lessons.ts: before the turn, forget and find
-// what a text corrects; after it, learn), the turn (answer.ts) or the busy
-// notice. A text to its number is answered or passed on here too. What it
-// holds is its own conversation's: its pace (plan.ts) but the model calls,
-// which are the agent's across its conversations (budget.ts ModelBudget),
-// and when it last said it dropped texts to its number.
+// Each message's plan carried out in its turn: the conversation gathers the
+// facts and has plan.ts plan (listening.ts), and here the plan is carried
+// out in its order, with the I/O: what the message teaches, memory's one
+// entry (memory/lessons.ts: before the turn, forget and find what a text
+// corrects; after it, learn), the turn (answer.ts, with what of its
+// conversation it reads: turn-read.ts) or the busy notice. A text to its
+// number is planned and answered or passed on here too. What it holds is its
+// own conversation's: its pace (plan.ts) but the model calls, which are the
+// agent's across its conversations (budget.ts ModelBudget), and when it last
+// said it dropped texts to its number.
 
 import type { Logger } from "@convos-pool/kit/server";
-import type { HistoryLine, InboundTextTurn, LlmProvider } from "../../model/turn.js";
-import { memoryIn, type Walls } from "../../memory/walls.js";
+import type { InboundTextTurn, LlmProvider } from "../../model/turn.js";
+import type { Walls } from "../../memory/walls.js";
 import type { AnswerRef } from "../../memory/feedback.js";
 import type { AskModel, Lessons } from "../../memory/lessons.js";
-import type { AgentGroup, AgentMessage, TextMessage } from "../../platform/xmtp.js";
-import { BUSY_NOTICE, LLM_LIMITS, noticeDue, type LlmLimits, type ModelBudget, type Refusal } from "./budget.js";
 import {
-  NO_PACE,
-  planMessage,
-  planText,
-  type Message,
-  type MessageFacts,
-  type MessagePlan,
-  type Pace,
-  type TextPlan,
-} from "./plan.js";
+  asTextMessage,
+  SAID_TYPES,
+  type AgentGroup,
+  type AgentMessage,
+  type TextMessage,
+} from "../../platform/xmtp.js";
+import { BUSY_NOTICE, LLM_LIMITS, noticeDue, type LlmLimits, type ModelBudget, type Refusal } from "./budget.js";
+import { NO_PACE, planText, type MessagePlan, type Pace, type TextPlan } from "./plan.js";
+import type { WhoIsWho } from "./policy.js";
 import { takeTurn, type TurnParts } from "./answer.js";
+import { conversationRead } from "./turn-read.js";
 import { askToSave } from "./address-book-requests.js";
 import type { Turns } from "../turns/serial.js";
 import type { HeldMemory } from "../state/memory.js";
@@ -35,7 +35,11 @@ import { statementAnswer, statementFileOf } from "../state/statement.js";
 
 /** What carrying out uses of its agent (life/parts.ts). */
 export interface CarryOutParts extends TurnParts {
-  readonly deps: { readonly llmLimits?: LlmLimits | undefined };
+  readonly deps: {
+    readonly llmLimits?: LlmLimits | undefined;
+    /** Lines of conversation given to the model; default 20. */
+    readonly historyLimit?: number | undefined;
+  };
   readonly log: Logger;
   readonly turns: Turns;
   readonly memory: HeldMemory;
@@ -54,13 +58,18 @@ export interface ConversationView {
   readonly group: AgentGroup | undefined;
   /** Members' profile names by inbox id, as they may be shown. */
   readonly names: Readonly<Record<string, string>>;
-  /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */
-  history(group: AgentGroup, m?: TextMessage): Promise<HistoryLine[]>;
+  /** Who is who there. */
+  readonly who: WhoIsWho;
+  /** Its messages there that carry words from outside (outside-words.ts). */
+  readonly outsideWords: { ids(): Promise<ReadonlySet<string>> };
 }
+
+/** SortDirection.Descending (a const enum of the bindings). */
+const DESCENDING = 1 as never;
 
 export class CarryOut {
   /** Its agent chain, when it last answered and last said it was busy (plan.ts); `spent` is read from and kept in the agent's budget. */
-  private pace: Pace = NO_PACE;
+  private kept: Pace = NO_PACE;
   /** When it last said it dropped texts to its number (TEXTS_DROPPED), ms. */
   private textsDroppedAt: number | undefined;
   /** The messages it is thinking about now, each with what stops its turn (plan.ts planArrival, "stop"). */
@@ -91,24 +100,13 @@ export class CarryOut {
     this.textsDroppedAt = undefined;
   }
 
-  /** One message in its turn, with the facts the conversation gathered: the plan (plan.ts), carried out. */
-  async message(
-    m: AgentMessage,
-    message: Message,
-    facts: Omit<MessageFacts, "participation" | "learnsByRule" | "callsPerMinute" | "now" | "pace">,
-    group: AgentGroup,
-  ): Promise<void> {
-    const agent = this.agent;
-    const { plan, pace } = planMessage(message, {
-      ...facts,
-      participation: agent.settings.participation,
-      learnsByRule: agent.llm.kind === "offline",
-      callsPerMinute: this.limits.callsPerMinute,
-      conversation: group.id,
-      conversations: agent.budget.conversations(),
-      now: Date.now(),
-      pace: { ...this.pace, spent: agent.budget.spent },
-    });
+  /** Its pace as a plan reads it: the agent's model calls of the last minute with it. */
+  get pace(): Pace {
+    return { ...this.kept, spent: this.agent.budget.spent };
+  }
+
+  /** One message in its turn, as the conversation planned it (plan.ts planMessage): the pace it leaves kept, the plan carried out. */
+  async message(plan: MessagePlan, pace: Pace, m: AgentMessage, group: AgentGroup): Promise<void> {
     this.keep(pace);
     await this.carryOut(plan, m, group);
   }
@@ -126,7 +124,7 @@ export class CarryOut {
       case "skip":
         agent.log.debug("message from another agent not answered", {
           senderInboxId: m.senderInboxId,
-          agentChain: this.pace.agentChain,
+          agentChain: this.kept.agentChain,
         });
         return;
       case "reaction": {
@@ -201,14 +199,26 @@ export class CarryOut {
     const id = about.m?.id;
     if (id) this.thinking.set(id, stop);
     try {
+      // What this conversation may read of its memory (memory/walls.ts), and the recent conversation: what of it the
+      // turn reads is the walls' to say (answer.ts): an outsider's, none.
+      const recent = await this.recent(group);
+      const outside = await this.heard.outsideWords.ids();
+      const names = this.heard.names;
+      const read = conversationRead({
+        memory,
+        walls: this.walls(config, group),
+        conversationId: group.id,
+        who: this.heard.who,
+        names,
+        recent,
+        m: about.m,
+        outside,
+      });
       await takeTurn(this.agent, {
         group,
         config,
-        // What this conversation may read of its memory (memory/walls.ts).
-        memory: memoryIn(memory, group.id, this.walls(config, group)),
-        // The recent conversation; what of it the turn reads is the walls' to say (answer.ts): an outsider's, none.
-        history: await this.heard.history(group, about.m),
-        names: this.heard.names,
+        ...read,
+        names,
         limits: this.limits,
         nextCompletion: () => this.charge("another round of a turn", by, owner),
         stop: stop.signal,
@@ -219,8 +229,18 @@ export class CarryOut {
     }
   }
 
+  /** The recent conversation's texts, oldest first (none of its receipts and thinking statuses: they would take the places of texts). */
+  async recent(group: AgentGroup): Promise<AgentMessage[]> {
+    const said = await group.messages({
+      limit: this.agent.deps.historyLimit ?? 20,
+      direction: DESCENDING,
+      contentTypes: SAID_TYPES,
+    });
+    return said.reverse().map(asTextMessage);
+  }
+
   /** What it may spend on the model: its host's limits. */
-  private get limits(): LlmLimits {
+  get limits(): LlmLimits {
     return this.agent.deps.llmLimits ?? LLM_LIMITS;
   }
 
@@ -237,7 +257,7 @@ export class CarryOut {
   /** A plan's pace kept: its calls in the agent's budget, the rest here. */
   private keep(pace: Pace): void {
     this.agent.budget.spent = pace.spent;
-    this.pace = pace;
+    this.kept = pace;
   }
 
   /**
@@ -277,7 +297,7 @@ export class CarryOut {
           const { plan, pace } = planText(t, {
             callsPerMinute: this.limits.callsPerMinute,
             now: Date.now(),
-            pace: { ...this.pace, spent: agent.budget.spent },
+            pace: this.pace,
           });
           this.keep(pace);
           if (plan.kind === "turn") return this.answer(group, { inboundText: t });

@@ -17,6 +17,7 @@ import { readRequest } from "../../tools/request/read.js";
 import { bindActs, type BoundActs, type ChosenAct } from "../../tools/request/binding.js";
 import { chooseByRule } from "../../tools/request/grammar.js";
 import {
+  actsForTurn,
   describeActs,
   OPEN_FOR_MS,
   OpenRequest,
@@ -231,6 +232,36 @@ describe("the turn's bound acts", () => {
     );
     for (const a of bound.acts) a.done = true;
     expect(describeActs(bound, "owner")).toBeUndefined();
+  });
+});
+
+describe("a turn's acts in one call (actsForTurn)", () => {
+  it("binds the chooser's acts, carries the owner's open request on their plain yes, and says what the model is told", async () => {
+    const open = new OpenRequest();
+    open.keep(boundActsOf("pay Ana 0.01 ETH"), 0);
+    const yes = chooserCall(turnOf({ role: "owner", id: OWNER }, "yes"));
+    const acts = await actsForTurn(new OfflineProvider(), yes, log, {
+      role: "owner",
+      open: { request: open, said: "yes", now: () => 1_000 },
+    });
+    expect(acts.bound.acts.map((a) => a.name)).toEqual(["Ana"]);
+    expect(acts.told).toBe(describeActs(acts.bound, "owner"));
+    // Carried once: the request is closed.
+    const again = await actsForTurn(new OfflineProvider(), yes, log, {
+      role: "owner",
+      open: { request: open, said: "yes", now: () => 2_000 },
+    });
+    expect(again).toEqual({ bound: await chooseAndBind(new OfflineProvider(), yes, log), told: undefined });
+  });
+
+  it("leaves an open request alone in a turn that is not the owner's message, and tells nothing when nothing is asked", async () => {
+    const open = new OpenRequest();
+    open.keep(boundActsOf("pay Ana 0.01 ETH"), 0);
+    const member = chooserCall(turnOf({ role: "member", id: ANA }, "yes"));
+    expect(await actsForTurn(new OfflineProvider(), member, log, { role: "member" })).toMatchObject({
+      told: undefined,
+    });
+    expect(open.answer(boundActsOf("yes"), "yes", 1_000).acts).toHaveLength(1);
   });
 });
 

@@ -134,6 +134,24 @@ export async function chooseAndBind(llm: LlmProvider, p: ChooserCall, log: Logge
   return bound;
 }
 
+/**
+ * A turn's acts in one call: chosen and bound (chooseAndBind); in the
+ * owner's turn, with the acts of their open request when their message
+ * (`said`, without the name it is said to) is a plain yes in time
+ * (OpenRequest.answer, read when the chooser has answered); and what the
+ * turn's model is told of them (describeActs).
+ */
+export async function actsForTurn(
+  llm: LlmProvider,
+  call: ChooserCall,
+  log: Logger,
+  t: { role: Role; open?: { request: OpenRequest; said: string; now: () => number } | undefined },
+): Promise<{ bound: BoundActs; told: string | undefined }> {
+  let bound = await chooseAndBind(llm, call, log);
+  if (t.open) bound = t.open.request.answer(bound, t.open.said, t.open.now());
+  return { bound, told: describeActs(bound, t.role) };
+}
+
 /** How long an owner's request the agent did not carry out stays open for a yes. */
 export const OPEN_FOR_MS = 10 * 60_000;
 

@@ -3,7 +3,8 @@
 // owner of conversations.json (through files.ts): what it loads at a start,
 // what a join or a leave writes.
 //
-// A turn runs within its conversation (AsyncLocalStorage, `within`): what
+// A turn runs within its conversation (listening.ts `within`, one
+// AsyncLocalStorage for every agent of the host): what
 // the agent's rooms reach while it runs (the voice a tool speaks with, the
 // phones a turn reads, the participation it answers under, where a question
 // to the owner is asked) is that conversation's, however deep the call and
@@ -20,7 +21,6 @@
 // inbox to it), to a clone waiting for its parent's summary
 // (life/inheritance.ts) and otherwise to no one, unread.
 
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { AgentGroup, AgentMessage } from "../../platform/xmtp.js";
 import type { JsonValue } from "@bufbuild/protobuf";
 import {
@@ -34,7 +34,7 @@ import {
   type ConversationTools,
   type SavedConversationState,
 } from "./files.js";
-import { Conversation, type ConversationParts } from "./listening.js";
+import { Conversation, turnRunningIn, within, type ConversationParts } from "./listening.js";
 import { conversationFile } from "../../platform/workspace.js";
 import type { InboundTextTurn } from "../../model/turn.js";
 import { textForOwnerAlone } from "./policy.js";
@@ -63,7 +63,6 @@ export class Conversations {
   private readonly taps = new Map<string, StreamTap>();
   private readonly others = new Set<StreamTap>();
   private homeId: string | undefined;
-  private readonly turnIn = new AsyncLocalStorage<Conversation>();
   /** Where it is while in none (idle, released): its voice goes nowhere, its pieces hold nothing. */
   private readonly none: Conversation;
 
@@ -74,14 +73,14 @@ export class Conversations {
     this.none = new Conversation(agent, this);
   }
 
-  /** `job` as a turn of `c`: the conversation the agent's rooms reach while it runs. */
+  /** `job` as a turn of `c`: the conversation the agent's rooms reach while it runs (listening.ts). */
   within<T>(c: Conversation, job: () => Promise<T>): Promise<T> {
-    return this.turnIn.run(c, job);
+    return within(c, job);
   }
 
   /** The conversation of the turn running now; outside any turn its home; in none, a conversation of no group. */
   get here(): Conversation {
-    return this.turnIn.getStore() ?? this.home ?? this.none;
+    return turnRunningIn(this) ?? this.home ?? this.none;
   }
 
   /** Its home conversation (none before a join and after a Release). */

@@ -1,19 +1,21 @@
 // The agent in one of its conversations: it hears its group's messages from the
 // agent's one stream (conversations.ts), catches
-// up on what came while it was not listening, and queues each message for
-// its turn (the `turns` queue: the owner's first, each member a few waiting
-// at most, turns/queue.ts). In its turn a message's facts are gathered here
-// (who is who from its profiles, how many members) and carried out by
-// carry-out.ts; then its read position moves (read-mark.ts). Whom it
-// answers and what the model is given are policy.ts's; how an answer goes
-// out is voice/'s.
+// up on what came while it was not listening, reads each message once as it
+// arrives and queues it for its turn (plan.ts `arrive`; the `turns` queue:
+// the owner's first, each member a few waiting at most, turns/queue.ts). In
+// its turn a message's facts are gathered here (how many members, its pace)
+// and planned in one call (plan.ts planMessage, who is who from its
+// profiles included), and the plan is carried out by carry-out.ts; then its
+// read position moves (read-mark.ts). Whom it answers and what the model is
+// given are policy.ts's; how an answer goes out is voice/'s.
 // What it holds is its own: its conversation (who is who, how far it has
 // read; its files are files.ts's), its group while it listens, the messages it handled,
 // and what a turn there uses of this conversation only: its voice, an owner's
 // open request, what phones shared here, words from outside (5.1 of the
 // design). The agent's conversations are conversations.ts's; a turn here runs
-// within this conversation (`scope`), so the agent's rooms reach these pieces.
+// within this conversation (`turnIn`), so the agent's rooms reach these pieces.
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { failedPrecondition } from "@convos-pool/kit/content";
 import type { Logger } from "@convos-pool/kit/server";
 import { withRetriedSends } from "../../platform/sends.js";
@@ -24,24 +26,12 @@ import { saveState, type ConversationState, type ConversationTools } from "./fil
 export type { ConversationState };
 import { withReactionsSince } from "../../memory/feedback.js";
 import type { PatternAgent } from "../../memory/patterns.js";
-import {
-  asTextMessage,
-  isActions,
-  isIntent,
-  isReaction,
-  isText,
-  othersJoined,
-  profilesIn,
-  REACTION_ADDED,
-  SAID_TYPES,
-  type AgentGroup,
-  type AgentMessage,
-  type TextMessage,
-} from "../../platform/xmtp.js";
-import { historyLines, tellsDropped, toAnswerAfterGap, type Heard, type WhoIsWho, type Said } from "./policy.js";
-import { planArrival, type Arriving, type Message } from "./plan.js";
+import { asTextMessage, type AgentGroup, type AgentMessage, type TextMessage } from "../../platform/xmtp.js";
+import { tellsDropped, toAnswerAfterGap, type WhoIsWho } from "./policy.js";
+import { arrive, heardOf, planMessage, type Read } from "./plan.js";
 import { CarryOut, type CarryOutParts } from "./carry-out.js";
-import { applyProfiles, shownNames } from "./people.js";
+import { shownNames } from "./people.js";
+import { conversationLines } from "./turn-read.js";
 import { OutsideWords } from "../state/outside-words.js";
 import { Voice } from "../voice/send.js";
 import { OpenRequest } from "./choosing.js";
@@ -50,7 +40,7 @@ import { keptIn } from "../../connections/kept.js";
 import { PhoneShares } from "../../connections/shares.js";
 import type { AgentToolbox } from "../../tools/toolbox/toolbox.js";
 import { DONE_AFTER_KEPT, isDone, markDone } from "./read-mark.js";
-import { standingOf, TOO_MANY_WAITING } from "../turns/queue.js";
+import { TOO_MANY_WAITING } from "../turns/queue.js";
 import { swiftReferenceToDate, type ConnectionPayload } from "@convos-pool/convos";
 
 /** What people's phones send, and what agents ask of them (ConvosConnections): read, never a turn. */
@@ -71,8 +61,6 @@ export interface ConversationParts extends CarryOutParts {
   readonly deps: CarryOutParts["deps"] & {
     /** The agent's stream's reconnect delay (conversations.ts); default 2 s. */
     readonly streamRetryMs?: number | undefined;
-    /** Lines of conversation given to the model; default 20. */
-    readonly historyLimit?: number | undefined;
     /** The host's pattern exchange: told the agent listens again. */
     readonly patterns?: { wake(agent: PatternAgent): void } | undefined;
   };
@@ -85,12 +73,28 @@ export interface ConversationParts extends CarryOutParts {
   readonly ownerLine: { tell(text: string): Promise<string | undefined> };
 }
 
-/** How a conversation runs its turns within itself, and what it asks of the agent's other conversations (conversations.ts). */
+/** What a conversation asks of the agent's conversations (conversations.ts). */
 export interface ConversationScope {
-  /** `job` as a turn of `c`: what the agent's rooms reach in it is `c`'s. */
-  within<T>(c: Conversation, job: () => Promise<T>): Promise<T>;
   /** The agent's one stream open and carrying `group`, which it hands this conversation's messages. */
   openStream(group: AgentGroup): Promise<void>;
+}
+
+/**
+ * The conversation a turn runs in, with the agent's conversations it is one
+ * of: one storage for every agent of the host, as turns/serial.ts's (an
+ * AsyncLocalStorage per agent costs every promise of the host O(agents)).
+ */
+const turnIn = new AsyncLocalStorage<{ scope: ConversationScope; conversation: Conversation }>();
+
+/** `job` as a turn of `c`: what the agent's rooms reach while it runs is `c`'s (conversations.ts `here`). */
+export function within<T>(c: Conversation, job: () => Promise<T>): Promise<T> {
+  return turnIn.run({ scope: c.scope, conversation: c }, job);
+}
+
+/** The conversation of the turn running now, when it is one of `scope`'s. */
+export function turnRunningIn(scope: ConversationScope): Conversation | undefined {
+  const running = turnIn.getStore();
+  return running?.scope === scope ? running.conversation : undefined;
 }
 
 /** Message ids it remembers having handled (a stream and a catch-up may both deliver one). */
@@ -140,7 +144,8 @@ export class Conversation {
 
   constructor(
     private readonly agent: ConversationParts,
-    private readonly scope: ConversationScope,
+    /** The agent's conversations it is one of. */
+    readonly scope: ConversationScope,
     convo?: ConversationState,
     /** Whether its tools act here: the owner's choice when they added it (the home: shared). */
     readonly tools: ConversationTools = "shared",
@@ -249,6 +254,10 @@ export class Conversation {
   }
 
   /** Who is who, as policy.ts needs it. */
+  get who(): WhoIsWho {
+    return this.whoIsWho();
+  }
+
   private whoIsWho(): WhoIsWho {
     const config = this.agent.settings.config;
     const convo = this.convo;
@@ -387,8 +396,13 @@ export class Conversation {
       return;
     }
     agent.status.active();
-    const read = readOf(m, agent.status.inboxId);
-    const arrival = planArrival(read.arriving, {
+    // Read once, planned, and its standing in the queue (plan.ts arrive).
+    const {
+      read,
+      plan: arrival,
+      standing,
+      counted,
+    } = arrive(m, {
       self: agent.status.inboxId,
       ownerId: agent.settings.config?.ownerId,
       mayAnswer,
@@ -411,11 +425,8 @@ export class Conversation {
       if (this.handled.size <= HANDLED_KEPT) break;
       this.handled.delete(oldest);
     }
-    const standing = standingOf(m.senderInboxId, this.whoIsWho());
-    // Only what may become a turn counts against a member's share: a reaction or a catch-up's older message is quick.
-    const counted = standing === "member" && mayAnswer && read.message.text !== undefined;
     const turn = agent.turns.offer(
-      () => this.scope.within(this, () => this.turn(m, read, mayAnswer)).finally(() => this.waiting.delete(m.id)),
+      () => within(this, () => this.turn(m, read, mayAnswer)).finally(() => this.waiting.delete(m.id)),
       {
         standing,
         sender: m.senderInboxId,
@@ -473,19 +484,43 @@ export class Conversation {
     return stopped;
   }
 
-  /** One message in its turn, as read on its arrival: who is who from its profiles, the facts, the plan carried out (carry-out.ts), read up to here. */
+  /**
+   * One message in its turn, as read on its arrival: the facts gathered and
+   * planned in one call (plan.ts: who is who from its profiles first), who is
+   * who kept, the plan carried out (carry-out.ts), read up to here.
+   */
   private async turn(m: AgentMessage, read: Read, mayAnswer: boolean): Promise<void> {
     const agent = this.agent;
     const convo = this.convo;
     const group = this.listening;
     if (!convo || !group || agent.status.stopped) return;
-    // Who is who: only a sender's own profile counts (people.ts).
-    let changed = applyProfiles(convo, read.profiles, agent.status.inboxId);
     if (m.contentType?.typeId === "group_updated") this.members = undefined;
     if (read.othersJoined && this.onOthersJoined)
       void this.onOthersJoined().catch((err: unknown) => agent.log.warn("profile not said again", { err }));
     const members = await this.knowMembers(group);
-    await this.carryOut.message(m, read.message, { ...this.whoIsWho(), members: members.size, mayAnswer }, group);
+    // Who is who: only a sender's own profile counts (people.ts).
+    const { plan, pace, who } = planMessage(
+      read.message,
+      {
+        ...this.whoIsWho(),
+        members: members.size,
+        mayAnswer,
+        participation: agent.settings.participation,
+        learnsByRule: agent.llm.kind === "offline",
+        callsPerMinute: this.carryOut.limits.callsPerMinute,
+        conversation: group.id,
+        conversations: agent.budget.conversations(),
+        now: Date.now(),
+        pace: this.carryOut.pace,
+      },
+      { names: convo.names, profiles: read.profiles },
+    );
+    if (who) {
+      convo.names = who.names;
+      convo.agents = who.agents;
+    }
+    let changed = who !== undefined;
+    await this.carryOut.message(plan, pace, m, group);
     if (this.convo === convo && this.done(m)) changed = true;
     if (changed && this.convo === convo) await saveState(agent.ws, convo);
   }
@@ -498,67 +533,12 @@ export class Conversation {
 
   /** A text to its number (the host's SMS webhook), in a turn of its own here (carry-out.ts). */
   inboundText(t: InboundTextTurn): void {
-    this.carryOut.text(t, (job) => this.scope.within(this, job));
+    this.carryOut.text(t, (job) => within(this, job));
   }
 
   /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */
   async history(group: AgentGroup, m?: TextMessage): Promise<HistoryLine[]> {
-    // What people said only: its own receipts and thinking statuses would take the places of texts.
-    const recent = (
-      await group.messages({
-        limit: this.agent.deps.historyLimit ?? 20,
-        direction: DESCENDING,
-        contentTypes: SAID_TYPES,
-      })
-    )
-      .reverse()
-      .map(asTextMessage);
-    return historyLines(
-      this.whoIsWho(),
-      this.names,
-      recent.map(saidOf),
-      m ? { ...saidOf(m), text: m.content } : undefined,
-      await this.outsideWords.ids(),
-    );
+    const recent = await this.carryOut.recent(group);
+    return conversationLines(this.whoIsWho(), this.names, recent, m, await this.outsideWords.ids());
   }
-}
-
-/** A message read once, on its arrival: what the plans read of it (plan.ts), and who is who it tells (its turn applies it). */
-interface Read {
-  /** As planArrival reads it: a text's reply, a reaction added, a tap on a button (what may answer the owner's question, tools/approvals/policy.ts), or buttons (whose ids may copy the question's). */
-  arriving: Arriving;
-  /** As planMessage reads it in its turn. */
-  message: Message;
-  /** Its sender's own profile, when it carries one (people.ts). */
-  profiles: ReturnType<typeof profilesIn>;
-  /** Others than `self` added to the group. */
-  othersJoined: boolean;
-}
-
-function readOf(m: AgentMessage, self: string): Read {
-  const heard = heardOf(m);
-  const { senderInboxId, text } = heard;
-  const replyTo = (m as TextMessage).replyTo;
-  const message: Message = { ...heard, reaction: isReaction(m), id: m.id, ...(replyTo ? { replyTo } : {}) };
-  let arriving: Arriving = { senderInboxId };
-  if (isIntent(m)) arriving = { senderInboxId, tap: { buttons: m.content.id, action: m.content.actionId } };
-  else if (isActions(m)) arriving = { senderInboxId, buttons: [m.content.id, ...m.content.actions.map((a) => a.id)] };
-  else if (isReaction(m)) {
-    if (m.content.action === REACTION_ADDED)
-      arriving = { senderInboxId, reaction: { to: m.content.reference, emoji: m.content.content } };
-  } else if (text !== undefined && replyTo) arriving = { senderInboxId, reply: { to: replyTo, text } };
-  return { arriving, message, profiles: profilesIn(m), othersJoined: othersJoined(m, self) };
-}
-
-/** A message as policy.ts reads it. */
-function heardOf(m: AgentMessage): Heard {
-  return {
-    senderInboxId: m.senderInboxId,
-    text: isText(m) ? m.content : undefined,
-    replyToSender: (m as TextMessage).replyToSender,
-  };
-}
-
-function saidOf(m: AgentMessage): Said {
-  return { id: m.id, sentAtNs: m.sentAtNs, ...heardOf(m) };
 }

@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { resolveParticipation } from "@convos-pool/kit/content";
 import { BUSY_NOTICE_EVERY_MS, shares, type Spent } from "./budget.js";
+import type { AgentMessage } from "../../platform/xmtp.js";
 import {
+  arrive,
   NO_PACE,
   PASSED_ON_CHARS,
   planArrival,
@@ -637,5 +639,75 @@ describe("what can you do here?", () => {
 
   it("is another agent's question answered as any of its texts, not with the statement", () => {
     expect(planMessage(text(BOT, "what can you do here?"), factsAt()).plan.kind).not.toBe("statement");
+  });
+});
+
+/** A message as the stream hands it over: plain fields, no client. */
+const arriving = (senderInboxId: string, over: Partial<AgentMessage> = {}): AgentMessage =>
+  ({
+    id: `m-${senderInboxId.slice(0, 4)}`,
+    senderInboxId,
+    sentAtNs: 1n,
+    contentType: { authorityId: "xmtp.org", typeId: "text" },
+    content: "dinner at 8?",
+    ...over,
+  }) as unknown as AgentMessage;
+
+describe("a message read once as it arrives (arrive)", () => {
+  const facts = { self: SELF, ownerId: OWNER, mayAnswer: true };
+
+  it("reads a text once, plans it and says whose standing its turn waits in: a member's counts against their share, the owner's and its own do not", () => {
+    const member = arrive(arriving(PERSON), facts);
+    expect(member).toMatchObject({ plan: { kind: "queue" }, standing: "member", counted: true });
+    expect(member.read.message).toMatchObject({ senderInboxId: PERSON, text: "dinner at 8?", reaction: false });
+    expect(arrive(arriving(OWNER), facts)).toMatchObject({ standing: "owner", counted: false });
+    expect(arrive(arriving(SELF), facts)).toMatchObject({ standing: "owner", counted: false });
+  });
+
+  it("counts neither what a catch-up only learns from nor what is no text", () => {
+    expect(arrive(arriving(PERSON), { ...facts, mayAnswer: false })).toMatchObject({
+      standing: "member",
+      counted: false,
+    });
+    const reaction = arriving(PERSON, {
+      contentType: { authorityId: "xmtp.org", typeId: "reaction" } as never,
+      content: { action: 1, reference: "a1", content: "👍", schema: 1 },
+    });
+    const read = arrive(reaction, facts);
+    expect(read).toMatchObject({ standing: "member", counted: false });
+    expect(read.read.arriving).toEqual({ senderInboxId: PERSON, reaction: { to: "a1", emoji: "👍" } });
+  });
+
+  it("plans the owner's reply as an offer to the waiting question, as planArrival does", () => {
+    const reply = arrive(arriving(OWNER, { content: "yes", replyTo: "q1" } as Partial<AgentMessage>), facts);
+    expect(reply.plan).toEqual({ kind: "offer", answer: { kind: "reply", to: "q1", text: "yes" } });
+  });
+});
+
+describe("who is who brought up to a message's profiles before its plan (planMessage with told)", () => {
+  it("applies the profiles on a copy, plans with the agents they leave, and hands back who is who to keep", () => {
+    const names = { [PERSON]: "Ana" };
+    const agents = [BOT];
+    const told = { names, profiles: [{ inboxId: PERSON, name: "Ana B", agent: true }] };
+    const planned = planMessage(text(PERSON, "hello everyone"), factsAt({ agents }), told);
+    expect(planned.who).toEqual({ names: { [PERSON]: "Ana B" }, agents: [BOT, PERSON] });
+    // Another agent now: its text is planned as an agent's, not a person's (none of the day's people, nothing learned).
+    expect(planned.plan).toMatchObject({ kind: "text", person: false, learn: "none" });
+    expect(planMessage(text(PERSON, "hello everyone"), factsAt({ agents })).plan).toMatchObject({ person: true });
+    expect(names).toEqual({ [PERSON]: "Ana" });
+    expect(agents).toEqual([BOT]);
+  });
+
+  it("hands back nothing to keep when the profiles change nothing, and plans as without them", () => {
+    const told = { names: { [PERSON]: "Ana" }, profiles: [{ inboxId: PERSON, name: "Ana", agent: false }] };
+    const m = text(PERSON, "Tabby, what time is dinner?");
+    const planned = planMessage(m, factsAt(), told);
+    expect(planned.who).toBeUndefined();
+    expect(planned).toEqual(planMessage(m, factsAt()));
+  });
+
+  it("never takes its own profile from a message", () => {
+    const told = { names: {}, profiles: [{ inboxId: SELF, name: "Someone else", agent: false }] };
+    expect(planMessage(text(PERSON, "hi"), factsAt(), told).who).toBeUndefined();
   });
 });

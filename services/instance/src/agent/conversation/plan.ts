@@ -1,8 +1,9 @@
 // What the agent does with a message, decided once from plain facts
 // (docs/instance.md, "A turn"): listening.ts gathers the facts (who is
 // who, how many members, its owner's participation, its budget, its pace),
-// asks here, and carries the plan out in order, with the I/O. Pure: no
-// XMTP, no workspace, no clock; plan.test.ts checks it in memory.
+// asks here, and carry-out.ts carries the plan out in order, with the I/O.
+// Pure: it reads a message's fields and calls no XMTP, no workspace, no
+// clock; plan.test.ts checks it in memory.
 //
 // Three moments, three plans:
 //   planArrival  as a message arrives, before it waits for its turn: the
@@ -17,8 +18,11 @@
 //                (forget, look for what it corrects, answer or refuse, learn);
 //   planText     a text to its number (a relay): a turn, or passed on
 //                without the model when the budget is spent.
-// Whom it answers is policy.ts's, what a call costs budget.ts's; here they
-// are put together.
+// Whom it answers is policy.ts's, what a call costs budget.ts's, whose turn
+// comes first turns/queue.ts's, who is who people.ts's; here they are put
+// together, so that each moment asks one call. A message is read here once,
+// as it arrives (`arrive`: what the plans read of it, the profile it
+// carries, whether others joined), and planned with what was read.
 
 import { asksWhatItMayDo, type ResolvedParticipation } from "@convos-pool/kit/content";
 import type { InboundTextTurn } from "../../model/turn.js";
@@ -26,8 +30,22 @@ import { isForgetMe } from "../../memory/provenance.js";
 import { withoutAddress } from "../../memory/store.js";
 import type { OwnerAnswer } from "../../tools/approvals/policy.js";
 import { memberRole } from "../../platform/roles.js";
+import {
+  isActions,
+  isIntent,
+  isReaction,
+  isText,
+  othersJoined,
+  profilesIn,
+  REACTION_ADDED,
+  type AgentMessage,
+  type MemberProfileInfo,
+  type TextMessage,
+} from "../../platform/xmtp.js";
+import { standingOf, type Standing } from "../turns/queue.js";
 import { noticeDue, spend, type Refusal, type Spent } from "./budget.js";
 import { answerAgent, heard, NO_TALK, type AgentTalk } from "./agent-talk.js";
+import { applyProfiles } from "./people.js";
 import {
   addressedTo,
   decide,
@@ -35,6 +53,7 @@ import {
   participates,
   speaksUnasked,
   type Heard,
+  type Said,
   type WhoIsWho,
 } from "./policy.js";
 
@@ -115,6 +134,74 @@ export function planArrival(
   if (m.reply) return { kind: "offer", answer: { kind: "reply", to: m.reply.to, text: m.reply.text } };
   if (m.tap) return { kind: "offer", answer: { kind: "tap", buttons: m.tap.buttons, action: m.tap.action } };
   return { kind: "queue" };
+}
+
+/** A message read once, on its arrival: what the plans read of it, and who is who it tells (its turn applies it). */
+export interface Read {
+  /** As planArrival reads it: a text's reply, a reaction added, a tap on a button (what may answer the owner's question, tools/approvals/policy.ts), or buttons (whose ids may copy the question's). */
+  arriving: Arriving;
+  /** As planMessage reads it in its turn. */
+  message: Message;
+  /** Its sender's own profile, when it carries one (people.ts). */
+  profiles: readonly MemberProfileInfo[];
+  /** Others than `self` added to the group. */
+  othersJoined: boolean;
+}
+
+/** What `arrive` knows as a message arrives, besides the message. */
+export interface ArrivalFacts {
+  self: string;
+  ownerId: string | undefined;
+  /** False for what a catch-up only learns from. */
+  mayAnswer: boolean;
+  thinkingAbout?: Pick<ReadonlySet<string>, "has"> | undefined;
+  agents?: readonly string[] | undefined;
+}
+
+/**
+ * A message as it arrives, read once and planned (planArrival), with the
+ * standing its turn waits in (turns/queue.ts) and whether it counts against
+ * a member's share: only what may become a turn does (a reaction or a
+ * catch-up's older message is quick).
+ */
+export function arrive(
+  m: AgentMessage,
+  facts: ArrivalFacts,
+): { read: Read; plan: ArrivalPlan; standing: Standing; counted: boolean } {
+  const read = readOf(m, facts.self);
+  const standing = standingOf(m.senderInboxId, facts);
+  const counted = standing === "member" && facts.mayAnswer && read.message.text !== undefined;
+  return { read, plan: planArrival(read.arriving, facts), standing, counted };
+}
+
+/** What the plans read of `m`, once. */
+export function readOf(m: AgentMessage, self: string): Read {
+  const heard = heardOf(m);
+  const { senderInboxId, text } = heard;
+  const replyTo = (m as TextMessage).replyTo;
+  const message: Message = { ...heard, reaction: isReaction(m), id: m.id, ...(replyTo ? { replyTo } : {}) };
+  let arriving: Arriving = { senderInboxId };
+  if (isIntent(m)) arriving = { senderInboxId, tap: { buttons: m.content.id, action: m.content.actionId } };
+  else if (isActions(m)) arriving = { senderInboxId, buttons: [m.content.id, ...m.content.actions.map((a) => a.id)] };
+  else if (isReaction(m)) {
+    if (m.content.action === REACTION_ADDED)
+      arriving = { senderInboxId, reaction: { to: m.content.reference, emoji: m.content.content } };
+  } else if (text !== undefined && replyTo) arriving = { senderInboxId, reply: { to: replyTo, text } };
+  return { arriving, message, profiles: profilesIn(m), othersJoined: othersJoined(m, self) };
+}
+
+/** A message as policy.ts reads it. */
+export function heardOf(m: AgentMessage): Heard {
+  return {
+    senderInboxId: m.senderInboxId,
+    text: isText(m) ? m.content : undefined,
+    replyToSender: (m as TextMessage).replyToSender,
+  };
+}
+
+/** A message of the recent conversation as policy.ts reads it. */
+export function saidOf(m: AgentMessage): Said {
+  return { id: m.id, sentAtNs: m.sentAtNs, ...heardOf(m) };
 }
 
 /**
@@ -208,8 +295,29 @@ export interface TextPlan {
 /** statement: a person asks what it may do here; answered with the pool's signed statement, no model call (state/statement.ts). */
 export type MessagePlan = { kind: "ignore" | "quiet" | "skip" | "reaction" | "statement" } | TextPlan;
 
-/** The plan for `m` and the pace after it. */
-export function planMessage(m: Message, facts: MessageFacts): { plan: MessagePlan; pace: Pace } {
+/** Who is who as it stands before a message's turn, and the profiles the message carries (people.ts). */
+export interface Told {
+  names: Readonly<Record<string, string>>;
+  profiles: readonly MemberProfileInfo[];
+}
+
+/**
+ * The plan for `m` and the pace after it. With `told`, who is who is first
+ * brought up to the profiles `m` carries (people.ts applyProfiles, on a
+ * copy), the plan reads it so, and `who` is what the conversation keeps
+ * from then on (none when nothing changed).
+ */
+export function planMessage(
+  m: Message,
+  facts: MessageFacts,
+  told?: Told,
+): { plan: MessagePlan; pace: Pace; who?: { names: Record<string, string>; agents: string[] } } {
+  if (told && told.profiles.length > 0) {
+    const who = { names: { ...told.names }, agents: [...facts.agents] };
+    const changed = applyProfiles(who, told.profiles, facts.self);
+    const planned = planMessage(m, { ...facts, agents: who.agents });
+    return changed ? { ...planned, who } : planned;
+  }
   const { pace, now } = facts;
   const hearing = {
     unasked: speaksUnasked(facts.participation.mode, facts.members),
