@@ -75,8 +75,9 @@ export function RolloutsPage({ id }: { id: string }) {
               No rollouts yet. <Link to={`/studio/${id}`}>Open the editor</Link> to start one.
             </Empty>
           ) : (
+            // A card per rollout below 640 px (styles.css, table.stack), as the studio's list.
             <div className="table-wrap">
-              <table>
+              <table className="stack">
                 <TableHead
                   caption={"Rollouts, newest first"}
                   columns={["Rollout", "State", "Share", "Conversations", "Started"]}
@@ -89,10 +90,10 @@ export function RolloutsPage({ id }: { id: string }) {
                           Version {String(r.candidateVersion)} against {String(r.baselineVersion)}
                         </Link>
                       </th>
-                      <td>{stateWords(r.state)}</td>
-                      <td>{percent(r.shareBasisPoints)}</td>
-                      <td>{conversationsWords(r)}</td>
-                      <td>{when(r.startedAt)}</td>
+                      <td data-label="State">{stateWords(r.state)}</td>
+                      <td data-label="Share">{percent(r.shareBasisPoints)}</td>
+                      <td data-label="Conversations">{conversationsWords(r)}</td>
+                      <td data-label="Started">{when(r.startedAt)}</td>
                     </tr>
                   ))}
                 </tbody>

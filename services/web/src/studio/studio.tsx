@@ -52,8 +52,9 @@ export function StudioPage() {
             </Empty>
           )}
           {list.data && list.data.templates.length > 0 && (
+            // A card per template below 640 px (styles.css, table.stack): its links stay in view on a phone.
             <div className="table-wrap">
-              <table>
+              <table className="stack">
                 <TableHead
                   caption="Your templates"
                   columns={[
@@ -73,13 +74,13 @@ export function StudioPage() {
                       <th scope="row">
                         <Link to={`/studio/${t.id}`}>{t.content?.agentName}</Link>
                       </th>
-                      <td>v{String(t.version)}</td>
-                      <td>
+                      <td data-label="Version">v{String(t.version)}</td>
+                      <td data-label="Visibility">
                         {visibilityName(t.visibility)}
                         {statusName(t.status) === "archived" && ", archived"}
                       </td>
-                      <td>{String(t.usageCount)}</td>
-                      <td>{when(t.updatedAt)}</td>
+                      <td data-label="Used">{String(t.usageCount)}</td>
+                      <td data-label="Updated">{when(t.updatedAt)}</td>
                       <td className="links">
                         <Link to={`/studio/${t.id}/history`} aria-label={`Versions of ${t.content?.agentName}`}>
                           Versions
