@@ -2,7 +2,10 @@
 // cancelling"): the time waited, what the pool waits on in people's words
 // (read by the claim's key while the Claim call is under way), and a Cancel
 // that stops the claim and gives everything back. Its failure is said above
-// the form; the code sits in a collapsed "Details".
+// the form; the code sits in a collapsed "Details". Shown once the claim has
+// run QUIET_MS, as the CLI says nothing before: by then the pool has begun
+// it, so its key is known (asked sooner, the pool answers NOT_FOUND, as for a
+// key that never was, and the browser logs each as a failed load).
 import { Code } from "@connectrpc/connect";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService, ClaimStage } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -16,9 +19,21 @@ export function newClaimKey(): string {
   return `web-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
-/** The claim with `claimKey`, sent at `sentAt` (ms), while it runs. */
+/** A claim that answers sooner shows no wait (its words would only flash), and its key is not asked about before. */
+export const QUIET_MS = 2_500;
+
+/** The claim with `claimKey`, sent at `sentAt` (ms), while it runs: nothing until QUIET_MS after sending. */
 export function ClaimWait({ claimKey, sentAt }: { claimKey: string; sentAt: number }) {
-  // Not found for a moment after sending (the claim has not begun): asked again until it has.
+  const [begun, setBegun] = useState(() => Date.now() - sentAt >= QUIET_MS);
+  useEffect(() => {
+    if (begun) return;
+    const quiet = setTimeout(() => setBegun(true), QUIET_MS - (Date.now() - sentAt));
+    return () => clearTimeout(quiet);
+  }, [begun, sentAt]);
+  return begun ? <ClaimProgress claimKey={claimKey} sentAt={sentAt} /> : null;
+}
+
+function ClaimProgress({ claimKey, sentAt }: { claimKey: string; sentAt: number }) {
   const progress = useQuery(
     ClaimService.method.getClaimProgress,
     { idempotencyKey: claimKey },
