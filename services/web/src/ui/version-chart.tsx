@@ -7,6 +7,7 @@
 import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { dayLabel, dayTicks } from "./day-ticks";
 
 /** One version's line: its value per day; a day missing or `undefined` is a gap (did not run, or nothing shown). */
 export interface ChartSeries {
@@ -24,6 +25,8 @@ const STYLES = [
   { stroke: "#374151", dash: [4, 2], name: "short-dashed line" },
 ];
 const HEIGHT = 220;
+/** The y axis's width, in px: what is left of the chart's width is the days'. */
+const Y_AXIS = 48;
 const styleOf = (i: number) => STYLES[i % STYLES.length] ?? { stroke: "#1d4ed8", dash: [], name: "solid line" };
 
 const shown = (n: number | undefined) =>
@@ -129,8 +132,9 @@ function Plot({ days, series }: { days: readonly string[]; series: readonly Char
     const el = box.current;
     if (!el || width === 0) return;
     const { days, ys, labels } = JSON.parse(drawn) as { days: string[]; ys: (number | null)[][]; labels: string[] };
-    // One tick per day, evenly spaced, named by its month and day: a day is the unit, never an hour.
+    // Days evenly spaced, a day the unit, never an hour; labelled as many as fit a label's room apart (day-ticks.ts).
     const xs = days.map((_, i) => i);
+    const ticks = dayTicks(days.length, width - Y_AXIS);
     const plot = new uPlot(
       {
         width,
@@ -144,10 +148,10 @@ function Plot({ days, series }: { days: readonly string[]; series: readonly Char
         axes: [
           {
             stroke: "#4b5563",
-            splits: () => xs,
-            values: (_u, splits) => splits.map((i) => days[i]?.slice(5) ?? ""),
+            splits: () => ticks,
+            values: (_u, splits) => splits.map((i) => (days[i] === undefined ? "" : dayLabel(days[i]))),
           },
-          { stroke: "#4b5563", size: 48 },
+          { stroke: "#4b5563", size: Y_AXIS },
         ],
         series: [
           {},
