@@ -13,7 +13,7 @@ import {
   type VersionComparison,
   VersionSignalInsightsService,
 } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
-import type { TemplateVersion } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { Template, TemplateVersion } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { checkReleaseNotes, contentToJson, jsonHash } from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
@@ -28,6 +28,7 @@ import { ErrorBox, Loading, Notice, Page, Select, SignInFirst, TableHead } from 
 import { plural } from "../words/words";
 import { VersionChart } from "../ui/version-chart";
 import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
+import { rollbackOffer } from "./rollback-offer";
 
 type Rate = Exclude<keyof SignalFigures, "answers" | "pinned" | "$typeName" | "$unknown">;
 const RATES: [Rate, string][] = [
@@ -154,14 +155,7 @@ export function ComparePage({ id }: { id: string }) {
         </>
       )}
       {/^\d+$/.test(a) && /^\d+$/.test(b) && a !== b && (
-        <Changes
-          id={id}
-          versions={versions}
-          a={a}
-          b={b}
-          current={t.version}
-          onRolledBack={() => setPicked(undefined)}
-        />
+        <Changes id={id} versions={versions} a={a} b={b} current={t} onRolledBack={() => setPicked(undefined)} />
       )}
     </Page>
   );
@@ -263,7 +257,7 @@ function Changes({
   versions: readonly TemplateVersion[];
   a: string;
   b: string;
-  current: bigint;
+  current: Template;
   onRolledBack: () => void;
 }) {
   const { sign } = useSession();
@@ -271,6 +265,7 @@ function Changes({
   const [older, newer] = Number(a) < Number(b) ? [a, b] : [b, a];
   const byVersion = (v: string) => versions.find((x) => String(x.version) === v);
   const [olderV, newerV] = [byVersion(older), byVersion(newer)];
+  const offer = rollbackOffer(olderV?.snapshot, current);
   const diff = useQuery(
     TemplateService.method.diffTemplateVersions,
     { templateId: id, fromVersion: BigInt(older), toVersion: BigInt(newer) },
@@ -292,11 +287,11 @@ function Changes({
       const acknowledgeWalletRemoval = walletAsked && walletAcknowledged;
       const contentHash = jsonHash(contentToJson(content));
       checkReleaseNotes(releaseNotes);
-      const fields = { templateId: id, version: current, targetVersion: olderV.version, contentHash };
+      const fields = { templateId: id, version: current.version, targetVersion: olderV.version, contentHash };
       const signature = await sign("RollbackTemplate", { ...fields, acknowledgeWalletRemoval });
       const res = await rollback.mutateAsync({
         templateId: id,
-        expectedVersion: current,
+        expectedVersion: current.version,
         targetVersion: olderV.version,
         signature,
         acknowledgeWalletRemoval,
@@ -345,8 +340,13 @@ function Changes({
         <h2 id="rollback-heading">Roll back</h2>
         {done && <Notice>{done}</Notice>}
         <ErrorBox error={error} fieldsShown={confirming ? [RELEASE_NOTES_FIELD] : []} />
-        {BigInt(older) === current ? (
+        {!offer.offered && offer.why === "current" ? (
           <p>{label(older)} is the current version.</p>
+        ) : !offer.offered ? (
+          <p data-testid="rollback-unchanged">
+            {label(older)} has the same content as the current version, {label(String(current.version))}: rolling back
+            to it would change nothing.
+          </p>
         ) : !confirming ? (
           <button type="button" onClick={() => setConfirming(true)}>
             Roll back to {label(older)}…
@@ -356,7 +356,7 @@ function Changes({
             <legend>Roll back to {label(older)}?</legend>
             <p>
               Every agent of this template gets the content of {label(older)} again, as a new version{" "}
-              {String(current + 1n)}; owners who pinned their agent keep theirs. You sign this with your key.
+              {String(current.version + 1n)}; owners who pinned their agent keep theirs. You sign this with your key.
             </p>
             <ReleaseNotesField value={releaseNotes} onChange={setReleaseNotes} error={error} when="with the rollback" />
             {walletAsked && (

@@ -19,6 +19,7 @@ import { Link } from "../router";
 import { useSession } from "../sign-in/session";
 import { ErrorBox, Loading, Notice, Page, Select, SignInFirst } from "../ui/ui";
 import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
+import { rollbackOffer } from "./rollback-offer";
 import { asksWalletAcknowledgment, WalletAcknowledgment } from "./wallet-acknowledgment";
 
 export function HistoryPage({ id }: { id: string }) {
@@ -172,29 +173,32 @@ export function HistoryPage({ id }: { id: string }) {
       <h2>History</h2>
       <ReleaseNotesField value={releaseNotes} onChange={setReleaseNotes} error={error} when="with a rollback below" />
       <ol className="versions" reversed>
-        {versions.map((v) => (
-          <li key={String(v.version)}>
-            <strong>v{String(v.version)}</strong> {v.changeSummary || "change"} · {when(v.changedAt)}
-            {v.version === current.version ? (
-              <span className="tag">current</span>
-            ) : (
-              <button
-                type="button"
-                className="small"
-                disabled={rollback.isPending}
-                onClick={() => void rollTo(v)}
-                aria-label={`Roll back to version ${v.version}`}
-              >
-                Roll back to this
-              </button>
-            )}
-            {v.releaseNotes && (
-              <p className="version-notes" data-testid="version-notes">
-                {v.releaseNotes}
-              </p>
-            )}
-          </li>
-        ))}
+        {versions.map((v) => {
+          const offer = rollbackOffer(v.snapshot, current);
+          return (
+            <li key={String(v.version)}>
+              <strong>v{String(v.version)}</strong> {v.changeSummary || "change"} · {when(v.changedAt)}
+              {!offer.offered ? (
+                <span className="tag">{offer.why === "current" ? "current" : "same content as current"}</span>
+              ) : (
+                <button
+                  type="button"
+                  className="small"
+                  disabled={rollback.isPending}
+                  onClick={() => void rollTo(v)}
+                  aria-label={`Roll back to version ${v.version}`}
+                >
+                  Roll back to this
+                </button>
+              )}
+              {v.releaseNotes && (
+                <p className="version-notes" data-testid="version-notes">
+                  {v.releaseNotes}
+                </p>
+              )}
+            </li>
+          );
+        })}
       </ol>
       {page.data?.nextPageToken && (
         <button type="button" onClick={() => setPageToken(page.data.nextPageToken)}>
