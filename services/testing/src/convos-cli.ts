@@ -343,10 +343,19 @@ export class ConvosCli {
     return runConvos<T>(args, this.dir, { ...this.opts, timeoutMs: 60_000 });
   }
 
-  /** `stop`, then end stdin (the CLI only exits once stdin is closed); SIGKILL if it lingers. */
+  /**
+   * `stop`, then end stdin (the CLI only exits once stdin is closed); SIGKILL
+   * if it lingers. Before its `ready` event, SIGTERM instead: `agent serve`
+   * without a conversation's id reads stdin for one while it parses its
+   * arguments (oclif does): a stop line then becomes the id, and the CLI
+   * fails with "Conversation not found: {"type":"stop"}".
+   */
   async stop() {
     if (this.exit) return;
-    if (this.child.stdin.writable) {
+    if (!this.events.some((e) => e.event === "ready")) {
+      this.child.stdin.end();
+      this.child.kill("SIGTERM");
+    } else if (this.child.stdin.writable) {
       this.command({ type: "stop" });
       this.child.stdin.end();
     }
