@@ -178,7 +178,6 @@ export class RealStack {
 
   async start(): Promise<void> {
     const { name } = this.opts;
-    const logs = this.sinks;
     this.xmtp = await xmtpPortForTest({ timeoutMs: this.opts.lockTimeoutMs ?? 180_000 });
     this.dir = await mkdtemp(join(tmpdir(), `${name}-`));
     const [nodeDb, templatesDb, claimsDb, lineageDb] = await Promise.all([
@@ -201,7 +200,23 @@ export class RealStack {
     this.sms = await startLocalSms();
     if (this.opts.productionProviders) this.agentmail = await startLocalAgentMail();
     this.cli = await this.serve(this.opts.conversationName, "Saul", join(this.dir, "cli"));
-    const cliReady = this.readyOf(this.cli);
+    // The CLI comes up beside the services, and start() ends once both have settled: a service that fails
+    // leaves no ready of the CLI unawaited (it fails once close() ends the CLI: a rejection nobody hears
+    // fails the run), and close() meets no CLI still starting.
+    const [ready, services] = await Promise.allSettled([this.readyOf(this.cli), this.startServices()]);
+    if (services.status === "rejected" && ready.status === "rejected")
+      throw new AggregateError(
+        [services.reason, ready.reason],
+        "the stack's services and its Convos CLI failed to start",
+      );
+    if (services.status === "rejected") throw services.reason;
+    if (ready.status === "rejected") throw ready.reason;
+    this.ready = ready.value;
+  }
+
+  /** The services and the agents' host, on the stack's XMTP node, chain and stand-ins. */
+  private async startServices(): Promise<void> {
+    const logs = this.sinks;
     // A fixed port: the claims service comes back where the template service sends new versions.
     this.claimsPort = await this.heldPort();
     // The host's address is fixed before any service starts: its credential is its own, bound to it, and every
@@ -210,12 +225,12 @@ export class RealStack {
     this.creds = withHostCredential(this.creds, this.hostUrl);
     const sync = this.opts.templatesSync;
     // As `npm start` wires them: signatures checked against the XMTP network.
-    const resolver = await XmtpInboxResolver.connect({ apiUrl: this.node.url });
+    const resolver = await XmtpInboxResolver.connect({ apiUrl: this.node!.url });
     // Templates and lineage ask each other (the watch): lineage's address is fixed first.
     const lineagePort = await this.heldPort();
     const watchMs = this.opts.rolloutWatchMs;
     this.templates = await startTemplateService({
-      databaseUrl: templatesDb,
+      databaseUrl: this.templatesDatabaseUrl,
       credentials: this.creds.templates,
       resolver,
       models: this.opts.models,
@@ -226,7 +241,7 @@ export class RealStack {
     this.templatesSc = createServiceClient(TemplateService, this.templates.url, this.creds.gateway);
     this.lineage = await startLineageService({
       port: lineagePort,
-      databaseUrl: lineageDb,
+      databaseUrl: this.lineageDatabaseUrl,
       credentials: this.creds.lineage,
       templatesUrl: this.templates.url,
       resolver,
@@ -242,7 +257,6 @@ export class RealStack {
     await this.startHost();
     await this.startClaims();
     this.claimsSc = createServiceClient(ClaimService, this.claims!.url, this.creds.gateway);
-    this.ready = await cliReady;
   }
 
   /** The instance host on its data directory; after `host.close()`, again on the same port (with `more` options, for example a model). */
