@@ -48,7 +48,7 @@ import {
   type ChatServer,
   type RecordedRequest,
 } from "@convos-pool/testing/chat-server";
-import { said } from "@convos-pool/testing/convos-cli";
+import { said, type MessageEvent } from "@convos-pool/testing/convos-cli";
 import { textOf } from "./hijack-model.js";
 import { PeopleStack } from "./people-stack.js";
 import type { Conversation } from "./real-stack.js";
@@ -113,12 +113,34 @@ let eve: Person;
 /** OpenClaw's turns (not summaries) among the recorded requests from `from` on. */
 const turnsSince = (from: number) => chat.requests.slice(from).filter((r) => fromOpenClaw(r) && !isSummary(r));
 
-/** Saul says `text` in Trip; the agent's answer, and the prompts OpenClaw sent for it. */
+/**
+ * Saul says `text` in Trip; the agent's answer to it, and the prompts OpenClaw
+ * sent for it. Its answer is a reply to his message (Trip is a group of three),
+ * waited for as such: his CLI may read the answer to Bea's turn after he spoke,
+ * and that answer, taken for his, came with no prompt of his turn recorded yet.
+ */
 async function saulInTrip(text: string, ms = 60_000): Promise<{ reply: string; prompts: RecordedRequest[] }> {
   const from = chat.requests.length;
   const cli = people.ownerCli;
-  const reply = await said(cli, people.agent, await cli.send(text), /^I read:/, ms);
-  return { reply, prompts: turnsSince(from) };
+  const sent = await cli.sendMessage(text);
+  const reply = await cli.waitFor<MessageEvent>(
+    `the agent's answer to Saul's "${text}"`,
+    (e) => e.event === "message" && e.senderInboxId === people.agent.inboxId && (e as MessageEvent).replyTo === sent.id,
+    { from: sent.from, ms },
+  );
+  return { reply: reply.content, prompts: turnsSince(from) };
+}
+
+/** The prompt of the turn that told `line` (in the host's one message of new lines), naming what was recorded when none did. */
+function promptTelling(prompts: RecordedRequest[], line: string): RecordedRequest {
+  const found = prompts.find((p) => textOf(p.body.messages.at(-1)).includes(line));
+  if (!found) {
+    const told = prompts.map((p) => textOf(p.body.messages.at(-1)).slice(0, 120));
+    throw new Error(
+      `no prompt OpenClaw sent told "${line}"; the turns' last messages:\n${told.join("\n") || "(none)"}`,
+    );
+  }
+  return found;
 }
 
 /** A person says `text`; the agent's answer as their client reads it, and the prompts OpenClaw sent for it. */
@@ -257,23 +279,24 @@ describe("an OpenClaw agent in two conversations", () => {
   it("Trip's own later turns still have Trip's history: OpenClaw kept each reader's session, and tells only what is new", {
     timeout: 120_000,
   }, async () => {
-    const beas = await personSays(bea, "Concierge, what should I bring to the port?");
-    const [prompt] = beas.prompts;
-    expect(prompt).toBeDefined();
+    const asked = "Concierge, what should I bring to the port?";
+    const prompt = promptTelling((await personSays(bea, asked)).prompts, asked);
     // The host sends one message of new lines (and its context, in OpenClaw's system prompt with MEMORY.md):
     // the messages between them are OpenClaw's own history of the session.
-    const messages = prompt!.body.messages.filter((m) => m.role !== "system");
+    const messages = prompt.body.messages.filter((m) => m.role !== "system");
     const kept = messages.slice(0, -1).map(textOf).join("\n");
     const told = textOf(messages.at(-1));
     // The secret came from OpenClaw's session, not from the host telling it again.
     expect(kept).toContain(SECRET);
     expect(told).not.toContain(SECRET);
     // Nothing of Dinner club came into Trip's session either.
-    expect(wholeOf(prompt!)).not.toContain(EVES_MARK);
+    expect(wholeOf(prompt)).not.toContain(EVES_MARK);
 
     // Saul's session kept his own first line.
-    const saul = await saulInTrip("Concierge, and when was the ferry again?");
-    const saulsSaid = saul.prompts[0]!.body.messages.filter((m) => m.role !== "system");
+    const again = "Concierge, and when was the ferry again?";
+    const saulsSaid = promptTelling((await saulInTrip(again)).prompts, again).body.messages.filter(
+      (m) => m.role !== "system",
+    );
     expect(saulsSaid.slice(0, -1).map(textOf).join("\n")).toContain(SAULS_MARK);
   });
 
