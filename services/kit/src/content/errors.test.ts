@@ -10,6 +10,7 @@ import { BadRequestSchema, PreconditionFailureSchema } from "@convos-pool/gen/go
 import { describe, expect, it } from "vitest";
 import {
   alreadyExists,
+  checkAll,
   conflict,
   failedPrecondition,
   failedPreconditionOn,
@@ -140,6 +141,44 @@ describe("error helpers", () => {
       wireDetail(FieldViolationSchema, { field: "a", description: "b" }),
     ]);
     expect(fieldViolations(both)).toEqual([{ field: "a", description: "b" }]);
+  });
+});
+
+describe("checkAll", () => {
+  it("throws the violations of every check that refuses as one INVALID_ARGUMENT, in the checks' order", () => {
+    let err: unknown;
+    try {
+      checkAll(
+        () => invalidArgument("ok", "never thrown"),
+        () => {
+          throw invalidArgument("expected_version", "is required");
+        },
+        () => {
+          throw invalidArguments([
+            { field: "visibility", description: "bad" },
+            { field: "tags[0]", description: "long" },
+          ]);
+        },
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ConnectError).code).toBe(Code.InvalidArgument);
+    expect(fieldViolations(err).map((v) => v.field)).toEqual(["expected_version", "visibility", "tags[0]"]);
+  });
+
+  it("throws at once what is no field's refusal, and nothing when every check passes", () => {
+    expect(() =>
+      checkAll(
+        () => {
+          throw invalidArgument("a", "b");
+        },
+        () => {
+          throw notFound("template x");
+        },
+      ),
+    ).toThrow("template x not found");
+    expect(() => checkAll(() => 1)).not.toThrow();
   });
 });
 

@@ -30,6 +30,26 @@ export function invalidArguments(violations: FieldViolationInfo[]): ConnectError
   return new ConnectError(message, Code.InvalidArgument, undefined, [badRequest(violations)]);
 }
 
+/**
+ * Runs every check, keeping the field violations of each that refuses
+ * (INVALID_ARGUMENT with a BadRequest), then throws them all as one
+ * INVALID_ARGUMENT: a request's bad fields named at once, each by the check
+ * that knows it. Anything else a check throws is thrown at once.
+ */
+export function checkAll(...checks: (() => unknown)[]): void {
+  const violations: FieldViolationInfo[] = [];
+  for (const check of checks) {
+    try {
+      check();
+    } catch (err) {
+      const found = err instanceof ConnectError && err.code === Code.InvalidArgument ? fieldViolations(err) : [];
+      if (found.length === 0) throw err;
+      violations.push(...found);
+    }
+  }
+  if (violations.length > 0) throw invalidArguments(violations);
+}
+
 /** One google.rpc.BadRequest detail holding every violation. */
 export function badRequest(violations: FieldViolationInfo[]) {
   return {

@@ -44,6 +44,7 @@ export { mayActFor, type Placement } from "./placement.js";
 export {
   alreadyExists,
   badRequest,
+  checkAll,
   conflict,
   deadlineExceeded,
   errorOn,

@@ -11,6 +11,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   applyPatch,
+  checkAll,
   contentToJson,
   failedPrecondition,
   invalidArgument,
@@ -163,7 +164,12 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     },
 
     async setTemplateVisibility(req) {
-      checkVisibility(req.visibility);
+      // Every bad field at once (mutate checks the id and version again, then the signature).
+      checkAll(
+        () => checkTemplateId(req.templateId),
+        () => checkExpectedVersion(req.expectedVersion),
+        () => checkVisibility(req.visibility),
+      );
       const target = visibilityName(req.visibility);
       const row = await mutate(
         req.templateId,

@@ -11,7 +11,7 @@ import {
   type ClaimRequest,
   type GetClaimProgressResponse,
 } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { AGENT_ERRORS, badRequest, type RestErrorMapping } from "../core/errors.js";
+import { AGENT_ERRORS, badRequest, Violations, type RestErrorMapping } from "../core/errors.js";
 import type { BodyOf, JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
 import { NO_IDLE_AGENT } from "../agents/errors.js";
@@ -44,37 +44,44 @@ export type ClaimRequestJson = BodyOf<typeof CLAIM_FIELDS>;
  * bare conversation ID.
  */
 export function claimFromBody(body: JsonObject, idempotencyKeyHeader?: string): ClaimRequest {
+  const check = new Violations();
   const hasInvite = body.has("conversation_invite");
   const hasId = body.has("conversation_id");
-  if (hasInvite && hasId) {
-    throw badRequest("conversation_id", "give conversation_invite or its alias conversation_id, not both");
-  }
-  const invite = body.string(hasId ? "conversation_id" : "conversation_invite");
-  if (hasId && CONVERSATION_ID.test(invite.trim())) {
-    throw badRequest(
-      "conversation_id",
-      "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug) as conversation_invite",
-    );
-  }
-  return create(ClaimRequestSchema, {
-    requester: body.string("requester"),
+  if (hasInvite && hasId)
+    check.add({
+      field: "conversation_id",
+      description: "give conversation_invite or its alias conversation_id, not both",
+    });
+  const invite = check.read(() => body.string(hasId ? "conversation_id" : "conversation_invite")) ?? "";
+  if (hasId && CONVERSATION_ID.test(invite.trim()))
+    check.add({
+      field: "conversation_id",
+      description:
+        "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug) as conversation_invite",
+    });
+  const read = <T>(get: () => T, none: T): T => check.read(get) ?? none;
+  const request = create(ClaimRequestSchema, {
+    requester: read(() => body.string("requester"), ""),
     // Required (the claims service says so, naming the field); a clone's is its parent's.
-    templateId: body.string("template_id", ""),
+    templateId: read(() => body.string("template_id", ""), ""),
     // A clone's: the creator of its template, which the owner signs.
-    templateCreatorId: body.string("template_creator_id", ""),
+    templateCreatorId: read(() => body.string("template_creator_id", ""), ""),
     conversationInvite: invite,
-    model: body.string("model", ""),
-    userConfig: body.stringMap("user_config") ?? {},
-    cloneFrom: body.string("clone_from", ""),
-    contextPrompt: body.string("context_prompt", ""),
-    ownerSignature: signatureOf(body, "owner_signature"),
-    carry: body.strings("carry") ?? [],
+    model: read(() => body.string("model", ""), ""),
+    userConfig: read(() => body.stringMap("user_config"), undefined) ?? {},
+    cloneFrom: read(() => body.string("clone_from", ""), ""),
+    contextPrompt: read(() => body.string("context_prompt", ""), ""),
+    ownerSignature: read(() => signatureOf(body, "owner_signature"), undefined),
+    carry: read(() => body.strings("carry"), undefined) ?? [],
     // The requester's ClaimAgent signature, for a client without a session.
-    signature: signatureOf(body),
-    idempotencyKey: idempotencyKeyOf(body.string("idempotency_key", ""), idempotencyKeyHeader),
+    signature: read(() => signatureOf(body), undefined),
+    idempotencyKey: read(() => idempotencyKeyOf(body.string("idempotency_key", ""), idempotencyKeyHeader), ""),
     // A second agent of the template in the conversation, confirmed (and signed, with `signature`).
-    confirmSecondAgent: body.boolean("confirm_second_agent", false),
+    confirmSecondAgent: read(() => body.boolean("confirm_second_agent", false), false),
   });
+  // Every field of the wrong type or shape named at once; the claims service then names what breaks its rules.
+  check.done();
+  return request;
 }
 
 /** The claim's idempotency key: the body's `idempotency_key` or the `Idempotency-Key` header (the same, if both). */

@@ -1,10 +1,10 @@
-// forwarderOf as a plain call: a gateway's dependencies stood in by a bare
-// object (only the optional forwarders and the two not-configured messages
-// matter), no server, no upstream.
+// forwarderOf and ifMatch as plain calls: a gateway's dependencies stood in
+// by a bare object (only the optional forwarders and the two not-configured
+// messages matter), a request by its headers alone; no server, no upstream.
 
 import { describe, expect, it } from "vitest";
 import { RestError } from "./errors.js";
-import { forwarderOf, type RestDeps } from "./request.js";
+import { forwarderOf, ifMatch, MAX_TEMPLATE_VERSION, type RestDeps, type RestRequest } from "./request.js";
 
 const CLAIMS = "no claims service here";
 const LINEAGE = "no lineage service here";
@@ -41,4 +41,28 @@ describe("forwarderOf", () => {
       expect([e.status, e.type, e.message]).toEqual([503, "unavailable", LINEAGE]);
     },
   );
+});
+
+describe("ifMatch", () => {
+  const of = (value: string | undefined) => ifMatch({ headers: { "if-match": value } } as unknown as RestRequest);
+  const field = (value: string | undefined) => {
+    try {
+      of(value);
+    } catch (err) {
+      if (err instanceof RestError) return err.field;
+      throw err;
+    }
+    return undefined;
+  };
+
+  it("reads one version, quoted or not, up to the templates service's highest", () => {
+    expect(of('"3"')).toBe(3n);
+    expect(of(" 7 ")).toBe(7n);
+    expect(of(String(MAX_TEMPLATE_VERSION))).toBe(MAX_TEMPLATE_VERSION);
+  });
+
+  it("refuses a version the templates service would refuse, naming If-Match", () => {
+    for (const bad of [undefined, "", "0", "-1", 'W/"3"', "3, 4", String(MAX_TEMPLATE_VERSION + 1n), "9999999999"])
+      expect(field(bad), String(bad)).toBe("If-Match");
+  });
 });

@@ -122,15 +122,21 @@ export function queryPage(q: Map<string, string>): { pageSize: number; pageToken
   return { pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" };
 }
 
-/** The version a change is based on: `If-Match: 3` or `If-Match: "3"`. */
+/** The highest version a template change may be based on: the templates service's bound on expected_version. */
+export const MAX_TEMPLATE_VERSION = 2_000_000_000n;
+
+/** The version a change is based on: `If-Match: 3` or `If-Match: "3"`, 1 to MAX_TEMPLATE_VERSION. */
 export function ifMatch(r: RestRequest): bigint {
   const raw = r.headers["if-match"];
   if (raw === undefined || raw === "") {
     throw badRequest("If-Match", "is required: the version your change is based on (the template's ETag)");
   }
   const m = /^\s*(?:"([1-9][0-9]{0,9})"|([1-9][0-9]{0,9}))\s*$/.exec(raw);
-  if (!m) throw badRequest("If-Match", 'must be one template version, such as "3"');
-  return BigInt(m[1] ?? m[2] ?? "0");
+  const version = BigInt(m?.[1] ?? m?.[2] ?? "0");
+  // The templates service's bound too (expected_version), so both faces refuse the same versions.
+  if (version < 1n || version > MAX_TEMPLATE_VERSION)
+    throw badRequest("If-Match", 'must be one template version, such as "3"');
+  return version;
 }
 
 /**

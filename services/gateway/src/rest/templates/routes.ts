@@ -6,7 +6,7 @@
 
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { TEMPLATE_ERRORS, badRequest } from "../core/errors.js";
+import { TEMPLATE_ERRORS, Violations, badRequest } from "../core/errors.js";
 import {
   BASE,
   ifMatch,
@@ -123,15 +123,21 @@ const patchTemplate: Handler = async (r, { templates }) => {
   return withTemplate(200, res.template);
 };
 
+/** Publish or unpublish: If-Match, `visibility` and `signature` read together, every bad one named at once. */
 const setVisibility: Handler = async (r, { templates }) => {
-  const { expectedVersion, body } = await signedChange(r, ["visibility"]);
-  const visibility = body.oneOf("visibility", ["public", "private"] as const);
+  query(r, []);
+  const body = await r.body(["visibility", "signature"]);
+  const check = new Violations();
+  const expectedVersion = check.read(() => ifMatch(r)) ?? 0n;
+  const visibility = check.read(() => body.oneOf("visibility", ["public", "private"] as const));
+  const signature = check.read(() => signatureOf(body));
+  check.done();
   const res = await templates.setTemplateVisibility(
     {
       templateId: r.id,
       expectedVersion,
       visibility: visibility === "public" ? Visibility.PUBLIC : Visibility.PRIVATE,
-      signature: signatureOf(body),
+      signature,
     },
     r.call,
   );
