@@ -27,7 +27,7 @@ import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startPool, type RunningPool } from "@convos-pool/dev";
 import { OPEN_BUDGET } from "@convos-pool/claims";
 import { ensureWebBuild } from "@convos-pool/web";
-import { DESKTOP, SHOTS, poll, shoot, launchBrowser } from "./pages.js";
+import { DESKTOP, SHOTS, expectConsoleErrors, launchBrowser, poll, refused, shoot } from "./pages.js";
 
 let xmtp: XmtpPort;
 let dir: string;
@@ -159,6 +159,7 @@ it("the owner adds their agent to a second conversation from its page, sees both
   await expect(section.getByRole("button", { name: /^Leave/ }).count()).resolves.toBe(0);
 
   // A bad invite: refused, and said by the invite's field.
+  expectConsoleErrors(refused("AddToConversation", 400));
   const invite = section.getByLabel("Conversation invite");
   await invite.fill("not an invite");
   await section.getByRole("button", { name: "Sign and add it" }).click();

@@ -257,6 +257,16 @@ it("shows the creator two versions per 100 answers side by side with charts and 
       now.version,
       "Back to dates only: the budget question put people off.",
     ]);
+
+    // Against the new current version, the older one is the same content: no rollback offered, and the page says why.
+    // Opened afresh, so that the picker's defaults (the two that reported) are settled before the creator picks.
+    await page.reload();
+    await expect.poll(() => page.getByLabel("First version").inputValue(), { timeout: 15_000 }).toBe(older);
+    await page.getByLabel("Second version").selectOption(String(now.version));
+    await page.getByTestId("rollback-unchanged").waitFor();
+    expect(await page.locator("figure.diff figcaption").textContent()).toMatch(/no differences/);
+    expect(await page.getByRole("button", { name: /^Roll back to/ }).count()).toBe(0);
+    await shoot(page, "compare-unchanged");
   } finally {
     await context.close();
   }

@@ -33,7 +33,7 @@ import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startPool, type RunningPool } from "@convos-pool/dev";
 import { OPEN_BUDGET } from "@convos-pool/claims";
 import { ensureWebBuild } from "@convos-pool/web";
-import { DESKTOP, SHOTS, poll, shoot, launchBrowser } from "./pages.js";
+import { DESKTOP, SHOTS, expectConsoleErrors, launchBrowser, poll, refused, shoot } from "./pages.js";
 
 let xmtp: XmtpPort;
 let dir: string;
@@ -237,6 +237,8 @@ it("an owner pinned to an older version sees the newer one, its notes and a badg
     visibility: Visibility.PRIVATE,
     signature,
   });
+  // The template's notes are refused to the owner now (NOT_FOUND), which the block says.
+  expectConsoleErrors(refused("ListReleaseNotes", 404));
   await owner.reload();
   await block.waitFor();
   await block.getByText("Its notes are not shown: the template is no longer in the store.", { exact: false }).waitFor();

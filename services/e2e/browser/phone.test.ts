@@ -39,7 +39,7 @@ import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ensureWebBuild } from "@convos-pool/web";
-import { PHONE, SHOTS, poll, launchBrowser } from "./pages.js";
+import { PHONE, SHOTS, expectConsoleErrors, launchBrowser, outOfReach, poll, refused } from "./pages.js";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
@@ -194,14 +194,21 @@ async function phone(signIn: boolean): Promise<{ context: BrowserContext; page: 
   return { context, page };
 }
 
-/** How much wider than the screen the page is once it has loaded, and the widest elements that stick out. */
-async function overflowAt(page: Page, path: string): Promise<{ path: string; by: number; culprits: string[] }> {
+/**
+ * How much wider than the screen the page is once it has loaded, the widest elements that stick out, and what of its
+ * navigation and actions is out of reach (outOfReach: a link in a table that scrolls sideways is).
+ */
+async function overflowAt(
+  page: Page,
+  path: string,
+): Promise<{ path: string; by: number; culprits: string[]; unreachable: string[] }> {
   await page.goto(path);
   await page.locator("h1").first().waitFor();
   await page.waitForLoadState("networkidle");
   await poll(() => page.locator(".loading").count()).toBe(0);
+  const unreachable = await outOfReach(page);
   // Measured against the phone's width itself: a mobile browser would widen its viewport to the content.
-  return page.evaluate(
+  const wide = await page.evaluate(
     ([path, width]) => {
       const culprits = [...document.querySelectorAll("body *")]
         // A table scrolling in its region may be wider; what is placed out of its flow (position: absolute) is not held by it.
@@ -215,6 +222,7 @@ async function overflowAt(page: Page, path: string): Promise<{ path: string; by:
     },
     [path, PHONE.width] as const,
   );
+  return { ...wide, unreachable };
 }
 
 it("every route of the app, and every section of an agent's page, fits a 390 px phone signed out and signed in; the icon loads", {
@@ -253,13 +261,16 @@ it("every route of the app, and every section of an agent's page, fits a 390 px 
   expect(sections).toContain("approvals");
   const everyPath = [...paths, ...sections.map((s) => `/agents/${instanceId}?section=${s}`), "/no-such-page"];
 
-  const wide: { path: string; by: number; culprits: string[] }[] = [];
+  // The stand-in host serves no approvals (InstanceApprovalService): the Approvals section's read is refused.
+  expectConsoleErrors(refused("ListApprovals", 404));
+  const wide: { path: string; by: number; culprits: string[]; unreachable: string[] }[] = [];
   for (const signIn of [false, true]) {
     const { context, page } = await phone(signIn);
     try {
       for (const path of everyPath) {
         const o = await overflowAt(page, path);
-        if (o.by > 0) wide.push({ ...o, path: `${signIn ? "signed in" : "signed out"} ${path}` });
+        if (o.by > 0 || o.unreachable.length > 0)
+          wide.push({ ...o, path: `${signIn ? "signed in" : "signed out"} ${path}` });
       }
       if (signIn) {
         // What the owner's pages say in people's terms, at phone width: the conversation by its name, the money by its figures.
@@ -283,5 +294,5 @@ it("every route of the app, and every section of an agent's page, fits a 390 px 
       await context.close();
     }
   }
-  expect(wide, "pages wider than a 390 px phone").toEqual([]);
+  expect(wide, "pages wider than a 390 px phone, or with links out of reach").toEqual([]);
 });

@@ -41,7 +41,7 @@ import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ensureWebBuild } from "@convos-pool/web";
-import { SHOTS, poll, shoot, launchBrowser } from "./pages.js";
+import { SHOTS, expectConsoleErrors, launchBrowser, poll, refused, shoot } from "./pages.js";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
@@ -427,6 +427,8 @@ it("shows someone who is not the creator that a template's rollouts are its crea
   timeout: 60_000,
 }, async () => {
   expect(firstRollout).toMatch(/^ro_/);
+  // The service answers anyone but the creator NOT_FOUND, which the pages say in words.
+  expectConsoleErrors(refused("GetRollout", 404), refused("ListRollouts", 404));
   const stranger = browserIdentity();
   const { context, page } = await signedIn(stranger);
   try {
