@@ -37,7 +37,13 @@ import {
   resolvePermissions,
 } from "@convos-pool/kit/content";
 import { createLogger, generateServiceCredentials, NO_LIMITS } from "@convos-pool/kit/server";
-import { signClaim, signOperation, type OperationFields, type SignedOperation } from "@convos-pool/kit/signing";
+import {
+  claimFields,
+  signClaim,
+  signOperation,
+  type OperationFields,
+  type SignedOperation,
+} from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
@@ -51,6 +57,7 @@ import { startGateway, type RunningGateway } from "../server.js";
 import { connectOutcome, requestArbitrary, restBodyOf, restOutcome, type EnumNames } from "../../test/faces.js";
 import { restCall, restSig, restSignature } from "../../test/rest.js";
 import { PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./agents/errors.js";
+import { CLAIM_ERRORS } from "./claims/json.js";
 import { AGENT_ERRORS, TEMPLATE_ERRORS } from "./core/errors.js";
 import { REST_ROUTES } from "./routes.js";
 
@@ -102,6 +109,8 @@ interface ContractRow {
   subject: () => Promise<Subject>;
   /** A fresh subject for each face of each case (an accepted change would change the next case's answer). */
   freshSubject?: boolean;
+  /** The request as one face sends it: a value that must be new each time (an invite) made so. */
+  prepare?: (req: Request) => Request;
   operation: SignedOperation;
   /** The signed fields of a request (inboxId aside); a value that cannot be signed as it is, its zero. */
   signed: (subject: Subject, req: Request) => OperationFields;
@@ -143,7 +152,53 @@ function ownerSetting(
   };
 }
 
+/** The invite a claim case stands for: a new conversation each time it is sent. */
+const FRESH_INVITE = "(a new invite)";
+let claimTemplate: Promise<string> | undefined;
+
 const ROWS: ContractRow[] = [
+  {
+    route: ["POST", "/api/pool/claim"],
+    input: ClaimService.method.claim.input,
+    fields: ["conversation_invite", "model", "context_prompt", "idempotency_key", "confirm_second_agent"],
+    edges: {
+      conversation_invite: [FRESH_INVITE, FRESH_INVITE, FRESH_INVITE, "", " ", "ab".repeat(16), "not an invite"],
+      model: ["", "", "gpt-oss-20b", "no-such-model"],
+      context_prompt: ["", "", "", "the trip so far"],
+      idempotency_key: ["", "", "", "k-1", "k".repeat(300)],
+    },
+    examples: [
+      { conversationInvite: FRESH_INVITE, model: "", contextPrompt: "", idempotencyKey: "", confirmSecondAgent: false },
+    ],
+    // One template; a new requester on each face of each case (a claim is theirs, its idempotency key too).
+    subject: async () => {
+      await claims.pool!.reconcile();
+      return { id: await (claimTemplate ??= publicTemplate()), signer: newIdentity() };
+    },
+    freshSubject: true,
+    prepare: (req) => (req.conversationInvite === FRESH_INVITE ? { ...req, conversationInvite: invite() } : req),
+    operation: "ClaimAgent",
+    signed: (template, req) =>
+      claimFields({
+        requester: template.signer.inboxId,
+        templateId: template.id,
+        conversationInvite: typeof req.conversationInvite === "string" ? req.conversationInvite : "",
+        model: typeof req.model === "string" ? req.model : "",
+        userConfig: {},
+        confirmSecondAgent: req.confirmSecondAgent === true,
+      }),
+    connect: (template, req, signature) =>
+      claimsRpc().claim({ ...req, requester: template.signer.inboxId, templateId: template.id, signature }),
+    rest: (template, req, signature) => ({
+      body: {
+        ...restBodyOf(ClaimService.method.claim.input, req, ENUM_NAMES),
+        requester: template.signer.inboxId,
+        template_id: template.id,
+        signature: restSignature(signature),
+      },
+    }),
+    restField: (f) => CLAIM_ERRORS.field(f, nothingSent),
+  },
   {
     route: ["PUT", "/api/pool/agents/:id/trust"],
     fields: ["trust_level", "daily_spend_limit_wei"],
@@ -274,7 +329,6 @@ const NOT_YET = [
   "GET /api/pool/agents/:id/activity",
   "POST /api/pool/agents/:id/activity/list",
   "POST /api/pool/agents/:id/withdraw",
-  "POST /api/pool/claim",
   "GET /api/pool/claims/:id",
   "DELETE /api/pool/claims/:id",
   "GET /api/pool/agents/:id/lineage",
@@ -370,6 +424,25 @@ afterAll(async () => {
 
 /** An agent of `owner`, claimed over REST from a public template whose highest level is L3 (so L4 is the agent's refusal). */
 async function claimedAgent(owner: TestIdentity): Promise<string> {
+  const id = await publicTemplate();
+  await claims.pool!.reconcile();
+  const claim = { requester: owner.inboxId, template_id: id, conversation_invite: invite() };
+  const s = await signClaim(owner.account, {
+    requester: claim.requester,
+    templateId: claim.template_id,
+    conversationInvite: claim.conversation_invite,
+    model: "",
+    userConfig: {},
+  });
+  const res = await restCall(gateway.url, "POST", "/api/pool/claim", {
+    body: { ...claim, signature: restSignature(s) },
+  });
+  expect(res.status, JSON.stringify(res.json)).toBe(200);
+  return res.json.instance_id as string;
+}
+
+/** A public template of a new creator, without tools, whose highest level is L3. */
+async function publicTemplate(): Promise<string> {
   const creator = newIdentity();
   const content = sampleContent({ max_trust_level: "L3", tools: [] });
   const created = await restCall(gateway.url, "POST", "/api/pool/templates", {
@@ -389,20 +462,7 @@ async function claimedAgent(owner: TestIdentity): Promise<string> {
     },
   });
   expect(published.status, JSON.stringify(published.json)).toBe(200);
-  await claims.pool!.reconcile();
-  const claim = { requester: owner.inboxId, template_id: id, conversation_invite: invite() };
-  const s = await signClaim(owner.account, {
-    requester: claim.requester,
-    templateId: claim.template_id,
-    conversationInvite: claim.conversation_invite,
-    model: "",
-    userConfig: {},
-  });
-  const res = await restCall(gateway.url, "POST", "/api/pool/claim", {
-    body: { ...claim, signature: restSignature(s) },
-  });
-  expect(res.status, JSON.stringify(res.json)).toBe(200);
-  return res.json.instance_id as string;
+  return id;
 }
 
 const invite = () => `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`;
@@ -445,7 +505,8 @@ describe("every face of a forwarded RPC", () => {
       await fc.assert(
         fc.asyncProperty(requestArbitrary(row.input, row.fields, row.edges), async (req) => {
           const onRest = await subjectOf();
-          const sent = row.rest(onRest, req, await sign(onRest, req));
+          const restReq = row.prepare?.(req) ?? req;
+          const sent = row.rest(onRest, restReq, await sign(onRest, restReq));
           const restPath = row.route[1].replace(":id", encodeURIComponent(onRest.id));
           const rest = restOutcome(
             await restCall(gateway.url, row.route[0], restPath, {
@@ -454,7 +515,11 @@ describe("every face of a forwarded RPC", () => {
             }),
           );
           const onConnect = await subjectOf();
-          const connect = await connectOutcome(row.connect(onConnect, req, await sign(onConnect, req)), row.restField);
+          const connectReq = row.prepare?.(req) ?? req;
+          const connect = await connectOutcome(
+            row.connect(onConnect, connectReq, await sign(onConnect, connectReq)),
+            row.restField,
+          );
           expect(rest, `REST ${JSON.stringify(sent)} and Connect ${JSON.stringify(req, jsonBigints)}`).toEqual(connect);
           if (rest.accepted) accepted++;
           else refused++;
