@@ -10,9 +10,10 @@
 // key the pool or the agent is shown.
 //
 //   1. The page asks to set the agent's trust to L3: the agent asks Saul in
-//      the conversation with the step in full and its code. Ana's reply and
-//      her tap on the question's buttons change nothing; Saul's reply "yes"
-//      sets L3, once.
+//      his direct conversation with it (a Convos conversation of the two),
+//      with the step in full and its code, and tells the group nothing.
+//      Ana's reply and tap on the question's id, in the group, change
+//      nothing; Saul's reply "yes" sets L3, once.
 //   2. The pool asks for a step Saul never chose (L1): he reads it in Convos
 //      and declines; his later "yes" on the same question changes nothing.
 //   3. Ana asks the agent to text a friend: it asks Saul. The page asks to
@@ -42,7 +43,7 @@ const people = new PeopleStack({
     name: "confirmations-e2e",
     conversationName: "Weekend away",
     host: { joinTimeoutMs: 15_000, tools: { approvalTimeoutMs: 90_000 } },
-    claims: { smsRange: "+15550750000..+15550750019", pool: { target: 1 } },
+    claims: { smsRange: "+15550770000..+15550770019", pool: { target: 1 } },
   },
   template: { agent_name: "Concierge", tools: [tool("sms", "pool")], max_trust_level: "L3" },
   people: ["Ana"],
@@ -58,16 +59,59 @@ let approvals: ReturnType<typeof createServiceClient<typeof ApprovalService>>;
 const trust = (trustLevel: TrustLevel): ConfirmationStep =>
   create(ConfirmationStepSchema, { step: { case: "setTrustLevel", value: { trustLevel, dailySpendLimitWei: "" } } });
 
-/** The page asks for `step` with Saul's session; the agent's question to him, as his Convos CLI shows it. */
+/** A message as `convos conversation messages --json` lists it. */
+interface Listed {
+  id: string;
+  senderInboxId: string;
+  content: string;
+}
+/** A conversation as `convos conversations list --json` lists it. */
+interface ListedConversation {
+  conversationId: string;
+  name: string;
+  memberCount: number;
+}
+
+/** The agent's message in Saul's direct conversation with it that contains `code`, once it came. */
+async function inSaulsDirect(code: string): Promise<{ dm: string; question: Listed }> {
+  let found: { dm: string; question: Listed } | undefined;
+  await waitFor(
+    `the agent asking Saul directly (code ${code})`,
+    async () => {
+      const listed = await saulCli.run<ListedConversation[]>(["conversations", "list", "--sync"]);
+      const direct = listed.find((c) => c.conversationId !== stack.ready.conversationId);
+      if (!direct) return false;
+      expect(direct).toMatchObject({ name: "Concierge · approvals", memberCount: 2 });
+      const messages = await saulCli.run<Listed[]>(["conversation", "messages", direct.conversationId, "--sync"]);
+      // The question itself, not its buttons (whose description says the same).
+      const question = messages.find(
+        (m) =>
+          m.senderInboxId === agent.inboxId &&
+          typeof m.content === "string" &&
+          m.content.startsWith("Saul, may I do this") &&
+          m.content.includes(code),
+      );
+      if (question) found = { dm: direct.conversationId, question };
+      return found !== undefined;
+    },
+    60_000,
+    1_000,
+  );
+  return found!;
+}
+
+/** The page asks for `step` with Saul's session; the agent's question to him, in his direct conversation with it. */
 async function pageAsks(step: ConfirmationStep) {
-  const from = saulCli.events.length;
   const { confirmation } = await confirmations.client.askConfirmation(
     { instanceId: people.agentId, step },
     as(people.owner),
   );
-  const question = await saidMessage(saulCli, agent, from, /may I do this\?/, 60_000);
-  return { confirmation: confirmation!, question };
+  const { dm, question } = await inSaulsDirect(`(code ${confirmation!.code})`);
+  return { confirmation: confirmation!, question, dm };
 }
+
+/** Saul answers in his direct conversation: a reply to the question. */
+const saulReplies = (dm: string, id: string, text: string) => saulCli.run(["conversation", "send-reply", dm, id, text]);
 
 /** Where the confirmation stands, as the page polls it. */
 const stateOf = async (id: string) =>
@@ -93,9 +137,14 @@ describe("an owner confirms in Convos what the page asks", () => {
   }, async () => {
     expect(agent.trustSnapshot?.level).not.toBe(TrustLevel.OPERATOR);
     const before = agent.trustSnapshot?.level;
-    const { confirmation, question } = await pageAsks(trust(TrustLevel.OPERATOR));
+    const from = saulCli.events.length;
+    const { confirmation, question, dm } = await pageAsks(trust(TrustLevel.OPERATOR));
     expect(confirmation.state).toBe(ConfirmationState.WAITING);
     expect(question.content).toContain(`(code ${confirmation.code}): Set my trust level to L3, no spending.`);
+    // The group is told nothing of it.
+    expect(saulCli.events.slice(from).some((e) => e.event === "message" && e.senderInboxId === agent.inboxId)).toBe(
+      false,
+    );
 
     // Ana, a member, answers it every way she can: nothing is set.
     await ana.reply(question.id, "yes");
@@ -104,20 +153,20 @@ describe("an owner confirms in Convos what the page asks", () => {
     expect(await stateOf(confirmation.id)).toBe(ConfirmationState.WAITING);
     expect(agent.trustSnapshot?.level).toBe(before);
 
-    await saulCli.reply(question.id, "yes");
-    await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED, 30_000);
+    await saulReplies(dm, question.id, "yes");
+    await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED, 30_000, 250);
     expect(agent.trustSnapshot?.level).toBe(TrustLevel.OPERATOR);
   });
 
   it("a step the owner never chose is theirs to decline in Convos, and a later yes on its question changes nothing", {
     timeout: 120_000,
   }, async () => {
-    const { confirmation, question } = await pageAsks(trust(TrustLevel.OBSERVER));
+    const { confirmation, question, dm } = await pageAsks(trust(TrustLevel.OBSERVER));
     expect(question.content).toContain("Set my trust level to L1, no spending.");
-    await saulCli.reply(question.id, "no");
-    await waitFor("declined", async () => (await stateOf(confirmation.id)) === ConfirmationState.DECLINED, 30_000);
-    await saulCli.react(question.id, "👍");
-    await saulCli.reply(question.id, "yes");
+    await saulReplies(dm, question.id, "no");
+    await waitFor("declined", async () => (await stateOf(confirmation.id)) === ConfirmationState.DECLINED, 30_000, 250);
+    await saulCli.run(["conversation", "send-reaction", dm, question.id, "add", "👍"]);
+    await saulReplies(dm, question.id, "yes");
     await new Promise((r) => setTimeout(r, 3_000));
     expect(await stateOf(confirmation.id)).toBe(ConfirmationState.DECLINED);
     expect(agent.trustSnapshot?.level).toBe(TrustLevel.OPERATOR);
@@ -141,10 +190,10 @@ describe("an owner confirms in Convos what the page asks", () => {
     const step = create(ConfirmationStepSchema, {
       step: { case: "answerApproval", value: { questionId: asked.id, approve: true } },
     });
-    const { confirmation, question } = await pageAsks(step);
+    const { confirmation, question, dm } = await pageAsks(step);
     expect(question.content).toContain("Approve what I asked you: Send a text");
-    await saulCli.react(question.id, "👍");
-    await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED, 30_000);
+    await saulCli.run(["conversation", "send-reaction", dm, question.id, "add", "👍"]);
+    await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED, 30_000, 250);
     expect(await friend.waitForMessage((m) => m.text === "the key is under the mat")).toMatchObject({
       from: people.handle("sms"),
     });

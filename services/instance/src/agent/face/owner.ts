@@ -395,7 +395,7 @@ export class OwnerOperations {
     this.confirmations ??= new Confirmations({
       instanceId: agent.id,
       ownerId: () => agent.settings.config?.ownerId,
-      ask: (statement) => agent.toolbox.ask(statement),
+      ask: (statement) => agent.toolbox.askPrivately(statement),
       apply: (step) =>
         applyStep(step, {
           answerSigned: (id, said) => agent.toolbox.answerSigned(id, said),

@@ -57,3 +57,52 @@ describe("a question to the owner on a clock", () => {
     expect(clock.pending).toBe(0);
   });
 });
+
+describe("a question for the owner alone (askPrivately)", () => {
+  function withLine(direct: boolean) {
+    const said: string[] = [];
+    const asked: string[] = [];
+    const line = {
+      async ask(text: string) {
+        asked.push(text);
+        return `direct-${asked.length}`;
+      },
+      async buttons() {},
+      idle() {},
+    };
+    const q = new OwnerQuestions(
+      {
+        log: createLogger("questions", { level: "silent" }),
+        say: async (text) => {
+          said.push(text);
+          return `group-${said.length}`;
+        },
+        ownerName: () => "Saul",
+        conversationName: () => "Weekend away",
+        ...(direct ? { direct: line } : {}),
+      },
+      // The owner chose to be asked in the conversation.
+      () => ApprovalPlace.CONVERSATION,
+    );
+    return { q, said, asked };
+  }
+
+  it("is asked in the owner's direct conversation whatever they chose, and its conversation is told nothing", async () => {
+    const { q, said, asked } = withLine(true);
+    const answered = q.askPrivately("Set my trust level to L3, no spending.");
+    await waitFor("asked", () => asked.length === 1);
+    expect(asked[0]).toMatch(/^Saul, may I do this in “Weekend away”\?\n\nSet my trust level to L3/);
+    expect(said).toEqual([]);
+    expect(q.answer({ kind: "reply", to: "direct-1", text: "yes" })).toBe(true);
+    await expect(answered).resolves.toBe("yes");
+  });
+
+  it("is asked in its conversation when it has no direct line to the owner", async () => {
+    const { q, said } = withLine(false);
+    const answered = q.askPrivately("Set my trust level to L3, no spending.");
+    await waitFor("asked", () => said.length === 1);
+    expect(said[0]).toMatch(/^Saul, may I do this\?\n\nSet my trust level to L3/);
+    expect(q.answer({ kind: "reply", to: "group-1", text: "no" })).toBe(true);
+    await expect(answered).resolves.toBe("no");
+  });
+});

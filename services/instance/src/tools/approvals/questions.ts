@@ -10,7 +10,7 @@
 // message all the same. What an answer is, is policy.ts's; this holds the
 // waiting ones and says them.
 
-import type { ApprovalPlace } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { ApprovalPlace } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Logger } from "@convos-pool/kit/server";
 import { SYSTEM_CLOCK, type Clock } from "../../platform/clock.js";
 import type { Approval } from "../gate/gate.js";
@@ -138,6 +138,17 @@ export class OwnerQuestions {
   }
 
   /**
+   * A question for the owner alone, whatever they chose for approvals: in
+   * their direct conversation with the agent, its own conversation told
+   * nothing (a step they asked for from the pool's web page:
+   * tools/confirmations/); in its conversation only when it has no direct
+   * line. Parks no turn.
+   */
+  async askPrivately(statement: string): Promise<Approval> {
+    return (await this.pose(statement, false, undefined, true)).answered;
+  }
+
+  /**
    * The owner's reply, reaction or tap, if it answers a waiting question:
    * handed over, and true. One that comes before the question's send
    * returned (its id unknown yet) is kept until it did.
@@ -207,11 +218,16 @@ export class OwnerQuestions {
    * what the owner keeps between the two is not said in the group when the
    * direct conversation cannot be reached; it is not done ("unasked").
    */
-  private async pose(statement: string, outside: boolean, about?: Said): Promise<{ answered: Promise<Approval> }> {
+  private async pose(
+    statement: string,
+    outside: boolean,
+    about?: Said,
+    privately = false,
+  ): Promise<{ answered: Promise<Approval> }> {
     const ms = this.deps.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS;
     const clock = this.deps.clock ?? SYSTEM_CLOCK;
     const expiresAtMs = clock.now() + ms;
-    const place = approvalPlace(this.place(), this.deps.conversationName?.() ?? "");
+    const place = approvalPlace(privately ? ApprovalPlace.DIRECT : this.place(), this.deps.conversationName?.() ?? "");
     // No direct conversation to ask in: its own, where the owner reads it (or answers from the pool's approvals page).
     const direct = place.kind === "direct" ? this.deps.direct : undefined;
     const where: AskedIn = direct ? place : { kind: "conversation" };
@@ -241,7 +257,7 @@ export class OwnerQuestions {
         const said = approvalAnswer(waiting.question, a);
         if (said) waiting.resolve(said);
       }
-      if (direct)
+      if (direct && !privately)
         await this.deps
           .say(askedDirectly(this.deps.ownerName()), false, about)
           .catch((err: unknown) => this.deps.log.warn("could not say the owner was asked directly", { err }));

@@ -63,7 +63,7 @@ export interface ConfirmationsDeps {
   instanceId: string;
   /** Its owner now (a transfer changes it). */
   ownerId(): string | undefined;
-  /** Asks the owner as an approval is asked (AgentToolbox.ask): their yes, no, or its end. */
+  /** Asks the owner as an approval is asked, privately (AgentToolbox.askPrivately): their yes, no, or its end. */
   ask(statement: string): Promise<Approval>;
   /** Does the step, as the signed call does; throws what makes it impossible now (the question answered meanwhile). */
   apply(step: Step): Promise<void>;

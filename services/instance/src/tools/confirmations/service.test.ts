@@ -65,7 +65,7 @@ beforeEach(async () => {
   const confirmations = new Confirmations({
     instanceId: ws.instanceId,
     ownerId: () => owner,
-    ask: (statement) => toolbox.ask(statement),
+    ask: (statement) => toolbox.askPrivately(statement),
     apply: (step) =>
       applyStep(step, {
         answerSigned: (id, a) => toolbox.answerSigned(id, a),

@@ -333,6 +333,11 @@ export class AgentToolbox {
     return this.questions.ask(statement, about);
   }
 
+  /** Asks its owner alone, in their direct conversation with it where it has one (approvals/questions.ts askPrivately). */
+  askPrivately(statement: string): Promise<Approval> {
+    return this.questions.askPrivately(statement);
+  }
+
   /** From L2 up, while it is in its conversation: new mail is told there (mail-watch.ts). */
   watchMail(): void {
     this.mailWatch.watch();
