@@ -98,6 +98,27 @@ describe("an addition's fields", () => {
     }
   });
 
+  it("names every bad field of an addition at once", () => {
+    const err = refusal(() =>
+      checkAddition(
+        create(AddToConversationRequestSchema, {
+          instanceId: "",
+          conversationInvite: " ",
+          participation: { mode: 9 as ParticipationMode, cooldownSeconds: 86_401 },
+          tools: 7 as ConversationTools,
+        }),
+      ),
+    );
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(fields(err)).toEqual([
+      "instance_id",
+      "conversation_invite",
+      "participation.mode",
+      "participation.cooldown_seconds",
+      "tools",
+    ]);
+  });
+
   it("refuses a removal without a group id, or with something else, naming conversation_id", () => {
     for (const conversationId of ["", "not-hex", "ab"]) {
       const err = refusal(() =>

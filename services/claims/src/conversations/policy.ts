@@ -14,6 +14,7 @@ import type {
 import { AgentConversationState, type ConversationTools } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   badRequest,
+  checkAll,
   failedPreconditionOn,
   INSTANCE_ID_PATTERN,
   invalidArgument,
@@ -40,11 +41,18 @@ export interface AdditionAsked {
 }
 
 export function checkAddition(req: AddToConversationRequest): AdditionAsked {
-  const instanceId = checkInstanceId(req.instanceId);
   const invite = req.conversationInvite.trim();
-  if (!invite) throw invalidArgument("conversation_invite", "is required: the Convos invite of the conversation");
+  // Every bad field at once, as REST's body names them.
+  checkAll(
+    () => checkInstanceId(req.instanceId),
+    () => {
+      if (!invite) throw invalidArgument("conversation_invite", "is required: the Convos invite of the conversation");
+    },
+    () => resolveParticipation(req.participation),
+    () => signedConversationTools(req.tools),
+  );
   return {
-    instanceId,
+    instanceId: checkInstanceId(req.instanceId),
     invite,
     participation: resolveParticipation(req.participation),
     tools: signedConversationTools(req.tools),
