@@ -89,6 +89,8 @@ describe("an addition's fields", () => {
       [{ instanceId: "" }, "instance_id"],
       [{ instanceId: "inst_short" }, "instance_id"],
       [{ conversationInvite: "   " }, "conversation_invite"],
+      // A group id where the invite goes: REST's body refuses it by the same rule.
+      [{ conversationInvite: "ab".repeat(16) }, "conversation_invite"],
       [{ tools: 7 }, "tools"],
       [{ participation: { mode: 9 } }, "participation.mode"],
     ] as const) {

@@ -14,10 +14,12 @@ import type {
 import { AgentConversationState, type ConversationTools } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   badRequest,
+  BARE_CONVERSATION_ID,
   checkAll,
   failedPreconditionOn,
   INSTANCE_ID_PATTERN,
   invalidArgument,
+  INVITE_NOT_ID,
   resolveParticipation,
   type ResolvedParticipation,
 } from "@convos-pool/kit/content";
@@ -47,6 +49,8 @@ export function checkAddition(req: AddToConversationRequest): AdditionAsked {
     () => checkInstanceId(req.instanceId),
     () => {
       if (!invite) throw invalidArgument("conversation_invite", "is required: the Convos invite of the conversation");
+      // A group id names a conversation but lets nobody in (REST's body refuses it the same).
+      if (BARE_CONVERSATION_ID.test(invite)) throw invalidArgument("conversation_invite", INVITE_NOT_ID);
     },
     () => resolveParticipation(req.participation),
     () => signedConversationTools(req.tools),

@@ -15,6 +15,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { ConversationTools } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { OPEN_BUDGET, SecretBox, startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
@@ -35,9 +36,11 @@ import {
   parseTrustLevel,
   resolveParticipation,
   resolvePermissions,
+  type ResolvedParticipation,
 } from "@convos-pool/kit/content";
 import { createLogger, generateServiceCredentials, NO_LIMITS } from "@convos-pool/kit/server";
 import {
+  addToConversationFields,
   claimFields,
   signClaim,
   signOperation,
@@ -46,6 +49,7 @@ import {
 } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase } from "@convos-pool/testing";
+import { inviteUrl } from "@convos-pool/convos/testing/invite";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import fc from "fast-check";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -57,6 +61,7 @@ import { startGateway, type RunningGateway } from "../server.js";
 import { connectOutcome, requestArbitrary, restBodyOf, restOutcome, type EnumNames } from "../../test/faces.js";
 import { restCall, restSig, restSignature } from "../../test/rest.js";
 import { PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./agents/errors.js";
+import { CONVERSATION_TOOLS_NAMES } from "./agents/json.js";
 import { CLAIM_ERRORS } from "./claims/json.js";
 import { AGENT_ERRORS, TEMPLATE_ERRORS } from "./core/errors.js";
 import { REST_ROUTES } from "./routes.js";
@@ -79,6 +84,9 @@ const ENUM_NAMES: EnumNames = {
   "convos.pool.v1.OutsiderReply": namesOf(OUTSIDER_REPLY_NAMES, parseOutsiderReply),
   "convos.pool.v1.ApprovalPlace": namesOf(APPROVAL_PLACE_NAMES, parseApprovalPlace),
   "convos.pool.v1.ParticipationMode": namesOf(PARTICIPATION_MODE_NAMES, parseParticipationMode),
+  "convos.pool.v1.ConversationTools": namesOf(CONVERSATION_TOOLS_NAMES, (name) =>
+    name === "none" ? ConversationTools.NONE : ConversationTools.SHARED,
+  ),
   "convos.pool.v1.Visibility": (n) => ({ [Visibility.PUBLIC]: "public", [Visibility.PRIVATE]: "private" })[n],
 };
 
@@ -110,7 +118,7 @@ interface ContractRow {
   /** A fresh subject for each face of each case (an accepted change would change the next case's answer). */
   freshSubject?: boolean;
   /** The request as one face sends it: a value that must be new each time (an invite) made so. */
-  prepare?: (req: Request) => Request;
+  prepare?: (req: Request) => Request | Promise<Request>;
   operation: SignedOperation;
   /** The signed fields of a request (inboxId aside); a value that cannot be signed as it is, its zero. */
   signed: (subject: Subject, req: Request) => OperationFields;
@@ -156,7 +164,62 @@ function ownerSetting(
 const FRESH_INVITE = "(a new invite)";
 let claimTemplate: Promise<string> | undefined;
 
+let additionTemplate: Promise<string> | undefined;
+
+/** What AddToConversation signs; a participation or tools it refuses signed as the defaults (refused before the signature). */
+function additionSigned(agent: Subject, req: Request): OperationFields {
+  const add = {
+    ownerId: agent.signer.inboxId,
+    instanceId: agent.id,
+    conversationInvite: typeof req.conversationInvite === "string" ? req.conversationInvite : "",
+    participation: req.participation as Partial<ResolvedParticipation> | undefined,
+    tools: (req.tools ?? 0) as ConversationTools,
+    secondAgent: req.confirmSecondAgent === true,
+  };
+  try {
+    return addToConversationFields(add);
+  } catch {
+    return addToConversationFields({ ...add, participation: undefined, tools: ConversationTools.UNSPECIFIED });
+  }
+}
+
 const ROWS: ContractRow[] = [
+  {
+    route: ["POST", "/api/pool/agents/:id/conversations"],
+    input: ClaimService.method.addToConversation.input,
+    fields: [
+      "conversation_invite",
+      "participation.mode",
+      "participation.cooldown_seconds",
+      "tools",
+      "confirm_second_agent",
+    ],
+    edges: {
+      conversation_invite: [FRESH_INVITE, FRESH_INVITE, FRESH_INVITE, "", " ", "ab".repeat(16), "not an invite"],
+      "participation.cooldown_seconds": [0, 0, 60, MAX_COOLDOWN_SECONDS, MAX_COOLDOWN_SECONDS + 1],
+    },
+    examples: [{ conversationInvite: FRESH_INVITE, participation: { mode: 0, cooldownSeconds: 0 }, tools: 0 }],
+    // A new agent on each face of each case: an addition it took would count against the next (ten at most).
+    subject: async () => {
+      const owner = newIdentity();
+      return { id: await claimedAgent(owner, await (additionTemplate ??= publicTemplate())), signer: owner };
+    },
+    freshSubject: true,
+    // The claims service reads an addition's invite (its conversation's key): a Convos invite of a new conversation.
+    prepare: async (req) =>
+      req.conversationInvite === FRESH_INVITE ? { ...req, conversationInvite: await convosInvite() } : req,
+    operation: "AddToConversation",
+    signed: additionSigned,
+    connect: (agent, req, signature) =>
+      claimsRpc().addToConversation({ ...req, instanceId: agent.id, ownerSignature: signature }),
+    rest: (_agent, req, signature) => ({
+      body: {
+        ...restBodyOf(ClaimService.method.addToConversation.input, req, ENUM_NAMES),
+        owner_signature: restSignature(signature),
+      },
+    }),
+    restField: (f) => AGENT_ERRORS.field(f, nothingSent),
+  },
   {
     route: ["POST", "/api/pool/claim"],
     input: ClaimService.method.claim.input,
@@ -323,7 +386,6 @@ const NOT_YET = [
   "POST /api/pool/agents/:id/transfer",
   "DELETE /api/pool/agents/:id/transfer",
   "POST /api/pool/agents/:id/accept",
-  "POST /api/pool/agents/:id/conversations",
   "DELETE /api/pool/agents/:id/conversations/:conversation_id",
   "PUT /api/pool/agents/:id/conversations/:conversation_id/participation",
   "GET /api/pool/agents/:id/activity",
@@ -423,8 +485,8 @@ afterAll(async () => {
 });
 
 /** An agent of `owner`, claimed over REST from a public template whose highest level is L3 (so L4 is the agent's refusal). */
-async function claimedAgent(owner: TestIdentity): Promise<string> {
-  const id = await publicTemplate();
+async function claimedAgent(owner: TestIdentity, templateId?: string): Promise<string> {
+  const id = templateId ?? (await publicTemplate());
   await claims.pool!.reconcile();
   const claim = { requester: owner.inboxId, template_id: id, conversation_invite: invite() };
   const s = await signClaim(owner.account, {
@@ -467,6 +529,14 @@ async function publicTemplate(): Promise<string> {
 
 const invite = () => `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`;
 
+/** A Convos invite of a new conversation, as its creator's app makes one (each call a new conversation). */
+const convosInvite = (): Promise<string> =>
+  inviteUrl({
+    creatorInboxId: randomBytes(32).toString("hex"),
+    tag: `tag${randomBytes(4).toString("hex")}`,
+    name: "Trip",
+  });
+
 /** A private template of a new creator, at version 1. */
 async function privateTemplate(): Promise<Subject> {
   const creator = newIdentity();
@@ -505,7 +575,7 @@ describe("every face of a forwarded RPC", () => {
       await fc.assert(
         fc.asyncProperty(requestArbitrary(row.input, row.fields, row.edges), async (req) => {
           const onRest = await subjectOf();
-          const restReq = row.prepare?.(req) ?? req;
+          const restReq = (await row.prepare?.(req)) ?? req;
           const sent = row.rest(onRest, restReq, await sign(onRest, restReq));
           const restPath = row.route[1].replace(":id", encodeURIComponent(onRest.id));
           const rest = restOutcome(
@@ -515,7 +585,7 @@ describe("every face of a forwarded RPC", () => {
             }),
           );
           const onConnect = await subjectOf();
-          const connectReq = row.prepare?.(req) ?? req;
+          const connectReq = (await row.prepare?.(req)) ?? req;
           const connect = await connectOutcome(
             row.connect(onConnect, connectReq, await sign(onConnect, connectReq)),
             row.restField,

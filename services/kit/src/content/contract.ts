@@ -9,6 +9,15 @@ export const INBOX_ID_PATTERN = /^[0-9a-f]{64}$/;
 export const TEMPLATE_ID_PATTERN = /^tmpl_[A-Za-z0-9]{16}$/;
 /** An agent instance's id as the claims service makes them: `inst_` and 16 letters or digits (randomId). */
 export const INSTANCE_ID_PATTERN = /^inst_[A-Za-z0-9]{16}$/;
+/**
+ * A bare XMTP conversation (group) ID, hex of 32 to 64 digits, where an
+ * invite is asked for: it names a conversation but lets nobody in, so an
+ * agent given one where it joins is refused (INVITE_NOT_ID), not guessed at.
+ */
+export const BARE_CONVERSATION_ID = /^(0x)?[0-9a-f]{32,64}$/i;
+/** What an invite that is a bare conversation ID is told. */
+export const INVITE_NOT_ID =
+  "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug)";
 
 /** A service's credential on every internal call (auth.ts). */
 export const SERVICE_TOKEN_HEADER = "x-pool-service-token";

@@ -8,11 +8,13 @@
 // display names, the pattern scan and the line diff. No Node module and nothing above it.
 export { confusableSkeleton } from "./confusables.js";
 export {
+  BARE_CONVERSATION_ID,
   CALLER_HEADER,
   GRANTED_TOOLS,
   INBOX_ID_PATTERN,
   INSTANCE_HEADER,
   INSTANCE_ID_PATTERN,
+  INVITE_NOT_ID,
   NONCE_KEEP_SECONDS,
   nonceUsed,
   POOL_CURATOR,

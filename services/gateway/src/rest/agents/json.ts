@@ -21,8 +21,10 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   APPROVAL_PLACE_NAMES,
+  BARE_CONVERSATION_ID,
   DEFAULT_PERMISSION_VALUES,
   GRANT_NAMES,
+  INVITE_NOT_ID,
   MAX_COOLDOWN_SECONDS,
   NOT_A_TRUST_LEVEL,
   OUTSIDER_REPLY_NAMES,
@@ -45,12 +47,8 @@ import { Violations } from "../core/errors.js";
 import { PROTO_JSON, type BodyOf, type JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
 
-/**
- * A bare XMTP conversation (group) ID: hex, 32 to 64 digits. An agent cannot
- * join a conversation from its ID, only from an invite, so such a value is
- * refused rather than guessed at.
- */
-export const CONVERSATION_ID = /^(0x)?[0-9a-f]{32,64}$/i;
+/** A bare XMTP conversation (group) ID where an invite is asked for: the kit's, which the claims service refuses too. */
+export const CONVERSATION_ID = BARE_CONVERSATION_ID;
 
 export const PIN_FIELDS = ["pinned", "owner_signature"] as const;
 export type PinRequestJson = BodyOf<typeof PIN_FIELDS>;
@@ -251,8 +249,7 @@ export function addToConversationFromBody(body: JsonObject): AddToConversationBo
   else if (CONVERSATION_ID.test(invite.trim()))
     check.add({
       field: "conversation_invite",
-      description:
-        "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug)",
+      description: INVITE_NOT_ID,
     });
   const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
   const p = check.read(() => body.object("participation", ["mode", "cooldown_seconds"]));
