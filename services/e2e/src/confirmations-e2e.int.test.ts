@@ -156,6 +156,9 @@ describe("an owner confirms in Convos what the page asks", () => {
     await saulReplies(dm, question.id, "yes");
     await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED, 30_000, 250);
     expect(agent.trustSnapshot?.level).toBe(TrustLevel.OPERATOR);
+    // The pool records it as the agent applied it: what the owner's pages show.
+    const { instance } = await stack.claimsSc!.client.getInstance({ instanceId: people.agentId }, as(people.owner));
+    expect(instance?.trustLevel).toBe(TrustLevel.OPERATOR);
   });
 
   it("a step the owner never chose is theirs to decline in Convos, and a later yes on its question changes nothing", {

@@ -402,6 +402,7 @@ export class OwnerOperations {
           setLevel: (...a) => agent.toolbox.setLevel(...a),
           setPermissions: (p) => agent.toolbox.setPermissions(p),
           templateMax: () => agent.settings.templateMax(),
+          currentLimitWei: () => agent.toolbox.snapshot?.dailySpendLimitWei ?? "0",
         }),
       questionStatement: (id) => agent.toolbox.waitingQuestions().find((q) => q.id === id)?.statement,
       log: agent.log,
@@ -410,6 +411,7 @@ export class OwnerOperations {
       ownerId: config.ownerId,
       templateMax: () => agent.settings.templateMax(),
       questionWaiting: (id) => agent.toolbox.waitingQuestions().some((q) => q.id === id),
+      currentLimitWei: () => agent.toolbox.snapshot?.dailySpendLimitWei ?? "0",
       confirmations: this.confirmations,
     });
   }

@@ -21,6 +21,7 @@ import {
   confirmationCode,
   confirmationStatement,
   mayAsk,
+  raisesLimit,
   settle,
   stepDigest,
   stillKept,
@@ -35,12 +36,14 @@ export interface StepTarget {
   setLevel(level: TrustLevel, dailySpendLimitWei: string, why: string, byOwner: boolean): Promise<unknown>;
   setPermissions(permissions: ResolvedPermissions): Promise<unknown>;
   templateMax(): TrustLevel;
+  /** The daily spending limit it holds now, decimal wei ("0" none). */
+  currentLimitWei(): string;
 }
 
 /**
  * A step its owner confirmed, done through the same paths as its signed
  * call, checked again as it applies: the question may have been answered
- * meanwhile, the template's highest level may have fallen.
+ * meanwhile, the template's highest level or the signed limit may have fallen.
  */
 export async function applyStep(step: Step, to: StepTarget): Promise<void> {
   switch (step.kind) {
@@ -50,6 +53,8 @@ export async function applyStep(step: Step, to: StepTarget): Promise<void> {
       return;
     case "set_trust_level": {
       const want = checkLevelRequest(step.trustLevel, step.dailySpendLimitWei, to.templateMax());
+      if (raisesLimit(to.currentLimitWei(), want.dailySpendLimitWei))
+        throw failedPrecondition("the daily limit it would set is above the one signed now");
       await to.setLevel(want.level, want.dailySpendLimitWei, "set by the owner, confirmed in Convos", true);
       return;
     }

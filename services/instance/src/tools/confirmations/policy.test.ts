@@ -10,6 +10,7 @@ import {
   confirmationCode,
   MAX_WAITING_CONFIRMATIONS,
   mayAsk,
+  raisesLimit,
   SETTLED_KEPT_MS,
   settle,
   stepDigest,
@@ -146,5 +147,15 @@ describe("a confirmation being applied", () => {
     const now = { digest: stepDigest(INSTANCE, L3), ownerId: OWNER };
     expect(settle({ ...kept(), applying: true }, "yes", now)).toEqual({ kind: "ignore" });
     expect(settle({ ...kept(), applying: true }, "timeout", now)).toEqual({ kind: "ignore" });
+  });
+});
+
+describe("a daily limit confirmed in Convos", () => {
+  it("may lower the signed limit or keep it, never raise it: none counts as 0", () => {
+    expect(raisesLimit("10000000000000000", "5000000000000000")).toBe(false);
+    expect(raisesLimit("10000000000000000", "10000000000000000")).toBe(false);
+    expect(raisesLimit("10000000000000000", "10000000000000001")).toBe(true);
+    expect(raisesLimit("0", "0")).toBe(false);
+    expect(raisesLimit("", "1")).toBe(true);
   });
 });

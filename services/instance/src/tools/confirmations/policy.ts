@@ -140,6 +140,17 @@ export function settle(kept: Kept, said: Approval, now: { digest: string; ownerI
   }
 }
 
+/**
+ * Whether a confirmed daily limit would raise the one the agent holds now
+ * (decimal wei; "" or "0" none). A confirmation may lower it, never raise it:
+ * the pool's payment signer holds every payment to a limit the owner signed
+ * (docs/security.md, "Agents' money"), and a confirmation read by the agent
+ * alone is no signature it can check.
+ */
+export function raisesLimit(currentWei: string, wantWei: string): boolean {
+  return BigInt(wantWei.trim() || "0") > BigInt(currentWei.trim() || "0");
+}
+
 /** Whether another confirmation may be asked now, with `waiting` already waiting. */
 export function mayAsk(waiting: number): boolean {
   return waiting < MAX_WAITING_CONFIRMATIONS;

@@ -72,6 +72,7 @@ beforeEach(async () => {
         setLevel: (...a) => toolbox.setLevel(...a),
         setPermissions: (p) => toolbox.setPermissions(p),
         templateMax: () => templateMax,
+        currentLimitWei: () => toolbox.snapshot?.dailySpendLimitWei ?? "0",
       }),
     questionStatement: (id) => toolbox.waitingQuestions().find((q) => q.id === id)?.statement,
     log,
@@ -80,6 +81,7 @@ beforeEach(async () => {
     ownerId: OWNER,
     templateMax: () => templateMax,
     questionWaiting: (id: string) => toolbox.waitingQuestions().some((q) => q.id === id),
+    currentLimitWei: () => toolbox.snapshot?.dailySpendLimitWei ?? "0",
     confirmations,
   };
   const transport = createRouterTransport(({ service }) =>
@@ -128,6 +130,10 @@ async function codeOf(p: Promise<unknown>): Promise<Code | undefined> {
 
 describe("a step confirmed by the owner in Convos", () => {
   it("asks the owner the step in full with its code, and applies it once on the owner's tap on Approve", async () => {
+    // The owner signed L3 with 0.02 ETH a day before; the page lowers it to 0.01.
+    await toolbox.setLevel(TrustLevel.OPERATOR, "20000000000000000", "signed", true);
+    await toolbox.setLevel(TrustLevel.OBSERVER, "0", "signed", true);
+    await toolbox.setLevel(TrustLevel.ADVISOR, "20000000000000000", "signed", true);
     const { confirmation, question } = await ask(trustStep(TrustLevel.OPERATOR, "10000000000000000"));
     expect(confirmation.id).toMatch(/^[0-9a-f]{32}$/);
     const step = { kind: "set_trust_level", trustLevel: TrustLevel.OPERATOR, dailySpendLimitWei: "10000000000000000" };
@@ -136,7 +142,7 @@ describe("a step confirmed by the owner in Convos", () => {
     expect(confirmation.state).toBe(ConfirmationState.WAITING);
     expect(said[0]).toContain(`code ${confirmation.code}`);
     expect(said[0]).toContain("Set my trust level to L3, up to 0.01 ETH a day.");
-    expect(toolbox.level).toBe(TrustLevel.OBSERVER);
+    expect(toolbox.level).toBe(TrustLevel.ADVISOR);
     expect(tap(question, true)).toBe(true);
     await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED);
     expect(toolbox.level).toBe(TrustLevel.OPERATOR);
@@ -162,11 +168,12 @@ describe("a step confirmed by the owner in Convos", () => {
   });
 
   it("applies the step as it was asked: a later request for another step is a new question, and the first's yes sets only its own", async () => {
+    await toolbox.setLevel(TrustLevel.OBSERVER, "0", "signed", true);
     const first = await ask(trustStep(TrustLevel.OPERATOR));
-    const second = await ask(trustStep(TrustLevel.AUTONOMOUS, "1000000000000000000"));
+    const second = await ask(trustStep(TrustLevel.ADVISOR));
     expect(second.confirmation.id).not.toBe(first.confirmation.id);
     expect(second.confirmation.code).not.toBe(first.confirmation.code);
-    expect(said[1]).toContain("L4, up to 1 ETH a day");
+    expect(said[1]).toContain("L2, no spending");
     expect(tap(first.question, true)).toBe(true);
     await waitFor("applied", async () => (await stateOf(first.confirmation.id)) === ConfirmationState.APPLIED);
     expect(toolbox.level).toBe(TrustLevel.OPERATOR);
@@ -174,15 +181,16 @@ describe("a step confirmed by the owner in Convos", () => {
   });
 
   it("puts to the owner the step the pool asked for, not the one the page showed: its words and code are the owner's to refuse", async () => {
-    // The page showed L2 with no spending; a pool in the middle asks for L4 with 5 ETH a day instead.
-    const shown = { kind: "set_trust_level", trustLevel: TrustLevel.ADVISOR, dailySpendLimitWei: "0" } as const;
-    const { confirmation, question } = await ask(trustStep(TrustLevel.AUTONOMOUS, "5000000000000000000"));
-    expect(said[0]).toContain("L4, up to 5 ETH a day");
+    // The owner signed L2 with 5 ETH a day; the page showed L1; a pool in the middle asks for L3 with 5 ETH instead.
+    await toolbox.setLevel(TrustLevel.ADVISOR, "5000000000000000000", "signed", true);
+    const shown = { kind: "set_trust_level", trustLevel: TrustLevel.OBSERVER, dailySpendLimitWei: "0" } as const;
+    const { confirmation, question } = await ask(trustStep(TrustLevel.OPERATOR, "5000000000000000000"));
+    expect(said[0]).toContain("L3, up to 5 ETH a day");
     expect(said[0]).not.toContain(confirmationCode(stepDigest(ws.instanceId, shown)));
     // The owner sees what they never asked for and declines: nothing is set.
     expect(tap(question, false)).toBe(true);
     await waitFor("declined", async () => (await stateOf(confirmation.id)) === ConfirmationState.DECLINED);
-    expect(toolbox.level).toBe(TrustLevel.OBSERVER);
+    expect(toolbox.level).toBe(TrustLevel.ADVISOR);
   });
 
   it("applies nothing on a yes once the agent has another owner than the one asked", async () => {
@@ -236,6 +244,11 @@ describe("what the agent refuses to ask", () => {
     expect(await codeOf(client.askConfirmation({ ownerId: MEMBER, step: trustStep(TrustLevel.OPERATOR) }))).toBe(
       Code.PermissionDenied,
     );
+    // A daily limit above the one signed: the pool's payment signer holds payments to what the owner signed.
+    const raise = await client
+      .askConfirmation({ ownerId: OWNER, step: trustStep(TrustLevel.OPERATOR, "1") })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(fieldViolations(raise)[0]?.field).toBe("daily_spend_limit_wei");
     // L4 without a daily limit.
     const l4 = await client
       .askConfirmation({ ownerId: OWNER, step: trustStep(TrustLevel.AUTONOMOUS) })

@@ -28,7 +28,7 @@ import {
 import { QUESTION_ID_PATTERN } from "../approvals/service.js";
 import { checkLevelRequest } from "../trust/levels.js";
 import type { Confirmations, ConfirmationView } from "./confirmations.js";
-import { CONFIRMATION_ID_PATTERN, type Step } from "./policy.js";
+import { CONFIRMATION_ID_PATTERN, raisesLimit, type Step } from "./policy.js";
 
 /** What a claimed agent lends its owner's confirmation calls (Agent.confirmationCall). */
 export interface ConfirmationAccess {
@@ -37,6 +37,8 @@ export interface ConfirmationAccess {
   templateMax(): TrustLevel;
   /** Whether the question `id` waits for the owner's answer. */
   questionWaiting(id: string): boolean;
+  /** The daily spending limit it holds now, decimal wei ("0" none). */
+  currentLimitWei(): string;
   confirmations: Confirmations;
 }
 
@@ -48,7 +50,7 @@ export interface ConfirmationHolder {
 /** The requested step as the agent would apply it, checked as its signed call checks it; throws what is wrong. */
 export function checkedStep(
   step: ConfirmationStep | undefined,
-  a: Pick<ConfirmationAccess, "templateMax" | "questionWaiting">,
+  a: Pick<ConfirmationAccess, "templateMax" | "questionWaiting" | "currentLimitWei">,
 ): Step {
   const s = step?.step;
   switch (s?.case) {
@@ -63,6 +65,11 @@ export function checkedStep(
       return { kind: "answer_approval", questionId: s.value.questionId, approve: s.value.approve };
     case "setTrustLevel": {
       const want = checkLevelRequest(s.value.trustLevel, s.value.dailySpendLimitWei, a.templateMax());
+      if (raisesLimit(a.currentLimitWei(), want.dailySpendLimitWei))
+        throw invalidArgument(
+          "daily_spend_limit_wei",
+          "above the limit you signed: raising it takes your signature (the pool's payment signer holds payments to it)",
+        );
       return { kind: "set_trust_level", trustLevel: want.level, dailySpendLimitWei: want.dailySpendLimitWei };
     }
     case "setPermissions":
