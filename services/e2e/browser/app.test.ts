@@ -549,8 +549,8 @@ describe("the web app in a browser", () => {
     await poll(() => waiting.count()).toBe(1);
     await expect(waiting.first().textContent()).resolves.toContain("To: +15550188031");
     await shoot(user, "agent-approvals");
-    // The same person signed in with Convos alone (no key in this browser): the question is shown, with how to
-    // answer it, and no button that could not sign.
+    // The same person signed in with Convos alone (no key in this browser): the question is shown, and its buttons
+    // have the agent ask them to confirm in Convos instead of signing (confirm-in-convos.test.ts answers one).
     const stored = await user.evaluate(() => [
       localStorage.getItem("convos-pool/session"),
       localStorage.getItem("convos-pool/key"),
@@ -563,8 +563,11 @@ describe("the web app in a browser", () => {
     await user.reload();
     await openSection(user, "Approvals");
     await poll(() => waiting.count()).toBe(1);
-    await user.getByText("You signed in with Convos, and an answer is signed by your key").waitFor();
-    expect(await waiting.first().getByRole("button").count()).toBe(0);
+    await user.getByText("You signed in with Convos: Approve and Decline here have the agent ask you").waitFor();
+    await expect(waiting.first().getByRole("button").allTextContents()).resolves.toEqual([
+      "Approve in Convos",
+      "Decline in Convos",
+    ]);
     await user.evaluate(([session, key]) => {
       localStorage.setItem("convos-pool/session", session!);
       localStorage.setItem("convos-pool/key", key!);
