@@ -162,9 +162,17 @@ function ownerSetting(
 
 /** The invite a claim case stands for: a new conversation each time it is sent. */
 const FRESH_INVITE = "(a new invite)";
-let claimTemplate: Promise<string> | undefined;
 
-let additionTemplate: Promise<string> | undefined;
+/** `make` run once, its promise kept: a template the cases of a row share. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= make();
+    return made;
+  };
+}
+const additionTemplate = once(() => publicTemplate());
+const claimTemplate = once(() => publicTemplate());
 
 /** What AddToConversation signs; a participation or tools it refuses signed as the defaults (refused before the signature). */
 function additionSigned(agent: Subject, req: Request): OperationFields {
@@ -202,7 +210,7 @@ const ROWS: ContractRow[] = [
     // A new agent on each face of each case: an addition it took would count against the next (ten at most).
     subject: async () => {
       const owner = newIdentity();
-      return { id: await claimedAgent(owner, await (additionTemplate ??= publicTemplate())), signer: owner };
+      return { id: await claimedAgent(owner, await additionTemplate()), signer: owner };
     },
     freshSubject: true,
     // The claims service reads an addition's invite (its conversation's key): a Convos invite of a new conversation.
@@ -236,7 +244,7 @@ const ROWS: ContractRow[] = [
     // One template; a new requester on each face of each case (a claim is theirs, its idempotency key too).
     subject: async () => {
       await claims.pool!.reconcile();
-      return { id: await (claimTemplate ??= publicTemplate()), signer: newIdentity() };
+      return { id: await claimTemplate(), signer: newIdentity() };
     },
     freshSubject: true,
     prepare: (req) => (req.conversationInvite === FRESH_INVITE ? { ...req, conversationInvite: invite() } : req),
