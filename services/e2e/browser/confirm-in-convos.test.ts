@@ -9,7 +9,10 @@
 // CLI opens the page's link), picks L3 and presses "Confirm in Convos"; the
 // page shows the code it computed, Saul's CLI finds the agent's question with
 // that code in his direct conversation with it and replies yes, and the page
-// says the level is set. A decline, asked the same way, changes nothing.
+// says the level is set. A decline, asked the same way, changes nothing. Then
+// he lowers it to L2, asks the agent in the conversation to text a friend,
+// and answers its question from the Approvals page with "Approve in Convos":
+// confirmed there, the text goes out once (the pool's SMS stand-in).
 import { readFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +21,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
+import { tool } from "@convos-pool/kit/testing";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -40,6 +44,7 @@ let browser: Browser | undefined;
 let context: BrowserContext | undefined;
 let saul: ConvosCli | undefined;
 let saulInbox = "";
+const FRIEND = "+15550188071";
 
 beforeAll(async () => {
   xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
@@ -119,14 +124,14 @@ async function questionWith(home: string, code: string) {
   return found!;
 }
 
-it("an owner signed in with Convos alone sets the agent's trust level by confirming it in Convos, and a step declined there changes nothing", {
+it("an owner signed in with Convos alone sets the agent's trust level and approves its text by confirming each in Convos, and a step declined there changes nothing", {
   timeout: 300_000,
 }, async () => {
   const transport = createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" });
   const template = await signedTemplate(
     createClient(TemplateService, transport),
     newIdentity(),
-    sampleContent({ agent_name: "Concierge", tools: [], max_trust_level: "L3" }),
+    sampleContent({ agent_name: "Concierge", tools: [tool("sms", "pool")], max_trust_level: "L3" }),
   );
   saul = await ConvosCli.start(
     ["agent", "serve", "--name", "Weekend away", "--profile-name", "Saul"],
@@ -188,4 +193,28 @@ it("an owner signed in with Convos alone sets the agent's trust level by confirm
   await saul.run(["conversation", "send-reply", declined.dm, declined.id, "no"]);
   await page.getByText("You declined it in Convos: nothing changed.").waitFor({ timeout: 30_000 });
   await poll(() => page.getByTestId("agent-trust").textContent()).toBe(`L3: ${TRUST_LEVEL_SUMMARIES.L3}.`);
+
+  // L2: its owner's own texts wait for their yes too.
+  await page.getByLabel("Level", { exact: true }).selectOption("L2");
+  await page.getByRole("button", { name: "Confirm in Convos", exact: true }).click();
+  const lower = await questionWith(ready.conversationId, (await page.getByTestId("confirm-code").textContent())!);
+  await saul.run(["conversation", "send-reply", lower.dm, lower.id, "yes"]);
+  await page.getByText("Its trust level is now L2.").waitFor({ timeout: 30_000 });
+
+  // Saul asks in the conversation; the agent asks him there; he answers from the Approvals page, through Convos.
+  const phone = pool!.sms.phone(FRIEND);
+  await saul.send(`text ${FRIEND}: on my way`);
+  await page.getByRole("navigation", { name: "Agent sections" }).getByRole("link", { name: "Approvals" }).click();
+  const waiting = page.getByTestId("approval");
+  await poll(() => waiting.count(), 60_000).toBe(1);
+  await expect(waiting.first().textContent()).resolves.toContain(`To: ${FRIEND}`);
+  await waiting.first().getByRole("button", { name: "Approve in Convos" }).click();
+  const approve = await questionWith(ready.conversationId, (await page.getByTestId("confirm-code").textContent())!);
+  expect(approve.content).toContain("Approve what I asked you: Send a text");
+  await shoot(page, "agent-approvals-confirm-in-convos");
+  await saul.run(["conversation", "send-reply", approve.dm, approve.id, "yes"]);
+  await page.getByText("Approved: it goes ahead.").waitFor({ timeout: 30_000 });
+  await phone.waitForMessage((m) => m.text === "on my way");
+  await poll(() => waiting.count()).toBe(0);
+  expect(phone.messages()).toHaveLength(1);
 });
