@@ -671,6 +671,8 @@ describe("REST", () => {
     const r = all.json.reach;
     expect(r.live_count).toBe(3);
     expect(r.current_count + r.pending_count + r.failed_count + r.pinned_count).toBe(3);
+    // What they run: all three the template's first version.
+    expect(r.running).toEqual([{ version: 1, count: 3 }]);
     expect(all.json.next_cursor).toBeNull();
     expect(all.json.instances.map((i: { id: string }) => i.id)).toEqual([...ids].reverse());
     expect(all.json.instances[0]).toMatchObject({

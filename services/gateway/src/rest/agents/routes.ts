@@ -305,6 +305,7 @@ const listTemplateInstances: Handler = async (r, deps) => {
         pending_count: Number(reach?.pendingCount ?? 0n),
         failed_count: Number(reach?.failedCount ?? 0n),
         pinned_count: Number(reach?.pinnedCount ?? 0n),
+        running: (reach?.running ?? []).map((v) => ({ version: Number(v.version), count: Number(v.count) })),
       },
     },
   };
