@@ -97,6 +97,16 @@ describe("a question for the owner alone (askPrivately)", () => {
     await expect(answered).resolves.toBe("yes");
   });
 
+  it("is not listed for answers from outside, and no signed answer answers it", async () => {
+    const { q, asked } = withLine(true);
+    const answered = q.askPrivately("Set my trust level to L3, no spending.");
+    await waitFor("asked", () => asked.length === 1);
+    expect(q.list()).toEqual([]);
+    expect(q.answerSigned("direct-1", "yes")).toBe(false);
+    expect(q.answer({ kind: "reply", to: "direct-1", text: "no" })).toBe(true);
+    await expect(answered).resolves.toBe("no");
+  });
+
   it("is asked in its conversation when it has no direct line to the owner", async () => {
     const { q, said } = withLine(false);
     const answered = q.askPrivately("Set my trust level to L3, no spending.");

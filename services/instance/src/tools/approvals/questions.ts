@@ -95,6 +95,12 @@ interface Waiting {
   expiresAtMs: number;
   /** Asked in the owner's direct conversation, not in its own. */
   direct: boolean;
+  /**
+   * Asked for the owner alone about a step they asked for (askPrivately): not
+   * listed for answers from outside, nor answered by one; its own message
+   * answers it.
+   */
+  unlisted: boolean;
   early: OwnerAnswer[];
   copies: string[][];
   resolve: (a: Approval) => void;
@@ -142,7 +148,8 @@ export class OwnerQuestions {
    * their direct conversation with the agent, its own conversation told
    * nothing (a step they asked for from the pool's web page:
    * tools/confirmations/); in its conversation only when it has no direct
-   * line. Parks no turn.
+   * line. Parks no turn. Not listed for answers from outside: a step
+   * confirmed is answered where it was asked, or not at all.
    */
   async askPrivately(statement: string): Promise<Approval> {
     return (await this.pose(statement, false, undefined, true)).answered;
@@ -171,7 +178,7 @@ export class OwnerQuestions {
   /** The questions waiting, once asked (their message sent), oldest first: what an owner outside the conversation answers (service.ts). */
   list(): WaitingQuestion[] {
     return [...this.waiting]
-      .filter((w): w is Waiting & { question: AskedQuestion } => w.question !== undefined)
+      .filter((w): w is Waiting & { question: AskedQuestion } => w.question !== undefined && !w.unlisted)
       .map((w) => ({ id: w.question.id, statement: w.statement, askedAtMs: w.askedAtMs, expiresAtMs: w.expiresAtMs }))
       .sort((a, b) => a.askedAtMs - b.askedAtMs);
   }
@@ -184,7 +191,7 @@ export class OwnerQuestions {
    */
   answerSigned(id: string, said: "yes" | "no"): boolean {
     for (const waiting of this.waiting) {
-      if (waiting.question?.id !== id) continue;
+      if (waiting.question?.id !== id || waiting.unlisted) continue;
       waiting.resolve(said);
       return true;
     }
@@ -241,7 +248,13 @@ export class OwnerQuestions {
         if (waiting.direct && ![...this.waiting].some((w) => w.direct)) this.deps.direct?.idle();
         resolve(a);
       };
-      const asked = { statement, askedAtMs: clock.now(), expiresAtMs, direct: where.kind === "direct" };
+      const asked = {
+        statement,
+        askedAtMs: clock.now(),
+        expiresAtMs,
+        direct: where.kind === "direct",
+        unlisted: privately,
+      };
       waiting = { early: [], copies: [], resolve: done, ...asked };
       this.waiting.add(waiting);
     });

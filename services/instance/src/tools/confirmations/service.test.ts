@@ -112,8 +112,11 @@ function tap(id: string, approve: boolean, sender = OWNER): boolean {
 }
 
 async function ask(step: ConfirmationStep) {
+  const before = said.length;
   const { confirmation } = await client.askConfirmation({ ownerId: OWNER, step });
-  await waitFor("the question said", () => said.length > 0 && toolbox.waitingQuestions().length > 0);
+  await waitFor("the question said", () => said.length > before);
+  // Said: its id known a moment later, once the send returned (a tap before that is kept until it has).
+  await new Promise((r) => setImmediate(r));
   return { confirmation: confirmation!, question: `question-${said.length}` };
 }
 
@@ -224,6 +227,15 @@ describe("a step confirmed by the owner in Convos", () => {
     await expect(text).resolves.toBe("yes");
     expect(tap(late.question, true)).toBe(true);
     await waitFor("failed", async () => (await stateOf(late.confirmation.id)) === ConfirmationState.FAILED);
+  });
+
+  it("is not listed among the questions answered from outside, so no confirmation can answer another", async () => {
+    const { question } = await ask(trustStep(TrustLevel.OPERATOR));
+    expect(toolbox.waitingQuestions()).toEqual([]);
+    const nested = create(ConfirmationStepSchema, {
+      step: { case: "answerApproval", value: { questionId: question, approve: true } },
+    });
+    expect(await codeOf(client.askConfirmation({ ownerId: OWNER, step: nested }))).toBe(Code.FailedPrecondition);
   });
 
   it("sets permissions with the defaults filled in", async () => {
