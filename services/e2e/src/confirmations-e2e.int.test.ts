@@ -19,6 +19,8 @@
 //   3. Ana asks the agent to text a friend: it asks Saul. The page asks to
 //      approve that question; Saul's 👍 on the confirmation approves it, and
 //      the text goes out once.
+// And before: a stranger's session has nobody asked (NOT_FOUND), and a call
+// past the pool naming another owner is refused by the agent.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -29,13 +31,15 @@ import {
   type ConfirmationStep,
 } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
 import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
-import type { Agent } from "@convos-pool/instance";
+import { Code } from "@connectrpc/connect";
+import { InstanceConfirmationService } from "@convos-pool/gen/convos/pool/v1/instance_confirmation_service_pb.js";
+import { instanceCall, type Agent } from "@convos-pool/instance";
 import { createServiceClient } from "@convos-pool/kit/server";
-import { tool } from "@convos-pool/kit/testing";
+import { newIdentity, tool } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { saidMessage, type ConvosCli } from "@convos-pool/testing/convos-cli";
 import type { Person } from "@convos-pool/convos/person";
-import { as } from "@convos-pool/claims/testing";
+import { as, expectCode } from "@convos-pool/claims/testing";
 import { PeopleStack } from "./people-stack.js";
 
 const people = new PeopleStack({
@@ -130,6 +134,33 @@ afterAll(async () => {
   approvals?.close();
   await people.close();
 }, 60_000);
+
+describe("who may have the owner asked", () => {
+  it("nobody but the signed-in owner, through the pool; past the pool, the agent asks its own owner only", {
+    timeout: 60_000,
+  }, async () => {
+    const stranger = newIdentity();
+    const step = trust(TrustLevel.ADVISOR);
+    await expectCode(
+      confirmations.client.askConfirmation({ instanceId: people.agentId, step }, as(stranger)),
+      Code.NotFound,
+    );
+    await expectCode(
+      confirmations.client.getConfirmation({ instanceId: people.agentId, id: "0".repeat(32) }, as(stranger)),
+      Code.NotFound,
+    );
+    // As a compromised claims service would call the agent: with the claims credential, naming someone else.
+    const direct = createServiceClient(InstanceConfirmationService, stack.host!.url, stack.creds.claims);
+    try {
+      await expectCode(
+        direct.client.askConfirmation({ ownerId: stranger.inboxId, step }, instanceCall(people.agentId)),
+        Code.PermissionDenied,
+      );
+    } finally {
+      direct.close();
+    }
+  });
+});
 
 describe("an owner confirms in Convos what the page asks", () => {
   it("the agent asks the step in full with its code; a member's reply and tap change nothing; the owner's yes sets it once", {
