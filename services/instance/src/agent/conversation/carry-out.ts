@@ -95,6 +95,11 @@ export class CarryOut {
     return true;
   }
 
+  /** Stops every turn thinking here, as `by` (a name) asked: a person paused it (plan.ts planArrival "pause"). */
+  stopAll(by: string): void {
+    for (const id of this.thinking.keys()) this.stop(id, by);
+  }
+
   /** A Release: nothing said of dropped texts. */
   forget(): void {
     this.textsDroppedAt = undefined;

@@ -2,7 +2,9 @@
 // agent's one stream (conversations.ts), catches
 // up on what came while it was not listening, reads each message once as it
 // arrives and queues it for its turn (plan.ts `arrive`; the `turns` queue:
-// the owner's first, each member a few waiting at most, turns/queue.ts). In
+// the owner's first, each member a few waiting at most, turns/queue.ts);
+// what its arrival settles (the owner's answer to a question, a stop, a
+// person's pause and the owner's resume) is done then, not queued. In
 // its turn a message's facts are gathered here (how many members, its pace)
 // and planned in one call (plan.ts planMessage, who is who from its
 // profiles included), and the plan is carried out by carry-out.ts; then its
@@ -27,7 +29,8 @@ export type { ConversationState };
 import { withReactionsSince } from "../../memory/feedback.js";
 import type { PatternAgent } from "../../memory/patterns.js";
 import { asTextMessage, type AgentGroup, type AgentMessage, type TextMessage } from "../../platform/xmtp.js";
-import { tellsDropped, toAnswerAfterGap, type WhoIsWho } from "./policy.js";
+import { pausedByName, pauseSaying, tellsDropped, toAnswerAfterGap, type WhoIsWho } from "./policy.js";
+import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { arrive, heardOf, planMessage, type Read } from "./plan.js";
 import { CarryOut, type CarryOutParts } from "./carry-out.js";
 import { shownNames } from "./people.js";
@@ -408,10 +411,17 @@ export class Conversation {
       mayAnswer,
       thinkingAbout: this.carryOut.thinkingAbout,
       agents: this.convo?.agents,
+      agentName: agent.settings.config?.agentName,
+      memberPause: agent.settings.memberPauseIn(this.convo?.conversationId),
+      pausedByOwner: agent.settings.participationIn(this.convo?.conversationId).mode === ParticipationMode.PAUSED,
     });
+    const offered = arrival.kind === "offer" && agent.toolbox.answer(arrival.answer);
+    // The owner's "stop" that answers no question pauses it (plan.ts).
+    const act = arrival.kind === "offer" && !offered ? arrival.orElse?.kind : arrival.kind;
     const taken =
-      (arrival.kind === "offer" && agent.toolbox.answer(arrival.answer)) ||
-      (arrival.kind === "stop" && this.stopTurn(arrival.turn, m.senderInboxId));
+      offered ||
+      (arrival.kind === "stop" && this.stopTurn(arrival.turn, m.senderInboxId)) ||
+      ((act === "pause" || act === "resume" || act === "only-owner-resumes") && this.pauseAsked(act, m));
     if (taken) {
       this.handled.add(m.id);
       // Done now; state.json says so with the next message handled.
@@ -485,6 +495,42 @@ export class Conversation {
   }
 
   /**
+   * A person's pause here, the owner's resume, or a member's resume refused
+   * (plan.ts planArrival): kept at once, so that no turn after it answers,
+   * every turn under way stopped, then said in the pool's words
+   * (policy.ts pauseSaying) once it is written. True: the message is done.
+   */
+  private pauseAsked(act: "pause" | "resume" | "only-owner-resumes", m: AgentMessage): boolean {
+    const agent = this.agent;
+    const id = this.convo?.conversationId;
+    if (!id) return false;
+    const name = (inboxId: string) => pausedByName(this.whoIsWho(), this.names, inboxId);
+    const settings = agent.settings;
+    const was = settings.memberPauseIn(id);
+    let written: Promise<void>;
+    let say: () => string;
+    if (act === "pause") {
+      written = settings.setMemberPause(id, { by: m.senderInboxId, at: new Date().toISOString() });
+      this.carryOut.stopAll(name(m.senderInboxId));
+      say = () => pauseSaying.paused(name(m.senderInboxId));
+    } else if (act === "resume") {
+      written = settings.setMemberPause(id, undefined);
+      say = () => pauseSaying.resumed(settings.participationIn(id));
+    } else {
+      if (!was) return false;
+      written = settings.setMemberPause(id, { ...was, toldOnlyOwner: true });
+      say = () => pauseSaying.onlyOwner(name(was.by));
+    }
+    agent.log.info(`conversation ${act === "pause" ? "paused" : act === "resume" ? "resumed" : "stays paused"}`, {
+      by: m.senderInboxId,
+    });
+    void written
+      .then(() => this.voice.replyTo(say(), { id: m.id, senderInboxId: m.senderInboxId }))
+      .catch((err: unknown) => agent.log.warn("could not keep or say a pause", { err }));
+    return true;
+  }
+
+  /**
    * One message in its turn, as read on its arrival: the facts gathered and
    * planned in one call (plan.ts: who is who from its profiles first), who is
    * who kept, the plan carried out (carry-out.ts), read up to here.
@@ -506,6 +552,7 @@ export class Conversation {
         members: members.size,
         mayAnswer,
         participation: agent.settings.participation,
+        memberPaused: agent.settings.memberPauseIn(group.id) !== undefined,
         learnsByRule: agent.llm.kind === "offline",
         callsPerMinute: this.carryOut.limits.callsPerMinute,
         conversation: group.id,

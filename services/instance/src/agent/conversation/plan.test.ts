@@ -11,7 +11,10 @@ import { BUSY_NOTICE_EVERY_MS, shares, type Spent } from "./budget.js";
 import type { AgentMessage } from "../../platform/xmtp.js";
 import {
   arrive,
+  asksToPause,
+  asksToResume,
   NO_PACE,
+  PAUSE_WORDS,
   PASSED_ON_CHARS,
   planArrival,
   planMessage,
@@ -20,6 +23,7 @@ import {
   type MessagePlan,
   type MessageFacts,
   type Pace,
+  type Arriving,
 } from "./plan.js";
 import { MAX_AGENT_CHAIN } from "./policy.js";
 
@@ -106,8 +110,9 @@ describe("the owner's answer to a waiting question", () => {
 
   it("stops the turn that thinks about a message when any person replies stop to that message", () => {
     const thinking = { ...now, thinkingAbout: new Set(["m1"]), agents: [BOT] };
+    // In reply to what it thinks about, "stop" ends that answer and pauses nothing ("a person's pause", below).
     for (const sender of [PERSON, OWNER, CREATOR])
-      for (const text of ["stop", "Stop!", " STOP it ", "never mind.", "cancel", "🛑"])
+      for (const text of ["stop", "Stop!", " STOP it ", "never mind.", "cancel", "🛑", "✋"])
         expect(planArrival({ senderInboxId: sender, reply: { to: "m1", text } }, thinking)).toEqual({
           kind: "stop",
           turn: "m1",
@@ -118,7 +123,7 @@ describe("the owner's answer to a waiting question", () => {
       kind: "queue",
     });
     expect(
-      planArrival({ senderInboxId: PERSON, reply: { to: "m1", text: "stop" } }, { ...thinking, mayAnswer: false }),
+      planArrival({ senderInboxId: PERSON, reply: { to: "m1", text: "cancel" } }, { ...thinking, mayAnswer: false }),
     ).toEqual({ kind: "queue" });
   });
 
@@ -128,14 +133,15 @@ describe("the owner's answer to a waiting question", () => {
     expect(planArrival({ senderInboxId: PERSON, reply: { to: "m1", text: "stop by the bakery" } }, thinking)).toEqual({
       kind: "queue",
     });
-    expect(planArrival({ senderInboxId: PERSON, reply: { to: "m2", text: "stop" } }, thinking)).toEqual({
+    expect(planArrival({ senderInboxId: PERSON, reply: { to: "m2", text: "cancel" } }, thinking)).toEqual({
       kind: "queue",
     });
     expect(planArrival({ senderInboxId: PERSON }, thinking)).toEqual({ kind: "queue" });
-    // The owner's "stop" to a waiting question (not a message being thought about) is offered to it: its no.
+    // The owner's "stop" to a waiting question (not a message being thought about) is offered to it: its no; a pause when it takes none.
     expect(planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "stop" } }, thinking)).toEqual({
       kind: "offer",
       answer: { kind: "reply", to: "q1", text: "stop" },
+      orElse: { kind: "pause" },
     });
   });
 
@@ -709,5 +715,119 @@ describe("who is who brought up to a message's profiles before its plan (planMes
   it("never takes its own profile from a message", () => {
     const told = { names: {}, profiles: [{ inboxId: SELF, name: "Someone else", agent: false }] };
     expect(planMessage(text(PERSON, "hi"), factsAt(), told).who).toBeUndefined();
+  });
+});
+
+describe("a person's pause, and only the owner's resume (planArrival, planMessage)", () => {
+  const facts = { self: SELF, ownerId: OWNER, mayAnswer: true, agents: [BOT], agentName: "Tabby" };
+  const said = (senderInboxId: string, text: string, over: Partial<Arriving> = {}) => ({
+    senderInboxId,
+    text,
+    ...over,
+  });
+  const paused = { ...facts, memberPause: { toldOnlyOwner: false } };
+
+  it("pauses on a person's whole stop or pause, its name said first aside, whoever they are but an agent", () => {
+    const asks = [
+      "stop",
+      "Stop!",
+      "  PAUSE. ",
+      "@Tabby stop",
+      "Tabby, pause",
+      "hey tabby stop",
+      "stop talking",
+      "Be quiet",
+      "please  stop",
+      "🛑",
+    ];
+    for (const sender of [PERSON, OWNER, CREATOR])
+      for (const t of asks)
+        expect(planArrival(said(sender, t), facts), `${t} from ${sender}`).toEqual({ kind: "pause" });
+    expect([...PAUSE_WORDS].every((w) => asksToPause(w))).toBe(true);
+  });
+
+  it("does not pause on a sentence that merely holds the word", () => {
+    const sentences = [
+      "don't stop the music",
+      "where is the bus stop?",
+      "stop by the bakery",
+      "pause the film at the end",
+      "Tabby, can we stop for lunch?",
+      "the next stop",
+      "stop stop",
+      "stopped",
+      "unstoppable",
+      "",
+    ];
+    for (const t of sentences) {
+      expect(asksToPause(t, "Tabby"), t).toBe(false);
+      expect(planArrival(said(PERSON, t), facts).kind, t).toBe("queue");
+    }
+  });
+
+  it("is not paused by another agent's stop, nor by its own words", () => {
+    expect(planArrival(said(BOT, "stop"), facts)).toEqual({ kind: "queue" });
+    expect(planArrival(said(BOT, "@Tabby pause"), facts)).toEqual({ kind: "queue" });
+    expect(planArrival(said(SELF, "stop"), facts)).toEqual({ kind: "queue" });
+  });
+
+  it("pauses on a stop in reply to anything but what it is thinking about; in reply to that, only that turn stops", () => {
+    const thinking = { ...facts, thinkingAbout: new Set(["m1"]) };
+    expect(planArrival(said(PERSON, "stop", { reply: { to: "m1", text: "stop" } }), thinking)).toEqual({
+      kind: "stop",
+      turn: "m1",
+    });
+    expect(planArrival(said(PERSON, "stop", { reply: { to: "a0", text: "stop" } }), thinking)).toEqual({
+      kind: "pause",
+    });
+    expect(planArrival(said(PERSON, "pause"), thinking)).toEqual({ kind: "pause" });
+  });
+
+  it("pauses on a stop a catch-up reads, which it answers nothing to", () => {
+    expect(planArrival(said(PERSON, "stop"), { ...facts, mayAnswer: false })).toEqual({ kind: "pause" });
+  });
+
+  it("says nothing again to a stop once paused, by a person or by its owner's setting", () => {
+    expect(planArrival(said(PERSON, "stop"), paused)).toEqual({ kind: "queue" });
+    expect(planArrival(said(OWNER, "pause"), { ...facts, pausedByOwner: true })).toEqual({ kind: "queue" });
+  });
+
+  it("resumes on the owner's resume alone; a member's is told once that only the owner can; an agent's is nothing", () => {
+    for (const t of ["resume", "Unpause!", "start again", "@Tabby resume", "Tabby, please resume"])
+      expect(planArrival(said(OWNER, t), paused), t).toEqual({ kind: "resume" });
+    expect(planArrival(said(PERSON, "resume"), paused)).toEqual({ kind: "only-owner-resumes" });
+    expect(planArrival(said(CREATOR, "unpause"), paused)).toEqual({ kind: "only-owner-resumes" });
+    expect(planArrival(said(PERSON, "resume"), { ...facts, memberPause: { toldOnlyOwner: true } })).toEqual({
+      kind: "queue",
+    });
+    expect(planArrival(said(PERSON, "resume"), { ...paused, mayAnswer: false })).toEqual({ kind: "queue" });
+    expect(planArrival(said(BOT, "resume"), paused)).toEqual({ kind: "queue" });
+    expect(planArrival(said(SELF, "resume"), paused)).toEqual({ kind: "queue" });
+  });
+
+  it("reads resume as an ordinary message when no person paused it (its owner's paused setting is changed where it was signed)", () => {
+    expect(planArrival(said(OWNER, "resume"), facts)).toEqual({ kind: "queue" });
+    expect(planArrival(said(OWNER, "resume"), { ...facts, pausedByOwner: true })).toEqual({ kind: "queue" });
+    expect(planArrival(said(OWNER, "please resume the list"), paused)).toEqual({ kind: "queue" });
+    expect(asksToResume("resume")).toBe(true);
+  });
+
+  it("reads a message's whole text as it arrives, reply or not (arrive)", () => {
+    expect(arrive(arriving(PERSON, { content: "stop" }), facts).plan).toEqual({
+      kind: "pause",
+    });
+    const reply = arrive(arriving(PERSON, { content: "Pause!", replyTo: "a1" } as Partial<AgentMessage>), facts);
+    expect(reply.plan).toEqual({ kind: "pause" });
+    expect(arrive(arriving(OWNER, { content: "resume" }), paused).plan).toEqual({
+      kind: "resume",
+    });
+  });
+
+  it("answers nothing while a person's pause holds, whatever its owner set; a reaction on its message is still learned", () => {
+    const held = factsAt({ memberPaused: true, participation: mode(ParticipationMode.SPEAK) });
+    for (const m of [text(PERSON, "Tabby, hello"), text(OWNER, "plan dinner"), text(PERSON, "what can you do here?")])
+      expect(planMessage(m, held).plan, m.text).toEqual({ kind: "quiet" });
+    expect(planMessage(reaction(PERSON), held).plan).toEqual({ kind: "reaction" });
+    expect(planMessage(text(OWNER, "plan dinner"), factsAt({ memberPaused: false })).plan.kind).toBe("text");
   });
 });

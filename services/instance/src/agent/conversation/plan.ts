@@ -11,7 +11,9 @@
 //                tool call goes to it at once (that call waits aside, parked),
 //                and so do the ids of buttons anyone else posts; a person's
 //                "stop" in reply to a message it is thinking about stops
-//                that turn;
+//                that turn; a person's "stop" or "pause" said as a whole
+//                message pauses it in this conversation, and only the
+//                owner's "resume" there turns it back on (asksToPause);
 //   planMessage  in its turn: ignore it, stay quiet, skip another agent,
 //                learn from a reaction, give the pool's statement to a
 //                person asking what it may do here, or a text's steps
@@ -24,6 +26,7 @@
 // as it arrives (`arrive`: what the plans read of it, the profile it
 // carries, whether others joined), and planned with what was read.
 
+import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { asksWhatItMayDo, type ResolvedParticipation } from "@convos-pool/kit/content";
 import type { InboundTextTurn } from "../../model/turn.js";
 import { isForgetMe } from "../../memory/provenance.js";
@@ -43,6 +46,7 @@ import {
   type TextMessage,
 } from "../../platform/xmtp.js";
 import { standingOf, type Standing } from "../turns/queue.js";
+import type { MemberPause } from "../state/settings.js";
 import { noticeDue, spend, type Refusal, type Spent } from "./budget.js";
 import { answerAgent, heard, NO_TALK, type AgentTalk } from "./agent-talk.js";
 import { applyProfiles } from "./people.js";
@@ -68,6 +72,8 @@ export interface Arriving {
   tap?: { buttons: string; action: string } | undefined;
   /** Buttons (XMTP's actions): the set's id and each button's. */
   buttons?: string[] | undefined;
+  /** A text's words, reply or not: whether it asks to pause or resume (asksToPause, asksToResume). */
+  text?: string | undefined;
 }
 
 /**
@@ -75,12 +81,18 @@ export interface Arriving {
  * answers it); one the question takes is done with: never answered by the
  * model, never learned from. buttons: tell the waiting question whose ids
  * someone else's buttons carry (a look-alike voids its buttons), then queue.
+ * `orElse`: what it is when the question does not take it (the owner's reply
+ * "stop" to anything but a question pauses it).
+ * stop: a turn stopped. pause: a person's pause, kept, every turn under way
+ * here stopped, said once. resume: the owner's, said. only-owner-resumes:
+ * a member asked to resume; told once a pause that only the owner can.
  * queue: its turn comes in order.
  */
 export type ArrivalPlan =
-  | { kind: "offer"; answer: OwnerAnswer }
+  | { kind: "offer"; answer: OwnerAnswer; orElse?: { kind: "pause" } }
   | { kind: "buttons"; ids: string[] }
   | { kind: "stop"; turn: string }
+  | { kind: "pause" | "resume" | "only-owner-resumes" }
   | { kind: "queue" };
 
 /** What asks a thinking agent to stop, as the whole of a reply (case, spaces and end punctuation aside). */
@@ -98,28 +110,80 @@ export function asksToStop(text: string): boolean {
 }
 
 /**
+ * What pauses it in a conversation, as the whole of a person's message (its
+ * name said first aside: "@Concierge stop", "Concierge, pause"; case, spaces
+ * and end punctuation aside). A sentence that holds the word ("don't stop
+ * the music", "where is the bus stop?") is an ordinary message.
+ */
+export const PAUSE_WORDS: ReadonlySet<string> = new Set([
+  "stop",
+  "pause",
+  "stop please",
+  "please stop",
+  "pause please",
+  "please pause",
+  "stop talking",
+  "be quiet",
+  "shut up",
+  "🛑",
+]);
+
+/** What turns it back on, as the whole of the owner's message, read as PAUSE_WORDS are. */
+export const RESUME_WORDS: ReadonlySet<string> = new Set([
+  "resume",
+  "unpause",
+  "start again",
+  "resume please",
+  "please resume",
+  "unpause please",
+  "please unpause",
+]);
+
+/** A message's whole words as PAUSE_WORDS and RESUME_WORDS are read: its name said first aside, lower case, no end punctuation. */
+function wholeAsk(text: string, agentName: string): string {
+  return withoutAddress(text, agentName)
+    .trim()
+    .toLowerCase()
+    .replace(/[.!]+$/u, "")
+    .replace(/\s+/gu, " ")
+    .trim();
+}
+
+/** Whether a message's whole text asks it to pause (PAUSE_WORDS). */
+export function asksToPause(text: string, agentName = ""): boolean {
+  return PAUSE_WORDS.has(wholeAsk(text, agentName));
+}
+
+/** Whether a message's whole text asks it to resume (RESUME_WORDS). */
+export function asksToResume(text: string, agentName = ""): boolean {
+  return RESUME_WORDS.has(wholeAsk(text, agentName));
+}
+
+/**
  * Only the owner's reply, reaction or tap may answer a question, and only
  * one it may answer now: a catch-up's older messages (`mayAnswer` false) are
  * read, never taken as a yes. Buttons anyone but the agent posts, older ones
  * too, are told to the question: a tap names only ids, so a copy of its
  * buttons' ids (a look-alike whose "Approve" means something else) must
  * leave its own buttons answering nothing. Any person in the conversation
- * (not the agent, not another agent) stops a turn by replying "stop" to the
- * message it is thinking about (`thinkingAbout`), as Convos lets anyone stop
- * a thinking agent; a reply to anything else, and a bare "stop", are
- * ordinary messages (the owner's "stop" to a question is its no).
+ * (not the agent, not another agent) stops a turn by replying STOP_WORDS
+ * ("cancel", "never mind") to the message it is thinking about
+ * (`thinkingAbout`), as Convos lets anyone stop a thinking agent; a reply to
+ * anything else is an ordinary message (the owner's "stop" to a question is
+ * its no).
+ *
+ * Any person (the owner, or a member who is not an agent; never the agent
+ * itself) pauses it in this conversation with any other message that is all
+ * PAUSE_WORDS, at once, stopping whatever it is thinking about; when it is paused
+ * already (by a person or by its owner's setting) that is an ordinary
+ * message, answered by nothing. Only the owner's RESUME_WORDS end a person's
+ * pause; a member's are told, once a pause, that only the owner can. A pause
+ * or the owner's resume counts from a catch-up's older messages too: it
+ * answers nothing, it says when it speaks.
  */
-export function planArrival(
-  m: Arriving,
-  facts: {
-    self: string;
-    ownerId: string | undefined;
-    mayAnswer: boolean;
-    thinkingAbout?: Pick<ReadonlySet<string>, "has"> | undefined;
-    agents?: readonly string[] | undefined;
-  },
-): ArrivalPlan {
+export function planArrival(m: Arriving, facts: ArrivalFacts): ArrivalPlan {
   if (m.buttons && m.senderInboxId !== facts.self) return { kind: "buttons", ids: m.buttons };
+  // A stop in reply to what it is thinking about ends that answer, not its part in the conversation.
   if (
     m.reply &&
     facts.mayAnswer &&
@@ -129,6 +193,24 @@ export function planArrival(
     asksToStop(m.reply.text)
   )
     return { kind: "stop", turn: m.reply.to };
+  const owner = facts.ownerId !== undefined && m.senderInboxId === facts.ownerId;
+  const person = m.senderInboxId !== facts.self && (owner || !facts.agents?.includes(m.senderInboxId));
+  const paused = facts.memberPause !== undefined || facts.pausedByOwner === true;
+  const text = m.text ?? m.reply?.text;
+  if (person && text !== undefined && !paused && asksToPause(text, facts.agentName)) {
+    // The owner's reply "stop" to its question is the question's no (tools/approvals/policy.ts).
+    if (owner && m.reply && facts.mayAnswer)
+      return {
+        kind: "offer",
+        answer: { kind: "reply", to: m.reply.to, text: m.reply.text },
+        orElse: { kind: "pause" },
+      };
+    return { kind: "pause" };
+  }
+  if (person && text !== undefined && facts.memberPause && asksToResume(text, facts.agentName)) {
+    if (owner) return { kind: "resume" };
+    if (facts.mayAnswer && !facts.memberPause.toldOnlyOwner) return { kind: "only-owner-resumes" };
+  }
   if (!facts.mayAnswer || facts.ownerId === undefined || m.senderInboxId !== facts.ownerId) return { kind: "queue" };
   if (m.reaction) return { kind: "offer", answer: { kind: "reaction", to: m.reaction.to, emoji: m.reaction.emoji } };
   if (m.reply) return { kind: "offer", answer: { kind: "reply", to: m.reply.to, text: m.reply.text } };
@@ -156,6 +238,12 @@ export interface ArrivalFacts {
   mayAnswer: boolean;
   thinkingAbout?: Pick<ReadonlySet<string>, "has"> | undefined;
   agents?: readonly string[] | undefined;
+  /** Its name, said first in "@Concierge stop". */
+  agentName?: string | undefined;
+  /** A person's pause here, when it is paused so (state/settings.ts MemberPause). */
+  memberPause?: Pick<MemberPause, "toldOnlyOwner"> | undefined;
+  /** Its owner's setting here is `paused`. */
+  pausedByOwner?: boolean | undefined;
 }
 
 /**
@@ -186,7 +274,8 @@ export function readOf(m: AgentMessage, self: string): Read {
   else if (isReaction(m)) {
     if (m.content.action === REACTION_ADDED)
       arriving = { senderInboxId, reaction: { to: m.content.reference, emoji: m.content.content } };
-  } else if (text !== undefined && replyTo) arriving = { senderInboxId, reply: { to: replyTo, text } };
+  } else if (text !== undefined)
+    arriving = { senderInboxId, text, ...(replyTo ? { reply: { to: replyTo, text } } : {}) };
   return { arriving, message, profiles: profilesIn(m), othersJoined: othersJoined(m, self) };
 }
 
@@ -244,6 +333,8 @@ export interface MessageFacts extends WhoIsWho {
   members: number;
   /** When it speaks, as its owner set it. */
   participation: ResolvedParticipation;
+  /** A person paused it here (planArrival "pause"): it answers nothing, whatever its owner set, until the owner resumes it. */
+  memberPaused?: boolean | undefined;
   /** False for what a catch-up only learns from: it answers only the newest text of each person (policy.ts toAnswerAfterGap). */
   mayAnswer: boolean;
   /** Its provider learns by rule (the offline one): learning is no model call. */
@@ -319,9 +410,12 @@ export function planMessage(
     return changed ? { ...planned, who } : planned;
   }
   const { pace, now } = facts;
+  const participation = facts.memberPaused
+    ? { ...facts.participation, mode: ParticipationMode.PAUSED }
+    : facts.participation;
   const hearing = {
-    unasked: speaksUnasked(facts.participation.mode, facts.members),
-    speaks: participates(facts.participation, {
+    unasked: speaksUnasked(participation.mode, facts.members),
+    speaks: participates(participation, {
       members: facts.members,
       addressed: addressedTo(facts, m),
       lastAnswerAt: pace.lastAnswerAt,

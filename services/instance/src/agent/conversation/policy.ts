@@ -162,6 +162,28 @@ export function describeParticipation(p: ResolvedParticipation): string {
 }
 
 /**
+ * What it says of a person's pause (plan.ts planArrival), each in the pool's
+ * words, never the model's: the one thing a member's word changes here is
+ * that it goes quiet, and who asked is named (`by`: a shown name, cleaned,
+ * or "my owner", or "member <short inbox id>": senderName).
+ */
+export const pauseSaying = {
+  paused: (by: string) =>
+    `Paused, as ${by} asked: I say nothing more here until my owner turns me back on ("resume" from my owner here).`,
+  onlyOwner: (by: string) => `I stay paused: ${by} paused me here, and only my owner can turn me back on.`,
+  resumed: (p: ResolvedParticipation) => `My owner turned me back on here. ${describeParticipation(p)}`,
+};
+
+/** Who is named for a pause: the owner as "my owner", anyone else as senderName shows them. */
+export function pausedByName(
+  who: Pick<WhoIsWho, "ownerId">,
+  names: Readonly<Record<string, string>>,
+  by: string,
+): string {
+  return by === who.ownerId ? "my owner" : senderName(names, by);
+}
+
+/**
  * After a gap (a restart, a wake, a reconnect) it learns from all it read
  * again but answers only these: the newest text of each person or principal.
  * One each, so that a backlog is not answered line by line, and so that a

@@ -101,4 +101,42 @@ describe("an agent's settings", () => {
     expect(restarted.participation).toEqual(mention);
     expect(restarted.participationIn(HOME)).toEqual(paused);
   });
+
+  it("keeps a person's pause beside the owner's setting, in its conversation only, across a start; the owner's setting, any mode, ends it", async () => {
+    const OTHER = "c".repeat(32);
+    const mention = resolveParticipation({ mode: ParticipationMode.MENTION, cooldownSeconds: 30 });
+    const settings = new Settings(ws, () => HOME);
+    await settings.setParticipation(mention);
+    const pause = { by: "9e45".padEnd(64, "0"), at: "2026-11-29T18:00:00.000Z" };
+    const kept = settings.setMemberPause(HOME, pause);
+    // Kept at once, before it is written: no turn after the pause answers.
+    expect(settings.memberPauseIn(HOME)).toEqual(pause);
+    await kept;
+    expect(settings.memberPauseIn(OTHER)).toBeUndefined();
+    expect(settings.participationIn(HOME)).toEqual(mention);
+
+    const restarted = new Settings(ws, () => HOME);
+    await restarted.loadOwnerSettings([HOME, OTHER]);
+    expect(restarted.memberPauseIn(HOME)).toEqual(pause);
+    expect(restarted.memberPauseIn(OTHER)).toBeUndefined();
+    expect(restarted.participation).toEqual(mention);
+    await restarted.setMemberPause(HOME, { ...pause, toldOnlyOwner: true });
+    expect(restarted.memberPauseIn(HOME)).toEqual({ ...pause, toldOnlyOwner: true });
+
+    // The owner's signed setting, even the same mode, ends it, written too.
+    await restarted.setParticipation(mention);
+    expect(restarted.memberPauseIn(HOME)).toBeUndefined();
+    const again = new Settings(ws, () => HOME);
+    await again.loadOwnerSettings([HOME]);
+    expect(again.memberPauseIn(HOME)).toBeUndefined();
+
+    // The owner's resume said in the conversation ends it as well; a Release forgets it.
+    await again.setMemberPause(HOME, pause);
+    await again.setMemberPause(HOME, undefined);
+    await again.loadOwnerSettings([HOME]);
+    expect(again.memberPauseIn(HOME)).toBeUndefined();
+    await again.setMemberPause(HOME, pause);
+    again.forget();
+    expect(again.memberPauseIn(HOME)).toBeUndefined();
+  });
 });

@@ -1,7 +1,8 @@
 // What an agent's claim set and its owner set since, each kept in its
 // workspace file and in memory, written together: config.json (Configure,
 // UpdateTemplate, a transfer of owner), participation.json in its
-// conversation's folder (SetParticipation; conversation/files.ts) and sharing.json (the owner's pattern-pool choice). This is their only
+// conversation's folder (SetParticipation, and beside it a person's pause;
+// conversation/files.ts) and sharing.json (the owner's pattern-pool choice). This is their only
 // owner: claim.ts and owner.ts change them through the setters below, which
 // write the file and then keep what they wrote; everyone else reads. A
 // Release forgets all three (their files go with the claim's, life/lifecycle.ts).
@@ -63,12 +64,26 @@ export type InstanceCredentials = Record<string, Record<string, string>>;
 export interface ParticipationFile {
   participation: ResolvedParticipation;
   setAt: string;
+  /** A person's pause there, beside the owner's setting and not signed: until the owner resumes it. */
+  memberPause?: MemberPause;
+}
+
+/** A person's "stop" or "pause" in a conversation (conversation/plan.ts planArrival): it answers nothing there. */
+export interface MemberPause {
+  /** Who paused it, by inbox id. */
+  by: string;
+  /** When, ISO 8601. */
+  at: string;
+  /** It told a member who asked to resume that only its owner can: once a pause. */
+  toldOnlyOwner?: boolean;
 }
 
 export class Settings {
   private configured: InstanceConfig | undefined;
   /** When it speaks in each conversation (policy.ts `participates`), by id; by the conversation's size until the owner sets it. */
   private readonly speaks = new Map<string, ResolvedParticipation>();
+  /** A person's pause in each conversation, by id (none: not paused so). */
+  private readonly pauses = new Map<string, MemberPause>();
   /** The owner's pattern-pool choice (memory/sharing.ts); both off until they set it. */
   private shares: PatternSharing = { ...NO_SHARING };
 
@@ -142,6 +157,7 @@ export class Settings {
   async loadOwnerSettings(conversationIds: readonly string[]): Promise<void> {
     this.shares = await readSharing(this.ws);
     this.speaks.clear();
+    this.pauses.clear();
     for (const id of conversationIds) await this.loadParticipation(id);
   }
 
@@ -149,6 +165,29 @@ export class Settings {
   async loadParticipation(conversationId: string): Promise<void> {
     const file = await this.ws.readJson<ParticipationFile>(conversationFile(conversationId, "participation"));
     this.speaks.set(conversationId, resolveParticipation(file?.participation));
+    if (file?.memberPause) this.pauses.set(conversationId, file.memberPause);
+    else this.pauses.delete(conversationId);
+  }
+
+  /** A person's pause in `conversationId`, when it is paused so. */
+  memberPauseIn(conversationId: string | undefined): Readonly<MemberPause> | undefined {
+    return conversationId ? this.pauses.get(conversationId) : undefined;
+  }
+
+  /**
+   * A person's pause in `conversationId` (none: the owner resumed it), kept at once and then written beside the
+   * owner's setting, which stays as it was.
+   */
+  async setMemberPause(conversationId: string, pause: MemberPause | undefined): Promise<void> {
+    if (pause) this.pauses.set(conversationId, pause);
+    else this.pauses.delete(conversationId);
+    const file = conversationFile(conversationId, "participation");
+    const was = await this.ws.readJson<ParticipationFile>(file);
+    await this.ws.writeJson(file, {
+      participation: was?.participation ?? this.participationIn(conversationId),
+      setAt: was?.setAt ?? new Date().toISOString(),
+      ...(pause ? { memberPause: pause } : {}),
+    } satisfies ParticipationFile);
   }
 
   /**
@@ -162,6 +201,8 @@ export class Settings {
       setAt: new Date().toISOString(),
     } satisfies ParticipationFile);
     this.speaks.set(conversationId, participation);
+    // The owner's signed word, whatever the mode, ends a person's pause there (written out of the file above).
+    this.pauses.delete(conversationId);
   }
 
   /** The pattern-pool choice, as the owner just set it (memory/service.ts checked their signature). */
@@ -174,6 +215,7 @@ export class Settings {
   forget(): void {
     this.configured = undefined;
     this.speaks.clear();
+    this.pauses.clear();
     this.shares = { ...NO_SHARING };
   }
 }
