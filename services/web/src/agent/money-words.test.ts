@@ -29,10 +29,26 @@ describe("an agent's money", () => {
     });
   });
 
-  it("below L4 says it pays only with your yes, and shows no limit even when one was set", () => {
-    const w = moneyWords(funds({ trustLevel: TrustLevel.OPERATOR, dailySpendLimitWei: "" }));
-    expect(w.spentToday).toBe("0.003 ETH; below L4 it pays only when you say yes");
-    expect(w.left).toBeUndefined();
+  it("at L2 and L3 shows the limit the owner signed and what is left, each payment with their yes", () => {
+    const w = moneyWords(funds({ trustLevel: TrustLevel.OPERATOR }));
+    expect(w.spentToday).toBe("0.003 ETH of its 0.05 ETH a day, each payment with your yes");
+    expect(w.left).toBe("0.047 ETH left today");
+    expect(moneyWords(funds({ trustLevel: TrustLevel.ADVISOR })).left).toBe("0.047 ETH left today");
+  });
+
+  it("without a limit at L2 or L3 says it pays nothing (it said it paid with a yes); at L1 the same, a limit or not", () => {
+    const none = moneyWords(funds({ trustLevel: TrustLevel.OPERATOR, dailySpendLimitWei: "" }));
+    expect(none.spentToday).toBe("0.003 ETH; it pays nothing: you set no daily limit");
+    expect(none.left).toBeUndefined();
+    const l1 = moneyWords(funds({ trustLevel: TrustLevel.OBSERVER }));
+    expect(l1.spentToday).toBe("0.003 ETH; at L1 it pays nothing");
+    expect(l1.left).toBeUndefined();
+  });
+
+  it("rounds amounts as people read them, not to 18 decimals", () => {
+    const w = moneyWords(funds({ balanceWei: "509876543210987654", spentTodayWei: "12345600000000" }));
+    expect(w.balance).toBe("0.5099 ETH");
+    expect(w.spentToday).toBe("0.000012 ETH of its 0.05 ETH a day");
   });
 
   it("over the limit leaves nothing, never a negative amount; an empty wallet has nothing of yours and no grant", () => {

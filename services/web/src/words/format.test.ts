@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { InstanceSchema, SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { describe, expect, it } from "vitest";
-import { rolloutNote, whyNotRate } from "./format";
+import { ethRounded, rolloutNote, whyNotRate } from "./format";
 
 describe("whyNotRate", () => {
   const from = new Date("2026-11-28T03:40:19.464Z");
@@ -38,5 +38,18 @@ describe("rolloutNote", () => {
     expect(rolloutNote(agent({ appliedVersion: 5n, inRollout: true, rolloutVersion: 5n }))).toMatch(
       /It runs version 5 now: pinning keeps it there\.$/,
     );
+  });
+});
+
+describe("ethRounded", () => {
+  it("rounds to 4 decimals, or 2 significant digits below 0.001, to the nearest, trailing zeros dropped", () => {
+    expect(ethRounded(509876543210987654n)).toBe("0.5099");
+    expect(ethRounded(50000000000000000n)).toBe("0.05");
+    expect(ethRounded(12345678900000000000n)).toBe("12.3457");
+    expect(ethRounded(12345600000000n)).toBe("0.000012");
+    expect(ethRounded(500000000000000n)).toBe("0.0005");
+    expect(ethRounded(999999999999999n)).toBe("0.001");
+    expect(ethRounded(1n)).toBe("0.000000000000000001");
+    expect(ethRounded(0n)).toBe("0");
   });
 });

@@ -78,9 +78,25 @@ export function rolloutNote(i: Instance): string | undefined {
 /** "L1" to "L4"; "—" for an agent claimed before trust levels. */
 export const trustName = (level: TrustLevel) => trustLevelName(level) || "—";
 
-/** Wei (a decimal string) in ETH: "50000000000000000" is "0.05". */
+/** Wei (a decimal string) in ETH: "50000000000000000" is "0.05". Exact: for forms and records. */
 export function eth(wei: string): string {
   return /^\d+$/.test(wei) ? formatEther(BigInt(wei)) : wei;
+}
+
+/**
+ * Wei in ETH as a person reads a balance: to 4 decimals, or 2 significant
+ * digits below 0.001, rounded to the nearest ("0.509876543210987654" is
+ * "0.5099", "0.0000123456" is "0.000012"); exact amounts stay in `eth`.
+ */
+export function ethRounded(wei: bigint): string {
+  if (wei === 0n) return "0";
+  const unit = 10n ** 18n;
+  const small = wei < unit / 1000n;
+  // The decimals kept: 4, or as many as reach the second significant digit (18 at most: a wei).
+  let decimals = 4;
+  while (small && decimals < 18 && wei * 10n ** BigInt(decimals) < unit * 10n) decimals++;
+  const step = 10n ** BigInt(18 - decimals);
+  return formatEther(((wei + step / 2n) / step) * step);
 }
 
 /**
