@@ -239,6 +239,18 @@ it("the owner adds their agent to a second conversation from its page, sees both
     "Added here; its home is Lisbon trip.",
   );
   await shoot(owner, "my-agents-two-conversations");
+  // A search narrows the list: by a conversation's name the agent is found; by another word nothing is, and the page says so.
+  const search = owner.getByRole("searchbox", { name: "Search" });
+  await search.fill("dinner");
+  await poll(() => owner.getByTestId("agent-card").count()).toBe(2);
+  await search.fill("paris");
+  await owner.getByText("No agent of yours matches.").waitFor();
+  await expect(owner.getByTestId("agents-shown").textContent()).resolves.toBe("0 of 1 agent");
+  await search.fill("");
+  await owner.getByLabel("Show").selectOption("ended");
+  await owner.getByText("No agent of yours matches.").waitFor();
+  await owner.getByLabel("Show").selectOption("live");
+  await poll(() => owner.getByTestId("agent-card").count()).toBe(2);
   await added.getByRole("link", { name: agentName }).click();
   await heading(owner, agentName).waitFor();
   await owner.goto(`/agents/${instanceId}?section=conversations`);

@@ -4,11 +4,12 @@ import {
   AgentConversationSchema,
   AgentConversationState,
   InstanceSchema,
+  InstanceState,
   type Instance,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { byConversation, conversationTitle, elsewhereWords, homeName } from "./groups";
+import { agentMatches, byConversation, conversationTitle, elsewhereWords, homeName } from "./groups";
 
 const agent = (id: string, conversationId: string, seconds: number, conversationName = "") =>
   create(InstanceSchema, { id, conversationId, conversationName, claimedAt: { seconds: BigInt(seconds), nanos: 0 } });
@@ -182,5 +183,30 @@ describe("byConversation", () => {
         },
       ),
     );
+  });
+});
+
+describe("agentMatches", () => {
+  const trip = create(InstanceSchema, {
+    id: "inst_trip1",
+    agentName: "Trip Planner",
+    templateId: "tmpl_abc",
+    conversationName: "Lisbon trip",
+    state: InstanceState.CLAIMED,
+    conversations: [create(AgentConversationSchema, { conversationId: "c2", name: "Dinner club" })],
+  });
+  const ended = create(InstanceSchema, { id: "inst_old", agentName: "Budget", state: InstanceState.DEAD });
+
+  it("finds an agent by each word searched, in its name, id, template or any of its conversations' names, in any case", () => {
+    for (const words of ["", "trip", "PLANNER lisbon", "dinner", "inst_trip1", "tmpl_abc", "  club  "])
+      expect([words, agentMatches(trip, words, "all")]).toEqual([words, true]);
+    for (const words of ["budget", "trip budget", "paris"])
+      expect([words, agentMatches(trip, words, "all")]).toEqual([words, false]);
+  });
+
+  it("shows live agents, ended ones, or all", () => {
+    expect([agentMatches(trip, "", "live"), agentMatches(ended, "", "live")]).toEqual([true, false]);
+    expect([agentMatches(trip, "", "ended"), agentMatches(ended, "", "ended")]).toEqual([false, true]);
+    expect([agentMatches(trip, "", "all"), agentMatches(ended, "budget", "all")]).toEqual([true, true]);
   });
 });

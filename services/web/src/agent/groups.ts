@@ -5,7 +5,7 @@
 // is listed under each (`Instance.conversations`), its home marked; an agent
 // the pool lists no conversations of (ended, or older data) is listed under
 // its home (`Instance.conversationId`), as before. Pure: the page draws it.
-import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { InstanceState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 
 /** One agent under one of its conversations. */
 export type GroupedAgent = {
@@ -112,4 +112,25 @@ export function elsewhereWords(a: GroupedAgent, here: string): string {
     .filter((id) => id && id !== here)
     .map((id) => a.agent.conversations.find((c) => c.conversationId === id)?.name.trim() || "one with no name yet");
   return `Its home; also in ${new Intl.ListFormat("en", { type: "conjunction" }).format(others)}.`;
+}
+
+/** Which of an owner's agents My agents shows: live ones (not ended), ended ones, or all. */
+export type AgentShow = "all" | "live" | "ended";
+
+/**
+ * Whether an agent is shown for the words searched (each word in its name,
+ * id, template or one of its conversations' names, in any case) and what to
+ * show (an ended agent is one released or destroyed: dead).
+ */
+export function agentMatches(a: Instance, search: string, show: AgentShow): boolean {
+  const ended = a.state === InstanceState.DEAD;
+  if (show === (ended ? "live" : "ended")) return false;
+  const text = [a.agentName, a.id, a.templateId, a.conversationName, ...a.conversations.map((c) => c.name)]
+    .join(" ")
+    .toLowerCase();
+  return search
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((w) => text.includes(w));
 }

@@ -1,29 +1,33 @@
 // An owner's agents, across templates, by conversation (groups.ts):
 // its state, whether it follows its template's updates and its trust level. An agent in several
-// conversations is listed under each, its home marked, the others naming it. An agent offered to
-// you is opened by id.
+// conversations is listed under each, its home marked, the others naming it. A search (by name,
+// template or conversation) and live/ended narrow the page's agents. An agent offered to you is
+// opened by id.
 import { useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { useState } from "react";
-import { byConversation, conversationTitle, elsewhereWords } from "./groups";
+import { agentMatches, byConversation, conversationTitle, elsewhereWords, type AgentShow } from "./groups";
 import { shownError } from "../ui/errors";
 import { short, stateName, syncName, trustName, when } from "../words/format";
 import { Link, navigate } from "../router";
 import { useSession } from "../sign-in/session";
-import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, TextField, usePages } from "../ui/ui";
+import { Empty, ErrorBox, Loading, Page, Pager, Select, SignInFirst, TextField, usePages } from "../ui/ui";
 import { plural } from "../words/words";
 
 export function MyAgentsPage() {
   const { signedIn, inboxId } = useSession();
   const pages = usePages();
   const [offered, setOffered] = useState("");
+  const [search, setSearch] = useState("");
+  const [show, setShow] = useState<AgentShow>("all");
   const list = useQuery(
     ClaimService.method.listOwnerAgents,
     { ownerId: inboxId ?? "", pageSize: 50, pageToken: pages.token },
     { enabled: signedIn, refetchInterval: 5_000 },
   );
+  const shown = list.data?.instances.filter((i) => agentMatches(i, search, show));
   if (!signedIn) {
     return (
       <Page title="My agents">
@@ -40,8 +44,32 @@ export function MyAgentsPage() {
           You have no agents yet. Find one in the <Link to="/">store</Link> and add it to a conversation.
         </Empty>
       )}
-      {list.data &&
-        byConversation(list.data.instances).map((g, n) => (
+      {list.data && list.data.instances.length > 0 && (
+        <search className="filters" aria-label="Find an agent">
+          <TextField
+            label="Search"
+            name="search"
+            type="search"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+            placeholder="Name, template or conversation"
+          />
+          <Select label="Show" name="show" value={show} onChange={(e) => setShow(e.target.value as AgentShow)}>
+            <option value="all">All</option>
+            <option value="live">Live</option>
+            <option value="ended">Ended</option>
+          </Select>
+          {shown && shown.length < list.data.instances.length && (
+            <p role="status" className="meta" data-testid="agents-shown">
+              {shown.length} of {plural(list.data.instances.length, "agent")}
+              {list.data.nextPageToken ? " on this page" : ""}
+            </p>
+          )}
+        </search>
+      )}
+      {shown?.length === 0 && list.data?.instances.length !== 0 && <Empty>No agent of yours matches.</Empty>}
+      {shown &&
+        byConversation(shown).map((g, n) => (
           <section key={g.conversationId || "none"} aria-labelledby={`conversation-${n}`} className="conversation">
             <h2 id={`conversation-${n}`}>
               {g.conversationId ? (
