@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Client, createBackend, isLeaveRequest, type ClientOptions } from "@xmtp/node-sdk";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { statementCodec } from "@convos-pool/kit/content";
 import { parseInvite, walletSigner, writeAppData } from "../src/index.js";
 import { inviteUrl } from "./invite.js";
 
@@ -44,6 +45,8 @@ const CREATOR_CODECS = [
   // An agent's thinking status and typing indicator (docs/instance.md, "Manners"): only accepted.
   convosCodec("thinking", () => ({})),
   convosCodec("typing_indicator", () => ({})),
+  // The pool's statement of what an agent may do (docs/statement.md): read, to check what an agent posted.
+  statementCodec as unknown as Codec,
 ];
 
 /**

@@ -7,6 +7,10 @@
 // so a member that is a CLI meets an agent's rules for other agents
 // (docs/testing.md, "People").
 //
+// It reads the pool's statement of what an agent may do as the pool's CLI
+// does (`statements`): the signed statement in the message's content, and
+// the words an app that does not know the type shows (its fallback).
+//
 // Also what a member may send that a real app would not: a profile update
 // of its own with any name or kind (`announce`), and a profile snapshot
 // that speaks for other members (`snapshot`), to test that it counts only
@@ -18,6 +22,7 @@ import { encodeText, type Client } from "@xmtp/node-sdk";
 import { hexToBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { MemberKind, ProfileSnapshotSchema } from "@convos-pool/gen/convos/app/v1/profile_pb.js";
+import { statementCodec, statementOf, type StatementContent } from "@convos-pool/kit/content";
 import {
   CapabilityRequestCodec,
   CapabilityRequestResultCodec,
@@ -37,12 +42,13 @@ import {
 
 type PersonClient = Client<unknown>;
 
-const PHONE_CODECS = [
+const PERSON_CODECS = [
   new ConnectionPayloadCodec(),
   new ConnectionInvocationCodec(),
   new ConnectionInvocationResultCodec(),
   new CapabilityRequestCodec(),
   new CapabilityRequestResultCodec(),
+  statementCodec,
 ] as unknown as NonNullable<Parameters<typeof createXmtpClient>[1]["codecs"]>;
 type PersonGroup = ReturnType<PersonClient["conversations"]["listGroups"]>[number];
 
@@ -83,8 +89,8 @@ export class Person {
       apiUrl: opts.apiUrl,
       dbPath: join(opts.dir, `person-${randomBytes(6).toString("hex")}.db3`),
       dbEncryptionKey: randomBytes(32),
-      // As the apps do, it reads ConvosConnections (what its phone is asked: test/phone.ts).
-      codecs: PHONE_CODECS,
+      // As the apps do, it reads ConvosConnections (what its phone is asked: test/phone.ts); and the pool's statements.
+      codecs: PERSON_CODECS,
     });
     try {
       const resolver = await XmtpInboxResolver.connect({ apiUrl: opts.apiUrl, cacheMs: 0 });
@@ -173,6 +179,20 @@ export class Person {
       }
       await new Promise((r) => setTimeout(r, 150));
     }
+  }
+
+  /**
+   * The statements `senderInboxId` posted (convos-pool.org/statement),
+   * oldest first: the signed statement, the words in the content, and the
+   * message's fallback, which is what an app without the type shows.
+   */
+  async statements(senderInboxId: string): Promise<(StatementContent & { id: string; fallback: string })[]> {
+    await this.group.sync();
+    const found = await this.group.messages({ limit: 200, direction: DESCENDING });
+    return found.reverse().flatMap((m) => {
+      const s = m.senderInboxId === senderInboxId ? statementOf(m) : undefined;
+      return s ? [{ ...s, id: m.id, fallback: m.fallback ?? "" }] : [];
+    });
   }
 
   /** The content types of what `senderInboxId` sent that this person's client has (it sees only what came after it joined). */

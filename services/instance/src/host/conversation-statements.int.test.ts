@@ -3,8 +3,10 @@
 // node-sdk clients and Convos conversations made as the apps make them. The
 // owner adds its agent to Eve's "Dinner club"; one Attest hands it its home's
 // statement and the club's: each is posted in its own conversation and never
-// in the other, once; one for a conversation it is not in, or a home's
-// statement about another conversation, is refused and nothing is posted.
+// in the other, once, as the pool's statement message (the signed statement
+// in its content, words without it in its fallback); one for a conversation
+// it is not in, or a home's statement about another conversation, is
+// refused and nothing is posted.
 // The pool's key ring signs as the claims service does; nothing else stands
 // in.
 import { mkdir } from "node:fs/promises";
@@ -15,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCreator } from "@convos-pool/convos/testing";
 import { AgentStatementSchema } from "@convos-pool/gen/convos/pool/v1/statement_pb.js";
 import { AttestRequestSchema, type AttestRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { statementJwsIn } from "@convos-pool/kit/content";
+import { statementOf, type StatementContent } from "@convos-pool/kit/content";
 import { AttestationKeyRing, generateAttestationKeyPem } from "@convos-pool/kit/signing";
 import { refusal } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
@@ -62,11 +64,17 @@ function attestRequest(homeStatement: string, others: { conversationId: string; 
   });
 }
 
-/** The signed statements the agent posted in `groupId`, as `reader`'s client reads it. */
+/** The statement messages the agent posted in `groupId`, as `reader`'s client reads them (in one of its own groups). */
+async function statementsIn(reader: Creator, groupId: string): Promise<StatementContent[]> {
+  const group = reader.group(groupId);
+  if (!group) throw new Error(`${groupId} is not one of that creator's groups`);
+  await group.sync().catch(() => undefined);
+  return (await group.messages()).filter((m) => m.senderInboxId === inboxId).flatMap((m) => statementOf(m) ?? []);
+}
+
+/** The signed statements the agent posted in `groupId`. */
 async function postedIn(reader: Creator, groupId: string): Promise<string[]> {
-  return (await reader.transcript(groupId))
-    .filter((m) => m.from === inboxId)
-    .flatMap((m) => statementJwsIn(m.text) ?? []);
+  return (await statementsIn(reader, groupId)).map((s) => s.jws);
 }
 
 beforeAll(async () => {
@@ -97,6 +105,10 @@ describe("statements in several conversations", () => {
     await waitFor("the home's statement at home", async () => (await postedIn(owner, home)).length > 0);
     expect(await postedIn(eve, club.groupId)).toEqual([inClub]);
     expect(await postedIn(owner, home)).toEqual([atHome]);
+    // What members read is the words, each conversation's own, with no signature in them.
+    const [words] = await statementsIn(eve, club.groupId);
+    expect(words!.text).toMatch(/^What I may do here \(statement 1, .*\n- Speaks: mention/s);
+    expect(words!.text).not.toContain(inClub.split(".")[2]);
 
     // The same again (the claims service's "again"): nothing posted anywhere.
     await one.rpc.client.attest(attestRequest(atHome, [{ conversationId: club.groupId, statement: inClub }]), {
@@ -106,9 +118,11 @@ describe("statements in several conversations", () => {
     expect(await postedIn(eve, club.groupId)).toEqual([inClub]);
     expect(await postedIn(owner, home)).toEqual([atHome]);
 
-    // Asked what it may do there, it answers with the club's statement, not the home's.
+    // Asked what it may do there, it answers with the club's statement in words, not the home's.
     await eve.ask(club.groupId, inboxId, "what can you do here?");
-    expect(await postedIn(eve, club.groupId)).toEqual([inClub, inClub]);
+    const said = (await eve.transcript(club.groupId)).filter((m) => m.from === inboxId).map((m) => m.text);
+    expect(said.at(-1)).toBe(words!.text);
+    expect(await postedIn(eve, club.groupId)).toEqual([inClub]);
   });
 
   it("refuses a statement for a conversation it is not in, or one about another conversation (the home's too), and posts nothing", {

@@ -27,6 +27,7 @@ import {
 } from "@xmtp/node-sdk";
 import type { LocalAccount } from "viem/accounts";
 import { connectionCodecs, createXmtpClient, type XmtpClientOptions } from "@convos-pool/convos";
+import { statementCodec } from "@convos-pool/kit/content";
 import {
   MemberKind,
   ProfileSnapshotSchema,
@@ -162,8 +163,9 @@ export const CONVOS_CODECS: Codec[] = [
   jsonCodec("join_request"),
   jsonCodec(THINKING_TYPE.typeId),
   jsonCodec(TYPING_TYPE.typeId),
-  // The pool's own: a parent's summary for its clone (clone/summary.ts).
+  // The pool's own: a parent's summary for its clone (clone/summary.ts), and the statement of what an agent may do (docs/statement.md).
   cloneSummaryCodec,
+  statementCodec,
   // ConvosConnections: what people's phones share, and what the agent asks of them (connections/).
   ...connectionCodecs(),
 ];

@@ -5,7 +5,8 @@
 // (its JSON, limits, canonical hash, SOUL, bases, IDENTITY.md), trust levels,
 // permissions and participation by the names people use, the values typed
 // for tools checked by their kind, the phone connections a template declares,
-// display names, the pattern scan and the line diff. No Node module and nothing above it.
+// display names, the pattern scan and the line diff; an agent's statement of
+// what it may do, in words and as the message that carries it. No Node module and nothing above it.
 export { confusableSkeleton } from "./confusables.js";
 export {
   BARE_CONVERSATION_ID,
@@ -213,8 +214,19 @@ export {
   statementChanges,
   type StatementFacts,
   statementJwsIn,
+  type StatementShown,
   statementText,
 } from "./statement.js";
+export {
+  type ContentTypeId,
+  decodeStatement,
+  type EncodedStatement,
+  encodeStatement,
+  STATEMENT_CONTENT_TYPE,
+  statementCodec,
+  type StatementContent,
+  statementOf,
+} from "./statement-codec.js";
 export {
   DEFAULT_BOUND,
   DEFAULT_BOUNDS,

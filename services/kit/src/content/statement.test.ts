@@ -214,7 +214,7 @@ describe("statementChanges", () => {
 });
 
 describe("statementText", () => {
-  it("lists what it may do, what changed, and carries the signed statement on its last line", () => {
+  it("lists what it may do and what changed, in words, with no signature in them", () => {
     const s = facts({
       trustLevel: 4,
       dailySpendLimitWei: "50000000000000000",
@@ -222,14 +222,25 @@ describe("statementText", () => {
       issuedAt: "2026-11-28T12:00:00.000Z",
     });
     s.changes = ["the owner raised trust from L2 to L4"];
-    const text = statementText(s, "aGVhZA.cGF5bG9hZA.c2ln");
+    const text = statementText(s, { ownerName: "Saul" });
     expect(text).toContain("What I may do here (statement 2, 2026-11-28):");
     expect(text).toContain(
       "- Trust: L4 (uses every tool freely; moves money within its daily spending limit), up to 0.05 ETH a day",
     );
     expect(text).toContain("- Tools: phone number +15550001111");
-    expect(text).toContain("Changed: the owner raised trust from L2 to L4.");
-    expect(statementJwsIn(text)).toBe("aGVhZA.cGF5bG9hZA.c2ln");
+    expect(text.split("\n").at(-1)).toBe("Changed: the owner raised trust from L2 to L4.");
+    // The signature travels in the message's content (statement-codec.ts), not in what members read.
+    expect(text).not.toMatch(/Signed by|eyJ/);
+    expect(statementJwsIn(text)).toBeUndefined();
+  });
+
+  it("names the owner by the name members see them by, else by a short id, and the template by its version as the store writes it", () => {
+    const s = facts({ sequence: 1, issuedAt: "2026-11-28T12:00:00.000Z" });
+    const lines = statementText(s, { ownerName: "Saul" }).split("\n");
+    expect(lines.slice(1, 3)).toEqual(["- Owner: Saul", "- Template: Trip Planner v7"]);
+    expect(statementText(s)).toContain(`- Owner: ${"o".repeat(8)}…\n`);
+    expect(statementText(s)).not.toContain("o".repeat(9));
+    expect(statementText(s, { ownerName: "" })).toContain(`- Owner: ${"o".repeat(8)}…\n`);
   });
 
   it("says who may ask for what, in plain words, for the tools it holds only", () => {
@@ -239,7 +250,7 @@ describe("statementText", () => {
       sequence: 1,
       issuedAt: "2026-11-28T12:00:00.000Z",
     });
-    const lines = statementText(s, "aGVhZA.cGF5bG9hZA.c2ln").split("\n");
+    const lines = statementText(s).split("\n");
     expect(lines.slice(4, 8)).toEqual([
       "- Tools: phone number +15550001111; wallet 0xabc",
       "- Members' requests: texts ask the owner first; payments refused",
@@ -250,7 +261,6 @@ describe("statementText", () => {
     // A mailbox alone: its mail, and no texts from outside (outsiders text a number).
     const mailbox = statementText(
       facts({ tools: [tool("mailbox", "a@b.c")], permissions: perms({ memberEmail: Grant.ALLOW }) }),
-      "x.y.z",
     );
     expect(mailbox).toContain(
       "- Members' requests: mail allowed\n- Approvals: asked of the owner in this conversation",
@@ -259,15 +269,18 @@ describe("statementText", () => {
   });
 
   it("states no permissions for an agent without tools, nor for a statement made before the pool stated them", () => {
-    const none = statementText(facts({ tools: [] }), "x.y.z");
-    const old = statementText(facts({ permissions: undefined }), "x.y.z");
+    const none = statementText(facts({ tools: [] }));
+    const old = statementText(facts({ permissions: undefined }));
     for (const text of [none, old]) {
       expect(text).not.toMatch(/Members' requests|Texts from outside|Approvals/);
       expect(text).toContain("- Speaks: auto");
     }
   });
 
-  it("finds no signed statement in a text without one", () => {
+  it("finds the signed statement in a text posted the old way, with it on its last line, and none in a text without one", () => {
+    expect(statementJwsIn("What I may do here:\nSigned by the pool: aGVhZA.cGF5bG9hZA.c2ln")).toBe(
+      "aGVhZA.cGF5bG9hZA.c2ln",
+    );
     expect(statementJwsIn("What I may do here: everything")).toBeUndefined();
   });
 });

@@ -1,6 +1,8 @@
 // What an agent may do in its conversation, in words (docs/statement.md):
-// what changed between two statements (statementChanges) and the text the
-// agent posts and gives to "what can you do here?" (statementText). Pure:
+// what changed between two statements (statementChanges) and the words
+// members read and the agent gives to "what can you do here?"
+// (statementText); the message that carries them with the signed statement
+// is statement-codec.ts's. Pure:
 // the claims service computes the changes it signs with these, and a reader
 // can compute them again from the two statements. Signing and checking are
 // in signing/statement.ts.
@@ -235,16 +237,27 @@ export function statementChanges(prev: StatementFacts, next: StatementFacts): st
   return out;
 }
 
-/** The line that carries the signed statement in a posted message; a reader finds the JWS after it. */
-export const STATEMENT_SIGNED_PREFIX = "Signed by the pool: ";
+/** How the text names who and what: the owner's name in the conversation, when the agent knows one. */
+export interface StatementShown {
+  /** The owner's profile name where the statement is posted (as members see it); else a short id is said. */
+  ownerName?: string | undefined;
+}
+
+/** An inbox id as people can read it when no name is known: its first 8 hex digits. */
+function shortId(inboxId: string): string {
+  return inboxId.length > 8 ? `${inboxId.slice(0, 8)}…` : inboxId;
+}
 
 /**
- * The text the agent posts and answers "what can you do here?" with: what
- * it may do, what changed, and the signed statement on its last line. A
- * statement that states no permissions (made before the pool stated them)
- * reads as it did then: without their lines.
+ * The statement in words: what members read (the fallback of the message
+ * that carries it, statement-codec.ts) and what the agent answers "what can
+ * you do here?" with. The owner by their name in the conversation, the
+ * template by its version as the store writes it ("v7"), and what changed;
+ * no signature (the message's content carries it). A statement that states
+ * no permissions (made before the pool stated them) reads as it did then:
+ * without their lines.
  */
-export function statementText(s: AgentStatement, jws: string): string {
+export function statementText(s: AgentStatement, shown: StatementShown = {}): string {
   const trust = trustName(s.trustLevel);
   const summary = TRUST_LEVEL_SUMMARIES[trust as TrustLevelName];
   const limit = s.dailySpendLimitWei ? `, up to ${eth(s.dailySpendLimitWei)} a day` : "";
@@ -253,8 +266,8 @@ export function statementText(s: AgentStatement, jws: string): string {
   const speaks = PARTICIPATION_SUMMARIES[s.participation as ParticipationModeName];
   const lines = [
     `What I may do here (statement ${s.sequence}, ${s.issuedAt.slice(0, 10)}):`,
-    `- Owner: ${s.ownerId}`,
-    `- Template: ${s.agentName} (${s.templateId}), version ${s.templateVersion}`,
+    `- Owner: ${shown.ownerName || shortId(s.ownerId)}`,
+    `- Template: ${s.agentName} v${s.templateVersion}`,
     `- Trust: ${trust}${summary ? ` (${summary})` : ""}${limit}`,
     `- Tools: ${tools.length > 0 ? tools.join("; ") : "none"}`,
     ...permissionLines(s),
@@ -263,11 +276,13 @@ export function statementText(s: AgentStatement, jws: string): string {
   ];
   if (s.sequence > 1)
     lines.push(`Changed: ${s.changes.length > 0 ? s.changes.join("; ") : "nothing; the same facts, dated again"}.`);
-  lines.push(`${STATEMENT_SIGNED_PREFIX}${jws}`);
   return lines.join("\n");
 }
 
-/** The signed statement (compact JWS) a posted text carries, if any. */
+/** The line that carried the signed statement in a text posted before the statement had a content type of its own. */
+export const STATEMENT_SIGNED_PREFIX = "Signed by the pool: ";
+
+/** The signed statement (compact JWS) a text posted the old way carries on its last line, if any. */
 export function statementJwsIn(text: string): string | undefined {
   const line = text.split("\n").find((l) => l.startsWith(STATEMENT_SIGNED_PREFIX));
   const jws = line?.slice(STATEMENT_SIGNED_PREFIX.length).trim();

@@ -12,7 +12,9 @@
 // show another agent's badge. It keeps the last one (attestation.json) to
 // publish again when its template version changes. The statement of what it
 // may do comes with it and is posted when new (statement.ts), and with it
-// the statement of each of its other conversations, posted in that one.
+// the statement of each of its other conversations, posted in that one: as
+// the pool's statement message (voice/send.ts), in words that name the owner
+// as each conversation knows them.
 
 import { create, fromJson } from "@bufbuild/protobuf";
 import {
@@ -147,7 +149,12 @@ export class Profile {
       throw failedPrecondition(`instance ${agent.id} is not in a conversation: nothing to attest there`);
     }
     // All checked before any is used: a bad statement publishes nothing.
-    const self = { inboxId: agent.status.inboxId, instanceId: config.instanceId };
+    const self = {
+      inboxId: agent.status.inboxId,
+      instanceId: config.instanceId,
+      // The owner as members there see them: their profile name in that conversation, when it has one.
+      nameIn: (conversationId: string, inboxId: string) => agent.conversations.get(conversationId)?.names[inboxId],
+    };
     const home = agent.conversations.home?.id;
     const statement = checkStatementRequest(req, { ...self, home });
     const others = checkConversationStatements(req, { ...self, home }, (id) => agent.conversations.has(id));
@@ -157,7 +164,7 @@ export class Profile {
       ? await postStatement(
           agent.ws,
           statement,
-          (text) => agent.voice.say(text),
+          (s) => agent.voice.statement(s),
           STATEMENT_FILE,
           homeStatementAlsoIn(home),
         )
@@ -169,7 +176,7 @@ export class Profile {
       if (!c) continue;
       const file = statementFileOf(conversationId, home);
       const posted = await agent.conversations.within(c, () =>
-        postStatement(agent.ws, kept, (text) => c.voice.say(text), file),
+        postStatement(agent.ws, kept, (s) => c.voice.statement(s), file),
       );
       if (posted) agent.log.info("statement posted", { instanceId: config.instanceId, conversationId });
     }

@@ -1,14 +1,16 @@
 // The agent's side of its statement (statement.ts): it takes only a
 // statement the key handed beside it signed, about itself, and posts each
 // one once; each other conversation's statement is taken only for that
-// conversation and posted there alone. Real: the pool's key ring and checks;
-// a Map stands in for the workspace, an array for each conversation.
+// conversation and posted there alone, as the pool's statement message (its
+// words, and the signed statement beside them). Real: the pool's key ring
+// and checks; a Map stands in for the workspace, an array for each
+// conversation, and a function for who is named what there.
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { AgentStatementSchema } from "@convos-pool/gen/convos/pool/v1/statement_pb.js";
 import { AttestationKeyRing, generateAttestationKeyPem } from "@convos-pool/kit/signing";
-import { statementJwsIn } from "@convos-pool/kit/content";
+import { STATEMENT_SIGNED_PREFIX, statementJwsIn, type StatementContent } from "@convos-pool/kit/content";
 import {
   checkConversationStatements,
   checkStatementRequest,
@@ -64,7 +66,11 @@ function others(...entries: [string, string][]) {
   });
 }
 
-const IN = { ...SELF, home: HOME };
+/** The owner is "Saul" at home and in A; B knows no name for them. */
+const OWNER = "o".repeat(64);
+const nameIn = (conversationId: string, inboxId: string) =>
+  inboxId === OWNER && conversationId !== B ? "Saul" : undefined;
+const IN = { ...SELF, home: HOME, nameIn };
 const isIn = (id: string) => [HOME, A, B].includes(id);
 
 function workspace() {
@@ -76,10 +82,13 @@ function workspace() {
 }
 
 describe("checkStatementRequest", () => {
-  it("takes the pool's statement about this agent, as text carrying the signed part", () => {
+  it("takes the pool's statement about this agent: the signed part, and words without it that name the owner as the conversation knows them", () => {
     const kept = checkStatementRequest(request(), IN);
     expect(kept?.text).toContain("What I may do here (statement 1");
-    expect(statementJwsIn(kept!.text)).toBe(kept!.jws);
+    expect(kept?.text).toContain("- Owner: Saul\n");
+    expect(kept?.jws.split(".")).toHaveLength(3);
+    expect(kept?.text).not.toContain(kept!.jws);
+    expect(statementJwsIn(kept!.text)).toBeUndefined();
   });
 
   it("refuses one about another agent or instance, and one another key signed", () => {
@@ -108,12 +117,19 @@ describe("checkStatementRequest", () => {
 describe("postStatement", () => {
   it("posts a statement once, and answers with it after", async () => {
     const ws = workspace();
-    const said: string[] = [];
+    const said: StatementContent[] = [];
     const kept = checkStatementRequest(request(), IN)!;
     expect(await statementAnswer(ws)).toBe(NO_STATEMENT_YET);
     expect(await postStatement(ws, kept, async (t) => said.push(t))).toBe(true);
     expect(await postStatement(ws, kept, async (t) => said.push(t))).toBe(false);
-    expect(said).toEqual([kept.text]);
+    expect(said).toEqual([{ jws: kept.jws, text: kept.text }]);
+    expect(await statementAnswer(ws)).toBe(kept.text);
+  });
+
+  it("answers with the words alone of a statement kept before it had a message type of its own, whose text carried the signature", async () => {
+    const ws = workspace();
+    const kept = checkStatementRequest(request(), IN)!;
+    await ws.writeJson(STATEMENT_FILE, { jws: kept.jws, text: `${kept.text}\n${STATEMENT_SIGNED_PREFIX}${kept.jws}` });
     expect(await statementAnswer(ws)).toBe(kept.text);
   });
 });
@@ -122,7 +138,9 @@ describe("checkConversationStatements", () => {
   it("takes each other conversation's statement, about that conversation, for that conversation", () => {
     const taken = checkConversationStatements(others([A, A], [B, B]), IN, isIn);
     expect(taken.map((t) => t.conversationId)).toEqual([A, B]);
-    expect(statementJwsIn(taken[1]!.kept.text)).toBe(taken[1]!.kept.jws);
+    // Each names the owner as its own conversation knows them: B knows no name, so a short id.
+    expect(taken[0]!.kept.text).toContain("- Owner: Saul\n");
+    expect(taken[1]!.kept.text).toContain(`- Owner: ${OWNER.slice(0, 8)}…\n`);
     expect(checkConversationStatements(create(AttestRequestSchema, {}), IN, isIn)).toEqual([]);
   });
 
@@ -161,12 +179,12 @@ describe("checkConversationStatements", () => {
 describe("postStatement in several conversations", () => {
   it("posts B's statement in B only, keeps it in B's folder, and answers in A and at home with theirs", async () => {
     const ws = workspace();
-    const said = new Map<string, string[]>([
+    const said = new Map<string, StatementContent[]>([
       [HOME, []],
       [A, []],
       [B, []],
     ]);
-    const sayIn = (id: string) => async (t: string) => said.get(id)!.push(t);
+    const sayIn = (id: string) => async (t: StatementContent) => said.get(id)!.push(t);
     const home = checkStatementRequest(request(), IN);
     const [a, b] = checkConversationStatements(others([A, A], [B, B]), IN, isIn);
     expect(await postStatement(ws, home!, sayIn(HOME))).toBe(true);
@@ -177,10 +195,9 @@ describe("postStatement in several conversations", () => {
     }
     // Again: nothing posted anywhere.
     expect(await postStatement(ws, b!.kept, sayIn(B), statementFileOf(B, HOME))).toBe(false);
-    expect(said.get(B)).toEqual([b!.kept.text]);
-    expect(said.get(A)).toEqual([a!.kept.text]);
-    expect(said.get(A)).not.toContain(b!.kept.text);
-    expect(said.get(HOME)).toEqual([home!.text]);
+    expect(said.get(B)?.map((m) => m.jws)).toEqual([b!.kept.jws]);
+    expect(said.get(A)?.map((m) => m.jws)).toEqual([a!.kept.jws]);
+    expect(said.get(HOME)?.map((m) => m.jws)).toEqual([home!.jws]);
     expect(statementFileOf(B, HOME)).toBe(`conversations/${B}/statement.json`);
     expect(statementFileOf(HOME, HOME)).toBe(STATEMENT_FILE);
     expect(await statementAnswer(ws, statementFileOf(B, HOME))).toBe(b!.kept.text);
@@ -192,17 +209,16 @@ describe("postStatement after the home moved", () => {
   it("does not post again in the new home the statement it posted there before it was the home, and answers with it", async () => {
     const ws = workspace();
     const said: string[] = [];
+    const send = async (m: StatementContent) => said.push(m.jws);
     const [b] = checkConversationStatements(others([B, B]), IN, isIn);
-    expect(await postStatement(ws, b!.kept, async (t) => said.push(t), statementFileOf(B, HOME))).toBe(true);
+    expect(await postStatement(ws, b!.kept, send, statementFileOf(B, HOME))).toBe(true);
     // The home left, B is the home now: the pool hands B's last as the home's.
-    expect(await postStatement(ws, b!.kept, async (t) => said.push(t), STATEMENT_FILE, homeStatementAlsoIn(B))).toBe(
-      false,
-    );
-    expect(said).toEqual([b!.kept.text]);
+    expect(await postStatement(ws, b!.kept, send, STATEMENT_FILE, homeStatementAlsoIn(B))).toBe(false);
+    expect(said).toEqual([b!.kept.jws]);
     expect(await statementAnswer(ws)).toBe(b!.kept.text);
     // A new one there is posted.
     const next = checkStatementRequest(request({ conversationId: B }), { ...SELF, home: B })!;
-    expect(await postStatement(ws, next, async (t) => said.push(t), STATEMENT_FILE, homeStatementAlsoIn(B))).toBe(true);
-    expect(said).toEqual([b!.kept.text, next.text]);
+    expect(await postStatement(ws, next, send, STATEMENT_FILE, homeStatementAlsoIn(B))).toBe(true);
+    expect(said).toEqual([b!.kept.jws, next.jws]);
   });
 });

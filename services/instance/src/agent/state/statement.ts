@@ -2,10 +2,12 @@
 // (docs/statement.md): the claims service signs a statement with its
 // attestation key and hands it over with the attestation
 // (InstanceService.Attest); the agent checks that the key handed beside it
-// signed it and that it names this agent, then posts its text, with the
-// signed statement on the last line, when it has not posted that one
-// already. It keeps the last (statement.json) to answer "what can you do
-// here?" with (conversation/plan.ts, carry-out.ts), from the pool's words, not the model's.
+// signed it and that it names this agent, then posts it as the pool's
+// statement message (kit statement-codec.ts: the signed statement in its
+// content, the words members read in its fallback, the owner named as that
+// conversation knows them), when it has not posted that one already. It
+// keeps the last (statement.json) to answer "what can you do here?" with
+// (conversation/plan.ts, carry-out.ts), from the pool's words, not the model's.
 //
 // The home's statement (`statement`) is taken only when it names the home.
 // In several conversations, each other conversation has a statement of its
@@ -13,7 +15,12 @@
 // conversation, one the agent is in (not the home, whose statement is
 // `statement`), posted there alone and kept in that conversation's folder.
 import type { AttestRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { invalidArgument, statementText } from "@convos-pool/kit/content";
+import {
+  invalidArgument,
+  STATEMENT_SIGNED_PREFIX,
+  statementText,
+  type StatementContent,
+} from "@convos-pool/kit/content";
 import { checkStatementWithKey } from "@convos-pool/kit/signing";
 import { CONVERSATION_ID_PATTERN, conversationFile } from "../../platform/workspace.js";
 
@@ -22,10 +29,14 @@ export const STATEMENT_FILE = "statement.json";
 /** What it says when asked before the pool gave it a statement. */
 export const NO_STATEMENT_YET = "The pool has not given me a signed statement of what I may do here yet.";
 
-/** The statement it last posted: as signed, and as posted. */
-export interface KeptStatement {
-  jws: string;
-  text: string;
+/** The statement it last posted: as signed, and in the words it posted beside it. */
+export type KeptStatement = StatementContent;
+
+/** Who the agent and its checks are, and a member's profile name in a conversation, when it knows one (listening.ts `names`). */
+export interface StatementSelf {
+  inboxId: string;
+  instanceId: string;
+  nameIn?: (conversationId: string, inboxId: string) => string | undefined;
 }
 
 /**
@@ -36,7 +47,7 @@ export interface KeptStatement {
  */
 export function checkStatementRequest(
   req: AttestRequest,
-  self: { inboxId: string; instanceId: string; home: string | undefined },
+  self: StatementSelf & { home: string | undefined },
   now = Date.now(),
 ): KeptStatement | undefined {
   if (!req.statement) return undefined;
@@ -57,7 +68,7 @@ function checkOne(
   req: AttestRequest,
   jws: string,
   field: string,
-  self: { inboxId: string; instanceId: string },
+  self: StatementSelf,
   now: number,
 ): { kept: KeptStatement; conversationId: string } {
   if (!req.key) throw invalidArgument("key", "is required with a statement");
@@ -66,9 +77,10 @@ function checkOne(
   if (check.statement.instanceId !== self.instanceId) {
     throw invalidArgument(field, `names instance ${check.statement.instanceId}, not this agent`);
   }
+  const { conversationId, ownerId } = check.statement;
   return {
-    kept: { jws, text: statementText(check.statement, jws) },
-    conversationId: check.statement.conversationId,
+    kept: { jws, text: statementText(check.statement, { ownerName: self.nameIn?.(conversationId, ownerId) }) },
+    conversationId,
   };
 }
 
@@ -86,7 +98,7 @@ export interface ConversationKept {
  */
 export function checkConversationStatements(
   req: AttestRequest,
-  self: { inboxId: string; instanceId: string; home: string | undefined },
+  self: StatementSelf & { home: string | undefined },
   isIn: (conversationId: string) => boolean,
   now = Date.now(),
 ): ConversationKept[] {
@@ -130,17 +142,25 @@ interface StatementStore {
  * `file` (statementFileOf) for a conversation other than the home.
  */
 export async function statementAnswer(ws: StatementStore, file = STATEMENT_FILE): Promise<string> {
-  return (await ws.readJson<KeptStatement>(file))?.text ?? NO_STATEMENT_YET;
+  const text = (await ws.readJson<KeptStatement>(file))?.text;
+  // One kept before the statement had a message of its own carried the signature on a line of its text: words only.
+  return (
+    text
+      ?.split("\n")
+      .filter((l) => !l.startsWith(STATEMENT_SIGNED_PREFIX))
+      .join("\n") ?? NO_STATEMENT_YET
+  );
 }
 
 /**
- * Posts `kept` with `say` unless it is the one posted last, then keeps it
- * (in `file`: statementFileOf, the home's by default). Whether it posted.
+ * Posts `kept` with `send` (the pool's statement message, voice/send.ts)
+ * unless it is the one posted last, then keeps it (in `file`:
+ * statementFileOf, the home's by default). Whether it posted.
  */
 export async function postStatement(
   ws: StatementStore,
   kept: KeptStatement,
-  say: (text: string) => Promise<unknown>,
+  send: (statement: StatementContent) => Promise<unknown>,
   file = STATEMENT_FILE,
   /** Where else it may have posted this one: a new home's own file, from before it was the home. */
   alsoIn: readonly string[] = [],
@@ -152,7 +172,7 @@ export async function postStatement(
     await ws.writeJson(file, kept);
     return false;
   }
-  await say(kept.text);
+  await send(kept);
   await ws.writeJson(file, kept);
   return true;
 }

@@ -157,3 +157,14 @@ describe("a payment", () => {
     ).toBeUndefined();
   });
 });
+
+describe("the pool's statement", () => {
+  it("goes as the pool's statement message, pushed: the signed statement in its content, the words in its fallback", async () => {
+    const { group, sent } = standIn(3);
+    const jws = "aGVhZA.cGF5bG9hZA.c2ln";
+    const text = "What I may do here (statement 1, 2026-11-29):\n- Owner: Saul";
+    expect(await new Voice({ group: () => group, log }).statement({ jws, text })).toBe("sent-1");
+    expect(sent).toEqual([{ what: "statement", body: JSON.stringify({ jws }), push: true, fallback: text }]);
+    expect(await new Voice({ group: () => undefined, log }).statement({ jws, text })).toBeUndefined();
+  });
+});

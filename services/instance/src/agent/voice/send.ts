@@ -6,11 +6,14 @@
 // shows a typing indicator instead. What the toolbox says during a turn (an
 // approval question) takes the turn's form; between turns (a mail notice),
 // a message of its own. An approval question's buttons follow it as a
-// message of their own, silent: the question was pushed. Signals (receipt,
+// message of their own, silent: the question was pushed. The pool's
+// statement of what it may do goes as a message of the pool's content type,
+// its words in the fallback (docs/statement.md). Signals (receipt,
 // thinking, typing) are best effort: one that fails is logged, and the turn
 // goes on.
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import { encodeStatement, type StatementContent } from "@convos-pool/kit/content";
 import type { Logger } from "@convos-pool/kit/server";
 import {
   encodeAnswer,
@@ -91,6 +94,17 @@ export class Voice {
   async buttons(b: Buttons): Promise<string | undefined> {
     const group = this.deps.group();
     return group ? group.send(encodeButtons(b), SILENT) : undefined;
+  }
+
+  /**
+   * The pool's statement of what it may do (convos-pool.org/statement): the
+   * signed statement in the content, the words in the fallback, which is what
+   * members' apps show; a message of its own, pushed. Its id, or undefined
+   * when it is in no conversation.
+   */
+  async statement(s: StatementContent): Promise<string | undefined> {
+    const group = this.deps.group();
+    return group ? group.send(encodeStatement(s), PUSHED) : undefined;
   }
 
   /** A payment it made, posted as XMTP's transaction reference with a text for clients without it. */
