@@ -25,6 +25,7 @@ import { DEFAULT_URL, normalizeUrl, type Context } from "./core/http.js";
 import { DEFAULT_KEY_FILE } from "./core/key-store.js";
 import * as openclaw from "./commands/openclaw/commands.js";
 import * as verify from "./commands/verify/commands.js";
+import * as verifyStatement from "./commands/verify/statement.js";
 
 export interface Io {
   env: Record<string, string | undefined>;
@@ -313,6 +314,8 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return templates.patchHashOf(ctx, a.FILE as string);
     case "verify-agent":
       return verify.verifyAgent(ctx, a.INBOX as string, p);
+    case "verify-statement":
+      return verifyStatement.verifyStatement(ctx, a.INBOX as string, p);
     default: {
       // A command in the table (command-line/table.ts) without its case here does not compile.
       const missing: never = p.command;
@@ -336,7 +339,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     io.stdout(typeof out === "string" ? `${out}\n` : `${JSON.stringify(out, null, 2)}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof verify.AgentNotVerified) {
+    if (err instanceof verify.AgentNotVerified || err instanceof verifyStatement.StatementNotVerified) {
       // The whole report, as for an agent that checks out; the exit code says it did not.
       io.stdout(`${JSON.stringify(err.report, null, 2)}\n`);
       io.stderr(`pool: ${err.message}\n`);

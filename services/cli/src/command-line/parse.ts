@@ -20,6 +20,7 @@ import { entryIdsArg, secretsArg } from "../commands/memory/args.js";
 import { boundsArgs, shareArg, type BoundsArgs } from "../commands/rollouts/args.js";
 import { sortArg, type Sort } from "../commands/templates/args.js";
 import type { VerifyAgentOptions } from "../commands/verify/commands.js";
+import type { VerifyStatementOptions } from "../commands/verify/statement.js";
 
 export { CommandUsageError };
 
@@ -29,7 +30,7 @@ export { CommandUsageError };
  * invite, the JWKS); their `conversation` is keygen's and participation's
  * too, the conversation it applies to (its group id).
  */
-export interface ParsedCommand extends VerifyAgentOptions {
+export interface ParsedCommand extends VerifyAgentOptions, VerifyStatementOptions {
   command: CommandName;
   /** Positionals by their names in COMMANDS. */
   args: Record<string, string>;
@@ -170,6 +171,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values["convos-env"] !== undefined) out.convosEnv = values["convos-env"];
   if (values.invite !== undefined) out.invite = values.invite;
   if (values["jwks-url"] !== undefined) out.jwksUrl = values["jwks-url"];
+  if (values.messages !== undefined) out.messages = values.messages;
   if (name === "sharing") {
     out.offer = onOffArg("--offer", values.offer, name);
     out.adopt = onOffArg("--adopt", values.adopt, name);

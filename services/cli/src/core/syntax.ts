@@ -59,6 +59,7 @@ export const OPTIONS = {
   "convos-env": { type: "string" },
   invite: { type: "string" },
   "jwks-url": { type: "string" },
+  messages: { type: "string" },
   share: { type: "string" },
   bound: { type: "string", multiple: true },
   "false-alarm": { type: "string" },
