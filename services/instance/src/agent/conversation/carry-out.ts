@@ -23,7 +23,7 @@ import {
 } from "../../platform/xmtp.js";
 import { BUSY_NOTICE, LLM_LIMITS, noticeDue, type LlmLimits, type ModelBudget, type Refusal } from "./budget.js";
 import { NO_PACE, planText, type MessagePlan, type Pace, type TextPlan } from "./plan.js";
-import type { WhoIsWho } from "./policy.js";
+import { pausedByName, pauseSaying, type WhoIsWho } from "./policy.js";
 import { takeTurn, type TurnParts } from "./answer.js";
 import { conversationRead } from "./turn-read.js";
 import { askToSave } from "./address-book-requests.js";
@@ -139,10 +139,15 @@ export class CarryOut {
         if (memory && config) await agent.lessons.reaction(group, memory, m, this.walls(config, group));
         return;
       }
-      case "statement":
-        // The pool's signed statement for this conversation, as it was posted: no model call, nothing learned.
-        await agent.voice.say(await statementAnswer(agent.ws, statementFileOf(group.id, agent.homeId())));
+      case "statement": {
+        // The pool's signed statement for this conversation, as it was posted: no model call, nothing learned. Paused
+        // by a person, it says so first (plan.ts).
+        const statement = await statementAnswer(agent.ws, statementFileOf(group.id, agent.homeId()));
+        const pause = agent.settings.memberPauseIn(group.id);
+        const by = pause && pausedByName(this.heard.who, this.heard.names, pause.by);
+        await agent.voice.say(by ? `${pauseSaying.pausedNow(by)}\n\n${statement}` : statement);
         return;
+      }
       case "text":
         return this.carryOutText(plan, m as TextMessage, group);
     }

@@ -825,9 +825,24 @@ describe("a person's pause, and only the owner's resume (planArrival, planMessag
 
   it("answers nothing while a person's pause holds, whatever its owner set; a reaction on its message is still learned", () => {
     const held = factsAt({ memberPaused: true, participation: mode(ParticipationMode.SPEAK) });
-    for (const m of [text(PERSON, "Tabby, hello"), text(OWNER, "plan dinner"), text(PERSON, "what can you do here?")])
+    for (const m of [text(PERSON, "Tabby, hello"), text(OWNER, "plan dinner"), text(CREATOR, "Tabby?")])
       expect(planMessage(m, held).plan, m.text).toEqual({ kind: "quiet" });
     expect(planMessage(reaction(PERSON), held).plan).toEqual({ kind: "reaction" });
     expect(planMessage(text(OWNER, "plan dinner"), factsAt({ memberPaused: false })).plan.kind).toBe("text");
+  });
+
+  it("still tells a person what it may do here while a person's pause holds, when its owner's setting would have it answer", () => {
+    const held = factsAt({ memberPaused: true });
+    const asks = "what can you do here?";
+    expect(planMessage(text(PERSON, asks), held).plan).toEqual({ kind: "statement" });
+    // In a group it waits to be named, as its owner set; named, it tells.
+    const group = factsAt({ memberPaused: true, members: 4, participation: mode(ParticipationMode.MENTION) });
+    expect(planMessage(text(PERSON, asks), group).plan).toEqual({ kind: "quiet" });
+    expect(planMessage(text(PERSON, `Tabby, ${asks}`), group).plan).toEqual({ kind: "statement" });
+    // Not to another agent, not for a catch-up's older message, not when its owner paused it.
+    expect(planMessage(text(BOT, `Tabby, ${asks}`), held).plan.kind).not.toBe("statement");
+    expect(planMessage(text(PERSON, asks), { ...held, mayAnswer: false }).plan).toEqual({ kind: "quiet" });
+    const ownerPaused = factsAt({ memberPaused: true, participation: mode(ParticipationMode.PAUSED) });
+    expect(planMessage(text(PERSON, asks), ownerPaused).plan).toEqual({ kind: "quiet" });
   });
 });

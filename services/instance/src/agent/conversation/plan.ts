@@ -437,12 +437,24 @@ export function planMessage(
     }
   }
   const next: Pace = { ...pace, agentChain, talk };
+  // Paused by a person, it still tells what it may do here when its owner's setting would have it answer: the
+  // statement says it is paused, and by whom (carry-out.ts), in the pool's words.
+  const asks = person && m.text !== undefined && asksWhatItMayDo(m.text);
+  if (asks && facts.memberPaused && facts.mayAnswer && decision === "quiet") {
+    const asSet = participates(facts.participation, {
+      members: facts.members,
+      addressed: addressedTo(facts, m),
+      lastAnswerAt: pace.lastAnswerAt,
+      now,
+    });
+    if (asSet) return { plan: { kind: "statement" }, pace: { ...next, lastAnswerAt: now } };
+  }
   if (decision !== "answer") {
     if (decision === "ignore" && m.reaction && person) return { plan: { kind: "reaction" }, pace: next };
     return { plan: { kind: decision }, pace: next };
   }
   // "What can you do here?" is answered from the pool's code, never the model's words.
-  if (person && m.text !== undefined && asksWhatItMayDo(m.text)) {
+  if (asks) {
     return { plan: { kind: "statement" }, pace: { ...next, lastAnswerAt: now } };
   }
   const role = memberRole(facts.ownerId, m.senderInboxId);

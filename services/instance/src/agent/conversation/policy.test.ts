@@ -408,6 +408,9 @@ describe("what it says of a person's pause", () => {
     expect(pauseSaying.onlyOwner("Ana")).toBe(
       "I stay paused: Ana paused me here, and only my owner can turn me back on.",
     );
+    expect(pauseSaying.pausedNow("Ana")).toBe(
+      "I am paused here: Ana paused me, and only my owner can turn me back on.",
+    );
     const mention = { mode: ParticipationMode.MENTION, cooldownSeconds: 0 };
     expect(pauseSaying.resumed(mention)).toBe(
       "My owner turned me back on here. I answer when someone names me or replies to one of my messages.",

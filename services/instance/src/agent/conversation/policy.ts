@@ -172,6 +172,8 @@ export const pauseSaying = {
     `Paused, as ${by} asked: I say nothing more here until my owner turns me back on ("resume" from my owner here).`,
   onlyOwner: (by: string) => `I stay paused: ${by} paused me here, and only my owner can turn me back on.`,
   resumed: (p: ResolvedParticipation) => `My owner turned me back on here. ${describeParticipation(p)}`,
+  /** Before its statement, asked what it may do while paused. */
+  pausedNow: (by: string) => `I am paused here: ${by} paused me, and only my owner can turn me back on.`,
 };
 
 /** Who is named for a pause: the owner as "my owner", anyone else as senderName shows them. */
