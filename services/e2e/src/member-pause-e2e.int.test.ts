@@ -3,8 +3,9 @@
 // into it, and Ana joined by the invite as a person (an @xmtp/node-sdk client
 // that joins without the agent kind, as the Convos apps do). Ana's "stop"
 // pauses it there at once and it says so; nothing said there is answered;
-// Ana's "resume" is told once that only the owner can; the pause holds across
-// a host restart; Saul's "resume" turns it back on.
+// Ana's "resume" is told once that only the owner can; asked what it may do,
+// it says it is paused and by whom; the pause holds across a host restart;
+// Saul's "resume" turns it back on.
 // Real: PostgreSQL, the XMTP node, the instance host, the claims and template
 // services, the Convos CLI. The offline model reads each message back
 // ("I read: …").
@@ -102,6 +103,16 @@ describe("any member can pause it; only the owner turns it back on", () => {
     const named = await ana.send("Concierge, what about sandwiches?");
     await handled(named);
     expect(await agentSaidAfter(resume)).toEqual([told.text]);
+  });
+
+  it("asked what it may do here while paused, it says it is paused, by whom, before its statement", {
+    timeout: 60_000,
+  }, async () => {
+    const asked = await ana.send("Concierge, what can you do here?");
+    const told = await ana.heard(agent().inboxId, asked, /^I am paused here/);
+    expect(told.text).toMatch(
+      /^I am paused here: (Ana|member [0-9a-f]{8}) paused me, and only my owner can turn me back on\.\n\n\S/,
+    );
   });
 
   it("stays paused after a host restart", { timeout: 120_000 }, async () => {
