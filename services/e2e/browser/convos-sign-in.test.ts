@@ -64,6 +64,9 @@ it("a person signs in by opening the page's link in Convos, and the page names t
   // No key made or pasted here, unless a developer asks for it.
   expect(await page.getByRole("button", { name: "Create a key and sign in" }).count()).toBe(0);
   expect(await page.getByRole("button", { name: "Import and sign in" }).count()).toBe(0);
+  // This browser has no wallet: none is offered, nor named.
+  await page.getByText("Sign in as yourself in Convos: no wallet is needed.").waitFor();
+  expect(await page.getByRole("button", { name: "Connect the wallet and sign in" }).count()).toBe(0);
 
   await page.getByRole("button", { name: "Sign in with Convos" }).click();
   const code = (await page.getByTestId("convos-code").textContent())!;

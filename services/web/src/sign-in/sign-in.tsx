@@ -126,7 +126,11 @@ export function SignInPage() {
   const stored = session.wallet;
   return (
     <Page title="Sign in">
-      <p>Sign in as yourself in Convos, or with your browser's wallet.</p>
+      <p>
+        {injectedProvider()
+          ? "Sign in as yourself in Convos, or with your browser's wallet."
+          : "Sign in as yourself in Convos: no wallet is needed."}
+      </p>
       <ConvosSignIn onSignedIn={goOn} />
       {injectedProvider() && (
         <section className="card">
