@@ -39,6 +39,24 @@ describe("a walk-through page read as a script", () => {
     ]);
   });
 
+  it("reads a command whose quote runs over several lines as one, its output shown below it", () => {
+    const [block] = shBlocks(
+      [
+        "```sh",
+        'person phone-share "$C" calendar --data \'{"events":[',
+        '  {"title":"Dentist"}]}\'',
+        '#   -> {"id":"…"}',
+        'curl -s -d \'{"a":1,',
+        '  "b":2}\' http://127.0.0.1:8545   # -> "result"',
+        "```",
+      ].join("\n"),
+    );
+    expect(block!.expectations).toEqual([
+      { start: 1, end: 2, text: '{"id":"…"}' },
+      { start: 4, end: 5, text: '"result"' },
+    ]);
+  });
+
   it("keeps a block the page leaves out, with its reason", () => {
     expect(shBlocks(page)[1]!.notWalked).toBe("it needs a phone");
   });

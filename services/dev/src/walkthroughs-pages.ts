@@ -41,16 +41,22 @@ export function shBlocks(markdown: string): Block[] {
     const notWalked = NOT_WALKED.exec(lines[0] ?? "")?.[1];
     const expectations: Expectation[] = [];
     let last: { start: number; end: number } | undefined;
+    // Whether the line before left a command open: a `\` at its end, or a quote not closed.
+    let open = false;
+    let quote: string | undefined;
     lines.forEach((line, i) => {
       const n = i + 1;
-      const below = BELOW.exec(line);
+      const continued = open;
+      quote = quoteAfter(line, quote);
+      open = quote !== undefined || /\\$/.test(line);
+      const below = continued ? null : BELOW.exec(line);
       if (below) {
         if (last && checked(below[1]!)) expectations.push({ ...last, text: checked(below[1]!) });
         return;
       }
-      if (/^\s*(#|$)/.test(line)) return;
-      // A command continued from the line above (`\`) starts where that one did.
-      const start = last && last.end === n - 1 && /\\$/.test(lines[i - 1]!) ? last.start : n;
+      if (!continued && /^\s*(#|$)/.test(line)) return;
+      // A continued command starts where its first line did (bash numbers it by one of its lines).
+      const start = continued && last ? last.start : n;
       last = { start, end: n };
       const inline = INLINE.exec(line);
       if (inline && checked(inline[1]!)) expectations.push({ start, end: n, text: checked(inline[1]!) });
@@ -59,7 +65,20 @@ export function shBlocks(markdown: string): Block[] {
   });
 }
 
-const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+/** The quote a line leaves open (`'` or `"`), given the one open before it; a `#` outside quotes ends the line. */
+function quoteAfter(line: string, open: string | undefined): string | undefined {
+  let q = open;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (q === undefined && c === "#" && (i === 0 || /\s/.test(line[i - 1]!))) break;
+    if (c === "\\" && q !== "'") i++;
+    else if (q === undefined && (c === "'" || c === '"')) q = c;
+    else if (c === q) q = undefined;
+  }
+  return q;
+}
+
+const quoted = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /**
  * A block as the test runs it, line for line (so that bash's line numbers are
@@ -73,7 +92,7 @@ export function scriptOf(block: string): string {
     .map((line) => {
       if (!KEEP_RUNNING.test(line) || /^\s*#/.test(line)) return line;
       const command = line.replace(KEEP_RUNNING, "");
-      return /\bnpm start\b/.test(command) ? `__pool ${quote(command)}` : `__bg ${quote(command)}`;
+      return /\bnpm start\b/.test(command) ? `__pool ${quoted(command)}` : `__bg ${quoted(command)}`;
     })
     .join("\n");
 }

@@ -21,11 +21,15 @@
 // `services/` and `proto/`, the repository paths some pages name.
 //
 // Not walked, and said so where it stands: a block whose first line is
-// `# not walked: REASON` (printed when the page runs). The tables of what a
-// conversation showed (group-member.md, tools-and-trust.md, phones.md) are
-// prose, not sh blocks: what is typed there is not run, and the blocks that
-// need it say so. memory.md's pattern quorum, feedback.md's ratings after a
-// day and rollouts.md's minutes are real time: the test waits as the page does.
+// `# not walked: REASON` is printed as such when its page runs. Today:
+// memory.md's lesson reaching another creator's Kyoto Guide (a pool with the
+// quorum lowered and a second creator's agent), wallet-budget.md's deposit
+// (the address is the one the agent says in its conversation), group-member.md's
+// badge and birth certificate checks (values read from a log by hand), and
+// phones.md's phone answers (they follow the table's turns). The tables of
+// what a conversation showed (group-member.md, tools-and-trust.md, phones.md)
+// are prose, not sh blocks: what is typed there is not run. rollouts.md and
+// feedback.md wait in real time for the pool's minute passes, as the page does.
 //
 //   POOL_TEST_SYSTEM=1 bash scripts/with-postgres.sh vitest run --project system services/dev/src/walkthroughs.system.test.ts
 // Progress, block by block: the file printed at the start (walk.log).
