@@ -20,6 +20,7 @@ import { createXmtpClient } from "./client.js";
 import { connectionCodecs } from "./connections.js";
 import { joinConversation, type JoinedGroup, type JoiningClient, type Joined } from "./join.js";
 import type { InboxResolver } from "@convos-pool/kit/signing";
+import { statementCodec } from "@convos-pool/kit/content";
 
 export interface PersonKey {
   /** The person's wallet key (0x and 64 hex digits): their inbox. */
@@ -39,7 +40,8 @@ export function newPersonKey(): PersonKey {
 /**
  * The person's XMTP client on the node at `apiUrl`; `dbPath` null keeps its
  * database in memory. It reads ConvosConnections as the apps do: what is
- * asked of the person's phone, and what phones answer.
+ * asked of the person's phone, and what phones answer; and the pool's
+ * statement of what an agent may do (docs/statement.md).
  */
 export function personClient(
   key: PersonKey,
@@ -49,7 +51,7 @@ export function personClient(
     apiUrl: opts.apiUrl,
     dbPath: opts.dbPath,
     dbEncryptionKey: Buffer.from(key.dbEncryptionKey, "hex"),
-    codecs: connectionCodecs(),
+    codecs: [...connectionCodecs(), statementCodec],
   });
 }
 
