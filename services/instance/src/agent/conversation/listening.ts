@@ -31,7 +31,7 @@ import type { PatternAgent } from "../../memory/patterns.js";
 import { asTextMessage, type AgentGroup, type AgentMessage, type TextMessage } from "../../platform/xmtp.js";
 import { pausedByName, pauseSaying, tellsDropped, toAnswerAfterGap, type WhoIsWho } from "./policy.js";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { arrive, heardOf, planMessage, type Read } from "./plan.js";
+import { agentsOnArrival, arrive, heardOf, planMessage, type Read } from "./plan.js";
 import { CarryOut, type CarryOutParts } from "./carry-out.js";
 import { shownNames } from "./people.js";
 import { conversationLines } from "./turn-read.js";
@@ -138,6 +138,8 @@ export class Conversation {
   private members: ReadonlySet<string> | undefined;
   /** When it last told each member it dropped a message of theirs (TOO_MANY_WAITING), ms, by inbox id. */
   private readonly dropNoticeAt = new Map<string, number>();
+  /** Whether each member's newest profile to arrive says they are an agent, before its turn applies it (plan.ts agentsOnArrival). */
+  private readonly announced = new Map<string, boolean>();
 
   /** Says its own profile again (face/profile.ts): set by the agent (face/agent.ts); called when others join its group. */
   onOthersJoined: (() => Promise<void>) | undefined;
@@ -250,6 +252,7 @@ export class Conversation {
     this.handled.clear();
     this.waiting.clear();
     this.dropNoticeAt.clear();
+    this.announced.clear();
     this.carryOut.forget();
     this.openRequest.clear();
     // What people's phones shared here was theirs, for this conversation.
@@ -410,11 +413,12 @@ export class Conversation {
       ownerId: agent.settings.config?.ownerId,
       mayAnswer,
       thinkingAbout: this.carryOut.thinkingAbout,
-      agents: this.convo?.agents,
+      agents: agentsOnArrival(this.convo?.agents ?? [], this.announced),
       agentName: agent.settings.config?.agentName,
       memberPause: agent.settings.memberPauseIn(this.convo?.conversationId),
       pausedByOwner: agent.settings.participationIn(this.convo?.conversationId).mode === ParticipationMode.PAUSED,
     });
+    for (const p of read.profiles) if (p.inboxId !== agent.status.inboxId) this.announced.set(p.inboxId, p.agent);
     const offered = arrival.kind === "offer" && agent.toolbox.answer(arrival.answer);
     // The owner's "stop" that answers no question pauses it (plan.ts).
     const act = arrival.kind === "offer" && !offered ? arrival.orElse?.kind : arrival.kind;

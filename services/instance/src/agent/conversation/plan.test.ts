@@ -6,10 +6,12 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { MemberKind } from "@convos-pool/gen/convos/app/v1/profile_pb.js";
 import { resolveParticipation } from "@convos-pool/kit/content";
 import { BUSY_NOTICE_EVERY_MS, shares, type Spent } from "./budget.js";
 import type { AgentMessage } from "../../platform/xmtp.js";
 import {
+  agentsOnArrival,
   arrive,
   asksToPause,
   asksToResume,
@@ -844,5 +846,23 @@ describe("a person's pause, and only the owner's resume (planArrival, planMessag
     expect(planMessage(text(PERSON, asks), { ...held, mayAnswer: false }).plan).toEqual({ kind: "quiet" });
     const ownerPaused = factsAt({ memberPaused: true, participation: mode(ParticipationMode.PAUSED) });
     expect(planMessage(text(PERSON, asks), ownerPaused).plan).toEqual({ kind: "quiet" });
+  });
+
+  it("takes a member for an agent from the profile that arrived last, before its turn applies it: that agent's stop pauses nothing", () => {
+    const announced = new Map([
+      [PERSON, true],
+      [BOT, false],
+    ]);
+    expect(agentsOnArrival([BOT], announced)).toEqual([PERSON]);
+    expect(agentsOnArrival([BOT], new Map())).toEqual([BOT]);
+    expect(planArrival(said(PERSON, "stop"), { ...facts, agents: agentsOnArrival([], announced) })).toEqual({
+      kind: "queue",
+    });
+    // Read as it arrives (arrive), the profile says who its sender is.
+    const profile = arriving(PERSON, {
+      contentType: { authorityId: "convos.org", typeId: "profile_update" } as never,
+      content: { name: "Scout", memberKind: MemberKind.AGENT },
+    });
+    expect(arrive(profile, facts).read.profiles).toEqual([{ inboxId: PERSON, name: "Scout", agent: true }]);
   });
 });

@@ -218,6 +218,18 @@ export function planArrival(m: Arriving, facts: ArrivalFacts): ArrivalPlan {
   return { kind: "queue" };
 }
 
+/**
+ * Who is an agent as a message arrives: those its turns have read so, each
+ * as their newest profile to arrive says (`announced`), before that
+ * profile's own turn applies it. An agent that said so just now, behind a
+ * long turn, cannot pass for a person and pause it or stop its turn.
+ */
+export function agentsOnArrival(known: readonly string[], announced: ReadonlyMap<string, boolean>): string[] {
+  const agents = known.filter((a) => announced.get(a) !== false);
+  for (const [inboxId, agent] of announced) if (agent && !agents.includes(inboxId)) agents.push(inboxId);
+  return agents;
+}
+
 /** A message read once, on its arrival: what the plans read of it, and who is who it tells (its turn applies it). */
 export interface Read {
   /** As planArrival reads it: a text's reply, a reaction added, a tap on a button (what may answer the owner's question, tools/approvals/policy.ts), or buttons (whose ids may copy the question's). */
