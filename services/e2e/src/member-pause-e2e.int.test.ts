@@ -1,7 +1,8 @@
 // Any member can pause it; only the owner turns it back on, end to end:
 // Saul (a real Convos CLI serving the conversation) owns an agent claimed
 // into it, and Ana joined by the invite as a person (an @xmtp/node-sdk client
-// that joins without the agent kind, as the Convos apps do). Ana's "stop"
+// that joins without the agent kind, as the Convos apps do). Scout, who
+// declares the agent kind, says "stop": nothing changes. Ana's "stop"
 // pauses it there at once and it says so; nothing said there is answered;
 // Ana's "resume" is told once that only the owner can; asked what it may do,
 // it says it is paused and by whom; the pause holds across a host restart;
@@ -72,9 +73,16 @@ afterAll(() => people.close(), 60_000);
 describe("any member can pause it; only the owner turns it back on", () => {
   let paused: Sent;
 
-  it("answers Ana when she names it, before anyone paused it", { timeout: 60_000 }, async () => {
+  it("another agent's stop pauses nothing, even said at once after its profile: Ana is answered after it", {
+    timeout: 90_000,
+  }, async () => {
+    // Scout joins as the apps do and then declares the agent kind, as an agent's client does.
+    const scout = await people.join("Scout");
+    await scout.announce({ name: "Scout", agent: true });
+    const stop = await scout.send("stop");
     const asked = await ana.send("Concierge, hello from Ana");
-    await ana.heard(agent().inboxId, asked, /I read: "Concierge, hello from Ana"|I read: "hello from Ana"/);
+    await ana.heard(agent().inboxId, asked, /hello from Ana/);
+    expect((await agentSaidAfter(stop)).filter((t) => /Paused/.test(t))).toEqual([]);
   });
 
   it("Ana's stop pauses it at once: it says so once, naming her and that only its owner turns it back on, and answers nothing more there", {
