@@ -28,15 +28,15 @@ const BELOW = /^\s*#\s+->\s?(.*)$/;
 
 /** The pages of docs/walkthroughs/README.md's table, in its order. */
 export function pageOrder(readme: string): string[] {
-  return [...readme.matchAll(/^\|\s*\[[^\]]+\]\(([\w-]+\.md)\)/gm)].map((m) => m[1]!);
+  return [...readme.matchAll(/^\|\s*\[[^\]]+\]\(([\w-]+\.md)\)/gm)].map((m) => m[1] ?? "");
 }
 
-const checked = (raw: string): string => raw.split(/ {3,}/)[0]!.trim();
+const checked = (raw: string): string => (raw.split(/ {3,}/)[0] ?? "").trim();
 
 /** The page's ```sh blocks, each with the outputs it documents. */
 export function shBlocks(markdown: string): Block[] {
   return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => {
-    const text = m[1]!;
+    const text = m[1] ?? "";
     const lines = text.split("\n");
     const notWalked = NOT_WALKED.exec(lines[0] ?? "")?.[1];
     const expectations: Expectation[] = [];
@@ -51,7 +51,7 @@ export function shBlocks(markdown: string): Block[] {
       open = quote !== undefined || /\\$/.test(line);
       const below = continued ? null : BELOW.exec(line);
       if (below) {
-        if (last && checked(below[1]!)) expectations.push({ ...last, text: checked(below[1]!) });
+        if (last && checked(below[1] ?? "")) expectations.push({ ...last, text: checked(below[1] ?? "") });
         return;
       }
       if (!continued && /^\s*(#|$)/.test(line)) return;
@@ -59,7 +59,7 @@ export function shBlocks(markdown: string): Block[] {
       const start = continued && last ? last.start : n;
       last = { start, end: n };
       const inline = INLINE.exec(line);
-      if (inline && checked(inline[1]!)) expectations.push({ start, end: n, text: checked(inline[1]!) });
+      if (inline && checked(inline[1] ?? "")) expectations.push({ start, end: n, text: checked(inline[1] ?? "") });
     });
     return { text, ...(notWalked ? { notWalked } : {}), expectations };
   });
@@ -69,8 +69,8 @@ export function shBlocks(markdown: string): Block[] {
 function quoteAfter(line: string, open: string | undefined): string | undefined {
   let q = open;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (q === undefined && c === "#" && (i === 0 || /\s/.test(line[i - 1]!))) break;
+    const c = line.charAt(i);
+    if (q === undefined && c === "#" && (i === 0 || /\s/.test(line.charAt(i - 1)))) break;
     if (c === "\\" && q !== "'") i++;
     else if (q === undefined && (c === "'" || c === '"')) q = c;
     else if (c === q) q = undefined;
@@ -106,7 +106,7 @@ export function outputPattern(doc: string): RegExp {
 /** The `"key": value` pairs a documented output names (each checked alone: the CLI prints JSON on many lines). */
 export function pairsOf(doc: string): RegExp[] {
   return [...doc.matchAll(/"([\w-]+)":\s*("(?:[^"\\]|\\.)*"|-?\d+|true|false|null)/g)].map(
-    ([, key, value]) => new RegExp(`"${key}"\\s*:\\s*${outputPattern(value!).source}`),
+    ([, key, value]) => new RegExp(`"${key}"\\s*:\\s*${outputPattern(value ?? "").source}`),
   );
 }
 
@@ -154,7 +154,7 @@ export function problems(block: Block, run: Run): string[] {
   for (const e of block.expectations)
     if (!shows(outputOf(e), e.text))
       out.push(
-        `line ${e.start} (${lines[e.start - 1]!.trim()}) did not print ${e.text}; it printed:\n${outputOf(e).slice(-2000)}`,
+        `line ${e.start} (${lines[e.start - 1]?.trim()}) did not print ${e.text}; it printed:\n${outputOf(e).slice(-2000)}`,
       );
   for (const f of run.failed) {
     const shown = block.expectations.some((e) => f.line >= e.start && f.line <= e.end && shows(outputOf(e), e.text));
