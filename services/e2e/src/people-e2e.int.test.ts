@@ -68,8 +68,28 @@ const facts = async () =>
 let pings = 0;
 /** `p` names the agent and hears its answer: the agent handles a member's messages in order, so what `p` sent before is handled. */
 async function settle(p: Person): Promise<void> {
-  const text = `Concierge, ping ${++pings}`;
-  await p.heard(agent.inboxId, await p.send(text), new RegExp(`${text}\\b`));
+  await asks(p, `Concierge, ping ${++pings}`);
+}
+
+/**
+ * `p` says `text` and hears the agent read it back. When it does not, the
+ * failure says where the text stopped: whether Saul's client has it, whether
+ * the agent answered it there (then only `p`'s client missed the answer), and
+ * how far the agent has read.
+ */
+async function asks(p: Person, text: string): Promise<void> {
+  const sent = await p.send(text);
+  try {
+    await p.heard(agent.inboxId, sent, new RegExp(`${text}\\b`));
+  } catch (err) {
+    const s = await state();
+    const saulHas = saulCli.events.some((e) => e.event === "message" && e.content === text);
+    throw new Error(
+      `${(err as Error).message}\nwhere it stopped: Saul's client ${saulHas ? "has" : "does not have"} the text; ` +
+        `the agent answered it there ${answersQuoting(text).length} times; the agent has read to ${s.lastSeenNs} ` +
+        `(the text was sent at ${sent.sentAtNs}); the agent's agents: ${s.agents.map((a) => a.slice(0, 8)).join(", ")}`,
+    );
+  }
 }
 
 /** Waits until the agent has read past the text `id` (its sending time as Saul's CLI printed it). */
@@ -115,10 +135,7 @@ describe("people as people", () => {
   }, async () => {
     expect(agentsBefore).toContain(cleoInbox);
     expect(agentsBefore).not.toContain(ana.inboxId);
-    for (let i = 1; i <= 6; i++) {
-      const sent = await ana.send(`Concierge, question ${i} from Ana`);
-      await ana.heard(agent.inboxId, sent, new RegExp(`question ${i} from Ana`));
-    }
+    for (let i = 1; i <= 6; i++) await asks(ana, `Concierge, question ${i} from Ana`);
     // Cleo's texts in a row: the agent's rules for agents hold for it: another agent is answered once
     // for a person's message (conversation/agent-talk.ts; docs/instance.md, "Agents among agents").
     let last = "";
