@@ -41,10 +41,12 @@ import {
   type Segment,
 } from "./payments.js";
 import {
+  ACT_VERBS,
   anyWord,
   MAIL_NOUNS,
   MAIL_VERBS,
   NOUN_ARTICLES,
+  nounPhrase,
   PAY_VERBS,
   SEND_VERBS,
   TEXT_NOUNS,
@@ -55,13 +57,13 @@ import { AND, COURTESY } from "./words-recipients.js";
 export type { ActKind, Clause, Item, Span };
 
 const re = (source: string, flags = "iu") => new RegExp(source, flags);
-const VERB = re(anyWord(PAY_VERBS, TEXT_VERBS, MAIL_VERBS, SEND_VERBS), "giu");
+const VERB = re(anyWord(...ACT_VERBS), "giu");
 const IS_PAY = re(`^${anyWord(PAY_VERBS)}$`);
 const IS_TEXT = re(`^${anyWord(TEXT_VERBS)}$`);
 const IS_MAIL = re(`^${anyWord(MAIL_VERBS)}$`);
 const IS_SEND = re(`^${anyWord(SEND_VERBS)}$`);
-const MAIL_NOUN = re(`(?:${anyWord(NOUN_ARTICLES)}\\s+)?${anyWord(MAIL_NOUNS)}`);
-const TEXT_NOUN = re(`(?:${anyWord(NOUN_ARTICLES)}\\s+)?${anyWord(TEXT_NOUNS)}`);
+const MAIL_NOUN = re(nounPhrase(MAIL_NOUNS));
+const TEXT_NOUN = re(nounPhrase(TEXT_NOUNS));
 /** What parts one clause from the next: a comma, a semicolon, "and", "then" (and their kin). */
 const CLAUSE_JOIN = re(`[,;]\\s*(?:${anyWord(AND)}\\s*)?|\\s${anyWord(AND)}\\s`, "giu");
 /** The request's clauses, in order, read in its parts that may ask. */
@@ -198,5 +200,5 @@ function verbLastOfText(text: string, seg: Segment): boolean {
   return seg.verb.start > seg.start && TEXT_AFTER_LAST_VERB.test(text.slice(seg.verb.end, seg.end));
 }
 const TEXT_AFTER_LAST_VERB = re(
-  `^(?:[\\s.!?]|${anyWord(COURTESY, PAY_VERBS, TEXT_VERBS, MAIL_VERBS, SEND_VERBS)})*(?:$|[,:\\0]|${anyWord(["dass", "que", "that"])})`,
+  `^(?:[\\s.!?]|${anyWord(COURTESY, ...ACT_VERBS)})*(?:$|[,:\\0]|${anyWord(["dass", "que", "that"])})`,
 );

@@ -3,11 +3,11 @@
 // act carries out a request"). Pure data.
 
 import {
+  ACT_VERBS,
   anyWord,
   LETTER,
   MAIL_NOUNS,
   MAIL_VERBS,
-  PAY_VERBS,
   SEND_VERBS,
   TEXT_NOUNS,
   TEXT_VERBS,
@@ -18,7 +18,7 @@ import { COURTESY, GREETINGS } from "./words-recipients.js";
 const re = (source: string, flags = "giu") => new RegExp(source, flags);
 
 /** Verbs of acts and of the address book: a polite question with one asks, a clause that starts with one ends a negation. */
-export const ACT_WORDS = anyWord(PAY_VERBS, TEXT_VERBS, MAIL_VERBS, SEND_VERBS, [
+export const ACT_WORDS = anyWord(...ACT_VERBS, [
   "tell",
   "notify",
   "remind",

@@ -5,17 +5,7 @@
 // "Lucía y Javier". Pure.
 
 import { findTargets, type Found } from "../trust/values.js";
-import {
-  anyWord,
-  LETTER,
-  MAIL_NOUNS,
-  MAIL_VERBS,
-  NOUN_ARTICLES,
-  PAY_VERBS,
-  SEND_VERBS,
-  TEXT_NOUNS,
-  TEXT_VERBS,
-} from "./words.js";
+import { ACT_VERBS, anyWord, LETTER, MAIL_NOUNS, NOUN_ARTICLES, nounPhrase, TEXT_NOUNS } from "./words.js";
 import {
   AND,
   AROUND_NAMES,
@@ -70,7 +60,7 @@ export interface Written {
 const re = (source: string, flags = "iu") => new RegExp(source, flags);
 /** How a text or a mail goes: "by text", "per SMS", "par sms", "por correo". */
 const CHANNEL = ["by", "via", "per", "par", "por"];
-const NOUN = `(?:${anyWord(NOUN_ARTICLES)}\\s+)?${anyWord(TEXT_NOUNS, MAIL_NOUNS)}`;
+const NOUN = nounPhrase(TEXT_NOUNS, MAIL_NOUNS);
 /** The thing sent, with its article: "a text", "eine SMS", "un correo". */
 const NOUN_WITH_ARTICLE = `${anyWord(NOUN_ARTICLES)}\\s+${anyWord(TEXT_NOUNS, MAIL_NOUNS)}`;
 /** Articles and possessives, which may start a name ("the landlord", "my accountant"). */
@@ -96,10 +86,7 @@ const NOT_LAST = re(
 /** A word no name starts with: a verb of an act, a word that starts a text's words ("with", "mit", "que"), not an article. */
 const NOT_FIRST = re(
   `^(?:${anyWord(
-    PAY_VERBS,
-    TEXT_VERBS,
-    MAIL_VERBS,
-    SEND_VERBS,
+    ...ACT_VERBS,
     Object.values(BODY)
       .flat()
       .filter((w) => !ARTICLES.has(w)),

@@ -29,16 +29,54 @@ export function anyWord(...lists: readonly (Words | readonly string[])[]): strin
 
 const isList = (l: Words | readonly string[]): l is readonly string[] => Array.isArray(l);
 
+/** `lists` as one list, language by language. */
+function merged(...lists: readonly Words[]): Words {
+  const of = (language: Language) => lists.flatMap((l) => l[language]);
+  return { en: of("en"), es: of("es"), fr: of("fr"), de: of("de") };
+}
+
+/** A noun of `nouns`, an article before it or not: "a text", "mail", "un correo". */
+export function nounPhrase(...nouns: readonly Words[]): string {
+  return `(?:${anyWord(NOUN_ARTICLES)}\\s+)?${anyWord(...nouns)}`;
+}
+
 // ---- the acts ----
 
+/** Verbs that send money or words alike ("send", "manda", "envoie", "schick"): a payment's verbs and a message's both. */
+const SENDING: Words = {
+  en: ["send", "sending"],
+  es: [
+    "envía",
+    "envia",
+    "envíe",
+    "enviar",
+    "envíale",
+    "enviale",
+    "envíales",
+    "manda",
+    "mande",
+    "mandar",
+    "mándale",
+    "mandale",
+    "mándales",
+    "mandarle",
+    "mandarles",
+    "enviarle",
+    "enviarles",
+    "mandes",
+    "envíes",
+  ],
+  fr: ["envoie", "envoies", "envoyez", "envoyer"],
+  de: ["schick", "schicke", "schicken", "send", "sende", "senden"],
+};
+
 /** Verbs that ask for a payment: the imperative, the infinitive a polite question takes, the -ing form after "would you mind". */
-export const PAY_VERBS: Words = {
+export const PAY_VERBS: Words = merged(SENDING, {
   en: [
     "pay",
     "tip",
     "reimburse",
     "refund",
-    "send",
     "transfer",
     "give",
     "wire",
@@ -46,7 +84,6 @@ export const PAY_VERBS: Words = {
     "tipping",
     "reimbursing",
     "refunding",
-    "sending",
     "transferring",
     "giving",
     "wiring",
@@ -65,19 +102,6 @@ export const PAY_VERBS: Words = {
     "págales",
     "págalo",
     "págame",
-    "envía",
-    "envia",
-    "envíe",
-    "enviar",
-    "envíale",
-    "enviale",
-    "envíales",
-    "manda",
-    "mande",
-    "mandar",
-    "mándale",
-    "mandale",
-    "mándales",
     "transfiere",
     "transfiera",
     "transferir",
@@ -90,16 +114,10 @@ export const PAY_VERBS: Words = {
     "devuélvele",
     "reembolsa",
     "pagues",
-    "envíes",
     "envies",
-    "mandes",
     "transfieras",
     "pagarle",
     "pagarles",
-    "enviarle",
-    "enviarles",
-    "mandarle",
-    "mandarles",
     "transferirle",
     "pon",
     "ponle",
@@ -112,10 +130,6 @@ export const PAY_VERBS: Words = {
     "paye",
     "payez",
     "payer",
-    "envoie",
-    "envoies",
-    "envoyez",
-    "envoyer",
     "verse",
     "versez",
     "verser",
@@ -154,12 +168,6 @@ export const PAY_VERBS: Words = {
     "überweis",
     "überweise",
     "überweisen",
-    "schick",
-    "schicke",
-    "schicken",
-    "send",
-    "sende",
-    "senden",
     "gib",
     "geben",
     "erstatte",
@@ -170,7 +178,7 @@ export const PAY_VERBS: Words = {
     "zahlst",
     "überweist",
   ],
-};
+});
 
 /** Verbs that ask for a text. */
 export const TEXT_VERBS: Words = {
@@ -201,24 +209,11 @@ export const MAIL_VERBS: Words = {
 };
 
 /** Verbs that send or write whatever their object is: a text or a mail by its noun ("send a text to …", "schick Greta eine SMS"). */
-export const SEND_VERBS: Words = {
-  en: ["send", "sending", "write", "writing", "let"],
+export const SEND_VERBS: Words = merged(SENDING, {
+  en: ["write", "writing", "let"],
   es: [
-    "envía",
-    "envia",
-    "envíe",
-    "enviar",
-    "envíale",
-    "enviale",
-    "envíales",
     "envíame",
     "enviame",
-    "manda",
-    "mande",
-    "mandar",
-    "mándale",
-    "mandale",
-    "mándales",
     "mándame",
     "mandame",
     "escribe",
@@ -228,23 +223,20 @@ export const SEND_VERBS: Words = {
     "escribele",
     "escríbeme",
     "escribeme",
-    "mandarle",
-    "mandarles",
-    "enviarle",
-    "enviarles",
     "mandarme",
     "enviarme",
     "escribirle",
     "escribirme",
-    "mandes",
-    "envíes",
     "avisa",
     "avísale",
     "avisale",
   ],
-  fr: ["envoie", "envoies", "envoyez", "envoyer", "écris", "ecris", "écrivez", "écrire", "préviens", "prévenir"],
-  de: ["schick", "schicke", "schicken", "send", "sende", "senden", "schreib", "schreibe", "schreiben"],
-};
+  fr: ["écris", "ecris", "écrivez", "écrire", "préviens", "prévenir"],
+  de: ["schreib", "schreibe", "schreiben"],
+});
+
+/** Every verb that asks for an act: to pay, to text, to mail, to send. */
+export const ACT_VERBS: readonly Words[] = [PAY_VERBS, TEXT_VERBS, MAIL_VERBS, SEND_VERBS];
 
 /** What a text is called: "send a text", "manda un sms", "envoie un texto", "schick eine SMS". */
 export const TEXT_NOUNS: Words = {
