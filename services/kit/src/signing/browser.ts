@@ -51,6 +51,7 @@ export {
   signClone,
   signedConversationTools,
   signVersionSignals,
+  VERSION_SIGNAL_COUNTS,
   type VersionSignalCounts,
   versionSignalsFields,
   type VersionSignalsToSign,

@@ -211,6 +211,24 @@ export interface VersionSignalCounts {
   stopRequests: number;
 }
 
+/**
+ * A day's counts by name, in the order ReportVersionSignals signs them: the
+ * one list the agent counts by and the lineage service sums by.
+ */
+export const VERSION_SIGNAL_COUNTS = [
+  "answers",
+  "people",
+  "thumbsUp",
+  "thumbsDown",
+  "corrections",
+  "forgetRequests",
+  "approvalsAsked",
+  "approvalsDeclined",
+  "toolCallsFailed",
+  "pauses",
+  "stopRequests",
+] as const satisfies readonly (keyof VersionSignalCounts)[];
+
 /** What an agent signs of a day's counts (ReportVersionSignals). */
 export interface VersionSignalsToSign {
   /** The agent's own inbox. */

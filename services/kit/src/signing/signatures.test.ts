@@ -12,6 +12,7 @@ import {
   shareMemoryFields,
   signAddToConversation,
   signVersionSignals,
+  VERSION_SIGNAL_COUNTS,
   versionSignalsFields,
 } from "./fields.js";
 import { ConversationTools, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -97,6 +98,11 @@ describe("SignatureVerifier", () => {
       expect(await codeOf(verifier.verify("ReportVersionSignals", versionSignalsFields(changed), sig))).toBe(
         "PermissionDenied",
       );
+  });
+
+  it("names a day's counts once, as ReportVersionSignals signs them: every number it signs, in its order", () => {
+    const signed = SIGNED_TYPES.ReportVersionSignals.filter((f) => f.type === "uint32").map((f) => f.name);
+    expect([...VERSION_SIGNAL_COUNTS]).toEqual(signed);
   });
 
   it("accepts only what was signed for its own pool: a signature relayed from another pool is refused, naming this one", async () => {

@@ -19,6 +19,8 @@
 // - The creator's own agents are counted apart (`ownDays`), under the same
 //   threshold, and never in `days`.
 
+import { VERSION_SIGNAL_COUNTS } from "@convos-pool/kit/signing";
+
 /** Fewer conversations than this in a version's day and its figures are not shown. */
 export const MIN_CONVERSATIONS = 5;
 
@@ -27,19 +29,8 @@ export const MAX_OVER_NEXT = 2;
 /** …and this many more: a few people's reactions in one conversation count whatever the others did. */
 export const FREE_PART = 2;
 
-export const FIGURES = [
-  "answers",
-  "people",
-  "thumbsUp",
-  "thumbsDown",
-  "corrections",
-  "forgetRequests",
-  "approvalsAsked",
-  "approvalsDeclined",
-  "toolCallsFailed",
-  "pauses",
-  "stopRequests",
-] as const;
+/** A version's figures: the counts its agents sign for a day (kit VERSION_SIGNAL_COUNTS). */
+export const FIGURES = VERSION_SIGNAL_COUNTS;
 export type Figure = (typeof FIGURES)[number];
 
 /**
@@ -92,17 +83,22 @@ export interface CreatorView {
 export function creatorView(rows: readonly AgentDay[], creatorId: string, min = MIN_CONVERSATIONS): CreatorView {
   return {
     days: versionDays(
-      rows.filter((r) => r.ownerId !== creatorId),
+      rows.filter((r) => !isCreators(r, creatorId)),
       min,
       capLargest,
     ),
     // The creator's own conversations are theirs to read as they are: nobody else's part is in them.
     ownDays: versionDays(
-      rows.filter((r) => r.ownerId === creatorId),
+      rows.filter((r) => isCreators(r, creatorId)),
       min,
       (parts) => parts,
     ),
   };
+}
+
+/** Whether a row is the creator's own agent's: apart in the figures, and out of a rollout's watch (rollout.ts). */
+export function isCreators(r: { ownerId: string }, creatorId: string): boolean {
+  return r.ownerId === creatorId;
 }
 
 /** How the owners' parts of a member-given figure are weighed before they are summed. */

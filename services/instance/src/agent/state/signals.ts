@@ -14,23 +14,12 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { signVersionSignals, type TypedDataSigner } from "@convos-pool/kit/signing";
+import { signVersionSignals, VERSION_SIGNAL_COUNTS, type TypedDataSigner } from "@convos-pool/kit/signing";
 import { FILES, type Workspace } from "../../platform/workspace.js";
 
-/** What is counted, each a number that only grows in a day (a 👍 or 👎 taken back takes its count back down). */
-export const COUNTED = [
-  "answers",
-  "thumbsUp",
-  "thumbsDown",
-  "corrections",
-  "forgetRequests",
-  "approvalsAsked",
-  "approvalsDeclined",
-  "toolCallsFailed",
-  "pauses",
-  "stopRequests",
-] as const;
-export type Counted = (typeof COUNTED)[number];
+/** What is counted, each a number that only grows in a day (a 👍 or 👎 taken back takes its count back down); the day's people are counted apart (`heard`). */
+export type Counted = Exclude<(typeof VERSION_SIGNAL_COUNTS)[number], "people">;
+export const COUNTED: readonly Counted[] = VERSION_SIGNAL_COUNTS.filter((c): c is Counted => c !== "people");
 
 /** One day's counts for one version: exactly what may leave the agent. */
 export interface DayCounts extends Record<Counted, number> {
@@ -77,19 +66,7 @@ export function utcDay(ms: number): string {
 }
 
 export function zeroCounts(): DayCounts {
-  return {
-    answers: 0,
-    people: 0,
-    thumbsUp: 0,
-    thumbsDown: 0,
-    corrections: 0,
-    forgetRequests: 0,
-    approvalsAsked: 0,
-    approvalsDeclined: 0,
-    toolCallsFailed: 0,
-    pauses: 0,
-    stopRequests: 0,
-  };
+  return Object.fromEntries(VERSION_SIGNAL_COUNTS.map((c) => [c, 0])) as Record<keyof DayCounts, number>;
 }
 
 /**
