@@ -10,10 +10,18 @@
 // by id, from the listing, which says where each is read.
 
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { memoryKeyMessage, sealTo, x25519PublicKey, type InboxResolver } from "@convos-pool/kit/signing";
+import {
+  memoryKeyMessage,
+  sealTo,
+  x25519PublicKey,
+  type InboxResolver,
+  type OperationFields,
+  type SignedOperation,
+} from "@convos-pool/kit/signing";
 import { invalidArgument, requirePresent } from "@convos-pool/kit/content";
 import type { Logger } from "@convos-pool/kit/server";
 import type { AgentCertificate } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { bytesToHex, sha256 } from "viem";
 import {
@@ -67,17 +75,24 @@ export interface MemoryHolder {
 export function createInstanceMemoryService(
   pick: (ctx: HandlerContext) => MemoryHolder,
 ): ServiceImpl<typeof InstanceMemoryService> {
+  /** The owner's call, one at a time with the agent's others: their signature over `fields` checked, then `job`. */
+  function ownerCall<T>(
+    ctx: HandlerContext,
+    req: { ownerId: string; signature?: Signature | undefined },
+    operation: SignedOperation,
+    fields: OperationFields,
+    job: (access: MemoryAccess) => Promise<T>,
+  ): Promise<T> {
+    return pick(ctx).memoryCall(async (a) => {
+      await checkOwnerSignature(a, req.ownerId, operation, fields, req.signature);
+      return job(a);
+    });
+  }
+
   return {
     async exportMemory(req, ctx) {
       const recipient = recipientKey(req.recipientKey);
-      return pick(ctx).memoryCall(async (a) => {
-        await checkOwnerSignature(
-          a,
-          req.ownerId,
-          "ExportMemory",
-          { recipientKey: bytesToHex(recipient) },
-          req.signature,
-        );
+      return ownerCall(ctx, req, "ExportMemory", { recipientKey: bytesToHex(recipient) }, async (a) => {
         const conversationSummary = await a.conversationSummary();
         const unsealed = buildMemoryFile({
           agent: { instanceId: a.instanceId, inboxId: a.inboxId, name: a.agentName },
@@ -113,14 +128,7 @@ export function createInstanceMemoryService(
 
     async importMemory(req, ctx) {
       const sealed = requirePresent("sealed", req.sealed);
-      return pick(ctx).memoryCall(async (a) => {
-        await checkOwnerSignature(
-          a,
-          req.ownerId,
-          "ImportMemory",
-          { sealedDigest: sha256(sealed.ciphertext) },
-          req.signature,
-        );
+      return ownerCall(ctx, req, "ImportMemory", { sealedDigest: sha256(sealed.ciphertext) }, async (a) => {
         const file = parseMemoryFile(await openSealedToAgent(a.wallet.memorySealingKey(), sealed));
         const seal = await checkSeal(file, a.ownerId, { resolver: a.resolver, verifier: a.verifier });
         const report = mergeMemoryFile(a.memory, file, {
@@ -143,27 +151,22 @@ export function createInstanceMemoryService(
 
     async listMemory(req, ctx) {
       const recipient = recipientKey(req.recipientKey);
-      return pick(ctx).memoryCall(async (a) => {
-        await checkOwnerSignature(
-          a,
-          req.ownerId,
-          "ListMemory",
-          { recipientKey: bytesToHex(recipient), feedbackOnly: req.feedbackOnly },
-          req.signature,
-        );
-        const entries = req.feedbackOnly ? a.memory.entries.filter((e) => e.feedback) : a.memory.entries;
-        const listed = entries.map((e) => listedEntry(e, a.ownerId));
-        const sealed = await sealTo(recipient, new TextEncoder().encode(JSON.stringify({ entries: listed })));
-        const counts = countEntries(entries);
-        a.log.info("memory listed", { kinds: countsText(counts), feedbackOnly: req.feedbackOnly });
-        return { sealed, counts };
-      });
+      return ownerCall(
+        ctx,
+        req,
+        "ListMemory",
+        { recipientKey: bytesToHex(recipient), feedbackOnly: req.feedbackOnly },
+        async (a) => {
+          const { sealed, counts } = await sealedListing(a.memory, a.ownerId, recipient, req.feedbackOnly);
+          a.log.info("memory listed", { kinds: countsText(counts), feedbackOnly: req.feedbackOnly });
+          return { sealed, counts };
+        },
+      );
     },
 
     async forgetMemory(req, ctx) {
       const ids = entryIds(req.entryIds);
-      return pick(ctx).memoryCall(async (a) => {
-        await checkOwnerSignature(a, req.ownerId, "ForgetMemory", { entryIds: ids.join(",") }, req.signature);
+      return ownerCall(ctx, req, "ForgetMemory", { entryIds: ids.join(",") }, async (a) => {
         const found = new Set(a.memory.remove(ids).map((e) => e.id));
         const forgotten = found.size;
         if (forgotten > 0) await a.saveMemory();
@@ -175,14 +178,7 @@ export function createInstanceMemoryService(
 
     async setPatternSharing(req, ctx) {
       const sharing = requirePresent("sharing", req.sharing);
-      return pick(ctx).memoryCall(async (a) => {
-        await checkOwnerSignature(
-          a,
-          req.ownerId,
-          "SetPatternSharing",
-          { offer: sharing.offer, adopt: sharing.adopt },
-          req.signature,
-        );
+      return ownerCall(ctx, req, "SetPatternSharing", { offer: sharing.offer, adopt: sharing.adopt }, async (a) => {
         await a.setSharing({ offer: sharing.offer, adopt: sharing.adopt, setAt: new Date().toISOString() });
         a.log.info("pattern sharing set", { offer: sharing.offer, adopt: sharing.adopt });
         return { sharing: { offer: sharing.offer, adopt: sharing.adopt } };
@@ -191,14 +187,7 @@ export function createInstanceMemoryService(
 
     async shareMemory(req, ctx) {
       const ids = entryIds(req.entryIds);
-      return pick(ctx).memoryCall(async (a) => {
-        await checkOwnerSignature(
-          a,
-          req.ownerId,
-          "ShareMemory",
-          { entryIds: ids.join(","), share: req.share },
-          req.signature,
-        );
+      return ownerCall(ctx, req, "ShareMemory", { entryIds: ids.join(","), share: req.share }, async (a) => {
         const byId = new Map(a.memory.entries.map((e) => [e.id, e]));
         // Only the owner learns which ids are feedback (after the signature): feedback stays where its answer was.
         const feedback = req.share ? ids.findIndex((id) => byId.get(id)?.feedback) : -1;
@@ -225,6 +214,18 @@ export function createInstanceMemoryService(
  * conversations") and `everywhere` (every conversation of the agent reads
  * it: shared, the owner's own, or an adopted lesson; memory/walls.ts).
  */
+/**
+ * The memory as ListMemory lists it (all of it, or the feedback only),
+ * sealed to `recipient`: for the owner's signed call, and for a listing the
+ * owner confirmed in Convos (tools/confirmations/).
+ */
+export async function sealedListing(memory: Memory, ownerId: string, recipient: Uint8Array, feedbackOnly: boolean) {
+  const entries = feedbackOnly ? memory.entries.filter((e) => e.feedback) : memory.entries;
+  const listed = entries.map((e) => listedEntry(e, ownerId));
+  const sealed = await sealTo(recipient, new TextEncoder().encode(JSON.stringify({ entries: listed })));
+  return { sealed, counts: countEntries(entries) };
+}
+
 export function listedEntry(e: MemoryEntry, ownerId: string): MemoryEntry & { shared: boolean; everywhere: boolean } {
   return { ...e, shared: isShared(e, ownerId), everywhere: portable(e, ownerId) };
 }
