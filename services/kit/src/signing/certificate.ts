@@ -266,40 +266,14 @@ export async function verifyCertificate(
   const proof = cert.ownerProof?.proof;
   // The claim or clone proves the first owner; the transfers, oldest first, each owner after.
   const firstOwner = cert.transfers[0]?.fromOwnerId ?? cert.ownerId;
-  let owner: Finding;
-  if (proof?.case === "claim") {
-    const p = proof.value;
-    owner = await check("certificate.owner_proof.claim", async () => {
-      const fields = {
-        inboxId: firstOwner,
-        templateId: r.templateId,
-        inviteHash: p.inviteHash,
-        model: p.model,
-        userConfigHash: p.userConfigHash,
-        secondAgent: p.secondAgent,
-      };
-      const { address } = await deps.verifier.verify("ClaimAgent", fields, p.signature, "signature", { anyAge: true });
-      return `ClaimAgent signed by ${address}, a wallet of the owner's inbox, ${inviteNote(p.inviteHash)}`;
-    });
-  } else if (proof?.case === "clone") {
-    const p = proof.value;
-    owner = await check("certificate.owner_proof.clone", async () => {
-      const fields = {
-        inboxId: firstOwner,
-        parentInstanceId: cert.parentInstanceId,
-        templateId: r.templateId,
-        templateCreatorId: r.creatorId,
-        inviteHash: p.inviteHash,
-        directiveHash: p.directiveHash,
-        carry: p.carry,
-        configHash: p.configHash,
-      };
-      const { address } = await deps.verifier.verify("CloneAgent", fields, p.signature, "signature", { anyAge: true });
-      return `CloneAgent of ${cert.parentInstanceId} signed by ${address}, a wallet of the owner's inbox, ${inviteNote(p.inviteHash)}`;
-    });
-  } else {
-    owner = { ok: true, by: "pool", detail: "claimed in a session: no owner signature, the pool's word only" };
-  }
+  const signed = ownerSigned(cert, r, firstOwner);
+  let owner: Finding = signed
+    ? await check(signed.field, async () => {
+        const { operation, fields, proof: p } = signed;
+        const { address } = await deps.verifier.verify(operation, fields, p.signature, "signature", { anyAge: true });
+        return `${signed.named} signed by ${address}, a wallet of the owner's inbox, ${inviteNote(p.inviteHash)}`;
+      })
+    : { ok: true, by: "pool", detail: "claimed in a session: no owner signature, the pool's word only" };
   if (cert.transfers.length > 0) {
     const handed = await check("certificate.transfers", () => checkTransfers(cert, deps.verifier));
     owner = {
@@ -327,6 +301,51 @@ export async function verifyCertificate(
     ...(parent ? { parent } : {}),
     problems,
   };
+}
+
+/**
+ * What the first owner signed to have the agent, by the certificate's proof:
+ * a claim's ClaimAgent or a clone's CloneAgent, with the fields signed and how
+ * a finding names it; none for a claim in a session.
+ */
+function ownerSigned(cert: AgentCertificate, r: NonNullable<AgentCertificate["release"]>, firstOwner: string) {
+  const proof = cert.ownerProof?.proof;
+  switch (proof?.case) {
+    case "claim":
+      return {
+        field: "certificate.owner_proof.claim",
+        operation: "ClaimAgent" as const,
+        named: "ClaimAgent",
+        proof: proof.value,
+        fields: {
+          inboxId: firstOwner,
+          templateId: r.templateId,
+          inviteHash: proof.value.inviteHash,
+          model: proof.value.model,
+          userConfigHash: proof.value.userConfigHash,
+          secondAgent: proof.value.secondAgent,
+        },
+      };
+    case "clone":
+      return {
+        field: "certificate.owner_proof.clone",
+        operation: "CloneAgent" as const,
+        named: `CloneAgent of ${cert.parentInstanceId}`,
+        proof: proof.value,
+        fields: {
+          inboxId: firstOwner,
+          parentInstanceId: cert.parentInstanceId,
+          templateId: r.templateId,
+          templateCreatorId: r.creatorId,
+          inviteHash: proof.value.inviteHash,
+          directiveHash: proof.value.directiveHash,
+          carry: proof.value.carry,
+          configHash: proof.value.configHash,
+        },
+      };
+    default:
+      return undefined;
+  }
 }
 
 /**
