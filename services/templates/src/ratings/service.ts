@@ -166,9 +166,7 @@ export function createRatingServices(deps: RatingDeps): {
         { reviewerId: req.reviewerId, answer },
         req.signature,
         async (tx, _t, at) => {
-          const review = await ratingOf(tx, template.id, req.reviewerId);
-          if (!review || review.removed_at !== null || review.review === "")
-            throw notFound(`review of template ${template.id} by ${req.reviewerId}`);
+          await shownReview(tx, template.id, req.reviewerId);
           const answered = await putAnswer(tx, { templateId: template.id, reviewerId: req.reviewerId, answer, at });
           if (!answered) throw alreadyExists("you answered this review already: a review is answered once");
           return answered;
@@ -184,9 +182,7 @@ export function createRatingServices(deps: RatingDeps): {
       const reason = requireString("reason", req.reason.trim(), { min: 1, max: 1_000 });
       const em = deps.em.fork();
       const template = await visibleTemplate(em, deps.operators, req.templateId, reporter);
-      const review = await ratingOf(em, template.id, req.reviewerId);
-      if (!review || review.removed_at !== null || review.review === "")
-        throw notFound(`review of template ${template.id} by ${req.reviewerId}`);
+      await shownReview(em, template.id, req.reviewerId);
       const filed = await fileReviewReport(em, {
         templateId: template.id,
         reviewerId: req.reviewerId,
@@ -242,4 +238,12 @@ export function createRatingServices(deps: RatingDeps): {
     },
   };
   return { ratings, curation };
+}
+
+/** The review as the store shows it (written, not removed): what may be answered or reported; else NOT_FOUND. */
+async function shownReview(em: EntityManager, templateId: string, reviewerId: string) {
+  const review = await ratingOf(em, templateId, reviewerId);
+  if (!review || review.removed_at !== null || review.review === "")
+    throw notFound(`review of template ${templateId} by ${reviewerId}`);
+  return review;
 }
