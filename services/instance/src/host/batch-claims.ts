@@ -22,6 +22,7 @@ import {
   InstanceAttestOutcomeSchema,
   InstanceConfigureOutcomeSchema,
   JoinConversationsResponseSchema,
+  type InstanceCallError,
   type AttestInstancesRequest,
   type ConfigureInstancesRequest,
   type InstanceAttestOutcome,
@@ -36,6 +37,12 @@ import { INSTANCE_ID_PATTERN } from "../platform/workspace.js";
 
 /** As the single call's logging interceptor: these codes are the host's faults, the rest the caller's or the agent's refusals. */
 const HOST_FAULTS = new Set<Code>([Code.Unknown, Code.Internal, Code.DataLoss]);
+
+/** One agent's part of a batch: its success, or its refusal as its own call's error. */
+type Outcome<C extends string, V> = {
+  instanceId: string;
+  outcome: { case: C; value: V } | { case: "error"; value: InstanceCallError };
+};
 
 export interface HostClaimsOptions {
   /** The agent of that id on this host. */
@@ -72,10 +79,7 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
     instanceId: string,
     success: C,
     run: () => Promise<V>,
-  ): Promise<{
-    instanceId: string;
-    outcome: { case: C; value: V } | { case: "error"; value: ReturnType<typeof refusal> };
-  }> {
+  ): Promise<Outcome<C, V>> {
     try {
       return { instanceId, outcome: { case: success, value: await run() } };
     } catch (err) {
@@ -83,36 +87,42 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
     }
   }
 
-  /** A batch answered once every outcome is in (configure, attest): how many came out `success` is logged. */
-  async function allOf<O extends { outcome: { case: string | undefined } }>(
-    success: string,
-    pending: Promise<O>[],
+  /**
+   * A batch answered once every outcome is in (configure, attest): the
+   * targets checked, each agent's `run` as its outcome (`wrap` makes it the
+   * message), in the order asked; how many came out `success` is logged.
+   */
+  async function allOf<R extends { instanceId: string }, C extends string, V, O>(
+    procedure: string,
+    success: C,
+    items: R[],
+    run: (agent: Agent, item: R) => Promise<V>,
+    wrap: (outcome: Outcome<C, V>) => O,
   ): Promise<{ outcomes: O[] }> {
-    const outcomes = await Promise.all(pending);
-    const succeeded = outcomes.filter((o) => o.outcome.case === success).length;
-    opts.log.info(`instances ${success}`, { asked: outcomes.length, [success]: succeeded });
-    return { outcomes };
+    checkTargets(
+      "instances",
+      items.map((r) => r.instanceId),
+    );
+    const settled = await Promise.all(
+      items.map((r) => outcomeOf(procedure, r.instanceId, success, () => run(agent(r.instanceId), r))),
+    );
+    const succeeded = settled.filter((o) => o.outcome.case === success).length;
+    opts.log.info(`instances ${success}`, { asked: settled.length, [success]: succeeded });
+    return { outcomes: settled.map(wrap) };
   }
 
   return {
-    async configureInstances(req) {
-      checkTargets(
-        "instances",
-        req.instances.map((r) => r.instanceId),
-      );
-      return allOf(
+    configureInstances: (req) =>
+      allOf(
+        "ConfigureInstances",
         "configured",
-        req.instances.map(async (r) =>
-          create(
-            InstanceConfigureOutcomeSchema,
-            await outcomeOf("ConfigureInstances", r.instanceId, "configured", async () => {
-              await agent(r.instanceId).configure(r);
-              return {};
-            }),
-          ),
-        ),
-      );
-    },
+        req.instances,
+        async (a, r) => {
+          await a.configure(r);
+          return {};
+        },
+        (o) => create(InstanceConfigureOutcomeSchema, o),
+      ),
 
     async *joinConversations(req, signal) {
       checkTargets(
@@ -132,24 +142,15 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
       );
     },
 
-    async attestInstances(req) {
-      checkTargets(
-        "instances",
-        req.instances.map((r) => r.instanceId),
-      );
-      return allOf(
+    attestInstances: (req) =>
+      allOf(
+        "AttestInstances",
         "attested",
-        req.instances.map(async (r) =>
-          create(
-            InstanceAttestOutcomeSchema,
-            // An item without its request is what the single call gets with an empty body.
-            await outcomeOf("AttestInstances", r.instanceId, "attested", () =>
-              agent(r.instanceId).attest(r.attest ?? create(AttestRequestSchema)),
-            ),
-          ),
-        ),
-      );
-    },
+        req.instances,
+        // An item without its request is what the single call gets with an empty body.
+        (a, r) => a.attest(r.attest ?? create(AttestRequestSchema)),
+        (o) => create(InstanceAttestOutcomeSchema, o),
+      ),
   };
 }
 
