@@ -15,8 +15,8 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { invalidArgument, requirePresent } from "@convos-pool/kit/content";
 import { bytesToHex, sha256 } from "viem";
-import { ownerSignedCall, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
-import { askAgent, type InstanceRuntime } from "../hosts/runtime.js";
+import { ownerSignedRelay, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
+import type { InstanceRuntime } from "../hosts/runtime.js";
 
 /** At most this many contacts removed in one call (address_book_service.proto). */
 const MAX_REMOVE_IDS = 100;
@@ -26,14 +26,12 @@ export interface AddressBookServiceDeps extends OwnerCallDeps {
 }
 
 export function createAddressBookService(deps: AddressBookServiceDeps): ServiceImpl<typeof AddressBookService> {
-  const signedCall = ownerSignedCall(deps);
+  const relay = ownerSignedRelay(deps, (ref) => deps.runtime.addressBook(ref));
   return {
     async listContacts(req, ctx) {
       const key = recipientKey(req.recipientKey);
-      const fields = { recipientKey: bytesToHex(key) };
-      const { ref, ownerId } = await signedCall(req.instanceId, ctx, "ListContacts", fields, req.ownerSignature);
-      const agent = deps.runtime.addressBook(ref);
-      const res = await askAgent("the listing", () =>
+      const signed = { operation: "ListContacts", fields: { recipientKey: bytesToHex(key) } } as const;
+      const res = await relay(req, ctx, signed, "the listing", (agent, ownerId) =>
         agent.client.listContacts({ ownerId, recipientKey: key, signature: req.ownerSignature }, agent.options),
       );
       return { sealed: res.sealed, count: res.count };
@@ -43,10 +41,8 @@ export function createAddressBookService(deps: AddressBookServiceDeps): ServiceI
       const sealed = requirePresent("sealed", req.sealed);
       if (sealed.ciphertext.length === 0)
         throw invalidArgument("sealed.ciphertext", "required: a contact sealed to the agent's memory key");
-      const fields = { sealedDigest: sha256(sealed.ciphertext) };
-      const { ref, ownerId } = await signedCall(req.instanceId, ctx, "SaveContact", fields, req.ownerSignature);
-      const agent = deps.runtime.addressBook(ref);
-      const res = await askAgent("the contact", () =>
+      const signed = { operation: "SaveContact", fields: { sealedDigest: sha256(sealed.ciphertext) } } as const;
+      const res = await relay(req, ctx, signed, "the contact", (agent, ownerId) =>
         agent.client.saveContact({ ownerId, sealed, signature: req.ownerSignature }, agent.options),
       );
       return { contactId: res.contactId, replacedId: res.replacedId };
@@ -55,10 +51,8 @@ export function createAddressBookService(deps: AddressBookServiceDeps): ServiceI
     async removeContacts(req, ctx) {
       if (req.contactIds.length === 0 || req.contactIds.length > MAX_REMOVE_IDS)
         throw invalidArgument("contact_ids", `1 to ${MAX_REMOVE_IDS} contact ids, not ${req.contactIds.length}`);
-      const fields = { contactIds: req.contactIds.join(",") };
-      const { ref, ownerId } = await signedCall(req.instanceId, ctx, "RemoveContacts", fields, req.ownerSignature);
-      const agent = deps.runtime.addressBook(ref);
-      const res = await askAgent("removing contacts", () =>
+      const signed = { operation: "RemoveContacts", fields: { contactIds: req.contactIds.join(",") } } as const;
+      const res = await relay(req, ctx, signed, "removing contacts", (agent, ownerId) =>
         agent.client.removeContacts(
           { ownerId, contactIds: req.contactIds, signature: req.ownerSignature },
           agent.options,

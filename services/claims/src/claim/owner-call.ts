@@ -14,6 +14,7 @@ import type { OperationFields, SignatureVerifier, SignedOperation } from "@convo
 import { callersLiveAgent } from "./policy.js";
 import { proveOwned, requireOwnerSignature } from "./proof.js";
 import { agentForFlow, type FlowAgent } from "./sql.js";
+import { askAgent } from "../hosts/runtime.js";
 
 /** What an owner's signed call to their agent needs here. */
 export interface OwnerCallDeps {
@@ -36,7 +37,7 @@ export function ownersAgent(deps: Pick<OwnerCallDeps, "em">) {
  * theirs over these fields (proveOwned; anyone else's: NOT_FOUND), and its
  * nonce is spent here, before the agent is asked. The agent, and its owner.
  */
-export function ownerSignedCall(deps: OwnerCallDeps) {
+function ownerSignedCall(deps: OwnerCallDeps) {
   const owned = ownersAgent(deps);
   return async (
     instanceId: string,
@@ -55,3 +56,23 @@ export function ownerSignedCall(deps: OwnerCallDeps) {
 
 /** The key an answer is sealed to for the owner: an X25519 public key, checked as the agent checks it. */
 export { recipientKey } from "@convos-pool/kit/signing";
+
+/**
+ * The owner's signed call relayed: checked as ownerSignedCall checks it, then
+ * put to the agent `agentOf` reaches by `ask` (askAgent: a refusal names
+ * `what`, a host that did not answer is UNAVAILABLE).
+ */
+export function ownerSignedRelay<A>(deps: OwnerCallDeps, agentOf: (ref: FlowAgent & { ownerId: string }) => A) {
+  const signedCall = ownerSignedCall(deps);
+  return async <T>(
+    req: { instanceId: string; ownerSignature?: Signature | undefined },
+    ctx: HandlerContext,
+    signed: { operation: SignedOperation; fields: OperationFields },
+    what: string,
+    ask: (agent: A, ownerId: string) => Promise<T>,
+  ): Promise<T> => {
+    const { ref, ownerId } = await signedCall(req.instanceId, ctx, signed.operation, signed.fields, req.ownerSignature);
+    const agent = agentOf(ref);
+    return askAgent(what, () => ask(agent, ownerId));
+  };
+}

@@ -9,14 +9,12 @@
 // agent), and, but for GetMemoryKey, signed (owner_signature), whose nonce is
 // spent here before the agent is asked, so a signature reaches it once.
 
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import type { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
-import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { invalidArgument, requirePresent } from "@convos-pool/kit/content";
-import type { OperationFields, SignedOperation } from "@convos-pool/kit/signing";
 import { bytesToHex, sha256 } from "viem";
-import { ownersAgent, ownerSignedCall, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
-import { askAgent, type InstanceMemoryCall, type InstanceRuntime } from "../hosts/runtime.js";
+import { ownersAgent, ownerSignedRelay, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
+import { askAgent, type InstanceRuntime } from "../hosts/runtime.js";
 
 /** At most this many entries forgotten, or shared, in one call (agent_memory_service.proto). */
 const MAX_ENTRY_IDS = 100;
@@ -33,31 +31,13 @@ export interface AgentMemoryServiceDeps extends OwnerCallDeps {
 
 export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceImpl<typeof AgentMemoryService> {
   const ownersAgentOf = ownersAgent(deps);
-  const ownerSigned = ownerSignedCall(deps);
-
-  /** The owner's signature, checked and its nonce spent; then the agent, asked. */
-  async function signedCall(
-    instanceId: string,
-    ctx: HandlerContext,
-    operation: SignedOperation,
-    fields: OperationFields,
-    signature: Signature | undefined,
-  ): Promise<{ agent: InstanceMemoryCall; ownerId: string }> {
-    const { ref, ownerId } = await ownerSigned(instanceId, ctx, operation, fields, signature);
-    return { agent: deps.runtime.memory(ref), ownerId };
-  }
+  const relay = ownerSignedRelay(deps, (ref) => deps.runtime.memory(ref));
 
   return {
     async exportMemory(req, ctx) {
       const key = recipientKey(req.recipientKey);
-      const { agent, ownerId } = await signedCall(
-        req.instanceId,
-        ctx,
-        "ExportMemory",
-        { recipientKey: bytesToHex(key) },
-        req.ownerSignature,
-      );
-      const res = await askAgent("the export", () =>
+      const signed = { operation: "ExportMemory", fields: { recipientKey: bytesToHex(key) } } as const;
+      const res = await relay(req, ctx, signed, "the export", (agent, ownerId) =>
         agent.client.exportMemory({ ownerId, recipientKey: key, signature: req.ownerSignature }, agent.options),
       );
       return { sealed: res.sealed, counts: res.counts, secretsStripped: res.secretsStripped };
@@ -74,14 +54,8 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
       const sealed = requirePresent("sealed", req.sealed);
       if (sealed.ciphertext.length === 0)
         throw invalidArgument("sealed.ciphertext", "required: an agent-memory file sealed to the agent's memory key");
-      const { agent, ownerId } = await signedCall(
-        req.instanceId,
-        ctx,
-        "ImportMemory",
-        { sealedDigest: sha256(sealed.ciphertext) },
-        req.ownerSignature,
-      );
-      const res = await askAgent("the import", () =>
+      const signed = { operation: "ImportMemory", fields: { sealedDigest: sha256(sealed.ciphertext) } } as const;
+      const res = await relay(req, ctx, signed, "the import", (agent, ownerId) =>
         agent.client.importMemory({ ownerId, sealed, signature: req.ownerSignature }, agent.options),
       );
       return { added: res.added, duplicates: res.duplicates, skipped: res.skipped, secretsMissing: res.secretsMissing };
@@ -90,8 +64,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     async listMemory(req, ctx) {
       const key = recipientKey(req.recipientKey);
       const fields = { recipientKey: bytesToHex(key), feedbackOnly: req.feedbackOnly };
-      const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ListMemory", fields, req.ownerSignature);
-      const res = await askAgent("the listing", () =>
+      const res = await relay(req, ctx, { operation: "ListMemory", fields }, "the listing", (agent, ownerId) =>
         agent.client.listMemory(
           { ownerId, recipientKey: key, feedbackOnly: req.feedbackOnly, signature: req.ownerSignature },
           agent.options,
@@ -102,14 +75,8 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
 
     async forgetMemory(req, ctx) {
       entryIdCount(req.entryIds);
-      const { agent, ownerId } = await signedCall(
-        req.instanceId,
-        ctx,
-        "ForgetMemory",
-        { entryIds: req.entryIds.join(",") },
-        req.ownerSignature,
-      );
-      const res = await askAgent("forgetting", () =>
+      const signed = { operation: "ForgetMemory", fields: { entryIds: req.entryIds.join(",") } } as const;
+      const res = await relay(req, ctx, signed, "forgetting", (agent, ownerId) =>
         agent.client.forgetMemory({ ownerId, entryIds: req.entryIds, signature: req.ownerSignature }, agent.options),
       );
       return { forgotten: res.forgotten, notFound: res.notFound };
@@ -118,23 +85,21 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     async setPatternSharing(req, ctx) {
       const sharing = requirePresent("sharing", req.sharing);
       const fields = { offer: sharing.offer, adopt: sharing.adopt };
-      const { agent, ownerId } = await signedCall(req.instanceId, ctx, "SetPatternSharing", fields, req.ownerSignature);
-      const res = await askAgent("the sharing choice", () =>
-        agent.client.setPatternSharing({ ownerId, sharing, signature: req.ownerSignature }, agent.options),
+      const res = await relay(
+        req,
+        ctx,
+        { operation: "SetPatternSharing", fields },
+        "the sharing choice",
+        (agent, ownerId) =>
+          agent.client.setPatternSharing({ ownerId, sharing, signature: req.ownerSignature }, agent.options),
       );
       return { sharing: res.sharing };
     },
 
     async shareMemory(req, ctx) {
       entryIdCount(req.entryIds);
-      const { agent, ownerId } = await signedCall(
-        req.instanceId,
-        ctx,
-        "ShareMemory",
-        { entryIds: req.entryIds.join(","), share: req.share },
-        req.ownerSignature,
-      );
-      const res = await askAgent("sharing", () =>
+      const fields = { entryIds: req.entryIds.join(","), share: req.share };
+      const res = await relay(req, ctx, { operation: "ShareMemory", fields }, "sharing", (agent, ownerId) =>
         agent.client.shareMemory(
           { ownerId, entryIds: req.entryIds, share: req.share, signature: req.ownerSignature },
           agent.options,
