@@ -186,40 +186,30 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     // The public entry first (no new work comes in), the XMTP node last.
     for (const s of started.reverse()) await s.close();
   };
+  /** A service started, closed with the pool in the reverse order. */
+  const up = async <S extends { close(): Promise<void> }>(starting: Promise<S>): Promise<S> => {
+    const service = await starting;
+    started.push(service);
+    return service;
+  };
+  /** Where a local stand-in listens (its port, or its default), and its log. */
+  const local = (service: string, port: number) => ({ host, port, log: log.child({ service }) });
   try {
     const xmtpMetricsUrl = xmtp.metricsUrl;
     if (!xmtpMetricsUrl) throw new Error("the XMTP node serves no metrics, though the pool gave it a metrics port");
     // A local chain for agents' wallets, kept in the data directory; its faucet funds each new wallet.
-    const chain = await startLocalChain({
-      host,
-      port: opts.chainPort ?? DEFAULT_CHAIN_PORT,
-      stateFile: join(opts.dataDir, "chain", "state.json"),
-      log: log.child({ service: "chain" }),
-    });
-    started.push(chain);
+    const chain = await up(
+      startLocalChain({
+        ...local("chain", opts.chainPort ?? DEFAULT_CHAIN_PORT),
+        stateFile: join(opts.dataDir, "chain", "state.json"),
+      }),
+    );
     // SMTP for agents' mailboxes: the ones the claims service's mailbox provider makes (claims/mailboxes).
     const mailboxes = new Maildirs(join(opts.dataDir, "claims", "mailboxes"));
-    const mail = await startLocalMail({
-      mailboxes,
-      host,
-      port: opts.mailPort ?? DEFAULT_MAIL_PORT,
-      log: log.child({ service: "mail" }),
-    });
-    started.push(mail);
-    const pop3 = await startLocalPop3({
-      mailboxes,
-      host,
-      port: opts.pop3Port ?? DEFAULT_POP3_PORT,
-      log: log.child({ service: "pop3" }),
-    });
-    started.push(pop3);
+    const mail = await up(startLocalMail({ mailboxes, ...local("mail", opts.mailPort ?? DEFAULT_MAIL_PORT) }));
+    const pop3 = await up(startLocalPop3({ mailboxes, ...local("pop3", opts.pop3Port ?? DEFAULT_POP3_PORT) }));
     // Telnyx stands in locally: numbers text each other, and a person's "phone" can text an agent.
-    const sms = await startLocalSms({
-      host,
-      port: opts.smsPort ?? DEFAULT_SMS_PORT,
-      log: log.child({ service: "sms" }),
-    });
-    started.push(sms);
+    const sms = await up(startLocalSms(local("sms", opts.smsPort ?? DEFAULT_SMS_PORT)));
     // Signatures are checked against the XMTP network: the local node here.
     const resolver = await XmtpInboxResolver.connect({ apiUrl: xmtp.url });
     // Templates push instruction updates to claims, and claims read templates:
@@ -228,98 +218,103 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     // Templates ask lineage whether an owner's agent answered others (ratings), and lineage asks
     // templates who created a template: the lineage service's address is fixed first too.
     const lineagePort = await freePort(host);
-    const templates = await startTemplateService({
-      sync: { claimsUrl: `http://${host}:${claimsPort}` },
-      lineageUrl: `http://${host}:${lineagePort}`,
-      ...(opts.rolloutWatchIntervalMs !== undefined ? { watch: { intervalMs: opts.rolloutWatchIntervalMs } } : {}),
-      resolver,
-      databaseUrl: opts.templatesDatabaseUrl,
-      embeddedDir: join(opts.dataDir, "templates"),
-      credentials: credentials.templates,
-      ...(opts.limits ? { limits: opts.limits } : {}),
-      operators: opts.operators,
-      models: opts.models,
-      log: log.child({ service: "templates" }),
-    });
-    started.push(templates);
+    const templates = await up(
+      startTemplateService({
+        sync: { claimsUrl: `http://${host}:${claimsPort}` },
+        lineageUrl: `http://${host}:${lineagePort}`,
+        ...(opts.rolloutWatchIntervalMs !== undefined ? { watch: { intervalMs: opts.rolloutWatchIntervalMs } } : {}),
+        resolver,
+        databaseUrl: opts.templatesDatabaseUrl,
+        embeddedDir: join(opts.dataDir, "templates"),
+        credentials: credentials.templates,
+        ...(opts.limits ? { limits: opts.limits } : {}),
+        operators: opts.operators,
+        models: opts.models,
+        log: log.child({ service: "templates" }),
+      }),
+    );
     // Lineage: fed by the claims service's outbox, read through the gateway.
-    const lineage = await startLineageService({
-      host,
-      port: lineagePort,
-      databaseUrl: opts.lineageDatabaseUrl,
-      embeddedDir: join(opts.dataDir, "lineage"),
-      credentials: credentials.lineage,
-      templatesUrl: templates.url,
-      resolver,
-      ...(opts.patternQuorum ? { patternQuorum: opts.patternQuorum } : {}),
-      log: log.child({ service: "lineage" }),
-    });
-    started.push(lineage);
+    const lineage = await up(
+      startLineageService({
+        host,
+        port: lineagePort,
+        databaseUrl: opts.lineageDatabaseUrl,
+        embeddedDir: join(opts.dataDir, "lineage"),
+        credentials: credentials.lineage,
+        templatesUrl: templates.url,
+        resolver,
+        ...(opts.patternQuorum ? { patternQuorum: opts.patternQuorum } : {}),
+        log: log.child({ service: "lineage" }),
+      }),
+    );
     // The keys service: the only holder of the seed every agent's wallet derives from, kept in the
     // data directory (recoverable: docs/security.md, "Agents' keys"); it releases each agent's key
     // to the host the claims service places it on, and to no other.
-    const keys = await startKeysService({
-      host,
-      claimsUrl: `http://${host}:${claimsPort}`,
-      masterSeed: await localSecret(opts.dataDir, "master-seed"),
-      credentials: credentials.keys,
-      log: log.child({ service: "keys" }),
-    });
-    started.push(keys);
+    const keys = await up(
+      startKeysService({
+        host,
+        claimsUrl: `http://${host}:${claimsPort}`,
+        masterSeed: await localSecret(opts.dataDir, "master-seed"),
+        credentials: credentials.keys,
+        log: log.child({ service: "keys" }),
+      }),
+    );
     // The claims service before the hosts: a host restoring its agents asks the keys service for
     // their keys, which asks the claims service where each runs (and at a new address, the claims
     // service's warm pool adopts them there first).
-    const claims = await startClaimsService({
-      host,
-      port: claimsPort,
-      databaseUrl: opts.claimsDatabaseUrl,
-      embeddedDir: join(opts.dataDir, "claims", "db"),
-      dataDir: join(opts.dataDir, "claims"),
-      credentials: credentials.claims,
-      ...(opts.limits ? { limits: opts.limits } : {}),
-      budget,
-      templatesUrl: templates.url,
-      secretsKey: await localSecret(opts.dataDir, "secrets-key"),
-      pool: {
-        hostUrls: [hostUrl, ...(secondUrl ? [secondUrl] : []), ...(openclawUrl ? [openclawUrl] : [])],
-        target: opts.warmInstances ?? 3,
-        lostAfterSeconds: opts.hostLostAfterSeconds ?? 60,
-      },
-      lineageUrl: lineage.url,
-      chain: { rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey },
-      // Owners' signatures (pinning) are checked against the XMTP network too.
-      resolver,
-      log: log.child({ service: "claims" }),
-    });
-    started.push(claims);
+    const claims = await up(
+      startClaimsService({
+        host,
+        port: claimsPort,
+        databaseUrl: opts.claimsDatabaseUrl,
+        embeddedDir: join(opts.dataDir, "claims", "db"),
+        dataDir: join(opts.dataDir, "claims"),
+        credentials: credentials.claims,
+        ...(opts.limits ? { limits: opts.limits } : {}),
+        budget,
+        templatesUrl: templates.url,
+        secretsKey: await localSecret(opts.dataDir, "secrets-key"),
+        pool: {
+          hostUrls: [hostUrl, ...(secondUrl ? [secondUrl] : []), ...(openclawUrl ? [openclawUrl] : [])],
+          target: opts.warmInstances ?? 3,
+          lostAfterSeconds: opts.hostLostAfterSeconds ?? 60,
+        },
+        lineageUrl: lineage.url,
+        chain: { rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey },
+        // Owners' signatures (pinning) are checked against the XMTP network too.
+        resolver,
+        log: log.child({ service: "claims" }),
+      }),
+    );
     // Agents: one host process runs them all, each with its key from the keys service.
-    const instances = await startInstanceHost({
-      host,
-      xmtpApiUrl: xmtp.url,
-      keysUrl: keys.url,
-      dataDir: join(opts.dataDir, "instances"),
-      port: Number(new URL(hostUrl).port),
-      credentials: hostCredentials(credentials, hostUrl),
-      // Each claimed agent's sealed state goes to the claims service as it changes (docs/scaling.md).
-      vaultUrl: `http://${host}:${claimsPort}`,
-      // Agents whose owners opt in offer and adopt lessons there (docs/patterns.md).
-      patternPoolUrl: lineage.url,
-      // Each agent's signed day of counts goes there too (docs/signals.md), and its state marks (docs/scaling.md).
-      signalsUrl: lineage.url,
-      stateMarksUrl: lineage.url,
-      ...(opts.signalsIntervalMs !== undefined ? { signalsIntervalMs: opts.signalsIntervalMs } : {}),
-      ...(opts.llm ? { llm: opts.llm } : {}),
-      tools: {
-        mail: { smtpUrl: mail.url, pop3Url: pop3.url },
-        // Its agents' payments signed by the claims service, where their keys are (docs/security.md).
-        chain: { rpcUrl: chain.rpcUrl, signerUrl: `http://${host}:${claimsPort}` },
-        sms: { apiUrl: sms.url, apiKey: sms.apiKey, webhookPublicKey: sms.webhookPublicKey, webhookHost: host },
-        ...(opts.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.approvalTimeoutMs } : {}),
-        ...(opts.mailPollMs !== undefined ? { mailPollMs: opts.mailPollMs } : {}),
-      },
-      log: log.child({ service: "instance-host" }),
-    });
-    started.push(instances);
+    const instances = await up(
+      startInstanceHost({
+        host,
+        xmtpApiUrl: xmtp.url,
+        keysUrl: keys.url,
+        dataDir: join(opts.dataDir, "instances"),
+        port: Number(new URL(hostUrl).port),
+        credentials: hostCredentials(credentials, hostUrl),
+        // Each claimed agent's sealed state goes to the claims service as it changes (docs/scaling.md).
+        vaultUrl: `http://${host}:${claimsPort}`,
+        // Agents whose owners opt in offer and adopt lessons there (docs/patterns.md).
+        patternPoolUrl: lineage.url,
+        // Each agent's signed day of counts goes there too (docs/signals.md), and its state marks (docs/scaling.md).
+        signalsUrl: lineage.url,
+        stateMarksUrl: lineage.url,
+        ...(opts.signalsIntervalMs !== undefined ? { signalsIntervalMs: opts.signalsIntervalMs } : {}),
+        ...(opts.llm ? { llm: opts.llm } : {}),
+        tools: {
+          mail: { smtpUrl: mail.url, pop3Url: pop3.url },
+          // Its agents' payments signed by the claims service, where their keys are (docs/security.md).
+          chain: { rpcUrl: chain.rpcUrl, signerUrl: `http://${host}:${claimsPort}` },
+          sms: { apiUrl: sms.url, apiKey: sms.apiKey, webhookPublicKey: sms.webhookPublicKey, webhookHost: host },
+          ...(opts.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.approvalTimeoutMs } : {}),
+          ...(opts.mailPollMs !== undefined ? { mailPollMs: opts.mailPollMs } : {}),
+        },
+        log: log.child({ service: "instance-host" }),
+      }),
+    );
     // A second pool host, in a process of its own, its agents' keys from the same keys service (docs/running.md).
     const second =
       secondUrl !== undefined
@@ -395,29 +390,30 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     claims.pool?.kick();
     const signInDir = join(opts.dataDir, "sign-in-inbox");
     await mkdir(signInDir, { recursive: true, mode: 0o700 });
-    const gateway = await startGateway({
-      port: opts.port ?? 8080,
-      host,
-      publicUrls: opts.publicUrls,
-      templatesUrl: templates.url,
-      claimsUrl: claims.url,
-      lineageUrl: lineage.url,
-      credentials: credentials.gateway,
-      ...(opts.limits ? { limits: opts.limits } : {}),
-      sessionSecret: await localSecret(opts.dataDir, "session-secret"),
-      ...(opts.webDir ? { webDir: opts.webDir } : {}),
-      resolver,
-      databaseUrl: opts.gatewayDatabaseUrl,
-      embeddedDir: join(opts.dataDir, "gateway"),
-      // Sign in with Convos: the pool's sign-in inbox on the local node, one installation kept across restarts.
-      signInInbox: {
-        apiUrl: xmtp.url,
-        privateKey: `0x${await localSecret(opts.dataDir, "sign-in-key")}`,
-        dbPath: join(signInDir, "xmtp.db3"),
-      },
-      log: log.child({ service: "gateway" }),
-    });
-    started.push(gateway);
+    const gateway = await up(
+      startGateway({
+        port: opts.port ?? 8080,
+        host,
+        publicUrls: opts.publicUrls,
+        templatesUrl: templates.url,
+        claimsUrl: claims.url,
+        lineageUrl: lineage.url,
+        credentials: credentials.gateway,
+        ...(opts.limits ? { limits: opts.limits } : {}),
+        sessionSecret: await localSecret(opts.dataDir, "session-secret"),
+        ...(opts.webDir ? { webDir: opts.webDir } : {}),
+        resolver,
+        databaseUrl: opts.gatewayDatabaseUrl,
+        embeddedDir: join(opts.dataDir, "gateway"),
+        // Sign in with Convos: the pool's sign-in inbox on the local node, one installation kept across restarts.
+        signInInbox: {
+          apiUrl: xmtp.url,
+          privateKey: `0x${await localSecret(opts.dataDir, "sign-in-key")}`,
+          dbPath: join(signInDir, "xmtp.db3"),
+        },
+        log: log.child({ service: "gateway" }),
+      }),
+    );
     let closing: Promise<void> | undefined;
     return {
       gatewayUrl: gateway.url,
