@@ -8,6 +8,8 @@ import type { TrustLevel } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
 import type { Permissions } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
+import type { SealedBox } from "./memory_pb.js";
+import { file_convos_pool_v1_memory } from "./memory_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/confirmation_service.proto.
  */
 export const file_convos_pool_v1_confirmation_service: GenFile = /*@__PURE__*/
-  fileDesc("Ciljb252b3MvcG9vbC92MS9jb25maXJtYXRpb25fc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEi+gEKEENvbmZpcm1hdGlvblN0ZXASSQoPYW5zd2VyX2FwcHJvdmFsGAEgASgLMi4uY29udm9zLnBvb2wudjEuQ29uZmlybWF0aW9uU3RlcEFuc3dlckFwcHJvdmFsSAASSAoPc2V0X3RydXN0X2xldmVsGAIgASgLMi0uY29udm9zLnBvb2wudjEuQ29uZmlybWF0aW9uU3RlcFNldFRydXN0TGV2ZWxIABJJCg9zZXRfcGVybWlzc2lvbnMYAyABKAsyLi5jb252b3MucG9vbC52MS5Db25maXJtYXRpb25TdGVwU2V0UGVybWlzc2lvbnNIAEIGCgRzdGVwIkYKHkNvbmZpcm1hdGlvblN0ZXBBbnN3ZXJBcHByb3ZhbBITCgtxdWVzdGlvbl9pZBgBIAEoCRIPCgdhcHByb3ZlGAIgASgIIm8KHUNvbmZpcm1hdGlvblN0ZXBTZXRUcnVzdExldmVsEi8KC3RydXN0X2xldmVsGAEgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIdChVkYWlseV9zcGVuZF9saW1pdF93ZWkYAiABKAkiUgoeQ29uZmlybWF0aW9uU3RlcFNldFBlcm1pc3Npb25zEjAKC3Blcm1pc3Npb25zGAEgASgLMhsuY29udm9zLnBvb2wudjEuUGVybWlzc2lvbnMi7QEKDENvbmZpcm1hdGlvbhIKCgJpZBgBIAEoCRIuCgRzdGVwGAIgASgLMiAuY29udm9zLnBvb2wudjEuQ29uZmlybWF0aW9uU3RlcBIOCgZkaWdlc3QYAyABKAkSDAoEY29kZRgEIAEoCRIRCglzdGF0ZW1lbnQYBSABKAkSMAoFc3RhdGUYBiABKA4yIS5jb252b3MucG9vbC52MS5Db25maXJtYXRpb25TdGF0ZRIOCgZkZXRhaWwYByABKAkSLgoKZXhwaXJlc19hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiXQoWQXNrQ29uZmlybWF0aW9uUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIuCgRzdGVwGAIgASgLMiAuY29udm9zLnBvb2wudjEuQ29uZmlybWF0aW9uU3RlcCJNChdBc2tDb25maXJtYXRpb25SZXNwb25zZRIyCgxjb25maXJtYXRpb24YASABKAsyHC5jb252b3MucG9vbC52MS5Db25maXJtYXRpb24iOQoWR2V0Q29uZmlybWF0aW9uUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIKCgJpZBgCIAEoCSJNChdHZXRDb25maXJtYXRpb25SZXNwb25zZRIyCgxjb25maXJtYXRpb24YASABKAsyHC5jb252b3MucG9vbC52MS5Db25maXJtYXRpb24q1wEKEUNvbmZpcm1hdGlvblN0YXRlEiIKHkNPTkZJUk1BVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEh4KGkNPTkZJUk1BVElPTl9TVEFURV9XQUlUSU5HEAESHgoaQ09ORklSTUFUSU9OX1NUQVRFX0FQUExJRUQQAhIfChtDT05GSVJNQVRJT05fU1RBVEVfREVDTElORUQQAxIeChpDT05GSVJNQVRJT05fU1RBVEVfRVhQSVJFRBAEEh0KGUNPTkZJUk1BVElPTl9TVEFURV9GQUlMRUQQBTLiAQoTQ29uZmlybWF0aW9uU2VydmljZRJiCg9Bc2tDb25maXJtYXRpb24SJi5jb252b3MucG9vbC52MS5Bc2tDb25maXJtYXRpb25SZXF1ZXN0GicuY29udm9zLnBvb2wudjEuQXNrQ29uZmlybWF0aW9uUmVzcG9uc2USZwoPR2V0Q29uZmlybWF0aW9uEiYuY29udm9zLnBvb2wudjEuR2V0Q29uZmlybWF0aW9uUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkdldENvbmZpcm1hdGlvblJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_instance, file_google_protobuf_timestamp]);
+  fileDesc("Ciljb252b3MvcG9vbC92MS9jb25maXJtYXRpb25fc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEivQIKEENvbmZpcm1hdGlvblN0ZXASSQoPYW5zd2VyX2FwcHJvdmFsGAEgASgLMi4uY29udm9zLnBvb2wudjEuQ29uZmlybWF0aW9uU3RlcEFuc3dlckFwcHJvdmFsSAASSAoPc2V0X3RydXN0X2xldmVsGAIgASgLMi0uY29udm9zLnBvb2wudjEuQ29uZmlybWF0aW9uU3RlcFNldFRydXN0TGV2ZWxIABJJCg9zZXRfcGVybWlzc2lvbnMYAyABKAsyLi5jb252b3MucG9vbC52MS5Db25maXJtYXRpb25TdGVwU2V0UGVybWlzc2lvbnNIABJBCgtsaXN0X21lbW9yeRgEIAEoCzIqLmNvbnZvcy5wb29sLnYxLkNvbmZpcm1hdGlvblN0ZXBMaXN0TWVtb3J5SABCBgoEc3RlcCJGCh5Db25maXJtYXRpb25TdGVwQW5zd2VyQXBwcm92YWwSEwoLcXVlc3Rpb25faWQYASABKAkSDwoHYXBwcm92ZRgCIAEoCCJvCh1Db25maXJtYXRpb25TdGVwU2V0VHJ1c3RMZXZlbBIvCgt0cnVzdF9sZXZlbBgBIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAIgASgJIlIKHkNvbmZpcm1hdGlvblN0ZXBTZXRQZXJtaXNzaW9ucxIwCgtwZXJtaXNzaW9ucxgBIAEoCzIbLmNvbnZvcy5wb29sLnYxLlBlcm1pc3Npb25zIkoKGkNvbmZpcm1hdGlvblN0ZXBMaXN0TWVtb3J5EhUKDXJlY2lwaWVudF9rZXkYASABKAwSFQoNZmVlZGJhY2tfb25seRgCIAEoCCKYAgoMQ29uZmlybWF0aW9uEgoKAmlkGAEgASgJEi4KBHN0ZXAYAiABKAsyIC5jb252b3MucG9vbC52MS5Db25maXJtYXRpb25TdGVwEg4KBmRpZ2VzdBgDIAEoCRIMCgRjb2RlGAQgASgJEhEKCXN0YXRlbWVudBgFIAEoCRIwCgVzdGF0ZRgGIAEoDjIhLmNvbnZvcy5wb29sLnYxLkNvbmZpcm1hdGlvblN0YXRlEg4KBmRldGFpbBgHIAEoCRIuCgpleHBpcmVzX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgZzZWFsZWQYCSABKAsyGS5jb252b3MucG9vbC52MS5TZWFsZWRCb3giXQoWQXNrQ29uZmlybWF0aW9uUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIuCgRzdGVwGAIgASgLMiAuY29udm9zLnBvb2wudjEuQ29uZmlybWF0aW9uU3RlcCJNChdBc2tDb25maXJtYXRpb25SZXNwb25zZRIyCgxjb25maXJtYXRpb24YASABKAsyHC5jb252b3MucG9vbC52MS5Db25maXJtYXRpb24iOQoWR2V0Q29uZmlybWF0aW9uUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIKCgJpZBgCIAEoCSJNChdHZXRDb25maXJtYXRpb25SZXNwb25zZRIyCgxjb25maXJtYXRpb24YASABKAsyHC5jb252b3MucG9vbC52MS5Db25maXJtYXRpb24q1wEKEUNvbmZpcm1hdGlvblN0YXRlEiIKHkNPTkZJUk1BVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEh4KGkNPTkZJUk1BVElPTl9TVEFURV9XQUlUSU5HEAESHgoaQ09ORklSTUFUSU9OX1NUQVRFX0FQUExJRUQQAhIfChtDT05GSVJNQVRJT05fU1RBVEVfREVDTElORUQQAxIeChpDT05GSVJNQVRJT05fU1RBVEVfRVhQSVJFRBAEEh0KGUNPTkZJUk1BVElPTl9TVEFURV9GQUlMRUQQBTLiAQoTQ29uZmlybWF0aW9uU2VydmljZRJiCg9Bc2tDb25maXJtYXRpb24SJi5jb252b3MucG9vbC52MS5Bc2tDb25maXJtYXRpb25SZXF1ZXN0GicuY29udm9zLnBvb2wudjEuQXNrQ29uZmlybWF0aW9uUmVzcG9uc2USZwoPR2V0Q29uZmlybWF0aW9uEiYuY29udm9zLnBvb2wudjEuR2V0Q29uZmlybWF0aW9uUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkdldENvbmZpcm1hdGlvblJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_instance, file_convos_pool_v1_memory, file_google_protobuf_timestamp]);
 
 /**
  * The one step an owner confirms: what the matching signed call would do.
@@ -51,6 +53,15 @@ export type ConfirmationStep = Message<"convos.pool.v1.ConfirmationStep"> & {
      */
     value: ConfirmationStepSetPermissions;
     case: "setPermissions";
+  } | {
+    /**
+     * AgentMemoryService.ListMemory: one listing of the agent's memory,
+     * sealed to a key of the asking page.
+     *
+     * @generated from field: convos.pool.v1.ConfirmationStepListMemory list_memory = 4;
+     */
+    value: ConfirmationStepListMemory;
+    case: "listMemory";
   } | { case: undefined; value?: undefined };
 };
 
@@ -129,6 +140,34 @@ export const ConfirmationStepSetPermissionsSchema: GenMessage<ConfirmationStepSe
   messageDesc(file_convos_pool_v1_confirmation_service, 3);
 
 /**
+ * @generated from message convos.pool.v1.ConfirmationStepListMemory
+ */
+export type ConfirmationStepListMemory = Message<"convos.pool.v1.ConfirmationStepListMemory"> & {
+  /**
+   * The page's one-time X25519 public key (32 bytes), as
+   * ListMemoryRequest.recipient_key: part of the step, so its digest and
+   * code name the key the listing is sealed to.
+   *
+   * @generated from field: bytes recipient_key = 1;
+   */
+  recipientKey: Uint8Array;
+
+  /**
+   * As ListMemoryRequest.feedback_only.
+   *
+   * @generated from field: bool feedback_only = 2;
+   */
+  feedbackOnly: boolean;
+};
+
+/**
+ * Describes the message convos.pool.v1.ConfirmationStepListMemory.
+ * Use `create(ConfirmationStepListMemorySchema)` to create a new message.
+ */
+export const ConfirmationStepListMemorySchema: GenMessage<ConfirmationStepListMemory> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_confirmation_service, 4);
+
+/**
  * A confirmation as the agent keeps it.
  *
  * @generated from message convos.pool.v1.Confirmation
@@ -186,6 +225,15 @@ export type Confirmation = Message<"convos.pool.v1.Confirmation"> & {
    * @generated from field: google.protobuf.Timestamp expires_at = 8;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * For a list_memory step once applied: the listing sealed to its
+   * recipient_key, as ListMemoryResponse.sealed, which only the page holding
+   * the key's private half opens. Told while the confirmation is kept.
+   *
+   * @generated from field: convos.pool.v1.SealedBox sealed = 9;
+   */
+  sealed?: SealedBox | undefined;
 };
 
 /**
@@ -193,7 +241,7 @@ export type Confirmation = Message<"convos.pool.v1.Confirmation"> & {
  * Use `create(ConfirmationSchema)` to create a new message.
  */
 export const ConfirmationSchema: GenMessage<Confirmation> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_confirmation_service, 4);
+  messageDesc(file_convos_pool_v1_confirmation_service, 5);
 
 /**
  * @generated from message convos.pool.v1.AskConfirmationRequest
@@ -215,7 +263,7 @@ export type AskConfirmationRequest = Message<"convos.pool.v1.AskConfirmationRequ
  * Use `create(AskConfirmationRequestSchema)` to create a new message.
  */
 export const AskConfirmationRequestSchema: GenMessage<AskConfirmationRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_confirmation_service, 5);
+  messageDesc(file_convos_pool_v1_confirmation_service, 6);
 
 /**
  * @generated from message convos.pool.v1.AskConfirmationResponse
@@ -232,7 +280,7 @@ export type AskConfirmationResponse = Message<"convos.pool.v1.AskConfirmationRes
  * Use `create(AskConfirmationResponseSchema)` to create a new message.
  */
 export const AskConfirmationResponseSchema: GenMessage<AskConfirmationResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_confirmation_service, 6);
+  messageDesc(file_convos_pool_v1_confirmation_service, 7);
 
 /**
  * @generated from message convos.pool.v1.GetConfirmationRequest
@@ -256,7 +304,7 @@ export type GetConfirmationRequest = Message<"convos.pool.v1.GetConfirmationRequ
  * Use `create(GetConfirmationRequestSchema)` to create a new message.
  */
 export const GetConfirmationRequestSchema: GenMessage<GetConfirmationRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_confirmation_service, 7);
+  messageDesc(file_convos_pool_v1_confirmation_service, 8);
 
 /**
  * @generated from message convos.pool.v1.GetConfirmationResponse
@@ -273,7 +321,7 @@ export type GetConfirmationResponse = Message<"convos.pool.v1.GetConfirmationRes
  * Use `create(GetConfirmationResponseSchema)` to create a new message.
  */
 export const GetConfirmationResponseSchema: GenMessage<GetConfirmationResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_confirmation_service, 8);
+  messageDesc(file_convos_pool_v1_confirmation_service, 9);
 
 /**
  * @generated from enum convos.pool.v1.ConfirmationState
@@ -342,8 +390,10 @@ export const ConfirmationService: GenService<{
   /**
    * Has the agent ask its owner to confirm `step`. Checked as the signed call
    * would be (INVALID_ARGUMENT naming the field; a question no longer
-   * waiting: FAILED_PRECONDITION `step.answer_approval.question_id`); too many
-   * waiting already: RESOURCE_EXHAUSTED.
+   * waiting: FAILED_PRECONDITION `step.answer_approval.question_id`; a
+   * list_memory recipient_key that is not 32 bytes: INVALID_ARGUMENT
+   * `step.list_memory.recipient_key`); too many waiting already:
+   * RESOURCE_EXHAUSTED.
    *
    * @generated from rpc convos.pool.v1.ConfirmationService.AskConfirmation
    */
