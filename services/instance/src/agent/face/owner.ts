@@ -37,7 +37,7 @@ import type {
   NoteTransferOfferRequest,
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import type { MemoryAccess } from "../../memory/service.js";
+import { sealedListing, type MemoryAccess } from "../../memory/service.js";
 import type { AddressBookAccess } from "../../tools/address-book/service.js";
 import type { ApprovalAccess } from "../../tools/approvals/service.js";
 import { applyStep, Confirmations } from "../../tools/confirmations/confirmations.js";
@@ -403,6 +403,12 @@ export class OwnerOperations {
           setPermissions: (p) => agent.toolbox.setPermissions(p),
           templateMax: () => agent.settings.templateMax(),
           currentLimitWei: () => agent.toolbox.snapshot?.dailySpendLimitWei ?? "0",
+          listMemory: async (key, feedbackOnly) => {
+            const memory = agent.memory.current;
+            const ownerId = agent.settings.config?.ownerId;
+            if (!memory || !ownerId) throw failedPrecondition(`instance ${agent.id} has no owner: it is not claimed`);
+            return (await sealedListing(memory, ownerId, key, feedbackOnly)).sealed;
+          },
         }),
       questionStatement: (id) => agent.toolbox.waitingQuestions().find((q) => q.id === id)?.statement,
       log: agent.log,

@@ -11,8 +11,10 @@ import { randomBytes } from "node:crypto";
 import { ConfirmationState } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
 import { Code } from "@connectrpc/connect";
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import type { SealedBoxBytes } from "@convos-pool/kit/signing";
 import { errorOn, failedPrecondition, type ResolvedPermissions } from "@convos-pool/kit/content";
 import type { Logger } from "@convos-pool/kit/server";
+import { hexToBytes } from "viem";
 import { SYSTEM_CLOCK, type Clock } from "../../platform/clock.js";
 import type { Approval } from "../gate/gate.js";
 import { APPROVAL_TIMEOUT_MS } from "../approvals/policy.js";
@@ -38,14 +40,17 @@ export interface StepTarget {
   templateMax(): TrustLevel;
   /** The daily spending limit it holds now, decimal wei ("0" none). */
   currentLimitWei(): string;
+  /** Its memory listed as ListMemory lists it, sealed to `recipientKey` (memory/service.ts sealedListing). */
+  listMemory(recipientKey: Uint8Array, feedbackOnly: boolean): Promise<SealedBoxBytes>;
 }
 
 /**
  * A step its owner confirmed, done through the same paths as its signed
  * call, checked again as it applies: the question may have been answered
  * meanwhile, the template's highest level or the signed limit may have fallen.
+ * A listing of memory answers what it sealed, for the page that holds the key.
  */
-export async function applyStep(step: Step, to: StepTarget): Promise<void> {
+export async function applyStep(step: Step, to: StepTarget): Promise<SealedBoxBytes | undefined> {
   switch (step.kind) {
     case "answer_approval":
       if (!to.answerSigned(step.questionId, step.approve ? "yes" : "no"))
@@ -61,6 +66,8 @@ export async function applyStep(step: Step, to: StepTarget): Promise<void> {
     case "set_permissions":
       await to.setPermissions(step.permissions);
       return;
+    case "list_memory":
+      return to.listMemory(hexToBytes(step.recipientKey), step.feedbackOnly);
   }
 }
 
@@ -70,8 +77,11 @@ export interface ConfirmationsDeps {
   ownerId(): string | undefined;
   /** Asks the owner as an approval is asked, privately (AgentToolbox.askPrivately): their yes, no, or its end. */
   ask(statement: string): Promise<Approval>;
-  /** Does the step, as the signed call does; throws what makes it impossible now (the question answered meanwhile). */
-  apply(step: Step): Promise<void>;
+  /**
+   * Does the step, as the signed call does; throws what makes it impossible
+   * now (the question answered meanwhile). A listing answers what it sealed.
+   */
+  apply(step: Step): Promise<SealedBoxBytes | undefined>;
   /** The waiting question's statement, for a step that answers one. */
   questionStatement(questionId: string): string | undefined;
   log: Logger;
@@ -84,6 +94,8 @@ export interface ConfirmationsDeps {
 export interface ConfirmationView extends Kept {
   code: string;
   statement: string;
+  /** A listing of memory, once applied: sealed to the key its step names. */
+  sealed?: SealedBoxBytes;
 }
 
 export class Confirmations {
@@ -157,8 +169,8 @@ export class Confirmations {
     // Answered before it is applied: a second answer meanwhile is ignored, and nothing applies twice.
     view.applying = true;
     try {
-      await this.deps.apply(next.step);
-      Object.assign(view, { state: ConfirmationState.APPLIED, settledAtMs: now() });
+      const sealed = await this.deps.apply(next.step);
+      Object.assign(view, { state: ConfirmationState.APPLIED, settledAtMs: now(), sealed });
       this.deps.log.info("a step confirmed by the owner in Convos applied", { step: next.step.kind });
     } catch (err) {
       const detail = err instanceof Error ? err.message : String(err);

@@ -22,6 +22,7 @@ import {
 
 const INSTANCE = "inst_0123456789abcdef";
 const OWNER = "a".repeat(64);
+const LIST_DIGEST = "0x6e77fc231655f8f7f434b0e24cfb18f85ef754d0b4584a1cc17fdcd4f472bbf1";
 const L3: Step = { kind: "set_trust_level", trustLevel: TrustLevel.OPERATOR, dailySpendLimitWei: "10000000000000000" };
 
 function kept(step: Step = L3, state = ConfirmationState.WAITING): Kept {
@@ -62,6 +63,17 @@ describe("a step's digest", () => {
     ]);
     expect(digests.size).toBe(8);
   });
+
+  it("names the page's key for a listing of memory, so a listing sealed to another key is another step", () => {
+    const list: Step = { kind: "list_memory", recipientKey: `0x${"11".repeat(32)}`, feedbackOnly: false };
+    expect(canonicalStep(INSTANCE, list)).toBe(
+      `{"v":1,"instanceId":"inst_0123456789abcdef","step":"list_memory","recipientKey":"0x${"11".repeat(32)}","feedbackOnly":false}`,
+    );
+    // The vector the web app's copy is held to (services/web/src/agent/confirm-words.test.ts).
+    expect(stepDigest(INSTANCE, list)).toBe(LIST_DIGEST);
+    expect(stepDigest(INSTANCE, { ...list, recipientKey: `0x${"22".repeat(32)}` })).not.toBe(LIST_DIGEST);
+    expect(stepDigest(INSTANCE, { ...list, feedbackOnly: true })).not.toBe(LIST_DIGEST);
+  });
 });
 
 describe("a step in words", () => {
@@ -75,6 +87,14 @@ describe("a step in words", () => {
   it("quotes the waiting question an answer is for, and whether it approves or declines it", () => {
     const step: Step = { kind: "answer_approval", questionId: "q1", approve: false };
     expect(stepWords(step, "Pay 0.001 ETH to Bob")).toBe("Decline what I asked you: Pay 0.001 ETH to Bob");
+  });
+
+  it("says a listing of its memory is shown on the pool's web page, all of it or only the feedback", () => {
+    const list: Step = { kind: "list_memory", recipientKey: `0x${"11".repeat(32)}`, feedbackOnly: false };
+    expect(stepWords(list)).toBe("Show everything I know, and who taught it, on the pool's web page, once.");
+    expect(stepWords({ ...list, feedbackOnly: true })).toBe(
+      "Show the feedback I was given on the pool's web page, once.",
+    );
   });
 
   it("names every permission by its name", () => {

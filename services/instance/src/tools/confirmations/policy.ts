@@ -28,7 +28,9 @@ export const CONFIRMATION_ID_PATTERN = /^[0-9a-f]{32}$/;
 export type Step =
   | { kind: "answer_approval"; questionId: string; approve: boolean }
   | { kind: "set_trust_level"; trustLevel: TrustLevel; dailySpendLimitWei: string }
-  | { kind: "set_permissions"; permissions: ResolvedPermissions };
+  | { kind: "set_permissions"; permissions: ResolvedPermissions }
+  /** One listing of its memory sealed to the page's key (0x and 64 hex characters): the key is part of the step. */
+  | { kind: "list_memory"; recipientKey: `0x${string}`; feedbackOnly: boolean };
 
 /**
  * The step's canonical JSON: its version, this agent, then its fields in a
@@ -53,6 +55,8 @@ export function canonicalStep(instanceId: string, step: Step): string {
         approvals: p.approvals,
       });
     }
+    case "list_memory":
+      return JSON.stringify({ ...head, recipientKey: step.recipientKey, feedbackOnly: step.feedbackOnly });
   }
 }
 
@@ -87,6 +91,10 @@ export function stepWords(step: Step, question?: string): string {
         `a text from outside: ${n.outsider_reply}; your approvals asked in: ${n.approvals}.`,
       ].join(" ");
     }
+    case "list_memory":
+      return step.feedbackOnly
+        ? "Show the feedback I was given on the pool's web page, once."
+        : "Show everything I know, and who taught it, on the pool's web page, once.";
   }
 }
 

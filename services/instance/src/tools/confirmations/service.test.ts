@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { bytesToHex } from "viem";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
@@ -20,6 +21,7 @@ import {
 import { Grant } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceConfirmationService } from "@convos-pool/gen/convos/pool/v1/instance_confirmation_service_pb.js";
 import { fieldViolations } from "@convos-pool/kit/content";
+import { openSealed, sealTo, x25519KeyPair } from "@convos-pool/kit/signing";
 import { createLogger } from "@convos-pool/kit/server";
 import { waitFor } from "@convos-pool/testing";
 import { planArrival, type Arriving } from "../../agent/conversation/plan.js";
@@ -73,6 +75,12 @@ beforeEach(async () => {
         setPermissions: (p) => toolbox.setPermissions(p),
         templateMax: () => templateMax,
         currentLimitWei: () => toolbox.snapshot?.dailySpendLimitWei ?? "0",
+        // A stand-in memory of one entry, sealed as memory/service.ts's listing is.
+        listMemory: (key, feedbackOnly) =>
+          sealTo(
+            key,
+            new TextEncoder().encode(JSON.stringify({ entries: [{ text: "Saul likes trains", feedbackOnly }] })),
+          ),
       }),
     questionStatement: (id) => toolbox.waitingQuestions().find((q) => q.id === id)?.statement,
     log,
@@ -248,6 +256,45 @@ describe("a step confirmed by the owner in Convos", () => {
     expect(tap(question, true)).toBe(true);
     await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED);
     expect(toolbox.grants.memberCrypto).toBe(Grant.REFUSE);
+  });
+});
+
+describe("its memory shown on the page, confirmed in Convos", () => {
+  const listStep = (recipientKey: Uint8Array, feedbackOnly = false): ConfirmationStep =>
+    create(ConfirmationStepSchema, { step: { case: "listMemory", value: { recipientKey, feedbackOnly } } });
+
+  it("seals one listing to the page's key on the owner's yes, which only that key's holder opens", async () => {
+    const page = x25519KeyPair();
+    const { confirmation, question } = await ask(listStep(page.publicKey));
+    expect(said[0]).toContain("Show everything I know, and who taught it, on the pool's web page, once.");
+    expect(said[0]).toContain(`code ${confirmation.code}`);
+    const shown = { kind: "list_memory", recipientKey: bytesToHex(page.publicKey), feedbackOnly: false } as const;
+    expect(confirmation.digest).toBe(stepDigest(ws.instanceId, shown));
+    expect(confirmation.sealed).toBeUndefined();
+    expect(tap(question, true)).toBe(true);
+    await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED);
+    const { confirmation: done } = await client.getConfirmation({ ownerId: OWNER, id: confirmation.id });
+    const opened = new TextDecoder().decode(await openSealed(page.privateKey, done!.sealed!));
+    expect(JSON.parse(opened)).toEqual({ entries: [{ text: "Saul likes trains", feedbackOnly: false }] });
+    // Another key (the pool's, say) opens nothing.
+    await expect(openSealed(x25519KeyPair().privateKey, done!.sealed!)).rejects.toThrow();
+  });
+
+  it("seals nothing on a no, nor on another member's tap", async () => {
+    const { confirmation, question } = await ask(listStep(x25519KeyPair().publicKey));
+    expect(tap(question, true, MEMBER)).toBe(false);
+    expect(tap(question, false)).toBe(true);
+    await waitFor("declined", async () => (await stateOf(confirmation.id)) === ConfirmationState.DECLINED);
+    const { confirmation: after } = await client.getConfirmation({ ownerId: OWNER, id: confirmation.id });
+    expect(after!.sealed).toBeUndefined();
+  });
+
+  it("refuses a key that is not 32 bytes, naming the field, and asks nothing", async () => {
+    const bad = await client
+      .askConfirmation({ ownerId: OWNER, step: listStep(new Uint8Array(31)) })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(fieldViolations(bad)[0]?.field).toBe("step.list_memory.recipient_key");
+    expect(said).toEqual([]);
   });
 });
 

@@ -25,6 +25,8 @@ import {
   permissionsMessage,
   resolvePermissions,
 } from "@convos-pool/kit/content";
+import { X25519_KEY_BYTES } from "@convos-pool/kit/signing";
+import { bytesToHex, hexToBytes } from "viem";
 import { QUESTION_ID_PATTERN } from "../approvals/service.js";
 import { checkLevelRequest } from "../trust/levels.js";
 import type { Confirmations, ConfirmationView } from "./confirmations.js";
@@ -74,8 +76,19 @@ export function checkedStep(
     }
     case "setPermissions":
       return { kind: "set_permissions", permissions: resolvePermissions(s.value.permissions) };
+    case "listMemory":
+      if (s.value.recipientKey.length !== X25519_KEY_BYTES)
+        throw invalidArgument(
+          "step.list_memory.recipient_key",
+          `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${s.value.recipientKey.length}`,
+        );
+      return {
+        kind: "list_memory",
+        recipientKey: bytesToHex(s.value.recipientKey),
+        feedbackOnly: s.value.feedbackOnly,
+      };
     default:
-      throw invalidArgument("step", "required: answer_approval, set_trust_level or set_permissions");
+      throw invalidArgument("step", "required: answer_approval, set_trust_level, set_permissions or list_memory");
   }
 }
 
@@ -97,6 +110,13 @@ export function stepMessage(step: Step): ConfirmationStep {
       return create(ConfirmationStepSchema, {
         step: { case: "setPermissions", value: { permissions: permissionsMessage(step.permissions) } },
       });
+    case "list_memory":
+      return create(ConfirmationStepSchema, {
+        step: {
+          case: "listMemory",
+          value: { recipientKey: hexToBytes(step.recipientKey), feedbackOnly: step.feedbackOnly },
+        },
+      });
   }
 }
 
@@ -110,6 +130,7 @@ export function confirmationMessage(v: ConfirmationView): Confirmation {
     state: v.state,
     detail: v.detail,
     expiresAt: timestampFromMs(v.expiresAtMs),
+    sealed: v.sealed,
   });
 }
 
