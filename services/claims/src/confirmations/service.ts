@@ -53,7 +53,7 @@ export function createConfirmationService(deps: ConfirmationServiceDeps): Servic
   return {
     async askConfirmation(req, ctx) {
       if (!req.step?.step.case)
-        throw invalidArgument("step", "required: answer_approval, set_trust_level or set_permissions");
+        throw invalidArgument("step", "required: answer_approval, set_trust_level, set_permissions or list_memory");
       const { ref, ownerId } = await owned(req.instanceId, ctx);
       const agent = deps.runtime.confirmations(ref);
       const res = await askAgent("the confirmation", () =>
