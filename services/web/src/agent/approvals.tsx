@@ -27,7 +27,8 @@ export function Approvals({ id }: { id: string }) {
     void act.run(questionId, approve ? "Approved: it goes ahead." : "Declined: it will not do it.", async () => {
       if (!canSign) {
         const what = `${approve ? "approve" : "decline"} what it asked you`;
-        return confirm(id, { kind: "answer_approval", questionId, approve }, what);
+        await confirm(id, { kind: "answer_approval", questionId, approve }, what);
+        return;
       }
       const ownerSignature = await sign("AnswerApproval", { instanceId: id, questionId, approve });
       await answer.mutateAsync({ instanceId: id, questionId, approve, ownerSignature });

@@ -6,7 +6,7 @@
 // their answer there; what the page concludes of the answer is
 // confirm-words.ts's.
 import { createClient } from "@connectrpc/connect";
-import { ConfirmationService } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
+import { ConfirmationService, type Confirmation } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
 import { useState } from "react";
 import { transport } from "../sign-in/session";
 import { Notice } from "../ui/ui";
@@ -27,13 +27,14 @@ export interface Waiting {
 
 /**
  * `confirm` asks the agent to put the step to its owner in Convos and
- * resolves once the owner confirmed it and the agent applied it; it throws
- * why not otherwise (declined, no answer in time, another step than shown).
- * `waiting` is the step waiting meanwhile.
+ * resolves once the owner confirmed it and the agent applied it, with the
+ * confirmation as it ended (a listing of memory: what it sealed to the page's
+ * key); it throws why not otherwise (declined, no answer in time, another step
+ * than shown). `waiting` is the step waiting meanwhile.
  */
 export function useConvosConfirm() {
   const [waiting, setWaiting] = useState<Waiting>();
-  async function confirm(instanceId: string, step: ShownStep, what: string): Promise<void> {
+  async function confirm(instanceId: string, step: ShownStep, what: string): Promise<Confirmation> {
     const shown = stepDigest(instanceId, step);
     const asked = (await confirmations.askConfirmation({ instanceId, step: stepRequest(step) })).confirmation;
     if (!asked) throw new Error("the agent did not say what it asked");
@@ -43,7 +44,7 @@ export function useConvosConfirm() {
       let now = asked;
       for (;;) {
         const outcome = outcomeOf(now, shown);
-        if (outcome.kind === "done") return;
+        if (outcome.kind === "done") return now;
         if (outcome.kind === "refused") throw new Error(outcome.why);
         if (Date.now() > until) throw new Error("It was not confirmed in Convos in time: nothing changed.");
         await new Promise((r) => setTimeout(r, POLL_MS));

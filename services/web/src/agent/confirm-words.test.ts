@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ConfirmationState } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
-import { canonicalStep, confirmationCode, outcomeOf, stepDigest, type ShownStep } from "./confirm-words";
+import { canonicalStep, confirmationCode, outcomeOf, stepDigest, stepRequest, type ShownStep } from "./confirm-words";
 
 const INSTANCE = "inst_0123456789abcdef";
 const L3: ShownStep = {
@@ -21,6 +21,15 @@ describe("the step's digest, as the page computes it", () => {
     );
     expect(stepDigest(INSTANCE, L3)).toBe("0x547b75e2acc33196f05388c5df4403d9943cfddfaadffedaf7b5b739583a49f1");
     expect(confirmationCode(stepDigest(INSTANCE, L3))).toBe("547B-75E2");
+  });
+
+  it("is the agent's for a listing of memory, which names the page's own key", () => {
+    const list: ShownStep = { kind: "list_memory", recipientKey: `0x${"11".repeat(32)}`, feedbackOnly: false };
+    expect(stepDigest(INSTANCE, list)).toBe("0x6e77fc231655f8f7f434b0e24cfb18f85ef754d0b4584a1cc17fdcd4f472bbf1");
+    expect(stepRequest(list).step).toEqual({
+      case: "listMemory",
+      value: { recipientKey: new Uint8Array(32).fill(0x11), feedbackOnly: false },
+    });
   });
 });
 

@@ -14,13 +14,15 @@ import {
   type ConfirmationStepSchema,
 } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
 import type { ResolvedPermissions } from "@convos-pool/kit/browser";
-import { keccak256, toBytes } from "viem";
+import { hexToBytes, keccak256, toBytes } from "viem";
 
 /** A step as the page shows it, its values as the agent will apply them (defaults filled in, a limit "0" for none). */
 export type ShownStep =
   | { kind: "answer_approval"; questionId: string; approve: boolean }
   | { kind: "set_trust_level"; trustLevel: TrustLevel; dailySpendLimitWei: string }
-  | { kind: "set_permissions"; permissions: ResolvedPermissions };
+  | { kind: "set_permissions"; permissions: ResolvedPermissions }
+  /** One listing of its memory sealed to this page's one-time key (0x and 64 hex characters). */
+  | { kind: "list_memory"; recipientKey: `0x${string}`; feedbackOnly: boolean };
 
 /** The step's canonical JSON: the agent's own (policy.ts canonicalStep), field for field. */
 export function canonicalStep(instanceId: string, step: ShownStep): string {
@@ -41,6 +43,8 @@ export function canonicalStep(instanceId: string, step: ShownStep): string {
         approvals: p.approvals,
       });
     }
+    case "list_memory":
+      return JSON.stringify({ ...head, recipientKey: step.recipientKey, feedbackOnly: step.feedbackOnly });
   }
 }
 
@@ -68,6 +72,13 @@ export function stepRequest(step: ShownStep): MessageInitShape<typeof Confirmati
       };
     case "set_permissions":
       return { step: { case: "setPermissions", value: { permissions: step.permissions } } };
+    case "list_memory":
+      return {
+        step: {
+          case: "listMemory",
+          value: { recipientKey: hexToBytes(step.recipientKey), feedbackOnly: step.feedbackOnly },
+        },
+      };
   }
 }
 

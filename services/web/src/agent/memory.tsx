@@ -3,8 +3,10 @@
 // conversation (docs/memory.md, "Provenance"). The owner signs ListMemory
 // over a one-time X25519 key made here; the agent checks the signature and
 // seals the entries to that key, so the pool relays them without reading
-// them, and they are opened in this page only. Asked for, not loaded with the
-// page: each listing is a signature. Imported entries are listed apart:
+// them, and they are opened in this page only. Signed in with Convos alone,
+// the owner confirms that one listing, to that key, in Convos instead
+// (confirm-in-convos.tsx). Asked for, not loaded with the page: each listing
+// is a signature or a confirmation. Imported entries are listed apart:
 // nobody's word unless they came from the owner's own export. Each entry says
 // where it is read (the conversation named as the agent's Conversations
 // section names it, memory-scope.ts); one the owner may share has an
@@ -20,6 +22,10 @@ import { conversationLabel, reachOf, reachWords, withShared } from "./memory-sco
 import { useSession } from "../sign-in/session";
 import { Empty, ErrorBox, Notice } from "../ui/ui";
 import { useAction } from "../ui/use-action";
+import { ConfirmInConvos, useConvosConfirm } from "./confirm-in-convos";
+
+/** The step put to the owner in Convos, in the page's words. */
+const SHOW_WORDS = "show everything it knows, and who taught it, on this page, once";
 
 /** What an entry needs of the page: who looks, how conversations are named, and the toggle's act. */
 interface EntryContext {
@@ -32,8 +38,9 @@ interface EntryContext {
 
 export function MemoryList({ agent: i }: { agent: Instance }) {
   const instanceId = i.id;
-  const { sign, inboxId } = useSession();
+  const { sign, inboxId, canSign } = useSession();
   const act = useAction();
+  const { confirm, waiting } = useConvosConfirm();
   const list = useMutation(AgentMemoryService.method.listMemory);
   const shareMemory = useMutation(AgentMemoryService.method.shareMemory);
   const [entries, setEntries] = useState<ListedEntry[]>();
@@ -73,21 +80,28 @@ export function MemoryList({ agent: i }: { agent: Instance }) {
           void act.run("memory", "", async () => {
             const mine = x25519KeyPair();
             const recipientKey = bytesToHex(mine.publicKey);
-            const ownerSignature = await sign("ListMemory", { instanceId, recipientKey, feedbackOnly: false });
-            const { sealed } = await list.mutateAsync({
-              instanceId,
-              recipientKey: mine.publicKey,
-              feedbackOnly: false,
-              ownerSignature,
-            });
+            // Signed in with Convos alone: the owner confirms this one listing, sealed to this page's key, in Convos.
+            const { sealed } = canSign
+              ? await list.mutateAsync({
+                  instanceId,
+                  recipientKey: mine.publicKey,
+                  feedbackOnly: false,
+                  ownerSignature: await sign("ListMemory", { instanceId, recipientKey, feedbackOnly: false }),
+                })
+              : await confirm(instanceId, { kind: "list_memory", recipientKey, feedbackOnly: false }, SHOW_WORDS);
             if (!sealed) throw new Error("the agent sent nothing to open");
             const opened = await openSealed(mine.privateKey, sealed);
             setEntries((JSON.parse(new TextDecoder().decode(opened)) as { entries: ListedEntry[] }).entries);
           })
         }
       >
-        {act.busy === "memory" ? "Asking it…" : entries ? "Sign and show again" : "Sign and show what it knows"}
+        {act.busy === "memory"
+          ? canSign
+            ? "Asking it…"
+            : "Waiting for Convos…"
+          : `${canSign ? "Sign" : "Confirm in Convos"} and show ${entries ? "again" : "what it knows"}`}
       </button>
+      <ConfirmInConvos waiting={waiting} />
       <ErrorBox error={act.errorOf("memory")} />
       {entries?.length === 0 && <Empty>It has learned nothing yet.</Empty>}
       {entries && entries.length > 0 && (

@@ -69,12 +69,14 @@ export function PermissionsForm({ agent: i }: { agent: Instance }) {
         void act.run("permissions", "Saved: it acts on these from now on.", async () => {
           // Signed filled in, as the agent checks it: an unset field is its default.
           const permissions = resolvePermissions(chosen);
-          if (!canSign)
-            return confirm(
+          if (!canSign) {
+            await confirm(
               i.id,
               { kind: "set_permissions", permissions },
               "set whose requests it acts on as shown here",
             );
+            return;
+          }
           const ownerSignature = await sign("SetPermissions", { instanceId: i.id, ...permissions });
           await save.mutateAsync({ instanceId: i.id, permissions, ownerSignature });
         });

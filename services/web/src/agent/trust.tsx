@@ -78,7 +78,8 @@ export function TrustForm({ agent: i }: { agent: Instance }) {
             // As the agent will apply it, so that the page's code is the one Convos shows: no limit is "0".
             const step = { kind: "set_trust_level", trustLevel, dailySpendLimitWei: wei.toString() } as const;
             const limitWords = wei > 0n ? `, up to ${eth(wei.toString())} ETH a day` : ", no spending";
-            return confirm(i.id, step, `set its trust level to ${chosen}${limitWords}`);
+            await confirm(i.id, step, `set its trust level to ${chosen}${limitWords}`);
+            return;
           }
           const ownerSignature = await sign("SetTrustLevel", { instanceId: i.id, trustLevel, dailySpendLimitWei: wei });
           await save.mutateAsync({
