@@ -75,8 +75,9 @@ export function SignInPage() {
           </button>
         </div>
         <p className="hint">
-          You can read and manage your agents. A change only the owner's signature allows (removing an agent, giving it
-          away, taking its funds) needs a wallet of this inbox.
+          You can add agents from the store and read your agents. Answering their questions, setting their trust and
+          permissions and showing what they know, you confirm each in Convos: the agent asks you there. Letting an agent
+          pay (a daily limit), removing an agent, giving it away or taking its funds needs a wallet of this inbox.
         </p>
         <ErrorBox error={error} />
       </Page>

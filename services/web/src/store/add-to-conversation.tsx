@@ -30,7 +30,7 @@ function kindInput(tool: ReturnType<typeof kindOf>) {
 
 /** `content`: what its agents run on (its bases applied), whose user tools the claim must answer. */
 export function AddToConversation({ template, content: c }: { template: Template; content: TemplateContent }) {
-  const { signedIn, inboxId, sign } = useSession();
+  const { signedIn, inboxId, sign, canSign } = useSession();
   const userTools = c.tools.filter((t) => t.provisioning === Provisioning.USER);
   const { invite, changeInvite, secondAgent, setSecondAgent } = useInviteAndQuestion();
   const [config, setConfig] = useState<Record<string, string>>({});
@@ -69,8 +69,10 @@ export function AddToConversation({ template, content: c }: { template: Template
         userConfig,
         confirmSecondAgent,
       };
-      // Signed as well as signed in: the signature goes into the agent's birth certificate, so members can check its owner.
-      const signature = await sign("ClaimAgent", claimFields(request));
+      // Signed as well as signed in where a wallet is here: the signature goes into the agent's birth certificate, so
+      // members can check its owner. Signed in with Convos alone, the session is the claim's proof (its owner is then
+      // the pool's word in that certificate; docs/decisions.md, "Adding an agent from Convos").
+      const signature = canSign ? await sign("ClaimAgent", claimFields(request)) : undefined;
       const claimKey = newClaimKey();
       setSent({ claimKey, sentAt: Date.now() });
       await claim.mutateAsync({ ...request, signature, idempotencyKey: claimKey });
@@ -147,9 +149,18 @@ export function AddToConversation({ template, content: c }: { template: Template
               onCancel={() => setSecondAgent(false)}
             />
           ) : (
-            <button type="submit" disabled={claim.isPending}>
-              {claim.isPending ? "Adding…" : "Add the agent"}
-            </button>
+            <>
+              {!canSign && (
+                <p className="hint" data-testid="claim-unsigned">
+                  Signed in with Convos, no wallet signs this claim: you become its owner on the pool's word, and its
+                  birth certificate says so. You answer its questions, set its trust and read its memory by confirming
+                  in Convos; it pays nothing until a wallet of your inbox signs a daily limit.
+                </p>
+              )}
+              <button type="submit" disabled={claim.isPending}>
+                {claim.isPending ? "Adding…" : "Add the agent"}
+              </button>
+            </>
           )}
         </form>
       )}
