@@ -19,6 +19,9 @@
 //   3. Ana asks the agent to text a friend: it asks Saul. The page asks to
 //      approve that question; Saul's 👍 on the confirmation approves it, and
 //      the text goes out once.
+//   4. The page asks to show the agent's memory, sealed to a key it made:
+//      Ana's session has nobody asked and reads no confirmation; Saul's yes
+//      seals one listing that only that key opens.
 // And before: a stranger's session has nobody asked (NOT_FOUND), and a call
 // past the pool naming another owner is refused by the agent.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,6 +38,7 @@ import { Code } from "@connectrpc/connect";
 import { InstanceConfirmationService } from "@convos-pool/gen/convos/pool/v1/instance_confirmation_service_pb.js";
 import { instanceCall, type Agent } from "@convos-pool/instance";
 import { createServiceClient } from "@convos-pool/kit/server";
+import { openSealed, x25519KeyPair } from "@convos-pool/kit/signing";
 import { newIdentity, tool } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { saidMessage, type ConvosCli } from "@convos-pool/testing/convos-cli";
@@ -233,5 +237,38 @@ describe("an owner confirms in Convos what the page asks", () => {
     });
     await new Promise((r) => setTimeout(r, 2_000));
     expect(friend.messages()).toHaveLength(1);
+  });
+});
+
+describe("its memory, shown on a confirmation", () => {
+  it("a member's session has nobody asked and reads no confirmation; the owner's yes seals one listing to the page's key alone", {
+    timeout: 120_000,
+  }, async () => {
+    const page = x25519KeyPair();
+    const step = create(ConfirmationStepSchema, {
+      step: { case: "listMemory", value: { recipientKey: page.publicKey, feedbackOnly: false } },
+    });
+    await expectCode(
+      confirmations.client.askConfirmation({ instanceId: people.agentId, step }, as(ana.inboxId)),
+      Code.NotFound,
+    );
+    const { confirmation, question, dm } = await pageAsks(step);
+    expect(question.content).toContain("Show everything I know, and who taught it, on the pool's web page, once.");
+    expect(confirmation.sealed).toBeUndefined();
+    await expectCode(
+      confirmations.client.getConfirmation({ instanceId: people.agentId, id: confirmation.id }, as(ana.inboxId)),
+      Code.NotFound,
+    );
+    await saulReplies(dm, question.id, "yes");
+    await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED, 30_000, 250);
+    const done = (
+      await confirmations.client.getConfirmation({ instanceId: people.agentId, id: confirmation.id }, as(people.owner))
+    ).confirmation!;
+    const opened = JSON.parse(new TextDecoder().decode(await openSealed(page.privateKey, done.sealed!))) as {
+      entries: unknown[];
+    };
+    expect(Array.isArray(opened.entries)).toBe(true);
+    // The pool relays the box; a key other than the page's (the pool's own, say) opens nothing.
+    await expect(openSealed(x25519KeyPair().privateKey, done.sealed!)).rejects.toThrow();
   });
 });

@@ -1,0 +1,222 @@
+// A person who joined Convos today, with no wallet, does an owner's first
+// week from the web app and their Convos app alone (docs/web.md; docs/trust.md,
+// "Confirmations in Convos"), in a real browser (Debian's Chromium headless
+// shell, driven by playwright-core) against the whole pool as `npm start`
+// runs it, on PostgreSQL and the local XMTP node. Saul is the real Convos CLI
+// serving his conversation, "Weekend away"; no key of his reaches the page or
+// the test. He signs in with Convos (his CLI opens the page's link), finds
+// Concierge in the store and adds it to his conversation with his session
+// alone (the page says it signs nothing); he asks it to text a friend and
+// approves that from the Approvals page by confirming in Convos (the pool's
+// SMS stand-in receives the text once); he sets its trust to L3 the same way;
+// he teaches it something in the conversation and reads its memory on the
+// page by confirming that one listing in Convos, sealed to the page's key.
+// Each confirmation is found by the code the page computed, in Saul's direct
+// conversation with the agent, and answered there by his CLI.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { TRUST_LEVEL_SUMMARIES } from "@convos-pool/kit/content";
+import { createLogger } from "@convos-pool/kit/server";
+import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { ConvosCli, saidMessage, type CliEvent } from "@convos-pool/testing/convos-cli";
+import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
+import { startPool, type RunningPool } from "@convos-pool/dev";
+import { OPEN_BUDGET } from "@convos-pool/claims";
+import { ensureWebBuild } from "@convos-pool/web";
+import { DESKTOP, SHOTS, launchBrowser, poll, shoot } from "./pages.js";
+
+let xmtp: XmtpPort;
+let dir: string;
+let pool: RunningPool | undefined;
+let browser: Browser | undefined;
+let context: BrowserContext | undefined;
+let saul: ConvosCli | undefined;
+let saulInbox = "";
+const FRIEND = "+15550188093";
+
+beforeAll(async () => {
+  xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
+  dir = await mkdtemp(join(tmpdir(), "pool-web-no-wallet-"));
+  await mkdir(SHOTS, { recursive: true });
+  const webDir = await ensureWebBuild();
+  pool = await startPool({
+    dataDir: join(dir, "pool"),
+    port: 0,
+    xmtpPort: xmtp.port,
+    chainPort: 0,
+    mailPort: 0,
+    pop3Port: 0,
+    smsPort: 0,
+    budget: OPEN_BUDGET,
+    warmInstances: 1,
+    webDir,
+    templatesDatabaseUrl: await createTestDatabase("no_wallet_templates"),
+    claimsDatabaseUrl: await createTestDatabase("no_wallet_claims"),
+    gatewayDatabaseUrl: await createTestDatabase("no_wallet_gateway"),
+    lineageDatabaseUrl: await createTestDatabase("no_wallet_lineage"),
+    xmtpDatabaseUrl: await createTestDatabase("no_wallet_xmtp"),
+    log: createLogger("pool", { level: "silent" }),
+  });
+  browser = await launchBrowser();
+  context = await browser.newContext({ baseURL: pool.gatewayUrl, viewport: DESKTOP });
+  context.setDefaultTimeout(20_000);
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close().catch(() => undefined);
+  await browser?.close();
+  await saul?.stop();
+  await pool?.close();
+  await xmtp?.release();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+afterEach(async ({ task }) => {
+  if (task.result?.state !== "fail") return;
+  for (const [i, page] of (context?.pages() ?? []).entries())
+    await page.screenshot({ path: join(SHOTS, `failed-no-wallet-${i}.png`), fullPage: true }).catch(() => undefined);
+});
+
+const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
+const section = (page: Page, name: string) =>
+  page.getByRole("navigation", { name: "Agent sections" }).getByRole("link", { name }).click();
+
+/** A message as `convos conversation messages --json` lists it. */
+interface Listed {
+  id: string;
+  senderInboxId: string;
+  content: string;
+}
+
+/** The agent's question with `code` in Saul's direct conversation with it (any but `home`), as his Convos CLI lists it. */
+async function questionWith(home: string, code: string) {
+  let found: { dm: string; id: string; content: string } | undefined;
+  await waitFor(
+    `the agent asking Saul directly (code ${code})`,
+    async () => {
+      const listed = await saul!.run<{ conversationId: string }[]>(["conversations", "list", "--sync"]);
+      for (const c of listed.filter((l) => l.conversationId !== home)) {
+        const messages = await saul!.run<Listed[]>(["conversation", "messages", c.conversationId, "--sync"]);
+        const q = messages.find(
+          (m) =>
+            m.senderInboxId !== saulInbox &&
+            typeof m.content === "string" &&
+            m.content.startsWith("Saul, may I do this") &&
+            m.content.includes(`(code ${code})`),
+        );
+        if (q) found = { dm: c.conversationId, id: q.id, content: q.content };
+      }
+      return found !== undefined;
+    },
+    60_000,
+    1_000,
+  );
+  return found!;
+}
+
+/** The page's code for the step it asked, the agent's question with it in Convos, and Saul's `answer` to it there. */
+async function answerInConvos(page: Page, home: string, answer: "yes" | "no") {
+  const code = (await page.getByTestId("confirm-code").textContent())!;
+  expect(code).toMatch(/^[0-9A-F]{4}-[0-9A-F]{4}$/);
+  const question = await questionWith(home, code);
+  await saul!.run(["conversation", "send-reply", question.dm, question.id, answer]);
+  return question;
+}
+
+it("a person with no wallet adds an agent from the store, approves its first text, sets its trust and reads its memory, confirming each in Convos", {
+  timeout: 420_000,
+}, async () => {
+  const transport = createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" });
+  await signedTemplate(
+    createClient(TemplateService, transport),
+    newIdentity(),
+    sampleContent({ agent_name: "Concierge", tools: [tool("sms", "pool")], max_trust_level: "L3" }),
+  );
+  saul = await ConvosCli.start(
+    ["agent", "serve", "--name", "Weekend away", "--profile-name", "Saul"],
+    join(dir, "saul"),
+    { xmtpPort: xmtp.port },
+  );
+  const ready = await saul.ready(60_000);
+  saulInbox = ready.inboxId;
+  const home = ready.conversationId;
+
+  // Sign in with Convos: Saul's app opens the page's link. No wallet, no key kept here.
+  const page = await context!.newPage();
+  await page.goto("/signin");
+  await page.getByRole("button", { name: "Sign in with Convos" }).click();
+  const link = (await page.getByTestId("convos-link").getAttribute("href"))!;
+  await saul.run(["conversations", "join", link, "--no-wait", "--profile-name", "Saul"]);
+  await heading(page, "Signed in").waitFor({ timeout: 30_000 });
+  expect(await page.getByTestId("inbox-id").textContent()).toBe(saulInbox);
+  await expect(page.getByText(/confirm each in Convos/).count()).resolves.toBe(1);
+  expect(await page.evaluate(() => localStorage.getItem("convos-pool/key"))).toBeNull();
+
+  // The store, the template's page, "Add the agent": claimed with the session alone, which the page says.
+  await page.goto("/");
+  await page.getByRole("list", { name: "Templates" }).getByRole("link", { name: "Concierge" }).click();
+  await heading(page, "Concierge").waitFor();
+  await expect(page.getByTestId("claim-unsigned").textContent()).resolves.toContain("on the pool's word");
+  await page.getByLabel("Conversation invite").fill(ready.inviteUrl);
+  const from = saul.events.length;
+  await page.getByRole("button", { name: "Add the agent" }).click();
+  await page.getByText("Concierge has joined the conversation.").waitFor({ timeout: 90_000 });
+  const joined = await saul.waitFor<CliEvent & { inboxId: string }>(
+    "member_joined",
+    (e) => e.event === "member_joined",
+    { from, ms: 30_000 },
+  );
+  const agent = { inboxId: joined.inboxId };
+  const instanceId = (await page.locator(".progress code").first().textContent())!;
+  expect(instanceId).toMatch(/^inst_/);
+  await shoot(page, "no-wallet-joined");
+
+  // Its first act that waits for him (L2: his own texts too), approved from the Approvals page through Convos.
+  const phone = pool!.sms.phone(FRIEND);
+  await page.goto(`/agents/${instanceId}`);
+  await saul.send(`text ${FRIEND}: we land at noon`);
+  await section(page, "Approvals");
+  const waiting = page.getByTestId("approval");
+  await poll(() => waiting.count(), 60_000).toBe(1);
+  await expect(waiting.first().textContent()).resolves.toContain(`To: ${FRIEND}`);
+  await waiting.first().getByRole("button", { name: "Approve in Convos" }).click();
+  const approve = await answerInConvos(page, home, "yes");
+  expect(approve.content).toContain("Approve what I asked you: Send a text");
+  await page.getByText("Approved: it goes ahead.").waitFor({ timeout: 30_000 });
+  await phone.waitForMessage((m) => m.text === "we land at noon");
+  expect(phone.messages()).toHaveLength(1);
+
+  // Its trust, raised to L3 by a confirmation in Convos.
+  await section(page, "Trust and permissions");
+  await page.getByLabel("Level", { exact: true }).selectOption("L3");
+  await page.getByRole("button", { name: "Confirm in Convos", exact: true }).click();
+  const trust = await answerInConvos(page, home, "yes");
+  expect(trust.content).toContain("Set my trust level to L3, no spending.");
+  await page.getByText("Its trust level is now L3.").waitFor({ timeout: 30_000 });
+  await poll(() => page.getByTestId("agent-trust").textContent()).toBe(`L3: ${TRUST_LEVEL_SUMMARIES.L3}.`);
+
+  // What it knows: Saul teaches it in the conversation; the page shows it once he confirms that listing in Convos.
+  await saidMessage(saul, agent, await saul.send("Remember that we fly out on Friday"), /Noted: you fly out on Friday/);
+  // Its turns run one at a time: once the next message is answered, the first is learned.
+  await saidMessage(saul, agent, await saul.send("Thanks!"), /I read: "Thanks!"/);
+  await section(page, "Memory");
+  await page.getByRole("button", { name: "Confirm in Convos and show what it knows" }).click();
+  const listing = await answerInConvos(page, home, "yes");
+  expect(listing.content).toContain("Show everything I know, and who taught it, on the pool's web page, once.");
+  const known = page.getByTestId("memory-entry");
+  await poll(() => known.count(), 30_000).toBe(1);
+  await expect(known.first().textContent()).resolves.toContain("we fly out on Friday");
+  await shoot(page, "no-wallet-memory");
+
+  // A listing declined in Convos shows nothing new and says so.
+  await page.getByRole("button", { name: "Confirm in Convos and show again" }).click();
+  await answerInConvos(page, home, "no");
+  await page.getByText("You declined it in Convos: nothing changed.").waitFor({ timeout: 30_000 });
+});
