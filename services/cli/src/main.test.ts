@@ -13,7 +13,10 @@ import { jsonHash } from "@convos-pool/kit/content";
 import { describe, expect, it } from "vitest";
 import { json, standInGateway, verify } from "../test/stand-in-gateway.js";
 import { fillContent } from "./core/content.js";
-import { run } from "./main.js";
+import { run as runCli } from "./main.js";
+
+/** The CLI as scripts run it (`--json`): these tests read the JSON it prints. */
+const run: typeof runCli = (argv, io) => runCli(["--json", ...argv], io);
 
 const TEMPLATE_ID = "tmpl_4Qb1x9ZkT2mW7cPa";
 

@@ -3,7 +3,8 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CommandUsageError, parseCommandLine, type ParsedCommand } from "./command-line/parse.js";
-import { COMMANDS, commandUsage, isCommand, usage } from "./command-line/table.js";
+import { COMMANDS, commandUsage, isCommand, usage, type CommandName } from "./command-line/table.js";
+import { view } from "./command-line/views.js";
 import { onOffArg, positiveInt } from "./core/args.js";
 import { trustLevelArg } from "./commands/agents/args.js";
 import { starsArg } from "./commands/ratings/args.js";
@@ -33,6 +34,8 @@ export interface Io {
   cwd: string;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** The terminal's width when stdout is one; absent: tables are not cut (a pipe, a file, a test). */
+  columns?: number | undefined;
   fetch?: typeof fetch;
   /** Sets what Ctrl-C (SIGINT) does while a command waits (Context.onInterrupt). */
   onInterrupt?: (cancel: (() => void) | undefined) => void;
@@ -54,7 +57,6 @@ export function contextOf(p: Pick<ParsedCommand, "url" | "key">, io: Io): Contex
   };
 }
 
-/** What a command prints: JSON pretty-printed, or a bare hash line. */
 /** What parseCommandLine sets for the command being run (command-line/parse.ts); missing, the two disagree. */
 function parsed<T>(value: T | undefined, options: string): T {
   if (value === undefined) throw new Error(`${options}: not read from the command line before the command ran`);
@@ -324,6 +326,16 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
   }
 }
 
+/**
+ * What a command prints: text it made itself as it is; with `--json` the
+ * gateway's JSON pretty-printed, as scripts read it; else the answer for a
+ * person (command-line/views.ts), nothing cut when stdout is not a terminal.
+ */
+export function printed(command: CommandName, out: unknown, json: boolean, columns?: number): string {
+  if (typeof out === "string") return out;
+  return json ? JSON.stringify(out, null, 2) : view(command, out, { width: columns });
+}
+
 /** Runs one command line; returns the exit code (0 ok, 1 error, 2 usage). */
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   let parsed: ParsedCommand | undefined;
@@ -336,7 +348,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     }
     const out = await dispatch(parsed, contextOf(parsed, io));
-    io.stdout(typeof out === "string" ? `${out}\n` : `${JSON.stringify(out, null, 2)}\n`);
+    io.stdout(`${printed(parsed.command, out, parsed.json, io.columns)}\n`);
     return 0;
   } catch (err) {
     if (err instanceof verify.AgentNotVerified || err instanceof verifyStatement.StatementNotVerified) {
@@ -382,6 +394,7 @@ if (isEntryPoint) {
     cwd: process.env.INIT_CWD ?? process.cwd(),
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
   });
   process.exitCode = code;
 }

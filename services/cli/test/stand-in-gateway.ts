@@ -76,7 +76,7 @@ export function standInGateway(): StandInGateway {
     stdout: () => g.out.join(""),
     stderr: () => g.err.join(""),
     keygen: async () => {
-      expect(await run(["keygen"], g.io())).toBe(0);
+      expect(await run(["--json", "keygen"], g.io())).toBe(0);
       const id = JSON.parse(g.stdout()) as { address: string; inbox_id: string };
       g.out = [];
       return id;

@@ -36,6 +36,8 @@ export interface ParsedCommand extends VerifyAgentOptions, VerifyStatementOption
   args: Record<string, string>;
   url?: string;
   key?: string;
+  /** `--json`: the gateway's JSON as it came, for scripts; without it, text for people (core/render.ts). */
+  json: boolean;
   help: boolean;
   force: boolean;
   archived: boolean;
@@ -118,6 +120,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     command: name,
     args: line.args,
     help: values.help === true,
+    json: values.json === true,
     force: values.force === true,
     archived: values.archived === true,
     resolve: values.resolve === true,

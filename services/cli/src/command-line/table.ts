@@ -59,11 +59,12 @@ export function usage(): string {
       : `  ${left.padEnd(width)}  ${c.summary}`;
   });
   return [
-    "usage: pool [--url URL] [--key FILE] COMMAND [ARGS]",
+    "usage: pool [--url URL] [--key FILE] [--json] COMMAND [ARGS]",
     "",
     ...lines,
     "",
     "  --url URL   gateway (env POOL_URL; default http://127.0.0.1:8080)",
     "  --key FILE  key file (env POOL_KEY_FILE; default .data/cli/key.json)",
+    "  --json      the gateway's JSON as it came, for scripts (default: a table or a few lines for people)",
   ].join("\n");
 }

@@ -7,6 +7,7 @@
 export const OPTIONS = {
   url: { type: "string" },
   key: { type: "string" },
+  json: { type: "boolean" },
   force: { type: "boolean" },
   version: { type: "string" },
   q: { type: "string" },
@@ -69,7 +70,7 @@ export const OPTIONS = {
 export type OptionName = keyof typeof OPTIONS;
 
 /** Options every command takes. */
-export const GLOBAL: readonly OptionName[] = ["url", "key", "help"];
+export const GLOBAL: readonly OptionName[] = ["url", "key", "json", "help"];
 
 export interface CommandSyntax {
   /** Positional argument names, in order; a last one ending in "..." takes one or more. */

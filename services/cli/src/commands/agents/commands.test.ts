@@ -9,8 +9,11 @@ import { join } from "node:path";
 import { claimFields, cloneFields } from "@convos-pool/kit/signing";
 import { describe, expect, it } from "vitest";
 import { json, standInGateway, verify } from "../../../test/stand-in-gateway.js";
-import { run } from "../../main.js";
+import { run as runCli } from "../../main.js";
 import { POLL_MS, QUIET_MS } from "./claim-progress.js";
+
+/** The CLI as scripts run it (`--json`): these tests read the JSON it prints. */
+const run: typeof runCli = (argv, io) => runCli(["--json", ...argv], io);
 
 const TEMPLATE_ID = "tmpl_4Qb1x9ZkT2mW7cPa";
 

@@ -8,7 +8,10 @@ import { MAX_DAILY_SPEND_LIMIT_WEI } from "@convos-pool/kit/content";
 import { describe, expect, it } from "vitest";
 import { checkTrust, dailyLimitArg } from "./args.js";
 import { json, standInGateway } from "../../../test/stand-in-gateway.js";
-import { run } from "../../main.js";
+import { run as runCli } from "../../main.js";
+
+/** The CLI as scripts run it (`--json`): these tests read the JSON it prints. */
+const run: typeof runCli = (argv, io) => runCli(["--json", ...argv], io);
 
 const g = standInGateway();
 

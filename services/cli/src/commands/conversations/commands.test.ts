@@ -18,7 +18,10 @@ import {
 } from "@convos-pool/kit/signing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { addToRequest, conversationsListing } from "./commands.js";
-import { run, type Io } from "../../main.js";
+import { run as runCli, type Io } from "../../main.js";
+
+/** The CLI as scripts run it (`--json`): these tests read the JSON it prints. */
+const run: typeof runCli = (argv, io) => runCli(["--json", ...argv], io);
 
 const INSTANCE = "inst_Q2w3E4r5T6y7U8i9";
 const INVITE = "https://dev.convos.org/v2?i=dinner-club";

@@ -67,7 +67,8 @@ function io(): Io {
 async function pool(...argv: string[]): Promise<number> {
   out = "";
   err = "";
-  return run(argv, io());
+  // As scripts run it (`--json`): these tests read the JSON it prints.
+  return run(["--json", ...argv], io());
 }
 
 async function keygen(): Promise<string> {
