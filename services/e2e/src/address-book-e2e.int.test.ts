@@ -268,7 +268,7 @@ describe("the owner's address book through the gateway and the pool CLI", () => 
     out.length = 0;
     err.length = 0;
     const io = { env: {}, cwd: stack.dir, stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) };
-    return pool(["--url", gateway.url, "--key", keyFile(), ...args], io);
+    return pool(["--json", "--url", gateway.url, "--key", keyFile(), ...args], io);
   };
   const printed = () => JSON.parse(out.join("")) as Record<string, unknown>;
 

@@ -60,7 +60,7 @@ function cli(key: string, args: string[]): Promise<number> {
   out.length = 0;
   err.length = 0;
   const io = { env: {}, cwd: stack.dir, stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) };
-  return pool(["--url", gateway.url, "--key", join(stack.dir, key), ...args], io);
+  return pool(["--json", "--url", gateway.url, "--key", join(stack.dir, key), ...args], io);
 }
 const printed = () => JSON.parse(out.join("")) as Record<string, unknown>;
 

@@ -95,7 +95,16 @@ async function verifyAgent(inboxId: string, m: ProfileMetadata, invite?: string)
   await writeFile(file, JSON.stringify({ metadata: m }));
   const out: string[] = [];
   const code = await pool(
-    ["verify-agent", inboxId, "--profile", file, "--url", gateway.url, ...(invite ? ["--invite", invite] : [])],
+    [
+      "--json",
+      "verify-agent",
+      inboxId,
+      "--profile",
+      file,
+      "--url",
+      gateway.url,
+      ...(invite ? ["--invite", invite] : []),
+    ],
     {
       env: { XMTP_API_URL: stack.node!.url },
       cwd: stack.dir,

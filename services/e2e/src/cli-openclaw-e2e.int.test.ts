@@ -38,7 +38,7 @@ async function pool<T>(...argv: string[]): Promise<T> {
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
   };
-  const code = await run(argv, io);
+  const code = await run(["--json", ...argv], io);
   expect(code, `pool ${argv.join(" ")}: ${err.join("")}`).toBe(0);
   return JSON.parse(out.join("")) as T;
 }

@@ -498,7 +498,7 @@ describe("portable memory through the gateway and the pool CLI", () => {
       stderr: (t: string) => err.push(t),
       ...(fetchFn ? { fetch: fetchFn } : {}),
     };
-    return pool(["--url", gateway.url, "--key", join(stack.dir, "owner-key.json"), ...args], io);
+    return pool(["--json", "--url", gateway.url, "--key", join(stack.dir, "owner-key.json"), ...args], io);
   };
   const printed = () => JSON.parse(out.join("")) as Record<string, any>;
 

@@ -80,12 +80,15 @@ async function verifyStatement(messages: unknown[]) {
   const file = join(stack.dir, `messages-${Date.now()}.json`);
   await writeFile(file, JSON.stringify(messages));
   const out: string[] = [];
-  const code = await pool(["verify-statement", people.agent.inboxId, "--messages", file, "--url", gateway.url], {
-    env: {},
-    cwd: stack.dir,
-    stdout: (t) => out.push(t),
-    stderr: () => {},
-  });
+  const code = await pool(
+    ["--json", "verify-statement", people.agent.inboxId, "--messages", file, "--url", gateway.url],
+    {
+      env: {},
+      cwd: stack.dir,
+      stdout: (t) => out.push(t),
+      stderr: () => {},
+    },
+  );
   return { code, report: JSON.parse(out.join("")) as Record<string, unknown> };
 }
 
