@@ -37,7 +37,8 @@ let host: ServiceClient<typeof PatternPoolService>;
 async function pool(key: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await run(argv, {
+  // As scripts run it (`--json`): these tests read the JSON it prints.
+  const code = await run(["--json", ...argv], {
     env: { POOL_URL: gateway.url, POOL_KEY_FILE: join(dir, key) },
     cwd: dir,
     stdout: (t) => (out += t),

@@ -22,7 +22,8 @@ let gateway: RunningGateway;
 async function pool(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await run(argv, {
+  // As scripts run it (`--json`): these tests read the JSON it prints.
+  const code = await run(["--json", ...argv], {
     env: { POOL_URL: gateway.url, POOL_KEY_FILE: join(dir, "creator.json") },
     cwd: dir,
     stdout: (t) => (out += t),
