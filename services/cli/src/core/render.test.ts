@@ -136,9 +136,9 @@ describe("render", () => {
     ]);
   });
 
-  it("prints what a page says beside its list above the table, and text of several lines below its label as it is", () => {
+  it("prints what a page says beside its list above it, the list under its name, and text of several lines below its label as it is", () => {
     expect(readable({ patterns: [{ pattern_id: "pat_1", text: "Confirm dates" }], refusals: [], hold: true })).toBe(
-      ["hold:  yes", "", "TEXT           PATTERN ID", "Confirm dates  pat_1"].join("\n"),
+      ["hold:  yes", "patterns:", "  TEXT           PATTERN ID", "  Confirm dates  pat_1"].join("\n"),
     );
     expect(readable({ from_version: 1, instructions_diff: "-Plan.\n+Plan trips.\n" })).toBe(
       ["from version:  1", "instructions diff:", "  -Plan.", "  +Plan trips."].join("\n"),

@@ -175,8 +175,9 @@ export function pageText(value: Row, columns?: readonly string[], opts: RenderOp
   if (!list) return undefined;
   const { [list.key]: _list, next_cursor: next, ...beside } = value;
   const head = fieldsText(beside, opts);
-  const out = [...head, ...(head.length > 0 ? [""] : [])];
-  out.push(...(list.rows.length === 0 ? [`No ${label(list.key)}.`] : rowsTable(list.rows, columns, opts)));
+  const rows = list.rows.length === 0 ? [`No ${label(list.key)}.`] : rowsTable(list.rows, columns, opts);
+  // Beside other fields the list says its name, as fieldsText would (a lineage's `children:`).
+  const out = head.length === 0 ? rows : [...head, `${label(list.key)}:`, ...rows.map((l) => `  ${l}`)];
   if (typeof next === "string" && next !== "") out.push("", `More: --cursor ${next}`);
   return out.join("\n");
 }
