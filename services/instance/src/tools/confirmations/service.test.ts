@@ -280,6 +280,25 @@ describe("its memory shown on the page, confirmed in Convos", () => {
     await expect(openSealed(x25519KeyPair().privateKey, done!.sealed!)).rejects.toThrow();
   });
 
+  it("seals to the key of the step confirmed only: another listing asked meanwhile waits, and a second tap seals nothing again", async () => {
+    const first = x25519KeyPair();
+    const second = x25519KeyPair();
+    const a = await ask(listStep(first.publicKey));
+    const b = await ask(listStep(second.publicKey));
+    expect(b.confirmation.code).not.toBe(a.confirmation.code);
+    expect(tap(a.question, true)).toBe(true);
+    await waitFor("applied", async () => (await stateOf(a.confirmation.id)) === ConfirmationState.APPLIED);
+    const sealed = (await client.getConfirmation({ ownerId: OWNER, id: a.confirmation.id })).confirmation!.sealed!;
+    await expect(openSealed(second.privateKey, sealed)).rejects.toThrow();
+    const waiting = (await client.getConfirmation({ ownerId: OWNER, id: b.confirmation.id })).confirmation!;
+    expect(waiting.state).toBe(ConfirmationState.WAITING);
+    expect(waiting.sealed).toBeUndefined();
+    // The first question's buttons again: its nonce is spent, and the box is the one sealed before.
+    expect(tap(a.question, true)).toBe(false);
+    const again = (await client.getConfirmation({ ownerId: OWNER, id: a.confirmation.id })).confirmation!.sealed!;
+    expect(again.ciphertext).toEqual(sealed.ciphertext);
+  });
+
   it("seals nothing on a no, nor on another member's tap", async () => {
     const { confirmation, question } = await ask(listStep(x25519KeyPair().publicKey));
     expect(tap(question, true, MEMBER)).toBe(false);
