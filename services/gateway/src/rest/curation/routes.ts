@@ -253,7 +253,7 @@ const setToolGrant: Handler = async (r, { curation }) => {
       templateId: body.string("template_id", ""),
       creatorId: body.string("creator_id", ""),
       tools: body.strings("tools") ?? [],
-      fundWei: body.string("fund_wei", "0"),
+      fundWei: body.string("fund_wei", ""),
       maxLiveTools: body.integer("max_live_tools", 0, 0),
       signature: signatureOf(body),
     },
@@ -274,6 +274,9 @@ const releaseNotes: Handler = async (r, { templates }) => {
   return { status: 200, body: { notes: res.notes.map(noteToJson), next_cursor: nextCursor(res.nextPageToken) } };
 };
 
+/** The versions compared are `?from=&to=` (the RPC's from_version, to_version). */
+const DIFF_ERRORS: RestErrorMapping = { field: renaming({ from_version: "from", to_version: "to" }, restField) };
+
 export const CURATION_ROUTES: Route[] = [
   ["POST", "/templates/:id/reports", report, TEMPLATE_ERRORS],
   ["GET", "/reports", listReports, BY_TEMPLATE_QUERY],
@@ -289,6 +292,6 @@ export const CURATION_ROUTES: Route[] = [
   ["GET", "/curation-log", curationLog, BY_TEMPLATE_QUERY],
   ["PUT", "/tool-grants", setToolGrant, TEMPLATE_ERRORS],
   ["GET", "/tool-grants", listToolGrants, TEMPLATE_ERRORS],
-  ["GET", "/templates/:id/diff", diff, TEMPLATE_ERRORS],
+  ["GET", "/templates/:id/diff", diff, DIFF_ERRORS],
   ["GET", "/templates/:id/notes", releaseNotes, TEMPLATE_ERRORS],
 ];

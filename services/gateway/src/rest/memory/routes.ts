@@ -6,8 +6,7 @@
 // as they are.
 
 import type { MemoryForwarder } from "../../connect/forward.js";
-import { AGENT_ERRORS } from "../core/errors.js";
-import { badRequest } from "../core/errors.js";
+import { AGENT_ERRORS, badRequest, type RestErrorMapping } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { forwarderOf, query, type Handler, type RestRequest, type RestResponse, type Route } from "../core/request.js";
 import { b64, bytesOf, sealedOf, sealedToJson } from "../core/sealed-json.js";
@@ -113,6 +112,11 @@ const setPatternSharing = memoryRoute(["offer", "adopt", "owner_signature"], asy
   return { offer: res.sharing?.offer ?? false, adopt: res.sharing?.adopt ?? false };
 });
 
+/** The body is the RPC's `sharing` at its top: `sharing.offer` is `offer`. */
+const SHARING_ERRORS: RestErrorMapping = {
+  field: (rpcField, sent) => AGENT_ERRORS.field(rpcField.replace(/^sharing\./, ""), sent),
+};
+
 export const MEMORY_ROUTES: Route[] = [
   ["POST", "/agents/:id/memory/export", exportMemory, AGENT_ERRORS],
   ["GET", "/agents/:id/memory/key", memoryKey, AGENT_ERRORS],
@@ -120,5 +124,5 @@ export const MEMORY_ROUTES: Route[] = [
   ["POST", "/agents/:id/memory/list", listMemory, AGENT_ERRORS],
   ["POST", "/agents/:id/memory/forget", forgetMemory, AGENT_ERRORS],
   ["POST", "/agents/:id/memory/share", shareMemory, AGENT_ERRORS],
-  ["PUT", "/agents/:id/pattern-sharing", setPatternSharing, AGENT_ERRORS],
+  ["PUT", "/agents/:id/pattern-sharing", setPatternSharing, SHARING_ERRORS],
 ];
