@@ -25,9 +25,9 @@ export type EnumNames = Readonly<Record<string, (value: number) => string | unde
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
 const UINT32 = { min: 0, max: 2 ** 32 - 1 };
 
-/** Any value of one scalar field, as its proto type holds it. */
-function scalarArbitrary(field: DescField & { fieldKind: "scalar" }): fc.Arbitrary<unknown> {
-  switch (field.scalar) {
+/** Any value of one scalar type, as its proto type holds it. */
+export function scalarArbitrary(scalar: ScalarType): fc.Arbitrary<unknown> {
+  switch (scalar) {
     case ScalarType.STRING:
       return fc.string({ maxLength: 100 });
     case ScalarType.BOOL:
@@ -47,7 +47,7 @@ function scalarArbitrary(field: DescField & { fieldKind: "scalar" }): fc.Arbitra
     case ScalarType.SFIXED64:
       return fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
     default:
-      throw new Error(`no values for ${field.name}'s scalar type ${ScalarType[field.scalar]}: add them here`);
+      throw new Error(`no values for the scalar type ${ScalarType[scalar]}: add them here`);
   }
 }
 
@@ -95,7 +95,7 @@ function fieldArbitrary(field: DescField): fc.Arbitrary<unknown> {
     // Every value it defines, and one it does not (a newer client's).
     return fc.constantFrom(...numbers, Math.max(...numbers) + 1);
   }
-  if (field.fieldKind === "scalar") return scalarArbitrary(field);
+  if (field.fieldKind === "scalar") return scalarArbitrary(field.scalar);
   throw new Error(`no values for ${field.name}, a ${field.fieldKind} field: add them here`);
 }
 

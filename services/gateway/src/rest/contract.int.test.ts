@@ -1,14 +1,18 @@
-// One contract, every face (docs/rest.md, "One contract, every face"): for
-// each REST route it covers (ROWS; NOT_YET names the forwarded routes it
-// does not cover yet, held to the route table), the same values, generated from
-// the RPC's request descriptor and the edges of the rule the service applies
-// (test/faces.ts), go through REST and through Connect, and both faces must
-// come out the same: accepted, or refused with the same Connect code naming
-// the same fields. Real: PostgreSQL, the templates and claims services
-// in-process, the gateway, both faces over HTTP. The instance host is the
-// claims service's TEST STAND-IN (services/claims/test/stand-in-host.ts),
-// which checks a level, permissions and participation as an instance does
-// (the kit's rules) but is no agent.
+// One contract, every face (docs/rest.md, "One contract, every face"): the
+// same values go through REST and through Connect, and both faces must come
+// out the same: accepted, or refused with the same Connect code naming the
+// same fields. Two parts. Every route against its RPC (test/route-rpcs.ts,
+// held to the route table by contract.test.ts): any request drawn from the
+// RPC's descriptor (test/routes.ts), unsigned, as a signed-in stranger; what
+// it reaches is the checks before a signature or an owner (DIFFER names the
+// routes whose faces still part, and how). And ROWS, the routes whose rules
+// need signed cases a subject accepts: the edges of the rule the service
+// applies (test/faces.ts), signed by the subject's owner or creator. Real:
+// PostgreSQL, the templates, claims and lineage services in-process, the
+// gateway, both faces over HTTP. The instance host is the claims service's
+// TEST STAND-IN (services/claims/test/stand-in-host.ts), which checks a
+// level, permissions and participation as an instance does (the kit's rules)
+// but is no agent.
 
 import type { DescMessage } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
@@ -21,19 +25,9 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import { OPEN_BUDGET, SecretBox, startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
 import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import {
-  APPROVAL_PLACE_NAMES,
-  GRANT_NAMES,
   MAX_COOLDOWN_SECONDS,
   MAX_DAILY_SPEND_LIMIT_WEI,
-  OUTSIDER_REPLY_NAMES,
-  PARTICIPATION_MODE_NAMES,
-  TRUST_LEVEL_NAMES,
   jsonHash,
-  parseApprovalPlace,
-  parseGrant,
-  parseOutsiderReply,
-  parseParticipationMode,
-  parseTrustLevel,
   resolveParticipation,
   resolvePermissions,
   type ResolvedParticipation,
@@ -50,6 +44,7 @@ import {
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { inviteUrl } from "@convos-pool/convos/testing/invite";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import fc from "fast-check";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -58,37 +53,20 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type RunningGateway } from "../server.js";
-import { connectOutcome, requestArbitrary, restBodyOf, restOutcome, type EnumNames } from "../../test/faces.js";
-import { restCall, restSig, restSignature } from "../../test/rest.js";
+import { connectOutcome, requestArbitrary, restBodyOf, restOutcome, type Outcome } from "../../test/faces.js";
+import { restCall, restSession, restSig, restSignature } from "../../test/rest.js";
+import { ROUTE_RPCS } from "../../test/route-rpcs.js";
+import { routeForm, routeRequests } from "../../test/routes.js";
 import { PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./agents/errors.js";
-import { CONVERSATION_TOOLS_NAMES } from "./agents/json.js";
 import { CLAIM_ERRORS } from "./claims/json.js";
 import { AGENT_ERRORS, TEMPLATE_ERRORS } from "./core/errors.js";
-import { REST_ROUTES } from "./routes.js";
+import { ROUTES } from "./routes.js";
+import { ENUM_NAMES } from "../../test/enum-names.js";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 /** Cases a route: each is two signed calls through the gateway, claims service and stand-in host. */
 const RUNS = Number(process.env.POOL_CONTRACT_RUNS ?? 40);
-
-/** The REST names of the enums these routes take, from the kit's name lists (the names REST parses). */
-function namesOf(
-  names: readonly string[],
-  parse: (name: string) => number | undefined,
-): (n: number) => string | undefined {
-  return (n) => names.find((name) => parse(name) === n);
-}
-const ENUM_NAMES: EnumNames = {
-  "convos.pool.v1.TrustLevel": namesOf(TRUST_LEVEL_NAMES, parseTrustLevel),
-  "convos.pool.v1.Grant": namesOf(GRANT_NAMES, parseGrant),
-  "convos.pool.v1.OutsiderReply": namesOf(OUTSIDER_REPLY_NAMES, parseOutsiderReply),
-  "convos.pool.v1.ApprovalPlace": namesOf(APPROVAL_PLACE_NAMES, parseApprovalPlace),
-  "convos.pool.v1.ParticipationMode": namesOf(PARTICIPATION_MODE_NAMES, parseParticipationMode),
-  "convos.pool.v1.ConversationTools": namesOf(CONVERSATION_TOOLS_NAMES, (name) =>
-    name === "none" ? ConversationTools.NONE : ConversationTools.SHARED,
-  ),
-  "convos.pool.v1.Visibility": (n) => ({ [Visibility.PUBLIC]: "public", [Visibility.PRIVATE]: "private" })[n],
-};
 
 type Request = Record<string, unknown>;
 type Claims = ReturnType<typeof createClient<typeof ClaimService>>;
@@ -363,91 +341,10 @@ const ROWS: ContractRow[] = [
   },
 ];
 
-/** The paths of SessionService, which the gateway serves itself: no forwarded RPC to compare with. */
-const NOT_FORWARDED = ["GET /api/pool/signing-domain", "POST /api/pool/sessions", "DELETE /api/pool/sessions"];
-
-/**
- * The REST routes that forward to an RPC and are not rows above yet: what
- * this test does not hold (docs/rest.md, "One contract, every face"). The
- * test holds the list to the route table, so a new route is either a row
- * or named here.
- */
-const NOT_YET = [
-  "GET /api/pool/models",
-  "GET /api/pool/templates",
-  "POST /api/pool/templates",
-  "GET /api/pool/templates/:id",
-  "PUT /api/pool/templates/:id",
-  "PATCH /api/pool/templates/:id",
-  "DELETE /api/pool/templates/:id",
-  "GET /api/pool/templates/:id/versions",
-  "POST /api/pool/templates/:id/rollback",
-  "GET /api/pool/templates/:id/rollouts",
-  "POST /api/pool/templates/:id/rollouts",
-  "GET /api/pool/templates/:id/rollouts/:rollout_id",
-  "POST /api/pool/templates/:id/rollouts/:rollout_id/steps",
-  "GET /api/pool/templates/:id/instances",
-  "GET /api/pool/agents",
-  "GET /api/pool/agents/:id",
-  "PUT /api/pool/agents/:id/pin",
-  "DELETE /api/pool/agents/:id",
-  "POST /api/pool/agents/:id/transfer",
-  "DELETE /api/pool/agents/:id/transfer",
-  "POST /api/pool/agents/:id/accept",
-  "DELETE /api/pool/agents/:id/conversations/:conversation_id",
-  "PUT /api/pool/agents/:id/conversations/:conversation_id/participation",
-  "GET /api/pool/agents/:id/activity",
-  "POST /api/pool/agents/:id/activity/list",
-  "POST /api/pool/agents/:id/withdraw",
-  "GET /api/pool/claims/:id",
-  "DELETE /api/pool/claims/:id",
-  "GET /api/pool/agents/:id/lineage",
-  "GET /api/pool/templates/:id/dashboard",
-  "GET /api/pool/lineage",
-  "POST /api/pool/templates/:id/reports",
-  "GET /api/pool/reports",
-  "POST /api/pool/templates/:id/reports/dismiss",
-  "PUT /api/pool/templates/:id/delisting",
-  "DELETE /api/pool/templates/:id/delisting",
-  "POST /api/pool/templates/:id/review",
-  "POST /api/pool/templates/:id/review/decline",
-  "GET /api/pool/delistings",
-  "PUT /api/pool/featured/:id",
-  "DELETE /api/pool/featured/:id",
-  "GET /api/pool/featured",
-  "GET /api/pool/curation-log",
-  "PUT /api/pool/tool-grants",
-  "GET /api/pool/tool-grants",
-  "GET /api/pool/templates/:id/diff",
-  "GET /api/pool/templates/:id/notes",
-  "GET /api/pool/templates/:id/reviews",
-  "GET /api/pool/templates/:id/rating",
-  "PUT /api/pool/templates/:id/rating",
-  "POST /api/pool/templates/:id/reviews/answer",
-  "POST /api/pool/templates/:id/reviews/report",
-  "POST /api/pool/templates/:id/reviews/remove",
-  "GET /api/pool/review-reports",
-  "POST /api/pool/agents/:id/memory/export",
-  "GET /api/pool/agents/:id/memory/key",
-  "POST /api/pool/agents/:id/memory/import",
-  "POST /api/pool/agents/:id/memory/list",
-  "POST /api/pool/agents/:id/memory/forget",
-  "POST /api/pool/agents/:id/memory/share",
-  "PUT /api/pool/agents/:id/pattern-sharing",
-  "GET /api/pool/agents/:id/address-book",
-  "POST /api/pool/agents/:id/address-book",
-  "DELETE /api/pool/agents/:id/address-book",
-  "GET /api/pool/agents/:id/approvals",
-  "POST /api/pool/agents/:id/approvals",
-  "GET /api/pool/patterns/health",
-  "GET /api/pool/templates/:id/patterns",
-  "PUT /api/pool/templates/:id/pattern-hold",
-  "GET /api/pool/templates/:id/patterns/held",
-  "POST /api/pool/templates/:id/patterns/review",
-  "GET /api/pool/templates/:id/signals",
-];
-
 let templates: RunningTemplateService;
+let lineage: RunningLineageService;
+/** A signed-in person's session: both faces of the generated cases call as them. */
+let token: string;
 let host: StandInHost;
 let claims: RunningClaimsService;
 let gateway: RunningGateway;
@@ -473,21 +370,30 @@ beforeAll(async () => {
     limits: NO_LIMITS,
     log: quiet("claims"),
   });
+  lineage = await startLineageService({
+    databaseUrl: await createTestDatabase("gwk_lineage"),
+    credentials: CREDS.lineage,
+    templatesUrl: templates.url,
+    log: quiet("lineage"),
+  });
   gateway = await startGateway({
     templatesUrl: templates.url,
     claimsUrl: claims.url,
+    lineageUrl: lineage.url,
     credentials: CREDS.gateway,
     limits: NO_LIMITS,
     databaseUrl: await createTestDatabase("gwk_gateway"),
     log: quiet("gateway"),
   });
   await claims.pool!.reconcile();
+  token = await restSession(gateway.url, newIdentity());
 });
 
 afterAll(async () => {
   await gateway?.close();
   await claims?.close();
   await host?.kill();
+  await lineage?.close();
   await templates?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
@@ -563,12 +469,7 @@ async function privateTemplate(): Promise<Subject> {
 const transport = () => createConnectTransport({ baseUrl: gateway.url, useBinaryFormat: false });
 const claimsRpc = () => createClient(ClaimService, transport());
 
-describe("every face of a forwarded RPC", () => {
-  it("names every REST route once: a row of its own, not forwarded, or not yet covered", () => {
-    const named = [...ROWS.map((row) => row.route.join(" ")), ...NOT_FORWARDED, ...NOT_YET];
-    expect(named.toSorted()).toEqual(REST_ROUTES.map(([method, pattern]) => `${method} ${pattern}`).toSorted());
-  });
-
+describe("every face of a forwarded RPC, signed and accepted", () => {
   for (const row of ROWS) {
     it(`${row.route.join(" ")} accepts and refuses what Connect does, naming the same fields with the same code`, async () => {
       const shared = row.freshSubject ? undefined : await row.subject();
@@ -608,6 +509,145 @@ describe("every face of a forwarded RPC", () => {
       expect(accepted, "accepted cases").toBeGreaterThan(0);
       expect(refused, "refused cases").toBeGreaterThan(0);
     });
+  }
+});
+
+/**
+ * Routes whose faces are known to part, from the generated comparison's
+ * first run, each with how and why: what this test does not hold yet
+ * (docs/rest.md, "One contract, every face"). `fields`: both faces refuse
+ * (or take) the same values with the same code but name other fields: the
+ * route reads and refuses its body's fields itself before the service sees
+ * them, and one face or both stops at its first violation; the test still
+ * holds the outcome and the code. `code`: the faces refuse with different
+ * codes, or one takes what the other refuses; the route is left out. The
+ * list may only shrink: a route that holds should leave it.
+ */
+type Part = { part: "fields" | "code"; why: string };
+const firstOnly = (
+  why = "the route refuses its own fields first; the service names its first violation only",
+): Part => ({
+  part: "fields",
+  why,
+});
+const readsFirst = (why: string): Part => ({ part: "code", why });
+const DIFFER: Readonly<Record<string, Part>> = {
+  "GET /templates": firstOnly("?limit= is refused by REST before the service checks the creator"),
+  "POST /templates": firstOnly(),
+  "PUT /templates/:id": firstOnly("If-Match and the body are read before the service checks the template id"),
+  "PATCH /templates/:id": firstOnly("If-Match and the body are read before the service checks the template id"),
+  "DELETE /templates/:id": firstOnly("If-Match is read before the service checks the template id"),
+  "PATCH /templates/:id/visibility": firstOnly(),
+  "GET /templates/:id/versions": firstOnly("?limit= is refused by REST before the service checks the template id"),
+  "POST /templates/:id/rollback": firstOnly(),
+  "GET /templates/:id/rollouts": firstOnly("?limit= is refused by REST before the service checks the template id"),
+  "POST /templates/:id/rollouts": firstOnly(),
+  "POST /templates/:id/rollouts/:rollout_id/steps": firstOnly(),
+  "GET /agents": firstOnly("?limit= is refused by REST before the service checks the owner"),
+  "PUT /agents/:id/pin": readsFirst("REST requires `pinned`, a bool the RPC defaults: 400 before the service's 401"),
+  "DELETE /agents/:id": firstOnly(),
+  "POST /agents/:id/transfer": firstOnly(),
+  "DELETE /agents/:id/transfer": firstOnly(),
+  "PUT /agents/:id/trust": firstOnly(),
+  "PUT /agents/:id/permissions": readsFirst("REST refuses an unknown enum name before the service's 401"),
+  "PUT /agents/:id/participation": readsFirst("REST refuses a field of the body before the service's 401"),
+  "POST /agents/:id/conversations": firstOnly(),
+  "DELETE /agents/:id/conversations/:conversation_id": firstOnly(),
+  "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(),
+  "GET /agents/:id/activity": readsFirst("the owner's signature is read from the query before the service's 404"),
+  "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
+  "POST /agents/:id/accept": firstOnly(),
+  "POST /agents/:id/withdraw": firstOnly(),
+  "POST /claim": firstOnly(),
+  "GET /templates/:id/dashboard": firstOnly("?days= is refused by REST before the service checks the template id"),
+  "GET /lineage": firstOnly("?limit= is refused by REST before the service checks the owner"),
+  "POST /templates/:id/reports": firstOnly(),
+  "GET /reports": readsFirst("?limit= is refused by REST before the service's 403 to a non-operator"),
+  "POST /templates/:id/reports/dismiss": firstOnly(),
+  "PUT /templates/:id/delisting": firstOnly(),
+  "DELETE /templates/:id/delisting": firstOnly(),
+  "POST /templates/:id/review": firstOnly(),
+  "POST /templates/:id/review/decline": firstOnly(),
+  "GET /delistings": readsFirst("the query is read before the service's 403 to a non-operator"),
+  "PUT /featured/:id": firstOnly(),
+  "DELETE /featured/:id": firstOnly(),
+  "GET /curation-log": firstOnly("?limit= is refused by REST before the service checks the template"),
+  "PUT /tool-grants": firstOnly(),
+  "GET /tool-grants": readsFirst("?limit= is refused by REST before the service's 403 to a non-operator"),
+  "GET /templates/:id/reviews": firstOnly("?limit= is refused by REST before the service checks the template id"),
+  "PUT /templates/:id/rating": firstOnly(),
+  "POST /templates/:id/reviews/answer": firstOnly(),
+  "POST /templates/:id/reviews/report": firstOnly(),
+  "POST /templates/:id/reviews/remove": firstOnly(),
+  "GET /review-reports": readsFirst("?limit= is refused by REST before the service's 403 to a non-operator"),
+  "POST /agents/:id/memory/export": firstOnly(),
+  "POST /agents/:id/memory/import": readsFirst(
+    "a sealed box REST reads is refused with no field named, where the service answers 404",
+  ),
+  "POST /agents/:id/memory/list": firstOnly(),
+  "POST /agents/:id/memory/forget": readsFirst("REST refuses an empty entry id before the service's 404"),
+  "POST /agents/:id/memory/share": readsFirst("REST refuses an empty entry id before the service's 404"),
+  "PUT /agents/:id/pattern-sharing": readsFirst(
+    "REST requires offer and adopt, bools the RPC defaults: 400 before the service's 404",
+  ),
+  "GET /agents/:id/address-book": firstOnly(),
+  "POST /agents/:id/address-book": readsFirst(
+    "a sealed box REST reads is refused with no field named, where the service answers 404",
+  ),
+  "DELETE /agents/:id/address-book": readsFirst("REST refuses an empty contact id before the service's 404"),
+  "POST /agents/:id/approvals": readsFirst("REST refuses the answer's fields before the service's 401"),
+  "GET /templates/:id/patterns": firstOnly("?limit= is refused by REST before the service checks the template id"),
+  "PUT /templates/:id/pattern-hold": firstOnly(),
+  "GET /templates/:id/patterns/held": firstOnly("?limit= is refused by REST before the service checks the template id"),
+  "POST /templates/:id/patterns/review": firstOnly(),
+};
+
+/** An outcome as far as `part` holds it: the fields left out when only the code is held. */
+const heldPart = (o: Outcome, known: Part | undefined): Outcome =>
+  known?.part === "fields" && !o.accepted ? { ...o, fields: [] } : o;
+
+/** The generated cases' seed: fixed, so DIFFER says what a run finds; POOL_CONTRACT_SEED draws others. */
+const SEED = Number(process.env.POOL_CONTRACT_SEED ?? 77);
+
+/** Cases a route in the generated comparison: each is two unsigned calls as a signed-in stranger. */
+const GENERATED_RUNS = Number(process.env.POOL_CONTRACT_GENERATED_RUNS ?? 8);
+
+describe("every route against its RPC, with any request drawn from the RPC's descriptor", () => {
+  for (const route of ROUTES) {
+    const name = `${route[0]} ${route[1]}`;
+    for (const of of ROUTE_RPCS[name] ?? []) {
+      const known = DIFFER[name];
+      const test = known?.part === "code" ? it.skip : it;
+      test(`${name} refuses what ${of.rpc.parent.name}.${of.rpc.name} refuses, with the same code and fields`, async () => {
+        const client = createClient(of.rpc.parent, transport()) as unknown as Record<
+          string,
+          (req: unknown, options: { headers: Record<string, string> }) => Promise<unknown>
+        >;
+        await fc.assert(
+          fc.asyncProperty(routeRequests(route, of), async (req) => {
+            const form = routeForm(route, of, req);
+            const query = form.query.size > 0 ? `?${form.query.toString()}` : "";
+            const rest = restOutcome(
+              await restCall(gateway.url, route[0], `${form.path}${query}`, {
+                token,
+                ...(form.body !== undefined ? { body: form.body } : {}),
+                ...(form.ifMatch !== undefined ? { ifMatch: form.ifMatch } : {}),
+              }),
+            );
+            const sent = (field: string) => form.body?.[field] !== undefined;
+            const connect = await connectOutcome(
+              client[of.rpc.localName]!(req, { headers: { authorization: `Bearer ${token}` } }),
+              (f) => route[3].field(f, sent),
+            );
+            expect(
+              heldPart(rest, known),
+              `REST ${JSON.stringify({ ...form, query })} and Connect ${JSON.stringify(req, jsonBigints)}`,
+            ).toEqual(heldPart(connect, known));
+          }),
+          { numRuns: GENERATED_RUNS, seed: SEED },
+        );
+      });
+    }
   }
 });
 

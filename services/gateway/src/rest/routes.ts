@@ -23,7 +23,8 @@ import { SESSION_ROUTES } from "./sessions/routes.js";
 import { SIGNAL_ROUTES } from "./signals/routes.js";
 import { TEMPLATE_ROUTES } from "./templates/routes.js";
 
-const ROUTES: readonly Route[] = [
+/** The route table: each route with its handler and error mapping (the contract test runs the handlers in memory). */
+export const ROUTES: readonly Route[] = [
   ...SESSION_ROUTES,
   ...TEMPLATE_ROUTES,
   ...ROLLOUT_ROUTES,

@@ -40,7 +40,8 @@ function patternToJson(p: Pattern) {
   };
 }
 
-const DECISION_WORDS: Record<PatternDecision, string> = {
+/** Each decision on a lesson by its REST word. */
+export const DECISION_WORDS: Record<PatternDecision, string> = {
   [PatternDecision.UNSPECIFIED]: "waiting",
   [PatternDecision.APPROVED]: "approved",
   [PatternDecision.REJECTED]: "rejected",

@@ -39,7 +39,8 @@ const STATE_NAMES: Record<RolloutState, RolloutStateName | "unspecified"> = {
   [RolloutState.HALTED]: "halted",
 };
 
-const ACTION_NAMES: Record<RolloutAction, RolloutActionName | "unspecified"> = {
+/** Each rollout action's REST name. */
+export const ACTION_NAMES: Record<RolloutAction, RolloutActionName | "unspecified"> = {
   [RolloutAction.UNSPECIFIED]: "unspecified",
   [RolloutAction.START]: "start",
   [RolloutAction.WIDEN]: "widen",

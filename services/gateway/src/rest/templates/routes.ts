@@ -30,7 +30,8 @@ import {
   type TemplateVersionsPageJson,
 } from "./json.js";
 
-const SORTS = new Map<string, StoreSort>([
+/** The store's orders by their REST names (`?sort=`). */
+export const SORTS = new Map<string, StoreSort>([
   ["relevance", StoreSort.RELEVANCE],
   ["newest", StoreSort.NEWEST],
   ["most_used", StoreSort.MOST_USED],

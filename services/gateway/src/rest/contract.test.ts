@@ -1,0 +1,79 @@
+// One contract, every face (docs/rest.md), generated from the contracts and
+// run in memory: every route of the gateway's route table has its RPC
+// (test/route-rpcs.ts), every forwarded RPC a route or a reason, and any
+// request of that RPC, drawn from its input descriptor and sent as the
+// route's REST call, is either refused by REST itself (a 400 naming fields:
+// contract.int.test.ts checks the service refuses it the same) or forwarded
+// to that RPC and no other, with the same values. Real: the route table, its
+// handlers, the descriptors. Stand-in: the forwarders, which record each
+// call and answer an empty response (test/routes.ts).
+
+import { create, equals, toJson, type DescMethod } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { FORWARDED } from "../connect/forward.js";
+import { NO_ROUTE, NOT_FORWARDED, ROUTE_RPCS } from "../../test/route-rpcs.js";
+import { recordingDeps, routeForm, routeRequests, runRoute, type Forwarded } from "../../test/routes.js";
+import { RestError } from "./core/errors.js";
+import type { Route } from "./core/request.js";
+import { ROUTES } from "./routes.js";
+
+const RUNS = Number(process.env.POOL_CONTRACT_RUNS ?? 60);
+const nameOf = (route: Route) => `${route[0]} ${route[1]}`;
+const rpcName = (m: DescMethod) => `${m.parent.name}.${m.name}`;
+
+describe("the route table against the contracts", () => {
+  it("names an RPC for every REST route but the gateway's own, and no route the table lacks", () => {
+    const named = [...Object.keys(ROUTE_RPCS), ...NOT_FORWARDED].toSorted();
+    expect(named).toEqual(ROUTES.map(nameOf).toSorted());
+  });
+
+  it("has a route for every forwarded RPC, but the ones NO_ROUTE names with why", () => {
+    const forwarded = Object.values(FORWARDED).flatMap(({ service }) =>
+      service.methods.filter((m) => m.methodKind === "unary").map(rpcName),
+    );
+    const routed = new Set(Object.values(ROUTE_RPCS).flatMap((rpcs) => rpcs.map((r) => rpcName(r.rpc))));
+    expect(
+      forwarded.filter((m) => !routed.has(m) && !(m in NO_ROUTE)),
+      "RPCs with no route",
+    ).toEqual([]);
+    expect(
+      Object.keys(NO_ROUTE).filter((m) => routed.has(m) || !forwarded.includes(m)),
+      "stale exceptions",
+    ).toEqual([]);
+  });
+});
+
+describe("every route in memory, with any request of its RPC", () => {
+  for (const route of ROUTES) {
+    for (const of of ROUTE_RPCS[nameOf(route)] ?? []) {
+      it(`${nameOf(route)} refuses it itself or forwards it to ${rpcName(of.rpc)} unchanged`, async () => {
+        let forwarded = 0;
+        await fc.assert(
+          fc.asyncProperty(routeRequests(route, of), async (req) => {
+            const calls: Forwarded[] = [];
+            const form = routeForm(route, of, req);
+            const out = await runRoute(route, form, recordingDeps(calls));
+            // Refused before any call: a REST error, or one of the kit's (a signature the route reads).
+            if (out instanceof RestError || out instanceof ConnectError) {
+              expect(calls, "a refused request forwarded nothing").toEqual([]);
+              return;
+            }
+            if (out instanceof Error) throw out;
+            expect(calls.map((c) => rpcName(c.method))).toEqual([rpcName(of.rpc)]);
+            const sent = create(of.rpc.input, req);
+            const got = create(of.rpc.input, calls[0]?.request);
+            if (!equals(of.rpc.input, sent, got)) {
+              expect(toJson(of.rpc.input, got), JSON.stringify(form)).toEqual(toJson(of.rpc.input, sent));
+            }
+            forwarded++;
+          }),
+          { numRuns: RUNS },
+        );
+        // Something went through: a route that refuses every value compares nothing here.
+        expect(forwarded, "requests forwarded").toBeGreaterThan(0);
+      });
+    }
+  }
+});
