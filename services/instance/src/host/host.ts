@@ -12,6 +12,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
 
 import {
   type AccessPolicy,
@@ -270,28 +271,22 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   let releases: Promise<VerifiedReleases> | undefined;
   const inboxResolver = () => (resolver ??= XmtpInboxResolver.connect({ apiUrl: opts.xmtpApiUrl }));
   const instances = new Map<string, Agent>();
-  const patternPool = opts.patternPoolUrl
-    ? createServiceClient(PatternPoolService, opts.patternPoolUrl, opts.credentials)
-    : undefined;
+  /** A client of `service` at `url` when the host was given one; closed with the host, once its agents stopped. */
+  const clients: { close(): void }[] = [];
+  const clientAt = <S extends DescService>(service: S, url: string | undefined) => {
+    if (!url) return undefined;
+    const made = createServiceClient(service, url, opts.credentials);
+    clients.push(made);
+    return made.client;
+  };
+  const agents = () => instances.values();
+  const patternPool = clientAt(PatternPoolService, opts.patternPoolUrl);
   const patterns =
     patternPool &&
-    new PatternExchange({
-      client: patternPool.client,
-      agents: () => instances.values(),
-      log,
-      ...(opts.patternQueryIntervalMs !== undefined ? { queryIntervalMs: opts.patternQueryIntervalMs } : {}),
-    });
-  const signalClient = opts.signalsUrl
-    ? createServiceClient(VersionSignalService, opts.signalsUrl, opts.credentials)
-    : undefined;
+    new PatternExchange({ client: patternPool, agents, log, queryIntervalMs: opts.patternQueryIntervalMs });
+  const signalClient = clientAt(VersionSignalService, opts.signalsUrl);
   const signals =
-    signalClient &&
-    new SignalSender({
-      client: signalClient.client,
-      agents: () => instances.values(),
-      log,
-      ...(opts.signalsIntervalMs !== undefined ? { intervalMs: opts.signalsIntervalMs } : {}),
-    });
+    signalClient && new SignalSender({ client: signalClient, agents, log, intervalMs: opts.signalsIntervalMs });
   // Texts to its agents' numbers, handed to the agent that holds the number.
   const sms = opts.tools?.sms
     ? await startSmsWebhook(
@@ -308,16 +303,11 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     : undefined;
   // The vault's client needs the host's own URL, known once it listens: set below.
   let hostUrl = opts.hostPublicUrl ?? "";
-  const vaultClient =
-    !opts.vaultPut && opts.vaultUrl
-      ? createServiceClient(AgentVaultService, opts.vaultUrl, opts.credentials)
-      : undefined;
+  const vaultClient = opts.vaultPut ? undefined : clientAt(AgentVaultService, opts.vaultUrl);
   const vaultPut: PutStates | undefined =
     opts.vaultPut ??
-    (vaultClient && (async (states) => (await vaultClient.client.putAgentStates({ hostUrl, states })).outcomes));
-  const marksClient = opts.stateMarksUrl
-    ? createServiceClient(AgentStateMarkService, opts.stateMarksUrl, opts.credentials)
-    : undefined;
+    (vaultClient && (async (states) => (await vaultClient.putAgentStates({ hostUrl, states })).outcomes));
+  const marksClient = clientAt(AgentStateMarkService, opts.stateMarksUrl);
   const vault =
     vaultPut &&
     new VaultSender({
@@ -325,9 +315,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       ...(marksClient
         ? {
             mark: async (marks) =>
-              (await marksClient.client.putStateMarks({ marks })).outcomes
-                .filter((o) => !o.kept)
-                .map((o) => o.instanceId),
+              (await marksClient.putStateMarks({ marks })).outcomes.filter((o) => !o.kept).map((o) => o.instanceId),
           }
         : {}),
       poolId,
@@ -340,7 +328,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   const dormancy = hostDormancy({
     afterMs: opts.dormantAfterMs ?? DEFAULT_DORMANT_AFTER_MS,
     apiUrl: opts.xmtpApiUrl,
-    agents: () => instances.values(),
+    agents,
     log,
   });
   const deps = {
@@ -449,7 +437,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
 
   // Crashed agents (a start or a wake the network refused) started again, each after its backoff.
   const reviver = new Reviver({
-    agents: () => instances.values(),
+    agents,
     restart: async (id) => {
       const instance = instances.get(id);
       if (instance) await startInstance(id, instance.walletIndex);
@@ -473,9 +461,11 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       logging: { routine: [`${InstanceHostService.typeName}/${InstanceHostService.method.listInstances.name}`] },
     },
     ({ lifetime }) => {
-      // Closed very last, once the agents stopped: what they changed last still goes out.
+      // Closed very last, once the agents stopped: what they changed last still goes out, and the clients it went by.
       if (keys.close) lifetime.defer(() => keys.close?.());
-      if (vaultClient) lifetime.defer(() => vaultClient.close());
+      lifetime.defer(() => {
+        for (const c of clients) c.close();
+      });
       if (vault) lifetime.defer(() => vault.close());
       // Closed last: every agent, then the dormancy watch, then what the agents reached out with.
       lifetime.defer(() =>
@@ -490,10 +480,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       lifetime.defer(() => reviver.stop());
       lifetime.defer(() => dormancy.close());
       if (runtime) lifetime.defer(() => runtime.close());
-      if (patternPool) lifetime.defer(() => patternPool.close());
       if (patterns) lifetime.defer(() => patterns.close());
-      if (signalClient) lifetime.defer(() => signalClient.close());
-      if (marksClient) lifetime.defer(() => marksClient.close());
       if (paymentSigner) lifetime.defer(() => paymentSigner.close());
       if (signals) lifetime.defer(() => signals.close());
       if (sms) lifetime.defer(() => sms.close());
@@ -510,7 +497,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         log,
         poolId,
         ...(marksClient
-          ? { marks: async (instanceId: string) => (await marksClient.client.getStateMark({ instanceId })).mark }
+          ? { marks: async (instanceId: string) => (await marksClient.getStateMark({ instanceId })).mark }
           : {}),
         ownUrl: () => hostUrl,
         answers: (url: string) => hostAnswers(url, opts.credentials),

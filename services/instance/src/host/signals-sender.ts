@@ -27,7 +27,7 @@ export interface SignalSenderOptions {
   client: Client<typeof VersionSignalService>;
   agents: () => Iterable<SignalAgent>;
   log: Logger;
-  intervalMs?: number;
+  intervalMs?: number | undefined;
 }
 
 export class SignalSender {

@@ -215,7 +215,7 @@ export interface PatternExchangeOptions {
   agents: () => Iterable<PatternAgent>;
   log: Logger;
   /** How often every claimed agent offers and queries; default 10 minutes. */
-  queryIntervalMs?: number;
+  queryIntervalMs?: number | undefined;
 }
 
 export class PatternExchange implements PatternHooks {
