@@ -192,7 +192,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     started.push(service);
     return service;
   };
-  /** Where a local stand-in listens (its port, or its default), and its log. */
+  /** Where a service listens on this machine, and its log. */
   const local = (service: string, port: number) => ({ host, port, log: log.child({ service }) });
   try {
     const xmtpMetricsUrl = xmtp.metricsUrl;
@@ -236,15 +236,13 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     // Lineage: fed by the claims service's outbox, read through the gateway.
     const lineage = await up(
       startLineageService({
-        host,
-        port: lineagePort,
+        ...local("lineage", lineagePort),
         databaseUrl: opts.lineageDatabaseUrl,
         embeddedDir: join(opts.dataDir, "lineage"),
         credentials: credentials.lineage,
         templatesUrl: templates.url,
         resolver,
         ...(opts.patternQuorum ? { patternQuorum: opts.patternQuorum } : {}),
-        log: log.child({ service: "lineage" }),
       }),
     );
     // The keys service: the only holder of the seed every agent's wallet derives from, kept in the
@@ -264,8 +262,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     // service's warm pool adopts them there first).
     const claims = await up(
       startClaimsService({
-        host,
-        port: claimsPort,
+        ...local("claims", claimsPort),
         databaseUrl: opts.claimsDatabaseUrl,
         embeddedDir: join(opts.dataDir, "claims", "db"),
         dataDir: join(opts.dataDir, "claims"),
@@ -283,7 +280,6 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
         chain: { rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey },
         // Owners' signatures (pinning) are checked against the XMTP network too.
         resolver,
-        log: log.child({ service: "claims" }),
       }),
     );
     // Agents: one host process runs them all, each with its key from the keys service.
@@ -392,8 +388,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     await mkdir(signInDir, { recursive: true, mode: 0o700 });
     const gateway = await up(
       startGateway({
-        port: opts.port ?? 8080,
-        host,
+        ...local("gateway", opts.port ?? 8080),
         publicUrls: opts.publicUrls,
         templatesUrl: templates.url,
         claimsUrl: claims.url,
@@ -411,7 +406,6 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
           privateKey: `0x${await localSecret(opts.dataDir, "sign-in-key")}`,
           dbPath: join(signInDir, "xmtp.db3"),
         },
-        log: log.child({ service: "gateway" }),
       }),
     );
     let closing: Promise<void> | undefined;
