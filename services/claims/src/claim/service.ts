@@ -145,20 +145,22 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
   /**
    * An owner's signed setting of one live agent (SetTrustLevel,
    * SetPermissions, SetParticipation): the signature is required even with a
-   * session, because the agent checks it itself; the agent takes it, then the
-   * pool records what it took and spends the nonce, once.
+   * session, because the agent checks it itself; the agent takes it (askAgent:
+   * a refusal names `what`), then the pool records what it took and spends the
+   * nonce, once.
    */
   async function ownerSetting<T>(
     instanceId: string,
     ctx: HandlerContext,
     signed: SignedRequest<"SetTrustLevel" | "SetPermissions" | "SetParticipation", Signature>,
+    what: string,
     take: (ref: InstanceRef, ownerId: string) => Promise<T>,
     record: (tx: EntityManager, instanceId: string, ownerId: string, took: T) => Promise<boolean>,
   ): Promise<{ instance: Instance }> {
     const { agent, spendNonce } = await ownedInstance(instanceId, ctx, signed);
     const ref = await agentForFlow(deps.em.fork(), agent.id);
     if (!ref || !isLive(ref.state)) throw notFound(`instance ${instanceId}`);
-    const took = await take(ref, agent.ownerId);
+    const took = await askAgent(what, () => take(ref, agent.ownerId));
     await deps.em.fork().transactional(async (tx) => {
       await spendNonce(tx);
       if (!(await record(tx, agent.id, agent.ownerId, took))) throw notFound(`instance ${instanceId}`);
@@ -402,17 +404,16 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         req.instanceId,
         ctx,
         { operation: "SetTrustLevel", fields, signature },
+        "the trust level",
         (ref, ownerId) =>
-          askAgent("the trust level", () =>
-            deps.runtime.setTrustLevel(
-              ref,
-              create(InstanceServiceSetTrustLevelRequestSchema, {
-                ownerId,
-                trustLevel: req.trustLevel,
-                dailySpendLimitWei: limit.text,
-                signature,
-              }),
-            ),
+          deps.runtime.setTrustLevel(
+            ref,
+            create(InstanceServiceSetTrustLevelRequestSchema, {
+              ownerId,
+              trustLevel: req.trustLevel,
+              dailySpendLimitWei: limit.text,
+              signature,
+            }),
           ),
         (tx, id, ownerId, took) => setTrustLevel(tx, id, ownerId, took.trustLevel, took.dailySpendLimitWei),
       );
@@ -426,12 +427,11 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         req.instanceId,
         ctx,
         { operation: "SetPermissions", fields: want, signature },
+        "the permissions",
         (ref, ownerId) =>
-          askAgent("the permissions", () =>
-            deps.runtime.setPermissions(
-              ref,
-              create(InstanceServiceSetPermissionsRequestSchema, { ownerId, permissions: want, signature }),
-            ),
+          deps.runtime.setPermissions(
+            ref,
+            create(InstanceServiceSetPermissionsRequestSchema, { ownerId, permissions: want, signature }),
           ),
         (tx, id, ownerId, took) => setAgentSetting(tx, id, ownerId, "permissions", took),
       );
@@ -450,12 +450,11 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         req.instanceId,
         ctx,
         { operation: "SetParticipation", fields: want, signature },
+        "the participation",
         (ref, ownerId) =>
-          askAgent("the participation", () =>
-            deps.runtime.setParticipation(
-              ref,
-              create(InstanceServiceSetParticipationRequestSchema, { ownerId, participation: want, signature }),
-            ),
+          deps.runtime.setParticipation(
+            ref,
+            create(InstanceServiceSetParticipationRequestSchema, { ownerId, participation: want, signature }),
           ),
         (tx, id, ownerId, took) => setAgentSetting(tx, id, ownerId, "participation", took),
       );
