@@ -30,7 +30,7 @@ import { InstanceConfirmationService } from "@convos-pool/gen/convos/pool/v1/ins
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { Batcher, type ClientCredentials, fromInstanceCallError, type Settle } from "@convos-pool/kit/server";
+import { type Batcher, type ClientCredentials, fromInstanceCallError, type Settle } from "@convos-pool/kit/server";
 import {
   INSTANCE_HEADER,
   resolveParticipation,
@@ -39,17 +39,17 @@ import {
   type ResolvedPermissions,
 } from "@convos-pool/kit/content";
 import { HostClients } from "./host-clients.js";
-import {
-  predatesBatchCalls,
-  type BatchUpdateAnswer,
-  type InstanceAddressBookCall,
-  type HostedConversation,
-  type InstanceApprovalCall,
-  type InstanceConfirmationCall,
-  type InstanceMemoryCall,
-  type InstanceRef,
-  type InstanceRuntime,
-  type UpdateResult,
+import { HostBatching } from "./batching.js";
+import type {
+  BatchUpdateAnswer,
+  InstanceAddressBookCall,
+  HostedConversation,
+  InstanceApprovalCall,
+  InstanceConfirmationCall,
+  InstanceMemoryCall,
+  InstanceRef,
+  InstanceRuntime,
+  UpdateResult,
 } from "./runtime.js";
 
 export interface GrpcInstanceRuntimeOptions {
@@ -68,8 +68,6 @@ export interface GrpcInstanceRuntimeOptions {
   cloneSummaryTimeoutMs?: number;
 }
 
-/** Agents named in one ConfigureInstances, JoinConversations or AttestInstances call at most (a host takes 1,000). */
-const MAX_BATCH = 100;
 /**
  * ConfigureInstances calls to one host at once: what arrives meanwhile goes
  * together in the next (the kit's Batcher). An idle agent configures in
@@ -83,8 +81,6 @@ const CONFIGURE_CALLS_PER_HOST = 4;
  * the batches behind it wait only while all four do.
  */
 const ATTEST_CALLS_PER_HOST = 4;
-/** How long a host that predates the batch calls gets the single calls before it is asked again (as sync/worker.ts). */
-const SINGLE_CALLS_MS = 10 * 60_000;
 
 type ConfigureItem = { instance: InstanceRef; req: ConfigureRequest };
 type JoinItem = { instance: InstanceRef; invite: string };
@@ -98,14 +94,6 @@ interface HostBatchers {
 }
 
 /**
- * The batch calls hosts gained together, a family: a host's answer that it
- * predates one of them holds for the family, not the other. A claim's two
- * (ConfigureInstances and JoinConversations), and AttestInstances, which
- * came later.
- */
-type BatchCalls = "claim" | "attest";
-
-/**
  * Calls InstanceService on the instance's host over gRPC (HTTP/2), one
  * connection per host, the instance selected by the `x-pool-instance` header.
  *
@@ -115,7 +103,7 @@ type BatchCalls = "claim" | "attest";
  * AttestInstances call, answered per agent with the very error its single
  * call would give (docs/claims.md, "The claim flow"). A claim alone waits for
  * no timer. A host that predates the batch calls gets the single calls, as
- * before.
+ * before (batching.ts).
  */
 export class GrpcInstanceRuntime implements InstanceRuntime {
   private readonly clients: HostClients<typeof InstanceService>;
@@ -125,8 +113,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   private readonly confirmationClients: HostClients<typeof InstanceConfirmationService>;
   private readonly hostClients: HostClients<typeof InstanceHostService>;
   private readonly batchers = new Map<string, HostBatchers>();
-  /** Hosts that predate batch calls (predatesBatchCalls), by `batchCallsKey`: until when they get the single calls. */
-  private readonly singleCallHosts = new Map<string, number>();
+  private readonly batching = new HostBatching();
 
   constructor(private readonly opts: GrpcInstanceRuntimeOptions) {
     this.clients = new HostClients(InstanceService, opts.credentials);
@@ -151,13 +138,13 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
 
   async configure(instance: InstanceRef, req: ConfigureRequest): Promise<void> {
     // A body naming another instance goes alone: its host refuses it as it refuses that single call.
-    if (!this.takesBatches(instance.hostUrl, "claim") || (req.instanceId !== "" && req.instanceId !== instance.id))
+    if (!this.batching.takes(instance.hostUrl, "claim") || (req.instanceId !== "" && req.instanceId !== instance.id))
       return this.configureOne({ instance, req });
     return this.batchersOf(instance.hostUrl).configure.add({ instance, req });
   }
 
   async join(instance: InstanceRef, invite: string): Promise<{ conversationId: string }> {
-    if (!this.takesBatches(instance.hostUrl, "claim")) return this.joinOne({ instance, invite });
+    if (!this.batching.takes(instance.hostUrl, "claim")) return this.joinOne({ instance, invite });
     return this.batchersOf(instance.hostUrl).join.add({ instance, invite });
   }
 
@@ -235,20 +222,20 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     let b = this.batchers.get(hostUrl);
     if (!b) {
       b = {
-        configure: this.batcherOf(
+        configure: this.batching.batcher(
           hostUrl,
           "claim",
           (item) => this.configureOne(item),
           (batch, s) => this.configureBatch(hostUrl, batch, s),
           CONFIGURE_CALLS_PER_HOST,
         ),
-        join: this.batcherOf(
+        join: this.batching.batcher(
           hostUrl,
           "claim",
           (item) => this.joinOne(item),
           (batch, s) => this.joinBatch(hostUrl, batch, s),
         ),
-        attest: this.batcherOf(
+        attest: this.batching.batcher(
           hostUrl,
           "attest",
           (item) => this.attestOne(item),
@@ -259,100 +246,6 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
       this.batchers.set(hostUrl, b);
     }
     return b;
-  }
-
-  /** One host's batcher for one call: its items go by runBatch, at most `maxInFlight` batch calls at once. */
-  private batcherOf<T extends { instance: InstanceRef }, R>(
-    hostUrl: string,
-    calls: BatchCalls,
-    single: (item: T) => Promise<R>,
-    batch: (items: T[], settle: Settle<R>) => Promise<void>,
-    maxInFlight?: number,
-  ): Batcher<T, R> {
-    return new Batcher<T, R>((items, settle) => this.runBatch(hostUrl, calls, items, settle, single, batch), {
-      maxBatch: MAX_BATCH,
-      ...(maxInFlight === undefined ? {} : { maxInFlight }),
-    });
-  }
-
-  /**
-   * Runs a batch of one host by its batch call, each agent named once (a
-   * second item for an agent already named goes by its single call, as two
-   * single calls would). The call failing as a whole (the host away, the
-   * deadline) fails every item it did not answer with that error, as each
-   * single call would have failed; a host that predates the batch call gets
-   * the single calls of `calls`, now and for a while.
-   */
-  private async runBatch<T extends { instance: InstanceRef }, R>(
-    hostUrl: string,
-    calls: BatchCalls,
-    items: T[],
-    settle: Settle<R>,
-    single: (item: T) => Promise<R>,
-    batch: (items: T[], settle: Settle<R>) => Promise<void>,
-  ): Promise<void> {
-    const settled = new Set<number>();
-    const settleOnce: Settle<R> = (i, result) => {
-      if (settled.has(i)) return;
-      settled.add(i);
-      settle(i, result);
-    };
-    type Placed = { item: T; i: number };
-    const alone = ({ item, i }: Placed) =>
-      single(item).then(
-        (r) => settleOnce(i, r),
-        (err: unknown) => settleOnce(i, asError(err)),
-      );
-    const named = new Set<string>();
-    const batched: Placed[] = [];
-    const singles: Promise<void>[] = [];
-    for (const [i, item] of items.entries()) {
-      if (named.has(item.instance.id)) singles.push(alone({ item, i }));
-      else {
-        named.add(item.instance.id);
-        batched.push({ item, i });
-      }
-    }
-    try {
-      // One alone goes as the single call: for one agent it is the cheaper call (and the stream's setup is not worth it).
-      if (batched.length === 1 || !this.takesBatches(hostUrl, calls)) {
-        await Promise.all(batched.map(alone));
-      } else {
-        try {
-          await batch(
-            batched.map((b) => b.item),
-            (k, result) => {
-              // An answer to nothing asked is dropped; what stays unanswered fails below.
-              const b = batched[k];
-              if (b) settleOnce(b.i, result);
-            },
-          );
-        } catch (err) {
-          if (!predatesBatchCalls(err)) {
-            for (const b of batched) settleOnce(b.i, asError(err));
-            return;
-          }
-          this.singleCallHosts.set(batchCallsKey(hostUrl, calls), Date.now() + SINGLE_CALLS_MS);
-          await Promise.all(batched.filter((b) => !settled.has(b.i)).map(alone));
-        }
-        // Only the unanswered get an error: made for every item, it cost a stack trace per claim.
-        for (const b of batched)
-          if (!settled.has(b.i))
-            settleOnce(b.i, new ConnectError("the host's answer does not match what it was asked", Code.Internal));
-      }
-    } finally {
-      await Promise.all(singles);
-    }
-  }
-
-  /** Whether these calls to this host go in batches (not while it is known to predate them). */
-  private takesBatches(hostUrl: string, calls: BatchCalls): boolean {
-    const key = batchCallsKey(hostUrl, calls);
-    const until = this.singleCallHosts.get(key);
-    if (until === undefined) return true;
-    if (until > Date.now()) return false;
-    this.singleCallHosts.delete(key);
-    return true;
   }
 
   async release(instance: InstanceRef): Promise<void> {
@@ -416,7 +309,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   }
 
   async attest(instance: InstanceRef, req: AttestRequest): Promise<void> {
-    if (!this.takesBatches(instance.hostUrl, "attest")) return this.attestOne({ instance, req });
+    if (!this.batching.takes(instance.hostUrl, "attest")) return this.attestOne({ instance, req });
     return this.batchersOf(instance.hostUrl).attest.add({ instance, req });
   }
 
@@ -529,14 +422,4 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     // Batches in flight fail with their connections, as single calls do; a later call starts afresh.
     this.batchers.clear();
   }
-}
-
-/** Where singleCallHosts keeps a host's answer for one family of batch calls. */
-function batchCallsKey(hostUrl: string, calls: BatchCalls): string {
-  return `${calls} ${hostUrl}`;
-}
-
-/** What a batch's item is failed with: the error as thrown, an Error for anything else. */
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : ConnectError.from(err);
 }
