@@ -70,7 +70,15 @@ export default defineConfig({
           setupFiles: ["services/testing/src/no-leftovers.ts"],
         },
       },
-      { extends: true, test: { name: "browser", include: ["services/e2e/browser/**/*.test.ts"] } },
+      {
+        extends: true,
+        test: {
+          name: "browser",
+          include: ["services/e2e/browser/**/*.test.ts"],
+          // One pool for the tier's files, started before the first and closed after the last (docs/testing.md).
+          globalSetup: ["services/e2e/browser/shared-pool.setup.ts"],
+        },
+      },
       // The pool as its operators run it (`npm run test:system`): minutes a file, not in `npm test`.
       ...(process.env.POOL_TEST_SYSTEM
         ? [

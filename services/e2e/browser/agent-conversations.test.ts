@@ -20,45 +20,23 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ConvosCli } from "@convos-pool/testing/convos-cli";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { createLogger } from "@convos-pool/kit/server";
-import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
-import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
-import { startPool, type RunningPool } from "@convos-pool/dev";
-import { OPEN_BUDGET } from "@convos-pool/claims";
-import { ensureWebBuild } from "@convos-pool/web";
 import { DESKTOP, SHOTS, expectConsoleErrors, launchBrowser, poll, refused, shoot } from "./pages.js";
+import { sharedPool, type SharedPool } from "./shared-pool.js";
 
-let xmtp: XmtpPort;
+/** The tier's one pool (shared-pool.setup.ts), and its XMTP node's port for this file's Convos CLIs. */
+let xmtp: { port: number };
 let dir: string;
-let pool: RunningPool | undefined;
+let pool: SharedPool | undefined;
 let browser: Browser | undefined;
 const clis: ConvosCli[] = [];
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
+  pool = sharedPool();
+  xmtp = { port: pool.xmtpPort };
   dir = await mkdtemp(join(tmpdir(), "pool-web-conversations-"));
   await mkdir(SHOTS, { recursive: true });
-  const webDir = await ensureWebBuild();
-  pool = await startPool({
-    dataDir: join(dir, "pool"),
-    port: 0,
-    xmtpPort: xmtp.port,
-    chainPort: 0,
-    mailPort: 0,
-    pop3Port: 0,
-    smsPort: 0,
-    budget: OPEN_BUDGET,
-    warmInstances: 1,
-    webDir,
-    templatesDatabaseUrl: await createTestDatabase("conversations_templates"),
-    claimsDatabaseUrl: await createTestDatabase("conversations_claims"),
-    gatewayDatabaseUrl: await createTestDatabase("conversations_gateway"),
-    lineageDatabaseUrl: await createTestDatabase("conversations_lineage"),
-    xmtpDatabaseUrl: await createTestDatabase("conversations_xmtp"),
-    log: createLogger("pool", { level: "silent" }),
-  });
   browser = await launchBrowser();
 }, 180_000);
 
@@ -67,7 +45,6 @@ afterAll(async () => {
   await browser?.close();
   for (const cli of clis) await cli.stop();
   await pool?.close();
-  await xmtp?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 

@@ -42,7 +42,6 @@ import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { PARTICIPATION_SUMMARIES, TRUST_LEVEL_SUMMARIES } from "@convos-pool/kit/content";
-import { createLogger } from "@convos-pool/kit/server";
 import {
   deriveInboxId,
   openSealed,
@@ -51,12 +50,7 @@ import {
   signOperation,
   x25519KeyPair,
 } from "@convos-pool/kit/signing";
-import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
-import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
-import { startPool, type RunningPool } from "@convos-pool/dev";
-import { OPEN_BUDGET } from "@convos-pool/claims";
-import { ensureWebBuild } from "@convos-pool/web";
 import {
   DESKTOP,
   PHONE,
@@ -68,10 +62,12 @@ import {
   refused,
   shoot,
 } from "./pages.js";
+import { sharedPool, type SharedPool } from "./shared-pool.js";
 
-let xmtp: XmtpPort;
+/** The tier's one pool (shared-pool.setup.ts), and its XMTP node's port for this file's Convos CLIs. */
+let xmtp: { port: number };
 let dir: string;
-let pool: RunningPool | undefined;
+let pool: SharedPool | undefined;
 let browser: Browser | undefined;
 const clis: ConvosCli[] = [];
 const contexts: BrowserContext[] = [];
@@ -88,39 +84,18 @@ let agentProfile: CliEvent | undefined;
 /** The conversation the user adds the agent to: its CLI is a member there, not the agent's owner. */
 let tokyo: { cli: ConvosCli; ready: ReadyEvent };
 /** An operator of the store (POOL_OPERATORS), and the templates service's database, to check what curation wrote. */
-const operator = newIdentity();
+const operator = sharedPool().operator;
 let templatesDb: pg.Client;
 let claimsUrl = "";
 
 beforeAll(async () => {
-  xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
+  pool = sharedPool();
+  xmtp = { port: pool.xmtpPort };
   dir = await mkdtemp(join(tmpdir(), "pool-web-e2e-"));
   await mkdir(SHOTS, { recursive: true });
-  const webDir = await ensureWebBuild();
-  const templatesUrl = await createTestDatabase("web_templates");
-  templatesDb = new pg.Client({ connectionString: templatesUrl });
+  templatesDb = new pg.Client({ connectionString: pool.templatesDatabaseUrl });
   await templatesDb.connect();
-  claimsUrl = await createTestDatabase("web_claims");
-  pool = await startPool({
-    dataDir: join(dir, "pool"),
-    port: 0,
-    xmtpPort: xmtp.port,
-    chainPort: 0,
-    mailPort: 0,
-    pop3Port: 0,
-    smsPort: 0,
-    // Numbers without an operator's grant: this suite is about the web app (docs/limits.md).
-    budget: OPEN_BUDGET,
-    warmInstances: 2,
-    webDir,
-    templatesDatabaseUrl: templatesUrl,
-    operators: [operator.inboxId],
-    claimsDatabaseUrl: claimsUrl,
-    gatewayDatabaseUrl: await createTestDatabase("web_gateway"),
-    lineageDatabaseUrl: await createTestDatabase("web_lineage"),
-    xmtpDatabaseUrl: await createTestDatabase("web_xmtp"),
-    log: createLogger("pool", { level: "silent" }),
-  });
+  claimsUrl = pool.claimsDatabaseUrl;
   browser = await launchBrowser();
   creator = await newPage();
   user = await newPage();
@@ -132,7 +107,6 @@ afterAll(async () => {
   for (const c of clis) await c.stop();
   await pool?.close();
   await templatesDb?.end();
-  await xmtp?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 

@@ -26,20 +26,17 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TRUST_LEVEL_SUMMARIES } from "@convos-pool/kit/content";
-import { createLogger } from "@convos-pool/kit/server";
 import { claimFields, deriveInboxId, signOperation } from "@convos-pool/kit/signing";
-import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { waitFor } from "@convos-pool/testing";
 import { ConvosCli } from "@convos-pool/testing/convos-cli";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
-import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
-import { startPool, type RunningPool } from "@convos-pool/dev";
-import { OPEN_BUDGET } from "@convos-pool/claims";
-import { ensureWebBuild } from "@convos-pool/web";
 import { DESKTOP, SHOTS, launchBrowser, poll, shoot } from "./pages.js";
+import { sharedPool, type SharedPool } from "./shared-pool.js";
 
-let xmtp: XmtpPort;
+/** The tier's one pool (shared-pool.setup.ts), and its XMTP node's port for this file's Convos CLIs. */
+let xmtp: { port: number };
 let dir: string;
-let pool: RunningPool | undefined;
+let pool: SharedPool | undefined;
 let browser: Browser | undefined;
 let context: BrowserContext | undefined;
 let saul: ConvosCli | undefined;
@@ -47,28 +44,10 @@ let saulInbox = "";
 const FRIEND = "+15550188071";
 
 beforeAll(async () => {
-  xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
+  pool = sharedPool();
+  xmtp = { port: pool.xmtpPort };
   dir = await mkdtemp(join(tmpdir(), "pool-web-confirm-"));
   await mkdir(SHOTS, { recursive: true });
-  const webDir = await ensureWebBuild();
-  pool = await startPool({
-    dataDir: join(dir, "pool"),
-    port: 0,
-    xmtpPort: xmtp.port,
-    chainPort: 0,
-    mailPort: 0,
-    pop3Port: 0,
-    smsPort: 0,
-    budget: OPEN_BUDGET,
-    warmInstances: 1,
-    webDir,
-    templatesDatabaseUrl: await createTestDatabase("confirm_templates"),
-    claimsDatabaseUrl: await createTestDatabase("confirm_claims"),
-    gatewayDatabaseUrl: await createTestDatabase("confirm_gateway"),
-    lineageDatabaseUrl: await createTestDatabase("confirm_lineage"),
-    xmtpDatabaseUrl: await createTestDatabase("confirm_xmtp"),
-    log: createLogger("pool", { level: "silent" }),
-  });
   browser = await launchBrowser();
   context = await browser.newContext({ baseURL: pool.gatewayUrl, viewport: DESKTOP });
   context.setDefaultTimeout(20_000);
@@ -79,7 +58,6 @@ afterAll(async () => {
   await browser?.close();
   await saul?.stop();
   await pool?.close();
-  await xmtp?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 

@@ -1,57 +1,38 @@
 // Sign in with Convos in a real browser (Debian's chromium, driven by
-// playwright-core): the web app served by a real gateway whose sign-in inbox
-// is a real XMTP client on the local XMTP node, on PostgreSQL, and a person
-// who is the real Convos CLI opening the link the page shows, as the Convos
-// app does. No templates or claims service: signing in needs none.
+// playwright-core): the web app served by the gateway of the tier's one pool
+// (shared-pool.setup.ts), whose sign-in inbox is a real XMTP client on the
+// local XMTP node, on PostgreSQL, and a person who is the real Convos CLI
+// opening the link the page shows, as the Convos app does.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
-import { generatePrivateKey } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startGateway, type RunningGateway } from "@convos-pool/gateway";
-import { createLogger, generateServiceCredentials, NO_LIMITS } from "@convos-pool/kit/server";
-import { createTestDatabase } from "@convos-pool/testing";
 import { runConvos } from "@convos-pool/testing/convos-cli";
-import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { ensureWebBuild } from "@convos-pool/web";
 import { DESKTOP, SHOTS, shoot, launchBrowser } from "./pages.js";
+import { sharedPool } from "./shared-pool.js";
 
-let xmtp: XmtpPort;
+/** The tier's one pool (shared-pool.setup.ts): its XMTP node's port, for the CLI, and its gateway. */
+let xmtp: { port: number };
 let dir: string;
-let node: RunningDevnode | undefined;
-let gateway: RunningGateway | undefined;
+let gateway: { url: string } | undefined;
 let browser: Browser | undefined;
 let context: BrowserContext | undefined;
 
 beforeAll(async () => {
-  xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
+  const pool = sharedPool();
+  xmtp = { port: pool.xmtpPort };
+  gateway = { url: pool.gatewayUrl };
   dir = await mkdtemp(join(tmpdir(), "pool-web-convos-sign-in-"));
   await mkdir(SHOTS, { recursive: true });
-  const webDir = await ensureWebBuild();
-  node = await startDevnode({ port: xmtp.port, databaseUrl: await createTestDatabase("web_signin_xmtp") });
-  gateway = await startGateway({
-    port: 0,
-    templatesUrl: "http://127.0.0.1:9",
-    credentials: generateServiceCredentials().gateway,
-    limits: NO_LIMITS,
-    databaseUrl: await createTestDatabase("web_signin_gateway"),
-    signInInbox: { apiUrl: node.url, privateKey: generatePrivateKey() },
-    webDir,
-    log: createLogger("gateway", { level: "silent" }),
-  });
   browser = await launchBrowser();
   context = await browser.newContext({ baseURL: gateway.url, viewport: DESKTOP });
   context.setDefaultTimeout(20_000);
-}, 180_000);
+}, 60_000);
 
 afterAll(async () => {
   await context?.close();
   await browser?.close();
-  await gateway?.close();
-  await node?.close();
-  await xmtp?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 

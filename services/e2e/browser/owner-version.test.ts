@@ -25,14 +25,8 @@ import { ConvosCli } from "@convos-pool/testing/convos-cli";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
-import { createLogger } from "@convos-pool/kit/server";
 import { signOperation } from "@convos-pool/kit/signing";
-import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
-import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
-import { startPool, type RunningPool } from "@convos-pool/dev";
-import { OPEN_BUDGET } from "@convos-pool/claims";
-import { ensureWebBuild } from "@convos-pool/web";
 import {
   DESKTOP,
   SHOTS,
@@ -43,43 +37,27 @@ import {
   refused,
   shoot,
 } from "./pages.js";
+import { sharedPool, type SharedPool } from "./shared-pool.js";
 
 // A known fault of the agent's page (as in app.test.ts): its Overview asks for the lineage of an agent just claimed
 // before the lineage service has recorded it, and shows NOT_FOUND (src/agent/overview.tsx).
 allowConsoleErrors(refused("GetLineage", 404));
 
-let xmtp: XmtpPort;
+/** The tier's one pool (shared-pool.setup.ts), and its XMTP node's port for this file's Convos CLIs. */
+let xmtp: { port: number };
 let dir: string;
-let pool: RunningPool | undefined;
+let pool: SharedPool | undefined;
 let browser: Browser | undefined;
 let cli: ConvosCli | undefined;
 let lineageDatabaseUrl: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
+  pool = sharedPool();
+  xmtp = { port: pool.xmtpPort };
   dir = await mkdtemp(join(tmpdir(), "pool-web-newer-"));
   await mkdir(SHOTS, { recursive: true });
-  const webDir = await ensureWebBuild();
-  lineageDatabaseUrl = await createTestDatabase("newer_lineage");
-  pool = await startPool({
-    dataDir: join(dir, "pool"),
-    port: 0,
-    xmtpPort: xmtp.port,
-    chainPort: 0,
-    mailPort: 0,
-    pop3Port: 0,
-    smsPort: 0,
-    budget: OPEN_BUDGET,
-    warmInstances: 1,
-    webDir,
-    templatesDatabaseUrl: await createTestDatabase("newer_templates"),
-    claimsDatabaseUrl: await createTestDatabase("newer_claims"),
-    gatewayDatabaseUrl: await createTestDatabase("newer_gateway"),
-    lineageDatabaseUrl,
-    xmtpDatabaseUrl: await createTestDatabase("newer_xmtp"),
-    log: createLogger("pool", { level: "silent" }),
-  });
+  lineageDatabaseUrl = pool.lineageDatabaseUrl;
   browser = await launchBrowser();
 }, 180_000);
 
@@ -88,7 +66,6 @@ afterAll(async () => {
   await browser?.close();
   await cli?.stop();
   await pool?.close();
-  await xmtp?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 

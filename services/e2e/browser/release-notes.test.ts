@@ -1,7 +1,7 @@
 // A creator's release notes in the studio, in a real browser (Debian's
 // chromium, driven by playwright-core) against the real gateway serving the
-// built app, with the templates service behind it on PostgreSQL (no other
-// service: nothing here claims an agent). The creator writes notes with a
+// built app, the tier's one pool behind it (shared-pool.setup.ts; nothing
+// here claims an agent, so only its templates service is used). The creator writes notes with a
 // new version in the editor and with a rollback on the versions page; the
 // history shows each version's notes beside its summary, and the store's
 // readers get them from ListReleaseNotes through the gateway. Notes over the
@@ -14,50 +14,29 @@ import type { Browser, Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { NO_LIMITS, createLogger, generateServiceCredentials } from "@convos-pool/kit/server";
 import { contentFromJson, contentToJson, fieldViolations, jsonHash } from "@convos-pool/kit/content";
 import { deriveInboxId, signOperation } from "@convos-pool/kit/signing";
-import { createTestDatabase } from "@convos-pool/testing";
 import { sampleContent, signedTemplate } from "@convos-pool/kit/testing";
-import { startGateway, type RunningGateway } from "@convos-pool/gateway";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
-import { ensureWebBuild } from "@convos-pool/web";
 import { DESKTOP, SHOTS, poll, shoot, launchBrowser } from "./pages.js";
+import { sharedPool } from "./shared-pool.js";
 
-const CREDS = generateServiceCredentials();
-const quiet = (name: string) => createLogger(name, { level: "silent" });
 const NOTES_FIELD = "What changed (release notes)";
 
-let templates: RunningTemplateService;
-let gateway: RunningGateway;
+/** The tier's one pool's gateway (shared-pool.setup.ts). */
+let gateway: { url: string };
 let api: Client<typeof TemplateService>;
 let browser: Browser;
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
-  const webDir = await ensureWebBuild();
-  templates = await startTemplateService({
-    databaseUrl: await createTestDatabase("webn_templates"),
-    credentials: CREDS.templates,
-    log: quiet("templates"),
-  });
-  gateway = await startGateway({
-    templatesUrl: templates.url,
-    credentials: CREDS.gateway,
-    limits: NO_LIMITS,
-    webDir,
-    databaseUrl: await createTestDatabase("webn_gateway"),
-    log: quiet("gateway"),
-  });
+  gateway = { url: sharedPool().gatewayUrl };
   // Any client of the pool: the gateway, as the page and `pool` reach it.
   api = createClient(TemplateService, createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1" }));
   browser = await launchBrowser();
-}, 240_000);
+}, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await gateway?.close();
-  await templates?.close();
 }, 60_000);
 
 /** The field's input and what it says is wrong, as a screen reader finds them (aria-invalid, aria-describedby). */

@@ -1,0 +1,113 @@
+// What a browser test file reads of the tier's one pool (shared-pool.setup.ts
+// starts it): its addresses, the store's operator, and the SMS stand-in's
+// phones through the setup's relay. Nothing here starts or stops the pool; a
+// file makes its own keys, templates, owners and conversations in it.
+import { privateKeyToAccount } from "viem/accounts";
+import type { Hex } from "viem";
+import { inject } from "vitest";
+import { deriveInboxId } from "@convos-pool/kit/signing";
+import type { TestIdentity } from "@convos-pool/kit/testing";
+import type { LocalPhone, LocalText } from "@convos-pool/local-providers";
+
+export interface SharedPoolAddresses {
+  gatewayUrl: string;
+  chainRpcUrl: string;
+  /** The local XMTP node's port, for the Convos CLI (`xmtpPort`). */
+  xmtpPort: number;
+  /** The setup's relay of the SMS stand-in's phones. */
+  phonesUrl: string;
+  /** The key of the store's one operator (POOL_OPERATORS). */
+  operatorKey: Hex;
+  /** The services' databases, for a file that checks what a service wrote. */
+  templatesDatabaseUrl: string;
+  claimsDatabaseUrl: string;
+  lineageDatabaseUrl: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    sharedPool: SharedPoolAddresses;
+  }
+}
+
+/** A phone outside the pool, read from this file's process: what it received, as it arrives. */
+export type RemotePhone = Pick<LocalPhone, "number" | "messages" | "waitForMessage">;
+
+/**
+ * The tier's pool as a file uses it: its addresses, and `sms.phone(number)`
+ * as the pool's own stand-in gives it. `close()` hangs up this file's phones;
+ * the pool itself stays up for the other files.
+ */
+export interface SharedPool extends SharedPoolAddresses {
+  operator: TestIdentity;
+  sms: { phone(number: string): RemotePhone };
+  close(): Promise<void>;
+}
+
+export function sharedPool(): SharedPool {
+  const addresses = inject("sharedPool");
+  const account = privateKeyToAccount(addresses.operatorKey);
+  const hangUp = new AbortController();
+  return {
+    ...addresses,
+    operator: { account, inboxId: deriveInboxId(account.address) },
+    sms: { phone: (number) => remotePhone(addresses.phonesUrl, number, hangUp.signal) },
+    close: async () => hangUp.abort(),
+  };
+}
+
+/**
+ * Reads the phone's texts from the relay as they come (one JSON line each),
+ * so that `messages()` answers at once as the stand-in's own phone does. What
+ * it cannot see: a text the relay has not yet passed on when asked.
+ */
+export function remotePhone(phonesUrl: string, number: string, hangUp: AbortSignal): RemotePhone {
+  const texts: LocalText[] = [];
+  const waiting = new Set<() => void>();
+  let failed: Error | undefined;
+  const arrived = () => {
+    for (const wake of waiting) wake();
+  };
+  void (async () => {
+    const res = await fetch(`${phonesUrl}/phones/${encodeURIComponent(number)}`, { signal: hangUp });
+    if (!res.ok || !res.body) throw new Error(`the phone relay answered ${res.status}: ${await res.text()}`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let rest = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += value;
+      const lines = rest.split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines) if (line) texts.push(JSON.parse(line) as LocalText);
+      arrived();
+    }
+    // The relay keeps the line open while the pool is up: an end is the pool gone, not a quiet phone.
+    throw new Error(`the phone relay hung up on ${number}`);
+  })().catch((err: unknown) => {
+    if (hangUp.aborted) return;
+    failed = err instanceof Error ? err : new Error(String(err));
+    arrived();
+  });
+  return {
+    number,
+    messages: () => [...texts],
+    waitForMessage: (pred = () => true, ms = 10_000) =>
+      new Promise<LocalText>((resolve, reject) => {
+        const check = () => {
+          const found = texts.find(pred);
+          if (!found && !failed) return;
+          waiting.delete(check);
+          clearTimeout(timer);
+          if (found) resolve(found);
+          else if (failed) reject(failed);
+        };
+        const timer = setTimeout(() => {
+          waiting.delete(check);
+          reject(new Error(`no text to ${number} within ${ms} ms (received ${texts.length})`));
+        }, ms);
+        waiting.add(check);
+        check();
+      }),
+  };
+}
