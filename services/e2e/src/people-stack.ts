@@ -12,7 +12,8 @@
  *   2. a creator of its own signs and publishes the template (`template`,
  *      over `sampleContent`; made once the stack runs when it is a function,
  *      for a template that names another of the stack's, a base);
- *   3. once an agent is idle, Saul claims it into the conversation (a session
+ *   3. `before` join by the invite, as people, before the agent is there;
+ *      once an agent is idle, Saul claims it into the conversation (a session
  *      call), and the claim answers once the agent is in;
  *   4. `members` join by the invite, in order, then `people`;
  *   5. Saul signs the agent's trust level and daily limit (`trust`);
@@ -40,6 +41,8 @@ export interface PeopleStackOptions {
   template: Partial<TemplateContentJson> | ((stack: RealStack) => Promise<Partial<TemplateContentJson>>);
   /** Convos CLIs (agents, to the agent) that join the conversation by its invite once the agent is in, by profile name. */
   members?: string[];
+  /** People (no agent kind) who join by the invite before the agent is claimed, by profile name. */
+  before?: string[];
   /** People (no agent kind) who join by the invite after the `members`, by profile name. */
   people?: string[];
   /** The owner's signed trust level for the agent, with its daily spending limit when it has one. */
@@ -83,6 +86,7 @@ export class PeopleStack {
     this.owner = owner;
     const content = typeof opts.template === "function" ? await opts.template(stack) : opts.template;
     this.template = await signedTemplate(stack.templatesSc!.client, this.creator, sampleContent(content));
+    for (const name of opts.before ?? []) await this.join(name);
     await stack.idleAgents(1);
     const { instanceId } = await stack.claimsSc!.client.claim(
       { requester: owner.inboxId, templateId: this.template.id, conversationInvite: stack.ready.inviteUrl },

@@ -186,40 +186,57 @@ export interface MemberProfileInfo {
   inboxId: string;
   name?: string;
   agent: boolean;
+  /** Said of them by the conversation's creator in a profile_snapshot, not by themselves: it fills only what they never said (people.ts). */
+  vouched?: true;
 }
 
 /**
- * The profile a message announces for its sender: a profile_update, or the
- * sender's own entry of a profile_snapshot. A snapshot's entries for other
- * inboxes are not taken: anyone can send one, and a member's word about
+ * The profiles a message announces: its sender's own (a profile_update, or
+ * the sender's entry of a profile_snapshot), and, when the conversation's
+ * creator (`creator`) sent the snapshot, everyone else's in it as vouched.
+ * The creator's app sends one as it lets a member in, so that the newcomer
+ * knows who is who; the Convos apps fill a member's profile from it until
+ * the member sends their own, and so does the agent (people.ts). Anyone
+ * else's entries for other inboxes are not taken: a member's word about
  * someone else's name or kind would rename the owner or mark a person an
- * agent (docs/trust.md, "Profiles and names"). `agent`: the sender declares
- * the agent kind; a profile without it declares a person.
+ * agent (docs/trust.md, "Profiles and names"). `agent`: the profile
+ * declares the agent kind; one without it declares a person.
  */
-export function profilesIn(message: AgentMessage): MemberProfileInfo[] {
+export function profilesIn(message: AgentMessage, creator?: string): MemberProfileInfo[] {
   const t = message.contentType;
   if (t?.authorityId !== "convos.org" || !message.content) return [];
-  const sender = message.senderInboxId;
+  const sender = message.senderInboxId.toLowerCase();
   if (t.typeId === "profile_update") {
     const u = message.content as ProfileUpdate;
-    return [{ inboxId: sender, ...(u.name ? { name: u.name } : {}), agent: u.memberKind === MemberKind.AGENT }];
+    return [
+      { inboxId: message.senderInboxId, ...(u.name ? { name: u.name } : {}), agent: u.memberKind === MemberKind.AGENT },
+    ];
   }
-  if (t.typeId === "profile_snapshot") {
-    const own = (message.content as ProfileSnapshot).profiles.find(
-      (p) => Buffer.from(p.inboxId).toString("hex") === sender.toLowerCase(),
-    );
-    return own
-      ? [{ inboxId: sender, ...(own.name ? { name: own.name } : {}), agent: own.memberKind === MemberKind.AGENT }]
-      : [];
+  if (t.typeId !== "profile_snapshot") return [];
+  const byCreator = creator !== undefined && sender === creator.toLowerCase();
+  const profiles: MemberProfileInfo[] = [];
+  const seen = new Set<string>();
+  for (const p of (message.content as ProfileSnapshot).profiles) {
+    const inboxId = Buffer.from(p.inboxId).toString("hex");
+    const own = inboxId === sender;
+    // An inbox given twice counts once, by its first entry.
+    if ((!own && !byCreator) || seen.has(inboxId)) continue;
+    seen.add(inboxId);
+    profiles.push({
+      inboxId: own ? message.senderInboxId : inboxId,
+      ...(p.name ? { name: p.name } : {}),
+      agent: p.memberKind === MemberKind.AGENT,
+      ...(own ? {} : { vouched: true as const }),
+    });
   }
-  return [];
+  return profiles;
 }
 
 /**
  * Whether `message` says someone other than `self` joined its group: a
  * member who joined after the agent never saw the agent's own profile, and
- * only a sender's own profile counts (profilesIn), so the agent says it
- * again.
+ * only its own profile, or its creator's snapshot, names it (profilesIn), so
+ * the agent says it again.
  */
 export function othersJoined(message: AgentMessage, self: string): boolean {
   if (message.contentType?.typeId !== "group_updated" || !message.content) return false;

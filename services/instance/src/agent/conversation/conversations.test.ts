@@ -28,6 +28,7 @@ function state(conversationId: string, names: Record<string, string> = {}): Conv
     agents: [],
     creatorInboxId: "inbox-of-the-creator",
     names,
+    profiled: Object.keys(names),
   };
 }
 

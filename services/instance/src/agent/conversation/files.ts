@@ -8,6 +8,7 @@
 // state/settings.ts, state/outside-words.ts, conversations.ts).
 
 import type { JsonValue } from "@bufbuild/protobuf";
+import { profiledBefore } from "./people.js";
 import {
   CONVERSATION_FILES,
   CONVERSATION_ID_PATTERN,
@@ -41,6 +42,8 @@ export interface ConversationState {
   creatorInboxId: string;
   /** Profile names by inbox id. */
   names: Record<string, string>;
+  /** Members who sent a profile of their own (people.ts): the creator's snapshot no longer speaks for them. */
+  profiled: string[];
 }
 
 /** One conversation in conversations.json: what does not change while it is there. */
@@ -67,7 +70,8 @@ export interface ConversationsFile {
 }
 
 /** A conversation's state.json: ConversationState less what conversations.json holds (its id, its invite, its creator). */
-export type SavedConversationState = Pick<ConversationState, "lastSeenNs" | "doneAfter" | "agents" | "names">;
+export type SavedConversationState = Pick<ConversationState, "lastSeenNs" | "doneAfter" | "agents" | "names"> &
+  Partial<Pick<ConversationState, "profiled">>;
 
 /** A conversation's entry, from its state as the agent holds it. Pure. */
 export function entryOf(
@@ -92,6 +96,7 @@ export function savedStateOf(convo: ConversationState): SavedConversationState {
     ...(convo.doneAfter ? { doneAfter: convo.doneAfter } : {}),
     agents: convo.agents,
     names: convo.names,
+    profiled: convo.profiled,
   };
 }
 
@@ -107,6 +112,7 @@ export function conversationOf(entry: ConversationEntry, saved: SavedConversatio
     agents: saved?.agents ?? [],
     creatorInboxId: entry.creatorInboxId,
     names: saved?.names ?? {},
+    profiled: saved?.profiled ?? profiledBefore({ names: saved?.names ?? {}, agents: saved?.agents ?? [] }),
   };
 }
 

@@ -411,6 +411,7 @@ export class Conversation {
     } = arrive(m, {
       self: agent.status.inboxId,
       ownerId: agent.settings.config?.ownerId,
+      creator: this.convo?.creatorInboxId,
       mayAnswer,
       thinkingAbout: this.carryOut.thinkingAbout,
       agents: agentsOnArrival(this.convo?.agents ?? [], this.announced),
@@ -418,7 +419,9 @@ export class Conversation {
       memberPause: agent.settings.memberPauseIn(this.convo?.conversationId),
       pausedByOwner: agent.settings.participationIn(this.convo?.conversationId).mode === ParticipationMode.PAUSED,
     });
-    for (const p of read.profiles) if (p.inboxId !== agent.status.inboxId) this.announced.set(p.inboxId, p.agent);
+    // Own profiles only: what the creator's snapshot vouches for waits for its turn (people.ts).
+    for (const p of read.profiles)
+      if (p.inboxId !== agent.status.inboxId && !p.vouched) this.announced.set(p.inboxId, p.agent);
     const offered = arrival.kind === "offer" && agent.toolbox.answer(arrival.answer);
     // The owner's "stop" that answers no question pauses it (plan.ts).
     const act = arrival.kind === "offer" && !offered ? arrival.orElse?.kind : arrival.kind;
@@ -548,7 +551,7 @@ export class Conversation {
     if (read.othersJoined && this.onOthersJoined)
       void this.onOthersJoined().catch((err: unknown) => agent.log.warn("profile not said again", { err }));
     const members = await this.knowMembers(group);
-    // Who is who: only a sender's own profile counts (people.ts).
+    // Who is who: a sender's own profile, and the creator's snapshot for those who said none (people.ts).
     const { plan, pace, who } = planMessage(
       read.message,
       {
@@ -564,11 +567,12 @@ export class Conversation {
         now: Date.now(),
         pace: this.carryOut.pace,
       },
-      { names: convo.names, profiles: read.profiles },
+      { names: convo.names, profiled: convo.profiled, profiles: read.profiles },
     );
     if (who) {
       convo.names = who.names;
       convo.agents = who.agents;
+      convo.profiled = who.profiled;
     }
     let changed = who !== undefined;
     await this.carryOut.message(plan, pace, m, group);

@@ -34,6 +34,7 @@ const OLD_STATE: ConversationState = {
   agents: ["inbox-of-another-agent"],
   creatorInboxId: "inbox-of-the-creator",
   names: { "inbox-of-saul": "Saul" },
+  profiled: ["inbox-of-saul"],
 };
 
 /** The files of before, as a workspace of then would have them. */
@@ -95,6 +96,7 @@ describe("the plan of a workspace's migration", () => {
           doneAfter: OLD_STATE.doneAfter,
           agents: OLD_STATE.agents,
           names: OLD_STATE.names,
+          profiled: OLD_STATE.profiled,
         },
       },
       { kind: "copy", from: FILES.join, to: conversationFile(GROUP, "join") },

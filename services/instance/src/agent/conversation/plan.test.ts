@@ -696,9 +696,9 @@ describe("who is who brought up to a message's profiles before its plan (planMes
   it("applies the profiles on a copy, plans with the agents they leave, and hands back who is who to keep", () => {
     const names = { [PERSON]: "Ana" };
     const agents = [BOT];
-    const told = { names, profiles: [{ inboxId: PERSON, name: "Ana B", agent: true }] };
+    const told = { names, profiled: [], profiles: [{ inboxId: PERSON, name: "Ana B", agent: true }] };
     const planned = planMessage(text(PERSON, "hello everyone"), factsAt({ agents }), told);
-    expect(planned.who).toEqual({ names: { [PERSON]: "Ana B" }, agents: [BOT, PERSON] });
+    expect(planned.who).toEqual({ names: { [PERSON]: "Ana B" }, agents: [BOT, PERSON], profiled: [PERSON] });
     // Another agent now: its text is planned as an agent's, not a person's (none of the day's people, nothing learned).
     expect(planned.plan).toMatchObject({ kind: "text", person: false, learn: "none" });
     expect(planMessage(text(PERSON, "hello everyone"), factsAt({ agents })).plan).toMatchObject({ person: true });
@@ -707,7 +707,11 @@ describe("who is who brought up to a message's profiles before its plan (planMes
   });
 
   it("hands back nothing to keep when the profiles change nothing, and plans as without them", () => {
-    const told = { names: { [PERSON]: "Ana" }, profiles: [{ inboxId: PERSON, name: "Ana", agent: false }] };
+    const told = {
+      names: { [PERSON]: "Ana" },
+      profiled: [PERSON],
+      profiles: [{ inboxId: PERSON, name: "Ana", agent: false }],
+    };
     const m = text(PERSON, "Tabby, what time is dinner?");
     const planned = planMessage(m, factsAt(), told);
     expect(planned.who).toBeUndefined();
@@ -715,7 +719,7 @@ describe("who is who brought up to a message's profiles before its plan (planMes
   });
 
   it("never takes its own profile from a message", () => {
-    const told = { names: {}, profiles: [{ inboxId: SELF, name: "Someone else", agent: false }] };
+    const told = { names: {}, profiled: [], profiles: [{ inboxId: SELF, name: "Someone else", agent: false }] };
     expect(planMessage(text(PERSON, "hi"), factsAt(), told).who).toBeUndefined();
   });
 });

@@ -49,7 +49,7 @@ import { standingOf, type Standing } from "../turns/queue.js";
 import type { MemberPause } from "../state/settings.js";
 import { noticeDue, spend, type Refusal, type Spent } from "./budget.js";
 import { answerAgent, heard, NO_TALK, type AgentTalk } from "./agent-talk.js";
-import { applyProfiles } from "./people.js";
+import { applyProfiles, type KnownPeople } from "./people.js";
 import {
   addressedTo,
   decide,
@@ -236,7 +236,7 @@ export interface Read {
   arriving: Arriving;
   /** As planMessage reads it in its turn. */
   message: Message;
-  /** Its sender's own profile, when it carries one (people.ts). */
+  /** Its sender's own profile, when it carries one, and those the conversation's creator vouches for in a snapshot (people.ts). */
   profiles: readonly MemberProfileInfo[];
   /** Others than `self` added to the group. */
   othersJoined: boolean;
@@ -246,6 +246,8 @@ export interface Read {
 export interface ArrivalFacts {
   self: string;
   ownerId: string | undefined;
+  /** The conversation's creator, from the invite: whose profile snapshot speaks for others (people.ts). */
+  creator?: string | undefined;
   /** False for what a catch-up only learns from. */
   mayAnswer: boolean;
   thinkingAbout?: Pick<ReadonlySet<string>, "has"> | undefined;
@@ -268,14 +270,14 @@ export function arrive(
   m: AgentMessage,
   facts: ArrivalFacts,
 ): { read: Read; plan: ArrivalPlan; standing: Standing; counted: boolean } {
-  const read = readOf(m, facts.self);
+  const read = readOf(m, facts.self, facts.creator);
   const standing = standingOf(m.senderInboxId, facts);
   const counted = standing === "member" && facts.mayAnswer && read.message.text !== undefined;
   return { read, plan: planArrival(read.arriving, facts), standing, counted };
 }
 
 /** What the plans read of `m`, once. */
-export function readOf(m: AgentMessage, self: string): Read {
+export function readOf(m: AgentMessage, self: string, creator?: string): Read {
   const heard = heardOf(m);
   const { senderInboxId, text } = heard;
   const replyTo = (m as TextMessage).replyTo;
@@ -288,7 +290,7 @@ export function readOf(m: AgentMessage, self: string): Read {
       arriving = { senderInboxId, reaction: { to: m.content.reference, emoji: m.content.content } };
   } else if (text !== undefined)
     arriving = { senderInboxId, text, ...(replyTo ? { reply: { to: replyTo, text } } : {}) };
-  return { arriving, message, profiles: profilesIn(m), othersJoined: othersJoined(m, self) };
+  return { arriving, message, profiles: profilesIn(m, creator), othersJoined: othersJoined(m, self) };
 }
 
 /** A message as policy.ts reads it. */
@@ -401,6 +403,8 @@ export type MessagePlan = { kind: "ignore" | "quiet" | "skip" | "reaction" | "st
 /** Who is who as it stands before a message's turn, and the profiles the message carries (people.ts). */
 export interface Told {
   names: Readonly<Record<string, string>>;
+  /** Who has sent a profile of their own. */
+  profiled: readonly string[];
   profiles: readonly MemberProfileInfo[];
 }
 
@@ -414,10 +418,10 @@ export function planMessage(
   m: Message,
   facts: MessageFacts,
   told?: Told,
-): { plan: MessagePlan; pace: Pace; who?: { names: Record<string, string>; agents: string[] } } {
+): { plan: MessagePlan; pace: Pace; who?: KnownPeople } {
   if (told && told.profiles.length > 0) {
-    const who = { names: { ...told.names }, agents: [...facts.agents] };
-    const changed = applyProfiles(who, told.profiles, facts.self);
+    const who = { names: { ...told.names }, agents: [...facts.agents], profiled: [...told.profiled] };
+    const changed = applyProfiles(who, told.profiles, facts.self, facts.ownerId);
     const planned = planMessage(m, { ...facts, agents: who.agents });
     return changed ? { ...planned, who } : planned;
   }

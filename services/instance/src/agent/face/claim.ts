@@ -489,6 +489,7 @@ function joinedState(group: AgentGroup, parsed: ParsedInvite, invite: string): C
     agents: [],
     creatorInboxId: parsed.creatorInboxId,
     names: {},
+    profiled: [],
   };
 }
 
