@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/rollout_watch_service.proto.
  */
 export const file_convos_pool_v1_rollout_watch_service: GenFile = /*@__PURE__*/
-  fileDesc("Cipjb252b3MvcG9vbC92MS9yb2xsb3V0X3dhdGNoX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIqABChNXYXRjaFJvbGxvdXRSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhkKEWNhbmRpZGF0ZV92ZXJzaW9uGAIgASgJEhgKEGJhc2VsaW5lX3ZlcnNpb24YAyABKAkSEAoIZnJvbV9kYXkYBCABKAkSLQoGYm91bmRzGAUgASgLMh0uY29udm9zLnBvb2wudjEuUm9sbG91dEJvdW5kcyJRChRXYXRjaFJvbGxvdXRSZXNwb25zZRIrCgV3YXRjaBgBIAEoCzIcLmNvbnZvcy5wb29sLnYxLlJvbGxvdXRXYXRjaBIMCgRoYWx0GAIgASgIMnUKE1JvbGxvdXRXYXRjaFNlcnZpY2USXgoMV2F0Y2hSb2xsb3V0EiMuY29udm9zLnBvb2wudjEuV2F0Y2hSb2xsb3V0UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLldhdGNoUm9sbG91dFJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_rollout_service]);
+  fileDesc("Cipjb252b3MvcG9vbC92MS9yb2xsb3V0X3dhdGNoX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxItABChNXYXRjaFJvbGxvdXRSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhkKEWNhbmRpZGF0ZV92ZXJzaW9uGAIgASgJEhgKEGJhc2VsaW5lX3ZlcnNpb24YAyABKAkSEAoIZnJvbV9kYXkYBCABKAkSLQoGYm91bmRzGAUgASgLMh0uY29udm9zLnBvb2wudjEuUm9sbG91dEJvdW5kcxISCgpjcmVhdG9yX2lkGAYgASgJEhoKEnNoYXJlX2Jhc2lzX3BvaW50cxgHIAEoDSJgChRXYXRjaFJvbGxvdXRSZXNwb25zZRIrCgV3YXRjaBgBIAEoCzIcLmNvbnZvcy5wb29sLnYxLlJvbGxvdXRXYXRjaBIMCgRoYWx0GAIgASgIEg0KBXBhdXNlGAMgASgIMnUKE1JvbGxvdXRXYXRjaFNlcnZpY2USXgoMV2F0Y2hSb2xsb3V0EiMuY29udm9zLnBvb2wudjEuV2F0Y2hSb2xsb3V0UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLldhdGNoUm9sbG91dFJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_rollout_service]);
 
 /**
  * @generated from message convos.pool.v1.WatchRolloutRequest
@@ -48,6 +48,21 @@ export type WatchRolloutRequest = Message<"convos.pool.v1.WatchRolloutRequest"> 
    * @generated from field: convos.pool.v1.RolloutBounds bounds = 5;
    */
   bounds?: RolloutBounds | undefined;
+
+  /**
+   * The template's creator: their own agents are out of the watch.
+   *
+   * @generated from field: string creator_id = 6;
+   */
+  creatorId: string;
+
+  /**
+   * The share the creator signed last, in hundredths of a percent: the
+   * split the conversations are checked against.
+   *
+   * @generated from field: uint32 share_basis_points = 7;
+   */
+  shareBasisPoints: number;
 };
 
 /**
@@ -72,6 +87,13 @@ export type WatchRolloutResponse = Message<"convos.pool.v1.WatchRolloutResponse"
    * @generated from field: bool halt = 2;
    */
   halt: boolean;
+
+  /**
+   * The test says pause: `watch.paused_on` says why. Never with `halt`.
+   *
+   * @generated from field: bool pause = 3;
+   */
+  pause: boolean;
 };
 
 /**
@@ -85,11 +107,11 @@ export const WatchRolloutResponseSchema: GenMessage<WatchRolloutResponse> = /*@_
  * Internal: the templates service asks the lineage service how a rollout's
  * two versions do (docs/rollouts.md, "It watches and stops itself"). Lineage
  * holds every agent's signed daily counts and what the claims feed recorded
- * of them (removals soon after a claim); it runs the pool's halting test
- * over them (kit `rolloutVerdict` over `pairedDays`) and says whether to
- * halt. The templates service decides nothing else from it: it records the
- * watch on the rollout and, on a halt, rolls it back. Only the templates
- * service's credential may call.
+ * of them (removals soon after a claim); it runs the pool's test over them
+ * (kit `rolloutVerdict` over `pairedDays`) and says whether to halt or
+ * pause. The templates service decides nothing else from it: it records the
+ * watch on the rollout, on a halt rolls it back, and while paused takes no
+ * widening. Only the templates service's credential may call.
  *
  * @generated from service convos.pool.v1.RolloutWatchService
  */
