@@ -15,9 +15,14 @@ import {
   rolloutBucket,
   rolloutBucketSql,
   rolloutVerdict,
-  type ConversationCounts,
   type PairedDay,
   type RolloutSignal,
+  type SourceCounts,
+  MAX_WATCH_DAYS,
+  MIN_SAMPLE_ANSWERS,
+  MIN_SAMPLE_CONVERSATIONS,
+  SPLIT_FALSE_ALARM,
+  splitEvidence,
 } from "./rollout.js";
 
 describe("which conversations a rollout takes", () => {
@@ -130,17 +135,17 @@ describe("when a rollout halts", () => {
 
   it("holds each signal to its own bound: a small regression under a wide bound goes on", () => {
     const next = random(13);
-    const days = simulate(30, 1.2, next);
+    const days = simulate(MAX_WATCH_DAYS - 1, 1.2, next);
     const wide = { ...DEFAULT_BOUNDS, corrections: 3 };
     expect(rolloutVerdict(only("corrections", days), wide).kind).toBe("continue");
   });
 });
 
-describe("what one conversation cannot do", () => {
-  /** `n` conversations on one side, each `events` a day over `days` days of 20 answers. */
-  const side = (candidate: boolean, n: number, events: number, days = 10): ConversationCounts[] =>
+describe("what one source cannot do", () => {
+  /** `n` sources on one side, each `events` a day over `days` days of 20 answers. */
+  const side = (candidate: boolean, n: number, events: number, days = 10): SourceCounts[] =>
     Array.from({ length: n }, (_, i) => ({
-      conversation: `${candidate ? "c" : "b"}${i}`,
+      source: `${candidate ? "c" : "b"}${i}`,
       candidate,
       days: Object.fromEntries(
         Array.from({ length: days }, (_, d) => [`2026-11-${String(d + 1).padStart(2, "0")}`, { events, exposure: 20 }]),
@@ -149,7 +154,7 @@ describe("what one conversation cannot do", () => {
 
   it("one member who 👎 every answer in one conversation does not halt it; the same in three conversations does", () => {
     const quiet = [...side(true, 2, 0), ...side(false, 18, 0)];
-    const flooder = { ...side(true, 1, 20)[0]!, conversation: "flooded" };
+    const flooder = { ...side(true, 1, 20)[0]!, source: "flooded" };
     expect(rolloutVerdict(only("thumbsDown", pairedDays([...quiet, flooder]))).kind).toBe("continue");
     const three = [...side(true, 3, 20), ...side(true, 2, 0), ...side(false, 18, 0)];
     expect(rolloutVerdict(only("thumbsDown", pairedDays(three))).kind).toBe("halt");
@@ -157,8 +162,19 @@ describe("what one conversation cannot do", () => {
 
   it("nor hides a worse version by flooding one conversation of the current one", () => {
     const worse = [...side(true, 4, 2), ...side(false, 16, 0)];
-    const flooded = { ...side(false, 1, 20)[0]!, conversation: "flooded" };
+    const flooded = { ...side(false, 1, 20)[0]!, source: "flooded" };
     expect(rolloutVerdict(only("thumbsDown", pairedDays([...worse, flooded]))).kind).toBe("halt");
+  });
+
+  it("counts a source's day past the cap at its rate with less weight: 20 👎 on 20 answers count 3 on 3", () => {
+    const days = pairedDays([...side(true, 1, 20, 1), ...side(true, 1, 0, 1), ...side(false, 2, 0, 1)], 3);
+    // The flooder is the candidate side's largest: left out. Its twin in a second conversation stays, capped.
+    const twice = pairedDays(
+      [...side(true, 2, 20, 1).map((c, i) => ({ ...c, source: `f${i}` })), ...side(false, 2, 0, 1)],
+      3,
+    );
+    expect(days[0]?.candidate).toEqual({ events: 0, exposure: 20 });
+    expect(twice[0]?.candidate).toEqual({ events: 3, exposure: 3 });
   });
 
   it("pairs the days in order, summing each side", () => {
@@ -170,10 +186,89 @@ describe("what one conversation cannot do", () => {
   });
 });
 
+describe("what the verdict checks besides the signals", () => {
+  const worse = (n: number) => simulate(n, 3, random(17));
+  const enough = { conversations: MIN_SAMPLE_CONVERSATIONS, answers: MIN_SAMPLE_ANSWERS };
+
+  it("halts on nothing before each side has the minimum sample of conversations with real use and answers", () => {
+    const days = only("thumbsDown", worse(14));
+    const few = { candidate: { ...enough, conversations: MIN_SAMPLE_CONVERSATIONS - 1 }, baseline: enough };
+    expect(rolloutVerdict(days, DEFAULT_BOUNDS, DEFAULT_FALSE_ALARM, { sample: few })).toMatchObject({
+      kind: "continue",
+      sampled: false,
+    });
+    const quiet = { candidate: enough, baseline: { ...enough, answers: MIN_SAMPLE_ANSWERS - 1 } };
+    expect(rolloutVerdict(days, DEFAULT_BOUNDS, DEFAULT_FALSE_ALARM, { sample: quiet }).kind).toBe("continue");
+    const both = { candidate: enough, baseline: enough };
+    expect(rolloutVerdict(days, DEFAULT_BOUNDS, DEFAULT_FALSE_ALARM, { sample: both }).kind).toBe("halt");
+  });
+
+  it("pauses on a split off the plan, and does not halt then, whatever the signals say", () => {
+    const days = only("thumbsDown", worse(14));
+    const off = { candidate: 200, baseline: 800, share: 0.1 };
+    expect(rolloutVerdict(days, DEFAULT_BOUNDS, DEFAULT_FALSE_ALARM, { split: off })).toMatchObject({
+      kind: "pause",
+      reason: "split",
+    });
+    const right = { candidate: 104, baseline: 896, share: 0.1 };
+    expect(rolloutVerdict(days, DEFAULT_BOUNDS, DEFAULT_FALSE_ALARM, { split: right }).kind).toBe("halt");
+  });
+
+  it("a split drawn at the planned share passes the split's line no more often than its false alarm", () => {
+    const next = random(23);
+    let off = 0;
+    const runs = 2000;
+    for (let r = 0; r < runs; r++) {
+      let candidate = 0;
+      // Conversations arriving one by one, looked at after each.
+      for (let n = 1; n <= 300; n++) {
+        if (next() < 0.1) candidate++;
+        if (splitEvidence({ candidate, baseline: n - candidate, share: 0.1 }) >= Math.log(1 / SPLIT_FALSE_ALARM)) {
+          off++;
+          break;
+        }
+      }
+    }
+    expect(off / runs).toBeLessThanOrEqual(SPLIT_FALSE_ALARM * 2);
+  });
+
+  it("pauses, and does not roll back, on a signal one owner or free inbox can make: removals, pauses, stop requests, declined approvals", () => {
+    for (const signal of ["removals", "pauses", "stopRequests", "approvalsDeclined"] as const)
+      expect(rolloutVerdict(only(signal, worse(14)))).toMatchObject({ kind: "pause", reason: "signal", signal });
+    for (const signal of ["thumbsDown", "corrections", "toolCallsFailed"] as const)
+      expect(rolloutVerdict(only(signal, worse(14)))).toMatchObject({ kind: "halt", signal });
+  });
+
+  it("pauses when the watch is over: MAX_WATCH_DAYS counted without a halt", () => {
+    expect(rolloutVerdict(only("thumbsDown", simulate(MAX_WATCH_DAYS, 1, random(5))))).toMatchObject({
+      kind: "pause",
+      reason: "watched",
+    });
+  });
+});
+
 describe("the SQL of a conversation's place", () => {
   it("is one expression over the two it is given", () => {
     expect(rolloutBucketSql("r.id", "i.conversation_id")).toMatch(
       /sha256\(convert_to\(r\.id \|\| E'\\n' \|\| i\.conversation_id, 'UTF8'\)\)/,
     );
+  });
+});
+
+describe("what an old flood and a short run cannot do", () => {
+  const day = (ce: number, be: number, cx = 200, bx = 1800): PairedDay => ({
+    candidate: { events: ce, exposure: cx },
+    baseline: { events: be, exposure: bx },
+  });
+
+  it("a flood of 👎 on the current version on the first day is no debt later days repay: a 2× worse version still halts", () => {
+    // Day one: 800 👎 on the current version. Then 20 days of the candidate at twice the current rate (3 per 100).
+    const days = [day(6, 800), ...Array.from({ length: 20 }, () => day(12, 54))];
+    expect(rolloutVerdict(only("thumbsDown", days)).kind).toBe("halt");
+  });
+
+  it("200 👎 a day on the current version for the first five days does not hide a 2× worse version either", () => {
+    const days = [...Array.from({ length: 5 }, () => day(6, 254)), ...Array.from({ length: 20 }, () => day(12, 54))];
+    expect(rolloutVerdict(only("thumbsDown", days)).kind).toBe("halt");
   });
 });
