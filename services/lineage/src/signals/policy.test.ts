@@ -1,7 +1,10 @@
 // Which version reports lineage takes (policy.ts ranVersion), in
-// memory: the versions an agent ran by the claims feed, per UTC day.
+// memory: the versions an agent ran by the claims feed, per UTC day. And
+// what a rollout's watch request may ask (checkWatchRequest).
+import { create } from "@bufbuild/protobuf";
+import { WatchRolloutRequestSchema } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
 import { describe, expect, it } from "vitest";
-import { ranVersion, type VersionHistory } from "./policy.js";
+import { checkWatchRequest, ranVersion, type VersionHistory } from "./policy.js";
 
 const at = (iso: string) => new Date(iso);
 
@@ -50,5 +53,31 @@ describe("a report's version", () => {
     expect(ranVersion(late, "6", "2026-11-24")).toBe(true);
     expect(ranVersion(late, "6", "2026-11-26")).toBe(false);
     expect(ranVersion(late, "7", "2026-11-26")).toBe(true);
+  });
+});
+
+describe("a rollout's watch request", () => {
+  const req = (o: { creatorId?: string; shareBasisPoints?: number } = {}) =>
+    create(WatchRolloutRequestSchema, {
+      templateId: "tmpl_0123456789abcdef",
+      candidateVersion: "2",
+      baselineVersion: "1",
+      fromDay: "2026-11-01",
+      ...o,
+    });
+  const now = Date.parse("2026-11-05T12:00:00Z");
+
+  it("takes the creator and the planned share when given, and neither when not", () => {
+    expect(checkWatchRequest(req({ creatorId: "creator", shareBasisPoints: 1_000 }), now)).toMatchObject({
+      creatorId: "creator",
+      share: 1_000,
+    });
+    const bare = checkWatchRequest(req(), now);
+    expect(bare.creatorId).toBeUndefined();
+    expect(bare.share).toBeUndefined();
+  });
+
+  it("refuses a share past every conversation", () => {
+    expect(() => checkWatchRequest(req({ shareBasisPoints: 10_001 }), now)).toThrow(/share_basis_points/);
   });
 });

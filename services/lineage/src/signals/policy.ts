@@ -5,6 +5,7 @@ import type { ReportSignalsRequest } from "@convos-pool/gen/convos/pool/v1/signa
 import type { WatchRolloutRequest } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
 import {
   ROLLOUT_SIGNALS,
+  SHARE_BUCKETS,
   TEMPLATE_ID_PATTERN,
   invalidArgument,
   snakeCase,
@@ -130,12 +131,18 @@ export interface WatchAsked {
   fromDay: string;
   bounds: RolloutBounds;
   falseAlarm: number;
+  /** The template's creator, when the request names one: their agents are out of the watch. */
+  creatorId?: string | undefined;
+  /** The planned share in hundredths of a percent, when the request gives one (1 to 10,000): the split is checked. */
+  share?: number | undefined;
 }
 
 /**
  * A WatchRollout request, checked: a template id, two different release
- * keys, a real UTC day not after today, and the bounds in their ranges,
- * each unset one its default (kit rolloutBoundsJson).
+ * keys, a real UTC day not after today, the bounds in their ranges, each
+ * unset one its default (kit rolloutBoundsJson), and a share of at most
+ * 10,000. The creator and the share are optional: a templates service of
+ * before them is watched as before, without the split.
  */
 export function checkWatchRequest(req: WatchRolloutRequest, now = Date.now()): WatchAsked {
   if (!TEMPLATE_ID_PATTERN.test(req.templateId)) throw invalidArgument("template_id", "must be a template id");
@@ -155,6 +162,8 @@ export function checkWatchRequest(req: WatchRolloutRequest, now = Date.now()): W
       throw invalidArgument(`bounds.${snakeCase(s)}`, `must be ${BOUND_RANGE[0]} to ${BOUND_RANGE[1]}, or unset`);
   if (falseAlarm < FALSE_ALARM_RANGE[0] || falseAlarm > FALSE_ALARM_RANGE[1])
     throw invalidArgument("bounds.false_alarm", `must be ${FALSE_ALARM_RANGE[0]} to ${FALSE_ALARM_RANGE[1]}, or unset`);
+  if (req.shareBasisPoints > SHARE_BUCKETS)
+    throw invalidArgument("share_basis_points", `must be at most ${SHARE_BUCKETS} hundredths of a percent, or unset`);
   return {
     templateId: req.templateId,
     candidate: req.candidateVersion,
@@ -162,5 +171,7 @@ export function checkWatchRequest(req: WatchRolloutRequest, now = Date.now()): W
     fromDay: req.fromDay,
     bounds,
     falseAlarm,
+    ...(req.creatorId ? { creatorId: req.creatorId } : {}),
+    ...(req.shareBasisPoints > 0 ? { share: req.shareBasisPoints } : {}),
   };
 }

@@ -8,6 +8,8 @@ import {
   type AgentOnDay,
   SIGNAL_WORDS,
   conversationCounts,
+  MAX_OWNER_AGENTS,
+  REAL_USE_DAYS,
   conversationsOn,
   countedDays,
   watchRollout,
@@ -84,8 +86,8 @@ describe("an agent in several conversations", () => {
       new Set([day]),
     );
     expect(c.thumbsDown).toEqual([
-      { conversation: "home", candidate: true, days: { [day]: { events: 1, exposure: 10 } } },
-      { conversation: "home-b", candidate: false, days: { [day]: { events: 2, exposure: 4 } } },
+      { source: "home", candidate: true, days: { [day]: { events: 1, exposure: 10 } } },
+      { source: "home-b", candidate: false, days: { [day]: { events: 2, exposure: 4 } } },
     ]);
   });
 
@@ -174,28 +176,54 @@ describe("the conversations the watch counts on each side", () => {
 });
 
 describe("the watch's verdict", () => {
-  const days = ["2026-11-01", "2026-11-02", "2026-11-03"];
+  const days = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"];
 
-  it("halts on far more 👎 over many conversations, in the creator's words", () => {
+  it("halts on far more 👎 over many conversations with real use, in the creator's words", () => {
     const w = watchRollout(
-      { reports: reports(6, days, (v) => ({ answers: 20, thumbsDown: v === "2" ? 4 : 1 })), ran: [], removals: [] },
+      {
+        reports: reports(12, days, (v) => ({ answers: 20, people: 3, thumbsDown: v === "2" ? 4 : 1 })),
+        ran: [],
+        removals: [],
+      },
       { candidate: "2", baseline: "1" },
       DEFAULT_BOUNDS,
       0.05,
     );
     expect(w.haltedOn).toBe("thumbsDown");
     expect(SIGNAL_WORDS.thumbsDown).toBe("👎 on its answers");
-    expect(w.daysCounted).toBe(3);
+    expect(w.daysCounted).toBe(4);
+    expect(w.sample).toEqual({ candidate: 12, baseline: 12 });
+    // Each conversation's 4 in 20 count 3 in 15 (kit MAX_SOURCE_DAY_EVENTS); the busiest of each side left out.
     expect(w.signals.find((s) => s.signal === "thumbsDown")).toMatchObject({
-      candidate: { events: 60, exposure: 300 },
-      baseline: { events: 15, exposure: 300 },
+      candidate: { events: 132, exposure: 660 },
+      baseline: { events: 44, exposure: 880 },
     });
+  });
+
+  it("counts nothing of agents without real use: fewer than REAL_USE_DAYS days with people besides their owner", () => {
+    expect(REAL_USE_DAYS).toBe(3);
+    const w = watchRollout(
+      {
+        reports: reports(12, days, (v) => ({ answers: 20, people: 2, thumbsDown: v === "2" ? 4 : 1 })),
+        ran: [],
+        removals: [],
+      },
+      { candidate: "2", baseline: "1" },
+      DEFAULT_BOUNDS,
+      0.05,
+    );
+    expect(w).toMatchObject({ daysCounted: 0, sample: { candidate: 0, baseline: 0 } });
+    expect(w.haltedOn).toBeUndefined();
   });
 
   it("does not halt on one conversation's flood", () => {
     const w = watchRollout(
       {
-        reports: reports(6, days, (v, i) => ({ answers: 20, thumbsDown: v === "2" && i === 0 ? 500 : 1 })),
+        reports: reports(12, days, (v, i) => ({
+          answers: 20,
+          people: 3,
+          thumbsDown: v === "2" && i === 0 ? 500 : 1,
+        })),
         ran: [],
         removals: [],
       },
@@ -204,5 +232,107 @@ describe("the watch's verdict", () => {
       0.05,
     );
     expect(w.haltedOn).toBeUndefined();
+  });
+
+  it("leaves out the agents of an owner of more than MAX_OWNER_AGENTS of the template", () => {
+    expect(MAX_OWNER_AGENTS).toBe(3);
+    const many = reports(12, days, (v) => ({ answers: 20, people: 3, thumbsDown: v === "2" ? 4 : 1 })).map((r) =>
+      r.version === "2" ? { ...r, ownerId: "one-owner" } : r,
+    );
+    const w = watchRollout(
+      { reports: many, ran: [], removals: [] },
+      { candidate: "2", baseline: "1" },
+      DEFAULT_BOUNDS,
+      0.05,
+    );
+    expect(w.sample.candidate).toBe(0);
+    expect(w.haltedOn).toBeUndefined();
+  });
+
+  it("pauses, in the creator's words, when today's split of conversations with real use is off the planned share", () => {
+    const rows = reports(24, days, () => ({ answers: 20, people: 3, thumbsDown: 1 }));
+    const today = days[3]!;
+    const ran = rows
+      .filter((r) => r.day === today)
+      .map((r) => ({ instanceId: r.instanceId, conversationId: r.conversationId!, version: r.version, day: today }));
+    const versions = { candidate: "2", baseline: "1" };
+    // 24 of 48 on the new version, against 10% planned.
+    const off = watchRollout({ reports: rows, ran, removals: [] }, versions, DEFAULT_BOUNDS, 0.05, {
+      share: 0.1,
+      today,
+    });
+    expect(off.pausedOn).toBe(
+      "the split of conversations with real use: 24 of 48 on the new version, 50% against the 10% planned",
+    );
+    const right = watchRollout({ reports: rows, ran, removals: [] }, versions, DEFAULT_BOUNDS, 0.05, {
+      share: 0.5,
+      today,
+    });
+    expect(right.pausedOn).toBeUndefined();
+  });
+
+  it("counts removals once per owner, side and day, however many agents of theirs were removed", () => {
+    const rows = reports(12, days, () => ({ answers: 20, people: 3 }));
+    const day = days[3]!;
+    const owned = rows.map((r) => (r.version === "2" && r.instanceId < "2-3" ? { ...r, ownerId: "remover" } : r));
+    const removed = ["2-0", "2-1", "2-2"].map((instanceId) => ({
+      instanceId,
+      conversationId: `conv-${instanceId}`,
+      version: "2",
+      day,
+    }));
+    const c = conversationCounts(
+      { reports: owned, ran: removed, removals: removed },
+      "2",
+      "1",
+      new Set([day]),
+      new Map(owned.map((r) => [r.instanceId, r.ownerId])),
+    );
+    const events = c.removals.filter((k) => k.candidate).reduce((n, k) => n + (k.days[day]?.events ?? 0), 0);
+    expect(events).toBe(1);
+  });
+});
+
+describe("what one person, a crowd of free inboxes and the creator cannot do to the watch", () => {
+  const days = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"];
+  const versions = { candidate: "2", baseline: "1" };
+  /** 12 agents a version with real use (3 people, 20 answers a day), 1 👎 in 20 answers on both. */
+  const equal = () => reports(12, days, () => ({ answers: 20, people: 3, thumbsDown: 1 }));
+  /** An agent of `owner` on `version`, `counts` each day given. */
+  const of = (id: string, owner: string, version: string, on: string[], counts: Partial<AgentDay["counts"]>) =>
+    on.map((d) => ({ ...report(id, version, d, { answers: 20, people: 3, ...counts }), ownerId: owner }));
+
+  it("one person who 👎 every answer in two conversations, 20 a day for two days, does not halt an equal version", () => {
+    const two = days.slice(0, 2);
+    const flood = [
+      ...of("flood-a", "free-1", "2", two, { thumbsDown: 20 }),
+      ...of("flood-b", "free-2", "2", two, { thumbsDown: 20 }),
+    ];
+    const few = reports(12, two, (_, i) => ({ answers: 20, people: 3, thumbsDown: i % 4 === 0 ? 1 : 0 }));
+    const w = watchRollout({ reports: [...few, ...flood], ran: [], removals: [] }, versions, DEFAULT_BOUNDS, 0.05);
+    expect(w.haltedOn).toBeUndefined();
+  });
+
+  it("the creator who 👎 every answer of the current version in their own conversations hides no 2× worse version", () => {
+    const worse = reports(12, days, (v, i) => ({ answers: 20, people: 3, thumbsDown: v === "2" ? 4 : i % 2 }));
+    const creator = ["own-1", "own-2", "own-3"].flatMap((id) => of(id, "creator", "1", days, { thumbsDown: 20 }));
+    const w = watchRollout({ reports: [...worse, ...creator], ran: [], removals: [] }, versions, DEFAULT_BOUNDS, 0.05, {
+      creatorId: "creator",
+    });
+    expect(w.haltedOn).toBe("thumbsDown");
+  });
+
+  it("17 free inboxes that claim and remove agents in a day, with no real use, neither halt nor pause it", () => {
+    const day = days[3]!;
+    const crowd = Array.from({ length: 17 }, (_, i) => ({
+      instanceId: `free-${i}`,
+      conversationId: `free-conv-${i}`,
+      version: "2",
+      day,
+    }));
+    const w = watchRollout({ reports: equal(), ran: crowd, removals: crowd }, versions, DEFAULT_BOUNDS, 0.05);
+    expect(w.haltedOn).toBeUndefined();
+    expect(w.pausedOn).toBeUndefined();
+    expect(w.signals.find((s) => s.signal === "removals")?.candidate.events).toBe(0);
   });
 });

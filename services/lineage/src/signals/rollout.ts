@@ -4,37 +4,42 @@
 // test itself is kit's (`pairedDays`, `rolloutVerdict`); this decides what
 // is counted:
 //
+// - out of the watch: the creator's own agents (figures.ts isCreators) and
+//   every agent of an owner of more than MAX_OWNER_AGENTS of the template;
+// - in it only agents with real use: people besides their owner on at least
+//   REAL_USE_DAYS days (activity/policy.ts), from the reports of any version
+//   the caller gives (the rollout's and the weeks before); removals and the
+//   agents that ran, only of owners with such an agent;
 // - a day counts only when each version's agents that reported it are in at
 //   least MIN_CONVERSATIONS conversations, each once, as figures.ts counts
 //   them; a day that does not counts nothing, on either side;
 // - 👎, corrections, stop requests, failed tool calls and declined approvals
-//   against the day's answers; pauses against 1 per agent-day reported;
+//   against the day's answers, each conversation a source; pauses against 1
+//   per agent-day reported;
 // - removals (an agent removed by its owner within 24 hours of its claim,
-//   on the UTC day of the removal, for the version it ran then) against 1
-//   per agent whose last version that day was this one, by the feed's
-//   stretches (an agent the feed knows no version of that day: by its
-//   reports). A new claim runs the current version a moment before the
-//   claims service moves it into the share; counting each agent once a
-//   day, for its last version, keeps that moment off the current side;
-// - each conversation's counts apart, its side its agent's version that day
-//   (an agent updated during a day is on both): an agent counts under its
-//   home (its counts are one report for all its conversations); one the feed
-//   gave no conversation is one of its own.
+//   on the UTC day of the removal, for the version it ran then) once per
+//   owner, side and day, against the owners whose agents ran that version
+//   last that day by the feed's stretches (an agent the feed knows no
+//   version of that day: by its reports);
+// - each side's sample (conversations with real use, their answers) and the
+//   split of those conversations today against the planned share.
 //
 // The answer holds counts only: no agent, member or conversation.
 import {
-  type ConversationCounts,
   type Exposed,
+  MAX_WATCH_DAYS,
   type PairedDay,
   ROLLOUT_SIGNALS,
   type RolloutBounds,
   type RolloutSignal,
-  haltAt,
+  type SideSample,
+  type SourceCounts,
   pairedDays,
   rolloutVerdict,
 } from "@convos-pool/kit/content";
+import { daysAnsweringOthers } from "../activity/policy.js";
 import type { AgentDay } from "./figures.js";
-import { MIN_CONVERSATIONS, conversationsOf } from "./figures.js";
+import { MIN_CONVERSATIONS, conversationsOf, isCreators } from "./figures.js";
 
 /** The signals counted per answer, each the AgentDay count of the same name. */
 const PER_ANSWER = ["thumbsDown", "corrections", "stopRequests", "toolCallsFailed", "approvalsDeclined"] as const;
@@ -53,6 +58,8 @@ export const SIGNAL_WORDS: Record<RolloutSignal, string> = {
 /** An agent on a version on a UTC day, as the claims feed records it: it ran it, or was removed then. */
 export interface AgentOnDay {
   instanceId: string;
+  /** Its owner now, from the claims feed; absent: as its reports say. */
+  ownerId?: string | undefined;
   /** Its home conversation. */
   conversationId: string;
   /** Every conversation it was in that day; absent or empty: its home alone. */
@@ -68,6 +75,8 @@ export interface RolloutData {
   ran: readonly AgentOnDay[];
   /** Agents removed by their owner within a day of their claim: the day of the removal, the version they ran then. */
   removals: readonly AgentOnDay[];
+  /** The template's stored days of any version, from weeks before the rollout: where real use is read; absent: `reports`. */
+  history?: readonly AgentDay[] | undefined;
 }
 
 export interface SignalFigures {
@@ -83,6 +92,48 @@ export interface RolloutWatchFigures {
   signals: SignalFigures[];
   /** The signal it halts on; absent: it goes on. */
   haltedOn?: RolloutSignal;
+  /** Why it pauses, in the creator's words with the figures; absent: it does not. */
+  pausedOn?: string;
+  /** Conversations with real use counted on each side. */
+  sample: { candidate: number; baseline: number };
+}
+
+/** What the watch is told besides the data: whose template it is, and the planned split as of `today`. */
+export interface WatchOptions {
+  creatorId?: string | undefined;
+  /** The share the creator signed last, 0 to 1: the split of today's conversations is checked against it. */
+  share?: number | undefined;
+  /** The UTC day of the check (YYYY-MM-DD): whose conversations the split counts. */
+  today?: string | undefined;
+  min?: number | undefined;
+}
+
+/** An owner of more agents of the template than this is out of the watch: one person's many agents are not many people. */
+export const MAX_OWNER_AGENTS = 3;
+/** Days with people besides its owner (activity/policy.ts) an agent needs to be in the watch: as many as a rating asks. */
+export const REAL_USE_DAYS = 3;
+
+/**
+ * The agents the watch counts, by their reports (`history`, any version): not
+ * the creator's own, not of an owner of more than MAX_OWNER_AGENTS agents of
+ * the template, and with people besides their owner on REAL_USE_DAYS days.
+ */
+export function watchedAgents(history: readonly AgentDay[], creatorId?: string): Set<string> {
+  const agentsOf = new Map<string, Set<string>>();
+  const rowsOf = new Map<string, AgentDay[]>();
+  for (const r of history) {
+    agentsOf.set(r.ownerId, (agentsOf.get(r.ownerId) ?? new Set()).add(r.instanceId));
+    rowsOf.set(r.instanceId, [...(rowsOf.get(r.instanceId) ?? []), r]);
+  }
+  const watched = new Set<string>();
+  for (const [instanceId, rows] of rowsOf) {
+    const owner = rows[0]?.ownerId ?? "";
+    if (creatorId !== undefined && isCreators({ ownerId: owner }, creatorId)) continue;
+    if ((agentsOf.get(owner)?.size ?? 0) > MAX_OWNER_AGENTS) continue;
+    const days = rows.map((r) => ({ day: r.day, answers: r.counts.answers, people: r.counts.people }));
+    if (daysAnsweringOthers(days) >= REAL_USE_DAYS) watched.add(instanceId);
+  }
+  return watched;
 }
 
 /** Where an agent's counts go in the pairing: its home. */
@@ -114,22 +165,26 @@ export function countedDays(
   return new Set(reports.map((r) => r.day).filter((day) => enough(day, candidate) && enough(day, baseline)));
 }
 
-/** Each signal's counts per conversation and side over the counted days: what `pairedDays` takes. */
+/**
+ * Each signal's counts per source and side over the counted days: what
+ * `pairedDays` takes. A source is the agent's home conversation; for
+ * removals, its owner when `ownerOf` knows them, once per side and day.
+ */
 export function conversationCounts(
   data: RolloutData,
   candidate: string,
   baseline: string,
   counted: ReadonlySet<string>,
-): Record<RolloutSignal, ConversationCounts[]> {
-  const sides = Object.fromEntries(ROLLOUT_SIGNALS.map((s) => [s, new Map<string, ConversationCounts>()])) as Record<
+  ownerOf: ReadonlyMap<string, string> = new Map(),
+): Record<RolloutSignal, SourceCounts[]> {
+  const sides = Object.fromEntries(ROLLOUT_SIGNALS.map((s) => [s, new Map<string, SourceCounts>()])) as Record<
     RolloutSignal,
-    Map<string, ConversationCounts>
+    Map<string, SourceCounts>
   >;
-  const add = (signal: RolloutSignal, a: AgentOnDay, events: number, exposure: number) => {
+  const add = (signal: RolloutSignal, a: AgentOnDay, events: number, exposure: number, source = conversationOf(a)) => {
     if (!counted.has(a.day) || (a.version !== candidate && a.version !== baseline)) return;
-    const conversation = conversationOf(a);
-    const key = `${a.version === candidate ? "c" : "b"}\u0000${conversation}`;
-    const entry = sides[signal].get(key) ?? { conversation, candidate: a.version === candidate, days: {} };
+    const key = `${a.version === candidate ? "c" : "b"}\u0000${source}`;
+    const entry = sides[signal].get(key) ?? { source, candidate: a.version === candidate, days: {} };
     const days = entry.days as Record<string, Exposed>;
     const day = days[a.day] ?? { events: 0, exposure: 0 };
     days[a.day] = { events: day.events + events, exposure: day.exposure + exposure };
@@ -147,11 +202,21 @@ export function conversationCounts(
   for (const r of data.reports)
     if (!byFeed.has(`${r.instanceId}\u0000${r.day}`))
       ran.set(`${r.instanceId}\u0000${r.day}\u0000${r.version}`, { ...r, conversationId: r.conversationId ?? "" });
-  for (const a of ran.values()) add("removals", a, 0, 1);
-  for (const a of data.removals) add("removals", a, 1, 0);
+  // Removals once per owner, side and day: ten claims removed by one owner are one owner's word.
+  const once = new Set<string>();
+  const removal = (a: AgentOnDay, events: number, exposure: number) => {
+    const owner = ownerOf.get(a.instanceId);
+    const source = owner === undefined ? conversationOf(a) : `owner:${owner}`;
+    const key = `${events}\u0000${a.version}\u0000${source}\u0000${a.day}`;
+    if (owner !== undefined && once.has(key)) return;
+    once.add(key);
+    add("removals", a, events, exposure, source);
+  };
+  for (const a of ran.values()) removal(a, 0, 1);
+  for (const a of data.removals) removal(a, 1, 0);
   return Object.fromEntries(ROLLOUT_SIGNALS.map((s) => [s, [...sides[s].values()]])) as Record<
     RolloutSignal,
-    ConversationCounts[]
+    SourceCounts[]
   >;
 }
 
@@ -181,24 +246,71 @@ const sum = (days: readonly PairedDay[], side: "candidate" | "baseline"): Expose
     exposure: 0,
   });
 
-/** The rollout so far: the days counted, each signal's figures after the leave-one-out, and the verdict. */
+/** Each side's sample over the counted days: its conversations with answers, and the answers. */
+export function sampleOf(
+  reports: readonly AgentDay[],
+  versions: { candidate: string; baseline: string },
+  counted: ReadonlySet<string>,
+): { candidate: SideSample; baseline: SideSample } {
+  const side = (version: string): SideSample => {
+    const rows = reports.filter((r) => r.version === version && counted.has(r.day) && r.counts.answers > 0);
+    return {
+      conversations: new Set(rows.map((r) => conversationOf(r))).size,
+      answers: rows.reduce((n, r) => n + r.counts.answers, 0),
+    };
+  };
+  return { candidate: side(versions.candidate), baseline: side(versions.baseline) };
+}
+
+const percent = (x: number) => `${Math.round(x * 1000) / 10}%`;
+
+/**
+ * The rollout so far: the agents the watch counts, the days counted, each
+ * signal's figures after the cap and the leave-one-out, the sample, the
+ * split today, and the verdict.
+ */
 export function watchRollout(
   data: RolloutData,
   versions: { candidate: string; baseline: string },
   bounds: RolloutBounds,
   falseAlarm: number,
-  min = MIN_CONVERSATIONS,
+  options: WatchOptions = {},
 ): RolloutWatchFigures {
-  const counted = countedDays(data.reports, versions.candidate, versions.baseline, min);
-  const counts = conversationCounts(data, versions.candidate, versions.baseline, counted);
+  const history = data.history ?? data.reports;
+  const watched = watchedAgents(history, options.creatorId);
+  const ownerOf = new Map(history.map((r) => [r.instanceId, r.ownerId]));
+  for (const a of [...data.ran, ...data.removals]) if (a.ownerId) ownerOf.set(a.instanceId, a.ownerId);
+  // Removals and the agents that ran are an owner's: counted when that owner has an agent with real use (a
+  // removal within a day of a claim is of an agent too new to have any).
+  const realOwners = new Set([...watched].map((id) => ownerOf.get(id)));
+  const byRealOwner = (xs: readonly AgentOnDay[]) => xs.filter((x) => realOwners.has(ownerOf.get(x.instanceId)));
+  const kept = {
+    reports: data.reports.filter((r) => watched.has(r.instanceId)),
+    ran: byRealOwner(data.ran),
+    removals: byRealOwner(data.removals),
+  };
+  const counted = countedDays(kept.reports, versions.candidate, versions.baseline, options.min ?? MIN_CONVERSATIONS);
+  const counts = conversationCounts(kept, versions.candidate, versions.baseline, counted, ownerOf);
   const days = Object.fromEntries(ROLLOUT_SIGNALS.map((s) => [s, pairedDays(counts[s])])) as Record<
     RolloutSignal,
     PairedDay[]
   >;
-  const verdict = rolloutVerdict(days, bounds, falseAlarm);
+  const sample = sampleOf(kept.reports, versions, counted);
+  const today = options.today === undefined ? undefined : conversationsOn(kept.ran, versions, options.today);
+  const split = today && options.share !== undefined ? { ...today, share: options.share } : undefined;
+  const verdict = rolloutVerdict(days, bounds, falseAlarm, { sample, split });
+  const pausedOn =
+    verdict.kind !== "pause"
+      ? undefined
+      : verdict.reason === "split" && split
+        ? `the split of conversations with real use: ${split.candidate} of ${split.candidate + split.baseline} on the new version, ` +
+          `${percent(split.candidate / Math.max(1, split.candidate + split.baseline))} against the ${percent(split.share)} planned`
+        : verdict.reason === "signal" && verdict.signal
+          ? `${SIGNAL_WORDS[verdict.signal]}, which one owner or free inbox can make: past the threshold, it waits for your look`
+          : `watched ${MAX_WATCH_DAYS} days without a halt: promote it or roll it back`;
   return {
     daysCounted: counted.size,
-    threshold: haltAt(falseAlarm),
+    threshold: verdict.threshold,
     signals: ROLLOUT_SIGNALS.map((s) => ({
       signal: s,
       candidate: sum(days[s], "candidate"),
@@ -206,5 +318,7 @@ export function watchRollout(
       evidence: verdict.evidence[s],
     })),
     ...(verdict.kind === "halt" ? { haltedOn: verdict.signal } : {}),
+    ...(pausedOn === undefined ? {} : { pausedOn }),
+    sample: { candidate: sample.candidate.conversations, baseline: sample.baseline.conversations },
   };
 }

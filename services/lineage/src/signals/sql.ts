@@ -184,10 +184,17 @@ export async function agentsThatRan(
   toDay: string,
 ): Promise<AgentOnDay[]> {
   const rows = await em.execute<
-    { instance_id: string; conversation_id: string; conversation_ids: string[]; version: string; day: string }[]
+    {
+      instance_id: string;
+      owner_id: string;
+      conversation_id: string;
+      conversation_ids: string[];
+      version: string;
+      day: string;
+    }[]
   >(
     `select * from (
-       select distinct on (a.instance_id, d) a.instance_id, a.conversation_id,
+       select distinct on (a.instance_id, d) a.instance_id, a.owner_id, a.conversation_id,
          ${conversationsOnDay("a.instance_id", "(d at time zone 'UTC')")} as conversation_ids,
          v.version, to_char(d, 'YYYY-MM-DD') as day
        from generate_series(?::timestamp, ?::timestamp, interval '1 day') d
@@ -214,8 +221,10 @@ export async function removedSoon(
   versions: readonly string[],
   fromDay: string,
 ): Promise<AgentOnDay[]> {
-  const rows = await em.execute<{ instance_id: string; conversation_id: string; version: string; day: string }[]>(
-    `select a.instance_id, a.conversation_id, v.version, to_char(a.ended_at at time zone 'UTC', 'YYYY-MM-DD') as day
+  const rows = await em.execute<
+    { instance_id: string; owner_id: string; conversation_id: string; version: string; day: string }[]
+  >(
+    `select a.instance_id, a.owner_id, a.conversation_id, v.version, to_char(a.ended_at at time zone 'UTC', 'YYYY-MM-DD') as day
      from lineage_agents a
        join lateral (select version from lineage_agent_versions v where v.instance_id = a.instance_id
          and v.from_at <= a.ended_at order by v.from_at desc limit 1) v on true
@@ -229,6 +238,7 @@ export async function removedSoon(
 /** An agent on a day as its row selects it; its conversations that day when the query counted them. */
 function agentOnDayOf(r: {
   instance_id: string;
+  owner_id: string;
   conversation_id: string;
   conversation_ids?: string[];
   version: string;
@@ -236,6 +246,7 @@ function agentOnDayOf(r: {
 }): AgentOnDay {
   return {
     instanceId: r.instance_id,
+    ownerId: r.owner_id,
     conversationId: r.conversation_id,
     ...(r.conversation_ids === undefined ? {} : { conversationIds: r.conversation_ids }),
     version: r.version,

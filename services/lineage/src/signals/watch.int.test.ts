@@ -12,10 +12,15 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
-import { RolloutWatchSchema, type RolloutWatch } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import {
+  type RolloutBoundsSchema,
+  RolloutWatchSchema,
+  type RolloutWatch,
+} from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import {
   RolloutWatchService,
-  type WatchRolloutRequestSchema,
+  type WatchRolloutRequest,
+  WatchRolloutRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
 import { fieldViolations, haltAt, randomId } from "@convos-pool/kit/content";
 import { createServiceClient, generateServiceCredentials, type ServiceClient } from "@convos-pool/kit/server";
@@ -45,7 +50,7 @@ async function feed(event: NonNullable<MessageInitShape<typeof LineageEventSchem
 async function agent(
   templateId: string,
   version: string,
-  o: { conversationId?: string; at?: Date } = {},
+  o: { conversationId?: string; at?: Date; ownerId?: string } = {},
 ): Promise<string> {
   const instanceId = `inst_${randomBytes(8).toString("hex")}`;
   await feed(
@@ -54,7 +59,7 @@ async function agent(
       value: {
         instanceId,
         templateId,
-        ownerId: randomBytes(32).toString("hex"),
+        ownerId: o.ownerId ?? randomBytes(32).toString("hex"),
         conversationId: o.conversationId ?? `conv-${instanceId}`,
         inboxId: randomBytes(32).toString("hex"),
         version,
@@ -81,14 +86,23 @@ async function day(
   );
 }
 
-const ask = (templateId: string, over: Partial<MessageInitShape<typeof WatchRolloutRequestSchema>> = {}) =>
-  watchSc.client.watchRollout({
-    templateId,
-    candidateVersion: CANDIDATE,
-    baselineVersion: BASELINE,
-    fromDay: daysAgo(3),
-    ...over,
-  });
+/** What a test changes of the request: its fields, the bounds as the contract's init. */
+type Over = Partial<
+  Pick<WatchRolloutRequest, "templateId" | "candidateVersion" | "fromDay" | "creatorId" | "shareBasisPoints">
+> & {
+  bounds?: MessageInitShape<typeof RolloutBoundsSchema>;
+};
+
+const ask = (templateId: string, over: Over = {}) =>
+  watchSc.client.watchRollout(
+    create(WatchRolloutRequestSchema, {
+      templateId,
+      candidateVersion: CANDIDATE,
+      baselineVersion: BASELINE,
+      fromDay: daysAgo(3),
+      ...over,
+    }),
+  );
 
 /** `n` agents of each version, each in its own conversation. */
 async function agents(templateId: string, n: number) {
@@ -124,29 +138,32 @@ afterAll(async () => {
 });
 
 describe("watching a rollout", () => {
-  it("halts a candidate with far more 👎 over six conversations on each side, naming thumbs_down, and names nobody", async () => {
+  it("halts a candidate with far more 👎 over twelve conversations with real use on each side, naming thumbs_down, and names nobody", async () => {
     const t = randomId("tmpl");
-    const { candidate, baseline } = await agents(t, 6);
-    for (const n of [2, 1, 0]) {
+    const { candidate, baseline } = await agents(t, 12);
+    for (const n of [3, 2, 1, 0]) {
       for (const a of candidate) await day(a, t, CANDIDATE, n, { answers: 20, thumbsDown: 4 });
       for (const a of baseline) await day(a, t, BASELINE, n, { answers: 20, thumbsDown: 1 });
     }
-    const res = await ask(t);
+    const res = await ask(t, { creatorId: "someone-else", shareBasisPoints: 5_000 });
     expect(res.halt).toBe(true);
+    expect(res.pause).toBe(false);
     const w = res.watch!;
     expect(w.haltedOn).toBe("👎 on its answers");
-    expect(w.daysCounted).toBe(3);
+    expect(w.pausedOn).toBe("");
+    expect(w.daysCounted).toBe(4);
     expect(w.threshold).toBeCloseTo(haltAt(0.05));
-    // One conversation on each side left out: five agents' 20 answers a day for three days.
+    expect({ c: w.candidateSample, b: w.baselineSample, min: w.minSample }).toEqual({ c: 12, b: 12, min: 10 });
+    // Each conversation's 4 in 20 a day count 3 in 15 (kit MAX_SOURCE_DAY_EVENTS); one conversation on each side left out.
     expect(figuresOf(w, "thumbs_down")).toMatchObject({
-      candidateEvents: 60,
-      candidateExposure: 300,
-      baselineEvents: 15,
-      baselineExposure: 300,
+      candidateEvents: 132,
+      candidateExposure: 660,
+      baselineEvents: 44,
+      baselineExposure: 880,
     });
     expect(figuresOf(w, "thumbs_down")?.evidence).toBeGreaterThan(w.threshold);
     // Pauses against one per agent-day reported; nothing else happened.
-    expect(figuresOf(w, "pauses")).toMatchObject({ candidateEvents: 0, candidateExposure: 15, baselineExposure: 15 });
+    expect(figuresOf(w, "pauses")).toMatchObject({ candidateEvents: 0, candidateExposure: 44, baselineExposure: 44 });
     expect(w.signals.map((s) => s.signal).sort()).toEqual(
       [
         "approvals_declined",
@@ -159,8 +176,8 @@ describe("watching a rollout", () => {
       ].sort(),
     );
     expect(w.checkedAt).toBeDefined();
-    // Today's conversations on each side: all six, none left out.
-    expect({ c: w.candidateConversations, b: w.baselineConversations }).toEqual({ c: 6, b: 6 });
+    // Today's conversations on each side: all twelve, none left out.
+    expect({ c: w.candidateConversations, b: w.baselineConversations }).toEqual({ c: 12, b: 12 });
     const text = toJsonString(RolloutWatchSchema, w);
     for (const id of [...candidate, ...baseline]) {
       expect(text).not.toContain(id);
@@ -168,10 +185,40 @@ describe("watching a rollout", () => {
     }
   });
 
+  it("leaves the creator's own agents out: their 👎 on the current version hide no worse candidate", async () => {
+    const t = randomId("tmpl");
+    const creator = randomBytes(32).toString("hex");
+    const { candidate, baseline } = await agents(t, 12);
+    const own: string[] = [];
+    for (let i = 0; i < 3; i++) own.push(await agent(t, BASELINE, { ownerId: creator }));
+    for (const n of [3, 2, 1, 0]) {
+      for (const a of candidate) await day(a, t, CANDIDATE, n, { answers: 20, thumbsDown: 4 });
+      for (const a of baseline) await day(a, t, BASELINE, n, { answers: 20, thumbsDown: 1 });
+      for (const a of own) await day(a, t, BASELINE, n, { answers: 20, thumbsDown: 20 });
+    }
+    const res = await ask(t, { creatorId: creator });
+    expect(res.halt).toBe(true);
+    expect(res.watch?.baselineSample).toBe(12);
+  });
+
+  it("pauses, without halting, when today's split is off the planned share", async () => {
+    const t = randomId("tmpl");
+    const { candidate, baseline } = await agents(t, 24);
+    for (const n of [3, 2, 1, 0]) {
+      for (const a of candidate) await day(a, t, CANDIDATE, n, { answers: 20, thumbsDown: 4 });
+      for (const a of baseline) await day(a, t, BASELINE, n, { answers: 20, thumbsDown: 1 });
+    }
+    const res = await ask(t, { shareBasisPoints: 1_000 });
+    expect({ halt: res.halt, pause: res.pause }).toEqual({ halt: false, pause: true });
+    expect(res.watch?.pausedOn).toBe(
+      "the split of conversations with real use: 24 of 48 on the new version, 50% against the 10% planned",
+    );
+  });
+
   it("is not halted by one flooded conversation, on either side", async () => {
     const t = randomId("tmpl");
-    const { candidate, baseline } = await agents(t, 6);
-    for (const n of [2, 1, 0]) {
+    const { candidate, baseline } = await agents(t, 12);
+    for (const n of [3, 2, 1, 0]) {
       for (const [i, a] of candidate.entries())
         await day(a, t, CANDIDATE, n, { answers: 20, thumbsDown: i === 0 ? 200 : 1 });
       for (const a of baseline) await day(a, t, BASELINE, n, { answers: 20, thumbsDown: 1 });
@@ -179,7 +226,7 @@ describe("watching a rollout", () => {
     const res = await ask(t);
     expect(res.halt).toBe(false);
     expect(res.watch?.haltedOn).toBe("");
-    expect(figuresOf(res.watch, "thumbs_down")).toMatchObject({ candidateEvents: 15, baselineEvents: 15 });
+    expect(figuresOf(res.watch, "thumbs_down")).toMatchObject({ candidateEvents: 44, baselineEvents: 44 });
   });
 
   it("counts nothing on a day either version's agents are in fewer than five conversations", async () => {
@@ -200,14 +247,18 @@ describe("watching a rollout", () => {
       expect([s.candidateEvents, s.candidateExposure, s.baselineEvents, s.baselineExposure, s.evidence]).toEqual([
         0, 0, 0, 0, 0,
       ]);
-    // Three more candidate conversations on one day: that day, and only it, counts.
-    for (let i = 0; i < 3; i++) await day(await agent(t, CANDIDATE), t, CANDIDATE, 1, { answers: 20 });
+    // Three more candidate conversations on one day of the rollout: that day, and only it, counts. Their real
+    // use is read from before the rollout too (two days before its first).
+    for (let i = 0; i < 3; i++) {
+      const a = await agent(t, CANDIDATE);
+      for (const n of [5, 4, 1]) await day(a, t, CANDIDATE, n, { answers: 20 });
+    }
     expect((await ask(t)).watch?.daysCounted).toBe(1);
   });
 
   it("does not halt two versions that do alike", async () => {
     const t = randomId("tmpl");
-    const { candidate, baseline } = await agents(t, 8);
+    const { candidate, baseline } = await agents(t, 12);
     for (const n of [3, 2, 1, 0]) {
       for (const [i, a] of candidate.entries())
         await day(a, t, CANDIDATE, n, { answers: 30, thumbsDown: i % 3, pauses: i === n ? 1 : 0 });
@@ -217,36 +268,37 @@ describe("watching a rollout", () => {
     const res = await ask(t);
     expect(res.halt).toBe(false);
     expect(res.watch?.daysCounted).toBe(4);
-    for (const s of res.watch?.signals ?? []) expect(s.evidence).toBeLessThanOrEqual(0);
+    expect(res.pause).toBe(false);
+    for (const s of res.watch?.signals ?? []) expect(s.evidence).toBeLessThan(res.watch!.threshold);
   });
 
-  it("counts removals within a day of a claim for the version the agent ran when removed, against the agents that ran", async () => {
+  it("counts removals within a day of a claim once per owner with real use, for the version the agent ran when removed", async () => {
     const t = randomId("tmpl");
     const start = Date.parse(`${daysAgo(0)}T00:00:00Z`);
     const at = (minutes: number) => new Date(start + minutes * 60_000);
-    // Claimed on the baseline (a new claim during a rollout is), eight moved to the candidate a minute later.
-    const candidate: string[] = [];
-    const baseline: string[] = [];
-    for (let i = 0; i < 8; i++) {
-      const a = await agent(t, BASELINE, { at: at(1) });
-      await feed({ case: "versionChanged", value: { instanceId: a, version: CANDIDATE, pinned: false } }, at(2));
-      candidate.push(a);
-      baseline.push(await agent(t, BASELINE, { at: at(1) }));
+    // Twelve owners with real use on each side (an agent each, used three days), and one free inbox.
+    const owners = Array.from({ length: 24 }, () => randomBytes(32).toString("hex"));
+    const used: string[] = [];
+    for (const [i, ownerId] of owners.entries()) {
+      const version = i < 12 ? CANDIDATE : BASELINE;
+      const a = await agent(t, version, { ownerId });
+      for (const n of [3, 2, 1, 0]) await day(a, t, version, n, { answers: 20 });
+      used.push(a);
     }
-    for (const a of candidate) await day(a, t, CANDIDATE, 0, { answers: 5 });
-    for (const a of baseline) await day(a, t, BASELINE, 0, { answers: 5 });
-    // Five candidate agents removed by their owners within the day; a baseline one lost with its host.
-    for (const a of candidate.slice(0, 5))
-      await feed({ case: "ended", value: { instanceId: a, reason: REMOVED_BY_OWNER } }, at(3));
-    await feed({ case: "ended", value: { instanceId: baseline[0]!, reason: "its host is gone" } }, at(3));
-    const res = await ask(t, { fromDay: daysAgo(0) });
-    // Each side's largest conversation left out: four of the five removals, seven of eight agents that ran.
-    expect(figuresOf(res.watch, "removals")).toMatchObject({
-      candidateEvents: 4,
-      candidateExposure: 7,
-      baselineEvents: 0,
-      baselineExposure: 7,
-    });
+    // Today three of the candidate's owners each claim two more agents (on the baseline, moved a minute later)
+    // and remove both within the day; a free inbox claims and removes ten.
+    const free = randomBytes(32).toString("hex");
+    const fresh: { id: string; ownerId: string }[] = [];
+    for (const ownerId of [...owners.slice(0, 3), ...owners.slice(0, 3), ...Array(10).fill(free)]) {
+      const a = await agent(t, BASELINE, { at: at(1), ownerId });
+      await feed({ case: "versionChanged", value: { instanceId: a, version: CANDIDATE, pinned: false } }, at(2));
+      fresh.push({ id: a, ownerId });
+    }
+    for (const a of fresh) await feed({ case: "ended", value: { instanceId: a.id, reason: REMOVED_BY_OWNER } }, at(3));
+    const res = await ask(t, { fromDay: daysAgo(3) });
+    // Three owners, not six claims nor the free inbox's ten; each side's largest source left out: two of three.
+    expect(figuresOf(res.watch, "removals")).toMatchObject({ candidateEvents: 2, baselineEvents: 0 });
+    expect(res.halt).toBe(false);
   });
 
   it("answers only the templates service, and names a malformed field", async () => {
@@ -265,7 +317,7 @@ describe("watching a rollout", () => {
         sc.close();
       }
     }
-    const refused = async (over: Partial<MessageInitShape<typeof WatchRolloutRequestSchema>>) =>
+    const refused = async (over: Over) =>
       fieldViolations(
         await ask(t, over).then(
           () => undefined,

@@ -3,18 +3,26 @@
 // (docs/rollouts.md, "It watches and stops itself"). The figures are
 // lineage's own: the agents' signed day counts and what the claims feed
 // recorded of them (sql.ts), counted by rollout.ts, judged by kit's test.
-// Counts only: no agent, member or conversation is named in the answer.
+// The template's days of any version from REAL_USE_LOOKBACK_DAYS before the
+// rollout are read too: an agent's real use may predate it. Counts only: no
+// agent, member or conversation is named in the answer.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { RolloutSignalFiguresSchema, RolloutWatchSchema } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import type { RolloutWatchService } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
-import { ROLLOUT_SIGNAL_NAMES } from "@convos-pool/kit/content";
+import { MIN_SAMPLE_CONVERSATIONS, ROLLOUT_SIGNAL_NAMES, SHARE_BUCKETS } from "@convos-pool/kit/content";
 import { MIN_CONVERSATIONS } from "./figures.js";
 import { checkWatchRequest } from "./policy.js";
 import { SIGNAL_WORDS, conversationsOn, watchRollout } from "./rollout.js";
 import { agentsThatRan, removedSoon, templateDays } from "./sql.js";
+
+/** How far before a rollout's first day an agent's days with people count toward its real use. */
+export const REAL_USE_LOOKBACK_DAYS = 28;
+
+const dayBefore = (day: string, days: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
 
 export interface RolloutWatchDeps {
   em: EntityManager;
@@ -30,22 +38,28 @@ export function createRolloutWatchService(deps: RolloutWatchDeps): ServiceImpl<t
       const today = at.toISOString().slice(0, 10);
       const versions = [asked.candidate, asked.baseline];
       const em = deps.em.fork();
-      const reports = (await templateDays(em, asked.templateId, asked.fromDay, today)).filter((r) =>
-        versions.includes(r.version),
-      );
+      const history = await templateDays(em, asked.templateId, dayBefore(asked.fromDay, REAL_USE_LOOKBACK_DAYS), today);
+      const reports = history.filter((r) => r.day >= asked.fromDay && versions.includes(r.version));
       const ran = await agentsThatRan(em, asked.templateId, versions, asked.fromDay, today);
-      const sides = conversationsOn(ran, { candidate: asked.candidate, baseline: asked.baseline }, today);
       const figures = watchRollout(
         {
           reports,
           ran,
           removals: await removedSoon(em, asked.templateId, versions, asked.fromDay),
+          history,
         },
         { candidate: asked.candidate, baseline: asked.baseline },
         asked.bounds,
         asked.falseAlarm,
-        MIN_CONVERSATIONS,
+        {
+          creatorId: asked.creatorId,
+          share: asked.share === undefined ? undefined : asked.share / SHARE_BUCKETS,
+          today,
+          min: MIN_CONVERSATIONS,
+        },
       );
+      // The conversations the creator reads beside the figures: every live agent's, real use or not.
+      const sides = conversationsOn(ran, { candidate: asked.candidate, baseline: asked.baseline }, today);
       return {
         watch: create(RolloutWatchSchema, {
           daysCounted: figures.daysCounted,
@@ -64,8 +78,13 @@ export function createRolloutWatchService(deps: RolloutWatchDeps): ServiceImpl<t
           haltedOn: figures.haltedOn ? SIGNAL_WORDS[figures.haltedOn] : "",
           candidateConversations: sides.candidate,
           baselineConversations: sides.baseline,
+          pausedOn: figures.pausedOn ?? "",
+          candidateSample: figures.sample.candidate,
+          baselineSample: figures.sample.baseline,
+          minSample: MIN_SAMPLE_CONVERSATIONS,
         }),
         halt: figures.haltedOn !== undefined,
+        pause: figures.pausedOn !== undefined,
       };
     },
   };
