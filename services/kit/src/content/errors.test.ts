@@ -11,6 +11,8 @@ import { describe, expect, it } from "vitest";
 import {
   alreadyExists,
   checkAll,
+  refuseViolations,
+  violationsOf,
   conflict,
   failedPrecondition,
   failedPreconditionOn,
@@ -179,6 +181,34 @@ describe("checkAll", () => {
       ),
     ).toThrow("template x not found");
     expect(() => checkAll(() => 1)).not.toThrow();
+  });
+});
+
+describe("violationsOf and refuseViolations", () => {
+  it("collects every refusing check's violations without throwing, then throws them once, each with its field", () => {
+    const found = violationsOf(
+      () => requireString("creator_id", ""),
+      () => requireString("agent_name", "ok"),
+      () => requireInt("stars", 9, { min: 1, max: 5 }),
+    );
+    expect(found.map((v) => v.field)).toEqual(["creator_id", "stars"]);
+    let err: unknown;
+    try {
+      refuseViolations(found);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ConnectError).code).toBe(Code.InvalidArgument);
+    expect(fieldViolations(err)).toEqual(found);
+    expect(() => refuseViolations([])).not.toThrow();
+  });
+
+  it("throws at once what is no field's refusal", () => {
+    expect(() =>
+      violationsOf(() => {
+        throw notFound("template x");
+      }),
+    ).toThrow("template x not found");
   });
 });
 

@@ -31,12 +31,12 @@ export function invalidArguments(violations: FieldViolationInfo[]): ConnectError
 }
 
 /**
- * Runs every check, keeping the field violations of each that refuses
- * (INVALID_ARGUMENT with a BadRequest), then throws them all as one
- * INVALID_ARGUMENT: a request's bad fields named at once, each by the check
- * that knows it. Anything else a check throws is thrown at once.
+ * The field violations of every check that refuses (INVALID_ARGUMENT with a
+ * BadRequest), in the checks' order, thrown by none: what is wrong with a
+ * request, each by the check that knows it, pure when the checks are.
+ * Anything else a check throws is thrown at once.
  */
-export function checkAll(...checks: (() => unknown)[]): void {
+export function violationsOf(...checks: (() => unknown)[]): FieldViolationInfo[] {
   const violations: FieldViolationInfo[] = [];
   for (const check of checks) {
     try {
@@ -47,7 +47,20 @@ export function checkAll(...checks: (() => unknown)[]): void {
       violations.push(...found);
     }
   }
-  if (violations.length > 0) throw invalidArguments(violations);
+  return violations;
+}
+
+/**
+ * Throws `violations`, if there are any, as one INVALID_ARGUMENT naming each
+ * field: the one place a service refuses a request's bad fields, all at once.
+ */
+export function refuseViolations(violations: readonly FieldViolationInfo[]): void {
+  if (violations.length > 0) throw invalidArguments([...violations]);
+}
+
+/** Runs every check and throws all their violations at once (violationsOf, then refuseViolations). */
+export function checkAll(...checks: (() => unknown)[]): void {
+  refuseViolations(violationsOf(...checks));
 }
 
 /** One google.rpc.BadRequest detail holding every violation. */

@@ -62,12 +62,14 @@ export {
   preconditionFailed,
   type PreconditionFailureInfo,
   preconditionFailureOf,
+  refuseViolations,
   requireEnum,
   requireInt,
   requirePresent,
   requireString,
   type StringRule,
   unauthenticated,
+  violationsOf,
 } from "./errors.js";
 export { renderIdentity, renderSoul } from "./identity-md.js";
 export { randomId, templateIdFor } from "./ids.js";
@@ -192,6 +194,7 @@ export {
 export { type DiffLine, diffLines, unifiedDiff } from "./text-diff.js";
 export {
   checkTrustRequest,
+  CONFIRMED_DAILY_LIMIT_CAP_WEI,
   DEFAULT_MAX_TRUST_LEVEL,
   effectiveMaxTrustLevel,
   initialTrustLevel,
