@@ -12,14 +12,12 @@ import {
   alreadyExists,
   conflict,
   failedPrecondition,
-  INBOX_ID_PATTERN,
-  invalidArgument,
   nonceUsed,
   notFound,
   permissionDenied,
-  requireString,
-  TEMPLATE_ID_PATTERN,
+  refuseViolations,
   unauthenticated,
+  violationsOf,
 } from "@convos-pool/kit/content";
 import { callerInboxId, pageSize } from "@convos-pool/kit/server";
 import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
@@ -43,6 +41,8 @@ import { TemplateRow, type TemplateRowType } from "../db/entities.js";
 import { listedToProto, rowToProto } from "../catalog/proto.js";
 import { logAction, signedTemplateActs } from "../catalog/act.js";
 import { checkGrantRequest, grantFields, listGrants, putGrant } from "../catalog/grants.js";
+import { checkInboxId, checkTemplateId } from "../catalog/checks.js";
+import { operatorActViolations, reportTemplateViolations, requestReviewViolations, TEXT_RULES } from "./policy.js";
 
 export interface CurationDeps {
   em: EntityManager;
@@ -50,15 +50,6 @@ export interface CurationDeps {
   /** The operators' inbox ids (POOL_OPERATORS). */
   operators: ReadonlySet<string>;
   now?: () => Date;
-}
-
-/** Reasons, notes and messages: shown to people, so bounded and not blank. */
-const text = (field: string, value: string, max: number, required: boolean) =>
-  requireString(field, value.trim(), { min: required ? 1 : 0, max });
-
-function checkTemplateId(id: string): void {
-  if (!TEMPLATE_ID_PATTERN.test(id))
-    throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
 }
 
 interface OperatorRequest {
@@ -93,16 +84,15 @@ export function createStoreCurationService(
   /** One signed curation action on a template (catalog/act.ts), kept in the curation log. */
   const signedAction = signedTemplateActs({ em: deps.em, verifier: deps.verifier, now }, () => true);
 
-  /** An operator's action: `operator_id` must be one, and the signer. */
+  /** An operator's action: its fields and `own` text well-formed (all named at once), `operator_id` one, and the signer. */
   function operatorAction<T>(
     req: OperatorRequest,
+    own: () => unknown,
     action: SignedOperation,
     fields: OperationFields,
     apply: (tx: EntityManager, row: TemplateRowType, at: Date) => Promise<T>,
   ): Promise<T> {
-    if (!INBOX_ID_PATTERN.test(req.operatorId))
-      throw invalidArgument("operator_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
-    checkTemplateId(req.templateId);
+    refuseViolations(operatorActViolations(req, own));
     if (!deps.operators.has(req.operatorId))
       throw permissionDenied(`operator_id: ${req.operatorId} is not one of the pool's operators`);
     return signedAction(req.operatorId, req.templateId, action, fields, req.signature, apply);
@@ -112,8 +102,8 @@ export function createStoreCurationService(
     async reportTemplate(req, ctx) {
       const reporter = callerInboxId(ctx);
       if (reporter === undefined) throw unauthenticated("sign in to report a template");
-      checkTemplateId(req.templateId);
-      const reason = text("reason", req.reason, 1_000, true);
+      refuseViolations(reportTemplateViolations(req));
+      const reason = req.reason.trim();
       const em = deps.em.fork();
       const row = await em.findOne(TemplateRow, { id: req.templateId });
       // What the reporter can see in the store; anything else does not exist for them.
@@ -136,18 +126,24 @@ export function createStoreCurationService(
     },
 
     async dismissReports(req) {
-      const note = text("note", req.note, 1_000, false);
-      const dismissed = await operatorAction(req, "DismissTemplateReports", { note }, async (tx, row, at) => {
-        const n = await resolveReports(tx, row.id, "dismissed", req.operatorId, at);
-        if (n === 0) throw failedPrecondition(`template ${row.id} has no open reports`);
-        return n;
-      });
+      const note = req.note.trim();
+      const dismissed = await operatorAction(
+        req,
+        TEXT_RULES.dismiss(req.note),
+        "DismissTemplateReports",
+        { note },
+        async (tx, row, at) => {
+          const n = await resolveReports(tx, row.id, "dismissed", req.operatorId, at);
+          if (n === 0) throw failedPrecondition(`template ${row.id} has no open reports`);
+          return n;
+        },
+      );
       return { dismissed: BigInt(dismissed) };
     },
 
     async delistTemplate(req) {
-      const reason = text("reason", req.reason, 1_000, true);
-      await operatorAction(req, "DelistTemplate", { reason }, async (tx, row, at) => {
+      const reason = req.reason.trim();
+      await operatorAction(req, TEXT_RULES.delist(req.reason), "DelistTemplate", { reason }, async (tx, row, at) => {
         if (!(await delist(tx, { templateId: row.id, reason, operatorId: req.operatorId, at }))) {
           throw failedPrecondition(`template ${row.id} is already delisted`);
         }
@@ -157,23 +153,17 @@ export function createStoreCurationService(
     },
 
     async relistTemplate(req) {
-      const note = text("note", req.note, 1_000, false);
-      await operatorAction(req, "RelistTemplate", { note }, async (tx, row) => {
+      const note = req.note.trim();
+      await operatorAction(req, TEXT_RULES.relist(req.note), "RelistTemplate", { note }, async (tx, row) => {
         if (!(await relist(tx, row.id))) throw failedPrecondition(`template ${row.id} is not delisted`);
       });
       return { template: await templateView(req.templateId) };
     },
 
     async requestReview(req) {
-      checkTemplateId(req.templateId);
-      if (req.expectedVersion < 1n || req.expectedVersion > 2_000_000_000n) {
-        throw invalidArgument(
-          "expected_version",
-          "is required: the version you ask operators to review (If-Match on REST)",
-        );
-      }
+      refuseViolations(requestReviewViolations(req));
       const version = Number(req.expectedVersion);
-      const message = text("message", req.message, 2_000, true);
+      const message = req.message.trim();
       const row = await deps.em.fork().findOne(TemplateRow, { id: req.templateId });
       if (!row) throw notFound(`template ${req.templateId}`);
       await signedAction(
@@ -197,8 +187,8 @@ export function createStoreCurationService(
     },
 
     async declineReview(req) {
-      const note = text("note", req.note, 1_000, true);
-      await operatorAction(req, "DeclineTemplateReview", { note }, async (tx, row) => {
+      const note = req.note.trim();
+      await operatorAction(req, TEXT_RULES.decline(req.note), "DeclineTemplateReview", { note }, async (tx, row) => {
         if (!(await declineReview(tx, row.id, note)))
           throw failedPrecondition(`template ${row.id} has no review waiting`);
       });
@@ -217,7 +207,7 @@ export function createStoreCurationService(
     },
 
     async setFeatured(req) {
-      await operatorAction(req, "SetFeatured", { featured: req.featured }, async (tx, row, at) => {
+      await operatorAction(req, TEXT_RULES.none(), "SetFeatured", { featured: req.featured }, async (tx, row, at) => {
         if (req.featured) {
           const listed =
             row.visibility === "public" && row.status === "active" && (await delistingsOf(tx, [row.id])).size === 0;
@@ -238,8 +228,12 @@ export function createStoreCurationService(
     },
 
     async setToolGrant(req) {
-      if (!INBOX_ID_PATTERN.test(req.operatorId))
-        throw invalidArgument("operator_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+      refuseViolations(
+        violationsOf(
+          () => checkInboxId(req.operatorId, "operator_id"),
+          () => checkGrantRequest(req),
+        ),
+      );
       const g = checkGrantRequest(req);
       if (!deps.operators.has(req.operatorId))
         throw permissionDenied(`operator_id: ${req.operatorId} is not one of the pool's operators`);

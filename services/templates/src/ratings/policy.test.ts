@@ -7,6 +7,7 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { fieldViolations } from "@convos-pool/kit/content";
 import {
+  answerViolations,
   checkReviewText,
   checkStars,
   eligibility,
@@ -17,6 +18,9 @@ import {
   PRIOR_WEIGHT,
   RATINGS_SHOWN_FROM,
   ratingScore,
+  rateViolations,
+  removeReviewViolations,
+  reportReviewViolations,
   shownRatings,
   usedWithOthers,
 } from "./policy.js";
@@ -93,6 +97,43 @@ describe("what a rating may say", () => {
     expect(field(() => checkReviewText("review", "looks \u202eright", false))).toEqual(["review"]);
     expect(field(() => checkReviewText("review", "   ", false))).toEqual(["review"]);
     expect(field(() => checkReviewText("answer", "", true))).toEqual(["answer"]);
+  });
+});
+
+describe("what is wrong with a ratings request, every field at once", () => {
+  const fields = (vs: { field: string }[]) => vs.map((v) => v.field);
+  const inbox = "a".repeat(64);
+  const template = "tmpl_0123456789abcdef";
+
+  it("names each bad field of a rating, its answer, its report and its removal, not the first only", () => {
+    expect(fields(rateViolations({ templateId: "x", raterId: "y", stars: 0, review: "\t" }))).toEqual([
+      "template_id",
+      "rater_id",
+      "stars",
+      "review",
+    ]);
+    expect(fields(answerViolations({ templateId: "x", reviewerId: "y", creatorId: "z", answer: "" }))).toEqual([
+      "template_id",
+      "reviewer_id",
+      "creator_id",
+      "answer",
+    ]);
+    expect(fields(reportReviewViolations({ reviewerId: "y", reason: " " }))).toEqual(["reviewer_id", "reason"]);
+    expect(fields(removeReviewViolations({ operatorId: "o", templateId: "x", reviewerId: "y", reason: "" }))).toEqual([
+      "operator_id",
+      "template_id",
+      "reviewer_id",
+      "reason",
+    ]);
+  });
+
+  it("finds nothing wrong with a well-formed request", () => {
+    expect(rateViolations({ templateId: template, raterId: inbox, stars: 5, review: "" })).toEqual([]);
+    expect(answerViolations({ templateId: template, reviewerId: inbox, creatorId: inbox, answer: "ok" })).toEqual([]);
+    expect(reportReviewViolations({ reviewerId: inbox, reason: "spam" })).toEqual([]);
+    expect(
+      removeReviewViolations({ operatorId: inbox, templateId: template, reviewerId: inbox, reason: "spam" }),
+    ).toEqual([]);
   });
 });
 

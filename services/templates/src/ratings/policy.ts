@@ -3,7 +3,15 @@
 // inbox may rate. No I/O here: service.ts asks the database, the claims
 // service and the lineage service, then decides with these.
 import { Code, type ConnectError } from "@connectrpc/connect";
-import { errorOn, failedPreconditionOn, invalidArgument } from "@convos-pool/kit/content";
+import {
+  errorOn,
+  failedPreconditionOn,
+  invalidArgument,
+  requireString,
+  violationsOf,
+  type FieldViolationInfo,
+} from "@convos-pool/kit/content";
+import { checkInboxId, checkTemplateId } from "../catalog/checks.js";
 
 /** The store shows a template's average and count from this many ratings on: one friend's 5 is no badge. */
 export const RATINGS_SHOWN_FROM = 3;
@@ -72,6 +80,62 @@ export function checkReviewText(field: string, text: string, required: boolean):
   if (FORBIDDEN.test(text)) throw invalidArgument(field, "must not contain control characters (line breaks are fine)");
   if (text !== "" && text.trim() === "") throw invalidArgument(field, "must not be blank: leave it empty for none");
   return text;
+}
+
+/** A report's or a removal's reason: said, at most 1,000 characters once trimmed. */
+const checkReason = (reason: string) => requireString("reason", reason.trim(), { min: 1, max: 1_000 });
+
+/** What is wrong with a rating (RateTemplate), every field at once. */
+export function rateViolations(req: {
+  templateId: string;
+  raterId: string;
+  stars: number;
+  review: string;
+}): FieldViolationInfo[] {
+  return violationsOf(
+    () => checkTemplateId(req.templateId),
+    () => checkInboxId(req.raterId, "rater_id"),
+    () => checkStars(req.stars),
+    () => checkReviewText("review", req.review, false),
+  );
+}
+
+/** What is wrong with a creator's answer to a review (AnswerReview), every field at once. */
+export function answerViolations(req: {
+  templateId: string;
+  reviewerId: string;
+  creatorId: string;
+  answer: string;
+}): FieldViolationInfo[] {
+  return violationsOf(
+    () => checkTemplateId(req.templateId),
+    () => checkInboxId(req.reviewerId, "reviewer_id"),
+    () => checkInboxId(req.creatorId, "creator_id"),
+    () => checkReviewText("answer", req.answer, true),
+  );
+}
+
+/** What is wrong with a report of a review (ReportReview), every field at once. */
+export function reportReviewViolations(req: { reviewerId: string; reason: string }): FieldViolationInfo[] {
+  return violationsOf(
+    () => checkInboxId(req.reviewerId, "reviewer_id"),
+    () => checkReason(req.reason),
+  );
+}
+
+/** What is wrong with an operator's removal of a review (RemoveReview), every field at once. */
+export function removeReviewViolations(req: {
+  operatorId: string;
+  templateId: string;
+  reviewerId: string;
+  reason: string;
+}): FieldViolationInfo[] {
+  return violationsOf(
+    () => checkInboxId(req.operatorId, "operator_id"),
+    () => checkTemplateId(req.templateId),
+    () => checkInboxId(req.reviewerId, "reviewer_id"),
+    () => checkReason(req.reason),
+  );
 }
 
 /** What the claims service says of the rater: since when they hold a live agent of it, on its clock. */

@@ -19,22 +19,24 @@ import {
   nonceUsed,
   notFound,
   permissionDenied,
-  requireString,
+  refuseViolations,
   unauthenticated,
 } from "@convos-pool/kit/content";
 import { callerInboxId, pageSize } from "@convos-pool/kit/server";
 import type { SignatureVerifier } from "@convos-pool/kit/signing";
 import { consumeNonce } from "@convos-pool/kit/service";
-import { checkInboxId, checkTemplateId } from "../catalog/checks.js";
+import { checkTemplateId } from "../catalog/checks.js";
 import { signedTemplateActs } from "../catalog/act.js";
 import { TemplateRow } from "../db/entities.js";
 import { visibleTemplate } from "../catalog/visible.js";
 import type { ActivitySource } from "./activity.js";
 import type { OwnershipSource } from "./ownership.js";
 import {
-  checkReviewText,
-  checkStars,
+  answerViolations,
   eligibility,
+  rateViolations,
+  removeReviewViolations,
+  reportReviewViolations,
   usedWithOthers,
   type Eligibility,
   type Ownership,
@@ -100,10 +102,8 @@ export function createRatingServices(deps: RatingDeps): {
 
   const ratings: ServiceImpl<typeof TemplateRatingService> = {
     async rateTemplate(req) {
-      checkTemplateId(req.templateId);
-      checkInboxId(req.raterId, "rater_id");
-      const stars = checkStars(req.stars);
-      const review = checkReviewText("review", req.review, false);
+      refuseViolations(rateViolations(req));
+      const { stars, review } = req;
       // What the rater can see: a template out of the store takes no ratings.
       const template = await visibleTemplate(deps.em.fork(), deps.operators, req.templateId, req.raterId);
       const fields = { stars, review };
@@ -152,10 +152,8 @@ export function createRatingServices(deps: RatingDeps): {
     },
 
     async answerReview(req) {
-      checkTemplateId(req.templateId);
-      checkInboxId(req.reviewerId, "reviewer_id");
-      checkInboxId(req.creatorId, "creator_id");
-      const answer = checkReviewText("answer", req.answer, true);
+      refuseViolations(answerViolations(req));
+      const { answer } = req;
       const template = await visibleTemplate(deps.em.fork(), deps.operators, req.templateId, req.creatorId);
       if (template.creatorId !== req.creatorId)
         throw permissionDenied("creator_id: only the template's creator answers its reviews");
@@ -178,8 +176,8 @@ export function createRatingServices(deps: RatingDeps): {
     async reportReview(req, ctx) {
       const reporter = callerInboxId(ctx);
       if (reporter === undefined) throw unauthenticated("sign in to report a review");
-      checkInboxId(req.reviewerId, "reviewer_id");
-      const reason = requireString("reason", req.reason.trim(), { min: 1, max: 1_000 });
+      refuseViolations(reportReviewViolations(req));
+      const reason = req.reason.trim();
       const em = deps.em.fork();
       const template = await visibleTemplate(em, deps.operators, req.templateId, reporter);
       await shownReview(em, template.id, req.reviewerId);
@@ -209,10 +207,8 @@ export function createRatingServices(deps: RatingDeps): {
     },
 
     async removeReview(req) {
-      checkInboxId(req.operatorId, "operator_id");
-      checkTemplateId(req.templateId);
-      checkInboxId(req.reviewerId, "reviewer_id");
-      const reason = requireString("reason", req.reason.trim(), { min: 1, max: 1_000 });
+      refuseViolations(removeReviewViolations(req));
+      const reason = req.reason.trim();
       if (!deps.operators.has(req.operatorId))
         throw permissionDenied(`operator_id: ${req.operatorId} is not one of the pool's operators`);
       const row = await signedWrite(
