@@ -104,6 +104,15 @@ describe("steps", () => {
       }),
     );
   });
+
+  it("take no widening while the pool's watch pauses the rollout, and say why; the creator may still promote, pause or roll back", () => {
+    const paused = { state: "running" as const, share: 1_000, pausedOn: "the split of conversations with real use: …" };
+    expect(() => planStep(paused, "widen", 5_000)).toThrow(/the pool paused this rollout: the split of conversations/);
+    expect(refusal(() => planStep(paused, "widen", 5_000))).toBe("FailedPrecondition");
+    for (const step of ["promote", "pause", "roll_back"] as const)
+      expect(refusal(() => planStep(paused, step))).toBe("ok");
+    expect(planStep({ ...paused, pausedOn: "" }, "widen", 5_000).share).toBe(5_000);
+  });
 });
 
 describe("a halt's reason", () => {

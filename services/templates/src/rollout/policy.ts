@@ -1,6 +1,7 @@
 // A staged rollout's rules, pure (docs/rollouts.md): the share a start may
 // take, the bounds a creator may set, what each step does to a rollout
-// (the state machine below), and the words of a halt's reason. Not here:
+// (the state machine below; a widening waits while the pool's watch pauses
+// the rollout), and the words of a halt's reason. Not here:
 // which conversations a share takes and when the pool halts (kit
 // content/rollout.ts, run by the lineage service), nor any I/O (service.ts,
 // watch.ts).
@@ -90,6 +91,11 @@ export interface Planned {
   share: number;
 }
 
+/** A rollout as a step finds it: with why the pool's watch pauses it, when it does (Rollout.watch.paused_on). */
+export interface Seen extends Planned {
+  pausedOn?: string | undefined;
+}
+
 const FROM: Record<CreatorStep | "halt", { from: readonly RolloutStateName[]; to: RolloutStateName }> = {
   widen: { from: ["running"], to: "running" },
   pause: { from: ["running"], to: "paused" },
@@ -110,15 +116,21 @@ const WORDS: Record<RolloutStateName, string> = {
 /**
  * What `step` does to a rollout `now` (the table above): its state and share
  * after. `asked` is the request's share: WIDEN's new one; for the others 0
- * or the current one. Refused: a step the state does not take
- * (FAILED_PRECONDITION), a share it cannot have (INVALID_ARGUMENT).
+ * or the current one. Refused: a step the state does not take, a widening
+ * while the pool's watch pauses the rollout (FAILED_PRECONDITION, with the
+ * watch's reason: the creator looks, then promotes, rolls back, or waits for
+ * the watch), a share it cannot have (INVALID_ARGUMENT).
  */
-export function planStep(now: Planned, step: CreatorStep | "halt", asked = 0): Planned {
+export function planStep(now: Seen, step: CreatorStep | "halt", asked = 0): Planned {
   const rule = FROM[step];
   if (!rule.from.includes(now.state)) {
     const can = rule.from.map((s) => WORDS[s]).join(" or ");
     throw failedPrecondition(`the rollout is ${WORDS[now.state]}: only a ${can} rollout can be ${pastOf(step)}`);
   }
+  if (step === "widen" && now.pausedOn)
+    throw failedPrecondition(
+      `the pool paused this rollout: ${now.pausedOn}. It widens again once the watch no longer pauses it; promote or roll it back meanwhile`,
+    );
   if (step === "widen") {
     if (!Number.isInteger(asked) || asked <= now.share || asked > MAX_SHARE)
       throw invalidArgument(

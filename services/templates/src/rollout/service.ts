@@ -156,7 +156,11 @@ export function createRolloutService(deps: TemplateServiceDeps): ServiceImpl<typ
       const seen = await rolloutOf(deps.em.fork(), template.id, req.rolloutId);
       if (!seen) throw notFound(what);
       // The share the creator signs: WIDEN's new one, or the current one (policy.ts).
-      const planned = planStep({ state: seen.state, share: seen.share_basis_points }, step, req.shareBasisPoints);
+      const planned = planStep(
+        { state: seen.state, share: seen.share_basis_points, pausedOn: seen.watch?.paused_on },
+        step,
+        req.shareBasisPoints,
+      );
       const verified = await deps.verifier.verify(
         "RolloutStep",
         {
@@ -174,7 +178,11 @@ export function createRolloutService(deps: TemplateServiceDeps): ServiceImpl<typ
         const row = await tx.findOne(TemplateRow, { id: template.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         const rollout = row && (await rolloutOf(tx, row.id, req.rolloutId, true));
         if (!row || !rollout) throw notFound(what);
-        const after = planStep({ state: rollout.state, share: rollout.share_basis_points }, step, req.shareBasisPoints);
+        const after = planStep(
+          { state: rollout.state, share: rollout.share_basis_points, pausedOn: rollout.watch?.paused_on },
+          step,
+          req.shareBasisPoints,
+        );
         if (after.share !== planned.share)
           throw conflict(`${what} moved to a share of ${rollout.share_basis_points} meanwhile: read it and sign again`);
         await spendNonce(tx, verified.nonce, row.creatorId, "RolloutStep");

@@ -24,7 +24,7 @@ import { actionNumber, stateNumber } from "./policy.js";
  * What the pool makes of a rollout so far: RolloutWatch as lineage answered
  * it, in the contract's JSON with its field names (`halted_on`,
  * `days_counted`, …; a field at its default left out); on a halt,
- * `halted_on` is the reason the creator reads.
+ * `halted_on` is the reason the creator reads, on a pause `paused_on`.
  */
 export interface WatchJson {
   days_counted?: number;
@@ -41,6 +41,11 @@ export interface WatchJson {
   halted_on?: string;
   candidate_conversations?: number;
   baseline_conversations?: number;
+  /** Set while the pool's watch pauses the rollout: why, in the creator's words. */
+  paused_on?: string;
+  candidate_sample?: number;
+  baseline_sample?: number;
+  min_sample?: number;
 }
 
 export const watchJson = (w: RolloutWatch): WatchJson =>

@@ -271,6 +271,41 @@ describe("the pool's watch", () => {
     expect((await read(c, t.id, r.rolloutId)).state).toBe(RolloutState.RUNNING);
   });
 
+  it("keeps a rollout the watch pauses where it is: asked with its creator and planned share, the reason kept, no widening, no halt", async () => {
+    const { c, t, r } = await started();
+    const reason = "the split of conversations with real use: 24 of 48 on the new version, 50% against the 10% planned";
+    lineage.answers.set(t.id, { watch: { ...figures(15, 15, 0), pausedOn: reason }, halt: false, pause: true });
+    await waitFor("the watch", async () => (await read(c, t.id, r.rolloutId)).watch?.pausedOn === reason);
+    expect(lineage.askedFor(t.id)[0]).toMatchObject({ creatorId: c.inboxId, shareBasisPoints: 1_000 });
+    const got = await read(c, t.id, r.rolloutId);
+    expect({ state: got.state, share: got.shareBasisPoints }).toEqual({ state: RolloutState.RUNNING, share: 1_000 });
+    const widen = await rollouts
+      .stepRollout(
+        {
+          templateId: t.id,
+          rolloutId: r.rolloutId,
+          action: RolloutAction.WIDEN,
+          shareBasisPoints: 5_000,
+          signature: await signOperation(c.account, "RolloutStep", {
+            inboxId: c.inboxId,
+            templateId: t.id,
+            version: r.candidateVersion,
+            action: RolloutAction.WIDEN,
+            shareBasisPoints: 5_000,
+            boundsHash: rolloutBoundsHash(rolloutBoundsJson({})),
+          }),
+        },
+        as(c),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect(widen?.code).toBe(Code.FailedPrecondition);
+    expect(widen?.rawMessage).toContain(reason);
+    expect((await read(c, t.id, r.rolloutId)).shareBasisPoints).toBe(1_000);
+  });
+
   it("changes nothing while lineage does not answer, and asks again next round", async () => {
     const { c, t, r } = await started();
     lineage.answers.set(t.id, "unavailable");

@@ -7,8 +7,10 @@
 //      skipped this round;
 //   2. ask the lineage service how its versions do (RolloutWatchService,
 //      the release keys as agents report them, from the rollout's first UTC
-//      day, with its bounds);
-//   3. keep the answer as the rollout's watch (Rollout.watch); commit;
+//      day, with its bounds, its creator and the share they signed last);
+//   3. keep the answer as the rollout's watch (Rollout.watch); commit. A
+//      pause is kept there too (`paused_on`): the rollout stays where it
+//      is, neither halted nor widened (policy.ts planStep) while it lasts;
 //   4. on `halt`, halt it (fallback.ts haltRollout, a transaction of its own
 //      under the template's lock that re-checks it is still live), the
 //      reason in the creator's words (policy.ts haltReason).
@@ -28,6 +30,7 @@ import {
 import { releaseKey } from "@convos-pool/kit/content";
 import { createServiceClient, type Logger, type ServiceCredentials } from "@convos-pool/kit/server";
 import { contentVersionAt } from "../catalog/rollout.js";
+import { TemplateRow } from "../db/entities.js";
 import { releaseWithBases } from "../release/bases.js";
 import { haltRollout } from "./fallback.js";
 import { haltReason } from "./policy.js";
@@ -100,11 +103,14 @@ export function startRolloutWatch(deps: RolloutWatchDeps): RunningRolloutWatch {
       const r = await nextLiveRolloutLocked(tx, afterId);
       if (!r) return undefined;
       const seen: Watched = { rolloutId: r.id, templateId: r.template_id };
+      const template = await tx.findOne(TemplateRow, { id: r.template_id });
       let answer: WatchRolloutResponse;
       try {
         answer = await deps.source.watch(
           {
             templateId: r.template_id,
+            creatorId: template?.creatorId ?? "",
+            shareBasisPoints: r.share_basis_points,
             candidateVersion: await reportedKey(tx, r.template_id, r.candidate_version),
             baselineVersion: await reportedKey(tx, r.template_id, r.baseline_version),
             fromDay: new Date(r.started_at).toISOString().slice(0, 10),
@@ -125,6 +131,8 @@ export function startRolloutWatch(deps: RolloutWatchDeps): RunningRolloutWatch {
       }
       if (!answer.watch) return seen;
       await recordWatch(tx, r.id, watchJson(answer.watch));
+      if (answer.pause && !answer.halt)
+        deps.log.info("rollout paused by the pool's watch", { rolloutId: r.id, reason: answer.watch.pausedOn });
       if (answer.halt)
         seen.halt = haltReason(answer.watch, { candidate: r.candidate_version, baseline: r.baseline_version });
       return seen;
