@@ -27,7 +27,7 @@ import {
   resolvePermissions,
   unauthenticated,
 } from "@convos-pool/kit/content";
-import type { SignatureVerifier, VerifiedSignature } from "@convos-pool/kit/signing";
+import type { OperationFields, SignatureVerifier, VerifiedSignature } from "@convos-pool/kit/signing";
 import { consumeNonce } from "@convos-pool/kit/service";
 import { listAgentActivity } from "./activity.js";
 import type { ClaimFlow } from "./flow.js";
@@ -47,6 +47,7 @@ import {
   completeTransfer,
   offerTransfer,
   setAgentSetting,
+  type SettingColumn,
   setTrustLevel,
   withdrawTransfer as withdrawOffer,
 } from "./sql.js";
@@ -144,28 +145,42 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
 
   /**
    * An owner's signed setting of one live agent (SetTrustLevel,
-   * SetPermissions, SetParticipation): the signature is required even with a
-   * session, because the agent checks it itself; the agent takes it (askAgent:
-   * a refusal names `what`), then the pool records what it took and spends the
-   * nonce, once.
+   * SetPermissions, SetParticipation): the signature over `fields` is required
+   * even with a session, because the agent checks it itself; the agent takes
+   * it (askAgent: a refusal names `what`), then the pool records what it took
+   * and spends the nonce, once.
    */
   async function ownerSetting<T>(
-    instanceId: string,
+    req: { instanceId: string; ownerSignature?: Signature | undefined },
     ctx: HandlerContext,
-    signed: SignedRequest<"SetTrustLevel" | "SetPermissions" | "SetParticipation", Signature>,
+    signed: { operation: "SetTrustLevel" | "SetPermissions" | "SetParticipation"; fields: OperationFields },
     what: string,
-    take: (ref: InstanceRef, ownerId: string) => Promise<T>,
+    take: (ref: InstanceRef, asked: { ownerId: string; signature: Signature }) => Promise<T>,
     record: (tx: EntityManager, instanceId: string, ownerId: string, took: T) => Promise<boolean>,
   ): Promise<{ instance: Instance }> {
-    const { agent, spendNonce } = await ownedInstance(instanceId, ctx, signed);
+    const signature = requireOwnerSignature(req.ownerSignature, signed.operation);
+    const { agent, spendNonce } = await ownedInstance(req.instanceId, ctx, { ...signed, signature });
     const ref = await agentForFlow(deps.em.fork(), agent.id);
-    if (!ref || !isLive(ref.state)) throw notFound(`instance ${instanceId}`);
-    const took = await askAgent(what, () => take(ref, agent.ownerId));
+    if (!ref || !isLive(ref.state)) throw notFound(`instance ${req.instanceId}`);
+    const took = await askAgent(what, () => take(ref, { ownerId: agent.ownerId, signature }));
     await deps.em.fork().transactional(async (tx) => {
       await spendNonce(tx);
-      if (!(await record(tx, agent.id, agent.ownerId, took))) throw notFound(`instance ${instanceId}`);
+      if (!(await record(tx, agent.id, agent.ownerId, took))) throw notFound(`instance ${req.instanceId}`);
     });
-    return current(instanceId);
+    return current(req.instanceId);
+  }
+
+  /** SetPermissions or SetParticipation in the home: what the owner signed (`want`) is asked, and recorded in `column` as taken. */
+  function homeSetting<T extends object>(
+    req: { instanceId: string; ownerSignature?: Signature | undefined },
+    ctx: HandlerContext,
+    signed: { operation: "SetPermissions" | "SetParticipation"; fields: OperationFields },
+    column: SettingColumn,
+    take: (ref: InstanceRef, asked: { ownerId: string; signature: Signature }) => Promise<T>,
+  ) {
+    const record = (tx: EntityManager, id: string, ownerId: string, took: T) =>
+      setAgentSetting(tx, id, ownerId, column, took);
+    return ownerSetting(req, ctx, signed, `the ${column}`, take, record);
   }
 
   const { setParticipationIn, ...conversations } = deps.conversations;
@@ -398,21 +413,19 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
      */
     async setTrustLevel(req, ctx) {
       const limit = checkTrustRequest(req.trustLevel, req.dailySpendLimitWei);
-      const signature = requireOwnerSignature(req.ownerSignature, "SetTrustLevel");
       const fields = { trustLevel: req.trustLevel, dailySpendLimitWei: limit.wei };
       return ownerSetting(
-        req.instanceId,
+        req,
         ctx,
-        { operation: "SetTrustLevel", fields, signature },
+        { operation: "SetTrustLevel", fields },
         "the trust level",
-        (ref, ownerId) =>
+        (ref, asked) =>
           deps.runtime.setTrustLevel(
             ref,
             create(InstanceServiceSetTrustLevelRequestSchema, {
-              ownerId,
+              ...asked,
               trustLevel: req.trustLevel,
               dailySpendLimitWei: limit.text,
-              signature,
             }),
           ),
         (tx, id, ownerId, took) => setTrustLevel(tx, id, ownerId, took.trustLevel, took.dailySpendLimitWei),
@@ -422,18 +435,11 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     /** Whose requests one of the owner's agents acts on (values signed with the defaults filled in). */
     async setPermissions(req, ctx) {
       const want = resolvePermissions(req.permissions);
-      const signature = requireOwnerSignature(req.ownerSignature, "SetPermissions");
-      return ownerSetting(
-        req.instanceId,
-        ctx,
-        { operation: "SetPermissions", fields: want, signature },
-        "the permissions",
-        (ref, ownerId) =>
-          deps.runtime.setPermissions(
-            ref,
-            create(InstanceServiceSetPermissionsRequestSchema, { ownerId, permissions: want, signature }),
-          ),
-        (tx, id, ownerId, took) => setAgentSetting(tx, id, ownerId, "permissions", took),
+      return homeSetting(req, ctx, { operation: "SetPermissions", fields: want }, "permissions", (ref, asked) =>
+        deps.runtime.setPermissions(
+          ref,
+          create(InstanceServiceSetPermissionsRequestSchema, { ...asked, permissions: want }),
+        ),
       );
     },
 
@@ -445,18 +451,11 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     async setParticipation(req, ctx) {
       if (req.conversationId !== "") return setParticipationIn(req, ctx);
       const want = resolveParticipation(req.participation);
-      const signature = requireOwnerSignature(req.ownerSignature, "SetParticipation");
-      return ownerSetting(
-        req.instanceId,
-        ctx,
-        { operation: "SetParticipation", fields: want, signature },
-        "the participation",
-        (ref, ownerId) =>
-          deps.runtime.setParticipation(
-            ref,
-            create(InstanceServiceSetParticipationRequestSchema, { ownerId, participation: want, signature }),
-          ),
-        (tx, id, ownerId, took) => setAgentSetting(tx, id, ownerId, "participation", took),
+      return homeSetting(req, ctx, { operation: "SetParticipation", fields: want }, "participation", (ref, asked) =>
+        deps.runtime.setParticipation(
+          ref,
+          create(InstanceServiceSetParticipationRequestSchema, { ...asked, participation: want }),
+        ),
       );
     },
 
