@@ -1,11 +1,5 @@
-export {
-  HOST_ACCESS,
-  instanceCall,
-  startInstanceHost,
-  type InstanceHostOptions,
-  type LlmOptions,
-  type RunningInstanceHost,
-} from "./host/host.js";
+export { HOST_ACCESS, instanceCall, startInstanceHost, type RunningInstanceHost } from "./host/host.js";
+export type { InstanceHostOptions, LlmOptions } from "./host/options.js";
 export { Agent } from "./agent/face/agent.js";
 export {
   BUSY_NOTICE,
@@ -42,8 +36,7 @@ export { ADOPTED_HINTS_TITLE } from "./memory/hints.js";
 export { FILES, Workspace, instancesDir, type InstanceRecord } from "./platform/workspace.js";
 export { MailClient, MailError, type MailMessage, type MailSummary, type Mailbox } from "./tools/providers/mail.js";
 export { AgentMailClient } from "./tools/providers/agentmail.js";
-export type { HostToolOptions } from "./host/host.js";
-export { INSTANCE_RUNTIMES, type InstanceRuntime } from "./host/host.js";
+export { INSTANCE_RUNTIMES, type HostToolOptions, type InstanceRuntime } from "./host/options.js";
 export { findOpenClaw, openClawDir, OPENCLAW_VERSION, type OpenClawInstall } from "./openclaw/install.js";
 export { OpenClawRuntime, OPENCLAW_DIR } from "./openclaw/runtime.js";
 export { OpenClawGateway } from "./openclaw/gateway.js";

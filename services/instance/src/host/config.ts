@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 import type { Logger } from "@convos-pool/kit/server";
 import type { ServiceEnv } from "@convos-pool/kit/service";
-import { INSTANCE_RUNTIMES, type HostToolOptions, type InstanceHostOptions, type InstanceRuntime } from "./host.js";
+import { INSTANCE_RUNTIMES, type HostToolOptions, type InstanceHostOptions, type InstanceRuntime } from "./options.js";
 
 /** Agents' tools: a provider that is not set leaves such tools held but not usable. */
 function toolsFromEnv(env: ServiceEnv): HostToolOptions {
