@@ -15,13 +15,14 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { create } from "@bufbuild/protobuf";
-import { TEMPLATE_ID_PATTERN, invalidArgument, nonceUsed, notFound, unauthenticated } from "@convos-pool/kit/content";
+import { nonceUsed, notFound, refuseViolations, unauthenticated } from "@convos-pool/kit/content";
 import { callerInboxId, pageSize, type Logger } from "@convos-pool/kit/server";
 import type { OperationFields, SignatureVerifier, SignedOperation, VerifiedSignature } from "@convos-pool/kit/signing";
 import { consumeNonce } from "@convos-pool/kit/service";
 import {
   DEFAULT_MIN_SIMILARITY,
-  checkPatternId,
+  checkTemplateId,
+  reviewPatternViolations,
   interestSimilarity,
   interestsOf,
   reviewPageSize,
@@ -45,11 +46,6 @@ export interface PatternInsightsDeps {
   verifier: SignatureVerifier;
   quorum: Quorum;
   log: Logger;
-}
-
-function checkTemplateId(templateId: string): void {
-  if (!TEMPLATE_ID_PATTERN.test(templateId))
-    throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
 }
 
 export function createPatternInsightsService(deps: PatternInsightsDeps): ServiceImpl<typeof PatternInsightsService> {
@@ -164,10 +160,7 @@ export function createPatternInsightsService(deps: PatternInsightsDeps): Service
     },
 
     async reviewPattern(req, ctx) {
-      checkTemplateId(req.templateId);
-      checkPatternId(req.patternId);
-      if (req.decision !== PatternDecision.APPROVED && req.decision !== PatternDecision.REJECTED)
-        throw invalidArgument("decision", "must be PATTERN_DECISION_APPROVED or PATTERN_DECISION_REJECTED");
+      refuseViolations(reviewPatternViolations(req));
       const template = await creatorsTemplate(req.templateId, ctx, "review your template's lessons");
       const approve = req.decision === PatternDecision.APPROVED;
       await signedByCreator(

@@ -3,11 +3,13 @@
 // of fresh inboxes or one creator's templates meets it) and request bounds.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { PatternDecision } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { TemplateContentSchema, TemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { fieldViolations } from "@convos-pool/kit/content";
 import { fc } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import {
+  reviewPatternViolations,
   DEFAULT_PATTERN_TTL_SECONDS,
   DEFAULT_QUORUM,
   MAX_PATTERN_TTL_SECONDS,
@@ -212,5 +214,22 @@ describe("the quorum", () => {
         NOW,
       ),
     ).toEqual({ owner_count: 1, template_count: 2, creator_count: 1 });
+  });
+});
+
+describe("what is wrong with a creator's review of a lesson, every field at once", () => {
+  it("names the template, the pattern and the decision together, not the first only", () => {
+    const named = reviewPatternViolations({ templateId: "x", patternId: "y", decision: PatternDecision.UNSPECIFIED });
+    expect(named.map((v) => v.field)).toEqual(["template_id", "pattern_id", "decision"]);
+  });
+
+  it("finds nothing wrong with a well-formed review", () => {
+    expect(
+      reviewPatternViolations({
+        templateId: "tmpl_0123456789abcdef",
+        patternId: "pat_0123456789abcdef",
+        decision: PatternDecision.REJECTED,
+      }),
+    ).toEqual([]);
   });
 });

@@ -2,8 +2,16 @@
 // template's interest, how close two interests are, how long a pattern
 // lives, when two offers are the same lesson, and the request checks.
 import { createHash } from "node:crypto";
+import { PatternDecision } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { invalidArgument, normalizePatternText, patternTextProblem } from "@convos-pool/kit/content";
+import {
+  invalidArgument,
+  normalizePatternText,
+  patternTextProblem,
+  TEMPLATE_ID_PATTERN,
+  violationsOf,
+  type FieldViolationInfo,
+} from "@convos-pool/kit/content";
 
 const DAY_SECONDS = 86_400;
 export const DEFAULT_PATTERN_TTL_SECONDS = 30 * DAY_SECONDS;
@@ -98,6 +106,27 @@ export function reviewPageSize(value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 100)
     throw invalidArgument("page_size", "must be 1 to 100; 0 for 50");
   return value;
+}
+
+export function checkTemplateId(templateId: string): void {
+  if (!TEMPLATE_ID_PATTERN.test(templateId))
+    throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+}
+
+/** What is wrong with a creator's review of a lesson (ReviewPattern), every field at once. */
+export function reviewPatternViolations(req: {
+  templateId: string;
+  patternId: string;
+  decision: PatternDecision;
+}): FieldViolationInfo[] {
+  return violationsOf(
+    () => checkTemplateId(req.templateId),
+    () => checkPatternId(req.patternId),
+    () => {
+      if (req.decision !== PatternDecision.APPROVED && req.decision !== PatternDecision.REJECTED)
+        throw invalidArgument("decision", "must be PATTERN_DECISION_APPROVED or PATTERN_DECISION_REJECTED");
+    },
+  );
 }
 
 export function checkPatternId(patternId: string): void {

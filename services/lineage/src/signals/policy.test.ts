@@ -4,7 +4,7 @@
 import { create } from "@bufbuild/protobuf";
 import { WatchRolloutRequestSchema } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
 import { describe, expect, it } from "vitest";
-import { checkWatchRequest, ranVersion, type VersionHistory } from "./policy.js";
+import { checkWatchRequest, compareVersionsViolations, dayRange, ranVersion, type VersionHistory } from "./policy.js";
 
 const at = (iso: string) => new Date(iso);
 
@@ -79,5 +79,30 @@ describe("a rollout's watch request", () => {
 
   it("refuses a share past every conversation", () => {
     expect(() => checkWatchRequest(req({ shareBasisPoints: 10_001 }), now)).toThrow(/share_basis_points/);
+  });
+});
+
+describe("what is wrong with a comparison of versions, every field at once", () => {
+  const NOW = Date.parse("2026-11-29T12:00:00Z");
+  const fields = (vs: { field: string }[]) => vs.map((v) => v.field);
+
+  it("names the template, the versions and the days together, not the first only", () => {
+    expect(
+      fields(
+        compareVersionsViolations({ templateId: "x", versions: ["6", "6"], fromDay: "2026-13-01", toDay: "" }, NOW),
+      ),
+    ).toEqual(["template_id", "versions", "from_day"]);
+    expect(
+      fields(compareVersionsViolations({ templateId: "x", versions: [], fromDay: "", toDay: "someday" }, NOW)),
+    ).toEqual(["template_id", "to_day"]);
+  });
+
+  it("finds nothing wrong with a well-formed comparison, and reads the days asked for", () => {
+    const req = { templateId: "tmpl_0123456789abcdef", versions: ["6", "7"], fromDay: "", toDay: "" };
+    expect(compareVersionsViolations(req, NOW)).toEqual([]);
+    expect(dayRange("", "", NOW)).toEqual({ from: "2026-10-31", to: "2026-11-29" });
+    expect(fields(compareVersionsViolations({ ...req, fromDay: "2026-11-30", toDay: "2026-11-29" }, NOW))).toEqual([
+      "from_day",
+    ]);
   });
 });

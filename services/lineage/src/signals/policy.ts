@@ -8,7 +8,10 @@ import {
   SHARE_BUCKETS,
   TEMPLATE_ID_PATTERN,
   invalidArgument,
+  refuseViolations,
   snakeCase,
+  violationsOf,
+  type FieldViolationInfo,
   type RolloutBounds,
 } from "@convos-pool/kit/content";
 import { rolloutBoundsFields, rolloutBoundsJson, type VersionSignalsToSign } from "@convos-pool/kit/signing";
@@ -37,6 +40,57 @@ export function checkComparedVersions(versions: readonly string[]): string[] {
       );
   if (new Set(versions).size !== versions.length) throw invalidArgument("versions", "names a version twice");
   return [...versions];
+}
+
+/** Days shown when none are asked for, and the most asked for at once. */
+export const DEFAULT_DAYS = 30;
+export const MAX_DAYS = 366;
+
+const NOT_A_DAY = "must be a UTC day, YYYY-MM-DD";
+
+/**
+ * What is wrong with the days asked for (from_day, to_day; either may be
+ * left out: to today, from DEFAULT_DAYS before to), every field at once.
+ */
+export function dayRangeViolations(fromDay: string, toDay: string, now = Date.now()): FieldViolationInfo[] {
+  const out: FieldViolationInfo[] = [];
+  if (fromDay !== "" && !isDay(fromDay)) out.push({ field: "from_day", description: NOT_A_DAY });
+  if (toDay !== "" && !isDay(toDay)) out.push({ field: "to_day", description: NOT_A_DAY });
+  if (out.length > 0) return out;
+  const { from, to } = daysOf(fromDay, toDay, now);
+  const span = (Date.parse(to) - Date.parse(from)) / 86_400_000;
+  if (span < 0) out.push({ field: "from_day", description: "must not be after to_day" });
+  else if (span >= MAX_DAYS) out.push({ field: "from_day", description: `at most ${MAX_DAYS} days at once` });
+  return out;
+}
+
+/** The days asked for: both given, or the last DEFAULT_DAYS to today (UTC); INVALID_ARGUMENT naming every bad one. */
+export function dayRange(fromDay: string, toDay: string, now = Date.now()): { from: string; to: string } {
+  refuseViolations(dayRangeViolations(fromDay, toDay, now));
+  return daysOf(fromDay, toDay, now);
+}
+
+function daysOf(fromDay: string, toDay: string, now: number): { from: string; to: string } {
+  const to = toDay || new Date(now).toISOString().slice(0, 10);
+  const from =
+    fromDay || new Date(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+  return { from, to };
+}
+
+/** What is wrong with a comparison of versions (CompareVersions): template, versions and days, all at once. */
+export function compareVersionsViolations(
+  req: { templateId: string; versions: readonly string[]; fromDay: string; toDay: string },
+  now = Date.now(),
+): FieldViolationInfo[] {
+  return [
+    ...violationsOf(
+      () => {
+        if (!TEMPLATE_ID_PATTERN.test(req.templateId)) throw invalidArgument("template_id", "must be a template id");
+      },
+      () => checkComparedVersions(req.versions),
+    ),
+    ...dayRangeViolations(req.fromDay, req.toDay, now),
+  ];
 }
 
 /** Whether `day` is a real UTC date, YYYY-MM-DD. */

@@ -29,6 +29,7 @@ import {
   unauthenticated,
   nonceUsed,
   permissionDenied,
+  refuseViolations,
 } from "@convos-pool/kit/content";
 import { callerInboxId, type Logger } from "@convos-pool/kit/server";
 import { versionSignalsFields, type SignatureVerifier, type VersionSignalsToSign } from "@convos-pool/kit/signing";
@@ -37,7 +38,7 @@ import { checkInstanceId } from "../lineage/checks.js";
 import { compareVersionDays, defaultVersions, type VersionRates } from "./compare.js";
 import { type Lifecycle, versionLifecycles } from "./lifecycle.js";
 import { MIN_CONVERSATIONS, creatorView, type VersionDay } from "./figures.js";
-import { checkComparedVersions, checkReport, isDay, ranVersion } from "./policy.js";
+import { checkReport, compareVersionsViolations, dayRange, ranVersion } from "./policy.js";
 import { ownsLiveAgentOf, reportingAgent, templateDays, upsertSignals, versionHistory } from "./sql.js";
 import type { TemplateLookup } from "../lineage/service.js";
 
@@ -89,10 +90,6 @@ export interface VersionSignalInsightsDeps {
   templates: TemplateLookup;
 }
 
-/** How many days GetVersionSignals reads when asked for none, and at most. */
-const DEFAULT_DAYS = 30;
-const MAX_DAYS = 366;
-
 function toProto(d: VersionDay): VersionDaySignals {
   return create(VersionDaySignalsSchema, {
     version: d.version,
@@ -129,19 +126,6 @@ function comparisonToProto(v: VersionRates, lifecycle: Lifecycle | undefined): V
   });
 }
 
-/** The days asked for: both given, or the last DEFAULT_DAYS to today (UTC). */
-function dayRange(fromDay: string, toDay: string, now = Date.now()): { from: string; to: string } {
-  const to = toDay || new Date(now).toISOString().slice(0, 10);
-  const from =
-    fromDay || new Date(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
-  if (!isDay(from)) throw invalidArgument("from_day", "must be a UTC day, YYYY-MM-DD");
-  if (!isDay(to)) throw invalidArgument("to_day", "must be a UTC day, YYYY-MM-DD");
-  const span = (Date.parse(to) - Date.parse(from)) / 86_400_000;
-  if (span < 0) throw invalidArgument("from_day", "must not be after to_day");
-  if (span >= MAX_DAYS) throw invalidArgument("from_day", `at most ${MAX_DAYS} days at once`);
-  return { from, to };
-}
-
 /** VersionSignalInsightsService: a creator reads their template's figures (figures.ts), anyone else NOT_FOUND. */
 export function createVersionSignalInsightsService(
   deps: VersionSignalInsightsDeps,
@@ -167,8 +151,8 @@ export function createVersionSignalInsightsService(
      * anyone else NOT_FOUND, as for a missing template.
      */
     async compareVersions(req, ctx) {
-      if (!TEMPLATE_ID_PATTERN.test(req.templateId)) throw invalidArgument("template_id", "must be a template id");
-      const asked = checkComparedVersions(req.versions);
+      refuseViolations(compareVersionsViolations(req));
+      const asked = [...req.versions];
       const caller = callerInboxId(ctx);
       if (caller === undefined) throw unauthenticated("sign in to compare a template's versions");
       const template = await deps.templates.get(req.templateId);
