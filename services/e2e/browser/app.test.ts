@@ -687,9 +687,9 @@ describe("the web app in a browser", () => {
     const known = user.getByTestId("memory-entry");
     await poll(() => known.count()).toBe(1);
     await expect(known.first().textContent()).resolves.toContain("personalization · we fly out on Friday");
-    // The conversation by its name, as the agent's page lists its conversations.
+    // The member by the name their Convos profile gives there, the conversation by its name, as the agent's page lists its conversations.
     await poll(() => known.first().getByTestId("memory-taught-by").textContent()).toBe(
-      `Taught by a member ${member.slice(0, 6)}…${member.slice(-4)} · in conversation Tokyo trip`,
+      "Taught by Saul, a member · in conversation Tokyo trip",
     );
     await shoot(user, "agent-memory");
 

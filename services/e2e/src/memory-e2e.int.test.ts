@@ -104,6 +104,11 @@ async function exportAs(caller: TestIdentity, signer: TestIdentity, instanceId =
 async function listEntries(
   instanceId: string,
 ): Promise<{ id: string; kind: string; text: string; imported?: boolean; shared: boolean; everywhere: boolean }[]> {
+  return (await listing(instanceId)).entries;
+}
+
+/** The owner's listing, opened: the entries, and the names their teachers go by where they taught. */
+async function listing(instanceId: string) {
   const key = x25519KeyPair();
   const ownerSignature = await sign(owner, "ListMemory", instanceId, {
     recipientKey: bytesToHex(key.publicKey),
@@ -113,7 +118,18 @@ async function listEntries(
     { instanceId, recipientKey: key.publicKey, feedbackOnly: false, ownerSignature },
     as(owner),
   );
-  return json(await openSealed(key.privateKey, res.sealed!)).entries;
+  return json(await openSealed(key.privateKey, res.sealed!)) as {
+    entries: {
+      id: string;
+      kind: string;
+      text: string;
+      from?: string;
+      imported?: boolean;
+      shared: boolean;
+      everywhere: boolean;
+    }[];
+    names: Record<string, Record<string, string>>;
+  };
 }
 
 async function ask(cli: ConvosCli, agent: Agent, question: string): Promise<string> {
@@ -376,6 +392,15 @@ describe("portable memory", () => {
     for (const [where, text] of Object.entries(places)) {
       for (const p of phrases) expect(text.toLowerCase(), `${p} in ${where}`).not.toContain(p.toLowerCase());
     }
+  });
+
+  it("the owner's listing names whoever taught an entry as the conversation they taught in names them, and no one else", {
+    timeout: 30_000,
+  }, async () => {
+    const saul = stack.ready.inboxId;
+    const listed = await listing(sourceId);
+    expect(listed.entries.map((e) => e.from)).toEqual([saul, saul, saul]);
+    expect(listed.names).toEqual({ [stack.ready.conversationId]: { [saul]: "Saul" } });
   });
 
   it("the owner lists what the agent knows, forgets an entry, and the agent no longer answers from it", {

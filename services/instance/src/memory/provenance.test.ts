@@ -18,6 +18,7 @@ import {
   isForgetMe,
   isShareEverywhere,
   markDisputes,
+  teacherNames,
   markShared,
   planCorrection,
   saidByOwner,
@@ -587,5 +588,39 @@ describe("in an agent of two conversations, what happens in B reads B's memory",
       else confirm(m, inB, [m.entries[a.pick % Math.max(1, m.entries.length)]?.id ?? ""], OWNER);
     }
     expect(m.entries.filter((e) => e.role === "member" && e.conversationId === A)).toEqual(before);
+  });
+});
+
+describe("the names of who taught, for the owner's listing", () => {
+  const ana = "a".repeat(64);
+  const bob = "b".repeat(64);
+  const tokyo = "1".repeat(32);
+  const lisbon = "2".repeat(32);
+  const entry = (over: Partial<MemoryEntry>): MemoryEntry =>
+    ({
+      id: over.id ?? "m1",
+      kind: "personalization",
+      text: "x",
+      learnedAt: "2026-11-29T00:00:00Z",
+      ...over,
+    }) as MemoryEntry;
+
+  it("names each teacher and confirmer as the conversation they taught in names them, and no one else there", () => {
+    const names = {
+      [tokyo]: { [ana]: "Ana", [bob]: "Bob", ["c".repeat(64)]: "Cleo" },
+      [lisbon]: { [ana]: "Ana L" },
+    };
+    const entries = [
+      entry({ id: "m1", from: ana, conversationId: tokyo }),
+      entry({ id: "m2", from: ana, conversationId: lisbon, confirmedBy: bob }),
+      entry({ id: "m3", from: bob }),
+    ];
+    expect(teacherNames(entries, names)).toEqual({ [tokyo]: { [ana]: "Ana" }, [lisbon]: { [ana]: "Ana L" } });
+  });
+
+  it("names nobody it has no name for, nor the teacher of an inherited entry, learned in its parent's conversation", () => {
+    const names = { [tokyo]: { [ana]: "Ana" } };
+    expect(teacherNames([entry({ from: bob, conversationId: tokyo })], names)).toEqual({});
+    expect(teacherNames([entry({ from: ana, conversationId: tokyo, inheritedFrom: "i-parent" })], names)).toEqual({});
   });
 });

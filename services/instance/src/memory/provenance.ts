@@ -336,3 +336,28 @@ export function withProvenance(entries: readonly NewEntry[], memory: Memory): Ne
     };
   });
 }
+
+/**
+ * The names the owner's listing shows for who taught and who confirmed its
+ * entries, by conversation and inbox, as each conversation names them
+ * (`names`: its shown names, agent/conversation/people.ts): only theirs,
+ * not everyone's there. An inherited entry's teacher was named in its
+ * parent's conversation, which this agent never read: none.
+ */
+export function teacherNames(
+  entries: readonly MemoryEntry[],
+  names: Readonly<Record<string, Readonly<Record<string, string>>>>,
+): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const e of entries) {
+    const here = e.conversationId && !e.inheritedFrom ? names[e.conversationId] : undefined;
+    if (!here || !e.conversationId) continue;
+    const named = out[e.conversationId] ?? {};
+    for (const inbox of [e.from, e.confirmedBy]) {
+      const name = inbox ? here[inbox] : undefined;
+      if (inbox && name) named[inbox] = name;
+    }
+    if (Object.keys(named).length > 0) out[e.conversationId] = named;
+  }
+  return out;
+}

@@ -117,6 +117,7 @@ async function agentOf(
     userConfig: { "personal-email": "saul@example.com" },
     wallet: w,
     memory: mem,
+    memberNames: {},
     saveMemory: async () => void saves++,
     toolCredentials: async () => ({ email: { password: "hunter2-secret" } }),
     conversationSummary: () =>

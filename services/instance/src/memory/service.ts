@@ -34,7 +34,7 @@ import {
   type EntryCounts,
 } from "./file.js";
 import { checkSeal, planSeal } from "./seal.js";
-import { markShared } from "./provenance.js";
+import { markShared, teacherNames } from "./provenance.js";
 import type { Memory, MemoryEntry } from "./store.js";
 import { isShared, portable } from "./walls.js";
 import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signature.js";
@@ -55,6 +55,8 @@ export interface MemoryAccess extends OwnerCheck {
   userConfig: Record<string, string>;
   wallet: InstanceWallet;
   memory: Memory;
+  /** Members' names by conversation and inbox, as shown there: who taught what, named in the listing. */
+  memberNames: Readonly<Record<string, Readonly<Record<string, string>>>>;
   saveMemory(): Promise<void>;
   toolCredentials(): Promise<Record<string, Record<string, string>>>;
   /** What the conversation was about, for an export (the agent's model makes it: model/conversation-summary.ts). */
@@ -157,7 +159,13 @@ export function createInstanceMemoryService(
         "ListMemory",
         { recipientKey: bytesToHex(recipient), feedbackOnly: req.feedbackOnly },
         async (a) => {
-          const { sealed, counts } = await sealedListing(a.memory, a.ownerId, recipient, req.feedbackOnly);
+          const { sealed, counts } = await sealedListing(
+            a.memory,
+            a.ownerId,
+            recipient,
+            req.feedbackOnly,
+            a.memberNames,
+          );
           a.log.info("memory listed", { kinds: countsText(counts), feedbackOnly: req.feedbackOnly });
           return { sealed, counts };
         },
@@ -215,14 +223,23 @@ export function createInstanceMemoryService(
  * it: shared, the owner's own, or an adopted lesson; memory/walls.ts).
  */
 /**
- * The memory as ListMemory lists it (all of it, or the feedback only),
- * sealed to `recipient`: for the owner's signed call, and for a listing the
- * owner confirmed in Convos (tools/confirmations/).
+ * The memory as ListMemory lists it (all of it, or the feedback only), with
+ * the names its teachers go by where they taught (`names`: by conversation
+ * and inbox; provenance.ts teacherNames), sealed to `recipient`: for the
+ * owner's signed call, and for a listing the owner confirmed in Convos
+ * (tools/confirmations/).
  */
-export async function sealedListing(memory: Memory, ownerId: string, recipient: Uint8Array, feedbackOnly: boolean) {
+export async function sealedListing(
+  memory: Memory,
+  ownerId: string,
+  recipient: Uint8Array,
+  feedbackOnly: boolean,
+  names: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
+) {
   const entries = feedbackOnly ? memory.entries.filter((e) => e.feedback) : memory.entries;
   const listed = entries.map((e) => listedEntry(e, ownerId));
-  const sealed = await sealTo(recipient, new TextEncoder().encode(JSON.stringify({ entries: listed })));
+  const body = { entries: listed, names: teacherNames(entries, names) };
+  const sealed = await sealTo(recipient, new TextEncoder().encode(JSON.stringify(body)));
   return { sealed, counts: countEntries(entries) };
 }
 

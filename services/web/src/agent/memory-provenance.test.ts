@@ -41,6 +41,25 @@ describe("who taught an entry, as the owner's page says it", () => {
     expect(taughtBy({ ...base, from: ANA }, OWNER)).toBe("Taught by a member a7a7a7…a7a7");
   });
 
+  it("names a teacher by the name they go by in the conversation they taught in, when the agent knows it", () => {
+    const tokyo = "c0ffee".repeat(6);
+    const names = { [tokyo]: { [ANA]: "Ana", [OWNER]: "Saul" } };
+    const here = { ...base, conversationId: tokyo };
+    expect(taughtBy({ ...here, role: "member", from: ANA }, OWNER, names)).toBe("Taught by Ana, a member");
+    expect(taughtBy({ ...here, role: "member", from: ANA, disputes: ["mem_1"] }, OWNER, names)).toBe(
+      "Taught by Ana, a member, their version of another's fact",
+    );
+    expect(taughtBy({ ...here, role: "owner", from: OWNER }, ANA, names)).toBe("Taught by the owner, Saul");
+    expect(taughtBy({ ...here, role: "owner", from: ANA, confirmedBy: OWNER }, ANA, names)).toBe(
+      "Taught by Ana, a member, confirmed by the owner, Saul",
+    );
+    // The viewer is you whatever their name; a name of another conversation is not this one's.
+    expect(taughtBy({ ...here, role: "owner", from: OWNER }, OWNER, names)).toBe("Taught by you (owner)");
+    expect(taughtBy({ ...base, conversationId: "conv12", role: "member", from: ANA }, OWNER, names)).toBe(
+      "Taught by a member a7a7a7…a7a7",
+    );
+  });
+
   it("says the conversation it was learned in and the feedback it came from", () => {
     expect(learnedWhere({ ...base, conversationId: "c0ffee".repeat(6) })).toBe("in conversation c0ffee…ffee");
     expect(learnedWhere({ ...base, conversationId: "conv12", feedback: { signal: "down" } })).toBe(

@@ -1,6 +1,7 @@
 // Who taught an entry of an agent's memory, in words for its owner's page
-// (docs/memory.md, "Provenance"): the role and inbox (or number) of whoever
-// taught it, whether it is a member's version of someone else's fact, and
+// (docs/memory.md, "Provenance"): the role and name (as the agent knows them
+// in that conversation, from their Convos profile), else inbox (or number),
+// of whoever taught it, whether it is a member's version of someone else's fact, and
 // the conversation it was learned in; imported entries apart, nobody's word
 // unless they came from the owner's own export ("The seal"). Pure, so its
 // words are tested in memory.
@@ -37,17 +38,26 @@ export function byOrigin(entries: readonly ListedEntry[]): { learned: ListedEntr
   return { learned: entries.filter((e) => !e.imported), imported: entries.filter((e) => e.imported) };
 }
 
-/** What a role taught as, in words; `from` is their inbox (a number for an outsider). */
-function teller(role: string | undefined, from: string | undefined, viewer: string | undefined): string {
+/** Names the agent knows people by, by conversation and inbox, as its listing gives them (the names they go by there). */
+export type TeacherNames = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
+/**
+ * What a role taught as, in words; `from` is their inbox (a number for an
+ * outsider), `name` what they go by where they taught it, when known.
+ */
+function teller(role: string | undefined, from: string | undefined, viewer: string | undefined, name?: string): string {
   const who = from ? ` ${short(from)}` : "";
-  if (role === "owner") return from && from === viewer ? "you (owner)" : `the owner${who}`;
+  if (role === "owner") {
+    if (from && from === viewer) return "you (owner)";
+    return name ? `the owner, ${name}` : `the owner${who}`;
+  }
   if (role === "outsider") return `an outsider${who}`;
   // Learned before roles were recorded: a sender other than the owner was a member.
-  return `a member${who}`;
+  return name ? `${name}, a member` : `a member${who}`;
 }
 
-/** "Taught by a member 0a1b2c…9f8e, their version of another's fact" and the like. */
-export function taughtBy(e: ListedEntry, viewer: string | undefined): string {
+/** "Taught by Ana, a member, their version of another's fact" and the like; by short inbox where no name is known. */
+export function taughtBy(e: ListedEntry, viewer: string | undefined, names: TeacherNames = {}): string {
   if (e.imported && !e.sealedBy) return "Nobody's word: imported from a file that was not your own export";
   if (e.inheritedFrom) {
     const there = e.role ? `, taught there by ${teller(e.role, e.from, undefined)}` : "";
@@ -55,10 +65,14 @@ export function taughtBy(e: ListedEntry, viewer: string | undefined): string {
   }
   if (e.adoptedFrom) return "Adopted from the pattern pool";
   if (!e.role && !e.from) return "Taught by someone unknown";
-  if (e.role === "owner" && e.confirmedBy && e.from && e.from !== e.confirmedBy)
-    return `Taught by ${teller("member", e.from, viewer)}, confirmed by ${e.confirmedBy === viewer ? "you" : `the owner ${short(e.confirmedBy)}`}`;
+  const here = e.conversationId ? names[e.conversationId] : undefined;
+  const nameOf = (inbox: string | undefined) => (inbox ? here?.[inbox] : undefined);
+  if (e.role === "owner" && e.confirmedBy && e.from && e.from !== e.confirmedBy) {
+    const by = e.confirmedBy === viewer ? "you" : teller("owner", e.confirmedBy, undefined, nameOf(e.confirmedBy));
+    return `Taught by ${teller("member", e.from, viewer, nameOf(e.from))}, confirmed by ${by}`;
+  }
   const disputes = e.disputes?.length ? ", their version of another's fact" : "";
-  return `Taught by ${teller(e.role, e.from, viewer)}${disputes}`;
+  return `Taught by ${teller(e.role, e.from, viewer, nameOf(e.from))}${disputes}`;
 }
 
 const SIGNALS: Record<string, string> = { up: "a 👍", down: "a 👎", correction: "a correction" };

@@ -1,5 +1,5 @@
 // "What it knows" on an agent's page: its memory, each entry with who taught
-// it (role and inbox, or the parent it was inherited from) and in which
+// it (role and name, or inbox, or the parent it was inherited from) and in which
 // conversation (docs/memory.md, "Provenance"). The owner signs ListMemory
 // over a one-time X25519 key made here; the agent checks the signature and
 // seals the entries to that key, so the pool relays them without reading
@@ -17,7 +17,14 @@ import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { openSealed, x25519KeyPair } from "@convos-pool/kit/browser";
 import { useState } from "react";
 import { bytesToHex } from "viem";
-import { IMPORTED_NOTE, byOrigin, learnedWhere, taughtBy, type ListedEntry } from "./memory-provenance";
+import {
+  IMPORTED_NOTE,
+  byOrigin,
+  learnedWhere,
+  taughtBy,
+  type ListedEntry,
+  type TeacherNames,
+} from "./memory-provenance";
 import { conversationLabel, reachOf, reachWords, withShared } from "./memory-scope";
 import { useSession } from "../sign-in/session";
 import { Empty, ErrorBox, Notice } from "../ui/ui";
@@ -30,6 +37,8 @@ const SHOW_WORDS = "show everything it knows, and who taught it, on this page, o
 /** What an entry needs of the page: who looks, how conversations are named, and the toggle's act. */
 interface EntryContext {
   viewer: string | undefined;
+  /** What the agent knows its teachers by, where they taught (sealed with the listing). */
+  names: TeacherNames;
   home: string;
   label: (conversationId: string) => string;
   act: ReturnType<typeof useAction>;
@@ -44,9 +53,11 @@ export function MemoryList({ agent: i }: { agent: Instance }) {
   const list = useMutation(AgentMemoryService.method.listMemory);
   const shareMemory = useMutation(AgentMemoryService.method.shareMemory);
   const [entries, setEntries] = useState<ListedEntry[]>();
+  const [names, setNames] = useState<TeacherNames>({});
   const groups = entries && byOrigin(entries);
   const context: EntryContext = {
     viewer: inboxId,
+    names,
     home: i.conversations.find((c) => c.home)?.conversationId || i.conversationId,
     label: (id) =>
       conversationLabel(id, i.conversations, { conversationId: i.conversationId, name: i.conversationName }),
@@ -91,7 +102,12 @@ export function MemoryList({ agent: i }: { agent: Instance }) {
               : await confirm(instanceId, { kind: "list_memory", recipientKey, feedbackOnly: false }, SHOW_WORDS);
             if (!sealed) throw new Error("the agent sent nothing to open");
             const opened = await openSealed(mine.privateKey, sealed);
-            setEntries((JSON.parse(new TextDecoder().decode(opened)) as { entries: ListedEntry[] }).entries);
+            const listing = JSON.parse(new TextDecoder().decode(opened)) as {
+              entries: ListedEntry[];
+              names?: TeacherNames;
+            };
+            setNames(listing.names ?? {});
+            setEntries(listing.entries);
           })
         }
       >
@@ -142,7 +158,7 @@ function Entry({ e, context: c, testId }: { e: ListedEntry; context: EntryContex
     <li data-testid={testId}>
       <strong>{e.kind}</strong> · {e.text}
       <p className="meta" data-testid="memory-taught-by" title={e.from}>
-        {taughtBy(e, c.viewer)}
+        {taughtBy(e, c.viewer, c.names)}
         {where && ` · ${where}`}
       </p>
       {reach.kind === "toggle" && (

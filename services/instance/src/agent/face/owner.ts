@@ -407,7 +407,7 @@ export class OwnerOperations {
             const memory = agent.memory.current;
             const ownerId = agent.settings.config?.ownerId;
             if (!memory || !ownerId) throw failedPrecondition(`instance ${agent.id} has no owner: it is not claimed`);
-            return (await sealedListing(memory, ownerId, key, feedbackOnly)).sealed;
+            return (await sealedListing(memory, ownerId, key, feedbackOnly, memberNames(agent))).sealed;
           },
         }),
       questionStatement: (id) => agent.toolbox.waitingQuestions().find((q) => q.id === id)?.statement,
@@ -449,6 +449,7 @@ export class OwnerOperations {
         userConfig: config.userConfig,
         wallet: agent.status.mustWallet(),
         memory,
+        memberNames: memberNames(agent),
         saveMemory: () => agent.memory.save(memory),
         toolCredentials: async () => (await agent.credentials()) ?? {},
         conversationSummary: async () => {
@@ -472,6 +473,11 @@ export class OwnerOperations {
 }
 
 /** What checkOwnerSignature needs of `agent`: its owner, the host's verifier, its spent nonces. */
+/** Members' names by conversation and inbox, as each conversation shows them: who taught what, in a memory listing. */
+function memberNames(agent: Parts): Record<string, Readonly<Record<string, string>>> {
+  return Object.fromEntries(agent.conversations.all().flatMap((c) => (c.id ? [[c.id, c.names]] : [])));
+}
+
 export async function ownerCheckOf(agent: Parts, config: InstanceConfig): Promise<OwnerCheck> {
   const nonces = await agent.nonces();
   return {
