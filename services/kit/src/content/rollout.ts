@@ -156,10 +156,13 @@ export const MIN_SAMPLE_CONVERSATIONS = 10;
 /** …and this many answers in them: at 3 👎 per 100 answers, six expected on each side. */
 export const MIN_SAMPLE_ANSWERS = 200;
 
-/** Whether both sides have the minimum sample. */
-export function sampled(sample: { candidate: SideSample; baseline: SideSample }): boolean {
+/** The minimum sample of a side at the defaults. */
+export const MIN_SAMPLE: SideSample = { conversations: MIN_SAMPLE_CONVERSATIONS, answers: MIN_SAMPLE_ANSWERS };
+
+/** Whether both sides have the minimum sample (`min`: MIN_SAMPLE unless a test stack sets its own). */
+export function sampled(sample: { candidate: SideSample; baseline: SideSample }, min = MIN_SAMPLE): boolean {
   return [sample.candidate, sample.baseline].every(
-    (s) => s.conversations >= MIN_SAMPLE_CONVERSATIONS && s.answers >= MIN_SAMPLE_ANSWERS,
+    (s) => s.conversations >= min.conversations && s.answers >= min.answers,
   );
 }
 
@@ -225,6 +228,8 @@ export type RolloutVerdict =
 /** What the verdict checks besides the signals: each side's sample, and the split. Absent: not checked. */
 export interface RolloutChecks {
   sample?: { candidate: SideSample; baseline: SideSample } | undefined;
+  /** The minimum each side needs; absent: MIN_SAMPLE. */
+  minSample?: SideSample | undefined;
   split?: Split | undefined;
 }
 
@@ -252,7 +257,8 @@ export function rolloutVerdict(
   ) as Record<RolloutSignal, number>;
   if (checks.split && splitEvidence(checks.split) >= Math.log(1 / SPLIT_FALSE_ALARM))
     return { kind: "pause", reason: "split", evidence, threshold };
-  if (checks.sample && !sampled(checks.sample)) return { kind: "continue", evidence, threshold, sampled: false };
+  if (checks.sample && !sampled(checks.sample, checks.minSample))
+    return { kind: "continue", evidence, threshold, sampled: false };
   const past = (signals: readonly RolloutSignal[]) =>
     signals
       .filter((s) => evidence[s] >= threshold)

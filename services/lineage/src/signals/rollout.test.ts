@@ -234,6 +234,22 @@ describe("the watch's verdict", () => {
     expect(w.haltedOn).toBeUndefined();
   });
 
+  it("takes a test stack's own rules: a day of use, many agents an owner, a small sample", () => {
+    const oneDay = reports(4, [days[0]!], (v) => ({ answers: 20, people: 2, thumbsDown: v === "2" ? 10 : 0 })).map(
+      (r) => ({ ...r, ownerId: `owner-of-${r.version}` }),
+    );
+    const data = { reports: oneDay, ran: [], removals: [] };
+    const versions = { candidate: "2", baseline: "1" };
+    expect(watchRollout(data, versions, DEFAULT_BOUNDS, 0.05, { min: 4 }).daysCounted).toBe(0);
+    const loose = {
+      min: 4,
+      rules: { realUseDays: 0, maxOwnerAgents: 100, minSample: { conversations: 3, answers: 60 } },
+    };
+    const w = watchRollout(data, versions, DEFAULT_BOUNDS, 0.05, loose);
+    expect(w).toMatchObject({ daysCounted: 1, sample: { candidate: 4, baseline: 4 } });
+    expect(w.signals.find((s) => s.signal === "thumbsDown")?.evidence).toBeGreaterThan(0);
+  });
+
   it("leaves out the agents of an owner of more than MAX_OWNER_AGENTS of the template", () => {
     expect(MAX_OWNER_AGENTS).toBe(3);
     const many = reports(12, days, (v) => ({ answers: 20, people: 3, thumbsDown: v === "2" ? 4 : 1 })).map((r) =>
@@ -290,6 +306,41 @@ describe("the watch's verdict", () => {
     );
     const events = c.removals.filter((k) => k.candidate).reduce((n, k) => n + (k.days[day]?.events ?? 0), 0);
     expect(events).toBe(1);
+  });
+});
+
+describe("a new version mid-rollout", () => {
+  it("starts the evidence again from the first day of the new release keys: days under the old ones are not counted", () => {
+    const days = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"];
+    // A base's new version on the 4th: both sides' keys change (2.1 → 2.2, 1.1 → 1.2).
+    const rows = days.flatMap((day, d) =>
+      (["2", "1"] as const).flatMap((v) =>
+        Array.from({ length: 12 }, (_, i) =>
+          report(`${v}-${i}`, d < 3 ? `${v}.1` : `${v}.2`, day, {
+            answers: 20,
+            people: 3,
+            // Far worse under the old keys; alike under the new ones.
+            thumbsDown: d < 3 && v === "2" ? 4 : 1,
+          }),
+        ),
+      ),
+    );
+    const old = watchRollout(
+      { reports: rows, ran: [], removals: [] },
+      { candidate: "2.1", baseline: "1.1" },
+      DEFAULT_BOUNDS,
+      0.05,
+    );
+    expect(old.haltedOn).toBe("thumbsDown");
+    const now = watchRollout(
+      { reports: rows.filter((r) => r.version.endsWith(".2")), ran: [], removals: [], history: rows },
+      { candidate: "2.2", baseline: "1.2" },
+      DEFAULT_BOUNDS,
+      0.05,
+    );
+    expect(now.daysCounted).toBe(3);
+    expect(now.haltedOn).toBeUndefined();
+    expect(now.signals.find((s) => s.signal === "thumbsDown")?.evidence).toBeLessThan(now.threshold);
   });
 });
 

@@ -28,6 +28,7 @@
 import {
   type Exposed,
   MAX_WATCH_DAYS,
+  MIN_SAMPLE,
   type PairedDay,
   ROLLOUT_SIGNALS,
   type RolloutBounds,
@@ -106,6 +107,7 @@ export interface WatchOptions {
   /** The UTC day of the check (YYYY-MM-DD): whose conversations the split counts. */
   today?: string | undefined;
   min?: number | undefined;
+  rules?: Partial<WatchRules> | undefined;
 }
 
 /** An owner of more agents of the template than this is out of the watch: one person's many agents are not many people. */
@@ -114,11 +116,32 @@ export const MAX_OWNER_AGENTS = 3;
 export const REAL_USE_DAYS = 3;
 
 /**
+ * The watch's rules of who counts and how much is enough. The defaults are
+ * the pool's; a test stack that runs a rollout in minutes, with a few
+ * owners and one guest a conversation, sets its own.
+ */
+export interface WatchRules {
+  maxOwnerAgents: number;
+  realUseDays: number;
+  minSample: SideSample;
+}
+
+export const DEFAULT_WATCH_RULES: WatchRules = {
+  maxOwnerAgents: MAX_OWNER_AGENTS,
+  realUseDays: REAL_USE_DAYS,
+  minSample: MIN_SAMPLE,
+};
+
+/**
  * The agents the watch counts, by their reports (`history`, any version): not
  * the creator's own, not of an owner of more than MAX_OWNER_AGENTS agents of
  * the template, and with people besides their owner on REAL_USE_DAYS days.
  */
-export function watchedAgents(history: readonly AgentDay[], creatorId?: string): Set<string> {
+export function watchedAgents(
+  history: readonly AgentDay[],
+  creatorId?: string,
+  rules: WatchRules = DEFAULT_WATCH_RULES,
+): Set<string> {
   const agentsOf = new Map<string, Set<string>>();
   const rowsOf = new Map<string, AgentDay[]>();
   for (const r of history) {
@@ -129,9 +152,9 @@ export function watchedAgents(history: readonly AgentDay[], creatorId?: string):
   for (const [instanceId, rows] of rowsOf) {
     const owner = rows[0]?.ownerId ?? "";
     if (creatorId !== undefined && isCreators({ ownerId: owner }, creatorId)) continue;
-    if ((agentsOf.get(owner)?.size ?? 0) > MAX_OWNER_AGENTS) continue;
+    if ((agentsOf.get(owner)?.size ?? 0) > rules.maxOwnerAgents) continue;
     const days = rows.map((r) => ({ day: r.day, answers: r.counts.answers, people: r.counts.people }));
-    if (daysAnsweringOthers(days) >= REAL_USE_DAYS) watched.add(instanceId);
+    if (daysAnsweringOthers(days) >= rules.realUseDays) watched.add(instanceId);
   }
   return watched;
 }
@@ -276,8 +299,9 @@ export function watchRollout(
   falseAlarm: number,
   options: WatchOptions = {},
 ): RolloutWatchFigures {
+  const rules = { ...DEFAULT_WATCH_RULES, ...options.rules };
   const history = data.history ?? data.reports;
-  const watched = watchedAgents(history, options.creatorId);
+  const watched = watchedAgents(history, options.creatorId, rules);
   const ownerOf = new Map(history.map((r) => [r.instanceId, r.ownerId]));
   for (const a of [...data.ran, ...data.removals]) if (a.ownerId) ownerOf.set(a.instanceId, a.ownerId);
   // Removals and the agents that ran are an owner's: counted when that owner has an agent with real use (a
@@ -298,7 +322,7 @@ export function watchRollout(
   const sample = sampleOf(kept.reports, versions, counted);
   const today = options.today === undefined ? undefined : conversationsOn(kept.ran, versions, options.today);
   const split = today && options.share !== undefined ? { ...today, share: options.share } : undefined;
-  const verdict = rolloutVerdict(days, bounds, falseAlarm, { sample, split });
+  const verdict = rolloutVerdict(days, bounds, falseAlarm, { sample, minSample: rules.minSample, split });
   const pausedOn =
     verdict.kind !== "pause"
       ? undefined

@@ -12,10 +12,10 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { RolloutSignalFiguresSchema, RolloutWatchSchema } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import type { RolloutWatchService } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
-import { MIN_SAMPLE_CONVERSATIONS, ROLLOUT_SIGNAL_NAMES, SHARE_BUCKETS } from "@convos-pool/kit/content";
+import { ROLLOUT_SIGNAL_NAMES, SHARE_BUCKETS } from "@convos-pool/kit/content";
 import { MIN_CONVERSATIONS } from "./figures.js";
 import { checkWatchRequest } from "./policy.js";
-import { SIGNAL_WORDS, conversationsOn, watchRollout } from "./rollout.js";
+import { DEFAULT_WATCH_RULES, SIGNAL_WORDS, type WatchRules, conversationsOn, watchRollout } from "./rollout.js";
 import { agentsThatRan, removedSoon, templateDays } from "./sql.js";
 
 /** How far before a rollout's first day an agent's days with people count toward its real use. */
@@ -27,10 +27,13 @@ const dayBefore = (day: string, days: number) =>
 export interface RolloutWatchDeps {
   em: EntityManager;
   now?: (() => Date) | undefined;
+  /** Who counts and how much is enough; unset: the pool's (rollout.ts DEFAULT_WATCH_RULES). */
+  rules?: Partial<WatchRules> | undefined;
 }
 
 export function createRolloutWatchService(deps: RolloutWatchDeps): ServiceImpl<typeof RolloutWatchService> {
   const now = deps.now ?? (() => new Date());
+  const rules = { ...DEFAULT_WATCH_RULES, ...deps.rules };
   return {
     async watchRollout(req) {
       const at = now();
@@ -56,6 +59,7 @@ export function createRolloutWatchService(deps: RolloutWatchDeps): ServiceImpl<t
           share: asked.share === undefined ? undefined : asked.share / SHARE_BUCKETS,
           today,
           min: MIN_CONVERSATIONS,
+          rules,
         },
       );
       // The conversations the creator reads beside the figures: every live agent's, real use or not.
@@ -81,7 +85,7 @@ export function createRolloutWatchService(deps: RolloutWatchDeps): ServiceImpl<t
           pausedOn: figures.pausedOn ?? "",
           candidateSample: figures.sample.candidate,
           baselineSample: figures.sample.baseline,
-          minSample: MIN_SAMPLE_CONVERSATIONS,
+          minSample: rules.minSample.conversations,
         }),
         halt: figures.haltedOn !== undefined,
         pause: figures.pausedOn !== undefined,
