@@ -8,6 +8,7 @@ import { useState } from "react";
 import { shownError } from "../ui/errors";
 import { activityWords } from "./activity-words";
 import { eth, trustName } from "../words/format";
+import { moment } from "../words/words";
 import { useSession } from "../sign-in/session";
 import { Empty, ErrorBox, Loading, Pager, usePages } from "../ui/ui";
 import { useAction } from "../ui/use-action";
@@ -104,8 +105,7 @@ export function Activity({ id }: { id: string }) {
                   {eth(p.valueWei)} ETH to <code>{p.to}</code>
                 </strong>
                 <p className="meta">
-                  {new Date(p.signedAt).toUTCString()} · gas at most {eth(p.maxFeeWei)} ETH ·{" "}
-                  <code>{p.transactionHash}</code>
+                  {moment(p.signedAt)} · gas at most {eth(p.maxFeeWei)} ETH · <code>{p.transactionHash}</code>
                 </p>
               </li>
             ))}

@@ -37,6 +37,12 @@ describe("dayLabel", () => {
     expect(dayLabel("2027-01-01")).toBe("Jan 1");
   });
 
+  it("names the day in the reader's words and order, still the UTC day the chart counts", () => {
+    expect(dayLabel("2026-11-28", "de-DE")).toBe("28. Nov.");
+    expect(dayLabel("2026-11-28", "en-GB")).toBe("28 Nov");
+    expect(dayLabel("2026-11-01", "en-US")).toBe("Nov 1");
+  });
+
   it("gives back what is not a day as it is", () => {
     expect(dayLabel("today")).toBe("today");
   });

@@ -20,11 +20,14 @@ export function dayTicks(count: number, width: number, room = LABEL_PX): number[
   return ticks;
 }
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** A UTC day ("2026-11-28") as the axis names it: "Nov 28". */
-export function dayLabel(day: string): string {
-  const [, month, date] = day.split("-").map(Number);
-  const name = month === undefined ? undefined : MONTHS[month - 1];
-  return name && date ? `${name} ${date}` : day;
+/**
+ * A UTC day ("2026-11-28") as the axis names it, in the reader's words and
+ * order ("Nov 28", "28 Nov", "28. Nov."): the chart counts UTC days, so the
+ * day is not moved into the reader's time zone.
+ */
+export function dayLabel(day: string, locale?: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return day;
+  const d = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return day;
+  return new Intl.DateTimeFormat(locale, { timeZone: "UTC", month: "short", day: "numeric" }).format(d);
 }

@@ -1,7 +1,7 @@
 // Dates and counts for people, with the reader fixed (locale, time zone, now).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dateTime, dateTimeAndFromNow, fromNow, plural, type Reader } from "./words";
+import { dateTime, dateTimeAndFromNow, fromNow, moment, plural, type Reader } from "./words";
 
 const now = new Date("2026-11-28T00:40:19.464Z");
 const gb: Reader = { now, locale: "en-GB", timeZone: "UTC" };
@@ -76,5 +76,20 @@ describe("fromNow", () => {
 
   it("joins a date with how far it is", () => {
     expect(dateTimeAndFromNow(new Date("2026-11-28T03:40:19.464Z"), gb)).toBe("today, 03:40 (in 3 hours)");
+  });
+});
+
+describe("moment", () => {
+  it("writes a time given as ISO text in the reader's zone and words, not in UTC", () => {
+    const tokyo: Reader = { now, locale: "en-GB", timeZone: "Asia/Tokyo" };
+    expect(moment("2026-11-26T03:40:00Z", tokyo)).toBe("26 Nov, 12:40");
+    expect(moment("2026-11-26T03:40:00Z", { now, locale: "en-US", timeZone: "America/New_York" })).toBe(
+      "Nov 25, 10:40 PM",
+    );
+  });
+
+  it("says a dash for what is not a time", () => {
+    expect(moment("", gb)).toBe("—");
+    expect(moment("soon", gb)).toBe("—");
   });
 });

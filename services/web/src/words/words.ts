@@ -70,6 +70,11 @@ export function fromNow(d: Date, r: Reader = {}): string {
   return words.format(0, "second");
 }
 
+/** A moment given as ISO text (as some answers carry one) in the reader's words, as `dateTime`; "—" when it is none. */
+export function moment(iso: string, r: Reader = {}): string {
+  return iso ? dateTime(new Date(iso), r) : "—";
+}
+
 /** Both, for a moment people plan around: "28 Nov, 03:40 (in 3 hours)". */
 export function dateTimeAndFromNow(d: Date, r: Reader = {}): string {
   return Number.isNaN(d.getTime()) ? "—" : `${dateTime(d, r)} (${fromNow(d, r)})`;
