@@ -1,5 +1,7 @@
 // A creator's view of every agent of one template (docs/web.md): who
-// owns each, where it is, its state and sync state; live and clone counts
+// owns each and where it is (by stand-in names, words/stand-ins.ts: their
+// names are not the creator's to read; "you" and the conversation's name for
+// the creator's own agents), its state and sync state; live and clone counts
 // (the lineage service's); the lineage tree; an update reaching the agents,
 // refreshed every two seconds while the page is open; claims and active
 // agents per day (usage-chart.tsx); and what its agents learned
@@ -12,6 +14,7 @@ import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { missingFromAnswer, shownError } from "../ui/errors";
 import { short, stateName, syncName, when } from "../words/format";
+import { conversationStandIn, ownerWords } from "../words/stand-ins";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
 import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, TableHead, usePages } from "../ui/ui";
@@ -26,7 +29,7 @@ const LIVE_REFRESH_MS = 2_000;
 const PAGE_SIZE = 100;
 
 export function DashboardPage({ id }: { id: string }) {
-  const { signedIn } = useSession();
+  const { signedIn, inboxId: viewer } = useSession();
   const live = { enabled: signedIn, refetchInterval: LIVE_REFRESH_MS };
   // The counts and the release's reach are over all agents, whatever the page.
   const pages = usePages();
@@ -106,6 +109,10 @@ export function DashboardPage({ id }: { id: string }) {
         <progress max={Math.max(reach.live, 1)} value={reach.onNewest} aria-label="Agents on the newest version" />
       </section>
       <h2>Agents</h2>
+      <p className="hint">
+        Owners and conversations are named by stand-ins, the same each time: their own names are theirs. The id is on
+        hover.
+      </p>
       {all.length === 0 ? (
         <Empty>Nobody has added this template to a conversation yet.</Empty>
       ) : (
@@ -127,8 +134,13 @@ export function DashboardPage({ id }: { id: string }) {
                     <code>{i.id}</code>
                     {i.parentInstanceId && <span className="tag subtle">clone</span>}
                   </th>
-                  <td title={i.ownerId}>{short(i.ownerId)}</td>
-                  <td title={i.conversationId}>{short(i.conversationId)}</td>
+                  <td title={i.ownerId} data-testid="owner">
+                    {ownerWords(i.ownerId, viewer)} <code className="meta">{short(i.ownerId)}</code>
+                  </td>
+                  <td title={i.conversationId} data-testid="conversation">
+                    {i.conversationName.trim() || conversationStandIn(i.conversationId)}{" "}
+                    <code className="meta">{short(i.conversationId)}</code>
+                  </td>
                   <td>{stateName(i.state)}</td>
                   <td data-testid="sync">{syncName(i)}</td>
                   <td>{when(i.claimedAt)}</td>
@@ -146,7 +158,7 @@ export function DashboardPage({ id }: { id: string }) {
       />
       <h2>Lineage</h2>
       {pages.number > 1 || instances.data.nextPageToken ? <p className="hint">Of the agents on this page.</p> : null}
-      <LineageTree instances={all} />
+      <LineageTree instances={all} viewer={viewer} />
       <LearnedPatterns templateId={id} />
       <HeldLessons templateId={id} />
     </Page>
@@ -154,7 +166,7 @@ export function DashboardPage({ id }: { id: string }) {
 }
 
 /** The agents as a tree of clones: each under the agent it was cloned from. */
-export function LineageTree({ instances }: { instances: Instance[] }) {
+export function LineageTree({ instances, viewer }: { instances: Instance[]; viewer: string | undefined }) {
   const ids = new Set(instances.map((i) => i.id));
   const children = new Map<string, Instance[]>();
   for (const i of instances) {
@@ -169,7 +181,8 @@ export function LineageTree({ instances }: { instances: Instance[] }) {
         const kids = children.get(i.id);
         return (
           <li key={i.id}>
-            <code>{i.id}</code> · {stateName(i.state)} · owner <span title={i.ownerId}>{short(i.ownerId)}</span>
+            <code>{i.id}</code> · {stateName(i.state)} · owner{" "}
+            <span title={i.ownerId}>{ownerWords(i.ownerId, viewer)}</span>
             {kids && render(kids)}
           </li>
         );
