@@ -12,7 +12,7 @@ import {
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { shownError } from "../ui/errors";
 import { conversationTitle } from "./groups";
-import { rolloutNote, short, stateName, syncName, when } from "../words/format";
+import { rolloutNote, runsWords, short, stateName, syncName, when } from "../words/format";
 import { newerRelease } from "./newer-version";
 import { Link, navigate } from "../router";
 import { useSession } from "../sign-in/session";
@@ -58,8 +58,11 @@ export function Overview({ agent: i }: { agent: Instance }) {
           )}
         </dd>
         <dt>Template</dt>
-        <dd>
-          <Link to={`/templates/${i.templateId}`}>{i.templateId}</Link>
+        <dd data-testid="agent-template">
+          {/* As its statement names it ("Trip Planner v1"): the instructions' version it runs (words/format.ts). */}
+          <Link to={`/templates/${i.templateId}`} title={i.templateId}>
+            {runsWords(i)}
+          </Link>
         </dd>
         <dt>Instructions</dt>
         <dd data-testid="agent-sync">{syncName(i)}</dd>

@@ -14,7 +14,7 @@ import {
 } from "@convos-pool/kit/browser";
 import { Fragment } from "react";
 import { missingFromAnswer, shownError } from "../ui/errors";
-import { provisioningName, short, statusName, visibilityName, when } from "../words/format";
+import { provisioningName, short, statusName, templateVersionWords, visibilityName, when } from "../words/format";
 import { Link } from "../router";
 import { useSession } from "../sign-in/session";
 import { ErrorBox, Loading, Page } from "../ui/ui";
@@ -92,7 +92,7 @@ export function TemplatePage({ id }: { id: string }) {
         </dd>
         <dt>Version</dt>
         <dd>
-          v{String(t.version)}, updated {when(t.updatedAt)}
+          {templateVersionWords(t)}, updated {when(t.updatedAt)}
           {mine && ` · ${visibilityName(t.visibility)}, ${statusName(t.status)}`}
         </dd>
         <dt>Creator</dt>

@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { InstanceSchema, SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { describe, expect, it } from "vitest";
-import { ethRounded, rolloutNote, whyNotRate } from "./format";
+import { ethRounded, rolloutNote, runsWords, templateVersionWords, whyNotRate } from "./format";
 
 describe("whyNotRate", () => {
   const from = new Date("2026-11-28T03:40:19.464Z");
@@ -51,5 +51,29 @@ describe("ethRounded", () => {
     expect(ethRounded(999999999999999n)).toBe("0.001");
     expect(ethRounded(1n)).toBe("0.000000000000000001");
     expect(ethRounded(0n)).toBe("0");
+  });
+});
+
+describe("templateVersionWords", () => {
+  it("names the version as the store does, and the instructions' version its agents name when publishing raised only the first", () => {
+    expect(templateVersionWords({ version: 2n, contentVersion: 2n })).toBe("v2");
+    expect(templateVersionWords({ version: 2n, contentVersion: 1n })).toBe(
+      "v2 (its instructions are v1's: agents on it say v1)",
+    );
+  });
+});
+
+describe("runsWords", () => {
+  it("names the template an agent runs as its statement does, by name and the instructions' version it applied", () => {
+    const agent = create(InstanceSchema, {
+      templateId: "tmpl_0123456789ab",
+      agentName: "Trip Planner",
+      sync: { state: SyncState.CURRENT, appliedVersion: 1n },
+    });
+    expect(runsWords(agent)).toBe("Trip Planner v1");
+    expect(runsWords(create(InstanceSchema, { templateId: "tmpl_0123456789ab", agentName: "Trip Planner" }))).toBe(
+      "Trip Planner",
+    );
+    expect(runsWords(create(InstanceSchema, { templateId: "tmpl_0123456789ab" }))).toBe("tmpl_0123456789ab");
   });
 });

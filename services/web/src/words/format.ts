@@ -38,6 +38,22 @@ export function stateName(s: InstanceState): string {
   );
 }
 
+/**
+ * A template's version as the store writes it ("v2"), and, when publishing or
+ * archiving raised it past its last change of instructions, the version its
+ * agents name (their statement's "Trip Planner v1", docs/statement.md).
+ */
+export function templateVersionWords(t: { version: bigint; contentVersion: bigint }): string {
+  if (t.contentVersion === 0n || t.contentVersion === t.version) return `v${t.version}`;
+  return `v${t.version} (its instructions are v${t.contentVersion}'s: agents on it say v${t.contentVersion})`;
+}
+
+/** The template an agent runs, as its statement names it: "Trip Planner v1" (the instructions' version it applied). */
+export function runsWords(i: Instance): string {
+  const name = i.agentName || i.templateId;
+  return i.sync && i.sync.appliedVersion > 0n ? `${name} v${i.sync.appliedVersion}` : name;
+}
+
 /** The sync state as the dashboard shows it: applied, pending, failed (with its reason), pinned. */
 export function syncName(i: Instance): string {
   const s = i.sync;
