@@ -14,21 +14,18 @@
  * restart: a scan every second (and on every kick: a push, an unpin, a
  * delivery slot freed) picks the due rows, which a process that died
  * mid-fan-out left due. Per instance, also within a batch: provision the pool tools the release
- * declares (with its bases') that the instance lacks, send the release and
+ * declares (with its bases') that the instance lacks (release-tools.ts), send the release and
  * its bases' unchanged with every declared pool tool's credentials, record
  * the applied key and model, then release the tools no longer declared. The
  * pool is a courier: the instance checks each creator's signature, never the pool.
  */
-import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { compareReleaseKeys, GRANTED_TOOLS } from "@convos-pool/kit/content";
+import type { ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { compareReleaseKeys } from "@convos-pool/kit/content";
 import { forEachLimited, type Logger } from "@convos-pool/kit/server";
-import type { ToolRef, ToolState } from "../tools/sql.js";
-import type { PoolTools, ProvisionedTool } from "../tools/provisioning.js";
-import { secretsForHost } from "../tools/secrets.js";
-import { reactivateWallet } from "../tools/sql.js";
+import type { PoolTools } from "../tools/provisioning.js";
+import { ReleaseTools, SyncFailure } from "./release-tools.js";
 import { decodeRelease, type Release } from "../templates/release.js";
 import {
   predatesBatchCalls,
@@ -67,25 +64,6 @@ export interface SyncWorkerOptions {
   scanIntervalMs?: number | undefined;
 }
 
-/** A delivery that failed for a reason the owner and the creator may read (never a secret). */
-class SyncFailure extends Error {}
-
-interface ToolRow {
-  tool_id: string;
-  provider: string;
-  handle: string;
-  secret: Uint8Array | null;
-  state: ToolState;
-}
-
-const toolRef = (instanceId: string, row: ToolRow): ToolRef => ({
-  instanceId,
-  toolId: row.tool_id,
-  provider: row.provider,
-  handle: row.handle,
-  secret: row.secret,
-});
-
 /** An agent of a delivery, with its pool tools' credentials. */
 interface Target {
   due: DueInstance;
@@ -118,7 +96,7 @@ export class SyncWorker {
   private readonly maxQueued: number;
   /** Hosts that do not take batches (UNIMPLEMENTED), until when. */
   private readonly perAgentHosts = new Map<string, number>();
-  private readonly tools: PoolTools;
+  private readonly releaseTools: ReleaseTools;
   private readonly releases = new Map<string, Release>();
   /** Rollouts' candidates by template: the newest seen (keys only move forward, across rollouts too). */
   private readonly candidates = new Map<string, Release>();
@@ -144,7 +122,7 @@ export class SyncWorker {
     this.concurrency = opts.concurrency ?? 64;
     this.batchSize = Math.max(1, opts.batchSize ?? 250);
     this.maxQueued = this.concurrency * 16 + (this.batchSize > 1 ? this.batchSize * 16 : 0);
-    this.tools = opts.tools;
+    this.releaseTools = new ReleaseTools(opts.em, opts.tools, opts.withoutGrant ?? []);
   }
 
   start(): void {
@@ -331,7 +309,7 @@ export class SyncWorker {
 
   /**
    * One release to due agents of one host and template: each agent's pool
-   * tools first (toolsFor); then one InstanceHostService.UpdateTemplates
+   * tools first (ReleaseTools.credentials); then one InstanceHostService.UpdateTemplates
    * call for them all, or one UpdateTemplate each (`oneByOne`); then each
    * agent's answer recorded (applied, or a failure with its own reason and
    * backoff), all of the delivery's in two queries; then the tools no
@@ -360,7 +338,8 @@ export class SyncWorker {
     const targets: Target[] = [];
     await forEachLimited(batch, TOOLS_CONCURRENCY, async (due) => {
       try {
-        const tools = due.tools > 0 || release.poolTools.length > 0 ? await this.toolsFor(due.id, release) : [];
+        const tools =
+          due.tools > 0 || release.poolTools.length > 0 ? await this.releaseTools.credentials(due.id, release) : [];
         targets.push({ due, instance: { id: due.id, hostUrl: due.hostUrl, inboxId: due.inboxId }, tools });
       } catch (err) {
         fail(due, err);
@@ -414,7 +393,7 @@ export class SyncWorker {
     for (const a of applied) {
       const due = byId.get(a.instanceId);
       if (compareReleaseKeys(a.applied, release.key) >= 0 && due && due.tools > 0)
-        await this.releaseUndeclared(a.instanceId, release);
+        await this.releaseTools.releaseUndeclared(a.instanceId, release);
     }
   }
 
@@ -456,70 +435,5 @@ export class SyncWorker {
       );
     }
     return answers;
-  }
-
-  /**
-   * Every pool tool the release declares, with its credentials: the ones the
-   * instance has, and new ones provisioned and recorded first (sealed), so a
-   * retry reuses them.
-   */
-  private async toolsFor(instanceId: string, release: Release): Promise<ToolCredential[]> {
-    const rows = await this.opts.em
-      .fork()
-      .execute<ToolRow[]>(
-        `select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ?`,
-        [instanceId],
-      );
-    const byTool = new Map(rows.map((r) => [r.tool_id, r]));
-    const out: ToolCredential[] = [];
-    for (const toolId of release.poolTools) {
-      const row = byTool.get(toolId);
-      let tool: ProvisionedTool | undefined;
-      if (row?.state === "release_failed") {
-        // A resource of an earlier version still being given back: finish that first.
-        if (!(await this.tools.release(toolRef(instanceId, row))))
-          throw new SyncFailure(`tool "${toolId}" is still being released from an earlier version`);
-      } else if (row) {
-        // A wallet held since an earlier version dropped it (its owner's money in it): the agent has it back.
-        if (row.state === "held") await reactivateWallet(this.opts.em.fork(), instanceId, toolId);
-        tool = this.tools.opened(toolRef(instanceId, row));
-      }
-      tool ??= await this.provision(instanceId, toolId);
-      out.push(
-        create(ToolCredentialSchema, { toolId, handle: tool.handle, secrets: secretsForHost(toolId, tool.secrets) }),
-      );
-    }
-    return out;
-  }
-
-  private async provision(instanceId: string, toolId: string): Promise<ProvisionedTool> {
-    if (!this.tools.providerOf(toolId))
-      throw new SyncFailure(`the new version needs tool "${toolId}", which this pool cannot provision`);
-    // An update cannot make the pool pay: a number or mailbox comes with a claim, under a grant (docs/limits.md).
-    if ((GRANTED_TOOLS as readonly string[]).includes(toolId) && !(this.opts.withoutGrant ?? []).includes(toolId))
-      throw new SyncFailure(
-        `the new version needs tool "${toolId}", which the pool provides only at a claim, under its operators' grant: add the agent again`,
-      );
-    try {
-      return await this.tools.provision(instanceId, toolId);
-    } catch (err) {
-      throw new SyncFailure(`could not provision tool "${toolId}": ${(err as Error)?.message ?? String(err)}`);
-    }
-  }
-
-  /**
-   * Gives back the tools the applied version no longer declares: a wallet's
-   * money to its owner's payout address, what is left of the pool's grant to
-   * the faucet (PoolTools.release; held for the owner when no address is known).
-   */
-  private async releaseUndeclared(instanceId: string, release: Release): Promise<void> {
-    const keep = new Set(release.poolTools);
-    const rows = await this.opts.em
-      .fork()
-      .execute<ToolRow[]>(
-        `select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ? and state = 'active'`,
-        [instanceId],
-      );
-    for (const row of rows) if (!keep.has(row.tool_id)) await this.tools.release(toolRef(instanceId, row));
   }
 }
