@@ -19,6 +19,8 @@ import {
   haltReason,
   MAX_SHARE,
   planStep,
+  startRolloutViolations,
+  stepRolloutViolations,
   type CreatorStep,
 } from "./policy.js";
 
@@ -141,5 +143,37 @@ describe("a halt's reason", () => {
     expect(haltReason(watch("corrections", "corrections of its answers"), { candidate: 8, baseline: 7 })).toContain(
       "9 in 1,200 answers on version 8",
     );
+  });
+});
+
+describe("what is wrong with a rollout request, every field at once", () => {
+  const fields = (vs: { field: string }[]) => vs.map((v) => v.field);
+
+  it("names a start's template, version, share and notes together, not the first only", () => {
+    expect(
+      fields(
+        startRolloutViolations({
+          templateId: "x",
+          expectedVersion: 0n,
+          shareBasisPoints: 0,
+          releaseNotes: "x".repeat(5_000),
+          content: undefined,
+          bounds: undefined,
+        }),
+      ),
+    ).toEqual(["content", "release_notes", "template_id", "expected_version", "share_basis_points"]);
+  });
+
+  it("names a step's template, rollout and action together, and nothing of a well-formed step", () => {
+    expect(
+      fields(stepRolloutViolations({ templateId: "x", rolloutId: "y", action: RolloutAction.UNSPECIFIED })),
+    ).toEqual(["template_id", "rollout_id", "action"]);
+    expect(
+      stepRolloutViolations({
+        templateId: "tmpl_0123456789abcdef",
+        rolloutId: "ro_0123456789abcdef",
+        action: RolloutAction.WIDEN,
+      }),
+    ).toEqual([]);
   });
 });

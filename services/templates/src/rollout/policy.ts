@@ -22,9 +22,63 @@ import {
   type RolloutBounds,
   type RolloutWatch,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
-import { failedPrecondition, invalidArgument, ROLLOUT_SIGNALS, snakeCase } from "@convos-pool/kit/content";
+import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  contentToJson,
+  failedPrecondition,
+  invalidArgument,
+  ROLLOUT_SIGNALS,
+  snakeCase,
+  validateContent,
+  violationsOf,
+  type FieldViolationInfo,
+} from "@convos-pool/kit/content";
 import { rolloutBoundsJson, type RolloutBoundsJson } from "@convos-pool/kit/signing";
+import { checkExpectedVersion, checkReleaseNotes, checkTemplateId } from "../catalog/checks.js";
 import { ACTION_NUMBERS, type RolloutActionName, type RolloutStateName } from "../catalog/rollout.js";
+
+/** A rollout's id: `ro_` and 16 letters or digits (sql.ts newRolloutId). */
+const ROLLOUT_ID_PATTERN = /^ro_[A-Za-z0-9]{16}$/;
+
+export function checkRolloutId(id: string): void {
+  if (!ROLLOUT_ID_PATTERN.test(id))
+    throw invalidArgument("rollout_id", 'must be a rollout id such as "ro_" followed by 16 letters or digits');
+}
+
+/** What is wrong with a start (StartRollout), every field at once: content, notes, template, version, share, bounds. */
+export function startRolloutViolations(req: {
+  templateId: string;
+  expectedVersion: bigint;
+  shareBasisPoints: number;
+  releaseNotes: string;
+  content?: TemplateContent | undefined;
+  bounds?: RolloutBounds | undefined;
+}): FieldViolationInfo[] {
+  return violationsOf(
+    () => {
+      if (!req.content) throw invalidArgument("content", "is required");
+      validateContent(contentToJson(req.content));
+    },
+    () => checkReleaseNotes(req.releaseNotes),
+    () => checkTemplateId(req.templateId),
+    () => checkExpectedVersion(req.expectedVersion),
+    () => checkStartShare(req.shareBasisPoints),
+    () => checkBounds(req.bounds),
+  );
+}
+
+/** What is wrong with a creator's step (StepRollout), every field at once: template, rollout, action. */
+export function stepRolloutViolations(req: {
+  templateId: string;
+  rolloutId: string;
+  action: RolloutAction;
+}): FieldViolationInfo[] {
+  return violationsOf(
+    () => checkTemplateId(req.templateId),
+    () => checkRolloutId(req.rolloutId),
+    () => creatorStep(req.action),
+  );
+}
 
 /** Hundredths of a percent: the share is 1 to MAX_SHARE. */
 export const MAX_SHARE = 9_999;

@@ -14,10 +14,10 @@ import { RolloutAction, type RolloutService } from "@convos-pool/gen/convos/pool
 import {
   conflict,
   contentToJson,
-  invalidArgument,
   jsonHash,
   notFound,
-  validateContent,
+  refuseViolations,
+  requirePresent,
 } from "@convos-pool/kit/content";
 import { callerInboxId, pageSize } from "@convos-pool/kit/server";
 import { rolloutBoundsHash } from "@convos-pool/kit/signing";
@@ -31,16 +31,17 @@ import { checkNewContent, createTemplateWrites, spendNonce, type TemplateService
 import { contentAt } from "../template/versions.js";
 import { checkWalletRemoval, templatesLosingWallet } from "../template/wallet-removal.js";
 import { endWithFallback } from "./fallback.js";
-import { actionNumber, checkBounds, checkStartShare, creatorStep, planStep } from "./policy.js";
+import {
+  actionNumber,
+  checkBounds,
+  checkRolloutId,
+  checkStartShare,
+  creatorStep,
+  planStep,
+  startRolloutViolations,
+  stepRolloutViolations,
+} from "./policy.js";
 import { insertRollout, newRolloutId, rolloutOf, rolloutsPage, rolloutToProto, recordStep } from "./sql.js";
-
-/** A rollout's id: `ro_` and 16 letters or digits (sql.ts newRolloutId). */
-const ROLLOUT_ID_PATTERN = /^ro_[A-Za-z0-9]{16}$/;
-
-function checkRolloutId(id: string): void {
-  if (!ROLLOUT_ID_PATTERN.test(id))
-    throw invalidArgument("rollout_id", 'must be a rollout id such as "ro_" followed by 16 letters or digits');
-}
 
 export function createRolloutService(deps: TemplateServiceDeps): ServiceImpl<typeof RolloutService> {
   const { mutate, writes, now, checkModelOf, answer } = createTemplateWrites(deps);
@@ -67,11 +68,9 @@ export function createRolloutService(deps: TemplateServiceDeps): ServiceImpl<typ
 
   return {
     async startRollout(req, ctx) {
-      if (!req.content) throw invalidArgument("content", "is required");
-      const content = contentToJson(req.content);
-      validateContent(content);
+      refuseViolations(startRolloutViolations(req));
+      const content = contentToJson(requirePresent("content", req.content));
       const releaseNotes = checkReleaseNotes(req.releaseNotes);
-      checkTemplateId(req.templateId);
       const baselineVersion = checkExpectedVersion(req.expectedVersion);
       const share = checkStartShare(req.shareBasisPoints);
       const bounds = checkBounds(req.bounds);
@@ -149,8 +148,8 @@ export function createRolloutService(deps: TemplateServiceDeps): ServiceImpl<typ
     },
 
     async stepRollout(req, ctx) {
+      refuseViolations(stepRolloutViolations(req));
       const step = creatorStep(req.action);
-      checkRolloutId(req.rolloutId);
       const what = `rollout ${req.rolloutId} of template ${req.templateId}`;
       const template = await creatorsTemplate(req.templateId, ctx, what, false);
       const seen = await rolloutOf(deps.em.fork(), template.id, req.rolloutId);
