@@ -18,10 +18,12 @@
 //
 // The goals are printed beside the figures, each met or not.
 import {
+  DEFAULT_BOUND,
   DEFAULT_BOUNDS,
   DEFAULT_FALSE_ALARM,
   MAX_WATCH_DAYS,
   ROLLOUT_SIGNALS,
+  dayEvidence,
   haltAt,
   rolloutVerdict,
   type PairedDay,
@@ -102,6 +104,48 @@ function run(effect: number, conversations: number, next: () => number): Cell {
     }
   }
   return cell;
+}
+
+// ---------------------------------------------------------------- the floor
+
+/** The three rules weighed (docs/decisions.md): the running sum at ln(k/α), a CUSUM at ln(k/α), a CUSUM at ln(k·D/α). */
+const RULES = [
+  { name: "running sum, ln(k/α)", floor: false, h: Math.log(ROLLOUT_SIGNALS.length / DEFAULT_FALSE_ALARM) },
+  { name: "CUSUM, ln(k/α)", floor: true, h: Math.log(ROLLOUT_SIGNALS.length / DEFAULT_FALSE_ALARM) },
+  { name: "CUSUM, ln(k·D/α) (the pool's)", floor: true, h: haltAt(DEFAULT_FALSE_ALARM) },
+];
+
+/** Each rule's share of runs halted within DAYS and its days p50, at 200 conversations, `flood` 👎 on the current version on day one. */
+function floorRun(effect: number, flood: number, next: () => number): string[] {
+  const candidate = 20;
+  const baseline = 180;
+  const halted = RULES.map(() => 0);
+  const days = RULES.map(() => [] as number[]);
+  for (let r = 0; r < RUNS; r++) {
+    const s = RULES.map(() => 0);
+    const done = RULES.map(() => false);
+    for (let d = 1; d <= DAYS; d++) {
+      const c = candidate * ANSWERS;
+      const b = baseline * ANSWERS;
+      const e = dayEvidence(
+        {
+          candidate: { events: poisson(c * BASE_RATE * effect, next), exposure: c },
+          baseline: { events: poisson(b * BASE_RATE, next) + (d === 1 ? flood : 0), exposure: b },
+        },
+        DEFAULT_BOUND,
+      );
+      RULES.forEach((rule, i) => {
+        if (done[i]) return;
+        s[i] = rule.floor ? Math.max(0, (s[i] ?? 0) + e) : (s[i] ?? 0) + e;
+        if ((s[i] ?? 0) >= rule.h) {
+          done[i] = true;
+          halted[i] = (halted[i] ?? 0) + 1;
+          days[i]?.push(d);
+        }
+      });
+    }
+  }
+  return halted.map((h, i) => `${pct(h / RUNS)}, days p50 ${days[i]?.length ? at(days[i] ?? [], 0.5) : "-"}`);
 }
 
 // ---------------------------------------------------------------- the attacks
@@ -287,6 +331,21 @@ for (const effect of EFFECTS)
       ].join("  "),
     );
   }
+
+console.log(
+  `\nthe floor: 200 conversations (20 on the candidate), ${DAYS} days, halted within them by each rule weighed`,
+);
+console.log(`effect  flood on day one  ${RULES.map((r) => r.name.padStart(30)).join("  ")}`);
+for (const [effect, flood] of [
+  [1, 0],
+  [2, 0],
+  [2, 800],
+] as const)
+  console.log(
+    `${effect.toFixed(2).padStart(6)}  ${String(flood).padStart(16)}  ${floorRun(effect, flood, next)
+      .map((x) => x.padStart(30))
+      .join("  ")}`,
+  );
 
 console.log(
   `\nattacks: ${ATTACK_RUNS} runs each, ${CONVERSATIONS} conversations with real use (${ATTACK_SHARE * 100}% on the ` +

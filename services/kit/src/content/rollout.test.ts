@@ -1,7 +1,10 @@
 // A rollout's two decisions (rollout.ts): which conversations it takes
 // (sticky, monotone in the share, about the share asked), and when what
-// happened halts it (never for two equal versions more often than the
-// false-alarm rate allows; soon for a version much worse).
+// happened halts or pauses it (never halts two equal versions more often
+// than the false-alarm rate allows; soon a version much worse, whatever an
+// old flood of the current one; nothing before the minimum sample; a split
+// off the plan and a signal one owner can make only pause). Pure, with
+// simulated counts from a seeded generator: nothing stands in.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import {
