@@ -559,7 +559,8 @@ describe("the web app in a browser", () => {
     // and the agent logs the change in its activity.
     await openSection(user, "Trust and permissions");
     await poll(() => user.getByTestId("agent-trust").textContent()).toBe(`L2: ${TRUST_LEVEL_SUMMARIES.L2}.`);
-    await expect(user.getByLabel("Level", { exact: true }).locator("option").allTextContents()).resolves.toEqual([
+    // Polled: until the page has the template it offers every level (its highest is the template's).
+    await poll(() => user.getByLabel("Level", { exact: true }).locator("option").allTextContents()).toEqual([
       `L1: ${TRUST_LEVEL_SUMMARIES.L1}`,
       `L2: ${TRUST_LEVEL_SUMMARIES.L2}`,
     ]);

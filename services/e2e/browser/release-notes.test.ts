@@ -1,12 +1,12 @@
 // A creator's release notes in the studio, in a real browser (Debian's
 // chromium, driven by playwright-core) against the real gateway serving the
 // built app, the tier's one pool behind it (shared-pool.setup.ts; nothing
-// here claims an agent, so only its templates service is used). The creator writes notes with a
-// new version in the editor and with a rollback on the versions page; the
-// history shows each version's notes beside its summary, and the store's
-// readers get them from ListReleaseNotes through the gateway. Notes over the
-// limit are refused naming the field, by the page before it signs and by
-// the templates service in the same words.
+// here claims an agent, so only its templates service is used). The creator
+// writes notes with a new version in the editor and with a rollback on the
+// versions page; the history shows each version's notes beside its summary,
+// and the store's readers get them from ListReleaseNotes through the gateway.
+// Notes over the limit are refused naming the field, by the page before it
+// signs and by the templates service in the same words.
 import { mkdir } from "node:fs/promises";
 import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
