@@ -54,7 +54,7 @@ import { webApp } from "./web/app.js";
 import type { SignInFields } from "./rest/core/request.js";
 import { startSignInInbox, type SignInInbox } from "./convos-sign-in/inbox.js";
 import { collectConvosSignIn, startConvosSignIn, type ConvosSignInDeps } from "./convos-sign-in/service.js";
-import { convosSignInsMigration, pruneSignIns } from "./convos-sign-in/sql.js";
+import { convosSignInNamesMigration, convosSignInsMigration, pruneSignIns } from "./convos-sign-in/sql.js";
 import {
   SessionTokens,
   Sessions,
@@ -161,7 +161,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         url: opts.databaseUrl,
         embeddedDir: opts.embeddedDir,
         entities: [],
-        migrations: [signatureNoncesMigration, endedSessionsMigration, rateCountersMigration, convosSignInsMigration],
+        migrations: [
+          signatureNoncesMigration,
+          endedSessionsMigration,
+          rateCountersMigration,
+          convosSignInsMigration,
+          convosSignInNamesMigration,
+        ],
       },
       server: {
         cors: { allowedOrigins: opts.corsOrigins ?? "*" },
@@ -268,7 +274,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
             const c = await collectConvosSignIn(convosSignIn, { code: req.code, secret: req.secret });
             if (c.waiting) return { waiting: true };
             const { session } = c;
-            return { inboxId: session.inboxId, token: session.token, expiresAt: timestampFromDate(session.expiresAt) };
+            return {
+              inboxId: session.inboxId,
+              token: session.token,
+              expiresAt: timestampFromDate(session.expiresAt),
+              name: c.name,
+            };
           },
         });
         routeForwarded(router, forwarders, { claims: CLAIMS_NOT_CONFIGURED, lineage: LINEAGE_NOT_CONFIGURED });

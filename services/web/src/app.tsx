@@ -2,7 +2,7 @@
 import { TransportProvider } from "@connectrpc/connect-query";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { lazy, Suspense, type ReactNode } from "react";
-import { short } from "./words/format";
+import { signedInAs } from "./words/format";
 import { AgentPage } from "./agent/agent";
 import { DashboardPage } from "./dashboard/dashboard";
 import { EditorPage } from "./studio/editor";
@@ -90,7 +90,7 @@ function Routes() {
 
 function Layout({ children }: { children: ReactNode }) {
   const { pathname } = useLocation();
-  const { signedIn, inboxId } = useSession();
+  const { signedIn, inboxId, name } = useSession();
   const current = (prefix: string) =>
     prefix === "/" ? pathname === "/" || pathname.startsWith("/templates/") : pathname.startsWith(prefix);
   const nav: [string, string][] = [
@@ -118,7 +118,7 @@ function Layout({ children }: { children: ReactNode }) {
             ))}
             <li>
               <Link to="/signin" aria-current={current("/signin") ? "page" : undefined} title={inboxId}>
-                {signedIn && inboxId ? `Signed in · ${short(inboxId)}` : "Sign in"}
+                {signedIn && inboxId ? `Signed in · ${signedInAs(name, inboxId)}` : "Sign in"}
               </Link>
             </li>
           </ul>

@@ -4,18 +4,20 @@
 // conversation authenticates; the text only names the code. The code comes
 // as a text (typed) or as the invite link or slug the page shows, which the
 // Convos app sends back when it opens it (a join request and, for older
-// apps, the slug as a text). The client's key never leaves this file.
+// apps, the slug as a text). The join request's profile gives the name the
+// page then calls the person by: their own word, shown beside their inbox.
+// The client's key never leaves this file.
 import { createHash, randomBytes } from "node:crypto";
 import { create, toBinary } from "@bufbuild/protobuf";
-import type { DecodedMessage } from "@xmtp/node-sdk";
+import type { ClientOptions, DecodedMessage } from "@xmtp/node-sdk";
 import { toHex } from "viem";
 import { privateKeyToAccount, sign } from "viem/accounts";
 import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
 import { createXmtpClient, parseInvite, saidOf } from "@convos-pool/convos";
 import type { Logger, RateLimit } from "@convos-pool/kit/server";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { onArrival, readCode, replyTo } from "./policy.js";
-import { claimSignIn, readSignIn } from "./sql.js";
+import { onArrival, readCode, readJoinRequest, replyTo } from "./policy.js";
+import { claimSignIn, nameSignIn, readSignIn } from "./sql.js";
 
 /** Where Convos invite links point (the app opens them; the slug is what counts). */
 export const INVITE_BASE = "https://popup.convos.org/v2?i=";
@@ -43,6 +45,23 @@ export interface SignInInbox {
   close(): Promise<void>;
 }
 
+/** convos.org/join_request:1.0, JSON: read (never sent) for its slug and the profile it gives. */
+const JOIN_REQUEST_CODEC: NonNullable<ClientOptions["codecs"]>[number] = {
+  contentType: { authorityId: "convos.org", typeId: "join_request", versionMajor: 1, versionMinor: 0 },
+  encode: (): never => {
+    throw new Error("the sign-in inbox sends no join requests");
+  },
+  decode: (encoded: { content: Uint8Array }): unknown => {
+    try {
+      return JSON.parse(new TextDecoder().decode(encoded.content));
+    } catch {
+      return undefined;
+    }
+  },
+  fallback: () => undefined,
+  shouldPush: () => false,
+};
+
 export async function startSignInInbox(opts: SignInInboxOptions): Promise<SignInInbox> {
   const account = privateKeyToAccount(opts.privateKey);
   const now = opts.now ?? (() => new Date());
@@ -50,6 +69,7 @@ export async function startSignInInbox(opts: SignInInboxOptions): Promise<SignIn
     apiUrl: opts.apiUrl,
     dbPath: opts.dbPath,
     dbEncryptionKey: opts.dbEncryptionKey,
+    codecs: [JOIN_REQUEST_CODEC],
   });
   const inboxId = client.inboxId;
 
@@ -67,13 +87,28 @@ export async function startSignInInbox(opts: SignInInboxOptions): Promise<SignIn
     }
   }
 
+  /** What a message brings: a text's words, or a join request's slug and the name of its profile. */
+  function broughtBy(m: DecodedMessage<unknown>): { text: string; name: string } | undefined {
+    if (m.contentType?.authorityId === "convos.org" && m.contentType.typeId === "join_request")
+      return readJoinRequest(m.content);
+    const said = saidOf(m);
+    return said && { text: said.text, name: "" };
+  }
+
   async function handle(m: DecodedMessage<unknown>): Promise<void> {
     if (m.senderInboxId === inboxId) return;
-    const said = saidOf(m);
-    if (!said) return;
-    const code = await codeIn(said.text.trim());
+    const brought = broughtBy(m);
+    if (!brought) return;
+    const code = await codeIn(brought.text.trim());
     if (!code) return;
     const sender = m.senderInboxId;
+    const { name } = brought;
+    const before = await readSignIn(opts.em, code);
+    // Its own sender again (the app's join request and its slug as a text): nothing to claim, nor to count; a name kept.
+    if (before && before.senderInboxId === sender) {
+      if (name) await nameSignIn(opts.em, code, sender, name);
+      return;
+    }
     try {
       await opts.perSender.take(sender, "this inbox");
     } catch {
@@ -82,8 +117,8 @@ export async function startSignInInbox(opts: SignInInboxOptions): Promise<SignIn
       return;
     }
     const at = now();
-    let arrival = onArrival(await readSignIn(opts.em, code), sender, at);
-    if (arrival.kind === "claim" && !(await claimSignIn(opts.em, code, sender, at))) {
+    let arrival = onArrival(before, sender, at);
+    if (arrival.kind === "claim" && !(await claimSignIn(opts.em, code, sender, name, at))) {
       // Another inbox (or replica) was first, or it expired meanwhile: decide again on what is stored.
       arrival = onArrival(await readSignIn(opts.em, code), sender, at);
       if (arrival.kind === "claim") arrival = { kind: "expired" };

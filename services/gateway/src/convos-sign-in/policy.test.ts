@@ -13,6 +13,7 @@ import {
   onArrival,
   onCollect,
   readCode,
+  readJoinRequest,
   replyTo,
   type PendingSignIn,
 } from "./policy.js";
@@ -121,5 +122,22 @@ describe("a collect (its secret matched)", () => {
     expect(onCollect(sent, later(COLLECT_TTL_SECONDS - 1))).toEqual({ kind: "issue", inboxId: who });
     expect(onCollect(sent, later(COLLECT_TTL_SECONDS)).kind).toBe("expired");
     expect(onCollect({ ...sent, collectedAt: NOW }, NOW)).toEqual({ kind: "used" });
+  });
+});
+
+describe("a join request's code and name", () => {
+  const code = "0123456789";
+  it("reads the slug it carries and the name of the profile it gives, cleaned to one line", () => {
+    expect(readJoinRequest({ inviteSlug: "slug", profile: { name: "Saul\n\nSigned in: yes" } })).toEqual({
+      text: "slug",
+      name: "Saul Signed in yes",
+    });
+    expect(readJoinRequest({ inviteSlug: code })).toEqual({ text: code, name: "" });
+    expect(readJoinRequest({ inviteSlug: code, profile: { name: 7 } })).toEqual({ text: code, name: "" });
+  });
+
+  it("reads nothing from what is not one", () => {
+    for (const content of [undefined, null, "0123456789", { profile: { name: "Saul" } }, { inviteSlug: 5 }])
+      expect(readJoinRequest(content)).toBeUndefined();
   });
 });

@@ -1,7 +1,10 @@
 // Sign in with Convos, the pure part (docs/signatures.md, "Sign in with
 // Convos"): what a code is, how a sent text is read as one, what the pool
-// does with a code that arrives, and what a collect answers. No I/O, no
-// clock of its own: the caller passes `now`.
+// does with a code that arrives, what a collect answers, and the name a
+// join request's profile gives. No I/O, no clock of its own: the caller
+// passes `now`.
+
+import { cleanDisplayName } from "@convos-pool/kit/content";
 
 /** Crockford's base 32: no I, L, O or U, so that what is read aloud or retyped survives. */
 export const CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -104,4 +107,17 @@ export function onCollect(row: PendingSignIn, now: Date): Collect {
   const collectBy = new Date(row.sentAt.getTime() + COLLECT_TTL_SECONDS * 1000);
   if (collectBy <= now) return { kind: "expired", at: collectBy };
   return { kind: "issue", inboxId: row.senderInboxId };
+}
+
+/**
+ * What a Convos join request (`convos.org/join_request:1.0`, decoded from
+ * its JSON) brings: the slug it carries, read as a text is, and the name of
+ * the profile it gives, the sender's own word, cleaned to one line ("" when
+ * none); undefined for anything else.
+ */
+export function readJoinRequest(content: unknown): { text: string; name: string } | undefined {
+  const r = content as { inviteSlug?: unknown; profile?: { name?: unknown } } | null | undefined;
+  if (!r || typeof r !== "object" || typeof r.inviteSlug !== "string") return undefined;
+  const name = typeof r.profile?.name === "string" ? cleanDisplayName(r.profile.name) : "";
+  return { text: r.inviteSlug, name };
 }

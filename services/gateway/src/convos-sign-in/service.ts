@@ -1,8 +1,8 @@
 // Sign in with Convos, the RPC face (docs/signatures.md, "Sign in with
 // Convos"): StartConvosSignIn draws a code and a secret for the page that
-// asks; the sign-in inbox (inbox.ts) records who sent the code;
-// CollectConvosSignIn hands that inbox's session to whoever holds the
-// secret, once.
+// asks; the sign-in inbox (inbox.ts) records who sent the code, and the
+// name their join request gave; CollectConvosSignIn hands that inbox's
+// session, with that name, to whoever holds the secret, once.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -57,7 +57,8 @@ export async function startConvosSignIn(
   throw new ConnectError("no free sign-in code; try again", Code.Unavailable);
 }
 
-export type Collected = { waiting: true } | { waiting: false; session: Session };
+/** A session collected, with the name its sender's join request gave ("" for none). */
+export type Collected = { waiting: true } | { waiting: false; session: Session; name: string };
 
 /**
  * The session of whoever sent the code, for the holder of its secret. An
@@ -89,6 +90,6 @@ export async function collectConvosSignIn(
       if (!(await collectSignIn(deps.em, code, next.inboxId, now))) {
         throw failedPreconditionOn("code", "already used: a code gives one session; start again");
       }
-      return { waiting: false, session: deps.tokens.issue(next.inboxId) };
+      return { waiting: false, session: deps.tokens.issue(next.inboxId), name: row.senderName };
   }
 }

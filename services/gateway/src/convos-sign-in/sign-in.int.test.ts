@@ -4,7 +4,8 @@
 // real clients: the real Convos CLI (`convos conversations join` on the
 // invite the page shows, as the Convos app does when it opens the link) and
 // a person's XMTP client typing the code into a DM (services/convos,
-// person.ts). No stand-ins.
+// person.ts); the name a join request's profile gives comes back with the
+// session. No stand-ins.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -182,6 +183,8 @@ describe("Sign in with Convos", () => {
 
     const session = await collected(started.code, started.secret);
     expect(session.inboxId).toBe(joined.inboxId);
+    // The name the join request's profile gave: the page calls the person by it.
+    expect(session.name).toBe("Saul");
     expect(session.token).toMatch(new RegExp(`^v2\\.${joined.inboxId}\\.`));
     // The token is a live session of that inbox: signing out with it works.
     await client(gateway!, { authorization: `Bearer ${session.token}` }).deleteSession({});
@@ -199,6 +202,8 @@ describe("Sign in with Convos", () => {
     const dm = await sendCode(person, started.signInInboxId, ` ${formatCode(started.code).toLowerCase()} `);
     const session = await collected(started.code, started.secret);
     expect(session.inboxId).toBe(person.inboxId);
+    // A typed code gives no profile: no name.
+    expect(session.name).toBe("");
     const answer = await answerIn(dm, started.signInInboxId);
     expect(answer).toContain(`You are signing in to ${origin()} with this Convos identity`);
     expect(answer).toContain(formatCode(started.code));

@@ -25,11 +25,24 @@ export const convosSignInsMigration: MigrationEntry = {
   class: CreateConvosSignIns,
 };
 
+/** The name the sender's join request gave (policy.ts readJoinRequest): the page calls them by it. */
+export class ConvosSignInNames extends Migration {
+  override up(): void {
+    this.addSql(`alter table convos_sign_ins add column if not exists sender_name text`);
+  }
+}
+
+export const convosSignInNamesMigration: MigrationEntry = {
+  name: "gateway_0004_convos_sign_in_names",
+  class: ConvosSignInNames,
+};
+
 interface Row {
   secret_sha256: Buffer;
   origin: string;
   expires_at: Date | string;
   sender_inbox_id: string | null;
+  sender_name: string | null;
   sent_at: Date | string | null;
   collected_at: Date | string | null;
 }
@@ -40,7 +53,7 @@ const date = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 export async function readSignIn(
   em: EntityManager,
   code: string,
-): Promise<(PendingSignIn & { secretSha256: Buffer }) | undefined> {
+): Promise<(PendingSignIn & { secretSha256: Buffer; senderName: string }) | undefined> {
   const [r] = await em.fork().execute<Row[]>(`select * from convos_sign_ins where code = ?`, [code]);
   if (!r) return undefined;
   return {
@@ -48,6 +61,7 @@ export async function readSignIn(
     origin: r.origin,
     expiresAt: date(r.expires_at),
     senderInboxId: r.sender_inbox_id,
+    senderName: r.sender_name ?? "",
     sentAt: r.sent_at === null ? null : date(r.sent_at),
     collectedAt: r.collected_at === null ? null : date(r.collected_at),
   };
@@ -67,15 +81,35 @@ export async function insertSignIn(
   return rows.length === 1;
 }
 
-/** Records who sent a live code, if nobody did before; false when someone did or it expired meanwhile. */
-export async function claimSignIn(em: EntityManager, code: string, sender: string, now: Date): Promise<boolean> {
+/**
+ * Records who sent a live code, with the name their join request gave ("" for
+ * none), if nobody did before; false when someone did or it expired meanwhile.
+ */
+export async function claimSignIn(
+  em: EntityManager,
+  code: string,
+  sender: string,
+  name: string,
+  now: Date,
+): Promise<boolean> {
   const rows = await em
     .fork()
     .execute<unknown[]>(
-      `update convos_sign_ins set sender_inbox_id = ?, sent_at = ? where code = ? and sender_inbox_id is null and expires_at > ? returning code`,
-      [sender, now, code, now],
+      `update convos_sign_ins set sender_inbox_id = ?, sender_name = ?, sent_at = ? where code = ? and sender_inbox_id is null and expires_at > ? returning code`,
+      [sender, name || null, now, code, now],
     );
   return rows.length === 1;
+}
+
+/** The name a later message of the code's own sender gives (its join request after its typed slug), kept until collected. */
+export async function nameSignIn(em: EntityManager, code: string, sender: string, name: string): Promise<void> {
+  await em
+    .fork()
+    .execute(
+      `update convos_sign_ins set sender_name = ? where code = ? and sender_inbox_id = ? and collected_at is null`,
+      [name, code, sender],
+      "run",
+    );
 }
 
 /** Marks a sent code collected, once: false when another collect came first. */

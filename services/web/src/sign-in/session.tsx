@@ -34,6 +34,8 @@ interface StoredSession {
   token: string;
   expiresAt: number;
   kind: Wallet["kind"] | "convos";
+  /** A Convos session's: the name the person's Convos profile gave with their code (CollectConvosSignIn). */
+  name?: string;
 }
 
 /** A started Sign in with Convos: what the page shows, and the secret it keeps to collect the session. */
@@ -94,6 +96,8 @@ export interface SessionValue {
   /** Signed in: a live session, of a wallet's inbox or of the Convos inbox that sent a code. */
   signedIn: boolean;
   inboxId: string | undefined;
+  /** The name their Convos profile gave when they sent their code: their own word; none for a wallet's session. */
+  name: string | undefined;
   /** How: "convos" for a session bought with a code sent from Convos (no wallet signs for it here). */
   kind: StoredSession["kind"] | undefined;
   /** A wallet of the signed-in inbox is here to sign its acts (not so for a session from Convos alone). */
@@ -185,6 +189,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       wallet,
       signedIn: Boolean(session && (session.kind === "convos" || wallet)),
       inboxId: session && (session.kind === "convos" || wallet) ? session.inboxId : undefined,
+      name: session?.kind === "convos" ? session.name : undefined,
       kind: session?.kind,
       canSign,
       async startConvos() {
@@ -205,6 +210,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
           token: r.token,
           expiresAt: r.expiresAt ? Number(r.expiresAt.seconds) * 1000 : Date.now() + 3_600_000,
           kind: "convos",
+          ...(r.name ? { name: r.name } : {}),
         });
         return r.inboxId;
       },

@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { InstanceSchema, SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { describe, expect, it } from "vitest";
-import { ethRounded, rolloutNote, runsWords, templateVersionWords, whyNotRate } from "./format";
+import { ethRounded, rolloutNote, runsWords, signedInAs, templateVersionWords, whyNotRate } from "./format";
 
 describe("whyNotRate", () => {
   const from = new Date("2026-11-28T03:40:19.464Z");
@@ -75,5 +75,14 @@ describe("runsWords", () => {
       "Trip Planner",
     );
     expect(runsWords(create(InstanceSchema, { templateId: "tmpl_0123456789ab" }))).toBe("tmpl_0123456789ab");
+  });
+});
+
+describe("signedInAs", () => {
+  const inbox = `c64527${"0".repeat(54)}4415`;
+  it("calls the signed-in person by the name their Convos profile gave, else by their short inbox", () => {
+    expect(signedInAs("Saul", inbox)).toBe("Saul");
+    expect(signedInAs(undefined, inbox)).toBe("c64527…4415");
+    expect(signedInAs("  ", inbox)).toBe("c64527…4415");
   });
 });

@@ -12,6 +12,11 @@ export function short(id: string): string {
   return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-4)}` : id || "—";
 }
 
+/** Who is signed in, as the header says it: the name their Convos profile gave with their code, else their short inbox. */
+export function signedInAs(name: string | undefined, inboxId: string): string {
+  return name?.trim() || short(inboxId);
+}
+
 /** A timestamp as people write it ("today, 10:02", "28 Nov, 03:40"; words.ts). */
 export function when(t: Timestamp | undefined): string {
   if (!t) return "—";
