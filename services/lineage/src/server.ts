@@ -28,6 +28,7 @@ import { sweepExpiredPatterns } from "./patterns/sql.js";
 import { createLineageEventService, createLineageService, grpcTemplateLookup } from "./lineage/service.js";
 import { createVersionSignalInsightsService, createVersionSignalService } from "./signals/service.js";
 import { createRolloutWatchService } from "./signals/watch.js";
+import { type WatchRules, checkWatchRules } from "./signals/rollout.js";
 import { createStateMarkService } from "./marks/service.js";
 import { createOwnerActivityService } from "./activity/service.js";
 import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
@@ -48,6 +49,13 @@ export interface LineageServiceOptions {
   patternSweepMs?: number | undefined;
   /** What a lesson needs before it reaches anyone (patterns/policy.ts Quorum); what is left out is DEFAULT_QUORUM's. */
   patternQuorum?: Partial<Quorum> | undefined;
+  /**
+   * Who the rollout watch counts and how much is enough (signals/rollout.ts
+   * WatchRules); what is left out is DEFAULT_WATCH_RULES', the pool's. Only a
+   * demo or test stack loosens them: one machine, a few people, minutes.
+   * Checked at start (checkWatchRules): a bad rule stops the service.
+   */
+  watchRules?: Partial<WatchRules> | undefined;
   /** Who owns a wallet, for the creators' signed hold and decisions; default: derivation only (tests). */
   resolver?: InboxResolver | undefined;
   log?: Logger | undefined;
@@ -74,6 +82,7 @@ export const LINEAGE_ACCESS: AccessPolicy = {
 };
 
 export async function startLineageService(opts: LineageServiceOptions): Promise<RunningLineageService> {
+  const watchRules = checkWatchRules(opts.watchRules);
   const { running } = await startService(
     {
       name: "lineage",
@@ -111,7 +120,7 @@ export async function startLineageService(opts: LineageServiceOptions): Promise<
           .service(AgentStateMarkService, createStateMarkService({ em, verifier, log }))
           .service(VersionSignalInsightsService, createVersionSignalInsightsService({ em, templates: templateLookup }))
           .service(OwnerActivityService, createOwnerActivityService(em))
-          .service(RolloutWatchService, createRolloutWatchService({ em }));
+          .service(RolloutWatchService, createRolloutWatchService({ em, rules: watchRules }));
     },
   );
   return running;

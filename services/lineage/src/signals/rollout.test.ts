@@ -10,6 +10,8 @@ import {
   conversationCounts,
   MAX_OWNER_AGENTS,
   REAL_USE_DAYS,
+  DEFAULT_WATCH_RULES,
+  checkWatchRules,
   conversationsOn,
   countedDays,
   watchRollout,
@@ -385,5 +387,26 @@ describe("what one person, a crowd of free inboxes and the creator cannot do to 
     expect(w.haltedOn).toBeUndefined();
     expect(w.pausedOn).toBeUndefined();
     expect(w.signals.find((s) => s.signal === "removals")?.candidate.events).toBe(0);
+  });
+});
+
+describe("a stack's watch rules (checkWatchRules)", () => {
+  it("fills what a stack leaves out with the pool's rules, the sample's two figures each on its own", () => {
+    expect(checkWatchRules()).toEqual(DEFAULT_WATCH_RULES);
+    expect(checkWatchRules({ realUseDays: 0, minSample: { conversations: 5 } as never })).toEqual({
+      maxOwnerAgents: MAX_OWNER_AGENTS,
+      realUseDays: 0,
+      minSample: { conversations: 5, answers: DEFAULT_WATCH_RULES.minSample.answers },
+    });
+  });
+
+  it("refuses at start a rule that is not a whole number, below 0, or a sample of no conversations, naming it", () => {
+    expect(() => checkWatchRules({ maxOwnerAgents: -1 })).toThrow(/maxOwnerAgents must be a whole number >= 0/);
+    expect(() => checkWatchRules({ realUseDays: 1.5 })).toThrow(/realUseDays must be a whole number >= 0/);
+    expect(() => checkWatchRules({ realUseDays: Number.NaN })).toThrow(/realUseDays/);
+    expect(() => checkWatchRules({ minSample: { conversations: 0, answers: 10 } })).toThrow(
+      /minSample.conversations must be a whole number >= 1/,
+    );
+    expect(() => checkWatchRules({ minSample: { conversations: 3, answers: -5 } })).toThrow(/minSample.answers/);
   });
 });

@@ -133,6 +133,30 @@ export const DEFAULT_WATCH_RULES: WatchRules = {
 };
 
 /**
+ * A stack's rules over the pool's: what it leaves out is DEFAULT_WATCH_RULES'.
+ * Each a whole number >= 0 (minSample's conversations at least 1: a side of
+ * none is no sample); anything else is a mistake of the operator's, thrown
+ * at start naming the rule, never a watch that quietly counts otherwise.
+ */
+export function checkWatchRules(rules: Partial<WatchRules> = {}): WatchRules {
+  const out: WatchRules = {
+    ...DEFAULT_WATCH_RULES,
+    ...rules,
+    minSample: { ...DEFAULT_WATCH_RULES.minSample, ...rules.minSample },
+  };
+  const whole: [string, number, number][] = [
+    ["maxOwnerAgents", out.maxOwnerAgents, 0],
+    ["realUseDays", out.realUseDays, 0],
+    ["minSample.conversations", out.minSample.conversations, 1],
+    ["minSample.answers", out.minSample.answers, 0],
+  ];
+  for (const [name, value, least] of whole)
+    if (!Number.isSafeInteger(value) || value < least)
+      throw new Error(`rollout watch rules: ${name} must be a whole number >= ${least}, not ${value}`);
+  return out;
+}
+
+/**
  * The agents the watch counts, by their reports (`history`, any version): not
  * the creator's own, not of an owner of more than MAX_OWNER_AGENTS agents of
  * the template, and with people besides their owner on REAL_USE_DAYS days.

@@ -31,6 +31,7 @@ import { REMOVED_BY_OWNER } from "./lifecycle.js";
 const creds = generateServiceCredentials();
 let service: RunningLineageService;
 let db: pg.Client;
+let databaseUrl = "";
 let feedSc: ServiceClient<typeof LineageEventService>;
 let watchSc: ServiceClient<typeof RolloutWatchService>;
 let sequence = 9_000n;
@@ -118,7 +119,7 @@ async function agents(templateId: string, n: number) {
 const figuresOf = (w: RolloutWatch | undefined, signal: string) => w?.signals.find((s) => s.signal === signal);
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase("rollout_watch_lineage");
+  databaseUrl = await createTestDatabase("rollout_watch_lineage");
   service = await startLineageService({
     databaseUrl,
     credentials: creds.lineage,
@@ -299,6 +300,64 @@ describe("watching a rollout", () => {
     // Three owners, not six claims nor the free inbox's ten; each side's largest source left out: two of three.
     expect(figuresOf(res.watch, "removals")).toMatchObject({ candidateEvents: 2, baselineEvents: 0 });
     expect(res.halt).toBe(false);
+  });
+
+  it("takes a stack's watch rules from its options: one owner's agents with a day of use halt there, and not on the pool's rules", async () => {
+    const t = randomId("tmpl");
+    const owner = randomBytes(32).toString("hex");
+    const candidate: string[] = [];
+    const baseline: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      candidate.push(await agent(t, CANDIDATE, { ownerId: owner }));
+      baseline.push(await agent(t, BASELINE, { ownerId: owner }));
+    }
+    // One day, one owner of twelve agents: out of the pool's watch, and a sample of six is below its ten.
+    for (const a of candidate) await day(a, t, CANDIDATE, 0, { answers: 20, thumbsDown: 10 });
+    for (const a of baseline) await day(a, t, BASELINE, 0, { answers: 20, thumbsDown: 0 });
+    const pools = await ask(t, { fromDay: daysAgo(0), bounds: { thumbsDown: 3 } });
+    expect({ halt: pools.halt, daysCounted: pools.watch?.daysCounted, min: pools.watch?.minSample }).toEqual({
+      halt: false,
+      daysCounted: 0,
+      min: 10,
+    });
+    const demo = await startLineageService({
+      databaseUrl,
+      credentials: creds.lineage,
+      templatesUrl: "http://127.0.0.1:9",
+      watchRules: { maxOwnerAgents: 100, realUseDays: 0, minSample: { conversations: 5, answers: 60 } },
+    });
+    const sc = createServiceClient(RolloutWatchService, demo.url, creds.templates);
+    try {
+      const res = await sc.client.watchRollout(
+        create(WatchRolloutRequestSchema, {
+          templateId: t,
+          candidateVersion: CANDIDATE,
+          baselineVersion: BASELINE,
+          fromDay: daysAgo(0),
+          bounds: { thumbsDown: 3 },
+        }),
+      );
+      expect({ halt: res.halt, haltedOn: res.watch?.haltedOn, min: res.watch?.minSample }).toEqual({
+        halt: true,
+        haltedOn: "👎 on its answers",
+        min: 5,
+      });
+      expect({ c: res.watch?.candidateSample, b: res.watch?.baselineSample }).toEqual({ c: 6, b: 6 });
+    } finally {
+      sc.close();
+      await demo.close();
+    }
+  });
+
+  it("refuses to start on a watch rule that is not a whole number, naming it", async () => {
+    await expect(
+      startLineageService({
+        databaseUrl,
+        credentials: creds.lineage,
+        templatesUrl: "http://127.0.0.1:9",
+        watchRules: { realUseDays: -1 },
+      }),
+    ).rejects.toThrow(/realUseDays must be a whole number >= 0/);
   });
 
   it("answers only the templates service, and names a malformed field", async () => {
