@@ -53,6 +53,18 @@ export function initialTrustLevel(templateMax: TrustLevel): TrustLevel {
   return Math.min(TrustLevel.ADVISOR, effectiveMaxTrustLevel(templateMax));
 }
 
+/**
+ * The most a daily limit confirmed in Convos may be, wei: 0.05 ETH a day
+ * (docs/decisions.md, "A daily limit confirmed in Convos"). Such a limit
+ * rests on two words, the gateway's session and the agent's hearing of the
+ * owner's yes, so a gateway and a host broken together could spend it: this
+ * is what they could move from a wallet in a day. It is enough for an agent's
+ * first small payments (a ticket, a share of a meal), the amount the pages
+ * have offered as a first limit since trust levels, and small beside what an
+ * owner keeps in a wallet they sign for. Above it only a signed limit holds.
+ */
+export const CONFIRMED_DAILY_LIMIT_CAP_WEI = 50_000_000_000_000_000n;
+
 /** The most a daily limit may be: SetTrustLevel signs it as a uint256. */
 export const MAX_DAILY_SPEND_LIMIT_WEI = 2n ** 256n - 1n;
 
