@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Permissions } from "./instance_pb.js";
+import type { Permissions, SpendLimitKind } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
 import type { ConnectionDeclaration } from "./template_pb.js";
 import { file_convos_pool_v1_template } from "./template_pb.js";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/statement.proto.
  */
 export const file_convos_pool_v1_statement: GenFile = /*@__PURE__*/
-  fileDesc("Ch5jb252b3MvcG9vbC92MS9zdGF0ZW1lbnQucHJvdG8SDmNvbnZvcy5wb29sLnYxIuUDCg5BZ2VudFN0YXRlbWVudBIPCgdwb29sX2lkGAEgASgJEhAKCGluYm94X2lkGAIgASgJEhMKC2luc3RhbmNlX2lkGAMgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgEIAEoCRIQCghvd25lcl9pZBgFIAEoCRITCgt0ZW1wbGF0ZV9pZBgGIAEoCRIYChB0ZW1wbGF0ZV92ZXJzaW9uGAcgASgFEhIKCmFnZW50X25hbWUYCCABKAkSEwoLdHJ1c3RfbGV2ZWwYCSABKAUSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAogASgJEiwKBXRvb2xzGAsgAygLMh0uY29udm9zLnBvb2wudjEuU3RhdGVtZW50VG9vbBI6Cgtjb25uZWN0aW9ucxgMIAMoCzIlLmNvbnZvcy5wb29sLnYxLkNvbm5lY3Rpb25EZWNsYXJhdGlvbhIVCg1wYXJ0aWNpcGF0aW9uGA0gASgJEhEKCWlzc3VlZF9hdBgOIAEoCRIQCghwcmV2aW91cxgPIAEoCRIQCghzZXF1ZW5jZRgQIAEoBRIPCgdjaGFuZ2VzGBEgAygJEjAKC3Blcm1pc3Npb25zGBIgASgLMhsuY29udm9zLnBvb2wudjEuUGVybWlzc2lvbnMiLQoNU3RhdGVtZW50VG9vbBIMCgRraW5kGAEgASgJEg4KBmhhbmRsZRgCIAEoCWIGcHJvdG8z", [file_convos_pool_v1_instance, file_convos_pool_v1_template]);
+  fileDesc("Ch5jb252b3MvcG9vbC92MS9zdGF0ZW1lbnQucHJvdG8SDmNvbnZvcy5wb29sLnYxIqUECg5BZ2VudFN0YXRlbWVudBIPCgdwb29sX2lkGAEgASgJEhAKCGluYm94X2lkGAIgASgJEhMKC2luc3RhbmNlX2lkGAMgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgEIAEoCRIQCghvd25lcl9pZBgFIAEoCRITCgt0ZW1wbGF0ZV9pZBgGIAEoCRIYChB0ZW1wbGF0ZV92ZXJzaW9uGAcgASgFEhIKCmFnZW50X25hbWUYCCABKAkSEwoLdHJ1c3RfbGV2ZWwYCSABKAUSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAogASgJEiwKBXRvb2xzGAsgAygLMh0uY29udm9zLnBvb2wudjEuU3RhdGVtZW50VG9vbBI6Cgtjb25uZWN0aW9ucxgMIAMoCzIlLmNvbnZvcy5wb29sLnYxLkNvbm5lY3Rpb25EZWNsYXJhdGlvbhIVCg1wYXJ0aWNpcGF0aW9uGA0gASgJEhEKCWlzc3VlZF9hdBgOIAEoCRIQCghwcmV2aW91cxgPIAEoCRIQCghzZXF1ZW5jZRgQIAEoBRIPCgdjaGFuZ2VzGBEgAygJEjAKC3Blcm1pc3Npb25zGBIgASgLMhsuY29udm9zLnBvb2wudjEuUGVybWlzc2lvbnMSPgoWZGFpbHlfc3BlbmRfbGltaXRfa2luZBgTIAEoDjIeLmNvbnZvcy5wb29sLnYxLlNwZW5kTGltaXRLaW5kIi0KDVN0YXRlbWVudFRvb2wSDAoEa2luZBgBIAEoCRIOCgZoYW5kbGUYAiABKAliBnByb3RvMw", [file_convos_pool_v1_instance, file_convos_pool_v1_template]);
 
 /**
  * What an agent may do in its conversation, as the pool states it
@@ -147,6 +147,16 @@ export type AgentStatement = Message<"convos.pool.v1.AgentStatement"> & {
    * @generated from field: convos.pool.v1.Permissions permissions = 18;
    */
   permissions?: Permissions | undefined;
+
+  /**
+   * CONFIRMED_IN_CONVOS when the owner confirmed the daily limit in Convos
+   * rather than signing it (then at most 0.05 ETH a day; docs/security.md,
+   * "Agents' money"). Otherwise unspecified: a limit is the owner's signed
+   * one, as statements always stated it.
+   *
+   * @generated from field: convos.pool.v1.SpendLimitKind daily_spend_limit_kind = 19;
+   */
+  dailySpendLimitKind: SpendLimitKind;
 };
 
 /**
