@@ -333,7 +333,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         // The owner answers its questions from outside the conversation; the agent checks every answer (docs/trust.md).
         router.service(ApprovalService, createApprovalService({ em, verifier, runtime: agents }));
         // The owner's steps confirmed in Convos: relayed; the agent asks its owner there and applies (docs/trust.md).
-        router.service(ConfirmationService, createConfirmationService({ em, runtime: agents }));
+        router.service(ConfirmationService, createConfirmationService({ em, runtime: agents, log }));
         // Internal: the template service pushes every new content version here.
         router.service(TemplateSyncService, createTemplateSyncService({ em, sync, verifier, log }));
         // Internal: since when an inbox holds an agent of a template (ratings in the store).

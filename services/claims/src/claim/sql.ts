@@ -281,7 +281,8 @@ export async function setTrustLevel(
   dailySpendLimitWei: string,
 ): Promise<boolean> {
   const res = await em.execute<RunResult>(
-    `update instances set trust_level = ?, daily_spend_limit_wei = ?, attest_next_at = null, updated_at = now() where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
+    // A signed limit replaces one confirmed in Convos (schema/confirmed-limits.ts): any amount holds.
+    `update instances set trust_level = ?, daily_spend_limit_wei = ?, daily_spend_limit_confirmation = null, attest_next_at = null, updated_at = now() where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
     [level, dailySpendLimitWei, instanceId, ownerId],
     "run",
   );
@@ -352,7 +353,7 @@ export async function completeTransfer(
 /** Columns a claim wrote, back to their idle values. */
 const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = null, template_id = null, template_version = null, applied_key = null, agent_name = '',
   owner_id = null, conversation_id = null, conversation_key = null, conversation_name = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
-  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = '', permissions = null, participation = null, statement = null,
+  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = '', daily_spend_limit_confirmation = null, permissions = null, participation = null, statement = null,
   grant_subject = null, granted_tools = 0, payout_address = null`;
 
 /** Whether the instance is claimed by `ownerId` in `conversationId` (a completion whose answer was lost went through). */

@@ -8,7 +8,9 @@ import { openDatabase, type Database } from "@convos-pool/kit/service";
 import { createTestDatabase } from "@convos-pool/testing";
 import { entities } from "../db/entities.js";
 import { migrations } from "../schema/migrations.js";
-import { recordConfirmedTrust } from "./sql.js";
+import { setTrustLevel } from "../claim/sql.js";
+import { lockAgent } from "../signer/sql.js";
+import { lockAsk, recordConfirmedLimit, recordConfirmedTrust, writeAsk } from "./sql.js";
 
 let sql: pg.Client;
 let db: Database;
@@ -64,5 +66,53 @@ describe("a confirmed trust level, as the pool records it", () => {
     const a = await agent(2, "");
     expect(await recordConfirmedTrust(db.em.fork(), a.id, "someone-else", 3, "0")).toBe(false);
     expect((await row(a.id)).trust_level).toBe(2);
+  });
+});
+
+describe("a daily limit confirmed in Convos, as the pool records it", () => {
+  const nonce = () => randomBytes(16).toString("hex");
+
+  it("keeps the session's ask under the agent's nonce, and spends the nonce when its limit is recorded", async () => {
+    const a = await agent(2, "");
+    const id = nonce();
+    const ask = {
+      id,
+      instanceId: a.id,
+      askedBy: a.owner,
+      trustLevel: 3,
+      dailySpendLimitWei: 10n ** 16n,
+      digest: "0xd",
+    };
+    await writeAsk(db.em.fork(), ask);
+    // The same nonce again is the same ask: the first one stands.
+    await writeAsk(db.em.fork(), { ...ask, dailySpendLimitWei: 1n });
+    await db.em.fork().transactional(async (tx) => {
+      expect(await lockAsk(tx, id)).toEqual({ ...ask, recorded: false });
+      expect(await recordConfirmedLimit(tx, a.id, a.owner, 3, 10n ** 16n, id)).toBe(true);
+    });
+    await db.em.fork().transactional(async (tx) => expect((await lockAsk(tx, id))?.recorded).toBe(true));
+    expect(await row(a.id)).toEqual({ trust_level: 3, daily_spend_limit_wei: "10000000000000000" });
+    expect(await db.em.fork().transactional(async (tx) => lockAsk(tx, nonce()))).toBeUndefined();
+  });
+
+  it("is read by the payment signer as confirmed, until a limit the owner signs replaces it", async () => {
+    const a = await agent(2, "");
+    const id = nonce();
+    await db.em.fork().transactional((tx) => recordConfirmedLimit(tx, a.id, a.owner, 3, 10n ** 16n, id));
+    const view = async () => (await db.em.fork().transactional((tx) => lockAgent(tx, a.id)))?.view;
+    expect(await view()).toMatchObject({ dailyLimitWei: 10n ** 16n, limitConfirmed: true });
+    // A lowering on the agent's word keeps it what it was: confirmed.
+    await recordConfirmedTrust(db.em.fork(), a.id, a.owner, 3, "5000000000000000");
+    expect(await view()).toMatchObject({ dailyLimitWei: 5n * 10n ** 15n, limitConfirmed: true });
+    await setTrustLevel(db.em.fork(), a.id, a.owner, 3, "1000000000000000000");
+    expect(await view()).toMatchObject({ dailyLimitWei: 10n ** 18n, limitConfirmed: false });
+  });
+
+  it("records no confirmed limit for another owner's agent", async () => {
+    const a = await agent(2, "");
+    expect(
+      await db.em.fork().transactional((tx) => recordConfirmedLimit(tx, a.id, "someone-else", 3, 10n ** 16n, nonce())),
+    ).toBe(false);
+    expect(await row(a.id)).toEqual({ trust_level: 2, daily_spend_limit_wei: "" });
   });
 });

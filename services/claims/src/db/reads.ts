@@ -19,6 +19,7 @@ import {
   InstanceState,
   InstanceSyncSchema,
   ProvisionedToolSchema,
+  SpendLimitKind,
   SyncState,
   type Instance,
   type InstanceSync,
@@ -68,6 +69,8 @@ export interface InstanceData {
   pendingTransfer: PendingTransfer | null;
   trustLevel: number;
   dailySpendLimitWei: string;
+  /** The confirmation that set the limit in Convos; null when the owner signed it (or it has none). */
+  limitConfirmation: string | null;
   /** As the owner set them; null: the defaults. */
   permissions: Partial<ResolvedPermissions> | null;
   /** As the owner set it; null: the default. */
@@ -103,7 +106,7 @@ const SELECT = `select i.id, i.state, i.inbox_id, i.template_id, i.template_vers
   i.conversation_id, i.conversation_name, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error,
   (t.key)[1] as release_version, coalesce(t.key > i.applied_key, false) as behind,
   case when ${agentInShareSql("ro", "i.conversation_id", "i.id")} then ro.version end as rollout_version,
-  i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer, i.trust_level, i.daily_spend_limit_wei, i.permissions, i.participation
+  i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer, i.trust_level, i.daily_spend_limit_wei, i.daily_spend_limit_confirmation, i.permissions, i.participation
   from instances i left join template_releases r on r.template_id = i.template_id
     left join template_rollouts ro on ro.template_id = i.template_id,
     lateral (select ${followedKeySql("r", "ro", "i.conversation_id", "i.applied_key", "i.id")} as key) t`;
@@ -134,6 +137,7 @@ interface SqlRow {
   pending_transfer: PendingTransfer | string | null;
   trust_level: number;
   daily_spend_limit_wei: string;
+  daily_spend_limit_confirmation: string | null;
   permissions: Partial<ResolvedPermissions> | string | null;
   participation: Partial<ResolvedParticipation> | string | null;
 }
@@ -166,6 +170,7 @@ const fromSql = (r: SqlRow): InstanceData => ({
     typeof r.pending_transfer === "string" ? (JSON.parse(r.pending_transfer) as PendingTransfer) : r.pending_transfer,
   trustLevel: Number(r.trust_level),
   dailySpendLimitWei: r.daily_spend_limit_wei,
+  limitConfirmation: r.daily_spend_limit_confirmation,
   permissions: jsonb(r.permissions),
   participation: jsonb(r.participation),
 });
@@ -397,10 +402,17 @@ export function instanceToProto(d: InstanceData): Instance {
     pendingOwnerId: d.pendingTransfer?.newOwnerId ?? "",
     trustLevel: d.trustLevel as TrustLevel,
     dailySpendLimitWei: d.dailySpendLimitWei,
+    dailySpendLimitKind: limitKindOf(d),
     permissions: permissionsMessage(d.permissions ?? undefined),
     participation: create(ParticipationSchema, resolveParticipation(d.participation ?? undefined)),
     conversations: (d.conversations ?? []).map(conversationToProto),
   });
+}
+
+/** How the owner set the limit: none, signed, or confirmed in Convos (schema/confirmed-limits.ts). */
+function limitKindOf(d: Pick<InstanceData, "dailySpendLimitWei" | "limitConfirmation">): SpendLimitKind {
+  if (!/^[1-9]\d*$/.test(d.dailySpendLimitWei.trim())) return SpendLimitKind.UNSPECIFIED;
+  return d.limitConfirmation === null ? SpendLimitKind.SIGNED : SpendLimitKind.CONFIRMED_IN_CONVOS;
 }
 
 const CONVERSATION_STATE: Record<ConversationData["state"], AgentConversationState> = {

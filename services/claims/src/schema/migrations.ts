@@ -2,6 +2,7 @@ import { Migration } from "@mikro-orm/migrations";
 import { CreateSignatureNonces, rateCountersMigration, type MigrationEntry } from "@convos-pool/kit/service";
 import { createClaimBatch, createClaimWithinCaps } from "../claim/holdings.js";
 import { AgentConversations } from "./agent-conversations.js";
+import { ConfirmedLimits } from "./confirmed-limits.js";
 import { ConversationStatements } from "./conversation-statements.js";
 import { LineageConversations } from "./lineage-conversations.js";
 
@@ -689,4 +690,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0030_agent_conversations", class: AgentConversations },
   { name: "0031_lineage_conversations", class: LineageConversations },
   { name: "0032_conversation_statements", class: ConversationStatements },
+  { name: "0033_confirmed_limits", class: ConfirmedLimits },
 ];

@@ -63,6 +63,7 @@ const view = (more: Changes<SignerView> = {}): SignerView =>
     state: "claimed",
     trustLevel: 2,
     dailyLimitWei: 10n ** 18n,
+    limitConfirmed: false,
     wallet: WALLET,
     ...more,
   });

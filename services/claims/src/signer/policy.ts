@@ -2,13 +2,21 @@
  * Whether the payment signer signs, pure (docs/security.md, "Agents' money").
  * Deny by default: a signature only for the host that runs the agent, a plain
  * transfer of the coin on the pool's chain, and within the daily limit its
- * owner signed, the payment's gas at most counted with its amount. It reads
- * no database and holds no key (service.ts, sql.ts).
+ * owner signed, or confirmed in Convos up to the cap (confirmed.ts), the
+ * payment's gas at most counted with its amount. It reads no database and
+ * holds no key (service.ts, sql.ts).
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SignPaymentRequest } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
-import { INSTANCE_ID_PATTERN, invalidArgument, mayActFor, type Placement, WEI_PATTERN } from "@convos-pool/kit/content";
-import { type Address, getAddress, isAddress, maxUint256 as MAX_UINT256 } from "viem";
+import {
+  CONFIRMED_DAILY_LIMIT_CAP_WEI,
+  INSTANCE_ID_PATTERN,
+  invalidArgument,
+  mayActFor,
+  type Placement,
+  WEI_PATTERN,
+} from "@convos-pool/kit/content";
+import { type Address, formatEther, getAddress, isAddress, maxUint256 as MAX_UINT256 } from "viem";
 
 /** What a plain transfer needs; less cannot be sent. */
 export const TRANSFER_GAS = 21_000n;
@@ -36,8 +44,10 @@ export interface SignerView {
   placement: Placement;
   state: string;
   trustLevel: number;
-  /** The owner's signed daily limit, wei; 0: none signed. */
+  /** The owner's daily limit, wei; 0: none set. */
   dailyLimitWei: bigint;
+  /** The limit was confirmed in Convos (confirmed.ts), not signed: it holds up to the cap only. */
+  limitConfirmed: boolean;
   /** Its wallet's address, when it holds one the pool made. */
   wallet?: Address;
 }
@@ -127,11 +137,17 @@ export function paymentRefusal(
     return precondition(
       `${ask.instanceId}'s owner has signed no spending limit for its wallet: it pays nothing until they set one with its trust level`,
     );
+  // A confirmed limit is never recorded above the cap (confirmed.ts); one that is is no limit the signer takes.
+  if (view.limitConfirmed && view.dailyLimitWei > CONFIRMED_DAILY_LIMIT_CAP_WEI)
+    return precondition(
+      `${ask.instanceId}'s daily limit was confirmed in Convos, not signed, and is above ${formatEther(CONFIRMED_DAILY_LIMIT_CAP_WEI)} ETH, the most such a limit may be: it pays nothing until its owner signs one`,
+    );
   const cost = costOf(ask);
   if (signedTodayWei + cost > view.dailyLimitWei) {
     const left = view.dailyLimitWei > signedTodayWei ? view.dailyLimitWei - signedTodayWei : 0n;
+    const how = view.limitConfirmed ? "confirmed in Convos" : "signed";
     return precondition(
-      `over the daily limit its owner signed (${view.dailyLimitWei} wei in 24 hours): ${signedTodayWei} wei signed already, ${left} wei left, and this payment may take ${cost} wei with its gas`,
+      `over the daily limit its owner ${how} (${view.dailyLimitWei} wei in 24 hours): ${signedTodayWei} wei signed already, ${left} wei left, and this payment may take ${cost} wei with its gas`,
     );
   }
   return undefined;

@@ -27,12 +27,13 @@ export async function lockAgent(tx: EntityManager, instanceId: string): Promise<
       lost: boolean;
       trust_level: number;
       daily_spend_limit_wei: string;
+      daily_spend_limit_confirmation: string | null;
       wallet: string | null;
       secret: Buffer | null;
     }[]
   >(
     `select i.state, i.host_url, i.wallet_index, i.moving_to, h.lost_at is not null as lost, i.trust_level,
-            i.daily_spend_limit_wei, t.handle as wallet, t.secret
+            i.daily_spend_limit_wei, i.daily_spend_limit_confirmation, t.handle as wallet, t.secret
        from instances i
        left join instance_hosts h on h.url = i.host_url
        left join provisioned_tools t on t.instance_id = i.id and t.tool_id = 'crypto' and t.state = 'active'
@@ -54,6 +55,7 @@ export async function lockAgent(tx: EntityManager, instanceId: string): Promise<
       state: r.state,
       trustLevel: r.trust_level,
       dailyLimitWei: /^\d+$/.test(limit) ? BigInt(limit) : 0n,
+      limitConfirmed: r.daily_spend_limit_confirmation !== null,
       ...(r.wallet ? { wallet: getAddress(r.wallet) } : {}),
     },
     sealed: r.secret,
