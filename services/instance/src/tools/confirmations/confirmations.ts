@@ -23,7 +23,7 @@ import {
   confirmationCode,
   confirmationStatement,
   mayAsk,
-  raisesLimit,
+  raisesAboveCap,
   settle,
   stepDigest,
   stillKept,
@@ -58,8 +58,10 @@ export async function applyStep(step: Step, to: StepTarget): Promise<SealedBoxBy
       return;
     case "set_trust_level": {
       const want = checkLevelRequest(step.trustLevel, step.dailySpendLimitWei, to.templateMax());
-      if (raisesLimit(to.currentLimitWei(), want.dailySpendLimitWei))
-        throw failedPrecondition("the daily limit it would set is above the one signed now");
+      if (raisesAboveCap(to.currentLimitWei(), want.dailySpendLimitWei))
+        throw failedPrecondition(
+          "the daily limit it would set is above what a confirmation may set, and above the one signed now",
+        );
       await to.setLevel(want.level, want.dailySpendLimitWei, "set by the owner, confirmed in Convos", true);
       return;
     }

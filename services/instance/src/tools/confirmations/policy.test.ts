@@ -10,7 +10,7 @@ import {
   confirmationCode,
   MAX_WAITING_CONFIRMATIONS,
   mayAsk,
-  raisesLimit,
+  raisesAboveCap,
   SETTLED_KEPT_MS,
   settle,
   stepDigest,
@@ -171,11 +171,24 @@ describe("a confirmation being applied", () => {
 });
 
 describe("a daily limit confirmed in Convos", () => {
-  it("may lower the signed limit or keep it, never raise it: none counts as 0", () => {
-    expect(raisesLimit("10000000000000000", "5000000000000000")).toBe(false);
-    expect(raisesLimit("10000000000000000", "10000000000000000")).toBe(false);
-    expect(raisesLimit("10000000000000000", "10000000000000001")).toBe(true);
-    expect(raisesLimit("0", "0")).toBe(false);
-    expect(raisesLimit("", "1")).toBe(true);
+  // 0.05 ETH, written out here rather than read from the constant under test.
+  const CAP = "50000000000000000";
+
+  it("may raise the limit up to the cap, 0.05 ETH a day: none counts as 0", () => {
+    expect(raisesAboveCap("0", "1")).toBe(false);
+    expect(raisesAboveCap("", CAP)).toBe(false);
+    expect(raisesAboveCap("10000000000000000", CAP)).toBe(false);
+  });
+
+  it("never raises it above the cap: that takes the owner's signature", () => {
+    expect(raisesAboveCap("0", "50000000000000001")).toBe(true);
+    expect(raisesAboveCap("", "1000000000000000000")).toBe(true);
+    expect(raisesAboveCap(CAP, "50000000000000001")).toBe(true);
+  });
+
+  it("may lower a signed limit above the cap, or keep it", () => {
+    expect(raisesAboveCap("1000000000000000000", "500000000000000000")).toBe(false);
+    expect(raisesAboveCap("1000000000000000000", "1000000000000000000")).toBe(false);
+    expect(raisesAboveCap("1000000000000000000", "0")).toBe(false);
   });
 });

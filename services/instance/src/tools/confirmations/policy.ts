@@ -13,7 +13,12 @@
 
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ConfirmationState } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
-import { permissionNames, trustLevelName, type ResolvedPermissions } from "@convos-pool/kit/content";
+import {
+  CONFIRMED_DAILY_LIMIT_CAP_WEI,
+  permissionNames,
+  trustLevelName,
+  type ResolvedPermissions,
+} from "@convos-pool/kit/content";
 import { formatEther, keccak256, toBytes } from "viem";
 import type { Approval } from "../gate/gate.js";
 
@@ -150,14 +155,22 @@ export function settle(kept: Kept, said: Approval, now: { digest: string; ownerI
 
 /**
  * Whether a confirmed daily limit would raise the one the agent holds now
- * (decimal wei; "" or "0" none). A confirmation may lower it, never raise it:
- * the pool's payment signer holds every payment to a limit the owner signed
- * (docs/security.md, "Agents' money"), and a confirmation read by the agent
- * alone is no signature it can check.
+ * (decimal wei; "" or "0" none) above the cap a confirmation may set
+ * (CONFIRMED_DAILY_LIMIT_CAP_WEI, 0.05 ETH a day). A confirmation may lower
+ * the limit, or raise it up to the cap: the pool's payment signer takes such
+ * a limit only when the owner's session asked it too, and never above the
+ * cap; above it, the owner signs (docs/security.md, "Agents' money").
  */
-export function raisesLimit(currentWei: string, wantWei: string): boolean {
-  return BigInt(wantWei.trim() || "0") > BigInt(currentWei.trim() || "0");
+export function raisesAboveCap(currentWei: string, wantWei: string): boolean {
+  const want = BigInt(wantWei.trim() || "0");
+  return want > CONFIRMED_DAILY_LIMIT_CAP_WEI && want > BigInt(currentWei.trim() || "0");
 }
+
+/** The field a confirmed limit above the cap is refused on, as the claims service names it too. */
+export const CONFIRMED_LIMIT_FIELD = "step.set_trust_level.daily_spend_limit_wei";
+
+/** Why a limit above the cap is refused, in the owner's words. */
+export const ABOVE_CAP = `at most ${formatEther(CONFIRMED_DAILY_LIMIT_CAP_WEI)} ETH a day when confirmed in Convos; a higher limit takes your wallet's signature`;
 
 /** Whether another confirmation may be asked now, with `waiting` already waiting. */
 export function mayAsk(waiting: number): boolean {

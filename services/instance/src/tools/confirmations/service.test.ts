@@ -159,6 +159,15 @@ describe("a step confirmed by the owner in Convos", () => {
     expect(toolbox.level).toBe(TrustLevel.OPERATOR);
   });
 
+  it("raises a limit up to the cap on the owner's yes: an agent with no limit signed may pay 0.05 ETH a day", async () => {
+    expect(toolbox.snapshot?.dailySpendLimitWei ?? "0").toBe("0");
+    const { confirmation, question } = await ask(trustStep(TrustLevel.OPERATOR, "50000000000000000"));
+    expect(said[0]).toContain("Set my trust level to L3, up to 0.05 ETH a day.");
+    expect(tap(question, true)).toBe(true);
+    await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED);
+    expect(toolbox.snapshot?.dailySpendLimitWei).toBe("50000000000000000");
+  });
+
   it("applies nothing on another member's tap, reply or reaction on the question: only the owner's answer reaches it", async () => {
     const { confirmation, question } = await ask(trustStep(TrustLevel.OPERATOR));
     expect(tap(question, true, MEMBER)).toBe(false);
@@ -322,11 +331,15 @@ describe("what the agent refuses to ask", () => {
     expect(await codeOf(client.askConfirmation({ ownerId: MEMBER, step: trustStep(TrustLevel.OPERATOR) }))).toBe(
       Code.PermissionDenied,
     );
-    // A daily limit above the one signed: the pool's payment signer holds payments to what the owner signed.
+    // A daily limit above the cap a confirmation may set (0.05 ETH): above it, the owner signs.
     const raise = await client
-      .askConfirmation({ ownerId: OWNER, step: trustStep(TrustLevel.OPERATOR, "1") })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect(fieldViolations(raise)[0]?.field).toBe("daily_spend_limit_wei");
+      .askConfirmation({ ownerId: OWNER, step: trustStep(TrustLevel.OPERATOR, "50000000000000001") })
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect(raise?.code).toBe(Code.InvalidArgument);
+    expect(fieldViolations(raise)[0]?.field).toBe("step.set_trust_level.daily_spend_limit_wei");
     // L4 without a daily limit.
     const l4 = await client
       .askConfirmation({ ownerId: OWNER, step: trustStep(TrustLevel.AUTONOMOUS) })

@@ -30,7 +30,7 @@ import { bytesToHex, hexToBytes } from "viem";
 import { QUESTION_ID_PATTERN } from "../approvals/service.js";
 import { checkLevelRequest } from "../trust/levels.js";
 import type { Confirmations, ConfirmationView } from "./confirmations.js";
-import { CONFIRMATION_ID_PATTERN, raisesLimit, type Step } from "./policy.js";
+import { ABOVE_CAP, CONFIRMATION_ID_PATTERN, CONFIRMED_LIMIT_FIELD, raisesAboveCap, type Step } from "./policy.js";
 
 /** What a claimed agent lends its owner's confirmation calls (Agent.confirmationCall). */
 export interface ConfirmationAccess {
@@ -67,11 +67,8 @@ export function checkedStep(
       return { kind: "answer_approval", questionId: s.value.questionId, approve: s.value.approve };
     case "setTrustLevel": {
       const want = checkLevelRequest(s.value.trustLevel, s.value.dailySpendLimitWei, a.templateMax());
-      if (raisesLimit(a.currentLimitWei(), want.dailySpendLimitWei))
-        throw invalidArgument(
-          "daily_spend_limit_wei",
-          "above the limit you signed: raising it takes your signature (the pool's payment signer holds payments to it)",
-        );
+      if (raisesAboveCap(a.currentLimitWei(), want.dailySpendLimitWei))
+        throw invalidArgument(CONFIRMED_LIMIT_FIELD, ABOVE_CAP);
       return { kind: "set_trust_level", trustLevel: want.level, dailySpendLimitWei: want.dailySpendLimitWei };
     }
     case "setPermissions":
