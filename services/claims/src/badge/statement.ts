@@ -39,6 +39,7 @@ import { statementHash } from "@convos-pool/kit/signing";
 import {
   ConversationTools,
   PermissionsSchema,
+  SpendLimitKind,
   type ParticipationMode,
   type Permissions,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -75,6 +76,7 @@ function factsKey(f: StatementFacts): string {
     f.agentName,
     f.trustLevel,
     f.dailySpendLimitWei,
+    f.dailySpendLimitKind === SpendLimitKind.CONFIRMED_IN_CONVOS,
     f.tools.map((t) => [t.kind, t.handle]),
     f.connections.map((c) => [c.kind, c.capabilities, c.reason]),
     f.participation,
@@ -140,6 +142,7 @@ interface FactsRow {
   agent_name: string;
   trust_level: number;
   daily_spend_limit_wei: string;
+  daily_spend_limit_confirmation: string | null;
   participation: { mode?: number; cooldownSeconds?: number } | null;
   permissions: Partial<Omit<Permissions, "$typeName" | "$unknown">> | null;
   statement: string | null;
@@ -189,7 +192,7 @@ export async function readStatementFacts(
   if (instanceIds.length === 0) return read;
   const rows = await em.execute<FactsRow[]>(
     `select i.id, i.inbox_id, i.conversation_id, i.owner_id, i.template_id, i.template_version, i.agent_name,
-       i.trust_level, i.daily_spend_limit_wei, i.participation, i.permissions, i.statement,
+       i.trust_level, i.daily_spend_limit_wei, i.daily_spend_limit_confirmation, i.participation, i.permissions, i.statement,
        (select c.statement from agent_conversations c
         where c.instance_id = i.id and c.home and c.state = 'joined' and c.conversation_id = i.conversation_id)
          as home_row_statement,
@@ -245,6 +248,12 @@ async function factsOf(
     agentName: row.agent_name,
     trustLevel: row.trust_level,
     dailySpendLimitWei: row.daily_spend_limit_wei,
+    // A limit confirmed in Convos is stated as such (docs/security.md, "Agents' money"); a signed one, or none, as
+    // statements always stated it: unspecified, so no agent's statement changes for it.
+    dailySpendLimitKind:
+      row.daily_spend_limit_wei && row.daily_spend_limit_confirmation !== null
+        ? SpendLimitKind.CONFIRMED_IN_CONVOS
+        : SpendLimitKind.UNSPECIFIED,
     tools: row.tools
       .map((t) => create(StatementToolSchema, { kind: STATEMENT_TOOL_KINDS[t.tool] ?? t.tool, handle: t.handle }))
       .sort((a, b) => a.kind.localeCompare(b.kind) || a.handle.localeCompare(b.handle)),

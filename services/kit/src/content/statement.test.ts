@@ -6,6 +6,7 @@ import {
   Grant,
   OutsiderReply,
   PermissionsSchema,
+  SpendLimitKind,
   type Permissions,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import fc from "fast-check";
@@ -53,6 +54,19 @@ describe("statementChanges", () => {
       "the owner raised trust from L2 to L4",
       "the owner set a daily spending limit of 0.05 ETH",
     ]);
+  });
+
+  it("says a daily limit the owner confirmed in Convos is confirmed there, not signed, and says so when a signature replaces it", () => {
+    const confirmed = {
+      dailySpendLimitWei: "10000000000000000",
+      dailySpendLimitKind: SpendLimitKind.CONFIRMED_IN_CONVOS,
+    };
+    expect(statementChanges(facts(), facts(confirmed))).toEqual([
+      "the owner set a daily spending limit of 0.01 ETH, confirmed in Convos (not signed)",
+    ]);
+    expect(
+      statementChanges(facts(confirmed), facts({ ...confirmed, dailySpendLimitKind: SpendLimitKind.UNSPECIFIED })),
+    ).toEqual(["the owner signed the daily spending limit of 0.01 ETH"]);
   });
 
   it("says the owner lowered trust", () => {
@@ -232,6 +246,20 @@ describe("statementText", () => {
     // The signature travels in the message's content (statement-codec.ts), not in what members read.
     expect(text).not.toMatch(/Signed by|eyJ/);
     expect(statementJwsIn(text)).toBeUndefined();
+  });
+
+  it("says a daily limit confirmed in Convos was not signed", () => {
+    const s = facts({
+      trustLevel: 3,
+      dailySpendLimitWei: "10000000000000000",
+      dailySpendLimitKind: SpendLimitKind.CONFIRMED_IN_CONVOS,
+      sequence: 1,
+      issuedAt: "2026-11-28T12:00:00.000Z",
+    });
+    expect(statementText(s)).toContain(", up to 0.01 ETH a day (confirmed in Convos, not signed)\n");
+    expect(statementText({ ...s, dailySpendLimitKind: SpendLimitKind.UNSPECIFIED })).toContain(
+      ", up to 0.01 ETH a day\n",
+    );
   });
 
   it("names the owner by the name members see them by, else by a short id, and the template by its version as the store writes it", () => {

@@ -6,7 +6,13 @@
 // the claims service computes the changes it signs with these, and a reader
 // can compute them again from the two statements. Signing and checking are
 // in signing/statement.ts.
-import { ApprovalPlace, Grant, OutsiderReply, type Permissions } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  ApprovalPlace,
+  Grant,
+  OutsiderReply,
+  SpendLimitKind,
+  type Permissions,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { AgentStatement, StatementTool } from "@convos-pool/gen/convos/pool/v1/statement_pb.js";
 import { formatEther } from "viem";
 import { CONNECTION_KIND_WORDS, connectionUses, isConnectionKind } from "./connections.js";
@@ -17,8 +23,15 @@ import { TRUST_LEVEL_SUMMARIES, type TrustLevelName } from "./trust.js";
 /** The facts a statement states; everything but its date, its chain and its changes. */
 export type StatementFacts = Omit<
   AgentStatement,
-  "$typeName" | "$unknown" | "issuedAt" | "previous" | "sequence" | "changes"
->;
+  "$typeName" | "$unknown" | "issuedAt" | "previous" | "sequence" | "changes" | "dailySpendLimitKind"
+> & {
+  /** CONFIRMED_IN_CONVOS for a limit confirmed there; left out or unspecified: signed, or none. */
+  dailySpendLimitKind?: SpendLimitKind;
+};
+
+/** Whether the facts' limit was confirmed in Convos rather than signed. */
+export const limitConfirmed = (f: Pick<StatementFacts, "dailySpendLimitKind">): boolean =>
+  f.dailySpendLimitKind === SpendLimitKind.CONFIRMED_IN_CONVOS;
 
 /** The kinds of pool tools a statement lists, with how people call them. */
 export const STATEMENT_TOOL_WORDS: Record<string, string> = {
@@ -219,14 +232,22 @@ export function statementChanges(prev: StatementFacts, next: StatementFacts): st
     if (newVersion) out.push(`with ${by}, trust went ${from}`);
     else out.push(`the owner ${next.trustLevel > prev.trustLevel ? "raised" : "lowered"} trust ${from}`);
   }
+  // A limit confirmed in Convos says so: it rests on the pool's and the agent's words, not the owner's signature.
+  const how = limitConfirmed(next) ? ", confirmed in Convos (not signed)" : "";
   if (prev.dailySpendLimitWei !== next.dailySpendLimitWei) {
     if (!next.dailySpendLimitWei) out.push("the daily spending limit was removed");
     else if (!prev.dailySpendLimitWei)
-      out.push(`the owner set a daily spending limit of ${eth(next.dailySpendLimitWei)}`);
+      out.push(`the owner set a daily spending limit of ${eth(next.dailySpendLimitWei)}${how}`);
     else
       out.push(
-        `the owner changed the daily spending limit from ${eth(prev.dailySpendLimitWei)} to ${eth(next.dailySpendLimitWei)}`,
+        `the owner changed the daily spending limit from ${eth(prev.dailySpendLimitWei)} to ${eth(next.dailySpendLimitWei)}${how}`,
       );
+  } else if (next.dailySpendLimitWei && limitConfirmed(prev) !== limitConfirmed(next)) {
+    out.push(
+      !limitConfirmed(next)
+        ? `the owner signed the daily spending limit of ${eth(next.dailySpendLimitWei)}`
+        : `the daily spending limit of ${eth(next.dailySpendLimitWei)} is now${how.replace(",", "")}`,
+    );
   }
   if (prev.participation !== next.participation) {
     out.push(
@@ -260,7 +281,8 @@ function shortId(inboxId: string): string {
 export function statementText(s: AgentStatement, shown: StatementShown = {}): string {
   const trust = trustName(s.trustLevel);
   const summary = TRUST_LEVEL_SUMMARIES[trust as TrustLevelName];
-  const limit = s.dailySpendLimitWei ? `, up to ${eth(s.dailySpendLimitWei)} a day` : "";
+  const confirmed = limitConfirmed(s) ? " (confirmed in Convos, not signed)" : "";
+  const limit = s.dailySpendLimitWei ? `, up to ${eth(s.dailySpendLimitWei)} a day${confirmed}` : "";
   const tools = s.tools.map((t) => `${toolWords(t.kind).replace(/^an? /, "")} ${t.handle}`);
   const connections = s.connections.map((c) => `${connectionName(c.kind)} (${connectionUses(c)}): ${c.reason}`);
   const speaks = PARTICIPATION_SUMMARIES[s.participation as ParticipationModeName];
