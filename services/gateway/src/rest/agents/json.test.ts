@@ -130,6 +130,7 @@ const AGENT_FIELDS: Record<keyof AgentJson, true> = {
   pending_owner_id: true,
   trust_level: true,
   daily_spend_limit_wei: true,
+  daily_spend_limit_kind: true,
   conversation_name: true,
   conversations: true,
   template_delisting: true,

@@ -13,6 +13,7 @@ import {
   ConversationTools,
   InheritanceSchema,
   InstanceSchema,
+  SpendLimitKind,
   type AgentConversation,
   type Inheritance,
   type Instance,
@@ -331,6 +332,8 @@ export interface AgentJson {
   pending_owner_id: string;
   trust_level: TrustLevelName | "";
   daily_spend_limit_wei: string;
+  /** How the owner set the limit: "signed", "confirmed_in_convos" (at most 0.05 ETH a day), or "" with none. */
+  daily_spend_limit_kind: "signed" | "confirmed_in_convos" | "";
   conversation_name: string;
   conversations: AgentConversationJson[];
   /** Only what owners are shown of a delisting (docs/store.md); null while listed. */
@@ -346,6 +349,11 @@ export interface AgentJson {
 /** An agent's permissions, each by its name. */
 export type PermissionsJson = ReturnType<typeof permissionNames>;
 
+const LIMIT_KIND_NAMES: Record<number, AgentJson["daily_spend_limit_kind"]> = {
+  [SpendLimitKind.SIGNED]: "signed",
+  [SpendLimitKind.CONFIRMED_IN_CONVOS]: "confirmed_in_convos",
+};
+
 export function instanceToJson(i: Instance): AgentJson {
   const json = toJson(InstanceSchema, i, PROTO_JSON) as unknown as AgentJson;
   // Only what owners are shown of a delisting (docs/store.md); null while listed.
@@ -356,6 +364,7 @@ export function instanceToJson(i: Instance): AgentJson {
   return {
     ...json,
     trust_level: trustLevelName(i.trustLevel),
+    daily_spend_limit_kind: LIMIT_KIND_NAMES[i.dailySpendLimitKind] ?? "",
     template_delisting: delisting,
     permissions: permissionsToJson(i.permissions),
     participation: participationToJson(i.participation),
