@@ -5,7 +5,15 @@
 import { describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ConfirmationState } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
-import { canonicalStep, confirmationCode, outcomeOf, stepDigest, stepRequest, type ShownStep } from "./confirm-words";
+import {
+  canonicalStep,
+  confirmationCode,
+  confirmedLimitProblem,
+  outcomeOf,
+  stepDigest,
+  stepRequest,
+  type ShownStep,
+} from "./confirm-words";
 
 const INSTANCE = "inst_0123456789abcdef";
 const L3: ShownStep = {
@@ -57,5 +65,23 @@ describe("what the page concludes of the agent's answer", () => {
     expect(
       outcomeOf({ digest: shown, state: ConfirmationState.FAILED, detail: "the question is no longer waiting" }, shown),
     ).toEqual({ kind: "refused", why: "Confirmed in Convos, but not done: the question is no longer waiting." });
+  });
+});
+
+describe("a daily limit confirmed in Convos", () => {
+  // 0.05 ETH, written out here rather than read from the constant under test.
+  const CAP = 50_000_000_000_000_000n;
+
+  it("may be set up to the cap, 0.05 ETH a day, or lowered from any limit", () => {
+    expect(confirmedLimitProblem(CAP, 0n)).toBeUndefined();
+    expect(confirmedLimitProblem(1n, 0n)).toBeUndefined();
+    expect(confirmedLimitProblem(10n ** 18n / 2n, 10n ** 18n)).toBeUndefined();
+  });
+
+  it("is refused above the cap, saying the cap and that a wallet can sign more", () => {
+    expect(confirmedLimitProblem(CAP + 1n, 0n)).toBe(
+      "at most 0.05 ETH a day when confirmed in Convos; a wallet of yours can sign a higher limit",
+    );
+    expect(confirmedLimitProblem(CAP + 1n, CAP)).toBeDefined();
   });
 });

@@ -13,8 +13,8 @@ import {
   type Confirmation,
   type ConfirmationStepSchema,
 } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
-import type { ResolvedPermissions } from "@convos-pool/kit/browser";
-import { hexToBytes, keccak256, toBytes } from "viem";
+import { CONFIRMED_DAILY_LIMIT_CAP_WEI, type ResolvedPermissions } from "@convos-pool/kit/browser";
+import { formatEther, hexToBytes, keccak256, toBytes } from "viem";
 
 /** A step as the page shows it, its values as the agent will apply them (defaults filled in, a limit "0" for none). */
 export type ShownStep =
@@ -106,4 +106,19 @@ export function outcomeOf(c: Pick<Confirmation, "digest" | "state" | "detail">, 
         why: `Confirmed in Convos, but not done: ${c.detail || "the agent could not apply it"}.`,
       };
   }
+}
+
+/** The most a daily limit confirmed in Convos may be, in ETH ("0.05"). */
+export const CONFIRMED_LIMIT_CAP_ETH = formatEther(CONFIRMED_DAILY_LIMIT_CAP_WEI);
+
+/**
+ * Why `wei` cannot be confirmed in Convos as a daily limit over `currentWei`
+ * (the one it holds now; 0 none): above the cap, which only a signature
+ * passes; undefined when it can (a lowering is always one). The pool and the
+ * agent refuse it as well (step.set_trust_level.daily_spend_limit_wei); the
+ * page says so before anyone is asked.
+ */
+export function confirmedLimitProblem(wei: bigint, currentWei: bigint): string | undefined {
+  if (wei <= CONFIRMED_DAILY_LIMIT_CAP_WEI || wei <= currentWei) return undefined;
+  return `at most ${CONFIRMED_LIMIT_CAP_ETH} ETH a day when confirmed in Convos; a wallet of yours can sign a higher limit`;
 }

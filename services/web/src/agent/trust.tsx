@@ -2,11 +2,12 @@
 // its template allows, with the daily spending limit the pool's payment signer
 // holds it to: required at L4, optional at L2 and L3 (docs/web.md, "Trust level").
 // Signed in with Convos alone, the owner confirms it in Convos instead of signing
-// (confirm-in-convos.tsx).
+// (confirm-in-convos.tsx), and a daily limit so confirmed is at most the cap
+// (0.05 ETH a day; docs/security.md, "Agents' money"): a wallet signs more.
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { SpendLimitKind, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   TRUST_LEVEL_NAMES,
@@ -24,6 +25,7 @@ import { useSession } from "../sign-in/session";
 import { ErrorBox, Notice, Select, TextField } from "../ui/ui";
 import { useAction } from "../ui/use-action";
 import { ConfirmInConvos, useConvosConfirm } from "./confirm-in-convos";
+import { CONFIRMED_LIMIT_CAP_ETH, confirmedLimitProblem } from "./confirm-words";
 
 /** "0.05" ETH in wei: above 0, at most 18 decimals; empty is none (0) where a level may have none. */
 function dailyLimitWei(text: string, required: boolean): bigint {
@@ -75,6 +77,8 @@ export function TrustForm({ agent: i }: { agent: Instance }) {
           if (trustLevel === undefined) throw new Error(`no trust level is called "${chosen}"`);
           const wei = spends ? dailyLimitWei(limit, chosen === "L4") : 0n;
           if (!canSign) {
+            const over = confirmedLimitProblem(wei, BigInt(limitWei || "0"));
+            if (over) throw new FieldError("daily_spend_limit_wei", over);
             // As the agent will apply it, so that the page's code is the one Convos shows: no limit is "0".
             const step = { kind: "set_trust_level", trustLevel, dailySpendLimitWei: wei.toString() } as const;
             const limitWords = wei > 0n ? `, up to ${eth(wei.toString())} ETH a day` : ", no spending";
@@ -96,7 +100,12 @@ export function TrustForm({ agent: i }: { agent: Instance }) {
         {current ? (
           <>
             <strong>{current}</strong>: {TRUST_LEVEL_SUMMARIES[current]}
-            {i.trustLevel >= TrustLevel.ADVISOR && limitWei && `, up to ${eth(limitWei)} ETH a day`}.
+            {i.trustLevel >= TrustLevel.ADVISOR && limitWei && `, up to ${eth(limitWei)} ETH a day`}
+            {i.trustLevel >= TrustLevel.ADVISOR &&
+              limitWei &&
+              i.dailySpendLimitKind === SpendLimitKind.CONFIRMED_IN_CONVOS &&
+              ", confirmed in Convos"}
+            .
           </>
         ) : (
           "Not set: it was added before trust levels."
@@ -132,11 +141,14 @@ export function TrustForm({ agent: i }: { agent: Instance }) {
           value={limit}
           onChange={(e) => setLimit(e.target.value)}
           placeholder="0.05"
-          hint={
+          hint={[
             chosen === "L4"
               ? "The most it may spend in a day without asking you."
-              : "The most its wallet may pay in a day, each payment with your yes. Empty: it pays nothing."
-          }
+              : "The most its wallet may pay in a day, each payment with your yes. Empty: it pays nothing.",
+            canSign
+              ? ""
+              : ` Confirmed in Convos, at most ${CONFIRMED_LIMIT_CAP_ETH} ETH a day; a wallet of yours can sign a higher limit.`,
+          ].join("")}
           autoComplete="off"
         />
       )}

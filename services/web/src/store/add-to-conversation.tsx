@@ -154,7 +154,8 @@ export function AddToConversation({ template, content: c }: { template: Template
                 <p className="hint" data-testid="claim-unsigned">
                   Signed in with Convos, no wallet signs this claim: you become its owner on the pool's word, and its
                   birth certificate says so. You answer its questions, set its trust and read its memory by confirming
-                  in Convos; it pays nothing until a wallet of your inbox signs a daily limit.
+                  in Convos; it pays within a daily limit you confirm there too, up to 0.05 ETH a day (a wallet signs
+                  more).
                 </p>
               )}
               <button type="submit" disabled={claim.isPending}>
