@@ -8,7 +8,12 @@
 // Concierge in the store and adds it to his conversation with his session
 // alone (the page says it signs nothing); he asks it to text a friend and
 // approves that from the Approvals page by confirming in Convos (the pool's
-// SMS stand-in receives the text once); he sets its trust to L3 the same way;
+// SMS stand-in receives the text once); he sets its trust to L3 with a daily
+// limit of 0.01 ETH the same way (a limit above 0.05 ETH, the most one
+// confirmed in Convos may be, the page refuses, naming the field), and
+// approves its first payment with his yes in Convos (a reply to its question
+// in the conversation, where he asked): the pool's payment
+// signer takes that limit, and the local chain (anvil) shows the coins moved;
 // he teaches it something in the conversation and reads its memory on the
 // page by confirming that one listing in Convos, sealed to the page's key.
 // Each confirmation is found by the code the page computed, in Saul's direct
@@ -17,6 +22,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { createPublicClient, createWalletClient, http, parseEther, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -130,14 +137,18 @@ async function answerInConvos(page: Page, home: string, answer: "yes" | "no") {
   return question;
 }
 
-it("a person with no wallet adds an agent from the store, approves its first text, sets its trust and reads its memory, confirming each in Convos", {
+it("a person with no wallet adds an agent from the store, approves its first text, sets its trust and daily limit, approves its first payment and reads its memory, confirming each in Convos", {
   timeout: 420_000,
 }, async () => {
   const transport = createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" });
   await signedTemplate(
     createClient(TemplateService, transport),
     newIdentity(),
-    sampleContent({ agent_name: "Concierge", tools: [tool("sms", "pool")], max_trust_level: "L3" }),
+    sampleContent({
+      agent_name: "Concierge",
+      tools: [tool("sms", "pool"), tool("crypto", "pool")],
+      max_trust_level: "L3",
+    }),
   );
   saul = await ConvosCli.start(
     ["agent", "serve", "--name", "Weekend away", "--profile-name", "Saul"],
@@ -193,14 +204,50 @@ it("a person with no wallet adds an agent from the store, approves its first tex
   await phone.waitForMessage((m) => m.text === "we land at noon");
   expect(phone.messages()).toHaveLength(1);
 
-  // Its trust, raised to L3 by a confirmation in Convos.
+  // Its trust, raised to L3 with a daily limit by a confirmation in Convos: up to 0.05 ETH a day, which the page says.
   await section(page, "Trust and permissions");
   await page.getByLabel("Level", { exact: true }).selectOption("L3");
+  const limit = page.getByLabel("Daily spending limit (ETH)");
+  await expect(
+    page.getByText(/Confirmed in Convos, at most 0\.05 ETH a day; a wallet of yours can sign/).count(),
+  ).resolves.toBe(1);
+  await limit.fill("0.06");
+  await page.getByRole("button", { name: "Confirm in Convos", exact: true }).click();
+  await page.getByText("at most 0.05 ETH a day when confirmed in Convos").first().waitFor();
+  await expect(limit.getAttribute("aria-invalid")).resolves.toBe("true");
+  await expect(page.getByTestId("confirm-code").count()).resolves.toBe(0);
+  await limit.fill("0.01");
   await page.getByRole("button", { name: "Confirm in Convos", exact: true }).click();
   const trust = await answerInConvos(page, home, "yes");
-  expect(trust.content).toContain("Set my trust level to L3, no spending.");
+  expect(trust.content).toContain("Set my trust level to L3, up to 0.01 ETH a day.");
   await page.getByText("Its trust level is now L3.").waitFor({ timeout: 30_000 });
-  await poll(() => page.getByTestId("agent-trust").textContent()).toBe(`L3: ${TRUST_LEVEL_SUMMARIES.L3}.`);
+  await poll(() => page.getByTestId("agent-trust").textContent()).toBe(
+    `L3: ${TRUST_LEVEL_SUMMARIES.L3}, up to 0.01 ETH a day, confirmed in Convos.`,
+  );
+
+  // Its first payment: its wallet holds what Saul put in; he asks it to pay in the conversation and says yes in Convos.
+  await section(page, "Money");
+  const wallet = (await page.getByTestId("wallet-address").textContent()) as Hex;
+  const chain = createPublicClient({ transport: http(pool!.chainRpcUrl) });
+  const deposit = await createWalletClient({
+    account: pool!.ownerAccount as Hex,
+    transport: http(pool!.chainRpcUrl),
+  }).sendTransaction({ chain: null, to: wallet, value: parseEther("0.02") });
+  await chain.waitForTransactionReceipt({ hash: deposit });
+  const payee = privateKeyToAccount(generatePrivateKey()).address;
+  const before = await chain.getBalance({ address: wallet });
+  const asked = saul.events.length;
+  await saul.send(`pay ${payee} 0.001 ETH`);
+  // It asks him where he asked, in the conversation, and only his answer there approves it.
+  const pay = await saidMessage(saul, agent, asked, /^Saul, may I do this\?\n\nPay 0\.001 ETH\nTo: /, 60_000);
+  expect(pay.content).toContain(payee);
+  await saul.reply(pay.id, "yes");
+  const done = await saidMessage(saul, agent, asked, /Done: paid 0\.001 ETH/, 60_000);
+  expect(done.content).toMatch(/\(transaction 0x[0-9a-f]{64}\)/);
+  // On the chain: the payee holds exactly what was paid, and the wallet paid it and its fee.
+  expect(await chain.getBalance({ address: payee })).toBe(parseEther("0.001"));
+  expect(before - (await chain.getBalance({ address: wallet }))).toBeGreaterThan(parseEther("0.001"));
+  await shoot(page, "no-wallet-paid");
 
   // What it knows: Saul teaches it in the conversation; the page shows it once he confirms that listing in Convos.
   await saidMessage(saul, agent, await saul.send("Remember that we fly out on Friday"), /Noted: you fly out on Friday/);

@@ -22,6 +22,10 @@
 //   4. The page asks to show the agent's memory, sealed to a key it made:
 //      Ana's session has nobody asked and reads no confirmation; Saul's yes
 //      seals one listing that only that key opens.
+//   5. A daily limit confirmed in Convos: Ana's session cannot ask one; one
+//      above 0.05 ETH is refused before anyone is asked, naming its field;
+//      Saul's yes to 0.01 ETH is recorded as confirmed in Convos, not signed,
+//      and its ask's nonce is spent.
 // And before: a stranger's session has nobody asked (NOT_FOUND), and a call
 // past the pool naming another owner is refused by the agent.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,6 +43,8 @@ import { InstanceConfirmationService } from "@convos-pool/gen/convos/pool/v1/ins
 import { instanceCall, type Agent } from "@convos-pool/instance";
 import { createServiceClient } from "@convos-pool/kit/server";
 import { openSealed, x25519KeyPair } from "@convos-pool/kit/signing";
+import { fieldViolations } from "@convos-pool/kit/content";
+import { SpendLimitKind } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { newIdentity, tool } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { saidMessage, type ConvosCli } from "@convos-pool/testing/convos-cli";
@@ -64,8 +70,8 @@ let agent: Agent;
 let confirmations: ReturnType<typeof createServiceClient<typeof ConfirmationService>>;
 let approvals: ReturnType<typeof createServiceClient<typeof ApprovalService>>;
 
-const trust = (trustLevel: TrustLevel): ConfirmationStep =>
-  create(ConfirmationStepSchema, { step: { case: "setTrustLevel", value: { trustLevel, dailySpendLimitWei: "" } } });
+const trust = (trustLevel: TrustLevel, dailySpendLimitWei = ""): ConfirmationStep =>
+  create(ConfirmationStepSchema, { step: { case: "setTrustLevel", value: { trustLevel, dailySpendLimitWei } } });
 
 /** A message as `convos conversation messages --json` lists it. */
 interface Listed {
@@ -270,5 +276,49 @@ describe("its memory, shown on a confirmation", () => {
     expect(Array.isArray(opened.entries)).toBe(true);
     // The pool relays the box; a key other than the page's (the pool's own, say) opens nothing.
     await expect(openSealed(x25519KeyPair().privateKey, done.sealed!)).rejects.toThrow();
+  });
+});
+
+describe("a daily limit confirmed in Convos", () => {
+  it("a member's session cannot ask one; above 0.05 ETH is refused naming its field; the owner's yes records it as confirmed, once", {
+    timeout: 120_000,
+  }, async () => {
+    const cents = "10000000000000000";
+    await expectCode(
+      confirmations.client.askConfirmation(
+        { instanceId: people.agentId, step: trust(TrustLevel.OPERATOR, cents) },
+        as(ana.inboxId),
+      ),
+      Code.NotFound,
+    );
+    const over = await confirmations.client
+      .askConfirmation(
+        { instanceId: people.agentId, step: trust(TrustLevel.OPERATOR, "50000000000000001") },
+        as(people.owner),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect((over as { code?: Code } | undefined)?.code).toBe(Code.InvalidArgument);
+    expect(fieldViolations(over).map((v) => v.field)).toEqual(["step.set_trust_level.daily_spend_limit_wei"]);
+
+    const { confirmation, question, dm } = await pageAsks(trust(TrustLevel.OPERATOR, cents));
+    expect(question.content).toContain("Set my trust level to L3, up to 0.01 ETH a day.");
+    await saulReplies(dm, question.id, "yes");
+    await waitFor("applied", async () => (await stateOf(confirmation.id)) === ConfirmationState.APPLIED, 30_000, 250);
+    const read = async () =>
+      (await stack.claimsSc!.client.getInstance({ instanceId: people.agentId }, as(people.owner))).instance!;
+    expect(await read()).toMatchObject({
+      dailySpendLimitWei: cents,
+      dailySpendLimitKind: SpendLimitKind.CONFIRMED_IN_CONVOS,
+    });
+    // The nonce is spent: its ask is recorded once.
+    const { rows } = await stack.sql.query<{ recorded_at: Date | null }>(
+      `select recorded_at from confirmation_asks where id = $1`,
+      [confirmation.id],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.recorded_at).not.toBeNull();
   });
 });
