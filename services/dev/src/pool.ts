@@ -83,6 +83,8 @@ export interface PoolOptions {
   rolloutWatchIntervalMs?: number | undefined;
   /** The pattern pool's quorum (docs/patterns.md); what is left out is the lineage service's default. */
   patternQuorum?: LineageServiceOptions["patternQuorum"];
+  /** Who the rollout watch counts and how much is enough (docs/rollouts.md); absent: DEMO_WATCH_RULES. */
+  watchRules?: LineageServiceOptions["watchRules"];
   /** The built web app for the gateway to serve at / (ensureWebBuild); absent: the API only. */
   webDir?: string | undefined;
   /** An OpenAI-compatible endpoint for the agents; absent: the offline provider. */
@@ -106,6 +108,20 @@ export interface PoolOptions {
 }
 
 /** An instance host of the local pool: its address and, when it is a process of its own, its pid. */
+/**
+ * The rollout watch's rules on one machine (docs/walkthroughs/rollouts.md):
+ * any owner's agents count, an agent counts from its first day of answers,
+ * and five conversations with 15 answers a side are a sample. One person who
+ * claims 20 agents can halt a rollout here; on a real pool the lineage
+ * service's defaults (three days with others, owners of at most three
+ * agents, ten conversations and 200 answers a side) leave that person out.
+ */
+export const DEMO_WATCH_RULES = {
+  maxOwnerAgents: Number.MAX_SAFE_INTEGER,
+  realUseDays: 0,
+  minSample: { conversations: 5, answers: 15 },
+} as const satisfies NonNullable<LineageServiceOptions["watchRules"]>;
+
 export interface LocalHost {
   url: string;
   dataDir: string;
@@ -243,6 +259,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
         templatesUrl: templates.url,
         resolver,
         ...(opts.patternQuorum ? { patternQuorum: opts.patternQuorum } : {}),
+        watchRules: opts.watchRules ?? DEMO_WATCH_RULES,
       }),
     );
     // The keys service: the only holder of the seed every agent's wallet derives from, kept in the
