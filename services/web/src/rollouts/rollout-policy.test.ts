@@ -13,6 +13,7 @@ import {
   boundsHash,
   boundsJson,
   nextShare,
+  plannedRamp,
   shareFromPercent,
   stepFields,
   stepsAllowed,
@@ -127,5 +128,42 @@ describe("stepFields", () => {
       shareBasisPoints: 1_000,
     });
     expect(stepFields(rollout, "promote").boundsHash).toBe(boundsHash());
+  });
+});
+
+describe("plannedRamp", () => {
+  const step = (action: RolloutAction, shareBasisPoints: number) => ({ action, shareBasisPoints });
+  it("lists the shares taken, the one it is at, then the page's next shares and every conversation last", () => {
+    const r = {
+      state: RolloutState.RUNNING,
+      shareBasisPoints: 5_000,
+      steps: [step(RolloutAction.START, 1_000), step(RolloutAction.WIDEN, 5_000)],
+    };
+    expect(plannedRamp(r)).toEqual([
+      { share: 1_000, at: "taken" },
+      { share: 5_000, at: "now" },
+      { share: 7_500, at: "ahead" },
+      { share: 9_000, at: "ahead" },
+      { share: 10_000, at: "ahead" },
+    ]);
+  });
+
+  it("keeps a paused rollout's place, names a share once however often it was paused and resumed at it, and has none once ended", () => {
+    const steps = [
+      step(RolloutAction.START, 1_000),
+      step(RolloutAction.PAUSE, 1_000),
+      step(RolloutAction.RESUME, 1_000),
+      step(RolloutAction.WIDEN, 2_500),
+    ];
+    expect(plannedRamp({ state: RolloutState.PAUSED, shareBasisPoints: 2_500, steps }).map((s) => s.at)).toEqual([
+      "taken",
+      "now",
+      "ahead",
+      "ahead",
+      "ahead",
+      "ahead",
+    ]);
+    for (const ended of [RolloutState.PROMOTED, RolloutState.HALTED, RolloutState.ROLLED_BACK])
+      expect(plannedRamp({ state: ended, shareBasisPoints: 2_500, steps })).toEqual([]);
   });
 });

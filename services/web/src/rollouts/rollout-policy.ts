@@ -67,8 +67,44 @@ export function shareFromPercent(text: string, above = 0, field = "share_basis_p
   return bp;
 }
 
-/** The share a widen offers first: the next of 25, 50, 75 and 90% above the current one, if any. */
-export const nextShare = (current: number): number | undefined => [2_500, 5_000, 7_500, 9_000].find((s) => s > current);
+/** The shares the page offers to widen to, in turn: 25, 50, 75 and 90%. */
+export const RAMP_SHARES = [2_500, 5_000, 7_500, 9_000] as const;
+
+/** The share a widen offers first: the next of RAMP_SHARES above the current one, if any. */
+export const nextShare = (current: number): number | undefined => RAMP_SHARES.find((s) => s > current);
+
+/** A share on a rollout's way to every conversation: one it took, the one it is at, or one ahead. */
+export interface RampStep {
+  /** Hundredths of a percent; ALL_BASIS_POINTS: every conversation (a promotion). */
+  share: number;
+  at: "taken" | "now" | "ahead";
+}
+
+/**
+ * A live rollout's ramp: the shares its START and WIDEN steps took, the one
+ * it is at, then the shares the page offers above it and every conversation
+ * last. What is ahead is the page's offer, not a plan the service keeps:
+ * the creator signs each step. A rollout that ended has none.
+ */
+export function plannedRamp(r: {
+  state: RolloutState;
+  shareBasisPoints: number;
+  steps: readonly { action: RolloutAction; shareBasisPoints: number }[];
+}): RampStep[] {
+  if (!isLive(r.state)) return [];
+  const taken = r.steps
+    .filter((s) => s.action === RolloutAction.START || s.action === RolloutAction.WIDEN)
+    .map((s) => s.shareBasisPoints)
+    .filter((share, i, all) => share < r.shareBasisPoints && all.indexOf(share) === i);
+  return [
+    ...taken.map((share) => ({ share, at: "taken" as const })),
+    { share: r.shareBasisPoints, at: "now" as const },
+    ...[...RAMP_SHARES.filter((s) => s > r.shareBasisPoints), ALL_BASIS_POINTS].map((share) => ({
+      share,
+      at: "ahead" as const,
+    })),
+  ];
+}
 
 /** Each signal's bound by its field in RolloutBounds, and the service's name for it (the kit's). */
 export const BOUND_FIELDS = ROLLOUT_SIGNALS.map((s) => [s, ROLLOUT_SIGNAL_NAMES[s]] as const);

@@ -3,6 +3,8 @@
 // share after the step and the hash of the bounds as the service keeps
 // them. Only the steps the rollout's state takes are offered
 // (rollout-policy.ts stepsAllowed); promote and roll back ask to confirm.
+// While the pool's watch pauses a running rollout, widening is shown but
+// disabled, with the reason (the service refuses it the same way).
 import { useMutation } from "@connectrpc/connect-query";
 import { type Rollout, RolloutService } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { useState } from "react";
@@ -14,7 +16,7 @@ import {
   stepFields,
   stepsAllowed,
 } from "./rollout-policy";
-import { percent } from "./rollout-words";
+import { pausePanel, percent } from "./rollout-words";
 import { useSession } from "../sign-in/session";
 import { ErrorBox, Notice, TextField } from "../ui/ui";
 import { useAction } from "../ui/use-action";
@@ -58,6 +60,7 @@ export function RolloutSteps({ rollout: r }: { rollout: Rollout }) {
       }
     });
   const busy = action.busy !== undefined;
+  const waits = pausePanel(r.watch)?.widen;
   const [c, b] = [String(r.candidateVersion), String(r.baselineVersion)];
 
   return (
@@ -81,11 +84,21 @@ export function RolloutSteps({ rollout: r }: { rollout: Rollout }) {
             value={widenTo}
             onChange={(e) => setWidenTo(e.target.value)}
             error={action.errorOf("widen")}
+            disabled={waits !== undefined}
           />
-          <button type="submit" disabled={busy}>
+          <button
+            type="submit"
+            disabled={busy || waits !== undefined}
+            aria-describedby={waits ? "widen-waits" : undefined}
+          >
             Sign and widen
           </button>
         </form>
+      )}
+      {allowed.includes("widen") && waits && (
+        <p className="hint" id="widen-waits" data-testid="widen-waits">
+          {waits}
+        </p>
       )}
       <div className="actions">
         {allowed.includes("pause") && (

@@ -14,7 +14,11 @@ import {
   closeness,
   conversationsWords,
   daysCountedWords,
+  pauseCheck,
+  pausePanel,
   per100,
+  rampWords,
+  sampleWords,
   percent,
   signalRows,
   stateSentence,
@@ -146,5 +150,67 @@ describe("the watch's figures", () => {
     expect(daysCountedWords(undefined)).toBe("The pool has not looked at the figures yet.");
     expect(daysCountedWords(create(RolloutWatchSchema, { threshold: 4.94 }))).toMatch(/at least 5 conversations/);
     expect(daysCountedWords(watch)).toMatch(/^1 day counted; .* reaches 4\.94\.$/);
+  });
+});
+
+describe("the watch's sample and pause, in the creator's words", () => {
+  const watched = (over: Parameters<typeof create<typeof RolloutWatchSchema>>[1] = {}) =>
+    create(RolloutWatchSchema, { threshold: 8.34, minSample: 10, candidateSample: 7, baselineSample: 12, ...over });
+
+  it("says each side's sample against the minimum, as conversations with real use", () => {
+    expect(sampleWords(watched())).toEqual([
+      "7 of 10 conversations with real use on the new version",
+      "12 conversations with real use on the current version (10 needed)",
+    ]);
+    expect(sampleWords(undefined)).toEqual([]);
+    expect(sampleWords(watched({ minSample: 0 }))).toEqual([]);
+  });
+
+  it("tells which check paused it from lineage's reason: the split, a signal that only pauses, or the watch's end", () => {
+    expect(
+      pauseCheck("the split of conversations with real use: 8 of 16 on the new version, 50% against the 1% planned"),
+    ).toBe("split");
+    expect(
+      pauseCheck(
+        "pauses by owners, which one owner or free inbox can make: past the threshold, it waits for your look",
+      ),
+    ).toBe("signal");
+    expect(pauseCheck("watched 30 days without a halt: promote it or roll it back")).toBe("watched");
+  });
+
+  it("gives a paused rollout's panel: the check, the reason with its figures as a sentence, the samples, and why widening waits", () => {
+    const panel = pausePanel(
+      watched({
+        pausedOn: "the split of conversations with real use: 8 of 16 on the new version, 50% against the 1% planned",
+      }),
+    );
+    expect(panel).toMatchObject({
+      check: "split",
+      heading: "Paused by the pool: the split of conversations is off the share you planned",
+      reason: "The split of conversations with real use: 8 of 16 on the new version, 50% against the 1% planned.",
+      samples: [
+        "7 of 10 conversations with real use on the new version",
+        "12 conversations with real use on the current version (10 needed)",
+      ],
+    });
+    expect(panel?.widen).toMatch(/^Widening waits while the pool pauses this rollout \(the split of conversations/);
+    expect(pausePanel(watched())).toBeUndefined();
+    expect(pausePanel(undefined)).toBeUndefined();
+  });
+
+  it("lists a live rollout's ramp: what it took, where it is, and what is ahead up to a promotion", () => {
+    const steps = [
+      create(RolloutStepSchema, { action: RolloutAction.START, shareBasisPoints: 1_000 }),
+      create(RolloutStepSchema, { action: RolloutAction.WIDEN, shareBasisPoints: 2_500 }),
+    ];
+    expect(rampWords(rollout({ shareBasisPoints: 2_500, steps }))).toEqual([
+      "10%: taken",
+      "25%: here now",
+      "50%: ahead, when you widen",
+      "75%: ahead, when you widen",
+      "90%: ahead, when you widen",
+      "every conversation: ahead, when you promote",
+    ]);
+    expect(rampWords(rollout({ state: RolloutState.PROMOTED, steps }))).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import {
   type RolloutStep,
   type RolloutWatch,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
-import { BOUND_FIELDS } from "./rollout-policy";
+import { ALL_BASIS_POINTS, BOUND_FIELDS, plannedRamp } from "./rollout-policy";
 import { plural } from "../words/words";
 
 /** A share in hundredths of a percent as people write it: 1,000 is "10%", 1,250 "12.5%". */
@@ -154,4 +154,73 @@ export function daysCountedWords(w: RolloutWatch | undefined, minConversations =
   if (w.daysCounted === 0)
     return `No day counted yet: a day counts when each version's agents are in at least ${minConversations} conversations.`;
   return `${plural(w.daysCounted, "day")} counted; the pool halts the rollout when a signal's evidence reaches ${w.threshold.toFixed(2)}.`;
+}
+
+/** Each side's sample against what the watch needs before a signal halts or pauses it, in people's terms. */
+export function sampleWords(w: RolloutWatch | undefined): string[] {
+  if (!w || w.minSample === 0) return [];
+  const side = (n: number, which: string) =>
+    n < w.minSample
+      ? `${n.toLocaleString("en")} of ${plural(w.minSample, "conversation")} with real use on the ${which}`
+      : `${plural(n, "conversation")} with real use on the ${which} (${w.minSample.toLocaleString("en")} needed)`;
+  return [side(w.candidateSample, "new version"), side(w.baselineSample, "current version")];
+}
+
+/** Which of the watch's checks paused a rollout, read from lineage's reason (signals/rollout.ts pausedOn). */
+export type PauseCheck = "split" | "signal" | "watched";
+export function pauseCheck(pausedOn: string): PauseCheck {
+  if (pausedOn.startsWith("the split of conversations")) return "split";
+  if (/^watched \d+ days/.test(pausedOn)) return "watched";
+  return "signal";
+}
+
+const CHECKS: Record<PauseCheck, { name: string; why: string }> = {
+  split: {
+    name: "the split of conversations is off the share you planned",
+    why: "The pool compares the versions only on the traffic you signed for: until the conversations on each version match your share again, the figures are not of your plan. It looks again every round.",
+  },
+  signal: {
+    name: "a signal that only pauses passed the line",
+    why: "Removals, pauses, stop requests and declined approvals are each one owner's to make, so past the line they pause the rollout for your look instead of rolling it back.",
+  },
+  watched: {
+    name: "the watch is over",
+    why: "The pool watched it as long as it counts days and found no regression: promote it or roll it back.",
+  },
+};
+
+export interface PausePanel {
+  check: PauseCheck;
+  heading: string;
+  /** Lineage's reason with its figures, as a sentence. */
+  reason: string;
+  why: string;
+  samples: string[];
+  /** Why widening waits. */
+  widen: string;
+}
+
+/** What the page says of a rollout the pool's watch paused (Rollout.watch.paused_on); undefined when it does not. */
+export function pausePanel(w: RolloutWatch | undefined): PausePanel | undefined {
+  if (!w?.pausedOn) return undefined;
+  const check = pauseCheck(w.pausedOn);
+  const reason = `${w.pausedOn.charAt(0).toUpperCase()}${w.pausedOn.slice(1)}`;
+  return {
+    check,
+    heading: `Paused by the pool: ${CHECKS[check].name}`,
+    reason: /[.!?]$/.test(reason) ? reason : `${reason}.`,
+    why: CHECKS[check].why,
+    samples: sampleWords(w),
+    widen: `Widening waits while the pool pauses this rollout (${CHECKS[check].name}); it widens again once a look no longer pauses it. You may still pause, promote or roll it back.`,
+  };
+}
+
+/** A live rollout's ramp as the page lists it: "10%: taken", "50%: here now", "every conversation: ahead, when you promote". */
+export function rampWords(r: Rollout): string[] {
+  return plannedRamp(r).map(({ share, at }) => {
+    const where = share === ALL_BASIS_POINTS ? "every conversation" : percent(share);
+    if (at === "taken") return `${where}: taken`;
+    if (at === "now") return `${where}: here now`;
+    return share === ALL_BASIS_POINTS ? `${where}: ahead, when you promote` : `${where}: ahead, when you widen`;
+  });
 }

@@ -1,6 +1,7 @@
 // A staged rollout's page in the studio (docs/web.md; docs/rollouts.md):
-// its state, share and conversations; why the pool halted it, when it did;
-// the creator's next step (rollout-steps.tsx); the watch's figures per
+// its state, share and conversations; why the pool halted or paused it,
+// when it did (the check, its figures, each side's sample); the ramp, the
+// shares taken and ahead; the creator's next step (rollout-steps.tsx); the watch's figures per
 // signal since the start beside the creator's bounds; both versions day by
 // day (VersionChart over CompareVersions from the rollout's first day); and
 // what happened, step by step. Read again every 5 s. Loaded on its own
@@ -21,7 +22,10 @@ import {
   type ChartFigure,
   conversationsWords,
   daysCountedWords,
+  pausePanel,
   percent,
+  rampWords,
+  sampleWords,
   signalRows,
   stateSentence,
   stateWords,
@@ -106,6 +110,8 @@ export function RolloutPage({ id, rolloutId }: { id: string; rolloutId: string }
           <p>{r.watch?.haltedOn || "The pool gave no reason."}</p>
         </section>
       )}
+      <Paused rollout={r} />
+      <Ramp rollout={r} />
       <RolloutSteps rollout={r} />
       <Figures rollout={r} />
       <Days rollout={r} />
@@ -118,6 +124,41 @@ export function RolloutPage({ id, rolloutId }: { id: string; rolloutId: string }
         </ol>
       </section>
     </Page>
+  );
+}
+
+/** Why the pool's watch paused it, when it does: the check, its figures, each side's sample. */
+function Paused({ rollout: r }: { rollout: Rollout }) {
+  const panel = pausePanel(r.watch);
+  if (!panel) return null;
+  return (
+    <section className="halted" aria-labelledby="paused-heading" data-testid="paused">
+      <h2 id="paused-heading">{panel.heading}</h2>
+      <p data-testid="paused-reason">{panel.reason}</p>
+      <p className="hint">{panel.why}</p>
+      <ul data-testid="paused-samples">
+        {panel.samples.map((line) => (
+          <li key={line}>{line}</li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** A live rollout's way to every conversation: the shares taken, where it is, what the page offers next. */
+function Ramp({ rollout: r }: { rollout: Rollout }) {
+  const steps = rampWords(r);
+  if (steps.length === 0) return null;
+  return (
+    <section aria-labelledby="ramp-heading">
+      <h2 id="ramp-heading">The ramp</h2>
+      <p className="hint">The shares this page offers next; you sign each step, and the pool takes none of them.</p>
+      <ol className="timeline" data-testid="ramp">
+        {steps.map((line) => (
+          <li key={line}>{line}</li>
+        ))}
+      </ol>
+    </section>
   );
 }
 
@@ -134,6 +175,16 @@ function Figures({ rollout: r }: { rollout: Rollout }) {
         {w?.checkedAt ? ` The pool last looked ${when(w.checkedAt)}.` : ""} Each side leaves out its one conversation
         with the most events, so no single conversation moves it.
       </p>
+      {w && !w.pausedOn && sampleWords(w).length > 0 && (
+        <>
+          <p className="hint">Nothing halts or pauses on a signal before each version has its sample:</p>
+          <ul data-testid="watch-sample">
+            {sampleWords(w).map((line) => (
+              <li key={line}>{line}</li>
+            ))}
+          </ul>
+        </>
+      )}
       {rows.length > 0 && (
         <div className="table-wrap">
           <table className="figures watch" data-testid="watch-figures">
