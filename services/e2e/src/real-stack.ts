@@ -95,8 +95,8 @@ export interface RealStackOptions {
    * gives the templates service lineage's address, so ratings ask lineage too.
    */
   rolloutWatchMs?: number;
-  /** More of the lineage service's options (the pattern pool's quorum). */
-  lineage?: Partial<Pick<LineageServiceOptions, "patternQuorum">>;
+  /** More of the lineage service's options (the pattern pool's quorum, the rollout watch's rules). */
+  lineage?: Partial<Pick<LineageServiceOptions, "patternQuorum" | "watchRules">>;
   /** The claims service's warm pool on the instance host (a pass every 200 ms unless said), and more of its options (SMS range, sync). */
   claims: { pool: { target: number; intervalMs?: number } } & Partial<Omit<ClaimsServiceOptions, "pool">>;
   /**

@@ -8,6 +8,14 @@
 // figures, and every agent answers on the current instructions again. In the
 // second run both versions get the same 👎: the watch keeps the rollout
 // running, and the creator promotes it to every conversation.
+// The watch runs on this stack's rules (lineage's `watchRules`): four owners
+// of five agents each, one guest a conversation and a day of minutes would
+// be out of the pool's watch (owners of more than three agents, three days
+// with others, ten conversations a side). Here every owner counts, from the
+// first day, and five conversations with 30 answers a side are a sample;
+// the creator's bound on 👎 is 3 (four times the current rate): each
+// conversation's day counts at most three 👎, and a doubling in a day of
+// some ten conversations stays below the line of 8.34.
 // Which version each agent runs is read from what its conversation sees:
 // every answer is signed with its instructions' word (a stand-in model,
 // the one third-party part). The conversations in the share are checked
@@ -43,6 +51,10 @@ import { RealStack } from "./real-stack.js";
 const AGENT = "Ledger";
 const CONVERSATIONS = 20;
 const HALF = 5_000;
+/** The creator's bounds: four times the current rate of 👎 halts it, the others at their defaults. */
+const BOUNDS = { thumbsDown: 3 };
+/** Who the watch counts on this stack, and how much is enough (see the header). */
+const WATCH_RULES = { maxOwnerAgents: CONVERSATIONS, realUseDays: 0, minSample: { conversations: 5, answers: 30 } };
 /** Questions each person asks in a run, before the last one. */
 const QUESTIONS = 6;
 
@@ -170,11 +182,11 @@ async function step(r: Rollout, action: RolloutAction, share = r.shareBasisPoint
 
 /**
  * The creator's signed start of `word`'s version to half the conversations,
- * with the default bounds: the update, the way back to the current content
+ * with BOUNDS: the update, the way back to the current content
  * and the step, each signed as a client signs them. The draw is random per
  * rollout; one that leaves either side below the pool's five conversations a
- * day (nothing would be counted) is rolled back and drawn again, as a
- * creator would.
+ * day (nothing would be counted; the share's side loses two to removals in
+ * the first run) is rolled back and drawn again, as a creator would.
  */
 async function startHalf(word: string, current: string): Promise<{ rollout: Rollout; side: Map<Table, boolean> }> {
   const me = identity(creator);
@@ -197,7 +209,7 @@ async function startHalf(word: string, current: string): Promise<{ rollout: Roll
       version: t.version + 1n,
       action: RolloutAction.START,
       shareBasisPoints: HALF,
-      boundsHash: rolloutBoundsHash(rolloutBoundsJson(undefined)),
+      boundsHash: rolloutBoundsHash(rolloutBoundsJson(BOUNDS)),
     });
     const started = await rollouts.client.startRollout(
       {
@@ -206,7 +218,7 @@ async function startHalf(word: string, current: string): Promise<{ rollout: Roll
         content: contentFromJson(content(word)),
         signature,
         shareBasisPoints: HALF,
-        bounds: create(RolloutBoundsSchema, {}),
+        bounds: create(RolloutBoundsSchema, BOUNDS),
         fallbackSignature,
         stepSignature,
       },
@@ -220,7 +232,7 @@ async function startHalf(word: string, current: string): Promise<{ rollout: Roll
       (x) => (side.get(x) ? started.template!.contentVersion : t.contentVersion),
       (x) => side.get(x),
     );
-    if (inside >= 6 && CONVERSATIONS - inside >= 6) return { rollout, side };
+    if (inside >= 7 && CONVERSATIONS - inside >= 6) return { rollout, side };
     await step(rollout, RolloutAction.ROLL_BACK);
     const back = (await templateNow()).contentVersion;
     await settled(
@@ -251,6 +263,7 @@ beforeAll(async () => {
       joinTimeoutMs: 30_000,
     },
     rolloutWatchMs: 2_000,
+    lineage: { watchRules: WATCH_RULES },
     templatesSync: { intervalMs: 200, backoff: { initialMs: 200, maxMs: 1_000 } },
     claims: { pool: { target: 4 }, sync: { scanIntervalMs: 200 } },
   });
@@ -296,6 +309,7 @@ describe("a staged rollout across 20 Convos conversations", () => {
   }, async () => {
     const { rollout, side } = await startHalf("BRASH", "STEADY");
     expect(rollout).toMatchObject({ state: RolloutState.RUNNING, shareBasisPoints: HALF });
+    expect(rollout.bounds?.thumbsDown).toBe(BOUNDS.thumbsDown);
     const inside = tables.filter((t) => side.get(t));
     // Each person asks once: the answer says which version their conversation's agent runs.
     await eachOf(tables, 5, async (t) => void (await ask(t, "a0", side.get(t) ? "BRASH" : "STEADY")));
@@ -331,6 +345,9 @@ describe("a staged rollout across 20 Convos conversations", () => {
       ),
     );
     expect(watch.daysCounted).toBe(1);
+    // The stack's rules reached the watch: its sample, not the pool's ten conversations.
+    expect(watch.minSample).toBe(WATCH_RULES.minSample.conversations);
+    expect(watch.pausedOn).toBe("");
     const down = watch.signals.find((s) => s.signal === "thumbs_down")!;
     // None outside the share; in it, enough to halt on (the busiest conversation of each side left out).
     expect(down.baselineEvents).toBe(0);
