@@ -10,7 +10,8 @@
 // approves that from the Approvals page by confirming in Convos (the pool's
 // SMS stand-in receives the text once); he sets its trust to L3 with a daily
 // limit of 0.01 ETH the same way (a limit above 0.05 ETH, the most one
-// confirmed in Convos may be, the page refuses, naming the field), and
+// confirmed in Convos may be, the page refuses, naming the field, and so
+// does the pool when his session asks it directly), and
 // approves its first payment with his yes in Convos (a reply to its question
 // in the conversation, where he asked): the pool's payment
 // signer takes that limit, and the local chain (anvil) shows the coins moved;
@@ -25,10 +26,12 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createPublicClient, createWalletClient, http, parseEther, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { TRUST_LEVEL_SUMMARIES } from "@convos-pool/kit/content";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { ConfirmationService } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
+import { fieldViolations, TRUST_LEVEL_SUMMARIES } from "@convos-pool/kit/content";
 import { createLogger } from "@convos-pool/kit/server";
 import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
@@ -216,6 +219,29 @@ it("a person with no wallet adds an agent from the store, approves its first tex
   await page.getByText("at most 0.05 ETH a day when confirmed in Convos").first().waitFor();
   await expect(limit.getAttribute("aria-invalid")).resolves.toBe("true");
   await expect(page.getByTestId("confirm-code").count()).resolves.toBe(0);
+  // Past the page, his own session asking the pool for it directly is refused the same way, naming the field.
+  const session = JSON.parse((await page.evaluate(() => localStorage.getItem("convos-pool/session")))!) as {
+    token: string;
+  };
+  const over = await createClient(ConfirmationService, transport)
+    .askConfirmation(
+      {
+        instanceId,
+        step: {
+          step: {
+            case: "setTrustLevel",
+            value: { trustLevel: TrustLevel.OPERATOR, dailySpendLimitWei: parseEther("0.06").toString() },
+          },
+        },
+      },
+      { headers: { authorization: `Bearer ${session.token}` } },
+    )
+    .then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+  expect(over?.code).toBe(Code.InvalidArgument);
+  expect(fieldViolations(over).map((v) => v.field)).toEqual(["step.set_trust_level.daily_spend_limit_wei"]);
   await limit.fill("0.01");
   await page.getByRole("button", { name: "Confirm in Convos", exact: true }).click();
   const trust = await answerInConvos(page, home, "yes");
