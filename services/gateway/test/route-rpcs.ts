@@ -81,13 +81,24 @@ export const ROUTE_RPCS: Readonly<Record<string, readonly RouteRpc[]>> = {
   "POST /agents/:id/accept": [{ rpc: C.acceptAgent }],
   "PUT /agents/:id/trust": [{ rpc: C.setTrustLevel }],
   "PUT /agents/:id/permissions": [{ rpc: C.setPermissions, always: ["permissions"] }],
-  "PUT /agents/:id/participation": [{ rpc: C.setParticipation, always: ["participation"] }],
+  // The agent's own participation: no conversation (the path's one is the next route's).
+  "PUT /agents/:id/participation": [
+    { rpc: C.setParticipation, always: ["participation"], sets: { conversation_id: "" } },
+  ],
   "POST /agents/:id/conversations": [{ rpc: C.addToConversation }],
   "DELETE /agents/:id/conversations/:conversation_id": [{ rpc: C.removeFromConversation }],
   "PUT /agents/:id/conversations/:conversation_id/participation": [
     { rpc: C.setParticipation, always: ["participation"] },
   ],
-  "GET /agents/:id/activity": [{ rpc: C.listAgentActivity }],
+  "GET /agents/:id/activity": [
+    {
+      rpc: C.listAgentActivity,
+      cannotCarry: {
+        why: "the log without details: the owner's signed read of it whole is POST …/activity/list",
+        holds: (req) => req.ownerSignature !== undefined,
+      },
+    },
+  ],
   "POST /agents/:id/activity/list": [{ rpc: C.listAgentActivity, inQuery: ["page_size", "page_token"] }],
   "POST /agents/:id/withdraw": [{ rpc: C.withdrawFunds }],
   "POST /claim": [{ rpc: C.claim }],

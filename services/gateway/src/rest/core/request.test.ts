@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RestError } from "./errors.js";
-import { forwarderOf, ifMatch, MAX_TEMPLATE_VERSION, type RestDeps, type RestRequest } from "./request.js";
+import { forwarderOf, ifMatch, MAX_TEMPLATE_VERSION, queryInt, type RestDeps, type RestRequest } from "./request.js";
 
 const CLAIMS = "no claims service here";
 const LINEAGE = "no lineage service here";
@@ -64,5 +64,28 @@ describe("ifMatch", () => {
   it("refuses a version the templates service would refuse, naming If-Match", () => {
     for (const bad of [undefined, "", "0", "-1", 'W/"3"', "3, 4", String(MAX_TEMPLATE_VERSION + 1n), "9999999999"])
       expect(field(bad), String(bad)).toBe("If-Match");
+  });
+});
+
+describe("queryInt", () => {
+  const q = (v: string) => new Map([["limit", v]]);
+
+  it("passes on any whole number the RPC's int32 holds, so the service's bound is the one rule both faces meet", () => {
+    for (const [v, n] of [
+      ["7", 7],
+      ["500", 500],
+      ["-1", -1],
+      ["2147483647", 2147483647],
+      ["-2147483648", -2147483648],
+    ] as const) {
+      expect(queryInt(q(v), "limit")).toBe(n);
+    }
+    expect(queryInt(new Map(), "limit")).toBe(0);
+  });
+
+  it("refuses what no int32 carries, and 0, which the RPC reads as none given", () => {
+    for (const v of ["0", "-0", "1.5", "abc", "", "2147483648", "-2147483649", "07", " 7"]) {
+      expect(refusal(() => queryInt(q(v), "limit")).field, v).toBe("limit");
+    }
   });
 });

@@ -103,11 +103,18 @@ export function query(r: RestRequest, allowed: readonly string[]): Map<string, s
   return out;
 }
 
+/**
+ * A whole-number query parameter as the RPC's int32 takes it, 0 when absent.
+ * Its range is the service's to judge (`limit` is `page_size`, 1 to 100):
+ * refused here is only what no int32 carries, and 0, which the RPC reads as
+ * none given.
+ */
 export function queryInt(q: Map<string, string>, key: string): number {
   const v = q.get(key);
   if (v === undefined) return 0;
-  if (!/^[1-9][0-9]{0,5}$/.test(v)) throw badRequest(key, "must be a positive integer");
-  return Number(v);
+  const n = /^-?[1-9][0-9]{0,9}$/.test(v) ? Number(v) : 0;
+  if (n === 0 || n < -(2 ** 31) || n > 2 ** 31 - 1) throw badRequest(key, "must be a whole number other than 0");
+  return n;
 }
 
 export function queryBool(q: Map<string, string>, key: string): boolean {

@@ -274,18 +274,28 @@ const releaseNotes: Handler = async (r, { templates }) => {
   return { status: 200, body: { notes: res.notes.map(noteToJson), next_cursor: nextCursor(res.nextPageToken) } };
 };
 
+/** The reports' query: `?template=&all=` (the RPC's template_id, include_resolved). */
+const REPORTS_QUERY: RestErrorMapping = {
+  field: renaming({ template_id: "template", include_resolved: "all" }, restField),
+};
+
+/** The delistings' query: `?review_requested=` (the RPC's review_requested_only). */
+const DELISTINGS_QUERY: RestErrorMapping = {
+  field: renaming({ review_requested_only: "review_requested" }, restField),
+};
+
 /** The versions compared are `?from=&to=` (the RPC's from_version, to_version). */
 const DIFF_ERRORS: RestErrorMapping = { field: renaming({ from_version: "from", to_version: "to" }, restField) };
 
 export const CURATION_ROUTES: Route[] = [
   ["POST", "/templates/:id/reports", report, TEMPLATE_ERRORS],
-  ["GET", "/reports", listReports, BY_TEMPLATE_QUERY],
+  ["GET", "/reports", listReports, REPORTS_QUERY],
   ["POST", "/templates/:id/reports/dismiss", dismissReports, TEMPLATE_ERRORS],
   ["PUT", "/templates/:id/delisting", delist, TEMPLATE_ERRORS],
   ["DELETE", "/templates/:id/delisting", relist, TEMPLATE_ERRORS],
   ["POST", "/templates/:id/review", requestReview, TEMPLATE_ERRORS],
   ["POST", "/templates/:id/review/decline", declineReview, TEMPLATE_ERRORS],
-  ["GET", "/delistings", listDelistings, TEMPLATE_ERRORS],
+  ["GET", "/delistings", listDelistings, DELISTINGS_QUERY],
   ["PUT", "/featured/:id", setFeatured(true), TEMPLATE_ERRORS],
   ["DELETE", "/featured/:id", setFeatured(false), TEMPLATE_ERRORS],
   ["GET", "/featured", listFeatured, TEMPLATE_ERRORS],

@@ -6,7 +6,7 @@
 
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { TEMPLATE_ERRORS, Violations, badRequest } from "../core/errors.js";
+import { TEMPLATE_ERRORS, Violations, badRequest, renaming, restField, type RestErrorMapping } from "../core/errors.js";
 import {
   BASE,
   ifMatch,
@@ -194,9 +194,12 @@ const listModels: Handler = async (r, { templates }) => {
   return { status: 200, body: { models: res.models } };
 };
 
+/** A creator's templates are `?creator=` (the RPC's creator_id); the store's query is TEMPLATE_ERRORS's. */
+const LIST_QUERY: RestErrorMapping = { field: renaming({ creator_id: "creator" }, restField) };
+
 export const TEMPLATE_ROUTES: Route[] = [
   ["GET", "/models", listModels, TEMPLATE_ERRORS],
-  ["GET", "/templates", listTemplates, TEMPLATE_ERRORS],
+  ["GET", "/templates", listTemplates, LIST_QUERY],
   ["POST", "/templates", createTemplate, TEMPLATE_ERRORS],
   ["GET", "/templates/:id", getTemplate, TEMPLATE_ERRORS],
   ["PUT", "/templates/:id", updateTemplate, TEMPLATE_ERRORS],
