@@ -8,7 +8,13 @@
 // credential, each day signed by the agent's own key. No claims service:
 // the versions' pushes wait in the templates service's outbox. The creator
 // starts each rollout from the editor, signed in the page; the pool halts
-// the second by itself on the counts.
+// the second by itself on the counts, and the third's watch pauses it on
+// its split (the sample-ratio check).
+//
+// Lineage runs on this stack's watch rules (its `watchRules`): agents with
+// one reported day, each its own owner's with two people, and five
+// conversations a side; the pool's would count none of them (three days
+// with others, ten conversations a side). The threshold is the pool's.
 //
 // Each template's current version is a content change (published, then
 // updated): the watch asks lineage for the baseline's release key, which a
@@ -26,7 +32,14 @@ import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos
 import { RolloutService, RolloutState } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { CALLER_HEADER, contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
+import {
+  CALLER_HEADER,
+  DEFAULT_FALSE_ALARM,
+  contentFromJson,
+  contentToJson,
+  haltAt,
+  jsonHash,
+} from "@convos-pool/kit/content";
 import {
   NO_LIMITS,
   createLogger,
@@ -45,6 +58,10 @@ import { SHOTS, expectConsoleErrors, launchBrowser, poll, refused, shoot } from 
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
+/** Who the watch counts here and how much is enough (see the header). */
+const WATCH_RULES = { maxOwnerAgents: 100, realUseDays: 0, minSample: { conversations: 5, answers: 100 } };
+/** The halt line as the pool draws it, written as the page writes it: "8.34". */
+const LINE = haltAt(DEFAULT_FALSE_ALARM).toFixed(2).replace(".", "\\.");
 
 let templates: RunningTemplateService;
 let lineage: RunningLineageService;
@@ -72,6 +89,7 @@ beforeAll(async () => {
     credentials: CREDS.lineage,
     port: lineagePort,
     templatesUrl: templates.url,
+    watchRules: WATCH_RULES,
     log: quiet("lineage"),
   });
   gateway = await startGateway({
@@ -256,6 +274,15 @@ it("publishes a new version as a rollout to 10% from the editor, shows both vers
     expect(await page.getByTestId("timeline").getByRole("listitem").allInnerTexts()).toEqual([
       expect.stringMatching(/^Started at 10% by you, today, /),
     ]);
+    // The ramp: where it is, and the shares the page offers after it.
+    expect(await page.getByTestId("ramp").getByRole("listitem").allInnerTexts()).toEqual([
+      "10%: here now",
+      "25%: ahead, when you widen",
+      "50%: ahead, when you widen",
+      "75%: ahead, when you widen",
+      "90%: ahead, when you widen",
+      "every conversation: ahead, when you promote",
+    ]);
     // What the service holds: the new version's content, its notes, the share and the default bounds.
     const held = (
       await rolloutsSc.client.getRollout({ templateId: t.id, rolloutId: firstRollout }, asCreator(creator.inboxId))
@@ -278,8 +305,14 @@ it("publishes a new version as a rollout to 10% from the editor, shows both vers
       "5 (5 in 100)",
       "5 (5 in 100)",
       "1.5 ×",
-      expect.stringMatching(/^-?\d+\.\d\d of 4\.94: leaning to no worse$/),
+      expect.stringMatching(new RegExp(`^-?\\d+\\.\\d\\d of ${LINE}: leaning to no worse$`)),
     ]);
+    // Each side's sample against this stack's minimum, and nothing paused.
+    expect(await page.getByTestId("watch-sample").getByRole("listitem").allInnerTexts()).toEqual([
+      "6 conversations with real use on the new version (5 needed)",
+      "6 conversations with real use on the current version (5 needed)",
+    ]);
+    expect(await page.getByTestId("paused").count()).toBe(0);
     expect(await fact(page, "Conversations")).toBe(`6 of 12 conversations on version ${candidate}`);
     expect(await page.getByText(/ 1 day counted; the pool halts the rollout when/).count()).toBe(1);
     // Day by day, from the rollout's first day: the chart's numbers in the table behind it.
@@ -303,6 +336,13 @@ it("publishes a new version as a rollout to 10% from the editor, shows both vers
     await page.getByLabel("Widen from 10% to (%)").fill("50");
     await page.getByRole("button", { name: "Sign and widen" }).click();
     await poll(() => fact(page, "Share")).toBe("50% of conversations");
+    await poll(() => page.getByTestId("ramp").getByRole("listitem").allInnerTexts()).toEqual([
+      "10%: taken",
+      "50%: here now",
+      "75%: ahead, when you widen",
+      "90%: ahead, when you widen",
+      "every conversation: ahead, when you promote",
+    ]);
     // Pause: widen and pause are gone, resume is offered.
     await page.getByRole("button", { name: "Sign and pause" }).click();
     await poll(() => fact(page, "State")).toBe("paused");
@@ -368,10 +408,11 @@ it("shows a rollout the pool halted by itself on the agents' counts, with the re
     expect((await rolloutsSc.client.listRollouts({ templateId: t.id }, asCreator(creator.inboxId))).rollouts).toEqual(
       [],
     );
-    // 25%, with the 👎 bound opened and set: twice the current rate halts it.
+    // 25%, with the 👎 bound opened and set: four times the current rate halts it (a conversation's day counts at
+    // most three 👎, and six conversations' doubling in a day stays below the line).
     await page.getByLabel("Share of conversations (%)").fill("25");
     await page.getByText("Bounds: how much worse halts it").click();
-    await page.getByLabel("Thumbs down on its answers").fill("1");
+    await page.getByLabel("Thumbs down on its answers").fill("3");
     await shoot(page, "editor-rollout");
     await page.getByRole("button", { name: "Sign and start the rollout" }).click();
     const candidate = t.version + 1n;
@@ -396,7 +437,7 @@ it("shows a rollout the pool halted by itself on the agents' counts, with the re
     expect(await halted.getByRole("heading").textContent()).toMatch(/^Halted by the pool, today, /);
     const reason = (await halted.locator("p").textContent()) ?? "";
     const figures = new RegExp(
-      `^👎 on its answers: (\\d+) in (\\d+) answers on version ${candidate}, against 5 in 100 on version ${t.version} \\(evidence \\d+\\.\\d\\d, past the threshold 4\\.94, over 1 day\\)$`,
+      `^👎 on its answers: (\\d+) in (\\d+) answers on version ${candidate}, against 5 in 100 on version ${t.version} \\(evidence \\d+\\.\\d\\d, past the threshold ${LINE}, over 1 day\\)$`,
     ).exec(reason);
     expect(figures, reason).not.toBeNull();
     const [, down, answers] = figures!;
@@ -406,8 +447,8 @@ it("shows a rollout the pool halted by itself on the agents' counts, with the re
       expect.stringMatching(/^Thumbs down on its answers\s+per 100 answers\s*$/),
       `50 (${down} in ${answers})`,
       "5 (5 in 100)",
-      "2 ×",
-      expect.stringMatching(/^\d+\.\d\d of 4\.94: past the halt line$/),
+      "4 ×",
+      expect.stringMatching(new RegExp(`^\\d+\\.\\d\\d of ${LINE}: past the halt line$`)),
     ]);
     expect(await page.getByText(`The pool halted it: every agent follows version ${candidate + 1n}`).count()).toBe(1);
     expect(await page.getByRole("heading", { name: "Your next step" }).count()).toBe(0);
@@ -418,6 +459,62 @@ it("shows a rollout the pool halted by itself on the agents' counts, with the re
     const now = (await templatesSc.client.getTemplate({ templateId: t.id }, asCreator(creator.inboxId))).template!;
     expect([now.version, now.content?.instructions]).toEqual([candidate + 1n, "Suggest recipes."]);
     await shoot(page, "rollout-halted");
+  } finally {
+    await context.close();
+  }
+});
+
+it("shows a rollout the pool's watch paused on its split: which check, its figures, each side's sample, and widening disabled with the reason", {
+  timeout: 180_000,
+}, async () => {
+  const t = await template(creator, "Garden Helper", "Help with gardens.");
+  const { context, page } = await signedIn(creator);
+  try {
+    await draftRollout(page, t.id, "Help with gardens. Name the season.");
+    await page.getByLabel("Share of conversations (%)").fill("1");
+    await page.getByRole("button", { name: "Sign and start the rollout" }).click();
+    const candidate = t.version + 1n;
+    await page.getByRole("heading", { level: 1, name: `Rollout of version ${candidate} of Garden Helper` }).waitFor();
+    // Eight conversations on each version today, alike, where 1% was planned: half is far off the plan.
+    const agents = [];
+    for (let i = 0; i < 8; i++) {
+      agents.push(await agentClaimed(t.id, t.version));
+      agents.push(await agentClaimed(t.id, candidate));
+    }
+    for (const agent of agents) await agentReportsAs(agent, { answers: 20, thumbsDown: 1 });
+    await poll(() => page.getByTestId("paused-reason").textContent(), 30_000).toBe(
+      "The split of conversations with real use: 8 of 16 on the new version, 50% against the 1% planned.",
+    );
+    const paused = page.getByTestId("paused");
+    expect(await paused.getByRole("heading").textContent()).toBe(
+      "Paused by the pool: the split of conversations is off the share you planned",
+    );
+    expect(await page.getByTestId("paused-samples").getByRole("listitem").allInnerTexts()).toEqual([
+      "8 conversations with real use on the new version (5 needed)",
+      "8 conversations with real use on the current version (5 needed)",
+    ]);
+    // The pool's pause is the watch's: the rollout runs, nothing rolled back, and widening waits, with the reason.
+    expect(await fact(page, "State")).toBe("running");
+    expect(await page.getByRole("button", { name: "Sign and widen" }).isDisabled()).toBe(true);
+    expect(await page.getByTestId("widen-waits").textContent()).toMatch(
+      /^Widening waits while the pool pauses this rollout \(the split of conversations is off the share you planned\)/,
+    );
+    // What the service holds says the same: running, paused on the split, this stack's sample.
+    const held = (
+      await rolloutsSc.client.getRollout(
+        { templateId: t.id, rolloutId: new URL(page.url()).pathname.split("/").at(-1)! },
+        asCreator(creator.inboxId),
+      )
+    ).rollout!;
+    expect([held.state, held.watch?.pausedOn.startsWith("the split"), held.watch?.minSample]).toEqual([
+      RolloutState.RUNNING,
+      true,
+      5,
+    ]);
+    // Promote, pause and roll back are still the creator's.
+    await page.getByRole("button", { name: "Sign and pause" }).waitFor();
+    expect(await page.getByRole("button", { name: "Sign and pause" }).isDisabled()).toBe(false);
+    await shoot(page, "rollout-paused");
   } finally {
     await context.close();
   }
