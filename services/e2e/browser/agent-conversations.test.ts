@@ -33,7 +33,7 @@ const clis: ConvosCli[] = [];
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  pool = sharedPool();
+  pool = await sharedPool();
   xmtp = { port: pool.xmtpPort };
   dir = await mkdtemp(join(tmpdir(), "pool-web-conversations-"));
   await mkdir(SHOTS, { recursive: true });

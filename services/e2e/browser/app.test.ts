@@ -62,7 +62,7 @@ import {
   refused,
   shoot,
 } from "./pages.js";
-import { sharedPool, type SharedPool } from "./shared-pool.js";
+import { poolOperator, sharedPool, type SharedPool } from "./shared-pool.js";
 
 /** The tier's one pool (shared-pool.setup.ts), and its XMTP node's port for this file's Convos CLIs. */
 let xmtp: { port: number };
@@ -84,12 +84,12 @@ let agentProfile: CliEvent | undefined;
 /** The conversation the user adds the agent to: its CLI is a member there, not the agent's owner. */
 let tokyo: { cli: ConvosCli; ready: ReadyEvent };
 /** An operator of the store (POOL_OPERATORS), and the templates service's database, to check what curation wrote. */
-const operator = sharedPool().operator;
+const operator = poolOperator();
 let templatesDb: pg.Client;
 let claimsUrl = "";
 
 beforeAll(async () => {
-  pool = sharedPool();
+  pool = await sharedPool();
   xmtp = { port: pool.xmtpPort };
   dir = await mkdtemp(join(tmpdir(), "pool-web-e2e-"));
   await mkdir(SHOTS, { recursive: true });
@@ -185,10 +185,9 @@ describe("the web app in a browser", () => {
   it("a creator signs in with a key made in the browser, is told field by field what is wrong, creates, publishes and finds the template in the store", {
     timeout: 120_000,
   }, async () => {
+    // The store before anything is published: store-empty.test.ts (this pool is shared, and not empty).
     await creator.goto("/");
     await heading(creator, "Agent store").waitFor();
-    await creator.getByText("The store is empty").waitFor();
-    await shoot(creator, "store-empty");
 
     // Studio first: it asks to sign in, and comes back after.
     await creator.getByRole("link", { name: "Studio" }).click();

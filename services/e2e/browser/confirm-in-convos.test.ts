@@ -44,7 +44,7 @@ let saulInbox = "";
 const FRIEND = "+15550188071";
 
 beforeAll(async () => {
-  pool = sharedPool();
+  pool = await sharedPool();
   xmtp = { port: pool.xmtpPort };
   dir = await mkdtemp(join(tmpdir(), "pool-web-confirm-"));
   await mkdir(SHOTS, { recursive: true });

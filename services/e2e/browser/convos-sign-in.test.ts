@@ -20,7 +20,7 @@ let browser: Browser | undefined;
 let context: BrowserContext | undefined;
 
 beforeAll(async () => {
-  const pool = sharedPool();
+  const pool = await sharedPool();
   xmtp = { port: pool.xmtpPort };
   gateway = { url: pool.gatewayUrl };
   dir = await mkdtemp(join(tmpdir(), "pool-web-convos-sign-in-"));
@@ -28,7 +28,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   context = await browser.newContext({ baseURL: gateway.url, viewport: DESKTOP });
   context.setDefaultTimeout(20_000);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await context?.close();

@@ -53,7 +53,7 @@ let lineageDatabaseUrl: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  pool = sharedPool();
+  pool = await sharedPool();
   xmtp = { port: pool.xmtpPort };
   dir = await mkdtemp(join(tmpdir(), "pool-web-newer-"));
   await mkdir(SHOTS, { recursive: true });

@@ -29,11 +29,11 @@ let browser: Browser;
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
-  gateway = { url: sharedPool().gatewayUrl };
+  gateway = { url: (await sharedPool()).gatewayUrl };
   // Any client of the pool: the gateway, as the page and `pool` reach it.
   api = createClient(TemplateService, createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1" }));
   browser = await launchBrowser();
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -8,12 +8,15 @@
 // alone starts the pool too). Files that need a pool set up otherwise (a stand-in
 // host, a watch every second, other models) keep their own (docs/testing.md).
 //
-// The SMS stand-in's phones live in this process, so a small HTTP relay hands
-// a phone's texts to the files: each text as one JSON line, as it arrives.
+// The pool starts beside the files, not before them: a small HTTP server of
+// this process answers its addresses once it is up, and relays the SMS
+// stand-in's phones, which live in this process: a phone's texts, each as one
+// JSON line, as they arrive.
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { TestProject } from "vitest/node";
 import { OPEN_BUDGET } from "@convos-pool/claims";
@@ -38,19 +41,36 @@ const LIMITS = Object.fromEntries(
 ) as LimitConfig;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const operatorKey = generatePrivateKey();
+  // Started, not awaited: vitest runs every project's globalSetup before any file of any tier, and the other
+  // tiers (and this tier's files with services of their own) need not wait for this pool; its files ask for it.
+  const starting = startSharedPool(operatorKey);
+  const control = await startControl(starting);
+  project.provide("sharedPool", { controlUrl: control.url, operatorKey });
+  return async () => {
+    await control.close();
+    const started = await starting.catch(() => undefined);
+    await started?.close();
+  };
+}
+
+/** The pool with what the files read of it; `close()` stops it and frees its port and directory. */
+export interface StartedPool {
+  addresses: SharedPoolAddresses;
+  sms: LocalSms;
+  close(): Promise<void>;
+}
+
+async function startSharedPool(operatorKey: Hex): Promise<StartedPool> {
   const xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
   const dir = await mkdtemp(join(tmpdir(), "pool-web-shared-"));
   let pool: RunningPool | undefined;
-  let relay: Server | undefined;
-  const teardown = async () => {
-    relay?.closeAllConnections();
-    await new Promise((r) => (relay ? relay.close(r) : r(undefined)));
+  const close = async () => {
     await pool?.close();
     await xmtp.release();
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const operatorKey = generatePrivateKey();
     const databases = {
       templatesDatabaseUrl: await createTestDatabase("web_templates"),
       claimsDatabaseUrl: await createTestDatabase("web_claims"),
@@ -69,62 +89,74 @@ export default async function setup(project: TestProject): Promise<() => Promise
       warmInstances: WARM_AGENTS,
       limits: LIMITS,
       webDir: await ensureWebBuild(),
-      // The store's one operator; a file that curates signs as it (shared-pool.ts `operator`).
+      // The store's one operator; a file that curates signs as it (shared-pool.ts `poolOperator`).
       operators: [deriveInboxId(privateKeyToAccount(operatorKey).address)],
       ...databases,
       gatewayDatabaseUrl: await createTestDatabase("web_gateway"),
       xmtpDatabaseUrl: await createTestDatabase("web_xmtp"),
       log: createLogger("pool", { level: "silent" }),
     });
-    relay = await startPhoneRelay(pool.sms);
-    const address = relay.address();
-    if (!address || typeof address === "string") throw new Error("the phone relay has no port");
-    const addresses: SharedPoolAddresses = {
-      gatewayUrl: pool.gatewayUrl,
-      chainRpcUrl: pool.chainRpcUrl,
-      xmtpPort: xmtp.port,
-      phonesUrl: `http://127.0.0.1:${address.port}`,
-      operatorKey,
-      ...databases,
-    };
-    project.provide("sharedPool", addresses);
+    const addresses = { gatewayUrl: pool.gatewayUrl, chainRpcUrl: pool.chainRpcUrl, xmtpPort: xmtp.port, ...databases };
+    return { addresses, sms: pool.sms, close };
   } catch (err) {
-    await teardown();
+    await close();
     throw err;
   }
-  return teardown;
 }
 
 /**
- * `GET /phones/<number>`: what that phone received and then receives, one JSON
+ * The files' way to the pool, up before it is: `GET /pool` answers its
+ * addresses once it is up (or why it did not start, with 500), and
+ * `GET /phones/<number>` what that phone received and then receives, one JSON
  * line a text, until the file hangs up (shared-pool.ts `remotePhone`).
  */
-export async function startPhoneRelay(sms: LocalSms): Promise<Server> {
+export async function startControl(starting: Promise<StartedPool>): Promise<{ url: string; close(): Promise<void> }> {
+  // A pool that failed is told to each file that asks (and at teardown), not left an unhandled rejection.
+  starting.catch(() => undefined);
   const server = createServer((req, res) => {
-    const number = decodeURIComponent(/^\/phones\/([^/]+)$/.exec(req.url ?? "")?.[1] ?? "");
-    let phone: LocalPhone;
-    try {
-      phone = sms.phone(number);
-    } catch (err) {
-      res.writeHead(400).end(String(err));
-      return;
-    }
-    res.writeHead(200, { "content-type": "application/x-ndjson" });
-    let open = true;
-    res.on("close", () => (open = false));
-    void (async () => {
-      let sent = 0;
-      while (open) {
-        const texts = phone.messages();
-        for (; sent < texts.length; sent++) res.write(`${JSON.stringify(texts[sent])}\n`);
-        // Wakes on the next text, or each second to notice a file that hung up.
-        await phone.waitForMessage((m) => phone.messages().indexOf(m) >= sent, 1_000).catch(() => undefined);
-      }
-    })();
+    void starting.then(
+      ({ addresses, sms }) => {
+        if (req.url === "/pool")
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(addresses));
+        else relayPhone(sms, req.url ?? "", res);
+      },
+      (err: unknown) => res.writeHead(500).end(`the browser tier's pool did not start: ${String(err)}`),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", resolve);
   });
-  return server;
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("the control server has no port");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+function relayPhone(sms: LocalSms, url: string, res: ServerResponse): void {
+  const number = decodeURIComponent(/^\/phones\/([^/]+)$/.exec(url)?.[1] ?? "");
+  let phone: LocalPhone;
+  try {
+    phone = sms.phone(number);
+  } catch (err) {
+    res.writeHead(400).end(String(err));
+    return;
+  }
+  res.writeHead(200, { "content-type": "application/x-ndjson" });
+  let open = true;
+  res.on("close", () => (open = false));
+  void (async () => {
+    let sent = 0;
+    while (open) {
+      const texts = phone.messages();
+      for (; sent < texts.length; sent++) res.write(`${JSON.stringify(texts[sent])}\n`);
+      // Wakes on the next text, or each second to notice a file that hung up.
+      await phone.waitForMessage((m) => phone.messages().indexOf(m) >= sent, 1_000).catch(() => undefined);
+    }
+  })();
 }

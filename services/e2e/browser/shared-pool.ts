@@ -1,6 +1,6 @@
 // What a browser test file reads of the tier's one pool (shared-pool.setup.ts
 // starts it): its addresses, the store's operator, and the SMS stand-in's
-// phones through the setup's relay. Nothing here starts or stops the pool; a
+// phones through the set-up's server. Nothing here starts or stops the pool; a
 // file makes its own keys, templates, owners and conversations in it.
 import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
@@ -14,10 +14,6 @@ export interface SharedPoolAddresses {
   chainRpcUrl: string;
   /** The local XMTP node's port, for the Convos CLI (`xmtpPort`). */
   xmtpPort: number;
-  /** The setup's relay of the SMS stand-in's phones. */
-  phonesUrl: string;
-  /** The key of the store's one operator (POOL_OPERATORS). */
-  operatorKey: Hex;
   /** The services' databases, for a file that checks what a service wrote. */
   templatesDatabaseUrl: string;
   claimsDatabaseUrl: string;
@@ -26,7 +22,8 @@ export interface SharedPoolAddresses {
 
 declare module "vitest" {
   export interface ProvidedContext {
-    sharedPool: SharedPoolAddresses;
+    /** The set-up's server (the pool's addresses once it is up, and the phones), and the store's operator's key. */
+    sharedPool: { controlUrl: string; operatorKey: Hex };
   }
 }
 
@@ -34,9 +31,9 @@ declare module "vitest" {
 export type RemotePhone = Pick<LocalPhone, "number" | "messages" | "waitForMessage">;
 
 /**
- * The tier's pool as a file uses it: its addresses, and `sms.phone(number)`
- * as the pool's own stand-in gives it. `close()` hangs up this file's phones;
- * the pool itself stays up for the other files.
+ * The tier's pool as a file uses it: its addresses, the store's operator, and
+ * `sms.phone(number)` as the pool's own stand-in gives it. `close()` hangs up
+ * this file's phones; the pool itself stays up for the other files.
  */
 export interface SharedPool extends SharedPoolAddresses {
   operator: TestIdentity;
@@ -44,14 +41,26 @@ export interface SharedPool extends SharedPoolAddresses {
   close(): Promise<void>;
 }
 
-export function sharedPool(): SharedPool {
-  const addresses = inject("sharedPool");
-  const account = privateKeyToAccount(addresses.operatorKey);
+/** The store's one operator (POOL_OPERATORS of the tier's pool), known before the pool is up. */
+export function poolOperator(): TestIdentity {
+  const account = privateKeyToAccount(inject("sharedPool").operatorKey);
+  return { account, inboxId: deriveInboxId(account.address) };
+}
+
+/** The tier's pool, once it is up (it starts beside the first files: a file's beforeAll may wait for it). */
+export async function sharedPool(): Promise<SharedPool> {
+  return openSharedPool(inject("sharedPool").controlUrl, poolOperator());
+}
+
+export async function openSharedPool(controlUrl: string, operator: TestIdentity): Promise<SharedPool> {
+  const res = await fetch(`${controlUrl}/pool`);
+  if (!res.ok) throw new Error(await res.text());
+  const addresses = (await res.json()) as SharedPoolAddresses;
   const hangUp = new AbortController();
   return {
     ...addresses,
-    operator: { account, inboxId: deriveInboxId(account.address) },
-    sms: { phone: (number) => remotePhone(addresses.phonesUrl, number, hangUp.signal) },
+    operator,
+    sms: { phone: (number) => remotePhone(controlUrl, number, hangUp.signal) },
     close: async () => hangUp.abort(),
   };
 }
@@ -61,7 +70,7 @@ export function sharedPool(): SharedPool {
  * so that `messages()` answers at once as the stand-in's own phone does. What
  * it cannot see: a text the relay has not yet passed on when asked.
  */
-export function remotePhone(phonesUrl: string, number: string, hangUp: AbortSignal): RemotePhone {
+export function remotePhone(controlUrl: string, number: string, hangUp: AbortSignal): RemotePhone {
   const texts: LocalText[] = [];
   const waiting = new Set<() => void>();
   let failed: Error | undefined;
@@ -69,7 +78,7 @@ export function remotePhone(phonesUrl: string, number: string, hangUp: AbortSign
     for (const wake of waiting) wake();
   };
   void (async () => {
-    const res = await fetch(`${phonesUrl}/phones/${encodeURIComponent(number)}`, { signal: hangUp });
+    const res = await fetch(`${controlUrl}/phones/${encodeURIComponent(number)}`, { signal: hangUp });
     if (!res.ok || !res.body) throw new Error(`the phone relay answered ${res.status}: ${await res.text()}`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let rest = "";
