@@ -20,7 +20,8 @@ export function signatureOf(
   if (!s) return undefined;
   return create(SignatureSchema, {
     signature: s.string("signature"),
-    issuedAt: BigInt(s.integer("issued_at", 0)),
+    // Any whole number JSON carries: the signing window is the service's to judge, one rule for both faces.
+    issuedAt: BigInt(s.integer("issued_at", Number.MIN_SAFE_INTEGER)),
     nonce: s.string("nonce"),
   });
 }
