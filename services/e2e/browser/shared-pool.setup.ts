@@ -1,7 +1,7 @@
 // The browser tier's one pool: vitest's globalSetup for the browser project
-// (vitest.config.ts). It starts the whole pool once, as `npm start` runs it
-// (`startPool`, on PostgreSQL and the local XMTP node, serving the built web
-// app), before the tier's first file, and closes it after the last; the files
+// (vitest.config.ts). It starts the whole pool once (browser-pool.ts), as
+// `npm start` runs it, beside the tier's first files, and closes it after the
+// last; the files
 // read its addresses with `sharedPool()` (shared-pool.ts) and make what they
 // need in it themselves: their own keys, templates, owners and conversations,
 // so that they hold in any order, beside each other, and alone (one file run
@@ -11,40 +11,27 @@
 // The pool starts beside the files, not before them: a small HTTP server of
 // this process answers its addresses once it is up, and relays the SMS
 // stand-in's phones, which live in this process: a phone's texts, each as one
-// JSON line, as they arrive.
-import { mkdtemp, rm } from "node:fs/promises";
+// JSON line, as they arrive. Where the local XMTP node cannot be shared
+// (no network namespaces), each file starts its own pool instead.
 import { createServer, type ServerResponse } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Hex } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { generatePrivateKey } from "viem/accounts";
 import type { TestProject } from "vitest/node";
-import { OPEN_BUDGET } from "@convos-pool/claims";
-import { startPool, type RunningPool } from "@convos-pool/dev";
-import { DEFAULT_LIMITS, createLogger, type LimitConfig } from "@convos-pool/kit/server";
-import { deriveInboxId } from "@convos-pool/kit/signing";
 import type { LocalPhone, LocalSms } from "@convos-pool/local-providers";
-import { createTestDatabase } from "@convos-pool/testing";
-import { xmtpPortForTest } from "@convos-pool/testing/xmtp-port";
-import { ensureWebBuild } from "@convos-pool/web";
-import type { SharedPoolAddresses } from "./shared-pool.js";
-
-/** Idle agents kept warm: as many as the four files that claim had between them (app.test.ts two), less one. */
-const WARM_AGENTS = 4;
-
-/**
- * The pool's default limits less those per address: every file's browser and
- * CLIs come from 127.0.0.1, and would count as one caller of the whole tier.
- */
-const LIMITS = Object.fromEntries(
-  Object.entries(DEFAULT_LIMITS).filter(([name]) => !name.endsWith("PerAddress")),
-) as LimitConfig;
+import { networkIsolation } from "@convos-pool/testing/xmtp-port";
+import { WARM_AGENTS, startBrowserPool, type StartedPool } from "./browser-pool.js";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const operatorKey = generatePrivateKey();
+  // Without network namespaces the local XMTP node must own port 5556, one process at a time, under a lock
+  // (xmtp-port.ts): a pool holding it for the whole run would starve every other file that needs a node, of
+  // every tier. There each browser file starts a pool of its own, as before (shared-pool.ts).
+  if (!networkIsolation()) {
+    project.provide("sharedPool", { controlUrl: "", operatorKey });
+    return async () => undefined;
+  }
   // Started, not awaited: vitest runs every project's globalSetup before any file of any tier, and the other
   // tiers (and this tier's files with services of their own) need not wait for this pool; its files ask for it.
-  const starting = startSharedPool(operatorKey);
+  const starting = startBrowserPool(operatorKey, WARM_AGENTS.tier);
   const control = await startControl(starting);
   project.provide("sharedPool", { controlUrl: control.url, operatorKey });
   return async () => {
@@ -52,56 +39,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const started = await starting.catch(() => undefined);
     await started?.close();
   };
-}
-
-/** The pool with what the files read of it; `close()` stops it and frees its port and directory. */
-export interface StartedPool {
-  addresses: SharedPoolAddresses;
-  sms: LocalSms;
-  close(): Promise<void>;
-}
-
-async function startSharedPool(operatorKey: Hex): Promise<StartedPool> {
-  const xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
-  const dir = await mkdtemp(join(tmpdir(), "pool-web-shared-"));
-  let pool: RunningPool | undefined;
-  const close = async () => {
-    await pool?.close();
-    await xmtp.release();
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    const databases = {
-      templatesDatabaseUrl: await createTestDatabase("web_templates"),
-      claimsDatabaseUrl: await createTestDatabase("web_claims"),
-      lineageDatabaseUrl: await createTestDatabase("web_lineage"),
-    };
-    pool = await startPool({
-      dataDir: join(dir, "pool"),
-      port: 0,
-      xmtpPort: xmtp.port,
-      chainPort: 0,
-      mailPort: 0,
-      pop3Port: 0,
-      smsPort: 0,
-      // Numbers without an operator's grant: these files are about the web app (docs/limits.md).
-      budget: OPEN_BUDGET,
-      warmInstances: WARM_AGENTS,
-      limits: LIMITS,
-      webDir: await ensureWebBuild(),
-      // The store's one operator; a file that curates signs as it (shared-pool.ts `poolOperator`).
-      operators: [deriveInboxId(privateKeyToAccount(operatorKey).address)],
-      ...databases,
-      gatewayDatabaseUrl: await createTestDatabase("web_gateway"),
-      xmtpDatabaseUrl: await createTestDatabase("web_xmtp"),
-      log: createLogger("pool", { level: "silent" }),
-    });
-    const addresses = { gatewayUrl: pool.gatewayUrl, chainRpcUrl: pool.chainRpcUrl, xmtpPort: xmtp.port, ...databases };
-    return { addresses, sms: pool.sms, close };
-  } catch (err) {
-    await close();
-    throw err;
-  }
 }
 
 /**

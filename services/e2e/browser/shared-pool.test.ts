@@ -6,7 +6,8 @@ import { createServer } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { newIdentity } from "@convos-pool/kit/testing";
 import { startLocalSms, type LocalSms } from "@convos-pool/local-providers";
-import { startControl, type StartedPool } from "./shared-pool.setup.js";
+import type { StartedPool } from "./browser-pool.js";
+import { startControl } from "./shared-pool.setup.js";
 import { openSharedPool, remotePhone, type SharedPoolAddresses } from "./shared-pool.js";
 
 const ADDRESSES: SharedPoolAddresses = {

@@ -1,28 +1,23 @@
 // What a browser test file reads of the tier's one pool (shared-pool.setup.ts
 // starts it): its addresses, the store's operator, and the SMS stand-in's
-// phones through the set-up's server. Nothing here starts or stops the pool; a
-// file makes its own keys, templates, owners and conversations in it.
+// phones through the set-up's server. A file makes its own keys, templates,
+// owners and conversations in it.
 import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
 import { inject } from "vitest";
 import { deriveInboxId } from "@convos-pool/kit/signing";
 import type { TestIdentity } from "@convos-pool/kit/testing";
 import type { LocalPhone, LocalText } from "@convos-pool/local-providers";
+import { WARM_AGENTS, startBrowserPool, type SharedPoolAddresses } from "./browser-pool.js";
 
-export interface SharedPoolAddresses {
-  gatewayUrl: string;
-  chainRpcUrl: string;
-  /** The local XMTP node's port, for the Convos CLI (`xmtpPort`). */
-  xmtpPort: number;
-  /** The services' databases, for a file that checks what a service wrote. */
-  templatesDatabaseUrl: string;
-  claimsDatabaseUrl: string;
-  lineageDatabaseUrl: string;
-}
+export type { SharedPoolAddresses };
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** The set-up's server (the pool's addresses once it is up, and the phones), and the store's operator's key. */
+    /**
+     * The set-up's server (the pool's addresses once it is up, and the phones), empty where each file starts its
+     * own pool; and the store's operator's key.
+     */
     sharedPool: { controlUrl: string; operatorKey: Hex };
   }
 }
@@ -47,9 +42,16 @@ export function poolOperator(): TestIdentity {
   return { account, inboxId: deriveInboxId(account.address) };
 }
 
-/** The tier's pool, once it is up (it starts beside the first files: a file's beforeAll may wait for it). */
+/**
+ * The tier's pool, once it is up (it starts beside the first files: a file's
+ * beforeAll may wait for it); where the set-up started none (no network
+ * namespaces), a pool of this file's own, which `close()` stops.
+ */
 export async function sharedPool(): Promise<SharedPool> {
-  return openSharedPool(inject("sharedPool").controlUrl, poolOperator());
+  const { controlUrl, operatorKey } = inject("sharedPool");
+  if (controlUrl) return openSharedPool(controlUrl, poolOperator());
+  const own = await startBrowserPool(operatorKey, WARM_AGENTS.file);
+  return { ...own.addresses, operator: poolOperator(), sms: own.sms, close: () => own.close() };
 }
 
 export async function openSharedPool(controlUrl: string, operator: TestIdentity): Promise<SharedPool> {
