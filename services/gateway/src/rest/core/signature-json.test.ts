@@ -2,7 +2,7 @@
 // body read by the JSON reader, no server.
 
 import { describe, expect, it } from "vitest";
-import { RestError } from "./errors.js";
+import type { RestError } from "./errors.js";
 import { JsonObject } from "./json.js";
 import { signatureOf } from "./signature-json.js";
 
