@@ -1,12 +1,12 @@
 // The browser tier's one pool: vitest's globalSetup for the browser project
 // (vitest.config.ts). It starts the whole pool once (browser-pool.ts), as
 // `npm start` runs it, beside the tier's first files, and closes it after the
-// last; the files
-// read its addresses with `sharedPool()` (shared-pool.ts) and make what they
-// need in it themselves: their own keys, templates, owners and conversations,
-// so that they hold in any order, beside each other, and alone (one file run
-// alone starts the pool too). Files that need a pool set up otherwise (a stand-in
-// host, a watch every second, other models) keep their own (docs/testing.md).
+// last; the files read its addresses with `sharedPool()` (shared-pool.ts) and
+// make what they need in it themselves: their own keys, templates, owners and
+// conversations, so that they hold in any order, beside each other, and alone
+// (one file run alone starts the pool too). Files that need services set up
+// otherwise (a stand-in host, a watch every second, other models, an empty
+// store) keep their own (docs/testing.md).
 //
 // The pool starts beside the files, not before them: a small HTTP server of
 // this process answers its addresses once it is up, and relays the SMS
