@@ -2,9 +2,10 @@
 // run in memory: every route of the gateway's route table has its RPC
 // (test/route-rpcs.ts), every forwarded RPC a route or a reason, and any
 // request of that RPC, drawn from its input descriptor and sent as the
-// route's REST call, is either refused by REST itself (a 400 naming fields:
-// contract.int.test.ts checks the service refuses it the same) or forwarded
-// to that RPC and no other, with the same values. Real: the route table, its
+// route's REST call, is either refused by REST itself (a 400 naming fields,
+// none of them unknown to the route: contract.int.test.ts checks the service
+// refuses it the same) or forwarded to that RPC and no other, with the same
+// values. Real: the route table, its
 // handlers, the descriptors. Stand-in: the forwarders, which record each
 // call and answer an empty response (test/routes.ts).
 
