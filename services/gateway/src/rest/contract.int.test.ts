@@ -541,39 +541,37 @@ const DIFFER: Readonly<Record<string, Part>> = {
   "POST /templates/:id/rollback": firstOnly(),
   "POST /templates/:id/rollouts": firstOnly(),
   "POST /templates/:id/rollouts/:rollout_id/steps": firstOnly(),
-  "PUT /agents/:id/pin": readsFirst("REST requires `pinned`, a bool the RPC defaults: 400 before the service's 401"),
   "PUT /agents/:id/permissions": readsFirst("REST refuses an unknown enum name before the service's 401"),
   "POST /agents/:id/conversations": firstOnly(),
   "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
   "POST /claim": firstOnly(),
-  "POST /templates/:id/reports": firstOnly(),
-  "POST /templates/:id/reports/dismiss": firstOnly(),
-  "PUT /templates/:id/delisting": firstOnly(),
-  "DELETE /templates/:id/delisting": firstOnly(),
   "POST /templates/:id/review": firstOnly(),
-  "POST /templates/:id/review/decline": firstOnly(),
-  "PUT /featured/:id": firstOnly(),
-  "DELETE /featured/:id": firstOnly(),
-  "PUT /tool-grants": firstOnly(),
-  "PUT /templates/:id/rating": firstOnly(),
-  "POST /templates/:id/reviews/answer": firstOnly(),
-  "POST /templates/:id/reviews/report": firstOnly(),
-  "POST /templates/:id/reviews/remove": firstOnly(),
   "POST /agents/:id/memory/import": readsFirst(
     "a sealed box REST reads is refused with no field named, where the service answers 404",
-  ),
-  "POST /agents/:id/memory/share": readsFirst("REST refuses an empty entry id before the service's 404"),
-  "PUT /agents/:id/pattern-sharing": readsFirst(
-    "REST requires offer and adopt, bools the RPC defaults: 400 before the service's 404",
   ),
   "GET /agents/:id/address-book": firstOnly(),
   "POST /agents/:id/address-book": readsFirst(
     "a sealed box REST reads is refused with no field named, where the service answers 404",
   ),
-  "POST /agents/:id/approvals": readsFirst("REST refuses the answer's fields before the service's 401"),
-  "PUT /templates/:id/pattern-hold": firstOnly(),
   "POST /templates/:id/patterns/review": firstOnly(),
+};
+
+/**
+ * Booleans REST requires where the RPC reads one left out as false: each is
+ * a yes to an act (approve a request, share memory, hold a pattern, offer or
+ * adopt patterns, pin an agent), and a REST caller says yes in words, never
+ * by leaving a field out (docs/rest.md, "An act is said in words").
+ * Deliberate, not a difference to mend, and kept apart from DIFFER: a
+ * request without one of them is refused by REST naming it (the Connect face
+ * is not asked); a request with them is held whole, like any route.
+ */
+const DELIBERATE: Readonly<Record<string, readonly string[]>> = {
+  "PUT /agents/:id/pin": ["pinned"],
+  "POST /agents/:id/approvals": ["approve"],
+  "POST /agents/:id/memory/share": ["share"],
+  "PUT /agents/:id/pattern-sharing": ["offer", "adopt"],
+  "PUT /templates/:id/pattern-hold": ["hold"],
 };
 
 /** An outcome as far as `part` holds it: the fields left out when only the code is held. */
@@ -611,6 +609,15 @@ describe("every route against its RPC, with any request drawn from the RPC's des
                 ...(form.ifMatch !== undefined ? { ifMatch: form.ifMatch } : {}),
               }),
             );
+            const unsaid = (DELIBERATE[name] ?? []).filter((field) => form.body?.[field] === undefined);
+            if (unsaid.length > 0) {
+              expect(rest, `REST ${JSON.stringify({ ...form, query })}`).toMatchObject({
+                accepted: false,
+                code: "invalid_argument",
+                fields: expect.arrayContaining(unsaid),
+              });
+              return;
+            }
             const sent = (field: string) => form.body?.[field] !== undefined;
             const connect = await connectOutcome(
               client[of.rpc.localName]!(req, { headers: { authorization: `Bearer ${token}` } }),

@@ -9,6 +9,7 @@ import type { SetToolGrantRequest } from "@convos-pool/gen/convos/pool/v1/store_
 import { ToolGrantSchema, type ToolGrant } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
 import {
+  checkAll,
   GRANTED_TOOLS,
   INBOX_ID_PATTERN,
   invalidArgument,
@@ -30,28 +31,36 @@ export interface GrantInput {
   maxLiveTools: number;
 }
 
-/** Checks a request's fields, naming the one that is wrong. Pure. */
+/** Checks a request's fields, naming every one that is wrong at once. Pure. */
 export function checkGrantRequest(req: SetToolGrantRequest): GrantInput {
-  if (!!req.templateId === !!req.creatorId)
-    throw invalidArgument(
-      "template_id",
-      "name exactly one of template_id (one template) and creator_id (all of theirs)",
-    );
-  if (req.templateId && !TEMPLATE_ID_PATTERN.test(req.templateId))
-    throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
-  if (req.creatorId && !INBOX_ID_PATTERN.test(req.creatorId))
-    throw invalidArgument("creator_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
-  req.tools.forEach((t, i) => {
-    if (!(GRANTED_TOOLS as readonly string[]).includes(t))
-      throw invalidArgument(
-        `tools[${i}]`,
-        `"${t}" is not a tool the pool pays for (${GRANTED_TOOLS.join(", ")}); a wallet is funded with fund_wei`,
-      );
-  });
   const fund = req.fundWei.trim() || "0";
-  if (!WEI_PATTERN.test(fund)) throw invalidArgument("fund_wei", "must be a whole number of wei (decimal digits)");
-  if (req.maxLiveTools < 0 || req.maxLiveTools > MAX_LIVE_TOOLS)
-    throw invalidArgument("max_live_tools", `must be 0 (no quota) to ${MAX_LIVE_TOOLS}`);
+  checkAll(
+    () => {
+      if (!!req.templateId === !!req.creatorId)
+        throw invalidArgument(
+          "template_id",
+          "name exactly one of template_id (one template) and creator_id (all of theirs)",
+        );
+      if (req.templateId && !TEMPLATE_ID_PATTERN.test(req.templateId))
+        throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+      if (req.creatorId && !INBOX_ID_PATTERN.test(req.creatorId))
+        throw invalidArgument("creator_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+    },
+    ...req.tools.map((t, i) => () => {
+      if (!(GRANTED_TOOLS as readonly string[]).includes(t))
+        throw invalidArgument(
+          `tools[${i}]`,
+          `"${t}" is not a tool the pool pays for (${GRANTED_TOOLS.join(", ")}); a wallet is funded with fund_wei`,
+        );
+    }),
+    () => {
+      if (!WEI_PATTERN.test(fund)) throw invalidArgument("fund_wei", "must be a whole number of wei (decimal digits)");
+    },
+    () => {
+      if (req.maxLiveTools < 0 || req.maxLiveTools > MAX_LIVE_TOOLS)
+        throw invalidArgument("max_live_tools", `must be 0 (no quota) to ${MAX_LIVE_TOOLS}`);
+    },
+  );
   return {
     subject: req.templateId ? `template:${req.templateId}` : `creator:${req.creatorId}`,
     templateId: req.templateId,

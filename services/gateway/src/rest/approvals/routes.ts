@@ -5,8 +5,7 @@
 // an answer itself.
 
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { AGENT_ERRORS } from "../core/errors.js";
-import { badRequest } from "../core/errors.js";
+import { AGENT_ERRORS, Violations } from "../core/errors.js";
 import { forwarderOf, query, type Handler, type Route } from "../core/request.js";
 import { signatureOf } from "../core/signature-json.js";
 
@@ -34,14 +33,16 @@ const answerApproval: Handler = async (r, deps) => {
   const approvals = forwarderOf(deps, "approvals");
   query(r, []);
   const body = await r.body(["question_id", "approve", "owner_signature"]);
-  if (!body.has("question_id")) throw badRequest("question_id", "is required: the id of a question (GET lists them)");
+  // Both read before either is refused: `approve` is a yes or no said in words (docs/rest.md), never left out.
+  const check = new Violations();
+  if (!body.has("question_id"))
+    check.add({ field: "question_id", description: "is required: the id of a question (GET lists them)" });
+  const questionId = check.read(() => body.string("question_id", ""));
+  const approve = check.read(() => body.boolean("approve"));
+  const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
+  check.done();
   await approvals.answerApproval(
-    {
-      instanceId: r.id,
-      questionId: body.string("question_id"),
-      approve: body.boolean("approve"),
-      ownerSignature: signatureOf(body, "owner_signature"),
-    },
+    { instanceId: r.id, questionId: questionId ?? "", approve: approve === true, ownerSignature },
     r.call,
   );
   return { status: 200, body: { answered: true } };

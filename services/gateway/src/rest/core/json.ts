@@ -138,6 +138,17 @@ export class JsonObject {
     return v;
   }
 
+  /**
+   * A whole number as the RPC's int32 carries it, 0 when absent: its range
+   * is the service's to judge, named with the request's other faults; refused
+   * here is only what no int32 carries.
+   */
+  int32(key: string): number {
+    const v = this.integer(key, -(2 ** 31), 0);
+    if (v > 2 ** 31 - 1) throw badRequest(this.field(key), "must be a whole number below 2^31");
+    return v;
+  }
+
   /** A finite JSON number. */
   number(key: string, fallback?: number): number {
     const v = this.get(key, fallback);

@@ -77,14 +77,19 @@ function queryVersion(q: Map<string, string>, key: string): bigint {
   return BigInt(v);
 }
 
-/** An operator's signed action on the path's template: `{operator_id, <text field>, signature}`. */
-async function operatorBody(r: RestRequest, text: "reason" | "note", required: boolean) {
+/**
+ * An operator's signed action on the path's template: `{operator_id, <text
+ * field>, signature}`. A field left out goes on empty: whether it may be is
+ * the service's to judge, with the template id, all at once (one contract
+ * for both faces).
+ */
+async function operatorBody(r: RestRequest, text: "reason" | "note") {
   query(r, []);
   const body = await r.body(["operator_id", text, "signature"]);
   return {
-    operatorId: body.string("operator_id"),
+    operatorId: body.string("operator_id", ""),
     templateId: r.id,
-    text: required ? body.string(text) : body.string(text, ""),
+    text: body.string(text, ""),
     signature: signatureOf(body),
   };
 }
@@ -92,7 +97,7 @@ async function operatorBody(r: RestRequest, text: "reason" | "note", required: b
 const report: Handler = async (r, { curation }) => {
   query(r, []);
   const body = await r.body(["reason"]);
-  const res = await curation.reportTemplate({ templateId: r.id, reason: body.string("reason") }, r.call);
+  const res = await curation.reportTemplate({ templateId: r.id, reason: body.string("reason", "") }, r.call);
   if (!res.report) throw new Error("templates service answered without the report");
   return { status: 201, body: reportToJson(res.report) };
 };
@@ -114,7 +119,7 @@ const listReports: Handler = async (r, { curation }) => {
 };
 
 const dismissReports: Handler = async (r, { curation }) => {
-  const b = await operatorBody(r, "note", false);
+  const b = await operatorBody(r, "note");
   const res = await curation.dismissReports(
     { operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature },
     r.call,
@@ -123,7 +128,7 @@ const dismissReports: Handler = async (r, { curation }) => {
 };
 
 const delist: Handler = async (r, { curation }) => {
-  const b = await operatorBody(r, "reason", true);
+  const b = await operatorBody(r, "reason");
   const res = await curation.delistTemplate(
     { operatorId: b.operatorId, templateId: b.templateId, reason: b.text, signature: b.signature },
     r.call,
@@ -132,7 +137,7 @@ const delist: Handler = async (r, { curation }) => {
 };
 
 const relist: Handler = async (r, { curation }) => {
-  const b = await operatorBody(r, "note", false);
+  const b = await operatorBody(r, "note");
   const res = await curation.relistTemplate(
     { operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature },
     r.call,
@@ -151,7 +156,7 @@ const requestReview: Handler = async (r, { curation }) => {
 };
 
 const declineReview: Handler = async (r, { curation }) => {
-  const b = await operatorBody(r, "note", true);
+  const b = await operatorBody(r, "note");
   const res = await curation.declineReview(
     { operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature },
     r.call,
@@ -178,7 +183,7 @@ const setFeatured =
     query(r, []);
     const body = await r.body(["operator_id", "signature"]);
     const res = await curation.setFeatured(
-      { operatorId: body.string("operator_id"), templateId: r.id, featured, signature: signatureOf(body) },
+      { operatorId: body.string("operator_id", ""), templateId: r.id, featured, signature: signatureOf(body) },
       r.call,
     );
     return withTemplate(200, res.template);
@@ -249,12 +254,12 @@ const setToolGrant: Handler = async (r, { curation }) => {
   ]);
   const res = await curation.setToolGrant(
     {
-      operatorId: body.string("operator_id"),
+      operatorId: body.string("operator_id", ""),
       templateId: body.string("template_id", ""),
       creatorId: body.string("creator_id", ""),
       tools: body.strings("tools") ?? [],
       fundWei: body.string("fund_wei", ""),
-      maxLiveTools: body.integer("max_live_tools", 0, 0),
+      maxLiveTools: body.int32("max_live_tools"),
       signature: signatureOf(body),
     },
     r.call,

@@ -6,7 +6,7 @@
 // as they are.
 
 import type { MemoryForwarder } from "../../connect/forward.js";
-import { AGENT_ERRORS, badRequest, type RestErrorMapping } from "../core/errors.js";
+import { AGENT_ERRORS, Violations, badRequest, type RestErrorMapping } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { forwarderOf, query, type Handler, type RestRequest, type RestResponse, type Route } from "../core/request.js";
 import { b64, bytesOf, sealedOf, sealedToJson } from "../core/sealed-json.js";
@@ -93,18 +93,26 @@ const forgetMemory = memoryRoute(["entry_ids", "owner_signature"], async (memory
 
 /** Marks entries known in all the agent's conversations (`share: true`), or back in the one each came from. */
 const shareMemory = memoryRoute(["entry_ids", "share", "owner_signature"], async (memory, r, body) => {
-  const entryIds = body.strings("entry_ids");
-  if (!entryIds) throw badRequest("entry_ids", "is required: the ids of the entries to share or unshare");
-  const share = body.boolean("share");
+  // Both read before either is refused: a request missing both is told of both.
+  const check = new Violations();
+  const entryIds = check.read(() => body.strings("entry_ids"));
+  if (!entryIds)
+    check.add({ field: "entry_ids", description: "is required: the ids of the entries to share or unshare" });
+  const share = check.read(() => body.boolean("share"));
+  check.done();
   const res = await memory.shareMemory(
-    { instanceId: r.id, entryIds, share, ownerSignature: ownerSignature(body) },
+    { instanceId: r.id, entryIds: entryIds ?? [], share: share === true, ownerSignature: ownerSignature(body) },
     r.call,
   );
   return { changed: res.changed, not_found: res.notFound };
 });
 
 const setPatternSharing = memoryRoute(["offer", "adopt", "owner_signature"], async (memory, r, body) => {
-  const sharing = { offer: body.boolean("offer"), adopt: body.boolean("adopt") };
+  // Each is a yes said in words (docs/rest.md): both read, and both named when left out.
+  const check = new Violations();
+  const [offer, adopt] = [check.read(() => body.boolean("offer")), check.read(() => body.boolean("adopt"))];
+  check.done();
+  const sharing = { offer: offer === true, adopt: adopt === true };
   const res = await memory.setPatternSharing(
     { instanceId: r.id, sharing, ownerSignature: ownerSignature(body) },
     r.call,

@@ -7,7 +7,7 @@
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Review } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import type { ReportedReview } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
-import { TEMPLATE_ERRORS, badRequest, renaming, restField, type RestErrorMapping } from "../core/errors.js";
+import { TEMPLATE_ERRORS, renaming, restField, type RestErrorMapping } from "../core/errors.js";
 import { nextCursor, query, queryPage, type Handler, type Route } from "../core/request.js";
 import { signatureOf } from "../core/signature-json.js";
 import { ratingsToJson } from "../templates/json.js";
@@ -67,13 +67,11 @@ const myRating: Handler = async (r, { ratings }) => {
 const rate: Handler = async (r, { ratings }) => {
   query(r, []);
   const body = await r.body(["rater_id", "stars", "review", "signature"]);
-  const stars = body.integer("stars", 1);
-  // Beyond int32 the request could not even be encoded: refused here, as the service would.
-  if (stars > 5) throw badRequest("stars", "must be a whole number from 1 to 5");
+  const stars = body.int32("stars");
   const res = await ratings.rateTemplate(
     {
       templateId: r.id,
-      raterId: body.string("rater_id"),
+      raterId: body.string("rater_id", ""),
       stars,
       review: body.string("review", ""),
       signature: signatureOf(body),
@@ -96,9 +94,9 @@ const answer: Handler = async (r, { ratings }) => {
   const res = await ratings.answerReview(
     {
       templateId: r.id,
-      reviewerId: body.string("reviewer_id"),
-      creatorId: body.string("creator_id"),
-      answer: body.string("answer"),
+      reviewerId: body.string("reviewer_id", ""),
+      creatorId: body.string("creator_id", ""),
+      answer: body.string("answer", ""),
       signature: signatureOf(body),
     },
     r.call,
@@ -111,7 +109,7 @@ const reportReview: Handler = async (r, { ratings }) => {
   query(r, []);
   const body = await r.body(["reviewer_id", "reason"]);
   await ratings.reportReview(
-    { templateId: r.id, reviewerId: body.string("reviewer_id"), reason: body.string("reason") },
+    { templateId: r.id, reviewerId: body.string("reviewer_id", ""), reason: body.string("reason", "") },
     r.call,
   );
   return { status: 201, body: {} };
@@ -123,10 +121,10 @@ const removeReview: Handler = async (r, { curation }) => {
   const body = await r.body(["operator_id", "reviewer_id", "reason", "signature"]);
   const res = await curation.removeReview(
     {
-      operatorId: body.string("operator_id"),
+      operatorId: body.string("operator_id", ""),
       templateId: r.id,
-      reviewerId: body.string("reviewer_id"),
-      reason: body.string("reason"),
+      reviewerId: body.string("reviewer_id", ""),
+      reason: body.string("reason", ""),
       signature: signatureOf(body),
     },
     r.call,
