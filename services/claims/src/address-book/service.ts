@@ -13,13 +13,11 @@
 
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
-import { invalidArgument, requirePresent } from "@convos-pool/kit/content";
+import { refuseViolations } from "@convos-pool/kit/content";
 import { bytesToHex, sha256 } from "viem";
-import { ownerSignedRelay, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
+import { ownerSignedRelay, type OwnerCallDeps } from "../claim/owner-call.js";
 import type { InstanceRuntime } from "../hosts/runtime.js";
-
-/** At most this many contacts removed in one call (address_book_service.proto). */
-const MAX_REMOVE_IDS = 100;
+import { idsViolations, recipientKeyViolations, requireSealed } from "../memory/policy.js";
 
 export interface AddressBookServiceDeps extends OwnerCallDeps {
   runtime: Pick<InstanceRuntime, "addressBook">;
@@ -29,7 +27,8 @@ export function createAddressBookService(deps: AddressBookServiceDeps): ServiceI
   const relay = ownerSignedRelay(deps, (ref) => deps.runtime.addressBook(ref));
   return {
     async listContacts(req, ctx) {
-      const key = recipientKey(req.recipientKey);
+      refuseViolations(recipientKeyViolations(req.recipientKey));
+      const key = req.recipientKey;
       const signed = { operation: "ListContacts", fields: { recipientKey: bytesToHex(key) } } as const;
       const res = await relay(req, ctx, signed, "the listing", (agent, ownerId) =>
         agent.client.listContacts({ ownerId, recipientKey: key, signature: req.ownerSignature }, agent.options),
@@ -38,9 +37,7 @@ export function createAddressBookService(deps: AddressBookServiceDeps): ServiceI
     },
 
     async saveContact(req, ctx) {
-      const sealed = requirePresent("sealed", req.sealed);
-      if (sealed.ciphertext.length === 0)
-        throw invalidArgument("sealed.ciphertext", "required: a contact sealed to the agent's memory key");
+      const sealed = requireSealed(req.sealed, "a contact sealed to the agent's memory key");
       const signed = { operation: "SaveContact", fields: { sealedDigest: sha256(sealed.ciphertext) } } as const;
       const res = await relay(req, ctx, signed, "the contact", (agent, ownerId) =>
         agent.client.saveContact({ ownerId, sealed, signature: req.ownerSignature }, agent.options),
@@ -49,8 +46,7 @@ export function createAddressBookService(deps: AddressBookServiceDeps): ServiceI
     },
 
     async removeContacts(req, ctx) {
-      if (req.contactIds.length === 0 || req.contactIds.length > MAX_REMOVE_IDS)
-        throw invalidArgument("contact_ids", `1 to ${MAX_REMOVE_IDS} contact ids, not ${req.contactIds.length}`);
+      refuseViolations(idsViolations("contact_ids", req.contactIds, "contact ids"));
       const signed = { operation: "RemoveContacts", fields: { contactIds: req.contactIds.join(",") } } as const;
       const res = await relay(req, ctx, signed, "removing contacts", (agent, ownerId) =>
         agent.client.removeContacts(

@@ -6,6 +6,7 @@
 import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
+import { fieldViolations } from "@convos-pool/kit/content";
 import { refusal } from "@convos-pool/kit/testing";
 import { createAgentMemoryService, type AgentMemoryServiceDeps } from "./service.js";
 
@@ -34,5 +35,20 @@ describe("sharing and forgetting entries, before anything is read", () => {
   it("asks the caller to sign in as the agent's owner", async () => {
     const err = await refusal(memory.shareMemory({ instanceId: "inst_1", entryIds: ONE, share: false }));
     expect(err.code).toBe(Code.Unauthenticated);
+  });
+});
+
+describe("an import's sealed box, before anything is read", () => {
+  it("names every part of a sealed box that cannot be one at once, not the first only", async () => {
+    const err = await refusal(
+      memory.importMemory({
+        instanceId: "inst_1",
+        sealed: { ephemeralPublicKey: new Uint8Array(31), nonce: new Uint8Array(0), ciphertext: new Uint8Array(0) },
+      }),
+    );
+    expect([err.code, fieldViolations(err).map((v) => v.field)]).toEqual([
+      Code.InvalidArgument,
+      ["sealed.ephemeral_public_key", "sealed.nonce", "sealed.ciphertext"],
+    ]);
   });
 });

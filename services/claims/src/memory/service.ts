@@ -11,19 +11,13 @@
 
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
-import { invalidArgument, requirePresent } from "@convos-pool/kit/content";
+import { refuseViolations, requirePresent } from "@convos-pool/kit/content";
 import { bytesToHex, sha256 } from "viem";
-import { ownersAgent, ownerSignedRelay, recipientKey, type OwnerCallDeps } from "../claim/owner-call.js";
+import { ownersAgent, ownerSignedRelay, type OwnerCallDeps } from "../claim/owner-call.js";
 import { askAgent, type InstanceRuntime } from "../hosts/runtime.js";
+import { idsViolations, recipientKeyViolations, requireSealed } from "./policy.js";
 
-/** At most this many entries forgotten, or shared, in one call (agent_memory_service.proto). */
-const MAX_ENTRY_IDS = 100;
-
-/** 1 to MAX_ENTRY_IDS ids, before anything is asked; each id's form is the agent's to check. */
-function entryIdCount(ids: readonly string[]): void {
-  if (ids.length === 0 || ids.length > MAX_ENTRY_IDS)
-    throw invalidArgument("entry_ids", `1 to ${MAX_ENTRY_IDS} entry ids, not ${ids.length}`);
-}
+const entryIds = (ids: readonly string[]) => idsViolations("entry_ids", ids, "entry ids");
 
 export interface AgentMemoryServiceDeps extends OwnerCallDeps {
   runtime: Pick<InstanceRuntime, "memory">;
@@ -35,7 +29,8 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
 
   return {
     async exportMemory(req, ctx) {
-      const key = recipientKey(req.recipientKey);
+      refuseViolations(recipientKeyViolations(req.recipientKey));
+      const key = req.recipientKey;
       const signed = { operation: "ExportMemory", fields: { recipientKey: bytesToHex(key) } } as const;
       const res = await relay(req, ctx, signed, "the export", (agent, ownerId) =>
         agent.client.exportMemory({ ownerId, recipientKey: key, signature: req.ownerSignature }, agent.options),
@@ -51,9 +46,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     },
 
     async importMemory(req, ctx) {
-      const sealed = requirePresent("sealed", req.sealed);
-      if (sealed.ciphertext.length === 0)
-        throw invalidArgument("sealed.ciphertext", "required: an agent-memory file sealed to the agent's memory key");
+      const sealed = requireSealed(req.sealed, "an agent-memory file sealed to the agent's memory key");
       const signed = { operation: "ImportMemory", fields: { sealedDigest: sha256(sealed.ciphertext) } } as const;
       const res = await relay(req, ctx, signed, "the import", (agent, ownerId) =>
         agent.client.importMemory({ ownerId, sealed, signature: req.ownerSignature }, agent.options),
@@ -62,7 +55,8 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     },
 
     async listMemory(req, ctx) {
-      const key = recipientKey(req.recipientKey);
+      refuseViolations(recipientKeyViolations(req.recipientKey));
+      const key = req.recipientKey;
       const fields = { recipientKey: bytesToHex(key), feedbackOnly: req.feedbackOnly };
       const res = await relay(req, ctx, { operation: "ListMemory", fields }, "the listing", (agent, ownerId) =>
         agent.client.listMemory(
@@ -74,7 +68,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     },
 
     async forgetMemory(req, ctx) {
-      entryIdCount(req.entryIds);
+      refuseViolations(entryIds(req.entryIds));
       const signed = { operation: "ForgetMemory", fields: { entryIds: req.entryIds.join(",") } } as const;
       const res = await relay(req, ctx, signed, "forgetting", (agent, ownerId) =>
         agent.client.forgetMemory({ ownerId, entryIds: req.entryIds, signature: req.ownerSignature }, agent.options),
@@ -97,7 +91,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     },
 
     async shareMemory(req, ctx) {
-      entryIdCount(req.entryIds);
+      refuseViolations(entryIds(req.entryIds));
       const fields = { entryIds: req.entryIds.join(","), share: req.share };
       const res = await relay(req, ctx, { operation: "ShareMemory", fields }, "sharing", (agent, ownerId) =>
         agent.client.shareMemory(

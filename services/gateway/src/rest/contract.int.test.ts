@@ -547,13 +547,7 @@ const DIFFER: Readonly<Record<string, Part>> = {
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
   "POST /claim": firstOnly(),
   "POST /templates/:id/review": firstOnly(),
-  "POST /agents/:id/memory/import": readsFirst(
-    "a sealed box REST reads is refused with no field named, where the service answers 404",
-  ),
   "GET /agents/:id/address-book": firstOnly(),
-  "POST /agents/:id/address-book": readsFirst(
-    "a sealed box REST reads is refused with no field named, where the service answers 404",
-  ),
   "POST /templates/:id/patterns/review": firstOnly(),
 };
 

@@ -56,7 +56,7 @@ const saveContact: Handler = async (r, deps) => {
   const book = forwarderOf(deps, "addressBook");
   query(r, []);
   const body = await r.body(["sealed", "owner_signature"]);
-  const sealed = sealedOf(body, "sealed", 'the contact {"name", "kind", "value"} sealed to the agent\'s memory key');
+  const sealed = sealedOf(body, "sealed");
   const res = await book.saveContact(
     { instanceId: r.id, sealed, ownerSignature: signatureOf(body, "owner_signature") },
     r.call,

@@ -37,17 +37,17 @@ export const sealedToJson = (s: SealedBox | undefined): SealedJson => ({
   ciphertext: b64(s?.ciphertext),
 });
 
-/** The body's sealed box `key`; 400 naming it when absent (`what`: what it must be). */
+/**
+ * The body's sealed box `key`, undefined when absent, a part left out empty:
+ * what a box must hold is the service's to judge, every part at once, as on
+ * Connect (claims memory/policy.ts). Refused here is only what is not base64.
+ */
 export function sealedOf(
   body: JsonObject,
   key: string,
-  what: string,
-): { ephemeralPublicKey: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array } {
+): { ephemeralPublicKey: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array } | undefined {
   const sealed = body.object(key, SEALED_FIELDS);
-  if (!sealed) throw badRequest(key, `is required: ${what}`);
-  return {
-    ephemeralPublicKey: bytesOf(sealed, "ephemeral_public_key"),
-    nonce: bytesOf(sealed, "nonce"),
-    ciphertext: bytesOf(sealed, "ciphertext"),
-  };
+  if (!sealed) return undefined;
+  const part = (name: (typeof SEALED_FIELDS)[number]) => base64Bytes(sealed.string(name, ""), sealed.field(name));
+  return { ephemeralPublicKey: part("ephemeral_public_key"), nonce: part("nonce"), ciphertext: part("ciphertext") };
 }

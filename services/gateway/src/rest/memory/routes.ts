@@ -57,7 +57,7 @@ const memoryKey: Handler = async (r, deps) => {
 };
 
 const importMemory = memoryRoute(["sealed", "owner_signature"], async (memory, r, body) => {
-  const box = sealedOf(body, "sealed", "the agent-memory file sealed to the agent's memory key");
+  const box = sealedOf(body, "sealed");
   const res = await memory.importMemory(
     { instanceId: r.id, sealed: box, ownerSignature: ownerSignature(body) },
     r.call,
