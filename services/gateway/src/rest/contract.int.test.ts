@@ -532,23 +532,23 @@ const firstOnly = (
 });
 const readsFirst = (why: string): Part => ({ part: "code", why });
 const DIFFER: Readonly<Record<string, Part>> = {
-  "GET /templates": firstOnly("?limit= is refused by REST before the service checks the creator"),
   "POST /templates": firstOnly(),
   "PUT /templates/:id": firstOnly("If-Match and the body are read before the service checks the template id"),
   "PATCH /templates/:id": firstOnly("If-Match and the body are read before the service checks the template id"),
-  "DELETE /templates/:id": firstOnly("If-Match is read before the service checks the template id"),
-  "PATCH /templates/:id/visibility": firstOnly(),
-  "POST /templates/:id/rollback": firstOnly(),
   "POST /templates/:id/rollouts": firstOnly(),
   "POST /templates/:id/rollouts/:rollout_id/steps": firstOnly(),
+  "PATCH /templates/:id/visibility": firstOnly(
+    "a visibility word REST does not know is refused by REST alone, before the service names the template id",
+  ),
+  "POST /templates/:id/patterns/review": firstOnly(
+    "a decision word REST does not know is refused by REST alone, before the service names the template id",
+  ),
   "PUT /agents/:id/permissions": readsFirst("REST refuses an unknown enum name before the service's 401"),
   "POST /agents/:id/conversations": firstOnly(),
   "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
   "POST /claim": firstOnly(),
-  "POST /templates/:id/review": firstOnly(),
   "GET /agents/:id/address-book": firstOnly(),
-  "POST /templates/:id/patterns/review": firstOnly(),
 };
 
 /**

@@ -8,12 +8,19 @@ import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { conflict, failedPrecondition, nonceUsed, notFound, type TemplateContentJson } from "@convos-pool/kit/content";
+import {
+  conflict,
+  failedPrecondition,
+  nonceUsed,
+  notFound,
+  refuseViolations,
+  type TemplateContentJson,
+} from "@convos-pool/kit/content";
 import { type Rate, RateLimit } from "@convos-pool/kit/server";
 import type { OperationFields, SignatureVerifier, SignedOperation } from "@convos-pool/kit/signing";
 import { consumeNonce, postgresRates } from "@convos-pool/kit/service";
 import { checkBase, templatesAbove } from "../release/bases.js";
-import { checkExpectedVersion, checkTemplateId } from "../catalog/checks.js";
+import { changeViolations } from "./policy.js";
 import { delistingsOf } from "../catalog/standing.js";
 import { liveRollout, rolloutIsLive } from "../catalog/rollout.js";
 import { createLookAlikeHold } from "../curation/hold.js";
@@ -142,8 +149,9 @@ export function createTemplateWrites(deps: TemplateServiceDeps): TemplateWrites 
    * held there as a look-alike.
    */
   const mutate: Mutate = async (templateId, expected, operation, fields, signature, change, opts = {}) => {
-    checkTemplateId(templateId);
-    const version = checkExpectedVersion(expected);
+    // The id and the version together, every fault at once (policy.ts).
+    refuseViolations(changeViolations({ templateId, expectedVersion: expected }));
+    const version = Number(expected);
     const current = await deps.em.fork().findOne(TemplateRow, { id: templateId });
     if (!current) throw notFound(`template ${templateId}`);
     const verified = await deps.verifier.verify(

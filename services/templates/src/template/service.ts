@@ -18,9 +18,9 @@ import {
   jsonHash,
   notFound,
   patchToJson,
+  refuseViolations,
   templateIdFor,
   validateContent,
-  validatePatch,
 } from "@convos-pool/kit/content";
 import { callerInboxId, pageSize } from "@convos-pool/kit/server";
 import { checkBase, dependents, resolvedView } from "../release/bases.js";
@@ -28,15 +28,13 @@ import {
   checkCategory,
   checkExpectedVersion,
   checkInboxId,
-  checkReleaseNotes,
-  checkRollsBack,
-  checkTargetVersion,
   checkTemplateId,
   checkVisibility,
 } from "../catalog/checks.js";
 import { withStandings } from "../ratings/sql.js";
 import { TemplateRow, TemplateVersionRow } from "../db/entities.js";
 import { createReleaseNotesHandlers } from "./release-notes.js";
+import { patchViolations, rollbackViolations, updateViolations } from "./policy.js";
 import { browseStore, listCreatorTemplates } from "../catalog/listings.js";
 import {
   assignContent,
@@ -110,10 +108,11 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     },
 
     async updateTemplate(req) {
+      // Every bad field at once (mutate checks the id and version again, then the signature).
+      refuseViolations(updateViolations(req));
       if (!req.content) throw invalidArgument("content", "is required");
       const content = contentToJson(req.content);
-      validateContent(content);
-      const releaseNotes = checkReleaseNotes(req.releaseNotes);
+      const releaseNotes = req.releaseNotes;
       const row = await mutate(
         req.templateId,
         req.expectedVersion,
@@ -132,16 +131,12 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     },
 
     async patchTemplate(req) {
+      refuseViolations(patchViolations(req));
       if (!req.patch) throw invalidArgument("patch", "is required");
       const patch = patchToJson(req.patch);
-      validatePatch(patch);
-      const releaseNotes = checkReleaseNotes(req.releaseNotes);
-      checkTemplateId(req.templateId);
+      const releaseNotes = req.releaseNotes;
       // The creator signs the resulting content too: the patch applied to the version it is based on.
-      const result = applyPatch(
-        await contentAt(deps.em.fork(), req.templateId, checkExpectedVersion(req.expectedVersion)),
-        patch,
-      );
+      const result = applyPatch(await contentAt(deps.em.fork(), req.templateId, Number(req.expectedVersion)), patch);
       const patchHash = jsonHash(patch);
       const row = await mutate(
         req.templateId,
@@ -225,11 +220,9 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     },
 
     async rollbackTemplate(req) {
-      const target = checkTargetVersion(req.targetVersion);
-      const releaseNotes = checkReleaseNotes(req.releaseNotes);
-      checkTemplateId(req.templateId);
-      const base = checkExpectedVersion(req.expectedVersion);
-      checkRollsBack(target, base);
+      refuseViolations(rollbackViolations(req));
+      const target = Number(req.targetVersion);
+      const releaseNotes = req.releaseNotes;
       // Versions never change once written: the creator signs the content restored from this one.
       const old = await deps.em.fork().findOne(TemplateVersionRow, { template: req.templateId, version: target });
       if (!old) throw notFound(`version ${target} of template ${req.templateId}`);

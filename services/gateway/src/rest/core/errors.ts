@@ -91,6 +91,11 @@ export class Violations {
     for (const v of violations) if (!this.names(v.field)) this.list.push(v);
   }
 
+  /** Whether any read or rule was refused: the request will be, so faults judged later may join now. */
+  any(): boolean {
+    return this.list.length > 0;
+  }
+
   names(field: string): boolean {
     return this.list.some((v) => v.field === field);
   }

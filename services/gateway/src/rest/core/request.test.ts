@@ -4,7 +4,15 @@
 
 import { describe, expect, it } from "vitest";
 import { RestError } from "./errors.js";
-import { forwarderOf, ifMatch, MAX_TEMPLATE_VERSION, queryInt, type RestDeps, type RestRequest } from "./request.js";
+import {
+  forwarderOf,
+  ifMatch,
+  ifMatchViolations,
+  MAX_TEMPLATE_VERSION,
+  queryInt,
+  type RestDeps,
+  type RestRequest,
+} from "./request.js";
 
 const CLAIMS = "no claims service here";
 const LINEAGE = "no lineage service here";
@@ -55,15 +63,29 @@ describe("ifMatch", () => {
     return undefined;
   };
 
-  it("reads one version, quoted or not, up to the templates service's highest", () => {
+  it("reads one whole number, quoted or not, its range the templates service's one rule (both faces meet it)", () => {
     expect(of('"3"')).toBe(3n);
     expect(of(" 7 ")).toBe(7n);
     expect(of(String(MAX_TEMPLATE_VERSION))).toBe(MAX_TEMPLATE_VERSION);
+    expect(of("-1")).toBe(-1n);
+    expect(of("9999999999")).toBe(9_999_999_999n);
   });
 
-  it("refuses a version the templates service would refuse, naming If-Match", () => {
-    for (const bad of [undefined, "", "0", "-1", 'W/"3"', "3, 4", String(MAX_TEMPLATE_VERSION + 1n), "9999999999"])
-      expect(field(bad), String(bad)).toBe("If-Match");
+  it("reads none as 0, which the service names as If-Match with the request's other faults", () => {
+    expect(of(undefined)).toBe(0n);
+    expect(of("")).toBe(0n);
+  });
+
+  it("refuses only what no int64 version carries, naming If-Match", () => {
+    for (const bad of ['W/"3"', "3, 4", "three", "1.5", String(2n ** 63n)]) expect(field(bad), bad).toBe("If-Match");
+  });
+});
+
+describe("ifMatchViolations", () => {
+  it("names If-Match for a version outside the templates service's range, and nothing inside it", () => {
+    for (const v of [0n, -1n, MAX_TEMPLATE_VERSION + 1n])
+      expect(ifMatchViolations(v).map((x) => x.field)).toEqual(["If-Match"]);
+    for (const v of [1n, MAX_TEMPLATE_VERSION]) expect(ifMatchViolations(v)).toEqual([]);
   });
 });
 

@@ -19,6 +19,7 @@ import type {
 } from "../../connect/forward.js";
 import type { Session, SignInRequest } from "../../sessions/service.js";
 import { badRequest, RestError, type RestErrorMapping } from "./errors.js";
+import type { FieldViolationInfo } from "@convos-pool/kit/content";
 import { unknownName, type JsonObject } from "./json.js";
 
 /** A sign-in as a body carries it (the request's Origin header comes with the call). */
@@ -132,18 +133,34 @@ export function queryPage(q: Map<string, string>): { pageSize: number; pageToken
 /** The highest version a template change may be based on: the templates service's bound on expected_version. */
 export const MAX_TEMPLATE_VERSION = 2_000_000_000n;
 
-/** The version a change is based on: `If-Match: 3` or `If-Match: "3"`, 1 to MAX_TEMPLATE_VERSION. */
+/**
+ * The version a change is based on: `If-Match: 3` or `If-Match: "3"`, 0
+ * when absent. Its range is the templates service's one rule (1 to
+ * MAX_TEMPLATE_VERSION, expected_version): it names a missing or stale one
+ * as If-Match beside the request's other faults, on both faces. Refused here
+ * is only what no int64 version carries.
+ */
 export function ifMatch(r: RestRequest): bigint {
   const raw = r.headers["if-match"];
-  if (raw === undefined || raw === "") {
-    throw badRequest("If-Match", "is required: the version your change is based on (the template's ETag)");
-  }
-  const m = /^\s*(?:"([1-9][0-9]{0,9})"|([1-9][0-9]{0,9}))\s*$/.exec(raw);
-  const version = BigInt(m?.[1] ?? m?.[2] ?? "0");
-  // The templates service's bound too (expected_version), so both faces refuse the same versions.
-  if (version < 1n || version > MAX_TEMPLATE_VERSION)
+  if (raw === undefined || raw === "") return 0n;
+  const m = /^\s*(?:"(-?[0-9]{1,19})"|(-?[0-9]{1,19}))\s*$/.exec(raw);
+  const text = m?.[1] ?? m?.[2];
+  const version = text === undefined ? undefined : BigInt(text);
+  if (version === undefined || version < -(2n ** 63n) || version >= 2n ** 63n)
     throw badRequest("If-Match", 'must be one template version, such as "3"');
   return version;
+}
+
+/**
+ * If-Match as the templates service names it (expected_version) when the
+ * version is out of its range: for a route that refuses a request itself,
+ * so that its refusal names the version beside its own faults, as the
+ * service's would.
+ */
+export function ifMatchViolations(version: bigint): FieldViolationInfo[] {
+  return version < 1n || version > MAX_TEMPLATE_VERSION
+    ? [{ field: "If-Match", description: "is required: the version your change is based on (the template's ETag)" }]
+    : [];
 }
 
 /**

@@ -149,7 +149,7 @@ const relist: Handler = async (r, { curation }) => {
 const requestReview: Handler = async (r, { curation }) => {
   const { expectedVersion, body } = await signedChange(r, ["message"]);
   const res = await curation.requestReview(
-    { templateId: r.id, expectedVersion, message: body.string("message"), signature: signatureOf(body) },
+    { templateId: r.id, expectedVersion, message: body.string("message", ""), signature: signatureOf(body) },
     r.call,
   );
   return withTemplate(200, res.template);

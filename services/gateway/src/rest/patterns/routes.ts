@@ -136,8 +136,15 @@ const reviewPattern: Handler = async (r, deps) => {
   const patterns = forwarderOf(deps, "patterns");
   const body = await r.body(["pattern_id", "decision", "signature"]);
   const word = body.string("decision", "");
+  // None goes on as none, which the service refuses naming `decision` beside the request's other faults; another word no RPC value says.
   const decision =
-    word === "approved" ? PatternDecision.APPROVED : word === "rejected" ? PatternDecision.REJECTED : undefined;
+    word === "approved"
+      ? PatternDecision.APPROVED
+      : word === "rejected"
+        ? PatternDecision.REJECTED
+        : word === ""
+          ? PatternDecision.UNSPECIFIED
+          : undefined;
   if (decision === undefined) throw badRequest("decision", 'must be "approved" or "rejected"');
   const res = await patterns.reviewPattern(
     { templateId: r.id, patternId: body.string("pattern_id", ""), decision, signature: signatureOf(body) },

@@ -10,6 +10,7 @@ import { TEMPLATE_ERRORS, Violations, badRequest, renaming, restField, type Rest
 import {
   BASE,
   ifMatch,
+  ifMatchViolations,
   nextCursor,
   query,
   queryBool,
@@ -70,6 +71,11 @@ const listTemplates: Handler = async (r, { templates }) => {
   return { status: 200, body: templatesPage(res) };
 };
 
+const VISIBILITIES = new Map([
+  ["public", Visibility.PUBLIC],
+  ["private", Visibility.PRIVATE],
+]);
+
 /** A content change that takes the pool's wallet away from agents is signed with this set (docs/templates.md). */
 const ACKNOWLEDGE = "acknowledge_wallet_removal";
 
@@ -124,20 +130,29 @@ const patchTemplate: Handler = async (r, { templates }) => {
   return withTemplate(200, res.template);
 };
 
-/** Publish or unpublish: If-Match, `visibility` and `signature` read together, every bad one named at once. */
+/**
+ * Publish or unpublish: If-Match, `visibility` and `signature` read together.
+ * No visibility goes on as none, which the service refuses naming it beside
+ * the template id and version; a word other than "public" or "private" no
+ * RPC value says, refused here.
+ */
 const setVisibility: Handler = async (r, { templates }) => {
   query(r, []);
   const body = await r.body(["visibility", "signature"]);
   const check = new Violations();
   const expectedVersion = check.read(() => ifMatch(r)) ?? 0n;
-  const visibility = check.read(() => body.oneOf("visibility", ["public", "private"] as const));
+  const visibility = body.has("visibility")
+    ? check.read(() => body.oneOf("visibility", ["public", "private"] as const))
+    : undefined;
   const signature = check.read(() => signatureOf(body));
+  // Refused here: the version too, as the service would name it.
+  if (check.any()) check.add(...ifMatchViolations(expectedVersion));
   check.done();
   const res = await templates.setTemplateVisibility(
     {
       templateId: r.id,
       expectedVersion,
-      visibility: visibility === "public" ? Visibility.PUBLIC : Visibility.PRIVATE,
+      visibility: VISIBILITIES.get(visibility ?? "") ?? Visibility.UNSPECIFIED,
       signature,
     },
     r.call,
@@ -177,7 +192,8 @@ const rollback: Handler = async (r, { templates }) => {
     {
       templateId: r.id,
       expectedVersion,
-      targetVersion: BigInt(body.integer("target_version", 1)),
+      // Left out, 0: the service names it with the request's other faults.
+      targetVersion: BigInt(body.integer("target_version", Number.MIN_SAFE_INTEGER, 0)),
       signature: signatureOf(body),
       releaseNotes: body.string("release_notes", ""),
       acknowledgeWalletRemoval: body.boolean(ACKNOWLEDGE, false),

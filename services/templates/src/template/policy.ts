@@ -1,0 +1,86 @@
+// What is wrong with a change to an existing template (service.ts, through
+// mutate()), the pure part: each RPC's own fields and the template and
+// version it is based on, checked together, every violation named at once
+// with its field, before anything is read. Not here: the signature, the
+// version's freshness (a conflict) and the rules that need the row (the
+// model served, the base, a wallet's removal).
+import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  contentToJson,
+  invalidArgument,
+  patchToJson,
+  validateContent,
+  validatePatch,
+  violationsOf,
+  type FieldViolationInfo,
+} from "@convos-pool/kit/content";
+import {
+  checkExpectedVersion,
+  checkReleaseNotes,
+  checkRollsBack,
+  checkTargetVersion,
+  checkTemplateId,
+} from "../catalog/checks.js";
+
+/** The template changed and the version the change is based on (If-Match on REST): every change's. */
+export function changeViolations(req: { templateId: string; expectedVersion: bigint }): FieldViolationInfo[] {
+  return violationsOf(
+    () => checkTemplateId(req.templateId),
+    () => checkExpectedVersion(req.expectedVersion),
+  );
+}
+
+/** A full update (UpdateTemplate): its content, release notes, template and version. */
+export function updateViolations(req: {
+  templateId: string;
+  expectedVersion: bigint;
+  content?: TemplateContent | undefined;
+  releaseNotes: string;
+}): FieldViolationInfo[] {
+  return [
+    ...changeViolations(req),
+    ...violationsOf(
+      () => {
+        if (!req.content) throw invalidArgument("content", "is required");
+        validateContent(contentToJson(req.content));
+      },
+      () => checkReleaseNotes(req.releaseNotes),
+    ),
+  ];
+}
+
+/** A patch (PatchTemplate): the fields it sets, release notes, template and version. */
+export function patchViolations(req: {
+  templateId: string;
+  expectedVersion: bigint;
+  patch?: TemplatePatch | undefined;
+  releaseNotes: string;
+}): FieldViolationInfo[] {
+  return [
+    ...changeViolations(req),
+    ...violationsOf(
+      () => {
+        if (!req.patch) throw invalidArgument("patch", "is required");
+        validatePatch(patchToJson(req.patch));
+      },
+      () => checkReleaseNotes(req.releaseNotes),
+    ),
+  ];
+}
+
+/** A rollback (RollbackTemplate): its target, earlier than the base once both are versions, release notes, template and version. */
+export function rollbackViolations(req: {
+  templateId: string;
+  expectedVersion: bigint;
+  targetVersion: bigint;
+  releaseNotes: string;
+}): FieldViolationInfo[] {
+  const change = changeViolations(req);
+  const own = violationsOf(
+    () => checkRollsBack(checkTargetVersion(req.targetVersion), checkExpectedVersion(req.expectedVersion)),
+    () => checkReleaseNotes(req.releaseNotes),
+  );
+  // The base's bound is changeViolations's to name: the rollback's own check names only the target.
+  return [...own.filter((v) => v.field !== "expected_version"), ...change];
+}
