@@ -169,7 +169,7 @@ export function restFormOf(
   for (const field of input.fields) {
     if (inPath.has(field.name) || field.name in routeSets) continue;
     const value = field.oneof ? oneofValue(req, field) : req[field.localName];
-    if (value === undefined) continue;
+    if (value === undefined || unsayableZero(field, value, names)) continue;
     const name = rename(field.name);
     if (name === "If-Match") {
       if (value !== 0n) form.ifMatch = scalarText(value);
@@ -205,6 +205,13 @@ function oneofValue(req: Init, field: DescField): unknown {
 /** A path segment, header or query value: strings as they are, numbers and booleans as JSON writes them. */
 const scalarText = (v: unknown): string =>
   typeof v === "string" ? v : typeof v === "object" || v === undefined ? JSON.stringify(v ?? "") : `${v as number}`;
+
+/**
+ * An enum at 0 that the route has no name for: proto3's unset, which a REST
+ * caller says by leaving the field out (a word for it would be no value).
+ */
+const unsayableZero = (field: DescField, value: unknown, names: EnumNames) =>
+  field.fieldKind === "enum" && value === 0 && names[field.enum.typeName]?.(0) === undefined;
 
 const isZero = (v: unknown) => v === 0 || v === 0n || v === "" || v === false;
 
@@ -255,7 +262,8 @@ function messageJson(message: DescMessage, value: Init, names: EnumNames, errors
   const out: Record<string, unknown> = {};
   for (const field of message.fields) {
     const v = field.oneof ? oneofValue(value, field) : value[field.localName];
-    if (v !== undefined) out[field.name] = jsonOf(field, v, names, errors, `${at}.${field.name}`);
+    if (v !== undefined && !unsayableZero(field, v, names))
+      out[field.name] = jsonOf(field, v, names, errors, `${at}.${field.name}`);
   }
   return out;
 }

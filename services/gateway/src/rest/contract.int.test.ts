@@ -538,15 +538,18 @@ const DIFFER: Readonly<Record<string, Part>> = {
   "POST /templates": firstOnly(),
   "PUT /templates/:id": firstOnly("If-Match and the body are read before the service checks the template id"),
   "PATCH /templates/:id": firstOnly("If-Match and the body are read before the service checks the template id"),
-  "POST /templates/:id/rollouts": firstOnly(),
-  "POST /templates/:id/rollouts/:rollout_id/steps": firstOnly(),
+  "POST /templates/:id/rollouts": firstOnly(
+    "a template's content is read by REST field by field, and hundredths no int32 carries are refused by REST alone",
+  ),
+  "POST /templates/:id/rollouts/:rollout_id/steps": firstOnly(
+    "an action word REST does not take (start, halt) is refused by REST alone, before the service names the ids",
+  ),
   "PATCH /templates/:id/visibility": firstOnly(
     "a visibility word REST does not know is refused by REST alone, before the service names the template id",
   ),
   "POST /templates/:id/patterns/review": firstOnly(
     "a decision word REST does not know is refused by REST alone, before the service names the template id",
   ),
-  "PUT /agents/:id/permissions": readsFirst("REST refuses an unknown enum name before the service's 401"),
   "POST /agents/:id/conversations": firstOnly(),
   "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),

@@ -166,13 +166,35 @@ describe("what is wrong with a rollout request, every field at once", () => {
 
   it("names a step's template, rollout and action together, and nothing of a well-formed step", () => {
     expect(
-      fields(stepRolloutViolations({ templateId: "x", rolloutId: "y", action: RolloutAction.UNSPECIFIED })),
+      fields(
+        stepRolloutViolations({
+          templateId: "x",
+          rolloutId: "y",
+          action: RolloutAction.UNSPECIFIED,
+          shareBasisPoints: 0,
+        }),
+      ),
     ).toEqual(["template_id", "rollout_id", "action"]);
+    // A widen's share, 1 to 9,999, beside the ids: a widen without one is refused before any rollout is read.
+    expect(
+      fields(
+        stepRolloutViolations({ templateId: "x", rolloutId: "y", action: RolloutAction.WIDEN, shareBasisPoints: 0 }),
+      ),
+    ).toEqual(["template_id", "rollout_id", "share_basis_points"]);
     expect(
       stepRolloutViolations({
         templateId: "tmpl_0123456789abcdef",
         rolloutId: "ro_0123456789abcdef",
         action: RolloutAction.WIDEN,
+        shareBasisPoints: 2_500,
+      }),
+    ).toEqual([]);
+    expect(
+      stepRolloutViolations({
+        templateId: "tmpl_0123456789abcdef",
+        rolloutId: "ro_0123456789abcdef",
+        action: RolloutAction.PAUSE,
+        shareBasisPoints: 0,
       }),
     ).toEqual([]);
   });

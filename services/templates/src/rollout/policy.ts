@@ -67,16 +67,20 @@ export function startRolloutViolations(req: {
   );
 }
 
-/** What is wrong with a creator's step (StepRollout), every field at once: template, rollout, action. */
+/** What is wrong with a creator's step (StepRollout), every field at once: template, rollout, action, a widen's share. */
 export function stepRolloutViolations(req: {
   templateId: string;
   rolloutId: string;
   action: RolloutAction;
+  shareBasisPoints: number;
 }): FieldViolationInfo[] {
   return violationsOf(
     () => checkTemplateId(req.templateId),
     () => checkRolloutId(req.rolloutId),
-    () => creatorStep(req.action),
+    () => {
+      // A widen's new share is 1 to MAX_SHARE whatever the rollout is at; above its current one is planStep's.
+      if (creatorStep(req.action) === "widen") checkStartShare(req.shareBasisPoints);
+    },
   );
 }
 

@@ -63,18 +63,19 @@ describe("POST /api/pool/templates/{id}/rollouts body", () => {
     expect(start(fullStart({ share_percent: undefined, share_basis_points: 250 })).shareBasisPoints).toBe(250);
   });
 
-  it("refuses a share out of range, with more decimals, of the wrong type, missing or given twice, naming the field", () => {
+  it("refuses a percent no share says, a share of the wrong type or given twice, naming the field", () => {
     for (const bad of [0, 100, 150, -1, 0.001, 10.005, "10"])
       expect(refusal(() => start(fullStart({ share_percent: bad })))[0], String(bad)).toBe("share_percent");
-    for (const bad of [0, 10_000, 2.5])
-      expect(refusal(() => start(fullStart({ share_percent: undefined, share_basis_points: bad })))[0]).toBe(
-        "share_basis_points",
-      );
-    expect(refusal(() => start(fullStart({ share_percent: undefined })))).toEqual([
-      "share_percent",
-      "share_percent: is required (or share_basis_points)",
-    ]);
+    expect(refusal(() => start(fullStart({ share_percent: undefined, share_basis_points: 2.5 })))[0]).toBe(
+      "share_basis_points",
+    );
     expect(refusal(() => start(fullStart({ share_basis_points: 1_000 })))[0]).toBe("share_percent");
+  });
+
+  it("passes on hundredths out of range and a share left out (0), for the service to name with the rest", () => {
+    for (const points of [0, 10_000, -1])
+      expect(start(fullStart({ share_percent: undefined, share_basis_points: points })).shareBasisPoints).toBe(points);
+    expect(start(fullStart({ share_percent: undefined })).shareBasisPoints).toBe(0);
   });
 
   it("reads the bounds, leaving those not given at 0 (the default), and names a wrong one", () => {
@@ -92,11 +93,12 @@ describe("POST /api/pool/templates/{id}/rollouts body", () => {
     ]);
   });
 
-  it("needs the content and names its fields inside it", () => {
-    expect(refusal(() => start(fullStart({ content: undefined })))[0]).toBe("content");
+  it("names the content's fields inside it, and passes on no content and version 0 for the service to name", () => {
+    expect(start(fullStart({ content: undefined })).content).toBeUndefined();
+    expect(start(fullStart({ expected_version: undefined })).expectedVersion).toBe(0n);
+    expect(start(fullStart({ expected_version: -3 })).expectedVersion).toBe(-3n);
     expect(refusal(() => start(fullStart({ content: { agent_name: "A" } })))[0]).toBe("content.instructions");
     expect(refusal(() => start(fullStart({ content: { ...CONTENT, tags: [1] } })))[0]).toBe("content.tags[0]");
-    expect(refusal(() => start(fullStart({ expected_version: 0 })))[0]).toBe("expected_version");
     expect(refusal(() => start(fullStart({ step_signature: { signature: "0x" } })))[0]).toBe(
       "step_signature.issued_at",
     );
@@ -120,10 +122,11 @@ describe("POST /api/pool/templates/{id}/rollouts/{rollout_id}/steps body", () =>
     expect(step({ action: "promote" }).action).toBe(RolloutAction.PROMOTE);
   });
 
-  it("refuses another action, and a widen without its share", () => {
+  it("refuses a word no action says and a widen without its share, and passes on no action for the service to name", () => {
     expect(refusal(() => step({ action: "halt" }))[0]).toBe("action");
     expect(refusal(() => step({ action: "ROLLOUT_ACTION_WIDEN" }))[0]).toBe("action");
     expect(refusal(() => step({ action: "widen" }))[0]).toBe("share_percent");
+    expect(step({})).toMatchObject({ action: RolloutAction.UNSPECIFIED, shareBasisPoints: 0 });
   });
 });
 

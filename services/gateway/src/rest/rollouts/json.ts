@@ -211,10 +211,12 @@ export const STEP_FIELDS = ["action", "share_percent", "share_basis_points", "si
 
 /**
  * The share a body asks for, in hundredths of a percent: `share_percent`
- * (0.01 to 99.99, at most two decimals) or `share_basis_points` (1 to
- * 9,999), not both; 0 when neither and `required` is false.
+ * (0.01 to 99.99, at most two decimals: refused here, as no RPC value says
+ * another) or `share_basis_points` (its range the service's), not both.
+ * Neither: 0, which the service refuses on a start; a widen's (`required`)
+ * is refused here, by the name REST asks for first.
  */
-export function shareFromBody(body: JsonObject, required: boolean): number {
+export function shareFromBody(body: JsonObject, required = false): number {
   const percent = body.has("share_percent");
   const points = body.has("share_basis_points");
   if (percent && points) throw badRequest("share_percent", "give share_percent or share_basis_points, not both");
@@ -228,15 +230,8 @@ export function shareFromBody(body: JsonObject, required: boolean): number {
       );
     return bp;
   }
-  if (points) {
-    const bp = body.integer("share_basis_points", 0);
-    if (bp < 1 || bp > MAX_SHARE_BASIS_POINTS)
-      throw badRequest(
-        "share_basis_points",
-        `must be 1 to ${MAX_SHARE_BASIS_POINTS} hundredths of a percent (1,000 is 10%)`,
-      );
-    return bp;
-  }
+  // Hundredths go on as the RPC's int32: their range is the service's, named with the request's other faults.
+  if (points) return body.int32("share_basis_points");
   if (required) throw badRequest("share_percent", "is required (or share_basis_points)");
   return 0;
 }
@@ -263,16 +258,16 @@ type StepInit = MessageInitShape<typeof StepRolloutRequestSchema>;
 
 /** `POST /api/pool/templates/{id}/rollouts`: the request for template `templateId` (the body read with START_FIELDS). */
 export function startFromBody(templateId: string, body: JsonObject): StartInit {
+  // What is left out goes on as the RPC's zero (no content, version 0, share 0): the service names it with the rest.
   const content = body.object("content", CONTENT_FIELDS);
-  if (!content) throw badRequest("content", "is required: the new version's content, as PUT takes it");
   return {
     templateId,
-    expectedVersion: BigInt(body.integer("expected_version", 1)),
-    content: contentFromBody(content),
+    expectedVersion: BigInt(body.integer("expected_version", Number.MIN_SAFE_INTEGER, 0)),
+    ...(content ? { content: contentFromBody(content) } : {}),
     signature: signatureOf(body),
     releaseNotes: body.string("release_notes", ""),
     acknowledgeWalletRemoval: body.boolean("acknowledge_wallet_removal", false),
-    shareBasisPoints: shareFromBody(body, true),
+    shareBasisPoints: shareFromBody(body),
     bounds: boundsFromBody(body),
     fallbackSignature: signatureOf(body, "fallback_signature"),
     stepSignature: signatureOf(body, "step_signature"),
@@ -281,12 +276,13 @@ export function startFromBody(templateId: string, body: JsonObject): StartInit {
 
 /** `POST …/rollouts/{rollout_id}/steps`: a widen needs its share; the others may repeat the current one. */
 export function stepFromBody(templateId: string, rolloutId: string, body: JsonObject): StepInit {
-  const action = body.oneOf("action", STEP_ACTIONS);
+  // No action goes on as none, which the service names beside the ids; a word no RPC value says is refused here.
+  const action = body.has("action") ? STEP_NUMBERS[body.oneOf("action", STEP_ACTIONS)] : RolloutAction.UNSPECIFIED;
   return {
     templateId,
     rolloutId,
-    action: STEP_NUMBERS[action],
-    shareBasisPoints: shareFromBody(body, action === "widen"),
+    action,
+    shareBasisPoints: shareFromBody(body, action === RolloutAction.WIDEN),
     signature: signatureOf(body),
   };
 }
