@@ -553,7 +553,6 @@ const DIFFER: Readonly<Record<string, Part>> = {
   "POST /agents/:id/conversations": firstOnly(),
   "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
-  "POST /claim": firstOnly(),
   "GET /agents/:id/address-book": firstOnly(),
 };
 

@@ -43,6 +43,11 @@ describe("POST /api/pool/claim body", () => {
     ).toEqual(["conversation_invite", "requester", "user_config.email", "carry", "confirm_second_agent"]);
     expect(
       refused({ conversation_invite: "https://x", conversation_id: "ab".repeat(16), idempotency_key: "a" }, "b"),
-    ).toEqual(["conversation_id", "requester", "idempotency_key"]);
+    ).toEqual(["conversation_id", "idempotency_key"]);
+  });
+
+  it("passes on a requester and an invite left out as empty, for the claims service to name with the template id", () => {
+    const req = claimFromBody(JsonObject.body({}, CLAIM_FIELDS));
+    expect([req.requester, req.conversationInvite, req.templateId]).toEqual(["", "", ""]);
   });
 });

@@ -52,7 +52,8 @@ export function claimFromBody(body: JsonObject, idempotencyKeyHeader?: string): 
       field: "conversation_id",
       description: "give conversation_invite or its alias conversation_id, not both",
     });
-  const invite = check.read(() => body.string(hasId ? "conversation_id" : "conversation_invite")) ?? "";
+  // Left out, "": the claims service names it with the template and the requester, every fault at once.
+  const invite = check.read(() => body.string(hasId ? "conversation_id" : "conversation_invite", "")) ?? "";
   if (hasId && CONVERSATION_ID.test(invite.trim()))
     check.add({
       field: "conversation_id",
@@ -61,7 +62,7 @@ export function claimFromBody(body: JsonObject, idempotencyKeyHeader?: string): 
     });
   const read = <T>(get: () => T, none: T): T => check.read(get) ?? none;
   const request = create(ClaimRequestSchema, {
-    requester: read(() => body.string("requester"), ""),
+    requester: read(() => body.string("requester", ""), ""),
     // Required (the claims service says so, naming the field); a clone's is its parent's.
     templateId: read(() => body.string("template_id", ""), ""),
     // A clone's: the creator of its template, which the owner signs.
