@@ -551,8 +551,10 @@ const DIFFER: Readonly<Record<string, Part>> = {
     "a decision word REST does not know is refused by REST alone, before the service names the template id",
   ),
   "POST /agents/:id/conversations": firstOnly(),
-  "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
+  "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(
+    "a mode word REST does not know is refused by REST alone, before the service names the agent id",
+  ),
   "GET /agents/:id/address-book": firstOnly(),
 };
 

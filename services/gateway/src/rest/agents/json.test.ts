@@ -229,10 +229,12 @@ describe("PUT /api/pool/agents/{id}/participation body", () => {
     ]);
     expect(refusal({ cooldown_seconds: 1.5 }, parseParticipation)[0]).toBe("cooldown_seconds");
     expect(refusal({ cooldown_seconds: "60" }, parseParticipation)[0]).toBe("cooldown_seconds");
-    expect(refusal({ cooldown_seconds: 86_401 }, parseParticipation)).toEqual([
+    expect(refusal({ cooldown_seconds: 2 ** 32 }, parseParticipation)).toEqual([
       "cooldown_seconds",
       'cooldown_seconds: must be at most 86400 (a day; "paused" is longer)',
     ]);
+    // Past a day, but a uint32: the claims service's to refuse, beside the request's other faults.
+    expect(parseParticipation({ cooldown_seconds: 86_401 }).participation).toEqual({ cooldownSeconds: 86_401 });
     expect(refusal({ cooldownSeconds: 5 }, parseParticipation)[1]).toBe(
       "cooldownSeconds: unknown field; did you mean cooldown_seconds?",
     );
@@ -322,9 +324,18 @@ describe("POST /api/pool/agents/{id}/conversations body", () => {
       "participation.mode",
       'participation.mode: must be "auto" or "speak" or "mention" or "paused"',
     ]);
-    expect(refusal({ conversation_invite: INVITE, participation: { cooldown_seconds: 86_401 } }, parseAdd)[0]).toBe(
-      "participation.cooldown_seconds",
-    );
+    // Past a day: the claims service's to refuse, but named beside a fault REST refuses itself.
+    expect(
+      parseAdd({ conversation_invite: INVITE, participation: { cooldown_seconds: 86_401 } }).participation,
+    ).toEqual({
+      cooldownSeconds: 86_401,
+    });
+    expect(
+      refusedFields(
+        { conversation_invite: INVITE, participation: { cooldown_seconds: 86_401 }, tools: "some" },
+        parseAdd,
+      ),
+    ).toEqual(["tools", "participation.cooldown_seconds"]);
     expect(refusal({ conversation_invite: INVITE, participation: { cooldownSeconds: 5 } }, parseAdd)[1]).toBe(
       "participation.cooldownSeconds: unknown field; did you mean cooldown_seconds?",
     );

@@ -43,6 +43,7 @@ import {
   type ResolvedParticipation,
   type ResolvedPermissions,
   type TrustLevelName,
+  type FieldViolationInfo,
 } from "@convos-pool/kit/content";
 import { Violations } from "../core/errors.js";
 import { PROTO_JSON, type BodyOf, type JsonObject } from "../core/json.js";
@@ -174,28 +175,42 @@ export interface ParticipationBody {
  */
 export function participationFromBody(body: JsonObject): ParticipationBody {
   const check = new Violations();
-  const participation = participationOf(body, check);
+  const later: FieldViolationInfo[] = [];
+  const participation = participationOf(body, check, later);
   const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
+  if (check.any()) check.add(...later);
   check.done();
   return { participation, ownerSignature };
 }
 
+const UINT32_MAX = 2 ** 32 - 1;
+
 /**
  * `mode` and `cooldown_seconds` of `o` (the body, or its `participation`
- * object), only those given; what is wrong with them goes to `check`.
+ * object), only those given; what is wrong with them goes to `check`, but a
+ * cooldown past a day to `later`: the claims service's to refuse, named with
+ * the request's other faults, and named here only when the gateway refuses
+ * the request itself.
  */
-function participationOf(o: JsonObject, check: Violations): Partial<ResolvedParticipation> {
+function participationOf(
+  o: JsonObject,
+  check: Violations,
+  later: FieldViolationInfo[],
+): Partial<ResolvedParticipation> {
   const participation: Partial<ResolvedParticipation> = {};
   const mode = o.has("mode") ? check.read(() => o.oneOf("mode", PARTICIPATION_MODE_NAMES)) : undefined;
   if (mode !== undefined) participation.mode = parseParticipationMode(mode);
   const seconds = o.has("cooldown_seconds") ? check.read(() => o.integer("cooldown_seconds", 0)) : undefined;
-  // Checked here as well as by the claims service: past uint32 it could not even be sent.
-  if (seconds !== undefined && seconds > MAX_COOLDOWN_SECONDS)
-    check.add({
-      field: o.field("cooldown_seconds"),
-      description: `must be at most ${MAX_COOLDOWN_SECONDS} (a day; "paused" is longer)`,
-    });
-  else if (seconds !== undefined) participation.cooldownSeconds = seconds;
+  const tooLong = {
+    field: o.field("cooldown_seconds"),
+    description: `must be at most ${MAX_COOLDOWN_SECONDS} (a day; "paused" is longer)`,
+  };
+  // Past the RPC's uint32 it could not even be sent; past a day, the claims service says so.
+  if (seconds !== undefined && seconds > UINT32_MAX) check.add(tooLong);
+  else if (seconds !== undefined) {
+    if (seconds > MAX_COOLDOWN_SECONDS) later.push(tooLong);
+    participation.cooldownSeconds = seconds;
+  }
   return participation;
 }
 
@@ -254,9 +269,11 @@ export function addToConversationFromBody(body: JsonObject): AddToConversationBo
     });
   const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
   const p = check.read(() => body.object("participation", ["mode", "cooldown_seconds"]));
-  const participation = p ? participationOf(p, check) : undefined;
+  const later: FieldViolationInfo[] = [];
+  const participation = p ? participationOf(p, check, later) : undefined;
   const tools = body.has("tools") ? check.read(() => body.oneOf("tools", CONVERSATION_TOOLS_NAMES)) : undefined;
   const confirmSecondAgent = check.read(() => body.boolean("confirm_second_agent", false)) ?? false;
+  if (check.any()) check.add(...later);
   check.done();
   return {
     conversationInvite: invite,
