@@ -535,9 +535,13 @@ const DIFFER: Readonly<Record<string, Part>> = {
   "GET /templates": firstOnly(
     "a ?sort= word REST does not know is refused by REST alone, before the service names ?limit=",
   ),
-  "POST /templates": firstOnly(),
-  "PUT /templates/:id": firstOnly("If-Match and the body are read before the service checks the template id"),
-  "PATCH /templates/:id": firstOnly("If-Match and the body are read before the service checks the template id"),
+  "POST /templates": firstOnly(
+    "a template's content is read by REST field by field, before the service names the creator",
+  ),
+  "PUT /templates/:id": firstOnly(
+    "a template's content is read by REST field by field, before the service names the id",
+  ),
+  "PATCH /templates/:id": firstOnly("a patch is read by REST field by field, before the service names the template id"),
   "POST /templates/:id/rollouts": firstOnly(
     "a template's content is read by REST field by field, and hundredths no int32 carries are refused by REST alone",
   ),
@@ -550,12 +554,14 @@ const DIFFER: Readonly<Record<string, Part>> = {
   "POST /templates/:id/patterns/review": firstOnly(
     "a decision word REST does not know is refused by REST alone, before the service names the template id",
   ),
-  "POST /agents/:id/conversations": firstOnly(),
+  "POST /agents/:id/conversations": firstOnly("REST refuses the invite itself, before the service names the agent id"),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
   "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(
     "a mode word REST does not know is refused by REST alone, before the service names the agent id",
   ),
-  "GET /agents/:id/address-book": firstOnly(),
+  "GET /agents/:id/address-book": firstOnly(
+    "the listing's signature is three query parameters, which the generated call does not send apart",
+  ),
 };
 
 /**
