@@ -183,7 +183,8 @@ describe("a state sealed before conversations.json", () => {
     const memory = new HeldMemory(here, () => undefined);
     await migrateWorkspace(here, (id) => memory.stampConversation(id));
 
-    expect(await readHome(here)).toEqual(OLD_STATE);
+    // A state of before `profiled` counts everyone it named as having said their own profile (people.ts profiledBefore).
+    expect(await readHome(here)).toEqual({ ...OLD_STATE, profiled: ["inbox-of-saul"] });
     expect(await readJoin(here, GROUP)).toEqual({ invite: "https://convos.org/v2?i=abc" });
     expect(await here.readText(FILES.state)).toBeUndefined();
     expect((await memory.load("inbox-of-the-owner")).entries[0]?.conversationId).toBe(GROUP);
