@@ -51,13 +51,26 @@ let holder: ReturnType<typeof spawn> | undefined;
 /** How to enter the test's namespaces: as root, or as the root of a user namespace of its own. */
 let enter: string[];
 
+/**
+ * The namespace's own /tmp, mounted over the machine's; a repository cloned
+ * under /tmp would vanish with it, so it is bound aside first (`dir`/root)
+ * and back at its own path inside.
+ */
+function keptRoot(dir: string): string {
+  const q = JSON.stringify;
+  const tmp = `mount --bind ${q(join(dir, "tmp"))} /tmp && `;
+  if (!ROOT.startsWith("/tmp/")) return tmp;
+  const aside = join(dir, "root");
+  return `mount --bind ${q(ROOT)} ${q(aside)} && ${tmp}mkdir -p ${q(ROOT)} && mount --bind ${q(aside)} ${q(ROOT)} && `;
+}
+
 const log = (line: string) => appendFileSync(join(dir, "walk.log"), `${line}\n`);
 
 /** Where the walk runs: its namespaces (network and /tmp of its own), npm and npx shims, its directory. */
 beforeAll(async () => {
   // Not under /tmp: inside the namespace /tmp is the test's own.
   dir = await mkdtemp(join(existsSync("/var/tmp") ? "/var/tmp" : ROOT, "pool-walk-"));
-  for (const d of ["bin", "walk", "tmp", "bg"]) await mkdir(join(dir, d));
+  for (const d of ["bin", "walk", "tmp", "bg", "root"]) await mkdir(join(dir, d));
   console.log(`walk-throughs: progress in ${join(dir, "walk.log")}`);
   const userns = spawnSync("unshare", ["--net", "true"]).status === 0 ? [] : ["--user", "--map-root-user"];
   holder = spawn(
@@ -70,7 +83,7 @@ beforeAll(async () => {
       "private",
       "sh",
       "-c",
-      `mount --bind ${JSON.stringify(join(dir, "tmp"))} /tmp && ip link set lo up && echo up && exec sleep 100000`,
+      `${keptRoot(dir)}ip link set lo up && echo up && exec sleep 100000`,
     ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
