@@ -27,9 +27,9 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TRUST_LEVEL_SUMMARIES } from "@convos-pool/kit/content";
 import { claimFields, deriveInboxId, signOperation } from "@convos-pool/kit/signing";
-import { waitFor } from "@convos-pool/testing";
 import { ConvosCli } from "@convos-pool/testing/convos-cli";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
+import { questionWith as askedInConvos } from "./convos-questions.js";
 import { DESKTOP, SHOTS, launchBrowser, poll, shoot } from "./pages.js";
 import { sharedPool, type SharedPool } from "./shared-pool.js";
 
@@ -69,38 +69,9 @@ afterEach(async ({ task }) => {
 
 const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
 
-/** A message as `convos conversation messages --json` lists it. */
-interface Listed {
-  id: string;
-  senderInboxId: string;
-  content: string;
-}
-
-/** The agent's question with `code` in Saul's direct conversation with it (any but `home`), as his Convos CLI lists it. */
-async function questionWith(home: string, code: string) {
-  let found: { dm: string; id: string; content: string } | undefined;
-  await waitFor(
-    `the agent asking Saul directly (code ${code})`,
-    async () => {
-      const listed = await saul!.run<{ conversationId: string }[]>(["conversations", "list", "--sync"]);
-      for (const c of listed.filter((l) => l.conversationId !== home)) {
-        const messages = await saul!.run<Listed[]>(["conversation", "messages", c.conversationId, "--sync"]);
-        const q = messages.find(
-          (m) =>
-            m.senderInboxId !== saulInbox &&
-            typeof m.content === "string" &&
-            m.content.startsWith("Saul, may I do this") &&
-            m.content.includes(`(code ${code})`),
-        );
-        if (q) found = { dm: c.conversationId, id: q.id, content: q.content };
-      }
-      return found !== undefined;
-    },
-    60_000,
-    1_000,
-  );
-  return found!;
-}
+/** The agent's question with `code` in Saul's direct conversation with it (any but `home`). */
+const questionWith = (home: string, code: string) =>
+  askedInConvos({ cli: saul!, inboxId: saulInbox, name: "Saul" }, home, code);
 
 it("an owner signed in with Convos alone sets the agent's trust level and approves its text by confirming each in Convos, and a step declined there changes nothing", {
   timeout: 300_000,

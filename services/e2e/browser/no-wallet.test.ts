@@ -34,12 +34,13 @@ import { ConfirmationService } from "@convos-pool/gen/convos/pool/v1/confirmatio
 import { fieldViolations, TRUST_LEVEL_SUMMARIES } from "@convos-pool/kit/content";
 import { createLogger } from "@convos-pool/kit/server";
 import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
-import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
 import { ConvosCli, saidMessage, type CliEvent } from "@convos-pool/testing/convos-cli";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startPool, type RunningPool } from "@convos-pool/dev";
 import { OPEN_BUDGET } from "@convos-pool/claims";
 import { ensureWebBuild } from "@convos-pool/web";
+import { questionWith as askedInConvos } from "./convos-questions.js";
 import { DESKTOP, SHOTS, launchBrowser, poll, shoot } from "./pages.js";
 
 let xmtp: XmtpPort;
@@ -98,38 +99,9 @@ const heading = (page: Page, name: string | RegExp) => page.getByRole("heading",
 const section = (page: Page, name: string) =>
   page.getByRole("navigation", { name: "Agent sections" }).getByRole("link", { name }).click();
 
-/** A message as `convos conversation messages --json` lists it. */
-interface Listed {
-  id: string;
-  senderInboxId: string;
-  content: string;
-}
-
-/** The agent's question with `code` in Saul's direct conversation with it (any but `home`), as his Convos CLI lists it. */
-async function questionWith(home: string, code: string) {
-  let found: { dm: string; id: string; content: string } | undefined;
-  await waitFor(
-    `the agent asking Saul directly (code ${code})`,
-    async () => {
-      const listed = await saul!.run<{ conversationId: string }[]>(["conversations", "list", "--sync"]);
-      for (const c of listed.filter((l) => l.conversationId !== home)) {
-        const messages = await saul!.run<Listed[]>(["conversation", "messages", c.conversationId, "--sync"]);
-        const q = messages.find(
-          (m) =>
-            m.senderInboxId !== saulInbox &&
-            typeof m.content === "string" &&
-            m.content.startsWith("Saul, may I do this") &&
-            m.content.includes(`(code ${code})`),
-        );
-        if (q) found = { dm: c.conversationId, id: q.id, content: q.content };
-      }
-      return found !== undefined;
-    },
-    60_000,
-    1_000,
-  );
-  return found!;
-}
+/** The agent's question with `code` in Saul's direct conversation with it (any but `home`). */
+const questionWith = (home: string, code: string) =>
+  askedInConvos({ cli: saul!, inboxId: saulInbox, name: "Saul" }, home, code);
 
 /** The page's code for the step it asked, the agent's question with it in Convos, and Saul's `answer` to it there. */
 async function answerInConvos(page: Page, home: string, answer: "yes" | "no") {
