@@ -23,7 +23,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { createPublicClient, createWalletClient, http, parseEther, type Hex } from "viem";
+import { createPublicClient, createTestClient, http, parseEther, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -32,20 +32,15 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ConfirmationService } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
 import { fieldViolations, TRUST_LEVEL_SUMMARIES } from "@convos-pool/kit/content";
-import { createLogger } from "@convos-pool/kit/server";
 import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
-import { createTestDatabase } from "@convos-pool/testing";
 import { ConvosCli, saidMessage, type CliEvent } from "@convos-pool/testing/convos-cli";
-import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
-import { startPool, type RunningPool } from "@convos-pool/dev";
-import { OPEN_BUDGET } from "@convos-pool/claims";
-import { ensureWebBuild } from "@convos-pool/web";
 import { questionWith as askedInConvos } from "./convos-questions.js";
+import { sharedPool, type SharedPool } from "./shared-pool.js";
 import { DESKTOP, SHOTS, launchBrowser, poll, shoot } from "./pages.js";
 
-let xmtp: XmtpPort;
+let xmtp: { port: number };
 let dir: string;
-let pool: RunningPool | undefined;
+let pool: SharedPool | undefined;
 let browser: Browser | undefined;
 let context: BrowserContext | undefined;
 let saul: ConvosCli | undefined;
@@ -53,28 +48,10 @@ let saulInbox = "";
 const FRIEND = "+15550188093";
 
 beforeAll(async () => {
-  xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
+  pool = await sharedPool();
+  xmtp = { port: pool.xmtpPort };
   dir = await mkdtemp(join(tmpdir(), "pool-web-no-wallet-"));
   await mkdir(SHOTS, { recursive: true });
-  const webDir = await ensureWebBuild();
-  pool = await startPool({
-    dataDir: join(dir, "pool"),
-    port: 0,
-    xmtpPort: xmtp.port,
-    chainPort: 0,
-    mailPort: 0,
-    pop3Port: 0,
-    smsPort: 0,
-    budget: OPEN_BUDGET,
-    warmInstances: 1,
-    webDir,
-    templatesDatabaseUrl: await createTestDatabase("no_wallet_templates"),
-    claimsDatabaseUrl: await createTestDatabase("no_wallet_claims"),
-    gatewayDatabaseUrl: await createTestDatabase("no_wallet_gateway"),
-    lineageDatabaseUrl: await createTestDatabase("no_wallet_lineage"),
-    xmtpDatabaseUrl: await createTestDatabase("no_wallet_xmtp"),
-    log: createLogger("pool", { level: "silent" }),
-  });
   browser = await launchBrowser();
   context = await browser.newContext({ baseURL: pool.gatewayUrl, viewport: DESKTOP });
   context.setDefaultTimeout(20_000);
@@ -85,7 +62,6 @@ afterAll(async () => {
   await browser?.close();
   await saul?.stop();
   await pool?.close();
-  await xmtp?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -120,7 +96,7 @@ it("a person with no wallet adds an agent from the store, approves its first tex
     createClient(TemplateService, transport),
     newIdentity(),
     sampleContent({
-      agent_name: "Concierge",
+      agent_name: "Trip Concierge",
       tools: [tool("sms", "pool"), tool("crypto", "pool")],
       max_trust_level: "L3",
     }),
@@ -147,13 +123,13 @@ it("a person with no wallet adds an agent from the store, approves its first tex
 
   // The store, the template's page, "Add the agent": claimed with the session alone, which the page says.
   await page.goto("/");
-  await page.getByRole("list", { name: "Templates" }).getByRole("link", { name: "Concierge" }).click();
-  await heading(page, "Concierge").waitFor();
+  await page.getByRole("list", { name: "Templates" }).getByRole("link", { name: "Trip Concierge" }).click();
+  await heading(page, "Trip Concierge").waitFor();
   await expect(page.getByTestId("claim-unsigned").textContent()).resolves.toContain("on the pool's word");
   await page.getByLabel("Conversation invite").fill(ready.inviteUrl);
   const from = saul.events.length;
   await page.getByRole("button", { name: "Add the agent" }).click();
-  await page.getByText("Concierge has joined the conversation.").waitFor({ timeout: 90_000 });
+  await page.getByText("Trip Concierge has joined the conversation.").waitFor({ timeout: 90_000 });
   const joined = await saul.waitFor<CliEvent & { inboxId: string }>(
     "member_joined",
     (e) => e.event === "member_joined",
@@ -227,11 +203,11 @@ it("a person with no wallet adds an agent from the store, approves its first tex
   await section(page, "Money");
   const wallet = (await page.getByTestId("wallet-address").textContent()) as Hex;
   const chain = createPublicClient({ transport: http(pool!.chainRpcUrl) });
-  const deposit = await createWalletClient({
-    account: pool!.ownerAccount as Hex,
-    transport: http(pool!.chainRpcUrl),
-  }).sendTransaction({ chain: null, to: wallet, value: parseEther("0.02") });
-  await chain.waitForTransactionReceipt({ hash: deposit });
+  // Whoever funds it stands outside the test: the local chain (anvil) sets the balance.
+  await createTestClient({ mode: "anvil", transport: http(pool!.chainRpcUrl) }).setBalance({
+    address: wallet,
+    value: parseEther("0.02"),
+  });
   const payee = privateKeyToAccount(generatePrivateKey()).address;
   const before = await chain.getBalance({ address: wallet });
   const asked = saul.events.length;
