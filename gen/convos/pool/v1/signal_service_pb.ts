@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/signal_service.proto.
  */
 export const file_convos_pool_v1_signal_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNjb252b3MvcG9vbC92MS9zaWduYWxfc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEiigIKDFNpZ25hbENvdW50cxIPCgdhbnN3ZXJzGAEgASgNEg4KBnBlb3BsZRgCIAEoDRIRCgl0aHVtYnNfdXAYAyABKA0SEwoLdGh1bWJzX2Rvd24YBCABKA0SEwoLY29ycmVjdGlvbnMYBSABKA0SFwoPZm9yZ2V0X3JlcXVlc3RzGAYgASgNEhcKD2FwcHJvdmFsc19hc2tlZBgHIAEoDRIaChJhcHByb3ZhbHNfZGVjbGluZWQYCCABKA0SGQoRdG9vbF9jYWxsc19mYWlsZWQYCSABKA0SDgoGcGF1c2VzGAsgASgNEhUKDXN0b3BfcmVxdWVzdHMYDCABKA1KBAgKEAtSBnBpbm5lZCLSAQoUUmVwb3J0U2lnbmFsc1JlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSEAoIaW5ib3hfaWQYAiABKAkSEwoLdGVtcGxhdGVfaWQYAyABKAkSDwoHdmVyc2lvbhgEIAEoCRILCgNkYXkYBSABKAkSLAoGY291bnRzGAYgASgLMhwuY29udm9zLnBvb2wudjEuU2lnbmFsQ291bnRzEjIKD2FnZW50X3NpZ25hdHVyZRgHIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSIpChVSZXBvcnRTaWduYWxzUmVzcG9uc2USEAoIcmVwbGFjZWQYASABKAgiUQoYR2V0VmVyc2lvblNpZ25hbHNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhAKCGZyb21fZGF5GAIgASgJEg4KBnRvX2RheRgDIAEoCSKNAgoNU2lnbmFsRmlndXJlcxIPCgdhbnN3ZXJzGAEgASgBEg4KBnBlb3BsZRgCIAEoARIRCgl0aHVtYnNfdXAYAyABKAESEwoLdGh1bWJzX2Rvd24YBCABKAESEwoLY29ycmVjdGlvbnMYBSABKAESFwoPZm9yZ2V0X3JlcXVlc3RzGAYgASgBEhcKD2FwcHJvdmFsc19hc2tlZBgHIAEoARIaChJhcHByb3ZhbHNfZGVjbGluZWQYCCABKAESGQoRdG9vbF9jYWxsc19mYWlsZWQYCSABKAESDgoGcGlubmVkGAogASgBEg4KBnBhdXNlcxgLIAEoARIVCg1zdG9wX3JlcXVlc3RzGAwgASgBIpABChFWZXJzaW9uRGF5U2lnbmFscxIPCgd2ZXJzaW9uGAEgASgJEgsKA2RheRgCIAEoCRIOCgZhZ2VudHMYAyABKA0SDgoGb3duZXJzGAQgASgNEg0KBXNob3duGAUgASgIEi4KB2ZpZ3VyZXMYBiABKAsyHS5jb252b3MucG9vbC52MS5TaWduYWxGaWd1cmVzIpwBChlHZXRWZXJzaW9uU2lnbmFsc1Jlc3BvbnNlEi8KBGRheXMYASADKAsyIS5jb252b3MucG9vbC52MS5WZXJzaW9uRGF5U2lnbmFscxIzCghvd25fZGF5cxgCIAMoCzIhLmNvbnZvcy5wb29sLnYxLlZlcnNpb25EYXlTaWduYWxzEhkKEW1pbl9jb252ZXJzYXRpb25zGAMgASgNImEKFkNvbXBhcmVWZXJzaW9uc1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSEAoIdmVyc2lvbnMYAiADKAkSEAoIZnJvbV9kYXkYAyABKAkSDgoGdG9fZGF5GAQgASgJIpYBCg9WZXJzaW9uRGF5UmF0ZXMSCwoDZGF5GAEgASgJEg4KBmFnZW50cxgCIAEoDRIOCgZvd25lcnMYAyABKA0SDQoFc2hvd24YBCABKAgSDwoHYW5zd2VycxgFIAEoARI2Cg9wZXJfMTAwX2Fuc3dlcnMYBiABKAsyHS5jb252b3MucG9vbC52MS5TaWduYWxGaWd1cmVzIn8KEFZlcnNpb25MaWZlY3ljbGUSDwoHY2xhaW1lZBgBIAEoDRINCgVzaG93bhgCIAEoCBIcChRyZW1vdmVkX3dpdGhpbl8xX2RheRgDIAEoDRIdChVyZW1vdmVkX3dpdGhpbl83X2RheXMYBCABKA0SDgoGY2xvbmVzGAUgASgNIvcBChFWZXJzaW9uQ29tcGFyaXNvbhIPCgd2ZXJzaW9uGAEgASgJEhAKCGRheXNfcmFuGAIgASgNEhIKCmRheXNfc2hvd24YAyABKA0SDwoHYW5zd2VycxgEIAEoARI2Cg9wZXJfMTAwX2Fuc3dlcnMYBSABKAsyHS5jb252b3MucG9vbC52MS5TaWduYWxGaWd1cmVzEi0KBGRheXMYBiADKAsyHy5jb252b3MucG9vbC52MS5WZXJzaW9uRGF5UmF0ZXMSMwoJbGlmZWN5Y2xlGAcgASgLMiAuY29udm9zLnBvb2wudjEuVmVyc2lvbkxpZmVjeWNsZSKiAQoXQ29tcGFyZVZlcnNpb25zUmVzcG9uc2USMwoIdmVyc2lvbnMYASADKAsyIS5jb252b3MucG9vbC52MS5WZXJzaW9uQ29tcGFyaXNvbhI3Cgxvd25fdmVyc2lvbnMYAiADKAsyIS5jb252b3MucG9vbC52MS5WZXJzaW9uQ29tcGFyaXNvbhIZChFtaW5fY29udmVyc2F0aW9ucxgDIAEoDTJ0ChRWZXJzaW9uU2lnbmFsU2VydmljZRJcCg1SZXBvcnRTaWduYWxzEiQuY29udm9zLnBvb2wudjEuUmVwb3J0U2lnbmFsc1JlcXVlc3QaJS5jb252b3MucG9vbC52MS5SZXBvcnRTaWduYWxzUmVzcG9uc2Uy9gEKHFZlcnNpb25TaWduYWxJbnNpZ2h0c1NlcnZpY2USbQoRR2V0VmVyc2lvblNpZ25hbHMSKC5jb252b3MucG9vbC52MS5HZXRWZXJzaW9uU2lnbmFsc1JlcXVlc3QaKS5jb252b3MucG9vbC52MS5HZXRWZXJzaW9uU2lnbmFsc1Jlc3BvbnNlIgOQAgESZwoPQ29tcGFyZVZlcnNpb25zEiYuY29udm9zLnBvb2wudjEuQ29tcGFyZVZlcnNpb25zUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkNvbXBhcmVWZXJzaW9uc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_common]);
+  fileDesc("CiNjb252b3MvcG9vbC92MS9zaWduYWxfc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEiigIKDFNpZ25hbENvdW50cxIPCgdhbnN3ZXJzGAEgASgNEg4KBnBlb3BsZRgCIAEoDRIRCgl0aHVtYnNfdXAYAyABKA0SEwoLdGh1bWJzX2Rvd24YBCABKA0SEwoLY29ycmVjdGlvbnMYBSABKA0SFwoPZm9yZ2V0X3JlcXVlc3RzGAYgASgNEhcKD2FwcHJvdmFsc19hc2tlZBgHIAEoDRIaChJhcHByb3ZhbHNfZGVjbGluZWQYCCABKA0SGQoRdG9vbF9jYWxsc19mYWlsZWQYCSABKA0SDgoGcGF1c2VzGAsgASgNEhUKDXN0b3BfcmVxdWVzdHMYDCABKA1KBAgKEAtSBnBpbm5lZCKHAgoUUmVwb3J0U2lnbmFsc1JlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSEAoIaW5ib3hfaWQYAiABKAkSEwoLdGVtcGxhdGVfaWQYAyABKAkSDwoHdmVyc2lvbhgEIAEoCRILCgNkYXkYBSABKAkSLAoGY291bnRzGAYgASgLMhwuY29udm9zLnBvb2wudjEuU2lnbmFsQ291bnRzEjIKD2FnZW50X3NpZ25hdHVyZRgHIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIzCgdwZXJzb25zGAggAygLMiIuY29udm9zLnBvb2wudjEuUGVyc29uU2lnbmFsQ291bnRzIl8KElBlcnNvblNpZ25hbENvdW50cxIOCgZwZXJzb24YASABKAkSDwoHYW5zd2VycxgCIAEoDRITCgt0aHVtYnNfZG93bhgDIAEoDRITCgtjb3JyZWN0aW9ucxgEIAEoDSIpChVSZXBvcnRTaWduYWxzUmVzcG9uc2USEAoIcmVwbGFjZWQYASABKAgiUQoYR2V0VmVyc2lvblNpZ25hbHNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhAKCGZyb21fZGF5GAIgASgJEg4KBnRvX2RheRgDIAEoCSKNAgoNU2lnbmFsRmlndXJlcxIPCgdhbnN3ZXJzGAEgASgBEg4KBnBlb3BsZRgCIAEoARIRCgl0aHVtYnNfdXAYAyABKAESEwoLdGh1bWJzX2Rvd24YBCABKAESEwoLY29ycmVjdGlvbnMYBSABKAESFwoPZm9yZ2V0X3JlcXVlc3RzGAYgASgBEhcKD2FwcHJvdmFsc19hc2tlZBgHIAEoARIaChJhcHByb3ZhbHNfZGVjbGluZWQYCCABKAESGQoRdG9vbF9jYWxsc19mYWlsZWQYCSABKAESDgoGcGlubmVkGAogASgBEg4KBnBhdXNlcxgLIAEoARIVCg1zdG9wX3JlcXVlc3RzGAwgASgBIpABChFWZXJzaW9uRGF5U2lnbmFscxIPCgd2ZXJzaW9uGAEgASgJEgsKA2RheRgCIAEoCRIOCgZhZ2VudHMYAyABKA0SDgoGb3duZXJzGAQgASgNEg0KBXNob3duGAUgASgIEi4KB2ZpZ3VyZXMYBiABKAsyHS5jb252b3MucG9vbC52MS5TaWduYWxGaWd1cmVzIpwBChlHZXRWZXJzaW9uU2lnbmFsc1Jlc3BvbnNlEi8KBGRheXMYASADKAsyIS5jb252b3MucG9vbC52MS5WZXJzaW9uRGF5U2lnbmFscxIzCghvd25fZGF5cxgCIAMoCzIhLmNvbnZvcy5wb29sLnYxLlZlcnNpb25EYXlTaWduYWxzEhkKEW1pbl9jb252ZXJzYXRpb25zGAMgASgNImEKFkNvbXBhcmVWZXJzaW9uc1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSEAoIdmVyc2lvbnMYAiADKAkSEAoIZnJvbV9kYXkYAyABKAkSDgoGdG9fZGF5GAQgASgJIpYBCg9WZXJzaW9uRGF5UmF0ZXMSCwoDZGF5GAEgASgJEg4KBmFnZW50cxgCIAEoDRIOCgZvd25lcnMYAyABKA0SDQoFc2hvd24YBCABKAgSDwoHYW5zd2VycxgFIAEoARI2Cg9wZXJfMTAwX2Fuc3dlcnMYBiABKAsyHS5jb252b3MucG9vbC52MS5TaWduYWxGaWd1cmVzIn8KEFZlcnNpb25MaWZlY3ljbGUSDwoHY2xhaW1lZBgBIAEoDRINCgVzaG93bhgCIAEoCBIcChRyZW1vdmVkX3dpdGhpbl8xX2RheRgDIAEoDRIdChVyZW1vdmVkX3dpdGhpbl83X2RheXMYBCABKA0SDgoGY2xvbmVzGAUgASgNIvcBChFWZXJzaW9uQ29tcGFyaXNvbhIPCgd2ZXJzaW9uGAEgASgJEhAKCGRheXNfcmFuGAIgASgNEhIKCmRheXNfc2hvd24YAyABKA0SDwoHYW5zd2VycxgEIAEoARI2Cg9wZXJfMTAwX2Fuc3dlcnMYBSABKAsyHS5jb252b3MucG9vbC52MS5TaWduYWxGaWd1cmVzEi0KBGRheXMYBiADKAsyHy5jb252b3MucG9vbC52MS5WZXJzaW9uRGF5UmF0ZXMSMwoJbGlmZWN5Y2xlGAcgASgLMiAuY29udm9zLnBvb2wudjEuVmVyc2lvbkxpZmVjeWNsZSKiAQoXQ29tcGFyZVZlcnNpb25zUmVzcG9uc2USMwoIdmVyc2lvbnMYASADKAsyIS5jb252b3MucG9vbC52MS5WZXJzaW9uQ29tcGFyaXNvbhI3Cgxvd25fdmVyc2lvbnMYAiADKAsyIS5jb252b3MucG9vbC52MS5WZXJzaW9uQ29tcGFyaXNvbhIZChFtaW5fY29udmVyc2F0aW9ucxgDIAEoDTJ0ChRWZXJzaW9uU2lnbmFsU2VydmljZRJcCg1SZXBvcnRTaWduYWxzEiQuY29udm9zLnBvb2wudjEuUmVwb3J0U2lnbmFsc1JlcXVlc3QaJS5jb252b3MucG9vbC52MS5SZXBvcnRTaWduYWxzUmVzcG9uc2Uy9gEKHFZlcnNpb25TaWduYWxJbnNpZ2h0c1NlcnZpY2USbQoRR2V0VmVyc2lvblNpZ25hbHMSKC5jb252b3MucG9vbC52MS5HZXRWZXJzaW9uU2lnbmFsc1JlcXVlc3QaKS5jb252b3MucG9vbC52MS5HZXRWZXJzaW9uU2lnbmFsc1Jlc3BvbnNlIgOQAgESZwoPQ29tcGFyZVZlcnNpb25zEiYuY29udm9zLnBvb2wudjEuQ29tcGFyZVZlcnNpb25zUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkNvbXBhcmVWZXJzaW9uc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_common]);
 
 /**
  * One agent's counts for one UTC day of one version.
@@ -142,11 +142,23 @@ export type ReportSignalsRequest = Message<"convos.pool.v1.ReportSignalsRequest"
   counts?: SignalCounts | undefined;
 
   /**
-   * EIP-712 `ReportVersionSignals`, signed by the agent's wallet.
+   * EIP-712 `ReportVersionSignals`, signed by the agent's wallet (its
+   * `persons` field is the digest of `persons` below).
    *
    * @generated from field: convos.pool.v1.Signature agent_signature = 7;
    */
   agentSignature?: Signature | undefined;
+
+  /**
+   * The day's counts per person the agent answered (docs/signals.md, "Per
+   * person"), for a rollout's watch to count a person once per side and
+   * day across conversations. Empty from an agent whose host keeps no
+   * person key, or that answered nobody: lineage then counts its
+   * conversation.
+   *
+   * @generated from field: repeated convos.pool.v1.PersonSignalCounts persons = 8;
+   */
+  persons: PersonSignalCounts[];
 };
 
 /**
@@ -155,6 +167,52 @@ export type ReportSignalsRequest = Message<"convos.pool.v1.ReportSignalsRequest"
  */
 export const ReportSignalsRequestSchema: GenMessage<ReportSignalsRequest> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_signal_service, 1);
+
+/**
+ * One person's part of an agent's day: the answers it gave them and what
+ * they did with those answers.
+ *
+ * @generated from message convos.pool.v1.PersonSignalCounts
+ */
+export type PersonSignalCounts = Message<"convos.pool.v1.PersonSignalCounts"> & {
+  /**
+   * HMAC-SHA256 under the pool hosts' person key of the template, the day
+   * and the person's inbox, 64 hex digits: the same for one person in every
+   * conversation of the template's agents that day, another the next day,
+   * and nothing lineage can match to an inbox without the key.
+   *
+   * @generated from field: string person = 1;
+   */
+  person: string;
+
+  /**
+   * Answers it gave to their texts that day.
+   *
+   * @generated from field: uint32 answers = 2;
+   */
+  answers: number;
+
+  /**
+   * 👎 they put on those answers, on the day of the answer, once each.
+   *
+   * @generated from field: uint32 thumbs_down = 3;
+   */
+  thumbsDown: number;
+
+  /**
+   * Their texts that corrected one of its answers that day.
+   *
+   * @generated from field: uint32 corrections = 4;
+   */
+  corrections: number;
+};
+
+/**
+ * Describes the message convos.pool.v1.PersonSignalCounts.
+ * Use `create(PersonSignalCountsSchema)` to create a new message.
+ */
+export const PersonSignalCountsSchema: GenMessage<PersonSignalCounts> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_signal_service, 2);
 
 /**
  * @generated from message convos.pool.v1.ReportSignalsResponse
@@ -173,7 +231,7 @@ export type ReportSignalsResponse = Message<"convos.pool.v1.ReportSignalsRespons
  * Use `create(ReportSignalsResponseSchema)` to create a new message.
  */
 export const ReportSignalsResponseSchema: GenMessage<ReportSignalsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_signal_service, 2);
+  messageDesc(file_convos_pool_v1_signal_service, 3);
 
 /**
  * @generated from message convos.pool.v1.GetVersionSignalsRequest
@@ -202,7 +260,7 @@ export type GetVersionSignalsRequest = Message<"convos.pool.v1.GetVersionSignals
  * Use `create(GetVersionSignalsRequestSchema)` to create a new message.
  */
 export const GetVersionSignalsRequestSchema: GenMessage<GetVersionSignalsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_signal_service, 3);
+  messageDesc(file_convos_pool_v1_signal_service, 4);
 
 /**
  * A day of a version: each figure is a sum over owners of their agents'
@@ -278,7 +336,7 @@ export type SignalFigures = Message<"convos.pool.v1.SignalFigures"> & {
  * Use `create(SignalFiguresSchema)` to create a new message.
  */
 export const SignalFiguresSchema: GenMessage<SignalFigures> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_signal_service, 4);
+  messageDesc(file_convos_pool_v1_signal_service, 5);
 
 /**
  * @generated from message convos.pool.v1.VersionDaySignals
@@ -329,7 +387,7 @@ export type VersionDaySignals = Message<"convos.pool.v1.VersionDaySignals"> & {
  * Use `create(VersionDaySignalsSchema)` to create a new message.
  */
 export const VersionDaySignalsSchema: GenMessage<VersionDaySignals> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_signal_service, 5);
+  messageDesc(file_convos_pool_v1_signal_service, 6);
 
 /**
  * @generated from message convos.pool.v1.GetVersionSignalsResponse
@@ -363,7 +421,7 @@ export type GetVersionSignalsResponse = Message<"convos.pool.v1.GetVersionSignal
  * Use `create(GetVersionSignalsResponseSchema)` to create a new message.
  */
 export const GetVersionSignalsResponseSchema: GenMessage<GetVersionSignalsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_signal_service, 6);
+  messageDesc(file_convos_pool_v1_signal_service, 7);
 
 /**
  * @generated from message convos.pool.v1.CompareVersionsRequest
@@ -400,7 +458,7 @@ export type CompareVersionsRequest = Message<"convos.pool.v1.CompareVersionsRequ
  * Use `create(CompareVersionsRequestSchema)` to create a new message.
  */
 export const CompareVersionsRequestSchema: GenMessage<CompareVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_signal_service, 7);
+  messageDesc(file_convos_pool_v1_signal_service, 8);
 
 /**
  * A version's figures for one day, per 100 answers.
@@ -453,7 +511,7 @@ export type VersionDayRates = Message<"convos.pool.v1.VersionDayRates"> & {
  * Use `create(VersionDayRatesSchema)` to create a new message.
  */
 export const VersionDayRatesSchema: GenMessage<VersionDayRates> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_signal_service, 8);
+  messageDesc(file_convos_pool_v1_signal_service, 9);
 
 /**
  * What the pool records of a version's agents, from the claims feed: agents
@@ -495,7 +553,7 @@ export type VersionLifecycle = Message<"convos.pool.v1.VersionLifecycle"> & {
  * Use `create(VersionLifecycleSchema)` to create a new message.
  */
 export const VersionLifecycleSchema: GenMessage<VersionLifecycle> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_signal_service, 9);
+  messageDesc(file_convos_pool_v1_signal_service, 10);
 
 /**
  * @generated from message convos.pool.v1.VersionComparison
@@ -551,7 +609,7 @@ export type VersionComparison = Message<"convos.pool.v1.VersionComparison"> & {
  * Use `create(VersionComparisonSchema)` to create a new message.
  */
 export const VersionComparisonSchema: GenMessage<VersionComparison> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_signal_service, 10);
+  messageDesc(file_convos_pool_v1_signal_service, 11);
 
 /**
  * @generated from message convos.pool.v1.CompareVersionsResponse
@@ -583,7 +641,7 @@ export type CompareVersionsResponse = Message<"convos.pool.v1.CompareVersionsRes
  * Use `create(CompareVersionsResponseSchema)` to create a new message.
  */
 export const CompareVersionsResponseSchema: GenMessage<CompareVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_signal_service, 11);
+  messageDesc(file_convos_pool_v1_signal_service, 12);
 
 /**
  * How each version of a template does, in counts only (docs/signals.md).
@@ -591,7 +649,9 @@ export const CompareVersionsResponseSchema: GenMessage<CompareVersionsResponse> 
  * with its own key; its host sends them. Served by the lineage service,
  * which knows every agent's template and owner from the claims feed (why:
  * docs/architecture.md). No text, no member id and no conversation id has a
- * field here: none can be sent.
+ * field here: none can be sent. A person is only ever a pseudonym of the
+ * day (`PersonSignalCounts.person`), keyed by the pool's hosts, which the
+ * lineage service cannot turn back into an inbox.
  *
  * Called by instance hosts only, on behalf of the agents they run: what a
  * host cannot do is speak for an agent, since the agent's signature covers
