@@ -138,18 +138,23 @@ function portFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function untilReady(rpcUrl: string, child: ChildProcess, ms = 15_000): Promise<void> {
-  const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 1_000 }) });
+async function untilReady(rpcUrl: string, child: ChildProcess, ms = 60_000): Promise<void> {
+  // A loaded machine answers slowly: each try waits up to 5 s, the whole up to a minute.
+  const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 5_000 }) });
   const end = Date.now() + ms;
+  let last = "no try yet";
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`it exited (${child.exitCode ?? child.signalCode})`);
     try {
-      if ((await client.getChainId()) === LOCAL_CHAIN_ID) return;
-    } catch {
-      // not listening yet
+      const chainId = await client.getChainId();
+      if (chainId === LOCAL_CHAIN_ID) return;
+      // Another chain on the port would answer for ours.
+      last = `chain id ${chainId} answered, not ${LOCAL_CHAIN_ID}`;
+    } catch (err) {
+      last = (err as Error).message.split("\n")[0]!;
     }
-    if (Date.now() > end) throw new Error(`no answer on ${rpcUrl} within ${ms} ms`);
+    if (Date.now() > end) throw new Error(`no answer on ${rpcUrl} within ${ms} ms (last: ${last})`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
