@@ -152,7 +152,7 @@ async function untilReady(rpcUrl: string, child: ChildProcess, ms = 60_000): Pro
       // Another chain on the port would answer for ours.
       last = `chain id ${chainId} answered, not ${LOCAL_CHAIN_ID}`;
     } catch (err) {
-      last = (err as Error).message.split("\n")[0]!;
+      [last = "an error"] = (err as Error).message.split("\n");
     }
     if (Date.now() > end) throw new Error(`no answer on ${rpcUrl} within ${ms} ms (last: ${last})`);
     await new Promise((r) => setTimeout(r, 100));
