@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_BOUNDS,
   DEFAULT_FALSE_ALARM,
+  PERSON_DAY_EVENTS,
   ROLLOUT_SIGNALS,
   dayEvidence,
   haltAt,
@@ -178,6 +179,15 @@ describe("what one source cannot do", () => {
     );
     expect(days[0]?.candidate).toEqual({ events: 0, exposure: 20 });
     expect(twice[0]?.candidate).toEqual({ events: 3, exposure: 3 });
+  });
+
+  it("counts a source by its own cap where it has one: a person's day of 20 👎 on 20 answers counts 1 on 1, a conversation's 3 on 3", () => {
+    const person = { ...side(true, 1, 20, 1)[0]!, source: "person:p", cap: PERSON_DAY_EVENTS };
+    const conversation = { ...side(true, 1, 20, 1)[0]!, source: "c-loud" };
+    const quiet = side(true, 1, 0, 1);
+    // The side's largest source after its cap is the conversation (3): left out; the person's day counts 1 on 1.
+    const days = pairedDays([person, conversation, ...quiet, ...side(false, 2, 0, 1)], 3);
+    expect(days[0]?.candidate).toEqual({ events: 1, exposure: 21 });
   });
 
   it("pairs the days in order, summing each side", () => {

@@ -274,14 +274,16 @@ export function rolloutVerdict(
 
 /**
  * One source of a signal's events on one side over the rollout, by UTC day
- * (YYYY-MM-DD): a person, once the agents' reports count per person; a
- * conversation until then (docs/rollouts.md, "What the decision assumes").
+ * (YYYY-MM-DD): a person where the agents' reports count per person, else a
+ * conversation (docs/rollouts.md, "What the decision assumes").
  */
 export interface SourceCounts {
   source: string;
   /** On the new version (in the share), or the current one. */
   candidate: boolean;
   days: Readonly<Record<string, Exposed>>;
+  /** Its day's cap (PERSON_DAY_EVENTS for a person); absent: the one pairedDays is given. */
+  cap?: number | undefined;
 }
 
 /**
@@ -294,8 +296,12 @@ export interface SourceCounts {
  */
 export const MAX_SOURCE_DAY_EVENTS = 3;
 
+/** A person's day counts one event at most on a side, across all their conversations: one person is one voice a day. */
+export const PERSON_DAY_EVENTS = 1;
+
 /**
- * The days paired for the test: each source's day capped (`cap`), then the
+ * The days paired for the test: each source's day capped (its own cap, else
+ * `cap`), then the
  * one source on each side that brought the most events left out, so no
  * single source can halt a rollout alone nor hide a regression by flooding
  * the current version. Leaving out the largest only makes the test more
@@ -303,9 +309,10 @@ export const MAX_SOURCE_DAY_EVENTS = 3;
  * (and says nothing).
  */
 export function pairedDays(sources: readonly SourceCounts[], cap = MAX_SOURCE_DAY_EVENTS): PairedDay[] {
-  const capped = (d: Exposed): Exposed =>
-    d.events > cap ? { events: cap, exposure: (d.exposure * cap) / d.events } : d;
-  const total = (c: SourceCounts) => Object.values(c.days).reduce((n, d) => n + capped(d).events, 0);
+  const capOf = (c: SourceCounts) => c.cap ?? cap;
+  const cappedAt = (d: Exposed, at: number): Exposed =>
+    d.events > at ? { events: at, exposure: (d.exposure * at) / d.events } : d;
+  const total = (c: SourceCounts) => Object.values(c.days).reduce((n, d) => n + cappedAt(d, capOf(c)).events, 0);
   const without = (side: SourceCounts[]) => {
     if (side.length < 2) return side;
     const most = side.reduce((a, b) => (total(b) > total(a) ? b : a));
@@ -318,7 +325,7 @@ export function pairedDays(sources: readonly SourceCounts[], cap = MAX_SOURCE_DA
       (acc, c) => {
         const d = c.days[day];
         if (!d) return acc;
-        const k = capped(d);
+        const k = cappedAt(d, capOf(c));
         return { events: acc.events + k.events, exposure: acc.exposure + k.exposure };
       },
       { events: 0, exposure: 0 },

@@ -45,6 +45,8 @@ export {
   inviteHash,
   MEMORY_KINDS,
   type MemoryKind,
+  type PersonSignalCounts,
+  personsDigest,
   shareMemoryFields,
   signAddToConversation,
   signClaim,

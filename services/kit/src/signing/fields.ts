@@ -229,6 +229,31 @@ export const VERSION_SIGNAL_COUNTS = [
   "stopRequests",
 ] as const satisfies readonly (keyof VersionSignalCounts)[];
 
+/** One person's part of an agent's day (docs/signals.md, "Per person"): a pseudonym of the day, never an inbox. */
+export interface PersonSignalCounts {
+  /** HMAC-SHA256 of the template, the day and the person's inbox under the pool hosts' person key: 64 hex digits. */
+  person: string;
+  /** Answers to their texts. */
+  answers: number;
+  /** 👎 they put on those answers, on the answer's day, once each. */
+  thumbsDown: number;
+  corrections: number;
+}
+
+/**
+ * What ReportVersionSignals signs of a day's persons: keccak256 of one line
+ * per person (pseudonym and counts, sorted by pseudonym), or "" for none,
+ * so that a host can neither add, drop nor change a person's counts.
+ */
+export function personsDigest(persons: readonly PersonSignalCounts[]): string {
+  if (persons.length === 0) return "";
+  const lines = persons
+    .map((p) => `${p.person} ${p.answers} ${p.thumbsDown} ${p.corrections}`)
+    .sort()
+    .join("\n");
+  return keccak256(stringToBytes(lines));
+}
+
 /** What an agent signs of a day's counts (ReportVersionSignals). */
 export interface VersionSignalsToSign {
   /** The agent's own inbox. */
@@ -239,9 +264,11 @@ export interface VersionSignalsToSign {
   /** The UTC day, YYYY-MM-DD. */
   day: string;
   counts: VersionSignalCounts;
+  /** The day per person; absent: none. */
+  persons?: readonly PersonSignalCounts[] | undefined;
 }
 
-/** The fields of a `ReportVersionSignals` signature: every count, beside the agent, version and day. */
+/** The fields of a `ReportVersionSignals` signature: every count, beside the agent, version and day, and the persons' digest. */
 export function versionSignalsFields(r: VersionSignalsToSign): OperationFields & { inboxId: string } {
   return {
     inboxId: r.inboxId,
@@ -250,6 +277,7 @@ export function versionSignalsFields(r: VersionSignalsToSign): OperationFields &
     version: r.version,
     day: r.day,
     ...r.counts,
+    persons: personsDigest(r.persons ?? []),
   };
 }
 

@@ -359,6 +359,8 @@ export const SIGNED_TYPES = {
     { name: "toolCallsFailed", type: "uint32" },
     { name: "pauses", type: "uint32" },
     { name: "stopRequests", type: "uint32" },
+    // personsDigest of the day's counts per person (fields.ts): "" for none.
+    { name: "persons", type: "string" },
     ...envelope,
   ],
   // An agent's high-water mark (docs/scaling.md, "Only the newest state"):

@@ -61,7 +61,7 @@ describe("SignatureVerifier", () => {
     expect(await codeOf(verifier.verify("ArchiveTemplate", fields, garbage))).toBe("Unauthenticated");
   });
 
-  it("an agent's day of counts (ReportVersionSignals) checks out only as signed: another count, day, version or agent is refused", async () => {
+  it("an agent's day of counts (ReportVersionSignals) checks out only as signed: another count, day, version, agent or person's counts is refused", async () => {
     const report = {
       inboxId,
       instanceId: "inst_1",
@@ -81,8 +81,17 @@ describe("SignatureVerifier", () => {
         pauses: 1,
         stopRequests: 2,
       },
+      persons: [
+        { person: "a".repeat(64), answers: 4, thumbsDown: 1, corrections: 0 },
+        { person: "b".repeat(64), answers: 8, thumbsDown: 0, corrections: 2 },
+      ],
     };
     const sig = await signVersionSignals(account, report);
+    // The persons in another order are the same day.
+    const reordered = { ...report, persons: [...report.persons].reverse() };
+    expect((await verifier.verify("ReportVersionSignals", versionSignalsFields(reordered), sig)).address).toBe(
+      account.address,
+    );
     expect((await verifier.verify("ReportVersionSignals", versionSignalsFields(report), sig)).address).toBe(
       account.address,
     );
@@ -94,6 +103,9 @@ describe("SignatureVerifier", () => {
       { ...report, day: "2026-11-25" },
       { ...report, version: "6" },
       { ...report, instanceId: "inst_2" },
+      { ...report, persons: report.persons.slice(1) },
+      { ...report, persons: [] },
+      { ...report, persons: [{ ...report.persons[0]!, thumbsDown: 0 }, report.persons[1]!] },
     ])
       expect(await codeOf(verifier.verify("ReportVersionSignals", versionSignalsFields(changed), sig))).toBe(
         "PermissionDenied",
