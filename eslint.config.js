@@ -60,7 +60,7 @@ export const FLOORS = {
     "providers",
     "db",
   ],
-  "services/kit/src": ["service", "server", "signing", "content", "time"],
+  "services/kit/src": ["service", "server", "signing", "client", "content", "time"],
   "services/templates/src": [
     "rollout",
     "template",
