@@ -69,7 +69,8 @@ export function CloneForm({ parent }: { parent: Instance }) {
     setError(undefined);
     try {
       // The owner signs which template (and whose) the clone runs: the parent's.
-      const creatorId = template.data?.template?.creatorId;
+      // A click before the template has loaded waits for it rather than failing.
+      const creatorId = (template.data ?? (await template.refetch()).data)?.template?.creatorId;
       if (!creatorId) throw new Error(`template ${parent.templateId} could not be read; try again`);
       if (!inboxId) throw new Error("sign in first");
       const request = {
