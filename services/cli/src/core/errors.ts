@@ -8,12 +8,16 @@ export class CliError extends Error {
   override name = "CliError";
 }
 
-/** The server answered with an error status; `body` is its error JSON. */
+/**
+ * The server answered with an error status; `body` is its error JSON, and
+ * `retryAfterMs` its Retry-After on a 429 or 503 (a refusal that may be sent again).
+ */
 export class HttpError extends Error {
   override name = "HttpError";
   constructor(
     readonly status: number,
     readonly body: unknown,
+    readonly retryAfterMs?: number,
   ) {
     super(`HTTP ${status}`);
   }

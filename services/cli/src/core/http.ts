@@ -6,11 +6,12 @@ import { stat } from "node:fs/promises";
 import { CliError, HttpError, NetworkError, unreachable } from "./errors.js";
 import { clearSession, loadKey, readSession, sessionUsable, writeSession, type LoadedKey } from "./key-store.js";
 import { signInJson, signSignIn } from "@convos-pool/kit/signing";
+import { busyWords, Retrier } from "@convos-pool/kit/client";
 import { poolIdOf } from "./signing.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
 
-import { nowSeconds, type Context } from "./context.js";
+import { nowSeconds, pause, type Context } from "./context.js";
 
 export type { Context };
 
@@ -60,7 +61,54 @@ function buildUrl(ctx: Context, path: string, query?: RequestOptions["query"]): 
   return u.toString();
 }
 
-async function send(ctx: Context, method: string, path: string, opts: RequestOptions, token?: string): Promise<Reply> {
+/**
+ * A refusal's Retry-After in milliseconds: a 429 or 503 says the gateway
+ * did not take the request (docs/limits.md), so it may be sent again.
+ */
+export function retryAfterMs(status: number, header: string | null, nowMs: number): number | undefined {
+  if ((status !== 429 && status !== 503) || !header) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** Each context's retries (docs/cli.md, "When the pool is busy"): one budget for the command's requests, each wait said on stderr. */
+const retriers = new WeakMap<Context, Retrier>();
+
+function retrierOf(ctx: Context): Retrier {
+  let retrier = retriers.get(ctx);
+  if (!retrier) {
+    retrier = new Retrier({
+      now: ctx.now ?? Date.now,
+      sleep: async (ms) => {
+        await pause(ctx, ms);
+      },
+      onEvent: (e) => {
+        if (e.kind === "waiting") ctx.progress?.(busyWords(e.waitMs));
+      },
+    });
+    retriers.set(ctx, retrier);
+  }
+  return retrier;
+}
+
+/** One request, sent again after a refusal as the kit's client policy allows. */
+function send(ctx: Context, method: string, path: string, opts: RequestOptions, token?: string): Promise<Reply> {
+  return retrierOf(ctx).run(
+    { procedure: `${method} ${path}` },
+    () => sendOnce(ctx, method, path, opts, token),
+    (err) => (err instanceof HttpError ? err.retryAfterMs : undefined),
+  );
+}
+
+async function sendOnce(
+  ctx: Context,
+  method: string,
+  path: string,
+  opts: RequestOptions,
+  token?: string,
+): Promise<Reply> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   if (opts.ifMatch !== undefined) headers["if-match"] = `"${opts.ifMatch}"`;
@@ -95,7 +143,11 @@ async function send(ctx: Context, method: string, path: string, opts: RequestOpt
       body !== undefined
         ? body
         : { error: { type: `http_${res.status}`, message: text.trim() || res.statusText || `HTTP ${res.status}` } };
-    throw new HttpError(res.status, errorBody);
+    throw new HttpError(
+      res.status,
+      errorBody,
+      retryAfterMs(res.status, res.headers.get("retry-after"), (ctx.now ?? Date.now)()),
+    );
   }
   if (body === undefined && text.length > 0) {
     throw new CliError(`${method} ${path}: the server answered ${res.status} with a body that is not JSON`);
