@@ -201,6 +201,13 @@ it("a person with no wallet adds an agent from the store, approves its first tex
 
   // Its first payment: its wallet holds what Saul put in; he asks it to pay in the conversation and says yes in Convos.
   await section(page, "Money");
+  // The card says the limit as it was set, confirmed in Convos, and what is left of it today.
+  await expect(page.getByTestId("money-limit").textContent()).resolves.toBe(
+    "It may pay up to 0.01 ETH a day, each payment with your yes: a limit you confirmed in Convos, up to 0.05 ETH a day max (a wallet of yours can sign more).",
+  );
+  await poll(() => page.getByTestId("money-spent").textContent()).toBe(
+    "0 ETH of its 0.01 ETH a day, each payment with your yes · 0.01 ETH left today",
+  );
   const wallet = (await page.getByTestId("wallet-address").textContent()) as Hex;
   const chain = createPublicClient({ transport: http(pool!.chainRpcUrl) });
   // Whoever funds it stands outside the test: the local chain (anvil) sets the balance.
@@ -208,6 +215,10 @@ it("a person with no wallet adds an agent from the store, approves its first tex
     address: wallet,
     value: parseEther("0.02"),
   });
+  // Opened again, the card reads the wallet again, not what it read a moment ago.
+  await section(page, "Overview");
+  await section(page, "Money");
+  await poll(() => page.getByTestId("money-balance").textContent(), 3_000).toBe("0.02 ETH");
   const payee = privateKeyToAccount(generatePrivateKey()).address;
   const before = await chain.getBalance({ address: wallet });
   const asked = saul.events.length;
@@ -221,6 +232,11 @@ it("a person with no wallet adds an agent from the store, approves its first tex
   // On the chain: the payee holds exactly what was paid, and the wallet paid it and its fee.
   expect(await chain.getBalance({ address: payee })).toBe(parseEther("0.001"));
   expect(before - (await chain.getBalance({ address: wallet }))).toBeGreaterThan(parseEther("0.001"));
+  // The card, left open, follows: the payment and its fee spent from the limit, and the balance after it.
+  await poll(() => page.getByTestId("money-spent").textContent(), 10_000).toMatch(
+    /^0\.001\d* ETH of its 0\.01 ETH a day, each payment with your yes · 0\.00[89]\d* ETH left today$/,
+  );
+  await poll(() => page.getByTestId("money-balance").textContent(), 10_000).toMatch(/^0\.01[89]\d* ETH$/);
   await shoot(page, "no-wallet-paid");
 
   // What it knows: Saul teaches it in the conversation; the page shows it once he confirms that listing in Convos.

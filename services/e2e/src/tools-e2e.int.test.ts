@@ -253,8 +253,8 @@ describe("agents use their tools within their trust levels", () => {
     expect(stack.sms!.phone("+15550100999").messages()).toEqual([]);
 
     // Money moves at L3 only within a daily limit its owner signed: with none, it pays nothing and asks nobody.
-    expect(await ask(saulCli, agentA, `pay ${handle(agentB, "crypto")} 0.01 ETH`, /could not|signed no/)).toMatch(
-      /my owner has signed no spending limit for my wallet, so I pay nothing/,
+    expect(await ask(saulCli, agentA, `pay ${handle(agentB, "crypto")} 0.01 ETH`, /could not|set no/)).toMatch(
+      /my owner has set no spending limit for my wallet, so I pay nothing/,
     );
     await setLevel(saul, agentA, TrustLevel.OPERATOR, parseEther("0.05").toString());
     // Within it, money still asks at L3.

@@ -6,10 +6,9 @@
 // Every change is signed here by the owner.
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { InstanceState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { missingFromAnswer, shownError } from "../ui/errors";
-import { eth, short, when } from "../words/format";
+import { short, when } from "../words/format";
 import { newerRelease } from "./newer-version";
 import { Link, useLocation } from "../router";
 import { SECTION_PARAM, Sections, type Section } from "../ui/sections";
@@ -20,6 +19,7 @@ import { AddressBook } from "./address-book";
 import { Approvals } from "./approvals";
 import { BadgeCheck } from "./badge";
 import { WithdrawFunds } from "./funds";
+import { limitSentence } from "./money-words";
 import { Conversations } from "./conversations";
 import { CloneForm, TransferForm } from "./hand-on";
 import { MemoryList } from "./memory";
@@ -128,20 +128,14 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
   );
 }
 
-/** Its wallet and your share of it; what it may spend is its trust level's and the daily limit you signed. */
+/** Its wallet and your share of it; what it may spend is its trust level's and the daily limit you set. */
 function Money({ agent: i }: { agent: Instance }) {
   const { pathname } = useLocation();
-  const limit = i.dailySpendLimitWei && i.dailySpendLimitWei !== "0" ? i.dailySpendLimitWei : "";
-  const l4 = i.trustLevel === TrustLevel.AUTONOMOUS;
   return (
     <>
       <WithdrawFunds agent={i} />
       <p>
-        {!limit || i.trustLevel < TrustLevel.ADVISOR
-          ? "It pays nothing: you have signed no daily spending limit for its wallet. "
-          : l4
-            ? `At L4 it may move up to ${eth(limit)} ETH a day, its daily spending limit. `
-            : `It may pay up to ${eth(limit)} ETH a day, each payment with your yes. `}
+        <span data-testid="money-limit">{limitSentence(i)}</span>{" "}
         <Link to={`${pathname}?${SECTION_PARAM}=trust`}>Change it in Trust and permissions</Link>.
       </p>
     </>

@@ -1,5 +1,6 @@
 // The agent page's Money: what its wallet holds, whose share is whose and
-// what it spent today against its limit (GetAgentFunds, money-words.ts),
+// what it spent today against its limit (GetAgentFunds, money-words.ts), read
+// afresh each time the card opens and every few seconds while it is open,
 // and "Withdraw to your wallet": the owner takes their share
 // of the agent's wallet (everything above what the pool granted it, less the
 // transfer's fee). The owner signs WithdrawFunds and the funds go to the
@@ -27,7 +28,7 @@ export function WithdrawFunds({ agent: i }: { agent: Instance }) {
     <section className="card" aria-labelledby="withdraw-heading">
       <h2 id="withdraw-heading">Its wallet</h2>
       {(i.state === InstanceState.CLAIMED || i.state === InstanceState.DORMANT) && (
-        <Figures id={i.id} refresh={sent?.transactionHash} />
+        <Figures agent={i} refresh={sent?.transactionHash} />
       )}
       <p>
         <code data-testid="wallet-address">{wallet.handle}</code> holds what you deposited and what the pool gave it.
@@ -60,16 +61,23 @@ export function WithdrawFunds({ agent: i }: { agent: Instance }) {
   );
 }
 
-/** What the wallet holds now, read by the agent from the chain; again after a withdrawal. */
-function Figures({ id, refresh }: { id: string; refresh: string | undefined }) {
-  const funds = useQuery(ClaimService.method.getAgentFunds, { instanceId: id }, { refetchInterval: 10_000 });
+/**
+ * What the wallet holds now, read by the agent from the chain: again on every opening (a deposit made
+ * meanwhile), every few seconds (a payment it makes), and after a withdrawal; its limit as the pool records it.
+ */
+function Figures({ agent: i, refresh }: { agent: Instance; refresh: string | undefined }) {
+  const funds = useQuery(
+    ClaimService.method.getAgentFunds,
+    { instanceId: i.id },
+    { staleTime: 0, refetchOnMount: "always", refetchInterval: 5_000 },
+  );
   const { refetch } = funds;
   useEffect(() => {
     if (refresh) void refetch();
   }, [refresh, refetch]);
   if (funds.isPending) return <Loading what="its wallet's balance" />;
   if (funds.error) return <ErrorBox error={shownError(funds.error)} />;
-  const w = moneyWords(funds.data);
+  const w = moneyWords(funds.data, i);
   return (
     <dl className="facts" data-testid="money-figures">
       <dt>Balance</dt>

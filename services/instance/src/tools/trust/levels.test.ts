@@ -54,11 +54,11 @@ describe("trust levels", () => {
         kind: "refuse",
         reason: expect.stringMatching(/^that would go over my daily spending limit/),
       });
-      // None signed: the pool's signer would sign nothing, so nobody is asked.
+      // None set: the pool's signer would sign nothing, so nobody is asked; the owner is told both ways to set one.
       expect(decide(at(level), "money", 1n)).toEqual({
         kind: "refuse",
         reason:
-          "my owner has signed no spending limit for my wallet, so I pay nothing; they can set one with my trust level",
+          "my owner has set no spending limit for my wallet, so I pay nothing; they can set one with my trust level, signed or confirmed in Convos",
       });
       // What moves no money is as the level says, limit or not.
       expect(decide(at(level), "act").kind).toBe(level === TrustLevel.OPERATOR ? "allow" : "ask");

@@ -97,11 +97,11 @@ export function decide(trust: TrustFile, risk: Risk, amountWei = 0n, spentWei = 
     : { kind: "ask" };
 }
 
-/** Why a payment does not fit the owner's signed limit; undefined when it does. */
+/** Why a payment does not fit the owner's limit (signed, or confirmed in Convos); undefined when it does. */
 function overLimit(trust: TrustFile, amountWei: bigint, spentWei: bigint, feeWei: bigint): string | undefined {
   const limit = BigInt(trust.dailySpendLimitWei || "0");
   if (limit === 0n)
-    return "my owner has signed no spending limit for my wallet, so I pay nothing; they can set one with my trust level";
+    return "my owner has set no spending limit for my wallet, so I pay nothing; they can set one with my trust level, signed or confirmed in Convos";
   if (spentWei + amountWei + feeWei <= limit) return undefined;
   const fee = feeWei > 0n ? `; its network fee up to ${formatWei(feeWei)}` : "";
   return `that would go over my daily spending limit (${formatWei(limit)} in 24 hours; ${formatWei(spentWei)} spent${fee})`;
