@@ -17,13 +17,23 @@ import { TemplatePage } from "./store/template";
 import { Link, match, type Params, useLocation } from "./router";
 import { SessionProvider, transport, useSession } from "./sign-in/session";
 import { Loading, Page } from "./ui/ui";
+import { BusyNotice } from "./ui/busy";
+import { refusalDelayMs } from "@convos-pool/kit/browser";
 
 // The comparison and a rollout's page draw charts: their library loads with them, not with the store.
 const ComparePage = lazy(() => import("./studio/compare").then((m) => ({ default: m.ComparePage })));
 const RolloutPage = lazy(() => import("./rollouts/rollout").then((m) => ({ default: m.RolloutPage })));
 
+// A read is tried once more after a failure, but never after a refusal: the
+// transport's retries and their budget already answered it (ui/busy.tsx).
 const queryClient = new QueryClient({
-  defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 5_000 } },
+  defaultOptions: {
+    queries: {
+      retry: (failures, err) => failures < 1 && refusalDelayMs(err) === undefined,
+      refetchOnWindowFocus: false,
+      staleTime: 5_000,
+    },
+  },
 });
 
 export function App() {
@@ -125,6 +135,7 @@ function Layout({ children }: { children: ReactNode }) {
         </nav>
       </header>
       <main id="main">{children}</main>
+      <BusyNotice />
     </>
   );
 }

@@ -11,6 +11,8 @@ import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   isPoolId,
+  Retrier,
+  retryInterceptor,
   signSignIn,
   signOperation,
   signatureDomain,
@@ -28,6 +30,7 @@ import {
   storedWallet,
   type Wallet,
 } from "./identity";
+import { onRetryEvent } from "../ui/busy";
 
 interface StoredSession {
   inboxId: string;
@@ -56,11 +59,15 @@ const bearer: Interceptor = (next) => (req) => {
   return next(req);
 };
 
-/** Connect-Web to the gateway that served this page (same origin). */
+/**
+ * Connect-Web to the gateway that served this page (same origin). A call the
+ * pool refuses for now is sent again after the delay it named, under one
+ * retry budget for the page, and the page says so meanwhile (ui/busy.tsx).
+ */
 export const transport = createConnectTransport({
   baseUrl: window.location.origin,
   useHttpGet: true,
-  interceptors: [bearer],
+  interceptors: [retryInterceptor(new Retrier({ onEvent: onRetryEvent })), bearer],
 });
 const sessions = createClient(SessionService, transport);
 
