@@ -29,6 +29,7 @@ import {
   type Logger,
   RateLimit,
   whileDatabaseAway,
+  withoutDeadline,
 } from "@convos-pool/kit/server";
 import { initialTrustLevel, nonceUsed, parseTrustLevel } from "@convos-pool/kit/content";
 import type { SignatureVerifier } from "@convos-pool/kit/signing";
@@ -338,7 +339,8 @@ export class ClaimFlow {
       );
       if (!done) throw new ConnectError("the claim took too long and was abandoned; try again", Code.Aborted);
     } catch (err) {
-      await rollbackClaim(this.deps, instance, claimId, provisioned, stage, err);
+      // Undoing is not cut short by the caller's deadline, which may be why it failed.
+      await withoutDeadline(() => rollbackClaim(this.deps, instance, claimId, provisioned, stage, err));
       if (reserved) {
         // Its tools went back (a wallet's funds with it): the day's budget gets them back too.
         await refundSpend(this.deps.em.fork(), reserved).catch((e: unknown) =>

@@ -8,6 +8,7 @@
 // `maxInFlight` batches run at most; what arrives meanwhile waits for one of
 // them to end and goes together in the next (as a database's group commit).
 
+import { withoutDeadline } from "./overload/deadline.js";
 import { activeContext, withContext } from "./tracing.js";
 import type { Context } from "@opentelemetry/api";
 
@@ -94,7 +95,8 @@ export class Batcher<T, R> {
           batch.map((p) => p.item),
           settle,
         );
-      await (first ? withContext(first.ctx, run) : run());
+      // The batch serves many calls: it carries none's deadline (overload/deadline.ts).
+      await withoutDeadline(() => (first ? withContext(first.ctx, run) : run()));
     } catch (err) {
       failure = err;
     }

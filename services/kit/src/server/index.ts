@@ -3,7 +3,8 @@
 // errors, request parse errors, connection limits, TLS, graceful close),
 // service credentials and their interceptors, clients of other services and
 // of the providers (HttpClient), logs, traces, rate limits, page tokens, a
-// database that is away, and the jobs' helpers (batches, repeats, bounded
+// database that is away, the admission at a server's entry and deadlines
+// end to end (overload/), and the jobs' helpers (batches, repeats, bounded
 // concurrency). Loads no ORM: what needs a database is `@convos-pool/kit/service`.
 export {
   type AccessPolicy,
@@ -87,6 +88,24 @@ export {
   type RunningMetricsServer,
   startMetricsServer,
 } from "./metrics.js";
+export { Admission, type AdmissionOptions, type Clock, type Refusal, type Ticket } from "./overload/admission.js";
+export { admissionFromEnv, parseAdmission, SERVER_ADMISSION } from "./overload/config.js";
+export {
+  type Criticality,
+  CRITICALITY_HEADER,
+  CRITICALITY_TABLE,
+  criticalityOf,
+} from "./overload/criticality.js";
+export {
+  deadlinePassed,
+  remainingMs,
+  runWithDeadline,
+  timeoutOf,
+  withCallerDeadline,
+  withoutDeadline,
+} from "./overload/deadline.js";
+export { ADMISSION_LIMIT, admissionGate, type AdmissionGate, overloaded } from "./overload/interceptor.js";
+export { GradientLimit, type GradientLimitOptions } from "./overload/limit.js";
 export { decodePageToken, encodePageToken, isDateAndId, pageSize } from "./page-token.js";
 export { parseErrorsAsInvalidArgument } from "./parse-errors.js";
 export { freePort, reservePort, type PortReservation } from "./ports.js";

@@ -3,6 +3,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { Http2SessionManager, createConnectTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
 import { serviceCredentialClientInterceptor, type ClientCredentials } from "./auth.js";
+import { withCallerDeadline } from "./overload/deadline.js";
 import { tracingClientInterceptor } from "./tracing.js";
 
 export interface ServiceClient<S extends DescService> {
@@ -24,6 +25,9 @@ export interface ServiceClient<S extends DescService> {
  * trailers for a unary call; measured in docs/decisions.md, "Internal calls
  * speak the Connect protocol"). gRPC clients from outside (buf curl,
  * grpcurl, other languages) are still served.
+ *
+ * A call made while serving a call with a deadline carries what is left of
+ * it, and is not sent once it has passed (overload/deadline.ts).
  */
 export function createServiceClient<S extends DescService>(
   service: S,
@@ -45,7 +49,7 @@ export function createServiceClient<S extends DescService>(
     interceptors: [tracingClientInterceptor(), serviceCredentialClientInterceptor(credentials.token)],
     acceptCompression: [],
   });
-  return { client: createClient(service, transport), close: () => sessions.abort() };
+  return { client: createClient(service, withCallerDeadline(transport)), close: () => sessions.abort() };
 }
 
 /**

@@ -26,6 +26,9 @@ import { databaseAwayInterceptor } from "./db-away.js";
 import { boundedErrorsInterceptor } from "./bounded-errors.js";
 import { HealthState, registerHealth } from "./health.js";
 import { limitsFromEnv } from "./limits.js";
+import type { AdmissionOptions } from "./overload/admission.js";
+import { admissionFromEnv } from "./overload/config.js";
+import { admissionGate } from "./overload/interceptor.js";
 import { answerScrape, Metrics, metricsInterceptor } from "./metrics.js";
 import { parseErrorsAsInvalidArgument } from "./parse-errors.js";
 import { drainUnreadRequests } from "./unread-requests.js";
@@ -78,6 +81,13 @@ export interface ServerOptions {
    * POOL_LIMITS from the environment, or their defaults.
    */
   connections?: ConnectionLimits | undefined;
+  /**
+   * The admission at the server's entry: a concurrency limit learned from
+   * latency, a queue bounded in time, criticality, deadlines
+   * (docs/server-kit.md, "Overload"). Default: POOL_ADMISSION from the
+   * environment, or its defaults; false lets every call in at once.
+   */
+  admission?: Partial<AdmissionOptions> | false | undefined;
 }
 
 /** The TCP peer of the request's connection; handlers read it with peerAddress(ctx). */
@@ -165,6 +175,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     set({}, gate.open),
   );
 
+  const admission = opts.admission ?? admissionFromEnv();
+  const entry = admission === false ? undefined : admissionGate(opts.name, admission, metrics);
+
   const streamingPaths = new Set<string>();
   const serviceNames = new Set<string>();
   const rpcHandler = connectNodeAdapter({
@@ -188,10 +201,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Errors cut to a size every protocol can carry (bounded-errors.ts), after the service's own interceptors logged them whole.
     // A database away is UNAVAILABLE to the caller (db-away.ts), as the service's logging interceptor sees it too.
     // The RPC's span outermost: its log line and everything the handler does are in it (tracing.ts).
+    // Admission before the service's own interceptors: a refusal is counted, and costs no log line and no query.
     interceptors: [
       tracingServerInterceptor(opts.name),
       metricsInterceptor(metrics),
       boundedErrorsInterceptor(),
+      ...(entry ? [entry.interceptor] : []),
       ...(opts.interceptors ?? []),
       databaseAwayInterceptor(),
     ],

@@ -1,0 +1,125 @@
+// The server's admission at its entry (docs/server-kit.md, "Overload"): each
+// unary call is let in, made to wait a bounded time, or refused at once,
+// before the service's own interceptors and handler run, so a refused call
+// costs its parse and an error, never a database query. A call whose
+// deadline has passed is not started (DEADLINE_EXCEEDED); a call let in runs
+// with its deadline in reach of the service clients it uses (deadline.ts).
+// Streams (health watches, batch answers) hold no slot: they are long by
+// nature, and their latency would teach the limit nothing.
+
+import type { Interceptor } from "@connectrpc/connect";
+import { limitExceeded } from "../limits.js";
+import type { Metrics } from "../metrics.js";
+import { Admission, type AdmissionOptions, type Clock } from "./admission.js";
+import { CRITICALITIES, CRITICALITY_HEADER, criticalityOf } from "./criticality.js";
+import { deadlineClock, deadlinePassed, runWithDeadline, timeoutOf } from "./deadline.js";
+
+/** The limit's name in a refusal's QuotaFailure: what a client's back-off reads. */
+export const ADMISSION_LIMIT = "server concurrency";
+
+/** The process's clock and timers. */
+export const processClock: Clock = {
+  now: deadlineClock,
+  after(ms, fn) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return () => clearTimeout(t);
+  },
+};
+
+/** A refusal of an overloaded server: RESOURCE_EXHAUSTED with RetryInfo (whole seconds, at least 1) and Retry-After. */
+export function overloaded(service: string, retryAfterMs: number): ReturnType<typeof limitExceeded> {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return limitExceeded(ADMISSION_LIMIT, `${service} is busy; try again in ${seconds} s`, seconds);
+}
+
+export interface AdmissionGate {
+  admission: Admission;
+  interceptor: Interceptor;
+}
+
+/** An admission and its interceptor, its figures registered in `metrics` when given. */
+export function admissionGate(
+  name: string,
+  options: Partial<AdmissionOptions> = {},
+  metrics?: Metrics,
+  clock: Clock = processClock,
+): AdmissionGate {
+  const admission = new Admission(clock, options);
+  const refused = metrics?.counter(
+    "pool_admission_refused_total",
+    "Calls refused at the server's entry, by criticality and reason (overloaded: RESOURCE_EXHAUSTED; deadline: it had passed, DEADLINE_EXCEEDED).",
+    ["criticality", "reason"],
+  );
+  const waited = metrics?.histogram(
+    "pool_admission_queue_seconds",
+    "How long calls waited for a slot at the server's entry (0 for most), by criticality and outcome (started or refused).",
+    ["criticality", "outcome"],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  );
+  metrics?.gauge(
+    "pool_admission_limit",
+    "Calls the server lets run at once now, as learned from their latency.",
+    [],
+    async (set) => set({}, admission.limit.limit),
+  );
+  metrics?.gauge("pool_admission_in_flight", "Calls running now past the server's entry.", [], async (set) =>
+    set({}, admission.inFlight),
+  );
+  metrics?.gauge(
+    "pool_admission_waiting",
+    "Calls waiting for a slot now, by criticality.",
+    ["criticality"],
+    async (set) => {
+      for (const criticality of CRITICALITIES) set({ criticality }, admission.waiting(criticality));
+    },
+  );
+  metrics?.gauge(
+    "pool_admission_latency_seconds",
+    "The latency the limit is learned from: the last window's mean, and the long-run mean.",
+    ["window"],
+    async (set) => {
+      set({ window: "last" }, admission.limit.latencyMs / 1000);
+      set({ window: "long" }, admission.limit.longLatencyMs / 1000);
+    },
+  );
+
+  const interceptor: Interceptor = (next) => async (req) => {
+    const criticality = criticalityOf(req.service.typeName, req.method.name, req.header.get(CRITICALITY_HEADER));
+    if (criticality === "exempt") return next(req);
+    const what = `${req.service.name}/${req.method.name}`;
+    const timeout = timeoutOf(req.header);
+    const deadline = timeout === undefined ? undefined : clock.now() + timeout;
+    const run = () =>
+      deadline === undefined
+        ? next(req)
+        : runWithDeadline(
+            deadline,
+            () => next(req),
+            () => clock.now(),
+          );
+    if (req.method.methodKind !== "unary") {
+      if (timeout !== undefined && timeout <= 0) {
+        refused?.inc({ criticality, reason: "deadline" });
+        throw deadlinePassed(what);
+      }
+      return run();
+    }
+    const entered = admission.enter(criticality, deadline);
+    const verdict = entered instanceof Promise ? await entered : entered;
+    waited?.observe(
+      { criticality, outcome: verdict.kind === "start" ? "started" : "refused" },
+      verdict.waitedMs / 1000,
+    );
+    if (verdict.kind === "refuse") {
+      refused?.inc({ criticality, reason: verdict.reason });
+      throw verdict.reason === "deadline" ? deadlinePassed(what) : overloaded(name, verdict.retryAfterMs);
+    }
+    try {
+      return await run();
+    } finally {
+      verdict.done();
+    }
+  };
+  return { admission, interceptor };
+}
