@@ -9,7 +9,7 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import type { Logger } from "@convos-pool/kit/server";
-import type { DayReport, SignedDay } from "../agent/state/signals.js";
+import type { SentDay, SignedDay } from "../agent/state/signals.js";
 
 /** How often every agent's counts are sent; default 15 minutes. */
 export const DEFAULT_SIGNALS_INTERVAL_MS = 15 * 60_000;
@@ -20,7 +20,7 @@ const FINAL = new Set([Code.InvalidArgument, Code.NotFound, Code.PermissionDenie
 /** What the sender needs of an agent (agent/face/agent.ts). */
 export interface SignalAgent {
   signedSignals(): Promise<SignedDay[]>;
-  signalsSent(days: readonly DayReport[]): Promise<void>;
+  signalsSent(days: readonly SentDay[]): Promise<void>;
 }
 
 export interface SignalSenderOptions {
@@ -61,7 +61,7 @@ export class SignalSender {
         this.opts.log.warn("an agent's counts could not be read", { err });
         continue;
       }
-      const done: DayReport[] = [];
+      const done: SentDay[] = [];
       for (const d of days) {
         try {
           await this.opts.client.reportSignals({
@@ -71,6 +71,7 @@ export class SignalSender {
             version: d.report.version,
             day: d.report.day,
             counts: d.report.counts,
+            persons: d.report.persons,
             agentSignature: d.signature,
           });
           done.push(d.report);

@@ -119,6 +119,11 @@ describe("an agent's counts on their way to the lineage service", () => {
       thumbs_up: 1,
       thumbs_down: 0,
     });
+    // Its day per person: the one who spoke, under a pseudonym of the day that is not their inbox.
+    expect(rows[0]?.persons).toEqual([
+      { person: expect.stringMatching(/^[0-9a-f]{64}$/), answers: 2, thumbsDown: 0, corrections: 0 },
+    ]);
+    expect(JSON.stringify(rows[0]?.persons)).not.toContain(one.ready.inboxId);
     // Again later in the day: the same row, replaced.
     await cli.messageFrom(agentInbox, await cli.send("what is my diet?"));
     await one.host.instances.get(ID)!.settled();

@@ -225,7 +225,8 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
           : WITHHELD_OTHERS;
     }
     const id = await inSpan("agent.answer", {}, () => spoken.reply(reply));
-    agent.signals.count("answers");
+    // Whose answer it is, for the day's counts per person (docs/signals.md, "Per person").
+    agent.signals.answered(id, person ? m?.senderInboxId : undefined);
     // What it said for an outsider, or after it read a mail, may carry their words.
     if (who.role === "outsider" || who.readOutside) await agent.outsideWords.add(id);
   } finally {

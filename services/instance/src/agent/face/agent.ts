@@ -62,7 +62,7 @@ import { Parts } from "../life/parts.js";
 import { Claim } from "./claim.js";
 import { Dormancy } from "../life/dormancy.js";
 import { Lifecycle } from "../life/lifecycle.js";
-import { signDays, type DayReport, type SignedDay } from "../state/signals.js";
+import { signDays, type SentDay, type SignedDay } from "../state/signals.js";
 import { OwnerOperations } from "./owner.js";
 import { Profile } from "./profile.js";
 import type { InheritanceFile } from "../life/inheritance.js";
@@ -463,7 +463,7 @@ export class Agent implements PatternAgent {
   }
 
   /** Days the lineage service took (or will never take): no longer kept. */
-  signalsSent(days: readonly DayReport[]): Promise<void> {
+  signalsSent(days: readonly SentDay[]): Promise<void> {
     return this.parts.signals.sent(days);
   }
 }

@@ -104,6 +104,8 @@ export interface InstanceDeps {
   patterns?: PatternHooks;
   /** Quiet agents go dormant and the host's watch wakes them (host/group-watch.ts); none: they never do. */
   dormancy?: DormancyOptions;
+  /** The pool hosts' key of a person's pseudonym of the day (agent/state/signals.ts personOf); absent: the process's own. */
+  personKey?: Uint8Array;
   /** Told of every file its workspace writes: the host keeps its durable state off the host (host/vault-sender.ts). */
   onWorkspaceWrite?: (instanceId: string) => (name: string) => void;
 }

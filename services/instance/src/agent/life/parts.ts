@@ -40,7 +40,7 @@ import { Status } from "../state/status.js";
 import type { OutsideWords } from "../state/outside-words.js";
 import { Serial, Turns } from "../turns/serial.js";
 import { Settings } from "../state/settings.js";
-import { Signals } from "../state/signals.js";
+import { PROCESS_PERSON_KEY, Signals } from "../state/signals.js";
 import type { Voice } from "../voice/send.js";
 import { OwnerLine } from "../voice/direct.js";
 import { contactBook, type ContactBook, type OpenRequest } from "../conversation/choosing.js";
@@ -95,10 +95,16 @@ export class Parts implements RuntimeAgent {
       log: this.log,
     });
     this.settings = new Settings(this.ws, () => this.conversations?.here.id);
-    this.signals = new Signals(this.ws, () => {
-      const config = this.settings.config;
-      return config && { templateId: config.templateId, version: config.templateVersion };
-    });
+    this.signals = new Signals(
+      this.ws,
+      () => {
+        const config = this.settings.config;
+        const creatorId = (config?.template as { creatorId?: string } | undefined)?.creatorId;
+        return config && { templateId: config.templateId, version: config.templateVersion, creatorId };
+      },
+      Date.now,
+      deps.personKey ?? PROCESS_PERSON_KEY,
+    );
     this.memory = new HeldMemory(this.ws, () => this.status.wallet);
     this.invites = new InviteGuard(this.ws, this.log, {
       mine: (id) => this.conversations.has(id),

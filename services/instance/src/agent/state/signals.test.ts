@@ -12,7 +12,10 @@ import {
   count,
   COUNTED,
   FINISHED_KEPT,
+  answered,
+  corrected,
   heard,
+  personOf,
   reacted,
   reports,
   rollOver,
@@ -63,6 +66,86 @@ describe("reactions: one person, one message, one signal counts once a day", () 
     expect(f.current.counts.thumbsDown).toBe(1);
     expect(f.finished.map((d) => d.counts.thumbsDown)).toEqual([1]);
   });
+});
+
+describe("per person: a person's day, by a pseudonym no one can turn back without the hosts' key", () => {
+  const KEY = new Uint8Array(32).fill(7);
+  const D1 = "2026-11-26";
+  const ana = personOf(KEY, V6, D1, "inbox-ana")!;
+  const bo = personOf(KEY, V6, D1, "inbox-bo")!;
+
+  it("one person is one pseudonym that day in every agent of the template, another the next day, another for another template; none for the creator or without a key", () => {
+    expect(ana).toMatch(/^[0-9a-f]{64}$/);
+    expect(personOf(KEY, V7, D1, "inbox-ana")).toBe(ana);
+    expect(personOf(KEY, V6, "2026-11-27", "inbox-ana")).not.toBe(ana);
+    expect(personOf(KEY, { templateId: "tpl_b", version: "6" }, D1, "inbox-ana")).not.toBe(ana);
+    expect(personOf(new Uint8Array(32).fill(8), V6, D1, "inbox-ana")).not.toBe(ana);
+    expect(personOf(KEY, { ...V6, creatorId: "inbox-ana" }, D1, "inbox-ana")).toBeUndefined();
+    expect(personOf(undefined, V6, D1, "inbox-ana")).toBeUndefined();
+  });
+
+  it("counts the answers it gave a person and their 👎 on those answers, once ever: not on an answer given to another, not again once taken back and sent again", () => {
+    let f = rollOver(undefined, D1, V6, "salt1");
+    f = answered(answered(answered(f, "m1", ana), "m2", ana), "m3", bo);
+    const down = (m: string, inboxId: string, who: string | undefined, by: 1 | -1 = 1) =>
+      (f = reacted(f, { inboxId, messageId: m, signal: "down" }, by, who));
+    down("m1", "inbox-ana", ana);
+    down("m1", "inbox-ana", ana);
+    down("m3", "inbox-ana", ana); // bo's answer: the day's 👎, not ana's
+    down("m2", "inbox-ana", ana);
+    down("m2", "inbox-ana", ana, -1);
+    expect(f.current.counts).toMatchObject({ answers: 3, thumbsDown: 2 });
+    expect(reports(f).at(-1)?.persons).toEqual(
+      [
+        { person: ana, answers: 2, thumbsDown: 1, corrections: 0 },
+        { person: bo, answers: 1, thumbsDown: 0, corrections: 0 },
+      ].sort((a, b) => a.person.localeCompare(b.person)),
+    );
+    // The next day, yesterday's answer 👎'd again counts nowhere per person: its day is over.
+    const ana2 = personOf(KEY, V6, "2026-11-27", "inbox-ana")!;
+    f = rollOver(f, "2026-11-27", V6, "salt2");
+    down("m1", "inbox-ana", ana2, -1);
+    down("m1", "inbox-ana", ana2);
+    expect(reports(f).at(-1)?.persons).toEqual([]);
+    expect(f.finished[0]?.persons).toMatchObject({ [ana]: { answers: 2, thumbsDown: 1 } });
+  });
+
+  it("counts a person's corrections beside their answers; an answer to nobody a person adds to the day alone", () => {
+    let f = answered(rollOver(undefined, D1, V6, "s"), "m1", undefined);
+    f = corrected(answered(f, "m2", ana), ana);
+    expect(f.current.counts.answers).toBe(2);
+    expect(reports(f).at(-1)?.persons).toEqual([{ person: ana, answers: 1, thumbsDown: 0, corrections: 1 }]);
+  });
+
+  const step = fc.oneof(
+    fc.record({
+      kind: fc.constant("answer" as const),
+      m: fc.constantFrom("m1", "m2", "m3"),
+      who: fc.constantFrom("ana", "bo", ""),
+    }),
+    fc.record({
+      kind: fc.constant("react" as const),
+      m: fc.constantFrom("m1", "m2", "m3", "old"),
+      who: fc.constantFrom("ana", "bo"),
+      by: fc.constantFrom(1 as const, -1 as const),
+    }),
+  );
+  test.prop([fc.array(step, { maxLength: 200 })])(
+    "whatever happens, a person's 👎 never pass the answers they were given, and the persons' answers never pass the day's",
+    (steps) => {
+      let f = rollOver(undefined, D1, V6, "salt1");
+      const id = (who: string) => (who === "ana" ? ana : who === "bo" ? bo : undefined);
+      for (const s of steps)
+        f =
+          s.kind === "answer"
+            ? answered(f, s.m, id(s.who))
+            : reacted(f, { inboxId: `inbox-${s.who}`, messageId: s.m, signal: "down" }, s.by, id(s.who));
+      const persons = reports(f).at(-1)?.persons ?? [];
+      for (const p of persons) expect(p.thumbsDown).toBeLessThanOrEqual(p.answers);
+      expect(persons.reduce((n, p) => n + p.answers, 0)).toBeLessThanOrEqual(f.current.counts.answers);
+      expect(JSON.stringify(f)).not.toMatch(/inbox-|"m1"|"m2"|"m3"/);
+    },
+  );
 });
 
 describe("the pure counts", () => {

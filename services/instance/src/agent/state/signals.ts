@@ -6,15 +6,24 @@
 // "The pin"). Counts only: who
 // spoke is kept as salted hashes for the day (to count each person once),
 // and neither the hashes nor their salt ever leave the agent; no text, no
-// member id, no conversation id is kept here at all.
+// member id, no conversation id is kept here at all. Per person, the day's
+// answers to them and their 👎 and corrections go out under a pseudonym of
+// the day keyed by the pool's hosts (`personOf`), which lineage cannot turn
+// back into an inbox: a rollout's watch counts a person once across
+// conversations (docs/signals.md, "Per person").
 // The functions are pure (a file in, a file out); `Signals` keeps the
 // file (signals.json) so that a restart keeps the day. A new UTC day or a
 // new version starts new counts; the ended ones wait (at most FINISHED_KEPT)
 // until the host has sent them.
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { signVersionSignals, VERSION_SIGNAL_COUNTS, type TypedDataSigner } from "@convos-pool/kit/signing";
+import {
+  type PersonSignalCounts,
+  signVersionSignals,
+  VERSION_SIGNAL_COUNTS,
+  type TypedDataSigner,
+} from "@convos-pool/kit/signing";
 import { FILES, type Workspace } from "../../platform/workspace.js";
 
 /** What is counted, each a number that only grows in a day (a 👍 or 👎 taken back takes its count back down); the day's people are counted apart (`heard`). */
@@ -31,13 +40,25 @@ export interface DayCounts extends Record<Counted, number> {
 export interface Release {
   templateId: string;
   version: string;
+  /** The template's creator: never one of the day's persons (a creator's word is not a user's). */
+  creatorId?: string | undefined;
 }
+
+/** One person's part of a day: the answers to their texts, their 👎 on those answers, their corrections. */
+export type PersonDay = Omit<PersonSignalCounts, "person">;
 
 /** One ended or current day, as it is sent. */
 export interface DayReport extends Release {
   /** The UTC day, YYYY-MM-DD. */
   day: string;
   counts: DayCounts;
+  /** By pseudonym of the day (personOf); absent in a day written before, or with no key. */
+  persons?: Record<string, PersonDay>;
+}
+
+/** What is sent of a day: its counts, and its persons in the contract's shape, by pseudonym. */
+export interface SentDay extends Omit<DayReport, "persons" | "creatorId"> {
+  persons: PersonSignalCounts[];
 }
 
 /** signals.json. */
@@ -53,6 +74,8 @@ export interface SignalsFile {
    * written before).
    */
   reactions?: string[];
+  /** Today's answers, each a salted hash of its message id, to the pseudonym of whom it answered: where a 👎 counts per person. */
+  answered?: Record<string, string>;
   /** Ended days (or versions) not yet sent, oldest first. */
   finished: DayReport[];
 }
@@ -82,6 +105,7 @@ export function rollOver(file: SignalsFile | undefined, day: string, release: Re
     templateId: release.templateId,
     version: release.version,
     counts: zeroCounts(),
+    persons: {},
   };
   const ended = cur && counted(cur.counts) ? [cur] : [];
   return {
@@ -89,6 +113,7 @@ export function rollOver(file: SignalsFile | undefined, day: string, release: Re
     salt,
     heard: [],
     reactions: [],
+    answered: {},
     finished: [...(file?.finished ?? []), ...ended].slice(-FINISHED_KEPT),
   };
 }
@@ -123,6 +148,57 @@ export function heard(file: SignalsFile, inboxId: string): SignalsFile {
 }
 
 /**
+ * The pseudonym of `inboxId` on `day` for `release`'s template:
+ * HMAC-SHA256 under the pool hosts' key (`key`), so one person is one
+ * pseudonym that day in every agent of the template on those hosts, another
+ * the next day, and nothing lineage (which never holds the key) can match
+ * to an inbox. None without a key, and none for the template's creator.
+ */
+export function personOf(
+  key: Uint8Array | undefined,
+  release: Release,
+  day: string,
+  inboxId: string,
+): string | undefined {
+  if (!key || inboxId === release.creatorId) return undefined;
+  return createHmac("sha256", key).update(`${release.templateId}\n${day}\n${inboxId}`).digest("hex");
+}
+
+/**
+ * The person key when the host is given none: one per process, so one host's
+ * agents (the pool's, when it has one host) count a person once; hosts with
+ * different keys count them once each (docs/signals.md, "Per person").
+ */
+export const PROCESS_PERSON_KEY: Uint8Array = randomBytes(32);
+
+const NO_ONE: PersonDay = { answers: 0, thumbsDown: 0, corrections: 0 };
+
+/** `person`'s day changed by `change` (never below zero). */
+function forPerson(file: SignalsFile, person: string, change: Partial<PersonDay>): SignalsFile {
+  const persons = file.current.persons ?? {};
+  const was = persons[person] ?? NO_ONE;
+  const now = {
+    answers: Math.max(0, was.answers + (change.answers ?? 0)),
+    thumbsDown: Math.max(0, was.thumbsDown + (change.thumbsDown ?? 0)),
+    corrections: Math.max(0, was.corrections + (change.corrections ?? 0)),
+  };
+  return { ...file, current: { ...file.current, persons: { ...persons, [person]: now } } };
+}
+
+/** It answered (message `messageId`) a text of `person` (a pseudonym; absent: no person, as an outsider). */
+export function answered(file: SignalsFile, messageId: string, person: string | undefined): SignalsFile {
+  const counted = count(file, "answers");
+  if (person === undefined) return counted;
+  const answers = { ...(file.answered ?? {}), [heardHash(file.salt, messageId)]: person };
+  return { ...forPerson(counted, person, { answers: 1 }), answered: answers };
+}
+
+/** `person` corrected one of its answers. */
+export function corrected(file: SignalsFile, person: string): SignalsFile {
+  return forPerson(file, person, { corrections: 1 });
+}
+
+/**
  * `inboxId` added (1) or took back (-1) a 👍 (`up`) or 👎 (`down`) on the
  * agent's message `messageId`: counted once per person, message and signal
  * in a day, whatever the emoji (👍 and ❤️ are one up) and however often it
@@ -133,29 +209,40 @@ export function reacted(
   file: SignalsFile,
   r: { inboxId: string; messageId: string; signal: "up" | "down" },
   by: 1 | -1,
+  /** `inboxId`'s pseudonym of the day: their 👎 on an answer of today's to them counts per person too. */
+  person?: string,
 ): SignalsFile {
   const h = heardHash(file.salt, `${r.inboxId}\n${r.messageId}\n${r.signal}`);
   const had = file.reactions ?? [];
   const counts = by === 1 ? !had.includes(h) : had.includes(h);
   if (!counts) return file;
   const reactions = by === 1 ? [...had, h] : had.filter((x) => x !== h);
-  return { ...count(file, r.signal === "up" ? "thumbsUp" : "thumbsDown", by), reactions };
+  const next = { ...count(file, r.signal === "up" ? "thumbsUp" : "thumbsDown", by), reactions };
+  // Once ever, on the answer's day: only today's answers are known here, and the day's set goes with the day.
+  const theirs = person !== undefined && file.answered?.[heardHash(file.salt, r.messageId)] === person;
+  return r.signal === "down" && theirs ? forPerson(next, person, { thumbsDown: by }) : next;
 }
 
 /** What may be sent: the ended days, then today so far; never the hashes or their salt. */
-export function reports(file: SignalsFile): DayReport[] {
-  return [...file.finished, file.current].map(({ day, templateId, version, counts }) => ({
+export function reports(file: SignalsFile): SentDay[] {
+  return [...file.finished, file.current].map(({ day, templateId, version, counts, persons }) => ({
     day,
     templateId,
     version,
     // Only what is counted: a file written before a field was dropped (the pin) keeps it until its day ends,
     // and one written before a count was added (pauses, stops) has none of it: zero.
     counts: { people: counts.people, ...Object.fromEntries(COUNTED.map((k) => [k, counts[k] ?? 0])) } as DayCounts,
+    persons: Object.entries(persons ?? {})
+      .map(([person, p]) => ({ person, ...p }))
+      .sort((a, b) => a.person.localeCompare(b.person)),
   }));
 }
 
 /** Ended days sent (and acknowledged): no longer kept. */
-export function sent(file: SignalsFile, days: readonly DayReport[]): SignalsFile {
+export function sent(
+  file: SignalsFile,
+  days: readonly Pick<DayReport, "day" | "templateId" | "version">[],
+): SignalsFile {
   const done = new Set(days.map((d) => `${d.day}/${d.templateId}/${d.version}`));
   return { ...file, finished: file.finished.filter((d) => !done.has(`${d.day}/${d.templateId}/${d.version}`)) };
 }
@@ -171,6 +258,8 @@ export class Signals {
     /** The version it runs; none before a claim (nothing is counted then). */
     private readonly release: () => Release | undefined,
     private readonly now: () => number = Date.now,
+    /** The pool hosts' person key (personOf); absent: no day counts per person. */
+    private readonly personKey?: Uint8Array,
   ) {}
 
   count(what: Counted, by = 1): void {
@@ -181,18 +270,32 @@ export class Signals {
     this.change((f) => heard(f, inboxId));
   }
 
+  /** It answered `inboxId`'s text with message `messageId` (`inboxId` absent: no person's, as an outsider's). */
+  answered(messageId: string, inboxId: string | undefined): void {
+    this.change((f, day, release) => answered(f, messageId, inboxId && this.person(release, day, inboxId)));
+  }
+
   /** A 👍 or 👎 on its message added or taken back: once per person, message and signal a day (reacted()). */
   reacted(r: { inboxId: string; messageId: string; signal: "up" | "down" }, by: 1 | -1): void {
-    this.change((f) => reacted(f, r, by));
+    this.change((f, day, release) => reacted(f, r, by, this.person(release, day, r.inboxId)));
   }
 
   /** A person's text it took in (conversation/carry-out.ts): they spoke to it, and perhaps corrected it. */
-  spoke(inboxId: string, corrected: boolean): void {
-    this.change((f) => (corrected ? count(heard(f, inboxId), "corrections") : heard(f, inboxId)));
+  spoke(inboxId: string, correcting: boolean): void {
+    this.change((f, day, release) => {
+      if (!correcting) return heard(f, inboxId);
+      const person = this.person(release, day, inboxId);
+      const counted = count(heard(f, inboxId), "corrections");
+      return person === undefined ? counted : corrected(counted, person);
+    });
+  }
+
+  private person(release: Release, day: string, inboxId: string): string | undefined {
+    return personOf(this.personKey, release, day, inboxId);
   }
 
   /** The days to send (reports()), rolled over to today first; none before a claim. */
-  async reports(): Promise<DayReport[]> {
+  async reports(): Promise<SentDay[]> {
     const release = this.release();
     const at = this.now();
     return this.run(async () => {
@@ -202,7 +305,7 @@ export class Signals {
   }
 
   /** Ended days the service acknowledged. */
-  async sent(days: readonly DayReport[]): Promise<void> {
+  async sent(days: readonly Pick<DayReport, "day" | "templateId" | "version">[]): Promise<void> {
     this.change((f) => sent(f, days));
     await this.queue;
   }
@@ -234,13 +337,13 @@ export class Signals {
   }
 
   /** The event as it happens: its version and time taken now, counted in its turn. */
-  private change(step: (f: SignalsFile) => SignalsFile): void {
+  private change(step: (f: SignalsFile, day: string, release: Release) => SignalsFile): void {
     const release = this.release();
     if (!release) return;
     const at = this.now();
     void this.run(async () => {
       await this.read();
-      this.file = step(this.rolled(release, at));
+      this.file = step(this.rolled(release, at), utcDay(at), release);
       await this.ws.writeJson(FILES.signals, this.file);
     }).catch(() => undefined);
   }
@@ -248,7 +351,7 @@ export class Signals {
 
 /** A day to send, signed by the agent (ReportVersionSignals): what its host carries to the lineage service. */
 export interface SignedDay {
-  report: DayReport;
+  report: SentDay;
   instanceId: string;
   inboxId: string;
   signature: Signature;
@@ -256,7 +359,7 @@ export interface SignedDay {
 
 /** The days with anything counted, each signed by the agent's own wallet for the pool `poolId`. */
 export function signDays(
-  days: readonly DayReport[],
+  days: readonly SentDay[],
   agent: { instanceId: string; inboxId: string; wallet: TypedDataSigner; poolId: string },
 ): Promise<SignedDay[]> {
   return Promise.all(
