@@ -265,7 +265,7 @@ export interface VersionSignalsToSign {
   day: string;
   counts: VersionSignalCounts;
   /** The day per person; absent: none. */
-  persons?: readonly PersonSignalCounts[] | undefined;
+  persons?: PersonSignalCounts[];
 }
 
 /** The fields of a `ReportVersionSignals` signature: every count, beside the agent, version and day, and the persons' digest. */

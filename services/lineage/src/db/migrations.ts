@@ -301,6 +301,19 @@ export class AgentConversations extends Migration {
   }
 }
 
+/**
+ * An agent's day per person (docs/signals.md, "Per person"): each person's
+ * pseudonym of the day and their answers, 👎 and corrections, as the agent
+ * signed them, for a rollout's watch to count a person once a side and day
+ * across conversations. Days reported before have none: their conversation
+ * counts, as before.
+ */
+export class PersonCounts extends Migration {
+  override up(): void {
+    this.addSql(`alter table version_signals add column persons jsonb not null default '[]'`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_lineage", class: CreateLineage },
   { name: "0002_applied_sequences", class: AppliedSequences },
@@ -314,4 +327,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0009_owner_days", class: OwnerDays },
   { name: "0010_pauses_and_stops", class: PausesAndStops },
   { name: "0011_agent_conversations", class: AgentConversations },
+  { name: "0012_person_counts", class: PersonCounts },
 ];

@@ -19,7 +19,7 @@
 // - The creator's own agents are counted apart (`ownDays`), under the same
 //   threshold, and never in `days`.
 
-import { VERSION_SIGNAL_COUNTS } from "@convos-pool/kit/signing";
+import { type PersonSignalCounts, VERSION_SIGNAL_COUNTS } from "@convos-pool/kit/signing";
 
 /** Fewer conversations than this in a version's day and its figures are not shown. */
 export const MIN_CONVERSATIONS = 5;
@@ -58,6 +58,8 @@ export interface AgentDay {
   version: string;
   day: string;
   counts: Record<Figure, number> & { pinned: boolean };
+  /** The day per person, by pseudonym of the day (docs/signals.md, "Per person"); absent or empty: none sent. */
+  persons?: readonly PersonSignalCounts[] | undefined;
 }
 
 /** A day's figures: each a sum over owners of their agents' average; `pinned` the share of owners' agents pinned, averaged per owner. */

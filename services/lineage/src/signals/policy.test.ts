@@ -4,9 +4,49 @@
 import { create } from "@bufbuild/protobuf";
 import { WatchRolloutRequestSchema } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
 import { describe, expect, it } from "vitest";
-import { checkWatchRequest, compareVersionsViolations, dayRange, ranVersion, type VersionHistory } from "./policy.js";
+import { PersonSignalCountsSchema } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
+import {
+  MAX_PERSONS,
+  checkPersons,
+  checkWatchRequest,
+  compareVersionsViolations,
+  dayRange,
+  ranVersion,
+  type VersionHistory,
+} from "./policy.js";
 
 const at = (iso: string) => new Date(iso);
+
+describe("a report's day per person", () => {
+  const p = (person: string, answers = 2, thumbsDown = 1, corrections = 0) =>
+    create(PersonSignalCountsSchema, { person, answers, thumbsDown, corrections });
+  const A = "a".repeat(64);
+
+  it("takes pseudonyms of 64 hex digits, each once, with no more 👎 than their answers and no more answers than the day's", () => {
+    expect(checkPersons([p(A), p("b".repeat(64), 3, 0, 2)], 5)).toEqual([
+      { person: A, answers: 2, thumbsDown: 1, corrections: 0 },
+      { person: "b".repeat(64), answers: 3, thumbsDown: 0, corrections: 2 },
+    ]);
+    const field = (persons: ReturnType<typeof p>[], answers = 5) => {
+      try {
+        checkPersons(persons, answers);
+        return "taken";
+      } catch (err) {
+        return String((err as Error).message).split(":")[0];
+      }
+    };
+    expect(field([p("inbox-ana")])).toContain("persons[0].person");
+    expect(field([p(A), p(A)])).toContain("persons[1].person");
+    expect(field([p(A, 2, 3)])).toContain("persons[0].thumbs_down");
+    expect(field([p(A, 6, 0)])).toContain("persons[0].answers");
+    expect(
+      field(
+        Array.from({ length: MAX_PERSONS + 1 }, (_, i) => p(i.toString(16).padStart(64, "0"), 0, 0)),
+        0,
+      ),
+    ).toContain("persons");
+  });
+});
 
 describe("a report's version", () => {
   // Claimed on 6 on the 24th at 10:00, updated to 7 on the 25th at 15:00.

@@ -14,7 +14,12 @@ import {
   type FieldViolationInfo,
   type RolloutBounds,
 } from "@convos-pool/kit/content";
-import { rolloutBoundsFields, rolloutBoundsJson, type VersionSignalsToSign } from "@convos-pool/kit/signing";
+import {
+  type PersonSignalCounts,
+  rolloutBoundsFields,
+  rolloutBoundsJson,
+  type VersionSignalsToSign,
+} from "@convos-pool/kit/signing";
 import { MAX_COMPARED } from "./compare.js";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -140,7 +145,33 @@ export function checkReport(req: ReportSignalsRequest, now = Date.now()): Versio
     version: req.version,
     day: req.day,
     counts,
+    persons: checkPersons(req.persons, counts.answers),
   };
+}
+
+/** A person's pseudonym of the day as agents send it (instance agent/state/signals.ts personOf): HMAC-SHA256 in hex. */
+const PERSON = /^[0-9a-f]{64}$/;
+/** More people in one agent's day than this is no agent's day. */
+export const MAX_PERSONS = 1_000;
+
+/**
+ * A report's day per person (docs/signals.md, "Per person"): each a
+ * pseudonym once, no person answered more than the day's answers, no 👎
+ * beyond the answers they were given (the agent counts only those).
+ */
+export function checkPersons(persons: ReportSignalsRequest["persons"], answers: number): PersonSignalCounts[] {
+  if (persons.length > MAX_PERSONS) throw invalidArgument("persons", `must be at most ${MAX_PERSONS}`);
+  const seen = new Set<string>();
+  return persons.map((p, i) => {
+    const field = `persons[${i}]`;
+    if (!PERSON.test(p.person) || seen.has(p.person))
+      throw invalidArgument(`${field}.person`, "must be a pseudonym of 64 hex digits, once in a report");
+    seen.add(p.person);
+    if (p.answers > answers) throw invalidArgument(`${field}.answers`, "must be at most the day's answers");
+    if (p.thumbsDown > p.answers) throw invalidArgument(`${field}.thumbs_down`, "must be at most their answers");
+    if (p.corrections > MAX_COUNT) throw invalidArgument(`${field}.corrections`, `must be at most ${MAX_COUNT}`);
+    return { person: p.person, answers: p.answers, thumbsDown: p.thumbsDown, corrections: p.corrections };
+  });
 }
 
 /** One stretch of an agent's life on one version (and pin), from the claims feed; `to` absent while it runs it. */

@@ -390,6 +390,88 @@ describe("what one person, a crowd of free inboxes and the creator cannot do to 
   });
 });
 
+describe("per person: a person counts once a side a day, across all their conversations", () => {
+  const days = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"];
+  const versions = { candidate: "2", baseline: "1" };
+  /** A person's pseudonym of the day, as the agents send it: 64 hex digits, another each day. */
+  const person = (who: string, day: string) => `${who}-${day}`.padEnd(64, "0");
+  /**
+   * 12 agents a version with real use, each answering two people 10 times a day, one 👎 a day from the first
+   * (equal versions); and one person, `loud`, in the first `loud` conversations of the new version, 👎ing all 20
+   * answers they are given there each day.
+   */
+  const rows = (loud: number, withPersons = true) =>
+    reports(12, days, () => ({ answers: 20, people: 3, thumbsDown: 1 })).map((r) => {
+      const i = Number(r.instanceId.split("-")[1]);
+      const inLoud = r.version === "2" && i < loud;
+      const persons = [
+        { person: person(`${r.instanceId}a`, r.day), answers: 10, thumbsDown: 1, corrections: 0 },
+        { person: person(`${r.instanceId}b`, r.day), answers: 10, thumbsDown: 0, corrections: 0 },
+        ...(inLoud ? [{ person: person("loud", r.day), answers: 20, thumbsDown: 20, corrections: 0 }] : []),
+      ];
+      const counts = { ...r.counts, ...(inLoud ? { answers: 40, thumbsDown: 21 } : {}) };
+      return { ...r, counts, ...(withPersons ? { persons } : {}) };
+    });
+
+  it("one person who 👎 every answer in six conversations of the new version counts once a day and does not halt an equal version; counted per conversation, the same days halt it", () => {
+    const byPerson = watchRollout({ reports: rows(6), ran: [], removals: [] }, versions, DEFAULT_BOUNDS, 0.05);
+    expect(byPerson.haltedOn).toBeUndefined();
+    // The loud person's 480 👎 count 4 on 4 answers, one a day (a pseudonym is the day's: each day a source of
+    // one event, as each other person's 👎 day); the side's first such source is left out.
+    const down = byPerson.signals.find((s) => s.signal === "thumbsDown")!;
+    expect(down.candidate).toEqual({ events: 48 + 4 - 1, exposure: 960 + 4 - 10 });
+    const byConversation = watchRollout(
+      { reports: rows(6, false), ran: [], removals: [] },
+      versions,
+      DEFAULT_BOUNDS,
+      0.05,
+    );
+    expect(byConversation.haltedOn).toBe("thumbsDown");
+  });
+
+  it("a person on both sides counts once on each; a day's persons are the day's, not the next day's", () => {
+    const day = days[0]!;
+    const both = [
+      {
+        ...report("a", "2", day, { answers: 4, thumbsDown: 2 }),
+        persons: [{ person: person("p", day), answers: 4, thumbsDown: 2, corrections: 0 }],
+      },
+      {
+        ...report("b", "2", day, { answers: 4, thumbsDown: 2 }),
+        persons: [{ person: person("p", day), answers: 4, thumbsDown: 2, corrections: 0 }],
+      },
+      {
+        ...report("c", "1", day, { answers: 4, thumbsDown: 1 }),
+        persons: [{ person: person("p", day), answers: 4, thumbsDown: 1, corrections: 0 }],
+      },
+    ];
+    const c = conversationCounts({ reports: both, ran: [], removals: [] }, "2", "1", new Set([day]));
+    expect(
+      c.thumbsDown.map((s) => ({ source: s.source, candidate: s.candidate, day: s.days[day], cap: s.cap })),
+    ).toEqual([
+      { source: `person:${person("p", day)}`, candidate: true, day: { events: 4, exposure: 8 }, cap: 1 },
+      { source: `person:${person("p", day)}`, candidate: false, day: { events: 1, exposure: 4 }, cap: 1 },
+    ]);
+  });
+
+  it("a person's events are never more than the answers they were given; an agent-day without persons counts by its conversation", () => {
+    const day = days[0]!;
+    const mixed = [
+      {
+        ...report("a", "2", day, { answers: 3, corrections: 5 }),
+        persons: [{ person: person("p", day), answers: 2, thumbsDown: 0, corrections: 5 }],
+      },
+      report("old", "2", day, { answers: 6, thumbsDown: 2 }),
+    ];
+    const c = conversationCounts({ reports: mixed, ran: [], removals: [] }, "2", "1", new Set([day]));
+    expect(c.corrections.find((s) => s.source.startsWith("person:"))?.days[day]).toEqual({ events: 2, exposure: 2 });
+    expect(c.thumbsDown.map((s) => [s.source, s.days[day], s.cap])).toEqual([
+      [`person:${person("p", day)}`, { events: 0, exposure: 2 }, 1],
+      ["conv-old", { events: 2, exposure: 6 }, undefined],
+    ]);
+  });
+});
+
 describe("a stack's watch rules (checkWatchRules)", () => {
   it("fills what a stack leaves out with the pool's rules, the sample's two figures each on its own", () => {
     expect(checkWatchRules()).toEqual(DEFAULT_WATCH_RULES);

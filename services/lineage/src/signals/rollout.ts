@@ -13,9 +13,12 @@
 // - a day counts only when each version's agents that reported it are in at
 //   least MIN_CONVERSATIONS conversations, each once, as figures.ts counts
 //   them; a day that does not counts nothing, on either side;
-// - 👎, corrections, stop requests, failed tool calls and declined approvals
-//   against the day's answers, each conversation a source; pauses against 1
-//   per agent-day reported;
+// - 👎 and corrections against the answers they are on, each person a
+//   source capped at one event a side and day (kit PERSON_DAY_EVENTS) where
+//   the agent sent its day per person, else its conversation; stop
+//   requests, failed tool calls and declined approvals against the day's
+//   answers, each conversation a source; pauses against 1 per agent-day
+//   reported;
 // - removals (an agent removed by its owner within 24 hours of its claim,
 //   on the UTC day of the removal, for the version it ran then) once per
 //   owner, side and day, against the owners whose agents ran that version
@@ -29,6 +32,7 @@ import {
   type Exposed,
   MAX_WATCH_DAYS,
   MIN_SAMPLE,
+  PERSON_DAY_EVENTS,
   type PairedDay,
   ROLLOUT_SIGNALS,
   type RolloutBounds,
@@ -44,6 +48,8 @@ import { MIN_CONVERSATIONS, conversationsOf, isCreators } from "./figures.js";
 
 /** The signals counted per answer, each the AgentDay count of the same name. */
 const PER_ANSWER = ["thumbsDown", "corrections", "stopRequests", "toolCallsFailed", "approvalsDeclined"] as const;
+/** Those a person makes on the answers they are given, counted per person where the agent sent its day so. */
+const BY_PERSON: readonly string[] = ["thumbsDown", "corrections"] satisfies (typeof PER_ANSWER)[number][];
 
 /** Each signal as the creator reads it (Rollout.watch.halted_on), the words of docs/rollouts.md's table. */
 export const SIGNAL_WORDS: Record<RolloutSignal, string> = {
@@ -214,7 +220,10 @@ export function countedDays(
 
 /**
  * Each signal's counts per source and side over the counted days: what
- * `pairedDays` takes. A source is the agent's home conversation; for
+ * `pairedDays` takes. A source is the agent's home conversation; for 👎 and
+ * corrections, each person of an agent-day sent per person (their
+ * pseudonym of the day, the same in every conversation, capped at
+ * PERSON_DAY_EVENTS; their events never more than their answers); for
  * removals, its owner when `ownerOf` knows them, once per side and day.
  */
 export function conversationCounts(
@@ -228,10 +237,22 @@ export function conversationCounts(
     RolloutSignal,
     Map<string, SourceCounts>
   >;
-  const add = (signal: RolloutSignal, a: AgentOnDay, events: number, exposure: number, source = conversationOf(a)) => {
+  const add = (
+    signal: RolloutSignal,
+    a: AgentOnDay,
+    events: number,
+    exposure: number,
+    source = conversationOf(a),
+    cap?: number,
+  ) => {
     if (!counted.has(a.day) || (a.version !== candidate && a.version !== baseline)) return;
     const key = `${a.version === candidate ? "c" : "b"}\u0000${source}`;
-    const entry = sides[signal].get(key) ?? { source, candidate: a.version === candidate, days: {} };
+    const entry = sides[signal].get(key) ?? {
+      source,
+      candidate: a.version === candidate,
+      days: {},
+      ...(cap === undefined ? {} : { cap }),
+    };
     const days = entry.days as Record<string, Exposed>;
     const day = days[a.day] ?? { events: 0, exposure: 0 };
     days[a.day] = { events: day.events + events, exposure: day.exposure + exposure };
@@ -239,7 +260,19 @@ export function conversationCounts(
   };
   for (const r of data.reports) {
     const a = { ...r, conversationId: r.conversationId ?? "" };
-    for (const s of PER_ANSWER) add(s, a, r.counts[s], r.counts.answers);
+    const persons = r.persons ?? [];
+    for (const s of PER_ANSWER)
+      if (persons.length > 0 && BY_PERSON.includes(s))
+        for (const p of persons)
+          add(
+            s,
+            a,
+            Math.min(p[s as "thumbsDown" | "corrections"], p.answers),
+            p.answers,
+            `person:${p.person}`,
+            PERSON_DAY_EVENTS,
+          );
+      else add(s, a, r.counts[s], r.counts.answers);
     add("pauses", a, r.counts.pauses, 1);
   }
   // One per agent a day: the version it ran last by the feed, else (its versions unknown there) those it reported.

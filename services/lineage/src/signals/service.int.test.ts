@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import {
   type ReportSignalsRequestSchema,
+  PersonSignalCountsSchema,
   SignalCountsSchema,
   VersionSignalInsightsService,
   VersionSignalService,
@@ -207,9 +208,33 @@ describe("an agent's day of counts", () => {
         "tool_calls_failed",
         "pauses",
         "stop_requests",
+        "persons",
         "reported_at",
       ].sort(),
     );
+  });
+
+  it("carries its day per person as the agent signed it: stored by pseudonym, and refused when a person was added, dropped or changed after signing", async () => {
+    const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
+    const agent = await agentOf(t.id, newIdentity());
+    const persons = [
+      { person: "a".repeat(64), answers: 6, thumbsDown: 2, corrections: 1 },
+      { person: "b".repeat(64), answers: 4, thumbsDown: 0, corrections: 0 },
+    ];
+    const signed = await report(agent, t.id, COUNTS, agent.wallet, { persons });
+    const c = hostSc.client;
+    for (const changed of [persons.slice(1), [], [{ ...persons[0]!, thumbsDown: 0 }, persons[1]!]])
+      expect(
+        await code(c.reportSignals({ ...signed, persons: changed.map((x) => create(PersonSignalCountsSchema, x)) })),
+      ).toBe(Code.PermissionDenied);
+    // Well formed, or named.
+    const inbox = await report(agent, t.id, COUNTS, agent.wallet, {
+      persons: [{ ...persons[0]!, person: "inbox-ana" }],
+    });
+    expect((await refusal(c.reportSignals(inbox)))?.message).toMatch(/^persons\[0\]\.person/);
+    expect(await code(c.reportSignals(signed))).toBeUndefined();
+    const [row] = await stored(agent.instanceId);
+    expect(row?.persons).toEqual(persons);
   });
 
   it("is refused when signed by anyone but the agent, changed after signing, played again, or for an agent not live or not of that template", async () => {

@@ -2,7 +2,7 @@
 // day and version, replaced by a later report; counts only. And what a
 // rollout's watch reads of the claims feed beside them (rollout.ts).
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { VersionSignalCounts } from "@convos-pool/kit/signing";
+import type { PersonSignalCounts, VersionSignalCounts } from "@convos-pool/kit/signing";
 import type { AgentDay } from "./figures.js";
 import { REMOVED_BY_OWNER } from "./lifecycle.js";
 import type { VersionHistory } from "./policy.js";
@@ -15,6 +15,8 @@ export interface StoredSignals {
   templateId: string;
   version: string;
   counts: VersionSignalCounts;
+  /** The day per person (pseudonyms of the day, never an inbox); absent: none. */
+  persons?: readonly PersonSignalCounts[] | undefined;
 }
 
 /** Stores a report, replacing one of the same agent, day and version; true when it replaced one. */
@@ -22,14 +24,16 @@ export async function upsertSignals(tx: EntityManager, s: StoredSignals): Promis
   const c = s.counts;
   const rows = await tx.execute<{ replaced: boolean }[]>(
     `insert into version_signals (instance_id, day, template_id, version, answers, people, thumbs_up, thumbs_down,
-       corrections, forget_requests, approvals_asked, approvals_declined, tool_calls_failed, pauses, stop_requests)
-     values (?, ?::date, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       corrections, forget_requests, approvals_asked, approvals_declined, tool_calls_failed, pauses, stop_requests,
+       persons)
+     values (?, ?::date, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)
      on conflict (instance_id, day, version) do update set
        answers = excluded.answers, people = excluded.people, thumbs_up = excluded.thumbs_up,
        thumbs_down = excluded.thumbs_down, corrections = excluded.corrections,
        forget_requests = excluded.forget_requests, approvals_asked = excluded.approvals_asked,
        approvals_declined = excluded.approvals_declined, tool_calls_failed = excluded.tool_calls_failed,
-       pauses = excluded.pauses, stop_requests = excluded.stop_requests, reported_at = now()
+       pauses = excluded.pauses, stop_requests = excluded.stop_requests, persons = excluded.persons,
+       reported_at = now()
      returning (xmax <> 0) as replaced`,
     [
       s.instanceId,
@@ -47,6 +51,7 @@ export async function upsertSignals(tx: EntityManager, s: StoredSignals): Promis
       c.toolCallsFailed,
       c.pauses,
       c.stopRequests,
+      JSON.stringify(s.persons ?? []),
     ],
   );
   return rows[0]?.replaced === true;
@@ -122,12 +127,13 @@ export async function templateDays(
       pauses: number;
       stop_requests: number;
       pinned: boolean;
+      persons: PersonSignalCounts[] | string;
     }[]
   >(
     `select s.instance_id, a.owner_id, a.conversation_id, ${conversationsOnDay("s.instance_id", DAY_START)} as conversation_ids,
        s.version, to_char(s.day, 'YYYY-MM-DD') as day, s.answers, s.people, s.thumbs_up,
        s.thumbs_down, s.corrections, s.forget_requests, s.approvals_asked, s.approvals_declined, s.tool_calls_failed,
-       s.pauses, s.stop_requests,
+       s.pauses, s.stop_requests, s.persons,
        -- the pool's record, never the agent's word: pinned at some time that day while it ran that version
        exists (select 1 from lineage_agent_versions v where v.instance_id = s.instance_id and v.version = s.version and v.pinned
          and v.from_at < ${DAY_START} + interval '1 day' and (v.to_at is null or v.to_at > ${DAY_START})) as pinned
@@ -156,6 +162,8 @@ export async function templateDays(
       stopRequests: r.stop_requests,
       pinned: r.pinned,
     },
+    // jsonb comes parsed from PostgreSQL, as text from some drivers.
+    persons: typeof r.persons === "string" ? (JSON.parse(r.persons) as PersonSignalCounts[]) : r.persons,
   }));
 }
 

@@ -78,12 +78,23 @@ async function day(
   version: string,
   n: number,
   counts: { answers: number; thumbsDown?: number; pauses?: number },
+  persons: readonly { person: string; answers: number; thumbsDown: number; corrections: number }[] = [],
 ): Promise<void> {
   await db.query(
     `insert into version_signals (instance_id, day, template_id, version, answers, people, thumbs_up, thumbs_down,
-       corrections, forget_requests, approvals_asked, approvals_declined, tool_calls_failed, pauses, stop_requests)
-     values ($1, $2::date, $3, $4, $5, 3, 0, $6, 0, 0, 0, 0, 0, $7, 0)`,
-    [instanceId, daysAgo(n), templateId, version, counts.answers, counts.thumbsDown ?? 0, counts.pauses ?? 0],
+       corrections, forget_requests, approvals_asked, approvals_declined, tool_calls_failed, pauses, stop_requests,
+       persons)
+     values ($1, $2::date, $3, $4, $5, 3, 0, $6, 0, 0, 0, 0, 0, $7, 0, $8::jsonb)`,
+    [
+      instanceId,
+      daysAgo(n),
+      templateId,
+      version,
+      counts.answers,
+      counts.thumbsDown ?? 0,
+      counts.pauses ?? 0,
+      JSON.stringify(persons),
+    ],
   );
 }
 
@@ -184,6 +195,31 @@ describe("watching a rollout", () => {
       expect(text).not.toContain(id);
       expect(text).not.toContain(`conv-${id}`);
     }
+  });
+
+  it("counts a person once a side and day across conversations: one member's 👎 on every answer in six of the new version's conversations does not halt an equal version", async () => {
+    const t = randomId("tmpl");
+    const { candidate, baseline } = await agents(t, 12);
+    const person = (who: string, n: number) => `${who}${n}`.padEnd(64, "0");
+    for (const n of [3, 2, 1, 0]) {
+      for (const [i, a] of [...candidate, ...baseline].entries()) {
+        const version = i < 12 ? CANDIDATE : BASELINE;
+        const loud = i < 6;
+        const persons = [
+          { person: person(`a${i}x`, n), answers: 10, thumbsDown: 1, corrections: 0 },
+          { person: person(`b${i}x`, n), answers: 10, thumbsDown: 0, corrections: 0 },
+          ...(loud ? [{ person: person("f", n), answers: 20, thumbsDown: 20, corrections: 0 }] : []),
+        ];
+        await day(a, t, version, n, { answers: loud ? 40 : 20, thumbsDown: loud ? 21 : 1 }, persons);
+      }
+    }
+    const res = await ask(t, { creatorId: "someone-else" });
+    expect(res.halt).toBe(false);
+    // The member's 480 👎 count one a day; the side's first one-event source of the day left out.
+    expect(figuresOf(res.watch, "thumbs_down")).toMatchObject({
+      candidateEvents: 48 + 4 - 1,
+      candidateExposure: 960 + 4 - 10,
+    });
   });
 
   it("leaves the creator's own agents out: their 👎 on the current version hide no worse candidate", async () => {
