@@ -14,13 +14,7 @@ import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { DescService } from "@bufbuild/protobuf";
 
-import {
-  type AccessPolicy,
-  createLogger,
-  createServiceClient,
-  forEachLimited,
-  type Logger,
-} from "@convos-pool/kit/server";
+import { type AccessPolicy, createLogger, forEachLimited, type Logger } from "@convos-pool/kit/server";
 import { alreadyExists, failedPrecondition, INSTANCE_HEADER } from "@convos-pool/kit/content";
 import { type InboxResolver, SignatureVerifier, VerifiedReleases, LOCAL_POOL_ID } from "@convos-pool/kit/signing";
 import { startService } from "@convos-pool/kit/service";
@@ -35,6 +29,7 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { SignalSender } from "./signals-sender.js";
+import { controlPlaneClient, hostRetrier } from "./control-plane.js";
 import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
 import { type PutStates, VaultSender } from "./vault-sender.js";
 import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
@@ -130,9 +125,11 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   const instances = new Map<string, Agent>();
   /** A client of `service` at `url` when the host was given one; closed with the host, once its agents stopped. */
   const clients: { close(): void }[] = [];
+  // One retry budget for all of them: a busy control plane's refusals are waited out, never multiplied.
+  const retrier = hostRetrier(log);
   const clientAt = <S extends DescService>(service: S, url: string | undefined) => {
     if (!url) return undefined;
-    const made = createServiceClient(service, url, opts.credentials);
+    const made = controlPlaneClient(service, url, opts.credentials, retrier);
     clients.push(made);
     return made.client;
   };
