@@ -72,6 +72,8 @@ import { MAX_VAULT_REQUEST_BYTES } from "./vault/policy.js";
 import { createAgentVaultService } from "./vault/service.js";
 import { createInstancePlacementService } from "./placement/service.js";
 import { chainIdOf, createPaymentSignerService } from "./signer/service.js";
+import { type SchedulesOptions, startSchedules } from "./schedules/start.js";
+import { HostScheduleService, ScheduleService } from "@convos-pool/gen/convos/pool/v1/schedule_service_pb.js";
 
 /** Its providers (`ProviderSettings`): local ones unless production ones are named. */
 export interface ClaimsServiceOptions extends ProviderSettings {
@@ -153,6 +155,8 @@ export interface ClaimsServiceOptions extends ProviderSettings {
     | { refreshMs?: number | undefined; scanIntervalMs?: number | undefined; statements?: boolean | undefined }
     | undefined;
   log?: Logger | undefined;
+  /** Agents' reminders, routines and scheduled acts (docs/schedules.md): their hosts and timers' polling (tests). */
+  schedules?: SchedulesOptions | undefined;
 }
 
 export interface RunningClaimsService {
@@ -193,6 +197,9 @@ export const CLAIMS_ACCESS: AccessPolicy = {
   [InstancePlacementService.typeName]: ["keys"],
   // Agents' payments signed for the host that runs each, within its owner's signed limit: from the hosts alone.
   [PaymentSignerService.typeName]: ["instance-host"],
+  // Agents' schedules: people's listing and changes through the gateway; made by the host that runs the agent.
+  [ScheduleService.typeName]: ["gateway"],
+  [HostScheduleService.typeName]: ["instance-host"],
 };
 
 export async function startClaimsService(opts: ClaimsServiceOptions): Promise<RunningClaimsService> {
@@ -247,6 +254,11 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         statements: opts.attestation?.statements,
       });
       lifetime.defer(() => attestations.stop());
+      const schedules = await startSchedules(
+        { em, databaseUrl: opts.databaseUrl, credentials: opts.credentials, log },
+        opts.schedules,
+      );
+      lifetime.defer(() => schedules.stop());
       const usageCounts = new UsageBatcher(
         async (templateId, count, ownerIds) => {
           await usage.client.recordTemplateUse({ templateId, count: BigInt(count), ownerIds }, { timeoutMs: 5_000 });
@@ -334,6 +346,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         router.service(ApprovalService, createApprovalService({ em, verifier, runtime: agents }));
         // The owner's steps confirmed in Convos: relayed; the agent asks its owner there and applies (docs/trust.md).
         router.service(ConfirmationService, createConfirmationService({ em, runtime: agents, log }));
+        schedules.register(router);
         // Internal: the template service pushes every new content version here.
         router.service(TemplateSyncService, createTemplateSyncService({ em, sync, verifier, log }));
         // Internal: since when an inbox holds an agent of a template (ratings in the store).

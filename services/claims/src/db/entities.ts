@@ -86,4 +86,29 @@ export const TemplateReleaseRow = defineEntity({
   },
 });
 
-export const entities = [InstanceRow, ProvisionedToolRow, SmsNumberRow, TemplateReleaseRow];
+/** An agent's reminder, routine or scheduled act (docs/schedules.md); written by schedules/sql.ts, read through the ORM. */
+export const ScheduleItemRow = defineEntity({
+  name: "ScheduleItemRow",
+  tableName: "schedule_items",
+  properties: {
+    id: p.string().primary(),
+    instanceId: p.string(),
+    conversationId: p.string(),
+    askedBy: p.string(),
+    askedByRole: p.string().$type<"owner" | "member">(),
+    kind: p.string().$type<"reminder" | "routine" | "act">(),
+    text: p.string(),
+    startsAt: p.datetime(),
+    rrule: p.string(),
+    timeZone: p.string(),
+    nextAt: p.datetime().nullable(),
+    pause: p.string().$type<"asked" | "released" | "transferred" | "left">().nullable(),
+    payload: p.blob(),
+    lastFiringId: p.string().nullable(),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+  },
+});
+export type ScheduleItemRowType = InstanceType<typeof ScheduleItemRow.class>;
+
+export const entities = [InstanceRow, ProvisionedToolRow, SmsNumberRow, TemplateReleaseRow, ScheduleItemRow];
