@@ -16,6 +16,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import pg from "pg";
 import { hasCluster, seedFromBlank } from "./pglite-blank.js";
+import { StatementDeadline } from "./statement-deadline.js";
 
 /** One migration, named for the migrations table; `up()` runs once, in list order. */
 export interface MigrationEntry {
@@ -108,6 +109,8 @@ async function initOrm(opts: DatabaseOptions, url: string, poolSize: number, loc
     debug: false,
     ensureDatabase: false,
     pool: { min: 0, max: poolSize },
+    // A transaction under a call with a deadline stops with it (statement-deadline.ts).
+    subscribers: [new StatementDeadline()],
   });
   try {
     await migrateInTurn(lockUrl, () => orm.migrator.up());

@@ -115,6 +115,21 @@ describe("admissionGate", () => {
     expect(seen).toEqual([null, "3800", null]);
   });
 
+  it("answers DEADLINE_EXCEEDED for work that failed after its deadline passed (a statement cancelled), and leaves errors before it alone", async () => {
+    const clock = new TestClock();
+    const { client } = server(clock, async (id) => {
+      if (id === "late") clock.advance(2000);
+      throw Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" });
+    });
+    const codeOf = (inboxId: string) =>
+      client.createSession({ inboxId }, { timeoutMs: 1000 }).then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e).code,
+      );
+    expect(await codeOf("late")).toBe(Code.DeadlineExceeded);
+    expect(await codeOf("on-time")).toBe(Code.Internal);
+  });
+
   it("lets a call without a deadline pass none on", async () => {
     const seen: (string | null)[] = [];
     const inner = createClient(

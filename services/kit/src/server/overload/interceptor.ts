@@ -7,7 +7,7 @@
 // Streams (health watches, batch answers) hold no slot: they are long by
 // nature, and their latency would teach the limit nothing.
 
-import type { Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { limitExceeded } from "../limits.js";
 import type { Metrics } from "../metrics.js";
 import { Admission, type AdmissionOptions, type Clock } from "./admission.js";
@@ -117,6 +117,17 @@ export function admissionGate(
     }
     try {
       return await run();
+    } catch (err) {
+      // Work cut by the deadline (a statement cancelled by its statement_timeout) is the deadline's, not a fault.
+      if (deadline !== undefined && clock.now() >= deadline && !(err instanceof ConnectError))
+        throw new ConnectError(
+          `${what}: the deadline passed while it was at work`,
+          Code.DeadlineExceeded,
+          undefined,
+          undefined,
+          err,
+        );
+      throw err;
     } finally {
       verdict.done();
     }
