@@ -70,6 +70,8 @@ export interface PersonOptions {
   dir: string;
   /** How long to wait for the creator to add them; default 30 s. */
   timeoutMs?: number;
+  /** Their wallet, when they are someone already (in another conversation, or the template's creator); default a fresh one. */
+  account?: PrivateKeyAccount;
 }
 
 const DESCENDING = 1 as never; // SortDirection.Descending (a const enum of the bindings)
@@ -82,9 +84,9 @@ export class Person {
     readonly group: PersonGroup,
   ) {}
 
-  /** Joins the conversation of `invite` as a person named `opts.name`, with a fresh wallet of their own. */
+  /** Joins the conversation of `invite` as a person named `opts.name`, with their wallet (a fresh one unless given). */
   static async join(invite: string, opts: PersonOptions): Promise<Person> {
-    const account = privateKeyToAccount(generatePrivateKey());
+    const account = opts.account ?? privateKeyToAccount(generatePrivateKey());
     const client = await createXmtpClient(account, {
       apiUrl: opts.apiUrl,
       dbPath: join(opts.dir, `person-${randomBytes(6).toString("hex")}.db3`),

@@ -6,16 +6,22 @@
 // day: the agents' signed counts reach lineage, the templates service's
 // watch asks it, and the pool halts the rollout by itself, says why with the
 // figures, and every agent answers on the current instructions again. In the
-// second run both versions get the same 👎: the watch keeps the rollout
-// running, and the creator promotes it to every conversation.
+// second run both versions get the same 👎 from their guests; beside them
+// one member joins two of the new version's conversations and 👎s every
+// answer she gets in both, and the template's creator joins two of the
+// current version's and 👎s every answer there. The member counts once (a
+// person is one source a side and day, by the pseudonym of the day the
+// agents send: docs/signals.md, "Per person") and the creator not at all;
+// whether the watch halts is scored on the figures it counted. The watch
+// keeps the rollout running, and the creator promotes it.
 // The watch runs on this stack's rules (lineage's `watchRules`): four owners
 // of five agents each, one guest a conversation and a day of minutes would
 // be out of the pool's watch (owners of more than three agents, three days
 // with others, ten conversations a side). Here every owner counts, from the
 // first day, and five conversations with 30 answers a side are a sample;
-// the creator's bound on 👎 is 3 (four times the current rate): each
-// conversation's day counts at most three 👎, and a doubling in a day of
-// some ten conversations stays below the line of 8.34.
+// the creator's bound on 👎 is 9 (ten times the current rate): a person's
+// day counts one 👎 at most, so some six people 👎ing every answer in a day
+// pass the line of 8.34 only against a bound that wide.
 // Which version each agent runs is read from what its conversation sees:
 // every answer is signed with its instructions' word (a stand-in model,
 // the one third-party part). The conversations in the share are checked
@@ -40,10 +46,18 @@ import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { as } from "@convos-pool/claims/testing";
 import { Person, type Said } from "@convos-pool/convos/person";
 import { startCreator } from "@convos-pool/convos/testing";
-import { contentFromJson, inRollout, jsonHash, type TemplateContentJson } from "@convos-pool/kit/content";
+import {
+  ROLLBACK_SIGNALS,
+  ROLLOUT_SIGNAL_NAMES,
+  contentFromJson,
+  dayEvidence,
+  inRollout,
+  jsonHash,
+  type TemplateContentJson,
+} from "@convos-pool/kit/content";
 import { createServiceClient, type ServiceClient } from "@convos-pool/kit/server";
 import { rolloutBoundsHash, rolloutBoundsJson, signOperation } from "@convos-pool/kit/signing";
-import { sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { closeWithin, waitFor } from "@convos-pool/testing";
 import { RealStack } from "./real-stack.js";
@@ -51,8 +65,8 @@ import { RealStack } from "./real-stack.js";
 const AGENT = "Ledger";
 const CONVERSATIONS = 20;
 const HALF = 5_000;
-/** The creator's bounds: four times the current rate of 👎 halts it, the others at their defaults. */
-const BOUNDS = { thumbsDown: 3 };
+/** The creator's bounds: ten times the current rate of 👎 halts it, the others at their defaults. */
+const BOUNDS = { thumbsDown: 9 };
 /** Who the watch counts on this stack, and how much is enough (see the header). */
 const WATCH_RULES = { maxOwnerAgents: CONVERSATIONS, realUseDays: 0, minSample: { conversations: 5, answers: 30 } };
 /** Questions each person asks in a run, before the last one. */
@@ -184,9 +198,9 @@ async function step(r: Rollout, action: RolloutAction, share = r.shareBasisPoint
  * The creator's signed start of `word`'s version to half the conversations,
  * with BOUNDS: the update, the way back to the current content
  * and the step, each signed as a client signs them. The draw is random per
- * rollout; one that leaves either side below the pool's five conversations a
- * day (nothing would be counted; the share's side loses two to removals in
- * the first run) is rolled back and drawn again, as a creator would.
+ * rollout; one that leaves either side below six people who 👎 after the
+ * share loses two to removals in the first run (five to halt on, the
+ * loudest left out) is rolled back and drawn again, as a creator would.
  */
 async function startHalf(word: string, current: string): Promise<{ rollout: Rollout; side: Map<Table, boolean> }> {
   const me = identity(creator);
@@ -232,7 +246,7 @@ async function startHalf(word: string, current: string): Promise<{ rollout: Roll
       (x) => (side.get(x) ? started.template!.contentVersion : t.contentVersion),
       (x) => side.get(x),
     );
-    if (inside >= 7 && CONVERSATIONS - inside >= 6) return { rollout, side };
+    if (inside >= 8 && CONVERSATIONS - inside >= 6) return { rollout, side };
     await step(rollout, RolloutAction.ROLL_BACK);
     const back = (await templateNow()).contentVersion;
     await settled(
@@ -372,46 +386,88 @@ describe("a staged rollout across 20 Convos conversations", () => {
     for (const t of removed) Object.assign(t, await claimInto(t));
   });
 
-  it("a version that does as well keeps running under the watch, and the creator promotes it to every conversation", {
+  it("a version that does as well keeps running: a member who 👎s every answer in two of its conversations counts once, the creator's 👎 on the current version not at all, and the creator promotes it", {
     timeout: 600_000,
   }, async () => {
     const { rollout, side } = await startHalf("CALM", "STEADY");
-    const inside = tables.filter((t) => side.get(t)).length;
-    // The same on both sides: one 👎 in each conversation.
-    await eachOf(tables, 5, (t) => talk(t, "b", [side.get(t) ? "CALM" : "STEADY"], (i) => i === 0));
-    await waitFor(
-      "the watch to count the day",
-      async () => {
-        const r = await read(rollout.rolloutId);
-        const down = r.watch?.signals.find((s) => s.signal === "thumbs_down");
-        return (
-          r.state !== RolloutState.RUNNING ||
-          (down !== undefined &&
-            down.candidateEvents >= inside - 1 &&
-            down.baselineEvents >= CONVERSATIONS - inside - 1)
-        );
-      },
-      180_000,
-      500,
-    );
-    const watched = await read(rollout.rolloutId);
-    expect(watched.state).toBe(RolloutState.RUNNING);
-    expect(watched.watch!.haltedOn).toBe("");
-    expect(watched.watch!.daysCounted).toBe(1);
-    for (const s of watched.watch!.signals) expect(s.evidence, s.signal).toBeLessThan(watched.watch!.threshold);
-    expect({ all: watched.conversations, in: watched.conversationsIn }).toEqual({
-      all: CONVERSATIONS,
-      in: inside,
-    });
+    const inside = tables.filter((t) => side.get(t));
+    const outside = tables.filter((t) => !side.get(t));
+    const word = (t: Table) => (inside.some((x) => x.groupId === t.groupId) ? "CALM" : "STEADY");
+    // The same from every guest on both sides: one 👎 in each conversation.
+    await eachOf(tables, 5, (t) => talk(t, "b", [word(t)], (i) => i === 0));
+    // Then a member in two of the new version's conversations (one wallet, an installation in each), and the
+    // template's creator in two of the current version's, each 👎ing every answer they get.
+    const mara = newIdentity().account;
+    const visits: Table[] = [];
+    for (const [t, name, account] of [
+      ...inside.slice(0, 2).map((t) => [t, "mara", mara] as const),
+      ...outside.slice(0, 2).map((t) => [t, "creator", creator.account] as const),
+    ])
+      visits.push({
+        ...t,
+        person: await Person.join(t.invite, { name, apiUrl: stack.node!.url, dir: stack.dir, account }),
+      });
+    try {
+      await eachOf(visits, 4, (t) => talk(t, "v", [word(t)], () => true));
+      const down = (r: Rollout) => r.watch?.signals.find((s) => s.signal === "thumbs_down");
+      await waitFor(
+        "the watch to count every 👎",
+        async () => {
+          const r = await read(rollout.rolloutId);
+          const d = down(r);
+          return (
+            r.state !== RolloutState.RUNNING ||
+            (d !== undefined && d.candidateEvents >= inside.length && d.baselineEvents >= outside.length - 1)
+          );
+        },
+        180_000,
+        500,
+      );
+      // A few more rounds of reports and looks: what came late is in the figures too.
+      await new Promise((r) => setTimeout(r, 8_000));
+      const watched = await read(rollout.rolloutId);
+      const w = watched.watch!;
+      const d = down(watched)!;
+      // Each guest's one 👎 and Mara's day once (her 12 in two conversations count one); one person's day on each
+      // side left out. The creator's 24 count nowhere.
+      expect({ candidate: d.candidateEvents, baseline: d.baselineEvents }).toEqual({
+        candidate: inside.length,
+        baseline: outside.length - 1,
+      });
+      expect(w.daysCounted).toBe(1);
+      // Scored on what happened: the evidence is the day's test on these figures, and the rollout halted iff it
+      // passed the line.
+      const scored = dayEvidence(
+        {
+          candidate: { events: d.candidateEvents, exposure: d.candidateExposure },
+          baseline: { events: d.baselineEvents, exposure: d.baselineExposure },
+        },
+        BOUNDS.thumbsDown,
+      );
+      expect(d.evidence).toBeCloseTo(Math.max(0, scored), 6);
+      const halts = w.signals.some(
+        (s) => ROLLBACK_SIGNALS.some((r) => ROLLOUT_SIGNAL_NAMES[r] === s.signal) && s.evidence >= w.threshold,
+      );
+      expect(watched.state).toBe(halts ? RolloutState.HALTED : RolloutState.RUNNING);
+      expect(watched.state).toBe(RolloutState.RUNNING);
+      expect(w.haltedOn).toBe("");
+      for (const s of w.signals) expect(s.evidence, s.signal).toBeLessThan(w.threshold);
+      expect({ all: watched.conversations, in: watched.conversationsIn }).toEqual({
+        all: CONVERSATIONS,
+        in: inside.length,
+      });
 
-    const promoted = await step(watched, RolloutAction.PROMOTE);
-    expect(promoted.state).toBe(RolloutState.PROMOTED);
-    const now = await templateNow();
-    expect(now.content?.instructions).toBe(instructions("CALM"));
-    await settled(
-      () => now.contentVersion,
-      () => false,
-    );
-    await eachOf(tables, 5, async (t) => void (await ask(t, "promoted", "CALM")));
+      const promoted = await step(watched, RolloutAction.PROMOTE);
+      expect(promoted.state).toBe(RolloutState.PROMOTED);
+      const now = await templateNow();
+      expect(now.content?.instructions).toBe(instructions("CALM"));
+      await settled(
+        () => now.contentVersion,
+        () => false,
+      );
+      await eachOf(tables, 5, async (t) => void (await ask(t, "promoted", "CALM")));
+    } finally {
+      await Promise.all(visits.map((v) => v.person.close()));
+    }
   });
 });
