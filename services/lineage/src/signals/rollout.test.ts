@@ -282,11 +282,13 @@ describe("the watch's verdict", () => {
     expect(off.pausedOn).toBe(
       "the split of conversations with real use: 24 of 48 on the new version, 50% against the 10% planned",
     );
+    expect(off.pauseCheck).toBe("split");
     const right = watchRollout({ reports: rows, ran, removals: [] }, versions, DEFAULT_BOUNDS, 0.05, {
       share: 0.5,
       today,
     });
     expect(right.pausedOn).toBeUndefined();
+    expect(right.pauseCheck).toBeUndefined();
   });
 
   it("counts removals once per owner, side and day, however many agents of theirs were removed", () => {

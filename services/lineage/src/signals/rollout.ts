@@ -34,6 +34,7 @@ import {
   MIN_SAMPLE,
   PERSON_DAY_EVENTS,
   type PairedDay,
+  type PauseReason,
   ROLLOUT_SIGNALS,
   type RolloutBounds,
   type RolloutSignal,
@@ -101,6 +102,8 @@ export interface RolloutWatchFigures {
   haltedOn?: RolloutSignal;
   /** Why it pauses, in the creator's words with the figures; absent: it does not. */
   pausedOn?: string;
+  /** Which check paused it, with `pausedOn`. */
+  pauseCheck?: PauseReason;
   /** Conversations with real use counted on each side. */
   sample: { candidate: number; baseline: number };
 }
@@ -399,7 +402,7 @@ export function watchRollout(
       evidence: verdict.evidence[s],
     })),
     ...(verdict.kind === "halt" ? { haltedOn: verdict.signal } : {}),
-    ...(pausedOn === undefined ? {} : { pausedOn }),
+    ...(pausedOn === undefined || verdict.kind !== "pause" ? {} : { pausedOn, pauseCheck: verdict.reason }),
     sample: { candidate: sample.candidate.conversations, baseline: sample.baseline.conversations },
   };
 }

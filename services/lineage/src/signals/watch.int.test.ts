@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import {
   type RolloutBoundsSchema,
+  RolloutPauseCheck,
   RolloutWatchSchema,
   type RolloutWatch,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
@@ -163,6 +164,7 @@ describe("watching a rollout", () => {
     const w = res.watch!;
     expect(w.haltedOn).toBe("👎 on its answers");
     expect(w.pausedOn).toBe("");
+    expect(w.pauseCheck).toBe(RolloutPauseCheck.UNSPECIFIED);
     expect(w.daysCounted).toBe(4);
     expect(w.threshold).toBeCloseTo(haltAt(0.05));
     expect({ c: w.candidateSample, b: w.baselineSample, min: w.minSample }).toEqual({ c: 12, b: 12, min: 10 });
@@ -250,6 +252,7 @@ describe("watching a rollout", () => {
     expect(res.watch?.pausedOn).toBe(
       "the split of conversations with real use: 24 of 48 on the new version, 50% against the 10% planned",
     );
+    expect(res.watch?.pauseCheck).toBe(RolloutPauseCheck.SPLIT);
   });
 
   it("is not halted by one flooded conversation, on either side", async () => {

@@ -10,13 +10,24 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { RolloutSignalFiguresSchema, RolloutWatchSchema } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import {
+  RolloutPauseCheck,
+  RolloutSignalFiguresSchema,
+  RolloutWatchSchema,
+} from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import type { RolloutWatchService } from "@convos-pool/gen/convos/pool/v1/rollout_watch_service_pb.js";
-import { ROLLOUT_SIGNAL_NAMES, SHARE_BUCKETS } from "@convos-pool/kit/content";
+import { type PauseReason, ROLLOUT_SIGNAL_NAMES, SHARE_BUCKETS } from "@convos-pool/kit/content";
 import { MIN_CONVERSATIONS } from "./figures.js";
 import { checkWatchRequest } from "./policy.js";
 import { DEFAULT_WATCH_RULES, SIGNAL_WORDS, type WatchRules, conversationsOn, watchRollout } from "./rollout.js";
 import { agentsThatRan, removedSoon, templateDays } from "./sql.js";
+
+/** Each check of the verdict as the contract names it. */
+const PAUSE_CHECKS: Record<PauseReason, RolloutPauseCheck> = {
+  split: RolloutPauseCheck.SPLIT,
+  signal: RolloutPauseCheck.SIGNAL,
+  watched: RolloutPauseCheck.WATCHED,
+};
 
 /** How far before a rollout's first day an agent's days with people count toward its real use. */
 export const REAL_USE_LOOKBACK_DAYS = 28;
@@ -83,6 +94,7 @@ export function createRolloutWatchService(deps: RolloutWatchDeps): ServiceImpl<t
           candidateConversations: sides.candidate,
           baselineConversations: sides.baseline,
           pausedOn: figures.pausedOn ?? "",
+          pauseCheck: figures.pauseCheck ? PAUSE_CHECKS[figures.pauseCheck] : RolloutPauseCheck.UNSPECIFIED,
           candidateSample: figures.sample.candidate,
           baselineSample: figures.sample.baseline,
           minSample: rules.minSample.conversations,

@@ -41,8 +41,9 @@ export interface WatchJson {
   halted_on?: string;
   candidate_conversations?: number;
   baseline_conversations?: number;
-  /** Set while the pool's watch pauses the rollout: why, in the creator's words. */
+  /** Set while the pool's watch pauses the rollout: why, in the creator's words, and which check (`pause_check`). */
   paused_on?: string;
+  pause_check?: string;
   candidate_sample?: number;
   baseline_sample?: number;
   min_sample?: number;

@@ -7,6 +7,7 @@ import {
   RolloutSchema,
   RolloutState,
   RolloutStepSchema,
+  RolloutPauseCheck,
   RolloutWatchSchema,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { describe, expect, it } from "vitest";
@@ -166,22 +167,20 @@ describe("the watch's sample and pause, in the creator's words", () => {
     expect(sampleWords(watched({ minSample: 0 }))).toEqual([]);
   });
 
-  it("tells which check paused it from lineage's reason: the split, a signal that only pauses, or the watch's end", () => {
-    expect(
-      pauseCheck("the split of conversations with real use: 8 of 16 on the new version, 50% against the 1% planned"),
-    ).toBe("split");
-    expect(
-      pauseCheck(
-        "pauses by owners, which one owner or free inbox can make: past the threshold, it waits for your look",
-      ),
-    ).toBe("signal");
-    expect(pauseCheck("watched 30 days without a halt: promote it or roll it back")).toBe("watched");
+  it("tells which check paused it from the watch's typed check, never from its words: the split, a signal that only pauses, the watch's end, or one a watch kept before named none", () => {
+    const split = "the split of conversations with real use: 8 of 16 on the new version, 50% against the 1% planned";
+    expect(pauseCheck(watched({ pausedOn: split, pauseCheck: RolloutPauseCheck.SPLIT }))).toBe("split");
+    // Words that read like the split, on a signal's pause: the typed check decides.
+    expect(pauseCheck(watched({ pausedOn: split, pauseCheck: RolloutPauseCheck.SIGNAL }))).toBe("signal");
+    expect(pauseCheck(watched({ pausedOn: "watched 30 days", pauseCheck: RolloutPauseCheck.WATCHED }))).toBe("watched");
+    expect(pauseCheck(watched({ pausedOn: split }))).toBe("unnamed");
   });
 
   it("gives a paused rollout's panel: the check, the reason with its figures as a sentence, the samples, and why widening waits", () => {
     const panel = pausePanel(
       watched({
         pausedOn: "the split of conversations with real use: 8 of 16 on the new version, 50% against the 1% planned",
+        pauseCheck: RolloutPauseCheck.SPLIT,
       }),
     );
     expect(panel).toMatchObject({

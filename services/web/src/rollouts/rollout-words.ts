@@ -6,6 +6,7 @@
 // rollout-policy.ts's.
 import {
   RolloutAction,
+  RolloutPauseCheck,
   RolloutState,
   type Rollout,
   type RolloutBounds,
@@ -166,12 +167,19 @@ export function sampleWords(w: RolloutWatch | undefined): string[] {
   return [side(w.candidateSample, "new version"), side(w.baselineSample, "current version")];
 }
 
-/** Which of the watch's checks paused a rollout, read from lineage's reason (signals/rollout.ts pausedOn). */
-export type PauseCheck = "split" | "signal" | "watched";
-export function pauseCheck(pausedOn: string): PauseCheck {
-  if (pausedOn.startsWith("the split of conversations")) return "split";
-  if (/^watched \d+ days/.test(pausedOn)) return "watched";
-  return "signal";
+/**
+ * Which of the watch's checks paused a rollout (Rollout.watch.pause_check), never read from its words;
+ * "unnamed" for a pause a watch kept before the check was named (the next look names it).
+ */
+export type PauseCheck = "split" | "signal" | "watched" | "unnamed";
+const PAUSE_CHECKS: Record<RolloutPauseCheck, PauseCheck> = {
+  [RolloutPauseCheck.UNSPECIFIED]: "unnamed",
+  [RolloutPauseCheck.SPLIT]: "split",
+  [RolloutPauseCheck.SIGNAL]: "signal",
+  [RolloutPauseCheck.WATCHED]: "watched",
+};
+export function pauseCheck(w: RolloutWatch): PauseCheck {
+  return PAUSE_CHECKS[w.pauseCheck] ?? "unnamed";
 }
 
 const CHECKS: Record<PauseCheck, { name: string; why: string }> = {
@@ -186,6 +194,10 @@ const CHECKS: Record<PauseCheck, { name: string; why: string }> = {
   watched: {
     name: "the watch is over",
     why: "The pool watched it as long as it counts days and found no regression: promote it or roll it back.",
+  },
+  unnamed: {
+    name: "a check of its watch",
+    why: "The reason above says which; the pool names the check again at its next look.",
   },
 };
 
@@ -203,7 +215,7 @@ export interface PausePanel {
 /** What the page says of a rollout the pool's watch paused (Rollout.watch.paused_on); undefined when it does not. */
 export function pausePanel(w: RolloutWatch | undefined): PausePanel | undefined {
   if (!w?.pausedOn) return undefined;
-  const check = pauseCheck(w.pausedOn);
+  const check = pauseCheck(w);
   const reason = `${w.pausedOn.charAt(0).toUpperCase()}${w.pausedOn.slice(1)}`;
   return {
     check,

@@ -172,8 +172,9 @@ function Figures({ rollout: r }: { rollout: Rollout }) {
       <h2 id="figures-heading">How the two versions do</h2>
       <p className="hint">
         Each rate is per 100 of what its signal is counted against, with the counts beside it. {daysCountedWords(w)}
-        {w?.checkedAt ? ` The pool last looked ${when(w.checkedAt)}.` : ""} Each side leaves out its one conversation
-        with the most events, so no single conversation moves it.
+        {w?.checkedAt ? ` The pool last looked ${when(w.checkedAt)}.` : ""} A person's 👎 and corrections count once a
+        day on each side, however many conversations they are in, and each side leaves out its one source with the most
+        events, so no single person or conversation moves it.
       </p>
       {w && !w.pausedOn && sampleWords(w).length > 0 && (
         <>
