@@ -16,6 +16,7 @@ import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { RolloutService } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import { ScheduleService } from "@convos-pool/gen/convos/pool/v1/schedule_service_pb.js";
 import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -140,6 +141,10 @@ export const ROUTE_RPCS: Readonly<Record<string, readonly RouteRpc[]>> = {
   "DELETE /agents/:id/address-book": [{ rpc: AddressBookService.method.removeContacts }],
   "GET /agents/:id/approvals": [{ rpc: ApprovalService.method.listApprovals }],
   "POST /agents/:id/approvals": [{ rpc: ApprovalService.method.answerApproval }],
+  "GET /agents/:id/schedules": [{ rpc: ScheduleService.method.listSchedules }],
+  "POST /agents/:id/schedules/pause": [{ rpc: ScheduleService.method.pauseSchedule }],
+  "POST /agents/:id/schedules/resume": [{ rpc: ScheduleService.method.resumeSchedule }],
+  "DELETE /agents/:id/schedules": [{ rpc: ScheduleService.method.cancelSchedule }],
   "GET /patterns/health": [{ rpc: P.getPatternPoolHealth }],
   "GET /templates/:id/patterns": [{ rpc: P.listTemplatePatterns }],
   "PUT /templates/:id/pattern-hold": [{ rpc: P.setPatternHold }],

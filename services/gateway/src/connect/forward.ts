@@ -17,6 +17,7 @@ import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory
 import { AddressBookService } from "@convos-pool/gen/convos/pool/v1/address_book_service_pb.js";
 import { ApprovalService } from "@convos-pool/gen/convos/pool/v1/approval_service_pb.js";
 import { ConfirmationService } from "@convos-pool/gen/convos/pool/v1/confirmation_service_pb.js";
+import { ScheduleService } from "@convos-pool/gen/convos/pool/v1/schedule_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
@@ -72,6 +73,7 @@ export const FORWARDED = {
   addressBook: { service: AddressBookService, upstream: "claims" },
   approvals: { service: ApprovalService, upstream: "claims" },
   confirmations: { service: ConfirmationService, upstream: "claims" },
+  schedules: { service: ScheduleService, upstream: "claims" },
   lineage: { service: LineageService, upstream: "lineage" },
   patterns: { service: PatternInsightsService, upstream: "lineage" },
   signals: { service: VersionSignalInsightsService, upstream: "lineage" },
@@ -96,6 +98,7 @@ export type MemoryForwarder = ForwarderOf<"memory">;
 export type AddressBookForwarder = ForwarderOf<"addressBook">;
 export type ApprovalsForwarder = ForwarderOf<"approvals">;
 export type ConfirmationsForwarder = ForwarderOf<"confirmations">;
+export type SchedulesForwarder = ForwarderOf<"schedules">;
 export type LineageForwarder = ForwarderOf<"lineage">;
 export type CurationForwarder = ForwarderOf<"curation">;
 export type RatingsForwarder = ForwarderOf<"ratings">;

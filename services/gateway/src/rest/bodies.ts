@@ -21,6 +21,7 @@ export type {
 export type { ApprovalsJson } from "./approvals/routes.js";
 export type { ClaimProgressJson, ClaimRequestJson } from "./claims/json.js";
 export type { SealedJson } from "./core/sealed-json.js";
+export type { ScheduleItemJson, SchedulesJson } from "./schedules/routes.js";
 export type { MemoryCountsJson, MemoryExportJson, MemoryKeyJson, MemoryListJson } from "./memory/json.js";
 export type {
   RolloutActionName,

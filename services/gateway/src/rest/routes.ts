@@ -19,6 +19,7 @@ import { MEMORY_ROUTES } from "./memory/routes.js";
 import { PATTERN_ROUTES } from "./patterns/routes.js";
 import { RATING_ROUTES } from "./ratings/routes.js";
 import { ROLLOUT_ROUTES } from "./rollouts/routes.js";
+import { SCHEDULE_ROUTES } from "./schedules/routes.js";
 import { SESSION_ROUTES } from "./sessions/routes.js";
 import { SIGNAL_ROUTES } from "./signals/routes.js";
 import { TEMPLATE_ROUTES } from "./templates/routes.js";
@@ -36,6 +37,7 @@ export const ROUTES: readonly Route[] = [
   ...MEMORY_ROUTES,
   ...ADDRESS_BOOK_ROUTES,
   ...APPROVAL_ROUTES,
+  ...SCHEDULE_ROUTES,
   ...PATTERN_ROUTES,
   ...SIGNAL_ROUTES,
 ];

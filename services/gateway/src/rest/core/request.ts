@@ -13,6 +13,7 @@ import type {
   LineageForwarder,
   RatingsForwarder,
   RolloutsForwarder,
+  SchedulesForwarder,
   PatternInsightsForwarder,
   TemplatesForwarder,
   VersionSignalInsightsForwarder,
@@ -41,6 +42,8 @@ export interface RestDeps {
   addressBook?: AddressBookForwarder | undefined;
   /** ApprovalService, at the claims service; absent with it (503, `claimsNotConfigured`). */
   approvals?: ApprovalsForwarder | undefined;
+  /** ScheduleService, at the claims service; absent with it (503, `claimsNotConfigured`). */
+  schedules?: SchedulesForwarder | undefined;
   /** LineageService; absent: the lineage paths answer 503 with `lineageNotConfigured`. */
   lineage?: LineageForwarder | undefined;
   /** PatternInsightsService, at the lineage service; absent with it (503, `lineageNotConfigured`). */
@@ -184,6 +187,7 @@ const UPSTREAM_OF = {
   memory: "claimsNotConfigured",
   addressBook: "claimsNotConfigured",
   approvals: "claimsNotConfigured",
+  schedules: "claimsNotConfigured",
   lineage: "lineageNotConfigured",
   patterns: "lineageNotConfigured",
   signals: "lineageNotConfigured",
