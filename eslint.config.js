@@ -31,6 +31,7 @@ export const FLOORS = {
     "confirmations",
     "address-book",
     "approvals",
+    "schedules",
     "gate",
     "request",
     "functions",

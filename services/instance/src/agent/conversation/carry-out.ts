@@ -27,6 +27,8 @@ import { pausedByName, pauseSaying, type WhoIsWho } from "./policy.js";
 import { takeTurn, type TurnParts } from "./answer.js";
 import { conversationRead } from "./turn-read.js";
 import { askToSave } from "./address-book-requests.js";
+import { askToSchedule } from "./schedule-requests.js";
+import type { Scheduling } from "../../tools/schedules/scheduling.js";
 import type { Turns } from "../turns/serial.js";
 import type { HeldMemory } from "../state/memory.js";
 import type { InstanceConfig } from "../state/settings.js";
@@ -35,6 +37,8 @@ import { statementAnswer, statementFileOf } from "../state/statement.js";
 
 /** What carrying out uses of its agent (life/parts.ts). */
 export interface CarryOutParts extends TurnParts {
+  /** Its reminders, routines and scheduled acts (schedule-requests.ts); none: it keeps no time. */
+  readonly scheduling?: Scheduling | undefined;
   readonly deps: {
     readonly llmLimits?: LlmLimits | undefined;
     /** Lines of conversation given to the model; default 20. */
@@ -168,7 +172,11 @@ export class CarryOut {
     // Another agent is not one of the day's people: days with others must be people's (docs/signals.md).
     if (plan.person) agent.signals.spoke(m.senderInboxId, correcting !== undefined);
     const { answer } = plan;
-    if (answer.kind === "turn") await this.answer(group, { m, correcting, forgot });
+    // A person's request of time (a reminder, a routine, the owner's act, a stop) is answered by the pool's code, not
+    // the model's turn (schedule-requests.ts).
+    const timed =
+      plan.person && answer.kind === "turn" && (await askToSchedule(agent, said, plan.role, group.id)) !== "none";
+    if (answer.kind === "turn" && !timed) await this.answer(group, { m, correcting, forgot });
     else if (answer.kind === "refused") {
       this.budgetSpent("answer", answer.refused);
       if (answer.notice) await this.busy();

@@ -11,6 +11,7 @@ import type { Workspace } from "../../platform/workspace.js";
 import type { AgentKeys } from "../../platform/keys.js";
 import type { Clock } from "../../platform/clock.js";
 import type { ToolEnvironment } from "../../tools/functions/agent-tools.js";
+import type { ScheduleDesk } from "../../tools/schedules/desk.js";
 import type { LlmLimits } from "../conversation/budget.js";
 import type { ConversationState } from "../conversation/listening.js";
 import type { InstanceConfig } from "../state/settings.js";
@@ -106,6 +107,8 @@ export interface InstanceDeps {
   dormancy?: DormancyOptions;
   /** The pool hosts' key of a person's pseudonym of the day (agent/state/signals.ts personOf); absent: the process's own. */
   personKey?: Uint8Array;
+  /** The pool's schedules service, on behalf of the people its agents hear (tools/schedules/desk.ts); none: agents keep no time. */
+  schedules?: ScheduleDesk;
   /** Told of every file its workspace writes: the host keeps its durable state off the host (host/vault-sender.ts). */
   onWorkspaceWrite?: (instanceId: string) => (name: string) => void;
 }

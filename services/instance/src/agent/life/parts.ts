@@ -29,6 +29,8 @@ import { Lessons } from "../../memory/lessons.js";
 import type { LlmProvider } from "../../model/turn.js";
 import type { PatternAgent } from "../../memory/patterns.js";
 import { AgentToolbox } from "../../tools/toolbox/toolbox.js";
+import { Scheduling } from "../../tools/schedules/scheduling.js";
+import { SYSTEM_CLOCK } from "../../platform/clock.js";
 import { Workspace } from "../../platform/workspace.js";
 import type { InstanceDeps, RuntimeAgent } from "./deps.js";
 import { HeldMemory } from "../state/memory.js";
@@ -75,6 +77,8 @@ export class Parts implements RuntimeAgent {
   readonly inheritance: Inheritance;
   /** Its daily counts for the version it runs, counts only (signals.ts). */
   readonly signals: Signals;
+  /** Its reminders, routines and scheduled acts as its conversations ask for them (tools/schedules/scheduling.ts). */
+  readonly scheduling: Scheduling;
   /** Nonces of signatures it accepted (clone, transfer, owner calls), read on first use. */
   private spentNonces: SpentNonces | undefined;
 
@@ -169,6 +173,7 @@ export class Parts implements RuntimeAgent {
       park: (answer) => this.turns.park(answer),
       signal: (s) => this.signals.count(s),
     });
+    this.scheduling = new Scheduling(id, deps.schedules, this.ws, deps.clock ?? SYSTEM_CLOCK);
     this.conversations = new Conversations(this);
     this.inheritance = new Inheritance(this);
   }

@@ -1,0 +1,164 @@
+// What a message asks of time, decided by the pool's code (policy.ts): the
+// issue's requests, who may ask for what, and properties (fast-check) that a
+// member's words never make an act and that an owner's act pays only whom and
+// what the owner wrote. Real: the request reading and binding
+// (tools/request), chrono-node, rrule, Temporal; the owner's address book is
+// a one-contact stand-in of its lookup.
+import fc from "fast-check";
+import { Temporal } from "temporal-polyfill";
+import { parseEther } from "viem";
+import { describe, expect, it } from "vitest";
+import { TOOLS } from "../functions/registry.js";
+import { itemsStopped, readTimeAsk, type TimeFacts } from "./policy.js";
+
+const ANA = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";
+const NOW = Temporal.ZonedDateTime.from("2026-12-01T10:00[Europe/Paris]").epochMilliseconds;
+const contacts = {
+  lookup: (name: string, kind: string) =>
+    name.toLowerCase() === "ana" && kind === "address" ? { name: "Ana", value: ANA } : undefined,
+};
+const OWNER: TimeFacts = { role: "owner", now: NOW, zone: "Europe/Paris", tools: ["send_payment"], contacts };
+const MEMBER: TimeFacts = { role: "member", now: NOW, zone: "Europe/Paris", tools: ["send_payment"] };
+
+describe("the issue's requests", () => {
+  it("keeps a member's 'remind us Friday at 6 to book the table' as a reminder, shown back with its zone and its guess", () => {
+    expect(readTimeAsk("remind us Friday at 6 to book the table", MEMBER)).toEqual({
+      kind: "keep",
+      spec: {
+        kind: "reminder",
+        text: "book the table",
+        when: { startsAt: Date.parse("2026-12-04T17:00:00Z"), rrule: "", zone: "Europe/Paris" },
+      },
+      showBack: "I'll remind you Friday 4 December at 18:00 (Europe/Paris) (6 read as 18:00): book the table",
+    });
+  });
+
+  it("keeps 'every Monday at 9 post the week's plan' as a routine, from a member too", () => {
+    const ask = readTimeAsk("every Monday at 9 post the week's plan", MEMBER);
+    expect(ask).toMatchObject({
+      kind: "keep",
+      spec: { kind: "routine", text: "post the week's plan", when: { rrule: "FREQ=WEEKLY;BYDAY=MO" } },
+      showBack: "I'll do this every Monday at 9:00 (Europe/Paris), next Monday 7 December: post the week's plan",
+    });
+  });
+
+  it("binds the owner's 'pay Ana 0.01 ETH on the 1st of each month' to Ana's address and 0.01 ETH, for the owner's yes", () => {
+    const ask = readTimeAsk("pay Ana 0.01 ETH on the 1st of each month", OWNER);
+    expect(ask).toMatchObject({
+      kind: "keep",
+      spec: { kind: "act", text: `pay Ana (${ANA}) 0.01 ETH`, when: { rrule: "FREQ=MONTHLY;BYMONTHDAY=1" } },
+      act: { act: "pay", toolId: "crypto", target: ANA, amountWei: parseEther("0.01").toString(), name: "Ana" },
+    });
+    expect(ask.kind === "keep" && ask.showBack).toBe(
+      `Schedule this act of yours: pay Ana (${ANA}) 0.01 ETH, on the 1st of each month at 9:00 (Europe/Paris), next Friday 1 January 2027 (at 9:00, no time was said). Each time, within your daily limit.`,
+    );
+  });
+
+  it("refuses a member's scheduled payment: members set reminders, never acts", () => {
+    expect(readTimeAsk("pay Ana 0.01 ETH on the 1st of each month", MEMBER)).toEqual({
+      kind: "refused",
+      why: 'Only this conversation\'s owner can schedule a payment, a text or a mail. I can remind you instead: say "remind us …".',
+    });
+  });
+
+  it("reads 'stop reminding us about the table' as a stop about the table, which names that item alone", () => {
+    const ask = readTimeAsk("stop reminding us about the table", MEMBER);
+    expect(ask).toEqual({ kind: "stop", about: ["table"] });
+    const items = [
+      { id: "sch_1", text: "book the table", kind: "reminder" as const },
+      { id: "sch_2", text: "post the week's plan", kind: "routine" as const },
+    ];
+    expect(itemsStopped(items, ask.kind === "stop" ? ask.about : []).map((i) => i.id)).toEqual(["sch_1"]);
+  });
+
+  it("keeps 'remind me tomorrow at 9 to call the hotel' for tomorrow at 9:00 in the conversation's zone", () => {
+    expect(readTimeAsk("remind me tomorrow at 9 to call the hotel", OWNER)).toMatchObject({
+      kind: "keep",
+      spec: { kind: "reminder", text: "call the hotel", when: { startsAt: Date.parse("2026-12-02T08:00:00Z") } },
+      showBack: "I'll remind you tomorrow at 9:00 (Europe/Paris): call the hotel",
+    });
+  });
+});
+
+describe("what asks nothing, what waits and what is refused", () => {
+  it.each([
+    "we meet every Monday at 9",
+    "can you remind me what we decided?",
+    "pay Ana 0.01 ETH",
+    "Friday at 6 works for me",
+  ])("asks nothing of time in %j (the model answers it)", (text) => {
+    expect(readTimeAsk(text, OWNER)).toEqual({ kind: "none" });
+  });
+
+  it("waits for the zone when the conversation has none, whoever asks", () => {
+    expect(readTimeAsk("remind us Friday at 6 to book the table", { ...MEMBER, zone: undefined })).toEqual({
+      kind: "needs-zone",
+    });
+  });
+
+  it("lets the owner alone set the zone, and only to a zone that exists", () => {
+    expect(readTimeAsk("our time zone is america/new_york", OWNER)).toEqual({ kind: "zone", zone: "America/New_York" });
+    expect(readTimeAsk("time zone Europe/Paris", MEMBER)).toEqual({
+      kind: "refused",
+      why: "Only this conversation's owner sets its time zone.",
+    });
+    expect(readTimeAsk("time zone Mars/Olympus", OWNER)).toMatchObject({ kind: "refused" });
+  });
+
+  it("refuses a time in the past and a rule more often than every 15 minutes, in the kit's sentences", () => {
+    expect(readTimeAsk("remind me yesterday at 9 to call", OWNER)).toEqual({
+      kind: "refused",
+      why: "That time has passed (Monday 30 November at 9:00, Europe/Paris): tell me a time still to come.",
+    });
+    expect(readTimeAsk("every 5 minutes post hi", OWNER)).toMatchObject({
+      kind: "refused",
+      why: expect.stringContaining("more often than every 15 minutes") as string,
+    });
+  });
+
+  it("refuses an act whose recipient the owner's words do not bind, and one whose tool it does not hold", () => {
+    expect(readTimeAsk("pay Zed 0.01 ETH every Friday at 10", OWNER)).toMatchObject({ kind: "refused" });
+    expect(readTimeAsk("pay Ana 0.01 ETH every Friday at 10", { ...OWNER, tools: [] })).toEqual({
+      kind: "refused",
+      why: "I do not hold the crypto tool here, so I cannot schedule that.",
+    });
+  });
+});
+
+describe("whatever the words", () => {
+  const address = fc.stringMatching(/^[0-9a-f]{40}$/).map((h) => `0x${h}`);
+  const amount = fc.integer({ min: 1, max: 9999 }).map((n) => `${n / 1000}`);
+  const time = fc.constantFrom("every Friday at 10", "on the 1st of each month", "tomorrow at 9", "every day at 8:30");
+  const recipient = fc.oneof(address, fc.constantFrom("Ana", "me", "my wallet"));
+
+  it("never makes a member's words an act, whatever they name", () => {
+    fc.assert(
+      fc.property(recipient, amount, time, fc.constantFrom("pay", "send", "text", "mail"), (to, amt, when, verb) => {
+        const text = verb === "send" ? `send ${amt} ETH to ${to} ${when}` : `${verb} ${to} ${amt} ETH ${when}`;
+        const ask = readTimeAsk(text, MEMBER);
+        expect(ask.kind === "keep" && ask.spec.kind === "act").toBe(false);
+      }),
+    );
+  });
+
+  it("pays, in an owner's act, only an address and an amount the owner wrote (or Ana's, named)", () => {
+    fc.assert(
+      fc.property(recipient, amount, time, (to, amt, when) => {
+        const text = `pay ${to} ${amt} ETH ${when}`;
+        const ask = readTimeAsk(text, OWNER);
+        if (ask.kind !== "keep" || !ask.act) return;
+        expect(ask.act.amountWei).toBe(parseEther(amt).toString());
+        if (to === "Ana") expect(ask.act.target).toBe(ANA);
+        else expect(text.toLowerCase()).toContain(ask.act.target.toLowerCase());
+      }),
+    );
+  });
+});
+
+describe("the model's part", () => {
+  it("offers the model no function that makes, moves or cancels a schedule: only the pool's reading of a person's words does", () => {
+    const names = TOOLS.map((t) => t.name);
+    expect(names).toContain("send_payment");
+    expect(names.filter((n) => /schedul|remind|routine|timer|cron|later/i.test(n))).toEqual([]);
+  });
+});

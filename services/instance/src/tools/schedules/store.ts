@@ -1,0 +1,53 @@
+// What the agent keeps of its schedules itself (`schedules.json`): each
+// conversation's time zone, set by its owner, and each scheduled act's bound
+// request under its item's id. The schedules service keeps the items and
+// their timers; a firing of an act does only what is kept here for its id,
+// whatever the item's payload says (the control plane may lie: docs/schedules.md).
+
+import type { Workspace } from "../../platform/workspace.js";
+import type { BoundScheduledAct } from "./policy.js";
+
+const FILE = "schedules.json";
+
+interface Kept {
+  zones: Record<string, string>;
+  acts: Record<string, BoundScheduledAct & { conversationId: string }>;
+}
+
+export class ScheduleStore {
+  private constructor(
+    private readonly ws: Workspace,
+    private kept: Kept,
+  ) {}
+
+  static async open(ws: Workspace): Promise<ScheduleStore> {
+    const kept = await ws.readJson<Kept>(FILE);
+    return new ScheduleStore(ws, { zones: kept?.zones ?? {}, acts: kept?.acts ?? {} });
+  }
+
+  /** The conversation's zone, set by its owner; undefined until then. */
+  zoneOf(conversationId: string): string | undefined {
+    return this.kept.zones[conversationId];
+  }
+
+  async setZone(conversationId: string, zone: string): Promise<void> {
+    this.kept = { ...this.kept, zones: { ...this.kept.zones, [conversationId]: zone } };
+    await this.ws.writeJson(FILE, this.kept);
+  }
+
+  /** The bound request of the act item `id`, in the conversation it was asked in. */
+  actOf(id: string): (BoundScheduledAct & { conversationId: string }) | undefined {
+    return this.kept.acts[id];
+  }
+
+  async keepAct(id: string, conversationId: string, act: BoundScheduledAct): Promise<void> {
+    this.kept = { ...this.kept, acts: { ...this.kept.acts, [id]: { ...act, conversationId } } };
+    await this.ws.writeJson(FILE, this.kept);
+  }
+
+  async forgetAct(id: string): Promise<void> {
+    const { [id]: _gone, ...acts } = this.kept.acts;
+    this.kept = { ...this.kept, acts };
+    await this.ws.writeJson(FILE, this.kept);
+  }
+}
