@@ -39,6 +39,8 @@ export interface FloodedConversationOptions {
   approvalTimeoutMs?: number;
   /** The agent's model calls a minute (0: no budget); default the host's (MODEL_CALLS_PER_MINUTE). */
   callsPerMinute?: number;
+  /** How long a member's message may wait and still be answered (0: always); default the host's (ANSWER_WITHIN_MS). */
+  answerWithinMs?: number;
   /**
    * The model's answer to a turn whose newest line is `text`, before the
    * fixture's own: a string answers it, undefined leaves it to the fixture; it may
@@ -83,7 +85,7 @@ export class FloodedConversation {
       host: {
         joinTimeoutMs: 20_000,
         llm: { baseUrl: this.chat.baseUrl, apiKey: "sk-test", model: "m" },
-        ...(this.opts.callsPerMinute !== undefined && { llmLimits: { callsPerMinute: this.opts.callsPerMinute } }),
+        llmLimits: { callsPerMinute: this.opts.callsPerMinute, answerWithinMs: this.opts.answerWithinMs },
         tools: {
           sms: {
             apiUrl: this.sms.url,

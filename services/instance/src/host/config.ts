@@ -68,6 +68,7 @@ export function hostOptionsFromEnv(env: ServiceEnv, log: Logger): InstanceHostOp
     messageTokens: env.int("LLM_MESSAGE_TOKENS", undefined, 0),
     historyTokens: env.int("LLM_HISTORY_TOKENS", undefined, 0),
     memoryTokens: env.int("LLM_MEMORY_TOKENS", undefined, 0),
+    answerWithinMs: env.int("LLM_ANSWER_WITHIN_MS", undefined, 0),
   };
   return {
     port: env.port(7100),

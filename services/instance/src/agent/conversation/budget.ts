@@ -10,6 +10,7 @@
 // learning's call are asked for when they are made (carry-out.ts).
 
 import { PROMPT_LIMITS, type PromptLimits } from "../../model/caps.js";
+import { ANSWER_WITHIN_MS } from "../turns/backlog.js";
 
 /** Model calls one agent's conversation may cause in any minute, unless its host says otherwise. */
 export const MODEL_CALLS_PER_MINUTE = 60;
@@ -122,7 +123,13 @@ export function noticeDue(lastNoticeAt: number | undefined, now: number): boolea
 export interface LlmLimits extends PromptLimits {
   /** Model calls in any minute (each completion of an answer's turn, and learning); 0: no budget. */
   callsPerMinute: number;
+  /** How long a member's message may wait for its turn and still be answered (turns/backlog.ts); 0: always answered. */
+  answerWithinMs?: number | undefined;
 }
 
 /** The limits unless its host says otherwise. */
-export const LLM_LIMITS: LlmLimits = { callsPerMinute: MODEL_CALLS_PER_MINUTE, ...PROMPT_LIMITS };
+export const LLM_LIMITS: LlmLimits = {
+  callsPerMinute: MODEL_CALLS_PER_MINUTE,
+  answerWithinMs: ANSWER_WITHIN_MS,
+  ...PROMPT_LIMITS,
+};

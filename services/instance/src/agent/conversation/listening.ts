@@ -44,6 +44,7 @@ import { PhoneShares } from "../../connections/shares.js";
 import type { AgentToolbox } from "../../tools/toolbox/toolbox.js";
 import { DONE_AFTER_KEPT, isDone, markDone } from "./read-mark.js";
 import { TOO_MANY_WAITING } from "../turns/queue.js";
+import { Backlog, BUSY_ANSWER_SHORTLY, COULD_NOT_GET_TO_THIS, tooLate } from "../turns/backlog.js";
 import { swiftReferenceToDate, type ConnectionPayload } from "@convos-pool/convos";
 
 /** What people's phones send, and what agents ask of them (ConvosConnections): read, never a turn. */
@@ -138,6 +139,8 @@ export class Conversation {
   private members: ReadonlySet<string> | undefined;
   /** When it last told each member it dropped a message of theirs (TOO_MANY_WAITING), ms, by inbox id. */
   private readonly dropNoticeAt = new Map<string, number>();
+  /** Members' messages waiting, and whom it told it is busy (turns/backlog.ts). */
+  private readonly backlog = new Backlog();
   /** Whether each member's newest profile to arrive says they are an agent, before its turn applies it (plan.ts agentsOnArrival). */
   private readonly announced = new Map<string, boolean>();
 
@@ -442,8 +445,14 @@ export class Conversation {
       if (this.handled.size <= HANDLED_KEPT) break;
       this.handled.delete(oldest);
     }
+    const member = standing === "member" && counted;
+    const queuedAt = Date.now();
     const turn = agent.turns.offer(
-      () => within(this, () => this.turn(m, read, mayAnswer)).finally(() => this.waiting.delete(m.id)),
+      () =>
+        within(this, () => this.turn(m, read, mayAnswer, member ? queuedAt : undefined)).finally(() => {
+          this.waiting.delete(m.id);
+          if (member) this.backlog.left(m.senderInboxId);
+        }),
       {
         standing,
         sender: m.senderInboxId,
@@ -454,6 +463,9 @@ export class Conversation {
     if (turn) {
       this.waiting.set(m.id, m.sentAtNs);
       turn.catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
+      // Behind others: told once while theirs wait, never once a message (turns/backlog.ts).
+      if (member && this.backlog.joined(m.senderInboxId, agent.turns.pending - 1))
+        this.replyAside(BUSY_ANSWER_SHORTLY, m);
       return;
     }
     // Dropped is done: it must not hold the read position back (state.json says so with the next message handled).
@@ -542,7 +554,15 @@ export class Conversation {
    * planned in one call (plan.ts: who is who from its profiles first), who is
    * who kept, the plan carried out (carry-out.ts), read up to here.
    */
-  private async turn(m: AgentMessage, read: Read, mayAnswer: boolean): Promise<void> {
+  /** Says `text` in reply to `m`, without the model and without holding its turn. */
+  private replyAside(text: string, m: AgentMessage): void {
+    void this.voice
+      .replyTo(text, { id: m.id, senderInboxId: m.senderInboxId })
+      .catch((err: unknown) => this.agent.log.warn("could not say it is behind", { err }));
+  }
+
+  /** `queuedAt`: when a member's message joined the queue; an answer past its bound is not given (turns/backlog.ts). */
+  private async turn(m: AgentMessage, read: Read, mayAnswer: boolean, queuedAt?: number): Promise<void> {
     const agent = this.agent;
     const convo = this.convo;
     const group = this.listening;
@@ -575,7 +595,14 @@ export class Conversation {
       convo.profiled = who.profiled;
     }
     let changed = who !== undefined;
-    await this.carryOut.message(plan, pace, m, group);
+    const late =
+      queuedAt !== undefined &&
+      plan.kind === "text" &&
+      plan.answer.kind === "turn" &&
+      tooLate(Date.now() - queuedAt, this.carryOut.limits.answerWithinMs);
+    // Too late to be worth the model: said so instead, neither answered nor learned from.
+    if (late) this.replyAside(COULD_NOT_GET_TO_THIS, m);
+    else await this.carryOut.message(plan, pace, m, group);
     if (this.convo === convo && this.done(m)) changed = true;
     if (changed && this.convo === convo) await saveState(agent.ws, convo);
   }

@@ -1,0 +1,56 @@
+// What a member hears while the agent is behind (docs/instance.md, "When
+// the pool is busy"): its turns come one at a time, the owner's first
+// (queue.ts), so a member's message may wait behind several. Its sender is
+// told once, in a reply, that it is busy and will answer shortly, and not
+// again until none of their messages waits (one notice a person a
+// backlog, never one a message); a message that waited past what an
+// answer is still worth is answered, without the model, that it could not
+// get to it. The queue itself stays bounded by queue.ts's shares; this
+// bounds how stale an answer may be. Pure: Listening keeps a Backlog and
+// says what it decides (conversation/listening.ts).
+//
+// Not here: the owner's messages (never told busy, never too late: they go
+// first) and texts to its number (an outsider is not answered by text when
+// the agent is behind: queue.ts TEXTS_DROPPED).
+
+/** Jobs ahead of a member's message (running or waiting) from which its sender is told it is busy: it will not be next. */
+export const BUSY_AHEAD = 2;
+
+/** How long a member's message may wait for its turn and still be answered by the model. */
+export const ANSWER_WITHIN_MS = 120_000;
+
+/** Said once a person a backlog, in reply to the message that found it behind. */
+export const BUSY_ANSWER_SHORTLY = "I'm busy with other messages right now; I'll answer you shortly.";
+
+/** Said, in reply, instead of an answer that would come too late. */
+export const COULD_NOT_GET_TO_THIS = "I could not get to this in time. Ask me again if it still matters.";
+
+/** Whether a member's message that waited `waitedMs` for its turn is past answering. */
+export function tooLate(waitedMs: number, withinMs = ANSWER_WITHIN_MS): boolean {
+  return withinMs > 0 && waitedMs > withinMs;
+}
+
+/** Each member's messages waiting, and whom it told it is busy while they wait. */
+export class Backlog {
+  private readonly waitingBy = new Map<string, number>();
+  private readonly told = new Set<string>();
+
+  /** `sender`'s message joined the queue with `ahead` jobs before it: true when it tells them it is busy now. */
+  joined(sender: string, ahead: number): boolean {
+    this.waitingBy.set(sender, (this.waitingBy.get(sender) ?? 0) + 1);
+    if (ahead < BUSY_AHEAD || this.told.has(sender)) return false;
+    this.told.add(sender);
+    return true;
+  }
+
+  /** One of `sender`'s messages left the queue (answered, too late, failed): with none left, their backlog is over. */
+  left(sender: string): void {
+    const n = (this.waitingBy.get(sender) ?? 0) - 1;
+    if (n > 0) {
+      this.waitingBy.set(sender, n);
+      return;
+    }
+    this.waitingBy.delete(sender);
+    this.told.delete(sender);
+  }
+}
