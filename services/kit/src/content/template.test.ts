@@ -19,6 +19,7 @@ import {
 } from "./template.js";
 import { sampleContent } from "../../test/fixtures.js";
 import { parseTrustLevel, trustLevelName } from "./trust.js";
+import { fieldViolations } from "./errors.js";
 
 const content: TemplateContentJson = {
   agent_name: "Trip Planner",
@@ -161,5 +162,32 @@ describe("release notes", () => {
     expect(checkReleaseNotes("")).toBe("");
     expect(checkReleaseNotes("👍".repeat(2_000))).toHaveLength(4_000);
     expect(() => checkReleaseNotes("x".repeat(2_001))).toThrow("release_notes: must be at most 2000 characters");
+  });
+});
+
+describe("every bad field of a content or a patch at once", () => {
+  const fields = (check: () => void) => {
+    try {
+      check();
+    } catch (err) {
+      return fieldViolations(err).map((v) => v.field);
+    }
+    return [];
+  };
+
+  it("a content with a bad name, description and category is refused once, naming the three", () => {
+    expect(
+      fields(() =>
+        validateContent({ ...content, agent_name: "", description: "x".repeat(5_000), category: "Not OK!" }),
+      ),
+    ).toEqual(["content.agent_name", "content.description", "content.category"]);
+    expect(fields(() => validateContent(content))).toEqual([]);
+  });
+
+  it("a patch with a bad name and a bad trust level is refused once, naming both", () => {
+    expect(fields(() => validatePatch({ agent_name: "", max_trust_level: "L9" as never }))).toEqual([
+      "patch.agent_name",
+      "patch.max_trust_level",
+    ]);
   });
 });

@@ -16,7 +16,7 @@ import {
   type TemplateContent,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { invalidArgument } from "./errors.js";
+import { checkAll, invalidArgument } from "./errors.js";
 import { checkAvatar, checkConversationStarters, FACE_LIMITS } from "./face.js";
 import { checkConnections, connectionFromJson, connectionToJson, type ConnectionJson } from "./connections.js";
 import { INBOX_ID_PATTERN, TEMPLATE_ID_PATTERN } from "./contract.js";
@@ -378,24 +378,34 @@ function checkInstructions(field: string, instructions: string): void {
 
 /** Checks every limit of a full content; `prefix` names the field path in errors. */
 export function validateContent(c: TemplateContentJson, prefix = "content"): void {
-  checkText(`${prefix}.agent_name`, c.agent_name, LIMITS.agentName, { required: true });
-  checkInstructions(`${prefix}.instructions`, c.instructions);
-  if (c.model) checkModel(`${prefix}.model`, c.model);
-  else if (!c.base) throw invalidArgument(`${prefix}.model`, "is required without a base");
-  checkTools(`${prefix}.tools`, c.tools);
-  checkText(`${prefix}.description`, c.description, LIMITS.description);
-  checkCategory(`${prefix}.category`, c.category);
-  checkTags(`${prefix}.tags`, c.tags);
-  if (c.clone_directive !== undefined) checkText(`${prefix}.clone_directive`, c.clone_directive, LIMITS.cloneDirective);
-  if (c.max_trust_level !== undefined) checkTrustLevel(`${prefix}.max_trust_level`, c.max_trust_level);
-  if (c.soul !== undefined) validateSoul(c.soul, `${prefix}.soul`);
-  if (c.base !== undefined) checkBase(`${prefix}.base`, c.base);
-  if (c.avatar !== undefined) checkAvatar(`${prefix}.avatar`, c.avatar);
-  if (c.conversation_starters !== undefined)
-    checkConversationStarters(`${prefix}.conversation_starters`, c.conversation_starters);
-  if (c.connections !== undefined) checkConnections(`${prefix}.connections`, c.connections);
-  if (c.runtime !== undefined && !(RUNTIME_NAMES as readonly string[]).includes(c.runtime))
-    throw invalidArgument(`${prefix}.runtime`, `must be one of ${RUNTIME_NAMES.join(", ")}`);
+  // Every field checked, each fault named with the others (checkAll).
+  checkAll(
+    () => checkText(`${prefix}.agent_name`, c.agent_name, LIMITS.agentName, { required: true }),
+    () => checkInstructions(`${prefix}.instructions`, c.instructions),
+    () => {
+      if (c.model) checkModel(`${prefix}.model`, c.model);
+      else if (!c.base) throw invalidArgument(`${prefix}.model`, "is required without a base");
+    },
+    () => checkTools(`${prefix}.tools`, c.tools),
+    () => checkText(`${prefix}.description`, c.description, LIMITS.description),
+    () => checkCategory(`${prefix}.category`, c.category),
+    () => checkTags(`${prefix}.tags`, c.tags),
+    () =>
+      c.clone_directive !== undefined &&
+      checkText(`${prefix}.clone_directive`, c.clone_directive, LIMITS.cloneDirective),
+    () => c.max_trust_level !== undefined && checkTrustLevel(`${prefix}.max_trust_level`, c.max_trust_level),
+    () => c.soul !== undefined && validateSoul(c.soul, `${prefix}.soul`),
+    () => c.base !== undefined && checkBase(`${prefix}.base`, c.base),
+    () => c.avatar !== undefined && checkAvatar(`${prefix}.avatar`, c.avatar),
+    () =>
+      c.conversation_starters !== undefined &&
+      checkConversationStarters(`${prefix}.conversation_starters`, c.conversation_starters),
+    () => c.connections !== undefined && checkConnections(`${prefix}.connections`, c.connections),
+    () => {
+      if (c.runtime !== undefined && !(RUNTIME_NAMES as readonly string[]).includes(c.runtime))
+        throw invalidArgument(`${prefix}.runtime`, `must be one of ${RUNTIME_NAMES.join(", ")}`);
+    },
+  );
 }
 
 /**
@@ -410,21 +420,30 @@ export function checkReleaseNotes(notes: string): string {
 /** Checks the fields a patch sets; an empty patch is refused. */
 export function validatePatch(p: TemplatePatchJson, prefix = "patch"): void {
   if (Object.keys(p).length === 0) throw invalidArgument(prefix, "sets no field");
-  if (p.agent_name !== undefined) checkText(`${prefix}.agent_name`, p.agent_name, LIMITS.agentName, { required: true });
-  if (p.instructions !== undefined) checkInstructions(`${prefix}.instructions`, p.instructions);
-  if (p.model !== undefined) checkModel(`${prefix}.model`, p.model);
-  if (p.tools !== undefined) checkTools(`${prefix}.tools`, p.tools);
-  if (p.description !== undefined) checkText(`${prefix}.description`, p.description, LIMITS.description);
-  if (p.category !== undefined) checkCategory(`${prefix}.category`, p.category);
-  if (p.tags !== undefined) checkTags(`${prefix}.tags`, p.tags);
-  if (p.clone_directive !== undefined) checkText(`${prefix}.clone_directive`, p.clone_directive, LIMITS.cloneDirective);
-  if (p.max_trust_level !== undefined)
-    checkTrustLevel(`${prefix}.max_trust_level`, p.max_trust_level, { emptyForNone: true });
-  if (p.soul !== undefined) validateSoul(p.soul, `${prefix}.soul`);
-  if (p.avatar) checkAvatar(`${prefix}.avatar`, p.avatar);
-  if (p.conversation_starters !== undefined)
-    checkConversationStarters(`${prefix}.conversation_starters`, p.conversation_starters);
-  if (p.connections !== undefined) checkConnections(`${prefix}.connections`, p.connections);
+  // Every field it sets checked, each fault named with the others (checkAll).
+  checkAll(
+    () =>
+      p.agent_name !== undefined &&
+      checkText(`${prefix}.agent_name`, p.agent_name, LIMITS.agentName, { required: true }),
+    () => p.instructions !== undefined && checkInstructions(`${prefix}.instructions`, p.instructions),
+    () => p.model !== undefined && checkModel(`${prefix}.model`, p.model),
+    () => p.tools !== undefined && checkTools(`${prefix}.tools`, p.tools),
+    () => p.description !== undefined && checkText(`${prefix}.description`, p.description, LIMITS.description),
+    () => p.category !== undefined && checkCategory(`${prefix}.category`, p.category),
+    () => p.tags !== undefined && checkTags(`${prefix}.tags`, p.tags),
+    () =>
+      p.clone_directive !== undefined &&
+      checkText(`${prefix}.clone_directive`, p.clone_directive, LIMITS.cloneDirective),
+    () =>
+      p.max_trust_level !== undefined &&
+      checkTrustLevel(`${prefix}.max_trust_level`, p.max_trust_level, { emptyForNone: true }),
+    () => p.soul !== undefined && validateSoul(p.soul, `${prefix}.soul`),
+    () => p.avatar && checkAvatar(`${prefix}.avatar`, p.avatar),
+    () =>
+      p.conversation_starters !== undefined &&
+      checkConversationStarters(`${prefix}.conversation_starters`, p.conversation_starters),
+    () => p.connections !== undefined && checkConnections(`${prefix}.connections`, p.connections),
+  );
 }
 
 // ---------------------------------------------------------------- hashing

@@ -1,11 +1,11 @@
-// What is wrong with a change to an existing template (policy.ts), as plain
-// calls: every bad field named at once, each by its field, and nothing for a
-// well-formed request. No database, no network.
+// What is wrong with a new template or a change to an existing one
+// (policy.ts), as plain calls: every bad field named at once, each by its
+// field, and nothing for a well-formed request. No database, no network.
 import { create } from "@bufbuild/protobuf";
 import { TemplateContentSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplatePatchSchema } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { describe, expect, it } from "vitest";
-import { changeViolations, patchViolations, rollbackViolations, updateViolations } from "./policy.js";
+import { changeViolations, createViolations, patchViolations, rollbackViolations, updateViolations } from "./policy.js";
 
 const fields = (vs: { field: string }[]) => vs.map((v) => v.field).sort();
 const template = "tmpl_0123456789abcdef";
@@ -40,9 +40,10 @@ describe("what is wrong with a change to a template, every field at once", () =>
       fields(patchViolations({ templateId: template, expectedVersion: 1n, patch: empty, releaseNotes: "" })),
     ).toEqual(["patch"]);
     const content = create(TemplateContentSchema, { agentName: "", instructions: "" });
-    expect(
-      fields(updateViolations({ templateId: template, expectedVersion: 1n, content, releaseNotes: "" })).length,
-    ).toBeGreaterThan(0);
+    expect(fields(updateViolations({ templateId: template, expectedVersion: 1n, content, releaseNotes: "" }))).toEqual([
+      "content.agent_name",
+      "content.instructions",
+    ]);
   });
 
   it("names a rollback's target with the id and the version, and a target not before its base", () => {
@@ -55,5 +56,44 @@ describe("what is wrong with a change to a template, every field at once", () =>
     expect(
       rollbackViolations({ templateId: template, expectedVersion: 3n, targetVersion: 2n, releaseNotes: "" }),
     ).toEqual([]);
+  });
+});
+
+describe("what is wrong with a new template, every field at once", () => {
+  const creator = "a".repeat(64);
+  const served = ["gpt-oss-20b"];
+  const good = create(TemplateContentSchema, {
+    agentName: "Trip Planner",
+    instructions: "Plan trips.",
+    model: { default: "gpt-oss-20b", allowOverride: true },
+  });
+
+  it("names a bad creator id beside every bad field of its content, the model it asks for among them", () => {
+    const content = create(TemplateContentSchema, {
+      agentName: "",
+      instructions: "Plan trips.",
+      model: { default: "no-such-model", allowOverride: true },
+      category: "Not OK!",
+    });
+    expect(fields(createViolations({ creatorId: "me", content }, served))).toEqual([
+      "content.agent_name",
+      "content.category",
+      "content.model.default",
+      "creator_id",
+    ]);
+  });
+
+  it("names a model refused for its form once, not again as one the pool does not serve", () => {
+    const content = create(TemplateContentSchema, {
+      agentName: "Trip Planner",
+      instructions: "Plan trips.",
+      model: { default: "", allowOverride: true },
+    });
+    expect(fields(createViolations({ creatorId: creator, content }, served))).toEqual(["content.model.default"]);
+  });
+
+  it("names a missing content with the creator id, and nothing for a well-formed request", () => {
+    expect(fields(createViolations({ creatorId: "" }, served))).toEqual(["content", "creator_id"]);
+    expect(createViolations({ creatorId: creator, content: good }, served)).toEqual([]);
   });
 });

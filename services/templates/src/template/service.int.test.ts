@@ -213,6 +213,15 @@ describe("templates", () => {
     );
     expect(err.message).toContain("content.tools[0]");
     await expectCode(client.createTemplate({ creatorId: "not-an-inbox", content: body }), Code.InvalidArgument);
+    // Every bad field of one request at once, the creator beside its content's, in one BadRequest.
+    const many = await expectCode(
+      client.createTemplate({
+        creatorId: "not-an-inbox",
+        content: content({ agent_name: "", tags: ["Bad Tag!"] }),
+      }),
+      Code.InvalidArgument,
+    );
+    expect(fieldViolations(many).map((v) => v.field)).toEqual(["creator_id", "content.agent_name", "content.tags[0]"]);
     // Exactly 256 KiB is fine.
     const big = await createTemplate(alice, { instructions: "y".repeat(256 * 1024) });
     expect(big.version).toBe(1n);

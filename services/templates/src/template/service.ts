@@ -20,7 +20,6 @@ import {
   patchToJson,
   refuseViolations,
   templateIdFor,
-  validateContent,
 } from "@convos-pool/kit/content";
 import { callerInboxId, pageSize } from "@convos-pool/kit/server";
 import { checkBase, dependents, resolvedView } from "../release/bases.js";
@@ -34,7 +33,7 @@ import {
 import { withStandings } from "../ratings/sql.js";
 import { TemplateRow, TemplateVersionRow } from "../db/entities.js";
 import { createReleaseNotesHandlers } from "./release-notes.js";
-import { patchViolations, rollbackViolations, updateViolations } from "./policy.js";
+import { newTemplateContent, patchViolations, rollbackViolations, updateViolations } from "./policy.js";
 import { browseStore, listCreatorTemplates } from "../catalog/listings.js";
 import {
   assignContent,
@@ -49,7 +48,7 @@ import { servedContent } from "../catalog/rollout.js";
 import { contentAt, recordVersion, versionsPage } from "./versions.js";
 import { visibleTemplate } from "../catalog/visible.js";
 import { checkNewContent, createTemplateWrites, spendNonce, type TemplateServiceDeps } from "./mutate.js";
-import { checkServedModel, DEFAULT_SERVED_MODELS } from "../models/policy.js";
+import { DEFAULT_SERVED_MODELS } from "../models/policy.js";
 import { createModelHandlers } from "../models/service.js";
 
 export type { TemplateServiceDeps } from "./mutate.js";
@@ -65,11 +64,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
 
   return {
     async createTemplate(req) {
-      checkInboxId(req.creatorId, "creator_id");
-      if (!req.content) throw invalidArgument("content", "is required");
-      const content = contentToJson(req.content);
-      validateContent(content);
-      checkServedModel("content.model", content.model, served);
+      const content = newTemplateContent(req, served);
       const verified = await deps.verifier.verify(
         "CreateTemplate",
         { inboxId: req.creatorId, contentHash: jsonHash(content) },
