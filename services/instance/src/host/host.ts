@@ -186,6 +186,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     log,
   });
   const deps = {
+    ...(opts.signalsPersonKey ? { personKey: opts.signalsPersonKey } : {}),
     dataDir: opts.dataDir,
     xmtpApiUrl: opts.xmtpApiUrl,
     keys,

@@ -109,6 +109,14 @@ export interface InstanceHostOptions {
   /** How often every agent's counts are sent; default 15 minutes. */
   signalsIntervalMs?: number | undefined;
   /**
+   * The key of a person's pseudonym of the day in the counts (docs/signals.md,
+   * "Per person"), the same on every host of the pool and never given to the
+   * lineage service; absent: the process's own, drawn at start (one host
+   * alone counts a person once; hosts with different keys count them once
+   * each).
+   */
+  signalsPersonKey?: Uint8Array | undefined;
+  /**
    * A claimed agent quiet this long goes dormant: its XMTP client and memory
    * unloaded until a message in its conversation or a call wakes it
    * (host/group-watch.ts); default 10 minutes; 0: never.

@@ -19,12 +19,17 @@ import { startLineageService, type RunningLineageService } from "@convos-pool/li
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { createTestDatabase } from "@convos-pool/testing";
 import { OneHost } from "@convos-pool/instance/testing";
-import type { SignalsFile } from "../agent/state/signals.js";
+import { personOf, type SignalsFile } from "../agent/state/signals.js";
 import { readFile } from "node:fs/promises";
 
 const ID = "inst_signalsE2e000001";
 const OWNER = `${"0".repeat(63)}2`;
-const hostOptions: { signalsUrl?: string; signalsIntervalMs?: number } = { signalsIntervalMs: 3_600_000 };
+/** The pool hosts' person key (SIGNALS_PERSON_KEY): a person's pseudonym of the day is under it. */
+const PERSON_KEY = new Uint8Array(32).fill(42);
+const hostOptions: { signalsUrl?: string; signalsIntervalMs?: number; signalsPersonKey?: Uint8Array } = {
+  signalsIntervalMs: 3_600_000,
+  signalsPersonKey: PERSON_KEY,
+};
 const one = new OneHost({
   name: "instance-signals",
   host: hostOptions,
@@ -119,10 +124,10 @@ describe("an agent's counts on their way to the lineage service", () => {
       thumbs_up: 1,
       thumbs_down: 0,
     });
-    // Its day per person: the one who spoke, under a pseudonym of the day that is not their inbox.
-    expect(rows[0]?.persons).toEqual([
-      { person: expect.stringMatching(/^[0-9a-f]{64}$/), answers: 2, thumbsDown: 0, corrections: 0 },
-    ]);
+    // Its day per person: the one who spoke, under their pseudonym of the day by the host's key, not their inbox.
+    const release = { templateId: config.templateId, version: config.templateVersion };
+    const pseudonym = personOf(PERSON_KEY, release, new Date().toISOString().slice(0, 10), one.ready.inboxId);
+    expect(rows[0]?.persons).toEqual([{ person: pseudonym, answers: 2, thumbsDown: 0, corrections: 0 }]);
     expect(JSON.stringify(rows[0]?.persons)).not.toContain(one.ready.inboxId);
     // Again later in the day: the same row, replaced.
     await cli.messageFrom(agentInbox, await cli.send("what is my diet?"));
