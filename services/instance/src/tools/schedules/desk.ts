@@ -8,7 +8,8 @@
 import { type Client, ConnectError } from "@connectrpc/connect";
 import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ScheduleKind, type ScheduleItem } from "@convos-pool/gen/convos/pool/v1/schedule_pb.js";
-import type { HostScheduleService } from "@convos-pool/gen/convos/pool/v1/schedule_service_pb.js";
+import { HostScheduleService } from "@convos-pool/gen/convos/pool/v1/schedule_service_pb.js";
+import { type ClientCredentials, createServiceClient } from "@convos-pool/kit/server";
 import type { ItemKind, ItemSpec } from "./policy.js";
 
 /** The person a call speaks for, in one of the agent's conversations. */
@@ -81,4 +82,10 @@ export function scheduleDeskOver(client: Client<typeof HostScheduleService>): Sc
       await client.cancelSchedule({ onBehalf: on, id });
     },
   };
+}
+
+/** The desk over the wire: the claims service at `url`, under the host's own credential (docs/schedules.md, "The calls"). */
+export function remoteScheduleDesk(url: string, credentials: ClientCredentials): ScheduleDesk & { close(): void } {
+  const service = createServiceClient(HostScheduleService, url, credentials);
+  return { ...scheduleDeskOver(service.client), close: () => service.close() };
 }
