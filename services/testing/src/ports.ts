@@ -7,6 +7,9 @@ import { randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
+/** The ports of the range fetch refuses ("bad port"): kit's FETCH_BAD_PORTS, which says why. */
+export const FETCH_BAD_PORTS: readonly number[] = [10_080];
+
 /** The name of a port's hold in the abstract namespace: kit's HOLD_PREFIX. */
 const HOLD_PREFIX = "convos-pool-port-";
 /** Held against this process only where the abstract namespace is missing (not Linux). */
@@ -27,7 +30,7 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
   }
   const high = ephemeral > 10_001 ? ephemeral : 65_536;
   for (let tries = 0; tries < 50; tries++) {
-    const port = randomInt(10_000, high);
+    const port = portToTry(high, randomInt);
     // Held first, then checked: nobody who asks here can take it in between.
     const release = await hold(port);
     if (!release) continue;
@@ -35,6 +38,17 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
     release();
   }
   throw new Error(`no free port from 10000 to ${high - 1} after 50 tries`);
+}
+
+/**
+ * The port to try, drawn from 10000 to `high - 1`, the one after it (or before
+ * it, at the top) where the draw is a port fetch refuses. Pure:
+ * `draw(min, max)` returns an integer from min to max - 1.
+ */
+export function portToTry(high: number, draw: (min: number, max: number) => number): number {
+  const port = draw(10_000, high);
+  if (!FETCH_BAD_PORTS.includes(port)) return port;
+  return port + 1 < high ? port + 1 : port - 1;
 }
 
 /** Binds the port's name in the abstract namespace (the kernel lets go when this process ends); undefined when held. */

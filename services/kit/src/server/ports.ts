@@ -28,6 +28,15 @@ export interface PortReservation {
   release(): void;
 }
 
+/**
+ * Ports of the range that fetch refuses to connect to: the Fetch standard's
+ * "bad ports" from 10000 up, which is 10080 alone. Node's fetch (viem's
+ * JSON-RPC, the tests' health checks) fails there at once with "bad port",
+ * and browsers too, so a server given one listens and seems never to answer
+ * (an anvil on 10080 in CI, 2026-11). The test harness keeps the same list.
+ */
+export const FETCH_BAD_PORTS: readonly number[] = [10_080];
+
 /** The name of a port's hold in the abstract namespace (Linux); the test harness uses the same. */
 const HOLD_PREFIX = "convos-pool-port-";
 
@@ -56,8 +65,10 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
 
 /**
  * Where a span of ports may start, drawn at random from `low..high` so that
- * the whole span fits; undefined when it cannot fit. Pure: `draw(min, max)`
- * returns an integer from min to max - 1.
+ * the whole span fits and holds none of FETCH_BAD_PORTS (a span drawn over
+ * one moves just past it, or just before it where nothing fits past);
+ * undefined when no span fits. Pure: `draw(min, max)` returns an integer
+ * from min to max - 1.
  */
 export function firstPortToTry(
   low: number,
@@ -66,7 +77,15 @@ export function firstPortToTry(
   draw: (min: number, max: number) => number,
 ): number | undefined {
   const lastFirst = high - span + 1;
-  return lastFirst < low ? undefined : draw(low, lastFirst + 1);
+  if (lastFirst < low) return undefined;
+  let first = draw(low, lastFirst + 1);
+  for (const bad of FETCH_BAD_PORTS) {
+    if (bad < first || bad >= first + span) continue;
+    if (bad + 1 <= lastFirst) first = bad + 1;
+    else if (bad - span >= low) first = bad - span;
+    else return undefined;
+  }
+  return first;
 }
 
 /** Ports from 10000 up to just below the kernel's range for outgoing connections (Linux: ip_local_port_range). */
