@@ -162,3 +162,12 @@ describe("the model's part", () => {
     expect(names.filter((n) => /schedul|remind|routine|timer|cron|later/i.test(n))).toEqual([]);
   });
 });
+
+describe("in a conversation with no zone yet", () => {
+  it("refuses a member's act at once, asking no one for a zone for what will not be kept", () => {
+    expect(readTimeAsk("pay Ana 0.01 ETH every Friday at 10", { ...MEMBER, zone: undefined })).toMatchObject({
+      kind: "refused",
+      why: expect.stringMatching(/^Only this conversation's owner can schedule a payment/) as string,
+    });
+  });
+});

@@ -94,6 +94,9 @@ const INSTRUCTION = re(
     `publica|manda|env[ií]a|comparte|pregunta|escribe|paga|publie|envoie|partage|demande|[ée]cris|paie|poste|` +
     `schick|sende|teile|frag|schreib|poste|zahl|bezahle)${"(?![\\p{L}])"}`,
 );
+const MEMBERS_NO_ACTS =
+  'Only this conversation\'s owner can schedule a payment, a text or a mail. I can remind you instead: say "remind us …".';
+
 /** Words too common to tell one item from another in a stop. */
 const COMMON = new Set(
   "the a an us me our my to about of on at in for and stop reminding remind reminder reminders cancel delete remove routine routines please every each no more posting sending paying".split(
@@ -174,6 +177,8 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
   if (!reminding && !acting && !instructing) return { kind: "none" };
   // "remind me what we decided" asks the model, not a timer: without a time it is a question.
   if (!read) return { kind: "none" };
+  // A member's act is refused before anything else is asked: no zone question for what will not be kept.
+  if (acting && facts.role !== "owner") return { kind: "refused", why: MEMBERS_NO_ACTS };
   if (facts.zone === undefined) return { kind: "needs-zone" };
 
   const problem = whenProblem(read.when, facts.now);
@@ -183,12 +188,6 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
   const guess = read.assumed.length > 0 ? ` (${read.assumed.join("; ")})` : "";
 
   if (acting) {
-    if (facts.role !== "owner") {
-      return {
-        kind: "refused",
-        why: 'Only this conversation\'s owner can schedule a payment, a text or a mail. I can remind you instead: say "remind us …".',
-      };
-    }
     const act = bindOne(rest, facts);
     if (typeof act === "string") return { kind: "refused", why: act };
     const words = actWords(act);
