@@ -14,7 +14,7 @@ import { startTimers, type Timers } from "./timers.js";
 export interface SchedulesOptions {
   /** The agents' hosts as schedules call them; default: gRPC with the service's credential. */
   hosts?: ScheduleHosts | undefined;
-  /** How often an idle worker looks for due timers (seconds, at least 0.5); default 1. */
+  /** How often an idle worker looks for due timers (seconds, at least 0.5); default 0.5. */
   pollingSeconds?: number | undefined;
   /** Whether the timers' check runs every minute by itself; default true. */
   checkEveryMinute?: boolean | undefined;

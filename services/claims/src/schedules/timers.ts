@@ -57,7 +57,7 @@ export interface TimersOptions {
   log: Logger;
   /** Delivers one firing; throws to have it tried again. */
   fire(job: FiringJob): Promise<void>;
-  /** How often an idle worker looks for due jobs; default 1 s (pg-boss's least is 0.5). */
+  /** How often an idle worker looks for due jobs; default 0.5 s, pg-boss's least: a firing is at most that late for the poll. */
   pollingSeconds?: number | undefined;
   /** Firings delivered at once by this replica; default 16. */
   concurrency?: number | undefined;
@@ -86,7 +86,7 @@ export async function startTimers(opts: TimersOptions): Promise<Timers> {
   await boss.createQueue(FIRINGS_QUEUE, { expireInSeconds: FIRING_EXPIRES_SECONDS, ...RETRY });
   await boss.work<FiringJob>(
     FIRINGS_QUEUE,
-    { batchSize: 1, localConcurrency: opts.concurrency ?? 16, pollingIntervalSeconds: opts.pollingSeconds ?? 1 },
+    { batchSize: 1, localConcurrency: opts.concurrency ?? 16, pollingIntervalSeconds: opts.pollingSeconds ?? 0.5 },
     async ([job]) => {
       if (job) await opts.fire(job.data);
     },
