@@ -7,10 +7,13 @@
 //   POOL_METRICS_TOKEN (a scrape must then send Authorization: Bearer <token>, as for every pool service)
 //   XMTP_WRITES_PER_5MIN (3000), XMTP_READS_PER_5MIN (20000): the network's rate limits per client, past which a
 //     call is refused with RESOURCE_EXHAUSTED (rate-limit.ts; 0: no limit)
+//   XMTP_MAX_STREAMS (20000): subscriptions held at once, past which a new one is refused with RESOURCE_EXHAUSTED
+//     (subscriptions.ts; 0: no limit)
 import { resolve } from "node:path";
 import { runService } from "@convos-pool/kit/service";
 import { NETWORK_LIMITS } from "./rate-limit.js";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "./server.js";
+import { DEFAULT_MAX_STREAMS } from "./subscriptions.js";
 
 const node = await runService(
   "xmtp-devnode",
@@ -26,6 +29,7 @@ const node = await runService(
         writes: env.int("XMTP_WRITES_PER_5MIN", NETWORK_LIMITS.writes, 0),
         reads: env.int("XMTP_READS_PER_5MIN", NETWORK_LIMITS.reads, 0),
       },
+      maxStreams: env.int("XMTP_MAX_STREAMS", DEFAULT_MAX_STREAMS, 0),
       log,
     };
   },

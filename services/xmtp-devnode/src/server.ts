@@ -45,6 +45,8 @@ export interface DevnodeOptions {
    * benchmarks drive many clients hard); its main.ts sets the network's.
    */
   rateLimits?: RateLimits | undefined;
+  /** The most subscriptions it holds at once; past them a new one is refused (subscriptions.ts; 0: no limit; default DEFAULT_MAX_STREAMS). */
+  maxStreams?: number | undefined;
 }
 
 export interface RunningDevnode {
@@ -264,7 +266,7 @@ export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDe
   });
   const metrics = new DevnodeMetrics();
   const limits: { window?: RateWindow } = opts.rateLimits ? { window: new RateWindow(opts.rateLimits) } : {};
-  const service = new DevnodeService({ store, log, metrics });
+  const service = new DevnodeService({ store, log, metrics, maxStreams: opts.maxStreams });
   const server = new grpc.Server({
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,

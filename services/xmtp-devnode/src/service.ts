@@ -35,6 +35,8 @@ export interface DevnodeServiceOptions {
   log: Logger;
   /** What it stores and relays is counted here (the transport counts the calls). */
   metrics: DevnodeMetrics;
+  /** The most subscriptions at once (subscriptions.ts; 0: no limit); default DEFAULT_MAX_STREAMS. */
+  maxStreams?: number | undefined;
 }
 
 /** All state of a running node except the transport. */
@@ -53,7 +55,7 @@ export class DevnodeService {
       writes: new KeyedSerializer(),
       groupTopics: new Notifier<GroupMessageRow>(),
       welcomeTopics: new Notifier<WelcomeMessageRow>(),
-      subscriptions: new Subscriptions(opts.log, opts.metrics),
+      subscriptions: new Subscriptions(opts.log, opts.metrics, opts.maxStreams),
     };
     this.mlsApi = new MlsApi(this.node);
     this.identityApi = new IdentityApi(this.node);

@@ -1,8 +1,8 @@
-// topicCursors alone: a pure function, no store, no transport. A
+// topicCursors and admitsStream alone: pure functions, no store, no transport. A
 // subscription's replay and live delivery are tested over gRPC in
 // protocol.test.ts.
 import { describe, expect, it } from "vitest";
-import { topicCursors } from "./subscriptions.js";
+import { admitsStream, DEFAULT_MAX_STREAMS, topicCursors } from "./subscriptions.js";
 
 describe("topicCursors", () => {
   it("keeps each topic once, with the lowest cursor of its filters", () => {
@@ -18,5 +18,14 @@ describe("topicCursors", () => {
       ["b", 0n],
     ]);
     expect([...keys.keys()]).toEqual(["a", "b"]);
+  });
+});
+
+describe("admitsStream", () => {
+  it("opens a stream below the limit and refuses one at it; 0 is no limit", () => {
+    expect(DEFAULT_MAX_STREAMS).toBe(20_000);
+    expect(admitsStream(1, 2)).toBe(true);
+    expect(admitsStream(2, 2)).toBe(false);
+    expect(admitsStream(1_000_000, 0)).toBe(true);
   });
 });

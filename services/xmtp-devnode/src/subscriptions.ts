@@ -35,15 +35,38 @@ export function topicCursors(filters: readonly TopicFilter[]): {
 
 const shuttingDown = () => new RpcError(Status.UNAVAILABLE, "the devnode is shutting down");
 
+/**
+ * Subscriptions the node holds at once, by default: past them a new one is
+ * refused at once (RESOURCE_EXHAUSTED), and the streams already open keep
+ * their pace, rather than every stream slowing as each one more shares the
+ * event loop and the database (docs/xmtp-devnode.md, "Streams"). Above the
+ * 10,000 agents' streams of one host that bench:live holds.
+ */
+export const DEFAULT_MAX_STREAMS = 20_000;
+
+/** Whether one more subscription may open beside `open` ones (0: no limit). */
+export function admitsStream(open: number, max: number): boolean {
+  return max <= 0 || open < max;
+}
+
 /** The open subscriptions, ended together when the node stops. */
 export class Subscriptions {
   private readonly open = new Set<{ end(): void }>();
   private stopped = false;
+  /** Subscriptions being served: replaying their history or live. */
+  private serving = 0;
 
   constructor(
     private readonly log: Logger,
     private readonly metrics: DevnodeMetrics,
+    /** The most subscriptions at once (0: no limit). */
+    private readonly maxStreams = DEFAULT_MAX_STREAMS,
   ) {}
+
+  /** Subscriptions being served now. */
+  get streams(): number {
+    return this.serving;
+  }
 
   /** Ends every open subscription with UNAVAILABLE (so clients reconnect, to the node that replaces this one); refuses new ones. */
   stop(): void {
@@ -61,6 +84,14 @@ export class Subscriptions {
     toProto: (row: T) => Uint8Array,
   ): Promise<void> {
     if (this.stopped) throw shuttingDown();
+    if (!admitsStream(this.serving, this.maxStreams)) {
+      this.log.warn("subscription refused: the node holds its most streams", { kind: what, max: this.maxStreams });
+      throw new RpcError(
+        Status.RESOURCE_EXHAUSTED,
+        `the devnode holds its most streams (${this.maxStreams}); try again later`,
+      );
+    }
+    this.serving++;
     const { cursors, keys } = topicCursors(filters);
     sink.sendHeaders();
     const feed = new SubscriptionFeed<T>(cursors, (row) => {
@@ -75,6 +106,7 @@ export class Subscriptions {
     const finish = () => {
       if (ended) return;
       ended = true;
+      this.serving--;
       unsubscribe();
       closed();
       this.open.delete(handle);
