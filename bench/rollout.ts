@@ -10,8 +10,9 @@
 // - the attacks: simulated people in CONVERSATIONS conversations, each an
 //   owner's agent with real use, counted by lineage's own rules
 //   (`watchRollout`: the creator and owners of many agents out, real use,
-//   removals per owner, the cap per conversation and day, the split), each
-//   attack beside the same rollout without it.
+//   removals per owner, a person once a side and day, the cap per source,
+//   the split), each attack beside the same rollout without it
+//   (rollout-attacks.ts).
 //
 //   npm run -s bench:rollout                  2,000 runs a cell, 200 an attack
 //   BENCH_QUICK=1 npm run -s bench:rollout    200, 30
@@ -29,7 +30,15 @@ import {
   type PairedDay,
   type RolloutSignal,
 } from "@convos-pool/kit/content";
-import { type AgentOnDay, watchRollout } from "@convos-pool/lineage/rollout-watch";
+import {
+  ATTACKS,
+  ATTACK_DAYS,
+  ATTACK_SHARE,
+  CONVERSATIONS,
+  type Outcome,
+  SCENARIO,
+  attack,
+} from "./rollout-attacks.js";
 import { QUICK } from "./lib.js";
 
 const RUNS = QUICK ? 200 : 2000;
@@ -148,155 +157,6 @@ function floorRun(effect: number, flood: number, next: () => number): string[] {
   return halted.map((h, i) => `${pct(h / RUNS)}, days p50 ${days[i]?.length ? at(days[i] ?? [], 0.5) : "-"}`);
 }
 
-// ---------------------------------------------------------------- the attacks
-
-const CONVERSATIONS = 100;
-const ATTACK_SHARE = 0.2;
-const ATTACK_DAYS = 14;
-const FIRST = Date.parse("2026-11-01T00:00:00Z");
-const dayOf = (d: number) => new Date(FIRST + d * 86_400_000).toISOString().slice(0, 10);
-const ZERO = {
-  answers: 0,
-  people: 0,
-  thumbsUp: 0,
-  thumbsDown: 0,
-  corrections: 0,
-  forgetRequests: 0,
-  approvalsAsked: 0,
-  approvalsDeclined: 0,
-  toolCallsFailed: 0,
-  pauses: 0,
-  stopRequests: 0,
-  pinned: false,
-};
-
-/** One agent's day: its owner, its conversation, its version, 👎 on its 20 answers to 3 people. */
-const row = (id: string, owner: string, version: string, day: number, thumbsDown: number) => ({
-  instanceId: id,
-  ownerId: owner,
-  conversationId: `conv-${id}`,
-  version,
-  day: dayOf(day),
-  counts: { ...ZERO, answers: ANSWERS, people: 3, thumbsDown },
-});
-
-interface Attack {
-  name: string;
-  effect: number;
-  /** What the attacker adds on day `d` (1-based): their agents' days, and agents that ran and were removed. */
-  adds(d: number): { rows: ReturnType<typeof row>[]; removed: AgentOnDay[] };
-}
-
-const nothing = () => ({ rows: [], removed: [] });
-const flood = (version: string, owners: string[], perDay: (d: number) => number) => (d: number) => ({
-  rows: owners.map((o, i) => row(`${o}-${i}`, o, version, d, perDay(d))),
-  removed: [],
-});
-
-const ATTACKS: Attack[] = [
-  { name: "equal versions, nobody attacking", effect: 1, adds: nothing },
-  {
-    name: "one person 👎 every answer in two conversations, 20 a day for two days (equal versions)",
-    effect: 1,
-    adds: flood("2", ["free-1", "free-2"], (d) => (d <= 2 ? 20 : 0)),
-  },
-  {
-    name: "17 free inboxes claim agents and remove them within the day (equal versions)",
-    effect: 1,
-    adds: (d) => ({
-      rows: [],
-      removed:
-        d === 1
-          ? Array.from({ length: 17 }, (_, i) => ({
-              instanceId: `crowd-${i}`,
-              ownerId: `crowd-${i}`,
-              conversationId: `crowd-conv-${i}`,
-              version: "2",
-              day: dayOf(d),
-            }))
-          : [],
-    }),
-  },
-  { name: "a version with 2× the 👎, nobody attacking", effect: 2, adds: nothing },
-  {
-    name: "2× worse, one person floods the current version: 200 👎 a day in two conversations",
-    effect: 2,
-    adds: flood("1", ["rival-1", "rival-2"], () => 100),
-  },
-  {
-    name: "2× worse, one person floods the current version: 800 👎 on day one",
-    effect: 2,
-    adds: flood("1", ["rival-1", "rival-2"], (d) => (d === 1 ? 400 : 0)),
-  },
-  {
-    name: "2× worse, the creator 👎 every answer of the current version in three conversations",
-    effect: 2,
-    adds: flood("1", ["creator", "creator", "creator"], () => 20),
-  },
-];
-
-interface Outcome {
-  halted: number;
-  paused: number;
-  days: number[];
-}
-
-function attack(a: Attack, next: () => number): Outcome {
-  const out: Outcome = { halted: 0, paused: 0, days: [] };
-  const candidates = Math.round(CONVERSATIONS * ATTACK_SHARE);
-  const agents = Array.from({ length: CONVERSATIONS }, (_, i) => ({
-    id: `a${i}`,
-    owner: `o${i}`,
-    version: i < candidates ? "2" : "1",
-  }));
-  // Real use from before the rollout: three days with people, on the current version.
-  const before = [-3, -2, -1].flatMap((d) => [
-    ...agents.map((g) => row(g.id, g.owner, "1", d, 0)),
-    ...["free-1", "free-2", "rival-1", "rival-2", "creator"].flatMap((o) =>
-      [0, 1, 2].map((i) => row(`${o}-${i}`, o, "1", d, 0)),
-    ),
-  ]);
-  for (let r = 0; r < ATTACK_RUNS; r++) {
-    const reports: ReturnType<typeof row>[] = [];
-    const ran: AgentOnDay[] = [];
-    const removals: AgentOnDay[] = [];
-    for (let d = 1; d <= ATTACK_DAYS; d++) {
-      for (const g of agents) {
-        const rate = BASE_RATE * (g.version === "2" ? a.effect : 1);
-        reports.push(row(g.id, g.owner, g.version, d, Math.min(ANSWERS, poisson(ANSWERS * rate, next))));
-        ran.push({
-          instanceId: g.id,
-          ownerId: g.owner,
-          conversationId: `conv-${g.id}`,
-          version: g.version,
-          day: dayOf(d),
-        });
-      }
-      const added = a.adds(d);
-      reports.push(...added.rows);
-      ran.push(...added.removed);
-      removals.push(...added.removed);
-      const w = watchRollout(
-        { reports, ran, removals, history: [...before, ...reports] },
-        { candidate: "2", baseline: "1" },
-        DEFAULT_BOUNDS,
-        DEFAULT_FALSE_ALARM,
-        { creatorId: "creator", share: ATTACK_SHARE, today: dayOf(d) },
-      );
-      if (w.haltedOn) {
-        out.halted++;
-        out.days.push(d);
-        break;
-      }
-      if (w.pausedOn) {
-        out.paused++;
-        break;
-      }
-    }
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------- the run
 
 const next = random(2026);
@@ -349,12 +209,12 @@ for (const [effect, flood] of [
 
 console.log(
   `\nattacks: ${ATTACK_RUNS} runs each, ${CONVERSATIONS} conversations with real use (${ATTACK_SHARE * 100}% on the ` +
-    `candidate), ${ATTACK_DAYS} days, lineage's counting (watchRollout)`,
+    `candidate), ${ATTACK_DAYS} days, lineage's counting (watchRollout), a person once a side and day`,
 );
 console.log("halted  paused  days p50  scenario");
 const outcomes = new Map<string, Outcome>();
 for (const a of ATTACKS) {
-  const o = attack(a, next);
+  const o = attack(a, ATTACK_RUNS, (mean) => poisson(mean, next));
   outcomes.set(a.name, o);
   const p50 = o.days.length ? at(o.days, 0.5) : undefined;
   console.log(
@@ -368,25 +228,26 @@ for (const a of ATTACKS) {
 }
 
 const rate = (name: string, what: "halted" | "paused" = "halted") => (outcomes.get(name)?.[what] ?? 0) / ATTACK_RUNS;
-const reference = rate("a version with 2× the 👎, nobody attacking");
+const reference = rate(SCENARIO.twice);
 // A flood that hides a regression lowers the halts below the same rollout's without it, past the runs' noise.
 const noise = 2 * Math.sqrt((reference * (1 - reference)) / ATTACK_RUNS) + 1 / ATTACK_RUNS;
-const hidden = [
-  "2× worse, one person floods the current version: 200 👎 a day in two conversations",
-  "2× worse, one person floods the current version: 800 👎 on day one",
-  "2× worse, the creator 👎 every answer of the current version in three conversations",
-].map((n) => rate(n));
+const hidden = SCENARIO.hiders.map((n) => rate(n));
 const goals: [string, string, boolean][] = [
   ["false halts of equal versions ≤ 5% at the defaults (the grid's worst cell)", pct(worstFalse), worstFalse <= 0.05],
   [
     "no halt nor pause from free inboxes without real use",
-    `${pct(rate(ATTACKS[2]!.name))} halted, ${pct(rate(ATTACKS[2]!.name, "paused"))} paused`,
-    rate(ATTACKS[2]!.name) === 0 && rate(ATTACKS[2]!.name, "paused") === 0,
+    `${pct(rate(SCENARIO.freeInboxes))} halted, ${pct(rate(SCENARIO.freeInboxes, "paused"))} paused`,
+    rate(SCENARIO.freeInboxes) === 0 && rate(SCENARIO.freeInboxes, "paused") === 0,
   ],
   [
     "one person in two conversations halts an equal version no more than the false halts allow (≤ 5%)",
-    pct(rate(ATTACKS[1]!.name)),
-    rate(ATTACKS[1]!.name) <= 0.05,
+    pct(rate(SCENARIO.twoConversations)),
+    rate(SCENARIO.twoConversations) <= 0.05,
+  ],
+  [
+    "one person in six conversations, every day, counted once a day: no more than the false halts allow (≤ 5%)",
+    `${pct(rate(SCENARIO.sixConversations))} (per conversation: ${pct(rate(SCENARIO.sixPerConversation))})`,
+    rate(SCENARIO.sixConversations) <= 0.05,
   ],
   [
     "no regression one person or the creator can hide: a 2× one halts as often with their flood as without",
