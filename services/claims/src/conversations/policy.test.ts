@@ -133,6 +133,14 @@ describe("an addition's fields", () => {
       { instanceId: ID, conversationId: TRIP },
     );
   });
+
+  it("names both bad ids of a removal at once", () => {
+    const err = refusal(() =>
+      checkRemoval(create(RemoveFromConversationRequestSchema, { instanceId: "", conversationId: "ab" })),
+    );
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(fields(err)).toEqual(["instance_id", "conversation_id"]);
+  });
 });
 
 describe("who may be added where", () => {
@@ -236,6 +244,25 @@ describe("participation in a named conversation", () => {
       const err = refusal(() => checkParticipationIn(create(SetParticipationRequestSchema, req)));
       expect([err.code, err.rawMessage.split(":")[0]]).toEqual([Code.InvalidArgument, field]);
     }
+  });
+
+  it("names every bad field of a participation in a named conversation at once", () => {
+    const err = refusal(() =>
+      checkParticipationIn(
+        create(SetParticipationRequestSchema, {
+          instanceId: "inst_x!",
+          conversationId: "TRIP",
+          participation: { mode: 9 as ParticipationMode, cooldownSeconds: 86_401 },
+        }),
+      ),
+    );
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(fields(err)).toEqual([
+      "instance_id",
+      "conversation_id",
+      "participation.mode",
+      "participation.cooldown_seconds",
+    ]);
   });
 
   it("applies to a conversation the agent is in, the home by its id too; one joining, left or elsewhere is NOT_FOUND naming conversation_id", () => {

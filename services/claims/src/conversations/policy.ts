@@ -65,7 +65,11 @@ export function checkAddition(req: AddToConversationRequest): AdditionAsked {
 }
 
 export function checkRemoval(req: RemoveFromConversationRequest): { instanceId: string; conversationId: string } {
-  return { instanceId: checkInstanceId(req.instanceId), conversationId: checkConversationId(req.conversationId) };
+  checkAll(
+    () => checkInstanceId(req.instanceId),
+    () => checkConversationId(req.conversationId),
+  );
+  return { instanceId: req.instanceId, conversationId: req.conversationId };
 }
 
 /** A participation in one named conversation, checked, with what the owner signs filled in (the defaults). */
@@ -77,9 +81,14 @@ export interface ParticipationAsked {
 
 /** SetParticipation with a conversation_id (an empty one is the home's, claim/service.ts). */
 export function checkParticipationIn(req: SetParticipationRequest): ParticipationAsked {
+  checkAll(
+    () => checkInstanceId(req.instanceId),
+    () => checkConversationId(req.conversationId),
+    () => resolveParticipation(req.participation),
+  );
   return {
-    instanceId: checkInstanceId(req.instanceId),
-    conversationId: checkConversationId(req.conversationId),
+    instanceId: req.instanceId,
+    conversationId: req.conversationId,
     participation: resolveParticipation(req.participation),
   };
 }

@@ -53,6 +53,17 @@ describe("checkTryDraft", () => {
     expect(fieldOf({ templateId: "", content, lines: [line("Hi"), line("Hello", true)] })).toEqual(["lines"]);
   });
 
+  it("names every bad field of one request at once", () => {
+    expect(
+      fieldOf({
+        templateId: "nope",
+        content: { ...content, agentName: "", instructions: " " },
+        lines: [line("Hi"), line(" "), line("Hello", true)],
+      }),
+    ).toEqual(["template_id", "content.agent_name", "content.instructions", "lines[1].text", "lines"]);
+    expect(fieldOf({ templateId: "nope", lines: [] })).toEqual(["template_id", "content", "lines"]);
+  });
+
   it("gives a creator 30 answers in 10 minutes", () => {
     expect(DRAFT_ANSWERS).toEqual({ points: 30, seconds: 600 });
   });

@@ -5,7 +5,7 @@
 import type { ConnectError } from "@connectrpc/connect";
 import type { DraftLine } from "@convos-pool/gen/convos/pool/v1/draft_chat_pb.js";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TEMPLATE_ID_PATTERN, invalidArgument } from "@convos-pool/kit/content";
+import { TEMPLATE_ID_PATTERN, checkAll, invalidArgument } from "@convos-pool/kit/content";
 import { limitExceeded, limitExceededOf, type Rate } from "@convos-pool/kit/server";
 
 /** Lines of a test chat sent at once: the model reads no more. */
@@ -62,7 +62,7 @@ export async function takeAnswer(
   }
 }
 
-/** The draft and the lines, or INVALID_ARGUMENT naming the field. */
+/** The draft and the lines, or one INVALID_ARGUMENT naming every bad field. */
 export function checkTryDraft(req: {
   templateId: string;
   content?: TemplateContent | undefined;
@@ -71,25 +71,43 @@ export function checkTryDraft(req: {
   content: TemplateContent;
   lines: readonly DraftLine[];
 } {
-  if (req.templateId !== "" && !TEMPLATE_ID_PATTERN.test(req.templateId))
-    throw invalidArgument(
-      "template_id",
-      'must be empty for a new template, or a template id such as "tmpl_" followed by 16 letters or digits',
-    );
   const c = req.content;
-  if (!c) throw invalidArgument("content", "required: the draft as edited");
-  const name = c.agentName.trim();
-  if (name.length === 0 || [...name].length > MAX_NAME_CHARS)
-    throw invalidArgument("content.agent_name", `must be 1 to ${MAX_NAME_CHARS} characters`);
-  const bytes = new TextEncoder().encode(c.instructions).length;
-  if (c.instructions.trim() === "" || bytes > MAX_INSTRUCTIONS_BYTES)
-    throw invalidArgument("content.instructions", "must be 1 byte to 256 KiB");
-  if (req.lines.length === 0 || req.lines.length > MAX_LINES)
-    throw invalidArgument("lines", `must be 1 to ${MAX_LINES} lines`);
-  req.lines.forEach((l, i) => {
-    if (l.text.trim() === "" || l.text.length > MAX_LINE_CHARS)
-      throw invalidArgument(`lines[${i}].text`, `must be 1 to ${MAX_LINE_CHARS} characters`);
-  });
-  if (req.lines.at(-1)?.fromAgent) throw invalidArgument("lines", "must end with your line, for the draft to answer");
+  const linesCounted = req.lines.length > 0 && req.lines.length <= MAX_LINES;
+  checkAll(
+    () => {
+      if (req.templateId !== "" && !TEMPLATE_ID_PATTERN.test(req.templateId))
+        throw invalidArgument(
+          "template_id",
+          'must be empty for a new template, or a template id such as "tmpl_" followed by 16 letters or digits',
+        );
+    },
+    () => {
+      if (!c) throw invalidArgument("content", "required: the draft as edited");
+    },
+    () => {
+      const name = c?.agentName.trim();
+      if (name !== undefined && (name.length === 0 || [...name].length > MAX_NAME_CHARS))
+        throw invalidArgument("content.agent_name", `must be 1 to ${MAX_NAME_CHARS} characters`);
+    },
+    () => {
+      if (
+        c &&
+        (c.instructions.trim() === "" || new TextEncoder().encode(c.instructions).length > MAX_INSTRUCTIONS_BYTES)
+      )
+        throw invalidArgument("content.instructions", "must be 1 byte to 256 KiB");
+    },
+    () => {
+      if (!linesCounted) throw invalidArgument("lines", `must be 1 to ${MAX_LINES} lines`);
+    },
+    ...req.lines.map((l, i) => () => {
+      if (l.text.trim() === "" || l.text.length > MAX_LINE_CHARS)
+        throw invalidArgument(`lines[${i}].text`, `must be 1 to ${MAX_LINE_CHARS} characters`);
+    }),
+    () => {
+      if (linesCounted && req.lines.at(-1)?.fromAgent)
+        throw invalidArgument("lines", "must end with your line, for the draft to answer");
+    },
+  );
+  if (!c) throw invalidArgument("content", "required: the draft as edited"); // named above: only the type learns it here
   return { content: c, lines: req.lines };
 }

@@ -127,6 +127,31 @@ describe("readPaymentRequest", () => {
     expectInvalid({ instanceId: `${ID}\n` }, "instance_id");
   });
 
+  it("names every bad field of one request at once, in one INVALID_ARGUMENT", () => {
+    const err = refusalOf({
+      instanceId: "",
+      chainId: 0n,
+      to: "nowhere",
+      valueWei: "0",
+      gas: 1n,
+      maxFeePerGasWei: "x",
+      maxPriorityFeePerGasWei: "1",
+    });
+    expect(Code[err.code]).toBe("InvalidArgument");
+    expect(fieldViolations(err).map((v) => v.field)).toEqual([
+      "instance_id",
+      "chain_id",
+      "to",
+      "value_wei",
+      "gas",
+      "max_fee_per_gas_wei",
+    ]);
+    // A tip is weighed against the max fee only once the max fee is read.
+    expect(fieldViolations(refusalOf({ to: "", maxPriorityFeePerGasWei: "9".repeat(20) })).map((v) => v.field)).toEqual(
+      ["to", "max_priority_fee_per_gas_wei"],
+    );
+  });
+
   it("refuses chain_id 0: a transaction without a chain could be replayed on any", () => {
     expectInvalid({ chainId: 0n }, "chain_id");
   });

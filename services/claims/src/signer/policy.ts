@@ -9,6 +9,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SignPaymentRequest } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
 import {
+  checkAll,
   CONFIRMED_DAILY_LIMIT_CAP_WEI,
   INSTANCE_ID_PATTERN,
   invalidArgument,
@@ -64,20 +65,47 @@ const wei = (req: SignPaymentRequest, field: "value_wei" | "max_fee_per_gas_wei"
   return value;
 };
 
-/** A request's fields read and checked; INVALID_ARGUMENT naming the first field that is not right. */
+/** A request's fields read and checked; one INVALID_ARGUMENT naming every field that is not right. */
 export function readPaymentRequest(req: SignPaymentRequest): PaymentAsk {
-  if (!INSTANCE_ID_PATTERN.test(req.instanceId))
-    throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
-  if (req.chainId === 0n || req.chainId > MAX_SAFE)
-    throw invalidArgument("chain_id", "must name the chain (the pool's)");
-  if (req.nonce > MAX_SAFE) throw invalidArgument("nonce", `must be at most ${MAX_SAFE}`);
-  if (!isAddress(req.to, { strict: false })) throw invalidArgument("to", "must be an address: 0x and 40 hex digits");
-  const valueWei = wei(req, "value_wei");
-  if (valueWei === 0n) throw invalidArgument("value_wei", "must be more than 0");
-  if (req.gas < TRANSFER_GAS || req.gas > MAX_GAS)
-    throw invalidArgument("gas", `must be from ${TRANSFER_GAS} (a plain transfer) to ${MAX_GAS}`);
-  const maxFeePerGas = wei(req, "max_fee_per_gas_wei");
-  if (maxFeePerGas === 0n) throw invalidArgument("max_fee_per_gas_wei", "must be more than 0");
+  let valueWei = 0n;
+  let maxFeePerGas = 0n;
+  let tip: bigint | undefined;
+  checkAll(
+    () => {
+      if (!INSTANCE_ID_PATTERN.test(req.instanceId))
+        throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
+    },
+    () => {
+      if (req.chainId === 0n || req.chainId > MAX_SAFE)
+        throw invalidArgument("chain_id", "must name the chain (the pool's)");
+    },
+    () => {
+      if (req.nonce > MAX_SAFE) throw invalidArgument("nonce", `must be at most ${MAX_SAFE}`);
+    },
+    () => {
+      if (!isAddress(req.to, { strict: false }))
+        throw invalidArgument("to", "must be an address: 0x and 40 hex digits");
+    },
+    () => {
+      valueWei = wei(req, "value_wei");
+      if (valueWei === 0n) throw invalidArgument("value_wei", "must be more than 0");
+    },
+    () => {
+      if (req.gas < TRANSFER_GAS || req.gas > MAX_GAS)
+        throw invalidArgument("gas", `must be from ${TRANSFER_GAS} (a plain transfer) to ${MAX_GAS}`);
+    },
+    () => {
+      maxFeePerGas = wei(req, "max_fee_per_gas_wei");
+      if (maxFeePerGas === 0n) throw invalidArgument("max_fee_per_gas_wei", "must be more than 0");
+    },
+    () => {
+      if (req.maxPriorityFeePerGasWei === "") return;
+      tip = wei(req, "max_priority_fee_per_gas_wei");
+      // Weighed against the max fee only once that was read (0: refused above, named there).
+      if (maxFeePerGas > 0n && tip > maxFeePerGas)
+        throw invalidArgument("max_priority_fee_per_gas_wei", "must not be above max_fee_per_gas_wei");
+    },
+  );
   const ask: PaymentAsk = {
     instanceId: req.instanceId,
     chainId: req.chainId,
@@ -87,12 +115,7 @@ export function readPaymentRequest(req: SignPaymentRequest): PaymentAsk {
     gas: req.gas,
     maxFeePerGas,
   };
-  if (req.maxPriorityFeePerGasWei !== "") {
-    const tip = wei(req, "max_priority_fee_per_gas_wei");
-    if (tip > maxFeePerGas)
-      throw invalidArgument("max_priority_fee_per_gas_wei", "must not be above max_fee_per_gas_wei");
-    ask.maxPriorityFeePerGas = tip;
-  }
+  if (tip !== undefined) ask.maxPriorityFeePerGas = tip;
   return ask;
 }
 
