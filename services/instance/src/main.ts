@@ -39,6 +39,8 @@
 // Agents kept off the host (docs/scaling.md, "A host lost for good"):
 //   VAULT_URL            the claims service, where each claimed agent's sealed state goes as it changes;
 //                        unset: agents live on this host's disk alone (said at start)
+//   SCHEDULES_URL        the claims service, where agents keep the reminders, routines and acts people ask for;
+//                        unset: agents keep no time (docs/schedules-language.md)
 //   STATE_MARKS_URL      the lineage service, where each kept state's signed high-water mark goes and what a
 //                        restore checks (default SIGNALS_URL; docs/scaling.md, "Only the newest state")
 //   HOST_PUBLIC_URL      this host's address as the claims service names it in INSTANCE_HOST_URLS

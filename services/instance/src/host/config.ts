@@ -54,6 +54,7 @@ export function hostOptionsFromEnv(env: ServiceEnv, log: Logger): InstanceHostOp
   const stateMarksUrl = env.optional("STATE_MARKS_URL") ?? signalsUrl;
   const signalsIntervalMs = env.int("SIGNALS_INTERVAL_MS", undefined, 1);
   const vaultUrl = env.optional("VAULT_URL");
+  const schedulesUrl = env.optional("SCHEDULES_URL");
   const hostPublicUrl = env.optional("HOST_PUBLIC_URL");
   const llmBaseUrl = env.optional("LLM_BASE_URL");
   const runtime = env.optional("INSTANCE_RUNTIME") ?? "pool";
@@ -86,6 +87,7 @@ export function hostOptionsFromEnv(env: ServiceEnv, log: Logger): InstanceHostOp
     ...(stateMarksUrl ? { stateMarksUrl } : {}),
     ...(signalsIntervalMs !== undefined ? { signalsIntervalMs } : {}),
     ...(vaultUrl ? { vaultUrl } : {}),
+    ...(schedulesUrl ? { schedulesUrl } : {}),
     ...(hostPublicUrl ? { hostPublicUrl } : {}),
     ...(llmBaseUrl
       ? {

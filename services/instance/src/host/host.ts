@@ -50,6 +50,7 @@ import { DEFAULT_DORMANT_AFTER_MS, hostDormancy } from "./group-watch.js";
 import { type AgentKeys, seedKeys } from "../platform/keys.js";
 import { remoteKeys } from "./keys-client.js";
 import { remotePaymentSigner } from "./payment-signer.js";
+import { remoteScheduleDesk } from "../tools/schedules/desk.js";
 import { startSmsWebhook } from "./sms-webhook.js";
 import { SYSTEM_CLOCK } from "../platform/clock.js";
 import { DEFAULT_MAX_INSTANCES, type InstanceHostOptions } from "./options.js";
@@ -152,6 +153,10 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         log,
       )
     : undefined;
+  // Where its agents keep what people ask of time (docs/schedules-language.md); none: they keep no time.
+  const remoteSchedules =
+    !opts.schedules && opts.schedulesUrl ? remoteScheduleDesk(opts.schedulesUrl, opts.credentials) : undefined;
+  const schedules = opts.schedules ?? remoteSchedules;
   const paymentSigner = opts.tools?.chain?.signerUrl
     ? remotePaymentSigner(opts.tools.chain.signerUrl, opts.credentials)
     : undefined;
@@ -201,6 +206,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     ...(patterns ? { patterns } : {}),
     ...(dormancy.options ? { dormancy: dormancy.options } : {}),
     ...(vault ? { onWorkspaceWrite: (id: string) => vault.listener(id) } : {}),
+    ...(schedules ? { schedules } : {}),
     ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
     llmLimits: { ...LLM_LIMITS, ...definedOnly(opts.llmLimits) },
     ...(opts.tools?.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.tools.approvalTimeoutMs } : {}),
@@ -337,6 +343,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       if (runtime) lifetime.defer(() => runtime.close());
       if (patterns) lifetime.defer(() => patterns.close());
       if (paymentSigner) lifetime.defer(() => paymentSigner.close());
+      if (remoteSchedules) lifetime.defer(() => remoteSchedules.close());
       if (signals) lifetime.defer(() => signals.close());
       if (sms) lifetime.defer(() => sms.close());
       const host = {

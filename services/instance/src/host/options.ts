@@ -7,6 +7,7 @@ import type { LlmLimits } from "../agent/conversation/budget.js";
 import type { Clock } from "../platform/clock.js";
 import type { SmsWebhookOptions } from "./sms-webhook.js";
 import type { PutStates } from "./vault-sender.js";
+import type { ScheduleDesk } from "../tools/schedules/desk.js";
 
 /** What thinks for a host's agents: its own model calls ("pool"), or one OpenClaw gateway per agent (docs/openclaw.md). */
 export const INSTANCE_RUNTIMES = ["pool", "openclaw"] as const;
@@ -135,6 +136,13 @@ export interface InstanceHostOptions {
   vaultPut?: PutStates | undefined;
   /** How long changes gather before a send; default 2 s. */
   vaultDebounceMs?: number | undefined;
+  /**
+   * The claims service's HostScheduleService (SCHEDULES_URL): where agents keep the reminders, routines and
+   * scheduled acts people ask for in their conversations (docs/schedules-language.md); absent: they keep no time.
+   */
+  schedulesUrl?: string | undefined;
+  /** Overrides `schedulesUrl` (tests: a schedules service in memory). */
+  schedules?: ScheduleDesk | undefined;
   /** What retired instances' watches and approval questions' waits read the time from; default the machine's (tests: one they advance). */
   clock?: Clock | undefined;
 }
