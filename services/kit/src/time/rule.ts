@@ -9,11 +9,13 @@
 // the machine's zone and is not used: a weekly 9:00 stays 9:00 local across
 // daylight-saving changes because the wall clock is what repeats.
 
-import rrulePackage, { type Options } from "rrule";
+import * as rrulePackage from "rrule";
+import type { Options } from "rrule";
 import { Temporal } from "temporal-polyfill";
 
-// rrule ships CommonJS: Node hands its exports over as the default.
-const { RRule } = rrulePackage;
+// rrule ships CommonJS to Node, which hands its exports over as the default,
+// and ES modules to Vite (the browser tests' set-up), which names them.
+const { RRule } = (rrulePackage as unknown as { default?: typeof rrulePackage }).default ?? rrulePackage;
 
 /** A reminder's or a routine's time: the first (or only) occurrence, its rule, its zone. */
 export interface When {
