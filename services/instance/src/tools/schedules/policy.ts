@@ -9,7 +9,7 @@
 // amount are the owner's words and nothing a model or a line it read says.
 // Pure: the instant, the zone and the owner's contacts and settings are given.
 
-import { describeWhen, knownZone, readWhen, type When, whenProblem } from "@convos-pool/kit/time";
+import { describeWhen, knownZone, readRecurrence, readWhen, type When, whenProblem } from "@convos-pool/kit/time";
 import { formatEther } from "viem";
 import { type Act, bindActs, type Contacts } from "../request/binding.js";
 import { chooseByRule } from "../request/grammar.js";
@@ -168,6 +168,8 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
   if (STOP.test(text)) return { kind: "stop", about: wordsOf(text) };
 
   const reminding = REMIND.test(text);
+  // Most messages ask nothing of time: without reminder words, a repetition or an act's verb, chrono is not asked.
+  if (!reminding && !readRecurrence(text) && !ACT_VERB.test(text)) return { kind: "none" };
   // What the words say of time needs a zone to be read in; without one, only whether they ask.
   const read = readWhen(text, { now: facts.now, zone: facts.zone ?? "UTC" });
   const recurring = read !== undefined && read.when.rrule !== "";
@@ -219,10 +221,10 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
 }
 
 /** Words that begin an act: the request reading's own test, on the words left once the time is out. */
+const ACT_VERBS = String.raw`(?:pay|send|text|mail|email|transfer|paga|env[ií]a|manda|paie|envoie|zahl|bezahle|schick|[üu]berweise)(?![\p{L}])`;
+const ACT_VERB = new RegExp(`(?<![\\p{L}])${ACT_VERBS}`, "iu");
 function actLike(rest: string): boolean {
-  return /^(?:please\s+)?(?:pay|send|text|mail|email|transfer|paga|env[ií]a|manda|paie|envoie|zahl|bezahle|schick|[üu]berweise)(?![\p{L}])/iu.test(
-    rest,
-  );
+  return new RegExp(`^(?:please\\s+)?${ACT_VERBS}`, "iu").test(rest);
 }
 
 /** An item as a stop reads it. */
