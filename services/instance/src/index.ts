@@ -8,6 +8,8 @@ export {
   shares,
   type LlmLimits,
 } from "./agent/conversation/budget.js";
+export { BUSY_ANSWER_SHORTLY, COULD_NOT_GET_TO_THIS } from "./agent/turns/backlog.js";
+export { TOO_MANY_WAITING } from "./agent/turns/queue.js";
 export { CHARS_PER_TOKEN, estimateTokens, PROMPT_LIMITS, type PromptLimits } from "./model/caps.js";
 export type { ConversationState } from "./agent/conversation/listening.js";
 export { readHome } from "./agent/conversation/files.js";

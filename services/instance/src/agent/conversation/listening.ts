@@ -45,6 +45,7 @@ import type { AgentToolbox } from "../../tools/toolbox/toolbox.js";
 import { DONE_AFTER_KEPT, isDone, markDone } from "./read-mark.js";
 import { TOO_MANY_WAITING } from "../turns/queue.js";
 import { Backlog, BUSY_ANSWER_SHORTLY, COULD_NOT_GET_TO_THIS, tooLate } from "../turns/backlog.js";
+import { BUSY_NOTICE_EVERY_MS } from "./budget.js";
 import { swiftReferenceToDate, type ConnectionPayload } from "@convos-pool/convos";
 
 /** What people's phones send, and what agents ask of them (ConvosConnections): read, never a turn. */
@@ -140,7 +141,7 @@ export class Conversation {
   /** When it last told each member it dropped a message of theirs (TOO_MANY_WAITING), ms, by inbox id. */
   private readonly dropNoticeAt = new Map<string, number>();
   /** Members' messages waiting, and whom it told it is busy (turns/backlog.ts). */
-  private readonly backlog = new Backlog();
+  private readonly backlog = new Backlog(BUSY_NOTICE_EVERY_MS);
   /** Whether each member's newest profile to arrive says they are an agent, before its turn applies it (plan.ts agentsOnArrival). */
   private readonly announced = new Map<string, boolean>();
 
@@ -464,7 +465,7 @@ export class Conversation {
       this.waiting.set(m.id, m.sentAtNs);
       turn.catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
       // Behind others: told once while theirs wait, never once a message (turns/backlog.ts).
-      if (member && this.backlog.joined(m.senderInboxId, agent.turns.pending - 1))
+      if (member && this.backlog.joined(m.senderInboxId, agent.turns.pending - 1, Date.now()))
         this.replyAside(BUSY_ANSWER_SHORTLY, m);
       return;
     }

@@ -10,25 +10,28 @@ describe("Backlog", () => {
   it("tells a member it is busy when two or more jobs are ahead of their message, not when it is next", () => {
     expect(BUSY_AHEAD).toBe(2);
     const b = new Backlog();
-    expect(b.joined("ana", 1)).toBe(false);
-    expect(b.joined("bob", 2)).toBe(true);
+    expect(b.joined("ana", 1, 0)).toBe(false);
+    expect(b.joined("bob", 2, 0)).toBe(true);
   });
 
   it("tells a person once a backlog, however many of their messages wait", () => {
     const b = new Backlog();
-    expect(b.joined("ana", 3)).toBe(true);
-    expect(b.joined("ana", 4)).toBe(false);
-    expect(b.joined("ana", 5)).toBe(false);
+    expect(b.joined("ana", 3, 0)).toBe(true);
+    expect(b.joined("ana", 4, 0)).toBe(false);
+    expect(b.joined("ana", 5, 0)).toBe(false);
     b.left("ana");
     b.left("ana");
-    expect(b.joined("ana", 5)).toBe(false);
+    expect(b.joined("ana", 5, 0)).toBe(false);
   });
 
-  it("tells them again in a later backlog, once none of theirs waited", () => {
-    const b = new Backlog();
-    expect(b.joined("ana", 3)).toBe(true);
+  it("tells them again in a later backlog, once none of theirs waited and ten minutes passed", () => {
+    const b = new Backlog(600_000);
+    expect(b.joined("ana", 3, 0)).toBe(true);
     b.left("ana");
-    expect(b.joined("ana", 3)).toBe(true);
+    b.left("ana");
+    expect(b.joined("ana", 3, 599_999)).toBe(false);
+    b.left("ana");
+    expect(b.joined("ana", 3, 600_000)).toBe(true);
   });
 
   test.prop([
@@ -36,6 +39,7 @@ describe("Backlog", () => {
       maxLength: 200,
     }),
   ])("never tells one person twice while any of their messages waits", (steps) => {
+    // No spacing here (0): the backlog alone decides.
     const b = new Backlog();
     const waiting = new Map<string, number>();
     const toldNow = new Set<string>();
@@ -48,7 +52,7 @@ describe("Backlog", () => {
         continue;
       }
       waiting.set(s.sender, (waiting.get(s.sender) ?? 0) + 1);
-      const told = b.joined(s.sender, s.ahead);
+      const told = b.joined(s.sender, s.ahead, 0);
       if (told) expect(toldNow.has(s.sender)).toBe(false);
       if (told) toldNow.add(s.sender);
       // Behind enough and not told yet in this backlog: told now.

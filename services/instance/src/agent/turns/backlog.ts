@@ -3,7 +3,8 @@
 // (queue.ts), so a member's message may wait behind several. Its sender is
 // told once, in a reply, that it is busy and will answer shortly, and not
 // again until none of their messages waits (one notice a person a
-// backlog, never one a message); a message that waited past what an
+// backlog, never one a message), nor within the same ten minutes as the
+// other notices (BUSY_NOTICE_EVERY_MS); a message that waited past what an
 // answer is still worth is answered, without the model, that it could not
 // get to it. The queue itself stays bounded by queue.ts's shares; this
 // bounds how stale an answer may be. Pure: Listening keeps a Backlog and
@@ -30,16 +31,29 @@ export function tooLate(waitedMs: number, withinMs = ANSWER_WITHIN_MS): boolean 
   return withinMs > 0 && waitedMs > withinMs;
 }
 
-/** Each member's messages waiting, and whom it told it is busy while they wait. */
+/**
+ * Each member's messages waiting, and whom it told it is busy: once a
+ * backlog, and at most once every `everyMs` a person (a queue that empties
+ * and fills again, as a flood's declined messages leave it together, is not
+ * a new backlog to the person flooding).
+ */
 export class Backlog {
   private readonly waitingBy = new Map<string, number>();
+  /** Told in their present backlog. */
   private readonly told = new Set<string>();
+  /** When each was last told, ms. */
+  private readonly toldAt = new Map<string, number>();
 
-  /** `sender`'s message joined the queue with `ahead` jobs before it: true when it tells them it is busy now. */
-  joined(sender: string, ahead: number): boolean {
+  constructor(private readonly everyMs = 0) {}
+
+  /** `sender`'s message joined the queue at `now` with `ahead` jobs before it: true when it tells them it is busy now. */
+  joined(sender: string, ahead: number, now: number): boolean {
     this.waitingBy.set(sender, (this.waitingBy.get(sender) ?? 0) + 1);
     if (ahead < BUSY_AHEAD || this.told.has(sender)) return false;
+    const last = this.toldAt.get(sender);
+    if (last !== undefined && now - last < this.everyMs) return false;
     this.told.add(sender);
+    this.toldAt.set(sender, now);
     return true;
   }
 
