@@ -68,6 +68,7 @@ export const DURABLE_FILES: readonly string[] = [
   FILES.sharing,
   FILES.patterns,
   FILES.signals,
+  FILES.schedules,
   FILES.activity,
 ];
 

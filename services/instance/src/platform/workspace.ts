@@ -92,6 +92,8 @@ export const FILES = {
   patterns: "patterns.json",
   /** Its daily counts for the version it runs (agent/state/signals.ts). */
   signals: "signals.json",
+  /** Each conversation's time zone and each scheduled act's bound request (tools/schedules/store.ts). */
+  schedules: "schedules.json",
   /** The conversation of two it asks its owner's approval in, when the owner chose so (agent/voice/direct.ts). */
   direct: "direct.json",
   xmtpDir: "xmtp",

@@ -166,6 +166,7 @@ export class Lifecycle {
       }
     }
     await agent.toolbox.release();
+    await agent.scheduling.release();
     await agent.ownerLine.forget();
     await agent.deps.runtime?.release(agent);
     for (const f of CLAIM_FILES) await agent.ws.remove(f);

@@ -37,4 +37,16 @@ export class Scheduling {
     this.opened ??= ScheduleStore.open(this.ws);
     return this.opened;
   }
+
+  /**
+   * A release: the claim's zones, acts' bound requests and waiting requests
+   * forgotten, file and memory, so the next owner inherits none (the
+   * schedules service pauses the items themselves: docs/schedules.md).
+   */
+  async release(): Promise<void> {
+    this.waiting.clear();
+    this.zoneAsked.clear();
+    this.opened = undefined;
+    await ScheduleStore.remove(this.ws);
+  }
 }

@@ -4,10 +4,10 @@
 // their timers; a firing of an act does only what is kept here for its id,
 // whatever the item's payload says (the control plane may lie: docs/schedules.md).
 
-import type { Workspace } from "../../platform/workspace.js";
+import { FILES, type Workspace } from "../../platform/workspace.js";
 import type { BoundScheduledAct } from "./policy.js";
 
-const FILE = "schedules.json";
+const FILE = FILES.schedules;
 
 interface Kept {
   zones: Record<string, string>;
@@ -23,6 +23,11 @@ export class ScheduleStore {
   static async open(ws: Workspace): Promise<ScheduleStore> {
     const kept = await ws.readJson<Kept>(FILE);
     return new ScheduleStore(ws, { zones: kept?.zones ?? {}, acts: kept?.acts ?? {} });
+  }
+
+  /** Everything kept, gone (a release). */
+  static async remove(ws: Workspace): Promise<void> {
+    await ws.remove(FILE);
   }
 
   /** The conversation's zone, set by its owner; undefined until then. */
