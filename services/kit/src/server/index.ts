@@ -106,6 +106,7 @@ export {
 } from "./overload/deadline.js";
 export { ADMISSION_LIMIT, admissionGate, type AdmissionGate, overloaded } from "./overload/interceptor.js";
 export { GradientLimit, type GradientLimitOptions } from "./overload/limit.js";
+export { ClientThrottle, type ThrottleOptions, throttled } from "./overload/throttle.js";
 export { decodePageToken, encodePageToken, isDateAndId, pageSize } from "./page-token.js";
 export { parseErrorsAsInvalidArgument } from "./parse-errors.js";
 export { freePort, reservePort, type PortReservation } from "./ports.js";

@@ -3,7 +3,8 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { Http2SessionManager, createConnectTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
 import { serviceCredentialClientInterceptor, type ClientCredentials } from "./auth.js";
-import { withCallerDeadline } from "./overload/deadline.js";
+import { deadlineClock, withCallerDeadline } from "./overload/deadline.js";
+import { ClientThrottle, throttled } from "./overload/throttle.js";
 import { tracingClientInterceptor } from "./tracing.js";
 
 export interface ServiceClient<S extends DescService> {
@@ -27,7 +28,9 @@ export interface ServiceClient<S extends DescService> {
  * grpcurl, other languages) are still served.
  *
  * A call made while serving a call with a deadline carries what is left of
- * it, and is not sent once it has passed (overload/deadline.ts).
+ * it, and is not sent once it has passed (overload/deadline.ts). When the
+ * service refuses much of what it is sent, the client refuses some calls
+ * itself at no cost to the service (overload/throttle.ts).
  */
 export function createServiceClient<S extends DescService>(
   service: S,
@@ -49,7 +52,9 @@ export function createServiceClient<S extends DescService>(
     interceptors: [tracingClientInterceptor(), serviceCredentialClientInterceptor(credentials.token)],
     acceptCompression: [],
   });
-  return { client: createClient(service, withCallerDeadline(transport)), close: () => sessions.abort() };
+  // The deadline outermost: a call not sent for a passed deadline says nothing of the service's load.
+  const guarded = withCallerDeadline(throttled(transport, new ClientThrottle(deadlineClock)));
+  return { client: createClient(service, guarded), close: () => sessions.abort() };
 }
 
 /**

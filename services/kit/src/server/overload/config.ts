@@ -1,5 +1,5 @@
 // POOL_ADMISSION: the server's admission from the environment
-// (docs/limits.md, "Admission"). Empty: on, with the defaults below;
+// (docs/server-kit.md, "Overload"). Empty: on, with the defaults below;
 // `off`: every call let in at once (the kit as it was); else a
 // comma-separated list of `min=`, `max=`, `initial=` (the learned limit's
 // bounds and start) and `wait-ms=` (the longest wait for a slot).

@@ -1,0 +1,38 @@
+// The overload benchmark's report, pure: made-up outcomes, no services.
+import { describe, expect, it } from "vitest";
+import { levelFigures, overloadGoals } from "./overload-report.js";
+
+const outcomes = (ok: number, okMs: number, refused: number, refusedMs: number, timeouts = 0) => [
+  ...Array.from({ length: ok }, () => ({ ms: okMs, code: "ok" })),
+  ...Array.from({ length: refused }, () => ({ ms: refusedMs, code: "ResourceExhausted" })),
+  ...Array.from({ length: timeouts }, () => ({ ms: 2000, code: "DeadlineExceeded" })),
+];
+
+describe("the overload report", () => {
+  it("counts goodput over the level's seconds, and refusals and other failures apart", () => {
+    const level = levelFigures(2, 200, 5, [...outcomes(500, 20, 400, 3, 7), { ms: 0.1, code: "Throttled" }]);
+    expect(level).toMatchObject({
+      goodput: 100,
+      refused: 401,
+      throttled: 1,
+      refusedP99: 3,
+      other: { DeadlineExceeded: 7 },
+    });
+    expect(level.admitted.p99).toBe(20);
+  });
+
+  it("says met when every goal holds and names each one missed", () => {
+    const good = [0.5, 1, 2, 4].map((f) =>
+      levelFigures(f, 100 * f, 1, outcomes(Math.min(100 * f, 95), 10, 100 * f - 95, 2)),
+    );
+    const lines = overloadGoals(good, { claiming: 0, claimed: 500, answered: 500 });
+    expect(lines.every((l) => l.endsWith("(met)"))).toBe(true);
+    const bad = [
+      levelFigures(0.5, 50, 1, outcomes(50, 10, 0, 0)),
+      levelFigures(1, 100, 1, outcomes(100, 10, 0, 0)),
+      levelFigures(4, 400, 1, outcomes(40, 50, 360, 9)),
+    ];
+    const missed = overloadGoals(bad, { claiming: 2, claimed: 190, answered: 190 });
+    expect(missed.filter((l) => l.endsWith("(MISSED)"))).toHaveLength(4);
+  });
+});

@@ -1,0 +1,92 @@
+// The overload benchmark's figures and its goals (issue 79), pure: the
+// outcomes of each level in, lines out. bench/overload.ts measures.
+import { figures, type Figures } from "./lib.js";
+
+/** One claim of an open loop: its latency from its scheduled start, and "ok", "Throttled" (refused by the client) or its Connect code's name. */
+export interface Outcome {
+  ms: number;
+  code: string;
+}
+
+export interface Level {
+  factor: number;
+  /** Claims offered a second. */
+  offered: number;
+  /** Claims answered a second over the level's time. */
+  goodput: number;
+  admitted: Figures;
+  /** Refused, by the service (RESOURCE_EXHAUSTED) or by the kit client's throttle before sending. */
+  refused: number;
+  throttled: number;
+  refusedP99: number;
+  /** Failures other than refusals, by code. */
+  other: Record<string, number>;
+}
+
+export function levelFigures(factor: number, offered: number, seconds: number, outcomes: readonly Outcome[]): Level {
+  const ok = outcomes.filter((o) => o.code === "ok").map((o) => o.ms);
+  const isRefusal = (code: string) => code === "ResourceExhausted" || code === "Throttled";
+  const refused = outcomes.filter((o) => isRefusal(o.code)).map((o) => o.ms);
+  const other: Record<string, number> = {};
+  for (const o of outcomes) if (o.code !== "ok" && !isRefusal(o.code)) other[o.code] = (other[o.code] ?? 0) + 1;
+  return {
+    factor,
+    offered,
+    goodput: ok.length / seconds,
+    admitted: ok.length > 0 ? figures(ok) : { p50: Number.NaN, p99: Number.NaN, mean: Number.NaN },
+    refused: refused.length,
+    throttled: outcomes.filter((o) => o.code === "Throttled").length,
+    refusedP99: refused.length > 0 ? figures(refused).p99 : 0,
+    other,
+  };
+}
+
+/** The issue's goals, as numbers. */
+export const GOALS = {
+  /** Goodput at 4x offered, of the closed loop's capacity. */
+  goodputAt4x: 0.9,
+  /** p99 of admitted claims at any level, over the p99 at 0.5x. */
+  admittedP99: 3,
+  /** Refusals answered within, p99, ms. */
+  refusalP99Ms: 5,
+};
+
+const met = (ok: boolean) => (ok ? "met" : "MISSED");
+
+/** One line per goal, each with its figure and met or MISSED. */
+export function overloadGoals(
+  levels: readonly Level[],
+  end: { claiming: number; claimed: number; answered: number },
+): string[] {
+  const at = (factor: number) => levels.find((l) => l.factor === factor);
+  const half = at(0.5);
+  const four = at(4);
+  const capacity = at(1)?.offered ?? Number.NaN;
+  const lines: string[] = [];
+  if (four) {
+    const share = four.goodput / capacity;
+    lines.push(
+      `goal: goodput at 4x >= ${GOALS.goodputAt4x * 100}% of capacity: ${four.goodput.toFixed(0)}/s of ${capacity.toFixed(0)}/s, ${(share * 100).toFixed(0)}% (${met(share >= GOALS.goodputAt4x)})`,
+    );
+  }
+  if (half) {
+    const worst = levels.reduce((w, l) => (l.admitted.p99 > w.admitted.p99 ? l : w), half);
+    const ratio = worst.admitted.p99 / half.admitted.p99;
+    lines.push(
+      `goal: p99 of admitted claims <= ${GOALS.admittedP99}x the p99 at 0.5x (${half.admitted.p99.toFixed(1)} ms): worst ${worst.admitted.p99.toFixed(1)} ms at ${worst.factor}x, ${ratio.toFixed(1)}x (${met(ratio <= GOALS.admittedP99)})`,
+    );
+  }
+  const refusing = levels.filter((l) => l.refused > 0);
+  const worstRefusal = Math.max(0, ...refusing.map((l) => l.refusedP99));
+  lines.push(
+    refusing.length === 0
+      ? "goal: refusals answered in <= 5 ms p99: no refusal in the run"
+      : `goal: refusals answered in <= ${GOALS.refusalP99Ms} ms p99: worst level ${worstRefusal.toFixed(1)} ms (${met(worstRefusal <= GOALS.refusalP99Ms)})`,
+  );
+  const whole = end.claiming === 0 && end.claimed >= end.answered;
+  lines.push(
+    `goal: no claim half done: ${end.claiming} rows left claiming, ${end.claimed} claimed for ${end.answered} claims answered` +
+      `${end.claimed > end.answered ? ` (${end.claimed - end.answered} completed after their caller gave up)` : ""} (${met(whole)})`,
+  );
+  return lines;
+}

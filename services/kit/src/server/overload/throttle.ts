@@ -1,0 +1,126 @@
+// Client-side throttling of a kit service client (Google's SRE book,
+// "Handling Overload": adaptive throttling). A server refusing most of what
+// it is sent still spends CPU on each refusal; past a few times its
+// capacity the refusals alone take what its admitted calls need. So each
+// client counts, over the last `windowMs`, the calls it meant to make
+// (`requests`) and those the server took (`accepts`: any answer but the
+// admission's refusal or a deadline passed), and refuses a call itself, at no cost to the
+// server, with probability (requests - k·accepts) / (requests + 1). While
+// the server takes everything, that is 0; when it takes a third of what is
+// offered, the client sends about k times what is taken. Its refusal has
+// the server's shape (RESOURCE_EXHAUSTED, `server concurrency`, RetryInfo),
+// so a caller backs off from either alike. The policy is pure but for the
+// given clock and random numbers; `throttled` puts it on a transport.
+
+import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { limitExceededOf } from "../limits.js";
+import { ADMISSION_LIMIT, overloaded } from "./interceptor.js";
+
+export interface ThrottleOptions {
+  /** How much more than the server takes the client still sends (the book's K). */
+  k: number;
+  /** The window counted, in ms, in `buckets` buckets. */
+  windowMs: number;
+  buckets: number;
+}
+
+export const THROTTLE_DEFAULTS: ThrottleOptions = { k: 2, windowMs: 10_000, buckets: 10 };
+
+export class ClientThrottle {
+  private readonly o: ThrottleOptions;
+  private readonly requests: number[];
+  private readonly accepts: number[];
+  /** The bucket index of the last count, on the clock's time / bucket length. */
+  private at = 0;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly random: () => number = Math.random,
+    options: Partial<ThrottleOptions> = {},
+  ) {
+    this.o = { ...THROTTLE_DEFAULTS, ...options };
+    this.requests = new Array<number>(this.o.buckets).fill(0);
+    this.accepts = new Array<number>(this.o.buckets).fill(0);
+  }
+
+  /** The probability a call is refused here now. */
+  get rejectProbability(): number {
+    this.roll();
+    const requests = sum(this.requests);
+    return Math.max(0, (requests - this.o.k * sum(this.accepts)) / (requests + 1));
+  }
+
+  /** A call is about to be made: true to send it, false to refuse it here (then counted as a request not taken). */
+  allow(): boolean {
+    if (!(this.random() < this.rejectProbability)) return true;
+    this.count(false);
+    return false;
+  }
+
+  /**
+   * A call sent has its outcome: `taken` unless the admission refused it or
+   * its deadline passed first. Counted when it settles, not when sent: calls
+   * still in flight are no sign that the server refuses.
+   */
+  settled(taken: boolean): void {
+    this.count(taken);
+  }
+
+  private count(taken: boolean): void {
+    this.roll();
+    const b = this.bucket();
+    this.requests[b] = (this.requests[b] ?? 0) + 1;
+    if (taken) this.accepts[b] = (this.accepts[b] ?? 0) + 1;
+  }
+
+  private bucket(): number {
+    return this.at % this.o.buckets;
+  }
+
+  /** Empties the buckets the clock has moved past. */
+  private roll(): void {
+    const now = Math.floor(this.now() / (this.o.windowMs / this.o.buckets));
+    for (let i = 0; i < Math.min(now - this.at, this.o.buckets); i++) {
+      const b = (this.at + 1 + i) % this.o.buckets;
+      this.requests[b] = 0;
+      this.accepts[b] = 0;
+    }
+    this.at = Math.max(this.at, now);
+  }
+}
+
+function sum(xs: readonly number[]): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
+}
+
+/**
+ * True for what says the server did not take the call: the admission's
+ * refusal (not a rate limit of one caller's, which says nothing of the
+ * server's load), or a deadline that passed before its answer (a server too
+ * busy to reach its admission in time).
+ */
+function notTaken(err: unknown): boolean {
+  if (!(err instanceof ConnectError)) return false;
+  if (err.code === Code.DeadlineExceeded) return true;
+  return err.code === Code.ResourceExhausted && limitExceededOf(err)?.limit === ADMISSION_LIMIT;
+}
+
+/** A transport whose unary calls go through `throttle`: refused here when it says so, counted when answered. */
+export function throttled(transport: Transport, throttle: ClientThrottle): Transport {
+  return {
+    async unary(method, signal, timeoutMs, header, message, contextValues) {
+      if (!throttle.allow()) throw overloaded(`${method.parent.name} (refused by this client's throttle)`, 1000);
+      try {
+        const res = await transport.unary(method, signal, timeoutMs, header, message, contextValues);
+        throttle.settled(true);
+        return res;
+      } catch (err) {
+        throttle.settled(!notTaken(err));
+        throw err;
+      }
+    },
+    stream: (...args) => transport.stream(...args),
+  };
+}
