@@ -220,6 +220,20 @@ describe("a request of time in the conversation", () => {
     expect(items).toEqual([]);
   });
 
+  it("stops the owner's scheduled payment by its words, and forgets its bound request with it", async () => {
+    const { agent, said, scheduling, items } = agentAnswering();
+    await (await scheduling.store()).setZone(GROUP, "Europe/Paris");
+    await askToSchedule(agent, from(OWNER, "pay Ana 0.01 ETH on the 1st of each month"), "owner", GROUP);
+    await expect.poll(() => said.at(-1)).toMatch(/^Scheduled: pay Ana/);
+    const id = items[0]!.id;
+    expect((await scheduling.store()).actOf(id)).toBeDefined();
+    // A member cannot stop it: it is not theirs.
+    expect(await askToSchedule(agent, from(MEMBER, "stop the scheduled payment"), "member", GROUP)).toBe("refused");
+    expect(await askToSchedule(agent, from(OWNER, "stop the scheduled payment"), "owner", GROUP)).toBe("stopped");
+    expect(items).toEqual([]);
+    expect((await scheduling.store()).actOf(id)).toBeUndefined();
+  });
+
   it("refuses a past time and a rule too frequent in the conversation's words, and asks nothing of what is not about time", async () => {
     const { agent, said, scheduling, items } = agentAnswering();
     await (await scheduling.store()).setZone(GROUP, "Europe/Paris");
