@@ -24,3 +24,7 @@ export { CLAIM_SQL, claimArgs } from "./claim/sql.js";
 /** What a claim answers when no agent is idle, and the attestation key file of a service without one given: what the whole pool's tests check. */
 export { NO_IDLE_AGENT } from "./claim/flow.js";
 export { DEV_KEY_FILE } from "./badge/keys.js";
+/** Schedules' timers as the service starts them, on the service's own tables: what bench/schedules.ts measures. */
+export { FIRINGS_QUEUE, startTimers, TIMERS_SCHEMA } from "./schedules/timers.js";
+export { entities as claimsEntities } from "./db/entities.js";
+export { migrations as claimsMigrations } from "./schema/migrations.js";
