@@ -51,17 +51,7 @@ import {
   x25519KeyPair,
 } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
-import {
-  DESKTOP,
-  PHONE,
-  SHOTS,
-  allowConsoleErrors,
-  expectConsoleErrors,
-  launchBrowser,
-  poll,
-  refused,
-  shoot,
-} from "./pages.js";
+import { DESKTOP, PHONE, SHOTS, expectConsoleErrors, launchBrowser, poll, refused, shoot } from "./pages.js";
 import { poolOperator, sharedPool, type SharedPool } from "./shared-pool.js";
 
 /** The tier's one pool (shared-pool.setup.ts), and its XMTP node's port for this file's Convos CLIs. */
@@ -147,10 +137,6 @@ async function conversation(name: string): Promise<{ cli: ConvosCli; ready: Read
   const ready = await cli.ready(60_000);
   return { cli, ready };
 }
-
-// A known fault of the agent's page, not this file's to fix: its Overview asks for the lineage of an agent just
-// claimed or cloned before the lineage service has recorded it, and shows NOT_FOUND (src/agent/overview.tsx).
-allowConsoleErrors(refused("GetLineage", 404));
 
 const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
 /** Opens a section of an agent's page by its link, and waits until it is shown. */

@@ -27,21 +27,8 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import { contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
 import { signOperation } from "@convos-pool/kit/signing";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
-import {
-  DESKTOP,
-  SHOTS,
-  allowConsoleErrors,
-  expectConsoleErrors,
-  launchBrowser,
-  poll,
-  refused,
-  shoot,
-} from "./pages.js";
+import { DESKTOP, SHOTS, expectConsoleErrors, launchBrowser, poll, refused, shoot } from "./pages.js";
 import { sharedPool, type SharedPool } from "./shared-pool.js";
-
-// A known fault of the agent's page (as in app.test.ts): its Overview asks for the lineage of an agent just claimed
-// before the lineage service has recorded it, and shows NOT_FOUND (src/agent/overview.tsx).
-allowConsoleErrors(refused("GetLineage", 404));
 
 /** The tier's one pool (shared-pool.setup.ts), and its XMTP node's port for this file's Convos CLIs. */
 let xmtp: { port: number };

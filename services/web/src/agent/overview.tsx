@@ -1,6 +1,8 @@
 // The agent page's overview: a newer version when it is pinned behind one
 // (newer.tsx), what it is (its facts, its instructions' version,
-// pinned or following), pin and remove, and where it came from (lineage).
+// pinned or following), pin and remove, and where it came from (lineage,
+// asked once lineage has had time to record it: lineage-wait.ts).
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import {
@@ -10,6 +12,7 @@ import {
   type Instance,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { useEffect, useState } from "react";
 import { shownError } from "../ui/errors";
 import { conversationTitle } from "./groups";
 import { rolloutNote, runsWords, short, stateName, syncName, when } from "../words/format";
@@ -19,6 +22,7 @@ import { useSession } from "../sign-in/session";
 import { ErrorBox, Loading, Notice } from "../ui/ui";
 import { NewerVersion } from "./newer";
 import { useAction } from "../ui/use-action";
+import { lineageAskIn } from "./lineage-wait";
 
 export function Overview({ agent: i }: { agent: Instance }) {
   const { sign } = useSession();
@@ -131,17 +135,25 @@ export function Overview({ agent: i }: { agent: Instance }) {
           </button>
         </div>
       )}
-      <Lineage id={i.id} />
+      <Lineage agent={i} />
     </>
   );
 }
 
-function Lineage({ id }: { id: string }) {
-  const lineage = useQuery(LineageService.method.getLineage, { instanceId: id });
+function Lineage({ agent: i }: { agent: Instance }) {
+  const wait = lineageAskIn(i.claimedAt ? timestampMs(i.claimedAt) : undefined, Date.now());
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (!wait) return;
+    const timer = setTimeout(() => tick((n) => n + 1), wait);
+    return () => clearTimeout(timer);
+  }, [wait]);
+  const lineage = useQuery(LineageService.method.getLineage, { instanceId: i.id }, { enabled: wait === 0 });
   return (
     <section aria-labelledby="lineage-heading">
       <h2 id="lineage-heading">Lineage</h2>
-      {lineage.isPending && <Loading what="its lineage" />}
+      {wait === undefined && <p>Its lineage is recorded once it has joined its conversation.</p>}
+      {wait !== undefined && lineage.isPending && <Loading what="its lineage" />}
       {lineage.error && <ErrorBox error={shownError(lineage.error)} />}
       {lineage.data && (
         <>
