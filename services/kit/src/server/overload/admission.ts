@@ -134,7 +134,8 @@ export class Admission {
         if (ended) return;
         ended = true;
         this.running--;
-        this.limit.observe(this.clock.now() - now, inFlight);
+        const end = this.clock.now();
+        this.limit.observe(end - now, inFlight, end);
         this.dispatch();
       },
     };

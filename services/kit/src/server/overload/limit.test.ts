@@ -4,22 +4,34 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GRADIENT_DEFAULTS, GradientLimit } from "./limit.js";
 
-/** `windows` windows of answers at `ms`, each with `inFlight` running beside it. */
+let clock = 0;
+
+/** `windows` windows of answers at `ms`, each with `inFlight` running beside it, a window's time apart. */
 function feed(limit: GradientLimit, windows: number, ms: number, inFlight = limit.limit): void {
-  for (let i = 0; i < windows * GRADIENT_DEFAULTS.window; i++) limit.observe(ms, inFlight);
+  for (let w = 0; w < windows; w++) {
+    for (let i = 0; i < GRADIENT_DEFAULTS.window; i++) limit.observe(ms, inFlight, clock);
+    clock += GRADIENT_DEFAULTS.windowMs;
+  }
 }
 
 describe("GradientLimit", () => {
   it("stays within its bounds whatever latencies and counts it is fed", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.double({ min: 0, max: 1e5, noNaN: true }), fc.integer({ min: 0, max: 5000 })), {
-          maxLength: 400,
-        }),
+        fc.array(
+          fc.tuple(
+            fc.double({ min: 0, max: 1e5, noNaN: true }),
+            fc.integer({ min: 0, max: 5000 }),
+            fc.integer({ min: 0, max: 1000 }),
+          ),
+          { maxLength: 400 },
+        ),
         (samples) => {
           const limit = new GradientLimit({ min: 4, max: 200 });
-          for (const [ms, inFlight] of samples) {
-            limit.observe(ms, inFlight);
+          let now = 0;
+          for (const [ms, inFlight, gap] of samples) {
+            now += gap;
+            limit.observe(ms, inFlight, now);
             expect(limit.limit).toBeGreaterThanOrEqual(4);
             expect(limit.limit).toBeLessThanOrEqual(200);
           }
@@ -59,12 +71,15 @@ describe("GradientLimit", () => {
     expect(limit.limit).toBeGreaterThanOrEqual(learned);
   });
 
-  it("moves once a window, not with each answer, and ignores a latency that is not a number", () => {
+  it("moves once a window of enough answers and enough time, and ignores a latency that is not a number", () => {
     const limit = new GradientLimit();
-    for (let i = 0; i < GRADIENT_DEFAULTS.window - 1; i++) limit.observe(10, 100);
-    limit.observe(Number.NaN, 100);
+    for (let i = 0; i < GRADIENT_DEFAULTS.window - 1; i++) limit.observe(10, 100, 0);
+    limit.observe(Number.NaN, 100, 0);
     expect(limit.latencyMs).toBe(0);
-    limit.observe(10, 100);
-    expect(limit.latencyMs).toBe(10);
+    // Ten answers, but within the window's time: the window stays open.
+    limit.observe(10, 100, GRADIENT_DEFAULTS.windowMs - 1);
+    expect(limit.latencyMs).toBe(0);
+    limit.observe(20, 100, GRADIENT_DEFAULTS.windowMs);
+    expect(limit.latencyMs).toBeCloseTo(120 / 11, 9);
   });
 });

@@ -3,8 +3,10 @@
 // concurrency. While a window's mean latency stays within `tolerance` of the
 // long-run mean, the limit grows by `queueSize` a window; when latency rises
 // past it (requests wait on the database, the CPU, a lock), the limit shrinks
-// in proportion, down to half a window. Pure: numbers in, a number out; no
-// clock (a window is a count of answers), so its tests need no time.
+// in proportion, down to half a window. A window is at least `window`
+// answers and at least `windowMs` (Netflix's windows are a second): a limit
+// moved on every ten answers follows a shared machine's noise, not its
+// load. Pure: numbers and times in, a number out.
 // docs/decisions.md, "Admission learned from latency", says why it is ours.
 
 export interface GradientLimitOptions {
@@ -16,8 +18,10 @@ export interface GradientLimitOptions {
   tolerance: number;
   /** How much of each new estimate is taken (0 to 1): lower is steadier. */
   smoothing: number;
-  /** Answers whose mean latency is one sample. */
+  /** Answers whose mean latency is one sample, at least. */
   window: number;
+  /** And at least this long, in ms. */
+  windowMs: number;
   /** The long-run mean's memory, in windows. */
   longWindows: number;
   /** What the limit may grow by in a window while latency holds. */
@@ -31,6 +35,7 @@ export const GRADIENT_DEFAULTS: GradientLimitOptions = {
   tolerance: 1.5,
   smoothing: 0.2,
   window: 10,
+  windowMs: 250,
   longWindows: 100,
   queueSize: 4,
 };
@@ -45,6 +50,8 @@ export class GradientLimit {
   private count = 0;
   private mostInFlight = 0;
   private last = 0;
+  /** When the present window opened (undefined until its first answer). */
+  private opened: number | undefined;
 
   constructor(options: Partial<GradientLimitOptions> = {}) {
     this.o = { ...GRADIENT_DEFAULTS, ...options };
@@ -67,15 +74,18 @@ export class GradientLimit {
   }
 
   /**
-   * One answer: how long it ran (ms) and how many ran beside it when it
-   * started (itself included). Every `window` answers the limit moves.
+   * One answer at `now` (ms): how long it ran (ms) and how many ran beside
+   * it when it started (itself included). At each window's end the limit
+   * moves.
    */
-  observe(latencyMs: number, inFlight: number): void {
+  observe(latencyMs: number, inFlight: number, now: number): void {
     if (!(latencyMs >= 0) || !Number.isFinite(latencyMs)) return;
+    this.opened ??= now;
     this.sum += latencyMs;
     this.count++;
     this.mostInFlight = Math.max(this.mostInFlight, inFlight);
-    if (this.count < this.o.window) return;
+    if (this.count < this.o.window || now - this.opened < this.o.windowMs) return;
+    this.opened = undefined;
     const short = Math.max(this.sum / this.count, 1e-3);
     const busiest = this.mostInFlight;
     this.sum = 0;

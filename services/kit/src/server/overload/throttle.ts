@@ -17,14 +17,20 @@ import { limitExceededOf } from "../limits.js";
 import { ADMISSION_LIMIT, overloaded } from "./interceptor.js";
 
 export interface ThrottleOptions {
-  /** How much more than the server takes the client still sends (the book's K). */
+  /**
+   * How much more than the server takes the client still sends (the book's
+   * K, 2 there). Lower here: a refusal costs a pool service most of what an
+   * answer does (the RPC machinery is most of a claim's CPU,
+   * docs/performance/claims.md), so at 2 the refusals of what is sent past
+   * capacity take a third of it.
+   */
   k: number;
   /** The window counted, in ms, in `buckets` buckets. */
   windowMs: number;
   buckets: number;
 }
 
-export const THROTTLE_DEFAULTS: ThrottleOptions = { k: 2, windowMs: 10_000, buckets: 10 };
+export const THROTTLE_DEFAULTS: ThrottleOptions = { k: 1.25, windowMs: 5_000, buckets: 5 };
 
 export class ClientThrottle {
   private readonly o: ThrottleOptions;
