@@ -2,6 +2,7 @@
 // what each signal is counted against, each agent once a day for the
 // removals, and the same data halting or not through kit's test. Nothing
 // stands in: it is pure.
+import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { FIGURES, MIN_CONVERSATIONS, type AgentDay } from "./figures.js";
 import {
@@ -16,7 +17,7 @@ import {
   countedDays,
   watchRollout,
 } from "./rollout.js";
-import { DEFAULT_BOUNDS, ROLLOUT_SIGNALS } from "@convos-pool/kit/content";
+import { DEFAULT_BOUNDS, ROLLOUT_SIGNALS, pairedDays } from "@convos-pool/kit/content";
 
 const ZERO = Object.fromEntries(FIGURES.map((f) => [f, 0])) as Record<(typeof FIGURES)[number], number>;
 
@@ -472,6 +473,42 @@ describe("per person: a person counts once a side a day, across all their conver
       ["conv-old", { events: 2, exposure: 6 }, undefined],
     ]);
   });
+});
+
+describe("per person, whatever they do", () => {
+  const day = "2026-11-01";
+  const P = "f".repeat(64);
+  /** Honest agents of a version, each with one person who gave no 👎; `loud` conversations where P 👎s. */
+  const persons = fc.record({
+    loud: fc.array(fc.record({ answers: fc.integer({ min: 1, max: 40 }), extra: fc.integer({ min: 0, max: 40 }) }), {
+      minLength: 1,
+      maxLength: 12,
+    }),
+    quiet: fc.integer({ min: 2, max: 8 }),
+  });
+
+  test.prop([persons])(
+    "one person's 👎 across any number of conversations on a side are one source, and add one event to its day",
+    ({ loud, quiet }) => {
+      const rows: AgentDay[] = [
+        ...loud.map((l, i) => ({
+          ...report(`loud-${i}`, "2", day, { answers: l.answers + l.extra }),
+          persons: [{ person: P, answers: l.answers, thumbsDown: l.answers, corrections: 0 }],
+        })),
+        ...Array.from({ length: quiet }, (_, i) => ({
+          ...report(`quiet-${i}`, "2", day, { answers: 10 }),
+          persons: [{ person: `${i}`.padStart(64, "a"), answers: 10, thumbsDown: 0, corrections: 0 }],
+        })),
+      ];
+      const sources = conversationCounts({ reports: rows, ran: [], removals: [] }, "2", "1", new Set([day])).thumbsDown;
+      const theirs = sources.filter((s) => s.source === `person:${P}`);
+      expect(theirs).toHaveLength(1);
+      // A louder source beside them is the one left out: their day is what the cap leaves, one event.
+      const decoy = { source: "decoy", candidate: true, days: { [day]: { events: 5, exposure: 5 } } };
+      const [paired] = pairedDays([...sources, decoy]);
+      expect(paired?.candidate.events).toBe(1);
+    },
+  );
 });
 
 describe("a stack's watch rules (checkWatchRules)", () => {
