@@ -15,6 +15,7 @@ import {
   answered,
   corrected,
   heard,
+  personKeyOf,
   personOf,
   reacted,
   reports,
@@ -82,6 +83,14 @@ describe("per person: a person's day, by a pseudonym no one can turn back withou
     expect(personOf(new Uint8Array(32).fill(8), V6, D1, "inbox-ana")).not.toBe(ana);
     expect(personOf(KEY, { ...V6, creatorId: "inbox-ana" }, D1, "inbox-ana")).toBeUndefined();
     expect(personOf(undefined, V6, D1, "inbox-ana")).toBeUndefined();
+  });
+
+  it("takes the hosts' key as hex of 32 bytes or more, and refuses a shorter or malformed one", () => {
+    expect(personKeyOf(undefined)).toBeUndefined();
+    expect(personKeyOf("")).toBeUndefined();
+    expect(personKeyOf("07".repeat(32))).toEqual(KEY);
+    for (const bad of ["07".repeat(31), "zz".repeat(32), "7".repeat(65)])
+      expect(() => personKeyOf(bad)).toThrow(/SIGNALS_PERSON_KEY/);
   });
 
   it("counts the answers it gave a person and their 👎 on those answers, once ever: not on an answer given to another, not again once taken back and sent again", () => {

@@ -171,6 +171,17 @@ export function personOf(
  */
 export const PROCESS_PERSON_KEY: Uint8Array = randomBytes(32);
 
+/**
+ * The hosts' person key as SIGNALS_PERSON_KEY gives it: hex, 32 bytes or
+ * more (a shorter key is a guessable one); unset: none, the process's own.
+ */
+export function personKeyOf(hex: string | undefined): Uint8Array | undefined {
+  if (hex === undefined || hex === "") return undefined;
+  if (!/^(?:[0-9a-f]{2}){32,}$/i.test(hex))
+    throw new Error("SIGNALS_PERSON_KEY must be 32 bytes or more in hex (64 hex digits or more)");
+  return Uint8Array.from(Buffer.from(hex, "hex"));
+}
+
 const NO_ONE: PersonDay = { answers: 0, thumbsDown: 0, corrections: 0 };
 
 /** `person`'s day changed by `change` (never below zero). */
