@@ -171,3 +171,21 @@ describe("in a conversation with no zone yet", () => {
     });
   });
 });
+
+describe("what looks like a request of time and is not one", () => {
+  it.each([
+    "can you remind me what we said yesterday?",
+    "remind me what time the dinner is on Friday",
+    "send the report to the team tomorrow at 9",
+  ])("leaves %j to the model's turn", (text) => {
+    expect(readTimeAsk(text, OWNER)).toEqual({ kind: "none" });
+  });
+
+  it.each([
+    ["remind me at 5 about the meeting", "the meeting"],
+    ["rappelle-moi demain à 9h d'appeler l'hôtel", "appeler l'hôtel"],
+    ["set a reminder for Friday at 6: book the table", "book the table"],
+  ])("keeps %j as a reminder of %j", (text, what) => {
+    expect(readTimeAsk(text, OWNER)).toMatchObject({ kind: "keep", spec: { kind: "reminder", text: what } });
+  });
+});

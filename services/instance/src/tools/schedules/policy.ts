@@ -70,6 +70,21 @@ const W = String.raw`(?<![\p{L}\p{N}])`;
 const REMIND = re(
   `${W}(?:remind\\s+(?:me|us|everyone|all|them|\\p{L}+)|reminder|recu[eé]rda(?:me|nos|les)|rappelle[- ](?:moi|nous)|rappel|erinnere?\\s+(?:mich|uns|alle))`,
 );
+/**
+ * Reminder words that ask for one, once the time is out of them: "remind us to …", "remind me about …", "a
+ * reminder", "recuérdame llamar", "rappelle-moi de …", "erinnere mich an …"; not "remind me what we said", a question.
+ */
+const REMIND_ASKED = re(
+  [
+    String.raw`remind\s+\p{L}+\s+(?:to|that|about|of)(?![\p{L}])`,
+    "reminder",
+    String.raw`recu[eé]rda(?:me|nos|les)\s+(?!qu[eé]|cu[aá]ndo|d[oó]nde|qui[eé]n|c[oó]mo|si\s)`,
+    String.raw`rappelle[- ](?:moi|nous)\s+(?:de\s|d['’]|que\s|qu['’])`,
+    String.raw`erinnere?\s+(?:mich|uns|alle)\s+(?:an|daran|dass|zu)(?![\p{L}])`,
+  ]
+    .map((p) => `${W}${p}`)
+    .join("|"),
+);
 /** "stop reminding", "stop the reminder", "cancel the routine", "no more reminders", "arrête de nous rappeler", "deja de recordar", "hör auf … zu erinnern". */
 const STOP = re(
   [
@@ -111,11 +126,24 @@ export function wordsOf(text: string): string[] {
 
 /** The reminder's words as it will post them: "remind us to book the table" is "book the table". */
 function reminderText(rest: string): string {
-  return rest
-    .replace(REMIND, "")
-    .replace(/^[\s,:;-]*(?:to|that|of|about|de|que|à|a|an|zu|dass)\s+/iu, "")
+  const asked = REMIND.exec(rest);
+  const after = asked ? rest.slice(asked.index + asked[0].length) : rest;
+  return after
+    .replace(/^[\s,:;-]*(?:for\s*[:,-]?\s*)?/iu, "")
+    .replace(/^(?:to|that|of|about|de|que|à|a|an|zu|dass|daran)\s+|^(?:d|qu)['’]/iu, "")
     .replace(/^[\s,:;-]+|[\s,;:-]+$/gu, "")
     .trim();
+}
+
+/** Words of a payment: a scheduled one is refused in words when it binds nothing; other acts' verbs ("send the report") may be anyone's task. */
+const PAYING = /(?<![\p{L}])(?:pay|paga|paie|zahl|bezahle|ETH|wei)(?![\p{L}])/iu;
+
+/** Whether the words bind an act at all, with the owner's contacts and settings. */
+function bindsAnAct(rest: string, facts: TimeFacts): boolean {
+  const request = readRequest(rest);
+  return (
+    bindActs(chooseByRule(request), { request, contacts: facts.contacts, settings: facts.settings }).acts.length > 0
+  );
 }
 
 /** The one act the owner's words bind, or why none: the grammar's reading held to the request's clauses. */
@@ -167,14 +195,15 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
   }
   if (STOP.test(text)) return { kind: "stop", about: wordsOf(text) };
 
-  const reminding = REMIND.test(text);
+  const remindWords = REMIND.test(text);
   // Most messages ask nothing of time: without reminder words, a repetition or an act's verb, chrono is not asked.
-  if (!reminding && !readRecurrence(text) && !ACT_VERB.test(text)) return { kind: "none" };
+  if (!remindWords && !readRecurrence(text) && !ACT_VERB.test(text)) return { kind: "none" };
   // What the words say of time needs a zone to be read in; without one, only whether they ask.
   const read = readWhen(text, { now: facts.now, zone: facts.zone ?? "UTC" });
   const recurring = read !== undefined && read.when.rrule !== "";
   const rest = read?.rest ?? text;
-  const acting = !reminding && read !== undefined && actLike(rest);
+  const reminding = remindWords && REMIND_ASKED.test(rest);
+  const acting = !reminding && read !== undefined && actLike(rest) && (PAYING.test(rest) || bindsAnAct(rest, facts));
   const instructing = !reminding && recurring && INSTRUCTION.test(rest);
   if (!reminding && !acting && !instructing) return { kind: "none" };
   // "remind me what we decided" asks the model, not a timer: without a time it is a question.
