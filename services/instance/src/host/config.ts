@@ -95,6 +95,8 @@ export function hostOptionsFromEnv(env: ServiceEnv, log: Logger): InstanceHostOp
             baseUrl: llmBaseUrl,
             apiKey: env.optional("LLM_API_KEY") ?? "",
             ...(llmModel ? { model: llmModel } : {}),
+            hostCalls: env.int("LLM_HOST_CALLS", undefined, 0),
+            hostCallsWaiting: env.int("LLM_HOST_CALLS_WAITING", undefined, 0),
           },
         }
       : {}),

@@ -42,7 +42,8 @@ import { createInstanceAddressBookService } from "../tools/address-book/service.
 import { createInstanceApprovalService } from "../tools/approvals/service.js";
 import { createInstanceConfirmationService } from "../tools/confirmations/service.js";
 import { OfflineProvider } from "../model/offline.js";
-import { OpenAiProvider } from "../model/openai.js";
+import { OpenAiProvider, type OpenAiOptions } from "../model/openai.js";
+import { HOST_CALLS_WAITING, HOST_MODEL_CALLS, HostModelCalls } from "../model/host-calls.js";
 import type { LlmProvider } from "../model/turn.js";
 import { LLM_LIMITS } from "../agent/conversation/budget.js";
 import { PatternExchange } from "../memory/patterns.js";
@@ -53,7 +54,7 @@ import { remotePaymentSigner } from "./payment-signer.js";
 import { remoteScheduleDesk } from "../tools/schedules/desk.js";
 import { startSmsWebhook } from "./sms-webhook.js";
 import { SYSTEM_CLOCK } from "../platform/clock.js";
-import { DEFAULT_MAX_INSTANCES, type InstanceHostOptions } from "./options.js";
+import { DEFAULT_MAX_INSTANCES, type InstanceHostOptions, type LlmOptions } from "./options.js";
 import { FILES, listWorkspaces, Workspace, type InstanceRecord } from "../platform/workspace.js";
 import { findOpenClaw, openClawDir } from "../openclaw/install.js";
 import { Retiree, retireWorkspace } from "./retiree.js";
@@ -112,12 +113,21 @@ function agentKeys(opts: InstanceHostOptions, log: Logger): AgentKeys & { close?
   throw new Error("an instance host needs the keys service's URL (keysUrl, POOL_KEYS_URL)");
 }
 
+/** The endpoint's options with the host's model calls, one queue for all its agents (model/host-calls.ts). */
+function withHostCalls(llm: LlmOptions): OpenAiOptions {
+  return {
+    ...llm,
+    calls: new HostModelCalls(llm.hostCalls ?? HOST_MODEL_CALLS, llm.hostCallsWaiting ?? HOST_CALLS_WAITING),
+  };
+}
+
 export async function startInstanceHost(opts: InstanceHostOptions): Promise<RunningInstanceHost> {
   const log = opts.log ?? createLogger("instance-host");
   const maxInstances = opts.maxInstances ?? DEFAULT_MAX_INSTANCES;
   const keys = agentKeys(opts, log);
   const poolId = opts.poolId ?? LOCAL_POOL_ID;
-  const llm: LlmProvider = opts.llmProvider ?? (opts.llm ? new OpenAiProvider(opts.llm) : new OfflineProvider());
+  const llm: LlmProvider =
+    opts.llmProvider ?? (opts.llm ? new OpenAiProvider(withHostCalls(opts.llm)) : new OfflineProvider());
   const runtime = opts.runtime === "openclaw" ? await openClawRuntime(opts, llm, log) : undefined;
   let resolver: Promise<InboxResolver> | undefined;
   let verifier: Promise<SignatureVerifier> | undefined;

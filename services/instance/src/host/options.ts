@@ -21,6 +21,10 @@ export interface LlmOptions {
   apiKey: string;
   /** Used when an instance's config names no model. */
   model?: string | undefined;
+  /** Completions the host runs at once, every agent's together (model/host-calls.ts; 0: no limit); default HOST_MODEL_CALLS. */
+  hostCalls?: number | undefined;
+  /** Members' calls that may wait for a place; one more is refused (model/host-calls.ts); default HOST_CALLS_WAITING. */
+  hostCallsWaiting?: number | undefined;
 }
 
 export interface InstanceHostOptions {

@@ -14,11 +14,13 @@ import type { ToolOutcome } from "../tools/gate/gate.js";
 import { OVER_ROUND, runsInRound } from "../tools/gate/call-caps.js";
 import { aboutOf } from "../memory/feedback.js";
 import { capText, memorySection } from "./caps.js";
+import { type CallWaiter, HOST_BUSY_REPLY, HostBusy, type HostModelCalls } from "./host-calls.js";
 import { MAX_SUMMARY_ENTRIES, summaryMessages, turnMessages } from "./prompt.js";
 import { parseChosenActs, chooserMessages, type ChooserInput } from "./chooser.js";
 import type { ChosenAct } from "../tools/request/binding.js";
 import {
   MAX_TOOL_ROUNDS,
+  RefusedTurn,
   STOPPED_FOR_BUDGET,
   type ChatMessage,
   type LearnInput,
@@ -39,6 +41,8 @@ export interface OpenAiOptions {
   fetch?: typeof fetch | undefined;
   /** "refused" (default): sent again after 429 or 503; "never": a runtime that keeps its own session (openclaw/provider.ts). */
   retry?: Extract<RetryPolicy, "refused" | "never"> | undefined;
+  /** The host's model calls, every agent's together (host-calls.ts); absent: each completion goes at once. */
+  calls?: HostModelCalls | undefined;
 }
 
 /** A model call that failed; `status` is the HTTP status when one came. */
@@ -150,8 +154,16 @@ export class OpenAiProvider implements LlmProvider {
   readonly kind: LlmProvider["kind"] = "openai";
   readonly client: ChatCompletionsClient;
 
+  private readonly calls: HostModelCalls | undefined;
+
   constructor(opts: OpenAiOptions) {
     this.client = new ChatCompletionsClient(opts);
+    this.calls = opts.calls;
+  }
+
+  /** `call` in its place among the host's model calls (host-calls.ts). */
+  private inTurn<T>(who: CallWaiter, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.calls ? this.calls.run(who, call, signal) : call();
   }
 
   /** The messages of a turn; a runtime that keeps its own session sends less (openclaw/provider.ts). */
@@ -190,10 +202,19 @@ export class OpenAiProvider implements LlmProvider {
     for (let round = 0; ; round++) {
       if (round > 0 && input.nextCompletion?.() === false)
         return [said, STOPPED_FOR_BUDGET].filter(Boolean).join("\n\n");
-      const answer = await this.client.chat(
-        { model, messages, ...(tools && round < MAX_TOOL_ROUNDS ? { tools } : {}), ...(user ? { user } : {}) },
+      // Only a turn's first completion may be refused, and never the owner's: a later one would cut an answer in half.
+      const who = { owner: input.role === "owner", refusable: round === 0 && input.role !== "owner" };
+      const answer = await this.inTurn(
+        who,
+        () =>
+          this.client.chat(
+            { model, messages, ...(tools && round < MAX_TOOL_ROUNDS ? { tools } : {}), ...(user ? { user } : {}) },
+            signal,
+          ),
         signal,
-      );
+      ).catch((err: unknown) => {
+        throw err instanceof HostBusy ? new RefusedTurn(err.message, HOST_BUSY_REPLY) : err;
+      });
       // Past its rounds no functions are offered: calls the model makes anyway end the turn, never run.
       if (!answer.tool_calls?.length || round >= MAX_TOOL_ROUNDS) return (answer.content ?? "").trim();
       said = (answer.content ?? "").trim();
@@ -210,23 +231,30 @@ export class OpenAiProvider implements LlmProvider {
   async learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]> {
     const message = capText(input.message, input.limits?.messageTokens ?? 0);
     const memory = input.memory.visibleTo(input.role ?? "member");
-    const answer = await this.client.complete(
-      {
-        model: this.model(input.model),
-        temperature: 0,
-        messages: [
+    // Learning refused by a busy host is skipped (memory/lessons.ts), never queued past the bound.
+    const who = { owner: input.role === "owner", refusable: input.role !== "owner" };
+    const answer = await this.inTurn(
+      who,
+      () =>
+        this.client.complete(
           {
-            role: "system",
-            content: `${EXTRACTION_PROMPT}\n\n${memorySection(memory, message, input.limits?.memoryTokens ?? 0)}`,
+            model: this.model(input.model),
+            temperature: 0,
+            messages: [
+              {
+                role: "system",
+                content: `${EXTRACTION_PROMPT}\n\n${memorySection(memory, message, input.limits?.memoryTokens ?? 0)}`,
+              },
+              {
+                role: "user",
+                content: input.correcting
+                  ? `Your earlier answer: "${aboutOf(input.correcting)}"\n${input.role === "owner" ? "Your owner" : "A member"} corrected it: ${message}`
+                  : message,
+              },
+            ],
           },
-          {
-            role: "user",
-            content: input.correcting
-              ? `Your earlier answer: "${aboutOf(input.correcting)}"\n${input.role === "owner" ? "Your owner" : "A member"} corrected it: ${message}`
-              : message,
-          },
-        ],
-      },
+          signal,
+        ),
       signal,
     );
     return parseExtraction(answer, input.from);
@@ -234,8 +262,14 @@ export class OpenAiProvider implements LlmProvider {
 
   /** The chosen acts, in a call of its own that holds the request and nothing of the conversation (model/chooser.ts). */
   async chooseActs(input: ChooserInput, signal?: AbortSignal): Promise<ChosenAct[]> {
-    const answer = await this.client.complete(
-      { model: this.model(input.model), temperature: 0, messages: chooserMessages(input) },
+    // Part of a turn under way: it waits its place, never refused.
+    const answer = await this.inTurn(
+      { owner: false, refusable: false },
+      () =>
+        this.client.complete(
+          { model: this.model(input.model), temperature: 0, messages: chooserMessages(input) },
+          signal,
+        ),
       signal,
     );
     return parseChosenActs(answer);
@@ -243,8 +277,19 @@ export class OpenAiProvider implements LlmProvider {
 
   async summarize(input: SummaryInput, signal?: AbortSignal): Promise<NewEntry[]> {
     const user = this.session("summary");
-    const answer = await this.client.complete(
-      { model: this.model(input.model), temperature: 0, messages: summaryMessages(input), ...(user ? { user } : {}) },
+    // An owner's clone: with the owners' calls.
+    const answer = await this.inTurn(
+      { owner: true, refusable: false },
+      () =>
+        this.client.complete(
+          {
+            model: this.model(input.model),
+            temperature: 0,
+            messages: summaryMessages(input),
+            ...(user ? { user } : {}),
+          },
+          signal,
+        ),
       signal,
     );
     const entries = parseExtraction(answer, undefined, MAX_SUMMARY_ENTRIES);
