@@ -245,6 +245,26 @@ describe("who sees and changes what", () => {
     expect(resumed.item?.pause).toBe(SchedulePause.UNSPECIFIED);
   }, 30_000);
 
+  it("pauses every item still to come at the agent's end, one its asker paused among them, and leaves done ones alone", async () => {
+    const id = await agent();
+    const { item: weekly } = await asHost.client.createSchedule(reminder(id, { rrule: "FREQ=WEEKLY" }));
+    const { item: paused } = await asHost.client.createSchedule(reminder(id));
+    await asHost.client.pauseSchedule({
+      onBehalf: { instanceId: id, conversationId: "c1", inboxId: MEMBER },
+      id: paused!.id,
+    });
+    const { item: done } = await asHost.client.createSchedule(reminder(id));
+    await q(`update schedule_items set next_at = null where id = ?`, [done!.id]);
+    // As its owner's removal writes it (claim/sql.ts): the owner stays on the row, the state ends.
+    await q(`update instances set state = 'dead', end_reason = 'removed by its owner' where id = ?`, [id]);
+    const rows = await q<{ id: string; pause: string | null }>(
+      `select id, pause from schedule_items where instance_id = ? order by id`,
+      [id],
+    );
+    const pauseOf = Object.fromEntries(rows.map((r) => [r.id, r.pause]));
+    expect(pauseOf).toEqual({ [weekly!.id]: "released", [paused!.id]: "released", [done!.id]: null });
+  }, 30_000);
+
   it("refuses a host the agent is not placed on, and the gateway on the hosts' service", async () => {
     const id = await agent();
     expect((await refusal(asOtherHost.client.createSchedule(reminder(id)))).code).toBe(Code.PermissionDenied);

@@ -5,7 +5,7 @@ import { AgentConversations } from "./agent-conversations.js";
 import { ConfirmedLimits } from "./confirmed-limits.js";
 import { ConversationStatements } from "./conversation-statements.js";
 import { LineageConversations } from "./lineage-conversations.js";
-import { Schedules } from "./schedules.js";
+import { Schedules, SchedulesAtAnEnd } from "./schedules.js";
 
 /**
  * The claims service's tables (docs/claims.md). Instances, the tools the pool
@@ -693,4 +693,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0032_conversation_statements", class: ConversationStatements },
   { name: "0033_confirmed_limits", class: ConfirmedLimits },
   { name: "0034_schedules", class: Schedules },
+  { name: "0035_schedules_at_an_end", class: SchedulesAtAnEnd },
 ];

@@ -49,3 +49,28 @@ export class Schedules extends Migration {
       for each row execute function schedule_items_pause_on_owner()`);
   }
 }
+
+/**
+ * An agent's end pauses its items too: a removal or a lost host's dead agent
+ * keeps its `owner_id` (the lineage's record) and changes only its state, so
+ * the trigger watches `state` as well, and an end is a release (`released`).
+ */
+export class SchedulesAtAnEnd extends Migration {
+  override up(): void {
+    this.addSql(`create or replace function schedule_items_pause_on_owner() returns trigger language plpgsql as $fn$
+      begin
+        if old.owner_id is not null and new.owner_id is distinct from old.owner_id then
+          update schedule_items
+             set pause = case when new.owner_id is null then 'released' else 'transferred' end, updated_at = now()
+           where instance_id = new.id and next_at is not null;
+        elsif new.state = 'dead' and old.state is distinct from 'dead' then
+          update schedule_items set pause = 'released', updated_at = now()
+           where instance_id = new.id and next_at is not null;
+        end if;
+        return new;
+      end $fn$`);
+    this.addSql(`drop trigger schedule_items_pause_on_owner on instances`);
+    this.addSql(`create trigger schedule_items_pause_on_owner after update of owner_id, state on instances
+      for each row execute function schedule_items_pause_on_owner()`);
+  }
+}
