@@ -237,6 +237,11 @@ it("a person with no wallet adds an agent from the store, approves its first tex
     /^0\.001\d* ETH of its 0\.01 ETH a day, each payment with your yes · 0\.00[89]\d* ETH left today$/,
   );
   await poll(() => page.getByTestId("money-balance").textContent(), 10_000).toMatch(/^0\.01[89]\d* ETH$/);
+  // Taking his share out is signed by a wallet, which he has not: the card says so, and offers no button that fails.
+  await expect(page.getByRole("button", { name: "Withdraw to your wallet" }).count()).resolves.toBe(0);
+  await expect(page.getByTestId("withdraw-needs-wallet").textContent()).resolves.toBe(
+    "Withdrawing is signed by a wallet of this inbox, which this browser does not hold (you signed in with Convos); until then your share stays in its wallet.",
+  );
   await shoot(page, "no-wallet-paid");
 
   // What it knows: Saul teaches it in the conversation; the page shows it once he confirms that listing in Convos.

@@ -4,7 +4,8 @@
 // and "Withdraw to your wallet": the owner takes their share
 // of the agent's wallet (everything above what the pool granted it, less the
 // transfer's fee). The owner signs WithdrawFunds and the funds go to the
-// wallet that signed it (docs/tools.md, "Whose money a wallet holds").
+// wallet that signed it (docs/tools.md, "Whose money a wallet holds"); a
+// person signed in with Convos alone is told so, not offered a button that fails.
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -17,7 +18,7 @@ import { ErrorBox, Loading, Notice } from "../ui/ui";
 import { useAction } from "../ui/use-action";
 
 export function WithdrawFunds({ agent: i }: { agent: Instance }) {
-  const { sign } = useSession();
+  const { sign, canSign } = useSession();
   const act = useAction();
   const withdraw = useMutation(ClaimService.method.withdrawFunds);
   const [sent, setSent] = useState<{ amountWei: string; toAddress: string; transactionHash: string }>();
@@ -43,20 +44,28 @@ export function WithdrawFunds({ agent: i }: { agent: Instance }) {
           </span>
         </Notice>
       )}
-      <button
-        type="button"
-        disabled={!!act.busy}
-        onClick={() =>
-          void act.run("withdraw", "", async () => {
-            setSent(undefined);
-            const ownerSignature = await sign("WithdrawFunds", { instanceId: i.id });
-            const res = await withdraw.mutateAsync({ instanceId: i.id, ownerSignature });
-            setSent({ amountWei: res.amountWei, toAddress: res.toAddress, transactionHash: res.transactionHash });
-          })
-        }
-      >
-        {act.busy ? "Withdrawing…" : "Withdraw to your wallet"}
-      </button>
+      {canSign ? (
+        <button
+          type="button"
+          disabled={!!act.busy}
+          onClick={() =>
+            void act.run("withdraw", "", async () => {
+              setSent(undefined);
+              const ownerSignature = await sign("WithdrawFunds", { instanceId: i.id });
+              const res = await withdraw.mutateAsync({ instanceId: i.id, ownerSignature });
+              setSent({ amountWei: res.amountWei, toAddress: res.toAddress, transactionHash: res.transactionHash });
+            })
+          }
+        >
+          {act.busy ? "Withdrawing…" : "Withdraw to your wallet"}
+        </button>
+      ) : (
+        // Signed in with Convos alone: the signature WithdrawFunds takes has no Convos confirmation (the funds go to the signer).
+        <p className="meta" data-testid="withdraw-needs-wallet">
+          Withdrawing is signed by a wallet of this inbox, which this browser does not hold (you signed in with Convos);
+          until then your share stays in its wallet.
+        </p>
+      )}
     </section>
   );
 }
