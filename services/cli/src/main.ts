@@ -15,6 +15,7 @@ import * as templates from "./commands/templates/commands.js";
 import * as curation from "./commands/curation/commands.js";
 import * as addressBook from "./commands/address-book/commands.js";
 import * as approvals from "./commands/approvals/commands.js";
+import * as schedules from "./commands/schedules/commands.js";
 import * as conversations from "./commands/conversations/commands.js";
 import * as memory from "./commands/memory/commands.js";
 import * as patterns from "./commands/patterns/commands.js";
@@ -224,6 +225,14 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return approvals.listApprovals(ctx, id);
     case "approve":
       return approvals.answerApproval(ctx, id, a.QUESTION_ID as string, parsed(p.approve, "--yes or --no"));
+    case "schedules":
+      return schedules.listSchedules(ctx, id, p.conversation);
+    case "schedules pause":
+      return schedules.changeSchedule(ctx, id, a.ITEM_ID as string, "pause");
+    case "schedules resume":
+      return schedules.changeSchedule(ctx, id, a.ITEM_ID as string, "resume");
+    case "schedules cancel":
+      return schedules.changeSchedule(ctx, id, a.ITEM_ID as string, "cancel");
     case "lineage":
       return agents.lineage(ctx, id);
     case "dashboard":

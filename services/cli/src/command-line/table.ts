@@ -8,6 +8,7 @@ import { TEMPLATE_COMMANDS } from "../commands/templates/syntax.js";
 import { AGENT_COMMANDS } from "../commands/agents/syntax.js";
 import { CONVERSATION_COMMANDS } from "../commands/conversations/syntax.js";
 import { APPROVAL_COMMANDS } from "../commands/approvals/syntax.js";
+import { SCHEDULE_COMMANDS } from "../commands/schedules/syntax.js";
 import { MEMORY_COMMANDS } from "../commands/memory/syntax.js";
 import { ADDRESS_BOOK_COMMANDS } from "../commands/address-book/syntax.js";
 import { PATTERN_COMMANDS } from "../commands/patterns/syntax.js";
@@ -24,6 +25,7 @@ export const COMMANDS = {
   ...AGENT_COMMANDS,
   ...CONVERSATION_COMMANDS,
   ...APPROVAL_COMMANDS,
+  ...SCHEDULE_COMMANDS,
   ...MEMORY_COMMANDS,
   ...ADDRESS_BOOK_COMMANDS,
   ...PATTERN_COMMANDS,

@@ -23,6 +23,7 @@ const COLUMNS: Partial<Record<CommandName, readonly string[]>> = {
   browse: TEMPLATE_COLUMNS,
   featured: TEMPLATE_COLUMNS,
   versions: ["version", "change_summary", "release_notes", "changed_at", "changed_by"],
+  schedules: ["text", "kind", "next_at", "rrule", "time_zone", "asked_by_role", "pause", "conversation_id", "id"],
 };
 
 /** Commands that answer with the template they wrote: one line says what it is now. */

@@ -1,0 +1,32 @@
+// The syntax of an agent's reminders, routines and scheduled acts (docs/cli.md,
+// "Schedules"); the commands are commands.ts's, and command-line/table.ts
+// lists every area's.
+import type { CommandSyntax } from "../../core/syntax.js";
+
+export const SCHEDULE_COMMANDS = {
+  schedules: {
+    args: ["ID"],
+    options: ["conversation"],
+    synopsis: "ID [--conversation C]",
+    summary:
+      "an agent's reminders, routines and scheduled acts: what, when next, how often, who asked; a member names the conversation",
+  },
+  "schedules pause": {
+    args: ["ID", "ITEM_ID"],
+    options: [],
+    synopsis: "ID ITEM_ID",
+    summary: "pause one until it is resumed",
+  },
+  "schedules resume": {
+    args: ["ID", "ITEM_ID"],
+    options: [],
+    synopsis: "ID ITEM_ID",
+    summary: "resume one from its next time after now (one paused by a release or a transfer: the owner only)",
+  },
+  "schedules cancel": {
+    args: ["ID", "ITEM_ID"],
+    options: [],
+    synopsis: "ID ITEM_ID",
+    summary: "cancel one for good",
+  },
+} as const satisfies Record<string, CommandSyntax>;
