@@ -28,10 +28,12 @@ const ordinal = (n: number) => {
 };
 const list = (words: string[]) =>
   words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
-const clock = (at: number, zone: string) => {
+/** A time of day as the show-back says it, in the zone: "9:00", "18:30". */
+export function clockWords(at: number, zone: string): string {
   const wall = wallClock(at, zone);
   return `${wall.hour}:${String(wall.minute).padStart(2, "0")}`;
-};
+}
+const clock = clockWords;
 
 /** A day as people say it from `now`: "today", "tomorrow", "Monday 7 December" (and the year when it is not this one). */
 export function dayWords(at: number, now: number, zone: string): string {

@@ -2,7 +2,7 @@
 // and kept as RFC 5545 rules in the conversation's IANA zone, pure (the
 // instant and the zone always given, never the machine's). docs/schedules-language.md.
 export { whenProblem, zoneProblem } from "./checks.js";
-export { dayWords, describeWhen, howOften } from "./describe.js";
+export { clockWords, dayWords, describeWhen, howOften } from "./describe.js";
 export { type ReadContext, type ReadWhen, readWhen } from "./read.js";
 export { MIN_MINUTES_BETWEEN, nextOccurrences, type When } from "./rule.js";
 export { readRecurrence } from "./words.js";

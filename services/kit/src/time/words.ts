@@ -52,7 +52,7 @@ const ANY_UNIT = UNITS.map(([, w]) => w).join("|");
 
 // "every", "each", "cada", "todos los", "chaque", "tous les", "toutes les", "jeden", "jede", "jedes", "alle", "on" (only before a plural day).
 const EVERY = String.raw`every|each|cada|tod[oa]s\s+l[oa]s|chaque|tou(?:te)?s\s+les|jede[nsr]?|alle`;
-const OTHER = String.raw`other|second|segund[oa]|deux|zweite[nr]?`;
+const OTHER = "other|second|segund[oa]|deux|zweite[nr]?";
 /** Between two days: "Monday and Thursday", "lunes y jueves", "lundi et jeudi", "Montag und Donnerstag", "Mon, Thu". */
 const AND = String.raw`\s*,\s*|\s+(?:and|&|y|et|und)\s+`;
 const re = (source: string) => new RegExp(source, "giu");

@@ -234,6 +234,23 @@ describe("a request of time in the conversation", () => {
     expect((await scheduling.store()).actOf(id)).toBeUndefined();
   });
 
+  it("lists the conversation's own items in people's terms, soonest first, and none of another conversation's", async () => {
+    const { agent, said, scheduling } = agentAnswering();
+    await (await scheduling.store()).setZone(GROUP, "Europe/Paris");
+    await (await scheduling.store()).setZone("group-2", "Europe/Paris");
+    await askToSchedule(agent, from(OWNER, "every Monday at 9 post the week's plan"), "owner", GROUP);
+    await askToSchedule(agent, from(MEMBER, "remind me tomorrow at 9 to call the hotel"), "member", GROUP);
+    await askToSchedule(agent, from(OWNER, "remind me Friday at 6 to pick up the keys"), "owner", "group-2");
+    expect(await askToSchedule(agent, from(MEMBER, "what reminders do we have?"), "member", GROUP)).toBe("listed");
+    expect(said.at(-1)).toBe(
+      [
+        "Kept for this conversation (Europe/Paris):",
+        "- call the hotel (reminder): due tomorrow at 9:00, asked by you",
+        "- post the week's plan (routine): due Monday 7 December at 9:00, asked by the owner",
+      ].join("\n"),
+    );
+  });
+
   it("refuses a past time and a rule too frequent in the conversation's words, and asks nothing of what is not about time", async () => {
     const { agent, said, scheduling, items } = agentAnswering();
     await (await scheduling.store()).setZone(GROUP, "Europe/Paris");

@@ -4,6 +4,7 @@
 // which zone); the owner's scheduled act is shown back as a question and kept
 // only on the owner's yes, its bound request kept by the agent under the
 // item's id; a stop cancels the items it names that the person may cancel;
+// a listing says the conversation's own items, never another's;
 // the owner sets the conversation's zone, asked for once when a request
 // needs it. The model plays no part: no function of the model's makes, moves
 // or cancels an item, so a model that does what injected text says can
@@ -16,7 +17,7 @@ import type { Said } from "../../tools/approvals/questions.js";
 import type { Approval } from "../../tools/gate/gate.js";
 import type { Contacts } from "../../tools/request/binding.js";
 import type { KeptItem, OnBehalf } from "../../tools/schedules/desk.js";
-import { itemsStopped, readTimeAsk, type TimeAsk } from "../../tools/schedules/policy.js";
+import { itemsStopped, listWords, readTimeAsk, type TimeAsk } from "../../tools/schedules/policy.js";
 import type { Scheduling, Waiting } from "../../tools/schedules/scheduling.js";
 
 /** What a request of time uses of its agent. */
@@ -36,7 +37,7 @@ export interface SchedulingParts {
 }
 
 /** How a request of time ended, for tests and the log. */
-export type TimeOutcome = "none" | "zone" | "waits" | "refused" | "kept" | "asked" | "stopped" | "failed";
+export type TimeOutcome = "none" | "zone" | "waits" | "refused" | "kept" | "asked" | "stopped" | "listed" | "failed";
 
 /**
  * The request of time in `m` (the person's text, without the agent's name),
@@ -123,6 +124,22 @@ async function carryOut(
         agent.log.warn("a scheduled act was not kept", { err }),
       );
       return "asked";
+    }
+    case "list": {
+      const items = await desk.list(on);
+      const store = await scheduling.store();
+      const ownerId = agent.settings.config?.ownerId ?? "";
+      await say(
+        agent,
+        listWords(items, {
+          now: scheduling.now(),
+          zone: store.zoneOf(on.conversationId),
+          speaker: m.senderInboxId,
+          ownerId,
+        }),
+        m,
+      );
+      return "listed";
     }
     case "stop": {
       const items = await desk.list(on);

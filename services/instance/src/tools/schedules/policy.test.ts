@@ -189,3 +189,14 @@ describe("what looks like a request of time and is not one", () => {
     expect(readTimeAsk(text, OWNER)).toMatchObject({ kind: "keep", spec: { kind: "reminder", text: what } });
   });
 });
+
+describe("a listing", () => {
+  it.each([
+    "what reminders do we have?",
+    "list the routines",
+    "quels rappels avons-nous ?",
+    "welche Erinnerungen gibt es?",
+  ])("reads %j as asking for the conversation's items", (text) => {
+    expect(readTimeAsk(text, MEMBER)).toEqual({ kind: "list" });
+  });
+});

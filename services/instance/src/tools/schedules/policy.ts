@@ -9,7 +9,16 @@
 // amount are the owner's words and nothing a model or a line it read says.
 // Pure: the instant, the zone and the owner's contacts and settings are given.
 
-import { describeWhen, knownZone, readRecurrence, readWhen, type When, whenProblem } from "@convos-pool/kit/time";
+import {
+  clockWords,
+  dayWords,
+  describeWhen,
+  knownZone,
+  readRecurrence,
+  readWhen,
+  type When,
+  whenProblem,
+} from "@convos-pool/kit/time";
 import { formatEther } from "viem";
 import { type Act, bindActs, type Contacts } from "../request/binding.js";
 import { chooseByRule } from "../request/grammar.js";
@@ -48,7 +57,9 @@ export type TimeAsk =
   /** An item to keep: shown back (`showBack`), and for an act kept only on the owner's yes. */
   | { kind: "keep"; spec: ItemSpec; showBack: string; act?: BoundScheduledAct }
   /** A stop: the items whose words share these. */
-  | { kind: "stop"; about: string[] };
+  | { kind: "stop"; about: string[] }
+  /** What is kept for this conversation, asked: "what reminders do we have?". */
+  | { kind: "list" };
 
 export interface TimeFacts {
   role: "owner" | "member";
@@ -95,6 +106,17 @@ const STOP = re(
     String.raw`annule[sz]?\s+(?:le\s+|la\s+)?(?:rappel|routine)`,
     String.raw`deja\s+de\s+(?:recordar|publicar|pagar)|cancela\s+(?:el\s+|la\s+)?(?:recordatorio|rutina)`,
     String.raw`h[öo]r\s+auf.*(?:erinnern|posten|zahlen)|(?:l[öo]sch|stopp)e?\s+(?:die\s+)?(?:erinnerung|routine)`,
+  ]
+    .map((p) => `${W}${p}`)
+    .join("|"),
+);
+/** "what reminders do we have?", "list the routines", "show our schedules", "qué recordatorios", "quels rappels", "welche Erinnerungen". */
+const LIST = re(
+  [
+    String.raw`(?:what|which|any|list|show)\s+(?:the\s+|our\s+|my\s+|your\s+)?(?:reminders|routines|schedules|scheduled)`,
+    String.raw`qu[eé]\s+(?:recordatorios|rutinas)|(?:lista|muestra)\s+(?:los\s+|las\s+)?(?:recordatorios|rutinas)`,
+    String.raw`quel(?:le)?s\s+(?:rappels|routines)|(?:liste|montre)\s+(?:les\s+)?(?:rappels|routines)`,
+    String.raw`welche\s+(?:erinnerungen|routinen)|(?:zeig|liste)\s+(?:die\s+|unsere\s+)?(?:erinnerungen|routinen)`,
   ]
     .map((p) => `${W}${p}`)
     .join("|"),
@@ -194,6 +216,7 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
         };
   }
   if (STOP.test(text)) return { kind: "stop", about: wordsOf(text) };
+  if (LIST.test(text)) return { kind: "list" };
 
   const remindWords = REMIND.test(text);
   // Most messages ask nothing of time: without reminder words, a repetition or an act's verb, chrono is not asked.
@@ -261,6 +284,38 @@ export interface HeldItem {
   id: string;
   text: string;
   kind: ItemKind;
+}
+
+/** An item as a listing reads it. */
+export interface ListedItem extends HeldItem {
+  askedBy: string;
+  nextAt?: number | undefined;
+  paused: boolean;
+}
+
+/**
+ * The conversation's items in people's terms, one a line, soonest first:
+ * what, when next in the conversation's zone, who asked ("you", "the
+ * owner", "a member"). Only the conversation's own are ever given here.
+ */
+export function listWords(
+  items: readonly ListedItem[],
+  who: { now: number; zone: string | undefined; speaker: string; ownerId: string },
+): string {
+  if (items.length === 0) return "Nothing is kept for this conversation: no reminder, routine or scheduled act.";
+  const zone = who.zone ?? "UTC";
+  const by = (inbox: string) => (inbox === who.speaker ? "you" : inbox === who.ownerId ? "the owner" : "a member");
+  const lines = [...items]
+    .sort((a, b) => (a.nextAt ?? Number.POSITIVE_INFINITY) - (b.nextAt ?? Number.POSITIVE_INFINITY))
+    .map((i) => {
+      const when = i.paused
+        ? "paused"
+        : i.nextAt === undefined
+          ? "nothing left to come"
+          : `due ${dayWords(i.nextAt, who.now, zone)} at ${clockWords(i.nextAt, zone)}`;
+      return `- ${i.text} (${i.kind}): ${when}, asked by ${by(i.askedBy)}`;
+    });
+  return [`Kept for this conversation (${zone}):`, ...lines].join("\n");
 }
 
 /**
