@@ -72,10 +72,22 @@ describe("Admission", () => {
   it("refuses at once a call that could not start within its wait, however many are ahead", () => {
     const clock = new TestClock();
     const { admission } = full(clock);
-    // A default call waits at most 2 latencies (100 ms before one is measured); its 9 slots start 18 in that time.
-    const queued = Array.from({ length: 18 }, () => admission.enter("default"));
+    // With 400 ms left, a default call waits at most 2 latencies (100 ms before one is measured); 9 slots start 18 in that time.
+    const queued = Array.from({ length: 18 }, () => admission.enter("default", 400));
     expect(queued.every((q) => q instanceof Promise)).toBe(true);
-    expect(admission.enter("default")).toMatchObject({ kind: "refuse", reason: "overloaded", waitedMs: 0 });
+    expect(admission.enter("default", 400)).toMatchObject({ kind: "refuse", reason: "overloaded", waitedMs: 0 });
+    // A call without a deadline may wait the longest wait, 1 s: 180 start in it.
+    expect(admission.enter("default")).toBeInstanceOf(Promise);
+  });
+
+  it("lets a call without a deadline wait at most the longest wait", async () => {
+    const clock = new TestClock();
+    const { admission } = full(clock);
+    const waiting = admission.enter("default");
+    clock.advance(999);
+    expect(admission.waiting("default")).toBe(1);
+    clock.advance(1);
+    expect(await waiting).toMatchObject({ kind: "refuse", reason: "overloaded", waitedMs: 1000 });
   });
 
   it("starts the critical calls waiting before the others, each kind in order of arrival", async () => {

@@ -2,7 +2,8 @@
 // later (docs/server-kit.md, "Overload"). The concurrency limit is learned
 // from latency (limit.ts); past it a call waits in a queue bounded in time:
 // at most its share of what is left of its deadline, and at most a few of the
-// server's own latencies, so a queue never grows into seconds. A call that
+// server's own latencies, so a queue never grows into seconds (a call
+// without a deadline: at most the longest wait, 1 s). A call that
 // could not start within that is refused at once, with the delay after which
 // the work now ahead of it should be done. Criticality (criticality.ts)
 // decides the order: a critical call waits ahead of the others and may fill
@@ -177,11 +178,17 @@ export class Admission {
     return this.limit.latencyMs || this.options.unknownLatencyMs;
   }
 
+  /**
+   * How long a call may wait: with a deadline, the least of its share of it
+   * and a few latencies; without one, the longest wait (its caller said it
+   * would rather wait than be told to come back: a closed loop, a test).
+   */
   private waitBound(criticality: Criticality, leftMs: number | undefined): number {
     const latencies = this.options.waitLatencies[criticality];
     if (latencies <= 0) return 0;
+    if (leftMs === undefined) return this.options.maxWaitMs;
     const own = Math.min(this.options.maxWaitMs, Math.max(this.options.minWaitMs, latencies * this.latency()));
-    return leftMs === undefined ? own : Math.min(own, leftMs * this.options.deadlineShare);
+    return Math.min(own, leftMs * this.options.deadlineShare);
   }
 
   /** Come back when what runs and waits now should be done: at least one latency. */
