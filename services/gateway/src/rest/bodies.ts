@@ -37,4 +37,5 @@ export type { TemplateJson, TemplateVersionJson, TemplateVersionsPageJson } from
 
 export { instanceToJson } from "./agents/json.js";
 export { claimProgressToJson } from "./claims/json.js";
+export { scheduleItemToJson } from "./schedules/routes.js";
 export { templateToJson } from "./templates/json.js";
