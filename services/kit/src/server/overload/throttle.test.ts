@@ -35,9 +35,9 @@ describe("ClientThrottle", () => {
       () => 0,
       () => 0.5,
     );
-    // 100 calls, 20 taken: (100 - 1.25*20) / 101.
+    // 100 calls, 20 taken: (100 - 2*20) / 101.
     for (let i = 0; i < 100; i++) throttle.settled(i < 20);
-    expect(throttle.rejectProbability).toBeCloseTo(75 / 101, 6);
+    expect(throttle.rejectProbability).toBeCloseTo(60 / 101, 6);
     expect(throttle.allow()).toBe(false);
   });
 
@@ -49,7 +49,7 @@ describe("ClientThrottle", () => {
     );
     for (let i = 0; i < 100; i++) throttle.settled(false);
     expect(throttle.rejectProbability).toBeGreaterThan(0.9);
-    clock.advance(5_000);
+    clock.advance(10_000);
     expect(throttle.rejectProbability).toBe(0);
   });
 });
