@@ -251,6 +251,20 @@ describe("a request of time in the conversation", () => {
     );
   });
 
+  it("reads a time from the message's own instant, not from when its turn came: 'tomorrow' said at 23:59 is the next day's", async () => {
+    const { agent, said, items } = agentAnswering();
+    // Said at 23:59 on 30 November in Paris; its turn comes two minutes later, on 1 December.
+    const saidAt = Temporal.ZonedDateTime.from("2026-11-30T23:59[Europe/Paris]").epochMilliseconds;
+    const scheduling = new Scheduling("inst_schedules", agent.scheduling!.desk, ws, { now: () => saidAt + 120_000 });
+    await (await scheduling.store()).setZone(GROUP, "Europe/Paris");
+    const late = { ...agent, scheduling };
+    const m = { ...from(OWNER, "remind me tomorrow at 9 to call the hotel"), sentAtNs: BigInt(saidAt) * 1_000_000n };
+    expect(await askToSchedule(late, m, "owner", GROUP)).toBe("kept");
+    expect(timestampMs(items[0]!.startsAt!)).toBe(Date.parse("2026-12-01T08:00:00Z"));
+    // Shown back from now: the next day of the message is today.
+    expect(said.at(-1)).toBe("I'll remind you today at 9:00 (Europe/Paris): call the hotel");
+  });
+
   it("refuses a past time and a rule too frequent in the conversation's words, and asks nothing of what is not about time", async () => {
     const { agent, said, scheduling, items } = agentAnswering();
     await (await scheduling.store()).setZone(GROUP, "Europe/Paris");

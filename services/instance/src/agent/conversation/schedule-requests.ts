@@ -58,6 +58,7 @@ export async function askToSchedule(
   const ask = readTimeAsk(m.content, {
     role,
     now: scheduling.now(),
+    saidAt: m.sentAtNs === undefined ? undefined : Number(m.sentAtNs / 1_000_000n),
     zone: store.zoneOf(conversationId),
     tools: agent.toolbox.functions().map((f) => f.name),
     // The owner's contacts and settings bind the owner's acts only (tools/request/binding.ts).

@@ -63,8 +63,10 @@ export type TimeAsk =
 
 export interface TimeFacts {
   role: "owner" | "member";
-  /** The message's instant, epoch milliseconds. */
+  /** Now, epoch milliseconds: what a time must be after, and what the show-back says "today" from. */
   now: number;
+  /** When the message was said, epoch milliseconds: what its words are read from ("tomorrow" is the day after it); default `now`. */
+  saidAt?: number | undefined;
   /** The conversation's zone; undefined while its owner has not set one. */
   zone: string | undefined;
   /** The functions the agent offers here (an act needs its function: `send_payment`, `send_sms`, `send_email`). */
@@ -222,7 +224,7 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
   // Most messages ask nothing of time: without reminder words, a repetition or an act's verb, chrono is not asked.
   if (!remindWords && !readRecurrence(text) && !ACT_VERB.test(text)) return { kind: "none" };
   // What the words say of time needs a zone to be read in; without one, only whether they ask.
-  const read = readWhen(text, { now: facts.now, zone: facts.zone ?? "UTC" });
+  const read = readWhen(text, { now: facts.saidAt ?? facts.now, zone: facts.zone ?? "UTC" });
   const recurring = read !== undefined && read.when.rrule !== "";
   const rest = read?.rest ?? text;
   const reminding = remindWords && REMIND_ASKED.test(rest);

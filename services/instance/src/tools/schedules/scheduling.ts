@@ -11,7 +11,8 @@ import { ScheduleStore } from "./store.js";
 
 /** A request heard before its conversation had a zone. */
 export interface Waiting {
-  said: { id: string; senderInboxId: string; content: string };
+  /** `sentAtNs`: when it was said, what its time is read from (a turn may come minutes later). */
+  said: { id: string; senderInboxId: string; content: string; sentAtNs?: bigint | undefined };
   role: "owner" | "member";
 }
 
