@@ -36,6 +36,9 @@
 //   SIGNALS_URL                  the lineage service, where each agent's signed days of counts go; unset:
 //                                counted and kept (a week of them), not sent
 //   SIGNALS_INTERVAL_MS          how often they are sent (900000)
+//   SIGNALS_PERSON_KEY           hex, 32 bytes or more, the same on every host of the pool and never the lineage
+//                                service's: the key of a person's pseudonym of the day ("Per person"); unset:
+//                                the process's own (a person on two hosts counts once on each)
 // Agents kept off the host (docs/scaling.md, "A host lost for good"):
 //   VAULT_URL            the claims service, where each claimed agent's sealed state goes as it changes;
 //                        unset: agents live on this host's disk alone (said at start)

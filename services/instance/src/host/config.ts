@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import type { Logger } from "@convos-pool/kit/server";
 import type { ServiceEnv } from "@convos-pool/kit/service";
 import { INSTANCE_RUNTIMES, type HostToolOptions, type InstanceHostOptions, type InstanceRuntime } from "./options.js";
+import { personKeyOf } from "../agent/state/signals.js";
 
 /** Agents' tools: a provider that is not set leaves such tools held but not usable. */
 function toolsFromEnv(env: ServiceEnv): HostToolOptions {
@@ -53,6 +54,8 @@ export function hostOptionsFromEnv(env: ServiceEnv, log: Logger): InstanceHostOp
   // The same lineage service keeps the agents' state marks unless said otherwise.
   const stateMarksUrl = env.optional("STATE_MARKS_URL") ?? signalsUrl;
   const signalsIntervalMs = env.int("SIGNALS_INTERVAL_MS", undefined, 1);
+  // A person's pseudonym in the counts: one key on every host of the pool, never the lineage service's.
+  const signalsPersonKey = personKeyOf(env.optional("SIGNALS_PERSON_KEY"));
   const vaultUrl = env.optional("VAULT_URL");
   const schedulesUrl = env.optional("SCHEDULES_URL");
   const hostPublicUrl = env.optional("HOST_PUBLIC_URL");
@@ -86,6 +89,7 @@ export function hostOptionsFromEnv(env: ServiceEnv, log: Logger): InstanceHostOp
     ...(signalsUrl ? { signalsUrl } : {}),
     ...(stateMarksUrl ? { stateMarksUrl } : {}),
     ...(signalsIntervalMs !== undefined ? { signalsIntervalMs } : {}),
+    ...(signalsPersonKey ? { signalsPersonKey } : {}),
     ...(vaultUrl ? { vaultUrl } : {}),
     ...(schedulesUrl ? { schedulesUrl } : {}),
     ...(hostPublicUrl ? { hostPublicUrl } : {}),
