@@ -53,9 +53,10 @@ describe("an agent offered more turns than it can answer in time", () => {
     const count = async (text: string) => (await flooded.said()).filter((m) => m.text === text).length;
     await ana.send(flooded.groupId, HOLD);
     await waitFor("the first turn held in the model", async () => holding, 30_000, 50);
-    // Behind the held turn: Ana's next two (her second finds one ahead, her third two), Bob's three.
-    for (let i = 0; i < 2; i++) await ana.send(flooded.groupId, `Concierge, Ana wants fact ${i}`);
-    for (let i = 0; i < 3; i++) await bob.send(flooded.groupId, `Concierge, Bob wants fact ${i}`);
+    // Behind the held turn, in turn: Bob's (none waiting ahead), Bob's (one), Ana's (two: told), Bob's (three:
+    // told), Ana's (told already). Each send is awaited, so the agent reads them in this order.
+    const senders = [bob, bob, ana, bob, ana];
+    for (const [i, p] of senders.entries()) await p.send(flooded.groupId, `Concierge, a fact please (${i})`);
     await waitFor("each member told once", async () => (await count(BUSY_ANSWER_SHORTLY)) === 2, 30_000, 100);
     // The owner asks too, and goes first once the held turn ends.
     const asked = flooded.ownerAsks(60_000);

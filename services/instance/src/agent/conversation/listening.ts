@@ -448,6 +448,8 @@ export class Conversation {
     }
     const member = standing === "member" && counted;
     const queuedAt = Date.now();
+    // Messages already waiting before this one (the turn running, and the agent's own quick work, not counted).
+    const ahead = agent.turns.turnsWaiting;
     const turn = agent.turns.offer(
       () =>
         within(this, () => this.turn(m, read, mayAnswer, member ? queuedAt : undefined)).finally(() => {
@@ -465,8 +467,7 @@ export class Conversation {
       this.waiting.set(m.id, m.sentAtNs);
       turn.catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
       // Behind others: told once while theirs wait, never once a message (turns/backlog.ts).
-      if (member && this.backlog.joined(m.senderInboxId, agent.turns.pending - 1, Date.now()))
-        this.replyAside(BUSY_ANSWER_SHORTLY, m);
+      if (member && this.backlog.joined(m.senderInboxId, ahead, Date.now())) this.replyAside(BUSY_ANSWER_SHORTLY, m);
       return;
     }
     // Dropped is done: it must not hold the read position back (state.json says so with the next message handled).

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { ANSWER_WITHIN_MS, BUSY_AHEAD, Backlog, tooLate } from "./backlog.js";
 
 describe("Backlog", () => {
-  it("tells a member it is busy when two or more jobs are ahead of their message, not when it is next", () => {
+  it("tells a member it is busy when two or more messages wait ahead of theirs, not one", () => {
     expect(BUSY_AHEAD).toBe(2);
     const b = new Backlog();
     expect(b.joined("ana", 1, 0)).toBe(false);

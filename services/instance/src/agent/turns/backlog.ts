@@ -14,7 +14,12 @@
 // first) and texts to its number (an outsider is not answered by text when
 // the agent is behind: queue.ts TEXTS_DROPPED).
 
-/** Jobs ahead of a member's message (running or waiting) from which its sender is told it is busy: it will not be next. */
+/**
+ * Messages already waiting for their turn (the one running not counted, nor
+ * the agent's own quick work) from which a member's message tells its sender
+ * it is busy: two quick messages of a conversation are no backlog, a third
+ * waiting behind two is.
+ */
 export const BUSY_AHEAD = 2;
 
 /** How long a member's message may wait for its turn and still be answered by the model. */
@@ -46,7 +51,7 @@ export class Backlog {
 
   constructor(private readonly everyMs = 0) {}
 
-  /** `sender`'s message joined the queue at `now` with `ahead` jobs before it: true when it tells them it is busy now. */
+  /** `sender`'s message joined the queue at `now` with `ahead` messages waiting before it: true when it tells them it is busy now. */
   joined(sender: string, ahead: number, now: number): boolean {
     this.waitingBy.set(sender, (this.waitingBy.get(sender) ?? 0) + 1);
     if (ahead < BUSY_AHEAD || this.told.has(sender)) return false;

@@ -65,6 +65,11 @@ export class Turns {
     return this.unsettled.size;
   }
 
+  /** Messages waiting for their turn that may become one (counted: queue.ts Waiter), not yet started. */
+  get turnsWaiting(): number {
+    return this.waiting.filter((w) => w.counted).length;
+  }
+
   /** `job` in its turn: the agent's own work, with the owner's. */
   run<T>(job: () => Promise<T>): Promise<T> {
     const done = this.offer(job, OWN_WORK);
