@@ -292,6 +292,16 @@ describe("bad input", () => {
     expect(fieldViolations(nowhere).map((v) => v.field)).toEqual(["on_behalf.conversation_id"]);
   }, 30_000);
 
+  it("names conversation_id for a member's listing without it, and id for a change of no item's id", async () => {
+    const id = await agent();
+    const member = { headers: callerHeaders(MEMBER) };
+    const listing = await refusal(asGateway.client.listSchedules({ instanceId: id, conversationId: "" }, member));
+    expect(fieldViolations(listing).map((v) => v.field)).toEqual(["conversation_id"]);
+    const owner = { headers: callerHeaders(OWNER) };
+    const pause = await refusal(asGateway.client.pauseSchedule({ instanceId: id, id: "not-an-item" }, owner));
+    expect(fieldViolations(pause).map((v) => v.field)).toEqual(["id"]);
+  }, 30_000);
+
   it(`names on_behalf.inbox_id past ${MAX_PENDING_PER_PERSON} items of one person in a conversation`, async () => {
     const id = await agent();
     for (let i = 0; i < MAX_PENDING_PER_PERSON; i++) await asHost.client.createSchedule(reminder(id));
