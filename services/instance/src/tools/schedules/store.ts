@@ -12,7 +12,12 @@ const FILE = FILES.schedules;
 interface Kept {
   zones: Record<string, string>;
   acts: Record<string, BoundScheduledAct & { conversationId: string }>;
+  /** The firing ids done, newest last, at most FIRINGS_KEPT (a retry comes within the day). */
+  fired?: string[];
 }
+
+/** Firing ids kept: far more than a day of retries of every item a conversation may hold (50, at most 96 a day each). */
+export const FIRINGS_KEPT = 10_000;
 
 export class ScheduleStore {
   private constructor(
@@ -22,7 +27,7 @@ export class ScheduleStore {
 
   static async open(ws: Workspace): Promise<ScheduleStore> {
     const kept = await ws.readJson<Kept>(FILE);
-    return new ScheduleStore(ws, { zones: kept?.zones ?? {}, acts: kept?.acts ?? {} });
+    return new ScheduleStore(ws, { zones: kept?.zones ?? {}, acts: kept?.acts ?? {}, fired: kept?.fired ?? [] });
   }
 
   /** Everything kept, gone (a release). */
@@ -47,6 +52,18 @@ export class ScheduleStore {
 
   async keepAct(id: string, conversationId: string, act: BoundScheduledAct): Promise<void> {
     this.kept = { ...this.kept, acts: { ...this.kept.acts, [id]: { ...act, conversationId } } };
+    await this.ws.writeJson(FILE, this.kept);
+  }
+
+  /** Whether the firing `id` was done (firing.ts: a retry does nothing again). */
+  fired(id: string): boolean {
+    return this.kept.fired?.includes(id) ?? false;
+  }
+
+  /** The firing `id` done: kept before its effects are reported, with the agent's durable state. */
+  async markFired(id: string): Promise<void> {
+    const fired = [...(this.kept.fired ?? []), id].slice(-FIRINGS_KEPT);
+    this.kept = { ...this.kept, fired };
     await this.ws.writeJson(FILE, this.kept);
   }
 

@@ -1,0 +1,60 @@
+// What one firing of an item does (InstanceScheduleService.FireSchedule,
+// docs/schedules.md "What the host must do"), decided once, pure: nothing
+// again for a firing id already done; nothing in a conversation the agent
+// is not in; a reminder's post; a routine's turn as its asker's, with no
+// act; an act only as the agent kept it under the item's id, for the owner
+// who asked it, in the conversation it was asked in, never from the item's
+// text or payload (the pool can change those). The host that carries it out
+// is not written yet (docs/schedules-language.md, "Not yet").
+
+import { actWords, type BoundScheduledAct, type ItemKind } from "./policy.js";
+
+/** A firing as the claims service delivers it. */
+export interface Firing {
+  /** `sch_…@2026-12-04T17:00:00Z`: the same on every retry of one occurrence. */
+  firingId: string;
+  item: { id: string; kind: ItemKind; text: string; conversationId: string; askedBy: string };
+}
+
+/** What the agent knows when a firing comes. */
+export interface FiringFacts {
+  /** Firing ids it has done (store.ts). */
+  done(firingId: string): boolean;
+  /** Whether it is in that conversation now. */
+  inConversation(conversationId: string): boolean;
+  /** Its owner now. */
+  ownerId: string | undefined;
+  /** The bound request kept under the item's id (store.ts `actOf`). */
+  kept: (BoundScheduledAct & { conversationId: string }) | undefined;
+}
+
+export type FiringPlan =
+  | { kind: "already-done" }
+  /** FAILED_PRECONDITION: the claims service pauses the item. */
+  | { kind: "refused"; why: string }
+  | { kind: "post"; text: string }
+  | { kind: "turn"; instruction: string; asker: string }
+  | { kind: "act"; act: BoundScheduledAct; say: string };
+
+/** The one decision about a firing. */
+export function planFiring(f: Firing, facts: FiringFacts): FiringPlan {
+  if (facts.done(f.firingId)) return { kind: "already-done" };
+  const { item } = f;
+  if (!facts.inConversation(item.conversationId))
+    return { kind: "refused", why: "the agent is not in that conversation" };
+  switch (item.kind) {
+    case "reminder":
+      return { kind: "post", text: `Reminder: ${item.text}` };
+    case "routine":
+      return { kind: "turn", instruction: item.text, asker: item.askedBy };
+    case "act": {
+      const kept = facts.kept;
+      if (!kept) return { kind: "refused", why: "no request of the owner's is kept for this act: nothing done" };
+      if (kept.conversationId !== item.conversationId)
+        return { kind: "refused", why: "the act was asked in another conversation: nothing done" };
+      if (!facts.ownerId || item.askedBy !== facts.ownerId)
+        return { kind: "refused", why: "the act was asked by someone who is not the owner now: nothing done" };
+      return { kind: "act", act: kept, say: `As you asked, on schedule: ${actWords(kept)}.` };
+    }
+  }
+}
