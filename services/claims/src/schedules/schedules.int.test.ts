@@ -186,6 +186,23 @@ describe("a reminder's firing", () => {
     expect(new Set(mine().map((c) => c.firingId)).size).toBe(1);
   }, 60_000);
 
+  it("fires an item whose timer was lost (a crash after its write) once the check sets it again", async () => {
+    const id = await agent();
+    const itemId = "sch_00000000000000000000c4a5";
+    const at = Date.now() + 1_000;
+    // The item as CreateSchedule writes it, and no timer: the process died before setting it.
+    await q(
+      `insert into schedule_items (id, instance_id, conversation_id, asked_by, asked_by_role, kind, text, starts_at, time_zone, next_at)
+       values (?, ?, 'c1', ?, 'member', 'reminder', 'lost timer', ?, 'UTC', ?)`,
+      [itemId, id, MEMBER, new Date(at), new Date(at)],
+    );
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(hosts.calls.filter((c) => c.firingId.startsWith(itemId))).toEqual([]);
+    expect(await schedules.timers.check()).toBeGreaterThan(0);
+    await until("the firing", () => hosts.posted.some((f) => f.startsWith(itemId)));
+    expect(hosts.calls.filter((c) => c.firingId.startsWith(itemId))).toHaveLength(1);
+  }, 60_000);
+
   it("waits while its host is lost and fires once on the host the agent is moved to", async () => {
     const id = await agent();
     await q(`insert into instance_hosts (url) values (?), (?) on conflict do nothing`, [HOST, OTHER_HOST]);

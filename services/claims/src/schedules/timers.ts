@@ -10,8 +10,10 @@
  *   failed delivery is tried again with a backoff: at least once; the firing
  *   id makes it once at the agent.
  * - The item's row is the truth: every minute the timers of items due within
- *   the hour are set again (no-ops for those that exist), so a timer lost
- *   between an item's write and its job's (a crash in between) is found.
+ *   two minutes, or overdue, are set again (no-ops for those that exist), so
+ *   a timer lost between an item's write and its job's (a crash in between)
+ *   is found before its time: two minutes ahead, not an hour, so the check
+ *   sets again about two minutes' firings, not an hour's.
  *
  * On a real PostgreSQL pg-boss has a small pool of its own; on the embedded
  * PGlite (one session), it shares the ORM's one connection, so a timer is
@@ -31,8 +33,8 @@ export const TIMERS_SCHEMA = "schedule_timers";
 const FIRING_EXPIRES_SECONDS = 60;
 /** Failed deliveries are tried again from 2 s, doubling to 5 minutes apart, for about a day. */
 const RETRY = { retryLimit: 300, retryDelay: 2, retryBackoff: true, retryDelayMax: 300 } as const;
-/** How far ahead the check sets timers again, and how often it runs. */
-const CHECK_AHEAD_MS = 3_600_000;
+/** How far ahead the check sets timers again (more than how often it runs, so none slips between two), and how often. */
+const CHECK_AHEAD_MS = 120_000;
 const CHECK_EVERY_MS = 60_000;
 const CHECK_BATCH = 10_000;
 
@@ -45,7 +47,7 @@ export interface FiringJob {
 export interface Timers {
   /** Sets the timer of the item's occurrence `at`; setting it again is a no-op. Never inside a transaction. */
   set(itemId: string, at: number): Promise<void>;
-  /** Sets again the timers of items due within the hour (run every minute, and once at the start). */
+  /** Sets again the timers of items due within two minutes or overdue (run every minute, and once at the start). */
   check(): Promise<number>;
   stop(): Promise<void>;
 }
