@@ -28,6 +28,7 @@ import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_ho
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { BUSY_NOTICE, shares } from "../agent/conversation/budget.js";
 import { TOO_MANY_WAITING } from "../agent/turns/queue.js";
+import { BUSY_ANSWER_SHORTLY } from "../agent/turns/backlog.js";
 import { EXTRACTION_PROMPT } from "../memory/store.js";
 import { CHOOSER_PROMPT, chooseByRuleAnswer } from "../model/chooser.js";
 import { STOPPED_FOR_BUDGET } from "../model/turn.js";
@@ -161,9 +162,10 @@ describe("a flood of members' messages", () => {
         200,
       );
       const said = (await owner.transcript(conv.groupId)).filter((m) => m.from === inboxId).map((m) => m.text);
-      expect(said.filter((t) => t !== TOO_MANY_WAITING).sort()).toEqual(
-        ["Noted.", BUSY_NOTICE, "Noted.", "Noted."].sort(),
-      );
+      // Besides: each member behind two waiting messages told once that it is busy (turns/backlog.ts).
+      const notices = new Set([TOO_MANY_WAITING, BUSY_ANSWER_SHORTLY]);
+      expect(said.filter((t) => !notices.has(t)).sort()).toEqual(["Noted.", BUSY_NOTICE, "Noted.", "Noted."].sort());
+      expect(said.filter((t) => t === BUSY_ANSWER_SHORTLY).length).toBeLessThanOrEqual(2);
       expect(said.filter((t) => t === TOO_MANY_WAITING).length).toBeLessThanOrEqual(1);
     } finally {
       hostRpc.close();
