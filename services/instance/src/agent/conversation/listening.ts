@@ -551,11 +551,6 @@ export class Conversation {
     return true;
   }
 
-  /**
-   * One message in its turn, as read on its arrival: the facts gathered and
-   * planned in one call (plan.ts: who is who from its profiles first), who is
-   * who kept, the plan carried out (carry-out.ts), read up to here.
-   */
   /** Says `text` in reply to `m`, without the model and without holding its turn. */
   private replyAside(text: string, m: AgentMessage): void {
     void this.voice
@@ -563,7 +558,13 @@ export class Conversation {
       .catch((err: unknown) => this.agent.log.warn("could not say it is behind", { err }));
   }
 
-  /** `queuedAt`: when a member's message joined the queue; an answer past its bound is not given (turns/backlog.ts). */
+  /**
+   * One message in its turn, as read on its arrival: the facts gathered and
+   * planned in one call (plan.ts: who is who from its profiles first), who is
+   * who kept, the plan carried out (carry-out.ts), read up to here.
+   * `queuedAt`: when a member's message joined the queue; an answer past its
+   * bound is not given (turns/backlog.ts).
+   */
   private async turn(m: AgentMessage, read: Read, mayAnswer: boolean, queuedAt?: number): Promise<void> {
     const agent = this.agent;
     const convo = this.convo;
