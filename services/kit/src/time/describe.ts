@@ -65,7 +65,7 @@ export function howOften(when: When): string {
       return every("day");
     case RRule.WEEKLY: {
       const days = weekdays.length > 0 ? [...weekdays].sort() : [start.dayOfWeek - 1];
-      const names = days.join() === "0,1,2,3,4" ? ["weekday"] : days.map((d) => DAY_NAMES[d]!);
+      const names = days.join() === "0,1,2,3,4" ? ["weekday"] : days.map((d) => DAY_NAMES[d] ?? `day ${d}`);
       return n === 1 ? `every ${list(names)}` : `every ${n} weeks on ${list(names)}`;
     }
     case RRule.MONTHLY: {

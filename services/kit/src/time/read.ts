@@ -133,9 +133,12 @@ export function readWhen(text: string, context: ReadContext): ReadWhen | undefin
     // A time of day alone ("at 6") is its next coming, today's or tomorrow's, after the evening reading above
     // (chrono's own forward look read 6:00, not 18:00); a day said is kept as said, even when past.
     const dateSaid = start.isCertain("day") || start.isCertain("weekday");
-    const day = dateSaid
-      ? Temporal.PlainDate.from({ year: start.get("year")!, month: start.get("month")!, day: start.get("day")! })
-      : wallClock(now, zone).toPlainDate();
+    // chrono knows or implies every part of a day it is certain of.
+    const [year, month, dayOfMonth] = [start.get("year"), start.get("month"), start.get("day")];
+    const day =
+      dateSaid && year !== null && month !== null && dayOfMonth !== null
+        ? Temporal.PlainDate.from({ year, month, day: dayOfMonth })
+        : wallClock(now, zone).toPlainDate();
     let at = instantOf(day.toPlainDateTime(time), zone);
     if (at <= now && !dateSaid) at = instantOf(day.add({ days: 1 }).toPlainDateTime(time), zone);
     return { when: { startsAt: at, rrule: "", zone }, rest: restOf(text, spans), assumed };
@@ -149,7 +152,8 @@ export function readWhen(text: string, context: ReadContext): ReadWhen | undefin
   // "every week at 9 on Friday": a day chrono read joins the rule; a weekly rule with no day keeps the first's.
   const saidDay = start?.isCertain("weekday") ? start.get("weekday") : undefined;
   if (recurrence.freq === "WEEKLY" && recurrence.byDay.length === 0 && saidDay !== undefined && saidDay !== null) {
-    recurrence.byDay.push(RFC_DAYS[(saidDay + 6) % 7]!);
+    const rfcDay = RFC_DAYS[(saidDay + 6) % 7];
+    if (rfcDay) recurrence.byDay.push(rfcDay);
   }
   const today = wallClock(now, zone).toPlainDate();
   // Minutes and hours run from now; the rest from today at the time said.

@@ -95,7 +95,7 @@ const PERIOD_MS: Partial<Record<number, number>> = {
  * (the count runs from it); months and years are few enough to walk.
  */
 function startNear(options: Partial<Options>, start: Date, from: Date): Date {
-  const unit = PERIOD_MS[options.freq!];
+  const unit = options.freq === undefined ? undefined : PERIOD_MS[options.freq];
   if (!unit || options.count || from <= start) return start;
   const period = unit * (options.interval ?? 1);
   return new Date(start.getTime() + Math.floor((from.getTime() - start.getTime()) / period) * period);
@@ -140,8 +140,10 @@ export function fewestMinutesBetween(when: When): number | undefined {
   const rule = floatingRule(options, floating(wallClock(when.startsAt, when.zone)));
   const times = rule.all((_, i) => i < 200).map((d) => d.getTime());
   let fewest: number | undefined;
-  for (let i = 1; i < times.length; i++) {
-    const minutes = (times[i]! - times[i - 1]!) / 60_000;
+  for (const [i, time] of times.entries()) {
+    const before = times[i - 1];
+    if (before === undefined) continue;
+    const minutes = (time - before) / 60_000;
     fewest = fewest === undefined ? minutes : Math.min(fewest, minutes);
   }
   return fewest;

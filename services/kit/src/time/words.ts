@@ -110,7 +110,7 @@ export function readRecurrence(text: string): Recurrence | undefined {
   }
   for (const m of text.matchAll(EVERY_DAYS)) {
     const said = m[0].toLowerCase();
-    const names = m[1]!.split(new RegExp(AND, "iu")).filter((n) => n !== "");
+    const names = (m[1] ?? "").split(new RegExp(AND, "iu")).filter((n) => n !== "");
     // A lone day name ("Friday at 6") is a date, chrono's; only "every Friday", "on Fridays", "los viernes", "montags" repeat.
     const plural = names.every((n) => /s$/iu.test(n) && dayIndex(n.replace(/s$/iu, "")) >= 0);
     const repeats =
@@ -119,12 +119,13 @@ export function readRecurrence(text: string): Recurrence | undefined {
     freq = "WEEKLY";
     for (const n of names) {
       const i = dayIndex(n);
-      if (i >= 0 && !byDay.includes(RFC_DAYS[i]!)) byDay.push(RFC_DAYS[i]!);
+      const day = RFC_DAYS[i];
+      if (day && !byDay.includes(day)) byDay.push(day);
     }
     spans.push([m.index, m.index + m[0].length]);
   }
   for (const m of text.matchAll(EVERY_N_UNITS)) {
-    const unit = unitOf(m[2]!);
+    const unit = unitOf(m[2] ?? "");
     if (!unit) continue;
     const n = m[1] === undefined ? 1 : /^\d+$/.test(m[1]) ? Number(m[1]) : 2;
     // "every week on Monday": the days said elsewhere keep the week.

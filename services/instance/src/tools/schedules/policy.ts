@@ -174,12 +174,12 @@ function bindsAnAct(rest: string, facts: TimeFacts): boolean {
 function bindOne(rest: string, facts: TimeFacts): BoundScheduledAct | string {
   const request = readRequest(rest);
   const bound = bindActs(chooseByRule(request), { request, contacts: facts.contacts, settings: facts.settings });
-  if (bound.acts.length !== 1) {
-    return bound.acts.length === 0
+  const [act, ...more] = bound.acts;
+  if (!act || more.length > 0) {
+    return !act
       ? `I could not tell whom to pay or write, and how much, from "${rest}": name a contact or an address, and the amount beside it.`
       : "I schedule one act at a time: ask for each payment or message on its own.";
   }
-  const act = bound.acts[0]!;
   if (!facts.tools.includes(ACT_FUNCTION[act.act]))
     return `I do not hold the ${act.toolId} tool here, so I cannot schedule that.`;
   return { act: act.act, toolId: act.toolId, target: act.target, amountWei: act.amountWei.toString(), name: act.name };
@@ -209,7 +209,7 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
   const zoneSaid = ZONE.exec(text);
   if (zoneSaid) {
     if (facts.role !== "owner") return { kind: "refused", why: "Only this conversation's owner sets its time zone." };
-    const zone = knownZone(zoneSaid[1]!);
+    const zone = knownZone(zoneSaid[1] ?? "");
     return zone
       ? { kind: "zone", zone }
       : {
