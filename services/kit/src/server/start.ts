@@ -28,6 +28,7 @@ import { HealthState, registerHealth } from "./health.js";
 import { limitsFromEnv } from "./limits.js";
 import type { AdmissionOptions } from "./overload/admission.js";
 import { admissionFromEnv } from "./overload/config.js";
+import { deadlineClock, runWithDeadline, timeoutOf } from "./overload/deadline.js";
 import { admissionGate } from "./overload/interceptor.js";
 import { answerScrape, Metrics, metricsInterceptor } from "./metrics.js";
 import { parseErrorsAsInvalidArgument } from "./parse-errors.js";
@@ -228,7 +229,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           `HTTP ${req.method}`,
           req.headers,
           { "http.request.method": req.method, "pool.service": opts.name },
-          () => Promise.resolve(fallback(req, res)),
+          () => withRestDeadline(req, () => Promise.resolve(fallback(req, res))),
         ))
       )
         return;
@@ -501,6 +502,17 @@ export function installShutdownHandlers(log: Logger, ...closers: Array<() => unk
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   };
+}
+
+/** A REST call whose caller sent a timeout header runs with its deadline, as an RPC does (overload/deadline.ts). */
+function withRestDeadline<T>(req: ServerRequest, fn: () => Promise<T>): Promise<T> {
+  const header = new Headers();
+  for (const name of ["connect-timeout-ms", "grpc-timeout"]) {
+    const value = req.headers[name];
+    if (typeof value === "string") header.set(name, value);
+  }
+  const timeout = timeoutOf(header);
+  return timeout === undefined ? fn() : runWithDeadline(deadlineClock() + timeout, fn);
 }
 
 function pathOf(req: ServerRequest): string {
