@@ -25,6 +25,7 @@ import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_
 import { InstanceAddressBookService } from "@convos-pool/gen/convos/pool/v1/instance_address_book_service_pb.js";
 import { InstanceApprovalService } from "@convos-pool/gen/convos/pool/v1/instance_approval_service_pb.js";
 import { InstanceConfirmationService } from "@convos-pool/gen/convos/pool/v1/instance_confirmation_service_pb.js";
+import { InstanceScheduleService } from "@convos-pool/gen/convos/pool/v1/instance_schedule_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
@@ -41,6 +42,7 @@ import { createInstanceMemoryService } from "../memory/service.js";
 import { createInstanceAddressBookService } from "../tools/address-book/service.js";
 import { createInstanceApprovalService } from "../tools/approvals/service.js";
 import { createInstanceConfirmationService } from "../tools/confirmations/service.js";
+import { createInstanceScheduleService } from "./schedules.js";
 import { OfflineProvider } from "../model/offline.js";
 import { OpenAiProvider, type OpenAiOptions } from "../model/openai.js";
 import { HOST_CALLS_WAITING, HOST_MODEL_CALLS, HostModelCalls } from "../model/host-calls.js";
@@ -83,6 +85,7 @@ export const HOST_ACCESS: AccessPolicy = {
   [InstanceAddressBookService.typeName]: ["claims"],
   [InstanceApprovalService.typeName]: ["claims"],
   [InstanceConfirmationService.typeName]: ["claims"],
+  [InstanceScheduleService.typeName]: ["claims"],
 };
 
 export interface RunningInstanceHost {
@@ -383,7 +386,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           .service(InstanceMemoryService, createInstanceMemoryService(pick))
           .service(InstanceAddressBookService, createInstanceAddressBookService(pick))
           .service(InstanceApprovalService, createInstanceApprovalService(pick))
-          .service(InstanceConfirmationService, createInstanceConfirmationService(pick));
+          .service(InstanceConfirmationService, createInstanceConfirmationService(pick))
+          .service(InstanceScheduleService, createInstanceScheduleService(pick));
     },
   );
   // How long a dormant agent takes to wake, from the message (or call) that woke it to its client and

@@ -64,6 +64,8 @@ import { Dormancy } from "../life/dormancy.js";
 import { Lifecycle } from "../life/lifecycle.js";
 import { signDays, type SentDay, type SignedDay } from "../state/signals.js";
 import { OwnerOperations } from "./owner.js";
+import { isMember, runFiring, type FiringParts } from "../../tools/schedules/firing-run.js";
+import type { Firing } from "../../tools/schedules/firing.js";
 import { Profile } from "./profile.js";
 import type { InheritanceFile } from "../life/inheritance.js";
 import type { InstanceConfig, InstanceCredentials } from "../state/settings.js";
@@ -411,6 +413,35 @@ export class Agent implements PatternAgent {
     if (this.state === InstanceState.DORMANT) await this.parts.ops.run(() => this.lifecycle.ensureReady());
     await this.lifecycle.ensureReady();
     return this.parts.toolbox.funds();
+  }
+
+  // ---- its schedules (tools/schedules/firing-run.ts) ----
+
+  /** One firing of its schedules, woken for (a dormant agent wakes as for any call); whether it was done before. */
+  async fireSchedule(f: Firing): Promise<boolean> {
+    await this.call(() => Promise.resolve());
+    return runFiring(this.firingParts(), f);
+  }
+
+  /** Whether `inboxId` is a member of `conversationId` now (woken for it when dormant). */
+  isMember(conversationId: string, inboxId: string): Promise<boolean> {
+    return this.call(() => isMember(this.firingParts(), conversationId, inboxId));
+  }
+
+  private firingParts(): FiringParts {
+    const parts = this.parts;
+    return {
+      id: this.id,
+      scheduling: parts.scheduling,
+      settings: parts.settings,
+      conversations: parts.conversations,
+      toolbox: parts.toolbox,
+      log: parts.log,
+      within: (id, job) => {
+        const c = parts.conversations.get(id);
+        return parts.turns.run(() => (c ? parts.conversations.within(c, job) : job()));
+      },
+    };
   }
 
   // ---- its conversation (conversation/) ----

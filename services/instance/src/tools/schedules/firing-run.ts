@@ -1,0 +1,145 @@
+// One firing carried out (InstanceScheduleService.FireSchedule): the plan
+// made once (firing.ts planFiring) and done, thinly. Each post carries the
+// firing id in its content's parameters (FIRING_PARAMETER), so a reader can
+// tell two posts of one firing. The firing id is kept done in
+// schedules.json (store.ts, durable with the agent's state): after a
+// reminder's post, so a crash before it posts it again rather than never
+// (the claims service retries); before an act, so money goes at most once.
+// A retry that comes while the first is still running waits for it and
+// answers as it does. A routine's turn is not carried out yet: refused as
+// unimplemented, so the claims service keeps trying it
+// (docs/schedules-language.md, "Not yet").
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import { formatEther } from "viem";
+import { failedPrecondition } from "@convos-pool/kit/content";
+import type { Logger } from "@convos-pool/kit/server";
+import { type AgentGroup, encodeAnswer } from "../../platform/xmtp.js";
+import type { Requester } from "../gate/permissions.js";
+import { type Firing, planFiring } from "./firing.js";
+import { ACT_FUNCTION, type BoundScheduledAct } from "./policy.js";
+import type { Scheduling } from "./scheduling.js";
+
+/** The parameter of a post's content that names the firing it is of. */
+export const FIRING_PARAMETER = "convos-pool.firing";
+
+/** What a firing uses of its agent (agent/life/parts.ts). */
+export interface FiringParts {
+  readonly id: string;
+  readonly scheduling: Scheduling;
+  readonly settings: { readonly config?: { readonly ownerId: string } | undefined };
+  readonly conversations: {
+    get(
+      conversationId: string,
+    ): { readonly group: AgentGroup | undefined; readonly names: Readonly<Record<string, string>> } | undefined;
+  };
+  /** `job` between turns, within the conversation `conversationId` (its voice, its questions to the owner). */
+  within<T>(conversationId: string, job: () => Promise<T>): Promise<T>;
+  readonly toolbox: {
+    call(name: string, args: Record<string, unknown>, who: Requester): Promise<{ ok: boolean; error?: string }>;
+  };
+  readonly log: Logger;
+}
+
+/** Firings running now, by agent and firing id: a retry that meets one waits for it. */
+const running = new Map<string, Promise<boolean>>();
+
+/** Carries out `f`; whether it was done before (`already_done`). Throws FAILED_PRECONDITION for a conversation it is not in. */
+export function runFiring(agent: FiringParts, f: Firing): Promise<boolean> {
+  const key = `${agent.id}/${f.firingId}`;
+  const now = running.get(key);
+  if (now) return now.then(() => true);
+  const run = carryOut(agent, f).finally(() => running.delete(key));
+  running.set(key, run);
+  return run;
+}
+
+async function carryOut(agent: FiringParts, f: Firing): Promise<boolean> {
+  const store = await agent.scheduling.store();
+  const conversation = agent.conversations.get(f.item.conversationId);
+  const plan = planFiring(f, {
+    done: (id) => store.fired(id),
+    inConversation: (id) => id === f.item.conversationId && conversation?.group !== undefined,
+    ownerId: agent.settings.config?.ownerId,
+    kept: f.item.kind === "act" ? store.actOf(f.item.id) : undefined,
+  });
+  const group = conversation?.group;
+  const say = (text: string) =>
+    agent.within(f.item.conversationId, () => {
+      if (!group) throw failedPrecondition("the agent is not in that conversation");
+      return post(group, text, f.firingId);
+    });
+  const log = { firingId: f.firingId, kind: f.item.kind };
+  switch (plan.kind) {
+    case "already-done":
+      agent.log.info("schedule firing done before: nothing again", log);
+      return true;
+    case "refused":
+      agent.log.warn("schedule firing refused", { ...log, why: plan.why });
+      throw failedPrecondition(plan.why);
+    case "turn":
+      throw new ConnectError("a routine's turn is not carried out yet", Code.Unimplemented);
+    case "post":
+      await say(plan.text);
+      await store.markFired(f.firingId);
+      agent.log.info("schedule firing posted", log);
+      return false;
+    case "act": {
+      await store.markFired(f.firingId);
+      const done = await agent.within(f.item.conversationId, () =>
+        agent.toolbox.call(ACT_FUNCTION[plan.act.act], argsOf(plan.act), ownersTurn(agent, f, plan.act)),
+      );
+      const said = done.ok ? plan.say : `On schedule, not done: ${done.error ?? "refused"}.`;
+      await say(said);
+      agent.log.info("schedule firing acted", { ...log, ok: done.ok });
+      return false;
+    }
+  }
+}
+
+/** `text` in the conversation, the firing id in its content's parameters. */
+async function post(group: AgentGroup, text: string, firingId: string): Promise<void> {
+  const content = encodeAnswer(text, false);
+  await group.send(
+    { ...content, parameters: { ...content.parameters, [FIRING_PARAMETER]: firingId } },
+    { shouldPush: true },
+  );
+}
+
+/** The tool call the kept act is: only its recipient and amount, never the item's words. */
+function argsOf(act: BoundScheduledAct): Record<string, unknown> {
+  if (act.act === "pay") return { to: act.target, amount_eth: formatEther(BigInt(act.amountWei)) };
+  return { to: act.target };
+}
+
+/** The owner's turn that carries out the kept request, once: the gate sees the act bound, as for a request said now. */
+function ownersTurn(agent: FiringParts, f: Firing, act: BoundScheduledAct): Requester {
+  const owner = agent.settings.config?.ownerId ?? "";
+  return {
+    role: "owner",
+    id: owner,
+    name: agent.conversations.get(f.item.conversationId)?.names[owner] ?? "my owner",
+    conversationId: f.item.conversationId,
+    boundActs: {
+      acts: [
+        {
+          act: act.act,
+          toolId: act.toolId,
+          target: act.target,
+          amountWei: BigInt(act.amountWei),
+          name: act.name,
+          done: false,
+        },
+      ],
+      dropped: [],
+    },
+  };
+}
+
+/** Whether `inboxId` is a member of `conversationId` now, the group synced first; false in a conversation it is not in. */
+export async function isMember(agent: FiringParts, conversationId: string, inboxId: string): Promise<boolean> {
+  const group = agent.conversations.get(conversationId)?.group;
+  if (!group) return false;
+  await group.sync();
+  return (await group.members()).some((m) => m.inboxId === inboxId);
+}
