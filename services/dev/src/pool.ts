@@ -315,6 +315,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
         // Each agent's signed day of counts goes there too (docs/signals.md), and its state marks (docs/scaling.md).
         signalsUrl: lineage.url,
         stateMarksUrl: lineage.url,
+        // Its agents keep what people ask of time there (docs/schedules.md): the claims service's HostScheduleService.
+        schedulesUrl: `http://${host}:${claimsPort}`,
         ...(opts.signalsIntervalMs !== undefined ? { signalsIntervalMs: opts.signalsIntervalMs } : {}),
         ...(opts.llm ? { llm: opts.llm } : {}),
         tools: {
@@ -347,6 +349,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
               MAIL_POP3_URL: pop3.url,
               CHAIN_RPC_URL: chain.rpcUrl,
               PAYMENT_SIGNER_URL: `http://${host}:${claimsPort}`,
+              SCHEDULES_URL: `http://${host}:${claimsPort}`,
               PATTERN_POOL_URL: lineage.url,
               SIGNALS_URL: lineage.url,
               ...(opts.signalsIntervalMs !== undefined ? { SIGNALS_INTERVAL_MS: String(opts.signalsIntervalMs) } : {}),
@@ -377,6 +380,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
         patternPoolUrl: lineage.url,
         signalsUrl: lineage.url,
         stateMarksUrl: lineage.url,
+        schedulesUrl: `http://${host}:${claimsPort}`,
         ...(opts.signalsIntervalMs !== undefined ? { signalsIntervalMs: opts.signalsIntervalMs } : {}),
         llm: opts.llm,
         runtime: "openclaw",
