@@ -25,6 +25,7 @@
 // life/dormancy.ts act on it.
 
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { inSpan } from "@convos-pool/kit/server";
 import { notFound } from "@convos-pool/kit/content";
 import { InstanceState, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -420,6 +421,12 @@ export class Agent implements PatternAgent {
   /** One firing of its schedules, woken for (a dormant agent wakes as for any call); whether it was done before. */
   async fireSchedule(f: Firing): Promise<boolean> {
     await this.call(() => Promise.resolve());
+    // Not yet back in its conversations (restored from a lost host, or crashed): tried again, never read as having left.
+    if (this.state === InstanceState.STARTING || this.state === InstanceState.CRASHED)
+      throw new ConnectError(
+        `the agent is ${InstanceState[this.state].toLowerCase()}: try the firing again`,
+        Code.Unavailable,
+      );
     return runFiring(this.firingParts(), f);
   }
 

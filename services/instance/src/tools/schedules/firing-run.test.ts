@@ -140,6 +140,20 @@ describe("a firing carried out", () => {
     expect(sent.map((s) => s.text)).toEqual(["On schedule, not done: over your daily limit."]);
   });
 
+  it("says a scheduled text keeps no words to send, calling no tool, once", async () => {
+    const { parts, sent, calls, scheduling } = await agentOf();
+    await (await scheduling.store()).keepAct("sch_000000000000000000000001", "g1", {
+      act: "text",
+      toolId: "sms",
+      target: "+15550100000",
+      amountWei: "0",
+    });
+    await runFiring(parts, firing("act"));
+    expect(await runFiring(parts, firing("act"))).toBe(true);
+    expect(calls).toEqual([]);
+    expect(sent.map((s) => s.text)).toEqual(["On schedule, not done: a scheduled text keeps no words to send yet."]);
+  });
+
   it("refuses an act with nothing kept for it as a failed precondition, calling no tool", async () => {
     const { parts, calls, sent } = await agentOf();
     const refused = await runFiring(parts, firing("act")).catch((e: unknown) => ConnectError.from(e));

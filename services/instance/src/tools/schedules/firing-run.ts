@@ -86,9 +86,13 @@ async function carryOut(agent: FiringParts, f: Firing): Promise<boolean> {
       return false;
     case "act": {
       await store.markFired(f.firingId);
-      const done = await agent.within(f.item.conversationId, () =>
-        agent.toolbox.call(ACT_FUNCTION[plan.act.act], argsOf(plan.act), ownersTurn(agent, f, plan.act)),
-      );
+      // A text or a mail kept no words to send (policy.ts binds its recipient alone): said, not sent empty.
+      const done =
+        plan.act.act === "pay"
+          ? await agent.within(f.item.conversationId, () =>
+              agent.toolbox.call(ACT_FUNCTION[plan.act.act], argsOf(plan.act), ownersTurn(agent, f, plan.act)),
+            )
+          : { ok: false, error: `a scheduled ${plan.act.act} keeps no words to send yet` };
       const said = done.ok ? plan.say : `On schedule, not done: ${done.error ?? "refused"}.`;
       await say(said);
       agent.log.info("schedule firing acted", { ...log, ok: done.ok });
@@ -106,10 +110,9 @@ async function post(group: AgentGroup, text: string, firingId: string): Promise<
   );
 }
 
-/** The tool call the kept act is: only its recipient and amount, never the item's words. */
+/** The payment the kept act is: only its recipient and amount, never the item's words. */
 function argsOf(act: BoundScheduledAct): Record<string, unknown> {
-  if (act.act === "pay") return { to: act.target, amount_eth: formatEther(BigInt(act.amountWei)) };
-  return { to: act.target };
+  return { to: act.target, amount_eth: formatEther(BigInt(act.amountWei)) };
 }
 
 /** The owner's turn that carries out the kept request, once: the gate sees the act bound, as for a request said now. */
