@@ -16,7 +16,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import pg from "pg";
 import { hasCluster, seedFromBlank } from "./pglite-blank.js";
-import { StatementDeadline } from "./statement-deadline.js";
+import { QueryDeadline } from "./query-deadline.js";
 
 /** One migration, named for the migrations table; `up()` runs once, in list order. */
 export interface MigrationEntry {
@@ -109,8 +109,8 @@ async function initOrm(opts: DatabaseOptions, url: string, poolSize: number, loc
     debug: false,
     ensureDatabase: false,
     pool: { min: 0, max: poolSize },
-    // A transaction under a call with a deadline stops with it (statement-deadline.ts).
-    subscribers: [new StatementDeadline()],
+    // A transaction under a call with a deadline stops with it (query-deadline.ts).
+    subscribers: [new QueryDeadline()],
   });
   try {
     await migrateInTurn(lockUrl, () => orm.migrator.up());

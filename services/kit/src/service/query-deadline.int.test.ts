@@ -13,7 +13,7 @@ afterAll(async () => db?.close());
 
 async function open(): Promise<Database> {
   db ??= await openDatabase({
-    name: "statement-deadline",
+    name: "query-deadline",
     url: await createTestDatabase("kit_statement_deadline"),
     entities: [],
     migrations: [],
