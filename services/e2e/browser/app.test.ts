@@ -902,6 +902,7 @@ describe("the web app in a browser", () => {
       ["Conversations", "conversations"],
       ["Approvals", "approvals"],
       ["Trust and permissions", "trust"],
+      ["Reminders", "reminders"],
       ["Memory", "memory"],
       ["Address book", "address-book"],
       ["Activity", "activity"],

@@ -25,6 +25,7 @@ import { CloneForm, TransferForm } from "./hand-on";
 import { MemoryList } from "./memory";
 import { Overview } from "./overview";
 import { ParticipationForm } from "./participation";
+import { Reminders } from "./reminders";
 import { PermissionsForm } from "./permissions";
 import { TrustForm } from "./trust";
 import { useAction } from "../ui/use-action";
@@ -87,6 +88,7 @@ export function agentSections(i: Instance): Section[] {
         </>
       ),
     },
+    { id: "reminders", name: "Reminders", shown: live, content: <Reminders agent={i} /> },
     { id: "memory", name: "Memory", shown: live, content: <MemoryList agent={i} /> },
     { id: "address-book", name: "Address book", shown: live, content: <AddressBook agent={i} /> },
     {

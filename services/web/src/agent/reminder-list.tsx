@@ -1,0 +1,100 @@
+// The "Reminders" section's list (docs/web.md; docs/schedules.md), loaded on
+// its own by reminders.tsx: what the agent keeps in time for its
+// conversations, under each conversation's name, in people's terms
+// (reminder-words.ts): what, when next, how often, who asked, paused or not.
+// Its owner pauses, resumes and cancels any of them (ScheduleService, through
+// the gateway, in the session: nothing is signed, as the claims service
+// judges the caller by their inbox). Items are made in the conversation,
+// never here, so an empty list says how to ask for one.
+import { useMutation, useQuery } from "@connectrpc/connect-query";
+import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { ScheduleService } from "@convos-pool/gen/convos/pool/v1/schedule_service_pb.js";
+import { shownError } from "../ui/errors";
+import { useSession } from "../sign-in/session";
+import { Empty, ErrorBox, Loading, Notice } from "../ui/ui";
+import { useAction } from "../ui/use-action";
+import { emptyWords, reminderGroups, type ReminderAction, type ReminderLine } from "./reminder-words";
+
+const ACTION_WORDS: Record<ReminderAction, { button: string; done: string }> = {
+  pause: { button: "Pause", done: "Paused: it does not fire until you resume it." },
+  resume: { button: "Resume", done: "Resumed: it fires from its next time." },
+  cancel: { button: "Cancel", done: "Cancelled: it will not fire again." },
+};
+
+export function ReminderList({ agent: i }: { agent: Instance }) {
+  const { inboxId } = useSession();
+  const act = useAction();
+  // The owner's listing names no conversation: every item of the agent, soonest first.
+  const list = useQuery(ScheduleService.method.listSchedules, { instanceId: i.id }, { refetchInterval: 10_000 });
+  const pause = useMutation(ScheduleService.method.pauseSchedule);
+  const resume = useMutation(ScheduleService.method.resumeSchedule);
+  const cancel = useMutation(ScheduleService.method.cancelSchedule);
+  const calls = { pause, resume, cancel };
+  const groups = list.data ? reminderGroups(list.data.items, i.conversations, inboxId) : [];
+
+  const change = (line: ReminderLine, what: ReminderAction) => {
+    if (what === "cancel" && !window.confirm(`Cancel "${line.what}"? It will not fire again.`)) return;
+    void act.run(`${what}:${line.id}`, ACTION_WORDS[what].done, async () => {
+      await calls[what].mutateAsync({ instanceId: i.id, id: line.id });
+    });
+  };
+
+  return (
+    <section aria-labelledby="reminders-heading">
+      <h2 id="reminders-heading">Reminders and routines</h2>
+      <p>
+        What it keeps in time for its conversations, asked there by you or a member. Each posts only where it was asked.
+      </p>
+      {list.isPending && <Loading what="its reminders" />}
+      {list.error && <ErrorBox error={shownError(list.error)} />}
+      {act.done && <Notice>{act.done}</Notice>}
+      {list.data && groups.length === 0 && <Empty>{emptyWords(i.agentName)}</Empty>}
+      {groups.map((g) => (
+        <div key={g.conversationId} data-testid="reminder-conversation">
+          <h3>{g.name}</h3>
+          <ol className="activity" aria-label={`Reminders in ${g.name}`}>
+            {g.lines.map((line) => (
+              <li key={line.id} data-testid="reminder">
+                <p style={{ whiteSpace: "pre-line" }}>
+                  <span data-testid="reminder-what">{line.what}</span> <span className="tag">{line.kind}</span>
+                  {line.paused && (
+                    <>
+                      {" "}
+                      <span className="tag">paused</span>
+                    </>
+                  )}
+                </p>
+                <dl className="facts">
+                  <dt>When next</dt>
+                  <dd data-testid="reminder-next">{line.next}</dd>
+                  <dt>How often</dt>
+                  <dd data-testid="reminder-often">{line.often}</dd>
+                  <dt>Asked by</dt>
+                  <dd data-testid="reminder-asked-by">{line.askedBy}</dd>
+                  <dt>State</dt>
+                  <dd data-testid="reminder-state">{line.state}</dd>
+                </dl>
+                {line.actions.map((what) => (
+                  <span key={what}>
+                    <button
+                      type="button"
+                      className={what === "cancel" ? "small danger" : "small"}
+                      disabled={!!act.busy}
+                      aria-label={`${ACTION_WORDS[what].button} "${line.what}"`}
+                      onClick={() => change(line, what)}
+                    >
+                      {ACTION_WORDS[what].button}
+                    </button>{" "}
+                  </span>
+                ))}
+                {line.actions.map((what) => (
+                  <ErrorBox key={what} error={act.errorOf(`${what}:${line.id}`)} />
+                ))}
+              </li>
+            ))}
+          </ol>
+        </div>
+      ))}
+    </section>
+  );
+}
