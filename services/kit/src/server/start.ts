@@ -29,7 +29,8 @@ import { limitsFromEnv } from "./limits.js";
 import type { AdmissionOptions } from "./overload/admission.js";
 import { admissionFromEnv } from "./overload/config.js";
 import { deadlineClock, runWithDeadline, timeoutOf } from "./overload/deadline.js";
-import { admissionGate } from "./overload/interceptor.js";
+import { entryAdmission, type Entry } from "./overload/entry.js";
+import { admissionGate, admittedAtEntry } from "./overload/interceptor.js";
 import { answerScrape, Metrics, metricsInterceptor } from "./metrics.js";
 import { parseErrorsAsInvalidArgument } from "./parse-errors.js";
 import { drainUnreadRequests } from "./unread-requests.js";
@@ -180,6 +181,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const entry = admission === false ? undefined : admissionGate(opts.name, admission, metrics);
 
   const streamingPaths = new Set<string>();
+  const unaryCalls = new Map<string, { service: string; method: string }>();
+  // Unary calls are judged in the request handler, before Connect reads them (overload/entry.ts).
+  const door: Entry | undefined = entry && entryAdmission(entry, unaryCalls);
   const serviceNames = new Set<string>();
   const rpcHandler = connectNodeAdapter({
     routes(router) {
@@ -196,13 +200,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       );
       for (const h of router.handlers) {
         if (h.method.methodKind !== "unary") streamingPaths.add(h.requestPath);
+        else unaryCalls.set(h.requestPath, { service: h.service.typeName, method: h.method.name });
         serviceNames.add(h.service.typeName);
       }
     },
     // Errors cut to a size every protocol can carry (bounded-errors.ts), after the service's own interceptors logged them whole.
     // A database away is UNAVAILABLE to the caller (db-away.ts), as the service's logging interceptor sees it too.
     // The RPC's span outermost: its log line and everything the handler does are in it (tracing.ts).
-    // Admission before the service's own interceptors: a refusal is counted, and costs no log line and no query.
+    // Admission before the service's own interceptors, for the calls the entry left to Connect.
     interceptors: [
       tracingServerInterceptor(opts.name),
       metricsInterceptor(metrics),
@@ -213,7 +218,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ],
     readMaxBytes: opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     shutdownSignal: shutdown.signal,
-    contextValues: (req) => createContextValues().set(peerAddressKey, peerAddressOf(req)),
+    contextValues: (req) =>
+      createContextValues().set(peerAddressKey, peerAddressOf(req)).set(admittedAtEntry, door?.admittedOf(req)),
     fallback: (req, res) => void runFallback(req, res as ServerResponse),
   });
 
@@ -267,7 +273,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     if (closing && res instanceof http.ServerResponse) res.setHeader("Connection", "close");
     if (opts.cors && applyCors(req, res, opts.cors.allowedOrigins)) return;
-    rpcHandler(req, res);
+    if (door) door.handle(req, res, () => rpcHandler(req, res));
+    else rpcHandler(req, res);
   }
 
   const h1 = http.createServer((req, res) => onRequest(req, res));

@@ -14,8 +14,13 @@ import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 
 const GRPC_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 };
 
-/** The caller's timeout in ms from its headers, if it gave one (malformed: none; Connect refuses it before). */
-export function timeoutOf(header: Headers): number | undefined {
+/** What a call's headers are read through: fetch's Headers, or a Node request's (entry.ts). */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
+/** The caller's timeout in ms from its headers, if it gave one (malformed: none; Connect refuses it). */
+export function timeoutOf(header: HeaderReader): number | undefined {
   const connect = header.get("connect-timeout-ms");
   if (connect !== null && /^\d{1,10}$/.test(connect)) return Number(connect);
   const grpc = /^(\d{1,8})([HMSmun])$/.exec(header.get("grpc-timeout") ?? "");

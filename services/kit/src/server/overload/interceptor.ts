@@ -1,18 +1,22 @@
-// The server's admission at its entry (docs/server-kit.md, "Overload"): each
-// unary call is let in, made to wait a bounded time, or refused at once,
-// before the service's own interceptors and handler run, so a refused call
-// costs its parse and an error, never a database query. A call whose
-// deadline has passed is not started (DEADLINE_EXCEEDED); a call let in runs
-// with its deadline in reach of the service clients it uses (deadline.ts).
-// Streams (health watches, batch answers) hold no slot: they are long by
-// nature, and their latency would teach the limit nothing.
+// The server's admission (docs/server-kit.md, "Overload"): each unary call
+// is let in, made to wait a bounded time, or refused at once, from its path
+// and headers alone. The server's request handler asks first, before Connect
+// reads the call (entry.ts), so a refusal costs neither the call's parse nor
+// a database query; the interceptor then runs the call in the slot the entry
+// took, to the deadline it read. A call that came another way (an in-memory
+// router, a body the entry leaves to Connect) is admitted by the interceptor
+// itself: one admission a call either way. A call whose deadline has passed
+// is not started (DEADLINE_EXCEEDED); a call let in runs with its deadline in
+// reach of the service clients it uses (deadline.ts). Streams (health
+// watches, batch answers) hold no slot: they are long by nature, and their
+// latency would teach the limit nothing.
 
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import { limitExceeded } from "../limits.js";
 import type { Metrics } from "../metrics.js";
-import { Admission, type AdmissionOptions, type Clock } from "./admission.js";
+import { Admission, type AdmissionOptions, type Clock, type Refusal, type Ticket } from "./admission.js";
 import { CRITICALITIES, CRITICALITY_HEADER, criticalityOf } from "./criticality.js";
-import { deadlineClock, deadlinePassed, runWithDeadline, timeoutOf } from "./deadline.js";
+import { deadlineClock, deadlinePassed, type HeaderReader, runWithDeadline, timeoutOf } from "./deadline.js";
 
 /** The limit's name in a refusal's QuotaFailure: what a client's back-off reads. */
 export const ADMISSION_LIMIT = "server concurrency";
@@ -33,10 +37,34 @@ export function overloaded(service: string, retryAfterMs: number): ReturnType<ty
   return limitExceeded(ADMISSION_LIMIT, `${service} is busy; try again in ${seconds} s`, seconds);
 }
 
+/** A call let in: its slot, and its deadline on the gate's clock (undefined: none). */
+export interface Admitted {
+  readonly ticket: Ticket;
+  readonly deadline: number | undefined;
+}
+
+export type Verdict =
+  | { readonly kind: "exempt" }
+  | { readonly kind: "start"; readonly admitted: Admitted }
+  | { readonly kind: "refuse"; readonly error: ConnectError };
+
+/** The slot the server's entry took for a call before Connect read it (entry.ts): the interceptor takes no other. */
+export const admittedAtEntry = createContextKey<Admitted | undefined>(undefined, {
+  description: "the call's slot, taken at the server's entry",
+});
+
 export interface AdmissionGate {
   admission: Admission;
+  /**
+   * The verdict on a unary call from its service's full name, its method and
+   * its headers alone (criticality, timeout); counted in the metrics. A
+   * verdict at once when there is one, else a promise of it.
+   */
+  decide(service: string, method: string, header: HeaderReader): Verdict | Promise<Verdict>;
   interceptor: Interceptor;
 }
+
+const EXEMPT: Verdict = { kind: "exempt" };
 
 /** An admission and its interceptor, its figures registered in `metrics` when given. */
 export function admissionGate(
@@ -84,39 +112,61 @@ export function admissionGate(
     },
   );
 
-  const interceptor: Interceptor = (next) => async (req) => {
-    const criticality = criticalityOf(req.service.typeName, req.method.name, req.header.get(CRITICALITY_HEADER));
-    if (criticality === "exempt") return next(req);
-    const what = `${req.service.name}/${req.method.name}`;
-    const timeout = timeoutOf(req.header);
+  function decide(service: string, method: string, header: HeaderReader): Verdict | Promise<Verdict> {
+    const criticality = criticalityOf(service, method, header.get(CRITICALITY_HEADER));
+    if (criticality === "exempt") return EXEMPT;
+    const timeout = timeoutOf(header);
     const deadline = timeout === undefined ? undefined : clock.now() + timeout;
-    const run = () =>
-      deadline === undefined
+    const judged = (verdict: Ticket | Refusal): Verdict => {
+      waited?.observe(
+        { criticality, outcome: verdict.kind === "start" ? "started" : "refused" },
+        verdict.waitedMs / 1000,
+      );
+      if (verdict.kind === "start") return { kind: "start", admitted: { ticket: verdict, deadline } };
+      refused?.inc({ criticality, reason: verdict.reason });
+      const what = `${service.slice(service.lastIndexOf(".") + 1)}/${method}`;
+      const error = verdict.reason === "deadline" ? deadlinePassed(what) : overloaded(name, verdict.retryAfterMs);
+      return { kind: "refuse", error };
+    };
+    const entered = admission.enter(criticality, deadline);
+    return entered instanceof Promise ? entered.then(judged) : judged(entered);
+  }
+
+  const interceptor: Interceptor = (next) => async (req) => {
+    const what = `${req.service.name}/${req.method.name}`;
+    let admitted = req.contextValues.get(admittedAtEntry);
+    if (!admitted && req.method.methodKind !== "unary") {
+      const criticality = criticalityOf(req.service.typeName, req.method.name, req.header.get(CRITICALITY_HEADER));
+      if (criticality === "exempt") return next(req);
+      const timeout = timeoutOf(req.header);
+      if (timeout !== undefined && timeout <= 0) {
+        refused?.inc({ criticality, reason: "deadline" });
+        throw deadlinePassed(what);
+      }
+      const deadline = timeout === undefined ? undefined : clock.now() + timeout;
+      return deadline === undefined
         ? next(req)
         : runWithDeadline(
             deadline,
             () => next(req),
             () => clock.now(),
           );
-    if (req.method.methodKind !== "unary") {
-      if (timeout !== undefined && timeout <= 0) {
-        refused?.inc({ criticality, reason: "deadline" });
-        throw deadlinePassed(what);
-      }
-      return run();
     }
-    const entered = admission.enter(criticality, deadline);
-    const verdict = entered instanceof Promise ? await entered : entered;
-    waited?.observe(
-      { criticality, outcome: verdict.kind === "start" ? "started" : "refused" },
-      verdict.waitedMs / 1000,
-    );
-    if (verdict.kind === "refuse") {
-      refused?.inc({ criticality, reason: verdict.reason });
-      throw verdict.reason === "deadline" ? deadlinePassed(what) : overloaded(name, verdict.retryAfterMs);
+    if (!admitted) {
+      const verdict = await decide(req.service.typeName, req.method.name, req.header);
+      if (verdict.kind === "exempt") return next(req);
+      if (verdict.kind === "refuse") throw verdict.error;
+      admitted = verdict.admitted;
     }
+    const { deadline, ticket } = admitted;
     try {
-      return await run();
+      return await (deadline === undefined
+        ? next(req)
+        : runWithDeadline(
+            deadline,
+            () => next(req),
+            () => clock.now(),
+          ));
     } catch (err) {
       // Work cut by the deadline (a statement cancelled by its statement_timeout) is the deadline's, not a fault.
       if (deadline !== undefined && clock.now() >= deadline && !(err instanceof ConnectError))
@@ -129,8 +179,8 @@ export function admissionGate(
         );
       throw err;
     } finally {
-      verdict.done();
+      ticket.done();
     }
   };
-  return { admission, interceptor };
+  return { admission, decide, interceptor };
 }
