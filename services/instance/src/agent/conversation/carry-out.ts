@@ -71,6 +71,12 @@ export interface ConversationView {
 /** SortDirection.Descending (a const enum of the bindings). */
 const DESCENDING = 1 as never;
 
+/** The recent conversation's texts, oldest first, at most `limit` (default 20): a turn's and a routine's (routine-turn.ts). */
+export async function recentSaid(group: AgentGroup, limit = 20): Promise<AgentMessage[]> {
+  const said = await group.messages({ limit, direction: DESCENDING, contentTypes: SAID_TYPES });
+  return said.reverse().map(asTextMessage);
+}
+
 export class CarryOut {
   /** Its agent chain, when it last answered and last said it was busy (plan.ts); `spent` is read from and kept in the agent's budget. */
   private kept: Pace = NO_PACE;
@@ -248,13 +254,8 @@ export class CarryOut {
   }
 
   /** The recent conversation's texts, oldest first (none of its receipts and thinking statuses: they would take the places of texts). */
-  async recent(group: AgentGroup): Promise<AgentMessage[]> {
-    const said = await group.messages({
-      limit: this.agent.deps.historyLimit ?? 20,
-      direction: DESCENDING,
-      contentTypes: SAID_TYPES,
-    });
-    return said.reverse().map(asTextMessage);
+  recent(group: AgentGroup): Promise<AgentMessage[]> {
+    return recentSaid(group, this.agent.deps.historyLimit);
   }
 
   /** What it may spend on the model: its host's limits. */

@@ -67,6 +67,7 @@ import { signDays, type SentDay, type SignedDay } from "../state/signals.js";
 import { OwnerOperations } from "./owner.js";
 import { isMember, runFiring, type FiringParts } from "../../tools/schedules/firing-run.js";
 import type { Firing } from "../../tools/schedules/firing.js";
+import { routineAnswer } from "../conversation/routine-turn.js";
 import { Profile } from "./profile.js";
 import type { InheritanceFile } from "../life/inheritance.js";
 import type { InstanceConfig, InstanceCredentials } from "../state/settings.js";
@@ -444,6 +445,10 @@ export class Agent implements PatternAgent {
       conversations: parts.conversations,
       toolbox: parts.toolbox,
       log: parts.log,
+      routine: async (id, r, askerHere) => {
+        const c = parts.conversations.get(id);
+        return c ? routineAnswer(parts, c, r, askerHere) : undefined;
+      },
       within: (id, job) => {
         const c = parts.conversations.get(id);
         return parts.turns.run(() => (c ? parts.conversations.within(c, job) : job()));

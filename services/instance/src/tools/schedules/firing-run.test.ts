@@ -4,7 +4,9 @@
 // reminder posts once with its firing id in its content, even delivered
 // twice (one after the other or at once); an act calls the gate with the
 // recipient and amount the agent kept, never the item's words, and says it
-// did; a routine is not carried out yet.
+// did; a routine is posted once with its firing id, the answer of one turn
+// of its asker's (the turn itself is a stand-in here: routine-turn.test.ts
+// holds it), asked whether that person is in the conversation now.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +17,7 @@ import { Workspace } from "../../platform/workspace.js";
 import type { AgentGroup } from "../../platform/xmtp.js";
 import type { Requester } from "../gate/permissions.js";
 import type { Firing } from "./firing.js";
-import { FIRING_PARAMETER, type FiringParts, isMember, runFiring } from "./firing-run.js";
+import { FIRING_PARAMETER, type FiringParts, isMember, type RoutineAsked, runFiring } from "./firing-run.js";
 import { Scheduling } from "./scheduling.js";
 
 const OWNER = "a".repeat(64);
@@ -38,6 +40,7 @@ async function agentOf(answer: { ok: boolean; error?: string } = { ok: true }) {
   await ws.create();
   const sent: Sent[] = [];
   const calls: { name: string; args: Record<string, unknown>; who: Requester }[] = [];
+  const routines: { conversationId: string; r: RoutineAsked; askerHere: boolean }[] = [];
   const group = {
     id: "g1",
     async send(content: { content: Uint8Array; parameters: Record<string, string> }) {
@@ -63,8 +66,12 @@ async function agentOf(answer: { ok: boolean; error?: string } = { ok: true }) {
       },
     },
     log: createLogger("test", { level: "silent" }),
+    routine: async (conversationId, r, askerHere) => {
+      routines.push({ conversationId, r, askerHere });
+      return `The week's plan, as ${r.asker === OWNER ? "Olga" : "someone"} asked: ${r.instruction}.`;
+    },
   };
-  return { parts, sent, calls, scheduling, ws };
+  return { parts, sent, calls, routines, scheduling, ws };
 }
 
 const firing = (kind: Firing["item"]["kind"], at = "2027-01-01T08:00:00Z"): Firing => ({
@@ -162,11 +169,31 @@ describe("a firing carried out", () => {
     expect(sent).toEqual([]);
   });
 
-  it("does not carry out a routine yet, and keeps its firing id open", async () => {
-    const { parts, sent } = await agentOf();
-    const refused = await runFiring(parts, firing("routine")).catch((e: unknown) => ConnectError.from(e));
-    expect(refused).toMatchObject({ code: Code.Unimplemented });
-    expect(sent).toEqual([]);
+  it("posts a routine's answer from one turn of its asker's once, with its firing id, delivered twice at once and again", async () => {
+    const { parts, sent, routines } = await agentOf();
+    const answers = await Promise.all([runFiring(parts, firing("routine")), runFiring(parts, firing("routine"))]);
+    expect(answers.sort()).toEqual([false, true]);
+    expect(await runFiring(parts, firing("routine"))).toBe(true);
+    expect(routines).toEqual([
+      {
+        conversationId: "g1",
+        r: { firingId: firing("routine").firingId, instruction: "book the table", asker: OWNER },
+        askerHere: true,
+      },
+    ]);
+    expect(sent).toEqual([
+      {
+        text: "The week's plan, as Olga asked: book the table.",
+        parameters: expect.objectContaining({ [FIRING_PARAMETER]: firing("routine").firingId }),
+      },
+    ]);
+  });
+
+  it("tells the routine's turn that an asker who left is not in the conversation", async () => {
+    const { parts, routines } = await agentOf();
+    const gone = firing("routine");
+    await runFiring(parts, { ...gone, item: { ...gone.item, askedBy: "b".repeat(64) } });
+    expect(routines.map((r) => r.askerHere)).toEqual([false]);
   });
 
   it("answers whether an inbox is a member of the conversation, and no for a conversation it is not in", async () => {

@@ -6,11 +6,10 @@
 // reminder's post, so a crash before it posts it again rather than never
 // (the claims service retries); before an act, so money goes at most once.
 // A retry that comes while the first is still running waits for it and
-// answers as it does. A routine's turn is not carried out yet: refused as
-// unimplemented, so the claims service keeps trying it
-// (docs/schedules-language.md, "Not yet").
+// answers as it does. A routine is one turn of its asker's, taken by the
+// agent (agent/conversation/routine-turn.ts), its answer posted here as a
+// reminder is and its firing id kept done after the post.
 
-import { Code, ConnectError } from "@connectrpc/connect";
 import { formatEther } from "viem";
 import { failedPrecondition } from "@convos-pool/kit/content";
 import type { Logger } from "@convos-pool/kit/server";
@@ -39,6 +38,18 @@ export interface FiringParts {
     call(name: string, args: Record<string, unknown>, who: Requester): Promise<{ ok: boolean; error?: string }>;
   };
   readonly log: Logger;
+  /**
+   * A routine's answer: one turn of `r.asker`'s in `conversationId` (agent/conversation/routine-turn.ts), whether they
+   * are a member there now said; undefined when it has nothing to say.
+   */
+  routine(conversationId: string, r: RoutineAsked, askerHere: boolean): Promise<string | undefined>;
+}
+
+/** A routine's firing as its turn is asked for. */
+export interface RoutineAsked {
+  firingId: string;
+  instruction: string;
+  asker: string;
 }
 
 /** Firings running now, by agent and firing id: a retry that meets one waits for it. */
@@ -77,8 +88,21 @@ async function carryOut(agent: FiringParts, f: Firing): Promise<boolean> {
     case "refused":
       agent.log.warn("schedule firing refused", { ...log, why: plan.why });
       throw failedPrecondition(plan.why);
-    case "turn":
-      throw new ConnectError("a routine's turn is not carried out yet", Code.Unimplemented);
+    case "turn": {
+      const conversationId = f.item.conversationId;
+      const here = await isMember(agent, conversationId, plan.asker);
+      const asked = { firingId: f.firingId, instruction: plan.instruction, asker: plan.asker };
+      const posted = await agent.within(conversationId, async () => {
+        const text = await agent.routine(conversationId, asked, here);
+        if (!text) return false;
+        if (!group) throw failedPrecondition("the agent is not in that conversation");
+        await post(group, text, f.firingId);
+        return true;
+      });
+      await store.markFired(f.firingId);
+      agent.log.info("schedule firing answered", { ...log, posted });
+      return false;
+    }
     case "post":
       await say(plan.text);
       await store.markFired(f.firingId);

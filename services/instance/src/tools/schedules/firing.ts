@@ -4,8 +4,7 @@
 // is not in; a reminder's post; a routine's turn as its asker's, with no
 // act; an act only as the agent kept it under the item's id, for the owner
 // who asked it, in the conversation it was asked in, never from the item's
-// text or payload (the pool can change those). The host that carries it out
-// is not written yet (docs/schedules-language.md, "Not yet").
+// text or payload (the pool can change those). firing-run.ts carries it out.
 
 import { actWords, type BoundScheduledAct, type ItemKind } from "./policy.js";
 
