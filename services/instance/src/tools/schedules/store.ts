@@ -3,6 +3,8 @@
 // request under its item's id. The schedules service keeps the items and
 // their timers; a firing of an act does only what is kept here for its id,
 // whatever the item's payload says (the control plane may lie: docs/schedules.md).
+// Its writes go one after another, each with all that is kept, so two
+// changes made at once both reach the file.
 
 import { FILES, type Workspace } from "../../platform/workspace.js";
 import type { BoundScheduledAct } from "./policy.js";
@@ -20,10 +22,21 @@ interface Kept {
 export const FIRINGS_KEPT = 10_000;
 
 export class ScheduleStore {
+  /** The last write asked for: each waits for the one before (a slower earlier write never lands over a later one). */
+  private writing: Promise<void> = Promise.resolve();
+
   private constructor(
     private readonly ws: Workspace,
     private kept: Kept,
   ) {}
+
+  /** What is kept now, written after the writes before it: each writes everything kept when its turn comes. */
+  private save(): Promise<void> {
+    const next = this.writing.then(() => this.ws.writeJson(FILE, this.kept));
+    // A failed write is its caller's to hear; the next one still runs, and writes everything.
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
 
   static async open(ws: Workspace): Promise<ScheduleStore> {
     const kept = await ws.readJson<Kept>(FILE);
@@ -42,7 +55,7 @@ export class ScheduleStore {
 
   async setZone(conversationId: string, zone: string): Promise<void> {
     this.kept = { ...this.kept, zones: { ...this.kept.zones, [conversationId]: zone } };
-    await this.ws.writeJson(FILE, this.kept);
+    await this.save();
   }
 
   /** The bound request of the act item `id`, in the conversation it was asked in. */
@@ -52,7 +65,7 @@ export class ScheduleStore {
 
   async keepAct(id: string, conversationId: string, act: BoundScheduledAct): Promise<void> {
     this.kept = { ...this.kept, acts: { ...this.kept.acts, [id]: { ...act, conversationId } } };
-    await this.ws.writeJson(FILE, this.kept);
+    await this.save();
   }
 
   /** Whether the firing `id` was done (firing.ts: a retry does nothing again). */
@@ -64,12 +77,12 @@ export class ScheduleStore {
   async markFired(id: string): Promise<void> {
     const fired = [...(this.kept.fired ?? []), id].slice(-FIRINGS_KEPT);
     this.kept = { ...this.kept, fired };
-    await this.ws.writeJson(FILE, this.kept);
+    await this.save();
   }
 
   async forgetAct(id: string): Promise<void> {
     const { [id]: _gone, ...acts } = this.kept.acts;
     this.kept = { ...this.kept, acts };
-    await this.ws.writeJson(FILE, this.kept);
+    await this.save();
   }
 }
