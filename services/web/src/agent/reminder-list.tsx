@@ -9,6 +9,7 @@
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { ScheduleService } from "@convos-pool/gen/convos/pool/v1/schedule_service_pb.js";
+import { Fragment } from "react";
 import { shownError } from "../ui/errors";
 import { useSession } from "../sign-in/session";
 import { Empty, ErrorBox, Loading, Notice } from "../ui/ui";
@@ -74,19 +75,21 @@ export function ReminderList({ agent: i }: { agent: Instance }) {
                   <dt>State</dt>
                   <dd data-testid="reminder-state">{line.state}</dd>
                 </dl>
-                {line.actions.map((what) => (
-                  <span key={what}>
-                    <button
-                      type="button"
-                      className={what === "cancel" ? "small danger" : "small"}
-                      disabled={!!act.busy}
-                      aria-label={`${ACTION_WORDS[what].button} "${line.what}"`}
-                      onClick={() => change(line, what)}
-                    >
-                      {ACTION_WORDS[what].button}
-                    </button>{" "}
-                  </span>
-                ))}
+                <p>
+                  {line.actions.map((what) => (
+                    <Fragment key={what}>
+                      <button
+                        type="button"
+                        className={what === "cancel" ? "danger" : undefined}
+                        disabled={!!act.busy}
+                        aria-label={`${ACTION_WORDS[what].button} "${line.what}"`}
+                        onClick={() => change(line, what)}
+                      >
+                        {ACTION_WORDS[what].button}
+                      </button>{" "}
+                    </Fragment>
+                  ))}
+                </p>
                 {line.actions.map((what) => (
                   <ErrorBox key={what} error={act.errorOf(`${what}:${line.id}`)} />
                 ))}

@@ -73,8 +73,8 @@ describe("an agent's reminders on its page", () => {
     );
   });
 
-  it("says whether it is on, done or paused, and why a pause the owner did not ask for happened", () => {
-    expect(stateWords(item())).toBe("on");
+  it("says whether it is active, done or paused, and why a pause the owner did not ask for happened", () => {
+    expect(stateWords(item())).toBe("active");
     expect(stateWords(item({ nextAt: undefined }))).toBe("done");
     expect(stateWords(item({ paused: true, pause: SchedulePause.ASKED }))).toBe("paused");
     expect(stateWords(item({ paused: true, pause: SchedulePause.LEFT }))).toBe(
@@ -132,7 +132,7 @@ describe("an agent's reminders on its page", () => {
       next: "7 Dec, 03:00 your time; Monday 7 December at 9:00 (Europe/Paris)",
       often: "every Monday at 9:00",
       askedBy: "a member, ffee00…ccdd",
-      state: "on",
+      state: "active",
       paused: false,
       actions: ["pause", "cancel"],
     });

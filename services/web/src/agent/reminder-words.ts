@@ -107,10 +107,10 @@ export function askedByWords(item: ScheduleItem, viewer: string | undefined): st
   return item.askedByRole === ScheduleAskerRole.OWNER ? `the owner, ${who}` : `a member, ${who}`;
 }
 
-/** Paused or not, and why; "done" once nothing is left to fire. */
+/** Active, paused and why, or "done" once nothing is left to fire. */
 export function stateWords(item: ScheduleItem): string {
   if (item.paused) return PAUSE_WORDS[item.pause] ?? PAUSE_WORDS[SchedulePause.UNSPECIFIED];
-  return item.nextAt ? "on" : "done";
+  return item.nextAt ? "active" : "done";
 }
 
 /**
