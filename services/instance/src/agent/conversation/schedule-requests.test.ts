@@ -110,7 +110,7 @@ const settle = () => new Promise((r) => setTimeout(r, 20));
 
 describe("a request of time in the conversation", () => {
   it("asks the owner for the zone once, keeps the waiting request when it is set, and shows back when, how often and where", async () => {
-    const { agent, said, items } = agentAnswering();
+    const { agent, said, items, scheduling } = agentAnswering();
     expect(await askToSchedule(agent, from(MEMBER, "remind us Friday at 6 to book the table"), "member", GROUP)).toBe(
       "waits",
     );
@@ -125,6 +125,12 @@ describe("a request of time in the conversation", () => {
     expect(items.map((i) => [i.kind, i.text, i.rrule, i.timeZone, i.askedByInboxId])).toEqual([
       [ScheduleKind.ROUTINE, "post the week's plan", "FREQ=WEEKLY;BYDAY=MO", "Europe/Paris", MEMBER],
     ]);
+    // Its firing is a turn of the asker the agent kept, on the words it kept (tools/schedules/firing.ts).
+    expect((await scheduling.store()).routineOf(items[0]!.id)).toEqual({
+      conversationId: GROUP,
+      asker: MEMBER,
+      instruction: "post the week's plan",
+    });
     expect(said).toEqual([
       `I keep time in this conversation's time zone, and its owner has not set one yet. Owner, which is it? Say "time zone Europe/Paris" (any place's zone), and I'll carry this out.`,
       `This still waits for the owner to set the conversation's time zone ("time zone Europe/Paris").`,

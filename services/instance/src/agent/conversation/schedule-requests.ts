@@ -115,6 +115,13 @@ async function carryOut(
     case "keep": {
       if (ask.spec.kind !== "act") {
         const item = await desk.create(on, ask.spec);
+        // A routine's firing is a turn of whoever the agent kept as its asker, never the item's (tools/schedules/firing.ts).
+        if (ask.spec.kind === "routine")
+          await (await scheduling.store()).keepRoutine(item.id, {
+            conversationId: on.conversationId,
+            asker: on.inboxId,
+            instruction: ask.spec.text,
+          });
         agent.log.info("item kept from the conversation", { kind: ask.spec.kind, id: item.id });
         await say(agent, ask.showBack, m);
         return "kept";

@@ -5,8 +5,9 @@
 // twice (one after the other or at once); an act calls the gate with the
 // recipient and amount the agent kept, never the item's words, and says it
 // did; a routine is posted once with its firing id, the answer of one turn
-// of its asker's (the turn itself is a stand-in here: routine-turn.test.ts
-// holds it), asked whether that person is in the conversation now.
+// of the asker the agent kept, on the words it kept (the turn itself is a
+// stand-in here: routine-turn.test.ts holds it), asked whether that person
+// is in the conversation now; a routine with nothing kept takes no turn.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -170,30 +171,47 @@ describe("a firing carried out", () => {
   });
 
   it("posts a routine's answer from one turn of its asker's once, with its firing id, delivered twice at once and again", async () => {
-    const { parts, sent, routines } = await agentOf();
+    const { parts, sent, routines, scheduling } = await agentOf();
+    await (await scheduling.store()).keepRoutine("sch_000000000000000000000001", {
+      conversationId: "g1",
+      asker: OWNER,
+      instruction: "post the week's plan",
+    });
     const answers = await Promise.all([runFiring(parts, firing("routine")), runFiring(parts, firing("routine"))]);
     expect(answers.sort()).toEqual([false, true]);
     expect(await runFiring(parts, firing("routine"))).toBe(true);
     expect(routines).toEqual([
       {
         conversationId: "g1",
-        r: { firingId: firing("routine").firingId, instruction: "book the table", asker: OWNER },
+        r: { firingId: firing("routine").firingId, instruction: "post the week's plan", asker: OWNER },
         askerHere: true,
       },
     ]);
     expect(sent).toEqual([
       {
-        text: "The week's plan, as Olga asked: book the table.",
+        text: "The week's plan, as Olga asked: post the week's plan.",
         parameters: expect.objectContaining({ [FIRING_PARAMETER]: firing("routine").firingId }),
       },
     ]);
   });
 
   it("tells the routine's turn that an asker who left is not in the conversation", async () => {
-    const { parts, routines } = await agentOf();
-    const gone = firing("routine");
-    await runFiring(parts, { ...gone, item: { ...gone.item, askedBy: "b".repeat(64) } });
-    expect(routines.map((r) => r.askerHere)).toEqual([false]);
+    const { parts, routines, scheduling } = await agentOf();
+    await (await scheduling.store()).keepRoutine("sch_000000000000000000000001", {
+      conversationId: "g1",
+      asker: "b".repeat(64),
+      instruction: "post the week's plan",
+    });
+    await runFiring(parts, firing("routine"));
+    expect(routines.map((r) => [r.r.asker, r.askerHere])).toEqual([["b".repeat(64), false]]);
+  });
+
+  it("refuses a routine with nothing kept for it as a failed precondition, taking no turn", async () => {
+    const { parts, routines, sent } = await agentOf();
+    const refused = await runFiring(parts, firing("routine")).catch((e: unknown) => ConnectError.from(e));
+    expect(refused).toMatchObject({ code: Code.FailedPrecondition });
+    expect(routines).toEqual([]);
+    expect(sent).toEqual([]);
   });
 
   it("answers whether an inbox is a member of the conversation, and no for a conversation it is not in", async () => {

@@ -73,6 +73,7 @@ async function carryOut(agent: FiringParts, f: Firing): Promise<boolean> {
     inConversation: (id) => id === f.item.conversationId && conversation?.group !== undefined,
     ownerId: agent.settings.config?.ownerId,
     kept: f.item.kind === "act" ? store.actOf(f.item.id) : undefined,
+    routine: f.item.kind === "routine" ? store.routineOf(f.item.id) : undefined,
   });
   const group = conversation?.group;
   const say = (text: string) =>

@@ -1,6 +1,6 @@
 // What one firing does (firing.ts), pure, and the firing ids the agent keeps
-// (store.ts, on disk in a real workspace). No host serves FireSchedule yet:
-// this is the decision it will carry out.
+// (store.ts, on disk in a real workspace): the decision firing-run.ts
+// carries out.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +20,7 @@ const KEPT = {
   name: "Ana",
   conversationId: "g1",
 };
+const ROUTINE = { conversationId: "g1", asker: MEMBER, instruction: "post the week's plan" };
 const firing = (kind: Firing["item"]["kind"], askedBy = OWNER, conversationId = "g1"): Firing => ({
   firingId: "sch_000000000000000000000001@2027-01-01T08:00:00Z",
   item: {
@@ -35,6 +36,7 @@ const facts = (over: Partial<FiringFacts> = {}): FiringFacts => ({
   inConversation: (id) => id === "g1",
   ownerId: OWNER,
   kept: KEPT,
+  routine: ROUTINE,
   ...over,
 });
 
@@ -43,13 +45,24 @@ describe("one firing", () => {
     expect(planFiring(firing("reminder"), facts({ done: () => true }))).toEqual({ kind: "already-done" });
   });
 
-  it("posts a reminder's words, and runs a routine as its asker's turn", () => {
+  it("posts a reminder's words, and runs a routine as the turn of the asker the agent kept, on the words it kept", () => {
     expect(planFiring(firing("reminder", MEMBER), facts())).toEqual({ kind: "post", text: "Reminder: book the table" });
-    expect(planFiring(firing("routine", MEMBER), facts())).toEqual({
+    // The item says the owner asked "book the table": the agent kept a member's "post the week's plan".
+    expect(planFiring(firing("routine", OWNER), facts())).toEqual({
       kind: "turn",
-      instruction: "book the table",
+      instruction: "post the week's plan",
       asker: MEMBER,
     });
+  });
+
+  it.each([
+    ["nothing is kept for it", facts({ routine: undefined })],
+    [
+      "it was kept for another conversation",
+      facts({ routine: { ...ROUTINE, conversationId: "g2" }, inConversation: () => true }),
+    ],
+  ])("takes no routine's turn when %s", (_why, f) => {
+    expect(planFiring(firing("routine"), f)).toMatchObject({ kind: "refused" });
   });
 
   it("acts only as the agent kept the owner's request, whatever the item's text says", () => {

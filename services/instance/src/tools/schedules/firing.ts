@@ -1,12 +1,14 @@
 // What one firing of an item does (InstanceScheduleService.FireSchedule,
 // docs/schedules.md "What the host must do"), decided once, pure: nothing
 // again for a firing id already done; nothing in a conversation the agent
-// is not in; a reminder's post; a routine's turn as its asker's, with no
-// act; an act only as the agent kept it under the item's id, for the owner
-// who asked it, in the conversation it was asked in, never from the item's
-// text or payload (the pool can change those). firing-run.ts carries it out.
+// is not in; a reminder's post; a routine's turn as its asker's, the asker
+// and the words as the agent kept them under the item's id; an act only as
+// the agent kept it under the item's id, for the owner who asked it, in the
+// conversation it was asked in; never from the item's text, asker or
+// payload (the pool can change those). firing-run.ts carries it out.
 
 import { actWords, type BoundScheduledAct, type ItemKind } from "./policy.js";
+import type { KeptRoutine } from "./store.js";
 
 /** A firing as the claims service delivers it. */
 export interface Firing {
@@ -25,6 +27,8 @@ export interface FiringFacts {
   ownerId: string | undefined;
   /** The bound request kept under the item's id (store.ts `actOf`). */
   kept: (BoundScheduledAct & { conversationId: string }) | undefined;
+  /** The routine kept under the item's id: who asked it, in which words (store.ts `routineOf`). */
+  routine: KeptRoutine | undefined;
 }
 
 export type FiringPlan =
@@ -44,8 +48,13 @@ export function planFiring(f: Firing, facts: FiringFacts): FiringPlan {
   switch (item.kind) {
     case "reminder":
       return { kind: "post", text: `Reminder: ${item.text}` };
-    case "routine":
-      return { kind: "turn", instruction: item.text, asker: item.askedBy };
+    case "routine": {
+      const kept = facts.routine;
+      if (!kept) return { kind: "refused", why: "no routine of the agent's is kept for this item: nothing done" };
+      if (kept.conversationId !== item.conversationId)
+        return { kind: "refused", why: "the routine was asked in another conversation: nothing done" };
+      return { kind: "turn", instruction: kept.instruction, asker: kept.asker };
+    }
     case "act": {
       const kept = facts.kept;
       if (!kept) return { kind: "refused", why: "no request of the owner's is kept for this act: nothing done" };

@@ -1,6 +1,6 @@
 // What the agent keeps of its schedules itself (`schedules.json`): each
-// conversation's time zone, set by its owner, and each scheduled act's bound
-// request under its item's id. The schedules service keeps the items and
+// conversation's time zone, set by its owner, each scheduled act's bound
+// request and each routine's asker and words under its item's id. The schedules service keeps the items and
 // their timers; a firing of an act does only what is kept here for its id,
 // whatever the item's payload says (the control plane may lie: docs/schedules.md).
 // Its writes go one after another, each with all that is kept, so two
@@ -14,8 +14,16 @@ const FILE = FILES.schedules;
 interface Kept {
   zones: Record<string, string>;
   acts: Record<string, BoundScheduledAct & { conversationId: string }>;
+  routines?: Record<string, KeptRoutine>;
   /** The firing ids done, newest last, at most FIRINGS_KEPT (a retry comes within the day). */
   fired?: string[];
+}
+
+/** A routine as it was asked in the conversation: its firing is a turn of `asker`'s on `instruction` (firing.ts). */
+export interface KeptRoutine {
+  conversationId: string;
+  asker: string;
+  instruction: string;
 }
 
 /** Firing ids kept: far more than a day of retries of every item a conversation may hold (50, at most 96 a day each). */
@@ -40,7 +48,12 @@ export class ScheduleStore {
 
   static async open(ws: Workspace): Promise<ScheduleStore> {
     const kept = await ws.readJson<Kept>(FILE);
-    return new ScheduleStore(ws, { zones: kept?.zones ?? {}, acts: kept?.acts ?? {}, fired: kept?.fired ?? [] });
+    return new ScheduleStore(ws, {
+      zones: kept?.zones ?? {},
+      acts: kept?.acts ?? {},
+      routines: kept?.routines ?? {},
+      fired: kept?.fired ?? [],
+    });
   }
 
   /** Everything kept, gone (a release). */
@@ -65,6 +78,16 @@ export class ScheduleStore {
 
   async keepAct(id: string, conversationId: string, act: BoundScheduledAct): Promise<void> {
     this.kept = { ...this.kept, acts: { ...this.kept.acts, [id]: { ...act, conversationId } } };
+    await this.save();
+  }
+
+  /** The routine item `id` as it was asked. */
+  routineOf(id: string): KeptRoutine | undefined {
+    return this.kept.routines?.[id];
+  }
+
+  async keepRoutine(id: string, routine: KeptRoutine): Promise<void> {
+    this.kept = { ...this.kept, routines: { ...this.kept.routines, [id]: routine } };
     await this.save();
   }
 
