@@ -21,6 +21,15 @@ describe("the overload report", () => {
     expect(level.admitted.p99).toBe(20);
   });
 
+  it("times the service's refusals from their send too, apart from the client's own and from how late the benchmark sent them", () => {
+    const level = levelFigures(4, 400, 1, [
+      ...Array.from({ length: 100 }, () => ({ ms: 900, lateMs: 898, code: "ResourceExhausted" })),
+      ...Array.from({ length: 100 }, () => ({ ms: 950, lateMs: 950, code: "Throttled" })),
+    ]);
+    expect(level.refusedP99).toBe(950);
+    expect(level.serviceRefusedSentP99).toBe(2);
+  });
+
   it("says met when every goal holds and names each one missed", () => {
     const good = [0.5, 1, 2, 4].map((f) =>
       levelFigures(f, 100 * f, 1, outcomes(Math.min(100 * f, 95), 10, 100 * f - 95, 2)),

@@ -5,6 +5,8 @@ import { figures, type Figures } from "./lib.js";
 /** One claim of an open loop: its latency from its scheduled start, and "ok", "Throttled" (refused by the client) or its Connect code's name. */
 export interface Outcome {
   ms: number;
+  /** How late after its schedule the benchmark sent it (its own event loop's lag); 0 when not measured. */
+  lateMs?: number;
   code: string;
 }
 
@@ -19,6 +21,8 @@ export interface Level {
   refused: number;
   throttled: number;
   refusedP99: number;
+  /** The service's refusals (not the client's), p99 from their send: what the service made them wait. */
+  serviceRefusedSentP99: number;
   /** Failures other than refusals, by code. */
   other: Record<string, number>;
 }
@@ -27,6 +31,7 @@ export function levelFigures(factor: number, offered: number, seconds: number, o
   const ok = outcomes.filter((o) => o.code === "ok").map((o) => o.ms);
   const isRefusal = (code: string) => code === "ResourceExhausted" || code === "Throttled";
   const refused = outcomes.filter((o) => isRefusal(o.code)).map((o) => o.ms);
+  const fromSend = outcomes.filter((o) => o.code === "ResourceExhausted").map((o) => o.ms - (o.lateMs ?? 0));
   const other: Record<string, number> = {};
   for (const o of outcomes) if (o.code !== "ok" && !isRefusal(o.code)) other[o.code] = (other[o.code] ?? 0) + 1;
   return {
@@ -37,6 +42,7 @@ export function levelFigures(factor: number, offered: number, seconds: number, o
     refused: refused.length,
     throttled: outcomes.filter((o) => o.code === "Throttled").length,
     refusedP99: refused.length > 0 ? figures(refused).p99 : 0,
+    serviceRefusedSentP99: fromSend.length > 0 ? figures(fromSend).p99 : 0,
     other,
   };
 }
@@ -78,10 +84,12 @@ export function overloadGoals(
   }
   const refusing = levels.filter((l) => l.refused > 0);
   const worstRefusal = Math.max(0, ...refusing.map((l) => l.refusedP99));
+  const worstSent = Math.max(0, ...refusing.map((l) => l.serviceRefusedSentP99));
   lines.push(
     refusing.length === 0
       ? "goal: refusals answered in <= 5 ms p99: no refusal in the run"
-      : `goal: refusals answered in <= ${GOALS.refusalP99Ms} ms p99: worst level ${worstRefusal.toFixed(1)} ms (${met(worstRefusal <= GOALS.refusalP99Ms)})`,
+      : `goal: refusals answered in <= ${GOALS.refusalP99Ms} ms p99: worst level ${worstRefusal.toFixed(1)} ms from their schedule ` +
+          `(the service's from their send: ${worstSent.toFixed(1)} ms) (${met(worstRefusal <= GOALS.refusalP99Ms)})`,
   );
   const whole = end.claiming === 0 && end.claimed >= end.answered;
   lines.push(

@@ -54,6 +54,9 @@ const LEVELS = [0.5, 1, 2, 4];
 const CREDS = generateServiceCredentials();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The first message of each failure code, for the report. */
+const said = new Map<string, string>();
+
 /** Runs `n` jobs with `concurrency` in flight: the jobs done a second, and how many failed (a deadline on a busy machine). */
 async function closedLoop(
   n: number,
@@ -65,14 +68,17 @@ async function closedLoop(
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, n) }, async () => {
-      while (next++ < n) await job().catch(() => failed++);
+      while (next++ < n)
+        await job().catch((err: unknown) => {
+          failed++;
+          const e = ConnectError.from(err);
+          const code = `closed loop ${Code[e.code] ?? "Unknown"}`;
+          if (!said.has(code)) said.set(code, e.rawMessage.slice(0, 200));
+        });
     }),
   );
   return { perSecond: (n - failed) / ((performance.now() - t0) / 1000), failed };
 }
-
-/** The first message of each failure code, for the report. */
-const said = new Map<string, string>();
 
 /** `rate` claims a second for `seconds`, each on its schedule; each outcome with its latency from its schedule. */
 async function openLoop(rate: number, seconds: number, job: () => Promise<unknown>): Promise<Outcome[]> {
@@ -82,15 +88,16 @@ async function openLoop(rate: number, seconds: number, job: () => Promise<unknow
     Array.from({ length: n }, async (_, i): Promise<Outcome> => {
       const at = t0 + (i * 1000) / rate;
       await sleep(Math.max(0, at - performance.now()));
+      const lateMs = Math.max(0, performance.now() - at);
       try {
         await job();
-        return { ms: performance.now() - at, code: "ok" };
+        return { ms: performance.now() - at, lateMs, code: "ok" };
       } catch (err) {
         const e = ConnectError.from(err);
         // A refusal of the kit client's own throttle (overload/throttle.ts) never reached the service.
         const code = e.rawMessage.includes("this client's throttle") ? "Throttled" : (Code[e.code] ?? "Unknown");
         if (!said.has(code)) said.set(code, e.rawMessage.slice(0, 200));
-        return { ms: performance.now() - at, code };
+        return { ms: performance.now() - at, lateMs, code };
       }
     }),
   );
@@ -219,7 +226,8 @@ async function main() {
       levels.push(level);
       console.log(
         `${`${factor}x offered (${level.offered.toFixed(0)}/s)`.padEnd(26)} goodput ${level.goodput.toFixed(0).padStart(5)}/s  ` +
-          `admitted p50 ${fmt(level.admitted.p50)} p99 ${fmt(level.admitted.p99)} ms  refused ${String(level.refused).padStart(5)} (${level.throttled} by the client) p99 ${fmt(level.refusedP99)} ms  ` +
+          `admitted p50 ${fmt(level.admitted.p50)} p99 ${fmt(level.admitted.p99)} ms  refused ${String(level.refused).padStart(5)} (${level.throttled} by the client) p99 ${fmt(level.refusedP99)} ms ` +
+          `(the service's from their send ${fmt(level.serviceRefusedSentP99)} ms)  ` +
           `other ${JSON.stringify(level.other)}; limit ${await metric(claims.url, "pool_admission_limit")}; ` +
           `this process's event loop delay p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms`,
       );
