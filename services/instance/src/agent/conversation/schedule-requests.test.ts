@@ -240,6 +240,17 @@ describe("a request of time in the conversation", () => {
     expect((await scheduling.store()).actOf(id)).toBeUndefined();
   });
 
+  it("stops a routine by its words, and forgets its kept asker and words with it", async () => {
+    const { agent, scheduling, items } = agentAnswering();
+    await (await scheduling.store()).setZone(GROUP, "Europe/Paris");
+    await askToSchedule(agent, from(MEMBER, "every Monday at 9 post the week's plan"), "member", GROUP);
+    const id = items[0]!.id;
+    expect((await scheduling.store()).routineOf(id)).toBeDefined();
+    expect(await askToSchedule(agent, from(MEMBER, "cancel the routine"), "member", GROUP)).toBe("stopped");
+    expect(items).toEqual([]);
+    expect((await scheduling.store()).routineOf(id)).toBeUndefined();
+  });
+
   it("lists the conversation's own items in people's terms, soonest first, and none of another conversation's", async () => {
     const { agent, said, scheduling } = agentAnswering();
     await (await scheduling.store()).setZone(GROUP, "Europe/Paris");

@@ -161,7 +161,7 @@ async function carryOut(
       const store = await scheduling.store();
       for (const item of stopped) {
         await desk.cancel(on, item.id);
-        if (item.kind === "act") await store.forgetAct(item.id);
+        await store.forget(item.id);
       }
       await say(agent, `Stopped: ${stopped.map((i) => `${i.text} (${i.kind})`).join("; ")}.`, m);
       return "stopped";

@@ -103,9 +103,11 @@ export class ScheduleStore {
     await this.save();
   }
 
-  async forgetAct(id: string): Promise<void> {
-    const { [id]: _gone, ...acts } = this.kept.acts;
-    this.kept = { ...this.kept, acts };
+  /** What is kept for item `id` (an act's bound request, a routine's asker and words), gone: it was stopped. */
+  async forget(id: string): Promise<void> {
+    const { [id]: _act, ...acts } = this.kept.acts;
+    const { [id]: _routine, ...routines } = this.kept.routines ?? {};
+    this.kept = { ...this.kept, acts, routines };
     await this.save();
   }
 }
