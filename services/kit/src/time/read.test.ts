@@ -16,6 +16,15 @@ const NOW = Temporal.ZonedDateTime.from("2026-12-01T10:00[Europe/Paris]").epochM
 const wall = (t: number, zone = PARIS) => wallClock(t, zone).toString({ smallestUnit: "minute" });
 const read = (text: string, zone = PARIS, now = NOW) => readWhen(text, { now, zone });
 
+describe("the present", () => {
+  it.each(["boarding now", "pay Ana right now", "paga ahora", "on part maintenant", "wir gehen jetzt"])(
+    "reads no time in %j: now asks for nothing later",
+    (text) => {
+      expect(read(text)).toBeUndefined();
+    },
+  );
+});
+
 describe("the issue's requests", () => {
   it("reads 'remind us Friday at 6 to book the table' as once, this Friday at 18:00, and says 6 was read as 18:00", () => {
     const r = read("remind us Friday at 6 to book the table")!;

@@ -45,8 +45,10 @@ const OTHER_PARSERS: [string, chrono.Chrono][] = [
   ["ja", chrono.ja.casual],
   ["zh", chrono.zh.casual],
 ];
-// A week, a month or a year on its own ("post the week's plan") is a topic, not a time.
-const NOT_A_TIME = /^(?:(?:the|this|next)\s+)?(?:week|month|year)$/iu;
+// A week, a month or a year on its own ("post the week's plan") is a topic, not a time; and the present
+// ("boarding now", "pay Ana right now", "ahora", "maintenant", "jetzt") asks for nothing later.
+const NOT_A_TIME =
+  /^(?:(?:the|this|next)\s+)?(?:week|month|year)$|^(?:right\s+)?now$|^(?:ahora(?:\s+mismo)?|maintenant|tout de suite|jetzt|sofort)$/iu;
 /** The hour a routine keeps when no time was said. */
 const DEFAULT_HOUR = 9;
 

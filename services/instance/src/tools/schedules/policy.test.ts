@@ -90,6 +90,16 @@ describe("what asks nothing, what waits and what is refused", () => {
     expect(readTimeAsk(text, OWNER)).toEqual({ kind: "none" });
   });
 
+  it.each([
+    "text +15550188031: boarding now",
+    "pay Ana 0.01 ETH right now",
+    "send Ana the menu today",
+    "paga a Ana 0.01 ETH ahora",
+  ])("asks nothing of time in %j, whoever says it: now is not a time to keep (the act goes to the gate)", (text) => {
+    expect(readTimeAsk(text, OWNER)).toEqual({ kind: "none" });
+    expect(readTimeAsk(text, MEMBER)).toEqual({ kind: "none" });
+  });
+
   it("waits for the zone when the conversation has none, whoever asks", () => {
     expect(readTimeAsk("remind us Friday at 6 to book the table", { ...MEMBER, zone: undefined })).toEqual({
       kind: "needs-zone",
