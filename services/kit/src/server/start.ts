@@ -183,7 +183,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const streamingPaths = new Set<string>();
   const unaryCalls = new Map<string, { service: string; method: string }>();
   // Unary calls are judged in the request handler, before Connect reads them (overload/entry.ts).
-  const door: Entry | undefined = entry && entryAdmission(entry, unaryCalls);
+  const door: Entry | undefined = entry && entryAdmission(entry, unaryCalls, metrics);
   const serviceNames = new Set<string>();
   const rpcHandler = connectNodeAdapter({
     routes(router) {

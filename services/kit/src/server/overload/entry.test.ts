@@ -59,9 +59,10 @@ async function fullable() {
       },
     });
   server = await startServer({ name: "entry", routes, log: createLogger("test", { level: "silent" }), admission: TWO });
-  const url = server.url;
+  const { url, metrics } = server;
   return {
     url,
+    metrics,
     calls: () => calls,
     release() {
       release();
@@ -122,6 +123,11 @@ describe("the admission at the server's entry", () => {
     expect(res.headers.get("retry-after")).toBe("1");
     expect(((await res.json()) as { code: string }).code).toBe("resource_exhausted");
     expect(s.calls()).toBe(2);
+    // Counted among the RPCs as the interceptor's refusals were, so the share of calls refused keeps its meaning.
+    const { body } = await s.metrics.text();
+    expect(body).toMatch(
+      /pool_rpc_requests_total\{[^}]*method="CreateSession"[^}]*code="resource_exhausted"[^}]*\} 1\n/,
+    );
     s.release();
     await Promise.all(first);
   });

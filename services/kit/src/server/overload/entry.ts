@@ -24,6 +24,7 @@ import {
 import { parseContentType as parseGrpc, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { parseContentType as parseGrpcWeb, trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import { codeLabel, type Metrics } from "../metrics.js";
 import type { HeaderReader } from "./deadline.js";
 import type { Admitted, AdmissionGate, Verdict } from "./interceptor.js";
 
@@ -77,7 +78,8 @@ export interface Entry {
   admittedOf(req: Request): Admitted | undefined;
 }
 
-export function entryAdmission(gate: AdmissionGate, unary: UnaryCalls): Entry {
+/** `metrics`: where a refusal here is counted among the RPCs, as the interceptor's were (the share of calls refused keeps its meaning). */
+export function entryAdmission(gate: AdmissionGate, unary: UnaryCalls, metrics?: Metrics): Entry {
   const admitted = new WeakMap<Request, Admitted>();
   return {
     admittedOf: (req) => admitted.get(req),
@@ -89,6 +91,7 @@ export function entryAdmission(gate: AdmissionGate, unary: UnaryCalls): Entry {
         return;
       }
       // The caller may go while its call waits for a slot: a slot given then is handed back at once.
+      const arrived = process.hrtime.bigint();
       let gone = false;
       let ticket: Admitted["ticket"] | undefined;
       res.once("close", () => {
@@ -107,6 +110,9 @@ export function entryAdmission(gate: AdmissionGate, unary: UnaryCalls): Entry {
         } else if (!gone) {
           // The body is left unread and dropped: over HTTP/2 unread data holds the session's memory (unread-requests.ts).
           req.resume();
+          const labels = { service: call.service, method: call.method, code: codeLabel(verdict.error.code) };
+          metrics?.rpcs.inc(labels);
+          metrics?.rpcSeconds.observe(labels, Number(process.hrtime.bigint() - arrived) / 1e9);
           universalResponseToNodeResponse(refusalResponse(wire, verdict.error), res).catch(() => {
             // the caller went while its refusal was written: nothing is left to tell
           });
