@@ -1,7 +1,9 @@
 // `@convos-pool/kit/content`, the kit's ground floor: the pool's vocabulary,
 // the same in every service, the CLI, the agent and the web app. The
 // contract (id formats, header names, signature windows, the errors every
-// service returns and the request checks that throw them), template content
+// service returns and the request checks that throw them; a template's, a
+// rollout's and a lesson review's, which the services and the gateway's REST
+// face both run), template content
 // (its JSON, limits, canonical hash, SOUL, bases, IDENTITY.md), trust levels,
 // permissions and participation by the names people use, the values typed
 // for tools checked by their kind, the phone connections a template declares,
@@ -179,6 +181,30 @@ export {
   validateContent,
   validatePatch,
 } from "./template.js";
+export { checkPatternId, PATTERN_ID_PATTERN, reviewPatternViolations } from "./pattern-request.js";
+export {
+  BOUND_RANGE,
+  checkBoundsRanges,
+  checkCreatorAction,
+  checkRolloutId,
+  checkStartShare,
+  CREATOR_ACTIONS,
+  FALSE_ALARM_RANGE,
+  MAX_SHARE,
+  startRolloutViolations,
+  stepRolloutViolations,
+} from "./rollout-request.js";
+export {
+  changeViolations,
+  checkExpectedVersion,
+  checkInboxId,
+  checkServedModel,
+  checkTemplateId,
+  createViolations,
+  MAX_TEMPLATE_VERSION,
+  patchViolations,
+  updateViolations,
+} from "./template-request.js";
 export {
   isToolKindName,
   MAX_TOOL_VALUE,

@@ -2,15 +2,13 @@
 // template's interest, how close two interests are, how long a pattern
 // lives, when two offers are the same lesson, and the request checks.
 import { createHash } from "node:crypto";
-import { PatternDecision } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   invalidArgument,
   normalizePatternText,
   patternTextProblem,
   TEMPLATE_ID_PATTERN,
-  violationsOf,
-  type FieldViolationInfo,
+  PATTERN_ID_PATTERN,
 } from "@convos-pool/kit/content";
 
 const DAY_SECONDS = 86_400;
@@ -19,7 +17,6 @@ export const MAX_PATTERN_TTL_SECONDS = 90 * DAY_SECONDS;
 export const DEFAULT_MIN_SIMILARITY = 0.3;
 /** Expired patterns are kept this long (the creator still sees them, `--expired`), then swept. */
 export const EXPIRED_KEPT_DAYS = 30;
-export const PATTERN_ID_PATTERN = /^pat_[A-Za-z0-9]{16}$/;
 /** Pattern ids in one RecordAdoptions: a query's answer is at most 50. */
 export const MAX_ADOPTIONS_PER_CALL = 50;
 
@@ -113,26 +110,8 @@ export function checkTemplateId(templateId: string): void {
     throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
 }
 
-/** What is wrong with a creator's review of a lesson (ReviewPattern), every field at once. */
-export function reviewPatternViolations(req: {
-  templateId: string;
-  patternId: string;
-  decision: PatternDecision;
-}): FieldViolationInfo[] {
-  return violationsOf(
-    () => checkTemplateId(req.templateId),
-    () => checkPatternId(req.patternId),
-    () => {
-      if (req.decision !== PatternDecision.APPROVED && req.decision !== PatternDecision.REJECTED)
-        throw invalidArgument("decision", "must be PATTERN_DECISION_APPROVED or PATTERN_DECISION_REJECTED");
-    },
-  );
-}
-
-export function checkPatternId(patternId: string): void {
-  if (!PATTERN_ID_PATTERN.test(patternId))
-    throw invalidArgument("pattern_id", 'must be a pattern id such as "pat_" followed by 16 letters or digits');
-}
+/** A lesson's id and a creator's review of it: the kit's, which the gateway's REST face runs too. */
+export { checkPatternId, PATTERN_ID_PATTERN, reviewPatternViolations } from "@convos-pool/kit/content";
 
 /** A template's interest: "category:<c>" and "tag:<t>", lower-case, each once. */
 export function interestsOf(template: Template): string[] {

@@ -1,28 +1,13 @@
 // What TemplateService's requests must hold, refused with the field named
 // (invalidArgument). Pure.
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { INBOX_ID_PATTERN, invalidArgument, TEMPLATE_ID_PATTERN } from "@convos-pool/kit/content";
+import { invalidArgument } from "@convos-pool/kit/content";
 
-export function checkTemplateId(id: string, field = "template_id"): void {
-  if (!TEMPLATE_ID_PATTERN.test(id))
-    throw invalidArgument(field, 'must be a template id such as "tmpl_" followed by 16 letters or digits');
-}
-
-export function checkInboxId(id: string, field: string): void {
-  if (!INBOX_ID_PATTERN.test(id))
-    throw invalidArgument(field, "must be an XMTP inbox ID (64 lower-case hex characters)");
-}
+/** A template id, a creator's inbox id and the version a change is based on: the kit's, which the gateway's REST face runs too. */
+export { checkExpectedVersion, checkInboxId, checkTemplateId } from "@convos-pool/kit/content";
 
 /** Release notes: display text beside a content change (docs/store.md); the kit's, which the web app checks too. */
 export { checkReleaseNotes } from "@convos-pool/kit/content";
-
-/** The version a change is based on (If-Match on REST), as a number. */
-export function checkExpectedVersion(v: bigint): number {
-  if (v < 1n || v > 2_000_000_000n) {
-    throw invalidArgument("expected_version", "is required: the version your change is based on (If-Match on REST)");
-  }
-  return Number(v);
-}
 
 /** Public or private: the two a template may be set to. */
 export function checkVisibility(v: Visibility): void {

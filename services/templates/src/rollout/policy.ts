@@ -22,103 +22,24 @@ import {
   type RolloutBounds,
   type RolloutWatch,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
-import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import {
-  contentToJson,
-  failedPrecondition,
-  invalidArgument,
-  ROLLOUT_SIGNALS,
-  snakeCase,
-  validateContent,
-  violationsOf,
-  type FieldViolationInfo,
-} from "@convos-pool/kit/content";
+import { checkBoundsRanges, failedPrecondition, invalidArgument, MAX_SHARE } from "@convos-pool/kit/content";
 import { rolloutBoundsJson, type RolloutBoundsJson } from "@convos-pool/kit/signing";
-import { checkExpectedVersion, checkReleaseNotes, checkTemplateId } from "../catalog/checks.js";
 import { ACTION_NUMBERS, type RolloutActionName, type RolloutStateName } from "../catalog/rollout.js";
 
-/** A rollout's id: `ro_` and 16 letters or digits (sql.ts newRolloutId). */
-const ROLLOUT_ID_PATTERN = /^ro_[A-Za-z0-9]{16}$/;
-
-export function checkRolloutId(id: string): void {
-  if (!ROLLOUT_ID_PATTERN.test(id))
-    throw invalidArgument("rollout_id", 'must be a rollout id such as "ro_" followed by 16 letters or digits');
-}
-
-/** What is wrong with a start (StartRollout), every field at once: content, notes, template, version, share, bounds. */
-export function startRolloutViolations(req: {
-  templateId: string;
-  expectedVersion: bigint;
-  shareBasisPoints: number;
-  releaseNotes: string;
-  content?: TemplateContent | undefined;
-  bounds?: RolloutBounds | undefined;
-}): FieldViolationInfo[] {
-  return violationsOf(
-    () => {
-      if (!req.content) throw invalidArgument("content", "is required");
-      validateContent(contentToJson(req.content));
-    },
-    () => checkReleaseNotes(req.releaseNotes),
-    () => checkTemplateId(req.templateId),
-    () => checkExpectedVersion(req.expectedVersion),
-    () => checkStartShare(req.shareBasisPoints),
-    () => checkBounds(req.bounds),
-  );
-}
-
-/** What is wrong with a creator's step (StepRollout), every field at once: template, rollout, action, a widen's share. */
-export function stepRolloutViolations(req: {
-  templateId: string;
-  rolloutId: string;
-  action: RolloutAction;
-  shareBasisPoints: number;
-}): FieldViolationInfo[] {
-  return violationsOf(
-    () => checkTemplateId(req.templateId),
-    () => checkRolloutId(req.rolloutId),
-    () => {
-      // A widen's new share is 1 to MAX_SHARE whatever the rollout is at; above its current one is planStep's.
-      if (creatorStep(req.action) === "widen") checkStartShare(req.shareBasisPoints);
-    },
-  );
-}
-
-/** Hundredths of a percent: the share is 1 to MAX_SHARE. */
-export const MAX_SHARE = 9_999;
-/** A signal's bound: at least 5% worse, at most 11 times the current rate. */
-export const BOUND_RANGE = [0.05, 10] as const;
-/** The false-alarm rate over the whole rollout. */
-export const FALSE_ALARM_RANGE = [0.001, 0.2] as const;
-
-/** A start's share, 1 to 9,999 hundredths of a percent. */
-export function checkStartShare(share: number): number {
-  if (!Number.isInteger(share) || share < 1 || share > MAX_SHARE)
-    throw invalidArgument(
-      "share_basis_points",
-      `must be 1 to ${MAX_SHARE} hundredths of a percent (1,000 is 10%); all of them is an update`,
-    );
-  return share;
-}
-
-const inRange = (v: number, [lo, hi]: readonly [number, number]) => Number.isFinite(v) && v >= lo && v <= hi;
+/** A start's and a step's request checks, the share and the bounds' ranges: the kit's, which the gateway's REST face runs too. */
+export {
+  BOUND_RANGE,
+  checkRolloutId,
+  checkStartShare,
+  FALSE_ALARM_RANGE,
+  MAX_SHARE,
+  startRolloutViolations,
+  stepRolloutViolations,
+} from "@convos-pool/kit/content";
 
 /** The bounds a request sets, each in its range (0: the default), as kept and signed: defaults filled in. */
 export function checkBounds(bounds: RolloutBounds | undefined): RolloutBoundsJson {
-  for (const s of ROLLOUT_SIGNALS) {
-    const v = bounds?.[s] ?? 0;
-    if (v !== 0 && !inRange(v, BOUND_RANGE))
-      throw invalidArgument(
-        `bounds.${snakeCase(s)}`,
-        `must be ${BOUND_RANGE[0]} to ${BOUND_RANGE[1]} (how much worse than the current version halts it: 0.5 is half again), or unset for 0.5`,
-      );
-  }
-  const fa = bounds?.falseAlarm ?? 0;
-  if (fa !== 0 && !inRange(fa, FALSE_ALARM_RANGE))
-    throw invalidArgument(
-      "bounds.false_alarm",
-      `must be ${FALSE_ALARM_RANGE[0]} to ${FALSE_ALARM_RANGE[1]}, or unset for 0.05`,
-    );
+  checkBoundsRanges(bounds);
   return rolloutBoundsJson(bounds);
 }
 
