@@ -9,7 +9,7 @@
 import { RolloutAction, type RolloutBounds } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { snakeCase } from "./contract.js";
-import { invalidArgument, violationsOf, type FieldViolationInfo } from "./errors.js";
+import { checkAll, invalidArgument, violationsOf, type FieldViolationInfo } from "./errors.js";
 import { ROLLOUT_SIGNALS } from "./rollout.js";
 import { checkExpectedVersion, checkTemplateId } from "./template-request.js";
 import { checkReleaseNotes, contentToJson, validateContent } from "./template.js";
@@ -41,22 +41,26 @@ export function checkStartShare(share: number): number {
 
 const inRange = (v: number, [lo, hi]: readonly [number, number]) => Number.isFinite(v) && v >= lo && v <= hi;
 
-/** The bounds a request sets, each in its range (0: the default). */
+/** The bounds a request sets, each in its range (0: the default); every bound out of it named at once. */
 export function checkBoundsRanges(bounds: RolloutBounds | undefined): void {
-  for (const s of ROLLOUT_SIGNALS) {
-    const v = bounds?.[s] ?? 0;
-    if (v !== 0 && !inRange(v, BOUND_RANGE))
-      throw invalidArgument(
-        `bounds.${snakeCase(s)}`,
-        `must be ${BOUND_RANGE[0]} to ${BOUND_RANGE[1]} (how much worse than the current version halts it: 0.5 is half again), or unset for 0.5`,
-      );
-  }
-  const fa = bounds?.falseAlarm ?? 0;
-  if (fa !== 0 && !inRange(fa, FALSE_ALARM_RANGE))
-    throw invalidArgument(
-      "bounds.false_alarm",
-      `must be ${FALSE_ALARM_RANGE[0]} to ${FALSE_ALARM_RANGE[1]}, or unset for 0.05`,
-    );
+  checkAll(
+    ...ROLLOUT_SIGNALS.map((s) => () => {
+      const v = bounds?.[s] ?? 0;
+      if (v !== 0 && !inRange(v, BOUND_RANGE))
+        throw invalidArgument(
+          `bounds.${snakeCase(s)}`,
+          `must be ${BOUND_RANGE[0]} to ${BOUND_RANGE[1]} (how much worse than the current version halts it: 0.5 is half again), or unset for 0.5`,
+        );
+    }),
+    () => {
+      const fa = bounds?.falseAlarm ?? 0;
+      if (fa !== 0 && !inRange(fa, FALSE_ALARM_RANGE))
+        throw invalidArgument(
+          "bounds.false_alarm",
+          `must be ${FALSE_ALARM_RANGE[0]} to ${FALSE_ALARM_RANGE[1]}, or unset for 0.05`,
+        );
+    },
+  );
 }
 
 /** The steps a creator takes with StepRollout (START is StartRollout's, HALT the pool's). */
