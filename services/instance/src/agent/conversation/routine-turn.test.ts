@@ -42,6 +42,7 @@ const config = {
   configuredAt: "2026-01-01T00:00:00.000Z",
 } as unknown as InstanceConfig;
 
+const CONTACTS = { lookup: () => undefined, names: () => [] };
 const PAY = { name: "send_payment", description: "pays", parameters: { type: "object", properties: {} } };
 
 function agentOf(budget = true) {
@@ -77,6 +78,7 @@ function agentOf(budget = true) {
     budget: { spend: () => ({ allowed: budget, refused: undefined }) },
     deps: {},
     homeId: () => HERE,
+    contacts: () => CONTACTS,
     log: createLogger("test", { level: "silent" }),
   } as unknown as RoutineParts;
   const group = { id: HERE, messages: async () => [] } as unknown as AgentGroup;
@@ -148,8 +150,8 @@ describe("a routine's turn with a model that tries to pay", () => {
     const { parts, c, calls, given } = agentOf();
     await routineAnswer(parts, c, routine(OWNER), true);
     expect(given[0]?.functions?.map((f) => f.name)).toEqual(["send_payment"]);
-    expect(calls.map((k) => [k.name, k.who.role, k.who.id, k.who.boundActs?.acts])).toEqual([
-      ["send_payment", "owner", OWNER, []],
+    expect(calls.map((k) => [k.name, k.who.role, k.who.id, k.who.boundActs?.acts, k.who.contacts])).toEqual([
+      ["send_payment", "owner", OWNER, [], CONTACTS],
     ]);
   });
 

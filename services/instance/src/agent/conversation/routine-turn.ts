@@ -45,7 +45,7 @@ export const NO_TOOLS_IN_ROUTINE = "not done: a routine asked by a member runs w
 /** What a routine's turn uses of its agent (life/parts.ts). */
 export type RoutineParts = Pick<
   CarryOutParts,
-  "ws" | "settings" | "memory" | "llm" | "toolbox" | "budget" | "deps" | "homeId" | "log"
+  "ws" | "settings" | "memory" | "llm" | "toolbox" | "budget" | "deps" | "homeId" | "log" | "contacts"
 >;
 
 /** One routine's firing, as its conversation hears it. */
@@ -96,6 +96,8 @@ export async function routineAnswer(
     outside: await c.outsideWords.ids(),
   });
   const turn: { who?: Requester } = {};
+  // The owner's address book, by which the owner's call may name its recipient, as in the owner's own turns.
+  const contacts = owner ? agent.contacts() : undefined;
   const { who, input } = readTurn({
     config,
     identity: (await agent.ws.readText(FILES.identity)) ?? "",
@@ -113,9 +115,11 @@ export async function routineAnswer(
         ? agent.toolbox.call(name, args, turn.who)
         : Promise.resolve({ ok: false as const, error: NO_TOOLS_IN_ROUTINE }),
     limits,
+    contacts,
   });
   // Nothing bound: an act the owner's routine asks for waits for the owner's yes (tools/gate/gate.ts).
   who.boundActs = { acts: [], dropped: [] };
+  if (contacts) who.contacts = contacts;
   turn.who = who;
   input.nextCompletion = charge;
   try {
