@@ -5,7 +5,8 @@
 //   - Every @convos-pool package a file imports is declared in its
 //     package.json, so that the graph checked is the one the code has.
 //   - Product code (a package's src/, its tests aside) imports only its
-//     dependencies, and no test helper (`@convos-pool/<p>/testing…`).
+//     dependencies, outside packages included, and no test helper
+//     (`@convos-pool/<p>/testing…`).
 // Exits 1 naming each break.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -75,6 +76,14 @@ for (const p of packages) {
         problems.push(`${at}: product code imports ${spec}, a devDependency of ${p.name}`);
       if (product && (TEST_ONLY.has(dep) || entry[0] === "testing"))
         problems.push(`${at}: product code imports ${spec}, a test helper`);
+    }
+    // An outside package product code imports is one of its own dependencies: the image keeps only those
+    // (npm prune --omit=dev), so a package the root declares alone is missing where the service runs.
+    if (!product) continue;
+    for (const [, spec = ""] of text.matchAll(/^\s*(?:import|export)\b[^"';]*?from\s*["']([^"'./][^"']*)["']/gm)) {
+      if (spec.startsWith("node:") || spec.startsWith("@convos-pool/")) continue;
+      const dep = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] ?? spec);
+      if (!p.deps.has(dep)) problems.push(`${at}: product code imports ${spec}, not among ${p.name}'s dependencies`);
     }
   }
 }
