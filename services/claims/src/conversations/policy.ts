@@ -16,10 +16,13 @@ import {
   badRequest,
   BARE_CONVERSATION_ID,
   checkAll,
+  checkConversationId,
+  checkInstanceId,
   failedPreconditionOn,
-  INSTANCE_ID_PATTERN,
   invalidArgument,
   INVITE_NOT_ID,
+  participationInViolations,
+  refuseViolations,
   resolveParticipation,
   type ResolvedParticipation,
 } from "@convos-pool/kit/content";
@@ -28,9 +31,6 @@ import { signedConversationTools } from "@convos-pool/kit/signing";
 
 /** The name of the cap (POOL_LIMITS, docs/limits.md). */
 export const CONVERSATIONS_LIMIT = "agents.conversations";
-
-/** An XMTP group id: hex, as the agent names its folders by it. */
-const CONVERSATION_ID_PATTERN = /^[0-9a-f]{16,128}$/;
 
 /** An addition's fields, checked, with what the owner signs filled in (participation's and tools' defaults). */
 export interface AdditionAsked {
@@ -79,31 +79,14 @@ export interface ParticipationAsked {
   participation: ResolvedParticipation;
 }
 
-/** SetParticipation with a conversation_id (an empty one is the home's, claim/service.ts). */
+/** SetParticipation with a conversation_id (an empty one is the home's, claim/service.ts): the kit's check, which the gateway's REST face runs too. */
 export function checkParticipationIn(req: SetParticipationRequest): ParticipationAsked {
-  checkAll(
-    () => checkInstanceId(req.instanceId),
-    () => checkConversationId(req.conversationId),
-    () => resolveParticipation(req.participation),
-  );
+  refuseViolations(participationInViolations(req));
   return {
     instanceId: req.instanceId,
     conversationId: req.conversationId,
     participation: resolveParticipation(req.participation),
   };
-}
-
-function checkConversationId(id: string): string {
-  if (!id) throw invalidArgument("conversation_id", "is required: one of the agent's conversations");
-  if (!CONVERSATION_ID_PATTERN.test(id))
-    throw invalidArgument("conversation_id", "must be an XMTP group id (16 to 128 lower-case hex characters)");
-  return id;
-}
-
-function checkInstanceId(id: string): string {
-  if (!id) throw invalidArgument("instance_id", "is required");
-  if (!INSTANCE_ID_PATTERN.test(id)) throw invalidArgument("instance_id", "must be an instance id (inst_…)");
-  return id;
 }
 
 /** One row of agent_conversations, as the rules read it. */
