@@ -537,9 +537,6 @@ const DIFFER: Readonly<Record<string, Part>> = {
   ),
   "POST /agents/:id/conversations": firstOnly("REST refuses the invite itself, before the service names the agent id"),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
-  "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(
-    "a mode word REST does not know is refused by REST alone, before the service names the agent id",
-  ),
   "GET /agents/:id/address-book": firstOnly(
     "the listing's signature is three query parameters, which the generated call does not send apart",
   ),

@@ -350,6 +350,17 @@ describe("PUT /api/pool/agents/{id}/conversations/{conversation_id}/participatio
     expect(asked).toEqual([]);
   });
 
+  it("names a mode word it does not know beside the claims service's faults of the rest: the agent and conversation ids", async () => {
+    const bad = await call("PUT", "/api/pool/agents/%20/conversations/%20/participation", { mode: "loud" });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.violations.map((v: { field: string }) => v.field)).toEqual([
+      "mode",
+      "instance_id",
+      "conversation_id",
+    ]);
+    expect(asked).toEqual([]);
+  });
+
   it("answers the claims service's refusals, naming `conversation_id` as the path does and `mode` as the body does", async () => {
     answer = () => {
       throw new ConnectError("conversation_id: the agent is not in conversation abc", Code.NotFound, undefined, [

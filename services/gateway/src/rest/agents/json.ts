@@ -45,7 +45,7 @@ import {
   type TrustLevelName,
   type FieldViolationInfo,
 } from "@convos-pool/kit/content";
-import { Violations } from "../core/errors.js";
+import { readAll, Violations } from "../core/errors.js";
 import { PROTO_JSON, type BodyOf, type JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
 
@@ -173,14 +173,15 @@ export interface ParticipationBody {
  * SetParticipation over both (required even with a session: the agent checks
  * it; its absence is the claims service's 401).
  */
-export function participationFromBody(body: JsonObject): ParticipationBody {
-  const check = new Violations();
-  const later: FieldViolationInfo[] = [];
-  const participation = participationOf(body, check, later);
-  const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
-  if (check.any()) check.add(...later);
-  check.done();
-  return { participation, ownerSignature };
+export function participationFromBody(body: JsonObject, check?: Violations): ParticipationBody {
+  // Every fault kept in `check` when one is given (the route names them with the service's own check of the rest).
+  return readAll(check, (c) => {
+    const later: FieldViolationInfo[] = [];
+    const participation = participationOf(body, c, later);
+    const ownerSignature = c.read(() => signatureOf(body, "owner_signature"));
+    if (c.any()) c.add(...later);
+    return { participation, ownerSignature };
+  });
 }
 
 const UINT32_MAX = 2 ** 32 - 1;
