@@ -29,7 +29,7 @@ export type { ConversationState };
 import { withReactionsSince } from "../../memory/feedback.js";
 import type { PatternAgent } from "../../memory/patterns.js";
 import { asTextMessage, type AgentGroup, type AgentMessage, type TextMessage } from "../../platform/xmtp.js";
-import { pausedByName, pauseSaying, tellsDropped, toAnswerAfterGap, type WhoIsWho } from "./policy.js";
+import { addressedTo, pausedByName, pauseSaying, tellsDropped, toAnswerAfterGap, type WhoIsWho } from "./policy.js";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { agentsOnArrival, arrive, heardOf, planMessage, type Read } from "./plan.js";
 import { CarryOut, type CarryOutParts } from "./carry-out.js";
@@ -132,6 +132,14 @@ export class Conversation {
    * parked), by id: its read position stays before them (read-mark.ts).
    */
   private readonly waiting = new Map<string, bigint>();
+  /**
+   * Messages waiting for their turn that a person said to the agent: what a
+   * member's message waits behind (turns/backlog.ts). Chatter it was not
+   * asked about, and other agents' words, go quickly and do not count; nor
+   * does a busy notice go to an agent, whose answer to it would be chatter
+   * for every other agent's queue.
+   */
+  private readonly asks = new Set<string>();
   /** Catch-ups begun: each holds its read position under a key of its own (a reconnect's may overlap a start's). */
   private catchUps = 0;
   /** The group's name as last read (groupName). */
@@ -255,6 +263,7 @@ export class Conversation {
     this.listening = undefined;
     this.handled.clear();
     this.waiting.clear();
+    this.asks.clear();
     this.dropNoticeAt.clear();
     this.announced.clear();
     this.carryOut.forget();
@@ -331,6 +340,7 @@ export class Conversation {
   forgetHandled(): void {
     this.handled.clear();
     this.waiting.clear();
+    this.asks.clear();
   }
 
   /** Messages in its group past its read position it has not handled, its own excepted. */
@@ -448,14 +458,19 @@ export class Conversation {
     }
     const member = standing === "member" && counted;
     const queuedAt = Date.now();
-    // Messages already waiting before this one (the turn running, and the agent's own quick work, not counted).
-    const ahead = agent.turns.turnsWaiting;
+    const asks = counted && this.announced.get(m.senderInboxId) !== true && addressedTo(this.whoIsWho(), read.message);
+    // Asks already waiting before this one (the turn running not counted); this one's until its turn starts,
+    // which may be at once, inside offer.
+    const ahead = this.asks.size;
+    if (asks) this.asks.add(m.id);
     const turn = agent.turns.offer(
-      () =>
-        within(this, () => this.turn(m, read, mayAnswer, member ? queuedAt : undefined)).finally(() => {
+      () => {
+        this.asks.delete(m.id);
+        return within(this, () => this.turn(m, read, mayAnswer, member ? queuedAt : undefined)).finally(() => {
           this.waiting.delete(m.id);
-          if (member) this.backlog.left(m.senderInboxId);
-        }),
+          if (member && asks) this.backlog.left(m.senderInboxId);
+        });
+      },
       {
         standing,
         sender: m.senderInboxId,
@@ -467,9 +482,11 @@ export class Conversation {
       this.waiting.set(m.id, m.sentAtNs);
       turn.catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
       // Behind others: told once while theirs wait, never once a message (turns/backlog.ts).
-      if (member && this.backlog.joined(m.senderInboxId, ahead, Date.now())) this.replyAside(BUSY_ANSWER_SHORTLY, m);
+      if (member && asks && this.backlog.joined(m.senderInboxId, ahead, Date.now()))
+        this.replyAside(BUSY_ANSWER_SHORTLY, m);
       return;
     }
+    this.asks.delete(m.id);
     // Dropped is done: it must not hold the read position back (state.json says so with the next message handled).
     this.done(m);
     agent.log.warn("message dropped: its sender has their share of the queue waiting", {
