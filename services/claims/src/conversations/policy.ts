@@ -14,20 +14,17 @@ import type {
 import { AgentConversationState, type ConversationTools } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   badRequest,
-  BARE_CONVERSATION_ID,
   checkAll,
   checkConversationId,
   checkInstanceId,
   failedPreconditionOn,
-  invalidArgument,
-  INVITE_NOT_ID,
   participationInViolations,
   refuseViolations,
   resolveParticipation,
   type ResolvedParticipation,
 } from "@convos-pool/kit/content";
 import { limitExceeded } from "@convos-pool/kit/server";
-import { signedConversationTools } from "@convos-pool/kit/signing";
+import { additionViolations, signedConversationTools } from "@convos-pool/kit/signing";
 
 /** The name of the cap (POOL_LIMITS, docs/limits.md). */
 export const CONVERSATIONS_LIMIT = "agents.conversations";
@@ -44,17 +41,8 @@ export interface AdditionAsked {
 
 export function checkAddition(req: AddToConversationRequest): AdditionAsked {
   const invite = req.conversationInvite.trim();
-  // Every bad field at once, as REST's body names them.
-  checkAll(
-    () => checkInstanceId(req.instanceId),
-    () => {
-      if (!invite) throw invalidArgument("conversation_invite", "is required: the Convos invite of the conversation");
-      // A group id names a conversation but lets nobody in (REST's body refuses it the same).
-      if (BARE_CONVERSATION_ID.test(invite)) throw invalidArgument("conversation_invite", INVITE_NOT_ID);
-    },
-    () => resolveParticipation(req.participation),
-    () => signedConversationTools(req.tools),
-  );
+  // Every bad field at once, as REST's body names them (the kit's check, which the gateway's REST face runs too).
+  refuseViolations(additionViolations(req));
   return {
     instanceId: checkInstanceId(req.instanceId),
     invite,
