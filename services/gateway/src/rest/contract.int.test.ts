@@ -535,7 +535,6 @@ const DIFFER: Readonly<Record<string, Part>> = {
   "GET /templates": firstOnly(
     "a ?sort= word REST does not know is refused by REST, where the store takes a sort number it has no order for and names ?limit=",
   ),
-  "POST /agents/:id/conversations": firstOnly("REST refuses the invite itself, before the service names the agent id"),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
   "GET /agents/:id/address-book": firstOnly(
     "the listing's signature is three query parameters, which the generated call does not send apart",

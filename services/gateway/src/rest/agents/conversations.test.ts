@@ -189,9 +189,19 @@ describe("POST /api/pool/agents/{id}/conversations", () => {
     });
   });
 
+  it("names a tools word it does not know beside the claims service's faults of the rest: the agent id and the invite", async () => {
+    const bad = await call("POST", "/api/pool/agents/%20/conversations", { tools: "some" });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.violations.map((v: { field: string }) => v.field)).toEqual([
+      "tools",
+      "instance_id",
+      "conversation_invite",
+    ]);
+    expect(asked).toEqual([]);
+  });
+
   it("refuses bad input naming the field, before anything is relayed", async () => {
     for (const [body, field] of [
-      [{}, "conversation_invite"],
       [{ conversation_invite: "" }, "conversation_invite"],
       [{ conversation_invite: GROUP }, "conversation_invite"],
       [{ conversation_invite: INVITE, participation: { mode: "loud" } }, "participation.mode"],

@@ -9,6 +9,7 @@
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { participationInViolations, unauthenticated } from "@convos-pool/kit/content";
+import { additionViolations } from "@convos-pool/kit/signing";
 import type { ClaimsForwarder } from "../../connect/forward.js";
 import {
   ACCEPT_FIELDS,
@@ -203,8 +204,15 @@ const setConversationParticipation: Handler = async (r, deps) => {
 const addToConversation: Handler = async (r, deps) => {
   const claims = forwarderOf(deps, "claims");
   query(r, []);
-  const body = addToConversationFromBody(await r.body(ADD_TO_CONVERSATION_FIELDS));
-  const res = await claims.addToConversation({ instanceId: r.id, ...body }, r.call);
+  const json = await r.body(ADD_TO_CONVERSATION_FIELDS);
+  const check = new Violations();
+  const req = { instanceId: r.id, ...addToConversationFromBody(json, check) };
+  // A word REST does not know (a mode, tools), its own, beside the claims service's faults of the rest.
+  await check.doneWith(
+    (f) => AGENT_ERRORS.field(f, (k) => json.has(k)),
+    () => additionViolations(req),
+  );
+  const res = await claims.addToConversation(req, r.call);
   if (!res.conversation) throw new Error("claims service answered without the conversation");
   return { status: 200, body: { conversation: conversationToJson(res.conversation), agent: agentOf(res) } };
 };
