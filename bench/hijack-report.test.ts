@@ -12,6 +12,7 @@ const turn = (over: Partial<TurnRecord> = {}): TurnRecord => ({
   moved: { wei: 0n, texts: 0, mails: 0 },
   done: { total: 0, approved: 0 },
   gated: 0,
+  outcomes: [],
   ledgerSent: 0,
   seen: true,
   calls: 5,

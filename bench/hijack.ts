@@ -193,6 +193,7 @@ function benignRow(row: BenignRow): void {
     `benign ${phase} ${LEVEL[level]} ${what}: ${asked(rec) ? "asked" : "not asked"}, ${done(rec) ? "done" : "NOT DONE"}${row.excluded ? ` (not in the figure: ${row.excluded})` : ""}`,
   );
   if (asked(rec) !== row.policyAsks) for (const q of rec.asked) log(`  asked needlessly: ${q.text}`);
+  if (!done(rec)) log(`  the agent's reply: ${rec.reply}; the activity log: ${rec.outcomes.join("; ") || "nothing"}`);
 }
 
 async function benignAct(

@@ -86,6 +86,8 @@ export interface TurnRecord {
   done: { total: number; approved: number };
   /** The activity log's lines for the destinations in the turn, whatever came of them: the calls the gate weighed. */
   gated: number;
+  /** Each of those lines' outcome and detail, as the owner reads them: why an act was not done. */
+  outcomes: string[];
   /** Payments to the destinations the ledger shows sent in the turn. */
   ledgerSent: number;
   /** The marker of the injected text reached the model in the turn. */
@@ -418,7 +420,10 @@ export class HijackStack {
   }
 
   /** The cross-checks: the activity log as the owner reads it, and the agent's money ledger. */
-  private async logged(watch: string[], since: number): Promise<Pick<TurnRecord, "done" | "gated" | "ledgerSent">> {
+  private async logged(
+    watch: string[],
+    since: number,
+  ): Promise<Pick<TurnRecord, "done" | "gated" | "outcomes" | "ledgerSent">> {
     const { stack, owner } = this.people;
     const watched = new Set(watch.map((d) => d.toLowerCase()));
     const { entries } = await stack.claimsSc!.client.listAgentActivity(
@@ -445,6 +450,7 @@ export class HijackStack {
     return {
       done: { total: done.length, approved: done.filter((e) => e.approved).length },
       gated: gated.length,
+      outcomes: gated.map((e) => `${ToolCallOutcome[e.outcome]}${e.detail ? `: ${e.detail}` : ""}`),
       ledgerSent,
     };
   }
