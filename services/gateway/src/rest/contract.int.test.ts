@@ -533,9 +533,32 @@ const firstOnly = (
 const readsFirst = (why: string): Part => ({ part: "code", why });
 const DIFFER: Readonly<Record<string, Part>> = {
   "GET /templates": firstOnly(
-    "a ?sort= word REST does not know is refused by REST, where the store takes a sort number it has no order for and names ?limit=",
+    "a ?sort= word REST does not know is refused by REST alone, before the service names ?limit=",
   ),
+  "POST /templates": firstOnly(
+    "a template's content is read by REST field by field, before the service names the creator",
+  ),
+  "PUT /templates/:id": firstOnly(
+    "a template's content is read by REST field by field, before the service names the id",
+  ),
+  "PATCH /templates/:id": firstOnly("a patch is read by REST field by field, before the service names the template id"),
+  "POST /templates/:id/rollouts": firstOnly(
+    "a template's content is read by REST field by field, and hundredths no int32 carries are refused by REST alone",
+  ),
+  "POST /templates/:id/rollouts/:rollout_id/steps": firstOnly(
+    "an action word REST does not take (start, halt) is refused by REST alone, before the service names the ids",
+  ),
+  "PATCH /templates/:id/visibility": firstOnly(
+    "a visibility word REST does not know is refused by REST alone, before the service names the template id",
+  ),
+  "POST /templates/:id/patterns/review": firstOnly(
+    "a decision word REST does not know is refused by REST alone, before the service names the template id",
+  ),
+  "POST /agents/:id/conversations": firstOnly("REST refuses the invite itself, before the service names the agent id"),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
+  "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(
+    "a mode word REST does not know is refused by REST alone, before the service names the agent id",
+  ),
   "GET /agents/:id/address-book": firstOnly(
     "the listing's signature is three query parameters, which the generated call does not send apart",
   ),

@@ -311,8 +311,7 @@ describe("POST /api/pool/agents/{id}/conversations body", () => {
   });
 
   it("refuses a missing invite, a conversation ID for an invite, and a bad participation or tools, naming the field", () => {
-    // Left out, it goes on as "" for the claims service to name beside the request's other faults.
-    expect(parseAdd({}).conversationInvite).toBe("");
+    expect(refusal({}, parseAdd)).toEqual(["conversation_invite", "conversation_invite: is required"]);
     expect(refusal({ conversation_invite: " " }, parseAdd)[0]).toBe("conversation_invite");
     expect(refusal({ conversation_invite: GROUP }, parseAdd)[1]).toMatch(
       /^conversation_invite: is a conversation ID; an agent joins a conversation through its invite/,
@@ -365,6 +364,7 @@ describe("POST /api/pool/agents/{id}/conversations body", () => {
       ),
     ).toEqual(["conversation_invite", "participation.mode", "participation.cooldown_seconds", "tools"]);
     expect(refusedFields({ tools: 2, confirm_second_agent: "yes" }, parseAdd)).toEqual([
+      "conversation_invite",
       "tools",
       "confirm_second_agent",
     ]);

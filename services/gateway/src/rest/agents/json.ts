@@ -45,7 +45,7 @@ import {
   type TrustLevelName,
   type FieldViolationInfo,
 } from "@convos-pool/kit/content";
-import { readAll, Violations } from "../core/errors.js";
+import { Violations } from "../core/errors.js";
 import { PROTO_JSON, type BodyOf, type JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
 
@@ -173,15 +173,14 @@ export interface ParticipationBody {
  * SetParticipation over both (required even with a session: the agent checks
  * it; its absence is the claims service's 401).
  */
-export function participationFromBody(body: JsonObject, check?: Violations): ParticipationBody {
-  // Every fault kept in `check` when one is given (the route names them with the service's own check of the rest).
-  return readAll(check, (c) => {
-    const later: FieldViolationInfo[] = [];
-    const participation = participationOf(body, c, later);
-    const ownerSignature = c.read(() => signatureOf(body, "owner_signature"));
-    if (c.any()) c.add(...later);
-    return { participation, ownerSignature };
-  });
+export function participationFromBody(body: JsonObject): ParticipationBody {
+  const check = new Violations();
+  const later: FieldViolationInfo[] = [];
+  const participation = participationOf(body, check, later);
+  const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
+  if (check.any()) check.add(...later);
+  check.done();
+  return { participation, ownerSignature };
 }
 
 const UINT32_MAX = 2 ** 32 - 1;
@@ -254,37 +253,35 @@ export interface AddToConversationBody {
  * `participation` there (`{mode?, cooldown_seconds?}` as PUT …/participation
  * takes them), `tools` there ("shared" or "none") and `confirm_second_agent`.
  */
-export function addToConversationFromBody(body: JsonObject, check?: Violations): AddToConversationBody {
-  // Every fault kept in `check` when one is given (the route names them with the service's own check of the rest).
-  return readAll(check, (c) => {
-    // Left out, "": the claims service names it beside the request's other faults.
-    const invite = c.read(() => body.string("conversation_invite", "")) ?? "";
-    if (body.has("conversation_invite") && invite.trim() === "")
-      c.add({
-        field: "conversation_invite",
-        description: "is required: the Convos invite link (or slug) of the conversation",
-      });
-    // A group id names a conversation but lets nobody in: the agent joins by invite, as at its claim.
-    else if (CONVERSATION_ID.test(invite.trim()))
-      c.add({
-        field: "conversation_invite",
-        description: INVITE_NOT_ID,
-      });
-    const ownerSignature = c.read(() => signatureOf(body, "owner_signature"));
-    const p = c.read(() => body.object("participation", ["mode", "cooldown_seconds"]));
-    const later: FieldViolationInfo[] = [];
-    const participation = p ? participationOf(p, c, later) : undefined;
-    const tools = body.has("tools") ? c.read(() => body.oneOf("tools", CONVERSATION_TOOLS_NAMES)) : undefined;
-    const confirmSecondAgent = c.read(() => body.boolean("confirm_second_agent", false)) ?? false;
-    if (c.any()) c.add(...later);
-    return {
-      conversationInvite: invite,
-      ownerSignature,
-      participation,
-      tools: tools === undefined ? ConversationTools.UNSPECIFIED : TOOLS_BY_NAME[tools],
-      confirmSecondAgent,
-    };
-  });
+export function addToConversationFromBody(body: JsonObject): AddToConversationBody {
+  const check = new Violations();
+  const invite = check.read(() => body.string("conversation_invite")) ?? "";
+  if (body.has("conversation_invite") && invite.trim() === "")
+    check.add({
+      field: "conversation_invite",
+      description: "is required: the Convos invite link (or slug) of the conversation",
+    });
+  // A group id names a conversation but lets nobody in: the agent joins by invite, as at its claim.
+  else if (CONVERSATION_ID.test(invite.trim()))
+    check.add({
+      field: "conversation_invite",
+      description: INVITE_NOT_ID,
+    });
+  const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
+  const p = check.read(() => body.object("participation", ["mode", "cooldown_seconds"]));
+  const later: FieldViolationInfo[] = [];
+  const participation = p ? participationOf(p, check, later) : undefined;
+  const tools = body.has("tools") ? check.read(() => body.oneOf("tools", CONVERSATION_TOOLS_NAMES)) : undefined;
+  const confirmSecondAgent = check.read(() => body.boolean("confirm_second_agent", false)) ?? false;
+  if (check.any()) check.add(...later);
+  check.done();
+  return {
+    conversationInvite: invite,
+    ownerSignature,
+    participation,
+    tools: tools === undefined ? ConversationTools.UNSPECIFIED : TOOLS_BY_NAME[tools],
+    confirmSecondAgent,
+  };
 }
 
 export type AgentConversationStateName = "joining" | "joined" | "rejoining" | "leaving" | "";

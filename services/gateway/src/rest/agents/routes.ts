@@ -8,8 +8,7 @@
 
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { participationInViolations, unauthenticated } from "@convos-pool/kit/content";
-import { additionViolations } from "@convos-pool/kit/signing";
+import { unauthenticated } from "@convos-pool/kit/content";
 import type { ClaimsForwarder } from "../../connect/forward.js";
 import {
   ACCEPT_FIELDS,
@@ -34,7 +33,7 @@ import {
 } from "./json.js";
 import { activityEntryToJson, signedPaymentToJson, type ActivityPageJson, type WithdrawalJson } from "./activity.js";
 import { AGENT_LIST_ERRORS, PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./errors.js";
-import { AGENT_ERRORS, Violations, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
+import { AGENT_ERRORS, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
 import {
   forwarderOf,
   nextCursor,
@@ -183,15 +182,9 @@ const setParticipation: Handler = async (r, deps) => {
 const setConversationParticipation: Handler = async (r, deps) => {
   const claims = forwarderOf(deps, "claims");
   query(r, []);
-  const check = new Violations();
-  const body = participationFromBody(await r.body(PARTICIPATION_FIELDS), check);
-  const req = { instanceId: r.id, conversationId: r.params.conversation_id ?? "", ...body };
-  // A mode word REST does not know, its own, beside the claims service's faults of the rest.
-  await check.doneWith(
-    (f) => PARTICIPATION_ERRORS.field(f, () => false),
-    () => participationInViolations(req),
-  );
-  const res = await claims.setParticipation(req, r.call);
+  const body = participationFromBody(await r.body(PARTICIPATION_FIELDS));
+  const conversationId = r.params.conversation_id ?? "";
+  const res = await claims.setParticipation({ instanceId: r.id, conversationId, ...body }, r.call);
   return { status: 200, body: agentOf(res) };
 };
 
@@ -204,15 +197,8 @@ const setConversationParticipation: Handler = async (r, deps) => {
 const addToConversation: Handler = async (r, deps) => {
   const claims = forwarderOf(deps, "claims");
   query(r, []);
-  const json = await r.body(ADD_TO_CONVERSATION_FIELDS);
-  const check = new Violations();
-  const req = { instanceId: r.id, ...addToConversationFromBody(json, check) };
-  // A word REST does not know (a mode, tools), its own, beside the claims service's faults of the rest.
-  await check.doneWith(
-    (f) => AGENT_ERRORS.field(f, (k) => json.has(k)),
-    () => additionViolations(req),
-  );
-  const res = await claims.addToConversation(req, r.call);
+  const body = addToConversationFromBody(await r.body(ADD_TO_CONVERSATION_FIELDS));
+  const res = await claims.addToConversation({ instanceId: r.id, ...body }, r.call);
   if (!res.conversation) throw new Error("claims service answered without the conversation");
   return { status: 200, body: { conversation: conversationToJson(res.conversation), agent: agentOf(res) } };
 };

@@ -7,16 +7,7 @@ import { invalidArgument, invalidArguments, preconditionFailed } from "@convos-p
 import { limitExceeded } from "@convos-pool/kit/server";
 import { AGENT_LIST_ERRORS, CLAIM_RETRY_AFTER_SECONDS } from "../agents/errors.js";
 import { CLAIM_ERRORS } from "../claims/json.js";
-import {
-  AGENT_ERRORS,
-  RestError,
-  TEMPLATE_ERRORS,
-  Violations,
-  badRequest,
-  renaming,
-  restField,
-  toRestError,
-} from "./errors.js";
+import { AGENT_ERRORS, RestError, TEMPLATE_ERRORS, Violations, badRequest, renaming, toRestError } from "./errors.js";
 
 const nothingSent = () => false;
 
@@ -168,31 +159,5 @@ describe("Violations", () => {
       }),
     ).toThrow("boom");
     expect(() => check.done()).not.toThrow();
-  });
-
-  it("names the service's own violations of the rest, renamed, beside its own once it refused any, and asks nothing otherwise", async () => {
-    const service = [
-      { field: "template_id", description: "must be a template id" },
-      { field: "expected_version", description: "is required" },
-      { field: "visibility", description: "must be public or private" },
-    ];
-    const refused = new Violations();
-    refused.read(() => {
-      throw badRequest("visibility", 'must be "public" or "private"');
-    });
-    const e = await refused
-      .doneWith(restField, () => service)
-      .then(
-        () => undefined,
-        (err: unknown) => err as RestError,
-      );
-    // REST's own word first, then the service's faults of the rest, its field names as REST says them.
-    expect(e?.violations.map((v) => v.field)).toEqual(["visibility", "template_id", "If-Match"]);
-    let asked = 0;
-    await new Violations().doneWith(restField, () => {
-      asked++;
-      return service;
-    });
-    expect(asked).toBe(0);
   });
 });

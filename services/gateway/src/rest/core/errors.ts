@@ -103,33 +103,6 @@ export class Violations {
   done(): void {
     if (this.list.length > 0) throw badRequests(this.list);
   }
-
-  /**
-   * Once REST's own reading refused the request, the service's own check of
-   * the rest joins it (`service`, the same pure check the service runs,
-   * its RPC field paths renamed by `rename`): the one 400 names every field
-   * the service would beside REST's own, as the Connect face does. Not
-   * run when REST refused nothing: the service then judges the request.
-   */
-  async doneWith(
-    rename: (rpcField: string) => string,
-    service: () => readonly FieldViolationInfo[] | Promise<readonly FieldViolationInfo[]>,
-  ): Promise<void> {
-    if (this.any()) this.add(...(await service()).map((v) => ({ field: rename(v.field), description: v.description })));
-    this.done();
-  }
-}
-
-/**
- * A body read with `read`, its every fault kept in `check` when one is
- * given (the route names them with the service's); without one, thrown at
- * once as one 400.
- */
-export function readAll<T>(check: Violations | undefined, read: (check: Violations) => T): T {
-  const own = check ?? new Violations();
-  const out = read(own);
-  if (!check) own.done();
-  return out;
 }
 
 export function payloadTooLarge(limit: number): RestError {

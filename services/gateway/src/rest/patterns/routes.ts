@@ -9,8 +9,7 @@ import {
   type Pattern,
   type RefusalCount,
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { reviewPatternViolations } from "@convos-pool/kit/content";
-import { TEMPLATE_ERRORS, Violations, renaming, restField, type RestErrorMapping } from "../core/errors.js";
+import { TEMPLATE_ERRORS, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
 import { signatureOf } from "../core/signature-json.js";
 import {
   forwarderOf,
@@ -132,32 +131,26 @@ const heldPatterns: Handler = async (r, deps) => {
   };
 };
 
-/** The decisions a creator says, by their REST words. */
-const DECISIONS = new Map([
-  ["approved", PatternDecision.APPROVED],
-  ["rejected", PatternDecision.REJECTED],
-]);
-
 /** The creator's decision on one lesson: `{pattern_id, decision: "approved" | "rejected", signature}` (ReviewPattern). */
 const reviewPattern: Handler = async (r, deps) => {
   const patterns = forwarderOf(deps, "patterns");
   const body = await r.body(["pattern_id", "decision", "signature"]);
-  const check = new Violations();
-  const word = check.read(() => body.string("decision", "")) ?? "";
-  // None goes on as none, which the service refuses naming `decision` beside the request's other faults.
-  const decision = DECISIONS.get(word) ?? PatternDecision.UNSPECIFIED;
-  if (!DECISIONS.has(word) && word !== "")
-    check.add({ field: "decision", description: 'must be "approved" or "rejected"' });
-  const req = {
-    templateId: r.id,
-    patternId: check.read(() => body.string("pattern_id", "")) ?? "",
-    decision,
-    signature: check.read(() => signatureOf(body)),
-  };
-  // A word no decision is, REST's own, beside the service's faults of the rest.
-  await check.doneWith(restField, () => reviewPatternViolations(req));
-  const res = await patterns.reviewPattern(req, r.call);
-  return { status: 200, body: { pattern_id: req.patternId, decision: DECISION_WORDS[res.decision] } };
+  const word = body.string("decision", "");
+  // None goes on as none, which the service refuses naming `decision` beside the request's other faults; another word no RPC value says.
+  const decision =
+    word === "approved"
+      ? PatternDecision.APPROVED
+      : word === "rejected"
+        ? PatternDecision.REJECTED
+        : word === ""
+          ? PatternDecision.UNSPECIFIED
+          : undefined;
+  if (decision === undefined) throw badRequest("decision", 'must be "approved" or "rejected"');
+  const res = await patterns.reviewPattern(
+    { templateId: r.id, patternId: body.string("pattern_id", ""), decision, signature: signatureOf(body) },
+    r.call,
+  );
+  return { status: 200, body: { pattern_id: body.string("pattern_id", ""), decision: DECISION_WORDS[res.decision] } };
 };
 
 export const PATTERN_ROUTES: Route[] = [

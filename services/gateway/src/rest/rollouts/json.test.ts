@@ -12,8 +12,7 @@ import {
   RolloutWatchSchema,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { describe, expect, it } from "vitest";
-import { stepRolloutViolations } from "@convos-pool/kit/content";
-import { RestError, Violations } from "../core/errors.js";
+import { RestError } from "../core/errors.js";
 import { JsonObject } from "../core/json.js";
 import { ROLLOUT_ERRORS, START_FIELDS, STEP_FIELDS, rolloutToJson, startFromBody, stepFromBody } from "./json.js";
 
@@ -98,8 +97,7 @@ describe("POST /api/pool/templates/{id}/rollouts body", () => {
     expect(start(fullStart({ content: undefined })).content).toBeUndefined();
     expect(start(fullStart({ expected_version: undefined })).expectedVersion).toBe(0n);
     expect(start(fullStart({ expected_version: -3 })).expectedVersion).toBe(-3n);
-    // Instructions left out are empty, which the service names beside the request's other faults.
-    expect(start(fullStart({ content: { agent_name: "A" } })).content?.instructions).toBe("");
+    expect(refusal(() => start(fullStart({ content: { agent_name: "A" } })))[0]).toBe("content.instructions");
     expect(refusal(() => start(fullStart({ content: { ...CONTENT, tags: [1] } })))[0]).toBe("content.tags[0]");
     expect(refusal(() => start(fullStart({ step_signature: { signature: "0x" } })))[0]).toBe(
       "step_signature.issued_at",
@@ -124,25 +122,11 @@ describe("POST /api/pool/templates/{id}/rollouts/{rollout_id}/steps body", () =>
     expect(step({ action: "promote" }).action).toBe(RolloutAction.PROMOTE);
   });
 
-  it("refuses a word no action says, and passes on no action and a widen without its share for the service to name", () => {
+  it("refuses a word no action says and a widen without its share, and passes on no action for the service to name", () => {
     expect(refusal(() => step({ action: "halt" }))[0]).toBe("action");
     expect(refusal(() => step({ action: "ROLLOUT_ACTION_WIDEN" }))[0]).toBe("action");
-    expect(step({ action: "widen" })).toMatchObject({ action: RolloutAction.WIDEN, shareBasisPoints: 0 });
+    expect(refusal(() => step({ action: "widen" }))[0]).toBe("share_percent");
     expect(step({})).toMatchObject({ action: RolloutAction.UNSPECIFIED, shareBasisPoints: 0 });
-  });
-
-  it("keeps a word no action says and a share neither face carries, both named, the action as none", () => {
-    const check = new Violations();
-    const req = stepFromBody(
-      "tmpl_x",
-      "ro_x",
-      JsonObject.body({ action: "halt", share_basis_points: 2 ** 32 }, STEP_FIELDS),
-      check,
-    );
-    expect(req.action).toBe(RolloutAction.UNSPECIFIED);
-    expect(check.names("action") && check.names("share_basis_points")).toBe(true);
-    // The service's own check of the rest names the action too: kept once, REST's words.
-    expect(stepRolloutViolations(req).map((v) => v.field)).toEqual(["template_id", "rollout_id", "action"]);
   });
 });
 

@@ -17,9 +17,9 @@ import {
   type StartRolloutRequestSchema,
   type StepRolloutRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
-import { CONTENT_FIELDS, type startRolloutViolations, type stepRolloutViolations } from "@convos-pool/kit/content";
+import { CONTENT_FIELDS } from "@convos-pool/kit/content";
 import type { RolloutBoundsJson } from "@convos-pool/kit/signing";
-import { badRequest, readAll, type RestErrorMapping, type Violations } from "../core/errors.js";
+import { badRequest, type RestErrorMapping } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
 import { contentFromBody } from "../templates/json.js";
@@ -212,12 +212,11 @@ export const STEP_FIELDS = ["action", "share_percent", "share_basis_points", "si
 /**
  * The share a body asks for, in hundredths of a percent: `share_percent`
  * (0.01 to 99.99, at most two decimals: refused here, as no RPC value says
- * another) or `share_basis_points` (any whole number, its range the
- * service's), not both.
- * Neither: 0, which the service refuses on a start and a widen, naming
- * `share_basis_points` beside the request's other faults.
+ * another) or `share_basis_points` (its range the service's), not both.
+ * Neither: 0, which the service refuses on a start; a widen's (`required`)
+ * is refused here, by the name REST asks for first.
  */
-export function shareFromBody(body: JsonObject): number {
+export function shareFromBody(body: JsonObject, required = false): number {
   const percent = body.has("share_percent");
   const points = body.has("share_basis_points");
   if (percent && points) throw badRequest("share_percent", "give share_percent or share_basis_points, not both");
@@ -231,89 +230,61 @@ export function shareFromBody(body: JsonObject): number {
       );
     return bp;
   }
-  // Hundredths go on as the RPC's int32 carries them on the Connect face too (protobuf's JSON takes up to
-  // 2^32 - 1 there), their range the service's, named with the request's other faults; refused here is only
-  // what neither face carries.
-  if (points) {
-    const v = body.integer("share_basis_points", -(2 ** 31));
-    if (v > 2 ** 32 - 1) throw badRequest(body.field("share_basis_points"), "must be a whole number below 2^32");
-    return v;
-  }
+  // Hundredths go on as the RPC's int32: their range is the service's, named with the request's other faults.
+  if (points) return body.int32("share_basis_points");
+  if (required) throw badRequest("share_percent", "is required (or share_basis_points)");
   return 0;
 }
 
-/**
- * The bounds of a start: each a number, the service checks their ranges;
- * absent ones 0 (the default). A bound of the wrong type is kept in
- * `check` when one is given, read as 0, so that the service's check names
- * the other bounds beside it.
- */
-export function boundsFromBody(body: JsonObject, check?: Violations): RolloutBounds {
-  return readAll(check, (c) => {
-    const b = c.read(() => body.object("bounds", BOUNDS_FIELDS));
-    if (!b) return create(RolloutBoundsSchema);
-    const n = (k: (typeof BOUNDS_FIELDS)[number]) => c.read(() => b.number(k, 0)) ?? 0;
-    return create(RolloutBoundsSchema, {
-      removals: n("removals"),
-      pauses: n("pauses"),
-      stopRequests: n("stop_requests"),
-      thumbsDown: n("thumbs_down"),
-      corrections: n("corrections"),
-      toolCallsFailed: n("tool_calls_failed"),
-      approvalsDeclined: n("approvals_declined"),
-      falseAlarm: n("false_alarm"),
-    });
+/** The bounds of a start: each a number, the service checks their ranges; absent ones 0 (the default). */
+export function boundsFromBody(body: JsonObject): RolloutBounds {
+  const b = body.object("bounds", BOUNDS_FIELDS);
+  if (!b) return create(RolloutBoundsSchema);
+  const n = (k: (typeof BOUNDS_FIELDS)[number]) => b.number(k, 0);
+  return create(RolloutBoundsSchema, {
+    removals: n("removals"),
+    pauses: n("pauses"),
+    stopRequests: n("stop_requests"),
+    thumbsDown: n("thumbs_down"),
+    corrections: n("corrections"),
+    toolCallsFailed: n("tool_calls_failed"),
+    approvalsDeclined: n("approvals_declined"),
+    falseAlarm: n("false_alarm"),
   });
 }
 
-/** A start as the RPC takes it, with the fields the service's check (the kit's startRolloutViolations) reads. */
-type StartInit = MessageInitShape<typeof StartRolloutRequestSchema> & Parameters<typeof startRolloutViolations>[0];
-/** A step as the RPC takes it, with the fields stepRolloutViolations reads. */
-type StepInit = MessageInitShape<typeof StepRolloutRequestSchema> & Parameters<typeof stepRolloutViolations>[0];
+type StartInit = MessageInitShape<typeof StartRolloutRequestSchema>;
+type StepInit = MessageInitShape<typeof StepRolloutRequestSchema>;
 
-/**
- * `POST /api/pool/templates/{id}/rollouts`: the request for template
- * `templateId` (the body read with START_FIELDS). Every fault of its shape
- * is kept in `check` (the route names them beside startRolloutViolations's
- * of the rest), the field read as its zero.
- */
-export function startFromBody(templateId: string, body: JsonObject, check?: Violations): StartInit {
-  return readAll(check, (c) => {
-    // What is left out goes on as the RPC's zero (no content, version 0, share 0): the service names it with the rest.
-    const content = c.read(() => body.object("content", CONTENT_FIELDS));
-    return {
-      templateId,
-      expectedVersion: BigInt(c.read(() => body.integer("expected_version", Number.MIN_SAFE_INTEGER, 0)) ?? 0),
-      ...(content ? { content: contentFromBody(content, c) } : {}),
-      signature: c.read(() => signatureOf(body)),
-      releaseNotes: c.read(() => body.string("release_notes", "")) ?? "",
-      acknowledgeWalletRemoval: c.read(() => body.boolean("acknowledge_wallet_removal", false)) ?? false,
-      shareBasisPoints: c.read(() => shareFromBody(body)) ?? 0,
-      bounds: boundsFromBody(body, c),
-      fallbackSignature: c.read(() => signatureOf(body, "fallback_signature")),
-      stepSignature: c.read(() => signatureOf(body, "step_signature")),
-    };
-  });
+/** `POST /api/pool/templates/{id}/rollouts`: the request for template `templateId` (the body read with START_FIELDS). */
+export function startFromBody(templateId: string, body: JsonObject): StartInit {
+  // What is left out goes on as the RPC's zero (no content, version 0, share 0): the service names it with the rest.
+  const content = body.object("content", CONTENT_FIELDS);
+  return {
+    templateId,
+    expectedVersion: BigInt(body.integer("expected_version", Number.MIN_SAFE_INTEGER, 0)),
+    ...(content ? { content: contentFromBody(content) } : {}),
+    signature: signatureOf(body),
+    releaseNotes: body.string("release_notes", ""),
+    acknowledgeWalletRemoval: body.boolean("acknowledge_wallet_removal", false),
+    shareBasisPoints: shareFromBody(body),
+    bounds: boundsFromBody(body),
+    fallbackSignature: signatureOf(body, "fallback_signature"),
+    stepSignature: signatureOf(body, "step_signature"),
+  };
 }
 
-/**
- * `POST …/rollouts/{rollout_id}/steps`: a widen needs its share (the
- * service names it); the others may repeat the current one. A word no step is, kept in `check` (the route
- * names it beside stepRolloutViolations's of the rest), goes on as none.
- */
-export function stepFromBody(templateId: string, rolloutId: string, body: JsonObject, check?: Violations): StepInit {
-  return readAll(check, (c) => {
-    // No action goes on as none, which the service names beside the ids.
-    const word = body.has("action") ? c.read(() => body.oneOf("action", STEP_ACTIONS)) : undefined;
-    const action = word ? STEP_NUMBERS[word] : RolloutAction.UNSPECIFIED;
-    return {
-      templateId,
-      rolloutId,
-      action,
-      shareBasisPoints: c.read(() => shareFromBody(body)) ?? 0,
-      signature: c.read(() => signatureOf(body)),
-    };
-  });
+/** `POST …/rollouts/{rollout_id}/steps`: a widen needs its share; the others may repeat the current one. */
+export function stepFromBody(templateId: string, rolloutId: string, body: JsonObject): StepInit {
+  // No action goes on as none, which the service names beside the ids; a word no RPC value says is refused here.
+  const action = body.has("action") ? STEP_NUMBERS[body.oneOf("action", STEP_ACTIONS)] : RolloutAction.UNSPECIFIED;
+  return {
+    templateId,
+    rolloutId,
+    action,
+    shareBasisPoints: shareFromBody(body, action === RolloutAction.WIDEN),
+    signature: signatureOf(body),
+  };
 }
 
 /** What the service names is the body's name, but a share sent as `share_percent` and the listing's page. */

@@ -13,16 +13,10 @@ import {
   type RestRequest,
   type Route,
 } from "../core/request.js";
-import { startRolloutViolations, stepRolloutViolations } from "@convos-pool/kit/content";
-import { Violations } from "../core/errors.js";
-import type { JsonObject } from "../core/json.js";
 import { ROLLOUT_ERRORS, START_FIELDS, STEP_FIELDS, rolloutToJson, startFromBody, stepFromBody } from "./json.js";
 import { templateToJson } from "../templates/json.js";
 
 const rolloutIdOf = (r: RestRequest) => r.params.rollout_id ?? "";
-
-/** The service's field paths as this body names them (ROLLOUT_ERRORS). */
-const restName = (body: JsonObject) => (rpcField: string) => ROLLOUT_ERRORS.field(rpcField, (f) => body.has(f));
 
 const rolloutPath = (templateId: string, rolloutId: string) =>
   `${BASE}/templates/${encodeURIComponent(templateId)}/rollouts/${encodeURIComponent(rolloutId)}`;
@@ -51,11 +45,7 @@ const getRollout: Handler = async (r, { rollouts }) => {
 const startRollout: Handler = async (r, { rollouts }) => {
   query(r, []);
   const body = await r.body(START_FIELDS);
-  const check = new Violations();
-  const req = startFromBody(r.id, body, check);
-  // REST's own faults (a share no int32 carries, a body's shape) beside the service's of the rest.
-  await check.doneWith(restName(body), () => startRolloutViolations(req));
-  const res = await rollouts.startRollout(req, r.call);
+  const res = await rollouts.startRollout(startFromBody(r.id, body), r.call);
   const rollout = answered(res.rollout);
   const template = answered(res.template);
   return {
@@ -68,11 +58,7 @@ const startRollout: Handler = async (r, { rollouts }) => {
 const stepRollout: Handler = async (r, { rollouts }) => {
   query(r, []);
   const body = await r.body(STEP_FIELDS);
-  const check = new Violations();
-  const req = stepFromBody(r.id, rolloutIdOf(r), body, check);
-  // REST's own faults (a step it has no word for, a body's shape) beside the service's of the rest.
-  await check.doneWith(restName(body), () => stepRolloutViolations(req));
-  const res = await rollouts.stepRollout(req, r.call);
+  const res = await rollouts.stepRollout(stepFromBody(r.id, rolloutIdOf(r), body), r.call);
   return { status: 200, body: rolloutToJson(answered(res.rollout)) };
 };
 

@@ -3,7 +3,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { Provisioning, TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   ReviewState,
   TemplateContentSchema,
@@ -21,8 +21,9 @@ import {
   type TemplatePatch,
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
-  CONTENT_FIELDS,
   DEFAULT_MODEL,
+  NOT_A_TRUST_LEVEL,
+  TOOL_KIND_NAMES,
   contentFromJson,
   parseTrustLevel,
   contentToJson,
@@ -34,11 +35,10 @@ import {
   type SoulJson,
   type TemplateContentJson,
   type ToolJson,
-  type ToolKindName,
   type RuntimeName,
   type TrustLevelName,
 } from "@convos-pool/kit/content";
-import { badRequest, readAll, type Violations } from "../core/errors.js";
+import { badRequest } from "../core/errors.js";
 import { etag, nextCursor, type RestResponse } from "../core/request.js";
 import type { JsonObject } from "../core/json.js";
 
@@ -154,24 +154,12 @@ export function versionToJson(v: TemplateVersion): TemplateVersionJson {
 }
 
 // ---------------------------------------------------------------- request bodies
-//
-// REST's own reading of a content or a patch is its shape: JSON types and
-// field names, which no RPC message can carry wrong. Each fault of it is
-// kept (the Violations given), not thrown at the first, and the field read
-// as its zero, so that the route can name it beside what the templates
-// service's own check (the kit's createViolations, updateViolations,
-// patchViolations) finds in the rest. Words and limits are the service's:
-// a provisioning, kind, trust level or runtime no value names goes on as a
-// value the service refuses, naming the field.
 
 /** The content fields of a body: the kit's list, shared with the CLI's and the web app's content files. */
-export { CONTENT_FIELDS };
+export { CONTENT_FIELDS } from "@convos-pool/kit/content";
 const MODEL_FIELDS = ["default", "allow_override"] as const;
 const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required", "kind"] as const;
 const CONNECTION_FIELDS = ["kind", "capabilities", "reason"] as const;
-
-/** Whether a body sets any content field: one that sets none sends no content, which the service names (`body`). */
-export const hasContent = (body: JsonObject): boolean => CONTENT_FIELDS.some((f) => body.has(f));
 
 function modelFrom(o: JsonObject): ModelJson {
   return { default: o.string("default"), allow_override: o.boolean("allow_override", DEFAULT_MODEL.allow_override) };
@@ -181,13 +169,12 @@ function toolFrom(o: JsonObject): ToolJson {
   return {
     id: o.string("id"),
     name: o.string("name", ""),
-    // A word no provisioning names goes on as none (toProvisioning), for the service to name.
-    provisioning: o.string("provisioning") as ToolJson["provisioning"],
+    provisioning: o.oneOf("provisioning", ["pool", "user"] as const),
     description: o.string("description", ""),
     prompt: o.string("prompt", ""),
     required: o.boolean("required", false),
-    // Absent or "": unspecified, left out of the JSON the creator's hash covers; another word, a kind the service refuses.
-    ...(o.has("kind") && o.string("kind") !== "" ? { kind: o.string("kind") as ToolKindName } : {}),
+    // Absent or "": unspecified, left out of the JSON the creator's hash covers.
+    ...(o.has("kind") && o.string("kind") !== "" ? { kind: o.oneOf("kind", TOOL_KIND_NAMES) } : {}),
   };
 }
 
@@ -203,11 +190,11 @@ const connectionsOf = (body: JsonObject): ConnectionJson[] | undefined =>
     capabilities: o.strings("capabilities") ?? [],
     reason: o.string("reason", ""),
   }));
-/** `version` left out (or 0): the template follows its base; any other whole number goes on, its range the service's. */
+/** `version` left out (or 0): the template follows its base. */
 const baseOf = (body: JsonObject): BaseJson | undefined => {
   const b = body.object("base", ["template_id", "creator_id", "version"]);
   if (!b) return undefined;
-  const version = b.integer("version", Number.MIN_SAFE_INTEGER, 0);
+  const version = b.integer("version", 0, 0);
   return { template_id: b.string("template_id"), creator_id: b.string("creator_id"), ...(version ? { version } : {}) };
 };
 
@@ -219,109 +206,79 @@ const soulOf = (body: JsonObject): SoulJson | undefined =>
       })
     : undefined;
 
-/** A tool's provisioning as sent: a word other than "pool" or "user" is none, which the service refuses. */
-function toProvisioning(tools: readonly ToolJson[], proto: TemplateContent["tools"]): void {
-  tools.forEach((t, i) => {
-    const p = proto[i];
-    if (p && t.provisioning !== "pool" && t.provisioning !== "user") p.provisioning = Provisioning.UNSPECIFIED;
-  });
-}
-
 /**
  * A full content (create, PUT), omitted optional fields at their defaults.
  * This JSON, defaults included, is what the creator's contentHash covers.
- * `agent_name` and `instructions` left out are empty, which the service
- * names; a field of the wrong shape is kept in `check` and read as empty.
  */
-export function contentFromBody(body: JsonObject, check?: Violations): TemplateContent {
-  return readAll(check, (c) => {
-    const text = (key: string) => c.read(() => body.string(key, "")) ?? "";
-    const tools = c.read(() => toolsOf(body)) ?? [];
-    const json: TemplateContentJson = {
-      agent_name: text("agent_name"),
-      instructions: text("instructions"),
-      tools,
-      description: text("description"),
-      category: text("category"),
-      tags: c.read(() => body.strings("tags")) ?? [],
-    };
-    // With a base, no model means the base's.
-    const base = c.read(() => baseOf(body));
-    const model = c.read(() => modelOf(body)) ?? (base ? undefined : { ...DEFAULT_MODEL });
-    if (model) json.model = model;
-    if (base) json.base = base;
-    const directive = text("clone_directive");
-    if (directive) json.clone_directive = directive;
-    // Checked by the templates service, which names the field; "" is none, as for the directive.
-    const level = text("max_trust_level");
-    if (level) json.max_trust_level = level as TrustLevelName;
-    const soul = c.read(() => soulOf(body));
-    if (soul && Object.keys(soul).length > 0) json.soul = soul;
-    const avatar = text("avatar");
-    if (avatar) json.avatar = avatar;
-    // "pool" or "openclaw" (docs/openclaw.md); checked by the templates service, which names the field.
-    const runtime = text("runtime");
-    if (runtime) json.runtime = runtime as RuntimeName;
-    const starters = c.read(() => body.strings("conversation_starters")) ?? [];
-    if (starters.length > 0) json.conversation_starters = starters;
-    // Left out when empty, as content is hashed.
-    const connections = c.read(() => connectionsOf(body)) ?? [];
-    if (connections.length > 0) json.connections = connections;
-    const content = contentFromJson(json);
-    toProvisioning(tools, content.tools);
-    return content;
-  });
+export function contentFromBody(body: JsonObject): TemplateContent {
+  const json: TemplateContentJson = {
+    agent_name: body.string("agent_name"),
+    instructions: body.string("instructions"),
+    tools: toolsOf(body) ?? [],
+    description: body.string("description", ""),
+    category: body.string("category", ""),
+    tags: body.strings("tags") ?? [],
+  };
+  // With a base, no model means the base's.
+  const base = baseOf(body);
+  const model = modelOf(body) ?? (base ? undefined : { ...DEFAULT_MODEL });
+  if (model) json.model = model;
+  if (base) json.base = base;
+  const directive = body.string("clone_directive", "");
+  if (directive) json.clone_directive = directive;
+  // Checked by the templates service, which names the field; "" is none, as for the directive.
+  const level = body.string("max_trust_level", "");
+  if (level) json.max_trust_level = level as TrustLevelName;
+  const soul = soulOf(body);
+  if (soul && Object.keys(soul).length > 0) json.soul = soul;
+  const avatar = body.string("avatar", "");
+  if (avatar) json.avatar = avatar;
+  // "pool" or "openclaw" (docs/openclaw.md); checked by the templates service, which names the field.
+  const runtime = body.string("runtime", "");
+  if (runtime) json.runtime = runtime as RuntimeName;
+  const starters = body.strings("conversation_starters") ?? [];
+  if (starters.length > 0) json.conversation_starters = starters;
+  // Left out when empty, as content is hashed.
+  const connections = connectionsOf(body) ?? [];
+  if (connections.length > 0) json.connections = connections;
+  return contentFromJson(json);
 }
 
-/**
- * The content fields a PATCH body sets; `tools: []`, `tags: []`,
- * `connections: []` empty the lists. A field of the wrong shape is kept in
- * `check` and left unset; `base` and `runtime` are REST's to refuse (a
- * patch has no such field).
- */
-export function patchFromBody(body: JsonObject, check?: Violations): TemplatePatch {
-  return readAll(check, (c) => {
-    if (body.has("base")) c.add({ field: "base", description: "is changed by a full update (PUT), not by a patch" });
-    if (body.has("runtime"))
-      c.add({ field: "runtime", description: "is changed by a full update (PUT), not by a patch" });
-    const opt = (key: string) => (body.has(key) ? c.read(() => body.string(key)) : undefined);
-    const level = opt("max_trust_level");
-    // "" is none; a word no level names, a value no level is, which the service refuses naming the field.
-    const maxTrustLevel =
-      level === undefined
-        ? undefined
-        : level === ""
-          ? TrustLevel.UNSPECIFIED
-          : (parseTrustLevel(level) ?? (-1 as TrustLevel));
-    const model = c.read(() => modelOf(body));
-    const tools = c.read(() => toolsOf(body));
-    const tags = c.read(() => body.strings("tags"));
-    const starters = c.read(() => body.strings("conversation_starters"));
-    const connections = c.read(() => connectionsOf(body));
-    const soul = c.read(() => soulOf(body));
-    const toolsProto = tools ? asProto({ tools }).tools : [];
-    if (tools) toProvisioning(tools, toolsProto);
-    return create(TemplatePatchSchema, {
-      agentName: opt("agent_name"),
-      instructions: opt("instructions"),
-      model: model && asProto({ model }).model,
-      tools: toolsProto,
-      clearTools: tools !== undefined && tools.length === 0,
-      description: opt("description"),
-      category: opt("category"),
-      tags: tags ?? [],
-      clearTags: tags !== undefined && tags.length === 0,
-      cloneDirective: opt("clone_directive"),
-      avatar: opt("avatar"),
-      // `[]` removes them, as for tags.
-      conversationStarters: starters ?? [],
-      clearConversationStarters: starters !== undefined && starters.length === 0,
-      connections: connections ? asProto({ connections }).connections : [],
-      clearConnections: connections !== undefined && connections.length === 0,
-      maxTrustLevel,
-      // `{}` is an empty Soul, which removes it.
-      soul: soul && soulFromJson(soul),
-    });
+/** The content fields a PATCH body sets; `tools: []`, `tags: []`, `connections: []` empty the lists. */
+export function patchFromBody(body: JsonObject): TemplatePatch {
+  if (body.has("base")) throw badRequest("base", "is changed by a full update (PUT), not by a patch");
+  if (body.has("runtime")) throw badRequest("runtime", "is changed by a full update (PUT), not by a patch");
+  const level = body.has("max_trust_level") ? body.string("max_trust_level") : undefined;
+  const maxTrustLevel =
+    level === undefined || level === "" ? (level === "" ? TrustLevel.UNSPECIFIED : undefined) : parseTrustLevel(level);
+  if (level && maxTrustLevel === undefined) throw badRequest("max_trust_level", NOT_A_TRUST_LEVEL);
+  const opt = (key: string) => (body.has(key) ? body.string(key) : undefined);
+  const model = modelOf(body);
+  const tools = toolsOf(body);
+  const tags = body.strings("tags");
+  const starters = body.strings("conversation_starters");
+  const connections = connectionsOf(body);
+  const soul = soulOf(body);
+  return create(TemplatePatchSchema, {
+    agentName: opt("agent_name"),
+    instructions: opt("instructions"),
+    model: model && asProto({ model }).model,
+    tools: tools ? asProto({ tools }).tools : [],
+    clearTools: tools !== undefined && tools.length === 0,
+    description: opt("description"),
+    category: opt("category"),
+    tags: tags ?? [],
+    clearTags: tags !== undefined && tags.length === 0,
+    cloneDirective: opt("clone_directive"),
+    avatar: opt("avatar"),
+    // `[]` removes them, as for tags.
+    conversationStarters: starters ?? [],
+    clearConversationStarters: starters !== undefined && starters.length === 0,
+    connections: connections ? asProto({ connections }).connections : [],
+    clearConnections: connections !== undefined && connections.length === 0,
+    maxTrustLevel,
+    // `{}` is an empty Soul, which removes it.
+    soul: soul && soulFromJson(soul),
   });
 }
 

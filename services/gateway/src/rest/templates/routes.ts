@@ -6,26 +6,23 @@
 
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { changeViolations, createViolations, patchViolations, updateViolations } from "@convos-pool/kit/content";
 import { TEMPLATE_ERRORS, Violations, badRequest, renaming, restField, type RestErrorMapping } from "../core/errors.js";
 import {
   BASE,
   ifMatch,
+  ifMatchViolations,
   nextCursor,
   query,
   queryBool,
   queryPage,
   signedChange,
   type Handler,
-  type RestRequest,
   type Route,
 } from "../core/request.js";
-import type { JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
 import {
   CONTENT_FIELDS,
   contentFromBody,
-  hasContent,
   patchFromBody,
   resolvedToJson,
   templatesPage,
@@ -82,22 +79,12 @@ const VISIBILITIES = new Map([
 /** A content change that takes the pool's wallet away from agents is signed with this set (docs/templates.md). */
 const ACKNOWLEDGE = "acknowledge_wallet_removal";
 
-/**
- * A new template: creator_id, its content and signature read together. A
- * body that sets no content field sends none (the service names `body`);
- * REST's own faults of its shape are named beside the service's check of
- * the rest (createViolations, with the models the pool serves).
- */
 const createTemplate: Handler = async (r, { templates }) => {
   const body = await r.body(["creator_id", ...CONTENT_FIELDS, "signature"]);
-  const check = new Violations();
-  const req = {
-    creatorId: check.read(() => body.string("creator_id", "")) ?? "",
-    content: hasContent(body) ? contentFromBody(body, check) : undefined,
-    signature: check.read(() => signatureOf(body)),
-  };
-  await check.doneWith(restField, async () => createViolations(req, (await templates.listModels({}, r.call)).models));
-  const res = await templates.createTemplate(req, r.call);
+  const res = await templates.createTemplate(
+    { creatorId: body.string("creator_id"), content: contentFromBody(body), signature: signatureOf(body) },
+    r.call,
+  );
   const out = withTemplate(201, res.template);
   out.headers = { ...out.headers, location: `${BASE}/templates/${encodeURIComponent(res.template?.id ?? "")}` };
   return out;
@@ -111,41 +98,35 @@ const getTemplate: Handler = async (r, { templates }) => {
   return out;
 };
 
-/** A change's fields beside its content or patch: release notes, the wallet's acknowledgment, the signature. */
-function changeOf(r: RestRequest, body: JsonObject, check: Violations) {
-  return {
-    templateId: r.id,
-    signature: check.read(() => signatureOf(body)),
-    releaseNotes: check.read(() => body.string("release_notes", "")) ?? "",
-    acknowledgeWalletRemoval: check.read(() => body.boolean(ACKNOWLEDGE, false)) ?? false,
-  };
-}
-
-/** A full update, read as a new template's content is; REST's own faults beside updateViolations's. */
 const updateTemplate: Handler = async (r, { templates }) => {
   const { expectedVersion, body } = await signedChange(r, [...CONTENT_FIELDS, "release_notes", ACKNOWLEDGE]);
-  const check = new Violations();
-  const req = {
-    ...changeOf(r, body, check),
-    expectedVersion,
-    content: hasContent(body) ? contentFromBody(body, check) : undefined,
-  };
-  await check.doneWith(restField, () => updateViolations(req));
-  const res = await templates.updateTemplate(req, r.call);
+  const res = await templates.updateTemplate(
+    {
+      templateId: r.id,
+      expectedVersion,
+      content: contentFromBody(body),
+      signature: signatureOf(body),
+      releaseNotes: body.string("release_notes", ""),
+      acknowledgeWalletRemoval: body.boolean(ACKNOWLEDGE, false),
+    },
+    r.call,
+  );
   return withTemplate(200, res.template);
 };
 
-/** A patch: the content fields it sets, each read as a full content's; REST's own faults beside patchViolations's. */
 const patchTemplate: Handler = async (r, { templates }) => {
   const { expectedVersion, body } = await signedChange(r, [...CONTENT_FIELDS, "release_notes", ACKNOWLEDGE]);
-  const check = new Violations();
-  const req = {
-    ...changeOf(r, body, check),
-    expectedVersion,
-    patch: patchFromBody(body, check),
-  };
-  await check.doneWith(restField, () => patchViolations(req));
-  const res = await templates.patchTemplate(req, r.call);
+  const res = await templates.patchTemplate(
+    {
+      templateId: r.id,
+      expectedVersion,
+      patch: patchFromBody(body),
+      signature: signatureOf(body),
+      releaseNotes: body.string("release_notes", ""),
+      acknowledgeWalletRemoval: body.boolean(ACKNOWLEDGE, false),
+    },
+    r.call,
+  );
   return withTemplate(200, res.template);
 };
 
@@ -164,15 +145,18 @@ const setVisibility: Handler = async (r, { templates }) => {
     ? check.read(() => body.oneOf("visibility", ["public", "private"] as const))
     : undefined;
   const signature = check.read(() => signatureOf(body));
-  const req = {
-    templateId: r.id,
-    expectedVersion,
-    visibility: VISIBILITIES.get(visibility ?? "") ?? Visibility.UNSPECIFIED,
-    signature,
-  };
-  // Refused here: the template id and version too, as the service would name them.
-  await check.doneWith(restField, () => changeViolations(req));
-  const res = await templates.setTemplateVisibility(req, r.call);
+  // Refused here: the version too, as the service would name it.
+  if (check.any()) check.add(...ifMatchViolations(expectedVersion));
+  check.done();
+  const res = await templates.setTemplateVisibility(
+    {
+      templateId: r.id,
+      expectedVersion,
+      visibility: VISIBILITIES.get(visibility ?? "") ?? Visibility.UNSPECIFIED,
+      signature,
+    },
+    r.call,
+  );
   return withTemplate(200, res.template);
 };
 
