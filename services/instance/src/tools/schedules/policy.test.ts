@@ -95,10 +95,15 @@ describe("what asks nothing, what waits and what is refused", () => {
     "pay Ana 0.01 ETH right now",
     "send Ana the menu today",
     "paga a Ana 0.01 ETH ahora",
-  ])("asks nothing of time in %j, whoever says it: now is not a time to keep (the act goes to the gate)", (text) => {
-    expect(readTimeAsk(text, OWNER)).toEqual({ kind: "none" });
-    expect(readTimeAsk(text, MEMBER)).toEqual({ kind: "none" });
-  });
+    "text +15550188031: we land at noon",
+    'mail ana@example.com "dinner is at 8 on Friday"',
+  ])(
+    "asks nothing of time in %j, whoever says it: now, or a time in what a text or mail says, is no time to keep (the act goes to the gate)",
+    (text) => {
+      expect(readTimeAsk(text, OWNER)).toEqual({ kind: "none" });
+      expect(readTimeAsk(text, MEMBER)).toEqual({ kind: "none" });
+    },
+  );
 
   it("waits for the zone when the conversation has none, whoever asks", () => {
     expect(readTimeAsk("remind us Friday at 6 to book the table", { ...MEMBER, zone: undefined })).toEqual({

@@ -224,7 +224,10 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
   // Most messages ask nothing of time: without reminder words, a repetition or an act's verb, chrono is not asked.
   if (!remindWords && !readRecurrence(text) && !ACT_VERB.test(text)) return { kind: "none" };
   // What the words say of time needs a zone to be read in; without one, only whether they ask.
-  const read = readWhen(text, { now: facts.saidAt ?? facts.now, zone: facts.zone ?? "UTC" });
+  // A text's or a mail's own words ("text Ana: we land at noon") are what it says, not when to send it.
+  const [head, body] = remindWords ? [text, ""] : splitBody(text);
+  const heard = readWhen(head, { now: facts.saidAt ?? facts.now, zone: facts.zone ?? "UTC" });
+  const read = heard && { ...heard, rest: `${heard.rest}${body}` };
   const recurring = read !== undefined && read.when.rrule !== "";
   const rest = read?.rest ?? text;
   const reminding = remindWords && REMIND_ASKED.test(rest);
@@ -272,6 +275,12 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
     spec: { kind: "routine", text: rest, when },
     showBack: `I'll do this ${said}${guess}: ${rest}`,
   };
+}
+
+/** An act's words before what it says (from a ": " or a quote on), and what it says, separator included. */
+function splitBody(text: string): [string, string] {
+  const at = text.search(/:\s|["“«]/u);
+  return at < 0 ? [text, ""] : [text.slice(0, at), text.slice(at)];
 }
 
 /** Words that begin an act: the request reading's own test, on the words left once the time is out. */
