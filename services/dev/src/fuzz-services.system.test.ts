@@ -50,6 +50,7 @@ import { AgentKeyService } from "@convos-pool/gen/convos/pool/v1/agent_key_servi
 import { InstancePlacementService } from "@convos-pool/gen/convos/pool/v1/instance_placement_service_pb.js";
 import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
 import { AgentStateMarkService } from "@convos-pool/gen/convos/pool/v1/state_mark_service_pb.js";
+import { HostScheduleService, ScheduleService } from "@convos-pool/gen/convos/pool/v1/schedule_service_pb.js";
 import {
   VersionSignalInsightsService,
   VersionSignalService,
@@ -121,6 +122,8 @@ const KNOWN: DescService[] = [
   RolloutService,
   RolloutWatchService,
   AttestationKeyService,
+  ScheduleService,
+  HostScheduleService,
   Health,
 ];
 /** grpc.health.v1.Health is open to every caller (kit/auth.ts). */
