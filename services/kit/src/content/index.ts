@@ -2,7 +2,7 @@
 // the same in every service, the CLI, the agent and the web app. The
 // contract (id formats, header names, signature windows, the errors every
 // service returns and the request checks that throw them; a template's, a
-// rollout's, a lesson review's and a participation's, which the services and the gateway's REST
+// rollout's and a lesson review's, which the services and the gateway's REST
 // face both run), template content
 // (its JSON, limits, canonical hash, SOUL, bases, IDENTITY.md), trust levels,
 // permissions and participation by the names people use, the values typed
@@ -181,12 +181,6 @@ export {
   validateContent,
   validatePatch,
 } from "./template.js";
-export {
-  checkConversationId,
-  checkInstanceId,
-  CONVERSATION_ID_PATTERN,
-  participationInViolations,
-} from "./conversation-request.js";
 export { checkPatternId, PATTERN_ID_PATTERN, reviewPatternViolations } from "./pattern-request.js";
 export {
   BOUND_RANGE,

@@ -7,7 +7,6 @@
 export * from "./browser.js";
 export { type AttestationKeyConfig, AttestationKeyRing, generateAttestationKeyPem } from "./attestation-keys.js";
 export { SignerRecoveryPool } from "./signature-workers.js";
-export { additionViolations } from "./addition-request.js";
 export {
   checkCreator,
   newTemplateIdentity,
