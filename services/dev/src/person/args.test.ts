@@ -23,7 +23,10 @@ describe("the person tool's command line", () => {
     });
     expect(parseCommand(["react", "c1", "m1", "👎", "--remove", ...home])).toMatchObject({ emoji: "👎", remove: true });
     expect(parseCommand(["react", "c1", "m1", "👍", ...home])).toMatchObject({ remove: false });
-    expect(parseCommand(["messages", "c1", "--after", "m1", ...home])).toMatchObject({ after: "m1" });
+    expect(parseCommand(["messages", "c1", "--after", "m1", ...home])).toMatchObject({ after: "m1", waitSeconds: 0 });
+    expect(
+      parseCommand(["messages", "c1", "--after", "m1", "--wait", "120", "--containing", "offline model", ...home]),
+    ).toMatchObject({ after: "m1", waitSeconds: 120, containing: "offline model" });
     expect(parseCommand(["conversations", ...home])).toEqual({
       command: "conversations",
       home: "/tmp/ada",
@@ -89,6 +92,8 @@ describe("the person tool's command line", () => {
     [["react", "c1", "m1", "👍", "--name", "Ada", ...home], /react takes no --name/],
     [["messages", "c1", "--remove", ...home], /messages takes no --remove/],
     [["messages", "c1", "--since", "m1", ...home], /since/],
+    [["messages", "c1", "--containing", "x", ...home], /--containing goes with --wait/],
+    [["messages", "c1", "--wait", "1m", ...home], /--wait: 1m is not a number of seconds/],
     [["conversations", "c1", ...home], /conversations takes 0 argument\(s\), got 1/],
     [["say", "c1", "hi", ...home, "--api-url", "localhost"], /not a URL/],
     [["phone-share", "c1", "weather", "--data", "{}", ...home], /phone-share KIND: weather is not one of health, /],

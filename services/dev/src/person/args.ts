@@ -32,6 +32,8 @@ commands:
   say CONVERSATION_ID TEXT [--reply-to MESSAGE_ID] prints {"id"}
   react CONVERSATION_ID MESSAGE_ID EMOJI [--remove] prints {"id"}
   messages CONVERSATION_ID [--after MESSAGE_ID]    one {"id","sender","text","replyTo"?} a line, oldest first
+      [--wait SECONDS [--containing TEXT]]         waits up to SECONDS for a message of someone else (with TEXT
+                                                   in it), a line on stderr every 15 s; exits 1 if none came
   conversations                                    the person's conversations, one {"id","name","members"} a line
                                                    (an agent's owner finds the agent's "… · approvals" here)
 
@@ -64,7 +66,15 @@ export type Command =
   | (Common & { command: "join"; invite: string; name: string })
   | (Common & { command: "say"; conversationId: string; text: string; replyTo?: string })
   | (Common & { command: "react"; conversationId: string; messageId: string; emoji: string; remove: boolean })
-  | (Common & { command: "messages"; conversationId: string; after?: string })
+  | (Common & {
+      command: "messages";
+      conversationId: string;
+      after?: string;
+      /** Wait this long for a message of someone else (0: list what is there now). */
+      waitSeconds: number;
+      /** With a wait: only a message with this text in it ends it. */
+      containing?: string;
+    })
   | (Common & { command: "conversations" })
   | (Common & {
       command: "phone-share";
@@ -87,7 +97,7 @@ const OWN_OPTIONS: Record<Command["command"], readonly string[]> = {
   join: ["name"],
   say: ["reply-to"],
   react: ["remove"],
-  messages: ["after"],
+  messages: ["after", "wait", "containing"],
   conversations: [],
   "phone-share": ["data", "data-file"],
   "phone-answer": ["status", "error-message", "pick", "wait"],
@@ -106,6 +116,7 @@ const OPTIONS = [
   "reply-to",
   "remove",
   "after",
+  "containing",
   "data",
   "data-file",
   "status",
@@ -113,6 +124,13 @@ const OPTIONS = [
   "pick",
   "wait",
 ] as const;
+
+function waitSecondsOf(wait = "0"): number {
+  const seconds = Number(wait);
+  if (!/^\d+(\.\d+)?$/.test(wait) || seconds > MAX_WAIT_SECONDS)
+    throw new UsageError(`--wait: ${wait} is not a number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
+  return seconds;
+}
 
 /** A kind's data as given on the command line or in a file: a JSON object, or why not. */
 export function phoneData(text: string, from: string): Record<string, unknown> {
@@ -146,6 +164,7 @@ export function parseCommand(argv: readonly string[]): Command {
           "reply-to": { type: "string" },
           remove: { type: "boolean" },
           after: { type: "string" },
+          containing: { type: "string" },
           data: { type: "string" },
           "data-file": { type: "string" },
           status: { type: "string" },
@@ -196,8 +215,18 @@ export function parseCommand(argv: readonly string[]): Command {
         emoji: third,
         remove: values.remove ?? false,
       };
-    case "messages":
-      return { ...common, command: cmd, conversationId: first, ...(values.after ? { after: values.after } : {}) };
+    case "messages": {
+      if (values.containing !== undefined && values.wait === undefined)
+        throw new UsageError("--containing goes with --wait");
+      return {
+        ...common,
+        command: cmd,
+        conversationId: first,
+        ...(values.after ? { after: values.after } : {}),
+        waitSeconds: waitSecondsOf(values.wait),
+        ...(values.containing ? { containing: values.containing } : {}),
+      };
+    }
     case "conversations":
       return { ...common, command: cmd };
     case "phone-share": {
@@ -211,10 +240,7 @@ export function parseCommand(argv: readonly string[]): Command {
     case "phone-answer": {
       const status = oneOf(STATUSES, values.status ?? "success", "--status");
       const pick = oneOf(PICKS, values.pick ?? "approved", "--pick");
-      const wait = values.wait ?? "0";
-      const waitSeconds = Number(wait);
-      if (!/^\d+(\.\d+)?$/.test(wait) || waitSeconds > MAX_WAIT_SECONDS)
-        throw new UsageError(`--wait: ${wait} is not a number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
+      const waitSeconds = waitSecondsOf(values.wait);
       if (values["error-message"] !== undefined && status === "success")
         throw new UsageError("--error-message goes with a --status other than success");
       return {

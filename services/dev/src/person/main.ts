@@ -88,8 +88,30 @@ async function run(cmd: Command): Promise<void> {
       }
       case "messages": {
         const after = cmd.after ? message(cmd.after).sentAtNs : undefined;
-        const found = await group.messages(after !== undefined ? { sentAfterNs: after } : {});
-        const said = found.flatMap((m) => saidOf(m) ?? []).sort((a, b) => (a.sentAtNs < b.sentAtNs ? -1 : 1));
+        const list = async () => {
+          const found = await group.messages(after !== undefined ? { sentAfterNs: after } : {});
+          return found.flatMap((m) => saidOf(m) ?? []).sort((a, b) => (a.sentAtNs < b.sentAtNs ? -1 : 1));
+        };
+        // One process that looks every second, rather than a shell loop that starts one a second.
+        const awaited = (s: { senderInboxId: string; text: string }) =>
+          s.senderInboxId !== client.inboxId && (cmd.containing === undefined || s.text.includes(cmd.containing));
+        const started = Date.now();
+        let said = await list();
+        let told = 0;
+        for (let waited = 0; cmd.waitSeconds > 0 && !said.some(awaited); ) {
+          if (waited >= cmd.waitSeconds) {
+            const what = cmd.containing === undefined ? "nothing" : `nothing with "${cmd.containing}" in it`;
+            throw new Failure(`${what} was said by anyone else in ${cmd.waitSeconds} s`);
+          }
+          await new Promise((r) => setTimeout(r, 1_000));
+          waited = Math.floor((Date.now() - started) / 1_000);
+          if (waited >= told + 15) {
+            told = waited - (waited % 15);
+            process.stderr.write(`person: still waiting (${told} s)\n`);
+          }
+          await group.sync();
+          said = await list();
+        }
         for (const s of said)
           print({ id: s.id, sender: s.senderInboxId, text: s.text, ...(s.replyTo ? { replyTo: s.replyTo } : {}) });
         return;

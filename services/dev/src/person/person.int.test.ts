@@ -181,6 +181,30 @@ describe("the person tool in a conversation of the real Convos CLI", () => {
     ]);
   });
 
+  it("waits for what someone else says, and only as long as it was told", { timeout: 90_000 }, async () => {
+    // Ada's own words do not end the wait; the host's later words with the text do.
+    const waiting = person([
+      "messages",
+      ready.conversationId,
+      "--after",
+      reply,
+      "--wait",
+      "30",
+      "--containing",
+      "noon",
+      ...on,
+    ]);
+    await new Promise((r) => setTimeout(r, 3_000));
+    await line<{ id: string }>(["say", ready.conversationId, "and at noon?", ...on]);
+    const hostLater = (await cli!.sendMessage("yes, at noon")).id;
+    const waited = await waiting;
+    expect(waited.code).toBe(0);
+    expect(waited.stdout).toContain(hostLater);
+    const none = await person(["messages", ready.conversationId, "--after", hostLater, "--wait", "2", ...on]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/nothing was said by anyone else in 2 s/);
+  });
+
   it("fails clearly: usage (exit 2), and a reason (exit 1)", { timeout: 60_000 }, async () => {
     const usage = await person(["say", ready.conversationId, ...on]);
     expect(usage.code).toBe(2);
