@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/template.proto.
  */
 export const file_convos_pool_v1_template: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb252b3MvcG9vbC92MS90ZW1wbGF0ZS5wcm90bxIOY29udm9zLnBvb2wudjEihAQKD1RlbXBsYXRlQ29udGVudBISCgphZ2VudF9uYW1lGAEgASgJEhQKDGluc3RydWN0aW9ucxgCIAEoCRIqCgVtb2RlbBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLk1vZGVsQ29uZmlnEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEgwKBHRhZ3MYByADKAkSFwoPY2xvbmVfZGlyZWN0aXZlGAggASgJEjMKD21heF90cnVzdF9sZXZlbBgJIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSKgoEYmFzZRgKIAEoCzIcLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQmFzZRIiCgRzb3VsGAsgASgLMhQuY29udm9zLnBvb2wudjEuU291bBIOCgZhdmF0YXIYDCABKAkSLQoHcnVudGltZRgNIAEoDjIcLmNvbnZvcy5wb29sLnYxLkFnZW50UnVudGltZRIdChVjb252ZXJzYXRpb25fc3RhcnRlcnMYDiADKAkSOgoLY29ubmVjdGlvbnMYDyADKAsyJS5jb252b3MucG9vbC52MS5Db25uZWN0aW9uRGVjbGFyYXRpb24iSwoVQ29ubmVjdGlvbkRlY2xhcmF0aW9uEgwKBGtpbmQYASABKAkSFAoMY2FwYWJpbGl0aWVzGAIgAygJEg4KBnJlYXNvbhgDIAEoCSJICgxUZW1wbGF0ZUJhc2USEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDIogCCgRTb3VsEi4KCGlkZW50aXR5GAEgASgLMhwuY29udm9zLnBvb2wudjEuU291bElkZW50aXR5EjIKCnBoaWxvc29waHkYAiABKAsyHi5jb252b3MucG9vbC52MS5Tb3VsUGhpbG9zb3BoeRI2CgxjYXBhYmlsaXRpZXMYAyABKAsyIC5jb252b3MucG9vbC52MS5Tb3VsQ2FwYWJpbGl0aWVzEi4KCGJlaGF2aW9yGAQgASgLMhwuY29udm9zLnBvb2wudjEuU291bEJlaGF2aW9yEjQKC2NvbnN0cmFpbnRzGAUgASgLMh8uY29udm9zLnBvb2wudjEuU291bENvbnN0cmFpbnRzIj8KDFNvdWxJZGVudGl0eRIMCgRuYW1lGAEgASgJEgwKBHJvbGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiNAoOU291bFBoaWxvc29waHkSEgoKcHJpbmNpcGxlcxgBIAMoCRIOCgZ2YWx1ZXMYAiADKAkiSAoQU291bENhcGFiaWxpdGllcxIPCgdkb21haW5zGAEgAygJEg4KBnNraWxscxgCIAMoCRITCgtsaW1pdGF0aW9ucxgDIAMoCSKAAQoMU291bEJlaGF2aW9yEjUKDnJlc3BvbnNlX3N0eWxlGAEgASgOMh0uY29udm9zLnBvb2wudjEuUmVzcG9uc2VTdHlsZRIeChZwcm9ncmVzc2l2ZV9kaXNjbG9zdXJlGAIgASgIEhkKEW1heF9vdXRwdXRfdG9rZW5zGAMgASgFIlUKDkVzY2FsYXRpb25SdWxlEhEKCWNvbmRpdGlvbhgBIAEoCRIwCgZhY3Rpb24YAiABKA4yIC5jb252b3MucG9vbC52MS5Fc2NhbGF0aW9uQWN0aW9uImYKD1NvdWxDb25zdHJhaW50cxIZChFyZXN0cmljdGVkX3RvcGljcxgBIAMoCRI4ChBlc2NhbGF0aW9uX3J1bGVzGAIgAygLMh4uY29udm9zLnBvb2wudjEuRXNjYWxhdGlvblJ1bGUi7AMKCFRlbXBsYXRlEgoKAmlkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSMAoHY29udGVudBgDIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIuCgp2aXNpYmlsaXR5GAQgASgOMhouY29udm9zLnBvb2wudjEuVmlzaWJpbGl0eRIuCgZzdGF0dXMYBSABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZVN0YXR1cxIPCgd2ZXJzaW9uGAYgASgDEhMKC3VzYWdlX2NvdW50GAcgASgDEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2NvbnRlbnRfdmVyc2lvbhgKIAEoAxIVCg1yZWNlbnRfb3duZXJzGAsgASgDEjQKCWRlbGlzdGluZxgMIAEoCzIhLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlRGVsaXN0aW5nEhAKCGZlYXR1cmVkGA0gASgIEjAKB3JhdGluZ3MYDiABKAsyHy5jb252b3MucG9vbC52MS5UZW1wbGF0ZVJhdGluZ3MiQAoPVGVtcGxhdGVSYXRpbmdzEg8KB2F2ZXJhZ2UYASABKAESDQoFY291bnQYAiABKAMSDQoFc2NvcmUYAyABKAEimgIKEVRlbXBsYXRlRGVsaXN0aW5nEg4KBnJlYXNvbhgBIAEoCRITCgtvcGVyYXRvcl9pZBgCIAEoCRIvCgtkZWxpc3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoMcmV2aWV3X3N0YXRlGAQgASgOMhsuY29udm9zLnBvb2wudjEuUmV2aWV3U3RhdGUSFgoOcmV2aWV3X21lc3NhZ2UYBSABKAkSFgoOcmV2aWV3X3ZlcnNpb24YBiABKAMSNwoTcmV2aWV3X3JlcXVlc3RlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcmV2aWV3X25vdGUYCCABKAkisgEKCVRvb2xHcmFudBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRISCgpjcmVhdG9yX2lkGAIgASgJEg0KBXRvb2xzGAMgAygJEhAKCGZ1bmRfd2VpGAQgASgJEhYKDm1heF9saXZlX3Rvb2xzGAUgASgFEhMKC29wZXJhdG9yX2lkGAYgASgJEi4KCmdyYW50ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItYBCg9UZW1wbGF0ZVZlcnNpb24SEwoLdGVtcGxhdGVfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAxIqCghzbmFwc2hvdBgDIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlEhIKCmNoYW5nZWRfYnkYBCABKAkSLgoKY2hhbmdlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY2hhbmdlX3N1bW1hcnkYBiABKAkSFQoNcmVsZWFzZV9ub3RlcxgHIAEoCSLTAgoOU2lnbmVkVGVtcGxhdGUSEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDEjAKB2NvbnRlbnQYBCABKAsyHy5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNvbnRlbnQSNAoRY3JlYXRvcl9zaWduYXR1cmUYBSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSLgoGY2hhbmdlGAYgASgOMh4uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDaGFuZ2USEgoKcGF0Y2hfaGFzaBgHIAEoCRIfChdyb2xsYmFja190YXJnZXRfdmVyc2lvbhgIIAEoAxIWCg5jcmVhdGlvbl9ub25jZRgJIAEoCRIiChphY2tub3dsZWRnZV93YWxsZXRfcmVtb3ZhbBgKIAEoCCpXCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIWChJWSVNJQklMSVRZX1BSSVZBVEUQARIVChFWSVNJQklMSVRZX1BVQkxJQxACKmsKDlRlbXBsYXRlU3RhdHVzEh8KG1RFTVBMQVRFX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlRFTVBMQVRFX1NUQVRVU19BQ1RJVkUQARIcChhURU1QTEFURV9TVEFUVVNfQVJDSElWRUQQAiqNAQoNUmVzcG9uc2VTdHlsZRIeChpSRVNQT05TRV9TVFlMRV9VTlNQRUNJRklFRBAAEh0KGVJFU1BPTlNFX1NUWUxFX1NUUlVDVFVSRUQQARIhCh1SRVNQT05TRV9TVFlMRV9DT05WRVJTQVRJT05BTBACEhoKFlJFU1BPTlNFX1NUWUxFX01JTklNQUwQAyqjAQoQRXNjYWxhdGlvbkFjdGlvbhIhCh1FU0NBTEFUSU9OX0FDVElPTl9VTlNQRUNJRklFRBAAEicKI0VTQ0FMQVRJT05fQUNUSU9OX0VTQ0FMQVRFX1RPX0hVTUFOEAESJgoiRVNDQUxBVElPTl9BQ1RJT05fUkVRVUVTVF9BUFBST1ZBTBACEhsKF0VTQ0FMQVRJT05fQUNUSU9OX0JMT0NLEAMqYgoLUmV2aWV3U3RhdGUSHAoYUkVWSUVXX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWUkVWSUVXX1NUQVRFX1JFUVVFU1RFRBABEhkKFVJFVklFV19TVEFURV9ERUNMSU5FRBACKqIBCg5UZW1wbGF0ZUNoYW5nZRIfChtURU1QTEFURV9DSEFOR0VfVU5TUEVDSUZJRUQQABIaChZURU1QTEFURV9DSEFOR0VfQ1JFQVRFEAESGgoWVEVNUExBVEVfQ0hBTkdFX1VQREFURRACEhkKFVRFTVBMQVRFX0NIQU5HRV9QQVRDSBADEhwKGFRFTVBMQVRFX0NIQU5HRV9ST0xMQkFDSxAEYgZwcm90bzM", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb252b3MvcG9vbC92MS90ZW1wbGF0ZS5wcm90bxIOY29udm9zLnBvb2wudjEitwQKD1RlbXBsYXRlQ29udGVudBISCgphZ2VudF9uYW1lGAEgASgJEhQKDGluc3RydWN0aW9ucxgCIAEoCRIqCgVtb2RlbBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLk1vZGVsQ29uZmlnEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEgwKBHRhZ3MYByADKAkSFwoPY2xvbmVfZGlyZWN0aXZlGAggASgJEjMKD21heF90cnVzdF9sZXZlbBgJIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSKgoEYmFzZRgKIAEoCzIcLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQmFzZRIiCgRzb3VsGAsgASgLMhQuY29udm9zLnBvb2wudjEuU291bBIOCgZhdmF0YXIYDCABKAkSLQoHcnVudGltZRgNIAEoDjIcLmNvbnZvcy5wb29sLnYxLkFnZW50UnVudGltZRIdChVjb252ZXJzYXRpb25fc3RhcnRlcnMYDiADKAkSOgoLY29ubmVjdGlvbnMYDyADKAsyJS5jb252b3MucG9vbC52MS5Db25uZWN0aW9uRGVjbGFyYXRpb24SMQoIcm91dGluZXMYECADKAsyHy5jb252b3MucG9vbC52MS5UZW1wbGF0ZVJvdXRpbmUiXQoPVGVtcGxhdGVSb3V0aW5lEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFcnJ1bGUYAyABKAkSDAoEdGltZRgEIAEoCRITCgtpbnN0cnVjdGlvbhgFIAEoCSJLChVDb25uZWN0aW9uRGVjbGFyYXRpb24SDAoEa2luZBgBIAEoCRIUCgxjYXBhYmlsaXRpZXMYAiADKAkSDgoGcmVhc29uGAMgASgJIkgKDFRlbXBsYXRlQmFzZRITCgt0ZW1wbGF0ZV9pZBgBIAEoCRISCgpjcmVhdG9yX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAMiiAIKBFNvdWwSLgoIaWRlbnRpdHkYASABKAsyHC5jb252b3MucG9vbC52MS5Tb3VsSWRlbnRpdHkSMgoKcGhpbG9zb3BoeRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNvdWxQaGlsb3NvcGh5EjYKDGNhcGFiaWxpdGllcxgDIAEoCzIgLmNvbnZvcy5wb29sLnYxLlNvdWxDYXBhYmlsaXRpZXMSLgoIYmVoYXZpb3IYBCABKAsyHC5jb252b3MucG9vbC52MS5Tb3VsQmVoYXZpb3ISNAoLY29uc3RyYWludHMYBSABKAsyHy5jb252b3MucG9vbC52MS5Tb3VsQ29uc3RyYWludHMiPwoMU291bElkZW50aXR5EgwKBG5hbWUYASABKAkSDAoEcm9sZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCSI0Cg5Tb3VsUGhpbG9zb3BoeRISCgpwcmluY2lwbGVzGAEgAygJEg4KBnZhbHVlcxgCIAMoCSJIChBTb3VsQ2FwYWJpbGl0aWVzEg8KB2RvbWFpbnMYASADKAkSDgoGc2tpbGxzGAIgAygJEhMKC2xpbWl0YXRpb25zGAMgAygJIoABCgxTb3VsQmVoYXZpb3ISNQoOcmVzcG9uc2Vfc3R5bGUYASABKA4yHS5jb252b3MucG9vbC52MS5SZXNwb25zZVN0eWxlEh4KFnByb2dyZXNzaXZlX2Rpc2Nsb3N1cmUYAiABKAgSGQoRbWF4X291dHB1dF90b2tlbnMYAyABKAUiVQoORXNjYWxhdGlvblJ1bGUSEQoJY29uZGl0aW9uGAEgASgJEjAKBmFjdGlvbhgCIAEoDjIgLmNvbnZvcy5wb29sLnYxLkVzY2FsYXRpb25BY3Rpb24iZgoPU291bENvbnN0cmFpbnRzEhkKEXJlc3RyaWN0ZWRfdG9waWNzGAEgAygJEjgKEGVzY2FsYXRpb25fcnVsZXMYAiADKAsyHi5jb252b3MucG9vbC52MS5Fc2NhbGF0aW9uUnVsZSLsAwoIVGVtcGxhdGUSCgoCaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIwCgdjb250ZW50GAMgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDb250ZW50Ei4KCnZpc2liaWxpdHkYBCABKA4yGi5jb252b3MucG9vbC52MS5WaXNpYmlsaXR5Ei4KBnN0YXR1cxgFIAEoDjIeLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlU3RhdHVzEg8KB3ZlcnNpb24YBiABKAMSEwoLdXNhZ2VfY291bnQYByABKAMSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPY29udGVudF92ZXJzaW9uGAogASgDEhUKDXJlY2VudF9vd25lcnMYCyABKAMSNAoJZGVsaXN0aW5nGAwgASgLMiEuY29udm9zLnBvb2wudjEuVGVtcGxhdGVEZWxpc3RpbmcSEAoIZmVhdHVyZWQYDSABKAgSMAoHcmF0aW5ncxgOIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlUmF0aW5ncyJACg9UZW1wbGF0ZVJhdGluZ3MSDwoHYXZlcmFnZRgBIAEoARINCgVjb3VudBgCIAEoAxINCgVzY29yZRgDIAEoASKaAgoRVGVtcGxhdGVEZWxpc3RpbmcSDgoGcmVhc29uGAEgASgJEhMKC29wZXJhdG9yX2lkGAIgASgJEi8KC2RlbGlzdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCgxyZXZpZXdfc3RhdGUYBCABKA4yGy5jb252b3MucG9vbC52MS5SZXZpZXdTdGF0ZRIWCg5yZXZpZXdfbWVzc2FnZRgFIAEoCRIWCg5yZXZpZXdfdmVyc2lvbhgGIAEoAxI3ChNyZXZpZXdfcmVxdWVzdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtyZXZpZXdfbm90ZRgIIAEoCSKyAQoJVG9vbEdyYW50EhMKC3RlbXBsYXRlX2lkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSDQoFdG9vbHMYAyADKAkSEAoIZnVuZF93ZWkYBCABKAkSFgoObWF4X2xpdmVfdG9vbHMYBSABKAUSEwoLb3BlcmF0b3JfaWQYBiABKAkSLgoKZ3JhbnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi1gEKD1RlbXBsYXRlVmVyc2lvbhITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDEioKCHNuYXBzaG90GAMgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSEgoKY2hhbmdlZF9ieRgEIAEoCRIuCgpjaGFuZ2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5jaGFuZ2Vfc3VtbWFyeRgGIAEoCRIVCg1yZWxlYXNlX25vdGVzGAcgASgJItMCCg5TaWduZWRUZW1wbGF0ZRITCgt0ZW1wbGF0ZV9pZBgBIAEoCRISCgpjcmVhdG9yX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAMSMAoHY29udGVudBgEIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBI0ChFjcmVhdG9yX3NpZ25hdHVyZRgFIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIuCgZjaGFuZ2UYBiABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNoYW5nZRISCgpwYXRjaF9oYXNoGAcgASgJEh8KF3JvbGxiYWNrX3RhcmdldF92ZXJzaW9uGAggASgDEhYKDmNyZWF0aW9uX25vbmNlGAkgASgJEiIKGmFja25vd2xlZGdlX3dhbGxldF9yZW1vdmFsGAogASgIKlcKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhYKElZJU0lCSUxJVFlfUFJJVkFURRABEhUKEVZJU0lCSUxJVFlfUFVCTElDEAIqawoOVGVtcGxhdGVTdGF0dXMSHwobVEVNUExBVEVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWVEVNUExBVEVfU1RBVFVTX0FDVElWRRABEhwKGFRFTVBMQVRFX1NUQVRVU19BUkNISVZFRBACKo0BCg1SZXNwb25zZVN0eWxlEh4KGlJFU1BPTlNFX1NUWUxFX1VOU1BFQ0lGSUVEEAASHQoZUkVTUE9OU0VfU1RZTEVfU1RSVUNUVVJFRBABEiEKHVJFU1BPTlNFX1NUWUxFX0NPTlZFUlNBVElPTkFMEAISGgoWUkVTUE9OU0VfU1RZTEVfTUlOSU1BTBADKqMBChBFc2NhbGF0aW9uQWN0aW9uEiEKHUVTQ0FMQVRJT05fQUNUSU9OX1VOU1BFQ0lGSUVEEAASJwojRVNDQUxBVElPTl9BQ1RJT05fRVNDQUxBVEVfVE9fSFVNQU4QARImCiJFU0NBTEFUSU9OX0FDVElPTl9SRVFVRVNUX0FQUFJPVkFMEAISGwoXRVNDQUxBVElPTl9BQ1RJT05fQkxPQ0sQAypiCgtSZXZpZXdTdGF0ZRIcChhSRVZJRVdfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZSRVZJRVdfU1RBVEVfUkVRVUVTVEVEEAESGQoVUkVWSUVXX1NUQVRFX0RFQ0xJTkVEEAIqogEKDlRlbXBsYXRlQ2hhbmdlEh8KG1RFTVBMQVRFX0NIQU5HRV9VTlNQRUNJRklFRBAAEhoKFlRFTVBMQVRFX0NIQU5HRV9DUkVBVEUQARIaChZURU1QTEFURV9DSEFOR0VfVVBEQVRFEAISGQoVVEVNUExBVEVfQ0hBTkdFX1BBVENIEAMSHAoYVEVNUExBVEVfQ0hBTkdFX1JPTExCQUNLEARiBnByb3RvMw", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * What a creator writes. Every version of a template is a full snapshot of
@@ -140,6 +140,16 @@ export type TemplateContent = Message<"convos.pool.v1.TemplateContent"> & {
    * @generated from field: repeated convos.pool.v1.ConnectionDeclaration connections = 15;
    */
   connections: ConnectionDeclaration[];
+
+  /**
+   * What its agents do on a schedule in each conversation they join
+   * (docs/templates.md, "Routines"): shown in the store as its tools are.
+   * At most 5, ids unique. Store fields: the template's own, not inherited
+   * from a base.
+   *
+   * @generated from field: repeated convos.pool.v1.TemplateRoutine routines = 16;
+   */
+  routines: TemplateRoutine[];
 };
 
 /**
@@ -148,6 +158,65 @@ export type TemplateContent = Message<"convos.pool.v1.TemplateContent"> & {
  */
 export const TemplateContentSchema: GenMessage<TemplateContent> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_template, 0);
+
+/**
+ * A routine a template declares ("every Monday at 9:00: post the week's
+ * plan"): each agent of it keeps it in each of its conversations, at the
+ * local time of the conversation's time zone, as an item of its schedules
+ * (docs/schedules.md) that the owner may pause, resume or cancel there.
+ *
+ * @generated from message convos.pool.v1.TemplateRoutine
+ */
+export type TemplateRoutine = Message<"convos.pool.v1.TemplateRoutine"> & {
+  /**
+   * Names it in the template, kept across versions so that an update
+   * changes the routine its agents keep rather than adding one: 1 to 40
+   * lower-case letters, digits and hyphens, starting with a letter or digit.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Shown in the store: one line of 1 to 80 characters.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * An RFC 5545 RRULE value without its "RRULE:" prefix
+   * ("FREQ=WEEKLY;BYDAY=MO"), never more often than every 15 minutes, with
+   * no UNTIL, COUNT or DTSTART (it repeats while the agent is in the
+   * conversation) and no BYHOUR, BYMINUTE or BYSECOND (the time is `time`).
+   *
+   * @generated from field: string rrule = 3;
+   */
+  rrule: string;
+
+  /**
+   * The local time of each occurrence, "HH:MM" on a 24-hour clock, in the
+   * conversation's time zone.
+   *
+   * @generated from field: string time = 4;
+   */
+  time: string;
+
+  /**
+   * What the agent does at each occurrence, read as an instruction in its
+   * conversation: 1 to 1,000 characters.
+   *
+   * @generated from field: string instruction = 5;
+   */
+  instruction: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.TemplateRoutine.
+ * Use `create(TemplateRoutineSchema)` to create a new message.
+ */
+export const TemplateRoutineSchema: GenMessage<TemplateRoutine> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 1);
 
 /**
  * A data source of a person's phone that a template's agents use, as Convos
@@ -185,7 +254,7 @@ export type ConnectionDeclaration = Message<"convos.pool.v1.ConnectionDeclaratio
  * Use `create(ConnectionDeclarationSchema)` to create a new message.
  */
 export const ConnectionDeclarationSchema: GenMessage<ConnectionDeclaration> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 1);
+  messageDesc(file_convos_pool_v1_template, 2);
 
 /**
  * A base as the derived template's creator signed it: an agent checks the
@@ -221,7 +290,7 @@ export type TemplateBase = Message<"convos.pool.v1.TemplateBase"> & {
  * Use `create(TemplateBaseSchema)` to create a new message.
  */
 export const TemplateBaseSchema: GenMessage<TemplateBase> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 2);
+  messageDesc(file_convos_pool_v1_template, 3);
 
 /**
  * SOUL (docs/templates.md, "SOUL"): who an agent is, as structured fields rather than prose.
@@ -261,7 +330,7 @@ export type Soul = Message<"convos.pool.v1.Soul"> & {
  * Use `create(SoulSchema)` to create a new message.
  */
 export const SoulSchema: GenMessage<Soul> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 3);
+  messageDesc(file_convos_pool_v1_template, 4);
 
 /**
  * @generated from message convos.pool.v1.SoulIdentity
@@ -294,7 +363,7 @@ export type SoulIdentity = Message<"convos.pool.v1.SoulIdentity"> & {
  * Use `create(SoulIdentitySchema)` to create a new message.
  */
 export const SoulIdentitySchema: GenMessage<SoulIdentity> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 4);
+  messageDesc(file_convos_pool_v1_template, 5);
 
 /**
  * @generated from message convos.pool.v1.SoulPhilosophy
@@ -318,7 +387,7 @@ export type SoulPhilosophy = Message<"convos.pool.v1.SoulPhilosophy"> & {
  * Use `create(SoulPhilosophySchema)` to create a new message.
  */
 export const SoulPhilosophySchema: GenMessage<SoulPhilosophy> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 5);
+  messageDesc(file_convos_pool_v1_template, 6);
 
 /**
  * @generated from message convos.pool.v1.SoulCapabilities
@@ -349,7 +418,7 @@ export type SoulCapabilities = Message<"convos.pool.v1.SoulCapabilities"> & {
  * Use `create(SoulCapabilitiesSchema)` to create a new message.
  */
 export const SoulCapabilitiesSchema: GenMessage<SoulCapabilities> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 6);
+  messageDesc(file_convos_pool_v1_template, 7);
 
 /**
  * @generated from message convos.pool.v1.SoulBehavior
@@ -380,7 +449,7 @@ export type SoulBehavior = Message<"convos.pool.v1.SoulBehavior"> & {
  * Use `create(SoulBehaviorSchema)` to create a new message.
  */
 export const SoulBehaviorSchema: GenMessage<SoulBehavior> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 7);
+  messageDesc(file_convos_pool_v1_template, 8);
 
 /**
  * @generated from message convos.pool.v1.EscalationRule
@@ -404,7 +473,7 @@ export type EscalationRule = Message<"convos.pool.v1.EscalationRule"> & {
  * Use `create(EscalationRuleSchema)` to create a new message.
  */
 export const EscalationRuleSchema: GenMessage<EscalationRule> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 8);
+  messageDesc(file_convos_pool_v1_template, 9);
 
 /**
  * @generated from message convos.pool.v1.SoulConstraints
@@ -430,7 +499,7 @@ export type SoulConstraints = Message<"convos.pool.v1.SoulConstraints"> & {
  * Use `create(SoulConstraintsSchema)` to create a new message.
  */
 export const SoulConstraintsSchema: GenMessage<SoulConstraints> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 9);
+  messageDesc(file_convos_pool_v1_template, 10);
 
 /**
  * @generated from message convos.pool.v1.Template
@@ -535,7 +604,7 @@ export type Template = Message<"convos.pool.v1.Template"> & {
  * Use `create(TemplateSchema)` to create a new message.
  */
 export const TemplateSchema: GenMessage<Template> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 10);
+  messageDesc(file_convos_pool_v1_template, 11);
 
 /**
  * What the store shows of a template's ratings.
@@ -568,7 +637,7 @@ export type TemplateRatings = Message<"convos.pool.v1.TemplateRatings"> & {
  * Use `create(TemplateRatingsSchema)` to create a new message.
  */
 export const TemplateRatingsSchema: GenMessage<TemplateRatings> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 11);
+  messageDesc(file_convos_pool_v1_template, 12);
 
 /**
  * Why and since when a template is out of the store, and where its creator's
@@ -633,7 +702,7 @@ export type TemplateDelisting = Message<"convos.pool.v1.TemplateDelisting"> & {
  * Use `create(TemplateDelistingSchema)` to create a new message.
  */
 export const TemplateDelistingSchema: GenMessage<TemplateDelisting> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 12);
+  messageDesc(file_convos_pool_v1_template, 13);
 
 /**
  * An operator's decision to let the pool pay for something under a template,
@@ -700,7 +769,7 @@ export type ToolGrant = Message<"convos.pool.v1.ToolGrant"> & {
  * Use `create(ToolGrantSchema)` to create a new message.
  */
 export const ToolGrantSchema: GenMessage<ToolGrant> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 13);
+  messageDesc(file_convos_pool_v1_template, 14);
 
 /**
  * @generated from message convos.pool.v1.TemplateVersion
@@ -756,7 +825,7 @@ export type TemplateVersion = Message<"convos.pool.v1.TemplateVersion"> & {
  * Use `create(TemplateVersionSchema)` to create a new message.
  */
 export const TemplateVersionSchema: GenMessage<TemplateVersion> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 14);
+  messageDesc(file_convos_pool_v1_template, 15);
 
 /**
  * A template version exactly as its creator signed it: enough to rebuild the
@@ -838,7 +907,7 @@ export type SignedTemplate = Message<"convos.pool.v1.SignedTemplate"> & {
  * Use `create(SignedTemplateSchema)` to create a new message.
  */
 export const SignedTemplateSchema: GenMessage<SignedTemplate> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 15);
+  messageDesc(file_convos_pool_v1_template, 16);
 
 /**
  * @generated from enum convos.pool.v1.Visibility

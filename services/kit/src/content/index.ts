@@ -6,7 +6,7 @@
 // face both run), template content
 // (its JSON, limits, canonical hash, SOUL, bases, IDENTITY.md), trust levels,
 // permissions and participation by the names people use, the values typed
-// for tools checked by their kind, the phone connections a template declares,
+// for tools checked by their kind, the phone connections and routines a template declares,
 // display names, the pattern scan and the line diff; an agent's statement of
 // what it may do, in words and as the message that carries it. No Node module and nothing above it.
 export { confusableSkeleton } from "./confusables.js";
@@ -45,6 +45,18 @@ export {
   resolveConnections,
 } from "./connections.js";
 export { cleanDisplayName, MAX_DISPLAY_NAME, namesLookAlike } from "./display-name.js";
+export {
+  checkRoutines,
+  ROUTINE_FIELDS,
+  ROUTINE_LIMITS,
+  type RoutineJson,
+  routineClock,
+  routineFromJson,
+  routineSummary,
+  routineToJson,
+  routineViolations,
+  routineWhen,
+} from "./routines.js";
 export { mayActFor, type Placement } from "./placement.js";
 export {
   alreadyExists,

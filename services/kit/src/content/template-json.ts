@@ -13,6 +13,7 @@ import {
 } from "./template.js";
 import { readSoulJson, type SoulJson } from "./soul.js";
 import type { ConnectionJson } from "./connections.js";
+import { ROUTINE_FIELDS, type RoutineJson } from "./routines.js";
 import { isToolKindName, TOOL_KIND_NAMES, type ToolKindName } from "./tool-values.js";
 import { NOT_A_TRUST_LEVEL, isTrustLevelName, type TrustLevelName } from "./trust.js";
 
@@ -32,6 +33,7 @@ export const CONTENT_FIELDS = [
   "runtime",
   "conversation_starters",
   "connections",
+  "routines",
 ] as const;
 
 /**
@@ -218,6 +220,30 @@ function connectionsOf(where: string, v: unknown): { connections?: ConnectionJso
   return connections.length > 0 ? { connections } : {};
 }
 
+/** Every field a string, `id`, `rrule` and `time` required; name and instruction default to "", which the server refuses by name. */
+function fillRoutines(where: string, field: string, v: unknown): RoutineJson[] {
+  if (!Array.isArray(v)) fail(where, field, "must be a list of routines");
+  return v.map((r, i) => {
+    const f = `${field}[${i}]`;
+    if (!isObject(r))
+      fail(where, f, 'must be an object such as {"id": "weekly-plan", "rrule": "FREQ=WEEKLY;BYDAY=MO", …}');
+    checkKeys(where, f, r, ROUTINE_FIELDS);
+    return {
+      id: str(where, `${f}.id`, r.id),
+      name: str(where, `${f}.name`, r.name, ""),
+      rrule: str(where, `${f}.rrule`, r.rrule),
+      time: str(where, `${f}.time`, r.time),
+      instruction: str(where, `${f}.instruction`, r.instruction, ""),
+    };
+  });
+}
+
+/** Left out when absent or empty, as the server hashes it. */
+function routinesOf(where: string, v: unknown): { routines?: RoutineJson[] } {
+  const routines = v === undefined ? [] : fillRoutines(where, "routines", v);
+  return routines.length > 0 ? { routines } : {};
+}
+
 /**
  * A full content from the REST JSON form: agent_name and instructions are
  * required; model, tools, description, category and tags take their
@@ -251,6 +277,7 @@ export function fillContentJson(raw: unknown, where = "content"): TemplateConten
     ...(str(where, "runtime", raw.runtime, "") ? { runtime: str(where, "runtime", raw.runtime) as RuntimeName } : {}),
     ...startersOf(where, raw.conversation_starters),
     ...connectionsOf(where, raw.connections),
+    ...routinesOf(where, raw.routines),
   };
 }
 
@@ -286,6 +313,8 @@ export function fillPatchJson(raw: unknown, where = "patch"): TemplatePatchJson 
     out.conversation_starters = fillTags(where, "conversation_starters", raw.conversation_starters);
   // `[]` removes them.
   if (raw.connections !== undefined) out.connections = fillConnections(where, "connections", raw.connections);
+  // `[]` removes them.
+  if (raw.routines !== undefined) out.routines = fillRoutines(where, "routines", raw.routines);
   if (Object.keys(out).length === 0) {
     fail(where, "", `sets no content field (${CONTENT_FIELDS.join(", ")})`);
   }

@@ -42,6 +42,8 @@ export function resolveContent(layers: TemplateContent[]): TemplateContent {
       create(ModelConfigSchema, { default: DEFAULT_MODEL.default, allowOverride: DEFAULT_MODEL.allow_override }),
     tools: [...tools.values()],
     connections: resolveConnections(layers.map((l) => l.connections)),
+    // A store field: the template's own, as its starters.
+    routines: own.routines,
     description: own.description,
     category: own.category,
     tags: [...own.tags],

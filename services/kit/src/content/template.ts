@@ -19,6 +19,7 @@ import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_ser
 import { checkAll, invalidArgument } from "./errors.js";
 import { checkAvatar, checkConversationStarters, FACE_LIMITS } from "./face.js";
 import { checkConnections, connectionFromJson, connectionToJson, type ConnectionJson } from "./connections.js";
+import { checkRoutines, routineFromJson, routineToJson, type RoutineJson } from "./routines.js";
 import { INBOX_ID_PATTERN, TEMPLATE_ID_PATTERN } from "./contract.js";
 import { isEmptySoul, soulFromJson, soulToJson, validateSoul, type SoulJson } from "./soul.js";
 import { isToolKindName, parseToolKind, TOOL_KIND_NAMES, toolKindName, type ToolKindName } from "./tool-values.js";
@@ -81,6 +82,8 @@ export interface TemplateContentJson {
   conversation_starters?: string[];
   /** The phone connections its agents use (connections.ts); absent when empty, as clone_directive. */
   connections?: ConnectionJson[];
+  /** What its agents do on a schedule (routines.ts); absent when empty, as clone_directive. */
+  routines?: RoutineJson[];
 }
 
 /** AgentRuntime by name, as content JSON and the REST API spell it. */
@@ -193,6 +196,7 @@ export function contentToJson(c: TemplateContent): TemplateContentJson {
     ...(runtime ? { runtime } : {}),
     ...(c.conversationStarters.length > 0 ? { conversation_starters: [...c.conversationStarters] } : {}),
     ...(c.connections.length > 0 ? { connections: c.connections.map(connectionToJson) } : {}),
+    ...(c.routines.length > 0 ? { routines: c.routines.map(routineToJson) } : {}),
   };
 }
 
@@ -220,6 +224,7 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
     runtime: parseRuntime(j.runtime),
     conversationStarters: [...(j.conversation_starters ?? [])],
     connections: (j.connections ?? []).map(connectionFromJson),
+    routines: (j.routines ?? []).map(routineFromJson),
     // A name that is no level becomes a value that is no level, which validation refuses, rather than "unspecified".
     maxTrustLevel: !j.max_trust_level
       ? TrustLevel.UNSPECIFIED
@@ -250,6 +255,7 @@ export function patchToJson(p: TemplatePatch): TemplatePatchJson {
   if (p.conversationStarters.length > 0 || p.clearConversationStarters)
     out.conversation_starters = [...p.conversationStarters];
   if (p.connections.length > 0 || p.clearConnections) out.connections = p.connections.map(connectionToJson);
+  if (p.routines.length > 0 || p.clearRoutines) out.routines = p.routines.map(routineToJson);
   if (p.maxTrustLevel !== undefined)
     out.max_trust_level = p.maxTrustLevel === TrustLevel.UNSPECIFIED ? "" : maxTrustLevelName(p.maxTrustLevel);
   // An empty SOUL stays `{}` in a patch: it removes the one before.
@@ -258,7 +264,7 @@ export function patchToJson(p: TemplatePatch): TemplatePatchJson {
 }
 
 /**
- * Seed 003's PATCH rule: scalar fields and whole lists (tools, tags, starters, connections) replace.
+ * Seed 003's PATCH rule: scalar fields and whole lists (tools, tags, starters, connections, routines) replace.
  * An empty directive is no directive; an empty max_trust_level is none (L2);
  * an empty SOUL is none. A SOUL replaces the one before as a whole.
  */
@@ -269,6 +275,7 @@ export function applyPatch(base: TemplateContentJson, patch: TemplatePatchJson):
   if (!out.avatar) delete out.avatar;
   if (out.conversation_starters?.length === 0) delete out.conversation_starters;
   if (out.connections?.length === 0) delete out.connections;
+  if (out.routines?.length === 0) delete out.routines;
   if (isEmptySoul(out.soul)) delete out.soul;
   return out;
 }
@@ -401,6 +408,7 @@ export function validateContent(c: TemplateContentJson, prefix = "content"): voi
       c.conversation_starters !== undefined &&
       checkConversationStarters(`${prefix}.conversation_starters`, c.conversation_starters),
     () => c.connections !== undefined && checkConnections(`${prefix}.connections`, c.connections),
+    () => c.routines !== undefined && checkRoutines(`${prefix}.routines`, c.routines),
     () => {
       if (c.runtime !== undefined && !(RUNTIME_NAMES as readonly string[]).includes(c.runtime))
         throw invalidArgument(`${prefix}.runtime`, `must be one of ${RUNTIME_NAMES.join(", ")}`);
@@ -443,6 +451,7 @@ export function validatePatch(p: TemplatePatchJson, prefix = "patch"): void {
       p.conversation_starters !== undefined &&
       checkConversationStarters(`${prefix}.conversation_starters`, p.conversation_starters),
     () => p.connections !== undefined && checkConnections(`${prefix}.connections`, p.connections),
+    () => p.routines !== undefined && checkRoutines(`${prefix}.routines`, p.routines),
   );
 }
 

@@ -1,12 +1,12 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
-import { invalidArgument, type ConnectionJson } from "@convos-pool/kit/content";
+import { invalidArgument, type ConnectionJson, type RoutineJson } from "@convos-pool/kit/content";
 
 /** Columns of a listing: everything but the instructions (up to 256 KiB each) and the search vector. */
 export const LIST_COLUMNS = `id, creator_id, agent_name, '' as instructions, model, tools, description, category, tags,
   case when soul -> 'identity' is not null then jsonb_build_object('identity', soul -> 'identity') end as soul,
-  avatar, conversation_starters, connections,
+  avatar, conversation_starters, connections, routines,
   visibility, status, version, content_version, usage_count, recent_owners, rating_score, created_at, updated_at`;
 
 /** Delisted templates are out of the store (docs/store.md). */
@@ -27,6 +27,7 @@ export interface ListedRow {
   avatar: string;
   conversation_starters: string[];
   connections: ConnectionJson[];
+  routines: RoutineJson[];
   visibility: string;
   status: string;
   version: number;

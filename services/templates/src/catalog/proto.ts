@@ -75,6 +75,7 @@ export function rowContent(r: TemplateRowType): TemplateContentJson {
     ...(r.runtime ? { runtime: r.runtime as RuntimeName } : {}),
     ...(r.conversationStarters.length > 0 ? { conversation_starters: r.conversationStarters } : {}),
     ...(r.connections.length > 0 ? { connections: r.connections } : {}),
+    ...(r.routines.length > 0 ? { routines: r.routines } : {}),
   };
 }
 
@@ -97,6 +98,7 @@ export function assignContent(row: TemplateRowType, c: TemplateContentJson): voi
   row.runtime = c.runtime ?? "";
   row.conversationStarters = c.conversation_starters ?? [];
   row.connections = c.connections ?? [];
+  row.routines = c.routines ?? [];
   row.maxTrustLevel = maxTrustLevelColumn(c);
   row.soul = c.soul ?? null;
 }
@@ -119,6 +121,7 @@ export function newTemplateRow(id: string, creatorId: string, content: TemplateC
     runtime: content.runtime ?? "",
     conversationStarters: content.conversation_starters ?? [],
     connections: content.connections ?? [],
+    routines: content.routines ?? [],
     maxTrustLevel: maxTrustLevelColumn(content),
     soul: content.soul ?? null,
     visibility: "private",
@@ -163,6 +166,8 @@ export const listedToProto = (r: ListedRow) =>
       ...(r.conversation_starters.length > 0 ? { conversation_starters: r.conversation_starters } : {}),
       // What of a person's phone its agents use, shown before anyone adds one.
       ...(r.connections.length > 0 ? { connections: r.connections } : {}),
+      // What its agents do on a schedule, shown as its tools are.
+      ...(r.routines.length > 0 ? { routines: r.routines } : {}),
     },
     visibility: r.visibility,
     status: r.status,

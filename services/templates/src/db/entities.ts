@@ -3,6 +3,7 @@ import type {
   BaseJson,
   ConnectionJson,
   ModelJson,
+  RoutineJson,
   SoulJson,
   TemplateContentJson,
   ToolJson,
@@ -32,6 +33,8 @@ export const TemplateRow = defineEntity({
     conversationStarters: p.array<string>(),
     /** The phone connections its agents use (docs/templates.md); empty for none. */
     connections: p.json<ConnectionJson[]>(),
+    /** What its agents do on a schedule (docs/templates.md, "Routines"); empty for none. */
+    routines: p.json<RoutineJson[]>(),
     /** TrustLevel's number; 0 (unspecified) means L2. */
     maxTrustLevel: p.smallint(),
     /** The SOUL's canonical JSON (kit soul.ts); null for none. */

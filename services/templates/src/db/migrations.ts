@@ -361,6 +361,13 @@ export class AddRollouts extends Migration {
   }
 }
 
+/** The routines a template's agents keep (docs/templates.md, "Routines"); none by default. */
+export class AddRoutines extends Migration {
+  override up(): void {
+    this.addSql(`alter table templates add column routines jsonb not null default '[]'`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
@@ -381,4 +388,5 @@ export const migrations = [
   { name: "0015_pool_curation_entries", class: AddPoolCurationEntries },
   { name: "0016_connections", class: AddConnections },
   { name: "0017_rollouts", class: AddRollouts },
+  { name: "0018_routines", class: AddRoutines },
 ];

@@ -1,14 +1,15 @@
 // A template's page in the store: what it is (its face, who it is, its tools,
-// its model and usage), what of a person's phone its agents use, shown before
+// its routines, its model and usage), what of a person's phone its agents use, shown before
 // the claim, "Add to a conversation" (add-to-conversation.tsx), its ratings
 // and reviews, and the store's curation of it.
 import { useQuery } from "@connectrpc/connect-query";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import type { ConnectionDeclaration, Soul } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { ConnectionDeclaration, Soul, TemplateRoutine } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   connectionSummary,
   DEFAULT_MAX_TRUST_LEVEL,
+  routineWhen,
   TRUST_LEVEL_SUMMARIES,
   trustLevelName,
 } from "@convos-pool/kit/browser";
@@ -126,6 +127,7 @@ export function TemplatePage({ id }: { id: string }) {
           ))}
         </ul>
       )}
+      <Routines routines={c.routines} />
       <PhoneConnections connections={c.connections} />
       <details>
         <summary>Instructions</summary>
@@ -169,6 +171,31 @@ function WhoItIs({ soul, agentName }: { soul: Soul | undefined; agentName: strin
           ))}
         </dl>
       )}
+    </section>
+  );
+}
+
+/**
+ * What its agents do on a schedule in each conversation (docs/templates.md,
+ * "Routines"), shown as its tools are: before anyone adds one.
+ */
+function Routines({ routines }: { routines: TemplateRoutine[] }) {
+  if (routines.length === 0) return null;
+  return (
+    <section aria-labelledby="routines-heading" data-testid="routines">
+      <h2 id="routines-heading">Routines</h2>
+      <ul className="tools">
+        {routines.map((routine) => (
+          <li key={routine.id}>
+            <strong>{routine.name}</strong> <span className="tag subtle">{routineWhen(routine)}</span>
+            <br />
+            {routine.instruction}
+          </li>
+        ))}
+      </ul>
+      <p className="hint">
+        In your conversation's time zone. As its owner you can pause, resume or cancel each one for your conversation.
+      </p>
     </section>
   );
 }

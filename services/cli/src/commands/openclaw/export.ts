@@ -61,6 +61,8 @@ export function exportWorkspace(content: TemplateContentJson): {
   if (content.tags.length) notWritten.push("tags");
   for (const c of content.connections ?? [])
     notWritten.push(`connections[${c.kind}] (a phone connection: OpenClaw has no declaration for one)`);
+  for (const r of content.routines ?? [])
+    notWritten.push(`routines[${r.id}] (a routine: this export writes no schedule for OpenClaw)`);
 
   return {
     files: {

@@ -123,7 +123,7 @@ describe("pool export: a template as an OpenClaw workspace", () => {
     expect(importWorkspace(exportWorkspace(first).files, "marlow").content).toEqual(first);
   });
 
-  it("says what a workspace has no place for: user tools, the model, store fields, phone connections", () => {
+  it("says what a workspace has no place for: user tools, the model, store fields, phone connections, routines", () => {
     const { files, notWritten } = exportWorkspace({
       ...full,
       model: { default: "other-model", allow_override: false },
@@ -140,15 +140,18 @@ describe("pool export: a template as an OpenClaw workspace", () => {
       category: "travel",
       tags: ["boats"],
       connections: [{ kind: "location", capabilities: ["read"], reason: "to find the harbour" }],
+      routines: [{ id: "tides", name: "Tides", rrule: "FREQ=DAILY", time: "07:00", instruction: "Post the tides." }],
     });
     expect(files["TOOLS.md"]).not.toContain("personal-email");
     expect(Object.values(files).join("\n")).not.toContain("harbour");
+    expect(Object.values(files).join("\n")).not.toContain("Post the tides");
     expect(notWritten).toEqual([
       "tools[personal-email] (a user tool: OpenClaw has no declaration for one)",
       'model "other-model"',
       "category",
       "tags",
       "connections[location] (a phone connection: OpenClaw has no declaration for one)",
+      "routines[tides] (a routine: this export writes no schedule for OpenClaw)",
     ]);
   });
 });

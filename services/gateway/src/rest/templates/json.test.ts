@@ -75,3 +75,30 @@ describe("connections in a REST body", () => {
     expect(patchFromBody(JsonObject.body({ description: "d" }, CONTENT_FIELDS)).clearConnections).toBe(false);
   });
 });
+
+describe("routines in a REST body", () => {
+  const plan = {
+    id: "weekly-plan",
+    name: "Plan",
+    rrule: "FREQ=WEEKLY;BYDAY=MO",
+    time: "09:00",
+    instruction: "Post it.",
+  };
+  const withRoutines = (routines: unknown) =>
+    JsonObject.body({ agent_name: "A", instructions: "i", routines }, CONTENT_FIELDS);
+
+  it("are read as sent, a field a routine does not have refused by name, and [] removes them in a PATCH", () => {
+    expect(contentToJson(contentFromBody(withRoutines([plan]))).routines).toEqual([plan]);
+    expect(contentToJson(contentFromBody(withRoutines([])))).not.toHaveProperty("routines");
+    try {
+      contentFromBody(withRoutines([{ ...plan, zone: "UTC" }]));
+      throw new Error("parsed");
+    } catch (err) {
+      expect(err).toBeInstanceOf(RestError);
+      expect((err as RestError).field).toBe("routines[0].zone");
+    }
+    const patch = (v: unknown) => patchFromBody(JsonObject.body({ routines: v }, CONTENT_FIELDS));
+    expect(patch([])).toMatchObject({ clearRoutines: true, routines: [] });
+    expect(patch([plan])).toMatchObject({ clearRoutines: false, routines: [{ id: "weekly-plan", time: "09:00" }] });
+  });
+});

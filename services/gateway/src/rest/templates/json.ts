@@ -32,6 +32,8 @@ import {
   type ModelJson,
   type BaseJson,
   type ConnectionJson,
+  ROUTINE_FIELDS,
+  type RoutineJson,
   type SoulJson,
   type TemplateContentJson,
   type ToolJson,
@@ -190,6 +192,15 @@ const connectionsOf = (body: JsonObject): ConnectionJson[] | undefined =>
     capabilities: o.strings("capabilities") ?? [],
     reason: o.string("reason", ""),
   }));
+/** Its shape here (a field a routine does not have: 400 naming it); its rules and limits are the templates service's. */
+const routinesOf = (body: JsonObject): RoutineJson[] | undefined =>
+  body.objects("routines", ROUTINE_FIELDS)?.map((o) => ({
+    id: o.string("id"),
+    name: o.string("name", ""),
+    rrule: o.string("rrule"),
+    time: o.string("time"),
+    instruction: o.string("instruction", ""),
+  }));
 /** `version` left out (or 0): the template follows its base. */
 const baseOf = (body: JsonObject): BaseJson | undefined => {
   const b = body.object("base", ["template_id", "creator_id", "version"]);
@@ -241,6 +252,8 @@ export function contentFromBody(body: JsonObject): TemplateContent {
   // Left out when empty, as content is hashed.
   const connections = connectionsOf(body) ?? [];
   if (connections.length > 0) json.connections = connections;
+  const routines = routinesOf(body) ?? [];
+  if (routines.length > 0) json.routines = routines;
   return contentFromJson(json);
 }
 
@@ -258,6 +271,7 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
   const tags = body.strings("tags");
   const starters = body.strings("conversation_starters");
   const connections = connectionsOf(body);
+  const routines = routinesOf(body);
   const soul = soulOf(body);
   return create(TemplatePatchSchema, {
     agentName: opt("agent_name"),
@@ -276,6 +290,8 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
     clearConversationStarters: starters !== undefined && starters.length === 0,
     connections: connections ? asProto({ connections }).connections : [],
     clearConnections: connections !== undefined && connections.length === 0,
+    routines: routines ? asProto({ routines }).routines : [],
+    clearRoutines: routines !== undefined && routines.length === 0,
     maxTrustLevel,
     // `{}` is an empty Soul, which removes it.
     soul: soul && soulFromJson(soul),
