@@ -2,7 +2,7 @@
 // walls (docs/trust.md, "Walls: labels checked where data leaves"; the idea
 // is FIDES's, labels that follow data). Every source labels what it holds
 // (a line of a conversation, a memory entry, a person's phone data, a mail,
-// a text from outside, a credential), and every place data leaves (a model
+// a text from outside, a credential, a conversation's schedule items), and every place data leaves (a model
 // call of any runtime and the session it keeps, a clone's summary, a post,
 // where a text or a mail from outside is told) asks `mayRead` here, so that
 // a path added later cannot carry its own, laxer rule. The rules are a
@@ -35,7 +35,9 @@ export type How =
   /** A mail to the agent's mailbox. */
   | "mail"
   /** The template's instructions (IDENTITY.md): the creator's, the same in every conversation. */
-  | "template";
+  | "template"
+  /** A reminder, routine or scheduled act kept for a conversation: its words, who asked, when. */
+  | "scheduled";
 
 /** Where a piece may be read: one conversation, every conversation of the agent, or its owner alone. */
 export type Where = { conversation: string } | { everywhere: true } | { ownerOnly: true };

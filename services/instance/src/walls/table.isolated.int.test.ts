@@ -30,9 +30,13 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Grant } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { ScheduleItemSchema, ScheduleKind } from "@convos-pool/gen/convos/pool/v1/schedule_pb.js";
+import { HostScheduleService } from "@convos-pool/gen/convos/pool/v1/schedule_service_pb.js";
 import { CloneAuthorizationSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { TemplateContentSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { createLogger } from "@convos-pool/kit/server";
@@ -55,6 +59,7 @@ import {
 import { takeTurn, type TurnOf, type TurnParts } from "../agent/conversation/answer.js";
 import { LLM_LIMITS } from "../agent/conversation/budget.js";
 import { OpenRequest } from "../agent/conversation/choosing.js";
+import { askToSchedule, type SchedulingParts } from "../agent/conversation/schedule-requests.js";
 import { Signals } from "../agent/state/signals.js";
 import { textForOwnerAlone } from "../agent/conversation/policy.js";
 import { buildSummary, cloneSelection } from "../clone/summary.js";
@@ -74,7 +79,10 @@ import type { TextMessage } from "../platform/xmtp.js";
 import { MailClient } from "../tools/providers/mail.js";
 import { TelnyxClient } from "../tools/providers/telnyx.js";
 import { RouteStore } from "../tools/routing/store.js";
+import { scheduleDeskOver } from "../tools/schedules/desk.js";
+import { Scheduling } from "../tools/schedules/scheduling.js";
 import type * as Labels from "./labels.js";
+import { itemsFor } from "./views.js";
 import { AgentToolbox } from "../tools/toolbox/toolbox.js";
 
 /** The rule taken out of the walls for a run (none: all stand). */
@@ -114,6 +122,8 @@ const SECRET = {
   mailA: "⟦mail-a⟧",
   textA: "⟦text-a⟧",
   textAB: "⟦text-ab⟧",
+  scheduledA: "⟦scheduled-a⟧",
+  scheduledB: "⟦scheduled-b⟧",
 } as const;
 type Source = keyof typeof SECRET;
 
@@ -143,6 +153,9 @@ const MAY: Readonly<Record<Source, readonly Reader[]>> = {
   mailA: ["Saul in A", "Bea in A"],
   textA: ["a text in A", "Saul in A", "Bea in A"],
   textAB: ["the owner alone"],
+  // A conversation's reminders, routines and acts: its own people's listing there; the owner's across every one.
+  scheduledA: ["Saul in A", "Bea in A", "the owner alone"],
+  scheduledB: ["Saul in B", "Eve in B", "the owner alone"],
 };
 
 /** What a run of the table saw: each sink's contents, by its reader. */
@@ -454,6 +467,33 @@ async function runTable(runtime: "pool" | "openclaw"): Promise<{ seen: Seen[]; l
   await turn("Saul in B", B, { m: message(OWNER, B, ask) });
   await turn("Eve in B", B, { m: message(EVE, B, ask) });
 
+  // Each person asks for the conversation's reminders where they are; the schedules service answers with every
+  // item of the agent, whatever conversation is named (the control plane may lie: docs/schedules.md).
+  const listing = listingOf(ws, (text) => post(text));
+  for (const [reader, conversationId, from] of [
+    ["Saul in A", A, OWNER],
+    ["Bea in A", A, BEA],
+    ["Saul in B", B, OWNER],
+    ["Eve in B", B, EVE],
+  ] as const) {
+    here = conversationId;
+    turnReader = reader;
+    const said = { id: `list-${reader}`, senderInboxId: from, content: "what reminders are there?" };
+    await askToSchedule(listing, said, from === OWNER ? "owner" : "member", conversationId);
+  }
+  // The owner's listing across every conversation (the claims service's ScheduleService serves it), by the same label.
+  const listed = ITEMS.map((i) => ({ conversationId: i.conversationId, askedBy: i.askedByInboxId, text: i.text }));
+  const across = itemsFor(listed, { kind: "owner" }).map((i) => i.text);
+  seen.push({ sink: "the owner's listing across conversations", reader: "the owner alone", text: across.join("\n") });
+  for (const reader of [{ kind: "clone" }, { kind: "outsider", conversationId: A, address: PLUMBER }] as const)
+    seen.push({
+      sink: "a listing for someone outside or a clone",
+      reader: reader.kind === "clone" ? "a clone" : "a text in A",
+      text: itemsFor(listed, reader)
+        .map((i) => i.text)
+        .join("\n"),
+    });
+
   // Texts from outside, routed as the agent's conversations route them (agent/conversation/conversations.ts).
   const ownerAlone: string[] = [];
   for (const [from, text] of [
@@ -489,6 +529,38 @@ async function runTable(runtime: "pool" | "openclaw"): Promise<{ seen: Seen[]; l
   return { seen, leaks: leaksIn(seen) };
 }
 
+/** One reminder in each conversation, each asked by a member there. */
+const ITEMS = [
+  { id: `sch_${"a".repeat(24)}`, conversationId: A, askedBy: BEA, text: `book the table ${SECRET.scheduledA}` },
+  { id: `sch_${"b".repeat(24)}`, conversationId: B, askedBy: EVE, text: `water the plants ${SECRET.scheduledB}` },
+].map((i) =>
+  create(ScheduleItemSchema, {
+    id: i.id,
+    instanceId: "inst_walls",
+    conversationId: i.conversationId,
+    askedByInboxId: i.askedBy,
+    kind: ScheduleKind.REMINDER,
+    text: i.text,
+    timeZone: "UTC",
+    nextAt: timestampFromMs(Date.now() + 3_600_000),
+  }),
+);
+
+/** A request of time's parts, over a schedules service that lists every item of the agent for any conversation. */
+function listingOf(ws: Workspace, say: (text: string) => Promise<string>): SchedulingParts {
+  const transport = createRouterTransport(({ service }) => {
+    service(HostScheduleService, { listSchedules: () => ({ items: ITEMS }) });
+  });
+  const desk = scheduleDeskOver(createClient(HostScheduleService, transport));
+  return {
+    scheduling: new Scheduling(ws.instanceId, desk, ws, { now: () => Date.now() }),
+    toolbox: { addressBook: undefined, ask: async () => "no", functions: () => [] },
+    voice: { replyTo: (text) => say(text) },
+    settings: { config: { ownerId: OWNER, userConfig: {} } },
+    log,
+  };
+}
+
 const RULE_NAMES = ["conversation", "outsider", "phone", "credential", "clone"];
 
 describe.each(["pool", "openclaw"] as const)("the walls on the %s runtime", (runtime) => {
@@ -508,6 +580,9 @@ describe.each(["pool", "openclaw"] as const)("the walls on the %s runtime", (run
     expect(reads("a text in A", "textA")).toBe(true);
     expect(reads("the owner alone", "textAB")).toBe(true);
     expect(reads("a clone", "taughtSaulA")).toBe(true);
+    expect(reads("Bea in A", "scheduledA")).toBe(true);
+    expect(reads("Eve in B", "scheduledB")).toBe(true);
+    expect(reads("the owner alone", "scheduledA") && reads("the owner alone", "scheduledB")).toBe(true);
     // The pool's counts hold something, and nothing of anyone's.
     expect(seen.find((x) => x.sink === "the version signals")?.text).toContain('"answers"');
   });

@@ -2,7 +2,7 @@
 // (views.ts), each labelled there and decided by the walls' rules. Pure.
 import { describe, expect, it } from "vitest";
 import type { Reader } from "./labels.js";
-import { lineLabel, linesFor, piecesFor } from "./views.js";
+import { itemLabel, itemsFor, lineLabel, linesFor, piecesFor } from "./views.js";
 
 const A = "conv-a";
 const owner: Reader = { kind: "person", conversationId: A, inboxId: "saul", owner: true };
@@ -41,5 +41,26 @@ describe("people's phone data", () => {
     expect(piecesFor(pieces, A, { kind: "outsider", conversationId: A, address: "bea" })).toEqual([]);
     expect(piecesFor(pieces, A, { kind: "clone" })).toEqual([]);
     expect(piecesFor(pieces, A, { ...bea, conversationId: "conv-b" })).toEqual([]);
+  });
+});
+
+describe("the items kept for a conversation", () => {
+  const items = [
+    { id: "sch_a", conversationId: A, askedBy: "bea" },
+    { id: "sch_b", conversationId: "conv-b", askedBy: "eve" },
+  ];
+  const ids = (is: readonly { id: string }[]) => is.map((i) => i.id);
+
+  it("are listed to that conversation's people alone, owner or member, and to the owner across every one", () => {
+    expect(ids(itemsFor(items, bea))).toEqual(["sch_a"]);
+    expect(ids(itemsFor(items, owner))).toEqual(["sch_a"]);
+    expect(ids(itemsFor(items, { ...owner, conversationId: "conv-b" }))).toEqual(["sch_b"]);
+    expect(ids(itemsFor(items, { kind: "owner" }))).toEqual(["sch_a", "sch_b"]);
+  });
+
+  it("are listed to nobody outside and to no clone, and are labelled their asker's, in their conversation", () => {
+    expect(itemsFor(items, { kind: "outsider", conversationId: A, address: "bea" })).toEqual([]);
+    expect(itemsFor(items, { kind: "clone" })).toEqual([]);
+    expect(itemLabel(items[0]!)).toEqual({ whose: { person: "bea" }, where: { conversation: A }, how: "scheduled" });
   });
 });

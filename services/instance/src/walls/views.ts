@@ -1,6 +1,6 @@
 // What of a conversation's pieces a reader may read, for the sources that
-// come as lists (lines of its history): each labelled here, decided by the
-// walls' one check (labels.ts). Pure.
+// come as lists (lines of its history, people's phone data, the items kept
+// for it): each labelled here, decided by the walls' one check (labels.ts). Pure.
 
 import { readable, type Label, type Reader } from "./labels.js";
 
@@ -46,4 +46,28 @@ export function piecesFor<P extends { from: string }>(
   return pieces.filter((p) =>
     readable({ whose: { person: p.from }, where: { conversation: conversationId }, how: "phone" }, reader),
   );
+}
+
+/** An item kept for a conversation (a reminder, a routine, a scheduled act) as a listing reads it. */
+interface Scheduled {
+  conversationId: string;
+  askedBy: string;
+}
+
+/**
+ * An item's label: its asker's, read in its own conversation. The owner's
+ * listing across every conversation (the owner alone) reads them all.
+ */
+export function itemLabel(i: Scheduled): Label {
+  return { whose: { person: i.askedBy }, where: { conversation: i.conversationId }, how: "scheduled" };
+}
+
+/**
+ * The items `reader` may be shown, of those the schedules service answered:
+ * a conversation's people its own alone, whatever the service says it was
+ * asked for (the control plane may lie: docs/schedules.md); someone outside
+ * and a clone none.
+ */
+export function itemsFor<I extends Scheduled>(items: readonly I[], reader: Reader): I[] {
+  return items.filter((i) => readable(itemLabel(i), reader));
 }

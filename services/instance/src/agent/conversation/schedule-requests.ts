@@ -16,9 +16,11 @@ import type { Logger } from "@convos-pool/kit/server";
 import type { Said } from "../../tools/approvals/questions.js";
 import type { Approval } from "../../tools/gate/gate.js";
 import type { Contacts } from "../../tools/request/binding.js";
-import type { KeptItem, OnBehalf } from "../../tools/schedules/desk.js";
+import type { KeptItem, OnBehalf, ScheduleDesk } from "../../tools/schedules/desk.js";
 import { itemsStopped, listWords, readTimeAsk, type TimeAsk } from "../../tools/schedules/policy.js";
 import type { Scheduling, Waiting } from "../../tools/schedules/scheduling.js";
+import type { Reader } from "../../walls/labels.js";
+import { itemsFor } from "../../walls/views.js";
 
 /** What a request of time uses of its agent. */
 export interface SchedulingParts {
@@ -134,7 +136,7 @@ async function carryOut(
       return "asked";
     }
     case "list": {
-      const items = await desk.list(on);
+      const items = await heldHere(desk, heard);
       const store = await scheduling.store();
       const ownerId = agent.settings.config?.ownerId ?? "";
       await say(
@@ -150,7 +152,7 @@ async function carryOut(
       return "listed";
     }
     case "stop": {
-      const items = await desk.list(on);
+      const items = await heldHere(desk, heard);
       // A member stops only what they asked for; the owner anything of the conversation (the service holds the same).
       const theirs = role === "owner" ? items : items.filter((i) => i.askedBy === m.senderInboxId);
       const stopped = itemsStopped(theirs, ask.about);
@@ -167,6 +169,18 @@ async function carryOut(
       return "stopped";
     }
   }
+}
+
+/** The conversation's items as the service lists them, held to the walls: none of another conversation's. */
+async function heldHere(desk: ScheduleDesk, heard: { m: Waiting["said"]; role: "owner" | "member"; on: OnBehalf }) {
+  const { m, role, on } = heard;
+  const reader: Reader = {
+    kind: "person",
+    conversationId: on.conversationId,
+    inboxId: m.senderInboxId,
+    owner: role === "owner",
+  };
+  return itemsFor(await desk.list(on), reader);
 }
 
 /**

@@ -22,6 +22,8 @@ export interface OnBehalf {
 /** An item as the agent reads it back. */
 export interface KeptItem {
   id: string;
+  /** The conversation it was asked in, as the service says: the agent checks it (walls/views.ts itemsFor). */
+  conversationId: string;
   kind: ItemKind;
   text: string;
   askedBy: string;
@@ -49,6 +51,7 @@ function kept(item: ScheduleItem | undefined): KeptItem {
   const kind = (Object.keys(KINDS) as ItemKind[]).find((k) => KINDS[k] === item.kind) ?? "reminder";
   return {
     id: item.id,
+    conversationId: item.conversationId,
     kind,
     text: item.text,
     askedBy: item.askedByInboxId,
