@@ -3,7 +3,7 @@
 // its window shortened so a few answers teach it.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Admission, type Refusal, type Ticket } from "./admission.js";
+import { ADMISSION_DEFAULTS, Admission, type Refusal, type Ticket } from "./admission.js";
 import { TestClock } from "./test-clock.js";
 
 const SMALL = { limit: { initial: 10, min: 10, max: 10 } };
@@ -72,15 +72,40 @@ describe("Admission", () => {
   it("refuses at once a call that could not start within its wait, however many are ahead", () => {
     const clock = new TestClock();
     const { admission } = full(clock);
-    // With 400 ms left, a default call waits at most 2 latencies (100 ms before one is measured); 9 slots start 18 in that time.
-    const queued = Array.from({ length: 18 }, () => admission.enter("default", 400));
+    // With 400 ms left, a default call waits at most the short bound (20 ms); 9 slots of 50 ms start 3 in that time.
+    const queued = Array.from({ length: 3 }, () => admission.enter("default", 400));
     expect(queued.every((q) => q instanceof Promise)).toBe(true);
     expect(admission.enter("default", 400)).toMatchObject({ kind: "refuse", reason: "overloaded", waitedMs: 0 });
     // A call without a deadline may wait the longest wait, 1 s: 180 start in it.
     expect(admission.enter("default")).toBeInstanceOf(Promise);
   });
 
-  it("lets a call without a deadline wait at most the longest wait", async () => {
+  it("holds a call that carries a deadline of seconds to the short bound of a few tens of ms, not to its deadline's share", async () => {
+    expect(ADMISSION_DEFAULTS.maxWaitMs).toBe(20);
+    const clock = new TestClock();
+    const { admission } = full(clock);
+    // Half of 2 s left would be 1 s; the bound is 20 ms.
+    const waiting = admission.enter("critical", 2000);
+    clock.advance(ADMISSION_DEFAULTS.maxWaitMs - 1);
+    expect(admission.waiting("critical")).toBe(1);
+    clock.advance(1);
+    expect(await waiting).toMatchObject({
+      kind: "refuse",
+      reason: "overloaded",
+      waitedMs: ADMISSION_DEFAULTS.maxWaitMs,
+    });
+  });
+
+  it("refuses at once, on a slow server, a call with a deadline of seconds whose expected wait passes the short bound", () => {
+    const clock = new TestClock();
+    // Answers of 500 ms on 10 slots: a slot frees every 50 ms, past the 20 ms bound.
+    const admission = new Admission(clock, { ...SMALL, unknownLatencyMs: 500 });
+    for (let i = 0; i < 10; i++) started(admission.enter("critical"));
+    expect(admission.enter("critical", 2000)).toMatchObject({ kind: "refuse", reason: "overloaded", waitedMs: 0 });
+  });
+
+  it("lets a call without a deadline wait at most the longest wait, 1 s", async () => {
+    expect(ADMISSION_DEFAULTS.untimedWaitMs).toBe(1000);
     const clock = new TestClock();
     const { admission } = full(clock);
     const waiting = admission.enter("default");

@@ -1,11 +1,13 @@
 // Who may start now, who may wait, and who is told at once to come back
 // later (docs/server-kit.md, "Overload"). The concurrency limit is learned
 // from latency (limit.ts); past it a call waits in a queue bounded in time:
-// at most its share of what is left of its deadline, and at most a few of the
-// server's own latencies, so a queue never grows into seconds (a call
-// without a deadline: at most the longest wait, 1 s). A call that
-// could not start within that is refused at once, with the delay after which
-// the work now ahead of it should be done. Criticality (criticality.ts)
+// at most its share of what is left of its deadline, a few of the server's
+// own latencies, and a short bound (20 ms) whatever its deadline: under
+// overload the latencies are hundreds of ms, and a call that waited them
+// was refused late or let in to run past its deadline (a call without a
+// deadline, whose caller would rather wait: at most the longest wait, 1 s).
+// A call whose expected wait passes its bound is refused at once, with the
+// delay after which the work now ahead of it should be done. Criticality (criticality.ts)
 // decides the order: a critical call waits ahead of the others and may fill
 // the whole limit, a default one leaves a tenth of it free, a sheddable one
 // a quarter, and never waits. The clock and the timers are given, so the
@@ -22,9 +24,11 @@ export interface AdmissionOptions {
   deadlineShare: number;
   /** How long a call may wait, in the server's present latencies (0: it never waits). */
   waitLatencies: Record<Criticality, number>;
-  /** Bounds of a wait in ms, whatever the latency (a call of no wait at all stays at 0). */
+  /** Bounds of a wait in ms of a call with a deadline, whatever the latency (a call of no wait at all stays at 0). */
   minWaitMs: number;
   maxWaitMs: number;
+  /** The wait of a call without a deadline, in ms (a call of no wait at all stays at 0). */
+  untimedWaitMs: number;
   /** The latency assumed before the first window is measured. */
   unknownLatencyMs: number;
 }
@@ -35,7 +39,9 @@ export const ADMISSION_DEFAULTS: AdmissionOptions = {
   deadlineShare: 0.5,
   waitLatencies: { critical: 4, default: 2, sheddable: 0 },
   minWaitMs: 5,
-  maxWaitMs: 1_000,
+  // bench:overload (docs/performance/overload.md): at 20 ms goodput at 4x held near capacity, at 1 s it fell to a quarter.
+  maxWaitMs: 20,
+  untimedWaitMs: 1_000,
   unknownLatencyMs: 50,
 };
 
@@ -180,13 +186,14 @@ export class Admission {
 
   /**
    * How long a call may wait: with a deadline, the least of its share of it
-   * and a few latencies; without one, the longest wait (its caller said it
-   * would rather wait than be told to come back: a closed loop, a test).
+   * and a few latencies held to the short bound; without one, the longest
+   * wait (its caller said it would rather wait than be told to come back: a
+   * closed loop, a test's burst).
    */
   private waitBound(criticality: Criticality, leftMs: number | undefined): number {
     const latencies = this.options.waitLatencies[criticality];
     if (latencies <= 0) return 0;
-    if (leftMs === undefined) return this.options.maxWaitMs;
+    if (leftMs === undefined) return this.options.untimedWaitMs;
     const own = Math.min(this.options.maxWaitMs, Math.max(this.options.minWaitMs, latencies * this.latency()));
     return Math.min(own, leftMs * this.options.deadlineShare);
   }

@@ -2,7 +2,8 @@
 // (docs/server-kit.md, "Overload"). Empty: on, with the defaults below;
 // `off`: every call let in at once (the kit as it was); else a
 // comma-separated list of `min=`, `max=`, `initial=` (the learned limit's
-// bounds and start) and `wait-ms=` (the longest wait for a slot).
+// bounds and start) and `wait-ms=` (the longest wait for a slot of a call
+// that carries a deadline; one without waits 1 s at most, admission.ts).
 
 import type { AdmissionOptions } from "./admission.js";
 
