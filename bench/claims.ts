@@ -48,11 +48,7 @@ import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay,
 import pg from "pg";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { startInstanceHost } from "@convos-pool/instance";
-import { contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
 import {
   createLogger,
   callerHeaders,
@@ -60,9 +56,8 @@ import {
   generateServiceCredentials,
   serviceEnv,
 } from "@convos-pool/kit/server";
-import { signOperation } from "@convos-pool/kit/signing";
 import { createTestDatabase } from "@convos-pool/testing";
-import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity } from "@convos-pool/kit/testing";
 import { CLAIM_SQL, claimArgs } from "@convos-pool/claims";
 import { SecretBox } from "@convos-pool/claims";
 import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
@@ -74,7 +69,9 @@ import {
   fmt,
   heapBySource,
   median,
+  publicTemplate,
   sampleHeap,
+  seedIdleInstances,
   size,
   startChild,
   type Child,
@@ -319,34 +316,6 @@ function toPg(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-async function publicTemplate(templatesUrl: string, creator: TestIdentity) {
-  const sc = createServiceClient(TemplateService, templatesUrl, CREDS.gateway);
-  try {
-    // No pool tools (the local email provider's scrypt alone would dominate) and no required user value.
-    const body = contentFromJson(sampleContent({ tools: [] }));
-    const signature = await signOperation(creator.account, "CreateTemplate", {
-      inboxId: creator.inboxId,
-      contentHash: jsonHash(contentToJson(body)),
-    });
-    const t = (await sc.client.createTemplate({ creatorId: creator.inboxId, content: body, signature })).template!;
-    const pub = await signOperation(creator.account, "SetTemplateVisibility", {
-      inboxId: creator.inboxId,
-      templateId: t.id,
-      version: t.version,
-      visibility: "public",
-    });
-    await sc.client.setTemplateVisibility({
-      templateId: t.id,
-      expectedVersion: t.version,
-      visibility: Visibility.PUBLIC,
-      signature: pub,
-    });
-    return t.id;
-  } finally {
-    sc.close();
-  }
-}
-
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -366,7 +335,7 @@ async function main() {
     });
     children.push(templates);
     const creatorOfTemplate = newIdentity();
-    const templateId = await publicTemplate(templates.url, creatorOfTemplate);
+    const templateId = await publicTemplate(templates.url, creatorOfTemplate, CREDS.gateway);
     const users = Array.from({ length: 50 }, () => newIdentity().inboxId);
     const claimsEnv = (databaseUrl: string, data: string, extra: Record<string, string> = {}) => ({
       DATABASE_URL: databaseUrl,
@@ -408,23 +377,7 @@ async function main() {
 
     // Idle instances on the stand-in host: rows inserted directly, and the host told it runs them.
     const total = Math.ceil((WARMUP + CLAIMS) * 2 * 1.1) + SINGLE + OFFERED_FIRST + OFFERED;
-    const { rows: seeded } = await sql.query<{ id: string; wallet_index: number; inbox_id: string }>(
-      `insert into instances (id, state, host_url, inbox_id)
-       select 'inst_b' || lpad(g::text, 15, '0'), 'idle', $1, md5('a' || g::text) || md5('b' || g::text)
-       from generate_series(1, $2::int) as g
-       returning id, wallet_index, inbox_id`,
-      [standIn.url, total],
-    );
-    for (const r of seeded) {
-      standIn.instances.set(r.id, {
-        id: r.id,
-        walletIndex: Number(r.wallet_index),
-        inboxId: r.inbox_id,
-        state: InstanceState.IDLE,
-        releases: 0,
-      });
-    }
-    await sql.query("vacuum analyze instances");
+    await seedIdleInstances(sql, standIn, "b", total);
 
     const claimsSc = createServiceClient(ClaimService, claims.url, CREDS.gateway);
     closers.push(async () => claimsSc.close());

@@ -1,6 +1,16 @@
-// What every benchmark here needs: percentiles, formatting, a free port, a service in its own process.
+// What every benchmark here needs: percentiles, formatting, a free port, a
+// service in its own process; and the claims benchmarks' set-up (a public
+// template, idle rows on the stand-in host).
 import { readdirSync, readFileSync } from "node:fs";
-import { freePort } from "@convos-pool/kit/server";
+import type pg from "pg";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
+import { contentFromJson, contentToJson, jsonHash } from "@convos-pool/kit/content";
+import { createServiceClient, freePort, type ServiceCredentials } from "@convos-pool/kit/server";
+import { signOperation } from "@convos-pool/kit/signing";
+import { sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { startServiceProcess, type ServiceProcess } from "@convos-pool/testing";
 
 export interface Figures {
@@ -213,4 +223,67 @@ export function heapBySource(profile: HeapProfile): { total: number; bySource: M
   };
   walk(profile.head, "other");
   return { total, bySource };
+}
+
+// ---------------------------------------------------------------- the claims benchmarks' set-up
+
+/**
+ * A public template of `creator`'s made through the templates service at
+ * `templatesUrl` as the gateway (`gateway`: its credentials): no pool tools
+ * (the local email provider's scrypt alone would dominate a claim) and no
+ * required user value. Its id.
+ */
+export async function publicTemplate(
+  templatesUrl: string,
+  creator: TestIdentity,
+  gateway: ServiceCredentials,
+): Promise<string> {
+  const sc = createServiceClient(TemplateService, templatesUrl, gateway);
+  try {
+    const body = contentFromJson(sampleContent({ tools: [] }));
+    const signature = await signOperation(creator.account, "CreateTemplate", {
+      inboxId: creator.inboxId,
+      contentHash: jsonHash(contentToJson(body)),
+    });
+    const t = (await sc.client.createTemplate({ creatorId: creator.inboxId, content: body, signature })).template!;
+    const pub = await signOperation(creator.account, "SetTemplateVisibility", {
+      inboxId: creator.inboxId,
+      templateId: t.id,
+      version: t.version,
+      visibility: "public",
+    });
+    await sc.client.setTemplateVisibility({
+      templateId: t.id,
+      expectedVersion: t.version,
+      visibility: Visibility.PUBLIC,
+      signature: pub,
+    });
+    return t.id;
+  } finally {
+    sc.close();
+  }
+}
+
+/**
+ * `count` idle instances on the stand-in host: rows inserted straight into
+ * the claims service's database (ids `inst_<prefix>…`), the host told it
+ * runs them, the table analyzed so the claim query plans on its real size.
+ */
+export async function seedIdleInstances(sql: pg.Client, standIn: StandInHost, prefix: string, count: number) {
+  const { rows } = await sql.query<{ id: string; wallet_index: number; inbox_id: string }>(
+    `insert into instances (id, state, host_url, inbox_id)
+     select 'inst_' || $3 || lpad(g::text, 15, '0'), 'idle', $1, md5('a' || g::text) || md5('b' || g::text)
+     from generate_series(1, $2::int) as g
+     returning id, wallet_index, inbox_id`,
+    [standIn.url, count, prefix],
+  );
+  for (const r of rows)
+    standIn.instances.set(r.id, {
+      id: r.id,
+      walletIndex: Number(r.wallet_index),
+      inboxId: r.inbox_id,
+      state: InstanceState.IDLE,
+      releases: 0,
+    });
+  await sql.query("vacuum analyze instances");
 }

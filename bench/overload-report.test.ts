@@ -1,6 +1,6 @@
 // The overload benchmark's report, pure: made-up outcomes, no services.
 import { describe, expect, it } from "vitest";
-import { levelFigures, overloadGoals } from "./overload-report.js";
+import { levelFigures, mixKind, overloadGoals, restMixLines } from "./overload-report.js";
 
 const outcomes = (ok: number, okMs: number, refused: number, refusedMs: number, timeouts = 0) => [
   ...Array.from({ length: ok }, () => ({ ms: okMs, code: "ok" })),
@@ -43,5 +43,36 @@ describe("the overload report", () => {
     ];
     const missed = overloadGoals(bad, { claiming: 2, claimed: 190, answered: 190 });
     expect(missed.filter((l) => l.endsWith("(MISSED)"))).toHaveLength(4);
+  });
+
+  it("mixes 4 claims, 4 store listings and 2 dashboard reads in every 10 requests", () => {
+    const kinds = Array.from({ length: 100 }, (_, i) => mixKind(i));
+    expect(kinds.filter((k) => k === "claim")).toHaveLength(40);
+    expect(kinds.filter((k) => k === "listing")).toHaveLength(40);
+    expect(kinds.filter((k) => k === "dashboard")).toHaveLength(20);
+  });
+
+  it("says the REST mix shed listings and dashboards before claims only when their refused shares are at least the claims'", () => {
+    // Every claim answered, every listing and dashboard read refused: shed first.
+    const shed = Array.from({ length: 100 }, (_, i) => ({
+      i,
+      ms: 5,
+      code: mixKind(i) === "claim" ? "ok" : "ResourceExhausted",
+    }));
+    expect(restMixLines(4, 100, 1, shed).at(-1)).toMatch(
+      /shed before claims: yes \(refused: listings 100%, dashboards 100%, claims 0%\)/,
+    );
+    // The other way round.
+    const wrong = shed.map((o) => ({ ...o, code: o.code === "ok" ? "ResourceExhausted" : "ok" }));
+    expect(restMixLines(4, 100, 1, wrong).at(-1)).toMatch(/shed before claims: NO/);
+    // Nothing refused: no verdict.
+    expect(
+      restMixLines(
+        1,
+        100,
+        1,
+        shed.map((o) => ({ ...o, code: "ok" })),
+      ).join("\n"),
+    ).not.toMatch(/shed before/);
   });
 });

@@ -98,3 +98,56 @@ export function overloadGoals(
   );
   return lines;
 }
+
+// ---------------------------------------------------------------- the REST mix (bench/overload-rest.ts)
+
+/** What the web app asks of the gateway's REST face: a claim (default), a store listing or a dashboard read (both sheddable). */
+export type MixKind = "claim" | "listing" | "dashboard";
+
+const MIX: readonly MixKind[] = [
+  "claim",
+  "listing",
+  "claim",
+  "dashboard",
+  "listing",
+  "claim",
+  "listing",
+  "dashboard",
+  "claim",
+  "listing",
+];
+
+/** The i-th request's kind: of every 10, 4 claims, 4 store listings and 2 dashboard reads, interleaved. */
+export function mixKind(i: number): MixKind {
+  return MIX[i % MIX.length]!;
+}
+
+const refusal = (code: string) => code === "ResourceExhausted" || code === "Throttled";
+
+/** One level of the REST mix: a line per kind (offered, goodput, admitted p99, refused and their p99), and whether listings were refused before claims. */
+export function restMixLines(
+  factor: number,
+  offered: number,
+  seconds: number,
+  outcomes: readonly (Outcome & { i: number })[],
+): string[] {
+  const lines = [`REST ${factor}x offered (${offered.toFixed(0)}/s)`];
+  const share: Partial<Record<MixKind, number>> = {};
+  for (const kind of ["claim", "listing", "dashboard"] as const) {
+    const mine = outcomes.filter((o) => mixKind(o.i) === kind);
+    const l = levelFigures(factor, mine.length / seconds, seconds, mine);
+    share[kind] = mine.length > 0 ? mine.filter((o) => refusal(o.code)).length / mine.length : 0;
+    lines.push(
+      `  ${kind.padEnd(9)} offered ${l.offered.toFixed(0).padStart(4)}/s goodput ${l.goodput.toFixed(0).padStart(4)}/s ` +
+        `admitted p99 ${l.admitted.p99.toFixed(0).padStart(5)} ms  refused ${String(l.refused).padStart(4)} (${((share[kind] ?? 0) * 100).toFixed(0)}%, ${l.throttled} by the gateway's client) ` +
+        `p99 ${l.refusedP99.toFixed(0)} ms  other ${JSON.stringify(l.other)}`,
+    );
+  }
+  const { claim = 0, listing = 0, dashboard = 0 } = share;
+  if (claim + listing + dashboard > 0)
+    lines.push(
+      `  listings and dashboards shed before claims: ${listing >= claim && dashboard >= claim ? "yes" : "NO"} ` +
+        `(refused: listings ${(listing * 100).toFixed(0)}%, dashboards ${(dashboard * 100).toFixed(0)}%, claims ${(claim * 100).toFixed(0)}%)`,
+    );
+  return lines;
+}
