@@ -17,7 +17,9 @@ import { closedLoop, openLoop, processLoad, said, scrape } from "./overload-loop
 import { type MixKind, mixKind, restMixLines } from "./overload-report.js";
 
 const CAPACITY_REQUESTS = size("BENCH_REST_CAPACITY", 900, 60);
-const CONCURRENCY = 50;
+// Below the kit's floor of 32 in flight: with more callers than a starved service's learned limit, a closed loop
+// measures its refusals (each refused at once, and the caller straight back), not its capacity.
+const CONCURRENCY = 20;
 
 export interface RestMixSetup {
   templatesUrl: string;
