@@ -52,6 +52,8 @@ export {
   type RoutineJson,
   routineClock,
   routineFromJson,
+  ROUTINE_LEAD_MS,
+  routineStart,
   routineSummary,
   routineToJson,
   routineViolations,

@@ -5,7 +5,14 @@ import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { TemplatePatchSchema } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { fieldViolations } from "./errors.js";
-import { ROUTINE_LIMITS, routineSummary, routineViolations, ruleProblem, type RoutineJson } from "./routines.js";
+import {
+  ROUTINE_LIMITS,
+  routineStart,
+  routineSummary,
+  routineViolations,
+  ruleProblem,
+  type RoutineJson,
+} from "./routines.js";
 import { applyPatch, contentFromJson, contentToJson, jsonHash, patchToJson, validateContent } from "./template.js";
 import { ContentJsonError, fillContentJson, fillPatchJson } from "./template-json.js";
 import { resolveContent } from "./template-resolve.js";
@@ -63,6 +70,22 @@ describe("a template's routines", () => {
     expect(ruleProblem("FREQ=MONTHLY", "09:00")).toMatch(/must name its days/);
     expect(ruleProblem("FREQ=MONTHLY;BYMONTHDAY=1", "09:00")).toBeUndefined();
     expect(ruleProblem("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "09:00")).toBe("has no occurrence");
+  });
+});
+
+describe("where a routine starts in a conversation's zone", () => {
+  // Monday 30 November 2026, 07:00 in Paris (06:00 UTC).
+  const now = Date.UTC(2026, 10, 30, 6, 0);
+
+  it("starts today at its local time when that is still to come, in the conversation's zone", () => {
+    expect(new Date(routineStart("09:00", "Europe/Paris", now)!).toISOString()).toBe("2026-11-30T08:00:00.000Z");
+    expect(new Date(routineStart("09:00", "America/New_York", now)!).toISOString()).toBe("2026-11-30T14:00:00.000Z");
+  });
+
+  it("starts tomorrow when today's time is gone or too close, never firing at once", () => {
+    expect(new Date(routineStart("06:30", "Europe/Paris", now)!).toISOString()).toBe("2026-12-01T05:30:00.000Z");
+    expect(new Date(routineStart("07:01", "Europe/Paris", now)!).toISOString()).toBe("2026-12-01T06:01:00.000Z");
+    expect(routineStart("7am", "Europe/Paris", now)).toBeUndefined();
   });
 });
 

@@ -7,7 +7,15 @@
 import { create } from "@bufbuild/protobuf";
 import { TemplateRoutineSchema, type TemplateRoutine } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { howOften } from "../time/describe.js";
-import { fewestMinutesBetween, MIN_MINUTES_BETWEEN, nextOccurrences, RRule, ruleOptions } from "../time/rule.js";
+import {
+  fewestMinutesBetween,
+  instantOf,
+  MIN_MINUTES_BETWEEN,
+  nextOccurrences,
+  RRule,
+  ruleOptions,
+  wallClock,
+} from "../time/rule.js";
 import { type FieldViolationInfo, refuseViolations } from "./errors.js";
 
 export const ROUTINE_LIMITS = {
@@ -134,6 +142,23 @@ export function routineViolations(field: string, routines: readonly RoutineJson[
 /** Throws every fault of `routines` at once (INVALID_ARGUMENT naming each field). */
 export function checkRoutines(field: string, routines: readonly RoutineJson[]): void {
   refuseViolations(routineViolations(field, routines));
+}
+
+/** How far ahead of now a routine's first day starts: a time of today closer than this starts tomorrow. */
+export const ROUTINE_LEAD_MS = 120_000;
+
+/**
+ * Where a routine's rule starts in a conversation's zone (its `starts_at`,
+ * whose wall clock is every occurrence's): today at its time, or tomorrow
+ * once today's is past or within ROUTINE_LEAD_MS, so a routine kept now never
+ * fires at once for a time already gone. The rule's days follow from there.
+ */
+export function routineStart(time: string, zone: string, now: number): number | undefined {
+  const clock = routineClock(time);
+  if (!clock) return undefined;
+  const today = wallClock(now, zone).with({ hour: clock.hour, minute: clock.minute, second: 0, millisecond: 0 });
+  const at = instantOf(today, zone);
+  return at >= now + ROUTINE_LEAD_MS ? at : instantOf(today.add({ days: 1 }), zone);
 }
 
 /** How often and when, for the store: "every Monday at 9:00". */

@@ -54,7 +54,7 @@ describe("a template row's content", () => {
 });
 
 describe("listedToProto", () => {
-  it("shows a store listing without its instructions, with its avatar, conversation starters and connections", () => {
+  it("shows a store listing without its instructions, with its avatar, conversation starters, connections and routines", () => {
     const c = sampleContent();
     const listed: ListedRow = {
       id: "tmpl_0123456789abcdef",
@@ -70,6 +70,7 @@ describe("listedToProto", () => {
       avatar: "🧭",
       conversation_starters: ["Plan a weekend in Kyoto"],
       connections: [{ kind: "location", capabilities: ["read"], reason: "to suggest places nearby" }],
+      routines: [{ id: "tides", name: "Tides", rrule: "FREQ=DAILY", time: "07:00", instruction: "Post the tides." }],
       visibility: "public",
       status: "active",
       version: 3,
@@ -87,6 +88,8 @@ describe("listedToProto", () => {
     expect(t.content?.connections.map((x) => [x.kind, x.capabilities, x.reason])).toEqual([
       ["location", ["read"], "to suggest places nearby"],
     ]);
+    // And what its agents do on a schedule, as its tools.
+    expect(t.content?.routines.map((x) => [x.id, x.rrule, x.time])).toEqual([["tides", "FREQ=DAILY", "07:00"]]);
     expect(t).toMatchObject({ visibility: Visibility.PUBLIC, version: 3n, contentVersion: 2n, usageCount: 5n });
   });
 });

@@ -31,7 +31,7 @@ export function ReminderList({ agent: i }: { agent: Instance }) {
   const resume = useMutation(ScheduleService.method.resumeSchedule);
   const cancel = useMutation(ScheduleService.method.cancelSchedule);
   const calls = { pause, resume, cancel };
-  const groups = list.data ? reminderGroups(list.data.items, i.conversations, inboxId) : [];
+  const groups = list.data ? reminderGroups(list.data.items, i.conversations, inboxId, {}, i.inboxId) : [];
 
   const change = (line: ReminderLine, what: ReminderAction) => {
     if (what === "cancel" && !window.confirm(`Cancel "${line.what}"? It will not fire again.`)) return;
@@ -44,7 +44,8 @@ export function ReminderList({ agent: i }: { agent: Instance }) {
     <section aria-labelledby="reminders-heading">
       <h2 id="reminders-heading">Reminders and routines</h2>
       <p>
-        What it keeps in time for its conversations, asked there by you or a member. Each posts only where it was asked.
+        What it keeps in time for its conversations, asked there by you or a member, or kept for its template. Each
+        posts only in its own conversation.
       </p>
       {list.isPending && <Loading what="its reminders" />}
       {list.error && <ErrorBox error={shownError(list.error)} />}

@@ -65,7 +65,11 @@ describe("an agent's reminders on its page", () => {
     expect(oftenWords(item({ rrule: "FREQ=MINUTELY;INTERVAL=30" }))).toBe("every 30 minutes");
   });
 
-  it("names who asked: you, else the owner or a member by short inbox", () => {
+  it("names who asked: you, the template for a routine the agent asked for itself, else the owner or a member by short inbox", () => {
+    const agent = "b".repeat(64);
+    expect(askedByWords(item({ askedByInboxId: agent, askedByRole: ScheduleAskerRole.MEMBER }), OWNER, agent)).toBe(
+      "the template",
+    );
     expect(askedByWords(item(), OWNER)).toBe("you");
     expect(askedByWords(item(), ANA)).toBe("the owner, a1b2c3…8f90");
     expect(askedByWords(item({ askedByInboxId: ANA, askedByRole: ScheduleAskerRole.MEMBER }), OWNER)).toBe(

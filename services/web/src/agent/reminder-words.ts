@@ -100,9 +100,14 @@ export function oftenWords(item: ScheduleItem): string {
   }
 }
 
-/** Who asked, as the page names people elsewhere: "you", else the role and the short inbox. */
-export function askedByWords(item: ScheduleItem, viewer: string | undefined): string {
+/**
+ * Who asked, as the page names people elsewhere: "you", "the template" for a
+ * routine the agent keeps for its template (asked on its own behalf:
+ * docs/templates.md, "Routines"), else the role and the short inbox.
+ */
+export function askedByWords(item: ScheduleItem, viewer: string | undefined, agentInboxId?: string): string {
   if (viewer && item.askedByInboxId === viewer) return "you";
+  if (agentInboxId && item.askedByInboxId === agentInboxId) return "the template";
   const who = short(item.askedByInboxId);
   return item.askedByRole === ScheduleAskerRole.OWNER ? `the owner, ${who}` : `a member, ${who}`;
 }
@@ -125,14 +130,19 @@ export function actionsFor(item: ScheduleItem, now: number): ReminderAction[] {
   return again ? ["resume", "cancel"] : ["cancel"];
 }
 
-export function reminderLine(item: ScheduleItem, viewer: string | undefined, r: Reader = {}): ReminderLine {
+export function reminderLine(
+  item: ScheduleItem,
+  viewer: string | undefined,
+  r: Reader = {},
+  agentInboxId?: string,
+): ReminderLine {
   return {
     id: item.id,
     kind: KIND_WORDS[item.kind] ?? KIND_WORDS[ScheduleKind.UNSPECIFIED],
     what: item.text,
     next: nextWords(item, r),
     often: oftenWords(item),
-    askedBy: askedByWords(item, viewer),
+    askedBy: askedByWords(item, viewer, agentInboxId),
     state: stateWords(item),
     paused: item.paused,
     actions: actionsFor(item, (r.now ?? new Date()).getTime()),
@@ -150,6 +160,7 @@ export function reminderGroups(
   conversations: readonly NamedConversation[],
   viewer: string | undefined,
   r: Reader = {},
+  agentInboxId?: string,
 ): ReminderGroup[] {
   const known = conversations.map((c) => c.conversationId);
   const ids = [...known, ...new Set(items.map((i) => i.conversationId).filter((id) => !known.includes(id)))];
@@ -157,7 +168,7 @@ export function reminderGroups(
     .map((id) => ({
       conversationId: id,
       name: conversations.find((c) => c.conversationId === id)?.name.trim() || `conversation ${short(id)}`,
-      lines: items.filter((i) => i.conversationId === id).map((i) => reminderLine(i, viewer, r)),
+      lines: items.filter((i) => i.conversationId === id).map((i) => reminderLine(i, viewer, r, agentInboxId)),
     }))
     .filter((g) => g.lines.length > 0);
 }

@@ -69,6 +69,7 @@ import { isMember, runFiring, type FiringParts } from "../../tools/schedules/fir
 import type { Firing } from "../../tools/schedules/firing.js";
 import { routineAnswer } from "../conversation/routine-turn.js";
 import { Profile } from "./profile.js";
+import { TemplateRoutines } from "./routines.js";
 import type { InheritanceFile } from "../life/inheritance.js";
 import type { InstanceConfig, InstanceCredentials } from "../state/settings.js";
 import type { InstanceDeps } from "../life/deps.js";
@@ -80,6 +81,7 @@ export class Agent implements PatternAgent {
   private readonly claim: Claim;
   private readonly owner: OwnerOperations;
   private readonly profile: Profile;
+  private readonly routines: TemplateRoutines;
 
   constructor(
     deps: InstanceDeps,
@@ -93,6 +95,8 @@ export class Agent implements PatternAgent {
     this.claim = new Claim(this.parts);
     this.owner = new OwnerOperations(this.parts);
     this.profile = new Profile(this.parts);
+    // Its template's routines, kept in each conversation once its zone is known (routines.ts).
+    this.routines = new TemplateRoutines(this.parts);
     // Someone who joins later learns what it is only from its own profile.
     this.parts.conversations.onOthersJoined = (c) => this.profile.republish(c);
   }
@@ -272,7 +276,10 @@ export class Agent implements PatternAgent {
   joinConversation(invite: string, signal?: AbortSignal): Promise<string> {
     return inSpan("agent.join", { "pool.instance_id": this.id }, () =>
       this.call(() => this.claim.joinConversation(invite, signal)),
-    );
+    ).then((id) => {
+      this.routines.later(id);
+      return id;
+    });
   }
 
   /** Joins another conversation as its owner signed it (claim.ts), and says its profile there. */
@@ -288,7 +295,10 @@ export class Agent implements PatternAgent {
         }
         return id;
       }),
-    );
+    ).then((id) => {
+      this.routines.later(id);
+      return id;
+    });
   }
 
   /** Leaves one of its conversations as its owner signed it (claim.ts); its home from now on. */
@@ -303,6 +313,8 @@ export class Agent implements PatternAgent {
       const applied = await this.claim.updateTemplate(req);
       // Its certificate names the version it runs: members see the new one.
       await this.profile.republish().catch((err: unknown) => this.parts.log.warn("profile not republished", { err }));
+      // A routine the update adds, changes or drops, in every conversation (tools/schedules/template-routines.ts).
+      this.routines.everywhere();
       return applied;
     });
   }

@@ -22,6 +22,8 @@ export class Scheduling {
   readonly waiting = new Map<string, Waiting>();
   /** The conversations whose owner was asked for the zone: asked once, then reminded in a line. */
   readonly zoneAsked = new Set<string>();
+  /** Told once a conversation's zone is set (the agent keeps its template's routines there: template-routines.ts). */
+  onZoneSet: ((conversationId: string) => void) | undefined;
 
   constructor(
     readonly instanceId: string,
@@ -35,7 +37,10 @@ export class Scheduling {
   }
 
   store(): Promise<ScheduleStore> {
-    this.opened ??= ScheduleStore.open(this.ws);
+    this.opened ??= ScheduleStore.open(this.ws).then((store) => {
+      store.zoneSet = (id) => this.onZoneSet?.(id);
+      return store;
+    });
     return this.opened;
   }
 

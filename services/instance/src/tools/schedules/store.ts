@@ -15,6 +15,8 @@ interface Kept {
   zones: Record<string, string>;
   acts: Record<string, BoundScheduledAct & { conversationId: string }>;
   routines?: Record<string, KeptRoutine>;
+  /** The template's routines kept in each conversation, by conversation and routine id (template-routines.ts). */
+  templateRoutines?: Record<string, Record<string, KeptTemplateRoutine>>;
   /** The firing ids done, newest last, at most FIRINGS_KEPT (a retry comes within the day). */
   fired?: string[];
 }
@@ -26,12 +28,23 @@ export interface KeptRoutine {
   instruction: string;
 }
 
+/** A template's routine as the agent keeps it in one conversation: as it was declared, and its item (template-routines.ts). */
+export interface KeptTemplateRoutine {
+  itemId: string;
+  name: string;
+  rrule: string;
+  time: string;
+  instruction: string;
+}
+
 /** Firing ids kept: far more than a day of retries of every item a conversation may hold (50, at most 96 a day each). */
 export const FIRINGS_KEPT = 10_000;
 
 export class ScheduleStore {
   /** The last write asked for: each waits for the one before (a slower earlier write never lands over a later one). */
   private writing: Promise<void> = Promise.resolve();
+  /** Told once a conversation's zone is set (scheduling.ts: the template's routines are kept there then). */
+  zoneSet: ((conversationId: string) => void) | undefined;
 
   private constructor(
     private readonly ws: Workspace,
@@ -52,6 +65,7 @@ export class ScheduleStore {
       zones: kept?.zones ?? {},
       acts: kept?.acts ?? {},
       routines: kept?.routines ?? {},
+      templateRoutines: kept?.templateRoutines ?? {},
       fired: kept?.fired ?? [],
     });
   }
@@ -68,6 +82,18 @@ export class ScheduleStore {
 
   async setZone(conversationId: string, zone: string): Promise<void> {
     this.kept = { ...this.kept, zones: { ...this.kept.zones, [conversationId]: zone } };
+    await this.save();
+    this.zoneSet?.(conversationId);
+  }
+
+  /** The template's routines kept in the conversation, by routine id. */
+  templateRoutinesIn(conversationId: string): Readonly<Record<string, KeptTemplateRoutine>> {
+    return this.kept.templateRoutines?.[conversationId] ?? {};
+  }
+
+  /** The template's routines kept in the conversation now, all of them (template-routines.ts decides them). */
+  async keepTemplateRoutines(conversationId: string, kept: Record<string, KeptTemplateRoutine>): Promise<void> {
+    this.kept = { ...this.kept, templateRoutines: { ...this.kept.templateRoutines, [conversationId]: kept } };
     await this.save();
   }
 
