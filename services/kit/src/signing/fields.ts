@@ -238,17 +238,28 @@ export interface PersonSignalCounts {
   /** 👎 they put on those answers, on the answer's day, once each. */
   thumbsDown: number;
   corrections: number;
+  /** Turns they stopped while it thought; absent (0) in a day counted before stops were per person. */
+  stopRequests?: number;
+  /** Tool calls that failed in turns answering their texts; absent (0) as stopRequests. */
+  toolCallsFailed?: number;
 }
 
 /**
  * What ReportVersionSignals signs of a day's persons: keccak256 of one line
  * per person (pseudonym and counts, sorted by pseudonym), or "" for none,
- * so that a host can neither add, drop nor change a person's counts.
+ * so that a host can neither add, drop nor change a person's counts. A
+ * person with no stops and no failed tool calls has the line it had before
+ * those were counted per person: a day signed then is still its signature.
  */
 export function personsDigest(persons: readonly PersonSignalCounts[]): string {
   if (persons.length === 0) return "";
   const lines = persons
-    .map((p) => `${p.person} ${p.answers} ${p.thumbsDown} ${p.corrections}`)
+    .map((p) => {
+      const base = `${p.person} ${p.answers} ${p.thumbsDown} ${p.corrections}`;
+      const stops = p.stopRequests ?? 0;
+      const failed = p.toolCallsFailed ?? 0;
+      return stops === 0 && failed === 0 ? base : `${base} ${stops} ${failed}`;
+    })
     .sort()
     .join("\n");
   return keccak256(stringToBytes(lines));
