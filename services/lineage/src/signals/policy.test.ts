@@ -18,23 +18,25 @@ import {
 const at = (iso: string) => new Date(iso);
 
 describe("a report's day per person", () => {
-  const p = (person: string, answers = 2, thumbsDown = 1, corrections = 0) =>
-    create(PersonSignalCountsSchema, { person, answers, thumbsDown, corrections });
+  const p = (person: string, answers = 2, thumbsDown = 1, corrections = 0, stopRequests = 0, toolCallsFailed = 0) =>
+    create(PersonSignalCountsSchema, { person, answers, thumbsDown, corrections, stopRequests, toolCallsFailed });
   const A = "a".repeat(64);
+  const B = "b".repeat(64);
+  const day = (answers = 5, stopRequests = 0, toolCallsFailed = 0) => ({ answers, stopRequests, toolCallsFailed });
+  const field = (persons: ReturnType<typeof p>[], counts = day()) => {
+    try {
+      checkPersons(persons, counts);
+      return "taken";
+    } catch (err) {
+      return String((err as Error).message).split(":")[0];
+    }
+  };
 
   it("takes pseudonyms of 64 hex digits, each once, with no more 👎 than their answers and no more answers than the day's", () => {
-    expect(checkPersons([p(A), p("b".repeat(64), 3, 0, 2)], 5)).toEqual([
-      { person: A, answers: 2, thumbsDown: 1, corrections: 0 },
-      { person: "b".repeat(64), answers: 3, thumbsDown: 0, corrections: 2 },
+    expect(checkPersons([p(A), p(B, 3, 0, 2)], day())).toEqual([
+      { person: A, answers: 2, thumbsDown: 1, corrections: 0, stopRequests: 0, toolCallsFailed: 0 },
+      { person: B, answers: 3, thumbsDown: 0, corrections: 2, stopRequests: 0, toolCallsFailed: 0 },
     ]);
-    const field = (persons: ReturnType<typeof p>[], answers = 5) => {
-      try {
-        checkPersons(persons, answers);
-        return "taken";
-      } catch (err) {
-        return String((err as Error).message).split(":")[0];
-      }
-    };
     expect(field([p("inbox-ana")])).toContain("persons[0].person");
     expect(field([p(A), p(A)])).toContain("persons[1].person");
     expect(field([p(A, 2, 3)])).toContain("persons[0].thumbs_down");
@@ -42,9 +44,18 @@ describe("a report's day per person", () => {
     expect(
       field(
         Array.from({ length: MAX_PERSONS + 1 }, (_, i) => p(i.toString(16).padStart(64, "0"), 0, 0)),
-        0,
+        day(0),
       ),
     ).toContain("persons");
+  });
+
+  it("takes their stops and failed tool calls, together no more than the day's, and refuses more naming the field", () => {
+    expect(checkPersons([p(A, 2, 0, 0, 1, 2), p(B, 0, 0, 0, 2, 0)], day(5, 3, 2))).toEqual([
+      { person: A, answers: 2, thumbsDown: 0, corrections: 0, stopRequests: 1, toolCallsFailed: 2 },
+      { person: B, answers: 0, thumbsDown: 0, corrections: 0, stopRequests: 2, toolCallsFailed: 0 },
+    ]);
+    expect(field([p(A, 2, 0, 0, 1), p(B, 0, 0, 0, 2)], day(5, 2))).toContain("persons[1].stop_requests");
+    expect(field([p(A, 2, 0, 0, 0, 2), p(B, 1, 0, 0, 0, 1)], day(5, 0, 2))).toContain("persons[1].tool_calls_failed");
   });
 });
 

@@ -145,7 +145,7 @@ export function checkReport(req: ReportSignalsRequest, now = Date.now()): Versio
     version: req.version,
     day: req.day,
     counts,
-    persons: checkPersons(req.persons, counts.answers),
+    persons: checkPersons(req.persons, counts),
   };
 }
 
@@ -157,20 +157,37 @@ export const MAX_PERSONS = 1_000;
 /**
  * A report's day per person (docs/signals.md, "Per person"): each a
  * pseudonym once, no person answered more than the day's answers, no 👎
- * beyond the answers they were given (the agent counts only those).
+ * beyond the answers they were given (the agent counts only those), and
+ * their stops and failed tool calls together no more than the day's (a
+ * day's may also be no person's: the creator's, an outsider's).
  */
-export function checkPersons(persons: ReportSignalsRequest["persons"], answers: number): PersonSignalCounts[] {
+export function checkPersons(
+  persons: ReportSignalsRequest["persons"],
+  day: Pick<PersonSignalCounts, "answers"> & { stopRequests: number; toolCallsFailed: number },
+): PersonSignalCounts[] {
   if (persons.length > MAX_PERSONS) throw invalidArgument("persons", `must be at most ${MAX_PERSONS}`);
   const seen = new Set<string>();
+  let stops = 0;
+  let failed = 0;
   return persons.map((p, i) => {
     const field = `persons[${i}]`;
     if (!PERSON.test(p.person) || seen.has(p.person))
       throw invalidArgument(`${field}.person`, "must be a pseudonym of 64 hex digits, once in a report");
     seen.add(p.person);
-    if (p.answers > answers) throw invalidArgument(`${field}.answers`, "must be at most the day's answers");
+    if (p.answers > day.answers) throw invalidArgument(`${field}.answers`, "must be at most the day's answers");
     if (p.thumbsDown > p.answers) throw invalidArgument(`${field}.thumbs_down`, "must be at most their answers");
     if (p.corrections > MAX_COUNT) throw invalidArgument(`${field}.corrections`, `must be at most ${MAX_COUNT}`);
-    return { person: p.person, answers: p.answers, thumbsDown: p.thumbsDown, corrections: p.corrections };
+    stops += p.stopRequests;
+    failed += p.toolCallsFailed;
+    if (stops > day.stopRequests)
+      throw invalidArgument(`${field}.stop_requests`, "must be, with the others', at most the day's stop requests");
+    if (failed > day.toolCallsFailed)
+      throw invalidArgument(
+        `${field}.tool_calls_failed`,
+        "must be, with the others', at most the day's failed tool calls",
+      );
+    const { person, answers, thumbsDown, corrections, stopRequests, toolCallsFailed } = p;
+    return { person, answers, thumbsDown, corrections, stopRequests, toolCallsFailed };
   });
 }
 

@@ -13,12 +13,12 @@
 // - a day counts only when each version's agents that reported it are in at
 //   least MIN_CONVERSATIONS conversations, each once, as figures.ts counts
 //   them; a day that does not counts nothing, on either side;
-// - 👎 and corrections against the answers they are on, each person a
-//   source capped at one event a side and day (kit PERSON_DAY_EVENTS) where
-//   the agent sent its day per person, else its conversation; stop
-//   requests, failed tool calls and declined approvals against the day's
-//   answers, each conversation a source; pauses against 1 per agent-day
-//   reported;
+// - what people do (👎, corrections, stops, the tool calls that failed in
+//   turns answering them) per person where the agent sent its day so, each
+//   person a source capped at one event a side and day (kit
+//   PERSON_DAY_EVENTS) across their conversations, else per conversation;
+//   what only an owner does (declined approvals against answers, pauses
+//   against 1 per agent-day reported) per owner, capped the same;
 // - removals (an agent removed by its owner within 24 hours of its claim,
 //   on the UTC day of the removal, for the version it ran then) once per
 //   owner, side and day, against the owners whose agents ran that version
@@ -43,14 +43,28 @@ import {
   pairedDays,
   rolloutVerdict,
 } from "@convos-pool/kit/content";
+import type { PersonSignalCounts } from "@convos-pool/kit/signing";
 import { daysAnsweringOthers } from "../activity/policy.js";
 import type { AgentDay } from "./figures.js";
 import { MIN_CONVERSATIONS, conversationsOf, isCreators } from "./figures.js";
 
-/** The signals counted per answer, each the AgentDay count of the same name. */
-const PER_ANSWER = ["thumbsDown", "corrections", "stopRequests", "toolCallsFailed", "approvalsDeclined"] as const;
-/** Those a person makes on the answers they are given, counted per person where the agent sent its day so. */
-const BY_PERSON: readonly string[] = ["thumbsDown", "corrections"] satisfies (typeof PER_ANSWER)[number][];
+/** What people do, each the AgentDay count of the same name: counted per person where the agent sent its day so. */
+const BY_PERSON = ["thumbsDown", "corrections", "stopRequests", "toolCallsFailed"] as const;
+type PersonSignal = (typeof BY_PERSON)[number];
+
+/**
+ * A person's part of a signal in an agent's day: their stops against the
+ * turns they saw (answered or stopped: a stop may stop a turn that answers
+ * someone else, or their first); the rest against the answers they were
+ * given, never more events than those answers.
+ */
+export function personPart(p: PersonSignalCounts, signal: PersonSignal): Exposed {
+  if (signal === "stopRequests") {
+    const stops = p.stopRequests ?? 0;
+    return { events: stops, exposure: p.answers + stops };
+  }
+  return { events: Math.min(p[signal] ?? 0, p.answers), exposure: p.answers };
+}
 
 /** Each signal as the creator reads it (Rollout.watch.halted_on), the words of docs/rollouts.md's table. */
 export const SIGNAL_WORDS: Record<RolloutSignal, string> = {
@@ -223,11 +237,13 @@ export function countedDays(
 
 /**
  * Each signal's counts per source and side over the counted days: what
- * `pairedDays` takes. A source is the agent's home conversation; for 👎 and
- * corrections, each person of an agent-day sent per person (their
+ * `pairedDays` takes. For what people do (👎, corrections, stops, failed
+ * tool calls), each person of an agent-day sent per person (their
  * pseudonym of the day, the same in every conversation, capped at
- * PERSON_DAY_EVENTS; their events never more than their answers); for
- * removals, its owner when `ownerOf` knows them, once per side and day.
+ * PERSON_DAY_EVENTS; personPart), else the agent's home conversation; for
+ * declined approvals and pauses, its owner (`ownerOf`, else the report's),
+ * capped the same; for removals, its owner when `ownerOf` knows them, once
+ * per side and day.
  */
 export function conversationCounts(
   data: RolloutData,
@@ -264,19 +280,18 @@ export function conversationCounts(
   for (const r of data.reports) {
     const a = { ...r, conversationId: r.conversationId ?? "" };
     const persons = r.persons ?? [];
-    for (const s of PER_ANSWER)
-      if (persons.length > 0 && BY_PERSON.includes(s))
-        for (const p of persons)
-          add(
-            s,
-            a,
-            Math.min(p[s as "thumbsDown" | "corrections"], p.answers),
-            p.answers,
-            `person:${p.person}`,
-            PERSON_DAY_EVENTS,
-          );
-      else add(s, a, r.counts[s], r.counts.answers);
-    add("pauses", a, r.counts.pauses, 1);
+    for (const s of BY_PERSON)
+      if (persons.length === 0) add(s, a, r.counts[s], r.counts.answers);
+      else
+        for (const p of persons) {
+          const part = personPart(p, s);
+          add(s, a, part.events, part.exposure, `person:${p.person}`, PERSON_DAY_EVENTS);
+        }
+    // Only its owner declines an approval or pauses it: one owner's agents are one voice a side and day.
+    const owner = ownerOf.get(r.instanceId) ?? r.ownerId;
+    const [source, cap] = owner ? [`owner:${owner}`, PERSON_DAY_EVENTS] : [conversationOf(a), undefined];
+    add("approvalsDeclined", a, r.counts.approvalsDeclined, r.counts.answers, source, cap);
+    add("pauses", a, r.counts.pauses, 1, source, cap);
   }
   // One per agent a day: the version it ran last by the feed, else (its versions unknown there) those it reported.
   const byFeed = new Set(data.ran.map((a) => `${a.instanceId}\u0000${a.day}`));

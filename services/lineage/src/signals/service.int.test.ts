@@ -218,12 +218,18 @@ describe("an agent's day of counts", () => {
     const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
     const agent = await agentOf(t.id, newIdentity());
     const persons = [
-      { person: "a".repeat(64), answers: 6, thumbsDown: 2, corrections: 1 },
-      { person: "b".repeat(64), answers: 4, thumbsDown: 0, corrections: 0 },
+      { person: "a".repeat(64), answers: 6, thumbsDown: 2, corrections: 1, stopRequests: 0, toolCallsFailed: 0 },
+      { person: "b".repeat(64), answers: 4, thumbsDown: 0, corrections: 0, stopRequests: 2, toolCallsFailed: 0 },
     ];
     const signed = await report(agent, t.id, COUNTS, agent.wallet, { persons });
     const c = hostSc.client;
-    for (const changed of [persons.slice(1), [], [{ ...persons[0]!, thumbsDown: 0 }, persons[1]!]])
+    const changedOne = (x: Partial<(typeof persons)[number]>) => [persons[0]!, { ...persons[1]!, ...x }];
+    for (const changed of [
+      persons.slice(1),
+      [],
+      [{ ...persons[0]!, thumbsDown: 0 }, persons[1]!],
+      changedOne({ stopRequests: 1 }),
+    ])
       expect(
         await code(c.reportSignals({ ...signed, persons: changed.map((x) => create(PersonSignalCountsSchema, x)) })),
       ).toBe(Code.PermissionDenied);
@@ -232,6 +238,11 @@ describe("an agent's day of counts", () => {
       persons: [{ ...persons[0]!, person: "inbox-ana" }],
     });
     expect((await refusal(c.reportSignals(inbox)))?.message).toMatch(/^persons\[0\]\.person/);
+    // Their stops, together, no more than the day's.
+    const stops = await report(agent, t.id, COUNTS, agent.wallet, {
+      persons: [{ ...persons[0]!, stopRequests: 1 }, persons[1]!],
+    });
+    expect((await refusal(c.reportSignals(stops)))?.message).toMatch(/^persons\[1\]\.stop_requests/);
     expect(await code(c.reportSignals(signed))).toBeUndefined();
     const [row] = await stored(agent.instanceId);
     expect(row?.persons).toEqual(persons);
