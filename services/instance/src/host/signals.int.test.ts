@@ -127,7 +127,9 @@ describe("an agent's counts on their way to the lineage service", () => {
     // Its day per person: the one who spoke, under their pseudonym of the day by the host's key, not their inbox.
     const release = { templateId: config.templateId, version: config.templateVersion };
     const pseudonym = personOf(PERSON_KEY, release, new Date().toISOString().slice(0, 10), one.ready.inboxId);
-    expect(rows[0]?.persons).toEqual([{ person: pseudonym, answers: 2, thumbsDown: 0, corrections: 0 }]);
+    expect(rows[0]?.persons).toEqual([
+      { person: pseudonym, answers: 2, thumbsDown: 0, corrections: 0, stopRequests: 0, toolCallsFailed: 0 },
+    ]);
     expect(JSON.stringify(rows[0]?.persons)).not.toContain(one.ready.inboxId);
     // Again later in the day: the same row, replaced.
     await cli.messageFrom(agentInbox, await cli.send("what is my diet?"));

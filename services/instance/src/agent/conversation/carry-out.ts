@@ -94,20 +94,21 @@ export class CarryOut {
   readonly thinkingAbout: Pick<ReadonlySet<string>, "has"> = { has: (id) => this.thinking.has(id) };
 
   /**
-   * Stops the turn that thinks about message `id`, as `by` (a name) asked; false when no turn does. A stop that
-   * stopped a turn is counted (docs/signals.md), once: a second stop of the same turn stops nothing.
+   * Stops the turn that thinks about message `id`, as `by` (a name) asked, who is `inboxId`; false when no turn
+   * does. A stop that stopped a turn is counted (docs/signals.md), once: a second stop of the same turn stops
+   * nothing. It counts as theirs too, per person, whoever's text the turn answered.
    */
-  stop(id: string, by: string): boolean {
+  stop(id: string, by: string, inboxId?: string): boolean {
     const turn = this.thinking.get(id);
     if (!turn || turn.signal.aborted) return false;
     turn.abort(by);
-    this.agent.signals.count("stopRequests");
+    this.agent.signals.stopped(inboxId);
     return true;
   }
 
-  /** Stops every turn thinking here, as `by` (a name) asked: a person paused it (plan.ts planArrival "pause"). */
-  stopAll(by: string): void {
-    for (const id of this.thinking.keys()) this.stop(id, by);
+  /** Stops every turn thinking here, as `by` (a name, `inboxId`) asked: a person paused it (plan.ts planArrival "pause"). */
+  stopAll(by: string, inboxId?: string): void {
+    for (const id of this.thinking.keys()) this.stop(id, by, inboxId);
   }
 
   /** A Release: nothing said of dropped texts. */

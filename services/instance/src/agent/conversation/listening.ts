@@ -527,7 +527,7 @@ export class Conversation {
   /** Someone asked it to stop thinking about message `id`: its turn ends (answer.ts), and says who stopped it. */
   private stopTurn(id: string, sender: string): boolean {
     const by = this.names[sender] ?? (sender === this.agent.settings.config?.ownerId ? "my owner" : "a member");
-    const stopped = this.carryOut.stop(id, by);
+    const stopped = this.carryOut.stop(id, by, sender);
     if (stopped) this.agent.log.info("turn stopped", { messageId: id, by: sender });
     return stopped;
   }
@@ -549,7 +549,7 @@ export class Conversation {
     let say: () => string;
     if (act === "pause") {
       written = settings.setMemberPause(id, { by: m.senderInboxId, at: new Date().toISOString() });
-      this.carryOut.stopAll(name(m.senderInboxId));
+      this.carryOut.stopAll(name(m.senderInboxId), m.senderInboxId);
       say = () => pauseSaying.paused(name(m.senderInboxId));
     } else if (act === "resume") {
       written = settings.setMemberPause(id, undefined);

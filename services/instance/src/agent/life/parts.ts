@@ -171,7 +171,7 @@ export class Parts implements RuntimeAgent {
       },
       betweenTurns: (job) => this.turns.run(job),
       park: (answer) => this.turns.park(answer),
-      signal: (s) => this.signals.count(s),
+      signal: (s, person) => this.signals.toolSignal(s, person),
     });
     this.scheduling = new Scheduling(id, deps.schedules, this.ws, deps.clock ?? SYSTEM_CLOCK);
     this.conversations = new Conversations(this);

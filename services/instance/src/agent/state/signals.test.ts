@@ -21,6 +21,8 @@ import {
   reports,
   rollOver,
   sent,
+  stopped,
+  toolFailed,
   utcDay,
   type DayCounts,
   type Release,
@@ -106,8 +108,8 @@ describe("per person: a person's day, by a pseudonym no one can turn back withou
     expect(f.current.counts).toMatchObject({ answers: 3, thumbsDown: 2 });
     expect(reports(f).at(-1)?.persons).toEqual(
       [
-        { person: ana, answers: 2, thumbsDown: 1, corrections: 0 },
-        { person: bo, answers: 1, thumbsDown: 0, corrections: 0 },
+        { person: ana, answers: 2, thumbsDown: 1, corrections: 0, stopRequests: 0, toolCallsFailed: 0 },
+        { person: bo, answers: 1, thumbsDown: 0, corrections: 0, stopRequests: 0, toolCallsFailed: 0 },
       ].sort((a, b) => a.person.localeCompare(b.person)),
     );
     // The next day, yesterday's answer 👎'd again counts nowhere per person: its day is over.
@@ -123,7 +125,22 @@ describe("per person: a person's day, by a pseudonym no one can turn back withou
     let f = answered(rollOver(undefined, D1, V6, "s"), "m1", undefined);
     f = corrected(answered(f, "m2", ana), ana);
     expect(f.current.counts.answers).toBe(2);
-    expect(reports(f).at(-1)?.persons).toEqual([{ person: ana, answers: 1, thumbsDown: 0, corrections: 1 }]);
+    expect(reports(f).at(-1)?.persons).toEqual([
+      { person: ana, answers: 1, thumbsDown: 0, corrections: 1, stopRequests: 0, toolCallsFailed: 0 },
+    ]);
+  });
+
+  it("counts the turns a person stopped and the tool calls that failed in turns answering them, in the day and per person; no person's (the creator's, an outsider's) in the day alone", () => {
+    let f = answered(rollOver(undefined, D1, V6, "s"), "m1", ana);
+    f = stopped(stopped(stopped(f, bo), bo), undefined);
+    f = toolFailed(toolFailed(toolFailed(f, ana), ana), undefined);
+    expect(f.current.counts).toMatchObject({ stopRequests: 3, toolCallsFailed: 3 });
+    expect(reports(f).at(-1)?.persons).toEqual(
+      [
+        { person: ana, answers: 1, thumbsDown: 0, corrections: 0, stopRequests: 0, toolCallsFailed: 2 },
+        { person: bo, answers: 0, thumbsDown: 0, corrections: 0, stopRequests: 2, toolCallsFailed: 0 },
+      ].sort((a, b) => a.person.localeCompare(b.person)),
+    );
   });
 
   const step = fc.oneof(
@@ -257,6 +274,35 @@ describe("Signals in a workspace", () => {
     b.heard("inbox-ana");
     b.count("answers");
     expect((await b.reports()).at(-1)?.counts).toMatchObject({ answers: 2, people: 1 });
+  });
+
+  it("counts a stop and a failed tool call under the pseudonym of whoever made them, and the creator's under none", async () => {
+    dir = await mkdtemp(join(tmpdir(), "signals-"));
+    const ws = new Workspace(dir, "inst_3");
+    await ws.create();
+    const key = new Uint8Array(32).fill(7);
+    const a = new Signals(
+      ws,
+      () => ({ ...V6, creatorId: "inbox-creator" }),
+      () => DAY,
+      key,
+    );
+    a.stopped("inbox-ana");
+    a.stopped("inbox-creator");
+    a.toolSignal("toolCallsFailed", "inbox-ana");
+    a.toolSignal("approvalsDeclined");
+    const [day] = await a.reports();
+    expect(day?.counts).toMatchObject({ stopRequests: 2, toolCallsFailed: 1, approvalsDeclined: 1 });
+    expect(day?.persons).toEqual([
+      {
+        person: personOf(key, V6, utcDay(DAY), "inbox-ana"),
+        answers: 0,
+        thumbsDown: 0,
+        corrections: 0,
+        stopRequests: 1,
+        toolCallsFailed: 1,
+      },
+    ]);
   });
 
   it("counts nothing before a claim", async () => {

@@ -7,8 +7,9 @@
 // spoke is kept as salted hashes for the day (to count each person once),
 // and neither the hashes nor their salt ever leave the agent; no text, no
 // member id, no conversation id is kept here at all. Per person, the day's
-// answers to them and their 👎 and corrections go out under a pseudonym of
-// the day keyed by the pool's hosts (`personOf`), which lineage cannot turn
+// answers to them, their 👎, corrections and stops, and the tool calls that
+// failed in turns answering them go out under a pseudonym of the day keyed
+// by the pool's hosts (`personOf`), which lineage cannot turn
 // back into an inbox: a rollout's watch counts a person once across
 // conversations (docs/signals.md, "Per person").
 // The functions are pure (a file in, a file out); `Signals` keeps the
@@ -44,7 +45,11 @@ export interface Release {
   creatorId?: string | undefined;
 }
 
-/** One person's part of a day: the answers to their texts, their 👎 on those answers, their corrections. */
+/**
+ * One person's part of a day: the answers to their texts, their 👎 on those answers, their corrections, the
+ * turns they stopped, the tool calls that failed in turns answering them (the last two absent in a day written
+ * before they were counted per person: zero).
+ */
 export type PersonDay = Omit<PersonSignalCounts, "person">;
 
 /** One ended or current day, as it is sent. */
@@ -182,17 +187,15 @@ export function personKeyOf(hex: string | undefined): Uint8Array | undefined {
   return Uint8Array.from(Buffer.from(hex, "hex"));
 }
 
-const NO_ONE: PersonDay = { answers: 0, thumbsDown: 0, corrections: 0 };
+const PERSON_COUNTS = ["answers", "thumbsDown", "corrections", "stopRequests", "toolCallsFailed"] as const;
 
 /** `person`'s day changed by `change` (never below zero). */
 function forPerson(file: SignalsFile, person: string, change: Partial<PersonDay>): SignalsFile {
   const persons = file.current.persons ?? {};
-  const was = persons[person] ?? NO_ONE;
-  const now = {
-    answers: Math.max(0, was.answers + (change.answers ?? 0)),
-    thumbsDown: Math.max(0, was.thumbsDown + (change.thumbsDown ?? 0)),
-    corrections: Math.max(0, was.corrections + (change.corrections ?? 0)),
-  };
+  const was: PersonDay = persons[person] ?? { answers: 0, thumbsDown: 0, corrections: 0 };
+  const now = Object.fromEntries(
+    PERSON_COUNTS.map((k) => [k, Math.max(0, (was[k] ?? 0) + (change[k] ?? 0))]),
+  ) as Required<PersonDay>;
   return { ...file, current: { ...file.current, persons: { ...persons, [person]: now } } };
 }
 
@@ -207,6 +210,18 @@ export function answered(file: SignalsFile, messageId: string, person: string | 
 /** `person` corrected one of its answers. */
 export function corrected(file: SignalsFile, person: string): SignalsFile {
   return forPerson(file, person, { corrections: 1 });
+}
+
+/** A turn stopped while it thought, by `person` (a pseudonym; absent: no person's, as the creator's). */
+export function stopped(file: SignalsFile, person: string | undefined): SignalsFile {
+  const counted = count(file, "stopRequests");
+  return person === undefined ? counted : forPerson(counted, person, { stopRequests: 1 });
+}
+
+/** A tool call that failed in a turn answering `person` (a pseudonym; absent: no person's, as an outsider's). */
+export function toolFailed(file: SignalsFile, person: string | undefined): SignalsFile {
+  const counted = count(file, "toolCallsFailed");
+  return person === undefined ? counted : forPerson(counted, person, { toolCallsFailed: 1 });
 }
 
 /**
@@ -299,6 +314,20 @@ export class Signals {
       const counted = count(heard(f, inboxId), "corrections");
       return person === undefined ? counted : corrected(counted, person);
     });
+  }
+
+  /** `inboxId` stopped a turn while it thought (conversation/carry-out.ts stop). */
+  stopped(inboxId: string | undefined): void {
+    this.change((f, day, release) => stopped(f, inboxId ? this.person(release, day, inboxId) : undefined));
+  }
+
+  /**
+   * What the tool gate tells (tools/gate/gate.ts): an approval asked or declined, counted in the day (its owner
+   * is lineage's to count once); a call that failed, also per person: `inboxId`, whose text the turn answers.
+   */
+  toolSignal(what: "approvalsAsked" | "approvalsDeclined" | "toolCallsFailed", inboxId?: string): void {
+    if (what !== "toolCallsFailed") this.count(what);
+    else this.change((f, day, release) => toolFailed(f, inboxId ? this.person(release, day, inboxId) : undefined));
   }
 
   private person(release: Release, day: string, inboxId: string): string | undefined {

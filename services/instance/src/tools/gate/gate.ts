@@ -62,8 +62,11 @@ export interface GateDeps {
   mailView?: (who: Requester) => ((m: Mailbox) => Mailbox) | undefined;
   /** A text or mail went out: where its answer comes back to is recorded (routing/policy.ts); best effort. */
   sent?: (sent: Sent) => Promise<unknown>;
-  /** Counted for the agent's daily signals (agent/state/signals.ts): an approval asked or declined, a call that failed. */
-  signal?: (s: ToolSignal) => void;
+  /**
+   * Counted for the agent's daily signals (agent/state/signals.ts): an approval asked or declined, a call that
+   * failed; `person`: whose text the turn answers (an inbox of its owner or a member; none for an outsider).
+   */
+  signal?: (s: ToolSignal, person?: string) => void;
   log: Logger;
 }
 
@@ -139,7 +142,7 @@ export class ToolGate {
       try {
         feeWei = await call.fee();
       } catch (err) {
-        return this.failed(err, call, record, false);
+        return this.failed(err, call, record, false, who);
       }
       decision = weigh(feeWei);
     }
@@ -244,7 +247,7 @@ export class ToolGate {
         // Nothing went: what was asked for is still to do.
         if (act) act.done = false;
       }
-      return this.failed(err, call, record, approved);
+      return this.failed(err, call, record, approved, who);
     }
   }
 
@@ -254,9 +257,11 @@ export class ToolGate {
     call: PreparedCall,
     record: (outcome: ToolCallOutcome, detail: string, approved?: boolean) => Promise<unknown>,
     approved: boolean,
+    who: Requester,
   ): Promise<ToolOutcome> {
     const error = plainFailure(err, call.toolId);
-    this.deps.signal?.("toolCallsFailed");
+    // Failed for the one whose text the turn answers: a person counts once a day however many (docs/rollouts.md).
+    this.deps.signal?.("toolCallsFailed", who.role === "outsider" ? undefined : who.id);
     // The error object may carry a provider's details: logged as a message only, never its secrets.
     this.deps.log.warn("tool call failed", { toolId: call.toolId, action: call.action, error });
     await record(ToolCallOutcome.FAILED, error, approved);

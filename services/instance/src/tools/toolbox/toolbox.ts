@@ -55,7 +55,7 @@ export interface ToolboxDeps extends QuestionsDeps, MailWatchDeps {
   /** What its owner's address book is sealed with at rest (its wallet's InstanceWallet.addressBookKey); none: it keeps none. */
   addressBookKey?(): Uint8Array | undefined;
   /** An approval asked or declined, a call that failed: for the agent's daily counts (agent/state/signals.ts). */
-  signal?(s: ToolSignal): void;
+  signal?(s: ToolSignal, person?: string): void;
   /** Whether its tools act in the conversation at hand (its owner may have added it somewhere with none); none: they do. */
   toolsHere?(): boolean;
   /** The id of the conversation its turns run in, which what it texts and mails is recorded with (routing/). */
@@ -121,7 +121,7 @@ export class AgentToolbox {
         const conversation = deps.conversationId?.();
         if (conversation) await this.routes.record(sent, conversation);
       },
-      signal: (s) => deps.signal?.(s),
+      signal: (s, person) => deps.signal?.(s, person),
       log: deps.log,
     });
     this.routes = new RouteStore(deps.ws, deps.log);
