@@ -11,9 +11,12 @@
 // the answers it gave each, their 👎 on those answers (never more), each
 // under a pseudonym of the day the same in all their conversations. An
 // attacker in several conversations is one pseudonym a day; the template's
-// creator is no one's person (their 👎 is in the day's total only). One
-// scenario sends no persons, to show what counting per conversation let
-// the same person do.
+// creator is no one's person (their 👎 is in the day's total only). The
+// last two scenarios give every person stops and corrections too (each at
+// BASE_RATE per answer) and one person who stops and corrects in six
+// conversations: their stops and corrections each count one a side and
+// day, as their 👎. A scenario "counted per conversation" sends no
+// persons, to show what counting per conversation let the same person do.
 import { DEFAULT_BOUNDS, DEFAULT_FALSE_ALARM } from "@convos-pool/kit/content";
 import type { PersonSignalCounts } from "@convos-pool/kit/signing";
 import { type AgentOnDay, watchRollout } from "@convos-pool/lineage/rollout-watch";
@@ -53,44 +56,84 @@ interface Row {
   persons?: PersonSignalCounts[];
 }
 
+/** What people give an agent's day besides 👎: stops and corrections (the last scenarios only). */
+type Given = "stopRequests" | "corrections";
+const sumOf = (persons: readonly PersonSignalCounts[], k: "thumbsDown" | Given) =>
+  persons.reduce((n, p) => n + (p[k] ?? 0), 0);
+
 /**
- * One agent's day: its owner, its conversation, its version, 👎 on its 20
- * answers to its three people, dealt among them in turn (each at most the
- * answers they got). `persons` false: sent without them, as an agent that
- * counts none.
+ * One agent's day: its owner, its conversation, its version, 👎 (and
+ * `given` stops and corrections) on its 20 answers to its three people,
+ * each dealt among them in turn (each at most the answers they got).
+ * `persons` false: sent without them, as an agent that counts none.
  */
-function row(id: string, owner: string, version: string, day: number, thumbsDown: number, persons = true): Row {
+function row(
+  id: string,
+  owner: string,
+  version: string,
+  day: number,
+  thumbsDown: number,
+  persons = true,
+  given: Partial<Record<Given, number>> = {},
+): Row {
   const people: PersonSignalCounts[] = PEOPLE_ANSWERS.map((answers, k) => ({
     person: `${id}-p${k}-${dayOf(day)}`,
     answers,
     thumbsDown: 0,
     corrections: 0,
+    stopRequests: 0,
+    toolCallsFailed: 0,
   }));
-  for (let left = Math.min(thumbsDown, ANSWERS), k = 0; left > 0; k = (k + 1) % people.length) {
-    const p = people[k]!;
-    if (p.thumbsDown < p.answers) {
-      p.thumbsDown++;
-      left--;
+  const deal = (key: "thumbsDown" | Given, n: number) => {
+    for (let left = Math.min(n, ANSWERS), k = 0; left > 0; k = (k + 1) % people.length) {
+      const p = people[k]!;
+      if ((p[key] ?? 0) < p.answers) {
+        p[key] = (p[key] ?? 0) + 1;
+        left--;
+      }
     }
-  }
+  };
+  deal("thumbsDown", thumbsDown);
+  deal("stopRequests", given.stopRequests ?? 0);
+  deal("corrections", given.corrections ?? 0);
   return {
     instanceId: id,
     ownerId: owner,
     conversationId: `conv-${id}`,
     version,
     day: dayOf(day),
-    counts: { ...ZERO, answers: ANSWERS, people: 3, thumbsDown },
+    counts: {
+      ...ZERO,
+      answers: ANSWERS,
+      people: 3,
+      thumbsDown,
+      stopRequests: sumOf(people, "stopRequests"),
+      corrections: sumOf(people, "corrections"),
+    },
     ...(persons ? { persons: people } : {}),
   };
 }
 
-/** `row` with one person of the day (`who`) 👎ing every answer they get: the first of its people. */
-const withLoud = (r: Row, who: string, day: number): Row => {
+/**
+ * `row` with one person of the day (`who`), the first of its people, who 👎s every answer they get, or (`what`)
+ * stops and corrects them all.
+ */
+const withLoud = (r: Row, who: string, day: number, what: readonly ("thumbsDown" | Given)[] = ["thumbsDown"]): Row => {
   const [first, ...rest] = r.persons ?? [];
-  const loud = { person: `${who}-${dayOf(day)}`, answers: first?.answers ?? 0, thumbsDown: first?.answers ?? 0 };
-  const persons = [{ ...loud, corrections: 0 }, ...rest];
-  const thumbsDown = persons.reduce((n, p) => n + p.thumbsDown, 0);
-  return { ...r, counts: { ...r.counts, thumbsDown }, ...(r.persons ? { persons } : {}) };
+  const answers = first?.answers ?? 0;
+  const loud = {
+    ...first,
+    person: `${who}-${dayOf(day)}`,
+    answers,
+    thumbsDown: first?.thumbsDown ?? 0,
+    corrections: first?.corrections ?? 0,
+  };
+  for (const k of what) loud[k] = answers;
+  const persons = [loud, ...rest];
+  const counts = Object.fromEntries(
+    (["thumbsDown", "stopRequests", "corrections"] as const).map((k) => [k, sumOf(persons, k)]),
+  );
+  return { ...r, counts: { ...r.counts, ...counts }, ...(r.persons ? { persons } : {}) };
 };
 
 export interface Attack {
@@ -102,6 +145,8 @@ export interface Attack {
   changes?(r: Row, i: number, d: number): Row;
   /** The agents send no persons: each conversation a source, as before persons were counted. */
   noPersons?: boolean;
+  /** Every person stops turns and corrects answers too, each at BASE_RATE per answer; absent: only 👎. */
+  stopsAndCorrections?: boolean;
 }
 
 const nothing = () => ({ rows: [], removed: [] });
@@ -117,11 +162,12 @@ const flood = (version: string, owners: string[], who: string, perDay: (d: numbe
   }),
   removed: [],
 });
-/** In the first `n` of the new version's conversations, `who` (a member) 👎s every answer they get. */
+/** In the first `n` of the new version's conversations, `who` (a member) 👎s (or `what`s) every answer they get. */
 const inCandidates =
-  (n: number, who: string) =>
+  (n: number, who: string, what?: readonly ("thumbsDown" | Given)[]) =>
   (r: Row, i: number, d: number): Row =>
-    r.version === "2" && i < n ? withLoud(r, who, d) : r;
+    r.version === "2" && i < n ? withLoud(r, who, d, what) : r;
+const STOP_AND_CORRECT = ["stopRequests", "corrections"] as const;
 
 const CANDIDATES = Math.round(CONVERSATIONS * ATTACK_SHARE);
 
@@ -188,6 +234,22 @@ export const ATTACKS: Attack[] = [
         ? { ...r, counts: { ...r.counts, thumbsDown: r.counts.thumbsDown + ANSWERS } }
         : r,
   },
+  // Last, so that the draws of the scenarios above stay as they were.
+  {
+    name: "one person stops every turn and corrects every answer they get in six of the new version's conversations, every day (equal versions)",
+    effect: 1,
+    adds: nothing,
+    changes: inCandidates(6, "mallory", STOP_AND_CORRECT),
+    stopsAndCorrections: true,
+  },
+  {
+    name: "the same stops and corrections, counted per conversation (agents that send no persons)",
+    effect: 1,
+    adds: nothing,
+    changes: inCandidates(6, "mallory", STOP_AND_CORRECT),
+    stopsAndCorrections: true,
+    noPersons: true,
+  },
 ];
 
 /** The scenarios a goal reads, by what they are. */
@@ -198,7 +260,9 @@ export const SCENARIO = {
   sixPerConversation: ATTACKS[3]!.name,
   freeInboxes: ATTACKS[4]!.name,
   twice: ATTACKS[5]!.name,
-  hiders: ATTACKS.slice(6).map((a) => a.name),
+  hiders: ATTACKS.slice(6, 10).map((a) => a.name),
+  stopsSix: ATTACKS[10]!.name,
+  stopsSixPerConversation: ATTACKS[11]!.name,
 };
 
 export interface Outcome {
@@ -234,7 +298,10 @@ export function attack(a: Attack, runs: number, draw: (mean: number) => number):
     for (let d = 1; d <= ATTACK_DAYS; d++) {
       for (const [i, g] of agents.entries()) {
         const rate = BASE_RATE * (g.version === "2" ? a.effect : 1);
-        const honest = row(g.id, g.owner, g.version, d, Math.min(ANSWERS, draw(ANSWERS * rate)));
+        const given = a.stopsAndCorrections
+          ? { stopRequests: draw(ANSWERS * BASE_RATE), corrections: draw(ANSWERS * BASE_RATE) }
+          : {};
+        const honest = row(g.id, g.owner, g.version, d, Math.min(ANSWERS, draw(ANSWERS * rate)), true, given);
         reports.push(sent(a.changes ? a.changes(honest, i, d) : honest));
         ran.push({
           instanceId: g.id,

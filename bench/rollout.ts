@@ -250,6 +250,13 @@ const goals: [string, string, boolean][] = [
     rate(SCENARIO.sixConversations) <= 0.05,
   ],
   [
+    "one person who stops every turn and corrects every answer in six conversations, every day, counted once a day: " +
+      "halts or pauses an equal version no more than the false halts allow (≤ 5% each)",
+    `${pct(rate(SCENARIO.stopsSix))} halted, ${pct(rate(SCENARIO.stopsSix, "paused"))} paused (per conversation: ` +
+      `${pct(rate(SCENARIO.stopsSixPerConversation))} halted, ${pct(rate(SCENARIO.stopsSixPerConversation, "paused"))} paused)`,
+    rate(SCENARIO.stopsSix) <= 0.05 && rate(SCENARIO.stopsSix, "paused") <= 0.05,
+  ],
+  [
     "no regression one person or the creator can hide: a 2× one halts as often with their flood as without",
     `${hidden.map(pct).join(", ")} against ${pct(reference)}`,
     hidden.every((h) => h >= reference - noise),
