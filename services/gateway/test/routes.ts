@@ -155,7 +155,8 @@ export function restFormOf(
   /** Fields in the query though the route takes a body. */
   inQuery: readonly string[] = [],
 ): RestForm {
-  const rename = (rpc: string) => errors.field(rpc, () => false);
+  // Each field sent under its own name: a mapping that names a field by what the body sent (an alias) says its own.
+  const rename = (rpc: string) => errors.field(rpc, (sent) => sent === rpc);
   let path = pattern;
   const inPath = new Set<string>();
   for (const param of pathParams(pattern)) {

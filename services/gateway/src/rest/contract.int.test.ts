@@ -545,15 +545,6 @@ const DIFFER: Readonly<Record<string, Part>> = {
   "POST /templates/:id/rollouts": firstOnly(
     "a template's content is read by REST field by field, and hundredths no int32 carries are refused by REST alone",
   ),
-  "POST /templates/:id/rollouts/:rollout_id/steps": firstOnly(
-    "an action word REST does not take (start, halt) is refused by REST alone, before the service names the ids",
-  ),
-  "PATCH /templates/:id/visibility": firstOnly(
-    "a visibility word REST does not know is refused by REST alone, before the service names the template id",
-  ),
-  "POST /templates/:id/patterns/review": firstOnly(
-    "a decision word REST does not know is refused by REST alone, before the service names the template id",
-  ),
   "POST /agents/:id/conversations": firstOnly("REST refuses the invite itself, before the service names the agent id"),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
   "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(

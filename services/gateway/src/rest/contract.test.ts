@@ -16,7 +16,7 @@ import { describe, expect, it } from "vitest";
 import { FORWARDED } from "../connect/forward.js";
 import { NO_ROUTE, NOT_FORWARDED, ROUTE_RPCS } from "../../test/route-rpcs.js";
 import { recordingDeps, routeForm, routeRequests, runRoute, type Forwarded } from "../../test/routes.js";
-import { RestError } from "./core/errors.js";
+import { RestError, type FieldNames } from "./core/errors.js";
 import type { Route } from "./core/request.js";
 import { ROUTES } from "./routes.js";
 
@@ -44,6 +44,32 @@ describe("the route table against the contracts", () => {
       "stale exceptions",
     ).toEqual([]);
   });
+});
+
+/**
+ * The routes that name the service's violations beside REST's own (the
+ * service's pure check run in the gateway, docs/rest.md): each needs every
+ * field of its RPC's request in REST's words, or a violation of a field it
+ * left out would come back in the service's.
+ */
+const MERGING = [
+  "PATCH /templates/:id/visibility",
+  "POST /templates/:id/rollouts/:rollout_id/steps",
+  "POST /templates/:id/patterns/review",
+];
+
+describe("the REST names of a route's fields", () => {
+  for (const route of ROUTES) {
+    const names = (route[3] as Partial<FieldNames>).names;
+    if (!names && !MERGING.includes(nameOf(route))) continue;
+    for (const of of ROUTE_RPCS[nameOf(route)] ?? []) {
+      it(`${nameOf(route)} says every field of ${rpcName(of.rpc)}'s request in REST's words, and no other`, () => {
+        expect(names, "a whole table of names (fieldNames)").toBeDefined();
+        const fields = of.rpc.input.fields.map((f) => f.name).toSorted();
+        expect(Object.keys(names ?? {}).toSorted()).toEqual(fields);
+      });
+    }
+  }
 });
 
 describe("every route in memory, with any request of its RPC", () => {

@@ -7,7 +7,16 @@ import { invalidArgument, invalidArguments, preconditionFailed } from "@convos-p
 import { limitExceeded } from "@convos-pool/kit/server";
 import { AGENT_LIST_ERRORS, CLAIM_RETRY_AFTER_SECONDS } from "../agents/errors.js";
 import { CLAIM_ERRORS } from "../claims/json.js";
-import { AGENT_ERRORS, RestError, TEMPLATE_ERRORS, Violations, badRequest, renaming, toRestError } from "./errors.js";
+import {
+  AGENT_ERRORS,
+  RestError,
+  TEMPLATE_ERRORS,
+  Violations,
+  badRequest,
+  fieldNames,
+  renaming,
+  toRestError,
+} from "./errors.js";
 
 const nothingSent = () => false;
 
@@ -159,5 +168,55 @@ describe("Violations", () => {
       }),
     ).toThrow("boom");
     expect(() => check.done()).not.toThrow();
+  });
+
+  it("names the service's violations of the rest, in REST's words, after its own once it refused any, and runs no check otherwise", () => {
+    const names = fieldNames({ template_id: "template_id", expected_version: "If-Match", visibility: "visibility" });
+    const service = [
+      { field: "template_id", description: "must be a template id" },
+      { field: "expected_version", description: "is required" },
+      { field: "visibility", description: "must be public or private" },
+    ];
+    const refused = new Violations();
+    refused.read(() => {
+      throw badRequest("visibility", 'must be "public" or "private"');
+    });
+    let e: RestError | undefined;
+    try {
+      refused.doneWith(names, () => service);
+    } catch (err) {
+      e = err as RestError;
+    }
+    // REST's own word first, its description kept; then the service's, each field as REST says it.
+    expect(e?.violations).toEqual([
+      { field: "visibility", description: 'must be "public" or "private"' },
+      { field: "template_id", description: "must be a template id" },
+      { field: "If-Match", description: "is required" },
+    ]);
+    let ran = 0;
+    new Violations().doneWith(names, () => {
+      ran++;
+      return service;
+    });
+    expect(ran).toBe(0);
+  });
+});
+
+describe("fieldNames", () => {
+  it("names a field, its nested paths and a message spread into the body, and leaves a field it lacks as it is", () => {
+    const names = fieldNames({
+      content: "",
+      expected_version: "If-Match",
+      signature: "signature",
+      share_basis_points: (sent) => (sent("share_percent") ? "share_percent" : "share_basis_points"),
+    });
+    const name = (f: string, sent: (b: string) => boolean = nothingSent) => names.field(f, sent);
+    expect(name("content.tools[1].prompt")).toBe("tools[1].prompt");
+    expect(name("content")).toBe("body");
+    expect(name("expected_version")).toBe("If-Match");
+    expect(name("signature.issued_at")).toBe("signature.issued_at");
+    expect(name("share_basis_points", (b) => b === "share_percent")).toBe("share_percent");
+    expect(name("share_basis_points")).toBe("share_basis_points");
+    expect(name("elsewhere.x")).toBe("elsewhere.x");
   });
 });

@@ -103,6 +103,26 @@ export class Violations {
   done(): void {
     if (this.list.length > 0) throw badRequests(this.list);
   }
+
+  /**
+   * Done, and once REST's own reading refused anything, the service's own
+   * check of the rest beside it (`service`: the pure check the service runs
+   * before it reads or writes anything, on the request as REST read it),
+   * each field by `names`, REST's own violations first and a field REST
+   * named not named twice. The request is then refused here whole and the
+   * service never asked; with nothing of REST's own, `service` is not run
+   * and the service judges the request (docs/rest.md, "One contract, every
+   * face").
+   */
+  doneWith(
+    names: FieldNames,
+    service: () => readonly FieldViolationInfo[],
+    sent: (bodyField: string) => boolean = () => false,
+  ): void {
+    if (this.any())
+      this.add(...service().map((v) => ({ field: names.field(v.field, sent), description: v.description })));
+    this.done();
+  }
 }
 
 export function payloadTooLarge(limit: number): RestError {
@@ -154,6 +174,34 @@ export interface RestErrorMapping {
   field: (rpcField: string, sent: (bodyField: string) => boolean) => string;
   /** Codes this route maps differently (for example RESOURCE_EXHAUSTED → 503 on a claim). */
   byCode?: Partial<Record<Code, { status: number; type: string; headers?: Record<string, string> }>>;
+}
+
+/**
+ * A route's mapping whose `names` says every top-level field of its RPC's
+ * request in REST's words (contract.test.ts holds it whole): the field as
+ * it is, its name elsewhere (`expected_version` as `If-Match`), "" for a
+ * message whose fields are the body's own (`content.tools[1].prompt` as
+ * `tools[1].prompt`, `content` itself as `body`), or a choice by what the
+ * body sent (an alias). A nested path keeps the rest of its path.
+ */
+export interface FieldNames extends RestErrorMapping {
+  names: Readonly<Record<string, string | ((sent: (bodyField: string) => boolean) => string)>>;
+}
+
+export function fieldNames(names: FieldNames["names"], byCode?: RestErrorMapping["byCode"]): FieldNames {
+  return {
+    names,
+    ...(byCode ? { byCode } : {}),
+    field: (rpcField, sent) => {
+      const top = /^[^.[]+/.exec(rpcField)?.[0] ?? rpcField;
+      const name = names[top];
+      if (name === undefined) return rpcField;
+      const to = typeof name === "string" ? name : name(sent);
+      const rest = rpcField.slice(top.length);
+      if (to !== "") return `${to}${rest}`;
+      return rest === "" ? "body" : rest.replace(/^\./, "");
+    },
+  };
 }
 
 /** The field path as it is: the RPC's snake_case names are the REST body's. */

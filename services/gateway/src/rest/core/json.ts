@@ -149,6 +149,13 @@ export class JsonObject {
     return v;
   }
 
+  /** A whole number as the RPC's uint32 carries it (0 to 2^32 - 1), 0 when absent: its range within is the service's. */
+  uint32(key: string): number {
+    const v = this.integer(key, 0, 0);
+    if (v > 2 ** 32 - 1) throw badRequest(this.field(key), "must be a whole number below 2^32");
+    return v;
+  }
+
   /** A finite JSON number. */
   number(key: string, fallback?: number): number {
     const v = this.get(key, fallback);

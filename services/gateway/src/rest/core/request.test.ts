@@ -4,15 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RestError } from "./errors.js";
-import {
-  forwarderOf,
-  ifMatch,
-  ifMatchViolations,
-  MAX_TEMPLATE_VERSION,
-  queryInt,
-  type RestDeps,
-  type RestRequest,
-} from "./request.js";
+import { forwarderOf, ifMatch, MAX_TEMPLATE_VERSION, queryInt, type RestDeps, type RestRequest } from "./request.js";
 
 const CLAIMS = "no claims service here";
 const LINEAGE = "no lineage service here";
@@ -78,14 +70,6 @@ describe("ifMatch", () => {
 
   it("refuses only what no int64 version carries, naming If-Match", () => {
     for (const bad of ['W/"3"', "3, 4", "three", "1.5", String(2n ** 63n)]) expect(field(bad), bad).toBe("If-Match");
-  });
-});
-
-describe("ifMatchViolations", () => {
-  it("names If-Match for a version outside the templates service's range, and nothing inside it", () => {
-    for (const v of [0n, -1n, MAX_TEMPLATE_VERSION + 1n])
-      expect(ifMatchViolations(v).map((x) => x.field)).toEqual(["If-Match"]);
-    for (const v of [1n, MAX_TEMPLATE_VERSION]) expect(ifMatchViolations(v)).toEqual([]);
   });
 });
 

@@ -20,7 +20,6 @@ import type {
 } from "../../connect/forward.js";
 import type { Session, SignInRequest } from "../../sessions/service.js";
 import { badRequest, RestError, type RestErrorMapping } from "./errors.js";
-import type { FieldViolationInfo } from "@convos-pool/kit/content";
 import { unknownName, type JsonObject } from "./json.js";
 
 /** A sign-in as a body carries it (the request's Origin header comes with the call). */
@@ -152,18 +151,6 @@ export function ifMatch(r: RestRequest): bigint {
   if (version === undefined || version < -(2n ** 63n) || version >= 2n ** 63n)
     throw badRequest("If-Match", 'must be one template version, such as "3"');
   return version;
-}
-
-/**
- * If-Match as the templates service names it (expected_version) when the
- * version is out of its range: for a route that refuses a request itself,
- * so that its refusal names the version beside its own faults, as the
- * service's would.
- */
-export function ifMatchViolations(version: bigint): FieldViolationInfo[] {
-  return version < 1n || version > MAX_TEMPLATE_VERSION
-    ? [{ field: "If-Match", description: "is required: the version your change is based on (the template's ETag)" }]
-    : [];
 }
 
 /**

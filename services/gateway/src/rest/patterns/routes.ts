@@ -9,7 +9,8 @@ import {
   type Pattern,
   type RefusalCount,
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { TEMPLATE_ERRORS, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
+import { reviewPatternViolations } from "@convos-pool/kit/content";
+import { TEMPLATE_ERRORS, Violations, fieldNames, renaming, type RestErrorMapping } from "../core/errors.js";
 import { signatureOf } from "../core/signature-json.js";
 import {
   forwarderOf,
@@ -131,26 +132,42 @@ const heldPatterns: Handler = async (r, deps) => {
   };
 };
 
-/** The creator's decision on one lesson: `{pattern_id, decision: "approved" | "rejected", signature}` (ReviewPattern). */
+/** The decisions a creator says, by their REST words. */
+const DECISIONS = new Map([
+  ["approved", PatternDecision.APPROVED],
+  ["rejected", PatternDecision.REJECTED],
+]);
+
+/** ReviewPattern's fields in REST's words. */
+const REVIEW_NAMES = fieldNames({
+  template_id: "template_id",
+  pattern_id: "pattern_id",
+  decision: "decision",
+  signature: "signature",
+});
+
+/**
+ * The creator's decision on one lesson: `{pattern_id, decision: "approved" |
+ * "rejected", signature}` (ReviewPattern). No decision goes on as none, for
+ * the service to name; another word is REST's own fault, named with the
+ * service's check of the rest, and the service is not asked.
+ */
 const reviewPattern: Handler = async (r, deps) => {
   const patterns = forwarderOf(deps, "patterns");
   const body = await r.body(["pattern_id", "decision", "signature"]);
-  const word = body.string("decision", "");
-  // None goes on as none, which the service refuses naming `decision` beside the request's other faults; another word no RPC value says.
-  const decision =
-    word === "approved"
-      ? PatternDecision.APPROVED
-      : word === "rejected"
-        ? PatternDecision.REJECTED
-        : word === ""
-          ? PatternDecision.UNSPECIFIED
-          : undefined;
-  if (decision === undefined) throw badRequest("decision", 'must be "approved" or "rejected"');
-  const res = await patterns.reviewPattern(
-    { templateId: r.id, patternId: body.string("pattern_id", ""), decision, signature: signatureOf(body) },
-    r.call,
-  );
-  return { status: 200, body: { pattern_id: body.string("pattern_id", ""), decision: DECISION_WORDS[res.decision] } };
+  const check = new Violations();
+  const word = body.has("decision")
+    ? check.read(() => body.oneOf("decision", ["approved", "rejected"] as const))
+    : undefined;
+  const req = {
+    templateId: r.id,
+    patternId: check.read(() => body.string("pattern_id", "")) ?? "",
+    decision: DECISIONS.get(word ?? "") ?? PatternDecision.UNSPECIFIED,
+    signature: check.read(() => signatureOf(body)),
+  };
+  check.doneWith(REVIEW_NAMES, () => reviewPatternViolations(req));
+  const res = await patterns.reviewPattern(req, r.call);
+  return { status: 200, body: { pattern_id: req.patternId, decision: DECISION_WORDS[res.decision] } };
 };
 
 export const PATTERN_ROUTES: Route[] = [
@@ -158,5 +175,5 @@ export const PATTERN_ROUTES: Route[] = [
   ["GET", "/templates/:id/patterns", templatePatterns, LIST_ERRORS],
   ["PUT", "/templates/:id/pattern-hold", setHold, TEMPLATE_ERRORS],
   ["GET", "/templates/:id/patterns/held", heldPatterns, HELD_ERRORS],
-  ["POST", "/templates/:id/patterns/review", reviewPattern, TEMPLATE_ERRORS],
+  ["POST", "/templates/:id/patterns/review", reviewPattern, REVIEW_NAMES],
 ];

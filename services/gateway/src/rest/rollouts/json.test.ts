@@ -12,15 +12,29 @@ import {
   RolloutWatchSchema,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { describe, expect, it } from "vitest";
-import { RestError } from "../core/errors.js";
+import { RestError, Violations } from "../core/errors.js";
 import { JsonObject } from "../core/json.js";
-import { ROLLOUT_ERRORS, START_FIELDS, STEP_FIELDS, rolloutToJson, startFromBody, stepFromBody } from "./json.js";
+import {
+  ROLLOUT_ERRORS,
+  START_FIELDS,
+  STEP_FIELDS,
+  STEP_NAMES,
+  rolloutToJson,
+  startFromBody,
+  stepFromBody,
+} from "./json.js";
 
 const SIG = { signature: "0xab", issued_at: 1_700_000_000, nonce: `0x${"1".repeat(64)}` };
 const CONTENT = { agent_name: "Trip Planner", instructions: "Plan trips." };
 
 const start = (body: Record<string, unknown>) => startFromBody("tmpl_x", JsonObject.body(body, START_FIELDS));
-const step = (body: Record<string, unknown>) => stepFromBody("tmpl_x", "ro_x", JsonObject.body(body, STEP_FIELDS));
+/** A step's body read, REST's own faults thrown as one 400. */
+function step(body: Record<string, unknown>) {
+  const check = new Violations();
+  const req = stepFromBody("tmpl_x", "ro_x", JsonObject.body(body, STEP_FIELDS), check);
+  check.done();
+  return req;
+}
 
 function refusal(read: () => unknown): [string | undefined, string] {
   try {
@@ -70,10 +84,15 @@ describe("POST /api/pool/templates/{id}/rollouts body", () => {
       "share_basis_points",
     );
     expect(refusal(() => start(fullStart({ share_basis_points: 1_000 })))[0]).toBe("share_percent");
+    // What the RPC's uint32 cannot carry.
+    for (const points of [-1, 2 ** 32])
+      expect(refusal(() => start(fullStart({ share_percent: undefined, share_basis_points: points })))[0]).toBe(
+        "share_basis_points",
+      );
   });
 
-  it("passes on hundredths out of range and a share left out (0), for the service to name with the rest", () => {
-    for (const points of [0, 10_000, -1])
+  it("passes on hundredths out of range but within the RPC's uint32, and a share left out (0), for the service to name with the rest", () => {
+    for (const points of [0, 10_000, 2 ** 31, 2 ** 32 - 1])
       expect(start(fullStart({ share_percent: undefined, share_basis_points: points })).shareBasisPoints).toBe(points);
     expect(start(fullStart({ share_percent: undefined })).shareBasisPoints).toBe(0);
   });
@@ -192,8 +211,11 @@ describe("a rollout's JSON", () => {
 });
 
 describe("the rollout paths' errors", () => {
-  it("name a share by the field the body sent it in, and a listing's page by its query names", () => {
+  it("name a share by the field the body sent it in (share_percent when none), and a listing's page by its query names", () => {
     const sent = (f: string) => (name: string) => name === f;
+    expect(ROLLOUT_ERRORS.field("share_basis_points", sent(""))).toBe("share_percent");
+    expect(STEP_NAMES.field("share_basis_points", sent(""))).toBe("share_percent");
+    expect(STEP_NAMES.field("share_basis_points", sent("share_basis_points"))).toBe("share_basis_points");
     expect(ROLLOUT_ERRORS.field("share_basis_points", sent("share_percent"))).toBe("share_percent");
     expect(ROLLOUT_ERRORS.field("share_basis_points", sent("share_basis_points"))).toBe("share_basis_points");
     expect(ROLLOUT_ERRORS.field("page_size", sent(""))).toBe("limit");

@@ -19,7 +19,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { CONTENT_FIELDS } from "@convos-pool/kit/content";
 import type { RolloutBoundsJson } from "@convos-pool/kit/signing";
-import { badRequest, type RestErrorMapping } from "../core/errors.js";
+import { badRequest, fieldNames, type RestErrorMapping, type Violations } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
 import { contentFromBody } from "../templates/json.js";
@@ -230,8 +230,8 @@ export function shareFromBody(body: JsonObject, required = false): number {
       );
     return bp;
   }
-  // Hundredths go on as the RPC's int32: their range is the service's, named with the request's other faults.
-  if (points) return body.int32("share_basis_points");
+  // Hundredths go on as the RPC's uint32: their range is the service's, named with the request's other faults.
+  if (points) return body.uint32("share_basis_points");
   if (required) throw badRequest("share_percent", "is required (or share_basis_points)");
   return 0;
 }
@@ -274,23 +274,51 @@ export function startFromBody(templateId: string, body: JsonObject): StartInit {
   };
 }
 
-/** `POST …/rollouts/{rollout_id}/steps`: a widen needs its share; the others may repeat the current one. */
-export function stepFromBody(templateId: string, rolloutId: string, body: JsonObject): StepInit {
-  // No action goes on as none, which the service names beside the ids; a word no RPC value says is refused here.
-  const action = body.has("action") ? STEP_NUMBERS[body.oneOf("action", STEP_ACTIONS)] : RolloutAction.UNSPECIFIED;
+/**
+ * `POST …/rollouts/{rollout_id}/steps`: a widen needs its share; the others
+ * may repeat the current one. A word no creator's step is (`start`, `halt`)
+ * and a share REST cannot read are REST's own, kept in `check` with the
+ * action and share at none for the service's check of the rest.
+ */
+export function stepFromBody(
+  templateId: string,
+  rolloutId: string,
+  body: JsonObject,
+  check: Violations,
+): StepInit & { templateId: string; rolloutId: string; action: RolloutAction; shareBasisPoints: number } {
+  // No action goes on as none, which the service names beside the ids.
+  const word = body.has("action") ? check.read(() => body.oneOf("action", STEP_ACTIONS)) : undefined;
+  const action = word ? STEP_NUMBERS[word] : RolloutAction.UNSPECIFIED;
   return {
     templateId,
     rolloutId,
     action,
-    shareBasisPoints: shareFromBody(body, action === RolloutAction.WIDEN),
-    signature: signatureOf(body),
+    shareBasisPoints: check.read(() => shareFromBody(body, action === RolloutAction.WIDEN)) ?? 0,
+    signature: check.read(() => signatureOf(body)),
   };
 }
 
-/** What the service names is the body's name, but a share sent as `share_percent` and the listing's page. */
+/**
+ * A share the service names is the one the body sent: `share_percent`, or
+ * `share_basis_points` when only that was sent; left out, `share_percent`,
+ * the name REST asks for first.
+ */
+const shareName = (sent: (bodyField: string) => boolean) =>
+  sent("share_percent") || !sent("share_basis_points") ? "share_percent" : "share_basis_points";
+
+/** StepRollout's fields in REST's words. */
+export const STEP_NAMES = fieldNames({
+  template_id: "template_id",
+  rollout_id: "rollout_id",
+  action: "action",
+  share_basis_points: shareName,
+  signature: "signature",
+});
+
+/** What the service names is the body's name, but a share (shareName) and the listing's page. */
 export const ROLLOUT_ERRORS: RestErrorMapping = {
   field: (rpcField, sent) => {
-    if (rpcField === "share_basis_points" && sent("share_percent")) return "share_percent";
+    if (rpcField === "share_basis_points") return shareName(sent);
     if (rpcField === "page_size") return "limit";
     if (rpcField === "page_token") return "cursor";
     return rpcField;

@@ -13,7 +13,17 @@ import {
   type RestRequest,
   type Route,
 } from "../core/request.js";
-import { ROLLOUT_ERRORS, START_FIELDS, STEP_FIELDS, rolloutToJson, startFromBody, stepFromBody } from "./json.js";
+import { stepRolloutViolations } from "@convos-pool/kit/content";
+import { Violations } from "../core/errors.js";
+import {
+  ROLLOUT_ERRORS,
+  START_FIELDS,
+  STEP_FIELDS,
+  STEP_NAMES,
+  rolloutToJson,
+  startFromBody,
+  stepFromBody,
+} from "./json.js";
 import { templateToJson } from "../templates/json.js";
 
 const rolloutIdOf = (r: RestRequest) => r.params.rollout_id ?? "";
@@ -58,7 +68,14 @@ const startRollout: Handler = async (r, { rollouts }) => {
 const stepRollout: Handler = async (r, { rollouts }) => {
   query(r, []);
   const body = await r.body(STEP_FIELDS);
-  const res = await rollouts.stepRollout(stepFromBody(r.id, rolloutIdOf(r), body), r.call);
+  const check = new Violations();
+  const req = stepFromBody(r.id, rolloutIdOf(r), body, check);
+  check.doneWith(
+    STEP_NAMES,
+    () => stepRolloutViolations(req),
+    (f) => body.has(f),
+  );
+  const res = await rollouts.stepRollout(req, r.call);
   return { status: 200, body: rolloutToJson(answered(res.rollout)) };
 };
 
@@ -66,5 +83,5 @@ export const ROLLOUT_ROUTES: Route[] = [
   ["GET", "/templates/:id/rollouts", listRollouts, ROLLOUT_ERRORS],
   ["POST", "/templates/:id/rollouts", startRollout, ROLLOUT_ERRORS],
   ["GET", "/templates/:id/rollouts/:rollout_id", getRollout, ROLLOUT_ERRORS],
-  ["POST", "/templates/:id/rollouts/:rollout_id/steps", stepRollout, ROLLOUT_ERRORS],
+  ["POST", "/templates/:id/rollouts/:rollout_id/steps", stepRollout, STEP_NAMES],
 ];

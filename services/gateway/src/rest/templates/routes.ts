@@ -6,11 +6,19 @@
 
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { TEMPLATE_ERRORS, Violations, badRequest, renaming, restField, type RestErrorMapping } from "../core/errors.js";
+import { changeViolations } from "@convos-pool/kit/content";
+import {
+  TEMPLATE_ERRORS,
+  Violations,
+  badRequest,
+  fieldNames,
+  renaming,
+  restField,
+  type RestErrorMapping,
+} from "../core/errors.js";
 import {
   BASE,
   ifMatch,
-  ifMatchViolations,
   nextCursor,
   query,
   queryBool,
@@ -130,33 +138,31 @@ const patchTemplate: Handler = async (r, { templates }) => {
   return withTemplate(200, res.template);
 };
 
+/** SetTemplateVisibility's fields in REST's words. */
+const VISIBILITY_NAMES = fieldNames({
+  template_id: "template_id",
+  expected_version: "If-Match",
+  visibility: "visibility",
+  signature: "signature",
+});
+
 /**
  * Publish or unpublish: If-Match, `visibility` and `signature` read together.
- * No visibility goes on as none, which the service refuses naming it beside
- * the template id and version; a word other than "public" or "private" no
- * RPC value says, refused here.
+ * A visibility that is not "public" or "private" (none, or another word) is
+ * REST's own fault; the service's check of the rest (the template id and
+ * version, all it checks beside the visibility) is named with it, and the
+ * service is not asked.
  */
 const setVisibility: Handler = async (r, { templates }) => {
   query(r, []);
   const body = await r.body(["visibility", "signature"]);
   const check = new Violations();
   const expectedVersion = check.read(() => ifMatch(r)) ?? 0n;
-  const visibility = body.has("visibility")
-    ? check.read(() => body.oneOf("visibility", ["public", "private"] as const))
-    : undefined;
+  const visibility = VISIBILITIES.get(check.read(() => body.oneOf("visibility", ["public", "private"] as const)) ?? "");
   const signature = check.read(() => signatureOf(body));
-  // Refused here: the version too, as the service would name it.
-  if (check.any()) check.add(...ifMatchViolations(expectedVersion));
-  check.done();
-  const res = await templates.setTemplateVisibility(
-    {
-      templateId: r.id,
-      expectedVersion,
-      visibility: VISIBILITIES.get(visibility ?? "") ?? Visibility.UNSPECIFIED,
-      signature,
-    },
-    r.call,
-  );
+  const req = { templateId: r.id, expectedVersion, visibility: visibility ?? Visibility.UNSPECIFIED, signature };
+  check.doneWith(VISIBILITY_NAMES, () => changeViolations(req));
+  const res = await templates.setTemplateVisibility(req, r.call);
   return withTemplate(200, res.template);
 };
 
@@ -221,7 +227,7 @@ export const TEMPLATE_ROUTES: Route[] = [
   ["PUT", "/templates/:id", updateTemplate, TEMPLATE_ERRORS],
   ["PATCH", "/templates/:id", patchTemplate, TEMPLATE_ERRORS],
   ["DELETE", "/templates/:id", deleteTemplate, TEMPLATE_ERRORS],
-  ["PATCH", "/templates/:id/visibility", setVisibility, TEMPLATE_ERRORS],
+  ["PATCH", "/templates/:id/visibility", setVisibility, VISIBILITY_NAMES],
   ["GET", "/templates/:id/versions", listVersions, TEMPLATE_ERRORS],
   ["POST", "/templates/:id/rollback", rollback, TEMPLATE_ERRORS],
 ];
