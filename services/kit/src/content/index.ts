@@ -205,19 +205,14 @@ export {
   CREATOR_ACTIONS,
   FALSE_ALARM_RANGE,
   MAX_SHARE,
-  startRolloutViolations,
   stepRolloutViolations,
 } from "./rollout-request.js";
 export {
   changeViolations,
   checkExpectedVersion,
   checkInboxId,
-  checkServedModel,
   checkTemplateId,
-  createViolations,
   MAX_TEMPLATE_VERSION,
-  patchViolations,
-  updateViolations,
 } from "./template-request.js";
 export {
   isToolKindName,

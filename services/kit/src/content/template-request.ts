@@ -1,24 +1,15 @@
-// What is wrong with a new template (CreateTemplate) or a change to its
-// content (UpdateTemplate, PatchTemplate), the pure part, every violation
-// named at once with its field (the request message's paths). The templates
-// service refuses with these before anything is read; the gateway's REST
-// face runs the same ones when its own reading of a body already refuses
-// it, so that both faces name the same fields (docs/rest.md, "One
-// contract, every face"). Not here: the signature, a version's freshness,
-// and the rules that need a row (a change's model kept beside the ones
-// served, the base, a wallet's removal).
-import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+// What every change to a template checks first, the pure part: the template
+// it names and the version it is based on (If-Match on REST), every
+// violation named at once with its field (the request message's paths). The
+// templates service refuses with these before anything is read (its
+// template/policy.ts builds each RPC's check on them); the gateway's REST
+// face runs changeViolations when its own reading of a body already refuses
+// it (a visibility word it has no value for), so that both faces name the
+// same fields (docs/rest.md, "One contract, every face"). A new template's,
+// an update's and a patch's own checks are the templates service's, their
+// one reader.
 import { INBOX_ID_PATTERN, TEMPLATE_ID_PATTERN } from "./contract.js";
 import { invalidArgument, violationsOf, type FieldViolationInfo } from "./errors.js";
-import {
-  checkReleaseNotes,
-  contentToJson,
-  patchToJson,
-  validateContent,
-  validatePatch,
-  type ModelJson,
-} from "./template.js";
 
 export function checkTemplateId(id: string, field = "template_id"): void {
   if (!TEMPLATE_ID_PATTERN.test(id))
@@ -41,86 +32,10 @@ export function checkExpectedVersion(v: bigint): number {
   return Number(v);
 }
 
-/**
- * A template's model must be one the pool serves (docs/templates.md,
- * "Models"). `kept` is the model the template already had: a change that
- * keeps it passes even after operators took it off the list, so that
- * narrowing the list never locks a creator out of editing. No model (a
- * template on a base) is the base's, checked there.
- */
-export function checkServedModel(
-  field: string,
-  model: ModelJson | undefined,
-  served: readonly string[],
-  kept?: string,
-): void {
-  if (!model || served.includes(model.default) || model.default === kept) return;
-  throw invalidArgument(
-    `${field}.default`,
-    `"${model.default.slice(0, 80)}" is not a model this pool serves: one of ${served.map((m) => `"${m}"`).join(", ")}`,
-  );
-}
-
-/** A new template (CreateTemplate): its creator, its content and the model it asks for, among those `served`. */
-export function createViolations(
-  req: { creatorId: string; content?: TemplateContent | undefined },
-  served: readonly string[],
-): FieldViolationInfo[] {
-  const content = req.content && contentToJson(req.content);
-  const own = violationsOf(
-    () => checkInboxId(req.creatorId, "creator_id"),
-    () => {
-      if (!content) throw invalidArgument("content", "is required");
-      validateContent(content);
-    },
-  );
-  // A model already refused for its form is named once, not again as one the pool does not serve.
-  if (!content || own.some((v) => v.field.startsWith("content.model"))) return own;
-  return [...own, ...violationsOf(() => checkServedModel("content.model", content.model, served))];
-}
-
 /** The template changed and the version the change is based on (If-Match on REST): every change's. */
 export function changeViolations(req: { templateId: string; expectedVersion: bigint }): FieldViolationInfo[] {
   return violationsOf(
     () => checkTemplateId(req.templateId),
     () => checkExpectedVersion(req.expectedVersion),
   );
-}
-
-/** A full update (UpdateTemplate): its content, release notes, template and version. */
-export function updateViolations(req: {
-  templateId: string;
-  expectedVersion: bigint;
-  content?: TemplateContent | undefined;
-  releaseNotes: string;
-}): FieldViolationInfo[] {
-  return [
-    ...changeViolations(req),
-    ...violationsOf(
-      () => {
-        if (!req.content) throw invalidArgument("content", "is required");
-        validateContent(contentToJson(req.content));
-      },
-      () => checkReleaseNotes(req.releaseNotes),
-    ),
-  ];
-}
-
-/** A patch (PatchTemplate): the fields it sets, release notes, template and version. */
-export function patchViolations(req: {
-  templateId: string;
-  expectedVersion: bigint;
-  patch?: TemplatePatch | undefined;
-  releaseNotes: string;
-}): FieldViolationInfo[] {
-  return [
-    ...changeViolations(req),
-    ...violationsOf(
-      () => {
-        if (!req.patch) throw invalidArgument("patch", "is required");
-        validatePatch(patchToJson(req.patch));
-      },
-      () => checkReleaseNotes(req.releaseNotes),
-    ),
-  ];
 }
