@@ -272,6 +272,8 @@ describe("templates", () => {
       clearConversationStarters: false,
       connections: [],
       clearConnections: false,
+      routines: [],
+      clearRoutines: false,
     };
     const patchSig = (result: TemplateContentJson) =>
       signOperation(alice.account, "PatchTemplate", {
