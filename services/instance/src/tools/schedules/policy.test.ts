@@ -97,6 +97,8 @@ describe("what asks nothing, what waits and what is refused", () => {
     "paga a Ana 0.01 ETH ahora",
     "text +15550188031: we land at noon",
     'mail ana@example.com "dinner is at 8 on Friday"',
+    "text +15550188031 that we land at noon",
+    "pay Ana 0.05 ETH, text her that dinner is at 8, and mail my accountant the receipts.",
   ])(
     "asks nothing of time in %j, whoever says it: now, or a time in what a text or mail says, is no time to keep (the act goes to the gate)",
     (text) => {
@@ -104,6 +106,14 @@ describe("what asks nothing, what waits and what is refused", () => {
       expect(readTimeAsk(text, MEMBER)).toEqual({ kind: "none" });
     },
   );
+
+  it("still reads the time said before a text's words, whatever follows its 'that'", () => {
+    const ask = readTimeAsk("every Monday at 9 text +15550188031 that the meeting is on", {
+      ...OWNER,
+      tools: ["send_sms"],
+    });
+    expect(ask).toMatchObject({ kind: "keep", spec: { when: { rrule: "FREQ=WEEKLY;BYDAY=MO" } } });
+  });
 
   it("waits for the zone when the conversation has none, whoever asks", () => {
     expect(readTimeAsk("remind us Friday at 6 to book the table", { ...MEMBER, zone: undefined })).toEqual({

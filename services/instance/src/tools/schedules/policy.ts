@@ -277,9 +277,13 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
   };
 }
 
-/** An act's words before what it says (from a ": " or a quote on), and what it says, separator included. */
+/**
+ * An act's words before what it says (from a ": ", a quote, or the "that" of
+ * "text her that dinner is at 8" on), and what it says, separator included.
+ */
+const BODY = /:\s|["“«]|(?<=(?:text|sms|mail|email|write|tell)\s[^,.;:]{0,60}?)(?<![\p{L}])that\s/iu;
 function splitBody(text: string): [string, string] {
-  const at = text.search(/:\s|["“«]/u);
+  const at = text.search(BODY);
   return at < 0 ? [text, ""] : [text.slice(0, at), text.slice(at)];
 }
 
