@@ -114,17 +114,16 @@ export async function restMix(s: RestMixSetup): Promise<void> {
       `${capacity.toFixed(0)} requests/s answered (${closed.failed} failed)`,
   );
   for (const factor of s.levels) {
-    const before = await Promise.all([
-      scrape(s.claimsUrl, TEST_METRICS_TOKEN),
-      scrape(gateway.url, TEST_METRICS_TOKEN),
-    ]);
+    const urls = [s.claimsUrl, s.templatesUrl, gateway.url];
+    const before = await Promise.all(urls.map((url) => scrape(url, TEST_METRICS_TOKEN)));
     const t0 = performance.now();
     const outcomes = await openLoop(capacity * factor, s.levelSeconds, (i) => call(mixKind(i)));
     const seconds = (performance.now() - t0) / 1000;
-    const after = await Promise.all([scrape(s.claimsUrl, TEST_METRICS_TOKEN), scrape(gateway.url, TEST_METRICS_TOKEN)]);
+    const after = await Promise.all(urls.map((url) => scrape(url, TEST_METRICS_TOKEN)));
     for (const line of restMixLines(factor, capacity * factor, s.levelSeconds, outcomes)) console.log(line);
     console.log(
-      `  the claims service: ${processLoad(before[0], after[0], seconds)}; the gateway: ${processLoad(before[1], after[1], seconds)}`,
+      `  the claims service: ${processLoad(before[0]!, after[0]!, seconds)}; the templates service: ${processLoad(before[1]!, after[1]!, seconds)}; ` +
+        `the gateway: ${processLoad(before[2]!, after[2]!, seconds)}`,
     );
     await new Promise((r) => setTimeout(r, 1000));
   }
