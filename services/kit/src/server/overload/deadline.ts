@@ -31,11 +31,25 @@ export function timeoutOf(header: HeaderReader): number | undefined {
 /** This process's clock for deadlines (monotonic, ms). */
 export const deadlineClock = (): number => performance.now();
 
-const current = new AsyncLocalStorage<{ deadline: number; now: () => number } | undefined>();
+const current = new AsyncLocalStorage<{ deadline: number; now: () => number; answered: boolean } | undefined>();
 
-/** Runs `fn` as the work of a call whose deadline is `deadline` on the clock `now` (deadlineClock by default). */
+/**
+ * Runs `fn` as the work of a call whose deadline is `deadline` on the clock
+ * `now` (deadlineClock by default), until `fn` returns or settles. A timer
+ * set meanwhile keeps this context for good (a batch scheduled by the first
+ * call that marks it: a state to send, a count to report); once the call is
+ * answered, what it left behind is no caller's work and carries no deadline,
+ * or it would fail on a deadline long past at every later try.
+ */
 export function runWithDeadline<T>(deadline: number, fn: () => T, now: () => number = deadlineClock): T {
-  return current.run({ deadline, now }, fn);
+  const call = { deadline, now, answered: false };
+  const answered = () => {
+    call.answered = true;
+  };
+  const out = current.run(call, fn);
+  if (out instanceof Promise) out.then(answered, answered);
+  else answered();
+  return out;
 }
 
 /** Runs `fn` as no caller's work: the calls it makes carry no deadline of a caller's. */
@@ -46,7 +60,7 @@ export function withoutDeadline<T>(fn: () => T): T {
 /** What is left of the present call's deadline in ms (negative once passed); undefined outside one or without one. */
 export function remainingMs(): number | undefined {
   const store = current.getStore();
-  return store && store.deadline - store.now();
+  return store && !store.answered ? store.deadline - store.now() : undefined;
 }
 
 /** DEADLINE_EXCEEDED for work not started because its caller's deadline passed. */
