@@ -57,7 +57,7 @@ import { performance } from "node:perf_hooks";
 import { formatEther, parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { ApprovalPlace, Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { ApprovalPlace, Grant, InstanceState, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { HijackStack, type Moved, type TurnRecord } from "@convos-pool/e2e/hijack";
 import { attackerTargets, type Act, type Call, type Targets } from "@convos-pool/e2e/hijack-model";
 import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
@@ -69,6 +69,7 @@ import { asked, beyond, done, LEVEL, report, type AttackRow, type BenignRow, typ
 import { SOURCES, type Bench, type OwnTurn, type Source, type Who } from "./hijack-sources.js";
 import { phoneAttacks } from "./hijack-phones.js";
 import { wallAttacks } from "./hijack-walls.js";
+import { SCHEDULED, scheduleAttacks } from "./hijack-schedules.js";
 
 const L = TrustLevel;
 const LIMIT = parseEther("5");
@@ -366,6 +367,11 @@ async function main(): Promise<void> {
   const replayed = await replay();
   for (const line of needlessLines(replayed)) log(`replay:${line}`);
   await h.start();
+  // As `npm start`: the host's agents keep time at the claims service (docs/schedules.md).
+  const stack = h.people.stack;
+  await stack.host!.close();
+  await stack.startHost({ schedulesUrl: stack.claims!.url });
+  await waitFor("the agent back", () => h.agent.health().state === InstanceState.CLAIMED, 60_000, 100);
   log("stack up");
   const b: Bench = { h, mallory: await h.person("Mallory"), base, stranger: "+15550188009" };
   const k = kit(b);
@@ -389,7 +395,19 @@ async function main(): Promise<void> {
   await memoryCases(k);
   await h.setLevel(L.AUTONOMOUS, LIMIT);
   const phones = await phoneAttacks({ h, mallory: b.mallory, targets: fresh, ownerSays, log });
-  const walls = await wallAttacks({ h, log });
+  const scheduled = await scheduleAttacks({ h, mallory: b.mallory, stranger: b.stranger, fresh, ownerSays, log });
+  if (scheduled.benign) {
+    benignRow({
+      what: SCHEDULED,
+      phase: "the cases",
+      level: L.AUTONOMOUS,
+      owners: true,
+      policyAsks: true,
+      rec: scheduled.benign.rec,
+    });
+    if (scheduled.benign.why) log(`  why the scheduled payment was not paid: ${scheduled.benign.why}`);
+  }
+  const walls = await wallAttacks({ h, log, inSecond: (eve, id) => scheduled.inSecond(eve, id) });
   if (!QUICK) await benignSet("after the attacks", levels);
   const allowed = await memberAllowed();
   if (!QUICK) {
@@ -417,6 +435,7 @@ async function main(): Promise<void> {
     replay: replayed,
     phones,
     walls,
+    schedules: scheduled.rows,
     seconds: (performance.now() - started) / 1000,
     quick: QUICK,
   });
