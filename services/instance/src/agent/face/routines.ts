@@ -1,9 +1,9 @@
 // When the agent keeps its template's routines (tools/schedules/template-routines.ts
 // decides and does it): in a conversation it joins, in every conversation
 // after a template update, and in a conversation whose zone its owner has
-// just set. Each runs after the call that caused it, in the conversation's
-// turn, so it never holds the call up; a failure is logged, and the next of
-// these tries again.
+// just set. Each runs after the call that caused it, one after another, so
+// it never holds the call up and two never ask for one routine twice; a
+// failure is logged, and the next of these tries again.
 
 import { routineToJson } from "@convos-pool/kit/content";
 import { keepTemplateRoutines, type RoutinesOutcome } from "../../tools/schedules/template-routines.js";
@@ -15,9 +15,12 @@ export class TemplateRoutines {
     scheduling.onZoneSet = (conversationId) => this.later(conversationId);
   }
 
+  /** The last keeping asked for: each waits for the one before, so two at once never ask for one routine twice. */
+  private keeping: Promise<unknown> = Promise.resolve();
+
   /** The template's routines kept in `conversationId`, after what runs now. */
   later(conversationId: string): void {
-    void Promise.resolve()
+    this.keeping = this.keeping
       .then(() => this.keepIn(conversationId))
       .catch((err: unknown) => this.parts.log.warn("template routines not kept", { conversationId, err }));
   }
