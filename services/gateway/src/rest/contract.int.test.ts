@@ -543,7 +543,7 @@ const DIFFER: Readonly<Record<string, Part>> = {
   ),
   "PATCH /templates/:id": firstOnly("a patch is read by REST field by field, before the service names the template id"),
   "POST /templates/:id/rollouts": firstOnly(
-    "a template's content is read by REST field by field, and hundredths no int32 carries are refused by REST alone",
+    "a template's content is read by REST field by field, its first fault only (a tool's provisioning word REST has no value for before the service's tool id); the rest of the start is named beside it",
   ),
   "POST /agents/:id/conversations": firstOnly("REST refuses the invite itself, before the service names the agent id"),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),

@@ -54,6 +54,7 @@ describe("the route table against the contracts", () => {
  */
 const MERGING = [
   "PATCH /templates/:id/visibility",
+  "POST /templates/:id/rollouts",
   "POST /templates/:id/rollouts/:rollout_id/steps",
   "POST /templates/:id/patterns/review",
 ];

@@ -205,6 +205,7 @@ export {
   CREATOR_ACTIONS,
   FALSE_ALARM_RANGE,
   MAX_SHARE,
+  startRolloutViolations,
   stepRolloutViolations,
 } from "./rollout-request.js";
 export {

@@ -1,18 +1,18 @@
-// What is wrong with a creator's step of a staged rollout (StepRollout),
-// the pure part, every violation named at once with its field
-// (docs/rollouts.md), and the share and bounds' ranges a start checks too.
-// The templates service refuses with these before anything is read; the
-// gateway's REST face runs stepRolloutViolations when its own reading of a
-// body already refuses it (a step it has no word for), so that both faces
-// name the same fields. A start's own check is the templates service's
-// (rollout/policy.ts), its one reader. Not here: the signatures, the
-// template's version and what a step does to the rollout it finds (the
-// templates service's rollout/policy.ts, planStep).
+// What is wrong with a staged rollout's start (StartRollout) or a creator's
+// step (StepRollout), the pure part, every violation named at once with its
+// field (docs/rollouts.md). The templates service refuses with these before
+// anything is read; the gateway's REST face runs the same ones when its own
+// reading of a body already refuses it (a share or bound it cannot read, a
+// step it has no word for), so that both faces name the same fields. Not
+// here: the signatures, the template's version and what a step does to the
+// rollout it finds (the templates service's rollout/policy.ts, planStep).
 import { RolloutAction, type RolloutBounds } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
+import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { snakeCase } from "./contract.js";
 import { checkAll, invalidArgument, violationsOf, type FieldViolationInfo } from "./errors.js";
 import { ROLLOUT_SIGNALS } from "./rollout.js";
-import { checkTemplateId } from "./template-request.js";
+import { checkExpectedVersion, checkTemplateId } from "./template-request.js";
+import { checkReleaseNotes, contentToJson, validateContent } from "./template.js";
 
 /** A rollout's id: `ro_` and 16 letters or digits. */
 const ROLLOUT_ID_PATTERN = /^ro_[A-Za-z0-9]{16}$/;
@@ -77,6 +77,28 @@ export function checkCreatorAction(action: RolloutAction): RolloutAction {
   if (!CREATOR_ACTIONS.includes(action))
     throw invalidArgument("action", "must be WIDEN, PAUSE, RESUME, PROMOTE or ROLL_BACK");
   return action;
+}
+
+/** What is wrong with a start (StartRollout), every field at once: content, notes, template, version, share, bounds. */
+export function startRolloutViolations(req: {
+  templateId: string;
+  expectedVersion: bigint;
+  shareBasisPoints: number;
+  releaseNotes: string;
+  content?: TemplateContent | undefined;
+  bounds?: RolloutBounds | undefined;
+}): FieldViolationInfo[] {
+  return violationsOf(
+    () => {
+      if (!req.content) throw invalidArgument("content", "is required");
+      validateContent(contentToJson(req.content));
+    },
+    () => checkReleaseNotes(req.releaseNotes),
+    () => checkTemplateId(req.templateId),
+    () => checkExpectedVersion(req.expectedVersion),
+    () => checkStartShare(req.shareBasisPoints),
+    () => checkBoundsRanges(req.bounds),
+  );
 }
 
 /** What is wrong with a creator's step (StepRollout), every field at once: template, rollout, action, a widen's share. */

@@ -22,55 +22,20 @@ import {
   type RolloutBounds,
   type RolloutWatch,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
-import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import {
-  checkBoundsRanges,
-  checkExpectedVersion,
-  checkReleaseNotes,
-  checkStartShare,
-  checkTemplateId,
-  contentToJson,
-  failedPrecondition,
-  invalidArgument,
-  MAX_SHARE,
-  validateContent,
-  violationsOf,
-  type FieldViolationInfo,
-} from "@convos-pool/kit/content";
+import { checkBoundsRanges, failedPrecondition, invalidArgument, MAX_SHARE } from "@convos-pool/kit/content";
 import { rolloutBoundsJson, type RolloutBoundsJson } from "@convos-pool/kit/signing";
 import { ACTION_NUMBERS, type RolloutActionName, type RolloutStateName } from "../catalog/rollout.js";
 
-/** A step's request check, the share and the bounds' ranges: the kit's, which the gateway's REST face runs too. */
+/** A start's and a step's request checks, the share and the bounds' ranges: the kit's, which the gateway's REST face runs too. */
 export {
   BOUND_RANGE,
   checkRolloutId,
   checkStartShare,
   FALSE_ALARM_RANGE,
   MAX_SHARE,
+  startRolloutViolations,
   stepRolloutViolations,
 } from "@convos-pool/kit/content";
-
-/** What is wrong with a start (StartRollout), every field at once: content, notes, template, version, share, bounds. */
-export function startRolloutViolations(req: {
-  templateId: string;
-  expectedVersion: bigint;
-  shareBasisPoints: number;
-  releaseNotes: string;
-  content?: TemplateContent | undefined;
-  bounds?: RolloutBounds | undefined;
-}): FieldViolationInfo[] {
-  return violationsOf(
-    () => {
-      if (!req.content) throw invalidArgument("content", "is required");
-      validateContent(contentToJson(req.content));
-    },
-    () => checkReleaseNotes(req.releaseNotes),
-    () => checkTemplateId(req.templateId),
-    () => checkExpectedVersion(req.expectedVersion),
-    () => checkStartShare(req.shareBasisPoints),
-    () => checkBoundsRanges(req.bounds),
-  );
-}
 
 /** The bounds a request sets, each in its range (0: the default), as kept and signed: defaults filled in. */
 export function checkBounds(bounds: RolloutBounds | undefined): RolloutBoundsJson {

@@ -202,6 +202,25 @@ describe("Violations", () => {
   });
 });
 
+describe("Violations beside the service's", () => {
+  it("names a field once: not the service's whole beside REST's part of it, nor its part beside REST's whole", () => {
+    const names = fieldNames({ content: "content", bounds: "bounds", template_id: "template_id" });
+    const check = new Violations();
+    check.add({ field: "content.agent_name", description: "must be a string" }, { field: "bounds", description: "x" });
+    let e: RestError | undefined;
+    try {
+      check.doneWith(names, () => [
+        { field: "content", description: "is required" },
+        { field: "bounds.pauses", description: "must be 0.05 to 10" },
+        { field: "template_id", description: "must be a template id" },
+      ]);
+    } catch (err) {
+      e = err as RestError;
+    }
+    expect(e?.violations.map((v) => v.field)).toEqual(["content.agent_name", "bounds", "template_id"]);
+  });
+});
+
 describe("fieldNames", () => {
   it("names a field, its nested paths and a message spread into the body, and leaves a field it lacks as it is", () => {
     const names = fieldNames({

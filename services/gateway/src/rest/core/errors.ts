@@ -119,11 +119,21 @@ export class Violations {
     service: () => readonly FieldViolationInfo[],
     sent: (bodyField: string) => boolean = () => false,
   ): void {
-    if (this.any())
-      this.add(...service().map((v) => ({ field: names.field(v.field, sent), description: v.description })));
+    if (this.any()) {
+      const own = this.list.map((v) => v.field);
+      // A field REST named, a part of one or a whole around one (`content` beside `content.agent_name`), is named once.
+      const near = (field: string) => own.some((f) => f === field || within(f, field) || within(field, f));
+      for (const v of service()) {
+        const field = names.field(v.field, sent);
+        if (!near(field)) this.list.push({ field, description: v.description });
+      }
+    }
     this.done();
   }
 }
+
+/** Whether `part` is a path inside `whole`: `content.tools[1]` inside `content`. */
+const within = (part: string, whole: string) => part.startsWith(`${whole}.`) || part.startsWith(`${whole}[`);
 
 export function payloadTooLarge(limit: number): RestError {
   return new RestError(413, "payload_too_large", Code.ResourceExhausted, `body: larger than ${limit} bytes`, "body");

@@ -27,7 +27,13 @@ import {
 const SIG = { signature: "0xab", issued_at: 1_700_000_000, nonce: `0x${"1".repeat(64)}` };
 const CONTENT = { agent_name: "Trip Planner", instructions: "Plan trips." };
 
-const start = (body: Record<string, unknown>) => startFromBody("tmpl_x", JsonObject.body(body, START_FIELDS));
+/** A start's body read, REST's own faults thrown as one 400. */
+function start(body: Record<string, unknown>) {
+  const check = new Violations();
+  const req = startFromBody("tmpl_x", JsonObject.body(body, START_FIELDS), check);
+  check.done();
+  return req;
+}
 /** A step's body read, REST's own faults thrown as one 400. */
 function step(body: Record<string, unknown>) {
   const check = new Violations();
@@ -95,6 +101,16 @@ describe("POST /api/pool/templates/{id}/rollouts body", () => {
     for (const points of [0, 10_000, 2 ** 31, 2 ** 32 - 1])
       expect(start(fullStart({ share_percent: undefined, share_basis_points: points })).shareBasisPoints).toBe(points);
     expect(start(fullStart({ share_percent: undefined })).shareBasisPoints).toBe(0);
+  });
+
+  it("names every bound that is no number at once, not the first", () => {
+    const check = new Violations();
+    startFromBody(
+      "tmpl_x",
+      JsonObject.body(fullStart({ bounds: { pauses: "x", thumbs_down: null } }), START_FIELDS),
+      check,
+    );
+    expect(() => check.done()).toThrow(/bounds\.pauses: .*; bounds\.thumbs_down: /);
   });
 
   it("reads the bounds, leaving those not given at 0 (the default), and names a wrong one", () => {

@@ -18,6 +18,7 @@ import {
   type StepRolloutRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/rollout_service_pb.js";
 import { CONTENT_FIELDS } from "@convos-pool/kit/content";
+import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { RolloutBoundsJson } from "@convos-pool/kit/signing";
 import { badRequest, fieldNames, type RestErrorMapping, type Violations } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
@@ -236,11 +237,15 @@ export function shareFromBody(body: JsonObject, required = false): number {
   return 0;
 }
 
-/** The bounds of a start: each a number, the service checks their ranges; absent ones 0 (the default). */
-export function boundsFromBody(body: JsonObject): RolloutBounds {
-  const b = body.object("bounds", BOUNDS_FIELDS);
+/**
+ * The bounds of a start: each a number, the service checks their ranges;
+ * absent ones 0 (the default). A bound that is no number is REST's own
+ * fault, kept in `check` (each of them, not the first), and read as 0.
+ */
+export function boundsFromBody(body: JsonObject, check: Violations): RolloutBounds {
+  const b = check.read(() => body.object("bounds", BOUNDS_FIELDS));
   if (!b) return create(RolloutBoundsSchema);
-  const n = (k: (typeof BOUNDS_FIELDS)[number]) => b.number(k, 0);
+  const n = (k: (typeof BOUNDS_FIELDS)[number]) => check.read(() => b.number(k, 0)) ?? 0;
   return create(RolloutBoundsSchema, {
     removals: n("removals"),
     pauses: n("pauses"),
@@ -256,21 +261,39 @@ export function boundsFromBody(body: JsonObject): RolloutBounds {
 type StartInit = MessageInitShape<typeof StartRolloutRequestSchema>;
 type StepInit = MessageInitShape<typeof StepRolloutRequestSchema>;
 
-/** `POST /api/pool/templates/{id}/rollouts`: the request for template `templateId` (the body read with START_FIELDS). */
-export function startFromBody(templateId: string, body: JsonObject): StartInit {
+/**
+ * `POST /api/pool/templates/{id}/rollouts`: the request for template
+ * `templateId` (the body read with START_FIELDS). What REST cannot read (a
+ * content, share, bound, version or signature of the wrong form) is its own
+ * fault, kept in `check`, and goes into the request as the RPC's zero for
+ * the service's check of the rest.
+ */
+export function startFromBody(
+  templateId: string,
+  body: JsonObject,
+  check: Violations,
+): StartInit & {
+  templateId: string;
+  expectedVersion: bigint;
+  shareBasisPoints: number;
+  releaseNotes: string;
+  content?: TemplateContent | undefined;
+  bounds: RolloutBounds;
+} {
   // What is left out goes on as the RPC's zero (no content, version 0, share 0): the service names it with the rest.
-  const content = body.object("content", CONTENT_FIELDS);
+  const content = check.read(() => body.object("content", CONTENT_FIELDS));
+  const read = content && check.read(() => contentFromBody(content));
   return {
     templateId,
-    expectedVersion: BigInt(body.integer("expected_version", Number.MIN_SAFE_INTEGER, 0)),
-    ...(content ? { content: contentFromBody(content) } : {}),
-    signature: signatureOf(body),
-    releaseNotes: body.string("release_notes", ""),
-    acknowledgeWalletRemoval: body.boolean("acknowledge_wallet_removal", false),
-    shareBasisPoints: shareFromBody(body),
-    bounds: boundsFromBody(body),
-    fallbackSignature: signatureOf(body, "fallback_signature"),
-    stepSignature: signatureOf(body, "step_signature"),
+    expectedVersion: BigInt(check.read(() => body.integer("expected_version", Number.MIN_SAFE_INTEGER, 0)) ?? 0),
+    ...(read ? { content: read } : {}),
+    signature: check.read(() => signatureOf(body)),
+    releaseNotes: check.read(() => body.string("release_notes", "")) ?? "",
+    acknowledgeWalletRemoval: check.read(() => body.boolean("acknowledge_wallet_removal", false)) ?? false,
+    shareBasisPoints: check.read(() => shareFromBody(body)) ?? 0,
+    bounds: boundsFromBody(body, check),
+    fallbackSignature: check.read(() => signatureOf(body, "fallback_signature")),
+    stepSignature: check.read(() => signatureOf(body, "step_signature")),
   };
 }
 
@@ -305,6 +328,20 @@ export function stepFromBody(
  */
 const shareName = (sent: (bodyField: string) => boolean) =>
   sent("share_percent") || !sent("share_basis_points") ? "share_percent" : "share_basis_points";
+
+/** StartRollout's fields in REST's words: the body's own names (its content nested), a share as sent. */
+export const START_NAMES = fieldNames({
+  template_id: "template_id",
+  expected_version: "expected_version",
+  content: "content",
+  signature: "signature",
+  release_notes: "release_notes",
+  acknowledge_wallet_removal: "acknowledge_wallet_removal",
+  share_basis_points: shareName,
+  bounds: "bounds",
+  fallback_signature: "fallback_signature",
+  step_signature: "step_signature",
+});
 
 /** StepRollout's fields in REST's words. */
 export const STEP_NAMES = fieldNames({

@@ -13,11 +13,12 @@ import {
   type RestRequest,
   type Route,
 } from "../core/request.js";
-import { stepRolloutViolations } from "@convos-pool/kit/content";
+import { startRolloutViolations, stepRolloutViolations } from "@convos-pool/kit/content";
 import { Violations } from "../core/errors.js";
 import {
   ROLLOUT_ERRORS,
   START_FIELDS,
+  START_NAMES,
   STEP_FIELDS,
   STEP_NAMES,
   rolloutToJson,
@@ -55,7 +56,14 @@ const getRollout: Handler = async (r, { rollouts }) => {
 const startRollout: Handler = async (r, { rollouts }) => {
   query(r, []);
   const body = await r.body(START_FIELDS);
-  const res = await rollouts.startRollout(startFromBody(r.id, body), r.call);
+  const check = new Violations();
+  const req = startFromBody(r.id, body, check);
+  check.doneWith(
+    START_NAMES,
+    () => startRolloutViolations(req),
+    (f) => body.has(f),
+  );
+  const res = await rollouts.startRollout(req, r.call);
   const rollout = answered(res.rollout);
   const template = answered(res.template);
   return {
@@ -81,7 +89,7 @@ const stepRollout: Handler = async (r, { rollouts }) => {
 
 export const ROLLOUT_ROUTES: Route[] = [
   ["GET", "/templates/:id/rollouts", listRollouts, ROLLOUT_ERRORS],
-  ["POST", "/templates/:id/rollouts", startRollout, ROLLOUT_ERRORS],
+  ["POST", "/templates/:id/rollouts", startRollout, START_NAMES],
   ["GET", "/templates/:id/rollouts/:rollout_id", getRollout, ROLLOUT_ERRORS],
   ["POST", "/templates/:id/rollouts/:rollout_id/steps", stepRollout, STEP_NAMES],
 ];
