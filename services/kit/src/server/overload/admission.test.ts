@@ -3,7 +3,7 @@
 // its window shortened so a few answers teach it.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ADMISSION_DEFAULTS, Admission, type Refusal, type Ticket } from "./admission.js";
+import { ADMISSION_DEFAULTS, Admission, type AdmissionOptions, type Refusal, type Ticket } from "./admission.js";
 import { TestClock } from "./test-clock.js";
 
 const SMALL = { limit: { initial: 10, min: 10, max: 10 } };
@@ -14,8 +14,12 @@ function started(v: Ticket | Refusal | Promise<Ticket | Refusal>): Ticket {
 }
 
 /** A limit of 10 filled by 10 tickets of `criticality`. */
-function full(clock: TestClock, criticality: "critical" | "default" = "critical") {
-  const admission = new Admission(clock, SMALL);
+function full(
+  clock: TestClock,
+  criticality: "critical" | "default" = "critical",
+  options: Partial<AdmissionOptions> = {},
+) {
+  const admission = new Admission(clock, { ...SMALL, ...options });
   const tickets = Array.from({ length: 10 }, () => started(admission.enter(criticality)));
   return { admission, tickets };
 }
@@ -60,7 +64,8 @@ describe("Admission", () => {
 
   it("refuses a waiting call when its wait runs out, never later", async () => {
     const clock = new TestClock();
-    const { admission } = full(clock);
+    // A short bound above its deadline's share: the share is what holds it.
+    const { admission } = full(clock, "critical", { maxWaitMs: 100 });
     const waiting = admission.enter("critical", 40);
     expect(waiting).toBeInstanceOf(Promise);
     // Its wait is half of the 40 ms left of its deadline.
@@ -71,8 +76,8 @@ describe("Admission", () => {
 
   it("refuses at once a call that could not start within its wait, however many are ahead", () => {
     const clock = new TestClock();
-    const { admission } = full(clock);
-    // With 400 ms left, a default call waits at most the short bound (20 ms); 9 slots of 50 ms start 3 in that time.
+    const { admission } = full(clock, "critical", { maxWaitMs: 20 });
+    // With 400 ms left, a default call waits at most the short bound (here 20 ms); 9 slots of 50 ms start 3 in that time.
     const queued = Array.from({ length: 3 }, () => admission.enter("default", 400));
     expect(queued.every((q) => q instanceof Promise)).toBe(true);
     expect(admission.enter("default", 400)).toMatchObject({ kind: "refuse", reason: "overloaded", waitedMs: 0 });
@@ -80,11 +85,11 @@ describe("Admission", () => {
     expect(admission.enter("default")).toBeInstanceOf(Promise);
   });
 
-  it("holds a call that carries a deadline of seconds to the short bound of a few tens of ms, not to its deadline's share", async () => {
-    expect(ADMISSION_DEFAULTS.maxWaitMs).toBe(20);
+  it("holds a call that carries a deadline of seconds to the short bound of 5 ms, not to its deadline's share", async () => {
+    expect(ADMISSION_DEFAULTS.maxWaitMs).toBe(5);
     const clock = new TestClock();
-    const { admission } = full(clock);
-    // Half of 2 s left would be 1 s; the bound is 20 ms.
+    const { admission } = full(clock, "critical", { unknownLatencyMs: 20 });
+    // Half of 2 s left would be 1 s; the bound is 5 ms (a slot frees every 2 ms: it waits).
     const waiting = admission.enter("critical", 2000);
     clock.advance(ADMISSION_DEFAULTS.maxWaitMs - 1);
     expect(admission.waiting("critical")).toBe(1);
@@ -98,7 +103,7 @@ describe("Admission", () => {
 
   it("refuses at once, on a slow server, a call with a deadline of seconds whose expected wait passes the short bound", () => {
     const clock = new TestClock();
-    // Answers of 500 ms on 10 slots: a slot frees every 50 ms, past the 20 ms bound.
+    // Answers of 500 ms on 10 slots: a slot frees every 50 ms, past the 5 ms bound.
     const admission = new Admission(clock, { ...SMALL, unknownLatencyMs: 500 });
     for (let i = 0; i < 10; i++) started(admission.enter("critical"));
     expect(admission.enter("critical", 2000)).toMatchObject({ kind: "refuse", reason: "overloaded", waitedMs: 0 });

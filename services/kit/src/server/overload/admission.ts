@@ -2,7 +2,7 @@
 // later (docs/server-kit.md, "Overload"). The concurrency limit is learned
 // from latency (limit.ts); past it a call waits in a queue bounded in time:
 // at most its share of what is left of its deadline, a few of the server's
-// own latencies, and a short bound (20 ms) whatever its deadline: under
+// own latencies, and a short bound (5 ms) whatever its deadline: under
 // overload the latencies are hundreds of ms, and a call that waited them
 // was refused late or let in to run past its deadline (a call without a
 // deadline, whose caller would rather wait: at most the longest wait, 1 s).
@@ -39,8 +39,9 @@ export const ADMISSION_DEFAULTS: AdmissionOptions = {
   deadlineShare: 0.5,
   waitLatencies: { critical: 4, default: 2, sheddable: 0 },
   minWaitMs: 5,
-  // bench:overload (docs/performance/overload.md): at 20 ms goodput at 4x held near capacity, at 1 s it fell to a quarter.
-  maxWaitMs: 20,
+  // bench:overload (docs/performance/overload.md): at 1 s refusals took 2 s; at 20 ms about 1 s, claims done after
+  // their callers gave up 29 to 241 a run; at 5 ms 0.4 s and none. The queue smooths bursts, it does not hold a backlog.
+  maxWaitMs: 5,
   untimedWaitMs: 1_000,
   unknownLatencyMs: 50,
 };
