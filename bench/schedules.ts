@@ -11,6 +11,12 @@
 //   BENCH_SCHEDULES_PENDING   timers pending far ahead in each engine (default 1,000,000; quick 2,000)
 //   BENCH_SCHEDULES_PER_MIN   firings due a minute (default 1,000; quick 600)
 //   BENCH_SCHEDULES_SECONDS   how long firings come due (default 60; quick 5)
+//   BENCH_SCHEDULES_HOST_AGENTS  agents whose host is killed in their reminders' minute (default 10; quick: not run)
+//
+// Then two more figures: a host SIGKILLed in the minute its agents'
+// reminders are due, on the pool's real processes (schedules-failover.ts),
+// and a weekly 9:00 across a daylight-saving change, on a test clock
+// (schedules-dst.ts).
 import { createLogger } from "@convos-pool/kit/server";
 import { openDatabase } from "@convos-pool/kit/service";
 import { createTestDatabase } from "@convos-pool/testing";
@@ -24,10 +30,13 @@ import {
   TIMERS_SCHEMA,
 } from "@convos-pool/claims";
 import { closeAll, figures, QUICK, size } from "./lib.js";
+import { atNineEveryWeek, DST_WORDS, dstFirings, dstLines } from "./schedules-dst.js";
+import { failoverLines, hostKilledAtDue } from "./schedules-failover.js";
 
 const PENDING = size("BENCH_SCHEDULES_PENDING", 1_000_000, 2_000);
 const PER_MIN = size("BENCH_SCHEDULES_PER_MIN", 1_000, 600);
 const SECONDS = size("BENCH_SCHEDULES_SECONDS", 60, 5);
+const HOST_AGENTS = QUICK && !process.env.BENCH_SCHEDULES_HOST_AGENTS ? 0 : size("BENCH_SCHEDULES_HOST_AGENTS", 10, 1);
 /** The service's own settings (timers.ts): 16 at once, an idle worker polls every half second. */
 const WORKERS = 16;
 const POLL_MS = 500;
@@ -143,7 +152,19 @@ const out = [
   line("anchor: rows, FOR UPDATE SKIP LOCKED", anchor),
   "",
   `goal: p99 ≤ ${GOAL_P99_MS} ms: ${p99 <= GOAL_P99_MS && boss.lateness.length === firings ? "met" : "missed"} (${p99.toFixed(0)} ms); every firing once: ${boss.ids.length === firings && new Set(boss.ids).size === firings ? "yes" : "no"}`,
-  `${((Date.now() - started) / 1000).toFixed(0)} s`,
 ];
-process.stdout.write(`${out.join("\n")}\n`);
+process.stdout.write(`${out.join("\n")}\n\n`);
+const dst = dstFirings();
+process.stdout.write(
+  `${[
+    `"${DST_WORDS}" across daylight-saving changes (claims policy.ts on a test clock)`,
+    ...dstLines(dst),
+    `goal: a weekly 9:00 fires at 9:00 local both weeks: ${atNineEveryWeek(dst) ? "met" : "missed"}`,
+  ].join("\n")}\n\n`,
+);
+if (HOST_AGENTS > 0) {
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(failoverLines(await hostKilledAtDue(HOST_AGENTS, say)).lines.join("\n"));
+} else process.stdout.write("a host killed in its reminders' minute: not run in quick mode\n");
+process.stdout.write(`${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 process.exit(0);

@@ -26,5 +26,7 @@ export { NO_IDLE_AGENT } from "./claim/flow.js";
 export { DEV_KEY_FILE } from "./badge/keys.js";
 /** Schedules' timers as the service starts them, on the service's own tables: what bench/schedules.ts measures. */
 export { FIRINGS_QUEUE, startTimers, TIMERS_SCHEMA } from "./schedules/timers.js";
+/** When an item fires first and next, as the service decides it: what bench/schedules.ts drives across a daylight-saving change. */
+export { firstOccurrence, planFiring } from "./schedules/policy.js";
 export { entities as claimsEntities } from "./db/entities.js";
 export { migrations as claimsMigrations } from "./schema/migrations.js";
