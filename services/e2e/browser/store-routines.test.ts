@@ -55,7 +55,7 @@ afterAll(async () => {
 it("a template's page lists its routines as it lists its tools, and a template without any shows none", async () => {
   const client = createClient(TemplateService, createConnectTransport({ baseUrl: gateway!.url, httpVersion: "1.1" }));
   const creator = newIdentity();
-  const planner = await signedTemplate(
+  const template = await signedTemplate(
     client,
     creator,
     sampleContent({
@@ -83,7 +83,7 @@ it("a template's page lists its routines as it lists its tools, and a template w
   context.setDefaultTimeout(20_000);
   try {
     const page = await context.newPage();
-    await page.goto(`/templates/${planner.id}`);
+    await page.goto(`/templates/${template.id}`);
     await page.getByRole("heading", { level: 1, name: "Planner" }).waitFor();
     const routines = page.getByTestId("routines").locator("li");
     expect(await routines.allTextContents()).toEqual([
