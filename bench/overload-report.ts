@@ -124,7 +124,7 @@ export function mixKind(i: number): MixKind {
 
 const refusal = (code: string) => code === "ResourceExhausted" || code === "Throttled";
 
-/** One level of the REST mix: a line per kind (offered, goodput, admitted p99, refused and their p99), and whether listings were refused before claims. */
+/** One level of the REST mix: a line per kind (offered, goodput, admitted p99, refused and their p99), and whether listings and dashboards were refused more often than claims. */
 export function restMixLines(
   factor: number,
   offered: number,
@@ -146,7 +146,7 @@ export function restMixLines(
   const { claim = 0, listing = 0, dashboard = 0 } = share;
   if (claim + listing + dashboard > 0)
     lines.push(
-      `  listings and dashboards shed before claims: ${listing >= claim && dashboard >= claim ? "yes" : "NO"} ` +
+      `  listings and dashboards shed before claims: ${listing > claim && dashboard > claim ? "yes" : "NO"} ` +
         `(refused: listings ${(listing * 100).toFixed(0)}%, dashboards ${(dashboard * 100).toFixed(0)}%, claims ${(claim * 100).toFixed(0)}%)`,
     );
   return lines;
