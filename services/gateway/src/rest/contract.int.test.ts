@@ -539,9 +539,11 @@ const DIFFER: Readonly<Record<string, Part>> = {
     "a template's content is read by REST field by field, before the service names the creator",
   ),
   "PUT /templates/:id": firstOnly(
-    "a template's content is read by REST field by field, before the service names the id",
+    "a template's content is read by REST to its first fault (none at all named at agent_name, not body), beside the service's check of the rest",
   ),
-  "PATCH /templates/:id": firstOnly("a patch is read by REST field by field, before the service names the template id"),
+  "PATCH /templates/:id": firstOnly(
+    "a patch is read by REST to its first fault (a tool's provisioning word before the service's tool id), beside the service's check of the rest",
+  ),
   "POST /templates/:id/rollouts": firstOnly(
     "a template's content is read by REST field by field, its first fault only (a tool's provisioning word REST has no value for before the service's tool id); the rest of the start is named beside it",
   ),

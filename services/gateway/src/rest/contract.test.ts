@@ -53,6 +53,8 @@ describe("the route table against the contracts", () => {
  * left out would come back in the service's.
  */
 const MERGING = [
+  "PUT /templates/:id",
+  "PATCH /templates/:id",
   "PATCH /templates/:id/visibility",
   "POST /templates/:id/rollouts",
   "POST /templates/:id/rollouts/:rollout_id/steps",

@@ -214,6 +214,8 @@ export {
   checkInboxId,
   checkTemplateId,
   MAX_TEMPLATE_VERSION,
+  patchViolations,
+  updateViolations,
 } from "./template-request.js";
 export {
   isToolKindName,

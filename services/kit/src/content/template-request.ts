@@ -1,15 +1,18 @@
-// What every change to a template checks first, the pure part: the template
-// it names and the version it is based on (If-Match on REST), every
-// violation named at once with its field (the request message's paths). The
-// templates service refuses with these before anything is read (its
-// template/policy.ts builds each RPC's check on them); the gateway's REST
-// face runs changeViolations when its own reading of a body already refuses
-// it (a visibility word it has no value for), so that both faces name the
-// same fields (docs/rest.md, "One contract, every face"). A new template's,
-// an update's and a patch's own checks are the templates service's, their
-// one reader.
+// What a change to a template's content (UpdateTemplate, PatchTemplate)
+// and every change checks first, the pure part: the template it names and
+// the version it is based on (If-Match on REST), an update's content, a
+// patch's fields and their release notes, every violation named at once
+// with its field (the request message's paths). The templates service
+// refuses with these before anything is read; the gateway's REST face runs
+// them when its own reading of a request already refuses it (a visibility
+// word it has no value for, an If-Match or a content it cannot read), so
+// that both faces name the same fields (docs/rest.md, "One contract, every
+// face"). A new template's check is the templates service's, its one reader.
+import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { INBOX_ID_PATTERN, TEMPLATE_ID_PATTERN } from "./contract.js";
 import { invalidArgument, violationsOf, type FieldViolationInfo } from "./errors.js";
+import { checkReleaseNotes, contentToJson, patchToJson, validateContent, validatePatch } from "./template.js";
 
 export function checkTemplateId(id: string, field = "template_id"): void {
   if (!TEMPLATE_ID_PATTERN.test(id))
@@ -38,4 +41,42 @@ export function changeViolations(req: { templateId: string; expectedVersion: big
     () => checkTemplateId(req.templateId),
     () => checkExpectedVersion(req.expectedVersion),
   );
+}
+
+/** A full update (UpdateTemplate): its content, release notes, template and version. */
+export function updateViolations(req: {
+  templateId: string;
+  expectedVersion: bigint;
+  content?: TemplateContent | undefined;
+  releaseNotes: string;
+}): FieldViolationInfo[] {
+  return [
+    ...changeViolations(req),
+    ...violationsOf(
+      () => {
+        if (!req.content) throw invalidArgument("content", "is required");
+        validateContent(contentToJson(req.content));
+      },
+      () => checkReleaseNotes(req.releaseNotes),
+    ),
+  ];
+}
+
+/** A patch (PatchTemplate): the fields it sets, release notes, template and version. */
+export function patchViolations(req: {
+  templateId: string;
+  expectedVersion: bigint;
+  patch?: TemplatePatch | undefined;
+  releaseNotes: string;
+}): FieldViolationInfo[] {
+  return [
+    ...changeViolations(req),
+    ...violationsOf(
+      () => {
+        if (!req.patch) throw invalidArgument("patch", "is required");
+        validatePatch(patchToJson(req.patch));
+      },
+      () => checkReleaseNotes(req.releaseNotes),
+    ),
+  ];
 }

@@ -1,24 +1,21 @@
 // What is wrong with a new template (CreateTemplate) or a change to an
 // existing one (service.ts, through mutate()), the pure part: each RPC's own
 // fields and the template and version it is based on, checked together, every
-// violation named at once with its field, before anything is read. The
-// template and version are the kit's changeViolations
-// (kit/content/template-request.ts), which the gateway's REST face runs
-// too; a new template's, an update's, a patch's and a rollback's own checks
-// are here, this service their one reader. Not here: the signature, the
+// violation named at once with its field, before anything is read. An
+// update's and a patch's, with the template and version every change
+// checks, are the kit's (kit/content/template-request.ts), which the
+// gateway's REST face runs too; a new template's and a rollback's are here,
+// this service their one reader. Not here: the signature, the
 // version's freshness (a conflict) and the rules that need a row (a
 // change's model served beside the one it keeps, the base, a wallet's
 // removal).
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   changeViolations,
   contentToJson,
   invalidArgument,
-  patchToJson,
   refuseViolations,
   validateContent,
-  validatePatch,
   violationsOf,
   type FieldViolationInfo,
   type TemplateContentJson,
@@ -32,7 +29,7 @@ import {
 } from "../catalog/checks.js";
 import { checkServedModel } from "../models/policy.js";
 
-export { changeViolations } from "@convos-pool/kit/content";
+export { changeViolations, patchViolations, updateViolations } from "@convos-pool/kit/content";
 
 /** A new template (CreateTemplate): its creator, its content and the model it asks for, among those `served`. */
 export function createViolations(
@@ -50,44 +47,6 @@ export function createViolations(
   // A model already refused for its form is named once, not again as one the pool does not serve.
   if (!content || own.some((v) => v.field.startsWith("content.model"))) return own;
   return [...own, ...violationsOf(() => checkServedModel("content.model", content.model, served))];
-}
-
-/** A full update (UpdateTemplate): its content, release notes, template and version. */
-export function updateViolations(req: {
-  templateId: string;
-  expectedVersion: bigint;
-  content?: TemplateContent | undefined;
-  releaseNotes: string;
-}): FieldViolationInfo[] {
-  return [
-    ...changeViolations(req),
-    ...violationsOf(
-      () => {
-        if (!req.content) throw invalidArgument("content", "is required");
-        validateContent(contentToJson(req.content));
-      },
-      () => checkReleaseNotes(req.releaseNotes),
-    ),
-  ];
-}
-
-/** A patch (PatchTemplate): the fields it sets, release notes, template and version. */
-export function patchViolations(req: {
-  templateId: string;
-  expectedVersion: bigint;
-  patch?: TemplatePatch | undefined;
-  releaseNotes: string;
-}): FieldViolationInfo[] {
-  return [
-    ...changeViolations(req),
-    ...violationsOf(
-      () => {
-        if (!req.patch) throw invalidArgument("patch", "is required");
-        validatePatch(patchToJson(req.patch));
-      },
-      () => checkReleaseNotes(req.releaseNotes),
-    ),
-  ];
 }
 
 /** A new template's content as JSON, once its request holds: every bad field refused at once otherwise. */

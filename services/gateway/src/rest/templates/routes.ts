@@ -6,7 +6,7 @@
 
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { changeViolations } from "@convos-pool/kit/content";
+import { changeViolations, patchViolations, updateViolations, type FieldViolationInfo } from "@convos-pool/kit/content";
 import {
   TEMPLATE_ERRORS,
   Violations,
@@ -25,8 +25,10 @@ import {
   queryPage,
   signedChange,
   type Handler,
+  type RestRequest,
   type Route,
 } from "../core/request.js";
+import type { JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
 import {
   CONTENT_FIELDS,
@@ -106,35 +108,69 @@ const getTemplate: Handler = async (r, { templates }) => {
   return out;
 };
 
-const updateTemplate: Handler = async (r, { templates }) => {
-  const { expectedVersion, body } = await signedChange(r, [...CONTENT_FIELDS, "release_notes", ACKNOWLEDGE]);
-  const res = await templates.updateTemplate(
-    {
+/** A change's fields in REST's words: the content's or patch's at the top of the body, the version as If-Match. */
+const changeNames = (message: "content" | "patch") =>
+  fieldNames({
+    template_id: "template_id",
+    expected_version: "If-Match",
+    [message]: "",
+    signature: "signature",
+    release_notes: "release_notes",
+    acknowledge_wallet_removal: ACKNOWLEDGE,
+  });
+const UPDATE_NAMES = changeNames("content");
+const PATCH_NAMES = changeNames("patch");
+
+/**
+ * What a PUT and a PATCH read, in the order they always have: If-Match, the
+ * content or patch (`read`), then the signature, release notes and the
+ * wallet's acknowledgement, each fault of REST's own kept in `check`.
+ */
+function changeOf<T>(r: RestRequest, body: JsonObject, check: Violations, read: () => T) {
+  const expectedVersion = check.read(() => ifMatch(r)) ?? 0n;
+  const message = check.read(read);
+  return {
+    message,
+    change: {
       templateId: r.id,
       expectedVersion,
-      content: contentFromBody(body),
-      signature: signatureOf(body),
-      releaseNotes: body.string("release_notes", ""),
-      acknowledgeWalletRemoval: body.boolean(ACKNOWLEDGE, false),
+      signature: check.read(() => signatureOf(body)),
+      releaseNotes: check.read(() => body.string("release_notes", "")) ?? "",
+      acknowledgeWalletRemoval: check.read(() => body.boolean(ACKNOWLEDGE, false)) ?? false,
     },
-    r.call,
-  );
+  };
+}
+
+/** The service's violations but of `message`, when REST could not read it: its fault is REST's own, named there. */
+const unlessUnread = (violations: FieldViolationInfo[], message: string, read: boolean) =>
+  read ? violations : violations.filter((v) => v.field !== message && !v.field.startsWith(`${message}.`));
+
+/**
+ * A full update. A content REST cannot read is named at its first fault (a
+ * word it has no value for, a field of the wrong type), with the service's
+ * check of the rest (the template, If-Match, release notes), and the
+ * service is not asked.
+ */
+const updateTemplate: Handler = async (r, { templates }) => {
+  query(r, []);
+  const body = await r.body([...CONTENT_FIELDS, "release_notes", ACKNOWLEDGE, "signature"]);
+  const check = new Violations();
+  const { change, message: content } = changeOf(r, body, check, () => contentFromBody(body));
+  const req = { ...change, ...(content ? { content } : {}) };
+  check.doneWith(UPDATE_NAMES, () => unlessUnread(updateViolations(req), "content", content !== undefined));
+  const res = await templates.updateTemplate(req, r.call);
   return withTemplate(200, res.template);
 };
 
+/** A patch: as a full update, its fields read as the patch's. */
 const patchTemplate: Handler = async (r, { templates }) => {
-  const { expectedVersion, body } = await signedChange(r, [...CONTENT_FIELDS, "release_notes", ACKNOWLEDGE]);
-  const res = await templates.patchTemplate(
-    {
-      templateId: r.id,
-      expectedVersion,
-      patch: patchFromBody(body),
-      signature: signatureOf(body),
-      releaseNotes: body.string("release_notes", ""),
-      acknowledgeWalletRemoval: body.boolean(ACKNOWLEDGE, false),
-    },
-    r.call,
-  );
+  query(r, []);
+  const body = await r.body([...CONTENT_FIELDS, "release_notes", ACKNOWLEDGE, "signature"]);
+  const check = new Violations();
+  const { change, message: patch } = changeOf(r, body, check, () => patchFromBody(body));
+  const req = { ...change, ...(patch ? { patch } : {}) };
+  check.doneWith(PATCH_NAMES, () => unlessUnread(patchViolations(req), "patch", patch !== undefined));
+  const res = await templates.patchTemplate(req, r.call);
   return withTemplate(200, res.template);
 };
 
@@ -224,8 +260,8 @@ export const TEMPLATE_ROUTES: Route[] = [
   ["GET", "/templates", listTemplates, LIST_QUERY],
   ["POST", "/templates", createTemplate, TEMPLATE_ERRORS],
   ["GET", "/templates/:id", getTemplate, TEMPLATE_ERRORS],
-  ["PUT", "/templates/:id", updateTemplate, TEMPLATE_ERRORS],
-  ["PATCH", "/templates/:id", patchTemplate, TEMPLATE_ERRORS],
+  ["PUT", "/templates/:id", updateTemplate, UPDATE_NAMES],
+  ["PATCH", "/templates/:id", patchTemplate, PATCH_NAMES],
   ["DELETE", "/templates/:id", deleteTemplate, TEMPLATE_ERRORS],
   ["PATCH", "/templates/:id/visibility", setVisibility, VISIBILITY_NAMES],
   ["GET", "/templates/:id/versions", listVersions, TEMPLATE_ERRORS],
