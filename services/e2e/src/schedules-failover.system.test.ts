@@ -179,10 +179,13 @@ describe("a reminder across failures", () => {
     await new Promise((r) => setTimeout(r, Math.max(0, killAt - Date.now())));
     expect(Date.now(), "host A killed before the reminder's time").toBeLessThan(item.at);
     const dataDir = pool.envs.get("instance-host")!.INSTANCE_DATA_DIR!;
+    const killedBefore = item.at - Date.now();
     await pool.killService("instance-host");
     await rm(dataDir, { recursive: true, force: true });
     expect(await hostsCli("lost", hostA)).toContain("is lost");
-    note(`host A killed and marked lost ${((item.at - Date.now()) / 1000).toFixed(1)} s before the reminder's time`);
+    note(
+      `host A killed ${(killedBefore / 1000).toFixed(1)} s before the reminder's time, marked lost at ${((Date.now() - item.at) / 1000).toFixed(1)} s from it`,
+    );
 
     await waitFor("the reminder posted", () => reminders().length > 0, item.at + 2 * LATE_AT_MOST_MS - Date.now(), 100);
     const late = Date.now() - item.at;
