@@ -658,7 +658,7 @@ async function main() {
       `without join: the instance runtime is the TEST STAND-IN host (services/claims/test/stand-in-host.ts),`,
       `which answers Configure and JoinConversation over RPC with no XMTP work: the claims service alone.`,
       `${perRound * ROUNDS} claims in ${ROUNDS} rounds (after ${WARMUP} warm-up), ${CONCURRENCY} concurrent, alternating with the bare query;`,
-      `${seeded.length} idle rows seeded, ${idleLeft} still idle at the end; ${standInCalls / 2} configure+join pairs on the stand-in.`,
+      `${total} idle rows seeded, ${idleLeft} still idle at the end; ${standInCalls / 2} configure+join pairs on the stand-in.`,
       ``,
       `                                              p50 ms   p99 ms  mean ms   claims/s (range)   target`,
       `${"claim without join (service, RPC)".padEnd(43)}${fmt(svc.p50)} ${fmt(svc.p99)} ${fmt(svc.mean)}   ${serviceRate.toFixed(0).padStart(8)} (${range(serviceRates)})   p99 <= 50 ms, >= 200/s`,
