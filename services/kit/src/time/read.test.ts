@@ -83,6 +83,8 @@ describe("other words for time", () => {
     ["remind me on Mondays at 9 to file the hours", "FREQ=WEEKLY;BYDAY=MO", "2026-12-07T09:00"],
     ["every day at 7pm water the plants", "FREQ=DAILY", "2026-12-01T19:00"],
     ["at 6 remind us to leave", "", "2026-12-01T18:00"],
+    ["remind us at 04:40 to leave for the airport", "", "2026-12-02T04:40"],
+    ["remind us at 06:00 to leave", "", "2026-12-02T06:00"],
   ])("reads %j as %j from %s", (text, rrule, first) => {
     const r = read(text)!;
     expect(r.when.rrule).toBe(rrule);

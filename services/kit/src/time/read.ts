@@ -86,7 +86,9 @@ function timeOfDay(found: Found, assumed: string[]): { hour: number; minute: num
   const minute = start.get("minute") ?? 0;
   // "Friday at 6 to book the table": in English, 1 to 6 without am or pm is said of the afternoon far more
   // often than before dawn; the show-back says so. Other languages say hours on a 24-hour clock.
-  if (found.language.startsWith("en") && !start.isCertain("meridiem") && hour >= 1 && hour <= 6) {
+  // "04:40" with its leading zero is a 24-hour clock's, and means the morning.
+  const twentyFourHour = /(^|\D)0\d[:.h]\d\d/.test(found.result.text);
+  if (found.language.startsWith("en") && !start.isCertain("meridiem") && !twentyFourHour && hour >= 1 && hour <= 6) {
     hour += 12;
     assumed.push(`${hour - 12} read as ${hour}:${String(minute).padStart(2, "0")}`);
   }
