@@ -144,6 +144,7 @@ export const ROUTE_RPCS: Readonly<Record<string, readonly RouteRpc[]>> = {
   "GET /agents/:id/schedules": [{ rpc: ScheduleService.method.listSchedules }],
   "POST /agents/:id/schedules/pause": [{ rpc: ScheduleService.method.pauseSchedule }],
   "POST /agents/:id/schedules/resume": [{ rpc: ScheduleService.method.resumeSchedule }],
+  "POST /agents/:id/schedules/move": [{ rpc: ScheduleService.method.moveSchedule }],
   "DELETE /agents/:id/schedules": [{ rpc: ScheduleService.method.cancelSchedule }],
   "GET /patterns/health": [{ rpc: P.getPatternPoolHealth }],
   "GET /templates/:id/patterns": [{ rpc: P.listTemplatePatterns }],

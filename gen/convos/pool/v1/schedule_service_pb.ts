@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/schedule_service.proto.
  */
 export const file_convos_pool_v1_schedule_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb252b3MvcG9vbC92MS9zY2hlZHVsZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSJEChRMaXN0U2NoZWR1bGVzUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAkiRAoVTGlzdFNjaGVkdWxlc1Jlc3BvbnNlEisKBWl0ZW1zGAEgAygLMhwuY29udm9zLnBvb2wudjEuU2NoZWR1bGVJdGVtIjcKFFBhdXNlU2NoZWR1bGVSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEgoKAmlkGAIgASgJIkMKFVBhdXNlU2NoZWR1bGVSZXNwb25zZRIqCgRpdGVtGAEgASgLMhwuY29udm9zLnBvb2wudjEuU2NoZWR1bGVJdGVtIjgKFVJlc3VtZVNjaGVkdWxlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIKCgJpZBgCIAEoCSJEChZSZXN1bWVTY2hlZHVsZVJlc3BvbnNlEioKBGl0ZW0YASABKAsyHC5jb252b3MucG9vbC52MS5TY2hlZHVsZUl0ZW0iOAoVQ2FuY2VsU2NoZWR1bGVSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEgoKAmlkGAIgASgJIhgKFkNhbmNlbFNjaGVkdWxlUmVzcG9uc2UiUgoQU2NoZWR1bGVPbkJlaGFsZhITCgtpbnN0YW5jZV9pZBgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAkSEAoIaW5ib3hfaWQYAyABKAkieAoVQ3JlYXRlU2NoZWR1bGVSZXF1ZXN0EjMKCW9uX2JlaGFsZhgBIAEoCzIgLmNvbnZvcy5wb29sLnYxLlNjaGVkdWxlT25CZWhhbGYSKgoEc3BlYxgCIAEoCzIcLmNvbnZvcy5wb29sLnYxLlNjaGVkdWxlU3BlYyJEChZDcmVhdGVTY2hlZHVsZVJlc3BvbnNlEioKBGl0ZW0YASABKAsyHC5jb252b3MucG9vbC52MS5TY2hlZHVsZUl0ZW0iXgonSG9zdFNjaGVkdWxlU2VydmljZUxpc3RTY2hlZHVsZXNSZXF1ZXN0EjMKCW9uX2JlaGFsZhgBIAEoCzIgLmNvbnZvcy5wb29sLnYxLlNjaGVkdWxlT25CZWhhbGYiVwooSG9zdFNjaGVkdWxlU2VydmljZUxpc3RTY2hlZHVsZXNSZXNwb25zZRIrCgVpdGVtcxgBIAMoCzIcLmNvbnZvcy5wb29sLnYxLlNjaGVkdWxlSXRlbSJqCidIb3N0U2NoZWR1bGVTZXJ2aWNlUGF1c2VTY2hlZHVsZVJlcXVlc3QSMwoJb25fYmVoYWxmGAEgASgLMiAuY29udm9zLnBvb2wudjEuU2NoZWR1bGVPbkJlaGFsZhIKCgJpZBgCIAEoCSJWCihIb3N0U2NoZWR1bGVTZXJ2aWNlUGF1c2VTY2hlZHVsZVJlc3BvbnNlEioKBGl0ZW0YASABKAsyHC5jb252b3MucG9vbC52MS5TY2hlZHVsZUl0ZW0iawooSG9zdFNjaGVkdWxlU2VydmljZVJlc3VtZVNjaGVkdWxlUmVxdWVzdBIzCglvbl9iZWhhbGYYASABKAsyIC5jb252b3MucG9vbC52MS5TY2hlZHVsZU9uQmVoYWxmEgoKAmlkGAIgASgJIlcKKUhvc3RTY2hlZHVsZVNlcnZpY2VSZXN1bWVTY2hlZHVsZVJlc3BvbnNlEioKBGl0ZW0YASABKAsyHC5jb252b3MucG9vbC52MS5TY2hlZHVsZUl0ZW0iawooSG9zdFNjaGVkdWxlU2VydmljZUNhbmNlbFNjaGVkdWxlUmVxdWVzdBIzCglvbl9iZWhhbGYYASABKAsyIC5jb252b3MucG9vbC52MS5TY2hlZHVsZU9uQmVoYWxmEgoKAmlkGAIgASgJIisKKUhvc3RTY2hlZHVsZVNlcnZpY2VDYW5jZWxTY2hlZHVsZVJlc3BvbnNlMqMDCg9TY2hlZHVsZVNlcnZpY2USYQoNTGlzdFNjaGVkdWxlcxIkLmNvbnZvcy5wb29sLnYxLkxpc3RTY2hlZHVsZXNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuTGlzdFNjaGVkdWxlc1Jlc3BvbnNlIgOQAgESYQoNUGF1c2VTY2hlZHVsZRIkLmNvbnZvcy5wb29sLnYxLlBhdXNlU2NoZWR1bGVSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuUGF1c2VTY2hlZHVsZVJlc3BvbnNlIgOQAgISZAoOUmVzdW1lU2NoZWR1bGUSJS5jb252b3MucG9vbC52MS5SZXN1bWVTY2hlZHVsZVJlcXVlc3QaJi5jb252b3MucG9vbC52MS5SZXN1bWVTY2hlZHVsZVJlc3BvbnNlIgOQAgISZAoOQ2FuY2VsU2NoZWR1bGUSJS5jb252b3MucG9vbC52MS5DYW5jZWxTY2hlZHVsZVJlcXVlc3QaJi5jb252b3MucG9vbC52MS5DYW5jZWxTY2hlZHVsZVJlc3BvbnNlIgOQAgIypAUKE0hvc3RTY2hlZHVsZVNlcnZpY2USXwoOQ3JlYXRlU2NoZWR1bGUSJS5jb252b3MucG9vbC52MS5DcmVhdGVTY2hlZHVsZVJlcXVlc3QaJi5jb252b3MucG9vbC52MS5DcmVhdGVTY2hlZHVsZVJlc3BvbnNlEocBCg1MaXN0U2NoZWR1bGVzEjcuY29udm9zLnBvb2wudjEuSG9zdFNjaGVkdWxlU2VydmljZUxpc3RTY2hlZHVsZXNSZXF1ZXN0GjguY29udm9zLnBvb2wudjEuSG9zdFNjaGVkdWxlU2VydmljZUxpc3RTY2hlZHVsZXNSZXNwb25zZSIDkAIBEocBCg1QYXVzZVNjaGVkdWxlEjcuY29udm9zLnBvb2wudjEuSG9zdFNjaGVkdWxlU2VydmljZVBhdXNlU2NoZWR1bGVSZXF1ZXN0GjguY29udm9zLnBvb2wudjEuSG9zdFNjaGVkdWxlU2VydmljZVBhdXNlU2NoZWR1bGVSZXNwb25zZSIDkAICEooBCg5SZXN1bWVTY2hlZHVsZRI4LmNvbnZvcy5wb29sLnYxLkhvc3RTY2hlZHVsZVNlcnZpY2VSZXN1bWVTY2hlZHVsZVJlcXVlc3QaOS5jb252b3MucG9vbC52MS5Ib3N0U2NoZWR1bGVTZXJ2aWNlUmVzdW1lU2NoZWR1bGVSZXNwb25zZSIDkAICEooBCg5DYW5jZWxTY2hlZHVsZRI4LmNvbnZvcy5wb29sLnYxLkhvc3RTY2hlZHVsZVNlcnZpY2VDYW5jZWxTY2hlZHVsZVJlcXVlc3QaOS5jb252b3MucG9vbC52MS5Ib3N0U2NoZWR1bGVTZXJ2aWNlQ2FuY2VsU2NoZWR1bGVSZXNwb25zZSIDkAICYgZwcm90bzM", [file_convos_pool_v1_schedule]);
+  fileDesc("CiVjb252b3MvcG9vbC92MS9zY2hlZHVsZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSJEChRMaXN0U2NoZWR1bGVzUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAkiRAoVTGlzdFNjaGVkdWxlc1Jlc3BvbnNlEisKBWl0ZW1zGAEgAygLMhwuY29udm9zLnBvb2wudjEuU2NoZWR1bGVJdGVtIjcKFFBhdXNlU2NoZWR1bGVSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEgoKAmlkGAIgASgJIkMKFVBhdXNlU2NoZWR1bGVSZXNwb25zZRIqCgRpdGVtGAEgASgLMhwuY29udm9zLnBvb2wudjEuU2NoZWR1bGVJdGVtIjgKFVJlc3VtZVNjaGVkdWxlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIKCgJpZBgCIAEoCSJEChZSZXN1bWVTY2hlZHVsZVJlc3BvbnNlEioKBGl0ZW0YASABKAsyHC5jb252b3MucG9vbC52MS5TY2hlZHVsZUl0ZW0iOAoVQ2FuY2VsU2NoZWR1bGVSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEgoKAmlkGAIgASgJIhgKFkNhbmNlbFNjaGVkdWxlUmVzcG9uc2UiUgoTTW92ZVNjaGVkdWxlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIKCgJpZBgCIAEoCRIMCgR0aW1lGAMgASgJEgwKBGRhdGUYBCABKAkiQgoUTW92ZVNjaGVkdWxlUmVzcG9uc2USKgoEaXRlbRgBIAEoCzIcLmNvbnZvcy5wb29sLnYxLlNjaGVkdWxlSXRlbSJSChBTY2hlZHVsZU9uQmVoYWxmEhMKC2luc3RhbmNlX2lkGAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoCRIQCghpbmJveF9pZBgDIAEoCSJ4ChVDcmVhdGVTY2hlZHVsZVJlcXVlc3QSMwoJb25fYmVoYWxmGAEgASgLMiAuY29udm9zLnBvb2wudjEuU2NoZWR1bGVPbkJlaGFsZhIqCgRzcGVjGAIgASgLMhwuY29udm9zLnBvb2wudjEuU2NoZWR1bGVTcGVjIkQKFkNyZWF0ZVNjaGVkdWxlUmVzcG9uc2USKgoEaXRlbRgBIAEoCzIcLmNvbnZvcy5wb29sLnYxLlNjaGVkdWxlSXRlbSJeCidIb3N0U2NoZWR1bGVTZXJ2aWNlTGlzdFNjaGVkdWxlc1JlcXVlc3QSMwoJb25fYmVoYWxmGAEgASgLMiAuY29udm9zLnBvb2wudjEuU2NoZWR1bGVPbkJlaGFsZiJXCihIb3N0U2NoZWR1bGVTZXJ2aWNlTGlzdFNjaGVkdWxlc1Jlc3BvbnNlEisKBWl0ZW1zGAEgAygLMhwuY29udm9zLnBvb2wudjEuU2NoZWR1bGVJdGVtImoKJ0hvc3RTY2hlZHVsZVNlcnZpY2VQYXVzZVNjaGVkdWxlUmVxdWVzdBIzCglvbl9iZWhhbGYYASABKAsyIC5jb252b3MucG9vbC52MS5TY2hlZHVsZU9uQmVoYWxmEgoKAmlkGAIgASgJIlYKKEhvc3RTY2hlZHVsZVNlcnZpY2VQYXVzZVNjaGVkdWxlUmVzcG9uc2USKgoEaXRlbRgBIAEoCzIcLmNvbnZvcy5wb29sLnYxLlNjaGVkdWxlSXRlbSJrCihIb3N0U2NoZWR1bGVTZXJ2aWNlUmVzdW1lU2NoZWR1bGVSZXF1ZXN0EjMKCW9uX2JlaGFsZhgBIAEoCzIgLmNvbnZvcy5wb29sLnYxLlNjaGVkdWxlT25CZWhhbGYSCgoCaWQYAiABKAkiVwopSG9zdFNjaGVkdWxlU2VydmljZVJlc3VtZVNjaGVkdWxlUmVzcG9uc2USKgoEaXRlbRgBIAEoCzIcLmNvbnZvcy5wb29sLnYxLlNjaGVkdWxlSXRlbSJrCihIb3N0U2NoZWR1bGVTZXJ2aWNlQ2FuY2VsU2NoZWR1bGVSZXF1ZXN0EjMKCW9uX2JlaGFsZhgBIAEoCzIgLmNvbnZvcy5wb29sLnYxLlNjaGVkdWxlT25CZWhhbGYSCgoCaWQYAiABKAkiKwopSG9zdFNjaGVkdWxlU2VydmljZUNhbmNlbFNjaGVkdWxlUmVzcG9uc2UygwQKD1NjaGVkdWxlU2VydmljZRJhCg1MaXN0U2NoZWR1bGVzEiQuY29udm9zLnBvb2wudjEuTGlzdFNjaGVkdWxlc1JlcXVlc3QaJS5jb252b3MucG9vbC52MS5MaXN0U2NoZWR1bGVzUmVzcG9uc2UiA5ACARJhCg1QYXVzZVNjaGVkdWxlEiQuY29udm9zLnBvb2wudjEuUGF1c2VTY2hlZHVsZVJlcXVlc3QaJS5jb252b3MucG9vbC52MS5QYXVzZVNjaGVkdWxlUmVzcG9uc2UiA5ACAhJkCg5SZXN1bWVTY2hlZHVsZRIlLmNvbnZvcy5wb29sLnYxLlJlc3VtZVNjaGVkdWxlUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlJlc3VtZVNjaGVkdWxlUmVzcG9uc2UiA5ACAhJkCg5DYW5jZWxTY2hlZHVsZRIlLmNvbnZvcy5wb29sLnYxLkNhbmNlbFNjaGVkdWxlUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLkNhbmNlbFNjaGVkdWxlUmVzcG9uc2UiA5ACAhJeCgxNb3ZlU2NoZWR1bGUSIy5jb252b3MucG9vbC52MS5Nb3ZlU2NoZWR1bGVSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuTW92ZVNjaGVkdWxlUmVzcG9uc2UiA5ACAjKkBQoTSG9zdFNjaGVkdWxlU2VydmljZRJfCg5DcmVhdGVTY2hlZHVsZRIlLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVNjaGVkdWxlUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVNjaGVkdWxlUmVzcG9uc2UShwEKDUxpc3RTY2hlZHVsZXMSNy5jb252b3MucG9vbC52MS5Ib3N0U2NoZWR1bGVTZXJ2aWNlTGlzdFNjaGVkdWxlc1JlcXVlc3QaOC5jb252b3MucG9vbC52MS5Ib3N0U2NoZWR1bGVTZXJ2aWNlTGlzdFNjaGVkdWxlc1Jlc3BvbnNlIgOQAgEShwEKDVBhdXNlU2NoZWR1bGUSNy5jb252b3MucG9vbC52MS5Ib3N0U2NoZWR1bGVTZXJ2aWNlUGF1c2VTY2hlZHVsZVJlcXVlc3QaOC5jb252b3MucG9vbC52MS5Ib3N0U2NoZWR1bGVTZXJ2aWNlUGF1c2VTY2hlZHVsZVJlc3BvbnNlIgOQAgISigEKDlJlc3VtZVNjaGVkdWxlEjguY29udm9zLnBvb2wudjEuSG9zdFNjaGVkdWxlU2VydmljZVJlc3VtZVNjaGVkdWxlUmVxdWVzdBo5LmNvbnZvcy5wb29sLnYxLkhvc3RTY2hlZHVsZVNlcnZpY2VSZXN1bWVTY2hlZHVsZVJlc3BvbnNlIgOQAgISigEKDkNhbmNlbFNjaGVkdWxlEjguY29udm9zLnBvb2wudjEuSG9zdFNjaGVkdWxlU2VydmljZUNhbmNlbFNjaGVkdWxlUmVxdWVzdBo5LmNvbnZvcy5wb29sLnYxLkhvc3RTY2hlZHVsZVNlcnZpY2VDYW5jZWxTY2hlZHVsZVJlc3BvbnNlIgOQAgJiBnByb3RvMw", [file_convos_pool_v1_schedule]);
 
 /**
  * @generated from message convos.pool.v1.ListSchedulesRequest
@@ -169,6 +169,61 @@ export const CancelScheduleResponseSchema: GenMessage<CancelScheduleResponse> = 
   messageDesc(file_convos_pool_v1_schedule_service, 7);
 
 /**
+ * @generated from message convos.pool.v1.MoveScheduleRequest
+ */
+export type MoveScheduleRequest = Message<"convos.pool.v1.MoveScheduleRequest"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * The new local time of day, "HH:MM" on a 24-hour clock, in the item's
+   * `time_zone`.
+   *
+   * @generated from field: string time = 3;
+   */
+  time: string;
+
+  /**
+   * A one-time item's new local day, "YYYY-MM-DD"; empty: the day it waits
+   * for. A rule keeps its days: INVALID_ARGUMENT `date` when given.
+   *
+   * @generated from field: string date = 4;
+   */
+  date: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.MoveScheduleRequest.
+ * Use `create(MoveScheduleRequestSchema)` to create a new message.
+ */
+export const MoveScheduleRequestSchema: GenMessage<MoveScheduleRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_schedule_service, 8);
+
+/**
+ * @generated from message convos.pool.v1.MoveScheduleResponse
+ */
+export type MoveScheduleResponse = Message<"convos.pool.v1.MoveScheduleResponse"> & {
+  /**
+   * @generated from field: convos.pool.v1.ScheduleItem item = 1;
+   */
+  item?: ScheduleItem | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.MoveScheduleResponse.
+ * Use `create(MoveScheduleResponseSchema)` to create a new message.
+ */
+export const MoveScheduleResponseSchema: GenMessage<MoveScheduleResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_schedule_service, 9);
+
+/**
  * Who a host speaks for: a person it heard in one of the agent's conversations.
  *
  * @generated from message convos.pool.v1.ScheduleOnBehalf
@@ -197,7 +252,7 @@ export type ScheduleOnBehalf = Message<"convos.pool.v1.ScheduleOnBehalf"> & {
  * Use `create(ScheduleOnBehalfSchema)` to create a new message.
  */
 export const ScheduleOnBehalfSchema: GenMessage<ScheduleOnBehalf> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_schedule_service, 8);
+  messageDesc(file_convos_pool_v1_schedule_service, 10);
 
 /**
  * @generated from message convos.pool.v1.CreateScheduleRequest
@@ -219,7 +274,7 @@ export type CreateScheduleRequest = Message<"convos.pool.v1.CreateScheduleReques
  * Use `create(CreateScheduleRequestSchema)` to create a new message.
  */
 export const CreateScheduleRequestSchema: GenMessage<CreateScheduleRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_schedule_service, 9);
+  messageDesc(file_convos_pool_v1_schedule_service, 11);
 
 /**
  * @generated from message convos.pool.v1.CreateScheduleResponse
@@ -236,7 +291,7 @@ export type CreateScheduleResponse = Message<"convos.pool.v1.CreateScheduleRespo
  * Use `create(CreateScheduleResponseSchema)` to create a new message.
  */
 export const CreateScheduleResponseSchema: GenMessage<CreateScheduleResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_schedule_service, 10);
+  messageDesc(file_convos_pool_v1_schedule_service, 12);
 
 /**
  * @generated from message convos.pool.v1.HostScheduleServiceListSchedulesRequest
@@ -253,7 +308,7 @@ export type HostScheduleServiceListSchedulesRequest = Message<"convos.pool.v1.Ho
  * Use `create(HostScheduleServiceListSchedulesRequestSchema)` to create a new message.
  */
 export const HostScheduleServiceListSchedulesRequestSchema: GenMessage<HostScheduleServiceListSchedulesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_schedule_service, 11);
+  messageDesc(file_convos_pool_v1_schedule_service, 13);
 
 /**
  * @generated from message convos.pool.v1.HostScheduleServiceListSchedulesResponse
@@ -272,7 +327,7 @@ export type HostScheduleServiceListSchedulesResponse = Message<"convos.pool.v1.H
  * Use `create(HostScheduleServiceListSchedulesResponseSchema)` to create a new message.
  */
 export const HostScheduleServiceListSchedulesResponseSchema: GenMessage<HostScheduleServiceListSchedulesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_schedule_service, 12);
+  messageDesc(file_convos_pool_v1_schedule_service, 14);
 
 /**
  * @generated from message convos.pool.v1.HostScheduleServicePauseScheduleRequest
@@ -294,7 +349,7 @@ export type HostScheduleServicePauseScheduleRequest = Message<"convos.pool.v1.Ho
  * Use `create(HostScheduleServicePauseScheduleRequestSchema)` to create a new message.
  */
 export const HostScheduleServicePauseScheduleRequestSchema: GenMessage<HostScheduleServicePauseScheduleRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_schedule_service, 13);
+  messageDesc(file_convos_pool_v1_schedule_service, 15);
 
 /**
  * @generated from message convos.pool.v1.HostScheduleServicePauseScheduleResponse
@@ -311,7 +366,7 @@ export type HostScheduleServicePauseScheduleResponse = Message<"convos.pool.v1.H
  * Use `create(HostScheduleServicePauseScheduleResponseSchema)` to create a new message.
  */
 export const HostScheduleServicePauseScheduleResponseSchema: GenMessage<HostScheduleServicePauseScheduleResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_schedule_service, 14);
+  messageDesc(file_convos_pool_v1_schedule_service, 16);
 
 /**
  * @generated from message convos.pool.v1.HostScheduleServiceResumeScheduleRequest
@@ -333,7 +388,7 @@ export type HostScheduleServiceResumeScheduleRequest = Message<"convos.pool.v1.H
  * Use `create(HostScheduleServiceResumeScheduleRequestSchema)` to create a new message.
  */
 export const HostScheduleServiceResumeScheduleRequestSchema: GenMessage<HostScheduleServiceResumeScheduleRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_schedule_service, 15);
+  messageDesc(file_convos_pool_v1_schedule_service, 17);
 
 /**
  * @generated from message convos.pool.v1.HostScheduleServiceResumeScheduleResponse
@@ -350,7 +405,7 @@ export type HostScheduleServiceResumeScheduleResponse = Message<"convos.pool.v1.
  * Use `create(HostScheduleServiceResumeScheduleResponseSchema)` to create a new message.
  */
 export const HostScheduleServiceResumeScheduleResponseSchema: GenMessage<HostScheduleServiceResumeScheduleResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_schedule_service, 16);
+  messageDesc(file_convos_pool_v1_schedule_service, 18);
 
 /**
  * @generated from message convos.pool.v1.HostScheduleServiceCancelScheduleRequest
@@ -372,7 +427,7 @@ export type HostScheduleServiceCancelScheduleRequest = Message<"convos.pool.v1.H
  * Use `create(HostScheduleServiceCancelScheduleRequestSchema)` to create a new message.
  */
 export const HostScheduleServiceCancelScheduleRequestSchema: GenMessage<HostScheduleServiceCancelScheduleRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_schedule_service, 17);
+  messageDesc(file_convos_pool_v1_schedule_service, 19);
 
 /**
  * @generated from message convos.pool.v1.HostScheduleServiceCancelScheduleResponse
@@ -385,7 +440,7 @@ export type HostScheduleServiceCancelScheduleResponse = Message<"convos.pool.v1.
  * Use `create(HostScheduleServiceCancelScheduleResponseSchema)` to create a new message.
  */
 export const HostScheduleServiceCancelScheduleResponseSchema: GenMessage<HostScheduleServiceCancelScheduleResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_schedule_service, 18);
+  messageDesc(file_convos_pool_v1_schedule_service, 20);
 
 /**
  * An agent's reminders, routines and scheduled acts as people see and change
@@ -444,6 +499,24 @@ export const ScheduleService: GenService<{
     methodKind: "unary";
     input: typeof CancelScheduleRequestSchema;
     output: typeof CancelScheduleResponseSchema;
+  },
+  /**
+   * Moves an item to another local time of day in its own zone, the owner's
+   * alone (PERMISSION_DENIED for a member, even the one who asked): a rule
+   * keeps its days, and the occurrence it waits for moves to the new time on
+   * its own day (the next one when that is past); a one-time item moves on
+   * its day, or to `date`. The timer of the old time fires nothing. Bad
+   * input: INVALID_ARGUMENT `time` (not HH:MM; a one-time item's new time
+   * past), `date` (not YYYY-MM-DD; given for a rule); one with no
+   * occurrence left: FAILED_PRECONDITION `id`. A paused item moves and stays
+   * paused. Moving to the time it has is a no-op.
+   *
+   * @generated from rpc convos.pool.v1.ScheduleService.MoveSchedule
+   */
+  moveSchedule: {
+    methodKind: "unary";
+    input: typeof MoveScheduleRequestSchema;
+    output: typeof MoveScheduleResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_schedule_service, 0);

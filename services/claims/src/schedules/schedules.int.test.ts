@@ -294,6 +294,65 @@ describe("who sees and changes what", () => {
   }, 30_000);
 });
 
+/** The wall clock of an instant in Paris: its "YYYY-MM-DD" and "HH:MM". */
+const inParis = (at: number) => ({
+  date: new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Paris" }).format(at),
+  time: new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/Paris",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).format(at),
+});
+
+describe("moving an item", () => {
+  it("fires once at the new time and not at the old: the old time's job fires nothing", async () => {
+    const id = await agent();
+    const old = Date.now() + 1_500;
+    const { item } = await asHost.client.createSchedule(reminder(id, { at: old }));
+    // The next whole minute at least 5 s away: after the old time's job has come and gone.
+    const minute = Math.ceil((Date.now() + 5_000) / 60_000) * 60_000;
+    const owner = { headers: callerHeaders(OWNER) };
+    const moved = await asGateway.client.moveSchedule({ instanceId: id, id: item!.id, ...inParis(minute) }, owner);
+    expect(moved.item?.nextAt && Number(moved.item.nextAt.seconds) * 1000).toBe(minute);
+    const mine = () => hosts.calls.filter((c) => c.firingId.startsWith(item!.id));
+    await new Promise((r) => setTimeout(r, Math.max(0, old + 2_500 - Date.now())));
+    expect(mine()).toEqual([]);
+    const firing = `${item!.id}@${new Date(minute).toISOString().replace(".000Z", "Z")}`;
+    await until("the firing at the new time", () => hosts.posted.includes(firing), 90_000);
+    await schedules.timers.check();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(mine()).toEqual([{ host: HOST, firingId: firing }]);
+  }, 120_000);
+
+  it("is the owner's alone: a member who asked for the item is refused, and it stays where it was", async () => {
+    const id = await agent();
+    const at = Math.floor((Date.now() + 3_600_000) / 60_000) * 60_000;
+    const { item } = await asHost.client.createSchedule(reminder(id, { at, rrule: "FREQ=WEEKLY" }));
+    const member = { headers: callerHeaders(MEMBER) };
+    const err = await refusal(asGateway.client.moveSchedule({ instanceId: id, id: item!.id, time: "07:00" }, member));
+    expect(err.code).toBe(Code.PermissionDenied);
+    const [row] = await q<{ next_at: Date }>(`select next_at from schedule_items where id = ?`, [item!.id]);
+    expect(new Date(row!.next_at).getTime()).toBe(at);
+  }, 30_000);
+
+  it("names time for a one-time item moved into the past or not HH:MM, and finds no item of an unknown id", async () => {
+    const id = await agent();
+    const { item } = await asHost.client.createSchedule(reminder(id, { at: Date.now() + 3_600_000 }));
+    const owner = { headers: callerHeaders(OWNER) };
+    const past = await refusal(
+      asGateway.client.moveSchedule({ instanceId: id, id: item!.id, ...inParis(Date.now() - 3_600_000) }, owner),
+    );
+    expect(fieldViolations(past).map((v) => v.field)).toEqual(["time"]);
+    const garbled = await refusal(asGateway.client.moveSchedule({ instanceId: id, id: item!.id, time: "7pm" }, owner));
+    expect(fieldViolations(garbled).map((v) => v.field)).toEqual(["time"]);
+    const unknown = await refusal(
+      asGateway.client.moveSchedule({ instanceId: id, id: "sch_000000000000000000000000", time: "07:00" }, owner),
+    );
+    expect(unknown.code).toBe(Code.NotFound);
+  }, 30_000);
+});
+
 describe("bad input", () => {
   it("names each bad field at once: a past time, an unknown zone, a rule too often, a member's act", async () => {
     const id = await agent();

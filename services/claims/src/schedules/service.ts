@@ -46,7 +46,9 @@ import {
   lockItem,
   pendingCounts,
   setPause,
+  setTime,
 } from "./sql.js";
+import { moveRefusal, moveViolations, planMove } from "./move.js";
 import { askOf, itemMessage } from "./wire.js";
 
 export interface ScheduleServiceDeps {
@@ -101,6 +103,37 @@ async function change(
     return { ...item, pause: null, nextAt: next } satisfies Item;
   });
   if (result && result.pause === null && result.nextAt !== null) await deps.setTimer(result.id, result.nextAt);
+  return result;
+}
+
+/**
+ * Moves an item to a new local time (move.ts decides). The old time's job
+ * stays in the queue and fires nothing: a firing is for the item's next
+ * occurrence only (planFiring), and the row's is the new one.
+ */
+async function move(
+  deps: ScheduleServiceDeps,
+  viewer: Viewer,
+  instanceId: string,
+  id: string,
+  time: string,
+  date: string,
+) {
+  const now = deps.now();
+  const result = await deps.em.fork().transactional(async (tx) => {
+    const item = await lockItem(tx, id, instanceId);
+    const refusal = item ? moveRefusal(viewer, item) : "not-found";
+    if (!item || refusal === "not-found") throw notFound(`schedule item ${id}`);
+    if (refusal === "denied") throw permissionDenied(`${id}: only the agent's owner may move an item`);
+    const plan = planMove(item, { time, date }, now);
+    if (plan.kind === "refuse") refuseViolations(plan.violations);
+    if (plan.kind === "none-left")
+      throw new ConnectError(`id: ${id} has no occurrence left to move`, Code.FailedPrecondition);
+    if (plan.kind !== "move" || (plan.startsAt === item.startsAt && plan.nextAt === item.nextAt)) return item;
+    await setTime(tx, id, plan.startsAt, plan.nextAt);
+    return { ...item, startsAt: plan.startsAt, nextAt: plan.nextAt } satisfies Item;
+  });
+  if (result.pause === null && result.nextAt !== null) await deps.setTimer(result.id, result.nextAt);
   return result;
 }
 
@@ -163,6 +196,15 @@ export function createScheduleService(deps: ScheduleServiceDeps): ServiceImpl<ty
     async cancelSchedule(req, ctx) {
       await changeBy(req.instanceId, req.id, ctx, "cancel");
       return {};
+    },
+    async moveSchedule(req, ctx) {
+      const idFault = ITEM_ID.test(req.id)
+        ? []
+        : [{ field: "id", description: "a schedule item's id: sch_ and 24 hex characters" }];
+      refuseViolations([...idFault, ...moveViolations({ time: req.time, date: req.date })]);
+      const item = await lockItem(deps.em.fork(), req.id, req.instanceId);
+      const viewer = await proven(req.instanceId, ctx, item?.conversationId ?? "");
+      return { item: itemMessage(await move(deps, viewer, req.instanceId, req.id, req.time, req.date)) };
     },
   };
 }

@@ -179,6 +179,15 @@ export async function setPause(tx: EntityManager, id: string, pause: PauseReason
   ]);
 }
 
+/** A move: the item's start and next occurrence at its new time (move.ts). */
+export async function setTime(tx: EntityManager, id: string, startsAt: number, nextAt: number): Promise<void> {
+  await tx.execute(`update schedule_items set starts_at = ?, next_at = ?, updated_at = now() where id = ?`, [
+    new Date(startsAt),
+    new Date(nextAt),
+    id,
+  ]);
+}
+
 export async function deleteItem(tx: EntityManager, id: string): Promise<void> {
   await tx.execute(`delete from schedule_items where id = ?`, [id]);
 }

@@ -4,6 +4,6 @@
 export { whenProblem, zoneProblem } from "./checks.js";
 export { clockWords, dayWords, describeWhen, howOften } from "./describe.js";
 export { type ReadContext, type ReadWhen, readWhen } from "./read.js";
-export { MIN_MINUTES_BETWEEN, nextOccurrences, type When } from "./rule.js";
+export { instantOf, MIN_MINUTES_BETWEEN, nextOccurrences, type When, wallClock } from "./rule.js";
 export { readRecurrence } from "./words.js";
 export { knownZone } from "./zone.js";

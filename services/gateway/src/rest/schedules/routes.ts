@@ -1,7 +1,8 @@
 // The REST paths of an agent's reminders, routines and scheduled acts
 // (docs/rest.md, "Schedules"; docs/schedules.md): GET lists them (the
 // conversation named in the query, required of a member), POST .../pause and
-// .../resume and DELETE change one named by `id` in the body. Each is a
+// .../resume and DELETE change one named by `id` in the body, POST .../move
+// moves one to `time` (and a one-time one to `date`). Each is a
 // ScheduleService RPC on the claims service, as on the Connect face, which
 // judges every field; items are made in conversation, never here.
 
@@ -114,9 +115,21 @@ const cancelSchedule: Handler = async (r, deps) => {
   return { status: 200, body: { cancelled: true } };
 };
 
+const moveSchedule: Handler = async (r, deps) => {
+  const schedules = forwarderOf(deps, "schedules");
+  query(r, []);
+  const body = await r.body(["id", "time", "date"]);
+  const res = await schedules.moveSchedule(
+    { instanceId: r.id, id: body.string("id", ""), time: body.string("time", ""), date: body.string("date", "") },
+    r.call,
+  );
+  return { status: 200, body: res.item ? scheduleItemToJson(res.item) : null };
+};
+
 export const SCHEDULE_ROUTES: Route[] = [
   ["GET", "/agents/:id/schedules", listSchedules, AGENT_ERRORS],
   ["POST", "/agents/:id/schedules/pause", pauseSchedule, AGENT_ERRORS],
   ["POST", "/agents/:id/schedules/resume", resumeSchedule, AGENT_ERRORS],
+  ["POST", "/agents/:id/schedules/move", moveSchedule, AGENT_ERRORS],
   ["DELETE", "/agents/:id/schedules", cancelSchedule, AGENT_ERRORS],
 ];
