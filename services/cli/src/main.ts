@@ -233,6 +233,8 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return schedules.changeSchedule(ctx, id, a.ITEM_ID as string, "resume");
     case "schedules cancel":
       return schedules.changeSchedule(ctx, id, a.ITEM_ID as string, "cancel");
+    case "schedules move":
+      return schedules.moveSchedule(ctx, id, a.ITEM_ID as string, a["WHEN..."] as string);
     case "lineage":
       return agents.lineage(ctx, id);
     case "dashboard":

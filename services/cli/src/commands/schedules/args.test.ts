@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseCommandLine } from "../../command-line/parse.js";
 import { commandUsage } from "../../command-line/table.js";
 import { view } from "../../command-line/views.js";
+import { moveWhen } from "./commands.js";
 
 describe("pool schedules", () => {
   it("lists an agent's items, a member's of the conversation they name", () => {
@@ -18,6 +19,23 @@ describe("pool schedules", () => {
         command: `schedules ${change}`,
         args: { ID: "inst_1", ITEM_ID: "sch_1" },
       });
+  });
+
+  it("moves one item to a local time, and a one-time one to a day too, in either order", () => {
+    expect(parseCommandLine(["schedules", "move", "inst_1", "sch_1", "08:30"])).toMatchObject({
+      command: "schedules move",
+      args: { ID: "inst_1", ITEM_ID: "sch_1", "WHEN...": "08:30" },
+    });
+    expect(moveWhen("08:30")).toEqual({ time: "08:30", date: "" });
+    expect(moveWhen("2026-12-24 09:15")).toEqual({ time: "09:15", date: "2026-12-24" });
+    expect(moveWhen("09:15 2026-12-24")).toEqual({ time: "09:15", date: "2026-12-24" });
+    expect(commandUsage("schedules move")).toBe(
+      "usage: pool [--url URL] [--key FILE] schedules move ID ITEM_ID HH:MM [YYYY-MM-DD]",
+    );
+  });
+
+  it("leaves what is not a time for the service to name: the whole of it goes as the time", () => {
+    expect(moveWhen("tomorrow at 9")).toEqual({ time: "tomorrow at 9", date: "" });
   });
 
   it("shows the listing as a table of what, when next, how often and who asked", () => {

@@ -23,6 +23,7 @@ const INSTANCE_ID = "inst_Q2w3E4r5T6y7U8i9";
 let dir: string;
 let out: string[];
 let asked: string[];
+let moved: unknown[];
 
 const items = [
   create(ScheduleItemSchema, {
@@ -67,6 +68,10 @@ function io(): Io {
       asked.push(`${init?.method ?? "GET"} ${url.pathname}${url.search}`);
       if (url.pathname === "/api/pool/sessions")
         return Response.json({ token: "a-session", expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+      if (url.pathname === `/api/pool/agents/${INSTANCE_ID}/schedules/move`) {
+        moved.push(JSON.parse(init?.body as string));
+        return Response.json(scheduleItemToJson(items[0]!));
+      }
       if (url.pathname === `/api/pool/agents/${INSTANCE_ID}/schedules`)
         return Response.json({ items: items.map(scheduleItemToJson) });
       return Response.json({ error: { type: "not_found", message: url.pathname } }, { status: 404 });
@@ -78,6 +83,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "pool-cli-schedules-"));
   out = [];
   asked = [];
+  moved = [];
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -97,4 +103,17 @@ it("prints the gateway's listing as a table of what, kind, when next, how often,
   expect(second).toMatch(
     /^post the week's plan +routine +2026-12-07 08:00 UTC +FREQ=WEEKLY;BYDAY=MO +Europe\/Paris +owner +transferred +c1 /,
   );
+});
+
+it("moves one item by POST …/schedules/move with its id, the time and the day, and prints the item as it is now", async () => {
+  expect(await run(["keygen"], io())).toBe(0);
+  out = [];
+  const code = await run(
+    ["schedules", "move", INSTANCE_ID, "sch_0123456789abcdef01234567", "2026-12-04", "18:30"],
+    io(),
+  );
+  expect({ code, out }).toMatchObject({ code: 0 });
+  expect(asked.at(-1)).toBe(`POST /api/pool/agents/${INSTANCE_ID}/schedules/move`);
+  expect(moved).toEqual([{ id: "sch_0123456789abcdef01234567", time: "18:30", date: "2026-12-04" }]);
+  expect(out.join("")).toMatch(/book the table/);
 });

@@ -29,4 +29,11 @@ export const SCHEDULE_COMMANDS = {
     synopsis: "ID ITEM_ID",
     summary: "cancel one for good",
   },
+  "schedules move": {
+    args: ["ID", "ITEM_ID", "WHEN..."],
+    options: [],
+    synopsis: "ID ITEM_ID HH:MM [YYYY-MM-DD]",
+    summary:
+      "move one to another local time in its time zone, keeping its days (a one-time one to the day given too); the owner only",
+  },
 } as const satisfies Record<string, CommandSyntax>;
