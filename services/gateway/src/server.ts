@@ -49,6 +49,7 @@ import {
 import { callInfo, createForwarders, routeForwarded, type CallInfo, type Gate } from "./connect/forward.js";
 import { agentsJwks } from "./web/jwks.js";
 import { AddressLimits } from "./limits/addresses.js";
+import { restRpcOf } from "./rest/core/criticality.js";
 import { restApi } from "./rest/routes.js";
 import { webApp } from "./web/app.js";
 import type { SignInFields } from "./rest/core/request.js";
@@ -171,6 +172,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       },
       server: {
         cors: { allowedOrigins: opts.corsOrigins ?? "*" },
+        // A REST request is admitted as the RPC its route calls (rest/core/criticality.ts).
+        fallbackRpc: restRpcOf,
         // A trusted proxy's connections carry many clients: not capped per address.
         connections: connectionLimitsOf(limits, opts.trustedProxies),
       },

@@ -31,6 +31,7 @@ import { admissionFromEnv } from "./overload/config.js";
 import { deadlineClock, runWithDeadline, timeoutOf } from "./overload/deadline.js";
 import { entryAdmission, type Entry } from "./overload/entry.js";
 import { admissionGate, admittedAtEntry } from "./overload/interceptor.js";
+import { admitRest, type RestRpcOf } from "./overload/rest.js";
 import { answerScrape, Metrics, metricsInterceptor } from "./metrics.js";
 import { parseErrorsAsInvalidArgument } from "./parse-errors.js";
 import { drainUnreadRequests } from "./unread-requests.js";
@@ -63,6 +64,12 @@ export interface ServerOptions {
    * Unhandled requests get 404, a throw gets 500 (both as JSON {code, message}).
    */
   fallback?: ((req: ServerRequest, res: ServerResponse) => Promise<boolean> | boolean) | undefined;
+  /**
+   * The RPC a `fallback` request's route calls (`Service/Method`), by its
+   * method and path: the admission judges the request as that RPC
+   * (criticality.ts); undefined: `default` (overload/rest.ts).
+   */
+  fallbackRpc?: RestRpcOf | undefined;
   log: Logger;
   /** Largest RPC request message; default DEFAULT_MAX_REQUEST_BYTES. */
   maxRequestBytes?: number | undefined;
@@ -228,14 +235,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (pathOf(req) === "/metrics" && req.method === "GET")
         return await answerScrape(metrics, metricsToken, req, res);
       // A REST path is a server span of its own, by its method alone: a path may name ids, never its query.
+      // It is admitted as the RPC its route calls, before its body is read (overload/rest.ts).
       const { fallback } = opts;
+      const serve = () => Promise.resolve(fallback ? fallback(req, res) : false);
       if (
         fallback &&
         (await inServerSpan(
           `HTTP ${req.method}`,
           req.headers,
           { "http.request.method": req.method, "pool.service": opts.name },
-          () => withRestDeadline(req, () => Promise.resolve(fallback(req, res))),
+          () =>
+            entry ? admitRest(entry, opts.fallbackRpc, req, res, pathOf(req), serve) : withRestDeadline(req, serve),
         ))
       )
         return;
@@ -511,7 +521,7 @@ export function installShutdownHandlers(log: Logger, ...closers: Array<() => unk
   };
 }
 
-/** A REST call whose caller sent a timeout header runs with its deadline, as an RPC does (overload/deadline.ts). */
+/** Without admission, a REST call whose caller sent a timeout header still runs with its deadline, as an RPC does (overload/deadline.ts). */
 function withRestDeadline<T>(req: ServerRequest, fn: () => Promise<T>): Promise<T> {
   const header = new Headers();
   for (const name of ["connect-timeout-ms", "grpc-timeout"]) {

@@ -206,7 +206,7 @@ export interface ServiceOptions {
   database?: Omit<DatabaseOptions, "name"> | undefined;
   /** The server's options beyond these (cors, fallback, limits). */
   server?: Partial<
-    Pick<ServerOptions, "cors" | "maxRequestBytes" | "shutdownGraceMs" | "metricsToken" | "connections">
+    Pick<ServerOptions, "cors" | "maxRequestBytes" | "shutdownGraceMs" | "metricsToken" | "connections" | "fallbackRpc">
   >;
 }
 
