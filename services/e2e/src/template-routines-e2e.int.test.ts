@@ -74,7 +74,8 @@ describe("a template's routine on the real stack", () => {
     expect(item).toMatchObject({
       conversationId: stack.ready.conversationId,
       askedByInboxId: agent.inboxId,
-      askedByRole: ScheduleAskerRole.MEMBER,
+      // Judged a member, shown as its template's.
+      askedByRole: ScheduleAskerRole.TEMPLATE,
       kind: ScheduleKind.ROUTINE,
       text: "Post the week's plan.",
       rrule: "FREQ=WEEKLY;BYDAY=MO",

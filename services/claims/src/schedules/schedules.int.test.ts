@@ -7,6 +7,7 @@
 // keeps the firing ids each agent has done, as an agent does (its state moves
 // with it, so the record is per agent, not per host). Agents' rows are
 // written as the pool manager, a claim and a move write them.
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -324,6 +325,19 @@ describe("moving an item", () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(mine()).toEqual([{ host: HOST, firingId: firing }]);
   }, 120_000);
+
+  it("lists a routine the agent asked for itself as its template's, to the owner and to the agent's host", async () => {
+    const id = await agent();
+    const own = randomBytes(32).toString("hex");
+    await q(`update instances set inbox_id = ? where id = ?`, [own, id]);
+    await asHost.client.createSchedule(reminder(id, { inbox: own, rrule: "FREQ=WEEKLY" }));
+    const owner = { headers: callerHeaders(OWNER) };
+    const listed = await asGateway.client.listSchedules({ instanceId: id, conversationId: "" }, owner);
+    expect(listed.items.map((i) => i.askedByRole)).toEqual([ScheduleAskerRole.TEMPLATE]);
+    const onBehalf = { instanceId: id, conversationId: "c1", inboxId: MEMBER };
+    const hosted = await asHost.client.listSchedules({ onBehalf });
+    expect(hosted.items.map((i) => i.askedByRole)).toEqual([ScheduleAskerRole.TEMPLATE]);
+  }, 30_000);
 
   it("is the owner's alone: a member who asked for the item is refused, and it stays where it was", async () => {
     const id = await agent();

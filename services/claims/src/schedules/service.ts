@@ -183,7 +183,8 @@ export function createScheduleService(deps: ScheduleServiceDeps): ServiceImpl<ty
       const viewer = await proven(req.instanceId, ctx, req.conversationId);
       const narrow = req.conversationId === "" ? undefined : req.conversationId;
       const items = await listItems(deps.em, req.instanceId, narrow);
-      return { items: items.filter((i) => sees(viewer, i)).map(itemMessage) };
+      const agentInbox = place?.inboxId ?? "";
+      return { items: items.filter((i) => sees(viewer, i)).map((i) => itemMessage(i, agentInbox)) };
     },
     async pauseSchedule(req, ctx) {
       const item = await changeBy(req.instanceId, req.id, ctx, "pause");
@@ -204,7 +205,9 @@ export function createScheduleService(deps: ScheduleServiceDeps): ServiceImpl<ty
       refuseViolations([...idFault, ...moveViolations({ time: req.time, date: req.date })]);
       const item = await lockItem(deps.em.fork(), req.id, req.instanceId);
       const viewer = await proven(req.instanceId, ctx, item?.conversationId ?? "");
-      return { item: itemMessage(await move(deps, viewer, req.instanceId, req.id, req.time, req.date)) };
+      const moved = await move(deps, viewer, req.instanceId, req.id, req.time, req.date);
+      const place = await agentPlace(deps.em.fork(), req.instanceId);
+      return { item: itemMessage(moved, place?.inboxId) };
     },
   };
 }
@@ -241,7 +244,7 @@ export function createHostScheduleService(deps: ScheduleServiceDeps): ServiceImp
       throw invalidArgument("on_behalf.conversation_id", "the agent is not in this conversation");
     const role = roleOf(inboxId, place.ownerId);
     const viewer: Viewer = role === "owner" ? { role, inboxId } : { role: "member", inboxId, conversationId };
-    return { instanceId, conversationId, inboxId, role, viewer };
+    return { instanceId, conversationId, inboxId, role, viewer, agentInbox: place.inboxId };
   };
   return {
     async createSchedule(req, ctx) {
@@ -280,7 +283,7 @@ export function createHostScheduleService(deps: ScheduleServiceDeps): ServiceImp
     async listSchedules(req, ctx) {
       const asker = await speaking(req.onBehalf, ctx);
       const items = await listItems(deps.em, asker.instanceId, asker.conversationId);
-      return { items: items.map(itemMessage) };
+      return { items: items.map((i) => itemMessage(i, asker.agentInbox)) };
     },
     async pauseSchedule(req, ctx) {
       const asker = await speaking(req.onBehalf, ctx);

@@ -14,19 +14,35 @@ export interface AgentPlace {
   hostUrl: string;
   movingTo: string | null;
   hostLost: boolean;
+  /** The agent's own inbox ("" before it has one): what it asks for itself is its template's. */
+  inboxId: string;
 }
 
 export async function agentPlace(em: EntityManager, instanceId: string): Promise<AgentPlace | undefined> {
   const [r] = await em.execute<
-    { state: string; owner_id: string | null; host_url: string; moving_to: string | null; lost: boolean }[]
+    {
+      state: string;
+      owner_id: string | null;
+      host_url: string;
+      moving_to: string | null;
+      lost: boolean;
+      inbox_id: string;
+    }[]
   >(
-    `select i.state, i.owner_id, i.host_url, i.moving_to, h.lost_at is not null as lost
+    `select i.state, i.owner_id, i.host_url, i.moving_to, h.lost_at is not null as lost, i.inbox_id
        from instances i left join instance_hosts h on h.url = i.host_url
       where i.id = ?`,
     [instanceId],
   );
   if (!r) return undefined;
-  return { state: r.state, ownerId: r.owner_id, hostUrl: r.host_url, movingTo: r.moving_to, hostLost: r.lost };
+  return {
+    state: r.state,
+    ownerId: r.owner_id,
+    hostUrl: r.host_url,
+    movingTo: r.moving_to,
+    hostLost: r.lost,
+    inboxId: r.inbox_id,
+  };
 }
 
 /** Whether the agent is in the conversation now: its home, or one it joined. */

@@ -40,6 +40,29 @@ describe("an item on the wire", () => {
     expect(m.startsAt?.seconds).toBe(1n);
   });
 
+  it("names a routine the agent asked for itself its template's, and a person's as judged when it was made", () => {
+    const agent = "c".repeat(64);
+    const item = {
+      id: "sch_0123456789abcdef01234567",
+      instanceId: "inst_AAAAAAAAAAAAAAAA",
+      conversationId: "c1",
+      askedBy: agent,
+      askedByRole: "member" as const,
+      kind: "routine" as const,
+      text: "post the week's plan",
+      startsAt: 1_000,
+      rrule: "FREQ=WEEKLY",
+      timeZone: "Europe/Paris",
+      nextAt: 2_000,
+      pause: null,
+      payload: new Uint8Array(),
+      createdAt: 500,
+    };
+    expect(itemMessage(item, agent).askedByRole).toBe(ScheduleAskerRole.TEMPLATE);
+    expect(itemMessage({ ...item, askedBy: "b".repeat(64) }, agent).askedByRole).toBe(ScheduleAskerRole.MEMBER);
+    expect(itemMessage(item, "").askedByRole).toBe(ScheduleAskerRole.MEMBER);
+  });
+
   it("reads a spec's unspecified or unknown kind and its missing start as left out", () => {
     expect(askOf(undefined)).toMatchObject({ kind: undefined, startsAt: undefined, text: "" });
     expect(askOf(create(ScheduleSpecSchema, { kind: 99 as ScheduleKind })).kind).toBeUndefined();

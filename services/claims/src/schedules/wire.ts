@@ -23,13 +23,23 @@ const PAUSES: Record<PauseReason, SchedulePause> = {
   left: SchedulePause.LEFT,
 };
 
-export function itemMessage(item: Item): ScheduleItem {
+/**
+ * The item as the contract carries it. `agentInboxId` (the agent's own inbox
+ * on the service's record): an item it asked for itself is its template's
+ * routine, shown as the template's (judged a member all the same).
+ */
+export function itemMessage(item: Item, agentInboxId = ""): ScheduleItem {
   return create(ScheduleItemSchema, {
     id: item.id,
     instanceId: item.instanceId,
     conversationId: item.conversationId,
     askedByInboxId: item.askedBy,
-    askedByRole: item.askedByRole === "owner" ? ScheduleAskerRole.OWNER : ScheduleAskerRole.MEMBER,
+    askedByRole:
+      agentInboxId !== "" && item.askedBy === agentInboxId
+        ? ScheduleAskerRole.TEMPLATE
+        : item.askedByRole === "owner"
+          ? ScheduleAskerRole.OWNER
+          : ScheduleAskerRole.MEMBER,
     kind: KINDS[item.kind],
     text: item.text,
     startsAt: timestampFromMs(item.startsAt),

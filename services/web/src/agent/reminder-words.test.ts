@@ -70,6 +70,10 @@ describe("an agent's reminders on its page", () => {
     expect(askedByWords(item({ askedByInboxId: agent, askedByRole: ScheduleAskerRole.MEMBER }), OWNER, agent)).toBe(
       "the template",
     );
+    // As the claims service marks it, when the page does not know the agent's inbox.
+    expect(askedByWords(item({ askedByInboxId: agent, askedByRole: ScheduleAskerRole.TEMPLATE }), OWNER)).toBe(
+      "the template",
+    );
     expect(askedByWords(item(), OWNER)).toBe("you");
     expect(askedByWords(item(), ANA)).toBe("the owner, a1b2c3…8f90");
     expect(askedByWords(item({ askedByInboxId: ANA, askedByRole: ScheduleAskerRole.MEMBER }), OWNER)).toBe(

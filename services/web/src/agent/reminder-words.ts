@@ -107,7 +107,8 @@ export function oftenWords(item: ScheduleItem): string {
  */
 export function askedByWords(item: ScheduleItem, viewer: string | undefined, agentInboxId?: string): string {
   if (viewer && item.askedByInboxId === viewer) return "you";
-  if (agentInboxId && item.askedByInboxId === agentInboxId) return "the template";
+  if (item.askedByRole === ScheduleAskerRole.TEMPLATE || (agentInboxId && item.askedByInboxId === agentInboxId))
+    return "the template";
   const who = short(item.askedByInboxId);
   return item.askedByRole === ScheduleAskerRole.OWNER ? `the owner, ${who}` : `a member, ${who}`;
 }

@@ -53,6 +53,19 @@ const items = [
     paused: true,
     pause: SchedulePause.TRANSFERRED,
   }),
+  create(ScheduleItemSchema, {
+    id: "sch_fedcba9876543210fedcba98",
+    instanceId: INSTANCE_ID,
+    conversationId: "c1",
+    askedByInboxId: "c".repeat(64),
+    askedByRole: ScheduleAskerRole.TEMPLATE,
+    kind: ScheduleKind.ROUTINE,
+    text: "the week's plan",
+    startsAt: timestampFromMs(Date.parse("2026-12-07T08:00:00Z")),
+    rrule: "FREQ=WEEKLY;BYDAY=MO",
+    timeZone: "Europe/Paris",
+    nextAt: timestampFromMs(Date.parse("2026-12-14T08:00:00Z")),
+  }),
 ];
 
 function io(): Io {
@@ -89,19 +102,23 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-it("prints the gateway's listing as a table of what, kind, when next, how often, zone, who asked and why paused", async () => {
+it("prints the gateway's listing as a table of what, kind, when next, how often, zone, who asked (a template's routine the template) and why paused", async () => {
   expect(await run(["keygen"], io())).toBe(0);
   out = [];
   const code = await run(["schedules", INSTANCE_ID, "--conversation", "c1"], io());
   expect({ code, out }).toMatchObject({ code: 0 });
   expect(asked.at(-1)).toBe(`GET /api/pool/agents/${INSTANCE_ID}/schedules?conversation_id=c1`);
-  const [head, first, second] = out.join("").trimEnd().split("\n");
+  const [head, first, second, third] = out.join("").trimEnd().split("\n");
   expect(head).toMatch(/^TEXT +KIND +NEXT +RRULE +TIME ZONE +ASKED BY ROLE +PAUSE +CONVERSATION ID +ID$/);
   expect(first).toMatch(
     /^book the table +reminder +2026-12-04 17:00 UTC +Europe\/Paris +member +c1 +sch_0123456789abcdef01234567$/,
   );
   expect(second).toMatch(
     /^post the week's plan +routine +2026-12-07 08:00 UTC +FREQ=WEEKLY;BYDAY=MO +Europe\/Paris +owner +transferred +c1 /,
+  );
+  // A template's routine (the agent asked for it itself) is shown as the template's, not a member's.
+  expect(third).toMatch(
+    /^the week's plan +routine +2026-12-14 08:00 UTC +FREQ=WEEKLY;BYDAY=MO +Europe\/Paris +template +c1 /,
   );
 });
 

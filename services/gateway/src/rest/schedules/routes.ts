@@ -23,7 +23,8 @@ export interface ScheduleItemJson {
   instance_id: string;
   conversation_id: string;
   asked_by_inbox_id: string;
-  asked_by_role: "owner" | "member" | null;
+  /** `template`: the agent asked for it itself, keeping its template's routine. */
+  asked_by_role: "owner" | "member" | "template" | null;
   kind: "reminder" | "routine" | "act" | null;
   text: string;
   /** RFC 3339. */
@@ -49,7 +50,11 @@ const KINDS = {
   [ScheduleKind.ROUTINE]: "routine",
   [ScheduleKind.ACT]: "act",
 } as const;
-const ROLES = { [ScheduleAskerRole.OWNER]: "owner", [ScheduleAskerRole.MEMBER]: "member" } as const;
+const ROLES = {
+  [ScheduleAskerRole.OWNER]: "owner",
+  [ScheduleAskerRole.MEMBER]: "member",
+  [ScheduleAskerRole.TEMPLATE]: "template",
+} as const;
 const PAUSES = {
   [SchedulePause.ASKED]: "asked",
   [SchedulePause.RELEASED]: "released",
@@ -66,7 +71,7 @@ export function scheduleItemToJson(i: ScheduleItem): ScheduleItemJson {
     instance_id: i.instanceId,
     conversation_id: i.conversationId,
     asked_by_inbox_id: i.askedByInboxId,
-    asked_by_role: named<ScheduleAskerRole, "owner" | "member">(ROLES, i.askedByRole),
+    asked_by_role: named<ScheduleAskerRole, ScheduleItemJson["asked_by_role"]>(ROLES, i.askedByRole),
     kind: named<ScheduleKind, ScheduleItemJson["kind"]>(KINDS, i.kind),
     text: i.text,
     starts_at: time(i.startsAt),

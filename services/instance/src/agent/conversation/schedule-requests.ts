@@ -146,6 +146,7 @@ async function carryOut(
           zone: store.zoneOf(on.conversationId),
           speaker: m.senderInboxId,
           ownerId,
+          templates: new Set(Object.values(store.templateRoutinesIn(on.conversationId)).map((k) => k.itemId)),
         }),
         m,
       );

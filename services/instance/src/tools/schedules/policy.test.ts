@@ -9,7 +9,7 @@ import { Temporal } from "temporal-polyfill";
 import { parseEther } from "viem";
 import { describe, expect, it } from "vitest";
 import { TOOLS } from "../functions/registry.js";
-import { itemsStopped, readTimeAsk, type TimeFacts } from "./policy.js";
+import { itemsStopped, listWords, readTimeAsk, type TimeFacts } from "./policy.js";
 
 const ANA = "0x8ba1f109551bD432803012645Ac136ddd64DBA72";
 const NOW = Temporal.ZonedDateTime.from("2026-12-01T10:00[Europe/Paris]").epochMilliseconds;
@@ -223,5 +223,31 @@ describe("a listing", () => {
     "welche Erinnerungen gibt es?",
   ])("reads %j as asking for the conversation's items", (text) => {
     expect(readTimeAsk(text, MEMBER)).toEqual({ kind: "list" });
+  });
+
+  it("names who asked each item: you, the owner, the template for its routines, else a member", () => {
+    const [me, owner, ana] = ["a", "b", "c"].map((c) => c.repeat(64)) as [string, string, string];
+    const at = NOW + 3_600_000;
+    const items = [
+      { id: "sch_1", text: "book the table", kind: "reminder", askedBy: me, nextAt: at, paused: false },
+      { id: "sch_2", text: "water the plants", kind: "reminder", askedBy: owner, nextAt: at + 1, paused: false },
+      // A template's routine is asked for by the agent itself: its inbox is no person's.
+      { id: "sch_3", text: "the week's plan", kind: "routine", askedBy: "d".repeat(64), nextAt: at + 2, paused: false },
+      { id: "sch_4", text: "call Ana", kind: "reminder", askedBy: ana, nextAt: at + 3, paused: false },
+    ] as const;
+    const words = listWords(items, {
+      now: NOW,
+      zone: "Europe/Paris",
+      speaker: me,
+      ownerId: owner,
+      templates: new Set(["sch_3"]),
+    });
+    expect(words.split("\n").map((l) => l.replace(/^.*, asked by /, ""))).toEqual([
+      "Kept for this conversation (Europe/Paris):",
+      "you",
+      "the owner",
+      "the template",
+      "a member",
+    ]);
   });
 });

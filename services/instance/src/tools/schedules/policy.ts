@@ -311,15 +311,30 @@ export interface ListedItem extends HeldItem {
 /**
  * The conversation's items in people's terms, one a line, soonest first:
  * what, when next in the conversation's zone, who asked ("you", "the
- * owner", "a member"). Only the conversation's own are ever given here.
+ * owner", "the template" for the template's routines the agent keeps by
+ * item id in `templates`, "a member"). Only the conversation's own are ever
+ * given here.
  */
 export function listWords(
   items: readonly ListedItem[],
-  who: { now: number; zone: string | undefined; speaker: string; ownerId: string },
+  who: {
+    now: number;
+    zone: string | undefined;
+    speaker: string;
+    ownerId: string;
+    templates?: ReadonlySet<string>;
+  },
 ): string {
   if (items.length === 0) return "Nothing is kept for this conversation: no reminder, routine or scheduled act.";
   const zone = who.zone ?? "UTC";
-  const by = (inbox: string) => (inbox === who.speaker ? "you" : inbox === who.ownerId ? "the owner" : "a member");
+  const by = (i: ListedItem) =>
+    i.askedBy === who.speaker
+      ? "you"
+      : i.askedBy === who.ownerId
+        ? "the owner"
+        : who.templates?.has(i.id)
+          ? "the template"
+          : "a member";
   const lines = [...items]
     .sort((a, b) => (a.nextAt ?? Number.POSITIVE_INFINITY) - (b.nextAt ?? Number.POSITIVE_INFINITY))
     .map((i) => {
@@ -328,7 +343,7 @@ export function listWords(
         : i.nextAt === undefined
           ? "nothing left to come"
           : `due ${dayWords(i.nextAt, who.now, zone)} at ${clockWords(i.nextAt, zone)}`;
-      return `- ${i.text} (${i.kind}): ${when}, asked by ${by(i.askedBy)}`;
+      return `- ${i.text} (${i.kind}): ${when}, asked by ${by(i)}`;
     });
   return [`Kept for this conversation (${zone}):`, ...lines].join("\n");
 }
