@@ -2,19 +2,20 @@
 // its own by reminders.tsx: what the agent keeps in time for its
 // conversations, under each conversation's name, in people's terms
 // (reminder-words.ts): what, when next, how often, who asked, paused or not.
-// Its owner pauses, resumes and cancels any of them (ScheduleService, through
+// Its owner pauses, resumes, cancels or moves any of them to another time of
+// day in the item's own zone (ScheduleService, through
 // the gateway, in the session: nothing is signed, as the claims service
 // judges the caller by their inbox). Items are made in the conversation,
 // never here, so an empty list says how to ask for one.
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { ScheduleService } from "@convos-pool/gen/convos/pool/v1/schedule_service_pb.js";
-import { Fragment } from "react";
+import { Fragment, useState } from "react";
 import { shownError } from "../ui/errors";
 import { useSession } from "../sign-in/session";
 import { Empty, ErrorBox, Loading, Notice } from "../ui/ui";
 import { useAction } from "../ui/use-action";
-import { emptyWords, reminderGroups, type ReminderAction, type ReminderLine } from "./reminder-words";
+import { emptyWords, moveAsk, reminderGroups, type ReminderAction, type ReminderLine } from "./reminder-words";
 
 const ACTION_WORDS: Record<ReminderAction, { button: string; done: string }> = {
   pause: { button: "Pause", done: "Paused: it does not fire until you resume it." },
@@ -31,12 +32,24 @@ export function ReminderList({ agent: i }: { agent: Instance }) {
   const resume = useMutation(ScheduleService.method.resumeSchedule);
   const cancel = useMutation(ScheduleService.method.cancelSchedule);
   const calls = { pause, resume, cancel };
+  const move = useMutation(ScheduleService.method.moveSchedule);
+  // The item whose move form is open, one at a time.
+  const [moving, setMoving] = useState<string | undefined>();
   const groups = list.data ? reminderGroups(list.data.items, i.conversations, inboxId, {}, i.inboxId) : [];
 
   const change = (line: ReminderLine, what: ReminderAction) => {
     if (what === "cancel" && !window.confirm(`Cancel "${line.what}"? It will not fire again.`)) return;
     void act.run(`${what}:${line.id}`, ACTION_WORDS[what].done, async () => {
       await calls[what].mutateAsync({ instanceId: i.id, id: line.id });
+    });
+  };
+
+  const moveTo = (line: ReminderLine, form: HTMLFormElement) => {
+    const field = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null)?.value ?? "";
+    const ask = moveAsk(field("time"), field("date"));
+    void act.run(`move:${line.id}`, `Moved: it fires at ${ask.time} from now on, keeping its days.`, async () => {
+      await move.mutateAsync({ instanceId: i.id, id: line.id, ...ask });
+      setMoving(undefined);
     });
   };
 
@@ -90,8 +103,43 @@ export function ReminderList({ agent: i }: { agent: Instance }) {
                       </button>{" "}
                     </Fragment>
                   ))}
+                  {line.moveFrom && moving !== line.id && (
+                    <button
+                      type="button"
+                      disabled={!!act.busy}
+                      aria-label={`Move "${line.what}"`}
+                      onClick={() => setMoving(line.id)}
+                    >
+                      Move
+                    </button>
+                  )}
                 </p>
-                {line.actions.map((what) => (
+                {line.moveFrom && moving === line.id && (
+                  <form
+                    aria-label={`Move "${line.what}"`}
+                    onSubmit={(e) => {
+                      e.preventDefault();
+                      moveTo(line, e.currentTarget);
+                    }}
+                  >
+                    <label>
+                      New time, in its own time zone{" "}
+                      <input type="time" name="time" required defaultValue={line.moveFrom} />
+                    </label>{" "}
+                    {line.often === "once" && (
+                      <label>
+                        Day (empty: the same) <input type="date" name="date" />
+                      </label>
+                    )}{" "}
+                    <button type="submit" disabled={!!act.busy}>
+                      Move it
+                    </button>{" "}
+                    <button type="button" onClick={() => setMoving(undefined)}>
+                      Keep it
+                    </button>
+                  </form>
+                )}
+                {[...line.actions, "move"].map((what) => (
                   <ErrorBox key={what} error={act.errorOf(`${what}:${line.id}`)} />
                 ))}
               </li>

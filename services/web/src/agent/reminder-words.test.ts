@@ -14,6 +14,8 @@ import {
   actionsFor,
   askedByWords,
   emptyWords,
+  moveAsk,
+  moveFrom,
   nextWords,
   oftenWords,
   reminderGroups,
@@ -143,7 +145,22 @@ describe("an agent's reminders on its page", () => {
       state: "active",
       paused: false,
       actions: ["pause", "cancel"],
+      moveFrom: "09:00",
     });
+  });
+
+  it("offers a move from its time in its own zone while it is to come and its rule has one time of day", () => {
+    expect(moveFrom(item())).toBe("09:00");
+    expect(moveFrom(item({ rrule: "FREQ=WEEKLY;BYDAY=MO", paused: true }))).toBe("09:00");
+    expect(moveFrom(item({ nextAt: undefined }))).toBeUndefined();
+    // A rule with hours of its own, or more than once a day, has no one time to move.
+    expect(moveFrom(item({ rrule: "FREQ=DAILY;BYHOUR=9,17" }))).toBeUndefined();
+    expect(moveFrom(item({ rrule: "FREQ=MINUTELY;INTERVAL=30" }))).toBeUndefined();
+  });
+
+  it("reads the new time for a move as HH:MM, and a one-time item's day when given", () => {
+    expect(moveAsk("18:30")).toEqual({ time: "18:30", date: "" });
+    expect(moveAsk(" 07:05 ", "2026-12-24")).toEqual({ time: "07:05", date: "2026-12-24" });
   });
 
   it("tells how to ask the agent for one when it keeps none", () => {

@@ -35,6 +35,8 @@ export interface ReminderLine {
   state: string;
   paused: boolean;
   actions: ReminderAction[];
+  /** Its time of day in its own zone, "HH:MM", where the owner may move it; undefined where it cannot be moved. */
+  moveFrom: string | undefined;
 }
 
 /** The items of one conversation, under its name. */
@@ -131,6 +133,30 @@ export function actionsFor(item: ScheduleItem, now: number): ReminderAction[] {
   return again ? ["resume", "cancel"] : ["cancel"];
 }
 
+/** A rule whose hours are its own, or more than once a day: it has no one time of day to move. */
+const OWN_HOURS = /(^|;)\s*(BYHOUR|BYMINUTE|BYSECOND)\s*=|(^|;)\s*FREQ\s*=\s*(HOURLY|MINUTELY|SECONDLY)/i;
+
+/**
+ * Where a move starts: the item's next time of day in its own zone, "HH:MM"
+ * (the pool moves it in that zone: MoveSchedule); undefined when nothing is
+ * left to come or its rule has no one time of day (the pool would refuse).
+ */
+export function moveFrom(item: ScheduleItem): string | undefined {
+  const next = ms(item.nextAt);
+  if (next === undefined || OWN_HOURS.test(item.rrule)) return undefined;
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone: item.timeZone || "UTC",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).format(next);
+}
+
+/** A move as the page sends it: the time the owner chose, and a one-time item's day when one was chosen. */
+export function moveAsk(time: string, date = ""): { time: string; date: string } {
+  return { time: time.trim(), date: date.trim() };
+}
+
 export function reminderLine(
   item: ScheduleItem,
   viewer: string | undefined,
@@ -147,6 +173,7 @@ export function reminderLine(
     state: stateWords(item),
     paused: item.paused,
     actions: actionsFor(item, (r.now ?? new Date()).getTime()),
+    moveFrom: moveFrom(item),
   };
 }
 
