@@ -4,9 +4,9 @@
 // Ana joined by the invite as the Convos apps do. Once Saul sets the
 // conversation's zone, the agent asks the claims service for the routine on
 // its own behalf, in that zone, and says so in the conversation; Saul may
-// pause and resume it through ScheduleService (as the web page and `pool
+// pause, resume and move it through ScheduleService (as the web page and `pool
 // schedules` call it, through the gateway's identity header), Ana may not
-// cancel it. Real: PostgreSQL, the XMTP node, the instance host, the claims
+// cancel or move it. Real: PostgreSQL, the XMTP node, the instance host, the claims
 // service with its pg-boss timers, the template and keys services, the
 // Convos CLI. The routine is not fired here: schedules-e2e fires an item on
 // this stack, and firing-run.test.ts a routine's turn.
@@ -59,7 +59,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe("a template's routine on the real stack", () => {
-  it("is kept on the agent's own behalf in the zone its owner sets; the owner pauses and resumes it, a member cannot cancel it", {
+  it("is kept on the agent's own behalf in the zone its owner sets; the owner pauses, resumes and moves it, a member cannot cancel or move it", {
     timeout: 90_000,
   }, async () => {
     const agent = people.agent;
@@ -104,5 +104,24 @@ describe("a template's routine on the real stack", () => {
     const resumed = await schedules.client.resumeSchedule({ instanceId: agent.id, id: item!.id }, owner);
     expect(resumed.item?.paused).toBe(false);
     expect((await schedules.client.listSchedules({ instanceId: agent.id }, owner)).items).toHaveLength(1);
+
+    // Saul moves it to 8:30 in this conversation: still Mondays, in Paris; Ana may not move it.
+    const notHers = await schedules.client
+      .moveSchedule({ instanceId: agent.id, id: item!.id, time: "08:30" }, member)
+      .then(
+        () => undefined,
+        (err: unknown) => ConnectError.from(err),
+      );
+    expect(notHers?.code).toBe(Code.PermissionDenied);
+    const moved = await schedules.client.moveSchedule({ instanceId: agent.id, id: item!.id, time: "08:30" }, owner);
+    expect(moved.item).toMatchObject({ id: item!.id, askedByRole: ScheduleAskerRole.TEMPLATE });
+    const at = new Date(Number(moved.item!.nextAt!.seconds) * 1000);
+    const local = new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Europe/Paris",
+      weekday: "long",
+      hour: "2-digit",
+      minute: "2-digit",
+    }).format(at);
+    expect(local).toBe("Monday 08:30");
   });
 });
