@@ -74,6 +74,16 @@ describe("occurrences in a zone", () => {
     expect(new Date(b!).toISOString()).toBe("2026-10-26T08:00:00.000Z");
   });
 
+  it("counts a start with milliseconds (a time read from a clock) as its own first occurrence, to the second", () => {
+    const startsAt = at("2026-10-19T09:00[Europe/Paris]") + 500;
+    const [first] = nextOccurrences(
+      { startsAt, rrule: "FREQ=WEEKLY;BYDAY=MO", zone: "Europe/Paris" },
+      startsAt - 60_000,
+      1,
+    );
+    expect(new Date(first!).toISOString()).toBe("2026-10-19T07:00:00.000Z");
+  });
+
   it("fires a weekly Sunday 9:00 in New York at 9:00 across the March change", () => {
     const when: When = {
       startsAt: at("2027-03-07T09:00[America/New_York]"),

@@ -115,11 +115,13 @@ export function nextOccurrences(when: When, after: number, count: number): numbe
   const from = floating(wallClock(after, when.zone).subtract({ days: 1 }));
   const start = floating(wallClock(when.startsAt, when.zone));
   const rule = floatingRule(options, startNear(options, start, from));
+  // The rule's times are whole seconds: a start read from a clock (…:00.500) is its own first occurrence.
+  const startSecond = Math.floor(when.startsAt / 1_000) * 1_000;
   const found: number[] = [];
   rule.all((date, i) => {
     if (date >= from) {
       const at = instantOf(fromFloating(date), when.zone);
-      if (at > after && at >= when.startsAt && at !== found.at(-1)) found.push(at);
+      if (at > after && at >= startSecond && at !== found.at(-1)) found.push(at);
     }
     return found.length < count && i < MAX_SCAN;
   });
