@@ -61,7 +61,7 @@ afterEach(async ({ task }) => {
 
 const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
 
-it("the owner's reminder asked in Convos is listed on the agent's page in her terms, paused and resumed there, and cancelled there it is gone from the page and the pool", {
+it("the owner's reminder asked in Convos is listed on the agent's page in her terms, paused, resumed and moved there, and cancelled there it is gone from the page and the pool", {
   timeout: 120_000,
 }, async () => {
   const transport = createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" });
@@ -137,6 +137,16 @@ it("the owner's reminder asked in Convos is listed on the agent's page in her te
   await section.getByRole("button", { name: 'Resume "call the hotel"' }).click();
   await section.getByText("Resumed: it fires from its next time.").waitFor();
   await poll(() => state.textContent()).toBe("active");
+
+  // Moved from the page: the same day at 10:30 in its own zone, 4:30 where she reads it.
+  await section.getByRole("button", { name: 'Move "call the hotel"' }).click();
+  const move = section.getByRole("form", { name: 'Move "call the hotel"' });
+  await move.locator('input[name="time"]').fill("10:30");
+  await move.getByRole("button", { name: "Move it" }).click();
+  await section.getByText("Moved: it fires at 10:30 on the same day.").waitFor();
+  await poll(() => reminder.getByTestId("reminder-next").textContent(), 15_000).toMatch(
+    /4:30\sAM your time; (today|tomorrow) at 10:30 \(Europe\/Paris\)$/,
+  );
 
   // Cancelled from the page: gone there, the sentence on how to ask for one shown, and the pool lists nothing.
   page.once("dialog", (d) => void d.accept());

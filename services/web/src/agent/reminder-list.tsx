@@ -47,7 +47,11 @@ export function ReminderList({ agent: i }: { agent: Instance }) {
   const moveTo = (line: ReminderLine, form: HTMLFormElement) => {
     const field = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null)?.value ?? "";
     const ask = moveAsk(field("time"), field("date"));
-    void act.run(`move:${line.id}`, `Moved: it fires at ${ask.time} from now on, keeping its days.`, async () => {
+    const done =
+      line.often === "once"
+        ? `Moved: it fires at ${ask.time} on ${ask.date || "the same day"}.`
+        : `Moved: it fires at ${ask.time} from now on, keeping its days.`;
+    void act.run(`move:${line.id}`, done, async () => {
       await move.mutateAsync({ instanceId: i.id, id: line.id, ...ask });
       setMoving(undefined);
     });
