@@ -194,7 +194,8 @@ function Routines({ routines }: { routines: TemplateRoutine[] }) {
         ))}
       </ul>
       <p className="hint">
-        In your conversation's time zone. As its owner you can pause, resume, move to another time or cancel each one for your conversation.
+        In your conversation's time zone. As its owner you can pause, resume, move to another time or cancel each one
+        for your conversation.
       </p>
     </section>
   );
