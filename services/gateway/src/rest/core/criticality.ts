@@ -7,7 +7,7 @@
 // `default`, as an RPC the table does not name is. criticality.test.ts
 // holds this to the RPCs each route calls (test/route-rpcs.ts).
 
-import { BASE } from "./request.js";
+import { matchPath } from "./dispatch.js";
 
 /** `METHOD /pattern` (under BASE) → the `Service/Method` whose criticality the route takes. */
 export const ROUTE_CRITICALITY_RPCS: Readonly<Record<string, string>> = {
@@ -32,17 +32,10 @@ export const ROUTE_CRITICALITY_RPCS: Readonly<Record<string, string>> = {
 
 const TABLE = Object.entries(ROUTE_CRITICALITY_RPCS).map(([route, rpc]) => {
   const [method = "", pattern = ""] = route.split(" ");
-  return { method, segments: `${BASE}${pattern}`.split("/"), rpc };
+  return { method, pattern, rpc };
 });
 
 /** The server kit's `fallbackRpc`: the RPC whose criticality a request on `path` takes; undefined: default. */
 export function restRpcOf(method: string, path: string): string | undefined {
-  const got = path.split("/");
-  const row = TABLE.find(
-    (r) =>
-      r.method === method &&
-      r.segments.length === got.length &&
-      r.segments.every((s, i) => (s.startsWith(":") ? got[i] !== "" : s === got[i])),
-  );
-  return row?.rpc;
+  return TABLE.find((r) => r.method === method && matchPath(r.pattern, path) !== undefined)?.rpc;
 }

@@ -9,8 +9,8 @@ import { methodNotAllowed, noRoute, toRestError } from "./errors.js";
 import { JsonObject, readJsonBody } from "./json.js";
 import { BASE, type RestDeps, type RestRequest, type RestResponse, type Route } from "./request.js";
 
-/** Path parameters when `path` matches `pattern`, else undefined. */
-function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+/** Path parameters when `path` matches `pattern` (under BASE), else undefined. */
+export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
   const want = `${BASE}${pattern}`.split("/");
   const got = path.split("/");
   if (want.length !== got.length) return undefined;
