@@ -65,7 +65,7 @@ describe("a template's routine on the real stack", () => {
     const agent = people.agent;
     const asked = await saulCli.send("Planner, time zone Europe/Paris");
     expect(await said(saulCli, agent, asked, /^Kept from my template/)).toBe(
-      "Kept from my template (Europe/Paris): The week's plan: every Monday at 9:00. The owner may pause or stop each one.",
+      "Kept from my template (Europe/Paris): The week's plan: every Monday at 9:00. The owner may pause, move or stop each one.",
     );
     const owner = { headers: callerHeaders(people.owner.inboxId) };
     const { items } = await schedules.client.listSchedules({ instanceId: agent.id }, owner);

@@ -146,7 +146,7 @@ describe("a template's routines kept in a conversation", () => {
       when: { startsAt: Date.UTC(2026, 10, 30, 8, 0), rrule: "FREQ=WEEKLY;BYDAY=MO", zone: "Europe/Paris" },
     });
     expect(said[1]).toBe(
-      "Kept from my template (Europe/Paris): The week's plan: every Monday at 9:00. The owner may pause or stop each one.",
+      "Kept from my template (Europe/Paris): The week's plan: every Monday at 9:00. The owner may pause, move or stop each one.",
     );
     // Its firing is a turn of the agent's own, on the words it kept, whatever the item says.
     const firing = planFiring(

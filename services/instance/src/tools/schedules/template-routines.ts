@@ -92,7 +92,7 @@ export function zoneQuestion(declared: readonly RoutineJson[]): string {
 /** What the agent says once its template's routines are kept in the conversation. */
 export function keptWords(kept: readonly RoutineJson[], zone: string): string {
   const list = kept.map((r) => `${r.name}: ${routineWhen(r)}`).join("; ");
-  return `Kept from my template (${zone}): ${list}. The owner may pause or stop each one.`;
+  return `Kept from my template (${zone}): ${list}. The owner may pause, move or stop each one.`;
 }
 
 /** What keeping a template's routines in a conversation uses. */
