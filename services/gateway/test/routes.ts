@@ -141,7 +141,9 @@ export interface RestForm {
  * names bare, `content`, spread at the top); in the path when a path
  * parameter carries it, in the query of a GET (zero values, proto3's unset,
  * left out), else in the JSON body (enums by the route's names, 64-bit
- * numbers and bytes as strings, a Signature in its REST form).
+ * numbers and bytes as strings, a Signature in its REST form; a message
+ * whose every field the route names as a parameter of its own, in a GET,
+ * sent as those parameters).
  */
 export function restFormOf(
   method: string,
@@ -181,6 +183,13 @@ export function restFormOf(
       Object.assign(body, json);
       continue;
     }
+    const apart =
+      method === "GET" && field.fieldKind === "message" ? namesApart(field.message, field.name, rename) : [];
+    if (apart.length > 0) {
+      // A message a GET takes as parameters of its own (a listing's signature: `signature`, `issued_at`, `nonce`), each sent.
+      for (const [sub, param] of apart) form.query.set(param, scalarText((json as Init)[sub]));
+      continue;
+    }
     if (method === "GET" || inQuery.includes(field.name)) {
       if (isZero(value)) continue;
       // A list as one parameter, its items joined by commas, as the listing routes take one.
@@ -196,6 +205,12 @@ export function restFormOf(
   }
   if (method !== "GET") form.body = body;
   return form;
+}
+
+/** Each field of `message` with the query parameter the route names it by, when every one is a parameter of its own. */
+function namesApart(message: DescMessage, at: string, rename: (rpc: string) => string): [string, string][] {
+  const names = message.fields.map((f): [string, string] => [f.name, rename(`${at}.${f.name}`)]);
+  return names.every(([, param]) => !/[.[]/.test(param)) ? names : [];
 }
 
 function oneofValue(req: Init, field: DescField): unknown {

@@ -552,9 +552,6 @@ const DIFFER: Readonly<Record<string, Part>> = {
   "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(
     "a mode word REST does not know is refused by REST alone, before the service names the agent id",
   ),
-  "GET /agents/:id/address-book": firstOnly(
-    "the listing's signature is three query parameters, which the generated call does not send apart",
-  ),
 };
 
 /**
