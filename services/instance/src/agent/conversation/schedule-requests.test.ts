@@ -282,6 +282,39 @@ describe("a request of time in the conversation", () => {
     expect(said.at(-1)).toBe("I'll remind you today at 9:00 (Europe/Paris): call the hotel");
   });
 
+  it("reads a request that waited for the zone from when it was heard: 'in 2 hours', the zone set an hour later, is due an hour after", async () => {
+    const { agent, said, items } = agentAnswering();
+    let now = NOW;
+    const scheduling = new Scheduling("inst_schedules", agent.scheduling!.desk, ws, { now: () => now });
+    const late = { ...agent, scheduling };
+    // Its message carries no instant of its own: the agent's clock when it was heard is when it was said.
+    expect(await askToSchedule(late, from(MEMBER, "remind us in 2 hours to call the hotel"), "member", GROUP)).toBe(
+      "waits",
+    );
+    now += 3_600_000;
+    expect(await askToSchedule(late, from(OWNER, "time zone Europe/Paris"), "owner", GROUP)).toBe("zone");
+    expect(items.map((i) => [i.text, timestampMs(i.startsAt!)])).toEqual([["call the hotel", NOW + 2 * 3_600_000]]);
+    expect(said.at(-1)).toBe("I'll remind you today at 12:00 (Europe/Paris): call the hotel");
+  });
+
+  it("does not carry out a request that waited more than a day for the zone: it asks its sender to ask again", async () => {
+    const { agent, said, items } = agentAnswering();
+    let now = NOW;
+    const scheduling = new Scheduling("inst_schedules", agent.scheduling!.desk, ws, { now: () => now });
+    const late = { ...agent, scheduling };
+    const waiting = { ...from(MEMBER, "every Monday at 9 post the week's plan"), sentAtNs: BigInt(NOW) * 1_000_000n };
+    expect(await askToSchedule(late, waiting, "member", GROUP)).toBe("waits");
+    now += 3 * 24 * 3_600_000;
+    expect(await askToSchedule(late, from(OWNER, "time zone Europe/Paris"), "owner", GROUP)).toBe("zone");
+    expect(items).toEqual([]);
+    expect(said.slice(-2)).toEqual([
+      "This conversation's time zone is now Europe/Paris.",
+      "This waited more than a day for the conversation's time zone, so I did not carry it out: ask again if you still want it.",
+    ]);
+    // Forgotten, not held for a later zone.
+    expect(scheduling.waiting.size).toBe(0);
+  });
+
   it("refuses a past time and a rule too frequent in the conversation's words, and asks nothing of what is not about time", async () => {
     const { agent, said, scheduling, items } = agentAnswering();
     await (await scheduling.store()).setZone(GROUP, "Europe/Paris");

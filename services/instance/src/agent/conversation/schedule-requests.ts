@@ -6,9 +6,10 @@
 // item's id; a stop cancels the items it names that the person may cancel;
 // a listing says the conversation's own items, never another's;
 // the owner sets the conversation's zone, asked for once when a request
-// needs it. The model plays no part: no function of the model's makes, moves
-// or cancels an item, so a model that does what injected text says can
-// neither schedule an act nor change one. Returns whether the message was
+// needs it, and the request that waited for it is heard again, unless it
+// is a day old (zone-wait.ts). The model plays no part: no function of the
+// model's makes, moves or cancels an item, so a model that does what
+// injected text says can neither schedule an act nor change one. Returns whether the message was
 // such a request (then the turn is not taken: the pool's words answered it).
 
 import { ConnectError } from "@connectrpc/connect";
@@ -21,6 +22,7 @@ import { itemsStopped, listWords, readTimeAsk, type TimeAsk } from "../../tools/
 import type { Scheduling, Waiting } from "../../tools/schedules/scheduling.js";
 import type { Reader } from "../../walls/labels.js";
 import { itemsFor } from "../../walls/views.js";
+import { held, replayed } from "./zone-wait.js";
 
 /** What a request of time uses of its agent. */
 export interface SchedulingParts {
@@ -95,14 +97,18 @@ async function carryOut(
     case "zone": {
       await (await scheduling.store()).setZone(on.conversationId, ask.zone);
       await say(agent, `This conversation's time zone is now ${ask.zone}.`, m);
-      // The request that waited for it, heard again in the zone now set.
+      // The request that waited for it, heard again in the zone now set, read from when it was said; or, a day
+      // old, dropped with a word to its sender (zone-wait.ts).
       const waiting = scheduling.waiting.get(on.conversationId);
       scheduling.waiting.delete(on.conversationId);
-      if (waiting) await askToSchedule(agent, waiting.said, waiting.role, on.conversationId);
+      if (!waiting) return "zone";
+      const replay = replayed(waiting, { now: scheduling.now(), ownerId: agent.settings.config?.ownerId });
+      if (replay.kind === "expired") await say(agent, replay.words, waiting.said);
+      else await askToSchedule(agent, replay.said, replay.role, on.conversationId);
       return "zone";
     }
     case "needs-zone": {
-      scheduling.waiting.set(on.conversationId, { said: m, role });
+      scheduling.waiting.set(on.conversationId, held(m, role, scheduling.now()));
       const first = !scheduling.zoneAsked.has(on.conversationId);
       scheduling.zoneAsked.add(on.conversationId);
       await say(
