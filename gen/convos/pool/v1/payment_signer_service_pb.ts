@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/payment_signer_service.proto.
  */
 export const file_convos_pool_v1_payment_signer_service: GenFile = /*@__PURE__*/
-  fileDesc("Citjb252b3MvcG9vbC92MS9wYXltZW50X3NpZ25lcl9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSK5AQoSU2lnblBheW1lbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhAKCGNoYWluX2lkGAIgASgEEgoKAnRvGAMgASgJEhEKCXZhbHVlX3dlaRgEIAEoCRINCgVub25jZRgFIAEoBBILCgNnYXMYBiABKAQSGwoTbWF4X2ZlZV9wZXJfZ2FzX3dlaRgHIAEoCRIkChxtYXhfcHJpb3JpdHlfZmVlX3Blcl9nYXNfd2VpGAggASgJIn4KE1NpZ25QYXltZW50UmVzcG9uc2USGgoSc2lnbmVkX3RyYW5zYWN0aW9uGAEgASgMEhgKEHRyYW5zYWN0aW9uX2hhc2gYAiABKAkSGAoQc2lnbmVkX3RvZGF5X3dlaRgDIAEoCRIXCg9kYWlseV9saW1pdF93ZWkYBCABKAkitQEKDVNpZ25lZFBheW1lbnQSEAoIc2VxdWVuY2UYASABKAQSEAoIY2hhaW5faWQYAiABKAQSCgoCdG8YAyABKAkSEQoJdmFsdWVfd2VpGAQgASgJEhMKC21heF9mZWVfd2VpGAUgASgJEg0KBW5vbmNlGAYgASgEEhgKEHRyYW5zYWN0aW9uX2hhc2gYByABKAkSEAoIaG9zdF91cmwYCCABKAkSEQoJc2lnbmVkX2F0GAkgASgJMm4KFFBheW1lbnRTaWduZXJTZXJ2aWNlElYKC1NpZ25QYXltZW50EiIuY29udm9zLnBvb2wudjEuU2lnblBheW1lbnRSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuU2lnblBheW1lbnRSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Citjb252b3MvcG9vbC92MS9wYXltZW50X3NpZ25lcl9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSLMAQoSU2lnblBheW1lbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhAKCGNoYWluX2lkGAIgASgEEgoKAnRvGAMgASgJEhEKCXZhbHVlX3dlaRgEIAEoCRINCgVub25jZRgFIAEoBBILCgNnYXMYBiABKAQSGwoTbWF4X2ZlZV9wZXJfZ2FzX3dlaRgHIAEoCRIkChxtYXhfcHJpb3JpdHlfZmVlX3Blcl9nYXNfd2VpGAggASgJEhEKCWZpcmluZ19pZBgJIAEoCSJ+ChNTaWduUGF5bWVudFJlc3BvbnNlEhoKEnNpZ25lZF90cmFuc2FjdGlvbhgBIAEoDBIYChB0cmFuc2FjdGlvbl9oYXNoGAIgASgJEhgKEHNpZ25lZF90b2RheV93ZWkYAyABKAkSFwoPZGFpbHlfbGltaXRfd2VpGAQgASgJIrUBCg1TaWduZWRQYXltZW50EhAKCHNlcXVlbmNlGAEgASgEEhAKCGNoYWluX2lkGAIgASgEEgoKAnRvGAMgASgJEhEKCXZhbHVlX3dlaRgEIAEoCRITCgttYXhfZmVlX3dlaRgFIAEoCRINCgVub25jZRgGIAEoBBIYChB0cmFuc2FjdGlvbl9oYXNoGAcgASgJEhAKCGhvc3RfdXJsGAggASgJEhEKCXNpZ25lZF9hdBgJIAEoCTJuChRQYXltZW50U2lnbmVyU2VydmljZRJWCgtTaWduUGF5bWVudBIiLmNvbnZvcy5wb29sLnYxLlNpZ25QYXltZW50UmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLlNpZ25QYXltZW50UmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message convos.pool.v1.SignPaymentRequest
@@ -70,6 +70,17 @@ export type SignPaymentRequest = Message<"convos.pool.v1.SignPaymentRequest"> & 
    * @generated from field: string max_priority_fee_per_gas_wei = 8;
    */
   maxPriorityFeePerGasWei: string;
+
+  /**
+   * The scheduled firing the payment carries out (docs/schedules.md),
+   * `sch_…@2026-12-04T17:00:00Z`; empty: none. The signer makes the
+   * transaction's data from it, `convos-pool firing ` and the id in UTF-8,
+   * and from nothing else, so that a firing retried after a crash finds the
+   * payment it made.
+   *
+   * @generated from field: string firing_id = 9;
+   */
+  firingId: string;
 };
 
 /**
@@ -199,7 +210,8 @@ export const SignedPaymentSchema: GenMessage<SignedPayment> = /*@__PURE__*/
  *   (or the host a move restores it on while its own is marked lost);
  * - for a plain transfer of the chain's coin on the pool's chain: the
  *   request has no field for calldata, so no contract call, token approval
- *   or message is ever signed;
+ *   or message is ever signed (a scheduled payment's data is made here from
+ *   its firing id alone: `firing_id`);
  * - within the spending limit its owner signed (EIP-712 `SetTrustLevel`):
  *   the payment's amount plus the most its gas may cost (gas × max fee per
  *   gas), added to what the signer signed for the agent in the last 24

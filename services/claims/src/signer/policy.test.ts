@@ -121,6 +121,14 @@ describe("readPaymentRequest", () => {
     expect(readPaymentRequest(request({ nonce: safe })).nonce).toBe(safe);
   });
 
+  it("reads a scheduled payment's firing id, and refuses anything else there naming firing_id", () => {
+    const firing = "sch_0123456789abcdef01234567@2027-01-01T08:00:00Z";
+    expect(readPaymentRequest(request({ firingId: firing })).firingId).toBe(firing);
+    expect("firingId" in readPaymentRequest(request())).toBe(false);
+    expectInvalid({ firingId: "0xa9059cbb" }, "firing_id");
+    expectInvalid({ firingId: `${firing} ` }, "firing_id");
+  });
+
   it("refuses an instance id that is not one with INVALID_ARGUMENT naming instance_id", () => {
     expectInvalid({ instanceId: "" }, "instance_id");
     expectInvalid({ instanceId: "inst_short" }, "instance_id");

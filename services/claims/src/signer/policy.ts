@@ -11,6 +11,7 @@ import type { SignPaymentRequest } from "@convos-pool/gen/convos/pool/v1/payment
 import {
   checkAll,
   CONFIRMED_DAILY_LIMIT_CAP_WEI,
+  FIRING_ID,
   INSTANCE_ID_PATTERN,
   invalidArgument,
   mayActFor,
@@ -38,6 +39,8 @@ export interface PaymentAsk {
   maxFeePerGas: bigint;
   /** Undefined: a legacy transaction, at `maxFeePerGas` as its gas price. */
   maxPriorityFeePerGas?: bigint;
+  /** The scheduled firing it carries out: its transaction's data is this tag alone (kit `firingTag`). */
+  firingId?: string;
 }
 
 /** The agent as the signer sees it: where it runs, whether it is live, its wallet and its owner's signed limit. */
@@ -99,6 +102,10 @@ export function readPaymentRequest(req: SignPaymentRequest): PaymentAsk {
       if (maxFeePerGas === 0n) throw invalidArgument("max_fee_per_gas_wei", "must be more than 0");
     },
     () => {
+      if (req.firingId !== "" && !FIRING_ID.test(req.firingId))
+        throw invalidArgument("firing_id", "must be a firing id such as sch_…@2026-12-04T17:00:00Z, or empty");
+    },
+    () => {
       if (req.maxPriorityFeePerGasWei === "") return;
       tip = wei(req, "max_priority_fee_per_gas_wei");
       // Weighed against the max fee only once that was read (0: refused above, named there).
@@ -116,6 +123,7 @@ export function readPaymentRequest(req: SignPaymentRequest): PaymentAsk {
     maxFeePerGas,
   };
   if (tip !== undefined) ask.maxPriorityFeePerGas = tip;
+  if (req.firingId !== "") ask.firingId = req.firingId;
   return ask;
 }
 

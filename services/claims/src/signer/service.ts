@@ -8,6 +8,7 @@
  */
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
+import { firingTag } from "@convos-pool/kit/content";
 import { callerHost, type Logger } from "@convos-pool/kit/server";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { createPublicClient, getAddress, type Hex, hexToBytes, http, keccak256 } from "viem";
@@ -89,7 +90,10 @@ export function createPaymentSignerService(deps: PaymentSignerDeps): ServiceImpl
   };
 }
 
-/** The transaction a payment is: a plain transfer (no calldata), EIP-1559 with a tip, legacy without. */
+/**
+ * The transaction a payment is: a plain transfer, EIP-1559 with a tip, legacy without; no calldata but a scheduled
+ * payment's firing tag, made here from its firing id.
+ */
 function transactionOf(ask: PaymentAsk) {
   const common = {
     chainId: Number(ask.chainId),
@@ -97,6 +101,7 @@ function transactionOf(ask: PaymentAsk) {
     value: ask.valueWei,
     nonce: Number(ask.nonce),
     gas: ask.gas,
+    ...(ask.firingId !== undefined && { data: firingTag(ask.firingId) }),
   };
   return ask.maxPriorityFeePerGas === undefined
     ? { ...common, type: "legacy" as const, gasPrice: ask.maxFeePerGas }

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
-import { createPublicClient, createWalletClient, type Hex, http, parseEther, parseGwei, toHex } from "viem";
+import { createPublicClient, createWalletClient, type Hex, hexToString, http, parseEther, parseGwei, toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
@@ -168,6 +168,15 @@ describe("PaymentSignerService.SignPayment", () => {
         transaction_hash: hash,
       },
     ]);
+  });
+
+  it("signs a scheduled payment with its firing's tag as the transaction's data, made from the firing id alone", async () => {
+    const { id, wallet } = await agent(A, 4, "1");
+    const firing = "sch_0123456789abcdef01234567@2027-01-01T08:00:00Z";
+    const res = await asA().signPayment({ ...(await ask(id, wallet, "0.1")), gas: 30_000n, firingId: firing });
+    const hash = await read.sendRawTransaction({ serializedTransaction: toHex(res.signedTransaction) });
+    expect((await read.waitForTransactionReceipt({ hash })).status).toBe("success");
+    expect(hexToString((await read.getTransaction({ hash })).input)).toBe(`convos-pool firing ${firing}`);
   });
 
   it("a host that asks for everything gets no more than the owner's daily limit, gas counted: the wallet loses at most that", async () => {

@@ -21,6 +21,7 @@ import {
   PaymentSignerService,
   type SignPaymentRequest,
 } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
+import { firingTag } from "@convos-pool/kit/content";
 import { type PaymentSigner, signerAccount, WalletError } from "../tools/providers/wallet.js";
 import { paymentSignerOver } from "./payment-signer.js";
 
@@ -140,6 +141,14 @@ describe("the host's payment signer asks the signer for a plain transfer", () =>
   it("takes empty calldata (0x) as a plain transfer", async () => {
     await expect(signer.sign("inst_a", transfer({ data: "0x" }))).resolves.toBe(SIGNED);
     expect(asked).toHaveLength(1);
+  });
+
+  it("sends a scheduled payment's firing tag as its firing id, the only data it passes on", async () => {
+    const firing = "sch_0123456789abcdef01234567@2027-01-01T08:00:00Z";
+    await expect(signer.sign("inst_a", transfer({ data: firingTag(firing), gas: 22_000n }))).resolves.toBe(SIGNED);
+    expect(asked[0]?.firingId).toBe(firing);
+    await expect(signer.sign("inst_a", transfer())).resolves.toBe(SIGNED);
+    expect(asked[1]?.firingId).toBe("");
   });
 
   it("sends a legacy transfer's gas price as its max fee, with no tip", async () => {

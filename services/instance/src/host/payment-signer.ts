@@ -6,6 +6,7 @@
 
 import { type Client, ConnectError } from "@connectrpc/connect";
 import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
+import { firingOfData } from "@convos-pool/kit/content";
 import { type ClientCredentials, createServiceClient } from "@convos-pool/kit/server";
 import { bytesToHex } from "viem";
 import { type PaymentSigner, WalletError } from "../tools/providers/wallet.js";
@@ -17,8 +18,9 @@ export function remotePaymentSigner(url: string, credentials: ClientCredentials)
 
 /**
  * The same over any client of the signer (the host's over the wire, a test's in memory). What is not a plain
- * transfer is refused here, before any call: the signer's request has no field for calldata, a contract to create or
- * an authorization, so asking would sign something other than what viem asked for.
+ * transfer is refused here, before any call: the signer's request has no field for calldata (a scheduled payment's
+ * firing tag is made again there from its firing id), a contract to create or an authorization, so asking would sign
+ * something other than what viem asked for.
  */
 export function paymentSignerOver(client: Client<typeof PaymentSignerService>): PaymentSigner {
   return {
@@ -26,7 +28,9 @@ export function paymentSignerOver(client: Client<typeof PaymentSignerService>): 
       const plainOnly = (what: string) =>
         new WalletError(`the agent's wallet makes plain transfers only: ${what}`, { notSent: true });
       if (!tx.to) throw plainOnly("it creates no contract");
-      if (tx.data !== undefined && tx.data !== "0x") throw plainOnly("it calls no contract");
+      // A scheduled payment's data is its firing tag, which the signer makes again from the firing id alone.
+      const firingId = tx.data === undefined || tx.data === "0x" ? "" : firingOfData(tx.data);
+      if (firingId === undefined) throw plainOnly("it calls no contract");
       if ("authorizationList" in tx && tx.authorizationList?.length) throw plainOnly("it delegates to no contract");
       if (tx.chainId === undefined || tx.nonce === undefined || tx.gas === undefined)
         throw new WalletError("a payment needs its chain, nonce and gas", { notSent: true });
@@ -45,6 +49,7 @@ export function paymentSignerOver(client: Client<typeof PaymentSignerService>): 
             gas: tx.gas,
             maxFeePerGasWei: maxFee.toString(),
             maxPriorityFeePerGasWei: tip === undefined ? "" : tip.toString(),
+            firingId,
           },
           { timeoutMs: 15_000 },
         );

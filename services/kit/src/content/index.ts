@@ -88,6 +88,7 @@ export {
   violationsOf,
 } from "./errors.js";
 export { renderIdentity, renderSoul } from "./identity-md.js";
+export { FIRING_ID, FIRING_TAG_PREFIX, firingOfData, firingTag } from "./firing-tag.js";
 export { randomId, templateIdFor } from "./ids.js";
 export {
   MAX_COOLDOWN_SECONDS,
@@ -211,6 +212,8 @@ export {
 export {
   changeViolations,
   checkExpectedVersion,
+  checkServedModel,
+  createViolations,
   checkInboxId,
   checkTemplateId,
   MAX_TEMPLATE_VERSION,

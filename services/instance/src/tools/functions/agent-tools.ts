@@ -13,6 +13,7 @@ import { toolNamed, TOOLS } from "./registry.js";
 import type { TelnyxClient } from "../providers/telnyx.js";
 import {
   ToolInputError,
+  type FiringMark,
   type FunctionSpec,
   type PreparedCall,
   type RawArguments,
@@ -21,7 +22,7 @@ import {
   type ToolId,
 } from "./tool.js";
 import { formatWei } from "../trust/levels.js";
-import { type PaymentSigner, signerAccount, WalletTool } from "../providers/wallet.js";
+import { type PaymentSigner, type SentBefore, signerAccount, WalletTool } from "../providers/wallet.js";
 
 /** Where the host's tools reach their providers (host options, from the environment). */
 export interface ToolEnvironment {
@@ -115,6 +116,11 @@ export class AgentTools {
     return crypto ? crypto.wallet().balance() : undefined;
   }
 
+  /** The payment `hash` its wallet signed before, as the chain has it now (a scheduled firing's retry); undefined without a wallet. */
+  paymentSent(hash: string): Promise<SentBefore> | undefined {
+    return this.reach.crypto?.wallet().sentBefore(hash);
+  }
+
   /** The functions offered to the model: those of the registry whose tool it holds and this host reaches. */
   specs(): FunctionSpec[] {
     return TOOLS.flatMap((tool) => {
@@ -127,13 +133,13 @@ export class AgentTools {
    * Checks a call's arguments and puts it in words; throws ToolInputError. Runs nothing. `mailView`: the mailbox as
    * the call's turn may read it (routing/mailbox-view.ts).
    */
-  prepare(name: string, args: RawArguments, mailView?: (m: Mailbox) => Mailbox): PreparedCall {
+  prepare(name: string, args: RawArguments, mailView?: (m: Mailbox) => Mailbox, firing?: FiringMark): PreparedCall {
     const tool = toolNamed(name);
     if (!tool) throw new ToolInputError(`there is no function ${JSON.stringify(name)}`);
     const email = this.reach.email;
     const reach =
       email && mailView ? { ...this.reach, email: { ...email, mailbox: () => mailView(email.mailbox()) } } : this.reach;
-    return tool.prepare(args, reach, this.settings);
+    return tool.prepare(args, reach, this.settings, firing);
   }
 
   close(): void {

@@ -67,6 +67,19 @@ export interface Ran {
   sent?: Sent;
 }
 
+/**
+ * A call that carries out a scheduled firing (tools/schedules/firing-run.ts): its effect carries the firing id, so
+ * that a retry after a crash acts once. A payment's transaction takes the firing's tag as its data.
+ */
+export interface FiringMark {
+  /** `sch_…@2026-12-04T17:00:00Z`. */
+  id: string;
+  /** A payment's nonce: a retry takes the one signed before it (providers/wallet.ts PaymentMark). */
+  nonce?: number | undefined;
+  /** Told a payment's transaction once signed, before it is sent. */
+  signed?: ((tx: { hash: string; nonce: number }) => Promise<void>) | undefined;
+}
+
 /** One call, checked and described, ready to run: what the gate decides on. */
 export interface PreparedCall {
   toolId: ToolId;
@@ -196,8 +209,14 @@ export interface ToolDefinition<T extends ToolId, P extends ParameterList> {
   /** Its result carries words from outside the conversation (mail, which anyone can send). */
   outsideWords?: boolean;
   /** The most its network fee may cost (a payment's gas), quoted before the gate decides; `run` gets the quote. */
-  quote?: (args: ArgumentsOf<P>, reach: Reach[T]) => Promise<FeeQuote>;
-  run: (args: ArgumentsOf<P>, reach: Reach[T], quote: FeeQuote | undefined) => Promise<Ran>;
+  quote?: (args: ArgumentsOf<P>, reach: Reach[T], firing: FiringMark | undefined) => Promise<FeeQuote>;
+  /** `firing`: the scheduled firing the call carries out, which its effect carries. */
+  run: (
+    args: ArgumentsOf<P>,
+    reach: Reach[T],
+    quote: FeeQuote | undefined,
+    firing: FiringMark | undefined,
+  ) => Promise<Ran>;
 }
 
 /** A tool as the registry holds it: offered to the model, and prepared for the gate. */
@@ -206,8 +225,11 @@ export interface Tool {
   readonly toolId: ToolId;
   /** The function the model is offered, for an agent whose handle of the tool is `handle`. */
   spec(handle: string): FunctionSpec;
-  /** The call, its arguments read, for the gate; ToolInputError when the agent cannot or the arguments are bad. */
-  prepare(raw: RawArguments, reach: Partial<Reach>, settings: Settings): PreparedCall;
+  /**
+   * The call, its arguments read, for the gate; ToolInputError when the agent cannot or the arguments are bad.
+   * `firing`: the scheduled firing it carries out, set by the pool's code (never by a model's arguments).
+   */
+  prepare(raw: RawArguments, reach: Partial<Reach>, settings: Settings, firing?: FiringMark): PreparedCall;
 }
 
 /** A defined tool: a Tool, and its arguments' reader (for tests and callers that want them typed). */
@@ -235,14 +257,14 @@ export function defineTool<T extends ToolId, P extends ParameterList>(
         },
       };
     },
-    prepare(raw, reaches, settings) {
+    prepare(raw, reaches, settings, firing) {
       const reach = reaches[def.toolId];
       if (!reach) throw new ToolInputError(`I have no ${TOOL_WORDS[def.toolId]} to do that with`);
       const args = parse(raw, settings);
       const { statement, quote } = def;
       // One quote a call: what the gate weighs is what the run is held to.
       let quoted: Promise<FeeQuote> | undefined;
-      const feeQuote = quote && (() => (quoted ??= quote(args, reach)));
+      const feeQuote = quote && (() => (quoted ??= quote(args, reach, firing)));
       return {
         toolId: def.toolId,
         action: def.name,
@@ -253,7 +275,7 @@ export function defineTool<T extends ToolId, P extends ParameterList>(
         ...(statement && { statement: () => statement(args, reach) }),
         ...(def.outsideWords && { outsideWords: true }),
         ...(feeQuote && { fee: async () => maxFeeWei(await feeQuote()) }),
-        run: async () => def.run(args, reach, feeQuote ? await feeQuote() : undefined),
+        run: async () => def.run(args, reach, feeQuote ? await feeQuote() : undefined, firing),
       };
     },
   };

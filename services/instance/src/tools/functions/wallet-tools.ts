@@ -2,6 +2,7 @@
 // payment from it. The key stays in the wallet (providers/wallet.ts); the model sees
 // addresses and amounts.
 
+import { firingTag } from "@convos-pool/kit/content";
 import { formatWei } from "../trust/levels.js";
 import { defineTool, text, ToolInputError } from "./tool.js";
 import { parseAmount } from "../providers/wallet.js";
@@ -55,10 +56,12 @@ export const sendPayment = defineTool({
       .chainId()
       .catch(() => "unknown (the chain could not be reached)")}`,
   // Its gas counts against the daily limit: quoted before the gate decides, the send held to the quote.
-  quote: ({ to, amount_eth: wei }, crypto) => crypto.wallet().quote(to, wei),
-  run: async ({ to, amount_eth: wei }, crypto, quote) => {
+  quote: ({ to, amount_eth: wei }, crypto, firing) => crypto.wallet().quote(to, wei, firing && firingTag(firing.id)),
+  // A scheduled firing's payment carries its tag as the transaction's data (docs/schedules.md).
+  run: async ({ to, amount_eth: wei }, crypto, quote, firing) => {
     const wallet = crypto.wallet();
-    const { hash, chainId, feeWei } = await wallet.pay(to, wei, quote);
+    const mark = firing && { data: firingTag(firing.id), nonce: firing.nonce, signed: firing.signed };
+    const { hash, chainId, feeWei } = await wallet.pay(to, wei, quote, mark);
     return {
       result: `paid ${formatWei(wei)} to ${to} (transaction ${hash})`,
       payment: { chainId, hash, from: wallet.address, to, wei },

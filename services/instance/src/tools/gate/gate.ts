@@ -92,7 +92,7 @@ export class ToolGate {
     if (!tools) return { ok: false, error: "I hold no tools" };
     let call: PreparedCall;
     try {
-      call = tools.prepare(name, withContact(name, args, who.contacts), this.deps.mailView?.(who));
+      call = tools.prepare(name, withContact(name, args, who.contacts), this.deps.mailView?.(who), who.firing);
     } catch (err) {
       return { ok: false, error: err instanceof ToolInputError ? err.message : "those arguments could not be read" };
     }

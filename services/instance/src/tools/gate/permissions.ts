@@ -22,7 +22,7 @@ import {
 import type { Role } from "../../platform/roles.js";
 import type { Origin } from "./origins.js";
 import type { Contacts, BoundActs } from "../request/binding.js";
-import { toolWord } from "../functions/tool.js";
+import { type FiringMark, toolWord } from "../functions/tool.js";
 import type { Reader } from "../../walls/labels.js";
 
 /** Who a tool call is for: the role and name of whoever started the turn. */
@@ -60,6 +60,8 @@ export interface Requester {
   contacts?: Contacts;
   /** Aborted when someone stopped the turn (its reason: their name): no call runs from then on (gate.ts). */
   stop?: AbortSignal;
+  /** The scheduled firing the turn carries out (tools/schedules/firing-run.ts): each effect carries its id. */
+  firing?: FiringMark;
 }
 
 /** Who reads what `who`'s turn in `conversationId` makes (walls/labels.ts): a person there, or someone outside. */

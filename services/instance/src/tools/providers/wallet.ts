@@ -14,8 +14,10 @@ import {
   type Hex,
   http,
   isAddress,
+  keccak256,
   type LocalAccount,
   parseEther,
+  TransactionNotFoundError,
   type TransactionSerializable,
 } from "viem";
 import { toAccount } from "viem/accounts";
@@ -67,6 +69,36 @@ export function parseAmount(amount: string): bigint {
   const wei = parseEther(s);
   if (wei === 0n) throw new WalletError("the amount must be more than 0");
   return wei;
+}
+
+/**
+ * A payment that carries out a scheduled firing (tools/schedules/firing-run.ts): its transaction's data is the
+ * firing's tag (kit `firingTag`), and it is told to the firing once signed, before it is sent, so that a retry after
+ * a crash finds it (tools/schedules/payment-once.ts).
+ */
+export interface PaymentMark {
+  data: Hex;
+  /** The nonce it must take: a retry takes the one signed before it, so that at most one of the two lands. */
+  nonce?: number | undefined;
+  /** Told the transaction once signed, before it is sent; a failure sends nothing. */
+  signed?: ((tx: { hash: string; nonce: number }) => Promise<void>) | undefined;
+}
+
+/** A transaction the wallet signed before, as the chain has it now (tools/schedules/payment-once.ts). */
+export interface SentBefore {
+  /** None: the chain has never seen it (never sent, or dropped). */
+  found?: {
+    /** False while it waits to be mined. */
+    mined: boolean;
+    success: boolean;
+    /** Its data, for its firing tag. */
+    data: string;
+    hash: string;
+    to: string;
+    wei: bigint;
+  };
+  /** How many of the wallet's transactions are mined: a nonce below it went to a transaction. */
+  minedNonce: number;
 }
 
 /** Signs one agent's transaction elsewhere (the pool's payment signer). */
@@ -125,13 +157,13 @@ export class WalletTool {
    * The most a payment of `wei` to `to` may pay for gas: the chain's gas estimate and fee per gas, asked now. A
    * wallet that cannot cover the amount is said so before the chain is asked to estimate (which would fail).
    */
-  async quote(to: string, wei: bigint): Promise<FeeQuote> {
+  async quote(to: string, wei: bigint, data?: Hex): Promise<FeeQuote> {
     await this.coverable(to, wei, 0n);
     return this.guard(
       "estimate the payment's network fee",
       () => false,
       async () => {
-        const gas = await this.chain.estimateGas({ account: this.account, to: to as Hex, value: wei });
+        const gas = await this.chain.estimateGas({ account: this.account, to: to as Hex, value: wei, data });
         const { baseFeePerGas } = await this.chain.getBlock();
         if (baseFeePerGas === null) return { gas, maxFeePerGas: await this.chain.getGasPrice() };
         const tip = await this.chain.estimateMaxPriorityFeePerGas();
@@ -152,11 +184,16 @@ export class WalletTool {
 
   /**
    * Sends `wei` to `to` held to `fee` (quoted now when not given) and waits for the receipt: done means on the
-   * chain (which one: `chainId`); `feeWei` is what it paid for gas.
+   * chain (which one: `chainId`); `feeWei` is what it paid for gas. `mark`: a scheduled firing's payment.
    */
-  async pay(to: string, wei: bigint, fee?: FeeQuote): Promise<{ hash: string; chainId: number; feeWei: bigint }> {
+  async pay(
+    to: string,
+    wei: bigint,
+    fee?: FeeQuote,
+    mark?: PaymentMark,
+  ): Promise<{ hash: string; chainId: number; feeWei: bigint }> {
     const notSent = { notSent: true };
-    const quote = fee ?? (await this.quote(to, wei));
+    const quote = fee ?? (await this.quote(to, wei, mark?.data));
     await this.coverable(to, wei, maxFeeWei(quote));
     let handedOver = false;
     return this.guard(
@@ -164,7 +201,9 @@ export class WalletTool {
       () => handedOver,
       async () => {
         const id = await this.chainId();
-        const nonce = await this.chain.getTransactionCount({ address: this.account.address, blockTag: "pending" });
+        const nonce =
+          mark?.nonce ?? (await this.chain.getTransactionCount({ address: this.account.address, blockTag: "pending" }));
+        const data = mark ? { data: mark.data } : {};
         // Held to the quote: the fee cannot pass what the ledger reserved.
         const tx: TransactionSerializable =
           quote.maxPriorityFeePerGas === undefined
@@ -176,6 +215,7 @@ export class WalletTool {
                 nonce,
                 gas: quote.gas,
                 gasPrice: quote.maxFeePerGas,
+                ...data,
               }
             : {
                 type: "eip1559",
@@ -186,9 +226,12 @@ export class WalletTool {
                 gas: quote.gas,
                 maxFeePerGas: quote.maxFeePerGas,
                 maxPriorityFeePerGas: quote.maxPriorityFeePerGas,
+                ...data,
               };
         // A signer's refusal (over the owner's limit, the agent moved away) sent nothing.
         const signed = await this.account.signTransaction(tx);
+        // Kept before it is sent: a crash from here on leaves what a retry finds it by.
+        await mark?.signed?.({ hash: keccak256(signed), nonce });
         // From here it may be on its way, whatever happens next.
         handedOver = true;
         const hash = await this.chain.sendRawTransaction({ serializedTransaction: signed });
@@ -197,6 +240,27 @@ export class WalletTool {
         if (receipt.status !== "success")
           throw new WalletError(`the chain reverted the payment (${hash})`, { ...notSent, feeWei });
         return { hash, chainId: id, feeWei };
+      },
+    );
+  }
+
+  /** The transaction `hash` this wallet signed, as the chain has it now; throws WalletError when the chain does not answer. */
+  async sentBefore(hash: string): Promise<SentBefore> {
+    return this.guard(
+      "look for the payment sent before",
+      () => false,
+      async () => {
+        const address = this.account.address;
+        const minedNonce = await this.chain.getTransactionCount({ address, blockTag: "latest" });
+        const tx = await this.chain.getTransaction({ hash: hash as Hex }).catch((err: unknown) => {
+          if (err instanceof TransactionNotFoundError) return undefined;
+          throw err;
+        });
+        if (!tx || tx.from.toLowerCase() !== address.toLowerCase()) return { minedNonce };
+        const seen = { data: tx.input, hash: tx.hash, to: tx.to ?? "", wei: tx.value };
+        if (tx.blockNumber === null) return { minedNonce, found: { ...seen, mined: false, success: false } };
+        const receipt = await this.chain.getTransactionReceipt({ hash: tx.hash });
+        return { minedNonce, found: { ...seen, mined: true, success: receipt.status === "success" } };
       },
     );
   }

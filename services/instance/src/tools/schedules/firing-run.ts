@@ -4,20 +4,26 @@
 // tell two posts of one firing. The firing id is kept done in
 // schedules.json (store.ts, durable with the agent's state): after a
 // reminder's post, so a crash before it posts it again rather than never
-// (the claims service retries); before an act, so money goes at most once.
+// (the claims service retries); after an act, which carries the firing id
+// itself: a payment's transaction its tag, kept before it is sent, so a
+// retry finds what was sent and sends nothing again (payment-once.ts).
 // A retry that comes while the first is still running waits for it and
 // answers as it does. A routine is one turn of its asker's, taken by the
 // agent (agent/conversation/routine-turn.ts), its answer posted here as a
 // reminder is and its firing id kept done after the post.
 
 import { formatEther } from "viem";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { failedPrecondition } from "@convos-pool/kit/content";
 import type { Logger } from "@convos-pool/kit/server";
 import { type AgentGroup, encodeAnswer } from "../../platform/xmtp.js";
 import type { Requester } from "../gate/permissions.js";
+import type { SentBefore } from "../providers/wallet.js";
 import { type Firing, planFiring } from "./firing.js";
+import { type KeptPayment, planPayment } from "./payment-once.js";
 import { ACT_FUNCTION, type BoundScheduledAct } from "./policy.js";
 import type { Scheduling } from "./scheduling.js";
+import type { ScheduleStore } from "./store.js";
 
 /** The parameter of a post's content that names the firing it is of. */
 export const FIRING_PARAMETER = "convos-pool.firing";
@@ -36,6 +42,8 @@ export interface FiringParts {
   within<T>(conversationId: string, job: () => Promise<T>): Promise<T>;
   readonly toolbox: {
     call(name: string, args: Record<string, unknown>, who: Requester): Promise<{ ok: boolean; error?: string }>;
+    /** The payment `hash` its wallet signed before, as the chain has it now; undefined without a wallet. */
+    paymentSent?(hash: string): Promise<SentBefore> | undefined;
   };
   readonly log: Logger;
   /**
@@ -110,18 +118,51 @@ async function carryOut(agent: FiringParts, f: Firing): Promise<boolean> {
       agent.log.info("schedule firing posted", log);
       return false;
     case "act": {
+      const act = plan.act;
+      const done = await agent.within(f.item.conversationId, () => actOnce(agent, f, act, store));
+      // Kept done after the act, which carries the firing id: a retry finds what it did (payment-once.ts).
       await store.markFired(f.firingId);
-      // A text or a mail kept no words to send (policy.ts binds its recipient alone): said, not sent empty.
-      const done =
-        plan.act.act === "pay"
-          ? await agent.within(f.item.conversationId, () =>
-              agent.toolbox.call(ACT_FUNCTION[plan.act.act], argsOf(plan.act), ownersTurn(agent, f, plan.act)),
-            )
-          : { ok: false, error: `a scheduled ${plan.act.act} keeps no words to send yet` };
       const said = done.ok ? plan.say : `On schedule, not done: ${done.error ?? "refused"}.`;
       await say(said);
       agent.log.info("schedule firing acted", { ...log, ok: done.ok });
       return false;
+    }
+  }
+}
+
+/**
+ * The kept act carried out once for firing `f`: a payment sent only when none of its transactions can land
+ * (payment-once.ts), its transaction kept before it is sent; UNAVAILABLE while one may still land.
+ */
+async function actOnce(
+  agent: FiringParts,
+  f: Firing,
+  act: BoundScheduledAct,
+  store: ScheduleStore,
+): Promise<{ ok: boolean; error?: string }> {
+  // A text or a mail kept no words to send (policy.ts binds its recipient alone): said, not sent empty.
+  if (act.act !== "pay") return { ok: false, error: `a scheduled ${act.act} keeps no words to send yet` };
+  const kept = store.paymentOf(f.firingId);
+  const chain = kept && (await agent.toolbox.paymentSent?.(kept.hash)?.catch(() => undefined));
+  const plan = planPayment(f.firingId, kept, chain);
+  agent.log.info("scheduled payment", { firingId: f.firingId, plan: plan.kind });
+  switch (plan.kind) {
+    case "wait":
+      throw new ConnectError(
+        "its payment sent before is not known to be mined or dropped yet: try the firing again",
+        Code.Unavailable,
+      );
+    case "paid":
+      return { ok: true };
+    case "failed":
+      return { ok: false, error: plan.why };
+    case "pay": {
+      const firing = {
+        id: f.firingId,
+        nonce: plan.nonce,
+        signed: (tx: KeptPayment) => store.keepPayment(f.firingId, tx),
+      };
+      return agent.toolbox.call(ACT_FUNCTION[act.act], argsOf(act), { ...ownersTurn(agent, f, act), firing });
     }
   }
 }

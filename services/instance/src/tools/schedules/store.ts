@@ -7,6 +7,7 @@
 // changes made at once both reach the file.
 
 import { FILES, type Workspace } from "../../platform/workspace.js";
+import type { KeptPayment } from "./payment-once.js";
 import type { BoundScheduledAct } from "./policy.js";
 
 const FILE = FILES.schedules;
@@ -19,6 +20,8 @@ interface Kept {
   templateRoutines?: Record<string, Record<string, KeptTemplateRoutine>>;
   /** The firing ids done, newest last, at most FIRINGS_KEPT (a retry comes within the day). */
   fired?: string[];
+  /** Each scheduled payment's transaction, kept before it was sent, by firing id, until its firing is done (payment-once.ts). */
+  paying?: Record<string, KeptPayment>;
 }
 
 /** A routine as it was asked in the conversation: its firing is a turn of `asker`'s on `instruction` (firing.ts). */
@@ -67,6 +70,7 @@ export class ScheduleStore {
       routines: kept?.routines ?? {},
       templateRoutines: kept?.templateRoutines ?? {},
       fired: kept?.fired ?? [],
+      paying: kept?.paying ?? {},
     });
   }
 
@@ -125,7 +129,19 @@ export class ScheduleStore {
   /** The firing `id` done: kept before its effects are reported, with the agent's durable state. */
   async markFired(id: string): Promise<void> {
     const fired = [...(this.kept.fired ?? []), id].slice(-FIRINGS_KEPT);
-    this.kept = { ...this.kept, fired };
+    const { [id]: _paid, ...paying } = this.kept.paying ?? {};
+    this.kept = { ...this.kept, fired, paying };
+    await this.save();
+  }
+
+  /** The transaction of firing `id`'s payment, kept before it was sent; undefined when none was signed. */
+  paymentOf(id: string): KeptPayment | undefined {
+    return this.kept.paying?.[id];
+  }
+
+  /** Firing `id`'s transaction, signed and not sent yet: kept first, so a retry after a crash finds it. */
+  async keepPayment(id: string, tx: KeptPayment): Promise<void> {
+    this.kept = { ...this.kept, paying: { ...this.kept.paying, [id]: tx } };
     await this.save();
   }
 

@@ -30,6 +30,7 @@ import { MoneyLedger } from "../gate/ledger.js";
 import { readerOf, type Requester } from "../gate/permissions.js";
 import { AgentTools, type ToolEnvironment } from "../functions/agent-tools.js";
 import type { FunctionSpec, PaymentMade } from "../functions/tool.js";
+import type { SentBefore } from "../providers/wallet.js";
 import { mailboxFor } from "../routing/mailbox-view.js";
 import { RouteStore } from "../routing/store.js";
 import type { TrustFile } from "../trust/levels.js";
@@ -143,6 +144,11 @@ export class AgentToolbox {
   /** Its wallet's balance in wei (AgentTools.walletBalance); undefined without a wallet it reaches. */
   walletBalance(): Promise<bigint | undefined> {
     return this.tools?.walletBalance() ?? Promise.resolve(undefined);
+  }
+
+  /** The payment `hash` its wallet signed before, as the chain has it now (a scheduled firing's retry); undefined without a wallet. */
+  paymentSent(hash: string): Promise<SentBefore> | undefined {
+    return this.tools?.paymentSent(hash);
   }
 
   /** Its level (L1 while it holds nothing). */
