@@ -14,23 +14,24 @@ import type {
 import { AgentConversationState, type ConversationTools } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   badRequest,
-  BARE_CONVERSATION_ID,
   checkAll,
   failedPreconditionOn,
-  INSTANCE_ID_PATTERN,
-  invalidArgument,
-  INVITE_NOT_ID,
+  refuseViolations,
   resolveParticipation,
   type ResolvedParticipation,
 } from "@convos-pool/kit/content";
 import { limitExceeded } from "@convos-pool/kit/server";
-import { signedConversationTools } from "@convos-pool/kit/signing";
+import {
+  additionViolations,
+  checkConversationId,
+  checkInstanceId,
+  checkInvite,
+  participationInViolations,
+  signedConversationTools,
+} from "@convos-pool/kit/signing";
 
 /** The name of the cap (POOL_LIMITS, docs/limits.md). */
 export const CONVERSATIONS_LIMIT = "agents.conversations";
-
-/** An XMTP group id: hex, as the agent names its folders by it. */
-const CONVERSATION_ID_PATTERN = /^[0-9a-f]{16,128}$/;
 
 /** An addition's fields, checked, with what the owner signs filled in (participation's and tools' defaults). */
 export interface AdditionAsked {
@@ -42,22 +43,12 @@ export interface AdditionAsked {
   confirmSecondAgent: boolean;
 }
 
+/** An addition, every bad field at once (the kit's additionViolations, which REST's body runs too). */
 export function checkAddition(req: AddToConversationRequest): AdditionAsked {
-  const invite = req.conversationInvite.trim();
-  // Every bad field at once, as REST's body names them.
-  checkAll(
-    () => checkInstanceId(req.instanceId),
-    () => {
-      if (!invite) throw invalidArgument("conversation_invite", "is required: the Convos invite of the conversation");
-      // A group id names a conversation but lets nobody in (REST's body refuses it the same).
-      if (BARE_CONVERSATION_ID.test(invite)) throw invalidArgument("conversation_invite", INVITE_NOT_ID);
-    },
-    () => resolveParticipation(req.participation),
-    () => signedConversationTools(req.tools),
-  );
+  refuseViolations(additionViolations(req));
   return {
-    instanceId: checkInstanceId(req.instanceId),
-    invite,
+    instanceId: req.instanceId,
+    invite: checkInvite(req.conversationInvite),
     participation: resolveParticipation(req.participation),
     tools: signedConversationTools(req.tools),
     confirmSecondAgent: req.confirmSecondAgent,
@@ -81,29 +72,12 @@ export interface ParticipationAsked {
 
 /** SetParticipation with a conversation_id (an empty one is the home's, claim/service.ts). */
 export function checkParticipationIn(req: SetParticipationRequest): ParticipationAsked {
-  checkAll(
-    () => checkInstanceId(req.instanceId),
-    () => checkConversationId(req.conversationId),
-    () => resolveParticipation(req.participation),
-  );
+  refuseViolations(participationInViolations(req));
   return {
     instanceId: req.instanceId,
     conversationId: req.conversationId,
     participation: resolveParticipation(req.participation),
   };
-}
-
-function checkConversationId(id: string): string {
-  if (!id) throw invalidArgument("conversation_id", "is required: one of the agent's conversations");
-  if (!CONVERSATION_ID_PATTERN.test(id))
-    throw invalidArgument("conversation_id", "must be an XMTP group id (16 to 128 lower-case hex characters)");
-  return id;
-}
-
-function checkInstanceId(id: string): string {
-  if (!id) throw invalidArgument("instance_id", "is required");
-  if (!INSTANCE_ID_PATTERN.test(id)) throw invalidArgument("instance_id", "must be an instance id (inst_…)");
-  return id;
 }
 
 /** One row of agent_conversations, as the rules read it. */

@@ -547,11 +547,7 @@ const DIFFER: Readonly<Record<string, Part>> = {
   "POST /templates/:id/rollouts": firstOnly(
     "a template's content is read by REST field by field, its first fault only (a tool's provisioning word REST has no value for before the service's tool id); the rest of the start is named beside it",
   ),
-  "POST /agents/:id/conversations": firstOnly("REST refuses the invite itself, before the service names the agent id"),
   "POST /agents/:id/activity/list": readsFirst("the cursor is read before the service's 404"),
-  "PUT /agents/:id/conversations/:conversation_id/participation": firstOnly(
-    "a mode word REST does not know is refused by REST alone, before the service names the agent id",
-  ),
 };
 
 /**

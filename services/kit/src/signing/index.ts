@@ -8,6 +8,13 @@ export * from "./browser.js";
 export { type AttestationKeyConfig, AttestationKeyRing, generateAttestationKeyPem } from "./attestation-keys.js";
 export { SignerRecoveryPool } from "./signature-workers.js";
 export {
+  additionViolations,
+  checkConversationId,
+  checkInstanceId,
+  checkInvite,
+  participationInViolations,
+} from "./conversation-request.js";
+export {
   checkCreator,
   newTemplateIdentity,
   releaseOperation,

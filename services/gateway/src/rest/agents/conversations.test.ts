@@ -189,11 +189,25 @@ describe("POST /api/pool/agents/{id}/conversations", () => {
     });
   });
 
+  it("sends an invite left out, empty or a conversation ID on, for the claims service to name beside the rest", async () => {
+    for (const body of [{}, { conversation_invite: "" }, { conversation_invite: GROUP }]) {
+      asked = [];
+      await call("POST", conversations, body);
+      expect(
+        asked.map((a) => a.rpc),
+        JSON.stringify(body),
+      ).toEqual(["addToConversation"]);
+    }
+  });
+
+  it("names a conversation ID for an invite beside a field REST cannot read, and relays nothing", async () => {
+    const bad = await call("POST", conversations, { conversation_invite: GROUP, tools: "some" });
+    expect(bad.json.error.violations.map((v: { field: string }) => v.field)).toEqual(["tools", "conversation_invite"]);
+    expect(asked).toEqual([]);
+  });
+
   it("refuses bad input naming the field, before anything is relayed", async () => {
     for (const [body, field] of [
-      [{}, "conversation_invite"],
-      [{ conversation_invite: "" }, "conversation_invite"],
-      [{ conversation_invite: GROUP }, "conversation_invite"],
       [{ conversation_invite: INVITE, participation: { mode: "loud" } }, "participation.mode"],
       [{ conversation_invite: INVITE, participation: { cooldown_seconds: -1 } }, "participation.cooldown_seconds"],
       [{ conversation_invite: INVITE, participation: [] }, "participation"],
@@ -347,6 +361,20 @@ describe("PUT /api/pool/agents/{id}/conversations/{conversation_id}/participatio
       expect(bad.status, JSON.stringify(body)).toBe(400);
       expect(bad.json.error.field, JSON.stringify(body)).toBe(field);
     }
+    expect(asked).toEqual([]);
+  });
+
+  it("names a mode word REST has no value for beside the service's check of the path's agent and conversation", async () => {
+    const bad = await call("PUT", "/api/pool/agents/inst_x/conversations/ABC/participation", {
+      mode: "loud",
+      cooldown_seconds: 86_401,
+    });
+    expect(bad.json.error.violations.map((v: { field: string }) => v.field)).toEqual([
+      "mode",
+      "instance_id",
+      "conversation_id",
+      "cooldown_seconds",
+    ]);
     expect(asked).toEqual([]);
   });
 

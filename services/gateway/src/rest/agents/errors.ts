@@ -3,7 +3,7 @@
 // and RESOURCE_EXHAUSTED without a limit as "no idle agent right now".
 
 import { Code } from "@connectrpc/connect";
-import { AGENT_ERRORS, type RestErrorMapping } from "../core/errors.js";
+import { AGENT_ERRORS, fieldNames, type RestErrorMapping } from "../core/errors.js";
 
 /** The permissions path's: the RPC's `permissions.member_sms` is the body's `member_sms`. */
 export const PERMISSIONS_ERRORS: RestErrorMapping = {
@@ -14,6 +14,24 @@ export const PERMISSIONS_ERRORS: RestErrorMapping = {
 export const PARTICIPATION_ERRORS: RestErrorMapping = {
   field: (rpcField, sent) => AGENT_ERRORS.field(rpcField.replace(/^participation\./, ""), sent),
 };
+
+/** An addition to a conversation's fields in REST's words: the claims service's are the body's (`participation.mode`). */
+export const ADDITION_NAMES = fieldNames({
+  instance_id: "instance_id",
+  conversation_invite: "conversation_invite",
+  owner_signature: "owner_signature",
+  participation: "participation",
+  tools: "tools",
+  confirm_second_agent: "confirm_second_agent",
+});
+
+/** A participation in a named conversation: the RPC's `participation.mode` is the body's `mode`, `conversation_id` the path's. */
+export const PARTICIPATION_IN_NAMES = fieldNames({
+  instance_id: "instance_id",
+  conversation_id: "conversation_id",
+  participation: "",
+  owner_signature: "owner_signature",
+});
 
 /** Seconds a client should wait before retrying a claim that found no idle agent (the pool refills every few seconds). */
 export const CLAIM_RETRY_AFTER_SECONDS = 5;

@@ -16,6 +16,7 @@ import {
   ParticipationSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { permissionsMessage } from "@convos-pool/kit/content";
+import { additionViolations } from "@convos-pool/kit/signing";
 import { describe, expect, it } from "vitest";
 import {
   ADD_TO_CONVERSATION_FIELDS,
@@ -30,15 +31,21 @@ import {
   permissionsToJson,
   type AgentJson,
 } from "./json.js";
-import { PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./errors.js";
-import { AGENT_ERRORS, RestError } from "../core/errors.js";
+import { ADDITION_NAMES, PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./errors.js";
+import { AGENT_ERRORS, RestError, Violations } from "../core/errors.js";
 import { JsonObject } from "../core/json.js";
 
 const parse = (body: unknown) => permissionsFromBody(JsonObject.body(body, PERMISSIONS_FIELDS));
 
 const parseParticipation = (body: unknown) => participationFromBody(JsonObject.body(body, PARTICIPATION_FIELDS));
 
-const parseAdd = (body: unknown) => addToConversationFromBody(JsonObject.body(body, ADD_TO_CONVERSATION_FIELDS));
+/** The body as its route reads it: REST's own faults, then the claims service's check of the rest (the path's id a good one). */
+function parseAdd(body: unknown) {
+  const check = new Violations();
+  const asked = addToConversationFromBody(JsonObject.body(body, ADD_TO_CONVERSATION_FIELDS), check);
+  check.doneWith(ADDITION_NAMES, () => additionViolations({ instanceId: "inst_0123456789abcdef", ...asked }));
+  return asked;
+}
 
 /** Every field a refused body names, in the body's order. */
 function refusedFields(body: unknown, of: (body: unknown) => unknown): string[] {
@@ -310,12 +317,19 @@ describe("POST /api/pool/agents/{id}/conversations body", () => {
     });
   });
 
-  it("refuses a missing invite, a conversation ID for an invite, and a bad participation or tools, naming the field", () => {
-    expect(refusal({}, parseAdd)).toEqual(["conversation_invite", "conversation_invite: is required"]);
-    expect(refusal({ conversation_invite: " " }, parseAdd)[0]).toBe("conversation_invite");
-    expect(refusal({ conversation_invite: GROUP }, parseAdd)[1]).toMatch(
-      /^conversation_invite: is a conversation ID; an agent joins a conversation through its invite/,
+  it("sends an invite left out, blank or a conversation ID on for the service, which names it beside REST's own faults", () => {
+    expect(parseAdd({}).conversationInvite).toBe("");
+    expect(parseAdd({ conversation_invite: GROUP }).conversationInvite).toBe(GROUP);
+    expect(refusedFields({ conversation_invite: " ", tools: "all" }, parseAdd)).toEqual([
+      "tools",
+      "conversation_invite",
+    ]);
+    expect(refusal({ conversation_invite: GROUP, tools: "all" }, parseAdd)[1]).toMatch(
+      /; conversation_invite: is a conversation ID; an agent joins a conversation through its invite/,
     );
+  });
+
+  it("refuses a bad participation or tools, naming the field", () => {
     expect(refusal({ conversation_invite: 7 }, parseAdd)).toEqual([
       "conversation_invite",
       "conversation_invite: must be a string",
@@ -362,11 +376,11 @@ describe("POST /api/pool/agents/{id}/conversations body", () => {
         { conversation_invite: GROUP, participation: { mode: "loud", cooldown_seconds: -1 }, tools: "all" },
         parseAdd,
       ),
-    ).toEqual(["conversation_invite", "participation.mode", "participation.cooldown_seconds", "tools"]);
+    ).toEqual(["participation.mode", "participation.cooldown_seconds", "tools", "conversation_invite"]);
     expect(refusedFields({ tools: 2, confirm_second_agent: "yes" }, parseAdd)).toEqual([
-      "conversation_invite",
       "tools",
       "confirm_second_agent",
+      "conversation_invite",
     ]);
   });
 

@@ -25,7 +25,6 @@ import {
   BARE_CONVERSATION_ID,
   DEFAULT_PERMISSION_VALUES,
   GRANT_NAMES,
-  INVITE_NOT_ID,
   MAX_COOLDOWN_SECONDS,
   NOT_A_TRUST_LEVEL,
   OUTSIDER_REPLY_NAMES,
@@ -183,6 +182,17 @@ export function participationFromBody(body: JsonObject): ParticipationBody {
   return { participation, ownerSignature };
 }
 
+/**
+ * The body of PUT …/conversations/{conversation_id}/participation, the
+ * agent's own participation path's: what REST cannot read goes to `check`,
+ * a cooldown past a day on to the service (participationInViolations).
+ */
+export function participationInFromBody(body: JsonObject, check: Violations): ParticipationBody {
+  const participation = participationOf(body, check, []);
+  const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
+  return { participation, ownerSignature };
+}
+
 const UINT32_MAX = 2 ** 32 - 1;
 
 /**
@@ -248,35 +258,23 @@ export interface AddToConversationBody {
 
 /**
  * The body of POST /api/pool/agents/{id}/conversations: the invite of the
- * conversation to join, the owner's AddToConversation (required even with a
- * session: the agent checks it; its absence is the claims service's 401),
- * `participation` there (`{mode?, cooldown_seconds?}` as PUT …/participation
- * takes them), `tools` there ("shared" or "none") and `confirm_second_agent`.
+ * conversation to join (left out: empty, for the claims service to name),
+ * the owner's AddToConversation (required even with a session: the agent
+ * checks it; its absence is the claims service's 401), `participation`
+ * there (`{mode?, cooldown_seconds?}` as PUT …/participation takes them),
+ * `tools` there ("shared" or "none") and `confirm_second_agent`. What REST
+ * cannot read goes to `check`; what the service judges (the invite, a
+ * cooldown past a day) goes on for it (additionViolations).
  */
-export function addToConversationFromBody(body: JsonObject): AddToConversationBody {
-  const check = new Violations();
-  const invite = check.read(() => body.string("conversation_invite")) ?? "";
-  if (body.has("conversation_invite") && invite.trim() === "")
-    check.add({
-      field: "conversation_invite",
-      description: "is required: the Convos invite link (or slug) of the conversation",
-    });
-  // A group id names a conversation but lets nobody in: the agent joins by invite, as at its claim.
-  else if (CONVERSATION_ID.test(invite.trim()))
-    check.add({
-      field: "conversation_invite",
-      description: INVITE_NOT_ID,
-    });
+export function addToConversationFromBody(body: JsonObject, check: Violations): AddToConversationBody {
+  const conversationInvite = check.read(() => body.string("conversation_invite", "")) ?? "";
   const ownerSignature = check.read(() => signatureOf(body, "owner_signature"));
   const p = check.read(() => body.object("participation", ["mode", "cooldown_seconds"]));
-  const later: FieldViolationInfo[] = [];
-  const participation = p ? participationOf(p, check, later) : undefined;
+  const participation = p ? participationOf(p, check, []) : undefined;
   const tools = body.has("tools") ? check.read(() => body.oneOf("tools", CONVERSATION_TOOLS_NAMES)) : undefined;
   const confirmSecondAgent = check.read(() => body.boolean("confirm_second_agent", false)) ?? false;
-  if (check.any()) check.add(...later);
-  check.done();
   return {
-    conversationInvite: invite,
+    conversationInvite,
     ownerSignature,
     participation,
     tools: tools === undefined ? ConversationTools.UNSPECIFIED : TOOLS_BY_NAME[tools],

@@ -9,6 +9,7 @@
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { unauthenticated } from "@convos-pool/kit/content";
+import { additionViolations, participationInViolations } from "@convos-pool/kit/signing";
 import type { ClaimsForwarder } from "../../connect/forward.js";
 import {
   ACCEPT_FIELDS,
@@ -24,6 +25,7 @@ import {
   conversationToJson,
   instanceToJson,
   participationFromBody,
+  participationInFromBody,
   permissionsFromBody,
   pinFromBody,
   removeFromBody,
@@ -32,8 +34,14 @@ import {
   type AgentJson,
 } from "./json.js";
 import { activityEntryToJson, signedPaymentToJson, type ActivityPageJson, type WithdrawalJson } from "./activity.js";
-import { AGENT_LIST_ERRORS, PARTICIPATION_ERRORS, PERMISSIONS_ERRORS } from "./errors.js";
-import { AGENT_ERRORS, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
+import {
+  ADDITION_NAMES,
+  AGENT_LIST_ERRORS,
+  PARTICIPATION_ERRORS,
+  PARTICIPATION_IN_NAMES,
+  PERMISSIONS_ERRORS,
+} from "./errors.js";
+import { AGENT_ERRORS, Violations, badRequest, renaming, type RestErrorMapping } from "../core/errors.js";
 import {
   forwarderOf,
   nextCursor,
@@ -182,9 +190,11 @@ const setParticipation: Handler = async (r, deps) => {
 const setConversationParticipation: Handler = async (r, deps) => {
   const claims = forwarderOf(deps, "claims");
   query(r, []);
-  const body = participationFromBody(await r.body(PARTICIPATION_FIELDS));
-  const conversationId = r.params.conversation_id ?? "";
-  const res = await claims.setParticipation({ instanceId: r.id, conversationId, ...body }, r.call);
+  const check = new Violations();
+  const body = participationInFromBody(await r.body(PARTICIPATION_FIELDS), check);
+  const req = { instanceId: r.id, conversationId: r.params.conversation_id ?? "", ...body };
+  check.doneWith(PARTICIPATION_IN_NAMES, () => participationInViolations(req));
+  const res = await claims.setParticipation(req, r.call);
   return { status: 200, body: agentOf(res) };
 };
 
@@ -197,8 +207,10 @@ const setConversationParticipation: Handler = async (r, deps) => {
 const addToConversation: Handler = async (r, deps) => {
   const claims = forwarderOf(deps, "claims");
   query(r, []);
-  const body = addToConversationFromBody(await r.body(ADD_TO_CONVERSATION_FIELDS));
-  const res = await claims.addToConversation({ instanceId: r.id, ...body }, r.call);
+  const check = new Violations();
+  const req = { instanceId: r.id, ...addToConversationFromBody(await r.body(ADD_TO_CONVERSATION_FIELDS), check) };
+  check.doneWith(ADDITION_NAMES, () => additionViolations(req));
+  const res = await claims.addToConversation(req, r.call);
   if (!res.conversation) throw new Error("claims service answered without the conversation");
   return { status: 200, body: { conversation: conversationToJson(res.conversation), agent: agentOf(res) } };
 };
@@ -328,14 +340,13 @@ export const AGENT_ROUTES: Route[] = [
   ["PUT", "/agents/:id/trust", setTrust, AGENT_ERRORS],
   ["PUT", "/agents/:id/permissions", setPermissions, PERMISSIONS_ERRORS],
   ["PUT", "/agents/:id/participation", setParticipation, PARTICIPATION_ERRORS],
-  // The claims service's field names are the body's (`participation.mode`) and the path's (`conversation_id`).
-  ["POST", "/agents/:id/conversations", addToConversation, AGENT_ERRORS],
+  ["POST", "/agents/:id/conversations", addToConversation, ADDITION_NAMES],
   ["DELETE", "/agents/:id/conversations/:conversation_id", removeFromConversation, AGENT_ERRORS],
   [
     "PUT",
     "/agents/:id/conversations/:conversation_id/participation",
     setConversationParticipation,
-    PARTICIPATION_ERRORS,
+    PARTICIPATION_IN_NAMES,
   ],
   ["GET", "/agents/:id/activity", agentActivity, AGENT_ERRORS],
   ["POST", "/agents/:id/activity/list", agentActivityWhole, AGENT_ERRORS],
