@@ -13,7 +13,8 @@
 // Then each rule of the walls (labels.ts RULES) is taken out in turn, and
 // the table must find a leak: no rule stands without a row.
 //
-// Real: the turn (agent/conversation/answer.ts takeTurn), its chooser and
+// Real: the turn (agent/conversation/answer.ts takeTurn, its memory and
+// lines read within the walls by turn-read.ts), its chooser and
 // the request gate, the toolbox and its gate, the mailbox on the local SMTP
 // and POP3 servers, texts through the local Telnyx stand-in, memory, the
 // phone shares, the route store, the clone selection and summary, both
@@ -61,7 +62,8 @@ import { LLM_LIMITS } from "../agent/conversation/budget.js";
 import { OpenRequest } from "../agent/conversation/choosing.js";
 import { askToSchedule, type SchedulingParts } from "../agent/conversation/schedule-requests.js";
 import { Signals } from "../agent/state/signals.js";
-import { textForOwnerAlone } from "../agent/conversation/policy.js";
+import { textForOwnerAlone, type WhoIsWho } from "../agent/conversation/policy.js";
+import { conversationLines } from "../agent/conversation/turn-read.js";
 import { buildSummary, cloneSelection } from "../clone/summary.js";
 import { PhoneShares } from "../connections/shares.js";
 import { withProvenance } from "../memory/provenance.js";
@@ -70,7 +72,7 @@ import { memoryIn, type Walls } from "../memory/walls.js";
 import { OpenAiProvider } from "../model/openai.js";
 import { CHOOSER_PROMPT, chooseByRuleAnswer } from "../model/chooser.js";
 import { SUMMARY_PROMPT } from "../model/prompt.js";
-import type { HistoryLine, LlmProvider } from "../model/turn.js";
+import type { LlmProvider } from "../model/turn.js";
 import { MEMORY_MD, signedFiles } from "../openclaw/files.js";
 import { OpenClawProvider, type GatewayHandle } from "../openclaw/provider.js";
 import { SessionMarks } from "../openclaw/sessions.js";
@@ -108,6 +110,13 @@ const ATTACKER = "+15550190999";
 const PLUMBER = "+15550190222";
 const SPOUSE = "+15550190111";
 const NAMES = { [OWNER]: "Saul", [BEA]: "Bea", [EVE]: "Eve" };
+const WHO: WhoIsWho = {
+  self: "ce".repeat(32),
+  agentName: "Concierge",
+  ownerId: OWNER,
+  creatorInboxId: OWNER,
+  agents: [],
+};
 
 /** Each source's secret, in lower case (phone data is compared so). */
 const SECRET = {
@@ -245,14 +254,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const line = (from: string, text: string, at: number): HistoryLine => ({
-  role: "user",
-  text,
-  sender: NAMES[from] ?? "member",
-  speaker: from === OWNER ? "owner" : "member",
-  from,
-  at,
-});
+/** A line said before the turns, at `at` ms. */
+const said = (from: string, text: string, at: number): TextMessage =>
+  ({
+    id: `said-${at}`,
+    senderInboxId: from,
+    content: text,
+    sentAtNs: BigInt(at) * 1_000_000n,
+    contentType: { authorityId: "xmtp.org", typeId: "text" },
+  }) as unknown as TextMessage;
 const message = (from: string, conversationId: string, content: string): TextMessage =>
   ({
     id: `msg-${from.slice(0, 4)}-${conversationId.slice(0, 4)}`,
@@ -368,9 +378,9 @@ async function runTable(runtime: "pool" | "openclaw"): Promise<{ seen: Seen[]; l
     new Date(),
   );
 
-  const history: Record<string, HistoryLine[]> = {
-    [A]: [line(OWNER, `we land at nine ${SECRET.saidSaulA}`, 1_000), line(BEA, `my locker ${SECRET.saidBeaA}`, 2_000)],
-    [B]: [line(EVE, `the gate ${SECRET.saidEveB}`, 3_000)],
+  const recent: Record<string, TextMessage[]> = {
+    [A]: [said(OWNER, `we land at nine ${SECRET.saidSaulA}`, 1_000), said(BEA, `my locker ${SECRET.saidBeaA}`, 2_000)],
+    [B]: [said(EVE, `the gate ${SECRET.saidEveB}`, 3_000)],
   };
 
   // The runtime.
@@ -441,9 +451,12 @@ async function runTable(runtime: "pool" | "openclaw"): Promise<{ seen: Seen[]; l
     await takeTurn(parts(conversationId), {
       group: { id: conversationId } as TurnOf["group"],
       config,
-      memory: memoryIn(memory, conversationId, walls),
-      history: [...history[conversationId]!, ...(of.m ? [line(of.m.senderInboxId, of.m.content, 9_000)] : [])],
+      memory,
+      walls,
+      who: WHO,
       names: NAMES,
+      recent: recent[conversationId]!,
+      outside: new Set(),
       limits: LLM_LIMITS,
       ...of,
     });
@@ -517,7 +530,8 @@ async function runTable(runtime: "pool" | "openclaw"): Promise<{ seen: Seen[]; l
   });
   seen.push({ sink: "the version signals", reader: "the pool", text: JSON.stringify(await signals.settled()) });
   const carry = ["training", "personalization", "credentials"] as const;
-  const selected = cloneSelection({ memory, history: history[A]!, carry, ownerId: OWNER });
+  const history = conversationLines(WHO, NAMES, recent[A]!, undefined, new Set());
+  const selected = cloneSelection({ memory, history, carry, ownerId: OWNER });
   const entries = await llm.summarize({ model: "m", directive: "", carry, ...selected });
   const summary = buildSummary(
     create(CloneAuthorizationSchema, { ownerId: OWNER }),

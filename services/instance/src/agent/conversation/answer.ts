@@ -6,19 +6,18 @@
 // gathers the history; here it is taken.
 
 import { inSpan, type Logger } from "@convos-pool/kit/server";
-import { RefusedTurn, type HistoryLine, type InboundTextTurn, type LlmProvider } from "../../model/turn.js";
-import type { Memory } from "../../memory/store.js";
+import { RefusedTurn, type InboundTextTurn, type LlmProvider } from "../../model/turn.js";
 import type { AnswerRef } from "../../memory/feedback.js";
 import { answersOutsiders } from "../../tools/gate/permissions.js";
 import type { AgentToolbox } from "../../tools/toolbox/toolbox.js";
 import { FILES, type Workspace } from "../../platform/workspace.js";
 import { memberRole } from "../../platform/roles.js";
-import type { AgentGroup, TextMessage } from "../../platform/xmtp.js";
+import type { AgentGroup } from "../../platform/xmtp.js";
 import type { LlmLimits } from "./budget.js";
 import type { Status } from "../state/status.js";
 import type { OutsideWords } from "../state/outside-words.js";
 import { piecesFor } from "../../walls/views.js";
-import { readTurn, type TurnReading } from "./turn-read.js";
+import { readTurn, type ConversationHeard, type TurnReading } from "./turn-read.js";
 import { actsForTurn, type ContactBook, type OpenRequest } from "./choosing.js";
 import type { Settings } from "../state/settings.js";
 import type { Signals } from "../state/signals.js";
@@ -52,18 +51,15 @@ export interface TurnParts {
   declaredConnections(): Declared[];
 }
 
-/** What the conversation knows of the turn to take. */
-export interface TurnOf {
+/**
+ * What the conversation knows of the turn to take: its group, and the conversation as gathered, which turn-read.ts
+ * reads within the walls and up to `m` (a text from outside reads none of it: its one text back cannot carry what
+ * was said here).
+ */
+export interface TurnOf extends Omit<ConversationHeard, "conversationId"> {
   group: AgentGroup;
   config: InstanceConfig;
-  memory: Memory;
-  /** The recent conversation up to `m` (none for a text from outside: its one text back cannot carry what was said here). */
-  history: HistoryLine[];
-  /** Members' profile names by inbox id. */
-  names: Readonly<Record<string, string>>;
   limits: LlmLimits;
-  /** The message it answers; none for a text to its number. */
-  m?: TextMessage | undefined;
   /** The text to its number it answers. */
   inboundText?: InboundTextTurn | undefined;
   /** `m` corrects this answer of its own. */
@@ -133,9 +129,12 @@ async function turn(agent: TurnParts, t: TurnOf): Promise<void> {
     conversationId: group.id,
     role,
     memory: t.memory,
-    history: t.history,
+    walls: t.walls,
+    who: t.who,
     names: t.names,
+    recent: t.recent,
     m,
+    outside: t.outside,
     inboundText,
     answersOutsiders: answersOutsiders(agent.toolbox.grants),
     level: agent.toolbox.level,

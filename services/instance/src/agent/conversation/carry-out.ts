@@ -2,8 +2,8 @@
 // facts and has plan.ts plan (listening.ts), and here the plan is carried
 // out in its order, with the I/O: what the message teaches, memory's one
 // entry (memory/lessons.ts: before the turn, forget and find what a text
-// corrects; after it, learn), the turn (answer.ts, with what of its
-// conversation it reads: turn-read.ts) or the busy notice. A text to its
+// corrects; after it, learn), the turn (answer.ts, given its conversation
+// gathered, which it reads in turn-read.ts) or the busy notice. A text to its
 // number is planned and answered or passed on here too. What it holds is its
 // own conversation's: its pace (plan.ts) but the model calls, which are the
 // agent's across its conversations (budget.ts ModelBudget), and when it last
@@ -25,7 +25,6 @@ import { BUSY_NOTICE, LLM_LIMITS, noticeDue, type LlmLimits, type ModelBudget, t
 import { NO_PACE, planText, type MessagePlan, type Pace, type TextPlan } from "./plan.js";
 import { pausedByName, pauseSaying, type WhoIsWho } from "./policy.js";
 import { takeTurn, type TurnParts } from "./answer.js";
-import { conversationRead } from "./turn-read.js";
 import { askToSave } from "./address-book-requests.js";
 import { askToSchedule } from "./schedule-requests.js";
 import type { Scheduling } from "../../tools/schedules/scheduling.js";
@@ -203,7 +202,7 @@ export class CarryOut {
     return (asked) => this.agent.llm.learn({ ...asked, model: config.model, limits: this.limits });
   }
 
-  /** A turn that answers `m` or a text to its number (answer.ts), with the conversation read up to `m`. */
+  /** A turn that answers `m` or a text to its number (answer.ts), with its conversation gathered for it to read. */
   private async answer(
     group: AgentGroup,
     about: {
@@ -224,26 +223,17 @@ export class CarryOut {
     const id = about.m?.id;
     if (id) this.thinking.set(id, stop);
     try {
-      // What this conversation may read of its memory (memory/walls.ts), and the recent conversation: what of it the
-      // turn reads is the walls' to say (answer.ts): an outsider's, none.
-      const recent = await this.recent(group);
-      const outside = await this.heard.outsideWords.ids();
-      const names = this.heard.names;
-      const read = conversationRead({
-        memory,
-        walls: this.walls(config, group),
-        conversationId: group.id,
-        who: this.heard.who,
-        names,
-        recent,
-        m: about.m,
-        outside,
-      });
+      // Its memory and recent conversation, gathered: the turn reads them within the walls (turn-read.ts), an
+      // outsider's none of them.
       await takeTurn(this.agent, {
         group,
         config,
-        ...read,
-        names,
+        memory,
+        walls: this.walls(config, group),
+        who: this.heard.who,
+        names: this.heard.names,
+        recent: await this.recent(group),
+        outside: await this.heard.outsideWords.ids(),
         limits: this.limits,
         nextCompletion: () => this.charge("another round of a turn", by, owner),
         stop: stop.signal,

@@ -19,7 +19,7 @@ import type { TextMessage } from "../../platform/xmtp.js";
 import { answersOutsiders, type Requester } from "../../tools/gate/permissions.js";
 import { recentSaid, type CarryOutParts, type ConversationView } from "./carry-out.js";
 import { LLM_LIMITS } from "./budget.js";
-import { conversationRead, readTurn } from "./turn-read.js";
+import { readTurn } from "./turn-read.js";
 
 /** What a routine's firing knows of its asker. */
 export interface RoutineFacts {
@@ -84,17 +84,6 @@ export async function routineAnswer(
     content: r.instruction,
     contentType: { authorityId: "xmtp.org", typeId: "text" },
   } as unknown as TextMessage;
-  const walls = { ownerId: config.ownerId, home: agent.homeId() ?? group.id };
-  const read = conversationRead({
-    memory,
-    walls,
-    conversationId: group.id,
-    who: c.who,
-    names: c.names,
-    recent: await recentSaid(group, agent.deps.historyLimit),
-    m,
-    outside: await c.outsideWords.ids(),
-  });
   const turn: { who?: Requester } = {};
   // The owner's address book, by which the owner's call may name its recipient, as in the owner's own turns.
   const contacts = owner ? agent.contacts() : undefined;
@@ -103,9 +92,14 @@ export async function routineAnswer(
     identity: (await agent.ws.readText(FILES.identity)) ?? "",
     conversationId: group.id,
     role: plan.role,
-    ...read,
+    // What of the conversation the asker's turn reads, gathered here and read within the walls (turn-read.ts).
+    memory,
+    walls: { ownerId: config.ownerId, home: agent.homeId() ?? group.id },
+    who: c.who,
     names: c.names,
+    recent: await recentSaid(group, agent.deps.historyLimit),
     m,
+    outside: await c.outsideWords.ids(),
     answersOutsiders: answersOutsiders(agent.toolbox.grants),
     level: agent.toolbox.level,
     participation: agent.settings.participation,

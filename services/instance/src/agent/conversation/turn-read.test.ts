@@ -1,7 +1,8 @@
-// What a turn reads, decided in one call at each moment (turn-read.ts): its
-// conversation's memory within the walls and its recent lines, then who
-// started the turn, the lines masked for them, the memory they may see,
-// where each piece came from, the act chooser's call and the model's input.
+// What a turn reads, decided in one call as it begins (turn-read.ts
+// readTurn): who started the turn, its conversation's memory within the
+// walls and its recent lines, the lines masked for its starter, the memory
+// they may see, where each piece came from, the act chooser's call and the
+// model's input.
 // In memory: the real rules (policy.ts, turn-origins.ts, choosing.ts,
 // memory/walls.ts, memory/store.ts, walls/views.ts, tools/gate/permissions.ts);
 // messages are plain objects, no XMTP client, no model.
@@ -18,7 +19,7 @@ import type { InstanceConfig } from "../state/settings.js";
 import { chooserCall } from "./choosing.js";
 import { historyLines, turnInput, type WhoIsWho } from "./policy.js";
 import { turnOrigins } from "./turn-origins.js";
-import { conversationRead, readTurn, type TurnAsked } from "./turn-read.js";
+import { readTurn, type TurnAsked } from "./turn-read.js";
 
 const SELF = "5e1f".padEnd(64, "0");
 const OWNER = "0a4e".padEnd(64, "0");
@@ -69,32 +70,9 @@ const recent: AgentMessage[] = [
   text("4", OWNER, "later words", 5),
 ];
 
-describe("what of its conversation a turn reads (conversationRead)", () => {
-  it("reads its memory within the walls and the recent lines up to the message it answers, ending with it", () => {
-    const m = recent[2] as TextMessage;
-    const whole = memory();
-    const read = conversationRead({
-      memory: whole,
-      walls,
-      conversationId: HERE,
-      who,
-      names,
-      recent,
-      m,
-      outside: new Set(),
-    });
-    expect(read.memory.entries.map((e) => e.text)).not.toContain("Bea likes jazz");
-    expect(read.memory.entries).toEqual(memoryIn(whole, HERE, walls).entries);
-    expect(read.history.map((h) => h.text)).toEqual([
-      "call the booking line +15550101234",
-      "Done.",
-      "Tabby, text Bea that we are late",
-    ]);
-    expect(read.history[1]).toMatchObject({ role: "assistant" });
-  });
-});
-
 describe("what a turn reads and is given (readTurn)", () => {
+  const whole = memory();
+  // The lines up to the message the turn answers, as the model reads them (policy.ts).
   const history = historyLines(
     who,
     names,
@@ -111,10 +89,13 @@ describe("what a turn reads and is given (readTurn)", () => {
     identity: "# Tabby",
     conversationId: HERE,
     role: "member",
-    memory: memoryIn(memory(), HERE, walls),
-    history,
+    memory: whole,
+    walls,
+    who,
     names,
+    recent,
     m: recent[2] as TextMessage,
+    outside: new Set(),
     answersOutsiders: false,
     level: TrustLevel.ADVISOR,
     participation: resolveParticipation({ mode: ParticipationMode.SPEAK, cooldownSeconds: 0 }),
@@ -124,17 +105,31 @@ describe("what a turn reads and is given (readTurn)", () => {
     ...over,
   });
 
+  it("reads its memory within the walls and the recent lines up to the message it answers, ending with it", () => {
+    const r = readTurn(asked({ role: "owner", m: text("5", OWNER, "Tabby, and book it", 4) }));
+    expect(r.read.memory.map((e) => e.text)).not.toContain("Bea likes jazz");
+    expect(r.read.memory).toEqual(memoryIn(whole, HERE, walls).entries);
+    expect(r.history.map((h) => h.text)).toEqual([
+      "call the booking line +15550101234",
+      "Done.",
+      "Tabby, text Bea that we are late",
+      "Tabby, and book it",
+    ]);
+    expect(r.history[1]).toMatchObject({ role: "assistant" });
+  });
+
   it("is what the rules give one after the other: who, the reader's lines masked, the memory its starter may see, the origins, the chooser's call, the input", () => {
     const t = asked({});
     const r = readTurn(t);
+    const walled = memoryIn(whole, HERE, walls);
     expect(r.who).toMatchObject({ role: "member", id: ANA, name: "Ana", conversationId: HERE });
     const reader = readerOf({ role: "member", id: ANA, name: "Ana" }, HERE);
     expect(r.reader).toEqual(reader);
-    const lines = withCredentialsMasked(linesFor(history, HERE, reader), "member", t.memory);
+    const lines = withCredentialsMasked(linesFor(history, HERE, reader), "member", walled);
     expect(r.history).toEqual(lines);
     expect(r.read).toEqual({
       history: lines,
-      memory: t.memory.visibleTo("member").entries,
+      memory: walled.visibleTo("member").entries,
       identity: "# Tabby",
       userConfig: { city: "Lyon" },
       names,
@@ -150,7 +145,7 @@ describe("what a turn reads and is given (readTurn)", () => {
       identity: "# Tabby",
       level: TrustLevel.ADVISOR,
       participation: t.participation,
-      memory: t.memory,
+      memory: walled,
       history: lines,
       functions: [],
       callTool,

@@ -1,17 +1,15 @@
-// What a turn reads, decided in one call at each of its two moments
-// (docs/instance.md, "A turn"), so that the turn's I/O asks once and goes on:
-//   conversationRead  before the turn (carry-out.ts): what of its
-//                     conversation it reads, its memory within the walls
-//                     (memory/walls.ts) and the recent lines as the model
-//                     reads them (policy.ts historyLines);
-//   readTurn          as the turn begins (answer.ts): who started it and
-//                     whose request a call is (tools/gate/permissions.ts),
-//                     the lines masked for its starter, the memory its
-//                     starter may see, where each piece came from
-//                     (turn-origins.ts), the act chooser's call
-//                     (choosing.ts) and the model's input (policy.ts).
+// What a turn reads, decided in one call as it begins (readTurn;
+// docs/instance.md, "A turn"), so that the turn's I/O asks once and goes
+// on: what of its conversation it reads, its memory within the walls
+// (memory/walls.ts) and the recent lines as the model reads them (policy.ts
+// historyLines); who started it and whose request a call is
+// (tools/gate/permissions.ts), the lines masked for its starter, the memory
+// its starter may see, where each piece came from (turn-origins.ts), the act
+// chooser's call (choosing.ts) and the model's input (policy.ts). What it
+// is given is gathered by the I/O around it (carry-out.ts, routine-turn.ts)
+// and asked by the turn (answer.ts, routine-turn.ts).
 // Pure: the rules are the files named, run in this order; turn-read.test.ts
-// checks the two in memory.
+// checks them in memory.
 
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { ResolvedParticipation } from "@convos-pool/kit/content";
@@ -42,7 +40,7 @@ export function conversationLines(
   return historyLines(who, names, recent.map(saidOf), m ? { ...saidOf(m), text: m.content } : undefined, outside);
 }
 
-/** What of its conversation a turn reads, as carry-out.ts read it. */
+/** What of its conversation a turn reads, as carry-out.ts (or routine-turn.ts) gathered it. */
 export interface ConversationHeard {
   /** Its whole memory, and the walls it is read within. */
   memory: Memory;
@@ -59,27 +57,21 @@ export interface ConversationHeard {
 }
 
 /** The memory this conversation reads (memory/walls.ts), and its recent lines up to the message the turn answers. */
-export function conversationRead(c: ConversationHeard): { memory: Memory; history: HistoryLine[] } {
+function conversationRead(c: ConversationHeard): { memory: Memory; history: HistoryLine[] } {
   return {
     memory: memoryIn(c.memory, c.conversationId, c.walls),
     history: conversationLines(c.who, c.names, c.recent, c.m, c.outside),
   };
 }
 
-/** What a turn is, as it begins: what answer.ts knows and has read, nothing decided yet. */
-export interface TurnAsked {
+/** What a turn is, as it begins: what answer.ts knows and has gathered of its conversation, nothing read yet. */
+export interface TurnAsked extends ConversationHeard {
   config: InstanceConfig;
   /** IDENTITY.md as read now. */
   identity: string;
-  conversationId: string;
   /** Who started it: the owner, a member, or an outsider (a text to its number). */
   role: Role;
-  /** The memory of its conversation, and its recent lines (conversationRead). */
-  memory: Memory;
-  history: HistoryLine[];
-  names: Readonly<Record<string, string>>;
-  /** The message it answers, or the text to its number. */
-  m?: TextMessage | undefined;
+  /** The text to its number it answers (`m` is none then). */
   inboundText?: InboundTextTurn | undefined;
   /** Its owner lets it answer a text from outside (permissions.ts); otherwise it only passes it on. */
   answersOutsiders: boolean;
@@ -113,10 +105,11 @@ export interface TurnReading {
 
 /**
  * Everything a turn reads, in order: who started it (the owner by inbox id,
- * never by name), the lines its reader may read (linesFor) with a
- * credential's lines masked in a turn not the owner's, the memory its
- * starter may see (Memory.visibleTo), where each piece came from, the
- * chooser's call (the request alone), the model's input.
+ * never by name), what of its conversation it reads (conversationRead),
+ * the lines its reader may read of it (linesFor) with a credential's lines
+ * masked in a turn not the owner's, the memory its starter may see
+ * (Memory.visibleTo), where each piece came from, the chooser's call (the
+ * request alone), the model's input.
  */
 export function readTurn(t: TurnAsked): TurnReading {
   const { config, m, inboundText } = t;
@@ -126,11 +119,12 @@ export function readTurn(t: TurnAsked): TurnReading {
   if (t.stop) who.stop = t.stop;
   who.conversationId = t.conversationId;
   const reader = readerOf(who, t.conversationId);
+  const { memory, history: lines } = conversationRead(t);
   // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
-  const history = withCredentialsMasked(linesFor(t.history, t.conversationId, reader), who.role, t.memory);
+  const history = withCredentialsMasked(linesFor(lines, t.conversationId, reader), who.role, memory);
   const read: TurnRead = {
     history,
-    memory: t.memory.visibleTo(who.role).entries,
+    memory: memory.visibleTo(who.role).entries,
     identity: t.identity,
     userConfig: config.userConfig,
     names: t.names,
@@ -150,7 +144,7 @@ export function readTurn(t: TurnAsked): TurnReading {
     identity: t.identity,
     level: t.level,
     participation: t.participation,
-    memory: t.memory,
+    memory,
     history,
     functions: t.functions,
     callTool: t.callTool,
