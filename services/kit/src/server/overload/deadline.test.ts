@@ -1,7 +1,16 @@
-// A call's deadline in this process (deadline.ts), pure: what the call's own
-// work carries, and what the work it leaves behind carries once answered.
+// A call's deadline and criticality in this process (deadline.ts), pure:
+// what the call's own work carries, what the work it leaves behind carries
+// once answered, and the criticality header its outgoing calls take.
 import { describe, expect, it } from "vitest";
-import { remainingMs, runWithDeadline } from "./deadline.js";
+import {
+  callCriticality,
+  type OutgoingHeader,
+  outgoingHeader,
+  remainingMs,
+  runAsCall,
+  runWithDeadline,
+  withoutDeadline,
+} from "./deadline.js";
 
 describe("a call's deadline", () => {
   it("is carried by the call's own work while it runs, awaited or not", async () => {
@@ -47,5 +56,29 @@ describe("a call's deadline", () => {
       ),
     ).rejects.toThrow("refused");
     expect(await timer).toBeUndefined();
+  });
+});
+
+describe("a call's criticality", () => {
+  it("is carried by the call's own work, with or without a deadline, and by no batch run as no caller's", async () => {
+    const seen = await runAsCall({ criticality: "sheddable" }, async () => {
+      await Promise.resolve();
+      return [callCriticality(), remainingMs(), withoutDeadline(() => callCriticality())];
+    });
+    expect(seen).toEqual(["sheddable", undefined, undefined]);
+    expect(callCriticality()).toBeUndefined();
+  });
+
+  it("goes on an outgoing call as the caller's, or as the call's own when that is lower", () => {
+    const header = (own: OutgoingHeader, caller: "critical" | "default" | "sheddable" | undefined) =>
+      new Headers(outgoingHeader(own, caller)).get("pool-criticality");
+    expect(header(undefined, "sheddable")).toBe("sheddable");
+    expect(header({ authorization: "x" }, "critical")).toBe("critical");
+    // A handler may lower what it asks for, never raise it past its caller's.
+    expect(header({ "pool-criticality": "sheddable" }, "critical")).toBe("sheddable");
+    expect(header({ "pool-criticality": "critical" }, "sheddable")).toBe("sheddable");
+    expect(header({ "pool-criticality": "nonsense" }, "default")).toBe("default");
+    expect(header({ "pool-criticality": "sheddable" }, undefined)).toBe("sheddable");
+    expect(header(undefined, undefined)).toBeNull();
   });
 });

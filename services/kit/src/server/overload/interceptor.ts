@@ -6,8 +6,8 @@
 // took, to the deadline it read. A call that came another way (an in-memory
 // router, a body the entry leaves to Connect) is admitted by the interceptor
 // itself: one admission a call either way. A call whose deadline has passed
-// is not started (DEADLINE_EXCEEDED); a call let in runs with its deadline in
-// reach of the service clients it uses (deadline.ts). Streams (health
+// is not started (DEADLINE_EXCEEDED); a call let in runs with its deadline and
+// its criticality in reach of the service clients it uses (deadline.ts). Streams (health
 // watches, batch answers) hold no slot: they are long by nature, and their
 // latency would teach the limit nothing.
 
@@ -16,7 +16,8 @@ import { limitExceeded } from "../limits.js";
 import type { Metrics } from "../metrics.js";
 import { Admission, type AdmissionOptions, type Clock, type Refusal, type Ticket } from "./admission.js";
 import { CRITICALITIES, CRITICALITY_HEADER, criticalityOf } from "./criticality.js";
-import { deadlineClock, deadlinePassed, type HeaderReader, runWithDeadline, timeoutOf } from "./deadline.js";
+import type { Criticality } from "./criticality.js";
+import { deadlineClock, deadlinePassed, type HeaderReader, runAsCall, timeoutOf } from "./deadline.js";
 
 /** The limit's name in a refusal's QuotaFailure: what a client's back-off reads. */
 export const ADMISSION_LIMIT = "server concurrency";
@@ -37,10 +38,11 @@ export function overloaded(service: string, retryAfterMs: number): ReturnType<ty
   return limitExceeded(ADMISSION_LIMIT, `${service} is busy; try again in ${seconds} s`, seconds);
 }
 
-/** A call let in: its slot, and its deadline on the gate's clock (undefined: none). */
+/** A call let in: its slot, its deadline on the gate's clock (undefined: none), and the criticality it was let in at. */
 export interface Admitted {
   readonly ticket: Ticket;
   readonly deadline: number | undefined;
+  readonly criticality: Criticality;
 }
 
 export type Verdict =
@@ -122,7 +124,7 @@ export function admissionGate(
         { criticality, outcome: verdict.kind === "start" ? "started" : "refused" },
         verdict.waitedMs / 1000,
       );
-      if (verdict.kind === "start") return { kind: "start", admitted: { ticket: verdict, deadline } };
+      if (verdict.kind === "start") return { kind: "start", admitted: { ticket: verdict, deadline, criticality } };
       refused?.inc({ criticality, reason: verdict.reason });
       const what = `${service.slice(service.lastIndexOf(".") + 1)}/${method}`;
       const error = verdict.reason === "deadline" ? deadlinePassed(what) : overloaded(name, verdict.retryAfterMs);
@@ -144,13 +146,11 @@ export function admissionGate(
         throw deadlinePassed(what);
       }
       const deadline = timeout === undefined ? undefined : clock.now() + timeout;
-      return deadline === undefined
-        ? next(req)
-        : runWithDeadline(
-            deadline,
-            () => next(req),
-            () => clock.now(),
-          );
+      return runAsCall(
+        { deadline, criticality },
+        () => next(req),
+        () => clock.now(),
+      );
     }
     if (!admitted) {
       const verdict = await decide(req.service.typeName, req.method.name, req.header);
@@ -158,15 +158,13 @@ export function admissionGate(
       if (verdict.kind === "refuse") throw verdict.error;
       admitted = verdict.admitted;
     }
-    const { deadline, ticket } = admitted;
+    const { deadline, ticket, criticality } = admitted;
     try {
-      return await (deadline === undefined
-        ? next(req)
-        : runWithDeadline(
-            deadline,
-            () => next(req),
-            () => clock.now(),
-          ));
+      return await runAsCall(
+        { deadline, criticality },
+        () => next(req),
+        () => clock.now(),
+      );
     } catch (err) {
       // Work cut by the deadline (a statement cancelled by its statement_timeout) is the deadline's, not a fault.
       if (deadline !== undefined && clock.now() >= deadline && !(err instanceof ConnectError))

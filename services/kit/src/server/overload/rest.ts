@@ -7,15 +7,17 @@
 // route of no RPC is `default`. A refusal is REST's error (docs/rest.md,
 // "Errors"): 429 `rate_limited` with Retry-After and the delay in its
 // message, or 504 `timeout` for a deadline already passed. A request let in
-// holds its slot until its response ends and runs to the deadline read on
-// arrival.
+// holds one slot until its response ends, however many RPCs its handler
+// makes (they are admitted by the services they go to, not here), and runs
+// to the deadline read on arrival: each RPC carries what is left of it and
+// the request's criticality (deadline.ts).
 
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { limitExceededOf } from "../limits.js";
-import { runWithDeadline } from "./deadline.js";
+import { runAsCall } from "./deadline.js";
 import type { AdmissionGate } from "./interceptor.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
@@ -90,14 +92,14 @@ export async function admitRest(
     res.end(text);
     return true;
   }
-  const { ticket, deadline } = verdict.admitted;
+  const { ticket, deadline, criticality } = verdict.admitted;
   if (gone) {
     ticket.done();
     return true;
   }
   res.once("close", () => ticket.done());
   try {
-    return await (deadline === undefined ? serve() : runWithDeadline(deadline, serve));
+    return await runAsCall({ deadline, criticality }, serve);
   } finally {
     ticket.done();
   }
