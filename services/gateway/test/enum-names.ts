@@ -20,7 +20,7 @@ import {
 import { CONVERSATION_TOOLS_NAMES } from "../src/rest/agents/json.js";
 import { DECISION_WORDS } from "../src/rest/patterns/routes.js";
 import { ACTION_NAMES } from "../src/rest/rollouts/json.js";
-import { SORTS } from "../src/rest/templates/routes.js";
+import { SORTS } from "../src/rest/templates/listing.js";
 import type { EnumNames } from "./faces.js";
 
 function namesOf(

@@ -2,7 +2,8 @@
 // port for Connect, gRPC and gRPC-Web; health, reflection, metrics, bounded
 // errors, request parse errors, connection limits, TLS, graceful close),
 // service credentials and their interceptors, clients of other services and
-// of the providers (HttpClient), logs, traces, rate limits, page tokens, a
+// of the providers (HttpClient), logs, traces, rate limits, page tokens (and
+// a store query's checks, whose cursor is one), a
 // database that is away, the admission at a server's entry and deadlines
 // end to end (overload/), and the jobs' helpers (batches, repeats, bounded
 // concurrency). Loads no ORM: what needs a database is `@convos-pool/kit/service`.
@@ -108,6 +109,13 @@ export { ADMISSION_LIMIT, admissionGate, type AdmissionGate, overloaded } from "
 export { GradientLimit, type GradientLimitOptions } from "./overload/limit.js";
 export { ClientThrottle, type ThrottleOptions, throttled } from "./overload/throttle.js";
 export { decodePageToken, encodePageToken, isDateAndId, pageSize } from "./page-token.js";
+export {
+  MAX_STORE_CATEGORY,
+  MAX_STORE_QUERY,
+  storeCursor,
+  storeQueryViolations,
+  storeSort,
+} from "./store-query.js";
 export { parseErrorsAsInvalidArgument } from "./parse-errors.js";
 export { freePort, reservePort, type PortReservation } from "./ports.js";
 export { REFLECTION_SERVICE, registerReflection } from "./reflection.js";

@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { fieldViolations } from "@convos-pool/kit/content";
 import {
-  checkCategory,
   checkExpectedVersion,
   checkInboxId,
   checkReleaseNotes,
@@ -49,11 +48,10 @@ describe("TemplateService's request checks", () => {
     expect(refusedFields(() => checkRollsBack(3, 3))).toEqual(["target_version"]);
   });
 
-  it("takes public or private, release notes up to 2,000 characters and a category up to 40", () => {
+  it("takes public or private and release notes up to 2,000 characters", () => {
     expect(refusedFields(() => checkVisibility(Visibility.PUBLIC))).toEqual([]);
     expect(refusedFields(() => checkVisibility(Visibility.UNSPECIFIED))).toEqual(["visibility"]);
     expect(checkReleaseNotes("")).toBe("");
     expect(refusedFields(() => checkReleaseNotes("x".repeat(2_001)))).toEqual(["release_notes"]);
-    expect(refusedFields(() => checkCategory("x".repeat(41)))).toEqual(["category"]);
   });
 });

@@ -32,8 +32,3 @@ export function checkRollsBack(target: number, base: number): void {
       `must be an earlier version than ${base}, the one the rollback is based on`,
     );
 }
-
-/** A store query's category: at most 40 characters. */
-export function checkCategory(category: string): void {
-  if (category.length > 40) throw invalidArgument("category", "must be at most 40 characters");
-}

@@ -1,6 +1,13 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit/server";
+import {
+  decodePageToken,
+  encodePageToken,
+  isDateAndId,
+  MAX_STORE_QUERY,
+  storeCursor,
+  storeSort,
+} from "@convos-pool/kit/server";
 import { invalidArgument, type ConnectionJson, type RoutineJson } from "@convos-pool/kit/content";
 
 /** Columns of a listing: everything but the instructions (up to 256 KiB each) and the search vector. */
@@ -54,8 +61,6 @@ export interface Page {
   nextPageToken: string;
 }
 
-const MAX_QUERY = 200;
-
 /** A select with MikroORM-style `?` placeholders. */
 export interface Select {
   sql: string;
@@ -78,14 +83,10 @@ export interface StorePlan {
 const WALK_ROWS = 1000;
 
 export function planStoreQuery(q: StoreQuery): StorePlan {
-  if (q.query.length > MAX_QUERY) throw invalidArgument("query", `must be at most ${MAX_QUERY} characters`);
+  if (q.query.length > MAX_STORE_QUERY) throw invalidArgument("query", `must be at most ${MAX_STORE_QUERY} characters`);
   const text = q.query.trim();
-  // Unsorted searches list the most used matches first, as app stores do;
-  // relevance (text rank) is there on request.
-  const sort = q.sort === StoreSort.UNSPECIFIED ? (text ? StoreSort.MOST_USED : StoreSort.NEWEST) : q.sort;
-  if (!Object.values(StoreSort).includes(sort))
-    throw invalidArgument("sort", "must be relevance, newest, most_used or top_rated");
-  if (sort === StoreSort.RELEVANCE && !text) throw invalidArgument("sort", "relevance needs a query");
+  // The kit's rules, which the service checks whole first (storeQueryViolations).
+  const sort = storeSort(q.sort, q.query);
 
   const where = [`visibility = 'public'`, `status = 'active'`, LISTED];
   const params: unknown[] = [];
@@ -93,13 +94,7 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
     where.push(`category = ?`);
     params.push(q.category);
   }
-  const cursor = decodePageToken(q.pageToken, 2, "page_token", (v) =>
-    sort === StoreSort.RELEVANCE || sort === StoreSort.TOP_RATED
-      ? typeof v[0] === "number" && typeof v[1] === "string"
-      : sort === StoreSort.MOST_USED
-        ? /^\d+$/.test(String(v[0]))
-        : isDateAndId(v),
-  );
+  const cursor = storeCursor(q.pageToken, sort);
   const limit = q.limit + 1; // one more row tells whether there is a next page
   const withQuery = `with q as (select websearch_to_tsquery('english', ?) as tsq) `;
 

@@ -21,15 +21,9 @@ import {
   refuseViolations,
   templateIdFor,
 } from "@convos-pool/kit/content";
-import { callerInboxId, pageSize } from "@convos-pool/kit/server";
+import { callerInboxId, pageSize, storeQueryViolations } from "@convos-pool/kit/server";
 import { checkBase, dependents, resolvedView } from "../release/bases.js";
-import {
-  checkCategory,
-  checkExpectedVersion,
-  checkInboxId,
-  checkTemplateId,
-  checkVisibility,
-} from "../catalog/checks.js";
+import { checkExpectedVersion, checkInboxId, checkTemplateId, checkVisibility } from "../catalog/checks.js";
 import { withStandings } from "../ratings/sql.js";
 import { TemplateRow, TemplateVersionRow } from "../db/entities.js";
 import { createReleaseNotesHandlers } from "./release-notes.js";
@@ -252,7 +246,8 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     },
 
     async browseStore(req) {
-      checkCategory(req.category);
+      // Every fault of the query at once, the kit's rules (REST runs them beside a sort word it has no value for).
+      refuseViolations(storeQueryViolations(req));
       const page = await browseStore(deps.em.fork(), {
         query: req.query,
         category: req.category,
