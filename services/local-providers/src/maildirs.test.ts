@@ -52,3 +52,21 @@ it("still checks an agent's mailbox made when every password was kept as scrypt"
 it("refuses every password for a mailbox that does not exist", async () => {
   expect(await mailboxes.checkPassword("nobody@agents.localhost", "anything")).toBe(false);
 });
+
+it("keeps one copy of a message delivered twice with the same Message-ID, as a mail store that drops duplicates does", async () => {
+  const mail = (id: string, body: string) =>
+    Buffer.from(`Message-ID: <${id}@agents.localhost>\r\nSubject: rent\r\n\r\n${body}\r\n`);
+  const first = await mailboxes.deliver("bob@x.test", mail("firing.a", "rent is due"));
+  expect(await mailboxes.deliver("bob@x.test", mail("firing.a", "rent is due"))).toBe(first);
+  await mailboxes.deliver("bob@x.test", mail("firing.b", "rent is due"));
+  await mailboxes.deliver("bob@x.test", Buffer.from("Subject: no id\r\n\r\nhi\r\n"));
+  await mailboxes.deliver("bob@x.test", Buffer.from("Subject: no id\r\n\r\nhi\r\n"));
+  await mailboxes.moveNewToCur("bob@x.test");
+  expect(await mailboxes.listMessages("bob@x.test")).toHaveLength(4);
+});
+
+it("reads a folded Message-ID header as the same message", async () => {
+  const folded = Buffer.from("Subject: x\r\nMessage-ID:\r\n <firing.c@agents.localhost>\r\n\r\nhi\r\n");
+  const first = await mailboxes.deliver("carol@x.test", folded);
+  expect(await mailboxes.deliver("carol@x.test", folded)).toBe(first);
+});

@@ -176,11 +176,22 @@ export class Maildirs {
   /**
    * Delivers one message (RFC 5322 bytes) the maildir way: written to tmp/,
    * then renamed into new/. A person's mailbox is made on its first delivery;
-   * an agent's must exist. Returns the message's id.
+   * an agent's must exist. Returns the message's id. A message whose
+   * Message-ID the mailbox holds already is not kept again (its id is
+   * returned), as mail stores that drop duplicates do: a sender that sends
+   * one message twice (a retried scheduled mail) leaves one copy.
    */
   async deliver(address: string, message: Buffer): Promise<string> {
     const dir = this.isPersonAddress(address) ? await this.makePersonMailbox(address) : this.dir(address);
-    const name = `${Date.now()}.P${process.pid}Q${++this.deliveries}R${randomBytes(4).toString("hex")}.${hostname().replace(/[/:]/g, "_")}`;
+    const id = messageIdOf(message);
+    const mark = id ? `I${createHash("sha256").update(id).digest("hex").slice(0, 16)}` : "";
+    if (mark) {
+      for (const sub of ["new", "cur"]) {
+        const held = (await readdir(path.join(dir, sub))).find((f) => f.includes(`${mark}.`));
+        if (held) return uniqueName(held);
+      }
+    }
+    const name = `${Date.now()}.P${process.pid}Q${++this.deliveries}R${randomBytes(4).toString("hex")}${mark}.${hostname().replace(/[/:]/g, "_")}`;
     await writeFile(path.join(dir, "tmp", name), message, { mode: 0o600 });
     await rename(path.join(dir, "tmp", name), path.join(dir, "new", name));
     return name;
@@ -256,4 +267,11 @@ export class Maildirs {
       await rm(draft, { force: true });
     }
   }
+}
+
+/** The Message-ID its header names (folded or not), lower-cased; undefined without one. */
+function messageIdOf(message: Buffer): string | undefined {
+  const text = message.toString("latin1");
+  const end = text.search(/\r?\n\r?\n/);
+  return /^message-id:\s*(<[^>\r\n]+>)/im.exec(end < 0 ? text : text.slice(0, end))?.[1]?.toLowerCase();
 }

@@ -2,7 +2,7 @@
 // (docs/schedules.md, "What the host does"). Pure; nothing stood in for.
 import { hexToString } from "viem";
 import { describe, expect, it } from "vitest";
-import { FIRING_TAG_PREFIX, firingOfData, firingTag } from "./firing-tag.js";
+import { FIRING_TAG_PREFIX, firingKey, firingOfData, firingTag } from "./firing-tag.js";
 
 const FIRING = "sch_0123456789abcdef01234567@2027-01-01T08:00:00Z";
 
@@ -29,5 +29,11 @@ describe("a firing tag", () => {
     expect(firingOfData("0x")).toBeUndefined();
     expect(firingOfData("0xa9059cbb000000000000000000000000")).toBeUndefined();
     expect(firingOfData(`${firingTag(FIRING)}00`)).toBeUndefined();
+  });
+
+  it("gives a text's or a mail's idempotency key of letters, digits, _, : and - only, one per firing", () => {
+    expect(firingKey(FIRING)).toBe("firing:sch_0123456789abcdef01234567:2027-01-01T08:00:00Z");
+    expect(firingKey(FIRING)).toMatch(/^[A-Za-z0-9_:-]{1,255}$/);
+    expect(() => firingKey("sch_01@x")).toThrow(/firing id/);
   });
 });

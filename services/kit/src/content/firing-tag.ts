@@ -25,3 +25,12 @@ export function firingOfData(data: string): string | undefined {
   const id = text.slice(FIRING_TAG_PREFIX.length);
   return FIRING_ID.test(id) ? id : undefined;
 }
+
+/**
+ * The idempotency key a scheduled text or mail carries to its provider (Telnyx's and AgentMail's `Idempotency-Key`,
+ * a mail's Message-ID): letters, digits, `_`, `:` and `-` only, as Telnyx asks; the same on every retry of a firing.
+ */
+export function firingKey(firingId: string): string {
+  if (!FIRING_ID.test(firingId)) throw new Error(`${JSON.stringify(firingId)} is not a firing id`);
+  return `firing:${firingId.replace("@", ":")}`;
+}

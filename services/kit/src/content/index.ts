@@ -88,7 +88,7 @@ export {
   violationsOf,
 } from "./errors.js";
 export { renderIdentity, renderSoul } from "./identity-md.js";
-export { FIRING_ID, FIRING_TAG_PREFIX, firingOfData, firingTag } from "./firing-tag.js";
+export { FIRING_ID, FIRING_TAG_PREFIX, firingKey, firingOfData, firingTag } from "./firing-tag.js";
 export { randomId, templateIdFor } from "./ids.js";
 export {
   MAX_COOLDOWN_SECONDS,

@@ -6,6 +6,7 @@ import type { Logger } from "@convos-pool/kit/server";
 import { hasBearer, isLoopback, readJsonObject } from "../json-api.js";
 import type { Carrier } from "./carrier.js";
 import {
+  ApiError,
   API_ERRORS,
   noSuchProfile,
   notANumber,
@@ -49,6 +50,8 @@ export interface SmsRouterDeps {
 
 /** The handler of every request: its answer's body (status 200), or an ApiError. */
 export function createSmsRouter({ carrier, shop, apiKey, log }: SmsRouterDeps) {
+  /** Each send's answer by its Idempotency-Key (Telnyx keeps them 24 hours; this stand-in until it stops). */
+  const sent = new Map<string, { same: string; answer: unknown }>();
   return async function route(req: IncomingMessage, path: string[], query: URLSearchParams): Promise<unknown> {
     const method = req.method ?? "GET";
     const body = () => readJsonObject(req, MAX_BODY_BYTES, API_ERRORS);
@@ -153,7 +156,16 @@ export function createSmsRouter({ carrier, shop, apiKey, log }: SmsRouterDeps) {
         const text = textField(b);
         // Telnyx sends only from numbers on a messaging profile.
         if (!carrier.assignments.has(from)) throw notOnProfile();
-        return { data: carrier.accept(from, to, text) };
+        // Telnyx's Idempotency-Key: the same send again is answered as the first, sending nothing more.
+        const key = req.headers["idempotency-key"];
+        const same = JSON.stringify({ from, to, text });
+        const before = typeof key === "string" ? sent.get(key) : undefined;
+        if (before && before.same !== same)
+          throw new ApiError(422, "10015", "Bad Request", "the Idempotency-Key was used with another request");
+        if (before) return before.answer;
+        const answer = { data: carrier.accept(from, to, text) };
+        if (typeof key === "string") sent.set(key, { same, answer });
+        return answer;
       }
       case "unknown":
         throw noRoute();

@@ -192,6 +192,34 @@ describe("the local SMS server (Telnyx's messaging API)", () => {
     expect((await api("PATCH", "/v2/messaging_profiles/no-such-profile", { name: "y" })).status).toBe(404);
   });
 
+  it("sends one text for two sends with one Idempotency-Key, answering the second with the first's record, and refuses the key with another body", async () => {
+    const [agent, ana] = ["+15550100011", "+15550100012"];
+    await profileWith("agents-once", "http://127.0.0.1:9/unused", agent);
+    const send = (text: string) =>
+      fetch(`${sms.url}/v2/messages`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${sms.apiKey}`,
+          "idempotency-key": "firing:sch_0123456789abcdef01234567:2027-01-01T08:00:00Z",
+        },
+        body: JSON.stringify({ from: agent, to: ana, text }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as TelnyxAnswer<TelnyxRecord> }));
+    const first = await send("dinner is at 8");
+    const second = await send("dinner is at 8");
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(second.body.data?.id).toBe(first.body.data?.id);
+    expect((await send("dinner is at 9")).status).toBe(422);
+    await sms.phone(ana).waitForMessage();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(
+      sms
+        .phone(ana)
+        .messages()
+        .map((t) => t.text),
+    ).toEqual(["dinner is at 8"]);
+  });
+
   it("posts a text for a number on a profile to the profile's webhook, signed so that webhookPublicKey verifies it and not a changed body", async () => {
     const hooks = await receiver();
     const [alice, bob] = ["+15550100001", "+15550100002"];

@@ -3,6 +3,7 @@
 // listing and reading mark the turn as having read words from outside
 // (gate/gate.ts).
 
+import { firingKey } from "@convos-pool/kit/content";
 import { defineTool, quote, text, ToolInputError, wholeNumber } from "./tool.js";
 
 const EMAIL = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$|^[^\s@<>()",;:]+@[a-z0-9-]+\.localhost$/i;
@@ -30,8 +31,9 @@ export const sendEmail = defineTool({
   target: ({ to }) => to,
   summary: ({ to, subject }) => `email ${to} about ${quote(subject, 60)}`,
   statement: async ({ to, subject, text }) => `Send a mail\nTo: ${to}\nSubject: ${subject}\n\n${text}`,
-  run: async ({ to, subject, text }, email) => {
-    const sent = await email.mailbox().send({ to, subject, text });
+  // A scheduled firing's mail carries its key: the provider keeps one for two sends of that firing.
+  run: async ({ to, subject, text }, email, _quote, firing) => {
+    const sent = await email.mailbox().send({ to, subject, text, ...(firing && { once: firingKey(firing.id) }) });
     return {
       result: `mailed ${to} (${sent.messageId})`,
       sent: { kind: "mail", messageId: sent.messageId, ...(sent.threadId ? { threadId: sent.threadId } : {}) },

@@ -1,5 +1,6 @@
 // The function of an agent's `sms` tool: a text from its number.
 
+import { firingKey } from "@convos-pool/kit/content";
 import { defineTool, quote, text, ToolInputError } from "./tool.js";
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -23,8 +24,9 @@ export const sendSms = defineTool({
   target: ({ to }) => to,
   summary: ({ to, text }) => `text ${to}: ${quote(text)}`,
   statement: async ({ to, text }) => `Send a text\nTo: ${to}\nText: ${text}`,
-  run: async ({ to, text }, sms) => {
-    const sent = await sms.client.sendMessage(sms.handle, to, text);
+  // A scheduled firing's text carries its key: the provider sends one for two sends of that firing.
+  run: async ({ to, text }, sms, _quote, firing) => {
+    const sent = await sms.client.sendMessage(sms.handle, to, text, firing && firingKey(firing.id));
     return { result: `texted ${to} (message ${sent.id})`, sent: { kind: "text", number: to } };
   },
 });

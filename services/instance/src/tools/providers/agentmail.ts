@@ -66,12 +66,14 @@ export class AgentMailClient implements Mailbox {
     subject: string;
     text: string;
     inReplyTo?: string;
+    once?: string;
   }): Promise<{ messageId: string; threadId?: string }> {
     const reply = m.inReplyTo ? { headers: { "In-Reply-To": m.inReplyTo, References: m.inReplyTo } } : {};
     const sent = await this.request<{ message_id: string; thread_id?: string }>("the mail", {
       method: "POST",
       path: "/messages/send",
       body: { to: m.to, subject: m.subject, text: m.text, ...reply },
+      idempotencyKey: m.once,
     });
     return { messageId: sent.message_id, ...(sent.thread_id ? { threadId: sent.thread_id } : {}) };
   }

@@ -65,6 +65,8 @@ export interface Mailbox {
     subject: string;
     text: string;
     inReplyTo?: string;
+    /** An idempotency key (a scheduled firing's): the mail's Message-ID, or the provider's Idempotency-Key. */
+    once?: string;
   }): Promise<{ messageId: string; threadId?: string }>;
   /** The newest mail first; default the 20 newest. */
   list(opts?: { limit?: number }): Promise<MailSummary[]>;
@@ -108,15 +110,26 @@ export class MailClient implements Mailbox {
   }
 
   /** Sends plain-text mail from this mailbox's address. */
-  async send(m: { to: string; subject: string; text: string; inReplyTo?: string }): Promise<{ messageId: string }> {
+  async send(m: {
+    to: string;
+    subject: string;
+    text: string;
+    inReplyTo?: string;
+    once?: string;
+  }): Promise<{ messageId: string }> {
     try {
       const reply = m.inReplyTo ? { inReplyTo: m.inReplyTo, references: m.inReplyTo } : {};
+      // A key's mail has a Message-ID of its own, the same on every send: the server keeps one (a retried firing).
+      const id = m.once
+        ? { messageId: `<${m.once.replace(/:/g, ".")}@${this.opts.address.split("@")[1] ?? "localhost"}>` }
+        : {};
       const info = await this.transport.sendMail({
         from: this.opts.address,
         to: m.to,
         subject: m.subject,
         text: m.text,
         ...reply,
+        ...id,
       });
       return { messageId: info.messageId };
     } catch (err) {

@@ -148,7 +148,40 @@ describe("a firing carried out", () => {
     expect(sent.map((s) => s.text)).toEqual(["On schedule, not done: over your daily limit."]);
   });
 
-  it("says a scheduled text keeps no words to send, calling no tool, once", async () => {
+  it("sends a scheduled text's kept words to its kept recipient through the gate, carrying the firing id, once", async () => {
+    const { parts, sent, calls, scheduling } = await agentOf();
+    await (await scheduling.store()).keepAct("sch_000000000000000000000001", "g1", {
+      act: "text",
+      toolId: "sms",
+      target: "+15550100000",
+      amountWei: "0",
+      name: "Ana",
+      words: "dinner is at 8",
+    });
+    await runFiring(parts, firing("act"));
+    expect(await runFiring(parts, firing("act"))).toBe(true);
+    expect(calls.map((c) => [c.name, c.args, c.who.role, c.who.firing?.id])).toEqual([
+      ["send_sms", { to: "+15550100000", text: "dinner is at 8" }, "owner", firing("act").firingId],
+    ]);
+    expect(sent.map((s) => s.text)).toEqual(["As you asked, on schedule: text Ana (+15550100000): “dinner is at 8”."]);
+  });
+
+  it("sends a scheduled mail's kept words, its subject their start, carrying the firing id", async () => {
+    const { parts, calls, scheduling } = await agentOf();
+    await (await scheduling.store()).keepAct("sch_000000000000000000000001", "g1", {
+      act: "mail",
+      toolId: "email",
+      target: "bob@x.test",
+      amountWei: "0",
+      words: "rent is due",
+    });
+    await runFiring(parts, firing("act"));
+    expect(calls.map((c) => [c.name, c.args, c.who.firing?.id])).toEqual([
+      ["send_email", { to: "bob@x.test", subject: "rent is due", text: "rent is due" }, firing("act").firingId],
+    ]);
+  });
+
+  it("says a scheduled text kept without words has none to send, calling no tool, once", async () => {
     const { parts, sent, calls, scheduling } = await agentOf();
     await (await scheduling.store()).keepAct("sch_000000000000000000000001", "g1", {
       act: "text",
@@ -159,7 +192,9 @@ describe("a firing carried out", () => {
     await runFiring(parts, firing("act"));
     expect(await runFiring(parts, firing("act"))).toBe(true);
     expect(calls).toEqual([]);
-    expect(sent.map((s) => s.text)).toEqual(["On schedule, not done: a scheduled text keeps no words to send yet."]);
+    expect(sent.map((s) => s.text)).toEqual([
+      "On schedule, not done: this scheduled text was kept without words to send; ask for it again with them.",
+    ]);
   });
 
   it("refuses an act with nothing kept for it as a failed precondition, calling no tool", async () => {

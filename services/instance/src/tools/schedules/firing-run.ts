@@ -140,8 +140,19 @@ async function actOnce(
   act: BoundScheduledAct,
   store: ScheduleStore,
 ): Promise<{ ok: boolean; error?: string }> {
-  // A text or a mail kept no words to send (policy.ts binds its recipient alone): said, not sent empty.
-  if (act.act !== "pay") return { ok: false, error: `a scheduled ${act.act} keeps no words to send yet` };
+  if (act.act !== "pay") {
+    // Its words as kept when the owner asked (policy.ts), never a model's; the firing id goes with them, so that
+    // the provider sends one text or mail for two sends of one firing (a retry after a crash).
+    if (act.words === undefined)
+      return {
+        ok: false,
+        error: `this scheduled ${act.act} was kept without words to send; ask for it again with them`,
+      };
+    return agent.toolbox.call(ACT_FUNCTION[act.act], argsOf(act), {
+      ...ownersTurn(agent, f, act),
+      firing: { id: f.firingId },
+    });
+  }
   const kept = store.paymentOf(f.firingId);
   const chain = kept && (await agent.toolbox.paymentSent?.(kept.hash)?.catch(() => undefined));
   const plan = planPayment(f.firingId, kept, chain);
@@ -176,9 +187,18 @@ async function post(group: AgentGroup, text: string, firingId: string): Promise<
   );
 }
 
-/** The payment the kept act is: only its recipient and amount, never the item's words. */
+/** The call the kept act is: only its recipient, amount and words as kept, never the item's text. */
 function argsOf(act: BoundScheduledAct): Record<string, unknown> {
+  const words = act.words ?? "";
+  if (act.act === "text") return { to: act.target, text: words };
+  if (act.act === "mail") return { to: act.target, subject: subjectOf(words), text: words };
   return { to: act.target, amount_eth: formatEther(BigInt(act.amountWei)) };
+}
+
+/** A scheduled mail's subject: its words' first line, cut at 60 characters. */
+function subjectOf(words: string): string {
+  const line = words.split("\n")[0]?.trim() ?? "";
+  return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
 
 /** The owner's turn that carries out the kept request, once: the gate sees the act bound, as for a request said now. */

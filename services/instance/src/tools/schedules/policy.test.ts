@@ -251,3 +251,38 @@ describe("a listing", () => {
     ]);
   });
 });
+
+describe("a scheduled text or mail keeps the words it sends", () => {
+  const book = {
+    lookup: (name: string, kind: string) =>
+      name.toLowerCase() === "ana" && kind === "phone" ? { name: "Ana", value: "+15550188031" } : undefined,
+  };
+  const SENDS: TimeFacts = { ...OWNER, tools: ["send_sms", "send_email"], contacts: book };
+
+  it("keeps 'text Ana every Friday at 6 that dinner is at 8' with its words, and shows them back to the owner", () => {
+    const ask = readTimeAsk("text Ana every Friday at 6 that dinner is at 8", SENDS);
+    expect(ask).toMatchObject({
+      kind: "keep",
+      spec: { kind: "act", when: { rrule: "FREQ=WEEKLY;BYDAY=FR" } },
+      act: { act: "text", toolId: "sms", target: "+15550188031", name: "Ana", words: "dinner is at 8" },
+    });
+    expect(ask.kind === "keep" && ask.showBack).toMatch(
+      /^Schedule this act of yours: text Ana \(\+15550188031\): “dinner is at 8”, every Friday at 18:00 .*Each time, these words\.$/,
+    );
+  });
+
+  it("keeps 'mail bob@x.test on the 1st of each month: rent is due' with its words", () => {
+    expect(readTimeAsk("mail bob@x.test on the 1st of each month: rent is due", SENDS)).toMatchObject({
+      kind: "keep",
+      spec: { kind: "act", when: { rrule: "FREQ=MONTHLY;BYMONTHDAY=1" } },
+      act: { act: "mail", toolId: "email", target: "bob@x.test", words: "rent is due" },
+    });
+  });
+
+  it("refuses a scheduled text with no words to send, saying how to give them", () => {
+    expect(readTimeAsk("text Ana every Friday at 6", SENDS)).toMatchObject({
+      kind: "refused",
+      why: expect.stringContaining("that dinner is at 8") as string,
+    });
+  });
+});

@@ -43,6 +43,8 @@ export interface BoundScheduledAct {
   /** Wei, as a decimal string (JSON has no bigint). */
   amountWei: string;
   name?: string | undefined;
+  /** What a text or a mail says, as the owner said it when asking: each firing sends these, never a model's. */
+  words?: string | undefined;
 }
 
 /** What a message asks of time. */
@@ -195,7 +197,23 @@ export const ACT_FUNCTION: Readonly<Record<Act["act"], string>> = {
 /** An act as the show-back says it: "pay Ana (0x12…) 0.01 ETH". */
 export function actWords(a: BoundScheduledAct): string {
   const to = a.name ? `${a.name} (${a.target})` : a.target;
-  return a.act === "pay" ? `pay ${to} ${formatEther(BigInt(a.amountWei))} ETH` : `${a.act} ${to}`;
+  if (a.act === "pay") return `pay ${to} ${formatEther(BigInt(a.amountWei))} ETH`;
+  return a.words === undefined ? `${a.act} ${to}` : `${a.act} ${to}: “${a.words}”`;
+}
+
+/** The most a scheduled text's or mail's words may hold: the item's text (1,000) holds them with their recipient. */
+export const MAX_WORDS = 900;
+
+/** A text's or a mail's act with the words it sends (the body after its ": ", quote or "that"), or why none. */
+function withWords(act: BoundScheduledAct, body: string): BoundScheduledAct | string {
+  const words = body
+    .replace(/^\s*(?::\s*|["“«]\s*|that\s+)/iu, "")
+    .replace(/\s*["”»]\s*[.!]?\s*$/u, "")
+    .trim();
+  if (words === "")
+    return `What should I ${act.act} ${act.name ?? act.target}? Say the words after "that" or a colon, like "text Ana every Friday at 6 that dinner is at 8".`;
+  if (words.length > MAX_WORDS) return `I keep at most ${MAX_WORDS} characters to send on schedule: say it shorter.`;
+  return { ...act, words };
 }
 
 /**
@@ -227,7 +245,8 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
   // A text's or a mail's own words ("text Ana: we land at noon") are what it says, not when to send it.
   const [head, body] = remindWords ? [text, ""] : splitBody(text);
   const heard = readWhen(head, { now: facts.saidAt ?? facts.now, zone: facts.zone ?? "UTC" });
-  const read = heard && { ...heard, rest: `${heard.rest}${body}` };
+  // "text Ana" and "that dinner is at 8" are two words apart; ": rent is due" follows as it was said.
+  const read = heard && { ...heard, rest: `${heard.rest}${body === "" || /^[\s:]/u.test(body) ? "" : " "}${body}` };
   const recurring = read !== undefined && read.when.rrule !== "";
   const rest = read?.rest ?? text;
   const reminding = remindWords && REMIND_ASKED.test(rest);
@@ -247,14 +266,17 @@ export function readTimeAsk(text: string, facts: TimeFacts): TimeAsk {
   const guess = read.assumed.length > 0 ? ` (${read.assumed.join("; ")})` : "";
 
   if (acting) {
-    const act = bindOne(rest, facts);
+    const bound = bindOne(rest, facts);
+    // A text or a mail keeps its words now, as the owner said them: a firing sends these (firing-run.ts).
+    const act = typeof bound === "string" || bound.act === "pay" ? bound : withWords(bound, body);
     if (typeof act === "string") return { kind: "refused", why: act };
     const words = actWords(act);
+    const each = act.act === "pay" ? "Each time, within your daily limit." : "Each time, these words.";
     return {
       kind: "keep",
       spec: { kind: "act", text: words, when },
       act,
-      showBack: `Schedule this act of yours: ${words}, ${said}${guess}. Each time, within your daily limit.`,
+      showBack: `Schedule this act of yours: ${words}, ${said}${guess}. ${each}`,
     };
   }
   if (reminding) {
