@@ -986,6 +986,8 @@ describe("REST", () => {
       body: { owner_signature: await read() },
     });
     expect(strangersSession.status).toBe(404);
+    // Unsigned, as on Connect: the agent is judged first, so a stranger learns no more than 404.
+    expect((await rest("POST", whole, { token: await session(stranger), body: {} })).status).toBe(404);
     for (const [q, body, field] of [
       ["?limit=500", { owner_signature: await read() }, "limit"],
       ["", { owner_signature: await read(), colour: "red" }, "colour"],

@@ -50,7 +50,6 @@ import {
   queryPage,
   type Handler,
   type RestRequest,
-  type RestResponse,
   type Route,
 } from "../core/request.js";
 
@@ -257,7 +256,7 @@ async function activityPage(
   claims: ClaimsForwarder,
   r: RestRequest,
   ownerSignature?: Signature,
-): Promise<RestResponse> {
+): Promise<{ status: number; body: ActivityPageJson }> {
   const q = query(r, ["limit", "cursor"]);
   const res = await claims.listAgentActivity(
     { instanceId: r.id, ...queryPage(q), ...(ownerSignature ? { ownerSignature } : {}) },
@@ -277,14 +276,19 @@ const agentActivity: Handler = (r, deps) => activityPage(forwarderOf(deps, "clai
 
 /**
  * The log whole: `{owner_signature}` (ReadAgentActivity, single use) with the
- * owner's session; the page is the query's, as on the GET.
+ * owner's session; the page is the query's, as on the GET. Without the
+ * signature the request goes on as a session's read, so that the claims
+ * service judges the agent first, as on Connect (an agent not the caller's
+ * is 404, a bad page size 400), and only the owner is refused its lesser
+ * answer (401): the read spends nothing, and whether a signature was
+ * needed says nothing of an agent that is not the caller's.
  */
 const agentActivityWhole: Handler = async (r, deps) => {
   const claims = forwarderOf(deps, "claims");
   const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
-  // Absent, the claims service would answer the log without details: this path asks for it whole.
-  if (!ownerSignature) throw unauthenticated("owner_signature: required for ReadAgentActivity");
-  return activityPage(claims, r, ownerSignature);
+  const page = await activityPage(claims, r, ownerSignature);
+  if (!page.body.detailed) throw unauthenticated("owner_signature: required for ReadAgentActivity");
+  return page;
 };
 
 /**
