@@ -287,6 +287,26 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
     await expect(am.waitForMail("saul@example.com", (m) => m.subject === "never", 50)).rejects.toThrow("within 50 ms");
   });
 
+  it("sends one mail for two sends with one Idempotency-Key, answering the second as the first, as AgentMail does", async () => {
+    const { id, key } = await inboxWithKey();
+    const send = async () => {
+      const res = await fetch(`${am.url}${inboxPath(id)}/messages/send`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${key}`,
+          "idempotency-key": "firing:sch_0123456789abcdef01234567:2027-01-01T08:00:00Z",
+        },
+        body: JSON.stringify({ to: "rent@example.com", subject: "Rent", text: "rent is due" }),
+      });
+      return (await res.json()) as SentAnswer;
+    };
+    const first = await send();
+    expect(await send()).toEqual(first);
+    const outbox = (await (await fetch(`${am.url}/local/outbox/rent@example.com`)).json()) as { messages: unknown[] };
+    expect(outbox.messages).toHaveLength(1);
+  });
+
   it("logs inboxes, keys and mail by address and id, never a key, a subject or a body", async () => {
     const lines: string[] = [];
     const quiet = await startLocalAgentMail({

@@ -30,6 +30,8 @@ export function createAgentMailRouter({ post, apiKey }: AgentMailRouterDeps) {
     throw unauthorized();
   }
 
+  /** Each send's answer by its inbox and Idempotency-Key, until the stand-in stops. */
+  const sent = new Map<string, unknown>();
   return async function route(req: IncomingMessage, path: string[], query: URLSearchParams): Promise<ApiAnswer> {
     const method = req.method ?? "GET";
     const body = () => readJsonObject(req, MAX_BODY_BYTES, API_ERRORS);
@@ -83,7 +85,14 @@ export function createAgentMailRouter({ post, apiKey }: AgentMailRouterDeps) {
         break;
       case "sendMessage": {
         const inbox = inboxOf(r.inboxId);
-        return ok(post.send(inbox, await body()));
+        // AgentMail's Idempotency-Key: the same key again, from the same inbox, is answered as the first, sending nothing.
+        const key = req.headers["idempotency-key"];
+        const once = typeof key === "string" ? `${inbox.inbox_id} ${key}` : undefined;
+        const before = once ? sent.get(once) : undefined;
+        if (before) return ok(before);
+        const answer = post.send(inbox, await body());
+        if (once) sent.set(once, answer);
+        return ok(answer);
       }
       case "listMessages":
         return ok(pageOf(inboxOf(r.inboxId).messages, pageQueryOf(query)));

@@ -73,9 +73,8 @@ export class AgentMailClient implements Mailbox {
       method: "POST",
       path: "/messages/send",
       body: { to: m.to, subject: m.subject, text: m.text, ...reply },
+      // AgentMail (and its stand-in) keep one mail per key: with one, a send that failed may be sent again.
       idempotencyKey: m.once,
-      // Its stand-in does not honour the key yet (docs/tools.md): a mail is still never sent twice by this client.
-      retry: "never",
     });
     return { messageId: sent.message_id, ...(sent.thread_id ? { threadId: sent.thread_id } : {}) };
   }

@@ -17,7 +17,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { resolvePermissions } from "@convos-pool/kit/content";
 import { createLogger } from "@convos-pool/kit/server";
-import { type LocalSms, Maildirs, type RunningMail, startLocalMail, startLocalSms } from "@convos-pool/local-providers";
+import {
+  type LocalAgentMail,
+  type LocalSms,
+  Maildirs,
+  type RunningMail,
+  startLocalAgentMail,
+  startLocalMail,
+  startLocalSms,
+} from "@convos-pool/local-providers";
 import { Workspace } from "../../platform/workspace.js";
 import type { AgentGroup } from "../../platform/xmtp.js";
 import { AgentTools } from "../functions/agent-tools.js";
@@ -43,12 +51,24 @@ let mail: RunningMail;
 let mailboxes: Maildirs;
 let mailbox: { address: string; password: string };
 let telnyx: TelnyxClient;
+let agentmail: LocalAgentMail;
+/** The agent's inbox at the AgentMail stand-in, and its inbox-scoped key. */
+let inbox: { id: string; key: string };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "firing-send-"));
   mailboxes = new Maildirs(join(dir, "mailboxes"));
   mail = await startLocalMail({ mailboxes });
   sms = await startLocalSms();
+  agentmail = await startLocalAgentMail();
+  const asOrg = (path: string, body: unknown) =>
+    fetch(`${agentmail.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${agentmail.apiKey}` },
+      body: JSON.stringify(body),
+    }).then((r) => r.json() as Promise<Record<string, string>>);
+  const id = (await asOrg("/v0/inboxes", {})).inbox_id ?? "";
+  inbox = { id, key: (await asOrg(`/v0/inboxes/${encodeURIComponent(id)}/api-keys`, { name: "agent" })).api_key ?? "" };
   mailbox = await mailboxes.create("inst_firing");
   telnyx = new TelnyxClient({ baseUrl: sms.url, apiKey: sms.apiKey });
   await telnyx.assignNumber(
@@ -58,19 +78,23 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([sms?.close(), mail?.close()]);
+  await Promise.all([sms?.close(), mail?.close(), agentmail?.close()]);
   await rm(dir, { recursive: true, force: true });
 });
 
 /** The agent's schedules, opened from its workspace as a host starting it does, over the real gate and providers. */
-async function agent(ws: Workspace, crashAfterGate: boolean) {
+async function agent(ws: Workspace, crashAfterGate: boolean, mailAt: "smtp" | "agentmail") {
   const tools = new AgentTools(
-    { mail: { smtpUrl: mail.url, pop3Url: "pop3://127.0.0.1:9" }, sms: { client: telnyx } },
+    {
+      mail: { smtpUrl: mail.url, pop3Url: "pop3://127.0.0.1:9" },
+      agentmail: { apiUrl: agentmail.url },
+      sms: { client: telnyx },
+    },
     [
       { toolId: "sms", handle: AGENT_NUMBER },
-      { toolId: "email", handle: mailbox.address },
+      { toolId: "email", handle: mailAt === "smtp" ? mailbox.address : inbox.id },
     ],
-    { email: { password: mailbox.password } },
+    { email: mailAt === "smtp" ? { password: mailbox.password } : { api_key: inbox.key } },
     {},
     log,
   );
@@ -120,7 +144,12 @@ async function agent(ws: Workspace, crashAfterGate: boolean) {
 }
 
 /** Fired once with a crash after the send, then again from disk: what the second run posted. */
-async function firedTwice(name: string, item: string, act: BoundScheduledAct): Promise<string[]> {
+async function firedTwice(
+  name: string,
+  item: string,
+  act: BoundScheduledAct,
+  mailAt: "smtp" | "agentmail" = "smtp",
+): Promise<string[]> {
   const ws = new Workspace(join(dir, name), "inst-1");
   await ws.create();
   await (await new Scheduling("inst-1", undefined, ws, { now: Date.now }).store()).keepAct(item, "g1", act);
@@ -128,8 +157,8 @@ async function firedTwice(name: string, item: string, act: BoundScheduledAct): P
     firingId: `${item}@2027-01-01T17:00:00Z`,
     item: { id: item, kind: "act", text: "whatever the pool says", conversationId: "g1", askedBy: OWNER },
   };
-  await expect(runFiring((await agent(ws, true)).parts, f)).rejects.toThrow(/the host died/);
-  const again = await agent(ws, false);
+  await expect(runFiring((await agent(ws, true, mailAt)).parts, f)).rejects.toThrow(/the host died/);
+  const again = await agent(ws, false, mailAt);
   expect(await runFiring(again.parts, f)).toBe(false);
   expect(await runFiring(again.parts, f)).toBe(true);
   return again.posted;
@@ -171,5 +200,15 @@ describe("a scheduled text or mail through the local providers", () => {
     const message = await readFile(join(box, files[0] ?? ""), "utf8");
     expect(message).toMatch(/^Subject: rent is due$/m);
     expect(message).toMatch(/^Message-ID:\s*<firing\.sch_00000000000000000000000b\.2027-01-01T17\.00\.00Z@/im);
+  }, 60_000);
+
+  it("mails the kept words once through AgentMail, the firing id its Idempotency-Key, when the firing is tried again after a crash", async () => {
+    await firedTwice(
+      "agentmail",
+      "sch_00000000000000000000000c",
+      { act: "mail", toolId: "email", target: "carol@x.test", amountWei: "0", words: "rent is due" },
+      "agentmail",
+    );
+    expect(agentmail.outbox("carol@x.test").map((m) => [m.subject, m.text])).toEqual([["rent is due", "rent is due"]]);
   }, 60_000);
 });
