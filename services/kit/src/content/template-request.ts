@@ -12,7 +12,14 @@ import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_p
 import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { INBOX_ID_PATTERN, TEMPLATE_ID_PATTERN } from "./contract.js";
 import { invalidArgument, violationsOf, type FieldViolationInfo } from "./errors.js";
-import { checkReleaseNotes, contentToJson, patchToJson, validateContent, validatePatch } from "./template.js";
+import {
+  checkReleaseNotes,
+  contentToJson,
+  patchToJson,
+  validateContent,
+  validatePatch,
+  type ModelJson,
+} from "./template.js";
 
 export function checkTemplateId(id: string, field = "template_id"): void {
   if (!TEMPLATE_ID_PATTERN.test(id))
@@ -79,4 +86,42 @@ export function patchViolations(req: {
       () => checkReleaseNotes(req.releaseNotes),
     ),
   ];
+}
+
+/**
+ * A template's model must be one the pool serves (docs/templates.md,
+ * "Models"). `kept` is the model the template already had: a change that
+ * keeps it passes even after operators took it off the list, so that
+ * narrowing the list never locks a creator out of editing. No model (a
+ * template on a base) is the base's, checked there.
+ */
+export function checkServedModel(
+  field: string,
+  model: ModelJson | undefined,
+  served: readonly string[],
+  kept?: string,
+): void {
+  if (!model || served.includes(model.default) || model.default === kept) return;
+  throw invalidArgument(
+    `${field}.default`,
+    `"${model.default.slice(0, 80)}" is not a model this pool serves: one of ${served.map((m) => `"${m}"`).join(", ")}`,
+  );
+}
+
+/** A new template (CreateTemplate): its creator, its content and the model it asks for, among those `served`. */
+export function createViolations(
+  req: { creatorId: string; content?: TemplateContent | undefined },
+  served: readonly string[],
+): FieldViolationInfo[] {
+  const content = req.content && contentToJson(req.content);
+  const own = violationsOf(
+    () => checkInboxId(req.creatorId, "creator_id"),
+    () => {
+      if (!content) throw invalidArgument("content", "is required");
+      validateContent(content);
+    },
+  );
+  // A model already refused for its form is named once, not again as one the pool does not serve.
+  if (!content || own.some((v) => v.field.startsWith("content.model"))) return own;
+  return [...own, ...violationsOf(() => checkServedModel("content.model", content.model, served))];
 }

@@ -190,4 +190,13 @@ describe("every bad field of a content or a patch at once", () => {
       "patch.max_trust_level",
     ]);
   });
+
+  it("a base with a bad id, creator and version names the three, not its id alone", () => {
+    const base = { template_id: "", creator_id: "", version: -1 };
+    expect(fields(() => validateContent({ ...content, base }))).toEqual([
+      "content.base.template_id",
+      "content.base.creator_id",
+      "content.base.version",
+    ]);
+  });
 });

@@ -209,7 +209,13 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
       create(ToolDeclarationSchema, {
         id: t.id,
         name: t.name,
-        provisioning: t.provisioning === "user" ? Provisioning.USER : Provisioning.POOL,
+        // A word that is neither stays no provisioning, which validation refuses, rather than turning into "pool".
+        provisioning:
+          t.provisioning === "user"
+            ? Provisioning.USER
+            : t.provisioning === "pool"
+              ? Provisioning.POOL
+              : Provisioning.UNSPECIFIED,
         description: t.description,
         prompt: t.prompt,
         required: t.required,
@@ -302,38 +308,48 @@ function checkModel(field: string, m: ModelJson): void {
   }
 }
 
+/** Every fault of every tool named at once, each field once (docs/rest.md, "One contract, every face"). */
 function checkTools(field: string, tools: ToolJson[]): void {
-  if (tools.length > LIMITS.tools) throw invalidArgument(field, `at most ${LIMITS.tools} tools`);
-  const seen = new Set<string>();
-  tools.forEach((t, i) => {
-    const f = `${field}[${i}]`;
-    if (!TOOL_ID.test(t.id))
-      throw invalidArgument(`${f}.id`, "must be lower-case letters, digits and hyphens, at most 64 characters");
-    if (seen.has(t.id)) throw invalidArgument(`${f}.id`, `duplicate tool id "${t.id}"`);
-    seen.add(t.id);
-    checkText(`${f}.name`, t.name, LIMITS.toolName);
-    checkText(`${f}.description`, t.description, LIMITS.toolDescription);
-    checkText(`${f}.prompt`, t.prompt, LIMITS.toolPrompt);
-    if (t.provisioning !== "pool" && t.provisioning !== "user") {
-      throw invalidArgument(`${f}.provisioning`, 'must be "pool" or "user"');
-    }
-    if (t.provisioning === "pool") {
-      if (!(POOL_TOOL_IDS as readonly string[]).includes(t.id)) {
+  checkAll(
+    () => {
+      if (tools.length > LIMITS.tools) throw invalidArgument(field, `at most ${LIMITS.tools} tools`);
+    },
+    ...tools.map((t, i) => () => checkTool(`${field}[${i}]`, t, tools.slice(0, i))),
+  );
+}
+
+/** One tool, `before` the tools listed ahead of it (a duplicate id is named at the later one). */
+function checkTool(f: string, t: ToolJson, before: readonly ToolJson[]): void {
+  const pool = t.provisioning === "pool";
+  checkAll(
+    () => {
+      if (!TOOL_ID.test(t.id))
+        throw invalidArgument(`${f}.id`, "must be lower-case letters, digits and hyphens, at most 64 characters");
+      if (before.some((b) => b.id === t.id)) throw invalidArgument(`${f}.id`, `duplicate tool id "${t.id}"`);
+      if (pool && !(POOL_TOOL_IDS as readonly string[]).includes(t.id))
         throw invalidArgument(
           `${f}.id`,
           `the pool provisions only ${POOL_TOOL_IDS.join(", ")}; use provisioning "user" for "${t.id}"`,
         );
-      }
-    } else if (t.prompt.trim().length === 0) {
-      throw invalidArgument(`${f}.prompt`, "is required for a user-provided tool: it is what the client asks");
-    }
-    if (t.kind !== undefined) {
+    },
+    () => checkText(`${f}.name`, t.name, LIMITS.toolName),
+    () => checkText(`${f}.description`, t.description, LIMITS.toolDescription),
+    () => {
+      checkText(`${f}.prompt`, t.prompt, LIMITS.toolPrompt);
+      if (t.provisioning === "user" && t.prompt.trim().length === 0)
+        throw invalidArgument(`${f}.prompt`, "is required for a user-provided tool: it is what the client asks");
+    },
+    () => {
+      if (!pool && t.provisioning !== "user") throw invalidArgument(`${f}.provisioning`, 'must be "pool" or "user"');
+    },
+    () => {
+      if (t.kind === undefined) return;
       if (!isToolKindName(t.kind))
         throw invalidArgument(`${f}.kind`, `must be one of ${TOOL_KIND_NAMES.map((n) => `"${n}"`).join(", ")}`);
-      if (t.provisioning === "pool")
+      if (pool)
         throw invalidArgument(`${f}.kind`, "is for user-provided tools: the pool provisions this one, leave it out");
-    }
-  });
+    },
+  );
 }
 
 function checkTags(field: string, tags: string[]): void {
@@ -365,17 +381,28 @@ function checkTrustLevel(field: string, level: string, opts: { emptyForNone?: bo
   if (!isTrustLevelName(level)) throw invalidArgument(field, NOT_A_TRUST_LEVEL);
 }
 
+/** Each of a base's fields that is wrong, named at once. */
 function checkBase(field: string, b: BaseJson): void {
-  if (!TEMPLATE_ID_PATTERN.test(b.template_id))
-    throw invalidArgument(`${field}.template_id`, "must be a template id (tmpl_ and 16 letters or digits)");
-  if (!INBOX_ID_PATTERN.test(b.creator_id))
-    throw invalidArgument(`${field}.creator_id`, "must be the base's creator: an XMTP inbox id (64 hex characters)");
-  if (b.version !== undefined && (!Number.isSafeInteger(b.version) || b.version < 1)) {
-    throw invalidArgument(
-      `${field}.version`,
-      "must be a content version of the base (1 or more), or left out to follow the base",
-    );
-  }
+  checkAll(
+    () => {
+      if (!TEMPLATE_ID_PATTERN.test(b.template_id))
+        throw invalidArgument(`${field}.template_id`, "must be a template id (tmpl_ and 16 letters or digits)");
+    },
+    () => {
+      if (!INBOX_ID_PATTERN.test(b.creator_id))
+        throw invalidArgument(
+          `${field}.creator_id`,
+          "must be the base's creator: an XMTP inbox id (64 hex characters)",
+        );
+    },
+    () => {
+      if (b.version !== undefined && (!Number.isSafeInteger(b.version) || b.version < 1))
+        throw invalidArgument(
+          `${field}.version`,
+          "must be a content version of the base (1 or more), or left out to follow the base",
+        );
+    },
+  );
 }
 
 function checkInstructions(field: string, instructions: string): void {

@@ -2,7 +2,7 @@
 // configured with the list its provider serves (POOL_MODELS), and a template
 // that names another is refused where it is written, not when its first
 // agent tries to think. Pure: no I/O.
-import { DEFAULT_MODEL, invalidArgument, LIMITS, type ModelJson } from "@convos-pool/kit/content";
+import { DEFAULT_MODEL, LIMITS } from "@convos-pool/kit/content";
 
 /**
  * What a pool serves when POOL_MODELS is not set: the open-weight models
@@ -37,22 +37,5 @@ export function parseServedModels(text: string | undefined): string[] {
   return out;
 }
 
-/**
- * A template's model must be one the pool serves (docs/templates.md,
- * "Models"). `kept` is the model the template already had: a change that
- * keeps it passes even after operators took it off the list, so that
- * narrowing the list never locks a creator out of editing. No model (a
- * template on a base) is the base's, checked there.
- */
-export function checkServedModel(
-  field: string,
-  model: ModelJson | undefined,
-  served: readonly string[],
-  kept?: string,
-): void {
-  if (!model || served.includes(model.default) || model.default === kept) return;
-  throw invalidArgument(
-    `${field}.default`,
-    `"${model.default.slice(0, 80)}" is not a model this pool serves: one of ${served.map((m) => `"${m}"`).join(", ")}`,
-  );
-}
+/** Whether a template's model is one the pool serves: the kit's, which the gateway's REST face runs too. */
+export { checkServedModel } from "@convos-pool/kit/content";
