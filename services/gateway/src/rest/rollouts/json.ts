@@ -282,7 +282,8 @@ export function startFromBody(
 } {
   // What is left out goes on as the RPC's zero (no content, version 0, share 0): the service names it with the rest.
   const content = check.read(() => body.object("content", CONTENT_FIELDS));
-  const read = content && check.read(() => contentFromBody(content));
+  // Each field of it REST cannot read is named, and read as its zero for the service's check of the rest.
+  const read = content && check.read(() => contentFromBody(content, check));
   return {
     templateId,
     expectedVersion: BigInt(check.read(() => body.integer("expected_version", Number.MIN_SAFE_INTEGER, 0)) ?? 0),

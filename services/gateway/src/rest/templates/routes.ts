@@ -1,21 +1,18 @@
 // The REST paths of templates (docs/rest.md, "Paths"): the store and a
-// creator's list, one template, its changes (create, PUT, PATCH, visibility,
+// creator's list (listing.ts), one template, its changes (create, PUT, PATCH, visibility,
 // archive or delete, rollback) and its history. Each is a TemplateService
 // RPC of the forwarder, as on the Connect face; its errors name the body's
 // fields (TEMPLATE_ERRORS).
 
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { changeViolations, patchViolations, updateViolations, type FieldViolationInfo } from "@convos-pool/kit/content";
 import {
-  TEMPLATE_ERRORS,
-  Violations,
-  badRequest,
-  fieldNames,
-  renaming,
-  restField,
-  type RestErrorMapping,
-} from "../core/errors.js";
+  changeViolations,
+  createViolations,
+  patchViolations,
+  updateViolations,
+  type FieldViolationInfo,
+} from "@convos-pool/kit/content";
+import { TEMPLATE_ERRORS, Violations, fieldNames } from "../core/errors.js";
 import {
   BASE,
   ifMatch,
@@ -30,56 +27,16 @@ import {
 } from "../core/request.js";
 import type { JsonObject } from "../core/json.js";
 import { signatureOf } from "../core/signature-json.js";
+import { LIST_QUERY, listTemplates } from "./listing.js";
 import {
   CONTENT_FIELDS,
   contentFromBody,
   patchFromBody,
   resolvedToJson,
-  templatesPage,
   versionToJson,
   withTemplate,
   type TemplateVersionsPageJson,
 } from "./json.js";
-
-/** The store's orders by their REST names (`?sort=`). */
-export const SORTS = new Map<string, StoreSort>([
-  ["relevance", StoreSort.RELEVANCE],
-  ["newest", StoreSort.NEWEST],
-  ["most_used", StoreSort.MOST_USED],
-  ["top_rated", StoreSort.TOP_RATED],
-]);
-
-const listTemplates: Handler = async (r, { templates }) => {
-  if (r.url.searchParams.has("creator")) {
-    const q = query(r, ["creator", "include_archived", "limit", "cursor"]);
-    const res = await templates.listCreatorTemplates(
-      {
-        creatorId: q.get("creator") ?? "",
-        includeArchived: queryBool(q, "include_archived"),
-        ...queryPage(q),
-      },
-      r.call,
-    );
-    return { status: 200, body: templatesPage(res) };
-  }
-  const q = query(r, ["visibility", "q", "category", "sort", "limit", "cursor"]);
-  if (q.get("visibility") !== "public") {
-    throw badRequest("visibility", "give visibility=public (the store) or creator=<inbox id> (a creator's templates)");
-  }
-  const sortName = q.get("sort");
-  const sort = sortName === undefined ? StoreSort.UNSPECIFIED : SORTS.get(sortName);
-  if (sort === undefined) throw badRequest("sort", "must be relevance, newest, most_used or top_rated");
-  const res = await templates.browseStore(
-    {
-      query: q.get("q") ?? "",
-      category: q.get("category") ?? "",
-      sort,
-      ...queryPage(q),
-    },
-    r.call,
-  );
-  return { status: 200, body: templatesPage(res) };
-};
 
 const VISIBILITIES = new Map([
   ["public", Visibility.PUBLIC],
@@ -89,12 +46,33 @@ const VISIBILITIES = new Map([
 /** A content change that takes the pool's wallet away from agents is signed with this set (docs/templates.md). */
 const ACKNOWLEDGE = "acknowledge_wallet_removal";
 
+/** CreateTemplate's fields in REST's words: the content's at the top of the body. */
+const CREATE_NAMES = fieldNames({ creator_id: "creator_id", content: "", signature: "signature" });
+
+/** Whether the body sends any content field: none at all is no content, which the service names (`body`). */
+const sendsContent = (body: JsonObject) => CONTENT_FIELDS.some((f) => body.has(f));
+
+/**
+ * A new template. A content REST cannot read in part (a word it has no
+ * value for, a field of the wrong type) is named field by field, with the
+ * service's check of the rest (the creator, the content as read, the model
+ * among those the pool serves, which ListModels says), and the service is
+ * not asked to create it.
+ */
 const createTemplate: Handler = async (r, { templates }) => {
   const body = await r.body(["creator_id", ...CONTENT_FIELDS, "signature"]);
-  const res = await templates.createTemplate(
-    { creatorId: body.string("creator_id"), content: contentFromBody(body), signature: signatureOf(body) },
-    r.call,
-  );
+  const check = new Violations();
+  // Left out: "", which the service names with the rest.
+  const creatorId = check.read(() => body.string("creator_id", "")) ?? "";
+  const sent = sendsContent(body);
+  const content = sent ? check.read(() => contentFromBody(body, check)) : undefined;
+  const req = { creatorId, ...(content ? { content } : {}), signature: check.read(() => signatureOf(body)) };
+  if (check.any()) {
+    const { models } = await templates.listModels({}, r.call);
+    const read = content !== undefined || !sent;
+    check.doneWith(CREATE_NAMES, () => unlessUnread(createViolations(req, models), "content", read));
+  }
+  const res = await templates.createTemplate(req, r.call);
   const out = withTemplate(201, res.template);
   out.headers = { ...out.headers, location: `${BASE}/templates/${encodeURIComponent(res.template?.id ?? "")}` };
   return out;
@@ -146,30 +124,41 @@ const unlessUnread = (violations: FieldViolationInfo[], message: string, read: b
   read ? violations : violations.filter((v) => v.field !== message && !v.field.startsWith(`${message}.`));
 
 /**
- * A full update. A content REST cannot read is named at its first fault (a
- * word it has no value for, a field of the wrong type), with the service's
- * check of the rest (the template, If-Match, release notes), and the
- * service is not asked.
+ * A full update. A content REST cannot read in part (a word it has no value
+ * for, a field of the wrong type) is named field by field, with the
+ * service's check of the rest (the content as read, the template, If-Match,
+ * release notes), and the service is not asked; one with a field it may not
+ * have is named there alone, beside the rest.
  */
 const updateTemplate: Handler = async (r, { templates }) => {
   query(r, []);
   const body = await r.body([...CONTENT_FIELDS, "release_notes", ACKNOWLEDGE, "signature"]);
   const check = new Violations();
-  const { change, message: content } = changeOf(r, body, check, () => contentFromBody(body));
+  const sent = sendsContent(body);
+  const { change, message: content } = changeOf(r, body, check, () =>
+    sent ? contentFromBody(body, check) : undefined,
+  );
   const req = { ...change, ...(content ? { content } : {}) };
-  check.doneWith(UPDATE_NAMES, () => unlessUnread(updateViolations(req), "content", content !== undefined));
+  check.doneWith(UPDATE_NAMES, () => unlessUnread(updateViolations(req), "content", content !== undefined || !sent));
   const res = await templates.updateTemplate(req, r.call);
   return withTemplate(200, res.template);
 };
 
-/** A patch: as a full update, its fields read as the patch's. */
+/**
+ * A patch: as a full update, its fields read as the patch's. A patch whose
+ * every field REST could not read sets none as read: the service's "sets no
+ * field" is then not REST's to add, the body did send one.
+ */
 const patchTemplate: Handler = async (r, { templates }) => {
   query(r, []);
   const body = await r.body([...CONTENT_FIELDS, "release_notes", ACKNOWLEDGE, "signature"]);
   const check = new Violations();
-  const { change, message: patch } = changeOf(r, body, check, () => patchFromBody(body));
+  const sent = sendsContent(body);
+  const { change, message: patch } = changeOf(r, body, check, () => patchFromBody(body, check));
   const req = { ...change, ...(patch ? { patch } : {}) };
-  check.doneWith(PATCH_NAMES, () => unlessUnread(patchViolations(req), "patch", patch !== undefined));
+  check.doneWith(PATCH_NAMES, () =>
+    unlessUnread(patchViolations(req), "patch", patch !== undefined).filter((v) => !(sent && v.field === "patch")),
+  );
   const res = await templates.patchTemplate(req, r.call);
   return withTemplate(200, res.template);
 };
@@ -252,13 +241,10 @@ const listModels: Handler = async (r, { templates }) => {
   return { status: 200, body: { models: res.models } };
 };
 
-/** A creator's templates are `?creator=` (the RPC's creator_id); the store's query is TEMPLATE_ERRORS's. */
-const LIST_QUERY: RestErrorMapping = { field: renaming({ creator_id: "creator" }, restField) };
-
 export const TEMPLATE_ROUTES: Route[] = [
   ["GET", "/models", listModels, TEMPLATE_ERRORS],
   ["GET", "/templates", listTemplates, LIST_QUERY],
-  ["POST", "/templates", createTemplate, TEMPLATE_ERRORS],
+  ["POST", "/templates", createTemplate, CREATE_NAMES],
   ["GET", "/templates/:id", getTemplate, TEMPLATE_ERRORS],
   ["PUT", "/templates/:id", updateTemplate, UPDATE_NAMES],
   ["PATCH", "/templates/:id", patchTemplate, PATCH_NAMES],
