@@ -395,3 +395,30 @@ function recorder(inboxId: string, calls: string[]): JoiningClient {
     },
   };
 }
+
+describe("the harness's ConvosCli.ready", () => {
+  it("resolves once the CLI's streams run, without waiting for its first heartbeat, and the CLI reports no error", {
+    timeout: 60_000,
+  }, async () => {
+    // A heartbeat every 10 s: the first comes 10 s after the streams started. The CLI reads stdin only once they
+    // have, so its answer to a line there says the same at once.
+    const slow = await ConvosCli.start(
+      ["agent", "serve", "--name", "Ready test", "--profile-name", "CLI host", "--heartbeat", "10"],
+      join(dir, "ready"),
+      { xmtpPort: xmtp!.port },
+    );
+    try {
+      await slow.waitFor("ready", (e) => e.event === "ready", { ms: 30_000 });
+      const since = Date.now();
+      const seen = await slow.ready();
+      expect(Date.now() - since, "ready() after the CLI's ready event, ms").toBeLessThan(8_000);
+      expect(seen.conversationId).toBeTruthy();
+      // It listens: a join request now is answered (this file's first test, on this CLI).
+      const { group } = await joinConversation(agent, seen.inviteUrl, { resolver, timeoutMs: 20_000 });
+      expect(group.id).toBe(seen.conversationId);
+      expect(slow.events.filter((e) => e.event === "error")).toEqual([]);
+    } finally {
+      await slow.stop();
+    }
+  });
+});

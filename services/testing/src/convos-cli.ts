@@ -59,6 +59,14 @@ export function readEvent(e: CliEvent): CliEvent {
   return m ? { ...e, content: m[3], replyTo: m[1] ?? m[2], printed: e.content } : e;
 }
 
+/** A command `agent serve` does not know, which ready() sends: its stdin reader runs only once its streams do. */
+const PROBE = "pool-test-probe";
+
+/** The CLI's answer to PROBE (an error event) as the event `listening`: no test reads it as the CLI's error. */
+function listening(e: CliEvent): CliEvent {
+  return e.event === "error" && e.message === `Unknown command type: ${PROBE}` ? { event: "listening" } : e;
+}
+
 export interface ReadyEvent extends CliEvent {
   conversationId: string;
   inboxId: string;
@@ -180,12 +188,14 @@ export class ConvosCli {
   ) {
     createInterface({ input: child.stdout }).on("line", (line) => {
       try {
-        this.events.push(readEvent(JSON.parse(line) as CliEvent));
+        this.events.push(listening(readEvent(JSON.parse(line) as CliEvent)));
       } catch {
         this.stderr.push(`(stdout) ${line}`);
       }
       this.wake();
     });
+    // A line written as the CLI exits fails with EPIPE; the waits report the exit itself.
+    child.stdin.on("error", () => undefined);
     createInterface({ input: child.stderr }).on("line", (line) => {
       this.stderr.push(line);
       if (this.stderr.length > 200) this.stderr.shift();
@@ -260,9 +270,12 @@ export class ConvosCli {
    */
   async ready(ms = 30_000): Promise<ReadyEvent> {
     const ready = await this.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms });
+    // Its stdin reader starts after its streams and answers a command it does not know at once (`listening`,
+    // above); the first heartbeat comes a whole interval (1 s) after the streams started. Either says it listens.
+    if (this.child.stdin.writable) this.command({ type: PROBE });
     await this.waitFor(
-      "heartbeat with its streams running",
-      (e) => e.event === "heartbeat" && Number(e.activeStreams) >= 2,
+      "heartbeat with its streams running, or its answer on stdin",
+      (e) => (e.event === "heartbeat" && Number(e.activeStreams) >= 2) || e.event === "listening",
       { ms },
     );
     return ready;
