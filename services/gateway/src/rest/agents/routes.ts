@@ -8,7 +8,6 @@
 
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { unauthenticated } from "@convos-pool/kit/content";
 import { additionViolations, participationInViolations } from "@convos-pool/kit/signing";
 import type { ClaimsForwarder } from "../../connect/forward.js";
 import {
@@ -277,18 +276,15 @@ const agentActivity: Handler = (r, deps) => activityPage(forwarderOf(deps, "clai
 /**
  * The log whole: `{owner_signature}` (ReadAgentActivity, single use) with the
  * owner's session; the page is the query's, as on the GET. Without the
- * signature the request goes on as a session's read, so that the claims
- * service judges the agent first, as on Connect (an agent not the caller's
- * is 404, a bad page size 400), and only the owner is refused its lesser
- * answer (401): the read spends nothing, and whether a signature was
- * needed says nothing of an agent that is not the caller's.
+ * signature it is the session's read, `detailed: false`, as ListAgentActivity
+ * answers on Connect: the claims service judges the agent first on both
+ * faces (an agent not the caller's is 404), and REST refuses nothing the RPC
+ * takes.
  */
 const agentActivityWhole: Handler = async (r, deps) => {
   const claims = forwarderOf(deps, "claims");
   const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
-  const page = await activityPage(claims, r, ownerSignature);
-  if (!page.body.detailed) throw unauthenticated("owner_signature: required for ReadAgentActivity");
-  return page;
+  return activityPage(claims, r, ownerSignature);
 };
 
 /**
