@@ -193,13 +193,17 @@ export class RealStack {
     this.sql = new pg.Client({ connectionString: claimsDb });
     await this.sql.connect();
     this.node = await startDevnode({ port: this.xmtp.port, databaseUrl: nodeDb });
-    this.chain = await startLocalChain();
-    const mailboxes = new Maildirs(join(this.dir, "claims", "mailboxes"));
-    this.mail = await startLocalMail({ mailboxes });
-    this.pop3 = await startLocalPop3({ mailboxes });
-    this.sms = await startLocalSms();
-    if (this.opts.productionProviders) this.agentmail = await startLocalAgentMail();
+    // The CLI needs only the node, and is the slowest part to come up: it starts first, the stand-ins beside each other.
     this.cli = await this.serve(this.opts.conversationName, "Saul", join(this.dir, "cli"));
+    const mailboxes = new Maildirs(join(this.dir, "claims", "mailboxes"));
+    const started = await Promise.allSettled([
+      startLocalChain().then((c) => (this.chain = c)),
+      startLocalMail({ mailboxes }).then((m) => (this.mail = m)),
+      startLocalPop3({ mailboxes }).then((p) => (this.pop3 = p)),
+      startLocalSms().then((s) => (this.sms = s)),
+      this.opts.productionProviders ? startLocalAgentMail().then((a) => (this.agentmail = a)) : undefined,
+    ]);
+    for (const s of started) if (s.status === "rejected") throw s.reason;
     // The CLI comes up beside the services, and start() ends once both have settled: a service that fails
     // leaves no ready of the CLI unawaited (it fails once close() ends the CLI: a rejection nobody hears
     // fails the run), and close() meets no CLI still starting.
