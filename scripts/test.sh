@@ -3,7 +3,8 @@
 # missing), generated code freshness, then the static gates (scripts/lint.sh)
 # beside every tier of vitest tests against a throwaway PostgreSQL, and the 15
 # slowest test files. Extra arguments go to vitest, e.g.
-# `npm test -- services/kit` or `npm test -- --project unit`.
+# `npm test -- services/kit` or `npm test -- --project unit`; POOL_TEST_REPORT=FILE
+# keeps vitest's JSON report (every file's start and end) in FILE.
 #
 # Why beside: most integration tests wait on other processes (PostgreSQL, the
 # XMTP node, the services), and tsc and eslint, about two and a half minutes
@@ -68,6 +69,8 @@ fi
 # The slowest files, then one plain closing line, whatever reads this output.
 if [[ -f "$TMP/vitest.json" ]]; then
   node scripts/test-report.mjs "$TMP/vitest.json"
+  # Kept where asked: each file's start and end, to see which tier or file a run waited on last.
+  if [[ -n "${POOL_TEST_REPORT:-}" ]]; then cp "$TMP/vitest.json" "$POOL_TEST_REPORT"; fi
 fi
 [[ $status -ne 0 ]] && exit "$status"
 exit "$gates"
