@@ -90,3 +90,20 @@ export function processLoad(before: string, after: string, seconds: number): str
   const lag = sampleValue(after, "nodejs_eventloop_lag_p99_seconds") * 1000;
   return `CPU ${(cpu * 100).toFixed(0)}% of a core, event loop delay p99 ${lag.toFixed(0)} ms`;
 }
+
+/**
+ * How many `method` RPCs a service answered between two scrapes and their
+ * mean time in the service (ms), from its pool_rpc_duration_seconds (all
+ * codes): the time a call spent inside that process, from the interceptor's
+ * start to its answer.
+ */
+export function rpcTime(before: string, after: string, method: string): { count: number; meanMs: number } {
+  const total = (text: string, series: string) =>
+    text
+      .split("\n")
+      .filter((l) => l.startsWith(`pool_rpc_duration_seconds_${series}{`) && l.includes(`method="${method}"`))
+      .reduce((sum, l) => sum + Number(l.trim().split(/\s+/).at(-1)), 0);
+  const count = total(after, "count") - total(before, "count");
+  const seconds = total(after, "sum") - total(before, "sum");
+  return { count, meanMs: count > 0 ? (seconds / count) * 1000 : Number.NaN };
+}

@@ -1,6 +1,6 @@
 // The overload benchmark's report, pure: made-up outcomes, no services.
 import { describe, expect, it } from "vitest";
-import { levelFigures, mixKind, overloadGoals, restMixLines } from "./overload-report.js";
+import { levelFigures, mixKind, overloadGoals, restMixLines, restTimeLine } from "./overload-report.js";
 
 const outcomes = (ok: number, okMs: number, refused: number, refusedMs: number, timeouts = 0) => [
   ...Array.from({ length: ok }, () => ({ ms: okMs, code: "ok" })),
@@ -77,5 +77,23 @@ describe("the overload report", () => {
         shed.map((o) => ({ ...o, code: "ok" })),
       ).join("\n"),
     ).not.toMatch(/shed before/);
+  });
+
+  it("splits the REST mix's time of answered requests between the service behind the gateway and the rest, failures left out", () => {
+    const outcomes = Array.from({ length: 10 }, (_, i) => ({
+      i,
+      ms: mixKind(i) === "claim" ? 900 : 300,
+      lateMs: i === 0 ? 40 : 0,
+      code: i === 2 ? "DeadlineExceeded" : "ok",
+    }));
+    const line = restTimeLine(outcomes, {
+      claim: { count: 4, meanMs: 400 },
+      listing: { count: 4, meanMs: 50 },
+      dashboard: { count: 0, meanMs: Number.NaN },
+    });
+    expect(line).toContain("claims 900 ms from schedule, 400 ms in the service (4 calls)");
+    expect(line).toContain("listings 300 ms from schedule, 50 ms in the service (4 calls)");
+    expect(line).toContain("dashboards 300 ms from schedule, NaN ms in the service (0 calls)");
+    expect(line).toMatch(/sent late by this process p99 40 ms$/);
   });
 });

@@ -151,3 +151,27 @@ export function restMixLines(
     );
   return lines;
 }
+
+/**
+ * Where the REST mix's answered requests spent their time, per kind: the
+ * mean from schedule as the caller saw it, the mean in the service behind
+ * the gateway (its own histogram, `service`), and how late this process
+ * sent them (p99): the rest is the gateway and the hops between.
+ */
+export function restTimeLine(
+  outcomes: readonly (Outcome & { i: number })[],
+  service: Record<MixKind, { count: number; meanMs: number }>,
+): string {
+  const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+  const parts = (["claim", "listing", "dashboard"] as const).map((kind) => {
+    const ok = outcomes.filter((o) => mixKind(o.i) === kind && o.code === "ok");
+    const own = service[kind];
+    return (
+      `${kind}s ${mean(ok.map((o) => o.ms)).toFixed(0)} ms from schedule, ` +
+      `${own.meanMs.toFixed(0)} ms in the service (${own.count} calls)`
+    );
+  });
+  const late = outcomes.map((o) => o.lateMs ?? 0);
+  const lateP99 = late.length > 0 ? figures(late).p99 : 0;
+  return `  mean time of those answered: ${parts.join("; ")}; sent late by this process p99 ${lateP99.toFixed(0)} ms`;
+}

@@ -13,8 +13,8 @@ import { signInJson, signSignIn } from "@convos-pool/kit/signing";
 import type { TestIdentity } from "@convos-pool/kit/testing";
 import { createTestDatabase, TEST_METRICS_TOKEN } from "@convos-pool/testing";
 import { type Child, size, startChild } from "./lib.js";
-import { closedLoop, openLoop, processLoad, said, scrape } from "./overload-loops.js";
-import { type MixKind, mixKind, restMixLines } from "./overload-report.js";
+import { closedLoop, openLoop, processLoad, rpcTime, said, scrape } from "./overload-loops.js";
+import { type MixKind, mixKind, type Outcome, restMixLines, restTimeLine } from "./overload-report.js";
 
 const CAPACITY_REQUESTS = size("BENCH_REST_CAPACITY", 900, 60);
 // Below the kit's floor of 32 in flight: with more callers than a starved service's learned limit, a closed loop
@@ -33,6 +33,9 @@ export interface RestMixSetup {
   children: Child[];
 }
 
+/** The refusals of the present level by who refused them ("gateway", "claims", "templates"). */
+const refusedBy = new Map<string, number>();
+
 /** A REST answer's outcome code: "ok", "ResourceExhausted" (429; "Throttled" when the gateway's own client refused it), "DeadlineExceeded" (504, or the caller gave up), else the status. */
 async function outcome(res: Response): Promise<string> {
   if (res.ok) {
@@ -49,6 +52,11 @@ async function outcome(res: Response): Promise<string> {
         ? "DeadlineExceeded"
         : `HTTP ${res.status}`;
   if (!said.has(`REST ${code}`)) said.set(`REST ${code}`, text.slice(0, 200));
+  // Who refused: the gateway's own admission, or a service behind it (its refusal relayed, as "claims is busy").
+  if (code === "ResourceExhausted") {
+    const by = /"message":"(\w+) is busy/.exec(text)?.[1] ?? "other";
+    refusedBy.set(by, (refusedBy.get(by) ?? 0) + 1);
+  }
   return code;
 }
 
@@ -106,21 +114,41 @@ export async function restMix(s: RestMixSetup): Promise<void> {
       return code;
     }
   };
+  const urls = [s.claimsUrl, s.templatesUrl, gateway.url];
+  const scrapeAll = () => Promise.all(urls.map((url) => scrape(url, TEST_METRICS_TOKEN)));
+  const serviceTimes = (before: string[], after: string[]) => ({
+    claim: rpcTime(before[0]!, after[0]!, "Claim"),
+    listing: rpcTime(before[1]!, after[1]!, "BrowseStore"),
+    dashboard: rpcTime(before[0]!, after[0]!, "ListOwnerAgents"),
+  });
   let k = 0;
-  const closed = await closedLoop(CAPACITY_REQUESTS, CONCURRENCY, () => call(mixKind(k++)));
+  const anchor: (Outcome & { i: number })[] = [];
+  const beforeClosed = await scrapeAll();
+  const closed = await closedLoop(CAPACITY_REQUESTS, CONCURRENCY, async () => {
+    const i = k++;
+    const t0 = performance.now();
+    const code = await call(mixKind(i));
+    anchor.push({ i, ms: performance.now() - t0, code });
+    return code;
+  });
+  const afterClosed = await scrapeAll();
   const capacity = closed.perSecond;
   console.log(
     `REST mix capacity (closed loop, ${CAPACITY_REQUESTS} requests by ${CONCURRENCY} callers: 4 claims, 4 store listings, 2 dashboard reads in 10): ` +
       `${capacity.toFixed(0)} requests/s answered (${closed.failed} failed)`,
   );
+  console.log(restTimeLine(anchor, serviceTimes(beforeClosed, afterClosed)));
   for (const factor of s.levels) {
-    const urls = [s.claimsUrl, s.templatesUrl, gateway.url];
-    const before = await Promise.all(urls.map((url) => scrape(url, TEST_METRICS_TOKEN)));
+    const before = await scrapeAll();
+    refusedBy.clear();
     const t0 = performance.now();
     const outcomes = await openLoop(capacity * factor, s.levelSeconds, (i) => call(mixKind(i)));
     const seconds = (performance.now() - t0) / 1000;
-    const after = await Promise.all(urls.map((url) => scrape(url, TEST_METRICS_TOKEN)));
+    const after = await scrapeAll();
     for (const line of restMixLines(factor, capacity * factor, s.levelSeconds, outcomes)) console.log(line);
+    // Where an answered request's time went: in the service behind the gateway, or before and after it.
+    console.log(restTimeLine(outcomes, serviceTimes(before, after)));
+    if (refusedBy.size > 0) console.log(`  refused by: ${[...refusedBy].map(([by, n]) => `${by} ${n}`).join(", ")}`);
     console.log(
       `  the claims service: ${processLoad(before[0]!, after[0]!, seconds)}; the templates service: ${processLoad(before[1]!, after[1]!, seconds)}; ` +
         `the gateway: ${processLoad(before[2]!, after[2]!, seconds)}`,
