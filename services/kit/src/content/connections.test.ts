@@ -81,6 +81,28 @@ describe("a template's connections", () => {
       expect(refusedField(() => checkConnections("c", connections))).toBe(field);
   });
 
+  it("name every fault of every connection at once, each field once", () => {
+    const fields = (connections: ConnectionJson[]) => {
+      try {
+        checkConnections("c", connections);
+        return [];
+      } catch (err) {
+        return fieldViolations(err).map((v) => v.field);
+      }
+    };
+    const bad = { kind: "fitness", capabilities: ["read", "write", "read", "peek"], reason: "" };
+    expect(fields([bad, { ...health, reason: "two\nlines" }, { ...calendar, capabilities: [] }, health])).toEqual([
+      "c[0].kind",
+      "c[0].capabilities[1]",
+      "c[0].capabilities[2]",
+      "c[0].capabilities[3]",
+      "c[0].reason",
+      "c[1].reason",
+      "c[2].capabilities",
+      "c[3].kind",
+    ]);
+  });
+
   it("say what is wrong in words that name the allowed values", () => {
     expect(() => checkConnections("content.connections", [health, { ...calendar, kind: "fitness" }])).toThrow(
       /content\.connections\[1\]\.kind: must be one of "health", "calendar", .*"motion"/,

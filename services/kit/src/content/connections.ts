@@ -10,7 +10,7 @@ import {
   ConnectionDeclarationSchema,
   type ConnectionDeclaration,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { invalidArgument } from "./errors.js";
+import { checkAll, invalidArgument } from "./errors.js";
 
 /** ConvosConnections' kinds by raw value: the Convos CLI's ALL_CONNECTION_KINDS (a test keeps them equal). */
 export const CONNECTION_KINDS = [
@@ -67,29 +67,42 @@ const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(", 
  * known capabilities, and a reason of one line, 1 to 200 characters.
  */
 export function checkConnections(field: string, connections: readonly ConnectionJson[]): void {
-  if (connections.length > CONNECTION_LIMITS.connections)
-    throw invalidArgument(field, `at most ${CONNECTION_LIMITS.connections} connections, one per kind`);
-  const kinds = new Set<string>();
-  connections.forEach((c, i) => {
-    const f = `${field}[${i}]`;
-    if (!isConnectionKind(c.kind)) throw invalidArgument(`${f}.kind`, `must be one of ${quoted(CONNECTION_KINDS)}`);
-    if (kinds.has(c.kind)) throw invalidArgument(`${f}.kind`, `duplicate connection kind "${c.kind}": declare it once`);
-    kinds.add(c.kind);
-    if (c.capabilities.length === 0)
-      throw invalidArgument(`${f}.capabilities`, `must name at least one of ${quoted(CONNECTION_CAPABILITIES)}`);
-    const seen = new Set<string>();
-    c.capabilities.forEach((cap, j) => {
+  // Every fault of every declaration named at once, each field once (docs/rest.md, "One contract, every face").
+  checkAll(
+    () => {
+      if (connections.length > CONNECTION_LIMITS.connections)
+        throw invalidArgument(field, `at most ${CONNECTION_LIMITS.connections} connections, one per kind`);
+    },
+    ...connections.map((c, i) => () => checkConnection(`${field}[${i}]`, c, connections.slice(0, i))),
+  );
+}
+
+/** One declaration, `before` the ones listed ahead of it (a kind declared twice is named at the later one). */
+function checkConnection(f: string, c: ConnectionJson, before: readonly ConnectionJson[]): void {
+  checkAll(
+    () => {
+      if (!isConnectionKind(c.kind)) throw invalidArgument(`${f}.kind`, `must be one of ${quoted(CONNECTION_KINDS)}`);
+      if (before.some((b) => b.kind === c.kind))
+        throw invalidArgument(`${f}.kind`, `duplicate connection kind "${c.kind}": declare it once`);
+    },
+    () => {
+      if (c.capabilities.length === 0)
+        throw invalidArgument(`${f}.capabilities`, `must name at least one of ${quoted(CONNECTION_CAPABILITIES)}`);
+    },
+    ...c.capabilities.map((cap, j) => () => {
       if (!isConnectionCapability(cap))
         throw invalidArgument(`${f}.capabilities[${j}]`, `must be one of ${quoted(CONNECTION_CAPABILITIES)}`);
-      if (seen.has(cap)) throw invalidArgument(`${f}.capabilities[${j}]`, `duplicate capability "${cap}"`);
-      seen.add(cap);
-    });
-    if (c.reason.trim() === "")
-      throw invalidArgument(`${f}.reason`, "is required: why its agents use it, shown before anyone adds one");
-    if (/[\p{Cc}\u2028\u2029]/u.test(c.reason)) throw invalidArgument(`${f}.reason`, "must be one line");
-    if ([...c.reason].length > CONNECTION_LIMITS.reason)
-      throw invalidArgument(`${f}.reason`, `must be at most ${CONNECTION_LIMITS.reason} characters`);
-  });
+      if (c.capabilities.slice(0, j).includes(cap))
+        throw invalidArgument(`${f}.capabilities[${j}]`, `duplicate capability "${cap}"`);
+    }),
+    () => {
+      if (c.reason.trim() === "")
+        throw invalidArgument(`${f}.reason`, "is required: why its agents use it, shown before anyone adds one");
+      if (/[\p{Cc}\u2028\u2029]/u.test(c.reason)) throw invalidArgument(`${f}.reason`, "must be one line");
+      if ([...c.reason].length > CONNECTION_LIMITS.reason)
+        throw invalidArgument(`${f}.reason`, `must be at most ${CONNECTION_LIMITS.reason} characters`);
+    },
+  );
 }
 
 /**
