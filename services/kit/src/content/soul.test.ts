@@ -134,6 +134,36 @@ describe("SOUL in template content", () => {
     expect(() => validateContent({ ...content, soul: vibe })).not.toThrow();
   });
 
+  it("every field over its limit is named at once, each once, not the first alone", () => {
+    const soul: SoulJson = {
+      identity: { name: "two\nlines", role: "x".repeat(201) },
+      philosophy: { principles: ["ok", " ", "x".repeat(501)] },
+      behavior: { response_style: "chatty" as never, max_output_tokens: -1 },
+      constraints: {
+        escalation_rules: [
+          { condition: "", action: "shout" as never },
+          { condition: "always", action: "block" },
+        ],
+      },
+    };
+    let fields: string[] = [];
+    try {
+      validateContent({ ...content, soul });
+    } catch (err) {
+      fields = fieldViolations(ConnectError.from(err)).map((v) => v.field);
+    }
+    expect(fields).toEqual([
+      "content.soul.identity.name",
+      "content.soul.identity.role",
+      "content.soul.philosophy.principles[1]",
+      "content.soul.philosophy.principles[2]",
+      "content.soul.behavior.response_style",
+      "content.soul.behavior.max_output_tokens",
+      "content.soul.constraints.escalation_rules[0].condition",
+      "content.soul.constraints.escalation_rules[0].action",
+    ]);
+  });
+
   it("a value the proto form has but no name for (an unknown enum number) is refused, not read as a valid one", () => {
     const soul = create(SoulSchema, {
       behavior: { responseStyle: 7 as ResponseStyle },

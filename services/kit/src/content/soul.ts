@@ -15,7 +15,7 @@ import {
   SoulSchema,
   type Soul,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { invalidArgument } from "./errors.js";
+import { checkAll, invalidArgument } from "./errors.js";
 
 export const RESPONSE_STYLES = ["structured", "conversational", "minimal"] as const;
 export type ResponseStyleName = (typeof RESPONSE_STYLES)[number];
@@ -285,13 +285,18 @@ function checkLine(field: string, value: string | undefined, max: number): void 
   if (!oneLine(value)) throw invalidArgument(field, "must be one line");
 }
 
+/** A list's length and each of its items, every fault named. */
 function checkList(field: string, items: string[] | undefined, max: number): void {
   if (items === undefined) return;
-  if (items.length > SOUL_LIMITS.items) throw invalidArgument(field, `at most ${SOUL_LIMITS.items} items`);
-  items.forEach((item, i) => {
-    if (item.trim() === "") throw invalidArgument(`${field}[${i}]`, "must not be empty");
-    checkLine(`${field}[${i}]`, item, max);
-  });
+  checkAll(
+    () => {
+      if (items.length > SOUL_LIMITS.items) throw invalidArgument(field, `at most ${SOUL_LIMITS.items} items`);
+    },
+    ...items.map((item, i) => () => {
+      if (item.trim() === "") throw invalidArgument(`${field}[${i}]`, "must not be empty");
+      checkLine(`${field}[${i}]`, item, max);
+    }),
+  );
 }
 
 function checkEnum(field: string, value: string | undefined, names: readonly string[]): void {
@@ -299,37 +304,54 @@ function checkEnum(field: string, value: string | undefined, names: readonly str
     throw invalidArgument(field, `must be one of ${names.map((n) => JSON.stringify(n)).join(", ")}`);
 }
 
-/** Checks every limit of docs/templates.md's "SOUL"; errors name the field, e.g. `content.soul.philosophy.principles[2]`. */
+/**
+ * Checks every limit of docs/templates.md's "SOUL", every fault named at
+ * once; errors name the field, e.g. `content.soul.philosophy.principles[2]`.
+ */
 export function validateSoul(s: SoulJson, field: string): void {
   const { identity: i, philosophy: p, capabilities: c, behavior: b, constraints: k } = s;
-  checkLine(`${field}.identity.name`, i?.name, SOUL_LIMITS.name);
-  checkLine(`${field}.identity.role`, i?.role, SOUL_LIMITS.role);
-  if (i?.description !== undefined && [...i.description].length > SOUL_LIMITS.description) {
-    throw invalidArgument(`${field}.identity.description`, `must be at most ${SOUL_LIMITS.description} characters`);
-  }
-  checkList(`${field}.philosophy.principles`, p?.principles, SOUL_LIMITS.principle);
-  checkList(`${field}.philosophy.values`, p?.values, SOUL_LIMITS.principle);
-  checkList(`${field}.capabilities.domains`, c?.domains, SOUL_LIMITS.capability);
-  checkList(`${field}.capabilities.skills`, c?.skills, SOUL_LIMITS.capability);
-  checkList(`${field}.capabilities.limitations`, c?.limitations, SOUL_LIMITS.capability);
-  checkEnum(`${field}.behavior.response_style`, b?.response_style, RESPONSE_STYLES);
-  const tokens = b?.max_output_tokens;
-  if (tokens !== undefined && (!Number.isSafeInteger(tokens) || tokens < 0 || tokens > SOUL_LIMITS.maxOutputTokens)) {
-    throw invalidArgument(`${field}.behavior.max_output_tokens`, `must be 0 (none) to ${SOUL_LIMITS.maxOutputTokens}`);
-  }
-  checkList(`${field}.constraints.restricted_topics`, k?.restricted_topics, SOUL_LIMITS.topic);
   const rules = k?.escalation_rules ?? [];
-  if (rules.length > SOUL_LIMITS.items)
-    throw invalidArgument(`${field}.constraints.escalation_rules`, `at most ${SOUL_LIMITS.items} rules`);
-  rules.forEach((r, n) => {
-    const f = `${field}.constraints.escalation_rules[${n}]`;
-    if (r.condition.trim() === "") throw invalidArgument(`${f}.condition`, "is required");
-    checkLine(`${f}.condition`, r.condition, SOUL_LIMITS.condition);
-    if (!(ESCALATION_ACTIONS as readonly string[]).includes(r.action)) {
-      throw invalidArgument(
-        `${f}.action`,
-        `must be one of ${ESCALATION_ACTIONS.map((a) => JSON.stringify(a)).join(", ")}`,
+  checkAll(
+    () => checkLine(`${field}.identity.name`, i?.name, SOUL_LIMITS.name),
+    () => checkLine(`${field}.identity.role`, i?.role, SOUL_LIMITS.role),
+    () => {
+      if (i?.description !== undefined && [...i.description].length > SOUL_LIMITS.description)
+        throw invalidArgument(`${field}.identity.description`, `must be at most ${SOUL_LIMITS.description} characters`);
+    },
+    () => checkList(`${field}.philosophy.principles`, p?.principles, SOUL_LIMITS.principle),
+    () => checkList(`${field}.philosophy.values`, p?.values, SOUL_LIMITS.principle),
+    () => checkList(`${field}.capabilities.domains`, c?.domains, SOUL_LIMITS.capability),
+    () => checkList(`${field}.capabilities.skills`, c?.skills, SOUL_LIMITS.capability),
+    () => checkList(`${field}.capabilities.limitations`, c?.limitations, SOUL_LIMITS.capability),
+    () => checkEnum(`${field}.behavior.response_style`, b?.response_style, RESPONSE_STYLES),
+    () => {
+      const tokens = b?.max_output_tokens;
+      if (tokens !== undefined && (!Number.isSafeInteger(tokens) || tokens < 0 || tokens > SOUL_LIMITS.maxOutputTokens))
+        throw invalidArgument(
+          `${field}.behavior.max_output_tokens`,
+          `must be 0 (none) to ${SOUL_LIMITS.maxOutputTokens}`,
+        );
+    },
+    () => checkList(`${field}.constraints.restricted_topics`, k?.restricted_topics, SOUL_LIMITS.topic),
+    () => {
+      if (rules.length > SOUL_LIMITS.items)
+        throw invalidArgument(`${field}.constraints.escalation_rules`, `at most ${SOUL_LIMITS.items} rules`);
+    },
+    ...rules.map((r, n) => () => {
+      const f = `${field}.constraints.escalation_rules[${n}]`;
+      checkAll(
+        () => {
+          if (r.condition.trim() === "") throw invalidArgument(`${f}.condition`, "is required");
+          checkLine(`${f}.condition`, r.condition, SOUL_LIMITS.condition);
+        },
+        () => {
+          if (!(ESCALATION_ACTIONS as readonly string[]).includes(r.action))
+            throw invalidArgument(
+              `${f}.action`,
+              `must be one of ${ESCALATION_ACTIONS.map((a) => JSON.stringify(a)).join(", ")}`,
+            );
+        },
       );
-    }
-  });
+    }),
+  );
 }
