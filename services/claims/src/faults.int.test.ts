@@ -4,6 +4,8 @@
 // the same idempotency key at another replica (the in-process claims service
 // on the same database), which resolves the dead process's claim once its
 // lease runs out: the agent taken back, the retry told so, never a second one.
+// Both replicas hold a claim's lease for 4 s (CLAIM_LEASE_SECONDS' least), not
+// the default 20, so the retry hears in seconds what it would in 20 or so.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -13,7 +15,12 @@ import { startServiceProcess, type ServiceProcess, waitFor } from "@convos-pool/
 import { as } from "../test/helpers.js";
 import { StandInStack } from "../test/stand-in-stack.js";
 
-const stack = new StandInStack({ name: "faults", smsRange: "+15550910000..+15550910019" });
+const LEASE_SECONDS = 4;
+const stack = new StandInStack({
+  name: "faults",
+  smsRange: "+15550910000..+15550910019",
+  claimLeaseSeconds: LEASE_SECONDS,
+});
 let proc: ServiceProcess | undefined;
 
 beforeAll(async () => {
@@ -25,6 +32,7 @@ beforeAll(async () => {
       POOL_SECRETS_KEY: stack.secretsKey,
       POOL_DATA_DIR: stack.dataDir,
       SMS_NUMBER_RANGE: "+15550910000..+15550910019",
+      CLAIM_LEASE_SECONDS: String(LEASE_SECONDS),
       ...serviceEnv(stack.creds.claims),
     },
   });

@@ -78,6 +78,8 @@ export interface StandInStackOptions {
   ratings?: boolean;
   /** Wallets on this chain (its faucet funds them under a grant); default generated keys, off any chain. */
   chain?: { rpcUrl: string; faucetKey: `0x${string}` };
+  /** How long a claim in flight is another replica's before the sweep takes it back; default the service's. */
+  claimLeaseSeconds?: number;
 }
 
 export class StandInStack {
@@ -176,6 +178,7 @@ export class StandInStack {
       sync,
       budget: this.budget,
       ...(this.opts.chain ? { chain: this.opts.chain } : {}),
+      ...(this.opts.claimLeaseSeconds !== undefined ? { claimLeaseSeconds: this.opts.claimLeaseSeconds } : {}),
       // The tests run the sweep themselves, when their rows are ready for it.
       sweepIntervalMs: 3_600_000,
       ...(lineageUrl ? { lineageUrl } : {}),
