@@ -52,6 +52,21 @@ describe("ClientThrottle", () => {
     clock.advance(10_000);
     expect(throttle.rejectProbability).toBe(0);
   });
+
+  it("counts each criticality apart: a server that refuses sheddable calls costs a critical one nothing here", () => {
+    const throttle = new ClientThrottle(
+      () => 0,
+      () => 0.5,
+    );
+    for (let i = 0; i < 100; i++) throttle.settled(false, "sheddable");
+    for (let i = 0; i < 10; i++) throttle.settled(true, "critical");
+    expect(throttle.rejectProbabilityOf("sheddable")).toBeGreaterThan(0.9);
+    expect(throttle.rejectProbabilityOf("critical")).toBe(0);
+    expect(throttle.rejectProbabilityOf("default")).toBe(0);
+    expect(throttle.allow("critical")).toBe(true);
+    expect(throttle.allow("default")).toBe(true);
+    expect(throttle.allow("sheddable")).toBe(false);
+  });
 });
 
 describe("throttled", () => {
@@ -90,5 +105,40 @@ describe("throttled", () => {
     expect(err?.code).toBe(Code.ResourceExhausted);
     expect(limitExceededOf(err)).toMatchObject({ limit: ADMISSION_LIMIT, retryAfterSeconds: 1 });
     expect(err?.rawMessage).toMatch(/refused by this client's throttle/);
+  });
+
+  it("judges a call at the criticality the server will (its method's, lowered by pool-criticality), so sheddable refusals throttle only sheddable calls", async () => {
+    let sent = 0;
+    const transport = createRouterTransport((router: ConnectRouter) =>
+      router.service(SessionService, {
+        createSession: (_req, ctx) => {
+          sent++;
+          if (ctx.requestHeader.get("pool-criticality") === "sheddable") throw overloaded("the test service", 1000);
+          return { token: "t" };
+        },
+      }),
+    );
+    const client = createClient(
+      SessionService,
+      throttled(
+        transport,
+        new ClientThrottle(
+          () => 0,
+          () => 0.5,
+        ),
+      ),
+    );
+    const call = (headers: Record<string, string>) =>
+      client.createSession({ inboxId: "a" }, { headers }).then(
+        () => "ok",
+        (e: unknown) => ConnectError.from(e).rawMessage,
+      );
+    for (let i = 0; i < 60; i++) await call({ "pool-criticality": "sheddable" });
+    const before = sent;
+    // CreateSession is critical: the refused sheddable calls say nothing of it.
+    expect(await call({})).toBe("ok");
+    expect(sent).toBe(before + 1);
+    expect(await call({ "pool-criticality": "sheddable" })).toMatch(/refused by this client's throttle/);
+    expect(sent).toBe(before + 1);
   });
 });

@@ -9,11 +9,16 @@
 // the server takes everything, that is 0; when it takes a third of what is
 // offered, the client sends about k times what is taken. Its refusal has
 // the server's shape (RESOURCE_EXHAUSTED, `server concurrency`, RetryInfo),
-// so a caller backs off from either alike. The policy is pure but for the
-// given clock and random numbers; `throttled` puts it on a transport.
+// so a caller backs off from either alike. Each criticality is counted
+// apart, as the book does: a server that refuses sheddable calls (it keeps
+// a share of its limit from them) would take a critical one, and the
+// client must not refuse that one for the others' refusals. The policy is
+// pure but for the given clock and random numbers; `throttled` puts it on a
+// transport, judging each call at the criticality the server will.
 
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { limitExceededOf } from "../limits.js";
+import { CRITICALITIES, CRITICALITY_HEADER, type Criticality, criticalityOf } from "./criticality.js";
 import { ADMISSION_LIMIT, overloaded } from "./interceptor.js";
 
 export interface ThrottleOptions {
@@ -34,8 +39,8 @@ export const THROTTLE_DEFAULTS: ThrottleOptions = { k: 2, windowMs: 10_000, buck
 
 export class ClientThrottle {
   private readonly o: ThrottleOptions;
-  private readonly requests: number[];
-  private readonly accepts: number[];
+  /** Requests and accepts per bucket, for each criticality apart (the SRE book keeps them so). */
+  private readonly counts: Record<Criticality, { requests: number[]; accepts: number[] }>;
   /** The bucket index of the last count, on the clock's time / bucket length. */
   private at = 0;
 
@@ -45,21 +50,30 @@ export class ClientThrottle {
     options: Partial<ThrottleOptions> = {},
   ) {
     this.o = { ...THROTTLE_DEFAULTS, ...options };
-    this.requests = new Array<number>(this.o.buckets).fill(0);
-    this.accepts = new Array<number>(this.o.buckets).fill(0);
+    const empty = () => ({
+      requests: new Array<number>(this.o.buckets).fill(0),
+      accepts: new Array<number>(this.o.buckets).fill(0),
+    });
+    this.counts = { critical: empty(), default: empty(), sheddable: empty() };
   }
 
-  /** The probability a call is refused here now. */
+  /** The probability a default call is refused here now. */
   get rejectProbability(): number {
+    return this.rejectProbabilityOf("default");
+  }
+
+  /** The probability a call of `criticality` is refused here now: from that criticality's counts alone. */
+  rejectProbabilityOf(criticality: Criticality): number {
     this.roll();
-    const requests = sum(this.requests);
-    return Math.max(0, (requests - this.o.k * sum(this.accepts)) / (requests + 1));
+    const { requests, accepts } = this.counts[criticality];
+    const asked = sum(requests);
+    return Math.max(0, (asked - this.o.k * sum(accepts)) / (asked + 1));
   }
 
   /** A call is about to be made: true to send it, false to refuse it here (then counted as a request not taken). */
-  allow(): boolean {
-    if (!(this.random() < this.rejectProbability)) return true;
-    this.count(false);
+  allow(criticality: Criticality = "default"): boolean {
+    if (!(this.random() < this.rejectProbabilityOf(criticality))) return true;
+    this.count(false, criticality);
     return false;
   }
 
@@ -68,19 +82,16 @@ export class ClientThrottle {
    * its deadline passed first. Counted when it settles, not when sent: calls
    * still in flight are no sign that the server refuses.
    */
-  settled(taken: boolean): void {
-    this.count(taken);
+  settled(taken: boolean, criticality: Criticality = "default"): void {
+    this.count(taken, criticality);
   }
 
-  private count(taken: boolean): void {
+  private count(taken: boolean, criticality: Criticality): void {
     this.roll();
-    const b = this.bucket();
-    this.requests[b] = (this.requests[b] ?? 0) + 1;
-    if (taken) this.accepts[b] = (this.accepts[b] ?? 0) + 1;
-  }
-
-  private bucket(): number {
-    return this.at % this.o.buckets;
+    const b = this.at % this.o.buckets;
+    const { requests, accepts } = this.counts[criticality];
+    requests[b] = (requests[b] ?? 0) + 1;
+    if (taken) accepts[b] = (accepts[b] ?? 0) + 1;
   }
 
   /** Empties the buckets the clock has moved past. */
@@ -88,8 +99,10 @@ export class ClientThrottle {
     const now = Math.floor(this.now() / (this.o.windowMs / this.o.buckets));
     for (let i = 0; i < Math.min(now - this.at, this.o.buckets); i++) {
       const b = (this.at + 1 + i) % this.o.buckets;
-      this.requests[b] = 0;
-      this.accepts[b] = 0;
+      for (const c of CRITICALITIES) {
+        this.counts[c].requests[b] = 0;
+        this.counts[c].accepts[b] = 0;
+      }
     }
     this.at = Math.max(this.at, now);
   }
@@ -113,17 +126,37 @@ function notTaken(err: unknown): boolean {
   return err.code === Code.ResourceExhausted && limitExceededOf(err)?.limit === ADMISSION_LIMIT;
 }
 
-/** A transport whose unary calls go through `throttle`: refused here when it says so, counted when answered. */
+/**
+ * The criticality the server will judge a call at: its method's, lowered by
+ * the `pool-criticality` it carries (the caller's, deadline.ts); undefined
+ * for health and reflection, which no admission refuses.
+ */
+function criticalityOfCall(
+  method: Parameters<Transport["unary"]>[0],
+  header: Parameters<Transport["unary"]>[3],
+): Criticality | undefined {
+  const asked = new Headers(header as ConstructorParameters<typeof Headers>[0]).get(CRITICALITY_HEADER);
+  const c = criticalityOf(method.parent.typeName, method.name, asked);
+  return c === "exempt" ? undefined : c;
+}
+
+/**
+ * A transport whose unary calls go through `throttle`: refused here when it
+ * says so, counted when answered, each at its own criticality.
+ */
 export function throttled(transport: Transport, throttle: ClientThrottle): Transport {
   return {
     async unary(method, signal, timeoutMs, header, message, contextValues) {
-      if (!throttle.allow()) throw overloaded(`${method.parent.name} (refused by this client's throttle)`, 1000);
+      const criticality = criticalityOfCall(method, header);
+      if (criticality === undefined) return transport.unary(method, signal, timeoutMs, header, message, contextValues);
+      if (!throttle.allow(criticality))
+        throw overloaded(`${method.parent.name} (refused by this client's throttle)`, 1000);
       try {
         const res = await transport.unary(method, signal, timeoutMs, header, message, contextValues);
-        throttle.settled(true);
+        throttle.settled(true, criticality);
         return res;
       } catch (err) {
-        throttle.settled(!notTaken(err));
+        throttle.settled(!notTaken(err), criticality);
         throw err;
       }
     },
