@@ -488,7 +488,11 @@ describe("templates", () => {
     expect(err.rawMessage).toMatch(/^content\.connections\[1\]\.kind: duplicate connection kind "photos"/);
     const tooMany = Array.from({ length: 10 }, () => ({ kind: "music", capabilities: ["read"], reason: "to play" }));
     const many = await expectCode(createTemplate(alice, { connections: tooMany }), Code.InvalidArgument);
-    expect(fieldViolations(many).map((v) => v.field)).toEqual(["content.connections"]);
+    // Too many, and each declaration of a kind already declared named beside it (every fault at once).
+    expect(fieldViolations(many).map((v) => v.field)).toEqual([
+      "content.connections",
+      ...tooMany.slice(1).map((_, i) => `content.connections[${i + 1}].kind`),
+    ]);
     const long = [{ kind: "music", capabilities: ["read"], reason: "x".repeat(201) }];
     const tooLong = await expectCode(createTemplate(alice, { connections: long }), Code.InvalidArgument);
     expect(fieldViolations(tooLong).map((v) => v.field)).toEqual(["content.connections[0].reason"]);
