@@ -10,7 +10,15 @@
 
 import { Code } from "@connectrpc/connect";
 import { HttpClient, HttpError, type HttpRequest } from "@convos-pool/kit/server";
-import { MailError, cutText, htmlAsText, type Mailbox, type MailMessage, type MailSummary } from "./mail.js";
+import {
+  MailError,
+  cutText,
+  htmlAsText,
+  type Mailbox,
+  type MailMessage,
+  type MailSummary,
+  type OutgoingMail,
+} from "./mail.js";
 
 export interface AgentMailClientOptions {
   /** https://api.agentmail.to, or the stand-in's url; `/v0/...` is appended. */
@@ -61,13 +69,7 @@ export class AgentMailClient implements Mailbox {
   }
 
   /** Sends plain-text mail from the inbox's address; a reply names the mail it answers in its headers. */
-  async send(m: {
-    to: string;
-    subject: string;
-    text: string;
-    inReplyTo?: string;
-    once?: string;
-  }): Promise<{ messageId: string; threadId?: string }> {
+  async send(m: OutgoingMail): Promise<{ messageId: string; threadId?: string }> {
     const reply = m.inReplyTo ? { headers: { "In-Reply-To": m.inReplyTo, References: m.inReplyTo } } : {};
     const sent = await this.request<{ message_id: string; thread_id?: string }>("the mail", {
       method: "POST",

@@ -53,6 +53,16 @@ export interface MailMessage {
   threadId?: string;
 }
 
+/** A plain-text mail to send from the mailbox's address. */
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  text: string;
+  inReplyTo?: string;
+  /** An idempotency key (a scheduled firing's): the mail's Message-ID, or the provider's Idempotency-Key. */
+  once?: string;
+}
+
 /**
  * What an agent does with its mailbox, whoever keeps it: the local mail server
  * (MailClient, SMTP and POP3) or AgentMail (AgentMailClient, agentmail.ts).
@@ -60,14 +70,7 @@ export interface MailMessage {
  */
 export interface Mailbox {
   /** Sends plain-text mail from the mailbox's address: its Message-ID, and its thread where the provider keeps them. */
-  send(m: {
-    to: string;
-    subject: string;
-    text: string;
-    inReplyTo?: string;
-    /** An idempotency key (a scheduled firing's): the mail's Message-ID, or the provider's Idempotency-Key. */
-    once?: string;
-  }): Promise<{ messageId: string; threadId?: string }>;
+  send(m: OutgoingMail): Promise<{ messageId: string; threadId?: string }>;
   /** The newest mail first; default the 20 newest. */
   list(opts?: { limit?: number }): Promise<MailSummary[]>;
   /** One message by its id (from list). */
@@ -110,13 +113,7 @@ export class MailClient implements Mailbox {
   }
 
   /** Sends plain-text mail from this mailbox's address. */
-  async send(m: {
-    to: string;
-    subject: string;
-    text: string;
-    inReplyTo?: string;
-    once?: string;
-  }): Promise<{ messageId: string }> {
+  async send(m: OutgoingMail): Promise<{ messageId: string }> {
     try {
       const reply = m.inReplyTo ? { inReplyTo: m.inReplyTo, references: m.inReplyTo } : {};
       // A key's mail has a Message-ID of its own, the same on every send: the server keeps one (a retried firing).
