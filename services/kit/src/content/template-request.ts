@@ -50,6 +50,24 @@ export function changeViolations(req: { templateId: string; expectedVersion: big
   );
 }
 
+/** A change's body (`content` or `patch`), required and read by `read`, beside its release notes, template and version. */
+function bodyChangeViolations(
+  req: { templateId: string; expectedVersion: bigint; releaseNotes: string },
+  field: "content" | "patch",
+  read: (() => void) | undefined,
+): FieldViolationInfo[] {
+  return [
+    ...changeViolations(req),
+    ...violationsOf(
+      () => {
+        if (!read) throw invalidArgument(field, "is required");
+        read();
+      },
+      () => checkReleaseNotes(req.releaseNotes),
+    ),
+  ];
+}
+
 /** A full update (UpdateTemplate): its content, release notes, template and version. */
 export function updateViolations(req: {
   templateId: string;
@@ -57,16 +75,8 @@ export function updateViolations(req: {
   content?: TemplateContent | undefined;
   releaseNotes: string;
 }): FieldViolationInfo[] {
-  return [
-    ...changeViolations(req),
-    ...violationsOf(
-      () => {
-        if (!req.content) throw invalidArgument("content", "is required");
-        validateContent(contentToJson(req.content));
-      },
-      () => checkReleaseNotes(req.releaseNotes),
-    ),
-  ];
+  const { content } = req;
+  return bodyChangeViolations(req, "content", content && (() => validateContent(contentToJson(content))));
 }
 
 /** A patch (PatchTemplate): the fields it sets, release notes, template and version. */
@@ -76,16 +86,8 @@ export function patchViolations(req: {
   patch?: TemplatePatch | undefined;
   releaseNotes: string;
 }): FieldViolationInfo[] {
-  return [
-    ...changeViolations(req),
-    ...violationsOf(
-      () => {
-        if (!req.patch) throw invalidArgument("patch", "is required");
-        validatePatch(patchToJson(req.patch));
-      },
-      () => checkReleaseNotes(req.releaseNotes),
-    ),
-  ];
+  const { patch } = req;
+  return bodyChangeViolations(req, "patch", patch && (() => validatePatch(patchToJson(patch))));
 }
 
 /**
