@@ -12,7 +12,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
-import { createPublicClient, createWalletClient, type Hex, hexToString, http, parseEther, parseGwei, toHex } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  type Hex,
+  hexToString,
+  http,
+  parseEther,
+  parseGwei,
+  toHex,
+} from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PaymentSignerService } from "@convos-pool/gen/convos/pool/v1/payment_signer_service_pb.js";
