@@ -41,6 +41,18 @@ describe("ClientThrottle", () => {
     expect(throttle.allow()).toBe(false);
   });
 
+  it("refuses nothing of a criticality until it has made enough calls to judge: one call past its deadline refuses no other", () => {
+    const throttle = new ClientThrottle(
+      () => 0,
+      () => 0,
+    );
+    throttle.settled(false, "sheddable");
+    expect(throttle.rejectProbabilityOf("sheddable")).toBe(0);
+    expect(throttle.allow("sheddable")).toBe(true);
+    for (let i = 0; i < 9; i++) throttle.settled(false, "sheddable");
+    expect(throttle.rejectProbabilityOf("sheddable")).toBeCloseTo(10 / 11, 6);
+  });
+
   it("forgets what left its window", () => {
     const clock = new TestClock();
     const throttle = new ClientThrottle(

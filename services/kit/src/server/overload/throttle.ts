@@ -33,9 +33,16 @@ export interface ThrottleOptions {
   /** The window counted, in ms, in `buckets` buckets. */
   windowMs: number;
   buckets: number;
+  /**
+   * Calls of a criticality counted in the window before the client refuses
+   * any of it: by the formula alone one slow call of a rare kind (a listing
+   * past its deadline on a busy machine) refuses the next with probability
+   * 1/2, a refusal that says nothing of the server's load.
+   */
+  minRequests: number;
 }
 
-export const THROTTLE_DEFAULTS: ThrottleOptions = { k: 2, windowMs: 10_000, buckets: 10 };
+export const THROTTLE_DEFAULTS: ThrottleOptions = { k: 2, windowMs: 10_000, buckets: 10, minRequests: 10 };
 
 export class ClientThrottle {
   private readonly o: ThrottleOptions;
@@ -67,6 +74,7 @@ export class ClientThrottle {
     this.roll();
     const { requests, accepts } = this.counts[criticality];
     const asked = sum(requests);
+    if (asked < this.o.minRequests) return 0;
     return Math.max(0, (asked - this.o.k * sum(accepts)) / (asked + 1));
   }
 
