@@ -74,6 +74,8 @@ type Answer = MessageInitShape<typeof WatchRolloutResponseSchema> | "unavailable
 /** Lineage's RolloutWatchService as a stand-in: per template, what the test told it (by default: all alike, go on). */
 class LineageStandIn {
   answers = new Map<string, Answer>();
+  /** What a template the test has told nothing of gets: set before a rollout starts, its first round's answer. */
+  otherwise: Answer = { watch: figures(0, 0, 0), halt: false };
   asked: WatchRolloutRequest[] = [];
   server!: RunningServer;
 
@@ -88,7 +90,7 @@ class LineageStandIn {
         router.service(RolloutWatchService, {
           watchRollout: (req) => {
             this.asked.push(req);
-            const a = this.answers.get(req.templateId) ?? { watch: figures(0, 0, 0), halt: false };
+            const a = this.answers.get(req.templateId) ?? this.otherwise;
             if (a === "unavailable") throw new ConnectError("lineage database unavailable", Code.Unavailable);
             return a;
           },
@@ -307,8 +309,17 @@ describe("the pool's watch", () => {
   });
 
   it("changes nothing while lineage does not answer, and asks again next round", async () => {
-    const { c, t, r } = await started();
-    lineage.answers.set(t.id, "unavailable");
+    // Unavailable from the rollout's start: a round between the start and a per-template answer would record a watch.
+    const before = lineage.otherwise;
+    lineage.otherwise = "unavailable";
+    const { c, t, r } = await started()
+      .then((s) => {
+        lineage.answers.set(s.t.id, "unavailable");
+        return s;
+      })
+      .finally(() => {
+        lineage.otherwise = before;
+      });
     await waitFor("two rounds asked", () => lineage.askedFor(t.id).length >= 2);
     const got = await read(c, t.id, r.rolloutId);
     expect(got.state).toBe(RolloutState.RUNNING);
