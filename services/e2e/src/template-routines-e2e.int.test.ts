@@ -7,14 +7,16 @@
 // says so in the conversation; Saul may pause, resume and move them through
 // ScheduleService (as the web page and `pool schedules` call it, through the
 // gateway's identity header), Ana may not cancel or move them. Saul moves the
-// daily one to the coming minute: at that minute the claims service's timer
+// daily one to the coming minute: the claims service's timer
 // fires it and the agent posts its turn's answer once, as Ana reads it. Real:
 // PostgreSQL, the XMTP node, the instance host (its offline model answers the
 // routine's turn), the claims service with its pg-boss timers, the template
 // and keys services, the Convos CLI. One stand-in: the old minute (23:59)'s
 // job is made due now in the claims database rather than waited for, to show
-// that it fires nothing once the item has moved (schedules.int.test.ts waits
-// for a real old minute).
+// that it fires nothing once the item has moved, and so is the new minute's,
+// once the test has seen the move set it at that minute
+// (schedules.int.test.ts waits for a real old minute, and
+// schedules-minutes.system.test.ts for real new ones).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -144,7 +146,7 @@ describe("a template's routine on the real stack", () => {
     expect(local(instant(moved.item!.nextAt))).toBe("Monday 08:30");
   });
 
-  it("fires at the minute its owner moved it to, once, as the agent's own turn, and its old minute fires nothing", {
+  it("fires the minute its owner moved it to (its timer set there), once, as the agent's own turn, and its old minute fires nothing", {
     timeout: 150_000,
   }, async () => {
     const agent = people.agent;
@@ -185,15 +187,22 @@ describe("a template's routine on the real stack", () => {
       30_000,
       200,
     );
-    // The new minute, as Ana's app reads the conversation: the agent's turn on its template's words, once.
-    const heard = ana.heard(agent.inboxId, undefined, /Post the day's list\./, 120_000);
-    // Awaited below; until then a failure of its own is not one unhandled.
-    heard.catch(() => undefined);
     await oldDone;
     expect(stack.logs.some((l) => l.includes("schedule firing dropped") && l.includes(daily!.id))).toBe(true);
     expect(await posts()).toBe(0);
+    // The new minute's job, as the move set it for the timers, then due now (the stand-in, as for the old one; that
+    // a job runs at its minute schedules-minutes.system.test.ts waits for): Ana's app reads the agent's turn once.
+    const heard = ana.heard(agent.inboxId, undefined, /Post the day's list\./, 120_000);
+    // Awaited below; until then a failure of its own is not one unhandled.
+    heard.catch(() => undefined);
+    const newJob = await stack.rows<{ id: string }>(
+      `update schedule_timers.job set start_after = now()
+        where data->>'itemId' = $1 and (data->>'at')::bigint = $2 and state = 'created'
+          and start_after = to_timestamp($2::bigint / 1000.0) returning id`,
+      [daily!.id, newAt.getTime()],
+    );
+    expect(newJob).toHaveLength(1);
     await heard;
-    expect(Date.now()).toBeGreaterThanOrEqual(newAt.getTime());
     await waitFor(
       "the claims service to move the item on",
       async () => {
