@@ -2,7 +2,8 @@
 // served by the kit's real server with the claims service's access policy
 // (CLAIMS_ACCESS), called over the wire with the real credentials of two
 // instance hosts and of the gateway (a person's inbox in its header); the
-// timers are real pg-boss jobs in the test database. The agents' hosts are a
+// timers are real pg-boss jobs in the test database (one moved item's job is
+// made due now, having been seen set at its minute). The agents' hosts are a
 // STAND-IN (the ScheduleHosts interface): it records each firing per host and
 // keeps the firing ids each agent has done, as an agent does (its state moves
 // with it, so the record is per agent, not per host). Agents' rows are
@@ -319,12 +320,20 @@ describe("moving an item", () => {
     const mine = () => hosts.calls.filter((c) => c.firingId.startsWith(item!.id));
     await new Promise((r) => setTimeout(r, Math.max(0, old + 2_500 - Date.now())));
     expect(mine()).toEqual([]);
+    // The new time's job is set at that minute, then made due now rather than waited for (that a job runs at its
+    // minute is this file's first test's, and schedules-minutes.system.test.ts's on real processes).
+    const due = await q(
+      `update schedule_timers.job set start_after = now()
+        where data->>'itemId' = ? and state = 'created' and start_after = to_timestamp(? / 1000.0) returning id`,
+      [item!.id, minute],
+    );
+    expect(due).toHaveLength(1);
     const firing = `${item!.id}@${new Date(minute).toISOString().replace(".000Z", "Z")}`;
-    await until("the firing at the new time", () => hosts.posted.includes(firing), 90_000);
+    await until("the firing at the new time", () => hosts.posted.includes(firing), 30_000);
     await schedules.timers.check();
     await new Promise((r) => setTimeout(r, 1_500));
     expect(mine()).toEqual([{ host: HOST, firingId: firing }]);
-  }, 120_000);
+  }, 60_000);
 
   it("lists a routine the agent asked for itself as its template's, to the owner and to the agent's host", async () => {
     const id = await agent();
