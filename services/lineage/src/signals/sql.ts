@@ -95,6 +95,16 @@ const conversationsOnDay = (instance: string, start: string) =>
   `array(select distinct k.conversation_id from lineage_agent_conversations k where k.instance_id = ${instance}
      and k.from_at < ${start} + interval '1 day' and (k.to_at is null or k.to_at > ${start}) order by 1)`;
 
+/** An agent on a day as the two day queries below read it: its owner now, its home and the day's conversations, its version. */
+interface AgentDayRow {
+  instance_id: string;
+  owner_id: string;
+  conversation_id: string;
+  conversation_ids: string[];
+  version: string;
+  day: string;
+}
+
 /**
  * The stored days of a template's agents from `fromDay` to `toDay` (both
  * included), each with its agent's owner now, its home conversation and
@@ -108,13 +118,7 @@ export async function templateDays(
   toDay: string,
 ): Promise<AgentDay[]> {
   const rows = await em.execute<
-    {
-      instance_id: string;
-      owner_id: string;
-      conversation_id: string;
-      conversation_ids: string[];
-      version: string;
-      day: string;
+    (AgentDayRow & {
       answers: number;
       people: number;
       thumbs_up: number;
@@ -128,7 +132,7 @@ export async function templateDays(
       stop_requests: number;
       pinned: boolean;
       persons: PersonSignalCounts[] | string;
-    }[]
+    })[]
   >(
     `select s.instance_id, a.owner_id, a.conversation_id, ${conversationsOnDay("s.instance_id", DAY_START)} as conversation_ids,
        s.version, to_char(s.day, 'YYYY-MM-DD') as day, s.answers, s.people, s.thumbs_up,
@@ -191,16 +195,7 @@ export async function agentsThatRan(
   fromDay: string,
   toDay: string,
 ): Promise<AgentOnDay[]> {
-  const rows = await em.execute<
-    {
-      instance_id: string;
-      owner_id: string;
-      conversation_id: string;
-      conversation_ids: string[];
-      version: string;
-      day: string;
-    }[]
-  >(
+  const rows = await em.execute<AgentDayRow[]>(
     `select * from (
        select distinct on (a.instance_id, d) a.instance_id, a.owner_id, a.conversation_id,
          ${conversationsOnDay("a.instance_id", "(d at time zone 'UTC')")} as conversation_ids,
