@@ -7,7 +7,7 @@
 // inbox resolver, so a check one of them made is as good as the others'.
 import type { Hex } from "viem";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import type { SignatureVerifier, VerifiedSignature } from "./signatures.js";
+import type { SignatureVerifier } from "./signatures.js";
 import { signedTypeOf, type OperationFields, type SignedOperation } from "./operations.js";
 
 /** What checks a release's signatures: a SignatureVerifier, or a host's VerifiedReleases in front of one. */
@@ -50,18 +50,13 @@ export class VerifiedReleases implements ReleaseVerifier {
     this.now = options.now ?? (() => Date.now());
   }
 
-  async verify(
-    operation: SignedOperation,
-    fields: OperationFields & { inboxId: string },
-    signature: Signature | undefined,
-    field = "signature",
-    opts: { anyAge?: boolean } = {},
-  ): Promise<VerifiedSignature> {
+  /** SignatureVerifier's verify, its arguments as that one's: a check of any age is remembered. */
+  readonly verify: ReleaseVerifier["verify"] = async (operation, fields, signature, field = "signature", opts = {}) => {
     if (!signature || !opts.anyAge) return this.options.verifier.verify(operation, fields, signature, field, opts);
     const key = signedKey(operation, fields, signature);
     const address = this.remembered(key) ?? (await this.checkOnce(key, operation, fields, signature, field));
     return { address, nonce: signature.nonce.toLowerCase(), signature };
-  }
+  };
 
   private remembered(key: string): Hex | undefined {
     const entry = this.verified.get(key);
