@@ -122,13 +122,14 @@ export async function getTemplate(ctx: Context, id: string, resolved = false): P
   return (await request(ctx, "GET", `${templatePath(id)}${resolved ? "?resolve=true" : ""}`, { auth })).body;
 }
 
+/** A change's flags beside its file: `--version` (the one it is based on), `--notes`, `--acknowledge-wallet-removal`. */
+type ChangeFlags = [version?: number, notes?: string, acknowledge?: boolean];
+
 export async function updateTemplate(
   ctx: Context,
   id: string,
   file: string,
-  version?: number,
-  notes?: string,
-  acknowledge?: boolean,
+  ...[version, notes, acknowledge]: ChangeFlags
 ): Promise<unknown> {
   const ack = acknowledged(acknowledge);
   const content = fillContent(await withBaseCreator(ctx, await readJsonFile(resolve(ctx.cwd, file), file)), file);
@@ -152,9 +153,7 @@ export async function patchTemplate(
   ctx: Context,
   id: string,
   file: string,
-  version?: number,
-  notes?: string,
-  acknowledge?: boolean,
+  ...[version, notes, acknowledge]: ChangeFlags
 ): Promise<unknown> {
   const ack = acknowledged(acknowledge);
   const patch = fillPatch(await readJsonFile(resolve(ctx.cwd, file), file), file);
