@@ -56,3 +56,16 @@ describe("REST body field names", () => {
     );
   });
 });
+
+describe("a map of strings", () => {
+  it("keeps every key as sent, __proto__ and constructor included, as Connect's JSON keeps them", () => {
+    const sent = JSON.parse('{"user_config":{"__proto__":"","constructor":"x","a":"b"}}') as unknown;
+    const map = JsonObject.body(sent, ["user_config"]).stringMap("user_config");
+    expect(Object.entries(map ?? {})).toEqual([
+      ["__proto__", ""],
+      ["constructor", "x"],
+      ["a", "b"],
+    ]);
+    expect(Object.getPrototypeOf(map)).toBe(Object.prototype);
+  });
+});

@@ -203,12 +203,12 @@ export class JsonObject {
     const v = this.value[key];
     if (v === undefined) return undefined;
     if (!isPlainObject(v)) throw badRequest(this.field(key), "must be a JSON object of strings");
-    const out: Record<string, string> = {};
-    for (const [k, item] of Object.entries(v)) {
+    const entries = Object.entries(v);
+    for (const [k, item] of entries) {
       if (typeof item !== "string") throw badRequest(`${this.field(key)}.${k}`, "must be a string");
-      out[k] = item;
     }
-    return out;
+    // Defined, not assigned: `out["__proto__"] = …` would set the prototype and lose the key.
+    return Object.fromEntries(entries) as Record<string, string>;
   }
 
   objects(key: string, allowed: readonly string[]): JsonObject[] | undefined {
