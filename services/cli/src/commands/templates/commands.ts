@@ -122,15 +122,13 @@ export async function getTemplate(ctx: Context, id: string, resolved = false): P
   return (await request(ctx, "GET", `${templatePath(id)}${resolved ? "?resolve=true" : ""}`, { auth })).body;
 }
 
-/** A change's flags beside its file: `--version` (the one it is based on), `--notes`, `--acknowledge-wallet-removal`. */
-type ChangeFlags = [version?: number, notes?: string, acknowledge?: boolean];
+/**
+ * A change of a template from a file, as `update` and `patch` take it: the file, then `--version` (the one it is
+ * based on), `--notes` and `--acknowledge-wallet-removal`.
+ */
+type Change = [ctx: Context, id: string, file: string, version?: number, notes?: string, acknowledge?: boolean];
 
-export async function updateTemplate(
-  ctx: Context,
-  id: string,
-  file: string,
-  ...[version, notes, acknowledge]: ChangeFlags
-): Promise<unknown> {
+export async function updateTemplate(...[ctx, id, file, version, notes, acknowledge]: Change): Promise<unknown> {
   const ack = acknowledged(acknowledge);
   const content = fillContent(await withBaseCreator(ctx, await readJsonFile(resolve(ctx.cwd, file), file)), file);
   const key = await loadKey(ctx.keyFile);
@@ -149,12 +147,7 @@ export async function updateTemplate(
   ).body;
 }
 
-export async function patchTemplate(
-  ctx: Context,
-  id: string,
-  file: string,
-  ...[version, notes, acknowledge]: ChangeFlags
-): Promise<unknown> {
+export async function patchTemplate(...[ctx, id, file, version, notes, acknowledge]: Change): Promise<unknown> {
   const ack = acknowledged(acknowledge);
   const patch = fillPatch(await readJsonFile(resolve(ctx.cwd, file), file), file);
   const key = await loadKey(ctx.keyFile);
