@@ -66,7 +66,8 @@ export function unknownName(name: string, allowed: readonly string[], what = "un
   return snake !== name && allowed.includes(snake) ? `${what}; did you mean ${snake}?` : what;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object: not null, not an array. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 

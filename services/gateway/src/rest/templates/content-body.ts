@@ -32,7 +32,7 @@ import {
   type TrustLevelName,
 } from "@convos-pool/kit/content";
 import { Violations, badRequest } from "../core/errors.js";
-import { JsonObject } from "../core/json.js";
+import { JsonObject, isPlainObject } from "../core/json.js";
 
 const MODEL_FIELDS = ["default", "allow_override"] as const;
 const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required", "kind"] as const;
@@ -51,9 +51,6 @@ const ZERO_TOOL: ToolJson = {
 };
 const ZERO_CONNECTION: ConnectionJson = { kind: "", capabilities: [], reason: "" };
 const ZERO_ROUTINE: RoutineJson = { id: "", name: "", rrule: "", time: "", instruction: "" };
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** One body read into `check`: each getter's fault kept, its field read as `zero`. */
 class Reader {
